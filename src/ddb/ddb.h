@@ -1,0 +1,40 @@
+/* ddb.h - the DynamoDB API of a region (JSON 1.0, X-Amz-Target DynamoDB_20120810.*).
+ *
+ * Tables live in the region's store; every write goes through the store's
+ * group commit, so a request is answered only once its change is durable. */
+#ifndef TANDEM_DDB_H
+#define TANDEM_DDB_H
+
+#include "creds.h"
+#include "err.h"
+#include "http.h"
+#include "store.h"
+
+struct ddb;
+
+struct ddb_opts {
+    struct store *store; /* borrowed; outlives the ddb */
+    const char *region;  /* e.g. "us-east-1" */
+    const char *account; /* 12-digit account id, for ARNs */
+};
+
+/* ddb_open - (owned, ddb_close()). */
+enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e);
+void ddb_close(struct ddb *d); /* NULL ok */
+
+/*
+ * ddb_handle - serve one authenticated request. @op is the operation name
+ * after "DynamoDB_20120810." (e.g. "PutItem"). Answers @r with
+ * http_respond(), possibly later from the store's writer thread. Every
+ * response carries x-amzn-RequestId and x-amz-crc32 (CRC32 of the body).
+ */
+void ddb_handle(struct ddb *d, struct http_req *r, const char *op,
+                const struct creds_identity *who);
+
+/* ddb_respond_error - answer @r with a DynamoDB error:
+ * {"__type":"com.amazonaws.dynamodb.v20120810#<type>","message":"<msg>"}
+ * (auth errors use the com.amazon.coral.service# namespace, as the service does:
+ * pass the full __type then, i.e. a @type containing '#'). */
+void ddb_respond_error(struct http_req *r, int status, const char *type, const char *msg);
+
+#endif

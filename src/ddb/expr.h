@@ -1,0 +1,72 @@
+/* expr.h - DynamoDB expressions: parse once, evaluate against items.
+ *
+ * Grammar and semantics as the DynamoDB Developer Guide defines them
+ * ("Condition and filter expressions, operators, and functions",
+ * "Projection expressions", "Update expressions"). Items and values are
+ * cJSON AttributeValues (attr.h). Everything parsed lives in the context's
+ * arena. */
+#ifndef TANDEM_EXPR_H
+#define TANDEM_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "arena.h"
+#include "err.h"
+
+/*
+ * The expressions of one request share one context: it resolves #names and
+ * :values and remembers which were used, because DynamoDB rejects a request
+ * whose ExpressionAttributeNames or ExpressionAttributeValues hold entries that
+ * none of its expressions uses.
+ */
+struct expr_ctx {
+    struct arena *arena;
+    const cJSON *names;  /* ExpressionAttributeNames object or NULL, borrowed */
+    const cJSON *values; /* ExpressionAttributeValues object or NULL, borrowed (validated) */
+    /* private */
+    const char **used;
+    size_t nused, capused;
+};
+
+void expr_ctx_init(struct expr_ctx *c, struct arena *a, const cJSON *names, const cJSON *values);
+
+/* expr_check_unused - after every expression of the request is parsed:
+ * ERR_INVALID "Value provided in ExpressionAttributeNames unused in
+ * expressions: keys: {#a, #b}" (or ...Values...) when one was never used. */
+enum err_code expr_check_unused(const struct expr_ctx *c, struct err *e);
+
+struct expr_cond;
+
+/*
+ * expr_parse_condition - parse a condition (ConditionExpression, FilterExpression).
+ *
+ * @which  the parameter name, for messages: "ConditionExpression", ...
+ * Comparators = <> < <= > >=, BETWEEN, IN (up to 100 operands), AND, OR, NOT,
+ * parentheses; functions attribute_exists, attribute_not_exists,
+ * attribute_type, begins_with, contains, size; paths with #names, nested
+ * members (a.b) and list indexes (a[2]); reserved words rejected as DynamoDB
+ * does. ERR_INVALID with DynamoDB's message ("Invalid ConditionExpression:
+ * Syntax error; token: \"=\", near: \"a = =\"", "An expression attribute name
+ * used in the document path is not defined; attribute name: #x", ...).
+ */
+enum err_code expr_parse_condition(struct expr_ctx *c, const char *text, const char *which,
+                                   struct expr_cond **out, struct err *e);
+
+/* expr_eval_condition - evaluate against @item (NULL: the item does not exist). */
+enum err_code expr_eval_condition(const struct expr_cond *x, const cJSON *item, bool *result,
+                                  struct err *e);
+
+struct expr_proj;
+
+/* expr_parse_projection - parse a ProjectionExpression (comma-separated paths). */
+enum err_code expr_parse_projection(struct expr_ctx *c, const char *text, struct expr_proj **out,
+                                    struct err *e);
+
+/* expr_project - a new item with only the projected paths of @item, nested
+ * structure kept (owned, cJSON_Delete()). Paths absent from the item are skipped. */
+cJSON *expr_project(const struct expr_proj *p, const cJSON *item);
+
+#endif

@@ -1,0 +1,81 @@
+/* http.h - the region's HTTP(S) front door, on libmicrohttpd.
+ *
+ * The server buffers each request's body (up to a limit), then calls one
+ * handler. The handler answers with http_respond(), either before it returns
+ * or later from any thread (for a write that waits for its commit): in that
+ * case the connection is suspended and resumed when the answer arrives, so
+ * the small pool of server threads never blocks on disk. */
+#ifndef TANDEM_HTTP_H
+#define TANDEM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "err.h"
+
+struct http_header {
+    const char *name;  /* lower-case, arena */
+    const char *value; /* arena */
+};
+
+struct http_req {
+    struct arena *arena;         /* freed when the request completes */
+    const char *method;          /* "GET", "PUT", ... */
+    const char *uri;             /* raw request target as sent: path and query */
+    const char *path;            /* raw path, still percent-encoded */
+    const char *query;           /* raw query after '?', "" when none */
+    struct http_header *headers; /* every request header, in arrival order */
+    size_t nheaders;
+    struct buf body;             /* the whole body (buffered up to the server's limit) */
+    bool body_too_large;         /* the body passed the limit; @body holds a prefix only */
+    const char *remote_addr;     /* peer IP address, arena */
+    bool tls;                    /* arrived over HTTPS */
+    void *priv;                  /* server-private state */
+};
+
+/* http_req_header - the value of the first header named @lname (lower-case), or NULL. */
+const char *http_req_header(const struct http_req *r, const char *lname);
+
+/* http_resp_header - add a response header (both strings copied into the arena).
+ * Call before http_respond(). */
+void http_resp_header(struct http_req *r, const char *name, const char *value);
+
+/*
+ * http_respond - answer @r with @status and @body (copied). Call exactly once
+ * per request, from any thread; after it returns @r may already be gone.
+ */
+void http_respond(struct http_req *r, int status, const void *body, size_t len);
+
+/* http_respond_buf - as http_respond, taking the memory of @b (left empty). */
+void http_respond_buf(struct http_req *r, int status, struct buf *b);
+
+typedef void http_handler_fn(struct http_req *r, void *ud);
+
+struct http_server_opts {
+    const char *host;        /* numeric address to bind, e.g. "127.0.0.1" or "0.0.0.0" */
+    int port;                /* 0: any free port (see http_server_port) */
+    const char *cert_pem;    /* with key_pem: serve HTTPS (PEM text, not paths) */
+    const char *key_pem;
+    unsigned threads;        /* server threads; 0 = one per core */
+    size_t max_body;         /* bodies past this set body_too_large; 0 = 16 MiB */
+    http_handler_fn *handler;
+    void *ud;
+};
+
+struct http_server;
+
+/* http_server_start - bind and start serving (owned, http_server_stop()).
+ * ERR_IO with a message when the address cannot be bound. */
+enum err_code http_server_start(const struct http_server_opts *o, struct http_server **out,
+                                struct err *e);
+
+/* http_server_port - the port actually bound. */
+int http_server_port(const struct http_server *s);
+
+/* http_server_stop - stop accepting, finish or drop open connections, free. NULL ok.
+ * Every suspended request must have been answered first. */
+void http_server_stop(struct http_server *s);
+
+#endif
