@@ -78,7 +78,8 @@ bool base64_decode(const char *s, size_t len, unsigned char *out, size_t *outlen
             if (v[k] < 0)
                 return false;
         }
-        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
+        unsigned w =
+            (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
         out[o++] = (unsigned char)(w >> 16);
         if (pad < 2)
             out[o++] = (unsigned char)(w >> 8);

@@ -20,9 +20,15 @@ enum err_code err_set(struct err *e, enum err_code code, const char *fmt, ...)
 const char *err_name(enum err_code code)
 {
     static const char *const names[] = {
-        [ERR_OK] = "ok",         [ERR_INVALID] = "invalid",   [ERR_DENIED] = "denied",
-        [ERR_NOTFOUND] = "notfound", [ERR_CONFLICT] = "conflict", [ERR_TOO_LARGE] = "too_large",
-        [ERR_IN_USE] = "in_use", [ERR_LIMIT] = "limit",       [ERR_IO] = "io",
+        [ERR_OK] = "ok",
+        [ERR_INVALID] = "invalid",
+        [ERR_DENIED] = "denied",
+        [ERR_NOTFOUND] = "notfound",
+        [ERR_CONFLICT] = "conflict",
+        [ERR_TOO_LARGE] = "too_large",
+        [ERR_IN_USE] = "in_use",
+        [ERR_LIMIT] = "limit",
+        [ERR_IO] = "io",
         [ERR_INTERNAL] = "internal",
     };
     if ((unsigned)code < sizeof(names) / sizeof(names[0]) && names[code])

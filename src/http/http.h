@@ -28,11 +28,11 @@ struct http_req {
     const char *query;           /* raw query after '?', "" when none */
     struct http_header *headers; /* every request header, in arrival order */
     size_t nheaders;
-    struct buf body;             /* the whole body (buffered up to the server's limit) */
-    bool body_too_large;         /* the body passed the limit; @body holds a prefix only */
-    const char *remote_addr;     /* peer IP address, arena */
-    bool tls;                    /* arrived over HTTPS */
-    void *priv;                  /* server-private state */
+    struct buf body;         /* the whole body (buffered up to the server's limit) */
+    bool body_too_large;     /* the body passed the limit; @body holds a prefix only */
+    const char *remote_addr; /* peer IP address, arena */
+    bool tls;                /* arrived over HTTPS */
+    void *priv;              /* server-private state */
 };
 
 /* http_req_header - the value of the first header named @lname (lower-case), or NULL. */
@@ -51,15 +51,30 @@ void http_respond(struct http_req *r, int status, const void *body, size_t len);
 /* http_respond_buf - as http_respond, taking the memory of @b (left empty). */
 void http_respond_buf(struct http_req *r, int status, struct buf *b);
 
+/*
+ * In-process requests, not tied to a connection: for callers inside the
+ * region (replication, functions) and for unit tests of the API layers.
+ * http_req_new returns an owned request (http_req_free()); set its body with
+ * buf_append(&r->body, ...), hand it to a handler, then http_req_wait()
+ * blocks until http_respond() has been called (from any thread) and returns
+ * the status; @body/@len borrow the answer until http_req_free().
+ */
+struct http_req *http_req_new(const char *method, const char *uri);
+void http_req_add_header(struct http_req *r, const char *name, const char *value);
+int http_req_wait(struct http_req *r, const char **body, size_t *len);
+/* http_req_resp_header - a header of the answer (after http_req_wait), or NULL. */
+const char *http_req_resp_header(const struct http_req *r, const char *name);
+void http_req_free(struct http_req *r); /* NULL ok */
+
 typedef void http_handler_fn(struct http_req *r, void *ud);
 
 struct http_server_opts {
-    const char *host;        /* numeric address to bind, e.g. "127.0.0.1" or "0.0.0.0" */
-    int port;                /* 0: any free port (see http_server_port) */
-    const char *cert_pem;    /* with key_pem: serve HTTPS (PEM text, not paths) */
+    const char *host;     /* numeric address to bind, e.g. "127.0.0.1" or "0.0.0.0" */
+    int port;             /* 0: any free port (see http_server_port) */
+    const char *cert_pem; /* with key_pem: serve HTTPS (PEM text, not paths) */
     const char *key_pem;
-    unsigned threads;        /* server threads; 0 = one per core */
-    size_t max_body;         /* bodies past this set body_too_large; 0 = 16 MiB */
+    unsigned threads; /* server threads; 0 = one per core */
+    size_t max_body;  /* bodies past this set body_too_large; 0 = 16 MiB */
     http_handler_fn *handler;
     void *ud;
 };

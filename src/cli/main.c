@@ -1,0 +1,35 @@
+/* main.c - the `tandem` command: one binary, one subcommand per job. */
+#include <stdio.h>
+#include <string.h>
+
+#include "server.h"
+
+#define TANDEM_VERSION "0.1.0"
+
+static int usage(FILE *f)
+{
+    fputs("usage: tandem <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  server     run one region (tandem server --help)\n"
+          "  version    print the version\n",
+          f);
+    return f == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "server") == 0)
+        return server_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("tandem %s\n", TANDEM_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0)
+        return usage(stdout);
+    fprintf(stderr, "tandem: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}

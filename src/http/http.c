@@ -1,0 +1,475 @@
+/* http.c - see http.h.
+ *
+ * libmicrohttpd calls the access handler several times per request: once
+ * with the headers, once per body chunk, once more when the body is complete,
+ * and once again after a suspended connection is resumed. A request's state
+ * moves NEW -> BODY -> RUNNING -> (SUSPENDED ->) READY -> QUEUED. The answer
+ * may come from another thread (the store's writer), so READY and SUSPENDED
+ * are decided under the request's mutex: whoever comes second acts. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "mem.h"
+
+enum req_state { ST_NEW, ST_BODY, ST_RUNNING, ST_SUSPENDED, ST_READY, ST_QUEUED };
+
+struct request {
+    struct http_req pub; /* first: a struct http_req * is a struct request * */
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* in-process requests wait on it */
+    enum req_state state;
+    bool detached; /* made by http_req_new, no connection */
+    struct MHD_Connection *conn;
+    struct http_server *srv;
+    int status;
+    char *resp_body; /* owned until handed to libmicrohttpd */
+    size_t resp_len;
+    struct http_header *resp_headers; /* arena */
+    size_t nresp, capresp;
+    size_t nheaders_cap;
+};
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    http_handler_fn *handler;
+    void *ud;
+    size_t max_body;
+    bool tls;
+    int port;
+    atomic_int inflight; /* requests handed to the handler and not yet queued */
+};
+
+enum { DEFAULT_MAX_BODY = 16 * 1024 * 1024 };
+
+static struct request *request_new(const char *method, const char *uri)
+{
+    struct request *q = xcalloc(1, sizeof(*q));
+    struct arena *a = arena_new();
+    const char *qm;
+
+    q->pub.arena = a;
+    q->pub.method = arena_strdup(a, method ? method : "GET");
+    q->pub.uri = arena_strdup(a, uri ? uri : "/");
+    qm = strchr(q->pub.uri, '?');
+    if (qm) {
+        q->pub.path = arena_strndup(a, q->pub.uri, (size_t)(qm - q->pub.uri));
+        q->pub.query = qm + 1;
+    } else {
+        q->pub.path = q->pub.uri;
+        q->pub.query = "";
+    }
+    q->pub.remote_addr = "";
+    q->pub.priv = q;
+    buf_init(&q->pub.body, 0);
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    return q;
+}
+
+static void request_free(struct request *q)
+{
+    if (!q)
+        return;
+    buf_free(&q->pub.body);
+    free(q->resp_body);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cv);
+    arena_free(q->pub.arena);
+    free(q);
+}
+
+static void add_header(struct request *q, const char *name, const char *value)
+{
+    struct http_req *r = &q->pub;
+    char *lname;
+    size_t i;
+
+    if (r->nheaders == q->nheaders_cap) {
+        size_t cap = q->nheaders_cap ? q->nheaders_cap * 2 : 16;
+        struct http_header *h = arena_alloc(r->arena, cap * sizeof(*h));
+        if (r->nheaders)
+            memcpy(h, r->headers, r->nheaders * sizeof(*h));
+        r->headers = h;
+        q->nheaders_cap = cap;
+    }
+    lname = arena_strdup(r->arena, name);
+    for (i = 0; lname[i]; i++)
+        lname[i] = (char)tolower((unsigned char)lname[i]);
+    r->headers[r->nheaders].name = lname;
+    r->headers[r->nheaders].value = arena_strdup(r->arena, value ? value : "");
+    r->nheaders++;
+}
+
+const char *http_req_header(const struct http_req *r, const char *lname)
+{
+    size_t i;
+
+    for (i = 0; i < r->nheaders; i++)
+        if (strcmp(r->headers[i].name, lname) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+void http_resp_header(struct http_req *r, const char *name, const char *value)
+{
+    struct request *q = r->priv;
+
+    if (q->nresp == q->capresp) {
+        size_t cap = q->capresp ? q->capresp * 2 : 8;
+        struct http_header *h = arena_alloc(r->arena, cap * sizeof(*h));
+        if (q->nresp)
+            memcpy(h, q->resp_headers, q->nresp * sizeof(*h));
+        q->resp_headers = h;
+        q->capresp = cap;
+    }
+    q->resp_headers[q->nresp].name = arena_strdup(r->arena, name);
+    q->resp_headers[q->nresp].value = arena_strdup(r->arena, value);
+    q->nresp++;
+}
+
+/* Hand the stored answer to libmicrohttpd. Runs on the connection's thread. */
+static enum MHD_Result queue_answer(struct request *q)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    size_t i;
+
+    resp = MHD_create_response_from_buffer(q->resp_len, q->resp_body, MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        return MHD_NO;
+    q->resp_body = NULL; /* libmicrohttpd frees it now */
+    for (i = 0; i < q->nresp; i++)
+        MHD_add_response_header(resp, q->resp_headers[i].name, q->resp_headers[i].value);
+    ret = MHD_queue_response(q->conn, (unsigned)q->status, resp);
+    MHD_destroy_response(resp);
+    q->state = ST_QUEUED;
+    atomic_fetch_sub(&q->srv->inflight, 1);
+    return ret;
+}
+
+static void respond_take(struct http_req *r, int status, char *body, size_t len)
+{
+    struct request *q = r->priv;
+    bool resume;
+    struct MHD_Connection *conn;
+
+    pthread_mutex_lock(&q->mu);
+    if (q->state == ST_READY || q->state == ST_QUEUED) {
+        /* a second answer is our bug; keep the first */
+        pthread_mutex_unlock(&q->mu);
+        free(body);
+        log_err("event=http_double_response path=%s", r->path);
+        return;
+    }
+    q->status = status;
+    q->resp_body = body;
+    q->resp_len = len;
+    resume = q->state == ST_SUSPENDED;
+    q->state = ST_READY;
+    conn = q->conn;
+    if (q->detached)
+        pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    /* After the unlock @q belongs to the connection's thread again: a
+     * suspended request stays alive until we resume it, so @conn is valid. */
+    if (resume)
+        MHD_resume_connection(conn);
+}
+
+void http_respond(struct http_req *r, int status, const void *body, size_t len)
+{
+    respond_take(r, status, xmemdup(body, len), len);
+}
+
+void http_respond_buf(struct http_req *r, int status, struct buf *b)
+{
+    size_t len;
+    char *p = buf_detach(b, &len);
+    respond_take(r, status, p, len);
+}
+
+/* ---- in-process requests ---- */
+
+struct http_req *http_req_new(const char *method, const char *uri)
+{
+    struct request *q = request_new(method, uri);
+    q->detached = true;
+    q->state = ST_RUNNING;
+    return &q->pub;
+}
+
+void http_req_add_header(struct http_req *r, const char *name, const char *value)
+{
+    add_header(r->priv, name, value);
+}
+
+int http_req_wait(struct http_req *r, const char **body, size_t *len)
+{
+    struct request *q = r->priv;
+
+    pthread_mutex_lock(&q->mu);
+    while (q->state != ST_READY)
+        pthread_cond_wait(&q->cv, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+    if (body)
+        *body = q->resp_body ? q->resp_body : "";
+    if (len)
+        *len = q->resp_len;
+    return q->status;
+}
+
+const char *http_req_resp_header(const struct http_req *r, const char *name)
+{
+    const struct request *q = r->priv;
+    size_t i;
+
+    for (i = 0; i < q->nresp; i++)
+        if (strcasecmp(q->resp_headers[i].name, name) == 0)
+            return q->resp_headers[i].value;
+    return NULL;
+}
+
+void http_req_free(struct http_req *r)
+{
+    if (r)
+        request_free(r->priv);
+}
+
+/* ---- libmicrohttpd glue ---- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_server *s = cls;
+    struct request *q = request_new(NULL, uri);
+    const union MHD_ConnectionInfo *ci;
+
+    q->srv = s;
+    q->conn = conn;
+    q->pub.tls = s->tls;
+    q->pub.body.limit = 0;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        char ip[INET6_ADDRSTRLEN] = "";
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+                      sizeof(ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+                      sizeof(ip));
+        q->pub.remote_addr = arena_strdup(q->pub.arena, ip);
+    }
+    return q;
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    add_header(cls, key, value);
+    return MHD_YES;
+}
+
+static void run_handler(struct request *q)
+{
+    struct http_server *s = q->srv;
+
+    q->state = ST_RUNNING;
+    atomic_fetch_add(&s->inflight, 1);
+    s->handler(&q->pub, s->ud);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    struct http_server *s = cls;
+    struct request *q = *req_cls;
+
+    (void)url;
+    (void)version;
+    if (!q) /* no URI callback ran: cannot happen with our options */
+        return MHD_NO;
+    switch (q->state) {
+    case ST_NEW: {
+        const char *cl;
+        q->pub.method = arena_strdup(q->pub.arena, method);
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, q);
+        q->state = ST_BODY;
+        cl = http_req_header(&q->pub, "content-length");
+        if (cl && strtoull(cl, NULL, 10) > s->max_body) {
+            /* refuse before reading a byte of it */
+            q->pub.body_too_large = true;
+            break;
+        }
+        return MHD_YES;
+    }
+    case ST_BODY:
+        if (*upload_data_size) {
+            if (!q->pub.body_too_large &&
+                buf_append(&q->pub.body, upload_data, *upload_data_size) != ERR_OK)
+                q->pub.body_too_large = true;
+            else if (q->pub.body.len > s->max_body)
+                q->pub.body_too_large = true;
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        break;
+    case ST_READY:
+        return queue_answer(q);
+    default:
+        /* resumed spuriously, or called again after queueing: nothing to do */
+        return MHD_YES;
+    }
+
+    run_handler(q);
+    pthread_mutex_lock(&q->mu);
+    if (q->state == ST_READY) {
+        pthread_mutex_unlock(&q->mu);
+        return queue_answer(q);
+    }
+    q->state = ST_SUSPENDED;
+    MHD_suspend_connection(conn);
+    pthread_mutex_unlock(&q->mu);
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct request *q = *req_cls;
+
+    (void)cls;
+    (void)conn;
+    if (!q)
+        return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && q->state != ST_QUEUED)
+        log_debug("event=http_aborted path=%s reason=%d", q->pub.path, (int)toe);
+    if (q->state == ST_RUNNING || q->state == ST_SUSPENDED) {
+        /* The handler still owns it: cannot happen, as a suspended connection
+         * is never terminated before it is resumed. Leak rather than crash. */
+        log_err("event=http_completed_while_running path=%s", q->pub.path);
+        return;
+    }
+    if (q->state == ST_READY)
+        atomic_fetch_sub(&q->srv->inflight, 1);
+    request_free(q);
+    *req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_debug("event=http_library msg=\"%s\"", msg);
+}
+
+enum err_code http_server_start(const struct http_server_opts *o, struct http_server **out,
+                                struct err *e)
+{
+    struct http_server *s;
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    unsigned threads = o->threads;
+    const union MHD_DaemonInfo *di;
+
+    *out = NULL;
+    memset(&ss, 0, sizeof(ss));
+    if (strchr(o->host, ':')) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)o->port);
+        if (inet_pton(AF_INET6, o->host, &in6->sin6_addr) != 1)
+            return err_set(e, ERR_INVALID, "not a numeric IPv6 address: %s", o->host);
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)o->port);
+        if (inet_pton(AF_INET, o->host, &in4->sin_addr) != 1)
+            return err_set(e, ERR_INVALID, "not a numeric IPv4 address: %s", o->host);
+    }
+    if (o->cert_pem || o->key_pem) {
+        if (!o->cert_pem || !o->key_pem)
+            return err_set(e, ERR_INVALID, "HTTPS needs both a certificate and a key");
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            return err_set(e, ERR_IO, "this libmicrohttpd has no TLS support");
+        flags |= MHD_USE_TLS;
+    }
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 2;
+    }
+
+    s = xcalloc(1, sizeof(*s));
+    s->handler = o->handler;
+    s->ud = o->ud;
+    s->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
+    s->tls = o->cert_pem != NULL;
+    atomic_init(&s->inflight, 0);
+
+    if (s->tls)
+        s->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+            MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, o->key_pem,
+            MHD_OPTION_END);
+    else
+        s->daemon =
+            MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
+                             on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                             MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT,
+                             4096u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+    if (!s->daemon) {
+        free(s);
+        return err_set(e, ERR_IO, "cannot listen on %s:%d (address in use, or bad TLS material)",
+                       o->host, o->port);
+    }
+    di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : o->port;
+    *out = s;
+    return ERR_OK;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void http_server_stop(struct http_server *s)
+{
+    int i;
+
+    if (!s)
+        return;
+    MHD_quiesce_daemon(s->daemon);
+    /* Suspended requests are waiting for a commit; let them be answered and
+     * sent, for at most ten seconds, before the connections are dropped. */
+    for (i = 0; i < 1000 && atomic_load(&s->inflight) > 0; i++)
+        usleep(10000);
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

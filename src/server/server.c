@@ -1,0 +1,442 @@
+/* server.c - see server.h. */
+#include "server.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "creds.h"
+#include "ddb.h"
+#include "http.h"
+#include "log.h"
+#include "mem.h"
+#include "sigv4.h"
+#include "store.h"
+
+struct region {
+    const char *name; /* e.g. us-east-1 */
+    struct creds *creds;
+    struct store *store;
+    struct ddb *ddb;
+};
+
+struct server_args {
+    const char *region;
+    const char *data;
+    const char *listen;
+    const char *tls_listen;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *access_key;
+    const char *secret_key;
+    const char *credentials;
+    const char *account;
+    unsigned threads;
+    size_t map_size;
+};
+
+static const char ddb_target_prefix[] = "DynamoDB_20120810.";
+
+static void answer_health(struct http_req *r)
+{
+    const char *host = http_req_header(r, "host");
+    char *body = arena_sprintf(r->arena, "healthy: %s ", host ? host : "localhost");
+
+    http_resp_header(r, "Content-Type", "text/plain");
+    http_respond(r, 200, body, strlen(body));
+}
+
+/* The error a failed signature check gets, in DynamoDB's words. */
+static void answer_auth_failure(struct http_req *r, const struct sigv4_result *v)
+{
+    const char *type = "com.amazon.coral.service#InvalidSignatureException";
+    const char *msg = v->msg;
+    int status = 400;
+
+    switch (v->fail) {
+    case SIGV4_MISSING:
+        type = "com.amazon.coral.service#MissingAuthenticationTokenException";
+        msg = "Request is missing Authentication Token";
+        break;
+    case SIGV4_INCOMPLETE:
+        type = "com.amazon.coral.service#IncompleteSignatureException";
+        break;
+    case SIGV4_UNKNOWN_KEY:
+    case SIGV4_BAD_TOKEN:
+        type = "com.amazon.coral.service#UnrecognizedClientException";
+        msg = "The security token included in the request is invalid.";
+        break;
+    case SIGV4_TOKEN_EXPIRED:
+        type = "com.amazon.coral.service#ExpiredTokenException";
+        msg = "The security token included in the request is expired";
+        break;
+    default:
+        break;
+    }
+    ddb_respond_error(r, status, type, msg);
+}
+
+static void dispatch(struct http_req *r, void *ud)
+{
+    struct region *rg = ud;
+    struct sigv4_header *hs;
+    struct sigv4_request sr;
+    struct sigv4_result *v;
+    const char *target;
+    size_t i;
+
+    if (r->body_too_large) {
+        ddb_respond_error(r, 413, "com.amazon.coral.service#RequestEntityTooLarge",
+                          "Request payload size exceeded the limit");
+        return;
+    }
+    target = http_req_header(r, "x-amz-target");
+    if (strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 && !target &&
+        !http_req_header(r, "authorization") && !strstr(r->query, "X-Amz-Signature")) {
+        answer_health(r);
+        return;
+    }
+
+    hs = arena_alloc(r->arena, (r->nheaders ? r->nheaders : 1) * sizeof(*hs));
+    for (i = 0; i < r->nheaders; i++) {
+        hs[i].name = r->headers[i].name;
+        hs[i].value = r->headers[i].value;
+    }
+    sr = (struct sigv4_request){
+        .method = r->method,
+        .path = r->path,
+        .query = r->query,
+        .headers = hs,
+        .nheaders = r->nheaders,
+        .body = r->body.ptr ? r->body.ptr : "",
+        .body_len = r->body.len,
+        .s3_paths = false,
+    };
+    v = arena_alloc(r->arena, sizeof(*v));
+    if (!sigv4_verify(rg->creds, &sr, clock_wall_s(), v)) {
+        log_debug("event=auth_failed reason=%d remote=%s", (int)v->fail, r->remote_addr);
+        answer_auth_failure(r, v);
+        return;
+    }
+
+    if (target && strncmp(target, ddb_target_prefix, sizeof(ddb_target_prefix) - 1) == 0) {
+        if (strcmp(v->service, "dynamodb") != 0) {
+            ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException",
+                              "Credential should be scoped to correct service: 'dynamodb'. ");
+            return;
+        }
+        if (strcmp(v->region, rg->name) != 0) {
+            char *msg = arena_sprintf(
+                r->arena, "Credential should be scoped to a valid region, not '%s'. ", v->region);
+            ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException", msg);
+            return;
+        }
+        ddb_handle(rg->ddb, r, target + sizeof(ddb_target_prefix) - 1, &v->who);
+        return;
+    }
+    ddb_respond_error(r, 400, "com.amazon.coral.service#UnknownOperationException",
+                      "The operation is not supported by this endpoint");
+}
+
+static char *read_file(const char *path, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b;
+    char chunk[4096];
+    size_t n;
+
+    if (!f) {
+        err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    buf_init(&b, 1 << 20);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_append(&b, chunk, n)) {
+            fclose(f);
+            buf_free(&b);
+            err_set(e, ERR_TOO_LARGE, "%s is larger than 1 MiB", path);
+            return NULL;
+        }
+    }
+    fclose(f);
+    return buf_detach(&b, NULL);
+}
+
+/* Split HOST:PORT ([v6]:PORT allowed) into @host (owned, free()) and @port. */
+static enum err_code parse_listen(const char *s, char **host, int *port, struct err *e)
+{
+    const char *colon = strrchr(s, ':');
+    char *end;
+    long p;
+
+    if (!colon || colon == s)
+        return err_set(e, ERR_INVALID, "listen address must be HOST:PORT, got '%s'", s);
+    p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535 || end == colon + 1)
+        return err_set(e, ERR_INVALID, "bad port in '%s'", s);
+    if (s[0] == '[' && colon[-1] == ']')
+        *host = xstrndup(s + 1, (size_t)(colon - s - 2));
+    else
+        *host = xstrndup(s, (size_t)(colon - s));
+    *port = (int)p;
+    return ERR_OK;
+}
+
+static enum err_code start_http(struct region *rg, const char *listen, const char *cert,
+                                const char *key, unsigned threads, struct http_server **out,
+                                struct err *e)
+{
+    struct http_server_opts o = {0};
+    char *host = NULL;
+    enum err_code rc;
+
+    rc = parse_listen(listen, &host, &o.port, e);
+    if (rc)
+        return rc;
+    o.host = host;
+    o.cert_pem = cert;
+    o.key_pem = key;
+    o.threads = threads;
+    o.handler = dispatch;
+    o.ud = rg;
+    rc = http_server_start(&o, out, e);
+    if (rc == ERR_OK)
+        log_info("event=listening region=%s url=%s://%s%s%s:%d", rg->name, cert ? "https" : "http",
+                 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+                 http_server_port(*out));
+    free(host);
+    return rc;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: tandem server --region R --data DIR --listen HOST:PORT [options]\n"
+          "\n"
+          "  --region R            the region this server is (e.g. us-east-1)\n"
+          "  --data DIR            data directory (created if missing; one server per directory)\n"
+          "  --listen HOST:PORT    HTTP address (port 0: any free port)\n"
+          "  --tls-listen HOST:PORT  also serve HTTPS there (needs --tls-cert and --tls-key)\n"
+          "  --tls-cert FILE       PEM certificate chain for HTTPS\n"
+          "  --tls-key FILE        PEM private key for HTTPS\n"
+          "  --access-key ID       root access key id (default: $TANDEM_ACCESS_KEY_ID)\n"
+          "  --secret-key SECRET   root secret key (default: $TANDEM_SECRET_ACCESS_KEY)\n"
+          "  --credentials FILE    further access keys and their identities (JSON)\n"
+          "  --account ID          12-digit account id (default 000000000000)\n"
+          "  --threads N           HTTP threads (default: one per core)\n"
+          "  --map-size BYTES      storage map size (default 64 GiB, sparse)\n"
+          "  --log-level LEVEL     debug, info, warn or error (default info)\n",
+          f);
+}
+
+static int parse_args(int argc, char **argv, struct server_args *a)
+{
+    enum {
+        OPT_REGION = 1,
+        OPT_DATA,
+        OPT_LISTEN,
+        OPT_TLS_LISTEN,
+        OPT_TLS_CERT,
+        OPT_TLS_KEY,
+        OPT_ACCESS,
+        OPT_SECRET,
+        OPT_CREDS,
+        OPT_ACCOUNT,
+        OPT_THREADS,
+        OPT_MAP,
+        OPT_LOG,
+        OPT_HELP,
+    };
+    static const struct option opts[] = {
+        {"region", required_argument, NULL, OPT_REGION},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"tls-listen", required_argument, NULL, OPT_TLS_LISTEN},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"access-key", required_argument, NULL, OPT_ACCESS},
+        {"secret-key", required_argument, NULL, OPT_SECRET},
+        {"credentials", required_argument, NULL, OPT_CREDS},
+        {"account", required_argument, NULL, OPT_ACCOUNT},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"map-size", required_argument, NULL, OPT_MAP},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    a->access_key = getenv("TANDEM_ACCESS_KEY_ID");
+    a->secret_key = getenv("TANDEM_SECRET_ACCESS_KEY");
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_REGION:
+            a->region = optarg;
+            break;
+        case OPT_DATA:
+            a->data = optarg;
+            break;
+        case OPT_LISTEN:
+            a->listen = optarg;
+            break;
+        case OPT_TLS_LISTEN:
+            a->tls_listen = optarg;
+            break;
+        case OPT_TLS_CERT:
+            a->tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            a->tls_key = optarg;
+            break;
+        case OPT_ACCESS:
+            a->access_key = optarg;
+            break;
+        case OPT_SECRET:
+            a->secret_key = optarg;
+            break;
+        case OPT_CREDS:
+            a->credentials = optarg;
+            break;
+        case OPT_ACCOUNT:
+            a->account = optarg;
+            break;
+        case OPT_THREADS:
+            a->threads = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case OPT_MAP:
+            a->map_size = (size_t)strtoull(optarg, NULL, 10);
+            break;
+        case OPT_LOG:
+            if (strcmp(optarg, "debug") == 0)
+                log_set_level(LOG_DEBUG);
+            else if (strcmp(optarg, "warn") == 0)
+                log_set_level(LOG_WARN);
+            else if (strcmp(optarg, "error") == 0)
+                log_set_level(LOG_ERR);
+            else
+                log_set_level(LOG_INFO);
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tandem server: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!a->region || !a->data || !a->listen) {
+        fprintf(stderr, "tandem server: --region, --data and --listen are required\n");
+        usage(stderr);
+        return 2;
+    }
+    if (!a->access_key || !*a->access_key || !a->secret_key || !*a->secret_key) {
+        fprintf(stderr, "tandem server: no root credentials: set TANDEM_ACCESS_KEY_ID and "
+                        "TANDEM_SECRET_ACCESS_KEY, or pass --access-key and --secret-key\n");
+        return 2;
+    }
+    if (a->tls_listen && (!a->tls_cert || !a->tls_key)) {
+        fprintf(stderr, "tandem server: --tls-listen needs --tls-cert and --tls-key\n");
+        return 2;
+    }
+    return -1;
+}
+
+static enum err_code setup_creds(struct region *rg, const struct server_args *a, struct err *e)
+{
+    struct creds_identity root;
+    enum err_code rc;
+
+    rg->creds = creds_new();
+    if (a->account)
+        creds_set_account(rg->creds, a->account);
+    memset(&root, 0, sizeof(root));
+    snprintf(root.access_key, sizeof(root.access_key), "%s", a->access_key);
+    snprintf(root.secret, sizeof(root.secret), "%s", a->secret_key);
+    snprintf(root.account, sizeof(root.account), "%s", creds_account(rg->creds));
+    snprintf(root.user, sizeof(root.user), "root");
+    root.root = true;
+    rc = creds_add(rg->creds, &root, e);
+    if (rc)
+        return rc;
+    if (a->credentials)
+        rc = creds_load_file(rg->creds, a->credentials, e);
+    return rc;
+}
+
+int server_main(int argc, char **argv)
+{
+    struct server_args a;
+    struct region rg = {0};
+    struct http_server *plain = NULL, *tls = NULL;
+    char *cert = NULL, *key = NULL;
+    struct err e = {0};
+    sigset_t sigs;
+    int sig = 0, status = 1;
+
+    status = parse_args(argc, argv, &a);
+    if (status >= 0)
+        return status;
+    status = 1;
+    rg.name = a.region;
+
+    /* Every thread started from here on inherits the blocked signals, so
+     * SIGTERM and SIGINT reach only the sigwait() below. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (setup_creds(&rg, &a, &e))
+        goto out;
+    if (a.tls_listen) {
+        cert = read_file(a.tls_cert, &e);
+        key = cert ? read_file(a.tls_key, &e) : NULL;
+        if (!cert || !key)
+            goto out;
+    }
+    {
+        struct store_opts so = {.dir = a.data, .map_size = a.map_size};
+        if (store_open(&so, &rg.store, &e))
+            goto out;
+    }
+    {
+        struct ddb_opts dopts = {
+            .store = rg.store, .region = rg.name, .account = creds_account(rg.creds)};
+        if (ddb_open(&dopts, &rg.ddb, &e))
+            goto out;
+    }
+    if (start_http(&rg, a.listen, NULL, NULL, a.threads, &plain, &e))
+        goto out;
+    if (a.tls_listen && start_http(&rg, a.tls_listen, cert, key, a.threads, &tls, &e))
+        goto out;
+    log_info("event=ready region=%s data=%s", rg.name, a.data);
+
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    log_info("event=shutdown region=%s signal=%d", rg.name, sig);
+    status = 0;
+out:
+    if (status)
+        log_err("event=fatal region=%s error=%s msg=\"%s\"", rg.name, err_name(e.code), e.msg);
+    http_server_stop(tls);
+    http_server_stop(plain);
+    ddb_close(rg.ddb);
+    store_close(rg.store);
+    creds_free(rg.creds);
+    free(cert);
+    free(key);
+    if (status == 0)
+        log_info("event=stopped region=%s", rg.name);
+    return status;
+}
