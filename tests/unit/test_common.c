@@ -1,0 +1,221 @@
+/* test_common.c - buf, arena, codec, err, clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "clock.h"
+#include "codec.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+
+static void buf_grows_and_limits(void **state)
+{
+    (void)state;
+    struct buf b;
+    size_t len;
+    char *p;
+
+    buf_init(&b, 10);
+    assert_int_equal(buf_puts(&b, "hello"), ERR_OK);
+    assert_int_equal(buf_printf(&b, "%d", 1234), ERR_OK);
+    assert_string_equal(b.ptr, "hello1234");
+    assert_int_equal(buf_puts(&b, "xy"), ERR_TOO_LARGE); /* 11 > 10: nothing appended */
+    assert_int_equal(b.len, 9);
+    assert_int_equal(buf_putc(&b, '!'), ERR_OK);
+    assert_int_equal(buf_printf(&b, "%s", "z"), ERR_TOO_LARGE);
+    buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.ptr, "");
+    assert_int_equal(buf_append(&b, "abc", 3), ERR_OK);
+    p = buf_detach(&b, &len);
+    assert_int_equal(len, 3);
+    assert_string_equal(p, "abc");
+    assert_null(b.ptr);
+    free(p);
+    p = buf_detach(&b, NULL); /* empty buffer still gives a string */
+    assert_string_equal(p, "");
+    free(p);
+    buf_free(&b);
+}
+
+static void buf_unlimited_large(void **state)
+{
+    (void)state;
+    struct buf b;
+    int i;
+
+    buf_init(&b, 0);
+    for (i = 0; i < 10000; i++)
+        assert_int_equal(buf_puts(&b, "0123456789"), ERR_OK);
+    assert_int_equal(b.len, 100000);
+    buf_free(&b);
+}
+
+static void buf_json_escapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *out;
+    } cases[] = {
+        {"plain", 5, "\"plain\""},
+        {"a\"b\\c", 5, "\"a\\\"b\\\\c\""},
+        {"\n\r\t\b\f", 5, "\"\\n\\r\\t\\b\\f\""},
+        {"\x01\x1f", 2, "\"\\u0001\\u001f\""},
+        {"nul\0x", 5, "\"nul\\u0000x\""},
+        {"\xc3\xa9", 2, "\"\xc3\xa9\""}, /* UTF-8 passes through */
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf b;
+        buf_init(&b, 0);
+        assert_int_equal(buf_json_str(&b, cases[i].in, cases[i].len), ERR_OK);
+        assert_string_equal(b.ptr, cases[i].out);
+        buf_free(&b);
+    }
+    {
+        struct buf b;
+        buf_init(&b, 4);
+        assert_int_equal(buf_json_str(&b, "abcdef", 6), ERR_TOO_LARGE);
+        buf_free(&b);
+    }
+}
+
+static int freed;
+static void count_free(void *p)
+{
+    freed++;
+    free(p);
+}
+
+static void arena_allocates_and_cleans(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new();
+    char *s, *big;
+    int *z;
+
+    s = arena_strdup(a, "hello");
+    assert_string_equal(s, "hello");
+    assert_string_equal(arena_strndup(a, "abcdef", 3), "abc");
+    assert_string_equal(arena_sprintf(a, "%s-%d", "x", 7), "x-7");
+    assert_memory_equal(arena_memdup(a, "\0\1\2", 3), "\0\1\2", 3);
+    z = arena_calloc(a, 64 * sizeof(int));
+    assert_int_equal(z[63], 0);
+    assert_true(((uintptr_t)z % sizeof(max_align_t)) == 0);
+    big = arena_alloc(a, 3 << 20); /* bigger than any block */
+    memset(big, 1, 3 << 20);
+    for (int i = 0; i < 5000; i++)
+        (void)arena_alloc(a, 100);
+    freed = 0;
+    arena_on_free(a, count_free, xstrdup("owned"));
+    arena_on_free(a, count_free, xmalloc(10));
+    arena_free(a);
+    assert_int_equal(freed, 2);
+    arena_free(NULL);
+}
+
+static void hex_and_base64(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *raw;
+        const char *b64;
+    } cases[] = {
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
+    };
+    char out[64];
+    unsigned char dec[64];
+    size_t i, n;
+
+    hex_encode("\x00\xff\x10", 3, out);
+    assert_string_equal(out, "00ff10");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t rl = strlen(cases[i].raw);
+        assert_int_equal(base64_encoded_len(rl), strlen(cases[i].b64));
+        base64_encode(cases[i].raw, rl, out);
+        assert_string_equal(out, cases[i].b64);
+        assert_true(base64_decode(cases[i].b64, strlen(cases[i].b64), dec, &n));
+        assert_int_equal(n, rl);
+        assert_memory_equal(dec, cases[i].raw, rl);
+    }
+    base64_encode("\xfb\xff", 2, out);
+    assert_string_equal(out, "+/8=");
+    assert_false(base64_decode("Zg=", 3, dec, &n));      /* length */
+    assert_false(base64_decode("Z===", 4, dec, &n));     /* too much padding */
+    assert_false(base64_decode("Zg==Zg==", 8, dec, &n)); /* padding mid-way */
+    assert_false(base64_decode("Zm9*", 4, dec, &n));     /* alphabet */
+    assert_false(base64_decode("Zm=v", 4, dec, &n));     /* data after padding */
+}
+
+static void err_and_names(void **state)
+{
+    (void)state;
+    struct err e = {0};
+
+    assert_int_equal(err_set(&e, ERR_INVALID, "bad %s", "thing"), ERR_INVALID);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_string_equal(e.msg, "bad thing");
+    assert_int_equal(err_set(NULL, ERR_IO, "ignored"), ERR_IO);
+    assert_string_equal(err_name(ERR_OK), "ok");
+    assert_string_equal(err_name(ERR_INTERNAL), "internal");
+    assert_string_equal(err_name((enum err_code)99), "unknown");
+}
+
+static void clocks(void **state)
+{
+    (void)state;
+    int64_t a = clock_mono_us(), w = clock_wall_ms();
+    time_t s = clock_wall_s();
+
+    assert_true(clock_mono_us() >= a);
+    assert_true(w > 1700000000000LL);
+    clock_set_offset(3600);
+    assert_true(clock_wall_s() >= s + 3599);
+    clock_set_offset(0);
+    log_set_level(LOG_DEBUG);
+    log_debug("event=test_line k=%d", 1);
+    log_set_level(LOG_INFO);
+}
+
+static void mem_helpers(void **state)
+{
+    (void)state;
+    char *p = xstrndup("abcdef", 3);
+    assert_string_equal(p, "abc");
+    p = xrealloc(p, 100);
+    free(p);
+    p = xcalloc(0, 0);
+    free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_grows_and_limits),
+        cmocka_unit_test(buf_unlimited_large),
+        cmocka_unit_test(buf_json_escapes),
+        cmocka_unit_test(arena_allocates_and_cleans),
+        cmocka_unit_test(hex_and_base64),
+        cmocka_unit_test(err_and_names),
+        cmocka_unit_test(clocks),
+        cmocka_unit_test(mem_helpers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
