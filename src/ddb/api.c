@@ -1,0 +1,460 @@
+/* api.c - the DynamoDB JSON 1.0 front: dispatch, argument decoding, errors,
+ * response headers. See ddb.h and ddb_int.h. */
+#include "ddb.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <zlib.h>
+
+#include "ddb_int.h"
+#include "item.h"
+#include "log.h"
+#include "mem.h"
+#include "table.h"
+
+#define DDB_NS   "com.amazonaws.dynamodb.v20120810#"
+#define CORAL_NS "com.amazon.coral.service#"
+
+/* The operations, like Redis's command table. */
+static const struct {
+    const char *name;
+    ddb_op_fn *fn;
+} ops[] = {
+    {"GetItem", item_get},      {"PutItem", item_put},         {"DeleteItem", item_delete},
+    {"Scan", item_scan},        {"CreateTable", table_create}, {"DescribeTable", table_describe},
+    {"ListTables", table_list}, {"DeleteTable", table_delete}, {"UpdateTable", table_update},
+};
+
+/* The one table turning an err code into DynamoDB's error shape. */
+static const struct {
+    enum err_code code;
+    int status;
+    const char *type;
+} errs[] = {
+    {ERR_INVALID, 400, "ValidationException"},
+    {ERR_TOO_LARGE, 400, "ValidationException"},
+    {ERR_DENIED, 400, "AccessDeniedException"},
+    {ERR_NOTFOUND, 400, "ResourceNotFoundException"},
+    {ERR_CONFLICT, 400, "ConditionalCheckFailedException"},
+    {ERR_IN_USE, 400, "ResourceInUseException"},
+    {ERR_LIMIT, 400, "LimitExceededException"},
+    {ERR_IO, 500, "InternalServerError"},
+    {ERR_INTERNAL, 500, "InternalServerError"},
+};
+
+enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e)
+{
+    struct ddb *d;
+
+    if (!o->store || !o->region || !o->account || strlen(o->region) >= sizeof(d->region) ||
+        strlen(o->account) >= sizeof(d->account))
+        return err_set(e, ERR_INVALID, "ddb_open: store, region and account are required");
+    d = xcalloc(1, sizeof(*d));
+    d->store = o->store;
+    strcpy(d->region, o->region);
+    strcpy(d->account, o->account);
+    *out = d;
+    return ERR_OK;
+}
+
+void ddb_close(struct ddb *d)
+{
+    free(d);
+}
+
+/* ---- identifiers ---- */
+
+static _Thread_local uint64_t rng_state;
+
+static uint64_t rng_next(void)
+{
+    if (!rng_state) {
+        if (getrandom(&rng_state, sizeof(rng_state), 0) != sizeof(rng_state))
+            rng_state = (uint64_t)(uintptr_t)&rng_state ^ 0x9E3779B97F4A7C15ull;
+        rng_state |= 1;
+    }
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+static void request_id(char out[53])
+{
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    uint64_t x = 0;
+
+    for (int i = 0; i < 52; i++) {
+        if (i % 8 == 0)
+            x = rng_next();
+        out[i] = alnum[(x & 0xff) % 36];
+        x >>= 8;
+    }
+    out[52] = '\0';
+}
+
+void ddb_uuid(char out[37])
+{
+    unsigned char b[16];
+    uint64_t x = rng_next(), y = rng_next();
+
+    memcpy(b, &x, 8);
+    memcpy(b + 8, &y, 8);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+/* ---- responses ---- */
+
+static void respond(struct http_req *r, const char *rid, int status, struct buf *body)
+{
+    char crc[16];
+
+    if (!body->ptr)
+        buf_append(body, "", 0);
+    snprintf(crc, sizeof(crc), "%lu", crc32(0L, (const Bytef *)body->ptr, (uInt)body->len));
+    http_resp_header(r, "Content-Type", "application/x-amz-json-1.0");
+    http_resp_header(r, "x-amzn-RequestId", rid);
+    http_resp_header(r, "x-amz-crc32", crc);
+    http_respond_buf(r, status, body);
+    buf_free(body);
+}
+
+void ddb_error_open(struct buf *b, const char *type, const char *msg)
+{
+    buf_puts(b, "{\"__type\":");
+    if (strchr(type, '#')) {
+        buf_json_str(b, type, strlen(type));
+    } else {
+        buf_puts(b, "\"" DDB_NS);
+        buf_puts(b, type);
+        buf_putc(b, '"');
+    }
+    buf_puts(b, ",\"message\":");
+    buf_json_str(b, msg, strlen(msg));
+}
+
+static void error_with_id(struct http_req *r, const char *rid, int status, const char *type,
+                          const char *msg)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    ddb_error_open(&b, type, msg);
+    buf_putc(&b, '}');
+    respond(r, rid, status, &b);
+}
+
+void ddb_respond_error(struct http_req *r, int status, const char *type, const char *msg)
+{
+    char rid[53];
+
+    request_id(rid);
+    error_with_id(r, rid, status, type, msg);
+}
+
+void ddb_reply(struct ddb_call *c, struct buf *body)
+{
+    respond(c->r, c->rid, 200, body);
+}
+
+void ddb_reply_status(struct ddb_call *c, int status, struct buf *body)
+{
+    respond(c->r, c->rid, status, body);
+}
+
+void ddb_reply_err(struct ddb_call *c, enum err_code code, const char *msg)
+{
+    int status = 500;
+    const char *type = "InternalServerError";
+
+    for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+        if (errs[i].code == code) {
+            status = errs[i].status;
+            type = errs[i].type;
+            break;
+        }
+    }
+    if (status >= 500)
+        log_err("event=ddb_error op=%s code=%s msg=\"%s\"", c->op, err_name(code), msg);
+    error_with_id(c->r, c->rid, status, type, msg && *msg ? msg : "Internal server error");
+}
+
+void ddb_capacity(struct buf *b, int mode, const char *table, double units)
+{
+    if (mode <= 0)
+        return;
+    buf_puts(b, "\"ConsumedCapacity\":{\"TableName\":");
+    buf_json_str(b, table, strlen(table));
+    buf_printf(b, ",\"CapacityUnits\":%.1f", units);
+    if (mode == 2)
+        buf_printf(b, ",\"Table\":{\"CapacityUnits\":%.1f}", units);
+    buf_putc(b, '}');
+}
+
+/* ---- arguments ---- */
+
+static const char *json_kind(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return "STRING_VALUE";
+    if (cJSON_IsNumber(v))
+        return "NUMBER_VALUE";
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? "VALUE_TRUE" : "VALUE_FALSE";
+    return NULL;
+}
+
+static void mark_serial(struct ddb_call *c, const cJSON *v, const char *want)
+{
+    const char *k = json_kind(v);
+
+    if (c->serial)
+        return;
+    c->serial = true;
+    if (k)
+        snprintf(c->serial_msg, sizeof(c->serial_msg), "%s can not be converted to %s", k, want);
+    else if (cJSON_IsArray(v))
+        snprintf(c->serial_msg, sizeof(c->serial_msg), "Start of list found where not expected");
+    else
+        snprintf(c->serial_msg, sizeof(c->serial_msg),
+                 "Start of structure or map found where not expected.");
+}
+
+static cJSON *member(const cJSON *obj, const char *name)
+{
+    cJSON *v;
+
+    if (!cJSON_IsObject(obj))
+        return NULL;
+    v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+const char *ddb_arg_str(struct ddb_call *c, const cJSON *obj, const char *name)
+{
+    cJSON *v = member(obj, name);
+
+    if (!v)
+        return NULL;
+    if (!cJSON_IsString(v)) {
+        mark_serial(c, v, "a String");
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+cJSON *ddb_arg_obj(struct ddb_call *c, const cJSON *obj, const char *name)
+{
+    cJSON *v = member(obj, name);
+
+    if (v && !cJSON_IsObject(v)) {
+        mark_serial(c, v, "a Structure");
+        return NULL;
+    }
+    return v;
+}
+
+cJSON *ddb_arg_arr(struct ddb_call *c, const cJSON *obj, const char *name)
+{
+    cJSON *v = member(obj, name);
+
+    if (v && !cJSON_IsArray(v)) {
+        mark_serial(c, v, "a List");
+        return NULL;
+    }
+    return v;
+}
+
+bool ddb_arg_int(struct ddb_call *c, const cJSON *obj, const char *name, int64_t *out)
+{
+    cJSON *v = member(obj, name);
+    double d;
+
+    if (!v)
+        return false;
+    if (!cJSON_IsNumber(v)) {
+        mark_serial(c, v, "an Integer");
+        return false;
+    }
+    d = v->valuedouble;
+    if (d != d || d < -9.2e18 || d > 9.2e18 || (double)(int64_t)d != d) {
+        if (!c->serial) {
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg),
+                     "NUMBER_VALUE can not be converted to an Integer");
+        }
+        return false;
+    }
+    *out = (int64_t)d;
+    return true;
+}
+
+bool ddb_arg_bool(struct ddb_call *c, const cJSON *obj, const char *name, bool *out)
+{
+    cJSON *v = member(obj, name);
+
+    if (!v)
+        return false;
+    if (!cJSON_IsBool(v)) {
+        mark_serial(c, v, "a Boolean");
+        return false;
+    }
+    *out = cJSON_IsTrue(v);
+    return true;
+}
+
+int ddb_arg_enum(struct ddb_call *c, const cJSON *obj, const char *name, const char *path,
+                 const char *const *vals)
+{
+    const char *s = ddb_arg_str(c, obj, name);
+    struct buf set;
+
+    if (!s)
+        return -1;
+    for (int i = 0; vals[i]; i++)
+        if (strcmp(s, vals[i]) == 0)
+            return i;
+    buf_init(&set, 0);
+    for (int i = 0; vals[i]; i++)
+        buf_printf(&set, "%s%s", i ? ", " : "", vals[i]);
+    ddb_verr(c,
+             "Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value "
+             "set: [%s]",
+             s, path, set.ptr);
+    buf_free(&set);
+    return -2;
+}
+
+void ddb_verr(struct ddb_call *c, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[1024];
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (c->nverr)
+        buf_puts(&c->verr, "; ");
+    buf_puts(&c->verr, msg);
+    c->nverr++;
+}
+
+void ddb_verr_null(struct ddb_call *c, const char *path)
+{
+    ddb_verr(c, "Value null at '%s' failed to satisfy constraint: Member must not be null", path);
+}
+
+void ddb_check_table_name(struct ddb_call *c, const char *name, const char *path)
+{
+    size_t n;
+
+    if (!name) {
+        ddb_verr_null(c, path);
+        return;
+    }
+    n = strlen(name);
+    if (n < 3)
+        ddb_verr(c,
+                 "Value '%s' at '%s' failed to satisfy constraint: Member must have length "
+                 "greater than or equal to 3",
+                 name, path);
+    if (n > 255)
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
+                 "less than or equal to 255",
+                 name, path);
+    if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must satisfy "
+                 "regular expression pattern: [a-zA-Z0-9_.-]+",
+                 name, path);
+}
+
+bool ddb_args_failed(struct ddb_call *c)
+{
+    struct buf msg;
+
+    if (c->serial) {
+        error_with_id(c->r, c->rid, 400, CORAL_NS "SerializationException", c->serial_msg);
+        return true;
+    }
+    if (!c->nverr)
+        return false;
+    buf_init(&msg, 0);
+    buf_printf(&msg, "%u validation error%s detected: %s", c->nverr, c->nverr == 1 ? "" : "s",
+               c->verr.ptr);
+    error_with_id(c->r, c->rid, 400, "ValidationException", msg.ptr);
+    buf_free(&msg);
+    return true;
+}
+
+/* ---- dispatch ---- */
+
+static void json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+static void verr_free(void *p)
+{
+    buf_free(p);
+}
+
+void ddb_handle(struct ddb *d, struct http_req *r, const char *op, const struct creds_identity *who)
+{
+    struct ddb_call *c;
+    ddb_op_fn *fn = NULL;
+    char msg[160];
+
+    (void)who;
+    c = arena_calloc(r->arena, sizeof(*c));
+    c->d = d;
+    c->r = r;
+    c->a = r->arena;
+    c->op = op ? op : "";
+    request_id(c->rid);
+    buf_init(&c->verr, 0);
+    arena_on_free(r->arena, verr_free, &c->verr);
+
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        if (strcmp(ops[i].name, c->op) == 0) {
+            fn = ops[i].fn;
+            break;
+        }
+    }
+    if (!fn) {
+        snprintf(msg, sizeof(msg), "Unknown operation: %.100s", c->op);
+        error_with_id(r, c->rid, 400, CORAL_NS "UnknownOperationException", msg);
+        return;
+    }
+    if (r->body_too_large) {
+        error_with_id(r, c->rid, 413, CORAL_NS "RequestEntityTooLargeException",
+                      "Request entity too large");
+        return;
+    }
+    if (r->body.len == 0) {
+        c->in = cJSON_CreateObject();
+    } else {
+        const char *end = NULL;
+
+        /* the buf keeps a NUL after the body: count it, so trailing bytes are refused */
+        c->in = cJSON_ParseWithLengthOpts(r->body.ptr, r->body.len + 1, &end, 1);
+    }
+    if (c->in)
+        arena_on_free(r->arena, json_free, c->in);
+    if (!cJSON_IsObject(c->in)) {
+        error_with_id(r, c->rid, 400, CORAL_NS "SerializationException",
+                      c->in ? "Start of list found where not expected"
+                            : "Request body is not valid JSON");
+        return;
+    }
+    fn(c);
+}

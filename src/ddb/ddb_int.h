@@ -1,0 +1,91 @@
+/* ddb_int.h - what the DynamoDB API files (api.c, table.c, item.c) share.
+ *
+ * A request is a struct ddb_call in the request's arena. Its handler answers
+ * exactly once, with ddb_reply() or ddb_reply_err(), either on the request
+ * thread or from a store done callback on the writer thread. After the reply
+ * the call (and its arena) may be gone: reply last. */
+#ifndef TANDEM_DDB_INT_H
+#define TANDEM_DDB_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "ddb.h"
+#include "err.h"
+#include "http.h"
+#include "store.h"
+
+struct ddb {
+    struct store *store; /* borrowed */
+    char region[64];
+    char account[16];
+};
+
+struct ddb_call {
+    struct ddb *d;
+    struct http_req *r;
+    struct arena *a; /* the request's arena */
+    const char *op;
+    cJSON *in;    /* the request body, arena */
+    char rid[53]; /* x-amzn-RequestId */
+    /* argument problems collected before answering */
+    bool serial; /* wrong JSON type: SerializationException */
+    char serial_msg[160];
+    unsigned nverr; /* "N validation errors detected: ..." */
+    struct buf verr;
+};
+
+/* Item values in STORE_DB_DATA start with a format byte. Format 1: the item's
+ * canonical JSON text follows. (Replication adds a format carrying a hybrid
+ * logical clock timestamp and the origin region before the JSON.) */
+enum { DDB_ITEM_FMT_JSON = 1 };
+
+enum { DDB_ITEM_MAX = 400 * 1024 };
+
+/* JSON member lookups. The member @name of @obj with the JSON type asked for,
+ * or NULL when absent or null; a member of another type marks the call with a
+ * SerializationException (reported by ddb_args_failed). */
+const char *ddb_arg_str(struct ddb_call *c, const cJSON *obj, const char *name);
+cJSON *ddb_arg_obj(struct ddb_call *c, const cJSON *obj, const char *name);
+cJSON *ddb_arg_arr(struct ddb_call *c, const cJSON *obj, const char *name);
+/* ddb_arg_int - false when absent; wrong type or a non-integer marks the call. */
+bool ddb_arg_int(struct ddb_call *c, const cJSON *obj, const char *name, int64_t *out);
+/* ddb_arg_bool - false when absent. */
+bool ddb_arg_bool(struct ddb_call *c, const cJSON *obj, const char *name, bool *out);
+/* ddb_arg_enum - index of the member's value in @vals (NULL-terminated), -1
+ * when absent; a value outside the set records a validation error for @path. */
+int ddb_arg_enum(struct ddb_call *c, const cJSON *obj, const char *name, const char *path,
+                 const char *const *vals);
+
+/* ddb_verr - record one "Value ... at '<path>' failed to satisfy constraint: ..." */
+void ddb_verr(struct ddb_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ddb_verr_null - "Value null at '@path' failed to satisfy constraint: Member must not be null" */
+void ddb_verr_null(struct ddb_call *c, const char *path);
+/* ddb_check_table_name - the TableName constraints (NULL: must not be null). */
+void ddb_check_table_name(struct ddb_call *c, const char *name, const char *path);
+/* ddb_args_failed - if anything was recorded, answer with it and return true. */
+bool ddb_args_failed(struct ddb_call *c);
+
+/* ddb_reply - answer 200 with @body (taken), adding the DynamoDB headers. */
+void ddb_reply(struct ddb_call *c, struct buf *body);
+/* ddb_reply_err - answer with the DynamoDB error for @code (the table in api.c). */
+void ddb_reply_err(struct ddb_call *c, enum err_code code, const char *msg);
+/* ddb_reply_status - answer @status with @body (taken) as is. */
+void ddb_reply_status(struct ddb_call *c, int status, struct buf *body);
+/* ddb_error_open - append {"__type":...,"message":... without the closing brace. */
+void ddb_error_open(struct buf *b, const char *type, const char *msg);
+
+/* ddb_capacity - append "ConsumedCapacity":{...} for @mode (1 TOTAL, 2 INDEXES; 0: nothing). */
+void ddb_capacity(struct buf *b, int mode, const char *table, double units);
+
+/* random identifiers */
+void ddb_uuid(char out[37]);
+
+/* an operation's handler: answers @c exactly once */
+typedef void ddb_op_fn(struct ddb_call *c);
+
+#endif

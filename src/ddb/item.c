@@ -1,0 +1,769 @@
+/* item.c - PutItem, GetItem, DeleteItem, Scan (see item.h). */
+#include "item.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr.h"
+#include "codec.h"
+#include "expr.h"
+#include "keys.h"
+#include "mem.h"
+#include "table.h"
+
+enum { KEY_HASH_MAX = 2048, KEY_RANGE_MAX = 1024, SCAN_PAGE_MAX = 1024 * 1024 };
+
+static const char *const rcc_vals[] = {"INDEXES", "TOTAL", "NONE", NULL};
+static const char *const rv_vals[] = {"NONE",    "ALL_OLD",     "UPDATED_OLD",
+                                      "ALL_NEW", "UPDATED_NEW", NULL};
+static const char *const rvf_vals[] = {"ALL_OLD", "NONE", NULL};
+static const char *const ricm_vals[] = {"SIZE", "NONE", NULL};
+static const char *const select_vals[] = {"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES",
+                                          "SPECIFIC_ATTRIBUTES", "COUNT", NULL};
+
+enum { SEL_ALL, SEL_PROJECTED, SEL_SPECIFIC, SEL_COUNT };
+
+/* capacity_arg - 0 none, 1 TOTAL, 2 INDEXES */
+static int capacity_arg(struct ddb_call *c)
+{
+    int i = ddb_arg_enum(c, c->in, "ReturnConsumedCapacity", "returnConsumedCapacity", rcc_vals);
+
+    return i == 0 ? 2 : i == 1 ? 1 : 0;
+}
+
+static double read_units(size_t bytes, bool consistent)
+{
+    size_t blocks = (bytes + 4095) / 4096;
+
+    if (!blocks)
+        blocks = 1;
+    return (double)blocks * (consistent ? 1.0 : 0.5);
+}
+
+static double write_units(size_t bytes)
+{
+    size_t blocks = (bytes + 1023) / 1024;
+
+    return blocks ? (double)blocks : 1.0;
+}
+
+/* legacy_arg - reply and return true when one of the legacy parameters is present. */
+static bool legacy_arg(struct ddb_call *c, const char *const *names)
+{
+    char msg[200];
+
+    for (int i = 0; names[i]; i++) {
+        if (cJSON_GetObjectItemCaseSensitive(c->in, names[i]) &&
+            !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(c->in, names[i]))) {
+            snprintf(msg, sizeof(msg),
+                     "The legacy parameter %s is not supported; use expressions instead", names[i]);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- keys ---- */
+
+enum key_mode { KEY_ITEM, KEY_KEY };
+
+static const char *const key_mismatch = "The provided key element does not match the schema";
+
+static enum err_code key_part(const char *name, enum keys_type t, const cJSON *av, bool hash,
+                              enum key_mode mode, struct buf *key, struct err *e)
+{
+    static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
+    enum attr_type at = attr_type_of(av);
+    const cJSON *p = attr_payload(av);
+    const char *s;
+    size_t n, max = hash ? KEY_HASH_MAX : KEY_RANGE_MAX;
+    unsigned char *raw = NULL;
+    enum err_code rc;
+
+    if (at != want[t]) {
+        if (mode == KEY_KEY)
+            return err_set(e, ERR_INVALID, "%s", key_mismatch);
+        return err_set(e, ERR_INVALID,
+                       "One or more parameter values were invalid: Type mismatch for key %.100s "
+                       "expected: %s actual: %s",
+                       name, attr_type_name(want[t]), attr_type_name(at));
+    }
+    if (!cJSON_IsString(p))
+        return err_set(e, ERR_INVALID, "%s", key_mismatch);
+    s = p->valuestring;
+    n = strlen(s);
+    if (t == KEYS_B) {
+        size_t rawlen = 0;
+
+        raw = xmalloc(n / 4 * 3 + 4);
+        if (!base64_decode(s, n, raw, &rawlen)) {
+            free(raw);
+            return err_set(e, ERR_INVALID, "Invalid binary value for key %.100s", name);
+        }
+        s = (const char *)raw;
+        n = rawlen;
+    }
+    if (n == 0 && t != KEYS_N) {
+        free(raw);
+        return err_set(e, ERR_INVALID,
+                       "One or more parameter values are not valid. The AttributeValue for a key "
+                       "attribute cannot contain an empty %s value. Key: %.100s",
+                       t == KEYS_S ? "string" : "binary", name);
+    }
+    if (n > max) {
+        free(raw);
+        if (hash)
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: Size of hashkey has "
+                           "exceeded the maximum size limit of2048 bytes");
+        return err_set(e, ERR_INVALID,
+                       "One or more parameter values were invalid: Aggregated size of all range "
+                       "keys has exceeded the size limit of 1024 bytes");
+    }
+    rc = keys_append(key, t, s, n, hash, e);
+    free(raw);
+    return rc;
+}
+
+/* build_key - the storage key of the item or Key @obj (validated AttributeValues). */
+static enum err_code build_key(const struct table_keys *k, const cJSON *obj, enum key_mode mode,
+                               struct buf *key, struct err *e)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(obj, k->hash);
+    const cJSON *r = k->has_range ? cJSON_GetObjectItemCaseSensitive(obj, k->range) : NULL;
+    enum err_code rc;
+
+    if (mode == KEY_KEY &&
+        (!h || (k->has_range && !r) || cJSON_GetArraySize(obj) != (k->has_range ? 2 : 1)))
+        return err_set(e, ERR_INVALID, "%s", key_mismatch);
+    if (!h)
+        return err_set(e, ERR_INVALID,
+                       "One or more parameter values were invalid: Missing the key %.100s in the "
+                       "item",
+                       k->hash);
+    if (k->has_range && !r)
+        return err_set(e, ERR_INVALID,
+                       "One or more parameter values were invalid: Missing the key %.100s in the "
+                       "item",
+                       k->range);
+    keys_append_table(key, k->id);
+    rc = key_part(k->hash, k->htype, h, true, mode, key, e);
+    if (!rc && k->has_range)
+        rc = key_part(k->range, k->rtype, r, false, mode, key, e);
+    return rc;
+}
+
+/* key_json - append {"hash":AV[,"range":AV]} taken from @item. */
+static void key_json(struct buf *b, const struct table_keys *k, const cJSON *item)
+{
+    const char *names[2] = {k->hash, k->has_range ? k->range : NULL};
+
+    buf_putc(b, '{');
+    for (int i = 0; i < 2 && names[i]; i++) {
+        char *av = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(item, names[i]));
+
+        if (i)
+            buf_putc(b, ',');
+        buf_json_str(b, names[i], strlen(names[i]));
+        buf_putc(b, ':');
+        buf_puts(b, av ? av : "null");
+        free(av);
+    }
+    buf_putc(b, '}');
+}
+
+/* ---- expressions ---- */
+
+struct exprs {
+    struct expr_ctx ctx;
+    struct expr_cond *cond;
+    struct expr_proj *proj;
+};
+
+/* exprs_parse - the request's expressions; false when a reply was sent. */
+static bool exprs_parse(struct ddb_call *c, const char *cond_name, bool with_values, bool with_proj,
+                        struct exprs *x)
+{
+    cJSON *names = ddb_arg_obj(c, c->in, "ExpressionAttributeNames");
+    cJSON *values = with_values ? ddb_arg_obj(c, c->in, "ExpressionAttributeValues") : NULL;
+    const char *ctext = cond_name ? ddb_arg_str(c, c->in, cond_name) : NULL;
+    const char *ptext = with_proj ? ddb_arg_str(c, c->in, "ProjectionExpression") : NULL;
+    struct err e = {0};
+    cJSON *v;
+    char msg[400];
+
+    memset(x, 0, sizeof(*x));
+    if (ddb_args_failed(c))
+        return false;
+    if (names && !ctext && !ptext) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "ExpressionAttributeNames can only be specified when using expressions");
+        return false;
+    }
+    if (values && !ctext) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "ExpressionAttributeValues can only be specified when using expressions");
+        return false;
+    }
+    if (names && !names->child) {
+        ddb_reply_err(c, ERR_INVALID, "ExpressionAttributeNames must not be empty");
+        return false;
+    }
+    if (values && !values->child) {
+        ddb_reply_err(c, ERR_INVALID, "ExpressionAttributeValues must not be empty");
+        return false;
+    }
+    cJSON_ArrayForEach(v, names)
+    {
+        if (!cJSON_IsString(v)) {
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg),
+                     "Unexpected value type in ExpressionAttributeNames");
+            ddb_args_failed(c);
+            return false;
+        }
+    }
+    cJSON_ArrayForEach(v, values)
+    {
+        if (attr_validate(v, &e)) {
+            snprintf(msg, sizeof(msg),
+                     "ExpressionAttributeValues contains invalid value: %s for key %.60s", e.msg,
+                     v->string);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            return false;
+        }
+    }
+    expr_ctx_init(&x->ctx, c->a, names, values);
+    if (ctext && expr_parse_condition(&x->ctx, ctext, cond_name, &x->cond, &e)) {
+        ddb_reply_err(c, e.code ? e.code : ERR_INVALID, e.msg);
+        return false;
+    }
+    if (ptext && expr_parse_projection(&x->ctx, ptext, &x->proj, &e)) {
+        ddb_reply_err(c, e.code ? e.code : ERR_INVALID, e.msg);
+        return false;
+    }
+    if (expr_check_unused(&x->ctx, &e)) {
+        ddb_reply_err(c, e.code ? e.code : ERR_INVALID, e.msg);
+        return false;
+    }
+    return true;
+}
+
+/* ---- PutItem and DeleteItem ---- */
+
+struct write {
+    struct ddb_call *c;
+    const char *table;
+    uint64_t id;
+    struct buf key;
+    char *val; /* owned: format byte + JSON; NULL for a delete */
+    size_t vlen;
+    size_t size;
+    const struct expr_cond *cond;
+    bool ret_old, old_on_fail;
+    int cap;
+    /* results */
+    char *old; /* owned: the old item's JSON text, when asked for */
+    size_t oldlen, old_size;
+};
+
+static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct write *x = arg;
+    struct table_keys k;
+    struct slice v;
+    cJSON *old = NULL;
+    bool ok = true;
+    enum err_code rc;
+
+    x->old_size = 0;
+    free(x->old);
+    x->old = NULL;
+    rc = table_keys_get(t, x->table, &k, e);
+    if (rc)
+        return rc;
+    if (k.id != x->id)
+        return err_set(e, ERR_NOTFOUND, "Requested resource not found");
+    rc = store_get(t, STORE_DB_DATA, slice_of(x->key.ptr, x->key.len), &v, e);
+    if (rc == ERR_OK) {
+        const char *p = v.ptr;
+
+        if (v.len < 2 || p[0] != DDB_ITEM_FMT_JSON)
+            return err_set(e, ERR_INTERNAL, "unknown item format");
+        old = cJSON_ParseWithLength(p + 1, v.len - 1);
+        if (!old)
+            return err_set(e, ERR_INTERNAL, "corrupt item");
+        x->old_size = attr_item_size(old);
+        if (x->ret_old || x->old_on_fail) {
+            x->old = xmemdup(p + 1, v.len - 1);
+            x->oldlen = v.len - 1;
+        }
+    } else if (rc != ERR_NOTFOUND) {
+        return rc;
+    }
+    rc = ERR_OK;
+    if (x->cond) {
+        rc = expr_eval_condition(x->cond, old, &ok, e);
+        if (rc)
+            goto out;
+        if (!ok) {
+            if (!x->old_on_fail) {
+                free(x->old);
+                x->old = NULL;
+            }
+            rc = err_set(e, ERR_CONFLICT, "The conditional request failed");
+            goto out;
+        }
+    }
+    if (!x->val) {
+        if (old) {
+            rc = store_del(t, STORE_DB_DATA, slice_of(x->key.ptr, x->key.len), e);
+            if (!rc)
+                rc = table_stats_add(t, x->id, -1, -(int64_t)x->old_size, e);
+        }
+    } else {
+        rc = store_put(t, STORE_DB_DATA, slice_of(x->key.ptr, x->key.len),
+                       slice_of(x->val, x->vlen), e);
+        if (!rc)
+            rc = table_stats_add(t, x->id, old ? 0 : 1, (int64_t)x->size - (int64_t)x->old_size, e);
+    }
+    if (!x->ret_old) {
+        free(x->old);
+        x->old = NULL;
+    }
+out:
+    cJSON_Delete(old);
+    return rc;
+}
+
+static void write_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct write *x = arg;
+    struct ddb_call *c = x->c;
+    struct buf b;
+    size_t units_bytes = x->val ? (x->size > x->old_size ? x->size : x->old_size) : x->old_size;
+
+    buf_free(&x->key);
+    free(x->val);
+    x->val = NULL;
+    buf_init(&b, 0);
+    if (rc == ERR_CONFLICT && x->old) {
+        ddb_error_open(&b, "ConditionalCheckFailedException", e->msg);
+        buf_puts(&b, ",\"Item\":");
+        buf_append(&b, x->old, x->oldlen);
+        buf_putc(&b, '}');
+        free(x->old);
+        ddb_reply_status(c, 400, &b);
+        return;
+    }
+    if (rc) {
+        free(x->old);
+        buf_free(&b);
+        ddb_reply_err(c, rc, e->msg);
+        return;
+    }
+    buf_putc(&b, '{');
+    if (x->old) {
+        buf_puts(&b, "\"Attributes\":");
+        buf_append(&b, x->old, x->oldlen);
+        free(x->old);
+    }
+    if (x->cap) {
+        if (b.len > 1)
+            buf_putc(&b, ',');
+        ddb_capacity(&b, x->cap, x->table, write_units(units_bytes));
+    }
+    buf_putc(&b, '}');
+    ddb_reply(c, &b);
+}
+
+/* write_common - the parts PutItem and DeleteItem share; false when replied. */
+static bool write_args(struct ddb_call *c, struct write *x, int *rv)
+{
+    int rvf;
+
+    x->c = c;
+    *rv = ddb_arg_enum(c, c->in, "ReturnValues", "returnValues", rv_vals);
+    rvf = ddb_arg_enum(c, c->in, "ReturnValuesOnConditionCheckFailure",
+                       "returnValuesOnConditionCheckFailure", rvf_vals);
+    x->cap = capacity_arg(c);
+    ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
+    if (ddb_args_failed(c))
+        return false;
+    if (legacy_arg(c, (const char *const[]){"Expected", "ConditionalOperator", NULL}))
+        return false;
+    if (*rv > 1) {
+        ddb_reply_err(c, ERR_INVALID, "ReturnValues can only be ALL_OLD or NONE");
+        return false;
+    }
+    x->ret_old = *rv == 1;
+    x->old_on_fail = rvf == 0;
+    return true;
+}
+
+/* lookup_keys - the table's key schema from a fresh snapshot; false when replied. */
+static bool lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k)
+{
+    struct store_txn *t = NULL;
+    struct err e = {0};
+    enum err_code rc = store_read_begin(c->d->store, &t, &e);
+
+    if (!rc)
+        rc = table_keys_get(t, table, k, &e);
+    store_txn_abort(t);
+    if (rc) {
+        ddb_reply_err(c, rc, e.msg);
+        return false;
+    }
+    return true;
+}
+
+void item_put(struct ddb_call *c)
+{
+    const char *table = ddb_arg_str(c, c->in, "TableName");
+    cJSON *item = ddb_arg_obj(c, c->in, "Item");
+    struct write *x = arena_calloc(c->a, sizeof(*x));
+    struct table_keys k;
+    struct exprs *ex = arena_calloc(c->a, sizeof(*ex)); /* the condition refers to it */
+    struct err e = {0};
+    char *text;
+    int rv;
+
+    ddb_check_table_name(c, table, "tableName");
+    if (!item && !c->serial)
+        ddb_verr_null(c, "item");
+    if (!write_args(c, x, &rv))
+        return;
+    if (attr_validate_item(item, &e)) {
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return;
+    }
+    if (!exprs_parse(c, "ConditionExpression", true, false, ex))
+        return;
+    if (!lookup_keys(c, table, &k))
+        return;
+    buf_init(&x->key, 0);
+    if (build_key(&k, item, KEY_ITEM, &x->key, &e)) {
+        buf_free(&x->key);
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return;
+    }
+    x->size = attr_item_size(item);
+    if (x->size > DDB_ITEM_MAX) {
+        buf_free(&x->key);
+        ddb_reply_err(c, ERR_INVALID, "Item size has exceeded the maximum allowed size");
+        return;
+    }
+    text = cJSON_PrintUnformatted(item);
+    x->vlen = strlen(text) + 1;
+    x->val = xmalloc(x->vlen);
+    x->val[0] = DDB_ITEM_FMT_JSON;
+    memcpy(x->val + 1, text, x->vlen - 1);
+    free(text);
+    x->table = table;
+    x->id = k.id;
+    x->cond = ex->cond;
+    store_submit(c->d->store, write_apply, write_done, x);
+}
+
+void item_delete(struct ddb_call *c)
+{
+    const char *table = ddb_arg_str(c, c->in, "TableName");
+    cJSON *key = ddb_arg_obj(c, c->in, "Key");
+    struct write *x = arena_calloc(c->a, sizeof(*x));
+    struct table_keys k;
+    struct exprs *ex = arena_calloc(c->a, sizeof(*ex)); /* the condition refers to it */
+    struct err e = {0};
+    int rv;
+
+    ddb_check_table_name(c, table, "tableName");
+    if (!key && !c->serial)
+        ddb_verr_null(c, "key");
+    if (!write_args(c, x, &rv))
+        return;
+    if (attr_validate_item(key, &e)) {
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return;
+    }
+    if (!exprs_parse(c, "ConditionExpression", true, false, ex))
+        return;
+    if (!lookup_keys(c, table, &k))
+        return;
+    buf_init(&x->key, 0);
+    if (build_key(&k, key, KEY_KEY, &x->key, &e)) {
+        buf_free(&x->key);
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return;
+    }
+    x->table = table;
+    x->id = k.id;
+    x->cond = ex->cond;
+    store_submit(c->d->store, write_apply, write_done, x);
+}
+
+/* ---- GetItem ---- */
+
+void item_get(struct ddb_call *c)
+{
+    const char *table = ddb_arg_str(c, c->in, "TableName");
+    cJSON *key = ddb_arg_obj(c, c->in, "Key");
+    bool consistent = false;
+    int cap;
+    struct table_keys k;
+    struct exprs ex;
+    struct store_txn *t = NULL;
+    struct buf kb, b;
+    struct slice v;
+    struct err e = {0};
+    enum err_code rc;
+    size_t size = 0;
+
+    ddb_check_table_name(c, table, "tableName");
+    if (!key && !c->serial)
+        ddb_verr_null(c, "key");
+    ddb_arg_bool(c, c->in, "ConsistentRead", &consistent);
+    cap = capacity_arg(c);
+    if (ddb_args_failed(c))
+        return;
+    if (legacy_arg(c, (const char *const[]){"AttributesToGet", NULL}))
+        return;
+    if (attr_validate_item(key, &e)) {
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return;
+    }
+    if (!exprs_parse(c, NULL, false, true, &ex))
+        return;
+
+    buf_init(&kb, 0);
+    buf_init(&b, 0);
+    buf_putc(&b, '{');
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = table_keys_get(t, table, &k, &e);
+    if (!rc)
+        rc = build_key(&k, key, KEY_KEY, &kb, &e);
+    if (!rc) {
+        rc = store_get(t, STORE_DB_DATA, slice_of(kb.ptr, kb.len), &v, &e);
+        if (rc == ERR_OK) {
+            const char *p = v.ptr;
+
+            if (v.len < 2 || p[0] != DDB_ITEM_FMT_JSON) {
+                rc = err_set(&e, ERR_INTERNAL, "unknown item format");
+            } else if (!ex.proj && !cap) {
+                buf_puts(&b, "\"Item\":");
+                buf_append(&b, p + 1, v.len - 1);
+            } else {
+                cJSON *it = cJSON_ParseWithLength(p + 1, v.len - 1);
+
+                if (!it) {
+                    rc = err_set(&e, ERR_INTERNAL, "corrupt item");
+                } else {
+                    size = attr_item_size(it);
+                    if (!ex.proj) {
+                        buf_puts(&b, "\"Item\":");
+                        buf_append(&b, p + 1, v.len - 1);
+                    } else {
+                        cJSON *pr = expr_project(ex.proj, it);
+                        char *txt = cJSON_PrintUnformatted(pr);
+
+                        buf_puts(&b, "\"Item\":");
+                        buf_puts(&b, txt);
+                        free(txt);
+                        cJSON_Delete(pr);
+                    }
+                    cJSON_Delete(it);
+                }
+            }
+        } else if (rc == ERR_NOTFOUND) {
+            rc = ERR_OK;
+        }
+    }
+    store_txn_abort(t);
+    buf_free(&kb);
+    if (rc) {
+        buf_free(&b);
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    if (cap) {
+        if (b.len > 1)
+            buf_putc(&b, ',');
+        ddb_capacity(&b, cap, table, read_units(size, consistent));
+    }
+    buf_putc(&b, '}');
+    ddb_reply(c, &b);
+}
+
+/* ---- Scan ---- */
+
+static bool has_prefix(struct slice k, const struct buf *p)
+{
+    return k.len >= p->len && memcmp(k.ptr, p->ptr, p->len) == 0;
+}
+
+void item_scan(struct ddb_call *c)
+{
+    const cJSON *in = c->in;
+    const char *table = ddb_arg_str(c, in, "TableName");
+    cJSON *esk = ddb_arg_obj(c, in, "ExclusiveStartKey");
+    const char *index = ddb_arg_str(c, in, "IndexName");
+    int64_t limit = 0, seg;
+    bool consistent = false, more = false;
+    int cap, sel;
+    struct table_keys k;
+    struct exprs ex;
+    struct store_txn *t = NULL;
+    struct store_cursor *cur = NULL;
+    struct buf prefix, start, b, lek;
+    struct slice ck, cv;
+    struct err e = {0};
+    enum err_code rc;
+    size_t total = 0, count = 0, scanned = 0;
+    char msg[300];
+
+    ddb_check_table_name(c, table, "tableName");
+    if (ddb_arg_int(c, in, "Limit", &limit) && limit < 1)
+        ddb_verr(c,
+                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
+                 "greater than or equal to 1",
+                 (long long)limit);
+    sel = ddb_arg_enum(c, in, "Select", "select", select_vals);
+    cap = capacity_arg(c);
+    ddb_arg_bool(c, in, "ConsistentRead", &consistent);
+    if (ddb_args_failed(c))
+        return;
+    if (legacy_arg(
+            c, (const char *const[]){"AttributesToGet", "ScanFilter", "ConditionalOperator", NULL}))
+        return;
+    if (ddb_arg_int(c, in, "Segment", &seg) || ddb_arg_int(c, in, "TotalSegments", &seg)) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Parallel scan (Segment, TotalSegments) is not supported yet");
+        return;
+    }
+    if (index) {
+        snprintf(msg, sizeof(msg), "The table does not have the specified index: %.200s", index);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return;
+    }
+    if (!exprs_parse(c, "FilterExpression", true, true, &ex))
+        return;
+    if (sel == SEL_PROJECTED) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+        return;
+    }
+    if (ex.proj && (sel == SEL_ALL || sel == SEL_COUNT)) {
+        snprintf(msg, sizeof(msg),
+                 "Cannot specify the ProjectionExpression when choosing to get %s",
+                 select_vals[sel]);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return;
+    }
+    if (sel == SEL_SPECIFIC && !ex.proj) {
+        ddb_reply_err(c, ERR_INVALID, "SPECIFIC_ATTRIBUTES requires a ProjectionExpression");
+        return;
+    }
+    if (esk && attr_validate_item(esk, &e)) {
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return;
+    }
+
+    buf_init(&prefix, 0);
+    buf_init(&start, 0);
+    buf_init(&lek, 0);
+    buf_init(&b, 0);
+    buf_puts(&b, sel == SEL_COUNT ? "{" : "{\"Items\":[");
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = table_keys_get(t, table, &k, &e);
+    if (rc)
+        goto out;
+    keys_append_table(&prefix, k.id);
+    if (esk) {
+        rc = build_key(&k, esk, KEY_KEY, &start, &e);
+        if (rc) {
+            snprintf(msg, sizeof(msg), "The provided starting key is invalid: %s", e.msg);
+            rc = err_set(&e, ERR_INVALID, "%s", msg);
+            goto out;
+        }
+    } else {
+        buf_append(&start, prefix.ptr, prefix.len);
+    }
+    rc = store_cursor_open(t, STORE_DB_DATA, &cur, &e);
+    if (!rc)
+        rc = store_cursor_seek(cur, slice_of(start.ptr, start.len), &ck, &cv, &e);
+    if (!rc && esk && slice_eq(ck, slice_of(start.ptr, start.len)))
+        rc = store_cursor_next(cur, &ck, &cv, &e);
+    while (rc == ERR_OK && has_prefix(ck, &prefix)) {
+        const char *p = cv.ptr;
+        cJSON *it;
+        bool match = true;
+
+        if (cv.len < 2 || p[0] != DDB_ITEM_FMT_JSON ||
+            !(it = cJSON_ParseWithLength(p + 1, cv.len - 1))) {
+            rc = err_set(&e, ERR_INTERNAL, "corrupt item");
+            break;
+        }
+        total += attr_item_size(it);
+        scanned++;
+        if (ex.cond)
+            rc = expr_eval_condition(ex.cond, it, &match, &e);
+        if (!rc && match) {
+            if (sel != SEL_COUNT) {
+                if (count)
+                    buf_putc(&b, ',');
+                if (ex.proj) {
+                    cJSON *pr = expr_project(ex.proj, it);
+                    char *txt = cJSON_PrintUnformatted(pr);
+
+                    buf_puts(&b, txt);
+                    free(txt);
+                    cJSON_Delete(pr);
+                } else {
+                    buf_append(&b, p + 1, cv.len - 1);
+                }
+            }
+            count++;
+        }
+        /* The service stops once Limit items were read or the 1 MB of data
+         * read (before filtering) is reached, and then returns the last key
+         * read even when nothing follows. */
+        if (!rc && ((limit && (int64_t)scanned >= limit) || total >= SCAN_PAGE_MAX)) {
+            key_json(&lek, &k, it);
+            more = true;
+        }
+        cJSON_Delete(it);
+        if (rc || more)
+            break;
+        rc = store_cursor_next(cur, &ck, &cv, &e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+out:
+    store_cursor_close(cur);
+    store_txn_abort(t);
+    buf_free(&prefix);
+    buf_free(&start);
+    if (rc) {
+        buf_free(&lek);
+        buf_free(&b);
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    if (sel != SEL_COUNT)
+        buf_puts(&b, "],");
+    buf_printf(&b, "\"Count\":%zu,\"ScannedCount\":%zu", count, scanned);
+    if (more) {
+        buf_puts(&b, ",\"LastEvaluatedKey\":");
+        buf_append(&b, lek.ptr, lek.len);
+    }
+    buf_free(&lek);
+    if (cap) {
+        buf_putc(&b, ',');
+        ddb_capacity(&b, cap, table, read_units(total, consistent));
+    }
+    buf_putc(&b, '}');
+    ddb_reply(c, &b);
+}

@@ -1,0 +1,999 @@
+/* table.c - the table catalog (see table.h for the storage layout). */
+#include "table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "mem.h"
+
+static const char *const key_types[] = {"HASH", "RANGE", NULL};
+static const char *const attr_types[] = {"S", "N", "B", NULL};
+static const char *const billing_modes[] = {"PROVISIONED", "PAY_PER_REQUEST", NULL};
+static const char *const view_types[] = {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES",
+                                         "KEYS_ONLY", NULL};
+static const char *const table_classes[] = {"STANDARD", "STANDARD_INFREQUENT_ACCESS", NULL};
+
+enum { BILL_PROVISIONED = 0, BILL_PPR = 1 };
+
+/* ---- storage helpers ---- */
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void meta_key(struct buf *k, const char *prefix, const char *name)
+{
+    buf_init(k, 0);
+    buf_puts(k, prefix);
+    buf_puts(k, name);
+}
+
+static struct slice stat_key(unsigned char k[14], uint64_t id)
+{
+    memcpy(k, "tstat/", 6);
+    put_be64(k + 6, id);
+    return slice_of(k, 14);
+}
+
+static enum err_code stats_get(struct store_txn *t, uint64_t id, uint64_t *count, uint64_t *bytes,
+                               struct err *e)
+{
+    unsigned char k[14];
+    struct slice v;
+    enum err_code rc = store_get(t, STORE_DB_META, stat_key(k, id), &v, e);
+
+    *count = *bytes = 0;
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    if (v.len != 16)
+        return err_set(e, ERR_INTERNAL, "corrupt table counters");
+    *count = get_be64(v.ptr);
+    *bytes = get_be64((const unsigned char *)v.ptr + 8);
+    return ERR_OK;
+}
+
+enum err_code table_stats_add(struct store_txn *t, uint64_t id, int64_t dcount, int64_t dbytes,
+                              struct err *e)
+{
+    unsigned char k[14], v[16];
+    uint64_t count, bytes;
+    enum err_code rc = stats_get(t, id, &count, &bytes, e);
+
+    if (rc)
+        return rc;
+    count += (uint64_t)dcount;
+    bytes += (uint64_t)dbytes;
+    put_be64(v, count);
+    put_be64(v + 8, bytes);
+    return store_put(t, STORE_DB_META, stat_key(k, id), slice_of(v, 16), e);
+}
+
+enum err_code table_keys_get(struct store_txn *t, const char *name, struct table_keys *out,
+                             struct err *e)
+{
+    struct buf k;
+    struct slice v;
+    enum err_code rc;
+    const unsigned char *p;
+    size_t hl, rl;
+
+    meta_key(&k, "tkey/", name);
+    rc = store_get(t, STORE_DB_META, slice_of(k.ptr, k.len), &v, e);
+    buf_free(&k);
+    if (rc == ERR_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND, "Requested resource not found");
+    if (rc)
+        return rc;
+    p = v.ptr;
+    if (v.len < 12)
+        return err_set(e, ERR_INTERNAL, "corrupt key schema of table %s", name);
+    out->id = get_be64(p);
+    out->htype = (enum keys_type)p[8];
+    out->has_range = p[9] != 0xff;
+    out->rtype = out->has_range ? (enum keys_type)p[9] : KEYS_S;
+    hl = strnlen((const char *)p + 10, v.len - 10);
+    if (hl >= sizeof(out->hash) || 10 + hl + 1 >= v.len)
+        return err_set(e, ERR_INTERNAL, "corrupt key schema of table %s", name);
+    memcpy(out->hash, p + 10, hl + 1);
+    rl = strnlen((const char *)p + 11 + hl, v.len - 11 - hl);
+    if (rl >= sizeof(out->range) || 11 + hl + rl >= v.len)
+        return err_set(e, ERR_INTERNAL, "corrupt key schema of table %s", name);
+    memcpy(out->range, p + 11 + hl, rl + 1);
+    return ERR_OK;
+}
+
+static enum err_code desc_get(struct store_txn *t, const char *name, cJSON **out, struct err *e)
+{
+    struct buf k;
+    struct slice v;
+    enum err_code rc;
+
+    meta_key(&k, "table/", name);
+    rc = store_get(t, STORE_DB_META, slice_of(k.ptr, k.len), &v, e);
+    buf_free(&k);
+    if (rc == ERR_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND, "Requested resource not found: Table: %s not found", name);
+    if (rc)
+        return rc;
+    *out = cJSON_ParseWithLength(v.ptr, v.len);
+    if (!*out)
+        return err_set(e, ERR_INTERNAL, "corrupt descriptor of table %s", name);
+    return ERR_OK;
+}
+
+static enum err_code desc_put(struct store_txn *t, const char *name, const cJSON *desc,
+                              struct err *e)
+{
+    struct buf k;
+    char *text = cJSON_PrintUnformatted(desc);
+    enum err_code rc;
+
+    meta_key(&k, "table/", name);
+    rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_str(text), e);
+    buf_free(&k);
+    free(text);
+    return rc;
+}
+
+static uint64_t desc_id(const cJSON *desc)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(desc, "_id");
+
+    return cJSON_IsNumber(id) ? (uint64_t)id->valuedouble : 0;
+}
+
+/* describe - the TableDescription text of @desc (modified), owned (free()). */
+static char *describe(cJSON *desc, const char *status, uint64_t count, uint64_t bytes)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_id");
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_tags");
+    cJSON_AddStringToObject(desc, "TableStatus", status);
+    cJSON_AddNumberToObject(desc, "ItemCount", (double)count);
+    cJSON_AddNumberToObject(desc, "TableSizeBytes", (double)bytes);
+    return cJSON_PrintUnformatted(desc);
+}
+
+static void reply_desc(struct ddb_call *c, const char *member, const char *text)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"%s\":%s}", member, text);
+    ddb_reply(c, &b);
+}
+
+/* stream_set - a new stream for @desc: StreamSpecification, LatestStreamArn/Label. */
+static void stream_set(struct ddb *d, cJSON *desc, const char *name, const char *view)
+{
+    int64_t ms = clock_wall_ms();
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    char label[96], arn[600];
+    cJSON *spec;
+
+    gmtime_r(&s, &tm);
+    snprintf(label, sizeof(label), "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:%s:table/%s/stream/%s", d->region, d->account,
+             name, label);
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "StreamSpecification");
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "LatestStreamArn");
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "LatestStreamLabel");
+    spec = cJSON_AddObjectToObject(desc, "StreamSpecification");
+    cJSON_AddBoolToObject(spec, "StreamEnabled", 1);
+    cJSON_AddStringToObject(spec, "StreamViewType", view);
+    cJSON_AddStringToObject(desc, "LatestStreamArn", arn);
+    cJSON_AddStringToObject(desc, "LatestStreamLabel", label);
+}
+
+static void throughput_set(cJSON *desc, int64_t rcu, int64_t wcu)
+{
+    cJSON *pt;
+
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "ProvisionedThroughput");
+    pt = cJSON_AddObjectToObject(desc, "ProvisionedThroughput");
+    cJSON_AddNumberToObject(pt, "NumberOfDecreasesToday", 0);
+    cJSON_AddNumberToObject(pt, "ReadCapacityUnits", (double)rcu);
+    cJSON_AddNumberToObject(pt, "WriteCapacityUnits", (double)wcu);
+}
+
+static void billing_set(cJSON *desc, int mode)
+{
+    cJSON *bm;
+
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "BillingModeSummary");
+    bm = cJSON_AddObjectToObject(desc, "BillingModeSummary");
+    cJSON_AddStringToObject(bm, "BillingMode", billing_modes[mode]);
+    if (mode == BILL_PPR)
+        cJSON_AddNumberToObject(bm, "LastUpdateToPayPerRequestDateTime",
+                                (double)clock_wall_ms() / 1000.0);
+}
+
+static int billing_of(const cJSON *desc)
+{
+    const cJSON *bm = cJSON_GetObjectItemCaseSensitive(desc, "BillingModeSummary");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(bm, "BillingMode");
+
+    return cJSON_IsString(m) && strcmp(m->valuestring, "PAY_PER_REQUEST") == 0 ? BILL_PPR
+                                                                               : BILL_PROVISIONED;
+}
+
+/* throughput_arg - ProvisionedThroughput's two members, validated; false when absent. */
+static bool throughput_arg(struct ddb_call *c, const cJSON *pt, int64_t *rcu, int64_t *wcu)
+{
+    bool hr, hw;
+
+    if (!pt)
+        return false;
+    hr = ddb_arg_int(c, pt, "ReadCapacityUnits", rcu);
+    hw = ddb_arg_int(c, pt, "WriteCapacityUnits", wcu);
+    if (!hr)
+        ddb_verr_null(c, "provisionedThroughput.readCapacityUnits");
+    else if (*rcu < 1)
+        ddb_verr(c,
+                 "Value '%lld' at 'provisionedThroughput.readCapacityUnits' failed to satisfy "
+                 "constraint: Member must have value greater than or equal to 1",
+                 (long long)*rcu);
+    if (!hw)
+        ddb_verr_null(c, "provisionedThroughput.writeCapacityUnits");
+    else if (*wcu < 1)
+        ddb_verr(c,
+                 "Value '%lld' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy "
+                 "constraint: Member must have value greater than or equal to 1",
+                 (long long)*wcu);
+    return true;
+}
+
+/* stream_arg - StreamSpecification: -1 absent, 0 disabled, 1 enabled (@view set). */
+static int stream_arg(struct ddb_call *c, const cJSON *in, const char **view)
+{
+    const cJSON *ss = ddb_arg_obj(c, in, "StreamSpecification");
+    bool on = false;
+    int vt;
+
+    *view = NULL;
+    if (!ss)
+        return -1;
+    if (!ddb_arg_bool(c, ss, "StreamEnabled", &on))
+        ddb_verr_null(c, "streamSpecification.streamEnabled");
+    vt = ddb_arg_enum(c, ss, "StreamViewType", "streamSpecification.streamViewType", view_types);
+    if (vt >= 0)
+        *view = view_types[vt];
+    return on ? 1 : 0;
+}
+
+/* ---- CreateTable ---- */
+
+struct create {
+    struct ddb_call *c;
+    const char *name;
+    cJSON *desc;    /* owned, freed in done */
+    struct buf key; /* the tkey record without its id */
+    char *out;      /* TableDescription, owned */
+};
+
+static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct create *x = arg;
+    struct buf k;
+    struct slice v;
+    uint64_t id;
+    unsigned char sk[14], zero[16] = {0};
+    enum err_code rc;
+
+    meta_key(&k, "table/", x->name);
+    rc = store_get(t, STORE_DB_META, slice_of(k.ptr, k.len), &v, e);
+    buf_free(&k);
+    if (rc == ERR_OK)
+        return err_set(e, ERR_IN_USE, "Table already exists: %s", x->name);
+    if (rc != ERR_NOTFOUND)
+        return rc;
+    rc = store_next_id(t, &id, e);
+    if (rc)
+        return rc;
+    cJSON_AddNumberToObject(x->desc, "_id", (double)id);
+    rc = desc_put(t, x->name, x->desc, e);
+    if (rc)
+        return rc;
+    put_be64((unsigned char *)x->key.ptr, id);
+    meta_key(&k, "tkey/", x->name);
+    rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_of(x->key.ptr, x->key.len), e);
+    buf_free(&k);
+    if (rc)
+        return rc;
+    rc = store_put(t, STORE_DB_META, stat_key(sk, id), slice_of(zero, 16), e);
+    if (rc)
+        return rc;
+    free(x->out);
+    x->out = describe(x->desc, "CREATING", 0, 0);
+    return ERR_OK;
+}
+
+static void create_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct create *x = arg;
+    struct ddb_call *c = x->c;
+    char *out = x->out;
+
+    cJSON_Delete(x->desc);
+    buf_free(&x->key);
+    if (rc) {
+        free(out);
+        ddb_reply_err(c, rc, e->msg);
+        return;
+    }
+    struct buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"TableDescription\":%s}", out);
+    free(out);
+    ddb_reply(c, &b);
+}
+
+/* key_schema_arg - validate KeySchema and AttributeDefinitions; fill @x->key
+ * (without id) and copy both into @desc. False when a reply was sent. */
+static bool key_schema_arg(struct ddb_call *c, const cJSON *in, cJSON *desc, struct buf *key)
+{
+    const cJSON *ks = ddb_arg_arr(c, in, "KeySchema");
+    const cJSON *ad = ddb_arg_arr(c, in, "AttributeDefinitions");
+    const char *kname[2] = {NULL, NULL}, *dname[64];
+    int ktype[2] = {-1, -1}, dtype[64], nk = 0, nd = 0;
+    const cJSON *it;
+    char msg[1024];
+    cJSON *arr;
+
+    if (!ks)
+        ddb_verr_null(c, "keySchema");
+    if (!ad)
+        ddb_verr_null(c, "attributeDefinitions");
+    if (ks) {
+        nk = cJSON_GetArraySize(ks);
+        if (nk < 1 || nk > 2)
+            ddb_verr(c,
+                     "Value '%s' at 'keySchema' failed to satisfy constraint: Member must have "
+                     "length %s",
+                     nk < 1 ? "[]" : "[...]",
+                     nk < 1 ? "greater than or equal to 1" : "less than or equal to 2");
+        for (int i = 0; i < nk && i < 2; i++) {
+            char path[64];
+            const char *n;
+
+            it = cJSON_GetArrayItem(ks, i);
+            n = ddb_arg_str(c, it, "AttributeName");
+            snprintf(path, sizeof(path), "keySchema.%d.member.attributeName", i + 1);
+            if (!n)
+                ddb_verr_null(c, path);
+            else if (strlen(n) < 1 || strlen(n) > 255)
+                ddb_verr(c,
+                         "Value '%.300s' at '%s' failed to satisfy constraint: Member must have "
+                         "length %s",
+                         n, path, *n ? "less than or equal to 255" : "greater than or equal to 1");
+            kname[i] = n;
+            snprintf(path, sizeof(path), "keySchema.%d.member.keyType", i + 1);
+            ktype[i] = ddb_arg_enum(c, it, "KeyType", path, key_types);
+            if (ktype[i] == -1)
+                ddb_verr_null(c, path);
+        }
+    }
+    if (ad) {
+        nd = cJSON_GetArraySize(ad);
+        for (int i = 0; i < nd && i < 64; i++) {
+            char path[80];
+
+            it = cJSON_GetArrayItem(ad, i);
+            dname[i] = ddb_arg_str(c, it, "AttributeName");
+            snprintf(path, sizeof(path), "attributeDefinitions.%d.member.attributeName", i + 1);
+            if (!dname[i])
+                ddb_verr_null(c, path);
+            snprintf(path, sizeof(path), "attributeDefinitions.%d.member.attributeType", i + 1);
+            dtype[i] = ddb_arg_enum(c, it, "AttributeType", path, attr_types);
+            if (dtype[i] == -1)
+                ddb_verr_null(c, path);
+        }
+    }
+    if (ddb_args_failed(c))
+        return false;
+    if (ktype[0] != 0) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Invalid KeySchema: The first KeySchemaElement is not a "
+                      "HASH key type");
+        return false;
+    }
+    if (nk == 2 && ktype[1] != 1) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Invalid KeySchema: The second KeySchemaElement is not a "
+                      "RANGE key type");
+        return false;
+    }
+    if (nk == 2 && strcmp(kname[0], kname[1]) == 0) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Invalid KeySchema: Both the Hash Key and the Range Key "
+                      "element in the KeySchema have the same name");
+        return false;
+    }
+    if (nd > 64) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: Number of attributes in "
+                      "KeySchema does not exactly match number of attributes defined in "
+                      "AttributeDefinitions");
+        return false;
+    }
+    for (int i = 0; i < nd; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(dname[i], dname[j]) == 0) {
+                snprintf(msg, sizeof(msg),
+                         "Cannot have two attributes with the same name. Attribute name: %.255s",
+                         dname[i]);
+                ddb_reply_err(c, ERR_INVALID, msg);
+                return false;
+            }
+    int kdef[2] = {-1, -1};
+    for (int i = 0; i < nk; i++)
+        for (int j = 0; j < nd; j++)
+            if (strcmp(kname[i], dname[j]) == 0)
+                kdef[i] = j;
+    if (kdef[0] < 0 || (nk == 2 && kdef[1] < 0)) {
+        struct buf keys, defs;
+
+        buf_init(&keys, 0);
+        buf_init(&defs, 0);
+        for (int i = 0; i < nk; i++)
+            buf_printf(&keys, "%s%s", i ? ", " : "", kname[i]);
+        for (int j = 0; j < nd; j++)
+            buf_printf(&defs, "%s%s", j ? ", " : "", dname[j]);
+        snprintf(msg, sizeof(msg),
+                 "One or more parameter values were invalid: Some index key attributes are not "
+                 "defined in AttributeDefinitions. Keys: [%.400s], AttributeDefinitions: [%.400s]",
+                 keys.ptr, defs.ptr ? defs.ptr : "");
+        buf_free(&keys);
+        buf_free(&defs);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return false;
+    }
+    if (nd != nk) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: Number of attributes in "
+                      "KeySchema does not exactly match number of attributes defined in "
+                      "AttributeDefinitions");
+        return false;
+    }
+    /* the compact record: id placeholder, types, names */
+    unsigned char hdr[10] = {0};
+    static const enum keys_type kt[] = {KEYS_S, KEYS_N, KEYS_B};
+    hdr[8] = (unsigned char)kt[dtype[kdef[0]]];
+    hdr[9] = nk == 2 ? (unsigned char)kt[dtype[kdef[1]]] : 0xff;
+    buf_init(key, 0);
+    buf_append(key, hdr, sizeof(hdr));
+    buf_append(key, kname[0], strlen(kname[0]) + 1);
+    buf_append(key, nk == 2 ? kname[1] : "", nk == 2 ? strlen(kname[1]) + 1 : 1);
+
+    arr = cJSON_AddArrayToObject(desc, "AttributeDefinitions");
+    for (int j = 0; j < nd; j++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "AttributeName", dname[j]);
+        cJSON_AddStringToObject(o, "AttributeType", attr_types[dtype[j]]);
+        cJSON_AddItemToArray(arr, o);
+    }
+    arr = cJSON_AddArrayToObject(desc, "KeySchema");
+    for (int i = 0; i < nk; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "AttributeName", kname[i]);
+        cJSON_AddStringToObject(o, "KeyType", key_types[ktype[i]]);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return true;
+}
+
+/* tags_arg - validate Tags; a copy for the descriptor (owned) or NULL. */
+static cJSON *tags_arg(struct ddb_call *c, const cJSON *in)
+{
+    const cJSON *tags = ddb_arg_arr(c, in, "Tags");
+    const cJSON *t;
+    cJSON *out;
+    int i = 0;
+
+    if (!tags)
+        return NULL;
+    out = cJSON_CreateArray();
+    cJSON_ArrayForEach(t, tags)
+    {
+        const char *k = ddb_arg_str(c, t, "Key"), *v = ddb_arg_str(c, t, "Value");
+        char path[64];
+
+        i++;
+        snprintf(path, sizeof(path), "tags.%d.member.key", i);
+        if (!k)
+            ddb_verr_null(c, path);
+        else if (!*k || strlen(k) > 128)
+            ddb_verr(c,
+                     "Value '%.200s' at '%s' failed to satisfy constraint: Member must have "
+                     "length %s",
+                     k, path, *k ? "less than or equal to 128" : "greater than or equal to 1");
+        snprintf(path, sizeof(path), "tags.%d.member.value", i);
+        if (!v)
+            ddb_verr_null(c, path);
+        else if (strlen(v) > 256)
+            ddb_verr(c,
+                     "Value '%.300s' at '%s' failed to satisfy constraint: Member must have "
+                     "length less than or equal to 256",
+                     v, path);
+        if (k && v) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "Key", k);
+            cJSON_AddStringToObject(o, "Value", v);
+            cJSON_AddItemToArray(out, o);
+        }
+    }
+    return out;
+}
+
+void table_create(struct ddb_call *c)
+{
+    const cJSON *in = c->in;
+    const char *name = ddb_arg_str(c, in, "TableName");
+    const char *view;
+    int billing, stream, tclass;
+    int64_t rcu = 0, wcu = 0;
+    bool has_pt, delprot = false;
+    cJSON *desc = NULL, *tags = NULL;
+    struct create *x;
+    char arn[512], id[37];
+
+    ddb_check_table_name(c, name, "tableName");
+    billing = ddb_arg_enum(c, in, "BillingMode", "billingMode", billing_modes);
+    has_pt = throughput_arg(c, ddb_arg_obj(c, in, "ProvisionedThroughput"), &rcu, &wcu);
+    stream = stream_arg(c, in, &view);
+    tclass = ddb_arg_enum(c, in, "TableClass", "tableClass", table_classes);
+    ddb_arg_bool(c, in, "DeletionProtectionEnabled", &delprot);
+    tags = tags_arg(c, in);
+    if (c->serial || c->nverr) {
+        cJSON_Delete(tags);
+        ddb_args_failed(c);
+        return;
+    }
+    if (ddb_arg_arr(c, in, "GlobalSecondaryIndexes") ||
+        ddb_arg_arr(c, in, "LocalSecondaryIndexes")) {
+        cJSON_Delete(tags);
+        ddb_reply_err(c, ERR_INVALID, "Secondary indexes are not supported yet");
+        return;
+    }
+    desc = cJSON_CreateObject();
+    x = arena_calloc(c->a, sizeof(*x));
+    if (!key_schema_arg(c, in, desc, &x->key))
+        goto fail_replied;
+    if (billing < 0)
+        billing = BILL_PROVISIONED;
+    if (billing == BILL_PROVISIONED && !has_pt) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: ReadCapacityUnits and "
+                      "WriteCapacityUnits must both be specified when BillingMode is PROVISIONED");
+        goto fail_replied;
+    }
+    if (billing == BILL_PPR && has_pt) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+                      "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+        goto fail_replied;
+    }
+    if (stream == 1 && !view) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: StreamViewType is required "
+                      "when StreamEnabled is true");
+        goto fail_replied;
+    }
+    if (stream == 0 && view) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: StreamViewType cannot be "
+                      "specified when StreamEnabled is false");
+        goto fail_replied;
+    }
+
+    cJSON_AddStringToObject(desc, "TableName", name);
+    cJSON_AddNumberToObject(desc, "CreationDateTime", (double)clock_wall_ms() / 1000.0);
+    throughput_set(desc, rcu, wcu);
+    billing_set(desc, billing);
+    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:%s:table/%s", c->d->region, c->d->account,
+             name);
+    cJSON_AddStringToObject(desc, "TableArn", arn);
+    ddb_uuid(id);
+    cJSON_AddStringToObject(desc, "TableId", id);
+    if (stream == 1)
+        stream_set(c->d, desc, name, view);
+    cJSON_AddBoolToObject(desc, "DeletionProtectionEnabled", delprot);
+    if (tclass >= 0) {
+        cJSON *tc = cJSON_AddObjectToObject(desc, "TableClassSummary");
+        cJSON_AddStringToObject(tc, "TableClass", table_classes[tclass]);
+    }
+    if (tags) {
+        cJSON_AddItemToObject(desc, "_tags", tags);
+        tags = NULL;
+    }
+    x->c = c;
+    x->name = name;
+    x->desc = desc;
+    store_submit(c->d->store, create_apply, create_done, x);
+    return;
+
+fail_replied:
+    cJSON_Delete(desc);
+    cJSON_Delete(tags);
+    buf_free(&x->key);
+}
+
+/* ---- DescribeTable ---- */
+
+void table_describe(struct ddb_call *c)
+{
+    const char *name = ddb_arg_str(c, c->in, "TableName");
+    struct store_txn *t = NULL;
+    cJSON *desc = NULL;
+    uint64_t count, bytes;
+    char *out = NULL;
+    struct err e = {0};
+    enum err_code rc;
+
+    ddb_check_table_name(c, name, "tableName");
+    if (ddb_args_failed(c))
+        return;
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = desc_get(t, name, &desc, &e);
+    if (!rc)
+        rc = stats_get(t, desc_id(desc), &count, &bytes, &e);
+    store_txn_abort(t);
+    if (rc) {
+        cJSON_Delete(desc);
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    out = describe(desc, "ACTIVE", count, bytes);
+    cJSON_Delete(desc);
+    reply_desc(c, "Table", out);
+    free(out);
+}
+
+/* ---- ListTables ---- */
+
+void table_list(struct ddb_call *c)
+{
+    const char *start = ddb_arg_str(c, c->in, "ExclusiveStartTableName");
+    int64_t limit = 100;
+    struct store_txn *t = NULL;
+    struct store_cursor *cur = NULL;
+    struct slice k, v;
+    struct buf seek, b;
+    struct err e = {0};
+    enum err_code rc;
+    int64_t n = 0;
+    const char *last = NULL;
+    size_t lastlen = 0;
+    bool more = false;
+
+    if (ddb_arg_int(c, c->in, "Limit", &limit) && (limit < 1 || limit > 100))
+        ddb_verr(c,
+                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
+                 "%s",
+                 (long long)limit,
+                 limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
+    if (start)
+        ddb_check_table_name(c, start, "exclusiveStartTableName");
+    if (ddb_args_failed(c))
+        return;
+
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"TableNames\":[");
+    meta_key(&seek, "table/", start ? start : "");
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = store_cursor_open(t, STORE_DB_META, &cur, &e);
+    if (!rc)
+        rc = store_cursor_seek(cur, slice_of(seek.ptr, seek.len), &k, &v, &e);
+    while (rc == ERR_OK && k.len > 6 && memcmp(k.ptr, "table/", 6) == 0) {
+        const char *nm = (const char *)k.ptr + 6;
+        size_t nl = k.len - 6;
+
+        if (start && nl == strlen(start) && memcmp(nm, start, nl) == 0) {
+            rc = store_cursor_next(cur, &k, &v, &e);
+            continue;
+        }
+        if (n == limit) {
+            more = true;
+            break;
+        }
+        buf_puts(&b, n ? "," : "");
+        buf_json_str(&b, nm, nl);
+        last = nm;
+        lastlen = nl;
+        n++;
+        rc = store_cursor_next(cur, &k, &v, &e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+    buf_putc(&b, ']');
+    if (more) {
+        buf_puts(&b, ",\"LastEvaluatedTableName\":");
+        buf_json_str(&b, last, lastlen);
+    }
+    buf_putc(&b, '}');
+    store_cursor_close(cur);
+    store_txn_abort(t);
+    buf_free(&seek);
+    if (rc) {
+        buf_free(&b);
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    ddb_reply(c, &b);
+}
+
+/* ---- DeleteTable ---- */
+
+struct drop {
+    struct ddb_call *c;
+    const char *name;
+    char *out; /* owned */
+};
+
+static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct drop *x = arg;
+    cJSON *desc = NULL;
+    const cJSON *dp;
+    struct store_cursor *cur = NULL;
+    struct buf k, prefix;
+    struct slice ck, cv;
+    unsigned char sk[14];
+    uint64_t id, count = 0, bytes = 0;
+    enum err_code rc;
+
+    buf_init(&prefix, 0);
+    rc = desc_get(t, x->name, &desc, e);
+    if (rc)
+        goto out;
+    dp = cJSON_GetObjectItemCaseSensitive(desc, "DeletionProtectionEnabled");
+    if (cJSON_IsTrue(dp)) {
+        rc = err_set(e, ERR_INVALID,
+                     "Resource cannot be deleted as it is currently protected against deletion. "
+                     "Disable deletion protection first.");
+        goto out;
+    }
+    id = desc_id(desc);
+    rc = stats_get(t, id, &count, &bytes, e);
+    if (rc)
+        goto out;
+    meta_key(&k, "table/", x->name);
+    rc = store_del(t, STORE_DB_META, slice_of(k.ptr, k.len), e);
+    buf_free(&k);
+    if (rc)
+        goto out;
+    meta_key(&k, "tkey/", x->name);
+    rc = store_del(t, STORE_DB_META, slice_of(k.ptr, k.len), e);
+    buf_free(&k);
+    if (rc && rc != ERR_NOTFOUND)
+        goto out;
+    rc = store_del(t, STORE_DB_META, stat_key(sk, id), e);
+    if (rc && rc != ERR_NOTFOUND)
+        goto out;
+    keys_append_table(&prefix, id);
+    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
+    if (rc)
+        goto out;
+    for (;;) {
+        rc = store_cursor_seek(cur, slice_of(prefix.ptr, prefix.len), &ck, &cv, e);
+        if (rc == ERR_NOTFOUND || (rc == ERR_OK && (ck.len < prefix.len ||
+                                                    memcmp(ck.ptr, prefix.ptr, prefix.len) != 0))) {
+            rc = ERR_OK;
+            break;
+        }
+        if (rc)
+            goto out;
+        rc = store_cursor_del(cur, e);
+        if (rc)
+            goto out;
+    }
+    x->out = describe(desc, "DELETING", count, bytes);
+out:
+    store_cursor_close(cur);
+    buf_free(&prefix);
+    cJSON_Delete(desc);
+    return rc;
+}
+
+static void drop_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct drop *x = arg;
+    struct ddb_call *c = x->c;
+    char *out = x->out;
+
+    if (rc) {
+        free(out);
+        ddb_reply_err(c, rc, e->msg);
+        return;
+    }
+    struct buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"TableDescription\":%s}", out);
+    free(out);
+    ddb_reply(c, &b);
+}
+
+void table_delete(struct ddb_call *c)
+{
+    const char *name = ddb_arg_str(c, c->in, "TableName");
+    struct drop *x;
+
+    ddb_check_table_name(c, name, "tableName");
+    if (ddb_args_failed(c))
+        return;
+    x = arena_calloc(c->a, sizeof(*x));
+    x->c = c;
+    x->name = name;
+    store_submit(c->d->store, drop_apply, drop_done, x);
+}
+
+/* ---- UpdateTable ---- */
+
+struct update {
+    struct ddb_call *c;
+    const char *name;
+    int billing; /* -1: unchanged */
+    bool has_pt;
+    int64_t rcu, wcu;
+    int stream; /* -1 absent, 0 disable, 1 enable */
+    const char *view;
+    bool has_delprot, delprot;
+    int tclass;
+    char *out; /* owned */
+};
+
+static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct update *x = arg;
+    cJSON *desc = NULL;
+    const cJSON *pt, *ss;
+    uint64_t count, bytes;
+    int cur;
+    bool changing = false;
+    enum err_code rc;
+
+    rc = desc_get(t, x->name, &desc, e);
+    if (rc)
+        goto out;
+    cur = billing_of(desc);
+    int nb = x->billing >= 0 ? x->billing : cur;
+    if (nb == BILL_PPR && x->has_pt) {
+        rc = err_set(e, ERR_INVALID,
+                     "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+                     "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+        goto out;
+    }
+    if (nb == BILL_PROVISIONED && cur == BILL_PPR && !x->has_pt) {
+        rc = err_set(e, ERR_INVALID,
+                     "One or more parameter values were invalid: ProvisionedThroughput must be "
+                     "specified when BillingMode is PROVISIONED");
+        goto out;
+    }
+    pt = cJSON_GetObjectItemCaseSensitive(desc, "ProvisionedThroughput");
+    if (x->has_pt && cur == BILL_PROVISIONED) {
+        int64_t r0 = (int64_t)cJSON_GetNumberValue(
+                    cJSON_GetObjectItemCaseSensitive(pt, "ReadCapacityUnits")),
+                w0 = (int64_t)cJSON_GetNumberValue(
+                    cJSON_GetObjectItemCaseSensitive(pt, "WriteCapacityUnits"));
+        if (r0 == x->rcu && w0 == x->wcu && x->stream < 0 && !x->has_delprot && x->tclass < 0) {
+            rc = err_set(e, ERR_INVALID,
+                         "The provisioned throughput for the table will not change. The "
+                         "requested value equals the current value. Current ReadCapacityUnits "
+                         "provisioned for the table: %lld. Requested ReadCapacityUnits: %lld. "
+                         "Current WriteCapacityUnits provisioned for the table: %lld. Requested "
+                         "WriteCapacityUnits: %lld.",
+                         (long long)r0, (long long)x->rcu, (long long)w0, (long long)x->wcu);
+            goto out;
+        }
+    }
+    ss = cJSON_GetObjectItemCaseSensitive(desc, "StreamSpecification");
+    if (x->stream == 1 && ss) {
+        rc = err_set(e, ERR_INVALID, "Table already has an enabled stream: TableName: %s", x->name);
+        goto out;
+    }
+    if (x->stream == 0 && !ss) {
+        rc = err_set(e, ERR_INVALID, "Table already has stream disabled: TableName: %s", x->name);
+        goto out;
+    }
+    if (nb != cur) {
+        billing_set(desc, nb);
+        if (nb == BILL_PPR)
+            throughput_set(desc, 0, 0);
+        changing = true;
+    }
+    if (x->has_pt) {
+        throughput_set(desc, x->rcu, x->wcu);
+        changing = true;
+    }
+    if (x->stream == 1)
+        stream_set(x->c->d, desc, x->name, x->view);
+    if (x->stream == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(desc, "StreamSpecification");
+    changing |= x->stream >= 0;
+    if (x->has_delprot) {
+        cJSON_DeleteItemFromObjectCaseSensitive(desc, "DeletionProtectionEnabled");
+        cJSON_AddBoolToObject(desc, "DeletionProtectionEnabled", x->delprot);
+    }
+    if (x->tclass >= 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(desc, "TableClassSummary");
+        cJSON *tc = cJSON_AddObjectToObject(desc, "TableClassSummary");
+        cJSON_AddStringToObject(tc, "TableClass", table_classes[x->tclass]);
+    }
+    rc = desc_put(t, x->name, desc, e);
+    if (!rc)
+        rc = stats_get(t, desc_id(desc), &count, &bytes, e);
+    if (!rc)
+        x->out = describe(desc, changing ? "UPDATING" : "ACTIVE", count, bytes);
+out:
+    cJSON_Delete(desc);
+    return rc;
+}
+
+static void update_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct update *x = arg;
+    struct drop d = {.c = x->c, .out = x->out};
+
+    drop_done(&d, rc, e);
+}
+
+void table_update(struct ddb_call *c)
+{
+    const cJSON *in = c->in;
+    const char *name = ddb_arg_str(c, in, "TableName");
+    struct update *x = arena_calloc(c->a, sizeof(*x));
+
+    ddb_check_table_name(c, name, "tableName");
+    x->c = c;
+    x->name = name;
+    x->billing = ddb_arg_enum(c, in, "BillingMode", "billingMode", billing_modes);
+    x->has_pt = throughput_arg(c, ddb_arg_obj(c, in, "ProvisionedThroughput"), &x->rcu, &x->wcu);
+    x->stream = stream_arg(c, in, &x->view);
+    x->has_delprot = ddb_arg_bool(c, in, "DeletionProtectionEnabled", &x->delprot);
+    x->tclass = ddb_arg_enum(c, in, "TableClass", "tableClass", table_classes);
+    if (ddb_args_failed(c))
+        return;
+    if (ddb_arg_arr(c, in, "GlobalSecondaryIndexUpdates")) {
+        ddb_reply_err(c, ERR_INVALID, "Secondary indexes are not supported yet");
+        return;
+    }
+    if (ddb_arg_arr(c, in, "ReplicaUpdates")) {
+        ddb_reply_err(c, ERR_INVALID, "Replica updates are not supported yet");
+        return;
+    }
+    if (ddb_args_failed(c))
+        return;
+    if (x->billing < 0 && !x->has_pt && x->stream < 0 && !x->has_delprot && x->tclass < 0) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+                      "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is "
+                      "required");
+        return;
+    }
+    if (x->stream == 1 && !x->view) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: StreamViewType is required "
+                      "when StreamEnabled is true");
+        return;
+    }
+    store_submit(c->d->store, update_apply, update_done, x);
+}

@@ -1,0 +1,46 @@
+/* table.h - the table catalog of a region: CreateTable, DescribeTable,
+ * ListTables, DeleteTable, UpdateTable, and what item operations need of it.
+ *
+ * Layout in STORE_DB_META:
+ *   "table/<name>"   the descriptor: JSON with every DescribeTable member
+ *                    except the live ones (TableStatus, ItemCount,
+ *                    TableSizeBytes), plus "_id" (the numeric table id from
+ *                    store_next_id) and "_tags".
+ *   "tkey/<name>"    the key schema in compact form, read by every item
+ *                    request: 8-byte id (big-endian), hash type, range type
+ *                    (0xff: none), hash name NUL, range name NUL.
+ *   "tstat/<id8>"    item count and total item bytes, 8 bytes each, big-endian;
+ *                    updated in the same apply as the item write. */
+#ifndef TANDEM_TABLE_H
+#define TANDEM_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ddb_int.h"
+#include "err.h"
+#include "keys.h"
+#include "store.h"
+
+struct table_keys {
+    uint64_t id;
+    char hash[256];
+    enum keys_type htype;
+    bool has_range;
+    char range[256];
+    enum keys_type rtype;
+};
+
+/* table_keys_get - the key schema of table @name in @t. ERR_NOTFOUND with
+ * "Requested resource not found" (DynamoDB's message for item operations),
+ * ERR_IO. */
+enum err_code table_keys_get(struct store_txn *t, const char *name, struct table_keys *out,
+                             struct err *e);
+
+/* table_stats_add - add to the table's item count and byte total (write txn). */
+enum err_code table_stats_add(struct store_txn *t, uint64_t id, int64_t dcount, int64_t dbytes,
+                              struct err *e);
+
+ddb_op_fn table_create, table_describe, table_list, table_delete, table_update;
+
+#endif
