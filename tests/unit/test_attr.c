@@ -1,0 +1,286 @@
+/* test_attr.c - AttributeValue validation, normalization, size and comparison, through attr.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "attr.h"
+
+struct validate_case {
+    const char *in;
+    const char *out; /* normalized JSON when valid, NULL when invalid */
+    const char *err; /* substring of the message when invalid */
+};
+
+static const struct validate_case validate_cases[] = {
+    {"{\"S\":\"x\"}", "{\"S\":\"x\"}", NULL},
+    {"{\"S\":\"\"}", "{\"S\":\"\"}", NULL},
+    {"{\"N\":\"1.50\"}", "{\"N\":\"1.5\"}", NULL},
+    {"{\"N\":\"1e2\"}", "{\"N\":\"100\"}", NULL},
+    {"{\"N\":\"-0\"}", "{\"N\":\"0\"}", NULL},
+    {"{\"N\":\"007\"}", "{\"N\":\"7\"}", NULL},
+    {"{\"N\":\"abc\"}", NULL, "The parameter cannot be converted to a numeric value"},
+    {"{\"N\":\"1234567890123456789012345678901234567890\"}", NULL, "38 significant digits"},
+    {"{\"N\":1}", NULL, "Invalid value for AttributeValue of type N"},
+    {"{\"B\":\"AQID\"}", "{\"B\":\"AQID\"}", NULL},
+    {"{\"B\":\"\"}", "{\"B\":\"\"}", NULL},
+    {"{\"B\":\"not base64!\"}", NULL, "of type B"},
+    {"{\"BOOL\":false}", "{\"BOOL\":false}", NULL},
+    {"{\"BOOL\":\"true\"}", NULL, "of type BOOL"},
+    {"{\"NULL\":true}", "{\"NULL\":true}", NULL},
+    {"{\"NULL\":false}", NULL, "Null attribute value types must have the value of true"},
+    {"{}", NULL,
+     "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"},
+    {"{\"X\":\"y\"}", NULL, "Supplied AttributeValue is empty"},
+    {"{\"S\":null}", NULL, "Supplied AttributeValue is empty"},
+    {"\"S\"", NULL, "Supplied AttributeValue is empty"},
+    {"{\"S\":\"x\",\"N\":\"1\"}", NULL,
+     "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the "
+     "supported datatypes"},
+    {"{\"S\":\"x\",\"junk\":1}", "{\"S\":\"x\"}", NULL},
+    {"{\"SS\":[\"a\",\"b\"]}", "{\"SS\":[\"a\",\"b\"]}", NULL},
+    {"{\"SS\":[]}", NULL,
+     "One or more parameter values were invalid: An string set  may not be empty"},
+    {"{\"NS\":[]}", NULL,
+     "One or more parameter values were invalid: An number set  may not be empty"},
+    {"{\"BS\":[]}", NULL,
+     "One or more parameter values were invalid: Binary sets should not be empty"},
+    {"{\"SS\":[\"a\",\"a\"]}", NULL,
+     "One or more parameter values were invalid: Input collection [a, a] contains duplicates."},
+    {"{\"SS\":[\"a\",1]}", NULL, "of type SS"},
+    {"{\"SS\":\"a\"}", NULL, "of type SS"},
+    {"{\"NS\":[\"1\",\"2.0\",\"3e1\"]}", "{\"NS\":[\"1\",\"2\",\"30\"]}", NULL},
+    {"{\"NS\":[\"1\",\"1.0\"]}", NULL, "contains duplicates."},
+    {"{\"NS\":[\"1\",\"x\"]}", NULL, "cannot be converted to a numeric value"},
+    {"{\"BS\":[\"AQI=\",\"AwQ=\"]}", "{\"BS\":[\"AQI=\",\"AwQ=\"]}", NULL},
+    {"{\"BS\":[\"AQI=\",\"AQI=\"]}", NULL, "Input collection [AQI=, AQI=] contains duplicates."},
+    {"{\"BS\":[\"AQI\"]}", NULL, "of type BS"},
+    {"{\"M\":{}}", "{\"M\":{}}", NULL},
+    {"{\"M\":{\"a\":{\"N\":\"01\"},\"b\":{\"L\":[{\"N\":\"2.00\"}]}}}",
+     "{\"M\":{\"a\":{\"N\":\"1\"},\"b\":{\"L\":[{\"N\":\"2\"}]}}}", NULL},
+    {"{\"M\":{\"a\":{}}}", NULL, "Supplied AttributeValue is empty"},
+    {"{\"M\":[]}", NULL, "of type M"},
+    {"{\"L\":[]}", "{\"L\":[]}", NULL},
+    {"{\"L\":[{\"SS\":[]}]}", NULL, "An string set  may not be empty"},
+    {"{\"L\":{}}", NULL, "of type L"},
+};
+
+static void validate_table(void **state)
+{
+    int failures = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(validate_cases) / sizeof(validate_cases[0]); i++) {
+        const struct validate_case *tc = &validate_cases[i];
+        cJSON *av = cJSON_Parse(tc->in);
+        struct err e = {0};
+        enum err_code rc;
+
+        assert_non_null(av);
+        rc = attr_validate(av, &e);
+        if (tc->out) {
+            cJSON *want = cJSON_Parse(tc->out);
+            if (rc != ERR_OK || !cJSON_Compare(av, want, true)) {
+                char *s = cJSON_PrintUnformatted(av);
+                print_error("case %zu %s: rc=%d %s got %s\n", i, tc->in, rc, e.msg, s);
+                free(s);
+                failures++;
+            }
+            cJSON_Delete(want);
+        } else if (rc != ERR_INVALID || !strstr(e.msg, tc->err)) {
+            print_error("case %zu %s: want \"%s\" got rc=%d \"%s\"\n", i, tc->in, tc->err, rc,
+                        e.msg);
+            failures++;
+        }
+        cJSON_Delete(av);
+    }
+    assert_int_equal(failures, 0);
+}
+
+static void nesting_limit(void **state)
+{
+    char in[1024] = "", *p = in;
+    struct err e = {0};
+    cJSON *av;
+
+    (void)state;
+    /* 32 levels of L are fine, 33 are not. */
+    for (int depth = 32; depth <= 33; depth++) {
+        p = in;
+        for (int i = 1; i < depth; i++)
+            p += sprintf(p, "{\"L\":[");
+        p += sprintf(p, "{\"S\":\"x\"}");
+        for (int i = 1; i < depth; i++)
+            p += sprintf(p, "]}");
+        av = cJSON_Parse(in);
+        assert_non_null(av);
+        assert_int_equal(attr_validate(av, &e), depth == 32 ? ERR_OK : ERR_INVALID);
+        if (depth == 33)
+            assert_non_null(strstr(e.msg, "Nesting Levels have exceeded supported limits"));
+        cJSON_Delete(av);
+    }
+}
+
+static void validate_item(void **state)
+{
+    cJSON *item = cJSON_Parse("{\"a\":{\"N\":\"1.0\"},\"b\":{\"S\":\"x\"}}");
+    cJSON *bad = cJSON_Parse("{\"a\":{\"N\":\"1\"},\"b\":{}}");
+    struct err e = {0};
+
+    (void)state;
+    assert_int_equal(attr_validate_item(item, &e), ERR_OK);
+    assert_string_equal(cJSON_GetObjectItem(item, "a")->child->valuestring, "1");
+    assert_int_equal(attr_validate_item(bad, &e), ERR_INVALID);
+    cJSON_Delete(item);
+    cJSON_Delete(bad);
+}
+
+static void types_and_payload(void **state)
+{
+    cJSON *av = cJSON_Parse("{\"NS\":[\"1\"]}");
+    cJSON *two = cJSON_Parse("{\"S\":\"a\",\"N\":\"1\"}");
+    cJSON *odd = cJSON_Parse("{\"Q\":\"a\"}");
+
+    (void)state;
+    assert_int_equal(attr_type_of(av), ATTR_NS);
+    assert_string_equal(attr_type_name(ATTR_NS), "NS");
+    assert_string_equal(attr_type_name(ATTR_BOOL), "BOOL");
+    assert_string_equal(attr_type_name(ATTR_INVALID), "");
+    assert_true(cJSON_IsArray(attr_payload(av)));
+    assert_int_equal(attr_type_of(two), ATTR_INVALID);
+    assert_int_equal(attr_type_of(odd), ATTR_INVALID);
+    assert_int_equal(attr_type_of(NULL), ATTR_INVALID);
+    assert_null(attr_payload(two));
+    cJSON_Delete(av);
+    cJSON_Delete(two);
+    cJSON_Delete(odd);
+}
+
+struct size_case {
+    const char *name;
+    const char *av;
+    size_t want;
+};
+
+static const struct size_case size_cases[] = {
+    {NULL, "{\"S\":\"hello\"}", 5},
+    {"ab", "{\"S\":\"hello\"}", 7},
+    {NULL, "{\"S\":\"h\xc3\xa9\"}", 3},
+    {NULL, "{\"S\":\"\"}", 0},
+    {NULL, "{\"N\":\"1\"}", 2},
+    {NULL, "{\"N\":\"12\"}", 2},
+    {NULL, "{\"N\":\"123\"}", 3},
+    {NULL, "{\"N\":\"1000000\"}", 2},
+    {NULL, "{\"N\":\"0.0001234\"}", 3},
+    {NULL, "{\"B\":\"AQIDBA==\"}", 4},
+    {NULL, "{\"B\":\"AQID\"}", 3},
+    {NULL, "{\"B\":\"AQI=\"}", 2},
+    {NULL, "{\"SS\":[\"ab\",\"cde\"]}", 5},
+    {NULL, "{\"NS\":[\"1\",\"123\"]}", 5},
+    {NULL, "{\"BS\":[\"AQI=\",\"AQID\"]}", 5},
+    {NULL, "{\"BOOL\":true}", 1},
+    {"x", "{\"NULL\":true}", 2},
+    {NULL, "{\"L\":[]}", 3},
+    {NULL, "{\"L\":[{\"S\":\"ab\"},{\"BOOL\":true}]}", 3 + 2 + 1 + 1 + 1},
+    {NULL, "{\"M\":{\"k\":{\"S\":\"ab\"}}}", 3 + 1 + 2 + 1},
+    {"m", "{\"M\":{\"k\":{\"M\":{}}}}", 1 + 3 + (1 + 3) + 1},
+};
+
+static void size_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(size_cases) / sizeof(size_cases[0]); i++) {
+        cJSON *av = cJSON_Parse(size_cases[i].av);
+        size_t got = attr_size(size_cases[i].name, av);
+        if (got != size_cases[i].want)
+            print_error("case %zu %s: got %zu want %zu\n", i, size_cases[i].av, got,
+                        size_cases[i].want);
+        assert_int_equal(got, size_cases[i].want);
+        cJSON_Delete(av);
+    }
+}
+
+static void item_size(void **state)
+{
+    cJSON *item = cJSON_Parse("{\"id\":{\"S\":\"abc\"},\"n\":{\"N\":\"12\"}}");
+
+    (void)state;
+    assert_int_equal(attr_item_size(item), 2 + 3 + 1 + 2);
+    cJSON_Delete(item);
+}
+
+struct cmp_case {
+    const char *a, *b;
+    bool equal;
+    int order; /* for S/N/B: sign of attr_compare; 2 = not comparable */
+};
+
+static const struct cmp_case cmp_cases[] = {
+    {"{\"S\":\"a\"}", "{\"S\":\"a\"}", true, 0},
+    {"{\"S\":\"a\"}", "{\"S\":\"b\"}", false, -1},
+    {"{\"S\":\"b\"}", "{\"S\":\"ab\"}", false, 1},
+    {"{\"S\":\"\xc3\xa9\"}", "{\"S\":\"z\"}", false, 1},
+    {"{\"N\":\"10\"}", "{\"N\":\"9\"}", false, 1},
+    {"{\"N\":\"1.0\"}", "{\"N\":\"1\"}", true, 0},
+    {"{\"N\":\"-5\"}", "{\"N\":\"-10\"}", false, 1},
+    {"{\"B\":\"AQI=\"}", "{\"B\":\"AQID\"}", false, -1},
+    {"{\"B\":\"/w==\"}", "{\"B\":\"AQ==\"}", false, 1},
+    {"{\"S\":\"1\"}", "{\"N\":\"1\"}", false, 2},
+    {"{\"BOOL\":true}", "{\"BOOL\":true}", true, 2},
+    {"{\"BOOL\":true}", "{\"BOOL\":false}", false, 2},
+    {"{\"NULL\":true}", "{\"NULL\":true}", true, 2},
+    {"{\"SS\":[\"a\",\"b\"]}", "{\"SS\":[\"b\",\"a\"]}", true, 2},
+    {"{\"SS\":[\"a\",\"b\"]}", "{\"SS\":[\"a\"]}", false, 2},
+    {"{\"NS\":[\"1\",\"2\"]}", "{\"NS\":[\"2.0\",\"1\"]}", true, 2},
+    {"{\"BS\":[\"AQI=\"]}", "{\"BS\":[\"AQI=\"]}", true, 2},
+    {"{\"L\":[{\"S\":\"a\"},{\"N\":\"1\"}]}", "{\"L\":[{\"S\":\"a\"},{\"N\":\"1.0\"}]}", true, 2},
+    {"{\"L\":[{\"S\":\"a\"},{\"N\":\"1\"}]}", "{\"L\":[{\"N\":\"1\"},{\"S\":\"a\"}]}", false, 2},
+    {"{\"L\":[{\"S\":\"a\"}]}", "{\"L\":[{\"S\":\"a\"},{\"S\":\"a\"}]}", false, 2},
+    {"{\"M\":{\"a\":{\"S\":\"x\"},\"b\":{\"N\":\"1\"}}}",
+     "{\"M\":{\"b\":{\"N\":\"1\"},\"a\":{\"S\":\"x\"}}}", true, 2},
+    {"{\"M\":{\"a\":{\"S\":\"x\"}}}", "{\"M\":{\"a\":{\"S\":\"y\"}}}", false, 2},
+    {"{\"M\":{\"a\":{\"S\":\"x\"}}}", "{\"M\":{\"b\":{\"S\":\"x\"}}}", false, 2},
+};
+
+static void compare_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(cmp_cases) / sizeof(cmp_cases[0]); i++) {
+        cJSON *a = cJSON_Parse(cmp_cases[i].a), *b = cJSON_Parse(cmp_cases[i].b);
+        bool ok;
+        int c = attr_compare(a, b, &ok);
+
+        assert_non_null(a);
+        assert_non_null(b);
+        if (attr_equal(a, b) != cmp_cases[i].equal || attr_equal(b, a) != cmp_cases[i].equal)
+            print_error("case %zu: equal mismatch\n", i);
+        assert_int_equal(attr_equal(a, b), cmp_cases[i].equal);
+        assert_int_equal(attr_equal(b, a), cmp_cases[i].equal);
+        if (cmp_cases[i].order == 2) {
+            assert_false(ok);
+            assert_int_equal(c, 0);
+        } else {
+            assert_true(ok);
+            assert_int_equal(c < 0 ? -1 : c > 0, cmp_cases[i].order);
+        }
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(validate_table), cmocka_unit_test(nesting_limit),
+        cmocka_unit_test(validate_item),  cmocka_unit_test(types_and_payload),
+        cmocka_unit_test(size_table),     cmocka_unit_test(item_size),
+        cmocka_unit_test(compare_table),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
