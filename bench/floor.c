@@ -1,0 +1,118 @@
+/* floor.c - the floor for HTTP cost: a hello-world server on libmicrohttpd.
+ *
+ * Same daemon options as the region's front door (src/http): internal polling
+ * thread, epoll, suspend/resume allowed, a pool of one thread per core. Every
+ * request, whatever its method, path or body, is answered 200 with a small
+ * fixed JSON body, so whatever a real server costs above this is its own work.
+ *
+ *   bench_floor --listen 127.0.0.1:PORT [--threads N]
+ *
+ * Runs until SIGINT or SIGTERM. Links only libmicrohttpd. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <microhttpd.h>
+
+static const char floor_body[] = "{\"ok\":true}";
+
+/* A request with a body reaches us several times: first with no data, then
+ * with each piece of the upload, then once more with none left. The body is
+ * read and dropped; the answer goes out on that last call. */
+static enum MHD_Result floor_on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                        const char *method, const char *version,
+                                        const char *upload_data, size_t *upload_data_size,
+                                        void **req_cls)
+{
+    static int seen;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    (void)cls;
+    (void)url;
+    (void)method;
+    (void)version;
+    (void)upload_data;
+    if (*req_cls == NULL) {
+        *req_cls = &seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    resp = MHD_create_response_from_buffer(sizeof(floor_body) - 1, (void *)floor_body,
+                                           MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "application/x-amz-json-1.0");
+    ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void floor_usage(void)
+{
+    fprintf(stderr, "usage: bench_floor --listen HOST:PORT [--threads N]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *listen_at = NULL;
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    char host[64];
+    const char *colon;
+    struct sockaddr_in sa;
+    struct MHD_Daemon *d;
+    sigset_t set;
+    int sig;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+            listen_at = argv[++i];
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = strtol(argv[++i], NULL, 10);
+        else
+            floor_usage();
+    }
+    if (listen_at == NULL || threads < 1)
+        floor_usage();
+    colon = strrchr(listen_at, ':');
+    if (colon == NULL || (size_t)(colon - listen_at) >= sizeof(host))
+        floor_usage();
+    memcpy(host, listen_at, (size_t)(colon - listen_at));
+    host[colon - listen_at] = '\0';
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        floor_usage();
+
+    /* Block the stop signals before MHD starts its threads, so they inherit
+     * the mask and only sigwait() below sees them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
+                         0, NULL, NULL, floor_on_request, NULL, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+                         MHD_OPTION_END);
+    if (d == NULL) {
+        fprintf(stderr, "bench_floor: cannot listen on %s: %s\n", listen_at, strerror(errno));
+        return 1;
+    }
+    fprintf(stderr, "bench_floor: listening on %s with %ld threads\n", listen_at, threads);
+    sigwait(&set, &sig);
+    MHD_stop_daemon(d);
+    return 0;
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""report.py - turn bench/run.sh's raw runs into a Markdown table and a results JSON.
+
+Each (server, operation) pair ran once per round; its figure is the median over
+the rounds. Ratios come first: the machine is small and shared, so absolutes
+move from run to run while ratios between contenders measured in the same run
+hold better."""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+ROWS = [
+    ("floor", "hello", "GET / (hello world)", "floor (libmicrohttpd)"),
+    ("tandem", "get", "GetItem", "tandem"),
+    ("dynalite", "get", "GetItem", "dynalite"),
+    ("tandem", "put", "PutItem", "tandem (durable, group commit)"),
+    ("dynalite", "put", "PutItem", "dynalite (memory, no fsync)"),
+]
+
+
+def summarize(runs):
+    by = {}
+    for r in runs:
+        by.setdefault((r["target"], r["op"]), []).append(r["result"])
+    out = {}
+    for key, results in by.items():
+        def med(f):
+            vals = [f(x) for x in results if f(x) is not None]
+            return statistics.median(vals) if vals else None
+
+        out[key] = {
+            "rounds": len(results),
+            "ops_per_s": med(lambda x: x["ops_per_s"]),
+            "p50_us": med(lambda x: x["latency_us"]["p50"]),
+            "p90_us": med(lambda x: x["latency_us"]["p90"]),
+            "p99_us": med(lambda x: x["latency_us"]["p99"]),
+            "server_cpu_us_per_req": med(lambda x: x["server_cpu_us_per_req"]),
+            "client_cpu_us_per_req": med(lambda x: x["client_cpu_us_per_req"]),
+            "requests": sum(x["requests"] for x in results),
+            "errors": sum(x["errors"] for x in results),
+            "misses": sum(x["misses"] for x in results),
+        }
+    return out
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "n/a"
+    return f"{v:,.{digits}f}"
+
+
+def fmt_ratio(v):
+    return "n/a" if v is None else f"{v:.2f}x"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", required=True)
+    ap.add_argument("--fsync", required=True)
+    ap.add_argument("--connections", type=int, required=True)
+    ap.add_argument("--duration", type=float, required=True)
+    ap.add_argument("--warmup", type=float, required=True)
+    ap.add_argument("--rounds", type=int, required=True)
+    ap.add_argument("--loadgen-threads", type=int, required=True)
+    ap.add_argument("--commit", default="")
+    ap.add_argument("--json-out", required=True)
+    a = ap.parse_args()
+
+    with open(a.runs) as f:
+        runs = [json.loads(line) for line in f if line.strip()]
+    with open(a.fsync) as f:
+        fsync = json.load(f)
+    s = summarize(runs)
+    floor = s.get(("floor", "hello"), {})
+    dyn_get = s.get(("dynalite", "get"), {})
+    dyn_put = s.get(("dynalite", "put"), {})
+    t_get = s.get(("tandem", "get"), {})
+    t_put = s.get(("tandem", "put"), {})
+    disk_allows = fsync["fsyncs_per_s"] * a.connections
+
+    def cmp(row, base, field):
+        return ratio(row.get(field), base.get(field))
+
+    ratios = {
+        "get_ops_vs_floor": cmp(t_get, floor, "ops_per_s"),
+        "get_cpu_vs_floor": cmp(t_get, floor, "server_cpu_us_per_req"),
+        "get_ops_vs_dynalite": cmp(t_get, dyn_get, "ops_per_s"),
+        "get_cpu_vs_dynalite": cmp(t_get, dyn_get, "server_cpu_us_per_req"),
+        "put_ops_vs_floor": cmp(t_put, floor, "ops_per_s"),
+        "put_cpu_vs_floor": cmp(t_put, floor, "server_cpu_us_per_req"),
+        "put_ops_vs_dynalite": cmp(t_put, dyn_put, "ops_per_s"),
+        "put_cpu_vs_dynalite": cmp(t_put, dyn_put, "server_cpu_us_per_req"),
+        "put_ops_vs_disk": ratio(t_put.get("ops_per_s"), disk_allows),
+    }
+
+    def aim(ok):
+        return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+    def both(x, y):
+        return None if x is None or y is None else (x and y)
+
+    def ge(v, lim):
+        return None if v is None else v >= lim
+
+    def le(v, lim):
+        return None if v is None else v <= lim
+
+    aims = {
+        "get_half_floor_rate": ge(ratios["get_ops_vs_floor"], 0.5),
+        "get_cpu_within_3x_floor": le(ratios["get_cpu_vs_floor"], 3.0),
+        "put_80pct_of_disk": ge(ratios["put_ops_vs_disk"], 0.8),
+        "get_ahead_of_dynalite": ge(ratios["get_ops_vs_dynalite"], 2.0),
+        "put_ahead_of_dynalite": ge(ratios["put_ops_vs_dynalite"], 2.0),
+    }
+
+    out = []
+    p = out.append
+    p(f"Bench run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {a.commit}, "
+      f"{os.cpu_count()} cores, {a.connections} connections, {a.rounds} rounds x "
+      f"{a.duration:g} s (+{a.warmup:g} s warmup), loadgen threads {a.loadgen_threads}; "
+      "medians over rounds.")
+    p("")
+    p("| tandem, ratio | vs floor: ops/s | vs floor: CPU/req | vs dynalite: ops/s "
+      "| vs dynalite: CPU/req |")
+    p("| --- | ---: | ---: | ---: | ---: |")
+    p(f"| GetItem | {fmt_ratio(ratios['get_ops_vs_floor'])} | "
+      f"{fmt_ratio(ratios['get_cpu_vs_floor'])} | {fmt_ratio(ratios['get_ops_vs_dynalite'])} | "
+      f"{fmt_ratio(ratios['get_cpu_vs_dynalite'])} |")
+    p(f"| PutItem | {fmt_ratio(ratios['put_ops_vs_floor'])} | "
+      f"{fmt_ratio(ratios['put_cpu_vs_floor'])} | {fmt_ratio(ratios['put_ops_vs_dynalite'])} | "
+      f"{fmt_ratio(ratios['put_cpu_vs_dynalite'])} |")
+    p("")
+    p("| operation | server | ops/s | p50 µs | p90 µs | p99 µs | server CPU µs/req "
+      "| loadgen CPU µs/req | errors |")
+    p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for target, op, opname, server in ROWS:
+        row = s.get((target, op))
+        if row is None:
+            continue
+        errs = str(row["errors"]) + (f" (+{row['misses']} misses)" if row["misses"] else "")
+        p(f"| {opname} | {server} | {fmt(row['ops_per_s'])} | {fmt(row['p50_us'])} | "
+          f"{fmt(row['p90_us'])} | {fmt(row['p99_us'])} | "
+          f"{fmt(row['server_cpu_us_per_req'], 1)} | {fmt(row['client_cpu_us_per_req'], 1)} | "
+          f"{errs} |")
+    p("")
+    p(f"Disk under the data dir: {fmt(fsync['fsyncs_per_s'])} fsyncs/s (4 KiB write + "
+      f"fdatasync, p50 {fsync['p50_us']:.0f} µs); at {a.connections} connections at most "
+      f"{a.connections} PutItems share one commit, so the disk allows "
+      f"~{fmt(disk_allows)} durable PutItem/s.")
+    p("")
+    p("| aim | measured | |")
+    p("| --- | ---: | --- |")
+    p(f"| GetItem >= 0.5x the floor's rate | {fmt_ratio(ratios['get_ops_vs_floor'])} | "
+      f"{aim(aims['get_half_floor_rate'])} |")
+    p(f"| GetItem CPU/req <= 3x the floor's | {fmt_ratio(ratios['get_cpu_vs_floor'])} | "
+      f"{aim(aims['get_cpu_within_3x_floor'])} |")
+    p(f"| durable PutItem >= 80 % of what the disk allows | "
+      f"{fmt(None if ratios['put_ops_vs_disk'] is None else ratios['put_ops_vs_disk'] * 100, 1)} % "
+      f"| {aim(aims['put_80pct_of_disk'])} |")
+    p(f"| GetItem far ahead of dynalite (>= 2x) | {fmt_ratio(ratios['get_ops_vs_dynalite'])} | "
+      f"{aim(aims['get_ahead_of_dynalite'])} |")
+    p(f"| PutItem far ahead of dynalite (>= 2x) | {fmt_ratio(ratios['put_ops_vs_dynalite'])} | "
+      f"{aim(aims['put_ahead_of_dynalite'])} |")
+    md = "\n".join(out)
+    print(md)
+
+    result = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": a.commit,
+        "machine": {"cores": os.cpu_count(), "kernel": platform.release()},
+        "config": {
+            "connections": a.connections,
+            "duration_s": a.duration,
+            "warmup_s": a.warmup,
+            "rounds": a.rounds,
+            "loadgen_threads": a.loadgen_threads,
+        },
+        "fsync": fsync,
+        "disk_allows_puts_per_s": disk_allows,
+        "summary": {f"{t}/{o}": v for (t, o), v in s.items()},
+        "ratios": ratios,
+        "aims": aims,
+        "runs": runs,
+        "markdown": md,
+    }
+    with open(a.json_out, "w") as f:
+        json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

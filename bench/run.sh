@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# bench/run.sh - the DynamoDB item path of `tandem server` against its floor and dynalite.
+#
+# Builds Release, then starts side by side on loopback: bench_floor (hello-world
+# libmicrohttpd, same options as the server), `tandem server` on a fresh data
+# dir, and dynalite (in-memory, from bench/node_modules). Creates table "bench"
+# (hash key id, S) in both DynamoDB servers, measures the disk's fsyncs/s under
+# the data dir, preloads keys, then runs in rounds, each contender in turn
+# (rotated every round to spread machine noise):
+#   hello -> floor, GetItem -> tandem, GetItem -> dynalite,
+#   PutItem -> tandem (durable), PutItem -> dynalite (memory only, never fsyncs)
+# Prints a Markdown table and writes bench/results/<time>.json (gitignored).
+#
+# Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
+#                     [--preload N] [--targets floor,tandem,dynalite] [--no-build]
+# Env: BUILD (build dir, default build-bench), TANDEM_BIN, LOADGEN_THREADS (1).
+# Every process it starts is stopped on exit; every run is bounded in time.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH="$ROOT/bench"
+BUILD=${BUILD:-$ROOT/build-bench}
+DURATION=4
+WARMUP=1
+ROUNDS=3
+CONNS=32
+PRELOAD=10000
+TARGETS=floor,tandem,dynalite
+DO_BUILD=1
+LOADGEN_THREADS=${LOADGEN_THREADS:-1}
+REGION=us-east-1
+AK=AKIDTANDEMBENCH00001
+SK=tandem-bench-secret-key-0000000000000000
+
+usage() {
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --duration) DURATION=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --connections) CONNS=$2; shift 2 ;;
+    --preload) PRELOAD=$2; shift 2 ;;
+    --targets) TARGETS=$2; shift 2 ;;
+    --no-build) DO_BUILD=0; shift ;;
+    *) usage ;;
+    esac
+done
+want() { [[ ",$TARGETS," == *",$1,"* ]]; }
+
+log() { echo "run.sh: $*" >&2; }
+
+# --- build -------------------------------------------------------------------
+if [ "$DO_BUILD" = 1 ]; then
+    log "building Release in $BUILD"
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    targets=(bench_floor bench_fsync_rate bench_loadgen)
+    want tandem && targets+=(tandem)
+    cmake --build "$BUILD" -j2 --target "${targets[@]}" >/dev/null
+fi
+FLOOR=${FLOOR_BIN:-$BUILD/bench/bench_floor}
+LOADGEN=${LOADGEN_BIN:-$BUILD/bench/bench_loadgen}
+FSYNC_RATE=${FSYNC_RATE_BIN:-$BUILD/bench/bench_fsync_rate}
+if want tandem && [ -z "${TANDEM_BIN:-}" ]; then
+    TANDEM_BIN=$(find "$BUILD/src" -name tandem -type f -perm -u+x | head -n 1)
+fi
+if want dynalite && [ ! -x "$BENCH/node_modules/.bin/dynalite" ]; then
+    log "installing dynalite into bench/node_modules (npm ci)"
+    (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# --- processes -----------------------------------------------------------------
+WORK=$(mktemp -d "$BUILD/bench-run.XXXXXX")
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        # Give each a few seconds to stop, then insist.
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_http NAME PORT PID: until the port answers HTTP at all (any status), 20 s at most.
+wait_http() {
+    local code
+    for _ in $(seq 200); do
+        if ! kill -0 "$3" 2>/dev/null; then
+            log "$1 exited; its log:"
+            tail -n 30 "$WORK/$1.log" >&2
+            exit 1
+        fi
+        code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$2/" || true)
+        if [ -n "$code" ] && [ "$code" != 000 ]; then
+            echo "$code"
+            return 0
+        fi
+        sleep 0.1
+    done
+    log "$1 did not answer on port $2 within 20 s; its log:"
+    tail -n 30 "$WORK/$1.log" >&2
+    exit 1
+}
+
+declare -A PORT PID
+if want floor; then
+    PORT[floor]=$(free_port)
+    "$FLOOR" --listen "127.0.0.1:${PORT[floor]}" >"$WORK/floor.log" 2>&1 &
+    PID[floor]=$!
+    PIDS+=("$!")
+    wait_http floor "${PORT[floor]}" "${PID[floor]}" >/dev/null
+fi
+if want tandem; then
+    mkdir -p "$WORK/tandem-data"
+    PORT[tandem]=$(free_port)
+    "$TANDEM_BIN" server --region "$REGION" --data "$WORK/tandem-data" \
+        --listen "127.0.0.1:${PORT[tandem]}" --access-key "$AK" --secret-key "$SK" \
+        >"$WORK/tandem.log" 2>&1 &
+    PID[tandem]=$!
+    PIDS+=("$!")
+    code=$(wait_http tandem "${PORT[tandem]}" "${PID[tandem]}")
+    [ "$code" = 200 ] || log "warning: tandem GET / answered $code, not 200"
+fi
+if want dynalite; then
+    PORT[dynalite]=$(free_port)
+    (cd "$BENCH" && exec node node_modules/.bin/dynalite --port "${PORT[dynalite]}") \
+        >"$WORK/dynalite.log" 2>&1 &
+    PID[dynalite]=$!
+    PIDS+=("$!")
+    wait_http dynalite "${PORT[dynalite]}" "${PID[dynalite]}" >/dev/null
+fi
+
+lg() { # lg TARGET ARGS...: one loadgen run against TARGET
+    local t=$1
+    shift
+    "$LOADGEN" --port "${PORT[$t]}" --pid "${PID[$t]}" --connections "$CONNS" \
+        --threads "$LOADGEN_THREADS" --region "$REGION" --access-key "$AK" --secret-key "$SK" "$@"
+}
+
+# --- setup: tables, disk, preload ----------------------------------------------
+for t in tandem dynalite; do
+    if want "$t"; then
+        lg "$t" --mode create-table >/dev/null
+    fi
+done
+log "measuring fsyncs/s under $WORK"
+"$FSYNC_RATE" --dir "$WORK" --seconds 3 >"$WORK/fsync.json"
+for t in tandem dynalite; do
+    if want "$t"; then
+        log "preloading $PRELOAD items into $t"
+        lg "$t" --mode put --requests "$PRELOAD" --key-prefix k --timeout 300 >"$WORK/preload-$t.json"
+    fi
+done
+
+# --- the rounds ------------------------------------------------------------------
+JOBS=()
+want floor && JOBS+=("floor hello")
+want tandem && JOBS+=("tandem get")
+want dynalite && JOBS+=("dynalite get")
+want tandem && JOBS+=("tandem put")
+want dynalite && JOBS+=("dynalite put")
+: >"$WORK/runs.jsonl"
+for ((r = 0; r < ROUNDS; r++)); do
+    n=${#JOBS[@]}
+    for ((j = 0; j < n; j++)); do
+        read -r t op <<<"${JOBS[$(((j + r) % n))]}"
+        log "round $((r + 1))/$ROUNDS: $op -> $t"
+        case "$op" in
+        hello) out=$(lg "$t" --mode hello --duration "$DURATION" --warmup "$WARMUP" || true) ;;
+        get) out=$(lg "$t" --mode get --keys "$PRELOAD" --key-prefix k \
+            --duration "$DURATION" --warmup "$WARMUP" || true) ;;
+        put) out=$(lg "$t" --mode put --key-prefix "r$r-" \
+            --duration "$DURATION" --warmup "$WARMUP" || true) ;;
+        esac
+        if [ -z "$out" ]; then
+            log "loadgen failed for $op -> $t"
+            exit 1
+        fi
+        printf '{"round":%d,"target":"%s","op":"%s","result":%s}\n' "$r" "$t" "$op" "$out" \
+            >>"$WORK/runs.jsonl"
+    done
+done
+
+# --- report ----------------------------------------------------------------------
+mkdir -p "$BENCH/results"
+RESULT="$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ).json"
+python3 "$BENCH/report.py" --runs "$WORK/runs.jsonl" --fsync "$WORK/fsync.json" \
+    --connections "$CONNS" --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \
+    --loadgen-threads "$LOADGEN_THREADS" --commit "$(git -C "$ROOT" rev-parse --short HEAD)" \
+    --json-out "$RESULT"
+log "results: $RESULT"
