@@ -1,0 +1,146 @@
+"""Authentication: SigV4 as the service checks it, the error codes clients
+see, the health check, and extra users from a --credentials file."""
+
+import datetime
+import json
+import os
+import tempfile
+import unittest
+
+from tandem_harness import Server, ServerTestCase, error_type, fresh_credentials
+
+LIST = json.dumps({})
+
+
+class Auth(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.alice = fresh_credentials()
+        cls.bob = fresh_credentials()
+        fd, cls.creds_path = tempfile.mkstemp(prefix="tandem-creds-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump({"credentials": [
+                {"accessKeyId": cls.alice[0], "secretAccessKey": cls.alice[1],
+                 "account": "123456789012", "user": "alice", "root": False},
+                {"accessKeyId": cls.bob[0], "secretAccessKey": cls.bob[1],
+                 "account": "210987654321", "user": "bob", "root": True},
+            ]}, f)
+        cls.server_args = {"tls": True, "credentials_file": cls.creds_path}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            os.unlink(cls.creds_path)
+
+    def code(self, **raw):
+        status, _, body = self.server.raw("ListTables", LIST, **raw)
+        return status, body
+
+    def test_signed_request_works(self):
+        status, headers, body = self.server.raw("ListTables", LIST)
+        self.assertEqual(status, 200, body)
+        self.assertIn("TableNames", json.loads(body))
+        self.assertIn("x-amz-crc32", headers)
+
+    def test_wrong_secret(self):
+        status, body = self.code(secret_key=fresh_credentials()[1])
+        self.assertAwsError(status, body, "InvalidSignatureException")
+        ddb = self.server.boto3(secret_key="wrong" + self.server.secret_key[5:])
+        with self.assertRaises(ddb.exceptions.ClientError) as cm:
+            ddb.list_tables()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidSignatureException")
+
+    def test_unknown_key(self):
+        status, body = self.code(access_key=fresh_credentials()[0])
+        self.assertAwsError(status, body, "UnrecognizedClientException")
+        ddb = self.server.boto3(access_key="AKIAUNKNOWNUNKNOWN00")
+        with self.assertRaises(ddb.exceptions.ClientError) as cm:
+            ddb.list_tables()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "UnrecognizedClientException")
+
+    def test_skewed_clock(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        for minutes in (-20, 20, -60 * 24):
+            with self.subTest(minutes=minutes):
+                status, body = self.code(when=now + datetime.timedelta(minutes=minutes))
+                self.assertAwsError(status, body, "InvalidSignatureException")
+        for minutes in (-3, 3):  # within the service's 5 minute window
+            with self.subTest(minutes=minutes):
+                status, body = self.code(when=now + datetime.timedelta(minutes=minutes))
+                self.assertEqual(status, 200, body)
+
+    def test_unsigned(self):
+        status, body = self.code(sign=False)
+        self.assertAwsError(status, body, "MissingAuthenticationTokenException")
+
+    def test_signature_over_other_body(self):
+        from tandem_harness import sigv4_sign
+        h = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,
+                                     "Content-Type": "application/x-amz-json-1.0",
+                                     "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+                       b"{}", self.server.access_key, self.server.secret_key,
+                       self.server.region, "dynamodb")
+        status, _, body = self.server.raw(body=b'{"Limit": 1}', sign=False, headers=h,
+                                          target="DynamoDB_20120810.ListTables")
+        self.assertAwsError(status, body, "InvalidSignatureException")
+
+    def test_wrong_region_in_scope(self):
+        from tandem_harness import sigv4_sign
+        h = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,
+                                     "Content-Type": "application/x-amz-json-1.0",
+                                     "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+                       b"{}", self.server.access_key, self.server.secret_key,
+                       "eu-west-9", "dynamodb")
+        status, _, body = self.server.raw(body=b"{}", sign=False, headers=h,
+                                          target="DynamoDB_20120810.ListTables")
+        self.assertEqual(status, 400, body)
+        self.assertIn(error_type(body), ("InvalidSignatureException",
+                                         "UnrecognizedClientException"))
+
+    def test_health(self):
+        for tls in (False, True):
+            with self.subTest(tls=tls):
+                status, body = self.server.health(tls=tls)
+                self.assertEqual(status, 200)
+                self.assertTrue(body.startswith("healthy: "), body)
+
+    def test_https_boto3(self):
+        ddb = self.server.boto3(tls=True)
+        self.assertIn("TableNames", ddb.list_tables())
+
+    def test_users_from_credentials_file(self):
+        ddb = self.server.boto3(access_key=self.alice[0], secret_key=self.alice[1])
+        ddb.create_table(TableName="alice-table", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        ddb.put_item(TableName="alice-table", Item={"pk": {"S": "1"}})
+        self.assertEqual(ddb.scan(TableName="alice-table")["Count"], 1)
+        desc = ddb.describe_table(TableName="alice-table")["Table"]
+        self.assertIn(":123456789012:table/alice-table", desc["TableArn"])
+        root = self.server.boto3()
+        self.assertIn("alice-table", root.list_tables()["TableNames"])
+        bob = self.server.boto3(access_key=self.bob[0], secret_key=self.bob[1])
+        self.assertIsInstance(bob.list_tables()["TableNames"], list)
+        status, body = self.code(access_key=self.alice[0], secret_key=self.bob[1])
+        self.assertAwsError(status, body, "InvalidSignatureException")
+
+
+class KeysFromEnvironment(unittest.TestCase):
+    def test_root_keys_from_env(self):
+        srv = Server(keys_in_env=True).start()
+        try:
+            self.assertIn("TableNames", srv.boto3().list_tables())
+            status, _, body = srv.raw("ListTables", LIST, access_key="AKIAOTHEROTHEROTHER0")
+            self.assertEqual(error_type(body), "UnrecognizedClientException")
+        finally:
+            try:
+                srv.stop()
+            finally:
+                srv.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()

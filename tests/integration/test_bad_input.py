@@ -1,0 +1,211 @@
+"""Hostile and broken requests over raw HTTP: each gets an AWS-shaped 4xx
+JSON error (or, when the client is gone, nothing), and the server keeps
+serving afterwards."""
+
+import json
+import socket
+import time
+import unittest
+
+from tandem_harness import DDB_CONTENT_TYPE, ServerTestCase, error_type, sigv4_sign
+
+
+class BadInput(ServerTestCase):
+    server_args = {"tls": True}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ddb = cls.server.boto3()
+        ddb.create_table(TableName="bad-input", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        ddb.get_waiter("table_exists").wait(TableName="bad-input",
+                                            WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+
+    def tearDown(self):
+        # after every case the server still answers, over HTTP and HTTPS
+        for tls in (False, True):
+            self.assertEqual(self.server.health(tls=tls)[0], 200)
+        status, _, body = self.server.raw("GetItem", json.dumps(
+            {"TableName": "bad-input", "Key": {"pk": {"S": "x"}}}))
+        self.assertEqual(status, 200, body)
+
+    def assertAwsShaped(self, status, headers, body, codes=None, statuses=range(400, 500)):
+        self.assertIn(status, statuses, body[:300])
+        doc = json.loads(body)
+        self.assertIn("__type", doc)
+        self.assertTrue("message" in doc or "Message" in doc, doc)
+        self.assertIn("x-amzn-requestid", headers)
+        if codes:
+            self.assertIn(error_type(body), codes, body)
+
+    def signed_headers(self, body, target="DynamoDB_20120810.PutItem",
+                       content_type=DDB_CONTENT_TYPE, length=None):
+        h = {"Host": "127.0.0.1:%d" % self.server.port, "X-Amz-Target": target}
+        if content_type:
+            h["Content-Type"] = content_type
+        h = sigv4_sign("POST", "/", h, body, self.server.access_key, self.server.secret_key,
+                       self.server.region, "dynamodb")
+        h["Content-Length"] = str(len(body) if length is None else length)
+        return h
+
+    def raw_socket(self, head, body_chunks, shut=False, timeout=30):
+        """Send @head then each chunk; return the raw response bytes (b"" if none)."""
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=timeout)
+        try:
+            s.sendall(head)
+            try:
+                for c in body_chunks:
+                    s.sendall(c)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            if shut:
+                s.shutdown(socket.SHUT_WR)
+            out = b""
+            try:
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    out += d
+            except (ConnectionResetError, socket.timeout):
+                pass
+            return out
+        finally:
+            s.close()
+
+    def head(self, headers):
+        return ("POST / HTTP/1.1\r\n" + "".join("%s: %s\r\n" % kv for kv in headers.items())
+                + "\r\n").encode()
+
+    # -- the cases --------------------------------------------------------------
+
+    def test_malformed_json(self):
+        for body in (b"{", b"not json", b'{"TableName": "bad-input", "Item": ', b"[1, 2]",
+                     b'{"TableName": 5, "Item": {}}', b'{"TableName": "bad-input", "Item": 7}',
+                     b'{"TableName": "bad-input", "Item": {"pk": {"S": 1}}}',
+                     b"\xff\xfe\x00garbage", b""):
+            with self.subTest(body=body):
+                status, headers, out = self.server.raw("PutItem", body)
+                self.assertAwsShaped(status, headers, out,
+                                     ("SerializationException", "ValidationException"))
+
+    def test_truncated_json_with_matching_length(self):
+        full = json.dumps({"TableName": "bad-input", "Item": {"pk": {"S": "t"}}}).encode()
+        status, headers, out = self.server.raw("PutItem", full[: len(full) // 2])
+        self.assertAwsShaped(status, headers, out, ("SerializationException",))
+
+    def test_connection_closed_mid_body(self):
+        body = json.dumps({"TableName": "bad-input", "Item": {"pk": {"S": "mid"}}}).encode()
+        h = self.signed_headers(body, length=len(body) + 1000)
+        out = self.raw_socket(self.head(h), [body], shut=True, timeout=15)
+        if out:  # a server may answer before closing; then it is a 4xx
+            self.assertRegex(out.split(b"\r\n", 1)[0], rb"^HTTP/1\.[01] 4\d\d ")
+        # and the item was not written
+        status, _, got = self.server.raw("GetItem", json.dumps(
+            {"TableName": "bad-input", "Key": {"pk": {"S": "mid"}}}))
+        self.assertNotIn("Item", json.loads(got))
+
+    def test_oversized_body(self):
+        size = 17 * 1024 * 1024
+        h = self.signed_headers(b"", length=size)
+        chunk = b"x" * (1024 * 1024)
+        out = self.raw_socket(self.head(h), [chunk] * 17, timeout=60)
+        self.assertTrue(out, "no response to a 17 MiB body")
+        head, _, body = out.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        headers = dict(l.decode().split(": ", 1) for l in head.split(b"\r\n")[1:])
+        headers = {k.lower(): v for k, v in headers.items()}
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = _unchunk(body)
+        self.assertAwsShaped(status, headers, body, statuses=(400, 413))
+
+    def test_just_over_limit_via_http_client(self):
+        body = b'{"TableName": "bad-input", "Item": {"pk": {"S": "' + b"y" * (16 * 1024 * 1024) \
+            + b'"}}}'
+        try:
+            status, headers, out = self.server.raw("PutItem", body, timeout=60)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the server answered early and closed; tearDown checks it still serves
+        self.assertAwsShaped(status, headers, out, statuses=(400, 413))
+
+    def test_wrong_content_type(self):
+        body = json.dumps({"TableName": "bad-input"}).encode()
+        for ct in ("text/plain", "application/xml", None):
+            with self.subTest(content_type=ct):
+                status, headers, out = self.server.raw("DescribeTable", body, content_type=ct)
+                self.assertAwsShaped(status, headers, out)
+
+    def test_unknown_target(self):
+        for target in ("DynamoDB_20120810.FooBar", "DynamoDB_20120810.", "Nope.PutItem"):
+            with self.subTest(target=target):
+                status, headers, out = self.server.raw(body=b"{}", target=target)
+                self.assertAwsShaped(status, headers, out, ("UnknownOperationException",))
+
+    def test_missing_target(self):
+        status, headers, out = self.server.raw(body=b"{}", target=None)
+        self.assertAwsShaped(status, headers, out)
+
+    def test_bad_signatures(self):
+        body = b'{"TableName": "bad-input"}'
+        base = self.signed_headers(body, target="DynamoDB_20120810.DescribeTable")
+        auth = base["Authorization"]
+        variants = {
+            "flipped signature": auth[:-1] + ("0" if auth[-1] != "0" else "1"),
+            "no signature": auth.split(", Signature=")[0],
+            "garbage": "AWS4-HMAC-SHA256 garbage",
+            "other scheme": "Basic dXNlcjpwYXNz",
+            "bad scope": auth.replace("/dynamodb/", "/dynamo/"),
+            "empty": "",
+        }
+        for what, value in variants.items():
+            with self.subTest(what):
+                h = dict(base, Authorization=value)
+                status, headers, out = self.server.raw(body=body, sign=False, headers=h,
+                                                       target="DynamoDB_20120810.DescribeTable")
+                self.assertAwsShaped(status, headers, out)
+        h = dict(base)
+        h["X-Amz-Date"] = "20990101T000000Z"
+        status, headers, out = self.server.raw(body=body, sign=False, headers=h,
+                                               target="DynamoDB_20120810.DescribeTable")
+        self.assertAwsShaped(status, headers, out, ("InvalidSignatureException",))
+
+    def test_wrong_method_and_path(self):
+        for method, path in (("PUT", "/"), ("DELETE", "/"), ("POST", "/nope")):
+            with self.subTest(method=method, path=path):
+                conn = self.server.connection()
+                try:
+                    conn.request(method, path, body=b"{}",
+                                 headers={"X-Amz-Target": "DynamoDB_20120810.ListTables",
+                                          "Content-Type": DDB_CONTENT_TYPE})
+                    r = conn.getresponse()
+                    r.read()
+                    self.assertGreaterEqual(r.status, 400)
+                    self.assertLess(r.status, 500)
+                finally:
+                    conn.close()
+
+    def test_many_bad_requests_in_a_row(self):
+        deadline = time.monotonic() + 30
+        for i in range(200):
+            status, _, out = self.server.raw("PutItem", b"{" * (i % 50 + 1))
+            self.assertEqual(status, 400, out)
+            if time.monotonic() > deadline:
+                break
+
+
+def _unchunk(data):
+    out = b""
+    while data:
+        size, _, rest = data.partition(b"\r\n")
+        n = int(size.split(b";")[0], 16)
+        if n == 0:
+            break
+        out += rest[:n]
+        data = rest[n + 2:]
+    return out
+
+
+if __name__ == "__main__":
+    unittest.main()

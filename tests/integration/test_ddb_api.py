@@ -1,0 +1,272 @@
+"""The DynamoDB item API through boto3: conditions, projections,
+ReturnValues, pagination, filters and the exact error codes."""
+
+import json
+import unittest
+import uuid
+
+from tandem_harness import ServerTestCase
+
+
+class DdbApi(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ddb = cls.server.boto3()
+
+    def new_table(self, sort_key=False):
+        name = "api-" + uuid.uuid4().hex[:12]
+        attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        if sort_key:
+            attrs.append({"AttributeName": "sk", "AttributeType": "N"})
+            keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        self.ddb.create_table(TableName=name, AttributeDefinitions=attrs, KeySchema=keys,
+                              BillingMode="PAY_PER_REQUEST")
+        self.ddb.get_waiter("table_exists").wait(TableName=name,
+                                                 WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        return name
+
+    def assertCode(self, code, fn, *args, **kwargs):
+        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+            fn(*args, **kwargs)
+        err = cm.exception.response
+        self.assertEqual(err["Error"]["Code"], code, err)
+        self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], 400, err)
+        return err
+
+    # -- responses carry the service's headers --------------------------------
+
+    def test_response_headers(self):
+        out = self.ddb.list_tables()
+        h = out["ResponseMetadata"]["HTTPHeaders"]
+        self.assertIn("x-amz-crc32", h)
+        self.assertIn("x-amzn-requestid", h)
+        self.assertTrue(h["content-type"].startswith("application/x-amz-json-1.0"), h)
+
+    # -- conditions ---------------------------------------------------------
+
+    def test_condition_expressions(self):
+        t = self.new_table()
+        item = {"pk": {"S": "a"}, "n": {"N": "1"}, "s": {"S": "x"}}
+        self.ddb.put_item(TableName=t, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        self.assertCode("ConditionalCheckFailedException", self.ddb.put_item, TableName=t,
+                        Item=item, ConditionExpression="attribute_not_exists(pk)")
+        cases = [  # (condition, names, values, holds)
+            ("#n = :v", {"#n": "n"}, {":v": {"N": "1"}}, True),
+            ("#n = :v", {"#n": "n"}, {":v": {"N": "2"}}, False),
+            ("#n < :v AND begins_with(s, :p)", {"#n": "n"}, {":v": {"N": "5"}, ":p": {"S": "x"}},
+             True),
+            ("attribute_exists(zzz) OR s IN (:a, :b)", None, {":a": {"S": "y"},
+                                                                  ":b": {"S": "x"}}, True),
+            ("NOT attribute_type(n, :t)", None, {":t": {"S": "N"}}, False),
+            ("size(s) = :one", None, {":one": {"N": "1"}}, True),
+        ]
+        for cond, names, values, holds in cases:
+            with self.subTest(cond=cond, values=values):
+                kw = {"TableName": t, "Item": item, "ConditionExpression": cond,
+                      "ExpressionAttributeValues": values}
+                if names:
+                    kw["ExpressionAttributeNames"] = names
+                if holds:
+                    self.ddb.put_item(**kw)
+                else:
+                    self.assertCode("ConditionalCheckFailedException", self.ddb.put_item, **kw)
+        self.assertCode("ConditionalCheckFailedException", self.ddb.delete_item, TableName=t,
+                        Key={"pk": {"S": "a"}}, ConditionExpression="n = :v",
+                        ExpressionAttributeValues={":v": {"N": "9"}})
+        self.assertIn("Item", self.ddb.get_item(TableName=t, Key={"pk": {"S": "a"}}))
+        self.ddb.delete_item(TableName=t, Key={"pk": {"S": "a"}}, ConditionExpression="n = :v",
+                             ExpressionAttributeValues={":v": {"N": "1"}})
+        self.assertNotIn("Item", self.ddb.get_item(TableName=t, Key={"pk": {"S": "a"}}))
+
+    def test_condition_errors(self):
+        t = self.new_table()
+        item = {"pk": {"S": "a"}}
+        for kw in (
+            {"ConditionExpression": "a = = b"},
+            {"ConditionExpression": "#x = :v", "ExpressionAttributeValues": {":v": {"S": "1"}}},
+            {"ConditionExpression": "pk = :v", "ExpressionAttributeValues": {":v": {"S": "1"},
+                                                                            ":unused": {"S": "2"}}},
+        ):
+            with self.subTest(kw=kw):
+                self.assertCode("ValidationException", self.ddb.put_item, TableName=t, Item=item,
+                                **kw)
+
+    # -- projections ----------------------------------------------------------
+
+    def test_projection_expressions(self):
+        t = self.new_table()
+        item = {"pk": {"S": "p"}, "a": {"S": "1"}, "b": {"N": "2"},
+                "m": {"M": {"x": {"S": "in"}, "y": {"S": "out"}}},
+                "l": {"L": [{"S": "l0"}, {"S": "l1"}]}}
+        self.ddb.put_item(TableName=t, Item=item)
+        cases = [
+            ("a", None, {"a": {"S": "1"}}),
+            ("#b, a", {"#b": "b"}, {"a": {"S": "1"}, "b": {"N": "2"}}),
+            ("m.x", None, {"m": {"M": {"x": {"S": "in"}}}}),
+            ("l[1]", None, {"l": {"L": [{"S": "l1"}]}}),
+            ("nothere", None, {}),
+        ]
+        for proj, names, want in cases:
+            with self.subTest(proj=proj):
+                kw = {"TableName": t, "Key": {"pk": {"S": "p"}}, "ProjectionExpression": proj}
+                if names:
+                    kw["ExpressionAttributeNames"] = names
+                self.assertEqual(self.ddb.get_item(**kw).get("Item", {}), want)
+        scan = self.ddb.scan(TableName=t, ProjectionExpression="pk, b")
+        self.assertEqual(scan["Items"], [{"pk": {"S": "p"}, "b": {"N": "2"}}])
+
+    # -- ReturnValues -----------------------------------------------------------
+
+    def test_return_values(self):
+        t = self.new_table()
+        key = {"pk": {"S": "r"}}
+        out = self.ddb.put_item(TableName=t, Item=dict(key, v={"N": "1"}), ReturnValues="ALL_OLD")
+        self.assertNotIn("Attributes", out)
+        out = self.ddb.put_item(TableName=t, Item=dict(key, v={"N": "2"}), ReturnValues="ALL_OLD")
+        self.assertEqual(out["Attributes"], dict(key, v={"N": "1"}))
+        out = self.ddb.put_item(TableName=t, Item=dict(key, v={"N": "3"}), ReturnValues="NONE")
+        self.assertNotIn("Attributes", out)
+        self.assertCode("ValidationException", self.ddb.put_item, TableName=t,
+                        Item=dict(key, v={"N": "4"}), ReturnValues="ALL_NEW")
+        out = self.ddb.delete_item(TableName=t, Key=key, ReturnValues="ALL_OLD")
+        self.assertEqual(out["Attributes"], dict(key, v={"N": "3"}))
+        out = self.ddb.delete_item(TableName=t, Key=key, ReturnValues="ALL_OLD")
+        self.assertNotIn("Attributes", out)
+        err = self.assertCode("ConditionalCheckFailedException", self.ddb.put_item, TableName=t,
+                              Item=dict(key, v={"N": "5"}), ConditionExpression="v = :x",
+                              ExpressionAttributeValues={":x": {"N": "0"}})
+        self.assertNotIn("Item", err)
+
+    # -- Scan: pagination and filters -----------------------------------------
+
+    def test_scan_pagination_and_filter(self):
+        t = self.new_table(sort_key=True)
+        for i in range(25):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "k%02d" % (i % 5)},
+                                                 "sk": {"N": str(i)},
+                                                 "even": {"BOOL": i % 2 == 0}})
+        seen, pages, start = [], 0, None
+        while True:
+            kw = {"TableName": t, "Limit": 10}
+            if start:
+                kw["ExclusiveStartKey"] = start
+            out = self.ddb.scan(**kw)
+            pages += 1
+            self.assertLessEqual(out["Count"], 10)
+            seen += [(i["pk"]["S"], int(i["sk"]["N"])) for i in out["Items"]]
+            start = out.get("LastEvaluatedKey")
+            if not start:
+                break
+            self.assertEqual(set(start), {"pk", "sk"})
+        self.assertEqual(sorted(seen), sorted(("k%02d" % (i % 5), i) for i in range(25)))
+        self.assertEqual(len(seen), 25)
+        self.assertGreaterEqual(pages, 3)
+        # within a partition, items come in sort-key order
+        for pk in {p for p, _ in seen}:
+            sks = [s for p, s in seen if p == pk]
+            self.assertEqual(sks, sorted(sks))
+
+        pages = self.ddb.get_paginator("scan").paginate(
+            TableName=t, FilterExpression="even = :t", ExpressionAttributeValues={":t": {"BOOL": True}},
+            PaginationConfig={"PageSize": 7})
+        count = scanned = 0
+        for page in pages:
+            count += page["Count"]
+            scanned += page["ScannedCount"]
+            self.assertTrue(all(i["even"]["BOOL"] for i in page["Items"]))
+        self.assertEqual((count, scanned), (13, 25))
+        out = self.ddb.scan(TableName=t, Select="COUNT")
+        self.assertEqual(out["Count"], 25)
+        self.assertNotIn("Items", out)
+
+    # -- tables ---------------------------------------------------------------
+
+    def test_table_lifecycle_errors(self):
+        t = self.new_table()
+        desc = self.ddb.describe_table(TableName=t)["Table"]
+        self.assertEqual(desc["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}])
+        self.assertEqual(desc["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        self.assertCode("ResourceInUseException", self.ddb.create_table, TableName=t,
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        BillingMode="PAY_PER_REQUEST")
+        self.assertIn(t, self.ddb.list_tables()["TableNames"])
+        self.ddb.delete_table(TableName=t)
+        self.ddb.get_waiter("table_not_exists").wait(TableName=t,
+                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        for fn, kw in ((self.ddb.describe_table, {}),
+                       (self.ddb.delete_table, {}),
+                       (self.ddb.scan, {}),
+                       (self.ddb.get_item, {"Key": {"pk": {"S": "a"}}}),
+                       (self.ddb.put_item, {"Item": {"pk": {"S": "a"}}}),
+                       (self.ddb.delete_item, {"Key": {"pk": {"S": "a"}}}),
+                       (self.ddb.update_table, {"BillingMode": "PAY_PER_REQUEST"})):
+            with self.subTest(op=fn.__name__):
+                self.assertCode("ResourceNotFoundException", fn, TableName=t, **kw)
+
+    def test_list_tables_pagination(self):
+        names = sorted(self.new_table() for _ in range(3))
+        seen, start = [], None
+        while True:
+            kw = {"Limit": 2}
+            if start:
+                kw["ExclusiveStartTableName"] = start
+            out = self.ddb.list_tables(**kw)
+            self.assertLessEqual(len(out["TableNames"]), 2)
+            seen += out["TableNames"]
+            start = out.get("LastEvaluatedTableName")
+            if not start:
+                break
+        self.assertEqual(seen, sorted(seen))
+        for n in names:
+            self.assertIn(n, seen)
+
+    def test_validation_errors(self):
+        t = self.new_table(sort_key=True)
+        cases = [
+            ("missing sort key", self.ddb.put_item, {"Item": {"pk": {"S": "a"}}}),
+            ("wrong key type", self.ddb.put_item, {"Item": {"pk": {"N": "1"}, "sk": {"N": "1"}}}),
+            ("empty key string", self.ddb.put_item, {"Item": {"pk": {"S": ""}, "sk": {"N": "1"}}}),
+            ("bad number", self.ddb.put_item, {"Item": {"pk": {"S": "a"}, "sk": {"N": "1x"}}}),
+            ("extra key attribute", self.ddb.get_item,
+             {"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}, "z": {"S": "q"}}}),
+            ("partial key", self.ddb.get_item, {"Key": {"pk": {"S": "a"}}}),
+            ("bad ReturnValues", self.ddb.delete_item,
+             {"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ReturnValues": "ALL_NEW"}),
+            ("duplicate set member", self.ddb.put_item,
+             {"Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "s": {"SS": ["x", "x"]}}}),
+        ]
+        for what, fn, kw in cases:
+            with self.subTest(what):
+                self.assertCode("ValidationException", fn, TableName=t, **kw)
+        self.assertCode("ValidationException", self.ddb.create_table, TableName="no-key-attr",
+                        AttributeDefinitions=[{"AttributeName": "other", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        BillingMode="PAY_PER_REQUEST")
+        # limits that botocore checks itself, sent raw
+        for op, body in (("Scan", {"TableName": t, "Limit": 0}),
+                         ("CreateTable", {"TableName": "x", "BillingMode": "PAY_PER_REQUEST",
+                                          "AttributeDefinitions": [{"AttributeName": "pk",
+                                                                    "AttributeType": "S"}],
+                                          "KeySchema": [{"AttributeName": "pk",
+                                                         "KeyType": "HASH"}]})):
+            with self.subTest(op=op, body=body):
+                status, _, out = self.server.raw(op, json.dumps(body))
+                self.assertAwsError(status, out, "ValidationException")
+
+    def test_numbers_round_trip(self):
+        t = self.new_table(sort_key=True)
+        for n, canon in (("1.50", "1.5"), ("-0", "0"), ("1E+2", "100"),
+                         ("12345678901234567890123456789012345678",
+                          "12345678901234567890123456789012345678"),
+                         ("0.000001", "0.000001")):
+            with self.subTest(n=n):
+                self.ddb.put_item(TableName=t, Item={"pk": {"S": "n"}, "sk": {"N": n}})
+                got = self.ddb.get_item(TableName=t, Key={"pk": {"S": "n"}, "sk": {"N": n}})
+                self.assertEqual(got["Item"]["sk"], {"N": canon})
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,142 @@
+"""The server process: the data directory lock, SIGTERM, restarts, and
+durability of acknowledged writes across kill -9."""
+
+import threading
+import time
+import unittest
+
+from tandem_harness import Server
+
+KEY = [{"AttributeName": "pk", "KeyType": "HASH"}]
+ATTRS = [{"AttributeName": "pk", "AttributeType": "S"}]
+
+
+def create_table(ddb, name):
+    ddb.create_table(TableName=name, AttributeDefinitions=ATTRS, KeySchema=KEY,
+                     BillingMode="PAY_PER_REQUEST")
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1,
+                                                                      "MaxAttempts": 30})
+
+
+def scan_all(ddb, table):
+    items, start = [], None
+    while True:
+        kw = {"TableName": table, "ConsistentRead": True}
+        if start:
+            kw["ExclusiveStartKey"] = start
+        out = ddb.scan(**kw)
+        items += out["Items"]
+        start = out.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+class ServerProcess(unittest.TestCase):
+    def setUp(self):
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.cleanup()
+
+    def server(self, **kw):
+        s = Server(**kw)
+        self.servers.append(s)
+        return s
+
+    def test_second_server_on_same_data_dir_refuses(self):
+        a = self.server().start()
+        b = self.server(data_dir=a.data_dir).spawn()
+        try:
+            rc = b.proc.wait(30)
+        except Exception:
+            b.kill()
+            self.fail("second server on %s did not exit:\n%s" % (a.data_dir, b.stderr()))
+        b.proc = None
+        self.assertNotEqual(rc, 0)
+        self.assertTrue(b.stderr().strip(), "no message on stderr")
+        self.assertFalse(b.sanitizer_report(), b.stderr())
+        self.assertEqual(a.health()[0], 200)
+        self.assertIn("TableNames", a.boto3().list_tables())
+        a.stop()
+        # once the first is gone the directory is free again
+        b.start()
+        b.stop()
+
+    def test_sigterm_exits_zero_and_data_persists(self):
+        s = self.server(tls=True).start()
+        ddb = s.boto3()
+        create_table(ddb, "persist")
+        ddb.put_item(TableName="persist", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+        s.stop()  # asserts exit status 0 and a clean sanitizer report
+        s.start()
+        ddb = s.boto3()
+        self.assertIn("persist", ddb.list_tables()["TableNames"])
+        got = ddb.get_item(TableName="persist", Key={"pk": {"S": "a"}})
+        self.assertEqual(got["Item"], {"pk": {"S": "a"}, "v": {"N": "1"}})
+        s.stop()
+
+    def test_logs_key_value_lines(self):
+        s = self.server().start()
+        s.boto3().list_tables()
+        s.stop()
+        lines = [l for l in s.stderr().splitlines() if l.strip()]
+        self.assertTrue(lines, "server logged nothing")
+        for l in lines:
+            self.assertIn("=", l, "not a key=value line: %r" % l)
+
+    def test_bad_arguments(self):
+        for args in (["--region"], ["--no-such-flag"], ["--listen", "not-an-address"]):
+            with self.subTest(args=args):
+                s = self.server(extra_args=args).spawn()
+                try:
+                    rc = s.proc.wait(30)
+                finally:
+                    s.kill()
+                self.assertNotEqual(rc, 0, s.stderr())
+                self.assertFalse(s.sanitizer_report(), s.stderr())
+
+    def test_acknowledged_writes_survive_kill_9(self):
+        n, nthreads = 500, 8
+        s = self.server().start()
+        create_table(s.boto3(), "crash")
+        acked, lock, done = [], threading.Lock(), threading.Event()
+
+        def writer(t):
+            ddb = s.boto3(connect_timeout=5, read_timeout=30)
+            i = 0
+            while not done.is_set():
+                key = "t%d-%d" % (t, i)
+                try:
+                    ddb.put_item(TableName="crash", Item={"pk": {"S": key}, "i": {"N": str(i)}})
+                except Exception:
+                    return  # the server is gone: this write was never acknowledged
+                with lock:
+                    acked.append(key)
+                    if len(acked) >= n:
+                        done.set()
+                i += 1
+
+        threads = [threading.Thread(target=writer, args=(t,)) for t in range(nthreads)]
+        for t in threads:
+            t.start()
+        if not done.wait(300):
+            done.set()
+            self.fail("only %d writes acknowledged in 300 s" % len(acked))
+        s.kill()  # mid-stream: the other threads still have writes in flight
+        for t in threads:
+            t.join(60)
+        with lock:
+            want = set(acked)
+        self.assertGreaterEqual(len(want), n)
+
+        s.start()
+        got = {i["pk"]["S"] for i in scan_all(s.boto3(), "crash")}
+        missing = want - got
+        self.assertFalse(missing, "%d acknowledged writes lost, e.g. %s"
+                         % (len(missing), sorted(missing)[:5]))
+        s.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
