@@ -12,7 +12,12 @@
 #include "mem.h"
 #include "table.h"
 
-enum { KEY_HASH_MAX = 2048, KEY_RANGE_MAX = 1024, SCAN_PAGE_MAX = 1024 * 1024 };
+enum {
+    KEY_HASH_MAX = 2048,
+    KEY_RANGE_MAX = 1024,
+    SCAN_PAGE_MAX = 1024 * 1024,
+    STORE_KEY_MAX = 511 /* store_put's limit */
+};
 
 static const char *const rcc_vals[] = {"INDEXES", "TOTAL", "NONE", NULL};
 static const char *const rv_vals[] = {"NONE",    "ALL_OLD",     "UPDATED_OLD",
@@ -152,6 +157,12 @@ static enum err_code build_key(const struct table_keys *k, const cJSON *obj, enu
     rc = key_part(k->hash, k->htype, h, true, mode, key, e);
     if (!rc && k->has_range)
         rc = key_part(k->range, k->rtype, r, false, mode, key, e);
+    /* LMDB keys stop at 511 bytes (store.h), short of DynamoDB's 2048 + 1024. */
+    if (!rc && key->len > STORE_KEY_MAX)
+        rc = err_set(e, ERR_INVALID,
+                     "One or more parameter values were invalid: Key attributes longer than %d "
+                     "bytes in total are not supported yet",
+                     STORE_KEY_MAX - 16);
     return rc;
 }
 

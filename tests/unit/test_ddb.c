@@ -816,6 +816,11 @@ static void item_validation(void **state)
     assert_non_null(strstr(str_at(j, "message", NULL), "Size of hashkey has exceeded"));
     cJSON_Delete(j);
     create_simple(f, "kts", false);
+    memset(big, 'x', 600);
+    big[600] = 0;
+    j = callf(f, "PutItem", "{\"TableName\":\"kts\",\"Item\":{\"id\":{\"S\":\"%s\"}}}", big).json;
+    assert_non_null(strstr(str_at(j, "message", NULL), "not supported yet"));
+    cJSON_Delete(j);
     j = callf(f, "CreateTable",
               "{\"TableName\":\"ktb\"," PPR ",\"KeySchema\":[{\"AttributeName\":\"h\","
               "\"KeyType\":\"HASH\"},{\"AttributeName\":\"r\",\"KeyType\":\"RANGE\"}],"
