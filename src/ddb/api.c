@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include <zlib.h>
@@ -408,6 +409,24 @@ static void verr_free(void *p)
     buf_free(p);
 }
 
+/* json_content_type - the body is declared JSON 1.0 (or plain JSON). In-process
+ * requests (no peer address) may leave the header out. */
+static bool json_content_type(const struct http_req *r)
+{
+    const char *ct = http_req_header(r, "content-type");
+    static const char *const ok[] = {"application/x-amz-json-1.0", "application/json"};
+
+    if (!ct)
+        return !r->remote_addr || !*r->remote_addr;
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(ok[i]);
+
+        if (strncasecmp(ct, ok[i], n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
+            return true;
+    }
+    return false;
+}
+
 void ddb_handle(struct ddb *d, struct http_req *r, const char *op, const struct creds_identity *who)
 {
     struct ddb_call *c;
@@ -433,6 +452,11 @@ void ddb_handle(struct ddb *d, struct http_req *r, const char *op, const struct 
     if (!fn) {
         snprintf(msg, sizeof(msg), "Unknown operation: %.100s", c->op);
         error_with_id(r, c->rid, 400, CORAL_NS "UnknownOperationException", msg);
+        return;
+    }
+    if (!json_content_type(r)) {
+        error_with_id(r, c->rid, 400, CORAL_NS "UnknownOperationException",
+                      "Content-Type must be application/x-amz-json-1.0");
         return;
     }
     if (r->body_too_large) {

@@ -1074,6 +1074,31 @@ static void requests(void **state)
     assert_int_equal(r.status, 400);
     cJSON_Delete(r.json);
     free(huge);
+    /* a declared Content-Type must be JSON */
+    {
+        struct http_req *q = http_req_new("POST", "/");
+        const char *b;
+        size_t n;
+
+        http_req_add_header(q, "content-type", "text/plain");
+        buf_puts(&q->body, "{}");
+        ddb_handle(f->ddb, q, "ListTables", NULL);
+        assert_int_equal(http_req_wait(q, &b, &n), 400);
+        assert_non_null(strstr(b, "UnknownOperationException"));
+        http_req_free(q);
+        q = http_req_new("POST", "/");
+        http_req_add_header(q, "content-type", "application/x-amz-json-1.0; charset=utf-8");
+        buf_puts(&q->body, "{}");
+        ddb_handle(f->ddb, q, "ListTables", NULL);
+        assert_int_equal(http_req_wait(q, &b, &n), 200);
+        http_req_free(q);
+        q = http_req_new("POST", "/");
+        q->remote_addr = "127.0.0.1";
+        buf_puts(&q->body, "{}");
+        ddb_handle(f->ddb, q, "ListTables", NULL);
+        assert_int_equal(http_req_wait(q, &b, &n), 400);
+        http_req_free(q);
+    }
     /* ddb_respond_error for the auth layer */
     {
         struct http_req *q = http_req_new("POST", "/");
