@@ -157,12 +157,9 @@ static enum err_code build_key(const struct table_keys *k, const cJSON *obj, enu
     rc = key_part(k->hash, k->htype, h, true, mode, key, e);
     if (!rc && k->has_range)
         rc = key_part(k->range, k->rtype, r, false, mode, key, e);
-    /* LMDB keys stop at 511 bytes (store.h), short of DynamoDB's 2048 + 1024. */
+    /* keys.h keeps every encoding under LMDB's 511 bytes (store.h) */
     if (!rc && key->len > STORE_KEY_MAX)
-        rc = err_set(e, ERR_INVALID,
-                     "One or more parameter values were invalid: Key attributes longer than %d "
-                     "bytes in total are not supported yet",
-                     STORE_KEY_MAX - 16);
+        rc = err_set(e, ERR_INTERNAL, "key encoding of %zu bytes is too long", key->len);
     return rc;
 }
 

@@ -17,6 +17,21 @@
 
 enum keys_type { KEYS_S, KEYS_N, KEYS_B };
 
+/*
+ * LMDB keys stop at 511 bytes, DynamoDB keys at 2048 + 1024. So a partition
+ * key whose encoding passes KEYS_PK_INLINE bytes is stored as its first
+ * KEYS_PK_HEAD bytes plus a SHA-256 (still unique, and all of a partition's
+ * items stay contiguous), and a sort key longer than KEYS_SK_INLINE bytes as
+ * its first KEYS_SK_HEAD bytes plus a SHA-256 (order holds for the first
+ * KEYS_SK_HEAD bytes). Every key then fits: 8 + 200 + 300 < 511.
+ */
+enum {
+    KEYS_PK_INLINE = 200,
+    KEYS_PK_HEAD = 64,
+    KEYS_SK_INLINE = 300,
+    KEYS_SK_HEAD = KEYS_SK_INLINE - 32,
+};
+
 /* keys_append_table - append the 8-byte table prefix. */
 enum err_code keys_append_table(struct buf *out, uint64_t table_id);
 

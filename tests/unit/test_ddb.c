@@ -818,9 +818,21 @@ static void item_validation(void **state)
     create_simple(f, "kts", false);
     memset(big, 'x', 600);
     big[600] = 0;
-    j = callf(f, "PutItem", "{\"TableName\":\"kts\",\"Item\":{\"id\":{\"S\":\"%s\"}}}", big).json;
-    assert_non_null(strstr(str_at(j, "message", NULL), "not supported yet"));
-    cJSON_Delete(j);
+    /* keys past LMDB's 511-byte limit still work (keys.h stores them hashed) */
+    for (int len = 600; len <= 2048; len += 1448) {
+        memset(big, 'x', (size_t)len);
+        big[len] = 0;
+        cJSON_Delete(callf(f, "PutItem",
+                           "{\"TableName\":\"kts\",\"Item\":{\"id\":{\"S\":\"%s\"},"
+                           "\"n\":{\"N\":\"%d\"}}}",
+                           big, len)
+                         .json);
+        j = callf(f, "GetItem", "{\"TableName\":\"kts\",\"Key\":{\"id\":{\"S\":\"%s\"}}}", big)
+                .json;
+        assert_int_equal(atoi(str_at(cJSON_GetObjectItem(j, "Item"), "n", "N")), len);
+        assert_int_equal(strlen(str_at(cJSON_GetObjectItem(j, "Item"), "id", "S")), (size_t)len);
+        cJSON_Delete(j);
+    }
     j = callf(f, "CreateTable",
               "{\"TableName\":\"ktb\"," PPR ",\"KeySchema\":[{\"AttributeName\":\"h\","
               "\"KeyType\":\"HASH\"},{\"AttributeName\":\"r\",\"KeyType\":\"RANGE\"}],"

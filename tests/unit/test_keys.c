@@ -254,12 +254,55 @@ static void sort_key_prefix(void **state)
     buf_free(&prefix);
 }
 
+/* Keys longer than LMDB allows are stored hashed: still unique, prefix-free,
+ * and short enough; sort keys keep their order up to KEYS_SK_HEAD bytes. */
+static void long_keys(void **state)
+{
+    (void)state;
+    static char pk[2048], pk2[2048], sk[1024], sk2[1024];
+    struct buf a, b, c;
+
+    memset(pk, 'p', sizeof(pk));
+    memcpy(pk2, pk, sizeof(pk));
+    pk2[2047] = 'q'; /* differs only at the very end */
+    memset(sk, 's', sizeof(sk));
+    memcpy(sk2, sk, sizeof(sk));
+    sk2[10] = 't'; /* sorts after sk within the kept head */
+    buf_init(&a, 0);
+    buf_init(&b, 0);
+    buf_init(&c, 0);
+    assert_int_equal(keys_append_table(&a, 1), ERR_OK);
+    assert_int_equal(keys_append(&a, KEYS_S, pk, sizeof(pk), true, NULL), ERR_OK);
+    assert_true(a.len <= 8 + KEYS_PK_INLINE);
+    assert_int_equal(keys_append(&a, KEYS_B, sk, sizeof(sk), false, NULL), ERR_OK);
+    assert_true(a.len < 511);
+    assert_int_equal(keys_append_table(&b, 1), ERR_OK);
+    assert_int_equal(keys_append(&b, KEYS_S, pk2, sizeof(pk2), true, NULL), ERR_OK);
+    /* different partitions: the partition parts differ, neither prefixes the other */
+    assert_true(memcmp(a.ptr, b.ptr, 8 + KEYS_PK_HEAD + 2 + 32) != 0);
+    assert_int_equal(keys_append_table(&c, 1), ERR_OK);
+    assert_int_equal(keys_append(&c, KEYS_S, pk, sizeof(pk), true, NULL), ERR_OK);
+    size_t plen = c.len;
+    assert_memory_equal(a.ptr, c.ptr, plen); /* same partition, same prefix */
+    assert_int_equal(keys_append(&c, KEYS_B, sk2, sizeof(sk2), false, NULL), ERR_OK);
+    assert_true(bytes_cmp(a.ptr, a.len, c.ptr, c.len) < 0);
+    /* a short partition key equal to the long one's head stays distinct */
+    buf_reset(&b);
+    assert_int_equal(keys_append_table(&b, 1), ERR_OK);
+    assert_int_equal(keys_append(&b, KEYS_S, pk, KEYS_PK_HEAD, true, NULL), ERR_OK);
+    assert_true(memcmp(a.ptr, b.ptr, b.len) != 0);
+    buf_free(&a);
+    buf_free(&b);
+    buf_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(table_prefix),    cmocka_unit_test(exact_bytes),
         cmocka_unit_test(number_keys),     cmocka_unit_test(limit),
         cmocka_unit_test(composite_order), cmocka_unit_test(sort_key_prefix),
+        cmocka_unit_test(long_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
