@@ -45,6 +45,7 @@ struct request {
 struct http_server {
     struct MHD_Daemon *daemon;
     http_handler_fn *handler;
+    http_headers_fn *on_headers;
     void *ud;
     size_t max_body;
     bool tls;
@@ -309,8 +310,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->pub.method = arena_strdup(q->pub.arena, method);
         MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, q);
         q->state = ST_BODY;
+        if (s->on_headers) {
+            atomic_fetch_add(&s->inflight, 1);
+            s->on_headers(&q->pub, s->ud);
+            if (q->state == ST_READY)
+                return queue_answer(q);
+            atomic_fetch_sub(&s->inflight, 1);
+        }
         cl = http_req_header(&q->pub, "content-length");
-        if (cl && strtoull(cl, NULL, 10) > s->max_body) {
+        if (!q->pub.on_body && cl && strtoull(cl, NULL, 10) > s->max_body) {
             /* refuse before reading a byte of it */
             q->pub.body_too_large = true;
             break;
@@ -318,6 +326,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     case ST_BODY:
+        if (*upload_data_size && q->pub.on_body) {
+            if (!q->pub.body_error &&
+                q->pub.on_body(&q->pub, upload_data, *upload_data_size) != ERR_OK)
+                q->pub.body_error = true;
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
         if (*upload_data_size) {
             if (!q->pub.body_too_large &&
                 buf_append(&q->pub.body, upload_data, *upload_data_size) != ERR_OK)
@@ -423,6 +438,7 @@ enum err_code http_server_start(const struct http_server_opts *o, struct http_se
 
     s = xcalloc(1, sizeof(*s));
     s->handler = o->handler;
+    s->on_headers = o->on_headers;
     s->ud = o->ud;
     s->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
     s->tls = o->cert_pem != NULL;
@@ -432,17 +448,17 @@ enum err_code http_server_start(const struct http_server_opts *o, struct http_se
         s->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
             MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-            MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
+            120u, MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
             MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, o->key_pem,
             MHD_OPTION_END);
     else
-        s->daemon =
-            MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
-                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
-                             on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                             MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT,
-                             4096u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        s->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
+            120u, MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_END);
     if (!s->daemon) {
         free(s);
         return err_set(e, ERR_IO, "cannot listen on %s:%d (address in use, or bad TLS material)",

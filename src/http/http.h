@@ -15,6 +15,13 @@
 #include "buf.h"
 #include "err.h"
 
+struct http_req;
+
+/* A streamed body's sink: called with each piece in order, on the connection's
+ * thread. A non-OK return stops the calls (body_error is set) and the rest of
+ * the body is read and discarded; the handler still runs at the end. */
+typedef enum err_code http_body_fn(struct http_req *r, const void *data, size_t n);
+
 struct http_header {
     const char *name;  /* lower-case, arena */
     const char *value; /* arena */
@@ -32,6 +39,9 @@ struct http_req {
     bool body_too_large;     /* the body passed the limit; @body holds a prefix only */
     const char *remote_addr; /* peer IP address, arena */
     bool tls;                /* arrived over HTTPS */
+    http_body_fn *on_body;   /* set by the headers hook to receive the body in pieces */
+    void *body_ud;           /* for @on_body */
+    bool body_error;         /* @on_body failed once; the rest was read and discarded */
     void *priv;              /* server-private state */
 };
 
@@ -68,6 +78,13 @@ void http_req_free(struct http_req *r); /* NULL ok */
 
 typedef void http_handler_fn(struct http_req *r, void *ud);
 
+/* The headers hook runs once the headers have arrived, before any of the body
+ * is read. It may set r->on_body (and r->body_ud) to stream the body instead
+ * of buffering it (max_body then does not apply), or answer at once with
+ * http_respond() (before it returns; the body is then never read, which also
+ * answers an "Expect: 100-continue" without the upload). */
+typedef void http_headers_fn(struct http_req *r, void *ud);
+
 struct http_server_opts {
     const char *host;     /* numeric address to bind, e.g. "127.0.0.1" or "0.0.0.0" */
     int port;             /* 0: any free port (see http_server_port) */
@@ -76,6 +93,7 @@ struct http_server_opts {
     unsigned threads; /* server threads; 0 = one per core */
     size_t max_body;  /* bodies past this set body_too_large; 0 = 16 MiB */
     http_handler_fn *handler;
+    http_headers_fn *on_headers; /* optional */
     void *ud;
 };
 

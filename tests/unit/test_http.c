@@ -259,6 +259,90 @@ static void port_in_use(void **state)
     assert_non_null(strstr(e.msg, "cannot listen"));
 }
 
+/* ---- streamed bodies and the headers hook ---- */
+
+struct sink {
+    size_t bytes;
+    unsigned calls;
+};
+static struct sink sink;
+
+static enum err_code count_body(struct http_req *r, const void *data, size_t n)
+{
+    struct sink *k = r->body_ud;
+    (void)data;
+    k->bytes += n;
+    k->calls++;
+    return k->bytes > 3000000 ? ERR_TOO_LARGE : ERR_OK; /* refuse past 3 MB */
+}
+
+static void stream_headers(struct http_req *r, void *ud)
+{
+    (void)ud;
+    if (strcmp(r->path, "/reject") == 0) {
+        http_respond(r, 403, "no", 2);
+        return;
+    }
+    if (strcmp(r->path, "/stream") == 0) {
+        memset(&sink, 0, sizeof(sink));
+        r->on_body = count_body;
+        r->body_ud = &sink;
+    }
+}
+
+static void stream_handler(struct http_req *r, void *ud)
+{
+    (void)ud;
+    char *msg = arena_sprintf(r->arena, "%zu %d %zu", sink.bytes, r->body_error, r->body.len);
+    http_respond(r, 200, msg, strlen(msg));
+}
+
+static char *upload(int port, const char *path, size_t n)
+{
+    char *req = malloc(n + 256);
+    int h = snprintf(req, 256,
+                     "PUT %s HTTP/1.1\r\nHost: h\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n",
+                     path, n);
+    memset(req + h, 'b', n);
+    char *resp = roundtrip(port, req, (size_t)h + n);
+    free(req);
+    return resp;
+}
+
+static void streamed_body(void **state)
+{
+    (void)state;
+    struct http_server_opts o = {.host = "127.0.0.1",
+                                 .threads = 1,
+                                 .max_body = 1024,
+                                 .handler = stream_handler,
+                                 .on_headers = stream_headers};
+    struct http_server *s = NULL;
+    char *resp;
+
+    assert_int_equal(http_server_start(&o, &s, NULL), ERR_OK);
+    /* 2 MB streamed past a 1 KiB buffer limit, in several pieces, none buffered */
+    resp = upload(http_server_port(s), "/stream", 2 << 20);
+    assert_non_null(strstr(resp, "HTTP/1.1 200"));
+    assert_non_null(strstr(resp, "2097152 0 0"));
+    assert_true(sink.calls > 1);
+    free(resp);
+    /* a sink that fails stops being called; the handler still answers */
+    resp = upload(http_server_port(s), "/stream", 4 << 20);
+    assert_non_null(strstr(resp, " 1 0"));
+    free(resp);
+    /* answered from the headers hook: the body is never read */
+    resp = upload(http_server_port(s), "/reject", 100);
+    assert_non_null(strstr(resp, "HTTP/1.1 403"));
+    free(resp);
+    /* other paths are buffered as usual, with the limit */
+    resp = upload(http_server_port(s), "/plain", 2000);
+    assert_non_null(strstr(resp, "HTTP/1.1 200"));
+    free(resp);
+    http_server_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +355,7 @@ int main(void)
         cmocka_unit_test(in_process_request),
         cmocka_unit_test(bind_errors),
         cmocka_unit_test(port_in_use),
+        cmocka_unit_test(streamed_body),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
