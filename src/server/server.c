@@ -81,26 +81,73 @@ static void answer_auth_failure(struct http_req *r, const struct sigv4_result *v
     ddb_respond_error(r, status, type, msg);
 }
 
-static void dispatch(struct http_req *r, void *ud)
+/* The services one region serves on its one port. */
+enum svc {
+    SVC_HEALTH,
+    SVC_DDB,
+    SVC_UNKNOWN,
+};
+
+/* scope_service - the service named in the SigV4 credential scope of @r
+ * (Authorization header or X-Amz-Credential query), copied into @out; "" if none. */
+static void scope_service(const struct http_req *r, char *out, size_t cap)
 {
-    struct region *rg = ud;
+    const char *auth = http_req_header(r, "authorization");
+    const char *cred = NULL, *p;
+    size_t n;
+    int slashes = 0;
+
+    out[0] = '\0';
+    if (auth && (p = strstr(auth, "Credential=")))
+        cred = p + 11;
+    else if ((p = strstr(r->query, "X-Amz-Credential=")))
+        cred = p + 17;
+    if (!cred)
+        return;
+    /* AK/DATE/REGION/SERVICE/aws4_request, possibly with %2F for '/' in a query */
+    for (p = cred; *p && *p != ',' && *p != '&' && *p != ' '; p++) {
+        if (*p == '/' || (p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f'))) {
+            if (++slashes == 3) {
+                const char *q = p + (*p == '/' ? 1 : 3);
+                for (n = 0; q[n] && q[n] != '/' && q[n] != '%' && n + 1 < cap; n++)
+                    out[n] = q[n];
+                out[n] = '\0';
+                return;
+            }
+            if (*p == '%')
+                p += 2;
+        }
+    }
+}
+
+/* route - which service @r is for, from its headers alone (so the choice can
+ * be made before the body arrives): X-Amz-Target first, then the credential
+ * scope's service, then the path. */
+static enum svc route(const struct http_req *r)
+{
+    const char *target = http_req_header(r, "x-amz-target");
+    char service[32];
+
+    if (target)
+        return strncmp(target, ddb_target_prefix, sizeof(ddb_target_prefix) - 1) == 0 ? SVC_DDB
+                                                                                      : SVC_UNKNOWN;
+    scope_service(r, service, sizeof(service));
+    if (strcmp(service, "dynamodb") == 0)
+        return SVC_DDB;
+    if (!service[0] && strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 &&
+        !http_req_header(r, "authorization"))
+        return SVC_HEALTH;
+    return SVC_UNKNOWN;
+}
+
+/* authenticate - SigV4 for the services whose bodies are buffered. On failure
+ * answers @r in DynamoDB's words and returns NULL. */
+static const struct sigv4_result *authenticate(struct region *rg, struct http_req *r)
+{
     struct sigv4_header *hs;
     struct sigv4_request sr;
     struct sigv4_result *v;
-    const char *target;
     size_t i;
-
-    if (r->body_too_large) {
-        ddb_respond_error(r, 413, "com.amazon.coral.service#RequestEntityTooLarge",
-                          "Request payload size exceeded the limit");
-        return;
-    }
-    target = http_req_header(r, "x-amz-target");
-    if (strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 && !target &&
-        !http_req_header(r, "authorization") && !strstr(r->query, "X-Amz-Signature")) {
-        answer_health(r);
-        return;
-    }
 
     hs = arena_alloc(r->arena, (r->nheaders ? r->nheaders : 1) * sizeof(*hs));
     for (i = 0; i < r->nheaders; i++) {
@@ -121,26 +168,76 @@ static void dispatch(struct http_req *r, void *ud)
     if (!sigv4_verify(rg->creds, &sr, clock_wall_s(), v)) {
         log_debug("event=auth_failed reason=%d remote=%s", (int)v->fail, r->remote_addr);
         answer_auth_failure(r, v);
+        return NULL;
+    }
+    return v;
+}
+
+/* check_scope - the credential scope must name @service and this region. */
+static bool check_scope(struct region *rg, struct http_req *r, const struct sigv4_result *v,
+                        const char *service)
+{
+    char *msg;
+
+    if (strcmp(v->service, service) != 0) {
+        msg = arena_sprintf(r->arena, "Credential should be scoped to correct service: '%s'. ",
+                            service);
+        ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException", msg);
+        return false;
+    }
+    if (strcmp(v->region, rg->name) != 0) {
+        msg = arena_sprintf(r->arena, "Credential should be scoped to a valid region, not '%s'. ",
+                            v->region);
+        ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException", msg);
+        return false;
+    }
+    return true;
+}
+
+/* on_headers - runs before the body is read: services that stream their
+ * uploads take the body here. */
+static void on_headers(struct http_req *r, void *ud)
+{
+    (void)ud;
+    (void)r;
+}
+
+static void dispatch(struct http_req *r, void *ud)
+{
+    struct region *rg = ud;
+    const struct sigv4_result *v;
+    enum svc svc = route(r);
+
+    if (svc == SVC_HEALTH) {
+        answer_health(r);
         return;
     }
-
-    if (target && strncmp(target, ddb_target_prefix, sizeof(ddb_target_prefix) - 1) == 0) {
-        if (strcmp(v->service, "dynamodb") != 0) {
-            ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException",
-                              "Credential should be scoped to correct service: 'dynamodb'. ");
+    if (r->body_too_large) {
+        ddb_respond_error(r, 413, "com.amazon.coral.service#RequestEntityTooLarge",
+                          "Request payload size exceeded the limit");
+        return;
+    }
+    v = authenticate(rg, r);
+    if (!v)
+        return;
+    switch (svc) {
+    case SVC_DDB: {
+        const char *target = http_req_header(r, "x-amz-target");
+        if (!check_scope(rg, r, v, "dynamodb"))
             return;
-        }
-        if (strcmp(v->region, rg->name) != 0) {
-            char *msg = arena_sprintf(
-                r->arena, "Credential should be scoped to a valid region, not '%s'. ", v->region);
-            ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException", msg);
+        if (!target) {
+            ddb_respond_error(r, 400, "com.amazon.coral.service#UnknownOperationException",
+                              "The operation is not supported by this endpoint");
             return;
         }
         ddb_handle(rg->ddb, r, target + sizeof(ddb_target_prefix) - 1, &v->who);
         return;
     }
-    ddb_respond_error(r, 400, "com.amazon.coral.service#UnknownOperationException",
-                      "The operation is not supported by this endpoint");
+    default:
+        ddb_respond_error(r, 400, "com.amazon.coral.service#UnknownOperationException",
+                          "The operation is not supported by this endpoint");
+        return;
+    }
 }
 
 static char *read_file(const char *path, struct err *e)
@@ -203,6 +300,7 @@ static enum err_code start_http(struct region *rg, const char *listen, const cha
     o.key_pem = key;
     o.threads = threads;
     o.handler = dispatch;
+    o.on_headers = on_headers;
     o.ud = rg;
     rc = http_server_start(&o, out, e);
     if (rc == ERR_OK)
