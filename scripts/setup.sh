@@ -69,8 +69,9 @@ prepare() {
 configure() {
     local dir="$1"
     shift
-    cmake -S "$ROOT" -B "$ROOT/$dir" "$@" >"$ROOT/$dir.configure.log" 2>&1 || {
-        cat "$ROOT/$dir.configure.log"
+    mkdir -p "$ROOT/$dir"
+    cmake -S "$ROOT" -B "$ROOT/$dir" "$@" >"$ROOT/$dir/configure.log" 2>&1 || {
+        cat "$ROOT/$dir/configure.log"
         return 1
     }
 }

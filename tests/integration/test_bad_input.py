@@ -136,6 +136,9 @@ class BadInput(ServerTestCase):
             with self.subTest(content_type=ct):
                 status, headers, out = self.server.raw("DescribeTable", body, content_type=ct)
                 self.assertAwsShaped(status, headers, out)
+        # the service also takes plain application/json (some SDKs send it)
+        status, _, out = self.server.raw("DescribeTable", body, content_type="application/json")
+        self.assertEqual(status, 200, out)
 
     def test_unknown_target(self):
         for target in ("DynamoDB_20120810.FooBar", "DynamoDB_20120810.", "Nope.PutItem"):
