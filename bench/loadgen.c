@@ -695,8 +695,13 @@ static void *lg_thread_main(void *arg)
                     c->state = LG_DONE;
                 else if (lg_connect(c))
                     lg_start(c);
-                else
+                else {
+                    /* A failed connect uses up a request, so a count-bound
+                     * run against a dead server ends. */
+                    if (opt.requests > 0)
+                        atomic_fetch_add(&lg_tickets, 1);
                     lg_record(c, now, false, false);
+                }
             }
             if (c->state != LG_DONE)
                 live++;

@@ -4,11 +4,14 @@
 # Builds Release, then starts side by side on loopback: bench_floor (hello-world
 # libmicrohttpd, same options as the server), `tandem server` on a fresh data
 # dir, and dynalite (in-memory, from bench/node_modules). Creates table "bench"
-# (hash key id, S) in both DynamoDB servers, measures the disk's fsyncs/s under
-# the data dir, preloads keys, then runs in rounds, each contender in turn
+# (hash key id, S) in both DynamoDB servers, preloads keys, then runs in
+# rounds, each contender in turn
 # (rotated every round to spread machine noise):
-#   hello -> floor, GetItem -> tandem, GetItem -> dynalite,
+#   GET / -> floor, and the floor answering the very same signed GetItem and
+#   PutItem requests (same client cost, same bytes on the wire),
+#   GetItem -> tandem, GetItem -> dynalite,
 #   PutItem -> tandem (durable), PutItem -> dynalite (memory only, never fsyncs)
+# and, every round, the disk's fsyncs/s under the data dir (bench_fsync_rate).
 # Prints a Markdown table and writes bench/results/<time>.json (gitignored).
 #
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
@@ -20,11 +23,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
 BUILD=${BUILD:-$ROOT/build-bench}
-DURATION=4
+DURATION=3
 WARMUP=1
 ROUNDS=3
 CONNS=32
 PRELOAD=10000
+FSYNC_SECONDS=2
 TARGETS=floor,tandem,dynalite
 DO_BUILD=1
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
@@ -55,10 +59,15 @@ log() { echo "run.sh: $*" >&2; }
 # --- build -------------------------------------------------------------------
 if [ "$DO_BUILD" = 1 ]; then
     log "building Release in $BUILD"
-    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    mkdir -p "$BUILD"
     targets=(bench_floor bench_fsync_rate bench_loadgen)
     want tandem && targets+=(tandem)
-    cmake --build "$BUILD" -j2 --target "${targets[@]}" >/dev/null
+    if ! { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
+        cmake --build "$BUILD" -j2 --target "${targets[@]}"; } >"$BUILD/bench-build.log" 2>&1; then
+        grep -E 'error|Error' "$BUILD/bench-build.log" | head -n 20 >&2
+        log "build failed: see $BUILD/bench-build.log"
+        exit 1
+    fi
 fi
 FLOOR=${FLOOR_BIN:-$BUILD/bench/bench_floor}
 LOADGEN=${LOADGEN_BIN:-$BUILD/bench/bench_loadgen}
@@ -159,8 +168,6 @@ for t in tandem dynalite; do
         lg "$t" --mode create-table >/dev/null
     fi
 done
-log "measuring fsyncs/s under $WORK"
-"$FSYNC_RATE" --dir "$WORK" --seconds 3 >"$WORK/fsync.json"
 for t in tandem dynalite; do
     if want "$t"; then
         log "preloading $PRELOAD items into $t"
@@ -170,12 +177,14 @@ done
 
 # --- the rounds ------------------------------------------------------------------
 JOBS=()
-want floor && JOBS+=("floor hello")
+want floor && JOBS+=("floor get")
 want tandem && JOBS+=("tandem get")
 want dynalite && JOBS+=("dynalite get")
+want floor && JOBS+=("floor hello" "floor put")
 want tandem && JOBS+=("tandem put")
 want dynalite && JOBS+=("dynalite put")
 : >"$WORK/runs.jsonl"
+: >"$WORK/fsync.jsonl"
 for ((r = 0; r < ROUNDS; r++)); do
     n=${#JOBS[@]}
     for ((j = 0; j < n; j++)); do
@@ -195,12 +204,15 @@ for ((r = 0; r < ROUNDS; r++)); do
         printf '{"round":%d,"target":"%s","op":"%s","result":%s}\n' "$r" "$t" "$op" "$out" \
             >>"$WORK/runs.jsonl"
     done
+    # The disk is shared too: measure it every round, next to the durable writes.
+    log "round $((r + 1))/$ROUNDS: fsyncs/s under $WORK"
+    "$FSYNC_RATE" --dir "$WORK" --seconds "$FSYNC_SECONDS" >>"$WORK/fsync.jsonl"
 done
 
 # --- report ----------------------------------------------------------------------
 mkdir -p "$BENCH/results"
 RESULT="$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 "$BENCH/report.py" --runs "$WORK/runs.jsonl" --fsync "$WORK/fsync.json" \
+python3 "$BENCH/report.py" --runs "$WORK/runs.jsonl" --fsync "$WORK/fsync.jsonl" \
     --connections "$CONNS" --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \
     --loadgen-threads "$LOADGEN_THREADS" --commit "$(git -C "$ROOT" rev-parse --short HEAD)" \
     --json-out "$RESULT"
