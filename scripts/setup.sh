@@ -95,8 +95,8 @@ cmd_run() {
     chmod 700 "$state"
     if [ ! -s "$state/credentials.env" ]; then
         local ak sk
-        ak="AKIA$(head -c 64 /dev/urandom | tr -dc 'A-Z0-9' | head -c 16)"
-        sk="$(head -c 128 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 40)"
+        ak="AKIA$(openssl rand -hex 8 | tr 'a-f' 'A-F')"
+        sk="$(openssl rand -base64 30 | tr -d '\n')"
         umask 077
         printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$ak" "$sk" >"$state/credentials.env"
     fi
@@ -107,21 +107,23 @@ cmd_run() {
     local regions=(us-east-1 us-west-2) pids=() i port
     # shellcheck disable=SC2317  # invoked by the trap
     stop_regions() {
-        trap - INT TERM
-        echo
-        say "stopping regions"
-        local p
+        trap - INT TERM HUP
+        trap '' PIPE
+        say "stopping regions" 2>/dev/null || true
+        local p rc=0
         for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-        for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-        exit 0
+        for p in "${pids[@]}"; do wait "$p" 2>/dev/null || rc=$?; done
+        echo "stopped (status $rc); data kept in .tandem/" 2>/dev/null || true
+        exit "$rc"
     }
-    trap stop_regions INT TERM
+    trap stop_regions INT TERM HUP
     for i in "${!regions[@]}"; do
         port=$((base + i + 1))
         if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
             die "port $port is in use (set TANDEM_BASE_PORT)"
         fi
-        "$bin" server --region "${regions[$i]}" --data "$state/${regions[$i]}" \
+        # own session: Ctrl-C reaches this script, which stops them with SIGTERM
+        setsid "$bin" server --region "${regions[$i]}" --data "$state/${regions[$i]}" \
             --listen "127.0.0.1:$port" 2>>"$state/${regions[$i]}.log" &
         pids+=($!)
     done

@@ -12,6 +12,7 @@ each python3, the AWS SDK for JavaScript v3) are found by find_clients(); a
 missing one is reported with a reason so the test can skip it.
 """
 
+import atexit
 import datetime
 import functools
 import hashlib
@@ -94,6 +95,15 @@ class ServerError(AssertionError):
     pass
 
 
+_RUNNING = set()  # servers still running when the test process exits get SIGKILL
+
+
+@atexit.register
+def _kill_leftovers():
+    for s in list(_RUNNING):
+        s.kill()
+
+
 class Server:
     """One `tandem server` process. Every argument is optional."""
 
@@ -151,6 +161,7 @@ class Server:
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                          stdout=err, stderr=err, env=env)
+        _RUNNING.add(self)
         return self
 
     def start(self, timeout=60):
@@ -200,6 +211,7 @@ class Server:
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
+        _RUNNING.discard(self)
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -218,6 +230,7 @@ class Server:
 
     def kill(self):
         """SIGKILL (a crash): no exit status or leak check."""
+        _RUNNING.discard(self)
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
@@ -462,14 +475,14 @@ class ServerTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(**cls.server_args).start()
+        cls.server = Server(**cls.server_args)
+        # runs even when setUpClass fails after this point (then no tearDownClass)
+        cls.addClassCleanup(cls.server.cleanup)
+        cls.server.start()
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
+        cls.server.stop()  # the class cleanup removes its files
 
     def assertAwsError(self, status, body, code, http_status=400):
         self.assertEqual(status, http_status, body)
