@@ -1,0 +1,89 @@
+/* iam_policy.h - parse and evaluate IAM policy documents.
+ *
+ * Pure: no I/O, no globals, no clock (the caller supplies aws:CurrentTime and
+ * every other context key), so AWS's documented examples run as a table test.
+ * Evaluation follows the IAM User Guide's "Policy evaluation logic": an
+ * explicit Deny in any policy wins, else any Allow allows, else the request is
+ * implicitly denied. Within a statement: Action/NotAction (case-insensitive,
+ * `*` and `?`), Resource/NotResource (case-sensitive, per ARN segment, policy
+ * variables), Principal/NotPrincipal for resource and trust policies, and
+ * Condition blocks (operators AND, keys AND, values OR). */
+#ifndef TANDEM_IAM_POLICY_H
+#define TANDEM_IAM_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "authz.h"
+#include "err.h"
+
+/* What a document is for; it decides which elements are required. */
+enum iam_policy_kind {
+    IAM_POLICY_IDENTITY, /* user/role inline or managed: Resource required, no Principal */
+    IAM_POLICY_RESOURCE, /* bucket/function policy: Principal required */
+    IAM_POLICY_TRUST,    /* role trust policy: Principal required, no Resource */
+};
+
+enum iam_decision {
+    IAM_IMPLICIT_DENY = 0,
+    IAM_ALLOW,
+    IAM_EXPLICIT_DENY,
+};
+
+struct iam_policy;
+
+/*
+ * iam_policy_parse - validate @json (@len bytes) as a policy of @kind.
+ *
+ * @out  owned, iam_policy_free().
+ * Returns ERR_OK, or ERR_INVALID with IAM's MalformedPolicyDocument message in
+ * @e ("Syntax errors in policy.", "Policy statement must contain actions.",
+ * "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+ * "Resource X must be in ARN format or \"*\".", ...).
+ */
+enum err_code iam_policy_parse(const char *json, size_t len, enum iam_policy_kind kind,
+                               struct iam_policy **out, struct err *e);
+void iam_policy_free(struct iam_policy *p); /* NULL ok */
+
+/* iam_policy_size - the characters IAM counts against its size quotas: all
+ * but whitespace (IAM User Guide, "IAM and STS quotas"). */
+size_t iam_policy_size(const char *json);
+
+/* The request as the evaluator sees it. Every string is borrowed. */
+struct iam_request {
+    const char *action;         /* "dynamodb:GetItem" */
+    const char *resource;       /* ARN or "*" */
+    const char *principal_arn;  /* the caller: user, root or assumed-role session ARN */
+    const char *account;        /* the caller's 12-digit account */
+    const char *role_arn;       /* for assumed-role sessions, the role's ARN; else NULL */
+    const char *service;        /* for service principals ("lambda.amazonaws.com"); else NULL */
+    const struct authz_kv *ctx; /* condition keys; a key may repeat (multi-valued) */
+    size_t nctx;
+};
+
+/*
+ * iam_policy_eval - the decision of one policy for @q. For resource and trust
+ * policies a statement applies only when its Principal matches the caller;
+ * @direct (may be NULL) is set when an Allow named the caller itself (or its
+ * role), not merely its account, which is when a resource policy grants on
+ * its own within one account.
+ */
+enum iam_decision iam_policy_eval(const struct iam_policy *p, const struct iam_request *q,
+                                  bool *direct);
+
+/* iam_eval - the combined decision of identity policies @ps[0..n). */
+enum iam_decision iam_eval(const struct iam_policy *const *ps, size_t n,
+                           const struct iam_request *q);
+
+/* iam_match_action - case-insensitive `*`/`?` match of an action pattern. */
+bool iam_match_action(const char *pattern, const char *action);
+
+/* iam_match_arn - ARN match per colon-separated segment, case-sensitive, with
+ * `*` and `?` inside each segment; "*" matches everything. */
+bool iam_match_arn(const char *pattern, const char *arn);
+
+/* iam_known_service - whether @prefix (e.g. "dynamodb") is a service vendor
+ * prefix IAM knows. */
+bool iam_known_service(const char *prefix, size_t len);
+
+#endif
