@@ -11,7 +11,8 @@
 #   PutItem requests (same client cost, same bytes on the wire),
 #   GetItem -> tandem, GetItem -> dynalite,
 #   PutItem -> tandem (durable), PutItem -> dynalite (memory only, never fsyncs)
-# and, every round, the disk's fsyncs/s under the data dir (bench_fsync_rate).
+# and, every round right before tandem's PutItems, the disk's fsyncs/s under
+# the data dir (bench_fsync_rate).
 # Prints a Markdown table and writes bench/results/<time>.json (gitignored).
 #
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
@@ -194,8 +195,16 @@ for ((r = 0; r < ROUNDS; r++)); do
         hello) out=$(lg "$t" --mode hello --duration "$DURATION" --warmup "$WARMUP" || true) ;;
         get) out=$(lg "$t" --mode get --keys "$PRELOAD" --key-prefix k \
             --duration "$DURATION" --warmup "$WARMUP" || true) ;;
-        put) out=$(lg "$t" --mode put --key-prefix "r$r-" \
-            --duration "$DURATION" --warmup "$WARMUP" || true) ;;
+        put)
+            if [ "$t" = tandem ]; then
+                # The disk is shared too: measure it right before the durable
+                # writes, so the two are compared at the same moment.
+                printf '{"round":%d,"result":%s}\n' "$r" \
+                    "$("$FSYNC_RATE" --dir "$WORK" --seconds "$FSYNC_SECONDS")" >>"$WORK/fsync.jsonl"
+            fi
+            out=$(lg "$t" --mode put --key-prefix "r$r-" \
+                --duration "$DURATION" --warmup "$WARMUP" || true)
+            ;;
         esac
         if [ -z "$out" ]; then
             log "loadgen failed for $op -> $t"
@@ -204,9 +213,10 @@ for ((r = 0; r < ROUNDS; r++)); do
         printf '{"round":%d,"target":"%s","op":"%s","result":%s}\n' "$r" "$t" "$op" "$out" \
             >>"$WORK/runs.jsonl"
     done
-    # The disk is shared too: measure it every round, next to the durable writes.
-    log "round $((r + 1))/$ROUNDS: fsyncs/s under $WORK"
-    "$FSYNC_RATE" --dir "$WORK" --seconds "$FSYNC_SECONDS" >>"$WORK/fsync.jsonl"
+    if ! want tandem; then
+        printf '{"round":%d,"result":%s}\n' "$r" \
+            "$("$FSYNC_RATE" --dir "$WORK" --seconds "$FSYNC_SECONDS")" >>"$WORK/fsync.jsonl"
+    fi
 done
 
 # --- report ----------------------------------------------------------------------
