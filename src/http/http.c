@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@ struct request {
     int status;
     char *resp_body; /* owned until handed to libmicrohttpd */
     size_t resp_len;
+    int resp_fd; /* owned when >= 0: answer streamed from this file */
+    long long resp_off, resp_fdlen;
     struct http_header *resp_headers; /* arena */
     size_t nresp, capresp;
     size_t nheaders_cap;
@@ -74,6 +77,7 @@ static struct request *request_new(const char *method, const char *uri)
     }
     q->pub.remote_addr = "";
     q->pub.priv = q;
+    q->resp_fd = -1;
     buf_init(&q->pub.body, 0);
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
@@ -86,6 +90,8 @@ static void request_free(struct request *q)
         return;
     buf_free(&q->pub.body);
     free(q->resp_body);
+    if (q->resp_fd >= 0)
+        close(q->resp_fd);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cv);
     arena_free(q->pub.arena);
@@ -148,10 +154,18 @@ static enum MHD_Result queue_answer(struct request *q)
     enum MHD_Result ret;
     size_t i;
 
-    resp = MHD_create_response_from_buffer(q->resp_len, q->resp_body, MHD_RESPMEM_MUST_FREE);
-    if (!resp)
-        return MHD_NO;
-    q->resp_body = NULL; /* libmicrohttpd frees it now */
+    if (q->resp_fd >= 0) {
+        resp = MHD_create_response_from_fd_at_offset64((uint64_t)q->resp_fdlen, q->resp_fd,
+                                                       (uint64_t)q->resp_off);
+        if (!resp)
+            return MHD_NO;
+        q->resp_fd = -1; /* libmicrohttpd closes it now */
+    } else {
+        resp = MHD_create_response_from_buffer(q->resp_len, q->resp_body, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            return MHD_NO;
+        q->resp_body = NULL; /* libmicrohttpd frees it now */
+    }
     for (i = 0; i < q->nresp; i++)
         MHD_add_response_header(resp, q->resp_headers[i].name, q->resp_headers[i].value);
     ret = MHD_queue_response(q->conn, (unsigned)q->status, resp);
@@ -193,6 +207,26 @@ static void respond_take(struct http_req *r, int status, char *body, size_t len)
 void http_respond(struct http_req *r, int status, const void *body, size_t len)
 {
     respond_take(r, status, xmemdup(body, len), len);
+}
+
+void http_respond_fd(struct http_req *r, int status, int fd, long long offset, long long len)
+{
+    struct request *q = r->priv;
+
+    if (q->detached) {
+        /* in-process callers and tests: read it into memory */
+        char *p = xmalloc(len > 0 ? (size_t)len : 1);
+        ssize_t n = len > 0 ? pread(fd, p, (size_t)len, (off_t)offset) : 0;
+        close(fd);
+        respond_take(r, status, p, n > 0 ? (size_t)n : 0);
+        return;
+    }
+    pthread_mutex_lock(&q->mu);
+    q->resp_fd = fd;
+    q->resp_off = offset;
+    q->resp_fdlen = len;
+    pthread_mutex_unlock(&q->mu);
+    respond_take(r, status, NULL, 0);
 }
 
 void http_respond_buf(struct http_req *r, int status, struct buf *b)

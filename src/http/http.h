@@ -62,6 +62,15 @@ void http_respond(struct http_req *r, int status, const void *body, size_t len);
 void http_respond_buf(struct http_req *r, int status, struct buf *b);
 
 /*
+ * http_respond_fd - answer @r with @status and @len bytes of the file @fd from
+ * @offset, streamed from the file by libmicrohttpd (memory does not grow with
+ * @len). Takes @fd (closed when sent, also on error). Content-Length is @len;
+ * a HEAD request gets the headers only. In-process requests read the bytes
+ * into memory instead. Call exactly once per request, from any thread.
+ */
+void http_respond_fd(struct http_req *r, int status, int fd, long long offset, long long len);
+
+/*
  * In-process requests, not tied to a connection: for callers inside the
  * region (replication, functions) and for unit tests of the API layers.
  * http_req_new returns an owned request (http_req_free()); set its body with

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "mem.h"
+#include "s3.h"
 #include "sigv4.h"
 #include "store.h"
 
@@ -23,6 +24,7 @@ struct region {
     struct creds *creds;
     struct store *store;
     struct ddb *ddb;
+    struct s3 *s3;
 };
 
 struct server_args {
@@ -85,6 +87,7 @@ static void answer_auth_failure(struct http_req *r, const struct sigv4_result *v
 enum svc {
     SVC_HEALTH,
     SVC_DDB,
+    SVC_S3,
     SVC_UNKNOWN,
 };
 
@@ -135,8 +138,11 @@ static enum svc route(const struct http_req *r)
     if (strcmp(service, "dynamodb") == 0)
         return SVC_DDB;
     if (!service[0] && strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 &&
-        !http_req_header(r, "authorization"))
+        !http_req_header(r, "authorization") && !strstr(r->query, "AWSAccessKeyId="))
         return SVC_HEALTH;
+    /* S3: scoped to "s3", SigV2 (header or query), or unsigned */
+    if (strcmp(service, "s3") == 0 || (!service[0] && s3_is_request(r)))
+        return SVC_S3;
     return SVC_UNKNOWN;
 }
 
@@ -198,8 +204,11 @@ static bool check_scope(struct region *rg, struct http_req *r, const struct sigv
  * uploads take the body here. */
 static void on_headers(struct http_req *r, void *ud)
 {
-    (void)ud;
-    (void)r;
+    struct region *rg = ud;
+
+    /* S3 authenticates and streams its own bodies (aws-chunked, SigV2) */
+    if (route(r) == SVC_S3)
+        s3_on_headers(rg->s3, r);
 }
 
 static void dispatch(struct http_req *r, void *ud)
@@ -210,6 +219,10 @@ static void dispatch(struct http_req *r, void *ud)
 
     if (svc == SVC_HEALTH) {
         answer_health(r);
+        return;
+    }
+    if (svc == SVC_S3) {
+        s3_handle(rg->s3, r);
         return;
     }
     if (r->body_too_large) {
@@ -514,6 +527,16 @@ int server_main(int argc, char **argv)
         if (ddb_open(&dopts, &rg.ddb, &e))
             goto out;
     }
+    {
+        struct s3_opts so = {.store = rg.store,
+                             .creds = rg.creds,
+                             .authz = NULL, /* until the identity service answers */
+                             .region = rg.name,
+                             .account = creds_account(rg.creds),
+                             .data_dir = a.data};
+        if (s3_open(&so, &rg.s3, &e))
+            goto out;
+    }
     if (start_http(&rg, a.listen, NULL, NULL, a.threads, &plain, &e))
         goto out;
     if (a.tls_listen && start_http(&rg, a.tls_listen, cert, key, a.threads, &tls, &e))
@@ -530,6 +553,7 @@ out:
     http_server_stop(tls);
     http_server_stop(plain);
     ddb_close(rg.ddb);
+    s3_close(rg.s3);
     store_close(rg.store);
     creds_free(rg.creds);
     free(cert);

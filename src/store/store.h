@@ -32,6 +32,7 @@ enum store_db {
     STORE_DB_META, /* catalogs: table descriptors, counters, settings */
     STORE_DB_DATA, /* items: table id + order-preserving key encoding */
     STORE_DB_LOG,  /* change logs (streams, replication) */
+    STORE_DB_S3,   /* buckets, object versions, multipart uploads (src/s3) */
     STORE_DB__COUNT
 };
 

@@ -1,0 +1,947 @@
+/* api.c - S3 requests: addressing, authentication, the error table, body
+ * streaming and the routing of method + path + subresource to an operation. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+#include "mem.h"
+#include "s3_int.h"
+#include "s3_sigv2.h"
+#include "s3_xml.h"
+#include "sigv4.h"
+
+enum { MAX_OBJECT = 5ULL << 30 }; /* PutObject / UploadPart: 5 GiB */
+static const unsigned long long max_object = 5ULL << 30;
+
+static const struct {
+    const char *code;
+    int status;
+    const char *msg;
+} errors[] = {
+    [S3E_ACCESS_DENIED] = {"AccessDenied", 403, "Access Denied"},
+    [S3E_BAD_DIGEST] = {"BadDigest", 400,
+                        "The Content-MD5 you specified did not match what we received."},
+    [S3E_BUCKET_EXISTS] = {"BucketAlreadyExists", 409,
+                           "The requested bucket name is not available."},
+    [S3E_BUCKET_OWNED] = {"BucketAlreadyOwnedByYou", 409,
+                          "Your previous request to create the named bucket succeeded and you "
+                          "already own it."},
+    [S3E_BUCKET_NOT_EMPTY] = {"BucketNotEmpty", 409, "The bucket you tried to delete is not empty"},
+    [S3E_ENTITY_TOO_LARGE] = {"EntityTooLarge", 400,
+                              "Your proposed upload exceeds the maximum allowed size"},
+    [S3E_ENTITY_TOO_SMALL] = {"EntityTooSmall", 400,
+                              "Your proposed upload is smaller than the minimum allowed size"},
+    [S3E_INTERNAL] = {"InternalError", 500, "We encountered an internal error. Please try again."},
+    [S3E_INVALID_ACCESS_KEY] = {"InvalidAccessKeyId", 403,
+                                "The AWS Access Key Id you provided does not exist in our "
+                                "records."},
+    [S3E_INVALID_ARGUMENT] = {"InvalidArgument", 400, "Invalid Argument"},
+    [S3E_INVALID_BUCKET_NAME] = {"InvalidBucketName", 400, "The specified bucket is not valid."},
+    [S3E_INVALID_DIGEST] = {"InvalidDigest", 400, "The Content-MD5 you specified was invalid."},
+    [S3E_INVALID_LOCATION] = {"InvalidLocationConstraint", 400,
+                              "The specified location-constraint is not valid"},
+    [S3E_INVALID_PART] = {"InvalidPart", 400,
+                          "One or more of the specified parts could not be found.  The part may "
+                          "not have been uploaded, or the specified entity tag may not match "
+                          "the part's entity tag."},
+    [S3E_INVALID_PART_ORDER] = {"InvalidPartOrder", 400,
+                                "The list of parts was not in ascending order. Parts must be "
+                                "ordered by part number."},
+    [S3E_INVALID_RANGE] = {"InvalidRange", 416, "The requested range is not satisfiable"},
+    [S3E_INVALID_REQUEST] = {"InvalidRequest", 400, "Invalid Request"},
+    [S3E_KEY_TOO_LONG] = {"KeyTooLongError", 400, "Your key is too long"},
+    [S3E_MALFORMED_XML] = {"MalformedXML", 400,
+                           "The XML you provided was not well-formed or did not validate "
+                           "against our published schema"},
+    [S3E_METHOD_NOT_ALLOWED] = {"MethodNotAllowed", 405,
+                                "The specified method is not allowed against this resource."},
+    [S3E_MISSING_CONTENT_LENGTH] = {"MissingContentLength", 411,
+                                    "You must provide the Content-Length HTTP header."},
+    [S3E_NO_SUCH_BUCKET] = {"NoSuchBucket", 404, "The specified bucket does not exist"},
+    [S3E_NO_SUCH_KEY] = {"NoSuchKey", 404, "The specified key does not exist."},
+    [S3E_NO_SUCH_UPLOAD] = {"NoSuchUpload", 404,
+                            "The specified upload does not exist. The upload ID may be invalid, "
+                            "or the upload may have been aborted or completed."},
+    [S3E_NO_SUCH_VERSION] = {"NoSuchVersion", 404, "The specified version does not exist."},
+    [S3E_NOT_IMPLEMENTED] = {"NotImplemented", 501,
+                             "A header you provided implies functionality that is not "
+                             "implemented"},
+    [S3E_NOT_MODIFIED] = {"NotModified", 304, "Not Modified"},
+    [S3E_PRECONDITION_FAILED] = {"PreconditionFailed", 412,
+                                 "At least one of the pre-conditions you specified did not hold"},
+    [S3E_SKEWED] = {"RequestTimeTooSkewed", 403,
+                    "The difference between the request time and the current time is too "
+                    "large."},
+    [S3E_SIGNATURE_MISMATCH] = {"SignatureDoesNotMatch", 403,
+                                "The request signature we calculated does not match the "
+                                "signature you provided. Check your key and signing method."},
+    [S3E_SHA256_MISMATCH] = {"XAmzContentSHA256Mismatch", 400,
+                             "The provided 'x-amz-content-sha256' header does not match what "
+                             "was computed."},
+    [S3E_INCOMPLETE_BODY] = {"IncompleteBody", 400,
+                             "You did not provide the number of bytes specified by the "
+                             "Content-Length HTTP header"},
+    [S3E_TOKEN_INVALID] = {"InvalidToken", 400,
+                           "The provided token is malformed or otherwise invalid."},
+    [S3E_TOKEN_EXPIRED] = {"ExpiredToken", 400, "The provided token has expired."},
+    [S3E_AUTH_HEADER_MALFORMED] = {"AuthorizationHeaderMalformed", 400,
+                                   "The authorization header is malformed."},
+    [S3E_NO_SUCH_TAG_SET] = {"NoSuchTagSet", 404, "The TagSet does not exist"},
+    [S3E_INVALID_TAG] = {"InvalidTag", 400, "The tag provided was not a valid tag."},
+    [S3E_BAD_REQUEST] = {"BadRequest", 400, "Bad Request"},
+};
+
+struct s3_req *s3_req_of(struct http_req *r)
+{
+    return r->body_ud;
+}
+
+static void common_headers(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    char id2[80];
+    unsigned char rnd[24];
+
+    RAND_bytes(rnd, sizeof(rnd));
+    base64_encode(rnd, sizeof(rnd), id2);
+    http_resp_header(r, "x-amz-request-id", q ? q->request_id : "0000000000000000");
+    http_resp_header(r, "x-amz-id-2", id2);
+    http_resp_header(r, "Server", "AmazonS3");
+}
+
+void s3_error(struct http_req *r, enum s3_code code, const char *msg)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct buf b;
+
+    if (q) {
+        if (q->answered)
+            return;
+        q->answered = true;
+    }
+    common_headers(r);
+    if (code == S3E_NOT_MODIFIED || strcmp(r->method, "HEAD") == 0) {
+        http_respond(r, errors[code].status, "", 0);
+        return;
+    }
+    buf_init(&b, 0);
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+    s3_xml_elem(&b, "Code", errors[code].code);
+    s3_xml_elem(&b, "Message", msg ? msg : errors[code].msg);
+    if (q && q->bucket[0] &&
+        (code == S3E_NO_SUCH_BUCKET || code == S3E_BUCKET_NOT_EMPTY || code == S3E_BUCKET_OWNED ||
+         code == S3E_BUCKET_EXISTS))
+        s3_xml_elem(&b, "BucketName", q->bucket);
+    if (q && q->key[0] && code == S3E_NO_SUCH_KEY)
+        s3_xml_elem(&b, "Key", q->key);
+    if (q && q->resource)
+        s3_xml_elem(&b, "Resource", q->resource);
+    s3_xml_elem(&b, "RequestId", q ? q->request_id : "");
+    buf_puts(&b, "</Error>");
+    http_resp_header(r, "Content-Type", "application/xml");
+    http_respond_buf(r, errors[code].status, &b);
+}
+
+void s3_ok(struct http_req *r, int status, struct buf *body)
+{
+    struct s3_req *q = s3_req_of(r);
+
+    if (q)
+        q->answered = true;
+    common_headers(r);
+    if (body && body->len) {
+        http_resp_header(r, "Content-Type", "application/xml");
+        http_respond_buf(r, status, body);
+    } else {
+        if (body)
+            buf_free(body);
+        http_respond(r, status, "", 0);
+    }
+}
+
+void s3_ok_fd(struct http_req *r, int status, int fd, long long off, long long len)
+{
+    struct s3_req *q = s3_req_of(r);
+
+    q->answered = true;
+    common_headers(r);
+    http_respond_fd(r, status, fd, off, len);
+}
+
+void s3_xml_start(struct buf *b, const char *root)
+{
+    buf_init(b, 0);
+    buf_printf(b,
+               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%s "
+               "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+               root);
+}
+
+const char *s3_query(struct http_req *r, const char *name)
+{
+    const char *p = r->query;
+    size_t nl = strlen(name);
+
+    while (p && *p) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len >= nl && strncmp(p, name, nl) == 0 && (len == nl || p[nl] == '='))
+            return len == nl ? "" : s3_url_decode(r->arena, p + nl + 1, len - nl - 1);
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+bool s3_has_query(struct http_req *r, const char *name)
+{
+    return s3_query(r, name) != NULL;
+}
+
+bool s3_allow(struct http_req *r, const char *action, const char *bucket, const char *key)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct authz_request az = {0};
+    struct err e = {0};
+    char *arn;
+
+    if (!q->s3->authz)
+        return true;
+    if (q->anonymous) {
+        s3_error(r, S3E_ACCESS_DENIED, NULL);
+        return false;
+    }
+    arn = key                 ? arena_sprintf(r->arena, "arn:aws:s3:::%s/%s", bucket, key)
+          : bucket && *bucket ? arena_sprintf(r->arena, "arn:aws:s3:::%s", bucket)
+                              : "*";
+    az.who = &q->who;
+    az.action = action;
+    az.resource = arn;
+    if (authz_check(q->s3->authz, &az, &e) != ERR_OK) {
+        s3_error(r, S3E_ACCESS_DENIED, e.msg[0] ? e.msg : NULL);
+        return false;
+    }
+    return true;
+}
+
+/* ---- addressing ---- */
+
+bool s3_is_request(const struct http_req *r)
+{
+    const char *auth = http_req_header(r, "authorization");
+
+    if (http_req_header(r, "x-amz-target"))
+        return false;
+    if (auth && strncmp(auth, "AWS ", 4) == 0)
+        return true;
+    if (strstr(r->query, "AWSAccessKeyId="))
+        return true;
+    if (auth && strstr(auth, "/s3/aws4_request"))
+        return true;
+    if (strstr(r->query, "X-Amz-Credential=") &&
+        (strstr(r->query, "%2Fs3%2Faws4_request") || strstr(r->query, "/s3/aws4_request")))
+        return true;
+    return !auth && !strstr(r->query, "X-Amz-Credential=");
+}
+
+/* The bucket named by a virtual-host Host header: BUCKET.s3.<anything>,
+ * BUCKET.s3-<region>.<anything> or BUCKET.localhost; NULL for path-style. */
+static const char *vhost_bucket(struct http_req *r)
+{
+    const char *host = http_req_header(r, "host");
+    const char *dot, *rest;
+    char *h;
+    size_t n;
+
+    if (!host || !*host || host[0] == '[')
+        return NULL;
+    n = strcspn(host, ":");
+    h = arena_strndup(r->arena, host, n);
+    for (n = 0; h[n]; n++)
+        h[n] = (char)tolower((unsigned char)h[n]);
+    dot = strchr(h, '.');
+    if (!dot || dot == h)
+        return NULL;
+    rest = dot + 1;
+    if (strspn(h, "0123456789.") == strlen(h)) /* an IPv4 address */
+        return NULL;
+    if (strncmp(h, "s3.", 3) == 0 || strncmp(h, "s3-", 3) == 0)
+        return NULL;
+    if (strcmp(rest, "localhost") == 0 || strncmp(rest, "s3.", 3) == 0 ||
+        strncmp(rest, "s3-", 3) == 0)
+        return arena_strndup(r->arena, h, (size_t)(dot - h));
+    return NULL;
+}
+
+static void parse_address(struct http_req *r, struct s3_req *q)
+{
+    const char *vb = vhost_bucket(r);
+    const char *p = r->path;
+
+    if (vb) {
+        q->bucket = vb;
+        q->key = s3_url_decode(r->arena, p + (*p == '/'), strlen(p) - (*p == '/'));
+        q->resource = arena_sprintf(r->arena, "/%s%s", vb, p);
+    } else {
+        const char *s = p + (*p == '/');
+        const char *slash = strchr(s, '/');
+        if (slash) {
+            q->bucket = s3_url_decode(r->arena, s, (size_t)(slash - s));
+            q->key = s3_url_decode(r->arena, slash + 1, strlen(slash + 1));
+        } else {
+            q->bucket = s3_url_decode(r->arena, s, strlen(s));
+            q->key = "";
+        }
+        q->resource = s3_url_decode(r->arena, p, strlen(p));
+    }
+}
+
+/* ---- authentication ---- */
+
+static bool auth_sigv2(struct http_req *r, struct s3_req *q)
+{
+    const char *auth = http_req_header(r, "authorization");
+    char ak[130], sig[64], expires[32];
+    const char *date;
+    struct s3_sigv2_header *hs;
+    char *sts, want[29], *resource;
+    size_t i;
+    time_t now = (time_t)clock_wall_s();
+
+    if (auth) {
+        const char *colon = strrchr(auth + 4, ':');
+        size_t n = colon ? (size_t)(colon - auth - 4) : 0;
+        if (!colon || n == 0 || n >= sizeof(ak) || strlen(colon + 1) >= sizeof(sig)) {
+            s3_error(r, S3E_INVALID_ARGUMENT,
+                     "AWS authorization header is invalid.  Expected "
+                     "AwsAccessKeyId:signature");
+            return false;
+        }
+        memcpy(ak, auth + 4, n);
+        ak[n] = '\0';
+        snprintf(sig, sizeof(sig), "%s", colon + 1);
+        date = http_req_header(r, "x-amz-date") ? "" : http_req_header(r, "date");
+        if (!date) {
+            s3_error(r, S3E_ACCESS_DENIED,
+                     "AWS authentication requires a valid Date or x-amz-date header");
+            return false;
+        }
+        {
+            int64_t ms;
+            const char *d = http_req_header(r, "x-amz-date");
+            if (!d)
+                d = date;
+            if (s3_time_parse_http(d, &ms) && (ms / 1000 > now + 900 || ms / 1000 < now - 900)) {
+                s3_error(r, S3E_SKEWED, NULL);
+                return false;
+            }
+        }
+    } else {
+        if (!s3_sigv2_query_param(r->query, "AWSAccessKeyId", ak, sizeof(ak)) ||
+            !s3_sigv2_query_param(r->query, "Signature", sig, sizeof(sig)) ||
+            !s3_sigv2_query_param(r->query, "Expires", expires, sizeof(expires))) {
+            s3_error(r, S3E_ACCESS_DENIED,
+                     "Query-string authentication requires the Signature, Expires and "
+                     "AWSAccessKeyId parameters");
+            return false;
+        }
+        if (strtoll(expires, NULL, 10) < (long long)now) {
+            s3_error(r, S3E_ACCESS_DENIED, "Request has expired");
+            return false;
+        }
+        date = expires;
+    }
+    if (!creds_lookup(q->s3->creds, ak, &q->who)) {
+        s3_error(r, S3E_INVALID_ACCESS_KEY, NULL);
+        return false;
+    }
+    hs = arena_alloc(r->arena, (r->nheaders + 1) * sizeof(*hs));
+    for (i = 0; i < r->nheaders; i++) {
+        hs[i].name = r->headers[i].name;
+        hs[i].value = r->headers[i].value;
+    }
+    /* the signed resource is /bucket/key, also for virtual-host requests */
+    resource =
+        vhost_bucket(r) ? arena_sprintf(r->arena, "/%s%s", q->bucket, r->path) : (char *)r->path;
+    sts = s3_sigv2_string_to_sign(r->method, hs, r->nheaders, date, resource, r->query);
+    s3_sigv2_sign(q->who.secret, sts, want);
+    if (strlen(sig) != strlen(want) || CRYPTO_memcmp(sig, want, strlen(want)) != 0) {
+        char *m =
+            arena_sprintf(r->arena, "The request signature we calculated does not match the "
+                                    "signature you provided. Check your key and signing method.");
+        free(sts);
+        s3_error(r, S3E_SIGNATURE_MISMATCH, m);
+        return false;
+    }
+    free(sts);
+    if (q->who.expires && q->who.expires < (int64_t)now) {
+        s3_error(r, S3E_TOKEN_EXPIRED, NULL);
+        return false;
+    }
+    snprintf(q->payload_hash, sizeof(q->payload_hash), "UNSIGNED-PAYLOAD");
+    return true;
+}
+
+static bool auth_sigv4(struct http_req *r, struct s3_req *q)
+{
+    struct sigv4_header *hs;
+    struct sigv4_request sr;
+    struct sigv4_result *v;
+    size_t i;
+    enum s3_code code = S3E_SIGNATURE_MISMATCH;
+
+    hs = arena_alloc(r->arena, (r->nheaders + 1) * sizeof(*hs));
+    for (i = 0; i < r->nheaders; i++) {
+        hs[i].name = r->headers[i].name;
+        hs[i].value = r->headers[i].value;
+    }
+    sr = (struct sigv4_request){.method = r->method,
+                                .path = r->path,
+                                .query = r->query,
+                                .headers = hs,
+                                .nheaders = r->nheaders,
+                                .body = NULL, /* streamed: the payload hash is checked at the end */
+                                .s3_paths = true};
+    v = arena_calloc(r->arena, sizeof(*v));
+    if (!sigv4_verify(q->s3->creds, &sr, clock_wall_s(), v)) {
+        switch (v->fail) {
+        case SIGV4_UNKNOWN_KEY:
+            code = S3E_INVALID_ACCESS_KEY;
+            break;
+        case SIGV4_SKEWED:
+            code = S3E_SKEWED;
+            break;
+        case SIGV4_EXPIRED:
+            s3_error(r, S3E_ACCESS_DENIED, "Request has expired");
+            return false;
+        case SIGV4_BAD_TOKEN:
+            code = S3E_TOKEN_INVALID;
+            break;
+        case SIGV4_TOKEN_EXPIRED:
+            code = S3E_TOKEN_EXPIRED;
+            break;
+        case SIGV4_INCOMPLETE:
+        case SIGV4_BAD_DATE:
+            code = S3E_AUTH_HEADER_MALFORMED;
+            break;
+        default:
+            break;
+        }
+        s3_error(r, code, code == S3E_SIGNATURE_MISMATCH ? NULL : v->msg);
+        return false;
+    }
+    if (strcmp(v->region, q->s3->region) != 0) {
+        s3_error(r, S3E_AUTH_HEADER_MALFORMED,
+                 arena_sprintf(r->arena,
+                               "The authorization header is malformed; the region '%s' is "
+                               "wrong; expecting '%s'",
+                               v->region, q->s3->region));
+        return false;
+    }
+    q->who = v->who;
+    snprintf(q->payload_hash, sizeof(q->payload_hash), "%s", v->payload_hash);
+    if (strncmp(v->payload_hash, "STREAMING-", 10) == 0) {
+        char scope[96];
+        q->chunked = true;
+        q->chunk_signed = strncmp(v->payload_hash, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 34) == 0;
+        snprintf(scope, sizeof(scope), "%s/%s/s3/aws4_request", v->scope_date, v->region);
+        s3_chunked_init(&q->ch, q->chunk_signed, v->signing_key, v->amz_date, scope, v->signature);
+    }
+    return true;
+}
+
+static bool authenticate(struct http_req *r, struct s3_req *q)
+{
+    const char *auth = http_req_header(r, "authorization");
+
+    if (auth && strncmp(auth, "AWS ", 4) == 0)
+        return auth_sigv2(r, q);
+    if (!auth && strstr(r->query, "AWSAccessKeyId="))
+        return auth_sigv2(r, q);
+    if (auth || strstr(r->query, "X-Amz-Credential=") || strstr(r->query, "X-Amz-Signature="))
+        return auth_sigv4(r, q);
+    /* Anonymous: allowed only as far as policy allows; with no identity
+     * service there are no public buckets, so it is refused. */
+    q->anonymous = true;
+    s3_error(r, S3E_ACCESS_DENIED, NULL);
+    return false;
+}
+
+/* ---- the streamed body ---- */
+
+static void md_free(void *p)
+{
+    EVP_MD_CTX_free(p);
+}
+
+static EVP_MD_CTX *md_new(struct http_req *r, const EVP_MD *md)
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(c, md, NULL);
+    arena_on_free(r->arena, md_free, c);
+    return c;
+}
+
+static const char *const ck_names[] = {"", "CRC32", "CRC32C", "SHA1", "SHA256"};
+static const char *const ck_headers[] = {"", "x-amz-checksum-crc32", "x-amz-checksum-crc32c",
+                                         "x-amz-checksum-sha1", "x-amz-checksum-sha256"};
+
+const char *s3_ck_name(int alg)
+{
+    return ck_names[alg];
+}
+
+static int ck_from_header_name(const char *h)
+{
+    for (int i = 1; i <= CK_SHA256; i++)
+        if (strcasecmp(h, ck_headers[i]) == 0)
+            return i;
+    return CK_NONE;
+}
+
+/* the algorithm the client asks us to check, from headers only */
+static int ck_requested(struct http_req *r)
+{
+    const char *t = http_req_header(r, "x-amz-trailer");
+    const char *a = http_req_header(r, "x-amz-sdk-checksum-algorithm");
+
+    for (int i = 1; i <= CK_SHA256; i++)
+        if (http_req_header(r, ck_headers[i]))
+            return i;
+    if (t)
+        return ck_from_header_name(t);
+    if (a)
+        for (int i = 1; i <= CK_SHA256; i++)
+            if (strcasecmp(a, ck_names[i]) == 0)
+                return i;
+    return CK_NONE;
+}
+
+static enum err_code sink_decoded(void *ud, const void *data, size_t n, struct err *e)
+{
+    struct http_req *r = ud;
+    struct s3_req *q = s3_req_of(r);
+    const char *p = data;
+    size_t left = n;
+
+    if (q->size + n > q->limit)
+        return err_set(e, ERR_TOO_LARGE, "too large");
+    EVP_DigestUpdate(q->md5, data, n);
+    if (q->ck_alg == CK_CRC32)
+        q->crc = (uint32_t)crc32(q->crc, data, (uInt)n);
+    else if (q->ck_alg == CK_CRC32C)
+        q->crc = s3_crc32c(q->crc, data, n);
+    else if (q->ck)
+        EVP_DigestUpdate(q->ck, data, n);
+    while (left) {
+        ssize_t w = write(q->fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return err_set(e, ERR_IO, "write: %s", strerror(errno));
+        p += w;
+        left -= (size_t)w;
+    }
+    q->size += n;
+    /* start writeback every 8 MiB so the final fsync is short and dirty pages
+     * do not pile up in the page cache */
+    if (q->size - q->synced >= (8u << 20)) {
+        sync_file_range(q->fd, (off_t)q->synced, (off_t)(q->size - q->synced),
+                        SYNC_FILE_RANGE_WRITE);
+        q->synced = q->size;
+    }
+    return ERR_OK;
+}
+
+static enum err_code on_body(struct http_req *r, const void *data, size_t n)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct err e = {0};
+    enum err_code rc;
+
+    if (q->body_failed)
+        return ERR_INVALID;
+    if (q->sha256)
+        EVP_DigestUpdate(q->sha256, data, n);
+    if (q->chunked)
+        rc = s3_chunked_feed(&q->ch, data, n, sink_decoded, r, &e);
+    else
+        rc = sink_decoded(r, data, n, &e);
+    if (rc) {
+        q->body_failed = true;
+        snprintf(q->body_msg, sizeof(q->body_msg), "%s", e.msg);
+        q->body_fail = rc == ERR_TOO_LARGE   ? S3E_ENTITY_TOO_LARGE
+                       : rc == ERR_IO        ? S3E_INTERNAL
+                       : q->ch.bad_signature ? S3E_SIGNATURE_MISMATCH
+                                             : S3E_INCOMPLETE_BODY;
+    }
+    return rc;
+}
+
+static void close_tmp(void *p)
+{
+    struct s3_req *q = p;
+    if (q->fd >= 0) {
+        close(q->fd);
+        unlink(q->tmp_path);
+        q->fd = -1;
+    }
+}
+
+/* open the temporary file and the digests for a body that streams to disk */
+static bool start_body(struct http_req *r, struct s3_req *q)
+{
+    const char *cl = http_req_header(r, "content-length");
+    const char *dl = http_req_header(r, "x-amz-decoded-content-length");
+    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+
+    if (dl)
+        len = strtoull(dl, NULL, 10);
+    if (!cl && !http_req_header(r, "transfer-encoding")) {
+        /* an empty body: fine */
+    }
+    if (len > max_object) {
+        s3_error(r, S3E_ENTITY_TOO_LARGE, NULL);
+        return false;
+    }
+    q->limit = max_object;
+    q->fd = s3_make_tmp(q->s3, r->arena, &q->tmp_path);
+    if (q->fd < 0) {
+        log_err("event=s3_tmp_failed error=\"%s\"", strerror(errno));
+        s3_error(r, S3E_INTERNAL, NULL);
+        return false;
+    }
+    arena_on_free(r->arena, close_tmp, q);
+    q->md5 = md_new(r, EVP_md5());
+    if (strlen(q->payload_hash) == 64)
+        q->sha256 = md_new(r, EVP_sha256());
+    q->ck_alg = ck_requested(r);
+    if (q->ck_alg == CK_SHA1)
+        q->ck = md_new(r, EVP_sha1());
+    else if (q->ck_alg == CK_SHA256)
+        q->ck = md_new(r, EVP_sha256());
+    q->streaming = true;
+    return true;
+}
+
+static char ck_buf_dummy;
+
+const char *s3_ck_value(struct http_req *r, int alg)
+{
+    struct s3_req *q = s3_req_of(r);
+    unsigned char d[32];
+    unsigned int n = 0;
+    char *out;
+
+    (void)ck_buf_dummy;
+    if (alg == CK_CRC32 || alg == CK_CRC32C) {
+        d[0] = (unsigned char)(q->crc >> 24);
+        d[1] = (unsigned char)(q->crc >> 16);
+        d[2] = (unsigned char)(q->crc >> 8);
+        d[3] = (unsigned char)q->crc;
+        n = 4;
+    } else if (q->ck) {
+        EVP_DigestFinal_ex(q->ck, d, &n);
+    }
+    out = arena_alloc(r->arena, base64_encoded_len(n) + 1);
+    base64_encode(d, n, out);
+    return out;
+}
+
+bool s3_body_finish(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct err e = {0};
+    const char *md5h = http_req_header(r, "content-md5");
+    unsigned char md[32];
+    unsigned int n = 0;
+    char hex[65];
+
+    if (q->body_failed) {
+        s3_error(r, q->body_fail, q->body_fail == S3E_INCOMPLETE_BODY ? q->body_msg : NULL);
+        return false;
+    }
+    if (q->chunked && s3_chunked_finish(&q->ch, &e) != ERR_OK) {
+        s3_error(r, q->ch.bad_signature ? S3E_SIGNATURE_MISMATCH : S3E_INCOMPLETE_BODY,
+                 q->ch.bad_signature ? NULL : e.msg);
+        return false;
+    }
+    {
+        const char *dl = http_req_header(r, "x-amz-decoded-content-length");
+        if (q->chunked && dl && strtoull(dl, NULL, 10) != q->size) {
+            s3_error(r, S3E_INCOMPLETE_BODY, NULL);
+            return false;
+        }
+    }
+    if (q->sha256) {
+        EVP_DigestFinal_ex(q->sha256, md, &n);
+        hex_encode(md, 32, hex);
+        if (strcasecmp(hex, q->payload_hash) != 0) {
+            s3_error(r, S3E_SHA256_MISMATCH, NULL);
+            return false;
+        }
+    }
+    /* MD5 is finished by the caller through q->md5 */
+    if (md5h) {
+        unsigned char want[64], have[16];
+        size_t wl = 0;
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        EVP_MD_CTX_copy_ex(c, q->md5);
+        EVP_DigestFinal_ex(c, have, &n);
+        EVP_MD_CTX_free(c);
+        if (strlen(md5h) > 80 || !base64_decode(md5h, strlen(md5h), want, &wl) || wl != 16) {
+            s3_error(r, S3E_INVALID_DIGEST, NULL);
+            return false;
+        }
+        if (memcmp(want, have, 16) != 0) {
+            s3_error(r, S3E_BAD_DIGEST, NULL);
+            return false;
+        }
+    }
+    if (q->ck_alg) {
+        const char *want = http_req_header(r, ck_headers[q->ck_alg]);
+        const char *have = s3_ck_value(r, q->ck_alg);
+        if (!want && q->chunked && strcmp(q->ch.trailer_name, ck_headers[q->ck_alg]) == 0)
+            want = q->ch.trailer_value;
+        if (want && strcmp(want, have) != 0) {
+            s3_error(r, S3E_BAD_DIGEST,
+                     arena_sprintf(r->arena,
+                                   "The %s you specified did not match the calculated checksum.",
+                                   ck_names[q->ck_alg]));
+            return false;
+        }
+        /* keep the value for the response and the record */
+        q->body_msg[0] = '\0';
+        snprintf(q->body_msg, sizeof(q->body_msg), "%s", have);
+    }
+    return true;
+}
+
+/* ---- routing ---- */
+
+static bool needs_body_stream(struct http_req *r, struct s3_req *q)
+{
+    if (strcmp(r->method, "PUT") != 0 || !q->key[0])
+        return false;
+    if (http_req_header(r, "x-amz-copy-source"))
+        return false;
+    if (s3_has_query(r, "tagging") || s3_has_query(r, "acl") || s3_has_query(r, "retention") ||
+        s3_has_query(r, "legal-hold"))
+        return false;
+    return true;
+}
+
+static struct s3_req *new_req(struct s3 *s, struct http_req *r)
+{
+    struct s3_req *q = arena_calloc(r->arena, sizeof(*q));
+    unsigned char rnd[8];
+
+    q->s3 = s;
+    q->fd = -1;
+    RAND_bytes(rnd, sizeof(rnd));
+    for (int i = 0; i < 8; i++)
+        snprintf(q->request_id + 2 * i, 3, "%02X", rnd[i]);
+    r->body_ud = q;
+    parse_address(r, q);
+    return q;
+}
+
+void s3_on_headers(struct s3 *s, struct http_req *r)
+{
+    struct s3_req *q = new_req(s, r);
+    size_t total = 0;
+
+    for (size_t i = 0; i < r->nheaders; i++)
+        total += strlen(r->headers[i].name) + strlen(r->headers[i].value);
+    if (total > 8192 * 2) {
+        s3_error(r, S3E_BAD_REQUEST, "Your request's headers are too large");
+        return;
+    }
+    if (!authenticate(r, q))
+        return;
+    q->authed = true;
+    if (strlen(q->key) > 1024) {
+        s3_error(r, S3E_KEY_TOO_LONG, NULL);
+        return;
+    }
+    if (needs_body_stream(r, q)) {
+        if (!start_body(r, q))
+            return;
+        r->on_body = on_body;
+    } else if (q->chunked) {
+        s3_error(r, S3E_INVALID_REQUEST, "aws-chunked is only accepted for object uploads");
+    }
+}
+
+static void route(struct http_req *r, struct s3_req *q)
+{
+    const char *m = r->method;
+    bool get = strcmp(m, "GET") == 0, put = strcmp(m, "PUT") == 0, head = strcmp(m, "HEAD") == 0,
+         del = strcmp(m, "DELETE") == 0, post = strcmp(m, "POST") == 0;
+
+    if (!q->bucket[0]) {
+        if (get) {
+            s3_list_buckets(r);
+            return;
+        }
+        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    if (!q->key[0]) {
+        if (put && s3_has_query(r, "versioning"))
+            s3_put_versioning(r);
+        else if (get && s3_has_query(r, "versioning"))
+            s3_get_versioning(r);
+        else if (s3_has_query(r, "tagging"))
+            s3_bucket_tagging(r);
+        else if (get && s3_has_query(r, "location"))
+            s3_get_bucket_location(r);
+        else if (get && s3_has_query(r, "versions"))
+            s3_list_versions(r);
+        else if (get && s3_has_query(r, "uploads"))
+            s3_list_uploads(r);
+        else if (post && s3_has_query(r, "delete"))
+            s3_delete_objects(r);
+        else if (get)
+            s3_list_objects(
+                r, s3_query(r, "list-type") && strcmp(s3_query(r, "list-type"), "2") == 0 ? 2 : 1);
+        else if (put)
+            s3_create_bucket(r);
+        else if (del)
+            s3_delete_bucket(r);
+        else if (head)
+            s3_head_bucket(r);
+        else
+            s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    if (s3_has_query(r, "tagging")) {
+        s3_object_tagging(r);
+    } else if (put && s3_has_query(r, "uploadId")) {
+        s3_upload_part(r);
+    } else if (put && http_req_header(r, "x-amz-copy-source")) {
+        s3_copy_object(r);
+    } else if (put) {
+        s3_put_object(r);
+    } else if (get && s3_has_query(r, "uploadId")) {
+        s3_list_parts(r);
+    } else if (get || head) {
+        s3_get_object(r, head);
+    } else if (del && s3_has_query(r, "uploadId")) {
+        s3_abort_upload(r);
+    } else if (del) {
+        s3_delete_object(r);
+    } else if (post && s3_has_query(r, "uploads")) {
+        s3_create_upload(r);
+    } else if (post && s3_has_query(r, "uploadId")) {
+        s3_complete_upload(r);
+    } else {
+        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+    }
+}
+
+void s3_handle(struct s3 *s, struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+
+    if (!q) {
+        /* in-process request: run the headers step, then feed the buffered body */
+        s3_on_headers(s, r);
+        q = s3_req_of(r);
+        if (q->answered)
+            return;
+        if (r->on_body && r->body.len)
+            on_body(r, r->body.ptr, r->body.len);
+    }
+    if (q->answered)
+        return;
+    if (!q->authed) {
+        s3_error(r, S3E_ACCESS_DENIED, NULL);
+        return;
+    }
+    if (!q->streaming && r->body_too_large) {
+        s3_error(r, S3E_MALFORMED_XML, "Your request body is too large");
+        return;
+    }
+    /* a buffered body signed with its hash must have that hash */
+    if (!q->streaming && strlen(q->payload_hash) == 64) {
+        char have[65];
+        sigv4_sha256_hex(r->body.ptr ? r->body.ptr : "", r->body.len, have);
+        if (strcasecmp(have, q->payload_hash) != 0) {
+            s3_error(r, S3E_SHA256_MISMATCH, NULL);
+            return;
+        }
+    }
+    route(r, q);
+}
+
+enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
+{
+    struct s3 *s = xcalloc(1, sizeof(*s));
+    char *tmp;
+
+    s->store = o->store;
+    s->creds = o->creds;
+    s->authz = o->authz;
+    snprintf(s->region, sizeof(s->region), "%s", o->region);
+    snprintf(s->account, sizeof(s->account), "%s", o->account ? o->account : "000000000000");
+    s->objects_dir = xmalloc(strlen(o->data_dir) + 16);
+    sprintf(s->objects_dir, "%s/objects", o->data_dir);
+    tmp = xmalloc(strlen(s->objects_dir) + 8);
+    sprintf(tmp, "%s/tmp", s->objects_dir);
+    if ((mkdir(s->objects_dir, 0755) != 0 && errno != EEXIST) ||
+        (mkdir(tmp, 0755) != 0 && errno != EEXIST)) {
+        err_set(e, ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+        free(tmp);
+        s3_close(s);
+        return ERR_IO;
+    }
+    free(tmp);
+    *out = s;
+    return ERR_OK;
+}
+
+void s3_close(struct s3 *s)
+{
+    if (!s)
+        return;
+    free(s->objects_dir);
+    free(s);
+}
+
+static enum err_code w_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct s3_w *w = arg;
+    return w->apply(t, w, e);
+}
+
+static void w_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct s3_w *w = arg;
+
+    if (rc == ERR_OK)
+        w->ok(w);
+    else if (rc == ERR_CONFLICT)
+        s3_error(w->r, w->fail, w->msg[0] ? w->msg : NULL);
+    else {
+        log_err("event=s3_write_failed error=%s msg=\"%s\"", err_name(rc), e ? e->msg : "");
+        s3_error(w->r, S3E_INTERNAL, NULL);
+    }
+}
+
+void s3_submit(struct s3_w *w)
+{
+    store_submit(s3_req_of(w->r)->s3->store, w_apply, w_done, w);
+}

@@ -1,0 +1,426 @@
+/* bucket.c - CreateBucket, DeleteBucket, HeadBucket, ListBuckets,
+ * GetBucketLocation, Put/GetBucketVersioning, bucket tagging. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "s3_int.h"
+#include "s3_xml.h"
+
+static void json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket)
+{
+    struct slice v;
+    cJSON *j;
+
+    if (store_get(t, STORE_DB_S3, s3_key_bucket(a, bucket), &v, NULL) != ERR_OK)
+        return NULL;
+    j = cJSON_ParseWithLength(v.ptr, v.len);
+    return j;
+}
+
+/* read the bucket, answering NoSuchBucket when it is missing; arena-owned */
+static cJSON *bucket_or_404(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    cJSON *b = NULL;
+
+    if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK) {
+        b = s3_bucket_get(t, r->arena, q->bucket);
+        store_txn_abort(t);
+    }
+    if (!b) {
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return NULL;
+    }
+    arena_on_free(r->arena, json_free, b);
+    return b;
+}
+
+struct bw {
+    struct s3_w w;
+    char *json; /* arena */
+    const char *versioning;
+    bool del;
+};
+
+static void ok_empty200(struct s3_w *w)
+{
+    struct s3_req *q = s3_req_of(w->r);
+    if (strcmp(w->r->method, "PUT") == 0 && !s3_has_query(w->r, "versioning") &&
+        !s3_has_query(w->r, "tagging"))
+        http_resp_header(w->r, "Location", arena_sprintf(w->r->arena, "/%s", q->bucket));
+    s3_ok(w->r, 200, NULL);
+}
+
+static void ok_204(struct s3_w *w)
+{
+    s3_ok(w->r, 204, NULL);
+}
+
+static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct bw *b = arg;
+    struct s3_req *q = s3_req_of(b->w.r);
+    struct slice k = s3_key_bucket(b->w.r->arena, q->bucket), v;
+
+    if (store_get(t, STORE_DB_S3, k, &v, NULL) == ERR_OK) {
+        /* us-east-1 answers 200 to the owner re-creating a bucket (legacy) */
+        if (strcmp(q->s3->region, "us-east-1") == 0)
+            return ERR_OK;
+        b->w.fail = S3E_BUCKET_OWNED;
+        return ERR_CONFLICT;
+    }
+    return store_put(t, STORE_DB_S3, k, slice_str(b->json), e);
+}
+
+void s3_create_bucket(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct bw *b = arena_calloc(r->arena, sizeof(*b));
+    const char *loc = NULL;
+    cJSON *j;
+    char *s;
+
+    if (!s3_bucket_name_ok(q->bucket)) {
+        s3_error(r, S3E_INVALID_BUCKET_NAME, NULL);
+        return;
+    }
+    if (!s3_allow(r, "s3:CreateBucket", q->bucket, NULL))
+        return;
+    if (r->body.len) {
+        struct s3_xml *x;
+        if (s3_xml_parse(r->arena, r->body.ptr, r->body.len, &x, NULL) != ERR_OK ||
+            strcmp(x->name, "CreateBucketConfiguration") != 0) {
+            s3_error(r, S3E_MALFORMED_XML, NULL);
+            return;
+        }
+        loc = s3_xml_text(x, "LocationConstraint");
+    }
+    if (loc && *loc && strcmp(loc, q->s3->region) != 0) {
+        s3_error(r, S3E_INVALID_LOCATION,
+                 strcmp(q->s3->region, "us-east-1") == 0
+                     ? "The specified location-constraint is not valid"
+                     : arena_sprintf(r->arena,
+                                     "The %s location constraint is incompatible for the region "
+                                     "specific endpoint this request was sent to.",
+                                     loc));
+        return;
+    }
+    if (loc && !*loc && strcmp(q->s3->region, "us-east-1") != 0) {
+        s3_error(r, S3E_INVALID_LOCATION, NULL);
+        return;
+    }
+    if ((!loc || strcmp(loc, "us-east-1") == 0) && strcmp(q->s3->region, "us-east-1") != 0 &&
+        !loc) {
+        s3_error(r, S3E_INVALID_LOCATION,
+                 "The unspecified location constraint is incompatible for the region specific "
+                 "endpoint this request was sent to.");
+        return;
+    }
+    if (loc && strcmp(loc, "us-east-1") == 0 && strcmp(q->s3->region, "us-east-1") == 0) {
+        s3_error(r, S3E_INVALID_LOCATION, NULL);
+        return;
+    }
+    j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "created", (double)clock_wall_ms());
+    cJSON_AddStringToObject(j, "versioning", "");
+    s = cJSON_PrintUnformatted(j);
+    b->json = arena_strdup(r->arena, s);
+    free(s);
+    cJSON_Delete(j);
+    b->w.r = r;
+    b->w.apply = create_apply;
+    b->w.ok = ok_empty200;
+    s3_submit(&b->w);
+}
+
+static enum err_code delete_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct bw *b = arg;
+    struct s3_req *q = s3_req_of(b->w.r);
+    struct arena *a = b->w.r->arena;
+    struct slice k = s3_key_bucket(a, q->bucket), v, ck, cv;
+    struct store_cursor *c = NULL;
+    char *pre;
+    int i;
+
+    if (store_get(t, STORE_DB_S3, k, &v, NULL) != ERR_OK) {
+        b->w.fail = S3E_NO_SUCH_BUCKET;
+        return ERR_CONFLICT;
+    }
+    /* any object version, delete marker or upload keeps it */
+    for (i = 0; i < 2; i++) {
+        pre = arena_sprintf(a, "%c%s", i ? 'U' : 'O', q->bucket);
+        size_t pl = strlen(pre) + 1;
+        if (store_cursor_open(t, STORE_DB_S3, &c, e) != ERR_OK)
+            return ERR_IO;
+        if (store_cursor_seek(c, slice_of(pre, pl), &ck, &cv, NULL) == ERR_OK && ck.len >= pl &&
+            memcmp(ck.ptr, pre, pl) == 0) {
+            store_cursor_close(c);
+            b->w.fail = S3E_BUCKET_NOT_EMPTY;
+            return ERR_CONFLICT;
+        }
+        store_cursor_close(c);
+    }
+    return store_del(t, STORE_DB_S3, k, e);
+}
+
+void s3_delete_bucket(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct bw *b = arena_calloc(r->arena, sizeof(*b));
+
+    if (!s3_allow(r, "s3:DeleteBucket", q->bucket, NULL))
+        return;
+    b->w.r = r;
+    b->w.apply = delete_apply;
+    b->w.ok = ok_204;
+    s3_submit(&b->w);
+}
+
+void s3_head_bucket(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+
+    if (!s3_allow(r, "s3:ListBucket", q->bucket, NULL))
+        return;
+    if (!bucket_or_404(r))
+        return;
+    http_resp_header(r, "x-amz-bucket-region", q->s3->region);
+    s3_ok(r, 200, NULL);
+}
+
+void s3_get_bucket_location(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct buf b;
+
+    if (!s3_allow(r, "s3:GetBucketLocation", q->bucket, NULL))
+        return;
+    if (!bucket_or_404(r))
+        return;
+    s3_xml_start(&b, "LocationConstraint");
+    /* us-east-1 is the empty constraint */
+    if (strcmp(q->s3->region, "us-east-1") != 0)
+        s3_xml_esc(&b, q->s3->region);
+    buf_puts(&b, "</LocationConstraint>");
+    s3_ok(r, 200, &b);
+}
+
+void s3_list_buckets(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice k, v;
+    struct buf b;
+    enum err_code rc;
+
+    if (!s3_allow(r, "s3:ListAllMyBuckets", NULL, NULL))
+        return;
+    s3_xml_start(&b, "ListAllMyBucketsResult");
+    buf_puts(&b, "<Owner>");
+    s3_xml_elem(&b, "ID", q->who.account);
+    s3_xml_elem(&b, "DisplayName", q->who.user);
+    buf_puts(&b, "</Owner><Buckets>");
+    if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK &&
+        store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
+        for (rc = store_cursor_seek(c, SLICE("B"), &k, &v, NULL);
+             rc == ERR_OK && k.len > 1 && ((const char *)k.ptr)[0] == 'B';
+             rc = store_cursor_next(c, &k, &v, NULL)) {
+            cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
+            char when[32];
+            cJSON *cr = cJSON_GetObjectItem(j, "created");
+            s3_time_iso(cr ? (int64_t)cr->valuedouble : 0, when);
+            buf_puts(&b, "<Bucket>");
+            s3_xml_elem(&b, "Name", arena_strndup(r->arena, (const char *)k.ptr + 1, k.len - 1));
+            s3_xml_elem(&b, "CreationDate", when);
+            buf_puts(&b, "</Bucket>");
+            cJSON_Delete(j);
+        }
+    }
+    store_cursor_close(c);
+    store_txn_abort(t);
+    buf_puts(&b, "</Buckets></ListAllMyBucketsResult>");
+    s3_ok(r, 200, &b);
+}
+
+/* rewrite one string field of the bucket JSON */
+static enum err_code bucket_set_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct bw *b = arg;
+    struct s3_req *q = s3_req_of(b->w.r);
+    struct slice k = s3_key_bucket(b->w.r->arena, q->bucket);
+    cJSON *j = s3_bucket_get(t, b->w.r->arena, q->bucket);
+    enum err_code rc;
+    char *s;
+
+    if (!j) {
+        b->w.fail = S3E_NO_SUCH_BUCKET;
+        return ERR_CONFLICT;
+    }
+    if (b->versioning) {
+        cJSON_DeleteItemFromObject(j, "versioning");
+        cJSON_AddStringToObject(j, "versioning", b->versioning);
+    } else {
+        cJSON_DeleteItemFromObject(j, "tags");
+        if (!b->del)
+            cJSON_AddItemToObject(j, "tags", cJSON_Parse(b->json));
+    }
+    s = cJSON_PrintUnformatted(j);
+    rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
+    free(s);
+    cJSON_Delete(j);
+    return rc;
+}
+
+void s3_put_versioning(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct bw *b = arena_calloc(r->arena, sizeof(*b));
+    struct s3_xml *x;
+    const char *st;
+
+    if (!s3_allow(r, "s3:PutBucketVersioning", q->bucket, NULL))
+        return;
+    if (s3_xml_parse(r->arena, r->body.ptr ? r->body.ptr : "", r->body.len, &x, NULL) != ERR_OK ||
+        strcmp(x->name, "VersioningConfiguration") != 0) {
+        s3_error(r, S3E_MALFORMED_XML, NULL);
+        return;
+    }
+    st = s3_xml_text(x, "Status");
+    if (!st || (strcmp(st, "Enabled") != 0 && strcmp(st, "Suspended") != 0)) {
+        s3_error(r, S3E_MALFORMED_XML, NULL);
+        return;
+    }
+    b->versioning = st;
+    b->w.r = r;
+    b->w.apply = bucket_set_apply;
+    b->w.ok = ok_empty200;
+    s3_submit(&b->w);
+}
+
+void s3_get_versioning(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    cJSON *j, *v;
+    struct buf b;
+
+    if (!s3_allow(r, "s3:GetBucketVersioning", q->bucket, NULL))
+        return;
+    if (!(j = bucket_or_404(r)))
+        return;
+    v = cJSON_GetObjectItem(j, "versioning");
+    s3_xml_start(&b, "VersioningConfiguration");
+    if (cJSON_IsString(v) && v->valuestring[0])
+        s3_xml_elem(&b, "Status", v->valuestring);
+    buf_puts(&b, "</VersioningConfiguration>");
+    s3_ok(r, 200, &b);
+}
+
+/* tags from a <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>
+ * body as a JSON array text (arena), or NULL after answering an error */
+char *s3_parse_tagging(struct http_req *r, size_t max);
+char *s3_parse_tagging(struct http_req *r, size_t max)
+{
+    struct s3_xml *x, *set, *tg;
+    cJSON *arr;
+    char *s, *out;
+    size_t n = 0;
+
+    if (s3_xml_parse(r->arena, r->body.ptr ? r->body.ptr : "", r->body.len, &x, NULL) != ERR_OK ||
+        strcmp(x->name, "Tagging") != 0 || !(set = s3_xml_child(x, "TagSet"))) {
+        s3_error(r, S3E_MALFORMED_XML, NULL);
+        return NULL;
+    }
+    arr = cJSON_CreateArray();
+    for (tg = set->child; tg; tg = tg->next) {
+        const char *k = s3_xml_text(tg, "Key"), *v = s3_xml_text(tg, "Value");
+        cJSON *o;
+        if (strcmp(tg->name, "Tag") != 0 || !k || !v) {
+            cJSON_Delete(arr);
+            s3_error(r, S3E_MALFORMED_XML, NULL);
+            return NULL;
+        }
+        if (!*k || strlen(k) > 128 || strlen(v) > 256 || ++n > max) {
+            cJSON_Delete(arr);
+            s3_error(r, S3E_INVALID_TAG, n > max ? "Object tags cannot be greater than 10" : NULL);
+            return NULL;
+        }
+        for (cJSON *e = arr->child; e; e = e->next)
+            if (strcmp(cJSON_GetObjectItem(e, "k")->valuestring, k) == 0) {
+                cJSON_Delete(arr);
+                s3_error(r, S3E_INVALID_TAG, "Cannot provide multiple Tags with the same key");
+                return NULL;
+            }
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "k", k);
+        cJSON_AddStringToObject(o, "v", v);
+        cJSON_AddItemToArray(arr, o);
+    }
+    s = cJSON_PrintUnformatted(arr);
+    out = arena_strdup(r->arena, s);
+    free(s);
+    cJSON_Delete(arr);
+    return out;
+}
+
+void s3_write_tagging(struct buf *b, cJSON *tags);
+void s3_write_tagging(struct buf *b, cJSON *tags)
+{
+    cJSON *e;
+
+    s3_xml_start(b, "Tagging");
+    buf_puts(b, "<TagSet>");
+    for (e = tags ? tags->child : NULL; e; e = e->next) {
+        buf_puts(b, "<Tag>");
+        s3_xml_elem(b, "Key", cJSON_GetObjectItem(e, "k")->valuestring);
+        s3_xml_elem(b, "Value", cJSON_GetObjectItem(e, "v")->valuestring);
+        buf_puts(b, "</Tag>");
+    }
+    buf_puts(b, "</TagSet></Tagging>");
+}
+
+void s3_bucket_tagging(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct bw *b;
+    cJSON *j, *tags;
+    struct buf out;
+
+    if (strcmp(r->method, "GET") == 0) {
+        if (!s3_allow(r, "s3:GetBucketTagging", q->bucket, NULL))
+            return;
+        if (!(j = bucket_or_404(r)))
+            return;
+        tags = cJSON_GetObjectItem(j, "tags");
+        if (!tags) {
+            s3_error(r, S3E_NO_SUCH_TAG_SET, NULL);
+            return;
+        }
+        s3_write_tagging(&out, tags);
+        s3_ok(r, 200, &out);
+        return;
+    }
+    if (strcmp(r->method, "PUT") != 0 && strcmp(r->method, "DELETE") != 0) {
+        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    if (!s3_allow(r, "s3:PutBucketTagging", q->bucket, NULL))
+        return;
+    b = arena_calloc(r->arena, sizeof(*b));
+    b->del = strcmp(r->method, "DELETE") == 0;
+    if (!b->del && !(b->json = s3_parse_tagging(r, 50)))
+        return;
+    b->w.r = r;
+    b->w.apply = bucket_set_apply;
+    b->w.ok = b->del ? ok_204 : ok_204;
+    s3_submit(&b->w);
+}

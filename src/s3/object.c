@@ -1,0 +1,1093 @@
+/* object.c - PutObject, CopyObject, GetObject/HeadObject, DeleteObject(s),
+ * ListObjects v1/v2, ListObjectVersions, object tagging; the commit of a new
+ * version shared with CompleteMultipartUpload. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+#include "s3_int.h"
+#include "s3_xml.h"
+
+char *s3_parse_tagging(struct http_req *r, size_t max);
+void s3_write_tagging(struct buf *b, cJSON *tags);
+
+static const char *const sys_headers[] = {
+    "content-type",  "content-encoding", "content-disposition",
+    "cache-control", "expires",          "content-language"};
+static const char *const sys_names[] = {"Content-Type",  "Content-Encoding", "Content-Disposition",
+                                        "Cache-Control", "Expires",          "Content-Language"};
+enum { NSYS = 6 };
+
+static void json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static bool jtrue(const cJSON *o, const char *name)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItem(o, name));
+}
+
+/* the record's system headers and user metadata from the request */
+static void rec_headers_from_req(struct http_req *r, cJSON *rec)
+{
+    cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");
+    size_t i;
+
+    for (i = 0; i < NSYS; i++) {
+        const char *v = http_req_header(r, sys_headers[i]);
+        if (v && i == 1 && strstr(v, "aws-chunked")) {
+            /* aws-chunked is the transfer framing, not the object's encoding */
+            char *c = arena_strdup(r->arena, v), *p = strstr(c, "aws-chunked");
+            memmove(p, p + 11, strlen(p + 11) + 1);
+            while (*c == ',' || *c == ' ')
+                c++;
+            v = *c ? c : NULL;
+        }
+        if (v)
+            cJSON_AddStringToObject(h, sys_headers[i], v);
+    }
+    if (!cJSON_GetObjectItem(h, "content-type"))
+        cJSON_AddStringToObject(h, "content-type", "binary/octet-stream");
+    for (i = 0; i < r->nheaders; i++)
+        if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
+            cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
+}
+
+/* ---- committing a new version ---- */
+
+static enum err_code del_version_key(struct store_txn *t, struct s3_newver *nv, struct slice k,
+                                     const cJSON *old, struct err *e)
+{
+    const char *f = jstr(old, "file");
+    if (f && nv->nold < 64)
+        nv->old_files[nv->nold++] = s3_abs_path(s3_req_of(nv->r)->s3, nv->r->arena, f);
+    return store_del(t, STORE_DB_S3, k, e);
+}
+
+/* find the version @vid of bucket/key: its store key copied into the arena */
+cJSON *s3_find_version(struct store_txn *t, struct arena *a, const char *bucket, const char *key,
+                       const char *vid, struct slice *found)
+{
+    struct slice p = s3_key_obj_prefix(a, bucket, key), k, v;
+    struct store_cursor *c = NULL;
+    cJSON *j = NULL;
+    char *pp = arena_alloc(a, p.len + 1);
+    enum err_code rc;
+
+    memcpy(pp, p.ptr, p.len);
+    pp[p.len] = 0;
+    if (store_cursor_open(t, STORE_DB_S3, &c, NULL) != ERR_OK)
+        return NULL;
+    for (rc = store_cursor_seek(c, slice_of(pp, p.len + 1), &k, &v, NULL);
+         rc == ERR_OK && k.len == p.len + 9 && memcmp(k.ptr, pp, p.len + 1) == 0;
+         rc = store_cursor_next(c, &k, &v, NULL)) {
+        cJSON *x = cJSON_ParseWithLength(v.ptr, v.len);
+        if (!vid || (x && strcmp(jstr(x, "vid") ? jstr(x, "vid") : "", vid) == 0)) {
+            j = x;
+            if (found)
+                *found = slice_of(arena_memdup(a, k.ptr, k.len), k.len);
+            break;
+        }
+        cJSON_Delete(x);
+    }
+    store_cursor_close(c);
+    return j;
+}
+
+static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct s3_newver *nv = arg;
+    struct arena *a = nv->r->arena;
+    cJSON *b = s3_bucket_get(t, a, nv->bucket), *old;
+    const char *vs;
+    uint64_t seq;
+    struct slice k;
+    enum err_code rc;
+    char *s;
+
+    if (!b) {
+        ((struct s3_w *)nv)->fail = S3E_NO_SUCH_BUCKET;
+        return ERR_CONFLICT;
+    }
+    vs = jstr(b, "versioning");
+    nv->versioned = vs && *vs;
+    if (vs && strcmp(vs, "Enabled") == 0) {
+        s3_new_id(nv->vid);
+    } else {
+        snprintf(nv->vid, sizeof(nv->vid), "null");
+        /* the null version is replaced */
+        old = s3_find_version(t, a, nv->bucket, nv->key, "null", &k);
+        if (old) {
+            rc = del_version_key(t, nv, k, old, e);
+            cJSON_Delete(old);
+            if (rc) {
+                cJSON_Delete(b);
+                return rc;
+            }
+        }
+    }
+    cJSON_Delete(b);
+    if (nv->upload_id) {
+        /* CompleteMultipartUpload: the upload and its part records go */
+        rc = s3_upload_drop(t, nv, e);
+        if (rc)
+            return rc;
+    }
+    rc = store_next_id(t, &seq, e);
+    if (rc)
+        return rc;
+    cJSON_DeleteItemFromObject(nv->rec, "vid");
+    cJSON_AddStringToObject(nv->rec, "vid", nv->vid);
+    s = cJSON_PrintUnformatted(nv->rec);
+    rc = store_put(t, STORE_DB_S3, s3_key_version(a, nv->bucket, nv->key, seq), slice_str(s), e);
+    free(s);
+    return rc;
+}
+
+static void newver_ok(struct s3_w *w)
+{
+    struct s3_newver *nv = (struct s3_newver *)w;
+    struct http_req *r = w->r;
+    int i;
+
+    for (i = 0; i < nv->nold; i++)
+        unlink(nv->old_files[i]);
+    if (nv->keep_file)
+        *nv->keep_file = true;
+    if (nv->versioned)
+        http_resp_header(r, "x-amz-version-id", nv->vid);
+    if (jtrue(nv->rec, "dm")) {
+        http_resp_header(r, "x-amz-delete-marker", "true");
+        s3_ok(r, 204, NULL);
+        return;
+    }
+    if (nv->kind == 0)
+        http_resp_header(r, "ETag", jstr(nv->rec, "etag"));
+    {
+        const char *ckn = jstr(nv->rec, "ckn"), *ckv = jstr(nv->rec, "ckv");
+        if (ckn && ckv && nv->kind == 0)
+            http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", ckn), ckv);
+    }
+    s3_ok(r, nv->status ? nv->status : 200, nv->out.len ? &nv->out : NULL);
+}
+
+static void newver_free(void *p)
+{
+    struct s3_newver *nv = p;
+    cJSON_Delete(nv->rec);
+    buf_free(&nv->out);
+}
+
+void s3_submit_version(struct s3_newver *nv)
+{
+    struct s3_w *w = (struct s3_w *)nv;
+
+    arena_on_free(nv->r->arena, newver_free, nv);
+    w->r = nv->r;
+    w->apply = newver_apply;
+    w->ok = newver_ok;
+    s3_submit(w);
+}
+
+/* ---- PutObject ---- */
+
+/* a new body file that did not make it into the store is removed with the request */
+struct orphan {
+    char *path;
+    bool keep;
+};
+static void orphan_free(void *p)
+{
+    struct orphan *o = p;
+    if (!o->keep)
+        unlink(o->path);
+}
+
+void s3_put_object(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct s3_newver *nv;
+    struct err e = {0};
+    unsigned char md[16];
+    unsigned int n = 0;
+    char hex[33], *abs, *rel;
+    cJSON *rec;
+
+    if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
+        return;
+    if (!s3_body_finish(r))
+        return;
+    EVP_DigestFinal_ex(q->md5, md, &n);
+    hex_encode(md, 16, hex);
+    rel = s3_new_body_path(q->s3, r->arena, &abs);
+    if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, rel, &e) != ERR_OK) {
+        q->fd = -1;
+        log_err("event=s3_body_commit_failed msg=\"%s\"", e.msg);
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    q->fd = -1;
+    rec = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rec, "size", (double)q->size);
+    cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));
+    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
+    cJSON_AddStringToObject(rec, "file", rel);
+    if (q->ck_alg) {
+        char lower[16];
+        snprintf(lower, sizeof(lower), "%s", s3_ck_name(q->ck_alg));
+        for (char *p = lower; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        cJSON_AddStringToObject(rec, "ckn", lower);
+        cJSON_AddStringToObject(rec, "ckv", q->body_msg);
+    }
+    rec_headers_from_req(r, rec);
+    {
+        const char *tg = http_req_header(r, "x-amz-tagging");
+        if (tg && *tg) {
+            cJSON *arr = cJSON_AddArrayToObject(rec, "tags");
+            char *dup = arena_strdup(r->arena, tg), *save = NULL, *p;
+            for (p = strtok_r(dup, "&", &save); p; p = strtok_r(NULL, "&", &save)) {
+                char *eq = strchr(p, '=');
+                cJSON *o = cJSON_CreateObject();
+                if (eq)
+                    *eq = '\0';
+                cJSON_AddStringToObject(o, "k", s3_url_decode(r->arena, p, strlen(p)));
+                cJSON_AddStringToObject(o, "v",
+                                        eq ? s3_url_decode(r->arena, eq + 1, strlen(eq + 1)) : "");
+                cJSON_AddItemToArray(arr, o);
+            }
+        }
+    }
+    nv = arena_calloc(r->arena, sizeof(*nv));
+    nv->r = r;
+    nv->bucket = q->bucket;
+    nv->key = q->key;
+    nv->rec = rec;
+    {
+        struct orphan *o = arena_calloc(r->arena, sizeof(*o));
+        o->path = abs;
+        arena_on_free(r->arena, orphan_free, o);
+        nv->keep_file = &o->keep;
+    }
+    s3_submit_version(nv);
+}
+
+/* ---- GetObject / HeadObject ---- */
+
+/* read the version asked for (latest when no versionId); answers errors itself */
+static cJSON *read_version(struct http_req *r, const char *vid, bool *is_latest)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    cJSON *b = NULL, *v = NULL;
+
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return NULL;
+    }
+    b = s3_bucket_get(t, r->arena, q->bucket);
+    if (!b) {
+        store_txn_abort(t);
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return NULL;
+    }
+    cJSON_Delete(b);
+    v = s3_find_version(t, r->arena, q->bucket, q->key, NULL, NULL);
+    if (vid && v && strcmp(jstr(v, "vid"), vid) != 0) {
+        cJSON_Delete(v);
+        v = s3_find_version(t, r->arena, q->bucket, q->key, vid, NULL);
+        if (is_latest)
+            *is_latest = false;
+    } else if (is_latest) {
+        *is_latest = true;
+    }
+    store_txn_abort(t);
+    if (v)
+        arena_on_free(r->arena, json_free, v);
+    if (!v) {
+        if (vid)
+            s3_error(r,
+                     strlen(vid) == 32 || strcmp(vid, "null") == 0 ? S3E_NO_SUCH_VERSION
+                                                                   : S3E_INVALID_ARGUMENT,
+                     strlen(vid) == 32 || strcmp(vid, "null") == 0
+                         ? NULL
+                         : "Invalid version id specified");
+        else
+            s3_error(r, S3E_NO_SUCH_KEY, NULL);
+    }
+    return v;
+}
+
+static bool etag_matches(const char *list, const char *etag)
+{
+    const char *p = list;
+    size_t el = strlen(etag);
+
+    while (*p) {
+        size_t n;
+        while (*p == ' ' || *p == ',')
+            p++;
+        n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n == 1 && *p == '*')
+            return true;
+        if ((n == el && strncmp(p, etag, n) == 0) || (n + 2 == el && strncmp(p, etag + 1, n) == 0))
+            return true;
+        p += strcspn(p, ",");
+    }
+    return false;
+}
+
+/* S3's precedence: If-Match over If-Unmodified-Since (412), If-None-Match over
+ * If-Modified-Since (304). Returns 0, 304 or 412. */
+static int conditionals(struct http_req *r, const char *etag, int64_t lm)
+{
+    const char *im = http_req_header(r, "if-match"), *inm = http_req_header(r, "if-none-match");
+    const char *ius = http_req_header(r, "if-unmodified-since");
+    const char *ims = http_req_header(r, "if-modified-since");
+    int64_t t;
+    int64_t lms = lm / 1000 * 1000;
+
+    if (im) {
+        if (!etag_matches(im, etag))
+            return 412;
+    } else if (ius && s3_time_parse_http(ius, &t) && lms > t) {
+        return 412;
+    }
+    if (inm) {
+        if (etag_matches(inm, etag))
+            return 304;
+    } else if (ims && s3_time_parse_http(ims, &t) && lms <= t) {
+        return 304;
+    }
+    return 0;
+}
+
+/* parse "bytes=a-b", "bytes=a-", "bytes=-n"; 0 none/ignored, 1 ok, -1 unsatisfiable */
+static int parse_range(const char *h, long long size, long long *off, long long *len)
+{
+    long long a, b;
+    char *end;
+
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    h += 6;
+    if (*h == '-') {
+        b = strtoll(h + 1, &end, 10);
+        if (*end || end == h + 1)
+            return 0;
+        if (b == 0)
+            return -1;
+        if (b > size)
+            b = size;
+        *off = size - b;
+        *len = b;
+        return size ? 1 : -1;
+    }
+    a = strtoll(h, &end, 10);
+    if (end == h || *end != '-')
+        return 0;
+    h = end + 1;
+    if (*h) {
+        b = strtoll(h, &end, 10);
+        if (*end || b < a)
+            return 0;
+    } else {
+        b = size - 1;
+    }
+    if (a >= size)
+        return -1;
+    if (b >= size)
+        b = size - 1;
+    *off = a;
+    *len = b - a + 1;
+    return 1;
+}
+
+static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bucket)
+{
+    char when[40];
+    const cJSON *h = cJSON_GetObjectItem(v, "h"), *m = cJSON_GetObjectItem(v, "m"), *e;
+    static const char *const overrides[] = {
+        "response-content-type",  "response-content-encoding", "response-content-disposition",
+        "response-cache-control", "response-expires",          "response-content-language"};
+    size_t i;
+
+    (void)versioned_bucket;
+    s3_time_http((int64_t)jnum(v, "lm"), when);
+    http_resp_header(r, "Last-Modified", when);
+    http_resp_header(r, "ETag", jstr(v, "etag"));
+    http_resp_header(r, "Accept-Ranges", "bytes");
+    if (strcmp(jstr(v, "vid"), "null") != 0 || versioned_bucket)
+        http_resp_header(r, "x-amz-version-id", jstr(v, "vid"));
+    for (i = 0; i < NSYS; i++) {
+        const char *o = s3_query(r, overrides[i]);
+        const char *val = o ? o : jstr(h, sys_headers[i]);
+        if (val)
+            http_resp_header(r, sys_names[i], val);
+    }
+    for (e = m ? m->child : NULL; e; e = e->next)
+        http_resp_header(r, arena_sprintf(r->arena, "x-amz-meta-%s", e->string), e->valuestring);
+    if (jnum(v, "parts") > 0)
+        http_resp_header(r, "x-amz-mp-parts-count",
+                         arena_sprintf(r->arena, "%d", (int)jnum(v, "parts")));
+    {
+        const cJSON *tags = cJSON_GetObjectItem(v, "tags");
+        if (tags && cJSON_GetArraySize(tags) > 0)
+            http_resp_header(r, "x-amz-tagging-count",
+                             arena_sprintf(r->arena, "%d", cJSON_GetArraySize(tags)));
+    }
+    if (jstr(v, "rs"))
+        http_resp_header(r, "x-amz-replication-status", jstr(v, "rs"));
+    {
+        const char *mode = http_req_header(r, "x-amz-checksum-mode");
+        if (mode && strcasecmp(mode, "ENABLED") == 0 && jstr(v, "ckn") && jstr(v, "ckv"))
+            http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", jstr(v, "ckn")),
+                             jstr(v, "ckv"));
+    }
+}
+
+void s3_get_object(struct http_req *r, bool head)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *vid = s3_query(r, "versionId");
+    cJSON *v;
+    long long size, off = 0, len;
+    int cond, rg, fd;
+    bool latest = true;
+    const char *pn = s3_query(r, "partNumber");
+
+    if (!s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key))
+        return;
+    if (!(v = read_version(r, vid, &latest)))
+        return;
+    if (jtrue(v, "dm")) {
+        http_resp_header(r, "x-amz-delete-marker", "true");
+        http_resp_header(r, "x-amz-version-id", jstr(v, "vid"));
+        if (vid) {
+            char when[40];
+            s3_time_http((int64_t)jnum(v, "lm"), when);
+            http_resp_header(r, "Last-Modified", when);
+            s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        } else {
+            s3_error(r, S3E_NO_SUCH_KEY, NULL);
+        }
+        return;
+    }
+    cond = conditionals(r, jstr(v, "etag"), (int64_t)jnum(v, "lm"));
+    if (cond == 412) {
+        s3_error(r, S3E_PRECONDITION_FAILED, NULL);
+        return;
+    }
+    if (cond == 304) {
+        char when[40];
+        s3_time_http((int64_t)jnum(v, "lm"), when);
+        http_resp_header(r, "ETag", jstr(v, "etag"));
+        http_resp_header(r, "Last-Modified", when);
+        s3_error(r, S3E_NOT_MODIFIED, NULL);
+        return;
+    }
+    size = (long long)jnum(v, "size");
+    len = size;
+    rg = parse_range(http_req_header(r, "range"), size, &off, &len);
+    if (pn && strcmp(pn, "1") == 0 && jnum(v, "parts") <= 0)
+        rg = 0;
+    if (rg < 0) {
+        http_resp_header(r, "Content-Range", arena_sprintf(r->arena, "bytes */%lld", size));
+        s3_error(r, S3E_INVALID_RANGE, NULL);
+        return;
+    }
+    fd = open(s3_abs_path(q->s3, r->arena, jstr(v, "file")), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        /* overwritten and removed between our read and the open */
+        s3_error(r, S3E_NO_SUCH_KEY, NULL);
+        return;
+    }
+    object_headers(r, v, !latest || strcmp(jstr(v, "vid"), "null") != 0);
+    if (rg > 0)
+        http_resp_header(r, "Content-Range",
+                         arena_sprintf(r->arena, "bytes %lld-%lld/%lld", off, off + len - 1, size));
+    (void)head; /* libmicrohttpd sends HEAD answers without the body */
+    s3_ok_fd(r, rg > 0 ? 206 : 200, fd, off, len);
+}
+
+/* ---- DeleteObject ---- */
+
+struct delw {
+    struct s3_newver nv; /* first: the delete marker, when one is made */
+    const char *vid;     /* delete this version */
+    bool marker;         /* a delete marker was made */
+    bool was_marker;     /* the version removed was a marker */
+    char out_vid[33];
+    /* DeleteObjects */
+    struct buf *xml;
+    bool quiet;
+};
+
+static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct delw *d = arg;
+    struct s3_newver *nv = &d->nv;
+    struct arena *a = nv->r->arena;
+    cJSON *b = s3_bucket_get(t, a, nv->bucket), *old;
+    const char *vs;
+    struct slice k;
+    enum err_code rc;
+
+    if (!b) {
+        nv->w.fail = S3E_NO_SUCH_BUCKET;
+        return ERR_CONFLICT;
+    }
+    vs = jstr(b, "versioning");
+    nv->versioned = vs && *vs;
+    if (d->vid) {
+        old = s3_find_version(t, a, nv->bucket, nv->key, d->vid, &k);
+        cJSON_Delete(b);
+        snprintf(d->out_vid, sizeof(d->out_vid), "%s", d->vid);
+        if (!old)
+            return ERR_OK; /* deleting a missing version succeeds */
+        d->was_marker = jtrue(old, "dm");
+        rc = del_version_key(t, nv, k, old, e);
+        cJSON_Delete(old);
+        return rc;
+    }
+    if (!nv->versioned) {
+        cJSON_Delete(b);
+        old = s3_find_version(t, a, nv->bucket, nv->key, "null", &k);
+        if (!old)
+            return ERR_OK;
+        rc = del_version_key(t, nv, k, old, e);
+        cJSON_Delete(old);
+        return rc;
+    }
+    cJSON_Delete(b);
+    /* Enabled or Suspended: a delete marker becomes the current version */
+    d->marker = true;
+    nv->rec = cJSON_CreateObject();
+    cJSON_AddTrueToObject(nv->rec, "dm");
+    cJSON_AddNumberToObject(nv->rec, "lm", (double)clock_wall_ms());
+    rc = newver_apply(t, nv, e);
+    snprintf(d->out_vid, sizeof(d->out_vid), "%s", nv->vid);
+    return rc;
+}
+
+static void del_ok(struct s3_w *w)
+{
+    struct delw *d = (struct delw *)w;
+    int i;
+
+    for (i = 0; i < d->nv.nold; i++)
+        unlink(d->nv.old_files[i]);
+    if (d->vid || d->marker)
+        http_resp_header(w->r, "x-amz-version-id", d->out_vid);
+    if (d->marker || d->was_marker)
+        http_resp_header(w->r, "x-amz-delete-marker", "true");
+    s3_ok(w->r, 204, NULL);
+}
+
+static void delw_free(void *p)
+{
+    struct delw *d = p;
+    cJSON_Delete(d->nv.rec);
+}
+
+void s3_delete_object(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct delw *d = arena_calloc(r->arena, sizeof(*d));
+
+    d->vid = s3_query(r, "versionId");
+    if (!s3_allow(r, d->vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", q->bucket, q->key))
+        return;
+    arena_on_free(r->arena, delw_free, d);
+    d->nv.r = r;
+    d->nv.bucket = q->bucket;
+    d->nv.key = q->key;
+    d->nv.w.r = r;
+    d->nv.w.apply = del_apply;
+    d->nv.w.ok = del_ok;
+    s3_submit(&d->nv.w);
+}
+
+/* ---- DeleteObjects: every key in one intent ---- */
+
+struct multidel {
+    struct s3_w w;
+    struct delw *items;
+    int n;
+    bool quiet;
+};
+
+static enum err_code multidel_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct multidel *m = arg;
+    enum err_code rc;
+
+    for (int i = 0; i < m->n; i++) {
+        rc = del_apply(t, &m->items[i], e);
+        if (rc == ERR_CONFLICT) {
+            m->w.fail = m->items[i].nv.w.fail;
+            return rc;
+        }
+        if (rc)
+            return rc;
+    }
+    return ERR_OK;
+}
+
+static void multidel_ok(struct s3_w *w)
+{
+    struct multidel *m = (struct multidel *)w;
+    struct buf b;
+
+    s3_xml_start(&b, "DeleteResult");
+    for (int i = 0; i < m->n; i++) {
+        struct delw *d = &m->items[i];
+        for (int j = 0; j < d->nv.nold; j++)
+            unlink(d->nv.old_files[j]);
+        if (m->quiet)
+            continue;
+        buf_puts(&b, "<Deleted>");
+        s3_xml_elem(&b, "Key", d->nv.key);
+        if (d->vid)
+            s3_xml_elem(&b, "VersionId", d->vid);
+        if (d->marker || d->was_marker) {
+            buf_puts(&b, "<DeleteMarker>true</DeleteMarker>");
+            if (d->marker)
+                s3_xml_elem(&b, "DeleteMarkerVersionId", d->out_vid);
+        }
+        buf_puts(&b, "</Deleted>");
+    }
+    buf_puts(&b, "</DeleteResult>");
+    s3_ok(w->r, 200, &b);
+}
+
+static void multidel_free(void *p)
+{
+    struct multidel *m = p;
+    for (int i = 0; i < m->n; i++)
+        cJSON_Delete(m->items[i].nv.rec);
+}
+
+void s3_delete_objects(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct multidel *m = arena_calloc(r->arena, sizeof(*m));
+    struct s3_xml *x, *o;
+    int n = 0;
+
+    if (!s3_allow(r, "s3:DeleteObject", q->bucket, NULL))
+        return;
+    if (s3_xml_parse(r->arena, r->body.ptr ? r->body.ptr : "", r->body.len, &x, NULL) != ERR_OK ||
+        strcmp(x->name, "Delete") != 0) {
+        s3_error(r, S3E_MALFORMED_XML, NULL);
+        return;
+    }
+    for (o = x->child; o; o = o->next)
+        if (strcmp(o->name, "Object") == 0)
+            n++;
+    if (n == 0 || n > 1000) {
+        s3_error(r, S3E_MALFORMED_XML, NULL);
+        return;
+    }
+    m->quiet = s3_xml_text(x, "Quiet") && strcmp(s3_xml_text(x, "Quiet"), "true") == 0;
+    m->items = arena_calloc(r->arena, (size_t)n * sizeof(*m->items));
+    for (o = x->child; o; o = o->next) {
+        struct delw *d;
+        const char *k;
+        if (strcmp(o->name, "Object") != 0)
+            continue;
+        k = s3_xml_text(o, "Key");
+        if (!k) {
+            s3_error(r, S3E_MALFORMED_XML, NULL);
+            return;
+        }
+        d = &m->items[m->n++];
+        d->nv.r = r;
+        d->nv.w.r = r;
+        d->nv.bucket = q->bucket;
+        d->nv.key = k;
+        d->vid = s3_xml_text(o, "VersionId");
+    }
+    arena_on_free(r->arena, multidel_free, m);
+    m->w.r = r;
+    m->w.apply = multidel_apply;
+    m->w.ok = multidel_ok;
+    s3_submit(&m->w);
+}
+
+/* ---- ListObjects (v1, v2) and ListObjectVersions ---- */
+
+static int max_keys(struct http_req *r, bool *bad)
+{
+    const char *mk = s3_query(r, "max-keys");
+    char *end;
+    long n;
+
+    *bad = false;
+    if (!mk)
+        return 1000;
+    n = strtol(mk, &end, 10);
+    if (*end || end == mk || n < 0) {
+        *bad = true;
+        return 0;
+    }
+    return n > 1000 ? 1000 : (int)n;
+}
+
+static void put_key(struct buf *b, struct http_req *r, const char *tag, const char *v, bool url)
+{
+    s3_xml_elem(b, tag, url ? s3_url_encode(r->arena, v, true) : v);
+}
+
+/* the first store key after every version of @key (or every key under the
+ * common prefix @key when @all_under) */
+static struct slice key_after(struct arena *a, const char *bucket, const char *key, bool all_under)
+{
+    struct slice p = s3_key_obj_prefix(a, bucket, key);
+    unsigned char *k = arena_alloc(a, p.len + 10);
+
+    memcpy(k, p.ptr, p.len);
+    if (all_under) {
+        memset(k + p.len, 0xff, 4);
+        return slice_of(k, p.len + 4);
+    }
+    k[p.len] = 0;
+    memset(k + p.len + 1, 0xff, 9);
+    return slice_of(k, p.len + 10);
+}
+
+void s3_list_objects(struct http_req *r, int version)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *prefix = s3_query(r, "prefix"), *delim = s3_query(r, "delimiter");
+    const char *enc = s3_query(r, "encoding-type");
+    const char *marker = NULL, *token = NULL, *start_after = NULL;
+    bool url = enc && strcmp(enc, "url") == 0, bad, truncated = false;
+    bool owner = version == 2 ? (s3_query(r, "fetch-owner") &&
+                                 strcmp(s3_query(r, "fetch-owner"), "true") == 0)
+                              : true;
+    int max = max_keys(r, &bad), count = 0;
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice k, v, pre;
+    const char *last = NULL;
+    struct buf items, b;
+    size_t bl = strlen(q->bucket), pl;
+    enum err_code rc;
+    cJSON *bj;
+
+    if (!s3_allow(r, "s3:ListBucket", q->bucket, NULL))
+        return;
+    if (bad) {
+        s3_error(r, S3E_INVALID_ARGUMENT,
+                 "Provided max-keys not an integer or within "
+                 "integer range");
+        return;
+    }
+    if (enc && !url) {
+        s3_error(r, S3E_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
+        return;
+    }
+    if (!prefix)
+        prefix = "";
+    if (delim && !*delim)
+        delim = NULL;
+    if (version == 2) {
+        token = s3_query(r, "continuation-token");
+        start_after = s3_query(r, "start-after");
+        if (token) {
+            unsigned char *d = arena_alloc(r->arena, strlen(token) + 4);
+            size_t dl = 0;
+            if (!base64_decode(token, strlen(token), d, &dl)) {
+                s3_error(r, S3E_INVALID_ARGUMENT, "The continuation token provided is incorrect");
+                return;
+            }
+            marker = arena_strndup(r->arena, (char *)d, dl);
+        } else {
+            marker = start_after;
+        }
+    } else {
+        marker = s3_query(r, "marker");
+    }
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    if (!(bj = s3_bucket_get(t, r->arena, q->bucket))) {
+        store_txn_abort(t);
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return;
+    }
+    cJSON_Delete(bj);
+    buf_init(&items, 0);
+    pre = s3_key_obj_prefix(r->arena, q->bucket, prefix);
+    pl = pre.len;
+    store_cursor_open(t, STORE_DB_S3, &c, NULL);
+    if (marker && *marker && strcmp(marker, prefix) >= 0)
+        rc = store_cursor_seek(c, key_after(r->arena, q->bucket, marker, false), &k, &v, NULL);
+    else
+        rc = store_cursor_seek(c, pre, &k, &v, NULL);
+    while (rc == ERR_OK && k.len >= pl && memcmp(k.ptr, pre.ptr, pl) == 0 && max > 0) {
+        const char *key = s3_key_name(r->arena, k, bl);
+        const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
+        cJSON *j;
+        if (d) {
+            char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
+            if (!(marker && strcmp(cp, marker) <= 0)) {
+                if (count == max) {
+                    truncated = true;
+                    break;
+                }
+                buf_puts(&items, "<CommonPrefixes>");
+                put_key(&items, r, "Prefix", cp, url);
+                buf_puts(&items, "</CommonPrefixes>");
+                count++;
+                last = cp;
+            }
+            rc = store_cursor_seek(c, key_after(r->arena, q->bucket, cp, true), &k, &v, NULL);
+            continue;
+        }
+        j = cJSON_ParseWithLength(v.ptr, v.len);
+        if (j && !jtrue(j, "dm")) {
+            char when[32];
+            if (count == max) {
+                cJSON_Delete(j);
+                truncated = true;
+                break;
+            }
+            s3_time_iso((int64_t)jnum(j, "lm"), when);
+            buf_puts(&items, "<Contents>");
+            put_key(&items, r, "Key", key, url);
+            s3_xml_elem(&items, "LastModified", when);
+            s3_xml_elem(&items, "ETag", jstr(j, "etag"));
+            buf_printf(&items, "<Size>%.0f</Size>", jnum(j, "size"));
+            if (jstr(j, "ckn"))
+                buf_printf(&items, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>", jstr(j, "ckn"));
+            if (owner) {
+                buf_puts(&items, "<Owner>");
+                s3_xml_elem(&items, "ID", q->s3->account);
+                s3_xml_elem(&items, "DisplayName", "root");
+                buf_puts(&items, "</Owner>");
+            }
+            buf_puts(&items, "<StorageClass>STANDARD</StorageClass></Contents>");
+            count++;
+            last = key;
+        }
+        cJSON_Delete(j);
+        rc = store_cursor_seek(c, key_after(r->arena, q->bucket, key, false), &k, &v, NULL);
+    }
+    if (max == 0 && rc == ERR_OK && k.len >= pl && memcmp(k.ptr, pre.ptr, pl) == 0)
+        truncated = false; /* S3 answers max-keys=0 with IsTruncated false */
+    store_cursor_close(c);
+    store_txn_abort(t);
+
+    s3_xml_start(&b, "ListBucketResult");
+    s3_xml_elem(&b, "Name", q->bucket);
+    put_key(&b, r, "Prefix", prefix, url);
+    if (version == 1)
+        put_key(&b, r, "Marker", marker ? marker : "", url);
+    if (version == 1 && truncated && delim && last)
+        put_key(&b, r, "NextMarker", last, url);
+    if (version == 2) {
+        buf_printf(&b, "<KeyCount>%d</KeyCount>", count);
+        if (token)
+            s3_xml_elem(&b, "ContinuationToken", token);
+        if (truncated && last) {
+            char *tk = arena_alloc(r->arena, base64_encoded_len(strlen(last)) + 1);
+            base64_encode(last, strlen(last), tk);
+            s3_xml_elem(&b, "NextContinuationToken", tk);
+        }
+        if (start_after)
+            put_key(&b, r, "StartAfter", start_after, url);
+    }
+    buf_printf(&b, "<MaxKeys>%d</MaxKeys>", max);
+    if (delim)
+        put_key(&b, r, "Delimiter", delim, url);
+    if (url)
+        s3_xml_elem(&b, "EncodingType", "url");
+    buf_printf(&b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
+    buf_append(&b, items.ptr ? items.ptr : "", items.len);
+    buf_free(&items);
+    buf_puts(&b, "</ListBucketResult>");
+    s3_ok(r, 200, &b);
+}
+
+void s3_list_versions(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *prefix = s3_query(r, "prefix"), *delim = s3_query(r, "delimiter");
+    const char *enc = s3_query(r, "encoding-type");
+    const char *km = s3_query(r, "key-marker"), *vm = s3_query(r, "version-id-marker");
+    bool url = enc && strcmp(enc, "url") == 0, bad, truncated = false;
+    int max = max_keys(r, &bad), count = 0;
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice k, v, pre;
+    const char *last_key = NULL, *last_vid = NULL, *prev_key = "";
+    struct buf items, b;
+    size_t bl = strlen(q->bucket), pl;
+    enum err_code rc;
+    cJSON *bj;
+    bool skipping;
+
+    if (!s3_allow(r, "s3:ListBucketVersions", q->bucket, NULL))
+        return;
+    if (bad) {
+        s3_error(r, S3E_INVALID_ARGUMENT,
+                 "Provided max-keys not an integer or within "
+                 "integer range");
+        return;
+    }
+    if (!prefix)
+        prefix = "";
+    if (delim && !*delim)
+        delim = NULL;
+    if (km && !*km)
+        km = NULL;
+    if (vm && !*vm)
+        vm = NULL;
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    if (!(bj = s3_bucket_get(t, r->arena, q->bucket))) {
+        store_txn_abort(t);
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return;
+    }
+    cJSON_Delete(bj);
+    buf_init(&items, 0);
+    pre = s3_key_obj_prefix(r->arena, q->bucket, prefix);
+    pl = pre.len;
+    store_cursor_open(t, STORE_DB_S3, &c, NULL);
+    /* with a version-id-marker, resume inside the marker's key after that version */
+    skipping = km && vm;
+    if (km && strcmp(km, prefix) >= 0)
+        rc = store_cursor_seek(c,
+                               skipping ? s3_key_obj_prefix(r->arena, q->bucket, km)
+                                        : key_after(r->arena, q->bucket, km, false),
+                               &k, &v, NULL);
+    else
+        rc = store_cursor_seek(c, pre, &k, &v, NULL);
+    while (rc == ERR_OK && k.len >= pl && memcmp(k.ptr, pre.ptr, pl) == 0) {
+        const char *key = s3_key_name(r->arena, k, bl);
+        const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
+        bool latest = strcmp(key, prev_key) != 0;
+        cJSON *j;
+        prev_key = key;
+        if (d) {
+            char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
+            if (!(km && strcmp(cp, km) <= 0)) {
+                if (count == max) {
+                    truncated = true;
+                    break;
+                }
+                buf_puts(&items, "<CommonPrefixes>");
+                put_key(&items, r, "Prefix", cp, url);
+                buf_puts(&items, "</CommonPrefixes>");
+                count++;
+                last_key = cp;
+                last_vid = NULL;
+            }
+            rc = store_cursor_seek(c, key_after(r->arena, q->bucket, cp, true), &k, &v, NULL);
+            continue;
+        }
+        j = cJSON_ParseWithLength(v.ptr, v.len);
+        if (skipping) {
+            if (strcmp(key, km) != 0) {
+                skipping = false;
+            } else {
+                if (j && strcmp(jstr(j, "vid"), vm) == 0)
+                    skipping = false;
+                cJSON_Delete(j);
+                rc = store_cursor_next(c, &k, &v, NULL);
+                continue;
+            }
+        }
+        if (j) {
+            char when[32];
+            bool dm = jtrue(j, "dm");
+            if (count == max) {
+                cJSON_Delete(j);
+                truncated = true;
+                break;
+            }
+            s3_time_iso((int64_t)jnum(j, "lm"), when);
+            buf_puts(&items, dm ? "<DeleteMarker>" : "<Version>");
+            put_key(&items, r, "Key", key, url);
+            s3_xml_elem(&items, "VersionId", jstr(j, "vid"));
+            buf_printf(&items, "<IsLatest>%s</IsLatest>", latest ? "true" : "false");
+            s3_xml_elem(&items, "LastModified", when);
+            if (!dm) {
+                s3_xml_elem(&items, "ETag", jstr(j, "etag"));
+                buf_printf(&items, "<Size>%.0f</Size>", jnum(j, "size"));
+                buf_puts(&items, "<StorageClass>STANDARD</StorageClass>");
+            }
+            buf_puts(&items, "<Owner>");
+            s3_xml_elem(&items, "ID", q->s3->account);
+            s3_xml_elem(&items, "DisplayName", "root");
+            buf_puts(&items, "</Owner>");
+            buf_puts(&items, dm ? "</DeleteMarker>" : "</Version>");
+            count++;
+            last_key = key;
+            last_vid = arena_strdup(r->arena, jstr(j, "vid"));
+        }
+        cJSON_Delete(j);
+        rc = store_cursor_next(c, &k, &v, NULL);
+    }
+    store_cursor_close(c);
+    store_txn_abort(t);
+
+    s3_xml_start(&b, "ListVersionsResult");
+    s3_xml_elem(&b, "Name", q->bucket);
+    put_key(&b, r, "Prefix", prefix, url);
+    put_key(&b, r, "KeyMarker", km ? km : "", url);
+    s3_xml_elem(&b, "VersionIdMarker", vm ? vm : "");
+    if (truncated && last_key) {
+        put_key(&b, r, "NextKeyMarker", last_key, url);
+        if (last_vid)
+            s3_xml_elem(&b, "NextVersionIdMarker", last_vid);
+    }
+    buf_printf(&b, "<MaxKeys>%d</MaxKeys>", max);
+    if (delim)
+        put_key(&b, r, "Delimiter", delim, url);
+    if (url)
+        s3_xml_elem(&b, "EncodingType", "url");
+    buf_printf(&b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
+    buf_append(&b, items.ptr ? items.ptr : "", items.len);
+    buf_free(&items);
+    buf_puts(&b, "</ListVersionsResult>");
+    s3_ok(r, 200, &b);
+}
+
+void s3_copy_object(struct http_req *r)
+{
+    s3_error(r, S3E_NOT_IMPLEMENTED, "CopyObject is not implemented yet");
+}
+
+void s3_object_tagging(struct http_req *r)
+{
+    s3_error(r, S3E_NOT_IMPLEMENTED, "Object tagging is not implemented yet");
+}

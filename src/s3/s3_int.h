@@ -1,0 +1,209 @@
+/* s3_int.h - what the files of the S3 module share (not a public contract).
+ *
+ * Store layout (STORE_DB_S3), keys:
+ *   'B' bucket                          -> bucket JSON {created, versioning, region}
+ *   'O' bucket 0x00 key 0x00 ~seq(8 BE) -> version JSON (newest first per key)
+ *   'U' bucket 0x00 key 0x00 upload-id  -> multipart upload JSON
+ *   'P' upload-id 0x00 part(4 BE)       -> part JSON
+ * A version JSON holds: vid (the version id, "null" for the null version), dm
+ * (delete marker), size, etag, lm (ms), file (body path under objects/), h
+ * (system headers), m (x-amz-meta-*), ck (checksum name and value), parts,
+ * and room for replication: rs (replication status PENDING/COMPLETED/FAILED/
+ * REPLICA) and origin. The version id is a string independent of the local
+ * sequence number, so a replica can be written "with this exact version id". */
+#ifndef TANDEM_S3_INT_H
+#define TANDEM_S3_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "s3.h"
+#include "s3_chunked.h"
+
+struct s3 {
+    struct store *store;
+    struct creds *creds;
+    const struct authz *authz;
+    char region[32];
+    char account[13];
+    char *objects_dir; /* DATA_DIR/objects, owned */
+};
+
+/* The S3 error codes we answer with (the one table is in api.c). */
+enum s3_code {
+    S3E_ACCESS_DENIED,
+    S3E_BAD_DIGEST,
+    S3E_BUCKET_EXISTS,
+    S3E_BUCKET_OWNED,
+    S3E_BUCKET_NOT_EMPTY,
+    S3E_ENTITY_TOO_LARGE,
+    S3E_ENTITY_TOO_SMALL,
+    S3E_INTERNAL,
+    S3E_INVALID_ACCESS_KEY,
+    S3E_INVALID_ARGUMENT,
+    S3E_INVALID_BUCKET_NAME,
+    S3E_INVALID_DIGEST,
+    S3E_INVALID_LOCATION,
+    S3E_INVALID_PART,
+    S3E_INVALID_PART_ORDER,
+    S3E_INVALID_RANGE,
+    S3E_INVALID_REQUEST,
+    S3E_KEY_TOO_LONG,
+    S3E_MALFORMED_XML,
+    S3E_METHOD_NOT_ALLOWED,
+    S3E_MISSING_CONTENT_LENGTH,
+    S3E_NO_SUCH_BUCKET,
+    S3E_NO_SUCH_KEY,
+    S3E_NO_SUCH_UPLOAD,
+    S3E_NO_SUCH_VERSION,
+    S3E_NOT_IMPLEMENTED,
+    S3E_NOT_MODIFIED,
+    S3E_PRECONDITION_FAILED,
+    S3E_SKEWED,
+    S3E_SIGNATURE_MISMATCH,
+    S3E_SHA256_MISMATCH,
+    S3E_INCOMPLETE_BODY,
+    S3E_TOKEN_INVALID,
+    S3E_TOKEN_EXPIRED,
+    S3E_AUTH_HEADER_MALFORMED,
+    S3E_NO_SUCH_TAG_SET,
+    S3E_INVALID_TAG,
+    S3E_BAD_REQUEST,
+};
+
+/* Per request state, in the arena (r->body_ud). */
+struct s3_req {
+    struct s3 *s3;
+    const char *bucket; /* decoded, "" when none */
+    const char *key;    /* decoded, "" when none */
+    const char *resource;
+    char request_id[17];
+    struct creds_identity who;
+    bool anonymous;
+    bool authed;
+    bool answered;
+    /* SigV4 values for aws-chunked */
+    bool chunked, chunk_signed;
+    char payload_hash[80];
+    struct s3_chunked ch;
+    /* the streamed body */
+    bool streaming;
+    int fd;          /* temporary file, -1 when none */
+    char *tmp_path;  /* arena */
+    uint64_t size;   /* decoded bytes written */
+    uint64_t synced; /* bytes handed to writeback so far */
+    uint64_t limit;
+    EVP_MD_CTX *md5, *sha256, *ck; /* owned, freed with the arena */
+    uint32_t crc;                  /* crc32 / crc32c running value */
+    int ck_alg;                    /* enum s3_ck */
+    enum s3_code body_fail;
+    bool body_failed;
+    char body_msg[256];
+};
+
+enum s3_ck { CK_NONE, CK_CRC32, CK_CRC32C, CK_SHA1, CK_SHA256 };
+
+/* api.c */
+void s3_error(struct http_req *r, enum s3_code code, const char *msg);
+void s3_ok(struct http_req *r, int status, struct buf *body); /* takes @body (may be NULL) */
+void s3_ok_fd(struct http_req *r, int status, int fd, long long off, long long len);
+struct s3_req *s3_req_of(struct http_req *r);
+bool s3_allow(struct http_req *r, const char *action, const char *bucket, const char *key);
+const char *s3_query(struct http_req *r, const char *name); /* decoded value, arena, or NULL */
+bool s3_has_query(struct http_req *r, const char *name);
+void s3_xml_start(struct buf *b, const char *root);
+/* finish the streamed body: checks digests; on success *fd stays open */
+bool s3_body_finish(struct http_req *r);
+/* the checksum algorithm name ("CRC32") and value of the finished body */
+const char *s3_ck_name(int alg);
+const char *s3_ck_value(struct http_req *r, int alg);
+
+/* A write through the store's group commit: @apply runs on the writer thread
+ * and sets @fail (returning ERR_CONFLICT) for an S3 error; @ok answers once
+ * the change is durable. Embed it first in an op's own struct. */
+struct s3_w {
+    struct http_req *r;
+    enum s3_code fail;
+    char msg[256];
+    store_apply_fn *apply;
+    void (*ok)(struct s3_w *w);
+};
+void s3_submit(struct s3_w *w);
+
+/* util.c */
+uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n);
+bool s3_bucket_name_ok(const char *name);
+void s3_time_iso(int64_t ms, char out[32]);
+void s3_time_http(int64_t ms, char out[40]);
+bool s3_time_parse_http(const char *s, int64_t *ms);
+void s3_new_id(char out[33]);
+/* store keys, arena */
+struct slice s3_key_bucket(struct arena *a, const char *bucket);
+struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key);
+struct slice s3_key_version(struct arena *a, const char *bucket, const char *key, uint64_t seq);
+/* split a version key into key (arena) */
+const char *s3_key_name(struct arena *a, struct slice k, size_t bucket_len);
+char *s3_url_decode(struct arena *a, const char *s, size_t n);
+char *s3_url_encode(struct arena *a, const char *s, bool keep_slash);
+/* a new body path (relative, under objects/) and its absolute path (arena) */
+char *s3_new_body_path(struct s3 *s3, struct arena *a, char **abs);
+char *s3_abs_path(struct s3 *s3, struct arena *a, const char *rel);
+int s3_make_tmp(struct s3 *s3, struct arena *a, char **path);
+/* fsync @fd, close it, rename @tmp to @rel's absolute path */
+enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char *tmp,
+                             const char *rel, struct err *e);
+
+/* bucket.c */
+void s3_list_buckets(struct http_req *r);
+void s3_create_bucket(struct http_req *r);
+void s3_delete_bucket(struct http_req *r);
+void s3_head_bucket(struct http_req *r);
+void s3_get_bucket_location(struct http_req *r);
+void s3_get_versioning(struct http_req *r);
+void s3_put_versioning(struct http_req *r);
+void s3_bucket_tagging(struct http_req *r);
+/* the bucket's JSON (owned, cJSON_Delete) or NULL when it does not exist */
+cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket);
+
+/* object.c */
+void s3_put_object(struct http_req *r);
+void s3_copy_object(struct http_req *r);
+void s3_get_object(struct http_req *r, bool head);
+void s3_delete_object(struct http_req *r);
+void s3_delete_objects(struct http_req *r);
+void s3_list_objects(struct http_req *r, int version);
+void s3_list_versions(struct http_req *r);
+void s3_object_tagging(struct http_req *r);
+/* commit a new version of bucket/key (writer thread); used by multipart too */
+struct s3_newver {
+    struct s3_w w; /* first */
+    struct http_req *r;
+    bool *keep_file; /* set true once durable: the new body file stays */
+    const char *bucket, *key;
+    cJSON *rec;            /* takes; vid/file set by apply */
+    const char *upload_id; /* multipart: delete the upload and its parts */
+    char vid[33];
+    bool versioned;      /* the bucket has had versioning enabled */
+    char *old_files[64]; /* files to unlink once durable */
+    int nold;
+    int status;
+    int kind;       /* 0 put, 1 copy, 2 complete */
+    struct buf out; /* response body */
+};
+void s3_submit_version(struct s3_newver *nv);
+enum err_code s3_upload_drop(struct store_txn *t, struct s3_newver *nv, struct err *e);
+cJSON *s3_find_version(struct store_txn *t, struct arena *a, const char *bucket, const char *key,
+                       const char *vid, struct slice *found);
+
+/* multipart.c */
+void s3_create_upload(struct http_req *r);
+void s3_upload_part(struct http_req *r);
+void s3_complete_upload(struct http_req *r);
+void s3_abort_upload(struct http_req *r);
+void s3_list_parts(struct http_req *r);
+void s3_list_uploads(struct http_req *r);
+
+#endif

@@ -1,0 +1,206 @@
+/* sigv2.c - see s3_sigv2.h. */
+#include "s3_sigv2.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "mem.h"
+
+/* The query parameters that are part of the signed resource (botocore's
+ * HmacV1Auth.QSAOfInterest), in sorted order. */
+static const char *const subresources[] = {
+    "accelerate",
+    "acl",
+    "cors",
+    "defaultObjectAcl",
+    "delete",
+    "lifecycle",
+    "location",
+    "logging",
+    "notification",
+    "partNumber",
+    "policy",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "storageClass",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+    "object-lock",
+    "replication",
+    "ownershipControls",
+    "publicAccessBlock",
+    "encryption",
+};
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* decode @n bytes of a query value ('+' is a space) into @out */
+static bool unescape(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (o + 1 >= cap)
+            return false;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+bool s3_sigv2_query_param(const char *query, const char *name, char *out, size_t cap)
+{
+    const char *p = query;
+    size_t nl = strlen(name);
+
+    while (p && *p) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len >= nl && strncmp(p, name, nl) == 0 && (len == nl || p[nl] == '=')) {
+            if (len == nl) {
+                if (cap)
+                    out[0] = '\0';
+                return cap > 0;
+            }
+            return unescape(p + nl + 1, len - nl - 1, out, cap);
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return false;
+}
+
+static int cmp_hdr(const void *a, const void *b)
+{
+    const struct s3_sigv2_header *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char *find(const struct s3_sigv2_header *h, size_t nh, const char *name)
+{
+    size_t i;
+    for (i = 0; i < nh; i++)
+        if (strcmp(h[i].name, name) == 0)
+            return h[i].value;
+    return NULL;
+}
+
+static void put_trimmed(struct buf *b, const char *v)
+{
+    size_t n;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    buf_append(b, v, n);
+}
+
+char *s3_sigv2_string_to_sign(const char *method, const struct s3_sigv2_header *h, size_t nh,
+                              const char *date, const char *resource, const char *query)
+{
+    struct buf b;
+    struct s3_sigv2_header *amz;
+    size_t i, n = 0;
+    const char *v;
+    bool first = true;
+    char val[2048];
+
+    buf_init(&b, 0);
+    buf_puts(&b, method);
+    buf_putc(&b, '\n');
+    if ((v = find(h, nh, "content-md5")))
+        put_trimmed(&b, v);
+    buf_putc(&b, '\n');
+    if ((v = find(h, nh, "content-type")))
+        put_trimmed(&b, v);
+    buf_putc(&b, '\n');
+    buf_puts(&b, date ? date : "");
+    buf_putc(&b, '\n');
+    amz = xcalloc(nh ? nh : 1, sizeof(*amz));
+    for (i = 0; i < nh; i++)
+        if (strncmp(h[i].name, "x-amz-", 6) == 0)
+            amz[n++] = h[i];
+    qsort(amz, n, sizeof(*amz), cmp_hdr);
+    for (i = 0; i < n; i++) {
+        if (i && strcmp(amz[i].name, amz[i - 1].name) == 0) {
+            buf_putc(&b, ',');
+        } else {
+            if (i)
+                buf_putc(&b, '\n');
+            buf_puts(&b, amz[i].name);
+            buf_putc(&b, ':');
+        }
+        put_trimmed(&b, amz[i].value);
+    }
+    if (n)
+        buf_putc(&b, '\n');
+    free(amz);
+    buf_puts(&b, resource);
+    {
+        const char *found[sizeof(subresources) / sizeof(subresources[0])];
+        size_t nf = 0;
+        for (i = 0; i < sizeof(subresources) / sizeof(subresources[0]); i++)
+            if (s3_sigv2_query_param(query, subresources[i], val, sizeof(val)))
+                found[nf++] = subresources[i];
+        qsort(found, nf, sizeof(found[0]), cmp_str);
+        for (i = 0; i < nf; i++) {
+            s3_sigv2_query_param(query, found[i], val, sizeof(val));
+            buf_putc(&b, first ? '?' : '&');
+            first = false;
+            buf_puts(&b, found[i]);
+            if (val[0]) {
+                buf_putc(&b, '=');
+                buf_puts(&b, val);
+            }
+        }
+    }
+    return buf_detach(&b, NULL);
+}
+
+void s3_sigv2_sign(const char *secret, const char *sts, char out[29])
+{
+    unsigned char mac[20];
+    unsigned int len = sizeof(mac);
+
+    HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)sts, strlen(sts), mac,
+         &len);
+    base64_encode(mac, 20, out);
+}

@@ -1,0 +1,271 @@
+/* util.c - helpers of the S3 module: CRC32C, bucket names, times, ids, store
+ * keys, body files. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "codec.h"
+#include "s3_int.h"
+
+uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n)
+{
+    static uint32_t table[256];
+    static int ready;
+    const unsigned char *b = p;
+    size_t i;
+
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        for (uint32_t k = 0; k < 256; k++) {
+            uint32_t c = k;
+            for (int j = 0; j < 8; j++)
+                c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+            table[k] = c;
+        }
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+    }
+    crc = ~crc;
+    for (i = 0; i < n; i++)
+        crc = table[(crc ^ b[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* Bucket naming rules (general purpose buckets): 3-63 characters of a-z 0-9 . -,
+ * beginning and ending with a letter or digit, no "..", not an IP address, not
+ * starting with xn-- or sthree-, not ending with -s3alias or --ol-s3. */
+bool s3_bucket_name_ok(const char *name)
+{
+    size_t n = strlen(name), i;
+    int dots = 0;
+    bool all_digits_dots = true;
+
+    if (n < 3 || n > 63)
+        return false;
+    for (i = 0; i < n; i++) {
+        char c = name[i];
+        if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '.' || c == '-'))
+            return false;
+        if (c == '.') {
+            dots++;
+            if (i && name[i - 1] == '.')
+                return false;
+        } else if (!isdigit((unsigned char)c)) {
+            all_digits_dots = false;
+        }
+    }
+    if (!isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1]))
+        return false;
+    if (dots == 3 && all_digits_dots)
+        return false;
+    if (strncmp(name, "xn--", 4) == 0 || strncmp(name, "sthree-", 7) == 0)
+        return false;
+    if ((n > 8 && strcmp(name + n - 8, "-s3alias") == 0) ||
+        (n > 7 && strcmp(name + n - 7, "--ol-s3") == 0))
+        return false;
+    return true;
+}
+
+void s3_time_iso(int64_t ms, char out[32])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
+             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+             tm.tm_sec % 100, (int)(ms % 1000));
+}
+
+void s3_time_http(int64_t ms, char out[40])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+bool s3_time_parse_http(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    const char *end;
+
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%a, %d %b %Y %H:%M:%S", &tm);
+    if (!end) {
+        memset(&tm, 0, sizeof(tm));
+        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    }
+    if (!end)
+        return false;
+    *ms = (int64_t)timegm(&tm) * 1000;
+    return true;
+}
+
+void s3_new_id(char out[33])
+{
+    unsigned char b[16];
+    struct timespec ts;
+    uint64_t ms;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    RAND_bytes(b + 6, 10);
+    hex_encode(b, 16, out);
+}
+
+struct slice s3_key_bucket(struct arena *a, const char *bucket)
+{
+    char *k = arena_sprintf(a, "B%s", bucket);
+    return slice_str(k);
+}
+
+struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key)
+{
+    size_t bl = strlen(bucket), kl = strlen(key);
+    char *k = arena_alloc(a, bl + kl + 3);
+
+    k[0] = 'O';
+    memcpy(k + 1, bucket, bl);
+    k[1 + bl] = '\0';
+    memcpy(k + 2 + bl, key, kl);
+    return slice_of(k, bl + kl + 2);
+}
+
+struct slice s3_key_version(struct arena *a, const char *bucket, const char *key, uint64_t seq)
+{
+    struct slice p = s3_key_obj_prefix(a, bucket, key);
+    unsigned char *k = arena_alloc(a, p.len + 9);
+    uint64_t inv = UINT64_MAX - seq;
+
+    memcpy(k, p.ptr, p.len);
+    k[p.len] = 0;
+    for (int i = 0; i < 8; i++)
+        k[p.len + 1 + i] = (unsigned char)(inv >> (56 - 8 * i));
+    return slice_of(k, p.len + 9);
+}
+
+const char *s3_key_name(struct arena *a, struct slice k, size_t bucket_len)
+{
+    const char *p = (const char *)k.ptr + 2 + bucket_len;
+    if (k.len < bucket_len + 11)
+        return "";
+    return arena_strndup(a, p, k.len - bucket_len - 11);
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+char *s3_url_decode(struct arena *a, const char *s, size_t n)
+{
+    char *o = arena_alloc(a, n + 1);
+    size_t i, j = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
+            o[j++] = (char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
+            i += 2;
+        } else if (s[i] == '+') {
+            o[j++] = ' ';
+        } else {
+            o[j++] = s[i];
+        }
+    }
+    o[j] = '\0';
+    return o;
+}
+
+char *s3_url_encode(struct arena *a, const char *s, bool keep_slash)
+{
+    size_t n = strlen(s), i, j = 0;
+    char *o = arena_alloc(a, n * 3 + 1);
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/'))
+            o[j++] = (char)c;
+        else
+            j += (size_t)sprintf(o + j, "%%%02X", c);
+    }
+    o[j] = '\0';
+    return o;
+}
+
+char *s3_abs_path(struct s3 *s3, struct arena *a, const char *rel)
+{
+    return arena_sprintf(a, "%s/%s", s3->objects_dir, rel);
+}
+
+char *s3_new_body_path(struct s3 *s3, struct arena *a, char **abs)
+{
+    char id[33], *rel, *dir;
+
+    s3_new_id(id);
+    /* spread over 256 folders by the random part of the id */
+    dir = arena_sprintf(a, "%s/%.2s", s3->objects_dir, id + 30);
+    mkdir(dir, 0755);
+    rel = arena_sprintf(a, "%.2s/%s", id + 30, id);
+    *abs = s3_abs_path(s3, a, rel);
+    return rel;
+}
+
+int s3_make_tmp(struct s3 *s3, struct arena *a, char **path)
+{
+    char id[33];
+
+    s3_new_id(id);
+    *path = arena_sprintf(a, "%s/tmp/%s", s3->objects_dir, id);
+    return open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+}
+
+enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char *tmp,
+                             const char *rel, struct err *e)
+{
+    char *abs = s3_abs_path(s3, a, rel);
+
+    /* The fsync runs on the request thread: libmicrohttpd's thread for this
+     * connection waits, the others keep serving. The body's pages were handed
+     * to writeback every few MiB while it streamed in (sync_file_range in
+     * api.c), so this last fsync has little left to write. A worker pool
+     * would free the thread sooner at the cost of a hand-off per upload. */
+    if (fdatasync(fd) != 0) {
+        err_set(e, ERR_IO, "fsync %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return ERR_IO;
+    }
+    close(fd);
+    if (rename(tmp, abs) != 0) {
+        err_set(e, ERR_IO, "rename %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return ERR_IO;
+    }
+    {
+        /* the new name must be durable too, before metadata points at it */
+        char *dir = arena_strdup(a, abs);
+        int dfd;
+        *strrchr(dir, '/') = '\0';
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    return ERR_OK;
+}
