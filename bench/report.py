@@ -41,6 +41,7 @@ def summarize(runs):
             "p90_us": med(lambda x: x["latency_us"]["p90"]),
             "p99_us": med(lambda x: x["latency_us"]["p99"]),
             "server_cpu_us_per_req": med(lambda x: x["server_cpu_us_per_req"]),
+            "server_cores_busy": med(lambda x: x["server_cpu_util"]),
             "client_cpu_us_per_req": med(lambda x: x["client_cpu_us_per_req"]),
             "requests": sum(x["requests"] for x in results),
             "errors": sum(x["errors"] for x in results),
@@ -157,8 +158,8 @@ def main():
             "cpu_vs_dynalite")) + " |")
     p("")
     p("| operation | server | ops/s | p50 µs | p90 µs | p99 µs | server CPU µs/req "
-      "| loadgen CPU µs/req | errors |")
-    p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+      "| server cores busy | loadgen CPU µs/req | errors |")
+    p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for target, op, opname, server in ROWS:
         row = s.get((target, op))
         if row is None:
@@ -168,7 +169,8 @@ def main():
         errs = str(row["errors"]) + (f" (+{misses} misses)" if misses else "")
         p(f"| {opname} | {server} | {fmt(row['ops_per_s'])} | {fmt(row['p50_us'])} | "
           f"{fmt(row['p90_us'])} | {fmt(row['p99_us'])} | "
-          f"{fmt(row['server_cpu_us_per_req'], 1)} | {fmt(row['client_cpu_us_per_req'], 1)} | "
+          f"{fmt(row['server_cpu_us_per_req'], 1)} | {fmt(row['server_cores_busy'], 2)} | "
+          f"{fmt(row['client_cpu_us_per_req'], 1)} | "
           f"{errs} |")
     p("")
     p(f"Disk under the data dir: {fmt(fsync['fsyncs_per_s'])} fsyncs/s, median of "
