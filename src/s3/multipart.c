@@ -1,41 +1,737 @@
-/* multipart.c - multipart uploads (not implemented yet: answered with
- * NotImplemented so clients fall back or fail clearly). */
-#include "s3_int.h"
+/* multipart.c - CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+ * AbortMultipartUpload, ListParts, ListMultipartUploads.
+ *
+ * Each part is a body file of its own; completing the upload concatenates the
+ * parts into one new file (copy_file_range, so the kernel copies without
+ * passing the bytes through us), fsyncs it, and commits the new version, the
+ * removal of the upload and of its part records in one intent. The part files
+ * are unlinked once that commit is durable. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-enum err_code s3_upload_drop(struct store_txn *t, struct s3_newver *nv, struct err *e)
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+#include "s3_int.h"
+#include "s3_xml.h"
+
+enum { MIN_PART = 5 * 1024 * 1024, MAX_PARTS = 10000 };
+
+static void json_free(void *p)
 {
-    (void)t;
-    (void)nv;
-    (void)e;
-    return ERR_OK;
+    cJSON_Delete(p);
 }
 
-static void not_yet(struct http_req *r)
+static const char *jstr(const cJSON *o, const char *name)
 {
-    s3_error(r, S3E_NOT_IMPLEMENTED, "Multipart uploads are not implemented yet");
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* 'U' bucket 0 key 0 upload-id */
+static struct slice upload_key(struct arena *a, const char *bucket, const char *key, const char *id)
+{
+    struct slice p = s3_key_obj_prefix(a, bucket, key);
+    size_t il = strlen(id);
+    char *k = arena_alloc(a, p.len + il + 1);
+
+    memcpy(k, p.ptr, p.len);
+    k[0] = 'U';
+    k[p.len] = 0;
+    memcpy(k + p.len + 1, id, il);
+    return slice_of(k, p.len + 1 + il);
+}
+
+/* 'P' upload-id 0 part(4 BE); @part 0 gives the prefix of every part */
+static struct slice part_key(struct arena *a, const char *id, unsigned part, bool prefix_only)
+{
+    size_t il = strlen(id);
+    unsigned char *k = arena_alloc(a, il + 6);
+
+    k[0] = 'P';
+    memcpy(k + 1, id, il);
+    k[il + 1] = 0;
+    if (prefix_only)
+        return slice_of(k, il + 2);
+    k[il + 2] = (unsigned char)(part >> 24);
+    k[il + 3] = (unsigned char)(part >> 16);
+    k[il + 4] = (unsigned char)(part >> 8);
+    k[il + 5] = (unsigned char)part;
+    return slice_of(k, il + 6);
+}
+
+static bool upload_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    return n == 32 && strspn(id, "0123456789abcdef") == n;
+}
+
+/* ---- CreateMultipartUpload ---- */
+
+struct createw {
+    struct s3_w w;
+    char id[33];
+    char *json;
+};
+
+static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct createw *c = arg;
+    struct s3_req *q = s3_req_of(c->w.r);
+    cJSON *b = s3_bucket_get(t, c->w.r->arena, q->bucket);
+
+    if (!b) {
+        c->w.fail = S3E_NO_SUCH_BUCKET;
+        return ERR_CONFLICT;
+    }
+    cJSON_Delete(b);
+    return store_put(t, STORE_DB_S3, upload_key(c->w.r->arena, q->bucket, q->key, c->id),
+                     slice_str(c->json), e);
+}
+
+static void create_ok(struct s3_w *w)
+{
+    struct createw *c = (struct createw *)w;
+    struct s3_req *q = s3_req_of(w->r);
+    struct buf b;
+
+    s3_xml_start(&b, "InitiateMultipartUploadResult");
+    s3_xml_elem(&b, "Bucket", q->bucket);
+    s3_xml_elem(&b, "Key", q->key);
+    s3_xml_elem(&b, "UploadId", c->id);
+    buf_puts(&b, "</InitiateMultipartUploadResult>");
+    s3_ok(w->r, 200, &b);
 }
 
 void s3_create_upload(struct http_req *r)
 {
-    not_yet(r);
+    struct s3_req *q = s3_req_of(r);
+    struct createw *c = arena_calloc(r->arena, sizeof(*c));
+    cJSON *rec;
+    char *s;
+    size_t i;
+
+    if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
+        return;
+    s3_new_id(c->id);
+    rec = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rec, "init", (double)clock_wall_ms());
+    {
+        /* the headers of the object to be, as PutObject would keep them */
+        static const char *const sys[] = {
+            "content-type",  "content-encoding", "content-disposition",
+            "cache-control", "expires",          "content-language"};
+        cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");
+        for (i = 0; i < 6; i++) {
+            const char *v = http_req_header(r, sys[i]);
+            if (v)
+                cJSON_AddStringToObject(h, sys[i], v);
+        }
+        if (!cJSON_GetObjectItem(h, "content-type"))
+            cJSON_AddStringToObject(h, "content-type", "binary/octet-stream");
+        for (i = 0; i < r->nheaders; i++)
+            if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
+                cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
+    }
+    s = cJSON_PrintUnformatted(rec);
+    c->json = arena_strdup(r->arena, s);
+    free(s);
+    cJSON_Delete(rec);
+    c->w.r = r;
+    c->w.apply = create_apply;
+    c->w.ok = create_ok;
+    s3_submit(&c->w);
 }
+
+/* read the upload record (arena-owned JSON) or answer NoSuchUpload */
+static cJSON *upload_or_404(struct http_req *r, const char *id)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    struct slice v;
+    cJSON *j = NULL, *b = NULL;
+
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return NULL;
+    }
+    b = s3_bucket_get(t, r->arena, q->bucket);
+    if (b && upload_id_ok(id) &&
+        store_get(t, STORE_DB_S3, upload_key(r->arena, q->bucket, q->key, id), &v, NULL) == ERR_OK)
+        j = cJSON_ParseWithLength(v.ptr, v.len);
+    store_txn_abort(t);
+    if (!b) {
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return NULL;
+    }
+    cJSON_Delete(b);
+    if (!j) {
+        s3_error(r, S3E_NO_SUCH_UPLOAD, NULL);
+        return NULL;
+    }
+    arena_on_free(r->arena, json_free, j);
+    return j;
+}
+
+/* ---- UploadPart ---- */
+
+struct partw {
+    struct s3_newver nv; /* for its old-file list and keep_file */
+    const char *id;
+    unsigned part;
+    char *json;
+    char etag[40];
+};
+
+static enum err_code part_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct partw *p = arg;
+    struct s3_req *q = s3_req_of(p->nv.r);
+    struct arena *a = p->nv.r->arena;
+    struct slice pk = part_key(a, p->id, p->part, false), v;
+
+    if (store_get(t, STORE_DB_S3, upload_key(a, q->bucket, q->key, p->id), &v, NULL) != ERR_OK) {
+        p->nv.w.fail = S3E_NO_SUCH_UPLOAD;
+        return ERR_CONFLICT;
+    }
+    if (store_get(t, STORE_DB_S3, pk, &v, NULL) == ERR_OK) {
+        cJSON *old = cJSON_ParseWithLength(v.ptr, v.len);
+        if (old && jstr(old, "file"))
+            s3_newver_old(&p->nv, jstr(old, "file"));
+        cJSON_Delete(old);
+    }
+    return store_put(t, STORE_DB_S3, pk, slice_str(p->json), e);
+}
+
+static void part_ok(struct s3_w *w)
+{
+    struct partw *p = (struct partw *)w;
+    int i;
+
+    for (i = 0; i < p->nv.nold; i++)
+        unlink(p->nv.old_files[i]);
+    if (p->nv.keep_file)
+        *p->nv.keep_file = true;
+    http_resp_header(w->r, "ETag", p->etag);
+    s3_ok(w->r, 200, NULL);
+}
+
+struct orphan {
+    char *path;
+    bool keep;
+};
+
+static void orphan_free(void *x)
+{
+    struct orphan *o = x;
+    if (!o->keep)
+        unlink(o->path);
+}
+
+static bool part_number(struct http_req *r, unsigned *out)
+{
+    const char *pn = s3_query(r, "partNumber");
+    char *end;
+    long n;
+
+    if (!pn) {
+        s3_error(r, S3E_INVALID_ARGUMENT,
+                 "Part number must be an integer between 1 and 10000, "
+                 "inclusive");
+        return false;
+    }
+    n = strtol(pn, &end, 10);
+    if (*end || end == pn || n < 1 || n > MAX_PARTS) {
+        s3_error(r, S3E_INVALID_ARGUMENT,
+                 "Part number must be an integer between 1 and 10000, "
+                 "inclusive");
+        return false;
+    }
+    *out = (unsigned)n;
+    return true;
+}
+
 void s3_upload_part(struct http_req *r)
 {
-    not_yet(r);
+    struct s3_req *q = s3_req_of(r);
+    struct partw *p = arena_calloc(r->arena, sizeof(*p));
+    struct orphan *o;
+    struct err e = {0};
+    unsigned char md[16];
+    unsigned int n = 0;
+    char hex[33], *abs, *rel, *s;
+    cJSON *rec;
+
+    if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
+        return;
+    if (http_req_header(r, "x-amz-copy-source")) {
+        s3_error(r, S3E_NOT_IMPLEMENTED, "UploadPartCopy is not implemented yet");
+        return;
+    }
+    p->id = s3_query(r, "uploadId");
+    if (!part_number(r, &p->part) || !upload_or_404(r, p->id))
+        return;
+    if (!q->streaming) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    if (!s3_body_finish(r))
+        return;
+    EVP_DigestFinal_ex(q->md5, md, &n);
+    hex_encode(md, 16, hex);
+    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
+    rel = s3_new_body_path(q->s3, r->arena, &abs);
+    if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, rel, &e) != ERR_OK) {
+        q->fd = -1;
+        log_err("event=s3_part_commit_failed msg=\"%s\"", e.msg);
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    q->fd = -1;
+    o = arena_calloc(r->arena, sizeof(*o));
+    o->path = abs;
+    arena_on_free(r->arena, orphan_free, o);
+    rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "etag", p->etag);
+    cJSON_AddStringToObject(rec, "md5", hex);
+    cJSON_AddNumberToObject(rec, "size", (double)q->size);
+    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
+    cJSON_AddStringToObject(rec, "file", rel);
+    s = cJSON_PrintUnformatted(rec);
+    p->json = arena_strdup(r->arena, s);
+    free(s);
+    cJSON_Delete(rec);
+    p->nv.r = r;
+    p->nv.keep_file = &o->keep;
+    p->nv.w.r = r;
+    p->nv.w.apply = part_apply;
+    p->nv.w.ok = part_ok;
+    s3_submit(&p->nv.w);
 }
-void s3_complete_upload(struct http_req *r)
+
+/* ---- removing an upload (Complete and Abort) ---- */
+
+enum err_code s3_upload_drop(struct store_txn *t, struct s3_newver *nv, struct err *e)
 {
-    not_yet(r);
+    struct arena *a = nv->r->arena;
+    struct slice uk = upload_key(a, nv->bucket, nv->key, nv->upload_id), v, k;
+    struct slice pre = part_key(a, nv->upload_id, 0, true);
+    struct store_cursor *c = NULL;
+    enum err_code rc;
+
+    if (store_get(t, STORE_DB_S3, uk, &v, NULL) != ERR_OK) {
+        nv->w.fail = S3E_NO_SUCH_UPLOAD;
+        return ERR_CONFLICT;
+    }
+    rc = store_del(t, STORE_DB_S3, uk, e);
+    if (rc)
+        return rc;
+    rc = store_cursor_open(t, STORE_DB_S3, &c, e);
+    if (rc)
+        return rc;
+    while (store_cursor_seek(c, pre, &k, &v, NULL) == ERR_OK && k.len >= pre.len &&
+           memcmp(k.ptr, pre.ptr, pre.len) == 0) {
+        cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
+        if (j && jstr(j, "file"))
+            s3_newver_old(nv, jstr(j, "file"));
+        cJSON_Delete(j);
+        rc = store_cursor_del(c, e);
+        if (rc)
+            break;
+    }
+    store_cursor_close(c);
+    return rc;
 }
+
+static enum err_code abort_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    return s3_upload_drop(t, arg, e);
+}
+
+static void abort_ok(struct s3_w *w)
+{
+    struct s3_newver *nv = (struct s3_newver *)w;
+
+    for (int i = 0; i < nv->nold; i++)
+        unlink(nv->old_files[i]);
+    s3_ok(w->r, 204, NULL);
+}
+
 void s3_abort_upload(struct http_req *r)
 {
-    not_yet(r);
+    struct s3_req *q = s3_req_of(r);
+    struct s3_newver *nv = arena_calloc(r->arena, sizeof(*nv));
+
+    if (!s3_allow(r, "s3:AbortMultipartUpload", q->bucket, q->key))
+        return;
+    nv->upload_id = s3_query(r, "uploadId");
+    if (!upload_or_404(r, nv->upload_id))
+        return;
+    nv->r = r;
+    nv->bucket = q->bucket;
+    nv->key = q->key;
+    nv->w.r = r;
+    nv->w.apply = abort_apply;
+    nv->w.ok = abort_ok;
+    s3_submit(&nv->w);
 }
+
+/* ---- CompleteMultipartUpload ---- */
+
+static const char *unquote(struct arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+        return arena_strndup(a, s + 1, n - 2);
+    return s;
+}
+
+static bool copy_all(int out, int in, long long len)
+{
+    loff_t off = 0;
+
+    while (len > 0) {
+        ssize_t n = copy_file_range(in, &off, out, NULL, (size_t)len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+            char buf[65536];
+            ssize_t m = pread(in, buf, sizeof(buf), (off_t)off);
+            if (m <= 0 || write(out, buf, (size_t)m) != m)
+                return false;
+            off += m;
+            len -= m;
+            continue;
+        }
+        if (n <= 0)
+            return false;
+        len -= n;
+    }
+    return true;
+}
+
+void s3_complete_upload(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *id = s3_query(r, "uploadId");
+    struct s3_newver *nv;
+    struct s3_xml *x, *pe;
+    struct store_txn *t = NULL;
+    cJSON *up, *rec, **parts = NULL;
+    unsigned prev = 0, n = 0, i;
+    EVP_MD_CTX *md5;
+    unsigned char md[16];
+    unsigned int ml = 0;
+    char hex[33], *tmp, *rel, *abs;
+    long long total = 0;
+    int fd;
+    struct err e = {0};
+    struct buf b;
+
+    if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
+        return;
+    if (!(up = upload_or_404(r, id)))
+        return;
+    if (s3_xml_parse(r->arena, r->body.ptr ? r->body.ptr : "", r->body.len, &x, NULL) != ERR_OK ||
+        strcmp(x->name, "CompleteMultipartUpload") != 0) {
+        s3_error(r, S3E_MALFORMED_XML, NULL);
+        return;
+    }
+    for (pe = x->child; pe; pe = pe->next)
+        if (strcmp(pe->name, "Part") == 0)
+            n++;
+    if (n == 0) {
+        s3_error(r, S3E_MALFORMED_XML,
+                 "The XML you provided was not well-formed or did not validate against our "
+                 "published schema");
+        return;
+    }
+    if (n > MAX_PARTS) {
+        s3_error(r, S3E_MALFORMED_XML, NULL);
+        return;
+    }
+    parts = arena_calloc(r->arena, n * sizeof(*parts));
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    i = 0;
+    for (pe = x->child; pe; pe = pe->next) {
+        const char *pn = s3_xml_text(pe, "PartNumber"), *et = s3_xml_text(pe, "ETag");
+        struct slice v;
+        char *end;
+        long num;
+        if (strcmp(pe->name, "Part") != 0)
+            continue;
+        if (!pn || !et) {
+            store_txn_abort(t);
+            s3_error(r, S3E_MALFORMED_XML, NULL);
+            return;
+        }
+        num = strtol(pn, &end, 10);
+        if (*end || num < 1 || num > MAX_PARTS) {
+            store_txn_abort(t);
+            s3_error(r, S3E_INVALID_ARGUMENT,
+                     "Part number must be an integer between 1 and 10000, inclusive");
+            return;
+        }
+        if ((unsigned)num <= prev) {
+            store_txn_abort(t);
+            s3_error(r, S3E_INVALID_PART_ORDER, NULL);
+            return;
+        }
+        prev = (unsigned)num;
+        if (store_get(t, STORE_DB_S3, part_key(r->arena, id, (unsigned)num, false), &v, NULL) !=
+                ERR_OK ||
+            !(parts[i] = cJSON_ParseWithLength(v.ptr, v.len)) ||
+            strcmp(unquote(r->arena, et), unquote(r->arena, jstr(parts[i], "etag"))) != 0) {
+            store_txn_abort(t);
+            for (unsigned j = 0; j <= i && j < n; j++)
+                cJSON_Delete(parts[j]);
+            s3_error(r, S3E_INVALID_PART, NULL);
+            return;
+        }
+        arena_on_free(r->arena, json_free, parts[i]);
+        i++;
+    }
+    store_txn_abort(t);
+    for (i = 0; i + 1 < n; i++)
+        if (jnum(parts[i], "size") < MIN_PART) {
+            s3_error(r, S3E_ENTITY_TOO_SMALL, NULL);
+            return;
+        }
+    /* concatenate on the request thread (see s3_commit_file for the tradeoff) */
+    fd = s3_make_tmp(q->s3, r->arena, &tmp);
+    if (fd < 0) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    md5 = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md5, EVP_md5(), NULL);
+    for (i = 0; i < n; i++) {
+        unsigned char pm[16];
+        size_t pl = 0;
+        const char *h = jstr(parts[i], "md5");
+        int in = open(s3_abs_path(q->s3, r->arena, jstr(parts[i], "file")), O_RDONLY | O_CLOEXEC);
+        long long sz = (long long)jnum(parts[i], "size");
+        bool ok = in >= 0 && copy_all(fd, in, sz);
+        if (in >= 0)
+            close(in);
+        if (!ok) {
+            EVP_MD_CTX_free(md5);
+            close(fd);
+            unlink(tmp);
+            s3_error(r, S3E_INVALID_PART, NULL);
+            return;
+        }
+        for (pl = 0; pl < 16 && h && h[2 * pl]; pl++) {
+            unsigned v;
+            sscanf(h + 2 * pl, "%2x", &v);
+            pm[pl] = (unsigned char)v;
+        }
+        EVP_DigestUpdate(md5, pm, 16);
+        total += sz;
+    }
+    EVP_DigestFinal_ex(md5, md, &ml);
+    EVP_MD_CTX_free(md5);
+    hex_encode(md, 16, hex);
+    rel = s3_new_body_path(q->s3, r->arena, &abs);
+    if (s3_commit_file(q->s3, r->arena, fd, tmp, rel, &e) != ERR_OK) {
+        log_err("event=s3_complete_commit_failed msg=\"%s\"", e.msg);
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    {
+        struct orphan *o = arena_calloc(r->arena, sizeof(*o));
+        o->path = abs;
+        arena_on_free(r->arena, orphan_free, o);
+        nv = arena_calloc(r->arena, sizeof(*nv));
+        nv->keep_file = &o->keep;
+    }
+    rec = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rec, "size", (double)total);
+    cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s-%u\"", hex, n));
+    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
+    cJSON_AddStringToObject(rec, "file", rel);
+    cJSON_AddNumberToObject(rec, "parts", n);
+    cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
+    cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
+    nv->r = r;
+    nv->bucket = q->bucket;
+    nv->key = q->key;
+    nv->rec = rec;
+    nv->upload_id = id;
+    nv->kind = 2;
+    s3_xml_start(&b, "CompleteMultipartUploadResult");
+    s3_xml_elem(
+        &b, "Location",
+        arena_sprintf(r->arena, "/%s/%s", q->bucket, s3_url_encode(r->arena, q->key, true)));
+    s3_xml_elem(&b, "Bucket", q->bucket);
+    s3_xml_elem(&b, "Key", q->key);
+    s3_xml_elem(&b, "ETag", jstr(rec, "etag"));
+    buf_puts(&b, "</CompleteMultipartUploadResult>");
+    nv->out = b;
+    s3_submit_version(nv);
+}
+
+/* ---- ListParts / ListMultipartUploads ---- */
+
 void s3_list_parts(struct http_req *r)
 {
-    not_yet(r);
+    struct s3_req *q = s3_req_of(r);
+    const char *id = s3_query(r, "uploadId"), *mp = s3_query(r, "max-parts"),
+               *pm = s3_query(r, "part-number-marker");
+    int max = mp ? atoi(mp) : 1000, count = 0;
+    unsigned marker = pm ? (unsigned)atoi(pm) : 0, last = 0;
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice pre, k, v;
+    enum err_code rc;
+    bool truncated = false;
+    struct buf b, items;
+
+    if (!s3_allow(r, "s3:ListMultipartUploadParts", q->bucket, q->key))
+        return;
+    if (!upload_or_404(r, id))
+        return;
+    if (max < 0 || max > 1000)
+        max = 1000;
+    pre = part_key(r->arena, id, 0, true);
+    buf_init(&items, 0);
+    if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK &&
+        store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
+        for (rc = store_cursor_seek(c, part_key(r->arena, id, marker + 1, false), &k, &v, NULL);
+             rc == ERR_OK && k.len == pre.len + 4 && memcmp(k.ptr, pre.ptr, pre.len) == 0;
+             rc = store_cursor_next(c, &k, &v, NULL)) {
+            const unsigned char *u = (const unsigned char *)k.ptr + pre.len;
+            unsigned num = (unsigned)u[0] << 24 | (unsigned)u[1] << 16 | (unsigned)u[2] << 8 | u[3];
+            cJSON *j;
+            char when[32];
+            if (count == max) {
+                truncated = true;
+                break;
+            }
+            j = cJSON_ParseWithLength(v.ptr, v.len);
+            s3_time_iso((int64_t)jnum(j, "lm"), when);
+            buf_printf(&items, "<Part><PartNumber>%u</PartNumber>", num);
+            s3_xml_elem(&items, "LastModified", when);
+            s3_xml_elem(&items, "ETag", jstr(j, "etag"));
+            buf_printf(&items, "<Size>%.0f</Size></Part>", jnum(j, "size"));
+            cJSON_Delete(j);
+            count++;
+            last = num;
+        }
+    }
+    store_cursor_close(c);
+    store_txn_abort(t);
+    s3_xml_start(&b, "ListPartsResult");
+    s3_xml_elem(&b, "Bucket", q->bucket);
+    s3_xml_elem(&b, "Key", q->key);
+    s3_xml_elem(&b, "UploadId", id);
+    buf_printf(&b, "<PartNumberMarker>%u</PartNumberMarker>", marker);
+    if (truncated)
+        buf_printf(&b, "<NextPartNumberMarker>%u</NextPartNumberMarker>", last);
+    buf_printf(&b, "<MaxParts>%d</MaxParts><IsTruncated>%s</IsTruncated>", max,
+               truncated ? "true" : "false");
+    buf_puts(&b, "<Initiator>");
+    s3_xml_elem(&b, "ID", q->s3->account);
+    s3_xml_elem(&b, "DisplayName", "root");
+    buf_puts(&b, "</Initiator><Owner>");
+    s3_xml_elem(&b, "ID", q->s3->account);
+    s3_xml_elem(&b, "DisplayName", "root");
+    buf_puts(&b, "</Owner><StorageClass>STANDARD</StorageClass>");
+    buf_append(&b, items.ptr ? items.ptr : "", items.len);
+    buf_free(&items);
+    buf_puts(&b, "</ListPartsResult>");
+    s3_ok(r, 200, &b);
 }
+
 void s3_list_uploads(struct http_req *r)
 {
-    not_yet(r);
+    struct s3_req *q = s3_req_of(r);
+    const char *prefix = s3_query(r, "prefix"), *mu = s3_query(r, "max-uploads");
+    int max = mu ? atoi(mu) : 1000, count = 0;
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice pre, k, v;
+    size_t bl = strlen(q->bucket);
+    enum err_code rc;
+    bool truncated = false;
+    struct buf b, items;
+    cJSON *bj = NULL;
+    char *pp;
+
+    if (!s3_allow(r, "s3:ListBucketMultipartUploads", q->bucket, NULL))
+        return;
+    if (!prefix)
+        prefix = "";
+    if (max < 0 || max > 1000)
+        max = 1000;
+    pre = s3_key_obj_prefix(r->arena, q->bucket, prefix);
+    pp = arena_memdup(r->arena, pre.ptr, pre.len);
+    pp[0] = 'U';
+    pre.ptr = pp;
+    buf_init(&items, 0);
+    if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK) {
+        bj = s3_bucket_get(t, r->arena, q->bucket);
+        if (bj && store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
+            for (rc = store_cursor_seek(c, pre, &k, &v, NULL);
+                 rc == ERR_OK && k.len > pre.len && memcmp(k.ptr, pre.ptr, pre.len) == 0;
+                 rc = store_cursor_next(c, &k, &v, NULL)) {
+                const char *kk = (const char *)k.ptr + bl + 2;
+                size_t kl = strnlen(kk, k.len - bl - 2);
+                cJSON *j;
+                char when[32];
+                if (count == max) {
+                    truncated = true;
+                    break;
+                }
+                j = cJSON_ParseWithLength(v.ptr, v.len);
+                s3_time_iso((int64_t)jnum(j, "init"), when);
+                buf_puts(&items, "<Upload>");
+                s3_xml_elem(&items, "Key", arena_strndup(r->arena, kk, kl));
+                s3_xml_elem(&items, "UploadId",
+                            arena_strndup(r->arena, kk + kl + 1, k.len - bl - 3 - kl));
+                buf_puts(&items, "<Initiator>");
+                s3_xml_elem(&items, "ID", q->s3->account);
+                s3_xml_elem(&items, "DisplayName", "root");
+                buf_puts(&items, "</Initiator><Owner>");
+                s3_xml_elem(&items, "ID", q->s3->account);
+                s3_xml_elem(&items, "DisplayName", "root");
+                buf_puts(&items, "</Owner><StorageClass>STANDARD</StorageClass>");
+                s3_xml_elem(&items, "Initiated", when);
+                buf_puts(&items, "</Upload>");
+                cJSON_Delete(j);
+                count++;
+            }
+        }
+    }
+    store_cursor_close(c);
+    store_txn_abort(t);
+    if (!bj) {
+        buf_free(&items);
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return;
+    }
+    cJSON_Delete(bj);
+    s3_xml_start(&b, "ListMultipartUploadsResult");
+    s3_xml_elem(&b, "Bucket", q->bucket);
+    buf_puts(&b, "<KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>");
+    s3_xml_elem(&b, "Prefix", prefix);
+    buf_printf(&b, "<MaxUploads>%d</MaxUploads><IsTruncated>%s</IsTruncated>", max,
+               truncated ? "true" : "false");
+    buf_append(&b, items.ptr ? items.ptr : "", items.len);
+    buf_free(&items);
+    buf_puts(&b, "</ListMultipartUploadsResult>");
+    s3_ok(r, 200, &b);
 }

@@ -79,9 +79,22 @@ static enum err_code del_version_key(struct store_txn *t, struct s3_newver *nv, 
                                      const cJSON *old, struct err *e)
 {
     const char *f = jstr(old, "file");
-    if (f && nv->nold < 64)
-        nv->old_files[nv->nold++] = s3_abs_path(s3_req_of(nv->r)->s3, nv->r->arena, f);
+    if (f)
+        s3_newver_old(nv, f);
     return store_del(t, STORE_DB_S3, k, e);
+}
+
+void s3_newver_old(struct s3_newver *nv, const char *rel)
+{
+    if (nv->nold == nv->capold) {
+        int cap = nv->capold ? nv->capold * 2 : 8;
+        char **n = arena_alloc(nv->r->arena, (size_t)cap * sizeof(*n));
+        if (nv->nold)
+            memcpy(n, nv->old_files, (size_t)nv->nold * sizeof(*n));
+        nv->old_files = n;
+        nv->capold = cap;
+    }
+    nv->old_files[nv->nold++] = s3_abs_path(s3_req_of(nv->r)->s3, nv->r->arena, rel);
 }
 
 /* find the version @vid of bucket/key: its store key copied into the arena */

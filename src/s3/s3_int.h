@@ -186,14 +186,15 @@ struct s3_newver {
     cJSON *rec;            /* takes; vid/file set by apply */
     const char *upload_id; /* multipart: delete the upload and its parts */
     char vid[33];
-    bool versioned;      /* the bucket has had versioning enabled */
-    char *old_files[64]; /* files to unlink once durable */
-    int nold;
+    bool versioned;   /* the bucket has had versioning enabled */
+    char **old_files; /* arena: files to unlink once durable */
+    int nold, capold;
     int status;
     int kind;       /* 0 put, 1 copy, 2 complete */
     struct buf out; /* response body */
 };
 void s3_submit_version(struct s3_newver *nv);
+void s3_newver_old(struct s3_newver *nv, const char *rel); /* unlink @rel once durable */
 enum err_code s3_upload_drop(struct store_txn *t, struct s3_newver *nv, struct err *e);
 cJSON *s3_find_version(struct store_txn *t, struct arena *a, const char *bucket, const char *key,
                        const char *vid, struct slice *found);
