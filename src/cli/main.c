@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_stack.h"
 #include "server.h"
 
 #define TANDEM_VERSION "0.1.0"
@@ -14,6 +15,7 @@ static int usage(FILE *f)
           "  server     run one region (tandem server --help)\n"
           "  version    print the version\n",
           f);
+    fputs(cli_stack_usage(), f);
     return f == stderr ? 2 : 0;
 }
 
@@ -23,6 +25,8 @@ int main(int argc, char **argv)
         return usage(stderr);
     if (strcmp(argv[1], "server") == 0)
         return server_main(argc - 1, argv + 1);
+    if (cli_stack_is_command(argv[1]))
+        return cli_stack_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("tandem %s\n", TANDEM_VERSION);
         return 0;

@@ -1,0 +1,573 @@
+/* expr.c - evaluate Pulumi YAML values: scalars, interpolation, fn:: built-ins. */
+#include "expr.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "mem.h"
+
+bool stack_value_is_unknown(const cJSON *v)
+{
+    const cJSON *c;
+    if (!v)
+        return false;
+    if (cJSON_IsString(v))
+        return strstr(v->valuestring, STACK_UNKNOWN) != NULL;
+    cJSON_ArrayForEach(c, v)
+    {
+        if (stack_value_is_unknown(c))
+            return true;
+    }
+    return false;
+}
+
+/* ---- ${...} accessors ---- */
+
+/* One parsed `${...}`: the root and the accessor text after it. */
+struct access {
+    char root[128];
+    const char *rest; /* points after the root, up to end */
+    const char *end;  /* the closing '}' */
+};
+
+static enum err_code parse_access(const struct stack_prog *p, const struct stack_node *at,
+                                  const char *s, struct access *a, struct err *e)
+{
+    const char *q = s;
+    size_t n;
+
+    while (*q && *q != '}' && *q != '.' && *q != '[')
+        q++;
+    n = (size_t)(q - s);
+    if (n == 0 || n >= sizeof(a->root))
+        return stack_prog_errat(p, at, e, "empty or too long name in '${%.40s'", s);
+    memcpy(a->root, s, n);
+    a->root[n] = 0;
+    a->rest = q;
+    while (*q && *q != '}') {
+        if (*q == '"') {
+            q++;
+            while (*q && *q != '"')
+                q++;
+            if (!*q)
+                break;
+        }
+        q++;
+    }
+    if (*q != '}')
+        return stack_prog_errat(p, at, e, "unterminated '${' in \"%.60s\"", at->str);
+    a->end = q;
+    return ERR_OK;
+}
+
+/* Walk the accessors of @a from value @v. Returns a borrowed value or NULL. */
+static enum err_code walk_access(const struct stack_prog *p, const struct stack_node *at,
+                                 const struct access *a, const cJSON *v, const cJSON **out,
+                                 struct err *e)
+{
+    const char *q = a->rest;
+    char key[128];
+
+    while (q < a->end) {
+        size_t n = 0;
+        if (cJSON_IsString(v) && strcmp(v->valuestring, STACK_UNKNOWN) == 0) {
+            *out = v; /* a property of something unknown is unknown */
+            return ERR_OK;
+        }
+        if (*q == '.') {
+            q++;
+            while (q < a->end && *q != '.' && *q != '[' && n + 1 < sizeof(key))
+                key[n++] = *q++;
+            key[n] = 0;
+        } else if (*q == '[' && q[1] == '"') {
+            q += 2;
+            while (q < a->end && *q != '"' && n + 1 < sizeof(key))
+                key[n++] = *q++;
+            key[n] = 0;
+            if (*q == '"')
+                q++;
+            if (*q != ']')
+                return stack_prog_errat(p, at, e, "expected ']' in \"%.60s\"", at->str);
+            q++;
+        } else if (*q == '[') {
+            char *endp;
+            long idx = strtol(q + 1, &endp, 10);
+            if (endp == q + 1 || *endp != ']')
+                return stack_prog_errat(p, at, e, "bad index in \"%.60s\"", at->str);
+            q = endp + 1;
+            if (!cJSON_IsArray(v) || idx < 0 || idx >= cJSON_GetArraySize(v))
+                return stack_prog_errat(p, at, e, "index %ld out of range in \"%.60s\"", idx,
+                                        at->str);
+            v = cJSON_GetArrayItem(v, (int)idx);
+            continue;
+        } else {
+            return stack_prog_errat(p, at, e, "unexpected '%c' in \"%.60s\"", *q, at->str);
+        }
+        if (!n)
+            return stack_prog_errat(p, at, e, "empty property name in \"%.60s\"", at->str);
+        if (!cJSON_IsObject(v))
+            return stack_prog_errat(p, at, e, "'%s' has no property '%s'", a->root, key);
+        v = cJSON_GetObjectItemCaseSensitive(v, key);
+        if (!v)
+            return stack_prog_errat(p, at, e, "'%s' has no property '%s'", a->root, key);
+    }
+    *out = v;
+    return ERR_OK;
+}
+
+static void append_text(struct buf *b, const cJSON *v)
+{
+    char *s;
+    if (cJSON_IsString(v)) {
+        buf_puts(b, v->valuestring);
+    } else if (cJSON_IsNumber(v)) {
+        char num[64];
+        if (v->valuedouble == (double)(long long)v->valuedouble)
+            snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
+        else
+            snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+        buf_puts(b, num);
+    } else if (cJSON_IsBool(v)) {
+        buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
+    } else if (!cJSON_IsNull(v)) {
+        s = cJSON_PrintUnformatted(v);
+        buf_puts(b, s);
+        free(s);
+    }
+}
+
+static enum err_code eval_string(struct stack_eval *ev, const struct stack_node *n, cJSON **out,
+                                 struct err *e)
+{
+    const char *s = n->str;
+    struct buf b;
+    enum err_code rc = ERR_OK;
+    size_t parts = 0;
+    const cJSON *only = NULL;
+    bool whole = false;
+
+    buf_init(&b, 0);
+    while (*s) {
+        if (s[0] == '$' && s[1] == '$' && s[2] == '{') {
+            buf_puts(&b, "${");
+            s += 3;
+            parts++;
+            continue;
+        }
+        if (s[0] == '$' && s[1] == '{') {
+            struct access a;
+            const cJSON *root, *v;
+            rc = parse_access(ev->prog, n, s + 2, &a, e);
+            if (rc)
+                goto out;
+            root = ev->lookup(ev->ud, a.root, e);
+            if (!root) {
+                rc = stack_prog_errat(ev->prog, n, e, "%s", e ? e->msg : "unknown name");
+                goto out;
+            }
+            rc = walk_access(ev->prog, n, &a, root, &v, e);
+            if (rc)
+                goto out;
+            if (stack_value_is_unknown(v))
+                ev->unknown = true;
+            whole = (s == n->str && a.end[1] == 0);
+            only = v;
+            append_text(&b, v);
+            s = a.end + 1;
+            parts++;
+            continue;
+        }
+        buf_putc(&b, *s++);
+        parts++;
+    }
+    if (whole && parts == 1)
+        *out = cJSON_Duplicate(only, 1);
+    else if (strstr(b.ptr ? b.ptr : "", STACK_UNKNOWN))
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+    else
+        *out = cJSON_CreateString(b.ptr ? b.ptr : "");
+out:
+    buf_free(&b);
+    return rc;
+}
+
+static cJSON *scalar_value(const struct stack_node *n)
+{
+    const char *s = n->str;
+    char *end;
+    double d;
+
+    if (!n->plain)
+        return NULL;
+    if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+        return cJSON_CreateTrue();
+    if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+        return cJSON_CreateFalse();
+    if (!strcmp(s, "null") || !strcmp(s, "~") || !*s)
+        return cJSON_CreateNull();
+    if ((*s >= '0' && *s <= '9') || ((*s == '-' || *s == '+') && s[1] >= '0' && s[1] <= '9')) {
+        errno = 0;
+        d = strtod(s, &end);
+        if (!*end && !errno)
+            return cJSON_CreateNumber(d);
+    }
+    return NULL;
+}
+
+/* ---- fn::fileArchive: a folder's files and a hash of their names and bytes ---- */
+
+static void hash_tree(const char *dir, const char *rel, uLong *crc, size_t *files)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0;
+
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+            continue;
+        names = xrealloc(names, (n + 1) * sizeof(*names));
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    for (size_t i = 1; i < n; i++) /* sorted, so the hash does not depend on readdir order */
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        char path[4096], sub[4096];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", names[i]);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            hash_tree(path, sub, crc, files);
+        } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            FILE *f = fopen(path, "rb");
+            unsigned char chunk[8192];
+            size_t got;
+            *crc = crc32(*crc, (const Bytef *)sub, (uInt)strlen(sub) + 1);
+            while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                *crc = crc32(*crc, chunk, (uInt)got);
+            if (f)
+                fclose(f);
+            (*files)++;
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+static enum err_code want_str(struct stack_eval *ev, const struct stack_node *at, const cJSON *v,
+                              const char *fn, struct err *e)
+{
+    if (!cJSON_IsString(v))
+        return stack_prog_errat(ev->prog, at, e, "%s takes a string", fn);
+    return ERR_OK;
+}
+
+static char *resolve_path(struct stack_eval *ev, const char *p)
+{
+    char *full = xmalloc(strlen(p) + strlen(ev->dir ? ev->dir : ".") + 2);
+    if (p[0] == '/')
+        strcpy(full, p);
+    else
+        sprintf(full, "%s/%s", ev->dir ? ev->dir : ".", p);
+    return full;
+}
+
+static enum err_code fn_file_archive(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                     cJSON **out, struct err *e)
+{
+    enum err_code rc = want_str(ev, at, arg, "fn::fileArchive", e);
+    char *full, hex[16];
+    struct stat st;
+    uLong crc = crc32(0, Z_NULL, 0);
+    size_t files = 0;
+
+    if (rc)
+        return rc;
+    full = resolve_path(ev, arg->valuestring);
+    if (stat(full, &st) != 0) {
+        rc = stack_prog_errat(ev->prog, at, e, "fn::fileArchive: %s: %s", arg->valuestring,
+                              strerror(errno));
+        free(full);
+        return rc;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        hash_tree(full, "", &crc, &files);
+    } else {
+        char *slash = strrchr(full, '/');
+        *slash = 0;
+        hash_tree(full, "", &crc, &files);
+        *slash = '/';
+    }
+    snprintf(hex, sizeof(hex), "%08lx", (unsigned long)crc);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "__archive", full);
+    cJSON_AddStringToObject(*out, "hash", hex);
+    free(full);
+    return ERR_OK;
+}
+
+static enum err_code fn_string_asset(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                     cJSON **out, struct err *e)
+{
+    enum err_code rc = want_str(ev, at, arg, "fn::stringAsset", e);
+    if (rc)
+        return rc;
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "__asset", arg->valuestring);
+    return ERR_OK;
+}
+
+static enum err_code fn_read_file(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                  cJSON **out, struct err *e)
+{
+    enum err_code rc = want_str(ev, at, arg, "fn::readFile", e);
+    char *full;
+    FILE *f;
+    struct buf b;
+    char chunk[4096];
+    size_t got;
+
+    if (rc)
+        return rc;
+    full = resolve_path(ev, arg->valuestring);
+    f = fopen(full, "rb");
+    free(full);
+    if (!f)
+        return stack_prog_errat(ev->prog, at, e, "fn::readFile: %s: %s", arg->valuestring,
+                                strerror(errno));
+    buf_init(&b, 0);
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(&b, chunk, got);
+    fclose(f);
+    *out = cJSON_CreateString(b.ptr ? b.ptr : "");
+    buf_free(&b);
+    return ERR_OK;
+}
+
+static enum err_code fn_to_json(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                cJSON **out, struct err *e)
+{
+    char *s;
+    (void)at;
+    (void)e;
+    if (stack_value_is_unknown(arg)) {
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+        return ERR_OK;
+    }
+    (void)ev;
+    s = cJSON_PrintUnformatted(arg);
+    *out = cJSON_CreateString(s);
+    free(s);
+    return ERR_OK;
+}
+
+static enum err_code fn_join(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                             cJSON **out, struct err *e)
+{
+    cJSON *sep = cJSON_GetArrayItem(arg, 0), *list = cJSON_GetArrayItem(arg, 1), *it;
+    struct buf b;
+    bool first = true;
+
+    if (!cJSON_IsArray(arg) || cJSON_GetArraySize(arg) != 2 || !cJSON_IsString(sep) ||
+        !cJSON_IsArray(list))
+        return stack_prog_errat(ev->prog, at, e, "fn::join takes [separator, [values...]]");
+    buf_init(&b, 0);
+    cJSON_ArrayForEach(it, list)
+    {
+        if (!first)
+            buf_puts(&b, sep->valuestring);
+        append_text(&b, it);
+        first = false;
+    }
+    *out = cJSON_CreateString(stack_value_is_unknown(list) ? STACK_UNKNOWN : b.ptr ? b.ptr : "");
+    buf_free(&b);
+    return ERR_OK;
+}
+
+static enum err_code fn_split(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                              cJSON **out, struct err *e)
+{
+    cJSON *sep = cJSON_GetArrayItem(arg, 0), *s = cJSON_GetArrayItem(arg, 1);
+    const char *p, *q;
+
+    if (stack_value_is_unknown(arg)) {
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+        return ERR_OK;
+    }
+    if (!cJSON_IsArray(arg) || cJSON_GetArraySize(arg) != 2 || !cJSON_IsString(sep) ||
+        !cJSON_IsString(s) || !*sep->valuestring)
+        return stack_prog_errat(ev->prog, at, e, "fn::split takes [separator, string]");
+    *out = cJSON_CreateArray();
+    for (p = s->valuestring; (q = strstr(p, sep->valuestring)); p = q + strlen(sep->valuestring)) {
+        char *part = xstrndup(p, (size_t)(q - p));
+        cJSON_AddItemToArray(*out, cJSON_CreateString(part));
+        free(part);
+    }
+    cJSON_AddItemToArray(*out, cJSON_CreateString(p));
+    return ERR_OK;
+}
+
+static enum err_code fn_select(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                               cJSON **out, struct err *e)
+{
+    cJSON *idx = cJSON_GetArrayItem(arg, 0), *list = cJSON_GetArrayItem(arg, 1);
+    if (stack_value_is_unknown(list)) {
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+        return ERR_OK;
+    }
+    if (!cJSON_IsArray(arg) || cJSON_GetArraySize(arg) != 2 || !cJSON_IsNumber(idx) ||
+        !cJSON_IsArray(list))
+        return stack_prog_errat(ev->prog, at, e, "fn::select takes [index, [values...]]");
+    if (idx->valueint < 0 || idx->valueint >= cJSON_GetArraySize(list))
+        return stack_prog_errat(ev->prog, at, e, "fn::select: index %d out of range",
+                                idx->valueint);
+    *out = cJSON_Duplicate(cJSON_GetArrayItem(list, idx->valueint), 1);
+    return ERR_OK;
+}
+
+static enum err_code fn_secret(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                               cJSON **out, struct err *e)
+{
+    (void)at;
+    (void)e;
+    ev->secret = true;
+    *out = cJSON_Duplicate(arg, 1);
+    return ERR_OK;
+}
+
+typedef enum err_code builtin_fn(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                 cJSON **out, struct err *e);
+
+/* The built-ins. Issue 9 (fn::invoke, fn::assetArchive, fn::fileAsset,
+ * fn::remoteAsset, fn::toBase64, fn::fromBase64, fn::str...) adds rows here;
+ * NULL rows are known names that are refused with a clear message. */
+static const struct {
+    const char *name;
+    builtin_fn *fn;
+} builtins[] = {
+    {"fn::fileArchive", fn_file_archive},
+    {"fn::stringAsset", fn_string_asset},
+    {"fn::toJSON", fn_to_json},
+    {"fn::join", fn_join},
+    {"fn::split", fn_split},
+    {"fn::select", fn_select},
+    {"fn::secret", fn_secret},
+    {"fn::readFile", fn_read_file},
+    {"fn::invoke", NULL},
+    {"fn::assetArchive", NULL},
+    {"fn::fileAsset", NULL},
+    {"fn::remoteAsset", NULL},
+    {"fn::remoteArchive", NULL},
+    {"fn::toBase64", NULL},
+    {"fn::fromBase64", NULL},
+    {"fn::stackReference", NULL},
+};
+
+enum err_code stack_expr_eval(struct stack_eval *ev, const struct stack_node *n, cJSON **out,
+                              struct err *e)
+{
+    enum err_code rc;
+    cJSON *v;
+
+    *out = NULL;
+    switch (n->kind) {
+    case STACK_NODE_SCALAR:
+        v = scalar_value(n);
+        if (v) {
+            *out = v;
+            return ERR_OK;
+        }
+        return eval_string(ev, n, out, e);
+    case STACK_NODE_SEQ:
+        v = cJSON_CreateArray();
+        for (size_t i = 0; i < n->n; i++) {
+            cJSON *it;
+            rc = stack_expr_eval(ev, n->items[i], &it, e);
+            if (rc) {
+                cJSON_Delete(v);
+                return rc;
+            }
+            cJSON_AddItemToArray(v, it);
+        }
+        *out = v;
+        return ERR_OK;
+    case STACK_NODE_MAP:
+        if (n->n == 1 && strncmp(n->keys[0]->str, "fn::", 4) == 0) {
+            for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+                cJSON *arg;
+                if (strcmp(builtins[i].name, n->keys[0]->str) != 0)
+                    continue;
+                if (!builtins[i].fn)
+                    return stack_prog_errat(ev->prog, n->keys[0], e, "%s is not supported yet",
+                                            builtins[i].name);
+                rc = stack_expr_eval(ev, n->items[0], &arg, e);
+                if (rc)
+                    return rc;
+                rc = builtins[i].fn(ev, n->items[0], arg, out, e);
+                cJSON_Delete(arg);
+                return rc;
+            }
+            return stack_prog_errat(ev->prog, n->keys[0], e, "unknown built-in function '%s'",
+                                    n->keys[0]->str);
+        }
+        v = cJSON_CreateObject();
+        for (size_t i = 0; i < n->n; i++) {
+            cJSON *it;
+            rc = stack_expr_eval(ev, n->items[i], &it, e);
+            if (rc) {
+                cJSON_Delete(v);
+                return rc;
+            }
+            cJSON_AddItemToObject(v, n->keys[i]->str, it);
+        }
+        *out = v;
+        return ERR_OK;
+    }
+    return err_set(e, ERR_INTERNAL, "bad node");
+}
+
+enum err_code stack_expr_refs(const struct stack_prog *p, const struct stack_node *n,
+                              stack_ref_fn *fn, void *ud, struct err *e)
+{
+    enum err_code rc;
+
+    if (n->kind == STACK_NODE_SCALAR) {
+        const char *s = n->str;
+        while ((s = strchr(s, '$'))) {
+            struct access a;
+            if (s[1] == '$' && s[2] == '{') {
+                s += 3;
+                continue;
+            }
+            if (s[1] != '{') {
+                s++;
+                continue;
+            }
+            rc = parse_access(p, n, s + 2, &a, e);
+            if (rc)
+                return rc;
+            fn(ud, a.root, n);
+            s = a.end + 1;
+        }
+        return ERR_OK;
+    }
+    for (size_t i = 0; i < n->n; i++) {
+        rc = stack_expr_refs(p, n->items[i], fn, ud, e);
+        if (rc)
+            return rc;
+    }
+    return ERR_OK;
+}

@@ -1,0 +1,65 @@
+/* expr.h - values of a Pulumi YAML program: `${...}` interpolation and fn:: built-ins.
+ *
+ * A node evaluates to a cJSON value. Plain scalars are typed as YAML does
+ * (true/false, null, numbers); quoted scalars stay strings. `${a.b[0].c}`
+ * reads a resource's properties, a variable or a config value; a string that
+ * is exactly one `${...}` takes the referenced value's own type, otherwise the
+ * parts are joined as text; `$${` is a literal `${`.
+ *
+ * Built-ins: fn::fileArchive (a folder to zip: {"__archive": path, "hash": h}),
+ * fn::stringAsset ({"__asset": text}), fn::toJSON, fn::join, fn::split,
+ * fn::select, fn::readFile, fn::secret. fn::invoke and the rest of Pulumi
+ * YAML's built-ins are refused with a position until issue 9 adds them through
+ * the same table (builtins[] in expr.c).
+ *
+ * Values not known yet (a resource that preview has not created) are the
+ * string STACK_UNKNOWN; anything computed from one is unknown too. */
+#ifndef TANDEM_STACK_EXPR_H
+#define TANDEM_STACK_EXPR_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "prog.h"
+
+#define STACK_UNKNOWN "${unknown}"
+
+/*
+ * stack_lookup_fn - the value named @root: a resource (its inputs merged with
+ * its outputs), a variable or a config value. Return a borrowed value valid
+ * for the evaluation, or NULL with @e set (ERR_NOTFOUND if no such name).
+ */
+typedef const cJSON *stack_lookup_fn(void *ud, const char *root, struct err *e);
+
+struct stack_eval {
+    const struct stack_prog *prog; /* for messages */
+    const char *dir;               /* project folder: relative paths start here */
+    stack_lookup_fn *lookup;
+    void *ud;
+    bool unknown; /* out: the value depends on something not known yet */
+    bool secret;  /* out: fn::secret was applied */
+};
+
+/*
+ * stack_expr_eval - evaluate @n. @out owned, cJSON_Delete().
+ * Errors are ERR_INVALID "file:line:col: ..." (bad syntax, unknown name,
+ * wrong built-in arguments) or what the lookup returned.
+ */
+enum err_code stack_expr_eval(struct stack_eval *ev, const struct stack_node *n, cJSON **out,
+                              struct err *e);
+
+/* stack_ref_fn - called once per `${root...}` found, with its position. */
+typedef void stack_ref_fn(void *ud, const char *root, const struct stack_node *at);
+
+/*
+ * stack_expr_refs - report every root name @n refers to (resources,
+ * variables, config, `pulumi`). Syntax errors come back as ERR_INVALID.
+ */
+enum err_code stack_expr_refs(const struct stack_prog *p, const struct stack_node *n,
+                              stack_ref_fn *fn, void *ud, struct err *e);
+
+/* stack_value_is_unknown - @v is STACK_UNKNOWN or contains it. */
+bool stack_value_is_unknown(const cJSON *v);
+
+#endif

@@ -1,0 +1,281 @@
+/* prog.c - check the shape of a Pulumi YAML program and index its sections. */
+#include "prog.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+enum err_code stack_prog_errat(const struct stack_prog *p, const struct stack_node *at,
+                               struct err *e, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return err_set(e, ERR_INVALID, "%s:%d:%d: %s", p->file, at ? at->line : 1, at ? at->col : 1,
+                   msg);
+}
+
+static bool is_true(const struct stack_node *n)
+{
+    return n && n->kind == STACK_NODE_SCALAR && strcmp(n->str, "true") == 0;
+}
+
+static enum err_code want(const struct stack_prog *p, const struct stack_node *n,
+                          enum stack_node_kind k, const char *what, struct err *e)
+{
+    if (n->kind != k)
+        return stack_prog_errat(p, n, e, "%s must be %s, not %s", what, stack_node_kind_name(k),
+                                stack_node_kind_name(n->kind));
+    return ERR_OK;
+}
+
+static enum err_code parse_config(struct stack_prog *p, const struct stack_node *c, struct err *e)
+{
+    enum err_code rc = want(p, c, STACK_NODE_MAP, "config", e);
+    if (rc)
+        return rc;
+    p->config = xcalloc(c->n + 1, sizeof(*p->config));
+    for (size_t i = 0; i < c->n; i++) {
+        struct stack_config_decl *d = &p->config[p->nconfig++];
+        const struct stack_node *v = c->items[i];
+        d->name = c->keys[i]->str;
+        d->at = c->keys[i];
+        if (v->kind == STACK_NODE_MAP) {
+            const struct stack_node *t = stack_node_get(v, "type");
+            static const char *const types[] = {
+                "string", "integer", "boolean", "number", "List<String>", "List<Integer>", NULL};
+            for (size_t j = 0; j < v->n; j++)
+                if (strcmp(v->keys[j]->str, "type") && strcmp(v->keys[j]->str, "default") &&
+                    strcmp(v->keys[j]->str, "secret") && strcmp(v->keys[j]->str, "description") &&
+                    strcmp(v->keys[j]->str, "value"))
+                    return stack_prog_errat(p, v->keys[j], e, "unknown config field '%s'",
+                                            v->keys[j]->str);
+            if (t) {
+                bool ok = false;
+                if (t->kind == STACK_NODE_SCALAR)
+                    for (size_t j = 0; types[j]; j++)
+                        ok = ok || strcmp(t->str, types[j]) == 0;
+                if (!ok)
+                    return stack_prog_errat(p, t, e,
+                                            "config type must be string, integer, boolean, "
+                                            "number or List<String>");
+                d->type = t->str;
+            }
+            d->def = stack_node_get(v, "default");
+            if (!d->def)
+                d->def = stack_node_get(v, "value");
+        } else {
+            d->def = v; /* shorthand: `name: value` */
+        }
+    }
+    return ERR_OK;
+}
+
+static enum err_code parse_named(struct stack_prog *p, const struct stack_node *m, const char *what,
+                                 struct stack_named **out, size_t *n, struct err *e)
+{
+    enum err_code rc = want(p, m, STACK_NODE_MAP, what, e);
+    if (rc)
+        return rc;
+    *out = xcalloc(m->n + 1, sizeof(**out));
+    for (size_t i = 0; i < m->n; i++) {
+        (*out)[i].name = m->keys[i]->str;
+        (*out)[i].node = m->items[i];
+    }
+    *n = m->n;
+    return ERR_OK;
+}
+
+static enum err_code parse_resource(struct stack_prog *p, const struct stack_node *key,
+                                    const struct stack_node *v, struct stack_res *r, struct err *e)
+{
+    const struct stack_node *t, *o;
+    enum err_code rc;
+    const char *nm = key->str;
+
+    if (!*nm || strchr(nm, '.') || strchr(nm, '$') || strchr(nm, '['))
+        return stack_prog_errat(p, key, e, "resource name '%s' may not contain '.', '$' or '['",
+                                nm);
+    rc = want(p, v, STACK_NODE_MAP, "a resource", e);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < v->n; i++) {
+        const char *k = v->keys[i]->str;
+        if (strcmp(k, "type") && strcmp(k, "properties") && strcmp(k, "options") &&
+            strcmp(k, "get") && strcmp(k, "defaultProvider"))
+            return stack_prog_errat(p, v->keys[i], e,
+                                    "unknown field '%s' in resource '%s' (expected type, "
+                                    "properties, options)",
+                                    k, nm);
+    }
+    t = stack_node_get(v, "type");
+    if (!t)
+        return stack_prog_errat(p, key, e, "resource '%s' has no type", nm);
+    if (t->kind != STACK_NODE_SCALAR || !strchr(t->str, ':'))
+        return stack_prog_errat(p, t, e,
+                                "resource type must be a token such as "
+                                "aws:dynamodb:Table");
+    r->name = nm;
+    r->type = t->str;
+    r->node = v;
+    r->is_provider = strcmp(t->str, "pulumi:providers:aws") == 0;
+    r->props = stack_node_get(v, "properties");
+    if (r->props && (rc = want(p, r->props, STACK_NODE_MAP, "properties", e)))
+        return rc;
+    o = stack_node_get(v, "options");
+    if (o) {
+        if ((rc = want(p, o, STACK_NODE_MAP, "options", e)))
+            return rc;
+        for (size_t i = 0; i < o->n; i++) {
+            const char *k = o->keys[i]->str;
+            const struct stack_node *ov = o->items[i];
+            if (strcmp(k, "provider") == 0) {
+                r->provider_expr = ov;
+            } else if (strcmp(k, "dependsOn") == 0) {
+                if ((rc = want(p, ov, STACK_NODE_SEQ, "dependsOn", e)))
+                    return rc;
+                r->depends_on = ov;
+            } else if (strcmp(k, "protect") == 0) {
+                r->protect = is_true(ov);
+            } else if (strcmp(k, "deleteBeforeReplace") == 0) {
+                r->delete_before_replace = is_true(ov);
+            } else if (strcmp(k, "ignoreChanges") && strcmp(k, "replaceOnChanges") &&
+                       strcmp(k, "retainOnDelete") && strcmp(k, "parent") &&
+                       strcmp(k, "additionalSecretOutputs") && strcmp(k, "customTimeouts") &&
+                       strcmp(k, "aliases") && strcmp(k, "version") && strcmp(k, "providers") &&
+                       strcmp(k, "import")) {
+                return stack_prog_errat(p, o->keys[i], e, "unknown resource option '%s'", k);
+            }
+        }
+    }
+    return ERR_OK;
+}
+
+enum err_code stack_prog_parse(const char *text, size_t len, const char *file,
+                               struct stack_prog **out, struct err *e)
+{
+    struct stack_prog *p = xcalloc(1, sizeof(*p));
+    const struct stack_node *r, *n;
+    enum err_code rc;
+
+    p->file = xstrdup(file);
+    rc = stack_yaml_parse(text, len, file, &p->root, e);
+    if (rc)
+        goto fail;
+    if ((rc = want(p, p->root, STACK_NODE_MAP, "a stack file", e)))
+        goto fail;
+    for (size_t i = 0; i < p->root->n; i++) {
+        const char *k = p->root->keys[i]->str;
+        static const char *const known[] = {
+            "name", "runtime", "description", "config",   "variables", "resources", "outputs",
+            "main", "backend", "options",     "template", "plugins",   NULL};
+        bool ok = false;
+        for (size_t j = 0; known[j]; j++)
+            ok = ok || strcmp(k, known[j]) == 0;
+        if (!ok) {
+            rc = stack_prog_errat(p, p->root->keys[i], e, "unknown top-level key '%s'", k);
+            goto fail;
+        }
+    }
+    n = stack_node_get(p->root, "name");
+    if (n && n->kind == STACK_NODE_SCALAR)
+        p->name = n->str;
+    n = stack_node_get(p->root, "runtime");
+    if (n) {
+        const char *rt = n->kind == STACK_NODE_SCALAR ? n->str : NULL;
+        if (n->kind == STACK_NODE_MAP) {
+            const struct stack_node *rn = stack_node_get(n, "name");
+            rt = rn && rn->kind == STACK_NODE_SCALAR ? rn->str : NULL;
+        }
+        if (!rt || strcmp(rt, "yaml") != 0) {
+            rc = stack_prog_errat(p, n, e,
+                                  "runtime must be yaml (Tandem runs Pulumi YAML "
+                                  "programs)");
+            goto fail;
+        }
+    }
+    if ((n = stack_node_get(p->root, "config")) && (rc = parse_config(p, n, e)))
+        goto fail;
+    if ((n = stack_node_get(p->root, "variables")) &&
+        (rc = parse_named(p, n, "variables", &p->variables, &p->nvariables, e)))
+        goto fail;
+    if ((n = stack_node_get(p->root, "outputs")) &&
+        (rc = parse_named(p, n, "outputs", &p->outputs, &p->noutputs, e)))
+        goto fail;
+    r = stack_node_get(p->root, "resources");
+    if (r) {
+        if ((rc = want(p, r, STACK_NODE_MAP, "resources", e)))
+            goto fail;
+        p->res = xcalloc(r->n + 1, sizeof(*p->res));
+        for (size_t i = 0; i < r->n; i++) {
+            rc = parse_resource(p, r->keys[i], r->items[i], &p->res[i], e);
+            if (rc)
+                goto fail;
+            p->nres++;
+        }
+    }
+    for (size_t i = 0; i < p->nvariables; i++)
+        if (stack_prog_find(p, p->variables[i].name)) {
+            rc = stack_prog_errat(p, p->variables[i].node, e,
+                                  "variable '%s' has the name of a resource", p->variables[i].name);
+            goto fail;
+        }
+    *out = p;
+    return ERR_OK;
+fail:
+    stack_prog_free(p);
+    *out = NULL;
+    return rc;
+}
+
+enum err_code stack_prog_load(const char *path, struct stack_prog **out, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t len = 0, cap = 0, got;
+    enum err_code rc;
+    const char *base = strrchr(path, '/');
+
+    *out = NULL;
+    if (!f)
+        return err_set(e, ERR_IO, "%s: cannot open the stack file", path);
+    do {
+        if (len + 4096 > cap) {
+            cap = (cap + 4096) * 2;
+            text = xrealloc(text, cap);
+        }
+        got = fread(text + len, 1, cap - len, f);
+        len += got;
+    } while (got > 0);
+    fclose(f);
+    rc = stack_prog_parse(text ? text : "", len, base ? base + 1 : path, out, e);
+    free(text);
+    return rc;
+}
+
+void stack_prog_free(struct stack_prog *p)
+{
+    if (!p)
+        return;
+    stack_node_free(p->root);
+    free(p->config);
+    free(p->variables);
+    free(p->res);
+    free(p->outputs);
+    free(p->file);
+    free(p);
+}
+
+const struct stack_res *stack_prog_find(const struct stack_prog *p, const char *name)
+{
+    for (size_t i = 0; i < p->nres; i++)
+        if (strcmp(p->res[i].name, name) == 0)
+            return &p->res[i];
+    return NULL;
+}

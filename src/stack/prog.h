@@ -1,0 +1,76 @@
+/* prog.h - a Pulumi YAML program (Tandem.yaml / Pulumi.yaml), checked and indexed.
+ *
+ * Top-level keys: name, runtime (yaml), description, config, variables,
+ * resources, outputs. Each resource: type, properties, options (provider,
+ * dependsOn, protect, deleteBeforeReplace, ignoreChanges accepted). Every
+ * error names file:line:column. The tree stays owned by the program; the
+ * resource and output entries point into it. */
+#ifndef TANDEM_STACK_PROG_H
+#define TANDEM_STACK_PROG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "yamldoc.h"
+
+struct stack_config_decl {
+    const char *name;             /* borrowed from the tree */
+    const char *type;             /* "string", "integer", "boolean", ...; NULL = any */
+    const struct stack_node *def; /* default value or NULL */
+    const struct stack_node *at;  /* for messages */
+};
+
+struct stack_res {
+    const char *name;                       /* logical name (the key under resources) */
+    const char *type;                       /* type token, e.g. "aws:dynamodb:Table" */
+    const struct stack_node *node;          /* the resource's map */
+    const struct stack_node *props;         /* properties map or NULL */
+    const struct stack_node *provider_expr; /* options.provider or NULL */
+    const struct stack_node *depends_on;    /* options.dependsOn (list) or NULL */
+    bool protect;
+    bool delete_before_replace;
+    bool is_provider; /* type "pulumi:providers:aws" */
+};
+
+struct stack_named {
+    const char *name;
+    const struct stack_node *node;
+};
+
+struct stack_prog {
+    char *file;              /* owned: path used in messages */
+    struct stack_node *root; /* owned */
+    const char *name;
+    struct stack_config_decl *config;
+    size_t nconfig;
+    struct stack_named *variables;
+    size_t nvariables;
+    struct stack_res *res;
+    size_t nres;
+    struct stack_named *outputs;
+    size_t noutputs;
+};
+
+/*
+ * stack_prog_parse - parse and check @text (the contents of @file).
+ * @out  owned, stack_prog_free().
+ * Returns ERR_OK or ERR_INVALID with "file:line:col: message".
+ */
+enum err_code stack_prog_parse(const char *text, size_t len, const char *file,
+                               struct stack_prog **out, struct err *e);
+
+/* stack_prog_load - read @path and parse it (ERR_IO when unreadable). */
+enum err_code stack_prog_load(const char *path, struct stack_prog **out, struct err *e);
+
+void stack_prog_free(struct stack_prog *p); /* NULL ok */
+
+/* stack_prog_find - the resource named @name, or NULL. */
+const struct stack_res *stack_prog_find(const struct stack_prog *p, const char *name);
+
+/* stack_prog_errat - "file:line:col: " + message into @e; returns ERR_INVALID. */
+enum err_code stack_prog_errat(const struct stack_prog *p, const struct stack_node *at,
+                               struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,100 @@
+/* provider.h - resource providers: one per resource type, driving a region's public API.
+ *
+ * A provider turns a resource's inputs (properties named as in the Pulumi AWS
+ * provider v6, already evaluated to JSON) into API calls against one region,
+ * signed like any client, and reports the resource's id and output
+ * properties. Providers hold no state: everything they need comes in the
+ * target, the inputs and the previous outputs. Every function may be called
+ * from several threads at once.
+ *
+ * Contract of each operation:
+ *  create  make the resource; when @adopt is set (a previous run was
+ *          interrupted mid-create) an existing resource of that name is taken
+ *          over instead of failing. Waits until the resource is usable.
+ *  update  change in place from @old_in to @new_in (only properties not in
+ *          replace_props differ).
+ *  del     delete; a resource already gone is success.
+ *  read    current outputs for refresh; *@gone when it no longer exists.
+ * Errors: ERR_IO when the region cannot be reached, ERR_INVALID / ERR_CONFLICT
+ * ... with the service's error code and message in @e. */
+#ifndef TANDEM_STACK_PROVIDER_H
+#define TANDEM_STACK_PROVIDER_H
+
+#include <cjson/cJSON.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "awsc.h"
+#include "err.h"
+
+struct stack_target {
+    const char *region;   /* e.g. "us-east-1" */
+    const char *endpoint; /* scheme://host:port of the region (all services) */
+    const char *account;  /* 12 digits, for ARNs the API does not return */
+    const struct awsc_creds *creds;
+    const char *workdir; /* a folder for temporary files (zip packages) */
+};
+
+struct stack_provider {
+    const char *type;                 /* "aws:dynamodb:Table" */
+    const char *name_prop;            /* auto-named property ("name", "bucket") or NULL */
+    int name_max;                     /* max length of an auto name */
+    const char *const *replace_props; /* a change in one of these replaces the resource */
+    const char *const *outputs;       /* output properties (unknown during preview) */
+    enum err_code (*create)(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
+                            cJSON **out, struct err *e);
+    enum err_code (*update)(const struct stack_target *t, const char *id, const cJSON *old_in,
+                            const cJSON *new_in, const cJSON *old_out, cJSON **out, struct err *e);
+    enum err_code (*del)(const struct stack_target *t, const char *id, const cJSON *in,
+                         const cJSON *out, struct err *e);
+    enum err_code (*read)(const struct stack_target *t, const char *id, const cJSON *in,
+                          cJSON **out, bool *gone, struct err *e);
+};
+
+/* stack_provider_find - the provider for @type (aliases such as
+ * aws:s3/bucket:Bucket are accepted), or NULL. */
+const struct stack_provider *stack_provider_find(const char *type);
+
+/* Write calls made by providers since start (the no-op `up` check). */
+extern atomic_long stack_provider_writes;
+
+/* ---- helpers shared by providers (providers/common.c) ---- */
+
+/* stack_prov_json - a JSON 1.0 call (DynamoDB). @out owned (may be NULL on
+ * success when the body is empty). A non-2xx status becomes an error whose
+ * message is "Code: message"; *@code (may be NULL) gets the short code. */
+enum err_code stack_prov_json(const struct stack_target *t, const char *service, const char *target,
+                              const cJSON *req, cJSON **out, char *code, size_t code_len,
+                              struct err *e);
+
+/* stack_prov_rest - a REST call; @body/@ctype may be NULL. The response body
+ * (owned, free()) goes to *@resp when non-NULL; errors as stack_prov_json,
+ * the code taken from a JSON "Type"/"__type"/"code" or an XML <Code>. */
+enum err_code stack_prov_rest(const struct stack_target *t, const char *service, const char *method,
+                              const char *path, const char *query, const char *body,
+                              const char *ctype, long *status, char **resp, char *code,
+                              size_t code_len, struct err *e);
+
+/* stack_prov_query - an IAM-style query call (Action=...&Version=...) with
+ * @params "k=v" pairs, values percent-encoded here. */
+enum err_code stack_prov_query(const struct stack_target *t, const char *service,
+                               const char *version, const char *action, const char *const *params,
+                               char **resp, char *code, size_t code_len, struct err *e);
+
+/* stack_prov_xml_text - the text of the first <@tag> in @xml, unescaped
+ * (owned, free()), or NULL. */
+char *stack_prov_xml_text(const char *xml, const char *tag);
+
+/* stack_prov_xml_escape - @s escaped for XML text (owned, free()). */
+char *stack_prov_xml_escape(const char *s);
+
+/* stack_prov_pct - @s percent-encoded as SigV4 wants (owned, free()). */
+char *stack_prov_pct(const char *s);
+
+/* stack_prov_str - the string property @key of @in, or @def. */
+const char *stack_prov_str(const cJSON *in, const char *key, const char *def);
+
+/* stack_prov_sleep_ms - sleep while waiting for a resource to settle. */
+void stack_prov_sleep_ms(long ms);
+
+#endif

@@ -1,0 +1,249 @@
+/* common.c - what every provider needs: signed calls and small XML helpers. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "mem.h"
+#include "provider.h"
+
+atomic_long stack_provider_writes;
+
+static bool is_write_target(const char *target)
+{
+    const char *op = strchr(target, '.');
+    op = op ? op + 1 : target;
+    return strncmp(op, "Describe", 8) && strncmp(op, "List", 4) && strncmp(op, "Get", 3);
+}
+
+void stack_prov_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+const char *stack_prov_str(const cJSON *in, const char *key, const char *def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
+    return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+char *stack_prov_xml_text(const char *xml, const char *tag)
+{
+    char open[96], close[96];
+    const char *s, *end;
+    struct buf b;
+
+    if (!xml)
+        return NULL;
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    s = strstr(xml, open);
+    if (!s)
+        return NULL;
+    s += strlen(open);
+    end = strstr(s, close);
+    if (!end)
+        return NULL;
+    buf_init(&b, 0);
+    while (s < end) {
+        static const struct {
+            const char *ent;
+            char c;
+        } ents[] = {
+            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        bool hit = false;
+        if (*s == '&')
+            for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
+                if (!strncmp(s, ents[i].ent, strlen(ents[i].ent))) {
+                    buf_putc(&b, ents[i].c);
+                    s += strlen(ents[i].ent);
+                    hit = true;
+                    break;
+                }
+        if (!hit)
+            buf_putc(&b, *s++);
+    }
+    return b.ptr ? buf_detach(&b, NULL) : xstrdup("");
+}
+
+char *stack_prov_xml_escape(const char *s)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            buf_puts(&b, "&amp;");
+            break;
+        case '<':
+            buf_puts(&b, "&lt;");
+            break;
+        case '>':
+            buf_puts(&b, "&gt;");
+            break;
+        case '"':
+            buf_puts(&b, "&quot;");
+            break;
+        default:
+            buf_putc(&b, *s);
+        }
+    }
+    return b.ptr ? buf_detach(&b, NULL) : xstrdup("");
+}
+
+char *stack_prov_pct(const char *s)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            buf_putc(&b, (char)c);
+        else
+            buf_printf(&b, "%%%02X", c);
+    }
+    return b.ptr ? buf_detach(&b, NULL) : xstrdup("");
+}
+
+/* The error code and message of a failed response, JSON or XML. */
+static enum err_code resp_error(const struct stack_target *t, long status, const char *body,
+                                char *code, size_t code_len, struct err *e)
+{
+    char c[128] = "", m[200] = "";
+    cJSON *j = body ? cJSON_Parse(body) : NULL;
+    enum err_code rc;
+
+    if (j) {
+        const char *ty = stack_prov_str(j, "__type", NULL);
+        const char *msg = stack_prov_str(j, "message", stack_prov_str(j, "Message", ""));
+        if (!ty)
+            ty = stack_prov_str(j, "Type", stack_prov_str(j, "code", NULL));
+        if (!ty)
+            ty = stack_prov_str(j, "Code", "");
+        if (strchr(ty, '#'))
+            ty = strchr(ty, '#') + 1;
+        snprintf(c, sizeof(c), "%s", ty);
+        snprintf(m, sizeof(m), "%s", msg);
+        cJSON_Delete(j);
+    } else {
+        char *xc = stack_prov_xml_text(body, "Code"), *xm = stack_prov_xml_text(body, "Message");
+        snprintf(c, sizeof(c), "%s", xc ? xc : "");
+        snprintf(m, sizeof(m), "%s", xm ? xm : "");
+        free(xc);
+        free(xm);
+    }
+    if (!*c)
+        snprintf(c, sizeof(c), "HTTP%ld", status);
+    if (code)
+        snprintf(code, code_len, "%s", c);
+    rc = status == 404 || strstr(c, "NotFound") || strstr(c, "NoSuch") ? ERR_NOTFOUND
+         : status == 403                                               ? ERR_DENIED
+         : status == 409 || strstr(c, "InUse") || strstr(c, "Exists")  ? ERR_CONFLICT
+         : status >= 500                                               ? ERR_IO
+                                                                       : ERR_INVALID;
+    return err_set(e, rc, "%s: %s%s%s", t->region, c, *m ? ": " : "", m);
+}
+
+static enum err_code unreachable(const struct stack_target *t, struct err *e)
+{
+    char msg[sizeof(e->msg)];
+    snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
+    return err_set(e, ERR_IO, "region %s unreachable at %s (%s)", t->region, t->endpoint, msg);
+}
+
+enum err_code stack_prov_json(const struct stack_target *t, const char *service, const char *target,
+                              const cJSON *req, cJSON **out, char *code, size_t code_len,
+                              struct err *e)
+{
+    struct awsc_resp resp;
+    char *body = cJSON_PrintUnformatted(req);
+    enum err_code rc;
+
+    if (out)
+        *out = NULL;
+    if (code && code_len)
+        code[0] = 0;
+    if (is_write_target(target))
+        atomic_fetch_add(&stack_provider_writes, 1);
+    rc = awsc_json(t->creds, t->endpoint, t->region, service, target, body, &resp, e);
+    free(body);
+    if (rc) {
+        awsc_resp_free(&resp);
+        return unreachable(t, e);
+    }
+    if (resp.status < 200 || resp.status > 299) {
+        rc = resp_error(t, resp.status, resp.body.ptr, code, code_len, e);
+    } else if (out && resp.body.ptr) {
+        *out = cJSON_Parse(resp.body.ptr);
+    }
+    awsc_resp_free(&resp);
+    return rc;
+}
+
+enum err_code stack_prov_rest(const struct stack_target *t, const char *service, const char *method,
+                              const char *path, const char *query, const char *body,
+                              const char *ctype, long *status, char **resp_out, char *code,
+                              size_t code_len, struct err *e)
+{
+    struct awsc_header h[1] = {{"content-type", ctype}};
+    struct awsc_req r = {.method = method,
+                         .endpoint = t->endpoint,
+                         .path = path,
+                         .query = query,
+                         .region = t->region,
+                         .service = service,
+                         .headers = h,
+                         .nheaders = ctype ? 1 : 0,
+                         .body = body,
+                         .body_len = body ? strlen(body) : 0,
+                         .timeout_ms = 60000};
+    struct awsc_resp resp;
+    enum err_code rc;
+
+    if (resp_out)
+        *resp_out = NULL;
+    if (code && code_len)
+        code[0] = 0;
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        atomic_fetch_add(&stack_provider_writes, 1);
+    rc = awsc_call(t->creds, &r, &resp, e);
+    if (rc) {
+        awsc_resp_free(&resp);
+        return unreachable(t, e);
+    }
+    if (status)
+        *status = resp.status;
+    if (resp.status < 200 || resp.status > 299)
+        rc = resp_error(t, resp.status, resp.body.ptr, code, code_len, e);
+    else if (resp_out)
+        *resp_out = resp.body.ptr ? buf_detach(&resp.body, NULL) : xstrdup("");
+    awsc_resp_free(&resp);
+    return rc;
+}
+
+enum err_code stack_prov_query(const struct stack_target *t, const char *service,
+                               const char *version, const char *action, const char *const *params,
+                               char **resp, char *code, size_t code_len, struct err *e)
+{
+    struct buf b;
+    enum err_code rc;
+
+    buf_init(&b, 0);
+    buf_printf(&b, "Action=%s&Version=%s", action, version);
+    for (size_t i = 0; params && params[i]; i += 2) {
+        char *k = stack_prov_pct(params[i]), *v = stack_prov_pct(params[i + 1]);
+        buf_printf(&b, "&%s=%s", k, v);
+        free(k);
+        free(v);
+    }
+    if (!strncmp(action, "Get", 3) || !strncmp(action, "List", 4))
+        atomic_fetch_sub(&stack_provider_writes, 1); /* stack_prov_rest counts every POST */
+    rc = stack_prov_rest(t, service, "POST", "/", NULL, b.ptr,
+                         "application/x-www-form-urlencoded; charset=utf-8", NULL, resp, code,
+                         code_len, e);
+    buf_free(&b);
+    return rc;
+}

@@ -1,0 +1,434 @@
+/* dynamodb_table.c - aws:dynamodb:Table through CreateTable / UpdateTable / DeleteTable.
+ *
+ * Inputs as Pulumi AWS v6: name, billingMode (PROVISIONED unless
+ * PAY_PER_REQUEST, with readCapacity/writeCapacity), hashKey, rangeKey,
+ * attributes [{name, type}], streamEnabled, streamViewType,
+ * replicas [{regionName}] (global table version 2019.11.21: UpdateTable
+ * ReplicaUpdates), tags. Outputs: id (the name), arn, name, streamArn,
+ * streamLabel. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "provider.h"
+
+#define DDB   "dynamodb"
+#define T(op) "DynamoDB_20120810." op
+
+enum { WAIT_TRIES = 600, WAIT_MS = 100 }; /* a minute */
+
+static enum err_code describe(const struct stack_target *t, const char *name, cJSON **table,
+                              struct err *e)
+{
+    cJSON *req = cJSON_CreateObject(), *resp = NULL;
+    enum err_code rc;
+
+    cJSON_AddStringToObject(req, "TableName", name);
+    rc = stack_prov_json(t, DDB, T("DescribeTable"), req, &resp, NULL, 0, e);
+    cJSON_Delete(req);
+    *table = NULL;
+    if (rc == ERR_OK) {
+        *table = cJSON_DetachItemFromObject(resp, "Table");
+        if (!*table)
+            rc = err_set(e, ERR_IO, "%s: DescribeTable answered without a Table", t->region);
+    }
+    cJSON_Delete(resp);
+    return rc;
+}
+
+static bool replicas_settled(const cJSON *table)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(table, "Replicas"))
+    {
+        const char *s = stack_prov_str(r, "ReplicaStatus", "ACTIVE");
+        if (strcmp(s, "ACTIVE") != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Wait until the table is ACTIVE with every replica ACTIVE; @table owned out (may be NULL). */
+static enum err_code wait_active(const struct stack_target *t, const char *name, cJSON **table,
+                                 struct err *e)
+{
+    for (int i = 0; i < WAIT_TRIES; i++) {
+        cJSON *tb;
+        enum err_code rc = describe(t, name, &tb, e);
+        if (rc)
+            return rc;
+        if (!strcmp(stack_prov_str(tb, "TableStatus", "ACTIVE"), "ACTIVE") &&
+            replicas_settled(tb)) {
+            if (table)
+                *table = tb;
+            else
+                cJSON_Delete(tb);
+            return ERR_OK;
+        }
+        cJSON_Delete(tb);
+        stack_prov_sleep_ms(WAIT_MS);
+    }
+    return err_set(e, ERR_IO, "%s: table %s did not become ACTIVE within a minute", t->region,
+                   name);
+}
+
+static cJSON *outputs_of(const cJSON *table)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *name = stack_prov_str(table, "TableName", "");
+    cJSON_AddStringToObject(o, "id", name);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "arn", stack_prov_str(table, "TableArn", ""));
+    cJSON_AddStringToObject(o, "streamArn", stack_prov_str(table, "LatestStreamArn", ""));
+    cJSON_AddStringToObject(o, "streamLabel", stack_prov_str(table, "LatestStreamLabel", ""));
+    return o;
+}
+
+static cJSON *tags_list(const cJSON *tags)
+{
+    cJSON *l = cJSON_CreateArray();
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags)
+    {
+        cJSON *kv = cJSON_CreateObject();
+        cJSON_AddStringToObject(kv, "Key", t->string);
+        cJSON_AddStringToObject(kv, "Value", cJSON_IsString(t) ? t->valuestring : "");
+        cJSON_AddItemToArray(l, kv);
+    }
+    return l;
+}
+
+static void add_stream_spec(cJSON *req, const cJSON *in)
+{
+    const cJSON *en = cJSON_GetObjectItem(in, "streamEnabled");
+    cJSON *s = cJSON_AddObjectToObject(req, "StreamSpecification");
+    cJSON_AddBoolToObject(s, "StreamEnabled", cJSON_IsTrue(en));
+    if (cJSON_IsTrue(en))
+        cJSON_AddStringToObject(s, "StreamViewType",
+                                stack_prov_str(in, "streamViewType", "NEW_AND_OLD_IMAGES"));
+}
+
+static enum err_code update_table(const struct stack_target *t, cJSON *req, struct err *e)
+{
+    enum err_code rc = stack_prov_json(t, DDB, T("UpdateTable"), req, NULL, NULL, 0, e);
+    cJSON_Delete(req);
+    return rc;
+}
+
+static cJSON *replica_update(const char *name, const char *verb, const char *region)
+{
+    cJSON *req = cJSON_CreateObject(), *u = cJSON_CreateObject(), *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "TableName", name);
+    cJSON_AddStringToObject(c, "RegionName", region);
+    cJSON_AddItemToObject(u, verb, c);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(req, "ReplicaUpdates"), u);
+    return req;
+}
+
+static bool has_replica(const cJSON *replicas, const char *region)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, replicas)
+    {
+        const char *rn = stack_prov_str(r, "regionName", stack_prov_str(r, "RegionName", ""));
+        if (!strcmp(rn, region))
+            return true;
+    }
+    return false;
+}
+
+/* Add the replicas @want has and @have lacks, then remove the reverse, one at a time
+ * (DynamoDB takes one replica update per UpdateTable call). */
+static enum err_code sync_replicas(const struct stack_target *t, const char *name,
+                                   const cJSON *want, const cJSON *have, struct err *e)
+{
+    const cJSON *r;
+    enum err_code rc;
+
+    cJSON_ArrayForEach(r, want)
+    {
+        const char *rn = stack_prov_str(r, "regionName", "");
+        if (has_replica(have, rn))
+            continue;
+        if ((rc = update_table(t, replica_update(name, "Create", rn), e)))
+            return rc;
+        if ((rc = wait_active(t, name, NULL, e)))
+            return rc;
+    }
+    cJSON_ArrayForEach(r, have)
+    {
+        const char *rn = stack_prov_str(r, "regionName", stack_prov_str(r, "RegionName", ""));
+        if (has_replica(want, rn))
+            continue;
+        if ((rc = update_table(t, replica_update(name, "Delete", rn), e)))
+            return rc;
+        if ((rc = wait_active(t, name, NULL, e)))
+            return rc;
+    }
+    return ERR_OK;
+}
+
+static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    const char *name = stack_prov_str(in, "name", NULL);
+    const char *hash = stack_prov_str(in, "hashKey", NULL);
+    const char *range = stack_prov_str(in, "rangeKey", NULL);
+    const char *billing = stack_prov_str(in, "billingMode", "PROVISIONED");
+    cJSON *req = cJSON_CreateObject(), *ks, *ad, *tb = NULL;
+    const cJSON *a;
+    char code[96];
+    enum err_code rc;
+
+    *id = NULL;
+    *out = NULL;
+    if (!name || !hash) {
+        cJSON_Delete(req);
+        return err_set(e, ERR_INVALID, "aws:dynamodb:Table needs name and hashKey");
+    }
+    cJSON_AddStringToObject(req, "TableName", name);
+    ad = cJSON_AddArrayToObject(req, "AttributeDefinitions");
+    cJSON_ArrayForEach(a, cJSON_GetObjectItem(in, "attributes"))
+    {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "AttributeName", stack_prov_str(a, "name", ""));
+        cJSON_AddStringToObject(d, "AttributeType", stack_prov_str(a, "type", "S"));
+        cJSON_AddItemToArray(ad, d);
+    }
+    if (cJSON_GetArraySize(ad) == 0) { /* Pulumi requires attributes; default the key to S */
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "AttributeName", hash);
+        cJSON_AddStringToObject(d, "AttributeType", "S");
+        cJSON_AddItemToArray(ad, d);
+    }
+    ks = cJSON_AddArrayToObject(req, "KeySchema");
+    {
+        cJSON *k = cJSON_CreateObject();
+        cJSON_AddStringToObject(k, "AttributeName", hash);
+        cJSON_AddStringToObject(k, "KeyType", "HASH");
+        cJSON_AddItemToArray(ks, k);
+    }
+    if (range) {
+        cJSON *k = cJSON_CreateObject();
+        cJSON_AddStringToObject(k, "AttributeName", range);
+        cJSON_AddStringToObject(k, "KeyType", "RANGE");
+        cJSON_AddItemToArray(ks, k);
+    }
+    cJSON_AddStringToObject(req, "BillingMode", billing);
+    if (strcmp(billing, "PAY_PER_REQUEST") != 0) {
+        cJSON *pt = cJSON_AddObjectToObject(req, "ProvisionedThroughput");
+        const cJSON *rcu = cJSON_GetObjectItem(in, "readCapacity");
+        const cJSON *wcu = cJSON_GetObjectItem(in, "writeCapacity");
+        cJSON_AddNumberToObject(pt, "ReadCapacityUnits",
+                                cJSON_IsNumber(rcu) ? rcu->valuedouble : 1);
+        cJSON_AddNumberToObject(pt, "WriteCapacityUnits",
+                                cJSON_IsNumber(wcu) ? wcu->valuedouble : 1);
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItem(in, "streamEnabled")))
+        add_stream_spec(req, in);
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "tags")) > 0)
+        cJSON_AddItemToObject(req, "Tags", tags_list(cJSON_GetObjectItem(in, "tags")));
+    rc = stack_prov_json(t, DDB, T("CreateTable"), req, NULL, code, sizeof(code), e);
+    cJSON_Delete(req);
+    if (rc && !(adopt && !strcmp(code, "ResourceInUseException")))
+        return rc;
+    if ((rc = wait_active(t, name, &tb, e)))
+        return rc;
+    rc = sync_replicas(t, name, cJSON_GetObjectItem(in, "replicas"),
+                       cJSON_GetObjectItem(tb, "Replicas"), e);
+    cJSON_Delete(tb);
+    tb = NULL;
+    if (rc == ERR_OK)
+        rc = wait_active(t, name, &tb, e);
+    if (rc) {
+        cJSON_Delete(tb);
+        *id = xstrdup(name); /* the table exists: the engine records it for the next run */
+        return rc;
+    }
+    *id = xstrdup(name);
+    *out = outputs_of(tb);
+    cJSON_Delete(tb);
+    return ERR_OK;
+}
+
+static bool same(const cJSON *a, const cJSON *b)
+{
+    if (!a && !b)
+        return true;
+    if (!a || !b)
+        return false;
+    return cJSON_Compare(a, b, true);
+}
+
+static enum err_code tbl_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e)
+{
+    enum err_code rc;
+    cJSON *tb = NULL;
+    const char *ob = stack_prov_str(old_in, "billingMode", "PROVISIONED");
+    const char *nb = stack_prov_str(new_in, "billingMode", "PROVISIONED");
+    const char *arn = stack_prov_str(old_out, "arn", "");
+
+    *out = NULL;
+    if (strcmp(ob, nb) ||
+        !same(cJSON_GetObjectItem(old_in, "readCapacity"),
+              cJSON_GetObjectItem(new_in, "readCapacity")) ||
+        !same(cJSON_GetObjectItem(old_in, "writeCapacity"),
+              cJSON_GetObjectItem(new_in, "writeCapacity"))) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "TableName", id);
+        cJSON_AddStringToObject(req, "BillingMode", nb);
+        if (strcmp(nb, "PAY_PER_REQUEST") != 0) {
+            cJSON *pt = cJSON_AddObjectToObject(req, "ProvisionedThroughput");
+            const cJSON *r = cJSON_GetObjectItem(new_in, "readCapacity");
+            const cJSON *w = cJSON_GetObjectItem(new_in, "writeCapacity");
+            cJSON_AddNumberToObject(pt, "ReadCapacityUnits",
+                                    cJSON_IsNumber(r) ? r->valuedouble : 1);
+            cJSON_AddNumberToObject(pt, "WriteCapacityUnits",
+                                    cJSON_IsNumber(w) ? w->valuedouble : 1);
+        }
+        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, id, NULL, e)))
+            return rc;
+    }
+    if (!same(cJSON_GetObjectItem(old_in, "streamEnabled"),
+              cJSON_GetObjectItem(new_in, "streamEnabled")) ||
+        !same(cJSON_GetObjectItem(old_in, "streamViewType"),
+              cJSON_GetObjectItem(new_in, "streamViewType"))) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "TableName", id);
+        if (cJSON_IsTrue(cJSON_GetObjectItem(old_in, "streamEnabled")) &&
+            cJSON_IsTrue(cJSON_GetObjectItem(new_in, "streamEnabled"))) {
+            /* a new view type needs the stream off, then on again */
+            cJSON *off = cJSON_CreateObject();
+            cJSON_AddStringToObject(off, "TableName", id);
+            cJSON_AddObjectToObject(off, "StreamSpecification");
+            cJSON_AddBoolToObject(cJSON_GetObjectItem(off, "StreamSpecification"), "StreamEnabled",
+                                  0);
+            if ((rc = update_table(t, off, e)) || (rc = wait_active(t, id, NULL, e))) {
+                cJSON_Delete(req);
+                return rc;
+            }
+        }
+        add_stream_spec(req, new_in);
+        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, id, NULL, e)))
+            return rc;
+    }
+    if (!same(cJSON_GetObjectItem(old_in, "tags"), cJSON_GetObjectItem(new_in, "tags")) && *arn) {
+        const cJSON *tg;
+        cJSON *untag = cJSON_CreateObject(), *keys;
+        cJSON_AddStringToObject(untag, "ResourceArn", arn);
+        keys = cJSON_AddArrayToObject(untag, "TagKeys");
+        cJSON_ArrayForEach(tg, cJSON_GetObjectItem(old_in, "tags"))
+        {
+            if (!cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(new_in, "tags"), tg->string))
+                cJSON_AddItemToArray(keys, cJSON_CreateString(tg->string));
+        }
+        if (cJSON_GetArraySize(keys) > 0)
+            rc = stack_prov_json(t, DDB, T("UntagResource"), untag, NULL, NULL, 0, e);
+        else
+            rc = ERR_OK;
+        cJSON_Delete(untag);
+        if (rc)
+            return rc;
+        if (cJSON_GetArraySize(cJSON_GetObjectItem(new_in, "tags")) > 0) {
+            cJSON *tag = cJSON_CreateObject();
+            cJSON_AddStringToObject(tag, "ResourceArn", arn);
+            cJSON_AddItemToObject(tag, "Tags", tags_list(cJSON_GetObjectItem(new_in, "tags")));
+            rc = stack_prov_json(t, DDB, T("TagResource"), tag, NULL, NULL, 0, e);
+            cJSON_Delete(tag);
+            if (rc)
+                return rc;
+        }
+    }
+    if (!same(cJSON_GetObjectItem(old_in, "replicas"), cJSON_GetObjectItem(new_in, "replicas"))) {
+        if ((rc = sync_replicas(t, id, cJSON_GetObjectItem(new_in, "replicas"),
+                                cJSON_GetObjectItem(old_in, "replicas"), e)))
+            return rc;
+    }
+    if ((rc = wait_active(t, id, &tb, e)))
+        return rc;
+    *out = outputs_of(tb);
+    cJSON_Delete(tb);
+    return ERR_OK;
+}
+
+static enum err_code tbl_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    cJSON *tb = NULL, *req;
+    const cJSON *r;
+    enum err_code rc;
+
+    (void)in;
+    (void)out;
+    rc = describe(t, id, &tb, e);
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    /* replicas go first: DynamoDB refuses to delete a table that still has them */
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(tb, "Replicas"))
+    {
+        rc = update_table(t, replica_update(id, "Delete", stack_prov_str(r, "RegionName", "")), e);
+        if (rc == ERR_OK)
+            rc = wait_active(t, id, NULL, e);
+        if (rc && rc != ERR_NOTFOUND) {
+            cJSON_Delete(tb);
+            return rc;
+        }
+    }
+    cJSON_Delete(tb);
+    req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "TableName", id);
+    rc = stack_prov_json(t, DDB, T("DeleteTable"), req, NULL, NULL, 0, e);
+    cJSON_Delete(req);
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    for (int i = 0; i < WAIT_TRIES; i++) {
+        rc = describe(t, id, &tb, e);
+        cJSON_Delete(tb);
+        if (rc == ERR_NOTFOUND)
+            return ERR_OK;
+        if (rc)
+            return rc;
+        stack_prov_sleep_ms(WAIT_MS);
+    }
+    return err_set(e, ERR_IO, "%s: table %s still exists a minute after DeleteTable", t->region,
+                   id);
+}
+
+static enum err_code tbl_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    cJSON *tb = NULL;
+    enum err_code rc = describe(t, id, &tb, e);
+    (void)in;
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND;
+    if (*gone)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    *out = outputs_of(tb);
+    cJSON_Delete(tb);
+    return ERR_OK;
+}
+
+static const char *const replace_props[] = {"name", "hashKey", "rangeKey", NULL};
+static const char *const outputs[] = {"id", "arn", "streamArn", "streamLabel", NULL};
+
+const struct stack_provider stack_provider_dynamodb_table = {
+    .type = "aws:dynamodb:Table",
+    .name_prop = "name",
+    .name_max = 255,
+    .replace_props = replace_props,
+    .outputs = outputs,
+    .create = tbl_create,
+    .update = tbl_update,
+    .del = tbl_delete,
+    .read = tbl_read,
+};
