@@ -37,6 +37,13 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 JS_DIR = os.path.join(ROOT, "tests", "js")
 DDB_TARGET = "DynamoDB_20120810."
 DDB_CONTENT_TYPE = "application/x-amz-json-1.0"
+# In-process clients (boto3) must not pick up the machine's AWS profile, config
+# file or endpoint overrides: every client here is configured explicitly.
+for _k in [k for k in os.environ if k.startswith("AWS_")]:
+    del os.environ[_k]
+os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                   "AWS_EC2_METADATA_DISABLED": "true"})
+
 SANITIZER_MARKS = (
     "ERROR: AddressSanitizer",
     "ERROR: LeakSanitizer",
