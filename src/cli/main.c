@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli_stack.h"
+#include "cli_logs.h"
 #include "server.h"
 
 #define TANDEM_VERSION "0.1.0"
@@ -13,6 +14,7 @@ static int usage(FILE *f)
           "\n"
           "commands:\n"
           "  server     run one region (tandem server --help)\n"
+          "  logs       print a function's log (tandem logs FUNCTION --data DIR)\n"
           "  version    print the version\n",
           f);
     fputs(cli_stack_usage(), f);
@@ -25,6 +27,8 @@ int main(int argc, char **argv)
         return usage(stderr);
     if (strcmp(argv[1], "server") == 0)
         return server_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "logs") == 0)
+        return cli_logs_main(argc - 1, argv + 1);
     if (cli_stack_is_command(argv[1]))
         return cli_stack_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "creds.h"
 #include "ddb.h"
+#include "fn.h"
 #include "http.h"
 #include "log.h"
 #include "mem.h"
@@ -24,6 +25,7 @@ struct region {
     struct creds *creds;
     struct store *store;
     struct ddb *ddb;
+    struct fn *fn;
     struct s3 *s3;
 };
 
@@ -38,6 +40,7 @@ struct server_args {
     const char *secret_key;
     const char *credentials;
     const char *account;
+    const char *public_url;
     unsigned threads;
     size_t map_size;
 };
@@ -87,6 +90,8 @@ static void answer_auth_failure(struct http_req *r, const struct sigv4_result *v
 enum svc {
     SVC_HEALTH,
     SVC_DDB,
+    SVC_LAMBDA,
+    SVC_FN_URL,
     SVC_S3,
     SVC_UNKNOWN,
 };
@@ -129,14 +134,20 @@ static void scope_service(const struct http_req *r, char *out, size_t cap)
 static enum svc route(const struct http_req *r)
 {
     const char *target = http_req_header(r, "x-amz-target");
-    char service[32];
+    char service[32], url_id[64];
+    const char *raw_path;
 
+    if (fn_url_match(r, url_id, sizeof(url_id), &raw_path))
+        return SVC_FN_URL;
     if (target)
         return strncmp(target, ddb_target_prefix, sizeof(ddb_target_prefix) - 1) == 0 ? SVC_DDB
                                                                                       : SVC_UNKNOWN;
     scope_service(r, service, sizeof(service));
     if (strcmp(service, "dynamodb") == 0)
         return SVC_DDB;
+    if (strcmp(service, "lambda") == 0 || strncmp(r->path, "/2015-03-31/", 12) == 0 ||
+        strncmp(r->path, "/2021-10-31/", 12) == 0 || strncmp(r->path, "/2017-03-31/tags/", 17) == 0)
+        return SVC_LAMBDA;
     if (!service[0] && strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 &&
         !http_req_header(r, "authorization") && !strstr(r->query, "AWSAccessKeyId="))
         return SVC_HEALTH;
@@ -221,6 +232,16 @@ static void dispatch(struct http_req *r, void *ud)
         answer_health(r);
         return;
     }
+    if (svc == SVC_FN_URL) { /* unsigned unless the caller signs (AuthType AWS_IAM) */
+        char url_id[64];
+        const char *raw_path = "/";
+        fn_url_match(r, url_id, sizeof(url_id), &raw_path);
+        v = NULL;
+        if (http_req_header(r, "authorization") && !(v = authenticate(rg, r)))
+            return;
+        fn_handle_url(rg->fn, r, url_id, raw_path, v ? &v->who : NULL);
+        return;
+    }
     if (svc == SVC_S3) {
         s3_handle(rg->s3, r);
         return;
@@ -246,6 +267,11 @@ static void dispatch(struct http_req *r, void *ud)
         ddb_handle(rg->ddb, r, target + sizeof(ddb_target_prefix) - 1, &v->who);
         return;
     }
+    case SVC_LAMBDA:
+        if (!check_scope(rg, r, v, "lambda"))
+            return;
+        fn_handle_api(rg->fn, r, &v->who);
+        return;
     default:
         ddb_respond_error(r, 400, "com.amazon.coral.service#UnknownOperationException",
                           "The operation is not supported by this endpoint");
@@ -324,6 +350,20 @@ static enum err_code start_http(struct region *rg, const char *listen, const cha
     return rc;
 }
 
+/* self_url - http://HOST:PORT for a listen host (owned, free()); a wildcard
+ * address becomes 127.0.0.1. */
+static char *self_url(const char *host, int port)
+{
+    char buf[300];
+
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0)
+        host = "::1";
+    snprintf(buf, sizeof(buf), strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, port);
+    return xstrdup(buf);
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: tandem server --region R --data DIR --listen HOST:PORT [options]\n"
@@ -338,6 +378,7 @@ static void usage(FILE *f)
           "  --secret-key SECRET   root secret key (default: $TANDEM_SECRET_ACCESS_KEY)\n"
           "  --credentials FILE    further access keys and their identities (JSON)\n"
           "  --account ID          12-digit account id (default 000000000000)\n"
+          "  --public-url URL      this region's address as other hosts reach it (function URLs)\n"
           "  --threads N           HTTP threads (default: one per core)\n"
           "  --map-size BYTES      storage map size (default 64 GiB, sparse)\n"
           "  --log-level LEVEL     debug, info, warn or error (default info)\n",
@@ -357,6 +398,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         OPT_SECRET,
         OPT_CREDS,
         OPT_ACCOUNT,
+        OPT_PUBLIC,
         OPT_THREADS,
         OPT_MAP,
         OPT_LOG,
@@ -373,6 +415,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"secret-key", required_argument, NULL, OPT_SECRET},
         {"credentials", required_argument, NULL, OPT_CREDS},
         {"account", required_argument, NULL, OPT_ACCOUNT},
+        {"public-url", required_argument, NULL, OPT_PUBLIC},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"map-size", required_argument, NULL, OPT_MAP},
         {"log-level", required_argument, NULL, OPT_LOG},
@@ -416,6 +459,9 @@ static int parse_args(int argc, char **argv, struct server_args *a)
             break;
         case OPT_ACCOUNT:
             a->account = optarg;
+            break;
+        case OPT_PUBLIC:
+            a->public_url = optarg;
             break;
         case OPT_THREADS:
             a->threads = (unsigned)strtoul(optarg, NULL, 10);
@@ -537,8 +583,28 @@ int server_main(int argc, char **argv)
         if (s3_open(&so, &rg.s3, &e))
             goto out;
     }
+    {
+        struct fn_opts fo = {.store = rg.store,
+                             .creds = rg.creds,
+                             .region = rg.name,
+                             .account = creds_account(rg.creds),
+                             .data_dir = a.data};
+        if (fn_open(&fo, &rg.fn, &e))
+            goto out;
+    }
     if (start_http(&rg, a.listen, NULL, NULL, a.threads, &plain, &e))
         goto out;
+    {
+        /* functions call their region back over plain HTTP on the listen address */
+        char *self = NULL;
+        int port;
+        if (parse_listen(a.listen, &self, &port, &e) == ERR_OK) {
+            char *url = self_url(self, http_server_port(plain));
+            fn_set_endpoint(rg.fn, url, a.public_url);
+            free(url);
+        }
+        free(self);
+    }
     if (a.tls_listen && start_http(&rg, a.tls_listen, cert, key, a.threads, &tls, &e))
         goto out;
     log_info("event=ready region=%s data=%s", rg.name, a.data);
@@ -550,6 +616,7 @@ int server_main(int argc, char **argv)
 out:
     if (status)
         log_err("event=fatal region=%s error=%s msg=\"%s\"", rg.name, err_name(e.code), e.msg);
+    fn_close(rg.fn); /* answers every invocation still waiting */
     http_server_stop(tls);
     http_server_stop(plain);
     ddb_close(rg.ddb);

@@ -1,0 +1,90 @@
+/* fn.h - the Lambda service of a region: functions from zip packages, run as
+ * local processes speaking the Lambda Runtime API, invoked through the REST
+ * API (/2015-03-31/functions, /2021-10-31/functions/{name}/url) and through
+ * function URLs.
+ *
+ * Function metadata lives in the region's store (META, keys "fn/NAME"), the
+ * packages under DATA/functions/NAME/, the logs in DATA/functions/NAME/log.
+ * Invocations never block the HTTP threads: a request is answered from the
+ * runtime's thread when the function answers (http_respond). */
+#ifndef TANDEM_FN_H
+#define TANDEM_FN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "authz.h"
+#include "creds.h"
+#include "err.h"
+#include "http.h"
+#include "store.h"
+
+struct fn;
+
+struct fn_opts {
+    struct store *store;       /* borrowed; outlives the fn */
+    struct creds *creds;       /* borrowed: execution-role keys are added here */
+    const struct authz *authz; /* borrowed, NULL = allow everything */
+    const char *region;        /* e.g. "us-east-1" */
+    const char *account;       /* 12-digit account id, for ARNs */
+    const char *data_dir;      /* the region's data directory */
+    unsigned max_instances;    /* per function; 0 = 10 */
+    unsigned idle_seconds;     /* reap an idle instance after this; 0 = 300 */
+};
+
+/* fn_open - load the functions from the store and start the reaper
+ * (owned, fn_close()). ERR_IO when the data directory is unusable. */
+enum err_code fn_open(const struct fn_opts *o, struct fn **out, struct err *e);
+
+/* fn_close - kill every instance, answer every pending invocation, free. NULL ok. */
+void fn_close(struct fn *f);
+
+/* fn_set_endpoint - the region's own URL (e.g. "http://127.0.0.1:8101"), given
+ * to functions as AWS_ENDPOINT_URL; @public_url (NULL: same) is the base of
+ * the FunctionUrl values handed out. Call before serving requests. */
+void fn_set_endpoint(struct fn *f, const char *url, const char *public_url);
+
+/*
+ * fn_handle_api - serve one authenticated Lambda REST request (path under
+ * /2015-03-31/, /2021-10-31/ or /2017-03-31/tags/). Answers @r, possibly later
+ * from another thread. @who is borrowed for the call only.
+ */
+void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity *who);
+
+/*
+ * fn_url_match - whether @r is a function URL request, by path
+ * (/lambda-url/URLID/...) or by host (URLID.lambda-url.REGION.*). On true,
+ * @id gets the URL id and @raw_path the path the function sees (arena).
+ */
+bool fn_url_match(const struct http_req *r, char *id, size_t cap, const char **raw_path);
+
+/* fn_handle_url - serve a function URL request. @who: the SigV4-verified caller,
+ * or NULL for an unsigned request (allowed only with AuthType NONE). */
+void fn_handle_url(struct fn *f, struct http_req *r, const char *id, const char *raw_path,
+                   const struct creds_identity *who);
+
+/* ---- pure helpers, exported for unit tests and fuzzing ---- */
+
+/* fn_url_event - the payload format 2.0 event for @r (owned, free()).
+ * @raw_path: the path the function sees; @url_id names the URL. Returns NULL
+ * with ERR_INVALID in @e for input AWS refuses (e.g. a malformed cookie). */
+char *fn_url_event(const struct http_req *r, const char *url_id, const char *raw_path,
+                   const char *account, struct err *e);
+
+/* fn_url_result - map a function's result (@res, @len) to an HTTP answer on @r
+ * (status and headers set; body in @out, owned by the caller: buf_free()). */
+int fn_url_result(struct http_req *r, const char *res, size_t len, struct buf *out);
+
+enum fn_rapi_op {
+    FN_RAPI_BAD = 0,
+    FN_RAPI_NEXT,       /* GET  /2018-06-01/runtime/invocation/next */
+    FN_RAPI_RESPONSE,   /* POST /2018-06-01/runtime/invocation/ID/response */
+    FN_RAPI_ERROR,      /* POST /2018-06-01/runtime/invocation/ID/error */
+    FN_RAPI_INIT_ERROR, /* POST /2018-06-01/runtime/init/error */
+};
+
+/* fn_rapi_parse - which Runtime API call @method @path is; @id (cap >= 64)
+ * gets the request id for RESPONSE and ERROR. */
+enum fn_rapi_op fn_rapi_parse(const char *method, const char *path, char *id, size_t cap);
+
+#endif

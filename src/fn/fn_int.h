@@ -1,0 +1,78 @@
+/* fn_int.h - what the files of src/fn/ share: the registry of functions
+ * (registry.c), packages (pkg.c), instances (runtime.c). Not for other folders. */
+#ifndef TANDEM_FN_INT_H
+#define TANDEM_FN_INT_H
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "fn.h"
+
+struct fn_rt;
+
+struct fn {
+    struct store *store;
+    struct creds *creds;
+    const struct authz *authz;
+    char region[32];
+    char account[16];
+    char *data_dir;
+    char *fn_dir;       /* DATA/functions */
+    char *endpoint;     /* AWS_ENDPOINT_URL for functions */
+    char *public_url;   /* base of FunctionUrl */
+    pthread_mutex_t mu; /* guards docs */
+    cJSON *docs;        /* object: name -> configuration document (see registry.c) */
+    struct fn_rt *rt;
+};
+
+/* ---- registry.c: one JSON document per function, as GetFunctionConfiguration
+ * shows it, plus private members "_Url", "_Policy", "_Tags", "_Dir". ---- */
+
+enum err_code fn_reg_load(struct fn *f, struct err *e);
+/* fn_reg_get - a copy of NAME's document (owned, cJSON_Delete()), or NULL. */
+cJSON *fn_reg_get(struct fn *f, const char *name);
+/* fn_reg_by_url - a copy of the document whose URL id is @id, or NULL. */
+cJSON *fn_reg_by_url(struct fn *f, const char *id);
+/* fn_reg_names - sorted names (owned cJSON array). */
+cJSON *fn_reg_names(struct fn *f);
+
+typedef void fn_reg_done_fn(void *arg, enum err_code rc, const struct err *e);
+/* fn_reg_put - store @doc (takes) under NAME (NULL @doc: delete), durably, then
+ * update the in-memory copy and call @done from the writer thread. */
+void fn_reg_put(struct fn *f, const char *name, cJSON *doc, fn_reg_done_fn *done, void *arg);
+
+/* ---- pkg.c ---- */
+
+/* fn_pkg_install - check and unpack the zip @zip/@len for NAME into
+ * DATA/functions/NAME/HEXSHA/ (kept with HEXSHA.zip); fills @sha256_b64
+ * (45 bytes) and @dir (owned, free()). ERR_INVALID for a bad zip, with
+ * Lambda's message. */
+enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zip, size_t len,
+                             char *sha256_b64, char **dir, struct err *e);
+
+/* ---- runtime.c ---- */
+
+struct fn_result {
+    int error;        /* 0 ok; 1 function error (X-Amz-Function-Error: Unhandled) */
+    const char *body; /* the response payload */
+    size_t len;
+    const char *log; /* the last 4 KB of the invocation's log lines */
+    size_t log_len;
+};
+/* Called once per invocation from a runtime thread; everything is borrowed for the call. */
+typedef void fn_inv_done_fn(void *ud, const struct fn_result *res);
+
+enum err_code fn_rt_start(struct fn *f, unsigned max_instances, unsigned idle_seconds,
+                          struct err *e);
+void fn_rt_stop(struct fn *f);
+/* fn_rt_invoke - run @doc's function (borrowed for the call) on @payload (copied).
+ * @done runs later from another thread. */
+void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t len,
+                  fn_inv_done_fn *done, void *ud);
+/* fn_rt_forget - kill NAME's instances (deleted or changed function). */
+void fn_rt_forget(struct fn *f, const char *name);
+/* fn_log_path - DATA/functions/NAME/log (owned, free()). */
+char *fn_log_path(struct fn *f, const char *name);
+
+#endif

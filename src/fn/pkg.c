@@ -1,0 +1,220 @@
+/* pkg.c - function packages: check a zip, unpack it under
+ * DATA/functions/NAME/HEXSHA/ (keeping HEXSHA.zip for GetFunction's
+ * Code.Location), refusing entries that would escape the folder. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include "codec.h"
+#include "fn_int.h"
+#include "mem.h"
+
+#define MAX_UNZIPPED (250u * 1024 * 1024) /* Lambda's unzipped deployment limit */
+
+static enum err_code mkdirs(const char *path, struct err *e)
+{
+    char *p = xstrdup(path), *s;
+    enum err_code rc = ERR_OK;
+
+    for (s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) && errno != EEXIST) {
+            rc = err_set(e, ERR_IO, "mkdir %s: %s", p, strerror(errno));
+            goto out;
+        }
+        *s = '/';
+    }
+    if (mkdir(p, 0755) && errno != EEXIST)
+        rc = err_set(e, ERR_IO, "mkdir %s: %s", p, strerror(errno));
+out:
+    free(p);
+    return rc;
+}
+
+static bool safe_name(const char *n)
+{
+    const char *s = n;
+
+    if (!*n || n[0] == '/')
+        return false;
+    while (*s) {
+        const char *end = strchr(s, '/');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len == 2 && s[0] == '.' && s[1] == '.')
+            return false;
+        if (!end)
+            break;
+        s = end + 1;
+    }
+    return true;
+}
+
+static enum err_code write_all(const char *path, const void *p, size_t n, mode_t mode,
+                               struct err *e)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    const char *c = p;
+
+    if (fd < 0)
+        return err_set(e, ERR_IO, "open %s: %s", path, strerror(errno));
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            close(fd);
+            return err_set(e, ERR_IO, "write %s: %s", path, strerror(errno));
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    close(fd);
+    return ERR_OK;
+}
+
+static enum err_code extract(zip_t *z, const char *dir, struct err *e)
+{
+    zip_int64_t i, n = zip_get_num_entries(z, 0);
+    uint64_t total = 0;
+    char *buf = NULL, *path = NULL;
+    enum err_code rc = ERR_OK;
+
+    for (i = 0; i < n; i++) {
+        zip_stat_t st;
+        zip_uint8_t os;
+        zip_uint32_t attr = 0;
+        mode_t mode = 0644;
+        zip_file_t *zf;
+        size_t len;
+
+        if (zip_stat_index(z, (zip_uint64_t)i, 0, &st) || !(st.valid & ZIP_STAT_NAME))
+            return err_set(e, ERR_INVALID,
+                           "Could not unzip uploaded file. Please check your "
+                           "file, then try to upload again.");
+        if (!safe_name(st.name))
+            return err_set(e, ERR_INVALID, "Could not unzip uploaded file: unsafe entry name.");
+        free(path);
+        path = NULL;
+        len = strlen(dir) + strlen(st.name) + 2;
+        path = xmalloc(len);
+        snprintf(path, len, "%s/%s", dir, st.name);
+        if (st.name[strlen(st.name) - 1] == '/') {
+            rc = mkdirs(path, e);
+            if (rc)
+                goto out;
+            continue;
+        }
+        total += st.size;
+        if (total > MAX_UNZIPPED) {
+            rc = err_set(e, ERR_INVALID, "Unzipped size must be smaller than %u bytes",
+                         MAX_UNZIPPED);
+            goto out;
+        }
+        {
+            char *slash = strrchr(path, '/');
+            *slash = '\0';
+            rc = mkdirs(path, e);
+            *slash = '/';
+            if (rc)
+                goto out;
+        }
+        if (zip_file_get_external_attributes(z, (zip_uint64_t)i, 0, &os, &attr) == 0 &&
+            os == ZIP_OPSYS_UNIX && (attr >> 16) & 0111)
+            mode = 0755;
+        zf = zip_fopen_index(z, (zip_uint64_t)i, 0);
+        if (!zf) {
+            rc = err_set(e, ERR_INVALID,
+                         "Could not unzip uploaded file. Please check your "
+                         "file, then try to upload again.");
+            goto out;
+        }
+        free(buf);
+        buf = xmalloc(st.size ? st.size : 1);
+        if (zip_fread(zf, buf, st.size) != (zip_int64_t)st.size) {
+            zip_fclose(zf);
+            rc = err_set(e, ERR_INVALID,
+                         "Could not unzip uploaded file. Please check your "
+                         "file, then try to upload again.");
+            goto out;
+        }
+        zip_fclose(zf);
+        rc = write_all(path, buf, st.size, mode, e);
+        if (rc)
+            goto out;
+    }
+out:
+    free(buf);
+    free(path);
+    return rc;
+}
+
+enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zipb, size_t len,
+                             char *sha256_b64, char **dir, struct err *e)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+    char *fdir = NULL, *zpath = NULL, *out = NULL, *tmp = NULL;
+    zip_source_t *src = NULL;
+    zip_t *z = NULL;
+    zip_error_t ze;
+    struct stat st;
+    enum err_code rc;
+
+    *dir = NULL;
+    SHA256(zipb, len, md);
+    hex_encode(md, sizeof(md), hex);
+    base64_encode(md, sizeof(md), sha256_b64);
+    zip_error_init(&ze);
+    src = zip_source_buffer_create(zipb, len, 0, &ze);
+    if (src)
+        z = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+    if (!z) {
+        zip_source_free(src);
+        zip_error_fini(&ze);
+        return err_set(e, ERR_INVALID,
+                       "Could not unzip uploaded file. Please check your "
+                       "file, then try to upload again.");
+    }
+    zip_error_fini(&ze);
+    fdir = xmalloc(strlen(f->fn_dir) + strlen(name) + 2);
+    sprintf(fdir, "%s/%s", f->fn_dir, name);
+    out = xmalloc(strlen(fdir) + sizeof(hex) + 2);
+    sprintf(out, "%s/%s", fdir, hex);
+    if (stat(out, &st) == 0) { /* the same package again: already unpacked */
+        rc = ERR_OK;
+        goto done;
+    }
+    rc = mkdirs(fdir, e);
+    if (rc)
+        goto done;
+    tmp = xmalloc(strlen(out) + 8);
+    sprintf(tmp, "%s.tmp", out);
+    rc = mkdirs(tmp, e);
+    if (rc == ERR_OK)
+        rc = extract(z, tmp, e);
+    if (rc == ERR_OK) {
+        zpath = xmalloc(strlen(out) + 8);
+        sprintf(zpath, "%s.zip", out);
+        rc = write_all(zpath, zipb, len, 0644, e);
+    }
+    if (rc == ERR_OK && rename(tmp, out))
+        rc = err_set(e, ERR_IO, "rename %s: %s", tmp, strerror(errno));
+done:
+    zip_close(z); /* read-only: discards, and frees the source */
+    if (rc == ERR_OK)
+        *dir = out;
+    else
+        free(out);
+    free(fdir);
+    free(zpath);
+    free(tmp);
+    return rc;
+}

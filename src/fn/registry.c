@@ -1,0 +1,155 @@
+/* registry.c - function documents: in memory for the request threads, in the
+ * store (META "fn/NAME" -> JSON) for restarts. Writes go through the store's
+ * group commit; the in-memory copy changes only once the write is durable. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fn_int.h"
+#include "mem.h"
+
+#define KEY_PREFIX "fn/"
+
+enum err_code fn_reg_load(struct fn *f, struct err *e)
+{
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice k, v;
+    enum err_code rc;
+
+    rc = store_read_begin(f->store, &t, e);
+    if (rc)
+        return rc;
+    rc = store_cursor_open(t, STORE_DB_META, &c, e);
+    if (rc)
+        goto out;
+    rc = store_cursor_seek(c, slice_str(KEY_PREFIX), &k, &v, e);
+    while (rc == ERR_OK && k.len > 3 && memcmp(k.ptr, KEY_PREFIX, 3) == 0) {
+        cJSON *doc = cJSON_ParseWithLength((const char *)v.ptr, v.len);
+        char *name = xstrndup((const char *)k.ptr + 3, k.len - 3);
+        if (doc)
+            cJSON_AddItemToObject(f->docs, name, doc);
+        free(name);
+        rc = store_cursor_next(c, &k, &v, e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+out:
+    store_cursor_close(c);
+    store_txn_abort(t);
+    return rc;
+}
+
+cJSON *fn_reg_get(struct fn *f, const char *name)
+{
+    cJSON *d, *copy = NULL;
+
+    pthread_mutex_lock(&f->mu);
+    d = cJSON_GetObjectItemCaseSensitive(f->docs, name);
+    if (d)
+        copy = cJSON_Duplicate(d, 1);
+    pthread_mutex_unlock(&f->mu);
+    return copy;
+}
+
+cJSON *fn_reg_by_url(struct fn *f, const char *id)
+{
+    cJSON *d, *copy = NULL;
+
+    pthread_mutex_lock(&f->mu);
+    cJSON_ArrayForEach(d, f->docs)
+    {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "_Url");
+        const char *uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "UrlId"));
+        if (uid && strcmp(uid, id) == 0) {
+            copy = cJSON_Duplicate(d, 1);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+    return copy;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+cJSON *fn_reg_names(struct fn *f)
+{
+    cJSON *d, *out = cJSON_CreateArray();
+    char **names;
+    size_t n = 0, i;
+
+    pthread_mutex_lock(&f->mu);
+    names = xcalloc((size_t)cJSON_GetArraySize(f->docs) + 1, sizeof(*names));
+    cJSON_ArrayForEach(d, f->docs) names[n++] = xstrdup(d->string);
+    pthread_mutex_unlock(&f->mu);
+    qsort(names, n, sizeof(*names), cmp_str);
+    for (i = 0; i < n; i++) {
+        cJSON_AddItemToArray(out, cJSON_CreateString(names[i]));
+        free(names[i]);
+    }
+    free(names);
+    return out;
+}
+
+struct put {
+    struct fn *f;
+    char *name;
+    cJSON *doc; /* NULL: delete */
+    char *text;
+    fn_reg_done_fn *done;
+    void *arg;
+};
+
+static enum err_code put_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct put *p = arg;
+    char *key = xmalloc(strlen(p->name) + 4);
+    enum err_code rc;
+
+    memcpy(key, KEY_PREFIX, 3);
+    strcpy(key + 3, p->name);
+    if (p->doc)
+        rc = store_put(t, STORE_DB_META, slice_str(key), slice_str(p->text), e);
+    else {
+        rc = store_del(t, STORE_DB_META, slice_str(key), e);
+        if (rc == ERR_NOTFOUND)
+            rc = ERR_OK;
+    }
+    free(key);
+    return rc;
+}
+
+static void put_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct put *p = arg;
+
+    if (rc == ERR_OK) {
+        pthread_mutex_lock(&p->f->mu);
+        cJSON_DeleteItemFromObjectCaseSensitive(p->f->docs, p->name);
+        if (p->doc) {
+            cJSON_AddItemToObject(p->f->docs, p->name, p->doc);
+            p->doc = NULL;
+        }
+        pthread_mutex_unlock(&p->f->mu);
+    }
+    p->done(p->arg, rc, e);
+    cJSON_Delete(p->doc);
+    free(p->text);
+    free(p->name);
+    free(p);
+}
+
+void fn_reg_put(struct fn *f, const char *name, cJSON *doc, fn_reg_done_fn *done, void *arg)
+{
+    struct put *p = xcalloc(1, sizeof(*p));
+
+    p->f = f;
+    p->name = xstrdup(name);
+    p->doc = doc;
+    p->text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    p->done = done;
+    p->arg = arg;
+    store_submit(f->store, put_apply, put_done, p);
+}
