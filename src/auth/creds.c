@@ -171,6 +171,23 @@ enum err_code creds_add(struct creds *c, const struct creds_identity *id, struct
     return rc;
 }
 
+bool creds_remove(struct creds *c, const char *access_key)
+{
+    bool found = false;
+    size_t at;
+
+    if (!access_key)
+        return false;
+    pthread_rwlock_wrlock(&c->lock);
+    at = creds_find(c, access_key, &found);
+    if (found) {
+        memmove(&c->ids[at], &c->ids[at + 1], (c->n - at - 1) * sizeof(*c->ids));
+        c->n--;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return found;
+}
+
 bool creds_lookup(struct creds *c, const char *access_key, struct creds_identity *out)
 {
     bool found = false;

@@ -15,12 +15,12 @@
 struct creds_identity {
     char access_key[129];
     char secret[129];
-    char account[13];        /* 12-digit account id */
-    char user[65];           /* user name; "root" for the account root */
-    char arn[256];           /* arn:aws:iam::ACCOUNT:root or arn:aws:iam::ACCOUNT:user/NAME */
+    char account[13];         /* 12-digit account id */
+    char user[65];            /* user name; "root" for the account root */
+    char arn[256];            /* arn:aws:iam::ACCOUNT:root or arn:aws:iam::ACCOUNT:user/NAME */
     char session_token[1025]; /* empty for long-term keys */
-    int64_t expires;         /* Unix seconds; 0 = never */
-    bool root;               /* the account root: allowed everything */
+    int64_t expires;          /* Unix seconds; 0 = never */
+    bool root;                /* the account root: allowed everything */
 };
 
 struct creds;
@@ -49,6 +49,9 @@ enum err_code creds_load_file(struct creds *c, const char *path, struct err *e);
  * (default "000000000000"). */
 void creds_set_account(struct creds *c, const char *account);
 const char *creds_account(const struct creds *c);
+
+/* creds_remove - forget @access_key (a deleted IAM access key); false if unknown. */
+bool creds_remove(struct creds *c, const char *access_key);
 
 /* creds_lookup - copy the identity of @access_key into @out; false if unknown. */
 bool creds_lookup(struct creds *c, const char *access_key, struct creds_identity *out);

@@ -47,14 +47,24 @@ static const struct {
     {ERR_INTERNAL, 500, "InternalServerError"},
 };
 
+/* The authorizer travels with the ddb without a field in struct ddb
+ * (ddb_int.h): ddb_open allocates this box, whose first member is the ddb. */
+struct ddb_box {
+    struct ddb d;
+    const struct authz *authz;
+};
+
 enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e)
 {
+    struct ddb_box *box;
     struct ddb *d;
 
     if (!o->store || !o->region || !o->account || strlen(o->region) >= sizeof(d->region) ||
         strlen(o->account) >= sizeof(d->account))
         return err_set(e, ERR_INVALID, "ddb_open: store, region and account are required");
-    d = xcalloc(1, sizeof(*d));
+    box = xcalloc(1, sizeof(*box));
+    box->authz = o->authz;
+    d = &box->d;
     d->store = o->store;
     strcpy(d->region, o->region);
     strcpy(d->account, o->account);
@@ -64,7 +74,7 @@ enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e
 
 void ddb_close(struct ddb *d)
 {
-    free(d);
+    free((struct ddb_box *)d); /* d is the box's first member */
 }
 
 /* ---- identifiers ---- */
@@ -427,13 +437,46 @@ static bool json_content_type(const struct http_req *r)
     return false;
 }
 
+/* authorized - whether @who may run @c's operation: dynamodb:<Op> on the
+ * table's ARN (ListTables: "*"), with the request's global condition keys.
+ * Answers AccessDeniedException when not. */
+static bool authorized(struct ddb_call *c, const struct creds_identity *who)
+{
+    const struct ddb_box *box = (const struct ddb_box *)c->d;
+    const char *table = NULL;
+    struct authz_kv kv[3];
+    struct authz_request q = {0};
+    struct err e = {0};
+    size_t n = 0;
+
+    if (!box->authz || (who && who->root))
+        return true;
+    if (strcmp(c->op, "ListTables") != 0) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(c->in, "TableName");
+        table = cJSON_IsString(t) ? t->valuestring : "";
+    }
+    if (c->r->remote_addr && *c->r->remote_addr)
+        kv[n++] = (struct authz_kv){"aws:SourceIp", c->r->remote_addr};
+    kv[n++] = (struct authz_kv){"aws:SecureTransport", c->r->tls ? "true" : "false"};
+    kv[n++] = (struct authz_kv){"aws:RequestedRegion", c->d->region};
+    q.who = who;
+    q.action = arena_sprintf(c->a, "dynamodb:%s", c->op);
+    q.resource = table ? arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
+                                       c->d->account, table)
+                       : "*";
+    q.context = kv;
+    q.ncontext = n;
+    if (authz_check(box->authz, &q, &e) == ERR_OK)
+        return true;
+    error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
+    return false;
+}
+
 void ddb_handle(struct ddb *d, struct http_req *r, const char *op, const struct creds_identity *who)
 {
     struct ddb_call *c;
     ddb_op_fn *fn = NULL;
     char msg[160];
-
-    (void)who;
     c = arena_calloc(r->arena, sizeof(*c));
     c->d = d;
     c->r = r;
@@ -480,5 +523,7 @@ void ddb_handle(struct ddb *d, struct http_req *r, const char *op, const struct 
                             : "Request body is not valid JSON");
         return;
     }
+    if (!authorized(c, who))
+        return;
     fn(c);
 }

@@ -5,6 +5,7 @@
 #ifndef TANDEM_DDB_H
 #define TANDEM_DDB_H
 
+#include "authz.h"
 #include "creds.h"
 #include "err.h"
 #include "http.h"
@@ -13,9 +14,10 @@
 struct ddb;
 
 struct ddb_opts {
-    struct store *store; /* borrowed; outlives the ddb */
-    const char *region;  /* e.g. "us-east-1" */
-    const char *account; /* 12-digit account id, for ARNs */
+    struct store *store;       /* borrowed; outlives the ddb */
+    const char *region;        /* e.g. "us-east-1" */
+    const char *account;       /* 12-digit account id, for ARNs */
+    const struct authz *authz; /* borrowed; asked before every operation (NULL: allow all) */
 };
 
 /* ddb_open - (owned, ddb_close()). */
@@ -24,7 +26,9 @@ void ddb_close(struct ddb *d); /* NULL ok */
 
 /*
  * ddb_handle - serve one authenticated request. @op is the operation name
- * after "DynamoDB_20120810." (e.g. "PutItem"). Answers @r with
+ * after "DynamoDB_20120810." (e.g. "PutItem"). Before the operation runs,
+ * @who must be allowed dynamodb:<op> on the table's ARN (ListTables: "*"),
+ * else AccessDeniedException. Answers @r with
  * http_respond(), possibly later from the store's writer thread. Every
  * response carries x-amzn-RequestId and x-amz-crc32 (CRC32 of the body).
  */

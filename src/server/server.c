@@ -14,6 +14,7 @@
 #include "ddb.h"
 #include "fn.h"
 #include "http.h"
+#include "iam.h"
 #include "log.h"
 #include "mem.h"
 #include "s3.h"
@@ -27,6 +28,8 @@ struct region {
     struct ddb *ddb;
     struct fn *fn;
     struct s3 *s3;
+    struct iam *iam;
+    struct authz authz;
 };
 
 struct server_args {
@@ -41,6 +44,7 @@ struct server_args {
     const char *credentials;
     const char *account;
     const char *public_url;
+    int sts_min_duration; /* --sts-min-duration: tests only (docs/iam.md) */
     unsigned threads;
     size_t map_size;
 };
@@ -93,6 +97,8 @@ enum svc {
     SVC_LAMBDA,
     SVC_FN_URL,
     SVC_S3,
+    SVC_IAM, /* query protocol, credential scope "iam" */
+    SVC_STS, /* query protocol, credential scope "sts" */
     SVC_UNKNOWN,
 };
 
@@ -145,6 +151,10 @@ static enum svc route(const struct http_req *r)
     scope_service(r, service, sizeof(service));
     if (strcmp(service, "dynamodb") == 0)
         return SVC_DDB;
+    if (strcmp(service, "iam") == 0)
+        return SVC_IAM;
+    if (strcmp(service, "sts") == 0)
+        return SVC_STS;
     if (strcmp(service, "lambda") == 0 || strncmp(r->path, "/2015-03-31/", 12) == 0 ||
         strncmp(r->path, "/2021-10-31/", 12) == 0 || strncmp(r->path, "/2017-03-31/tags/", 17) == 0)
         return SVC_LAMBDA;
@@ -255,6 +265,22 @@ static void dispatch(struct http_req *r, void *ud)
     if (!v)
         return;
     switch (svc) {
+    case SVC_IAM:
+    case SVC_STS: {
+        /* global services: SDKs sign with the endpoint's region or us-east-1 */
+        const char *want = svc == SVC_IAM ? "iam" : "sts";
+        if (strcmp(v->service, want) != 0 ||
+            (strcmp(v->region, rg->name) != 0 && strcmp(v->region, "us-east-1") != 0)) {
+            iam_respond_error(r, svc == SVC_STS, 403, "SignatureDoesNotMatch",
+                              "Credential should be scoped to a valid region and service.");
+            return;
+        }
+        if (svc == SVC_IAM)
+            iam_handle(rg->iam, r, &v->who);
+        else
+            iam_sts_handle(rg->iam, r, &v->who);
+        return;
+    }
     case SVC_DDB: {
         const char *target = http_req_header(r, "x-amz-target");
         if (!check_scope(rg, r, v, "dynamodb"))
@@ -403,6 +429,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         OPT_MAP,
         OPT_LOG,
         OPT_HELP,
+        OPT_STS_MIN,
     };
     static const struct option opts[] = {
         {"region", required_argument, NULL, OPT_REGION},
@@ -420,6 +447,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"map-size", required_argument, NULL, OPT_MAP},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
+        {"sts-min-duration", required_argument, NULL, OPT_STS_MIN},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -478,6 +506,9 @@ static int parse_args(int argc, char **argv, struct server_args *a)
                 log_set_level(LOG_ERR);
             else
                 log_set_level(LOG_INFO);
+            break;
+        case OPT_STS_MIN:
+            a->sts_min_duration = atoi(optarg);
             break;
         case OPT_HELP:
             usage(stdout);
@@ -568,15 +599,27 @@ int server_main(int argc, char **argv)
             goto out;
     }
     {
-        struct ddb_opts dopts = {
-            .store = rg.store, .region = rg.name, .account = creds_account(rg.creds)};
+        struct iam_opts io = {.store = rg.store,
+                              .creds = rg.creds,
+                              .region = rg.name,
+                              .account = creds_account(rg.creds),
+                              .sts_min_duration = a.sts_min_duration};
+        if (iam_open(&io, &rg.iam, &e))
+            goto out;
+        rg.authz = iam_authz(rg.iam);
+    }
+    {
+        struct ddb_opts dopts = {.store = rg.store,
+                                 .region = rg.name,
+                                 .account = creds_account(rg.creds),
+                                 .authz = &rg.authz};
         if (ddb_open(&dopts, &rg.ddb, &e))
             goto out;
     }
     {
         struct s3_opts so = {.store = rg.store,
                              .creds = rg.creds,
-                             .authz = NULL, /* until the identity service answers */
+                             .authz = &rg.authz,
                              .region = rg.name,
                              .account = creds_account(rg.creds),
                              .data_dir = a.data};
@@ -620,6 +663,7 @@ out:
     http_server_stop(tls);
     http_server_stop(plain);
     ddb_close(rg.ddb);
+    iam_close(rg.iam);
     s3_close(rg.s3);
     store_close(rg.store);
     creds_free(rg.creds);

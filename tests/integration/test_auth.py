@@ -113,6 +113,15 @@ class Auth(ServerTestCase):
 
     def test_users_from_credentials_file(self):
         ddb = self.server.boto3(access_key=self.alice[0], secret_key=self.alice[1])
+        # a non-root identity may do only what IAM policies allow: nothing yet
+        with self.assertRaises(ddb.exceptions.ClientError) as cm:
+            ddb.list_tables()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+        iam = self.server.boto3("iam")
+        iam.create_user(UserName="alice")
+        iam.put_user_policy(UserName="alice", PolicyName="ddb", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}))
         ddb.create_table(TableName="alice-table", BillingMode="PAY_PER_REQUEST",
                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])

@@ -1,0 +1,178 @@
+/* authz.c - the authorizer: identity-based policies of IAM users and of
+ * assumed-role sessions, evaluated as the IAM User Guide's "Policy
+ * evaluation logic" describes for requests within one account: an explicit
+ * Deny wins; else an Allow in an identity policy or a resource policy that
+ * names the caller itself; else an implicit deny. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "iam_int.h"
+#include "mem.h"
+
+enum { MAX_CTX = 96 };
+
+struct ctx {
+    struct authz_kv kv[MAX_CTX];
+    size_t n;
+};
+
+static void ctx_add(struct ctx *c, const char *k, const char *v)
+{
+    if (c->n < MAX_CTX && k && v) {
+        c->kv[c->n].key = k;
+        c->kv[c->n].value = v;
+        c->n++;
+    }
+}
+
+struct arena_like {
+    char *mem[64];
+    size_t n;
+};
+
+static const char *keep(struct arena_like *a, char *s)
+{
+    if (a->n < 64) {
+        a->mem[a->n++] = s;
+        return s;
+    }
+    free(s);
+    return NULL;
+}
+
+static void ctx_tags(struct ctx *c, const cJSON *doc, struct arena_like *a)
+{
+    const cJSON *t;
+
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "Tags"))
+    {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(t, "Key"),
+                    *v = cJSON_GetObjectItemCaseSensitive(t, "Value");
+        size_t n;
+        char *key;
+        if (!cJSON_IsString(k) || !cJSON_IsString(v))
+            continue;
+        n = strlen(k->valuestring) + 18;
+        key = xmalloc(n);
+        snprintf(key, n, "aws:PrincipalTag/%s", k->valuestring);
+        ctx_add(c, keep(a, key), v->valuestring);
+    }
+}
+
+static const char *deny_reason(enum iam_decision d)
+{
+    return d == IAM_EXPLICIT_DENY ? "with an explicit deny in an identity-based policy" : NULL;
+}
+
+enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, struct err *e)
+{
+    const struct creds_identity *who = q->who;
+    struct ctx ctx = {0};
+    struct arena_like keepers = {0};
+    struct iam_policies ps = {0};
+    struct iam_policy *rp = NULL;
+    struct iam_request ir;
+    cJSON *doc = NULL;
+    char role_arn[300] = "", role_name[128] = "", userid[200] = "", now[32], epoch[24];
+    const char *kind = "User";
+    enum iam_decision d = IAM_IMPLICIT_DENY, rd = IAM_IMPLICIT_DENY;
+    bool direct = false;
+    enum err_code rc = ERR_OK;
+    const char *assumed;
+
+    if (!who)
+        return err_set(e, ERR_DENIED, "Request is not authenticated");
+    if (who->root)
+        return ERR_OK;
+    if ((assumed = strstr(who->arn, ":assumed-role/"))) {
+        const char *r = assumed + 14, *s = strchr(r, '/');
+        snprintf(role_name, sizeof(role_name), "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
+        snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/%s", who->account, role_name);
+        kind = "AssumedRole";
+        if (iam_doc_get(iam, "role", role_name, &doc, NULL) == ERR_OK) {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "RoleId"),
+                        *arn = cJSON_GetObjectItemCaseSensitive(doc, "Arn");
+            if (cJSON_IsString(arn))
+                snprintf(role_arn, sizeof(role_arn), "%s", arn->valuestring);
+            snprintf(userid, sizeof(userid), "%s:%s", cJSON_IsString(id) ? id->valuestring : "",
+                     s ? s + 1 : "");
+        }
+    } else if (strstr(who->arn, ":user/") &&
+               iam_doc_get(iam, "user", who->user, &doc, NULL) == ERR_OK) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "UserId");
+        snprintf(userid, sizeof(userid), "%s", cJSON_IsString(id) ? id->valuestring : "");
+        ctx_add(&ctx, "aws:username", who->user);
+    }
+    if (doc) {
+        iam_entity_policies(iam, doc, &ps);
+        ctx_tags(&ctx, doc, &keepers);
+    }
+    iam_now_iso(now, 0);
+    snprintf(epoch, sizeof(epoch), "%lld", (long long)clock_wall_s());
+    ctx_add(&ctx, "aws:userid", userid[0] ? userid : NULL);
+    ctx_add(&ctx, "aws:PrincipalArn", role_arn[0] ? role_arn : who->arn);
+    ctx_add(&ctx, "aws:PrincipalAccount", who->account);
+    ctx_add(&ctx, "aws:PrincipalType", kind);
+    ctx_add(&ctx, "aws:CurrentTime", now);
+    ctx_add(&ctx, "aws:EpochTime", epoch);
+    ctx_add(&ctx, "aws:SecureTransport", NULL);
+    for (size_t i = 0; i < q->ncontext; i++)
+        ctx_add(&ctx, q->context[i].key, q->context[i].value);
+
+    memset(&ir, 0, sizeof(ir));
+    ir.action = q->action;
+    ir.resource = q->resource;
+    ir.principal_arn = who->arn;
+    ir.account = who->account;
+    ir.role_arn = role_arn[0] ? role_arn : NULL;
+    ir.ctx = ctx.kv;
+    ir.nctx = ctx.n;
+    d = iam_eval((const struct iam_policy *const *)ps.p, ps.n, &ir);
+    if (q->resource_policy && iam_policy_parse(q->resource_policy, strlen(q->resource_policy),
+                                               IAM_POLICY_RESOURCE, &rp, NULL) == ERR_OK)
+        rd = iam_policy_eval(rp, &ir, &direct);
+    if (d == IAM_EXPLICIT_DENY || rd == IAM_EXPLICIT_DENY) {
+        rc = err_set(e, ERR_DENIED, "User: %s is not authorized to perform: %s on resource: %s %s",
+                     who->arn, q->action, q->resource ? q->resource : "*",
+                     d == IAM_EXPLICIT_DENY ? deny_reason(d)
+                                            : "with an explicit deny in a resource-based policy");
+    } else if (d != IAM_ALLOW && !(rd == IAM_ALLOW && direct)) {
+        rc = err_set(e, ERR_DENIED,
+                     "User: %s is not authorized to perform: %s on resource: %s because no "
+                     "identity-based policy allows the %s action",
+                     who->arn, q->action, q->resource ? q->resource : "*", q->action);
+    }
+    iam_policy_free(rp);
+    iam_policies_free(&ps);
+    cJSON_Delete(doc);
+    for (size_t i = 0; i < keepers.n; i++)
+        free(keepers.mem[i]);
+    return rc;
+}
+
+static enum err_code authz_cb(void *ud, const struct authz_request *q, struct err *e)
+{
+    return iam_authorize(ud, q, e);
+}
+
+struct authz iam_authz(struct iam *iam)
+{
+    struct authz a = {authz_cb, iam};
+
+    return a;
+}
+
+bool iam_allowed(struct iam_call *c, const char *action, const char *resource)
+{
+    struct authz_request q = {.who = c->who, .action = action, .resource = resource};
+    struct err e = {0};
+
+    if (c->who->root)
+        return true;
+    if (iam_authorize(c->iam, &q, &e) == ERR_OK)
+        return true;
+    iam_fail(c, 403, "AccessDenied", "%s", e.msg);
+    return false;
+}

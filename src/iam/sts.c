@@ -1,0 +1,259 @@
+/* sts.c - STS: AssumeRole, GetCallerIdentity, GetSessionToken.
+ *
+ * Temporary credentials (ASIA...) are registered in the region's creds with
+ * their session token and expiry; SigV4 refuses them once expired
+ * (ExpiredToken). Sessions of a role carry the ARN
+ * arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, which the authorizer
+ * resolves to the role's policies; the function runtime registers its
+ * instances' credentials under the same convention. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "iam_int.h"
+#include "mem.h"
+
+#define UPPER_ALNUM  "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+#define SECRET_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+/* duration - DurationSeconds within [min, max], default @def; -1 after answering. */
+static long duration(struct iam_call *c, long min, long max, long def, const char *over)
+{
+    const char *s = iam_param(c, "DurationSeconds");
+    char *end;
+    long d;
+
+    if (!s)
+        return def < max ? def : max;
+    d = strtol(s, &end, 10);
+    if (*end || !*s || d < min) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value '%.40s' at 'durationSeconds' failed to "
+                 "satisfy constraint: Member must have value greater than or equal to %ld",
+                 s, min);
+        return -1;
+    }
+    if (d > max) {
+        iam_fail(c, 400, "ValidationError", "%s", over);
+        return -1;
+    }
+    return d;
+}
+
+/* issue - register temporary credentials for @id (access key, secret and
+ * token filled here) expiring @secs from now; appends <Credentials>. */
+static bool issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b)
+{
+    char exp[32];
+    struct err e = {0};
+
+    iam_random_id(id->access_key, "ASIA", 16, UPPER_ALNUM);
+    iam_random_id(id->secret, "", 40, SECRET_CHARS);
+    iam_random_id(id->session_token, "IQoJb3JpZ2luX2VjE", 300, SECRET_CHARS);
+    snprintf(id->account, sizeof(id->account), "%s", c->iam->account);
+    id->expires = (int64_t)clock_wall_s() + secs;
+    id->root = false;
+    if (creds_add(c->iam->creds, id, &e) != ERR_OK) {
+        iam_fail(c, 500, "InternalFailure", "%s", e.msg);
+        return false;
+    }
+    iam_now_iso(exp, secs);
+    buf_puts(b, "<Credentials>");
+    iam_xml_elem(b, "AccessKeyId", id->access_key);
+    iam_xml_elem(b, "SecretAccessKey", id->secret);
+    iam_xml_elem(b, "SessionToken", id->session_token);
+    iam_xml_elem(b, "Expiration", exp);
+    buf_puts(b, "</Credentials>");
+    return true;
+}
+
+static void assume_role(struct iam_call *c)
+{
+    const char *arn = iam_param(c, "RoleArn"), *session = iam_param(c, "RoleSessionName");
+    const char *slash, *role_name;
+    cJSON *role = NULL;
+    struct iam_policy *trust = NULL;
+    struct creds_identity id;
+    struct buf b;
+    bool direct = false;
+    long secs, max = 3600;
+    const cJSON *m;
+    char caller_role[300] = "";
+    struct iam_request q;
+    enum iam_decision td;
+    size_t slen;
+
+    if (!arn || !session) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value null at '%s' failed to satisfy constraint: "
+                 "Member must not be null",
+                 !arn ? "roleArn" : "roleSessionName");
+        return;
+    }
+    slen = strlen(session);
+    if (slen < 2 || slen > 64 ||
+        strspn(session, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@-_") !=
+            slen) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value '%.100s' at 'roleSessionName' failed to "
+                 "satisfy constraint: Member must satisfy regular expression pattern: "
+                 "[\\w+=,.@-]* and have length between 2 and 64",
+                 session);
+        return;
+    }
+    if (c->who->root) {
+        iam_fail(c, 403, "AccessDenied", "Roles may not be assumed by root accounts.");
+        return;
+    }
+    slash = strrchr(arn, '/');
+    role_name = slash ? slash + 1 : "";
+    if (strncmp(arn, "arn:aws:iam::", 13) != 0 || !strstr(arn, ":role/") ||
+        iam_doc_get(c->iam, "role", role_name, &role, NULL) != ERR_OK ||
+        strcmp(cJSON_GetObjectItemCaseSensitive(role, "Arn")->valuestring, arn) != 0) {
+        iam_fail(c, 403, "AccessDenied",
+                 "User: %s is not authorized to perform: sts:AssumeRole on resource: %.300s",
+                 c->who->arn, arn);
+        goto out;
+    }
+    /* the caller's own role when it is a session itself (role chaining) */
+    if (strstr(c->who->arn, ":assumed-role/")) {
+        const char *r = strstr(c->who->arn, ":assumed-role/") + 14, *s2 = strchr(r, '/');
+        snprintf(caller_role, sizeof(caller_role), "arn:aws:iam::%s:role/%.*s", c->who->account,
+                 (int)(s2 ? s2 - r : (long)strlen(r)), r);
+    }
+    {
+        const char *tj =
+            cJSON_GetObjectItemCaseSensitive(role, "AssumeRolePolicyDocument")->valuestring;
+        iam_policy_parse(tj, strlen(tj), IAM_POLICY_TRUST, &trust, NULL);
+    }
+    memset(&q, 0, sizeof(q));
+    q.action = "sts:AssumeRole";
+    q.resource = arn;
+    q.principal_arn = c->who->arn;
+    q.account = c->who->account;
+    q.role_arn = caller_role[0] ? caller_role : NULL;
+    td = iam_policy_eval(trust, &q, &direct);
+    /* IAM User Guide, "Cross-account policy evaluation logic" within one
+     * account: a trust policy naming the caller grants on its own; one naming
+     * only the account delegates to the caller's identity policies. */
+    if (td == IAM_EXPLICIT_DENY || td == IAM_IMPLICIT_DENY) {
+        iam_fail(c, 403, "AccessDenied",
+                 "User: %s is not authorized to perform: sts:AssumeRole on resource: %.300s",
+                 c->who->arn, arn);
+        goto out;
+    }
+    if (!direct) {
+        struct authz_request aq = {.who = c->who, .action = "sts:AssumeRole", .resource = arn};
+        struct err e = {0};
+        if (iam_authorize(c->iam, &aq, &e) != ERR_OK) {
+            iam_fail(c, 403, "AccessDenied", "%s", e.msg);
+            goto out;
+        }
+    }
+    m = cJSON_GetObjectItemCaseSensitive(role, "MaxSessionDuration");
+    if (m)
+        max = (long)m->valuedouble;
+    secs = duration(c, c->iam->sts_min_duration, max, 3600,
+                    "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
+                    "role.");
+    if (secs < 0)
+        goto out;
+    memset(&id, 0, sizeof(id));
+    snprintf(id.user, sizeof(id.user), "%.64s", session);
+    snprintf(id.arn, sizeof(id.arn), "arn:aws:sts::%s:assumed-role/%s/%s", c->iam->account,
+             role_name, session);
+    buf_init(&b, 0);
+    if (issue(c, &id, secs, &b)) {
+        buf_puts(&b, "<AssumedRoleUser>");
+        buf_puts(&b, "<AssumedRoleId>");
+        iam_xml_text(&b, cJSON_GetObjectItemCaseSensitive(role, "RoleId")->valuestring);
+        buf_putc(&b, ':');
+        iam_xml_text(&b, session);
+        buf_puts(&b, "</AssumedRoleId>");
+        iam_xml_elem(&b, "Arn", id.arn);
+        buf_puts(&b, "</AssumedRoleUser>");
+        iam_reply(c, b.ptr);
+    }
+    buf_free(&b);
+out:
+    iam_policy_free(trust);
+    cJSON_Delete(role);
+}
+
+static void caller_identity(struct iam_call *c)
+{
+    struct buf b;
+    cJSON *doc = NULL;
+    const char *uid = c->who->account;
+
+    buf_init(&b, 0);
+    if (!c->who->root && strstr(c->who->arn, ":user/") &&
+        iam_doc_get(c->iam, "user", c->who->user, &doc, NULL) == ERR_OK)
+        uid = cJSON_GetObjectItemCaseSensitive(doc, "UserId")->valuestring;
+    if (strstr(c->who->arn, ":assumed-role/")) {
+        const char *r = strstr(c->who->arn, ":assumed-role/") + 14, *s = strchr(r, '/');
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
+        if (iam_doc_get(c->iam, "role", name, &doc, NULL) == ERR_OK) {
+            buf_puts(&b, "<UserId>");
+            iam_xml_text(&b, cJSON_GetObjectItemCaseSensitive(doc, "RoleId")->valuestring);
+            buf_putc(&b, ':');
+            iam_xml_text(&b, s ? s + 1 : "");
+            buf_puts(&b, "</UserId>");
+            uid = NULL;
+        }
+    }
+    if (uid)
+        iam_xml_elem(&b, "UserId", uid);
+    iam_xml_elem(&b, "Account", c->who->account);
+    iam_xml_elem(&b, "Arn", c->who->arn);
+    iam_reply(c, b.ptr);
+    buf_free(&b);
+    cJSON_Delete(doc);
+}
+
+static void session_token(struct iam_call *c)
+{
+    struct creds_identity id;
+    struct buf b;
+    long secs;
+
+    if (c->who->session_token[0]) {
+        iam_fail(c, 403, "AccessDenied", "Cannot call GetSessionToken with session credentials");
+        return;
+    }
+    secs = duration(c, c->iam->sts_min_duration, c->who->root ? 3600 : 129600, 43200,
+                    "The requested DurationSeconds exceeds the 1 hour session limit for roots.");
+    if (secs < 0)
+        return;
+    /* the session acts as the user itself, with the user's permissions */
+    id = *c->who;
+    buf_init(&b, 0);
+    if (issue(c, &id, secs, &b)) {
+        /* issue() cleared root; a root session stays root */
+        if (c->who->root) {
+            id.root = true;
+            creds_add(c->iam->creds, &id, NULL);
+        }
+        iam_reply(c, b.ptr);
+    }
+    buf_free(&b);
+}
+
+void iam_sts_handle(struct iam *iam, struct http_req *r, const struct creds_identity *who)
+{
+    struct iam_call c;
+
+    if (!iam_call_init(&c, iam, r, who, true))
+        return;
+    if (strcmp(c.action, "AssumeRole") == 0)
+        assume_role(&c);
+    else if (strcmp(c.action, "GetCallerIdentity") == 0)
+        caller_identity(&c);
+    else if (strcmp(c.action, "GetSessionToken") == 0)
+        session_token(&c);
+    else
+        iam_fail(&c, 400, "InvalidAction", "Could not find operation %.64s for version 2011-06-15",
+                 c.action);
+}
