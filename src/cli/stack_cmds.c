@@ -287,15 +287,26 @@ static cJSON *result_json(const struct stack_result *r, const char *cmd, enum er
 
 static void print_summary(const struct stack_result *r, double secs)
 {
-    static const char *const words[] = {
-        "unchanged", "to create / created", "updated", "replaced", "deleted", "refreshed"};
+    static const char *const words[] = {"unchanged", "created", "updated",
+                                        "replaced",  "deleted", "refreshed"};
     bool first = true;
+    int counts[STACK_OP_REFRESH + 1] = {0}, failed = 0;
+    for (size_t i = 0; i < r->nsteps; i++) {
+        if (r->steps[i].rc)
+            failed++;
+        else
+            counts[r->steps[i].op]++;
+    }
     printf("\nResources:");
     for (int op = 0; op <= STACK_OP_REFRESH; op++)
-        if (r->counts[op]) {
-            printf("%s %d %s", first ? "" : ",", r->counts[op], words[op]);
+        if (counts[op]) {
+            printf("%s %d %s", first ? "" : ",", counts[op], words[op]);
             first = false;
         }
+    if (failed) {
+        printf("%s %d failed", first ? "" : ",", failed);
+        first = false;
+    }
     if (first)
         printf(" none");
     printf("\nDuration: %.1fs\n", secs);

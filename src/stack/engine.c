@@ -736,10 +736,16 @@ static bool forces_replace(const struct stack_provider *prov, const cJSON *chang
 static cJSON *preview_value(const struct job *j)
 {
     cJSON *v;
-    if (j->op == STACK_OP_SAME || j->op == STACK_OP_UPDATE)
+    if (j->op == STACK_OP_SAME || j->op == STACK_OP_UPDATE) {
         v = merged(cJSON_GetObjectItem(j->old, "outputs"), j->inputs);
-    else
+    } else if (j->prov && j->prov->predict && !stack_value_is_unknown(j->inputs)) {
+        struct stack_target t = target(j);
+        cJSON *p = j->prov->predict(&t, j->inputs);
+        v = merged(j->inputs, p);
+        cJSON_Delete(p);
+    } else {
         v = cJSON_Duplicate(j->inputs, 1);
+    }
     if (!j->prov) {
         if (!cJSON_GetObjectItem(v, "id"))
             cJSON_AddStringToObject(v, "id", j->name);
@@ -980,7 +986,9 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
                            struct stack_result *res, bool preview, struct err *e)
 {
     struct run r;
-    enum err_code rc;
+    enum err_code rc, failed_rc = ERR_OK;
+    struct err first_err = {0}, jerr = {0};
+    bool *blocked = NULL;
     long writes0 = atomic_load(&stack_provider_writes);
 
     rc = run_init(&r, o, p, res, preview, e);
@@ -988,13 +996,20 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
         goto out;
     if (!preview && (rc = finish_replacements(&r, e)))
         goto out;
+    blocked = xcalloc(r.g->n + 1, sizeof(*blocked));
     for (int w = 0; w < r.g->nwaves && !rc; w++) {
         struct job **jobs = xcalloc(r.g->n + 1, sizeof(*jobs));
+        size_t *idx = xcalloc(r.g->n + 1, sizeof(*idx));
         size_t n = 0;
         for (size_t k = 0; k < r.g->n && !rc; k++) {
             size_t i = r.g->order[k];
             struct job *j;
             if (r.g->wave[i] != w)
+                continue;
+            /* As Pulumi does: a failure stops what depends on it, not the rest. */
+            for (size_t d = 0; d < r.g->ndeps[i]; d++)
+                blocked[i] = blocked[i] || blocked[r.g->deps[i][d]];
+            if (blocked[i])
                 continue;
             rc = plan_resource(&r, i, &j, e);
             if (rc)
@@ -1004,31 +1019,46 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
                 job_free(j);
                 continue;
             }
-            if (j->prov)
-                rc = resolve_endpoint(&r, j->region, j->spec, j->endpoint, sizeof(j->endpoint), e);
-            if (rc) {
-                j->step->rc = rc;
-                snprintf(j->step->msg, sizeof(j->step->msg), "%s", e->msg);
+            if (j->prov &&
+                resolve_endpoint(&r, j->region, j->spec, j->endpoint, sizeof(j->endpoint), &jerr)) {
+                j->step->rc = jerr.code;
+                snprintf(j->step->msg, sizeof(j->step->msg), "%s", jerr.msg);
+                if (!failed_rc) {
+                    failed_rc = jerr.code;
+                    first_err = jerr;
+                }
                 res->failed++;
+                blocked[i] = true;
                 job_free(j);
-                break;
+                continue;
             }
+            idx[n] = i;
             jobs[n++] = j;
         }
         if (!rc && n) {
-            int failed = run_jobs(jobs, n);
-            res->failed += failed;
-            for (size_t i = 0; i < n; i++) {
-                if (jobs[i]->step->rc && !rc)
-                    rc = err_set(e, jobs[i]->step->rc, "%s: %s", jobs[i]->name, jobs[i]->step->msg);
-                if (jobs[i]->result)
-                    cJSON_AddItemToObject(r.values, jobs[i]->name,
-                                          cJSON_Duplicate(jobs[i]->result, 1));
+            res->failed += run_jobs(jobs, n);
+            for (size_t q = 0; q < n; q++) {
+                if (jobs[q]->step->rc) {
+                    blocked[idx[q]] = true;
+                    if (!failed_rc) {
+                        failed_rc = jobs[q]->step->rc;
+                        err_set(&first_err, failed_rc, "%s: %s", jobs[q]->name, jobs[q]->step->msg);
+                    }
+                }
+                if (jobs[q]->result)
+                    cJSON_AddItemToObject(r.values, jobs[q]->name,
+                                          cJSON_Duplicate(jobs[q]->result, 1));
             }
         }
-        for (size_t i = 0; i < n; i++)
-            job_free(jobs[i]);
+        for (size_t q = 0; q < n; q++)
+            job_free(jobs[q]);
         free(jobs);
+        free(idx);
+    }
+    if (!rc && failed_rc) {
+        if (e)
+            *e = first_err;
+        rc = failed_rc;
     }
     if (rc)
         goto out;
@@ -1057,6 +1087,7 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
     rc = eval_outputs(&r, e);
 out:
     res->writes = atomic_load(&stack_provider_writes) - writes0;
+    free(blocked);
     run_free(&r);
     return rc;
 }

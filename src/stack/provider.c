@@ -5,9 +5,27 @@
 #include "provider.h"
 
 extern const struct stack_provider stack_provider_dynamodb_table;
+extern const struct stack_provider stack_provider_s3_bucket;
+extern const struct stack_provider stack_provider_s3_versioning;
+extern const struct stack_provider stack_provider_s3_replication;
+extern const struct stack_provider stack_provider_iam_role;
+extern const struct stack_provider stack_provider_iam_role_policy;
+extern const struct stack_provider stack_provider_iam_role_policy_attachment;
+extern const struct stack_provider stack_provider_lambda_function;
+extern const struct stack_provider stack_provider_lambda_function_url;
+extern const struct stack_provider stack_provider_lambda_permission;
 
 static const struct stack_provider *const providers[] = {
     &stack_provider_dynamodb_table,
+    &stack_provider_s3_bucket,
+    &stack_provider_s3_versioning,
+    &stack_provider_s3_replication,
+    &stack_provider_iam_role,
+    &stack_provider_iam_role_policy,
+    &stack_provider_iam_role_policy_attachment,
+    &stack_provider_lambda_function,
+    &stack_provider_lambda_function_url,
+    &stack_provider_lambda_permission,
 };
 
 /* Pulumi's long tokens (aws:dynamodb/table:Table) name the same types. */

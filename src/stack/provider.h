@@ -49,6 +49,10 @@ struct stack_provider {
                          const cJSON *out, struct err *e);
     enum err_code (*read)(const struct stack_target *t, const char *id, const cJSON *in,
                           cJSON **out, bool *gone, struct err *e);
+    /* predict - the outputs that follow from the inputs alone (ARNs, ids), so
+     * preview can show them; NULL or missing members stay unknown. @t has no
+     * endpoint. Returns an owned object. */
+    cJSON *(*predict)(const struct stack_target *t, const cJSON *in);
 };
 
 /* stack_provider_find - the provider for @type (aliases such as

@@ -4,6 +4,8 @@
 // it needs no npm packages; AWS_ENDPOINT_URL points it at its region.
 'use strict';
 const crypto = require('crypto');
+const http = require('http');
+const https = require('https');
 
 const hmac = (key, s) => crypto.createHmac('sha256', key).update(s).digest();
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
@@ -32,9 +34,20 @@ async function dynamodb(target, body) {
   key = hmac(hmac(hmac(key, region), 'dynamodb'), 'aws4_request');
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${process.env.AWS_ACCESS_KEY_ID}/${scope}, ` +
     `SignedHeaders=${names.join(';')}, Signature=${hmac(key, toSign).toString('hex')}`;
-  const res = await fetch(url, { method: 'POST', headers, body: payload });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${target}: ${res.status} ${text}`);
+  // http/https rather than fetch: fetch's parser needs WebAssembly memory that a
+  // function's memory limit may not leave room for.
+  const { status, text } = await new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'POST', headers },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => { data += c; });
+        res.on('end', () => resolve({ status: res.statusCode, text: data }));
+      });
+    req.on('error', reject);
+    req.end(payload);
+  });
+  if (status < 200 || status > 299) throw new Error(`${target}: ${status} ${text}`);
   return text ? JSON.parse(text) : {};
 }
 
@@ -60,7 +73,8 @@ exports.handler = async (event) => {
     return {
       statusCode: 500,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'write failed', error: String(err.message || err), region }),
+      body: JSON.stringify({ message: 'write failed', error: String(err.message || err) + (err.cause ? ': ' + String(err.cause.message || err.cause) : ''),
+        endpoint: process.env.AWS_ENDPOINT_URL, region }),
     };
   }
 };

@@ -421,6 +421,17 @@ static enum err_code tbl_read(const struct stack_target *t, const char *id, cons
 static const char *const replace_props[] = {"name", "hashKey", "rangeKey", NULL};
 static const char *const outputs[] = {"id", "arn", "streamArn", "streamLabel", NULL};
 
+static cJSON *tbl_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *name = stack_prov_str(in, "name", "");
+    char arn[512];
+    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:%s:table/%s", t->region, t->account, name);
+    cJSON_AddStringToObject(o, "id", name);
+    cJSON_AddStringToObject(o, "arn", arn);
+    return o;
+}
+
 const struct stack_provider stack_provider_dynamodb_table = {
     .type = "aws:dynamodb:Table",
     .name_prop = "name",
@@ -431,4 +442,5 @@ const struct stack_provider stack_provider_dynamodb_table = {
     .update = tbl_update,
     .del = tbl_delete,
     .read = tbl_read,
+    .predict = tbl_predict,
 };

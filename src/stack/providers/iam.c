@@ -1,0 +1,428 @@
+/* iam.c - aws:iam:Role, RolePolicy and RolePolicyAttachment through the IAM
+ * query API (Version 2010-05-08): CreateRole / GetRole / UpdateAssumeRolePolicy /
+ * DeleteRole, PutRolePolicy / GetRolePolicy / DeleteRolePolicy,
+ * AttachRolePolicy / DetachRolePolicy. IAM is global; requests are signed
+ * for the region of the resource's provider, which Tandem's identity service
+ * answers in every region. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "provider.h"
+
+#define IAM_VERSION "2010-05-08"
+
+static enum err_code iam(const struct stack_target *t, const char *action,
+                         const char *const *params, char **resp, char *code, size_t clen,
+                         struct err *e)
+{
+    return stack_prov_query(t, "iam", IAM_VERSION, action, params, resp, code, clen, e);
+}
+
+/* A policy property as text: a string stays, an object is written as JSON. */
+static char *policy_text(const cJSON *in, const char *key)
+{
+    const cJSON *p = cJSON_GetObjectItem(in, key);
+    if (cJSON_IsString(p))
+        return xstrdup(p->valuestring);
+    if (p)
+        return cJSON_PrintUnformatted(p);
+    return NULL;
+}
+
+static bool gone_code(const char *code)
+{
+    return !strcmp(code, "NoSuchEntity") || !strcmp(code, "NoSuchEntityException");
+}
+
+/* ---- Role ---- */
+
+static cJSON *role_outputs(const char *xml, const char *name)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *arn = stack_prov_xml_text(xml, "Arn"), *rid = stack_prov_xml_text(xml, "RoleId");
+    char *cd = stack_prov_xml_text(xml, "CreateDate");
+    cJSON_AddStringToObject(o, "id", name);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "arn", arn ? arn : "");
+    cJSON_AddStringToObject(o, "uniqueId", rid ? rid : "");
+    cJSON_AddStringToObject(o, "createDate", cd ? cd : "");
+    free(arn);
+    free(rid);
+    free(cd);
+    return o;
+}
+
+static enum err_code get_role(const struct stack_target *t, const char *name, char **xml,
+                              struct err *e)
+{
+    const char *params[] = {"RoleName", name, NULL};
+    char code[96];
+    enum err_code rc = iam(t, "GetRole", params, xml, code, sizeof(code), e);
+    if (rc && gone_code(code))
+        rc = ERR_NOTFOUND;
+    return rc;
+}
+
+static enum err_code role_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                 char **id, cJSON **out, struct err *e)
+{
+    const char *name = stack_prov_str(in, "name", NULL);
+    char *doc = policy_text(in, "assumeRolePolicy"), *xml = NULL;
+    const char *params[64];
+    char keys[20][40], code[96];
+    size_t n = 0, nt = 0;
+    const cJSON *tg;
+    enum err_code rc;
+
+    *id = NULL;
+    *out = NULL;
+    if (!name || !doc) {
+        free(doc);
+        return err_set(e, ERR_INVALID, "aws:iam:Role needs name and assumeRolePolicy");
+    }
+    params[n++] = "RoleName";
+    params[n++] = name;
+    params[n++] = "AssumeRolePolicyDocument";
+    params[n++] = doc;
+    if (stack_prov_str(in, "path", NULL)) {
+        params[n++] = "Path";
+        params[n++] = stack_prov_str(in, "path", "/");
+    }
+    if (stack_prov_str(in, "description", NULL)) {
+        params[n++] = "Description";
+        params[n++] = stack_prov_str(in, "description", "");
+    }
+    cJSON_ArrayForEach(tg, cJSON_GetObjectItem(in, "tags"))
+    {
+        if (nt >= 10 || !cJSON_IsString(tg))
+            break;
+        snprintf(keys[2 * nt], sizeof(keys[0]), "Tags.member.%zu.Key", nt + 1);
+        snprintf(keys[2 * nt + 1], sizeof(keys[0]), "Tags.member.%zu.Value", nt + 1);
+        params[n++] = keys[2 * nt];
+        params[n++] = tg->string;
+        params[n++] = keys[2 * nt + 1];
+        params[n++] = tg->valuestring;
+        nt++;
+    }
+    params[n] = NULL;
+    rc = iam(t, "CreateRole", params, &xml, code, sizeof(code), e);
+    free(doc);
+    if (rc && adopt && !strcmp(code, "EntityAlreadyExists"))
+        rc = get_role(t, name, &xml, e);
+    if (rc) {
+        free(xml);
+        return rc;
+    }
+    *id = xstrdup(name);
+    *out = role_outputs(xml, name);
+    free(xml);
+    return ERR_OK;
+}
+
+static enum err_code role_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                 struct err *e)
+{
+    char *od = policy_text(old_in, "assumeRolePolicy"),
+         *nd = policy_text(new_in, "assumeRolePolicy");
+    char *xml = NULL;
+    enum err_code rc = ERR_OK;
+    (void)old_out;
+    *out = NULL;
+    if (nd && (!od || strcmp(od, nd))) {
+        const char *params[] = {"RoleName", id, "PolicyDocument", nd, NULL};
+        rc = iam(t, "UpdateAssumeRolePolicy", params, NULL, NULL, 0, e);
+    }
+    if (!rc && stack_prov_str(new_in, "description", NULL) &&
+        strcmp(stack_prov_str(new_in, "description", ""),
+               stack_prov_str(old_in, "description", ""))) {
+        const char *params[] = {"RoleName", id, "Description",
+                                stack_prov_str(new_in, "description", ""), NULL};
+        rc = iam(t, "UpdateRole", params, NULL, NULL, 0, e);
+    }
+    free(od);
+    free(nd);
+    if (rc)
+        return rc;
+    if ((rc = get_role(t, id, &xml, e)))
+        return rc;
+    *out = role_outputs(xml, id);
+    free(xml);
+    return ERR_OK;
+}
+
+static enum err_code role_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                 const cJSON *out, struct err *e)
+{
+    const char *params[] = {"RoleName", id, NULL};
+    char code[96];
+    enum err_code rc = iam(t, "DeleteRole", params, NULL, code, sizeof(code), e);
+    (void)in;
+    (void)out;
+    return rc && gone_code(code) ? ERR_OK : rc;
+}
+
+static enum err_code role_read(const struct stack_target *t, const char *id, const cJSON *in,
+                               cJSON **out, bool *gone, struct err *e)
+{
+    char *xml = NULL;
+    enum err_code rc = get_role(t, id, &xml, e);
+    (void)in;
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND;
+    if (rc && !*gone) {
+        free(xml);
+        return rc;
+    }
+    if (!*gone)
+        *out = role_outputs(xml, id);
+    free(xml);
+    return ERR_OK;
+}
+
+static const char *const role_replace[] = {"name", "namePrefix", "path", NULL};
+static const char *const role_outs[] = {"id", "arn", "uniqueId", "createDate", NULL};
+
+static cJSON *role_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *name = stack_prov_str(in, "name", "");
+    char arn[400];
+    snprintf(arn, sizeof(arn), "arn:aws:iam::%s:role%s%s", t->account,
+             stack_prov_str(in, "path", "/"), name);
+    cJSON_AddStringToObject(o, "id", name);
+    cJSON_AddStringToObject(o, "arn", arn);
+    return o;
+}
+
+const struct stack_provider stack_provider_iam_role = {
+    .type = "aws:iam:Role",
+    .name_prop = "name",
+    .name_max = 64,
+    .replace_props = role_replace,
+    .outputs = role_outs,
+    .create = role_create,
+    .update = role_update,
+    .del = role_delete,
+    .read = role_read,
+    .predict = role_predict,
+};
+
+/* ---- RolePolicy: id is ROLE:NAME as in the Pulumi provider ---- */
+
+static enum err_code rp_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
+                               cJSON **out, struct err *e)
+{
+    const char *role = stack_prov_str(in, "role", NULL), *name = stack_prov_str(in, "name", NULL);
+    char *doc = policy_text(in, "policy");
+    enum err_code rc;
+    (void)adopt;
+    *id = NULL;
+    *out = NULL;
+    if (!role || !name || !doc) {
+        free(doc);
+        return err_set(e, ERR_INVALID, "aws:iam:RolePolicy needs role and policy");
+    }
+    {
+        const char *params[] = {"RoleName", role, "PolicyName", name, "PolicyDocument", doc, NULL};
+        rc = iam(t, "PutRolePolicy", params, NULL, NULL, 0, e);
+    }
+    free(doc);
+    if (rc)
+        return rc;
+    *id = xmalloc(strlen(role) + strlen(name) + 2);
+    sprintf(*id, "%s:%s", role, name);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", *id);
+    return ERR_OK;
+}
+
+static enum err_code rp_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                               const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                               struct err *e)
+{
+    char *nid = NULL;
+    enum err_code rc;
+    (void)id;
+    (void)old_in;
+    (void)old_out;
+    rc = rp_create(t, new_in, true, &nid, out, e);
+    free(nid);
+    return rc;
+}
+
+static void split_id(const char *id, char *role, size_t cap, const char **name)
+{
+    const char *c = strchr(id, ':');
+    size_t n = c ? (size_t)(c - id) : strlen(id);
+    snprintf(role, cap, "%.*s", (int)n, id);
+    *name = c ? c + 1 : "";
+}
+
+static enum err_code rp_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                               const cJSON *out, struct err *e)
+{
+    char role[200], code[96];
+    const char *name;
+    enum err_code rc;
+    (void)in;
+    (void)out;
+    split_id(id, role, sizeof(role), &name);
+    {
+        const char *params[] = {"RoleName", role, "PolicyName", name, NULL};
+        rc = iam(t, "DeleteRolePolicy", params, NULL, code, sizeof(code), e);
+    }
+    return rc && gone_code(code) ? ERR_OK : rc;
+}
+
+static enum err_code rp_read(const struct stack_target *t, const char *id, const cJSON *in,
+                             cJSON **out, bool *gone, struct err *e)
+{
+    char role[200], code[96];
+    const char *name;
+    enum err_code rc;
+    (void)in;
+    split_id(id, role, sizeof(role), &name);
+    {
+        const char *params[] = {"RoleName", role, "PolicyName", name, NULL};
+        rc = iam(t, "GetRolePolicy", params, NULL, code, sizeof(code), e);
+    }
+    *out = NULL;
+    *gone = rc && gone_code(code);
+    if (rc && !*gone)
+        return rc;
+    if (!*gone) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+    }
+    return ERR_OK;
+}
+
+static const char *const rp_replace[] = {"role", "name", "namePrefix", NULL};
+static const char *const id_only[] = {"id", NULL};
+
+static cJSON *rp_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    char id[400];
+    (void)t;
+    snprintf(id, sizeof(id), "%s:%s", stack_prov_str(in, "role", ""),
+             stack_prov_str(in, "name", ""));
+    cJSON_AddStringToObject(o, "id", id);
+    return o;
+}
+
+const struct stack_provider stack_provider_iam_role_policy = {
+    .type = "aws:iam:RolePolicy",
+    .name_prop = "name",
+    .name_max = 128,
+    .replace_props = rp_replace,
+    .outputs = id_only,
+    .create = rp_create,
+    .update = rp_update,
+    .del = rp_delete,
+    .read = rp_read,
+    .predict = rp_predict,
+};
+
+/* ---- RolePolicyAttachment: every property forces a new one ---- */
+
+static enum err_code att_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    const char *role = stack_prov_str(in, "role", NULL),
+               *arn = stack_prov_str(in, "policyArn", NULL);
+    enum err_code rc;
+    (void)adopt;
+    *id = NULL;
+    *out = NULL;
+    if (!role || !arn)
+        return err_set(e, ERR_INVALID, "aws:iam:RolePolicyAttachment needs role and policyArn");
+    {
+        const char *params[] = {"RoleName", role, "PolicyArn", arn, NULL};
+        rc = iam(t, "AttachRolePolicy", params, NULL, NULL, 0, e);
+    }
+    if (rc)
+        return rc;
+    *id = xmalloc(strlen(role) + strlen(arn) + 2);
+    sprintf(*id, "%s/%s", role, arn);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", *id);
+    return ERR_OK;
+}
+
+static enum err_code att_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e)
+{
+    (void)t;
+    (void)old_in;
+    (void)new_in;
+    *out = cJSON_Duplicate(old_out, 1);
+    (void)id;
+    (void)e;
+    return ERR_OK;
+}
+
+static enum err_code att_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    const char *role = stack_prov_str(in, "role", ""), *arn = stack_prov_str(in, "policyArn", "");
+    char code[96];
+    enum err_code rc;
+    (void)id;
+    (void)out;
+    {
+        const char *params[] = {"RoleName", role, "PolicyArn", arn, NULL};
+        rc = iam(t, "DetachRolePolicy", params, NULL, code, sizeof(code), e);
+    }
+    return rc && gone_code(code) ? ERR_OK : rc;
+}
+
+static enum err_code att_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    const char *role = stack_prov_str(in, "role", ""), *arn = stack_prov_str(in, "policyArn", "");
+    char *xml = NULL, code[96];
+    enum err_code rc;
+    {
+        const char *params[] = {"RoleName", role, NULL};
+        rc = iam(t, "ListAttachedRolePolicies", params, &xml, code, sizeof(code), e);
+    }
+    *out = NULL;
+    *gone = (rc && gone_code(code)) || (!rc && (!xml || !strstr(xml, arn)));
+    free(xml);
+    if (rc && !*gone)
+        return rc;
+    if (!*gone) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+    }
+    return ERR_OK;
+}
+
+static const char *const att_replace[] = {"role", "policyArn", NULL};
+
+static cJSON *att_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    char id[600];
+    (void)t;
+    snprintf(id, sizeof(id), "%s/%s", stack_prov_str(in, "role", ""),
+             stack_prov_str(in, "policyArn", ""));
+    cJSON_AddStringToObject(o, "id", id);
+    return o;
+}
+
+const struct stack_provider stack_provider_iam_role_policy_attachment = {
+    .type = "aws:iam:RolePolicyAttachment",
+    .replace_props = att_replace,
+    .outputs = id_only,
+    .create = att_create,
+    .update = att_update,
+    .del = att_delete,
+    .read = att_read,
+    .predict = att_predict,
+};

@@ -1,0 +1,631 @@
+/* lambda.c - aws:lambda:Function, FunctionUrl and Permission through the Lambda
+ * REST API: CreateFunction (zip package from fn::fileArchive), GetFunction,
+ * UpdateFunctionCode / UpdateFunctionConfiguration, DeleteFunction;
+ * CreateFunctionUrlConfig (/2021-10-31/functions/{name}/url) and its update
+ * and delete; AddPermission / RemovePermission (/functions/{name}/policy). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "mem.h"
+#include "provider.h"
+
+enum { WAIT_TRIES = 600, WAIT_MS = 100 };
+
+static char *fn_path(const char *prefix, const char *name, const char *suffix)
+{
+    char *enc = stack_prov_pct(name),
+         *p = xmalloc(strlen(prefix) + strlen(enc) + strlen(suffix) + 2);
+    sprintf(p, "%s/%s%s", prefix, enc, suffix);
+    free(enc);
+    return p;
+}
+
+static enum err_code call_json(const struct stack_target *t, const char *method, const char *path,
+                               const char *query, const cJSON *body, cJSON **out, char *code,
+                               size_t clen, struct err *e)
+{
+    char *text = body ? cJSON_PrintUnformatted(body) : NULL, *resp = NULL;
+    enum err_code rc =
+        stack_prov_rest(t, "lambda", method, path, query, text, body ? "application/json" : NULL,
+                        NULL, &resp, code, clen, e);
+    free(text);
+    if (out)
+        *out = rc == ERR_OK && resp && *resp ? cJSON_Parse(resp) : NULL;
+    free(resp);
+    return rc;
+}
+
+/* ---- zip packages ---- */
+
+static int add_tree(zip_t *z, const char *dir, const char *rel)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    if (!d)
+        return -1;
+    while ((de = readdir(d))) {
+        char path[4096], name[2048];
+        struct stat st;
+        if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        snprintf(name, sizeof(name), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            int k = add_tree(z, path, name);
+            if (k < 0) {
+                closedir(d);
+                return -1;
+            }
+            n += k;
+        } else if (S_ISREG(st.st_mode)) {
+            zip_source_t *src = zip_source_file(z, path, 0, -1);
+            zip_int64_t idx;
+            if (!src ||
+                (idx = zip_file_add(z, name, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8)) < 0) {
+                zip_source_free(src);
+                closedir(d);
+                return -1;
+            }
+            /* keep the file's mode (executables such as bootstrap stay executable) */
+            zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX,
+                                             ((zip_uint32_t)st.st_mode & 0xffff) << 16);
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* The base64 zip package of a fn::fileArchive value (owned, free()). */
+static enum err_code zip_base64(const struct stack_target *t, const cJSON *code, char **out,
+                                struct err *e)
+{
+    const char *path = stack_prov_str(code, "__archive", NULL);
+    char tmp[4096], *b64 = NULL;
+    unsigned char *bytes = NULL;
+    zip_t *z;
+    int zerr = 0;
+    struct stat st;
+    FILE *f;
+    long len;
+
+    *out = NULL;
+    if (!path)
+        return err_set(e, ERR_INVALID, "code must be fn::fileArchive: a folder or a .zip file");
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) { /* a ready .zip */
+        snprintf(tmp, sizeof(tmp), "%s", path);
+    } else {
+        snprintf(tmp, sizeof(tmp), "%s/pkg-%d-%lx.zip", t->workdir ? t->workdir : "/tmp",
+                 (int)getpid(), (unsigned long)(size_t)code);
+        z = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+        if (!z)
+            return err_set(e, ERR_IO, "zip %s: error %d", tmp, zerr);
+        if (add_tree(z, path, "") <= 0) {
+            zip_discard(z);
+            return err_set(e, ERR_INVALID, "fn::fileArchive %s: no files to package", path);
+        }
+        if (zip_close(z) != 0) {
+            zip_discard(z);
+            return err_set(e, ERR_IO, "zip %s: cannot write", tmp);
+        }
+    }
+    f = fopen(tmp, "rb");
+    if (!f)
+        return err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    bytes = xmalloc((size_t)len + 1);
+    len = (long)fread(bytes, 1, (size_t)len, f);
+    fclose(f);
+    if (strcmp(tmp, path) != 0)
+        unlink(tmp);
+    b64 = xmalloc(base64_encoded_len((size_t)len) + 1);
+    base64_encode(bytes, (size_t)len, b64);
+    free(bytes);
+    *out = b64;
+    return ERR_OK;
+}
+
+/* ---- Function ---- */
+
+static cJSON *config_body(const cJSON *in, bool create)
+{
+    cJSON *b = cJSON_CreateObject();
+    const cJSON *v;
+    if (create)
+        cJSON_AddStringToObject(b, "FunctionName", stack_prov_str(in, "name", ""));
+    cJSON_AddStringToObject(b, "Role", stack_prov_str(in, "role", ""));
+    if (stack_prov_str(in, "runtime", NULL))
+        cJSON_AddStringToObject(b, "Runtime", stack_prov_str(in, "runtime", NULL));
+    if (stack_prov_str(in, "handler", NULL))
+        cJSON_AddStringToObject(b, "Handler", stack_prov_str(in, "handler", NULL));
+    if (stack_prov_str(in, "description", NULL))
+        cJSON_AddStringToObject(b, "Description", stack_prov_str(in, "description", NULL));
+    v = cJSON_GetObjectItem(in, "timeout");
+    cJSON_AddNumberToObject(b, "Timeout", cJSON_IsNumber(v) ? v->valuedouble : 3);
+    v = cJSON_GetObjectItem(in, "memorySize");
+    cJSON_AddNumberToObject(b, "MemorySize", cJSON_IsNumber(v) ? v->valuedouble : 128);
+    v = cJSON_GetObjectItem(cJSON_GetObjectItem(in, "environment"), "variables");
+    if (cJSON_IsObject(v))
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(b, "Environment"), "Variables",
+                              cJSON_Duplicate(v, 1));
+    v = cJSON_GetObjectItem(in, "architectures");
+    if (cJSON_IsArray(v))
+        cJSON_AddItemToObject(b, "Architectures", cJSON_Duplicate(v, 1));
+    return b;
+}
+
+static cJSON *fn_outputs(const struct stack_target *t, const cJSON *conf, const char *name)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *arn = stack_prov_str(conf, "FunctionArn", "");
+    char invoke[700], qual[600];
+    snprintf(invoke, sizeof(invoke),
+             "arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", t->region,
+             arn);
+    snprintf(qual, sizeof(qual), "%s:%s", arn, stack_prov_str(conf, "Version", "$LATEST"));
+    cJSON_AddStringToObject(o, "id", name);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "arn", arn);
+    cJSON_AddStringToObject(o, "invokeArn", invoke);
+    cJSON_AddStringToObject(o, "qualifiedArn", qual);
+    cJSON_AddStringToObject(o, "version", stack_prov_str(conf, "Version", "$LATEST"));
+    return o;
+}
+
+/* Wait until the function is Active and its last update Successful; @conf owned out. */
+static enum err_code wait_ready(const struct stack_target *t, const char *name, cJSON **conf,
+                                struct err *e)
+{
+    char *path = fn_path("/2015-03-31/functions", name, "");
+    enum err_code rc = ERR_OK;
+    for (int i = 0; i < WAIT_TRIES; i++) {
+        cJSON *resp = NULL, *c;
+        rc = call_json(t, "GET", path, NULL, NULL, &resp, NULL, 0, e);
+        if (rc)
+            break;
+        c = cJSON_GetObjectItem(resp, "Configuration");
+        if (strcmp(stack_prov_str(c, "State", "Active"), "Pending") != 0 &&
+            strcmp(stack_prov_str(c, "LastUpdateStatus", "Successful"), "InProgress") != 0) {
+            if (!strcmp(stack_prov_str(c, "State", "Active"), "Failed"))
+                rc = err_set(e, ERR_INVALID, "%s: function %s failed: %s", t->region, name,
+                             stack_prov_str(c, "StateReason", ""));
+            if (conf && !rc)
+                *conf = cJSON_Duplicate(c, 1);
+            cJSON_Delete(resp);
+            free(path);
+            return rc;
+        }
+        cJSON_Delete(resp);
+        stack_prov_sleep_ms(WAIT_MS);
+    }
+    free(path);
+    return rc ? rc
+              : err_set(e, ERR_IO, "%s: function %s not Active within a minute", t->region, name);
+}
+
+static enum err_code fn_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
+                               cJSON **out, struct err *e)
+{
+    const char *name = stack_prov_str(in, "name", NULL);
+    cJSON *body, *conf = NULL;
+    char *zip = NULL, code[96];
+    enum err_code rc;
+
+    *id = NULL;
+    *out = NULL;
+    if (!name || !stack_prov_str(in, "role", NULL))
+        return err_set(e, ERR_INVALID, "aws:lambda:Function needs name and role");
+    if ((rc = zip_base64(t, cJSON_GetObjectItem(in, "code"), &zip, e)))
+        return rc;
+    body = config_body(in, true);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "Code"), "ZipFile", zip);
+    cJSON_AddStringToObject(body, "PackageType", "Zip");
+    if (cJSON_IsObject(cJSON_GetObjectItem(in, "tags")))
+        cJSON_AddItemToObject(body, "Tags", cJSON_Duplicate(cJSON_GetObjectItem(in, "tags"), 1));
+    free(zip);
+    rc = call_json(t, "POST", "/2015-03-31/functions", NULL, body, NULL, code, sizeof(code), e);
+    cJSON_Delete(body);
+    if (rc && !(adopt && !strcmp(code, "ResourceConflictException")))
+        return rc;
+    *id = xstrdup(name);
+    if ((rc = wait_ready(t, name, &conf, e)))
+        return rc;
+    *out = fn_outputs(t, conf, name);
+    cJSON_Delete(conf);
+    return ERR_OK;
+}
+
+static bool differs(const cJSON *a, const cJSON *b, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItem(a, key), *y = cJSON_GetObjectItem(b, key);
+    if (!x && !y)
+        return false;
+    return !x || !y || !cJSON_Compare(x, y, 1);
+}
+
+static enum err_code fn_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                               const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                               struct err *e)
+{
+    static const char *const conf_props[] = {"role",        "runtime",       "handler",
+                                             "description", "timeout",       "memorySize",
+                                             "environment", "architectures", NULL};
+    cJSON *conf = NULL;
+    enum err_code rc;
+    bool conf_changed = false;
+    (void)old_out;
+
+    *out = NULL;
+    for (size_t i = 0; conf_props[i]; i++)
+        conf_changed = conf_changed || differs(old_in, new_in, conf_props[i]);
+    if (conf_changed) {
+        char *path = fn_path("/2015-03-31/functions", id, "/configuration");
+        cJSON *body = config_body(new_in, false);
+        rc = call_json(t, "PUT", path, NULL, body, NULL, NULL, 0, e);
+        cJSON_Delete(body);
+        free(path);
+        if (rc || (rc = wait_ready(t, id, NULL, e)))
+            return rc;
+    }
+    if (differs(old_in, new_in, "code")) {
+        char *path = fn_path("/2015-03-31/functions", id, "/code"), *zip = NULL;
+        cJSON *body;
+        if ((rc = zip_base64(t, cJSON_GetObjectItem(new_in, "code"), &zip, e))) {
+            free(path);
+            return rc;
+        }
+        body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "ZipFile", zip);
+        free(zip);
+        rc = call_json(t, "PUT", path, NULL, body, NULL, NULL, 0, e);
+        cJSON_Delete(body);
+        free(path);
+        if (rc)
+            return rc;
+    }
+    if ((rc = wait_ready(t, id, &conf, e)))
+        return rc;
+    *out = fn_outputs(t, conf, id);
+    cJSON_Delete(conf);
+    return ERR_OK;
+}
+
+static enum err_code fn_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                               const cJSON *out, struct err *e)
+{
+    char *path = fn_path("/2015-03-31/functions", id, "");
+    enum err_code rc = call_json(t, "DELETE", path, NULL, NULL, NULL, NULL, 0, e);
+    (void)in;
+    (void)out;
+    free(path);
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
+static enum err_code fn_read(const struct stack_target *t, const char *id, const cJSON *in,
+                             cJSON **out, bool *gone, struct err *e)
+{
+    char *path = fn_path("/2015-03-31/functions", id, "");
+    cJSON *resp = NULL;
+    enum err_code rc = call_json(t, "GET", path, NULL, NULL, &resp, NULL, 0, e);
+    (void)in;
+    free(path);
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND;
+    if (rc == ERR_OK)
+        *out = fn_outputs(t, cJSON_GetObjectItem(resp, "Configuration"), id);
+    cJSON_Delete(resp);
+    return *gone ? ERR_OK : rc;
+}
+
+static const char *const fn_replace[] = {"name", "packageType", NULL};
+static const char *const fn_outs[] = {"id", "arn", "invokeArn", "qualifiedArn", "version", NULL};
+
+static cJSON *fn_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o, *conf = cJSON_CreateObject();
+    char arn[400];
+    snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s", t->region, t->account,
+             stack_prov_str(in, "name", ""));
+    cJSON_AddStringToObject(conf, "FunctionArn", arn);
+    o = fn_outputs(t, conf, stack_prov_str(in, "name", ""));
+    cJSON_Delete(conf);
+    cJSON_DeleteItemFromObject(o, "qualifiedArn");
+    cJSON_DeleteItemFromObject(o, "version");
+    return o;
+}
+
+const struct stack_provider stack_provider_lambda_function = {
+    .type = "aws:lambda:Function",
+    .name_prop = "name",
+    .name_max = 64,
+    .replace_props = fn_replace,
+    .outputs = fn_outs,
+    .create = fn_create,
+    .update = fn_update,
+    .del = fn_delete,
+    .read = fn_read,
+    .predict = fn_predict,
+};
+
+/* ---- FunctionUrl ---- */
+
+static cJSON *url_body(const cJSON *in)
+{
+    cJSON *b = cJSON_CreateObject();
+    const cJSON *cors = cJSON_GetObjectItem(in, "cors");
+    cJSON_AddStringToObject(b, "AuthType", stack_prov_str(in, "authorizationType", "NONE"));
+    if (stack_prov_str(in, "invokeMode", NULL))
+        cJSON_AddStringToObject(b, "InvokeMode", stack_prov_str(in, "invokeMode", NULL));
+    if (cJSON_IsObject(cors)) {
+        cJSON *c = cJSON_AddObjectToObject(b, "Cors");
+        static const char *const map[][2] = {
+            {"allowCredentials", "AllowCredentials"}, {"allowHeaders", "AllowHeaders"},
+            {"allowMethods", "AllowMethods"},         {"allowOrigins", "AllowOrigins"},
+            {"exposeHeaders", "ExposeHeaders"},       {"maxAge", "MaxAge"}};
+        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+            if (cJSON_GetObjectItem(cors, map[i][0]))
+                cJSON_AddItemToObject(c, map[i][1],
+                                      cJSON_Duplicate(cJSON_GetObjectItem(cors, map[i][0]), 1));
+    }
+    return b;
+}
+
+static char *url_query(const cJSON *in)
+{
+    const char *q = stack_prov_str(in, "qualifier", NULL);
+    char *enc, *s;
+    if (!q)
+        return NULL;
+    enc = stack_prov_pct(q);
+    s = xmalloc(strlen(enc) + 12);
+    sprintf(s, "Qualifier=%s", enc);
+    free(enc);
+    return s;
+}
+
+static cJSON *url_outputs(const cJSON *resp, const char *name)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *u = stack_prov_str(resp, "FunctionUrl", "");
+    const char *host = strstr(u, "://");
+    char id[64] = "";
+    cJSON_AddStringToObject(o, "id", name);
+    cJSON_AddStringToObject(o, "functionUrl", u);
+    cJSON_AddStringToObject(o, "functionArn", stack_prov_str(resp, "FunctionArn", ""));
+    if (host) /* the url id is the first label of the host, as on AWS */
+        snprintf(id, sizeof(id), "%.*s", (int)strcspn(host + 3, ".:/"), host + 3);
+    cJSON_AddStringToObject(o, "urlId", id);
+    return o;
+}
+
+static enum err_code url_put(const struct stack_target *t, const cJSON *in, const char *method,
+                             bool adopt, char **id, cJSON **out, struct err *e)
+{
+    const char *fn = stack_prov_str(in, "functionName", NULL);
+    char *path, *query, code[96];
+    cJSON *body, *resp = NULL;
+    enum err_code rc;
+
+    *id = NULL;
+    *out = NULL;
+    if (!fn)
+        return err_set(e, ERR_INVALID, "aws:lambda:FunctionUrl needs functionName");
+    path = fn_path("/2021-10-31/functions", fn, "/url");
+    query = url_query(in);
+    body = url_body(in);
+    rc = call_json(t, method, path, query, body, &resp, code, sizeof(code), e);
+    if (rc && adopt && !strcmp(code, "ResourceConflictException")) {
+        cJSON_Delete(resp);
+        resp = NULL;
+        rc = call_json(t, "PUT", path, query, body, &resp, NULL, 0, e);
+    }
+    cJSON_Delete(body);
+    free(path);
+    free(query);
+    if (rc == ERR_OK) {
+        *id = xstrdup(fn);
+        *out = url_outputs(resp, fn);
+    }
+    cJSON_Delete(resp);
+    return rc;
+}
+
+static enum err_code url_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    return url_put(t, in, "POST", adopt, id, out, e);
+}
+
+static enum err_code url_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e)
+{
+    char *nid = NULL;
+    enum err_code rc = url_put(t, new_in, "PUT", false, &nid, out, e);
+    (void)id;
+    (void)old_in;
+    (void)old_out;
+    free(nid);
+    return rc;
+}
+
+static enum err_code url_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    char *path = fn_path("/2021-10-31/functions", id, "/url"), *query = url_query(in);
+    enum err_code rc = call_json(t, "DELETE", path, query, NULL, NULL, NULL, 0, e);
+    (void)out;
+    free(path);
+    free(query);
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
+static enum err_code url_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    char *path = fn_path("/2021-10-31/functions", id, "/url"), *query = url_query(in);
+    cJSON *resp = NULL;
+    enum err_code rc = call_json(t, "GET", path, query, NULL, &resp, NULL, 0, e);
+    free(path);
+    free(query);
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND;
+    if (rc == ERR_OK)
+        *out = url_outputs(resp, id);
+    cJSON_Delete(resp);
+    return *gone ? ERR_OK : rc;
+}
+
+static const char *const url_replace[] = {"functionName", "qualifier", NULL};
+static const char *const url_outs[] = {"id", "functionUrl", "functionArn", "urlId", NULL};
+
+static cJSON *url_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    (void)t;
+    cJSON_AddStringToObject(o, "id", stack_prov_str(in, "functionName", ""));
+    return o;
+}
+
+const struct stack_provider stack_provider_lambda_function_url = {
+    .type = "aws:lambda:FunctionUrl",
+    .replace_props = url_replace,
+    .outputs = url_outs,
+    .create = url_create,
+    .update = url_update,
+    .del = url_delete,
+    .read = url_read,
+    .predict = url_predict,
+};
+
+/* ---- Permission: every property forces a new statement ---- */
+
+static enum err_code perm_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                 char **id, cJSON **out, struct err *e)
+{
+    const char *fn = stack_prov_str(in, "function", NULL);
+    const char *sid = stack_prov_str(in, "statementId", NULL);
+    static const char *const map[][2] = {{"action", "Action"},
+                                         {"principal", "Principal"},
+                                         {"sourceArn", "SourceArn"},
+                                         {"sourceAccount", "SourceAccount"},
+                                         {"eventSourceToken", "EventSourceToken"},
+                                         {"functionUrlAuthType", "FunctionUrlAuthType"},
+                                         {"principalOrgId", "PrincipalOrgID"}};
+    cJSON *body;
+    char *path, code[96];
+    enum err_code rc;
+
+    *id = NULL;
+    *out = NULL;
+    if (!fn || !sid || !stack_prov_str(in, "action", NULL) ||
+        !stack_prov_str(in, "principal", NULL))
+        return err_set(e, ERR_INVALID,
+                       "aws:lambda:Permission needs action, function and principal");
+    body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "StatementId", sid);
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (stack_prov_str(in, map[i][0], NULL))
+            cJSON_AddStringToObject(body, map[i][1], stack_prov_str(in, map[i][0], NULL));
+    path = fn_path("/2015-03-31/functions", fn, "/policy");
+    rc = call_json(t, "POST", path, NULL, body, NULL, code, sizeof(code), e);
+    cJSON_Delete(body);
+    free(path);
+    if (rc && !(adopt && !strcmp(code, "ResourceConflictException")))
+        return rc;
+    *id = xstrdup(sid);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", sid);
+    return ERR_OK;
+}
+
+static enum err_code perm_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                 struct err *e)
+{
+    (void)t;
+    (void)id;
+    (void)old_in;
+    (void)new_in;
+    (void)e;
+    *out = cJSON_Duplicate(old_out, 1);
+    return ERR_OK;
+}
+
+static enum err_code perm_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                 const cJSON *out, struct err *e)
+{
+    char *sid = stack_prov_pct(id), *suffix = xmalloc(strlen(sid) + 16), *path;
+    enum err_code rc;
+    (void)out;
+    sprintf(suffix, "/policy/%s", sid);
+    path = fn_path("/2015-03-31/functions", stack_prov_str(in, "function", ""), suffix);
+    rc = call_json(t, "DELETE", path, NULL, NULL, NULL, NULL, 0, e);
+    free(sid);
+    free(suffix);
+    free(path);
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
+static enum err_code perm_read(const struct stack_target *t, const char *id, const cJSON *in,
+                               cJSON **out, bool *gone, struct err *e)
+{
+    char *path = fn_path("/2015-03-31/functions", stack_prov_str(in, "function", ""), "/policy");
+    cJSON *resp = NULL;
+    enum err_code rc = call_json(t, "GET", path, NULL, NULL, &resp, NULL, 0, e);
+    const char *policy = stack_prov_str(resp, "Policy", "");
+    free(path);
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND || (rc == ERR_OK && !strstr(policy, id));
+    if (rc == ERR_OK && !*gone) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+    }
+    cJSON_Delete(resp);
+    return *gone ? ERR_OK : rc;
+}
+
+static const char *const perm_replace[] = {"action",
+                                           "function",
+                                           "principal",
+                                           "sourceArn",
+                                           "sourceAccount",
+                                           "statementId",
+                                           "functionUrlAuthType",
+                                           "qualifier",
+                                           NULL};
+static const char *const id_only[] = {"id", NULL};
+
+static cJSON *perm_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    (void)t;
+    cJSON_AddStringToObject(o, "id", stack_prov_str(in, "statementId", ""));
+    return o;
+}
+
+const struct stack_provider stack_provider_lambda_permission = {
+    .type = "aws:lambda:Permission",
+    .name_prop = "statementId",
+    .name_max = 100,
+    .replace_props = perm_replace,
+    .outputs = id_only,
+    .create = perm_create,
+    .update = perm_update,
+    .del = perm_delete,
+    .read = perm_read,
+    .predict = perm_predict,
+};
