@@ -764,12 +764,93 @@ static void test_matchers_and_size(void **state)
     assert_false(iam_known_service("dynamo", 6));
 }
 
+/* The seed's two roles (examples/tap/Tandem.yaml), their documents as the
+ * stack renders them: the function role may read and write its table (in both
+ * regions) and write logs, nothing else; the replication role may read the
+ * source bucket's versions and replicate into the destination, nothing else. */
+static void test_seed_roles(void **state)
+{
+    static const char *lambda_docs[] = {
+        "{'Version':'2012-10-17','Statement':[{'Effect':'Allow','Action':['dynamodb:PutItem',"
+        "'dynamodb:GetItem','dynamodb:Query','dynamodb:Scan'],'Resource':['arn:aws:dynamodb:"
+        "us-east-1:" ACCT ":table/tap-x-table','arn:aws:dynamodb:us-west-2:" ACCT
+        ":table/tap-x-table']}]}",
+        /* AWSLambdaBasicExecutionRole */
+        "{'Version':'2012-10-17','Statement':[{'Effect':'Allow','Action':['logs:CreateLogGroup',"
+        "'logs:CreateLogStream','logs:PutLogEvents'],'Resource':'*'}]}",
+    };
+    static const char *repl_doc =
+        "{'Version':'2012-10-17','Statement':[{'Effect':'Allow','Action':["
+        "'s3:GetReplicationConfiguration','s3:ListBucket'],'Resource':'arn:aws:s3:::tap-x-primary'}"
+        ","
+        "{'Effect':'Allow','Action':['s3:GetObjectVersionForReplication','s3:GetObjectVersionAcl',"
+        "'s3:GetObjectVersionTagging'],'Resource':'arn:aws:s3:::tap-x-primary/*'},{'Effect':"
+        "'Allow','Action':['s3:ReplicateObject','s3:ReplicateDelete','s3:ReplicateTags'],"
+        "'Resource':'arn:aws:s3:::tap-x-secondary/*'}]}";
+    static const struct {
+        int role; /* 0 lambda, 1 replication */
+        const char *action, *resource;
+        enum iam_decision want;
+    } calls[] = {
+        {0, "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:" ACCT ":table/tap-x-table", A},
+        {0, "dynamodb:GetItem", "arn:aws:dynamodb:us-west-2:" ACCT ":table/tap-x-table", A},
+        {0, "dynamodb:Query", "arn:aws:dynamodb:us-east-1:" ACCT ":table/tap-x-table", A},
+        {0, "dynamodb:DeleteItem", "arn:aws:dynamodb:us-east-1:" ACCT ":table/tap-x-table", N},
+        {0, "dynamodb:DeleteTable", "arn:aws:dynamodb:us-east-1:" ACCT ":table/tap-x-table", N},
+        {0, "dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:" ACCT ":table/other", N},
+        {0, "dynamodb:ListTables", "*", N},
+        {0, "logs:PutLogEvents", "arn:aws:logs:us-east-1:" ACCT ":log-group:/aws/lambda/f:*", A},
+        {0, "s3:GetObject", "arn:aws:s3:::tap-x-primary/k", N},
+        {0, "iam:CreateUser", "arn:aws:iam::" ACCT ":user/x", N},
+        {1, "s3:GetObjectVersionForReplication", "arn:aws:s3:::tap-x-primary/k", A},
+        {1, "s3:ListBucket", "arn:aws:s3:::tap-x-primary", A},
+        {1, "s3:GetReplicationConfiguration", "arn:aws:s3:::tap-x-primary", A},
+        {1, "s3:ReplicateObject", "arn:aws:s3:::tap-x-secondary/k", A},
+        {1, "s3:ReplicateDelete", "arn:aws:s3:::tap-x-secondary/k", A},
+        {1, "s3:ReplicateObject", "arn:aws:s3:::tap-x-primary/k", N},
+        {1, "s3:GetObjectVersionForReplication", "arn:aws:s3:::tap-x-secondary/k", N},
+        {1, "s3:PutObject", "arn:aws:s3:::tap-x-secondary/k", N},
+        {1, "s3:DeleteBucket", "arn:aws:s3:::tap-x-primary", N},
+        {1, "s3:ListBucket", "arn:aws:s3:::tap-x-secondary", N},
+        {1, "dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:" ACCT ":table/tap-x-table", N},
+    };
+    struct iam_policy *lp[2], *rp[1];
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        char *json = quotes(lambda_docs[i]);
+        assert_int_equal(iam_policy_parse(json, strlen(json), IAM_POLICY_IDENTITY, &lp[i], NULL),
+                         ERR_OK);
+        free(json);
+    }
+    {
+        char *json = quotes(repl_doc);
+        assert_int_equal(iam_policy_parse(json, strlen(json), IAM_POLICY_IDENTITY, &rp[0], NULL),
+                         ERR_OK);
+        free(json);
+    }
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+        struct iam_request q = {
+            .action = calls[i].action, .resource = calls[i].resource, .account = ACCT};
+        enum iam_decision got = calls[i].role == 0
+                                    ? iam_eval((const struct iam_policy *const *)lp, 2, &q)
+                                    : iam_eval((const struct iam_policy *const *)rp, 1, &q);
+        if (got != calls[i].want)
+            fprintf(stderr, "seed call %zu: %s on %s: got %s\n", i, calls[i].action,
+                    calls[i].resource, dname(got));
+        assert_int_equal(got, calls[i].want);
+    }
+    iam_policy_free(lp[0]);
+    iam_policy_free(lp[1]);
+    iam_policy_free(rp[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identity_table),    cmocka_unit_test(test_principal_table),
         cmocka_unit_test(test_bad_documents),     cmocka_unit_test(test_combined),
-        cmocka_unit_test(test_matchers_and_size),
+        cmocka_unit_test(test_matchers_and_size), cmocka_unit_test(test_seed_roles),
     };
 
     fprintf(stderr, "policy cases: %zu identity, %zu principal, %zu malformed\n",
