@@ -9,11 +9,11 @@
 
 #include "cli_stack.h"
 #include "clock.h"
-#include "engine.h"
-#include "local.h"
+#include "stack_engine.h"
+#include "stack_local.h"
 #include "mem.h"
-#include "prog.h"
-#include "state.h"
+#include "stack_prog.h"
+#include "stack_state.h"
 
 struct ctx {
     char dir[3072];  /* project folder */

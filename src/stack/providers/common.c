@@ -7,7 +7,7 @@
 
 #include "buf.h"
 #include "mem.h"
-#include "provider.h"
+#include "stack_provider.h"
 
 atomic_long stack_provider_writes;
 

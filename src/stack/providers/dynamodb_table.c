@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "mem.h"
-#include "provider.h"
+#include "stack_provider.h"
 
 #define DDB   "dynamodb"
 #define T(op) "DynamoDB_20120810." op

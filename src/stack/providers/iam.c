@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "mem.h"
-#include "provider.h"
+#include "stack_provider.h"
 
 #define IAM_VERSION "2010-05-08"
 

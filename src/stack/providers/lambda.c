@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "mem.h"
-#include "provider.h"
+#include "stack_provider.h"
 
 enum { WAIT_TRIES = 600, WAIT_MS = 100 };
 

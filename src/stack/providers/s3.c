@@ -13,7 +13,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "mem.h"
-#include "provider.h"
+#include "stack_provider.h"
 
 #define XMLNS "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""
 

@@ -1,4 +1,4 @@
-/* engine.h - preview, up, destroy and refresh of one stack.
+/* stack_engine.h - preview, up, destroy and refresh of one stack.
  *
  * The engine reads the program (prog.h), orders its resources (graph.h),
  * evaluates each resource's properties once its dependencies are done
@@ -21,7 +21,7 @@
 
 #include "awsc.h"
 #include "err.h"
-#include "prog.h"
+#include "stack_prog.h"
 
 /* stack_endpoint_fn - the URL of a local region @region (one the stack gives
  * no endpoint for); write it to @url. Called from the engine's thread only. */

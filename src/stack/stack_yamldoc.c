@@ -1,5 +1,5 @@
-/* yamldoc.c - libyaml events folded into a tree of stack_node with positions. */
-#include "yamldoc.h"
+/* stack_yamldoc.c - libyaml events folded into a tree of stack_node with positions. */
+#include "stack_yamldoc.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* prog.h - a Pulumi YAML program (Tandem.yaml / Pulumi.yaml), checked and indexed.
+/* stack_prog.h - a Pulumi YAML program (Tandem.yaml / Pulumi.yaml), checked and indexed.
  *
  * Top-level keys: name, runtime (yaml), description, config, variables,
  * resources, outputs. Each resource: type, properties, options (provider,
@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "yamldoc.h"
+#include "stack_yamldoc.h"
 
 struct stack_config_decl {
     const char *name;             /* borrowed from the tree */

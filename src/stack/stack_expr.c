@@ -1,5 +1,5 @@
-/* expr.c - evaluate Pulumi YAML values: scalars, interpolation, fn:: built-ins. */
-#include "expr.h"
+/* stack_expr.c - evaluate Pulumi YAML values: scalars, interpolation, fn:: built-ins. */
+#include "stack_expr.h"
 
 #include <dirent.h>
 #include <errno.h>

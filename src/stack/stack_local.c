@@ -1,5 +1,5 @@
-/* local.c - start, find and stop the stack's local region servers. */
-#include "local.h"
+/* stack_local.c - start, find and stop the stack's local region servers. */
+#include "stack_local.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>

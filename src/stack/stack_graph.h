@@ -1,4 +1,4 @@
-/* graph.h - the resources' dependency graph, in topological order and waves.
+/* stack_graph.h - the resources' dependency graph, in topological order and waves.
  *
  * A resource depends on every resource its properties or options.provider
  * refer to (directly or through variables) and on those named in
@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "prog.h"
+#include "stack_prog.h"
 
 struct stack_graph {
     size_t n;      /* = prog->nres; indexes are those of prog->res */

@@ -1,4 +1,4 @@
-/* state.h - the stack's state: a JSON document written atomically.
+/* stack_state.h - the stack's state: a JSON document written atomically.
  *
  * {"version":1, "stack":S, "project":P,
  *  "resources":[{"name","type","status","id","region","endpoint","inputs",

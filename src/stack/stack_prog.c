@@ -1,5 +1,5 @@
-/* prog.c - check the shape of a Pulumi YAML program and index its sections. */
-#include "prog.h"
+/* stack_prog.c - check the shape of a Pulumi YAML program and index its sections. */
+#include "stack_prog.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* expr.h - values of a Pulumi YAML program: `${...}` interpolation and fn:: built-ins.
+/* stack_expr.h - values of a Pulumi YAML program: `${...}` interpolation and fn:: built-ins.
  *
  * A node evaluates to a cJSON value. Plain scalars are typed as YAML does
  * (true/false, null, numbers); quoted scalars stay strings. `${a.b[0].c}`
@@ -21,7 +21,7 @@
 #include <stdbool.h>
 
 #include "err.h"
-#include "prog.h"
+#include "stack_prog.h"
 
 #define STACK_UNKNOWN "${unknown}"
 

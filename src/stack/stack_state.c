@@ -1,5 +1,5 @@
-/* state.c - load and atomically save the state document. */
-#include "state.h"
+/* stack_state.c - load and atomically save the state document. */
+#include "stack_state.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* provider.h - resource providers: one per resource type, driving a region's public API.
+/* stack_provider.h - resource providers: one per resource type, driving a region's public API.
  *
  * A provider turns a resource's inputs (properties named as in the Pulumi AWS
  * provider v6, already evaluated to JSON) into API calls against one region,

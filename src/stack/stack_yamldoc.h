@@ -1,4 +1,4 @@
-/* yamldoc.h - YAML documents as a tree that remembers where every node came from.
+/* stack_yamldoc.h - YAML documents as a tree that remembers where every node came from.
  *
  * The stack engine reports errors as file:line:column, so each node keeps the
  * 1-based line and column of its first character. Anchors and aliases are

@@ -1,6 +1,6 @@
-/* engine.c - plan and apply a stack: waves of parallel provider calls, state saved
+/* stack_engine.c - plan and apply a stack: waves of parallel provider calls, state saved
  * after every operation. */
-#include "engine.h"
+#include "stack_engine.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "expr.h"
-#include "graph.h"
+#include "stack_expr.h"
+#include "stack_graph.h"
 #include "mem.h"
-#include "provider.h"
-#include "state.h"
+#include "stack_provider.h"
+#include "stack_state.h"
 
 #define PROVIDER_TYPE "pulumi:providers:aws"
 #define LOCAL         "local"
@@ -818,15 +818,22 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
             j->adopt = true;
         } else if (!otype || strcmp(otype, res->type) ||
                    strcmp(stack_state_str(old, "region") ? stack_state_str(old, "region") : "",
-                          j->region) ||
-                   strcmp(stack_state_str(old, "endpoint") ? stack_state_str(old, "endpoint") : "",
-                          j->spec)) {
+                          j->region)) {
             j->op = STACK_OP_REPLACE;
         } else if (st && !strcmp(st, "deleting")) {
             j->op = STACK_OP_REPLACE;
             j->dbr = true;
         } else if (cJSON_GetArraySize(j->step->changed) == 0) {
+            const char *ep = stack_state_str(old, "endpoint");
             j->op = STACK_OP_SAME;
+            /* the same region reached at another address: only the state learns it */
+            if (!r->preview && (!ep || strcmp(ep, j->spec))) {
+                cJSON *en = stack_state_res(r->state, res->name);
+                cJSON_ReplaceItemInObject(en, "endpoint", cJSON_CreateString(j->spec));
+                pthread_mutex_lock(&r->mu);
+                save_locked(r);
+                pthread_mutex_unlock(&r->mu);
+            }
         } else if (forces_replace(j->prov, j->step->changed)) {
             j->op = STACK_OP_REPLACE;
         } else {

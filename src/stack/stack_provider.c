@@ -1,8 +1,8 @@
-/* provider.c - the table of resource providers. */
+/* stack_provider.c - the table of resource providers. */
 #include <stdio.h>
 #include <string.h>
 
-#include "provider.h"
+#include "stack_provider.h"
 
 extern const struct stack_provider stack_provider_dynamodb_table;
 extern const struct stack_provider stack_provider_s3_bucket;

@@ -1,11 +1,11 @@
-/* graph.c - dependencies from references, topological order, waves. */
-#include "graph.h"
+/* stack_graph.c - dependencies from references, topological order, waves. */
+#include "stack_graph.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
+#include "stack_expr.h"
 #include "mem.h"
 
 struct collect {

@@ -1,4 +1,4 @@
-/* local.h - the embedded default: one local `tandem server` per region.
+/* stack_local.h - the embedded default: one local `tandem server` per region.
  *
  * When a stack names no endpoints, `tandem up` runs each region it needs as a
  * child `tandem server` under the stack's state folder:
