@@ -332,7 +332,11 @@ static bool auth_sigv2(struct http_req *r, struct s3_req *q)
         memcpy(ak, auth + 4, n);
         ak[n] = '\0';
         snprintf(sig, sizeof(sig), "%s", colon + 1);
-        date = http_req_header(r, "x-amz-date") ? "" : http_req_header(r, "date");
+        /* the Date line is the Date header; with only x-amz-date it is empty
+         * (x-amz-date is then signed among the x-amz-* headers) */
+        date = http_req_header(r, "date");
+        if (!date && http_req_header(r, "x-amz-date"))
+            date = "";
         if (!date) {
             s3_error(r, S3E_ACCESS_DENIED,
                      "AWS authentication requires a valid Date or x-amz-date header");
@@ -375,9 +379,13 @@ static bool auth_sigv2(struct http_req *r, struct s3_req *q)
     /* the signed resource is /bucket/key, also for virtual-host requests */
     resource =
         vhost_bucket(r) ? arena_sprintf(r->arena, "/%s%s", q->bucket, r->path) : (char *)r->path;
+    if (resource[0] && resource[1] &&
+        !strchr(resource + 1, '/')) /* "/bucket" signs as "/bucket/" */
+        resource = arena_sprintf(r->arena, "%s/", resource);
     sts = s3_sigv2_string_to_sign(r->method, hs, r->nheaders, date, resource, r->query);
     s3_sigv2_sign(q->who.secret, sts, want);
     if (strlen(sig) != strlen(want) || CRYPTO_memcmp(sig, want, strlen(want)) != 0) {
+        log_debug("event=s3_sigv2_mismatch string_to_sign=\"%s\"", sts);
         char *m =
             arena_sprintf(r->arena, "The request signature we calculated does not match the "
                                     "signature you provided. Check your key and signing method.");

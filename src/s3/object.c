@@ -475,7 +475,9 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
         http_resp_header(r, "x-amz-replication-status", jstr(v, "rs"));
     {
         const char *mode = http_req_header(r, "x-amz-checksum-mode");
-        if (mode && strcasecmp(mode, "ENABLED") == 0 && jstr(v, "ckn") && jstr(v, "ckv"))
+        /* the checksum is of the whole object: not sent with a part of it */
+        if (mode && strcasecmp(mode, "ENABLED") == 0 && jstr(v, "ckn") && jstr(v, "ckv") &&
+            !http_req_header(r, "range"))
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", jstr(v, "ckn")),
                              jstr(v, "ckv"));
     }

@@ -1,0 +1,638 @@
+"""S3 API: buckets, objects, versioning, lists, multipart, checksums, presigned
+URLs (SigV4 and SigV2), aws-chunked uploads over HTTPS, bad input. Real
+servers, real clients (boto3, the aws CLI, curl)."""
+
+import base64
+import datetime
+import hashlib
+import http.client
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+import zlib
+
+import tandem_harness as th
+
+try:
+    import boto3  # noqa: F401
+    import botocore
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.config
+    import botocore.credentials
+    from botocore.exceptions import ClientError
+except ImportError:  # pragma: no cover
+    boto3 = None
+
+
+def code_of(exc):
+    return exc.response["Error"]["Code"]
+
+
+class S3Case(th.ServerTestCase):
+    server_args = {"tls": True}
+
+    def s3(self, tls=False, **cfg):
+        if boto3 is None:
+            raise unittest.SkipTest("no boto3")
+        cfg.setdefault("s3", {"addressing_style": "path"})
+        return self.server.boto3("s3", tls=tls, **cfg)
+
+    def bucket(self, c, name=None):
+        name = name or "b-" + th.random_key(10).lower()
+        c.create_bucket(Bucket=name)
+        return name
+
+    def assertCode(self, code, fn, *a, **kw):
+        with self.assertRaises(ClientError) as cm:
+            fn(*a, **kw)
+        self.assertEqual(code_of(cm.exception), code, cm.exception.response)
+        return cm.exception.response
+
+    def signed_raw(self, method, url, body=b"", headers=None, send_body=None, tls=False):
+        """SigV4-sign a request with botocore, send it to this server's port
+        (whatever the URL's host), return (status, headers, body)."""
+        creds = botocore.credentials.Credentials(self.server.access_key, self.server.secret_key)
+        headers = dict(headers or {})
+        headers["Host"] = urllib.parse.urlsplit(url).netloc
+        req = botocore.awsrequest.AWSRequest(method=method, url=url, data=body,
+                                             headers=dict(headers or {}))
+        botocore.auth.S3SigV4Auth(creds, "s3", self.server.region).add_auth(req)
+        conn = self.server.connection(tls=tls)
+        u = urllib.parse.urlsplit(url)
+        path = u.path + ("?" + u.query if u.query else "")
+        try:
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            for k, v in req.headers.items():
+                conn.putheader(k, v)
+            if "Content-Length" not in req.headers:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body if send_body is None else send_body)
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
+
+    def curl(self, *args):
+        p = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}"] + list(args),
+                           capture_output=True, timeout=60)
+        out = p.stdout
+        body, _, status = out.rpartition(b"\n")
+        return int(status), body
+
+
+class Buckets(S3Case):
+    def test_create_head_list_location_delete(self):
+        c = self.s3()
+        name = self.bucket(c)
+        c.head_bucket(Bucket=name)
+        names = [b["Name"] for b in c.list_buckets()["Buckets"]]
+        self.assertIn(name, names)
+        self.assertIsNone(c.get_bucket_location(Bucket=name)["LocationConstraint"])
+        # us-east-1 answers the owner's re-create with 200, as S3 does
+        c.create_bucket(Bucket=name)
+        c.put_object(Bucket=name, Key="k", Body=b"x")
+        self.assertCode("BucketNotEmpty", c.delete_bucket, Bucket=name)
+        c.delete_object(Bucket=name, Key="k")
+        c.delete_bucket(Bucket=name)
+        self.assertCode("404", c.head_bucket, Bucket=name)
+        self.assertCode("NoSuchBucket", c.delete_bucket, Bucket=name)
+        self.assertCode("NoSuchBucket", c.list_objects_v2, Bucket=name)
+
+    def test_bucket_name_rules_and_location(self):
+        c = self.s3()
+        for bad in ("ab", "Upper-case", "a..b", "192.168.5.4", "-dash", "xn--abc", "a" * 64):
+            self.assertCode("InvalidBucketName", c.create_bucket, Bucket=bad)
+        self.assertCode("InvalidLocationConstraint", c.create_bucket, Bucket="loc-bucket-1",
+                        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+
+    def test_malformed_xml(self):
+        st, _, body = self.signed_raw("PUT", self.server.url() + "/xml-bucket-1",
+                                      body=b"<CreateBucketConfiguration><oops")
+        self.assertEqual(st, 400, body)
+        self.assertIn(b"<Code>MalformedXML</Code>", body)
+        st, _, body = self.signed_raw("PUT", self.server.url() + "/xml-bucket-1",
+                                      body=b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
+        self.assertIn(b"<Code>MalformedXML</Code>", body)
+        self.assertCode("404", self.s3().head_bucket, Bucket="xml-bucket-1")
+
+    def test_request_ids_on_every_response(self):
+        c = self.s3()
+        try:
+            c.head_bucket(Bucket="no-such-bucket-xyz")
+        except ClientError as e:
+            h = e.response["ResponseMetadata"]["HTTPHeaders"]
+            self.assertIn("x-amz-request-id", h)
+            self.assertIn("x-amz-id-2", h)
+
+    def test_anonymous_is_refused_and_health_still_answers(self):
+        st, body = self.curl(self.server.url() + "/some-bucket/key")
+        self.assertEqual(st, 403)
+        self.assertIn(b"AccessDenied", body)
+        st, body = self.curl(self.server.url() + "/")
+        self.assertEqual(st, 200)
+
+
+class RegionalBuckets(S3Case):
+    server_args = {"region": "us-west-2"}
+
+    def test_location_constraint_must_match(self):
+        c = self.s3()
+        self.assertCode("InvalidLocationConstraint", c.create_bucket, Bucket="west-bucket-1")
+        c.create_bucket(Bucket="west-bucket-1",
+                        CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+        self.assertEqual(c.get_bucket_location(Bucket="west-bucket-1")["LocationConstraint"],
+                         "us-west-2")
+        self.assertCode("BucketAlreadyOwnedByYou", c.create_bucket, Bucket="west-bucket-1",
+                        CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+
+
+class Objects(S3Case):
+    def test_put_get_head_metadata_and_headers(self):
+        c = self.s3()
+        b = self.bucket(c)
+        r = c.put_object(Bucket=b, Key="dir/a.txt", Body=b"hello world", ContentType="text/plain",
+                         Metadata={"color": "blue"}, CacheControl="max-age=60",
+                         ContentDisposition="inline", ContentEncoding="identity")
+        self.assertEqual(r["ETag"], '"%s"' % hashlib.md5(b"hello world").hexdigest())
+        g = c.get_object(Bucket=b, Key="dir/a.txt")
+        self.assertEqual(g["Body"].read(), b"hello world")
+        self.assertEqual(g["ContentType"], "text/plain")
+        self.assertEqual(g["Metadata"], {"color": "blue"})
+        self.assertEqual(g["CacheControl"], "max-age=60")
+        self.assertEqual(g["ContentDisposition"], "inline")
+        self.assertEqual(g["ContentLength"], 11)
+        self.assertIsInstance(g["LastModified"], datetime.datetime)
+        h = c.head_object(Bucket=b, Key="dir/a.txt")
+        self.assertEqual(h["ContentLength"], 11)
+        self.assertEqual(h["ETag"], r["ETag"])
+        g = c.get_object(Bucket=b, Key="dir/a.txt", ResponseContentType="application/x-foo",
+                         ResponseContentDisposition="attachment")
+        self.assertEqual(g["ContentType"], "application/x-foo")
+        self.assertEqual(g["ContentDisposition"], "attachment")
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="missing")
+        self.assertCode("404", c.head_object, Bucket=b, Key="missing")
+        self.assertCode("NoSuchBucket", c.get_object, Bucket="no-such-bucket-q", Key="k")
+        c.put_object(Bucket=b, Key="empty", Body=b"")
+        self.assertEqual(c.get_object(Bucket=b, Key="empty")["Body"].read(), b"")
+
+    def test_ranges(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="r", Body=b"0123456789")
+        g = c.get_object(Bucket=b, Key="r", Range="bytes=2-5")
+        self.assertEqual(g["Body"].read(), b"2345")
+        self.assertEqual(g["ContentRange"], "bytes 2-5/10")
+        self.assertEqual(g["ResponseMetadata"]["HTTPStatusCode"], 206)
+        self.assertEqual(c.get_object(Bucket=b, Key="r", Range="bytes=-3")["Body"].read(), b"789")
+        self.assertEqual(c.get_object(Bucket=b, Key="r", Range="bytes=7-")["Body"].read(), b"789")
+        self.assertEqual(c.get_object(Bucket=b, Key="r", Range="bytes=8-100")["Body"].read(),
+                         b"89")
+        self.assertCode("InvalidRange", c.get_object, Bucket=b, Key="r", Range="bytes=10-")
+        # an unparsable range is ignored: the whole object
+        self.assertEqual(c.get_object(Bucket=b, Key="r", Range="junk")["Body"].read(),
+                         b"0123456789")
+
+    def test_conditionals(self):
+        c = self.s3()
+        b = self.bucket(c)
+        etag = c.put_object(Bucket=b, Key="c", Body=b"v")["ETag"]
+        past = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+        future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+        c.get_object(Bucket=b, Key="c", IfMatch=etag)
+        self.assertCode("PreconditionFailed", c.get_object, Bucket=b, Key="c", IfMatch='"nope"')
+        self.assertCode("304", c.get_object, Bucket=b, Key="c", IfNoneMatch=etag)
+        self.assertCode("304", c.get_object, Bucket=b, Key="c", IfModifiedSince=future)
+        self.assertCode("PreconditionFailed", c.get_object, Bucket=b, Key="c",
+                        IfUnmodifiedSince=past)
+        # If-Match true wins over If-Unmodified-Since false (S3's precedence)
+        c.get_object(Bucket=b, Key="c", IfMatch=etag, IfUnmodifiedSince=past)
+        # If-None-Match false wins over If-Modified-Since true
+        self.assertCode("304", c.get_object, Bucket=b, Key="c", IfNoneMatch=etag,
+                        IfModifiedSince=past)
+        self.assertCode("412", c.head_object, Bucket=b, Key="c", IfMatch='"x"')
+
+    def test_content_md5(self):
+        c = self.s3()
+        b = self.bucket(c)
+        good = base64.b64encode(hashlib.md5(b"data").digest()).decode()
+        c.put_object(Bucket=b, Key="m", Body=b"data", ContentMD5=good)
+        wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+        self.assertCode("BadDigest", c.put_object, Bucket=b, Key="m2", Body=b"data",
+                        ContentMD5=wrong)
+        self.assertCode("InvalidDigest", c.put_object, Bucket=b, Key="m2", Body=b"data",
+                        ContentMD5="notbase64!")
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="m2")
+
+    def test_checksums_http_and_https(self):
+        for tls in (False, True):
+            c = self.s3(tls=tls)
+            b = self.bucket(c)
+            body = os.urandom(300000)
+            algs = ["CRC32", "SHA1", "SHA256"]
+            try:
+                import awscrt  # noqa: F401  (botocore needs it for CRC32C)
+                algs.append("CRC32C")
+            except ImportError:
+                pass
+            for alg in algs:
+                r = c.put_object(Bucket=b, Key="ck-" + alg, Body=body, ChecksumAlgorithm=alg)
+                self.assertIn("Checksum" + alg, r)
+                g = c.get_object(Bucket=b, Key="ck-" + alg, ChecksumMode="ENABLED")
+                self.assertEqual(g["Body"].read(), body)
+                self.assertEqual(g["Checksum" + alg], r["Checksum" + alg])
+            want = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+            self.assertEqual(c.head_object(Bucket=b, Key="ck-CRC32",
+                                           ChecksumMode="ENABLED")["ChecksumCRC32"], want)
+            self.assertCode("BadDigest", c.put_object, Bucket=b, Key="bad", Body=b"abc",
+                            ChecksumCRC32="AAAAAA==")
+            self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="bad")
+
+    def test_path_traversal_keys_are_keys(self):
+        c = self.s3()
+        b = self.bucket(c)
+        for k in ("../x", "../../etc/passwd", "a/../../b", "./.", "%2e%2e/y", "sp ace+plus"):
+            c.put_object(Bucket=b, Key=k, Body=k.encode())
+            self.assertEqual(c.get_object(Bucket=b, Key=k)["Body"].read(), k.encode())
+        keys = [o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]]
+        self.assertIn("../x", keys)
+        data = self.server.data_dir
+        self.assertFalse(os.path.exists(os.path.join(data, "x")))
+        self.assertFalse(os.path.exists(os.path.join(os.path.dirname(data), "x")))
+        for root, _, files in os.walk(os.path.join(data, "objects")):
+            for f in files:
+                self.assertRegex(f, r"^[0-9a-f]{32}$")
+
+    def test_delete_objects(self):
+        c = self.s3()
+        b = self.bucket(c)
+        for i in range(5):
+            c.put_object(Bucket=b, Key="d%d" % i, Body=b"x")
+        r = c.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "d%d" % i}
+                                                           for i in range(3)] + [{"Key": "nope"}]})
+        self.assertEqual(sorted(d["Key"] for d in r["Deleted"]), ["d0", "d1", "d2", "nope"])
+        self.assertEqual([o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]],
+                         ["d3", "d4"])
+        c.delete_object(Bucket=b, Key="never-existed")
+
+    def test_virtual_host_addressing(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="vh/key", Body=b"virtual")
+        url = "http://%s.localhost:%d/vh/key" % (b, self.server.port)
+        st, h, body = self.signed_raw("GET", url)
+        self.assertEqual((st, body), (200, b"virtual"))
+        url = "http://%s.s3.localhost:%d/?list-type=2" % (b, self.server.port)
+        st, h, body = self.signed_raw("GET", url)
+        self.assertEqual(st, 200)
+        self.assertIn(b"<Key>vh/key</Key>", body)
+
+
+class Listing(S3Case):
+    def test_list_v2_delimiter_pagination_encoding(self):
+        c = self.s3()
+        b = self.bucket(c)
+        keys = ["a/1", "a/2", "b/x/1", "c", "d e", "photos/2024/jan.jpg", "photos/2025/feb.jpg"]
+        for k in keys:
+            c.put_object(Bucket=b, Key=k, Body=b"1")
+        r = c.list_objects_v2(Bucket=b)
+        self.assertEqual([o["Key"] for o in r["Contents"]], sorted(keys))
+        self.assertEqual(r["KeyCount"], len(keys))
+        r = c.list_objects_v2(Bucket=b, Delimiter="/")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["c", "d e"])
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["a/", "b/", "photos/"])
+        r = c.list_objects_v2(Bucket=b, Prefix="photos/", Delimiter="/")
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]],
+                         ["photos/2024/", "photos/2025/"])
+        seen, token = [], None
+        while True:
+            kw = {"ContinuationToken": token} if token else {}
+            r = c.list_objects_v2(Bucket=b, MaxKeys=2, Delimiter="/", **kw)
+            seen += [o["Key"] for o in r.get("Contents", [])]
+            seen += [p["Prefix"] for p in r.get("CommonPrefixes", [])]
+            if not r["IsTruncated"]:
+                break
+            token = r["NextContinuationToken"]
+        self.assertEqual(sorted(seen), ["a/", "b/", "c", "d e", "photos/"])
+        r = c.list_objects_v2(Bucket=b, StartAfter="c")
+        self.assertEqual(r["Contents"][0]["Key"], "d e")
+        r = c.list_objects_v2(Bucket=b, FetchOwner=True, MaxKeys=1)
+        self.assertIn("Owner", r["Contents"][0])
+        # encoding-type=url asked for by the caller: botocore leaves the keys encoded
+        r = c.list_objects_v2(Bucket=b, Prefix="d", EncodingType="url")
+        self.assertEqual(r["Contents"][0]["Key"], "d%20e")
+        self.assertCode("InvalidArgument", c.list_objects_v2, Bucket=b, MaxKeys=-1)
+
+    def test_list_v1_markers(self):
+        c = self.s3()
+        b = self.bucket(c)
+        for k in ("k1", "k2", "k3", "p/q"):
+            c.put_object(Bucket=b, Key=k, Body=b"1")
+        r = c.list_objects(Bucket=b, MaxKeys=2)
+        self.assertTrue(r["IsTruncated"])
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["k1", "k2"])
+        r = c.list_objects(Bucket=b, Marker="k2")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["k3", "p/q"])
+        r = c.list_objects(Bucket=b, Delimiter="/", MaxKeys=3)
+        self.assertEqual(r["NextMarker"], "k3")
+        r = c.list_objects(Bucket=b, Delimiter="/", Marker="k3")
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["p/"])
+
+
+class Versioning(S3Case):
+    def test_versions_markers_and_null(self):
+        c = self.s3()
+        b = self.bucket(c)
+        self.assertNotIn("Status", c.get_bucket_versioning(Bucket=b))
+        c.put_object(Bucket=b, Key="k", Body=b"null-version")
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        self.assertEqual(c.get_bucket_versioning(Bucket=b)["Status"], "Enabled")
+        v1 = c.put_object(Bucket=b, Key="k", Body=b"one")["VersionId"]
+        v2 = c.put_object(Bucket=b, Key="k", Body=b"two")["VersionId"]
+        self.assertNotEqual(v1, v2)
+        self.assertEqual(c.get_object(Bucket=b, Key="k")["Body"].read(), b"two")
+        self.assertEqual(c.get_object(Bucket=b, Key="k", VersionId=v1)["Body"].read(), b"one")
+        self.assertEqual(c.get_object(Bucket=b, Key="k", VersionId="null")["Body"].read(),
+                         b"null-version")
+        d = c.delete_object(Bucket=b, Key="k")
+        self.assertTrue(d["DeleteMarker"])
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="k")
+        self.assertCode("MethodNotAllowed", c.get_object, Bucket=b, Key="k",
+                        VersionId=d["VersionId"])
+        self.assertCode("NoSuchVersion", c.get_object, Bucket=b, Key="k",
+                        VersionId="0" * 32)
+        r = c.list_object_versions(Bucket=b)
+        self.assertEqual([v["VersionId"] for v in r["Versions"]], [v2, v1, "null"])
+        self.assertEqual([m["VersionId"] for m in r["DeleteMarkers"]], [d["VersionId"]])
+        self.assertTrue(r["DeleteMarkers"][0]["IsLatest"])
+        self.assertFalse(any(v["IsLatest"] for v in r["Versions"]))
+        # pages of one entry with key and version-id markers
+        seen, km, vm = [], None, None
+        while True:
+            kw = {"KeyMarker": km, "VersionIdMarker": vm} if km else {}
+            r = c.list_object_versions(Bucket=b, MaxKeys=1, **kw)
+            seen += [v["VersionId"] for v in r.get("Versions", []) + r.get("DeleteMarkers", [])]
+            if not r["IsTruncated"]:
+                break
+            km, vm = r["NextKeyMarker"], r["NextVersionIdMarker"]
+        self.assertEqual(seen, [d["VersionId"], v2, v1, "null"])
+        # removing the marker brings the previous version back
+        c.delete_object(Bucket=b, Key="k", VersionId=d["VersionId"])
+        self.assertEqual(c.get_object(Bucket=b, Key="k")["Body"].read(), b"two")
+        c.delete_object(Bucket=b, Key="k", VersionId=v2)
+        self.assertEqual(c.get_object(Bucket=b, Key="k")["Body"].read(), b"one")
+        # Suspended: writes replace the null version
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
+        r = c.put_object(Bucket=b, Key="k", Body=b"s1")
+        self.assertEqual(r.get("VersionId"), "null")
+        c.put_object(Bucket=b, Key="k", Body=b"s2")
+        r = c.list_object_versions(Bucket=b, Prefix="k")
+        self.assertEqual([v["VersionId"] for v in r["Versions"]], ["null", v1])
+        self.assertEqual(c.get_object(Bucket=b, Key="k", VersionId="null")["Body"].read(), b"s2")
+        self.assertCode("MalformedXML", c.put_bucket_versioning, Bucket=b,
+                        VersioningConfiguration={"Status": "Bogus"})
+
+
+class Multipart(S3Case):
+    def test_multipart_and_its_errors(self):
+        c = self.s3()
+        b = self.bucket(c)
+        up = c.create_multipart_upload(Bucket=b, Key="mp", ContentType="video/mp4",
+                                       Metadata={"m": "1"})["UploadId"]
+        p1 = os.urandom(5 * 1024 * 1024)
+        p2 = b"tail"
+        e1 = c.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=1, Body=p1)["ETag"]
+        e2 = c.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=2, Body=p2)["ETag"]
+        parts = c.list_parts(Bucket=b, Key="mp", UploadId=up)["Parts"]
+        self.assertEqual([(p["PartNumber"], p["Size"]) for p in parts], [(1, len(p1)), (2, 4)])
+        ups = c.list_multipart_uploads(Bucket=b)["Uploads"]
+        self.assertEqual([u["UploadId"] for u in ups], [up])
+        self.assertCode("InvalidPartOrder", c.complete_multipart_upload, Bucket=b, Key="mp",
+                        UploadId=up, MultipartUpload={"Parts": [
+                            {"PartNumber": 2, "ETag": e2}, {"PartNumber": 1, "ETag": e1}]})
+        self.assertCode("InvalidPart", c.complete_multipart_upload, Bucket=b, Key="mp",
+                        UploadId=up, MultipartUpload={"Parts": [
+                            {"PartNumber": 1, "ETag": '"0000"'}]})
+        r = c.complete_multipart_upload(Bucket=b, Key="mp", UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+        want = hashlib.md5(hashlib.md5(p1).digest() + hashlib.md5(p2).digest()).hexdigest()
+        self.assertEqual(r["ETag"], '"%s-2"' % want)
+        g = c.get_object(Bucket=b, Key="mp")
+        self.assertEqual(g["Body"].read(), p1 + p2)
+        self.assertEqual(g["ContentType"], "video/mp4")
+        self.assertEqual(g["Metadata"], {"m": "1"})
+        self.assertCode("NoSuchUpload", c.list_parts, Bucket=b, Key="mp", UploadId=up)
+        # EntityTooSmall: a part other than the last under 5 MiB
+        up = c.create_multipart_upload(Bucket=b, Key="small")["UploadId"]
+        e1 = c.upload_part(Bucket=b, Key="small", UploadId=up, PartNumber=1, Body=b"a")["ETag"]
+        e2 = c.upload_part(Bucket=b, Key="small", UploadId=up, PartNumber=2, Body=b"b")["ETag"]
+        self.assertCode("EntityTooSmall", c.complete_multipart_upload, Bucket=b, Key="small",
+                        UploadId=up, MultipartUpload={"Parts": [
+                            {"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+        c.abort_multipart_upload(Bucket=b, Key="small", UploadId=up)
+        self.assertCode("NoSuchUpload", c.upload_part, Bucket=b, Key="small", UploadId=up,
+                        PartNumber=3, Body=b"c")
+        self.assertCode("NoSuchUpload", c.abort_multipart_upload, Bucket=b, Key="small",
+                        UploadId="f" * 32)
+        self.assertCode("InvalidArgument", c.upload_part, Bucket=b, Key="small", UploadId=up,
+                        PartNumber=10001, Body=b"c")
+        self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
+
+
+class Presigned(S3Case):
+    def test_presigned_sigv4_and_sigv2_with_curl(self):
+        for sv in ("s3v4", "s3"):
+            c = self.s3(signature_version=sv)
+            b = self.bucket(c)
+            put = c.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "p k"},
+                                           ExpiresIn=300)
+            # no Content-Type: SigV2 signs it, and the URL was signed without one
+            st, body = self.curl("-X", "PUT", "-H", "Content-Type:", "--data-binary",
+                                 "presigned body", put)
+            self.assertEqual(st, 200, (sv, put, body))
+            get = c.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "p k"},
+                                           ExpiresIn=300)
+            st, body = self.curl(get)
+            self.assertEqual((st, body), (200, b"presigned body"), (sv, get))
+            if sv == "s3":
+                self.assertIn("AWSAccessKeyId=", get)
+                self.assertIn("Signature=", get)
+            # tampered signature
+            st, body = self.curl(get.replace("Signature=", "Signature=AA"))
+            self.assertEqual(st, 403)
+            self.assertIn(b"SignatureDoesNotMatch", body)
+            # expired
+            old = c.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "p k"},
+                                           ExpiresIn=1)
+            time.sleep(2.1)
+            st, body = self.curl(old)
+            self.assertEqual(st, 403)
+            self.assertIn(b"Request has expired", body)
+
+    def test_sigv2_header_auth(self):
+        c = self.s3(signature_version="s3")
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="v2", Body=b"sigv2 header")
+        self.assertEqual(c.get_object(Bucket=b, Key="v2")["Body"].read(), b"sigv2 header")
+        bad = self.server.boto3("s3", secret_key="wrong" * 8, signature_version="s3",
+                                s3={"addressing_style": "path"})
+        self.assertCode("SignatureDoesNotMatch", bad.get_object, Bucket=b, Key="v2")
+        other = self.server.boto3("s3", access_key="AKIDNOTREAL0000", signature_version="s3",
+                                  s3={"addressing_style": "path"})
+        self.assertCode("InvalidAccessKeyId", other.get_object, Bucket=b, Key="v2")
+
+
+class BadInput(S3Case):
+    def _chunked(self, b, key, chunks, break_sig=False, tls=False):
+        """A STREAMING-AWS4-HMAC-SHA256-PAYLOAD upload signed by hand."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        amz = now.strftime("%Y%m%dT%H%M%SZ")
+        date = amz[:8]
+        region = self.server.region
+        total = sum(len(x) for x in chunks)
+        framed_len = 0
+        sig_len = len(";chunk-signature=") + 64
+        for x in chunks + [b""]:
+            framed_len += len("%x" % len(x)) + sig_len + 2 + len(x) + 2
+        headers = {
+            "Host": "127.0.0.1:%d" % self.server.port,
+            "x-amz-date": amz,
+            "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            "x-amz-decoded-content-length": str(total),
+            "content-encoding": "aws-chunked",
+            "content-length": str(framed_len),
+        }
+        path = "/%s/%s" % (b, key)
+        signed = sorted(k.lower() for k in headers)
+        canon_headers = "".join("%s:%s\n" % (k, headers[[h for h in headers
+                                                          if h.lower() == k][0]].strip())
+                                for k in signed)
+        creq = "\n".join(["PUT", path, "", canon_headers, ";".join(signed),
+                          "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"])
+        scope = "%s/%s/s3/aws4_request" % (date, region)
+        sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope,
+                         hashlib.sha256(creq.encode()).hexdigest()])
+        k = th._hmac(("AWS4" + self.server.secret_key).encode(), date)
+        k = th._hmac(k, region)
+        k = th._hmac(k, "s3")
+        k = th._hmac(k, "aws4_request")
+        import hmac as _h
+        seed = _h.new(k, sts.encode(), hashlib.sha256).hexdigest()
+        headers["Authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, "
+                                    "Signature=%s" % (self.server.access_key, scope,
+                                                      ";".join(signed), seed))
+        prev, body = seed, b""
+        for i, x in enumerate(chunks + [b""]):
+            csts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz, scope, prev,
+                              hashlib.sha256(b"").hexdigest(), hashlib.sha256(x).hexdigest()])
+            sig = _h.new(k, csts.encode(), hashlib.sha256).hexdigest()
+            if break_sig and i == 1:
+                sig = "0" * 64
+            body += b"%x;chunk-signature=%s\r\n%s\r\n" % (len(x), sig.encode(), x)
+            prev = sig
+        conn = self.server.connection()
+        try:
+            conn.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
+            for hk, hv in headers.items():
+                conn.putheader(hk, hv)
+            conn.endheaders(body)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def test_signed_chunks(self):
+        c = self.s3()
+        b = self.bucket(c)
+        chunks = [os.urandom(65536), os.urandom(65536), os.urandom(1000)]
+        st, body = self._chunked(b, "good", chunks)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(c.get_object(Bucket=b, Key="good")["Body"].read(), b"".join(chunks))
+        st, body = self._chunked(b, "bad", chunks, break_sig=True)
+        self.assertEqual(st, 403, body)
+        self.assertIn(b"SignatureDoesNotMatch", body)
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="bad")
+        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "objects", "tmp")), [])
+
+    def test_payload_hash_mismatch(self):
+        c = self.s3()
+        b = self.bucket(c)
+        # signed for "xyz", sends "abc"
+        st, _, body = self.signed_raw("PUT", "%s/%s/h" % (self.server.url(), b), body=b"xyz",
+                                      send_body=b"abc")
+        self.assertEqual(st, 400, body)
+        self.assertIn(b"XAmzContentSHA256Mismatch", body)
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="h")
+
+    def test_huge_headers_and_still_serving(self):
+        c = self.s3()
+        b = self.bucket(c)
+        conn = self.server.connection()
+        try:
+            conn.putrequest("GET", "/%s/k" % b)
+            for i in range(200):
+                conn.putheader("x-amz-meta-h%d" % i, "v" * 200)
+            conn.endheaders()
+            r = conn.getresponse()
+            r.read()
+            self.assertGreaterEqual(r.status, 400)
+        except (ConnectionError, http.client.HTTPException):
+            pass
+        finally:
+            conn.close()
+        c.put_object(Bucket=b, Key="alive", Body=b"yes")
+        self.assertEqual(c.get_object(Bucket=b, Key="alive")["Body"].read(), b"yes")
+
+
+class AwsCli(S3Case):
+    def test_cli_cp_multipart_100mib_and_s3api(self):
+        clients = [cl for cl in th.find_clients() if cl.kind == "cli" and not cl.missing]
+        if not clients:
+            raise unittest.SkipTest("no aws CLI")
+        tmp = tempfile.mkdtemp()
+        try:
+            src = os.path.join(tmp, "big")
+            with open(src, "wb") as f:
+                for _ in range(100):
+                    f.write(os.urandom(1 << 20))
+            for cl in clients:
+                for tls in (False, True):
+                    env = self.server.env(tls)
+                    ep = ["--endpoint-url", self.server.url(tls)]
+                    b = "cli-" + th.random_key(8).lower()
+
+                    def run(*a):
+                        quiet = ["--only-show-errors"] if a[1] in ("cp", "rm") else []
+                        return subprocess.run(cl.argv + list(a) + ep + quiet, env=env,
+                                              capture_output=True, text=True, timeout=300)
+                    p = run("s3", "mb", "s3://" + b)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    p = run("s3", "cp", src, "s3://%s/big" % b)
+                    self.assertEqual(p.returncode, 0, (cl.name, tls, p.stderr))
+                    p = run("s3api", "head-object", "--bucket", b, "--key", "big")
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    self.assertIn('-13\\""', p.stdout)  # 100 MiB in 8 MiB parts
+                    dst = os.path.join(tmp, "back")
+                    p = run("s3", "cp", "s3://%s/big" % b, dst)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    with open(src, "rb") as f1, open(dst, "rb") as f2:
+                        self.assertTrue(f1.read() == f2.read(), (cl.name, tls))
+                    p = run("s3", "ls", "s3://%s/" % b)
+                    self.assertIn("big", p.stdout)
+                    p = run("s3api", "get-object", "--bucket", b, "--key", "nope", dst)
+                    self.assertNotEqual(p.returncode, 0)
+                    self.assertIn("NoSuchKey", p.stderr)
+                    p = run("s3", "rm", "s3://%s/big" % b)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    p = run("s3", "rb", "s3://" + b)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+        finally:
+            shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    unittest.main()
