@@ -98,11 +98,11 @@ static void now_iso(char *out, size_t cap)
     int64_t ms = clock_wall_ms();
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
-    char b[32];
+    char b[24];
 
     gmtime_r(&s, &tm);
     strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, cap, "%s.%03d+0000", b, (int)(ms % 1000));
+    snprintf(out, cap, "%.19s.%03d+0000", b, (int)(ms % 1000));
 }
 
 static void new_uuid(char *out)
