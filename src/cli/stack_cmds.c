@@ -391,7 +391,9 @@ static int cmd_apply(struct ctx *c, const char *cmd)
                : destroy ? "Destroying"
                          : "Refreshing",
                c->stack, p && p->name ? " of project " : "", p && p->name ? p->name : "");
-    if (up && !c->yes) {
+    if (up) {
+        /* Preview first, with no call to any region: a stack file with errors
+         * stops here, before local regions start. */
         o.progress = NULL;
         rc = stack_preview(&o, p, &r, &e);
         if (rc) {
@@ -399,8 +401,12 @@ static int cmd_apply(struct ctx *c, const char *cmd)
             status = rc == ERR_INVALID ? 2 : 1;
             goto out;
         }
-        print_plan(&r);
+        if (!c->yes)
+            print_plan(&r);
         stack_result_free(&r);
+        o.progress = c->json ? NULL : stdout;
+    }
+    if (up && !c->yes) {
         if (!confirm("update")) {
             fprintf(stderr, "tandem: not confirmed; run `tandem up --yes` to apply without a "
                             "prompt\n");

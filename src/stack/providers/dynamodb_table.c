@@ -159,7 +159,7 @@ static enum err_code sync_replicas(const struct stack_target *t, const char *nam
     cJSON_ArrayForEach(r, have)
     {
         const char *rn = stack_prov_str(r, "regionName", stack_prov_str(r, "RegionName", ""));
-        if (has_replica(want, rn))
+        if (has_replica(want, rn) || !strcmp(rn, t->region))
             continue;
         if ((rc = update_table(t, replica_update(name, "Delete", rn), e)))
             return rc;
@@ -371,6 +371,8 @@ static enum err_code tbl_delete(const struct stack_target *t, const char *id, co
     /* replicas go first: DynamoDB refuses to delete a table that still has them */
     cJSON_ArrayForEach(r, cJSON_GetObjectItem(tb, "Replicas"))
     {
+        if (!strcmp(stack_prov_str(r, "RegionName", ""), t->region))
+            continue; /* the table itself */
         rc = update_table(t, replica_update(id, "Delete", stack_prov_str(r, "RegionName", "")), e);
         if (rc == ERR_OK)
             rc = wait_active(t, id, NULL, e);
