@@ -629,6 +629,7 @@ int server_main(int argc, char **argv)
     {
         struct fn_opts fo = {.store = rg.store,
                              .creds = rg.creds,
+                             .authz = &rg.authz,
                              .region = rg.name,
                              .account = creds_account(rg.creds),
                              .data_dir = a.data};

@@ -331,22 +331,52 @@ class LambdaTest(ServerTestCase):
         again = json.loads(lam.invoke(FunctionName="slow", Payload=b"{}")["Payload"].read())
         self.assertIn(again["pid"], pids)
 
-    def test_node_function_writes_the_table(self):
+    def node_zip(self):
         if not shutil.which("node"):
             self.skipTest("no node on PATH")
         nm = os.path.join(JS_DIR, "node_modules")
         if not os.path.isdir(os.path.join(nm, "@aws-sdk", "client-dynamodb")):
             self.skipTest("tests/js/node_modules missing: run npm ci in tests/js")
         zpath = os.path.join(self.tmp, "node.zip")
-        subprocess.run([os.path.join(EXAMPLES, "node", "build.sh"), zpath], check=True,
-                       env=dict(os.environ, NODE_MODULES_FROM=nm))
-        self.ddb.create_table(TableName="tap-global", BillingMode="PAY_PER_REQUEST",
-                              AttributeDefinitions=[{"AttributeName": "id",
-                                                     "AttributeType": "S"}],
-                              KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        if not os.path.exists(zpath):
+            subprocess.run([os.path.join(EXAMPLES, "node", "build.sh"), zpath], check=True,
+                           env=dict(os.environ, NODE_MODULES_FROM=nm))
+        return zpath
+
+    def table(self, name):
+        try:
+            self.ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                                  AttributeDefinitions=[{"AttributeName": "id",
+                                                         "AttributeType": "S"}],
+                                  KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        except self.ddb.exceptions.ResourceInUseException:
+            pass
+
+    def role(self, name, actions, table):
+        """An execution role allowed @actions on @table; False if the region has no IAM."""
+        try:
+            iam = self.server.boto3("iam")
+            iam.list_roles()
+        except Exception:  # noqa: BLE001 - no IAM API in this region yet
+            return False
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(RoleName=name, PolicyName="table", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": actions,
+                "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/" + table}]}))
+        return True
+
+    def test_node_function_writes_the_table(self):
+        zpath = self.node_zip()
+        self.table("tap-global")
+        self.role("tap-dr-role", ["dynamodb:PutItem", "dynamodb:DescribeTable"], "tap-global")
         for client in self.clis()[:1]:
             self.cli(client, "create-function", "--function-name", "dr-node", "--runtime",
-                     "nodejs20.x", "--handler", "index.handler", "--role", ROLE,
+                     "nodejs20.x", "--handler", "index.handler", "--role",
+                     "arn:aws:iam::123456789012:role/tap-dr-role",
                      "--timeout", "30", "--memory-size", "256",
                      "--environment", "Variables={TABLE_NAME=tap-global}",
                      "--zip-file", "fileb://" + zpath)
@@ -364,19 +394,62 @@ class LambdaTest(ServerTestCase):
         code, body = self.curl(url)
         self.assertEqual(code, 200, body)
         self.assertEqual(self.ddb.scan(TableName="tap-global")["Count"], 2)
-        # an error in an async handler
-        r = self.lam.invoke(FunctionName="dr-node", Payload=b'"not an event"')
-        self.assertEqual(r["StatusCode"], 200)
         print("node cold start through the URL: %.2fs" % cold)
 
     def test_role_without_put_item_is_denied(self):
-        try:
-            iam = self.server.boto3("iam")
-            iam.list_roles()
-        except Exception as e:  # noqa: BLE001
-            self.skipTest("the region has no IAM API yet (%s): roles are not enforced"
-                          % type(e).__name__)
-        self.skipTest("IAM is present: wire this test to a role without dynamodb:PutItem")
+        zpath = self.node_zip()
+        self.table("tap-locked")
+        if not self.role("tap-readonly-role", ["dynamodb:DescribeTable"], "tap-locked"):
+            self.skipTest("the region has no IAM API yet: execution roles are not enforced")
+        with open(zpath, "rb") as f:
+            self.lam.create_function(FunctionName="locked-node", Runtime="nodejs20.x",
+                                     Role="arn:aws:iam::123456789012:role/tap-readonly-role",
+                                     Handler="index.handler", Timeout=30,
+                                     Environment={"Variables": {"TABLE_NAME": "tap-locked"}},
+                                     Code={"ZipFile": f.read()})
+        r = self.lam.invoke(FunctionName="locked-node", Payload=b'{"rawPath":"/x"}')
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        err = json.loads(r["Payload"].read())
+        self.assertEqual(err["errorType"], "AccessDeniedException", err)
+        self.assertIn("assumed-role/tap-readonly-role/locked-node", err["errorMessage"])
+        self.assertEqual(self.ddb.scan(TableName="tap-locked")["Count"], 0)
+
+    def test_endless_output_and_signed_urls(self):
+        # a function that prints forever is stopped by its timeout; the region lives on
+        self.create("chatty", shell_bootstrap(
+            'curl -s -o /dev/null "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/'
+            'invocation/next"\nyes "spam spam spam spam"\n'), Timeout=2)
+        r = self.lam.invoke(FunctionName="chatty", Payload=b"{}")
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertIn("Task timed out", json.loads(r["Payload"].read())["errorMessage"])
+        self.assertEqual(self.server.health()[0], 200)
+        log = os.path.join(self.server.data_dir, "functions", "chatty", "log")
+        self.assertLess(os.path.getsize(log), 17 * 1024 * 1024)
+        # AWS_IAM: unsigned is refused, signed by an allowed caller goes through
+        with open(self.c_zip, "rb") as f:
+            self.create("iam-url", f.read())
+        url = self.lam.create_function_url_config(FunctionName="iam-url",
+                                                  AuthType="AWS_IAM")["FunctionUrl"]
+        code, _ = self.curl(url)
+        self.assertEqual(code, 403)
+        import urllib.request
+        from tandem_harness import sigv4_sign
+        u = urllib.parse.urlparse(url)
+        h = sigv4_sign("GET", u.path, {"Host": u.netloc}, b"", self.server.access_key,
+                       self.server.secret_key, "us-east-1", "lambda")
+        with urllib.request.urlopen(urllib.request.Request(url, headers=h), timeout=30) as r:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(json.loads(r.read())["region"], "us-east-1")
+        # CORS preflight
+        self.lam.update_function_url_config(FunctionName="iam-url", AuthType="NONE",
+                                            Cors={"AllowOrigins": ["https://a.example"],
+                                                  "AllowMethods": ["GET"], "MaxAge": 60})
+        p = subprocess.run(["curl", "-s", "-i", "-X", "OPTIONS", "-H",
+                            "Origin: https://a.example", "-H",
+                            "Access-Control-Request-Method: GET", url],
+                           capture_output=True, text=True, timeout=30)
+        self.assertIn("200", p.stdout.splitlines()[0])
+        self.assertIn("access-control-allow-origin: https://a.example", p.stdout.lower())
 
 
 class NodeCallbackTest(ServerTestCase):
