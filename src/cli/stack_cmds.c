@@ -22,7 +22,7 @@ struct ctx {
     char sdir[3584]; /* <tdir>/stacks/<stack> */
     char state_path[PATH_MAX];
     char config_path[PATH_MAX];
-    bool yes, json, explicit_stack;
+    bool yes, json, explicit_stack, keep_regions;
     struct stack_local *local;
     cJSON *config;
 };
@@ -46,7 +46,7 @@ const char *cli_stack_usage(void)
            "  up [--yes] [--json]          create or update the stack (Tandem.yaml)\n"
            "  output [NAME] [--json]       the stack's outputs\n"
            "  refresh [--yes]              read the resources back, record drift\n"
-           "  destroy [--yes]              delete every resource, stop local regions\n"
+           "  destroy [--yes] [--keep-regions]  delete every resource, stop local regions\n"
            "  endpoint REGION [--env]      URL of a region of the stack\n"
            "  (stack commands take -C DIR for the project folder and -s NAME for the stack)\n";
 }
@@ -450,7 +450,7 @@ static int cmd_apply(struct ctx *c, const char *cmd)
         status = rc == ERR_INVALID && r.failed == 0 ? 2 : 1;
         goto out;
     }
-    if (destroy) {
+    if (destroy && !c->keep_regions) {
         if (stack_local_stop(c->local, true, &e))
             fprintf(stderr, "warning: %s\n", e.msg);
         else if (!c->json)
@@ -659,6 +659,8 @@ int cli_stack_main(int argc, char **argv)
             c.yes = true;
         } else if (!strcmp(a, "--json")) {
             c.json = true;
+        } else if (!strcmp(a, "--keep-regions")) {
+            c.keep_regions = true;
         } else if (!strcmp(a, "--env")) {
             env = true;
         } else if ((!strcmp(a, "-C") || !strcmp(a, "--cwd")) && i + 1 < argc) {

@@ -419,10 +419,10 @@ static char *replication_xml(const cJSON *in)
         const cJSON *d = cJSON_GetObjectItem(rule, "destination");
         const cJSON *pr = cJSON_GetObjectItem(rule, "priority");
         buf_printf(&b, "<Rule>");
+        /* element order as the S3 schema (botocore's ReplicationRule) has it */
         xml_elem(&b, "ID", stack_prov_str(rule, "id", NULL));
         if (cJSON_IsNumber(pr))
             buf_printf(&b, "<Priority>%d</Priority>", pr->valueint);
-        xml_elem(&b, "Status", stack_prov_str(rule, "status", "Enabled"));
         if (cJSON_IsObject(f)) {
             buf_printf(&b, "<Filter>");
             xml_elem(&b, "Prefix", stack_prov_str(f, "prefix", NULL));
@@ -430,15 +430,16 @@ static char *replication_xml(const cJSON *in)
         } else if (stack_prov_str(rule, "prefix", NULL)) {
             xml_elem(&b, "Prefix", stack_prov_str(rule, "prefix", NULL));
         }
-        status_elem(&b, "DeleteMarkerReplication",
-                    cJSON_GetObjectItem(rule, "deleteMarkerReplication"));
-        buf_printf(&b, "<Destination>");
-        xml_elem(&b, "Bucket", stack_prov_str(d, "bucket", ""));
-        xml_elem(&b, "StorageClass", stack_prov_str(d, "storageClass", NULL));
-        xml_elem(&b, "Account", stack_prov_str(d, "account", NULL));
-        buf_printf(&b, "</Destination>");
+        xml_elem(&b, "Status", stack_prov_str(rule, "status", "Enabled"));
         status_elem(&b, "ExistingObjectReplication",
                     cJSON_GetObjectItem(rule, "existingObjectReplication"));
+        buf_printf(&b, "<Destination>");
+        xml_elem(&b, "Bucket", stack_prov_str(d, "bucket", ""));
+        xml_elem(&b, "Account", stack_prov_str(d, "account", NULL));
+        xml_elem(&b, "StorageClass", stack_prov_str(d, "storageClass", NULL));
+        buf_printf(&b, "</Destination>");
+        status_elem(&b, "DeleteMarkerReplication",
+                    cJSON_GetObjectItem(rule, "deleteMarkerReplication"));
         buf_printf(&b, "</Rule>");
     }
     buf_printf(&b, "</ReplicationConfiguration>");
