@@ -229,8 +229,9 @@ gate_release() {
 }
 
 gate_sanitized_tests() {
+    # atomic counters: threaded tests and servers would otherwise corrupt them
     configure build-ci -DCMAKE_BUILD_TYPE=Debug -DTANDEM_SANITIZE=ON -DTANDEM_COVERAGE=ON \
-        -DTANDEM_FUZZ=OFF
+        -DTANDEM_FUZZ=OFF -DCMAKE_C_FLAGS="-fprofile-update=atomic"
     cmake --build build-ci -j"$JOBS"
     find build-ci -name '*.gcda' -delete
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
@@ -239,8 +240,9 @@ gate_sanitized_tests() {
 }
 
 gate_coverage() {
-    gcovr --root "$ROOT" --object-directory "$ROOT/build-ci" --filter "$ROOT/src/" \
-        --print-summary --fail-under-line "$COVERAGE_MIN" -j "$JOBS"
+    # (gcovr 5.2 can hang with -j when gcov output trips its parser: run it serially)
+    timeout 900 gcovr --root "$ROOT" --object-directory "$ROOT/build-ci" --filter "$ROOT/src/" \
+        --gcov-ignore-parse-errors --print-summary --fail-under-line "$COVERAGE_MIN"
 }
 
 gate_fuzz() {
