@@ -512,9 +512,9 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
     if (!install(f, r, name_of(name->valuestring), zip, zlen, doc))
         goto out;
     {
-        const cJSON *tags = cJSON_GetObjectItemCaseSensitive(b, "Tags");
-        if (cJSON_IsObject(tags))
-            cJSON_AddItemToObject(doc, "_Tags", cJSON_Duplicate(tags, 1));
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "Tags");
+        if (cJSON_IsObject(t))
+            cJSON_AddItemToObject(doc, "_Tags", cJSON_Duplicate(t, 1));
     }
     rev(doc);
     {
@@ -538,7 +538,7 @@ static void get_function(struct fn *f, struct http_req *r, const char *name, boo
     if (config_only) {
         answer_json(r, 200, public_config(d));
     } else {
-        const cJSON *tags = cJSON_GetObjectItemCaseSensitive(d, "_Tags");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "_Tags");
         const char *sha = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "_Dir"));
         cJSON *code;
         o = cJSON_CreateObject();
@@ -550,8 +550,8 @@ static void get_function(struct fn *f, struct http_req *r, const char *name, boo
             arena_sprintf(r->arena, "%s/2015-03-31/functions/%s/code-download/%s",
                           f->public_url ? f->public_url : "", name,
                           sha && strrchr(sha, '/') ? strrchr(sha, '/') + 1 : ""));
-        if (tags)
-            cJSON_AddItemToObject(o, "Tags", cJSON_Duplicate(tags, 1));
+        if (t)
+            cJSON_AddItemToObject(o, "Tags", cJSON_Duplicate(t, 1));
         answer_json(r, 200, o);
     }
     cJSON_Delete(d);
@@ -1152,7 +1152,7 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
-    s = p + (v2015 ? 21 : 21);
+    s = p + 21; /* both prefixes are 21 bytes before the first '/' */
     while (*s == '/' && n < 4) {
         const char *e = strchr(s + 1, '/');
         size_t len = e ? (size_t)(e - s - 1) : strlen(s + 1);

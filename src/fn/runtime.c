@@ -926,9 +926,13 @@ enum err_code fn_rt_start(struct fn *f, unsigned max_instances, unsigned idle_se
     rt->boot = xmalloc(n);
     snprintf(rt->boot, n, "%s/.node-bootstrap.js", f->fn_dir);
     out = fopen(rt->boot, "w");
-    if (!out || fputs(fn_node_bootstrap_js, out) < 0 || fclose(out)) {
-        if (out)
-            fclose(out);
+    if (out) {
+        bool ok = fputs(fn_node_bootstrap_js, out) >= 0;
+        ok = fclose(out) == 0 && ok;
+        if (!ok)
+            out = NULL;
+    }
+    if (!out) {
         free(rt->boot);
         free(rt->node);
         pthread_mutex_destroy(&rt->mu);
