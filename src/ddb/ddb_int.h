@@ -19,8 +19,11 @@
 #include "http.h"
 #include "store.h"
 
+struct ddb_replicator;
+
 struct ddb {
-    struct store *store; /* borrowed */
+    struct store *store;               /* borrowed */
+    const struct ddb_replicator *repl; /* borrowed; NULL: no replication (ddb_repl.h) */
     char region[64];
     char account[16];
 };

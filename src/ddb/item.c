@@ -7,9 +7,14 @@
 
 #include "attr.h"
 #include "codec.h"
+#include "ddb_repl.h"
 #include "expr.h"
+#include "hlc.h"
 #include "keys.h"
+#include "log.h"
 #include "mem.h"
+#include "rlog.h"
+#include "sigv4.h"
 #include "table.h"
 
 enum {
@@ -275,7 +280,64 @@ struct write {
     /* results */
     char *old; /* owned: the old item's JSON text, when asked for */
     size_t oldlen, old_size;
+    uint64_t logged; /* the replication log entry appended, 0: none */
 };
+
+/* item_value - the item in stored value @v: ERR_OK with @json/@n, ERR_NOTFOUND
+ * for a tombstone, ERR_INTERNAL for a value of no known format. */
+static enum err_code item_value(struct slice v, const char **json, size_t *n, struct err *e)
+{
+    struct repl_val rv;
+    enum err_code rc = repl_val_decode(v, &rv, e);
+
+    if (rc)
+        return rc;
+    if (rv.deleted)
+        return ERR_NOTFOUND;
+    *json = rv.json;
+    *n = rv.json_len;
+    return ERR_OK;
+}
+
+/* write_replicated - the write of @x to a table with replicas: a format-2
+ * value stamped with the region's clock (a tombstone for a delete) and its
+ * log entry, in the same transaction. */
+static enum err_code write_replicated(struct store_txn *t, struct write *x,
+                                      const struct table_keys *k, bool had_old, struct err *e)
+{
+    const char *region = x->c->d->region;
+    struct repl_entry le;
+    struct buf v;
+    size_t prefix = 8; /* keys_append_table */
+    enum err_code rc;
+
+    memset(&le, 0, sizeof(le));
+    le.ts = repl_hlc_now();
+    le.del = x->val == NULL;
+    snprintf(le.origin, sizeof(le.origin), "%s", region);
+    snprintf(le.table, sizeof(le.table), "%s", x->table);
+    le.table_id = x->id;
+    le.schema = table_keys_schema(k);
+    le.key = x->key.ptr + prefix;
+    le.key_len = x->key.len - prefix;
+    if (x->val) {
+        le.image = x->val + 1;
+        le.image_len = x->vlen - 1;
+    }
+    buf_init(&v, 0);
+    repl_val_encode(&v, le.ts, region, le.image, le.image_len);
+    rc = store_put(t, STORE_DB_DATA, slice_of(x->key.ptr, x->key.len), slice_of(v.ptr, v.len), e);
+    buf_free(&v);
+    if (!rc && x->val)
+        rc = table_stats_add(t, x->id, had_old ? 0 : 1, (int64_t)x->size - (int64_t)x->old_size, e);
+    else if (!rc && had_old)
+        rc = table_stats_add(t, x->id, -1, -(int64_t)x->old_size, e);
+    if (!rc)
+        rc = repl_log_append(t, &le, e);
+    if (!rc)
+        x->logged = le.seq;
+    return rc;
+}
 
 static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
 {
@@ -287,6 +349,7 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
     enum err_code rc;
 
     x->old_size = 0;
+    x->logged = 0;
     free(x->old);
     x->old = NULL;
     rc = table_keys_get(t, x->table, &k, e);
@@ -296,17 +359,21 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
         return err_set(e, ERR_NOTFOUND, "Requested resource not found");
     rc = store_get(t, STORE_DB_DATA, slice_of(x->key.ptr, x->key.len), &v, e);
     if (rc == ERR_OK) {
-        const char *p = v.ptr;
+        const char *p;
+        size_t n;
 
-        if (v.len < 2 || p[0] != DDB_ITEM_FMT_JSON)
-            return err_set(e, ERR_INTERNAL, "unknown item format");
-        old = cJSON_ParseWithLength(p + 1, v.len - 1);
-        if (!old)
-            return err_set(e, ERR_INTERNAL, "corrupt item");
-        x->old_size = attr_item_size(old);
-        if (x->ret_old || x->old_on_fail) {
-            x->old = xmemdup(p + 1, v.len - 1);
-            x->oldlen = v.len - 1;
+        rc = item_value(v, &p, &n, e);
+        if (rc == ERR_OK) {
+            old = cJSON_ParseWithLength(p, n);
+            if (!old)
+                return err_set(e, ERR_INTERNAL, "corrupt item");
+            x->old_size = attr_item_size(old);
+            if (x->ret_old || x->old_on_fail) {
+                x->old = xmemdup(p, n);
+                x->oldlen = n;
+            }
+        } else if (rc != ERR_NOTFOUND) {
+            return rc;
         }
     } else if (rc != ERR_NOTFOUND) {
         return rc;
@@ -325,7 +392,9 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
             goto out;
         }
     }
-    if (!x->val) {
+    if (k.replicated) {
+        rc = write_replicated(t, x, &k, old != NULL, e);
+    } else if (!x->val) {
         if (old) {
             rc = store_del(t, STORE_DB_DATA, slice_of(x->key.ptr, x->key.len), e);
             if (!rc)
@@ -356,6 +425,8 @@ static void write_done(void *arg, enum err_code rc, const struct err *e)
     buf_free(&x->key);
     free(x->val);
     x->val = NULL;
+    if (rc == ERR_OK && x->logged)
+        repl_log_committed(x->logged);
     buf_init(&b, 0);
     if (rc == ERR_CONFLICT && x->old) {
         ddb_error_open(&b, "ConditionalCheckFailedException", e->msg);
@@ -555,15 +626,19 @@ void item_get(struct ddb_call *c)
     if (!rc) {
         rc = store_get(t, STORE_DB_DATA, slice_of(kb.ptr, kb.len), &v, &e);
         if (rc == ERR_OK) {
-            const char *p = v.ptr;
+            const char *p = NULL;
+            size_t n = 0;
 
-            if (v.len < 2 || p[0] != DDB_ITEM_FMT_JSON) {
-                rc = err_set(&e, ERR_INTERNAL, "unknown item format");
+            rc = item_value(v, &p, &n, &e);
+            if (rc == ERR_NOTFOUND) {
+                rc = ERR_OK; /* a tombstone reads as no item */
+            } else if (rc) {
+                /* reported below */
             } else if (!ex.proj && !cap) {
                 buf_puts(&b, "\"Item\":");
-                buf_append(&b, p + 1, v.len - 1);
+                buf_append(&b, p, n);
             } else {
-                cJSON *it = cJSON_ParseWithLength(p + 1, v.len - 1);
+                cJSON *it = cJSON_ParseWithLength(p, n);
 
                 if (!it) {
                     rc = err_set(&e, ERR_INTERNAL, "corrupt item");
@@ -571,7 +646,7 @@ void item_get(struct ddb_call *c)
                     size = attr_item_size(it);
                     if (!ex.proj) {
                         buf_puts(&b, "\"Item\":");
-                        buf_append(&b, p + 1, v.len - 1);
+                        buf_append(&b, p, n);
                     } else {
                         cJSON *pr = expr_project(ex.proj, it);
                         char *txt = cJSON_PrintUnformatted(pr);
@@ -705,12 +780,17 @@ void item_scan(struct ddb_call *c)
     if (!rc && esk && slice_eq(ck, slice_of(start.ptr, start.len)))
         rc = store_cursor_next(cur, &ck, &cv, &e);
     while (rc == ERR_OK && has_prefix(ck, &prefix)) {
-        const char *p = cv.ptr;
+        const char *p = NULL;
+        size_t pn = 0;
         cJSON *it;
         bool match = true;
 
-        if (cv.len < 2 || p[0] != DDB_ITEM_FMT_JSON ||
-            !(it = cJSON_ParseWithLength(p + 1, cv.len - 1))) {
+        rc = item_value(cv, &p, &pn, &e);
+        if (rc == ERR_NOTFOUND) { /* a tombstone */
+            rc = store_cursor_next(cur, &ck, &cv, &e);
+            continue;
+        }
+        if (rc || !(it = cJSON_ParseWithLength(p, pn))) {
             rc = err_set(&e, ERR_INTERNAL, "corrupt item");
             break;
         }
@@ -730,7 +810,7 @@ void item_scan(struct ddb_call *c)
                     free(txt);
                     cJSON_Delete(pr);
                 } else {
-                    buf_append(&b, p + 1, cv.len - 1);
+                    buf_append(&b, p, pn);
                 }
             }
             count++;
@@ -774,4 +854,254 @@ out:
     }
     buf_putc(&b, '}');
     ddb_reply(c, &b);
+}
+
+/* ---- replication (ddb_repl.h) ---- */
+
+enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
+                             struct ddb_repl_result *out, struct err *e)
+{
+    struct table_keys k;
+    struct buf key, v;
+    struct slice sv;
+    struct repl_val old;
+    bool had_live = false;
+    size_t old_size = 0, new_size = 0;
+    enum err_code rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = table_keys_get(t, x->table, &k, e);
+    if (rc == ERR_NOTFOUND || (rc == ERR_OK && !k.replicated)) {
+        out->outcome = DDB_REPL_NO_TABLE;
+        return ERR_OK;
+    }
+    if (rc)
+        return rc;
+    if (table_keys_schema(&k) != x->schema)
+        return err_set(e, ERR_INVALID, "the key schema of table %s differs from the origin's",
+                       x->table);
+    repl_hlc_observe(x->ts);
+    buf_init(&key, 0);
+    buf_init(&v, 0);
+    keys_append_table(&key, k.id);
+    buf_append(&key, x->key, x->key_len);
+    if (key.len > STORE_KEY_MAX) {
+        rc = err_set(e, ERR_INVALID, "replicated key too long");
+        goto out;
+    }
+    rc = store_get(t, STORE_DB_DATA, slice_of(key.ptr, key.len), &sv, e);
+    if (rc == ERR_OK) {
+        rc = repl_val_decode(sv, &old, e);
+        if (rc)
+            goto out;
+        out->stored_ts = old.ts;
+        snprintf(out->stored_origin, sizeof(out->stored_origin), "%s", old.origin);
+        if (old.ts == x->ts && strcmp(old.origin, x->origin) == 0) {
+            out->outcome = DDB_REPL_SAME;
+            goto out;
+        }
+        if (old.fmt == REPL_FMT_HLC && !repl_val_newer(x->ts, x->origin, old.ts, old.origin)) {
+            out->outcome = DDB_REPL_LOST;
+            goto out;
+        }
+        if (!old.deleted) {
+            cJSON *it = cJSON_ParseWithLength(old.json, old.json_len);
+
+            if (!it) {
+                rc = err_set(e, ERR_INTERNAL, "corrupt item");
+                goto out;
+            }
+            had_live = true;
+            old_size = attr_item_size(it);
+            cJSON_Delete(it);
+        }
+    } else if (rc != ERR_NOTFOUND) {
+        goto out;
+    }
+    if (!x->del) {
+        cJSON *it = cJSON_ParseWithLength(x->image, x->image_len);
+
+        if (!cJSON_IsObject(it)) {
+            cJSON_Delete(it);
+            rc = err_set(e, ERR_INVALID, "replicated image of table %s is not an item", x->table);
+            goto out;
+        }
+        new_size = attr_item_size(it);
+        cJSON_Delete(it);
+    }
+    repl_val_encode(&v, x->ts, x->origin, x->del ? NULL : x->image, x->image_len);
+    rc = store_put(t, STORE_DB_DATA, slice_of(key.ptr, key.len), slice_of(v.ptr, v.len), e);
+    if (!rc && (had_live || !x->del))
+        rc = table_stats_add(t, k.id, (x->del ? 0 : 1) - (had_live ? 1 : 0),
+                             (int64_t)new_size - (int64_t)old_size, e);
+    if (!rc)
+        out->outcome = DDB_REPL_APPLIED;
+out:
+    buf_free(&key);
+    buf_free(&v);
+    return rc;
+}
+
+enum err_code ddb_repl_snapshot(struct store_txn *t, const char *table, const char *region,
+                                const struct slice *after, size_t max, struct buf *batch,
+                                struct buf *next, struct err *e)
+{
+    struct table_keys k;
+    struct store_cursor *cur = NULL;
+    struct buf prefix, start, ent;
+    struct slice ck, cv;
+    size_t n = 0;
+    enum err_code rc;
+
+    rc = table_keys_get(t, table, &k, e);
+    if (rc)
+        return rc;
+    buf_init(&prefix, 0);
+    buf_init(&start, 0);
+    buf_init(&ent, 0);
+    keys_append_table(&prefix, k.id);
+    buf_append(&start, prefix.ptr, prefix.len);
+    if (after)
+        buf_append(&start, after->ptr, after->len);
+    buf_reset(next); /* only now: @after may point into it */
+    repl_batch_begin(batch);
+    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
+    if (!rc)
+        rc = store_cursor_seek(cur, slice_of(start.ptr, start.len), &ck, &cv, e);
+    if (!rc && after && slice_eq(ck, slice_of(start.ptr, start.len)))
+        rc = store_cursor_next(cur, &ck, &cv, e);
+    while (rc == ERR_OK && has_prefix(ck, &prefix)) {
+        struct repl_val rv;
+        struct repl_entry x;
+
+        rc = repl_val_decode(cv, &rv, e);
+        if (rc)
+            break;
+        memset(&x, 0, sizeof(x));
+        x.del = rv.deleted;
+        x.ts = rv.ts;
+        snprintf(x.origin, sizeof(x.origin), "%s", rv.fmt == REPL_FMT_HLC ? rv.origin : region);
+        snprintf(x.table, sizeof(x.table), "%s", table);
+        x.table_id = k.id;
+        x.schema = table_keys_schema(&k);
+        x.key = (const char *)ck.ptr + prefix.len;
+        x.key_len = ck.len - prefix.len;
+        x.image = rv.json;
+        x.image_len = rv.json_len;
+        buf_reset(&ent);
+        repl_entry_encode(&ent, &x);
+        repl_batch_add(batch, ++n, ent.ptr, ent.len);
+        if (n == max) { /* more may follow: continue after this key */
+            buf_append(next, x.key, x.key_len);
+            break;
+        }
+        rc = store_cursor_next(cur, &ck, &cv, e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+    store_cursor_close(cur);
+    repl_batch_end(batch);
+    buf_free(&prefix);
+    buf_free(&start);
+    buf_free(&ent);
+    return rc;
+}
+
+enum err_code ddb_repl_digest(struct store_txn *t, const char *table, ddb_repl_digest_fn *fn,
+                              void *arg, struct err *e)
+{
+    struct table_keys k;
+    struct store_cursor *cur = NULL;
+    struct buf prefix;
+    struct slice ck, cv;
+    enum err_code rc = table_keys_get(t, table, &k, e);
+
+    if (rc)
+        return rc;
+    buf_init(&prefix, 0);
+    keys_append_table(&prefix, k.id);
+    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
+    if (!rc)
+        rc = store_cursor_seek(cur, slice_of(prefix.ptr, prefix.len), &ck, &cv, e);
+    while (rc == ERR_OK && has_prefix(ck, &prefix)) {
+        const char *p;
+        size_t n;
+        char hex[65];
+
+        rc = item_value(cv, &p, &n, e);
+        if (rc == ERR_OK) {
+            sigv4_sha256_hex(p, n, hex);
+            fn(arg, (const char *)ck.ptr + prefix.len, ck.len - prefix.len, hex);
+        } else if (rc != ERR_NOTFOUND) {
+            break;
+        }
+        rc = store_cursor_next(cur, &ck, &cv, e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+    store_cursor_close(cur);
+    buf_free(&prefix);
+    return rc;
+}
+
+/* ---- for the other item operations (item.h) ---- */
+
+enum err_code item_key_build(const struct table_keys *k, const cJSON *obj, bool is_key,
+                             struct buf *key, struct err *e)
+{
+    return build_key(k, obj, is_key ? KEY_KEY : KEY_ITEM, key, e);
+}
+
+void item_key_json(struct buf *b, const struct table_keys *k, const cJSON *item)
+{
+    key_json(b, k, item);
+}
+
+enum err_code item_read(struct store_txn *t, const struct buf *key, cJSON **out, struct err *e)
+{
+    struct slice v;
+    const char *p;
+    size_t n;
+    enum err_code rc = store_get(t, STORE_DB_DATA, slice_of(key->ptr, key->len), &v, e);
+
+    *out = NULL;
+    if (rc == ERR_OK)
+        rc = item_value(v, &p, &n, e);
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    *out = cJSON_ParseWithLength(p, n);
+    return *out ? ERR_OK : err_set(e, ERR_INTERNAL, "corrupt item");
+}
+
+enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char *table,
+                                  uint64_t id, const struct buf *key, const cJSON *item,
+                                  uint64_t *logged, struct err *e)
+{
+    struct ddb_call call = {.d = d, .op = "write"};
+    struct write x;
+    enum err_code rc;
+
+    memset(&x, 0, sizeof(x));
+    x.c = &call;
+    x.table = table;
+    x.id = id;
+    x.key = *key; /* borrowed: not freed here */
+    if (item) {
+        char *text = cJSON_PrintUnformatted(item);
+
+        x.vlen = strlen(text) + 1;
+        x.val = xmalloc(x.vlen);
+        x.val[0] = DDB_ITEM_FMT_JSON;
+        memcpy(x.val + 1, text, x.vlen - 1);
+        free(text);
+        x.size = attr_item_size(item);
+    }
+    rc = write_apply(t, &x, e);
+    free(x.val);
+    free(x.old);
+    if (logged)
+        *logged = rc ? 0 : x.logged;
+    return rc;
 }

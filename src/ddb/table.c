@@ -6,7 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <zlib.h>
+
 #include "clock.h"
+#include "codec.h"
+#include "ddb_repl.h"
+#include "log.h"
 #include "mem.h"
 
 static const char *const key_types[] = {"HASH", "RANGE", NULL};
@@ -115,7 +120,46 @@ enum err_code table_keys_get(struct store_txn *t, const char *name, struct table
     if (rl >= sizeof(out->range) || 11 + hl + rl >= v.len)
         return err_set(e, ERR_INTERNAL, "corrupt key schema of table %s", name);
     memcpy(out->range, p + 11 + hl, rl + 1);
+    out->replicated = v.len > 12 + hl + rl && (p[12 + hl + rl] & 1);
     return ERR_OK;
+}
+
+uint32_t table_keys_schema(const struct table_keys *k)
+{
+    unsigned char types[2] = {(unsigned char)k->htype,
+                              k->has_range ? (unsigned char)k->rtype : 0xff};
+    uLong crc = crc32(0L, types, 2);
+
+    crc = crc32(crc, (const Bytef *)k->hash, (uInt)strlen(k->hash) + 1);
+    crc = crc32(crc, (const Bytef *)k->range, (uInt)strlen(k->range) + 1);
+    return (uint32_t)crc;
+}
+
+/* tkey_set_flags - rewrite the flags byte of @name's tkey record. */
+static enum err_code tkey_set_flags(struct store_txn *t, const char *name, unsigned char flags,
+                                    struct err *e)
+{
+    struct buf k, nv;
+    struct slice v;
+    const unsigned char *p;
+    size_t hl, rl;
+    enum err_code rc;
+
+    meta_key(&k, "tkey/", name);
+    buf_init(&nv, 0);
+    rc = store_get(t, STORE_DB_META, slice_of(k.ptr, k.len), &v, e);
+    if (rc)
+        goto out;
+    p = v.ptr;
+    hl = strnlen((const char *)p + 10, v.len - 10);
+    rl = strnlen((const char *)p + 11 + hl, v.len - 11 - hl);
+    buf_append(&nv, p, 12 + hl + rl);
+    buf_putc(&nv, (char)flags);
+    rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_of(nv.ptr, nv.len), e);
+out:
+    buf_free(&k);
+    buf_free(&nv);
+    return rc;
 }
 
 static enum err_code desc_get(struct store_txn *t, const char *name, cJSON **out, struct err *e)
@@ -161,8 +205,24 @@ static uint64_t desc_id(const cJSON *desc)
 /* describe - the TableDescription text of @desc (modified), owned (free()). */
 static char *describe(cJSON *desc, const char *status, uint64_t count, uint64_t bytes)
 {
+    cJSON *reps = cJSON_DetachItemFromObjectCaseSensitive(desc, "_replicas");
+
     cJSON_DeleteItemFromObjectCaseSensitive(desc, "_id");
     cJSON_DeleteItemFromObjectCaseSensitive(desc, "_tags");
+    if (cJSON_GetArraySize(reps) > 0) {
+        cJSON *arr = cJSON_AddArrayToObject(desc, "Replicas"), *r;
+
+        cJSON_AddStringToObject(desc, "GlobalTableVersion", "2019.11.21");
+        cJSON_ArrayForEach(r, reps)
+        {
+            cJSON *o = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(o, "RegionName", cJSON_GetStringValue(r));
+            cJSON_AddStringToObject(o, "ReplicaStatus", "ACTIVE");
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    cJSON_Delete(reps);
     cJSON_AddStringToObject(desc, "TableStatus", status);
     cJSON_AddNumberToObject(desc, "ItemCount", (double)count);
     cJSON_AddNumberToObject(desc, "TableSizeBytes", (double)bytes);
@@ -746,7 +806,8 @@ void table_list(struct ddb_call *c)
 struct drop {
     struct ddb_call *c;
     const char *name;
-    char *out; /* owned */
+    char *out;      /* owned */
+    char *replicas; /* owned: the replica set the table had, JSON text */
 };
 
 static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
@@ -776,6 +837,10 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
     rc = stats_get(t, id, &count, &bytes, e);
     if (rc)
         goto out;
+    free(x->replicas);
+    x->replicas = NULL;
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(desc, "_replicas")) > 0)
+        x->replicas = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(desc, "_replicas"));
     meta_key(&k, "table/", x->name);
     rc = store_del(t, STORE_DB_META, slice_of(k.ptr, k.len), e);
     buf_free(&k);
@@ -820,6 +885,10 @@ static void drop_done(void *arg, enum err_code rc, const struct err *e)
     struct ddb_call *c = x->c;
     char *out = x->out;
 
+    if (rc == ERR_OK && x->replicas && c->d->repl && c->d->repl->table_deleted)
+        c->d->repl->table_deleted(c->d->repl->ud, x->name, x->replicas);
+    free(x->replicas);
+    x->replicas = NULL;
     if (rc) {
         free(out);
         ddb_reply_err(c, rc, e->msg);
@@ -956,6 +1025,100 @@ static void update_done(void *arg, enum err_code rc, const struct err *e)
     drop_done(&d, rc, e);
 }
 
+/* replica_updates - UpdateTable's ReplicaUpdates: check what can be checked
+ * here, then hand the work (other regions are involved) to the replicator. */
+static void replica_updates(struct ddb_call *c, const char *name, const cJSON *ups, bool others)
+{
+    struct store_txn *t = NULL;
+    cJSON *desc = NULL;
+    const cJSON *u, *ss;
+    struct err e = {0};
+    enum err_code rc;
+    int i = 0;
+    char msg[512];
+
+    if (ddb_args_failed(c))
+        return;
+    if (others) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: ReplicaUpdates cannot be "
+                      "combined with other table updates in one request");
+        return;
+    }
+    if (cJSON_GetArraySize(ups) < 1) {
+        ddb_verr(c, "Value '[]' at 'replicaUpdates' failed to satisfy constraint: Member must "
+                    "have length greater than or equal to 1");
+        ddb_args_failed(c);
+        return;
+    }
+    cJSON_ArrayForEach(u, ups)
+    {
+        const cJSON *cr = ddb_arg_obj(c, u, "Create"), *dl = ddb_arg_obj(c, u, "Delete");
+        const cJSON *up = ddb_arg_obj(c, u, "Update");
+        const cJSON *which = cr ? cr : dl;
+        char path[80];
+
+        i++;
+        if (ddb_args_failed(c))
+            return;
+        if ((cr != NULL) + (dl != NULL) + (up != NULL) != 1) {
+            ddb_reply_err(c, ERR_INVALID,
+                          "One or more parameter values were invalid: One of Create, Update, or "
+                          "Delete must be specified for each ReplicaUpdate");
+            return;
+        }
+        if (up) {
+            ddb_reply_err(c, ERR_INVALID, "Replica Update actions are not supported yet");
+            return;
+        }
+        snprintf(path, sizeof(path), "replicaUpdates.%d.member.%s.regionName", i,
+                 cr ? "create" : "delete");
+        const char *rn = ddb_arg_str(c, which, "RegionName");
+        if (!rn)
+            ddb_verr_null(c, path);
+        if (ddb_args_failed(c))
+            return;
+        if (strcmp(rn, c->d->region) == 0) {
+            snprintf(msg, sizeof(msg),
+                     "One or more parameter values were invalid: The replica region %.64s is "
+                     "the region of this request",
+                     rn);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            return;
+        }
+    }
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = desc_get(t, name, &desc, &e);
+    store_txn_abort(t);
+    if (rc) {
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    ss = cJSON_GetObjectItemCaseSensitive(desc, "StreamSpecification");
+    if (!ss ||
+        strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ss, "StreamViewType"))
+                   ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ss, "StreamViewType"))
+                   : "",
+               "NEW_AND_OLD_IMAGES") != 0) {
+        cJSON_Delete(desc);
+        snprintf(msg, sizeof(msg),
+                 "Table: %.255s must have DynamoDB Streams enabled with StreamViewType "
+                 "NEW_AND_OLD_IMAGES to add or remove replicas",
+                 name);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return;
+    }
+    cJSON_Delete(desc);
+    if (!c->d->repl || !c->d->repl->replica_updates) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: this region has no peers "
+                      "(tandem server --peer REGION=URL)");
+        return;
+    }
+    c->d->repl->replica_updates(c->d->repl->ud, c, name, ups);
+}
+
 void table_update(struct ddb_call *c)
 {
     const cJSON *in = c->in;
@@ -977,12 +1140,15 @@ void table_update(struct ddb_call *c)
         return;
     }
     if (ddb_arg_arr(c, in, "ReplicaUpdates")) {
-        ddb_reply_err(c, ERR_INVALID, "Replica updates are not supported yet");
+        replica_updates(c, name, ddb_arg_arr(c, in, "ReplicaUpdates"),
+                        x->billing >= 0 || x->has_pt || x->stream >= 0 || x->has_delprot ||
+                            x->tclass >= 0);
         return;
     }
     if (ddb_args_failed(c))
         return;
     if (x->billing < 0 && !x->has_pt && x->stream < 0 && !x->has_delprot && x->tclass < 0) {
+        /* ReplicaUpdates were handled above */
         ddb_reply_err(c, ERR_INVALID,
                       "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                       "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is "
@@ -996,4 +1162,263 @@ void table_update(struct ddb_call *c)
         return;
     }
     store_submit(c->d->store, update_apply, update_done, x);
+}
+
+/* ---- replication (ddb_repl.h) ---- */
+
+void ddb_set_replicator(struct ddb *d, const struct ddb_replicator *r)
+{
+    d->repl = r;
+}
+
+void ddb_repl_update_done(void *call, enum err_code rc, const char *msg)
+{
+    struct ddb_call *c = call;
+    const char *name = ddb_arg_str(c, c->in, "TableName");
+    struct store_txn *t = NULL;
+    cJSON *desc = NULL;
+    uint64_t count = 0, bytes = 0;
+    struct err e = {0};
+    char *out;
+
+    if (rc) {
+        ddb_reply_err(c, rc, msg);
+        return;
+    }
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = desc_get(t, name, &desc, &e);
+    if (!rc)
+        rc = stats_get(t, desc_id(desc), &count, &bytes, &e);
+    store_txn_abort(t);
+    if (rc) {
+        cJSON_Delete(desc);
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    out = describe(desc, "ACTIVE", count, bytes);
+    cJSON_Delete(desc);
+    reply_desc(c, "TableDescription", out);
+    free(out);
+}
+
+enum err_code ddb_repl_table_export(struct store *s, const char *table, struct buf *out,
+                                    struct err *e)
+{
+    struct store_txn *t = NULL;
+    cJSON *desc = NULL, *o = NULL, *reps;
+    struct buf k;
+    struct slice v;
+    char *b64 = NULL, *text;
+    enum err_code rc = store_read_begin(s, &t, e);
+
+    buf_init(&k, 0);
+    if (rc)
+        goto out;
+    rc = desc_get(t, table, &desc, e);
+    if (rc)
+        goto out;
+    meta_key(&k, "tkey/", table);
+    rc = store_get(t, STORE_DB_META, slice_of(k.ptr, k.len), &v, e);
+    if (rc)
+        goto out;
+    b64 = xmalloc(v.len / 3 * 4 + 8);
+    base64_encode(v.ptr, v.len, b64);
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "TableName", table);
+    reps = cJSON_DetachItemFromObjectCaseSensitive(desc, "_replicas");
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_id");
+    cJSON_AddItemToObject(o, "Replicas", reps ? reps : cJSON_CreateArray());
+    cJSON_AddItemToObject(o, "Desc", desc);
+    desc = NULL;
+    cJSON_AddStringToObject(o, "TKey", b64);
+    text = cJSON_PrintUnformatted(o);
+    buf_puts(out, text);
+    free(text);
+out:
+    store_txn_abort(t);
+    buf_free(&k);
+    free(b64);
+    cJSON_Delete(desc);
+    cJSON_Delete(o);
+    return rc;
+}
+
+struct repl_create {
+    struct ddb *d;
+    const char *name;
+    cJSON *desc;       /* owned */
+    struct buf tkey;   /* without a valid id */
+    const cJSON *reps; /* borrowed */
+    bool set_only;     /* just set the replica set of an existing table */
+};
+
+static enum err_code repl_create_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct repl_create *x = arg;
+    struct buf k;
+    struct slice v;
+    cJSON *cur = NULL;
+    uint64_t id;
+    unsigned char sk[14], zero[16] = {0};
+    bool replicated = cJSON_GetArraySize(x->reps) > 1;
+    enum err_code rc = desc_get(t, x->name, &cur, e);
+
+    if (rc == ERR_OK) {
+        struct table_keys have;
+        const cJSON *r0 = cJSON_GetObjectItemCaseSensitive(cur, "_replicas");
+
+        rc = table_keys_get(t, x->name, &have, e);
+        if (rc)
+            goto out;
+        if (!x->set_only) {
+            struct table_keys want;
+
+            /* compare schemas by re-reading the exported tkey record */
+            memset(&want, 0, sizeof(want));
+            if (x->tkey.len < 12) {
+                rc = err_set(e, ERR_INVALID, "bad replica key schema");
+                goto out;
+            }
+            want.htype = (enum keys_type)((unsigned char *)x->tkey.ptr)[8];
+            want.has_range = ((unsigned char *)x->tkey.ptr)[9] != 0xff;
+            want.rtype =
+                want.has_range ? (enum keys_type)((unsigned char *)x->tkey.ptr)[9] : KEYS_S;
+            snprintf(want.hash, sizeof(want.hash), "%s", x->tkey.ptr + 10);
+            snprintf(want.range, sizeof(want.range), "%s",
+                     x->tkey.ptr + 11 + strnlen(x->tkey.ptr + 10, x->tkey.len - 10));
+            if (table_keys_schema(&want) != table_keys_schema(&have)) {
+                rc = err_set(e, ERR_INVALID,
+                             "Table %s already exists in region with a different key schema",
+                             x->name);
+                goto out;
+            }
+            if (cJSON_GetArraySize(r0) == 0) {
+                rc = err_set(e, ERR_IN_USE,
+                             "Failed to create a the new replica of table with name: '%s' "
+                             "because one or more replicas already existed as tables.",
+                             x->name);
+                goto out;
+            }
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(cur, "_replicas");
+        if (replicated)
+            cJSON_AddItemToObject(cur, "_replicas", cJSON_Duplicate(x->reps, 1));
+        rc = desc_put(t, x->name, cur, e);
+        if (!rc)
+            rc = tkey_set_flags(t, x->name, replicated ? 1 : 0, e);
+        goto out;
+    }
+    if (rc != ERR_NOTFOUND || x->set_only)
+        goto out;
+    rc = store_next_id(t, &id, e);
+    if (rc)
+        goto out;
+    cJSON_DeleteItemFromObjectCaseSensitive(x->desc, "_replicas");
+    cJSON_AddItemToObject(x->desc, "_replicas", cJSON_Duplicate(x->reps, 1));
+    cJSON_AddNumberToObject(x->desc, "_id", (double)id);
+    rc = desc_put(t, x->name, x->desc, e);
+    if (rc)
+        goto out;
+    put_be64((unsigned char *)x->tkey.ptr, id);
+    meta_key(&k, "tkey/", x->name);
+    rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_of(x->tkey.ptr, x->tkey.len), e);
+    buf_free(&k);
+    if (!rc)
+        rc = tkey_set_flags(t, x->name, replicated ? 1 : 0, e);
+    if (!rc)
+        rc = store_put(t, STORE_DB_META, stat_key(sk, id), slice_of(zero, 16), e);
+out:
+    (void)v;
+    cJSON_Delete(cur);
+    return rc;
+}
+
+enum err_code ddb_repl_table_create(struct ddb *d, const cJSON *spec, const cJSON *replicas,
+                                    struct err *e)
+{
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "TableName"));
+    const char *tk = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "TKey"));
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(spec, "Desc");
+    struct repl_create x = {.d = d, .name = name, .reps = replicas};
+    unsigned char *raw;
+    size_t rawlen = 0;
+    char arn[600], id[37];
+    const cJSON *ss;
+    enum err_code rc;
+
+    if (!name || !tk || !cJSON_IsObject(src) || !cJSON_IsArray(replicas))
+        return err_set(e, ERR_INVALID, "replica spec needs TableName, Desc, TKey and Replicas");
+    raw = xmalloc(strlen(tk) / 4 * 3 + 4);
+    if (!base64_decode(tk, strlen(tk), raw, &rawlen) || rawlen < 12 || rawlen > 600) {
+        free(raw);
+        return err_set(e, ERR_INVALID, "replica spec: bad TKey");
+    }
+    buf_init(&x.tkey, 0);
+    buf_append(&x.tkey, raw, rawlen);
+    free(raw);
+    x.desc = cJSON_Duplicate(src, 1);
+    /* this region's own identity of the table */
+    cJSON_DeleteItemFromObjectCaseSensitive(x.desc, "TableArn");
+    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:%s:table/%s", d->region, d->account, name);
+    cJSON_AddStringToObject(x.desc, "TableArn", arn);
+    cJSON_DeleteItemFromObjectCaseSensitive(x.desc, "TableId");
+    ddb_uuid(id);
+    cJSON_AddStringToObject(x.desc, "TableId", id);
+    cJSON_DeleteItemFromObjectCaseSensitive(x.desc, "_tags");
+    ss = cJSON_GetObjectItemCaseSensitive(x.desc, "StreamSpecification");
+    if (ss) {
+        const char *vt =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ss, "StreamViewType"));
+        char view[32];
+
+        snprintf(view, sizeof(view), "%s", vt ? vt : "NEW_AND_OLD_IMAGES");
+        stream_set(d, x.desc, name, view); /* this region's own stream */
+    }
+    rc = store_write(d->store, repl_create_apply, &x, e);
+    cJSON_Delete(x.desc);
+    buf_free(&x.tkey);
+    if (!rc)
+        log_info("event=replica_table table=%s replicas=%d", name, cJSON_GetArraySize(replicas));
+    return rc;
+}
+
+enum err_code ddb_repl_table_set_replicas(struct ddb *d, const char *table, const cJSON *replicas,
+                                          struct err *e)
+{
+    struct repl_create x = {.d = d, .name = table, .reps = replicas, .set_only = true};
+
+    return store_write(d->store, repl_create_apply, &x, e);
+}
+
+enum err_code ddb_repl_table_replicas(struct store *s, const char *table, struct buf *out,
+                                      struct err *e)
+{
+    struct store_txn *t = NULL;
+    cJSON *desc = NULL;
+    char *text;
+    enum err_code rc = store_read_begin(s, &t, e);
+
+    if (!rc)
+        rc = desc_get(t, table, &desc, e);
+    store_txn_abort(t);
+    if (rc)
+        return rc;
+    text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(desc, "_replicas"));
+    buf_puts(out, text ? text : "[]");
+    free(text);
+    cJSON_Delete(desc);
+    return ERR_OK;
+}
+
+enum err_code ddb_repl_table_drop(struct ddb *d, const char *table, struct err *e)
+{
+    struct drop x = {.c = NULL, .name = table};
+    enum err_code rc = store_write(d->store, drop_apply, &x, e);
+
+    free(x.out);
+    free(x.replicas);
+    if (!rc)
+        log_info("event=replica_dropped table=%s", table);
+    return rc;
 }

@@ -8,7 +8,9 @@
  *                    store_next_id) and "_tags".
  *   "tkey/<name>"    the key schema in compact form, read by every item
  *                    request: 8-byte id (big-endian), hash type, range type
- *                    (0xff: none), hash name NUL, range name NUL.
+ *                    (0xff: none), hash name NUL, range name NUL, then an
+ *                    optional flags byte (1: the table has replicas, see
+ *                    ddb_repl.h; absent: 0).
  *   "tstat/<id8>"    item count and total item bytes, 8 bytes each, big-endian;
  *                    updated in the same apply as the item write. */
 #ifndef TANDEM_TABLE_H
@@ -29,7 +31,12 @@ struct table_keys {
     bool has_range;
     char range[256];
     enum keys_type rtype;
+    bool replicated; /* the table has replicas in other regions */
 };
+
+/* table_keys_schema - a CRC of the key schema (names and types), equal in
+ * every region whose replica has the same key schema. */
+uint32_t table_keys_schema(const struct table_keys *k);
 
 /* table_keys_get - the key schema of table @name in @t. ERR_NOTFOUND with
  * "Requested resource not found" (DynamoDB's message for item operations),

@@ -17,6 +17,7 @@
 #include "iam.h"
 #include "log.h"
 #include "mem.h"
+#include "repl.h"
 #include "s3.h"
 #include "sigv4.h"
 #include "store.h"
@@ -26,11 +27,14 @@ struct region {
     struct creds *creds;
     struct store *store;
     struct ddb *ddb;
+    struct repl *repl;
     struct fn *fn;
     struct s3 *s3;
     struct iam *iam;
     struct authz authz;
 };
+
+enum { MAX_PEERS = 16 };
 
 struct server_args {
     const char *region;
@@ -47,6 +51,8 @@ struct server_args {
     int sts_min_duration; /* --sts-min-duration: tests only (docs/iam.md) */
     unsigned threads;
     size_t map_size;
+    struct repl_peer_opt peers[MAX_PEERS];
+    size_t npeers;
 };
 
 static const char ddb_target_prefix[] = "DynamoDB_20120810.";
@@ -99,6 +105,7 @@ enum svc {
     SVC_S3,
     SVC_IAM, /* query protocol, credential scope "iam" */
     SVC_STS, /* query protocol, credential scope "sts" */
+    SVC_REPL, /* /_tandem/...: replication between regions, metrics */
     SVC_UNKNOWN,
 };
 
@@ -145,6 +152,8 @@ static enum svc route(const struct http_req *r)
 
     if (fn_url_match(r, url_id, sizeof(url_id), &raw_path))
         return SVC_FN_URL;
+    if (strncmp(r->path, "/_tandem/", 9) == 0)
+        return SVC_REPL;
     if (target)
         return strncmp(target, ddb_target_prefix, sizeof(ddb_target_prefix) - 1) == 0 ? SVC_DDB
                                                                                       : SVC_UNKNOWN;
@@ -261,10 +270,27 @@ static void dispatch(struct http_req *r, void *ud)
                           "Request payload size exceeded the limit");
         return;
     }
+    if (svc == SVC_REPL && strcmp(r->path, "/_tandem/metrics") == 0 &&
+        !http_req_header(r, "authorization") && r->remote_addr &&
+        (strncmp(r->remote_addr, "127.", 4) == 0 || strcmp(r->remote_addr, "::1") == 0)) {
+        repl_metrics(rg->repl, r);
+        return;
+    }
     v = authenticate(rg, r);
     if (!v)
         return;
     switch (svc) {
+    case SVC_REPL:
+        if (!check_scope(rg, r, v, "tandem"))
+            return;
+        if (!v->who.root) {
+            log_warn("event=repl_denied user=%s remote=%s", v->who.user, r->remote_addr);
+            ddb_respond_error(r, 403, "com.amazon.coral.service#AccessDeniedException",
+                              "Only the region's root credentials may call internal endpoints");
+            return;
+        }
+        repl_handle(rg->repl, r);
+        return;
     case SVC_IAM:
     case SVC_STS: {
         /* global services: SDKs sign with the endpoint's region or us-east-1 */
@@ -407,6 +433,8 @@ static void usage(FILE *f)
           "  --public-url URL      this region's address as other hosts reach it (function URLs)\n"
           "  --threads N           HTTP threads (default: one per core)\n"
           "  --map-size BYTES      storage map size (default 64 GiB, sparse)\n"
+          "  --peer REGION=URL     another region of this deployment to replicate with\n"
+          "                        (repeatable; it signs with the same root credentials)\n"
           "  --log-level LEVEL     debug, info, warn or error (default info)\n",
           f);
 }
@@ -428,6 +456,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         OPT_THREADS,
         OPT_MAP,
         OPT_LOG,
+        OPT_PEER,
         OPT_HELP,
         OPT_STS_MIN,
     };
@@ -446,6 +475,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"map-size", required_argument, NULL, OPT_MAP},
         {"log-level", required_argument, NULL, OPT_LOG},
+        {"peer", required_argument, NULL, OPT_PEER},
         {"help", no_argument, NULL, OPT_HELP},
         {"sts-min-duration", required_argument, NULL, OPT_STS_MIN},
         {NULL, 0, NULL, 0},
@@ -510,6 +540,20 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         case OPT_STS_MIN:
             a->sts_min_duration = atoi(optarg);
             break;
+        case OPT_PEER: {
+            struct err pe = {0};
+
+            if (a->npeers == MAX_PEERS) {
+                fprintf(stderr, "tandem server: at most %d --peer\n", MAX_PEERS);
+                return 2;
+            }
+            if (repl_parse_peer(optarg, &a->peers[a->npeers], &pe)) {
+                fprintf(stderr, "tandem server: %s\n", pe.msg);
+                return 2;
+            }
+            a->npeers++;
+            break;
+        }
         case OPT_HELP:
             usage(stdout);
             return 0;
@@ -636,6 +680,17 @@ int server_main(int argc, char **argv)
         if (fn_open(&fo, &rg.fn, &e))
             goto out;
     }
+    {
+        struct repl_opts ro = {.store = rg.store,
+                               .ddb = rg.ddb,
+                               .region = rg.name,
+                               .access_key = a.access_key,
+                               .secret = a.secret_key,
+                               .peers = a.peers,
+                               .npeers = a.npeers};
+        if (repl_open(&ro, &rg.repl, &e))
+            goto out;
+    }
     if (start_http(&rg, a.listen, NULL, NULL, a.threads, &plain, &e))
         goto out;
     {
@@ -661,8 +716,10 @@ out:
     if (status)
         log_err("event=fatal region=%s error=%s msg=\"%s\"", rg.name, err_name(e.code), e.msg);
     fn_close(rg.fn); /* answers every invocation still waiting */
+    repl_stop(rg.repl); /* answers the waiting long-polls */
     http_server_stop(tls);
     http_server_stop(plain);
+    repl_close(rg.repl);
     ddb_close(rg.ddb);
     iam_close(rg.iam);
     s3_close(rg.s3);

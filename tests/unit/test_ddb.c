@@ -393,7 +393,13 @@ static const struct err_case create_errors[] = {
     {"UpdateTable", "{\"TableName\":\"whatever\",\"GlobalSecondaryIndexUpdates\":[]}",
      "ValidationException", "Secondary indexes are not supported yet"},
     {"UpdateTable", "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[]}", "ValidationException",
-     "not supported yet"},
+     "Member must have length greater than or equal to 1"},
+    {"UpdateTable", "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[{\"Update\":{}}]}",
+     "ValidationException", "Replica Update actions are not supported yet"},
+    {"UpdateTable",
+     "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[{\"Create\":{\"RegionName\":\"x\"},"
+     "\"Delete\":{\"RegionName\":\"x\"}}]}",
+     "ValidationException", "One of Create, Update, or Delete"},
     {"UpdateTable", "{\"TableName\":\"whatever\",\"StreamSpecification\":{\"StreamEnabled\":true}}",
      "ValidationException", "StreamViewType is required"},
 };

@@ -1,0 +1,109 @@
+/* ddb_repl.h - what replication (src/repl) needs of the DynamoDB tables.
+ *
+ * A table with replicas ("global table", version 2019.11.21) has "_replicas"
+ * in its descriptor (every region holding a replica, this one included) and
+ * its tkey record carries a replicated flag. Writes to it store format-2
+ * values (rlog.h) stamped with the region's HLC, leave tombstones for deletes
+ * and append a log entry in the same apply; ddb_repl_apply() is the other
+ * side: an entry from a peer, applied last-writer-wins. */
+#ifndef TANDEM_DDB_REPL_H
+#define TANDEM_DDB_REPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "ddb.h"
+#include "err.h"
+#include "rlog.h"
+#include "store.h"
+
+/* What replication plugs into the API (ddb_set_replicator). Both run on a
+ * request thread or the writer thread and must return quickly. */
+struct ddb_replicator {
+    void *ud;
+    /* UpdateTable with ReplicaUpdates, validated (the table exists, has a
+     * NEW_AND_OLD_IMAGES stream; @updates is the request's array). Finish with
+     * ddb_repl_update_done(@call, ...) exactly once, from any thread. */
+    void (*replica_updates)(void *ud, void *call, const char *table, const cJSON *updates);
+    /* A replicated table was deleted here; @replicas (JSON array text) is the
+     * replica set it had. */
+    void (*table_deleted)(void *ud, const char *table, const char *replicas);
+};
+
+/* ddb_set_replicator - @r borrowed, outlives @d; NULL turns replica updates off. */
+void ddb_set_replicator(struct ddb *d, const struct ddb_replicator *r);
+
+/* ddb_repl_update_done - answer the UpdateTable @call: on ERR_OK with the
+ * table's description, else with the error for @rc and @msg. */
+void ddb_repl_update_done(void *call, enum err_code rc, const char *msg);
+
+/* ddb_repl_table_export - what another region needs to create a replica of
+ * @table: a JSON object {"TableName","Desc","TKey"(base64),"Replicas":[...]}
+ * appended to @out. ERR_NOTFOUND when there is no such table. */
+enum err_code ddb_repl_table_export(struct store *s, const char *table, struct buf *out,
+                                    struct err *e);
+
+/* ddb_repl_table_create - create the replica described by @spec (an export
+ * from another region) in this region, with replica set @replicas. A table
+ * of that name with the same key schema that is already a replica is updated
+ * (idempotent); any other existing table: ERR_IN_USE. A key schema mismatch:
+ * ERR_INVALID. */
+enum err_code ddb_repl_table_create(struct ddb *d, const cJSON *spec, const cJSON *replicas,
+                                    struct err *e);
+
+/* ddb_repl_table_set_replicas - set the replica set of @table to @replicas
+ * (array of region names; with this region alone or empty, the table stops
+ * being replicated). ERR_NOTFOUND. */
+enum err_code ddb_repl_table_set_replicas(struct ddb *d, const char *table, const cJSON *replicas,
+                                          struct err *e);
+
+/* ddb_repl_table_drop - delete table @table of this region with its items
+ * (the replica's removal asked by another region). ERR_NOTFOUND. */
+enum err_code ddb_repl_table_drop(struct ddb *d, const char *table, struct err *e);
+
+/* ddb_repl_table_replicas - the replica set of @table as a JSON array text
+ * appended to @out ("[]" when not replicated). ERR_NOTFOUND. */
+enum err_code ddb_repl_table_replicas(struct store *s, const char *table, struct buf *out,
+                                      struct err *e);
+
+/* The outcome of applying one replicated entry. */
+enum ddb_repl_outcome {
+    DDB_REPL_APPLIED,  /* it won and is stored */
+    DDB_REPL_SAME,     /* already there (a duplicate delivery) */
+    DDB_REPL_LOST,     /* the stored version is newer: a conflict */
+    DDB_REPL_NO_TABLE, /* no replicated table of that name here */
+};
+
+struct ddb_repl_result {
+    enum ddb_repl_outcome outcome;
+    uint64_t stored_ts; /* the version that was stored before */
+    char stored_origin[REPL_REGION_MAX + 1];
+};
+
+/* ddb_repl_apply - apply @x (from a peer or a snapshot) in write txn @t:
+ * last-writer-wins on (ts, origin), tombstones for deletes, item counters kept,
+ * the region's HLC advanced past @x->ts. Nothing is logged. ERR_INVALID when
+ * the table's key schema differs from the entry's. */
+enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
+                             struct ddb_repl_result *out, struct err *e);
+
+/* ddb_repl_snapshot - the live items and tombstones of @table after storage
+ * key suffix @after (NULL: from the start) as a batch of entries (seq 1, 2,
+ * ...; format-1 items get timestamp 0 and origin @region), at most @max.
+ * @next (owned buf, reset) gets the key suffix of the last entry when @max
+ * were taken (more may follow), else stays empty. */
+enum err_code ddb_repl_snapshot(struct store_txn *t, const char *table, const char *region,
+                                const struct slice *after, size_t max, struct buf *batch,
+                                struct buf *next, struct err *e);
+
+/* ddb_repl_digest - for tandem verify: walk @table's items (live ones only)
+ * and call @fn with each key suffix and the hex SHA-256 of its JSON text
+ * (replicas store the very text the origin stored). */
+typedef void ddb_repl_digest_fn(void *arg, const void *key, size_t key_len, const char hash[65]);
+enum err_code ddb_repl_digest(struct store_txn *t, const char *table, ddb_repl_digest_fn *fn,
+                              void *arg, struct err *e);
+
+#endif

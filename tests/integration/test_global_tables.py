@@ -1,0 +1,282 @@
+"""Global tables (version 2019.11.21) across two and three regions on loopback:
+replica management through UpdateTable, writes anywhere converging, LWW
+conflicts, tombstones, crash and restart, peers down, refused peers and
+batches, metrics, and `tandem verify`."""
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import unittest
+
+from repl_helpers import (Region, canon, decode_batch, deployment, encode_batch, hlc,
+                          scan_all, tandem, wait_until)
+from tandem_harness import find_clients, fresh_credentials
+
+KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}]
+ATTRS = [{"AttributeName": "pk", "AttributeType": "S"}]
+STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def create_table(client, name, stream=True):
+    kw = dict(TableName=name, KeySchema=KEY_SCHEMA, AttributeDefinitions=ATTRS,
+              BillingMode="PAY_PER_REQUEST")
+    if stream:
+        kw["StreamSpecification"] = STREAM
+    client.create_table(**kw)
+
+
+def add_replica(client, name, region):
+    return client.update_table(TableName=name,
+                               ReplicaUpdates=[{"Create": {"RegionName": region}}])
+
+
+def converged(clients, table):
+    scans = [canon(scan_all(c, table)) for c in clients]
+    return scans if all(s == scans[0] for s in scans) else None
+
+
+class TwoRegions(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.east, cls.west = deployment(["us-east-1", "us-west-2"], start=False)
+        cls.addClassCleanup(cls.east.cleanup)
+        cls.addClassCleanup(cls.west.cleanup)
+        cls.east.start()
+        cls.west.start()
+        cls.e = cls.east.boto3()
+        cls.w = cls.west.boto3()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.east.stop()
+        cls.west.stop()
+
+    def global_table(self, name, items=0):
+        create_table(self.e, name)
+        for i in range(items):
+            self.e.put_item(TableName=name, Item={"pk": {"S": "seed%04d" % i},
+                                                  "n": {"N": str(i)}})
+        add_replica(self.e, name, "us-west-2")
+
+    def test_replica_create_seeds_and_describes(self):
+        self.global_table("seeded", items=1200)
+        for c, region in ((self.e, "us-east-1"), (self.w, "us-west-2")):
+            t = c.describe_table(TableName="seeded")["Table"]
+            self.assertEqual(t["GlobalTableVersion"], "2019.11.21")
+            self.assertEqual(sorted(r["RegionName"] for r in t["Replicas"]),
+                             ["us-east-1", "us-west-2"])
+            self.assertTrue(all(r["ReplicaStatus"] == "ACTIVE" for r in t["Replicas"]))
+            self.assertIn(":%s:" % region, t["TableArn"])
+        items = wait_until(lambda: converged([self.e, self.w], "seeded"), what="seeded")
+        self.assertEqual(len(items[0]), 1200)
+        self.assertEqual(self.w.describe_table(TableName="seeded")["Table"]["ItemCount"], 1200)
+
+    def test_replica_needs_new_and_old_images_stream(self):
+        create_table(self.e, "nostream", stream=False)
+        with self.assertRaises(self.e.exceptions.ClientError) as cm:
+            add_replica(self.e, "nostream", "us-west-2")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+        self.assertIn("NEW_AND_OLD_IMAGES", cm.exception.response["Error"]["Message"])
+        with self.assertRaises(self.w.exceptions.ResourceNotFoundException):
+            self.w.describe_table(TableName="nostream")
+
+    def test_replica_unknown_region_and_duplicate(self):
+        self.global_table("dups")
+        for region in ("eu-west-1", "us-west-2"):
+            with self.assertRaises(self.e.exceptions.ClientError) as cm:
+                add_replica(self.e, "dups", region)
+            self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+
+    def test_writes_anywhere_converge(self):
+        self.global_table("anywhere")
+        for i in range(100):
+            (self.e if i % 2 else self.w).put_item(
+                TableName="anywhere", Item={"pk": {"S": "k%03d" % i}, "v": {"N": str(i)}})
+        for i in range(0, 100, 10):
+            (self.w if i % 20 else self.e).delete_item(TableName="anywhere",
+                                                      Key={"pk": {"S": "k%03d" % i}})
+        items = wait_until(lambda: converged([self.e, self.w], "anywhere"), what="converge")
+        self.assertEqual(len(items[0]), 90)
+        got = self.w.get_item(TableName="anywhere", Key={"pk": {"S": "k001"}}, ConsistentRead=True)
+        self.assertEqual(got["Item"]["v"], {"N": "1"})
+        self.assertNotIn("Item", self.e.get_item(TableName="anywhere",
+                                                 Key={"pk": {"S": "k010"}}))
+        for c in (self.e, self.w):
+            self.assertEqual(c.describe_table(TableName="anywhere")["Table"]["ItemCount"], 90)
+        # the aws CLI sees identical scans in both regions
+        cli = next((c for c in find_clients() if c.kind == "cli" and not c.missing), None)
+        if cli:
+            outs = []
+            for srv in (self.east, self.west):
+                p = subprocess.run(cli.argv + ["dynamodb", "scan", "--table-name", "anywhere",
+                                               "--endpoint-url", srv.url(), "--output", "json"],
+                                   capture_output=True, text=True, env=srv.env(), timeout=120)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                outs.append(canon(json.loads(p.stdout)["Items"]))
+            self.assertEqual(outs[0], outs[1])
+
+    def test_concurrent_writes_same_key_converge(self):
+        self.global_table("hot")
+
+        def writer(client, tag):
+            for i in range(60):
+                client.put_item(TableName="hot", Item={"pk": {"S": "k%d" % (i % 3)},
+                                                       "who": {"S": tag}, "i": {"N": str(i)}})
+        ts = [threading.Thread(target=writer, args=(self.east.boto3(), "east")),
+              threading.Thread(target=writer, args=(self.west.boto3(), "west"))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        items = wait_until(lambda: converged([self.e, self.w], "hot"), what="converge")
+        self.assertEqual(len(items[0]), 3)
+
+    def snapshot_entry(self, region, table, pk):
+        st, _, body = region.internal("GET", "/_tandem/repl/snapshot", "table=" + table)
+        self.assertEqual(st, 200, body)
+        for e in decode_batch(body):
+            if json.loads(e["image"] or b"{}").get("pk", {}).get("S") == pk:
+                return e
+        raise AssertionError("no %s in snapshot" % pk)
+
+    def test_delete_then_late_older_write_does_not_resurrect(self):
+        self.global_table("tomb")
+        self.e.put_item(TableName="tomb", Item={"pk": {"S": "gone"}, "v": {"S": "1"}})
+        entry = self.snapshot_entry(self.east, "tomb", "gone")
+        old_ts = entry["ts"]
+        self.w.delete_item(TableName="tomb", Key={"pk": {"S": "gone"}})
+        wait_until(lambda: "Item" not in self.e.get_item(TableName="tomb",
+                                                         Key={"pk": {"S": "gone"}}),
+                   what="delete replicated")
+        # a write older than the delete arrives late, in both regions
+        late = dict(entry, ts=old_ts + 1, origin="us-east-1",
+                    image=b'{"pk":{"S":"gone"},"v":{"S":"late"}}')
+        for region in (self.east, self.west):
+            st, _, body = region.internal("POST", "/_tandem/repl/seed", body=encode_batch([late]))
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body)["Conflicts"], 1)
+        for c in (self.e, self.w):
+            self.assertNotIn("Item", c.get_item(TableName="tomb", Key={"pk": {"S": "gone"}},
+                                                ConsistentRead=True))
+        _, text = self.east.metrics()
+        self.assertIn("tandem_repl_peer_up", text)
+
+    def test_corrupt_and_truncated_batches_refused(self):
+        self.global_table("corrupt")
+        self.e.put_item(TableName="corrupt", Item={"pk": {"S": "a"}, "v": {"S": "1"}})
+        entry = self.snapshot_entry(self.east, "corrupt", "a")
+        newer = dict(entry, ts=hlc(int(time.time() * 1000) + 60000), origin="us-east-1",
+                     image=b'{"pk":{"S":"a"},"v":{"S":"evil"}}')
+        good = encode_batch([newer])
+        bad_crc = good[:-5] + bytes([good[-5] ^ 1]) + good[-4:]
+        truncated = good[:len(good) // 2]
+        wrong_schema = encode_batch([dict(newer, schema=newer["schema"] ^ 1)])
+        for body in (bad_crc, truncated, wrong_schema, b"", b"TRB1"):
+            st, _, resp = self.west.internal("POST", "/_tandem/repl/seed", body=body)
+            self.assertEqual(st, 400, resp)
+        wait_until(lambda: converged([self.e, self.w], "corrupt"), what="converge")
+        got = self.w.get_item(TableName="corrupt", Key={"pk": {"S": "a"}})["Item"]
+        self.assertEqual(got["v"], {"S": "1"})
+
+    def test_unauthenticated_and_wrongly_signed_peers_refused(self):
+        st, _, _ = self.east.internal("GET", "/_tandem/repl/log", "from=1", sign=False)
+        self.assertIn(st, (400, 403))
+        st, _, body = self.east.internal("GET", "/_tandem/repl/log", "from=1", secret="wrong")
+        self.assertIn(st, (400, 403))
+        self.assertIn(b"Signature", body)
+        st, _, _ = self.east.internal("GET", "/_tandem/repl/log", "from=1", service="dynamodb")
+        self.assertEqual(st, 400)
+        st, _, _ = self.east.internal("GET", "/_tandem/repl/log", "from=1", region="us-west-2")
+        self.assertEqual(st, 400)
+        st, _, _ = self.east.internal("GET", "/_tandem/repl/log", "from=1&wait_ms=0")
+        self.assertEqual(st, 200)
+
+    def test_delete_replica_stops_replication(self):
+        self.global_table("dropme")
+        self.e.put_item(TableName="dropme", Item={"pk": {"S": "a"}})
+        wait_until(lambda: converged([self.e, self.w], "dropme"), what="converge")
+        self.e.update_table(TableName="dropme",
+                            ReplicaUpdates=[{"Delete": {"RegionName": "us-west-2"}}])
+        with self.assertRaises(self.w.exceptions.ResourceNotFoundException):
+            self.w.describe_table(TableName="dropme")
+        t = self.e.describe_table(TableName="dropme")["Table"]
+        self.assertNotIn("Replicas", t)
+        self.e.put_item(TableName="dropme", Item={"pk": {"S": "b"}})
+        self.assertEqual(len(scan_all(self.e, "dropme")), 2)
+
+    def test_delete_table_in_one_region_deletes_that_replica(self):
+        self.global_table("onedel")
+        self.w.delete_table(TableName="onedel")
+        wait_until(lambda: "Replicas" not in self.e.describe_table(TableName="onedel")["Table"],
+                   what="replica set updated")
+        self.e.put_item(TableName="onedel", Item={"pk": {"S": "still"}})
+
+
+class Failures(unittest.TestCase):
+    def tearDown(self):
+        for r in getattr(self, "regions", []):
+            r.cleanup()
+
+    def test_peer_down_at_start_then_kill9_and_catch_up(self):
+        self.regions = east, west = deployment(["us-east-1", "us-west-2"], start=False)
+        east.start()  # its peer is not running yet
+        e = east.boto3()
+        create_table(e, "crash")
+        with self.assertRaises(e.exceptions.ClientError):
+            add_replica(e, "crash", "us-west-2")  # the peer is down: refused, nothing half-made
+        west.start()
+        add_replica(e, "crash", "us-west-2")
+        w = west.boto3()
+        stop = threading.Event()
+        acked = []
+
+        def writer():
+            c = east.boto3()
+            i = 0
+            while not stop.is_set() and i < 3000:
+                c.put_item(TableName="crash", Item={"pk": {"S": "k%05d" % i}})
+                acked.append(i)
+                i += 1
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(0.5)
+        west.kill()  # kill -9 mid-stream
+        time.sleep(0.5)
+        west.spawn()
+        west.wait_healthy()
+        time.sleep(0.5)
+        stop.set()
+        t.join()
+        items = wait_until(lambda: converged([e, west.boto3()], "crash"), timeout=60,
+                           what="catch up")
+        self.assertEqual(len(items[0]), len(acked))
+        _, text = west.metrics()
+        self.assertIn('tandem_repl_backlog_entries{peer="us-east-1"} 0', text)
+        east.stop()
+        west.stop()
+        del w
+
+    def test_three_regions(self):
+        self.regions = deployment(["us-east-1", "us-west-2", "eu-west-1"])
+        a, b, c = (r.boto3() for r in self.regions)
+        create_table(a, "tri")
+        a.put_item(TableName="tri", Item={"pk": {"S": "before"}})
+        add_replica(a, "tri", "us-west-2")
+        add_replica(a, "tri", "eu-west-1")
+        for cl in (a, b, c):
+            reps = cl.describe_table(TableName="tri")["Table"]["Replicas"]
+            self.assertEqual(sorted(r["RegionName"] for r in reps),
+                             ["eu-west-1", "us-east-1", "us-west-2"])
+        for i, cl in enumerate((a, b, c) * 10):
+            cl.put_item(TableName="tri", Item={"pk": {"S": "k%02d" % i}})
+        items = wait_until(lambda: converged([a, b, c], "tri"), what="three converge")
+        self.assertEqual(len(items[0]), 31)
+        for r in self.regions:
+            r.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
