@@ -10,8 +10,39 @@
 #ifndef TANDEM_ITEM_H
 #define TANDEM_ITEM_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "ddb_int.h"
+#include "table.h"
 
 ddb_op_fn item_put, item_get, item_delete, item_scan;
+
+/* What the other item operations (update.c, query.c, batch.c, txn.c, ttl.c)
+ * share with PutItem/DeleteItem. */
+
+/* item_key_build - the storage key of item @obj (@is_key: @obj is a Key and
+ * must hold exactly the key attributes). ERR_INVALID with DynamoDB's message. */
+enum err_code item_key_build(const struct table_keys *k, const cJSON *obj, bool is_key,
+                             struct buf *key, struct err *e);
+
+/* item_key_json - append {"hash":AV[,"range":AV]} taken from @item. */
+void item_key_json(struct buf *b, const struct table_keys *k, const cJSON *item);
+
+/* item_read - the live item at storage key @key (owned, NULL when absent or a
+ * tombstone). */
+enum err_code item_read(struct store_txn *t, const struct buf *key, cJSON **out, struct err *e);
+
+/*
+ * item_write_in_apply - THE write primitive (the one PutItem and DeleteItem
+ * run): inside a store apply, store @item (NULL: delete) at @key of table
+ * @table (id @id, ERR_NOTFOUND when the table is gone or replaced), keeping the
+ * table's counters and, for a replicated table, the format-2 value and its
+ * log entry in the same transaction. @logged (may be NULL) gets the log
+ * sequence appended (0: none): pass it to repl_log_committed() once durable.
+ */
+enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char *table,
+                                  uint64_t id, const struct buf *key, const cJSON *item,
+                                  uint64_t *logged, struct err *e);
 
 #endif
