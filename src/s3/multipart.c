@@ -19,6 +19,10 @@
 #include "s3_int.h"
 #include "s3_xml.h"
 
+cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **skey);
+bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long len, char **rel,
+                   char **abs, char hex[33]);
+
 enum { MIN_PART = 5 * 1024 * 1024, MAX_PARTS = 10000 };
 
 static void json_free(void *p)
@@ -191,6 +195,7 @@ struct partw {
     unsigned part;
     char *json;
     char etag[40];
+    struct buf out; /* UploadPartCopy's CopyPartResult */
 };
 
 static enum err_code part_apply(struct store_txn *t, void *arg, struct err *e)
@@ -222,8 +227,17 @@ static void part_ok(struct s3_w *w)
         unlink(p->nv.old_files[i]);
     if (p->nv.keep_file)
         *p->nv.keep_file = true;
+    if (p->out.len) {
+        s3_ok(w->r, 200, &p->out);
+        return;
+    }
     http_resp_header(w->r, "ETag", p->etag);
     s3_ok(w->r, 200, NULL);
+}
+
+static void buf_free_cb(void *b)
+{
+    buf_free(b);
 }
 
 struct orphan {
@@ -272,39 +286,71 @@ void s3_upload_part(struct http_req *r)
     char hex[33], *abs, *rel, *s;
     cJSON *rec;
 
+    long long size;
+    struct buf cb = {0};
+
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
-    if (http_req_header(r, "x-amz-copy-source")) {
-        s3_error(r, S3E_NOT_IMPLEMENTED, "UploadPartCopy is not implemented yet");
-        return;
-    }
     p->id = s3_query(r, "uploadId");
     if (!part_number(r, &p->part) || !upload_or_404(r, p->id))
         return;
-    if (!q->streaming) {
-        s3_error(r, S3E_INTERNAL, NULL);
-        return;
-    }
-    if (!s3_body_finish(r))
-        return;
-    EVP_DigestFinal_ex(q->md5, md, &n);
-    hex_encode(md, 16, hex);
-    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
-    rel = s3_new_body_path(q->s3, r->arena, &abs);
-    if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, rel, &e) != ERR_OK) {
+    if (http_req_header(r, "x-amz-copy-source")) {
+        /* UploadPartCopy: the part's bytes come from an existing object */
+        const char *sb, *sk, *rg = http_req_header(r, "x-amz-copy-source-range");
+        long long off = 0, len, a = 0, z = 0;
+        cJSON *v = s3_copy_source(r, &sb, &sk);
+        char when[32];
+        if (!v)
+            return;
+        len = (long long)jnum(v, "size");
+        if (rg) {
+            if (sscanf(rg, "bytes=%lld-%lld", &a, &z) != 2 || a < 0 || z < a || z >= len) {
+                s3_error(r, S3E_INVALID_ARGUMENT,
+                         "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                         "where first and last are the zero-based offsets of the first and last "
+                         "bytes to copy");
+                return;
+            }
+            off = a;
+            len = z - a + 1;
+        }
+        if (!s3_copy_range(r, v, off, len, &rel, &abs, hex))
+            return;
+        size = len;
+        s3_time_iso(clock_wall_ms(), when);
+        s3_xml_start(&cb, "CopyPartResult");
+        s3_xml_elem(&cb, "LastModified", when);
+        s3_xml_elem(&cb, "ETag", arena_sprintf(r->arena, "\"%s\"", hex));
+        buf_puts(&cb, "</CopyPartResult>");
+    } else {
+        if (!q->streaming) {
+            s3_error(r, S3E_INTERNAL, NULL);
+            return;
+        }
+        if (!s3_body_finish(r))
+            return;
+        EVP_DigestFinal_ex(q->md5, md, &n);
+        hex_encode(md, 16, hex);
+        rel = s3_new_body_path(q->s3, r->arena, &abs);
+        if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, rel, &e) != ERR_OK) {
+            q->fd = -1;
+            log_err("event=s3_part_commit_failed msg=\"%s\"", e.msg);
+            s3_error(r, S3E_INTERNAL, NULL);
+            return;
+        }
         q->fd = -1;
-        log_err("event=s3_part_commit_failed msg=\"%s\"", e.msg);
-        s3_error(r, S3E_INTERNAL, NULL);
-        return;
+        size = (long long)q->size;
     }
-    q->fd = -1;
+    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
+    p->out = cb;
+    arena_on_free(r->arena, buf_free_cb, &p->out); /* emptied when answered */
     o = arena_calloc(r->arena, sizeof(*o));
     o->path = abs;
     arena_on_free(r->arena, orphan_free, o);
     rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "etag", p->etag);
     cJSON_AddStringToObject(rec, "md5", hex);
-    cJSON_AddNumberToObject(rec, "size", (double)q->size);
+    cJSON_AddNumberToObject(rec, "size", (double)size);
     cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "file", rel);
     s = cJSON_PrintUnformatted(rec);

@@ -48,7 +48,8 @@ static bool jtrue(const cJSON *o, const char *name)
 }
 
 /* the record's system headers and user metadata from the request */
-static void rec_headers_from_req(struct http_req *r, cJSON *rec)
+void s3_rec_headers(struct http_req *r, cJSON *rec);
+void s3_rec_headers(struct http_req *r, cJSON *rec)
 {
     cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");
     size_t i;
@@ -273,7 +274,7 @@ void s3_put_object(struct http_req *r)
         cJSON_AddStringToObject(rec, "ckn", lower);
         cJSON_AddStringToObject(rec, "ckv", q->body_msg);
     }
-    rec_headers_from_req(r, rec);
+    s3_rec_headers(r, rec);
     {
         const char *tg = http_req_header(r, "x-amz-tagging");
         if (tg && *tg) {
@@ -1095,14 +1096,4 @@ void s3_list_versions(struct http_req *r)
     buf_free(&items);
     buf_puts(&b, "</ListVersionsResult>");
     s3_ok(r, 200, &b);
-}
-
-void s3_copy_object(struct http_req *r)
-{
-    s3_error(r, S3E_NOT_IMPLEMENTED, "CopyObject is not implemented yet");
-}
-
-void s3_object_tagging(struct http_req *r)
-{
-    s3_error(r, S3E_NOT_IMPLEMENTED, "Object tagging is not implemented yet");
 }

@@ -292,6 +292,93 @@ class Objects(S3Case):
         self.assertIn(b"<Key>vh/key</Key>", body)
 
 
+class CopyAndTags(S3Case):
+    def test_copy_object(self):
+        c = self.s3()
+        b = self.bucket(c)
+        b2 = self.bucket(c)
+        src = c.put_object(Bucket=b, Key="src", Body=b"copy me", ContentType="text/x-a",
+                           Metadata={"a": "1"}, Tagging="t=1")
+        r = c.copy_object(Bucket=b2, Key="dst", CopySource={"Bucket": b, "Key": "src"})
+        self.assertEqual(r["CopyObjectResult"]["ETag"], src["ETag"])
+        g = c.get_object(Bucket=b2, Key="dst")
+        self.assertEqual(g["Body"].read(), b"copy me")
+        self.assertEqual(g["ContentType"], "text/x-a")
+        self.assertEqual(g["Metadata"], {"a": "1"})
+        self.assertEqual(c.get_object_tagging(Bucket=b2, Key="dst")["TagSet"],
+                         [{"Key": "t", "Value": "1"}])
+        c.copy_object(Bucket=b2, Key="dst2", CopySource="%s/src" % b,
+                      MetadataDirective="REPLACE", ContentType="text/x-b",
+                      Metadata={"b": "2"})
+        g = c.head_object(Bucket=b2, Key="dst2")
+        self.assertEqual((g["ContentType"], g["Metadata"]), ("text/x-b", {"b": "2"}))
+        self.assertCode("InvalidRequest", c.copy_object, Bucket=b, Key="src",
+                        CopySource={"Bucket": b, "Key": "src"})
+        c.copy_object(Bucket=b, Key="src", CopySource={"Bucket": b, "Key": "src"},
+                      MetadataDirective="REPLACE", Metadata={"new": "yes"})
+        self.assertEqual(c.head_object(Bucket=b, Key="src")["Metadata"], {"new": "yes"})
+        self.assertCode("NoSuchKey", c.copy_object, Bucket=b2, Key="x",
+                        CopySource={"Bucket": b, "Key": "missing"})
+        self.assertCode("NoSuchBucket", c.copy_object, Bucket=b2, Key="x",
+                        CopySource={"Bucket": "no-such-bucket-c", "Key": "k"})
+        self.assertCode("PreconditionFailed", c.copy_object, Bucket=b2, Key="x",
+                        CopySource={"Bucket": b, "Key": "src"}, CopySourceIfMatch='"nope"')
+        self.assertCode("PreconditionFailed", c.copy_object, Bucket=b2, Key="x",
+                        CopySource={"Bucket": b, "Key": "src"},
+                        CopySourceIfNoneMatch=c.head_object(Bucket=b, Key="src")["ETag"])
+
+    def test_copy_a_version_and_upload_part_copy(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        v1 = c.put_object(Bucket=b, Key="k", Body=b"A" * (5 << 20))["VersionId"]
+        c.put_object(Bucket=b, Key="k", Body=b"new")
+        r = c.copy_object(Bucket=b, Key="old", CopySource={"Bucket": b, "Key": "k",
+                                                             "VersionId": v1})
+        self.assertEqual(r["CopySourceVersionId"], v1)
+        self.assertEqual(c.head_object(Bucket=b, Key="old")["ContentLength"], 5 << 20)
+        up = c.create_multipart_upload(Bucket=b, Key="pc")["UploadId"]
+        p1 = c.upload_part_copy(Bucket=b, Key="pc", UploadId=up, PartNumber=1,
+                                CopySource={"Bucket": b, "Key": "k", "VersionId": v1})
+        p2 = c.upload_part_copy(Bucket=b, Key="pc", UploadId=up, PartNumber=2,
+                                CopySource={"Bucket": b, "Key": "k", "VersionId": v1},
+                                CopySourceRange="bytes=0-9")
+        c.complete_multipart_upload(Bucket=b, Key="pc", UploadId=up, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]},
+            {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]})
+        self.assertEqual(c.head_object(Bucket=b, Key="pc")["ContentLength"], (5 << 20) + 10)
+        up = c.create_multipart_upload(Bucket=b, Key="pc2")["UploadId"]
+        self.assertCode("InvalidArgument", c.upload_part_copy, Bucket=b, Key="pc2", UploadId=up,
+                        PartNumber=1, CopySource={"Bucket": b, "Key": "k"},
+                        CopySourceRange="bytes=5-1")
+
+    def test_object_and_bucket_tagging(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="t", Body=b"x", Tagging="a=1&b=two%20words")
+        self.assertEqual(c.head_object(Bucket=b, Key="t")["ResponseMetadata"]["HTTPHeaders"]
+                         ["x-amz-tagging-count"], "2")
+        tags = c.get_object_tagging(Bucket=b, Key="t")["TagSet"]
+        self.assertEqual(sorted((t["Key"], t["Value"]) for t in tags),
+                         [("a", "1"), ("b", "two words")])
+        c.put_object_tagging(Bucket=b, Key="t", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+        self.assertEqual(c.get_object_tagging(Bucket=b, Key="t")["TagSet"],
+                         [{"Key": "k", "Value": "v"}])
+        c.delete_object_tagging(Bucket=b, Key="t")
+        self.assertEqual(c.get_object_tagging(Bucket=b, Key="t")["TagSet"], [])
+        self.assertCode("InvalidTag", c.put_object_tagging, Bucket=b, Key="t", Tagging={
+            "TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(11)]})
+        self.assertCode("InvalidTag", c.put_object_tagging, Bucket=b, Key="t", Tagging={
+            "TagSet": [{"Key": "k", "Value": "v"}, {"Key": "k", "Value": "w"}]})
+        self.assertCode("NoSuchKey", c.get_object_tagging, Bucket=b, Key="missing")
+        self.assertCode("NoSuchTagSet", c.get_bucket_tagging, Bucket=b)
+        c.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "env", "Value": "dev"}]})
+        self.assertEqual(c.get_bucket_tagging(Bucket=b)["TagSet"],
+                         [{"Key": "env", "Value": "dev"}])
+        c.delete_bucket_tagging(Bucket=b)
+        self.assertCode("NoSuchTagSet", c.get_bucket_tagging, Bucket=b)
+
+
 class Listing(S3Case):
     def test_list_v2_delimiter_pagination_encoding(self):
         c = self.s3()

@@ -1,0 +1,387 @@
+/* copy.c - CopyObject, the source side of UploadPartCopy, and object tagging.
+ *
+ * A copy reads the source version's file and writes a new body file (hashing
+ * it for the ETag) on the request thread, then commits the new version like
+ * PutObject. The source file cannot vanish under us: it is opened before it is
+ * read, and an unlinked open file stays readable. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+#include "mem.h"
+#include "s3_int.h"
+#include "s3_xml.h"
+
+char *s3_parse_tagging(struct http_req *r, size_t max);
+void s3_write_tagging(struct buf *b, cJSON *tags);
+void s3_rec_headers(struct http_req *r, cJSON *rec);
+
+static void json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* etag list match as in GetObject's conditionals */
+static bool etag_in(const char *list, const char *etag)
+{
+    const char *p = list;
+    size_t el = strlen(etag);
+
+    while (*p) {
+        size_t n;
+        while (*p == ' ' || *p == ',')
+            p++;
+        n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if ((n == 1 && *p == '*') || (n == el && strncmp(p, etag, n) == 0) ||
+            (n + 2 == el && strncmp(p, etag + 1, n) == 0))
+            return true;
+        p += strcspn(p, ",");
+    }
+    return false;
+}
+
+/*
+ * s3_copy_source - resolve x-amz-copy-source ("[/]bucket/key[?versionId=V]",
+ * percent-encoded) to a version record (arena-owned) and check the
+ * x-amz-copy-source-if-* conditions. Answers the error itself and returns NULL.
+ */
+cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **skey);
+cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **skey)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *src = http_req_header(r, "x-amz-copy-source"), *qm, *slash, *vid = NULL;
+    struct store_txn *t = NULL;
+    cJSON *b, *v = NULL;
+    char *path;
+    int64_t tm;
+    const char *h;
+
+    if (*src == '/')
+        src++;
+    qm = strstr(src, "?versionId=");
+    path = s3_url_decode(r->arena, src, qm ? (size_t)(qm - src) : strlen(src));
+    if (qm)
+        vid = s3_url_decode(r->arena, qm + 11, strlen(qm + 11));
+    slash = strchr(path, '/');
+    if (!slash || slash == path || !slash[1]) {
+        s3_error(r, S3E_INVALID_ARGUMENT, "Invalid copy source object key");
+        return NULL;
+    }
+    *sbucket = arena_strndup(r->arena, path, (size_t)(slash - path));
+    *skey = slash + 1;
+    if (!s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", *sbucket, *skey))
+        return NULL;
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return NULL;
+    }
+    b = s3_bucket_get(t, r->arena, *sbucket);
+    if (b)
+        v = s3_find_version(t, r->arena, *sbucket, *skey, vid, NULL);
+    store_txn_abort(t);
+    if (!b) {
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return NULL;
+    }
+    cJSON_Delete(b);
+    if (!v) {
+        s3_error(r, vid ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
+        return NULL;
+    }
+    arena_on_free(r->arena, json_free, v);
+    if (cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
+        if (vid)
+            s3_error(r, S3E_INVALID_REQUEST,
+                     "The source of a copy request may not specifically refer to a delete "
+                     "marker by version id.");
+        else
+            s3_error(r, S3E_NO_SUCH_KEY, NULL);
+        return NULL;
+    }
+    /* every failed copy-source condition is a 412 */
+    if (((h = http_req_header(r, "x-amz-copy-source-if-match")) && !etag_in(h, jstr(v, "etag"))) ||
+        ((h = http_req_header(r, "x-amz-copy-source-if-none-match")) &&
+         etag_in(h, jstr(v, "etag"))) ||
+        ((h = http_req_header(r, "x-amz-copy-source-if-unmodified-since")) &&
+         !http_req_header(r, "x-amz-copy-source-if-match") && s3_time_parse_http(h, &tm) &&
+         (int64_t)jnum(v, "lm") / 1000 * 1000 > tm) ||
+        ((h = http_req_header(r, "x-amz-copy-source-if-modified-since")) &&
+         !http_req_header(r, "x-amz-copy-source-if-none-match") && s3_time_parse_http(h, &tm) &&
+         (int64_t)jnum(v, "lm") / 1000 * 1000 <= tm)) {
+        s3_error(r, S3E_PRECONDITION_FAILED, NULL);
+        return NULL;
+    }
+    if (vid)
+        http_resp_header(r, "x-amz-copy-source-version-id", vid);
+    return v;
+}
+
+/*
+ * s3_copy_range - copy @len bytes from @off of the source version @v into a
+ * new body file; @rel (arena) is its path under objects/, @hex its MD5.
+ * Answers InternalError itself and returns false.
+ */
+bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long len, char **rel,
+                   char **abs, char hex[33]);
+bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long len, char **rel,
+                   char **abs, char hex[33])
+{
+    struct s3_req *q = s3_req_of(r);
+    int in = -1, out = -1;
+    char *tmp = NULL, *blk = NULL;
+    EVP_MD_CTX *md = NULL;
+    unsigned char d[16];
+    unsigned int dl = 0;
+    struct err e = {0};
+    bool ok = false;
+
+    in = open(s3_abs_path(q->s3, r->arena, jstr(v, "file")), O_RDONLY | O_CLOEXEC);
+    out = s3_make_tmp(q->s3, r->arena, &tmp);
+    if (in < 0 || out < 0)
+        goto out;
+    md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_md5(), NULL);
+    blk = xmalloc(1 << 20);
+    while (len > 0) {
+        ssize_t n = pread(in, blk, len < (1 << 20) ? (size_t)len : (1 << 20), (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || write(out, blk, (size_t)n) != n)
+            goto out;
+        EVP_DigestUpdate(md, blk, (size_t)n);
+        off += n;
+        len -= n;
+    }
+    EVP_DigestFinal_ex(md, d, &dl);
+    hex_encode(d, 16, hex);
+    *rel = s3_new_body_path(q->s3, r->arena, abs);
+    ok = s3_commit_file(q->s3, r->arena, out, tmp, *rel, &e) == ERR_OK;
+    out = -1; /* closed by s3_commit_file */
+    tmp = NULL;
+out:
+    if (in >= 0)
+        close(in);
+    if (out >= 0) {
+        close(out);
+        unlink(tmp);
+    }
+    EVP_MD_CTX_free(md);
+    free(blk);
+    if (!ok) {
+        log_err("event=s3_copy_failed error=\"%s\"", e.msg[0] ? e.msg : strerror(errno));
+        s3_error(r, S3E_INTERNAL, NULL);
+    }
+    return ok;
+}
+
+struct orphan {
+    char *path;
+    bool keep;
+};
+
+static void orphan_free(void *x)
+{
+    struct orphan *o = x;
+    if (!o->keep)
+        unlink(o->path);
+}
+
+void s3_copy_object(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *sb, *sk, *dir = http_req_header(r, "x-amz-metadata-directive");
+    const char *tdir = http_req_header(r, "x-amz-tagging-directive");
+    bool replace = dir && strcmp(dir, "REPLACE") == 0;
+    struct s3_newver *nv;
+    struct orphan *o;
+    char hex[33], *rel, *abs, when[32];
+    cJSON *v, *rec;
+    struct buf b;
+
+    if (dir && !replace && strcmp(dir, "COPY") != 0) {
+        s3_error(r, S3E_INVALID_ARGUMENT, "Unknown metadata directive.");
+        return;
+    }
+    if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
+        return;
+    if (!(v = s3_copy_source(r, &sb, &sk)))
+        return;
+    if (!replace && strcmp(sb, q->bucket) == 0 && strcmp(sk, q->key) == 0 &&
+        !http_req_header(r, "x-amz-storage-class") && !tdir) {
+        s3_error(r, S3E_INVALID_REQUEST,
+                 "This copy request is illegal because it is trying to copy an object to itself "
+                 "without changing the object's metadata, storage class, website redirect "
+                 "location or encryption attributes.");
+        return;
+    }
+    if (jnum(v, "size") > 5368709120.0) {
+        s3_error(r, S3E_INVALID_REQUEST,
+                 "The specified copy source is larger than the maximum allowable size for a "
+                 "copy source: 5368709120");
+        return;
+    }
+    if (!s3_copy_range(r, v, 0, (long long)jnum(v, "size"), &rel, &abs, hex))
+        return;
+    o = arena_calloc(r->arena, sizeof(*o));
+    o->path = abs;
+    arena_on_free(r->arena, orphan_free, o);
+    rec = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rec, "size", jnum(v, "size"));
+    cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));
+    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
+    cJSON_AddStringToObject(rec, "file", rel);
+    if (replace) {
+        s3_rec_headers(r, rec);
+    } else {
+        cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(v, "h"), 1));
+        cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(v, "m"), 1));
+    }
+    if (jstr(v, "ckn") && jstr(v, "ckv")) {
+        cJSON_AddStringToObject(rec, "ckn", jstr(v, "ckn"));
+        cJSON_AddStringToObject(rec, "ckv", jstr(v, "ckv"));
+    }
+    if (!(tdir && strcmp(tdir, "REPLACE") == 0) && cJSON_GetObjectItem(v, "tags"))
+        cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(cJSON_GetObjectItem(v, "tags"), 1));
+    nv = arena_calloc(r->arena, sizeof(*nv));
+    nv->r = r;
+    nv->bucket = q->bucket;
+    nv->key = q->key;
+    nv->rec = rec;
+    nv->kind = 1;
+    nv->keep_file = &o->keep;
+    s3_time_iso((int64_t)jnum(rec, "lm"), when);
+    s3_xml_start(&b, "CopyObjectResult");
+    s3_xml_elem(&b, "LastModified", when);
+    s3_xml_elem(&b, "ETag", jstr(rec, "etag"));
+    buf_puts(&b, "</CopyObjectResult>");
+    nv->out = b;
+    s3_submit_version(nv);
+}
+
+/* ---- object tagging ---- */
+
+struct tagw {
+    struct s3_w w;
+    const char *vid;
+    char *tags; /* JSON array text, NULL to delete */
+    char found_vid[40];
+    bool versioned;
+};
+
+static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct tagw *tw = arg;
+    struct s3_req *q = s3_req_of(tw->w.r);
+    struct arena *a = tw->w.r->arena;
+    cJSON *b = s3_bucket_get(t, a, q->bucket), *v;
+    struct slice k;
+    enum err_code rc;
+    char *s;
+
+    if (!b) {
+        tw->w.fail = S3E_NO_SUCH_BUCKET;
+        return ERR_CONFLICT;
+    }
+    tw->versioned = jstr(b, "versioning") && *jstr(b, "versioning");
+    cJSON_Delete(b);
+    v = s3_find_version(t, a, q->bucket, q->key, tw->vid, &k);
+    if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
+        tw->w.fail = tw->vid ? (v ? S3E_METHOD_NOT_ALLOWED : S3E_NO_SUCH_VERSION) : S3E_NO_SUCH_KEY;
+        cJSON_Delete(v);
+        return ERR_CONFLICT;
+    }
+    snprintf(tw->found_vid, sizeof(tw->found_vid), "%s", jstr(v, "vid"));
+    cJSON_DeleteItemFromObject(v, "tags");
+    if (tw->tags)
+        cJSON_AddItemToObject(v, "tags", cJSON_Parse(tw->tags));
+    s = cJSON_PrintUnformatted(v);
+    rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
+    free(s);
+    cJSON_Delete(v);
+    return rc;
+}
+
+static void tag_ok(struct s3_w *w)
+{
+    struct tagw *tw = (struct tagw *)w;
+
+    if (tw->versioned || strcmp(tw->found_vid, "null") != 0)
+        http_resp_header(w->r, "x-amz-version-id", tw->found_vid);
+    s3_ok(w->r, tw->tags ? 200 : 204, NULL);
+}
+
+void s3_object_tagging(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *vid = s3_query(r, "versionId");
+    struct tagw *tw;
+
+    if (strcmp(r->method, "GET") == 0) {
+        struct store_txn *t = NULL;
+        cJSON *b = NULL, *v = NULL;
+        struct buf out;
+        if (!s3_allow(r, vid ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging", q->bucket,
+                      q->key))
+            return;
+        if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK) {
+            b = s3_bucket_get(t, r->arena, q->bucket);
+            if (b)
+                v = s3_find_version(t, r->arena, q->bucket, q->key, vid, NULL);
+            store_txn_abort(t);
+        }
+        if (!b) {
+            s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+            return;
+        }
+        cJSON_Delete(b);
+        if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
+            cJSON_Delete(v);
+            s3_error(r, vid ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
+            return;
+        }
+        arena_on_free(r->arena, json_free, v);
+        if (strcmp(jstr(v, "vid"), "null") != 0)
+            http_resp_header(r, "x-amz-version-id", jstr(v, "vid"));
+        s3_write_tagging(&out, cJSON_GetObjectItem(v, "tags"));
+        s3_ok(r, 200, &out);
+        return;
+    }
+    if (strcmp(r->method, "PUT") != 0 && strcmp(r->method, "DELETE") != 0) {
+        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    if (!s3_allow(r,
+                  strcmp(r->method, "PUT") == 0
+                      ? (vid ? "s3:PutObjectVersionTagging" : "s3:PutObjectTagging")
+                      : (vid ? "s3:DeleteObjectVersionTagging" : "s3:DeleteObjectTagging"),
+                  q->bucket, q->key))
+        return;
+    tw = arena_calloc(r->arena, sizeof(*tw));
+    tw->vid = vid;
+    if (strcmp(r->method, "PUT") == 0 && !(tw->tags = s3_parse_tagging(r, 10)))
+        return;
+    tw->w.r = r;
+    tw->w.apply = tag_apply;
+    tw->w.ok = tag_ok;
+    s3_submit(&tw->w);
+}
