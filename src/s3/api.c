@@ -1,6 +1,7 @@
 /* api.c - S3 requests: addressing, authentication, the error table, body
  * streaming and the routing of method + path + subresource to an operation. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -915,6 +916,23 @@ enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
         free(tmp);
         s3_close(s);
         return ERR_IO;
+    }
+    {
+        /* uploads cut short by a crash left their temporary files: none of
+         * them was ever acknowledged, so they go */
+        DIR *d = opendir(tmp);
+        struct dirent *de;
+        int n = 0;
+        while (d && (de = readdir(d))) {
+            if (de->d_name[0] == '.')
+                continue;
+            if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+                n++;
+        }
+        if (d)
+            closedir(d);
+        if (n)
+            log_info("event=s3_tmp_removed files=%d", n);
     }
     free(tmp);
     *out = s;

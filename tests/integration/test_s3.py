@@ -655,6 +655,45 @@ class BadInput(S3Case):
         self.assertIn(b"XAmzContentSHA256Mismatch", body)
         self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="h")
 
+    def test_early_refusals_before_the_body(self):
+        c = self.s3()
+        b = self.bucket(c)
+        # Expect: 100-continue with a bad signature: refused before the upload
+        url = c.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "e"},
+                                       ExpiresIn=300).replace("Signature=", "Signature=00")
+        u = urllib.parse.urlsplit(url)
+        for headers in ({"Content-Length": str(10 << 20), "Expect": "100-continue"},
+                        {"Content-Length": str(6 << 30), "Expect": "100-continue"}):
+            conn = self.server.connection()
+            try:
+                conn.putrequest("PUT", u.path + "?" + u.query)
+                for k, v in headers.items():
+                    conn.putheader(k, v)
+                conn.endheaders()
+                r = conn.getresponse()  # no body was sent
+                body = r.read()
+                self.assertEqual(r.status, 403, body)
+                self.assertIn(b"SignatureDoesNotMatch", body)
+            finally:
+                conn.close()
+        # over 5 GiB: EntityTooLarge, also before the body
+        url = c.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "e"},
+                                       ExpiresIn=300)
+        u = urllib.parse.urlsplit(url)
+        conn = self.server.connection()
+        try:
+            conn.putrequest("PUT", u.path + "?" + u.query)
+            conn.putheader("Content-Length", str(6 << 30))
+            conn.putheader("Expect", "100-continue")
+            conn.endheaders()
+            r = conn.getresponse()
+            body = r.read()
+            self.assertEqual(r.status, 400, body)
+            self.assertIn(b"EntityTooLarge", body)
+        finally:
+            conn.close()
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="e")
+
     def test_huge_headers_and_still_serving(self):
         c = self.s3()
         b = self.bucket(c)
