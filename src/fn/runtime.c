@@ -248,6 +248,26 @@ static int doc_int(const cJSON *doc, const char *k, int dflt)
     return cJSON_IsNumber(v) ? v->valueint : dflt;
 }
 
+/* peak_mb - the peak resident memory of @pid (VmHWM), in MB rounded up; 0 if unknown. */
+static int peak_mb(pid_t pid)
+{
+    char path[64], line[256];
+    long kb = 0;
+    FILE *in;
+
+    if (pid <= 0)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    in = fopen(path, "r");
+    if (!in)
+        return 0;
+    while (fgets(line, sizeof(line), in))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    fclose(in);
+    return (int)((kb + 1023) / 1024);
+}
+
 /* finish - report @inv's outcome (called without the mutex) and free it. */
 static void finish(struct inst *in, struct inv *inv, int error, const char *body, size_t len)
 {
@@ -257,12 +277,13 @@ static void finish(struct inst *in, struct inv *inv, int error, const char *body
     int mem = in ? doc_int(in->pool->doc, "MemorySize", 128) : 128;
 
     if (in) {
+        int used = peak_mb(__atomic_load_n(&in->pid, __ATOMIC_RELAXED));
         drain(in);
         log_printf(in, "END RequestId: %s\n", inv->id);
         log_printf(in,
                    "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %lld ms\t"
                    "Memory Size: %d MB\tMax Memory Used: %d MB\t\n",
-                   inv->id, (double)us / 1000.0, (long long)((us + 999) / 1000), mem, mem);
+                   inv->id, (double)us / 1000.0, (long long)((us + 999) / 1000), mem, used);
         pthread_mutex_lock(&in->logmu);
         memcpy(tail, in->tail, in->tail_len);
         res.log = tail;
@@ -786,7 +807,7 @@ static void tick(struct fn_rt *rt)
             if (in->pid > 0 && waitpid(in->pid, &st, WNOHANG) == in->pid) {
                 char why[64], msg[200];
                 kill(-in->pid, SIGKILL); /* whatever it left behind */
-                in->pid = 0;
+                __atomic_store_n(&in->pid, 0, __ATOMIC_RELAXED);
                 in->status = st;
                 exit_text(st, why, sizeof(why));
                 if (!in->killed)

@@ -1,10 +1,11 @@
-/* lambda_runtime.c - see lambda_runtime.h. HTTP/1.1 with Connection: close
- * over a fresh loopback connection per call: simple, and the Runtime API is
- * local. */
+/* lambda_runtime.c - see lambda_runtime.h. HTTP/1.1 over one keep-alive
+ * loopback connection (reopened if the Runtime API closes it). */
 #define _GNU_SOURCE
 #include "lambda_runtime.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,10 @@ static int dial(void)
     if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
         return -1;
     fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    if (fd >= 0) { /* small request/answer pairs: no Nagle delay */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
     if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         close(fd);
         fd = -1;
@@ -57,54 +62,74 @@ static int send_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int call(const char *method, const char *path, const char *extra, const char *body,
-                size_t len, struct resp *out)
-{
-    char head[1024];
-    char *buf = NULL, *sep;
-    size_t cap = 0, n = 0;
-    int fd = dial(), hl;
+static int conn = -1; /* one keep-alive connection to the Runtime API */
 
-    memset(out, 0, sizeof(*out));
-    if (fd < 0)
-        return -1;
+/* exchange - one request and its answer on @conn; -1 if the connection failed. */
+static int exchange(const char *method, const char *path, const char *extra, const char *body,
+                    size_t len, struct resp *out)
+{
+    char head[1024], *buf = NULL, *sep = NULL, *cl;
+    size_t cap = 0, n = 0, want = 0;
+    int hl;
+
     hl = snprintf(head, sizeof(head),
-                  "%s %s HTTP/1.1\r\nHost: runtime\r\nConnection: close\r\n"
-                  "Content-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
+                  "%s %s HTTP/1.1\r\nHost: runtime\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %zu\r\n%s\r\n",
                   method, path, len, extra ? extra : "");
-    if (send_all(fd, head, (size_t)hl) || (len && send_all(fd, body, len))) {
-        close(fd);
+    if (send_all(conn, head, (size_t)hl) || (len && send_all(conn, body, len)))
         return -1;
-    }
     for (;;) {
         ssize_t r;
         if (n + 65536 + 1 > cap) {
+            char *nb;
             cap = cap ? cap * 2 : 131072;
-            buf = realloc(buf, cap);
-            if (!buf) {
-                close(fd);
-                return -1;
-            }
+            nb = realloc(buf, cap);
+            if (!nb)
+                goto fail;
+            buf = nb;
         }
-        r = read(fd, buf + n, cap - n - 1);
+        r = read(conn, buf + n, cap - n - 1);
         if (r <= 0)
-            break;
+            goto fail;
         n += (size_t)r;
+        buf[n] = '\0';
+        if (!sep && (sep = strstr(buf, "\r\n\r\n"))) {
+            *sep = '\0';
+            cl = strcasestr(buf, "\r\nContent-Length:");
+            want = (size_t)(sep + 4 - buf) + (cl ? strtoull(cl + 17, NULL, 10) : 0);
+            *sep = '\r';
+        }
+        if (sep && n >= want)
+            break;
     }
-    close(fd);
-    if (!buf)
-        return -1;
-    buf[n] = '\0';
-    sep = strstr(buf, "\r\n\r\n");
-    if (!sep || sscanf(buf, "HTTP/1.%*d %d", &out->status) != 1) {
-        free(buf);
-        return -1;
-    }
+    if (sscanf(buf, "HTTP/1.%*d %d", &out->status) != 1)
+        goto fail;
     *sep = '\0';
     out->head = buf;
     out->body = sep + 4;
-    out->body_len = n - (size_t)(sep + 4 - buf);
+    out->body_len = want - (size_t)(sep + 4 - buf);
+    out->body[out->body_len] = '\0';
     return 0;
+fail:
+    free(buf);
+    return -1;
+}
+
+static int call(const char *method, const char *path, const char *extra, const char *body,
+                size_t len, struct resp *out)
+{
+    int attempt;
+
+    memset(out, 0, sizeof(*out));
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (conn < 0 && (conn = dial()) < 0)
+            return -1;
+        if (exchange(method, path, extra, body, len, out) == 0)
+            return 0;
+        close(conn); /* the server closed it: reconnect once */
+        conn = -1;
+    }
+    return -1;
 }
 
 /* header - the value of @name in @head (copied into @out). */
