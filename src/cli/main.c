@@ -4,6 +4,7 @@
 
 #include "cli_stack.h"
 #include "cli_logs.h"
+#include "cli_repl.h"
 #include "server.h"
 
 #define TANDEM_VERSION "0.1.0"
@@ -15,6 +16,8 @@ static int usage(FILE *f)
           "commands:\n"
           "  server     run one region (tandem server --help)\n"
           "  logs       print a function's log (tandem logs FUNCTION --data DIR)\n"
+          "  status     replication state of regions (tandem status --help)\n"
+          "  verify     compare a global table's replicas (tandem verify --help)\n"
           "  version    print the version\n",
           f);
     fputs(cli_stack_usage(), f);
@@ -31,6 +34,10 @@ int main(int argc, char **argv)
         return cli_logs_main(argc - 1, argv + 1);
     if (cli_stack_is_command(argv[1]))
         return cli_stack_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "status") == 0)
+        return cli_status_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0)
+        return cli_verify_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("tandem %s\n", TANDEM_VERSION);
         return 0;

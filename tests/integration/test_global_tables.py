@@ -13,7 +13,7 @@ import unittest
 
 from repl_helpers import (Region, canon, decode_batch, deployment, encode_batch, hlc,
                           scan_all, tandem, wait_until)
-from tandem_harness import find_clients, fresh_credentials
+from tandem_harness import find_clients, fresh_credentials, tandem_bin
 
 KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}]
 ATTRS = [{"AttributeName": "pk", "AttributeType": "S"}]
@@ -180,6 +180,59 @@ class TwoRegions(unittest.TestCase):
         wait_until(lambda: converged([self.e, self.w], "corrupt"), what="converge")
         got = self.w.get_item(TableName="corrupt", Key={"pk": {"S": "a"}})["Item"]
         self.assertEqual(got["v"], {"S": "1"})
+
+    def verify(self, table):
+        env = dict(os.environ, TANDEM_ACCESS_KEY_ID=self.east.access_key,
+                   TANDEM_SECRET_ACCESS_KEY=self.east.secret_key)
+        return subprocess.run(
+            [tandem_bin(), "verify", "--table", table,
+             "--endpoint", "us-east-1=" + self.east.url(),
+             "--endpoint", "us-west-2=" + self.west.url()],
+            capture_output=True, text=True, env=env, timeout=120)
+
+    def test_verify_and_status(self):
+        self.global_table("verify", items=40)
+        for i in range(40):
+            (self.e if i % 2 else self.w).put_item(
+                TableName="verify", Item={"pk": {"S": "v%02d" % i}, "n": {"N": str(i)}})
+        wait_until(lambda: converged([self.e, self.w], "verify"), what="converge")
+        p = self.verify("verify")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("80 items in 2 regions compared, 0 of 256 ranges differ, 0 divergent",
+                      p.stdout)
+        # write straight into us-west-2's data (an unlogged apply): a divergence
+        entry = self.snapshot_entry(self.east, "verify", "v07")
+        now = hlc(int(time.time() * 1000) + 1000)
+        changed = dict(entry, ts=now, origin="us-west-2",
+                       image=b'{"pk":{"S":"v07"},"n":{"N":"-1"}}')
+        extra = dict(entry, ts=now, origin="us-west-2", key=b"only-west\x00\x00",
+                     image=b'{"pk":{"S":"only-west"}}')
+        st, _, body = self.west.internal("POST", "/_tandem/repl/seed",
+                                         body=encode_batch([changed, extra]))
+        self.assertEqual(st, 200, body)
+        p = self.verify("verify")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('key="v07"', p.stdout)
+        self.assertIn('key="only-west"', p.stdout)
+        self.assertRegex(p.stdout, r'key="only-west".* us-east-1=absent')
+        self.assertIn(", 2 divergent items", p.stdout)
+        # a missing table is an error, not agreement
+        self.assertEqual(self.verify("no-such-table").returncode, 2)
+        env = dict(os.environ, TANDEM_ACCESS_KEY_ID=self.east.access_key,
+                   TANDEM_SECRET_ACCESS_KEY=self.east.secret_key)
+        p = subprocess.run([tandem_bin(), "status", "--endpoint", "us-east-1=" + self.east.url(),
+                            "--endpoint", "us-west-2=" + self.west.url()],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("region us-east-1", p.stdout)
+        self.assertIn("region us-west-2", p.stdout)
+        self.assertRegex(p.stdout, r"peer us-west-2 +up +lag \d+ms +backlog 0")
+        self.assertIn("table verify", p.stdout)
+        p = subprocess.run([tandem_bin(), "status", "--endpoint", "us-east-1=" + self.east.url()],
+                           capture_output=True, text=True, env=dict(env, TANDEM_SECRET_ACCESS_KEY="x"),
+                           timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("unreachable", p.stdout)
 
     def test_unauthenticated_and_wrongly_signed_peers_refused(self):
         st, _, _ = self.east.internal("GET", "/_tandem/repl/log", "from=1", sign=False)
