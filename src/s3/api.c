@@ -103,6 +103,19 @@ static const struct {
     [S3E_NO_SUCH_TAG_SET] = {"NoSuchTagSet", 404, "The TagSet does not exist"},
     [S3E_INVALID_TAG] = {"InvalidTag", 400, "The tag provided was not a valid tag."},
     [S3E_BAD_REQUEST] = {"BadRequest", 400, "Bad Request"},
+    [S3E_NO_SUCH_WEBSITE] = {"NoSuchWebsiteConfiguration", 404,
+                             "The specified bucket does not have a website configuration"},
+    [S3E_NO_SUCH_LIFECYCLE] = {"NoSuchLifecycleConfiguration", 404,
+                               "The lifecycle configuration does not exist"},
+    [S3E_NO_OWNERSHIP] = {"OwnershipControlsNotFoundError", 404,
+                          "The bucket ownership controls were not found"},
+    [S3E_NO_PAB] = {"NoSuchPublicAccessBlockConfiguration", 404,
+                    "The public access block configuration was not found"},
+    [S3E_ACL_NOT_SUPPORTED] = {"AccessControlListNotSupported", 400,
+                               "The bucket does not allow ACLs"},
+    [S3E_BUCKET_ACL_OWNERSHIP] = {"InvalidBucketAclWithObjectOwnership", 400,
+                                  "Bucket cannot have ACLs set with ObjectOwnership's "
+                                  "BucketOwnerEnforced setting"},
 };
 
 struct s3_req *s3_req_of(struct http_req *r)
@@ -815,6 +828,8 @@ static void route(struct http_req *r, struct s3_req *q)
             s3_get_versioning(r);
         else if (s3_has_query(r, "tagging"))
             s3_bucket_tagging(r);
+        else if (s3_bucket_config(r))
+            return;
         else if (get && s3_has_query(r, "location"))
             s3_get_bucket_location(r);
         else if (get && s3_has_query(r, "versions"))
@@ -838,6 +853,8 @@ static void route(struct http_req *r, struct s3_req *q)
     }
     if (s3_has_query(r, "tagging")) {
         s3_object_tagging(r);
+    } else if (s3_has_query(r, "acl")) {
+        s3_object_acl(r);
     } else if (put && s3_has_query(r, "uploadId")) {
         s3_upload_part(r);
     } else if (put && http_req_header(r, "x-amz-copy-source")) {

@@ -128,7 +128,31 @@ void s3_create_bucket(struct http_req *r)
         s3_error(r, S3E_INVALID_LOCATION, NULL);
         return;
     }
-    j = cJSON_CreateObject();
+    {
+        const char *own = http_req_header(r, "x-amz-object-ownership");
+        const char *acl = http_req_header(r, "x-amz-acl");
+        if (own && strcmp(own, "BucketOwnerEnforced") != 0 &&
+            strcmp(own, "BucketOwnerPreferred") != 0 && strcmp(own, "ObjectWriter") != 0) {
+            s3_error(r, S3E_INVALID_ARGUMENT, "Invalid x-amz-object-ownership header");
+            return;
+        }
+        if (acl && strcmp(acl, "private") != 0 &&
+            (!own || strcmp(own, "BucketOwnerEnforced") == 0)) {
+            s3_error(r, S3E_BUCKET_ACL_OWNERSHIP, NULL);
+            return;
+        }
+        j = cJSON_CreateObject();
+        if (own && strcmp(own, "BucketOwnerEnforced") != 0) {
+            cJSON *cfg = cJSON_AddObjectToObject(j, "cfg");
+            cJSON_AddStringToObject(
+                cfg, "ownershipControls",
+                arena_sprintf(
+                    r->arena,
+                    "<OwnershipControls xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                    "<Rule><ObjectOwnership>%s</ObjectOwnership></Rule></OwnershipControls>",
+                    own));
+        }
+    }
     cJSON_AddNumberToObject(j, "created", (double)clock_wall_ms());
     cJSON_AddStringToObject(j, "versioning", "");
     s = cJSON_PrintUnformatted(j);

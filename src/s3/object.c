@@ -143,6 +143,11 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         ((struct s3_w *)nv)->fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
+    if (s3_acl_refused(nv->r, b)) {
+        cJSON_Delete(b);
+        nv->w.fail = S3E_ACL_NOT_SUPPORTED;
+        return ERR_CONFLICT;
+    }
     vs = jstr(b, "versioning");
     nv->versioned = vs && *vs;
     if (vs && strcmp(vs, "Enabled") == 0) {

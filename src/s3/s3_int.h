@@ -72,6 +72,12 @@ enum s3_code {
     S3E_NO_SUCH_TAG_SET,
     S3E_INVALID_TAG,
     S3E_BAD_REQUEST,
+    S3E_NO_SUCH_WEBSITE,
+    S3E_NO_SUCH_LIFECYCLE,
+    S3E_NO_OWNERSHIP,
+    S3E_NO_PAB,
+    S3E_ACL_NOT_SUPPORTED,
+    S3E_BUCKET_ACL_OWNERSHIP,
 };
 
 /* Per request state, in the arena (r->body_ud). */
@@ -165,6 +171,12 @@ void s3_get_bucket_location(struct http_req *r);
 void s3_get_versioning(struct http_req *r);
 void s3_put_versioning(struct http_req *r);
 void s3_bucket_tagging(struct http_req *r);
+/* website, logging, lifecycle, ownershipControls, publicAccessBlock, acl:
+ * answers and returns true when @r is one of them */
+bool s3_bucket_config(struct http_req *r);
+/* the canned ACL of @r is refused by a bucket whose ObjectOwnership is
+ * BucketOwnerEnforced (S3's default since April 2023) */
+bool s3_acl_refused(struct http_req *r, const cJSON *bucket);
 /* the bucket's JSON (owned, cJSON_Delete) or NULL when it does not exist */
 cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket);
 
@@ -177,6 +189,7 @@ void s3_delete_objects(struct http_req *r);
 void s3_list_objects(struct http_req *r, int version);
 void s3_list_versions(struct http_req *r);
 void s3_object_tagging(struct http_req *r);
+void s3_object_acl(struct http_req *r);
 /* commit a new version of bucket/key (writer thread); used by multipart too */
 struct s3_newver {
     struct s3_w w; /* first */

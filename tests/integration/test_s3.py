@@ -379,6 +379,71 @@ class CopyAndTags(S3Case):
         self.assertCode("NoSuchTagSet", c.get_bucket_tagging, Bucket=b)
 
 
+class Configurations(S3Case):
+    def test_ownership_public_access_block_and_acls(self):
+        c = self.s3()
+        b = self.bucket(c)
+        own = c.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"]
+        self.assertEqual(own["Rules"][0]["ObjectOwnership"], "BucketOwnerEnforced")
+        pab = c.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"]
+        self.assertTrue(all(pab.values()), pab)
+        self.assertCode("AccessControlListNotSupported", c.put_object, Bucket=b, Key="k",
+                        Body=b"x", ACL="public-read")
+        c.put_object(Bucket=b, Key="k", Body=b"x", ACL="bucket-owner-full-control")
+        self.assertEqual(c.get_object_acl(Bucket=b, Key="k")["Grants"][0]["Permission"],
+                         "FULL_CONTROL")
+        self.assertCode("AccessControlListNotSupported", c.put_bucket_acl, Bucket=b,
+                        ACL="public-read")
+        self.assertCode("InvalidBucketAclWithObjectOwnership", c.create_bucket,
+                        Bucket="acl-bucket-x", ACL="public-read")
+        c.delete_public_access_block(Bucket=b)
+        self.assertCode("NoSuchPublicAccessBlockConfiguration", c.get_public_access_block,
+                        Bucket=b)
+        c.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        self.assertFalse(c.get_public_access_block(Bucket=b)
+                         ["PublicAccessBlockConfiguration"]["BlockPublicAcls"])
+        c.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+            "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+        c.put_object(Bucket=b, Key="k2", Body=b"x", ACL="private")
+        c.delete_bucket_ownership_controls(Bucket=b)
+        self.assertCode("OwnershipControlsNotFoundError", c.get_bucket_ownership_controls,
+                        Bucket=b)
+        self.assertCode("MalformedXML", c.put_bucket_ownership_controls, Bucket=b,
+                        OwnershipControls={"Rules": [{"ObjectOwnership": "Nobody"}]})
+
+    def test_website_logging_lifecycle_stored(self):
+        c = self.s3()
+        b = self.bucket(c)
+        self.assertCode("NoSuchWebsiteConfiguration", c.get_bucket_website, Bucket=b)
+        c.put_bucket_website(Bucket=b, WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err.html"}})
+        w = c.get_bucket_website(Bucket=b)
+        self.assertEqual(w["IndexDocument"]["Suffix"], "index.html")
+        self.assertEqual(w["ErrorDocument"]["Key"], "err.html")
+        c.delete_bucket_website(Bucket=b)
+        self.assertCode("NoSuchWebsiteConfiguration", c.get_bucket_website, Bucket=b)
+        self.assertNotIn("LoggingEnabled", c.get_bucket_logging(Bucket=b))
+        c.put_bucket_logging(Bucket=b, BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": b, "TargetPrefix": "logs/"}})
+        self.assertEqual(c.get_bucket_logging(Bucket=b)["LoggingEnabled"]["TargetPrefix"],
+                         "logs/")
+        self.assertCode("NoSuchLifecycleConfiguration", c.get_bucket_lifecycle_configuration,
+                        Bucket=b)
+        c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [{
+            "ID": "expire", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+            "Expiration": {"Days": 1},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 2},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3}}]})
+        rules = c.get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
+        self.assertEqual(rules[0]["ID"], "expire")
+        self.assertEqual(rules[0]["Expiration"]["Days"], 1)
+        c.delete_bucket_lifecycle(Bucket=b)
+        self.assertCode("NoSuchLifecycleConfiguration", c.get_bucket_lifecycle_configuration,
+                        Bucket=b)
+
+
 class Listing(S3Case):
     def test_list_v2_delimiter_pagination_encoding(self):
         c = self.s3()

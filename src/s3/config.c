@@ -1,0 +1,295 @@
+/* config.c - bucket configurations stored and returned as S3 does (website,
+ * logging, lifecycle, ownership controls, public access block) and the ACL
+ * subresource under ObjectOwnership (ACLs disabled by BucketOwnerEnforced, the
+ * default for new buckets since April 2023).
+ *
+ * A configuration is validated, kept as the XML the client sent, and returned
+ * as it was stored. Lifecycle rules are stored only: no sweeper acts on them
+ * yet. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3_int.h"
+#include "s3_xml.h"
+
+static const char default_ownership[] =
+    "<OwnershipControls xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Rule><ObjectOwnership>"
+    "BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>";
+static const char default_pab[] =
+    "<PublicAccessBlockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls>"
+    "<BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets>"
+    "</PublicAccessBlockConfiguration>";
+
+struct cfg {
+    const char *query; /* subresource */
+    const char *root;  /* root element of the XML */
+    enum s3_code missing;
+    bool no_delete;     /* logging has no Delete operation */
+    const char *action; /* IAM action suffix: s3:Put<action>, s3:Get<action> */
+};
+
+static const struct cfg cfgs[] = {
+    {"website", "WebsiteConfiguration", S3E_NO_SUCH_WEBSITE, false, "BucketWebsite"},
+    {"logging", "BucketLoggingStatus", S3E_INTERNAL, true, "BucketLogging"},
+    {"lifecycle", "LifecycleConfiguration", S3E_NO_SUCH_LIFECYCLE, false, "LifecycleConfiguration"},
+    {"ownershipControls", "OwnershipControls", S3E_NO_OWNERSHIP, false, "BucketOwnershipControls"},
+    {"publicAccessBlock", "PublicAccessBlockConfiguration", S3E_NO_PAB, false,
+     "BucketPublicAccessBlock"},
+};
+
+static void json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+/* the stored XML of configuration @name, the defaults included; NULL when none */
+static const char *stored(const cJSON *bucket, const char *name)
+{
+    const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(bucket, "cfg"), name);
+
+    if (cJSON_IsString(c))
+        return c->valuestring;
+    if (cJSON_IsNull(c))
+        return NULL; /* deleted */
+    if (strcmp(name, "ownershipControls") == 0)
+        return default_ownership;
+    if (strcmp(name, "publicAccessBlock") == 0)
+        return default_pab;
+    return NULL;
+}
+
+bool s3_acl_refused(struct http_req *r, const cJSON *bucket)
+{
+    const char *acl = http_req_header(r, "x-amz-acl");
+    const char *own = stored(bucket, "ownershipControls");
+
+    if (!acl || strcmp(acl, "private") == 0 || strcmp(acl, "bucket-owner-full-control") == 0)
+        return false;
+    return own && strstr(own, "BucketOwnerEnforced") != NULL;
+}
+
+static bool valid(struct http_req *r, const struct cfg *c, struct s3_xml *x)
+{
+    struct s3_xml *n;
+
+    if (strcmp(x->name, c->root) != 0)
+        return false;
+    if (strcmp(c->query, "ownershipControls") == 0) {
+        const char *o = s3_xml_text(s3_xml_child(x, "Rule"), "ObjectOwnership");
+        return o && (strcmp(o, "BucketOwnerEnforced") == 0 ||
+                     strcmp(o, "BucketOwnerPreferred") == 0 || strcmp(o, "ObjectWriter") == 0);
+    }
+    if (strcmp(c->query, "lifecycle") == 0) {
+        int rules = 0;
+        for (n = x->child; n; n = n->next) {
+            const char *st = s3_xml_text(n, "Status");
+            if (strcmp(n->name, "Rule") != 0)
+                return false;
+            if (!st || (strcmp(st, "Enabled") != 0 && strcmp(st, "Disabled") != 0))
+                return false;
+            rules++;
+        }
+        return rules > 0 && rules <= 1000;
+    }
+    if (strcmp(c->query, "website") == 0)
+        return s3_xml_child(x, "IndexDocument") || s3_xml_child(x, "RedirectAllRequestsTo");
+    (void)r;
+    return true;
+}
+
+struct cfgw {
+    struct s3_w w;
+    const struct cfg *c;
+    const char *xml; /* NULL: delete */
+    bool acl_put;
+};
+
+static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct cfgw *cw = arg;
+    struct s3_req *q = s3_req_of(cw->w.r);
+    cJSON *b = s3_bucket_get(t, cw->w.r->arena, q->bucket), *cfg;
+    enum err_code rc;
+    char *s;
+
+    if (!b) {
+        cw->w.fail = S3E_NO_SUCH_BUCKET;
+        return ERR_CONFLICT;
+    }
+    if (cw->acl_put) {
+        rc = s3_acl_refused(cw->w.r, b) || !http_req_header(cw->w.r, "x-amz-acl") ? ERR_CONFLICT
+                                                                                  : ERR_OK;
+        if (rc) {
+            const char *own = stored(b, "ownershipControls");
+            cw->w.fail = own && strstr(own, "BucketOwnerEnforced") ? S3E_ACL_NOT_SUPPORTED
+                                                                   : S3E_NOT_IMPLEMENTED;
+        }
+        cJSON_Delete(b);
+        return rc;
+    }
+    cfg = cJSON_GetObjectItem(b, "cfg");
+    if (!cfg)
+        cfg = cJSON_AddObjectToObject(b, "cfg");
+    cJSON_DeleteItemFromObject(cfg, cw->c->query);
+    if (cw->xml)
+        cJSON_AddStringToObject(cfg, cw->c->query, cw->xml);
+    else
+        cJSON_AddNullToObject(cfg, cw->c->query);
+    s = cJSON_PrintUnformatted(b);
+    rc = store_put(t, STORE_DB_S3, s3_key_bucket(cw->w.r->arena, q->bucket), slice_str(s), e);
+    free(s);
+    cJSON_Delete(b);
+    return rc;
+}
+
+static void cfg_ok(struct s3_w *w)
+{
+    struct cfgw *cw = (struct cfgw *)w;
+    s3_ok(w->r, cw->xml || cw->acl_put ? 200 : 204, NULL);
+}
+
+static cJSON *read_bucket(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    cJSON *b = NULL;
+
+    if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK) {
+        b = s3_bucket_get(t, r->arena, q->bucket);
+        store_txn_abort(t);
+    }
+    if (!b) {
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return NULL;
+    }
+    arena_on_free(r->arena, json_free, b);
+    return b;
+}
+
+static void acl_policy(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct buf b;
+
+    s3_xml_start(&b, "AccessControlPolicy");
+    buf_puts(&b, "<Owner>");
+    s3_xml_elem(&b, "ID", q->s3->account);
+    s3_xml_elem(&b, "DisplayName", "root");
+    buf_puts(&b, "</Owner><AccessControlList><Grant><Grantee "
+                 "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                 "xsi:type=\"CanonicalUser\">");
+    s3_xml_elem(&b, "ID", q->s3->account);
+    s3_xml_elem(&b, "DisplayName", "root");
+    buf_puts(&b, "</Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>"
+                 "</AccessControlPolicy>");
+    s3_ok(r, 200, &b);
+}
+
+/* the acl subresource of a bucket (@key false) or an object */
+static void acl(struct http_req *r, bool key)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct cfgw *cw;
+
+    if (strcmp(r->method, "GET") == 0) {
+        if (!s3_allow(r, key ? "s3:GetObjectAcl" : "s3:GetBucketAcl", q->bucket,
+                      key ? q->key : NULL))
+            return;
+        if (!read_bucket(r))
+            return;
+        acl_policy(r);
+        return;
+    }
+    if (strcmp(r->method, "PUT") != 0) {
+        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    if (!s3_allow(r, key ? "s3:PutObjectAcl" : "s3:PutBucketAcl", q->bucket, key ? q->key : NULL))
+        return;
+    /* only canned ACLs that change nothing are accepted; grants need ACLs enabled,
+     * which this region does not implement */
+    cw = arena_calloc(r->arena, sizeof(*cw));
+    cw->acl_put = true;
+    cw->w.r = r;
+    cw->w.apply = cfg_apply;
+    cw->w.ok = cfg_ok;
+    s3_submit(&cw->w);
+}
+
+void s3_object_acl(struct http_req *r)
+{
+    acl(r, true);
+}
+
+bool s3_bucket_config(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    const struct cfg *c = NULL;
+    char action[80];
+    size_t i;
+
+    if (s3_has_query(r, "acl")) {
+        acl(r, false);
+        return true;
+    }
+    for (i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++)
+        if (s3_has_query(r, cfgs[i].query))
+            c = &cfgs[i];
+    if (!c)
+        return false;
+    if (strcmp(r->method, "GET") == 0) {
+        cJSON *b;
+        const char *x;
+        struct buf out;
+        snprintf(action, sizeof(action), "s3:Get%s", c->action);
+        if (!s3_allow(r, action, q->bucket, NULL) || !(b = read_bucket(r)))
+            return true;
+        x = stored(b, c->query);
+        if (!x && c->no_delete) {
+            s3_xml_start(&out, c->root);
+            buf_printf(&out, "</%s>", c->root);
+            s3_ok(r, 200, &out);
+            return true;
+        }
+        if (!x) {
+            s3_error(r, c->missing, NULL);
+            return true;
+        }
+        buf_init(&out, 0);
+        buf_puts(&out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        buf_puts(&out, x);
+        s3_ok(r, 200, &out);
+        return true;
+    }
+    if (strcmp(r->method, "PUT") == 0 || (strcmp(r->method, "DELETE") == 0 && !c->no_delete)) {
+        struct cfgw *cw = arena_calloc(r->arena, sizeof(*cw));
+        snprintf(action, sizeof(action), "s3:%s%s",
+                 strcmp(r->method, "PUT") == 0 ? "Put" : "Delete", c->action);
+        if (!s3_allow(r, action, q->bucket, NULL))
+            return true;
+        if (strcmp(r->method, "PUT") == 0) {
+            struct s3_xml *x;
+            const char *body = r->body.ptr ? r->body.ptr : "";
+            const char *start;
+            if (s3_xml_parse(r->arena, body, r->body.len, &x, NULL) != ERR_OK || !valid(r, c, x)) {
+                s3_error(r, S3E_MALFORMED_XML, NULL);
+                return true;
+            }
+            /* keep the document without its XML declaration */
+            start = strstr(body, "<?xml") == body ? strstr(body, "?>") + 2 : body;
+            while (*start == '\n' || *start == '\r' || *start == ' ')
+                start++;
+            cw->xml = arena_strdup(r->arena, start);
+        }
+        cw->c = c;
+        cw->w.r = r;
+        cw->w.apply = cfg_apply;
+        cw->w.ok = cfg_ok;
+        s3_submit(&cw->w);
+        return true;
+    }
+    s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+    return true;
+}
