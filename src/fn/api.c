@@ -914,14 +914,22 @@ static bool url_allows_public(const cJSON *d)
 
 /* ---- function URL configuration ---- */
 
-static cJSON *url_shape(const cJSON *d, bool with_modified)
+/* url_shape - the FunctionUrlConfig of @d (owned). FunctionUrl is built from
+ * the region's current address, so it stays right when the region moves. */
+static cJSON *url_shape(struct fn *f, const cJSON *d, bool with_modified)
 {
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "_Url"), *it;
     cJSON *o = cJSON_CreateObject();
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(u, "UrlId"));
+    size_t n = (f->public_url ? strlen(f->public_url) : 0) + (id ? strlen(id) : 0) + 16;
+    char *url = xmalloc(n);
 
+    snprintf(url, n, "%s/lambda-url/%s/", f->public_url ? f->public_url : "", id ? id : "");
+    cJSON_AddStringToObject(o, "FunctionUrl", url);
+    free(url);
     cJSON_ArrayForEach(it, u)
     {
-        if (strcmp(it->string, "UrlId") == 0 ||
+        if (strcmp(it->string, "UrlId") == 0 || strcmp(it->string, "FunctionUrl") == 0 ||
             (!with_modified && strcmp(it->string, "LastModifiedTime") == 0))
             continue;
         cJSON_AddItemToObject(o, it->string, cJSON_Duplicate(it, 1));
@@ -965,7 +973,7 @@ static void url_config(struct fn *f, struct http_req *r, const char *name)
         if (!u)
             answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
         else
-            answer_json(r, 200, url_shape(d, true));
+            answer_json(r, 200, url_shape(f, d, true));
     } else if (strcmp(r->method, "DELETE") == 0) {
         if (!u) {
             answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
@@ -1008,7 +1016,7 @@ static void url_config(struct fn *f, struct http_req *r, const char *name)
         cJSON_AddStringToObject(u, "LastModifiedTime", t);
         cJSON_AddStringToObject(u, "InvokeMode", "BUFFERED");
         cJSON_AddItemToObject(d, "_Url", u);
-        save(f, r, name, d, 201, url_shape(d, false), false);
+        save(f, r, name, d, 201, url_shape(f, d, false), false);
         d = NULL;
     } else if (strcmp(r->method, "PUT") == 0) {
         if (!u) {
@@ -1019,7 +1027,7 @@ static void url_config(struct fn *f, struct http_req *r, const char *name)
         if (!b || !url_fields(r, b, u, false))
             goto out;
         set_str(u, "LastModifiedTime", t);
-        save(f, r, name, d, 200, url_shape(d, true), false);
+        save(f, r, name, d, 200, url_shape(f, d, true), false);
         d = NULL;
     } else
         answer_error(r, E_UNKNOWN_OP, "Unknown operation");
@@ -1037,7 +1045,7 @@ static void list_urls(struct fn *f, struct http_req *r, const char *name)
     o = cJSON_CreateObject();
     arr = cJSON_AddArrayToObject(o, "FunctionUrlConfigs");
     if (cJSON_GetObjectItemCaseSensitive(d, "_Url"))
-        cJSON_AddItemToArray(arr, url_shape(d, true));
+        cJSON_AddItemToArray(arr, url_shape(f, d, true));
     cJSON_Delete(d);
     answer_json(r, 200, o);
 }

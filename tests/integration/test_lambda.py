@@ -479,5 +479,35 @@ class NodeCallbackTest(ServerTestCase):
                          "Runtime.ImportModuleError")
 
 
+class RestartTest(ServerTestCase):
+    """Functions, their URLs and policies survive a restart of the region."""
+
+    def test_functions_survive_restart(self):
+        tmp = tempfile.mkdtemp(prefix="tandem-fn-")
+        try:
+            zpath = os.path.join(tmp, "c.zip")
+            subprocess.run([os.path.join(EXAMPLES, "c", "build.sh"), zpath], check=True)
+            lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
+            with open(zpath, "rb") as f:
+                lam.create_function(FunctionName="keep", Runtime="provided.al2023", Role=ROLE,
+                                    Handler="bootstrap", Code={"ZipFile": f.read()})
+            lam.create_function_url_config(FunctionName="keep", AuthType="NONE")
+            lam.add_permission(FunctionName="keep", StatementId="pub",
+                               Action="lambda:InvokeFunctionUrl", Principal="*",
+                               FunctionUrlAuthType="NONE")
+            self.server.stop()
+            self.server.start()
+            lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
+            r = lam.invoke(FunctionName="keep", Payload=b"{}")
+            self.assertNotIn("FunctionError", r)
+            url = lam.get_function_url_config(FunctionName="keep")["FunctionUrl"]
+            self.assertTrue(url.startswith(self.server.url() + "/lambda-url/"), url)
+            p = subprocess.run(["curl", "-s", "--max-time", "30", url], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(json.loads(p.stdout)["region"], "us-east-1", p.stdout)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
