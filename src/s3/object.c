@@ -150,7 +150,18 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
     }
     vs = jstr(b, "versioning");
     nv->versioned = vs && *vs;
-    if (vs && strcmp(vs, "Enabled") == 0) {
+    if (nv->want_vid) {
+        snprintf(nv->vid, sizeof(nv->vid), "%s", nv->want_vid);
+        old = s3_find_version(t, a, nv->bucket, nv->key, nv->vid, &k);
+        if (old) {
+            rc = del_version_key(t, nv, k, old, e);
+            cJSON_Delete(old);
+            if (rc) {
+                cJSON_Delete(b);
+                return rc;
+            }
+        }
+    } else if (vs && strcmp(vs, "Enabled") == 0) {
         s3_new_id(nv->vid);
     } else {
         snprintf(nv->vid, sizeof(nv->vid), "null");

@@ -198,6 +198,10 @@ struct s3_newver {
     const char *bucket, *key;
     cJSON *rec;            /* takes; vid/file set by apply */
     const char *upload_id; /* multipart: delete the upload and its parts */
+    /* replication (later): write the version with this exact id (a replica);
+     * an existing version with the same id is replaced, so applying a replica
+     * twice is harmless. NULL: a new id (or "null") as versioning says. */
+    const char *want_vid;
     char vid[33];
     bool versioned;   /* the bucket has had versioning enabled */
     char **old_files; /* arena: files to unlink once durable */
