@@ -15,7 +15,9 @@
 #include "item.h"
 #include "log.h"
 #include "mem.h"
+#include "query.h"
 #include "table.h"
+#include "update.h"
 
 #define DDB_NS   "com.amazonaws.dynamodb.v20120810#"
 #define CORAL_NS "com.amazon.coral.service#"
@@ -25,9 +27,18 @@ static const struct {
     const char *name;
     ddb_op_fn *fn;
 } ops[] = {
-    {"GetItem", item_get},      {"PutItem", item_put},         {"DeleteItem", item_delete},
-    {"Scan", item_scan},        {"CreateTable", table_create}, {"DescribeTable", table_describe},
-    {"ListTables", table_list}, {"DeleteTable", table_delete}, {"UpdateTable", table_update},
+    {"GetItem", item_get},
+    {"PutItem", item_put},
+    {"DeleteItem", item_delete},
+    {"Scan", ddb_scan},
+    {"CreateTable", table_create},
+    {"DescribeTable", table_describe},
+    {"ListTables", table_list},
+    {"DeleteTable", table_delete},
+    {"UpdateTable", table_update},
+    /* the data plane beyond the basic item operations */
+    {"UpdateItem", ddb_update_item},
+    {"Query", ddb_query},
 };
 
 /* The one table turning an err code into DynamoDB's error shape. */

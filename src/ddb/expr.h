@@ -69,4 +69,37 @@ enum err_code expr_parse_projection(struct expr_ctx *c, const char *text, struct
  * structure kept (owned, cJSON_Delete()). Paths absent from the item are skipped. */
 cJSON *expr_project(const struct expr_proj *p, const cJSON *item);
 
+struct expr_update;
+
+/*
+ * expr_parse_update - parse an UpdateExpression: SET path = value [, ...]
+ * (value: operand [+|- operand], operands paths, :values, if_not_exists(path,
+ * v), list_append(a, b)), REMOVE path [, ...], ADD path :v [, ...], DELETE
+ * path :v [, ...]; each section at most once, in any order. Paths may not
+ * overlap or conflict. ERR_INVALID with DynamoDB's message ("Invalid
+ * UpdateExpression: ...").
+ */
+enum err_code expr_parse_update(struct expr_ctx *c, const char *text, struct expr_update **out,
+                                struct err *e);
+
+/* expr_update_key_touched - the first of @hash / @range (NULL: none) that an
+ * action of @u updates (top-level name of its path), or NULL. */
+const char *expr_update_key_touched(const struct expr_update *u, const char *hash,
+                                    const char *range);
+
+/*
+ * expr_apply_update - apply @u to @item (an item object, changed in place;
+ * operands read the item as it was before). ERR_INVALID with DynamoDB's
+ * messages: "The provided expression refers to an attribute that does not
+ * exist in the item", "An operand in the update expression has an incorrect
+ * data type", "The document path provided in the update expression is
+ * invalid for update", and num.h's number errors. @item may be half updated
+ * on error: apply to a copy. @u NULL: no change. Thread-safe (no arena use).
+ */
+enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct err *e);
+
+/* expr_update_project - the parts of @item at the paths @u updates (owned):
+ * ReturnValues UPDATED_OLD / UPDATED_NEW. */
+cJSON *expr_update_project(const struct expr_update *u, const cJSON *item);
+
 #endif

@@ -1105,3 +1105,8 @@ enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char
         *logged = rc ? 0 : x.logged;
     return rc;
 }
+
+enum err_code item_decode(struct slice v, const char **json, size_t *n, struct err *e)
+{
+    return item_value(v, json, n, e);
+}

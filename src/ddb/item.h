@@ -33,6 +33,10 @@ void item_key_json(struct buf *b, const struct table_keys *k, const cJSON *item)
  * tombstone). */
 enum err_code item_read(struct store_txn *t, const struct buf *key, cJSON **out, struct err *e);
 
+/* item_decode - the item JSON text inside stored value @v (borrowed like @v);
+ * ERR_NOTFOUND for a tombstone. */
+enum err_code item_decode(struct slice v, const char **json, size_t *n, struct err *e);
+
 /*
  * item_write_in_apply - THE write primitive (the one PutItem and DeleteItem
  * run): inside a store apply, store @item (NULL: delete) at @key of table

@@ -1,0 +1,151 @@
+/* dp.c - see dp.h. */
+#include "dp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr.h"
+
+static const char *const rcc_vals[] = {"INDEXES", "TOTAL", "NONE", NULL};
+
+int dp_capacity_arg(struct ddb_call *c)
+{
+    int i = ddb_arg_enum(c, c->in, "ReturnConsumedCapacity", "returnConsumedCapacity", rcc_vals);
+
+    return i == 0 ? 2 : i == 1 ? 1 : 0;
+}
+
+double dp_read_units(size_t bytes, bool consistent)
+{
+    size_t blocks = (bytes + 4095) / 4096;
+
+    if (!blocks)
+        blocks = 1;
+    return (double)blocks * (consistent ? 1.0 : 0.5);
+}
+
+double dp_write_units(size_t bytes)
+{
+    size_t blocks = (bytes + 1023) / 1024;
+
+    return blocks ? (double)blocks : 1.0;
+}
+
+void dp_put_json(struct buf *b, const cJSON *v)
+{
+    char *t = cJSON_PrintUnformatted(v);
+
+    buf_puts(b, t ? t : "null");
+    free(t);
+}
+
+bool dp_legacy(struct ddb_call *c, const char *const *names)
+{
+    char msg[200];
+
+    for (int i = 0; names[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->in, names[i]);
+
+        if (v && !cJSON_IsNull(v)) {
+            snprintf(msg, sizeof(msg),
+                     "The legacy parameter %s is not supported; use expressions instead", names[i]);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool dp_lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k)
+{
+    struct store_txn *t = NULL;
+    struct err e = {0};
+    enum err_code rc = store_read_begin(c->d->store, &t, &e);
+
+    if (!rc)
+        rc = table_keys_get(t, table, k, &e);
+    store_txn_abort(t);
+    if (rc) {
+        ddb_reply_err(c, rc, e.msg);
+        return false;
+    }
+    return true;
+}
+
+static bool fail(struct ddb_call *c, const struct err *e)
+{
+    ddb_reply_err(c, e->code ? e->code : ERR_INVALID, e->msg);
+    return false;
+}
+
+bool dp_exprs_parse(struct ddb_call *c, cJSON *in, unsigned which, struct dp_exprs *x)
+{
+    cJSON *names = ddb_arg_obj(c, in, "ExpressionAttributeNames");
+    cJSON *values = ddb_arg_obj(c, in, "ExpressionAttributeValues");
+    const char *cond = which & DP_COND ? ddb_arg_str(c, in, "ConditionExpression") : NULL;
+    const char *filter = which & DP_FILTER ? ddb_arg_str(c, in, "FilterExpression") : NULL;
+    const char *keycond = which & DP_KEYCOND ? ddb_arg_str(c, in, "KeyConditionExpression") : NULL;
+    const char *proj = which & DP_PROJ ? ddb_arg_str(c, in, "ProjectionExpression") : NULL;
+    const char *upd = which & DP_UPDATE ? ddb_arg_str(c, in, "UpdateExpression") : NULL;
+    struct err e = {0};
+    cJSON *v;
+    char msg[400];
+
+    memset(x, 0, sizeof(*x));
+    if (ddb_args_failed(c))
+        return false;
+    if (names && !cond && !filter && !keycond && !proj && !upd) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "ExpressionAttributeNames can only be specified when using expressions");
+        return false;
+    }
+    if (values && !cond && !filter && !keycond && !upd) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "ExpressionAttributeValues can only be specified when using expressions");
+        return false;
+    }
+    if (names && !names->child) {
+        ddb_reply_err(c, ERR_INVALID, "ExpressionAttributeNames must not be empty");
+        return false;
+    }
+    if (values && !values->child) {
+        ddb_reply_err(c, ERR_INVALID, "ExpressionAttributeValues must not be empty");
+        return false;
+    }
+    cJSON_ArrayForEach(v, names)
+    {
+        if (!cJSON_IsString(v)) {
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg),
+                     "Unexpected value type in ExpressionAttributeNames");
+            ddb_args_failed(c);
+            return false;
+        }
+    }
+    cJSON_ArrayForEach(v, values)
+    {
+        if (attr_validate(v, &e)) {
+            snprintf(msg, sizeof(msg),
+                     "ExpressionAttributeValues contains invalid value: %s for key %.60s", e.msg,
+                     v->string);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            return false;
+        }
+    }
+    expr_ctx_init(&x->ctx, c->a, names, values);
+    if (keycond &&
+        expr_parse_condition(&x->ctx, keycond, "KeyConditionExpression", &x->keycond, &e))
+        return fail(c, &e);
+    if (upd && expr_parse_update(&x->ctx, upd, &x->upd, &e))
+        return fail(c, &e);
+    if (cond && expr_parse_condition(&x->ctx, cond, "ConditionExpression", &x->cond, &e))
+        return fail(c, &e);
+    if (filter && expr_parse_condition(&x->ctx, filter, "FilterExpression", &x->filter, &e))
+        return fail(c, &e);
+    if (proj && expr_parse_projection(&x->ctx, proj, &x->proj, &e))
+        return fail(c, &e);
+    if (expr_check_unused(&x->ctx, &e))
+        return fail(c, &e);
+    return true;
+}

@@ -1,0 +1,48 @@
+/* dp.h - what the data-plane operations (update.c, query.c) share: argument
+ * helpers and the parsing of a request's expressions. */
+#ifndef TANDEM_DP_H
+#define TANDEM_DP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ddb_int.h"
+#include "expr.h"
+#include "table.h"
+
+/* Which expressions a request may carry (dp_exprs_parse @which). */
+enum {
+    DP_COND = 1,    /* ConditionExpression */
+    DP_FILTER = 2,  /* FilterExpression */
+    DP_KEYCOND = 4, /* KeyConditionExpression */
+    DP_PROJ = 8,    /* ProjectionExpression */
+    DP_UPDATE = 16, /* UpdateExpression */
+};
+
+struct dp_exprs {
+    struct expr_ctx ctx;
+    struct expr_cond *cond, *filter, *keycond;
+    struct expr_proj *proj;
+    struct expr_update *upd;
+};
+
+/* dp_exprs_parse - the expressions of @in (the request or one of its
+ * members), checked as DynamoDB checks them; false when @c was answered. */
+bool dp_exprs_parse(struct ddb_call *c, cJSON *in, unsigned which, struct dp_exprs *x);
+
+/* dp_capacity_arg - ReturnConsumedCapacity: 0 none, 1 TOTAL, 2 INDEXES. */
+int dp_capacity_arg(struct ddb_call *c);
+
+/* dp_legacy - answer and return true when a legacy parameter of @names is present. */
+bool dp_legacy(struct ddb_call *c, const char *const *names);
+
+/* dp_lookup_keys - the table's key schema from a fresh snapshot; false when answered. */
+bool dp_lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k);
+
+double dp_read_units(size_t bytes, bool consistent);
+double dp_write_units(size_t bytes);
+
+/* dp_put_json - append @v's JSON text. */
+void dp_put_json(struct buf *b, const cJSON *v);
+
+#endif

@@ -1,0 +1,552 @@
+/* query.c - Query and Scan (see query.h). */
+#include "query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr.h"
+#include "dp.h"
+#include "expr_int.h"
+#include "item.h"
+#include "keys.h"
+#include "mem.h"
+
+enum { PAGE_MAX = 1024 * 1024 };
+
+static const char *const select_vals[] = {"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES",
+                                          "SPECIFIC_ATTRIBUTES", "COUNT", NULL};
+enum { SEL_ALL, SEL_PROJECTED, SEL_SPECIFIC, SEL_COUNT };
+
+unsigned ddb_scan_segment(const char *pk_json, unsigned total)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (const unsigned char *p = (const unsigned char *)pk_json; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ull;
+    }
+    return total ? (unsigned)(h % total) : 0;
+}
+
+/* The common arguments and the page being built. */
+struct page {
+    struct ddb_call *c;
+    const char *table;
+    struct table_keys k;
+    struct dp_exprs ex;
+    cJSON *esk;
+    int64_t limit;
+    int sel, cap;
+    bool consistent;
+    /* output */
+    struct buf b, lek;
+    size_t count, scanned, total;
+    bool more;
+};
+
+/* page_args - the arguments Query and Scan share; false when answered. */
+static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
+{
+    const cJSON *in = c->in;
+    const char *index;
+    struct err e = {0};
+    char msg[300];
+
+    pg->c = c;
+    pg->table = ddb_arg_str(c, in, "TableName");
+    pg->esk = ddb_arg_obj(c, in, "ExclusiveStartKey");
+    index = ddb_arg_str(c, in, "IndexName");
+    ddb_check_table_name(c, pg->table, "tableName");
+    if (ddb_arg_int(c, in, "Limit", &pg->limit) && pg->limit < 1)
+        ddb_verr(c,
+                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
+                 "greater than or equal to 1",
+                 (long long)pg->limit);
+    pg->sel = ddb_arg_enum(c, in, "Select", "select", select_vals);
+    pg->cap = dp_capacity_arg(c);
+    ddb_arg_bool(c, in, "ConsistentRead", &pg->consistent);
+    if (ddb_args_failed(c))
+        return false;
+    if (dp_legacy(c, (const char *const[]){"AttributesToGet", "ScanFilter", "QueryFilter",
+                                           "KeyConditions", "ConditionalOperator", NULL}))
+        return false;
+    if (index) {
+        snprintf(msg, sizeof(msg), "The table does not have the specified index: %.200s", index);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return false;
+    }
+    if (!dp_exprs_parse(c, c->in, exprs | DP_FILTER | DP_PROJ, &pg->ex))
+        return false;
+    if (pg->sel == SEL_PROJECTED) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+        return false;
+    }
+    if (pg->ex.proj && (pg->sel == SEL_ALL || pg->sel == SEL_COUNT)) {
+        snprintf(msg, sizeof(msg),
+                 "Cannot specify the ProjectionExpression when choosing to get %s",
+                 select_vals[pg->sel]);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return false;
+    }
+    if (pg->sel == SEL_SPECIFIC && !pg->ex.proj) {
+        ddb_reply_err(c, ERR_INVALID, "SPECIFIC_ATTRIBUTES requires a ProjectionExpression");
+        return false;
+    }
+    if (pg->esk && attr_validate_item(pg->esk, &e)) {
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return false;
+    }
+    buf_init(&pg->b, 0);
+    buf_init(&pg->lek, 0);
+    buf_puts(&pg->b, pg->sel == SEL_COUNT ? "{" : "{\"Items\":[");
+    return true;
+}
+
+/* page_item - one item read (@it parsed from @p/@pn); true when the page is full. */
+static bool page_item(struct page *pg, const cJSON *it, const char *p, size_t pn, enum err_code *rc,
+                      struct err *e)
+{
+    bool match = true;
+
+    pg->total += attr_item_size(it);
+    pg->scanned++;
+    if (pg->ex.filter)
+        *rc = expr_eval_condition(pg->ex.filter, it, &match, e);
+    if (!*rc && match) {
+        if (pg->sel != SEL_COUNT) {
+            if (pg->count)
+                buf_putc(&pg->b, ',');
+            if (pg->ex.proj) {
+                cJSON *pr = expr_project(pg->ex.proj, it);
+
+                dp_put_json(&pg->b, pr);
+                cJSON_Delete(pr);
+            } else {
+                buf_append(&pg->b, p, pn);
+            }
+        }
+        pg->count++;
+    }
+    if (!*rc && ((pg->limit && (int64_t)pg->scanned >= pg->limit) || pg->total >= PAGE_MAX)) {
+        item_key_json(&pg->lek, &pg->k, it);
+        pg->more = true;
+    }
+    return pg->more;
+}
+
+static void page_finish(struct page *pg, enum err_code rc, const struct err *e)
+{
+    struct buf *b = &pg->b;
+
+    if (rc) {
+        buf_free(&pg->lek);
+        buf_free(b);
+        ddb_reply_err(pg->c, rc, e->msg);
+        return;
+    }
+    if (pg->sel != SEL_COUNT)
+        buf_puts(b, "],");
+    buf_printf(b, "\"Count\":%zu,\"ScannedCount\":%zu", pg->count, pg->scanned);
+    if (pg->more) {
+        buf_puts(b, ",\"LastEvaluatedKey\":");
+        buf_append(b, pg->lek.ptr, pg->lek.len);
+    }
+    buf_free(&pg->lek);
+    if (pg->cap) {
+        buf_putc(b, ',');
+        ddb_capacity(b, pg->cap, pg->table, dp_read_units(pg->total, pg->consistent));
+    }
+    buf_putc(b, '}');
+    ddb_reply(pg->c, b);
+}
+
+static bool has_prefix(struct slice k, const struct buf *p)
+{
+    return k.len >= p->len && memcmp(k.ptr, p->ptr, p->len) == 0;
+}
+
+/* next_item - the item of stored value @cv, parsed (NULL: a tombstone). */
+static enum err_code parse_item(struct slice cv, const char **p, size_t *pn, cJSON **it,
+                                struct err *e)
+{
+    enum err_code rc = item_decode(cv, p, pn, e);
+
+    *it = NULL;
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    *it = cJSON_ParseWithLength(*p, *pn);
+    return *it ? ERR_OK : err_set(e, ERR_INTERNAL, "corrupt item");
+}
+
+/* ---- Scan ---- */
+
+void ddb_scan(struct ddb_call *c)
+{
+    struct page *pg = arena_calloc(c->a, sizeof(*pg));
+    int64_t seg = -1, tot = -1;
+    bool has_seg, has_tot;
+    struct store_txn *t = NULL;
+    struct store_cursor *cur = NULL;
+    struct buf prefix, start;
+    struct slice ck, cv;
+    struct err e = {0};
+    enum err_code rc;
+    char msg[300];
+
+    has_seg = ddb_arg_int(c, c->in, "Segment", &seg);
+    has_tot = ddb_arg_int(c, c->in, "TotalSegments", &tot);
+    if (has_seg && seg < 0)
+        ddb_verr(c,
+                 "Value '%lld' at 'segment' failed to satisfy constraint: Member must have value "
+                 "greater than or equal to 0",
+                 (long long)seg);
+    if (has_seg && seg > 999999)
+        ddb_verr(c,
+                 "Value '%lld' at 'segment' failed to satisfy constraint: Member must have value "
+                 "less than or equal to 999999",
+                 (long long)seg);
+    if (has_tot && tot < 1)
+        ddb_verr(c,
+                 "Value '%lld' at 'totalSegments' failed to satisfy constraint: Member must have "
+                 "value greater than or equal to 1",
+                 (long long)tot);
+    if (has_tot && tot > 1000000)
+        ddb_verr(c,
+                 "Value '%lld' at 'totalSegments' failed to satisfy constraint: Member must have "
+                 "value less than or equal to 1000000",
+                 (long long)tot);
+    if (!page_args(c, pg, 0))
+        return;
+    if (has_seg && !has_tot) {
+        buf_free(&pg->b);
+        ddb_reply_err(c, ERR_INVALID,
+                      "The TotalSegments parameter is required but was not present in the request "
+                      "when Segment parameter is present");
+        return;
+    }
+    if (has_tot && !has_seg) {
+        buf_free(&pg->b);
+        ddb_reply_err(c, ERR_INVALID,
+                      "The Segment parameter is required but was not present in the request when "
+                      "parameter TotalSegments is present");
+        return;
+    }
+    if (has_seg && seg >= tot) {
+        buf_free(&pg->b);
+        snprintf(msg, sizeof(msg),
+                 "The Segment parameter is zero-based and must be less than parameter "
+                 "TotalSegments: Segment: %lld is not less than TotalSegments: %lld",
+                 (long long)seg, (long long)tot);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return;
+    }
+    buf_init(&prefix, 0);
+    buf_init(&start, 0);
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = table_keys_get(t, pg->table, &pg->k, &e);
+    if (rc)
+        goto out;
+    keys_append_table(&prefix, pg->k.id);
+    if (pg->esk) {
+        rc = item_key_build(&pg->k, pg->esk, true, &start, &e);
+        if (rc) {
+            snprintf(msg, sizeof(msg), "The provided starting key is invalid: %s", e.msg);
+            rc = err_set(&e, ERR_INVALID, "%s", msg);
+            goto out;
+        }
+    } else {
+        buf_append(&start, prefix.ptr, prefix.len);
+    }
+    rc = store_cursor_open(t, STORE_DB_DATA, &cur, &e);
+    if (!rc)
+        rc = store_cursor_seek(cur, slice_of(start.ptr, start.len), &ck, &cv, &e);
+    if (!rc && pg->esk && slice_eq(ck, slice_of(start.ptr, start.len)))
+        rc = store_cursor_next(cur, &ck, &cv, &e);
+    while (rc == ERR_OK && has_prefix(ck, &prefix)) {
+        const char *p = NULL;
+        size_t pn = 0;
+        cJSON *it = NULL;
+        bool full = false;
+
+        rc = parse_item(cv, &p, &pn, &it, &e);
+        if (!rc && it && has_tot) {
+            char *pk = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(it, pg->k.hash));
+
+            if (ddb_scan_segment(pk ? pk : "", (unsigned)tot) != (unsigned)seg) {
+                cJSON_Delete(it);
+                it = NULL;
+            }
+            free(pk);
+        }
+        if (!rc && it)
+            full = page_item(pg, it, p, pn, &rc, &e);
+        cJSON_Delete(it);
+        if (rc || full)
+            break;
+        rc = store_cursor_next(cur, &ck, &cv, &e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+out:
+    store_cursor_close(cur);
+    store_txn_abort(t);
+    buf_free(&prefix);
+    buf_free(&start);
+    page_finish(pg, rc, &e);
+}
+
+/* ---- Query ---- */
+
+/* The key condition taken apart: the partition key value and the optional
+ * sort-key condition (evaluated per item). */
+struct keycond {
+    const cJSON *hash_av;
+    const struct expr_cond *range; /* NULL: the whole partition */
+    const cJSON *lo, *hi;          /* bounds for seeking (NULL: none) */
+};
+
+static const char *key_of(const struct expr_operand *o)
+{
+    if (o->kind != OPND_PATH || o->path.n != 1 || !o->path.elems[0].name)
+        return NULL;
+    return o->path.elems[0].name;
+}
+
+static enum err_code bad_op(const char *op, struct err *e)
+{
+    return err_set(e, ERR_INVALID, "Invalid operator used in KeyConditionExpression: %s", op);
+}
+
+static const char *const unsupported = "Query key condition not supported";
+
+/* leaf - check one condition of the key condition and file it in @kc. */
+static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x, struct keycond *kc,
+                          struct err *e)
+{
+    const char *name;
+    const struct expr_operand *v = NULL;
+
+    switch (x->kind) {
+    case COND_OR:
+        return bad_op("OR", e);
+    case COND_NOT:
+        return bad_op("NOT", e);
+    case COND_IN:
+        return bad_op("IN", e);
+    case COND_EXISTS:
+        return bad_op("attribute_exists", e);
+    case COND_NOT_EXISTS:
+        return bad_op("attribute_not_exists", e);
+    case COND_TYPE:
+        return bad_op("attribute_type", e);
+    case COND_CONTAINS:
+        return bad_op("contains", e);
+    case COND_AND:
+        return err_set(e, ERR_INVALID,
+                       "KeyConditionExpressions must only contain one condition per key");
+    case COND_CMP:
+        if (x->op == TOK_NE)
+            return bad_op("<>", e);
+        /* fall through */
+    default:
+        break;
+    }
+    name = key_of(x->args[0]);
+    if (!name || x->args[1]->kind != OPND_VALUE ||
+        (x->kind == COND_BETWEEN && x->args[2]->kind != OPND_VALUE))
+        return err_set(e, ERR_INVALID, "%s", unsupported);
+    if (strcmp(name, k->hash) == 0) {
+        if (x->kind != COND_CMP || x->op != TOK_EQ)
+            return err_set(e, ERR_INVALID, "%s", unsupported);
+        if (kc->hash_av)
+            return err_set(e, ERR_INVALID,
+                           "KeyConditionExpressions must only contain one condition per key");
+        kc->hash_av = x->args[1]->value;
+        v = x->args[1];
+    } else if (k->has_range && strcmp(name, k->range) == 0) {
+        static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
+
+        if (kc->range)
+            return err_set(e, ERR_INVALID,
+                           "KeyConditionExpressions must only contain one condition per key");
+        kc->range = x;
+        for (size_t i = 1; i < x->nargs; i++)
+            if (attr_type_of(x->args[i]->value) != want[k->rtype])
+                return err_set(e, ERR_INVALID,
+                               "One or more parameter values were invalid: Condition parameter "
+                               "type does not match schema type");
+        if (x->kind == COND_BEGINS && k->rtype == KEYS_N)
+            return err_set(e, ERR_INVALID,
+                           "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+                           "function; operator or function: begins_with, operand type: N");
+        if (x->kind == COND_BETWEEN) {
+            kc->lo = x->args[1]->value;
+            kc->hi = x->args[2]->value;
+        } else if (x->kind == COND_BEGINS) {
+            kc->lo = x->args[1]->value;
+        } else if (x->op == TOK_EQ) {
+            kc->lo = kc->hi = x->args[1]->value;
+        } else if (x->op == TOK_GT || x->op == TOK_GE) {
+            kc->lo = x->args[1]->value;
+        } else {
+            kc->hi = x->args[1]->value;
+        }
+    } else {
+        return err_set(e, ERR_INVALID, "%s", unsupported);
+    }
+    if (v) {
+        static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
+
+        if (attr_type_of(v->value) != want[k->htype])
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: Condition parameter type "
+                           "does not match schema type");
+    }
+    return ERR_OK;
+}
+
+static enum err_code keycond_split(const struct table_keys *k, const struct expr_cond *x,
+                                   struct keycond *kc, struct err *e)
+{
+    enum err_code rc;
+
+    memset(kc, 0, sizeof(*kc));
+    if (x->kind == COND_AND) {
+        rc = leaf(k, x->l, kc, e);
+        if (!rc)
+            rc = leaf(k, x->r, kc, e);
+    } else {
+        rc = leaf(k, x, kc, e);
+    }
+    if (!rc && !kc->hash_av)
+        rc = err_set(e, ERR_INVALID, "Query condition missed key schema element: %s", k->hash);
+    return rc;
+}
+
+/* bound_key - the storage key of (hash, @range_av); false when it cannot be built. */
+static bool bound_key(const struct table_keys *k, const cJSON *hash_av, const cJSON *range_av,
+                      struct buf *out)
+{
+    cJSON *o = cJSON_CreateObject();
+    struct err e = {0};
+    bool ok;
+
+    cJSON_AddItemReferenceToObject(o, k->hash, (cJSON *)hash_av);
+    cJSON_AddItemReferenceToObject(o, k->range, (cJSON *)range_av);
+    ok = item_key_build(k, o, false, out, &e) == ERR_OK;
+    cJSON_Delete(o);
+    return ok;
+}
+
+void ddb_query(struct ddb_call *c)
+{
+    struct page *pg = arena_calloc(c->a, sizeof(*pg));
+    bool forward = true, passed = false;
+    struct keycond kc;
+    struct table_keys hk;
+    struct store_txn *t = NULL;
+    struct store_cursor *cur = NULL;
+    struct buf prefix, start;
+    struct slice ck, cv;
+    struct err e = {0};
+    enum err_code rc;
+    char msg[400];
+
+    ddb_arg_bool(c, c->in, "ScanIndexForward", &forward);
+    if (!page_args(c, pg, DP_KEYCOND))
+        return;
+    if (!pg->ex.keycond) {
+        buf_free(&pg->b);
+        ddb_reply_err(c, ERR_INVALID,
+                      "Either the KeyConditions or KeyConditionExpression parameter must be "
+                      "specified in the request.");
+        return;
+    }
+    buf_init(&prefix, 0);
+    buf_init(&start, 0);
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = table_keys_get(t, pg->table, &pg->k, &e);
+    if (!rc)
+        rc = keycond_split(&pg->k, pg->ex.keycond, &kc, &e);
+    if (rc)
+        goto out;
+    /* the partition's prefix: the key with the partition key alone */
+    hk = pg->k;
+    hk.has_range = false;
+    {
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddItemReferenceToObject(o, pg->k.hash, (cJSON *)kc.hash_av);
+        rc = item_key_build(&hk, o, false, &prefix, &e);
+        cJSON_Delete(o);
+        if (rc)
+            goto out;
+    }
+    if (pg->esk) {
+        rc = item_key_build(&pg->k, pg->esk, true, &start, &e);
+        if (rc) {
+            snprintf(msg, sizeof(msg), "The provided starting key is invalid: %s", e.msg);
+            rc = err_set(&e, ERR_INVALID, "%s", msg);
+            goto out;
+        }
+        if (!has_prefix(slice_of(start.ptr, start.len), &prefix)) {
+            rc = err_set(&e, ERR_INVALID,
+                         "The provided starting key is outside query boundaries "
+                         "based on provided conditions");
+            goto out;
+        }
+        passed = true;
+    } else if (forward && kc.lo && bound_key(&pg->k, kc.hash_av, kc.lo, &start)) {
+        /* seek to the lower bound */
+    } else if (!forward && kc.hi && bound_key(&pg->k, kc.hash_av, kc.hi, &start)) {
+        /* seek back to the upper bound */
+    } else {
+        buf_reset(&start);
+        buf_append(&start, prefix.ptr, prefix.len);
+        if (!forward)
+            buf_append(&start, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+    }
+    rc = store_cursor_open(t, STORE_DB_DATA, &cur, &e);
+    if (!rc && forward)
+        rc = store_cursor_seek(cur, slice_of(start.ptr, start.len), &ck, &cv, &e);
+    else if (!rc)
+        rc = store_cursor_seek_le(cur, slice_of(start.ptr, start.len), &ck, &cv, &e);
+    if (!rc && pg->esk && slice_eq(ck, slice_of(start.ptr, start.len)))
+        rc = forward ? store_cursor_next(cur, &ck, &cv, &e) : store_cursor_prev(cur, &ck, &cv, &e);
+    while (rc == ERR_OK && has_prefix(ck, &prefix)) {
+        const char *p = NULL;
+        size_t pn = 0;
+        cJSON *it = NULL;
+        bool full = false, in = true;
+
+        rc = parse_item(cv, &p, &pn, &it, &e);
+        if (!rc && it && kc.range)
+            rc = expr_eval_condition(kc.range, it, &in, &e);
+        if (!rc && it && !in && passed) {
+            cJSON_Delete(it);
+            break; /* past the sort-key range */
+        }
+        if (!rc && it && in) {
+            passed = true;
+            full = page_item(pg, it, p, pn, &rc, &e);
+        }
+        cJSON_Delete(it);
+        if (rc || full)
+            break;
+        rc = forward ? store_cursor_next(cur, &ck, &cv, &e) : store_cursor_prev(cur, &ck, &cv, &e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+out:
+    store_cursor_close(cur);
+    store_txn_abort(t);
+    buf_free(&prefix);
+    buf_free(&start);
+    page_finish(pg, rc, &e);
+}
