@@ -54,6 +54,7 @@ struct http_server {
     bool tls;
     int port;
     atomic_int inflight; /* requests handed to the handler and not yet queued */
+    bool quiesced;
 };
 
 enum { DEFAULT_MAX_BODY = 16 * 1024 * 1024 };
@@ -478,21 +479,28 @@ enum err_code http_server_start(const struct http_server_opts *o, struct http_se
     s->tls = o->cert_pem != NULL;
     atomic_init(&s->inflight, 0);
 
-    if (s->tls)
-        s->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
-            120u, MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-            MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, o->key_pem,
-            MHD_OPTION_END);
-    else
-        s->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
-            120u, MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-            MHD_OPTION_END);
+    {
+        /* One option list for both schemes; the pool size only when there is
+         * a pool (libmicrohttpd warns about a pool of 0 or 1). */
+        struct MHD_OptionItem opts[12];
+        size_t n = 0;
+
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL};
+        if (threads > 1)
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+        if (s->tls) {
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->cert_pem};
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->key_pem};
+        }
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+        s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
+                                     MHD_OPTION_END);
+    }
     if (!s->daemon) {
         free(s);
         return err_set(e, ERR_IO, "cannot listen on %s:%d (address in use, or bad TLS material)",
@@ -509,13 +517,21 @@ int http_server_port(const struct http_server *s)
     return s->port;
 }
 
+void http_server_quiesce(struct http_server *s)
+{
+    if (s && !s->quiesced) {
+        MHD_quiesce_daemon(s->daemon);
+        s->quiesced = true;
+    }
+}
+
 void http_server_stop(struct http_server *s)
 {
     int i;
 
     if (!s)
         return;
-    MHD_quiesce_daemon(s->daemon);
+    http_server_quiesce(s);
     /* Suspended requests are waiting for a commit; let them be answered and
      * sent, for at most ten seconds, before the connections are dropped. */
     for (i = 0; i < 1000 && atomic_load(&s->inflight) > 0; i++)

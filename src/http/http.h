@@ -116,6 +116,10 @@ enum err_code http_server_start(const struct http_server_opts *o, struct http_se
 /* http_server_port - the port actually bound. */
 int http_server_port(const struct http_server *s);
 
+/* http_server_quiesce - stop accepting connections; those open keep being
+ * served until http_server_stop(). NULL ok; idempotent. */
+void http_server_quiesce(struct http_server *s);
+
 /* http_server_stop - stop accepting, finish or drop open connections, free. NULL ok.
  * Every suspended request must have been answered first. */
 void http_server_stop(struct http_server *s);
