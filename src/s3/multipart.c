@@ -130,6 +130,7 @@ void s3_create_upload(struct http_req *r)
     s3_new_id(c->id);
     rec = cJSON_CreateObject();
     cJSON_AddNumberToObject(rec, "init", (double)clock_wall_ms());
+    cJSON_AddStringToObject(rec, "k", q->key);
     {
         /* the headers of the object to be, as PutObject would keep them */
         static const char *const sys[] = {
@@ -745,7 +746,8 @@ void s3_list_uploads(struct http_req *r)
                 j = cJSON_ParseWithLength(v.ptr, v.len);
                 s3_time_iso((int64_t)jnum(j, "init"), when);
                 buf_puts(&items, "<Upload>");
-                s3_xml_elem(&items, "Key", arena_strndup(r->arena, kk, kl));
+                s3_xml_elem(&items, "Key",
+                            jstr(j, "k") ? jstr(j, "k") : arena_strndup(r->arena, kk, kl));
                 s3_xml_elem(&items, "UploadId",
                             arena_strndup(r->arena, kk + kl + 1, k.len - bl - 3 - kl));
                 buf_puts(&items, "<Initiator>");

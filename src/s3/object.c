@@ -188,6 +188,9 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         return rc;
     cJSON_DeleteItemFromObject(nv->rec, "vid");
     cJSON_AddStringToObject(nv->rec, "vid", nv->vid);
+    cJSON_DeleteItemFromObject(nv->rec, "k");
+    if (strlen(nv->key) > 400) /* the store key holds a hash of it */
+        cJSON_AddStringToObject(nv->rec, "k", nv->key);
     s = cJSON_PrintUnformatted(nv->rec);
     rc = store_put(t, STORE_DB_S3, s3_key_version(a, nv->bucket, nv->key, seq), slice_str(s), e);
     free(s);
@@ -771,6 +774,22 @@ void s3_delete_objects(struct http_req *r)
 
 /* ---- ListObjects (v1, v2) and ListObjectVersions ---- */
 
+/* the key of a version entry: from the store key, or from the record when the
+ * store key holds a hash of a long key */
+static const char *full_key(struct http_req *r, struct slice k, struct slice v, size_t bl)
+{
+    const char *key = s3_key_name(r->arena, k, bl);
+    cJSON *j;
+
+    if (!s3_key_hashed(key))
+        return key;
+    j = cJSON_ParseWithLength(v.ptr, v.len);
+    if (j && jstr(j, "k"))
+        key = arena_strdup(r->arena, jstr(j, "k"));
+    cJSON_Delete(j);
+    return key;
+}
+
 static int max_keys(struct http_req *r, bool *bad)
 {
     const char *mk = s3_query(r, "max-keys");
@@ -882,7 +901,7 @@ void s3_list_objects(struct http_req *r, int version)
     else
         rc = store_cursor_seek(c, pre, &k, &v, NULL);
     while (rc == ERR_OK && k.len >= pl && memcmp(k.ptr, pre.ptr, pl) == 0 && max > 0) {
-        const char *key = s3_key_name(r->arena, k, bl);
+        const char *key = full_key(r, k, v, bl);
         const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
         cJSON *j;
         if (d) {
@@ -1024,7 +1043,7 @@ void s3_list_versions(struct http_req *r)
     else
         rc = store_cursor_seek(c, pre, &k, &v, NULL);
     while (rc == ERR_OK && k.len >= pl && memcmp(k.ptr, pre.ptr, pl) == 0) {
-        const char *key = s3_key_name(r->arena, k, bl);
+        const char *key = full_key(r, k, v, bl);
         const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
         bool latest = strcmp(key, prev_key) != 0;
         cJSON *j;

@@ -150,6 +150,8 @@ void s3_new_id(char out[33]);
 struct slice s3_key_bucket(struct arena *a, const char *bucket);
 struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key);
 struct slice s3_key_version(struct arena *a, const char *bucket, const char *key, uint64_t seq);
+/* a key name read back from a store key was shortened (the record's "k" holds it) */
+bool s3_key_hashed(const char *name);
 /* split a version key into key (arena) */
 const char *s3_key_name(struct arena *a, struct slice k, size_t bucket_len);
 char *s3_url_decode(struct arena *a, const char *s, size_t n);

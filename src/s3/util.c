@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "codec.h"
+#include "sigv4.h"
 #include "s3_int.h"
 
 uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n)
@@ -129,16 +130,35 @@ struct slice s3_key_bucket(struct arena *a, const char *bucket)
     return slice_str(k);
 }
 
+/* LMDB keys stop at 511 bytes and S3 keys at 1024: a key longer than
+ * S3_KEY_INLINE is stored as its first bytes, 0xFF (never in UTF-8) and the hex
+ * SHA-256 of the whole key, and the record keeps the key itself. Such keys
+ * still sort by their first S3_KEY_INLINE - 65 bytes. */
+enum { S3_KEY_INLINE = 400 };
+
 struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key)
 {
     size_t bl = strlen(bucket), kl = strlen(key);
-    char *k = arena_alloc(a, bl + kl + 3);
+    char *k = arena_alloc(a, bl + (kl > S3_KEY_INLINE ? S3_KEY_INLINE : kl) + 3);
 
     k[0] = 'O';
     memcpy(k + 1, bucket, bl);
     k[1 + bl] = '\0';
-    memcpy(k + 2 + bl, key, kl);
+    if (kl > S3_KEY_INLINE) {
+        size_t keep = S3_KEY_INLINE - 65;
+        memcpy(k + 2 + bl, key, keep);
+        k[2 + bl + keep] = (char)0xff;
+        sigv4_sha256_hex(key, kl, k + 3 + bl + keep); /* writes 64 digits and a NUL */
+        kl = S3_KEY_INLINE;
+    } else {
+        memcpy(k + 2 + bl, key, kl);
+    }
     return slice_of(k, bl + kl + 2);
+}
+
+bool s3_key_hashed(const char *name)
+{
+    return strchr(name, (char)0xff) != NULL;
 }
 
 struct slice s3_key_version(struct arena *a, const char *bucket, const char *key, uint64_t seq)

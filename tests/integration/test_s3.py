@@ -267,6 +267,29 @@ class Objects(S3Case):
             for f in files:
                 self.assertRegex(f, r"^[0-9a-f]{32}$")
 
+    def test_long_keys_up_to_1024_bytes(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        k1 = "p/" + "a" * 1022
+        k2 = "p/" + "a" * 1000 + "b"
+        for k in (k1, k2, "p/short"):
+            c.put_object(Bucket=b, Key=k, Body=k.encode())
+            c.put_object(Bucket=b, Key=k, Body=k.encode() + b"2")
+        self.assertEqual(c.get_object(Bucket=b, Key=k1)["Body"].read(), k1.encode() + b"2")
+        self.assertEqual(c.get_object(Bucket=b, Key=k2)["Body"].read(), k2.encode() + b"2")
+        keys = [o["Key"] for o in c.list_objects_v2(Bucket=b, Prefix="p/")["Contents"]]
+        self.assertEqual(sorted(keys), sorted([k1, k2, "p/short"]))
+        r = c.list_object_versions(Bucket=b)
+        self.assertEqual(sorted(v["Key"] for v in r["Versions"]), sorted([k1, k1, k2, k2,
+                                                                           "p/short", "p/short"]))
+        c.delete_object(Bucket=b, Key=k1)
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key=k1)
+        up = c.create_multipart_upload(Bucket=b, Key=k2)["UploadId"]
+        self.assertEqual(c.list_multipart_uploads(Bucket=b)["Uploads"][0]["Key"], k2)
+        c.abort_multipart_upload(Bucket=b, Key=k2, UploadId=up)
+        self.assertCode("KeyTooLongError", c.put_object, Bucket=b, Key="x" * 1025, Body=b"")
+
     def test_delete_objects(self):
         c = self.s3()
         b = self.bucket(c)

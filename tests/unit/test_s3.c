@@ -303,6 +303,22 @@ static void keys_and_encoding(void **state)
     assert_true(memcmp(k2.ptr, k1.ptr, k1.len) < 0);
     assert_true(memcmp(k1.ptr, k3.ptr, k1.len < k3.len ? k1.len : k3.len) < 0);
     assert_string_equal(s3_key_name(a, k3, 1), "k/x");
+    {
+        /* long keys: a bounded store key, different per key, flagged as hashed */
+        char long1[1025], long2[1025];
+        struct slice l1, l2;
+        memset(long1, 'a', 1024);
+        long1[1024] = '\0';
+        memcpy(long2, long1, sizeof(long1));
+        long2[1000] = 'b';
+        l1 = s3_key_version(a, "bucket", long1, 1);
+        l2 = s3_key_version(a, "bucket", long2, 1);
+        assert_true(l1.len < 511);
+        assert_int_equal(l1.len, l2.len);
+        assert_memory_not_equal(l1.ptr, l2.ptr, l1.len);
+        assert_true(s3_key_hashed(s3_key_name(a, l1, 6)));
+        assert_false(s3_key_hashed("plain"));
+    }
     assert_string_equal(s3_url_decode(a, "a%2Fb+c%zz%4", 12), "a/b c%zz%4");
     assert_string_equal(s3_url_encode(a, "a b/c~", true), "a%20b/c~");
     assert_string_equal(s3_url_encode(a, "a b/c", false), "a%20b%2Fc");
