@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "ddb_int.h"
+#include "batch.h"
 #include "item.h"
 #include "log.h"
 #include "mem.h"
@@ -39,6 +40,8 @@ static const struct {
     /* the data plane beyond the basic item operations */
     {"UpdateItem", ddb_update_item},
     {"Query", ddb_query},
+    {"BatchGetItem", ddb_batch_get},
+    {"BatchWriteItem", ddb_batch_write},
 };
 
 /* The one table turning an err code into DynamoDB's error shape. */
@@ -477,6 +480,21 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
                        : "*";
     q.context = kv;
     q.ncontext = n;
+    /* BatchGetItem / BatchWriteItem: the operation's own action on every
+     * table named in RequestItems, as the service checks it */
+    if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c->in, "RequestItems"))) {
+        const cJSON *ri = cJSON_GetObjectItemCaseSensitive(c->in, "RequestItems");
+
+        for (const cJSON *tb = ri->child; tb; tb = tb->next) {
+            q.resource = arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
+                                       c->d->account, tb->string ? tb->string : "");
+            if (authz_check(box->authz, &q, &e) != ERR_OK) {
+                error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
+                return false;
+            }
+        }
+        return true;
+    }
     if (authz_check(box->authz, &q, &e) == ERR_OK)
         return true;
     error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);

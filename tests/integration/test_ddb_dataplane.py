@@ -325,6 +325,49 @@ class DataPlane(ServerTestCase):
         code, _, _ = self.err(self.ddb.scan, TableName=t, Segment=1)
         self.assertEqual(code, "ValidationException")
 
+    # -- batches ------------------------------------------------------------
+
+    def test_batch_write_and_get(self):
+        t1, t2 = self.new_table(), self.new_table("N")
+        reqs = {t1: [{"PutRequest": {"Item": {"pk": {"S": "k%d" % i}, "v": {"N": str(i)}}}}
+                     for i in range(15)],
+                t2: [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": str(i)}}}}
+                     for i in range(10)]}
+        out = self.ddb.batch_write_item(RequestItems=reqs)
+        self.assertEqual(out["UnprocessedItems"], {})
+        out = self.ddb.batch_write_item(RequestItems={t1: [{"DeleteRequest": {"Key": {"pk": {"S": "k0"}}}}]})
+        self.assertEqual(out["UnprocessedItems"], {})
+        out = self.ddb.batch_get_item(RequestItems={
+            t1: {"Keys": [{"pk": {"S": "k%d" % i}} for i in range(3)], "ProjectionExpression": "v"},
+            t2: {"Keys": [{"pk": {"S": "a"}, "sk": {"N": "9"}}, {"pk": {"S": "a"}, "sk": {"N": "99"}}]}})
+        self.assertEqual(sorted(int(i["v"]["N"]) for i in out["Responses"][t1]), [1, 2])
+        self.assertEqual(out["Responses"][t2], [{"pk": {"S": "a"}, "sk": {"N": "9"}}])
+        self.assertEqual(out["UnprocessedKeys"], {})
+        # limits and errors
+        too_many = {t1: [{"PutRequest": {"Item": {"pk": {"S": "x%d" % i}}}} for i in range(26)]}
+        code, msg, _ = self.err(self.ddb.batch_write_item, RequestItems=too_many)
+        self.assertEqual((code, msg), ("ValidationException",
+                                       "Too many items requested for the BatchWriteItem call"))
+        code, msg, _ = self.err(self.ddb.batch_get_item, RequestItems={
+            t1: {"Keys": [{"pk": {"S": "x%d" % i}} for i in range(101)]}})
+        self.assertEqual((code, msg), ("ValidationException",
+                                       "Too many items requested for the BatchGetItem call"))
+        dup = {t1: [{"PutRequest": {"Item": {"pk": {"S": "d"}}}}, {"DeleteRequest": {"Key": {"pk": {"S": "d"}}}}]}
+        code, msg, _ = self.err(self.ddb.batch_write_item, RequestItems=dup)
+        self.assertEqual((code, msg), ("ValidationException", "Provided list of item keys contains duplicates"))
+        code, msg, _ = self.err(self.ddb.batch_get_item, RequestItems={
+            t1: {"Keys": [{"pk": {"S": "d"}}, {"pk": {"S": "d"}}]}})
+        self.assertEqual((code, msg), ("ValidationException", "Provided list of item keys contains duplicates"))
+        code, _, _ = self.err(self.ddb.batch_write_item, RequestItems={
+            "nope-" + t1: [{"PutRequest": {"Item": {"pk": {"S": "d"}}}}]})
+        self.assertEqual(code, "ResourceNotFoundException")
+        code, _, _ = self.err(self.ddb.batch_get_item, RequestItems={
+            "nope-" + t1: {"Keys": [{"pk": {"S": "d"}}]}})
+        self.assertEqual(code, "ResourceNotFoundException")
+        # nothing of the failed batches was written
+        self.assertIsNone(self.get(t1, {"pk": {"S": "d"}}))
+        self.assertIsNone(self.get(t1, {"pk": {"S": "x0"}}))
+
     # -- property test ------------------------------------------------------
 
     def test_property_random_ops(self):

@@ -1,0 +1,308 @@
+/* batch.c - BatchGetItem and BatchWriteItem (see batch.h). */
+#include "batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr.h"
+#include "dp.h"
+#include "item.h"
+#include "mem.h"
+#include "rlog.h"
+
+enum { GET_MAX = 100, WRITE_MAX = 25, RESPONSE_MAX = 16 * 1024 * 1024 };
+
+static bool dup_key(struct buf *keys, size_t n, const struct buf *k)
+{
+    for (size_t i = 0; i < n; i++)
+        if (keys[i].len == k->len && memcmp(keys[i].ptr, k->ptr, k->len) == 0)
+            return true;
+    return false;
+}
+
+/* ---- BatchGetItem ---- */
+
+void ddb_batch_get(struct ddb_call *c)
+{
+    cJSON *req = ddb_arg_obj(c, c->in, "RequestItems");
+    cJSON *tab;
+    size_t total = 0, bytes = 0;
+    int cap;
+    struct store_txn *t = NULL;
+    struct buf b, un, keys[GET_MAX];
+    size_t nkeys = 0;
+    struct err e = {0};
+    enum err_code rc = ERR_OK;
+    bool first_tab = true, first_un = true;
+
+    if (!req && !c->serial)
+        ddb_verr_null(c, "requestItems");
+    cap = dp_capacity_arg(c);
+    if (ddb_args_failed(c))
+        return;
+    cJSON_ArrayForEach(tab, req)
+    {
+        cJSON *ks = ddb_arg_arr(c, tab, "Keys");
+
+        ddb_check_table_name(c, tab->string, "requestItems.key");
+        if (!ks)
+            ddb_verr_null(c, "requestItems.member.keys");
+        total += (size_t)cJSON_GetArraySize(ks);
+    }
+    if (req && !req->child)
+        ddb_verr(c, "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
+                    "length greater than or equal to 1");
+    if (ddb_args_failed(c))
+        return;
+    if (total > GET_MAX) {
+        ddb_reply_err(c, ERR_INVALID, "Too many items requested for the BatchGetItem call");
+        return;
+    }
+    buf_init(&b, 0);
+    buf_init(&un, 0);
+    buf_puts(&b, "{\"Responses\":{");
+    rc = store_read_begin(c->d->store, &t, &e);
+    cJSON_ArrayForEach(tab, req)
+    {
+        struct dp_exprs ex;
+        struct table_keys k;
+        const cJSON *key;
+        bool first = true, consistent = false, un_open = false;
+
+        if (rc)
+            break;
+        if (!dp_exprs_parse(c, tab, DP_PROJ, &ex)) {
+            rc = ERR_INVALID;
+            e.code = ERR_OK; /* already answered */
+            break;
+        }
+        ddb_arg_bool(c, tab, "ConsistentRead", &consistent);
+        rc = table_keys_get(t, tab->string, &k, &e);
+        if (rc)
+            break;
+        if (!first_tab)
+            buf_putc(&b, ',');
+        first_tab = false;
+        buf_json_str(&b, tab->string, strlen(tab->string));
+        buf_puts(&b, ":[");
+        cJSON_ArrayForEach(key, cJSON_GetObjectItemCaseSensitive(tab, "Keys"))
+        {
+            cJSON *it = NULL;
+
+            buf_init(&keys[nkeys], 0);
+            if (attr_validate_item((cJSON *)key, &e) ||
+                item_key_build(&k, key, true, &keys[nkeys], &e)) {
+                rc = ERR_INVALID;
+                nkeys++;
+                break;
+            }
+            if (dup_key(keys, nkeys, &keys[nkeys])) {
+                nkeys++;
+                rc = err_set(&e, ERR_INVALID, "Provided list of item keys contains duplicates");
+                break;
+            }
+            if (b.len > RESPONSE_MAX) { /* the rest is left for the next call */
+                if (!un_open) {
+                    if (!first_un)
+                        buf_putc(&un, ',');
+                    first_un = false;
+                    buf_json_str(&un, tab->string, strlen(tab->string));
+                    buf_puts(&un, ":{\"Keys\":[");
+                    un_open = true;
+                } else {
+                    buf_putc(&un, ',');
+                }
+                dp_put_json(&un, key);
+                nkeys++;
+                continue;
+            }
+            rc = item_read(t, &keys[nkeys], &it, &e);
+            nkeys++;
+            if (rc)
+                break;
+            if (it) {
+                bytes += attr_item_size(it);
+                if (!first)
+                    buf_putc(&b, ',');
+                first = false;
+                if (ex.proj) {
+                    cJSON *pr = expr_project(ex.proj, it);
+
+                    dp_put_json(&b, pr);
+                    cJSON_Delete(pr);
+                } else {
+                    dp_put_json(&b, it);
+                }
+                cJSON_Delete(it);
+            }
+        }
+        buf_putc(&b, ']');
+        if (un_open) {
+            buf_puts(&un, "]");
+            if (ex.proj)
+                buf_printf(&un, ",\"ProjectionExpression\":");
+            if (ex.proj)
+                dp_put_json(&un, cJSON_GetObjectItemCaseSensitive(tab, "ProjectionExpression"));
+            buf_putc(&un, '}');
+        }
+        (void)consistent;
+    }
+    store_txn_abort(t);
+    for (size_t i = 0; i < nkeys; i++)
+        buf_free(&keys[i]);
+    if (rc) {
+        buf_free(&b);
+        buf_free(&un);
+        if (e.code || *e.msg)
+            ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    buf_puts(&b, "},\"UnprocessedKeys\":{");
+    if (un.len)
+        buf_append(&b, un.ptr, un.len);
+    buf_putc(&b, '}');
+    buf_free(&un);
+    if (cap) {
+        buf_puts(&b, ",\"ConsumedCapacity\":[{");
+        /* one entry for the whole call, as a single-table batch reports it */
+        buf_printf(&b, "\"CapacityUnits\":%.1f}]", dp_read_units(bytes, false));
+    }
+    buf_putc(&b, '}');
+    ddb_reply(c, &b);
+}
+
+/* ---- BatchWriteItem ---- */
+
+struct bw_one {
+    const char *table;
+    uint64_t id;
+    struct buf key;
+    cJSON *item; /* borrowed from the request; NULL: a delete */
+};
+
+struct bw {
+    struct ddb_call *c;
+    struct bw_one ops[WRITE_MAX];
+    size_t n;
+    uint64_t logged;
+    size_t bytes;
+};
+
+static enum err_code bw_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct bw *x = arg;
+    enum err_code rc = ERR_OK;
+
+    x->logged = 0;
+    for (size_t i = 0; !rc && i < x->n; i++) {
+        uint64_t lg = 0;
+
+        rc = item_write_in_apply(t, x->c->d, x->ops[i].table, x->ops[i].id, &x->ops[i].key,
+                                 x->ops[i].item, &lg, e);
+        if (lg > x->logged)
+            x->logged = lg;
+    }
+    return rc;
+}
+
+static void bw_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct bw *x = arg;
+    struct buf b;
+
+    for (size_t i = 0; i < x->n; i++)
+        buf_free(&x->ops[i].key);
+    if (rc) {
+        ddb_reply_err(x->c, rc, e->msg);
+        return;
+    }
+    if (x->logged)
+        repl_log_committed(x->logged);
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"UnprocessedItems\":{}}");
+    ddb_reply(x->c, &b);
+}
+
+void ddb_batch_write(struct ddb_call *c)
+{
+    cJSON *req = ddb_arg_obj(c, c->in, "RequestItems");
+    struct bw *x = arena_calloc(c->a, sizeof(*x));
+    cJSON *tab, *w;
+    size_t total = 0;
+    struct err e = {0};
+
+    x->c = c;
+    if (!req && !c->serial)
+        ddb_verr_null(c, "requestItems");
+    dp_capacity_arg(c);
+    if (ddb_args_failed(c))
+        return;
+    cJSON_ArrayForEach(tab, req)
+    {
+        ddb_check_table_name(c, tab->string, "requestItems.key");
+        if (!cJSON_IsArray(tab)) {
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in RequestItems");
+        }
+        total += (size_t)cJSON_GetArraySize(tab);
+    }
+    if (req && !req->child)
+        ddb_verr(c, "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
+                    "length greater than or equal to 1");
+    if (ddb_args_failed(c))
+        return;
+    if (total > WRITE_MAX) {
+        ddb_reply_err(c, ERR_INVALID, "Too many items requested for the BatchWriteItem call");
+        return;
+    }
+    cJSON_ArrayForEach(tab, req)
+    {
+        struct table_keys k;
+
+        if (!dp_lookup_keys(c, tab->string, &k))
+            goto fail;
+        cJSON_ArrayForEach(w, tab)
+        {
+            cJSON *put = ddb_arg_obj(c, w, "PutRequest");
+            cJSON *del = ddb_arg_obj(c, w, "DeleteRequest");
+            struct bw_one *o = &x->ops[x->n];
+            cJSON *obj = put   ? ddb_arg_obj(c, put, "Item")
+                         : del ? ddb_arg_obj(c, del, "Key")
+                               : NULL;
+
+            if (ddb_args_failed(c))
+                goto fail;
+            if ((!put == !del) || !obj) {
+                ddb_reply_err(c, ERR_INVALID,
+                              "Supplied AttributeValue has more than one datatypes set, must "
+                              "contain exactly one of the supported datatypes");
+                goto fail;
+            }
+            buf_init(&o->key, 0);
+            x->n++;
+            if (attr_validate_item(obj, &e) || item_key_build(&k, obj, del != NULL, &o->key, &e)) {
+                ddb_reply_err(c, ERR_INVALID, e.msg);
+                goto fail;
+            }
+            if (put && attr_item_size(obj) > DDB_ITEM_MAX) {
+                ddb_reply_err(c, ERR_INVALID, "Item size has exceeded the maximum allowed size");
+                goto fail;
+            }
+            for (size_t i = 0; i + 1 < x->n; i++)
+                if (x->ops[i].id == k.id && x->ops[i].key.len == o->key.len &&
+                    memcmp(x->ops[i].key.ptr, o->key.ptr, o->key.len) == 0) {
+                    ddb_reply_err(c, ERR_INVALID, "Provided list of item keys contains duplicates");
+                    goto fail;
+                }
+            o->table = tab->string;
+            o->id = k.id;
+            o->item = put ? obj : NULL;
+        }
+    }
+    store_submit(c->d->store, bw_apply, bw_done, x);
+    return;
+fail:
+    for (size_t i = 0; i < x->n; i++)
+        buf_free(&x->ops[i].key);
+}
