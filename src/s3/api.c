@@ -24,8 +24,7 @@
 #include "s3_xml.h"
 #include "sigv4.h"
 
-enum { MAX_OBJECT = 5ULL << 30 }; /* PutObject / UploadPart: 5 GiB */
-static const unsigned long long max_object = 5ULL << 30;
+static const unsigned long long max_object = 5ULL << 30; /* PutObject, UploadPart: 5 GiB */
 
 static const struct {
     const char *code;
@@ -658,8 +657,6 @@ static bool start_body(struct http_req *r, struct s3_req *q)
     return true;
 }
 
-static char ck_buf_dummy;
-
 const char *s3_ck_value(struct http_req *r, int alg)
 {
     struct s3_req *q = s3_req_of(r);
@@ -667,7 +664,6 @@ const char *s3_ck_value(struct http_req *r, int alg)
     unsigned int n = 0;
     char *out;
 
-    (void)ck_buf_dummy;
     if (alg == CK_CRC32 || alg == CK_CRC32C) {
         d[0] = (unsigned char)(q->crc >> 24);
         d[1] = (unsigned char)(q->crc >> 16);

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,25 +17,28 @@
 #include "sigv4.h"
 #include "s3_int.h"
 
+static uint32_t crc32c_table[256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+
+static void crc32c_init(void)
+{
+    for (uint32_t k = 0; k < 256; k++) {
+        uint32_t c = k;
+        for (int j = 0; j < 8; j++)
+            c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1; /* Castagnoli, reflected */
+        crc32c_table[k] = c;
+    }
+}
+
 uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n)
 {
-    static uint32_t table[256];
-    static int ready;
     const unsigned char *b = p;
     size_t i;
 
-    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-        for (uint32_t k = 0; k < 256; k++) {
-            uint32_t c = k;
-            for (int j = 0; j < 8; j++)
-                c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-            table[k] = c;
-        }
-        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-    }
+    pthread_once(&crc32c_once, crc32c_init);
     crc = ~crc;
     for (i = 0; i < n; i++)
-        crc = table[(crc ^ b[i]) & 0xff] ^ (crc >> 8);
+        crc = crc32c_table[(crc ^ b[i]) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 
