@@ -795,6 +795,9 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
         return;
     }
     if (needs_body_stream(r, q)) {
+        /* ask before the upload, so a denied client never sends its body */
+        if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
+            return;
         if (!start_body(r, q))
             return;
         r->on_body = on_body;

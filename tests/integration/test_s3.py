@@ -402,6 +402,39 @@ class CopyAndTags(S3Case):
         self.assertCode("NoSuchTagSet", c.get_bucket_tagging, Bucket=b)
 
 
+class Authorization(S3Case):
+    def test_iam_policies_decide(self):
+        import json
+        iam = self.server.boto3("iam")
+        iam.create_user(UserName="reader")
+        k = iam.create_access_key(UserName="reader")["AccessKey"]
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="k", Body=b"v")
+        iam.put_user_policy(UserName="reader", PolicyName="read", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": ["arn:aws:s3:::%s" % b, "arn:aws:s3:::%s/*" % b]}]}))
+        u = self.server.boto3("s3", access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"],
+                              s3={"addressing_style": "path"})
+        deadline = time.time() + 10
+        while True:  # the new key reaches the region's key table
+            try:
+                self.assertEqual(u.get_object(Bucket=b, Key="k")["Body"].read(), b"v")
+                break
+            except ClientError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.assertEqual([o["Key"] for o in u.list_objects_v2(Bucket=b)["Contents"]], ["k"])
+        r = self.assertCode("AccessDenied", u.put_object, Bucket=b, Key="x", Body=b"1")
+        self.assertIn("s3:PutObject", r["Error"]["Message"])
+        self.assertCode("AccessDenied", u.get_object, Bucket=b, Key="k", VersionId="null")
+        self.assertCode("AccessDenied", u.delete_object, Bucket=b, Key="k")
+        self.assertCode("AccessDenied", u.create_bucket, Bucket="denied-bucket-1")
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="x")
+
+
 class Configurations(S3Case):
     def test_ownership_public_access_block_and_acls(self):
         c = self.s3()
