@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # setup.sh - install, build, run and test Tandem on Debian 12.
 #
-#   sudo scripts/setup.sh run    build (Release) and run two local regions
-#                                (us-east-1, us-west-2) until Ctrl-C
+#   sudo scripts/setup.sh run    build (Release) and deploy the seed's stack
+#                                (examples/tap: tandem up --yes) until Ctrl-C;
+#                                while it cannot deploy yet (or TANDEM_RUN=regions),
+#                                two local regions (us-east-1, us-west-2)
 #   sudo scripts/setup.sh test   every gate: format, cppcheck, -Werror release
 #                                build, sanitized unit + integration tests,
 #                                coverage >= 85 %, fuzzing; non-zero on failure
@@ -84,7 +86,39 @@ build_release() {
 }
 
 # ---------------------------------------------------------------------------
-# run: two local regions until Ctrl-C
+# run: the seed's stack (examples/tap) with `tandem up --yes`; while it cannot
+# deploy yet, two local regions until Ctrl-C
+
+# run_stack BIN - deploy examples/tap, show the walkthrough, destroy on Ctrl-C.
+# Returns 1 (after cleaning up) when the stack does not deploy.
+run_stack() {
+    local bin="$1" dir="$ROOT/examples/tap"
+    export ENVIRONMENT_SUFFIX="${ENVIRONMENT_SUFFIX:-dev}"
+    say "tandem up --yes (examples/tap, ENVIRONMENT_SUFFIX=$ENVIRONMENT_SUFFIX)"
+    if ! (cd "$dir" && "$bin" up --yes); then
+        say "the stack does not deploy yet (error above): destroying what was made"
+        (cd "$dir" && "$bin" destroy --yes >/dev/null 2>&1) || true
+        return 1
+    fi
+    # shellcheck disable=SC2317  # invoked by the trap
+    destroy_stack() {
+        trap - INT TERM HUP
+        say "tandem destroy --yes" 2>/dev/null || true
+        (cd "$dir" && "$bin" destroy --yes) || exit 1
+        exit 0
+    }
+    trap destroy_stack INT TERM HUP
+    printf '\nThe seed'"'"'s stack is up (examples/tap/Tandem.yaml). Walk through it:\n'
+    printf '  cd examples/tap; t=%s\n' "$bin"
+    printf '  curl "$($t output primaryLambdaUrl)"; curl "$($t output secondaryLambdaUrl)"\n'
+    printf '  eval "$($t endpoint us-east-1 --env)"\n'
+    printf '  aws dynamodb scan --table-name "$($t output globalTableName)" --region us-west-2 --endpoint-url "$($t endpoint us-west-2)"\n'
+    printf '\nCtrl-C runs tandem destroy --yes (deletes everything, stops the regions).\n'
+    while :; do
+        sleep 3600 &
+        wait $! || true
+    done
+}
 
 cmd_run() {
     prepare
@@ -103,6 +137,10 @@ cmd_run() {
     # shellcheck disable=SC1091
     . "$state/credentials.env"
     export TANDEM_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" TANDEM_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
+    export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    if [ "${TANDEM_RUN:-stack}" = stack ] && run_stack "$bin"; then
+        return
+    fi
 
     local regions=(us-east-1 us-west-2) pids=() i port
     # shellcheck disable=SC2317  # invoked by the trap
