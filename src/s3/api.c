@@ -912,6 +912,77 @@ void s3_handle(struct s3 *s, struct http_req *r)
     route(r, q);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Body files no record points at: a crash between a body's rename and its
+ * metadata commit (never acknowledged), or between a commit that replaced a
+ * body and the unlink of the old one. Nothing else runs yet, so every file
+ * not named by a version or part record goes. */
+static void sweep_orphans(struct s3 *s)
+{
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice k, v;
+    char **names = NULL;
+    size_t n = 0, cap = 0, removed = 0;
+    enum err_code rc;
+
+    if (store_read_begin(s->store, &t, NULL) != ERR_OK)
+        return;
+    if (store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
+        for (rc = store_cursor_seek(c, SLICE(""), &k, &v, NULL); rc == ERR_OK;
+             rc = store_cursor_next(c, &k, &v, NULL)) {
+            char first = k.len ? ((const char *)k.ptr)[0] : 0;
+            cJSON *j, *f;
+            if (first != 'O' && first != 'P')
+                continue;
+            j = cJSON_ParseWithLength(v.ptr, v.len);
+            f = cJSON_GetObjectItem(j, "file");
+            if (cJSON_IsString(f)) {
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 1024;
+                    names = xrealloc(names, cap * sizeof(*names));
+                }
+                names[n++] = xstrdup(f->valuestring);
+            }
+            cJSON_Delete(j);
+        }
+    }
+    store_cursor_close(c);
+    store_txn_abort(t);
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_name);
+    for (int i = 0; i < 256; i++) {
+        char dir[16], *path = xmalloc(strlen(s->objects_dir) + 8);
+        DIR *d;
+        struct dirent *de;
+        snprintf(dir, sizeof(dir), "%02x", i);
+        sprintf(path, "%s/%s", s->objects_dir, dir);
+        d = opendir(path);
+        while (d && (de = readdir(d))) {
+            char rel[300], *key = rel;
+            if (de->d_name[0] == '.' || strlen(de->d_name) > 40)
+                continue;
+            snprintf(rel, sizeof(rel), "%s/%s", dir, de->d_name);
+            if (!n || !bsearch(&key, names, n, sizeof(*names), cmp_name)) {
+                if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+                    removed++;
+            }
+        }
+        if (d)
+            closedir(d);
+        free(path);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (removed)
+        log_info("event=s3_orphans_removed files=%zu", removed);
+}
+
 enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
 {
     struct s3 *s = xcalloc(1, sizeof(*s));
@@ -951,6 +1022,7 @@ enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
             log_info("event=s3_tmp_removed files=%d", n);
     }
     free(tmp);
+    sweep_orphans(s);
     *out = s;
     return ERR_OK;
 }

@@ -835,6 +835,47 @@ class BadInput(S3Case):
         self.assertEqual(c.get_object(Bucket=b, Key="alive")["Body"].read(), b"yes")
 
 
+class Restart(S3Case):
+    def test_kill_mid_upload_leaves_nothing_and_loses_nothing(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        kept = {}
+        for i in range(5):
+            body = os.urandom(100000 + i)
+            kept["k%d" % i] = (c.put_object(Bucket=b, Key="k%d" % i, Body=body)["VersionId"],
+                               body)
+        c.put_object(Bucket=b, Key="k0", Body=b"overwritten")
+        url = c.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "half"},
+                                       ExpiresIn=300)
+        u = urllib.parse.urlsplit(url)
+        conn = self.server.connection()
+        conn.putrequest("PUT", u.path + "?" + u.query)
+        conn.putheader("Content-Length", str(50 << 20))
+        conn.endheaders()
+        for _ in range(10):
+            conn.send(os.urandom(1 << 20))
+        time.sleep(0.3)
+        objects = os.path.join(self.server.data_dir, "objects")
+        self.assertTrue(os.listdir(os.path.join(objects, "tmp")))  # the upload in progress
+        # a body whose metadata commit never happened
+        os.makedirs(os.path.join(objects, "ff"), exist_ok=True)
+        with open(os.path.join(objects, "ff", "f" * 32), "wb") as f:
+            f.write(b"orphan")
+        self.server.kill()
+        conn.close()
+        self.server.start()
+        c = self.s3()
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="half")
+        for k, (vid, body) in kept.items():
+            self.assertEqual(c.get_object(Bucket=b, Key=k, VersionId=vid)["Body"].read(), body)
+        self.assertEqual(c.get_object(Bucket=b, Key="k0")["Body"].read(), b"overwritten")
+        self.assertEqual(os.listdir(os.path.join(objects, "tmp")), [])
+        files = sum(len(fs) for root, _, fs in os.walk(objects))
+        self.assertEqual(files, 6)  # five versions and the overwrite, nothing else
+        self.assertIn("s3_orphans_removed", self.server.stderr())
+
+
 class AwsCli(S3Case):
     def test_cli_cp_multipart_100mib_and_s3api(self):
         clients = [cl for cl in th.find_clients() if cl.kind == "cli" and not cl.missing]
