@@ -231,15 +231,35 @@ static int read_int(const char *dir, const char *name)
     return v;
 }
 
+/* alive - @pid runs (a zombie nobody reaped, as under a container's init, does not). */
+static bool alive(int pid)
+{
+    char path[64], buf[256];
+    FILE *f;
+    char *p;
+    bool z = false;
+
+    if (kill(pid, 0) != 0)
+        return false;
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    f = fopen(path, "r");
+    if (!f)
+        return false;
+    if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+        z = p[1] == ' ' && p[2] == 'Z';
+    fclose(f);
+    return !z;
+}
+
 /* The region's server pid if it is alive and answers on its port, else 0. */
 static int running(const char *rdir, int *port)
 {
     int pid = read_int(rdir, "pid");
     *port = read_int(rdir, "port");
-    if (pid <= 0 || *port <= 0 || kill(pid, 0) != 0)
+    if (pid <= 0 || *port <= 0)
         return 0;
     waitpid(pid, NULL, WNOHANG);
-    if (kill(pid, 0) != 0)
+    if (!alive(pid))
         return 0;
     return port_answers(*port) ? pid : 0;
 }
@@ -422,12 +442,12 @@ enum err_code stack_local_stop(struct stack_local *l, bool remove_data, struct e
         snprintf(rdir, sizeof(rdir), "%s/%s", l->dir, de->d_name);
         pid = read_int(rdir, "pid");
         if (pid > 0 && kill(pid, SIGTERM) == 0) {
-            for (int i = 0; i < 100 && kill(pid, 0) == 0; i++) {
+            for (int i = 0; i < 200 && alive(pid); i++) {
                 if (waitpid(pid, NULL, WNOHANG) == pid)
                     break;
-                usleep(50000);
+                usleep(25000);
             }
-            if (kill(pid, 0) == 0 && waitpid(pid, NULL, WNOHANG) != pid) {
+            if (alive(pid) && waitpid(pid, NULL, WNOHANG) != pid) {
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, WNOHANG);
             }
