@@ -703,10 +703,31 @@ void s3_list_parts(struct http_req *r)
     s3_ok(r, 200, &b);
 }
 
+/* the 'U' store key of bucket/@key with every upload of it behind it */
+static struct slice uploads_after(struct arena *a, const char *bucket, const char *key,
+                                  bool all_under)
+{
+    struct slice p = s3_key_obj_prefix(a, bucket, key);
+    unsigned char *k = arena_alloc(a, p.len + 5);
+
+    memcpy(k, p.ptr, p.len);
+    k[0] = 'U';
+    if (all_under) {
+        memset(k + p.len, 0xff, 4);
+        return slice_of(k, p.len + 4);
+    }
+    k[p.len] = 0;
+    k[p.len + 1] = 0xff;
+    return slice_of(k, p.len + 2);
+}
+
 void s3_list_uploads(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     const char *prefix = s3_query(r, "prefix"), *mu = s3_query(r, "max-uploads");
+    const char *delim = s3_query(r, "delimiter"), *km = s3_query(r, "key-marker");
+    const char *um = s3_query(r, "upload-id-marker"), *enc = s3_query(r, "encoding-type");
+    bool url = enc && strcmp(enc, "url") == 0;
     int max = mu ? atoi(mu) : 1000, count = 0;
     struct store_txn *t = NULL;
     struct store_cursor *c = NULL;
@@ -717,11 +738,16 @@ void s3_list_uploads(struct http_req *r)
     struct buf b, items;
     cJSON *bj = NULL;
     char *pp;
+    const char *next_key = NULL, *next_id = NULL;
 
     if (!s3_allow(r, "s3:ListBucketMultipartUploads", q->bucket, NULL))
         return;
     if (!prefix)
         prefix = "";
+    if (delim && !*delim)
+        delim = NULL;
+    if (km && !*km)
+        km = NULL;
     if (max < 0 || max > 1000)
         max = 1000;
     pre = s3_key_obj_prefix(r->arena, q->bucket, prefix);
@@ -732,24 +758,50 @@ void s3_list_uploads(struct http_req *r)
     if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK) {
         bj = s3_bucket_get(t, r->arena, q->bucket);
         if (bj && store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
-            for (rc = store_cursor_seek(c, pre, &k, &v, NULL);
-                 rc == ERR_OK && k.len > pre.len && memcmp(k.ptr, pre.ptr, pre.len) == 0;
-                 rc = store_cursor_next(c, &k, &v, NULL)) {
+            if (km && um && *um)
+                rc = store_cursor_seek(c, upload_key(r->arena, q->bucket, km, um), &k, &v, NULL);
+            else if (km && strcmp(km, prefix) >= 0)
+                rc = store_cursor_seek(c, uploads_after(r->arena, q->bucket, km, false), &k, &v,
+                                       NULL);
+            else
+                rc = store_cursor_seek(c, pre, &k, &v, NULL);
+            while (rc == ERR_OK && k.len > pre.len && memcmp(k.ptr, pre.ptr, pre.len) == 0 &&
+                   max > 0) {
                 const char *kk = (const char *)k.ptr + bl + 2;
                 size_t kl = strnlen(kk, k.len - bl - 2);
-                cJSON *j;
+                const char *id = arena_strndup(r->arena, kk + kl + 1, k.len - bl - 3 - kl);
+                cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
+                const char *key = jstr(j, "k") ? arena_strdup(r->arena, jstr(j, "k"))
+                                               : arena_strndup(r->arena, kk, kl);
+                const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
                 char when[32];
+                if (km && um && *um && strcmp(key, km) == 0 && strcmp(id, um) <= 0) {
+                    cJSON_Delete(j);
+                    rc = store_cursor_next(c, &k, &v, NULL);
+                    continue;
+                }
                 if (count == max) {
+                    cJSON_Delete(j);
                     truncated = true;
                     break;
                 }
-                j = cJSON_ParseWithLength(v.ptr, v.len);
+                if (d) {
+                    char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
+                    cJSON_Delete(j);
+                    buf_puts(&items, "<CommonPrefixes>");
+                    s3_xml_elem(&items, "Prefix", url ? s3_url_encode(r->arena, cp, true) : cp);
+                    buf_puts(&items, "</CommonPrefixes>");
+                    count++;
+                    next_key = cp;
+                    next_id = NULL;
+                    rc = store_cursor_seek(c, uploads_after(r->arena, q->bucket, cp, true), &k, &v,
+                                           NULL);
+                    continue;
+                }
                 s3_time_iso((int64_t)jnum(j, "init"), when);
                 buf_puts(&items, "<Upload>");
-                s3_xml_elem(&items, "Key",
-                            jstr(j, "k") ? jstr(j, "k") : arena_strndup(r->arena, kk, kl));
-                s3_xml_elem(&items, "UploadId",
-                            arena_strndup(r->arena, kk + kl + 1, k.len - bl - 3 - kl));
+                s3_xml_elem(&items, "Key", url ? s3_url_encode(r->arena, key, true) : key);
+                s3_xml_elem(&items, "UploadId", id);
                 buf_puts(&items, "<Initiator>");
                 s3_xml_elem(&items, "ID", q->s3->account);
                 s3_xml_elem(&items, "DisplayName", "root");
@@ -761,6 +813,9 @@ void s3_list_uploads(struct http_req *r)
                 buf_puts(&items, "</Upload>");
                 cJSON_Delete(j);
                 count++;
+                next_key = key;
+                next_id = id;
+                rc = store_cursor_next(c, &k, &v, NULL);
             }
         }
     }
@@ -774,8 +829,18 @@ void s3_list_uploads(struct http_req *r)
     cJSON_Delete(bj);
     s3_xml_start(&b, "ListMultipartUploadsResult");
     s3_xml_elem(&b, "Bucket", q->bucket);
-    buf_puts(&b, "<KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>");
-    s3_xml_elem(&b, "Prefix", prefix);
+    s3_xml_elem(&b, "KeyMarker", km ? km : "");
+    s3_xml_elem(&b, "UploadIdMarker", um ? um : "");
+    if (truncated && next_key) {
+        s3_xml_elem(&b, "NextKeyMarker", url ? s3_url_encode(r->arena, next_key, true) : next_key);
+        if (next_id)
+            s3_xml_elem(&b, "NextUploadIdMarker", next_id);
+    }
+    s3_xml_elem(&b, "Prefix", url ? s3_url_encode(r->arena, prefix, true) : prefix);
+    if (delim)
+        s3_xml_elem(&b, "Delimiter", delim);
+    if (url)
+        s3_xml_elem(&b, "EncodingType", "url");
     buf_printf(&b, "<MaxUploads>%d</MaxUploads><IsTruncated>%s</IsTruncated>", max,
                truncated ? "true" : "false");
     buf_append(&b, items.ptr ? items.ptr : "", items.len);

@@ -650,6 +650,27 @@ class Multipart(S3Case):
                         PartNumber=10001, Body=b"c")
         self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
 
+    def test_list_multipart_uploads_markers_and_delimiter(self):
+        c = self.s3()
+        b = self.bucket(c)
+        ids = {}
+        for k in ("a/1", "a/2", "b", "b", "c"):
+            ids.setdefault(k, []).append(c.create_multipart_upload(Bucket=b, Key=k)["UploadId"])
+        seen, km, um = [], None, None
+        while True:
+            kw = {"KeyMarker": km, "UploadIdMarker": um or ""} if km else {}
+            r = c.list_multipart_uploads(Bucket=b, MaxUploads=2, **kw)
+            seen += [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])]
+            if not r["IsTruncated"]:
+                break
+            km, um = r["NextKeyMarker"], r.get("NextUploadIdMarker")
+        self.assertEqual(sorted(seen), sorted((k, i) for k, l in ids.items() for i in l))
+        r = c.list_multipart_uploads(Bucket=b, Delimiter="/")
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["a/"])
+        self.assertEqual(sorted(u["Key"] for u in r["Uploads"]), ["b", "b", "c"])
+        r = c.list_multipart_uploads(Bucket=b, Prefix="a/")
+        self.assertEqual([u["Key"] for u in r["Uploads"]], ["a/1", "a/2"])
+
 
 class Presigned(S3Case):
     def test_presigned_sigv4_and_sigv2_with_curl(self):
