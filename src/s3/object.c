@@ -128,6 +128,8 @@ cJSON *s3_find_version(struct store_txn *t, struct arena *a, const char *bucket,
     return j;
 }
 
+static bool etag_matches(const char *list, const char *etag);
+
 static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct s3_newver *nv = arg;
@@ -147,6 +149,29 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_Delete(b);
         nv->w.fail = S3E_ACL_NOT_SUPPORTED;
         return ERR_CONFLICT;
+    }
+    if (nv->kind != 1 && strcmp(nv->r->method, "DELETE") != 0) {
+        /* conditional writes: If-None-Match: * (create only), If-Match: ETAG
+         * against the current version, decided in the same transaction */
+        const char *inm = http_req_header(nv->r, "if-none-match");
+        const char *im = http_req_header(nv->r, "if-match");
+        if (inm || im) {
+            cJSON *cur = s3_find_version(t, a, nv->bucket, nv->key, NULL, NULL);
+            bool live = cur && !jtrue(cur, "dm");
+            enum s3_code fail = S3E_INTERNAL;
+            if (inm && strcmp(inm, "*") == 0 && live)
+                fail = S3E_PRECONDITION_FAILED;
+            else if (im && !live)
+                fail = S3E_NO_SUCH_KEY;
+            else if (im && strcmp(im, "*") != 0 && !etag_matches(im, jstr(cur, "etag")))
+                fail = S3E_PRECONDITION_FAILED;
+            cJSON_Delete(cur);
+            if (fail != S3E_INTERNAL) {
+                cJSON_Delete(b);
+                nv->w.fail = fail;
+                return ERR_CONFLICT;
+            }
+        }
     }
     vs = jstr(b, "versioning");
     nv->versioned = vs && *vs;

@@ -216,6 +216,24 @@ class Objects(S3Case):
                         IfModifiedSince=past)
         self.assertCode("412", c.head_object, Bucket=b, Key="c", IfMatch='"x"')
 
+    def test_conditional_writes(self):
+        c = self.s3()
+        b = self.bucket(c)
+        members = c.meta.service_model.operation_model("PutObject").input_shape.members
+        if "IfNoneMatch" not in members:  # an older botocore
+            raise unittest.SkipTest("botocore has no conditional writes")
+        c.put_object(Bucket=b, Key="once", Body=b"1", IfNoneMatch="*")
+        self.assertCode("PreconditionFailed", c.put_object, Bucket=b, Key="once", Body=b"2",
+                        IfNoneMatch="*")
+        self.assertEqual(c.get_object(Bucket=b, Key="once")["Body"].read(), b"1")
+        if "IfMatch" in members:
+            etag = c.head_object(Bucket=b, Key="once")["ETag"]
+            c.put_object(Bucket=b, Key="once", Body=b"3", IfMatch=etag)
+            self.assertCode("PreconditionFailed", c.put_object, Bucket=b, Key="once",
+                            Body=b"4", IfMatch=etag)
+            self.assertCode("NoSuchKey", c.put_object, Bucket=b, Key="never", Body=b"4",
+                            IfMatch=etag)
+
     def test_content_md5(self):
         c = self.s3()
         b = self.bucket(c)
