@@ -162,7 +162,7 @@ static enum err_code eval_string(struct stack_eval *ev, const struct stack_node 
         }
         if (s[0] == '$' && s[1] == '{') {
             struct access a;
-            const cJSON *root, *v;
+            const cJSON *root, *v = NULL;
             rc = parse_access(ev->prog, n, s + 2, &a, e);
             if (rc)
                 goto out;
