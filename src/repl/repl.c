@@ -35,6 +35,20 @@ enum {
 
 static const int64_t log_retention_ms = 24LL * 3600 * 1000;
 
+/* upper bounds (ms) of the per-entry lag histogram; the last bucket is +Inf */
+static const int64_t lag_bounds[] = {1,  2,   3,   5,   7,   10,  15,   20,   30,  50,
+                                     75, 100, 150, 200, 300, 500, 1000, 2000, 5000};
+enum { LAG_BUCKETS = sizeof(lag_bounds) / sizeof(lag_bounds[0]) + 1 };
+
+static int lag_bucket(int64_t ms)
+{
+    int i = 0;
+
+    while (i < LAG_BUCKETS - 1 && ms > lag_bounds[i])
+        i++;
+    return i;
+}
+
 struct table_stat {
     char name[REPL_TABLE_MAX + 1];
     uint64_t applied, conflicts, lag_ms;
@@ -55,6 +69,8 @@ struct peer {
     uint64_t errors;
     struct table_stat tables[MAX_TABLES];
     size_t ntables;
+    uint64_t lag_hist[LAG_BUCKETS]; /* per applied entry: apply time - origin's HLC time */
+    uint64_t lag_sum_ms;
 };
 
 struct waiter {
@@ -241,6 +257,8 @@ struct apply_ctx {
     uint64_t last_ts;
     struct table_stat local[8];
     size_t nlocal;
+    uint64_t lag_hist[LAG_BUCKETS];
+    uint64_t lag_sum_ms;
 };
 
 static struct table_stat *ctx_table(struct apply_ctx *x, const char *name)
@@ -276,6 +294,11 @@ static enum err_code apply_one_txn(const struct repl_entry *en, void *arg, struc
         return ERR_OK;
     ts = ctx_table(x, en->table);
     if (res.outcome == DDB_REPL_APPLIED) {
+        int64_t lag = clock_wall_ms() - repl_hlc_ms(en->ts);
+
+        lag = lag < 0 ? 0 : lag;
+        x->lag_hist[lag_bucket(lag)]++;
+        x->lag_sum_ms += (uint64_t)lag;
         x->applied++;
         if (ts)
             ts->applied++;
@@ -305,6 +328,8 @@ static enum err_code batch_apply(struct store_txn *t, void *arg, struct err *e)
 
     x->applied = x->conflicts = 0;
     x->nlocal = 0;
+    memset(x->lag_hist, 0, sizeof(x->lag_hist));
+    x->lag_sum_ms = 0;
     x->last_seq = 0;
     rc = repl_batch_decode(x->body, x->len, apply_one_txn, &at, &n, e);
     if (!rc && x->p && x->last_seq)
@@ -350,6 +375,9 @@ static void peer_record(struct peer *p, struct apply_ctx *x, uint64_t remote_las
     } else if (p->remote_last <= p->pos) {
         p->lag_ms = 0;
     }
+    for (int i = 0; i < LAG_BUCKETS; i++)
+        p->lag_hist[i] += x->lag_hist[i];
+    p->lag_sum_ms += x->lag_sum_ms;
     for (size_t i = 0; i < x->nlocal; i++) {
         struct table_stat *ts = NULL;
 
@@ -1119,7 +1147,10 @@ void repl_metrics(struct repl *r, struct http_req *req)
                  "# TYPE tandem_repl_errors_total counter\n"
                  "# TYPE tandem_repl_applied_total counter\n"
                  "# TYPE tandem_repl_conflicts_total counter\n"
-                 "# TYPE tandem_repl_last_error_info gauge\n");
+                 "# TYPE tandem_repl_last_error_info gauge\n"
+                 "# HELP tandem_repl_entry_lag_ms Per applied entry: the time from its write in "
+                 "the origin region to its apply here.\n"
+                 "# TYPE tandem_repl_entry_lag_ms histogram\n");
     pthread_mutex_lock(&r->mu);
     for (size_t i = 0; i < r->npeers; i++) {
         struct peer *p = &r->peers[i];
@@ -1143,6 +1174,27 @@ void repl_metrics(struct repl *r, struct http_req *req)
             buf_printf(&b, "tandem_repl_conflicts_total{peer=\"%s\",table=\"", p->region);
             label_str(&b, ts->name);
             buf_printf(&b, "\"} %" PRIu64 "\n", ts->conflicts);
+        }
+        {
+            uint64_t cum = 0;
+
+            for (int k = 0; k < LAG_BUCKETS; k++) {
+                cum += p->lag_hist[k];
+                if (k < LAG_BUCKETS - 1)
+                    buf_printf(&b,
+                               "tandem_repl_entry_lag_ms_bucket{peer=\"%s\",le=\"%" PRId64
+                               "\"} %" PRIu64 "\n",
+                               p->region, lag_bounds[k], cum);
+                else
+                    buf_printf(&b,
+                               "tandem_repl_entry_lag_ms_bucket{peer=\"%s\",le=\"+Inf\"} %" PRIu64
+                               "\n",
+                               p->region, cum);
+            }
+            buf_printf(&b, "tandem_repl_entry_lag_ms_sum{peer=\"%s\"} %" PRIu64 "\n", p->region,
+                       p->lag_sum_ms);
+            buf_printf(&b, "tandem_repl_entry_lag_ms_count{peer=\"%s\"} %" PRIu64 "\n", p->region,
+                       cum);
         }
         if (p->last_error[0]) {
             buf_printf(&b, "tandem_repl_last_error_info{peer=\"%s\",error=\"", p->region);

@@ -1,0 +1,94 @@
+#!/bin/bash
+# repl_lag.sh - replication lag and the cost of replication, on loopback.
+#
+#   bench/repl_lag.sh [BUILD_DIR]      (default: build-bench under the repository)
+#
+# Starts two regions (us-east-1, us-west-2) peered with each other, creates a
+# global table, and measures:
+#   1. lag: a steady write load (bench_loadgen put with few connections,
+#      about 1,000 writes/s) into us-east-1 for 20 s; us-west-2's histogram
+#      tandem_repl_entry_lag_ms (each entry's apply time here minus its HLC
+#      write time in the origin, both on this machine's clock) gives p50/p90.
+#   2. throughput: bench_loadgen put with 32 connections for 10 s into a
+#      table with a replica and into one without, same region; the ratio.
+# Prints one JSON object. Not a test: run by hand, record in docs/benchmarks.md.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$ROOT/build-bench}
+TANDEM=$BUILD/src/cli/tandem
+LOADGEN=$BUILD/bench/bench_loadgen
+CONNS=${LAG_CONNECTIONS:-4}
+TMP=$(mktemp -d /tmp/tandem-repl-bench.XXXXXX)
+export TANDEM_ACCESS_KEY_ID=AKIDREPLBENCH$RANDOM TANDEM_SECRET_ACCESS_KEY=secret$RANDOM$RANDOM
+export AWS_ACCESS_KEY_ID=$TANDEM_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$TANDEM_SECRET_ACCESS_KEY
+PA=$((20000 + RANDOM % 20000)); PB=$((PA + 1))
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+start() { # region port peer-region peer-port
+    "$TANDEM" server --region "$1" --data "$TMP/$1" --listen "127.0.0.1:$2" \
+        --peer "$3=http://127.0.0.1:$4" --log-level warn 2>"$TMP/$1.log" &
+    pids+=($!)
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/" >/dev/null && return; sleep 0.1; done
+    echo "region $1 did not start" >&2; exit 1
+}
+start us-east-1 $PA us-west-2 $PB
+start us-west-2 $PB us-east-1 $PA
+ddb() { python3 - "$@" <<'PY'
+import sys, boto3
+port, op, table = sys.argv[1], sys.argv[2], sys.argv[3]
+c = boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:" + port)
+if op == "create":
+    c.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                   BillingMode="PAY_PER_REQUEST",
+                   StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+elif op == "replicate":
+    c.update_table(TableName=table, ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+PY
+}
+ddb $PA create lag; ddb $PA replicate lag
+ddb $PA create plain
+ddb $PA create repl; ddb $PA replicate repl
+lg() { "$LOADGEN" --port $PA --mode put --region us-east-1 --access-key "$AWS_ACCESS_KEY_ID" \
+        --secret-key "$AWS_SECRET_ACCESS_KEY" "$@"; }
+metrics() { curl -sf "http://127.0.0.1:$PB/_tandem/metrics"; }
+before=$(metrics)
+steady=$(lg --table lag --connections "$CONNS" --duration 20 --warmup 1 --key-prefix lag)
+sleep 2
+after=$(metrics)
+plain=$(lg --table plain --connections 32 --duration 10 --warmup 1 --key-prefix p)
+repl=$(lg --table repl --connections 32 --duration 10 --warmup 1 --key-prefix r)
+sleep 3
+python3 - "$before" "$after" "$steady" "$plain" "$repl" <<'PY'
+import json, re, sys
+def hist(text):
+    h = {}
+    for m in re.finditer(r'tandem_repl_entry_lag_ms_bucket\{peer="us-east-1",le="([^"]+)"\} (\d+)', text):
+        h[m.group(1)] = int(m.group(2))
+    return h
+b, a = hist(sys.argv[1]), hist(sys.argv[2])
+les = list(a.keys())
+cum = [(le, a[le] - b.get(le, 0)) for le in les]
+total = cum[-1][1]
+def pct(p):
+    want, prev_le, prev_c = p * total, 0.0, 0
+    for le, c in cum:
+        hi = float("inf") if le == "+Inf" else float(le)
+        if c >= want:
+            if hi == float("inf"):
+                return "> %g" % prev_le
+            frac = (want - prev_c) / max(c - prev_c, 1)
+            return round(prev_le + frac * (hi - prev_le), 1)
+        prev_le, prev_c = hi, c
+steady, plain, repl = (json.loads(x) for x in sys.argv[3:6])
+print(json.dumps({
+    "steady_writes_per_s": round(steady.get("ops_per_s", 0)),
+    "entries_measured": total,
+    "lag_ms_p50": pct(0.5), "lag_ms_p90": pct(0.9), "lag_ms_p99": pct(0.99),
+    "lag_histogram_ms": {le: c for le, c in cum},
+    "unreplicated_puts_per_s": round(plain.get("ops_per_s", 0)),
+    "replicated_puts_per_s": round(repl.get("ops_per_s", 0)),
+    "throughput_ratio": round(repl.get("ops_per_s", 0) / max(plain.get("ops_per_s", 1), 1), 3),
+}, indent=1))
+PY
