@@ -405,7 +405,10 @@ static cJSON *url_outputs(const cJSON *resp, const char *name)
     cJSON_AddStringToObject(o, "id", name);
     cJSON_AddStringToObject(o, "functionUrl", u);
     cJSON_AddStringToObject(o, "functionArn", stack_prov_str(resp, "FunctionArn", ""));
-    if (host) /* the url id is the first label of the host, as on AWS */
+    if (strstr(u, "/lambda-url/")) /* Tandem's path-style URLs: .../lambda-url/ID/ */
+        snprintf(id, sizeof(id), "%.*s", (int)strcspn(strstr(u, "/lambda-url/") + 12, "/"),
+                 strstr(u, "/lambda-url/") + 12);
+    else if (host) /* the url id is the first label of the host, as on AWS */
         snprintf(id, sizeof(id), "%.*s", (int)strcspn(host + 3, ".:/"), host + 3);
     cJSON_AddStringToObject(o, "urlId", id);
     return o;
