@@ -69,6 +69,11 @@ enum err_code ddb_repl_table_drop(struct ddb *d, const char *table, struct err *
 enum err_code ddb_repl_table_replicas(struct store *s, const char *table, struct buf *out,
                                       struct err *e);
 
+/* ddb_repl_tables_with - the names of this region's tables whose replica set
+ * includes @region, as a JSON array text appended to @out. */
+enum err_code ddb_repl_tables_with(struct store *s, const char *region, struct buf *out,
+                                   struct err *e);
+
 /* The outcome of applying one replicated entry. */
 enum ddb_repl_outcome {
     DDB_REPL_APPLIED,  /* it won and is stored */

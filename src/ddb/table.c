@@ -195,6 +195,17 @@ static enum err_code desc_put(struct store_txn *t, const char *name, const cJSON
     return rc;
 }
 
+enum err_code table_desc_get(struct store_txn *t, const char *name, cJSON **out, struct err *e)
+{
+    return desc_get(t, name, out, e);
+}
+
+enum err_code table_desc_put(struct store_txn *t, const char *name, const cJSON *desc,
+                             struct err *e)
+{
+    return desc_put(t, name, desc, e);
+}
+
 static uint64_t desc_id(const cJSON *desc)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(desc, "_id");
@@ -599,6 +610,9 @@ static cJSON *tags_arg(struct ddb_call *c, const cJSON *in)
             cJSON_AddItemToArray(out, o);
         }
     }
+    if (i > 50)
+        ddb_verr(c, "Value '[...]' at 'tags' failed to satisfy constraint: Member must have "
+                    "length less than or equal to 50");
     return out;
 }
 
@@ -1420,5 +1434,43 @@ enum err_code ddb_repl_table_drop(struct ddb *d, const char *table, struct err *
     free(x.replicas);
     if (!rc)
         log_info("event=replica_dropped table=%s", table);
+    return rc;
+}
+
+enum err_code ddb_repl_tables_with(struct store *s, const char *region, struct buf *out,
+                                   struct err *e)
+{
+    struct store_txn *t = NULL;
+    struct store_cursor *cur = NULL;
+    struct slice k, v;
+    size_t n = 0;
+    enum err_code rc = store_read_begin(s, &t, e);
+
+    buf_putc(out, '[');
+    if (!rc)
+        rc = store_cursor_open(t, STORE_DB_META, &cur, e);
+    if (!rc)
+        rc = store_cursor_seek(cur, SLICE("table/"), &k, &v, e);
+    while (rc == ERR_OK && k.len > 6 && memcmp(k.ptr, "table/", 6) == 0) {
+        cJSON *desc = cJSON_ParseWithLength(v.ptr, v.len);
+        const cJSON *r, *reps = cJSON_GetObjectItemCaseSensitive(desc, "_replicas");
+
+        cJSON_ArrayForEach(r, reps)
+        {
+            if (cJSON_IsString(r) && strcmp(r->valuestring, region) == 0) {
+                if (n++)
+                    buf_putc(out, ',');
+                buf_json_str(out, (const char *)k.ptr + 6, k.len - 6);
+                break;
+            }
+        }
+        cJSON_Delete(desc);
+        rc = store_cursor_next(cur, &k, &v, e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+    buf_putc(out, ']');
+    store_cursor_close(cur);
+    store_txn_abort(t);
     return rc;
 }

@@ -33,7 +33,10 @@ enum {
     TRIM_EVERY_MS = 60 * 1000,
 };
 
-static const int64_t log_retention_ms = 24LL * 3600 * 1000;
+/* Log retention and how often to trim; $TANDEM_REPL_RETENTION_MS and
+ * $TANDEM_REPL_TRIM_EVERY_MS override them (tests of the resync path). */
+static int64_t log_retention_ms = 24LL * 3600 * 1000;
+static int64_t trim_every_ms = TRIM_EVERY_MS;
 
 /* upper bounds (ms) of the per-entry lag histogram; the last bucket is +Inf */
 static const int64_t lag_bounds[] = {1,  2,   3,   5,   7,   10,  15,   20,   30,  50,
@@ -339,6 +342,86 @@ static enum err_code batch_apply(struct store_txn *t, void *arg, struct err *e)
 
 /* ---- pulling a peer's log ---- */
 
+static enum err_code pos_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct apply_ctx *x = arg;
+
+    return repl_pos_put(t, x->p->region, x->last_seq, e);
+}
+
+/* resync - our position in @p's log was trimmed away: copy every table we
+ * share with @p from snapshots of @p (last-writer-wins, tombstones included),
+ * then continue from @p's log position @remote_last, seen before the snapshots. */
+static enum err_code resync(struct peer *p, uint64_t remote_last, struct err *e)
+{
+    struct repl *r = p->r;
+    struct buf names;
+    cJSON *arr = NULL;
+    const cJSON *it;
+    struct apply_ctx x;
+    size_t tables = 0, pages = 0;
+    enum err_code rc;
+
+    log_warn("event=repl_resync_start peer=%s reason=position_trimmed remote_last=%" PRIu64,
+             p->region, remote_last);
+    buf_init(&names, 0);
+    rc = ddb_repl_tables_with(r->store, p->region, &names, e);
+    if (!rc)
+        arr = cJSON_ParseWithLength(names.ptr, names.len);
+    buf_free(&names);
+    cJSON_ArrayForEach(it, arr)
+    {
+        char after[1100] = "";
+
+        tables++;
+        for (;;) {
+            char query[1500];
+            struct awsc_resp resp;
+            const char *next;
+
+            if (atomic_load(&r->stop)) {
+                rc = err_set(e, ERR_IO, "stopping");
+                break;
+            }
+            snprintf(query, sizeof(query), "%s%s%stable=%s", after[0] ? "after=" : "", after,
+                     after[0] ? "&" : "", it->valuestring);
+            rc = peer_call(r, p->url, p->region, "GET", "/_tandem/repl/snapshot", query, NULL, 0,
+                           60000, &resp, e);
+            if (rc == ERR_NOTFOUND) { /* the peer has no such table any more */
+                awsc_resp_free(&resp);
+                rc = ERR_OK;
+                break;
+            }
+            if (!rc) {
+                memset(&x, 0, sizeof(x));
+                x.r = r;
+                x.body = resp.body.ptr;
+                x.len = resp.body.len;
+                rc = store_write(r->store, batch_apply, &x, e);
+            }
+            next = rc ? NULL : awsc_resp_header(&resp, "x-tandem-next");
+            snprintf(after, sizeof(after), "%s", next ? next : "");
+            awsc_resp_free(&resp);
+            pages++;
+            if (rc || !after[0])
+                break;
+        }
+        if (rc)
+            break;
+    }
+    cJSON_Delete(arr);
+    if (!rc) {
+        memset(&x, 0, sizeof(x));
+        x.p = p;
+        x.last_seq = remote_last;
+        rc = store_write(r->store, pos_apply, &x, e);
+    }
+    if (!rc)
+        log_warn("event=repl_resync_done peer=%s tables=%zu pages=%zu pos=%" PRIu64, p->region,
+                 tables, pages, remote_last);
+    return rc;
+}
+
 static void peer_error(struct peer *p, const struct err *e)
 {
     struct repl *r = p->r;
@@ -428,6 +511,24 @@ static void *pull_main(void *arg)
         memset(&e, 0, sizeof(e));
         rc = peer_call(r, p->url, p->region, "GET", "/_tandem/repl/log", query, NULL, 0,
                        PULL_WAIT_MS + 10000, &resp, &e);
+        if (resp.status == 410) {
+            const char *last = awsc_resp_header(&resp, "x-tandem-log-last");
+            uint64_t l = last ? strtoull(last, NULL, 10) : 0;
+
+            awsc_resp_free(&resp);
+            memset(&e, 0, sizeof(e));
+            if (l > pos && resync(p, l, &e) == ERR_OK) {
+                pos = l;
+                pthread_mutex_lock(&r->mu);
+                p->pos = pos;
+                pthread_mutex_unlock(&r->mu);
+                backoff = BACKOFF_MIN_MS;
+                continue;
+            }
+            if (!e.msg[0])
+                err_set(&e, ERR_IO, "position %" PRIu64 " trimmed from the peer's log", pos);
+            rc = e.code ? e.code : ERR_IO;
+        }
         if (rc) {
             awsc_resp_free(&resp);
             peer_error(p, &e);
@@ -484,6 +585,8 @@ static bool serve_log(struct repl *r, struct http_req *req, uint64_t from, size_
         buf_free(&b);
         snprintf(num, sizeof(num), "%" PRIu64, first);
         http_resp_header(req, "X-Tandem-Log-First", num);
+        snprintf(num, sizeof(num), "%" PRIu64, last);
+        http_resp_header(req, "X-Tandem-Log-Last", num);
         respond_json_error(req, 410, "LogTrimmed",
                            "the requested position is older than the retained log");
         return true;
@@ -526,7 +629,7 @@ static enum err_code trim_apply(struct store_txn *t, void *arg, struct err *e)
 static void *serve_main(void *arg)
 {
     struct repl *r = arg;
-    int64_t next_trim = clock_mono_us() + 10 * 1000 * 1000LL;
+    int64_t next_trim = clock_mono_us() + (trim_every_ms < 10000 ? trim_every_ms : 10000) * 1000LL;
     uint64_t seen = 0;
 
     while (!atomic_load(&r->stop)) {
@@ -564,7 +667,7 @@ static void *serve_main(void *arg)
             size_t n = 0;
             struct err e = {0};
 
-            next_trim = now + TRIM_EVERY_MS * 1000LL;
+            next_trim = now + trim_every_ms * 1000LL;
             if (store_write(r->store, trim_apply, &n, &e) == ERR_OK && n)
                 log_info("event=repl_log_trimmed entries=%zu", n);
         }
@@ -1263,6 +1366,12 @@ enum err_code repl_open(const struct repl_opts *o, struct repl **out, struct err
         repl_log_bounds(t, &first, &last, e);
     store_txn_abort(t);
     repl_log_committed(last);
+    if (getenv("TANDEM_REPL_RETENTION_MS"))
+        log_retention_ms = strtoll(getenv("TANDEM_REPL_RETENTION_MS"), NULL, 10);
+    if (getenv("TANDEM_REPL_TRIM_EVERY_MS"))
+        trim_every_ms = strtoll(getenv("TANDEM_REPL_TRIM_EVERY_MS"), NULL, 10);
+    if (trim_every_ms < 10)
+        trim_every_ms = 10;
     r->hooks = (struct ddb_replicator){
         .ud = r, .replica_updates = hook_updates, .table_deleted = hook_deleted};
     ddb_set_replicator(r->ddb, &r->hooks);

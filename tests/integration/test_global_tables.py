@@ -312,6 +312,43 @@ class Failures(unittest.TestCase):
         west.stop()
         del w
 
+    def test_position_trimmed_from_log_resyncs_from_snapshot(self):
+        self.regions = east, west = deployment(["us-east-1", "us-west-2"], start=False)
+        os.environ["TANDEM_REPL_RETENTION_MS"] = "300"
+        os.environ["TANDEM_REPL_TRIM_EVERY_MS"] = "100"
+        try:
+            east.start()
+        finally:
+            del os.environ["TANDEM_REPL_RETENTION_MS"]
+            del os.environ["TANDEM_REPL_TRIM_EVERY_MS"]
+        west.start()
+        e = east.boto3()
+        create_table(e, "trimmed")
+        for i in range(10):
+            e.put_item(TableName="trimmed", Item={"pk": {"S": "old%d" % i}})
+        add_replica(e, "trimmed", "us-west-2")
+        wait_until(lambda: converged([e, west.boto3()], "trimmed"), what="seeded")
+        west.stop()
+        for i in range(700):  # more than one snapshot page, while us-west-2 is down
+            e.put_item(TableName="trimmed", Item={"pk": {"S": "new%03d" % i}})
+        for i in range(5):
+            e.delete_item(TableName="trimmed", Key={"pk": {"S": "old%d" % i}})
+        time.sleep(1.5)  # every entry is past the 300 ms retention and trimmed
+        st, _, _ = east.internal("GET", "/_tandem/repl/log", "from=1&wait_ms=0")
+        self.assertEqual(st, 410)
+        west.spawn()
+        west.wait_healthy()
+        items = wait_until(lambda: converged([e, west.boto3()], "trimmed"), timeout=60,
+                           what="resync")
+        self.assertEqual(len(items[0]), 705)
+        self.assertIn("event=repl_resync_done peer=us-east-1", west.stderr())
+        e.put_item(TableName="trimmed", Item={"pk": {"S": "after"}})  # tailing again
+        wait_until(lambda: "Item" in west.boto3().get_item(TableName="trimmed",
+                                                           Key={"pk": {"S": "after"}}),
+                   what="tail after resync")
+        east.stop()
+        west.stop()
+
     def test_three_regions(self):
         self.regions = deployment(["us-east-1", "us-west-2", "eu-west-1"])
         a, b, c = (r.boto3() for r in self.regions)
