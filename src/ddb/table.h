@@ -48,6 +48,13 @@ enum err_code table_keys_get(struct store_txn *t, const char *name, struct table
 enum err_code table_stats_add(struct store_txn *t, uint64_t id, int64_t dcount, int64_t dbytes,
                               struct err *e);
 
+/* table_desc_get - the stored descriptor of table @name (owned, cJSON_Delete);
+ * ERR_NOTFOUND "Requested resource not found: Table: <name> not found".
+ * table_desc_put - replace it (write txn). */
+enum err_code table_desc_get(struct store_txn *t, const char *name, cJSON **out, struct err *e);
+enum err_code table_desc_put(struct store_txn *t, const char *name, const cJSON *desc,
+                             struct err *e);
+
 ddb_op_fn table_create, table_describe, table_list, table_delete, table_update;
 
 #endif
