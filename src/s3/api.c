@@ -761,6 +761,8 @@ static bool needs_body_stream(struct http_req *r, struct s3_req *q)
     return true;
 }
 
+static void route(struct http_req *r, struct s3_req *q);
+
 static struct s3_req *new_req(struct s3 *s, struct http_req *r)
 {
     struct s3_req *q = arena_calloc(r->arena, sizeof(*q));
@@ -774,6 +776,18 @@ static struct s3_req *new_req(struct s3 *s, struct http_req *r)
     r->body_ud = q;
     parse_address(r, q);
     return q;
+}
+
+void s3_handle_internal(struct s3 *s, struct http_req *r)
+{
+    struct s3_req *q = new_req(s, r);
+
+    q->authed = true;
+    q->who.root = true;
+    snprintf(q->who.account, sizeof(q->who.account), "%s", s->account);
+    snprintf(q->who.user, sizeof(q->who.user), "root");
+    snprintf(q->payload_hash, sizeof(q->payload_hash), "UNSIGNED-PAYLOAD");
+    route(r, q);
 }
 
 void s3_on_headers(struct s3 *s, struct http_req *r)
@@ -1023,6 +1037,7 @@ enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
     }
     free(tmp);
     sweep_orphans(s);
+    s3_sweeper_start(s);
     *out = s;
     return ERR_OK;
 }
@@ -1031,6 +1046,7 @@ void s3_close(struct s3 *s)
 {
     if (!s)
         return;
+    s3_sweeper_stop(s);
     free(s->objects_dir);
     free(s);
 }

@@ -4,8 +4,7 @@
  * default for new buckets since April 2023).
  *
  * A configuration is validated, kept as the XML the client sent, and returned
- * as it was stored. Lifecycle rules are stored only: no sweeper acts on them
- * yet. */
+ * as it was stored. Lifecycle rules are carried out by lifecycle.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -29,7 +29,8 @@ struct s3 {
     const struct authz *authz;
     char region[32];
     char account[13];
-    char *objects_dir; /* DATA_DIR/objects, owned */
+    char *objects_dir;          /* DATA_DIR/objects, owned */
+    struct s3_sweeper *sweeper; /* lifecycle rules; owned, lifecycle.c */
 };
 
 /* The S3 error codes we answer with (the one table is in api.c). */
@@ -163,6 +164,14 @@ int s3_make_tmp(struct s3 *s3, struct arena *a, char **path);
 /* fsync @fd, close it, rename @tmp to @rel's absolute path */
 enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char *tmp,
                              const char *rel, struct err *e);
+
+/* api.c: run @r (an in-process request from http_req_new) as the region's
+ * own root identity, for the lifecycle sweeper; answers through @r. */
+void s3_handle_internal(struct s3 *s, struct http_req *r);
+
+/* lifecycle.c */
+void s3_sweeper_start(struct s3 *s);
+void s3_sweeper_stop(struct s3 *s); /* NULL sweeper ok */
 
 /* bucket.c */
 void s3_list_buckets(struct http_req *r);

@@ -1,0 +1,390 @@
+/* lifecycle.c - the sweeper that carries out buckets' lifecycle rules:
+ * Expiration (Days, Date, ExpiredObjectDeleteMarker), NoncurrentVersionExpiration
+ * (NoncurrentDays) and AbortIncompleteMultipartUpload (DaysAfterInitiation), with
+ * filters by prefix, tags and object size (Filter, Filter/And, legacy Prefix).
+ *
+ * One thread wakes every TANDEM_S3_SWEEP_SECONDS (default 3600), reads what
+ * is due in one read transaction, then acts through in-process S3 requests
+ * (DeleteObject, AbortMultipartUpload) as the region's root, so an expiry is
+ * the same durable delete a client would make (a delete marker in a versioned
+ * bucket). TANDEM_S3_DAY_SECONDS (default 86400) is the length of a rule's day,
+ * so tests can shorten it. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+#include "s3_int.h"
+#include "s3_xml.h"
+
+struct s3_sweeper {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    double interval_s;
+    double day_ms;
+};
+
+struct rule {
+    const char *prefix;
+    struct s3_xml *tags[10]; /* <Tag> elements that must all match */
+    int ntags;
+    double size_gt, size_lt;                                   /* -1: none */
+    double exp_days, exp_date_ms, noncurrent_days, abort_days; /* -1: none */
+    bool expired_markers;
+};
+
+/* an action decided under the read transaction, carried out after it */
+struct action {
+    char *path; /* request target, owned */
+    char *method;
+};
+
+static double num_or(const char *s, double dflt)
+{
+    char *end;
+    double v;
+
+    if (!s)
+        return dflt;
+    v = strtod(s, &end);
+    return *end || end == s ? dflt : v;
+}
+
+static void filter_into(struct rule *ru, struct s3_xml *f)
+{
+    struct s3_xml *n;
+
+    for (n = f ? f->child : NULL; n; n = n->next) {
+        if (strcmp(n->name, "Prefix") == 0)
+            ru->prefix = n->text;
+        else if (strcmp(n->name, "Tag") == 0 && ru->ntags < 10)
+            ru->tags[ru->ntags++] = n;
+        else if (strcmp(n->name, "ObjectSizeGreaterThan") == 0)
+            ru->size_gt = num_or(n->text, -1);
+        else if (strcmp(n->name, "ObjectSizeLessThan") == 0)
+            ru->size_lt = num_or(n->text, -1);
+        else if (strcmp(n->name, "And") == 0)
+            filter_into(ru, n);
+    }
+}
+
+static int parse_rules(struct arena *a, const char *xml, struct rule *out, int max)
+{
+    struct s3_xml *x, *r;
+    int n = 0;
+
+    if (s3_xml_parse(a, xml, strlen(xml), &x, NULL) != ERR_OK)
+        return 0;
+    for (r = x->child; r && n < max; r = r->next) {
+        struct rule *ru = &out[n];
+        struct s3_xml *e;
+        const char *st = s3_xml_text(r, "Status"), *d;
+        if (strcmp(r->name, "Rule") != 0 || !st || strcmp(st, "Enabled") != 0)
+            continue;
+        memset(ru, 0, sizeof(*ru));
+        ru->prefix = s3_xml_text(r, "Prefix"); /* legacy form */
+        ru->size_gt = ru->size_lt = -1;
+        ru->exp_days = ru->exp_date_ms = ru->noncurrent_days = ru->abort_days = -1;
+        filter_into(ru, s3_xml_child(r, "Filter"));
+        if ((e = s3_xml_child(r, "Expiration"))) {
+            ru->exp_days = num_or(s3_xml_text(e, "Days"), -1);
+            if ((d = s3_xml_text(e, "Date"))) {
+                int64_t ms;
+                if (s3_time_parse_http(d, &ms))
+                    ru->exp_date_ms = (double)ms;
+            }
+            d = s3_xml_text(e, "ExpiredObjectDeleteMarker");
+            ru->expired_markers = d && strcmp(d, "true") == 0;
+        }
+        if ((e = s3_xml_child(r, "NoncurrentVersionExpiration")))
+            ru->noncurrent_days = num_or(s3_xml_text(e, "NoncurrentDays"), -1);
+        if ((e = s3_xml_child(r, "AbortIncompleteMultipartUpload")))
+            ru->abort_days = num_or(s3_xml_text(e, "DaysAfterInitiation"), -1);
+        n++;
+    }
+    return n;
+}
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static bool matches(const struct rule *ru, const char *key, const cJSON *v)
+{
+    double size = jnum(v, "size");
+    const cJSON *tags = cJSON_GetObjectItem(v, "tags");
+
+    if (ru->prefix && strncmp(key, ru->prefix, strlen(ru->prefix)) != 0)
+        return false;
+    if (ru->size_gt >= 0 && !(size > ru->size_gt))
+        return false;
+    if (ru->size_lt >= 0 && !(size < ru->size_lt))
+        return false;
+    for (int i = 0; i < ru->ntags; i++) {
+        const char *k = s3_xml_text(ru->tags[i], "Key"), *val = s3_xml_text(ru->tags[i], "Value");
+        bool found = false;
+        for (const cJSON *t = tags ? tags->child : NULL; t && !found; t = t->next)
+            found = k && val && jstr(t, "k") && strcmp(jstr(t, "k"), k) == 0 &&
+                    strcmp(jstr(t, "v"), val) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static void add(struct action **acts, size_t *n, size_t *cap, char *method, char *path)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *acts = xrealloc(*acts, *cap * sizeof(**acts));
+    }
+    (*acts)[*n].method = method;
+    (*acts)[*n].path = path;
+    (*n)++;
+}
+
+static char *target(struct arena *a, const char *bucket, const char *key, const char *param,
+                    const char *value)
+{
+    char *p = arena_sprintf(a, "/%s/%s?%s=%s", bucket, s3_url_encode(a, key, true), param,
+                            s3_url_encode(a, value, false));
+    return xstrdup(p);
+}
+
+/* what is due in one bucket */
+static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, const char *bucket,
+                        const struct rule *rules, int nrules, double now, double day,
+                        struct action **acts, size_t *n, size_t *cap)
+{
+    struct store_cursor *c = NULL;
+    struct slice pre = s3_key_obj_prefix(a, bucket, ""), k, v;
+    size_t bl = strlen(bucket);
+    enum err_code rc;
+    char *prev_key = NULL;
+    double successor_lm = 0; /* when the version before this one was replaced */
+    int versions_of_key = 0;
+    bool pending_marker = false; /* current is a delete marker that may be expired */
+    char *marker_vid = NULL;
+
+    (void)s;
+    if (store_cursor_open(t, STORE_DB_S3, &c, NULL) != ERR_OK)
+        return;
+    for (rc = store_cursor_seek(c, pre, &k, &v, NULL);
+         rc == ERR_OK && k.len > pre.len && memcmp(k.ptr, pre.ptr, pre.len) == 0;
+         rc = store_cursor_next(c, &k, &v, NULL)) {
+        cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
+        const char *key = s3_key_name(a, k, bl);
+        bool current;
+        if (!j)
+            continue;
+        if (s3_key_hashed(key) && jstr(j, "k"))
+            key = arena_strdup(a, jstr(j, "k"));
+        current = !prev_key || strcmp(prev_key, key) != 0;
+        if (current) {
+            if (pending_marker && versions_of_key == 1)
+                add(acts, n, cap, "DELETE", target(a, bucket, prev_key, "versionId", marker_vid));
+            pending_marker = false;
+            versions_of_key = 0;
+            prev_key = arena_strdup(a, key);
+        }
+        versions_of_key++;
+        for (int i = 0; i < nrules; i++) {
+            const struct rule *ru = &rules[i];
+            bool dm = cJSON_IsTrue(cJSON_GetObjectItem(j, "dm"));
+            if (!matches(ru, key, j))
+                continue;
+            if (current && dm && ru->expired_markers) {
+                pending_marker = true;
+                marker_vid = arena_strdup(a, jstr(j, "vid"));
+                break;
+            }
+            if (current && !dm &&
+                ((ru->exp_days >= 0 && jnum(j, "lm") + ru->exp_days * day <= now) ||
+                 (ru->exp_date_ms >= 0 && now >= ru->exp_date_ms))) {
+                /* like DeleteObject: a marker when versioned, else gone */
+                char *p = arena_sprintf(a, "/%s/%s", bucket, s3_url_encode(a, key, true));
+                add(acts, n, cap, "DELETE", xstrdup(p));
+                break;
+            }
+            if (!current && ru->noncurrent_days >= 0 &&
+                successor_lm + ru->noncurrent_days * day <= now) {
+                add(acts, n, cap, "DELETE", target(a, bucket, key, "versionId", jstr(j, "vid")));
+                break;
+            }
+        }
+        successor_lm = jnum(j, "lm");
+        cJSON_Delete(j);
+    }
+    if (pending_marker && versions_of_key == 1)
+        add(acts, n, cap, "DELETE", target(a, bucket, prev_key, "versionId", marker_vid));
+    /* incomplete multipart uploads */
+    pre = s3_key_obj_prefix(a, bucket, "");
+    {
+        char *pp = arena_memdup(a, pre.ptr, pre.len);
+        pp[0] = 'U';
+        pre.ptr = pp;
+    }
+    for (rc = store_cursor_seek(c, pre, &k, &v, NULL);
+         rc == ERR_OK && k.len > pre.len && memcmp(k.ptr, pre.ptr, pre.len) == 0;
+         rc = store_cursor_next(c, &k, &v, NULL)) {
+        const char *kk = (const char *)k.ptr + bl + 2;
+        size_t kl = strnlen(kk, k.len - bl - 2);
+        cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
+        const char *key = jstr(j, "k") ? arena_strdup(a, jstr(j, "k")) : arena_strndup(a, kk, kl);
+        char *id = arena_strndup(a, kk + kl + 1, k.len - bl - 3 - kl);
+        for (int i = 0; i < nrules; i++) {
+            const struct rule *ru = &rules[i];
+            if (ru->abort_days < 0 ||
+                (ru->prefix && strncmp(key, ru->prefix, strlen(ru->prefix)) != 0))
+                continue;
+            if (jnum(j, "init") + ru->abort_days * day <= now) {
+                add(acts, n, cap, "DELETE", target(a, bucket, key, "uploadId", id));
+                break;
+            }
+        }
+        cJSON_Delete(j);
+    }
+    store_cursor_close(c);
+}
+
+static void sweep(struct s3 *s, double day)
+{
+    struct arena *a = arena_new();
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice k, v;
+    struct action *acts = NULL;
+    size_t n = 0, cap = 0, done = 0;
+    double now = (double)clock_wall_ms();
+    enum err_code rc;
+
+    if (store_read_begin(s->store, &t, NULL) == ERR_OK &&
+        store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
+        /* buckets first (the cursor is reused below per bucket) */
+        char **buckets = NULL;
+        const char **xmls = NULL;
+        size_t nb = 0, capb = 0;
+        for (rc = store_cursor_seek(c, SLICE("B"), &k, &v, NULL);
+             rc == ERR_OK && k.len > 1 && ((const char *)k.ptr)[0] == 'B';
+             rc = store_cursor_next(c, &k, &v, NULL)) {
+            cJSON *b = cJSON_ParseWithLength(v.ptr, v.len);
+            const cJSON *lc = cJSON_GetObjectItem(cJSON_GetObjectItem(b, "cfg"), "lifecycle");
+            if (cJSON_IsString(lc)) {
+                if (nb == capb) {
+                    capb = capb ? capb * 2 : 16;
+                    buckets = xrealloc(buckets, capb * sizeof(*buckets));
+                    xmls = xrealloc(xmls, capb * sizeof(*xmls));
+                }
+                buckets[nb] = arena_strndup(a, (const char *)k.ptr + 1, k.len - 1);
+                xmls[nb++] = arena_strdup(a, lc->valuestring);
+            }
+            cJSON_Delete(b);
+        }
+        store_cursor_close(c);
+        c = NULL;
+        for (size_t i = 0; i < nb; i++) {
+            struct rule rules[64];
+            int nr = parse_rules(a, xmls[i], rules, 64);
+            if (nr)
+                plan_bucket(s, t, a, buckets[i], rules, nr, now, day, &acts, &n, &cap);
+        }
+        free(buckets);
+        free(xmls);
+    }
+    store_cursor_close(c);
+    store_txn_abort(t);
+    for (size_t i = 0; i < n; i++) {
+        struct http_req *r = http_req_new(acts[i].method, acts[i].path);
+        int st;
+        s3_handle_internal(s, r);
+        st = http_req_wait(r, NULL, NULL);
+        if (st < 300)
+            done++;
+        else
+            log_warn("event=s3_lifecycle_action_failed target=%s status=%d", acts[i].path, st);
+        http_req_free(r);
+        free(acts[i].path);
+    }
+    free(acts);
+    arena_free(a);
+    if (done)
+        log_info("event=s3_lifecycle_swept actions=%zu", done);
+}
+
+static void *run(void *arg)
+{
+    struct s3 *s = arg;
+    struct s3_sweeper *w = s->sweeper;
+
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)w->interval_s;
+        until.tv_nsec += (long)((w->interval_s - (double)(time_t)w->interval_s) * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w->cv, &w->mu, &until);
+        if (w->stop)
+            break;
+        pthread_mutex_unlock(&w->mu);
+        sweep(s, w->day_ms);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+void s3_sweeper_start(struct s3 *s)
+{
+    struct s3_sweeper *w = xcalloc(1, sizeof(*w));
+    const char *iv = getenv("TANDEM_S3_SWEEP_SECONDS"), *day = getenv("TANDEM_S3_DAY_SECONDS");
+
+    w->interval_s = num_or(iv, 3600);
+    if (w->interval_s < 0.05)
+        w->interval_s = 0.05;
+    w->day_ms = num_or(day, 86400) * 1000.0;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    s->sweeper = w;
+    if (pthread_create(&w->thread, NULL, run, s) != 0) {
+        log_err("event=s3_sweeper_not_started");
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+        s->sweeper = NULL;
+    }
+}
+
+void s3_sweeper_stop(struct s3 *s)
+{
+    struct s3_sweeper *w = s->sweeper;
+
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+    s->sweeper = NULL;
+}
