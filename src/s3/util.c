@@ -162,7 +162,10 @@ struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *
 
 bool s3_key_hashed(const char *name)
 {
-    return strchr(name, (char)0xff) != NULL;
+    for (; *name; name++)
+        if ((unsigned char)*name == 0xff)
+            return true;
+    return false;
 }
 
 struct slice s3_key_version(struct arena *a, const char *bucket, const char *key, uint64_t seq)
