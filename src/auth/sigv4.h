@@ -22,14 +22,14 @@ struct sigv4_header {
 };
 
 struct sigv4_request {
-    const char *method;                /* "GET" */
-    const char *path;                  /* raw path as sent, still percent-encoded, e.g. "/a%20b" */
-    const char *query;                 /* raw query without '?'; "" when none */
+    const char *method;                 /* "GET" */
+    const char *path;                   /* raw path as sent, still percent-encoded, e.g. "/a%20b" */
+    const char *query;                  /* raw query without '?'; "" when none */
     const struct sigv4_header *headers; /* every header received, names lower-case */
     size_t nheaders;
-    const void *body;                  /* the whole body when buffered (hashing), else NULL */
+    const void *body; /* the whole body when buffered (hashing), else NULL */
     size_t body_len;
-    bool s3_paths;                     /* S3: do not normalize or double-encode the path */
+    bool s3_paths; /* S3: do not normalize or double-encode the path */
 };
 
 enum sigv4_fail {
@@ -48,17 +48,17 @@ enum sigv4_fail {
 
 struct sigv4_result {
     enum sigv4_fail fail;
-    char msg[1024];                /* a message in the style of AWS for the failure */
-    struct creds_identity who;     /* the signer, when the key was found */
-    char region[32];               /* from the credential scope */
+    char msg[1024];            /* a message in the style of AWS for the failure */
+    struct creds_identity who; /* the signer, when the key was found */
+    char region[32];           /* from the credential scope */
     char service[32];
-    char scope_date[9];            /* YYYYMMDD */
-    char amz_date[17];             /* YYYYMMDDTHHMMSSZ */
+    char scope_date[9]; /* YYYYMMDD */
+    char amz_date[17];  /* YYYYMMDDTHHMMSSZ */
     char signature[65];
     unsigned char signing_key[32]; /* kSigning, to verify aws-chunked chunk signatures */
-    char payload_hash[80];         /* what was signed: a hex hash, UNSIGNED-PAYLOAD, STREAMING-... */
+    char payload_hash[80]; /* what was signed: a hex hash, UNSIGNED-PAYLOAD, STREAMING-... */
     bool presigned;
-    bool anonymous;                /* fail == SIGV4_MISSING */
+    bool anonymous; /* fail == SIGV4_MISSING */
 };
 
 /*

@@ -18,7 +18,16 @@
 
 enum attr_type {
     ATTR_INVALID = 0,
-    ATTR_S, ATTR_N, ATTR_B, ATTR_SS, ATTR_NS, ATTR_BS, ATTR_M, ATTR_L, ATTR_NULL, ATTR_BOOL,
+    ATTR_S,
+    ATTR_N,
+    ATTR_B,
+    ATTR_SS,
+    ATTR_NS,
+    ATTR_BS,
+    ATTR_M,
+    ATTR_L,
+    ATTR_NULL,
+    ATTR_BOOL,
 };
 
 /* attr_type_of - the type of @av, ATTR_INVALID unless it is an object with

@@ -16,10 +16,10 @@
 enum { NUM_MAX_DIGITS = 38 };
 
 struct num {
-    int sign;                         /* -1, 0 (the number is zero) or +1 */
-    int exp;                          /* value = 0.d1d2d3... x 10^exp */
-    unsigned ndigits;                 /* 0 for zero, else 1..38 */
-    char digits[NUM_MAX_DIGITS + 1];  /* ASCII digits, NUL-terminated, no trailing zeros */
+    int sign;                        /* -1, 0 (the number is zero) or +1 */
+    int exp;                         /* value = 0.d1d2d3... x 10^exp */
+    unsigned ndigits;                /* 0 for zero, else 1..38 */
+    char digits[NUM_MAX_DIGITS + 1]; /* ASCII digits, NUL-terminated, no trailing zeros */
 };
 
 /*

@@ -140,8 +140,8 @@ enum err_code store_write(struct store *s, store_apply_fn *apply, void *arg, str
 enum err_code store_next_id(struct store_txn *t, uint64_t *id, struct err *e);
 
 struct store_stats {
-    uint64_t commits;  /* batches committed */
-    uint64_t intents;  /* intents applied */
+    uint64_t commits; /* batches committed */
+    uint64_t intents; /* intents applied */
     uint64_t max_batch_seen;
 };
 void store_get_stats(struct store *s, struct store_stats *out);
