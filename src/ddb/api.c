@@ -18,6 +18,9 @@
 #include "mem.h"
 #include "query.h"
 #include "table.h"
+#include "tags.h"
+#include "ttl.h"
+#include "txn.h"
 #include "update.h"
 
 #define DDB_NS   "com.amazonaws.dynamodb.v20120810#"
@@ -42,6 +45,13 @@ static const struct {
     {"Query", ddb_query},
     {"BatchGetItem", ddb_batch_get},
     {"BatchWriteItem", ddb_batch_write},
+    {"TransactWriteItems", ddb_transact_write},
+    {"TransactGetItems", ddb_transact_get},
+    {"UpdateTimeToLive", ddb_ttl_update},
+    {"DescribeTimeToLive", ddb_ttl_describe},
+    {"TagResource", ddb_tag_resource},
+    {"UntagResource", ddb_untag_resource},
+    {"ListTagsOfResource", ddb_list_tags},
 };
 
 /* The one table turning an err code into DynamoDB's error shape. */
@@ -66,6 +76,7 @@ static const struct {
 struct ddb_box {
     struct ddb d;
     const struct authz *authz;
+    struct ddb_ttl *ttl; /* the TTL sweeper (ttl.h), NULL: none */
 };
 
 enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e)
@@ -82,12 +93,18 @@ enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e
     d->store = o->store;
     strcpy(d->region, o->region);
     strcpy(d->account, o->account);
+    if (o->ttl_interval_s && ddb_ttl_start(d, o->ttl_interval_s, &box->ttl, e)) {
+        free(box);
+        return e->code;
+    }
     *out = d;
     return ERR_OK;
 }
 
 void ddb_close(struct ddb *d)
 {
+    if (d)
+        ddb_ttl_stop(((struct ddb_box *)d)->ttl);
     free((struct ddb_box *)d); /* d is the box's first member */
 }
 
@@ -469,6 +486,13 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(c->in, "TableName");
         table = cJSON_IsString(t) ? t->valuestring : "";
     }
+    /* TagResource, UntagResource, ListTagsOfResource: the table of ResourceArn */
+    if (table && !table[0] && strstr(c->op, "Tag")) {
+        const cJSON *arn = cJSON_GetObjectItemCaseSensitive(c->in, "ResourceArn");
+        table = cJSON_IsString(arn) && strstr(arn->valuestring, ":table/")
+                    ? strstr(arn->valuestring, ":table/") + 7
+                    : "";
+    }
     if (c->r->remote_addr && *c->r->remote_addr)
         kv[n++] = (struct authz_kv){"aws:SourceIp", c->r->remote_addr};
     kv[n++] = (struct authz_kv){"aws:SecureTransport", c->r->tls ? "true" : "false"};
@@ -491,6 +515,36 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
             if (authz_check(box->authz, &q, &e) != ERR_OK) {
                 error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
                 return false;
+            }
+        }
+        return true;
+    }
+    /* TransactWriteItems / TransactGetItems: each action's item action
+     * (PutItem, UpdateItem, DeleteItem, ConditionCheckItem, GetItem) on its table */
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(c->in, "TransactItems"))) {
+        static const char *const acts[][2] = {{"Put", "PutItem"},
+                                              {"Update", "UpdateItem"},
+                                              {"Delete", "DeleteItem"},
+                                              {"ConditionCheck", "ConditionCheckItem"},
+                                              {"Get", "GetItem"}};
+        const cJSON *ti;
+
+        cJSON_ArrayForEach(ti, cJSON_GetObjectItemCaseSensitive(c->in, "TransactItems"))
+        {
+            for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+                const cJSON *a = cJSON_GetObjectItemCaseSensitive(ti, acts[i][0]);
+                const cJSON *tn = cJSON_GetObjectItemCaseSensitive(a, "TableName");
+
+                if (!cJSON_IsObject(a))
+                    continue;
+                q.action = arena_sprintf(c->a, "dynamodb:%s", acts[i][1]);
+                q.resource =
+                    arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
+                                  c->d->account, cJSON_IsString(tn) ? tn->valuestring : "");
+                if (authz_check(box->authz, &q, &e) != ERR_OK) {
+                    error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
+                    return false;
+                }
             }
         }
         return true;

@@ -18,6 +18,7 @@ struct ddb_opts {
     const char *region;        /* e.g. "us-east-1" */
     const char *account;       /* 12-digit account id, for ARNs */
     const struct authz *authz; /* borrowed; asked before every operation (NULL: allow all) */
+    unsigned ttl_interval_s;   /* TTL sweeper period in seconds (0: no sweeper thread) */
 };
 
 /* ddb_open - (owned, ddb_close()). */

@@ -16,7 +16,7 @@
 #include "ddb_int.h"
 #include "table.h"
 
-ddb_op_fn item_put, item_get, item_delete, item_scan;
+ddb_op_fn item_put, item_get, item_delete;
 
 /* What the other item operations (update.c, query.c, batch.c, txn.c, ttl.c)
  * share with PutItem/DeleteItem. */

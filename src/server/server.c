@@ -48,7 +48,8 @@ struct server_args {
     const char *credentials;
     const char *account;
     const char *public_url;
-    int sts_min_duration; /* --sts-min-duration: tests only (docs/iam.md) */
+    int sts_min_duration;  /* --sts-min-duration: tests only (docs/iam.md) */
+    unsigned ttl_interval; /* --ttl-interval: DynamoDB TTL sweeper period, seconds */
     unsigned threads;
     size_t map_size;
     struct repl_peer_opt peers[MAX_PEERS];
@@ -435,6 +436,7 @@ static void usage(FILE *f)
           "  --map-size BYTES      storage map size (default 64 GiB, sparse)\n"
           "  --peer REGION=URL     another region of this deployment to replicate with\n"
           "                        (repeatable; it signs with the same root credentials)\n"
+          "  --ttl-interval SECONDS  how often expired DynamoDB items are deleted (default 60)\n"
           "  --log-level LEVEL     debug, info, warn or error (default info)\n",
           f);
 }
@@ -459,6 +461,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         OPT_PEER,
         OPT_HELP,
         OPT_STS_MIN,
+        OPT_TTL,
     };
     static const struct option opts[] = {
         {"region", required_argument, NULL, OPT_REGION},
@@ -478,6 +481,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"peer", required_argument, NULL, OPT_PEER},
         {"help", no_argument, NULL, OPT_HELP},
         {"sts-min-duration", required_argument, NULL, OPT_STS_MIN},
+        {"ttl-interval", required_argument, NULL, OPT_TTL},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -539,6 +543,13 @@ static int parse_args(int argc, char **argv, struct server_args *a)
             break;
         case OPT_STS_MIN:
             a->sts_min_duration = atoi(optarg);
+            break;
+        case OPT_TTL:
+            a->ttl_interval = (unsigned)strtoul(optarg, NULL, 10);
+            if (!a->ttl_interval) {
+                fprintf(stderr, "tandem server: --ttl-interval must be at least 1 second\n");
+                return 2;
+            }
             break;
         case OPT_PEER: {
             struct err pe = {0};
@@ -656,7 +667,8 @@ int server_main(int argc, char **argv)
         struct ddb_opts dopts = {.store = rg.store,
                                  .region = rg.name,
                                  .account = creds_account(rg.creds),
-                                 .authz = &rg.authz};
+                                 .authz = &rg.authz,
+                                 .ttl_interval_s = a.ttl_interval ? a.ttl_interval : 60};
         if (ddb_open(&dopts, &rg.ddb, &e))
             goto out;
     }

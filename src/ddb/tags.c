@@ -1,0 +1,265 @@
+/* tags.c - table tags (see tags.h). */
+#include "tags.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+enum { OP_TAG, OP_UNTAG };
+
+struct tagging {
+    struct ddb_call *c;
+    int op;
+    char table[256];
+    const cJSON *tags; /* borrowed: TagResource's Tags */
+    const cJSON *keys; /* borrowed: UntagResource's TagKeys */
+};
+
+/* arn_table - the table name in @arn of this region and account, or false. */
+static bool arn_table(const struct ddb *d, const char *arn, char out[256])
+{
+    char want[160];
+    size_t n;
+
+    snprintf(want, sizeof(want), "arn:aws:dynamodb:%s:%s:table/", d->region, d->account);
+    n = strlen(want);
+    if (strncmp(arn, want, n) != 0 || !arn[n] || strlen(arn + n) > 255 || strchr(arn + n, '/'))
+        return false;
+    snprintf(out, 256, "%s", arn + n);
+    return true;
+}
+
+static cJSON *find_tag(cJSON *tags, const char *key)
+{
+    cJSON *t;
+
+    cJSON_ArrayForEach(t, tags)
+    {
+        const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "Key"));
+
+        if (k && strcmp(k, key) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct tagging *x = arg;
+    cJSON *desc = NULL, *tags, *v;
+    enum err_code rc = table_desc_get(t, x->table, &desc, e);
+
+    if (rc == ERR_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND,
+                       "Requested resource not found: ResourcArn: arn:aws:dynamodb:%s:%s:table/%s "
+                       "not found",
+                       x->c->d->region, x->c->d->account, x->table);
+    if (rc)
+        return rc;
+    tags = cJSON_GetObjectItemCaseSensitive(desc, "_tags");
+    if (!cJSON_IsArray(tags)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(desc, "_tags");
+        tags = cJSON_AddArrayToObject(desc, "_tags");
+    }
+    if (x->op == OP_TAG) {
+        cJSON_ArrayForEach(v, x->tags)
+        {
+            const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "Key"));
+            const char *val = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "Value"));
+            cJSON *old = find_tag(tags, k);
+
+            if (old) {
+                cJSON_ReplaceItemInObjectCaseSensitive(old, "Value", cJSON_CreateString(val));
+            } else {
+                cJSON *o = cJSON_CreateObject();
+
+                cJSON_AddStringToObject(o, "Key", k);
+                cJSON_AddStringToObject(o, "Value", val);
+                cJSON_AddItemToArray(tags, o);
+            }
+        }
+        if (cJSON_GetArraySize(tags) > TAGS_MAX) {
+            cJSON_Delete(desc);
+            return err_set(e, ERR_LIMIT,
+                           "The number of tags on the resource exceeds the maximum of %d",
+                           TAGS_MAX);
+        }
+    } else {
+        cJSON_ArrayForEach(v, x->keys)
+        {
+            cJSON *old = find_tag(tags, v->valuestring);
+
+            if (old)
+                cJSON_Delete(cJSON_DetachItemViaPointer(tags, old));
+        }
+    }
+    rc = table_desc_put(t, x->table, desc, e);
+    cJSON_Delete(desc);
+    return rc;
+}
+
+static void tag_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct tagging *x = arg;
+    struct buf b;
+
+    if (rc) {
+        ddb_reply_err(x->c, rc, e->msg);
+        return;
+    }
+    buf_init(&b, 0);
+    buf_puts(&b, "{}");
+    ddb_reply(x->c, &b);
+}
+
+/* resource_arg - ResourceArn checked and resolved into @x->table; false when
+ * @c was answered (argument errors are answered by the caller's
+ * ddb_args_failed, a malformed ARN here). */
+static bool resource_arg(struct ddb_call *c, struct tagging *x)
+{
+    const char *arn = ddb_arg_str(c, c->in, "ResourceArn");
+    char msg[1400];
+
+    if (!arn && !c->serial)
+        ddb_verr_null(c, "resourceArn");
+    else if (arn && (!*arn || strlen(arn) > 1283))
+        ddb_verr(c,
+                 "Value '%.100s' at 'resourceArn' failed to satisfy constraint: Member must "
+                 "have length %s",
+                 arn, *arn ? "less than or equal to 1283" : "greater than or equal to 1");
+    if (c->serial || c->nverr || !arn)
+        return true; /* reported with the other argument errors */
+    if (arn_table(c->d, arn, x->table))
+        return true;
+    snprintf(msg, sizeof(msg), "Invalid TableArn: Invalid ResourceArn provided as input %.1300s",
+             arn);
+    ddb_reply_err(c, ERR_INVALID, msg);
+    return false;
+}
+
+/* tag_check - one tag's constraints (TagResource and CreateTable's). */
+static void tag_check(struct ddb_call *c, const cJSON *t, int i)
+{
+    const char *k = ddb_arg_str(c, t, "Key"), *v = ddb_arg_str(c, t, "Value");
+    char path[64];
+
+    snprintf(path, sizeof(path), "tags.%d.member.key", i);
+    if (!k && !c->serial)
+        ddb_verr_null(c, path);
+    else if (k && (!*k || strlen(k) > 128))
+        ddb_verr(c,
+                 "Value '%.200s' at '%s' failed to satisfy constraint: Member must have length %s",
+                 k, path, *k ? "less than or equal to 128" : "greater than or equal to 1");
+    snprintf(path, sizeof(path), "tags.%d.member.value", i);
+    if (!v && !c->serial)
+        ddb_verr_null(c, path);
+    else if (v && strlen(v) > 256)
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
+                 "less than or equal to 256",
+                 v, path);
+}
+
+void ddb_tag_resource(struct ddb_call *c)
+{
+    struct tagging *x = arena_calloc(c->a, sizeof(*x));
+    const cJSON *tags = ddb_arg_arr(c, c->in, "Tags"), *t;
+    int i = 0;
+
+    x->c = c;
+    x->op = OP_TAG;
+    if (!resource_arg(c, x))
+        return;
+    if (!tags && !c->serial)
+        ddb_verr_null(c, "tags");
+    cJSON_ArrayForEach(t, tags)
+    {
+        tag_check(c, t, ++i);
+    }
+    if (ddb_args_failed(c))
+        return;
+    cJSON_ArrayForEach(t, tags)
+    {
+        const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "Key"));
+
+        if (strncmp(k, "aws:", 4) == 0) {
+            ddb_reply_err(c, ERR_INVALID,
+                          "One or more parameter values were invalid: Tag keys starting with "
+                          "'aws:' are reserved for system use");
+            return;
+        }
+    }
+    if (i > TAGS_MAX) {
+        ddb_reply_err(c, ERR_LIMIT, "The number of tags on the resource exceeds the maximum of 50");
+        return;
+    }
+    x->tags = tags;
+    store_submit(c->d->store, tag_apply, tag_done, x);
+}
+
+void ddb_untag_resource(struct ddb_call *c)
+{
+    struct tagging *x = arena_calloc(c->a, sizeof(*x));
+    const cJSON *keys = ddb_arg_arr(c, c->in, "TagKeys"), *k;
+
+    x->c = c;
+    x->op = OP_UNTAG;
+    if (!resource_arg(c, x))
+        return;
+    if (!keys && !c->serial)
+        ddb_verr_null(c, "tagKeys");
+    cJSON_ArrayForEach(k, keys)
+    {
+        if (!cJSON_IsString(k)) {
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in TagKeys");
+        }
+    }
+    if (ddb_args_failed(c))
+        return;
+    x->keys = keys;
+    store_submit(c->d->store, tag_apply, tag_done, x);
+}
+
+void ddb_list_tags(struct ddb_call *c)
+{
+    struct tagging x = {.c = c};
+    struct store_txn *t = NULL;
+    cJSON *desc = NULL, *tags;
+    struct err e = {0};
+    struct buf b;
+    enum err_code rc;
+
+    ddb_arg_str(c, c->in, "NextToken");
+    if (!resource_arg(c, &x) || ddb_args_failed(c))
+        return;
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = table_desc_get(t, x.table, &desc, &e);
+    store_txn_abort(t);
+    if (rc == ERR_NOTFOUND)
+        rc = err_set(&e, ERR_NOTFOUND,
+                     "Requested resource not found: ResourcArn: arn:aws:dynamodb:%s:%s:table/%s "
+                     "not found",
+                     c->d->region, c->d->account, x.table);
+    if (rc) {
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    tags = cJSON_GetObjectItemCaseSensitive(desc, "_tags");
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"Tags\":");
+    if (cJSON_IsArray(tags)) {
+        char *text = cJSON_PrintUnformatted(tags);
+
+        buf_puts(&b, text);
+        free(text);
+    } else {
+        buf_puts(&b, "[]");
+    }
+    buf_putc(&b, '}');
+    cJSON_Delete(desc);
+    ddb_reply(c, &b);
+}
