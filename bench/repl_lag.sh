@@ -11,6 +11,10 @@
 #      write time in the origin, both on this machine's clock) gives p50/p90.
 #   2. throughput: bench_loadgen put with 32 connections for 10 s into a
 #      table with a replica and into one without, same region; the ratio.
+#   3. catch-up: us-west-2 stopped, 20,000 writes into us-east-1, us-west-2
+#      started again: entries applied per second until its backlog is 0.
+# With DELAY_MS=50 us-west-2 reaches us-east-1 through a proxy that delays each
+# direction by 50 ms (tests/integration/netns/delay_proxy.py; no netem here).
 # Prints one JSON object. Not a test: run by hand, record in docs/benchmarks.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,8 +36,15 @@ start() { # region port peer-region peer-port
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/" >/dev/null && return; sleep 0.1; done
     echo "region $1 did not start" >&2; exit 1
 }
+PEER_A=$PA
+if [ -n "${DELAY_MS:-}" ]; then
+    PP=$((PB + 1))
+    python3 "$ROOT/tests/integration/netns/delay_proxy.py" "127.0.0.1:$PP" "127.0.0.1:$PA" "$DELAY_MS" &
+    pids+=($!)
+    PEER_A=$PP
+fi
 start us-east-1 $PA us-west-2 $PB
-start us-west-2 $PB us-east-1 $PA
+start us-west-2 $PB us-east-1 $PEER_A
 ddb() { python3 - "$@" <<'PY'
 import sys, boto3
 port, op, table = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -60,7 +71,22 @@ after=$(metrics)
 plain=$(lg --table plain --connections 32 --duration 10 --warmup 1 --key-prefix p)
 repl=$(lg --table repl --connections 32 --duration 10 --warmup 1 --key-prefix r)
 sleep 3
-python3 - "$before" "$after" "$steady" "$plain" "$repl" <<'PY'
+# catch-up: stop us-west-2, write while it is down, start it and time the backlog
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+lg --table lag --connections 32 --requests 20000 --key-prefix down >/dev/null
+last=$(curl -sf "http://127.0.0.1:$PA/_tandem/metrics" | sed -n 's/^tandem_repl_log_last_seq{[^}]*} //p')
+t0=$(date +%s.%N)
+start us-west-2 $PB us-east-1 $PEER_A
+start_pos=""
+for _ in $(seq 1200); do
+    pos=$(metrics | sed -n 's/^tandem_repl_position{peer="us-east-1"} //p')
+    [ -z "$start_pos" ] && start_pos=${pos:-0}
+    [ "${pos:-0}" -ge "$last" ] && break
+    sleep 0.05
+done
+t1=$(date +%s.%N)
+catchup=$(python3 -c "print(round(($last - $start_pos) / max($t1 - $t0, 1e-3)))")
+python3 - "$before" "$after" "$steady" "$plain" "$repl" "$catchup" "${DELAY_MS:-0}" <<'PY'
 import json, re, sys
 def hist(text):
     h = {}
@@ -90,5 +116,7 @@ print(json.dumps({
     "unreplicated_puts_per_s": round(plain.get("ops_per_s", 0)),
     "replicated_puts_per_s": round(repl.get("ops_per_s", 0)),
     "throughput_ratio": round(repl.get("ops_per_s", 0) / max(plain.get("ops_per_s", 1), 1), 3),
+    "catch_up_entries_per_s": int(sys.argv[6]),
+    "proxy_delay_ms_one_way": int(sys.argv[7]),
 }, indent=1))
 PY
