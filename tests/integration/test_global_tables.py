@@ -349,6 +349,14 @@ class Failures(unittest.TestCase):
         east.stop()
         west.stop()
 
+    def test_bad_peer_flags_refused(self):
+        for bad in ("us-west-2", "=http://x:1", "us-west-2=ftp://x:1"):
+            p = tandem("server", "--region", "us-east-1", "--data", "/nonexistent",
+                       "--listen", "127.0.0.1:0", "--access-key", "a", "--secret-key", "b",
+                       "--peer", bad)
+            self.assertEqual(p.returncode, 2, bad)
+            self.assertIn("--peer", p.stderr)
+
     def test_three_regions(self):
         self.regions = deployment(["us-east-1", "us-west-2", "eu-west-1"])
         a, b, c = (r.boto3() for r in self.regions)
