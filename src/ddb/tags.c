@@ -114,13 +114,10 @@ static void tag_done(void *arg, enum err_code rc, const struct err *e)
     ddb_reply(x->c, &b);
 }
 
-/* resource_arg - ResourceArn checked and resolved into @x->table; false when
- * @c was answered (argument errors are answered by the caller's
- * ddb_args_failed, a malformed ARN here). */
-static bool resource_arg(struct ddb_call *c, struct tagging *x)
+/* resource_arg - ResourceArn's constraints recorded on @c; the ARN or NULL. */
+static const char *resource_arg(struct ddb_call *c)
 {
     const char *arn = ddb_arg_str(c, c->in, "ResourceArn");
-    char msg[1400];
 
     if (!arn && !c->serial)
         ddb_verr_null(c, "resourceArn");
@@ -129,8 +126,15 @@ static bool resource_arg(struct ddb_call *c, struct tagging *x)
                  "Value '%.100s' at 'resourceArn' failed to satisfy constraint: Member must "
                  "have length %s",
                  arn, *arn ? "less than or equal to 1283" : "greater than or equal to 1");
-    if (c->serial || c->nverr || !arn)
-        return true; /* reported with the other argument errors */
+    return arn;
+}
+
+/* resource_table - after the argument checks: @arn's table into @x->table;
+ * false when @c was answered (not a table ARN of this region and account). */
+static bool resource_table(struct ddb_call *c, const char *arn, struct tagging *x)
+{
+    char msg[1400];
+
     if (arn_table(c->d, arn, x->table))
         return true;
     snprintf(msg, sizeof(msg), "Invalid TableArn: Invalid ResourceArn provided as input %.1300s",
@@ -166,19 +170,19 @@ void ddb_tag_resource(struct ddb_call *c)
 {
     struct tagging *x = arena_calloc(c->a, sizeof(*x));
     const cJSON *tags = ddb_arg_arr(c, c->in, "Tags"), *t;
+    const char *arn;
     int i = 0;
 
     x->c = c;
     x->op = OP_TAG;
-    if (!resource_arg(c, x))
-        return;
+    arn = resource_arg(c);
     if (!tags && !c->serial)
         ddb_verr_null(c, "tags");
     cJSON_ArrayForEach(t, tags)
     {
         tag_check(c, t, ++i);
     }
-    if (ddb_args_failed(c))
+    if (ddb_args_failed(c) || !resource_table(c, arn, x))
         return;
     cJSON_ArrayForEach(t, tags)
     {
@@ -203,11 +207,11 @@ void ddb_untag_resource(struct ddb_call *c)
 {
     struct tagging *x = arena_calloc(c->a, sizeof(*x));
     const cJSON *keys = ddb_arg_arr(c, c->in, "TagKeys"), *k;
+    const char *arn;
 
     x->c = c;
     x->op = OP_UNTAG;
-    if (!resource_arg(c, x))
-        return;
+    arn = resource_arg(c);
     if (!keys && !c->serial)
         ddb_verr_null(c, "tagKeys");
     cJSON_ArrayForEach(k, keys)
@@ -217,7 +221,7 @@ void ddb_untag_resource(struct ddb_call *c)
             snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in TagKeys");
         }
     }
-    if (ddb_args_failed(c))
+    if (ddb_args_failed(c) || !resource_table(c, arn, x))
         return;
     x->keys = keys;
     store_submit(c->d->store, tag_apply, tag_done, x);
@@ -231,9 +235,10 @@ void ddb_list_tags(struct ddb_call *c)
     struct err e = {0};
     struct buf b;
     enum err_code rc;
+    const char *arn = resource_arg(c);
 
     ddb_arg_str(c, c->in, "NextToken");
-    if (!resource_arg(c, &x) || ddb_args_failed(c))
+    if (ddb_args_failed(c) || !resource_table(c, arn, &x))
         return;
     rc = store_read_begin(c->d->store, &t, &e);
     if (!rc)

@@ -1,0 +1,336 @@
+/* test_ddb_txn.c - transactions, TTL and tags through ddb_handle on a real
+ * store in a temp dir; the TTL sweep is driven directly (ttl.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "ddb.h"
+#include "ddb_int.h"
+#include "http.h"
+#include "store.h"
+#include "ttl.h"
+
+struct fixture {
+    char dir[64];
+    struct store *store;
+    struct ddb *ddb;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct store_opts so = {0};
+    struct ddb_opts dop = {0};
+    struct err e = {0};
+
+    strcpy(f->dir, "/tmp/test_ddb_txn.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    so.dir = f->dir;
+    so.map_size = 256u << 20;
+    so.nosync = true;
+    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
+    dop.store = f->store;
+    dop.region = "us-east-1";
+    dop.account = "123456789012";
+    dop.ttl_interval_s = 3600; /* the thread starts and stops; sweeps are driven here */
+    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    ddb_close(f->ddb);
+    store_close(f->store);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* call - one request; the status, and the body parsed (owned). */
+static int call(struct fixture *f, const char *op, const char *body, cJSON **out)
+{
+    struct http_req *r = http_req_new("POST", "/");
+    const char *rb;
+    size_t rlen;
+    int status;
+
+    buf_append(&r->body, body, strlen(body));
+    ddb_handle(f->ddb, r, op, NULL);
+    status = http_req_wait(r, &rb, &rlen);
+    *out = cJSON_ParseWithLength(rb, rlen);
+    assert_non_null(*out);
+    http_req_free(r);
+    return status;
+}
+
+static void ok(struct fixture *f, const char *op, const char *body)
+{
+    cJSON *j;
+    int st = call(f, op, body, &j);
+
+    if (st != 200)
+        fail_msg("%s %s -> %d %s", op, body, st, cJSON_PrintUnformatted(j));
+    cJSON_Delete(j);
+}
+
+/* err - the error's short type; the body stays in @out when non-NULL. */
+static void expect_err(struct fixture *f, const char *op, const char *body, const char *type,
+                       const char *msg_part, cJSON **out)
+{
+    cJSON *j;
+    int st = call(f, op, body, &j);
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(j, "__type"));
+    const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(j, "message"));
+
+    assert_int_equal(st, 400);
+    assert_non_null(t);
+    assert_non_null(strstr(t, type));
+    if (msg_part) {
+        assert_non_null(m);
+        if (!strstr(m, msg_part))
+            fail_msg("message '%s' lacks '%s'", m, msg_part);
+    }
+    if (out)
+        *out = j;
+    else
+        cJSON_Delete(j);
+}
+
+static void create(struct fixture *f, const char *name)
+{
+    char b[512];
+
+    snprintf(b, sizeof(b),
+             "{\"TableName\":\"%s\",\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
+             "\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":"
+             "\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}",
+             name);
+    ok(f, "CreateTable", b);
+}
+
+/* item_n - the N attribute @attr of item @pk in "ttt", or -1 when absent. */
+static long item_n(struct fixture *f, const char *pk, const char *attr)
+{
+    char b[256];
+    cJSON *j, *it;
+    long v = -1;
+
+    snprintf(b, sizeof(b), "{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"%s\"}}}", pk);
+    assert_int_equal(call(f, "GetItem", b, &j), 200);
+    it = cJSON_GetObjectItem(j, "Item");
+    if (it) {
+        const char *n =
+            cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(it, attr), "N"));
+        v = n ? atol(n) : 0;
+    }
+    cJSON_Delete(j);
+    return v;
+}
+
+static void transact_write(void **state)
+{
+    struct fixture *f = *state;
+    cJSON *j, *reasons;
+
+    create(f, "ttt");
+    ok(f, "PutItem", "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"}}}");
+    ok(f, "TransactWriteItems",
+       "{\"TransactItems\":[{\"Put\":{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"b\"},"
+       "\"n\":{\"N\":\"7\"}}}},{\"Update\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"a\"}},"
+       "\"UpdateExpression\":\"ADD n "
+       ":o\",\"ExpressionAttributeValues\":{\":o\":{\"N\":\"1\"}}}}]}");
+    assert_int_equal(item_n(f, "a", "n"), 2);
+    assert_int_equal(item_n(f, "b", "n"), 7);
+    /* a failed condition cancels the whole transaction, reasons in order */
+    expect_err(
+        f, "TransactWriteItems",
+        "{\"TransactItems\":[{\"Delete\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":"
+        "\"b\"}}}},{\"ConditionCheck\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"a\"}},"
+        "\"ConditionExpression\":\"n = :x\",\"ExpressionAttributeValues\":{\":x\":{\"N\":"
+        "\"5\"}},\"ReturnValuesOnConditionCheckFailure\":\"ALL_OLD\"}}]}",
+        "TransactionCanceledException", "[None, ConditionalCheckFailed]", &j);
+    reasons = cJSON_GetObjectItem(j, "CancellationReasons");
+    assert_int_equal(cJSON_GetArraySize(reasons), 2);
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(reasons, 0), "Code")), "None");
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(reasons, 1), "Item"));
+    cJSON_Delete(j);
+    assert_int_equal(item_n(f, "b", "n"), 7); /* not deleted */
+    expect_err(f, "TransactWriteItems",
+               "{\"TransactItems\":[{\"Delete\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":"
+               "\"b\"}}}},{\"Put\":{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"b\"}}}}]}",
+               "ValidationException", "multiple operations on one item", NULL);
+    expect_err(f, "TransactWriteItems",
+               "{\"TransactItems\":[{\"Delete\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":"
+               "\"b\"}}},\"Put\":{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"c\"}}}}]}",
+               "ValidationException", "only contain one of", NULL);
+    expect_err(f, "TransactWriteItems",
+               "{\"TransactItems\":[{\"ConditionCheck\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":"
+               "{\"S\":\"b\"}}}}]}",
+               "ValidationException", "conditionExpression", NULL);
+    expect_err(f, "TransactWriteItems", "{\"TransactItems\":[]}", "ValidationException",
+               "greater than or equal to 1", NULL);
+    expect_err(f, "TransactWriteItems", "{}", "ValidationException", "transactItems", NULL);
+    expect_err(f, "TransactWriteItems", "{\"TransactItems\":{}}", "SerializationException", NULL,
+               NULL);
+}
+
+static void idempotency(void **state)
+{
+    struct fixture *f = *state;
+    const char *req = "{\"ClientRequestToken\":\"tok-1\",\"TransactItems\":[{\"Update\":{"
+                      "\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"c\"}},\"UpdateExpression\":"
+                      "\"ADD n :o\",\"ExpressionAttributeValues\":{\":o\":{\"N\":\"1\"}}}}]}";
+
+    create(f, "ttt");
+    ok(f, "TransactWriteItems", req);
+    ok(f, "TransactWriteItems", req);
+    assert_int_equal(item_n(f, "c", "n"), 1);
+    expect_err(f, "TransactWriteItems",
+               "{\"ClientRequestToken\":\"tok-1\",\"TransactItems\":[{\"Put\":{\"TableName\":"
+               "\"ttt\",\"Item\":{\"pk\":{\"S\":\"d\"}}}}]}",
+               "IdempotentParameterMismatchException", NULL, NULL);
+    expect_err(f, "TransactWriteItems",
+               "{\"ClientRequestToken\":\"0123456789012345678901234567890123456789\","
+               "\"TransactItems\":[{\"Put\":{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"d\"}}"
+               "}}]}",
+               "ValidationException", "less than or equal to 36", NULL);
+}
+
+static void transact_get(void **state)
+{
+    struct fixture *f = *state;
+    cJSON *j;
+
+    create(f, "ttt");
+    ok(f, "PutItem", "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"}}}");
+    assert_int_equal(call(f, "TransactGetItems",
+                          "{\"TransactItems\":[{\"Get\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":"
+                          "{\"S\":\"a\"}}}},{\"Get\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":"
+                          "\"zz\"}}}}]}",
+                          &j),
+                     200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "Responses")), 2);
+    assert_non_null(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Responses"), 0), "Item"));
+    assert_null(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Responses"), 1), "Item"));
+    cJSON_Delete(j);
+    expect_err(f, "TransactGetItems",
+               "{\"TransactItems\":[{\"Get\":{\"TableName\":\"nope\",\"Key\":{\"pk\":{\"S\":"
+               "\"a\"}}}}]}",
+               "ResourceNotFoundException", NULL, NULL);
+}
+
+static void ttl_sweep(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = {0};
+    size_t n = 0;
+
+    create(f, "ttt");
+    ok(f, "PutItem",
+       "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"old\"},\"e\":{\"N\":\"100\"}}}");
+    ok(f, "PutItem",
+       "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"new\"},\"e\":{\"N\":\"900\"}}}");
+    ok(f, "PutItem",
+       "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"str\"},\"e\":{\"S\":\"1\"}}}");
+    /* not enabled yet: nothing goes */
+    assert_int_equal(ddb_ttl_sweep(f->ddb, 500, &n, &e), ERR_OK);
+    assert_int_equal(n, 0);
+    ok(f, "UpdateTimeToLive",
+       "{\"TableName\":\"ttt\",\"TimeToLiveSpecification\":{\"AttributeName\":\"e\","
+       "\"Enabled\":true}}");
+    expect_err(f, "UpdateTimeToLive",
+               "{\"TableName\":\"ttt\",\"TimeToLiveSpecification\":{\"AttributeName\":\"e\","
+               "\"Enabled\":true}}",
+               "ValidationException", "TimeToLive is already enabled", NULL);
+    assert_int_equal(ddb_ttl_sweep(f->ddb, 500, &n, &e), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(item_n(f, "old", "e"), -1);
+    assert_int_equal(item_n(f, "new", "e"), 900);
+    assert_int_equal(item_n(f, "str", "e"), 0);
+    ok(f, "UpdateTimeToLive",
+       "{\"TableName\":\"ttt\",\"TimeToLiveSpecification\":{\"AttributeName\":\"e\","
+       "\"Enabled\":false}}");
+    assert_int_equal(ddb_ttl_sweep(f->ddb, 1000, &n, &e), ERR_OK);
+    assert_int_equal(n, 0);
+}
+
+static void many_expired(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = {0};
+    char b[256];
+    size_t n = 0;
+
+    create(f, "ttt");
+    for (int i = 0; i < 600; i++) {
+        snprintf(b, sizeof(b),
+                 "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"k%04d\"},\"e\":{\"N\":\"%d\"}}}",
+                 i, i % 3 ? 10 : 5000);
+        ok(f, "PutItem", b);
+    }
+    ok(f, "UpdateTimeToLive",
+       "{\"TableName\":\"ttt\",\"TimeToLiveSpecification\":{\"AttributeName\":\"e\","
+       "\"Enabled\":true}}");
+    assert_int_equal(ddb_ttl_sweep(f->ddb, 1000, &n, &e), ERR_OK);
+    assert_int_equal(n, 400); /* more than one batch */
+}
+
+static void tags(void **state)
+{
+    struct fixture *f = *state;
+    cJSON *j;
+
+    create(f, "ttt");
+    ok(f, "TagResource",
+       "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/ttt\",\"Tags\":[{\"Key\":"
+       "\"a\",\"Value\":\"1\"}]}");
+    assert_int_equal(call(f, "ListTagsOfResource",
+                          "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/ttt\"}",
+                          &j),
+                     200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "Tags")), 1);
+    cJSON_Delete(j);
+    expect_err(f, "UntagResource",
+               "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/zz\","
+               "\"TagKeys\":[\"a\"]}",
+               "ResourceNotFoundException", "ResourcArn", NULL);
+    expect_err(f, "UntagResource",
+               "{\"ResourceArn\":\"arn:aws:dynamodb:eu-west-1:123456789012:table/ttt\","
+               "\"TagKeys\":[\"a\"]}",
+               "ValidationException", "Invalid TableArn", NULL);
+    expect_err(f, "UntagResource", "{\"ResourceArn\":\"x\"}", "ValidationException", "tagKeys",
+               NULL);
+    ok(f, "UntagResource",
+       "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/"
+       "ttt\",\"TagKeys\":[\"a\"]}");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(transact_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(transact_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(ttl_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_expired, setup, teardown),
+        cmocka_unit_test_setup_teardown(tags, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
