@@ -795,7 +795,7 @@ static const struct err_case item_errors[] = {
     {"Scan", "{" T ",\"Select\":\"SPECIFIC_ATTRIBUTES\"}", "ValidationException",
      "SPECIFIC_ATTRIBUTES"},
     {"Scan", "{" T ",\"IndexName\":\"gsi\"}", "ValidationException", "specified index: gsi"},
-    {"Scan", "{" T ",\"Segment\":0,\"TotalSegments\":2}", "ValidationException", "Parallel scan"},
+    {"Scan", "{" T ",\"Segment\":2,\"TotalSegments\":2}", "ValidationException", "Segment"},
     {"Scan", "{" T ",\"ScanFilter\":{}}", "ValidationException", "ScanFilter"},
     {"Scan", "{" T ",\"ExclusiveStartKey\":{\"pk\":{\"S\":\"a\"}}}", "ValidationException",
      "The provided starting key is invalid"},
