@@ -10,6 +10,7 @@
 #include "ddb_repl.h"
 #include "expr.h"
 #include "hlc.h"
+#include "index.h"
 #include "keys.h"
 #include "log.h"
 #include "mem.h"
@@ -402,6 +403,10 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
         if (!rc)
             rc = table_stats_add(t, x->id, old ? 0 : 1, (int64_t)x->size - (int64_t)x->old_size, e);
     }
+    /* secondary indexes change in the same transaction (index.h) */
+    if (!rc)
+        rc = index_maintain(t, &k, &x->key, old, x->val ? x->val + 1 : NULL,
+                            x->val ? x->vlen - 1 : 0, e);
     if (!x->ret_old) {
         free(x->old);
         x->old = NULL;

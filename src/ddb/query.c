@@ -8,6 +8,7 @@
 #include "attr.h"
 #include "dp.h"
 #include "expr_int.h"
+#include "index.h"
 #include "item.h"
 #include "keys.h"
 #include "mem.h"
@@ -39,6 +40,12 @@ struct page {
     int64_t limit;
     int sel, cap;
     bool consistent;
+    /* IndexName: k is then the index's key schema, base the table's */
+    const char *index;
+    struct index_set ixs;
+    const struct index_def *ix;
+    struct table_keys base;
+    bool fetch; /* a local index without ALL projection asked for ALL_ATTRIBUTES */
     /* output */
     struct buf b, lek;
     size_t count, scanned, total;
@@ -71,14 +78,10 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     if (dp_legacy(c, (const char *const[]){"AttributesToGet", "ScanFilter", "QueryFilter",
                                            "KeyConditions", "ConditionalOperator", NULL}))
         return false;
-    if (index) {
-        snprintf(msg, sizeof(msg), "The table does not have the specified index: %.200s", index);
-        ddb_reply_err(c, ERR_INVALID, msg);
-        return false;
-    }
+    pg->index = index;
     if (!dp_exprs_parse(c, c->in, exprs | DP_FILTER | DP_PROJ, &pg->ex))
         return false;
-    if (pg->sel == SEL_PROJECTED) {
+    if (pg->sel == SEL_PROJECTED && !index) {
         ddb_reply_err(c, ERR_INVALID,
                       "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
         return false;
@@ -130,7 +133,10 @@ static bool page_item(struct page *pg, const cJSON *it, const char *p, size_t pn
         pg->count++;
     }
     if (!*rc && ((pg->limit && (int64_t)pg->scanned >= pg->limit) || pg->total >= PAGE_MAX)) {
-        item_key_json(&pg->lek, &pg->k, it);
+        if (pg->ix)
+            index_key_json(&pg->lek, pg->ix, &pg->base, it);
+        else
+            item_key_json(&pg->lek, &pg->k, it);
         pg->more = true;
     }
     return pg->more;
@@ -140,6 +146,7 @@ static void page_finish(struct page *pg, enum err_code rc, const struct err *e)
 {
     struct buf *b = &pg->b;
 
+    index_set_free(&pg->ixs);
     if (rc) {
         buf_free(&pg->lek);
         buf_free(b);
@@ -180,6 +187,81 @@ static enum err_code parse_item(struct slice cv, const char **p, size_t *pn, cJS
         return rc;
     *it = cJSON_ParseWithLength(*p, *pn);
     return *it ? ERR_OK : err_set(e, ERR_INTERNAL, "corrupt item");
+}
+
+/* page_index - resolve IndexName once the table's key schema is read: pg->k
+ * becomes the index's key schema (pg->base keeps the table's). */
+static enum err_code page_index(struct page *pg, struct store_txn *t, struct err *e)
+{
+    enum err_code rc;
+
+    if (!pg->index)
+        return ERR_OK;
+    rc = index_load(t, pg->k.id, &pg->ixs, e);
+    if (rc)
+        return rc;
+    pg->ix = index_find(&pg->ixs, pg->index);
+    if (!pg->ix)
+        return err_set(e, ERR_INVALID, "The table does not have the specified index: %.200s",
+                       pg->index);
+    if (pg->ix->global && pg->consistent)
+        return err_set(e, ERR_INVALID,
+                       "Consistent reads are not supported on global secondary indexes");
+    if (pg->sel == SEL_ALL && pg->ix->proj != INDEX_PROJ_ALL) {
+        if (pg->ix->global)
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: Select type ALL_ATTRIBUTES "
+                           "is not supported for global secondary index %s because its "
+                           "projection type is not ALL",
+                           pg->ix->name);
+        pg->fetch = true;
+    }
+    pg->base = pg->k;
+    pg->k = pg->ix->k;
+    return ERR_OK;
+}
+
+/* start_key - the storage key of ExclusiveStartKey (in the table or the index). */
+static enum err_code start_key(struct page *pg, struct buf *start, struct err *e)
+{
+    struct buf bk;
+    enum err_code rc;
+
+    if (!pg->ix)
+        return item_key_build(&pg->k, pg->esk, true, start, e);
+    buf_init(&bk, 0);
+    rc = item_key_build(&pg->base, pg->esk, false, &bk, e);
+    if (!rc)
+        rc = index_entry_key(pg->ix, pg->esk, &bk, start, e);
+    if (rc == ERR_NOTFOUND)
+        rc = err_set(e, ERR_INVALID, "The provided key element does not match the schema");
+    buf_free(&bk);
+    return rc;
+}
+
+/* fetch_base - replace index entry @it by the table's item (@text owned). */
+static enum err_code fetch_base(struct page *pg, struct store_txn *t, cJSON **it, char **text,
+                                const char **p, size_t *pn, struct err *e)
+{
+    struct buf k;
+    cJSON *full = NULL;
+    enum err_code rc;
+
+    buf_init(&k, 0);
+    rc = item_key_build(&pg->base, *it, false, &k, e);
+    if (!rc)
+        rc = item_read(t, &k, &full, e);
+    buf_free(&k);
+    if (rc)
+        return rc;
+    cJSON_Delete(*it);
+    *it = full;
+    if (full) {
+        *text = cJSON_PrintUnformatted(full);
+        *p = *text;
+        *pn = strlen(*text);
+    }
+    return ERR_OK;
 }
 
 /* ---- Scan ---- */
@@ -249,11 +331,13 @@ void ddb_scan(struct ddb_call *c)
     rc = store_read_begin(c->d->store, &t, &e);
     if (!rc)
         rc = table_keys_get(t, pg->table, &pg->k, &e);
+    if (!rc)
+        rc = page_index(pg, t, &e);
     if (rc)
         goto out;
     keys_append_table(&prefix, pg->k.id);
     if (pg->esk) {
-        rc = item_key_build(&pg->k, pg->esk, true, &start, &e);
+        rc = start_key(pg, &start, &e);
         if (rc) {
             snprintf(msg, sizeof(msg), "The provided starting key is invalid: %s", e.msg);
             rc = err_set(&e, ERR_INVALID, "%s", msg);
@@ -271,9 +355,12 @@ void ddb_scan(struct ddb_call *c)
         const char *p = NULL;
         size_t pn = 0;
         cJSON *it = NULL;
+        char *text = NULL;
         bool full = false;
 
         rc = parse_item(cv, &p, &pn, &it, &e);
+        if (!rc && it && pg->fetch)
+            rc = fetch_base(pg, t, &it, &text, &p, &pn, &e);
         if (!rc && it && has_tot) {
             char *pk = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(it, pg->k.hash));
 
@@ -286,6 +373,7 @@ void ddb_scan(struct ddb_call *c)
         if (!rc && it)
             full = page_item(pg, it, p, pn, &rc, &e);
         cJSON_Delete(it);
+        free(text);
         if (rc || full)
             break;
         rc = store_cursor_next(cur, &ck, &cv, &e);
@@ -429,13 +517,21 @@ static enum err_code keycond_split(const struct table_keys *k, const struct expr
 }
 
 /* bound_key - the storage key of (hash, @range_av); false when it cannot be built. */
-static bool bound_key(const struct table_keys *k, const cJSON *hash_av, const cJSON *range_av,
-                      struct buf *out)
+static bool bound_key(const struct page *pg, const cJSON *hash_av, const cJSON *range_av,
+                      bool upper, struct buf *out)
 {
-    cJSON *o = cJSON_CreateObject();
+    const struct table_keys *k = &pg->k;
+    cJSON *o;
     struct err e = {0};
     bool ok;
 
+    if (pg->ix) { /* entries go on with the table's key: pass them all for an upper bound */
+        ok = index_bound(pg->ix, hash_av, range_av, out, &e) == ERR_OK;
+        if (ok && upper)
+            buf_append(out, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 12);
+        return ok;
+    }
+    o = cJSON_CreateObject();
     cJSON_AddItemReferenceToObject(o, k->hash, (cJSON *)hash_av);
     cJSON_AddItemReferenceToObject(o, k->range, (cJSON *)range_av);
     ok = item_key_build(k, o, false, out, &e) == ERR_OK;
@@ -473,13 +569,19 @@ void ddb_query(struct ddb_call *c)
     if (!rc)
         rc = table_keys_get(t, pg->table, &pg->k, &e);
     if (!rc)
+        rc = page_index(pg, t, &e);
+    if (!rc)
         rc = keycond_split(&pg->k, pg->ex.keycond, &kc, &e);
     if (rc)
         goto out;
     /* the partition's prefix: the key with the partition key alone */
     hk = pg->k;
     hk.has_range = false;
-    {
+    if (pg->ix) {
+        rc = index_bound(pg->ix, kc.hash_av, NULL, &prefix, &e);
+        if (rc)
+            goto out;
+    } else {
         cJSON *o = cJSON_CreateObject();
 
         cJSON_AddItemReferenceToObject(o, pg->k.hash, (cJSON *)kc.hash_av);
@@ -489,7 +591,7 @@ void ddb_query(struct ddb_call *c)
             goto out;
     }
     if (pg->esk) {
-        rc = item_key_build(&pg->k, pg->esk, true, &start, &e);
+        rc = start_key(pg, &start, &e);
         if (rc) {
             snprintf(msg, sizeof(msg), "The provided starting key is invalid: %s", e.msg);
             rc = err_set(&e, ERR_INVALID, "%s", msg);
@@ -502,9 +604,9 @@ void ddb_query(struct ddb_call *c)
             goto out;
         }
         passed = true;
-    } else if (forward && kc.lo && bound_key(&pg->k, kc.hash_av, kc.lo, &start)) {
+    } else if (forward && kc.lo && bound_key(pg, kc.hash_av, kc.lo, false, &start)) {
         /* seek to the lower bound */
-    } else if (!forward && kc.hi && bound_key(&pg->k, kc.hash_av, kc.hi, &start)) {
+    } else if (!forward && kc.hi && bound_key(pg, kc.hash_av, kc.hi, true, &start)) {
         /* seek back to the upper bound */
     } else {
         buf_reset(&start);
@@ -523,13 +625,17 @@ void ddb_query(struct ddb_call *c)
         const char *p = NULL;
         size_t pn = 0;
         cJSON *it = NULL;
+        char *text = NULL;
         bool full = false, in = true;
 
         rc = parse_item(cv, &p, &pn, &it, &e);
+        if (!rc && it && pg->fetch)
+            rc = fetch_base(pg, t, &it, &text, &p, &pn, &e);
         if (!rc && it && kc.range)
             rc = expr_eval_condition(kc.range, it, &in, &e);
         if (!rc && it && !in && passed) {
             cJSON_Delete(it);
+            free(text);
             break; /* past the sort-key range */
         }
         if (!rc && it && in) {
@@ -537,6 +643,7 @@ void ddb_query(struct ddb_call *c)
             full = page_item(pg, it, p, pn, &rc, &e);
         }
         cJSON_Delete(it);
+        free(text);
         if (rc || full)
             break;
         rc = forward ? store_cursor_next(cur, &ck, &cv, &e) : store_cursor_prev(cur, &ck, &cv, &e);

@@ -55,6 +55,14 @@ enum err_code table_desc_get(struct store_txn *t, const char *name, cJSON **out,
 enum err_code table_desc_put(struct store_txn *t, const char *name, const cJSON *desc,
                              struct err *e);
 
+/* table_stats_get - the item count and byte total of table (or index) @id. */
+enum err_code table_stats_get(struct store_txn *t, uint64_t id, uint64_t *count, uint64_t *bytes,
+                              struct err *e);
+/* table_description - the TableDescription text of @desc (modified) with
+ * status @status and its live counters (@out owned, free()). */
+enum err_code table_description(struct store_txn *t, cJSON *desc, const char *status, char **out,
+                                struct err *e);
+
 ddb_op_fn table_create, table_describe, table_list, table_delete, table_update;
 
 #endif

@@ -354,7 +354,7 @@ static const struct err_case create_errors[] = {
      "ValidationException", "at 'billingMode' failed to satisfy constraint"},
     {"CreateTable",
      "{\"TableName\":\"tbl\"," KS1 "," AD1 "," PPR ",\"GlobalSecondaryIndexes\":[{}]}",
-     "ValidationException", "Secondary indexes are not supported yet"},
+     "ValidationException", "Value null at 'globalSecondaryIndexes.1.member.indexName'"},
     {"CreateTable",
      "{\"TableName\":\"tbl\"," KS1 "," AD1 "," PPR ",\"StreamSpecification\":{\"StreamEnabled\":"
      "true}}",
@@ -391,7 +391,7 @@ static const struct err_case create_errors[] = {
     {"UpdateTable", "{\"TableName\":\"whatever\"}", "ValidationException",
      "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled"},
     {"UpdateTable", "{\"TableName\":\"whatever\",\"GlobalSecondaryIndexUpdates\":[]}",
-     "ValidationException", "Secondary indexes are not supported yet"},
+     "ValidationException", "List of GlobalSecondaryIndexUpdates is empty"},
     {"UpdateTable", "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[]}", "ValidationException",
      "Member must have length greater than or equal to 1"},
     {"UpdateTable", "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[{\"Update\":{}}]}",

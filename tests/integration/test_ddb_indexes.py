@@ -1,0 +1,341 @@
+"""Secondary indexes through boto3 and the aws CLI: LSIs and GSIs at
+CreateTable, GSIs created (with backfill) and deleted by UpdateTable,
+projections ALL / KEYS_ONLY / INCLUDE, Query and Scan on indexes with
+pagination, sparse indexes, maintenance by every write path, DescribeTable's
+index descriptions, and the validation errors."""
+
+import random
+import subprocess
+import json
+import unittest
+import uuid
+
+from tandem_harness import ServerTestCase
+
+
+def S(v):
+    return {"S": v}
+
+
+def N(v):
+    return {"N": str(v)}
+
+
+class Indexes(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ddb = cls.server.boto3()
+
+    def err(self, fn, **kw):
+        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+            fn(**kw)
+        e = cm.exception.response
+        return e["Error"]["Code"], e["Error"]["Message"]
+
+    def new_table(self, gsis=None, lsis=None, extra_defs=()):
+        name = "ix-" + uuid.uuid4().hex[:12]
+        defs = [{"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"}]
+        defs += [{"AttributeName": a, "AttributeType": t} for a, t in extra_defs]
+        kw = {}
+        if gsis:
+            kw["GlobalSecondaryIndexes"] = gsis
+        if lsis:
+            kw["LocalSecondaryIndexes"] = lsis
+        out = self.ddb.create_table(TableName=name, AttributeDefinitions=defs,
+                                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                               {"AttributeName": "sk", "KeyType": "RANGE"}],
+                                    BillingMode="PAY_PER_REQUEST", **kw)
+        return name, out["TableDescription"]
+
+    def gsi(self, name, h, r=None, proj="ALL", nonkey=None):
+        ks = [{"AttributeName": h, "KeyType": "HASH"}]
+        if r:
+            ks.append({"AttributeName": r, "KeyType": "RANGE"})
+        p = {"ProjectionType": proj}
+        if nonkey:
+            p["NonKeyAttributes"] = nonkey
+        return {"IndexName": name, "KeySchema": ks, "Projection": p}
+
+    def all_pages(self, fn, **kw):
+        items, n = [], 0
+        while True:
+            out = fn(**kw)
+            items += out["Items"]
+            n += 1
+            if "LastEvaluatedKey" not in out:
+                return items, n
+            kw["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def test_gsi_query_projection_and_sparse(self):
+        t, desc = self.new_table(
+            gsis=[self.gsi("by_status", "status", "score", "INCLUDE", ["title"]),
+                  self.gsi("by_owner", "owner", None, "KEYS_ONLY")],
+            extra_defs=[("status", "S"), ("score", "N"), ("owner", "S")])
+        g = {i["IndexName"]: i for i in desc["GlobalSecondaryIndexes"]}
+        self.assertEqual(g["by_status"]["IndexStatus"], "ACTIVE")
+        self.assertTrue(g["by_status"]["IndexArn"].endswith("/index/by_status"))
+        for i in range(30):
+            item = {"pk": S("p%d" % (i % 3)), "sk": N(i), "title": S("t%d" % i),
+                    "secret": S("x")}
+            if i % 5:  # sparse: every fifth item has no status
+                item["status"] = S("open" if i % 2 else "closed")
+                item["score"] = N(100 - i)
+            if i < 4:
+                item["owner"] = S("ann")
+            self.ddb.put_item(TableName=t, Item=item)
+        out = self.ddb.query(TableName=t, IndexName="by_status",
+                             KeyConditionExpression="#s = :o AND score BETWEEN :a AND :b",
+                             ExpressionAttributeNames={"#s": "status"},
+                             ExpressionAttributeValues={":o": S("open"), ":a": N(75),
+                                                        ":b": N(95)})
+        scores = [int(i["score"]["N"]) for i in out["Items"]]
+        self.assertEqual(scores, sorted(scores))
+        want = sorted(100 - i for i in range(30) if i % 5 and i % 2 and 75 <= 100 - i <= 95)
+        self.assertEqual(scores, want)
+        for it in out["Items"]:
+            self.assertEqual(set(it), {"pk", "sk", "status", "score", "title"})
+        back = self.ddb.query(TableName=t, IndexName="by_status", ScanIndexForward=False,
+                              KeyConditionExpression="#s = :o AND score <= :b",
+                              ExpressionAttributeNames={"#s": "status"},
+                              ExpressionAttributeValues={":o": S("open"), ":b": N(95)})
+        self.assertEqual([int(i["score"]["N"]) for i in back["Items"]],
+                         sorted((100 - i for i in range(30)
+                                 if i % 5 and i % 2 and 100 - i <= 95), reverse=True))
+        # pagination across the index with Limit
+        items, pages = self.all_pages(self.ddb.query, TableName=t, IndexName="by_status",
+                                      KeyConditionExpression="#s = :c",
+                                      ExpressionAttributeNames={"#s": "status"},
+                                      ExpressionAttributeValues={":c": S("closed")}, Limit=3)
+        self.assertEqual(len(items), len([i for i in range(30) if i % 5 and not i % 2]))
+        self.assertGreater(pages, 3)
+        # KEYS_ONLY and sparse: only the four items with an owner
+        out = self.ddb.query(TableName=t, IndexName="by_owner",
+                             KeyConditionExpression="#o = :a",
+                             ExpressionAttributeNames={"#o": "owner"},
+                             ExpressionAttributeValues={":a": S("ann")})
+        self.assertEqual(out["Count"], 4)
+        for it in out["Items"]:
+            self.assertEqual(set(it), {"pk", "sk", "owner"})
+        items, _ = self.all_pages(self.ddb.scan, TableName=t, IndexName="by_status", Limit=7)
+        self.assertEqual(len(items), 24)
+        d = self.ddb.describe_table(TableName=t)["Table"]
+        g = {i["IndexName"]: i for i in d["GlobalSecondaryIndexes"]}
+        self.assertEqual(g["by_status"]["ItemCount"], 24)
+        self.assertEqual(g["by_owner"]["ItemCount"], 4)
+        self.assertGreater(g["by_status"]["IndexSizeBytes"], 0)
+        code, msg = self.err(self.ddb.query, TableName=t, IndexName="by_status",
+                             KeyConditionExpression="#s = :o", ConsistentRead=True,
+                             ExpressionAttributeNames={"#s": "status"},
+                             ExpressionAttributeValues={":o": S("open")})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Consistent reads are not supported", msg)
+        code, msg = self.err(self.ddb.query, TableName=t, IndexName="by_owner",
+                             KeyConditionExpression="#o = :a", Select="ALL_ATTRIBUTES",
+                             ExpressionAttributeNames={"#o": "owner"},
+                             ExpressionAttributeValues={":a": S("ann")})
+        self.assertEqual(code, "ValidationException")
+        code, msg = self.err(self.ddb.query, TableName=t, IndexName="nope",
+                             KeyConditionExpression="pk = :a",
+                             ExpressionAttributeValues={":a": S("ann")})
+        self.assertEqual((code, msg), ("ValidationException",
+                                       "The table does not have the specified index: nope"))
+
+    def test_every_write_path_maintains_the_index(self):
+        t, _ = self.new_table(gsis=[self.gsi("gix", "color")], extra_defs=[("color", "S")])
+
+        def colors(c):
+            out = self.ddb.query(TableName=t, IndexName="gix", KeyConditionExpression="color = :c",
+                                 ExpressionAttributeValues={":c": S(c)})
+            return sorted(i["pk"]["S"] for i in out["Items"])
+
+        self.ddb.put_item(TableName=t, Item={"pk": S("a"), "sk": N(1), "color": S("red")})
+        self.ddb.update_item(TableName=t, Key={"pk": S("b"), "sk": N(1)},
+                             UpdateExpression="SET color = :c",
+                             ExpressionAttributeValues={":c": S("red")})
+        self.assertEqual(colors("red"), ["a", "b"])
+        self.ddb.update_item(TableName=t, Key={"pk": S("a"), "sk": N(1)},
+                             UpdateExpression="SET color = :c",
+                             ExpressionAttributeValues={":c": S("blue")})
+        self.assertEqual(colors("red"), ["b"])
+        self.assertEqual(colors("blue"), ["a"])
+        self.ddb.update_item(TableName=t, Key={"pk": S("a"), "sk": N(1)},
+                             UpdateExpression="REMOVE color")
+        self.assertEqual(colors("blue"), [])
+        self.ddb.batch_write_item(RequestItems={t: [
+            {"PutRequest": {"Item": {"pk": S("c"), "sk": N(1), "color": S("red")}}},
+            {"DeleteRequest": {"Key": {"pk": S("b"), "sk": N(1)}}}]})
+        self.assertEqual(colors("red"), ["c"])
+        self.ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": t, "Item": {"pk": S("d"), "sk": N(1), "color": S("red")}}},
+            {"Delete": {"TableName": t, "Key": {"pk": S("c"), "sk": N(1)}}}])
+        self.assertEqual(colors("red"), ["d"])
+        # a canceled transaction leaves the index alone
+        with self.assertRaises(self.ddb.exceptions.TransactionCanceledException):
+            self.ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": t, "Item": {"pk": S("e"), "sk": N(1), "color": S("red")}}},
+                {"ConditionCheck": {"TableName": t, "Key": {"pk": S("zz"), "sk": N(1)},
+                                    "ConditionExpression": "attribute_exists(pk)"}}])
+        self.assertEqual(colors("red"), ["d"])
+        self.ddb.delete_item(TableName=t, Key={"pk": S("d"), "sk": N(1)})
+        self.assertEqual(colors("red"), [])
+        # a wrong type is not indexed (sparse)
+        self.ddb.put_item(TableName=t, Item={"pk": S("f"), "sk": N(1), "color": N(3)})
+        d = self.ddb.describe_table(TableName=t)["Table"]["GlobalSecondaryIndexes"][0]
+        self.assertEqual(d["ItemCount"], 0)
+
+    def test_lsi(self):
+        t, desc = self.new_table(lsis=[{"IndexName": "by_date",
+                                        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                      {"AttributeName": "date",
+                                                       "KeyType": "RANGE"}],
+                                        "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+                                 extra_defs=[("date", "S")])
+        self.assertEqual(desc["LocalSecondaryIndexes"][0]["IndexName"], "by_date")
+        for i in range(10):
+            self.ddb.put_item(TableName=t, Item={"pk": S("p"), "sk": N(i),
+                                                 "date": S("2024-01-%02d" % (10 - i)),
+                                                 "body": S("b%d" % i)})
+        out = self.ddb.query(TableName=t, IndexName="by_date",
+                             KeyConditionExpression="pk = :p AND begins_with(#d, :m)",
+                             ExpressionAttributeNames={"#d": "date"},
+                             ExpressionAttributeValues={":p": S("p"), ":m": S("2024-01-0")})
+        self.assertEqual([i["date"]["S"] for i in out["Items"]],
+                         ["2024-01-%02d" % d for d in range(1, 10)])
+        self.assertNotIn("body", out["Items"][0])
+        # ALL_ATTRIBUTES on a local index fetches the table's items
+        out = self.ddb.query(TableName=t, IndexName="by_date", Select="ALL_ATTRIBUTES",
+                             KeyConditionExpression="pk = :p",
+                             ExpressionAttributeValues={":p": S("p")}, ConsistentRead=True)
+        self.assertEqual(out["Items"][0]["body"], S("b9"))
+
+    def test_update_table_create_and_delete_gsi(self):
+        t, _ = self.new_table()
+        for i in range(20):
+            item = {"pk": S("p%d" % i), "sk": N(i)}
+            if i % 2:
+                item["kind"] = S("odd")
+            self.ddb.put_item(TableName=t, Item=item)
+        out = self.ddb.update_table(
+            TableName=t, AttributeDefinitions=[{"AttributeName": "kind", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[{"Create": self.gsi("by_kind", "kind", "sk")}])
+        g = out["TableDescription"]["GlobalSecondaryIndexes"][0]
+        self.assertEqual((g["IndexName"], g["IndexStatus"], g["ItemCount"]),
+                         ("by_kind", "ACTIVE", 10))
+        out = self.ddb.query(TableName=t, IndexName="by_kind", KeyConditionExpression="kind = :k",
+                             ExpressionAttributeValues={":k": S("odd")})
+        self.assertEqual([int(i["sk"]["N"]) for i in out["Items"]], list(range(1, 20, 2)))
+        code, _ = self.err(self.ddb.update_table, TableName=t,
+                           AttributeDefinitions=[{"AttributeName": "kind",
+                                                  "AttributeType": "S"}],
+                           GlobalSecondaryIndexUpdates=[{"Create": self.gsi("by_kind", "kind")}])
+        self.assertEqual(code, "ValidationException")
+        code, _ = self.err(self.ddb.update_table, TableName=t,
+                           GlobalSecondaryIndexUpdates=[{"Create": self.gsi("xix", "nodef")}])
+        self.assertEqual(code, "ValidationException")
+        self.ddb.update_table(TableName=t,
+                              GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_kind"}}])
+        self.assertNotIn("GlobalSecondaryIndexes", self.ddb.describe_table(TableName=t)["Table"])
+        code, _ = self.err(self.ddb.query, TableName=t, IndexName="by_kind",
+                           KeyConditionExpression="kind = :k",
+                           ExpressionAttributeValues={":k": S("odd")})
+        self.assertEqual(code, "ValidationException")
+        code, _ = self.err(self.ddb.update_table, TableName=t,
+                           GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_kind"}}])
+        self.assertEqual(code, "ResourceNotFoundException")
+        code, _ = self.err(self.ddb.update_table, TableName=t, GlobalSecondaryIndexUpdates=[
+            {"Delete": {"IndexName": "a1x"}}, {"Delete": {"IndexName": "b1x"}}])
+        self.assertEqual(code, "LimitExceededException")
+
+    def test_create_table_validation(self):
+        base = dict(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                          {"AttributeName": "sk", "AttributeType": "N"},
+                                          {"AttributeName": "g", "AttributeType": "S"}],
+                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                               {"AttributeName": "sk", "KeyType": "RANGE"}],
+                    BillingMode="PAY_PER_REQUEST")
+
+        def create(**kw):
+            args = dict(base, TableName="ix-" + uuid.uuid4().hex[:10])
+            args.update(kw)
+            return self.err(self.ddb.create_table, **args)
+
+        code, msg = create()  # g defined but unused, no index
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Number of attributes in KeySchema does not exactly match", msg)
+        code, msg = create(GlobalSecondaryIndexes=[self.gsi("idx1", "pk")])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Some AttributeDefinitions are not used", msg)
+        code, msg = create(GlobalSecondaryIndexes=[self.gsi("idx1", "undefined")])
+        self.assertIn("not defined in AttributeDefinitions", msg)
+        code, msg = create(GlobalSecondaryIndexes=[self.gsi("idx1", "g"), self.gsi("idx1", "g")])
+        self.assertIn("Duplicate index name", msg)
+        code, msg = create(LocalSecondaryIndexes=[{
+            "IndexName": "lsi1", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                             {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"}}])
+        self.assertIn("same leading hash key", msg)
+        code, msg = create(GlobalSecondaryIndexes=[self.gsi("idx1", "g", proj="KEYS_ONLY",
+                                                            nonkey=["a"])])
+        self.assertIn("NonKeyAttributes is specified", msg)
+        code, msg = create(GlobalSecondaryIndexes=[self.gsi("idx1", "g", proj="INCLUDE")])
+        self.assertIn("NonKeyAttributes is not specified", msg)
+        code, msg = create(BillingMode="PROVISIONED",
+                           ProvisionedThroughput={"ReadCapacityUnits": 1,
+                                                  "WriteCapacityUnits": 1},
+                           GlobalSecondaryIndexes=[self.gsi("idx1", "g")])
+        self.assertIn("ProvisionedThroughput must be specified for index", msg)
+
+    def test_property_index_matches_model(self):
+        t, _ = self.new_table(gsis=[self.gsi("gix", "grp", "val")],
+                              extra_defs=[("grp", "S"), ("val", "N")])
+        rnd = random.Random(7)
+        model = {}
+        for step in range(150):
+            k = ("p%d" % rnd.randrange(6), rnd.randrange(5))
+            key = {"pk": S(k[0]), "sk": N(k[1])}
+            op = rnd.random()
+            if op < 0.5:
+                item = dict(key)
+                if rnd.random() < 0.8:
+                    item["grp"] = S(rnd.choice("ab"))
+                    item["val"] = N(rnd.randrange(10))
+                self.ddb.put_item(TableName=t, Item=item)
+                model[k] = item
+            elif op < 0.8:
+                self.ddb.delete_item(TableName=t, Key=key)
+                model.pop(k, None)
+            else:
+                g = rnd.choice("ab")
+                self.ddb.update_item(TableName=t, Key=key, UpdateExpression="SET grp = :g, val = :v",
+                                     ExpressionAttributeValues={":g": S(g), ":v": N(step % 10)})
+                item = dict(model.get(k, key))
+                item.update({"grp": S(g), "val": N(step % 10)})
+                model[k] = item
+        for g in "ab":
+            items, _ = self.all_pages(self.ddb.query, TableName=t, IndexName="gix",
+                                      KeyConditionExpression="grp = :g",
+                                      ExpressionAttributeValues={":g": S(g)}, Limit=4)
+            got = [int(i["val"]["N"]) for i in items]
+            self.assertEqual(got, sorted(got))
+            want = sorted((int(v["val"]["N"]), kk) for kk, v in model.items()
+                          if v.get("grp") == S(g))
+            self.assertEqual(sorted((int(i["val"]["N"]), (i["pk"]["S"], int(i["sk"]["N"])))
+                                    for i in items), want)
+
+    def test_cli(self):
+        t, _ = self.new_table(gsis=[self.gsi("gix", "color")], extra_defs=[("color", "S")])
+        self.ddb.put_item(TableName=t, Item={"pk": S("a"), "sk": N(1), "color": S("red")})
+        env = self.server.env()
+        p = subprocess.run(["aws", "--endpoint-url", env["TANDEM_ENDPOINT"], "--output", "json",
+                            "dynamodb", "query", "--table-name", t, "--index-name", "gix",
+                            "--key-condition-expression", "color = :c",
+                            "--expression-attribute-values", json.dumps({":c": S("red")})],
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["Count"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
