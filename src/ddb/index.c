@@ -883,7 +883,7 @@ static enum err_code gsi_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct gsi_update *x = arg;
     cJSON *desc = NULL, *rec = NULL, *arr, *d, *defs;
-    struct table_keys base;
+    struct table_keys base = {0};
     struct index_set s = {0};
     enum err_code rc = table_desc_get(t, x->table, &desc, e);
     int nglobal = 0;
