@@ -207,7 +207,12 @@ static void respond_take(struct http_req *r, int status, char *body, size_t len)
 
 void http_respond(struct http_req *r, int status, const void *body, size_t len)
 {
-    respond_take(r, status, xmemdup(body, len), len);
+    char *p = xmalloc(len + 1);
+
+    if (len)
+        memcpy(p, body, len);
+    p[len] = '\0'; /* in-process callers may read the answer as a string */
+    respond_take(r, status, p, len);
 }
 
 void http_respond_fd(struct http_req *r, int status, int fd, long long offset, long long len)

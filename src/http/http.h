@@ -76,7 +76,7 @@ void http_respond_fd(struct http_req *r, int status, int fd, long long offset, l
  * http_req_new returns an owned request (http_req_free()); set its body with
  * buf_append(&r->body, ...), hand it to a handler, then http_req_wait()
  * blocks until http_respond() has been called (from any thread) and returns
- * the status; @body/@len borrow the answer until http_req_free().
+ * the status; @body/@len borrow the answer (NUL-terminated) until http_req_free().
  */
 struct http_req *http_req_new(const char *method, const char *uri);
 void http_req_add_header(struct http_req *r, const char *name, const char *value);
