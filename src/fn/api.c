@@ -2,6 +2,8 @@
  * errors, and the function URL front door. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,20 +248,138 @@ static void set_num(cJSON *o, const char *k, double v)
     cJSON_AddNumberToObject(o, k, v);
 }
 
-/* apply_config - copy the configurable members of @b into @doc; false (answered) on bad input. */
-static bool apply_config(struct http_req *r, const cJSON *b, cJSON *doc)
+/* ---- changes: one read-modify-write of the stored document per request ---- */
+
+struct op;
+/* op_fn - change *@doc (the document as stored now, NULL if none); false with
+ * op_fail() called refuses the change. Runs on the store's writer thread. */
+typedef bool op_fn(struct op *o, cJSON **doc);
+
+struct op {
+    struct fn *f;
+    struct http_req *r;
+    char name[72];
+    cJSON *body; /* the request body (owned), or NULL */
+    op_fn *change;
+    const char *arg; /* e.g. a statement id (the request's arena) */
+    cJSON *newdoc;   /* CreateFunction's document (owned) */
+    /* a new package (CreateFunction, UpdateFunctionCode) */
+    char sha[48];
+    char *dir;
+    size_t code_len;
+    /* the outcome */
+    bool failed;
+    enum fn_error kind;
+    char msg[1024];
+    int status;
+    cJSON *answer; /* owned */
+    bool forget;
+};
+
+static struct op *op_new(struct fn *f, struct http_req *r, const char *name, op_fn *change)
+{
+    struct op *o = xcalloc(1, sizeof(*o));
+
+    o->f = f;
+    o->r = r;
+    snprintf(o->name, sizeof(o->name), "%s", name);
+    o->change = change;
+    pthread_mutex_lock(&f->mu);
+    f->busy++;
+    pthread_mutex_unlock(&f->mu);
+    return o;
+}
+
+static void op_free(struct op *o)
+{
+    struct fn *f = o->f;
+
+    cJSON_Delete(o->body);
+    cJSON_Delete(o->newdoc);
+    cJSON_Delete(o->answer);
+    free(o->dir);
+    free(o);
+    pthread_mutex_lock(&f->mu);
+    if (--f->busy == 0)
+        pthread_cond_broadcast(&f->idle);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void op_fail(struct op *o, enum fn_error k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void op_fail(struct op *o, enum fn_error k, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(o->msg, sizeof(o->msg), fmt, ap);
+    va_end(ap);
+    o->failed = true;
+    o->kind = k;
+}
+
+/* op_reject - answer a refusal found on the request thread and free @o. */
+static void op_reject(struct op *o)
+{
+    answer_error(o->r, o->kind, o->msg);
+    op_free(o);
+}
+
+static enum err_code op_mutate(void *arg, cJSON **doc, struct err *e)
+{
+    struct op *o = arg;
+
+    if (o->change(o, doc))
+        return ERR_OK;
+    return err_set(e, ERR_CONFLICT, "%s", o->msg);
+}
+
+static void op_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct op *o = arg;
+
+    if (rc == ERR_OK) {
+        if (o->forget)
+            fn_rt_forget(o->f, o->name);
+        answer_json(o->r, o->status, o->answer);
+        o->answer = NULL;
+    } else if (o->failed) {
+        answer_error(o->r, o->kind, o->msg);
+    } else {
+        answer_error(o->r, code_error(rc), e && e->msg[0] ? e->msg : "write failed");
+    }
+    op_free(o);
+}
+
+/* op_submit - run @o's change in one store apply; answered from the writer. */
+static void op_submit(struct op *o)
+{
+    fn_reg_update(o->f, o->name, op_mutate, o, op_done, o);
+}
+
+/* op_exists - the not-found refusal shared by every change of an existing function. */
+static bool op_exists(struct op *o, const cJSON *doc)
+{
+    if (doc)
+        return true;
+    op_fail(o, E_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s", o->f->region,
+            o->f->account, o->name);
+    return false;
+}
+
+/* apply_config - copy the configurable members of @b into @doc; false (op_fail) on bad input. */
+static bool apply_config(struct op *o, const cJSON *b, cJSON *doc)
 {
     const cJSON *v;
 
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Runtime"))) {
         if (!cJSON_IsString(v) || !runtime_supported(v->valuestring)) {
-            answer_error(r, E_INVALID_PARAM,
-                         arena_sprintf(r->arena,
-                                       "Value %s at 'runtime' failed to satisfy constraint: "
-                                       "Member must satisfy enum value set: [nodejs18.x, "
-                                       "nodejs20.x, nodejs22.x, provided, provided.al2, "
-                                       "provided.al2023]",
-                                       cJSON_IsString(v) ? v->valuestring : "null"));
+            op_fail(o, E_INVALID_PARAM,
+                    "Value %s at 'runtime' failed to satisfy constraint: "
+                    "Member must satisfy enum value set: [nodejs18.x, "
+                    "nodejs20.x, nodejs22.x, provided, provided.al2, "
+                    "provided.al2023]",
+                    cJSON_IsString(v) ? v->valuestring : "null");
             return false;
         }
         set_str(doc, "Runtime", v->valuestring);
@@ -267,17 +387,17 @@ static bool apply_config(struct http_req *r, const cJSON *b, cJSON *doc)
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Role"))) {
         if (!cJSON_IsString(v) || strncmp(v->valuestring, "arn:", 4) != 0 ||
             !strstr(v->valuestring, ":role/")) {
-            answer_error(r, E_INVALID_PARAM,
-                         "1 validation error detected: Value at 'role' failed to satisfy "
-                         "constraint: Member must satisfy regular expression pattern: "
-                         "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+            op_fail(o, E_INVALID_PARAM, "%s",
+                    "1 validation error detected: Value at 'role' failed to satisfy "
+                    "constraint: Member must satisfy regular expression pattern: "
+                    "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
             return false;
         }
         set_str(doc, "Role", v->valuestring);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Handler"))) {
         if (!cJSON_IsString(v) || strlen(v->valuestring) > 128) {
-            answer_error(r, E_INVALID_PARAM, "Value at 'handler' failed to satisfy constraint");
+            op_fail(o, E_INVALID_PARAM, "Value at 'handler' failed to satisfy constraint");
             return false;
         }
         set_str(doc, "Handler", v->valuestring);
@@ -286,18 +406,18 @@ static bool apply_config(struct http_req *r, const cJSON *b, cJSON *doc)
         set_str(doc, "Description", v->valuestring);
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Timeout"))) {
         if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 900) {
-            answer_error(r, E_INVALID_PARAM,
-                         "1 validation error detected: Value at 'timeout' failed to satisfy "
-                         "constraint: Member must have value less than or equal to 900");
+            op_fail(o, E_INVALID_PARAM,
+                    "1 validation error detected: Value at 'timeout' failed to satisfy "
+                    "constraint: Member must have value less than or equal to 900");
             return false;
         }
         set_num(doc, "Timeout", v->valueint);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "MemorySize"))) {
         if (!cJSON_IsNumber(v) || v->valuedouble < 128 || v->valuedouble > 10240) {
-            answer_error(r, E_INVALID_PARAM,
-                         "1 validation error detected: Value at 'memorySize' failed to satisfy "
-                         "constraint: Member must have value greater than or equal to 128");
+            op_fail(o, E_INVALID_PARAM,
+                    "1 validation error detected: Value at 'memorySize' failed to satisfy "
+                    "constraint: Member must have value greater than or equal to 128");
             return false;
         }
         set_num(doc, "MemorySize", v->valueint);
@@ -308,19 +428,18 @@ static bool apply_config(struct http_req *r, const cJSON *b, cJSON *doc)
         cJSON_ArrayForEach(it, vars)
         {
             if (!cJSON_IsString(it)) {
-                answer_error(r, E_INVALID_CONTENT, "Environment variable values must be strings");
+                op_fail(o, E_INVALID_CONTENT, "Environment variable values must be strings");
                 return false;
             }
             if (strncmp(it->string, "AWS_", 4) == 0 &&
                 strcmp(it->string, "AWS_ENDPOINT_URL") != 0) {
-                answer_error(r, E_INVALID_PARAM,
-                             arena_sprintf(r->arena,
-                                           "Lambda was unable to configure your environment "
-                                           "variables because the environment variables you have "
-                                           "provided contains reserved keys that are currently "
-                                           "not supported for modification. Reserved keys used "
-                                           "in this request: %s",
-                                           it->string));
+                op_fail(o, E_INVALID_PARAM,
+                        "Lambda was unable to configure your environment "
+                        "variables because the environment variables you have "
+                        "provided contains reserved keys that are currently "
+                        "not supported for modification. Reserved keys used "
+                        "in this request: %s",
+                        it->string);
                 return false;
             }
         }
@@ -330,51 +449,6 @@ static bool apply_config(struct http_req *r, const cJSON *b, cJSON *doc)
                               vars ? cJSON_Duplicate(vars, 1) : cJSON_CreateObject());
     }
     return true;
-}
-
-/* ---- asynchronous answers after a registry write ---- */
-
-struct pending {
-    struct http_req *r;
-    int status;
-    cJSON *answer; /* owned */
-    char *name;
-    bool forget;
-    struct fn *f;
-};
-
-static void pending_done(void *arg, enum err_code rc, const struct err *e)
-{
-    struct pending *p = arg;
-
-    if (rc) {
-        cJSON_Delete(p->answer);
-        answer_error(p->r, code_error(rc), e && e->msg[0] ? e->msg : "write failed");
-    } else {
-        if (p->forget)
-            fn_rt_forget(p->f, p->name);
-        if (p->answer || p->status != 204)
-            answer_json(p->r, p->status, p->answer);
-        else
-            answer_json(p->r, 204, NULL);
-    }
-    free(p->name);
-    free(p);
-}
-
-/* save - store @doc (takes) for @name, then answer @status with @answer (takes). */
-static void save(struct fn *f, struct http_req *r, const char *name, cJSON *doc, int status,
-                 cJSON *answer, bool forget)
-{
-    struct pending *p = xcalloc(1, sizeof(*p));
-
-    p->r = r;
-    p->status = status;
-    p->answer = answer;
-    p->name = xstrdup(name);
-    p->forget = forget;
-    p->f = f;
-    fn_reg_put(f, name, doc, pending_done, p);
 }
 
 static cJSON *get_or_404(struct fn *f, struct http_req *r, const char *name)
@@ -387,61 +461,152 @@ static cJSON *get_or_404(struct fn *f, struct http_req *r, const char *name)
     return d;
 }
 
-/* code_from - the zip bytes of a Code / UpdateFunctionCode body (owned) or NULL (answered). */
-static unsigned char *code_from(struct http_req *r, const cJSON *code, size_t *len)
+/* ---- packages: fetched and unpacked by a worker thread, never an HTTP thread ---- */
+
+/* code_check - whether @code (a Code member or an UpdateFunctionCode body)
+ * names a package source we take; false with op_fail() otherwise. */
+static bool code_check(struct op *o, const cJSON *code)
+{
+    const cJSON *z = cJSON_GetObjectItemCaseSensitive(code, "ZipFile");
+    const cJSON *bk = cJSON_GetObjectItemCaseSensitive(code, "S3Bucket");
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(code, "S3Key");
+
+    if (cJSON_GetObjectItemCaseSensitive(code, "ImageUri")) {
+        op_fail(o, E_INVALID_PARAM,
+                "Only zip packages are supported by this region (ImageUri is not)");
+        return false;
+    }
+    if (cJSON_IsString(z))
+        return true;
+    if (bk || key) {
+        if (!cJSON_IsString(bk) || !cJSON_IsString(key) || !bk->valuestring[0] ||
+            !key->valuestring[0]) {
+            op_fail(o, E_INVALID_PARAM,
+                    "Please provide both S3Bucket and S3Key for the function code.");
+            return false;
+        }
+        if (cJSON_GetObjectItemCaseSensitive(code, "S3ObjectVersion")) {
+            op_fail(o, E_INVALID_PARAM,
+                    "S3ObjectVersion is not supported by this region: give S3Bucket and S3Key");
+            return false;
+        }
+        return true;
+    }
+    op_fail(o, E_INVALID_PARAM, "Please provide a source for function code.");
+    return false;
+}
+
+/* code_bytes - the zip of @code (owned) or NULL with op_fail(). Blocks (S3). */
+static unsigned char *code_bytes(struct op *o, const cJSON *code, size_t *len)
 {
     const cJSON *z = cJSON_GetObjectItemCaseSensitive(code, "ZipFile");
     unsigned char *bytes;
     size_t n;
 
-    if (cJSON_GetObjectItemCaseSensitive(code, "S3Bucket") ||
-        cJSON_GetObjectItemCaseSensitive(code, "ImageUri")) {
-        answer_error(r, E_INVALID_PARAM,
-                     "Only ZipFile packages are supported by this region (S3Bucket and ImageUri "
-                     "are not yet)");
-        return NULL;
-    }
     if (!cJSON_IsString(z)) {
-        answer_error(r, E_INVALID_PARAM, "Please provide a source for function code.");
-        return NULL;
+        const char *bk = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(code, "S3Bucket"));
+        const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(code, "S3Key"));
+        struct buf b;
+        char scode[64] = "", smsg[256] = "";
+        int st;
+        if (!o->f->s3_get) {
+            op_fail(o, E_INVALID_PARAM,
+                    "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error "
+                    "Message: The specified bucket does not exist");
+            return NULL;
+        }
+        buf_init(&b, 0);
+        st = o->f->s3_get(o->f->s3_ud, bk, key, &b, scode, sizeof(scode), smsg, sizeof(smsg));
+        if (st != 200) {
+            buf_free(&b);
+            op_fail(o, st >= 500 ? E_SERVICE : E_INVALID_PARAM,
+                    "Error occurred while GetObject. S3 Error Code: %s. S3 Error Message: %s",
+                    scode[0] ? scode : "InternalError", smsg[0] ? smsg : "unknown error");
+            return NULL;
+        }
+        return (unsigned char *)buf_detach(&b, len);
     }
     n = strlen(z->valuestring);
     bytes = xmalloc(n / 4 * 3 + 3);
     if (!base64_decode(z->valuestring, n, bytes, len)) {
         free(bytes);
-        answer_error(r, E_INVALID_CONTENT,
-                     "Could not parse request body into json: ZipFile is "
-                     "not valid base64");
+        op_fail(o, E_INVALID_CONTENT,
+                "Could not parse request body into json: ZipFile is not valid base64");
         return NULL;
     }
     return bytes;
 }
 
-static bool install(struct fn *f, struct http_req *r, const char *name, const unsigned char *zip,
-                    size_t len, cJSON *doc)
+/* code_worker - fetch and unpack the package of @o (its body's Code, or the
+ * body itself for UpdateFunctionCode), then submit @o's change. */
+static void *code_worker(void *arg)
 {
-    char sha[48], *dir = NULL;
+    struct op *o = arg;
+    const cJSON *code = o->newdoc ? cJSON_GetObjectItemCaseSensitive(o->body, "Code") : o->body;
+    unsigned char *zip;
+    size_t len = 0;
     struct err e = {0};
 
-    if (fn_pkg_install(f, name, zip, len, sha, &dir, &e)) {
-        answer_error(r, code_error(e.code), e.msg);
-        return false;
+    zip = code_bytes(o, code, &len);
+    if (!zip) {
+        op_reject(o);
+        return NULL;
     }
-    set_str(doc, "CodeSha256", sha);
-    set_num(doc, "CodeSize", (double)len);
-    set_str(doc, "_Dir", dir);
-    free(dir);
-    return true;
+    if (fn_pkg_install(o->f, o->name, zip, len, o->sha, &o->dir, &e)) {
+        free(zip);
+        op_fail(o, code_error(e.code), "%s", e.msg);
+        op_reject(o);
+        return NULL;
+    }
+    free(zip);
+    o->code_len = len;
+    op_submit(o);
+    return NULL;
+}
+
+/* code_start - run code_worker(@o) on its own thread (answered from there). */
+static void code_start(struct op *o)
+{
+    pthread_attr_t at;
+    pthread_t t;
+
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &at, code_worker, o)) {
+        op_fail(o, E_SERVICE, "cannot start a worker to unpack the package");
+        op_reject(o);
+    }
+    pthread_attr_destroy(&at);
+}
+
+static void set_code(struct op *o, cJSON *doc)
+{
+    set_str(doc, "CodeSha256", o->sha);
+    set_num(doc, "CodeSize", (double)o->code_len);
+    set_str(doc, "_Dir", o->dir);
 }
 
 /* ---- operations ---- */
 
+static bool change_create(struct op *o, cJSON **doc)
+{
+    if (*doc) {
+        op_fail(o, E_CONFLICT, "Function already exist: %s", o->name);
+        return false;
+    }
+    *doc = cJSON_Duplicate(o->newdoc, 1);
+    set_code(o, *doc);
+    rev(*doc);
+    o->status = 201;
+    o->answer = public_config(*doc);
+    return true;
+}
+
 static void create_function(struct fn *f, struct http_req *r, const struct creds_identity *who)
 {
-    cJSON *b = parse_body(r), *doc = NULL;
+    cJSON *b = parse_body(r), *doc;
     const cJSON *name, *rt;
-    unsigned char *zip = NULL;
-    size_t zlen = 0;
+    struct op *o;
 
     if (!b)
         return;
@@ -453,40 +618,47 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
                      "constraint: Member must satisfy regular expression pattern: "
                      "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
                      "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
-        goto out;
+        cJSON_Delete(b);
+        return;
     }
-    if (!authorize(f, r, who, "lambda:CreateFunction", name_of(name->valuestring)))
-        goto out;
+    if (!authorize(f, r, who, "lambda:CreateFunction", name_of(name->valuestring))) {
+        cJSON_Delete(b);
+        return;
+    }
+    o = op_new(f, r, name_of(name->valuestring), change_create);
+    o->body = b;
     if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "Role"))) {
-        answer_error(r, E_INVALID_PARAM,
-                     "The role defined for the function cannot be assumed "
-                     "by Lambda.");
-        goto out;
+        op_fail(o, E_INVALID_PARAM,
+                "The role defined for the function cannot be assumed by "
+                "Lambda.");
+        op_reject(o);
+        return;
     }
     if (!cJSON_IsString(rt)) {
-        answer_error(r, E_INVALID_PARAM, "The runtime parameter is required for zip packages");
-        goto out;
+        op_fail(o, E_INVALID_PARAM, "The runtime parameter is required for zip packages");
+        op_reject(o);
+        return;
     }
     if (strncmp(rt->valuestring, "provided", 8) != 0 &&
         !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "Handler"))) {
-        answer_error(r, E_INVALID_PARAM,
-                     "Handler is required for zip packages with runtime "
-                     "other than provided");
-        goto out;
+        op_fail(o, E_INVALID_PARAM,
+                "Handler is required for zip packages with runtime other than provided");
+        op_reject(o);
+        return;
     }
     {
-        cJSON *existing = fn_reg_get(f, name_of(name->valuestring));
+        /* a quick answer before unpacking; the apply checks again */
+        cJSON *existing = fn_reg_get(f, o->name);
         if (existing) {
             cJSON_Delete(existing);
-            answer_error(
-                r, E_CONFLICT,
-                arena_sprintf(r->arena, "Function already exist: %s", name_of(name->valuestring)));
-            goto out;
+            op_fail(o, E_CONFLICT, "Function already exist: %s", o->name);
+            op_reject(o);
+            return;
         }
     }
-    doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "FunctionName", name_of(name->valuestring));
-    cJSON_AddStringToObject(doc, "FunctionArn", fn_arn(f, r->arena, name_of(name->valuestring)));
+    doc = o->newdoc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "FunctionName", o->name);
+    cJSON_AddStringToObject(doc, "FunctionArn", fn_arn(f, r->arena, o->name));
     cJSON_AddStringToObject(doc, "Runtime", "provided.al2023");
     cJSON_AddStringToObject(doc, "Role", "");
     cJSON_AddStringToObject(doc, "Handler", "");
@@ -501,32 +673,19 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
     cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "Architectures"),
                          cJSON_CreateString("x86_64"));
     cJSON_AddNumberToObject(cJSON_AddObjectToObject(doc, "EphemeralStorage"), "Size", 512);
-    if (!apply_config(r, b, doc))
-        goto out;
+    if (!apply_config(o, b, doc) || !code_check(o, cJSON_GetObjectItemCaseSensitive(b, "Code"))) {
+        op_reject(o);
+        return;
+    }
     if (!cJSON_GetObjectItemCaseSensitive(doc, "Environment"))
         cJSON_AddItemToObject(cJSON_AddObjectToObject(doc, "Environment"), "Variables",
                               cJSON_CreateObject());
-    zip = code_from(r, cJSON_GetObjectItemCaseSensitive(b, "Code"), &zlen);
-    if (!zip)
-        goto out;
-    if (!install(f, r, name_of(name->valuestring), zip, zlen, doc))
-        goto out;
     {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "Tags");
         if (cJSON_IsObject(t))
             cJSON_AddItemToObject(doc, "_Tags", cJSON_Duplicate(t, 1));
     }
-    rev(doc);
-    {
-        const char *nm = name_of(name->valuestring);
-        cJSON *ans = public_config(doc);
-        save(f, r, nm, doc, 201, ans, false);
-        doc = NULL;
-    }
-out:
-    free(zip);
-    cJSON_Delete(doc);
-    cJSON_Delete(b);
+    code_start(o);
 }
 
 static void get_function(struct fn *f, struct http_req *r, const char *name, bool config_only)
@@ -610,68 +769,92 @@ static void list_functions(struct fn *f, struct http_req *r)
     answer_json(r, 200, o);
 }
 
+static bool change_delete(struct op *o, cJSON **doc)
+{
+    if (!op_exists(o, *doc))
+        return false;
+    cJSON_Delete(*doc);
+    *doc = NULL;
+    o->status = 204;
+    o->forget = true;
+    return true;
+}
+
 static void delete_function(struct fn *f, struct http_req *r, const char *name)
 {
-    cJSON *d = get_or_404(f, r, name);
+    op_submit(op_new(f, r, name, change_delete));
+}
 
-    if (!d)
-        return;
-    cJSON_Delete(d);
-    save(f, r, name, NULL, 204, NULL, true);
+static bool change_config(struct op *o, cJSON **doc)
+{
+    const char *want, *have;
+
+    if (!op_exists(o, *doc) || !apply_config(o, o->body, *doc))
+        return false;
+    want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->body, "RevisionId"));
+    have = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "RevisionId"));
+    if (want && have && strcmp(want, have) != 0) {
+        op_fail(o, E_PRECONDITION,
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetFunction/GetAlias API to retrieve the latest Revision Id");
+        return false;
+    }
+    rev(*doc);
+    o->status = 200;
+    o->answer = public_config(*doc);
+    return true;
 }
 
 static void update_config(struct fn *f, struct http_req *r, const char *name)
 {
-    cJSON *d = get_or_404(f, r, name), *b;
+    cJSON *b = parse_body(r);
+    struct op *o;
 
-    if (!d)
+    if (!b)
         return;
-    b = parse_body(r);
-    if (!b || !apply_config(r, b, d)) {
-        cJSON_Delete(b);
-        cJSON_Delete(d);
-        return;
+    o = op_new(f, r, name, change_config);
+    o->body = b;
+    op_submit(o);
+}
+
+static bool change_code(struct op *o, cJSON **doc)
+{
+    const char *want, *have;
+
+    if (!op_exists(o, *doc))
+        return false;
+    want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->body, "RevisionId"));
+    have = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "RevisionId"));
+    if (want && have && strcmp(want, have) != 0) {
+        op_fail(o, E_PRECONDITION,
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetFunction/GetAlias API to retrieve the latest Revision Id");
+        return false;
     }
-    {
-        const char *want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "RevisionId"));
-        const char *have = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "RevisionId"));
-        if (want && have && strcmp(want, have) != 0) {
-            answer_error(r, E_PRECONDITION,
-                         "The Revision Id provided does not match the latest "
-                         "Revision Id. Call the GetFunction/GetAlias API to "
-                         "retrieve the latest Revision Id");
-            cJSON_Delete(b);
-            cJSON_Delete(d);
-            return;
-        }
-    }
-    cJSON_Delete(b);
-    rev(d);
-    save(f, r, name, d, 200, public_config(d), false);
+    set_code(o, *doc);
+    rev(*doc);
+    o->status = 200;
+    o->answer = public_config(*doc);
+    return true;
 }
 
 static void update_code(struct fn *f, struct http_req *r, const char *name)
 {
-    cJSON *d = get_or_404(f, r, name), *b;
-    unsigned char *zip;
-    size_t zlen = 0;
+    cJSON *b = parse_body(r), *d;
+    struct op *o;
 
-    if (!d)
+    if (!b)
         return;
-    b = parse_body(r);
-    if (!b) {
+    o = op_new(f, r, name, change_code);
+    o->body = b;
+    d = fn_reg_get(f, name);
+    if (!op_exists(o, d) || !code_check(o, b)) {
         cJSON_Delete(d);
+        op_reject(o);
         return;
     }
-    zip = code_from(r, b, &zlen);
-    if (zip && install(f, r, name, zip, zlen, d)) {
-        rev(d);
-        save(f, r, name, d, 200, public_config(d), false);
-        d = NULL;
-    }
-    free(zip);
-    cJSON_Delete(b);
     cJSON_Delete(d);
+    code_start(o);
 }
 
 /* ---- invoke ---- */
@@ -779,28 +962,22 @@ out:
 
 /* ---- resource policy ---- */
 
-static void add_permission(struct fn *f, struct http_req *r, const char *name)
+static bool change_add_permission(struct op *o, cJSON **doc)
 {
-    cJSON *d = get_or_404(f, r, name), *b = NULL, *pol, *sts, *st, *it, *ans;
+    const cJSON *b = o->body;
     const char *sid, *action, *principal, *fua;
+    cJSON *pol, *sts, *st, *it;
     char *text;
 
-    if (!d)
-        return;
-    b = parse_body(r);
-    if (!b)
-        goto out;
+    if (!op_exists(o, *doc))
+        return false;
     sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "StatementId"));
     action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Action"));
     principal = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Principal"));
     fua = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "FunctionUrlAuthType"));
-    if (!sid || !action || !principal) {
-        answer_error(r, E_INVALID_PARAM, "StatementId, Action and Principal are required");
-        goto out;
-    }
-    pol = cJSON_GetObjectItemCaseSensitive(d, "_Policy");
+    pol = cJSON_GetObjectItemCaseSensitive(*doc, "_Policy");
     if (!pol) {
-        pol = cJSON_AddObjectToObject(d, "_Policy");
+        pol = cJSON_AddObjectToObject(*doc, "_Policy");
         cJSON_AddStringToObject(pol, "Version", "2012-10-17");
         cJSON_AddStringToObject(pol, "Id", "default");
         cJSON_AddArrayToObject(pol, "Statement");
@@ -809,13 +986,11 @@ static void add_permission(struct fn *f, struct http_req *r, const char *name)
     cJSON_ArrayForEach(it, sts)
     {
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "Sid")) ?: "", sid) == 0) {
-            answer_error(r, E_CONFLICT,
-                         arena_sprintf(r->arena,
-                                       "The statement id (%s) provided already exists. Please "
-                                       "provide a new statement id, or remove the existing "
-                                       "statement.",
-                                       sid));
-            goto out;
+            op_fail(o, E_CONFLICT,
+                    "The statement id (%s) provided already exists. Please provide a new "
+                    "statement id, or remove the existing statement.",
+                    sid);
+            return false;
         }
     }
     st = cJSON_CreateObject();
@@ -828,46 +1003,70 @@ static void add_permission(struct fn *f, struct http_req *r, const char *name)
     else
         cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "AWS", principal);
     cJSON_AddStringToObject(st, "Action", action);
-    cJSON_AddStringToObject(st, "Resource", fn_arn(f, r->arena, name));
+    cJSON_AddStringToObject(st, "Resource",
+                            cJSON_GetStringValue(cJSON_GetObjectItem(*doc, "FunctionArn")));
     if (fua)
         cJSON_AddStringToObject(
             cJSON_AddObjectToObject(cJSON_AddObjectToObject(st, "Condition"), "StringEquals"),
             "lambda:FunctionUrlAuthType", fua);
     text = cJSON_PrintUnformatted(st);
     cJSON_AddItemToArray(sts, st);
-    ans = cJSON_CreateObject();
-    cJSON_AddStringToObject(ans, "Statement", text);
+    o->answer = cJSON_CreateObject();
+    cJSON_AddStringToObject(o->answer, "Statement", text);
     free(text);
-    rev(d);
-    save(f, r, name, d, 201, ans, false);
-    d = NULL;
-out:
-    cJSON_Delete(b);
-    cJSON_Delete(d);
+    rev(*doc);
+    o->status = 201;
+    return true;
+}
+
+static void add_permission(struct fn *f, struct http_req *r, const char *name)
+{
+    cJSON *b = parse_body(r);
+    struct op *o;
+
+    if (!b)
+        return;
+    o = op_new(f, r, name, change_add_permission);
+    o->body = b;
+    if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "StatementId")) ||
+        !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Action")) ||
+        !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Principal"))) {
+        op_fail(o, E_INVALID_PARAM, "StatementId, Action and Principal are required");
+        op_reject(o);
+        return;
+    }
+    op_submit(o);
+}
+
+static bool change_remove_permission(struct op *o, cJSON **doc)
+{
+    cJSON *sts, *it;
+    int i = 0;
+
+    if (!op_exists(o, *doc))
+        return false;
+    sts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(*doc, "_Policy"),
+                                           "Statement");
+    cJSON_ArrayForEach(it, sts)
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "Sid")) ?: "", o->arg) == 0) {
+            cJSON_DeleteItemFromArray(sts, i);
+            rev(*doc);
+            o->status = 204;
+            return true;
+        }
+        i++;
+    }
+    op_fail(o, E_NOT_FOUND, "Statement %s is not found in resource policy.", o->arg);
+    return false;
 }
 
 static void remove_permission(struct fn *f, struct http_req *r, const char *name, const char *sid)
 {
-    cJSON *d = get_or_404(f, r, name), *sts, *it;
-    int i = 0;
+    struct op *o = op_new(f, r, name, change_remove_permission);
 
-    if (!d)
-        return;
-    sts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "_Policy"),
-                                           "Statement");
-    cJSON_ArrayForEach(it, sts)
-    {
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "Sid")) ?: "", sid) == 0) {
-            cJSON_DeleteItemFromArray(sts, i);
-            rev(d);
-            save(f, r, name, d, 204, NULL, false);
-            return;
-        }
-        i++;
-    }
-    cJSON_Delete(d);
-    answer_error(r, E_NOT_FOUND,
-                 arena_sprintf(r->arena, "Statement %s is not found in resource policy.", sid));
+    o->arg = sid;
+    op_submit(o);
 }
 
 static void get_policy(struct fn *f, struct http_req *r, const char *name)
@@ -939,16 +1138,16 @@ static cJSON *url_shape(struct fn *f, const cJSON *d, bool with_modified)
     return o;
 }
 
-static bool url_fields(struct http_req *r, const cJSON *b, cJSON *u, bool need_auth)
+static bool url_fields(struct op *o, const cJSON *b, cJSON *u, bool need_auth)
 {
     const char *auth = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "AuthType"));
     const cJSON *cors = cJSON_GetObjectItemCaseSensitive(b, "Cors");
 
     if ((need_auth && !auth) ||
         (auth && strcmp(auth, "NONE") != 0 && strcmp(auth, "AWS_IAM") != 0)) {
-        answer_error(r, E_INVALID_PARAM,
-                     "1 validation error detected: Value at 'authType' failed to satisfy "
-                     "constraint: Member must satisfy enum value set: [AWS_IAM, NONE]");
+        op_fail(o, E_INVALID_PARAM,
+                "1 validation error detected: Value at 'authType' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [AWS_IAM, NONE]");
         return false;
     }
     if (auth)
@@ -960,80 +1159,107 @@ static bool url_fields(struct http_req *r, const cJSON *b, cJSON *u, bool need_a
     return true;
 }
 
-static void url_config(struct fn *f, struct http_req *r, const char *name)
+static bool url_missing(struct op *o, const cJSON *u)
 {
-    cJSON *d = get_or_404(f, r, name), *b = NULL, *u;
+    if (u)
+        return false;
+    op_fail(o, E_NOT_FOUND, "The resource you requested does not exist.");
+    return true;
+}
+
+static bool change_url_delete(struct op *o, cJSON **doc)
+{
+    if (!op_exists(o, *doc) || url_missing(o, cJSON_GetObjectItemCaseSensitive(*doc, "_Url")))
+        return false;
+    cJSON_DeleteItemFromObjectCaseSensitive(*doc, "_Url");
+    o->status = 204;
+    return true;
+}
+
+static bool change_url_create(struct op *o, cJSON **doc)
+{
+    char id[33], t[40];
+    unsigned char rb[32];
+    cJSON *u;
+    size_t i;
+
+    if (!op_exists(o, *doc))
+        return false;
+    if (cJSON_GetObjectItemCaseSensitive(*doc, "_Url")) {
+        op_fail(o, E_CONFLICT,
+                "Failed to create function url config for [functionArn = %s]. Error message:  "
+                "FunctionUrlConfig exists for this Lambda function",
+                cJSON_GetStringValue(cJSON_GetObjectItem(*doc, "FunctionArn")));
+        return false;
+    }
+    u = cJSON_CreateObject();
+    if (!url_fields(o, o->body, u, true)) {
+        cJSON_Delete(u);
+        return false;
+    }
+    if (getrandom(rb, sizeof(rb), 0) != (ssize_t)sizeof(rb))
+        memset(rb, 1, sizeof(rb));
+    for (i = 0; i < 32; i++)
+        id[i] = "abcdefghijklmnopqrstuvwxyz234567"[rb[i] % 32];
+    id[32] = '\0';
+    now_iso(t, sizeof(t));
+    cJSON_AddStringToObject(u, "UrlId", id);
+    cJSON_AddStringToObject(u, "CreationTime", t);
+    cJSON_AddStringToObject(u, "LastModifiedTime", t);
+    cJSON_AddStringToObject(u, "InvokeMode", "BUFFERED");
+    cJSON_AddItemToObject(*doc, "_Url", u);
+    o->status = 201;
+    o->answer = url_shape(o->f, *doc, false);
+    return true;
+}
+
+static bool change_url_update(struct op *o, cJSON **doc)
+{
+    cJSON *u;
     char t[40];
 
-    if (!d)
-        return;
-    u = cJSON_GetObjectItemCaseSensitive(d, "_Url");
+    if (!op_exists(o, *doc))
+        return false;
+    u = cJSON_GetObjectItemCaseSensitive(*doc, "_Url");
+    if (url_missing(o, u) || !url_fields(o, o->body, u, false))
+        return false;
     now_iso(t, sizeof(t));
+    set_str(u, "LastModifiedTime", t);
+    o->status = 200;
+    o->answer = url_shape(o->f, *doc, true);
+    return true;
+}
+
+static void url_config(struct fn *f, struct http_req *r, const char *name)
+{
+    struct op *o;
+    cJSON *b = NULL;
+
     if (strcmp(r->method, "GET") == 0) {
-        if (!u)
+        cJSON *d = get_or_404(f, r, name);
+        if (!d)
+            return;
+        if (!cJSON_GetObjectItemCaseSensitive(d, "_Url"))
             answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
         else
             answer_json(r, 200, url_shape(f, d, true));
-    } else if (strcmp(r->method, "DELETE") == 0) {
-        if (!u) {
-            answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
-        } else {
-            cJSON_DeleteItemFromObjectCaseSensitive(d, "_Url");
-            save(f, r, name, d, 204, NULL, false);
-            d = NULL;
-        }
-    } else if (strcmp(r->method, "POST") == 0) {
-        char id[33];
-        unsigned char rb[32];
-        size_t i;
-        if (u) {
-            answer_error(r, E_CONFLICT,
-                         arena_sprintf(r->arena,
-                                       "Failed to create function url config for "
-                                       "[functionArn = %s]. Error message:  FunctionUrlConfig "
-                                       "exists for this Lambda function",
-                                       fn_arn(f, r->arena, name)));
-            goto out;
-        }
-        b = parse_body(r);
-        if (!b)
-            goto out;
-        u = cJSON_CreateObject();
-        if (!url_fields(r, b, u, true)) {
-            cJSON_Delete(u);
-            goto out;
-        }
-        if (getrandom(rb, sizeof(rb), 0) != (ssize_t)sizeof(rb))
-            memset(rb, 1, sizeof(rb));
-        for (i = 0; i < 32; i++)
-            id[i] = "abcdefghijklmnopqrstuvwxyz234567"[rb[i] % 32];
-        id[32] = '\0';
-        cJSON_AddStringToObject(u, "UrlId", id);
-        cJSON_AddStringToObject(
-            u, "FunctionUrl",
-            arena_sprintf(r->arena, "%s/lambda-url/%s/", f->public_url ? f->public_url : "", id));
-        cJSON_AddStringToObject(u, "CreationTime", t);
-        cJSON_AddStringToObject(u, "LastModifiedTime", t);
-        cJSON_AddStringToObject(u, "InvokeMode", "BUFFERED");
-        cJSON_AddItemToObject(d, "_Url", u);
-        save(f, r, name, d, 201, url_shape(f, d, false), false);
-        d = NULL;
-    } else if (strcmp(r->method, "PUT") == 0) {
-        if (!u) {
-            answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
-            goto out;
-        }
-        b = parse_body(r);
-        if (!b || !url_fields(r, b, u, false))
-            goto out;
-        set_str(u, "LastModifiedTime", t);
-        save(f, r, name, d, 200, url_shape(f, d, true), false);
-        d = NULL;
-    } else
+        cJSON_Delete(d);
+        return;
+    }
+    if (strcmp(r->method, "DELETE") == 0) {
+        op_submit(op_new(f, r, name, change_url_delete));
+        return;
+    }
+    if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PUT") != 0) {
         answer_error(r, E_UNKNOWN_OP, "Unknown operation");
-out:
-    cJSON_Delete(b);
-    cJSON_Delete(d);
+        return;
+    }
+    b = parse_body(r);
+    if (!b)
+        return;
+    o = op_new(f, r, name, strcmp(r->method, "POST") == 0 ? change_url_create : change_url_update);
+    o->body = b;
+    op_submit(o);
 }
 
 static void list_urls(struct fn *f, struct http_req *r, const char *name)
@@ -1052,52 +1278,80 @@ static void list_urls(struct fn *f, struct http_req *r, const char *name)
 
 /* ---- tags ---- */
 
+static cJSON *tags_of(cJSON *doc)
+{
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "_Tags");
+
+    return t ? t : cJSON_AddObjectToObject(doc, "_Tags");
+}
+
+static bool change_tag(struct op *o, cJSON **doc)
+{
+    const cJSON *it;
+    cJSON *t;
+
+    if (!op_exists(o, *doc))
+        return false;
+    t = tags_of(*doc);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(o->body, "Tags"))
+    {
+        if (cJSON_IsString(it))
+            set_str(t, it->string, it->valuestring);
+    }
+    o->status = 204;
+    return true;
+}
+
+static bool change_untag(struct op *o, cJSON **doc)
+{
+    const char *p = o->arg;
+    cJSON *t;
+
+    if (!op_exists(o, *doc))
+        return false;
+    t = tags_of(*doc);
+    while (p && *p) { /* tagKeys=a&tagKeys=b */
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n > 8 && strncmp(p, "tagKeys=", 8) == 0) {
+            char *k = seg_decode(o->r->arena, p + 8, n - 8);
+            if (k)
+                cJSON_DeleteItemFromObjectCaseSensitive(t, k);
+        }
+        if (!amp)
+            break;
+        p = amp + 1;
+    }
+    o->status = 204;
+    return true;
+}
+
 static void tags(struct fn *f, struct http_req *r, const char *arn)
 {
     const char *name = name_of(arn);
-    cJSON *d = get_or_404(f, r, name), *t, *b = NULL;
+    struct op *o;
 
-    if (!d)
-        return;
-    t = cJSON_GetObjectItemCaseSensitive(d, "_Tags");
-    if (!t)
-        t = cJSON_AddObjectToObject(d, "_Tags");
     if (strcmp(r->method, "GET") == 0) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToObject(o, "Tags", cJSON_Duplicate(t, 1));
-        answer_json(r, 200, o);
+        cJSON *d = get_or_404(f, r, name), *out;
+        if (!d)
+            return;
+        out = cJSON_CreateObject();
+        cJSON_AddItemToObject(out, "Tags", cJSON_Duplicate(tags_of(d), 1));
+        cJSON_Delete(d);
+        answer_json(r, 200, out);
     } else if (strcmp(r->method, "POST") == 0) {
-        const cJSON *it;
-        b = parse_body(r);
+        cJSON *b = parse_body(r);
         if (!b)
-            goto out;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItem(b, "Tags"))
-        {
-            if (cJSON_IsString(it))
-                set_str(t, it->string, it->valuestring);
-        }
-        save(f, r, name, d, 204, NULL, false);
-        d = NULL;
+            return;
+        o = op_new(f, r, name, change_tag);
+        o->body = b;
+        op_submit(o);
     } else if (strcmp(r->method, "DELETE") == 0) {
-        const char *p = r->query;
-        while (p && *p) { /* tagKeys=a&tagKeys=b */
-            const char *amp = strchr(p, '&');
-            size_t n = amp ? (size_t)(amp - p) : strlen(p);
-            if (n > 8 && strncmp(p, "tagKeys=", 8) == 0) {
-                char *k = seg_decode(r->arena, p + 8, n - 8);
-                if (k)
-                    cJSON_DeleteItemFromObjectCaseSensitive(t, k);
-            }
-            if (!amp)
-                break;
-            p = amp + 1;
-        }
-        save(f, r, name, d, 204, NULL, false);
-        d = NULL;
-    }
-out:
-    cJSON_Delete(b);
-    cJSON_Delete(d);
+        o = op_new(f, r, name, change_untag);
+        o->arg = r->query;
+        op_submit(o);
+    } else
+        answer_error(r, E_UNKNOWN_OP, "Unknown operation");
 }
 
 /* code_download - GetFunction's Code.Location: the stored zip. */
@@ -1124,6 +1378,100 @@ static void code_download(struct fn *f, struct http_req *r, const char *name, co
         buf_append(&b, chunk, n);
     fclose(in);
     http_resp_header(r, "Content-Type", "application/zip");
+    http_respond_buf(r, 200, &b);
+    buf_free(&b);
+}
+
+/* ---- logs (a Tandem extension, for `tandem logs --endpoint`) ---- */
+
+#define LOGS_CHUNK (4u * 1024 * 1024)
+
+/* read_from - append @path's bytes from @off (at most @max) to @b; the file's size, or -1. */
+static long long read_from(const char *path, long long off, size_t max, struct buf *b)
+{
+    FILE *in = fopen(path, "rb");
+    char chunk[65536];
+    long long size;
+    size_t n;
+
+    if (!in)
+        return -1;
+    fseek(in, 0, SEEK_END);
+    size = ftell(in);
+    if (off > size)
+        off = 0; /* rotated since: start the new file */
+    fseek(in, (long)off, SEEK_SET);
+    while (max && (n = fread(chunk, 1, max < sizeof(chunk) ? max : sizeof(chunk), in)) > 0) {
+        buf_append(b, chunk, n);
+        max -= n;
+    }
+    fclose(in);
+    return size;
+}
+
+/*
+ * logs - GET /2015-03-31/functions/NAME/logs[?offset=N]: the function's log
+ * as `tandem logs` prints it. Without offset: the rotated log.1 then the log
+ * (the last 4 MiB of each at most); with offset: the log from byte N (from 0
+ * when the log has rotated below N), at most 4 MiB. X-Tandem-Log-Offset is
+ * where the next call continues. Allowed to root and to identities allowed
+ * logs:GetLogEvents on arn:aws:logs:REGION:ACCOUNT:log-group:/aws/lambda/NAME:*.
+ */
+static void logs(struct fn *f, struct http_req *r, const char *name,
+                 const struct creds_identity *who)
+{
+    struct err e = {0};
+    struct authz_request q = {
+        .who = who,
+        .action = "logs:GetLogEvents",
+        .resource = arena_sprintf(r->arena, "arn:aws:logs:%s:%s:log-group:/aws/lambda/%s:*",
+                                  f->region, f->account, name),
+    };
+    const char *off_s = query_param(r, "offset");
+    char *path, *old;
+    long long off = 0, size, next;
+    struct buf b;
+    cJSON *d;
+
+    if (authz_check(f->authz, &q, &e) != ERR_OK) {
+        answer_error(r, E_DENIED, e.msg[0] ? e.msg : "Access denied");
+        return;
+    }
+    d = get_or_404(f, r, name);
+    if (!d)
+        return;
+    cJSON_Delete(d);
+    if (off_s) {
+        char *end = NULL;
+        off = strtoll(off_s, &end, 10);
+        if (!*off_s || *end || off < 0) {
+            answer_error(r, E_INVALID_PARAM, "offset must be a non-negative integer");
+            return;
+        }
+    }
+    path = fn_log_path(f, name);
+    old = arena_sprintf(r->arena, "%s.1", path);
+    buf_init(&b, 0);
+    if (!off_s) {
+        long long osize = read_from(old, 0, 0, &b);
+        if (osize > (long long)LOGS_CHUNK)
+            read_from(old, osize - LOGS_CHUNK, LOGS_CHUNK, &b);
+        else if (osize > 0)
+            read_from(old, 0, LOGS_CHUNK, &b);
+        size = read_from(path, 0, 0, &b);
+        off = size > (long long)LOGS_CHUNK ? size - LOGS_CHUNK : 0;
+    }
+    {
+        size_t before = b.len;
+        size = read_from(path, off, LOGS_CHUNK, &b);
+        if (size < 0)
+            next = 0;
+        else
+            next = (off > size ? 0 : off) + (long long)(b.len - before);
+    }
+    free(path);
+    http_resp_header(r, "Content-Type", "text/plain; charset=utf-8");
+    http_resp_header(r, "X-Tandem-Log-Offset", arena_sprintf(r->arena, "%lld", next));
     http_respond_buf(r, 200, &b);
     buf_free(&b);
 }
@@ -1245,6 +1593,10 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     if (n == 3 && strcmp(seg[1], "code-download") == 0 && strcmp(m, "GET") == 0) {
         if (authorize(f, r, who, "lambda:GetFunction", seg[0]))
             code_download(f, r, seg[0], seg[2]);
+        return;
+    }
+    if (n == 2 && strcmp(seg[1], "logs") == 0 && strcmp(m, "GET") == 0) {
+        logs(f, r, seg[0], who);
         return;
     }
     if (n == 2 && strcmp(seg[1], "invocations") == 0 && strcmp(m, "POST") == 0) {
@@ -1414,6 +1766,9 @@ enum err_code fn_open(const struct fn_opts *o, struct fn **out, struct err *e)
     f->fn_dir = xmalloc(n);
     snprintf(f->fn_dir, n, "%s/functions", o->data_dir);
     pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->idle, NULL);
+    f->s3_get = o->s3_get;
+    f->s3_ud = o->s3_ud;
     f->docs = cJSON_CreateObject();
     if (mkdir(f->fn_dir, 0755) && errno != EEXIST) {
         rc = err_set(e, ERR_IO, "mkdir %s: %s", f->fn_dir, strerror(errno));
@@ -1443,8 +1798,14 @@ void fn_close(struct fn *f)
 {
     if (!f)
         return;
+    /* changes in flight (unpacking, or queued in the store) finish first */
+    pthread_mutex_lock(&f->mu);
+    while (f->busy)
+        pthread_cond_wait(&f->idle, &f->mu);
+    pthread_mutex_unlock(&f->mu);
     fn_rt_stop(f);
     cJSON_Delete(f->docs);
+    pthread_cond_destroy(&f->idle);
     pthread_mutex_destroy(&f->mu);
     free(f->data_dir);
     free(f->fn_dir);

@@ -20,6 +20,14 @@
 #include "store.h"
 
 struct fn;
+struct buf;
+
+/* fn_s3_get_fn - read BUCKET/KEY of the region's S3 into @out (for
+ * Code.S3Bucket/S3Key packages). Blocks; called from a worker thread. Returns
+ * the HTTP status; on anything but 200, @code gets S3's error code (e.g.
+ * "NoSuchKey") and @msg its message. */
+typedef int fn_s3_get_fn(void *ud, const char *bucket, const char *key, struct buf *out, char *code,
+                         size_t code_cap, char *msg, size_t msg_cap);
 
 struct fn_opts {
     struct store *store;       /* borrowed; outlives the fn */
@@ -30,6 +38,8 @@ struct fn_opts {
     const char *data_dir;      /* the region's data directory */
     unsigned max_instances;    /* per function; 0 = 10 */
     unsigned idle_seconds;     /* reap an idle instance after this; 0 = 300 */
+    fn_s3_get_fn *s3_get;      /* NULL: S3 packages are refused */
+    void *s3_ud;
 };
 
 /* fn_open - load the functions from the store and start the reaper

@@ -21,8 +21,12 @@ struct fn {
     char *fn_dir;       /* DATA/functions */
     char *endpoint;     /* AWS_ENDPOINT_URL for functions */
     char *public_url;   /* base of FunctionUrl */
-    pthread_mutex_t mu; /* guards docs */
+    pthread_mutex_t mu; /* guards docs and busy */
     cJSON *docs;        /* object: name -> configuration document (see registry.c) */
+    unsigned busy;      /* API changes not yet answered (fn_close waits for them) */
+    pthread_cond_t idle;
+    fn_s3_get_fn *s3_get;
+    void *s3_ud;
     struct fn_rt *rt;
 };
 
@@ -38,9 +42,17 @@ cJSON *fn_reg_by_url(struct fn *f, const char *id);
 cJSON *fn_reg_names(struct fn *f);
 
 typedef void fn_reg_done_fn(void *arg, enum err_code rc, const struct err *e);
-/* fn_reg_put - store @doc (takes) under NAME (NULL @doc: delete), durably, then
- * update the in-memory copy and call @done from the writer thread. */
-void fn_reg_put(struct fn *f, const char *name, cJSON *doc, fn_reg_done_fn *done, void *arg);
+/* A change of one function's document, run on the store's writer thread:
+ * @doc is the document as stored now (owned; NULL when there is none); the
+ * mutator may change it, replace it or delete it (free it and set NULL).
+ * Anything but ERR_OK refuses the change (nothing is written). */
+typedef enum err_code fn_reg_mutate_fn(void *arg, cJSON **doc, struct err *e);
+/* fn_reg_update - read-modify-write NAME's document inside ONE store apply
+ * (so concurrent changes never lose one another), durably; then update the
+ * in-memory copy and call @done (writer thread) with the mutator's outcome.
+ * @mutate_arg and @arg are borrowed until @done. */
+void fn_reg_update(struct fn *f, const char *name, fn_reg_mutate_fn *mutate, void *mutate_arg,
+                   fn_reg_done_fn *done, void *arg);
 
 /* ---- pkg.c ---- */
 

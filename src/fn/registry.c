@@ -93,37 +93,63 @@ cJSON *fn_reg_names(struct fn *f)
     return out;
 }
 
-struct put {
+struct upd {
     struct fn *f;
     char *name;
-    cJSON *doc; /* NULL: delete */
-    char *text;
+    fn_reg_mutate_fn *mutate;
+    void *mutate_arg;
+    cJSON *doc; /* the document written (NULL: deleted), for the in-memory copy */
     fn_reg_done_fn *done;
     void *arg;
 };
 
-static enum err_code put_apply(struct store_txn *t, void *arg, struct err *e)
+/* upd_apply - the read-modify-write, all inside the writer's transaction, so
+ * two changes of one function never overwrite each other. */
+static enum err_code upd_apply(struct store_txn *t, void *arg, struct err *e)
 {
-    struct put *p = arg;
-    char *key = xmalloc(strlen(p->name) + 4);
+    struct upd *p = arg;
+    char *key = xmalloc(strlen(p->name) + 4), *text = NULL;
+    struct slice v;
+    cJSON *doc = NULL;
+    bool existed;
     enum err_code rc;
 
     memcpy(key, KEY_PREFIX, 3);
     strcpy(key + 3, p->name);
-    if (p->doc)
-        rc = store_put(t, STORE_DB_META, slice_str(key), slice_str(p->text), e);
-    else {
-        rc = store_del(t, STORE_DB_META, slice_str(key), e);
-        if (rc == ERR_NOTFOUND)
-            rc = ERR_OK;
+    rc = store_get(t, STORE_DB_META, slice_str(key), &v, e);
+    if (rc && rc != ERR_NOTFOUND)
+        goto out;
+    existed = rc == ERR_OK;
+    if (existed) {
+        doc = cJSON_ParseWithLength((const char *)v.ptr, v.len);
+        if (!doc) {
+            rc = err_set(e, ERR_IO, "function %s: stored document is corrupt", p->name);
+            goto out;
+        }
     }
+    rc = p->mutate(p->mutate_arg, &doc, e);
+    if (rc)
+        goto out;
+    if (doc) {
+        text = cJSON_PrintUnformatted(doc);
+        rc = store_put(t, STORE_DB_META, slice_str(key), slice_str(text), e);
+    } else if (existed) {
+        rc = store_del(t, STORE_DB_META, slice_str(key), e);
+    }
+    if (rc == ERR_OK) {
+        p->doc = doc;
+        doc = NULL;
+    }
+out:
+    cJSON_Delete(doc);
+    free(text);
     free(key);
     return rc;
 }
 
-static void put_done(void *arg, enum err_code rc, const struct err *e)
+static void upd_done(void *arg, enum err_code rc, const struct err *e)
 {
-    struct put *p = arg;
+    struct upd *p = arg;
 
     if (rc == ERR_OK) {
         pthread_mutex_lock(&p->f->mu);
@@ -136,20 +162,20 @@ static void put_done(void *arg, enum err_code rc, const struct err *e)
     }
     p->done(p->arg, rc, e);
     cJSON_Delete(p->doc);
-    free(p->text);
     free(p->name);
     free(p);
 }
 
-void fn_reg_put(struct fn *f, const char *name, cJSON *doc, fn_reg_done_fn *done, void *arg)
+void fn_reg_update(struct fn *f, const char *name, fn_reg_mutate_fn *mutate, void *mutate_arg,
+                   fn_reg_done_fn *done, void *arg)
 {
-    struct put *p = xcalloc(1, sizeof(*p));
+    struct upd *p = xcalloc(1, sizeof(*p));
 
     p->f = f;
     p->name = xstrdup(name);
-    p->doc = doc;
-    p->text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    p->mutate = mutate;
+    p->mutate_arg = mutate_arg;
     p->done = done;
     p->arg = arg;
-    store_submit(f->store, put_apply, put_done, p);
+    store_submit(f->store, upd_apply, upd_done, p);
 }

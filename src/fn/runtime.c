@@ -11,12 +11,18 @@
  * their HTTP server waits for its handler thread.
  *
  * Limits (documented in docs/lambda.md): each instance is its own process
- * group, killed as a group; RLIMIT_AS = MemorySize + 1 GiB (Node.js also gets
- * --max-old-space-size=MemorySize, as Lambda does), RLIMIT_NPROC 256 (not
- * enforced by Linux for root), RLIMIT_FSIZE 512 MiB, no core files. Logs go
+ * group, killed as a group. Memory: the reaper sums the resident memory of
+ * each instance's process group (/proc/PID/stat) every 100 ms and kills a
+ * group past MemorySize (Runtime.OutOfMemory, "signal: killed"); Node.js also
+ * gets --max-old-space-size=MemorySize, as Lambda does. No RLIMIT_AS for
+ * Node.js (V8 and WebAssembly reserve far more address space than they use:
+ * fetch fails under one); provided runtimes keep RLIMIT_AS = MemorySize +
+ * 1 GiB as a backstop. RLIMIT_NPROC 256 (not enforced by Linux for root),
+ * RLIMIT_FSIZE 512 MiB, no core files. Logs go
  * through a pipe to DATA/functions/NAME/log (rotated to log.1 past 16 MiB),
  * so endless output only fills the pipe and then the timeout stops it. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -71,6 +77,8 @@ struct inst {
     struct http_req *parked; /* a /next waiting for work */
     struct inv *cur;
     bool initialized, stale, killed;
+    bool oom;     /* killed by the memory watchdog */
+    long peak_kb; /* the group's peak resident memory seen by the watchdog */
     int64_t born_us, idle_since_us;
     int logfd; /* read end of the stdout/stderr pipe */
     pthread_t reader;
@@ -102,6 +110,7 @@ struct fn_rt {
     char *node;
     char *boot;
     struct fn *f;
+    unsigned ticks;
 };
 
 static void rand_hex(char *out, size_t nbytes)
@@ -278,6 +287,9 @@ static void finish(struct inst *in, struct inv *inv, int error, const char *body
 
     if (in) {
         int used = peak_mb(__atomic_load_n(&in->pid, __ATOMIC_RELAXED));
+        int group = (int)((__atomic_load_n(&in->peak_kb, __ATOMIC_RELAXED) + 1023) / 1024);
+        if (group > used)
+            used = group;
         drain(in);
         log_printf(in, "END RequestId: %s\n", inv->id);
         log_printf(in,
@@ -664,7 +676,8 @@ static struct inst *spawn(struct fn_rt *rt, struct pool *p)
         close_range(3, ~0U, 0);
         if (dir && chdir(dir))
             _exit(127);
-        set_limit(RLIMIT_AS, ((rlim_t)mem + 1024) * 1024 * 1024);
+        if (!node)
+            set_limit(RLIMIT_AS, ((rlim_t)mem + 1024) * 1024 * 1024);
         set_limit(RLIMIT_NPROC, 256);
         set_limit(RLIMIT_FSIZE, 512u * 1024 * 1024);
         set_limit(RLIMIT_CORE, 0);
@@ -792,6 +805,111 @@ static void exit_text(int status, char *out, size_t cap)
         snprintf(out, cap, "unknown");
 }
 
+/* ---- the memory watchdog ---- */
+
+struct watched {
+    pid_t pgid;
+    long limit_kb;
+    long rss_kb;
+};
+
+/* group_rss - add each process's resident memory (/proc/PID/stat, field 24,
+ * in pages) to the watched group it belongs to (field 5). */
+static void group_rss(struct watched *w, size_t n)
+{
+    long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        char path[64], buf[1024], *p;
+        long pgrp = 0, rss = 0;
+        ssize_t got;
+        size_t i;
+        int fd, field;
+
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%.20s/stat", de->d_name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        got = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (got <= 0)
+            continue;
+        buf[got] = '\0';
+        p = strrchr(buf, ')'); /* the command name may hold spaces */
+        if (!p)
+            continue;
+        /* after ')': field 3 (state) onwards */
+        for (field = 3, p++; *p && field <= 24; field++) {
+            while (*p == ' ')
+                p++;
+            if (field == 5)
+                pgrp = strtol(p, NULL, 10);
+            else if (field == 24)
+                rss = strtol(p, NULL, 10);
+            while (*p && *p != ' ')
+                p++;
+        }
+        for (i = 0; i < n; i++)
+            if (w[i].pgid == (pid_t)pgrp)
+                w[i].rss_kb += rss * page_kb;
+    }
+    closedir(d);
+}
+
+/* watchdog - kill instances whose process group holds more resident memory
+ * than their function's MemorySize. The /proc walk runs without the mutex. */
+static void watchdog(struct fn_rt *rt)
+{
+    struct watched *w = NULL;
+    size_t n = 0, cap = 0, i;
+    struct pool *p;
+    struct inst *in;
+
+    pthread_mutex_lock(&rt->mu);
+    for (p = rt->pools; p; p = p->next)
+        for (in = p->insts; in; in = in->next) {
+            if (in->pid <= 0 || in->killed)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                w = xrealloc(w, cap * sizeof(*w));
+            }
+            w[n].pgid = in->pid;
+            w[n].limit_kb = (long)doc_int(p->doc, "MemorySize", 128) * 1024;
+            w[n].rss_kb = 0;
+            n++;
+        }
+    pthread_mutex_unlock(&rt->mu);
+    if (!n)
+        return;
+    group_rss(w, n);
+    pthread_mutex_lock(&rt->mu);
+    for (p = rt->pools; p; p = p->next)
+        for (in = p->insts; in; in = in->next)
+            for (i = 0; i < n; i++) {
+                if (in->pid != w[i].pgid || in->pid <= 0 || in->killed)
+                    continue;
+                if (w[i].rss_kb > in->peak_kb)
+                    __atomic_store_n(&in->peak_kb, w[i].rss_kb, __ATOMIC_RELAXED);
+                if (w[i].rss_kb > w[i].limit_kb) {
+                    log_warn("event=fn_instance_out_of_memory function=%s pid=%d rss_kb=%ld "
+                             "limit_kb=%ld",
+                             p->name, (int)in->pid, w[i].rss_kb, w[i].limit_kb);
+                    in->oom = true;
+                    in->killed = true;
+                    kill(-in->pid, SIGKILL);
+                }
+            }
+    pthread_mutex_unlock(&rt->mu);
+    free(w);
+}
+
 /* tick - one pass of the reaper. */
 static void tick(struct fn_rt *rt)
 {
@@ -812,13 +930,14 @@ static void tick(struct fn_rt *rt)
                 exit_text(st, why, sizeof(why));
                 if (!in->killed)
                     log_info("event=fn_instance_exit function=%s status=\"%s\"", p->name, why);
-                if (!in->killed || in->cur) {
+                if (!in->killed || in->cur || in->oom) {
                     struct inv *v = in->cur ? in->cur : (!in->initialized ? dequeue(p) : NULL);
                     in->cur = NULL;
                     if (v) {
                         snprintf(msg, sizeof(msg), "RequestId: %s Error: Runtime exited %s%s",
                                  v->id, WIFEXITED(st) ? "with error: " : "with error: ", why);
-                        fail_later(&failed, in, v, "Runtime.ExitError", msg);
+                        fail_later(&failed, in, v,
+                                   in->oom ? "Runtime.OutOfMemory" : "Runtime.ExitError", msg);
                     }
                 }
                 in->killed = true;
@@ -906,6 +1025,8 @@ static void *reaper_main(void *arg)
         pthread_mutex_unlock(&rt->mu);
         if (stop)
             break;
+        if (rt->ticks++ % 2 == 0)
+            watchdog(rt);
         tick(rt);
         nanosleep(&ts, NULL);
     }

@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "repl.h"
 #include "s3.h"
+#include "s3_read.h"
 #include "sigv4.h"
 #include "store.h"
 
@@ -50,6 +51,8 @@ struct server_args {
     const char *public_url;
     int sts_min_duration;  /* --sts-min-duration: tests only (docs/iam.md) */
     unsigned ttl_interval; /* --ttl-interval: DynamoDB TTL sweeper period, seconds */
+    unsigned fn_max;       /* --fn-max-instances: per function, 0 = fn's default */
+    unsigned fn_idle;      /* --fn-idle-seconds: reap idle instances, 0 = fn's default */
     unsigned threads;
     size_t map_size;
     struct repl_peer_opt peers[MAX_PEERS];
@@ -57,6 +60,13 @@ struct server_args {
 };
 
 static const char ddb_target_prefix[] = "DynamoDB_20120810.";
+
+/* fn_s3_get - Lambda's Code.S3Bucket/S3Key packages, read from this region's S3. */
+static int fn_s3_get(void *ud, const char *bucket, const char *key, struct buf *out, char *code,
+                     size_t code_cap, char *msg, size_t msg_cap)
+{
+    return s3_read_object(ud, bucket, key, out, code, code_cap, msg, msg_cap);
+}
 
 static void answer_health(struct http_req *r)
 {
@@ -437,6 +447,8 @@ static void usage(FILE *f)
           "  --peer REGION=URL     another region of this deployment to replicate with\n"
           "                        (repeatable; it signs with the same root credentials)\n"
           "  --ttl-interval SECONDS  how often expired DynamoDB items are deleted (default 60)\n"
+          "  --fn-max-instances N  most instances per function (default 10)\n"
+          "  --fn-idle-seconds S   stop a function instance idle this long (default 300)\n"
           "  --log-level LEVEL     debug, info, warn or error (default info)\n",
           f);
 }
@@ -462,6 +474,8 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         OPT_HELP,
         OPT_STS_MIN,
         OPT_TTL,
+        OPT_FN_MAX,
+        OPT_FN_IDLE,
     };
     static const struct option opts[] = {
         {"region", required_argument, NULL, OPT_REGION},
@@ -482,6 +496,8 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"help", no_argument, NULL, OPT_HELP},
         {"sts-min-duration", required_argument, NULL, OPT_STS_MIN},
         {"ttl-interval", required_argument, NULL, OPT_TTL},
+        {"fn-max-instances", required_argument, NULL, OPT_FN_MAX},
+        {"fn-idle-seconds", required_argument, NULL, OPT_FN_IDLE},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -544,6 +560,18 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         case OPT_STS_MIN:
             a->sts_min_duration = atoi(optarg);
             break;
+        case OPT_FN_MAX:
+        case OPT_FN_IDLE: {
+            char *end = NULL;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v < 1 || v > 100000) {
+                fprintf(stderr, "tandem server: --%s must be a number from 1 to 100000\n",
+                        c == OPT_FN_MAX ? "fn-max-instances" : "fn-idle-seconds");
+                return 2;
+            }
+            *(c == OPT_FN_MAX ? &a->fn_max : &a->fn_idle) = (unsigned)v;
+            break;
+        }
         case OPT_TTL:
             a->ttl_interval = (unsigned)strtoul(optarg, NULL, 10);
             if (!a->ttl_interval) {
@@ -688,7 +716,11 @@ int server_main(int argc, char **argv)
                              .authz = &rg.authz,
                              .region = rg.name,
                              .account = creds_account(rg.creds),
-                             .data_dir = a.data};
+                             .data_dir = a.data,
+                             .max_instances = a.fn_max,
+                             .idle_seconds = a.fn_idle,
+                             .s3_get = fn_s3_get,
+                             .s3_ud = rg.s3};
         if (fn_open(&fo, &rg.fn, &e))
             goto out;
     }
