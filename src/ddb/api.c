@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mem.h"
 #include "query.h"
+#include "streams.h"
 #include "table.h"
 #include "tags.h"
 #include "ttl.h"
@@ -504,6 +505,14 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
                        : "*";
     q.context = kv;
     q.ncontext = n;
+    /* DynamoDB Streams: the stream's ARN (ListStreams: "*") */
+    if (streams_auth_resource(c)) {
+        q.resource = streams_auth_resource(c);
+        if (authz_check(box->authz, &q, &e) == ERR_OK)
+            return true;
+        error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
+        return false;
+    }
     /* BatchGetItem / BatchWriteItem: the operation's own action on every
      * table named in RequestItems, as the service checks it */
     if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c->in, "RequestItems"))) {
@@ -555,7 +564,23 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
     return false;
 }
 
+static void handle(struct ddb *d, struct http_req *r, const char *op,
+                   const struct creds_identity *who, bool streams);
+
 void ddb_handle(struct ddb *d, struct http_req *r, const char *op, const struct creds_identity *who)
+{
+    handle(d, r, op, who, false);
+}
+
+void ddb_streams_handle(struct ddb *d, struct http_req *r, const char *op,
+                        const struct creds_identity *who)
+{
+    handle(d, r, op, who, true);
+}
+
+/* handle - @streams: a DynamoDB Streams operation (streams.h) */
+static void handle(struct ddb *d, struct http_req *r, const char *op,
+                   const struct creds_identity *who, bool streams)
 {
     struct ddb_call *c;
     ddb_op_fn *fn = NULL;
@@ -569,7 +594,9 @@ void ddb_handle(struct ddb *d, struct http_req *r, const char *op, const struct 
     buf_init(&c->verr, 0);
     arena_on_free(r->arena, verr_free, &c->verr);
 
-    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+    if (streams)
+        fn = streams_op(c->op);
+    for (size_t i = 0; !streams && i < sizeof(ops) / sizeof(ops[0]); i++) {
         if (strcmp(ops[i].name, c->op) == 0) {
             fn = ops[i].fn;
             break;

@@ -36,6 +36,12 @@ void ddb_close(struct ddb *d); /* NULL ok */
 void ddb_handle(struct ddb *d, struct http_req *r, const char *op,
                 const struct creds_identity *who);
 
+/* ddb_streams_handle - the same for DynamoDB Streams (X-Amz-Target
+ * DynamoDBStreams_20120810.<op>; streams.h): dynamodb:<op> on the stream's
+ * ARN (ListStreams: "*"). */
+void ddb_streams_handle(struct ddb *d, struct http_req *r, const char *op,
+                        const struct creds_identity *who);
+
 /* ddb_respond_error - answer @r with a DynamoDB error:
  * {"__type":"com.amazonaws.dynamodb.v20120810#<type>","message":"<msg>"}
  * (auth errors use the com.amazon.coral.service# namespace, as the service does:

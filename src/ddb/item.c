@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "rlog.h"
 #include "sigv4.h"
+#include "streams.h"
 #include "table.h"
 
 enum {
@@ -278,6 +279,7 @@ struct write {
     char *old; /* owned: the old item's JSON text, when asked for */
     size_t oldlen, old_size;
     uint64_t logged; /* the replication log entry appended, 0: none */
+    bool service;    /* a deletion by the service itself (TTL), for the stream */
 };
 
 /* item_value - the item in stored value @v: ERR_OK with @json/@n, ERR_NOTFOUND
@@ -407,6 +409,10 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
     if (!rc)
         rc = index_maintain(t, &k, &x->key, old, x->val ? x->val + 1 : NULL,
                             x->val ? x->vlen - 1 : 0, e);
+    /* the stream record commits with the write (streams.h) */
+    if (!rc)
+        rc = streams_on_write(t, x->table, &k, old, x->val ? x->val + 1 : NULL,
+                              x->val ? x->vlen - 1 : 0, x->service, e);
     if (!x->ret_old) {
         free(x->old);
         x->old = NULL;
@@ -696,6 +702,7 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
     struct buf key, v;
     struct slice sv;
     struct repl_val old;
+    cJSON *old_item = NULL; /* the live item replaced, for the stream */
     bool had_live = false;
     size_t old_size = 0, new_size = 0;
     enum err_code rc;
@@ -744,7 +751,7 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
             }
             had_live = true;
             old_size = attr_item_size(it);
-            cJSON_Delete(it);
+            old_item = it;
         }
     } else if (rc != ERR_NOTFOUND) {
         goto out;
@@ -765,9 +772,14 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
     if (!rc && (had_live || !x->del))
         rc = table_stats_add(t, k.id, (x->del ? 0 : 1) - (had_live ? 1 : 0),
                              (int64_t)new_size - (int64_t)old_size, e);
+    /* the receiving region's stream shows the change with the origin's images */
+    if (!rc)
+        rc = streams_on_write(t, x->table, &k, old_item, x->del ? NULL : x->image,
+                              x->del ? 0 : x->image_len, false, e);
     if (!rc)
         out->outcome = DDB_REPL_APPLIED;
 out:
+    cJSON_Delete(old_item);
     buf_free(&key);
     buf_free(&v);
     return rc;
@@ -931,6 +943,27 @@ enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char
     }
     rc = write_apply(t, &x, e);
     free(x.val);
+    free(x.old);
+    if (logged)
+        *logged = rc ? 0 : x.logged;
+    return rc;
+}
+
+enum err_code item_service_delete_in_apply(struct store_txn *t, struct ddb *d, const char *table,
+                                           uint64_t id, const struct buf *key, uint64_t *logged,
+                                           struct err *e)
+{
+    struct ddb_call call = {.d = d, .op = "service delete"};
+    struct write x;
+    enum err_code rc;
+
+    memset(&x, 0, sizeof(x));
+    x.c = &call;
+    x.table = table;
+    x.id = id;
+    x.key = *key; /* borrowed: not freed here */
+    x.service = true;
+    rc = write_apply(t, &x, e);
     free(x.old);
     if (logged)
         *logged = rc ? 0 : x.logged;

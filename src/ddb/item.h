@@ -49,4 +49,11 @@ enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char
                                   uint64_t id, const struct buf *key, const cJSON *item,
                                   uint64_t *logged, struct err *e);
 
+/* item_service_delete_in_apply - item_write_in_apply(..., NULL item, ...) for
+ * a deletion the service itself makes (the TTL sweeper): its stream record
+ * carries userIdentity {"Type":"Service","PrincipalId":"dynamodb.amazonaws.com"}. */
+enum err_code item_service_delete_in_apply(struct store_txn *t, struct ddb *d, const char *table,
+                                           uint64_t id, const struct buf *key, uint64_t *logged,
+                                           struct err *e);
+
 #endif

@@ -14,6 +14,7 @@
 #include "index.h"
 #include "log.h"
 #include "mem.h"
+#include "streams.h"
 
 static const char *const key_types[] = {"HASH", "RANGE", NULL};
 static const char *const attr_types[] = {"S", "N", "B", NULL};
@@ -866,6 +867,9 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
                      "Disable deletion protection first.");
         goto out;
     }
+    rc = streams_table_closing(t, desc, e); /* its stream closes (streams.h) */
+    if (rc)
+        goto out;
     id = desc_id(desc);
     rc = stats_get(t, id, &count, &bytes, e);
     if (rc)
@@ -1031,8 +1035,12 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
     }
     if (x->stream == 1)
         stream_set(x->c->d, desc, x->name, x->view);
-    if (x->stream == 0)
+    if (x->stream == 0) {
+        rc = streams_table_closing(t, desc, e); /* the shard closes (streams.h) */
+        if (rc)
+            goto out;
         cJSON_DeleteItemFromObjectCaseSensitive(desc, "StreamSpecification");
+    }
     changing |= x->stream >= 0;
     if (x->has_delprot) {
         cJSON_DeleteItemFromObjectCaseSensitive(desc, "DeletionProtectionEnabled");

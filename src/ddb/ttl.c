@@ -244,7 +244,7 @@ static enum err_code sweep_apply(struct store_txn *t, void *arg, struct err *e)
         rc = item_read(t, &x->keys[i], &it, e);
         if (!rc && it && expired(it, x->attr, x->now_s)) {
             /* a service deletion (principal dynamodb.amazonaws.com in the stream) */
-            rc = item_write_in_apply(t, x->d, x->table, x->id, &x->keys[i], NULL, &lg, e);
+            rc = item_service_delete_in_apply(t, x->d, x->table, x->id, &x->keys[i], &lg, e);
             if (!rc)
                 x->deleted++;
             if (lg > x->logged)

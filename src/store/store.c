@@ -30,7 +30,7 @@ enum {
 };
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 
-static const char *const db_names[STORE_DB__COUNT] = {"meta", "data", "log", "s3"};
+static const char *const db_names[STORE_DB__COUNT] = {"meta", "data", "log", "s3", "stream"};
 
 /* The reserved counter key in STORE_DB_META (a leading 0x00 keeps it apart
  * from readable catalog keys). */

@@ -29,10 +29,11 @@ struct store_cursor;
 /* The named databases inside the environment. Keys are opaque bytes ordered
  * by memcmp (LMDB's default order). */
 enum store_db {
-    STORE_DB_META, /* catalogs: table descriptors, counters, settings */
-    STORE_DB_DATA, /* items: table id + order-preserving key encoding */
-    STORE_DB_LOG,  /* change logs (streams, replication) */
-    STORE_DB_S3,   /* buckets, object versions, multipart uploads (src/s3) */
+    STORE_DB_META,   /* catalogs: table descriptors, counters, settings */
+    STORE_DB_DATA,   /* items: table id + order-preserving key encoding */
+    STORE_DB_LOG,    /* change logs (streams, replication) */
+    STORE_DB_S3,     /* buckets, object versions, multipart uploads (src/s3) */
+    STORE_DB_STREAM, /* DynamoDB Streams records and stream metadata (ddb/streams.h) */
     STORE_DB__COUNT
 };
 
