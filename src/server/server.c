@@ -60,6 +60,7 @@ struct server_args {
 };
 
 static const char ddb_target_prefix[] = "DynamoDB_20120810.";
+static const char streams_target_prefix[] = "DynamoDBStreams_20120810.";
 
 /* fn_s3_get - Lambda's Code.S3Bucket/S3Key packages, read from this region's S3. */
 static int fn_s3_get(void *ud, const char *bucket, const char *key, struct buf *out, char *code,
@@ -166,8 +167,11 @@ static enum svc route(const struct http_req *r)
     if (strncmp(r->path, "/_tandem/", 9) == 0)
         return SVC_REPL;
     if (target)
-        return strncmp(target, ddb_target_prefix, sizeof(ddb_target_prefix) - 1) == 0 ? SVC_DDB
-                                                                                      : SVC_UNKNOWN;
+        return strncmp(target, ddb_target_prefix, sizeof(ddb_target_prefix) - 1) == 0 ||
+                       strncmp(target, streams_target_prefix, sizeof(streams_target_prefix) - 1) ==
+                           0
+                   ? SVC_DDB
+                   : SVC_UNKNOWN;
     scope_service(r, service, sizeof(service));
     if (strcmp(service, "dynamodb") == 0)
         return SVC_DDB;
@@ -325,6 +329,11 @@ static void dispatch(struct http_req *r, void *ud)
         if (!target) {
             ddb_respond_error(r, 400, "com.amazon.coral.service#UnknownOperationException",
                               "The operation is not supported by this endpoint");
+            return;
+        }
+        /* DynamoDB Streams: same port, credential scope "dynamodb" as botocore signs it */
+        if (strncmp(target, streams_target_prefix, sizeof(streams_target_prefix) - 1) == 0) {
+            ddb_streams_handle(rg->ddb, r, target + sizeof(streams_target_prefix) - 1, &v->who);
             return;
         }
         ddb_handle(rg->ddb, r, target + sizeof(ddb_target_prefix) - 1, &v->who);
