@@ -7,8 +7,18 @@
  * restart (iam_open loads them). STS credentials live in creds only and end
  * with the process or their expiry, whichever comes first.
  *
- * IAM and STS are global services in AWS; here each region keeps its own
- * copy. Replicating identity data between regions is not done yet. */
+ * IAM and STS are global services: one region of the deployment is the
+ * home of identity (iam_opts.home). Every region serves IAM and STS; reads,
+ * authentication and authorization use the region's own copy of the data;
+ * IAM writes made elsewhere are forwarded to home (signed with the shared
+ * root credentials, naming the original caller, whom home authorizes) and
+ * answered with home's answer. Home keeps a change log (a sequence bumped in
+ * the same apply as every IAM write); every other region long-polls it
+ * (GET /_tandem/iam/changes), applies the changes (or a full snapshot) in
+ * one store apply and updates its creds, so access keys and STS credentials
+ * created or deleted anywhere work or stop everywhere. With home down IAM
+ * writes fail (ServiceFailure) and everything else keeps working. See
+ * docs/iam.md, "Global identity". */
 #ifndef TANDEM_IAM_H
 #define TANDEM_IAM_H
 
@@ -26,12 +36,36 @@ struct iam_opts {
     const char *region;
     const char *account;  /* 12-digit account id */
     int sts_min_duration; /* STS DurationSeconds minimum; 0 = AWS's 900 (tests shorten it) */
+    const char *home;     /* the home region of identity; NULL or == region: this one */
+    const char *home_url; /* http(s)://HOST:PORT of home; required when home is another region */
+    const char *access_key, *secret; /* root credentials shared by every region (peer calls) */
 };
 
-/* iam_open - (owned, iam_close()); registers every stored access key in
- * @o->creds. ERR_IO if the store cannot be read. */
+/* iam_open - (owned, iam_close()); registers every stored access key and
+ * unexpired STS credential in @o->creds and starts the sync thread (home:
+ * expires parked long-polls; elsewhere: pulls from home, which may be down).
+ * ERR_IO if the store cannot be read, ERR_INVALID for bad options. */
 enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e);
-void iam_close(struct iam *iam); /* NULL ok */
+
+/* iam_stop - stop the sync thread and answer the parked long-polls; call
+ * before stopping HTTP. NULL ok, idempotent. */
+void iam_stop(struct iam *iam);
+void iam_close(struct iam *iam); /* iam_stop if needed, then free. NULL ok */
+
+/* iam_internal_handle - serve an authenticated root request under
+ * /_tandem/iam/ from another region of the deployment:
+ *   GET  /_tandem/iam/changes?since=SEQ&epoch=E&wait_ms=MS  home's changes
+ *        after SEQ as JSON {"epoch","seq","snapshot","changes":[{"k","v"}]}
+ *        (a full snapshot when SEQ is 0, trimmed or of another epoch);
+ *        waits up to MS (at most 30000) when there are none.
+ *   POST /_tandem/iam/call     an IAM request forwarded on behalf of the
+ *        caller named in X-Tandem-Iam-Caller ({"arn","user","account","root"}).
+ *   POST /_tandem/iam/session  STS credentials issued by another region.
+ * Anything else: 404. Only home serves these (elsewhere: 421). */
+void iam_internal_handle(struct iam *iam, struct http_req *r);
+
+/* iam_home_region - the home region of identity (borrowed). */
+const char *iam_home_region(const struct iam *iam);
 
 /* iam_handle / iam_sts_handle - serve one authenticated query-protocol
  * request (form body Action=...&Version=...). Answers @r before returning. */

@@ -3,7 +3,9 @@
 #define TANDEM_IAM_INT_H
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "iam.h"
@@ -12,12 +14,46 @@
 #define IAM_NS "https://iam.amazonaws.com/doc/2010-05-08/"
 #define STS_NS "https://sts.amazonaws.com/doc/2011-06-15/"
 
+#define UPPER_ALNUM  "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+#define SECRET_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+/* IAM quotas (IAM User Guide, "IAM and AWS STS quotas"). */
+enum {
+    MAX_USER_INLINE = 2048,
+    MAX_ROLE_INLINE = 10240,
+    MAX_MANAGED = 6144,
+    MAX_TRUST = 2048,
+    MAX_KEYS_PER_USER = 2,
+    MAX_VERSIONS = 5,
+    MAX_ATTACHED = 10,
+    MAX_TAGS = 50,
+};
+
+struct iam_waiter; /* sync.c: a parked long-poll of a peer */
+
 struct iam {
     struct store *store;
     struct creds *creds;
     char region[32];
     char account[13];
     int sts_min_duration;
+
+    /* global identity (sync.c, forward.c) */
+    bool home; /* this region is the home of identity */
+    char home_region[32];
+    char *home_url;   /* owned; NULL at home */
+    char *access_key; /* owned: the root credentials, shared by every region */
+    char *secret;
+    pthread_mutex_t mu; /* guards what follows */
+    pthread_cond_t cv;  /* seq advanced, or stop */
+    uint64_t seq;       /* home: last change; elsewhere: last change of home applied here */
+    char epoch[40];     /* home's identity-data epoch */
+    bool home_reachable;
+    char home_error[200];
+    bool stop;
+    struct iam_waiter *waiters; /* home: parked long-polls */
+    pthread_t thread;           /* home: expires waiters; elsewhere: pulls from home */
+    bool thread_started;
 };
 
 /* One query-protocol call. */
@@ -26,6 +62,7 @@ struct iam_call {
     struct http_req *r;
     const struct creds_identity *who;
     bool sts;
+    bool forwarded; /* home serving a write another region forwarded */
     const char *action;
     char rid[37];
     size_t nparams;
@@ -49,9 +86,28 @@ void iam_xml_urlenc(struct buf *b, const char *name, const char *json);
 void iam_now_iso(char out[32], long long offset_s);
 void iam_random_id(char *out, const char *prefix, size_t n, const char *alphabet);
 
-/* Store documents: META "iam/<kind>/<name>" holds JSON. */
+/* docs.c - store documents: META "iam/<kind>/<name>" holds JSON, kinds
+ * "user", "role", "policy", "key" (access keys), "session" (STS credentials).
+ * iam_txn_doc_put/del also append the change to home's change log (sync.c)
+ * in the same transaction: every IAM write goes through them. */
+typedef void iam_doc_each_fn(cJSON *doc, void *arg);
 enum err_code iam_doc_get(struct iam *iam, const char *kind, const char *name, cJSON **out,
                           struct err *e);
+enum err_code iam_txn_doc_get(struct store_txn *t, const char *kind, const char *name, cJSON **out,
+                              struct err *e);
+enum err_code iam_txn_doc_put(struct store_txn *t, const char *kind, const char *name,
+                              const cJSON *doc, struct err *e);
+enum err_code iam_txn_doc_del(struct store_txn *t, const char *kind, const char *name,
+                              struct err *e);
+/* iam_txn_doc_each / iam_doc_each - call @fn on every document of @kind (in name order). */
+enum err_code iam_txn_doc_each(struct store_txn *t, const char *kind, iam_doc_each_fn *fn,
+                               void *arg, struct err *e);
+enum err_code iam_doc_each(struct iam *iam, const char *kind, iam_doc_each_fn *fn, void *arg,
+                           struct err *e);
+const char *iam_jstr(const cJSON *doc, const char *name); /* "" when absent */
+cJSON *iam_jobj(cJSON *doc, const char *name);            /* created when absent */
+cJSON *iam_jarr(cJSON *doc, const char *name);            /* created when absent */
+const char *iam_policy_name_of(const char *arn);
 
 /* The policies that apply to an identity, parsed (owned, iam_policies_free). */
 struct iam_policies {
@@ -61,6 +117,66 @@ struct iam_policies {
 void iam_policies_free(struct iam_policies *ps);
 /* iam_entity_policies - inline + attached managed policies of user/role doc @doc. */
 void iam_entity_policies(struct iam *iam, const cJSON *doc, struct iam_policies *out);
+
+/* api.c: iam_dispatch - run the IAM operation @c names, here. */
+void iam_dispatch(struct iam_call *c);
+
+/* write.c - one IAM change, applied in one store write. */
+enum iam_wop {
+    W_CREATE,
+    W_DELETE,
+    W_PUT_INLINE,
+    W_DEL_INLINE,
+    W_ATTACH,
+    W_DETACH,
+    W_TAG,
+    W_UNTAG,
+    W_TRUST,
+    W_NEW_VERSION,
+    W_DEL_VERSION,
+    W_SET_DEFAULT,
+    W_KEY_CREATE,
+    W_KEY_DELETE,
+};
+
+struct iam_write {
+    enum iam_wop op;
+    const char *kind;  /* "user", "role", "policy" */
+    const char *name;  /* entity name */
+    const char *a, *b; /* op arguments */
+    bool flag;
+    cJSON *doc;   /* W_CREATE: the new document; W_TAG: tags; W_UNTAG: keys (owned by caller) */
+    char out[64]; /* W_NEW_VERSION: the version id */
+};
+
+/* iam_write - run @w (home only); answers @c on failure and returns false. */
+bool iam_write(struct iam_call *c, struct iam_write *w);
+enum err_code iam_missing(struct err *e, const char *kind, const char *name);
+struct iam_attach_count {
+    const char *arn;
+    int n;
+};
+void iam_count_attached(cJSON *doc, void *arg); /* @arg: struct iam_attach_count */
+int iam_attachments(struct iam *iam, const char *arn);
+
+/* api.c - validation and parameters shared by the operations. Each answers
+ * @c and returns NULL/false when the input is refused. */
+const char *iam_need_name(struct iam_call *c, const char *p, size_t max);
+bool iam_check_doc(struct iam_call *c, const char *json, enum iam_policy_kind kind, size_t max,
+                   const char *over_msg);
+cJSON *iam_parse_tags(struct iam_call *c, bool *bad);
+void iam_xml_tags(struct buf *b, const cJSON *doc, bool always);
+const char *iam_caller_user(struct iam_call *c);
+char *iam_arn_of(struct iam_call *c, const char *kind, const char *path, const char *name);
+const char *iam_path_param(struct iam_call *c);
+cJSON *iam_load(struct iam_call *c, const char *kind, const char *name);
+
+/* policies.c - managed policy operations. */
+void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *elem);
+void iam_op_create_policy(struct iam_call *c);
+void iam_op_get_policy(struct iam_call *c);
+void iam_op_policy_versions(struct iam_call *c, bool get);
+void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action);
 
 /* managed.c: the AWS managed policies. */
 struct iam_managed {
@@ -74,11 +190,36 @@ struct iam_managed {
     const char *document;
 };
 const struct iam_managed *iam_managed_find(const char *arn);
-const struct iam_managed *iam_managed_at(size_t i); /* NULL past the end */
+const struct iam_managed *iam_managed_at(size_t i);  /* NULL past the end */
+cJSON *iam_managed_doc(const struct iam_managed *m); /* as a policy document (owned) */
 
 /* authz.c: the check the IAM and STS APIs make of their own callers.
  * Answers @c with AccessDenied and returns false when denied. */
 bool iam_allowed(struct iam_call *c, const char *action, const char *resource);
 enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, struct err *e);
+
+/* sync.c - identity data from home to every region (see iam.h). */
+enum err_code iam_sync_start(struct iam *iam, struct err *e);
+/* iam_txn_log - append the change of META @key (@val NULL: deleted) to
+ * home's change log and bump the sequence, in @t. */
+enum err_code iam_txn_log(struct store_txn *t, const char *key, const char *val, struct err *e);
+/* iam_sync_serve - GET /_tandem/iam/changes (iam.h), at home. */
+void iam_sync_serve(struct iam *iam, struct http_req *r);
+/* iam_sync_notify - after a committed IAM write at home: wake the parked
+ * long-polls of the other regions. */
+void iam_sync_notify(struct iam *iam);
+/* iam_sync_wait - wait up to @ms until this region applied home's change @seq. */
+bool iam_sync_wait(struct iam *iam, uint64_t seq, long ms);
+/* iam_creds_of - the creds identity of access-key or session document @doc. */
+void iam_creds_of(struct iam *iam, const cJSON *doc, struct creds_identity *out);
+
+/* forward.c - writes made in a region that is not home. */
+/* iam_forward - send @c's request to home on behalf of its caller and relay
+ * home's answer to @c (503 ServiceUnavailable when home cannot be reached). */
+void iam_forward(struct iam_call *c);
+/* iam_session_record - keep STS credentials @id at home (written there,
+ * replicated everywhere). At home: a store write; elsewhere best effort:
+ * when home is down the credentials work in this region only. */
+void iam_session_record(struct iam *iam, const struct creds_identity *id);
 
 #endif

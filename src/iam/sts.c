@@ -2,10 +2,11 @@
  *
  * Temporary credentials (ASIA...) are registered in the region's creds with
  * their session token and expiry; SigV4 refuses them once expired
- * (ExpiredToken). Sessions of a role carry the ARN
- * arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, which the authorizer
- * resolves to the role's policies; the function runtime registers its
- * instances' credentials under the same convention. */
+ * (ExpiredToken). They are also stored at home (iam_session_record), which
+ * replicates them, so credentials issued by any region work in every region. Sessions of a role
+ * carry the ARN arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, which the authorizer resolves to
+ * the role's policies; the function runtime registers its instances' credentials under the same
+ * convention. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,6 @@
 #include "clock.h"
 #include "iam_int.h"
 #include "mem.h"
-
-#define UPPER_ALNUM  "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-#define SECRET_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 /* duration - DurationSeconds within [min, max], default @def; -1 after answering. */
 static long duration(struct iam_call *c, long min, long max, long def, const char *over)
@@ -43,7 +41,8 @@ static long duration(struct iam_call *c, long min, long max, long def, const cha
 
 /* issue - register temporary credentials for @id (access key, secret and
  * token filled here) expiring @secs from now; appends <Credentials>. */
-static bool issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b)
+static bool issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b,
+                  bool root_session)
 {
     char exp[32];
     struct err e = {0};
@@ -58,6 +57,8 @@ static bool issue(struct iam_call *c, struct creds_identity *id, long secs, stru
         iam_fail(c, 500, "InternalFailure", "%s", e.msg);
         return false;
     }
+    if (!root_session) /* a root session is recorded by its caller, root flag set */
+        iam_session_record(c->iam, id);
     iam_now_iso(exp, secs);
     buf_puts(b, "<Credentials>");
     iam_xml_elem(b, "AccessKeyId", id->access_key);
@@ -164,7 +165,7 @@ static void assume_role(struct iam_call *c)
     snprintf(id.arn, sizeof(id.arn), "arn:aws:sts::%s:assumed-role/%s/%s", c->iam->account,
              role_name, session);
     buf_init(&b, 0);
-    if (issue(c, &id, secs, &b)) {
+    if (issue(c, &id, secs, &b, false)) {
         buf_puts(&b, "<AssumedRoleUser>");
         buf_puts(&b, "<AssumedRoleId>");
         iam_xml_text(&b, cJSON_GetObjectItemCaseSensitive(role, "RoleId")->valuestring);
@@ -230,11 +231,12 @@ static void session_token(struct iam_call *c)
     /* the session acts as the user itself, with the user's permissions */
     id = *c->who;
     buf_init(&b, 0);
-    if (issue(c, &id, secs, &b)) {
+    if (issue(c, &id, secs, &b, c->who->root)) {
         /* issue() cleared root; a root session stays root */
         if (c->who->root) {
             id.root = true;
             creds_add(c->iam->creds, &id, NULL);
+            iam_session_record(c->iam, &id);
         }
         iam_reply(c, b.ptr);
     }

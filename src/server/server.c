@@ -50,6 +50,7 @@ struct server_args {
     const char *account;
     const char *public_url;
     int sts_min_duration;  /* --sts-min-duration: tests only (docs/iam.md) */
+    const char *iam_home;  /* --iam-home: the home region of identity (docs/iam.md) */
     unsigned ttl_interval; /* --ttl-interval: DynamoDB TTL sweeper period, seconds */
     unsigned fn_max;       /* --fn-max-instances: per function, 0 = fn's default */
     unsigned fn_idle;      /* --fn-idle-seconds: reap idle instances, 0 = fn's default */
@@ -304,7 +305,10 @@ static void dispatch(struct http_req *r, void *ud)
                               "Only the region's root credentials may call internal endpoints");
             return;
         }
-        repl_handle(rg->repl, r);
+        if (strncmp(r->path, "/_tandem/iam/", 13) == 0)
+            iam_internal_handle(rg->iam, r);
+        else
+            repl_handle(rg->repl, r);
         return;
     case SVC_IAM:
     case SVC_STS: {
@@ -456,6 +460,8 @@ static void usage(FILE *f)
           "  --peer REGION=URL     another region of this deployment to replicate with\n"
           "                        (repeatable; it signs with the same root credentials)\n"
           "  --ttl-interval SECONDS  how often expired DynamoDB items are deleted (default 60)\n"
+          "  --iam-home REGION     the home region of identity (IAM, STS), this one or a peer\n"
+          "                        (default: us-east-1 if it is this region or a peer, else this)\n"
           "  --fn-max-instances N  most instances per function (default 10)\n"
           "  --fn-idle-seconds S   stop a function instance idle this long (default 300)\n"
           "  --log-level LEVEL     debug, info, warn or error (default info)\n",
@@ -482,6 +488,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         OPT_PEER,
         OPT_HELP,
         OPT_STS_MIN,
+        OPT_IAM_HOME,
         OPT_TTL,
         OPT_FN_MAX,
         OPT_FN_IDLE,
@@ -504,6 +511,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"peer", required_argument, NULL, OPT_PEER},
         {"help", no_argument, NULL, OPT_HELP},
         {"sts-min-duration", required_argument, NULL, OPT_STS_MIN},
+        {"iam-home", required_argument, NULL, OPT_IAM_HOME},
         {"ttl-interval", required_argument, NULL, OPT_TTL},
         {"fn-max-instances", required_argument, NULL, OPT_FN_MAX},
         {"fn-idle-seconds", required_argument, NULL, OPT_FN_IDLE},
@@ -565,6 +573,9 @@ static int parse_args(int argc, char **argv, struct server_args *a)
                 log_set_level(LOG_ERR);
             else
                 log_set_level(LOG_INFO);
+            break;
+        case OPT_IAM_HOME:
+            a->iam_home = optarg;
             break;
         case OPT_STS_MIN:
             a->sts_min_duration = atoi(optarg);
@@ -691,11 +702,26 @@ int server_main(int argc, char **argv)
             goto out;
     }
     {
+        /* identity's home: --iam-home, else us-east-1 when it is this region
+         * or a peer, else this region (docs/iam.md) */
+        const char *home = a.iam_home, *home_url = NULL;
+        for (size_t i = 0; !home && i < a.npeers; i++)
+            if (strcmp(a.peers[i].region, "us-east-1") == 0)
+                home = "us-east-1";
+        if (!home)
+            home = rg.name;
+        for (size_t i = 0; i < a.npeers; i++)
+            if (strcmp(a.peers[i].region, home) == 0)
+                home_url = a.peers[i].url;
         struct iam_opts io = {.store = rg.store,
                               .creds = rg.creds,
                               .region = rg.name,
                               .account = creds_account(rg.creds),
-                              .sts_min_duration = a.sts_min_duration};
+                              .sts_min_duration = a.sts_min_duration,
+                              .home = home,
+                              .home_url = home_url,
+                              .access_key = a.access_key,
+                              .secret = a.secret_key};
         if (iam_open(&io, &rg.iam, &e))
             goto out;
         rg.authz = iam_authz(rg.iam);
@@ -770,6 +796,7 @@ out:
         log_err("event=fatal region=%s error=%s msg=\"%s\"", rg.name, err_name(e.code), e.msg);
     fn_close(rg.fn); /* answers every invocation still waiting */
     repl_stop(rg.repl); /* answers the waiting long-polls */
+    iam_stop(rg.iam);   /* answers the other regions' waiting IAM long-polls */
     http_server_stop(tls);
     http_server_stop(plain);
     repl_close(rg.repl);

@@ -1,0 +1,271 @@
+/* query.c - the query protocol IAM and STS speak: form parameters, XML
+ * text, error and result envelopes. See iam_int.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "clock.h"
+#include "iam_int.h"
+#include "log.h"
+#include "mem.h"
+
+/* ---- small helpers shared with sts.c and authz.c ---- */
+
+void iam_random_id(char *out, const char *prefix, size_t n, const char *alphabet)
+{
+    unsigned char rnd[128];
+    size_t plen = strlen(prefix), alen = strlen(alphabet);
+
+    if (n > sizeof(rnd))
+        n = sizeof(rnd);
+    if (getrandom(rnd, n, 0) != (ssize_t)n)
+        for (size_t i = 0; i < n; i++)
+            rnd[i] = (unsigned char)rand();
+    memcpy(out, prefix, plen);
+    for (size_t i = 0; i < n; i++)
+        out[plen + i] = alphabet[rnd[i] % alen];
+    out[plen + n] = '\0';
+}
+
+void iam_now_iso(char out[32], long long offset_s)
+{
+    time_t t = clock_wall_s() + (time_t)offset_s;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void iam_xml_text(struct buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            buf_puts(b, "&lt;");
+            break;
+        case '>':
+            buf_puts(b, "&gt;");
+            break;
+        case '&':
+            buf_puts(b, "&amp;");
+            break;
+        case '"':
+            buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            buf_puts(b, "&apos;");
+            break;
+        default:
+            buf_putc(b, *s);
+        }
+    }
+}
+
+void iam_xml_elem(struct buf *b, const char *name, const char *text)
+{
+    buf_printf(b, "<%s>", name);
+    iam_xml_text(b, text);
+    buf_printf(b, "</%s>", name);
+}
+
+/* Policy documents travel URL-encoded inside IAM's XML (RFC 3986). */
+void iam_xml_urlenc(struct buf *b, const char *name, const char *json)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    buf_printf(b, "<%s>", name);
+    for (const unsigned char *p = (const unsigned char *)json; p && *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            buf_putc(b, (char)*p);
+        } else {
+            buf_putc(b, '%');
+            buf_putc(b, hex[*p >> 4]);
+            buf_putc(b, hex[*p & 15]);
+        }
+    }
+    buf_printf(b, "</%s>", name);
+}
+
+static int unhex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static char *form_decode(struct arena *a, const char *s, size_t n)
+{
+    char *out = arena_alloc(a, n + 1);
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && unhex(s[i + 1]) >= 0 && unhex(s[i + 2]) >= 0) {
+            out[o++] = (char)(unhex(s[i + 1]) * 16 + unhex(s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void parse_form(struct iam_call *c, const char *s, size_t len)
+{
+    size_t cap = 1;
+
+    for (size_t i = 0; i < len; i++)
+        cap += s[i] == '&';
+    c->keys = arena_alloc(c->r->arena, cap * sizeof(*c->keys));
+    c->vals = arena_alloc(c->r->arena, cap * sizeof(*c->vals));
+    c->nparams = 0;
+    for (size_t i = 0; i < len;) {
+        size_t j = i, eq;
+        while (j < len && s[j] != '&')
+            j++;
+        for (eq = i; eq < j && s[eq] != '='; eq++)
+            ;
+        if (j > i) {
+            c->keys[c->nparams] = form_decode(c->r->arena, s + i, eq - i);
+            c->vals[c->nparams] = eq < j ? form_decode(c->r->arena, s + eq + 1, j - eq - 1)
+                                         : arena_strdup(c->r->arena, "");
+            c->nparams++;
+        }
+        i = j + 1;
+    }
+}
+
+const char *iam_param(const struct iam_call *c, const char *name)
+{
+    for (size_t i = 0; i < c->nparams; i++)
+        if (strcmp(c->keys[i], name) == 0)
+            return c->vals[i];
+    return NULL;
+}
+
+void iam_respond_error(struct http_req *r, bool sts, int status, const char *code, const char *msg)
+{
+    struct buf b;
+    char rid[40];
+
+    iam_random_id(rid, "", 32, "0123456789abcdef");
+    buf_init(&b, 0);
+    buf_printf(&b,
+               "<ErrorResponse xmlns=\"%s\">\n  <Error>\n    <Type>%s</Type>\n    <Code>%s</Code>\n"
+               "    <Message>",
+               sts ? STS_NS : IAM_NS, status >= 500 ? "Receiver" : "Sender", code);
+    iam_xml_text(&b, msg);
+    buf_printf(&b, "</Message>\n  </Error>\n  <RequestId>%s</RequestId>\n</ErrorResponse>\n", rid);
+    http_resp_header(r, "Content-Type", "text/xml");
+    http_resp_header(r, "x-amzn-RequestId", rid);
+    http_respond_buf(r, status, &b);
+    buf_free(&b);
+}
+
+void iam_fail(struct iam_call *c, int status, const char *code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    iam_respond_error(c->r, c->sts, status, code, msg);
+}
+
+/* IAM's error codes for what the store operations return. ERR_CONFLICT is a
+ * DeleteConflict, ERR_IN_USE an EntityAlreadyExists. */
+void iam_fail_err(struct iam_call *c, enum err_code rc, const struct err *e)
+{
+    static const struct {
+        enum err_code code;
+        int status;
+        const char *name;
+    } map[] = {
+        {ERR_INVALID, 400, "ValidationError"},    {ERR_NOTFOUND, 404, "NoSuchEntity"},
+        {ERR_IN_USE, 409, "EntityAlreadyExists"}, {ERR_CONFLICT, 409, "DeleteConflict"},
+        {ERR_LIMIT, 409, "LimitExceeded"},        {ERR_TOO_LARGE, 409, "LimitExceeded"},
+        {ERR_DENIED, 403, "AccessDenied"},
+    };
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (map[i].code == rc) {
+            iam_fail(c, map[i].status, map[i].name, "%s", e->msg);
+            return;
+        }
+    }
+    log_err("event=iam_error action=%s code=%s msg=\"%s\"", c->action, err_name(rc), e->msg);
+    iam_fail(c, 500, "ServiceFailure", "%s", e->msg[0] ? e->msg : "Internal error");
+}
+
+void iam_reply(struct iam_call *c, const char *result)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    buf_printf(&b, "<%sResponse xmlns=\"%s\">\n", c->action, c->sts ? STS_NS : IAM_NS);
+    if (result)
+        buf_printf(&b, "  <%sResult>%s</%sResult>\n", c->action, result, c->action);
+    buf_printf(&b,
+               "  <ResponseMetadata>\n    <RequestId>%s</RequestId>\n  </ResponseMetadata>\n"
+               "</%sResponse>\n",
+               c->rid, c->action);
+    http_resp_header(c->r, "Content-Type", "text/xml");
+    http_resp_header(c->r, "x-amzn-RequestId", c->rid);
+    if (c->forwarded) { /* the forwarding region waits until it has applied this change */
+        char seq[24];
+        pthread_mutex_lock(&c->iam->mu);
+        snprintf(seq, sizeof(seq), "%llu", (unsigned long long)c->iam->seq);
+        pthread_mutex_unlock(&c->iam->mu);
+        http_resp_header(c->r, "X-Tandem-Iam-Seq", seq);
+    }
+    http_respond_buf(c->r, 200, &b);
+    buf_free(&b);
+}
+
+bool iam_call_init(struct iam_call *c, struct iam *iam, struct http_req *r,
+                   const struct creds_identity *who, bool sts)
+{
+    const char *version;
+
+    memset(c, 0, sizeof(*c));
+    c->iam = iam;
+    c->r = r;
+    c->who = who;
+    c->sts = sts;
+    iam_random_id(c->rid, "", 32, "0123456789abcdef");
+    if (strcmp(r->method, "POST") == 0)
+        parse_form(c, r->body.ptr ? r->body.ptr : "", r->body.len);
+    else
+        parse_form(c, r->query, strlen(r->query));
+    c->action = iam_param(c, "Action");
+    version = iam_param(c, "Version");
+    if (!c->action || !*c->action) {
+        iam_respond_error(r, sts, 400, "MissingAction", "Missing Action");
+        return false;
+    }
+    if (strspn(c->action, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") !=
+            strlen(c->action) ||
+        strlen(c->action) > 64) {
+        iam_respond_error(r, sts, 400, "InvalidAction", "Invalid Action");
+        c->action = NULL;
+        return false;
+    }
+    if (version && strcmp(version, sts ? "2011-06-15" : "2010-05-08") != 0) {
+        iam_fail(c, 400, "InvalidAction", "Could not find operation %s for version %s", c->action,
+                 version);
+        return false;
+    }
+    return true;
+}

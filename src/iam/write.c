@@ -1,0 +1,331 @@
+/* write.c - every IAM change is one store_write whose apply re-reads the
+ * documents it changes on the writer thread, so concurrent changes to one
+ * entity never lose each other. See iam_int.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "clock.h"
+#include "iam_int.h"
+#include "log.h"
+#include "mem.h"
+
+void iam_count_attached(cJSON *doc, void *arg)
+{
+    struct iam_attach_count *ac = arg;
+    const cJSON *x;
+
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(
+                              doc, "Attached")) if (cJSON_IsString(x) &&
+                                                    strcmp(x->valuestring, ac->arn) == 0) ac->n++;
+}
+
+int iam_attachments(struct iam *iam, const char *arn)
+{
+    struct iam_attach_count ac = {arn, 0};
+
+    iam_doc_each(iam, "user", iam_count_attached, &ac, NULL);
+    iam_doc_each(iam, "role", iam_count_attached, &ac, NULL);
+    return ac.n;
+}
+
+/* ---- writes ---- */
+
+static const char *entity_word(const char *kind)
+{
+    return strcmp(kind, "user") == 0 ? "user" : strcmp(kind, "role") == 0 ? "role" : "policy";
+}
+
+enum err_code iam_missing(struct err *e, const char *kind, const char *name)
+{
+    if (strcmp(kind, "policy") == 0)
+        return err_set(e, ERR_NOTFOUND, "Policy %s does not exist or is not attachable.", name);
+    return err_set(e, ERR_NOTFOUND, "The %s with name %s cannot be found.", entity_word(kind),
+                   name);
+}
+
+struct key_scan {
+    const char *user;
+    int n;
+};
+
+static void count_keys(cJSON *doc, void *arg)
+{
+    struct key_scan *ks = arg;
+
+    if (strcmp(iam_jstr(doc, "UserName"), ks->user) == 0)
+        ks->n++;
+}
+
+static enum err_code apply_delete(struct store_txn *t, struct iam_write *w, cJSON *doc,
+                                  struct err *e)
+{
+    if (strcmp(w->kind, "policy") == 0) {
+        struct iam_attach_count ac = {iam_jstr(doc, "Arn"), 0};
+        iam_txn_doc_each(t, "user", iam_count_attached, &ac, NULL);
+        iam_txn_doc_each(t, "role", iam_count_attached, &ac, NULL);
+        if (ac.n)
+            return err_set(e, ERR_CONFLICT, "Cannot delete a policy attached to entities.");
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Versions")) > 1)
+            return err_set(e, ERR_CONFLICT,
+                           "This policy has more than one version. Before you delete a policy, "
+                           "you must delete the policy's versions. The default version is "
+                           "deleted with the policy.");
+    } else {
+        struct key_scan ks = {w->name, 0};
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Policies")) > 0)
+            return err_set(e, ERR_CONFLICT, "Cannot delete entity, must delete policies first.");
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Attached")) > 0)
+            return err_set(e, ERR_CONFLICT,
+                           "Cannot delete entity, must detach all policies first.");
+        if (strcmp(w->kind, "user") == 0) {
+            iam_txn_doc_each(t, "key", count_keys, &ks, NULL);
+            if (ks.n)
+                return err_set(e, ERR_CONFLICT,
+                               "Cannot delete entity, must delete access keys first.");
+        }
+    }
+    return iam_txn_doc_del(t, w->kind, w->name, e);
+}
+
+static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
+{
+    struct iam_write *w = arg;
+    cJSON *doc = NULL, *x;
+    enum err_code rc;
+    char now[32];
+
+    iam_now_iso(now, 0);
+    if (w->op == W_KEY_DELETE) {
+        rc = iam_txn_doc_get(t, "key", w->a, &doc, e);
+        if (rc == ERR_NOTFOUND || (rc == ERR_OK && strcmp(iam_jstr(doc, "UserName"), w->name) != 0))
+            rc = err_set(e, ERR_NOTFOUND, "The Access Key with id %s cannot be found.", w->a);
+        if (rc == ERR_OK)
+            rc = iam_txn_doc_del(t, "key", w->a, e);
+        cJSON_Delete(doc);
+        return rc;
+    }
+    rc = iam_txn_doc_get(t, w->kind, w->name, &doc, e);
+    if (w->op == W_CREATE) {
+        cJSON_Delete(doc);
+        if (rc == ERR_OK) {
+            if (strcmp(w->kind, "policy") == 0)
+                return err_set(e, ERR_IN_USE,
+                               "A policy called %s already exists. Duplicate names are not "
+                               "allowed.",
+                               w->name);
+            return err_set(e, ERR_IN_USE, "%s with name %s already exists.",
+                           strcmp(w->kind, "user") == 0 ? "User" : "Role", w->name);
+        }
+        if (rc != ERR_NOTFOUND)
+            return rc;
+        return iam_txn_doc_put(t, w->kind, w->name, w->doc, e);
+    }
+    if (rc == ERR_NOTFOUND)
+        return iam_missing(e, w->kind, strcmp(w->kind, "policy") == 0 ? w->b : w->name);
+    if (rc)
+        return rc;
+    switch (w->op) {
+    case W_DELETE:
+        rc = apply_delete(t, w, doc, e);
+        goto out;
+    case W_PUT_INLINE:
+        x = iam_jobj(doc, "Policies");
+        cJSON_DeleteItemFromObjectCaseSensitive(x, w->a);
+        cJSON_AddStringToObject(x, w->a, w->b);
+        break;
+    case W_DEL_INLINE:
+        x = iam_jobj(doc, "Policies");
+        if (!cJSON_GetObjectItemCaseSensitive(x, w->a)) {
+            rc = err_set(e, ERR_NOTFOUND, "The %s policy with name %s cannot be found.",
+                         entity_word(w->kind), w->a);
+            goto out;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(x, w->a);
+        break;
+    case W_ATTACH: {
+        cJSON *pol = NULL;
+        if (!iam_managed_find(w->a)) {
+            enum err_code prc = iam_txn_doc_get(t, "policy", iam_policy_name_of(w->a), &pol, e);
+            bool ok = prc == ERR_OK && strcmp(iam_jstr(pol, "Arn"), w->a) == 0;
+            cJSON_Delete(pol);
+            if (!ok) {
+                rc = err_set(e, ERR_NOTFOUND, "Policy %s does not exist or is not attachable.",
+                             w->a);
+                goto out;
+            }
+        }
+        x = iam_jarr(doc, "Attached");
+        cJSON *y;
+        cJSON_ArrayForEach(y, x) if (strcmp(y->valuestring, w->a) == 0) goto out;
+        if (cJSON_GetArraySize(x) >= MAX_ATTACHED) {
+            rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for PoliciesPerUser: %d", MAX_ATTACHED);
+            goto out;
+        }
+        cJSON_AddItemToArray(x, cJSON_CreateString(w->a));
+        break;
+    }
+    case W_DETACH: {
+        int i = 0;
+        cJSON *y;
+        x = iam_jarr(doc, "Attached");
+        cJSON_ArrayForEach(y, x)
+        {
+            if (strcmp(y->valuestring, w->a) == 0)
+                break;
+            i++;
+        }
+        if (!y) {
+            rc = err_set(e, ERR_NOTFOUND, "Policy %s was not found.", w->a);
+            goto out;
+        }
+        cJSON_DeleteItemFromArray(x, i);
+        break;
+    }
+    case W_TAG: {
+        cJSON *tags = iam_jarr(doc, "Tags"), *nt, *ot;
+        cJSON_ArrayForEach(nt, w->doc)
+        {
+            int i = 0;
+            cJSON_ArrayForEach(ot, tags)
+            {
+                if (strcmp(iam_jstr(ot, "Key"), iam_jstr(nt, "Key")) == 0)
+                    break;
+                i++;
+            }
+            if (ot)
+                cJSON_DeleteItemFromArray(tags, i);
+            cJSON_AddItemToArray(tags, cJSON_Duplicate(nt, 1));
+        }
+        if (cJSON_GetArraySize(tags) > MAX_TAGS) {
+            rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for TagsPerEntity: %d", MAX_TAGS);
+            goto out;
+        }
+        break;
+    }
+    case W_UNTAG: {
+        cJSON *tags = iam_jarr(doc, "Tags"), *k, *ot;
+        cJSON_ArrayForEach(k, w->doc)
+        {
+            int i = 0;
+            cJSON_ArrayForEach(ot, tags)
+            {
+                if (strcmp(iam_jstr(ot, "Key"), k->valuestring) == 0)
+                    break;
+                i++;
+            }
+            if (ot)
+                cJSON_DeleteItemFromArray(tags, i);
+        }
+        break;
+    }
+    case W_TRUST:
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "AssumeRolePolicyDocument");
+        cJSON_AddStringToObject(doc, "AssumeRolePolicyDocument", w->a);
+        break;
+    case W_NEW_VERSION: {
+        cJSON *vers = iam_jarr(doc, "Versions"), *v,
+              *next = cJSON_GetObjectItemCaseSensitive(doc, "NextVersion");
+        int n = next ? next->valueint : 2;
+        if (cJSON_GetArraySize(vers) >= MAX_VERSIONS) {
+            rc = err_set(e, ERR_LIMIT,
+                         "A managed policy can have up to %d versions. Before you create a new "
+                         "version, you must delete an existing version.",
+                         MAX_VERSIONS);
+            goto out;
+        }
+        snprintf(w->out, sizeof(w->out), "v%d", n);
+        v = cJSON_CreateObject();
+        cJSON_AddStringToObject(v, "VersionId", w->out);
+        cJSON_AddStringToObject(v, "Document", w->a);
+        cJSON_AddStringToObject(v, "CreateDate", now);
+        cJSON_AddItemToArray(vers, v);
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "NextVersion");
+        cJSON_AddNumberToObject(doc, "NextVersion", n + 1);
+        if (w->flag) {
+            cJSON_DeleteItemFromObjectCaseSensitive(doc, "DefaultVersionId");
+            cJSON_AddStringToObject(doc, "DefaultVersionId", w->out);
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "UpdateDate");
+        cJSON_AddStringToObject(doc, "UpdateDate", now);
+        break;
+    }
+    case W_DEL_VERSION:
+    case W_SET_DEFAULT: {
+        cJSON *vers = iam_jarr(doc, "Versions"), *v;
+        int i = 0;
+        cJSON_ArrayForEach(v, vers)
+        {
+            if (strcmp(iam_jstr(v, "VersionId"), w->a) == 0)
+                break;
+            i++;
+        }
+        if (!v) {
+            rc = err_set(e, ERR_NOTFOUND,
+                         "Policy %s version %s does not exist or is not attachable.", w->b, w->a);
+            goto out;
+        }
+        if (w->op == W_DEL_VERSION) {
+            if (strcmp(iam_jstr(doc, "DefaultVersionId"), w->a) == 0) {
+                rc = err_set(e, ERR_CONFLICT, "Cannot delete the default version of a policy.");
+                goto out;
+            }
+            cJSON_DeleteItemFromArray(vers, i);
+        } else {
+            cJSON_DeleteItemFromObjectCaseSensitive(doc, "DefaultVersionId");
+            cJSON_AddStringToObject(doc, "DefaultVersionId", w->a);
+        }
+        break;
+    }
+    case W_KEY_CREATE: {
+        struct key_scan ks = {w->name, 0};
+        cJSON *k;
+        iam_txn_doc_each(t, "key", count_keys, &ks, NULL);
+        if (ks.n >= MAX_KEYS_PER_USER) {
+            rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for AccessKeysPerUser: %d",
+                         MAX_KEYS_PER_USER);
+            goto out;
+        }
+        k = cJSON_CreateObject();
+        cJSON_AddStringToObject(k, "UserName", w->name);
+        cJSON_AddStringToObject(k, "UserArn", iam_jstr(doc, "Arn"));
+        cJSON_AddStringToObject(k, "AccessKeyId", w->a);
+        cJSON_AddStringToObject(k, "SecretAccessKey", w->b);
+        cJSON_AddStringToObject(k, "Status", "Active");
+        cJSON_AddStringToObject(k, "CreateDate", now);
+        rc = iam_txn_doc_put(t, "key", w->a, k, e);
+        cJSON_Delete(k);
+        goto out;
+    }
+    default:
+        break;
+    }
+    rc = iam_txn_doc_put(t, w->kind, w->name, doc, e);
+out:
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* write - run @w; answers @c on failure and returns false. */
+bool iam_write(struct iam_call *c, struct iam_write *w)
+{
+    struct err e = {0};
+    enum err_code rc;
+
+    if (!c->iam->home) { /* only home writes identity data; others forward (forward.c) */
+        iam_fail(c, 500, "ServiceFailure", "IAM changes are made in the home region %s",
+                 c->iam->home_region);
+        return false;
+    }
+    rc = store_write(c->iam->store, apply_write, w, &e);
+    if (rc) {
+        iam_fail_err(c, rc, &e);
+        return false;
+    }
+    iam_sync_notify(c->iam);
+    return true;
+}

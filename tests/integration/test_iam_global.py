@@ -1,0 +1,248 @@
+"""Global identity across peered regions on loopback (docs/iam.md, "Global
+identity"): IAM data made in the home region (us-east-1) authenticates and
+authorizes in the other regions within a bounded time; IAM writes made
+elsewhere are forwarded to home; with home killed the others keep
+authenticating and authorizing from their copy while IAM writes fail with
+ServiceUnavailable; home restarted, writes work and propagate again; STS
+credentials from one region work in another; a deleted access key stops
+everywhere. Driven with boto3 (and the aws CLI for one call)."""
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from repl_helpers import deployment
+from tandem_harness import find_clients
+
+ACCOUNT = "123456789012"
+BOUND = 5.0  # seconds: loopback propagation is well under one
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def code_of(exc):
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", str(exc))
+
+
+def eventually(fn, timeout=BOUND, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            r = fn()
+            if r is not False:
+                return r
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last = e
+        time.sleep(0.05)
+    raise AssertionError("%s not reached within %ss (last: %r)" % (what, timeout, last))
+
+
+def session_client(region, c):
+    """A DynamoDB client of @region with STS credentials @c."""
+    import boto3
+    import botocore.config
+    return boto3.session.Session().client(
+        "dynamodb", region_name=region.region, endpoint_url=region.url(),
+        aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+        aws_session_token=c["SessionToken"],
+        config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
+class GlobalIdentity(unittest.TestCase):
+    names = ("us-east-1", "us-west-2")
+
+    def setUp(self):
+        self.regions = deployment(self.names, start=False)
+        for r in self.regions:
+            r.account = ACCOUNT
+            r.start()
+        for r in self.regions:
+            self.addCleanup(r.cleanup)
+        self.home, self.west = self.regions[0], self.regions[1]
+        for r in self.regions:
+            ddb = r.boto3()
+            ddb.create_table(TableName="g-" + r.region, BillingMode="PAY_PER_REQUEST",
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+            ddb.put_item(TableName="g-" + r.region, Item={"pk": {"S": "1"}})
+
+    def tearDown(self):
+        for r in self.regions:
+            if r.proc is not None:
+                r.stop()
+
+    def iam(self, region, **kw):
+        return region.boto3("iam", **kw)
+
+    def table_arn(self, region):
+        return "arn:aws:dynamodb:%s:%s:table/g-%s" % (region.region, ACCOUNT, region.region)
+
+    def get_item(self, region, keys):
+        ddb = region.boto3(access_key=keys[0], secret_key=keys[1])
+        return ddb.get_item(TableName="g-" + region.region, Key={"pk": {"S": "1"}})
+
+    def reader(self, name):
+        """A user in home allowed dynamodb:GetItem on the west table only."""
+        iam = self.iam(self.home)
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="read", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "dynamodb:GetItem",
+             "Resource": self.table_arn(self.west)}))
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        return k["AccessKeyId"], k["SecretAccessKey"]
+
+    def test_user_from_home_works_everywhere_and_home_loss(self):
+        t0 = time.monotonic()
+        keys = self.reader("alice")
+        eventually(lambda: self.get_item(self.west, keys), what="alice's key in us-west-2")
+        self.assertLess(time.monotonic() - t0, BOUND + 3)
+        # the replicated policy decides: the east table is not allowed anywhere
+        with self.assertRaises(Exception) as cm:
+            self.west.boto3(access_key=keys[0], secret_key=keys[1]).put_item(
+                TableName="g-us-west-2", Item={"pk": {"S": "2"}})
+        self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+        self.assertEqual(self.iam(self.west).get_user(UserName="alice")["User"]["UserName"],
+                         "alice")
+
+        # home dies: the west keeps authenticating and authorizing from its copy
+        self.home.kill()
+        self.get_item(self.west, keys)
+        with self.assertRaises(Exception) as cm:
+            self.west.boto3(access_key=keys[0], secret_key=keys[1]).delete_item(
+                TableName="g-us-west-2", Key={"pk": {"S": "1"}})
+        self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+        with self.assertRaises(Exception) as cm:
+            self.iam(self.west).create_user(UserName="bob")
+        self.assertEqual(code_of(cm.exception), "ServiceUnavailable")
+        self.assertIn("us-east-1", str(cm.exception))
+        self.assertEqual(len(self.iam(self.west).list_users()["Users"]), 1)
+
+        # home back: writes through the west work and propagate both ways
+        self.home.start()
+        eventually(lambda: self.iam(self.west).create_user(UserName="bob"),
+                   timeout=15, what="a write through us-west-2 after home came back")
+        self.assertEqual(self.iam(self.home).get_user(UserName="bob")["User"]["UserName"], "bob")
+        self.iam(self.home).create_user(UserName="carol")
+        eventually(lambda: self.iam(self.west).get_user(UserName="carol"),
+                   what="carol in us-west-2")
+        for r in self.regions:
+            self.assertEqual(r.sanitizer_report(), "")
+
+    def test_role_via_west_forwarded_and_assume_role_everywhere(self):
+        west = self.iam(self.west)
+        trust = policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
+                        "Action": "sts:AssumeRole"})
+        arn = west.create_role(RoleName="app", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        # read-your-writes in the region written through, and home has it
+        self.assertEqual(west.get_role(RoleName="app")["Role"]["Arn"], arn)
+        self.assertEqual(self.iam(self.home).get_role(RoleName="app")["Role"]["Arn"], arn)
+        west.put_role_policy(RoleName="app", PolicyName="read", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}))
+
+        # a user allowed to assume it (keys created through the west)
+        west.create_user(UserName="dev")
+        west.put_user_policy(UserName="dev", PolicyName="assume", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn}))
+        k = west.create_access_key(UserName="dev")["AccessKey"]
+        dev = (k["AccessKeyId"], k["SecretAccessKey"])
+        # the forwarding region waited for the change: the key works there at once
+        self.west.boto3("sts", access_key=dev[0], secret_key=dev[1]).get_caller_identity()
+        eventually(lambda: self.home.boto3("sts", access_key=dev[0], secret_key=dev[1])
+                   .get_caller_identity(), what="dev's key in us-east-1")
+
+        # the caller's own permissions are evaluated (at home) for forwarded writes
+        with self.assertRaises(Exception) as cm:
+            self.iam(self.west, access_key=dev[0], secret_key=dev[1]).create_user(UserName="x")
+        self.assertEqual(code_of(cm.exception), "AccessDenied")
+
+        # credentials issued by the west work in home, and the other way round
+        for issuer, other in ((self.west, self.home), (self.home, self.west)):
+            c = issuer.boto3("sts", access_key=dev[0], secret_key=dev[1]).assume_role(
+                RoleArn=arn, RoleSessionName="s-" + issuer.region)["Credentials"]
+            ddb = session_client(other, c)
+            eventually(lambda: ddb.get_item(TableName="g-" + other.region,
+                                            Key={"pk": {"S": "1"}}),
+                       what="%s's session in %s" % (issuer.region, other.region))
+            with self.assertRaises(Exception) as cm:
+                ddb.put_item(TableName="g-" + other.region, Item={"pk": {"S": "9"}})
+            self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+
+    def test_deleted_key_stops_everywhere(self):
+        keys = self.reader("erin")
+        eventually(lambda: self.get_item(self.west, keys), what="erin's key in us-west-2")
+        self.iam(self.home).delete_access_key(UserName="erin", AccessKeyId=keys[0])
+
+        def refused():
+            try:
+                self.get_item(self.west, keys)
+                return False
+            except Exception as e:  # noqa: BLE001
+                return code_of(e) == "UnrecognizedClientException"
+        eventually(refused, what="erin's deleted key refused in us-west-2")
+        # and a key deleted through the west stops in home too
+        keys2 = self.iam(self.west).create_access_key(UserName="erin")["AccessKey"]
+        eventually(lambda: self.home.boto3("sts", access_key=keys2["AccessKeyId"],
+                                           secret_key=keys2["SecretAccessKey"])
+                   .get_caller_identity(), what="erin's second key in us-east-1")
+        self.iam(self.west).delete_access_key(UserName="erin",
+                                              AccessKeyId=keys2["AccessKeyId"])
+        # (checked with DynamoDB: the shared SigV4 step answers in its shape)
+        with self.assertRaises(Exception) as cm:
+            self.home.boto3(access_key=keys2["AccessKeyId"],
+                            secret_key=keys2["SecretAccessKey"]).list_tables()
+        self.assertEqual(code_of(cm.exception), "UnrecognizedClientException")
+
+    def test_internal_endpoints_need_root(self):
+        keys = self.reader("frank")
+        st, _, _ = self.home.internal("GET", "/_tandem/iam/changes", "since=0")
+        self.assertEqual(st, 200)
+        st, _, body = self.west.internal("GET", "/_tandem/iam/changes", "since=0")
+        self.assertEqual(st, 421, body)  # only home serves changes
+        self.home.access_key = keys[0]
+        st, _, _ = self.home.internal("GET", "/_tandem/iam/changes", "since=0",
+                                      secret=keys[1])
+        self.assertEqual(st, 403)
+
+
+class ThreeRegions(unittest.TestCase):
+    def test_three_regions_and_cli(self):
+        regions = deployment(("us-west-2", "us-east-1", "eu-west-1"), start=False)
+        for r in regions:
+            r.account = ACCOUNT
+            r.start()
+            self.addCleanup(r.cleanup)
+        west, home, eu = regions
+        iam = home.boto3("iam")
+        iam.create_user(UserName="ops")
+        k = iam.create_access_key(UserName="ops")["AccessKey"]
+        for r in (west, eu):
+            eventually(lambda r=r: r.boto3("sts", access_key=k["AccessKeyId"],
+                                           secret_key=k["SecretAccessKey"])
+                       .get_caller_identity(), what="ops's key in " + r.region)
+        # a write through eu-west-1 reaches the third region too (aws CLI)
+        cli = [c.argv for c in find_clients() if c.kind == "cli" and not c.missing]
+        if cli:
+            p = subprocess.run(cli[0] + ["iam", "create-role", "--role-name", "eu-role",
+                                         "--assume-role-policy-document", policy(
+                                             {"Effect": "Allow", "Principal": {
+                                                 "Service": "lambda.amazonaws.com"},
+                                              "Action": "sts:AssumeRole"}),
+                                         "--endpoint-url", eu.url()],
+                               env=eu.env(), capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        else:
+            eu.boto3("iam").create_role(RoleName="eu-role", AssumeRolePolicyDocument=policy(
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                 "Action": "sts:AssumeRole"}))
+        eventually(lambda: west.boto3("iam").get_role(RoleName="eu-role"),
+                   what="eu-role in us-west-2")
+        for r in regions:
+            r.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
