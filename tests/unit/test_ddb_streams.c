@@ -1,0 +1,314 @@
+/* test_ddb_streams.c - DynamoDB Streams through ddb_handle/ddb_streams_handle
+ * on a real store in a temp dir: records per write kind, no record for a
+ * failed condition or a delete of nothing, TTL service deletions, trimming
+ * after the retention (TrimmedDataAccessException), iterator errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "ddb.h"
+#include "http.h"
+#include "store.h"
+#include "streams.h"
+#include "ttl.h"
+
+struct fixture {
+    char dir[64];
+    struct store *store;
+    struct ddb *ddb;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct store_opts so = {0};
+    struct ddb_opts dop = {0};
+    struct err e = {0};
+
+    strcpy(f->dir, "/tmp/test_ddb_streams.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    so.dir = f->dir;
+    so.map_size = 256u << 20;
+    so.nosync = true;
+    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
+    dop.store = f->store;
+    dop.region = "us-east-1";
+    dop.account = "123456789012";
+    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
+    streams_set_retention_ms(24LL * 3600 * 1000);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    ddb_close(f->ddb);
+    store_close(f->store);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* call - one request (@streams: a DynamoDB Streams one); status and body (owned). */
+static int call(struct fixture *f, bool streams, const char *op, const char *body, cJSON **out)
+{
+    struct http_req *r = http_req_new("POST", "/");
+    const char *rb;
+    size_t rlen;
+    int status;
+
+    buf_append(&r->body, body, strlen(body));
+    if (streams)
+        ddb_streams_handle(f->ddb, r, op, NULL);
+    else
+        ddb_handle(f->ddb, r, op, NULL);
+    status = http_req_wait(r, &rb, &rlen);
+    *out = cJSON_ParseWithLength(rb, rlen);
+    assert_non_null(*out);
+    http_req_free(r);
+    return status;
+}
+
+static cJSON *ok(struct fixture *f, bool streams, const char *op, const char *body)
+{
+    cJSON *j;
+    int st = call(f, streams, op, body, &j);
+
+    if (st != 200)
+        fail_msg("%s %s -> %d %s", op, body, st, cJSON_PrintUnformatted(j));
+    return j;
+}
+
+static void expect_err(struct fixture *f, bool streams, const char *op, const char *body,
+                       const char *type)
+{
+    cJSON *j;
+    int st = call(f, streams, op, body, &j);
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(j, "__type"));
+
+    assert_int_equal(st, 400);
+    assert_non_null(t);
+    if (!strstr(t, type))
+        fail_msg("%s: %s, wanted %s", op, cJSON_PrintUnformatted(j), type);
+    cJSON_Delete(j);
+}
+
+/* create - a table with a stream of @view; its stream ARN (static buffer). */
+static const char *create(struct fixture *f, const char *name, const char *view)
+{
+    static char arn[600];
+    char b[600];
+    cJSON *j;
+
+    snprintf(b, sizeof(b),
+             "{\"TableName\":\"%s\",\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
+             "\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":"
+             "\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\",\"StreamSpecification\":{"
+             "\"StreamEnabled\":true,\"StreamViewType\":\"%s\"}}",
+             name, view);
+    j = ok(f, false, "CreateTable", b);
+    snprintf(arn, sizeof(arn), "%s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "TableDescription"),
+                                                      "LatestStreamArn")));
+    cJSON_Delete(j);
+    return arn;
+}
+
+/* iterator - a TRIM_HORIZON (or @type with @seq) iterator of @arn (static buffer). */
+static const char *iterator(struct fixture *f, const char *arn, const char *type, const char *seq)
+{
+    static char it[2100];
+    char b[1200];
+    cJSON *j;
+    const char *sid;
+
+    snprintf(b, sizeof(b), "{\"StreamArn\":\"%s\"}", arn);
+    j = ok(f, true, "DescribeStream", b);
+    sid = cJSON_GetStringValue(cJSON_GetObjectItem(
+        cJSON_GetArrayItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(j, "StreamDescription"), "Shards"), 0),
+        "ShardId"));
+    assert_non_null(sid);
+    snprintf(b, sizeof(b),
+             "{\"StreamArn\":\"%s\",\"ShardId\":\"%s\",\"ShardIteratorType\":\"%s\"%s%s%s}", arn,
+             sid, type, seq ? ",\"SequenceNumber\":\"" : "", seq ? seq : "", seq ? "\"" : "");
+    cJSON_Delete(j);
+    j = ok(f, true, "GetShardIterator", b);
+    snprintf(it, sizeof(it), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(j, "ShardIterator")));
+    cJSON_Delete(j);
+    return it;
+}
+
+/* records - GetRecords of @it (owned array). */
+static cJSON *records(struct fixture *f, const char *it)
+{
+    struct buf b;
+    cJSON *j, *recs;
+
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"ShardIterator\":");
+    buf_json_str(&b, it, strlen(it));
+    buf_putc(&b, '}');
+    j = ok(f, true, "GetRecords", b.ptr);
+    buf_free(&b);
+    recs = cJSON_DetachItemFromObject(j, "Records");
+    cJSON_Delete(j);
+    return recs;
+}
+
+static const char *event(const cJSON *recs, int i)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(recs, i), "eventName"));
+}
+
+static const cJSON *image(const cJSON *recs, int i, const char *which)
+{
+    return cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(recs, i), "dynamodb"), which);
+}
+
+static void write_kinds(void **state)
+{
+    struct fixture *f = *state;
+    const char *arn = create(f, "kinds", "NEW_AND_OLD_IMAGES");
+    cJSON *recs;
+    char stored[600];
+
+    snprintf(stored, sizeof(stored), "%s", arn);
+    cJSON_Delete(
+        ok(f, false, "PutItem", "{\"TableName\":\"kinds\",\"Item\":{\"pk\":{\"S\":\"a\"}}}"));
+    cJSON_Delete(
+        ok(f, false, "PutItem", "{\"TableName\":\"kinds\",\"Item\":{\"pk\":{\"S\":\"a\"}}}"));
+    expect_err(f, false, "PutItem",
+               "{\"TableName\":\"kinds\",\"Item\":{\"pk\":{\"S\":\"a\"}},"
+               "\"ConditionExpression\":\"attribute_not_exists(pk)\"}",
+               "ConditionalCheckFailedException");
+    cJSON_Delete(
+        ok(f, false, "DeleteItem", "{\"TableName\":\"kinds\",\"Key\":{\"pk\":{\"S\":\"a\"}}}"));
+    cJSON_Delete(
+        ok(f, false, "DeleteItem", "{\"TableName\":\"kinds\",\"Key\":{\"pk\":{\"S\":\"z\"}}}"));
+    recs = records(f, iterator(f, stored, "TRIM_HORIZON", NULL));
+    assert_int_equal(cJSON_GetArraySize(recs), 3);
+    assert_string_equal(event(recs, 0), "INSERT");
+    assert_string_equal(event(recs, 1), "MODIFY");
+    assert_string_equal(event(recs, 2), "REMOVE");
+    assert_null(image(recs, 0, "OldImage"));
+    assert_non_null(image(recs, 1, "OldImage"));
+    assert_non_null(image(recs, 1, "NewImage"));
+    assert_null(image(recs, 2, "NewImage"));
+    assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(recs, 2), "userIdentity"));
+    cJSON_Delete(recs);
+}
+
+static void ttl_is_a_service_deletion(void **state)
+{
+    struct fixture *f = *state;
+    const char *arn = create(f, "expiring", "KEYS_ONLY");
+    char stored[600], item[200];
+    const cJSON *ui;
+    cJSON *recs;
+    struct err e = {0};
+    size_t deleted = 0;
+
+    snprintf(stored, sizeof(stored), "%s", arn);
+    cJSON_Delete(ok(f, false, "UpdateTimeToLive",
+                    "{\"TableName\":\"expiring\",\"TimeToLiveSpecification\":{\"AttributeName\":"
+                    "\"exp\",\"Enabled\":true}}"));
+    snprintf(item, sizeof(item),
+             "{\"TableName\":\"expiring\",\"Item\":{\"pk\":{\"S\":\"a\"},\"exp\":{\"N\":\"%ld\"}}}",
+             (long)time(NULL) - 100);
+    cJSON_Delete(ok(f, false, "PutItem", item));
+    assert_int_equal(ddb_ttl_sweep(f->ddb, time(NULL), &deleted, &e), ERR_OK);
+    assert_int_equal(deleted, 1);
+    recs = records(f, iterator(f, stored, "TRIM_HORIZON", NULL));
+    assert_int_equal(cJSON_GetArraySize(recs), 2);
+    assert_string_equal(event(recs, 1), "REMOVE");
+    ui = cJSON_GetObjectItem(cJSON_GetArrayItem(recs, 1), "userIdentity");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ui, "Type")), "Service");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ui, "PrincipalId")),
+                        "dynamodb.amazonaws.com");
+    assert_null(image(recs, 1, "OldImage")); /* KEYS_ONLY */
+    cJSON_Delete(recs);
+}
+
+static void trimmed_after_retention(void **state)
+{
+    struct fixture *f = *state;
+    const char *arn = create(f, "trimmed", "NEW_IMAGE");
+    char stored[600], it[2100], seq[64];
+    cJSON *recs;
+
+    snprintf(stored, sizeof(stored), "%s", arn);
+    cJSON_Delete(
+        ok(f, false, "PutItem", "{\"TableName\":\"trimmed\",\"Item\":{\"pk\":{\"S\":\"a\"}}}"));
+    recs = records(f, iterator(f, stored, "TRIM_HORIZON", NULL));
+    snprintf(seq, sizeof(seq), "%s", cJSON_GetStringValue(image(recs, 0, "SequenceNumber")));
+    cJSON_Delete(recs);
+    snprintf(it, sizeof(it), "%s", iterator(f, stored, "AT_SEQUENCE_NUMBER", seq));
+    streams_set_retention_ms(200); /* what is written now is too old soon */
+    usleep(300 * 1000);
+    {
+        char b[2200];
+
+        snprintf(b, sizeof(b), "{\"ShardIterator\":\"%s\"}", it);
+        expect_err(f, true, "GetRecords", b, "TrimmedDataAccessException");
+    }
+    /* the next write trims the old record for good */
+    cJSON_Delete(
+        ok(f, false, "PutItem", "{\"TableName\":\"trimmed\",\"Item\":{\"pk\":{\"S\":\"b\"}}}"));
+    recs = records(f, iterator(f, stored, "TRIM_HORIZON", NULL));
+    assert_int_equal(cJSON_GetArraySize(recs), 1);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+                            cJSON_GetObjectItem(image(recs, 0, "Keys"), "pk"), "S")),
+                        "b");
+    cJSON_Delete(recs);
+    expect_err(f, true, "GetShardIterator", "{}", "ValidationException");
+    streams_set_retention_ms(24LL * 3600 * 1000);
+}
+
+static void errors(void **state)
+{
+    struct fixture *f = *state;
+    const char *arn = create(f, "errs", "KEYS_ONLY");
+    char b[1400];
+
+    snprintf(b, sizeof(b),
+             "{\"StreamArn\":\"%s\",\"ShardId\":\"shardId-00000000000000000000-00000000\","
+             "\"ShardIteratorType\":\"LATEST\"}",
+             arn);
+    expect_err(f, true, "GetShardIterator", b, "ResourceNotFoundException");
+    expect_err(f, true, "DescribeStream",
+               "{\"StreamArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/none/stream/"
+               "2024-01-01T00:00:00.000\"}",
+               "ResourceNotFoundException");
+    expect_err(f, true, "DescribeStream", "{}", "ValidationException");
+    expect_err(f, true, "GetRecords", "{\"ShardIterator\":\"nonsense\"}", "ValidationException");
+    expect_err(f, true, "ListStreams", "{\"TableName\":\"nosuch\"}", "ResourceNotFoundException");
+    expect_err(f, true, "PutItem", "{}", "UnknownOperationException");
+    expect_err(f, false, "GetRecords", "{}", "UnknownOperationException");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(write_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(ttl_is_a_service_deletion, setup, teardown),
+        cmocka_unit_test_setup_teardown(trimmed_after_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(errors, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
