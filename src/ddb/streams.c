@@ -475,7 +475,7 @@ static enum err_code last_seq(struct store_txn *t, uint64_t num, uint64_t *out, 
 {
     struct store_cursor *cur = NULL;
     unsigned char hi[17];
-    struct slice k, v;
+    struct slice k = {0}, v = {0};
     enum err_code rc = store_cursor_open(t, STORE_DB_STREAM, &cur, e);
 
     *out = 0;
