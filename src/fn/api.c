@@ -19,6 +19,7 @@
 
 #define PAYLOAD_MAX       (6u * 1024 * 1024)
 #define EVENT_PAYLOAD_MAX (256u * 1024)
+#define PKG_WORKERS       2 /* threads fetching and unpacking packages */
 
 /* ---- errors: one table ---- */
 
@@ -274,6 +275,7 @@ struct op {
     int status;
     cJSON *answer; /* owned */
     bool forget;
+    struct op *next; /* in the package queue */
 };
 
 static struct op *op_new(struct fn *f, struct http_req *r, const char *name, op_fn *change)
@@ -539,9 +541,8 @@ static unsigned char *code_bytes(struct op *o, const cJSON *code, size_t *len)
 
 /* code_worker - fetch and unpack the package of @o (its body's Code, or the
  * body itself for UpdateFunctionCode), then submit @o's change. */
-static void *code_worker(void *arg)
+static void code_worker(struct op *o)
 {
-    struct op *o = arg;
     const cJSON *code = o->newdoc ? cJSON_GetObjectItemCaseSensitive(o->body, "Code") : o->body;
     unsigned char *zip;
     size_t len = 0;
@@ -550,33 +551,81 @@ static void *code_worker(void *arg)
     zip = code_bytes(o, code, &len);
     if (!zip) {
         op_reject(o);
-        return NULL;
+        return;
     }
     if (fn_pkg_install(o->f, o->name, zip, len, o->sha, &o->dir, &e)) {
         free(zip);
         op_fail(o, code_error(e.code), "%s", e.msg);
         op_reject(o);
-        return NULL;
+        return;
     }
     free(zip);
     o->code_len = len;
     op_submit(o);
-    return NULL;
 }
 
-/* code_start - run code_worker(@o) on its own thread (answered from there). */
+/* pkg_worker - run the queued package jobs; exits when the queue is empty. */
+static void *pkg_worker(void *arg)
+{
+    struct fn *f = arg;
+
+    for (;;) {
+        struct op *o;
+        pthread_mutex_lock(&f->mu);
+        o = f->jobs;
+        if (o)
+            f->jobs = o->next;
+        else if (--f->workers == 0)
+            pthread_cond_broadcast(&f->idle);
+        pthread_mutex_unlock(&f->mu);
+        if (!o)
+            return NULL; /* @f is not touched after the unlock */
+        code_worker(o);
+    }
+}
+
+/* code_start - queue @o for a package worker (at most PKG_WORKERS run at
+ * once); it is answered from there. */
 static void code_start(struct op *o)
 {
-    pthread_attr_t at;
-    pthread_t t;
+    struct fn *f = o->f;
+    struct op **pp;
+    bool start = false;
 
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &at, code_worker, o)) {
-        op_fail(o, E_SERVICE, "cannot start a worker to unpack the package");
-        op_reject(o);
+    pthread_mutex_lock(&f->mu);
+    for (pp = &f->jobs; *pp; pp = &(*pp)->next)
+        ;
+    *pp = o;
+    if (f->workers < PKG_WORKERS) {
+        f->workers++;
+        start = true;
     }
-    pthread_attr_destroy(&at);
+    pthread_mutex_unlock(&f->mu);
+    if (start) {
+        pthread_attr_t at;
+        pthread_t t;
+        int rc;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&t, &at, pkg_worker, f);
+        pthread_attr_destroy(&at);
+        if (rc) { /* run it here rather than never */
+            pthread_mutex_lock(&f->mu);
+            f->workers--;
+            pthread_mutex_unlock(&f->mu);
+            log_warn("event=fn_pkg_worker_failed err=%d", rc);
+            pthread_mutex_lock(&f->mu);
+            o = f->jobs;
+            f->jobs = NULL;
+            pthread_mutex_unlock(&f->mu);
+            while (o) {
+                struct op *next = o->next;
+                op_fail(o, E_SERVICE, "cannot start a worker to unpack the package");
+                op_reject(o);
+                o = next;
+            }
+        }
+    }
 }
 
 static void set_code(struct op *o, cJSON *doc)
@@ -1800,7 +1849,7 @@ void fn_close(struct fn *f)
         return;
     /* changes in flight (unpacking, or queued in the store) finish first */
     pthread_mutex_lock(&f->mu);
-    while (f->busy)
+    while (f->busy || f->workers)
         pthread_cond_wait(&f->idle, &f->mu);
     pthread_mutex_unlock(&f->mu);
     fn_rt_stop(f);

@@ -10,6 +10,7 @@
 #include "fn.h"
 
 struct fn_rt;
+struct op;
 
 struct fn {
     struct store *store;
@@ -18,13 +19,15 @@ struct fn {
     char region[32];
     char account[16];
     char *data_dir;
-    char *fn_dir;       /* DATA/functions */
-    char *endpoint;     /* AWS_ENDPOINT_URL for functions */
-    char *public_url;   /* base of FunctionUrl */
-    pthread_mutex_t mu; /* guards docs and busy */
-    cJSON *docs;        /* object: name -> configuration document (see registry.c) */
-    unsigned busy;      /* API changes not yet answered (fn_close waits for them) */
-    pthread_cond_t idle;
+    char *fn_dir;        /* DATA/functions */
+    char *endpoint;      /* AWS_ENDPOINT_URL for functions */
+    char *public_url;    /* base of FunctionUrl */
+    pthread_mutex_t mu;  /* guards docs and busy */
+    cJSON *docs;         /* object: name -> configuration document (see registry.c) */
+    unsigned busy;       /* API changes not yet answered (fn_close waits for them) */
+    struct op *jobs;     /* packages waiting for a worker (api.c) */
+    unsigned workers;    /* package worker threads running */
+    pthread_cond_t idle; /* busy and workers reached 0 */
     fn_s3_get_fn *s3_get;
     void *s3_ud;
     struct fn_rt *rt;

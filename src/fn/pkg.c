@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,10 @@
 #include "mem.h"
 
 #define MAX_UNZIPPED (250u * 1024 * 1024) /* Lambda's unzipped deployment limit */
+
+/* one unpacking at a time: two requests with the same package share its
+ * folder (and its .tmp) */
+static pthread_mutex_t install_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static enum err_code mkdirs(const char *path, struct err *e)
 {
@@ -166,6 +172,7 @@ enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zipb, s
     zip_t *z = NULL;
     zip_error_t ze;
     struct stat st;
+    bool locked = false;
     enum err_code rc;
 
     *dir = NULL;
@@ -188,6 +195,8 @@ enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zipb, s
     sprintf(fdir, "%s/%s", f->fn_dir, name);
     out = xmalloc(strlen(fdir) + sizeof(hex) + 2);
     sprintf(out, "%s/%s", fdir, hex);
+    pthread_mutex_lock(&install_mu);
+    locked = true;
     if (stat(out, &st) == 0) { /* the same package again: already unpacked */
         rc = ERR_OK;
         goto done;
@@ -208,6 +217,8 @@ enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zipb, s
     if (rc == ERR_OK && rename(tmp, out))
         rc = err_set(e, ERR_IO, "rename %s: %s", tmp, strerror(errno));
 done:
+    if (locked)
+        pthread_mutex_unlock(&install_mu);
     zip_close(z); /* read-only: discards, and frees the source */
     if (rc == ERR_OK)
         *dir = out;

@@ -1,6 +1,7 @@
 /* test_fn.c - the Lambda service through fn.h: the pure conversions (URL
  * events and results, Runtime API paths) and the REST API with real
  * instances (a shell bootstrap) on a real store in a temp dir. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -457,6 +458,217 @@ static void test_timeout(void **state)
     resp_free(&r);
 }
 
+/* ---- concurrent changes of one function: none is lost ---- */
+
+/* reopen - close the fn and open it again on the same store (a restart). */
+static void reopen(struct fixture *f, fn_s3_get_fn *s3_get)
+{
+    struct fn_opts fo = {.store = f->store,
+                         .creds = f->creds,
+                         .region = "us-east-1",
+                         .account = "123456789012",
+                         .data_dir = f->dir,
+                         .s3_get = s3_get};
+    struct err e = {0};
+
+    fn_close(f->fn);
+    assert_int_equal(fn_open(&fo, &f->fn, &e), ERR_OK);
+    fn_set_endpoint(f->fn, "http://127.0.0.1:1", NULL);
+}
+
+#define CHANGERS    8
+#define PER_CHANGER 6
+
+struct changer {
+    struct fixture *f;
+    int id;
+    int ok;
+};
+
+static void *changer_main(void *arg)
+{
+    struct changer *c = arg;
+    char body[256];
+    int i;
+
+    for (i = 0; i < PER_CHANGER; i++) {
+        struct resp r;
+        snprintf(body, sizeof(body),
+                 "{\"StatementId\":\"s%d-%d\",\"Action\":\"lambda:InvokeFunction\","
+                 "\"Principal\":\"*\"}",
+                 c->id, i);
+        r = call(c->f, "POST", "/2015-03-31/functions/busy/policy", body);
+        c->ok += r.status == 201;
+        resp_free(&r);
+        snprintf(body, sizeof(body), "{\"Tags\":{\"k%d-%d\":\"v\"}}", c->id, i);
+        r = call(c->f, "POST",
+                 "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Abusy",
+                 body);
+        c->ok += r.status == 204;
+        resp_free(&r);
+    }
+    if (c->id == 0) {
+        struct resp r =
+            call(c->f, "POST", "/2021-10-31/functions/busy/url", "{\"AuthType\":\"NONE\"}");
+        c->ok += r.status == 201;
+        resp_free(&r);
+    } else if (c->id == 1) {
+        struct resp r = call(c->f, "PUT", "/2015-03-31/functions/busy/configuration",
+                             "{\"Description\":\"changed\"}");
+        c->ok += r.status == 200;
+        resp_free(&r);
+    }
+    return NULL;
+}
+
+static void test_concurrent_changes(void **state)
+{
+    struct fixture *f = *state;
+    struct changer c[CHANGERS];
+    pthread_t t[CHANGERS];
+    struct resp r;
+    cJSON *doc, *pol;
+    int i, total = 0;
+
+    create(f, "busy", echo_bootstrap, NULL);
+    for (i = 0; i < CHANGERS; i++) {
+        c[i] = (struct changer){.f = f, .id = i};
+        assert_int_equal(pthread_create(&t[i], NULL, changer_main, &c[i]), 0);
+    }
+    for (i = 0; i < CHANGERS; i++) {
+        pthread_join(t[i], NULL);
+        total += c[i].ok;
+    }
+    assert_int_equal(total, CHANGERS * PER_CHANGER * 2 + 2);
+
+    r = call(f, "GET", "/2015-03-31/functions/busy/policy", NULL);
+    assert_int_equal(r.status, 200);
+    doc = cJSON_Parse(r.body);
+    pol = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "Policy")));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(pol, "Statement")),
+                     CHANGERS * PER_CHANGER);
+    cJSON_Delete(pol);
+    cJSON_Delete(doc);
+    resp_free(&r);
+    r = call(f, "GET",
+             "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Abusy",
+             NULL);
+    doc = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "Tags")), CHANGERS * PER_CHANGER);
+    cJSON_Delete(doc);
+    resp_free(&r);
+    r = call(f, "GET", "/2021-10-31/functions/busy/url", NULL);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    r = call(f, "GET", "/2015-03-31/functions/busy/configuration", NULL);
+    assert_non_null(strstr(r.body, "\"Description\":\"changed\""));
+    resp_free(&r);
+    /* a repeated statement id is a conflict decided in the same apply */
+    r = call(f, "POST", "/2015-03-31/functions/busy/policy",
+             "{\"StatementId\":\"s0-0\",\"Action\":\"lambda:InvokeFunction\",\"Principal\":\"*\"}");
+    assert_int_equal(r.status, 409);
+    assert_string_equal(r.errtype, "ResourceConflictException");
+    resp_free(&r);
+    /* the stored record has every change too (what a restart loads) */
+    reopen(f, NULL);
+    r = call(f, "GET", "/2015-03-31/functions/busy/policy", NULL);
+    assert_int_equal(r.status, 200);
+    doc = cJSON_Parse(r.body);
+    pol = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "Policy")));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(pol, "Statement")),
+                     CHANGERS * PER_CHANGER);
+    cJSON_Delete(pol);
+    cJSON_Delete(doc);
+    resp_free(&r);
+}
+
+/* ---- packages from S3 (the region's S3 stands behind fn_opts.s3_get) ---- */
+
+static char *s3_zip; /* base64 of the zip the stand-in serves as pkgs/ok.zip */
+
+static int s3_stand_in(void *ud, const char *bucket, const char *key, struct buf *out, char *code,
+                       size_t ccap, char *msg, size_t mcap)
+{
+    (void)ud;
+    if (strcmp(bucket, "pkgs") != 0) {
+        snprintf(code, ccap, "NoSuchBucket");
+        snprintf(msg, mcap, "The specified bucket does not exist");
+        return 404;
+    }
+    if (strcmp(key, "ok.zip") != 0) {
+        snprintf(code, ccap, "NoSuchKey");
+        snprintf(msg, mcap, "The specified key does not exist.");
+        return 404;
+    }
+    {
+        size_t n = strlen(s3_zip), len = 0;
+        unsigned char *z = malloc(n);
+        assert_true(base64_decode(s3_zip, n, z, &len));
+        buf_append(out, z, len);
+        free(z);
+    }
+    return 200;
+}
+
+static void test_s3_package(void **state)
+{
+    struct fixture *f = *state;
+    struct resp r;
+
+    reopen(f, s3_stand_in);
+    s3_zip = zip_b64(echo_bootstrap);
+    r = call(f, "POST", "/2015-03-31/functions",
+             "{\"FunctionName\":\"s3fn\",\"Runtime\":\"provided.al2023\",\"Role\":"
+             "\"arn:aws:iam::123456789012:role/r\",\"Code\":{\"S3Bucket\":\"pkgs\","
+             "\"S3Key\":\"missing.zip\"}}");
+    assert_int_equal(r.status, 400);
+    assert_string_equal(r.errtype, "InvalidParameterValueException");
+    assert_non_null(strstr(r.body, "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 "
+                                   "Error Message: The specified key does not exist."));
+    resp_free(&r);
+    r = call(f, "POST", "/2015-03-31/functions",
+             "{\"FunctionName\":\"s3fn\",\"Runtime\":\"provided.al2023\",\"Role\":"
+             "\"arn:aws:iam::123456789012:role/r\",\"Code\":{\"S3Bucket\":\"pkgs\"}}");
+    assert_int_equal(r.status, 400);
+    resp_free(&r);
+    r = call(f, "POST", "/2015-03-31/functions",
+             "{\"FunctionName\":\"s3fn\",\"Runtime\":\"provided.al2023\",\"Role\":"
+             "\"arn:aws:iam::123456789012:role/r\",\"Code\":{\"S3Bucket\":\"pkgs\","
+             "\"S3Key\":\"ok.zip\"}}");
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    r = call(f, "POST", "/2015-03-31/functions/s3fn/invocations", "{\"a\":1}");
+    assert_string_equal(r.body, "{\"a\":1}");
+    resp_free(&r);
+    r = call(f, "PUT", "/2015-03-31/functions/s3fn/code",
+             "{\"S3Bucket\":\"other\",\"S3Key\":\"ok.zip\"}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "S3 Error Code: NoSuchBucket"));
+    resp_free(&r);
+    free(s3_zip);
+}
+
+/* ---- memory: a process group past MemorySize is stopped ---- */
+
+static void test_out_of_memory(void **state)
+{
+    struct fixture *f = *state;
+    struct resp r;
+
+    create(f, "hog",
+           "#!/bin/sh\n"
+           "curl -s -o /dev/null \"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/"
+           "invocation/next\"\n"
+           "python3 -c 'import time; x = b\"y\" * (300 << 20); time.sleep(20)'\n",
+           ",\"Timeout\":30");
+    r = call(f, "POST", "/2015-03-31/functions/hog/invocations", "{}");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.ferr, "Unhandled");
+    assert_non_null(strstr(r.body, "\"errorType\":\"Runtime.OutOfMemory\""));
+    assert_non_null(strstr(r.body, "Runtime exited with error: signal: killed"));
+    resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +678,9 @@ int main(void)
         cmocka_unit_test(test_url_result),
         cmocka_unit_test_setup_teardown(test_api_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s3_package, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
