@@ -232,6 +232,37 @@ static cJSON *project(const struct index_def *ix, const struct table_keys *base,
     return o;
 }
 
+/* check_keys - @item's index key attributes, when present, must have the
+ * index's types and not be empty (the service refuses the write). */
+static enum err_code check_keys(const struct index_def *ix, const cJSON *item, struct err *e)
+{
+    static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
+    const char *names[2] = {ix->k.hash, ix->k.has_range ? ix->k.range : NULL};
+    enum keys_type types[2] = {ix->k.htype, ix->k.rtype};
+
+    for (int i = 0; i < 2 && names[i]; i++) {
+        const cJSON *av = cJSON_GetObjectItemCaseSensitive(item, names[i]);
+        const cJSON *p = attr_payload(av);
+
+        if (!av)
+            continue;
+        if (attr_type_of(av) != want[types[i]])
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: Type mismatch for Index "
+                           "Key %s Expected: %s Actual: %s IndexName: %s",
+                           names[i], type_names[types[i]], attr_type_name(attr_type_of(av)),
+                           ix->name);
+        if (types[i] != KEYS_N && cJSON_IsString(p) && !*p->valuestring)
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values are not valid. A value specified for a "
+                           "secondary index key is not supported. The AttributeValue for a key "
+                           "attribute cannot contain an empty %s value. IndexName: %s, IndexKey: "
+                           "%s",
+                           types[i] == KEYS_S ? "string" : "binary", ix->name, names[i]);
+    }
+    return ERR_OK;
+}
+
 /* entry_put / entry_del - one index's entry for @item, with its counters. */
 static enum err_code entry_put(struct store_txn *t, const struct index_def *ix,
                                const struct table_keys *base, const struct buf *base_key,
@@ -242,6 +273,9 @@ static enum err_code entry_put(struct store_txn *t, const struct index_def *ix,
     char *text;
     enum err_code rc;
 
+    rc = check_keys(ix, item, e);
+    if (rc)
+        return rc;
     buf_init(&k, 0);
     rc = index_entry_key(ix, item, base_key, &k, e);
     if (rc) {
@@ -868,6 +902,10 @@ static enum err_code backfill(struct store_txn *t, const struct index_def *ix,
     {
         if (rc)
             break;
+        if (check_keys(ix, it, e)) { /* not indexed: the service reports such items */
+            *e = (struct err){0};
+            continue;
+        }
         buf_init(&key, 0);
         rc = item_key_build(base, it, false, &key, e);
         if (!rc)

@@ -180,8 +180,17 @@ class Indexes(ServerTestCase):
         self.assertEqual(colors("red"), ["d"])
         self.ddb.delete_item(TableName=t, Key={"pk": S("d"), "sk": N(1)})
         self.assertEqual(colors("red"), [])
-        # a wrong type is not indexed (sparse)
-        self.ddb.put_item(TableName=t, Item={"pk": S("f"), "sk": N(1), "color": N(3)})
+        # an index key of another type or empty is refused, as the service does
+        code, msg = self.err(self.ddb.put_item, TableName=t,
+                             Item={"pk": S("f"), "sk": N(1), "color": N(3)})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Type mismatch for Index Key color Expected: S Actual: N IndexName: gix", msg)
+        code, msg = self.err(self.ddb.update_item, TableName=t, Key={"pk": S("f"), "sk": N(1)},
+                             UpdateExpression="SET color = :e",
+                             ExpressionAttributeValues={":e": S("")})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("secondary index key", msg)
+        self.assertIsNone(self.ddb.get_item(TableName=t, Key={"pk": S("f"), "sk": N(1)}).get("Item"))
         d = self.ddb.describe_table(TableName=t)["Table"]["GlobalSecondaryIndexes"][0]
         self.assertEqual(d["ItemCount"], 0)
 
