@@ -56,7 +56,12 @@ class Walkthrough(unittest.TestCase):
                            capture_output=True, text=True, timeout=120)
         if check and p.returncode != 0:
             raise AssertionError("aws %s: %s" % (" ".join(args), p.stderr))
-        return json.loads(p.stdout) if p.stdout.strip() else {}
+        if not p.stdout.strip():
+            return {}
+        try:
+            return json.loads(p.stdout)
+        except ValueError:  # `aws s3 cp` and friends print text, not JSON
+            return {"text": p.stdout}
 
     def skip_if_missing(self, result):
         """Skip, naming the service, when up failed on an operation not served yet."""
