@@ -5,6 +5,7 @@
 #include "cli_stack.h"
 #include "cli_logs.h"
 #include "cli_repl.h"
+#include "cli_s3.h"
 #include "server.h"
 
 #define TANDEM_VERSION "0.1.0"
@@ -18,6 +19,7 @@ static int usage(FILE *f)
           "  logs       print a function's log (tandem logs FUNCTION --data DIR)\n"
           "  status     replication state of regions (tandem status --help)\n"
           "  verify     compare a global table's replicas (tandem verify --help)\n"
+          "  s3         replicate-existing: queue a bucket's older versions (tandem s3 --help)\n"
           "  version    print the version\n",
           f);
     fputs(cli_stack_usage(), f);
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
         return cli_status_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "verify") == 0)
         return cli_verify_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "s3") == 0)
+        return cli_s3_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("tandem %s\n", TANDEM_VERSION);
         return 0;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mem.h"
 #include "s3_int.h"
+#include "s3_repl.h"
 #include "s3_sigv2.h"
 #include "s3_xml.h"
 #include "sigv4.h"
@@ -115,6 +116,8 @@ static const struct {
     [S3E_BUCKET_ACL_OWNERSHIP] = {"InvalidBucketAclWithObjectOwnership", 400,
                                   "Bucket cannot have ACLs set with ObjectOwnership's "
                                   "BucketOwnerEnforced setting"},
+    [S3E_NO_REPLICATION] = {"ReplicationConfigurationNotFoundError", 404,
+                            "The replication configuration was not found"},
 };
 
 struct s3_req *s3_req_of(struct http_req *r)
@@ -841,6 +844,10 @@ static void route(struct http_req *r, struct s3_req *q)
             s3_get_versioning(r);
         else if (s3_has_query(r, "tagging"))
             s3_bucket_tagging(r);
+        else if (s3_has_query(r, "replication"))
+            s3_repl_config(r);
+        else if (post && s3_has_query(r, "x-tandem-replicate"))
+            s3_repl_existing(r);
         else if (s3_bucket_config(r))
             return;
         else if (get && s3_has_query(r, "location"))
@@ -1038,6 +1045,7 @@ enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
     free(tmp);
     sweep_orphans(s);
     s3_sweeper_start(s);
+    s3_repl_start(s, o);
     *out = s;
     return ERR_OK;
 }
@@ -1047,6 +1055,7 @@ void s3_close(struct s3 *s)
     if (!s)
         return;
     s3_sweeper_stop(s);
+    s3_repl_stop(s);
     free(s->objects_dir);
     free(s);
 }
@@ -1061,9 +1070,11 @@ static void w_done(void *arg, enum err_code rc, const struct err *e)
 {
     struct s3_w *w = arg;
 
-    if (rc == ERR_OK)
+    if (rc == ERR_OK) {
+        struct s3 *s3 = s3_req_of(w->r)->s3; /* @w goes with the answer */
         w->ok(w);
-    else if (rc == ERR_CONFLICT)
+        s3_repl_kick(s3); /* a version may have been queued */
+    } else if (rc == ERR_CONFLICT)
         s3_error(w->r, w->fail, w->msg[0] ? w->msg : NULL);
     else {
         log_err("event=s3_write_failed error=%s msg=\"%s\"", err_name(rc), e ? e->msg : "");

@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "log.h"
 #include "s3_int.h"
+#include "s3_repl.h"
 #include "s3_xml.h"
 
 char *s3_parse_tagging(struct http_req *r, size_t max);
@@ -137,12 +138,19 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
     cJSON *b = s3_bucket_get(t, a, nv->bucket), *old;
     const char *vs;
     uint64_t seq;
-    struct slice k;
+    struct slice k, in_place = {0};
     enum err_code rc;
     char *s;
 
     if (!b) {
         ((struct s3_w *)nv)->fail = S3E_NO_SUCH_BUCKET;
+        return ERR_CONFLICT;
+    }
+    if (nv->want_vid && !(jstr(b, "versioning") && strcmp(jstr(b, "versioning"), "Enabled") == 0)) {
+        /* a replica needs versioning on the destination, as S3 does */
+        cJSON_Delete(b);
+        nv->w.fail = S3E_INVALID_REQUEST;
+        snprintf(nv->w.msg, sizeof(nv->w.msg), "Destination bucket must have versioning enabled.");
         return ERR_CONFLICT;
     }
     if (s3_acl_refused(nv->r, b)) {
@@ -179,8 +187,10 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         snprintf(nv->vid, sizeof(nv->vid), "%s", nv->want_vid);
         old = s3_find_version(t, a, nv->bucket, nv->key, nv->vid, &k);
         if (old) {
+            /* replaced where it stands: the order of versions does not change */
             rc = del_version_key(t, nv, k, old, e);
             cJSON_Delete(old);
+            in_place = k;
             if (rc) {
                 cJSON_Delete(b);
                 return rc;
@@ -201,23 +211,29 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
             }
         }
     }
+    rc = s3_repl_on_version(t, b, nv->bucket, nv->key, nv->vid, nv->rec, e);
     cJSON_Delete(b);
+    if (rc)
+        return rc;
     if (nv->upload_id) {
         /* CompleteMultipartUpload: the upload and its part records go */
         rc = s3_upload_drop(t, nv, e);
         if (rc)
             return rc;
     }
-    rc = store_next_id(t, &seq, e);
-    if (rc)
-        return rc;
+    if (!in_place.len) {
+        rc = store_next_id(t, &seq, e);
+        if (rc)
+            return rc;
+        in_place = s3_key_version(a, nv->bucket, nv->key, seq);
+    }
     cJSON_DeleteItemFromObject(nv->rec, "vid");
     cJSON_AddStringToObject(nv->rec, "vid", nv->vid);
     cJSON_DeleteItemFromObject(nv->rec, "k");
     if (strlen(nv->key) > 400) /* the store key holds a hash of it */
         cJSON_AddStringToObject(nv->rec, "k", nv->key);
     s = cJSON_PrintUnformatted(nv->rec);
-    rc = store_put(t, STORE_DB_S3, s3_key_version(a, nv->bucket, nv->key, seq), slice_str(s), e);
+    rc = store_put(t, STORE_DB_S3, in_place, slice_str(s), e);
     free(s);
     return rc;
 }
@@ -293,6 +309,10 @@ void s3_put_object(struct http_req *r)
 
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
+    if (http_req_header(r, "x-tandem-replica") && !q->who.root) {
+        s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
+        return;
+    }
     if (!s3_body_finish(r))
         return;
     EVP_DigestFinal_ex(q->md5, md, &n);
@@ -305,6 +325,25 @@ void s3_put_object(struct http_req *r)
         return;
     }
     q->fd = -1;
+    if (http_req_header(r, "x-tandem-replica")) {
+        const char *want = NULL;
+        struct orphan *o = arena_calloc(r->arena, sizeof(*o));
+        o->path = abs;
+        arena_on_free(r->arena, orphan_free, o);
+        rec = s3_repl_replica_rec(r, hex, rel, &want);
+        if (!rec)
+            return;
+        nv = arena_calloc(r->arena, sizeof(*nv));
+        nv->r = r;
+        nv->bucket = q->bucket;
+        nv->key = q->key;
+        nv->rec = rec;
+        nv->want_vid = want;
+        if (!jtrue(rec, "dm"))
+            nv->keep_file = &o->keep; /* a replicated marker has no body */
+        s3_submit_version(nv);
+        return;
+    }
     rec = cJSON_CreateObject();
     cJSON_AddNumberToObject(rec, "size", (double)q->size);
     cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));

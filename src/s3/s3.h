@@ -14,6 +14,7 @@
 #define TANDEM_S3_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "authz.h"
 #include "creds.h"
@@ -30,11 +31,26 @@ struct s3_opts {
     const char *region;        /* e.g. "us-east-1" */
     const char *account;       /* 12-digit account id */
     const char *data_dir;      /* bodies go to DATA_DIR/objects/ */
+    /* replication (s3_repl.h): the other regions and the root credentials
+     * every region of the deployment shares */
+    const struct s3_peer *peers;
+    size_t npeers;
+    const char *access_key, *secret;
+    const char *ca_file; /* for https peers; NULL: $AWS_CA_BUNDLE or the system's */
+};
+
+struct s3_peer {
+    const char *region; /* e.g. "us-west-2" */
+    const char *url;    /* http(s)://HOST:PORT */
 };
 
 /* s3_open - (owned, s3_close()). ERR_IO when the objects folder cannot be made. */
 enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e);
 void s3_close(struct s3 *s); /* NULL ok; every request must have been answered */
+
+/* s3_set_self_url - where this region's own S3 answers (copied): a
+ * replication destination in this same region is written through it. */
+void s3_set_self_url(struct s3 *s, const char *url);
 
 /*
  * s3_is_request - whether @r (headers only) is for S3: SigV4 scoped to "s3",

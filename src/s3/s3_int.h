@@ -31,6 +31,7 @@ struct s3 {
     char account[13];
     char *objects_dir;          /* DATA_DIR/objects, owned */
     struct s3_sweeper *sweeper; /* lifecycle rules; owned, lifecycle.c */
+    struct s3_replw *replw;     /* replication worker; owned, repl.c */
 };
 
 /* The S3 error codes we answer with (the one table is in api.c). */
@@ -79,6 +80,7 @@ enum s3_code {
     S3E_NO_PAB,
     S3E_ACL_NOT_SUPPORTED,
     S3E_BUCKET_ACL_OWNERSHIP,
+    S3E_NO_REPLICATION,
 };
 
 /* Per request state, in the arena (r->body_ud). */

@@ -736,12 +736,19 @@ int server_main(int argc, char **argv)
             goto out;
     }
     {
+        struct s3_peer s3p[MAX_PEERS]; /* object replication asks the same peers */
+        for (size_t i = 0; i < a.npeers; i++)
+            s3p[i] = (struct s3_peer){a.peers[i].region, a.peers[i].url};
         struct s3_opts so = {.store = rg.store,
                              .creds = rg.creds,
                              .authz = &rg.authz,
                              .region = rg.name,
                              .account = creds_account(rg.creds),
-                             .data_dir = a.data};
+                             .data_dir = a.data,
+                             .peers = s3p,
+                             .npeers = a.npeers,
+                             .access_key = a.access_key,
+                             .secret = a.secret_key};
         if (s3_open(&so, &rg.s3, &e))
             goto out;
     }
@@ -779,6 +786,7 @@ int server_main(int argc, char **argv)
         if (parse_listen(a.listen, &self, &port, &e) == ERR_OK) {
             char *url = self_url(self, http_server_port(plain));
             fn_set_endpoint(rg.fn, url, a.public_url);
+            s3_set_self_url(rg.s3, url); /* replication into this region's own buckets */
             free(url);
         }
         free(self);

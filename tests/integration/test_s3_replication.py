@@ -1,0 +1,452 @@
+"""S3 cross-region replication between two regions on loopback, each started
+with --peer to the other: the configuration API (aws CLI and boto3) and its
+errors, versions and delete markers copied with their ids, statuses moving
+PENDING -> COMPLETED, a destination that is down and comes back, kill -9 of
+either side mid-copy, two-way rules that do not loop, replicate-existing,
+FAILED versions (destination without versioning) retried by the command."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import tandem_harness as th  # noqa: E402
+from repl_helpers import deployment  # noqa: E402
+
+try:
+    import boto3  # noqa: F401
+    from botocore.exceptions import ClientError
+except ImportError:
+    boto3 = None
+
+ROLE = "s3-crr"
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObjectVersionForReplication",
+                                       "s3:ReplicateObject", "s3:ReplicateDelete"],
+         "Resource": "arn:aws:s3:::*"}]}
+TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+
+
+def make_role(regions):
+    """The replication role in every region (IAM data may already be shared
+    between regions: a role made in one then exists in the other)."""
+    arns = {}
+    for r in regions:
+        iam = r.boto3("iam")
+        try:
+            iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))
+        except ClientError as e:
+            if code_of(e) != "EntityAlreadyExists":
+                raise
+        iam.put_role_policy(RoleName=ROLE, PolicyName="crr", PolicyDocument=json.dumps(POLICY))
+        arns[r.region] = iam.get_role(RoleName=ROLE)["Role"]["Arn"]
+    return arns
+
+
+def code_of(exc):
+    return exc.response["Error"]["Code"]
+
+
+def wait_for(fn, what, timeout=30, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+class Replication(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if boto3 is None:
+            raise unittest.SkipTest("no boto3")
+        os.environ["TANDEM_S3_REPL_MAX_TRIES"] = "2"
+        cls.east, cls.west = deployment(["us-east-1", "us-west-2"])
+        cls.role_arn = make_role((cls.east, cls.west))
+
+    @classmethod
+    def tearDownClass(cls):
+        for r in (cls.east, cls.west):
+            r.stop()
+            r.cleanup()
+        os.environ.pop("TANDEM_S3_REPL_MAX_TRIES", None)
+
+    def s3(self, region):
+        return region.boto3("s3", s3={"addressing_style": "path"}, max_attempts=1)
+
+    def bucket(self, region, versioning=True):
+        c = self.s3(region)
+        name = "r-" + th.random_key(10).lower()
+        kw = {}
+        if region.region != "us-east-1":
+            kw["CreateBucketConfiguration"] = {"LocationConstraint": region.region}
+        c.create_bucket(Bucket=name, **kw)
+        if versioning:
+            c.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        return name
+
+    def rule_config(self, region, dest, prefix="", dm=True, **extra):
+        rule = {"ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": prefix},
+                "DeleteMarkerReplication": {"Status": "Enabled" if dm else "Disabled"},
+                "Destination": {"Bucket": "arn:aws:s3:::" + dest, "StorageClass": "STANDARD"}}
+        rule.update(extra)
+        return {"Role": self.role_arn[region.region], "Rules": [rule]}
+
+    def pair(self, dm=True):
+        src, dst = self.bucket(self.east), self.bucket(self.west)
+        self.s3(self.east).put_bucket_replication(
+            Bucket=src, ReplicationConfiguration=self.rule_config(self.east, dst, dm=dm))
+        return src, dst
+
+    def status(self, region, bucket, key, vid=None):
+        kw = {"VersionId": vid} if vid else {}
+        try:
+            return self.s3(region).head_object(Bucket=bucket, Key=key, **kw).get(
+                "ReplicationStatus")
+        except ClientError as e:
+            return "missing:" + code_of(e)
+
+    def versions(self, region, bucket):
+        r = self.s3(region).list_object_versions(Bucket=bucket)
+        v = [(x["Key"], x["VersionId"], x["ETag"], False) for x in r.get("Versions", [])]
+        v += [(x["Key"], x["VersionId"], None, True) for x in r.get("DeleteMarkers", [])]
+        return sorted(v)
+
+    def wait_same(self, src, dst, timeout=30):
+        wait_for(lambda: self.versions(self.west, dst) == self.versions(self.east, src) or None,
+                 "the destination to hold the source's versions", timeout)
+
+    # -- configuration ---------------------------------------------------------
+
+    def test_configuration_api_and_errors(self):
+        c = self.s3(self.east)
+        src, dst = self.bucket(self.east), self.bucket(self.west)
+        with self.assertRaises(ClientError) as cm:
+            c.get_bucket_replication(Bucket=src)
+        self.assertEqual(code_of(cm.exception), "ReplicationConfigurationNotFoundError")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 404)
+        with self.assertRaises(ClientError) as cm:
+            c.delete_bucket_replication(Bucket=src)
+        self.assertEqual(code_of(cm.exception), "ReplicationConfigurationNotFoundError")
+        # versioning must be Enabled
+        plain = self.bucket(self.east, versioning=False)
+        with self.assertRaises(ClientError) as cm:
+            c.put_bucket_replication(Bucket=plain,
+                                     ReplicationConfiguration=self.rule_config(self.east, dst))
+        self.assertEqual(code_of(cm.exception), "InvalidRequest")
+        self.assertIn("Versioning must be 'Enabled'", cm.exception.response["Error"]["Message"])
+        # a destination that is not a bucket ARN; an unknown role; malformed XML
+        bad = self.rule_config(self.east, dst)
+        bad["Rules"][0]["Destination"]["Bucket"] = "not-an-arn"
+        with self.assertRaises(ClientError) as cm:
+            c.put_bucket_replication(Bucket=src, ReplicationConfiguration=bad)
+        self.assertEqual(code_of(cm.exception), "InvalidArgument")
+        bad = self.rule_config(self.east, dst)
+        bad["Role"] = "arn:aws:iam::123456789012:role/nobody"
+        with self.assertRaises(ClientError) as cm:
+            c.put_bucket_replication(Bucket=src, ReplicationConfiguration=bad)
+        self.assertEqual(code_of(cm.exception), "InvalidArgument")
+        bad = self.rule_config(self.east, dst)
+        del bad["Rules"][0]["DeleteMarkerReplication"]
+        with self.assertRaises(ClientError) as cm:
+            c.put_bucket_replication(Bucket=src, ReplicationConfiguration=bad)
+        self.assertEqual(code_of(cm.exception), "InvalidRequest")
+        st, _, body = self.east.internal(
+            "PUT", "/" + src, "replication", b"<ReplicationConfiguration><Rule>",
+            service="s3")
+        self.assertEqual(st, 400)
+        self.assertIn(b"MalformedXML", body)
+        # the aws CLI with a JSON file: an And filter (prefix and tags) and the
+        # old-style rule with a top-level Prefix, both read back by boto3
+        clients = [cl for cl in th.find_clients() if cl.kind == "cli" and not cl.missing]
+        if not clients:
+            raise unittest.SkipTest("no aws CLI")
+        cfg = {"Role": self.role_arn["us-east-1"], "Rules": [
+            {"ID": "tagged", "Priority": 2, "Status": "Enabled",
+             "Filter": {"And": {"Prefix": "logs/", "Tags": [{"Key": "k", "Value": "v"}]}},
+             "DeleteMarkerReplication": {"Status": "Disabled"},
+             "Destination": {"Bucket": "arn:aws:s3:::" + dst, "StorageClass": "STANDARD_IA"},
+             "SourceSelectionCriteria": {"ReplicaModifications": {"Status": "Enabled"}}},
+            {"ID": "rest", "Priority": 1, "Status": "Disabled", "Filter": {"Prefix": "x/"},
+             "DeleteMarkerReplication": {"Status": "Enabled"},
+             "Destination": {"Bucket": "arn:aws:s3:::" + dst}}]}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(cfg, f)
+        try:
+            p = subprocess.run(clients[0].argv + [
+                "s3api", "put-bucket-replication", "--bucket", src,
+                "--replication-configuration", "file://" + f.name,
+                "--endpoint-url", self.east.url()], env=self.east.env(),
+                capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        finally:
+            os.unlink(f.name)
+        got = c.get_bucket_replication(Bucket=src)["ReplicationConfiguration"]
+        self.assertEqual(got["Role"], cfg["Role"])
+        self.assertEqual([r["ID"] for r in got["Rules"]], ["tagged", "rest"])
+        self.assertEqual(got["Rules"][0]["Filter"]["And"]["Tags"], [{"Key": "k", "Value": "v"}])
+        self.assertEqual(got["Rules"][0]["Destination"]["StorageClass"], "STANDARD_IA")
+        old = {"Role": self.role_arn["us-east-1"], "Rules": [
+            {"ID": "v1", "Prefix": "docs/", "Status": "Enabled",
+             "Destination": {"Bucket": "arn:aws:s3:::" + dst}}]}
+        c.put_bucket_replication(Bucket=src, ReplicationConfiguration=old)
+        self.assertEqual(c.get_bucket_replication(Bucket=src)["ReplicationConfiguration"]
+                         ["Rules"][0]["Prefix"], "docs/")
+        # only docs/ is replicated by that rule
+        c.put_object(Bucket=src, Key="docs/a", Body=b"a")
+        c.put_object(Bucket=src, Key="other", Body=b"b")
+        self.assertIsNone(self.status(self.east, src, "other"))
+        wait_for(lambda: self.status(self.east, src, "docs/a") == "COMPLETED", "docs/a")
+        c.delete_bucket_replication(Bucket=src)
+        with self.assertRaises(ClientError) as cm:
+            c.get_bucket_replication(Bucket=src)
+        self.assertEqual(code_of(cm.exception), "ReplicationConfigurationNotFoundError")
+
+    def test_tag_filter_selects(self):
+        src, dst = self.bucket(self.east), self.bucket(self.west)
+        cfg = self.rule_config(self.east, dst, dm=False)
+        cfg["Rules"][0]["Filter"] = {"Tag": {"Key": "replicate", "Value": "yes"}}
+        c = self.s3(self.east)
+        c.put_bucket_replication(Bucket=src, ReplicationConfiguration=cfg)
+        c.put_object(Bucket=src, Key="t1", Body=b"1", Tagging="replicate=yes")
+        c.put_object(Bucket=src, Key="t2", Body=b"2", Tagging="replicate=no")
+        wait_for(lambda: self.status(self.east, src, "t1") == "COMPLETED", "t1 replicated")
+        self.assertIsNone(self.status(self.east, src, "t2"))
+        self.assertEqual(self.status(self.west, dst, "t2"), "missing:404")
+        tags = self.s3(self.west).get_object_tagging(Bucket=dst, Key="t1")["TagSet"]
+        self.assertEqual(tags, [{"Key": "replicate", "Value": "yes"}])
+
+    # -- copying ---------------------------------------------------------------
+
+    def test_versions_and_markers_keep_ids_and_metadata(self):
+        src, dst = self.pair()
+        c, w = self.s3(self.east), self.s3(self.west)
+        v1 = c.put_object(Bucket=src, Key="k", Body=b"one", Metadata={"color": "red"},
+                          ContentType="text/plain", ChecksumAlgorithm="SHA256")
+        v2 = c.put_object(Bucket=src, Key="k", Body=b"two two")
+        self.assertIn(self.status(self.east, src, "k", v1["VersionId"]),
+                      ("PENDING", "COMPLETED"))
+        d = c.delete_object(Bucket=src, Key="k")
+        self.assertTrue(d["DeleteMarker"])
+        self.wait_same(src, dst)
+        for v in (v1, v2):
+            wait_for(lambda: self.status(self.east, src, "k", v["VersionId"]) == "COMPLETED",
+                     "COMPLETED on the source")
+        h = w.head_object(Bucket=dst, Key="k", VersionId=v1["VersionId"], ChecksumMode="ENABLED")
+        hs = c.head_object(Bucket=src, Key="k", VersionId=v1["VersionId"])
+        self.assertEqual(h["ReplicationStatus"], "REPLICA")
+        self.assertEqual(h["ETag"], v1["ETag"])
+        self.assertEqual(h["Metadata"], {"color": "red"})
+        self.assertEqual(h["ContentType"], "text/plain")
+        self.assertEqual(h["LastModified"], hs["LastModified"])
+        self.assertEqual(h.get("ChecksumSHA256"), v1.get("ChecksumSHA256"))
+        self.assertEqual(w.get_object(Bucket=dst, Key="k", VersionId=v2["VersionId"])
+                         ["Body"].read(), b"two two")
+        # the marker is the current version there too
+        with self.assertRaises(ClientError) as cm:
+            w.get_object(Bucket=dst, Key="k")
+        self.assertEqual(code_of(cm.exception), "NoSuchKey")
+        # deleting a specific version is not replicated
+        c.delete_object(Bucket=src, Key="k", VersionId=v1["VersionId"])
+        c.put_object(Bucket=src, Key="after", Body=b"x")
+        wait_for(lambda: self.status(self.east, src, "after") == "COMPLETED", "after")
+        self.assertEqual(w.head_object(Bucket=dst, Key="k", VersionId=v1["VersionId"])
+                         ["ETag"], v1["ETag"])
+
+    def test_markers_not_replicated_when_disabled_and_multipart(self):
+        src, dst = self.pair(dm=False)
+        c, w = self.s3(self.east), self.s3(self.west)
+        up = c.create_multipart_upload(Bucket=src, Key="mp")
+        p1 = c.upload_part(Bucket=src, Key="mp", UploadId=up["UploadId"], PartNumber=1,
+                           Body=b"a" * (5 << 20))
+        p2 = c.upload_part(Bucket=src, Key="mp", UploadId=up["UploadId"], PartNumber=2,
+                           Body=b"b" * 1000)
+        done = c.complete_multipart_upload(
+            Bucket=src, Key="mp", UploadId=up["UploadId"],
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]},
+                                       {"PartNumber": 2, "ETag": p2["ETag"]}]})
+        wait_for(lambda: self.status(self.east, src, "mp") == "COMPLETED", "mp replicated")
+        h = w.head_object(Bucket=dst, Key="mp")
+        self.assertEqual(h["ETag"], done["ETag"])
+        self.assertEqual(h["ContentLength"], (5 << 20) + 1000)
+        c.delete_object(Bucket=src, Key="mp")
+        c.put_object(Bucket=src, Key="later", Body=b"l")
+        wait_for(lambda: self.status(self.east, src, "later") == "COMPLETED", "later")
+        self.assertEqual(w.head_object(Bucket=dst, Key="mp")["ETag"], done["ETag"])
+
+    def test_two_way_rules_do_not_loop(self):
+        a, b = self.bucket(self.east), self.bucket(self.west)
+        c, w = self.s3(self.east), self.s3(self.west)
+        c.put_bucket_replication(Bucket=a, ReplicationConfiguration=self.rule_config(self.east, b))
+        w.put_bucket_replication(Bucket=b, ReplicationConfiguration=self.rule_config(self.west, a))
+        va = c.put_object(Bucket=a, Key="from-east", Body=b"e")
+        vb = w.put_object(Bucket=b, Key="from-west", Body=b"w")
+        wait_for(lambda: self.status(self.east, a, "from-east") == "COMPLETED", "east->west")
+        wait_for(lambda: self.status(self.west, b, "from-west") == "COMPLETED", "west->east")
+        self.assertEqual(self.status(self.east, a, "from-west"), "REPLICA")
+        self.assertEqual(self.status(self.west, b, "from-east"), "REPLICA")
+        time.sleep(1.5)
+        self.assertEqual(self.versions(self.east, a), self.versions(self.west, b))
+        self.assertEqual(len(self.versions(self.east, a)), 2)
+        self.assertEqual(c.head_object(Bucket=a, Key="from-west")["VersionId"], vb["VersionId"])
+        self.assertEqual(w.head_object(Bucket=b, Key="from-east")["VersionId"], va["VersionId"])
+
+    def test_destination_without_versioning_fails_then_retry(self):
+        src = self.bucket(self.east)
+        dst = self.bucket(self.west, versioning=False)
+        c = self.s3(self.east)
+        c.put_bucket_replication(Bucket=src,
+                                 ReplicationConfiguration=self.rule_config(self.east, dst))
+        v = c.put_object(Bucket=src, Key="f", Body=b"f")
+        wait_for(lambda: self.status(self.east, src, "f") == "FAILED", "FAILED", timeout=30)
+        self.s3(self.west).put_bucket_versioning(
+            Bucket=dst, VersioningConfiguration={"Status": "Enabled"})
+        p = subprocess.run([th.tandem_bin(), "s3", "replicate-existing", "--bucket", src,
+                            "--failed", "--endpoint", "us-east-1=" + self.east.url(),
+                            "--access-key", self.east.access_key,
+                            "--secret-key", self.east.secret_key],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("queued 1 version", p.stdout)
+        wait_for(lambda: self.status(self.east, src, "f") == "COMPLETED", "retried")
+        self.assertEqual(self.s3(self.west).head_object(Bucket=dst, Key="f")["VersionId"],
+                         v["VersionId"])
+
+    def test_replicate_existing(self):
+        src, dst = self.bucket(self.east), self.bucket(self.west)
+        c = self.s3(self.east)
+        for i in range(5):
+            c.put_object(Bucket=src, Key="old%d" % i, Body=b"v1")
+            c.put_object(Bucket=src, Key="old%d" % i, Body=b"v2")
+        c.put_bucket_replication(Bucket=src,
+                                 ReplicationConfiguration=self.rule_config(self.east, dst))
+        self.assertIsNone(self.status(self.east, src, "old0"))
+        p = subprocess.run([th.tandem_bin(), "s3", "replicate-existing", "--bucket", src,
+                            "--endpoint", "us-east-1=" + self.east.url(),
+                            "--access-key", self.east.access_key,
+                            "--secret-key", self.east.secret_key],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("queued 10 version", p.stdout)
+        self.wait_same(src, dst)
+        # oldest first: the current version is the same on both sides
+        self.assertEqual(self.s3(self.west).get_object(Bucket=dst, Key="old3")["Body"].read(),
+                         b"v2")
+        p = subprocess.run([th.tandem_bin(), "s3", "replicate-existing", "--bucket", src,
+                            "--endpoint", "us-east-1=" + self.east.url(),
+                            "--access-key", self.east.access_key,
+                            "--secret-key", self.east.secret_key],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("queued 0 version", p.stdout)
+        # not for anyone but the root (the replica header too)
+        st, _, body = self.east.internal("POST", "/" + src, "x-tandem-replicate=bogus",
+                                         service="s3")
+        self.assertEqual(st, 400)
+
+
+class Outages(unittest.TestCase):
+    """A destination down during writes; kill -9 of either side mid-copy."""
+
+    def setUp(self):
+        if boto3 is None:
+            raise unittest.SkipTest("no boto3")
+        self.east, self.west = deployment(["us-east-1", "us-west-2"])
+        make_role((self.east, self.west))
+        self.src, self.dst = "src-" + th.random_key(8).lower(), "dst-" + th.random_key(8).lower()
+        self.s3(self.east).create_bucket(Bucket=self.src)
+        self.s3(self.west).create_bucket(
+            Bucket=self.dst, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+        for r, b in ((self.east, self.src), (self.west, self.dst)):
+            self.s3(r).put_bucket_versioning(Bucket=b,
+                                             VersioningConfiguration={"Status": "Enabled"})
+        self.s3(self.east).put_bucket_replication(Bucket=self.src, ReplicationConfiguration={
+            "Role": "arn:aws:iam::123456789012:role/" + ROLE,
+            "Rules": [{"ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {},
+                       "DeleteMarkerReplication": {"Status": "Enabled"},
+                       "Destination": {"Bucket": "arn:aws:s3:::" + self.dst}}]})
+
+    def tearDown(self):
+        for r in (self.east, self.west):
+            if r.proc is not None:
+                r.stop()
+            r.cleanup()
+
+    def s3(self, region):
+        return region.boto3("s3", s3={"addressing_style": "path"}, max_attempts=1)
+
+    def source_versions(self):
+        r = self.s3(self.east).list_object_versions(Bucket=self.src)
+        return sorted([(v["Key"], v["VersionId"]) for v in r.get("Versions", [])] +
+                      [(v["Key"], v["VersionId"]) for v in r.get("DeleteMarkers", [])])
+
+    def dest_versions(self):
+        try:
+            r = self.s3(self.west).list_object_versions(Bucket=self.dst)
+        except Exception:
+            return None
+        return sorted([(v["Key"], v["VersionId"]) for v in r.get("Versions", [])] +
+                      [(v["Key"], v["VersionId"]) for v in r.get("DeleteMarkers", [])])
+
+    def all_completed(self):
+        c = self.s3(self.east)
+        for k, vid in self.source_versions():
+            try:
+                h = c.head_object(Bucket=self.src, Key=k, VersionId=vid)
+            except ClientError:
+                continue  # a delete marker
+            if h.get("ReplicationStatus") != "COMPLETED":
+                return False
+        return True
+
+    def test_destination_down_then_back(self):
+        self.west.stop()
+        c = self.s3(self.east)
+        for i in range(20):
+            c.put_object(Bucket=self.src, Key="k%d" % (i % 7), Body=b"x" * 1024)
+        c.delete_object(Bucket=self.src, Key="k0")
+        self.assertEqual(c.head_object(Bucket=self.src, Key="k1")["ReplicationStatus"],
+                         "PENDING")
+        time.sleep(2)  # the worker retries against a region that is down
+        self.assertEqual(c.head_object(Bucket=self.src, Key="k1")["ReplicationStatus"],
+                         "PENDING")
+        self.west.start()
+        want = self.source_versions()
+        wait_for(lambda: self.dest_versions() == want, "everything pending arrives", 60)
+        wait_for(self.all_completed, "COMPLETED everywhere", 30)
+
+    def test_kill_source_mid_copy(self):
+        c = self.s3(self.east)
+        for i in range(60):
+            c.put_object(Bucket=self.src, Key="s%d" % i, Body=os.urandom(1024))
+        want = self.source_versions()
+        self.east.kill()  # while the worker is copying
+        self.east.start()
+        wait_for(lambda: self.dest_versions() == want, "all versions after the restart", 60)
+        wait_for(self.all_completed, "COMPLETED after the restart", 30)
+
+    def test_kill_destination_mid_copy(self):
+        c = self.s3(self.east)
+        for i in range(60):
+            c.put_object(Bucket=self.src, Key="d%d" % i, Body=os.urandom(1024))
+        self.west.kill()
+        for i in range(10):
+            c.put_object(Bucket=self.src, Key="late%d" % i, Body=b"late")
+        self.west.start()
+        want = self.source_versions()
+        wait_for(lambda: self.dest_versions() == want, "all versions after the restart", 60)
+        wait_for(self.all_completed, "COMPLETED after the restart", 30)
+
+
+if __name__ == "__main__":
+    unittest.main()
