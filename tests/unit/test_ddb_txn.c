@@ -1,5 +1,6 @@
-/* test_ddb_txn.c - transactions, TTL and tags through ddb_handle on a real
- * store in a temp dir; the TTL sweep is driven directly (ttl.h). */
+/* test_ddb_txn.c - transactions, TTL, tags and secondary indexes through
+ * ddb_handle on a real store in a temp dir; the TTL sweep is driven directly
+ * (ttl.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -322,6 +323,72 @@ static void tags(void **state)
        "ttt\",\"TagKeys\":[\"a\"]}");
 }
 
+/* count_of - the Count of a Query on index "gix" for color @color. */
+static int count_of(struct fixture *f, const char *color)
+{
+    char b[400];
+    cJSON *j;
+    int n;
+
+    snprintf(b, sizeof(b),
+             "{\"TableName\":\"ttt\",\"IndexName\":\"gix\",\"KeyConditionExpression\":"
+             "\"color = :c\",\"ExpressionAttributeValues\":{\":c\":{\"S\":\"%s\"}}}",
+             color);
+    assert_int_equal(call(f, "Query", b, &j), 200);
+    n = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "Count"));
+    cJSON_Delete(j);
+    return n;
+}
+
+static void indexes(void **state)
+{
+    struct fixture *f = *state;
+    cJSON *j, *g;
+
+    ok(f, "CreateTable",
+       "{\"TableName\":\"ttt\",\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
+       "\"AttributeType\":\"S\"},{\"AttributeName\":\"color\",\"AttributeType\":\"S\"}],"
+       "\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],\"BillingMode\":"
+       "\"PAY_PER_REQUEST\",\"GlobalSecondaryIndexes\":[{\"IndexName\":\"gix\",\"KeySchema\":"
+       "[{\"AttributeName\":\"color\",\"KeyType\":\"HASH\"}],\"Projection\":{"
+       "\"ProjectionType\":\"KEYS_ONLY\"}}]}");
+    ok(f, "PutItem",
+       "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"a\"},\"color\":{\"S\":\"red\"},"
+       "\"x\":{\"S\":\"1\"}}}");
+    ok(f, "PutItem", "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"b\"}}}");
+    assert_int_equal(count_of(f, "red"), 1);
+    ok(f, "UpdateItem",
+       "{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"b\"}},\"UpdateExpression\":"
+       "\"SET color = :c\",\"ExpressionAttributeValues\":{\":c\":{\"S\":\"red\"}}}");
+    assert_int_equal(count_of(f, "red"), 2);
+    ok(f, "DeleteItem", "{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"a\"}}}");
+    assert_int_equal(count_of(f, "red"), 1);
+    assert_int_equal(call(f, "DescribeTable", "{\"TableName\":\"ttt\"}", &j), 200);
+    g = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "Table"), "GlobalSecondaryIndexes"), 0);
+    assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(g, "ItemCount")), 1);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(g, "IndexStatus")), "ACTIVE");
+    cJSON_Delete(j);
+    expect_err(f, "PutItem",
+               "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"c\"},\"color\":{\"N\":"
+               "\"1\"}}}",
+               "ValidationException", "Type mismatch for Index Key color", NULL);
+    expect_err(f, "Query",
+               "{\"TableName\":\"ttt\",\"IndexName\":\"nope\",\"KeyConditionExpression\":"
+               "\"pk = :c\",\"ExpressionAttributeValues\":{\":c\":{\"S\":\"a\"}}}",
+               "ValidationException", "does not have the specified index", NULL);
+    /* a second index from UpdateTable, backfilled; then both dropped with the table */
+    ok(f, "UpdateTable",
+       "{\"TableName\":\"ttt\",\"AttributeDefinitions\":[{\"AttributeName\":\"x\","
+       "\"AttributeType\":\"S\"}],\"GlobalSecondaryIndexUpdates\":[{\"Create\":{"
+       "\"IndexName\":\"xix\",\"KeySchema\":[{\"AttributeName\":\"x\",\"KeyType\":"
+       "\"HASH\"}],\"Projection\":{\"ProjectionType\":\"ALL\"}}}]}");
+    ok(f, "UpdateTable",
+       "{\"TableName\":\"ttt\",\"GlobalSecondaryIndexUpdates\":[{\"Delete\":{"
+       "\"IndexName\":\"xix\"}}]}");
+    ok(f, "DeleteTable", "{\"TableName\":\"ttt\"}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +398,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(ttl_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(many_expired, setup, teardown),
         cmocka_unit_test_setup_teardown(tags, setup, teardown),
+        cmocka_unit_test_setup_teardown(indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
