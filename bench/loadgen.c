@@ -5,10 +5,11 @@
  * or a fixed number of requests. Every DynamoDB request is signed afresh with
  * sigv4_sign() because every body differs.
  *
- *   bench_loadgen --port P --mode put|get|hello|create-table [--host 127.0.0.1]
+ *   bench_loadgen --port P --mode put|get|hello|create-table|query|update|txn
+ *       [--host 127.0.0.1]
  *       [--connections 32] [--threads 1] [--duration 5] [--warmup 1]
  *       [--requests N [--timeout 120]] [--pid SERVER_PID] [--table bench] [--key-prefix k]
- *       [--key-start 0] [--keys N] [--value-size 100]
+ *       [--key-start 0] [--keys N] [--value-size 100] [--sort-key 0|1] [--page 100]
  *       [--region us-east-1] [--access-key AK] [--secret-key SK]
  *
  * put:   PutItem {"id": {"S": PREFIX<n>}, "v": {"S": "vvv..."}}, n = key-start, key-start+1, ...
@@ -16,6 +17,14 @@
  * get:   GetItem of PREFIX<n>, n uniform in [key-start, key-start+keys): keys written
  *        before by a put run with the same prefix; an answer without "Item" is a miss.
  * hello: unsigned GET / (the floor, or the server's health check).
+ * --sort-key 1: the table has a sort key "sk" (N) too; create-table makes it so,
+ *        and put writes {"id": PREFIX<n % keys>, "sk": n}: --keys partitions.
+ * query: Query of partition PREFIX<n>, n uniform in [key-start, key-start+keys),
+ *        Limit --page: one page of a partition written by a --sort-key put
+ *        (an answer whose Count is not --page is a miss).
+ * update: UpdateItem of PREFIX<n> (keys written by a put) with a condition:
+ *        SET c = if_not_exists(c, 0) + 1 IF attribute_exists(id).
+ * txn:   TransactWriteItems of 4 PutItems of distinct new keys PREFIX<4m..4m+3>.
  * create-table: CreateTable --table (hash key "id", S) unless it exists, then wait
  *        for ACTIVE; prints {"table":...,"status":"ACTIVE"}, exits non-zero on failure.
  *
@@ -48,7 +57,7 @@
 #include "mem.h"
 #include "sigv4.h"
 
-enum lg_mode { LG_PUT, LG_GET, LG_HELLO, LG_CREATE };
+enum lg_mode { LG_PUT, LG_GET, LG_HELLO, LG_CREATE, LG_QUERY, LG_UPDATE, LG_TXN };
 
 enum lg_state {
     LG_READY,   /* connected, no request in flight */
@@ -74,6 +83,8 @@ struct lg_opts {
     long long key_start;
     long long keys;
     int value_size;
+    bool sort_key; /* the table has "sk" (N) as its sort key */
+    int page;      /* query: Limit */
     const char *region;
     const char *access_key;
     const char *secret_key;
@@ -125,6 +136,7 @@ static struct lg_opts opt = {
     .key_prefix = "k",
     .keys = 1000,
     .value_size = 100,
+    .page = 100,
     .region = "us-east-1",
     .access_key = "AKIDBENCH",
     .secret_key = "benchsecret",
@@ -230,7 +242,7 @@ enum { LG_HEAD_ROOM = 3072, LG_BODY_ROOM = 1024 };
 static void lg_build(struct lg_conn *c)
 {
     struct lg_thread *t = c->t;
-    size_t cap = LG_HEAD_ROOM + LG_BODY_ROOM + (size_t)opt.value_size;
+    size_t cap = LG_HEAD_ROOM + LG_BODY_ROOM + 4 * (size_t)opt.value_size;
     char key[96];
     char *body;
     int blen;
@@ -245,7 +257,16 @@ static void lg_build(struct lg_conn *c)
      * front of it and the body moved up behind the head. */
     lg_wreserve(c, cap * 2);
     body = c->wbuf + cap;
-    if (opt.mode == LG_PUT) {
+    if (opt.mode == LG_PUT && opt.sort_key) {
+        long long n = opt.key_start + atomic_fetch_add(&lg_next_key, 1);
+
+        snprintf(key, sizeof(key), "%s%lld", opt.key_prefix, n % opt.keys);
+        blen = snprintf(body, cap,
+                        "{\"TableName\":\"%s\",\"Item\":{\"id\":{\"S\":\"%s\"},"
+                        "\"sk\":{\"N\":\"%lld\"},\"v\":{\"S\":\"%s\"}}}",
+                        opt.table, key, n, t->value);
+        lg_sign_into(c, "DynamoDB_20120810.PutItem", body, blen, cap);
+    } else if (opt.mode == LG_PUT) {
         snprintf(key, sizeof(key), "%s%lld", opt.key_prefix,
                  opt.key_start + atomic_fetch_add(&lg_next_key, 1));
         blen = snprintf(body, cap,
@@ -253,6 +274,36 @@ static void lg_build(struct lg_conn *c)
                         "\"v\":{\"S\":\"%s\"}}}",
                         opt.table, key, t->value);
         lg_sign_into(c, "DynamoDB_20120810.PutItem", body, blen, cap);
+    } else if (opt.mode == LG_QUERY) {
+        snprintf(key, sizeof(key), "%s%lld", opt.key_prefix,
+                 opt.key_start + (long long)(lg_rand(t) % (uint64_t)opt.keys));
+        blen = snprintf(body, cap,
+                        "{\"TableName\":\"%s\",\"KeyConditionExpression\":\"id = :p\","
+                        "\"ExpressionAttributeValues\":{\":p\":{\"S\":\"%s\"}},\"Limit\":%d}",
+                        opt.table, key, opt.page);
+        lg_sign_into(c, "DynamoDB_20120810.Query", body, blen, cap);
+    } else if (opt.mode == LG_UPDATE) {
+        snprintf(key, sizeof(key), "%s%lld", opt.key_prefix,
+                 opt.key_start + (long long)(lg_rand(t) % (uint64_t)opt.keys));
+        blen = snprintf(body, cap,
+                        "{\"TableName\":\"%s\",\"Key\":{\"id\":{\"S\":\"%s\"}},"
+                        "\"UpdateExpression\":\"SET c = if_not_exists(c, :z) + :one\","
+                        "\"ConditionExpression\":\"attribute_exists(id)\","
+                        "\"ExpressionAttributeValues\":{\":z\":{\"N\":\"0\"},"
+                        "\":one\":{\"N\":\"1\"}}}",
+                        opt.table, key);
+        lg_sign_into(c, "DynamoDB_20120810.UpdateItem", body, blen, cap);
+    } else if (opt.mode == LG_TXN) {
+        long long m = opt.key_start + 4 * atomic_fetch_add(&lg_next_key, 1);
+        int n = snprintf(body, cap, "{\"TransactItems\":[");
+
+        for (int i = 0; i < 4; i++)
+            n += snprintf(body + n, cap - (size_t)n,
+                          "%s{\"Put\":{\"TableName\":\"%s\",\"Item\":{\"id\":{\"S\":"
+                          "\"%s%lld\"},\"v\":{\"S\":\"%s\"}}}}",
+                          i ? "," : "", opt.table, opt.key_prefix, m + i, t->value);
+        blen = n + snprintf(body + n, cap - (size_t)n, "]}");
+        lg_sign_into(c, "DynamoDB_20120810.TransactWriteItems", body, blen, cap);
     } else {
         snprintf(key, sizeof(key), "%s%lld", opt.key_prefix,
                  opt.key_start + (long long)(lg_rand(t) % (uint64_t)opt.keys));
@@ -560,21 +611,23 @@ out:
 static int lg_create_table(void)
 {
     char body[1024], ans[4096];
+    const char *defs = opt.sort_key ? ",{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}" : "";
+    const char *ks = opt.sort_key ? ",{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}" : "";
     int st;
 
     snprintf(body, sizeof(body),
              "{\"TableName\":\"%s\",\"AttributeDefinitions\":[{\"AttributeName\":\"id\","
-             "\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"id\","
-             "\"KeyType\":\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}",
-             opt.table);
+             "\"AttributeType\":\"S\"}%s],\"KeySchema\":[{\"AttributeName\":\"id\","
+             "\"KeyType\":\"HASH\"}%s],\"BillingMode\":\"PAY_PER_REQUEST\"}",
+             opt.table, defs, ks);
     st = lg_call("DynamoDB_20120810.CreateTable", body, ans, sizeof(ans));
     if (st == 400 && strstr(ans, "ValidationException") != NULL) {
         snprintf(body, sizeof(body),
                  "{\"TableName\":\"%s\",\"AttributeDefinitions\":[{\"AttributeName\":\"id\","
-                 "\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"id\","
-                 "\"KeyType\":\"HASH\"}],\"ProvisionedThroughput\":{\"ReadCapacityUnits\":"
+                 "\"AttributeType\":\"S\"}%s],\"KeySchema\":[{\"AttributeName\":\"id\","
+                 "\"KeyType\":\"HASH\"}%s],\"ProvisionedThroughput\":{\"ReadCapacityUnits\":"
                  "1000,\"WriteCapacityUnits\":1000}}",
-                 opt.table);
+                 opt.table, defs, ks);
         st = lg_call("DynamoDB_20120810.CreateTable", body, ans, sizeof(ans));
     }
     if (st != 200 && !(st == 400 && strstr(ans, "ResourceInUseException") != NULL)) {
@@ -601,6 +654,21 @@ static void lg_report_error(struct lg_conn *c, size_t total)
         return;
     fprintf(stderr, "bench_loadgen: HTTP %d: %.*s\n", c->status,
             (int)(total - c->head_len < 400 ? total - c->head_len : 400), c->rbuf + c->head_len);
+}
+
+/* lg_missed - a GetItem without "Item", or a Query page without --page items. */
+static bool lg_missed(const struct lg_conn *c, size_t total)
+{
+    const char *b = c->rbuf + c->head_len;
+    char want[32];
+    int n;
+
+    if (opt.mode == LG_GET)
+        return memmem(b, total - c->head_len, "\"Item\"", 6) == NULL;
+    if (opt.mode != LG_QUERY)
+        return false;
+    n = snprintf(want, sizeof(want), "\"Count\":%d,", opt.page);
+    return memmem(b, total - c->head_len, want, (size_t)n) == NULL;
 }
 
 static void lg_on_readable(struct lg_conn *c)
@@ -644,9 +712,7 @@ static void lg_on_readable(struct lg_conn *c)
     c->rbuf[total] = '\0';
     if (c->status != 200)
         lg_report_error(c, total);
-    lg_record(c, lg_now_ns(), c->status == 200,
-              opt.mode == LG_GET && c->status == 200 &&
-                  memmem(c->rbuf + c->head_len, total - c->head_len, "\"Item\"", 6) == NULL);
+    lg_record(c, lg_now_ns(), c->status == 200, c->status == 200 && lg_missed(c, total));
     if (c->close_after || c->eof || total != c->rlen) {
         lg_close(c, 0);
         c->t->reconnects++;
@@ -770,7 +836,8 @@ static double lg_pct_us(const uint64_t *v, size_t n, double pct)
 static void lg_usage(void)
 {
     fprintf(stderr,
-            "usage: bench_loadgen --port P --mode put|get|hello|create-table [--host 127.0.0.1]\n"
+            "usage: bench_loadgen --port P --mode put|get|hello|create-table|query|update|txn\n"
+            "  [--host 127.0.0.1] [--sort-key 0|1] [--page 100]\n"
             "  [--connections 32] [--threads 1] [--duration S] [--warmup S]\n"
             "  [--requests N [--timeout S]]\n"
             "  [--pid SERVER_PID] [--table bench] [--key-prefix k] [--key-start 0] [--keys N]\n"
@@ -818,6 +885,10 @@ static void lg_parse_args(int argc, char **argv)
             opt.keys = strtoll(v, NULL, 10);
         else if (strcmp(a, "--value-size") == 0)
             opt.value_size = atoi(v);
+        else if (strcmp(a, "--sort-key") == 0)
+            opt.sort_key = atoi(v) != 0;
+        else if (strcmp(a, "--page") == 0)
+            opt.page = atoi(v);
         else if (strcmp(a, "--region") == 0)
             opt.region = v;
         else if (strcmp(a, "--access-key") == 0)
@@ -837,6 +908,12 @@ static void lg_parse_args(int argc, char **argv)
         opt.mode = LG_HELLO;
     else if (strcmp(mode, "create-table") == 0)
         opt.mode = LG_CREATE;
+    else if (strcmp(mode, "query") == 0)
+        opt.mode = LG_QUERY;
+    else if (strcmp(mode, "update") == 0)
+        opt.mode = LG_UPDATE;
+    else if (strcmp(mode, "txn") == 0)
+        opt.mode = LG_TXN;
     else
         lg_usage();
     /* Bounded: at most 10 minutes and 100 million requests. */
@@ -844,7 +921,8 @@ static void lg_parse_args(int argc, char **argv)
         opt.threads < 1 || opt.threads > 64 || opt.duration <= 0 || opt.duration > 600 ||
         opt.warmup < 0 || opt.warmup > 60 || opt.timeout <= 0 || opt.timeout > 600 ||
         opt.requests < 0 || opt.requests > 100000000 || opt.keys < 1 || opt.value_size < 0 ||
-        opt.value_size > 300000 || strlen(opt.key_prefix) > 40 || strlen(opt.table) > 255)
+        opt.value_size > 300000 || opt.page < 1 || opt.page > 10000 ||
+        strlen(opt.key_prefix) > 40 || strlen(opt.table) > 255)
         lg_usage();
     if (opt.threads > opt.connections)
         opt.threads = opt.connections;
@@ -858,7 +936,8 @@ static void lg_parse_args(int argc, char **argv)
     snprintf(lg_host_header, sizeof(lg_host_header), "%s:%d", opt.host, opt.port);
 }
 
-static const char *const lg_mode_names[] = {"put", "get", "hello", "create-table"};
+static const char *const lg_mode_names[] = {"put",   "get",    "hello", "create-table",
+                                            "query", "update", "txn"};
 
 int main(int argc, char **argv)
 {

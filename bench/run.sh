@@ -13,10 +13,15 @@
 #   PutItem -> tandem (durable), PutItem -> dynalite (memory only, never fsyncs)
 # and, every round right before tandem's PutItems, the disk's fsyncs/s under
 # the data dir (bench_fsync_rate).
+# With --ops, the data plane too: query (Query pages of 100 items from table
+# "benchq", hash id + sort key sk, QPARTS partitions of 150 items), update
+# (UpdateItem with a condition on the preloaded keys), txn (TransactWriteItems
+# of 4 PutItems), each against floor, tandem and dynalite (bench/report_dataplane.py).
 # Prints a Markdown table and writes bench/results/<time>.json (gitignored).
 #
 # Usage: bench/run.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
 #                     [--preload N] [--targets floor,tandem,dynalite] [--no-build]
+#                     [--ops get,put,query,update,txn] (default get,put)
 # Env: BUILD (build dir, default build-bench), TANDEM_BIN, LOADGEN_THREADS (1).
 # Every process it starts is stopped on exit; every run is bounded in time.
 set -euo pipefail
@@ -31,6 +36,8 @@ CONNS=32
 PRELOAD=10000
 FSYNC_SECONDS=2
 TARGETS=floor,tandem,dynalite
+OPS=get,put
+QPARTS=20
 DO_BUILD=1
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
 REGION=us-east-1
@@ -49,11 +56,13 @@ while [ $# -gt 0 ]; do
     --connections) CONNS=$2; shift 2 ;;
     --preload) PRELOAD=$2; shift 2 ;;
     --targets) TARGETS=$2; shift 2 ;;
+    --ops) OPS=$2; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
     *) usage ;;
     esac
 done
 want() { [[ ",$TARGETS," == *",$1,"* ]]; }
+want_op() { [[ ",$OPS," == *",$1,"* ]]; }
 
 log() { echo "run.sh: $*" >&2; }
 
@@ -173,17 +182,33 @@ for t in tandem dynalite; do
     if want "$t"; then
         log "preloading $PRELOAD items into $t"
         lg "$t" --mode put --requests "$PRELOAD" --key-prefix k --timeout 300 >"$WORK/preload-$t.json"
+        if want_op query; then
+            lg "$t" --mode create-table --table benchq --sort-key 1 >/dev/null
+            lg "$t" --mode put --table benchq --sort-key 1 --keys "$QPARTS" --key-prefix q \
+                --requests $((QPARTS * 150)) --timeout 300 >"$WORK/preload-q-$t.json"
+        fi
     fi
 done
 
 # --- the rounds ------------------------------------------------------------------
 JOBS=()
-want floor && JOBS+=("floor get")
-want tandem && JOBS+=("tandem get")
-want dynalite && JOBS+=("dynalite get")
-want floor && JOBS+=("floor hello" "floor put")
-want tandem && JOBS+=("tandem put")
-want dynalite && JOBS+=("dynalite put")
+if want_op get; then
+    want floor && JOBS+=("floor get")
+    want tandem && JOBS+=("tandem get")
+    want dynalite && JOBS+=("dynalite get")
+fi
+if want_op put; then
+    want floor && JOBS+=("floor hello" "floor put")
+    want tandem && JOBS+=("tandem put")
+    want dynalite && JOBS+=("dynalite put")
+fi
+for op in query update txn; do
+    if want_op "$op"; then
+        for t in floor tandem dynalite; do
+            want "$t" && JOBS+=("$t $op")
+        done
+    fi
+done
 : >"$WORK/runs.jsonl"
 : >"$WORK/fsync.jsonl"
 for ((r = 0; r < ROUNDS; r++)); do
@@ -205,6 +230,12 @@ for ((r = 0; r < ROUNDS; r++)); do
             out=$(lg "$t" --mode put --key-prefix "r$r-" \
                 --duration "$DURATION" --warmup "$WARMUP" || true)
             ;;
+        query) out=$(lg "$t" --mode query --table benchq --keys "$QPARTS" --key-prefix q \
+            --page 100 --duration "$DURATION" --warmup "$WARMUP" || true) ;;
+        update) out=$(lg "$t" --mode update --keys "$PRELOAD" --key-prefix k \
+            --duration "$DURATION" --warmup "$WARMUP" || true) ;;
+        txn) out=$(lg "$t" --mode txn --key-prefix "x$r-" \
+            --duration "$DURATION" --warmup "$WARMUP" || true) ;;
         esac
         if [ -z "$out" ]; then
             log "loadgen failed for $op -> $t"
@@ -222,6 +253,12 @@ done
 # --- report ----------------------------------------------------------------------
 mkdir -p "$BENCH/results"
 RESULT="$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ).json"
+if want_op query || want_op update || want_op txn; then
+    python3 "$BENCH/report_dataplane.py" --runs "$WORK/runs.jsonl" --connections "$CONNS" \
+        --duration "$DURATION" --rounds "$ROUNDS" \
+        --commit "$(git -C "$ROOT" rev-parse --short HEAD)" --json-out "${RESULT%.json}-dataplane.json"
+fi
+want_op get || want_op put || exit 0
 python3 "$BENCH/report.py" --runs "$WORK/runs.jsonl" --fsync "$WORK/fsync.jsonl" \
     --connections "$CONNS" --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \
     --loadgen-threads "$LOADGEN_THREADS" --commit "$(git -C "$ROOT" rev-parse --short HEAD)" \
