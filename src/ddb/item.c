@@ -772,6 +772,10 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
     if (!rc && (had_live || !x->del))
         rc = table_stats_add(t, k.id, (x->del ? 0 : 1) - (had_live ? 1 : 0),
                              (int64_t)new_size - (int64_t)old_size, e);
+    /* secondary indexes follow the replicated write (index.h) */
+    if (!rc)
+        rc = index_maintain(t, &k, &key, old_item, x->del ? NULL : x->image,
+                            x->del ? 0 : x->image_len, e);
     /* the receiving region's stream shows the change with the origin's images */
     if (!rc)
         rc = streams_on_write(t, x->table, &k, old_item, x->del ? NULL : x->image,

@@ -1361,7 +1361,9 @@ static enum err_code repl_create_apply(struct store_txn *t, void *arg, struct er
     cJSON_DeleteItemFromObjectCaseSensitive(x->desc, "_replicas");
     cJSON_AddItemToObject(x->desc, "_replicas", cJSON_Duplicate(x->reps, 1));
     cJSON_AddNumberToObject(x->desc, "_id", (double)id);
-    rc = desc_put(t, x->name, x->desc, e);
+    rc = index_create_apply(t, x->desc, id, e); /* the replica's own indexes */
+    if (!rc)
+        rc = desc_put(t, x->name, x->desc, e);
     if (rc)
         goto out;
     put_be64((unsigned char *)x->tkey.ptr, id);

@@ -10,6 +10,7 @@ import json
 import unittest
 import uuid
 
+from repl_helpers import deployment, wait_until
 from tandem_harness import ServerTestCase
 
 
@@ -344,6 +345,57 @@ class Indexes(ServerTestCase):
                            env=env, capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(json.loads(p.stdout)["Count"], 1)
+
+
+class ReplicatedIndexes(unittest.TestCase):
+    """A global table's replica has the table's indexes, kept by replicated writes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.east, cls.west = deployment(["us-east-1", "us-west-2"], start=False)
+        cls.addClassCleanup(cls.east.cleanup)
+        cls.addClassCleanup(cls.west.cleanup)
+        cls.east.start()
+        cls.west.start()
+        cls.e = cls.east.boto3()
+        cls.w = cls.west.boto3()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.east.stop()
+        cls.west.stop()
+
+    def test_replica_index_follows_writes(self):
+        t = "gix-" + uuid.uuid4().hex[:8]
+        self.e.create_table(
+            TableName=t, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "color", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[{"IndexName": "by_color",
+                                     "KeySchema": [{"AttributeName": "color",
+                                                    "KeyType": "HASH"}],
+                                     "Projection": {"ProjectionType": "ALL"}}],
+            StreamSpecification={"StreamEnabled": True,
+                                 "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        for i in range(5):
+            self.e.put_item(TableName=t, Item={"pk": S("seed%d" % i), "color": S("red")})
+        self.e.update_table(TableName=t, ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+
+        def reds(c):
+            return sorted(i["pk"]["S"] for i in c.query(
+                TableName=t, IndexName="by_color", KeyConditionExpression="color = :c",
+                ExpressionAttributeValues={":c": S("red")})["Items"])
+
+        want = ["seed%d" % i for i in range(5)]
+        wait_until(lambda: reds(self.w) == want, what="seeded replica index")
+        self.e.update_item(TableName=t, Key={"pk": S("seed0")}, UpdateExpression="SET color = :b",
+                           ExpressionAttributeValues={":b": S("blue")})
+        self.e.delete_item(TableName=t, Key={"pk": S("seed1")})
+        self.w.put_item(TableName=t, Item={"pk": S("west"), "color": S("red")})
+        want = ["seed2", "seed3", "seed4", "west"]
+        wait_until(lambda: reds(self.w) == want and reds(self.e) == want,
+                   what="indexes in both regions")
 
 
 if __name__ == "__main__":
