@@ -466,8 +466,9 @@ static cJSON *get_or_404(struct fn *f, struct http_req *r, const char *name)
 /* ---- packages: fetched and unpacked by a worker thread, never an HTTP thread ---- */
 
 /* code_check - whether @code (a Code member or an UpdateFunctionCode body)
- * names a package source we take; false with op_fail() otherwise. */
-static bool code_check(struct op *o, const cJSON *code)
+ * names a package source we take, and for S3 whether @who may read it
+ * (s3:GetObject, as Lambda requires of the caller); false with op_fail(). */
+static bool code_check(struct op *o, const cJSON *code, const struct creds_identity *who)
 {
     const cJSON *z = cJSON_GetObjectItemCaseSensitive(code, "ZipFile");
     const cJSON *bk = cJSON_GetObjectItemCaseSensitive(code, "S3Bucket");
@@ -491,6 +492,23 @@ static bool code_check(struct op *o, const cJSON *code)
             op_fail(o, E_INVALID_PARAM,
                     "S3ObjectVersion is not supported by this region: give S3Bucket and S3Key");
             return false;
+        }
+        {
+            struct err e = {0};
+            struct authz_request q = {
+                .who = who,
+                .action = "s3:GetObject",
+                .resource = arena_sprintf(o->r->arena, "arn:aws:s3:::%s/%s", bk->valuestring,
+                                          key->valuestring),
+            };
+            if (authz_check(o->f->authz, &q, &e) != ERR_OK) {
+                op_fail(o, E_DENIED,
+                        "Your access has been denied by S3, please make sure your request "
+                        "credentials have permission to GetObject for %s/%s. S3 Error Code: "
+                        "AccessDenied. S3 Error Message: Access Denied",
+                        bk->valuestring, key->valuestring);
+                return false;
+            }
         }
         return true;
     }
@@ -722,7 +740,8 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
     cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "Architectures"),
                          cJSON_CreateString("x86_64"));
     cJSON_AddNumberToObject(cJSON_AddObjectToObject(doc, "EphemeralStorage"), "Size", 512);
-    if (!apply_config(o, b, doc) || !code_check(o, cJSON_GetObjectItemCaseSensitive(b, "Code"))) {
+    if (!apply_config(o, b, doc) ||
+        !code_check(o, cJSON_GetObjectItemCaseSensitive(b, "Code"), who)) {
         op_reject(o);
         return;
     }
@@ -887,7 +906,8 @@ static bool change_code(struct op *o, cJSON **doc)
     return true;
 }
 
-static void update_code(struct fn *f, struct http_req *r, const char *name)
+static void update_code(struct fn *f, struct http_req *r, const char *name,
+                        const struct creds_identity *who)
 {
     cJSON *b = parse_body(r), *d;
     struct op *o;
@@ -897,7 +917,7 @@ static void update_code(struct fn *f, struct http_req *r, const char *name)
     o = op_new(f, r, name, change_code);
     o->body = b;
     d = fn_reg_get(f, name);
-    if (!op_exists(o, d) || !code_check(o, b)) {
+    if (!op_exists(o, d) || !code_check(o, b, who)) {
         cJSON_Delete(d);
         op_reject(o);
         return;
@@ -1636,7 +1656,7 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     }
     if (n == 2 && strcmp(seg[1], "code") == 0 && strcmp(m, "PUT") == 0) {
         if (authorize(f, r, who, "lambda:UpdateFunctionCode", seg[0]))
-            update_code(f, r, seg[0]);
+            update_code(f, r, seg[0], who);
         return;
     }
     if (n == 3 && strcmp(seg[1], "code-download") == 0 && strcmp(m, "GET") == 0) {

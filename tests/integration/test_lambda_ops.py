@@ -287,6 +287,53 @@ class S3PackageTest(ServerTestCase):
             lam.get_function(FunctionName="bad-s3")
 
 
+    def test_caller_needs_s3_get_object(self):
+        s3 = self.server.boto3("s3", max_attempts=1)
+        s3.create_bucket(Bucket="private-pkgs")
+        s3.put_object(Bucket="private-pkgs", Key="p.zip", Body=PID_BOOTSTRAP)
+        iam = self.server.boto3("iam", max_attempts=1)
+        iam.create_user(UserName="deployer")
+        key = iam.create_access_key(UserName="deployer")["AccessKey"]
+        iam.put_user_policy(UserName="deployer", PolicyName="lambda", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}]}))
+        lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60,
+                                access_key=key["AccessKeyId"],
+                                secret_key=key["SecretAccessKey"])
+
+        def create():
+            return lam.create_function(FunctionName="deployed", Runtime="provided.al2023",
+                                       Role=ROLE, Handler="bootstrap",
+                                       Code={"S3Bucket": "private-pkgs", "S3Key": "p.zip"})
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                create()
+                self.fail("created without s3:GetObject")
+            except lam.exceptions.ClientError as e:
+                code = e.response["Error"]["Code"]
+                if code == "AccessDeniedException" and "GetObject for private-pkgs/p.zip" in \
+                        e.response["Error"]["Message"]:
+                    break
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        iam.put_user_policy(UserName="deployer", PolicyName="read", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                           "Resource": "arn:aws:s3:::private-pkgs/*"}]}))
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                create()
+                break
+            except lam.exceptions.AccessDeniedException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        self.assertIn("FunctionArn", lam.get_function(FunctionName="deployed")["Configuration"])
+
+
 class InstanceFlagsTest(ServerTestCase):
     """--fn-idle-seconds reaps idle instances; --fn-max-instances caps scale-out."""
 
