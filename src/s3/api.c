@@ -118,6 +118,9 @@ static const struct {
                                   "BucketOwnerEnforced setting"},
     [S3E_NO_REPLICATION] = {"ReplicationConfigurationNotFoundError", 404,
                             "The replication configuration was not found"},
+    [S3E_INVALID_BUCKET_STATE] = {"InvalidBucketState", 409,
+                                  "The request is not valid with the current state of the "
+                                  "bucket."},
 };
 
 struct s3_req *s3_req_of(struct http_req *r)

@@ -290,6 +290,14 @@ static enum err_code bucket_set_apply(struct store_txn *t, void *arg, struct err
         b->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
+    if (b->versioning && strcmp(b->versioning, "Enabled") != 0 && cJSON_GetObjectItem(j, "repl")) {
+        cJSON_Delete(j);
+        b->w.fail = S3E_INVALID_BUCKET_STATE;
+        snprintf(b->w.msg, sizeof(b->w.msg),
+                 "Replication configuration is present on this bucket, so the versioning state "
+                 "cannot be changed.");
+        return ERR_CONFLICT;
+    }
     if (b->versioning) {
         cJSON_DeleteItemFromObject(j, "versioning");
         cJSON_AddStringToObject(j, "versioning", b->versioning);

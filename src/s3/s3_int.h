@@ -5,6 +5,7 @@
  *   'O' bucket 0x00 key 0x00 ~seq(8 BE) -> version JSON (newest first per key)
  *   'U' bucket 0x00 key 0x00 upload-id  -> multipart upload JSON
  *   'P' upload-id 0x00 part(4 BE)       -> part JSON
+ *   'Q' seq(8 BE)                       -> replication queue entry (s3_repl.h)
  * A version JSON holds: vid (the version id, "null" for the null version), dm
  * (delete marker), size, etag, lm (ms), file (body path under objects/), h
  * (system headers), m (x-amz-meta-*), ck (checksum name and value), parts,
@@ -81,6 +82,7 @@ enum s3_code {
     S3E_ACL_NOT_SUPPORTED,
     S3E_BUCKET_ACL_OWNERSHIP,
     S3E_NO_REPLICATION,
+    S3E_INVALID_BUCKET_STATE,
 };
 
 /* Per request state, in the arena (r->body_ud). */

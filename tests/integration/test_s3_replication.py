@@ -203,6 +203,10 @@ class Replication(unittest.TestCase):
         c.put_bucket_replication(Bucket=src, ReplicationConfiguration=old)
         self.assertEqual(c.get_bucket_replication(Bucket=src)["ReplicationConfiguration"]
                          ["Rules"][0]["Prefix"], "docs/")
+        # versioning cannot be suspended under a replication configuration
+        with self.assertRaises(ClientError) as cm:
+            c.put_bucket_versioning(Bucket=src, VersioningConfiguration={"Status": "Suspended"})
+        self.assertEqual(code_of(cm.exception), "InvalidBucketState")
         # only docs/ is replicated by that rule
         c.put_object(Bucket=src, Key="docs/a", Body=b"a")
         c.put_object(Bucket=src, Key="other", Body=b"b")
