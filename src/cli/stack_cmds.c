@@ -91,8 +91,9 @@ static void mkdir_p(const char *path)
 
 static void set_stack(struct ctx *c, const char *name)
 {
-    snprintf(c->stack, sizeof(c->stack), "%s", name);
-    snprintf(c->sdir, sizeof(c->sdir), "%s/stacks/%s", c->tdir, name);
+    if (name != c->stack) /* may be called with the name already in place */
+        snprintf(c->stack, sizeof(c->stack), "%s", name);
+    snprintf(c->sdir, sizeof(c->sdir), "%s/stacks/%s", c->tdir, c->stack);
     snprintf(c->state_path, sizeof(c->state_path), "%s/state.json", c->sdir);
     snprintf(c->config_path, sizeof(c->config_path), "%s/config.json", c->sdir);
 }

@@ -523,10 +523,10 @@ static enum err_code stream_load(struct ddb *d, struct store_txn *t, const char 
         goto out;
     }
     s->enabled = current && enabled_view(desc) && !cJSON_GetObjectItemCaseSensitive(meta, "closed");
-    snprintf(s->view, sizeof(s->view), "%s",
-             meta                 ? jstr(meta, "view")
-             : enabled_view(desc) ? enabled_view(desc)
-                                  : "NEW_AND_OLD_IMAGES");
+    {
+        const char *view = meta ? jstr(meta, "view") : enabled_view(desc);
+        snprintf(s->view, sizeof(s->view), "%s", view ? view : "NEW_AND_OLD_IMAGES");
+    }
     s->keys = cJSON_Duplicate(
         cJSON_GetObjectItemCaseSensitive(meta ? meta : desc, meta ? "keys" : "KeySchema"), 1);
     rc = get_u64_at(t, slice_of("q", 1), &q, e);

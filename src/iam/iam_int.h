@@ -49,7 +49,7 @@ struct iam {
     uint64_t seq;       /* home: last change; elsewhere: last change of home applied here */
     char epoch[40];     /* home's identity-data epoch */
     bool home_reachable;
-    char home_error[200];
+    char home_error[256]; /* as long as a struct err message */
     bool stop;
     struct iam_waiter *waiters; /* home: parked long-polls */
     pthread_t thread;           /* home: expires waiters; elsewhere: pulls from home */
