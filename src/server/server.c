@@ -116,8 +116,8 @@ enum svc {
     SVC_LAMBDA,
     SVC_FN_URL,
     SVC_S3,
-    SVC_IAM, /* query protocol, credential scope "iam" */
-    SVC_STS, /* query protocol, credential scope "sts" */
+    SVC_IAM,  /* query protocol, credential scope "iam" */
+    SVC_STS,  /* query protocol, credential scope "sts" */
     SVC_REPL, /* /_tandem/...: replication between regions, metrics */
     SVC_UNKNOWN,
 };
@@ -802,7 +802,9 @@ int server_main(int argc, char **argv)
 out:
     if (status)
         log_err("event=fatal region=%s error=%s msg=\"%s\"", rg.name, err_name(e.code), e.msg);
-    fn_close(rg.fn); /* answers every invocation still waiting */
+    http_server_quiesce(tls); /* no new requests while the services wind down */
+    http_server_quiesce(plain);
+    fn_close(rg.fn);    /* answers every invocation still waiting */
     repl_stop(rg.repl); /* answers the waiting long-polls */
     iam_stop(rg.iam);   /* answers the other regions' waiting IAM long-polls */
     http_server_stop(tls);
