@@ -20,7 +20,7 @@
 #include "s3_repl.h"
 #include "s3_xml.h"
 
-enum { MAX_DESTS = 64, MAX_BATCH = 64 };
+enum { MAX_DESTS = 64, MAX_BATCH = 64, MAX_SCAN = 4096 };
 
 static const char *jstr(const cJSON *o, const char *name)
 {
@@ -1072,7 +1072,7 @@ static int64_t pass(struct s3_replw *w)
     struct store_cursor *c = NULL;
     struct slice k, v, keys[MAX_BATCH];
     cJSON *qs[MAX_BATCH];
-    int n = 0, done = 0;
+    int n = 0, done = 0, scanned = 0;
     int64_t now = clock_wall_ms(), next = -1;
     enum err_code rc;
 
@@ -1084,10 +1084,25 @@ static int64_t pass(struct s3_replw *w)
     }
     if (store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
         for (rc = store_cursor_seek(c, SLICE("Q"), &k, &v, NULL);
-             rc == ERR_OK && n < MAX_BATCH && k.len == 9 && ((const char *)k.ptr)[0] == 'Q';
+             rc == ERR_OK && n < MAX_BATCH && scanned++ < MAX_SCAN && k.len == 9 &&
+             ((const char *)k.ptr)[0] == 'Q';
              rc = store_cursor_next(c, &k, &v, NULL)) {
             cJSON *q = cJSON_ParseWithLength(v.ptr, v.len);
+            struct dest *d;
+            int64_t at;
             if (!q || !jstr(q, "b") || !jstr(q, "k") || !jstr(q, "v") || !jstr(q, "d")) {
+                cJSON_Delete(q);
+                continue;
+            }
+            /* a destination that waits (down, or its head entry not due) is
+             * skipped here, so it holds up no other destination's entries */
+            d = dest_of(w, jstr(q, "d"));
+            at = (int64_t)jnum(q, "at");
+            if (d->blocked || d->until_ms > now || at > now) {
+                int64_t wait = at > now ? at - now : d->until_ms > now ? d->until_ms - now : 0;
+                d->blocked = true;
+                if (wait > 0 && (next < 0 || wait < next))
+                    next = wait;
                 cJSON_Delete(q);
                 continue;
             }
@@ -1097,13 +1112,15 @@ static int64_t pass(struct s3_replw *w)
     }
     store_cursor_close(c);
     store_txn_abort(t);
+    /* what was collected for a destination precedes whatever of it waits */
+    for (int i = 0; i < w->ndests; i++)
+        w->dests[i].blocked = false;
     for (int i = 0; i < n; i++) {
         cJSON *q = qs[i];
         struct dest *d = dest_of(w, jstr(q, "d"));
         struct mark m = {.q = q, .qkey = keys[i], .max_tries = w->max_tries, .a = a};
         struct err e = {0};
         char why[512] = "";
-        int64_t at = (int64_t)jnum(q, "at");
 
         pthread_mutex_lock(&w->mu);
         if (w->stop) {
@@ -1111,13 +1128,8 @@ static int64_t pass(struct s3_replw *w)
             break;
         }
         pthread_mutex_unlock(&w->mu);
-        if (at > now || d->blocked) {
-            /* entries for one destination go in order */
-            d->blocked = true;
-            if (at > now && (next < 0 || at - now < next))
-                next = at - now;
-            continue;
-        }
+        if (d->blocked)
+            continue; /* an earlier entry of this destination failed in this pass */
         m.rc = copy_one(w, a, q, why, sizeof(why));
         if (m.rc == COPY_LATER) {
             int64_t wait = d->until_ms > now ? d->until_ms - now : 100;

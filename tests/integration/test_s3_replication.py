@@ -429,6 +429,29 @@ class Outages(unittest.TestCase):
         wait_for(lambda: self.dest_versions() == want, "everything pending arrives", 60)
         wait_for(self.all_completed, "COMPLETED everywhere", 30)
 
+    def test_same_region_destination_not_held_up_by_a_down_one(self):
+        c = self.s3(self.east)
+        local_src, local_dst = "ls-" + th.random_key(8).lower(), "ld-" + th.random_key(8).lower()
+        for b in (local_src, local_dst):
+            c.create_bucket(Bucket=b)
+            c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        c.put_bucket_replication(Bucket=local_src, ReplicationConfiguration={
+            "Role": "arn:aws:iam::123456789012:role/" + ROLE,
+            "Rules": [{"ID": "srr", "Priority": 1, "Status": "Enabled", "Filter": {},
+                       "DeleteMarkerReplication": {"Status": "Disabled"},
+                       "Destination": {"Bucket": "arn:aws:s3:::" + local_dst}}]})
+        self.west.stop()
+        c.put_object(Bucket=self.src, Key="waits", Body=b"w")
+        v = c.put_object(Bucket=local_src, Key="goes", Body=b"g")
+        wait_for(lambda: c.head_object(Bucket=local_src, Key="goes")["ReplicationStatus"] ==
+                 "COMPLETED", "same-region copy while the other region is down")
+        h = c.head_object(Bucket=local_dst, Key="goes")
+        self.assertEqual((h["VersionId"], h["ReplicationStatus"]), (v["VersionId"], "REPLICA"))
+        self.assertEqual(c.head_object(Bucket=self.src, Key="waits")["ReplicationStatus"],
+                         "PENDING")
+        self.west.start()
+        wait_for(self.all_completed, "the waiting one after the region is back", 30)
+
     def test_kill_source_mid_copy(self):
         c = self.s3(self.east)
         for i in range(60):
