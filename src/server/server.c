@@ -79,36 +79,6 @@ static void answer_health(struct http_req *r)
     http_respond(r, 200, body, strlen(body));
 }
 
-/* The error a failed signature check gets, in DynamoDB's words. */
-static void answer_auth_failure(struct http_req *r, const struct sigv4_result *v)
-{
-    const char *type = "com.amazon.coral.service#InvalidSignatureException";
-    const char *msg = v->msg;
-    int status = 400;
-
-    switch (v->fail) {
-    case SIGV4_MISSING:
-        type = "com.amazon.coral.service#MissingAuthenticationTokenException";
-        msg = "Request is missing Authentication Token";
-        break;
-    case SIGV4_INCOMPLETE:
-        type = "com.amazon.coral.service#IncompleteSignatureException";
-        break;
-    case SIGV4_UNKNOWN_KEY:
-    case SIGV4_BAD_TOKEN:
-        type = "com.amazon.coral.service#UnrecognizedClientException";
-        msg = "The security token included in the request is invalid.";
-        break;
-    case SIGV4_TOKEN_EXPIRED:
-        type = "com.amazon.coral.service#ExpiredTokenException";
-        msg = "The security token included in the request is expired";
-        break;
-    default:
-        break;
-    }
-    ddb_respond_error(r, status, type, msg);
-}
-
 /* The services one region serves on its one port. */
 enum svc {
     SVC_HEALTH,
@@ -121,6 +91,59 @@ enum svc {
     SVC_REPL, /* /_tandem/...: replication between regions, metrics */
     SVC_UNKNOWN,
 };
+
+/* The error a failed signature check gets: AWS's front door answers in the
+ * shape of the service asked — JSON 1.0 with __type (DynamoDB), REST JSON with
+ * x-amzn-ErrorType (Lambda), query-protocol XML (IAM, STS). */
+static void answer_auth_failure(struct http_req *r, enum svc svc, const struct sigv4_result *v)
+{
+    const char *type = "InvalidSignatureException", *xml = "SignatureDoesNotMatch";
+    const char *msg = v->msg;
+    int status = 400;
+
+    switch (v->fail) {
+    case SIGV4_MISSING:
+        type = "MissingAuthenticationTokenException";
+        xml = "MissingAuthenticationToken";
+        msg = "Request is missing Authentication Token";
+        break;
+    case SIGV4_INCOMPLETE:
+        type = "IncompleteSignatureException";
+        xml = "IncompleteSignature";
+        break;
+    case SIGV4_UNKNOWN_KEY:
+    case SIGV4_BAD_TOKEN:
+        type = "UnrecognizedClientException";
+        xml = "InvalidClientTokenId";
+        msg = "The security token included in the request is invalid.";
+        break;
+    case SIGV4_TOKEN_EXPIRED:
+        type = "ExpiredTokenException";
+        xml = "ExpiredToken";
+        msg = "The security token included in the request is expired";
+        break;
+    default:
+        break;
+    }
+    if (svc == SVC_IAM || svc == SVC_STS) {
+        iam_respond_error(r, svc == SVC_STS, v->fail == SIGV4_INCOMPLETE ? 400 : 403, xml, msg);
+        return;
+    }
+    if (svc == SVC_LAMBDA || svc == SVC_FN_URL) {
+        struct buf b;
+
+        buf_init(&b, 0);
+        buf_puts(&b, "{\"message\":");
+        buf_json_str(&b, msg, strlen(msg));
+        buf_putc(&b, '}');
+        http_resp_header(r, "Content-Type", "application/json");
+        http_resp_header(r, "x-amzn-ErrorType", type);
+        http_respond_buf(r, 403, &b);
+        buf_free(&b);
+        return;
+    }
+    ddb_respond_error(r, status, arena_sprintf(r->arena, "com.amazon.coral.service#%s", type), msg);
+}
 
 /* scope_service - the service named in the SigV4 credential scope of @r
  * (Authorization header or X-Amz-Credential query), copied into @out; "" if none. */
@@ -193,8 +216,8 @@ static enum svc route(const struct http_req *r)
 }
 
 /* authenticate - SigV4 for the services whose bodies are buffered. On failure
- * answers @r in DynamoDB's words and returns NULL. */
-static const struct sigv4_result *authenticate(struct region *rg, struct http_req *r)
+ * answers @r in @svc's error shape and returns NULL. */
+static const struct sigv4_result *authenticate(struct region *rg, struct http_req *r, enum svc svc)
 {
     struct sigv4_header *hs;
     struct sigv4_request sr;
@@ -219,7 +242,7 @@ static const struct sigv4_result *authenticate(struct region *rg, struct http_re
     v = arena_alloc(r->arena, sizeof(*v));
     if (!sigv4_verify(rg->creds, &sr, clock_wall_s(), v)) {
         log_debug("event=auth_failed reason=%d remote=%s", (int)v->fail, r->remote_addr);
-        answer_auth_failure(r, v);
+        answer_auth_failure(r, svc, v);
         return NULL;
     }
     return v;
@@ -272,7 +295,7 @@ static void dispatch(struct http_req *r, void *ud)
         const char *raw_path = "/";
         fn_url_match(r, url_id, sizeof(url_id), &raw_path);
         v = NULL;
-        if (http_req_header(r, "authorization") && !(v = authenticate(rg, r)))
+        if (http_req_header(r, "authorization") && !(v = authenticate(rg, r, svc)))
             return;
         fn_handle_url(rg->fn, r, url_id, raw_path, v ? &v->who : NULL);
         return;
@@ -292,7 +315,7 @@ static void dispatch(struct http_req *r, void *ud)
         repl_metrics(rg->repl, r);
         return;
     }
-    v = authenticate(rg, r);
+    v = authenticate(rg, r, svc);
     if (!v)
         return;
     switch (svc) {

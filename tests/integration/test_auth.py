@@ -53,6 +53,29 @@ class Auth(ServerTestCase):
             ddb.list_tables()
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidSignatureException")
 
+    def test_errors_in_each_services_shape(self):
+        """A bad signature is answered in the shape of the service asked, so
+        each SDK parses the code: XML for IAM and STS, REST JSON for Lambda."""
+        cases = [
+            ("iam", lambda c: c.list_users(), "SignatureDoesNotMatch", "InvalidClientTokenId"),
+            ("sts", lambda c: c.get_caller_identity(), "SignatureDoesNotMatch",
+             "InvalidClientTokenId"),
+            ("lambda", lambda c: c.list_functions(), "InvalidSignatureException",
+             "UnrecognizedClientException"),
+            ("dynamodb", lambda c: c.list_tables(), "InvalidSignatureException",
+             "UnrecognizedClientException"),
+        ]
+        for service, call, bad_sig, bad_key in cases:
+            with self.subTest(service=service):
+                c = self.server.boto3(service, secret_key="wrong" + self.server.secret_key[5:])
+                with self.assertRaises(c.exceptions.ClientError) as cm:
+                    call(c)
+                self.assertEqual(cm.exception.response["Error"]["Code"], bad_sig)
+                c = self.server.boto3(service, access_key="AKIAUNKNOWNUNKNOWN00")
+                with self.assertRaises(c.exceptions.ClientError) as cm:
+                    call(c)
+                self.assertEqual(cm.exception.response["Error"]["Code"], bad_key)
+
     def test_unknown_key(self):
         status, body = self.code(access_key=fresh_credentials()[0])
         self.assertAwsError(status, body, "UnrecognizedClientException")
