@@ -108,6 +108,7 @@ run_stack() {
         exit 0
     }
     trap destroy_stack INT TERM HUP
+    "$ROOT/scripts/walkthrough.sh" "$bin" || say "the walkthrough did not hold (see above)"
     printf '\nThe seed'"'"'s stack is up (examples/tap/Tandem.yaml). Walk through it:\n'
     printf '  cd examples/tap; t=%s\n' "$bin"
     printf '  curl "$($t output primaryLambdaUrl)"; curl "$($t output secondaryLambdaUrl)"\n'
