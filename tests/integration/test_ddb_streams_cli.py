@@ -1,0 +1,67 @@
+"""DynamoDB Streams through the aws CLI (v1 and v2, whichever this machine has):
+list-streams, describe-stream, get-shard-iterator and get-records see a table's
+writes as the service shows them."""
+
+import json
+import subprocess
+import unittest
+import uuid
+
+from tandem_harness import ServerTestCase, find_clients
+
+
+def cli_clients():
+    return [c for c in find_clients() if c.kind == "cli"]
+
+
+class StreamsCli(ServerTestCase):
+    def streams(self, client, op, **params):
+        cmd = client.argv + ["dynamodbstreams", op, "--endpoint-url", self.server.url(False),
+                             "--output", "json", "--cli-input-json", json.dumps(params)]
+        p = subprocess.run(cmd, env=self.server.env(False), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout) if p.stdout.strip() else {}
+
+    def test_records_through_the_cli(self):
+        ddb = self.server.boto3()
+        ran = 0
+        for client in cli_clients():
+            if client.missing:
+                continue
+            with self.subTest(client=client.name):
+                ran += 1
+                name = "cli-" + uuid.uuid4().hex[:10]
+                arn = ddb.create_table(
+                    TableName=name, BillingMode="PAY_PER_REQUEST",
+                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                    StreamSpecification={"StreamEnabled": True,
+                                         "StreamViewType": "NEW_AND_OLD_IMAGES"},
+                )["TableDescription"]["LatestStreamArn"]
+                ddb.put_item(TableName=name, Item={"id": {"S": "a"}, "n": {"N": "1"}})
+                ddb.put_item(TableName=name, Item={"id": {"S": "a"}, "n": {"N": "2"}})
+                ddb.delete_item(TableName=name, Key={"id": {"S": "a"}})
+
+                listed = self.streams(client, "list-streams", TableName=name)
+                self.assertEqual([s["StreamArn"] for s in listed["Streams"]], [arn])
+                desc = self.streams(client, "describe-stream", StreamArn=arn)
+                d = desc["StreamDescription"]
+                self.assertEqual(d["StreamStatus"], "ENABLED")
+                self.assertEqual(d["StreamViewType"], "NEW_AND_OLD_IMAGES")
+                shard = d["Shards"][0]["ShardId"]
+                it = self.streams(client, "get-shard-iterator", StreamArn=arn, ShardId=shard,
+                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                recs = self.streams(client, "get-records", ShardIterator=it)["Records"]
+                self.assertEqual([r["eventName"] for r in recs], ["INSERT", "MODIFY", "REMOVE"])
+                self.assertEqual(recs[1]["dynamodb"]["OldImage"]["n"], {"N": "1"})
+                self.assertEqual(recs[1]["dynamodb"]["NewImage"]["n"], {"N": "2"})
+                self.assertEqual(recs[2]["dynamodb"]["Keys"], {"id": {"S": "a"}})
+                seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in recs]
+                self.assertEqual(seqs, sorted(seqs))
+        if not ran:
+            self.skipTest("no aws CLI on this machine")
+
+
+if __name__ == "__main__":
+    unittest.main()
