@@ -123,8 +123,8 @@ void iam_xml_tags(struct buf *b, const cJSON *doc, bool always)
     cJSON_ArrayForEach(t, tags)
     {
         buf_puts(b, "<member>");
-        iam_xml_elem(b, "Key", iam_jstr(t, "Key"));
-        iam_xml_elem(b, "Value", iam_jstr(t, "Value"));
+        xmlw_elem(b, "Key", iam_jstr(t, "Key"), 0);
+        xmlw_elem(b, "Value", iam_jstr(t, "Value"), 0);
         buf_puts(b, "</member>");
     }
     buf_puts(b, "</Tags>");
@@ -135,11 +135,11 @@ void iam_xml_tags(struct buf *b, const cJSON *doc, bool always)
 static void xml_user(struct buf *b, const cJSON *u, const char *elem)
 {
     buf_printf(b, "<%s>", elem);
-    iam_xml_elem(b, "Path", iam_jstr(u, "Path"));
-    iam_xml_elem(b, "UserName", iam_jstr(u, "UserName"));
-    iam_xml_elem(b, "UserId", iam_jstr(u, "UserId"));
-    iam_xml_elem(b, "Arn", iam_jstr(u, "Arn"));
-    iam_xml_elem(b, "CreateDate", iam_jstr(u, "CreateDate"));
+    xmlw_elem(b, "Path", iam_jstr(u, "Path"), 0);
+    xmlw_elem(b, "UserName", iam_jstr(u, "UserName"), 0);
+    xmlw_elem(b, "UserId", iam_jstr(u, "UserId"), 0);
+    xmlw_elem(b, "Arn", iam_jstr(u, "Arn"), 0);
+    xmlw_elem(b, "CreateDate", iam_jstr(u, "CreateDate"), 0);
     iam_xml_tags(b, u, false);
     buf_printf(b, "</%s>", elem);
 }
@@ -149,14 +149,14 @@ static void xml_role(struct buf *b, const cJSON *r, const char *elem)
     const cJSON *max = cJSON_GetObjectItemCaseSensitive(r, "MaxSessionDuration");
 
     buf_printf(b, "<%s>", elem);
-    iam_xml_elem(b, "Path", iam_jstr(r, "Path"));
-    iam_xml_elem(b, "RoleName", iam_jstr(r, "RoleName"));
-    iam_xml_elem(b, "RoleId", iam_jstr(r, "RoleId"));
-    iam_xml_elem(b, "Arn", iam_jstr(r, "Arn"));
-    iam_xml_elem(b, "CreateDate", iam_jstr(r, "CreateDate"));
+    xmlw_elem(b, "Path", iam_jstr(r, "Path"), 0);
+    xmlw_elem(b, "RoleName", iam_jstr(r, "RoleName"), 0);
+    xmlw_elem(b, "RoleId", iam_jstr(r, "RoleId"), 0);
+    xmlw_elem(b, "Arn", iam_jstr(r, "Arn"), 0);
+    xmlw_elem(b, "CreateDate", iam_jstr(r, "CreateDate"), 0);
     iam_xml_urlenc(b, "AssumeRolePolicyDocument", iam_jstr(r, "AssumeRolePolicyDocument"));
     if (*iam_jstr(r, "Description"))
-        iam_xml_elem(b, "Description", iam_jstr(r, "Description"));
+        xmlw_elem(b, "Description", iam_jstr(r, "Description"), 0);
     buf_printf(b, "<MaxSessionDuration>%d</MaxSessionDuration>", max ? max->valueint : 3600);
     iam_xml_tags(b, r, false);
     buf_printf(b, "</%s>", elem);
@@ -384,10 +384,10 @@ static void list_one(cJSON *doc, void *arg)
         iam_xml_policy(la->c->iam, la->b, doc, "member");
     } else if (strcmp(iam_jstr(doc, "UserName"), la->user) == 0) {
         buf_puts(la->b, "<member>");
-        iam_xml_elem(la->b, "UserName", iam_jstr(doc, "UserName"));
-        iam_xml_elem(la->b, "AccessKeyId", iam_jstr(doc, "AccessKeyId"));
-        iam_xml_elem(la->b, "Status", iam_jstr(doc, "Status"));
-        iam_xml_elem(la->b, "CreateDate", iam_jstr(doc, "CreateDate"));
+        xmlw_elem(la->b, "UserName", iam_jstr(doc, "UserName"), 0);
+        xmlw_elem(la->b, "AccessKeyId", iam_jstr(doc, "AccessKeyId"), 0);
+        xmlw_elem(la->b, "Status", iam_jstr(doc, "Status"), 0);
+        xmlw_elem(la->b, "CreateDate", iam_jstr(doc, "CreateDate"), 0);
         buf_puts(la->b, "</member>");
     }
 }
@@ -456,8 +456,8 @@ static void op_get_inline(struct iam_call *c, const char *kind)
                  pname);
     } else {
         buf_init(&b, 0);
-        iam_xml_elem(&b, user ? "UserName" : "RoleName", name);
-        iam_xml_elem(&b, "PolicyName", pname);
+        xmlw_elem(&b, user ? "UserName" : "RoleName", name, 0);
+        xmlw_elem(&b, "PolicyName", pname, 0);
         iam_xml_urlenc(&b, "PolicyDocument", p->valuestring);
         iam_reply(c, b.ptr);
         buf_free(&b);
@@ -481,15 +481,15 @@ static void op_list_of_entity(struct iam_call *c, const char *kind, const char *
     if (what == 0) { /* inline policy names */
         buf_puts(&b, "<PolicyNames>");
         cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "Policies"))
-            iam_xml_elem(&b, "member", x->string);
+            xmlw_elem(&b, "member", x->string, 0);
         buf_puts(&b, "</PolicyNames>");
     } else if (what == 1) { /* attached */
         buf_puts(&b, "<AttachedPolicies>");
         cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "Attached"))
         {
             buf_puts(&b, "<member>");
-            iam_xml_elem(&b, "PolicyName", iam_policy_name_of(x->valuestring));
-            iam_xml_elem(&b, "PolicyArn", x->valuestring);
+            xmlw_elem(&b, "PolicyName", iam_policy_name_of(x->valuestring), 0);
+            xmlw_elem(&b, "PolicyArn", x->valuestring, 0);
             buf_puts(&b, "</member>");
         }
         buf_puts(&b, "</AttachedPolicies>");
@@ -588,11 +588,11 @@ static void op_create_access_key(struct iam_call *c)
     iam_now_iso(now, 0);
     buf_init(&b, 0);
     buf_puts(&b, "<AccessKey>");
-    iam_xml_elem(&b, "UserName", user);
-    iam_xml_elem(&b, "AccessKeyId", akid);
-    iam_xml_elem(&b, "Status", "Active");
-    iam_xml_elem(&b, "SecretAccessKey", secret);
-    iam_xml_elem(&b, "CreateDate", now);
+    xmlw_elem(&b, "UserName", user, 0);
+    xmlw_elem(&b, "AccessKeyId", akid, 0);
+    xmlw_elem(&b, "Status", "Active", 0);
+    xmlw_elem(&b, "SecretAccessKey", secret, 0);
+    xmlw_elem(&b, "CreateDate", now, 0);
     buf_puts(&b, "</AccessKey>");
     iam_reply(c, b.ptr);
     buf_free(&b);

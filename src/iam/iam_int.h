@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "iam.h"
 #include "iam_policy.h"
+#include "xmlw.h"
 
 #define IAM_NS "https://iam.amazonaws.com/doc/2010-05-08/"
 #define STS_NS "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -80,8 +81,6 @@ void iam_fail_err(struct iam_call *c, enum err_code rc, const struct err *e);
 /* iam_reply - <ActionResponse><ActionResult>@result</ActionResult>..., @result may be NULL. */
 void iam_reply(struct iam_call *c, const char *result);
 
-void iam_xml_text(struct buf *b, const char *s);
-void iam_xml_elem(struct buf *b, const char *name, const char *text);
 void iam_xml_urlenc(struct buf *b, const char *name, const char *json);
 void iam_now_iso(char out[32], long long offset_s);
 void iam_random_id(char *out, const char *prefix, size_t n, const char *alphabet);

@@ -16,19 +16,19 @@
 void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *elem)
 {
     buf_printf(b, "<%s>", elem);
-    iam_xml_elem(b, "PolicyName", iam_jstr(p, "PolicyName"));
-    iam_xml_elem(b, "PolicyId", iam_jstr(p, "PolicyId"));
-    iam_xml_elem(b, "Arn", iam_jstr(p, "Arn"));
-    iam_xml_elem(b, "Path", iam_jstr(p, "Path"));
-    iam_xml_elem(b, "DefaultVersionId", iam_jstr(p, "DefaultVersionId"));
+    xmlw_elem(b, "PolicyName", iam_jstr(p, "PolicyName"), 0);
+    xmlw_elem(b, "PolicyId", iam_jstr(p, "PolicyId"), 0);
+    xmlw_elem(b, "Arn", iam_jstr(p, "Arn"), 0);
+    xmlw_elem(b, "Path", iam_jstr(p, "Path"), 0);
+    xmlw_elem(b, "DefaultVersionId", iam_jstr(p, "DefaultVersionId"), 0);
     buf_printf(b, "<AttachmentCount>%d</AttachmentCount>",
                iam_attachments(iam, iam_jstr(p, "Arn")));
     buf_puts(b, "<PermissionsBoundaryUsageCount>0</PermissionsBoundaryUsageCount>"
                 "<IsAttachable>true</IsAttachable>");
     if (*iam_jstr(p, "Description"))
-        iam_xml_elem(b, "Description", iam_jstr(p, "Description"));
-    iam_xml_elem(b, "CreateDate", iam_jstr(p, "CreateDate"));
-    iam_xml_elem(b, "UpdateDate", iam_jstr(p, "UpdateDate"));
+        xmlw_elem(b, "Description", iam_jstr(p, "Description"), 0);
+    xmlw_elem(b, "CreateDate", iam_jstr(p, "CreateDate"), 0);
+    xmlw_elem(b, "UpdateDate", iam_jstr(p, "UpdateDate"), 0);
     iam_xml_tags(b, p, false);
     buf_printf(b, "</%s>", elem);
 }
@@ -153,11 +153,11 @@ static void xml_version(struct buf *b, const cJSON *pol, const cJSON *v, bool do
     buf_printf(b, "<%s>", elem);
     if (doc)
         iam_xml_urlenc(b, "Document", iam_jstr(v, "Document"));
-    iam_xml_elem(b, "VersionId", iam_jstr(v, "VersionId"));
+    xmlw_elem(b, "VersionId", iam_jstr(v, "VersionId"), 0);
     buf_printf(b, "<IsDefaultVersion>%s</IsDefaultVersion>",
                strcmp(iam_jstr(v, "VersionId"), iam_jstr(pol, "DefaultVersionId")) == 0 ? "true"
                                                                                         : "false");
-    iam_xml_elem(b, "CreateDate", iam_jstr(v, "CreateDate"));
+    xmlw_elem(b, "CreateDate", iam_jstr(v, "CreateDate"), 0);
     buf_printf(b, "</%s>", elem);
 }
 
@@ -240,9 +240,9 @@ void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action
         iam_now_iso(now, 0);
         buf_init(&b, 0);
         buf_puts(&b, "<PolicyVersion>");
-        iam_xml_elem(&b, "VersionId", w.out);
+        xmlw_elem(&b, "VersionId", w.out, 0);
         buf_printf(&b, "<IsDefaultVersion>%s</IsDefaultVersion>", w.flag ? "true" : "false");
-        iam_xml_elem(&b, "CreateDate", now);
+        xmlw_elem(&b, "CreateDate", now, 0);
         buf_puts(&b, "</PolicyVersion>");
         iam_reply(c, b.ptr);
         buf_free(&b);

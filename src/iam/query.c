@@ -40,38 +40,6 @@ void iam_now_iso(char out[32], long long offset_s)
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void iam_xml_text(struct buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            buf_puts(b, "&lt;");
-            break;
-        case '>':
-            buf_puts(b, "&gt;");
-            break;
-        case '&':
-            buf_puts(b, "&amp;");
-            break;
-        case '"':
-            buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            buf_puts(b, "&apos;");
-            break;
-        default:
-            buf_putc(b, *s);
-        }
-    }
-}
-
-void iam_xml_elem(struct buf *b, const char *name, const char *text)
-{
-    buf_printf(b, "<%s>", name);
-    iam_xml_text(b, text);
-    buf_printf(b, "</%s>", name);
-}
-
 /* Policy documents travel URL-encoded inside IAM's XML (RFC 3986). */
 void iam_xml_urlenc(struct buf *b, const char *name, const char *json)
 {
@@ -165,7 +133,7 @@ void iam_respond_error(struct http_req *r, bool sts, int status, const char *cod
                "<ErrorResponse xmlns=\"%s\">\n  <Error>\n    <Type>%s</Type>\n    <Code>%s</Code>\n"
                "    <Message>",
                sts ? STS_NS : IAM_NS, status >= 500 ? "Receiver" : "Sender", code);
-    iam_xml_text(&b, msg);
+    xmlw_text(&b, msg, 0);
     buf_printf(&b, "</Message>\n  </Error>\n  <RequestId>%s</RequestId>\n</ErrorResponse>\n", rid);
     http_resp_header(r, "Content-Type", "text/xml");
     http_resp_header(r, "x-amzn-RequestId", rid);

@@ -61,10 +61,10 @@ static bool issue(struct iam_call *c, struct creds_identity *id, long secs, stru
         iam_session_record(c->iam, id);
     iam_now_iso(exp, secs);
     buf_puts(b, "<Credentials>");
-    iam_xml_elem(b, "AccessKeyId", id->access_key);
-    iam_xml_elem(b, "SecretAccessKey", id->secret);
-    iam_xml_elem(b, "SessionToken", id->session_token);
-    iam_xml_elem(b, "Expiration", exp);
+    xmlw_elem(b, "AccessKeyId", id->access_key, 0);
+    xmlw_elem(b, "SecretAccessKey", id->secret, 0);
+    xmlw_elem(b, "SessionToken", id->session_token, 0);
+    xmlw_elem(b, "Expiration", exp, 0);
     buf_puts(b, "</Credentials>");
     return true;
 }
@@ -168,11 +168,11 @@ static void assume_role(struct iam_call *c)
     if (issue(c, &id, secs, &b, false)) {
         buf_puts(&b, "<AssumedRoleUser>");
         buf_puts(&b, "<AssumedRoleId>");
-        iam_xml_text(&b, cJSON_GetObjectItemCaseSensitive(role, "RoleId")->valuestring);
+        xmlw_text(&b, cJSON_GetObjectItemCaseSensitive(role, "RoleId")->valuestring, 0);
         buf_putc(&b, ':');
-        iam_xml_text(&b, session);
+        xmlw_text(&b, session, 0);
         buf_puts(&b, "</AssumedRoleId>");
-        iam_xml_elem(&b, "Arn", id.arn);
+        xmlw_elem(&b, "Arn", id.arn, 0);
         buf_puts(&b, "</AssumedRoleUser>");
         iam_reply(c, b.ptr);
     }
@@ -198,17 +198,17 @@ static void caller_identity(struct iam_call *c)
         snprintf(name, sizeof(name), "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
         if (iam_doc_get(c->iam, "role", name, &doc, NULL) == ERR_OK) {
             buf_puts(&b, "<UserId>");
-            iam_xml_text(&b, cJSON_GetObjectItemCaseSensitive(doc, "RoleId")->valuestring);
+            xmlw_text(&b, cJSON_GetObjectItemCaseSensitive(doc, "RoleId")->valuestring, 0);
             buf_putc(&b, ':');
-            iam_xml_text(&b, s ? s + 1 : "");
+            xmlw_text(&b, s ? s + 1 : "", 0);
             buf_puts(&b, "</UserId>");
             uid = NULL;
         }
     }
     if (uid)
-        iam_xml_elem(&b, "UserId", uid);
-    iam_xml_elem(&b, "Account", c->who->account);
-    iam_xml_elem(&b, "Arn", c->who->arn);
+        xmlw_elem(&b, "UserId", uid, 0);
+    xmlw_elem(&b, "Account", c->who->account, 0);
+    xmlw_elem(&b, "Arn", c->who->arn, 0);
     iam_reply(c, b.ptr);
     buf_free(&b);
     cJSON_Delete(doc);

@@ -158,17 +158,17 @@ void s3_error(struct http_req *r, enum s3_code code, const char *msg)
     }
     buf_init(&b, 0);
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
-    s3_xml_elem(&b, "Code", errors[code].code);
-    s3_xml_elem(&b, "Message", msg ? msg : errors[code].msg);
+    xmlw_elem(&b, "Code", errors[code].code, XMLW_CTRL);
+    xmlw_elem(&b, "Message", msg ? msg : errors[code].msg, XMLW_CTRL);
     if (q && q->bucket[0] &&
         (code == S3E_NO_SUCH_BUCKET || code == S3E_BUCKET_NOT_EMPTY || code == S3E_BUCKET_OWNED ||
          code == S3E_BUCKET_EXISTS))
-        s3_xml_elem(&b, "BucketName", q->bucket);
+        xmlw_elem(&b, "BucketName", q->bucket, XMLW_CTRL);
     if (q && q->key[0] && code == S3E_NO_SUCH_KEY)
-        s3_xml_elem(&b, "Key", q->key);
+        xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
     if (q && q->resource)
-        s3_xml_elem(&b, "Resource", q->resource);
-    s3_xml_elem(&b, "RequestId", q ? q->request_id : "");
+        xmlw_elem(&b, "Resource", q->resource, XMLW_CTRL);
+    xmlw_elem(&b, "RequestId", q ? q->request_id : "", XMLW_CTRL);
     buf_puts(&b, "</Error>");
     http_resp_header(r, "Content-Type", "application/xml");
     http_respond_buf(r, errors[code].status, &b);

@@ -233,7 +233,7 @@ void s3_get_bucket_location(struct http_req *r)
     s3_xml_start(&b, "LocationConstraint");
     /* us-east-1 is the empty constraint */
     if (strcmp(q->s3->region, "us-east-1") != 0)
-        s3_xml_esc(&b, q->s3->region);
+        xmlw_text(&b, q->s3->region, XMLW_CTRL);
     buf_puts(&b, "</LocationConstraint>");
     s3_ok(r, 200, &b);
 }
@@ -251,8 +251,8 @@ void s3_list_buckets(struct http_req *r)
         return;
     s3_xml_start(&b, "ListAllMyBucketsResult");
     buf_puts(&b, "<Owner>");
-    s3_xml_elem(&b, "ID", q->who.account);
-    s3_xml_elem(&b, "DisplayName", q->who.user);
+    xmlw_elem(&b, "ID", q->who.account, XMLW_CTRL);
+    xmlw_elem(&b, "DisplayName", q->who.user, XMLW_CTRL);
     buf_puts(&b, "</Owner><Buckets>");
     if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK &&
         store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
@@ -264,8 +264,9 @@ void s3_list_buckets(struct http_req *r)
             cJSON *cr = cJSON_GetObjectItem(j, "created");
             s3_time_iso(cr ? (int64_t)cr->valuedouble : 0, when);
             buf_puts(&b, "<Bucket>");
-            s3_xml_elem(&b, "Name", arena_strndup(r->arena, (const char *)k.ptr + 1, k.len - 1));
-            s3_xml_elem(&b, "CreationDate", when);
+            xmlw_elem(&b, "Name", arena_strndup(r->arena, (const char *)k.ptr + 1, k.len - 1),
+                      XMLW_CTRL);
+            xmlw_elem(&b, "CreationDate", when, XMLW_CTRL);
             buf_puts(&b, "</Bucket>");
             cJSON_Delete(j);
         }
@@ -352,7 +353,7 @@ void s3_get_versioning(struct http_req *r)
     v = cJSON_GetObjectItem(j, "versioning");
     s3_xml_start(&b, "VersioningConfiguration");
     if (cJSON_IsString(v) && v->valuestring[0])
-        s3_xml_elem(&b, "Status", v->valuestring);
+        xmlw_elem(&b, "Status", v->valuestring, XMLW_CTRL);
     buf_puts(&b, "</VersioningConfiguration>");
     s3_ok(r, 200, &b);
 }
@@ -413,8 +414,8 @@ void s3_write_tagging(struct buf *b, cJSON *tags)
     buf_puts(b, "<TagSet>");
     for (e = tags ? tags->child : NULL; e; e = e->next) {
         buf_puts(b, "<Tag>");
-        s3_xml_elem(b, "Key", cJSON_GetObjectItem(e, "k")->valuestring);
-        s3_xml_elem(b, "Value", cJSON_GetObjectItem(e, "v")->valuestring);
+        xmlw_elem(b, "Key", cJSON_GetObjectItem(e, "k")->valuestring, XMLW_CTRL);
+        xmlw_elem(b, "Value", cJSON_GetObjectItem(e, "v")->valuestring, XMLW_CTRL);
         buf_puts(b, "</Tag>");
     }
     buf_puts(b, "</TagSet></Tagging>");

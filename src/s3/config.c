@@ -174,13 +174,13 @@ static void acl_policy(struct http_req *r)
 
     s3_xml_start(&b, "AccessControlPolicy");
     buf_puts(&b, "<Owner>");
-    s3_xml_elem(&b, "ID", q->s3->account);
-    s3_xml_elem(&b, "DisplayName", "root");
+    xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
+    xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
     buf_puts(&b, "</Owner><AccessControlList><Grant><Grantee "
                  "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
                  "xsi:type=\"CanonicalUser\">");
-    s3_xml_elem(&b, "ID", q->s3->account);
-    s3_xml_elem(&b, "DisplayName", "root");
+    xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
+    xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
     buf_puts(&b, "</Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>"
                  "</AccessControlPolicy>");
     s3_ok(r, 200, &b);

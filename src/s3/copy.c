@@ -271,8 +271,8 @@ void s3_copy_object(struct http_req *r)
     nv->keep_file = &o->keep;
     s3_time_iso((int64_t)jnum(rec, "lm"), when);
     s3_xml_start(&b, "CopyObjectResult");
-    s3_xml_elem(&b, "LastModified", when);
-    s3_xml_elem(&b, "ETag", jstr(rec, "etag"));
+    xmlw_elem(&b, "LastModified", when, XMLW_CTRL);
+    xmlw_elem(&b, "ETag", jstr(rec, "etag"), XMLW_CTRL);
     buf_puts(&b, "</CopyObjectResult>");
     nv->out = b;
     s3_submit_version(nv);

@@ -110,9 +110,9 @@ static void create_ok(struct s3_w *w)
     struct buf b;
 
     s3_xml_start(&b, "InitiateMultipartUploadResult");
-    s3_xml_elem(&b, "Bucket", q->bucket);
-    s3_xml_elem(&b, "Key", q->key);
-    s3_xml_elem(&b, "UploadId", c->id);
+    xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
+    xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
+    xmlw_elem(&b, "UploadId", c->id, XMLW_CTRL);
     buf_puts(&b, "</InitiateMultipartUploadResult>");
     s3_ok(w->r, 200, &b);
 }
@@ -320,8 +320,8 @@ void s3_upload_part(struct http_req *r)
         size = len;
         s3_time_iso(clock_wall_ms(), when);
         s3_xml_start(&cb, "CopyPartResult");
-        s3_xml_elem(&cb, "LastModified", when);
-        s3_xml_elem(&cb, "ETag", arena_sprintf(r->arena, "\"%s\"", hex));
+        xmlw_elem(&cb, "LastModified", when, XMLW_CTRL);
+        xmlw_elem(&cb, "ETag", arena_sprintf(r->arena, "\"%s\"", hex), XMLW_CTRL);
         buf_puts(&cb, "</CopyPartResult>");
     } else {
         if (!q->streaming) {
@@ -620,12 +620,12 @@ void s3_complete_upload(struct http_req *r)
     nv->upload_id = id;
     nv->kind = 2;
     s3_xml_start(&b, "CompleteMultipartUploadResult");
-    s3_xml_elem(
-        &b, "Location",
-        arena_sprintf(r->arena, "/%s/%s", q->bucket, s3_url_encode(r->arena, q->key, true)));
-    s3_xml_elem(&b, "Bucket", q->bucket);
-    s3_xml_elem(&b, "Key", q->key);
-    s3_xml_elem(&b, "ETag", jstr(rec, "etag"));
+    xmlw_elem(&b, "Location",
+              arena_sprintf(r->arena, "/%s/%s", q->bucket, s3_url_encode(r->arena, q->key, true)),
+              XMLW_CTRL);
+    xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
+    xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
+    xmlw_elem(&b, "ETag", jstr(rec, "etag"), XMLW_CTRL);
     buf_puts(&b, "</CompleteMultipartUploadResult>");
     nv->out = b;
     s3_submit_version(nv);
@@ -671,8 +671,8 @@ void s3_list_parts(struct http_req *r)
             j = cJSON_ParseWithLength(v.ptr, v.len);
             s3_time_iso((int64_t)jnum(j, "lm"), when);
             buf_printf(&items, "<Part><PartNumber>%u</PartNumber>", num);
-            s3_xml_elem(&items, "LastModified", when);
-            s3_xml_elem(&items, "ETag", jstr(j, "etag"));
+            xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
+            xmlw_elem(&items, "ETag", jstr(j, "etag"), XMLW_CTRL);
             buf_printf(&items, "<Size>%.0f</Size></Part>", jnum(j, "size"));
             cJSON_Delete(j);
             count++;
@@ -682,20 +682,20 @@ void s3_list_parts(struct http_req *r)
     store_cursor_close(c);
     store_txn_abort(t);
     s3_xml_start(&b, "ListPartsResult");
-    s3_xml_elem(&b, "Bucket", q->bucket);
-    s3_xml_elem(&b, "Key", q->key);
-    s3_xml_elem(&b, "UploadId", id);
+    xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
+    xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
+    xmlw_elem(&b, "UploadId", id, XMLW_CTRL);
     buf_printf(&b, "<PartNumberMarker>%u</PartNumberMarker>", marker);
     if (truncated)
         buf_printf(&b, "<NextPartNumberMarker>%u</NextPartNumberMarker>", last);
     buf_printf(&b, "<MaxParts>%d</MaxParts><IsTruncated>%s</IsTruncated>", max,
                truncated ? "true" : "false");
     buf_puts(&b, "<Initiator>");
-    s3_xml_elem(&b, "ID", q->s3->account);
-    s3_xml_elem(&b, "DisplayName", "root");
+    xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
+    xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
     buf_puts(&b, "</Initiator><Owner>");
-    s3_xml_elem(&b, "ID", q->s3->account);
-    s3_xml_elem(&b, "DisplayName", "root");
+    xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
+    xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
     buf_puts(&b, "</Owner><StorageClass>STANDARD</StorageClass>");
     buf_append(&b, items.ptr ? items.ptr : "", items.len);
     buf_free(&items);
@@ -789,7 +789,8 @@ void s3_list_uploads(struct http_req *r)
                     char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
                     cJSON_Delete(j);
                     buf_puts(&items, "<CommonPrefixes>");
-                    s3_xml_elem(&items, "Prefix", url ? s3_url_encode(r->arena, cp, true) : cp);
+                    xmlw_elem(&items, "Prefix", url ? s3_url_encode(r->arena, cp, true) : cp,
+                              XMLW_CTRL);
                     buf_puts(&items, "</CommonPrefixes>");
                     count++;
                     next_key = cp;
@@ -800,16 +801,16 @@ void s3_list_uploads(struct http_req *r)
                 }
                 s3_time_iso((int64_t)jnum(j, "init"), when);
                 buf_puts(&items, "<Upload>");
-                s3_xml_elem(&items, "Key", url ? s3_url_encode(r->arena, key, true) : key);
-                s3_xml_elem(&items, "UploadId", id);
+                xmlw_elem(&items, "Key", url ? s3_url_encode(r->arena, key, true) : key, XMLW_CTRL);
+                xmlw_elem(&items, "UploadId", id, XMLW_CTRL);
                 buf_puts(&items, "<Initiator>");
-                s3_xml_elem(&items, "ID", q->s3->account);
-                s3_xml_elem(&items, "DisplayName", "root");
+                xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
+                xmlw_elem(&items, "DisplayName", "root", XMLW_CTRL);
                 buf_puts(&items, "</Initiator><Owner>");
-                s3_xml_elem(&items, "ID", q->s3->account);
-                s3_xml_elem(&items, "DisplayName", "root");
+                xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
+                xmlw_elem(&items, "DisplayName", "root", XMLW_CTRL);
                 buf_puts(&items, "</Owner><StorageClass>STANDARD</StorageClass>");
-                s3_xml_elem(&items, "Initiated", when);
+                xmlw_elem(&items, "Initiated", when, XMLW_CTRL);
                 buf_puts(&items, "</Upload>");
                 cJSON_Delete(j);
                 count++;
@@ -828,19 +829,20 @@ void s3_list_uploads(struct http_req *r)
     }
     cJSON_Delete(bj);
     s3_xml_start(&b, "ListMultipartUploadsResult");
-    s3_xml_elem(&b, "Bucket", q->bucket);
-    s3_xml_elem(&b, "KeyMarker", km ? km : "");
-    s3_xml_elem(&b, "UploadIdMarker", um ? um : "");
+    xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
+    xmlw_elem(&b, "KeyMarker", km ? km : "", XMLW_CTRL);
+    xmlw_elem(&b, "UploadIdMarker", um ? um : "", XMLW_CTRL);
     if (truncated && next_key) {
-        s3_xml_elem(&b, "NextKeyMarker", url ? s3_url_encode(r->arena, next_key, true) : next_key);
+        xmlw_elem(&b, "NextKeyMarker", url ? s3_url_encode(r->arena, next_key, true) : next_key,
+                  XMLW_CTRL);
         if (next_id)
-            s3_xml_elem(&b, "NextUploadIdMarker", next_id);
+            xmlw_elem(&b, "NextUploadIdMarker", next_id, XMLW_CTRL);
     }
-    s3_xml_elem(&b, "Prefix", url ? s3_url_encode(r->arena, prefix, true) : prefix);
+    xmlw_elem(&b, "Prefix", url ? s3_url_encode(r->arena, prefix, true) : prefix, XMLW_CTRL);
     if (delim)
-        s3_xml_elem(&b, "Delimiter", delim);
+        xmlw_elem(&b, "Delimiter", delim, XMLW_CTRL);
     if (url)
-        s3_xml_elem(&b, "EncodingType", "url");
+        xmlw_elem(&b, "EncodingType", "url", XMLW_CTRL);
     buf_printf(&b, "<MaxUploads>%d</MaxUploads><IsTruncated>%s</IsTruncated>", max,
                truncated ? "true" : "false");
     buf_append(&b, items.ptr ? items.ptr : "", items.len);

@@ -768,13 +768,13 @@ static void multidel_ok(struct s3_w *w)
         if (m->quiet)
             continue;
         buf_puts(&b, "<Deleted>");
-        s3_xml_elem(&b, "Key", d->nv.key);
+        xmlw_elem(&b, "Key", d->nv.key, XMLW_CTRL);
         if (d->vid)
-            s3_xml_elem(&b, "VersionId", d->vid);
+            xmlw_elem(&b, "VersionId", d->vid, XMLW_CTRL);
         if (d->marker || d->was_marker) {
             buf_puts(&b, "<DeleteMarker>true</DeleteMarker>");
             if (d->marker)
-                s3_xml_elem(&b, "DeleteMarkerVersionId", d->out_vid);
+                xmlw_elem(&b, "DeleteMarkerVersionId", d->out_vid, XMLW_CTRL);
         }
         buf_puts(&b, "</Deleted>");
     }
@@ -873,7 +873,7 @@ static int max_keys(struct http_req *r, bool *bad)
 
 static void put_key(struct buf *b, struct http_req *r, const char *tag, const char *v, bool url)
 {
-    s3_xml_elem(b, tag, url ? s3_url_encode(r->arena, v, true) : v);
+    xmlw_elem(b, tag, url ? s3_url_encode(r->arena, v, true) : v, XMLW_CTRL);
 }
 
 /* the first store key after every version of @key (or every key under the
@@ -995,15 +995,15 @@ void s3_list_objects(struct http_req *r, int version)
             s3_time_iso((int64_t)jnum(j, "lm"), when);
             buf_puts(&items, "<Contents>");
             put_key(&items, r, "Key", key, url);
-            s3_xml_elem(&items, "LastModified", when);
-            s3_xml_elem(&items, "ETag", jstr(j, "etag"));
+            xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
+            xmlw_elem(&items, "ETag", jstr(j, "etag"), XMLW_CTRL);
             buf_printf(&items, "<Size>%.0f</Size>", jnum(j, "size"));
             if (jstr(j, "ckn"))
                 buf_printf(&items, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>", jstr(j, "ckn"));
             if (owner) {
                 buf_puts(&items, "<Owner>");
-                s3_xml_elem(&items, "ID", q->s3->account);
-                s3_xml_elem(&items, "DisplayName", "root");
+                xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
+                xmlw_elem(&items, "DisplayName", "root", XMLW_CTRL);
                 buf_puts(&items, "</Owner>");
             }
             buf_puts(&items, "<StorageClass>STANDARD</StorageClass></Contents>");
@@ -1019,7 +1019,7 @@ void s3_list_objects(struct http_req *r, int version)
     store_txn_abort(t);
 
     s3_xml_start(&b, "ListBucketResult");
-    s3_xml_elem(&b, "Name", q->bucket);
+    xmlw_elem(&b, "Name", q->bucket, XMLW_CTRL);
     put_key(&b, r, "Prefix", prefix, url);
     if (version == 1)
         put_key(&b, r, "Marker", marker ? marker : "", url);
@@ -1028,11 +1028,11 @@ void s3_list_objects(struct http_req *r, int version)
     if (version == 2) {
         buf_printf(&b, "<KeyCount>%d</KeyCount>", count);
         if (token)
-            s3_xml_elem(&b, "ContinuationToken", token);
+            xmlw_elem(&b, "ContinuationToken", token, XMLW_CTRL);
         if (truncated && last) {
             char *tk = arena_alloc(r->arena, base64_encoded_len(strlen(last)) + 1);
             base64_encode(last, strlen(last), tk);
-            s3_xml_elem(&b, "NextContinuationToken", tk);
+            xmlw_elem(&b, "NextContinuationToken", tk, XMLW_CTRL);
         }
         if (start_after)
             put_key(&b, r, "StartAfter", start_after, url);
@@ -1041,7 +1041,7 @@ void s3_list_objects(struct http_req *r, int version)
     if (delim)
         put_key(&b, r, "Delimiter", delim, url);
     if (url)
-        s3_xml_elem(&b, "EncodingType", "url");
+        xmlw_elem(&b, "EncodingType", "url", XMLW_CTRL);
     buf_printf(&b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
     buf_append(&b, items.ptr ? items.ptr : "", items.len);
     buf_free(&items);
@@ -1152,17 +1152,17 @@ void s3_list_versions(struct http_req *r)
             s3_time_iso((int64_t)jnum(j, "lm"), when);
             buf_puts(&items, dm ? "<DeleteMarker>" : "<Version>");
             put_key(&items, r, "Key", key, url);
-            s3_xml_elem(&items, "VersionId", jstr(j, "vid"));
+            xmlw_elem(&items, "VersionId", jstr(j, "vid"), XMLW_CTRL);
             buf_printf(&items, "<IsLatest>%s</IsLatest>", latest ? "true" : "false");
-            s3_xml_elem(&items, "LastModified", when);
+            xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
             if (!dm) {
-                s3_xml_elem(&items, "ETag", jstr(j, "etag"));
+                xmlw_elem(&items, "ETag", jstr(j, "etag"), XMLW_CTRL);
                 buf_printf(&items, "<Size>%.0f</Size>", jnum(j, "size"));
                 buf_puts(&items, "<StorageClass>STANDARD</StorageClass>");
             }
             buf_puts(&items, "<Owner>");
-            s3_xml_elem(&items, "ID", q->s3->account);
-            s3_xml_elem(&items, "DisplayName", "root");
+            xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
+            xmlw_elem(&items, "DisplayName", "root", XMLW_CTRL);
             buf_puts(&items, "</Owner>");
             buf_puts(&items, dm ? "</DeleteMarker>" : "</Version>");
             count++;
@@ -1176,20 +1176,20 @@ void s3_list_versions(struct http_req *r)
     store_txn_abort(t);
 
     s3_xml_start(&b, "ListVersionsResult");
-    s3_xml_elem(&b, "Name", q->bucket);
+    xmlw_elem(&b, "Name", q->bucket, XMLW_CTRL);
     put_key(&b, r, "Prefix", prefix, url);
     put_key(&b, r, "KeyMarker", km ? km : "", url);
-    s3_xml_elem(&b, "VersionIdMarker", vm ? vm : "");
+    xmlw_elem(&b, "VersionIdMarker", vm ? vm : "", XMLW_CTRL);
     if (truncated && last_key) {
         put_key(&b, r, "NextKeyMarker", last_key, url);
         if (last_vid)
-            s3_xml_elem(&b, "NextVersionIdMarker", last_vid);
+            xmlw_elem(&b, "NextVersionIdMarker", last_vid, XMLW_CTRL);
     }
     buf_printf(&b, "<MaxKeys>%d</MaxKeys>", max);
     if (delim)
         put_key(&b, r, "Delimiter", delim, url);
     if (url)
-        s3_xml_elem(&b, "EncodingType", "url");
+        xmlw_elem(&b, "EncodingType", "url", XMLW_CTRL);
     buf_printf(&b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
     buf_append(&b, items.ptr ? items.ptr : "", items.len);
     buf_free(&items);

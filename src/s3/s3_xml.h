@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "err.h"
+#include "xmlw.h" /* the responses are written with xmlw_text/xmlw_elem (XMLW_CTRL) */
 
 struct s3_xml {
     const char *name; /* local name (after any "prefix:" or namespace), arena */
@@ -34,11 +35,5 @@ struct s3_xml *s3_xml_child(const struct s3_xml *n, const char *name);
 
 /* s3_xml_text - the text of child @name of @n, or NULL when absent. */
 const char *s3_xml_text(const struct s3_xml *n, const char *name);
-
-/* s3_xml_esc - append @s with &, <, >, ", ' and control characters escaped. */
-void s3_xml_esc(struct buf *b, const char *s);
-
-/* s3_xml_elem - append <@name>escaped @value</@name>. */
-void s3_xml_elem(struct buf *b, const char *name, const char *value);
 
 #endif

@@ -176,39 +176,3 @@ const char *s3_xml_text(const struct s3_xml *n, const char *name)
     struct s3_xml *c = s3_xml_child(n, name);
     return c ? c->text : NULL;
 }
-
-void s3_xml_esc(struct buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '&':
-            buf_puts(b, "&amp;");
-            break;
-        case '<':
-            buf_puts(b, "&lt;");
-            break;
-        case '>':
-            buf_puts(b, "&gt;");
-            break;
-        case '"':
-            buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            buf_puts(b, "&apos;");
-            break;
-        default:
-            if (c < 0x20)
-                buf_printf(b, "&#x%X;", c);
-            else
-                buf_putc(b, (char)c);
-        }
-    }
-}
-
-void s3_xml_elem(struct buf *b, const char *name, const char *value)
-{
-    buf_printf(b, "<%s>", name);
-    s3_xml_esc(b, value);
-    buf_printf(b, "</%s>", name);
-}

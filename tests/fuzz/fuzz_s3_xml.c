@@ -9,7 +9,7 @@
 static void walk(const struct s3_xml *n, struct buf *b, int depth)
 {
     for (; n; n = n->next) {
-        s3_xml_elem(b, n->name, n->text);
+        xmlw_elem(b, n->name, n->text, XMLW_CTRL);
         (void)s3_xml_text(n, "Key");
         if (depth < 64)
             walk(n->child, b, depth + 1);

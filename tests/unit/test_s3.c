@@ -74,7 +74,7 @@ static void xml_escapes(void **state)
     struct buf b;
     (void)state;
     buf_init(&b, 0);
-    s3_xml_elem(&b, "Key", "a<b>&\"c'\x01");
+    xmlw_elem(&b, "Key", "a<b>&\"c'\x01", XMLW_CTRL);
     assert_string_equal(b.ptr, "<Key>a&lt;b&gt;&amp;&quot;c&apos;&#x1;</Key>");
     buf_free(&b);
 }
