@@ -813,8 +813,33 @@ struct watched {
     long rss_kb;
 };
 
-/* group_rss - add each process's resident memory (/proc/PID/stat, field 24,
- * in pages) to the watched group it belongs to (field 5). */
+/* statm_anon_pages - resident pages of @pid that are not shared file pages
+ * (/proc/PID/statm: resident minus shared): the memory the process itself
+ * holds, not the binaries and libraries it maps, which a function's memory
+ * limit does not count either. -1 when the process is gone. */
+static long statm_anon_pages(const char *pid)
+{
+    char path[64], buf[256];
+    long size = 0, resident = 0, shared = 0;
+    ssize_t got;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%.20s/statm", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    got = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (got <= 0)
+        return -1;
+    buf[got] = '\0';
+    if (sscanf(buf, "%ld %ld %ld", &size, &resident, &shared) != 3)
+        return -1;
+    return resident > shared ? resident - shared : 0;
+}
+
+/* group_rss - add each process's own resident memory (statm_anon_pages) to
+ * the watched group it belongs to (/proc/PID/stat field 5). */
 static void group_rss(struct watched *w, size_t n)
 {
     long page_kb = sysconf(_SC_PAGESIZE) / 1024;
@@ -825,7 +850,7 @@ static void group_rss(struct watched *w, size_t n)
         return;
     while ((de = readdir(d))) {
         char path[64], buf[1024], *p;
-        long pgrp = 0, rss = 0;
+        long pgrp = 0, anon;
         ssize_t got;
         size_t i;
         int fd, field;
@@ -845,19 +870,22 @@ static void group_rss(struct watched *w, size_t n)
         if (!p)
             continue;
         /* after ')': field 3 (state) onwards */
-        for (field = 3, p++; *p && field <= 24; field++) {
+        for (field = 3, p++; *p && field <= 5; field++) {
             while (*p == ' ')
                 p++;
             if (field == 5)
                 pgrp = strtol(p, NULL, 10);
-            else if (field == 24)
-                rss = strtol(p, NULL, 10);
             while (*p && *p != ' ')
                 p++;
         }
-        for (i = 0; i < n; i++)
-            if (w[i].pgid == (pid_t)pgrp)
-                w[i].rss_kb += rss * page_kb;
+        for (i = 0; i < n; i++) {
+            if (w[i].pgid != (pid_t)pgrp)
+                continue;
+            anon = statm_anon_pages(de->d_name);
+            if (anon > 0)
+                w[i].rss_kb += anon * page_kb;
+            break;
+        }
     }
     closedir(d);
 }
