@@ -166,22 +166,17 @@ static void load_config(struct ctx *c)
 
 static int load_prog(struct ctx *c, struct stack_prog **p)
 {
-    static const char *const names[] = {"Tandem.yaml", "Tandem.yml", "Pulumi.yaml", "Pulumi.yml",
-                                        NULL};
     struct err e = {0};
-    for (size_t i = 0; names[i]; i++) {
-        char path[PATH_MAX + 32];
-        snprintf(path, sizeof(path), "%s/%s", c->dir, names[i]);
-        if (access(path, F_OK) != 0)
-            continue;
-        if (stack_prog_load(path, p, &e)) {
-            fprintf(stderr, "error: %s\n", e.msg);
-            return 2;
-        }
-        return 0;
+    enum err_code rc = stack_prog_load_project(c->dir, p, &e);
+    if (rc == ERR_NOTFOUND) {
+        fprintf(stderr, "tandem: no Tandem.yaml or Pulumi.yaml in %s (use -C DIR)\n", c->dir);
+        return 2;
     }
-    fprintf(stderr, "tandem: no Tandem.yaml or Pulumi.yaml in %s (use -C DIR)\n", c->dir);
-    return 2;
+    if (rc) {
+        fprintf(stderr, "error: %s\n", e.msg);
+        return 2;
+    }
+    return 0;
 }
 
 static enum err_code local_endpoint(void *ud, const char *region, char *url, size_t cap,

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -46,7 +47,8 @@ struct job {
     char region[64];
     char spec[512];     /* "local" or the URL given in the stack */
     char endpoint[512]; /* resolved URL */
-    bool adopt, autoname, dbr, protect;
+    bool adopt, autoname, dbr, protect, retain;
+    const struct stack_res *res; /* NULL for deletes of resources no longer in the program */
     struct stack_step *step;
     cJSON *result; /* owned: the value after the operation */
 };
@@ -81,6 +83,25 @@ void stack_result_free(struct stack_result *r)
 
 /* ---- names: resources, variables, config, pulumi ---- */
 
+static const cJSON *lookup(void *ud, const char *root, struct err *e);
+
+/* The folder relative paths start from: the program's (`main:`), else the project's. */
+static const char *prog_dir(const struct run *r)
+{
+    return r->p && r->p->dir ? r->p->dir : r->o->dir;
+}
+
+static struct stack_eval eval_ctx(struct run *r)
+{
+    struct stack_eval ev = {.prog = r->p,
+                            .dir = prog_dir(r),
+                            .lookup = lookup,
+                            .ud = r,
+                            .region = r->default_region,
+                            .account = r->o->account};
+    return ev;
+}
+
 static const cJSON *lookup(void *ud, const char *root, struct err *e)
 {
     struct run *r = ud;
@@ -97,7 +118,7 @@ static const cJSON *lookup(void *ud, const char *root, struct err *e)
     for (size_t i = 0; i < r->p->nvariables; i++) {
         if (strcmp(r->p->variables[i].name, root) != 0)
             continue;
-        struct stack_eval ev = {.prog = r->p, .dir = r->o->dir, .lookup = lookup, .ud = r};
+        struct stack_eval ev = eval_ctx(r);
         cJSON *val;
         if (r->var_depth > 32) {
             err_set(e, ERR_INVALID, "variables refer to each other in a cycle through '%s'", root);
@@ -123,14 +144,14 @@ static cJSON *typed_config(const char *type, const char *s)
 {
     char *end;
     double d;
-    if (type && (!strcmp(type, "integer") || !strcmp(type, "number"))) {
+    if (type && (!strcasecmp(type, "integer") || !strcasecmp(type, "number"))) {
         d = strtod(s, &end);
         if (*s && !*end)
             return cJSON_CreateNumber(d);
     }
-    if (type && !strcmp(type, "boolean"))
+    if (type && !strcasecmp(type, "boolean"))
         return cJSON_CreateBool(!strcmp(s, "true"));
-    if (type && !strncmp(type, "List<", 5)) {
+    if (type && (!strncmp(type, "List<", 5) || !strcasecmp(type, "array"))) {
         cJSON *l = cJSON_Parse(s);
         if (cJSON_IsArray(l))
             return l;
@@ -166,7 +187,7 @@ static enum err_code resolve_config(struct run *r, struct err *e)
         if (raw) {
             v = typed_config(d->type, raw);
         } else if (d->def) {
-            struct stack_eval ev = {.prog = r->p, .dir = r->o->dir, .lookup = lookup, .ud = r};
+            struct stack_eval ev = eval_ctx(r);
             enum err_code rc = stack_expr_eval(&ev, d->def, &v, e);
             if (rc)
                 return rc;
@@ -219,6 +240,11 @@ static enum err_code run_init(struct run *r, const struct stack_opts *o, const s
     cJSON_AddStringToObject(r->pulumi, "stack", o->stack ? o->stack : "dev");
     cJSON_AddStringToObject(r->pulumi, "project", p && p->name ? p->name : "");
     cJSON_AddStringToObject(r->pulumi, "organization", "organization");
+    cJSON_AddStringToObject(r->pulumi, "cwd", p && p->dir ? p->dir : o->dir ? o->dir : ".");
+    cJSON_AddStringToObject(r->pulumi, "rootDirectory",
+                            p && p->root_dir ? p->root_dir
+                            : o->dir         ? o->dir
+                                             : ".");
     rc = stack_state_load(o->state_path, &r->state, e);
     if (rc)
         return rc;
@@ -392,6 +418,8 @@ static cJSON *entry_new(const struct job *j, const char *status, const char *id,
         cJSON_AddBoolToObject(en, "autoName", 1);
     if (j->protect)
         cJSON_AddBoolToObject(en, "protect", 1);
+    if (j->retain)
+        cJSON_AddBoolToObject(en, "retainOnDelete", 1);
     if (j->dbr)
         cJSON_AddBoolToObject(en, "deleteBeforeReplace", 1);
     return en;
@@ -558,7 +586,8 @@ static enum err_code do_delete(struct job *j, struct err *e)
     en = cJSON_Duplicate(j->old, 1);
     cJSON_ReplaceItemInObject(en, "status", cJSON_CreateString("deleting"));
     put_entry(j->r, en);
-    rc = do_delete_entry(j->r, j->old, j->endpoint, e);
+    /* options.retainOnDelete: the stack lets go of it, the region keeps it */
+    rc = j->retain ? ERR_OK : do_delete_entry(j->r, j->old, j->endpoint, e);
     if (rc) {
         cJSON *back = cJSON_Duplicate(j->old, 1);
         cJSON_ReplaceItemInObject(back, "status", cJSON_CreateString("created"));
@@ -577,6 +606,17 @@ static enum err_code do_refresh(struct job *j, struct err *e)
     enum err_code rc;
     const char *id = stack_state_str(j->old, "id");
 
+    if (j->res && j->res->get && j->prov) { /* get: */
+        id = stack_state_str(j->inputs, "id");
+        rc = j->prov->read(&t, id, j->inputs, &out, &gone, e);
+        if (rc == ERR_OK && gone)
+            rc =
+                err_set(e, ERR_NOTFOUND, "get: %s %s does not exist in %s", j->type, id, j->region);
+        if (rc == ERR_OK)
+            j->result = merged(j->inputs, out);
+        cJSON_Delete(out);
+        return rc;
+    }
     if (!j->prov || !id)
         return ERR_OK;
     rc = j->prov->read(&t, id, cJSON_GetObjectItem(j->old, "inputs"), &out, &gone, e);
@@ -718,13 +758,55 @@ static void diff_inputs(const cJSON *old, const cJSON *now, cJSON *changed)
     }
 }
 
-static bool forces_replace(const struct stack_provider *prov, const cJSON *changed)
+/* The top-level property a path of ignoreChanges / replaceOnChanges names. */
+static bool names_prop(const struct stack_node *list, const char *prop)
+{
+    for (size_t i = 0; list && i < list->n; i++) {
+        const char *s = list->items[i]->str;
+        size_t n;
+        if (list->items[i]->kind != STACK_NODE_SCALAR)
+            continue;
+        if (!strcmp(s, "*"))
+            return true;
+        n = strcspn(s, ".[");
+        if (strlen(prop) == n && !strncmp(s, prop, n))
+            return true;
+    }
+    return false;
+}
+
+/* options.ignoreChanges: the properties named keep the value in the state. */
+static void ignore_changes(const struct stack_res *res, const cJSON *old_in, cJSON *in)
+{
+    const cJSON *o;
+    cJSON *c, *next;
+    if (!res->ignore_changes || !old_in)
+        return;
+    for (c = in->child; c; c = next) {
+        next = c->next;
+        if (names_prop(res->ignore_changes, c->string) &&
+            !cJSON_GetObjectItemCaseSensitive(old_in, c->string))
+            cJSON_DeleteItemFromObjectCaseSensitive(in, c->string);
+    }
+    cJSON_ArrayForEach(o, old_in)
+    {
+        if (!names_prop(res->ignore_changes, o->string))
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(in, o->string);
+        cJSON_AddItemToObject(in, o->string, cJSON_Duplicate(o, 1));
+    }
+}
+
+static bool forces_replace(const struct stack_provider *prov, const struct stack_res *res,
+                           const cJSON *changed)
 {
     const cJSON *c;
     if (!prov)
         return false;
     cJSON_ArrayForEach(c, changed)
     {
+        if (res && names_prop(res->replace_on_changes, c->valuestring))
+            return true;
         for (size_t i = 0; prov->replace_props && prov->replace_props[i]; i++)
             if (!strcmp(prov->replace_props[i], c->valuestring))
                 return true;
@@ -736,7 +818,9 @@ static bool forces_replace(const struct stack_provider *prov, const cJSON *chang
 static cJSON *preview_value(const struct job *j)
 {
     cJSON *v;
-    if (j->op == STACK_OP_SAME || j->op == STACK_OP_UPDATE) {
+    if (j->res && j->res->get) {
+        v = cJSON_Duplicate(j->inputs, 1); /* get: only its id is known before the read */
+    } else if (j->op == STACK_OP_SAME || j->op == STACK_OP_UPDATE) {
         v = merged(cJSON_GetObjectItem(j->old, "outputs"), j->inputs);
     } else if (j->prov && j->prov->predict && !stack_value_is_unknown(j->inputs)) {
         struct stack_target t = target(j);
@@ -757,10 +841,35 @@ static cJSON *preview_value(const struct job *j)
     return v;
 }
 
+/* As the provider does: tag values the schema types as strings may be written as numbers or
+ * booleans. */
+static void coerce_tags(cJSON *in)
+{
+    static const char *const keys[] = {"tags", "tagsAll", NULL};
+    for (size_t k = 0; keys[k]; k++) {
+        cJSON *t = cJSON_GetObjectItemCaseSensitive(in, keys[k]), *c, *next;
+        for (c = t ? t->child : NULL; c; c = next) {
+            char num[64];
+            next = c->next;
+            if (cJSON_IsNumber(c)) {
+                if (c->valuedouble == (double)(long long)c->valuedouble)
+                    snprintf(num, sizeof(num), "%lld", (long long)c->valuedouble);
+                else
+                    snprintf(num, sizeof(num), "%.15g", c->valuedouble);
+            } else if (cJSON_IsBool(c)) {
+                snprintf(num, sizeof(num), "%s", cJSON_IsTrue(c) ? "true" : "false");
+            } else {
+                continue;
+            }
+            cJSON_ReplaceItemInObjectCaseSensitive(t, c->string, cJSON_CreateString(num));
+        }
+    }
+}
+
 static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, struct err *e)
 {
     const struct stack_res *res = &r->p->res[idx];
-    struct stack_eval ev = {.prog = r->p, .dir = r->o->dir, .lookup = lookup, .ud = r};
+    struct stack_eval ev = eval_ctx(r);
     struct job *j = xcalloc(1, sizeof(*j));
     const cJSON *old;
     enum err_code rc;
@@ -771,20 +880,52 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
     j->type = res->type;
     j->dbr = res->delete_before_replace;
     j->protect = res->protect;
+    j->retain = res->retain_on_delete;
+    j->res = res;
     if (!res->is_provider) {
         j->prov = stack_provider_find(res->type);
         if (!j->prov) {
-            rc = stack_prog_errat(r->p, stack_node_get(res->node, "type"), e,
-                                  "unknown resource type '%s'", res->type);
+            const char *near = stack_provider_nearest_type(res->type);
+            rc = stack_prog_errat(
+                r->p, stack_node_get(res->node, "type"), e, "unknown resource type '%s'%s%s%s",
+                res->type, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+            goto fail;
+        }
+        for (size_t k = 0; res->props && j->prov->inputs && k < res->props->n; k++) {
+            const char *pn = res->props->keys[k]->str, *near;
+            bool ok = false;
+            for (size_t q = 0; j->prov->inputs[q] && !ok; q++)
+                ok = !strcmp(j->prov->inputs[q], pn);
+            if (ok)
+                continue;
+            near = stack_nearest(pn, j->prov->inputs);
+            rc = stack_prog_errat(r->p, res->props->keys[k], e, "%s has no property '%s'%s%s%s",
+                                  j->prov->type, pn, near ? " (did you mean '" : "",
+                                  near ? near : "", near ? "'?)" : "");
             goto fail;
         }
     }
-    if (res->props)
+    if (res->get && !res->is_provider) {
+        /* get: an existing resource, read by id; the stack does not manage it */
+        rc = stack_expr_eval(&ev, stack_node_get(res->get, "id"), &j->inputs, e);
+        if (rc)
+            goto fail;
+        if (!cJSON_IsString(j->inputs)) {
+            rc = stack_prog_errat(r->p, res->get, e, "get: id must be a string");
+            goto fail;
+        }
+        {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddItemToObject(o, "id", j->inputs);
+            j->inputs = o;
+        }
+    } else if (res->props)
         rc = stack_expr_eval(&ev, res->props, &j->inputs, e);
     else
         j->inputs = cJSON_CreateObject(), rc = ERR_OK;
     if (rc)
         goto fail;
+    coerce_tags(j->inputs);
     if (res->is_provider) {
         if (!cJSON_GetObjectItem(j->inputs, "region"))
             cJSON_AddStringToObject(j->inputs, "region", r->default_region);
@@ -799,7 +940,10 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
         cJSON_AddItemToArray(j->deps, cJSON_CreateString(r->p->res[r->g->deps[idx][d]].name));
     old = stack_state_res(r->state, res->name);
     j->old = old ? cJSON_Duplicate(old, 1) : NULL;
-    auto_name(j, old);
+    if (!res->get)
+        auto_name(j, old);
+    if (old)
+        ignore_changes(res, cJSON_GetObjectItem(old, "inputs"), j->inputs);
     j->step = new_step(r, res->name, res->type, j->region, STACK_OP_SAME);
     if (!j->step) {
         rc = err_set(e, ERR_INTERNAL, "too many steps");
@@ -809,6 +953,7 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
     j->step->inputs = cJSON_Duplicate(j->inputs, 1);
     if (!old) {
         j->op = STACK_OP_CREATE;
+        j->adopt = res->import_id != NULL; /* options.import: take over what exists */
     } else {
         const char *st = stack_state_str(old, "status");
         const char *otype = stack_state_str(old, "type");
@@ -834,12 +979,14 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
                 save_locked(r);
                 pthread_mutex_unlock(&r->mu);
             }
-        } else if (forces_replace(j->prov, j->step->changed)) {
+        } else if (forces_replace(j->prov, res, j->step->changed)) {
             j->op = STACK_OP_REPLACE;
         } else {
             j->op = STACK_OP_UPDATE;
         }
     }
+    if (res->get && !res->is_provider)
+        j->op = STACK_OP_REFRESH; /* read every run, never created, updated or deleted */
     r->res->counts[STACK_OP_SAME]--;
     r->res->counts[j->op]++;
     j->step->op = j->op;
@@ -895,6 +1042,7 @@ static enum err_code delete_names(struct run *r, cJSON *names, struct err *e)
             j->type = stack_state_str(j->old, "type");
             j->prov = stack_provider_find(j->type);
             j->protect = cJSON_IsTrue(cJSON_GetObjectItem(en, "protect"));
+            j->retain = cJSON_IsTrue(cJSON_GetObjectItem(en, "retainOnDelete"));
             snprintf(j->region, sizeof(j->region), "%s", stack_state_str(en, "region") ?: "");
             snprintf(j->spec, sizeof(j->spec), "%s", stack_state_str(en, "endpoint") ?: LOCAL);
             j->step = new_step(r, j->name, j->type, j->region, STACK_OP_DELETE);
@@ -969,7 +1117,7 @@ static enum err_code eval_outputs(struct run *r, struct err *e)
     struct stack_result *res = r->res;
     res->outputs = cJSON_CreateObject();
     for (size_t i = 0; i < r->p->noutputs; i++) {
-        struct stack_eval ev = {.prog = r->p, .dir = r->o->dir, .lookup = lookup, .ud = r};
+        struct stack_eval ev = eval_ctx(r);
         cJSON *v;
         enum err_code rc = stack_expr_eval(&ev, r->p->outputs[i].node, &v, e);
         if (rc)
@@ -1212,7 +1360,7 @@ enum err_code stack_local_regions(const struct stack_opts *o, const struct stack
     for (size_t i = 0; prog && rc == ERR_OK && i < prog->nres; i++) {
         const struct stack_res *sr = &prog->res[i];
         if (sr->is_provider) {
-            struct stack_eval ev = {.prog = prog, .dir = o->dir, .lookup = lookup, .ud = &r};
+            struct stack_eval ev = eval_ctx(&r);
             cJSON *in = NULL;
             char region[64], spec[512];
             if (sr->props && (rc = stack_expr_eval(&ev, sr->props, &in, e)))

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <openssl/evp.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,9 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "codec.h"
 #include "mem.h"
+#include "stack_invoke.h"
 
 bool stack_value_is_unknown(const cJSON *v)
 {
@@ -174,6 +178,10 @@ static enum err_code eval_string(struct stack_eval *ev, const struct stack_node 
             rc = walk_access(ev->prog, n, &a, root, &v, e);
             if (rc)
                 goto out;
+            /* as Pulumi YAML does: a bare `${res}` used as a value is the resource's id */
+            if (a.rest == a.end && ev->prog->res && stack_prog_find(ev->prog, a.root) &&
+                cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "id"))
+                v = cJSON_GetObjectItemCaseSensitive(v, "id");
             if (stack_value_is_unknown(v))
                 ev->unknown = true;
             whole = (s == n->str && a.end[1] == 0);
@@ -448,33 +456,348 @@ static enum err_code fn_secret(struct stack_eval *ev, const struct stack_node *a
     return ERR_OK;
 }
 
+/* ---- assets, encodings, lengths, hashes ---- */
+
+static enum err_code read_all(struct stack_eval *ev, const struct stack_node *at, const char *fn,
+                              const char *path, struct buf *b, struct err *e)
+{
+    char *full = resolve_path(ev, path), chunk[4096];
+    FILE *f = fopen(full, "rb");
+    size_t got;
+
+    free(full);
+    if (!f)
+        return stack_prog_errat(ev->prog, at, e, "%s: %s: %s", fn, path, strerror(errno));
+    buf_init(b, 0);
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(b, chunk, got);
+    fclose(f);
+    return ERR_OK;
+}
+
+static void digest_hex(const EVP_MD *md, const void *p, size_t n, char *hex)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dl = 0;
+    EVP_Digest(p, n, d, &dl, md, NULL);
+    hex_encode(d, dl, hex);
+}
+
+static enum err_code fn_file_asset(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                   cJSON **out, struct err *e)
+{
+    enum err_code rc = want_str(ev, at, arg, "fn::fileAsset", e);
+    struct buf b;
+    char hex[EVP_MAX_MD_SIZE * 2 + 1], *full;
+
+    if (rc)
+        return rc;
+    if ((rc = read_all(ev, at, "fn::fileAsset", arg->valuestring, &b, e)))
+        return rc;
+    digest_hex(EVP_sha256(), b.ptr ? b.ptr : "", b.len, hex);
+    buf_free(&b);
+    full = resolve_path(ev, arg->valuestring);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "__file", full);
+    cJSON_AddStringToObject(*out, "hash", hex);
+    free(full);
+    return ERR_OK;
+}
+
+static bool is_asset(const cJSON *v)
+{
+    return cJSON_IsObject(v) &&
+           (cJSON_GetObjectItem(v, "__asset") || cJSON_GetObjectItem(v, "__file") ||
+            cJSON_GetObjectItem(v, "__archive") || cJSON_GetObjectItem(v, "__assets"));
+}
+
+static enum err_code fn_asset_archive(struct stack_eval *ev, const struct stack_node *at,
+                                      cJSON *arg, cJSON **out, struct err *e)
+{
+    const cJSON *it;
+    if (!cJSON_IsObject(arg))
+        return stack_prog_errat(ev->prog, at, e,
+                                "fn::assetArchive takes a map of names to assets or archives");
+    cJSON_ArrayForEach(it, arg)
+    {
+        if (!is_asset(it) && !(cJSON_IsString(it) && !strcmp(it->valuestring, STACK_UNKNOWN)))
+            return stack_prog_errat(ev->prog, at, e,
+                                    "fn::assetArchive: '%s' is not an asset or archive "
+                                    "(fn::fileAsset, fn::stringAsset, fn::fileArchive)",
+                                    it->string);
+    }
+    *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(*out, "__assets", cJSON_Duplicate(arg, 1));
+    return ERR_OK;
+}
+
+static enum err_code fn_to_base64(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                  cJSON **out, struct err *e)
+{
+    enum err_code rc = want_str(ev, at, arg, "fn::toBase64", e);
+    char *enc;
+    if (rc)
+        return rc;
+    if (stack_value_is_unknown(arg)) {
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+        return ERR_OK;
+    }
+    enc = xmalloc(base64_encoded_len(strlen(arg->valuestring)) + 1);
+    base64_encode(arg->valuestring, strlen(arg->valuestring), enc);
+    *out = cJSON_CreateString(enc);
+    free(enc);
+    return ERR_OK;
+}
+
+static enum err_code fn_from_base64(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                    cJSON **out, struct err *e)
+{
+    enum err_code rc = want_str(ev, at, arg, "fn::fromBase64", e);
+    unsigned char *dec;
+    size_t n = 0, len;
+    if (rc)
+        return rc;
+    if (stack_value_is_unknown(arg)) {
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+        return ERR_OK;
+    }
+    len = strlen(arg->valuestring);
+    dec = xmalloc(len + 1);
+    if (!base64_decode(arg->valuestring, len, dec, &n) || memchr(dec, 0, n)) {
+        free(dec);
+        return stack_prog_errat(ev->prog, at, e, "fn::fromBase64: \"%.40s\" is not base64 text",
+                                arg->valuestring);
+    }
+    dec[n] = 0;
+    *out = cJSON_CreateString((char *)dec);
+    free(dec);
+    return ERR_OK;
+}
+
+static enum err_code fn_length(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                               cJSON **out, struct err *e)
+{
+    if (cJSON_IsString(arg) && !strcmp(arg->valuestring, STACK_UNKNOWN)) {
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+        return ERR_OK;
+    }
+    if (cJSON_IsString(arg))
+        *out = cJSON_CreateNumber((double)strlen(arg->valuestring));
+    else if (cJSON_IsArray(arg) || cJSON_IsObject(arg))
+        *out = cJSON_CreateNumber(cJSON_GetArraySize(arg));
+    else
+        return stack_prog_errat(ev->prog, at, e, "fn::length takes a list, a map or a string");
+    return ERR_OK;
+}
+
+static enum err_code fn_sha1(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                             cJSON **out, struct err *e)
+{
+    enum err_code rc = want_str(ev, at, arg, "fn::sha1", e);
+    char hex[EVP_MAX_MD_SIZE * 2 + 1];
+    if (rc)
+        return rc;
+    if (stack_value_is_unknown(arg)) {
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+        return ERR_OK;
+    }
+    digest_hex(EVP_sha1(), arg->valuestring, strlen(arg->valuestring), hex);
+    *out = cJSON_CreateString(hex);
+    return ERR_OK;
+}
+
+static enum err_code file_b64(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                              cJSON **out, bool sha, struct err *e)
+{
+    const char *fn = sha ? "fn::filebase64sha256" : "fn::filebase64";
+    enum err_code rc = want_str(ev, at, arg, fn, e);
+    struct buf b;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dl = 0;
+    char *enc;
+    if (rc)
+        return rc;
+    if ((rc = read_all(ev, at, fn, arg->valuestring, &b, e)))
+        return rc;
+    if (sha) {
+        EVP_Digest(b.ptr ? b.ptr : "", b.len, d, &dl, EVP_sha256(), NULL);
+        enc = xmalloc(base64_encoded_len(dl) + 1);
+        base64_encode(d, dl, enc);
+    } else {
+        enc = xmalloc(base64_encoded_len(b.len) + 1);
+        base64_encode(b.ptr ? b.ptr : "", b.len, enc);
+    }
+    buf_free(&b);
+    *out = cJSON_CreateString(enc);
+    free(enc);
+    return ERR_OK;
+}
+
+static enum err_code fn_filebase64(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                   cJSON **out, struct err *e)
+{
+    return file_b64(ev, at, arg, out, false, e);
+}
+
+static enum err_code fn_filebase64sha256(struct stack_eval *ev, const struct stack_node *at,
+                                         cJSON *arg, cJSON **out, struct err *e)
+{
+    return file_b64(ev, at, arg, out, true, e);
+}
+
+/* ---- fn::invoke ---- */
+
+static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, const char *token,
+                            const cJSON *args, const cJSON *opts, const cJSON *ret, cJSON **out,
+                            struct err *e)
+{
+    const char *region = ev->region;
+    const cJSON *prov = cJSON_GetObjectItemCaseSensitive(opts, "provider");
+    cJSON *res = NULL;
+    enum err_code rc;
+
+    if (stack_value_is_unknown(args) || stack_value_is_unknown(prov)) {
+        ev->unknown = true;
+        *out = cJSON_CreateString(STACK_UNKNOWN);
+        return ERR_OK;
+    }
+    if (cJSON_IsObject(prov) && cJSON_IsString(cJSON_GetObjectItem(prov, "region")))
+        region = cJSON_GetObjectItem(prov, "region")->valuestring;
+    else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(opts, "region")))
+        region = cJSON_GetObjectItemCaseSensitive(opts, "region")->valuestring;
+    if (!stack_invoke_known(token))
+        return stack_prog_errat(ev->prog, at, e,
+                                "fn::invoke: unknown function '%s' (Tandem answers "
+                                "aws:iam:getPolicyDocument, aws:getCallerIdentity, "
+                                "aws:getRegion, aws:getPartition)",
+                                token);
+    rc = stack_invoke(token, args, region, ev->account, &res, e);
+    if (rc)
+        return stack_prog_errat(ev->prog, at, e, "fn::invoke %s: %s", token, e ? e->msg : "");
+    if (ret) {
+        const cJSON *v;
+        if (!cJSON_IsString(ret)) {
+            cJSON_Delete(res);
+            return stack_prog_errat(ev->prog, at, e, "fn::invoke: return must be a property name");
+        }
+        v = cJSON_GetObjectItemCaseSensitive(res, ret->valuestring);
+        if (!v) {
+            char have[200] = "";
+            const cJSON *k;
+            cJSON_ArrayForEach(k, res)
+            {
+                if (strlen(have) + strlen(k->string) + 3 < sizeof(have))
+                    strcat(strcat(have, *have ? ", " : ""), k->string);
+            }
+            cJSON_Delete(res);
+            return stack_prog_errat(ev->prog, at, e, "fn::invoke %s returns no '%s' (it has %s)",
+                                    token, ret->valuestring, have);
+        }
+        *out = cJSON_Duplicate(v, 1);
+        cJSON_Delete(res);
+        return ERR_OK;
+    }
+    *out = res;
+    return ERR_OK;
+}
+
+static enum err_code fn_invoke(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                               cJSON **out, struct err *e)
+{
+    const cJSON *fn = cJSON_GetObjectItemCaseSensitive(arg, "function"), *k;
+    if (!cJSON_IsObject(arg) || !cJSON_IsString(fn))
+        return stack_prog_errat(ev->prog, at, e,
+                                "fn::invoke takes {function, arguments, options, return}");
+    cJSON_ArrayForEach(k, arg)
+    {
+        if (strcmp(k->string, "function") && strcmp(k->string, "arguments") &&
+            strcmp(k->string, "options") && strcmp(k->string, "return"))
+            return stack_prog_errat(ev->prog, at, e,
+                                    "fn::invoke: unknown field '%s' (expected function, "
+                                    "arguments, options, return)",
+                                    k->string);
+    }
+    return invoke(ev, at, fn->valuestring, cJSON_GetObjectItemCaseSensitive(arg, "arguments"),
+                  cJSON_GetObjectItemCaseSensitive(arg, "options"),
+                  cJSON_GetObjectItemCaseSensitive(arg, "return"), out, e);
+}
+
 typedef enum err_code builtin_fn(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
                                  cJSON **out, struct err *e);
 
-/* The built-ins. Issue 9 (fn::invoke, fn::assetArchive, fn::fileAsset,
- * fn::remoteAsset, fn::toBase64, fn::fromBase64, fn::str...) adds rows here;
- * NULL rows are known names that are refused with a clear message. */
+/* The built-ins, by the name after "fn::" (Pulumi YAML also spells it "Fn::").
+ * A row without a function is a Pulumi built-in Tandem refuses, with why. */
 static const struct {
     const char *name;
     builtin_fn *fn;
+    const char *why;
 } builtins[] = {
-    {"fn::fileArchive", fn_file_archive},
-    {"fn::stringAsset", fn_string_asset},
-    {"fn::toJSON", fn_to_json},
-    {"fn::join", fn_join},
-    {"fn::split", fn_split},
-    {"fn::select", fn_select},
-    {"fn::secret", fn_secret},
-    {"fn::readFile", fn_read_file},
-    {"fn::invoke", NULL},
-    {"fn::assetArchive", NULL},
-    {"fn::fileAsset", NULL},
-    {"fn::remoteAsset", NULL},
-    {"fn::remoteArchive", NULL},
-    {"fn::toBase64", NULL},
-    {"fn::fromBase64", NULL},
-    {"fn::stackReference", NULL},
+    {"fileArchive", fn_file_archive, NULL},
+    {"fileAsset", fn_file_asset, NULL},
+    {"stringAsset", fn_string_asset, NULL},
+    {"assetArchive", fn_asset_archive, NULL},
+    {"toJSON", fn_to_json, NULL},
+    {"join", fn_join, NULL},
+    {"split", fn_split, NULL},
+    {"select", fn_select, NULL},
+    {"length", fn_length, NULL},
+    {"toBase64", fn_to_base64, NULL},
+    {"fromBase64", fn_from_base64, NULL},
+    {"sha1", fn_sha1, NULL},
+    {"secret", fn_secret, NULL},
+    {"readFile", fn_read_file, NULL},
+    {"filebase64", fn_filebase64, NULL},
+    {"filebase64sha256", fn_filebase64sha256, NULL},
+    {"invoke", fn_invoke, NULL},
+    {"remoteAsset", NULL,
+     "Tandem does not fetch remote content; download the file and use fn::fileAsset"},
+    {"remoteArchive", NULL,
+     "Tandem does not fetch remote content; download the archive and use fn::fileArchive"},
+    {"stackReference", NULL, "stack references need the Pulumi service"},
 };
+
+/* "fn::..." or "Fn::..." */
+static const char *builtin_name(const char *key)
+{
+    return strncasecmp(key, "fn::", 4) == 0 ? key + 4 : NULL;
+}
+
+static enum err_code eval_builtin(struct stack_eval *ev, const struct stack_node *n, cJSON **out,
+                                  struct err *e)
+{
+    const char *name = builtin_name(n->keys[0]->str);
+    enum err_code rc;
+    cJSON *arg;
+
+    for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+        if (strcmp(builtins[i].name, name) != 0)
+            continue;
+        if (!builtins[i].fn)
+            return stack_prog_errat(ev->prog, n->keys[0], e, "%s is not supported: %s",
+                                    n->keys[0]->str, builtins[i].why);
+        rc = stack_expr_eval(ev, n->items[0], &arg, e);
+        if (rc)
+            return rc;
+        rc = builtins[i].fn(ev, n->items[0], arg, out, e);
+        cJSON_Delete(arg);
+        return rc;
+    }
+    /* the short form of an invoke: `fn::aws:getRegion: {}` */
+    if (strchr(name, ':') && stack_invoke_known(name)) {
+        rc = stack_expr_eval(ev, n->items[0], &arg, e);
+        if (rc)
+            return rc;
+        if (cJSON_IsNull(arg)) {
+            cJSON_Delete(arg);
+            arg = cJSON_CreateObject();
+        }
+        rc = invoke(ev, n->items[0], name, arg, NULL, NULL, out, e);
+        cJSON_Delete(arg);
+        return rc;
+    }
+    return stack_prog_errat(ev->prog, n->keys[0], e, "unknown built-in function '%s'",
+                            n->keys[0]->str);
+}
 
 enum err_code stack_expr_eval(struct stack_eval *ev, const struct stack_node *n, cJSON **out,
                               struct err *e)
@@ -505,24 +828,8 @@ enum err_code stack_expr_eval(struct stack_eval *ev, const struct stack_node *n,
         *out = v;
         return ERR_OK;
     case STACK_NODE_MAP:
-        if (n->n == 1 && strncmp(n->keys[0]->str, "fn::", 4) == 0) {
-            for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
-                cJSON *arg;
-                if (strcmp(builtins[i].name, n->keys[0]->str) != 0)
-                    continue;
-                if (!builtins[i].fn)
-                    return stack_prog_errat(ev->prog, n->keys[0], e, "%s is not supported yet",
-                                            builtins[i].name);
-                rc = stack_expr_eval(ev, n->items[0], &arg, e);
-                if (rc)
-                    return rc;
-                rc = builtins[i].fn(ev, n->items[0], arg, out, e);
-                cJSON_Delete(arg);
-                return rc;
-            }
-            return stack_prog_errat(ev->prog, n->keys[0], e, "unknown built-in function '%s'",
-                                    n->keys[0]->str);
-        }
+        if (n->n == 1 && builtin_name(n->keys[0]->str))
+            return eval_builtin(ev, n, out, e);
         v = cJSON_CreateObject();
         for (size_t i = 0; i < n->n; i++) {
             cJSON *it;

@@ -6,11 +6,16 @@
  * is exactly one `${...}` takes the referenced value's own type, otherwise the
  * parts are joined as text; `$${` is a literal `${`.
  *
- * Built-ins: fn::fileArchive (a folder to zip: {"__archive": path, "hash": h}),
- * fn::stringAsset ({"__asset": text}), fn::toJSON, fn::join, fn::split,
- * fn::select, fn::readFile, fn::secret. fn::invoke and the rest of Pulumi
- * YAML's built-ins are refused with a position until issue 9 adds them through
- * the same table (builtins[] in expr.c).
+ * Built-ins (also spelled Fn::): fn::fileArchive (a folder or zip to package:
+ * {"__archive": path, "hash": h}), fn::fileAsset ({"__file": path, "hash": h}),
+ * fn::stringAsset ({"__asset": text}), fn::assetArchive ({"__assets": {name:
+ * asset or archive}}), fn::toJSON, fn::join, fn::split, fn::select,
+ * fn::length, fn::toBase64, fn::fromBase64, fn::sha1, fn::readFile,
+ * fn::filebase64, fn::filebase64sha256, fn::secret, and fn::invoke
+ * ({function, arguments, options, return}, or the short form
+ * `fn::aws:getRegion: {args}`) of the functions stack_invoke.h answers.
+ * fn::remoteAsset, fn::remoteArchive and fn::stackReference are refused with
+ * a position and the reason. A bare `${res}` naming a resource is its id.
  *
  * Values not known yet (a resource that preview has not created) are the
  * string STACK_UNKNOWN; anything computed from one is unknown too. */
@@ -37,8 +42,10 @@ struct stack_eval {
     const char *dir;               /* project folder: relative paths start here */
     stack_lookup_fn *lookup;
     void *ud;
-    bool unknown; /* out: the value depends on something not known yet */
-    bool secret;  /* out: fn::secret was applied */
+    const char *region;  /* fn::invoke's default region (NULL: us-east-1) */
+    const char *account; /* fn::invoke aws:getCallerIdentity (NULL: 000000000000) */
+    bool unknown;        /* out: the value depends on something not known yet */
+    bool secret;         /* out: fn::secret was applied */
 };
 
 /*

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "mem.h"
 
@@ -48,8 +50,17 @@ static enum err_code parse_config(struct stack_prog *p, const struct stack_node 
         d->at = c->keys[i];
         if (v->kind == STACK_NODE_MAP) {
             const struct stack_node *t = stack_node_get(v, "type");
-            static const char *const types[] = {
-                "string", "integer", "boolean", "number", "List<String>", "List<Integer>", NULL};
+            static const char *const types[] = {"string",
+                                                "integer",
+                                                "boolean",
+                                                "number",
+                                                "List<String>",
+                                                "List<Integer>",
+                                                "List<Number>",
+                                                "List<Boolean>",
+                                                "array",
+                                                "object",
+                                                NULL};
             for (size_t j = 0; j < v->n; j++)
                 if (strcmp(v->keys[j]->str, "type") && strcmp(v->keys[j]->str, "default") &&
                     strcmp(v->keys[j]->str, "secret") && strcmp(v->keys[j]->str, "description") &&
@@ -60,7 +71,7 @@ static enum err_code parse_config(struct stack_prog *p, const struct stack_node 
                 bool ok = false;
                 if (t->kind == STACK_NODE_SCALAR)
                     for (size_t j = 0; types[j]; j++)
-                        ok = ok || strcmp(t->str, types[j]) == 0;
+                        ok = ok || strcasecmp(t->str, types[j]) == 0;
                 if (!ok)
                     return stack_prog_errat(p, t, e,
                                             "config type must be string, integer, boolean, "
@@ -126,6 +137,18 @@ static enum err_code parse_resource(struct stack_prog *p, const struct stack_nod
     r->node = v;
     r->is_provider = strcmp(t->str, "pulumi:providers:aws") == 0;
     r->props = stack_node_get(v, "properties");
+    r->get = stack_node_get(v, "get");
+    if (r->get) {
+        if ((rc = want(p, r->get, STACK_NODE_MAP, "get", e)))
+            return rc;
+        if (!stack_node_get(r->get, "id"))
+            return stack_prog_errat(p, r->get, e, "get needs the id of the resource to read");
+        if (r->props)
+            return stack_prog_errat(p, r->props, e,
+                                    "resource '%s' has both get and properties (get reads an "
+                                    "existing resource; it takes no properties)",
+                                    nm);
+    }
     if (r->props && (rc = want(p, r->props, STACK_NODE_MAP, "properties", e)))
         return rc;
     o = stack_node_get(v, "options");
@@ -145,11 +168,25 @@ static enum err_code parse_resource(struct stack_prog *p, const struct stack_nod
                 r->protect = is_true(ov);
             } else if (strcmp(k, "deleteBeforeReplace") == 0) {
                 r->delete_before_replace = is_true(ov);
-            } else if (strcmp(k, "ignoreChanges") && strcmp(k, "replaceOnChanges") &&
-                       strcmp(k, "retainOnDelete") && strcmp(k, "parent") &&
-                       strcmp(k, "additionalSecretOutputs") && strcmp(k, "customTimeouts") &&
-                       strcmp(k, "aliases") && strcmp(k, "version") && strcmp(k, "providers") &&
-                       strcmp(k, "import")) {
+            } else if (strcmp(k, "ignoreChanges") == 0) {
+                if ((rc = want(p, ov, STACK_NODE_SEQ, "ignoreChanges", e)))
+                    return rc;
+                r->ignore_changes = ov;
+            } else if (strcmp(k, "replaceOnChanges") == 0) {
+                if ((rc = want(p, ov, STACK_NODE_SEQ, "replaceOnChanges", e)))
+                    return rc;
+                r->replace_on_changes = ov;
+            } else if (strcmp(k, "retainOnDelete") == 0) {
+                r->retain_on_delete = is_true(ov);
+            } else if (strcmp(k, "import") == 0) {
+                if ((rc = want(p, ov, STACK_NODE_SCALAR, "import", e)))
+                    return rc;
+                r->import_id = ov;
+            } else if (strcmp(k, "parent") && strcmp(k, "additionalSecretOutputs") &&
+                       strcmp(k, "customTimeouts") && strcmp(k, "aliases") &&
+                       strcmp(k, "version") && strcmp(k, "providers") &&
+                       strcmp(k, "pluginDownloadURL") && strcmp(k, "deletedWith") &&
+                       strcmp(k, "hideDiffs") && strcmp(k, "replaceWith")) {
                 return stack_prog_errat(p, o->keys[i], e, "unknown resource option '%s'", k);
             }
         }
@@ -173,8 +210,10 @@ enum err_code stack_prog_parse(const char *text, size_t len, const char *file,
     for (size_t i = 0; i < p->root->n; i++) {
         const char *k = p->root->keys[i]->str;
         static const char *const known[] = {
-            "name", "runtime", "description", "config",   "variables", "resources", "outputs",
-            "main", "backend", "options",     "template", "plugins",   NULL};
+            "name",      "runtime",   "description", "config",   "configuration",
+            "variables", "resources", "outputs",     "main",     "backend",
+            "options",   "template",  "plugins",     "packages", "stackConfigDir",
+            "author",    "website",   "license",     NULL};
         bool ok = false;
         for (size_t j = 0; known[j]; j++)
             ok = ok || strcmp(k, known[j]) == 0;
@@ -202,6 +241,15 @@ enum err_code stack_prog_parse(const char *text, size_t len, const char *file,
     }
     if ((n = stack_node_get(p->root, "config")) && (rc = parse_config(p, n, e)))
         goto fail;
+    if ((n = stack_node_get(p->root, "configuration"))) {
+        if (stack_node_get(p->root, "config")) {
+            rc = stack_prog_errat(p, n, e,
+                                  "config and configuration are the same section: keep one");
+            goto fail;
+        }
+        if ((rc = parse_config(p, n, e)))
+            goto fail;
+    }
     if ((n = stack_node_get(p->root, "variables")) &&
         (rc = parse_named(p, n, "variables", &p->variables, &p->nvariables, e)))
         goto fail;
@@ -259,10 +307,95 @@ enum err_code stack_prog_load(const char *path, struct stack_prog **out, struct 
     return rc;
 }
 
+static bool exists(const char *dir, const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+enum err_code stack_prog_load_project(const char *dir, struct stack_prog **out, struct err *e)
+{
+    static const char *const names[] = {"Tandem.yaml", "Tandem.yml", "Pulumi.yaml", "Pulumi.yml",
+                                        NULL};
+    struct stack_prog *proj = NULL, *prog = NULL;
+    const struct stack_node *m;
+    char path[4096], pdir[4096];
+    enum err_code rc;
+    size_t i;
+
+    *out = NULL;
+    for (i = 0; names[i] && !exists(dir, names[i], path, sizeof(path)); i++)
+        ;
+    if (!names[i])
+        return err_set(e, ERR_NOTFOUND, "no Tandem.yaml or Pulumi.yaml in %s", dir);
+    if ((rc = stack_prog_load(path, &proj, e)))
+        return rc;
+    snprintf(pdir, sizeof(pdir), "%s", dir);
+    m = stack_node_get(proj->root, "main");
+    if (m) {
+        if (m->kind != STACK_NODE_SCALAR || !*m->str) {
+            rc = stack_prog_errat(proj, m, e, "main must name a folder of the project");
+            goto fail;
+        }
+        snprintf(pdir, sizeof(pdir), "%s/%s", dir, m->str);
+        while (strlen(pdir) > 1 && pdir[strlen(pdir) - 1] == '/')
+            pdir[strlen(pdir) - 1] = 0;
+        if (access(pdir, F_OK) != 0) {
+            rc = stack_prog_errat(proj, m, e, "main: no folder %s", m->str);
+            goto fail;
+        }
+    }
+    if (!exists(pdir, "Main.yaml", path, sizeof(path)) &&
+        !exists(pdir, "Main.yml", path, sizeof(path))) {
+        if (m && strcmp(pdir, dir) != 0) {
+            rc = stack_prog_errat(proj, m, e, "main: %s has no Main.yaml", m->str);
+            goto fail;
+        }
+        proj->root_dir = xstrdup(dir);
+        proj->dir = xstrdup(dir);
+        *out = proj;
+        return ERR_OK;
+    }
+    if (stack_node_get(proj->root, "resources") || stack_node_get(proj->root, "variables") ||
+        stack_node_get(proj->root, "outputs")) {
+        rc = stack_prog_errat(proj, stack_node_get(proj->root, "resources"), e,
+                              "the program is in Main.yaml: Pulumi.yaml may hold only the "
+                              "project (name, runtime, description, config, main)");
+        goto fail;
+    }
+    if ((rc = stack_prog_load(path, &prog, e)))
+        goto fail;
+    if (!prog->name)
+        prog->name = proj->name;
+    /* the project's config declarations, unless the program declares them itself */
+    if (proj->nconfig) {
+        prog->config =
+            xrealloc(prog->config, (prog->nconfig + proj->nconfig + 1) * sizeof(*prog->config));
+        for (i = 0; i < proj->nconfig; i++) {
+            bool dup = false;
+            for (size_t j = 0; j < prog->nconfig; j++)
+                dup = dup || !strcmp(prog->config[j].name, proj->config[i].name);
+            if (!dup)
+                prog->config[prog->nconfig++] = proj->config[i];
+        }
+    }
+    prog->root_dir = xstrdup(dir);
+    prog->dir = xstrdup(pdir);
+    prog->project = proj;
+    *out = prog;
+    return ERR_OK;
+fail:
+    stack_prog_free(proj);
+    return rc;
+}
+
 void stack_prog_free(struct stack_prog *p)
 {
     if (!p)
         return;
+    stack_prog_free(p->project);
+    free(p->dir);
+    free(p->root_dir);
     stack_node_free(p->root);
     free(p->config);
     free(p->variables);

@@ -1,10 +1,14 @@
-/* stack_prog.h - a Pulumi YAML program (Tandem.yaml / Pulumi.yaml), checked and indexed.
+/* stack_prog.h - a Pulumi YAML program (Tandem.yaml / Pulumi.yaml / Main.yaml), checked and
+ * indexed.
  *
- * Top-level keys: name, runtime (yaml), description, config, variables,
- * resources, outputs. Each resource: type, properties, options (provider,
- * dependsOn, protect, deleteBeforeReplace, ignoreChanges accepted). Every
- * error names file:line:column. The tree stays owned by the program; the
- * resource and output entries point into it. */
+ * Top-level keys: name, runtime (yaml), description, config (or
+ * configuration), variables, resources, outputs; main, template, backend,
+ * options and plugins are accepted and not used. Each resource: type,
+ * properties, options (provider, dependsOn, protect, deleteBeforeReplace,
+ * ignoreChanges, replaceOnChanges, retainOnDelete, import honoured; parent,
+ * aliases, customTimeouts, additionalSecretOutputs, version accepted), get.
+ * Every error names file:line:column. The tree stays owned by the program;
+ * the resource and output entries point into it. */
 #ifndef TANDEM_STACK_PROG_H
 #define TANDEM_STACK_PROG_H
 
@@ -22,14 +26,19 @@ struct stack_config_decl {
 };
 
 struct stack_res {
-    const char *name;                       /* logical name (the key under resources) */
-    const char *type;                       /* type token, e.g. "aws:dynamodb:Table" */
-    const struct stack_node *node;          /* the resource's map */
-    const struct stack_node *props;         /* properties map or NULL */
-    const struct stack_node *provider_expr; /* options.provider or NULL */
-    const struct stack_node *depends_on;    /* options.dependsOn (list) or NULL */
+    const char *name;                            /* logical name (the key under resources) */
+    const char *type;                            /* type token, e.g. "aws:dynamodb:Table" */
+    const struct stack_node *node;               /* the resource's map */
+    const struct stack_node *props;              /* properties map or NULL */
+    const struct stack_node *provider_expr;      /* options.provider or NULL */
+    const struct stack_node *depends_on;         /* options.dependsOn (list) or NULL */
+    const struct stack_node *ignore_changes;     /* options.ignoreChanges (list) or NULL */
+    const struct stack_node *replace_on_changes; /* options.replaceOnChanges (list) or NULL */
+    const struct stack_node *import_id;          /* options.import or NULL */
+    const struct stack_node *get;                /* get: {id, state} or NULL */
     bool protect;
     bool delete_before_replace;
+    bool retain_on_delete;
     bool is_provider; /* type "pulumi:providers:aws" */
 };
 
@@ -39,8 +48,11 @@ struct stack_named {
 };
 
 struct stack_prog {
-    char *file;              /* owned: path used in messages */
-    struct stack_node *root; /* owned */
+    char *file;                 /* owned: path used in messages */
+    char *dir;                  /* owned: folder of the program (`main:`), NULL = the project's */
+    char *root_dir;             /* owned: the project folder, NULL = unknown */
+    struct stack_prog *project; /* owned: Pulumi.yaml when the program is a Main.yaml */
+    struct stack_node *root;    /* owned */
     const char *name;
     struct stack_config_decl *config;
     size_t nconfig;
@@ -62,6 +74,16 @@ enum err_code stack_prog_parse(const char *text, size_t len, const char *file,
 
 /* stack_prog_load - read @path and parse it (ERR_IO when unreadable). */
 enum err_code stack_prog_load(const char *path, struct stack_prog **out, struct err *e);
+
+/*
+ * stack_prog_load_project - the program of the project in @dir, as Pulumi
+ * finds it: Tandem.yaml, Tandem.yml, Pulumi.yaml or Pulumi.yml gives the
+ * project (name, runtime, description, config, main); the program is a
+ * Main.yaml in the folder `main:` names (or in @dir), otherwise the project
+ * file itself. The project's name and config declarations are the
+ * program's too. ERR_NOTFOUND when the folder has no project file.
+ */
+enum err_code stack_prog_load_project(const char *dir, struct stack_prog **out, struct err *e);
 
 void stack_prog_free(struct stack_prog *p); /* NULL ok */
 

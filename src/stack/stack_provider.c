@@ -1,4 +1,5 @@
 /* stack_provider.c - the table of resource providers. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,24 @@ extern const struct stack_provider stack_provider_iam_role_policy_attachment;
 extern const struct stack_provider stack_provider_lambda_function;
 extern const struct stack_provider stack_provider_lambda_function_url;
 extern const struct stack_provider stack_provider_lambda_permission;
+extern const struct stack_provider stack_provider_dynamodb_item;
+extern const struct stack_provider stack_provider_s3_object;
+extern const struct stack_provider stack_provider_s3_object_v2;
+extern const struct stack_provider stack_provider_s3_public_access_block;
+extern const struct stack_provider stack_provider_s3_ownership_controls;
+extern const struct stack_provider stack_provider_s3_lifecycle_v2;
+extern const struct stack_provider stack_provider_s3_bucket_policy;
+extern const struct stack_provider stack_provider_iam_user;
+extern const struct stack_provider stack_provider_iam_user_policy;
+extern const struct stack_provider stack_provider_iam_user_policy_attachment;
+extern const struct stack_provider stack_provider_iam_access_key;
+extern const struct stack_provider stack_provider_iam_policy;
+extern const struct stack_provider stack_provider_iam_policy_attachment;
+extern const struct stack_provider stack_provider_random_pet;
+extern const struct stack_provider stack_provider_random_string;
+extern const struct stack_provider stack_provider_random_password;
+extern const struct stack_provider stack_provider_random_id;
+extern const struct stack_provider stack_provider_random_integer;
 
 static const struct stack_provider *const providers[] = {
     &stack_provider_dynamodb_table,
@@ -26,6 +45,24 @@ static const struct stack_provider *const providers[] = {
     &stack_provider_lambda_function,
     &stack_provider_lambda_function_url,
     &stack_provider_lambda_permission,
+    &stack_provider_dynamodb_item,
+    &stack_provider_s3_object,
+    &stack_provider_s3_object_v2,
+    &stack_provider_s3_public_access_block,
+    &stack_provider_s3_ownership_controls,
+    &stack_provider_s3_lifecycle_v2,
+    &stack_provider_s3_bucket_policy,
+    &stack_provider_iam_user,
+    &stack_provider_iam_user_policy,
+    &stack_provider_iam_user_policy_attachment,
+    &stack_provider_iam_access_key,
+    &stack_provider_iam_policy,
+    &stack_provider_iam_policy_attachment,
+    &stack_provider_random_pet,
+    &stack_provider_random_string,
+    &stack_provider_random_password,
+    &stack_provider_random_id,
+    &stack_provider_random_integer,
 };
 
 /* Pulumi's long tokens (aws:dynamodb/table:Table) name the same types. */
@@ -39,6 +76,11 @@ static void short_token(const char *type, char *out, size_t cap)
     } else {
         snprintf(out, cap, "%s", type);
     }
+    /* random:index/randomPet:RandomPet, aws:index:... */
+    if (!strncmp(out, "random:index:", 13) || !strncmp(out, "aws:index:", 10)) {
+        char *c = strchr(out, ':');
+        memmove(c + 1, c + 7, strlen(c + 7) + 1);
+    }
 }
 
 const struct stack_provider *stack_provider_find(const char *type)
@@ -51,4 +93,51 @@ const struct stack_provider *stack_provider_find(const char *type)
     if (!strcmp(t, "aws:s3:BucketV2"))
         return stack_provider_find("aws:s3:Bucket");
     return NULL;
+}
+
+/* Levenshtein distance, case-insensitive, capped at 64 characters */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a) > 64 ? 64 : strlen(a), lb = strlen(b) > 64 ? 64 : strlen(b);
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            size_t best = prev[j] + 1 < cur[j - 1] + 1 ? prev[j] + 1 : cur[j - 1] + 1;
+            cur[j] = prev[j - 1] + cost < best ? prev[j - 1] + cost : best;
+        }
+        memcpy(prev, cur, sizeof(prev));
+    }
+    return prev[lb];
+}
+
+const char *stack_nearest(const char *w, const char *const *list)
+{
+    const char *best = NULL;
+    size_t bd = (size_t)-1, limit = strlen(w) / 3 + 2;
+    for (size_t i = 0; list && list[i]; i++) {
+        size_t d = distance(w, list[i]);
+        if (d < bd) {
+            bd = d;
+            best = list[i];
+        }
+    }
+    return bd <= limit ? best : NULL;
+}
+
+const char *stack_provider_nearest_type(const char *type)
+{
+    static const char *names[sizeof(providers) / sizeof(providers[0]) + 3];
+    char t[128];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++)
+        names[n++] = providers[i]->type;
+    names[n++] = "aws:s3:BucketV2";
+    names[n++] = "pulumi:providers:aws";
+    names[n] = NULL;
+    short_token(type, t, sizeof(t));
+    return stack_nearest(t, names);
 }

@@ -41,6 +41,7 @@ struct stack_provider {
     int name_max;                     /* max length of an auto name */
     const char *const *replace_props; /* a change in one of these replaces the resource */
     const char *const *outputs;       /* output properties (unknown during preview) */
+    const char *const *inputs;        /* every input property the schema has; NULL = unchecked */
     enum err_code (*create)(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
                             cJSON **out, struct err *e);
     enum err_code (*update)(const struct stack_target *t, const char *id, const cJSON *old_in,
@@ -58,6 +59,13 @@ struct stack_provider {
 /* stack_provider_find - the provider for @type (aliases such as
  * aws:s3/bucket:Bucket are accepted), or NULL. */
 const struct stack_provider *stack_provider_find(const char *type);
+
+/* stack_provider_nearest_type - the known type closest to @type (for "did you
+ * mean"), or NULL when none is close. */
+const char *stack_provider_nearest_type(const char *type);
+
+/* stack_nearest - the word of NULL-terminated @list closest to @w, or NULL. */
+const char *stack_nearest(const char *w, const char *const *list);
 
 /* Write calls made by providers since start (the no-op `up` check). */
 extern atomic_long stack_provider_writes;

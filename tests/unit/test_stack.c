@@ -160,7 +160,7 @@ static void interpolation_and_builtins(void **state)
         assert_non_null(strstr(e.msg, "Tandem.yaml:2:4:"));
         got = eval_text("v:\n  fn::invoke: {function: aws:x}\n", names, &e, NULL);
         assert_null(got);
-        assert_non_null(strstr(e.msg, "Tandem.yaml:2:3: fn::invoke is not supported yet"));
+        assert_non_null(strstr(e.msg, "Tandem.yaml:2:15: fn::invoke: unknown function 'aws:x'"));
         got = eval_text("v: {fn::nope: 1}\n", names, &e, NULL);
         assert_null(got);
         assert_non_null(strstr(e.msg, "unknown built-in function 'fn::nope'"));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "codec.h"
@@ -114,6 +115,12 @@ static enum err_code put_tags(const struct stack_target *t, const char *bucket, 
     return rc;
 }
 
+static enum err_code put_versioning(const struct stack_target *t, const char *bucket,
+                                    const char *status, struct err *e);
+static char *lifecycle_xml(const cJSON *rules, bool v2, struct err *e);
+static enum err_code apply_inline(const struct stack_target *t, const char *bucket,
+                                  const cJSON *old_in, const cJSON *in, struct err *e);
+
 static cJSON *bucket_outputs(const struct stack_target *t, const char *bucket)
 {
     cJSON *o = cJSON_CreateObject();
@@ -154,6 +161,8 @@ static enum err_code bucket_create(const struct stack_target *t, const cJSON *in
     if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "tags")) > 0 &&
         (rc = put_tags(t, bucket, cJSON_GetObjectItem(in, "tags"), e)))
         return rc;
+    if ((rc = apply_inline(t, bucket, NULL, in, e)))
+        return rc;
     *out = bucket_outputs(t, bucket);
     return ERR_OK;
 }
@@ -168,6 +177,8 @@ static enum err_code bucket_update(const struct stack_target *t, const char *id,
     (void)old_out;
     *out = NULL;
     if (!(ot == nt || (ot && nt && cJSON_Compare(ot, nt, 1))) && (rc = put_tags(t, id, nt, e)))
+        return rc;
+    if ((rc = apply_inline(t, id, old_in, new_in, e)))
         return rc;
     *out = bucket_outputs(t, id);
     return ERR_OK;
@@ -207,7 +218,7 @@ static enum err_code empty_bucket(const struct stack_target *t, const char *buck
                 *s = '/';
                 memmove(s + 1, s + 3, strlen(s + 3) + 1);
             }
-            if (vid && strcmp(vid, "null") != 0)
+            if (vid) /* "null" too: the null version itself, not a new delete marker */
                 snprintf(query, sizeof(query), "versionId=%s", vid);
             else
                 query[0] = 0;
@@ -263,6 +274,25 @@ static enum err_code bucket_read(const struct stack_target *t, const char *id, c
 }
 
 static const char *const bucket_replace[] = {"bucket", "bucketPrefix", NULL};
+static const char *const bucket_inputs[] = {"bucket",
+                                            "bucketPrefix",
+                                            "forceDestroy",
+                                            "tags",
+                                            "versioning",
+                                            "lifecycleRules",
+                                            "acl",
+                                            "objectLockEnabled",
+                                            "accelerationStatus",
+                                            "corsRules",
+                                            "grants",
+                                            "loggings",
+                                            "policy",
+                                            "replicationConfiguration",
+                                            "requestPayer",
+                                            "serverSideEncryptionConfiguration",
+                                            "website",
+                                            "objectLockConfiguration",
+                                            NULL};
 static const char *const bucket_outs[] = {
     "id", "arn", "bucketDomainName", "bucketRegionalDomainName", "region", NULL};
 
@@ -277,6 +307,7 @@ const struct stack_provider stack_provider_s3_bucket = {
     .name_max = 63,
     .replace_props = bucket_replace,
     .outputs = bucket_outs,
+    .inputs = bucket_inputs,
     .create = bucket_create,
     .update = bucket_update,
     .del = bucket_delete,
@@ -520,4 +551,667 @@ const struct stack_provider stack_provider_s3_replication = {
     .del = repl_delete,
     .read = repl_read,
     .predict = bucket_id_predict,
+};
+
+/* ---- what the provider folds into aws:s3:Bucket: versioning, lifecycleRules, acl ---- */
+
+static bool same(const cJSON *a, const cJSON *b)
+{
+    return a == b || (a && b && cJSON_Compare(a, b, 1));
+}
+
+static enum err_code apply_inline(const struct stack_target *t, const char *bucket,
+                                  const cJSON *old_in, const cJSON *in, struct err *e)
+{
+    static const char *const unsupported[] = {"accelerationStatus",
+                                              "corsRules",
+                                              "grants",
+                                              "loggings",
+                                              "policy",
+                                              "replicationConfiguration",
+                                              "requestPayer",
+                                              "serverSideEncryptionConfiguration",
+                                              "website",
+                                              "objectLockConfiguration",
+                                              NULL};
+    const cJSON *acl = cJSON_GetObjectItem(in, "acl");
+    const cJSON *ov = cJSON_GetObjectItem(old_in, "versioning"),
+                *nv = cJSON_GetObjectItem(in, "versioning");
+    const cJSON *ol = cJSON_GetObjectItem(old_in, "lifecycleRules"),
+                *nl = cJSON_GetObjectItem(in, "lifecycleRules");
+    enum err_code rc;
+
+    for (size_t i = 0; unsupported[i]; i++)
+        if (cJSON_GetObjectItem(in, unsupported[i]))
+            return err_set(e, ERR_INVALID,
+                           "aws:s3:Bucket: inline %s is not supported by Tandem yet; use the "
+                           "separate resource (e.g. aws:s3:BucketPolicy)",
+                           unsupported[i]);
+    if (acl && !(cJSON_IsString(acl) && (!strcmp(acl->valuestring, "private") ||
+                                         !strcmp(acl->valuestring, "bucket-owner-full-control"))))
+        return err_set(e, ERR_INVALID,
+                       "aws:s3:Bucket: acl %s is not supported (Tandem buckets are owner-enforced: "
+                       "use acl: private, or a bucket policy)",
+                       cJSON_IsString(acl) ? acl->valuestring : "?");
+    if (!same(ov, nv) && (nv || ov)) {
+        const cJSON *en = cJSON_GetObjectItem(nv, "enabled");
+        bool on = cJSON_IsTrue(en), was = cJSON_IsTrue(cJSON_GetObjectItem(ov, "enabled"));
+        if (cJSON_GetObjectItem(nv, "mfaDelete") &&
+            cJSON_IsTrue(cJSON_GetObjectItem(nv, "mfaDelete")))
+            return err_set(e, ERR_INVALID, "aws:s3:Bucket: versioning.mfaDelete is not supported");
+        if ((on || was) && (rc = put_versioning(t, bucket, on ? "Enabled" : "Suspended", e)))
+            return rc;
+    }
+    if (!same(ol, nl)) {
+        if (cJSON_GetArraySize(nl) > 0) {
+            char *xml = lifecycle_xml(nl, false, e);
+            if (!xml)
+                return ERR_INVALID;
+            rc = put_xml(t, bucket, "lifecycle=", xml, e);
+            free(xml);
+            if (rc)
+                return rc;
+        } else {
+            rc = call(t, "DELETE", bucket, "lifecycle=", NULL, NULL, NULL, 0, e);
+            if (rc && rc != ERR_NOTFOUND)
+                return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+/* Lifecycle rules: @v2 the aws:s3:BucketLifecycleConfigurationV2 shape (rules[{id, status,
+ * filter{prefix, tag, objectSizeGreaterThan, objectSizeLessThan, and}, expiration{days, date,
+ * expiredObjectDeleteMarker}, noncurrentVersionExpiration{noncurrentDays,
+ * newerNoncurrentVersions}, abortIncompleteMultipartUpload{daysAfterInitiation}}]); otherwise
+ * the Bucket's lifecycleRules[{id, enabled, prefix, tags, expiration{days, date,
+ * expiredObjectDeleteMarker}, noncurrentVersionExpiration{days},
+ * abortIncompleteMultipartUploadDays}]. NULL with @e set when a rule asks for what Tandem's S3
+ * does not do (transitions). */
+static void num_elem(struct buf *b, const char *tag, const cJSON *v)
+{
+    if (cJSON_IsNumber(v))
+        buf_printf(b, "<%s>%lld</%s>", tag, (long long)v->valuedouble, tag);
+    else if (cJSON_IsString(v) && *v->valuestring)
+        xml_elem(b, tag, v->valuestring);
+}
+
+static void tag_elem(struct buf *b, const char *k, const char *v)
+{
+    buf_printf(b, "<Tag>");
+    xml_elem(b, "Key", k);
+    xml_elem(b, "Value", v);
+    buf_printf(b, "</Tag>");
+}
+
+static char *lifecycle_xml(const cJSON *rules, bool v2, struct err *e)
+{
+    struct buf b;
+    const cJSON *r;
+    int n = 0;
+
+    buf_init(&b, 0);
+    buf_printf(&b, "<LifecycleConfiguration " XMLNS ">");
+    cJSON_ArrayForEach(r, rules)
+    {
+        const cJSON *ex = cJSON_GetObjectItem(r, "expiration");
+        const cJSON *nve = cJSON_GetObjectItem(r, "noncurrentVersionExpiration");
+        char id[32];
+        if (cJSON_GetObjectItem(r, "transitions") || cJSON_GetObjectItem(r, "transition") ||
+            cJSON_GetObjectItem(r, "noncurrentVersionTransitions") ||
+            cJSON_GetObjectItem(r, "noncurrentVersionTransition")) {
+            buf_free(&b);
+            err_set(e, ERR_INVALID,
+                    "lifecycle transitions are not supported (Tandem has one storage class)");
+            return NULL;
+        }
+        snprintf(id, sizeof(id), "tf-s3-lifecycle-%d", ++n);
+        buf_printf(&b, "<Rule>");
+        xml_elem(&b, "ID", stack_prov_str(r, "id", id));
+        if (v2) {
+            const cJSON *f = cJSON_GetObjectItem(r, "filter");
+            const cJSON *and = cJSON_GetObjectItem(f, "and"), *tg = cJSON_GetObjectItem(f, "tag");
+            buf_printf(&b, "<Filter>");
+            if (and) {
+                const cJSON *x;
+                buf_printf(&b, "<And>");
+                xml_elem(&b, "Prefix", stack_prov_str(and, "prefix", NULL));
+                cJSON_ArrayForEach(x, cJSON_GetObjectItem(and, "tags"))
+                    tag_elem(&b, x->string, cJSON_IsString(x) ? x->valuestring : "");
+                num_elem(&b, "ObjectSizeGreaterThan",
+                         cJSON_GetObjectItem(and, "objectSizeGreaterThan"));
+                num_elem(&b, "ObjectSizeLessThan", cJSON_GetObjectItem(and, "objectSizeLessThan"));
+                buf_printf(&b, "</And>");
+            } else if (tg) {
+                tag_elem(&b, stack_prov_str(tg, "key", ""), stack_prov_str(tg, "value", ""));
+            } else if (cJSON_GetObjectItem(f, "objectSizeGreaterThan")) {
+                num_elem(&b, "ObjectSizeGreaterThan",
+                         cJSON_GetObjectItem(f, "objectSizeGreaterThan"));
+            } else if (cJSON_GetObjectItem(f, "objectSizeLessThan")) {
+                num_elem(&b, "ObjectSizeLessThan", cJSON_GetObjectItem(f, "objectSizeLessThan"));
+            } else {
+                xml_elem(&b, "Prefix", stack_prov_str(f, "prefix", ""));
+            }
+            buf_printf(&b, "</Filter>");
+            xml_elem(&b, "Status", stack_prov_str(r, "status", "Enabled"));
+        } else {
+            const cJSON *tags = cJSON_GetObjectItem(r, "tags"), *x;
+            buf_printf(&b, "<Filter>");
+            if (cJSON_GetArraySize(tags) > 0) {
+                buf_printf(&b, "<And>");
+                xml_elem(&b, "Prefix", stack_prov_str(r, "prefix", NULL));
+                cJSON_ArrayForEach(x, tags)
+                    tag_elem(&b, x->string, cJSON_IsString(x) ? x->valuestring : "");
+                buf_printf(&b, "</And>");
+            } else {
+                xml_elem(&b, "Prefix", stack_prov_str(r, "prefix", ""));
+            }
+            buf_printf(&b, "</Filter>");
+            xml_elem(&b, "Status",
+                     cJSON_IsFalse(cJSON_GetObjectItem(r, "enabled")) ? "Disabled" : "Enabled");
+        }
+        if (ex) {
+            buf_printf(&b, "<Expiration>");
+            num_elem(&b, "Date", cJSON_GetObjectItem(ex, "date"));
+            num_elem(&b, "Days", cJSON_GetObjectItem(ex, "days"));
+            if (cJSON_IsBool(cJSON_GetObjectItem(ex, "expiredObjectDeleteMarker")))
+                xml_elem(&b, "ExpiredObjectDeleteMarker",
+                         cJSON_IsTrue(cJSON_GetObjectItem(ex, "expiredObjectDeleteMarker"))
+                             ? "true"
+                             : "false");
+            buf_printf(&b, "</Expiration>");
+        }
+        if (nve) {
+            buf_printf(&b, "<NoncurrentVersionExpiration>");
+            num_elem(&b, "NoncurrentDays",
+                     cJSON_GetObjectItem(nve, v2 ? "noncurrentDays" : "days"));
+            num_elem(&b, "NewerNoncurrentVersions",
+                     cJSON_GetObjectItem(nve, "newerNoncurrentVersions"));
+            buf_printf(&b, "</NoncurrentVersionExpiration>");
+        }
+        if (v2 && cJSON_GetObjectItem(r, "abortIncompleteMultipartUpload")) {
+            buf_printf(&b, "<AbortIncompleteMultipartUpload>");
+            num_elem(&b, "DaysAfterInitiation",
+                     cJSON_GetObjectItem(cJSON_GetObjectItem(r, "abortIncompleteMultipartUpload"),
+                                         "daysAfterInitiation"));
+            buf_printf(&b, "</AbortIncompleteMultipartUpload>");
+        } else if (!v2 && cJSON_GetObjectItem(r, "abortIncompleteMultipartUploadDays")) {
+            buf_printf(&b, "<AbortIncompleteMultipartUpload>");
+            num_elem(&b, "DaysAfterInitiation",
+                     cJSON_GetObjectItem(r, "abortIncompleteMultipartUploadDays"));
+            buf_printf(&b, "</AbortIncompleteMultipartUpload>");
+        }
+        buf_printf(&b, "</Rule>");
+    }
+    buf_printf(&b, "</LifecycleConfiguration>");
+    return buf_detach(&b, NULL);
+}
+
+/* ---- bucket sub-configurations: one PUT/GET/DELETE ?sub per resource, id = bucket ---- */
+
+struct subcfg {
+    const char *type, *query;
+    char *(*body)(const cJSON *in, struct err *e); /* NULL with @e set on bad input */
+    bool json;                                     /* policy: a JSON body */
+};
+
+static char *pab_body(const cJSON *in, struct err *e)
+{
+    static const struct {
+        const char *in, *xml;
+    } f[] = {{"blockPublicAcls", "BlockPublicAcls"},
+             {"ignorePublicAcls", "IgnorePublicAcls"},
+             {"blockPublicPolicy", "BlockPublicPolicy"},
+             {"restrictPublicBuckets", "RestrictPublicBuckets"}};
+    struct buf b;
+    (void)e;
+    buf_init(&b, 0);
+    buf_printf(&b, "<PublicAccessBlockConfiguration " XMLNS ">");
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        buf_printf(&b, "<%s>%s</%s>", f[i].xml,
+                   cJSON_IsTrue(cJSON_GetObjectItem(in, f[i].in)) ? "true" : "false", f[i].xml);
+    buf_printf(&b, "</PublicAccessBlockConfiguration>");
+    return buf_detach(&b, NULL);
+}
+
+static char *own_body(const cJSON *in, struct err *e)
+{
+    const char *o = stack_prov_str(cJSON_GetObjectItem(in, "rule"), "objectOwnership", NULL);
+    struct buf b;
+    if (!o) {
+        err_set(e, ERR_INVALID, "aws:s3:BucketOwnershipControls needs rule.objectOwnership");
+        return NULL;
+    }
+    buf_init(&b, 0);
+    buf_printf(&b, "<OwnershipControls " XMLNS "><Rule>");
+    xml_elem(&b, "ObjectOwnership", o);
+    buf_printf(&b, "</Rule></OwnershipControls>");
+    return buf_detach(&b, NULL);
+}
+
+static char *lc_body(const cJSON *in, struct err *e)
+{
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "rules")) == 0) {
+        err_set(e, ERR_INVALID, "aws:s3:BucketLifecycleConfigurationV2 needs rules");
+        return NULL;
+    }
+    return lifecycle_xml(cJSON_GetObjectItem(in, "rules"), true, e);
+}
+
+static char *policy_body(const cJSON *in, struct err *e)
+{
+    const cJSON *p = cJSON_GetObjectItem(in, "policy");
+    if (cJSON_IsString(p))
+        return xstrdup(p->valuestring);
+    if (cJSON_IsObject(p))
+        return cJSON_PrintUnformatted(p);
+    err_set(e, ERR_INVALID, "aws:s3:BucketPolicy needs policy");
+    return NULL;
+}
+
+static const struct subcfg subcfgs[] = {
+    {"aws:s3:BucketPublicAccessBlock", "publicAccessBlock=", pab_body, false},
+    {"aws:s3:BucketOwnershipControls", "ownershipControls=", own_body, false},
+    {"aws:s3:BucketLifecycleConfigurationV2", "lifecycle=", lc_body, false},
+    {"aws:s3:BucketPolicy", "policy=", policy_body, true},
+};
+
+static enum err_code sub_put(const struct stack_target *t, const struct subcfg *c, const cJSON *in,
+                             struct err *e)
+{
+    const char *bucket = stack_prov_str(in, "bucket", NULL);
+    char *body;
+    enum err_code rc;
+    if (!bucket)
+        return err_set(e, ERR_INVALID, "%s needs bucket", c->type);
+    if (!(body = c->body(in, e)))
+        return ERR_INVALID;
+    if (c->json) {
+        char *path = bucket_path(bucket);
+        rc = stack_prov_rest(t, "s3", "PUT", path, c->query, body, "application/json", NULL, NULL,
+                             NULL, 0, e);
+        free(path);
+    } else {
+        rc = put_xml(t, bucket, c->query, body, e);
+    }
+    free(body);
+    return rc;
+}
+
+#define SUB_CREATE(fn, idx)                                                                        \
+    static enum err_code fn(const struct stack_target *t, const cJSON *in, bool adopt, char **id,  \
+                            cJSON **out, struct err *e)                                            \
+    {                                                                                              \
+        enum err_code rc;                                                                          \
+        (void)adopt;                                                                               \
+        *id = NULL;                                                                                \
+        *out = NULL;                                                                               \
+        if ((rc = sub_put(t, &subcfgs[idx], in, e)))                                               \
+            return rc;                                                                             \
+        *id = xstrdup(stack_prov_str(in, "bucket", ""));                                           \
+        *out = bucket_id_predict(t, in);                                                           \
+        return ERR_OK;                                                                             \
+    }
+SUB_CREATE(pab_create, 0)
+SUB_CREATE(own_create, 1)
+SUB_CREATE(lc_create, 2)
+SUB_CREATE(pol_create, 3)
+
+static enum err_code sub_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e, const struct subcfg *c)
+{
+    enum err_code rc;
+    (void)id;
+    (void)old_in;
+    (void)old_out;
+    *out = NULL;
+    if ((rc = sub_put(t, c, new_in, e)))
+        return rc;
+    *out = bucket_id_predict(t, new_in);
+    return ERR_OK;
+}
+
+#define SUB_OPS(pfx, idx)                                                                          \
+    static enum err_code pfx##_update(const struct stack_target *t, const char *id,                \
+                                      const cJSON *old_in, const cJSON *new_in,                    \
+                                      const cJSON *old_out, cJSON **out, struct err *e)            \
+    {                                                                                              \
+        return sub_update(t, id, old_in, new_in, old_out, out, e, &subcfgs[idx]);                  \
+    }                                                                                              \
+    static enum err_code pfx##_delete(const struct stack_target *t, const char *id,                \
+                                      const cJSON *in, const cJSON *out, struct err *e)            \
+    {                                                                                              \
+        enum err_code rc = call(t, "DELETE", id, subcfgs[idx].query, NULL, NULL, NULL, 0, e);      \
+        (void)in;                                                                                  \
+        (void)out;                                                                                 \
+        return rc == ERR_NOTFOUND ? ERR_OK : rc;                                                   \
+    }                                                                                              \
+    static enum err_code pfx##_read(const struct stack_target *t, const char *id, const cJSON *in, \
+                                    cJSON **out, bool *gone, struct err *e)                        \
+    {                                                                                              \
+        char *body = NULL;                                                                         \
+        enum err_code rc = call(t, "GET", id, subcfgs[idx].query, NULL, &body, NULL, 0, e);        \
+        (void)in;                                                                                  \
+        free(body);                                                                                \
+        *out = NULL;                                                                               \
+        *gone = rc == ERR_NOTFOUND;                                                                \
+        if (rc && !*gone)                                                                          \
+            return rc;                                                                             \
+        if (!*gone) {                                                                              \
+            *out = cJSON_CreateObject();                                                           \
+            cJSON_AddStringToObject(*out, "id", id);                                               \
+        }                                                                                          \
+        return ERR_OK;                                                                             \
+    }
+SUB_OPS(pab, 0)
+SUB_OPS(own, 1)
+SUB_OPS(lc, 2)
+SUB_OPS(pol, 3)
+
+static const char *const pab_inputs[] = {
+    "bucket", "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets",
+    NULL};
+static const char *const own_inputs[] = {"bucket", "rule", NULL};
+static const char *const lc_inputs[] = {"bucket", "rules", "expectedBucketOwner", NULL};
+static const char *const pol_inputs[] = {"bucket", "policy", NULL};
+static const char *const bucket_only[] = {"bucket", NULL};
+
+const struct stack_provider stack_provider_s3_public_access_block = {
+    .type = "aws:s3:BucketPublicAccessBlock",
+    .replace_props = bucket_only,
+    .outputs = id_only,
+    .inputs = pab_inputs,
+    .create = pab_create,
+    .update = pab_update,
+    .del = pab_delete,
+    .read = pab_read,
+    .predict = bucket_id_predict,
+};
+const struct stack_provider stack_provider_s3_ownership_controls = {
+    .type = "aws:s3:BucketOwnershipControls",
+    .replace_props = bucket_only,
+    .outputs = id_only,
+    .inputs = own_inputs,
+    .create = own_create,
+    .update = own_update,
+    .del = own_delete,
+    .read = own_read,
+    .predict = bucket_id_predict,
+};
+const struct stack_provider stack_provider_s3_lifecycle_v2 = {
+    .type = "aws:s3:BucketLifecycleConfigurationV2",
+    .replace_props = bucket_only,
+    .outputs = id_only,
+    .inputs = lc_inputs,
+    .create = lc_create,
+    .update = lc_update,
+    .del = lc_delete,
+    .read = lc_read,
+    .predict = bucket_id_predict,
+};
+const struct stack_provider stack_provider_s3_bucket_policy = {
+    .type = "aws:s3:BucketPolicy",
+    .replace_props = bucket_only,
+    .outputs = id_only,
+    .inputs = pol_inputs,
+    .create = pol_create,
+    .update = pol_update,
+    .del = pol_delete,
+    .read = pol_read,
+    .predict = bucket_id_predict,
+};
+
+/* ---- BucketObject / BucketObjectv2 ---- */
+
+/* The object's bytes: source (fn::stringAsset / fn::fileAsset), content, or contentBase64. */
+static enum err_code object_body(const cJSON *in, struct buf *b, struct err *e)
+{
+    const cJSON *src = cJSON_GetObjectItem(in, "source");
+    const cJSON *c = cJSON_GetObjectItem(in, "content");
+    const cJSON *c64 = cJSON_GetObjectItem(in, "contentBase64");
+    buf_init(b, 0);
+    if (cJSON_IsString(cJSON_GetObjectItem(src, "__asset"))) {
+        buf_puts(b, cJSON_GetObjectItem(src, "__asset")->valuestring);
+    } else if (cJSON_IsString(cJSON_GetObjectItem(src, "__file"))) {
+        FILE *f = fopen(cJSON_GetObjectItem(src, "__file")->valuestring, "rb");
+        char chunk[8192];
+        size_t got;
+        if (!f)
+            return err_set(e, ERR_INVALID, "source: cannot read %s",
+                           cJSON_GetObjectItem(src, "__file")->valuestring);
+        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            buf_append(b, chunk, got);
+        fclose(f);
+    } else if (src) {
+        return err_set(e, ERR_INVALID,
+                       "aws:s3:BucketObject: source must be fn::fileAsset or fn::stringAsset");
+    } else if (cJSON_IsString(c)) {
+        buf_puts(b, c->valuestring);
+    } else if (cJSON_IsString(c64)) {
+        unsigned char *dec = xmalloc(strlen(c64->valuestring) + 1);
+        size_t n = 0;
+        if (!base64_decode(c64->valuestring, strlen(c64->valuestring), dec, &n)) {
+            free(dec);
+            return err_set(e, ERR_INVALID, "contentBase64 is not base64");
+        }
+        buf_append(b, dec, n);
+        free(dec);
+    }
+    return ERR_OK;
+}
+
+static char *object_path(const char *bucket, const char *key)
+{
+    char *eb = stack_prov_pct(bucket), *ek = stack_prov_pct(key);
+    char *path = xmalloc(strlen(eb) + strlen(ek) + 3);
+    sprintf(path, "/%s/%s", eb, ek);
+    for (char *s = strstr(path, "%2F"); s; s = strstr(s, "%2F")) {
+        *s = '/';
+        memmove(s + 1, s + 3, strlen(s + 3) + 1);
+    }
+    free(eb);
+    free(ek);
+    return path;
+}
+
+static cJSON *object_outputs(const cJSON *in, const char *etag, const char *vid)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", stack_prov_str(in, "key", ""));
+    cJSON_AddStringToObject(o, "key", stack_prov_str(in, "key", ""));
+    cJSON_AddStringToObject(o, "bucket", stack_prov_str(in, "bucket", ""));
+    cJSON_AddStringToObject(o, "etag", etag ? etag : "");
+    cJSON_AddStringToObject(o, "versionId", vid ? vid : "");
+    return o;
+}
+
+static enum err_code obj_put(const struct stack_target *t, const cJSON *in, cJSON **out,
+                             struct err *e)
+{
+    const char *bucket = stack_prov_str(in, "bucket", NULL), *key = stack_prov_str(in, "key", NULL);
+    struct awsc_header h[8];
+    size_t nh = 0;
+    struct buf body, tagq;
+    char *path, *etag = NULL;
+    const char *rawtag = NULL, *vid = NULL;
+    struct awsc_resp resp;
+    enum err_code rc;
+    const cJSON *tg;
+    static const struct {
+        const char *in, *hdr;
+    } hdrs[] = {{"contentType", "content-type"},
+                {"cacheControl", "cache-control"},
+                {"contentDisposition", "content-disposition"},
+                {"contentEncoding", "content-encoding"},
+                {"contentLanguage", "content-language"},
+                {"serverSideEncryption", "x-amz-server-side-encryption"}};
+
+    *out = NULL;
+    if (!bucket || !key)
+        return err_set(e, ERR_INVALID, "aws:s3:BucketObject needs bucket and key");
+    if ((rc = object_body(in, &body, e)))
+        return rc;
+    for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++)
+        if (stack_prov_str(in, hdrs[i].in, NULL))
+            h[nh++] = (struct awsc_header){hdrs[i].hdr, stack_prov_str(in, hdrs[i].in, NULL)};
+    buf_init(&tagq, 0);
+    cJSON_ArrayForEach(tg, cJSON_GetObjectItem(in, "tags"))
+    {
+        char *k = stack_prov_pct(tg->string),
+             *v = stack_prov_pct(cJSON_IsString(tg) ? tg->valuestring : "");
+        buf_printf(&tagq, "%s%s=%s", tagq.len ? "&" : "", k, v);
+        free(k);
+        free(v);
+    }
+    if (tagq.len)
+        h[nh++] = (struct awsc_header){"x-amz-tagging", tagq.ptr};
+    path = object_path(bucket, key);
+    {
+        struct awsc_req r = {.method = "PUT",
+                             .endpoint = t->endpoint,
+                             .path = path,
+                             .region = t->region,
+                             .service = "s3",
+                             .headers = h,
+                             .nheaders = nh,
+                             .body = body.ptr ? body.ptr : "",
+                             .body_len = body.len,
+                             .timeout_ms = 60000};
+        atomic_fetch_add(&stack_provider_writes, 1);
+        rc = awsc_call(t->creds, &r, &resp, e);
+    }
+    free(path);
+    buf_free(&body);
+    buf_free(&tagq);
+    if (rc) {
+        awsc_resp_free(&resp);
+        return err_set(e, ERR_IO, "region %s unreachable at %s", t->region, t->endpoint);
+    }
+    if (resp.status < 200 || resp.status > 299) {
+        char *code = stack_prov_xml_text(resp.body.ptr, "Code");
+        char *msg = stack_prov_xml_text(resp.body.ptr, "Message");
+        rc = err_set(e, resp.status == 404 ? ERR_NOTFOUND : ERR_INVALID, "%s: %s: %s", t->region,
+                     code ? code : "error", msg ? msg : "");
+        free(code);
+        free(msg);
+        awsc_resp_free(&resp);
+        return rc;
+    }
+    for (size_t i = 0; i < resp.nheaders; i++) {
+        if (!strcasecmp(resp.headers[i].name, "etag"))
+            rawtag = resp.headers[i].value;
+        else if (!strcasecmp(resp.headers[i].name, "x-amz-version-id"))
+            vid = resp.headers[i].value;
+    }
+    etag = xstrdup(rawtag ? rawtag + (*rawtag == '"') : ""); /* no quotes, as the provider */
+    if (*etag && etag[strlen(etag) - 1] == '"')
+        etag[strlen(etag) - 1] = 0;
+    *out = object_outputs(in, etag, vid);
+    free(etag);
+    awsc_resp_free(&resp);
+    return ERR_OK;
+}
+
+static enum err_code obj_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    enum err_code rc;
+    (void)adopt;
+    *id = NULL;
+    if ((rc = obj_put(t, in, out, e)))
+        return rc;
+    *id = xstrdup(stack_prov_str(in, "key", ""));
+    return ERR_OK;
+}
+
+static enum err_code obj_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e)
+{
+    (void)id;
+    (void)old_in;
+    (void)old_out;
+    return obj_put(t, new_in, out, e);
+}
+
+static enum err_code obj_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    char *path = object_path(stack_prov_str(in, "bucket", ""), id);
+    enum err_code rc =
+        stack_prov_rest(t, "s3", "DELETE", path, NULL, NULL, NULL, NULL, NULL, NULL, 0, e);
+    (void)out;
+    free(path);
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
+static enum err_code obj_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    char *path = object_path(stack_prov_str(in, "bucket", ""), id);
+    enum err_code rc =
+        stack_prov_rest(t, "s3", "HEAD", path, NULL, NULL, NULL, NULL, NULL, NULL, 0, e);
+    free(path);
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND;
+    if (rc && !*gone)
+        return rc;
+    if (!*gone)
+        *out = object_outputs(in, NULL, NULL);
+    return ERR_OK;
+}
+
+static cJSON *obj_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    (void)t;
+    cJSON_AddStringToObject(o, "id", stack_prov_str(in, "key", ""));
+    cJSON_AddStringToObject(o, "key", stack_prov_str(in, "key", ""));
+    return o;
+}
+
+static const char *const obj_replace[] = {"bucket", "key", NULL};
+static const char *const obj_outs[] = {"id", "etag", "versionId", NULL};
+static const char *const obj_inputs[] = {"bucket",
+                                         "key",
+                                         "source",
+                                         "content",
+                                         "contentBase64",
+                                         "contentType",
+                                         "cacheControl",
+                                         "contentDisposition",
+                                         "contentEncoding",
+                                         "contentLanguage",
+                                         "serverSideEncryption",
+                                         "tags",
+                                         "acl",
+                                         "forceDestroy",
+                                         "etag",
+                                         "sourceHash",
+                                         "storageClass",
+                                         "metadata",
+                                         NULL};
+
+const struct stack_provider stack_provider_s3_object = {
+    .type = "aws:s3:BucketObject",
+    .replace_props = obj_replace,
+    .outputs = obj_outs,
+    .inputs = obj_inputs,
+    .create = obj_create,
+    .update = obj_update,
+    .del = obj_delete,
+    .read = obj_read,
+    .predict = obj_predict,
+};
+const struct stack_provider stack_provider_s3_object_v2 = {
+    .type = "aws:s3:BucketObjectv2",
+    .replace_props = obj_replace,
+    .outputs = obj_outs,
+    .inputs = obj_inputs,
+    .create = obj_create,
+    .update = obj_update,
+    .del = obj_delete,
+    .read = obj_read,
+    .predict = obj_predict,
 };

@@ -1,0 +1,811 @@
+/* iam_user.c - aws:iam:User, UserPolicy, UserPolicyAttachment, AccessKey, Policy and
+ * PolicyAttachment through the IAM query API (Version 2010-05-08): CreateUser / GetUser /
+ * DeleteUser, PutUserPolicy / DeleteUserPolicy, AttachUserPolicy / DetachUserPolicy,
+ * CreateAccessKey / DeleteAccessKey, CreatePolicy / CreatePolicyVersion / GetPolicy /
+ * DeletePolicyVersion / DeletePolicy, and Attach/Detach{User,Role}Policy for
+ * PolicyAttachment. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "stack_provider.h"
+
+#define IAM_VERSION "2010-05-08"
+
+static enum err_code iam(const struct stack_target *t, const char *action,
+                         const char *const *params, char **resp, char *code, size_t clen,
+                         struct err *e)
+{
+    if (code && clen)
+        *code = 0;
+    return stack_prov_query(t, "iam", IAM_VERSION, action, params, resp, code, clen, e);
+}
+
+static bool gone_code(const char *code)
+{
+    return !strcmp(code, "NoSuchEntity") || !strcmp(code, "NoSuchEntityException");
+}
+
+static char *policy_text(const cJSON *in, const char *key)
+{
+    const cJSON *p = cJSON_GetObjectItem(in, key);
+    if (cJSON_IsString(p))
+        return xstrdup(p->valuestring);
+    if (p)
+        return cJSON_PrintUnformatted(p);
+    return NULL;
+}
+
+static const char *const id_only[] = {"id", NULL};
+
+/* update for resources whose every property forces a replacement */
+static enum err_code keep_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                 struct err *e)
+{
+    (void)t;
+    (void)id;
+    (void)old_in;
+    (void)new_in;
+    (void)e;
+    *out = cJSON_Duplicate(old_out, 1);
+    return ERR_OK;
+}
+
+/* ---- User ---- */
+
+static cJSON *user_outputs(const char *xml, const char *name)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *arn = stack_prov_xml_text(xml, "Arn"), *uid = stack_prov_xml_text(xml, "UserId");
+    cJSON_AddStringToObject(o, "id", name);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "arn", arn ? arn : "");
+    cJSON_AddStringToObject(o, "uniqueId", uid ? uid : "");
+    free(arn);
+    free(uid);
+    return o;
+}
+
+static enum err_code user_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                 char **id, cJSON **out, struct err *e)
+{
+    const char *name = stack_prov_str(in, "name", NULL);
+    const char *params[64];
+    char keys[20][40], code[96], *xml = NULL;
+    size_t n = 0, nt = 0;
+    const cJSON *tg;
+    enum err_code rc;
+
+    *id = NULL;
+    *out = NULL;
+    if (!name)
+        return err_set(e, ERR_INVALID, "aws:iam:User needs name");
+    params[n++] = "UserName";
+    params[n++] = name;
+    if (stack_prov_str(in, "path", NULL)) {
+        params[n++] = "Path";
+        params[n++] = stack_prov_str(in, "path", "/");
+    }
+    cJSON_ArrayForEach(tg, cJSON_GetObjectItem(in, "tags"))
+    {
+        if (nt >= 10 || !cJSON_IsString(tg))
+            break;
+        snprintf(keys[2 * nt], sizeof(keys[0]), "Tags.member.%zu.Key", nt + 1);
+        snprintf(keys[2 * nt + 1], sizeof(keys[0]), "Tags.member.%zu.Value", nt + 1);
+        params[n++] = keys[2 * nt];
+        params[n++] = tg->string;
+        params[n++] = keys[2 * nt + 1];
+        params[n++] = tg->valuestring;
+        nt++;
+    }
+    params[n] = NULL;
+    rc = iam(t, "CreateUser", params, &xml, code, sizeof(code), e);
+    if (rc && adopt && !strcmp(code, "EntityAlreadyExists")) {
+        const char *gp[] = {"UserName", name, NULL};
+        free(xml);
+        xml = NULL;
+        rc = iam(t, "GetUser", gp, &xml, NULL, 0, e);
+    }
+    if (rc) {
+        free(xml);
+        return rc;
+    }
+    *id = xstrdup(name);
+    *out = user_outputs(xml, name);
+    free(xml);
+    return ERR_OK;
+}
+
+static enum err_code user_read(const struct stack_target *t, const char *id, const cJSON *in,
+                               cJSON **out, bool *gone, struct err *e)
+{
+    const char *params[] = {"UserName", id, NULL};
+    char *xml = NULL, code[96];
+    enum err_code rc = iam(t, "GetUser", params, &xml, code, sizeof(code), e);
+    (void)in;
+    *out = NULL;
+    *gone = rc && gone_code(code);
+    if (rc && !*gone) {
+        free(xml);
+        return rc;
+    }
+    if (!*gone)
+        *out = user_outputs(xml, id);
+    free(xml);
+    return ERR_OK;
+}
+
+static enum err_code user_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                 struct err *e)
+{
+    const cJSON *ot = cJSON_GetObjectItem(old_in, "tags"),
+                *nt = cJSON_GetObjectItem(new_in, "tags");
+    const cJSON *tg;
+    enum err_code rc = ERR_OK;
+    bool gone = false;
+    (void)old_out;
+    *out = NULL;
+    if (!(ot == nt || (ot && nt && cJSON_Compare(ot, nt, 1)))) {
+        cJSON_ArrayForEach(tg, ot)
+        {
+            if (!rc && !cJSON_GetObjectItem(nt, tg->string)) {
+                const char *params[] = {"UserName", id, "TagKeys.member.1", tg->string, NULL};
+                rc = iam(t, "UntagUser", params, NULL, NULL, 0, e);
+            }
+        }
+        cJSON_ArrayForEach(tg, nt)
+        {
+            if (!rc && cJSON_IsString(tg)) {
+                const char *params[] = {
+                    "UserName",      id,  "Tags.member.1.Key", tg->string, "Tags.member.1.Value",
+                    tg->valuestring, NULL};
+                rc = iam(t, "TagUser", params, NULL, NULL, 0, e);
+            }
+        }
+    }
+    if (rc)
+        return rc;
+    return user_read(t, id, new_in, out, &gone, e);
+}
+
+static enum err_code user_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                 const cJSON *out, struct err *e)
+{
+    const char *params[] = {"UserName", id, NULL};
+    char code[96];
+    enum err_code rc;
+    (void)out;
+    if (cJSON_IsTrue(cJSON_GetObjectItem(in, "forceDestroy"))) {
+        /* forceDestroy: its access keys, inline and attached policies go first */
+        char *xml = NULL;
+        if (iam(t, "ListAccessKeys", params, &xml, NULL, 0, e) == ERR_OK) {
+            for (const char *p = xml; p && (p = strstr(p, "<AccessKeyId>")); p++) {
+                char *k = stack_prov_xml_text(p, "AccessKeyId");
+                const char *dp[] = {"UserName", id, "AccessKeyId", k, NULL};
+                iam(t, "DeleteAccessKey", dp, NULL, NULL, 0, e);
+                free(k);
+            }
+        }
+        free(xml);
+        xml = NULL;
+        if (iam(t, "ListUserPolicies", params, &xml, NULL, 0, e) == ERR_OK) {
+            for (const char *p = xml; p && (p = strstr(p, "<member>")); p++) {
+                char *k = stack_prov_xml_text(p, "member");
+                const char *dp[] = {"UserName", id, "PolicyName", k, NULL};
+                iam(t, "DeleteUserPolicy", dp, NULL, NULL, 0, e);
+                free(k);
+            }
+        }
+        free(xml);
+        xml = NULL;
+        if (iam(t, "ListAttachedUserPolicies", params, &xml, NULL, 0, e) == ERR_OK) {
+            for (const char *p = xml; p && (p = strstr(p, "<PolicyArn>")); p++) {
+                char *k = stack_prov_xml_text(p, "PolicyArn");
+                const char *dp[] = {"UserName", id, "PolicyArn", k, NULL};
+                iam(t, "DetachUserPolicy", dp, NULL, NULL, 0, e);
+                free(k);
+            }
+        }
+        free(xml);
+    }
+    rc = iam(t, "DeleteUser", params, NULL, code, sizeof(code), e);
+    return rc && gone_code(code) ? ERR_OK : rc;
+}
+
+static cJSON *user_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *name = stack_prov_str(in, "name", "");
+    char arn[400];
+    snprintf(arn, sizeof(arn), "arn:aws:iam::%s:user%s%s", t->account,
+             stack_prov_str(in, "path", "/"), name);
+    cJSON_AddStringToObject(o, "id", name);
+    cJSON_AddStringToObject(o, "arn", arn);
+    return o;
+}
+
+static const char *const user_replace[] = {"name", "path", NULL};
+static const char *const user_outs[] = {"id", "arn", "uniqueId", NULL};
+static const char *const user_inputs[] = {
+    "name", "path", "tags", "forceDestroy", "permissionsBoundary", NULL};
+
+const struct stack_provider stack_provider_iam_user = {
+    .type = "aws:iam:User",
+    .name_prop = "name",
+    .name_max = 64,
+    .replace_props = user_replace,
+    .outputs = user_outs,
+    .inputs = user_inputs,
+    .create = user_create,
+    .update = user_update,
+    .del = user_delete,
+    .read = user_read,
+    .predict = user_predict,
+};
+
+/* ---- UserPolicy: id user:name ---- */
+
+static enum err_code up_put(const struct stack_target *t, const cJSON *in, struct err *e)
+{
+    const char *user = stack_prov_str(in, "user", NULL), *name = stack_prov_str(in, "name", NULL);
+    char *doc = policy_text(in, "policy");
+    enum err_code rc;
+    if (!user || !name || !doc) {
+        free(doc);
+        return err_set(e, ERR_INVALID, "aws:iam:UserPolicy needs user and policy");
+    }
+    {
+        const char *params[] = {"UserName", user, "PolicyName", name, "PolicyDocument", doc, NULL};
+        rc = iam(t, "PutUserPolicy", params, NULL, NULL, 0, e);
+    }
+    free(doc);
+    return rc;
+}
+
+static cJSON *up_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    char id[300];
+    (void)t;
+    snprintf(id, sizeof(id), "%s:%s", stack_prov_str(in, "user", ""),
+             stack_prov_str(in, "name", ""));
+    cJSON_AddStringToObject(o, "id", id);
+    return o;
+}
+
+static enum err_code up_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
+                               cJSON **out, struct err *e)
+{
+    enum err_code rc;
+    (void)adopt;
+    *id = NULL;
+    *out = NULL;
+    if ((rc = up_put(t, in, e)))
+        return rc;
+    *out = up_predict(t, in);
+    *id = xstrdup(stack_prov_str(*out, "id", ""));
+    return ERR_OK;
+}
+
+static enum err_code up_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                               const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                               struct err *e)
+{
+    enum err_code rc;
+    (void)id;
+    (void)old_in;
+    (void)old_out;
+    *out = NULL;
+    if ((rc = up_put(t, new_in, e)))
+        return rc;
+    *out = up_predict(t, new_in);
+    return ERR_OK;
+}
+
+static enum err_code up_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                               const cJSON *out, struct err *e)
+{
+    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "PolicyName",
+                            stack_prov_str(in, "name", ""), NULL};
+    char code[96];
+    enum err_code rc = iam(t, "DeleteUserPolicy", params, NULL, code, sizeof(code), e);
+    (void)id;
+    (void)out;
+    return rc && gone_code(code) ? ERR_OK : rc;
+}
+
+static enum err_code up_read(const struct stack_target *t, const char *id, const cJSON *in,
+                             cJSON **out, bool *gone, struct err *e)
+{
+    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "PolicyName",
+                            stack_prov_str(in, "name", ""), NULL};
+    char code[96], *xml = NULL;
+    enum err_code rc = iam(t, "GetUserPolicy", params, &xml, code, sizeof(code), e);
+    free(xml);
+    *out = NULL;
+    *gone = rc && gone_code(code);
+    if (rc && !*gone)
+        return rc;
+    if (!*gone) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+    }
+    return ERR_OK;
+}
+
+static const char *const up_replace[] = {"user", "name", "namePrefix", NULL};
+static const char *const up_inputs[] = {"user", "name", "namePrefix", "policy", NULL};
+
+const struct stack_provider stack_provider_iam_user_policy = {
+    .type = "aws:iam:UserPolicy",
+    .name_prop = "name",
+    .name_max = 128,
+    .replace_props = up_replace,
+    .outputs = id_only,
+    .inputs = up_inputs,
+    .create = up_create,
+    .update = up_update,
+    .del = up_delete,
+    .read = up_read,
+    .predict = up_predict,
+};
+
+/* ---- UserPolicyAttachment ---- */
+
+static enum err_code upa_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    const char *user = stack_prov_str(in, "user", NULL),
+               *arn = stack_prov_str(in, "policyArn", NULL);
+    enum err_code rc;
+    (void)adopt;
+    *id = NULL;
+    *out = NULL;
+    if (!user || !arn)
+        return err_set(e, ERR_INVALID, "aws:iam:UserPolicyAttachment needs user and policyArn");
+    {
+        const char *params[] = {"UserName", user, "PolicyArn", arn, NULL};
+        rc = iam(t, "AttachUserPolicy", params, NULL, NULL, 0, e);
+    }
+    if (rc)
+        return rc;
+    *id = xmalloc(strlen(user) + strlen(arn) + 2);
+    sprintf(*id, "%s/%s", user, arn);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", *id);
+    return ERR_OK;
+}
+
+static enum err_code upa_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "PolicyArn",
+                            stack_prov_str(in, "policyArn", ""), NULL};
+    char code[96];
+    enum err_code rc = iam(t, "DetachUserPolicy", params, NULL, code, sizeof(code), e);
+    (void)id;
+    (void)out;
+    return rc && gone_code(code) ? ERR_OK : rc;
+}
+
+static enum err_code upa_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), NULL};
+    char *xml = NULL, code[96];
+    enum err_code rc = iam(t, "ListAttachedUserPolicies", params, &xml, code, sizeof(code), e);
+    *out = NULL;
+    *gone = (rc && gone_code(code)) ||
+            (!rc && (!xml || !strstr(xml, stack_prov_str(in, "policyArn", ""))));
+    free(xml);
+    if (rc && !*gone)
+        return rc;
+    if (!*gone) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+    }
+    return ERR_OK;
+}
+
+static cJSON *upa_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    char id[600];
+    (void)t;
+    snprintf(id, sizeof(id), "%s/%s", stack_prov_str(in, "user", ""),
+             stack_prov_str(in, "policyArn", ""));
+    cJSON_AddStringToObject(o, "id", id);
+    return o;
+}
+
+static const char *const upa_replace[] = {"user", "policyArn", NULL};
+
+const struct stack_provider stack_provider_iam_user_policy_attachment = {
+    .type = "aws:iam:UserPolicyAttachment",
+    .replace_props = upa_replace,
+    .outputs = id_only,
+    .inputs = upa_replace,
+    .create = upa_create,
+    .update = keep_update,
+    .del = upa_delete,
+    .read = upa_read,
+    .predict = upa_predict,
+};
+
+/* ---- AccessKey: id is the access key id; secret is an output ---- */
+
+static enum err_code key_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    const char *user = stack_prov_str(in, "user", NULL);
+    const char *params[] = {"UserName", user, NULL};
+    char *xml = NULL, *kid, *sec, *st, *cd;
+    enum err_code rc;
+    (void)adopt;
+    *id = NULL;
+    *out = NULL;
+    if (!user)
+        return err_set(e, ERR_INVALID, "aws:iam:AccessKey needs user");
+    if (cJSON_GetObjectItem(in, "pgpKey"))
+        return err_set(e, ERR_INVALID, "aws:iam:AccessKey: pgpKey is not supported by Tandem");
+    if ((rc = iam(t, "CreateAccessKey", params, &xml, NULL, 0, e))) {
+        free(xml);
+        return rc;
+    }
+    kid = stack_prov_xml_text(xml, "AccessKeyId");
+    sec = stack_prov_xml_text(xml, "SecretAccessKey");
+    st = stack_prov_xml_text(xml, "Status");
+    cd = stack_prov_xml_text(xml, "CreateDate");
+    free(xml);
+    *id = xstrdup(kid ? kid : "");
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", kid ? kid : "");
+    cJSON_AddStringToObject(*out, "secret", sec ? sec : "");
+    cJSON_AddStringToObject(*out, "status", st ? st : "Active");
+    cJSON_AddStringToObject(*out, "createDate", cd ? cd : "");
+    free(kid);
+    free(sec);
+    free(st);
+    free(cd);
+    if (stack_prov_str(in, "status", NULL) && strcmp(stack_prov_str(in, "status", ""), "Active")) {
+        const char *up[] = {
+            "UserName", user, "AccessKeyId", *id, "Status", stack_prov_str(in, "status", ""), NULL};
+        if ((rc = iam(t, "UpdateAccessKey", up, NULL, NULL, 0, e)))
+            return rc;
+        cJSON_ReplaceItemInObject(*out, "status",
+                                  cJSON_CreateString(stack_prov_str(in, "status", "")));
+    }
+    return ERR_OK;
+}
+
+static enum err_code key_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e)
+{
+    const char *st = stack_prov_str(new_in, "status", "Active");
+    const char *up[] = {
+        "UserName", stack_prov_str(new_in, "user", ""), "AccessKeyId", id, "Status", st, NULL};
+    enum err_code rc;
+    (void)old_in;
+    *out = NULL;
+    if ((rc = iam(t, "UpdateAccessKey", up, NULL, NULL, 0, e)))
+        return rc;
+    *out = cJSON_Duplicate(old_out, 1);
+    cJSON_ReplaceItemInObject(*out, "status", cJSON_CreateString(st));
+    return ERR_OK;
+}
+
+static enum err_code key_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "AccessKeyId", id, NULL};
+    char code[96];
+    enum err_code rc = iam(t, "DeleteAccessKey", params, NULL, code, sizeof(code), e);
+    (void)out;
+    return rc && gone_code(code) ? ERR_OK : rc;
+}
+
+static enum err_code key_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), NULL};
+    char *xml = NULL, code[96];
+    enum err_code rc = iam(t, "ListAccessKeys", params, &xml, code, sizeof(code), e);
+    *out = NULL;
+    *gone = (rc && gone_code(code)) || (!rc && (!xml || !strstr(xml, id)));
+    free(xml);
+    if (rc && !*gone)
+        return rc;
+    if (!*gone) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+    }
+    return ERR_OK;
+}
+
+static const char *const key_replace[] = {"user", "pgpKey", NULL};
+static const char *const key_outs[] = {"id", "secret", "status", "createDate", NULL};
+static const char *const key_inputs[] = {"user", "status", "pgpKey", NULL};
+
+const struct stack_provider stack_provider_iam_access_key = {
+    .type = "aws:iam:AccessKey",
+    .replace_props = key_replace,
+    .outputs = key_outs,
+    .inputs = key_inputs,
+    .create = key_create,
+    .update = key_update,
+    .del = key_delete,
+    .read = key_read,
+};
+
+/* ---- Policy (managed): id is the ARN ---- */
+
+static cJSON *policy_outputs(const char *xml, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *arn = stack_prov_xml_text(xml, "Arn"), *pid = stack_prov_xml_text(xml, "PolicyId");
+    cJSON_AddStringToObject(o, "id", arn ? arn : "");
+    cJSON_AddStringToObject(o, "arn", arn ? arn : "");
+    cJSON_AddStringToObject(o, "policyId", pid ? pid : "");
+    cJSON_AddStringToObject(o, "name", stack_prov_str(in, "name", ""));
+    free(arn);
+    free(pid);
+    return o;
+}
+
+static cJSON *policy_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    char arn[400];
+    snprintf(arn, sizeof(arn), "arn:aws:iam::%s:policy%s%s", t->account,
+             stack_prov_str(in, "path", "/"), stack_prov_str(in, "name", ""));
+    cJSON_AddStringToObject(o, "id", arn);
+    cJSON_AddStringToObject(o, "arn", arn);
+    return o;
+}
+
+static enum err_code policy_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                   char **id, cJSON **out, struct err *e)
+{
+    const char *name = stack_prov_str(in, "name", NULL);
+    char *doc = policy_text(in, "policy"), *xml = NULL, code[96];
+    const char *params[12];
+    size_t n = 0;
+    enum err_code rc;
+
+    *id = NULL;
+    *out = NULL;
+    if (!name || !doc) {
+        free(doc);
+        return err_set(e, ERR_INVALID, "aws:iam:Policy needs name and policy");
+    }
+    params[n++] = "PolicyName";
+    params[n++] = name;
+    params[n++] = "PolicyDocument";
+    params[n++] = doc;
+    if (stack_prov_str(in, "path", NULL)) {
+        params[n++] = "Path";
+        params[n++] = stack_prov_str(in, "path", "/");
+    }
+    if (stack_prov_str(in, "description", NULL)) {
+        params[n++] = "Description";
+        params[n++] = stack_prov_str(in, "description", "");
+    }
+    params[n] = NULL;
+    rc = iam(t, "CreatePolicy", params, &xml, code, sizeof(code), e);
+    free(doc);
+    if (rc && adopt && !strcmp(code, "EntityAlreadyExists")) {
+        cJSON *p = policy_predict(t, in);
+        const char *gp[] = {"PolicyArn", stack_prov_str(p, "arn", ""), NULL};
+        free(xml);
+        xml = NULL;
+        rc = iam(t, "GetPolicy", gp, &xml, NULL, 0, e);
+        cJSON_Delete(p);
+    }
+    if (rc) {
+        free(xml);
+        return rc;
+    }
+    *out = policy_outputs(xml, in);
+    *id = xstrdup(stack_prov_str(*out, "arn", ""));
+    free(xml);
+    return ERR_OK;
+}
+
+/* the versions that are not the default one, oldest first */
+static void delete_old_versions(const struct stack_target *t, const char *arn, int keep,
+                                struct err *e)
+{
+    const char *params[] = {"PolicyArn", arn, NULL};
+    char *xml = NULL;
+    char *ids[8];
+    int n = 0;
+    if (iam(t, "ListPolicyVersions", params, &xml, NULL, 0, e) != ERR_OK) {
+        free(xml);
+        return;
+    }
+    for (const char *p = xml; p && (p = strstr(p, "<member>")) && n < 8; p++) {
+        const char *end = strstr(p, "</member>");
+        const char *def = strstr(p, "<IsDefaultVersion>true");
+        if (def && end && def < end)
+            continue;
+        ids[n++] = stack_prov_xml_text(p, "VersionId");
+    }
+    free(xml);
+    for (int i = 0; i < n; i++) {
+        if (i < n - keep && ids[i]) {
+            const char *dp[] = {"PolicyArn", arn, "VersionId", ids[i], NULL};
+            iam(t, "DeletePolicyVersion", dp, NULL, NULL, 0, e);
+        }
+        free(ids[i]);
+    }
+}
+
+static enum err_code policy_update(const struct stack_target *t, const char *id,
+                                   const cJSON *old_in, const cJSON *new_in, const cJSON *old_out,
+                                   cJSON **out, struct err *e)
+{
+    char *od = policy_text(old_in, "policy"), *nd = policy_text(new_in, "policy");
+    enum err_code rc = ERR_OK;
+    *out = NULL;
+    if (nd && (!od || strcmp(od, nd))) {
+        const char *params[] = {"PolicyArn", id,  "PolicyDocument", nd, "SetAsDefault",
+                                "true",      NULL};
+        delete_old_versions(t, id, 3, e); /* IAM keeps at most five */
+        rc = iam(t, "CreatePolicyVersion", params, NULL, NULL, 0, e);
+    }
+    free(od);
+    free(nd);
+    if (rc)
+        return rc;
+    *out = cJSON_Duplicate(old_out, 1);
+    return ERR_OK;
+}
+
+static enum err_code policy_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                   const cJSON *out, struct err *e)
+{
+    const char *params[] = {"PolicyArn", id, NULL};
+    char code[96];
+    enum err_code rc;
+    (void)in;
+    (void)out;
+    delete_old_versions(t, id, 0, e);
+    rc = iam(t, "DeletePolicy", params, NULL, code, sizeof(code), e);
+    return rc && gone_code(code) ? ERR_OK : rc;
+}
+
+static enum err_code policy_read(const struct stack_target *t, const char *id, const cJSON *in,
+                                 cJSON **out, bool *gone, struct err *e)
+{
+    const char *params[] = {"PolicyArn", id, NULL};
+    char *xml = NULL, code[96];
+    enum err_code rc = iam(t, "GetPolicy", params, &xml, code, sizeof(code), e);
+    *out = NULL;
+    *gone = rc && gone_code(code);
+    if (rc && !*gone) {
+        free(xml);
+        return rc;
+    }
+    if (!*gone)
+        *out = policy_outputs(xml, in);
+    free(xml);
+    return ERR_OK;
+}
+
+static const char *const policy_replace[] = {"name", "namePrefix", "path", "description", NULL};
+static const char *const policy_outs[] = {"id", "arn", "policyId", NULL};
+static const char *const policy_inputs[] = {"name",   "namePrefix", "path", "description",
+                                            "policy", "tags",       NULL};
+
+const struct stack_provider stack_provider_iam_policy = {
+    .type = "aws:iam:Policy",
+    .name_prop = "name",
+    .name_max = 128,
+    .replace_props = policy_replace,
+    .outputs = policy_outs,
+    .inputs = policy_inputs,
+    .create = policy_create,
+    .update = policy_update,
+    .del = policy_delete,
+    .read = policy_read,
+    .predict = policy_predict,
+};
+
+/* ---- PolicyAttachment: one policy to users and roles (groups: not in Tandem) ---- */
+
+static enum err_code pa_each(const struct stack_target *t, const cJSON *in, bool attach,
+                             struct err *e)
+{
+    static const struct {
+        const char *prop, *param, *attach, *detach;
+    } kinds[] = {{"users", "UserName", "AttachUserPolicy", "DetachUserPolicy"},
+                 {"roles", "RoleName", "AttachRolePolicy", "DetachRolePolicy"}};
+    const char *arn = stack_prov_str(in, "policyArn", "");
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItem(in, kinds[k].prop))
+        {
+            const char *params[] = {kinds[k].param, cJSON_IsString(it) ? it->valuestring : "",
+                                    "PolicyArn", arn, NULL};
+            char code[96];
+            enum err_code rc = iam(t, attach ? kinds[k].attach : kinds[k].detach, params, NULL,
+                                   code, sizeof(code), e);
+            if (rc && !(!attach && gone_code(code)))
+                return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+static enum err_code pa_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
+                               cJSON **out, struct err *e)
+{
+    enum err_code rc;
+    (void)adopt;
+    *id = NULL;
+    *out = NULL;
+    if (!stack_prov_str(in, "policyArn", NULL))
+        return err_set(e, ERR_INVALID, "aws:iam:PolicyAttachment needs policyArn");
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "groups")) > 0)
+        return err_set(e, ERR_INVALID,
+                       "aws:iam:PolicyAttachment: groups are not supported by Tandem's IAM");
+    if ((rc = pa_each(t, in, true, e)))
+        return rc;
+    *id = xstrdup(stack_prov_str(in, "name", "attachment"));
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", *id);
+    return ERR_OK;
+}
+
+static enum err_code pa_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                               const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                               struct err *e)
+{
+    enum err_code rc;
+    (void)id;
+    *out = NULL;
+    if ((rc = pa_each(t, old_in, false, e)) || (rc = pa_each(t, new_in, true, e)))
+        return rc;
+    *out = cJSON_Duplicate(old_out, 1);
+    return ERR_OK;
+}
+
+static enum err_code pa_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                               const cJSON *out, struct err *e)
+{
+    (void)id;
+    (void)out;
+    return pa_each(t, in, false, e);
+}
+
+static enum err_code pa_read(const struct stack_target *t, const char *id, const cJSON *in,
+                             cJSON **out, bool *gone, struct err *e)
+{
+    (void)t;
+    (void)in;
+    (void)e;
+    *gone = false;
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", id);
+    return ERR_OK;
+}
+
+static const char *const pa_replace[] = {"name", "policyArn", NULL};
+static const char *const pa_inputs[] = {"name", "policyArn", "users", "roles", "groups", NULL};
+
+const struct stack_provider stack_provider_iam_policy_attachment = {
+    .type = "aws:iam:PolicyAttachment",
+    .name_prop = "name",
+    .name_max = 128,
+    .replace_props = pa_replace,
+    .outputs = id_only,
+    .inputs = pa_inputs,
+    .create = pa_create,
+    .update = pa_update,
+    .del = pa_delete,
+    .read = pa_read,
+};

@@ -1,0 +1,323 @@
+/* random.c - the random provider: RandomPet, RandomString, RandomPassword, RandomId and
+ * RandomInteger. Values come from /dev/urandom once, at create, and stay in the state; any
+ * change of an input (keepers included) makes a new value, as the provider does. No region
+ * is called. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "mem.h"
+#include "stack_provider.h"
+
+static enum err_code rnd(void *p, size_t n, struct err *e)
+{
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(p, 1, n, f) : 0;
+    if (f)
+        fclose(f);
+    return got == n ? ERR_OK : err_set(e, ERR_IO, "cannot read /dev/urandom");
+}
+
+static unsigned rnd_below(unsigned n)
+{
+    unsigned v = 0;
+    struct err e = {0};
+    if (rnd(&v, sizeof(v), &e) || n == 0)
+        return 0;
+    return v % n;
+}
+
+static long num(const cJSON *in, const char *key, long def)
+{
+    const cJSON *v = cJSON_GetObjectItem(in, key);
+    return cJSON_IsNumber(v) ? (long)v->valuedouble : def;
+}
+
+static bool flag(const cJSON *in, const char *key, bool def)
+{
+    const cJSON *v = cJSON_GetObjectItem(in, key);
+    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
+}
+
+/* every input replaces: the value is made once */
+static enum err_code keep_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                 struct err *e)
+{
+    (void)t;
+    (void)id;
+    (void)old_in;
+    (void)new_in;
+    (void)e;
+    *out = cJSON_Duplicate(old_out, 1);
+    return ERR_OK;
+}
+
+static enum err_code no_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                               const cJSON *out, struct err *e)
+{
+    (void)t;
+    (void)id;
+    (void)in;
+    (void)out;
+    (void)e;
+    return ERR_OK;
+}
+
+static enum err_code no_read(const struct stack_target *t, const char *id, const cJSON *in,
+                             cJSON **out, bool *gone, struct err *e)
+{
+    (void)t;
+    (void)id;
+    (void)in;
+    (void)e;
+    *out = NULL;
+    *gone = false;
+    return ERR_OK;
+}
+
+/* ---- RandomPet ---- */
+
+static const char *const adjectives[] = {
+    "able",   "active", "adapted", "amazing", "amused", "apt",    "bold",   "brave",
+    "bright", "calm",   "clean",   "clever",  "cool",   "crisp",  "daring", "eager",
+    "easy",   "epic",   "fair",    "fancy",   "fast",   "fine",   "fit",    "fond",
+    "free",   "fresh",  "game",    "gentle",  "glad",   "golden", "good",   "grand",
+    "happy",  "hardy",  "humble",  "ideal",   "jolly",  "keen",   "kind",   "lucky",
+    "magic",  "merry",  "modest",  "neat",    "nice",   "noble",  "polite", "proud",
+    "quick",  "quiet",  "rare",    "ready",   "sharp",  "smart",  "solid",  "sunny",
+    "super",  "sweet",  "tidy",    "top",     "true",   "vital",  "warm",   "wise"};
+static const char *const animals[] = {
+    "ant",   "bass",   "bat",    "bear",  "bee",   "bird",  "bison", "boar",  "buck",
+    "bull",  "calf",   "cat",    "chimp", "cobra", "colt",  "crab",  "crow",  "deer",
+    "dodo",  "dog",    "dove",   "duck",  "eagle", "eel",   "elk",   "emu",   "falcon",
+    "fawn",  "ferret", "finch",  "fish",  "foal",  "fox",   "frog",  "gator", "goat",
+    "goose", "gull",   "hare",   "hawk",  "hen",   "heron", "horse", "ibex",  "jay",
+    "koala", "lamb",   "lark",   "lion",  "llama", "lynx",  "mole",  "moose", "mouse",
+    "mule",  "newt",   "otter",  "owl",   "panda", "pig",   "pony",  "puma",  "quail",
+    "ram",   "raven",  "robin",  "seal",  "shark", "sheep", "snail", "swan",  "tiger",
+    "toad",  "trout",  "turtle", "viper", "wasp",  "whale", "wolf",  "worm",  "yak"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static enum err_code pet_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    long len = num(in, "length", 2);
+    const char *sep = stack_prov_str(in, "separator", "-"),
+               *prefix = stack_prov_str(in, "prefix", NULL);
+    char name[512] = "";
+    (void)t;
+    (void)adopt;
+    if (len < 1 || len > 20)
+        return err_set(e, ERR_INVALID, "random:RandomPet: length must be 1 to 20");
+    if (prefix)
+        snprintf(name, sizeof(name), "%s%s", prefix, sep);
+    for (long i = 0; i < len; i++) {
+        const char *w = i == len - 1 ? animals[rnd_below(COUNT(animals))]
+                                     : adjectives[rnd_below(COUNT(adjectives))];
+        size_t n = strlen(name);
+        snprintf(name + n, sizeof(name) - n, "%s%s", w, i == len - 1 ? "" : sep);
+    }
+    *id = xstrdup(name);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", name);
+    return ERR_OK;
+}
+
+static const char *const pet_inputs[] = {"length", "prefix", "separator", "keepers", NULL};
+static const char *const id_out[] = {"id", NULL};
+
+const struct stack_provider stack_provider_random_pet = {
+    .type = "random:RandomPet",
+    .replace_props = pet_inputs,
+    .outputs = id_out,
+    .inputs = pet_inputs,
+    .create = pet_create,
+    .update = keep_update,
+    .del = no_delete,
+    .read = no_read,
+};
+
+/* ---- RandomString / RandomPassword ---- */
+
+static enum err_code string_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                   char **id, cJSON **out, struct err *e)
+{
+    static const char *const sets[] = {"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz",
+                                       "0123456789"};
+    static const char *const use_keys[] = {"upper", "lower", "numeric"};
+    static const char *const min_keys[] = {"minUpper", "minLower", "minNumeric"};
+    long len = num(in, "length", -1), pos = 0;
+    const char *special = stack_prov_str(in, "overrideSpecial", "!@#$%&*()-_=+[]{}<>:?");
+    char *s, all[256] = "";
+    (void)t;
+    (void)adopt;
+    if (len < 1 || len > 4096)
+        return err_set(e, ERR_INVALID, "random:RandomString needs length (1 to 4096)");
+    s = xcalloc((size_t)len + 1, 1);
+    /* the minimums first, then any allowed character, then shuffled */
+    for (int k = 0; k < 3; k++) {
+        if (!flag(in, use_keys[k], true) && !flag(in, k == 2 ? "number" : use_keys[k], true))
+            continue;
+        strncat(all, sets[k], sizeof(all) - strlen(all) - 1);
+        for (long m = num(in, min_keys[k], 0); m > 0 && pos < len; m--)
+            s[pos++] = sets[k][rnd_below((unsigned)strlen(sets[k]))];
+    }
+    if (flag(in, "special", true)) {
+        strncat(all, special, sizeof(all) - strlen(all) - 1);
+        for (long m = num(in, "minSpecial", 0); m > 0 && pos < len && *special; m--)
+            s[pos++] = special[rnd_below((unsigned)strlen(special))];
+    }
+    if (!*all) {
+        free(s);
+        return err_set(e, ERR_INVALID, "random:RandomString: every character class is off");
+    }
+    while (pos < len)
+        s[pos++] = all[rnd_below((unsigned)strlen(all))];
+    for (long i = len - 1; i > 0; i--) {
+        long j = (long)rnd_below((unsigned)(i + 1));
+        char c = s[i];
+        s[i] = s[j];
+        s[j] = c;
+    }
+    *id = xstrdup(s);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", s);
+    cJSON_AddStringToObject(*out, "result", s);
+    free(s);
+    return ERR_OK;
+}
+
+static enum err_code password_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                     char **id, cJSON **out, struct err *e)
+{
+    enum err_code rc = string_create(t, in, adopt, id, out, e);
+    if (rc)
+        return rc;
+    free(*id);
+    *id = xstrdup("none"); /* as the provider: the password is not the id */
+    cJSON_ReplaceItemInObject(*out, "id", cJSON_CreateString("none"));
+    return ERR_OK;
+}
+
+static const char *const string_inputs[] = {
+    "length",   "special",    "upper",      "lower",           "numeric", "number", "minUpper",
+    "minLower", "minNumeric", "minSpecial", "overrideSpecial", "keepers", NULL};
+static const char *const string_outs[] = {"id", "result", NULL};
+
+const struct stack_provider stack_provider_random_string = {
+    .type = "random:RandomString",
+    .replace_props = string_inputs,
+    .outputs = string_outs,
+    .inputs = string_inputs,
+    .create = string_create,
+    .update = keep_update,
+    .del = no_delete,
+    .read = no_read,
+};
+
+const struct stack_provider stack_provider_random_password = {
+    .type = "random:RandomPassword",
+    .replace_props = string_inputs,
+    .outputs = string_outs,
+    .inputs = string_inputs,
+    .create = password_create,
+    .update = keep_update,
+    .del = no_delete,
+    .read = no_read,
+};
+
+/* ---- RandomId ---- */
+
+static enum err_code id_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
+                               cJSON **out, struct err *e)
+{
+    long n = num(in, "byteLength", -1);
+    const char *prefix = stack_prov_str(in, "prefix", "");
+    unsigned char b[1024];
+    char hex[2100], b64[1400], url[1400], dec[80], *p;
+    enum err_code rc;
+    (void)t;
+    (void)adopt;
+    if (n < 1 || n > (long)sizeof(b))
+        return err_set(e, ERR_INVALID, "random:RandomId needs byteLength (1 to 1024)");
+    if ((rc = rnd(b, (size_t)n, e)))
+        return rc;
+    hex_encode(b, (size_t)n, hex);
+    base64_encode(b, (size_t)n, b64);
+    strcpy(url, b64);
+    for (p = url; *p; p++)
+        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+    while (p > url && p[-1] == '=')
+        *--p = 0;
+    {
+        unsigned long long v = 0;
+        for (long i = 0; i < n && i < 8; i++)
+            v = (v << 8) | b[i];
+        snprintf(dec, sizeof(dec), "%llu", v);
+    }
+    *out = cJSON_CreateObject();
+    {
+        char *h = xmalloc(strlen(prefix) + strlen(hex) + 1), *u = xmalloc(strlen(url) + 1);
+        sprintf(h, "%s%s", prefix, hex);
+        strcpy(u, url);
+        cJSON_AddStringToObject(*out, "id", u);
+        cJSON_AddStringToObject(*out, "hex", h);
+        cJSON_AddStringToObject(*out, "b64Std", b64);
+        cJSON_AddStringToObject(*out, "b64Url", u);
+        cJSON_AddStringToObject(*out, "dec", dec);
+        *id = u;
+        free(h);
+    }
+    return ERR_OK;
+}
+
+static const char *const rid_inputs[] = {"byteLength", "prefix", "keepers", NULL};
+static const char *const rid_outs[] = {"id", "hex", "b64Std", "b64Url", "dec", NULL};
+
+const struct stack_provider stack_provider_random_id = {
+    .type = "random:RandomId",
+    .replace_props = rid_inputs,
+    .outputs = rid_outs,
+    .inputs = rid_inputs,
+    .create = id_create,
+    .update = keep_update,
+    .del = no_delete,
+    .read = no_read,
+};
+
+/* ---- RandomInteger ---- */
+
+static enum err_code int_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    long lo = num(in, "min", 0), hi = num(in, "max", -1), v;
+    char s[40];
+    (void)t;
+    (void)adopt;
+    if (!cJSON_IsNumber(cJSON_GetObjectItem(in, "min")) ||
+        !cJSON_IsNumber(cJSON_GetObjectItem(in, "max")) || hi < lo)
+        return err_set(e, ERR_INVALID, "random:RandomInteger needs min <= max");
+    v = lo + (long)rnd_below((unsigned)(hi - lo + 1));
+    snprintf(s, sizeof(s), "%ld", v);
+    *id = xstrdup(s);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", s);
+    cJSON_AddNumberToObject(*out, "result", (double)v);
+    return ERR_OK;
+}
+
+static const char *const int_inputs[] = {"min", "max", "seed", "keepers", NULL};
+
+const struct stack_provider stack_provider_random_integer = {
+    .type = "random:RandomInteger",
+    .replace_props = int_inputs,
+    .outputs = string_outs,
+    .inputs = int_inputs,
+    .create = int_create,
+    .update = keep_update,
+    .del = no_delete,
+    .read = no_read,
+};

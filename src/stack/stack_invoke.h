@@ -1,0 +1,29 @@
+/* stack_invoke.h - the provider functions a Pulumi YAML program calls with fn::invoke.
+ *
+ * aws:iam:getPolicyDocument (a policy document built from statements, as
+ * the provider renders it: `json`, `minifiedJson`), aws:getCallerIdentity,
+ * aws:getRegion and aws:getPartition. None calls a region: the answers
+ * follow from the arguments, the stack's account and the provider's region.
+ * Pulumi's long tokens (aws:iam/getPolicyDocument:getPolicyDocument,
+ * aws:index/getRegion:getRegion) name the same functions. */
+#ifndef TANDEM_STACK_INVOKE_H
+#define TANDEM_STACK_INVOKE_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "err.h"
+
+/* stack_invoke_known - @token names a function stack_invoke answers. */
+bool stack_invoke_known(const char *token);
+
+/*
+ * stack_invoke - call @token with @args (an object, NULL for none).
+ * @region/@account: the caller's region and the stack's account.
+ * @out owned. ERR_NOTFOUND for an unknown function, ERR_INVALID for bad
+ * arguments (the message says which).
+ */
+enum err_code stack_invoke(const char *token, const cJSON *args, const char *region,
+                           const char *account, cJSON **out, struct err *e);
+
+#endif
