@@ -1,0 +1,250 @@
+"""Pulumi YAML programs as Pulumi's documentation writes them (examples/pulumi/*)
+deployed with `tandem up` on local regions: each shows its outputs, a second up
+makes no write call, a one-property change touches exactly that resource, and
+`tandem destroy` leaves nothing behind."""
+import json
+import os
+import unittest
+
+from stack_helpers import Project, ROOT
+
+EXAMPLES = os.path.join(ROOT, "examples", "pulumi")
+
+
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def ops(result):
+    return {s["name"]: s["op"] for s in result["steps"]}
+
+
+def changed(result):
+    return {n: o for n, o in ops(result).items() if o != "same"}
+
+
+class PulumiExamples(unittest.TestCase):
+    def project(self, name):
+        p = Project(copy_from=os.path.join(EXAMPLES, name))
+        self.addCleanup(p.cleanup)
+        return p
+
+    def up_twice(self, p):
+        up = p.run("up", "--yes", check=0)
+        self.assertIn("Outputs:", up.stdout)
+        again = p.json("up", "--yes")
+        self.assertEqual(set(ops(again).values()), {"same"}, again["steps"])
+        self.assertEqual(again["writes"], 0)
+        for r in p.state()["resources"]:
+            self.assertEqual(r["status"], "created", r)
+        return p.json("output")
+
+    def destroy(self, p):
+        d = p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(set(ops(d).values()), {"delete"})
+        self.assertEqual(p.state()["resources"], [])
+        return d
+
+    def test_buckets_tags_versioning_objects(self):
+        p = self.project("s3-website-buckets")
+        out = self.up_twice(p)
+        logs, assets = out["logsBucket"], out["assetsBucket"]
+        # auto-names: logical name, "-", seven hex characters
+        self.assertRegex(logs, r"^logs-[0-9a-f]{7}$")
+        self.assertRegex(assets, r"^assets-[0-9a-f]{7}$")
+        self.assertEqual(out["logsArn"], "arn:aws:s3:::" + logs)
+        s3 = p.client("s3", "us-east-1")
+        self.assertEqual(s3.get_bucket_versioning(Bucket=logs)["Status"], "Enabled")
+        self.assertEqual(s3.get_bucket_versioning(Bucket=assets)["Status"], "Enabled")
+        tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=logs)["TagSet"]}
+        self.assertEqual(tags, {"Environment": "dev", "Project": "s3-buckets", "Stack": "dev"})
+        tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=assets)["TagSet"]}
+        self.assertEqual(tags["Version"], "2")  # a number written where the schema wants a string
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=logs)["Rules"]
+        self.assertEqual(rules[0]["Expiration"]["Days"], 30)
+        self.assertEqual(rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"], 7)
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=assets)["Rules"]
+        self.assertEqual(rules[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"], 2)
+        body = s3.get_object(Bucket=assets, Key="index.html")
+        self.assertEqual(body["ContentType"], "text/html")
+        self.assertIn(b"Hello from s3-buckets", body["Body"].read())
+        self.assertEqual(out["indexEtag"], body["ETag"].strip('"'))
+        self.assertEqual(s3.get_object(Bucket=assets, Key="docs/README.txt")["Body"].read(),
+                         read(os.path.join(p.dir, "README.txt"), "rb"))
+
+        # one property: exactly that resource, in place; the name stays
+        path = os.path.join(p.dir, "Pulumi.yaml")
+        text = read(path)
+        with open(path, "w") as f:
+            f.write(text.replace("Stack: ${pulumi.stack}", "Stack: renamed"))
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"logs": "update"})
+        self.assertEqual(p.json("output")["logsBucket"], logs)
+        tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=logs)["TagSet"]}
+        self.assertEqual(tags["Stack"], "renamed")
+        # a config value flows to the one resource that uses it
+        p.run("config", "set", "retentionDays", "45", check=0)
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"logs": "update"})
+        self.assertEqual(s3.get_bucket_lifecycle_configuration(Bucket=logs)["Rules"][0]
+                         ["Expiration"]["Days"], 45)
+        # a key change replaces exactly that object
+        text = read(path)
+        with open(path, "w") as f:
+            f.write(text.replace("key: index.html", "key: home.html"))
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"index": "replace"})
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=assets).get("Contents", [])]
+        self.assertIn("home.html", keys)
+        self.assertNotIn("index.html", keys)
+
+        self.destroy(p)
+        self.assertEqual(s3.list_buckets()["Buckets"], [])
+
+    def test_iam_roles_with_policy_documents(self):
+        p = self.project("iam-role-policies")
+        out = self.up_twice(p)
+        iam = p.client("iam", "us-east-1")
+        role = iam.get_role(RoleName=out["roleName"])["Role"]
+        self.assertEqual(role["Arn"], out["roleArn"])
+        doc = role["AssumeRolePolicyDocument"]
+        if isinstance(doc, str):
+            doc = json.loads(doc)
+        self.assertEqual(doc["Statement"][0]["Principal"], {"Service": "lambda.amazonaws.com"})
+        self.assertEqual(doc["Statement"][0]["Action"], "sts:AssumeRole")
+        names = iam.list_role_policies(RoleName=out["roleName"])["PolicyNames"]
+        self.assertEqual(len(names), 1)
+        self.assertRegex(names[0], r"^workerLogs-[0-9a-f]{7}$")  # auto-named, as Pulumi does
+        inline = iam.get_role_policy(RoleName=out["roleName"], PolicyName=names[0])
+        pdoc = inline["PolicyDocument"]
+        if isinstance(pdoc, str):
+            pdoc = json.loads(pdoc)
+        self.assertEqual(pdoc["Version"], "2012-10-17")  # unquoted, still the date string
+        attached = iam.list_attached_role_policies(RoleName=out["roleName"])["AttachedPolicies"]
+        self.assertEqual([a["PolicyArn"] for a in attached], [out["policyArn"]])
+        self.assertEqual(out["region"], "us-east-1")
+        self.assertRegex(out["accountId"], r"^\d{12}$")
+        self.destroy(p)
+        self.assertEqual(iam.list_roles()["Roles"], [])
+        self.assertEqual(iam.list_policies(Scope="Local")["Policies"], [])
+
+    def test_table_with_items(self):
+        p = self.project("dynamodb-table-items")
+        out = self.up_twice(p)
+        ddb = p.client("dynamodb", "us-east-1")
+        item = ddb.get_item(TableName=out["tableName"],
+                            Key={"pk": {"S": "flags"}, "sk": {"S": "new-checkout"}})["Item"]
+        self.assertEqual(item["enabled"], {"BOOL": True})
+        self.assertEqual(item["rollout"], {"N": "25"})
+        item = ddb.get_item(TableName=out["tableName"],
+                            Key={"pk": {"S": "texts"}, "sk": {"S": "greeting"}})["Item"]
+        self.assertEqual(item["value"], {"S": "hello"})
+        # a config change rewrites exactly that item
+        p.run("config", "set", "greeting", "bonjour", check=0)
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"greetingItem": "update"})
+        item = ddb.get_item(TableName=out["tableName"],
+                            Key={"pk": {"S": "texts"}, "sk": {"S": "greeting"}})["Item"]
+        self.assertEqual(item["value"], {"S": "bonjour"})
+        self.destroy(p)
+        self.assertEqual(ddb.list_tables()["TableNames"], [])
+
+    def test_user_with_access_key_and_policies(self):
+        p = self.project("iam-user-keys")
+        out = self.up_twice(p)
+        iam = p.client("iam", "us-east-1")
+        user = iam.get_user(UserName=out["userName"])["User"]
+        self.assertEqual(user["Arn"], out["userArn"])
+        self.assertEqual(user["Path"], "/system/")
+        keys = iam.list_access_keys(UserName=out["userName"])["AccessKeyMetadata"]
+        self.assertEqual([k["AccessKeyId"] for k in keys], [out["accessKeyId"]])
+        names = iam.list_user_policies(UserName=out["userName"])["PolicyNames"]
+        self.assertEqual(len(names), 1)
+        self.assertRegex(names[0], r"^ciUpload-[0-9a-f]{7}$")
+        attached = iam.list_attached_user_policies(UserName=out["userName"])["AttachedPolicies"]
+        self.assertEqual(len(attached), 1)
+        # the new key works against the region
+        import boto3
+        s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=p.endpoint("us-east-1"),
+                          aws_access_key_id=out["accessKeyId"],
+                          aws_secret_access_key=out["secretAccessKey"])
+        s3.put_object(Bucket=out["bucket"], Key="build/1.txt", Body=b"artifact")
+        self.destroy(p)
+        self.assertEqual([u for u in iam.list_users()["Users"]
+                          if u["UserName"] == out["userName"]], [])
+        self.assertEqual(iam.list_policies(Scope="Local")["Policies"], [])
+        self.assertEqual(p.client("s3", "us-east-1").list_buckets()["Buckets"], [])
+
+    def test_random_values_are_kept(self):
+        p = self.project("random-names")
+        out = self.up_twice(p)
+        self.assertRegex(out["pet"], r"^app-[a-z]+-[a-z]+$")
+        self.assertTrue(out["bucket"].startswith(out["pet"] + "-"))
+        self.assertTrue(1 <= out["shard"] <= 16)
+        self.assertRegex(out["tokenHex"], r"^[0-9a-f]{16}$")
+        self.assertEqual(len(out["password"]), 20)
+        self.assertEqual(p.json("output"), out)  # generated once, kept in the state
+        self.destroy(p)
+        self.assertEqual(p.client("s3", "us-east-1").list_buckets()["Buckets"], [])
+
+    def test_program_in_main_folder(self):
+        p = self.project("main-folder")
+        out = self.up_twice(p)
+        self.assertEqual(out["table"], "orders-dev")
+        self.assertEqual(out["decoded"], "orders")
+        self.assertEqual(out["count"], 1)
+        self.assertEqual(out["second"], "b")
+        self.assertEqual(out["length"], 3)
+        self.destroy(p)
+
+    def test_bucket_with_policy_block_and_ownership(self):
+        p = self.project("bucket-policy")
+        up = p.run("up", "--yes")
+        s3 = None
+        if up.returncode != 0:
+            # the region's S3 has no bucket policies yet: everything else must still hold
+            self.assertIn("policy", up.stdout + up.stderr)
+            st = {r["name"]: r["status"] for r in p.state()["resources"]}
+            self.assertEqual(st, {"site": "created", "ownership": "created",
+                                  "publicAccess": "created"})
+            s3 = p.client("s3", "us-east-1")
+            bucket = [r for r in p.state()["resources"] if r["name"] == "site"][0]["id"]
+            own = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+            self.assertEqual(own["Rules"][0]["ObjectOwnership"], "BucketOwnerEnforced")
+            pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+            self.assertTrue(all(pab.values()))
+            self.destroy(p)
+            self.assertEqual(s3.list_buckets()["Buckets"], [])
+            self.skipTest("S3 PutBucketPolicy is not in the region yet: "
+                          + (up.stdout + up.stderr).strip().splitlines()[-1])
+        out = self.up_twice(p)
+        s3 = p.client("s3", "us-east-1")
+        pol = json.loads(s3.get_bucket_policy(Bucket=out["bucketName"])["Policy"])
+        self.assertEqual(pol["Statement"][0]["Sid"], "DenyInsecureTransport")
+        self.destroy(p)
+        self.assertEqual(s3.list_buckets()["Buckets"], [])
+
+
+class PulumiDiagnostics(unittest.TestCase):
+    def test_errors_point_at_the_file(self):
+        p = Project()
+        self.addCleanup(p.cleanup)
+        with open(os.path.join(p.dir, "Pulumi.yaml"), "w") as f:
+            f.write("name: bad\nruntime: yaml\nresources:\n  b:\n    type: aws:s3:BucketV2\n"
+                    "    properties:\n      buckt: x\n")
+        r = p.run("up", "--yes")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("Pulumi.yaml:7:7: aws:s3:Bucket has no property 'buckt' "
+                      "(did you mean 'bucket'?)", r.stderr)
+        self.assertFalse(p.server_pids(), "a stack file error starts no region")
+        with open(os.path.join(p.dir, "Pulumi.yaml"), "w") as f:
+            f.write("name: bad\nruntime: yaml\noutputs:\n  x:\n"
+                    "    fn::remoteAsset: https://example.com/a\n")
+        r = p.run("preview")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("Pulumi.yaml:5:5: fn::remoteAsset is not supported", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
