@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "fn_int.h"
 #include "mem.h"
+#include "url.h"
 
 #define URL_PREFIX "/lambda-url/"
 
@@ -50,33 +51,6 @@ bool fn_url_match(const struct http_req *r, char *id, size_t cap, const char **r
         }
     }
     return false;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* pct_decode - form decoding of a query component (arena). */
-static char *pct_decode(struct arena *a, const char *s, size_t n)
-{
-    char *out = arena_alloc(a, n + 1), *o = out;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            *o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else if (s[i] == '+')
-            *o++ = ' ';
-        else
-            *o++ = s[i];
-    }
-    *o = '\0';
-    return out;
 }
 
 /* add_joined - set @obj[@k] to @v, or append ",@v" when present (AWS joins
@@ -198,22 +172,12 @@ char *fn_url_event(const struct http_req *r, const char *url_id, const char *raw
     cJSON_AddItemToObject(ev, "headers", hs);
     hs = NULL;
     if (r->query && *r->query) {
-        const char *p = r->query;
+        size_t pos = 0, qlen = strlen(r->query);
+        struct url_param p;
         qs = cJSON_CreateObject();
-        while (*p) {
-            const char *amp = strchr(p, '&'), *eq;
-            size_t n = amp ? (size_t)(amp - p) : strlen(p);
-            if (n) {
-                char *k, *v;
-                eq = memchr(p, '=', n);
-                k = pct_decode(r->arena, p, eq ? (size_t)(eq - p) : n);
-                v = eq ? pct_decode(r->arena, eq + 1, n - (size_t)(eq - p) - 1) : "";
-                add_joined(qs, k, v);
-            }
-            if (!amp)
-                break;
-            p = amp + 1;
-        }
+        while (url_query_next(r->query, qlen, &pos, &p))
+            add_joined(qs, url_decode(r->arena, p.key, p.key_len),
+                       url_decode(r->arena, p.val, p.val_len));
         cJSON_AddItemToObject(ev, "queryStringParameters", qs);
     }
     ctx = cJSON_AddObjectToObject(ev, "requestContext");

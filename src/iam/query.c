@@ -12,6 +12,7 @@
 #include "iam_int.h"
 #include "log.h"
 #include "mem.h"
+#include "url.h"
 
 /* ---- small helpers shared with sts.c and authz.c ---- */
 
@@ -43,74 +44,25 @@ void iam_now_iso(char out[32], long long offset_s)
 /* Policy documents travel URL-encoded inside IAM's XML (RFC 3986). */
 void iam_xml_urlenc(struct buf *b, const char *name, const char *json)
 {
-    static const char hex[] = "0123456789ABCDEF";
-
     buf_printf(b, "<%s>", name);
-    for (const unsigned char *p = (const unsigned char *)json; p && *p; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            buf_putc(b, (char)*p);
-        } else {
-            buf_putc(b, '%');
-            buf_putc(b, hex[*p >> 4]);
-            buf_putc(b, hex[*p & 15]);
-        }
-    }
+    url_encode_buf(b, json, false);
     buf_printf(b, "</%s>", name);
-}
-
-static int unhex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static char *form_decode(struct arena *a, const char *s, size_t n)
-{
-    char *out = arena_alloc(a, n + 1);
-    size_t o = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && unhex(s[i + 1]) >= 0 && unhex(s[i + 2]) >= 0) {
-            out[o++] = (char)(unhex(s[i + 1]) * 16 + unhex(s[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
 }
 
 static void parse_form(struct iam_call *c, const char *s, size_t len)
 {
-    size_t cap = 1;
+    size_t cap = 1, pos = 0;
+    struct url_param p;
 
     for (size_t i = 0; i < len; i++)
         cap += s[i] == '&';
     c->keys = arena_alloc(c->r->arena, cap * sizeof(*c->keys));
     c->vals = arena_alloc(c->r->arena, cap * sizeof(*c->vals));
     c->nparams = 0;
-    for (size_t i = 0; i < len;) {
-        size_t j = i, eq;
-        while (j < len && s[j] != '&')
-            j++;
-        for (eq = i; eq < j && s[eq] != '='; eq++)
-            ;
-        if (j > i) {
-            c->keys[c->nparams] = form_decode(c->r->arena, s + i, eq - i);
-            c->vals[c->nparams] = eq < j ? form_decode(c->r->arena, s + eq + 1, j - eq - 1)
-                                         : arena_strdup(c->r->arena, "");
-            c->nparams++;
-        }
-        i = j + 1;
+    while (url_query_next(s, len, &pos, &p)) {
+        c->keys[c->nparams] = url_decode(c->r->arena, p.key, p.key_len);
+        c->vals[c->nparams] = url_decode(c->r->arena, p.val, p.val_len);
+        c->nparams++;
     }
 }
 

@@ -21,6 +21,7 @@
 #include "mem.h"
 #include "rlog.h"
 #include "sigv4.h"
+#include "url.h"
 
 enum {
     PULL_MAX = 1000,          /* entries per batch */
@@ -220,24 +221,13 @@ static enum err_code peer_call(struct repl *r, const char *url, const char *regi
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* hex_decode - @n hex digits into @out; false when odd or not hex. */
 static bool hex_decode(const char *s, size_t n, unsigned char *out, size_t *outlen)
 {
     if (n % 2)
         return false;
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = url_hexval(s[i]), lo = url_hexval(s[i + 1]);
 
         if (hi < 0 || lo < 0)
             return false;

@@ -211,17 +211,11 @@ void s3_xml_start(struct buf *b, const char *root)
 
 const char *s3_query(struct http_req *r, const char *name)
 {
-    const char *p = r->query;
-    size_t nl = strlen(name);
+    struct url_param p;
 
-    while (p && *p) {
-        const char *amp = strchr(p, '&');
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        if (len >= nl && strncmp(p, name, nl) == 0 && (len == nl || p[nl] == '='))
-            return len == nl ? "" : s3_url_decode(r->arena, p + nl + 1, len - nl - 1);
-        p = amp ? amp + 1 : NULL;
-    }
-    return NULL;
+    if (!url_query_find(r->query, name, &p))
+        return NULL;
+    return p.has_val ? url_decode(r->arena, p.val, p.val_len) : "";
 }
 
 bool s3_has_query(struct http_req *r, const char *name)
@@ -311,19 +305,19 @@ static void parse_address(struct http_req *r, struct s3_req *q)
 
     if (vb) {
         q->bucket = vb;
-        q->key = s3_url_decode(r->arena, p + (*p == '/'), strlen(p) - (*p == '/'));
+        q->key = url_decode(r->arena, p + (*p == '/'), strlen(p) - (*p == '/'));
         q->resource = arena_sprintf(r->arena, "/%s%s", vb, p);
     } else {
         const char *s = p + (*p == '/');
         const char *slash = strchr(s, '/');
         if (slash) {
-            q->bucket = s3_url_decode(r->arena, s, (size_t)(slash - s));
-            q->key = s3_url_decode(r->arena, slash + 1, strlen(slash + 1));
+            q->bucket = url_decode(r->arena, s, (size_t)(slash - s));
+            q->key = url_decode(r->arena, slash + 1, strlen(slash + 1));
         } else {
-            q->bucket = s3_url_decode(r->arena, s, strlen(s));
+            q->bucket = url_decode(r->arena, s, strlen(s));
             q->key = "";
         }
-        q->resource = s3_url_decode(r->arena, p, strlen(p));
+        q->resource = url_decode(r->arena, p, strlen(p));
     }
 }
 

@@ -79,9 +79,9 @@ cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **ske
     if (*src == '/')
         src++;
     qm = strstr(src, "?versionId=");
-    path = s3_url_decode(r->arena, src, qm ? (size_t)(qm - src) : strlen(src));
+    path = url_decode(r->arena, src, qm ? (size_t)(qm - src) : strlen(src));
     if (qm)
-        vid = s3_url_decode(r->arena, qm + 11, strlen(qm + 11));
+        vid = url_decode(r->arena, qm + 11, strlen(qm + 11));
     slash = strchr(path, '/');
     if (!slash || slash == path || !slash[1]) {
         s3_error(r, S3E_INVALID_ARGUMENT, "Invalid copy source object key");

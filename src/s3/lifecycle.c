@@ -160,8 +160,8 @@ static void add(struct action **acts, size_t *n, size_t *cap, char *method, char
 static char *target(struct arena *a, const char *bucket, const char *key, const char *param,
                     const char *value)
 {
-    char *p = arena_sprintf(a, "/%s/%s?%s=%s", bucket, s3_url_encode(a, key, true), param,
-                            s3_url_encode(a, value, false));
+    char *p = arena_sprintf(a, "/%s/%s?%s=%s", bucket, url_encode(a, key, true), param,
+                            url_encode(a, value, false));
     return xstrdup(p);
 }
 
@@ -216,7 +216,7 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
                 ((ru->exp_days >= 0 && jnum(j, "lm") + ru->exp_days * day <= now) ||
                  (ru->exp_date_ms >= 0 && now >= ru->exp_date_ms))) {
                 /* like DeleteObject: a marker when versioned, else gone */
-                char *p = arena_sprintf(a, "/%s/%s", bucket, s3_url_encode(a, key, true));
+                char *p = arena_sprintf(a, "/%s/%s", bucket, url_encode(a, key, true));
                 add(acts, n, cap, "DELETE", xstrdup(p));
                 break;
             }

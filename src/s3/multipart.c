@@ -621,7 +621,7 @@ void s3_complete_upload(struct http_req *r)
     nv->kind = 2;
     s3_xml_start(&b, "CompleteMultipartUploadResult");
     xmlw_elem(&b, "Location",
-              arena_sprintf(r->arena, "/%s/%s", q->bucket, s3_url_encode(r->arena, q->key, true)),
+              arena_sprintf(r->arena, "/%s/%s", q->bucket, url_encode(r->arena, q->key, true)),
               XMLW_CTRL);
     xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
     xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
@@ -789,7 +789,7 @@ void s3_list_uploads(struct http_req *r)
                     char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
                     cJSON_Delete(j);
                     buf_puts(&items, "<CommonPrefixes>");
-                    xmlw_elem(&items, "Prefix", url ? s3_url_encode(r->arena, cp, true) : cp,
+                    xmlw_elem(&items, "Prefix", url ? url_encode(r->arena, cp, true) : cp,
                               XMLW_CTRL);
                     buf_puts(&items, "</CommonPrefixes>");
                     count++;
@@ -801,7 +801,7 @@ void s3_list_uploads(struct http_req *r)
                 }
                 s3_time_iso((int64_t)jnum(j, "init"), when);
                 buf_puts(&items, "<Upload>");
-                xmlw_elem(&items, "Key", url ? s3_url_encode(r->arena, key, true) : key, XMLW_CTRL);
+                xmlw_elem(&items, "Key", url ? url_encode(r->arena, key, true) : key, XMLW_CTRL);
                 xmlw_elem(&items, "UploadId", id, XMLW_CTRL);
                 buf_puts(&items, "<Initiator>");
                 xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
@@ -833,12 +833,12 @@ void s3_list_uploads(struct http_req *r)
     xmlw_elem(&b, "KeyMarker", km ? km : "", XMLW_CTRL);
     xmlw_elem(&b, "UploadIdMarker", um ? um : "", XMLW_CTRL);
     if (truncated && next_key) {
-        xmlw_elem(&b, "NextKeyMarker", url ? s3_url_encode(r->arena, next_key, true) : next_key,
+        xmlw_elem(&b, "NextKeyMarker", url ? url_encode(r->arena, next_key, true) : next_key,
                   XMLW_CTRL);
         if (next_id)
             xmlw_elem(&b, "NextUploadIdMarker", next_id, XMLW_CTRL);
     }
-    xmlw_elem(&b, "Prefix", url ? s3_url_encode(r->arena, prefix, true) : prefix, XMLW_CTRL);
+    xmlw_elem(&b, "Prefix", url ? url_encode(r->arena, prefix, true) : prefix, XMLW_CTRL);
     if (delim)
         xmlw_elem(&b, "Delimiter", delim, XMLW_CTRL);
     if (url)

@@ -368,9 +368,9 @@ void s3_put_object(struct http_req *r)
                 cJSON *o = cJSON_CreateObject();
                 if (eq)
                     *eq = '\0';
-                cJSON_AddStringToObject(o, "k", s3_url_decode(r->arena, p, strlen(p)));
+                cJSON_AddStringToObject(o, "k", url_decode(r->arena, p, strlen(p)));
                 cJSON_AddStringToObject(o, "v",
-                                        eq ? s3_url_decode(r->arena, eq + 1, strlen(eq + 1)) : "");
+                                        eq ? url_decode(r->arena, eq + 1, strlen(eq + 1)) : "");
                 cJSON_AddItemToArray(arr, o);
             }
         }
@@ -873,7 +873,7 @@ static int max_keys(struct http_req *r, bool *bad)
 
 static void put_key(struct buf *b, struct http_req *r, const char *tag, const char *v, bool url)
 {
-    xmlw_elem(b, tag, url ? s3_url_encode(r->arena, v, true) : v, XMLW_CTRL);
+    xmlw_elem(b, tag, url ? url_encode(r->arena, v, true) : v, XMLW_CTRL);
 }
 
 /* the first store key after every version of @key (or every key under the

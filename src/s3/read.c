@@ -40,8 +40,7 @@ int s3_read_object(struct s3 *s, const char *bucket, const char *key, struct buf
                    size_t code_cap, char *msg, size_t msg_cap)
 {
     struct arena *a = arena_new();
-    char *uri =
-        arena_sprintf(a, "/%s/%s", s3_url_encode(a, bucket, false), s3_url_encode(a, key, true));
+    char *uri = arena_sprintf(a, "/%s/%s", url_encode(a, bucket, false), url_encode(a, key, true));
     struct http_req *r = http_req_new("GET", uri);
     const char *body = NULL;
     size_t len = 0;

@@ -893,7 +893,7 @@ static bool md5_of_etag(const char *hex, unsigned char out[16])
 
 static char *url_path(struct arena *a, const char *bucket, const char *key)
 {
-    return arena_sprintf(a, "/%s/%s", bucket, s3_url_encode(a, key, true));
+    return arena_sprintf(a, "/%s/%s", bucket, url_encode(a, key, true));
 }
 
 static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q, char *why,

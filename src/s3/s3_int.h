@@ -23,6 +23,7 @@
 
 #include "s3.h"
 #include "s3_chunked.h"
+#include "url.h" /* url_decode / url_encode for keys and query values */
 
 struct s3 {
     struct store *store;
@@ -159,8 +160,6 @@ struct slice s3_key_version(struct arena *a, const char *bucket, const char *key
 bool s3_key_hashed(const char *name);
 /* split a version key into key (arena) */
 const char *s3_key_name(struct arena *a, struct slice k, size_t bucket_len);
-char *s3_url_decode(struct arena *a, const char *s, size_t n);
-char *s3_url_encode(struct arena *a, const char *s, bool keep_slash);
 /* a new body path (relative, under objects/) and its absolute path (arena) */
 char *s3_new_body_path(struct s3 *s3, struct arena *a, char **abs);
 char *s3_abs_path(struct s3 *s3, struct arena *a, const char *rel);

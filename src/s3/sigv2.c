@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "mem.h"
+#include "url.h"
 
 /* The query parameters that are part of the signed resource (botocore's
  * HmacV1Auth.QSAOfInterest), in sorted order. */
@@ -49,57 +50,13 @@ static const char *const subresources[] = {
     "encryption",
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* decode @n bytes of a query value ('+' is a space) into @out */
-static bool unescape(const char *s, size_t n, char *out, size_t cap)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else if (c == '+') {
-            c = ' ';
-        }
-        if (o + 1 >= cap)
-            return false;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return true;
-}
-
 bool s3_sigv2_query_param(const char *query, const char *name, char *out, size_t cap)
 {
-    const char *p = query;
-    size_t nl = strlen(name);
+    struct url_param p;
 
-    while (p && *p) {
-        const char *amp = strchr(p, '&');
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        if (len >= nl && strncmp(p, name, nl) == 0 && (len == nl || p[nl] == '=')) {
-            if (len == nl) {
-                if (cap)
-                    out[0] = '\0';
-                return cap > 0;
-            }
-            return unescape(p + nl + 1, len - nl - 1, out, cap);
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return false;
+    if (!url_query_find(query, name, &p))
+        return false;
+    return url_decode_to(p.val, p.val_len, out, cap);
 }
 
 static int cmp_hdr(const void *a, const void *b)

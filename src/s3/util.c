@@ -189,51 +189,6 @@ const char *s3_key_name(struct arena *a, struct slice k, size_t bucket_len)
     return arena_strndup(a, p, k.len - bucket_len - 11);
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-char *s3_url_decode(struct arena *a, const char *s, size_t n)
-{
-    char *o = arena_alloc(a, n + 1);
-    size_t i, j = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
-            o[j++] = (char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
-            i += 2;
-        } else if (s[i] == '+') {
-            o[j++] = ' ';
-        } else {
-            o[j++] = s[i];
-        }
-    }
-    o[j] = '\0';
-    return o;
-}
-
-char *s3_url_encode(struct arena *a, const char *s, bool keep_slash)
-{
-    size_t n = strlen(s), i, j = 0;
-    char *o = arena_alloc(a, n * 3 + 1);
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/'))
-            o[j++] = (char)c;
-        else
-            j += (size_t)sprintf(o + j, "%%%02X", c);
-    }
-    o[j] = '\0';
-    return o;
-}
-
 char *s3_abs_path(struct s3 *s3, struct arena *a, const char *rel)
 {
     return arena_sprintf(a, "%s/%s", s3->objects_dir, rel);
