@@ -22,7 +22,7 @@ struct ctx {
     char sdir[3584]; /* <tdir>/stacks/<stack> */
     char state_path[PATH_MAX];
     char config_path[PATH_MAX];
-    bool yes, json, explicit_stack, keep_regions;
+    bool yes, json, explicit_stack, keep_regions, show_secrets;
     struct stack_local *local;
     cJSON *config;
 };
@@ -44,7 +44,7 @@ const char *cli_stack_usage(void)
            "  config set|get KEY [VALUE]   stack configuration (aws:region, environmentSuffix...)\n"
            "  preview [--json]             show what up would do\n"
            "  up [--yes] [--json]          create or update the stack (Tandem.yaml)\n"
-           "  output [NAME] [--json]       the stack's outputs\n"
+           "  output [NAME] [--json] [--show-secrets]  the stack's outputs (secrets as [secret])\n"
            "  refresh [--yes]              read the resources back, record drift\n"
            "  destroy [--yes] [--keep-regions]  delete every resource, stop local regions\n"
            "  endpoint REGION [--env]      URL of a region of the stack\n"
@@ -233,22 +233,42 @@ static void print_value(FILE *f, const cJSON *v)
     }
 }
 
-static void print_outputs(const cJSON *outs)
+/* an output marked secret (fn::secret, AccessKey.secret...) shows as [secret]
+ * unless --show-secrets, as Pulumi shows it */
+static cJSON *masked(const cJSON *outs, const cJSON *secrets, bool show)
+{
+    cJSON *m = outs ? cJSON_Duplicate(outs, 1) : cJSON_CreateObject();
+    const cJSON *s;
+    if (show)
+        return m;
+    cJSON_ArrayForEach(s, secrets)
+    {
+        if (cJSON_IsString(s) && cJSON_GetObjectItemCaseSensitive(m, s->valuestring))
+            cJSON_ReplaceItemInObjectCaseSensitive(m, s->valuestring,
+                                                   cJSON_CreateString("[secret]"));
+    }
+    return m;
+}
+
+static void print_outputs(const cJSON *outs, const cJSON *secrets, bool show)
 {
     const cJSON *o;
+    cJSON *m;
     if (!cJSON_GetArraySize(outs))
         return;
+    m = masked(outs, secrets, show);
     printf("\nOutputs:\n");
-    cJSON_ArrayForEach(o, outs)
+    cJSON_ArrayForEach(o, m)
     {
         printf("    %-22s: ", o->string);
         print_value(stdout, o);
         putchar('\n');
     }
+    cJSON_Delete(m);
 }
 
 static cJSON *result_json(const struct stack_result *r, const char *cmd, enum err_code rc,
-                          const struct err *e)
+                          const struct err *e, bool show)
 {
     cJSON *j = cJSON_CreateObject(), *steps = cJSON_AddArrayToObject(j, "steps"), *sum;
     cJSON_AddStringToObject(j, "command", cmd);
@@ -276,8 +296,7 @@ static cJSON *result_json(const struct stack_result *r, const char *cmd, enum er
         if (r->counts[op])
             cJSON_AddNumberToObject(sum, stack_op_name((enum stack_op)op), r->counts[op]);
     cJSON_AddNumberToObject(j, "writes", (double)r->writes);
-    cJSON_AddItemToObject(j, "outputs",
-                          r->outputs ? cJSON_Duplicate(r->outputs, 1) : cJSON_CreateObject());
+    cJSON_AddItemToObject(j, "outputs", masked(r->outputs, r->secrets, show));
     return j;
 }
 
@@ -431,14 +450,14 @@ static int cmd_apply(struct ctx *c, const char *cmd)
         rc = stack_refresh(&o, &r, &e);
     }
     if (c->json) {
-        cJSON *j = result_json(&r, cmd, rc, &e);
+        cJSON *j = result_json(&r, cmd, rc, &e, c->show_secrets);
         char *s = cJSON_Print(j);
         puts(s);
         free(s);
         cJSON_Delete(j);
     } else {
         if (rc == ERR_OK && !destroy)
-            print_outputs(r.outputs);
+            print_outputs(r.outputs, r.secrets, c->show_secrets);
         print_summary(&r, (double)(clock_mono_us() - t0) / 1e6);
     }
     if (rc) {
@@ -467,7 +486,8 @@ static int cmd_output(struct ctx *c, int argc, char **argv)
 
     if (stack_state_load(c->state_path, &st, &e))
         return fail(1, "%s", e.msg);
-    outs = cJSON_GetObjectItem(st, "outputs");
+    outs = masked(cJSON_GetObjectItem(st, "outputs"), cJSON_GetObjectItem(st, "secretOutputs"),
+                  c->show_secrets);
     if (argc > 0) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(outs, argv[0]);
         if (!v) {
@@ -493,6 +513,7 @@ static int cmd_output(struct ctx *c, int argc, char **argv)
             putchar('\n');
         }
     }
+    cJSON_Delete(outs);
     cJSON_Delete(st);
     return status;
 }
@@ -655,6 +676,8 @@ int cli_stack_main(int argc, char **argv)
             c.yes = true;
         } else if (!strcmp(a, "--json")) {
             c.json = true;
+        } else if (!strcmp(a, "--show-secrets")) {
+            c.show_secrets = true;
         } else if (!strcmp(a, "--keep-regions")) {
             c.keep_regions = true;
         } else if (!strcmp(a, "--env")) {

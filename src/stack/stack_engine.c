@@ -78,6 +78,7 @@ void stack_result_free(struct stack_result *r)
     }
     free(r->steps);
     cJSON_Delete(r->outputs);
+    cJSON_Delete(r->secrets);
     memset(r, 0, sizeof(*r));
 }
 
@@ -1116,6 +1117,7 @@ static enum err_code eval_outputs(struct run *r, struct err *e)
 {
     struct stack_result *res = r->res;
     res->outputs = cJSON_CreateObject();
+    res->secrets = cJSON_CreateArray();
     for (size_t i = 0; i < r->p->noutputs; i++) {
         struct stack_eval ev = eval_ctx(r);
         cJSON *v;
@@ -1123,10 +1125,15 @@ static enum err_code eval_outputs(struct run *r, struct err *e)
         if (rc)
             return rc;
         cJSON_AddItemToObject(res->outputs, r->p->outputs[i].name, v);
+        if (ev.secret)
+            cJSON_AddItemToArray(res->secrets, cJSON_CreateString(r->p->outputs[i].name));
     }
     if (!r->preview) {
         pthread_mutex_lock(&r->mu);
         cJSON_ReplaceItemInObject(r->state, "outputs", cJSON_Duplicate(res->outputs, 1));
+        cJSON_DeleteItemFromObject(r->state, "secretOutputs");
+        if (cJSON_GetArraySize(res->secrets))
+            cJSON_AddItemToObject(r->state, "secretOutputs", cJSON_Duplicate(res->secrets, 1));
         if (!cJSON_GetObjectItem(r->state, "stack"))
             cJSON_AddStringToObject(r->state, "stack", r->o->stack ? r->o->stack : "dev");
         if (!cJSON_GetObjectItem(r->state, "project") && r->p->name)
@@ -1333,6 +1340,7 @@ enum err_code stack_refresh(const struct stack_opts *o, struct stack_result *res
     free(jobs);
     cJSON_Delete(copy);
     res->outputs = cJSON_Duplicate(cJSON_GetObjectItem(r.state, "outputs"), 1);
+    res->secrets = cJSON_Duplicate(cJSON_GetObjectItem(r.state, "secretOutputs"), 1);
     run_free(&r);
     return rc;
 }

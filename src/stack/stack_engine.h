@@ -66,6 +66,7 @@ struct stack_result {
     struct stack_step *steps; /* owned, in the order they were decided */
     size_t nsteps;
     cJSON *outputs; /* stack outputs (owned) */
+    cJSON *secrets; /* names of the outputs that are secret: an array (owned) */
     long writes;    /* write calls providers made */
     int counts[STACK_OP_REFRESH + 1];
     int failed;

@@ -15,6 +15,7 @@
 #include "codec.h"
 #include "mem.h"
 #include "stack_invoke.h"
+#include "stack_provider.h"
 
 bool stack_value_is_unknown(const cJSON *v)
 {
@@ -125,6 +126,36 @@ static enum err_code walk_access(const struct stack_prog *p, const struct stack_
     return ERR_OK;
 }
 
+/* `${res.prop...}` reads an output the provider or additionalSecretOutputs marks secret */
+static bool is_secret_ref(const struct stack_prog *p, const struct access *a)
+{
+    const struct stack_res *r = p->res ? stack_prog_find(p, a->root) : NULL;
+    const struct stack_provider *prov = r ? stack_provider_find(r->type) : NULL;
+    const char *q = a->rest;
+    char key[128];
+    size_t n = 0;
+
+    if (!r)
+        return false;
+    if (*q == '.')
+        q++;
+    else if (q[0] == '[' && q[1] == '"')
+        q += 2;
+    else
+        return false;
+    while (q < a->end && *q != '.' && *q != '[' && *q != '"' && n + 1 < sizeof(key))
+        key[n++] = *q++;
+    key[n] = 0;
+    for (size_t i = 0; prov && prov->secret_outputs && prov->secret_outputs[i]; i++)
+        if (!strcmp(prov->secret_outputs[i], key))
+            return true;
+    for (size_t i = 0; r->secret_outputs && i < r->secret_outputs->n; i++)
+        if (r->secret_outputs->items[i]->kind == STACK_NODE_SCALAR &&
+            !strcmp(r->secret_outputs->items[i]->str, key))
+            return true;
+    return false;
+}
+
 static void append_text(struct buf *b, const cJSON *v)
 {
     char *s;
@@ -178,6 +209,8 @@ static enum err_code eval_string(struct stack_eval *ev, const struct stack_node 
             rc = walk_access(ev->prog, n, &a, root, &v, e);
             if (rc)
                 goto out;
+            if (is_secret_ref(ev->prog, &a))
+                ev->secret = true;
             /* as Pulumi YAML does: a bare `${res}` used as a value is the resource's id */
             if (a.rest == a.end && ev->prog->res && stack_prog_find(ev->prog, a.root) &&
                 cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "id"))

@@ -45,7 +45,7 @@ struct stack_eval {
     const char *region;  /* fn::invoke's default region (NULL: us-east-1) */
     const char *account; /* fn::invoke aws:getCallerIdentity (NULL: 000000000000) */
     bool unknown;        /* out: the value depends on something not known yet */
-    bool secret;         /* out: fn::secret was applied */
+    bool secret;         /* out: fn::secret was applied, or a secret output was read */
 };
 
 /*

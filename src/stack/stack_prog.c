@@ -182,8 +182,11 @@ static enum err_code parse_resource(struct stack_prog *p, const struct stack_nod
                 if ((rc = want(p, ov, STACK_NODE_SCALAR, "import", e)))
                     return rc;
                 r->import_id = ov;
-            } else if (strcmp(k, "parent") && strcmp(k, "additionalSecretOutputs") &&
-                       strcmp(k, "customTimeouts") && strcmp(k, "aliases") &&
+            } else if (strcmp(k, "additionalSecretOutputs") == 0) {
+                if ((rc = want(p, ov, STACK_NODE_SEQ, "additionalSecretOutputs", e)))
+                    return rc;
+                r->secret_outputs = ov;
+            } else if (strcmp(k, "parent") && strcmp(k, "customTimeouts") && strcmp(k, "aliases") &&
                        strcmp(k, "version") && strcmp(k, "providers") &&
                        strcmp(k, "pluginDownloadURL") && strcmp(k, "deletedWith") &&
                        strcmp(k, "hideDiffs") && strcmp(k, "replaceWith")) {

@@ -36,6 +36,7 @@ struct stack_res {
     const struct stack_node *replace_on_changes; /* options.replaceOnChanges (list) or NULL */
     const struct stack_node *import_id;          /* options.import or NULL */
     const struct stack_node *get;                /* get: {id, state} or NULL */
+    const struct stack_node *secret_outputs;     /* options.additionalSecretOutputs or NULL */
     bool protect;
     bool delete_before_replace;
     bool retain_on_delete;

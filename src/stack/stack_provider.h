@@ -36,12 +36,13 @@ struct stack_target {
 };
 
 struct stack_provider {
-    const char *type;                 /* "aws:dynamodb:Table" */
-    const char *name_prop;            /* auto-named property ("name", "bucket") or NULL */
-    int name_max;                     /* max length of an auto name */
-    const char *const *replace_props; /* a change in one of these replaces the resource */
-    const char *const *outputs;       /* output properties (unknown during preview) */
-    const char *const *inputs;        /* every input property the schema has; NULL = unchecked */
+    const char *type;                  /* "aws:dynamodb:Table" */
+    const char *name_prop;             /* auto-named property ("name", "bucket") or NULL */
+    int name_max;                      /* max length of an auto name */
+    const char *const *replace_props;  /* a change in one of these replaces the resource */
+    const char *const *outputs;        /* output properties (unknown during preview) */
+    const char *const *inputs;         /* every input property the schema has; NULL = unchecked */
+    const char *const *secret_outputs; /* outputs the provider marks secret (AccessKey.secret) */
     enum err_code (*create)(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
                             cJSON **out, struct err *e);
     enum err_code (*update)(const struct stack_target *t, const char *id, const cJSON *old_in,

@@ -30,7 +30,7 @@ class PulumiExamples(unittest.TestCase):
         self.addCleanup(p.cleanup)
         return p
 
-    def up_twice(self, p):
+    def up_twice(self, p, show_secrets=False):
         up = p.run("up", "--yes", check=0)
         self.assertIn("Outputs:", up.stdout)
         again = p.json("up", "--yes")
@@ -38,7 +38,7 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(again["writes"], 0)
         for r in p.state()["resources"]:
             self.assertEqual(r["status"], "created", r)
-        return p.json("output")
+        return p.json("output", "--show-secrets") if show_secrets else p.json("output")
 
     def destroy(self, p):
         d = p.json("destroy", "--yes", "--keep-regions")
@@ -152,7 +152,11 @@ class PulumiExamples(unittest.TestCase):
 
     def test_user_with_access_key_and_policies(self):
         p = self.project("iam-user-keys")
-        out = self.up_twice(p)
+        out = self.up_twice(p, show_secrets=True)
+        # the key's secret is shown as Pulumi shows it, unless asked for
+        self.assertEqual(p.json("output")["secretAccessKey"], "[secret]")
+        self.assertEqual(p.run("output", "secretAccessKey", check=0).stdout.strip(), "[secret]")
+        self.assertIn("[secret]", p.run("up", "--yes", check=0).stdout)
         iam = p.client("iam", "us-east-1")
         user = iam.get_user(UserName=out["userName"])["User"]
         self.assertEqual(user["Arn"], out["userArn"])
@@ -178,13 +182,14 @@ class PulumiExamples(unittest.TestCase):
 
     def test_random_values_are_kept(self):
         p = self.project("random-names")
-        out = self.up_twice(p)
+        out = self.up_twice(p, show_secrets=True)
         self.assertRegex(out["pet"], r"^app-[a-z]+-[a-z]+$")
         self.assertTrue(out["bucket"].startswith(out["pet"] + "-"))
         self.assertTrue(1 <= out["shard"] <= 16)
         self.assertRegex(out["tokenHex"], r"^[0-9a-f]{16}$")
         self.assertEqual(len(out["password"]), 20)
-        self.assertEqual(p.json("output"), out)  # generated once, kept in the state
+        self.assertEqual(p.json("output", "--show-secrets"), out)  # made once, kept in the state
+        self.assertEqual(p.json("output")["password"], "[secret]")
         self.destroy(p)
         self.assertEqual(p.client("s3", "us-east-1").list_buckets()["Buckets"], [])
 

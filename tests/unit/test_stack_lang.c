@@ -338,6 +338,33 @@ static void pulumi_names_and_config(void **state)
     cJSON_Delete(config);
 }
 
+static void secret_outputs(void **state)
+{
+    struct pv pv;
+    struct err e = {0};
+    const cJSON *sec;
+    (void)state;
+    assert_int_equal(
+        preview(&pv, NULL,
+                "name: p\nresources:\n  u:\n    type: aws:iam:User\n"
+                "  k:\n    type: aws:iam:AccessKey\n    properties: {user: '${u.name}'}\n"
+                "  pw:\n    type: random:RandomPassword\n    properties: {length: 8}\n"
+                "  b:\n    type: aws:s3:BucketV2\n"
+                "    options: {additionalSecretOutputs: [arn]}\n"
+                "outputs:\n  key: ${k.secret}\n  pw: ${pw.result}\n"
+                "  wrapped: {fn::secret: x}\n  arn: ${b.arn}\n  id: ${k.id}\n"
+                "  name: ${u.name}\n",
+                NULL, &e),
+        ERR_OK);
+    sec = pv.res.secrets;
+    assert_int_equal(cJSON_GetArraySize(sec), 4);
+    assert_string_equal(cJSON_GetArrayItem(sec, 0)->valuestring, "key");
+    assert_string_equal(cJSON_GetArrayItem(sec, 1)->valuestring, "pw");
+    assert_string_equal(cJSON_GetArrayItem(sec, 2)->valuestring, "wrapped");
+    assert_string_equal(cJSON_GetArrayItem(sec, 3)->valuestring, "arn");
+    stack_result_free(&pv.res);
+}
+
 static void main_folder(void **state)
 {
     struct stack_prog *p = NULL;
@@ -568,6 +595,7 @@ int main(void)
         cmocka_unit_test(builtin_errors),
         cmocka_unit_test(invokes),
         cmocka_unit_test(pulumi_names_and_config),
+        cmocka_unit_test(secret_outputs),
         cmocka_unit_test(main_folder),
         cmocka_unit_test(did_you_mean),
         cmocka_unit_test(options_in_the_plan),

@@ -535,6 +535,7 @@ const struct stack_provider stack_provider_iam_access_key = {
     .replace_props = key_replace,
     .outputs = key_outs,
     .inputs = key_inputs,
+    .secret_outputs = (const char *const[]){"secret", "sesSmtpPasswordV4", NULL},
     .create = key_create,
     .update = key_update,
     .del = key_delete,

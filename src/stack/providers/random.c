@@ -223,6 +223,7 @@ const struct stack_provider stack_provider_random_password = {
     .replace_props = string_inputs,
     .outputs = string_outs,
     .inputs = string_inputs,
+    .secret_outputs = (const char *const[]){"result", "bcryptHash", NULL},
     .create = password_create,
     .update = keep_update,
     .del = no_delete,
