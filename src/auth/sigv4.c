@@ -8,7 +8,7 @@
 #include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,47 +32,187 @@ static const char sigv4_mismatch_msg[] =
 
 /* ---- hashing ---------------------------------------------------------- */
 
-void sigv4_sha256_hex(const void *p, size_t n, char out[65])
-{
-    unsigned char md[32];
-    unsigned int len = 0;
+/* SHA-256 fetched once: EVP_sha256() and HMAC() look the algorithm up again on
+ * every call (a lock and a hash table), which cost more than the hashing of a
+ * small request. The fetched method lives for the process. */
+static EVP_MD *sigv4_md_fetched;
+static pthread_once_t sigv4_md_once = PTHREAD_ONCE_INIT;
 
-    EVP_Digest(p ? p : "", p ? n : 0, md, &len, EVP_sha256(), NULL);
-    hex_encode(md, sizeof(md), out);
+static void sigv4_md_init(void)
+{
+    sigv4_md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-static void sigv4_hmac(const void *key, size_t klen, const char *msg, size_t mlen,
-                       unsigned char out[32])
+static const EVP_MD *sigv4_md(void)
+{
+    pthread_once(&sigv4_md_once, sigv4_md_init);
+    return sigv4_md_fetched ? sigv4_md_fetched : EVP_sha256();
+}
+
+static EVP_MD_CTX *sigv4_ctx_new(void)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    if (!ctx) {
+        fputs("out of memory (EVP_MD_CTX_new)\n", stderr);
+        abort();
+    }
+    return ctx;
+}
+
+static void sigv4_digest(EVP_MD_CTX *ctx, const void *p, size_t n, unsigned char md[32])
 {
     unsigned int len = 32;
 
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, mlen, out, &len);
+    EVP_DigestInit_ex(ctx, sigv4_md(), NULL);
+    EVP_DigestUpdate(ctx, p, n);
+    EVP_DigestFinal_ex(ctx, md, &len);
 }
 
-void sigv4_signing_key(const char *secret, const char *date, const char *region,
-                       const char *service, unsigned char out[32])
+void sigv4_sha256_hex(const void *p, size_t n, char out[65])
 {
+    EVP_MD_CTX *ctx = sigv4_ctx_new();
+    unsigned char md[32];
+
+    sigv4_digest(ctx, p ? p : "", p ? n : 0, md);
+    EVP_MD_CTX_free(ctx);
+    hex_encode(md, sizeof(md), out);
+}
+
+/* sigv4_hmac - HMAC-SHA256 (RFC 2104) over the fetched digest, in @ctx. */
+static void sigv4_hmac(EVP_MD_CTX *ctx, const void *key, size_t klen, const char *msg, size_t mlen,
+                       unsigned char out[32])
+{
+    unsigned char k[64], pad[64], inner[32];
+    unsigned int len = 32;
+
+    memset(k, 0, sizeof(k));
+    if (klen > sizeof(k))
+        sigv4_digest(ctx, key, klen, k);
+    else
+        memcpy(k, key, klen);
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x36;
+    EVP_DigestInit_ex(ctx, sigv4_md(), NULL);
+    EVP_DigestUpdate(ctx, pad, sizeof(pad));
+    EVP_DigestUpdate(ctx, msg, mlen);
+    EVP_DigestFinal_ex(ctx, inner, &len);
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x5c;
+    EVP_DigestInit_ex(ctx, sigv4_md(), NULL);
+    EVP_DigestUpdate(ctx, pad, sizeof(pad));
+    EVP_DigestUpdate(ctx, inner, sizeof(inner));
+    EVP_DigestFinal_ex(ctx, out, &len);
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(inner, sizeof(inner));
+}
+
+static void sigv4_derive_key(const char *secret, const char *date, const char *region,
+                             const char *service, unsigned char out[32])
+{
+    EVP_MD_CTX *ctx = sigv4_ctx_new();
     size_t slen = strlen(secret);
     char *k = xmalloc(slen + 5);
     unsigned char a[32], b[32];
 
     memcpy(k, "AWS4", 4);
     memcpy(k + 4, secret, slen + 1);
-    sigv4_hmac(k, slen + 4, date, strlen(date), a);
-    sigv4_hmac(a, 32, region, strlen(region), b);
-    sigv4_hmac(b, 32, service, strlen(service), a);
-    sigv4_hmac(a, 32, SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR), out);
+    sigv4_hmac(ctx, k, slen + 4, date, strlen(date), a);
+    sigv4_hmac(ctx, a, 32, region, strlen(region), b);
+    sigv4_hmac(ctx, b, 32, service, strlen(service), a);
+    sigv4_hmac(ctx, a, 32, SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR), out);
     OPENSSL_cleanse(k, slen + 4);
     OPENSSL_cleanse(a, sizeof(a));
     OPENSSL_cleanse(b, sizeof(b));
     free(k);
+    EVP_MD_CTX_free(ctx);
+}
+
+/* The signing-key cache: kSigning depends only on (secret, date, region,
+ * service), so a key signs every request of a day with the same four HMACs.
+ * A fixed table of SIGV4_KEY_CACHE entries under one mutex, replaced round
+ * robin; an entry matches only on all four strings, so a changed secret
+ * (rotation, a new temporary key) or a new day derives afresh. Secrets or
+ * names too long for an entry are derived every time. */
+#define SIGV4_KEY_CACHE 64
+
+struct sigv4_key_entry {
+    bool used;
+    char secret[129];
+    char date[9];
+    char region[32];
+    char service[32];
+    unsigned char key[32];
+};
+
+static struct sigv4_key_entry sigv4_keys[SIGV4_KEY_CACHE];
+static size_t sigv4_keys_next;
+static size_t sigv4_keys_hits;
+static pthread_mutex_t sigv4_keys_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool sigv4_key_cacheable(const char *secret, const char *date, const char *region,
+                                const char *service)
+{
+    const struct sigv4_key_entry *e = &sigv4_keys[0];
+
+    return strlen(secret) < sizeof(e->secret) && strlen(date) < sizeof(e->date) &&
+           strlen(region) < sizeof(e->region) && strlen(service) < sizeof(e->service);
+}
+
+void sigv4_signing_key(const char *secret, const char *date, const char *region,
+                       const char *service, unsigned char out[32])
+{
+    struct sigv4_key_entry *e;
+    bool cacheable = sigv4_key_cacheable(secret, date, region, service);
+
+    if (cacheable) {
+        pthread_mutex_lock(&sigv4_keys_mu);
+        for (size_t i = 0; i < SIGV4_KEY_CACHE; i++) {
+            e = &sigv4_keys[i];
+            if (e->used && strcmp(e->date, date) == 0 && strcmp(e->service, service) == 0 &&
+                strcmp(e->region, region) == 0 && strcmp(e->secret, secret) == 0) {
+                memcpy(out, e->key, 32);
+                sigv4_keys_hits++;
+                pthread_mutex_unlock(&sigv4_keys_mu);
+                return;
+            }
+        }
+        pthread_mutex_unlock(&sigv4_keys_mu);
+    }
+    sigv4_derive_key(secret, date, region, service, out);
+    if (!cacheable)
+        return;
+    pthread_mutex_lock(&sigv4_keys_mu);
+    e = &sigv4_keys[sigv4_keys_next];
+    sigv4_keys_next = (sigv4_keys_next + 1) % SIGV4_KEY_CACHE;
+    OPENSSL_cleanse(e, sizeof(*e));
+    e->used = true;
+    strcpy(e->secret, secret);
+    strcpy(e->date, date);
+    strcpy(e->region, region);
+    strcpy(e->service, service);
+    memcpy(e->key, out, 32);
+    pthread_mutex_unlock(&sigv4_keys_mu);
+}
+
+size_t sigv4_signing_key_cache_hits(void)
+{
+    size_t n;
+
+    pthread_mutex_lock(&sigv4_keys_mu);
+    n = sigv4_keys_hits;
+    pthread_mutex_unlock(&sigv4_keys_mu);
+    return n;
 }
 
 static void sigv4_signature_hex(const unsigned char key[32], const char *sts, char out[65])
 {
+    EVP_MD_CTX *ctx = sigv4_ctx_new();
     unsigned char mac[32];
 
-    sigv4_hmac(key, 32, sts, strlen(sts), mac);
+    sigv4_hmac(ctx, key, 32, sts, strlen(sts), mac);
+    EVP_MD_CTX_free(ctx);
     hex_encode(mac, sizeof(mac), out);
 }
 
@@ -90,7 +230,19 @@ void sigv4_format_date(time_t t, char out[17])
     v[3] = (unsigned)tm.tm_hour % 100u;
     v[4] = (unsigned)tm.tm_min % 100u;
     v[5] = (unsigned)tm.tm_sec % 100u;
-    snprintf(out, 17, "%04u%02u%02uT%02u%02u%02uZ", v[0], v[1], v[2], v[3], v[4], v[5]);
+    /* YYYYMMDDTHHMMSSZ by hand: snprintf costs more than the rest of the check */
+    out[0] = (char)('0' + v[0] / 1000);
+    out[1] = (char)('0' + v[0] / 100 % 10);
+    out[2] = (char)('0' + v[0] / 10 % 10);
+    out[3] = (char)('0' + v[0] % 10);
+    for (int i = 1, o = 4; i < 6; i++, o += 2) {
+        if (i == 3)
+            out[o++] = 'T';
+        out[o] = (char)('0' + v[i] / 10);
+        out[o + 1] = (char)('0' + v[i] % 10);
+    }
+    out[15] = 'Z';
+    out[16] = '\0';
 }
 
 static int sigv4_digits(const char *s, int n)
@@ -412,16 +564,20 @@ static void sigv4_put_value(struct buf *b, const char *v)
 {
     bool pending = false, any = false;
 
-    for (; v && *v; v++) {
+    while (v && *v) {
+        const char *run = v;
         if (sigv4_space(*v)) {
             pending = any;
+            v++;
             continue;
         }
         if (pending)
             buf_putc(b, ' ');
         pending = false;
         any = true;
-        buf_putc(b, *v);
+        while (*v && !sigv4_space(*v))
+            v++;
+        buf_append(b, run, (size_t)(v - run));
     }
 }
 
@@ -491,7 +647,12 @@ char *sigv4_string_to_sign(const char *amz_date, const char *scope, const char *
 
     sigv4_sha256_hex(canonical_request, strlen(canonical_request), hash);
     buf_init(&b, 0);
-    buf_printf(&b, "%s\n%s\n%s\n%s", SIGV4_ALGORITHM, amz_date, scope, hash);
+    buf_puts(&b, SIGV4_ALGORITHM "\n");
+    buf_puts(&b, amz_date);
+    buf_putc(&b, '\n');
+    buf_puts(&b, scope);
+    buf_putc(&b, '\n');
+    buf_puts(&b, hash);
     return buf_detach(&b, NULL);
 }
 
@@ -567,6 +728,18 @@ out:
 }
 
 /* ---- verification ----------------------------------------------------- */
+
+/* sigv4_copy - @src into @dst[@cap], cut to fit, always terminated (snprintf's
+ * "%s" without its cost on the per-request path). */
+static void sigv4_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 
 /* What the client claims, from the Authorization header or the query. */
 struct sigv4_claim {
@@ -856,7 +1029,7 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
                           "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
                           "version of date from HTTP: '%s' != '%.8s', from '%s'.",
                           out->scope_date, out->amz_date, out->amz_date);
-    snprintf(out->signature, sizeof(out->signature), "%s", c->signature);
+    sigv4_copy(out->signature, sizeof(out->signature), c->signature);
     if (!creds_lookup(cr, key, &out->who))
         return sigv4_fail(out, SIGV4_UNKNOWN_KEY,
                           "The AWS Access Key Id you provided does not exist in our records.");
@@ -866,14 +1039,22 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
         return false;
 
     if (sha)
-        snprintf(out->payload_hash, sizeof(out->payload_hash), "%s", sha);
+        sigv4_copy(out->payload_hash, sizeof(out->payload_hash), sha);
     else if (out->presigned)
-        snprintf(out->payload_hash, sizeof(out->payload_hash), "UNSIGNED-PAYLOAD");
+        sigv4_copy(out->payload_hash, sizeof(out->payload_hash), "UNSIGNED-PAYLOAD");
     else
         sigv4_sha256_hex(r->body, r->body ? r->body_len : 0, out->payload_hash);
 
-    snprintf(scope, sizeof(scope), "%s/%s/%s/%s", out->scope_date, out->region, out->service,
-             SIGV4_TERMINATOR);
+    /* date (8) + region and service (< 32 each) + terminator: fits scope[128] */
+    {
+        char *e = stpcpy(scope, out->scope_date);
+        *e++ = '/';
+        e = stpcpy(e, out->region);
+        *e++ = '/';
+        e = stpcpy(e, out->service);
+        *e++ = '/';
+        stpcpy(e, SIGV4_TERMINATOR);
+    }
     creq = sigv4_canonical_request(r, c->signed_headers, sha ? sha : out->payload_hash);
     sts = sigv4_string_to_sign(out->amz_date, scope, creq);
     sigv4_signing_key(out->who.secret, out->scope_date, out->region, out->service,

@@ -1,7 +1,8 @@
 /* sigv4.h - verify and create AWS Signature Version 4 signatures.
  *
- * Pure functions over a parsed request: no I/O and no globals (the time is a
- * parameter), so every published AWS test vector runs as a unit test.
+ * Pure functions over a parsed request: no I/O and no globals but a cache of
+ * derived signing keys (the time is a parameter), so every published AWS test
+ * vector runs as a unit test.
  * Covers the Authorization-header form and the presigned query form
  * (X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=...). The caller maps
  * a failure to its service's own error shape (DynamoDB:
@@ -81,9 +82,16 @@ char *sigv4_canonical_request(const struct sigv4_request *r, const char *signed_
                               const char *payload_hash);
 char *sigv4_string_to_sign(const char *amz_date, const char *scope, const char *canonical_request);
 
-/* sigv4_signing_key - kSigning for (secret, date, region, service). */
+/* sigv4_signing_key - kSigning for (secret, date, region, service).
+ * Remembered in a bounded process-wide cache (64 entries, thread-safe) keyed
+ * by all four strings, so a day's requests of one key derive it once; a
+ * different secret or date never matches an old entry. */
 void sigv4_signing_key(const char *secret, const char *date, const char *region,
                        const char *service, unsigned char out[32]);
+
+/* sigv4_signing_key_cache_hits - how many sigv4_signing_key calls the cache
+ * answered since the process started (tests, diagnostics). */
+size_t sigv4_signing_key_cache_hits(void);
 
 /*
  * sigv4_sign - sign an outgoing request (clients: benchmarks, replication,

@@ -1,5 +1,6 @@
 /* test_sigv4.c - SigV4 against the published AWS test-suite vectors, the S3
  * documentation examples, sign/verify round trips and failure cases. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -454,6 +455,104 @@ static void test_signing_key(void **state)
     for (int i = 0; i < 32; i++)
         sprintf(hex + 2 * i, "%02x", k[i]);
     assert_string_equal(hex, "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+}
+
+/* ref_signing_key - kSigning by OpenSSL's one-shot HMAC(), independent of sigv4.c. */
+static void ref_signing_key(const char *secret, const char *date, const char *region,
+                            const char *service, unsigned char out[32])
+{
+    char k[300];
+    unsigned char a[32], b[32];
+    unsigned int len = 32;
+
+    snprintf(k, sizeof(k), "AWS4%s", secret);
+    HMAC(EVP_sha256(), k, (int)strlen(k), (const unsigned char *)date, strlen(date), a, &len);
+    HMAC(EVP_sha256(), a, 32, (const unsigned char *)region, strlen(region), b, &len);
+    HMAC(EVP_sha256(), b, 32, (const unsigned char *)service, strlen(service), a, &len);
+    HMAC(EVP_sha256(), a, 32, (const unsigned char *)"aws4_request", 12, out, &len);
+}
+
+static void check_key(const char *secret, const char *date, const char *region, const char *service)
+{
+    unsigned char got[32], want[32];
+
+    sigv4_signing_key(secret, date, region, service, got);
+    ref_signing_key(secret, date, region, service, want);
+    assert_memory_equal(got, want, 32);
+}
+
+struct key_thread {
+    int id;
+    int bad;
+};
+
+static void *key_thread_main(void *arg)
+{
+    struct key_thread *t = arg;
+    char region[32], secret[64];
+    unsigned char got[32], want[32];
+
+    for (int i = 0; i < 400; i++) {
+        snprintf(region, sizeof(region), "region-%d", i % 80);
+        snprintf(secret, sizeof(secret), "secret-%d", (i + t->id) % 3);
+        sigv4_signing_key(secret, "20240101", region, "dynamodb", got);
+        ref_signing_key(secret, "20240101", region, "dynamodb", want);
+        if (memcmp(got, want, 32) != 0)
+            t->bad++;
+    }
+    return NULL;
+}
+
+/* The signing-key cache answers repeats, never answers a changed secret or
+ * date with an old key, stays bounded, and is safe across threads. */
+static void test_signing_key_cache(void **state)
+{
+    char region[32], long_secret[200];
+    size_t hits;
+    pthread_t th[4];
+    struct key_thread ts[4];
+
+    (void)state;
+    check_key("cache-secret-1", "20240101", "us-east-1", "dynamodb");
+    hits = sigv4_signing_key_cache_hits();
+    check_key("cache-secret-1", "20240101", "us-east-1", "dynamodb");
+    assert_int_equal(sigv4_signing_key_cache_hits(), hits + 1);
+
+    /* a rotated secret, another day, region or service: derived afresh */
+    hits = sigv4_signing_key_cache_hits();
+    check_key("cache-secret-2", "20240101", "us-east-1", "dynamodb");
+    check_key("cache-secret-1", "20240102", "us-east-1", "dynamodb");
+    check_key("cache-secret-1", "20240101", "us-west-2", "dynamodb");
+    check_key("cache-secret-1", "20240101", "us-east-1", "s3");
+    assert_int_equal(sigv4_signing_key_cache_hits(), hits);
+
+    /* bounded: after 200 other keys the first one is gone, and still right */
+    for (int i = 0; i < 200; i++) {
+        snprintf(region, sizeof(region), "fill-%d", i);
+        check_key("cache-secret-1", "20240101", region, "dynamodb");
+    }
+    hits = sigv4_signing_key_cache_hits();
+    check_key("cache-secret-2", "20240101", "us-east-1", "dynamodb");
+    assert_int_equal(sigv4_signing_key_cache_hits(), hits);
+
+    /* a secret longer than an entry holds (and than an HMAC block): not cached, right */
+    memset(long_secret, 'x', sizeof(long_secret) - 1);
+    long_secret[sizeof(long_secret) - 1] = '\0';
+    hits = sigv4_signing_key_cache_hits();
+    check_key(long_secret, "20240101", "us-east-1", "dynamodb");
+    check_key(long_secret, "20240101", "us-east-1", "dynamodb");
+    assert_int_equal(sigv4_signing_key_cache_hits(), hits);
+    long_secret[70] = '\0'; /* "AWS4" + 70 > 64 bytes: the HMAC key is hashed first */
+    check_key(long_secret, "20240101", "us-east-1", "dynamodb");
+
+    for (int i = 0; i < 4; i++) {
+        ts[i] = (struct key_thread){.id = i};
+        assert_int_equal(pthread_create(&th[i], NULL, key_thread_main, &ts[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(ts[i].bad, 0);
+    }
 }
 
 static void test_format_date_and_hash(void **state)
@@ -982,6 +1081,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_suite_vectors, setup, teardown),
         cmocka_unit_test(test_signing_key),
+        cmocka_unit_test(test_signing_key_cache),
         cmocka_unit_test(test_format_date_and_hash),
         cmocka_unit_test(test_s3_get_object),
         cmocka_unit_test(test_s3_presigned),
