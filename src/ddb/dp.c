@@ -79,28 +79,19 @@ static bool fail(struct ddb_call *c, const struct err *e)
     return false;
 }
 
-bool dp_exprs_parse(struct ddb_call *c, cJSON *in, unsigned which, struct dp_exprs *x)
+bool dp_expr_args_check(struct ddb_call *c, cJSON *names, cJSON *values, bool names_used,
+                        bool values_used)
 {
-    cJSON *names = ddb_arg_obj(c, in, "ExpressionAttributeNames");
-    cJSON *values = ddb_arg_obj(c, in, "ExpressionAttributeValues");
-    const char *cond = which & DP_COND ? ddb_arg_str(c, in, "ConditionExpression") : NULL;
-    const char *filter = which & DP_FILTER ? ddb_arg_str(c, in, "FilterExpression") : NULL;
-    const char *keycond = which & DP_KEYCOND ? ddb_arg_str(c, in, "KeyConditionExpression") : NULL;
-    const char *proj = which & DP_PROJ ? ddb_arg_str(c, in, "ProjectionExpression") : NULL;
-    const char *upd = which & DP_UPDATE ? ddb_arg_str(c, in, "UpdateExpression") : NULL;
     struct err e = {0};
     cJSON *v;
     char msg[400];
 
-    memset(x, 0, sizeof(*x));
-    if (ddb_args_failed(c))
-        return false;
-    if (names && !cond && !filter && !keycond && !proj && !upd) {
+    if (names && !names_used) {
         ddb_reply_err(c, ERR_INVALID,
                       "ExpressionAttributeNames can only be specified when using expressions");
         return false;
     }
-    if (values && !cond && !filter && !keycond && !upd) {
+    if (values && !values_used) {
         ddb_reply_err(c, ERR_INVALID,
                       "ExpressionAttributeValues can only be specified when using expressions");
         return false;
@@ -133,6 +124,26 @@ bool dp_exprs_parse(struct ddb_call *c, cJSON *in, unsigned which, struct dp_exp
             return false;
         }
     }
+    return true;
+}
+
+bool dp_exprs_parse(struct ddb_call *c, cJSON *in, unsigned which, struct dp_exprs *x)
+{
+    cJSON *names = ddb_arg_obj(c, in, "ExpressionAttributeNames");
+    cJSON *values = ddb_arg_obj(c, in, "ExpressionAttributeValues");
+    const char *cond = which & DP_COND ? ddb_arg_str(c, in, "ConditionExpression") : NULL;
+    const char *filter = which & DP_FILTER ? ddb_arg_str(c, in, "FilterExpression") : NULL;
+    const char *keycond = which & DP_KEYCOND ? ddb_arg_str(c, in, "KeyConditionExpression") : NULL;
+    const char *proj = which & DP_PROJ ? ddb_arg_str(c, in, "ProjectionExpression") : NULL;
+    const char *upd = which & DP_UPDATE ? ddb_arg_str(c, in, "UpdateExpression") : NULL;
+    struct err e = {0};
+
+    memset(x, 0, sizeof(*x));
+    if (ddb_args_failed(c))
+        return false;
+    if (!dp_expr_args_check(c, names, values, cond || filter || keycond || proj || upd,
+                            cond || filter || keycond || upd))
+        return false;
     expr_ctx_init(&x->ctx, c->a, names, values);
     if (keycond &&
         expr_parse_condition(&x->ctx, keycond, "KeyConditionExpression", &x->keycond, &e))

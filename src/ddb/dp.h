@@ -26,6 +26,14 @@ struct dp_exprs {
     struct expr_update *upd;
 };
 
+/* dp_expr_args_check - ExpressionAttributeNames/@names and
+ * ExpressionAttributeValues/@values (either may be NULL) checked as DynamoDB
+ * checks them: present only when an expression that may use them is
+ * (@names_used, @values_used), not empty, names strings, values valid
+ * AttributeValues. False when @c was answered. */
+bool dp_expr_args_check(struct ddb_call *c, cJSON *names, cJSON *values, bool names_used,
+                        bool values_used);
+
 /* dp_exprs_parse - the expressions of @in (the request or one of its
  * members), checked as DynamoDB checks them; false when @c was answered. */
 bool dp_exprs_parse(struct ddb_call *c, cJSON *in, unsigned which, struct dp_exprs *x);

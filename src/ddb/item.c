@@ -8,6 +8,7 @@
 #include "attr.h"
 #include "codec.h"
 #include "ddb_repl.h"
+#include "dp.h"
 #include "expr.h"
 #include "hlc.h"
 #include "index.h"
@@ -202,50 +203,12 @@ static bool exprs_parse(struct ddb_call *c, const char *cond_name, bool with_val
     const char *ctext = cond_name ? ddb_arg_str(c, c->in, cond_name) : NULL;
     const char *ptext = with_proj ? ddb_arg_str(c, c->in, "ProjectionExpression") : NULL;
     struct err e = {0};
-    cJSON *v;
-    char msg[400];
 
     memset(x, 0, sizeof(*x));
     if (ddb_args_failed(c))
         return false;
-    if (names && !ctext && !ptext) {
-        ddb_reply_err(c, ERR_INVALID,
-                      "ExpressionAttributeNames can only be specified when using expressions");
+    if (!dp_expr_args_check(c, names, values, ctext || ptext, ctext))
         return false;
-    }
-    if (values && !ctext) {
-        ddb_reply_err(c, ERR_INVALID,
-                      "ExpressionAttributeValues can only be specified when using expressions");
-        return false;
-    }
-    if (names && !names->child) {
-        ddb_reply_err(c, ERR_INVALID, "ExpressionAttributeNames must not be empty");
-        return false;
-    }
-    if (values && !values->child) {
-        ddb_reply_err(c, ERR_INVALID, "ExpressionAttributeValues must not be empty");
-        return false;
-    }
-    cJSON_ArrayForEach(v, names)
-    {
-        if (!cJSON_IsString(v)) {
-            c->serial = true;
-            snprintf(c->serial_msg, sizeof(c->serial_msg),
-                     "Unexpected value type in ExpressionAttributeNames");
-            ddb_args_failed(c);
-            return false;
-        }
-    }
-    cJSON_ArrayForEach(v, values)
-    {
-        if (attr_validate(v, &e)) {
-            snprintf(msg, sizeof(msg),
-                     "ExpressionAttributeValues contains invalid value: %s for key %.60s", e.msg,
-                     v->string);
-            ddb_reply_err(c, ERR_INVALID, msg);
-            return false;
-        }
-    }
     expr_ctx_init(&x->ctx, c->a, names, values);
     if (ctext && expr_parse_condition(&x->ctx, ctext, cond_name, &x->cond, &e)) {
         ddb_reply_err(c, e.code ? e.code : ERR_INVALID, e.msg);
