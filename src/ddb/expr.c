@@ -352,15 +352,22 @@ static bool elem_eq(const struct expr_path_elem *a, const struct expr_path_elem 
     return !a->name && !b->name && a->index == b->index;
 }
 
-/* check_pair - DynamoDB rejects a projection where one path is a prefix of
- * another (overlap) or where they use one level as both map and list (conflict). */
-static enum err_code check_pair(struct arena *a, const struct expr_path *p,
-                                const struct expr_path *q, struct err *e)
+size_t expr_path_prefix(const struct expr_path *p, const struct expr_path *q)
 {
     size_t n = p->n < q->n ? p->n : q->n, k = 0;
 
     while (k < n && elem_eq(&p->elems[k], &q->elems[k]))
         k++;
+    return k;
+}
+
+/* check_pair - DynamoDB rejects a projection where one path is a prefix of
+ * another (overlap) or where they use one level as both map and list (conflict). */
+static enum err_code check_pair(struct arena *a, const struct expr_path *p,
+                                const struct expr_path *q, struct err *e)
+{
+    size_t n = p->n < q->n ? p->n : q->n, k = expr_path_prefix(p, q);
+
     if (k == n)
         return err_set(e, ERR_INVALID,
                        "Invalid ProjectionExpression: Two document paths overlap with each other; "
@@ -374,7 +381,7 @@ static enum err_code check_pair(struct arena *a, const struct expr_path *p,
     return ERR_OK;
 }
 
-static void proj_insert(struct arena *a, struct expr_pnode *root, const struct expr_path *p)
+void expr_proj_insert(struct arena *a, struct expr_pnode *root, const struct expr_path *p)
 {
     struct expr_pnode *node = root;
 
@@ -435,7 +442,7 @@ enum err_code expr_parse_projection(struct expr_ctx *c, const char *text, struct
         }
     p = arena_calloc(c->arena, sizeof(*p));
     for (size_t i = 0; i < n; i++)
-        proj_insert(c->arena, &p->root, &paths[i]);
+        expr_proj_insert(c->arena, &p->root, &paths[i]);
     *out = p;
     return ERR_OK;
 }

@@ -155,6 +155,13 @@ enum err_code expr_parse_cond(struct expr_parser *ps, struct expr_cond **out);
 /* expr_path_format - "[a, b, [2]]" as DynamoDB prints document paths (arena). */
 const char *expr_path_format(struct arena *a, const struct expr_path *p);
 
+/* expr_path_prefix - how many leading elements @p and @q have in common. */
+size_t expr_path_prefix(const struct expr_path *p, const struct expr_path *q);
+
+/* expr_proj_insert - add path @p to the projection tree under @root (nodes
+ * in @a); index children stay sorted so a projected list keeps its order. */
+void expr_proj_insert(struct arena *a, struct expr_pnode *root, const struct expr_path *p);
+
 /* expr_av_format - "AttributeValue: {N:10}" as DynamoDB prints values (arena). */
 const char *expr_av_format(struct arena *a, const cJSON *av);
 

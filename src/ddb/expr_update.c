@@ -187,13 +187,6 @@ static int clause_kind(const struct expr_token *t)
     return -1;
 }
 
-static bool elem_eq(const struct expr_path_elem *a, const struct expr_path_elem *b)
-{
-    if (a->name && b->name)
-        return strcmp(a->name, b->name) == 0;
-    return !a->name && !b->name && a->index == b->index;
-}
-
 /* check_paths - overlaps among all pairs first, then conflicts, as DynamoDB reports them. */
 static enum err_code check_paths(struct expr_parser *ps, const struct expr_update *u)
 {
@@ -203,10 +196,8 @@ static enum err_code check_paths(struct expr_parser *ps, const struct expr_updat
         for (size_t i = 0; i < u->n; i++)
             for (size_t j = i + 1; j < u->n; j++) {
                 const struct expr_path *p = &u->acts[i].path, *q = &u->acts[j].path;
-                size_t n = p->n < q->n ? p->n : q->n, k = 0;
+                size_t n = p->n < q->n ? p->n : q->n, k = expr_path_prefix(p, q);
 
-                while (k < n && elem_eq(&p->elems[k], &q->elems[k]))
-                    k++;
                 if (pass == 0 && k == n)
                     return expr_fail(ps,
                                      "Two document paths overlap with each other; must remove or "
@@ -219,36 +210,6 @@ static enum err_code check_paths(struct expr_parser *ps, const struct expr_updat
                                      expr_path_format(a, p), expr_path_format(a, q));
             }
     return ERR_OK;
-}
-
-static void proj_add(struct arena *a, struct expr_pnode *root, const struct expr_path *p)
-{
-    struct expr_pnode *node = root;
-
-    for (size_t i = 0; i < p->n; i++) {
-        const struct expr_path_elem *el = &p->elems[i];
-        struct expr_pnode **link = &node->kids, *k = NULL;
-
-        for (; *link; link = &(*link)->next) {
-            struct expr_pnode *cur = *link;
-            if (el->name ? cur->name && strcmp(cur->name, el->name) == 0
-                         : !cur->name && cur->index == el->index) {
-                k = cur;
-                break;
-            }
-            if (!el->name && !cur->name && cur->index > el->index)
-                break;
-        }
-        if (!k) {
-            k = arena_calloc(a, sizeof(*k));
-            k->name = el->name;
-            k->index = el->index;
-            k->next = *link;
-            *link = k;
-        }
-        node = k;
-    }
-    node->leaf = true;
 }
 
 enum err_code expr_parse_update(struct expr_ctx *c, const char *text, struct expr_update **out,
@@ -312,7 +273,7 @@ enum err_code expr_parse_update(struct expr_ctx *c, const char *text, struct exp
     if (rc)
         return rc;
     for (size_t i = 0; i < u->n; i++)
-        proj_add(c->arena, &u->proj.root, &u->acts[i].path);
+        expr_proj_insert(c->arena, &u->proj.root, &u->acts[i].path);
     *out = u;
     return ERR_OK;
 }
