@@ -111,6 +111,9 @@ static const struct {
                           "The bucket ownership controls were not found"},
     [S3E_NO_PAB] = {"NoSuchPublicAccessBlockConfiguration", 404,
                     "The public access block configuration was not found"},
+    [S3E_NO_SUCH_POLICY] = {"NoSuchBucketPolicy", 404, "The bucket policy does not exist"},
+    [S3E_MALFORMED_POLICY] = {"MalformedPolicy", 400,
+                              "Policies must be valid JSON and the first byte must be '{'"},
     [S3E_ACL_NOT_SUPPORTED] = {"AccessControlListNotSupported", 400,
                                "The bucket does not allow ACLs"},
     [S3E_BUCKET_ACL_OWNERSHIP] = {"InvalidBucketAclWithObjectOwnership", 400,
@@ -242,6 +245,8 @@ bool s3_allow(struct http_req *r, const char *action, const char *bucket, const 
     az.who = &q->who;
     az.action = action;
     az.resource = arn;
+    if (bucket && *bucket) /* the bucket policy is evaluated with the caller's own */
+        az.resource_policy = s3_bucket_policy(r, bucket);
     if (authz_check(q->s3->authz, &az, &e) != ERR_OK) {
         s3_error(r, S3E_ACCESS_DENIED, e.msg[0] ? e.msg : NULL);
         return false;

@@ -205,30 +205,61 @@ class PulumiExamples(unittest.TestCase):
 
     def test_bucket_with_policy_block_and_ownership(self):
         p = self.project("bucket-policy")
-        up = p.run("up", "--yes")
-        s3 = None
-        if up.returncode != 0:
-            # the region's S3 has no bucket policies yet: everything else must still hold
-            self.assertIn("policy", up.stdout + up.stderr)
-            st = {r["name"]: r["status"] for r in p.state()["resources"]}
-            self.assertEqual(st, {"site": "created", "ownership": "created",
-                                  "publicAccess": "created"})
-            s3 = p.client("s3", "us-east-1")
-            bucket = [r for r in p.state()["resources"] if r["name"] == "site"][0]["id"]
-            own = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
-            self.assertEqual(own["Rules"][0]["ObjectOwnership"], "BucketOwnerEnforced")
-            pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-            self.assertTrue(all(pab.values()))
-            self.destroy(p)
-            self.assertEqual(s3.list_buckets()["Buckets"], [])
-            self.skipTest("S3 PutBucketPolicy is not in the region yet: "
-                          + (up.stdout + up.stderr).strip().splitlines()[-1])
         out = self.up_twice(p)
         s3 = p.client("s3", "us-east-1")
-        pol = json.loads(s3.get_bucket_policy(Bucket=out["bucketName"])["Policy"])
+        bucket = out["bucketName"]
+        pol = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
         self.assertEqual(pol["Statement"][0]["Sid"], "DenyInsecureTransport")
+        self.assertEqual(pol["Statement"][0]["Resource"],
+                         [out["bucketArn"], out["bucketArn"] + "/*"])
+        own = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+        self.assertEqual(own["Rules"][0]["ObjectOwnership"], "BucketOwnerEnforced")
+        pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        self.assertTrue(all(pab.values()))
         self.destroy(p)
         self.assertEqual(s3.list_buckets()["Buckets"], [])
+
+    def test_bucket_policy_is_evaluated(self):
+        """PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy, and the policy
+        granting a user of the account what its own policies do not."""
+        import boto3
+        from botocore.exceptions import ClientError
+        p = self.project("random-names")
+        p.run("up", "--yes", check=0)
+        bucket = p.json("output")["bucket"]
+        s3 = p.client("s3", "us-east-1")
+        iam = p.client("iam", "us-east-1")
+        s3.put_object(Bucket=bucket, Key="shared.txt", Body=b"shared")
+        with self.assertRaises(ClientError) as cm:
+            s3.get_bucket_policy(Bucket=bucket)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NoSuchBucketPolicy")
+        with self.assertRaises(ClientError) as cm:
+            s3.put_bucket_policy(Bucket=bucket, Policy="not json")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "MalformedPolicy")
+        user = iam.create_user(UserName="reader")["User"]
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        reader = boto3.client("s3", region_name="us-east-1", endpoint_url=p.endpoint("us-east-1"),
+                              aws_access_key_id=key["AccessKeyId"],
+                              aws_secret_access_key=key["SecretAccessKey"])
+        with self.assertRaises(ClientError) as cm:
+            reader.get_object(Bucket=bucket, Key="shared.txt")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": user["Arn"]},
+                           "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % bucket}]}))
+        self.assertEqual(reader.get_object(Bucket=bucket, Key="shared.txt")["Body"].read(),
+                         b"shared")
+        with self.assertRaises(ClientError):  # only what the policy grants
+            reader.put_object(Bucket=bucket, Key="x", Body=b"x")
+        s3.delete_bucket_policy(Bucket=bucket)
+        with self.assertRaises(ClientError) as cm:
+            reader.get_object(Bucket=bucket, Key="shared.txt")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        s3.delete_object(Bucket=bucket, Key="shared.txt")
+        iam.delete_access_key(UserName="reader", AccessKeyId=key["AccessKeyId"])
+        iam.delete_user(UserName="reader")
+        self.destroy(p)
 
 
 class PulumiDiagnostics(unittest.TestCase):
