@@ -251,3 +251,20 @@ enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char 
     }
     return ERR_OK;
 }
+
+void s3_json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+const char *s3_jstr(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double s3_jnum(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
