@@ -8,11 +8,6 @@
 #include "s3_int.h"
 #include "s3_xml.h"
 
-static void json_free(void *p)
-{
-    cJSON_Delete(p);
-}
-
 cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket)
 {
     struct slice v;
@@ -39,7 +34,7 @@ static cJSON *bucket_or_404(struct http_req *r)
         s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
         return NULL;
     }
-    arena_on_free(r->arena, json_free, b);
+    arena_on_free(r->arena, s3_json_free, b);
     return b;
 }
 

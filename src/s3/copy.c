@@ -22,23 +22,6 @@ char *s3_parse_tagging(struct http_req *r, size_t max);
 void s3_write_tagging(struct buf *b, cJSON *tags);
 void s3_rec_headers(struct http_req *r, cJSON *rec);
 
-static void json_free(void *p)
-{
-    cJSON_Delete(p);
-}
-
-static const char *jstr(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 /* etag list match as in GetObject's conditionals */
 static bool etag_in(const char *list, const char *etag)
 {
@@ -108,7 +91,7 @@ cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **ske
         s3_error(r, vid ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
         return NULL;
     }
-    arena_on_free(r->arena, json_free, v);
+    arena_on_free(r->arena, s3_json_free, v);
     if (cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
         if (vid)
             s3_error(r, S3E_INVALID_REQUEST,
@@ -119,15 +102,16 @@ cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **ske
         return NULL;
     }
     /* every failed copy-source condition is a 412 */
-    if (((h = http_req_header(r, "x-amz-copy-source-if-match")) && !etag_in(h, jstr(v, "etag"))) ||
+    if (((h = http_req_header(r, "x-amz-copy-source-if-match")) &&
+         !etag_in(h, s3_jstr(v, "etag"))) ||
         ((h = http_req_header(r, "x-amz-copy-source-if-none-match")) &&
-         etag_in(h, jstr(v, "etag"))) ||
+         etag_in(h, s3_jstr(v, "etag"))) ||
         ((h = http_req_header(r, "x-amz-copy-source-if-unmodified-since")) &&
          !http_req_header(r, "x-amz-copy-source-if-match") && s3_time_parse_http(h, &tm) &&
-         (int64_t)jnum(v, "lm") / 1000 * 1000 > tm) ||
+         (int64_t)s3_jnum(v, "lm") / 1000 * 1000 > tm) ||
         ((h = http_req_header(r, "x-amz-copy-source-if-modified-since")) &&
          !http_req_header(r, "x-amz-copy-source-if-none-match") && s3_time_parse_http(h, &tm) &&
-         (int64_t)jnum(v, "lm") / 1000 * 1000 <= tm)) {
+         (int64_t)s3_jnum(v, "lm") / 1000 * 1000 <= tm)) {
         s3_error(r, S3E_PRECONDITION_FAILED, NULL);
         return NULL;
     }
@@ -155,7 +139,7 @@ bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long 
     struct err e = {0};
     bool ok = false;
 
-    in = open(s3_abs_path(q->s3, r->arena, jstr(v, "file")), O_RDONLY | O_CLOEXEC);
+    in = open(s3_abs_path(q->s3, r->arena, s3_jstr(v, "file")), O_RDONLY | O_CLOEXEC);
     out = s3_make_tmp(q->s3, r->arena, &tmp);
     if (in < 0 || out < 0)
         goto out;
@@ -234,19 +218,19 @@ void s3_copy_object(struct http_req *r)
                  "location or encryption attributes.");
         return;
     }
-    if (jnum(v, "size") > 5368709120.0) {
+    if (s3_jnum(v, "size") > 5368709120.0) {
         s3_error(r, S3E_INVALID_REQUEST,
                  "The specified copy source is larger than the maximum allowable size for a "
                  "copy source: 5368709120");
         return;
     }
-    if (!s3_copy_range(r, v, 0, (long long)jnum(v, "size"), &rel, &abs, hex))
+    if (!s3_copy_range(r, v, 0, (long long)s3_jnum(v, "size"), &rel, &abs, hex))
         return;
     o = arena_calloc(r->arena, sizeof(*o));
     o->path = abs;
     arena_on_free(r->arena, orphan_free, o);
     rec = cJSON_CreateObject();
-    cJSON_AddNumberToObject(rec, "size", jnum(v, "size"));
+    cJSON_AddNumberToObject(rec, "size", s3_jnum(v, "size"));
     cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));
     cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "file", rel);
@@ -256,9 +240,9 @@ void s3_copy_object(struct http_req *r)
         cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(v, "h"), 1));
         cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(v, "m"), 1));
     }
-    if (jstr(v, "ckn") && jstr(v, "ckv")) {
-        cJSON_AddStringToObject(rec, "ckn", jstr(v, "ckn"));
-        cJSON_AddStringToObject(rec, "ckv", jstr(v, "ckv"));
+    if (s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
+        cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));
+        cJSON_AddStringToObject(rec, "ckv", s3_jstr(v, "ckv"));
     }
     if (!(tdir && strcmp(tdir, "REPLACE") == 0) && cJSON_GetObjectItem(v, "tags"))
         cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(cJSON_GetObjectItem(v, "tags"), 1));
@@ -269,10 +253,10 @@ void s3_copy_object(struct http_req *r)
     nv->rec = rec;
     nv->kind = 1;
     nv->keep_file = &o->keep;
-    s3_time_iso((int64_t)jnum(rec, "lm"), when);
+    s3_time_iso((int64_t)s3_jnum(rec, "lm"), when);
     s3_xml_start(&b, "CopyObjectResult");
     xmlw_elem(&b, "LastModified", when, XMLW_CTRL);
-    xmlw_elem(&b, "ETag", jstr(rec, "etag"), XMLW_CTRL);
+    xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
     buf_puts(&b, "</CopyObjectResult>");
     nv->out = b;
     s3_submit_version(nv);
@@ -302,7 +286,7 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
         tw->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
-    tw->versioned = jstr(b, "versioning") && *jstr(b, "versioning");
+    tw->versioned = s3_jstr(b, "versioning") && *s3_jstr(b, "versioning");
     cJSON_Delete(b);
     v = s3_find_version(t, a, q->bucket, q->key, tw->vid, &k);
     if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
@@ -310,7 +294,7 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_Delete(v);
         return ERR_CONFLICT;
     }
-    snprintf(tw->found_vid, sizeof(tw->found_vid), "%s", jstr(v, "vid"));
+    snprintf(tw->found_vid, sizeof(tw->found_vid), "%s", s3_jstr(v, "vid"));
     cJSON_DeleteItemFromObject(v, "tags");
     if (tw->tags)
         cJSON_AddItemToObject(v, "tags", cJSON_Parse(tw->tags));
@@ -359,9 +343,9 @@ void s3_object_tagging(struct http_req *r)
             s3_error(r, vid ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
             return;
         }
-        arena_on_free(r->arena, json_free, v);
-        if (strcmp(jstr(v, "vid"), "null") != 0)
-            http_resp_header(r, "x-amz-version-id", jstr(v, "vid"));
+        arena_on_free(r->arena, s3_json_free, v);
+        if (strcmp(s3_jstr(v, "vid"), "null") != 0)
+            http_resp_header(r, "x-amz-version-id", s3_jstr(v, "vid"));
         s3_write_tagging(&out, cJSON_GetObjectItem(v, "tags"));
         s3_ok(r, 200, &out);
         return;

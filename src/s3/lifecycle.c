@@ -111,21 +111,9 @@ static int parse_rules(struct arena *a, const char *xml, struct rule *out, int m
     return n;
 }
 
-static const char *jstr(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 static bool matches(const struct rule *ru, const char *key, const cJSON *v)
 {
-    double size = jnum(v, "size");
+    double size = s3_jnum(v, "size");
     const cJSON *tags = cJSON_GetObjectItem(v, "tags");
 
     if (ru->prefix && strncmp(key, ru->prefix, strlen(ru->prefix)) != 0)
@@ -138,8 +126,8 @@ static bool matches(const struct rule *ru, const char *key, const cJSON *v)
         const char *k = s3_xml_text(ru->tags[i], "Key"), *val = s3_xml_text(ru->tags[i], "Value");
         bool found = false;
         for (const cJSON *t = tags ? tags->child : NULL; t && !found; t = t->next)
-            found = k && val && jstr(t, "k") && strcmp(jstr(t, "k"), k) == 0 &&
-                    strcmp(jstr(t, "v"), val) == 0;
+            found = k && val && s3_jstr(t, "k") && strcmp(s3_jstr(t, "k"), k) == 0 &&
+                    strcmp(s3_jstr(t, "v"), val) == 0;
         if (!found)
             return false;
     }
@@ -191,8 +179,8 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
         bool current;
         if (!j)
             continue;
-        if (s3_key_hashed(key) && jstr(j, "k"))
-            key = arena_strdup(a, jstr(j, "k"));
+        if (s3_key_hashed(key) && s3_jstr(j, "k"))
+            key = arena_strdup(a, s3_jstr(j, "k"));
         current = !prev_key || strcmp(prev_key, key) != 0;
         if (current) {
             if (pending_marker && versions_of_key == 1)
@@ -209,11 +197,11 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
                 continue;
             if (current && dm && ru->expired_markers) {
                 pending_marker = true;
-                marker_vid = arena_strdup(a, jstr(j, "vid"));
+                marker_vid = arena_strdup(a, s3_jstr(j, "vid"));
                 break;
             }
             if (current && !dm &&
-                ((ru->exp_days >= 0 && jnum(j, "lm") + ru->exp_days * day <= now) ||
+                ((ru->exp_days >= 0 && s3_jnum(j, "lm") + ru->exp_days * day <= now) ||
                  (ru->exp_date_ms >= 0 && now >= ru->exp_date_ms))) {
                 /* like DeleteObject: a marker when versioned, else gone */
                 char *p = arena_sprintf(a, "/%s/%s", bucket, url_encode(a, key, true));
@@ -222,11 +210,11 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
             }
             if (!current && ru->noncurrent_days >= 0 &&
                 successor_lm + ru->noncurrent_days * day <= now) {
-                add(acts, n, cap, "DELETE", target(a, bucket, key, "versionId", jstr(j, "vid")));
+                add(acts, n, cap, "DELETE", target(a, bucket, key, "versionId", s3_jstr(j, "vid")));
                 break;
             }
         }
-        successor_lm = jnum(j, "lm");
+        successor_lm = s3_jnum(j, "lm");
         cJSON_Delete(j);
     }
     if (pending_marker && versions_of_key == 1)
@@ -244,14 +232,15 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
         const char *kk = (const char *)k.ptr + bl + 2;
         size_t kl = strnlen(kk, k.len - bl - 2);
         cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
-        const char *key = jstr(j, "k") ? arena_strdup(a, jstr(j, "k")) : arena_strndup(a, kk, kl);
+        const char *key =
+            s3_jstr(j, "k") ? arena_strdup(a, s3_jstr(j, "k")) : arena_strndup(a, kk, kl);
         char *id = arena_strndup(a, kk + kl + 1, k.len - bl - 3 - kl);
         for (int i = 0; i < nrules; i++) {
             const struct rule *ru = &rules[i];
             if (ru->abort_days < 0 ||
                 (ru->prefix && strncmp(key, ru->prefix, strlen(ru->prefix)) != 0))
                 continue;
-            if (jnum(j, "init") + ru->abort_days * day <= now) {
+            if (s3_jnum(j, "init") + ru->abort_days * day <= now) {
                 add(acts, n, cap, "DELETE", target(a, bucket, key, "uploadId", id));
                 break;
             }

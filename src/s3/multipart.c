@@ -25,23 +25,6 @@ bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long 
 
 enum { MIN_PART = 5 * 1024 * 1024, MAX_PARTS = 10000 };
 
-static void json_free(void *p)
-{
-    cJSON_Delete(p);
-}
-
-static const char *jstr(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 /* 'U' bucket 0 key 0 upload-id */
 static struct slice upload_key(struct arena *a, const char *bucket, const char *key, const char *id)
 {
@@ -184,7 +167,7 @@ static cJSON *upload_or_404(struct http_req *r, const char *id)
         s3_error(r, S3E_NO_SUCH_UPLOAD, NULL);
         return NULL;
     }
-    arena_on_free(r->arena, json_free, j);
+    arena_on_free(r->arena, s3_json_free, j);
     return j;
 }
 
@@ -212,8 +195,8 @@ static enum err_code part_apply(struct store_txn *t, void *arg, struct err *e)
     }
     if (store_get(t, STORE_DB_S3, pk, &v, NULL) == ERR_OK) {
         cJSON *old = cJSON_ParseWithLength(v.ptr, v.len);
-        if (old && jstr(old, "file"))
-            s3_newver_old(&p->nv, jstr(old, "file"));
+        if (old && s3_jstr(old, "file"))
+            s3_newver_old(&p->nv, s3_jstr(old, "file"));
         cJSON_Delete(old);
     }
     return store_put(t, STORE_DB_S3, pk, slice_str(p->json), e);
@@ -303,7 +286,7 @@ void s3_upload_part(struct http_req *r)
         char when[32];
         if (!v)
             return;
-        len = (long long)jnum(v, "size");
+        len = (long long)s3_jnum(v, "size");
         if (rg) {
             if (sscanf(rg, "bytes=%lld-%lld", &a, &z) != 2 || a < 0 || z < a || z >= len) {
                 s3_error(r, S3E_INVALID_ARGUMENT,
@@ -389,8 +372,8 @@ enum err_code s3_upload_drop(struct store_txn *t, struct s3_newver *nv, struct e
     while (store_cursor_seek(c, pre, &k, &v, NULL) == ERR_OK && k.len >= pre.len &&
            memcmp(k.ptr, pre.ptr, pre.len) == 0) {
         cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
-        if (j && jstr(j, "file"))
-            s3_newver_old(nv, jstr(j, "file"));
+        if (j && s3_jstr(j, "file"))
+            s3_newver_old(nv, s3_jstr(j, "file"));
         cJSON_Delete(j);
         rc = store_cursor_del(c, e);
         if (rc)
@@ -541,19 +524,19 @@ void s3_complete_upload(struct http_req *r)
         if (store_get(t, STORE_DB_S3, part_key(r->arena, id, (unsigned)num, false), &v, NULL) !=
                 ERR_OK ||
             !(parts[i] = cJSON_ParseWithLength(v.ptr, v.len)) ||
-            strcmp(unquote(r->arena, et), unquote(r->arena, jstr(parts[i], "etag"))) != 0) {
+            strcmp(unquote(r->arena, et), unquote(r->arena, s3_jstr(parts[i], "etag"))) != 0) {
             store_txn_abort(t);
             for (unsigned j = 0; j <= i && j < n; j++)
                 cJSON_Delete(parts[j]);
             s3_error(r, S3E_INVALID_PART, NULL);
             return;
         }
-        arena_on_free(r->arena, json_free, parts[i]);
+        arena_on_free(r->arena, s3_json_free, parts[i]);
         i++;
     }
     store_txn_abort(t);
     for (i = 0; i + 1 < n; i++)
-        if (jnum(parts[i], "size") < MIN_PART) {
+        if (s3_jnum(parts[i], "size") < MIN_PART) {
             s3_error(r, S3E_ENTITY_TOO_SMALL, NULL);
             return;
         }
@@ -568,9 +551,10 @@ void s3_complete_upload(struct http_req *r)
     for (i = 0; i < n; i++) {
         unsigned char pm[16];
         size_t pl = 0;
-        const char *h = jstr(parts[i], "md5");
-        int in = open(s3_abs_path(q->s3, r->arena, jstr(parts[i], "file")), O_RDONLY | O_CLOEXEC);
-        long long sz = (long long)jnum(parts[i], "size");
+        const char *h = s3_jstr(parts[i], "md5");
+        int in =
+            open(s3_abs_path(q->s3, r->arena, s3_jstr(parts[i], "file")), O_RDONLY | O_CLOEXEC);
+        long long sz = (long long)s3_jnum(parts[i], "size");
         bool ok = in >= 0 && copy_all(fd, in, sz);
         if (in >= 0)
             close(in);
@@ -625,7 +609,7 @@ void s3_complete_upload(struct http_req *r)
               XMLW_CTRL);
     xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
     xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
-    xmlw_elem(&b, "ETag", jstr(rec, "etag"), XMLW_CTRL);
+    xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
     buf_puts(&b, "</CompleteMultipartUploadResult>");
     nv->out = b;
     s3_submit_version(nv);
@@ -669,11 +653,11 @@ void s3_list_parts(struct http_req *r)
                 break;
             }
             j = cJSON_ParseWithLength(v.ptr, v.len);
-            s3_time_iso((int64_t)jnum(j, "lm"), when);
+            s3_time_iso((int64_t)s3_jnum(j, "lm"), when);
             buf_printf(&items, "<Part><PartNumber>%u</PartNumber>", num);
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
-            xmlw_elem(&items, "ETag", jstr(j, "etag"), XMLW_CTRL);
-            buf_printf(&items, "<Size>%.0f</Size></Part>", jnum(j, "size"));
+            xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
+            buf_printf(&items, "<Size>%.0f</Size></Part>", s3_jnum(j, "size"));
             cJSON_Delete(j);
             count++;
             last = num;
@@ -771,8 +755,8 @@ void s3_list_uploads(struct http_req *r)
                 size_t kl = strnlen(kk, k.len - bl - 2);
                 const char *id = arena_strndup(r->arena, kk + kl + 1, k.len - bl - 3 - kl);
                 cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
-                const char *key = jstr(j, "k") ? arena_strdup(r->arena, jstr(j, "k"))
-                                               : arena_strndup(r->arena, kk, kl);
+                const char *key = s3_jstr(j, "k") ? arena_strdup(r->arena, s3_jstr(j, "k"))
+                                                  : arena_strndup(r->arena, kk, kl);
                 const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
                 char when[32];
                 if (km && um && *um && strcmp(key, km) == 0 && strcmp(id, um) <= 0) {
@@ -799,7 +783,7 @@ void s3_list_uploads(struct http_req *r)
                                            NULL);
                     continue;
                 }
-                s3_time_iso((int64_t)jnum(j, "init"), when);
+                s3_time_iso((int64_t)s3_jnum(j, "init"), when);
                 buf_puts(&items, "<Upload>");
                 xmlw_elem(&items, "Key", url ? url_encode(r->arena, key, true) : key, XMLW_CTRL);
                 xmlw_elem(&items, "UploadId", id, XMLW_CTRL);

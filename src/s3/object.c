@@ -26,23 +26,6 @@ static const char *const sys_names[] = {"Content-Type",  "Content-Encoding", "Co
                                         "Cache-Control", "Expires",          "Content-Language"};
 enum { NSYS = 6 };
 
-static void json_free(void *p)
-{
-    cJSON_Delete(p);
-}
-
-static const char *jstr(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 static bool jtrue(const cJSON *o, const char *name)
 {
     return cJSON_IsTrue(cJSON_GetObjectItem(o, name));
@@ -80,7 +63,7 @@ void s3_rec_headers(struct http_req *r, cJSON *rec)
 static enum err_code del_version_key(struct store_txn *t, struct s3_newver *nv, struct slice k,
                                      const cJSON *old, struct err *e)
 {
-    const char *f = jstr(old, "file");
+    const char *f = s3_jstr(old, "file");
     if (f)
         s3_newver_old(nv, f);
     return store_del(t, STORE_DB_S3, k, e);
@@ -117,7 +100,7 @@ cJSON *s3_find_version(struct store_txn *t, struct arena *a, const char *bucket,
          rc == ERR_OK && k.len == p.len + 9 && memcmp(k.ptr, pp, p.len + 1) == 0;
          rc = store_cursor_next(c, &k, &v, NULL)) {
         cJSON *x = cJSON_ParseWithLength(v.ptr, v.len);
-        if (!vid || (x && strcmp(jstr(x, "vid") ? jstr(x, "vid") : "", vid) == 0)) {
+        if (!vid || (x && strcmp(s3_jstr(x, "vid") ? s3_jstr(x, "vid") : "", vid) == 0)) {
             j = x;
             if (found)
                 *found = slice_of(arena_memdup(a, k.ptr, k.len), k.len);
@@ -146,7 +129,8 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         ((struct s3_w *)nv)->fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
-    if (nv->want_vid && !(jstr(b, "versioning") && strcmp(jstr(b, "versioning"), "Enabled") == 0)) {
+    if (nv->want_vid &&
+        !(s3_jstr(b, "versioning") && strcmp(s3_jstr(b, "versioning"), "Enabled") == 0)) {
         /* a replica needs versioning on the destination, as S3 does */
         cJSON_Delete(b);
         nv->w.fail = S3E_INVALID_REQUEST;
@@ -171,7 +155,7 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
                 fail = S3E_PRECONDITION_FAILED;
             else if (im && !live)
                 fail = S3E_NO_SUCH_KEY;
-            else if (im && strcmp(im, "*") != 0 && !etag_matches(im, jstr(cur, "etag")))
+            else if (im && strcmp(im, "*") != 0 && !etag_matches(im, s3_jstr(cur, "etag")))
                 fail = S3E_PRECONDITION_FAILED;
             cJSON_Delete(cur);
             if (fail != S3E_INTERNAL) {
@@ -181,7 +165,7 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
             }
         }
     }
-    vs = jstr(b, "versioning");
+    vs = s3_jstr(b, "versioning");
     nv->versioned = vs && *vs;
     if (nv->want_vid) {
         snprintf(nv->vid, sizeof(nv->vid), "%s", nv->want_vid);
@@ -256,9 +240,9 @@ static void newver_ok(struct s3_w *w)
         return;
     }
     if (nv->kind == 0)
-        http_resp_header(r, "ETag", jstr(nv->rec, "etag"));
+        http_resp_header(r, "ETag", s3_jstr(nv->rec, "etag"));
     {
-        const char *ckn = jstr(nv->rec, "ckn"), *ckv = jstr(nv->rec, "ckv");
+        const char *ckn = s3_jstr(nv->rec, "ckn"), *ckv = s3_jstr(nv->rec, "ckv");
         if (ckn && ckv && nv->kind == 0)
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", ckn), ckv);
     }
@@ -410,7 +394,7 @@ static cJSON *read_version(struct http_req *r, const char *vid, bool *is_latest)
     }
     cJSON_Delete(b);
     v = s3_find_version(t, r->arena, q->bucket, q->key, NULL, NULL);
-    if (vid && v && strcmp(jstr(v, "vid"), vid) != 0) {
+    if (vid && v && strcmp(s3_jstr(v, "vid"), vid) != 0) {
         cJSON_Delete(v);
         v = s3_find_version(t, r->arena, q->bucket, q->key, vid, NULL);
         if (is_latest)
@@ -420,7 +404,7 @@ static cJSON *read_version(struct http_req *r, const char *vid, bool *is_latest)
     }
     store_txn_abort(t);
     if (v)
-        arena_on_free(r->arena, json_free, v);
+        arena_on_free(r->arena, s3_json_free, v);
     if (!v) {
         if (vid)
             s3_error(r,
@@ -532,38 +516,38 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
     size_t i;
 
     (void)versioned_bucket;
-    s3_time_http((int64_t)jnum(v, "lm"), when);
+    s3_time_http((int64_t)s3_jnum(v, "lm"), when);
     http_resp_header(r, "Last-Modified", when);
-    http_resp_header(r, "ETag", jstr(v, "etag"));
+    http_resp_header(r, "ETag", s3_jstr(v, "etag"));
     http_resp_header(r, "Accept-Ranges", "bytes");
-    if (strcmp(jstr(v, "vid"), "null") != 0 || versioned_bucket)
-        http_resp_header(r, "x-amz-version-id", jstr(v, "vid"));
+    if (strcmp(s3_jstr(v, "vid"), "null") != 0 || versioned_bucket)
+        http_resp_header(r, "x-amz-version-id", s3_jstr(v, "vid"));
     for (i = 0; i < NSYS; i++) {
         const char *o = s3_query(r, overrides[i]);
-        const char *val = o ? o : jstr(h, sys_headers[i]);
+        const char *val = o ? o : s3_jstr(h, sys_headers[i]);
         if (val)
             http_resp_header(r, sys_names[i], val);
     }
     for (e = m ? m->child : NULL; e; e = e->next)
         http_resp_header(r, arena_sprintf(r->arena, "x-amz-meta-%s", e->string), e->valuestring);
-    if (jnum(v, "parts") > 0)
+    if (s3_jnum(v, "parts") > 0)
         http_resp_header(r, "x-amz-mp-parts-count",
-                         arena_sprintf(r->arena, "%d", (int)jnum(v, "parts")));
+                         arena_sprintf(r->arena, "%d", (int)s3_jnum(v, "parts")));
     {
         const cJSON *tags = cJSON_GetObjectItem(v, "tags");
         if (tags && cJSON_GetArraySize(tags) > 0)
             http_resp_header(r, "x-amz-tagging-count",
                              arena_sprintf(r->arena, "%d", cJSON_GetArraySize(tags)));
     }
-    if (jstr(v, "rs"))
-        http_resp_header(r, "x-amz-replication-status", jstr(v, "rs"));
+    if (s3_jstr(v, "rs"))
+        http_resp_header(r, "x-amz-replication-status", s3_jstr(v, "rs"));
     {
         const char *mode = http_req_header(r, "x-amz-checksum-mode");
         /* the checksum is of the whole object: not sent with a part of it */
-        if (mode && strcasecmp(mode, "ENABLED") == 0 && jstr(v, "ckn") && jstr(v, "ckv") &&
+        if (mode && strcasecmp(mode, "ENABLED") == 0 && s3_jstr(v, "ckn") && s3_jstr(v, "ckv") &&
             !http_req_header(r, "range"))
-            http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", jstr(v, "ckn")),
-                             jstr(v, "ckv"));
+            http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", s3_jstr(v, "ckn")),
+                             s3_jstr(v, "ckv"));
     }
 }
 
@@ -583,10 +567,10 @@ void s3_get_object(struct http_req *r, bool head)
         return;
     if (jtrue(v, "dm")) {
         http_resp_header(r, "x-amz-delete-marker", "true");
-        http_resp_header(r, "x-amz-version-id", jstr(v, "vid"));
+        http_resp_header(r, "x-amz-version-id", s3_jstr(v, "vid"));
         if (vid) {
             char when[40];
-            s3_time_http((int64_t)jnum(v, "lm"), when);
+            s3_time_http((int64_t)s3_jnum(v, "lm"), when);
             http_resp_header(r, "Last-Modified", when);
             s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
         } else {
@@ -594,36 +578,36 @@ void s3_get_object(struct http_req *r, bool head)
         }
         return;
     }
-    cond = conditionals(r, jstr(v, "etag"), (int64_t)jnum(v, "lm"));
+    cond = conditionals(r, s3_jstr(v, "etag"), (int64_t)s3_jnum(v, "lm"));
     if (cond == 412) {
         s3_error(r, S3E_PRECONDITION_FAILED, NULL);
         return;
     }
     if (cond == 304) {
         char when[40];
-        s3_time_http((int64_t)jnum(v, "lm"), when);
-        http_resp_header(r, "ETag", jstr(v, "etag"));
+        s3_time_http((int64_t)s3_jnum(v, "lm"), when);
+        http_resp_header(r, "ETag", s3_jstr(v, "etag"));
         http_resp_header(r, "Last-Modified", when);
         s3_error(r, S3E_NOT_MODIFIED, NULL);
         return;
     }
-    size = (long long)jnum(v, "size");
+    size = (long long)s3_jnum(v, "size");
     len = size;
     rg = parse_range(http_req_header(r, "range"), size, &off, &len);
-    if (pn && strcmp(pn, "1") == 0 && jnum(v, "parts") <= 0)
+    if (pn && strcmp(pn, "1") == 0 && s3_jnum(v, "parts") <= 0)
         rg = 0;
     if (rg < 0) {
         http_resp_header(r, "Content-Range", arena_sprintf(r->arena, "bytes */%lld", size));
         s3_error(r, S3E_INVALID_RANGE, NULL);
         return;
     }
-    fd = open(s3_abs_path(q->s3, r->arena, jstr(v, "file")), O_RDONLY | O_CLOEXEC);
+    fd = open(s3_abs_path(q->s3, r->arena, s3_jstr(v, "file")), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         /* overwritten and removed between our read and the open */
         s3_error(r, S3E_NO_SUCH_KEY, NULL);
         return;
     }
-    object_headers(r, v, !latest || strcmp(jstr(v, "vid"), "null") != 0);
+    object_headers(r, v, !latest || strcmp(s3_jstr(v, "vid"), "null") != 0);
     if (rg > 0)
         http_resp_header(r, "Content-Range",
                          arena_sprintf(r->arena, "bytes %lld-%lld/%lld", off, off + len - 1, size));
@@ -658,7 +642,7 @@ static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
         nv->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
-    vs = jstr(b, "versioning");
+    vs = s3_jstr(b, "versioning");
     nv->versioned = vs && *vs;
     if (d->vid) {
         old = s3_find_version(t, a, nv->bucket, nv->key, d->vid, &k);
@@ -848,8 +832,8 @@ static const char *full_key(struct http_req *r, struct slice k, struct slice v, 
     if (!s3_key_hashed(key))
         return key;
     j = cJSON_ParseWithLength(v.ptr, v.len);
-    if (j && jstr(j, "k"))
-        key = arena_strdup(r->arena, jstr(j, "k"));
+    if (j && s3_jstr(j, "k"))
+        key = arena_strdup(r->arena, s3_jstr(j, "k"));
     cJSON_Delete(j);
     return key;
 }
@@ -992,14 +976,14 @@ void s3_list_objects(struct http_req *r, int version)
                 truncated = true;
                 break;
             }
-            s3_time_iso((int64_t)jnum(j, "lm"), when);
+            s3_time_iso((int64_t)s3_jnum(j, "lm"), when);
             buf_puts(&items, "<Contents>");
             put_key(&items, r, "Key", key, url);
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
-            xmlw_elem(&items, "ETag", jstr(j, "etag"), XMLW_CTRL);
-            buf_printf(&items, "<Size>%.0f</Size>", jnum(j, "size"));
-            if (jstr(j, "ckn"))
-                buf_printf(&items, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>", jstr(j, "ckn"));
+            xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
+            buf_printf(&items, "<Size>%.0f</Size>", s3_jnum(j, "size"));
+            if (s3_jstr(j, "ckn"))
+                buf_printf(&items, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>", s3_jstr(j, "ckn"));
             if (owner) {
                 buf_puts(&items, "<Owner>");
                 xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
@@ -1134,7 +1118,7 @@ void s3_list_versions(struct http_req *r)
             if (strcmp(key, km) != 0) {
                 skipping = false;
             } else {
-                if (j && strcmp(jstr(j, "vid"), vm) == 0)
+                if (j && strcmp(s3_jstr(j, "vid"), vm) == 0)
                     skipping = false;
                 cJSON_Delete(j);
                 rc = store_cursor_next(c, &k, &v, NULL);
@@ -1149,15 +1133,15 @@ void s3_list_versions(struct http_req *r)
                 truncated = true;
                 break;
             }
-            s3_time_iso((int64_t)jnum(j, "lm"), when);
+            s3_time_iso((int64_t)s3_jnum(j, "lm"), when);
             buf_puts(&items, dm ? "<DeleteMarker>" : "<Version>");
             put_key(&items, r, "Key", key, url);
-            xmlw_elem(&items, "VersionId", jstr(j, "vid"), XMLW_CTRL);
+            xmlw_elem(&items, "VersionId", s3_jstr(j, "vid"), XMLW_CTRL);
             buf_printf(&items, "<IsLatest>%s</IsLatest>", latest ? "true" : "false");
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
             if (!dm) {
-                xmlw_elem(&items, "ETag", jstr(j, "etag"), XMLW_CTRL);
-                buf_printf(&items, "<Size>%.0f</Size>", jnum(j, "size"));
+                xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
+                buf_printf(&items, "<Size>%.0f</Size>", s3_jnum(j, "size"));
                 buf_puts(&items, "<StorageClass>STANDARD</StorageClass>");
             }
             buf_puts(&items, "<Owner>");
@@ -1167,7 +1151,7 @@ void s3_list_versions(struct http_req *r)
             buf_puts(&items, dm ? "</DeleteMarker>" : "</Version>");
             count++;
             last_key = key;
-            last_vid = arena_strdup(r->arena, jstr(j, "vid"));
+            last_vid = arena_strdup(r->arena, s3_jstr(j, "vid"));
         }
         cJSON_Delete(j);
         rc = store_cursor_next(c, &k, &v, NULL);

@@ -22,23 +22,6 @@
 
 enum { MAX_DESTS = 64, MAX_BATCH = 64, MAX_SCAN = 4096 };
 
-static const char *jstr(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static void json_free(void *p)
-{
-    cJSON_Delete(p);
-}
-
 /* ---- the configuration document ---- */
 
 static bool fail(enum s3_code *code, char *msg, size_t cap, enum s3_code c, const char *m)
@@ -235,18 +218,18 @@ cJSON *s3_repl_parse(const char *xml, size_t len, enum s3_code *code, char *msg,
     /* IDs and (V2) priorities are unique; a missing ID gets one */
     for (int i = 0; i < nrules && ok; i++) {
         cJSON *ri = cJSON_GetArrayItem(rules, i);
-        if (!*jstr(ri, "id")) {
+        if (!*s3_jstr(ri, "id")) {
             char id[33];
             s3_new_id(id);
             cJSON_ReplaceItemInObject(ri, "id", cJSON_CreateString(id));
         }
         for (int j = 0; j < i; j++) {
             cJSON *rj = cJSON_GetArrayItem(rules, j);
-            if (strcmp(jstr(ri, "id"), jstr(rj, "id")) == 0) {
+            if (strcmp(s3_jstr(ri, "id"), s3_jstr(rj, "id")) == 0) {
                 ok = fail(code, msg, cap, S3E_INVALID_ARGUMENT, "Rule Id must be unique.");
                 break;
             }
-            if (!v1 && jnum(ri, "priority") == jnum(rj, "priority")) {
+            if (!v1 && s3_jnum(ri, "priority") == s3_jnum(rj, "priority")) {
                 ok = fail(code, msg, cap, S3E_INVALID_REQUEST,
                           "Found overlapping priority in rules. Priority must be unique.");
                 break;
@@ -267,8 +250,8 @@ static bool has_tag(const cJSON *tags, const char *k, const char *v)
     const cJSON *t;
     cJSON_ArrayForEach(t, tags)
     {
-        if (jstr(t, "k") && strcmp(jstr(t, "k"), k) == 0 && jstr(t, "v") &&
-            strcmp(jstr(t, "v"), v) == 0)
+        if (s3_jstr(t, "k") && strcmp(s3_jstr(t, "k"), k) == 0 && s3_jstr(t, "v") &&
+            strcmp(s3_jstr(t, "v"), v) == 0)
             return true;
     }
     return false;
@@ -280,7 +263,7 @@ const cJSON *s3_repl_match(const cJSON *cfg, const char *key, const cJSON *tags,
 
     cJSON_ArrayForEach(r, cJSON_GetObjectItem(cfg, "rules"))
     {
-        const char *p = jstr(r, "prefix");
+        const char *p = s3_jstr(r, "prefix");
         bool all = true;
         if (!cJSON_IsTrue(cJSON_GetObjectItem(r, "enabled")))
             continue;
@@ -290,11 +273,11 @@ const cJSON *s3_repl_match(const cJSON *cfg, const char *key, const cJSON *tags,
             continue;
         cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "tags"))
         {
-            all = all && has_tag(tags, jstr(t, "k"), jstr(t, "v"));
+            all = all && has_tag(tags, s3_jstr(t, "k"), s3_jstr(t, "v"));
         }
         if (!all)
             continue;
-        if (!best || jnum(r, "priority") > jnum(best, "priority"))
+        if (!best || s3_jnum(r, "priority") > s3_jnum(best, "priority"))
             best = r;
     }
     return best;
@@ -347,7 +330,7 @@ enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const
                                  const char *key, const char *vid, cJSON *rec, struct err *e)
 {
     const cJSON *cfg = cJSON_GetObjectItem(bucket, "repl"), *rule;
-    const char *vs = jstr(bucket, "versioning"), *rs = jstr(rec, "rs");
+    const char *vs = s3_jstr(bucket, "versioning"), *rs = s3_jstr(rec, "rs");
 
     if (!cfg || (rs && strcmp(rs, "REPLICA") == 0))
         return ERR_OK; /* replicas are never replicated again */
@@ -360,7 +343,7 @@ enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const
         return ERR_OK;
     }
     set_rs(rec, "PENDING");
-    return enqueue(t, bname, key, vid, jstr(rule, "dest"), jstr(cfg, "role"), e);
+    return enqueue(t, bname, key, vid, s3_jstr(rule, "dest"), s3_jstr(cfg, "role"), e);
 }
 
 /* ---- the replica write path (destination side) ---- */
@@ -381,22 +364,22 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
         return NULL;
     }
     if (!base64_decode(h, n, raw, &outlen) ||
-        !(src = cJSON_ParseWithLength((const char *)raw, outlen)) || !(v = jstr(src, "vid")) ||
+        !(src = cJSON_ParseWithLength((const char *)raw, outlen)) || !(v = s3_jstr(src, "vid")) ||
         !*v || strlen(v) > 32 || !cJSON_IsNumber(cJSON_GetObjectItem(src, "lm"))) {
         cJSON_Delete(src);
         s3_error(r, S3E_INVALID_ARGUMENT, "x-tandem-replica is not a version record");
         return NULL;
     }
-    arena_on_free(r->arena, json_free, src);
+    arena_on_free(r->arena, s3_json_free, src);
     *vid = arena_strdup(r->arena, v);
     rec = cJSON_CreateObject();
-    cJSON_AddNumberToObject(rec, "lm", jnum(src, "lm"));
+    cJSON_AddNumberToObject(rec, "lm", s3_jnum(src, "lm"));
     cJSON_AddStringToObject(rec, "rs", "REPLICA");
     if (cJSON_IsTrue(cJSON_GetObjectItem(src, "dm"))) {
         cJSON_AddTrueToObject(rec, "dm");
         return rec;
     }
-    etag = jstr(src, "etag");
+    etag = s3_jstr(src, "etag");
     /* a single-part ETag is the body's MD5: the copy must be the same bytes */
     if (!etag ||
         (!strchr(etag, '-') && strlen(etag) == 34 && strncasecmp(etag + 1, md5_hex, 32) != 0)) {
@@ -439,7 +422,7 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
     struct cfgw *cw = arg;
     struct s3_req *q = s3_req_of(cw->w.r);
     cJSON *b = s3_bucket_get(t, cw->w.r->arena, q->bucket);
-    const char *vs = jstr(b, "versioning");
+    const char *vs = s3_jstr(b, "versioning");
     enum err_code rc;
     char *s;
 
@@ -447,7 +430,7 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
         cw->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
-    arena_on_free(cw->w.r->arena, json_free, b);
+    arena_on_free(cw->w.r->arena, s3_json_free, b);
     if (cw->cfg) {
         const cJSON *rule;
         if (!vs || strcmp(vs, "Enabled") != 0) {
@@ -459,17 +442,17 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
         }
         cJSON_ArrayForEach(rule, cJSON_GetObjectItem(cw->cfg, "rules"))
         {
-            if (strcmp(jstr(rule, "dest"), q->bucket) == 0) {
+            if (strcmp(s3_jstr(rule, "dest"), q->bucket) == 0) {
                 cw->w.fail = S3E_INVALID_REQUEST;
                 snprintf(cw->w.msg, sizeof(cw->w.msg),
                          "Destination bucket cannot be the same as the source bucket.");
                 return ERR_CONFLICT;
             }
         }
-        if (!role_exists(q->s3, t, jstr(cw->cfg, "role"))) {
+        if (!role_exists(q->s3, t, s3_jstr(cw->cfg, "role"))) {
             cw->w.fail = S3E_INVALID_ARGUMENT;
             snprintf(cw->w.msg, sizeof(cw->w.msg), "Invalid Role: %s does not exist",
-                     jstr(cw->cfg, "role"));
+                     s3_jstr(cw->cfg, "role"));
             return ERR_CONFLICT;
         }
     } else if (!cJSON_GetObjectItem(b, "repl")) {
@@ -514,8 +497,8 @@ void s3_repl_config(struct http_req *r)
             s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
             return;
         }
-        arena_on_free(r->arena, json_free, b);
-        if (!(x = jstr(b, "replx"))) {
+        arena_on_free(r->arena, s3_json_free, b);
+        if (!(x = s3_jstr(b, "replx"))) {
             s3_error(r, S3E_NO_REPLICATION, NULL);
             return;
         }
@@ -542,7 +525,7 @@ void s3_repl_config(struct http_req *r)
             s3_error(r, code, msg[0] ? msg : NULL);
             return;
         }
-        arena_on_free(r->arena, json_free, cw->cfg);
+        arena_on_free(r->arena, s3_json_free, cw->cfg);
         start = strstr(body, "<?xml") == body ? strstr(body, "?>") + 2 : body;
         while (*start == '\n' || *start == '\r' || *start == ' ')
             start++;
@@ -569,7 +552,7 @@ static enum err_code queue_versions(struct store_txn *t, struct existw *x, const
     /* the store holds a key's versions newest first: queue them oldest first */
     for (int i = n - 1; i >= 0; i--) {
         cJSON *rec = recs[i];
-        const char *rs = jstr(rec, "rs"), *key = jstr(rec, "_key");
+        const char *rs = s3_jstr(rec, "rs"), *key = s3_jstr(rec, "_key");
         const cJSON *rule;
         enum err_code rc;
         char *s;
@@ -581,7 +564,8 @@ static enum err_code queue_versions(struct store_txn *t, struct existw *x, const
                              cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm")));
         if (!rule)
             continue;
-        rc = enqueue(t, bucket, key, jstr(rec, "vid"), jstr(rule, "dest"), jstr(cfg, "role"), e);
+        rc = enqueue(t, bucket, key, s3_jstr(rec, "vid"), s3_jstr(rule, "dest"),
+                     s3_jstr(cfg, "role"), e);
         if (rc)
             return rc;
         set_rs(rec, "PENDING");
@@ -631,7 +615,7 @@ static enum err_code exist_apply(struct store_txn *t, void *arg, struct err *e)
         const char *key;
         if (!rec)
             continue;
-        key = jstr(rec, "k") ? jstr(rec, "k") : s3_key_name(a, kk, bl);
+        key = s3_jstr(rec, "k") ? s3_jstr(rec, "k") : s3_key_name(a, kk, bl);
         cJSON_AddStringToObject(rec, "_key", key);
         if (n && (keys[n - 1].len != kk.len ||
                   memcmp(keys[n - 1].ptr, kk.ptr, kk.len - 8) != 0)) { /* the next key */
@@ -848,7 +832,7 @@ static enum copy_rc locate(struct s3_replw *w, struct dest *d, char *why, size_t
 static bool role_allows(struct s3_replw *w, const cJSON *q, bool dm, char *why, size_t cap)
 {
     struct s3 *s = w->s3;
-    const char *role = jstr(q, "role"), *name;
+    const char *role = s3_jstr(q, "role"), *name;
     struct creds_identity who;
     struct authz_request az = {0};
     struct err e = {0};
@@ -865,14 +849,14 @@ static bool role_allows(struct s3_replw *w, const cJSON *q, bool dm, char *why, 
              name);
     az.who = &who;
     az.action = "s3:GetObjectVersionForReplication";
-    snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", jstr(q, "b"), jstr(q, "k"));
+    snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", s3_jstr(q, "b"), s3_jstr(q, "k"));
     az.resource = res;
     if (authz_check(s->authz, &az, &e) != ERR_OK) {
         snprintf(why, cap, "%s", e.msg);
         return false;
     }
     az.action = dm ? "s3:ReplicateDelete" : "s3:ReplicateObject";
-    snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", jstr(q, "d"), jstr(q, "k"));
+    snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", s3_jstr(q, "d"), s3_jstr(q, "k"));
     if (authz_check(s->authz, &az, &e) != ERR_OK) {
         snprintf(why, cap, "%s", e.msg);
         return false;
@@ -902,7 +886,7 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     struct s3 *s = w->s3;
     struct store_txn *t = NULL;
     cJSON *rec = NULL, *hdr;
-    struct dest *d = dest_of(w, jstr(q, "d"));
+    struct dest *d = dest_of(w, s3_jstr(q, "d"));
     struct awsc_creds c = {.access_key = w->access_key, .secret = w->secret};
     struct awsc_header hs[2];
     struct awsc_resp resp;
@@ -922,12 +906,12 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         return COPY_LATER;
     }
     if (store_read_begin(s->store, &t, NULL) == ERR_OK) {
-        rec = s3_find_version(t, a, jstr(q, "b"), jstr(q, "k"), jstr(q, "v"), NULL);
+        rec = s3_find_version(t, a, s3_jstr(q, "b"), s3_jstr(q, "k"), s3_jstr(q, "v"), NULL);
         store_txn_abort(t);
     }
     if (!rec)
         return COPY_GONE; /* the version was deleted (or its bucket) */
-    arena_on_free(a, json_free, rec);
+    arena_on_free(a, s3_json_free, rec);
     dm = cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm"));
     if (!role_allows(w, q, dm, why, cap))
         return COPY_REFUSED;
@@ -952,8 +936,8 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     hs[nh++] = (struct awsc_header){"x-tandem-replica", b64};
     if (!dm) {
         struct stat st;
-        const char *etag = jstr(rec, "etag");
-        fd = open(s3_abs_path(s, a, jstr(rec, "file")), O_RDONLY | O_CLOEXEC);
+        const char *etag = s3_jstr(rec, "etag");
+        fd = open(s3_abs_path(s, a, s3_jstr(rec, "file")), O_RDONLY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) != 0) {
             if (fd >= 0)
                 close(fd);
@@ -979,7 +963,7 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     {
         struct awsc_req rq = {.method = "PUT",
                               .endpoint = d->url,
-                              .path = url_path(a, d->bucket, jstr(q, "k")),
+                              .path = url_path(a, d->bucket, s3_jstr(q, "k")),
                               .region = d->region,
                               .service = "s3",
                               .headers = hs,
@@ -1029,8 +1013,8 @@ static enum err_code mark_apply(struct store_txn *t, void *arg, struct err *e)
     struct mark *m = arg;
     const cJSON *q = m->q;
     struct slice k;
-    cJSON *rec = s3_find_version(t, m->a, jstr(q, "b"), jstr(q, "k"), jstr(q, "v"), &k);
-    int n = (int)jnum(q, "n") + (m->rc == COPY_REFUSED);
+    cJSON *rec = s3_find_version(t, m->a, s3_jstr(q, "b"), s3_jstr(q, "k"), s3_jstr(q, "v"), &k);
+    int n = (int)s3_jnum(q, "n") + (m->rc == COPY_REFUSED);
     enum err_code rc = ERR_OK;
     char *s;
 
@@ -1090,14 +1074,15 @@ static int64_t pass(struct s3_replw *w)
             cJSON *q = cJSON_ParseWithLength(v.ptr, v.len);
             struct dest *d;
             int64_t at;
-            if (!q || !jstr(q, "b") || !jstr(q, "k") || !jstr(q, "v") || !jstr(q, "d")) {
+            if (!q || !s3_jstr(q, "b") || !s3_jstr(q, "k") || !s3_jstr(q, "v") ||
+                !s3_jstr(q, "d")) {
                 cJSON_Delete(q);
                 continue;
             }
             /* a destination that waits (down, or its head entry not due) is
              * skipped here, so it holds up no other destination's entries */
-            d = dest_of(w, jstr(q, "d"));
-            at = (int64_t)jnum(q, "at");
+            d = dest_of(w, s3_jstr(q, "d"));
+            at = (int64_t)s3_jnum(q, "at");
             if (d->blocked || d->until_ms > now || at > now) {
                 int64_t wait = at > now ? at - now : d->until_ms > now ? d->until_ms - now : 0;
                 d->blocked = true;
@@ -1117,7 +1102,7 @@ static int64_t pass(struct s3_replw *w)
         w->dests[i].blocked = false;
     for (int i = 0; i < n; i++) {
         cJSON *q = qs[i];
-        struct dest *d = dest_of(w, jstr(q, "d"));
+        struct dest *d = dest_of(w, s3_jstr(q, "d"));
         struct mark m = {.q = q, .qkey = keys[i], .max_tries = w->max_tries, .a = a};
         struct err e = {0};
         char why[512] = "";
@@ -1145,7 +1130,7 @@ static int64_t pass(struct s3_replw *w)
         if (m.rc == COPY_REFUSED)
             log_warn("event=s3_repl_refused bucket=%s key_len=%zu vid=%s dest=%s status=%s "
                      "msg=\"%s\"",
-                     jstr(q, "b"), strlen(jstr(q, "k")), jstr(q, "v"), jstr(q, "d"),
+                     s3_jstr(q, "b"), strlen(s3_jstr(q, "k")), s3_jstr(q, "v"), s3_jstr(q, "d"),
                      m.status ? m.status : "PENDING", why);
         if (m.rc == COPY_REFUSED && !m.status) {
             if (next < 0 || next > 500)
