@@ -27,16 +27,47 @@ struct cfg {
     enum s3_code missing;
     bool no_delete;     /* logging has no Delete operation */
     const char *action; /* IAM action suffix: s3:Put<action>, s3:Get<action> */
+    bool json;          /* the bucket policy: a JSON document, not XML */
 };
 
 static const struct cfg cfgs[] = {
-    {"website", "WebsiteConfiguration", S3E_NO_SUCH_WEBSITE, false, "BucketWebsite"},
-    {"logging", "BucketLoggingStatus", S3E_INTERNAL, true, "BucketLogging"},
-    {"lifecycle", "LifecycleConfiguration", S3E_NO_SUCH_LIFECYCLE, false, "LifecycleConfiguration"},
-    {"ownershipControls", "OwnershipControls", S3E_NO_OWNERSHIP, false, "BucketOwnershipControls"},
+    {"website", "WebsiteConfiguration", S3E_NO_SUCH_WEBSITE, false, "BucketWebsite", false},
+    {"logging", "BucketLoggingStatus", S3E_INTERNAL, true, "BucketLogging", false},
+    {"lifecycle", "LifecycleConfiguration", S3E_NO_SUCH_LIFECYCLE, false, "LifecycleConfiguration",
+     false},
+    {"ownershipControls", "OwnershipControls", S3E_NO_OWNERSHIP, false, "BucketOwnershipControls",
+     false},
     {"publicAccessBlock", "PublicAccessBlockConfiguration", S3E_NO_PAB, false,
-     "BucketPublicAccessBlock"},
+     "BucketPublicAccessBlock", false},
+    {"policy", NULL, S3E_NO_SUCH_POLICY, false, "BucketPolicy", true},
 };
+
+const char *s3_bucket_policy(struct http_req *r, const char *bucket)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    const char *pol = NULL;
+    cJSON *b = NULL;
+
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
+        return NULL;
+    b = s3_bucket_get(t, r->arena, bucket);
+    store_txn_abort(t);
+    if (b && cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "cfg"), "policy")))
+        pol = arena_strdup(
+            r->arena, cJSON_GetObjectItem(cJSON_GetObjectItem(b, "cfg"), "policy")->valuestring);
+    cJSON_Delete(b);
+    return pol;
+}
+
+/* a bucket policy: a JSON object with a Statement */
+static bool valid_policy(const char *body, size_t len)
+{
+    cJSON *p = cJSON_ParseWithLength(body, len);
+    bool ok = cJSON_IsObject(p) && cJSON_GetObjectItem(p, "Statement") != NULL;
+    cJSON_Delete(p);
+    return ok;
+}
 
 /* the stored XML of configuration @name, the defaults included; NULL when none */
 static const char *stored(const cJSON *bucket, const char *name)
@@ -252,7 +283,8 @@ bool s3_bucket_config(struct http_req *r)
             return true;
         }
         buf_init(&out, 0);
-        buf_puts(&out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        if (!c->json)
+            buf_puts(&out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         buf_puts(&out, x);
         s3_ok(r, 200, &out);
         return true;
@@ -267,15 +299,23 @@ bool s3_bucket_config(struct http_req *r)
             struct s3_xml *x;
             const char *body = r->body.ptr ? r->body.ptr : "";
             const char *start;
-            if (s3_xml_parse(r->arena, body, r->body.len, &x, NULL) != ERR_OK || !valid(r, c, x)) {
+            if (c->json) {
+                if (!valid_policy(body, r->body.len)) {
+                    s3_error(r, S3E_MALFORMED_POLICY, NULL);
+                    return true;
+                }
+                cw->xml = arena_strdup(r->arena, body);
+            } else if (s3_xml_parse(r->arena, body, r->body.len, &x, NULL) != ERR_OK ||
+                       !valid(r, c, x)) {
                 s3_error(r, S3E_MALFORMED_XML, NULL);
                 return true;
+            } else {
+                /* keep the document without its XML declaration */
+                start = strstr(body, "<?xml") == body ? strstr(body, "?>") + 2 : body;
+                while (*start == '\n' || *start == '\r' || *start == ' ')
+                    start++;
+                cw->xml = arena_strdup(r->arena, start);
             }
-            /* keep the document without its XML declaration */
-            start = strstr(body, "<?xml") == body ? strstr(body, "?>") + 2 : body;
-            while (*start == '\n' || *start == '\r' || *start == ' ')
-                start++;
-            cw->xml = arena_strdup(r->arena, start);
         }
         cw->c = c;
         cw->w.r = r;

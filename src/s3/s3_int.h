@@ -80,6 +80,8 @@ enum s3_code {
     S3E_NO_SUCH_LIFECYCLE,
     S3E_NO_OWNERSHIP,
     S3E_NO_PAB,
+    S3E_NO_SUCH_POLICY,
+    S3E_MALFORMED_POLICY,
     S3E_ACL_NOT_SUPPORTED,
     S3E_BUCKET_ACL_OWNERSHIP,
     S3E_NO_REPLICATION,
@@ -198,6 +200,10 @@ const char *s3_jstr(const cJSON *o, const char *name);
 double s3_jnum(const cJSON *o, const char *name);
 /* the bucket's JSON (owned, cJSON_Delete) or NULL when it does not exist */
 cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket);
+
+/* s3_bucket_policy - the policy document of @bucket (in r's arena), or NULL when it has none
+ * or does not exist. */
+const char *s3_bucket_policy(struct http_req *r, const char *bucket);
 
 /* object.c */
 void s3_put_object(struct http_req *r);
