@@ -203,6 +203,26 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(out["length"], 3)
         self.destroy(p)
 
+    def test_function_from_inline_assets(self):
+        p = self.project("lambda-inline")
+        out = self.up_twice(p)
+        lam = p.client("lambda", "us-east-1")
+        r = lam.invoke(FunctionName=out["functionName"], Payload=b'{"name": "tandem"}')
+        self.assertEqual(json.loads(r["Payload"].read()), {"greeting": "hello tandem"})
+        cfg = lam.get_function_configuration(FunctionName=out["functionName"])
+        self.assertEqual(cfg["Environment"]["Variables"], {"STAGE": "dev"})
+        # new inline code: exactly the function, updated in place
+        path = os.path.join(p.dir, "Pulumi.yaml")
+        text = read(path)
+        with open(path, "w") as f:
+            f.write(text.replace('"hello "', '"hi "'))
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"hello": "update"})
+        r = lam.invoke(FunctionName=out["functionName"], Payload=b'{"name": "tandem"}')
+        self.assertEqual(json.loads(r["Payload"].read()), {"greeting": "hi tandem"})
+        self.destroy(p)
+        self.assertEqual(lam.list_functions()["Functions"], [])
+
     def test_bucket_with_policy_block_and_ownership(self):
         p = self.project("bucket-policy")
         out = self.up_twice(p)

@@ -87,7 +87,41 @@ static int add_tree(zip_t *z, const char *dir, const char *rel)
     return n;
 }
 
-/* The base64 zip package of a fn::fileArchive value (owned, free()). */
+/* fn::assetArchive: each name a file (fn::stringAsset / fn::fileAsset) or a folder
+ * (fn::fileArchive) of the package. Returns the number of files added, -1 on error. */
+static int add_assets(zip_t *z, const cJSON *assets)
+{
+    const cJSON *a;
+    int n = 0;
+    cJSON_ArrayForEach(a, assets)
+    {
+        const char *text = stack_prov_str(a, "__asset", NULL);
+        const char *file = stack_prov_str(a, "__file", NULL);
+        const char *dir = stack_prov_str(a, "__archive", NULL);
+        zip_source_t *src = NULL;
+        if (text)
+            src = zip_source_buffer(z, text, strlen(text), 0);
+        else if (file)
+            src = zip_source_file(z, file, 0, -1);
+        if (src) {
+            if (zip_file_add(z, a->string, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) < 0) {
+                zip_source_free(src);
+                return -1;
+            }
+            n++;
+        } else if (dir) {
+            int k = add_tree(z, dir, a->string);
+            if (k < 0)
+                return -1;
+            n += k;
+        } else {
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* The base64 zip package of a fn::fileArchive or fn::assetArchive value (owned, free()). */
 static enum err_code zip_base64(const struct stack_target *t, const cJSON *code, char **out,
                                 struct err *e)
 {
@@ -99,12 +133,31 @@ static enum err_code zip_base64(const struct stack_target *t, const cJSON *code,
     struct stat st;
     FILE *f;
     long len;
+    bool made = true; /* a package built here, removed after reading */
 
     *out = NULL;
-    if (!path)
-        return err_set(e, ERR_INVALID, "code must be fn::fileArchive: a folder or a .zip file");
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) { /* a ready .zip */
+    if (!path && !cJSON_IsObject(cJSON_GetObjectItem(code, "__assets")))
+        return err_set(e, ERR_INVALID,
+                       "code must be fn::fileArchive (a folder or a .zip file) or "
+                       "fn::assetArchive");
+    if (!path) {
+        snprintf(tmp, sizeof(tmp), "%s/pkg-%d-%lx.zip", t->workdir ? t->workdir : "/tmp",
+                 (int)getpid(), (unsigned long)(size_t)code);
+        z = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+        if (!z)
+            return err_set(e, ERR_IO, "zip %s: error %d", tmp, zerr);
+        if (add_assets(z, cJSON_GetObjectItem(code, "__assets")) <= 0) {
+            zip_discard(z);
+            return err_set(e, ERR_INVALID, "fn::assetArchive: no files to package");
+        }
+        if (zip_close(z) != 0) {
+            zip_discard(z);
+            return err_set(e, ERR_IO, "zip %s: cannot write", tmp);
+        }
+        path = tmp;
+    } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) { /* a ready .zip */
         snprintf(tmp, sizeof(tmp), "%s", path);
+        made = false;
     } else {
         snprintf(tmp, sizeof(tmp), "%s/pkg-%d-%lx.zip", t->workdir ? t->workdir : "/tmp",
                  (int)getpid(), (unsigned long)(size_t)code);
@@ -129,7 +182,7 @@ static enum err_code zip_base64(const struct stack_target *t, const cJSON *code,
     bytes = xmalloc((size_t)len + 1);
     len = (long)fread(bytes, 1, (size_t)len, f);
     fclose(f);
-    if (strcmp(tmp, path) != 0)
+    if (made)
         unlink(tmp);
     b64 = xmalloc(base64_encoded_len((size_t)len) + 1);
     base64_encode(bytes, (size_t)len, b64);
