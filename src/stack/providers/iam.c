@@ -199,6 +199,10 @@ static cJSON *role_predict(const struct stack_target *t, const cJSON *in)
 
 const struct stack_provider stack_provider_iam_role = {
     .type = "aws:iam:Role",
+    .inputs =
+        (const char *const[]){"assumeRolePolicy", "description", "forceDetachPolicies",
+                              "inlinePolicies", "managedPolicyArns", "maxSessionDuration", "name",
+                              "namePrefix", "path", "permissionsBoundary", "tags", NULL},
     .name_prop = "name",
     .name_max = 64,
     .replace_props = role_replace,
@@ -316,6 +320,7 @@ static cJSON *rp_predict(const struct stack_target *t, const cJSON *in)
 
 const struct stack_provider stack_provider_iam_role_policy = {
     .type = "aws:iam:RolePolicy",
+    .inputs = (const char *const[]){"name", "namePrefix", "policy", "role", NULL},
     .name_prop = "name",
     .name_max = 128,
     .replace_props = rp_replace,
@@ -418,6 +423,7 @@ static cJSON *att_predict(const struct stack_target *t, const cJSON *in)
 
 const struct stack_provider stack_provider_iam_role_policy_attachment = {
     .type = "aws:iam:RolePolicyAttachment",
+    .inputs = (const char *const[]){"policyArn", "role", NULL},
     .replace_props = att_replace,
     .outputs = id_only,
     .create = att_create,

@@ -407,6 +407,8 @@ static cJSON *bucket_id_predict(const struct stack_target *t, const cJSON *in)
 
 const struct stack_provider stack_provider_s3_versioning = {
     .type = "aws:s3:BucketVersioningV2",
+    .inputs = (const char *const[]){"bucket", "expectedBucketOwner", "mfa",
+                                    "versioningConfiguration", NULL},
     .replace_props = ver_replace,
     .outputs = id_only,
     .create = ver_create,
@@ -544,6 +546,7 @@ static const char *const repl_replace[] = {"bucket", NULL};
 
 const struct stack_provider stack_provider_s3_replication = {
     .type = "aws:s3:BucketReplicationConfig",
+    .inputs = (const char *const[]){"bucket", "role", "rules", "token", NULL},
     .replace_props = repl_replace,
     .outputs = id_only,
     .create = repl_create,
