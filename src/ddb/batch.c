@@ -126,14 +126,7 @@ void ddb_batch_get(struct ddb_call *c)
                 if (!first)
                     buf_putc(&b, ',');
                 first = false;
-                if (ex.proj) {
-                    cJSON *pr = expr_project(ex.proj, it);
-
-                    dp_put_json(&b, pr);
-                    cJSON_Delete(pr);
-                } else {
-                    dp_put_json(&b, it);
-                }
+                dp_put_item(&b, ex.proj, it);
                 cJSON_Delete(it);
             }
         }

@@ -40,6 +40,18 @@ void dp_put_json(struct buf *b, const cJSON *v)
     free(t);
 }
 
+void dp_put_item(struct buf *b, const struct expr_proj *proj, const cJSON *item)
+{
+    if (proj) {
+        cJSON *pr = expr_project(proj, item);
+
+        dp_put_json(b, pr);
+        cJSON_Delete(pr);
+    } else {
+        dp_put_json(b, item);
+    }
+}
+
 bool dp_legacy(struct ddb_call *c, const char *const *names)
 {
     char msg[200];

@@ -53,4 +53,7 @@ double dp_write_units(size_t bytes);
 /* dp_put_json - append @v's JSON text. */
 void dp_put_json(struct buf *b, const cJSON *v);
 
+/* dp_put_item - append @item's JSON text, only its paths in @proj when not NULL. */
+void dp_put_item(struct buf *b, const struct expr_proj *proj, const cJSON *item);
+
 #endif

@@ -425,6 +425,23 @@ static bool tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t
     return true;
 }
 
+/* items_arg - TransactItems' presence and count, checked as DynamoDB does
+ * (failures recorded on @c). */
+static void items_arg(struct ddb_call *c, const cJSON *items)
+{
+    int n;
+
+    if (!items && !c->serial)
+        ddb_verr_null(c, "transactItems");
+    n = cJSON_GetArraySize(items);
+    if (items && n < 1)
+        ddb_verr(c, "Value '[]' at 'transactItems' failed to satisfy constraint: Member must "
+                    "have length greater than or equal to 1");
+    if (n > TXN_MAX)
+        ddb_verr(c, "Value '[...]' at 'transactItems' failed to satisfy constraint: Member must "
+                    "have length less than or equal to 100");
+}
+
 void ddb_transact_write(struct ddb_call *c)
 {
     cJSON *items = ddb_arg_arr(c, c->in, "TransactItems");
@@ -435,18 +452,10 @@ void ddb_transact_write(struct ddb_call *c)
     size_t total = 0;
     char *req, *resp = NULL;
     cJSON *ti;
-    int n, claim;
+    int claim;
 
     x->c = c;
-    if (!items && !c->serial)
-        ddb_verr_null(c, "transactItems");
-    n = cJSON_GetArraySize(items);
-    if (items && n < 1)
-        ddb_verr(c, "Value '[]' at 'transactItems' failed to satisfy constraint: Member must "
-                    "have length greater than or equal to 1");
-    if (n > TXN_MAX)
-        ddb_verr(c, "Value '[...]' at 'transactItems' failed to satisfy constraint: Member must "
-                    "have length less than or equal to 100");
+    items_arg(c, items);
     if (token && (!*token || strlen(token) > TOKEN_MAX))
         ddb_verr(c,
                  "Value '%.100s' at 'clientRequestToken' failed to satisfy constraint: Member "
@@ -536,17 +545,9 @@ void ddb_transact_get(struct ddb_call *c)
     enum err_code rc = ERR_OK;
     bool replied = false;
     cJSON *ti;
-    int n, cap;
+    int cap;
 
-    if (!items && !c->serial)
-        ddb_verr_null(c, "transactItems");
-    n = cJSON_GetArraySize(items);
-    if (items && n < 1)
-        ddb_verr(c, "Value '[]' at 'transactItems' failed to satisfy constraint: Member must "
-                    "have length greater than or equal to 1");
-    if (n > TXN_MAX)
-        ddb_verr(c, "Value '[...]' at 'transactItems' failed to satisfy constraint: Member must "
-                    "have length less than or equal to 100");
+    items_arg(c, items);
     cap = dp_capacity_arg(c);
     if (ddb_args_failed(c))
         return;
@@ -601,14 +602,7 @@ void ddb_transact_get(struct ddb_call *c)
         if (it) {
             bytes += attr_item_size(it);
             buf_puts(&b, "\"Item\":");
-            if (ex.proj) {
-                cJSON *pr = expr_project(ex.proj, it);
-
-                dp_put_json(&b, pr);
-                cJSON_Delete(pr);
-            } else {
-                dp_put_json(&b, it);
-            }
+            dp_put_item(&b, ex.proj, it);
             cJSON_Delete(it);
         }
         buf_putc(&b, '}');
