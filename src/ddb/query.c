@@ -189,15 +189,19 @@ static enum err_code parse_item(struct slice cv, const char **p, size_t *pn, cJS
     return *it ? ERR_OK : err_set(e, ERR_INTERNAL, "corrupt item");
 }
 
-/* page_index - resolve IndexName once the table's key schema is read: pg->k
- * becomes the index's key schema (pg->base keeps the table's). */
-static enum err_code page_index(struct page *pg, struct store_txn *t, struct err *e)
+/* page_open - begin the read (*@t, aborted by the caller even on failure),
+ * read the table's key schema and resolve IndexName: pg->k becomes the
+ * index's key schema (pg->base keeps the table's). */
+static enum err_code page_open(struct page *pg, struct store *st, struct store_txn **t,
+                               struct err *e)
 {
-    enum err_code rc;
+    enum err_code rc = store_read_begin(st, t, e);
 
-    if (!pg->index)
-        return ERR_OK;
-    rc = index_load(t, pg->k.id, &pg->ixs, e);
+    if (!rc)
+        rc = table_keys_get(*t, pg->table, &pg->k, e);
+    if (rc || !pg->index)
+        return rc;
+    rc = index_load(*t, pg->k.id, &pg->ixs, e);
     if (rc)
         return rc;
     pg->ix = index_find(&pg->ixs, pg->index);
@@ -221,21 +225,29 @@ static enum err_code page_index(struct page *pg, struct store_txn *t, struct err
     return ERR_OK;
 }
 
-/* start_key - the storage key of ExclusiveStartKey (in the table or the index). */
+/* start_key - the storage key of ExclusiveStartKey (in the table or the
+ * index); ERR_INVALID "The provided starting key is invalid: ..." when it is not. */
 static enum err_code start_key(struct page *pg, struct buf *start, struct err *e)
 {
     struct buf bk;
     enum err_code rc;
+    char msg[400];
 
-    if (!pg->ix)
-        return item_key_build(&pg->k, pg->esk, true, start, e);
-    buf_init(&bk, 0);
-    rc = item_key_build(&pg->base, pg->esk, false, &bk, e);
-    if (!rc)
-        rc = index_entry_key(pg->ix, pg->esk, &bk, start, e);
-    if (rc == ERR_NOTFOUND)
-        rc = err_set(e, ERR_INVALID, "The provided key element does not match the schema");
-    buf_free(&bk);
+    if (!pg->ix) {
+        rc = item_key_build(&pg->k, pg->esk, true, start, e);
+    } else {
+        buf_init(&bk, 0);
+        rc = item_key_build(&pg->base, pg->esk, false, &bk, e);
+        if (!rc)
+            rc = index_entry_key(pg->ix, pg->esk, &bk, start, e);
+        if (rc == ERR_NOTFOUND)
+            rc = err_set(e, ERR_INVALID, "The provided key element does not match the schema");
+        buf_free(&bk);
+    }
+    if (rc) {
+        snprintf(msg, sizeof(msg), "The provided starting key is invalid: %s", e->msg);
+        rc = err_set(e, ERR_INVALID, "%s", msg);
+    }
     return rc;
 }
 
@@ -328,21 +340,14 @@ void ddb_scan(struct ddb_call *c)
     }
     buf_init(&prefix, 0);
     buf_init(&start, 0);
-    rc = store_read_begin(c->d->store, &t, &e);
-    if (!rc)
-        rc = table_keys_get(t, pg->table, &pg->k, &e);
-    if (!rc)
-        rc = page_index(pg, t, &e);
+    rc = page_open(pg, c->d->store, &t, &e);
     if (rc)
         goto out;
     keys_append_table(&prefix, pg->k.id);
     if (pg->esk) {
         rc = start_key(pg, &start, &e);
-        if (rc) {
-            snprintf(msg, sizeof(msg), "The provided starting key is invalid: %s", e.msg);
-            rc = err_set(&e, ERR_INVALID, "%s", msg);
+        if (rc)
             goto out;
-        }
     } else {
         buf_append(&start, prefix.ptr, prefix.len);
     }
@@ -551,7 +556,6 @@ void ddb_query(struct ddb_call *c)
     struct slice ck, cv;
     struct err e = {0};
     enum err_code rc;
-    char msg[400];
 
     ddb_arg_bool(c, c->in, "ScanIndexForward", &forward);
     if (!page_args(c, pg, DP_KEYCOND))
@@ -565,11 +569,7 @@ void ddb_query(struct ddb_call *c)
     }
     buf_init(&prefix, 0);
     buf_init(&start, 0);
-    rc = store_read_begin(c->d->store, &t, &e);
-    if (!rc)
-        rc = table_keys_get(t, pg->table, &pg->k, &e);
-    if (!rc)
-        rc = page_index(pg, t, &e);
+    rc = page_open(pg, c->d->store, &t, &e);
     if (!rc)
         rc = keycond_split(&pg->k, pg->ex.keycond, &kc, &e);
     if (rc)
@@ -592,11 +592,8 @@ void ddb_query(struct ddb_call *c)
     }
     if (pg->esk) {
         rc = start_key(pg, &start, &e);
-        if (rc) {
-            snprintf(msg, sizeof(msg), "The provided starting key is invalid: %s", e.msg);
-            rc = err_set(&e, ERR_INVALID, "%s", msg);
+        if (rc)
             goto out;
-        }
         if (!has_prefix(slice_of(start.ptr, start.len), &prefix)) {
             rc = err_set(&e, ERR_INVALID,
                          "The provided starting key is outside query boundaries "
