@@ -417,6 +417,23 @@ static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
     return ERR_OK;
 }
 
+/* reply_description - answer {"TableDescription": @out} (takes @out), or
+ * the error when @rc is not ERR_OK. */
+static void reply_description(struct ddb_call *c, enum err_code rc, const struct err *e, char *out)
+{
+    struct buf b;
+
+    if (rc) {
+        free(out);
+        ddb_reply_err(c, rc, e->msg);
+        return;
+    }
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"TableDescription\":%s}", out);
+    free(out);
+    ddb_reply(c, &b);
+}
+
 static void create_done(void *arg, enum err_code rc, const struct err *e)
 {
     struct create *x = arg;
@@ -425,16 +442,7 @@ static void create_done(void *arg, enum err_code rc, const struct err *e)
 
     cJSON_Delete(x->desc);
     buf_free(&x->key);
-    if (rc) {
-        free(out);
-        ddb_reply_err(c, rc, e->msg);
-        return;
-    }
-    struct buf b;
-    buf_init(&b, 0);
-    buf_printf(&b, "{\"TableDescription\":%s}", out);
-    free(out);
-    ddb_reply(c, &b);
+    reply_description(c, rc, e, out);
 }
 
 /* key_schema_arg - validate KeySchema and AttributeDefinitions; fill @x->key
@@ -929,16 +937,7 @@ static void drop_done(void *arg, enum err_code rc, const struct err *e)
         c->d->repl->table_deleted(c->d->repl->ud, x->name, x->replicas);
     free(x->replicas);
     x->replicas = NULL;
-    if (rc) {
-        free(out);
-        ddb_reply_err(c, rc, e->msg);
-        return;
-    }
-    struct buf b;
-    buf_init(&b, 0);
-    buf_printf(&b, "{\"TableDescription\":%s}", out);
-    free(out);
-    ddb_reply(c, &b);
+    reply_description(c, rc, e, out);
 }
 
 void table_delete(struct ddb_call *c)
