@@ -25,6 +25,7 @@ struct ctx {
     bool yes, json, explicit_stack, keep_regions, show_secrets;
     struct stack_local *local;
     cJSON *config;
+    cJSON *run_config; /* config plus the values of Pulumi.<stack>.yaml it does not set */
 };
 
 static const char *const commands[] = {"stack",   "config",  "preview",  "up", "output",
@@ -208,7 +209,23 @@ static int open_local(struct ctx *c, struct stack_opts *o)
     o->stack = c->stack;
     o->state_path = c->state_path;
     o->workdir = c->sdir;
-    o->config = c->config;
+    {
+        cJSON *file = NULL;
+        const cJSON *kv;
+        if (stack_prog_stack_config(c->dir, c->stack, &file, &e)) {
+            fprintf(stderr, "error: %s\n", e.msg);
+            return 2;
+        }
+        cJSON_Delete(c->run_config);
+        c->run_config = cJSON_Duplicate(c->config, 1);
+        cJSON_ArrayForEach(kv, file)
+        {
+            if (!cJSON_GetObjectItemCaseSensitive(c->run_config, kv->string))
+                cJSON_AddItemToObject(c->run_config, kv->string, cJSON_Duplicate(kv, 1));
+        }
+        cJSON_Delete(file);
+    }
+    o->config = c->run_config;
     o->progress = c->json ? NULL : stdout;
     o->endpoint = local_endpoint;
     o->ud = c;
@@ -722,6 +739,7 @@ int cli_stack_main(int argc, char **argv)
         status = cmd_apply(&c, cmd);
     stack_local_free(c.local);
     cJSON_Delete(c.config);
+    cJSON_Delete(c.run_config);
     free(rest);
     return status;
 }

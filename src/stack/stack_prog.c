@@ -392,6 +392,100 @@ fail:
     return rc;
 }
 
+static cJSON *node_json(const struct stack_node *n)
+{
+    cJSON *v;
+    if (n->kind == STACK_NODE_SCALAR)
+        return cJSON_CreateString(n->str);
+    v = n->kind == STACK_NODE_MAP ? cJSON_CreateObject() : cJSON_CreateArray();
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->kind == STACK_NODE_MAP)
+            cJSON_AddItemToObject(v, n->keys[i]->str, node_json(n->items[i]));
+        else
+            cJSON_AddItemToArray(v, node_json(n->items[i]));
+    }
+    return v;
+}
+
+enum err_code stack_prog_stack_config(const char *dir, const char *stack, cJSON **out,
+                                      struct err *e)
+{
+    static const char *const fmts[] = {"Pulumi.%s.yaml", "Pulumi.%s.yml", "Tandem.%s.yaml", NULL};
+    struct stack_prog *p = NULL;
+    const struct stack_node *c;
+    char name[300], path[4096];
+    enum err_code rc;
+    size_t i;
+
+    *out = cJSON_CreateObject();
+    for (i = 0; fmts[i]; i++) {
+        snprintf(name, sizeof(name), fmts[i], stack);
+        if (exists(dir, name, path, sizeof(path)))
+            break;
+    }
+    if (!fmts[i])
+        return ERR_OK;
+    p = xcalloc(1, sizeof(*p));
+    p->file = xstrdup(name);
+    {
+        FILE *f = fopen(path, "rb");
+        char *text = NULL;
+        size_t len = 0, cap = 0, got;
+        if (!f) {
+            stack_prog_free(p);
+            return err_set(e, ERR_IO, "%s: cannot open", path);
+        }
+        do {
+            if (len + 4096 > cap) {
+                cap = (cap + 4096) * 2;
+                text = xrealloc(text, cap);
+            }
+            got = fread(text + len, 1, cap - len, f);
+            len += got;
+        } while (got > 0);
+        fclose(f);
+        rc = stack_yaml_parse(text ? text : "", len, name, &p->root, e);
+        free(text);
+    }
+    if (rc)
+        goto out;
+    c = stack_node_get(p->root, "config");
+    if (!c)
+        goto out;
+    if ((rc = want(p, c, STACK_NODE_MAP, "config", e)))
+        goto out;
+    for (i = 0; i < c->n; i++) {
+        const struct stack_node *v = c->items[i];
+        cJSON *j;
+        if (v->kind == STACK_NODE_MAP && stack_node_get(v, "secure")) {
+            rc = stack_prog_errat(p, v, e,
+                                  "'%s' is a secure value encrypted by Pulumi's secrets "
+                                  "provider, which Tandem cannot read: set it with tandem config "
+                                  "set %s VALUE",
+                                  c->keys[i]->str, c->keys[i]->str);
+            goto out;
+        }
+        if (v->kind == STACK_NODE_SCALAR) {
+            cJSON_AddStringToObject(*out, c->keys[i]->str, v->str);
+            continue;
+        }
+        j = node_json(v);
+        {
+            char *s = cJSON_PrintUnformatted(j);
+            cJSON_AddStringToObject(*out, c->keys[i]->str, s);
+            free(s);
+        }
+        cJSON_Delete(j);
+    }
+out:
+    stack_prog_free(p);
+    if (rc) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 void stack_prog_free(struct stack_prog *p)
 {
     if (!p)

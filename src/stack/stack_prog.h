@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "err.h"
 #include "stack_yamldoc.h"
 
@@ -85,6 +87,16 @@ enum err_code stack_prog_load(const char *path, struct stack_prog **out, struct 
  * program's too. ERR_NOTFOUND when the folder has no project file.
  */
 enum err_code stack_prog_load_project(const char *dir, struct stack_prog **out, struct err *e);
+
+/*
+ * stack_prog_stack_config - the `config:` of the stack file Pulumi keeps next to the
+ * project, Pulumi.<stack>.yaml (or .yml, or Tandem.<stack>.yaml), as {"key": "text"}:
+ * scalars as written, lists and maps as JSON. @out owned; an empty object when there is
+ * no such file. ERR_INVALID at file:line:col for `secure:` values (they need Pulumi's
+ * secrets provider) and malformed files.
+ */
+enum err_code stack_prog_stack_config(const char *dir, const char *stack, cJSON **out,
+                                      struct err *e);
 
 void stack_prog_free(struct stack_prog *p); /* NULL ok */
 

@@ -422,6 +422,32 @@ static void main_folder(void **state)
     assert_non_null(strstr(e.msg, "runtime must be yaml"));
 }
 
+static void stack_config_file(void **state)
+{
+    cJSON *c = NULL;
+    struct err e = {0};
+    char path[200];
+    (void)state;
+    assert_int_equal(stack_prog_stack_config(tmp, "none", &c, &e), ERR_OK);
+    assert_int_equal(cJSON_GetArraySize(c), 0);
+    cJSON_Delete(c);
+    write_file("Pulumi.dev.yaml", "config:\n  aws:region: us-west-2\n  proj:count: 3\n"
+                                  "  proj:names: [a, b]\n");
+    assert_int_equal(stack_prog_stack_config(tmp, "dev", &c, &e), ERR_OK);
+    assert_string_equal(cJSON_GetObjectItem(c, "aws:region")->valuestring, "us-west-2");
+    assert_string_equal(cJSON_GetObjectItem(c, "proj:count")->valuestring, "3");
+    assert_string_equal(cJSON_GetObjectItem(c, "proj:names")->valuestring, "[\"a\",\"b\"]");
+    cJSON_Delete(c);
+    write_file("Pulumi.dev.yaml", "config:\n  proj:pw:\n    secure: AAAB\n");
+    assert_int_equal(stack_prog_stack_config(tmp, "dev", &c, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "Pulumi.dev.yaml:3:5: 'proj:pw' is a secure value"));
+    write_file("Pulumi.dev.yaml", "config: [1]\n");
+    assert_int_equal(stack_prog_stack_config(tmp, "dev", &c, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "config must be a map"));
+    snprintf(path, sizeof(path), "%s/Pulumi.dev.yaml", tmp);
+    unlink(path);
+}
+
 static void did_you_mean(void **state)
 {
     struct pv pv;
@@ -597,6 +623,7 @@ int main(void)
         cmocka_unit_test(pulumi_names_and_config),
         cmocka_unit_test(secret_outputs),
         cmocka_unit_test(main_folder),
+        cmocka_unit_test(stack_config_file),
         cmocka_unit_test(did_you_mean),
         cmocka_unit_test(options_in_the_plan),
         cmocka_unit_test(auto_names),
