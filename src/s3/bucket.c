@@ -19,8 +19,7 @@ cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket)
     return j;
 }
 
-/* read the bucket, answering NoSuchBucket when it is missing; arena-owned */
-static cJSON *bucket_or_404(struct http_req *r)
+cJSON *s3_bucket_or_404(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     struct store_txn *t = NULL;
@@ -210,7 +209,7 @@ void s3_head_bucket(struct http_req *r)
 
     if (!s3_allow(r, "s3:ListBucket", q->bucket, NULL))
         return;
-    if (!bucket_or_404(r))
+    if (!s3_bucket_or_404(r))
         return;
     http_resp_header(r, "x-amz-bucket-region", q->s3->region);
     s3_ok(r, 200, NULL);
@@ -223,7 +222,7 @@ void s3_get_bucket_location(struct http_req *r)
 
     if (!s3_allow(r, "s3:GetBucketLocation", q->bucket, NULL))
         return;
-    if (!bucket_or_404(r))
+    if (!s3_bucket_or_404(r))
         return;
     s3_xml_start(&b, "LocationConstraint");
     /* us-east-1 is the empty constraint */
@@ -343,7 +342,7 @@ void s3_get_versioning(struct http_req *r)
 
     if (!s3_allow(r, "s3:GetBucketVersioning", q->bucket, NULL))
         return;
-    if (!(j = bucket_or_404(r)))
+    if (!(j = s3_bucket_or_404(r)))
         return;
     v = cJSON_GetObjectItem(j, "versioning");
     s3_xml_start(&b, "VersioningConfiguration");
@@ -426,7 +425,7 @@ void s3_bucket_tagging(struct http_req *r)
     if (strcmp(r->method, "GET") == 0) {
         if (!s3_allow(r, "s3:GetBucketTagging", q->bucket, NULL))
             return;
-        if (!(j = bucket_or_404(r)))
+        if (!(j = s3_bucket_or_404(r)))
             return;
         tags = cJSON_GetObjectItem(j, "tags");
         if (!tags) {

@@ -175,24 +175,6 @@ static void cfg_ok(struct s3_w *w)
     s3_ok(w->r, cw->xml || cw->acl_put ? 200 : 204, NULL);
 }
 
-static cJSON *read_bucket(struct http_req *r)
-{
-    struct s3_req *q = s3_req_of(r);
-    struct store_txn *t = NULL;
-    cJSON *b = NULL;
-
-    if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK) {
-        b = s3_bucket_get(t, r->arena, q->bucket);
-        store_txn_abort(t);
-    }
-    if (!b) {
-        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
-        return NULL;
-    }
-    arena_on_free(r->arena, s3_json_free, b);
-    return b;
-}
-
 static void acl_policy(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -222,7 +204,7 @@ static void acl(struct http_req *r, bool key)
         if (!s3_allow(r, key ? "s3:GetObjectAcl" : "s3:GetBucketAcl", q->bucket,
                       key ? q->key : NULL))
             return;
-        if (!read_bucket(r))
+        if (!s3_bucket_or_404(r))
             return;
         acl_policy(r);
         return;
@@ -269,7 +251,7 @@ bool s3_bucket_config(struct http_req *r)
         const char *x;
         struct buf out;
         snprintf(action, sizeof(action), "s3:Get%s", c->action);
-        if (!s3_allow(r, action, q->bucket, NULL) || !(b = read_bucket(r)))
+        if (!s3_allow(r, action, q->bucket, NULL) || !(b = s3_bucket_or_404(r)))
             return true;
         x = stored(b, c->query);
         if (!x && c->no_delete) {

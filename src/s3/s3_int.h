@@ -200,6 +200,8 @@ const char *s3_jstr(const cJSON *o, const char *name);
 double s3_jnum(const cJSON *o, const char *name);
 /* the bucket's JSON (owned, cJSON_Delete) or NULL when it does not exist */
 cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket);
+/* s3_bucket_or_404 - the bucket of @r (arena-owned), or NULL after answering NoSuchBucket */
+cJSON *s3_bucket_or_404(struct http_req *r);
 
 /* s3_bucket_policy - the policy document of @bucket (in r's arena), or NULL when it has none
  * or does not exist. */
