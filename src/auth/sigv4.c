@@ -34,13 +34,24 @@ static const char sigv4_mismatch_msg[] =
 
 /* SHA-256 fetched once: EVP_sha256() and HMAC() look the algorithm up again on
  * every call (a lock and a hash table), which cost more than the hashing of a
- * small request. The fetched method lives for the process. */
+ * small request. The fetched method lives for the process; each thread keeps
+ * one digest context (freed when the thread ends), reset by every use. */
 static EVP_MD *sigv4_md_fetched;
 static pthread_once_t sigv4_md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t sigv4_ctx_key;
+
+static void sigv4_ctx_free(void *p)
+{
+    EVP_MD_CTX_free(p);
+}
 
 static void sigv4_md_init(void)
 {
     sigv4_md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (pthread_key_create(&sigv4_ctx_key, sigv4_ctx_free) != 0) {
+        fputs("sigv4: pthread_key_create failed\n", stderr);
+        abort();
+    }
 }
 
 static const EVP_MD *sigv4_md(void)
@@ -49,13 +60,20 @@ static const EVP_MD *sigv4_md(void)
     return sigv4_md_fetched ? sigv4_md_fetched : EVP_sha256();
 }
 
-static EVP_MD_CTX *sigv4_ctx_new(void)
+/* sigv4_ctx - this thread's digest context (never nested: every user
+ * finishes its digest before the next one starts). */
+static EVP_MD_CTX *sigv4_ctx(void)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *ctx;
 
+    pthread_once(&sigv4_md_once, sigv4_md_init);
+    ctx = pthread_getspecific(sigv4_ctx_key);
     if (!ctx) {
-        fputs("out of memory (EVP_MD_CTX_new)\n", stderr);
-        abort();
+        ctx = EVP_MD_CTX_new();
+        if (!ctx || pthread_setspecific(sigv4_ctx_key, ctx) != 0) {
+            fputs("out of memory (EVP_MD_CTX_new)\n", stderr);
+            abort();
+        }
     }
     return ctx;
 }
@@ -71,11 +89,10 @@ static void sigv4_digest(EVP_MD_CTX *ctx, const void *p, size_t n, unsigned char
 
 void sigv4_sha256_hex(const void *p, size_t n, char out[65])
 {
-    EVP_MD_CTX *ctx = sigv4_ctx_new();
+    EVP_MD_CTX *ctx = sigv4_ctx();
     unsigned char md[32];
 
     sigv4_digest(ctx, p ? p : "", p ? n : 0, md);
-    EVP_MD_CTX_free(ctx);
     hex_encode(md, sizeof(md), out);
 }
 
@@ -111,7 +128,7 @@ static void sigv4_hmac(EVP_MD_CTX *ctx, const void *key, size_t klen, const char
 static void sigv4_derive_key(const char *secret, const char *date, const char *region,
                              const char *service, unsigned char out[32])
 {
-    EVP_MD_CTX *ctx = sigv4_ctx_new();
+    EVP_MD_CTX *ctx = sigv4_ctx();
     size_t slen = strlen(secret);
     char *k = xmalloc(slen + 5);
     unsigned char a[32], b[32];
@@ -126,7 +143,6 @@ static void sigv4_derive_key(const char *secret, const char *date, const char *r
     OPENSSL_cleanse(a, sizeof(a));
     OPENSSL_cleanse(b, sizeof(b));
     free(k);
-    EVP_MD_CTX_free(ctx);
 }
 
 /* The signing-key cache: kSigning depends only on (secret, date, region,
@@ -208,28 +224,61 @@ size_t sigv4_signing_key_cache_hits(void)
 
 static void sigv4_signature_hex(const unsigned char key[32], const char *sts, char out[65])
 {
-    EVP_MD_CTX *ctx = sigv4_ctx_new();
+    EVP_MD_CTX *ctx = sigv4_ctx();
     unsigned char mac[32];
 
     sigv4_hmac(ctx, key, 32, sts, strlen(sts), mac);
-    EVP_MD_CTX_free(ctx);
     hex_encode(mac, sizeof(mac), out);
 }
 
 /* ---- dates ------------------------------------------------------------ */
 
+/* Days since 1970-01-01 of a proleptic Gregorian date and back (H. Hinnant's
+ * "chrono-compatible low-level date algorithms"). gmtime_r and timegm take
+ * glibc's time zone lock on every call; these are plain arithmetic. */
+static int64_t sigv4_days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void sigv4_civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
+{
+    int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
 void sigv4_format_date(time_t t, char out[17])
 {
-    struct tm tm;
+    int64_t secs = (int64_t)t, days = secs / 86400, rem = secs % 86400, y, m, d;
     unsigned v[6];
 
-    gmtime_r(&t, &tm);
-    v[0] = (unsigned)(tm.tm_year + 1900) % 10000u;
-    v[1] = (unsigned)(tm.tm_mon + 1) % 100u;
-    v[2] = (unsigned)tm.tm_mday % 100u;
-    v[3] = (unsigned)tm.tm_hour % 100u;
-    v[4] = (unsigned)tm.tm_min % 100u;
-    v[5] = (unsigned)tm.tm_sec % 100u;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    sigv4_civil_from_days(days, &y, &m, &d);
+    v[0] = (unsigned)(y % 10000 + 10000) % 10000u;
+    v[1] = (unsigned)m;
+    v[2] = (unsigned)d;
+    v[3] = (unsigned)(rem / 3600);
+    v[4] = (unsigned)(rem / 60 % 60);
+    v[5] = (unsigned)(rem % 60);
     /* YYYYMMDDTHHMMSSZ by hand: snprintf costs more than the rest of the check */
     out[0] = (char)('0' + v[0] / 1000);
     out[1] = (char)('0' + v[0] / 100 % 10);
@@ -257,24 +306,25 @@ static int sigv4_digits(const char *s, int n)
 /* sigv4_parse_amz_date - "YYYYMMDDTHHMMSSZ" exactly (ISO 8601 basic). */
 static bool sigv4_parse_amz_date(const char *s, time_t *out)
 {
-    struct tm tm;
+    int year, mon, mday, hour, min, sec;
 
     if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
         return false;
     for (int i = 0; i < 15; i++)
         if (i != 8 && !isdigit((unsigned char)s[i]))
             return false;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = sigv4_digits(s, 4) - 1900;
-    tm.tm_mon = sigv4_digits(s + 4, 2) - 1;
-    tm.tm_mday = sigv4_digits(s + 6, 2);
-    tm.tm_hour = sigv4_digits(s + 9, 2);
-    tm.tm_min = sigv4_digits(s + 11, 2);
-    tm.tm_sec = sigv4_digits(s + 13, 2);
-    if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    year = sigv4_digits(s, 4);
+    mon = sigv4_digits(s + 4, 2);
+    mday = sigv4_digits(s + 6, 2);
+    hour = sigv4_digits(s + 9, 2);
+    min = sigv4_digits(s + 11, 2);
+    sec = sigv4_digits(s + 13, 2);
+    if (year < 1970 || mon < 1 || mon > 12 || mday < 1 || mday > 31 || hour > 23 || min > 59 ||
+        sec > 60)
         return false;
-    *out = timegm(&tm);
+    /* as timegm: a day past the month's end rolls into the next month */
+    *out = (time_t)((sigv4_days_from_civil(year, mon, 1) + mday - 1) * 86400 + hour * 3600 +
+                    min * 60 + sec);
     return true;
 }
 
@@ -626,6 +676,7 @@ char *sigv4_canonical_request(const struct sigv4_request *r, const char *signed_
     struct buf b;
 
     buf_init(&b, 0);
+    buf_reserve(&b, 1024); /* a typical request's fits: no doublings */
     buf_puts(&b, r->method ? r->method : "");
     buf_putc(&b, '\n');
     sigv4_canonical_uri(&b, r);
@@ -647,6 +698,7 @@ char *sigv4_string_to_sign(const char *amz_date, const char *scope, const char *
 
     sigv4_sha256_hex(canonical_request, strlen(canonical_request), hash);
     buf_init(&b, 0);
+    buf_reserve(&b, sizeof(SIGV4_ALGORITHM) + strlen(amz_date) + strlen(scope) + 68);
     buf_puts(&b, SIGV4_ALGORITHM "\n");
     buf_puts(&b, amz_date);
     buf_putc(&b, '\n');

@@ -48,6 +48,11 @@ static enum err_code reserve(struct buf *b, size_t n)
     return ERR_OK;
 }
 
+enum err_code buf_reserve(struct buf *b, size_t n)
+{
+    return reserve(b, n);
+}
+
 enum err_code buf_append(struct buf *b, const void *p, size_t n)
 {
     if (reserve(b, n))

@@ -25,6 +25,10 @@ void buf_free(struct buf *b);
 /* buf_reset - empty the buffer, keeping its memory. */
 void buf_reset(struct buf *b);
 
+/* buf_reserve - make room for @n more bytes without appending (one
+ * allocation instead of several doublings); ERR_TOO_LARGE past the limit. */
+enum err_code buf_reserve(struct buf *b, size_t n);
+
 /* buf_append - append @n bytes. Returns ERR_OK or ERR_TOO_LARGE (nothing appended). */
 enum err_code buf_append(struct buf *b, const void *p, size_t n);
 

@@ -46,6 +46,27 @@ static void buf_grows_and_limits(void **state)
     buf_free(&b);
 }
 
+static void buf_reserve_room(void **state)
+{
+    struct buf b;
+    char *before;
+
+    (void)state;
+    buf_init(&b, 100);
+    assert_int_equal(buf_reserve(&b, 80), ERR_OK);
+    assert_int_equal(b.len, 0);
+    assert_true(b.cap >= 81);
+    before = b.ptr;
+    for (int i = 0; i < 80; i++)
+        assert_int_equal(buf_putc(&b, 'x'), ERR_OK);
+    assert_ptr_equal(b.ptr, before); /* no reallocation inside the reserved room */
+    assert_int_equal(b.len, 80);
+    assert_int_equal(buf_reserve(&b, 21), ERR_TOO_LARGE); /* past the limit */
+    assert_int_equal(buf_reserve(&b, 20), ERR_OK);
+    assert_int_equal(b.len, 80);
+    buf_free(&b);
+}
+
 static void buf_unlimited_large(void **state)
 {
     (void)state;
@@ -209,6 +230,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_limits),
+        cmocka_unit_test(buf_reserve_room),
         cmocka_unit_test(buf_unlimited_large),
         cmocka_unit_test(buf_json_escapes),
         cmocka_unit_test(arena_allocates_and_cleans),

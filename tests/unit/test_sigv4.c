@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -555,6 +556,34 @@ static void test_signing_key_cache(void **state)
     }
 }
 
+/* sigv4_format_date does its own calendar arithmetic: it must agree with
+ * gmtime_r on every kind of day (leap years, centuries, month ends). */
+static void test_format_date_calendar(void **state)
+{
+    char got[17], want[32];
+    struct tm tm;
+
+    (void)state;
+    for (int64_t t = 0; t < (int64_t)253402300800; t += 86400 * 7 + 3601) {
+        time_t tt = (time_t)t;
+        gmtime_r(&tt, &tm);
+        strftime(want, sizeof(want), "%Y%m%dT%H%M%SZ", &tm);
+        sigv4_format_date(tt, got);
+        assert_string_equal(got, want);
+    }
+    for (int y = 1999; y <= 2101; y++) {
+        int days[] = {59, 60, 365}; /* 1 March or 29 Feb, 2 March or 1 March, 1 Jan next */
+        for (size_t i = 0; i < 3; i++) {
+            struct tm jan = {.tm_year = y - 1900, .tm_mday = 1};
+            time_t tt = timegm(&jan) + (time_t)days[i] * 86400 - 1;
+            gmtime_r(&tt, &tm);
+            strftime(want, sizeof(want), "%Y%m%dT%H%M%SZ", &tm);
+            sigv4_format_date(tt, got);
+            assert_string_equal(got, want);
+        }
+    }
+}
+
 static void test_format_date_and_hash(void **state)
 {
     char d[17], h[65];
@@ -1083,6 +1112,7 @@ int main(void)
         cmocka_unit_test(test_signing_key),
         cmocka_unit_test(test_signing_key_cache),
         cmocka_unit_test(test_format_date_and_hash),
+        cmocka_unit_test(test_format_date_calendar),
         cmocka_unit_test(test_s3_get_object),
         cmocka_unit_test(test_s3_presigned),
         cmocka_unit_test(test_s3_paths_not_normalized),
