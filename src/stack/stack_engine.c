@@ -897,6 +897,14 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
             bool ok = false;
             for (size_t q = 0; j->prov->inputs[q] && !ok; q++)
                 ok = !strcmp(j->prov->inputs[q], pn);
+            for (size_t q = 0; ok && j->prov->unsupported && j->prov->unsupported[q]; q++)
+                if (!strcmp(j->prov->unsupported[q], pn)) {
+                    rc = stack_prog_errat(r->p, res->props->keys[k], e,
+                                          "%s: property '%s' is valid in Pulumi but Tandem does "
+                                          "not support it yet",
+                                          j->prov->type, pn);
+                    goto fail;
+                }
             if (ok)
                 continue;
             near = stack_nearest(pn, j->prov->inputs);

@@ -43,6 +43,7 @@ struct stack_provider {
     const char *const *outputs;        /* output properties (unknown during preview) */
     const char *const *inputs;         /* every input property the schema has; NULL = unchecked */
     const char *const *secret_outputs; /* outputs the provider marks secret (AccessKey.secret) */
+    const char *const *unsupported;    /* valid inputs Tandem does not carry out: refused */
     enum err_code (*create)(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
                             cJSON **out, struct err *e);
     enum err_code (*update)(const struct stack_target *t, const char *id, const cJSON *old_in,

@@ -211,6 +211,10 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(json.loads(r["Payload"].read()), {"greeting": "hello tandem"})
         cfg = lam.get_function_configuration(FunctionName=out["functionName"])
         self.assertEqual(cfg["Environment"]["Variables"], {"STAGE": "dev"})
+        role = cfg["Role"].split("/")[-1]
+        attached = p.client("iam", "us-east-1").list_attached_role_policies(
+            RoleName=role)["AttachedPolicies"]
+        self.assertEqual([x["PolicyName"] for x in attached], ["AWSLambdaBasicExecutionRole"])
         # new inline code: exactly the function, updated in place
         path = os.path.join(p.dir, "Pulumi.yaml")
         text = read(path)
@@ -222,6 +226,7 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(json.loads(r["Payload"].read()), {"greeting": "hi tandem"})
         self.destroy(p)
         self.assertEqual(lam.list_functions()["Functions"], [])
+        self.assertEqual(p.client("iam", "us-east-1").list_roles()["Roles"], [])
 
     def test_bucket_with_policy_block_and_ownership(self):
         p = self.project("bucket-policy")

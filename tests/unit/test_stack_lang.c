@@ -468,6 +468,14 @@ static void did_you_mean(void **state)
                                   "(did you mean 'bucket'?)"));
     stack_result_free(&pv.res);
     assert_int_equal(preview(&pv, NULL,
+                             "name: p\nresources:\n  t:\n    type: aws:dynamodb:Table\n"
+                             "    properties:\n      ttl: {enabled: true}\n",
+                             NULL, &e),
+                     ERR_INVALID);
+    assert_non_null(strstr(e.msg, "Pulumi.yaml:6:7: aws:dynamodb:Table: property 'ttl' is valid "
+                                  "in Pulumi but Tandem does not support it yet"));
+    stack_result_free(&pv.res);
+    assert_int_equal(preview(&pv, NULL,
                              "name: p\nresources:\n  u:\n    type: aws:iam:User\n"
                              "    options: {colour: red}\n",
                              NULL, &e),

@@ -436,6 +436,11 @@ static cJSON *tbl_predict(const struct stack_target *t, const cJSON *in)
 
 const struct stack_provider stack_provider_dynamodb_table = {
     .type = "aws:dynamodb:Table",
+    .unsupported =
+        (const char *const[]){"globalSecondaryIndexes", "localSecondaryIndexes", "ttl",
+                              "pointInTimeRecovery", "serverSideEncryption", "restoreDateTime",
+                              "restoreSourceName", "restoreSourceTableArn", "restoreToLatestTime",
+                              "importTable", "onDemandThroughput", NULL},
     .inputs = (const char *const[]){"attributes",
                                     "billingMode",
                                     "deletionProtectionEnabled",

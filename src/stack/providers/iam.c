@@ -65,6 +65,42 @@ static enum err_code get_role(const struct stack_target *t, const char *name, ch
     return rc;
 }
 
+/* managedPolicyArns: attach those in @now missing from @was, detach those gone (either may
+ * be NULL). */
+static enum err_code sync_managed(const struct stack_target *t, const char *role, const cJSON *was,
+                                  const cJSON *now, struct err *e)
+{
+    const cJSON *a;
+    char code[96];
+    enum err_code rc;
+    cJSON_ArrayForEach(a, was)
+    {
+        bool keep = false;
+        const cJSON *b;
+        cJSON_ArrayForEach(b, now) keep = keep || (cJSON_IsString(a) && cJSON_IsString(b) &&
+                                                   !strcmp(a->valuestring, b->valuestring));
+        if (!keep && cJSON_IsString(a)) {
+            const char *params[] = {"RoleName", role, "PolicyArn", a->valuestring, NULL};
+            rc = iam(t, "DetachRolePolicy", params, NULL, code, sizeof(code), e);
+            if (rc && !gone_code(code))
+                return rc;
+        }
+    }
+    cJSON_ArrayForEach(a, now)
+    {
+        bool had = false;
+        const cJSON *b;
+        cJSON_ArrayForEach(b, was) had = had || (cJSON_IsString(a) && cJSON_IsString(b) &&
+                                                 !strcmp(a->valuestring, b->valuestring));
+        if (!had && cJSON_IsString(a)) {
+            const char *params[] = {"RoleName", role, "PolicyArn", a->valuestring, NULL};
+            if ((rc = iam(t, "AttachRolePolicy", params, NULL, NULL, 0, e)))
+                return rc;
+        }
+    }
+    return ERR_OK;
+}
+
 static enum err_code role_create(const struct stack_target *t, const cJSON *in, bool adopt,
                                  char **id, cJSON **out, struct err *e)
 {
@@ -118,7 +154,7 @@ static enum err_code role_create(const struct stack_target *t, const cJSON *in, 
     *id = xstrdup(name);
     *out = role_outputs(xml, name);
     free(xml);
-    return ERR_OK;
+    return sync_managed(t, name, NULL, cJSON_GetObjectItem(in, "managedPolicyArns"), e);
 }
 
 static enum err_code role_update(const struct stack_target *t, const char *id, const cJSON *old_in,
@@ -144,6 +180,9 @@ static enum err_code role_update(const struct stack_target *t, const char *id, c
     }
     free(od);
     free(nd);
+    if (!rc)
+        rc = sync_managed(t, id, cJSON_GetObjectItem(old_in, "managedPolicyArns"),
+                          cJSON_GetObjectItem(new_in, "managedPolicyArns"), e);
     if (rc)
         return rc;
     if ((rc = get_role(t, id, &xml, e)))
@@ -158,9 +197,11 @@ static enum err_code role_delete(const struct stack_target *t, const char *id, c
 {
     const char *params[] = {"RoleName", id, NULL};
     char code[96];
-    enum err_code rc = iam(t, "DeleteRole", params, NULL, code, sizeof(code), e);
-    (void)in;
+    enum err_code rc = sync_managed(t, id, cJSON_GetObjectItem(in, "managedPolicyArns"), NULL, e);
     (void)out;
+    if (rc)
+        return rc;
+    rc = iam(t, "DeleteRole", params, NULL, code, sizeof(code), e);
     return rc && gone_code(code) ? ERR_OK : rc;
 }
 
@@ -199,6 +240,7 @@ static cJSON *role_predict(const struct stack_target *t, const cJSON *in)
 
 const struct stack_provider stack_provider_iam_role = {
     .type = "aws:iam:Role",
+    .unsupported = (const char *const[]){"inlinePolicies", "permissionsBoundary", NULL},
     .inputs =
         (const char *const[]){"assumeRolePolicy", "description", "forceDetachPolicies",
                               "inlinePolicies", "managedPolicyArns", "maxSessionDuration", "name",

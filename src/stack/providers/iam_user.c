@@ -234,6 +234,7 @@ static const char *const user_inputs[] = {
 
 const struct stack_provider stack_provider_iam_user = {
     .type = "aws:iam:User",
+    .unsupported = (const char *const[]){"permissionsBoundary", NULL},
     .name_prop = "name",
     .name_max = 64,
     .replace_props = user_replace,

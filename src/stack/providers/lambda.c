@@ -402,6 +402,11 @@ static cJSON *fn_predict(const struct stack_target *t, const cJSON *in)
 
 const struct stack_provider stack_provider_lambda_function = {
     .type = "aws:lambda:Function",
+    .unsupported =
+        (const char *const[]){"deadLetterConfig", "fileSystemConfig", "imageConfig", "imageUri",
+                              "kmsKeyArn", "layers", "vpcConfig", "tracingConfig", "snapStart",
+                              "s3Bucket", "s3Key", "s3ObjectVersion", "codeSigningConfigArn",
+                              "ephemeralStorage", "reservedConcurrentExecutions", NULL},
     .inputs = (const char *const[]){"architectures",
                                     "code",
                                     "codeSigningConfigArn",
