@@ -178,18 +178,6 @@ out:
     return ok;
 }
 
-struct orphan {
-    char *path;
-    bool keep;
-};
-
-static void orphan_free(void *x)
-{
-    struct orphan *o = x;
-    if (!o->keep)
-        unlink(o->path);
-}
-
 void s3_copy_object(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -197,7 +185,7 @@ void s3_copy_object(struct http_req *r)
     const char *tdir = http_req_header(r, "x-amz-tagging-directive");
     bool replace = dir && strcmp(dir, "REPLACE") == 0;
     struct s3_newver *nv;
-    struct orphan *o;
+    struct s3_orphan *o;
     char hex[33], *rel, *abs, when[32];
     cJSON *v, *rec;
     struct buf b;
@@ -228,7 +216,7 @@ void s3_copy_object(struct http_req *r)
         return;
     o = arena_calloc(r->arena, sizeof(*o));
     o->path = abs;
-    arena_on_free(r->arena, orphan_free, o);
+    arena_on_free(r->arena, s3_orphan_free, o);
     rec = cJSON_CreateObject();
     cJSON_AddNumberToObject(rec, "size", s3_jnum(v, "size"));
     cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));

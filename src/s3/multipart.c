@@ -224,18 +224,6 @@ static void buf_free_cb(void *b)
     buf_free(b);
 }
 
-struct orphan {
-    char *path;
-    bool keep;
-};
-
-static void orphan_free(void *x)
-{
-    struct orphan *o = x;
-    if (!o->keep)
-        unlink(o->path);
-}
-
 static bool part_number(struct http_req *r, unsigned *out)
 {
     const char *pn = s3_query(r, "partNumber");
@@ -263,10 +251,7 @@ void s3_upload_part(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     struct partw *p = arena_calloc(r->arena, sizeof(*p));
-    struct orphan *o;
-    struct err e = {0};
-    unsigned char md[16];
-    unsigned int n = 0;
+    struct s3_orphan *o;
     char hex[33], *abs, *rel, *s;
     cJSON *rec;
 
@@ -311,18 +296,8 @@ void s3_upload_part(struct http_req *r)
             s3_error(r, S3E_INTERNAL, NULL);
             return;
         }
-        if (!s3_body_finish(r))
+        if (!s3_body_keep(r, "s3_part_commit_failed", hex, &rel, &abs))
             return;
-        EVP_DigestFinal_ex(q->md5, md, &n);
-        hex_encode(md, 16, hex);
-        rel = s3_new_body_path(q->s3, r->arena, &abs);
-        if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, rel, &e) != ERR_OK) {
-            q->fd = -1;
-            log_err("event=s3_part_commit_failed msg=\"%s\"", e.msg);
-            s3_error(r, S3E_INTERNAL, NULL);
-            return;
-        }
-        q->fd = -1;
         size = (long long)q->size;
     }
     snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
@@ -330,7 +305,7 @@ void s3_upload_part(struct http_req *r)
     arena_on_free(r->arena, buf_free_cb, &p->out); /* emptied when answered */
     o = arena_calloc(r->arena, sizeof(*o));
     o->path = abs;
-    arena_on_free(r->arena, orphan_free, o);
+    arena_on_free(r->arena, s3_orphan_free, o);
     rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "etag", p->etag);
     cJSON_AddStringToObject(rec, "md5", hex);
@@ -583,9 +558,9 @@ void s3_complete_upload(struct http_req *r)
         return;
     }
     {
-        struct orphan *o = arena_calloc(r->arena, sizeof(*o));
+        struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
         o->path = abs;
-        arena_on_free(r->arena, orphan_free, o);
+        arena_on_free(r->arena, s3_orphan_free, o);
         nv = arena_calloc(r->arena, sizeof(*nv));
         nv->keep_file = &o->keep;
     }

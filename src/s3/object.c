@@ -269,25 +269,10 @@ void s3_submit_version(struct s3_newver *nv)
 
 /* ---- PutObject ---- */
 
-/* a new body file that did not make it into the store is removed with the request */
-struct orphan {
-    char *path;
-    bool keep;
-};
-static void orphan_free(void *p)
-{
-    struct orphan *o = p;
-    if (!o->keep)
-        unlink(o->path);
-}
-
 void s3_put_object(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     struct s3_newver *nv;
-    struct err e = {0};
-    unsigned char md[16];
-    unsigned int n = 0;
     char hex[33], *abs, *rel;
     cJSON *rec;
 
@@ -297,23 +282,13 @@ void s3_put_object(struct http_req *r)
         s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
         return;
     }
-    if (!s3_body_finish(r))
+    if (!s3_body_keep(r, "s3_body_commit_failed", hex, &rel, &abs))
         return;
-    EVP_DigestFinal_ex(q->md5, md, &n);
-    hex_encode(md, 16, hex);
-    rel = s3_new_body_path(q->s3, r->arena, &abs);
-    if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, rel, &e) != ERR_OK) {
-        q->fd = -1;
-        log_err("event=s3_body_commit_failed msg=\"%s\"", e.msg);
-        s3_error(r, S3E_INTERNAL, NULL);
-        return;
-    }
-    q->fd = -1;
     if (http_req_header(r, "x-tandem-replica")) {
         const char *want = NULL;
-        struct orphan *o = arena_calloc(r->arena, sizeof(*o));
+        struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
         o->path = abs;
-        arena_on_free(r->arena, orphan_free, o);
+        arena_on_free(r->arena, s3_orphan_free, o);
         rec = s3_repl_replica_rec(r, hex, rel, &want);
         if (!rec)
             return;
@@ -365,9 +340,9 @@ void s3_put_object(struct http_req *r)
     nv->key = q->key;
     nv->rec = rec;
     {
-        struct orphan *o = arena_calloc(r->arena, sizeof(*o));
+        struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
         o->path = abs;
-        arena_on_free(r->arena, orphan_free, o);
+        arena_on_free(r->arena, s3_orphan_free, o);
         nv->keep_file = &o->keep;
     }
     s3_submit_version(nv);

@@ -131,6 +131,17 @@ bool s3_has_query(struct http_req *r, const char *name);
 void s3_xml_start(struct buf *b, const char *root);
 /* finish the streamed body: checks digests; on success *fd stays open */
 bool s3_body_finish(struct http_req *r);
+/* s3_body_keep - s3_body_finish(), then the body's MD5 in @hex and the body
+ * moved to a new body file *@rel / *@abs (arena); false when @r was answered
+ * (a failed move is logged as event=@event). */
+bool s3_body_keep(struct http_req *r, const char *event, char hex[33], char **rel, char **abs);
+/* a new body file that did not make it into the store is removed with the
+ * request: arena_on_free(a, s3_orphan_free, o) unless o->keep is set */
+struct s3_orphan {
+    char *path;
+    bool keep;
+};
+void s3_orphan_free(void *p);
 /* the checksum algorithm name ("CRC32") and value of the finished body */
 const char *s3_ck_name(int alg);
 const char *s3_ck_value(struct http_req *r, int alg);

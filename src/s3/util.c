@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "codec.h"
+#include "log.h"
 #include "sigv4.h"
 #include "s3_int.h"
 
@@ -267,4 +268,33 @@ double s3_jnum(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItem(o, name);
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+void s3_orphan_free(void *p)
+{
+    struct s3_orphan *o = p;
+    if (!o->keep)
+        unlink(o->path);
+}
+
+bool s3_body_keep(struct http_req *r, const char *event, char hex[33], char **rel, char **abs)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct err e = {0};
+    unsigned char md[16];
+    unsigned int n = 0;
+
+    if (!s3_body_finish(r))
+        return false;
+    EVP_DigestFinal_ex(q->md5, md, &n);
+    hex_encode(md, 16, hex);
+    *rel = s3_new_body_path(q->s3, r->arena, abs);
+    if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, *rel, &e) != ERR_OK) {
+        q->fd = -1;
+        log_err("event=%s msg=\"%s\"", event, e.msg);
+        s3_error(r, S3E_INTERNAL, NULL);
+        return false;
+    }
+    q->fd = -1;
+    return true;
 }
