@@ -59,6 +59,26 @@ struct http_server {
 
 enum { DEFAULT_MAX_BODY = 16 * 1024 * 1024 };
 
+/* format_ipv4 - dotted quad into @out (16 bytes), as inet_ntop without its
+ * sprintf on every request. */
+static void format_ipv4(const struct in_addr *a, char out[16])
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    char *o = out;
+
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (i)
+            *o++ = '.';
+        if (v >= 100)
+            *o++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *o++ = (char)('0' + v / 10 % 10);
+        *o++ = (char)('0' + v % 10);
+    }
+    *o = '\0';
+}
+
 static struct request *request_new(const char *method, const char *uri)
 {
     struct request *q = xcalloc(1, sizeof(*q));
@@ -306,8 +326,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         char ip[INET6_ADDRSTRLEN] = "";
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
-                      sizeof(ip));
+            format_ipv4(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip);
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
                       sizeof(ip));

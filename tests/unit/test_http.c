@@ -22,6 +22,7 @@ struct seen {
     char path[256];
     char query[256];
     char target[128];
+    char remote[64];
     size_t body_len;
     int too_large;
 };
@@ -46,6 +47,7 @@ static void handler(struct http_req *r, void *ud)
     snprintf(last.path, sizeof(last.path), "%s", r->path);
     snprintf(last.query, sizeof(last.query), "%s", r->query);
     snprintf(last.target, sizeof(last.target), "%s", t ? t : "");
+    snprintf(last.remote, sizeof(last.remote), "%s", r->remote_addr ? r->remote_addr : "");
     last.body_len = r->body.len;
     last.too_large = r->body_too_large;
     if (r->body_too_large) {
@@ -129,6 +131,7 @@ static void get_with_query(void **state)
     assert_string_equal(last.path, "/a%20b/c"); /* raw, as sent: SigV4 needs it */
     assert_string_equal(last.query, "x=1&y=%2F");
     assert_string_equal(last.target, "T.Op"); /* header names are matched lower-case */
+    assert_string_equal(last.remote, "127.0.0.1");
     free(resp);
 }
 
