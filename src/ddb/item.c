@@ -469,36 +469,51 @@ static bool lookup_keys(struct ddb_call *c, const char *table, struct table_keys
     return true;
 }
 
+/* write_start - what PutItem and DeleteItem check first: the arguments, @obj
+ * (the Item or the Key, by @mode), the condition and the table; fills @x's
+ * table, id, condition and storage key. False when @c was answered. */
+static bool write_start(struct ddb_call *c, struct write *x, const char *table, cJSON *obj,
+                        enum key_mode mode)
+{
+    struct table_keys k;
+    struct exprs *ex = arena_calloc(c->a, sizeof(*ex)); /* the condition refers to it */
+    struct err e = {0};
+    int rv;
+
+    ddb_check_table_name(c, table, "tableName");
+    if (!obj && !c->serial)
+        ddb_verr_null(c, mode == KEY_ITEM ? "item" : "key");
+    if (!write_args(c, x, &rv))
+        return false;
+    if (attr_validate_item(obj, &e)) {
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return false;
+    }
+    if (!exprs_parse(c, "ConditionExpression", true, false, ex))
+        return false;
+    if (!lookup_keys(c, table, &k))
+        return false;
+    buf_init(&x->key, 0);
+    if (build_key(&k, obj, mode, &x->key, &e)) {
+        buf_free(&x->key);
+        ddb_reply_err(c, ERR_INVALID, e.msg);
+        return false;
+    }
+    x->table = table;
+    x->id = k.id;
+    x->cond = ex->cond;
+    return true;
+}
+
 void item_put(struct ddb_call *c)
 {
     const char *table = ddb_arg_str(c, c->in, "TableName");
     cJSON *item = ddb_arg_obj(c, c->in, "Item");
     struct write *x = arena_calloc(c->a, sizeof(*x));
-    struct table_keys k;
-    struct exprs *ex = arena_calloc(c->a, sizeof(*ex)); /* the condition refers to it */
-    struct err e = {0};
     char *text;
-    int rv;
 
-    ddb_check_table_name(c, table, "tableName");
-    if (!item && !c->serial)
-        ddb_verr_null(c, "item");
-    if (!write_args(c, x, &rv))
+    if (!write_start(c, x, table, item, KEY_ITEM))
         return;
-    if (attr_validate_item(item, &e)) {
-        ddb_reply_err(c, ERR_INVALID, e.msg);
-        return;
-    }
-    if (!exprs_parse(c, "ConditionExpression", true, false, ex))
-        return;
-    if (!lookup_keys(c, table, &k))
-        return;
-    buf_init(&x->key, 0);
-    if (build_key(&k, item, KEY_ITEM, &x->key, &e)) {
-        buf_free(&x->key);
-        ddb_reply_err(c, ERR_INVALID, e.msg);
-        return;
-    }
     x->size = attr_item_size(item);
     if (x->size > DDB_ITEM_MAX) {
         buf_free(&x->key);
@@ -511,9 +526,6 @@ void item_put(struct ddb_call *c)
     x->val[0] = DDB_ITEM_FMT_JSON;
     memcpy(x->val + 1, text, x->vlen - 1);
     free(text);
-    x->table = table;
-    x->id = k.id;
-    x->cond = ex->cond;
     store_submit(c->d->store, write_apply, write_done, x);
 }
 
@@ -522,33 +534,9 @@ void item_delete(struct ddb_call *c)
     const char *table = ddb_arg_str(c, c->in, "TableName");
     cJSON *key = ddb_arg_obj(c, c->in, "Key");
     struct write *x = arena_calloc(c->a, sizeof(*x));
-    struct table_keys k;
-    struct exprs *ex = arena_calloc(c->a, sizeof(*ex)); /* the condition refers to it */
-    struct err e = {0};
-    int rv;
 
-    ddb_check_table_name(c, table, "tableName");
-    if (!key && !c->serial)
-        ddb_verr_null(c, "key");
-    if (!write_args(c, x, &rv))
+    if (!write_start(c, x, table, key, KEY_KEY))
         return;
-    if (attr_validate_item(key, &e)) {
-        ddb_reply_err(c, ERR_INVALID, e.msg);
-        return;
-    }
-    if (!exprs_parse(c, "ConditionExpression", true, false, ex))
-        return;
-    if (!lookup_keys(c, table, &k))
-        return;
-    buf_init(&x->key, 0);
-    if (build_key(&k, key, KEY_KEY, &x->key, &e)) {
-        buf_free(&x->key);
-        ddb_reply_err(c, ERR_INVALID, e.msg);
-        return;
-    }
-    x->table = table;
-    x->id = k.id;
-    x->cond = ex->cond;
     store_submit(c->d->store, write_apply, write_done, x);
 }
 
