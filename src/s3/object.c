@@ -852,6 +852,26 @@ static struct slice key_after(struct arena *a, const char *bucket, const char *k
     return slice_of(k, p.len + 10);
 }
 
+/* bucket_read - a read transaction (*@t, to abort) in which the bucket of
+ * @r exists; false when @r was answered. */
+static bool bucket_read(struct http_req *r, struct store_txn **t)
+{
+    struct s3_req *q = s3_req_of(r);
+    cJSON *bj;
+
+    if (store_read_begin(q->s3->store, t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return false;
+    }
+    if (!(bj = s3_bucket_get(*t, r->arena, q->bucket))) {
+        store_txn_abort(*t);
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return false;
+    }
+    cJSON_Delete(bj);
+    return true;
+}
+
 void s3_list_objects(struct http_req *r, int version)
 {
     struct s3_req *q = s3_req_of(r);
@@ -870,7 +890,6 @@ void s3_list_objects(struct http_req *r, int version)
     struct buf items, b;
     size_t bl = strlen(q->bucket), pl;
     enum err_code rc;
-    cJSON *bj;
 
     if (!s3_allow(r, "s3:ListBucket", q->bucket, NULL))
         return;
@@ -905,16 +924,8 @@ void s3_list_objects(struct http_req *r, int version)
     } else {
         marker = s3_query(r, "marker");
     }
-    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
-        s3_error(r, S3E_INTERNAL, NULL);
+    if (!bucket_read(r, &t))
         return;
-    }
-    if (!(bj = s3_bucket_get(t, r->arena, q->bucket))) {
-        store_txn_abort(t);
-        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
-        return;
-    }
-    cJSON_Delete(bj);
     buf_init(&items, 0);
     pre = s3_key_obj_prefix(r->arena, q->bucket, prefix);
     pl = pre.len;
@@ -1023,7 +1034,6 @@ void s3_list_versions(struct http_req *r)
     struct buf items, b;
     size_t bl = strlen(q->bucket), pl;
     enum err_code rc;
-    cJSON *bj;
     bool skipping;
 
     if (!s3_allow(r, "s3:ListBucketVersions", q->bucket, NULL))
@@ -1042,16 +1052,8 @@ void s3_list_versions(struct http_req *r)
         km = NULL;
     if (vm && !*vm)
         vm = NULL;
-    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
-        s3_error(r, S3E_INTERNAL, NULL);
+    if (!bucket_read(r, &t))
         return;
-    }
-    if (!(bj = s3_bucket_get(t, r->arena, q->bucket))) {
-        store_txn_abort(t);
-        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
-        return;
-    }
-    cJSON_Delete(bj);
     buf_init(&items, 0);
     pre = s3_key_obj_prefix(r->arena, q->bucket, prefix);
     pl = pre.len;
