@@ -1845,7 +1845,7 @@ enum err_code fn_open(const struct fn_opts *o, struct fn **out, struct err *e)
     }
     rc = fn_reg_load(f, e);
     if (rc == ERR_OK)
-        rc = fn_rt_start(f, o->max_instances, o->idle_seconds, e);
+        rc = fn_rt_start(f, o, e);
     if (rc)
         goto fail;
     *out = f;

@@ -38,7 +38,14 @@ struct fn_opts {
     const char *data_dir;      /* the region's data directory */
     unsigned max_instances;    /* per function; 0 = 10 */
     unsigned idle_seconds;     /* reap an idle instance after this; 0 = 300 */
-    fn_s3_get_fn *s3_get;      /* NULL: S3 packages are refused */
+    /* Who instances run as when the region runs as root (docs/lambda.md):
+     * run_user (NULL = "nobody", with its primary group), or, when
+     * run_uid_base > 0, a distinct uid = gid = run_uid_base + N per function
+     * (N counts the functions run since start). A non-root region runs them
+     * as itself. */
+    const char *run_user;
+    unsigned run_uid_base;
+    fn_s3_get_fn *s3_get; /* NULL: S3 packages are refused */
     void *s3_ud;
 };
 

@@ -78,8 +78,9 @@ struct fn_result {
 /* Called once per invocation from a runtime thread; everything is borrowed for the call. */
 typedef void fn_inv_done_fn(void *ud, const struct fn_result *res);
 
-enum err_code fn_rt_start(struct fn *f, unsigned max_instances, unsigned idle_seconds,
-                          struct err *e);
+/* fn_rt_start - start the reaper; from @o: max_instances, idle_seconds, and
+ * run_user / run_uid_base (who instances run as when the region is root). */
+enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e);
 void fn_rt_stop(struct fn *f);
 /* fn_rt_invoke - run @doc's function (borrowed for the call) on @payload (copied).
  * @done runs later from another thread. */

@@ -204,6 +204,7 @@ enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zipb, s
     rc = mkdirs(fdir, e);
     if (rc)
         goto done;
+    chmod(fdir, 0711); /* traversable only: the function user reaches its package by name */
     tmp = xmalloc(strlen(out) + 8);
     sprintf(tmp, "%s.tmp", out);
     rc = mkdirs(tmp, e);
@@ -212,7 +213,7 @@ enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zipb, s
     if (rc == ERR_OK) {
         zpath = xmalloc(strlen(out) + 8);
         sprintf(zpath, "%s.zip", out);
-        rc = write_all(zpath, zipb, len, 0644, e);
+        rc = write_all(zpath, zipb, len, 0600, e); /* the region's copy only */
     }
     if (rc == ERR_OK && rename(tmp, out))
         rc = err_set(e, ERR_IO, "rename %s: %s", tmp, strerror(errno));

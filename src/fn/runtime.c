@@ -17,7 +17,10 @@
  * gets --max-old-space-size=MemorySize, as Lambda does. No RLIMIT_AS for
  * Node.js (V8 and WebAssembly reserve far more address space than they use:
  * fetch fails under one); provided runtimes keep RLIMIT_AS = MemorySize +
- * 1 GiB as a backstop. RLIMIT_NPROC 256 (not enforced by Linux for root),
+ * 1 GiB as a backstop. A root region runs instances as an unprivileged user
+ * (--fn-user, or one uid per function from --fn-uid-base): setgroups, setgid,
+ * setuid in the child; the package, logs and store files are laid out so that
+ * user reaches its package and private TMPDIR only. RLIMIT_NPROC 256 per uid,
  * RLIMIT_FSIZE 512 MiB, no core files. Logs go
  * through a pipe to DATA/functions/NAME/log (rotated to log.1 past 16 MiB),
  * so endless output only fills the pipe and then the timeout stops it. */
@@ -25,7 +28,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,6 +59,7 @@ extern const char fn_node_bootstrap_js[];
 #define CRED_SECONDS    (12 * 3600)
 #define MAX_AGE_US      (6LL * 3600 * 1000000) /* recycle before the keys expire */
 #define INIT_TIMEOUT_US (10LL * 1000000)
+#define FN_NPROC        256 /* RLIMIT_NPROC: per uid, see docs/lambda.md */
 
 struct inv {
     char id[40];
@@ -88,6 +95,8 @@ struct inst {
     char tail[TAIL_MAX];
     size_t tail_len;
     char *log_path;
+    char *tmp; /* the instance's private TMPDIR, removed with it */
+    uid_t uid; /* who it runs as (when the region drops privileges) */
     struct inst *next;
 };
 
@@ -97,6 +106,8 @@ struct pool {
     cJSON *doc;
     struct inst *insts;
     struct inv *q_head, *q_tail;
+    unsigned slot; /* uid = uid_base + slot with per-function uids */
+    bool swept;    /* no process of its uid left since its last instance ended */
     struct pool *next;
 };
 
@@ -111,6 +122,12 @@ struct fn_rt {
     char *boot;
     struct fn *f;
     unsigned ticks;
+    bool drop; /* root: instances run as uid/gid (or uid_base + slot) */
+    uid_t uid;
+    gid_t gid;
+    unsigned uid_base; /* > 0: one uid = gid per function */
+    unsigned next_slot;
+    char *tmp_root; /* DATA/functions/.tmp */
 };
 
 static void rand_hex(char *out, size_t nbytes)
@@ -159,14 +176,14 @@ static void log_append(struct inst *in, const char *p, size_t n)
     int fd;
 
     pthread_mutex_lock(&in->logmu);
-    fd = open(in->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    fd = open(in->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
         if (fstat(fd, &st) == 0 && (size_t)st.st_size > LOG_ROTATE) {
             char old[4096];
             close(fd);
             snprintf(old, sizeof(old), "%s.1", in->log_path);
             rename(in->log_path, old);
-            fd = open(in->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+            fd = open(in->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         }
         if (fd >= 0) {
             if (write(fd, p, n) < 0)
@@ -466,6 +483,167 @@ static void rapi_handle(struct http_req *r, void *ud)
     rapi_answer(r, 202, "{\"status\":\"OK\"}");
 }
 
+/* ---- privileges and files (docs/lambda.md, "Who functions run as") ---- */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static void rm_tree(const char *path)
+{
+    if (path)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* private_entries - take "other" access off every entry of the data directory
+ * but functions/ (the store files, S3 objects, ...): the directory itself is
+ * only traversable, so the function user could otherwise open them by name. */
+static void private_entries(const char *dir, const char *keep)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        char path[4096];
+        struct stat st;
+
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            (keep && strcmp(de->d_name, keep) == 0))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode) && (st.st_mode & 0007))
+            chmod(path, st.st_mode & 07770);
+    }
+    closedir(d);
+}
+
+/* lock_down - at start: DATA and DATA/functions traversable only, their
+ * ancestors traversable, everything else private (see private_entries);
+ * per function: its directory traversable only, logs and zips private,
+ * package directories closed until an instance opens them to its group. */
+static void lock_down(struct fn_rt *rt)
+{
+    struct fn *f = rt->f;
+    char path[4096], *slash;
+    struct stat st;
+    DIR *d;
+    struct dirent *de;
+
+    if (realpath(f->data_dir, path)) {
+        while ((slash = strrchr(path, '/')) && slash != path) {
+            *slash = '\0';
+            if (stat(path, &st) == 0 && !(st.st_mode & S_IXOTH)) {
+                log_warn("event=fn_dir_made_traversable path=%s mode=%o", path,
+                         (unsigned)(st.st_mode & 07777));
+                chmod(path, (st.st_mode & 07777) | S_IXOTH);
+            }
+        }
+    }
+    chmod(f->data_dir, 0711);
+    chmod(f->fn_dir, 0711);
+    private_entries(f->data_dir, "functions");
+    d = opendir(f->fn_dir);
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        DIR *fd;
+        struct dirent *fe;
+        char fdir[2048];
+
+        if (de->d_name[0] == '.')
+            continue;
+        if (snprintf(fdir, sizeof(fdir), "%s/%s", f->fn_dir, de->d_name) >= 2048)
+            continue;
+        if (lstat(fdir, &st) || !S_ISDIR(st.st_mode))
+            continue;
+        chmod(fdir, 0711);
+        fd = opendir(fdir);
+        if (!fd)
+            continue;
+        while ((fe = readdir(fd))) {
+            if (fe->d_name[0] == '.' ||
+                snprintf(path, sizeof(path), "%s/%s", fdir, fe->d_name) >= (int)sizeof(path))
+                continue;
+            if (lstat(path, &st) || S_ISLNK(st.st_mode))
+                continue;
+            chmod(path, S_ISDIR(st.st_mode) ? 0700 : 0600);
+        }
+        closedir(fd);
+    }
+    closedir(d);
+}
+
+/* open_package - let gid (only) into the package directory @dir; the files
+ * inside keep the modes they were unpacked with (0644, 0755). */
+static void open_package(struct fn_rt *rt, const char *dir, gid_t gid)
+{
+    if (!dir)
+        return;
+    if (chown(dir, 0, gid) || chmod(dir, 0750))
+        log_warn("event=fn_package_chown_failed dir=%s errno=%d", dir, errno);
+    private_entries(rt->f->data_dir, "functions"); /* entries made since start */
+}
+
+/* sweep_uid - kill every process of @uid (what a per-function uid left
+ * behind: children that left the instance's process group). A child takes
+ * the uid and signals everything it may (kill(-1)) until nothing is left. */
+static void sweep_uid(uid_t uid)
+{
+    pid_t pid = fork();
+    int i;
+
+    if (pid == 0) {
+        if (setgroups(0, NULL) || setgid((gid_t)uid) || setuid(uid))
+            _exit(1);
+        for (i = 0; i < 200; i++) {
+            if (kill(-1, SIGKILL) != 0)
+                _exit(0); /* ESRCH: none left */
+            usleep(2000);
+        }
+        _exit(0);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+static uid_t pool_uid(const struct fn_rt *rt, const struct pool *p, gid_t *gid)
+{
+    if (rt->uid_base) {
+        *gid = (gid_t)(rt->uid_base + p->slot);
+        return (uid_t)(rt->uid_base + p->slot);
+    }
+    *gid = rt->gid;
+    return rt->uid;
+}
+
+/* make_tmp - the instance's private TMPDIR under DATA/functions/.tmp, owned by
+ * the function user (owned string, NULL on failure). */
+static char *make_tmp(struct fn_rt *rt, const char *name, uid_t uid, gid_t gid)
+{
+    char h[17], *path;
+    size_t n = strlen(rt->tmp_root) + strlen(name) + 24;
+
+    rand_hex(h, 8);
+    path = xmalloc(n);
+    snprintf(path, n, "%s/%s-%s", rt->tmp_root, name, h);
+    if (mkdir(path, 0700) || (rt->drop && chown(path, uid, gid))) {
+        log_warn("event=fn_tmp_failed path=%s errno=%d", path, errno);
+        rmdir(path);
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 /* ---- processes ---- */
 
 struct spawn_env {
@@ -628,6 +806,9 @@ static struct inst *spawn(struct fn_rt *rt, struct pool *p)
     bool node = runtime && strncmp(runtime, "nodejs", 6) == 0;
     struct err e = {0};
     sigset_t all;
+    gid_t gid = 0;
+    uid_t uid = pool_uid(rt, p, &gid);
+    bool drop = rt->drop;
     pid_t pid;
 
     in->rt = rt;
@@ -644,7 +825,14 @@ static struct inst *spawn(struct fn_rt *rt, struct pool *p)
         goto fail;
     if (pipe2(pipefd, O_CLOEXEC))
         goto fail;
+    in->uid = uid;
+    if (drop)
+        open_package(rt, dir, gid);
+    in->tmp = make_tmp(rt, p->name, uid, gid);
+    if (!in->tmp)
+        goto fail;
     build_env(rt, p->doc, http_server_port(in->rapi), &env);
+    env_add(&env, "TMPDIR", in->tmp);
     if (node) {
         if (!rt->node)
             goto fail;
@@ -674,13 +862,19 @@ static struct inst *spawn(struct fn_rt *rt, struct pool *p)
                 dup2(nul, 0);
         }
         close_range(3, ~0U, 0);
-        if (dir && chdir(dir))
-            _exit(127);
         if (!node)
             set_limit(RLIMIT_AS, ((rlim_t)mem + 1024) * 1024 * 1024);
-        set_limit(RLIMIT_NPROC, 256);
+        set_limit(RLIMIT_NPROC, FN_NPROC);
         set_limit(RLIMIT_FSIZE, 512u * 1024 * 1024);
         set_limit(RLIMIT_CORE, 0);
+        if (drop && (setgroups(0, NULL) || setgid(gid) || setuid(uid))) {
+            static const char msg[] = "cannot switch to the function user\n";
+            if (write(2, msg, sizeof(msg) - 1) < 0)
+                _exit(126);
+            _exit(126);
+        }
+        if (dir && chdir(dir))
+            _exit(127);
         execve(exe, argv, env.v);
         {
             static const char msg[] = "exec of the runtime failed\n";
@@ -699,8 +893,9 @@ static struct inst *spawn(struct fn_rt *rt, struct pool *p)
         in->reader_started = true;
     in->next = p->insts;
     p->insts = in;
-    log_info("event=fn_instance_start function=%s pid=%d port=%d", p->name, (int)pid,
-             http_server_port(in->rapi));
+    p->swept = false;
+    log_info("event=fn_instance_start function=%s pid=%d port=%d uid=%d", p->name, (int)pid,
+             http_server_port(in->rapi), drop ? (int)uid : (int)geteuid());
     return in;
 fail:
     log_err("event=fn_instance_start_failed function=%s msg=\"%s\" errno=%d", p->name, e.msg,
@@ -712,6 +907,8 @@ fail:
         close(pipefd[1]);
     http_server_stop(in->rapi);
     pthread_mutex_destroy(&in->logmu);
+    rm_tree(in->tmp);
+    free(in->tmp);
     free(in->log_path);
     free(in);
     return NULL;
@@ -730,6 +927,8 @@ static void destroy(struct inst *in)
     if (in->logfd >= 0)
         close(in->logfd);
     pthread_mutex_destroy(&in->logmu);
+    rm_tree(in->tmp);
+    free(in->tmp);
     free(in->log_path);
     free(in);
 }
@@ -1014,6 +1213,11 @@ static void tick(struct fn_rt *rt)
             }
             pp = &in->next;
         }
+        if (rt->uid_base && !p->insts && !p->swept) {
+            gid_t g;
+            sweep_uid(pool_uid(rt, p, &g));
+            p->swept = true;
+        }
         scale(rt, p);
     }
     pthread_mutex_unlock(&rt->mu);
@@ -1081,28 +1285,72 @@ static char *find_node(void)
     return found;
 }
 
-enum err_code fn_rt_start(struct fn *f, unsigned max_instances, unsigned idle_seconds,
-                          struct err *e)
+/* run_as - who instances run as (see fn_opts). */
+static enum err_code run_as(struct fn_rt *rt, const struct fn_opts *o, struct err *e)
+{
+    const char *user = o->run_user ? o->run_user : "nobody";
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+
+    if (geteuid() != 0) {
+        log_info("event=fn_no_privilege_drop reason=\"the region is not root\" uid=%d "
+                 "msg=\"functions run as the region's own user\"",
+                 (int)geteuid());
+        return ERR_OK;
+    }
+    rt->uid_base = o->run_uid_base;
+    if (rt->uid_base) {
+        rt->drop = true;
+        log_info("event=fn_run_as uid_base=%u", rt->uid_base);
+        return ERR_OK;
+    }
+    if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) || !res)
+        return err_set(e, ERR_INVALID, "--fn-user %s: no such user", user);
+    if (pw.pw_uid == 0)
+        return err_set(e, ERR_INVALID, "--fn-user %s: functions may not run as root", user);
+    rt->drop = true;
+    rt->uid = pw.pw_uid;
+    rt->gid = pw.pw_gid;
+    log_info("event=fn_run_as user=%s uid=%d gid=%d", user, (int)rt->uid, (int)rt->gid);
+    return ERR_OK;
+}
+
+enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e)
 {
     struct fn_rt *rt = xcalloc(1, sizeof(*rt));
     size_t n = strlen(f->fn_dir) + 40;
+    enum err_code rc;
     FILE *out;
 
     pthread_mutex_init(&rt->mu, NULL);
     rt->f = f;
-    rt->max = max_instances ? max_instances : 10;
-    rt->idle_s = idle_seconds ? idle_seconds : 300;
+    rt->max = o->max_instances ? o->max_instances : 10;
+    rt->idle_s = o->idle_seconds ? o->idle_seconds : 300;
+    rc = run_as(rt, o, e);
+    if (rc) {
+        pthread_mutex_destroy(&rt->mu);
+        free(rt);
+        return rc;
+    }
+    rt->tmp_root = xmalloc(n);
+    snprintf(rt->tmp_root, n, "%s/.tmp", f->fn_dir);
+    rm_tree(rt->tmp_root); /* what instances of an earlier run left */
+    mkdir(rt->tmp_root, rt->drop ? 0711 : 0700);
+    if (rt->drop)
+        lock_down(rt);
     rt->node = find_node();
     rt->boot = xmalloc(n);
     snprintf(rt->boot, n, "%s/.node-bootstrap.js", f->fn_dir);
     out = fopen(rt->boot, "w");
     if (out) {
         bool ok = fputs(fn_node_bootstrap_js, out) >= 0;
+        ok = fchmod(fileno(out), 0644) == 0 && ok; /* the function user runs it */
         ok = fclose(out) == 0 && ok;
         if (!ok)
             out = NULL;
     }
     if (!out) {
+        free(rt->tmp_root);
         free(rt->boot);
         free(rt->node);
         pthread_mutex_destroy(&rt->mu);
@@ -1113,6 +1361,7 @@ enum err_code fn_rt_start(struct fn *f, unsigned max_instances, unsigned idle_se
         free(rt->boot);
         free(rt->node);
         pthread_mutex_destroy(&rt->mu);
+        free(rt->tmp_root);
         free(rt);
         return err_set(e, ERR_IO, "cannot start the function reaper");
     }
@@ -1132,6 +1381,8 @@ static struct pool *pool_for(struct fn_rt *rt, const cJSON *doc)
     if (!p) {
         p = xcalloc(1, sizeof(*p));
         p->name = xstrdup(name);
+        p->slot = rt->next_slot++;
+        p->swept = true;
         p->next = rt->pools;
         rt->pools = p;
     }
@@ -1263,11 +1514,16 @@ void fn_rt_stop(struct fn *f)
                 finish_error(in, in->cur, "Runtime.Shutdown", "The region is shutting down");
             destroy(in);
         }
+        if (rt->uid_base) {
+            gid_t g;
+            sweep_uid(pool_uid(rt, p, &g));
+        }
         cJSON_Delete(p->doc);
         free(p->revision);
         free(p->name);
         free(p);
     }
+    free(rt->tmp_root);
     free(rt->boot);
     free(rt->node);
     pthread_mutex_destroy(&rt->mu);

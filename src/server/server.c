@@ -54,6 +54,8 @@ struct server_args {
     unsigned ttl_interval; /* --ttl-interval: DynamoDB TTL sweeper period, seconds */
     unsigned fn_max;       /* --fn-max-instances: per function, 0 = fn's default */
     unsigned fn_idle;      /* --fn-idle-seconds: reap idle instances, 0 = fn's default */
+    const char *fn_user;   /* --fn-user: who functions run as when root (docs/lambda.md) */
+    unsigned fn_uid_base;  /* --fn-uid-base: one uid per function from here, 0 = off */
     unsigned threads;
     size_t map_size;
     struct repl_peer_opt peers[MAX_PEERS];
@@ -487,6 +489,9 @@ static void usage(FILE *f)
           "                        (default: us-east-1 if it is this region or a peer, else this)\n"
           "  --fn-max-instances N  most instances per function (default 10)\n"
           "  --fn-idle-seconds S   stop a function instance idle this long (default 300)\n"
+          "  --fn-user USER        when root, run functions as USER (default nobody)\n"
+          "  --fn-uid-base UID     when root, run each function as its own uid = gid\n"
+          "                        UID, UID+1, ... (an unused range; overrides --fn-user)\n"
           "  --log-level LEVEL     debug, info, warn or error (default info)\n",
           f);
 }
@@ -515,6 +520,8 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         OPT_TTL,
         OPT_FN_MAX,
         OPT_FN_IDLE,
+        OPT_FN_USER,
+        OPT_FN_UID_BASE,
     };
     static const struct option opts[] = {
         {"region", required_argument, NULL, OPT_REGION},
@@ -538,6 +545,8 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"ttl-interval", required_argument, NULL, OPT_TTL},
         {"fn-max-instances", required_argument, NULL, OPT_FN_MAX},
         {"fn-idle-seconds", required_argument, NULL, OPT_FN_IDLE},
+        {"fn-user", required_argument, NULL, OPT_FN_USER},
+        {"fn-uid-base", required_argument, NULL, OPT_FN_UID_BASE},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -613,6 +622,19 @@ static int parse_args(int argc, char **argv, struct server_args *a)
                 return 2;
             }
             *(c == OPT_FN_MAX ? &a->fn_max : &a->fn_idle) = (unsigned)v;
+            break;
+        }
+        case OPT_FN_USER:
+            a->fn_user = optarg;
+            break;
+        case OPT_FN_UID_BASE: {
+            char *end = NULL;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v < 1000 || v > 2000000000UL) {
+                fprintf(stderr, "tandem server: --fn-uid-base must be from 1000 to 2000000000\n");
+                return 2;
+            }
+            a->fn_uid_base = (unsigned)v;
             break;
         }
         case OPT_TTL:
@@ -784,6 +806,8 @@ int server_main(int argc, char **argv)
                              .data_dir = a.data,
                              .max_instances = a.fn_max,
                              .idle_seconds = a.fn_idle,
+                             .run_user = a.fn_user,
+                             .run_uid_base = a.fn_uid_base,
                              .s3_get = fn_s3_get,
                              .s3_ud = rg.s3};
         if (fn_open(&fo, &rg.fn, &e))

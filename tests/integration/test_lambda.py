@@ -253,6 +253,7 @@ class LambdaTest(ServerTestCase):
             'api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"\n'
             'id=$(curl -s -D - -o /dev/null "$api/next" | tr -d "\\r" |'
             ' sed -n "s/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p")\n'
+            'cd "$TMPDIR"\n'
             'env | sort > env.txt\n'
             'python3 -c "import json,os; print(json.dumps(dict(os.environ)))" > env.json\n'
             'curl -s -X POST --data-binary @env.json "$api/$id/response"\n'

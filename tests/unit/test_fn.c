@@ -358,6 +358,7 @@ static char *zip_b64(const char *script)
 
 static const char echo_bootstrap[] =
     "#!/bin/sh\n"
+    "cd \"$TMPDIR\"\n" /* the package is read-only for the function user */
     "api=\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation\"\n"
     "while true; do\n"
     "  id=$(curl -s -D h -o ev \"$api/next\"; tr -d '\\r' < h |"
