@@ -22,27 +22,6 @@ char *s3_parse_tagging(struct http_req *r, size_t max);
 void s3_write_tagging(struct buf *b, cJSON *tags);
 void s3_rec_headers(struct http_req *r, cJSON *rec);
 
-/* etag list match as in GetObject's conditionals */
-static bool etag_in(const char *list, const char *etag)
-{
-    const char *p = list;
-    size_t el = strlen(etag);
-
-    while (*p) {
-        size_t n;
-        while (*p == ' ' || *p == ',')
-            p++;
-        n = strcspn(p, ",");
-        while (n && p[n - 1] == ' ')
-            n--;
-        if ((n == 1 && *p == '*') || (n == el && strncmp(p, etag, n) == 0) ||
-            (n + 2 == el && strncmp(p, etag + 1, n) == 0))
-            return true;
-        p += strcspn(p, ",");
-    }
-    return false;
-}
-
 /*
  * s3_copy_source - resolve x-amz-copy-source ("[/]bucket/key[?versionId=V]",
  * percent-encoded) to a version record (arena-owned) and check the
@@ -103,9 +82,9 @@ cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **ske
     }
     /* every failed copy-source condition is a 412 */
     if (((h = http_req_header(r, "x-amz-copy-source-if-match")) &&
-         !etag_in(h, s3_jstr(v, "etag"))) ||
+         !s3_etag_in(h, s3_jstr(v, "etag"))) ||
         ((h = http_req_header(r, "x-amz-copy-source-if-none-match")) &&
-         etag_in(h, s3_jstr(v, "etag"))) ||
+         s3_etag_in(h, s3_jstr(v, "etag"))) ||
         ((h = http_req_header(r, "x-amz-copy-source-if-unmodified-since")) &&
          !http_req_header(r, "x-amz-copy-source-if-match") && s3_time_parse_http(h, &tm) &&
          (int64_t)s3_jnum(v, "lm") / 1000 * 1000 > tm) ||

@@ -112,8 +112,6 @@ cJSON *s3_find_version(struct store_txn *t, struct arena *a, const char *bucket,
     return j;
 }
 
-static bool etag_matches(const char *list, const char *etag);
-
 static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct s3_newver *nv = arg;
@@ -155,7 +153,7 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
                 fail = S3E_PRECONDITION_FAILED;
             else if (im && !live)
                 fail = S3E_NO_SUCH_KEY;
-            else if (im && strcmp(im, "*") != 0 && !etag_matches(im, s3_jstr(cur, "etag")))
+            else if (im && strcmp(im, "*") != 0 && !s3_etag_in(im, s3_jstr(cur, "etag")))
                 fail = S3E_PRECONDITION_FAILED;
             cJSON_Delete(cur);
             if (fail != S3E_INTERNAL) {
@@ -394,27 +392,6 @@ static cJSON *read_version(struct http_req *r, const char *vid, bool *is_latest)
     return v;
 }
 
-static bool etag_matches(const char *list, const char *etag)
-{
-    const char *p = list;
-    size_t el = strlen(etag);
-
-    while (*p) {
-        size_t n;
-        while (*p == ' ' || *p == ',')
-            p++;
-        n = strcspn(p, ",");
-        while (n && p[n - 1] == ' ')
-            n--;
-        if (n == 1 && *p == '*')
-            return true;
-        if ((n == el && strncmp(p, etag, n) == 0) || (n + 2 == el && strncmp(p, etag + 1, n) == 0))
-            return true;
-        p += strcspn(p, ",");
-    }
-    return false;
-}
-
 /* S3's precedence: If-Match over If-Unmodified-Since (412), If-None-Match over
  * If-Modified-Since (304). Returns 0, 304 or 412. */
 static int conditionals(struct http_req *r, const char *etag, int64_t lm)
@@ -426,13 +403,13 @@ static int conditionals(struct http_req *r, const char *etag, int64_t lm)
     int64_t lms = lm / 1000 * 1000;
 
     if (im) {
-        if (!etag_matches(im, etag))
+        if (!s3_etag_in(im, etag))
             return 412;
     } else if (ius && s3_time_parse_http(ius, &t) && lms > t) {
         return 412;
     }
     if (inm) {
-        if (etag_matches(inm, etag))
+        if (s3_etag_in(inm, etag))
             return 304;
     } else if (ims && s3_time_parse_http(ims, &t) && lms <= t) {
         return 304;

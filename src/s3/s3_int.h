@@ -142,6 +142,9 @@ struct s3_orphan {
     bool keep;
 };
 void s3_orphan_free(void *p);
+/* s3_etag_in - @etag ("\"hex\"") is in the If-Match / If-None-Match style
+ * @list (comma-separated, quoted or not, or "*") */
+bool s3_etag_in(const char *list, const char *etag);
 /* the checksum algorithm name ("CRC32") and value of the finished body */
 const char *s3_ck_name(int alg);
 const char *s3_ck_value(struct http_req *r, int alg);

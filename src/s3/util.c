@@ -298,3 +298,24 @@ bool s3_body_keep(struct http_req *r, const char *event, char hex[33], char **re
     q->fd = -1;
     return true;
 }
+
+bool s3_etag_in(const char *list, const char *etag)
+{
+    const char *p = list;
+    size_t el = strlen(etag);
+
+    while (*p) {
+        size_t n;
+        while (*p == ' ' || *p == ',')
+            p++;
+        n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n == 1 && *p == '*')
+            return true;
+        if ((n == el && strncmp(p, etag, n) == 0) || (n + 2 == el && strncmp(p, etag + 1, n) == 0))
+            return true;
+        p += strcspn(p, ",");
+    }
+    return false;
+}
