@@ -452,23 +452,6 @@ static bool write_args(struct ddb_call *c, struct write *x, int *rv)
     return true;
 }
 
-/* lookup_keys - the table's key schema from a fresh snapshot; false when replied. */
-static bool lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k)
-{
-    struct store_txn *t = NULL;
-    struct err e = {0};
-    enum err_code rc = store_read_begin(c->d->store, &t, &e);
-
-    if (!rc)
-        rc = table_keys_get(t, table, k, &e);
-    store_txn_abort(t);
-    if (rc) {
-        ddb_reply_err(c, rc, e.msg);
-        return false;
-    }
-    return true;
-}
-
 /* write_start - what PutItem and DeleteItem check first: the arguments, @obj
  * (the Item or the Key, by @mode), the condition and the table; fills @x's
  * table, id, condition and storage key. False when @c was answered. */
@@ -491,7 +474,7 @@ static bool write_start(struct ddb_call *c, struct write *x, const char *table, 
     }
     if (!exprs_parse(c, "ConditionExpression", true, false, ex))
         return false;
-    if (!lookup_keys(c, table, &k))
+    if (!dp_lookup_keys(c, table, &k))
         return false;
     buf_init(&x->key, 0);
     if (build_key(&k, obj, mode, &x->key, &e)) {
