@@ -133,7 +133,7 @@ static void arena_allocates_and_cleans(void **state)
     assert_memory_equal(arena_memdup(a, "\0\1\2", 3), "\0\1\2", 3);
     z = arena_calloc(a, 64 * sizeof(int));
     assert_int_equal(z[63], 0);
-    assert_true(((uintptr_t)z % sizeof(max_align_t)) == 0);
+    assert_true(((uintptr_t)z % _Alignof(max_align_t)) == 0);
     big = arena_alloc(a, 3 << 20); /* bigger than any block */
     memset(big, 1, 3 << 20);
     for (int i = 0; i < 5000; i++)
