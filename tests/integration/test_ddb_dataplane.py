@@ -210,6 +210,41 @@ class DataPlane(ServerTestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("ConditionalCheckFailedException", err)
 
+    def test_batches_transact_get_and_parallel_scan_with_cli(self):
+        if not shutil.which("aws"):
+            self.skipTest("no aws CLI")
+        t = self.new_table("N")
+        puts = [{"PutRequest": {"Item": {"pk": {"S": "b"}, "sk": {"N": str(i)}}}}
+                for i in range(5)]
+        rc, out, err = self.cli("batch-write-item", "--request-items", json.dumps({t: puts}))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["UnprocessedItems"], {})
+        keys = [{"pk": {"S": "b"}, "sk": {"N": str(i)}} for i in range(5)]
+        rc, out, err = self.cli("batch-get-item", "--request-items",
+                                json.dumps({t: {"Keys": keys}}))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(json.loads(out)["Responses"][t]), 5)
+        rc, out, err = self.cli("transact-get-items", "--transact-items", json.dumps(
+            [{"Get": {"TableName": t, "Key": keys[0]}}, {"Get": {"TableName": t, "Key": keys[4]}}]))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([r["Item"]["sk"]["N"] for r in json.loads(out)["Responses"]], ["0", "4"])
+        seen = 0
+        for seg in range(2):
+            rc, out, err = self.cli("scan", "--table-name", t, "--segment", str(seg),
+                                    "--total-segments", "2")
+            self.assertEqual(rc, 0, err)
+            seen += json.loads(out)["Count"]
+        self.assertEqual(seen, 5)
+        # error paths keep their exact codes through the CLI
+        rc, out, err = self.cli("batch-write-item", "--request-items",
+                                json.dumps({t: puts * 6}))  # 30 > 25 requests
+        self.assertNotEqual(rc, 0)
+        self.assertIn("ValidationException", err)
+        rc, out, err = self.cli("batch-get-item", "--request-items",
+                                json.dumps({t: {"Keys": [keys[0], keys[0]]}}))
+        self.assertNotEqual(rc, 0)
+        self.assertIn("ValidationException", err)
+
     # -- Query --------------------------------------------------------------
 
     def fill(self, t, pks=("p1", "p2"), n=20):
