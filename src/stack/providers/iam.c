@@ -1,9 +1,9 @@
 /* iam.c - aws:iam:Role, RolePolicy and RolePolicyAttachment through the IAM
  * query API (Version 2010-05-08): CreateRole / GetRole / UpdateAssumeRolePolicy /
  * DeleteRole, PutRolePolicy / GetRolePolicy / DeleteRolePolicy,
- * AttachRolePolicy / DetachRolePolicy. IAM is global; requests are signed
- * for the region of the resource's provider, which Tandem's identity service
- * answers in every region. */
+ * (RolePolicyAttachment lives with the other attachments in iam_user.c). IAM is global; requests
+ * are signed for the region of the resource's provider, which Tandem's identity service answers in
+ * every region. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,105 +372,4 @@ const struct stack_provider stack_provider_iam_role_policy = {
     .del = rp_delete,
     .read = rp_read,
     .predict = rp_predict,
-};
-
-/* ---- RolePolicyAttachment: every property forces a new one ---- */
-
-static enum err_code att_create(const struct stack_target *t, const cJSON *in, bool adopt,
-                                char **id, cJSON **out, struct err *e)
-{
-    const char *role = stack_prov_str(in, "role", NULL),
-               *arn = stack_prov_str(in, "policyArn", NULL);
-    enum err_code rc;
-    (void)adopt;
-    *id = NULL;
-    *out = NULL;
-    if (!role || !arn)
-        return err_set(e, ERR_INVALID, "aws:iam:RolePolicyAttachment needs role and policyArn");
-    {
-        const char *params[] = {"RoleName", role, "PolicyArn", arn, NULL};
-        rc = iam(t, "AttachRolePolicy", params, NULL, NULL, 0, e);
-    }
-    if (rc)
-        return rc;
-    *id = xmalloc(strlen(role) + strlen(arn) + 2);
-    sprintf(*id, "%s/%s", role, arn);
-    *out = cJSON_CreateObject();
-    cJSON_AddStringToObject(*out, "id", *id);
-    return ERR_OK;
-}
-
-static enum err_code att_update(const struct stack_target *t, const char *id, const cJSON *old_in,
-                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
-                                struct err *e)
-{
-    (void)t;
-    (void)old_in;
-    (void)new_in;
-    *out = cJSON_Duplicate(old_out, 1);
-    (void)id;
-    (void)e;
-    return ERR_OK;
-}
-
-static enum err_code att_delete(const struct stack_target *t, const char *id, const cJSON *in,
-                                const cJSON *out, struct err *e)
-{
-    const char *role = stack_prov_str(in, "role", ""), *arn = stack_prov_str(in, "policyArn", "");
-    char code[96];
-    enum err_code rc;
-    (void)id;
-    (void)out;
-    {
-        const char *params[] = {"RoleName", role, "PolicyArn", arn, NULL};
-        rc = iam(t, "DetachRolePolicy", params, NULL, code, sizeof(code), e);
-    }
-    return rc && gone_code(code) ? ERR_OK : rc;
-}
-
-static enum err_code att_read(const struct stack_target *t, const char *id, const cJSON *in,
-                              cJSON **out, bool *gone, struct err *e)
-{
-    const char *role = stack_prov_str(in, "role", ""), *arn = stack_prov_str(in, "policyArn", "");
-    char *xml = NULL, code[96];
-    enum err_code rc;
-    {
-        const char *params[] = {"RoleName", role, NULL};
-        rc = iam(t, "ListAttachedRolePolicies", params, &xml, code, sizeof(code), e);
-    }
-    *out = NULL;
-    *gone = (rc && gone_code(code)) || (!rc && (!xml || !strstr(xml, arn)));
-    free(xml);
-    if (rc && !*gone)
-        return rc;
-    if (!*gone) {
-        *out = cJSON_CreateObject();
-        cJSON_AddStringToObject(*out, "id", id);
-    }
-    return ERR_OK;
-}
-
-static const char *const att_replace[] = {"role", "policyArn", NULL};
-
-static cJSON *att_predict(const struct stack_target *t, const cJSON *in)
-{
-    cJSON *o = cJSON_CreateObject();
-    char id[600];
-    (void)t;
-    snprintf(id, sizeof(id), "%s/%s", stack_prov_str(in, "role", ""),
-             stack_prov_str(in, "policyArn", ""));
-    cJSON_AddStringToObject(o, "id", id);
-    return o;
-}
-
-const struct stack_provider stack_provider_iam_role_policy_attachment = {
-    .type = "aws:iam:RolePolicyAttachment",
-    .inputs = (const char *const[]){"policyArn", "role", NULL},
-    .replace_props = att_replace,
-    .outputs = id_only,
-    .create = att_create,
-    .update = att_update,
-    .del = att_delete,
-    .read = att_read,
-    .predict = att_predict,
 };

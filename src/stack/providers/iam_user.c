@@ -1,6 +1,7 @@
 /* iam_user.c - aws:iam:User, UserPolicy, UserPolicyAttachment, AccessKey, Policy and
  * PolicyAttachment through the IAM query API (Version 2010-05-08): CreateUser / GetUser /
- * DeleteUser, PutUserPolicy / DeleteUserPolicy, AttachUserPolicy / DetachUserPolicy,
+ * DeleteUser, PutUserPolicy / DeleteUserPolicy, Attach/Detach/ListAttached{User,Role}Policies
+ * for UserPolicyAttachment and RolePolicyAttachment,
  * CreateAccessKey / DeleteAccessKey, CreatePolicy / CreatePolicyVersion / GetPolicy /
  * DeletePolicyVersion / DeletePolicy, and Attach/Detach{User,Role}Policy for
  * PolicyAttachment. */
@@ -354,50 +355,68 @@ const struct stack_provider stack_provider_iam_user_policy = {
     .predict = up_predict,
 };
 
-/* ---- UserPolicyAttachment ---- */
+/* ---- RolePolicyAttachment and UserPolicyAttachment: one managed policy
+ * attached to one principal; every property forces a new one ---- */
 
-static enum err_code upa_create(const struct stack_target *t, const cJSON *in, bool adopt,
-                                char **id, cJSON **out, struct err *e)
+struct attach_kind {
+    const char *type;   /* the resource type, for messages */
+    const char *prop;   /* the principal's input property: "role" or "user" */
+    const char *param;  /* its query parameter: "RoleName" or "UserName" */
+    const char *attach; /* AttachRolePolicy / AttachUserPolicy */
+    const char *detach; /* DetachRolePolicy / DetachUserPolicy */
+    const char *list;   /* ListAttachedRolePolicies / ListAttachedUserPolicies */
+};
+
+static const struct attach_kind role_attach = {
+    "aws:iam:RolePolicyAttachment", "role", "RoleName", "AttachRolePolicy", "DetachRolePolicy",
+    "ListAttachedRolePolicies"};
+static const struct attach_kind user_attach = {
+    "aws:iam:UserPolicyAttachment", "user", "UserName", "AttachUserPolicy", "DetachUserPolicy",
+    "ListAttachedUserPolicies"};
+
+static enum err_code attach_create(const struct attach_kind *k, const struct stack_target *t,
+                                   const cJSON *in, char **id, cJSON **out, struct err *e)
 {
-    const char *user = stack_prov_str(in, "user", NULL),
+    const char *who = stack_prov_str(in, k->prop, NULL),
                *arn = stack_prov_str(in, "policyArn", NULL);
     enum err_code rc;
-    (void)adopt;
+
     *id = NULL;
     *out = NULL;
-    if (!user || !arn)
-        return err_set(e, ERR_INVALID, "aws:iam:UserPolicyAttachment needs user and policyArn");
+    if (!who || !arn)
+        return err_set(e, ERR_INVALID, "%s needs %s and policyArn", k->type, k->prop);
     {
-        const char *params[] = {"UserName", user, "PolicyArn", arn, NULL};
-        rc = iam(t, "AttachUserPolicy", params, NULL, NULL, 0, e);
+        const char *params[] = {k->param, who, "PolicyArn", arn, NULL};
+        rc = iam(t, k->attach, params, NULL, NULL, 0, e);
     }
     if (rc)
         return rc;
-    *id = xmalloc(strlen(user) + strlen(arn) + 2);
-    sprintf(*id, "%s/%s", user, arn);
+    *id = xmalloc(strlen(who) + strlen(arn) + 2);
+    sprintf(*id, "%s/%s", who, arn);
     *out = cJSON_CreateObject();
     cJSON_AddStringToObject(*out, "id", *id);
     return ERR_OK;
 }
 
-static enum err_code upa_delete(const struct stack_target *t, const char *id, const cJSON *in,
-                                const cJSON *out, struct err *e)
+static enum err_code attach_delete(const struct attach_kind *k, const struct stack_target *t,
+                                   const cJSON *in, struct err *e)
 {
-    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "PolicyArn",
+    const char *params[] = {k->param, stack_prov_str(in, k->prop, ""), "PolicyArn",
                             stack_prov_str(in, "policyArn", ""), NULL};
     char code[96];
-    enum err_code rc = iam(t, "DetachUserPolicy", params, NULL, code, sizeof(code), e);
-    (void)id;
-    (void)out;
+    enum err_code rc = iam(t, k->detach, params, NULL, code, sizeof(code), e);
+
     return rc && gone_code(code) ? ERR_OK : rc;
 }
 
-static enum err_code upa_read(const struct stack_target *t, const char *id, const cJSON *in,
-                              cJSON **out, bool *gone, struct err *e)
+static enum err_code attach_read(const struct attach_kind *k, const struct stack_target *t,
+                                 const char *id, const cJSON *in, cJSON **out, bool *gone,
+                                 struct err *e)
 {
-    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), NULL};
+    const char *params[] = {k->param, stack_prov_str(in, k->prop, ""), NULL};
     char *xml = NULL, code[96];
-    enum err_code rc = iam(t, "ListAttachedUserPolicies", params, &xml, code, sizeof(code), e);
+    enum err_code rc = iam(t, k->list, params, &xml, code, sizeof(code), e);
+
     *out = NULL;
     *gone = (rc && gone_code(code)) ||
             (!rc && (!xml || !strstr(xml, stack_prov_str(in, "policyArn", ""))));
@@ -411,15 +430,85 @@ static enum err_code upa_read(const struct stack_target *t, const char *id, cons
     return ERR_OK;
 }
 
-static cJSON *upa_predict(const struct stack_target *t, const cJSON *in)
+static cJSON *attach_predict(const struct attach_kind *k, const cJSON *in)
 {
     cJSON *o = cJSON_CreateObject();
     char id[600];
-    (void)t;
-    snprintf(id, sizeof(id), "%s/%s", stack_prov_str(in, "user", ""),
+
+    snprintf(id, sizeof(id), "%s/%s", stack_prov_str(in, k->prop, ""),
              stack_prov_str(in, "policyArn", ""));
     cJSON_AddStringToObject(o, "id", id);
     return o;
+}
+
+/* The provider callbacks carry no provider pointer: one thin set per kind. */
+
+static enum err_code ra_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
+                               cJSON **out, struct err *e)
+{
+    (void)adopt;
+    return attach_create(&role_attach, t, in, id, out, e);
+}
+
+static enum err_code ra_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                               const cJSON *out, struct err *e)
+{
+    (void)id;
+    (void)out;
+    return attach_delete(&role_attach, t, in, e);
+}
+
+static enum err_code ra_read(const struct stack_target *t, const char *id, const cJSON *in,
+                             cJSON **out, bool *gone, struct err *e)
+{
+    return attach_read(&role_attach, t, id, in, out, gone, e);
+}
+
+static cJSON *ra_predict(const struct stack_target *t, const cJSON *in)
+{
+    (void)t;
+    return attach_predict(&role_attach, in);
+}
+
+static const char *const ra_replace[] = {"role", "policyArn", NULL};
+
+const struct stack_provider stack_provider_iam_role_policy_attachment = {
+    .type = "aws:iam:RolePolicyAttachment",
+    .inputs = (const char *const[]){"policyArn", "role", NULL},
+    .replace_props = ra_replace,
+    .outputs = id_only,
+    .create = ra_create,
+    .update = keep_update,
+    .del = ra_delete,
+    .read = ra_read,
+    .predict = ra_predict,
+};
+
+static enum err_code upa_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    (void)adopt;
+    return attach_create(&user_attach, t, in, id, out, e);
+}
+
+static enum err_code upa_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    (void)id;
+    (void)out;
+    return attach_delete(&user_attach, t, in, e);
+}
+
+static enum err_code upa_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    return attach_read(&user_attach, t, id, in, out, gone, e);
+}
+
+static cJSON *upa_predict(const struct stack_target *t, const cJSON *in)
+{
+    (void)t;
+    return attach_predict(&user_attach, in);
 }
 
 static const char *const upa_replace[] = {"user", "policyArn", NULL};
