@@ -18,8 +18,9 @@ struct authz_kv {
 };
 
 struct authz_request {
-    const struct creds_identity *who;
-    const char *action;   /* "dynamodb:PutItem", "s3:GetObject", ... */
+    const struct creds_identity *who; /* NULL: an anonymous (unsigned) request, which only a
+                                       * resource policy granting Principal "*" can allow */
+    const char *action;               /* "dynamodb:PutItem", "s3:GetObject", ... */
     const char *resource; /* ARN, e.g. "arn:aws:dynamodb:us-east-1:123456789012:table/t" */
     const struct authz_kv *context; /* request context for Condition blocks */
     size_t ncontext;

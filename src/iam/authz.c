@@ -66,6 +66,41 @@ static const char *deny_reason(enum iam_decision d)
     return d == IAM_EXPLICIT_DENY ? "with an explicit deny in an identity-based policy" : NULL;
 }
 
+/* anonymous - an unsigned request: only a resource policy whose Principal is
+ * "*" (or {"AWS": "*"}) can allow it, and any matching Deny refuses it
+ * ("Policy evaluation logic": the anonymous principal has no identity policies). */
+static enum err_code anonymous(const struct authz_request *q, struct err *e)
+{
+    struct ctx ctx = {0};
+    struct iam_policy *rp = NULL;
+    struct iam_request ir;
+    enum iam_decision rd = IAM_IMPLICIT_DENY;
+    char now[32], epoch[24];
+    bool direct = false;
+
+    iam_now_iso(now, 0);
+    snprintf(epoch, sizeof(epoch), "%lld", (long long)clock_wall_s());
+    ctx_add(&ctx, "aws:PrincipalType", "Anonymous");
+    ctx_add(&ctx, "aws:CurrentTime", now);
+    ctx_add(&ctx, "aws:EpochTime", epoch);
+    for (size_t i = 0; i < q->ncontext; i++)
+        ctx_add(&ctx, q->context[i].key, q->context[i].value);
+    memset(&ir, 0, sizeof(ir));
+    ir.action = q->action;
+    ir.resource = q->resource;
+    ir.ctx = ctx.kv;
+    ir.nctx = ctx.n;
+    if (q->resource_policy && iam_policy_parse(q->resource_policy, strlen(q->resource_policy),
+                                               IAM_POLICY_RESOURCE, &rp, NULL) == ERR_OK)
+        rd = iam_policy_eval(rp, &ir, &direct);
+    iam_policy_free(rp);
+    if (rd == IAM_ALLOW && direct)
+        return ERR_OK;
+    return err_set(e, ERR_DENIED,
+                   "Anonymous users are not authorized to perform: %s on resource: %s", q->action,
+                   q->resource ? q->resource : "*");
+}
+
 enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, struct err *e)
 {
     const struct creds_identity *who = q->who;
@@ -83,7 +118,7 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     const char *assumed;
 
     if (!who)
-        return err_set(e, ERR_DENIED, "Request is not authenticated");
+        return anonymous(q, e);
     if (who->root)
         return ERR_OK;
     if ((assumed = strstr(who->arn, ":assumed-role/"))) {

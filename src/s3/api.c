@@ -230,25 +230,27 @@ bool s3_allow(struct http_req *r, const char *action, const char *bucket, const 
 {
     struct s3_req *q = s3_req_of(r);
     struct authz_request az = {0};
+    struct authz_kv kv[2];
     struct err e = {0};
-    char *arn;
+    size_t n = 0;
 
-    if (!q->s3->authz)
-        return true;
-    if (q->anonymous) {
-        s3_error(r, S3E_ACCESS_DENIED, NULL);
-        return false;
-    }
-    arn = key                 ? arena_sprintf(r->arena, "arn:aws:s3:::%s/%s", bucket, key)
-          : bucket && *bucket ? arena_sprintf(r->arena, "arn:aws:s3:::%s", bucket)
-                              : "*";
-    az.who = &q->who;
+    if (!q->s3->authz) /* no identity service: no bucket can be public */
+        return q->anonymous ? (s3_error(r, S3E_ACCESS_DENIED, NULL), false) : true;
+    if (r->remote_addr && *r->remote_addr)
+        kv[n++] = (struct authz_kv){"aws:SourceIp", r->remote_addr};
+    kv[n++] = (struct authz_kv){"aws:SecureTransport", r->tls ? "true" : "false"};
+    az.who = q->anonymous ? NULL : &q->who;
     az.action = action;
-    az.resource = arn;
+    az.resource = key                 ? arena_sprintf(r->arena, "arn:aws:s3:::%s/%s", bucket, key)
+                  : bucket && *bucket ? arena_sprintf(r->arena, "arn:aws:s3:::%s", bucket)
+                                      : "*";
+    az.context = kv;
+    az.ncontext = n;
     if (bucket && *bucket) /* the bucket policy is evaluated with the caller's own */
-        az.resource_policy = s3_bucket_policy(r, bucket);
+        az.resource_policy = s3_bucket_policy_for(r, bucket, q->anonymous);
     if (authz_check(q->s3->authz, &az, &e) != ERR_OK) {
-        s3_error(r, S3E_ACCESS_DENIED, e.msg[0] ? e.msg : NULL);
+        /* S3 tells an anonymous caller no more than "Access Denied" */
+        s3_error(r, S3E_ACCESS_DENIED, !q->anonymous && e.msg[0] ? e.msg : NULL);
         return false;
     }
     return true;
@@ -490,7 +492,7 @@ static bool auth_sigv4(struct http_req *r, struct s3_req *q)
 
 static bool authenticate(struct http_req *r, struct s3_req *q)
 {
-    const char *auth = http_req_header(r, "authorization");
+    const char *auth = http_req_header(r, "authorization"), *sha;
 
     if (auth && strncmp(auth, "AWS ", 4) == 0)
         return auth_sigv2(r, q);
@@ -498,11 +500,20 @@ static bool authenticate(struct http_req *r, struct s3_req *q)
         return auth_sigv2(r, q);
     if (auth || strstr(r->query, "X-Amz-Credential=") || strstr(r->query, "X-Amz-Signature="))
         return auth_sigv4(r, q);
-    /* Anonymous: allowed only as far as policy allows; with no identity
-     * service there are no public buckets, so it is refused. */
+    /* Anonymous: each operation asks s3_allow(), which evaluates the bucket
+     * policy for the anonymous principal */
     q->anonymous = true;
-    s3_error(r, S3E_ACCESS_DENIED, NULL);
-    return false;
+    sha = http_req_header(r, "x-amz-content-sha256");
+    snprintf(q->payload_hash, sizeof(q->payload_hash), "%s",
+             sha && strlen(sha) < sizeof(q->payload_hash) ? sha : "UNSIGNED-PAYLOAD");
+    if (strncmp(q->payload_hash, "STREAMING-UNSIGNED-PAYLOAD-TRAILER", 34) == 0) {
+        q->chunked = true; /* SDKs send checksum trailers unsigned too */
+        s3_chunked_init(&q->ch, false, NULL, NULL, NULL, NULL);
+    } else if (strncmp(q->payload_hash, "STREAMING-", 10) == 0) {
+        s3_error(r, S3E_ACCESS_DENIED, NULL); /* signed chunks need a signature */
+        return false;
+    }
+    return true;
 }
 
 /* ---- the streamed body ---- */

@@ -42,24 +42,6 @@ static const struct cfg cfgs[] = {
     {"policy", NULL, S3E_NO_SUCH_POLICY, false, "BucketPolicy", true},
 };
 
-const char *s3_bucket_policy(struct http_req *r, const char *bucket)
-{
-    struct s3_req *q = s3_req_of(r);
-    struct store_txn *t = NULL;
-    const char *pol = NULL;
-    cJSON *b = NULL;
-
-    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
-        return NULL;
-    b = s3_bucket_get(t, r->arena, bucket);
-    store_txn_abort(t);
-    if (b && cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "cfg"), "policy")))
-        pol = arena_strdup(
-            r->arena, cJSON_GetObjectItem(cJSON_GetObjectItem(b, "cfg"), "policy")->valuestring);
-    cJSON_Delete(b);
-    return pol;
-}
-
 /* a bucket policy: a JSON object with a Statement */
 static bool valid_policy(const char *body, size_t len)
 {
@@ -69,8 +51,7 @@ static bool valid_policy(const char *body, size_t len)
     return ok;
 }
 
-/* the stored XML of configuration @name, the defaults included; NULL when none */
-static const char *stored(const cJSON *bucket, const char *name)
+const char *s3_cfg_stored(const cJSON *bucket, const char *name)
 {
     const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(bucket, "cfg"), name);
 
@@ -88,7 +69,7 @@ static const char *stored(const cJSON *bucket, const char *name)
 bool s3_acl_refused(struct http_req *r, const cJSON *bucket)
 {
     const char *acl = http_req_header(r, "x-amz-acl");
-    const char *own = stored(bucket, "ownershipControls");
+    const char *own = s3_cfg_stored(bucket, "ownershipControls");
 
     if (!acl || strcmp(acl, "private") == 0 || strcmp(acl, "bucket-owner-full-control") == 0)
         return false;
@@ -147,12 +128,23 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
         rc = s3_acl_refused(cw->w.r, b) || !http_req_header(cw->w.r, "x-amz-acl") ? ERR_CONFLICT
                                                                                   : ERR_OK;
         if (rc) {
-            const char *own = stored(b, "ownershipControls");
+            const char *own = s3_cfg_stored(b, "ownershipControls");
             cw->w.fail = own && strstr(own, "BucketOwnerEnforced") ? S3E_ACL_NOT_SUPPORTED
                                                                    : S3E_NOT_IMPLEMENTED;
         }
         cJSON_Delete(b);
         return rc;
+    }
+    if (cw->c->json && cw->xml && s3_pab_on(cw->w.r, b, "BlockPublicPolicy") &&
+        s3_policy_public(cw->xml)) {
+        cw->w.fail = S3E_ACCESS_DENIED;
+        snprintf(cw->w.msg, sizeof(cw->w.msg),
+                 "User: %s is not authorized to perform: s3:PutBucketPolicy on resource: "
+                 "\"arn:aws:s3:::%s\" because public policies are blocked by the "
+                 "BlockPublicPolicy block public access setting.",
+                 q->who.arn[0] ? q->who.arn : "root", q->bucket);
+        cJSON_Delete(b);
+        return ERR_CONFLICT;
     }
     cfg = cJSON_GetObjectItem(b, "cfg");
     if (!cfg)
@@ -230,6 +222,30 @@ void s3_object_acl(struct http_req *r)
     acl(r, true);
 }
 
+/* GetBucketPolicyStatus: whether the bucket policy is public */
+static void policy_status(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *pol;
+    struct buf b;
+    cJSON *bk;
+
+    if (strcmp(r->method, "GET") != 0) {
+        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    if (!s3_allow(r, "s3:GetBucketPolicyStatus", q->bucket, NULL) || !(bk = s3_bucket_or_404(r)))
+        return;
+    if (!(pol = s3_jstr(cJSON_GetObjectItem(bk, "cfg"), "policy"))) {
+        s3_error(r, S3E_NO_SUCH_POLICY, NULL);
+        return;
+    }
+    s3_xml_start(&b, "PolicyStatus");
+    buf_printf(&b, "<IsPublic>%s</IsPublic></PolicyStatus>",
+               s3_policy_public(pol) ? "true" : "false");
+    s3_ok(r, 200, &b);
+}
+
 bool s3_bucket_config(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -239,6 +255,10 @@ bool s3_bucket_config(struct http_req *r)
 
     if (s3_has_query(r, "acl")) {
         acl(r, false);
+        return true;
+    }
+    if (s3_has_query(r, "policyStatus")) {
+        policy_status(r);
         return true;
     }
     for (i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++)
@@ -253,7 +273,7 @@ bool s3_bucket_config(struct http_req *r)
         snprintf(action, sizeof(action), "s3:Get%s", c->action);
         if (!s3_allow(r, action, q->bucket, NULL) || !(b = s3_bucket_or_404(r)))
             return true;
-        x = stored(b, c->query);
+        x = s3_cfg_stored(b, c->query);
         if (!x && c->no_delete) {
             s3_xml_start(&out, c->root);
             buf_printf(&out, "</%s>", c->root);

@@ -155,7 +155,7 @@ const char *s3_ck_value(struct http_req *r, int alg);
 struct s3_w {
     struct http_req *r;
     enum s3_code fail;
-    char msg[256];
+    char msg[512];
     store_apply_fn *apply;
     void (*ok)(struct s3_w *w);
 };
@@ -217,9 +217,21 @@ cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket);
 /* s3_bucket_or_404 - the bucket of @r (arena-owned), or NULL after answering NoSuchBucket */
 cJSON *s3_bucket_or_404(struct http_req *r);
 
-/* s3_bucket_policy - the policy document of @bucket (in r's arena), or NULL when it has none
- * or does not exist. */
-const char *s3_bucket_policy(struct http_req *r, const char *bucket);
+/* s3_cfg_stored - the stored document of configuration @name ("policy",
+ * "publicAccessBlock", ...) of @bucket, the defaults included; NULL when none. */
+const char *s3_cfg_stored(const cJSON *bucket, const char *name);
+
+/* public.c */
+/* s3_bucket_policy_for - the policy document of @bucket (in r's arena), or NULL
+ * when it has none or does not exist; for an @anonymous caller also NULL when
+ * the policy is public and the bucket's RestrictPublicBuckets is on. */
+const char *s3_bucket_policy_for(struct http_req *r, const char *bucket, bool anonymous);
+/* s3_policy_public - whether policy JSON @json grants to the public (S3 User
+ * Guide, "The meaning of 'public'"). */
+bool s3_policy_public(const char *json);
+/* s3_pab_on - whether Block Public Access setting @setting
+ * ("BlockPublicPolicy", "RestrictPublicBuckets", ...) is on for @bucket. */
+bool s3_pab_on(struct http_req *r, const cJSON *bucket, const char *setting);
 
 /* object.c */
 void s3_put_object(struct http_req *r);

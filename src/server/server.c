@@ -208,8 +208,10 @@ static enum svc route(const struct http_req *r)
     if (strcmp(service, "lambda") == 0 || strncmp(r->path, "/2015-03-31/", 12) == 0 ||
         strncmp(r->path, "/2021-10-31/", 12) == 0 || strncmp(r->path, "/2017-03-31/tags/", 17) == 0)
         return SVC_LAMBDA;
+    /* unsigned GET / is the health check; with a query it is S3 (ListObjects of a
+     * virtual-host bucket, which a public bucket policy may allow) */
     if (!service[0] && strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 &&
-        !http_req_header(r, "authorization") && !strstr(r->query, "AWSAccessKeyId="))
+        !http_req_header(r, "authorization") && !r->query[0])
         return SVC_HEALTH;
     /* S3: scoped to "s3", SigV2 (header or query), or unsigned */
     if (strcmp(service, "s3") == 0 || (!service[0] && s3_is_request(r)))

@@ -6,6 +6,7 @@ import base64
 import datetime
 import hashlib
 import http.client
+import json
 import os
 import shutil
 import subprocess
@@ -135,6 +136,119 @@ class Buckets(S3Case):
         self.assertIn(b"AccessDenied", body)
         st, body = self.curl(self.server.url() + "/")
         self.assertEqual(st, 200)
+
+
+class PublicAccess(S3Case):
+    """Unsigned requests are the anonymous principal: allowed exactly what the
+    bucket policy grants to "*", unless Block Public Access says otherwise."""
+
+    def anon(self, **cfg):
+        return self.s3(signature_version=botocore.UNSIGNED, **cfg)
+
+    def policy(self, bucket, *stmts):
+        return json.dumps({"Version": "2012-10-17", "Statement": list(stmts)})
+
+    def grant(self, bucket, action, resource, **extra):
+        st = {"Effect": "Allow", "Principal": "*", "Action": action,
+              "Resource": "arn:aws:s3:::%s/%s" % (bucket, resource) if resource is not None
+              else "arn:aws:s3:::%s" % bucket}
+        st.update(extra)
+        return st
+
+    def test_public_read_policy_and_block_public_access(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="pub/a.txt", Body=b"public bytes")
+        c.put_object(Bucket=b, Key="secret/s.txt", Body=b"secret")
+        url = self.server.url() + "/%s/pub/a.txt" % b
+        st, body = self.curl(url)
+        self.assertEqual(st, 403)
+        self.assertIn(b"<Code>AccessDenied</Code>", body)
+        pol = self.policy(b, self.grant(b, "s3:GetObject", "*"),
+                          {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                           "Resource": "arn:aws:s3:::%s/secret/*" % b})
+        # new buckets block public policies (S3's default since April 2023)
+        r = self.assertCode("AccessDenied", c.put_bucket_policy, Bucket=b, Policy=pol)
+        self.assertIn("BlockPublicPolicy", r["Error"]["Message"])
+        self.assertCode("NoSuchBucketPolicy", c.get_bucket_policy_status, Bucket=b)
+        c.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": True})
+        c.put_bucket_policy(Bucket=b, Policy=pol)
+        self.assertTrue(c.get_bucket_policy_status(Bucket=b)["PolicyStatus"]["IsPublic"])
+        st, body = self.curl(url)  # RestrictPublicBuckets: the public policy grants nothing
+        self.assertEqual(st, 403, body)
+        c.delete_public_access_block(Bucket=b)
+        st, body = self.curl(url)
+        self.assertEqual((st, body), (200, b"public bytes"))
+        st, body = self.curl("-I", url)
+        self.assertEqual(st, 200)
+        self.assertIn(b"Content-Length: 12", body)
+        a = self.anon()
+        self.assertEqual(a.get_object(Bucket=b, Key="pub/a.txt")["Body"].read(), b"public bytes")
+        self.assertEqual(a.head_object(Bucket=b, Key="pub/a.txt")["ContentLength"], 12)
+        # an explicit Deny wins; what the policy does not grant stays refused
+        self.assertCode("AccessDenied", a.get_object, Bucket=b, Key="secret/s.txt")
+        self.assertCode("AccessDenied", a.put_object, Bucket=b, Key="pub/new", Body=b"x")
+        self.assertCode("AccessDenied", a.delete_object, Bucket=b, Key="pub/a.txt")
+        self.assertCode("AccessDenied", a.list_objects_v2, Bucket=b)
+        self.assertCode("AccessDenied", a.get_bucket_policy, Bucket=b)
+        st, body = self.curl(self.server.url() + "/?x-id=ListBuckets")  # (bare GET / is health)
+        self.assertEqual(st, 403, body)
+        st, body = self.curl("-X", "DELETE", url)
+        self.assertEqual(st, 403)
+        self.assertEqual(c.get_object(Bucket=b, Key="pub/a.txt")["Body"].read(), b"public bytes")
+        # RestrictPublicBuckets turned on again takes the access away
+        c.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={
+            "RestrictPublicBuckets": True})
+        self.assertCode("AccessDenied", a.get_object, Bucket=b, Key="pub/a.txt")
+        c.delete_bucket_policy(Bucket=b)
+        c.delete_public_access_block(Bucket=b)
+        self.assertCode("AccessDenied", a.get_object, Bucket=b, Key="pub/a.txt")
+
+    def test_public_upload_prefix_and_listing(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.delete_public_access_block(Bucket=b)
+        c.put_bucket_policy(Bucket=b, Policy=self.policy(
+            b, self.grant(b, "s3:PutObject", "drop/*"), self.grant(b, "s3:ListBucket", None)))
+        a = self.anon()
+        a.put_object(Bucket=b, Key="drop/one.txt", Body=b"from anyone")
+        self.assertEqual(c.get_object(Bucket=b, Key="drop/one.txt")["Body"].read(),
+                         b"from anyone")
+        self.assertCode("AccessDenied", a.put_object, Bucket=b, Key="elsewhere", Body=b"x")
+        st, body = self.curl("-X", "PUT", "--data-binary", "curl body",
+                             self.server.url() + "/%s/drop/two.txt" % b)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(c.get_object(Bucket=b, Key="drop/two.txt")["Body"].read(), b"curl body")
+        self.assertCode("AccessDenied", a.get_object, Bucket=b, Key="drop/two.txt")
+        keys = [o["Key"] for o in a.list_objects_v2(Bucket=b)["Contents"]]
+        self.assertEqual(keys, ["drop/one.txt", "drop/two.txt"])
+        # virtual-host style: GET /?list-type=2 unsigned is S3, not the health check
+        st, body = self.curl("-H", "Host: %s.localhost" % b,
+                             self.server.url() + "/?list-type=2")
+        self.assertEqual(st, 200, body)
+        self.assertIn(b"<Key>drop/one.txt</Key>", body)
+        st, body = self.curl(self.server.url() + "/")
+        self.assertEqual(st, 200)
+        self.assertTrue(body.startswith(b"healthy: "), body)
+
+    def test_non_public_policy_is_not_blocked(self):
+        """A wildcard grant pinned to a source address is not public: allowed
+        under BlockPublicPolicy and not restricted by RestrictPublicBuckets."""
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="k", Body=b"local only")
+        c.put_bucket_policy(Bucket=b, Policy=self.policy(b, self.grant(
+            b, "s3:GetObject", "*", Condition={"IpAddress": {"aws:SourceIp": "127.0.0.1/32"}})))
+        self.assertFalse(c.get_bucket_policy_status(Bucket=b)["PolicyStatus"]["IsPublic"])
+        self.assertEqual(self.anon().get_object(Bucket=b, Key="k")["Body"].read(), b"local only")
+        c.put_bucket_policy(Bucket=b, Policy=self.policy(b, self.grant(
+            b, "s3:GetObject", "*", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})))
+        self.assertCode("AccessDenied", self.anon().get_object, Bucket=b, Key="k")
+        self.assertCode("AccessDenied", c.put_bucket_policy, Bucket=b, Policy=self.policy(
+            b, self.grant(b, "s3:GetObject", "*",
+                          Condition={"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})))
 
 
 class RegionalBuckets(S3Case):

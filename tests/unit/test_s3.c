@@ -17,6 +17,58 @@
 #include "s3_xml.h"
 #include "sigv4.h"
 
+/* ---- public policies (S3 User Guide, "The meaning of 'public'") ---- */
+
+static void policy_publicness(void **state)
+{
+    static const struct {
+        const char *doc;
+        bool pub;
+    } cases[] = {
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+         "\"Resource\":\"arn:aws:s3:::b/*\"}]}",
+         true},
+        {"{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::1:root\","
+         "\"*\"]},\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::1:root\"},"
+         "\"Action\":\"s3:*\",\"Resource\":\"*\"}]}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\","
+         "\"Resource\":\"*\",\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}]}",
+         false},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::1:user/u\"},"
+         "\"Action\":\"s3:*\",\"Resource\":\"*\"}]}",
+         false},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"s3.amazonaws.com\"},"
+         "\"Action\":\"s3:*\",\"Resource\":\"*\"}]}",
+         false},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\","
+         "\"Resource\":\"*\",\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":[\"10.1.0.0/16\","
+         "\"192.0.2.7\"]}}}]}",
+         false},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\","
+         "\"Resource\":\"*\",\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":\"0.0.0.0/0\"}}}]}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\","
+         "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:SourceAccount\":\"1*\"}}}]}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\","
+         "\"Resource\":\"*\",\"Condition\":{\"StringNotEquals\":{\"aws:SourceAccount\":\"1\"}}}]}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\","
+         "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-1\"}}}]}",
+         false},
+        {"not json", false},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (s3_policy_public(cases[i].doc) != cases[i].pub)
+            fail_msg("case %zu: %s", i, cases[i].doc);
+    }
+    assert_false(s3_policy_public(NULL));
+}
+
 /* ---- XML ---- */
 
 static void xml_parses_tree(void **state)
@@ -357,6 +409,7 @@ int main(void)
         cmocka_unit_test(crc32c_vectors),
         cmocka_unit_test(bucket_names),
         cmocka_unit_test(keys_and_encoding),
+        cmocka_unit_test(policy_publicness),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

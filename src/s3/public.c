@@ -1,0 +1,151 @@
+/* public.c - S3 Block Public Access as it applies to bucket policies and to
+ * anonymous (unsigned) requests.
+ *
+ * A bucket policy is "public" when an Allow statement grants to a wildcard
+ * principal (Principal "*", {"AWS": "*"} or NotPrincipal) without a condition
+ * pinning one of the keys the S3 User Guide lists under "The meaning of
+ * 'public'" (aws:SourceIp, aws:SourceArn, aws:SourceVpc, aws:SourceAccount,
+ * aws:PrincipalOrgID, ...) to fixed values. BlockPublicPolicy refuses such a
+ * PutBucketPolicy; RestrictPublicBuckets makes anonymous requests ignore such a
+ * policy. ACLs never grant here (only canned ACLs that change nothing are
+ * accepted), so BlockPublicAcls and IgnorePublicAcls have nothing to act on. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "s3_int.h"
+#include "s3_xml.h"
+
+/* condition keys whose fixed values make a wildcard grant non-public */
+static const char *const fixed_keys[] = {
+    "aws:SourceIp",
+    "aws:SourceArn",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SourceOwner",
+    "aws:SourceAccount",
+    "aws:userid",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "s3:DataAccessPointArn",
+    "s3:DataAccessPointAccount",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+};
+
+static bool wildcard(const char *s)
+{
+    return strchr(s, '*') || strchr(s, '?');
+}
+
+/* a CIDR is fixed enough when it is no wider than /8 (IPv4) or /32 (IPv6) */
+static bool narrow_cidr(const char *s)
+{
+    const char *slash = strchr(s, '/');
+    long bits;
+
+    if (!slash)
+        return true;
+    bits = strtol(slash + 1, NULL, 10);
+    return strchr(s, ':') ? bits >= 32 : bits >= 8;
+}
+
+static bool fixed_values(const char *key, const cJSON *v)
+{
+    const cJSON *x;
+
+    if (cJSON_IsString(v))
+        return !wildcard(v->valuestring) &&
+               (strcasecmp(key, "aws:SourceIp") != 0 || narrow_cidr(v->valuestring));
+    if (!cJSON_IsArray(v) || !v->child)
+        return false;
+    cJSON_ArrayForEach(x, v) if (!fixed_values(key, x)) return false;
+    return true;
+}
+
+/* whether @cond pins a fixed key to fixed values with a positive operator */
+static bool pinned(const cJSON *cond)
+{
+    const cJSON *op, *k;
+
+    cJSON_ArrayForEach(op, cond)
+    {
+        if (!op->string || strstr(op->string, "Not") || strstr(op->string, "IfExists") ||
+            strstr(op->string, "Null") || strstr(op->string, "Like"))
+            continue;
+        cJSON_ArrayForEach(k, op)
+        {
+            for (size_t i = 0; i < sizeof(fixed_keys) / sizeof(fixed_keys[0]); i++)
+                if (k->string && strcasecmp(k->string, fixed_keys[i]) == 0 &&
+                    fixed_values(k->string, k))
+                    return true;
+        }
+    }
+    return false;
+}
+
+static bool wildcard_principal(const cJSON *s)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(s, "Principal"), *aws, *x;
+
+    if (cJSON_GetObjectItemCaseSensitive(s, "NotPrincipal"))
+        return true;
+    if (cJSON_IsString(p))
+        return wildcard(p->valuestring);
+    aws = cJSON_GetObjectItemCaseSensitive(p, "AWS");
+    if (cJSON_IsString(aws))
+        return wildcard(aws->valuestring);
+    cJSON_ArrayForEach(x, aws) if (cJSON_IsString(x) && wildcard(x->valuestring)) return true;
+    return false;
+}
+
+bool s3_policy_public(const char *json)
+{
+    cJSON *p = json ? cJSON_Parse(json) : NULL;
+    const cJSON *st, *s;
+    bool pub = false;
+
+    st = cJSON_GetObjectItemCaseSensitive(p, "Statement");
+    for (s = cJSON_IsArray(st) ? st->child : st; s && !pub;
+         s = cJSON_IsArray(st) ? s->next : NULL) {
+        const cJSON *eff = cJSON_GetObjectItemCaseSensitive(s, "Effect");
+        if (!cJSON_IsString(eff) || strcmp(eff->valuestring, "Allow") != 0)
+            continue;
+        pub = wildcard_principal(s) && !pinned(cJSON_GetObjectItemCaseSensitive(s, "Condition"));
+    }
+    cJSON_Delete(p);
+    return pub;
+}
+
+bool s3_pab_on(struct http_req *r, const cJSON *bucket, const char *setting)
+{
+    const char *x = s3_cfg_stored(bucket, "publicAccessBlock");
+    struct s3_xml *root;
+    const char *v;
+
+    if (!x || s3_xml_parse(r->arena, x, strlen(x), &root, NULL) != ERR_OK)
+        return false;
+    v = s3_xml_text(root, setting);
+    return v && strcasecmp(v, "true") == 0;
+}
+
+const char *s3_bucket_policy_for(struct http_req *r, const char *bucket, bool anonymous)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    const char *pol = NULL, *s;
+    cJSON *b = NULL;
+
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
+        return NULL;
+    b = s3_bucket_get(t, r->arena, bucket);
+    store_txn_abort(t);
+    if (b && (s = s3_jstr(cJSON_GetObjectItem(b, "cfg"), "policy")))
+        pol = arena_strdup(r->arena, s);
+    /* RestrictPublicBuckets: a public policy grants nothing to the public */
+    if (pol && anonymous && s3_pab_on(r, b, "RestrictPublicBuckets") && s3_policy_public(pol))
+        pol = NULL;
+    cJSON_Delete(b);
+    return pol;
+}
