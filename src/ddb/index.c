@@ -1036,6 +1036,17 @@ static enum err_code gsi_apply(struct store_txn *t, void *arg, struct err *e)
             cJSON_DeleteItemFromArray(rec, i);
             if (!cJSON_GetArraySize(arr))
                 cJSON_DeleteItemFromObjectCaseSensitive(desc, "GlobalSecondaryIndexes");
+        } else if (d && x->spec) {
+            cJSON *pt = cJSON_GetObjectItemCaseSensitive(d, "ProvisionedThroughput");
+            static const char *const units[2] = {"ReadCapacityUnits", "WriteCapacityUnits"};
+
+            for (int u = 0; pt && u < 2; u++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->spec, units[u]);
+
+                if (cJSON_IsNumber(v))
+                    cJSON_ReplaceItemInObjectCaseSensitive(pt, units[u],
+                                                           cJSON_CreateNumber(v->valuedouble));
+            }
         }
     }
     rc = record_put(t, base.id, rec, e);
@@ -1165,6 +1176,12 @@ void index_update_table(struct ddb_call *c, const char *table, const cJSON *upda
         cJSON_Delete(desc);
         if (!x->spec)
             return;
+    } else if (x->op == 1) {
+        /* Update: the index's new ProvisionedThroughput */
+        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(o, "ProvisionedThroughput");
+
+        if (cJSON_IsObject(pt))
+            x->spec = cJSON_Duplicate(pt, true);
     }
     store_submit(c->d->store, gsi_apply, gsi_done, x);
 }

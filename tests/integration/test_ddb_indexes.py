@@ -258,6 +258,30 @@ class Indexes(ServerTestCase):
             {"Delete": {"IndexName": "a1x"}}, {"Delete": {"IndexName": "b1x"}}])
         self.assertEqual(code, "LimitExceededException")
 
+    def test_update_table_gsi_throughput(self):
+        name = "ix-" + uuid.uuid4().hex[:12]
+        g = self.gsi("by_sk", "sk")
+        g["ProvisionedThroughput"] = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}
+        self.ddb.create_table(TableName=name,
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                    {"AttributeName": "sk", "AttributeType": "N"}],
+                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              ProvisionedThroughput={"ReadCapacityUnits": 1,
+                                                     "WriteCapacityUnits": 1},
+                              GlobalSecondaryIndexes=[g])
+        out = self.ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Update": {
+            "IndexName": "by_sk",
+            "ProvisionedThroughput": {"ReadCapacityUnits": 7, "WriteCapacityUnits": 4}}}])
+        pt = out["TableDescription"]["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]
+        self.assertEqual((pt["ReadCapacityUnits"], pt["WriteCapacityUnits"]), (7, 4))
+        pt = self.ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0][
+            "ProvisionedThroughput"]
+        self.assertEqual((pt["ReadCapacityUnits"], pt["WriteCapacityUnits"]), (7, 4))
+        code, _ = self.err(self.ddb.update_table, TableName=name, GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "nope", "ProvisionedThroughput": {
+                "ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}}])
+        self.assertEqual(code, "ResourceNotFoundException")
+
     def test_create_table_validation(self):
         base = dict(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                           {"AttributeName": "sk", "AttributeType": "N"},

@@ -150,6 +150,99 @@ class PulumiExamples(unittest.TestCase):
         self.destroy(p)
         self.assertEqual(ddb.list_tables()["TableNames"], [])
 
+    def test_table_indexes_ttl_and_stream(self):
+        p = self.project("dynamodb-indexes-ttl")
+        out = self.up_twice(p)
+        ddb = p.client("dynamodb", "us-east-1")
+        tb = ddb.describe_table(TableName="GameScores")["Table"]
+        self.assertEqual(out["tableArn"], tb["TableArn"])
+        self.assertEqual(out["streamArn"], tb["LatestStreamArn"])
+        self.assertEqual(out["streamLabel"], tb["LatestStreamLabel"])
+        self.assertEqual(tb["StreamSpecification"]["StreamViewType"], "NEW_AND_OLD_IMAGES")
+        gsi = {g["IndexName"]: g for g in tb["GlobalSecondaryIndexes"]}
+        self.assertEqual(list(gsi), ["GameTitleIndex"])
+        g = gsi["GameTitleIndex"]
+        self.assertEqual(g["KeySchema"], [{"AttributeName": "GameTitle", "KeyType": "HASH"},
+                                          {"AttributeName": "TopScore", "KeyType": "RANGE"}])
+        self.assertEqual(g["Projection"], {"ProjectionType": "INCLUDE",
+                                           "NonKeyAttributes": ["UserId"]})
+        self.assertEqual(g["ProvisionedThroughput"]["ReadCapacityUnits"], 10)
+        lsi = tb["LocalSecondaryIndexes"]
+        self.assertEqual([x["IndexName"] for x in lsi], ["PlayedAtIndex"])
+        self.assertEqual(lsi[0]["KeySchema"][1], {"AttributeName": "PlayedAt",
+                                                  "KeyType": "RANGE"})
+        self.assertEqual(lsi[0]["Projection"]["ProjectionType"], "KEYS_ONLY")
+        ttl = ddb.describe_time_to_live(TableName="GameScores")["TimeToLiveDescription"]
+        self.assertEqual(ttl, {"TimeToLiveStatus": "ENABLED", "AttributeName": "TimeToExist"})
+        # the index answers queries
+        ddb.put_item(TableName="GameScores", Item={
+            "UserId": {"S": "u1"}, "GameTitle": {"S": "Galaxy"}, "TopScore": {"N": "90"},
+            "PlayedAt": {"S": "2026-01-01"}})
+        r = ddb.query(TableName="GameScores", IndexName="GameTitleIndex",
+                      KeyConditionExpression="GameTitle = :g",
+                      ExpressionAttributeValues={":g": {"S": "Galaxy"}})
+        self.assertEqual(r["Items"][0]["UserId"], {"S": "u1"})
+
+        # second up after a change: a new GSI, another capacity, TTL on another attribute
+        path = os.path.join(p.dir, "Pulumi.yaml")
+        text = read(path)
+        text = text.replace("attributeName: TimeToExist", "attributeName: ExpiresAt")
+        text = text.replace("""          nonKeyAttributes:
+            - UserId
+""", """          nonKeyAttributes:
+            - UserId
+        - name: PlayedAtByUser
+          hashKey: PlayedAt
+          projectionType: KEYS_ONLY
+          readCapacity: 5
+          writeCapacity: 5
+""")
+        text = text.replace("writeCapacity: 10\n          readCapacity: 10",
+                            "writeCapacity: 10\n          readCapacity: 15")
+        with open(path, "w") as f:
+            f.write(text)
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"basic-dynamodb-table": "update"})
+        tb = ddb.describe_table(TableName="GameScores")["Table"]
+        gsi = {g["IndexName"]: g for g in tb["GlobalSecondaryIndexes"]}
+        self.assertEqual(sorted(gsi), ["GameTitleIndex", "PlayedAtByUser"])
+        self.assertEqual(gsi["GameTitleIndex"]["ProvisionedThroughput"]["ReadCapacityUnits"], 15)
+        self.assertEqual(gsi["PlayedAtByUser"]["Projection"]["ProjectionType"], "KEYS_ONLY")
+        r = ddb.query(TableName="GameScores", IndexName="PlayedAtByUser",  # backfilled
+                      KeyConditionExpression="PlayedAt = :p",
+                      ExpressionAttributeValues={":p": {"S": "2026-01-01"}})
+        self.assertEqual(r["Count"], 1)
+        ttl = ddb.describe_time_to_live(TableName="GameScores")["TimeToLiveDescription"]
+        self.assertEqual(ttl, {"TimeToLiveStatus": "ENABLED", "AttributeName": "ExpiresAt"})
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
+        # the first index removed with the attribute only it used, TTL off
+        text = read(path)
+        start = text.index("        - name: GameTitleIndex")
+        text = text[:start] + text[text.index("        - name: PlayedAtByUser"):]
+        text = text.replace("enabled: true\n      globalSecondaryIndexes",
+                            "enabled: false\n      globalSecondaryIndexes")
+        text = text.replace("        - name: TopScore\n          type: N\n", "")
+        with open(path, "w") as f:
+            f.write(text)
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"basic-dynamodb-table": "update"})
+        tb = ddb.describe_table(TableName="GameScores")["Table"]
+        self.assertEqual([g["IndexName"] for g in tb["GlobalSecondaryIndexes"]],
+                         ["PlayedAtByUser"])
+        ttl = ddb.describe_time_to_live(TableName="GameScores")["TimeToLiveDescription"]
+        self.assertEqual(ttl["TimeToLiveStatus"], "DISABLED")
+        # a different local index replaces the table (DynamoDB fixes them at creation)
+        text = read(path).replace("projectionType: KEYS_ONLY\n      pointInTimeRecovery",
+                                  "projectionType: ALL\n      pointInTimeRecovery")
+        with open(path, "w") as f:
+            f.write(text)
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"basic-dynamodb-table": "replace"})
+        tb = ddb.describe_table(TableName="GameScores")["Table"]
+        self.assertEqual(tb["LocalSecondaryIndexes"][0]["Projection"]["ProjectionType"], "ALL")
+        self.destroy(p)
+        self.assertEqual(ddb.list_tables()["TableNames"], [])
+
     def test_user_with_access_key_and_policies(self):
         p = self.project("iam-user-keys")
         out = self.up_twice(p, show_secrets=True)

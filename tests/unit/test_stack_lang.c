@@ -469,10 +469,11 @@ static void did_you_mean(void **state)
     stack_result_free(&pv.res);
     assert_int_equal(preview(&pv, NULL,
                              "name: p\nresources:\n  t:\n    type: aws:dynamodb:Table\n"
-                             "    properties:\n      ttl: {enabled: true}\n",
+                             "    properties:\n      serverSideEncryption: {enabled: true}\n",
                              NULL, &e),
                      ERR_INVALID);
-    assert_non_null(strstr(e.msg, "Pulumi.yaml:6:7: aws:dynamodb:Table: property 'ttl' is valid "
+    assert_non_null(strstr(e.msg, "Pulumi.yaml:6:7: aws:dynamodb:Table: property "
+                                  "'serverSideEncryption' is valid "
                                   "in Pulumi but Tandem does not support it yet"));
     stack_result_free(&pv.res);
     assert_int_equal(preview(&pv, NULL,

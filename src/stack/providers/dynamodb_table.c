@@ -2,10 +2,18 @@
  *
  * Inputs as Pulumi AWS v6: name, billingMode (PROVISIONED unless
  * PAY_PER_REQUEST, with readCapacity/writeCapacity), hashKey, rangeKey,
- * attributes [{name, type}], streamEnabled, streamViewType,
- * replicas [{regionName}] (global table version 2019.11.21: UpdateTable
- * ReplicaUpdates), tags. Outputs: id (the name), arn, name, streamArn,
- * streamLabel. */
+ * attributes [{name, type}], globalSecondaryIndexes [{name, hashKey, rangeKey,
+ * projectionType, nonKeyAttributes, readCapacity, writeCapacity}] (added,
+ * changed and removed one at a time through UpdateTable
+ * GlobalSecondaryIndexUpdates, as DynamoDB takes them), localSecondaryIndexes
+ * [{name, rangeKey, projectionType, nonKeyAttributes}] (fixed at creation: a
+ * change replaces), ttl {attributeName, enabled} (UpdateTimeToLive),
+ * streamEnabled, streamViewType, replicas [{regionName}] (global table version
+ * 2019.11.21: UpdateTable ReplicaUpdates), deletionProtectionEnabled,
+ * tableClass, tags; pointInTimeRecovery {enabled} is accepted and kept in the
+ * state only (a region keeps no continuous backups; the copies in the other
+ * regions are Tandem's recovery). Outputs: id (the name), arn, name,
+ * streamArn, streamLabel. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +45,12 @@ static enum err_code describe(const struct stack_target *t, const char *name, cJ
     return rc;
 }
 
-static bool replicas_settled(const cJSON *table)
+static bool all_active(const cJSON *list, const char *status_key)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItem(table, "Replicas"))
+    cJSON_ArrayForEach(r, list)
     {
-        const char *s = stack_prov_str(r, "ReplicaStatus", "ACTIVE");
+        const char *s = stack_prov_str(r, status_key, "ACTIVE");
         if (strcmp(s, "ACTIVE") != 0)
             return false;
     }
@@ -59,7 +67,8 @@ static enum err_code wait_active(const struct stack_target *t, const char *name,
         if (rc)
             return rc;
         if (!strcmp(stack_prov_str(tb, "TableStatus", "ACTIVE"), "ACTIVE") &&
-            replicas_settled(tb)) {
+            all_active(cJSON_GetObjectItem(tb, "Replicas"), "ReplicaStatus") &&
+            all_active(cJSON_GetObjectItem(tb, "GlobalSecondaryIndexes"), "IndexStatus")) {
             if (table)
                 *table = tb;
             else
@@ -169,15 +178,234 @@ static enum err_code sync_replicas(const struct stack_target *t, const char *nam
     return ERR_OK;
 }
 
+static cJSON *attr_defs(const cJSON *in, const char *hash)
+{
+    cJSON *ad = cJSON_CreateArray();
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItem(in, "attributes"))
+    {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "AttributeName", stack_prov_str(a, "name", ""));
+        cJSON_AddStringToObject(d, "AttributeType", stack_prov_str(a, "type", "S"));
+        cJSON_AddItemToArray(ad, d);
+    }
+    if (cJSON_GetArraySize(ad) == 0 && hash) { /* Pulumi requires attributes; default the key */
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "AttributeName", hash);
+        cJSON_AddStringToObject(d, "AttributeType", "S");
+        cJSON_AddItemToArray(ad, d);
+    }
+    return ad;
+}
+
+static cJSON *key_schema(const char *hash, const char *range)
+{
+    cJSON *ks = cJSON_CreateArray(), *k = cJSON_CreateObject();
+    cJSON_AddStringToObject(k, "AttributeName", hash ? hash : "");
+    cJSON_AddStringToObject(k, "KeyType", "HASH");
+    cJSON_AddItemToArray(ks, k);
+    if (range) {
+        k = cJSON_CreateObject();
+        cJSON_AddStringToObject(k, "AttributeName", range);
+        cJSON_AddStringToObject(k, "KeyType", "RANGE");
+        cJSON_AddItemToArray(ks, k);
+    }
+    return ks;
+}
+
+static bool provisioned(const cJSON *in)
+{
+    return strcmp(stack_prov_str(in, "billingMode", "PROVISIONED"), "PAY_PER_REQUEST") != 0;
+}
+
+/* ProvisionedThroughput from @obj's readCapacity/writeCapacity (1 when missing). */
+static cJSON *throughput(const cJSON *obj)
+{
+    cJSON *pt = cJSON_CreateObject();
+    const cJSON *r = cJSON_GetObjectItem(obj, "readCapacity");
+    const cJSON *w = cJSON_GetObjectItem(obj, "writeCapacity");
+    cJSON_AddNumberToObject(pt, "ReadCapacityUnits", cJSON_IsNumber(r) ? r->valuedouble : 1);
+    cJSON_AddNumberToObject(pt, "WriteCapacityUnits", cJSON_IsNumber(w) ? w->valuedouble : 1);
+    return pt;
+}
+
+/* An index of the program as CreateTable / GlobalSecondaryIndexUpdates.Create take it: a
+ * GSI has its own hashKey, an LSI the table's (@table_hash). */
+static cJSON *index_spec(const cJSON *ix, const cJSON *in, const char *table_hash)
+{
+    cJSON *d = cJSON_CreateObject(), *pj;
+    const cJSON *nk = cJSON_GetObjectItem(ix, "nonKeyAttributes");
+    cJSON_AddStringToObject(d, "IndexName", stack_prov_str(ix, "name", ""));
+    cJSON_AddItemToObject(d, "KeySchema",
+                          key_schema(table_hash ? table_hash : stack_prov_str(ix, "hashKey", ""),
+                                     stack_prov_str(ix, "rangeKey", NULL)));
+    pj = cJSON_AddObjectToObject(d, "Projection");
+    cJSON_AddStringToObject(pj, "ProjectionType", stack_prov_str(ix, "projectionType", "ALL"));
+    if (cJSON_GetArraySize(nk) > 0)
+        cJSON_AddItemToObject(pj, "NonKeyAttributes", cJSON_Duplicate(nk, true));
+    if (!table_hash && provisioned(in))
+        cJSON_AddItemToObject(d, "ProvisionedThroughput", throughput(ix));
+    return d;
+}
+
+static const cJSON *find_named(const cJSON *list, const char *name)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, list)
+    {
+        if (!strcmp(stack_prov_str(x, "name", ""), name))
+            return x;
+    }
+    return NULL;
+}
+
+/* nonKeyAttributes is a set in the provider's schema: order does not matter. */
+static bool same_set(const cJSON *a, const cJSON *b)
+{
+    const cJSON *x, *y;
+    if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+        return false;
+    cJSON_ArrayForEach(x, a)
+    {
+        bool hit = false;
+        cJSON_ArrayForEach(y, b) hit = hit || cJSON_Compare(x, y, true);
+        if (!hit)
+            return false;
+    }
+    return true;
+}
+
+static bool same_str(const cJSON *a, const cJSON *b, const char *key, const char *def)
+{
+    const char *x = stack_prov_str(a, key, def), *y = stack_prov_str(b, key, def);
+    return (!x && !y) || (x && y && !strcmp(x, y));
+}
+
+static double num_or(const cJSON *o, const char *key, double def)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+static enum err_code gsi_update(const struct stack_target *t, const char *name, const cJSON *in,
+                                const char *verb, cJSON *what, struct err *e)
+{
+    cJSON *req = cJSON_CreateObject(), *u = cJSON_CreateObject();
+    enum err_code rc;
+    cJSON_AddStringToObject(req, "TableName", name);
+    if (!strcmp(verb, "Create"))
+        cJSON_AddItemToObject(req, "AttributeDefinitions",
+                              attr_defs(in, stack_prov_str(in, "hashKey", NULL)));
+    cJSON_AddItemToObject(u, verb, what);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(req, "GlobalSecondaryIndexUpdates"), u);
+    if ((rc = update_table(t, req, e)))
+        return rc;
+    return wait_active(t, name, NULL, e);
+}
+
+/* Bring the table's GSIs from @was (the inputs last applied) to @now's, by name: removed
+ * ones deleted, new ones created, a changed key or projection deleted and created again,
+ * a changed capacity updated; one update at a time, as DynamoDB takes them. */
+static enum err_code sync_gsis(const struct stack_target *t, const char *name, const cJSON *was,
+                               const cJSON *now, struct err *e)
+{
+    const cJSON *wl = cJSON_GetObjectItem(was, "globalSecondaryIndexes");
+    const cJSON *nl = cJSON_GetObjectItem(now, "globalSecondaryIndexes");
+    const cJSON *g;
+    enum err_code rc;
+
+    cJSON_ArrayForEach(g, wl)
+    {
+        const char *ixn = stack_prov_str(g, "name", "");
+        const cJSON *n = find_named(nl, ixn);
+        cJSON *del;
+        if (n && same_str(g, n, "hashKey", NULL) && same_str(g, n, "rangeKey", NULL) &&
+            same_str(g, n, "projectionType", "ALL") &&
+            same_set(cJSON_GetObjectItem(g, "nonKeyAttributes"),
+                     cJSON_GetObjectItem(n, "nonKeyAttributes")))
+            continue;
+        del = cJSON_CreateObject();
+        cJSON_AddStringToObject(del, "IndexName", ixn);
+        if ((rc = gsi_update(t, name, now, "Delete", del, e)))
+            return rc;
+    }
+    cJSON_ArrayForEach(g, nl)
+    {
+        const cJSON *w = find_named(wl, stack_prov_str(g, "name", ""));
+        bool kept = w && same_str(g, w, "hashKey", NULL) && same_str(g, w, "rangeKey", NULL) &&
+                    same_str(g, w, "projectionType", "ALL") &&
+                    same_set(cJSON_GetObjectItem(g, "nonKeyAttributes"),
+                             cJSON_GetObjectItem(w, "nonKeyAttributes"));
+        if (!kept) {
+            if ((rc = gsi_update(t, name, now, "Create", index_spec(g, now, NULL), e)))
+                return rc;
+        } else if (provisioned(now) &&
+                   (!provisioned(was) ||
+                    num_or(g, "readCapacity", 1) != num_or(w, "readCapacity", 1) ||
+                    num_or(g, "writeCapacity", 1) != num_or(w, "writeCapacity", 1))) {
+            cJSON *upd = cJSON_CreateObject();
+            cJSON_AddStringToObject(upd, "IndexName", stack_prov_str(g, "name", ""));
+            cJSON_AddItemToObject(upd, "ProvisionedThroughput", throughput(g));
+            if ((rc = gsi_update(t, name, now, "Update", upd, e)))
+                return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+/* ttl: read what the table has and change it to what @in asks (a different attribute
+ * needs TTL off, then on again). */
+static enum err_code sync_ttl(const struct stack_target *t, const char *name, const cJSON *in,
+                              struct err *e)
+{
+    const cJSON *ttl = cJSON_GetObjectItem(in, "ttl");
+    bool want = cJSON_IsTrue(cJSON_GetObjectItem(ttl, "enabled"));
+    const char *attr = stack_prov_str(ttl, "attributeName", "");
+    cJSON *req = cJSON_CreateObject(), *resp = NULL, *spec;
+    const cJSON *d;
+    char *cur = NULL;
+    enum err_code rc;
+
+    cJSON_AddStringToObject(req, "TableName", name);
+    rc = stack_prov_json(t, DDB, T("DescribeTimeToLive"), req, &resp, NULL, 0, e);
+    if (rc) {
+        cJSON_Delete(req);
+        return rc;
+    }
+    d = cJSON_GetObjectItem(resp, "TimeToLiveDescription");
+    if (!strcmp(stack_prov_str(d, "TimeToLiveStatus", "DISABLED"), "ENABLED"))
+        cur = xstrdup(stack_prov_str(d, "AttributeName", ""));
+    cJSON_Delete(resp);
+    if (want && !*attr) {
+        rc = err_set(e, ERR_INVALID, "aws:dynamodb:Table ttl.enabled needs ttl.attributeName");
+    } else if (cur && (!want || strcmp(cur, attr))) {
+        spec = cJSON_AddObjectToObject(req, "TimeToLiveSpecification");
+        cJSON_AddStringToObject(spec, "AttributeName", cur);
+        cJSON_AddBoolToObject(spec, "Enabled", false);
+        rc = stack_prov_json(t, DDB, T("UpdateTimeToLive"), req, NULL, NULL, 0, e);
+        cJSON_DeleteItemFromObject(req, "TimeToLiveSpecification");
+        free(cur);
+        cur = NULL;
+    }
+    if (rc == ERR_OK && want && !cur) {
+        spec = cJSON_AddObjectToObject(req, "TimeToLiveSpecification");
+        cJSON_AddStringToObject(spec, "AttributeName", attr);
+        cJSON_AddBoolToObject(spec, "Enabled", true);
+        rc = stack_prov_json(t, DDB, T("UpdateTimeToLive"), req, NULL, NULL, 0, e);
+    }
+    free(cur);
+    cJSON_Delete(req);
+    return rc;
+}
+
 static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, bool adopt,
                                 char **id, cJSON **out, struct err *e)
 {
     const char *name = stack_prov_str(in, "name", NULL);
     const char *hash = stack_prov_str(in, "hashKey", NULL);
-    const char *range = stack_prov_str(in, "rangeKey", NULL);
     const char *billing = stack_prov_str(in, "billingMode", "PROVISIONED");
-    cJSON *req = cJSON_CreateObject(), *ks, *ad, *tb = NULL;
-    const cJSON *a;
+    const cJSON *ix, *dp = cJSON_GetObjectItem(in, "deletionProtectionEnabled");
+    cJSON *req = cJSON_CreateObject(), *tb = NULL;
     char code[96];
     enum err_code rc;
 
@@ -188,45 +416,27 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
         return err_set(e, ERR_INVALID, "aws:dynamodb:Table needs name and hashKey");
     }
     cJSON_AddStringToObject(req, "TableName", name);
-    ad = cJSON_AddArrayToObject(req, "AttributeDefinitions");
-    cJSON_ArrayForEach(a, cJSON_GetObjectItem(in, "attributes"))
-    {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "AttributeName", stack_prov_str(a, "name", ""));
-        cJSON_AddStringToObject(d, "AttributeType", stack_prov_str(a, "type", "S"));
-        cJSON_AddItemToArray(ad, d);
-    }
-    if (cJSON_GetArraySize(ad) == 0) { /* Pulumi requires attributes; default the key to S */
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "AttributeName", hash);
-        cJSON_AddStringToObject(d, "AttributeType", "S");
-        cJSON_AddItemToArray(ad, d);
-    }
-    ks = cJSON_AddArrayToObject(req, "KeySchema");
-    {
-        cJSON *k = cJSON_CreateObject();
-        cJSON_AddStringToObject(k, "AttributeName", hash);
-        cJSON_AddStringToObject(k, "KeyType", "HASH");
-        cJSON_AddItemToArray(ks, k);
-    }
-    if (range) {
-        cJSON *k = cJSON_CreateObject();
-        cJSON_AddStringToObject(k, "AttributeName", range);
-        cJSON_AddStringToObject(k, "KeyType", "RANGE");
-        cJSON_AddItemToArray(ks, k);
-    }
+    cJSON_AddItemToObject(req, "AttributeDefinitions", attr_defs(in, hash));
+    cJSON_AddItemToObject(req, "KeySchema", key_schema(hash, stack_prov_str(in, "rangeKey", NULL)));
     cJSON_AddStringToObject(req, "BillingMode", billing);
-    if (strcmp(billing, "PAY_PER_REQUEST") != 0) {
-        cJSON *pt = cJSON_AddObjectToObject(req, "ProvisionedThroughput");
-        const cJSON *rcu = cJSON_GetObjectItem(in, "readCapacity");
-        const cJSON *wcu = cJSON_GetObjectItem(in, "writeCapacity");
-        cJSON_AddNumberToObject(pt, "ReadCapacityUnits",
-                                cJSON_IsNumber(rcu) ? rcu->valuedouble : 1);
-        cJSON_AddNumberToObject(pt, "WriteCapacityUnits",
-                                cJSON_IsNumber(wcu) ? wcu->valuedouble : 1);
+    if (provisioned(in))
+        cJSON_AddItemToObject(req, "ProvisionedThroughput", throughput(in));
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "globalSecondaryIndexes")) > 0) {
+        cJSON *l = cJSON_AddArrayToObject(req, "GlobalSecondaryIndexes");
+        cJSON_ArrayForEach(ix, cJSON_GetObjectItem(in, "globalSecondaryIndexes"))
+            cJSON_AddItemToArray(l, index_spec(ix, in, NULL));
+    }
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "localSecondaryIndexes")) > 0) {
+        cJSON *l = cJSON_AddArrayToObject(req, "LocalSecondaryIndexes");
+        cJSON_ArrayForEach(ix, cJSON_GetObjectItem(in, "localSecondaryIndexes"))
+            cJSON_AddItemToArray(l, index_spec(ix, in, hash));
     }
     if (cJSON_IsTrue(cJSON_GetObjectItem(in, "streamEnabled")))
         add_stream_spec(req, in);
+    if (cJSON_IsBool(dp))
+        cJSON_AddBoolToObject(req, "DeletionProtectionEnabled", cJSON_IsTrue(dp));
+    if (stack_prov_str(in, "tableClass", NULL))
+        cJSON_AddStringToObject(req, "TableClass", stack_prov_str(in, "tableClass", NULL));
     if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "tags")) > 0)
         cJSON_AddItemToObject(req, "Tags", tags_list(cJSON_GetObjectItem(in, "tags")));
     rc = stack_prov_json(t, DDB, T("CreateTable"), req, NULL, code, sizeof(code), e);
@@ -239,6 +449,8 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
                        cJSON_GetObjectItem(tb, "Replicas"), e);
     cJSON_Delete(tb);
     tb = NULL;
+    if (rc == ERR_OK && cJSON_GetObjectItem(in, "ttl"))
+        rc = sync_ttl(t, name, in, e);
     if (rc == ERR_OK)
         rc = wait_active(t, name, &tb, e);
     if (rc) {
@@ -280,18 +492,35 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
         cJSON *req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "TableName", id);
         cJSON_AddStringToObject(req, "BillingMode", nb);
-        if (strcmp(nb, "PAY_PER_REQUEST") != 0) {
-            cJSON *pt = cJSON_AddObjectToObject(req, "ProvisionedThroughput");
-            const cJSON *r = cJSON_GetObjectItem(new_in, "readCapacity");
-            const cJSON *w = cJSON_GetObjectItem(new_in, "writeCapacity");
-            cJSON_AddNumberToObject(pt, "ReadCapacityUnits",
-                                    cJSON_IsNumber(r) ? r->valuedouble : 1);
-            cJSON_AddNumberToObject(pt, "WriteCapacityUnits",
-                                    cJSON_IsNumber(w) ? w->valuedouble : 1);
-        }
+        if (provisioned(new_in))
+            cJSON_AddItemToObject(req, "ProvisionedThroughput", throughput(new_in));
         if ((rc = update_table(t, req, e)) || (rc = wait_active(t, id, NULL, e)))
             return rc;
     }
+    for (int i = 0; i < 2; i++) {
+        static const char *const prop[2] = {"deletionProtectionEnabled", "tableClass"};
+        const cJSON *v = cJSON_GetObjectItem(new_in, prop[i]);
+        cJSON *req;
+        if (same(cJSON_GetObjectItem(old_in, prop[i]), v))
+            continue;
+        req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "TableName", id);
+        if (i == 0)
+            cJSON_AddBoolToObject(req, "DeletionProtectionEnabled", cJSON_IsTrue(v));
+        else
+            cJSON_AddStringToObject(req, "TableClass",
+                                    cJSON_IsString(v) ? v->valuestring : "STANDARD");
+        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, id, NULL, e)))
+            return rc;
+    }
+    if (!same(cJSON_GetObjectItem(old_in, "globalSecondaryIndexes"),
+              cJSON_GetObjectItem(new_in, "globalSecondaryIndexes")) ||
+        (provisioned(new_in) && !provisioned(old_in)))
+        if ((rc = sync_gsis(t, id, old_in, new_in, e)))
+            return rc;
+    if (!same(cJSON_GetObjectItem(old_in, "ttl"), cJSON_GetObjectItem(new_in, "ttl")))
+        if ((rc = sync_ttl(t, id, new_in, e)))
+            return rc;
     if (!same(cJSON_GetObjectItem(old_in, "streamEnabled"),
               cJSON_GetObjectItem(new_in, "streamEnabled")) ||
         !same(cJSON_GetObjectItem(old_in, "streamViewType"),
@@ -420,7 +649,8 @@ static enum err_code tbl_read(const struct stack_target *t, const char *id, cons
     return ERR_OK;
 }
 
-static const char *const replace_props[] = {"name", "hashKey", "rangeKey", NULL};
+static const char *const replace_props[] = {"name", "hashKey", "rangeKey", "localSecondaryIndexes",
+                                            NULL};
 static const char *const outputs[] = {"id", "arn", "streamArn", "streamLabel", NULL};
 
 static cJSON *tbl_predict(const struct stack_target *t, const cJSON *in)
@@ -437,10 +667,9 @@ static cJSON *tbl_predict(const struct stack_target *t, const cJSON *in)
 const struct stack_provider stack_provider_dynamodb_table = {
     .type = "aws:dynamodb:Table",
     .unsupported =
-        (const char *const[]){"globalSecondaryIndexes", "localSecondaryIndexes", "ttl",
-                              "pointInTimeRecovery", "serverSideEncryption", "restoreDateTime",
-                              "restoreSourceName", "restoreSourceTableArn", "restoreToLatestTime",
-                              "importTable", "onDemandThroughput", NULL},
+        (const char *const[]){"serverSideEncryption", "restoreDateTime", "restoreSourceName",
+                              "restoreSourceTableArn", "restoreToLatestTime", "importTable",
+                              "onDemandThroughput", NULL},
     .inputs = (const char *const[]){"attributes",
                                     "billingMode",
                                     "deletionProtectionEnabled",
