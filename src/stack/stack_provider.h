@@ -108,6 +108,30 @@ char *stack_prov_pct(const char *s);
 /* stack_prov_str - the string property @key of @in, or @def. */
 const char *stack_prov_str(const cJSON *in, const char *key, const char *def);
 
+/* stack_prov_xml_all - the texts of every <@tag> in @xml (a JSON array of strings, owned). */
+cJSON *stack_prov_xml_all(const char *xml, const char *tag);
+
+/* stack_prov_iam - an IAM query call (Version 2010-05-08), as stack_prov_query. */
+enum err_code stack_prov_iam(const struct stack_target *t, const char *action,
+                             const char *const *params, char **resp, char *code, size_t code_len,
+                             struct err *e);
+
+/* stack_prov_iam_prune - list what @principal (@pkey: RoleName, UserName, GroupName) has
+ * with @list, and remove every <@tag> value not in @keep (a JSON array of strings; NULL
+ * keeps none) with @del, passing it as @dkey. A principal or entry already gone is
+ * success. */
+enum err_code stack_prov_iam_prune(const struct stack_target *t, const char *pkey,
+                                   const char *principal, const char *list, const char *tag,
+                                   const char *del, const char *dkey, const cJSON *keep,
+                                   struct err *e);
+
+/* stack_prov_gone - whether an IAM error code says the entity does not exist. */
+bool stack_prov_gone(const char *code);
+
+/* stack_prov_policy_text - the policy property @key of @in as text: a string stays, an
+ * object is written as JSON (owned, free()); NULL when missing. */
+char *stack_prov_policy_text(const cJSON *in, const char *key);
+
 /* stack_prov_sleep_ms - sleep while waiting for a resource to settle. */
 void stack_prov_sleep_ms(long ms);
 

@@ -129,6 +129,64 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(iam.list_roles()["Roles"], [])
         self.assertEqual(iam.list_policies(Scope="Local")["Policies"], [])
 
+    def test_role_policies_managed_exclusively(self):
+        p = self.project("iam-role-exclusive-policies")
+        out = self.up_twice(p)
+        iam = p.client("iam", "us-east-1")
+
+        def inline(role):
+            names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+            docs = {}
+            for n in names:
+                d = iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]
+                docs[n] = json.loads(d) if isinstance(d, str) else d
+            return docs
+
+        def attached(role):
+            return sorted(a["PolicyArn"] for a in
+                          iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
+
+        docs = inline("yak_role")
+        self.assertEqual(sorted(docs), ["my_inline_policy", "policy-8675309"])
+        self.assertEqual(docs["my_inline_policy"]["Version"], "2012-10-17")
+        self.assertEqual(docs["policy-8675309"]["Statement"][0]["Action"],
+                         "ec2:DescribeAccountAttributes")
+        self.assertEqual(attached("managed_role"), sorted([out["policyOneArn"],
+                                                           out["policyTwoArn"]]))
+        # what is added outside the program goes on the next change of the property
+        iam.put_role_policy(RoleName="yak_role", PolicyName="stray",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        iam.attach_role_policy(RoleName="managed_role",
+                               PolicyArn="arn:aws:iam::aws:policy/service-role/"
+                               "AWSLambdaBasicExecutionRole")
+        path = os.path.join(p.dir, "Pulumi.yaml")
+        text = read(path)
+        text = text.replace("        - name: policy-8675309\n          policy: ${inlinePolicy.json}\n",
+                            "")
+        text = text.replace("        - ${policyOne.arn}\n", "")
+        with open(path, "w") as f:
+            f.write(text)
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"example": "update", "managed": "update"})
+        self.assertEqual(sorted(inline("yak_role")), ["my_inline_policy"])
+        self.assertEqual(attached("managed_role"), [out["policyTwoArn"]])
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
+        # an empty list removes them all
+        text = read(path).replace("      managedPolicyArns:\n        - ${policyTwo.arn}\n",
+                                  "      managedPolicyArns: []\n")
+        with open(path, "w") as f:
+            f.write(text)
+        self.assertEqual(changed(p.json("up", "--yes")), {"managed": "update"})
+        self.assertEqual(attached("managed_role"), [])
+        # forceDetachPolicies: destroy takes off what else the role has
+        iam.put_role_policy(RoleName="managed_role", PolicyName="stray",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        self.destroy(p)
+        self.assertEqual(iam.list_roles()["Roles"], [])
+        self.assertEqual(iam.list_policies(Scope="Local")["Policies"], [])
+
     def test_table_with_items(self):
         p = self.project("dynamodb-table-items")
         out = self.up_twice(p)

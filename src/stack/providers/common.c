@@ -1,4 +1,4 @@
-/* common.c - what every provider needs: signed calls and small XML helpers. */
+/* common.c - what every provider needs: signed calls, small XML helpers, the IAM query call. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,5 +245,85 @@ enum err_code stack_prov_query(const struct stack_target *t, const char *service
                          "application/x-www-form-urlencoded; charset=utf-8", NULL, resp, code,
                          code_len, e);
     buf_free(&b);
+    return rc;
+}
+
+enum err_code stack_prov_iam(const struct stack_target *t, const char *action,
+                             const char *const *params, char **resp, char *code, size_t code_len,
+                             struct err *e)
+{
+    if (code && code_len)
+        *code = 0;
+    return stack_prov_query(t, "iam", "2010-05-08", action, params, resp, code, code_len, e);
+}
+
+bool stack_prov_gone(const char *code)
+{
+    return !strcmp(code, "NoSuchEntity") || !strcmp(code, "NoSuchEntityException");
+}
+
+char *stack_prov_policy_text(const cJSON *in, const char *key)
+{
+    const cJSON *p = cJSON_GetObjectItem(in, key);
+    if (cJSON_IsString(p))
+        return xstrdup(p->valuestring);
+    if (p)
+        return cJSON_PrintUnformatted(p);
+    return NULL;
+}
+
+cJSON *stack_prov_xml_all(const char *xml, const char *tag)
+{
+    cJSON *l = cJSON_CreateArray();
+    char open[96];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    for (const char *p = xml; p && (p = strstr(p, open)); p++) {
+        char *v = stack_prov_xml_text(p, tag);
+        if (v)
+            cJSON_AddItemToArray(l, cJSON_CreateString(v));
+        free(v);
+    }
+    return l;
+}
+
+static bool in_list(const cJSON *list, const char *s)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, list)
+    {
+        if (cJSON_IsString(x) && !strcmp(x->valuestring, s))
+            return true;
+    }
+    return false;
+}
+
+enum err_code stack_prov_iam_prune(const struct stack_target *t, const char *pkey,
+                                   const char *principal, const char *list, const char *tag,
+                                   const char *del, const char *dkey, const cJSON *keep,
+                                   struct err *e)
+{
+    const char *lp[] = {pkey, principal, NULL};
+    char *xml = NULL, code[96];
+    cJSON *have;
+    const cJSON *v;
+    enum err_code rc = stack_prov_iam(t, list, lp, &xml, code, sizeof(code), e);
+
+    if (rc) {
+        free(xml);
+        return stack_prov_gone(code) ? ERR_OK : rc;
+    }
+    have = stack_prov_xml_all(xml, tag);
+    free(xml);
+    cJSON_ArrayForEach(v, have)
+    {
+        const char *dp[] = {pkey, principal, dkey, v->valuestring, NULL};
+        if (in_list(keep, v->valuestring))
+            continue;
+        rc = stack_prov_iam(t, del, dp, NULL, code, sizeof(code), e);
+        if (rc && !stack_prov_gone(code))
+            break;
+        rc = ERR_OK;
+    }
+    cJSON_Delete(have);
     return rc;
 }

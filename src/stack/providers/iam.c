@@ -11,31 +11,6 @@
 #include "mem.h"
 #include "stack_provider.h"
 
-#define IAM_VERSION "2010-05-08"
-
-static enum err_code iam(const struct stack_target *t, const char *action,
-                         const char *const *params, char **resp, char *code, size_t clen,
-                         struct err *e)
-{
-    return stack_prov_query(t, "iam", IAM_VERSION, action, params, resp, code, clen, e);
-}
-
-/* A policy property as text: a string stays, an object is written as JSON. */
-static char *policy_text(const cJSON *in, const char *key)
-{
-    const cJSON *p = cJSON_GetObjectItem(in, key);
-    if (cJSON_IsString(p))
-        return xstrdup(p->valuestring);
-    if (p)
-        return cJSON_PrintUnformatted(p);
-    return NULL;
-}
-
-static bool gone_code(const char *code)
-{
-    return !strcmp(code, "NoSuchEntity") || !strcmp(code, "NoSuchEntityException");
-}
-
 /* ---- Role ---- */
 
 static cJSON *role_outputs(const char *xml, const char *name)
@@ -59,42 +34,125 @@ static enum err_code get_role(const struct stack_target *t, const char *name, ch
 {
     const char *params[] = {"RoleName", name, NULL};
     char code[96];
-    enum err_code rc = iam(t, "GetRole", params, xml, code, sizeof(code), e);
-    if (rc && gone_code(code))
+    enum err_code rc = stack_prov_iam(t, "GetRole", params, xml, code, sizeof(code), e);
+    if (rc && stack_prov_gone(code))
         rc = ERR_NOTFOUND;
     return rc;
 }
 
-/* managedPolicyArns: attach those in @now missing from @was, detach those gone (either may
- * be NULL). */
-static enum err_code sync_managed(const struct stack_target *t, const char *role, const cJSON *was,
-                                  const cJSON *now, struct err *e)
+static bool same(const cJSON *a, const cJSON *b)
 {
+    return (!a && !b) || (a && b && cJSON_Compare(a, b, true));
+}
+
+static bool has_str(const cJSON *list, const char *s)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, list)
+    {
+        if (cJSON_IsString(x) && !strcmp(x->valuestring, s))
+            return true;
+    }
+    return false;
+}
+
+static const cJSON *inline_named(const cJSON *list, const char *name)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, list)
+    {
+        if (!strcmp(stack_prov_str(x, "name", ""), name))
+            return x;
+    }
+    return NULL;
+}
+
+static enum err_code put_inline(const struct stack_target *t, const char *role, const cJSON *p,
+                                struct err *e)
+{
+    char *doc = stack_prov_policy_text(p, "policy");
+    const char *params[] = {
+        "RoleName",       role,           "PolicyName", stack_prov_str(p, "name", ""),
+        "PolicyDocument", doc ? doc : "", NULL};
+    enum err_code rc = stack_prov_iam(t, "PutRolePolicy", params, NULL, NULL, 0, e);
+    free(doc);
+    return rc;
+}
+
+/* managedPolicyArns and inlinePolicies from @was (the inputs last applied; NULL at create)
+ * to @now. A program that sets one manages it exclusively, as the v6 provider does: what
+ * else the role has attached or inline is removed (an empty list removes all). A property
+ * taken out of the program removes what it had put there. */
+static enum err_code sync_policies(const struct stack_target *t, const char *role, const cJSON *was,
+                                   const cJSON *now, struct err *e)
+{
+    const cJSON *wm = cJSON_GetObjectItem(was, "managedPolicyArns");
+    const cJSON *nm = cJSON_GetObjectItem(now, "managedPolicyArns");
+    const cJSON *wi = cJSON_GetObjectItem(was, "inlinePolicies");
+    const cJSON *ni = cJSON_GetObjectItem(now, "inlinePolicies");
+    const cJSON *dropped_m = nm ? NULL : wm, *dropped_i = ni ? NULL : wi; /* taken out */
     const cJSON *a;
     char code[96];
     enum err_code rc;
-    cJSON_ArrayForEach(a, was)
-    {
-        bool keep = false;
-        const cJSON *b;
-        cJSON_ArrayForEach(b, now) keep = keep || (cJSON_IsString(a) && cJSON_IsString(b) &&
-                                                   !strcmp(a->valuestring, b->valuestring));
-        if (!keep && cJSON_IsString(a)) {
+
+    if (!same(wm, nm) || (!was && nm)) {
+        if (nm)
+            rc = stack_prov_iam_prune(t, "RoleName", role, "ListAttachedRolePolicies", "PolicyArn",
+                                      "DetachRolePolicy", "PolicyArn", nm, e);
+        else
+            rc = ERR_OK;
+        cJSON_ArrayForEach(a, dropped_m)
+        {
             const char *params[] = {"RoleName", role, "PolicyArn", a->valuestring, NULL};
-            rc = iam(t, "DetachRolePolicy", params, NULL, code, sizeof(code), e);
-            if (rc && !gone_code(code))
+            if (!cJSON_IsString(a))
+                continue;
+            rc = stack_prov_iam(t, "DetachRolePolicy", params, NULL, code, sizeof(code), e);
+            if (rc && !stack_prov_gone(code))
+                return rc;
+            rc = ERR_OK;
+        }
+        if (rc)
+            return rc;
+        cJSON_ArrayForEach(a, nm)
+        {
+            const char *params[] = {"RoleName", role, "PolicyArn", a->valuestring, NULL};
+            if (!cJSON_IsString(a) || has_str(wm, a->valuestring))
+                continue;
+            if ((rc = stack_prov_iam(t, "AttachRolePolicy", params, NULL, NULL, 0, e)))
                 return rc;
         }
     }
-    cJSON_ArrayForEach(a, now)
-    {
-        bool had = false;
-        const cJSON *b;
-        cJSON_ArrayForEach(b, was) had = had || (cJSON_IsString(a) && cJSON_IsString(b) &&
-                                                 !strcmp(a->valuestring, b->valuestring));
-        if (!had && cJSON_IsString(a)) {
-            const char *params[] = {"RoleName", role, "PolicyArn", a->valuestring, NULL};
-            if ((rc = iam(t, "AttachRolePolicy", params, NULL, NULL, 0, e)))
+    if (!same(wi, ni) || (!was && ni)) {
+        cJSON *names = cJSON_CreateArray();
+        cJSON_ArrayForEach(a, ni)
+        {
+            if (stack_prov_str(a, "name", NULL))
+                cJSON_AddItemToArray(names, cJSON_CreateString(stack_prov_str(a, "name", "")));
+        }
+        if (ni)
+            rc = stack_prov_iam_prune(t, "RoleName", role, "ListRolePolicies", "member",
+                                      "DeleteRolePolicy", "PolicyName", names, e);
+        else
+            rc = ERR_OK;
+        cJSON_Delete(names);
+        cJSON_ArrayForEach(a, dropped_i)
+        {
+            const char *params[] = {"RoleName", role, "PolicyName", stack_prov_str(a, "name", ""),
+                                    NULL};
+            if (rc || !stack_prov_str(a, "name", NULL))
+                continue;
+            rc = stack_prov_iam(t, "DeleteRolePolicy", params, NULL, code, sizeof(code), e);
+            if (rc && stack_prov_gone(code))
+                rc = ERR_OK;
+        }
+        if (rc)
+            return rc;
+        cJSON_ArrayForEach(a, ni)
+        {
+            const cJSON *old = inline_named(wi, stack_prov_str(a, "name", ""));
+            if (!stack_prov_str(a, "name", NULL) || (old && same(old, a)))
+                continue;
+            if ((rc = put_inline(t, role, a, e)))
                 return rc;
         }
     }
@@ -105,7 +163,7 @@ static enum err_code role_create(const struct stack_target *t, const cJSON *in, 
                                  char **id, cJSON **out, struct err *e)
 {
     const char *name = stack_prov_str(in, "name", NULL);
-    char *doc = policy_text(in, "assumeRolePolicy"), *xml = NULL;
+    char *doc = stack_prov_policy_text(in, "assumeRolePolicy"), *xml = NULL;
     const char *params[64];
     char keys[20][40], code[96];
     size_t n = 0, nt = 0;
@@ -143,7 +201,7 @@ static enum err_code role_create(const struct stack_target *t, const cJSON *in, 
         nt++;
     }
     params[n] = NULL;
-    rc = iam(t, "CreateRole", params, &xml, code, sizeof(code), e);
+    rc = stack_prov_iam(t, "CreateRole", params, &xml, code, sizeof(code), e);
     free(doc);
     if (rc && adopt && !strcmp(code, "EntityAlreadyExists"))
         rc = get_role(t, name, &xml, e);
@@ -154,35 +212,34 @@ static enum err_code role_create(const struct stack_target *t, const cJSON *in, 
     *id = xstrdup(name);
     *out = role_outputs(xml, name);
     free(xml);
-    return sync_managed(t, name, NULL, cJSON_GetObjectItem(in, "managedPolicyArns"), e);
+    return sync_policies(t, name, NULL, in, e);
 }
 
 static enum err_code role_update(const struct stack_target *t, const char *id, const cJSON *old_in,
                                  const cJSON *new_in, const cJSON *old_out, cJSON **out,
                                  struct err *e)
 {
-    char *od = policy_text(old_in, "assumeRolePolicy"),
-         *nd = policy_text(new_in, "assumeRolePolicy");
+    char *od = stack_prov_policy_text(old_in, "assumeRolePolicy"),
+         *nd = stack_prov_policy_text(new_in, "assumeRolePolicy");
     char *xml = NULL;
     enum err_code rc = ERR_OK;
     (void)old_out;
     *out = NULL;
     if (nd && (!od || strcmp(od, nd))) {
         const char *params[] = {"RoleName", id, "PolicyDocument", nd, NULL};
-        rc = iam(t, "UpdateAssumeRolePolicy", params, NULL, NULL, 0, e);
+        rc = stack_prov_iam(t, "UpdateAssumeRolePolicy", params, NULL, NULL, 0, e);
     }
     if (!rc && stack_prov_str(new_in, "description", NULL) &&
         strcmp(stack_prov_str(new_in, "description", ""),
                stack_prov_str(old_in, "description", ""))) {
         const char *params[] = {"RoleName", id, "Description",
                                 stack_prov_str(new_in, "description", ""), NULL};
-        rc = iam(t, "UpdateRole", params, NULL, NULL, 0, e);
+        rc = stack_prov_iam(t, "UpdateRole", params, NULL, NULL, 0, e);
     }
     free(od);
     free(nd);
     if (!rc)
-        rc = sync_managed(t, id, cJSON_GetObjectItem(old_in, "managedPolicyArns"),
-                          cJSON_GetObjectItem(new_in, "managedPolicyArns"), e);
+        rc = sync_policies(t, id, old_in, new_in, e);
     if (rc)
         return rc;
     if ((rc = get_role(t, id, &xml, e)))
@@ -197,12 +254,20 @@ static enum err_code role_delete(const struct stack_target *t, const char *id, c
 {
     const char *params[] = {"RoleName", id, NULL};
     char code[96];
-    enum err_code rc = sync_managed(t, id, cJSON_GetObjectItem(in, "managedPolicyArns"), NULL, e);
+    enum err_code rc;
     (void)out;
+    if (cJSON_IsTrue(cJSON_GetObjectItem(in, "forceDetachPolicies")))
+        rc = stack_prov_iam_prune(t, "RoleName", id, "ListAttachedRolePolicies", "PolicyArn",
+                                  "DetachRolePolicy", "PolicyArn", NULL, e);
+    else
+        rc = sync_policies(t, id, in, NULL, e);
+    if (!rc && cJSON_IsTrue(cJSON_GetObjectItem(in, "forceDetachPolicies")))
+        rc = stack_prov_iam_prune(t, "RoleName", id, "ListRolePolicies", "member",
+                                  "DeleteRolePolicy", "PolicyName", NULL, e);
     if (rc)
         return rc;
-    rc = iam(t, "DeleteRole", params, NULL, code, sizeof(code), e);
-    return rc && gone_code(code) ? ERR_OK : rc;
+    rc = stack_prov_iam(t, "DeleteRole", params, NULL, code, sizeof(code), e);
+    return rc && stack_prov_gone(code) ? ERR_OK : rc;
 }
 
 static enum err_code role_read(const struct stack_target *t, const char *id, const cJSON *in,
@@ -240,7 +305,7 @@ static cJSON *role_predict(const struct stack_target *t, const cJSON *in)
 
 const struct stack_provider stack_provider_iam_role = {
     .type = "aws:iam:Role",
-    .unsupported = (const char *const[]){"inlinePolicies", "permissionsBoundary", NULL},
+    .unsupported = (const char *const[]){"permissionsBoundary", NULL},
     .inputs =
         (const char *const[]){"assumeRolePolicy", "description", "forceDetachPolicies",
                               "inlinePolicies", "managedPolicyArns", "maxSessionDuration", "name",
@@ -262,7 +327,7 @@ static enum err_code rp_create(const struct stack_target *t, const cJSON *in, bo
                                cJSON **out, struct err *e)
 {
     const char *role = stack_prov_str(in, "role", NULL), *name = stack_prov_str(in, "name", NULL);
-    char *doc = policy_text(in, "policy");
+    char *doc = stack_prov_policy_text(in, "policy");
     enum err_code rc;
     (void)adopt;
     *id = NULL;
@@ -273,7 +338,7 @@ static enum err_code rp_create(const struct stack_target *t, const cJSON *in, bo
     }
     {
         const char *params[] = {"RoleName", role, "PolicyName", name, "PolicyDocument", doc, NULL};
-        rc = iam(t, "PutRolePolicy", params, NULL, NULL, 0, e);
+        rc = stack_prov_iam(t, "PutRolePolicy", params, NULL, NULL, 0, e);
     }
     free(doc);
     if (rc)
@@ -318,9 +383,9 @@ static enum err_code rp_delete(const struct stack_target *t, const char *id, con
     split_id(id, role, sizeof(role), &name);
     {
         const char *params[] = {"RoleName", role, "PolicyName", name, NULL};
-        rc = iam(t, "DeleteRolePolicy", params, NULL, code, sizeof(code), e);
+        rc = stack_prov_iam(t, "DeleteRolePolicy", params, NULL, code, sizeof(code), e);
     }
-    return rc && gone_code(code) ? ERR_OK : rc;
+    return rc && stack_prov_gone(code) ? ERR_OK : rc;
 }
 
 static enum err_code rp_read(const struct stack_target *t, const char *id, const cJSON *in,
@@ -333,10 +398,10 @@ static enum err_code rp_read(const struct stack_target *t, const char *id, const
     split_id(id, role, sizeof(role), &name);
     {
         const char *params[] = {"RoleName", role, "PolicyName", name, NULL};
-        rc = iam(t, "GetRolePolicy", params, NULL, code, sizeof(code), e);
+        rc = stack_prov_iam(t, "GetRolePolicy", params, NULL, code, sizeof(code), e);
     }
     *out = NULL;
-    *gone = rc && gone_code(code);
+    *gone = rc && stack_prov_gone(code);
     if (rc && !*gone)
         return rc;
     if (!*gone) {

@@ -12,32 +12,6 @@
 #include "mem.h"
 #include "stack_provider.h"
 
-#define IAM_VERSION "2010-05-08"
-
-static enum err_code iam(const struct stack_target *t, const char *action,
-                         const char *const *params, char **resp, char *code, size_t clen,
-                         struct err *e)
-{
-    if (code && clen)
-        *code = 0;
-    return stack_prov_query(t, "iam", IAM_VERSION, action, params, resp, code, clen, e);
-}
-
-static bool gone_code(const char *code)
-{
-    return !strcmp(code, "NoSuchEntity") || !strcmp(code, "NoSuchEntityException");
-}
-
-static char *policy_text(const cJSON *in, const char *key)
-{
-    const cJSON *p = cJSON_GetObjectItem(in, key);
-    if (cJSON_IsString(p))
-        return xstrdup(p->valuestring);
-    if (p)
-        return cJSON_PrintUnformatted(p);
-    return NULL;
-}
-
 static const char *const id_only[] = {"id", NULL};
 
 /* update for resources whose every property forces a replacement */
@@ -102,12 +76,12 @@ static enum err_code user_create(const struct stack_target *t, const cJSON *in, 
         nt++;
     }
     params[n] = NULL;
-    rc = iam(t, "CreateUser", params, &xml, code, sizeof(code), e);
+    rc = stack_prov_iam(t, "CreateUser", params, &xml, code, sizeof(code), e);
     if (rc && adopt && !strcmp(code, "EntityAlreadyExists")) {
         const char *gp[] = {"UserName", name, NULL};
         free(xml);
         xml = NULL;
-        rc = iam(t, "GetUser", gp, &xml, NULL, 0, e);
+        rc = stack_prov_iam(t, "GetUser", gp, &xml, NULL, 0, e);
     }
     if (rc) {
         free(xml);
@@ -124,10 +98,10 @@ static enum err_code user_read(const struct stack_target *t, const char *id, con
 {
     const char *params[] = {"UserName", id, NULL};
     char *xml = NULL, code[96];
-    enum err_code rc = iam(t, "GetUser", params, &xml, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, "GetUser", params, &xml, code, sizeof(code), e);
     (void)in;
     *out = NULL;
-    *gone = rc && gone_code(code);
+    *gone = rc && stack_prov_gone(code);
     if (rc && !*gone) {
         free(xml);
         return rc;
@@ -154,7 +128,7 @@ static enum err_code user_update(const struct stack_target *t, const char *id, c
         {
             if (!rc && !cJSON_GetObjectItem(nt, tg->string)) {
                 const char *params[] = {"UserName", id, "TagKeys.member.1", tg->string, NULL};
-                rc = iam(t, "UntagUser", params, NULL, NULL, 0, e);
+                rc = stack_prov_iam(t, "UntagUser", params, NULL, NULL, 0, e);
             }
         }
         cJSON_ArrayForEach(tg, nt)
@@ -163,7 +137,7 @@ static enum err_code user_update(const struct stack_target *t, const char *id, c
                 const char *params[] = {
                     "UserName",      id,  "Tags.member.1.Key", tg->string, "Tags.member.1.Value",
                     tg->valuestring, NULL};
-                rc = iam(t, "TagUser", params, NULL, NULL, 0, e);
+                rc = stack_prov_iam(t, "TagUser", params, NULL, NULL, 0, e);
             }
         }
     }
@@ -181,39 +155,16 @@ static enum err_code user_delete(const struct stack_target *t, const char *id, c
     (void)out;
     if (cJSON_IsTrue(cJSON_GetObjectItem(in, "forceDestroy"))) {
         /* forceDestroy: its access keys, inline and attached policies go first */
-        char *xml = NULL;
-        if (iam(t, "ListAccessKeys", params, &xml, NULL, 0, e) == ERR_OK) {
-            for (const char *p = xml; p && (p = strstr(p, "<AccessKeyId>")); p++) {
-                char *k = stack_prov_xml_text(p, "AccessKeyId");
-                const char *dp[] = {"UserName", id, "AccessKeyId", k, NULL};
-                iam(t, "DeleteAccessKey", dp, NULL, NULL, 0, e);
-                free(k);
-            }
-        }
-        free(xml);
-        xml = NULL;
-        if (iam(t, "ListUserPolicies", params, &xml, NULL, 0, e) == ERR_OK) {
-            for (const char *p = xml; p && (p = strstr(p, "<member>")); p++) {
-                char *k = stack_prov_xml_text(p, "member");
-                const char *dp[] = {"UserName", id, "PolicyName", k, NULL};
-                iam(t, "DeleteUserPolicy", dp, NULL, NULL, 0, e);
-                free(k);
-            }
-        }
-        free(xml);
-        xml = NULL;
-        if (iam(t, "ListAttachedUserPolicies", params, &xml, NULL, 0, e) == ERR_OK) {
-            for (const char *p = xml; p && (p = strstr(p, "<PolicyArn>")); p++) {
-                char *k = stack_prov_xml_text(p, "PolicyArn");
-                const char *dp[] = {"UserName", id, "PolicyArn", k, NULL};
-                iam(t, "DetachUserPolicy", dp, NULL, NULL, 0, e);
-                free(k);
-            }
-        }
-        free(xml);
+        if ((rc = stack_prov_iam_prune(t, "UserName", id, "ListAccessKeys", "AccessKeyId",
+                                       "DeleteAccessKey", "AccessKeyId", NULL, e)) ||
+            (rc = stack_prov_iam_prune(t, "UserName", id, "ListUserPolicies", "member",
+                                       "DeleteUserPolicy", "PolicyName", NULL, e)) ||
+            (rc = stack_prov_iam_prune(t, "UserName", id, "ListAttachedUserPolicies", "PolicyArn",
+                                       "DetachUserPolicy", "PolicyArn", NULL, e)))
+            return rc;
     }
-    rc = iam(t, "DeleteUser", params, NULL, code, sizeof(code), e);
-    return rc && gone_code(code) ? ERR_OK : rc;
+    rc = stack_prov_iam(t, "DeleteUser", params, NULL, code, sizeof(code), e);
+    return rc && stack_prov_gone(code) ? ERR_OK : rc;
 }
 
 static cJSON *user_predict(const struct stack_target *t, const cJSON *in)
@@ -253,7 +204,7 @@ const struct stack_provider stack_provider_iam_user = {
 static enum err_code up_put(const struct stack_target *t, const cJSON *in, struct err *e)
 {
     const char *user = stack_prov_str(in, "user", NULL), *name = stack_prov_str(in, "name", NULL);
-    char *doc = policy_text(in, "policy");
+    char *doc = stack_prov_policy_text(in, "policy");
     enum err_code rc;
     if (!user || !name || !doc) {
         free(doc);
@@ -261,7 +212,7 @@ static enum err_code up_put(const struct stack_target *t, const cJSON *in, struc
     }
     {
         const char *params[] = {"UserName", user, "PolicyName", name, "PolicyDocument", doc, NULL};
-        rc = iam(t, "PutUserPolicy", params, NULL, NULL, 0, e);
+        rc = stack_prov_iam(t, "PutUserPolicy", params, NULL, NULL, 0, e);
     }
     free(doc);
     return rc;
@@ -313,10 +264,10 @@ static enum err_code up_delete(const struct stack_target *t, const char *id, con
     const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "PolicyName",
                             stack_prov_str(in, "name", ""), NULL};
     char code[96];
-    enum err_code rc = iam(t, "DeleteUserPolicy", params, NULL, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, "DeleteUserPolicy", params, NULL, code, sizeof(code), e);
     (void)id;
     (void)out;
-    return rc && gone_code(code) ? ERR_OK : rc;
+    return rc && stack_prov_gone(code) ? ERR_OK : rc;
 }
 
 static enum err_code up_read(const struct stack_target *t, const char *id, const cJSON *in,
@@ -325,10 +276,10 @@ static enum err_code up_read(const struct stack_target *t, const char *id, const
     const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "PolicyName",
                             stack_prov_str(in, "name", ""), NULL};
     char code[96], *xml = NULL;
-    enum err_code rc = iam(t, "GetUserPolicy", params, &xml, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, "GetUserPolicy", params, &xml, code, sizeof(code), e);
     free(xml);
     *out = NULL;
-    *gone = rc && gone_code(code);
+    *gone = rc && stack_prov_gone(code);
     if (rc && !*gone)
         return rc;
     if (!*gone) {
@@ -387,7 +338,7 @@ static enum err_code attach_create(const struct attach_kind *k, const struct sta
         return err_set(e, ERR_INVALID, "%s needs %s and policyArn", k->type, k->prop);
     {
         const char *params[] = {k->param, who, "PolicyArn", arn, NULL};
-        rc = iam(t, k->attach, params, NULL, NULL, 0, e);
+        rc = stack_prov_iam(t, k->attach, params, NULL, NULL, 0, e);
     }
     if (rc)
         return rc;
@@ -404,9 +355,9 @@ static enum err_code attach_delete(const struct attach_kind *k, const struct sta
     const char *params[] = {k->param, stack_prov_str(in, k->prop, ""), "PolicyArn",
                             stack_prov_str(in, "policyArn", ""), NULL};
     char code[96];
-    enum err_code rc = iam(t, k->detach, params, NULL, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, k->detach, params, NULL, code, sizeof(code), e);
 
-    return rc && gone_code(code) ? ERR_OK : rc;
+    return rc && stack_prov_gone(code) ? ERR_OK : rc;
 }
 
 static enum err_code attach_read(const struct attach_kind *k, const struct stack_target *t,
@@ -415,10 +366,10 @@ static enum err_code attach_read(const struct attach_kind *k, const struct stack
 {
     const char *params[] = {k->param, stack_prov_str(in, k->prop, ""), NULL};
     char *xml = NULL, code[96];
-    enum err_code rc = iam(t, k->list, params, &xml, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, k->list, params, &xml, code, sizeof(code), e);
 
     *out = NULL;
-    *gone = (rc && gone_code(code)) ||
+    *gone = (rc && stack_prov_gone(code)) ||
             (!rc && (!xml || !strstr(xml, stack_prov_str(in, "policyArn", ""))));
     free(xml);
     if (rc && !*gone)
@@ -541,7 +492,7 @@ static enum err_code key_create(const struct stack_target *t, const cJSON *in, b
         return err_set(e, ERR_INVALID, "aws:iam:AccessKey needs user");
     if (cJSON_GetObjectItem(in, "pgpKey"))
         return err_set(e, ERR_INVALID, "aws:iam:AccessKey: pgpKey is not supported by Tandem");
-    if ((rc = iam(t, "CreateAccessKey", params, &xml, NULL, 0, e))) {
+    if ((rc = stack_prov_iam(t, "CreateAccessKey", params, &xml, NULL, 0, e))) {
         free(xml);
         return rc;
     }
@@ -563,7 +514,7 @@ static enum err_code key_create(const struct stack_target *t, const cJSON *in, b
     if (stack_prov_str(in, "status", NULL) && strcmp(stack_prov_str(in, "status", ""), "Active")) {
         const char *up[] = {
             "UserName", user, "AccessKeyId", *id, "Status", stack_prov_str(in, "status", ""), NULL};
-        if ((rc = iam(t, "UpdateAccessKey", up, NULL, NULL, 0, e)))
+        if ((rc = stack_prov_iam(t, "UpdateAccessKey", up, NULL, NULL, 0, e)))
             return rc;
         cJSON_ReplaceItemInObject(*out, "status",
                                   cJSON_CreateString(stack_prov_str(in, "status", "")));
@@ -581,7 +532,7 @@ static enum err_code key_update(const struct stack_target *t, const char *id, co
     enum err_code rc;
     (void)old_in;
     *out = NULL;
-    if ((rc = iam(t, "UpdateAccessKey", up, NULL, NULL, 0, e)))
+    if ((rc = stack_prov_iam(t, "UpdateAccessKey", up, NULL, NULL, 0, e)))
         return rc;
     *out = cJSON_Duplicate(old_out, 1);
     cJSON_ReplaceItemInObject(*out, "status", cJSON_CreateString(st));
@@ -593,9 +544,9 @@ static enum err_code key_delete(const struct stack_target *t, const char *id, co
 {
     const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "AccessKeyId", id, NULL};
     char code[96];
-    enum err_code rc = iam(t, "DeleteAccessKey", params, NULL, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, "DeleteAccessKey", params, NULL, code, sizeof(code), e);
     (void)out;
-    return rc && gone_code(code) ? ERR_OK : rc;
+    return rc && stack_prov_gone(code) ? ERR_OK : rc;
 }
 
 static enum err_code key_read(const struct stack_target *t, const char *id, const cJSON *in,
@@ -603,9 +554,9 @@ static enum err_code key_read(const struct stack_target *t, const char *id, cons
 {
     const char *params[] = {"UserName", stack_prov_str(in, "user", ""), NULL};
     char *xml = NULL, code[96];
-    enum err_code rc = iam(t, "ListAccessKeys", params, &xml, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, "ListAccessKeys", params, &xml, code, sizeof(code), e);
     *out = NULL;
-    *gone = (rc && gone_code(code)) || (!rc && (!xml || !strstr(xml, id)));
+    *gone = (rc && stack_prov_gone(code)) || (!rc && (!xml || !strstr(xml, id)));
     free(xml);
     if (rc && !*gone)
         return rc;
@@ -662,7 +613,7 @@ static enum err_code policy_create(const struct stack_target *t, const cJSON *in
                                    char **id, cJSON **out, struct err *e)
 {
     const char *name = stack_prov_str(in, "name", NULL);
-    char *doc = policy_text(in, "policy"), *xml = NULL, code[96];
+    char *doc = stack_prov_policy_text(in, "policy"), *xml = NULL, code[96];
     const char *params[12];
     size_t n = 0;
     enum err_code rc;
@@ -686,14 +637,14 @@ static enum err_code policy_create(const struct stack_target *t, const cJSON *in
         params[n++] = stack_prov_str(in, "description", "");
     }
     params[n] = NULL;
-    rc = iam(t, "CreatePolicy", params, &xml, code, sizeof(code), e);
+    rc = stack_prov_iam(t, "CreatePolicy", params, &xml, code, sizeof(code), e);
     free(doc);
     if (rc && adopt && !strcmp(code, "EntityAlreadyExists")) {
         cJSON *p = policy_predict(t, in);
         const char *gp[] = {"PolicyArn", stack_prov_str(p, "arn", ""), NULL};
         free(xml);
         xml = NULL;
-        rc = iam(t, "GetPolicy", gp, &xml, NULL, 0, e);
+        rc = stack_prov_iam(t, "GetPolicy", gp, &xml, NULL, 0, e);
         cJSON_Delete(p);
     }
     if (rc) {
@@ -714,7 +665,7 @@ static void delete_old_versions(const struct stack_target *t, const char *arn, i
     char *xml = NULL;
     char *ids[8];
     int n = 0;
-    if (iam(t, "ListPolicyVersions", params, &xml, NULL, 0, e) != ERR_OK) {
+    if (stack_prov_iam(t, "ListPolicyVersions", params, &xml, NULL, 0, e) != ERR_OK) {
         free(xml);
         return;
     }
@@ -729,7 +680,7 @@ static void delete_old_versions(const struct stack_target *t, const char *arn, i
     for (int i = 0; i < n; i++) {
         if (i < n - keep && ids[i]) {
             const char *dp[] = {"PolicyArn", arn, "VersionId", ids[i], NULL};
-            iam(t, "DeletePolicyVersion", dp, NULL, NULL, 0, e);
+            stack_prov_iam(t, "DeletePolicyVersion", dp, NULL, NULL, 0, e);
         }
         free(ids[i]);
     }
@@ -739,14 +690,15 @@ static enum err_code policy_update(const struct stack_target *t, const char *id,
                                    const cJSON *old_in, const cJSON *new_in, const cJSON *old_out,
                                    cJSON **out, struct err *e)
 {
-    char *od = policy_text(old_in, "policy"), *nd = policy_text(new_in, "policy");
+    char *od = stack_prov_policy_text(old_in, "policy"),
+         *nd = stack_prov_policy_text(new_in, "policy");
     enum err_code rc = ERR_OK;
     *out = NULL;
     if (nd && (!od || strcmp(od, nd))) {
         const char *params[] = {"PolicyArn", id,  "PolicyDocument", nd, "SetAsDefault",
                                 "true",      NULL};
         delete_old_versions(t, id, 3, e); /* IAM keeps at most five */
-        rc = iam(t, "CreatePolicyVersion", params, NULL, NULL, 0, e);
+        rc = stack_prov_iam(t, "CreatePolicyVersion", params, NULL, NULL, 0, e);
     }
     free(od);
     free(nd);
@@ -765,8 +717,8 @@ static enum err_code policy_delete(const struct stack_target *t, const char *id,
     (void)in;
     (void)out;
     delete_old_versions(t, id, 0, e);
-    rc = iam(t, "DeletePolicy", params, NULL, code, sizeof(code), e);
-    return rc && gone_code(code) ? ERR_OK : rc;
+    rc = stack_prov_iam(t, "DeletePolicy", params, NULL, code, sizeof(code), e);
+    return rc && stack_prov_gone(code) ? ERR_OK : rc;
 }
 
 static enum err_code policy_read(const struct stack_target *t, const char *id, const cJSON *in,
@@ -774,9 +726,9 @@ static enum err_code policy_read(const struct stack_target *t, const char *id, c
 {
     const char *params[] = {"PolicyArn", id, NULL};
     char *xml = NULL, code[96];
-    enum err_code rc = iam(t, "GetPolicy", params, &xml, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, "GetPolicy", params, &xml, code, sizeof(code), e);
     *out = NULL;
-    *gone = rc && gone_code(code);
+    *gone = rc && stack_prov_gone(code);
     if (rc && !*gone) {
         free(xml);
         return rc;
@@ -823,9 +775,9 @@ static enum err_code pa_each(const struct stack_target *t, const cJSON *in, bool
             const char *params[] = {kinds[k].param, cJSON_IsString(it) ? it->valuestring : "",
                                     "PolicyArn", arn, NULL};
             char code[96];
-            enum err_code rc = iam(t, attach ? kinds[k].attach : kinds[k].detach, params, NULL,
-                                   code, sizeof(code), e);
-            if (rc && !(!attach && gone_code(code)))
+            enum err_code rc = stack_prov_iam(t, attach ? kinds[k].attach : kinds[k].detach, params,
+                                              NULL, code, sizeof(code), e);
+            if (rc && !(!attach && stack_prov_gone(code)))
                 return rc;
         }
     }
