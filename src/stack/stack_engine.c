@@ -423,6 +423,9 @@ static cJSON *entry_new(const struct job *j, const char *status, const char *id,
         cJSON_AddBoolToObject(en, "retainOnDelete", 1);
     if (j->dbr)
         cJSON_AddBoolToObject(en, "deleteBeforeReplace", 1);
+    if (j->res && j->res->timeout_ms[STACK_TIMEOUT_DELETE]) /* for a delete after it leaves */
+        cJSON_AddNumberToObject(cJSON_AddObjectToObject(en, "customTimeouts"), "deleteMs",
+                                (double)j->res->timeout_ms[STACK_TIMEOUT_DELETE]);
     return en;
 }
 
@@ -442,19 +445,22 @@ static void remove_entry(struct run *r, const char *name)
     pthread_mutex_unlock(&r->mu);
 }
 
-static struct stack_target target(const struct job *j)
+/* The target of @j's operation; @op (STACK_TIMEOUT_*, or -1) picks its customTimeouts. */
+static struct stack_target target(const struct job *j, int op)
 {
     struct stack_target t = {.region = j->region,
                              .endpoint = j->endpoint,
                              .account = j->r->o->account ? j->r->o->account : "000000000000",
                              .creds = &j->r->o->creds,
-                             .workdir = j->r->o->workdir};
+                             .workdir = j->r->o->workdir,
+                             .timeout_ms = op >= 0 && j->res ? j->res->timeout_ms[op] : 0,
+                             .started_ms = stack_prov_now_ms()};
     return t;
 }
 
 static enum err_code do_create(struct job *j, struct err *e)
 {
-    struct stack_target t = target(j);
+    struct stack_target t = target(j, STACK_TIMEOUT_CREATE);
     char *id = NULL;
     cJSON *out = NULL;
     enum err_code rc;
@@ -494,7 +500,10 @@ static enum err_code do_delete_entry(struct run *r, const cJSON *en, const char 
                              .endpoint = endpoint,
                              .account = r->o->account ? r->o->account : "000000000000",
                              .creds = &r->o->creds,
-                             .workdir = r->o->workdir};
+                             .workdir = r->o->workdir,
+                             .timeout_ms = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(
+                                 cJSON_GetObjectItem(en, "customTimeouts"), "deleteMs")),
+                             .started_ms = stack_prov_now_ms()};
 
     if (!prov || !id) /* providers, and creates that never got an id */
         return ERR_OK;
@@ -504,7 +513,7 @@ static enum err_code do_delete_entry(struct run *r, const cJSON *en, const char 
 
 static enum err_code do_update(struct job *j, struct err *e)
 {
-    struct stack_target t = target(j);
+    struct stack_target t = target(j, STACK_TIMEOUT_UPDATE);
     const char *id = stack_state_str(j->old, "id");
     cJSON *out = NULL, *en;
     enum err_code rc;
@@ -601,7 +610,7 @@ static enum err_code do_delete(struct job *j, struct err *e)
 
 static enum err_code do_refresh(struct job *j, struct err *e)
 {
-    struct stack_target t = target(j);
+    struct stack_target t = target(j, -1);
     cJSON *out = NULL;
     bool gone = false;
     enum err_code rc;
@@ -824,7 +833,7 @@ static cJSON *preview_value(const struct job *j)
     } else if (j->op == STACK_OP_SAME || j->op == STACK_OP_UPDATE) {
         v = merged(cJSON_GetObjectItem(j->old, "outputs"), j->inputs);
     } else if (j->prov && j->prov->predict && !stack_value_is_unknown(j->inputs)) {
-        struct stack_target t = target(j);
+        struct stack_target t = target(j, -1);
         cJSON *p = j->prov->predict(&t, j->inputs);
         v = merged(j->inputs, p);
         cJSON_Delete(p);

@@ -37,6 +37,65 @@ static enum err_code want(const struct stack_prog *p, const struct stack_node *n
     return ERR_OK;
 }
 
+/* A Go duration as Pulumi takes it ("30s", "5m", "1h30m", "1.5h", "500ms") in ms; -1 when
+ * it is not one. */
+static long duration_ms(const char *s)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"ms", 1},
+                 {"s", 1e3},   {"m", 6e4},   {"h", 3.6e6}};
+    double total = 0;
+
+    if (!*s)
+        return -1;
+    while (*s) {
+        char *end;
+        double v;
+        size_t best = 0, k = sizeof(units) / sizeof(units[0]);
+        v = strtod(s, &end);
+        if (end == s || strspn(s, "0123456789.") != (size_t)(end - s)) /* no signs, hex... */
+            return -1;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            size_t n = strlen(units[i].unit);
+            if (!strncmp(end, units[i].unit, n) && n > best) {
+                best = n;
+                k = i;
+            }
+        }
+        if (k == sizeof(units) / sizeof(units[0]))
+            return -1;
+        total += v * units[k].ms;
+        s = end + best;
+    }
+    return total > 1e12 ? -1 : (long)(total + 0.5);
+}
+
+static enum err_code parse_timeouts(const struct stack_prog *p, const struct stack_node *n,
+                                    struct stack_res *r, struct err *e)
+{
+    static const char *const ops[STACK_TIMEOUT_N] = {"create", "update", "delete"};
+    enum err_code rc = want(p, n, STACK_NODE_MAP, "customTimeouts", e);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct stack_node *v = n->items[i];
+        int op = -1;
+        for (int k = 0; k < STACK_TIMEOUT_N; k++)
+            if (!strcmp(n->keys[i]->str, ops[k]))
+                op = k;
+        if (op < 0)
+            return stack_prog_errat(p, n->keys[i], e,
+                                    "unknown customTimeouts key '%s' (create, update or delete)",
+                                    n->keys[i]->str);
+        if (v->kind != STACK_NODE_SCALAR || (r->timeout_ms[op] = duration_ms(v->str)) < 0)
+            return stack_prog_errat(
+                p, v, e, "customTimeouts.%s must be a duration such as 30s, 5m or 1h", ops[op]);
+    }
+    return ERR_OK;
+}
+
 static enum err_code parse_config(struct stack_prog *p, const struct stack_node *c, struct err *e)
 {
     enum err_code rc = want(p, c, STACK_NODE_MAP, "config", e);
@@ -186,10 +245,13 @@ static enum err_code parse_resource(struct stack_prog *p, const struct stack_nod
                 if ((rc = want(p, ov, STACK_NODE_SEQ, "additionalSecretOutputs", e)))
                     return rc;
                 r->secret_outputs = ov;
-            } else if (strcmp(k, "parent") && strcmp(k, "customTimeouts") && strcmp(k, "aliases") &&
-                       strcmp(k, "version") && strcmp(k, "providers") &&
-                       strcmp(k, "pluginDownloadURL") && strcmp(k, "deletedWith") &&
-                       strcmp(k, "hideDiffs") && strcmp(k, "replaceWith")) {
+            } else if (strcmp(k, "customTimeouts") == 0) {
+                if ((rc = parse_timeouts(p, ov, r, e)))
+                    return rc;
+            } else if (strcmp(k, "parent") && strcmp(k, "aliases") && strcmp(k, "version") &&
+                       strcmp(k, "providers") && strcmp(k, "pluginDownloadURL") &&
+                       strcmp(k, "deletedWith") && strcmp(k, "hideDiffs") &&
+                       strcmp(k, "replaceWith")) {
                 return stack_prog_errat(p, o->keys[i], e, "unknown resource option '%s'", k);
             }
         }

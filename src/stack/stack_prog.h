@@ -5,8 +5,8 @@
  * configuration), variables, resources, outputs; main, template, backend,
  * options and plugins are accepted and not used. Each resource: type,
  * properties, options (provider, dependsOn, protect, deleteBeforeReplace,
- * ignoreChanges, replaceOnChanges, retainOnDelete, import honoured; parent,
- * aliases, customTimeouts, additionalSecretOutputs, version accepted), get.
+ * ignoreChanges, replaceOnChanges, retainOnDelete, import, customTimeouts,
+ * additionalSecretOutputs honoured; parent, aliases, version accepted), get.
  * Every error names file:line:column. The tree stays owned by the program;
  * the resource and output entries point into it. */
 #ifndef TANDEM_STACK_PROG_H
@@ -27,6 +27,8 @@ struct stack_config_decl {
     const struct stack_node *at;  /* for messages */
 };
 
+enum { STACK_TIMEOUT_CREATE, STACK_TIMEOUT_UPDATE, STACK_TIMEOUT_DELETE, STACK_TIMEOUT_N };
+
 struct stack_res {
     const char *name;                            /* logical name (the key under resources) */
     const char *type;                            /* type token, e.g. "aws:dynamodb:Table" */
@@ -39,6 +41,7 @@ struct stack_res {
     const struct stack_node *import_id;          /* options.import or NULL */
     const struct stack_node *get;                /* get: {id, state} or NULL */
     const struct stack_node *secret_outputs;     /* options.additionalSecretOutputs or NULL */
+    long timeout_ms[STACK_TIMEOUT_N]; /* options.customTimeouts create/update/delete; 0 = none */
     bool protect;
     bool delete_before_replace;
     bool retain_on_delete;

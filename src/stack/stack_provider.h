@@ -32,7 +32,9 @@ struct stack_target {
     const char *endpoint; /* scheme://host:port of the region (all services) */
     const char *account;  /* 12 digits, for ARNs the API does not return */
     const struct awsc_creds *creds;
-    const char *workdir; /* a folder for temporary files (zip packages) */
+    const char *workdir;  /* a folder for temporary files (zip packages) */
+    long timeout_ms;      /* the operation's customTimeouts; 0 = each wait's own (a minute) */
+    long long started_ms; /* stack_prov_now_ms() when the operation started */
 };
 
 struct stack_provider {
@@ -134,5 +136,17 @@ char *stack_prov_policy_text(const cJSON *in, const char *key);
 
 /* stack_prov_sleep_ms - sleep while waiting for a resource to settle. */
 void stack_prov_sleep_ms(long ms);
+
+/* stack_prov_now_ms - a monotonic clock in ms. */
+long long stack_prov_now_ms(void);
+
+/* stack_prov_deadline - when a wait of @t's operation must give up (a stack_prov_now_ms
+ * value): customTimeouts after the operation started when given, else @def_ms from now. */
+long long stack_prov_deadline(const struct stack_target *t, long def_ms);
+
+/* stack_prov_waited - whether @deadline has passed; otherwise sleeps @ms (at most until
+ * the deadline) and returns false. Writes "within N s" for messages into @what. */
+bool stack_prov_waited(const struct stack_target *t, long long deadline, long ms, char *what,
+                       size_t what_len);
 
 #endif

@@ -1,7 +1,12 @@
 """Failures of `tandem up`: a region down in the middle of a run (clear error,
-consistent state, a later up finishes), stack files with errors (file:line:col,
-exit status 2), a protected resource."""
+consistent state, a later up finishes), a region slower than the program's
+customTimeouts, stack files with errors (file:line:col, exit status 2), a
+protected resource."""
+import json
+import threading
+import time
 import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from stack_helpers import Project
 from tandem_harness import Server
@@ -122,6 +127,118 @@ class RegionDown(unittest.TestCase):
         self.assertEqual(self.east.boto3().list_tables()["TableNames"], [])
 
 
+class SlowRegion(ThreadingHTTPServer):
+    """A DynamoDB endpoint whose tables never leave CREATING (nor, with stuck_delete,
+    DELETING): what a region under load looks like to a waiting client."""
+    daemon_threads = True
+
+    def __init__(self):
+        self.tables, self.stuck_delete, self.calls = {}, False, []
+        super().__init__(("127.0.0.1", 0), SlowHandler)
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.server_address[1]
+
+
+class SlowHandler(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        req = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        op = self.headers.get("X-Amz-Target", "").split(".")[-1]
+        srv, name = self.server, req.get("TableName", "")
+        srv.calls.append(op)
+        desc = {"TableName": name, "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/"
+                + name, "TableStatus": srv.tables.get(name, "CREATING")}
+        if op == "CreateTable":
+            srv.tables[name] = "CREATING"
+            self.reply(200, {"TableDescription": desc})
+        elif op == "DescribeTable" and name in srv.tables:
+            self.reply(200, {"Table": desc})
+        elif op == "DeleteTable" and name in srv.tables:
+            if srv.stuck_delete:
+                srv.tables[name] = "DELETING"
+            else:
+                del srv.tables[name]
+            desc["TableStatus"] = "DELETING"
+            self.reply(200, {"TableDescription": desc})
+        elif op in ("DescribeTable", "DeleteTable"):
+            self.reply(400, {"__type": "com.amazonaws.dynamodb.v20120810#"
+                             "ResourceNotFoundException", "message": "Table: %s not found" % name})
+        else:
+            self.reply(400, {"__type": "com.amazon.coral.validate#ValidationException",
+                             "message": "not here"})
+
+
+SLOW = """\
+name: slow
+runtime: yaml
+config:
+  url:
+    type: string
+resources:
+  region:
+    type: pulumi:providers:aws
+    properties:
+      region: us-east-1
+      endpoints:
+        - dynamodb: ${url}
+  orders:
+    type: aws:dynamodb:Table
+    properties:
+      name: orders
+      billingMode: PAY_PER_REQUEST
+      hashKey: id
+      attributes: [{name: id, type: S}]
+    options:
+      provider: ${region}
+      customTimeouts:
+        create: 2s
+        delete: 1500ms
+"""
+
+
+class CustomTimeouts(unittest.TestCase):
+    def setUp(self):
+        self.region = SlowRegion()
+        threading.Thread(target=self.region.serve_forever, daemon=True).start()
+        self.addCleanup(self.region.server_close)
+        self.addCleanup(self.region.shutdown)
+        self.p = Project(SLOW, env={"TANDEM_ACCESS_KEY_ID": "AKIAEXAMPLE",
+                                    "TANDEM_SECRET_ACCESS_KEY": "secret"})
+        self.addCleanup(self.p.cleanup)
+        self.p.run("config", "set", "url", self.region.url(), check=0)
+
+    def test_waits_end_at_the_custom_timeout(self):
+        t0 = time.monotonic()
+        r = self.p.run("up", "--yes", check=1)
+        took = time.monotonic() - t0
+        self.assertIn("table orders did not become ACTIVE within 2 s (customTimeouts)", r.stderr)
+        self.assertGreaterEqual(took, 2)
+        self.assertLess(took, 30)  # not the minute a wait takes by default
+        st = {x["name"]: x for x in self.p.state()["resources"]}
+        # the table exists: the state keeps it for the next run, with its delete timeout
+        self.assertEqual((st["orders"]["status"], st["orders"]["id"]), ("creating", "orders"))
+        self.assertEqual(st["orders"]["customTimeouts"], {"deleteMs": 1500})
+        self.region.stuck_delete = True
+        r = self.p.run("destroy", "--yes", check=1)
+        self.assertIn("table orders was not deleted within 1.5 s (customTimeouts) after "
+                      "DeleteTable", r.stderr)
+        self.region.stuck_delete = False
+        self.region.tables.pop("orders")
+        self.p.run("destroy", "--yes", check=0)
+        self.assertEqual(self.p.state()["resources"], [])
+
+
 BAD = [
     ("name: x\nresources:\n  t:\n    type: aws:dynamodb:Table\n    propertie:\n      a: 1\n",
      "Tandem.yaml:5:5: unknown field 'propertie'"),
@@ -135,6 +252,12 @@ BAD = [
     ("name: x\nresources:\n  t:\n    type: aws:s3:BucketV2\n    options:\n"
      "      provider: ${t}\n",
      "Tandem.yaml:6:17: 't' is a aws:s3:BucketV2, not a provider"),
+    ("name: x\nresources:\n  t:\n    type: aws:s3:BucketV2\n    options:\n"
+     "      customTimeouts: {create: soon}\n",
+     "Tandem.yaml:6:32: customTimeouts.create must be a duration such as 30s, 5m or 1h"),
+    ("name: x\nresources:\n  t:\n    type: aws:s3:BucketV2\n    options:\n"
+     "      customTimeouts: {read: 5m}\n",
+     "Tandem.yaml:6:24: unknown customTimeouts key 'read' (create, update or delete)"),
     ("name: x\nconfig:\n  needed:\n    type: string\nresources: {}\n",
      "Tandem.yaml:3:3: missing required configuration value 'needed'"),
 ]

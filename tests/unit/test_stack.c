@@ -594,9 +594,46 @@ static void transitions(void **state)
     }
 }
 
+/* options.customTimeouts: Go durations as Pulumi writes them, per operation, in ms */
+static void custom_timeouts(void **state)
+{
+    static const struct {
+        const char *v;
+        long ms;
+    } ok[] = {{"30s", 30000}, {"5m", 300000},     {"1h30m", 5400000}, {"1.5h", 5400000},
+              {"500ms", 500}, {"2m3.5s", 123500}, {"0s", 0},          {"1000000us", 1000}};
+    static const char *const bad[] = {"soon", "5",     "m",   "-1s", "1h 2m",
+                                      "5d",   "0x10s", "inf", "\"\""};
+    struct err e = {0};
+    char text[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        struct stack_prog *p;
+        snprintf(text, sizeof(text),
+                 "name: x\nresources:\n  t:\n    type: aws:s3:BucketV2\n    options:\n"
+                 "      customTimeouts: {update: %s, delete: 1m}\n",
+                 ok[i].v);
+        p = parse(text, &e);
+        assert_non_null(p);
+        assert_int_equal(p->res[0].timeout_ms[STACK_TIMEOUT_CREATE], 0);
+        assert_int_equal(p->res[0].timeout_ms[STACK_TIMEOUT_UPDATE], ok[i].ms);
+        assert_int_equal(p->res[0].timeout_ms[STACK_TIMEOUT_DELETE], 60000);
+        stack_prog_free(p);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text),
+                 "name: x\nresources:\n  t:\n    type: aws:s3:BucketV2\n    options:\n"
+                 "      customTimeouts: {create: %s}\n",
+                 bad[i]);
+        assert_null(parse(text, &e));
+        assert_non_null(strstr(e.msg, "customTimeouts.create must be a duration"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(custom_timeouts),
         cmocka_unit_test(yaml_positions),
         cmocka_unit_test(errors_have_positions),
         cmocka_unit_test(interpolation_and_builtins),

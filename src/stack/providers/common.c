@@ -24,6 +24,35 @@ void stack_prov_sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+long long stack_prov_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long stack_prov_deadline(const struct stack_target *t, long def_ms)
+{
+    if (t->timeout_ms > 0)
+        return (t->started_ms ? t->started_ms : stack_prov_now_ms()) + t->timeout_ms;
+    return stack_prov_now_ms() + def_ms;
+}
+
+bool stack_prov_waited(const struct stack_target *t, long long deadline, long ms, char *what,
+                       size_t what_len)
+{
+    long long left = deadline - stack_prov_now_ms();
+    if (left <= 0) {
+        if (t->timeout_ms > 0)
+            snprintf(what, what_len, "within %.3g s (customTimeouts)", t->timeout_ms / 1000.0);
+        else
+            snprintf(what, what_len, "within a minute");
+        return true;
+    }
+    stack_prov_sleep_ms(left < ms ? (long)left : ms);
+    return false;
+}
+
 const char *stack_prov_str(const cJSON *in, const char *key, const char *def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);

@@ -24,7 +24,7 @@
 #define DDB   "dynamodb"
 #define T(op) "DynamoDB_20120810." op
 
-enum { WAIT_TRIES = 600, WAIT_MS = 100 }; /* a minute */
+enum { WAIT_DEFAULT_MS = 60000, WAIT_MS = 100 };
 
 static enum err_code describe(const struct stack_target *t, const char *name, cJSON **table,
                               struct err *e)
@@ -61,7 +61,9 @@ static bool all_active(const cJSON *list, const char *status_key)
 static enum err_code wait_active(const struct stack_target *t, const char *name, cJSON **table,
                                  struct err *e)
 {
-    for (int i = 0; i < WAIT_TRIES; i++) {
+    long long until = stack_prov_deadline(t, WAIT_DEFAULT_MS);
+    char within[64];
+    do {
         cJSON *tb;
         enum err_code rc = describe(t, name, &tb, e);
         if (rc)
@@ -76,10 +78,8 @@ static enum err_code wait_active(const struct stack_target *t, const char *name,
             return ERR_OK;
         }
         cJSON_Delete(tb);
-        stack_prov_sleep_ms(WAIT_MS);
-    }
-    return err_set(e, ERR_IO, "%s: table %s did not become ACTIVE within a minute", t->region,
-                   name);
+    } while (!stack_prov_waited(t, until, WAIT_MS, within, sizeof(within)));
+    return err_set(e, ERR_IO, "%s: table %s did not become ACTIVE %s", t->region, name, within);
 }
 
 static cJSON *outputs_of(const cJSON *table)
@@ -443,10 +443,9 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
     cJSON_Delete(req);
     if (rc && !(adopt && !strcmp(code, "ResourceInUseException")))
         return rc;
-    if ((rc = wait_active(t, name, &tb, e)))
-        return rc;
-    rc = sync_replicas(t, name, cJSON_GetObjectItem(in, "replicas"),
-                       cJSON_GetObjectItem(tb, "Replicas"), e);
+    if ((rc = wait_active(t, name, &tb, e)) == ERR_OK)
+        rc = sync_replicas(t, name, cJSON_GetObjectItem(in, "replicas"),
+                           cJSON_GetObjectItem(tb, "Replicas"), e);
     cJSON_Delete(tb);
     tb = NULL;
     if (rc == ERR_OK && cJSON_GetObjectItem(in, "ttl"))
@@ -589,6 +588,8 @@ static enum err_code tbl_delete(const struct stack_target *t, const char *id, co
     cJSON *tb = NULL, *req;
     const cJSON *r;
     enum err_code rc;
+    long long until;
+    char within[64];
 
     (void)in;
     (void)out;
@@ -619,17 +620,17 @@ static enum err_code tbl_delete(const struct stack_target *t, const char *id, co
         return ERR_OK;
     if (rc)
         return rc;
-    for (int i = 0; i < WAIT_TRIES; i++) {
+    until = stack_prov_deadline(t, WAIT_DEFAULT_MS);
+    do {
         rc = describe(t, id, &tb, e);
         cJSON_Delete(tb);
         if (rc == ERR_NOTFOUND)
             return ERR_OK;
         if (rc)
             return rc;
-        stack_prov_sleep_ms(WAIT_MS);
-    }
-    return err_set(e, ERR_IO, "%s: table %s still exists a minute after DeleteTable", t->region,
-                   id);
+    } while (!stack_prov_waited(t, until, WAIT_MS, within, sizeof(within)));
+    return err_set(e, ERR_IO, "%s: table %s was not deleted %s after DeleteTable", t->region, id,
+                   within);
 }
 
 static enum err_code tbl_read(const struct stack_target *t, const char *id, const cJSON *in,

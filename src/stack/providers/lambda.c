@@ -17,7 +17,7 @@
 #include "mem.h"
 #include "stack_provider.h"
 
-enum { WAIT_TRIES = 600, WAIT_MS = 100 };
+enum { WAIT_DEFAULT_MS = 60000, WAIT_MS = 100 };
 
 static char *fn_path(const char *prefix, const char *name, const char *suffix)
 {
@@ -244,7 +244,9 @@ static enum err_code wait_ready(const struct stack_target *t, const char *name, 
 {
     char *path = fn_path("/2015-03-31/functions", name, "");
     enum err_code rc = ERR_OK;
-    for (int i = 0; i < WAIT_TRIES; i++) {
+    long long until = stack_prov_deadline(t, WAIT_DEFAULT_MS);
+    char within[64];
+    do {
         cJSON *resp = NULL, *c;
         rc = call_json(t, "GET", path, NULL, NULL, &resp, NULL, 0, e);
         if (rc)
@@ -262,11 +264,9 @@ static enum err_code wait_ready(const struct stack_target *t, const char *name, 
             return rc;
         }
         cJSON_Delete(resp);
-        stack_prov_sleep_ms(WAIT_MS);
-    }
+    } while (!stack_prov_waited(t, until, WAIT_MS, within, sizeof(within)));
     free(path);
-    return rc ? rc
-              : err_set(e, ERR_IO, "%s: function %s not Active within a minute", t->region, name);
+    return rc ? rc : err_set(e, ERR_IO, "%s: function %s not Active %s", t->region, name, within);
 }
 
 static enum err_code fn_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
