@@ -354,7 +354,6 @@ void s3_get_versioning(struct http_req *r)
 
 /* tags from a <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>
  * body as a JSON array text (arena), or NULL after answering an error */
-char *s3_parse_tagging(struct http_req *r, size_t max);
 char *s3_parse_tagging(struct http_req *r, size_t max)
 {
     struct s3_xml *x, *set, *tg;
@@ -399,7 +398,6 @@ char *s3_parse_tagging(struct http_req *r, size_t max)
     return out;
 }
 
-void s3_write_tagging(struct buf *b, cJSON *tags);
 void s3_write_tagging(struct buf *b, cJSON *tags)
 {
     cJSON *e;

@@ -16,10 +16,9 @@
 #include "log.h"
 #include "mem.h"
 #include "s3_int.h"
+#include "s3_repl.h"
 #include "s3_xml.h"
 
-char *s3_parse_tagging(struct http_req *r, size_t max);
-void s3_write_tagging(struct buf *b, cJSON *tags);
 void s3_rec_headers(struct http_req *r, cJSON *rec);
 
 /*
@@ -237,6 +236,7 @@ struct tagw {
     char *tags; /* JSON array text, NULL to delete */
     char found_vid[40];
     bool versioned;
+    bool replica; /* written by replication (x-tandem-replica: tags): not queued again */
 };
 
 static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
@@ -254,11 +254,11 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
         return ERR_CONFLICT;
     }
     tw->versioned = s3_jstr(b, "versioning") && *s3_jstr(b, "versioning");
-    cJSON_Delete(b);
     v = s3_find_version(t, a, q->bucket, q->key, tw->vid, &k);
     if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
         tw->w.fail = tw->vid ? (v ? S3E_METHOD_NOT_ALLOWED : S3E_NO_SUCH_VERSION) : S3E_NO_SUCH_KEY;
         cJSON_Delete(v);
+        cJSON_Delete(b);
         return ERR_CONFLICT;
     }
     snprintf(tw->found_vid, sizeof(tw->found_vid), "%s", s3_jstr(v, "vid"));
@@ -268,7 +268,10 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
     s = cJSON_PrintUnformatted(v);
     rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
     free(s);
+    if (rc == ERR_OK && !tw->replica)
+        rc = s3_repl_on_tags(t, b, q->bucket, q->key, v, e);
     cJSON_Delete(v);
+    cJSON_Delete(b);
     return rc;
 }
 
@@ -329,6 +332,13 @@ void s3_object_tagging(struct http_req *r)
         return;
     tw = arena_calloc(r->arena, sizeof(*tw));
     tw->vid = vid;
+    if (http_req_header(r, "x-tandem-replica")) {
+        if (!q->who.root) {
+            s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
+            return;
+        }
+        tw->replica = true;
+    }
     if (strcmp(r->method, "PUT") == 0 && !(tw->tags = s3_parse_tagging(r, 10)))
         return;
     tw->w.r = r;

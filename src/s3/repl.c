@@ -129,6 +129,8 @@ static bool parse_rule(const struct s3_xml *x, cJSON *rule, enum s3_code *code, 
             return fail(code, msg, cap, S3E_MALFORMED_XML, NULL);
         if (rm)
             cJSON_AddBoolToObject(rule, "rm", strcmp(s3_xml_text(rm, "Status"), "Enabled") == 0);
+        if (eo)
+            cJSON_AddBoolToObject(rule, "eo", strcmp(s3_xml_text(eo, "Status"), "Enabled") == 0);
     }
     cJSON_AddStringToObject(rule, "id", id ? id : "");
     cJSON_AddNumberToObject(rule, "priority", (double)prio);
@@ -294,8 +296,11 @@ static struct slice queue_key(struct arena *a, uint64_t seq)
     return slice_of(k, 9);
 }
 
+/* enqueue - a queue entry copying version @vid to @dest; @op "tags" copies only
+ * the version's tag set (PutObjectTagging / DeleteObjectTagging), NULL the version */
 static enum err_code enqueue(struct store_txn *t, const char *bname, const char *key,
-                             const char *vid, const char *dest, const char *role, struct err *e)
+                             const char *vid, const char *dest, const char *role, const char *op,
+                             struct err *e)
 {
     struct arena *a = arena_new();
     cJSON *q = cJSON_CreateObject();
@@ -311,6 +316,8 @@ static enum err_code enqueue(struct store_txn *t, const char *bname, const char 
         cJSON_AddStringToObject(q, "role", role ? role : "");
         cJSON_AddNumberToObject(q, "n", 0);
         cJSON_AddNumberToObject(q, "at", 0);
+        if (op)
+            cJSON_AddStringToObject(q, "op", op);
         s = cJSON_PrintUnformatted(q);
         rc = store_put(t, STORE_DB_S3, queue_key(a, seq), slice_str(s), e);
         free(s);
@@ -343,7 +350,25 @@ enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const
         return ERR_OK;
     }
     set_rs(rec, "PENDING");
-    return enqueue(t, bname, key, vid, s3_jstr(rule, "dest"), s3_jstr(cfg, "role"), e);
+    return enqueue(t, bname, key, vid, s3_jstr(rule, "dest"), s3_jstr(cfg, "role"), NULL, e);
+}
+
+enum err_code s3_repl_on_tags(struct store_txn *t, const cJSON *bucket, const char *bname,
+                              const char *key, const cJSON *rec, struct err *e)
+{
+    const cJSON *cfg = cJSON_GetObjectItem(bucket, "repl"), *rule;
+    const char *vs = s3_jstr(bucket, "versioning"), *rs = s3_jstr(rec, "rs");
+    bool replica = rs && strcmp(rs, "REPLICA") == 0;
+
+    if (!cfg || !rs || !vs || strcmp(vs, "Enabled") != 0)
+        return ERR_OK; /* a version never replicated has no copy to update */
+    rule = s3_repl_match(cfg, key, cJSON_GetObjectItem(rec, "tags"), false);
+    if (!rule && !replica) /* new tags a filter no longer selects: the copy still takes them */
+        rule = s3_repl_match(cfg, key, NULL, false);
+    if (!rule || (replica && !cJSON_IsTrue(cJSON_GetObjectItem(rule, "rm"))))
+        return ERR_OK;
+    return enqueue(t, bname, key, s3_jstr(rec, "vid"), s3_jstr(rule, "dest"), s3_jstr(cfg, "role"),
+                   "tags", e);
 }
 
 /* ---- the replica write path (destination side) ---- */
@@ -417,6 +442,9 @@ static bool role_exists(struct s3 *s, struct store_txn *t, const char *role)
     return store_get(t, STORE_DB_META, slice_str(key), &v, NULL) == ERR_OK;
 }
 
+static enum err_code existing_objects(struct store_txn *t, const char *bname, const cJSON *cfg,
+                                      struct err *e);
+
 static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct cfgw *cw = arg;
@@ -468,6 +496,8 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
     s = cJSON_PrintUnformatted(b);
     rc = store_put(t, STORE_DB_S3, s3_key_bucket(cw->w.r->arena, q->bucket), slice_str(s), e);
     free(s);
+    if (rc == ERR_OK && cw->cfg)
+        rc = existing_objects(t, q->bucket, cw->cfg, e);
     return rc;
 }
 
@@ -565,7 +595,7 @@ static enum err_code queue_versions(struct store_txn *t, struct existw *x, const
         if (!rule)
             continue;
         rc = enqueue(t, bucket, key, s3_jstr(rec, "vid"), s3_jstr(rule, "dest"),
-                     s3_jstr(cfg, "role"), e);
+                     s3_jstr(cfg, "role"), NULL, e);
         if (rc)
             return rc;
         set_rs(rec, "PENDING");
@@ -580,31 +610,23 @@ static enum err_code queue_versions(struct store_txn *t, struct existw *x, const
     return ERR_OK;
 }
 
-static enum err_code exist_apply(struct store_txn *t, void *arg, struct err *e)
+/* queue_bucket - queue the versions of bucket @bname that @cfg's rules select
+ * and that have no status yet (or FAILED ones, x->failed_only) */
+static enum err_code queue_bucket(struct store_txn *t, struct existw *x, const char *bname,
+                                  const cJSON *cfg, struct err *e)
 {
-    struct existw *x = arg;
-    struct http_req *r = x->w.r;
-    struct s3_req *q = s3_req_of(r);
     struct arena *a = arena_new();
-    cJSON *b = s3_bucket_get(t, a, q->bucket), *cfg;
     struct store_cursor *c = NULL;
     struct slice k, v, p, *keys = NULL;
     cJSON **recs = NULL;
     int n = 0, cap = 0;
-    size_t bl = strlen(q->bucket);
+    size_t bl = strlen(bname);
     enum err_code rc = ERR_OK;
     char *pp;
 
-    x->queued = 0;
-    if (!b || !(cfg = cJSON_GetObjectItem(b, "repl"))) {
-        x->w.fail = b ? S3E_NO_REPLICATION : S3E_NO_SUCH_BUCKET;
-        cJSON_Delete(b);
-        arena_free(a);
-        return ERR_CONFLICT;
-    }
     pp = arena_alloc(a, bl + 2);
     pp[0] = 'O';
-    memcpy(pp + 1, q->bucket, bl + 1);
+    memcpy(pp + 1, bname, bl + 1);
     p = slice_of(pp, bl + 2);
     rc = store_cursor_open(t, STORE_DB_S3, &c, e);
     for (rc = rc ? rc : store_cursor_seek(c, p, &k, &v, e);
@@ -620,7 +642,7 @@ static enum err_code exist_apply(struct store_txn *t, void *arg, struct err *e)
         if (n && (keys[n - 1].len != kk.len ||
                   memcmp(keys[n - 1].ptr, kk.ptr, kk.len - 8) != 0)) { /* the next key */
             struct slice k2, v2;
-            rc = queue_versions(t, x, cfg, q->bucket, keys, recs, n, e);
+            rc = queue_versions(t, x, cfg, bname, keys, recs, n, e);
             for (int i = 0; i < n; i++)
                 cJSON_Delete(recs[i]);
             n = 0;
@@ -641,14 +663,52 @@ static enum err_code exist_apply(struct store_txn *t, void *arg, struct err *e)
         recs[n++] = rec;
     }
     if (rc == ERR_NOTFOUND || rc == ERR_OK)
-        rc = n ? queue_versions(t, x, cfg, q->bucket, keys, recs, n, e) : ERR_OK;
+        rc = n ? queue_versions(t, x, cfg, bname, keys, recs, n, e) : ERR_OK;
     for (int i = 0; i < n; i++)
         cJSON_Delete(recs[i]);
     store_cursor_close(c);
     free(keys);
     free(recs);
-    cJSON_Delete(b);
     arena_free(a);
+    return rc;
+}
+
+static enum err_code exist_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct existw *x = arg;
+    struct s3_req *q = s3_req_of(x->w.r);
+    cJSON *b = s3_bucket_get(t, x->w.r->arena, q->bucket), *cfg;
+    enum err_code rc;
+
+    x->queued = 0;
+    if (!b || !(cfg = cJSON_GetObjectItem(b, "repl"))) {
+        x->w.fail = b ? S3E_NO_REPLICATION : S3E_NO_SUCH_BUCKET;
+        cJSON_Delete(b);
+        return ERR_CONFLICT;
+    }
+    rc = queue_bucket(t, x, q->bucket, cfg, e);
+    cJSON_Delete(b);
+    return rc;
+}
+
+/* existing_objects - ExistingObjectReplication Enabled: the rules that say so
+ * queue, with the configuration, what the bucket held before them */
+static enum err_code existing_objects(struct store_txn *t, const char *bname, const cJSON *cfg,
+                                      struct err *e)
+{
+    cJSON *only = cJSON_Duplicate(cfg, true), *rules = cJSON_GetObjectItem(only, "rules"), *r;
+    struct existw x = {0};
+    enum err_code rc = ERR_OK;
+
+    for (r = rules ? rules->child : NULL; r;) {
+        cJSON *next = r->next;
+        if (!cJSON_IsTrue(cJSON_GetObjectItem(r, "eo")))
+            cJSON_Delete(cJSON_DetachItemViaPointer(rules, r));
+        r = next;
+    }
+    if (cJSON_GetArraySize(rules) > 0)
+        rc = queue_bucket(t, &x, bname, only, e);
+    cJSON_Delete(only);
     return rc;
 }
 
@@ -829,7 +889,8 @@ static enum copy_rc locate(struct s3_replw *w, struct dest *d, char *why, size_t
 }
 
 /* may the replication role copy @rec? (source side; see s3_repl.h) */
-static bool role_allows(struct s3_replw *w, const cJSON *q, bool dm, char *why, size_t cap)
+static bool role_allows(struct s3_replw *w, const cJSON *q, const char *action, char *why,
+                        size_t cap)
 {
     struct s3 *s = w->s3;
     const char *role = s3_jstr(q, "role"), *name;
@@ -855,7 +916,7 @@ static bool role_allows(struct s3_replw *w, const cJSON *q, bool dm, char *why, 
         snprintf(why, cap, "%s", e.msg);
         return false;
     }
-    az.action = dm ? "s3:ReplicateDelete" : "s3:ReplicateObject";
+    az.action = action;
     snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", s3_jstr(q, "d"), s3_jstr(q, "k"));
     if (authz_check(s->authz, &az, &e) != ERR_OK) {
         snprintf(why, cap, "%s", e.msg);
@@ -898,7 +959,9 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     size_t size = 0;
     char *json, *b64, md5b64[32];
     int fd = -1, nh = 0;
-    bool dm;
+    bool dm, tags_only = s3_jstr(q, "op") && strcmp(s3_jstr(q, "op"), "tags") == 0;
+    struct buf tagdoc = {0};
+    const char *query = NULL;
 
     if (d->blocked || d->until_ms > clock_wall_ms()) {
         d->blocked = true;
@@ -913,14 +976,32 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         return COPY_GONE; /* the version was deleted (or its bucket) */
     arena_on_free(a, s3_json_free, rec);
     dm = cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm"));
-    if (!role_allows(w, q, dm, why, cap))
+    if (tags_only) {
+        if (dm)
+            return COPY_GONE;
+        if (!role_allows(w, q, "s3:ReplicateTags", why, cap))
+            return COPY_REFUSED;
+    } else if (!role_allows(w, q, dm ? "s3:ReplicateDelete" : "s3:ReplicateObject", why, cap)) {
         return COPY_REFUSED;
+    }
     rc = locate(w, d, why, cap);
     if (rc == COPY_LATER)
         unreachable(d);
     if (rc != COPY_DONE) {
         d->blocked = true;
         return rc;
+    }
+    if (tags_only) {
+        /* the tag set of the replica: PutObjectTagging, or DeleteObjectTagging when empty */
+        cJSON *tags = cJSON_GetObjectItem(rec, "tags");
+        query = arena_sprintf(a, "tagging=&versionId=%s", url_encode(a, s3_jstr(rec, "vid"), true));
+        hs[nh++] = (struct awsc_header){"x-tandem-replica", "tags"};
+        if (cJSON_GetArraySize(tags) > 0) {
+            s3_write_tagging(&tagdoc, tags);
+            map = tagdoc.ptr;
+            size = tagdoc.len;
+        }
+        goto send;
     }
     hdr = cJSON_CreateObject();
     for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -960,30 +1041,33 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
             }
         }
     }
-    {
-        struct awsc_req rq = {.method = "PUT",
-                              .endpoint = d->url,
-                              .path = url_path(a, d->bucket, s3_jstr(q, "k")),
-                              .region = d->region,
-                              .service = "s3",
-                              .headers = hs,
-                              .nheaders = (size_t)nh,
-                              .body = map == MAP_FAILED ? "" : map,
-                              .body_len = size,
-                              .unsigned_payload = true,
-                              .timeout_ms = 30000 + (long)(size / 65536),
-                              .ca_file = w->ca_file};
-        enum err_code erc = awsc_call(&c, &rq, &resp, &e);
-        if (map != MAP_FAILED)
-            munmap(map, size);
-        if (erc != ERR_OK || resp.status >= 500 || resp.status == 0) {
-            snprintf(why, cap, "%s", erc ? e.msg : "destination answered 5xx");
-            unreachable(d);
-            d->blocked = true;
-            awsc_resp_free(&resp);
-            return COPY_LATER;
-        }
+send : {
+    struct awsc_req rq = {.method = tags_only && !size ? "DELETE" : "PUT",
+                          .endpoint = d->url,
+                          .path = url_path(a, d->bucket, s3_jstr(q, "k")),
+                          .query = query,
+                          .region = d->region,
+                          .service = "s3",
+                          .headers = hs,
+                          .nheaders = (size_t)nh,
+                          .body = map == MAP_FAILED ? "" : map,
+                          .body_len = size,
+                          .unsigned_payload = true,
+                          .timeout_ms = 30000 + (long)(size / 65536),
+                          .ca_file = w->ca_file};
+    enum err_code erc = awsc_call(&c, &rq, &resp, &e);
+    if (tags_only)
+        buf_free(&tagdoc);
+    else if (map != MAP_FAILED)
+        munmap(map, size);
+    if (erc != ERR_OK || resp.status >= 500 || resp.status == 0) {
+        snprintf(why, cap, "%s", erc ? e.msg : "destination answered 5xx");
+        unreachable(d);
+        d->blocked = true;
+        awsc_resp_free(&resp);
+        return COPY_LATER;
     }
+}
     d->backoff_ms = 0;
     if (resp.status >= 300) {
         snprintf(why, cap, "destination answered %ld: %.200s", resp.status,
@@ -1023,7 +1107,7 @@ static enum err_code mark_apply(struct store_txn *t, void *arg, struct err *e)
         m->status = "COMPLETED";
     else if (m->rc == COPY_REFUSED && n >= m->max_tries)
         m->status = "FAILED";
-    if (rec && m->status) {
+    if (rec && m->status && !s3_jstr(q, "op")) {
         set_rs(rec, m->status);
         s = cJSON_PrintUnformatted(rec);
         rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);

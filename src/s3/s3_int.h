@@ -201,6 +201,12 @@ void s3_get_bucket_location(struct http_req *r);
 void s3_get_versioning(struct http_req *r);
 void s3_put_versioning(struct http_req *r);
 void s3_bucket_tagging(struct http_req *r);
+/* s3_parse_tagging - the Tagging body of @r as a JSON array text [{"k","v"}]
+ * (arena), at most @max tags; NULL after answering the error. */
+char *s3_parse_tagging(struct http_req *r, size_t max);
+/* s3_write_tagging - a Tagging document of @tags ([{"k","v"}], may be NULL) into @b (initialized).
+ */
+void s3_write_tagging(struct buf *b, cJSON *tags);
 /* website, logging, lifecycle, ownershipControls, publicAccessBlock, acl:
  * answers and returns true when @r is one of them */
 bool s3_bucket_config(struct http_req *r);

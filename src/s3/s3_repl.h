@@ -42,7 +42,13 @@
  *
  * Existing objects: POST /BUCKET?x-tandem-replicate=existing|failed queues
  * every version the rules match that has no status yet (or FAILED ones),
- * oldest first per key; `tandem s3 replicate-existing` calls it. */
+ * oldest first per key; `tandem s3 replicate-existing` calls it. Rules with
+ * ExistingObjectReplication Enabled do the same for what they select when the
+ * configuration is put, in the same transaction.
+ *
+ * Tags: a tag change of a replicated version queues {"op":"tags"} entries
+ * (s3_repl_on_tags); the worker PUTs (or DELETEs) ?tagging&versionId=V on the
+ * destination with x-tandem-replica: tags, which is not queued again there. */
 #ifndef TANDEM_S3_REPL_H
 #define TANDEM_S3_REPL_H
 
@@ -76,6 +82,18 @@ const cJSON *s3_repl_match(const cJSON *cfg, const char *key, const cJSON *tags,
  */
 enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const char *bname,
                                  const char *key, const char *vid, cJSON *rec, struct err *e);
+
+/*
+ * s3_repl_on_tags - writer thread, inside a PutObjectTagging/DeleteObjectTagging
+ * of version @rec (its new tags in place): queue the new tag set for the copy
+ * when @bucket's rules say so. A version replicated from here (rs PENDING,
+ * COMPLETED or FAILED) sends it to its rule's destination; a replica (rs
+ * REPLICA) only by a matching rule with ReplicaModifications Enabled (the
+ * two-way "replica modification sync"). Tag writes made by replication itself
+ * are not passed here, so nothing loops.
+ */
+enum err_code s3_repl_on_tags(struct store_txn *t, const cJSON *bucket, const char *bname,
+                              const char *key, const cJSON *rec, struct err *e);
 
 /*
  * s3_repl_replica_rec - PutObject with x-tandem-replica: the record to commit

@@ -28,7 +28,8 @@ POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Action": ["s3:GetObjectVersionForReplication",
-                                       "s3:ReplicateObject", "s3:ReplicateDelete"],
+                                       "s3:ReplicateObject", "s3:ReplicateDelete",
+                                       "s3:ReplicateTags"],
          "Resource": "arn:aws:s3:::*"}]}
 TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
@@ -306,6 +307,81 @@ class Replication(unittest.TestCase):
         self.assertEqual(c.head_object(Bucket=a, Key="from-west")["VersionId"], vb["VersionId"])
         self.assertEqual(w.head_object(Bucket=b, Key="from-east")["VersionId"], va["VersionId"])
 
+    def tags(self, region, bucket, key, vid):
+        return {t["Key"]: t["Value"] for t in self.s3(region).get_object_tagging(
+            Bucket=bucket, Key=key, VersionId=vid)["TagSet"]}
+
+    def test_tag_changes_replicate(self):
+        """PutObjectTagging / DeleteObjectTagging on a replicated version update
+        the replica's tags (with s3:ReplicateTags); the replica's version stays."""
+        src, dst = self.pair()
+        c = self.s3(self.east)
+        v = c.put_object(Bucket=src, Key="tagged", Body=b"t", Tagging="a=1")["VersionId"]
+        wait_for(lambda: self.status(self.east, src, "tagged") == "COMPLETED", "replicated")
+        self.assertEqual(self.tags(self.west, dst, "tagged", v), {"a": "1"})
+        c.put_object_tagging(Bucket=src, Key="tagged", VersionId=v,
+                             Tagging={"TagSet": [{"Key": "a", "Value": "2"},
+                                                 {"Key": "b", "Value": "x y"}]})
+        wait_for(lambda: self.tags(self.west, dst, "tagged", v) == {"a": "2", "b": "x y"},
+                 "the new tags on the replica")
+        c.delete_object_tagging(Bucket=src, Key="tagged")
+        wait_for(lambda: self.tags(self.west, dst, "tagged", v) == {}, "tags deleted on the replica")
+        self.assertEqual(self.status(self.east, src, "tagged"), "COMPLETED")
+        self.assertEqual(self.status(self.west, dst, "tagged"), "REPLICA")
+        self.assertEqual(len(self.versions(self.west, dst)), 1)
+        # a version never replicated (no rule matched it then) sends nothing
+        other = self.bucket(self.east)
+        c.put_object(Bucket=other, Key="k", Body=b"k")
+        c.put_bucket_replication(Bucket=other,
+                                 ReplicationConfiguration=self.rule_config(self.east, dst))
+        c.put_object_tagging(Bucket=other, Key="k", Tagging={"TagSet": [{"Key": "z",
+                                                                         "Value": "1"}]})
+        time.sleep(1)
+        self.assertEqual(self.status(self.west, dst, "k"), "missing:404")
+        # the replica header is the root's alone, even for a user allowed s3:*
+        iam = self.west.boto3("iam")
+        iam.create_user(UserName="tagger")
+        iam.put_user_policy(UserName="tagger", PolicyName="all", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                    "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="tagger")["AccessKey"]
+        u = self.west.boto3("s3", access_key=key["AccessKeyId"],
+                            secret_key=key["SecretAccessKey"], s3={"addressing_style": "path"})
+        u.meta.events.register("before-sign.s3.PutObjectTagging",
+                               lambda request, **kw: request.headers.add_header(
+                                   "x-tandem-replica", "tags"))
+        with self.assertRaises(ClientError) as cm:
+            u.put_object_tagging(Bucket=dst, Key="tagged", VersionId=v, Tagging={"TagSet": []})
+        self.assertEqual(code_of(cm.exception), "AccessDenied")
+
+    def test_replica_modifications_sync_back(self):
+        """Two-way: tag changes made on a replica go back to the source only
+        where the replica's bucket has a rule with ReplicaModifications Enabled."""
+        a, b = self.bucket(self.east), self.bucket(self.west)
+        c, w = self.s3(self.east), self.s3(self.west)
+        c.put_bucket_replication(Bucket=a, ReplicationConfiguration=self.rule_config(self.east, b))
+        w.put_bucket_replication(Bucket=b, ReplicationConfiguration=self.rule_config(
+            self.west, a, SourceSelectionCriteria={"ReplicaModifications": {"Status": "Enabled"}}))
+        va = c.put_object(Bucket=a, Key="e", Body=b"e")["VersionId"]
+        vb = w.put_object(Bucket=b, Key="w", Body=b"w")["VersionId"]
+        wait_for(lambda: self.status(self.east, a, "e") == "COMPLETED", "east->west")
+        wait_for(lambda: self.status(self.west, b, "w") == "COMPLETED", "west->east")
+        # a replica in west changed: west's rule syncs replica modifications back
+        w.put_object_tagging(Bucket=b, Key="e", VersionId=va,
+                             Tagging={"TagSet": [{"Key": "changed", "Value": "in-west"}]})
+        wait_for(lambda: self.tags(self.east, a, "e", va) == {"changed": "in-west"},
+                 "the replica's tag change back on the source")
+        # a replica in east changed: east's rule does not sync replica modifications
+        c.put_object_tagging(Bucket=a, Key="w", VersionId=vb,
+                             Tagging={"TagSet": [{"Key": "changed", "Value": "in-east"}]})
+        time.sleep(1.5)
+        self.assertEqual(self.tags(self.west, b, "w", vb), {})
+        # nothing loops: statuses and version counts stay
+        self.assertEqual(self.status(self.east, a, "e"), "COMPLETED")
+        self.assertEqual(self.status(self.west, b, "e"), "REPLICA")
+        self.assertEqual(len(self.versions(self.east, a)), 2)
+        self.assertEqual(self.versions(self.east, a), self.versions(self.west, b))
+
     def test_destination_without_versioning_fails_then_retry(self):
         src = self.bucket(self.east)
         dst = self.bucket(self.west, versioning=False)
@@ -326,6 +402,33 @@ class Replication(unittest.TestCase):
         wait_for(lambda: self.status(self.east, src, "f") == "COMPLETED", "retried")
         self.assertEqual(self.s3(self.west).head_object(Bucket=dst, Key="f")["VersionId"],
                          v["VersionId"])
+
+    def test_existing_object_replication_rule(self):
+        """ExistingObjectReplication Enabled: putting the configuration queues
+        what the bucket already held (only for the rules that say so)."""
+        src, dst = self.bucket(self.east), self.bucket(self.west)
+        c = self.s3(self.east)
+        old = c.put_object(Bucket=src, Key="before/a", Body=b"a1")["VersionId"]
+        c.put_object(Bucket=src, Key="before/a", Body=b"a2")
+        c.put_object(Bucket=src, Key="skip/b", Body=b"b")
+        cfg = self.rule_config(self.east, dst, prefix="before/",
+                               ExistingObjectReplication={"Status": "Enabled"})
+        cfg["Rules"].append({"ID": "no-existing", "Priority": 2, "Status": "Enabled",
+                             "Filter": {"Prefix": "skip/"},
+                             "DeleteMarkerReplication": {"Status": "Disabled"},
+                             "ExistingObjectReplication": {"Status": "Disabled"},
+                             "Destination": {"Bucket": "arn:aws:s3:::" + dst}})
+        c.put_bucket_replication(Bucket=src, ReplicationConfiguration=cfg)
+        wait_for(lambda: self.status(self.east, src, "before/a") == "COMPLETED",
+                 "existing objects replicated")
+        wait_for(lambda: self.status(self.east, src, "before/a", old) == "COMPLETED",
+                 "the older version too")
+        self.assertEqual(self.s3(self.west).get_object(Bucket=dst, Key="before/a")["Body"].read(),
+                         b"a2")
+        self.assertIsNone(self.status(self.east, src, "skip/b"))
+        self.assertEqual(self.status(self.west, dst, "skip/b"), "missing:404")
+        got = self.s3(self.east).get_bucket_replication(Bucket=src)["ReplicationConfiguration"]
+        self.assertEqual(got["Rules"][0]["ExistingObjectReplication"], {"Status": "Enabled"})
 
     def test_replicate_existing(self):
         src, dst = self.bucket(self.east), self.bucket(self.west)

@@ -41,16 +41,18 @@ static void accepts_v2_and_v1(void **state)
     cJSON *c, *r;
     (void)state;
 
-    c = parse("<ReplicationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" ROLE
-              "<Rule><ID>a</ID><Priority>2</Priority><Status>Enabled</Status>"
-              "<Filter><And><Prefix>logs/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag>"
-              "</And></Filter>" DMR_OFF
-              "<Destination><Bucket>arn:aws:s3:::dst</Bucket><StorageClass>STANDARD_IA"
-              "</StorageClass></Destination><SourceSelectionCriteria><ReplicaModifications>"
-              "<Status>Enabled</Status></ReplicaModifications></SourceSelectionCriteria></Rule>"
-              "<Rule><Priority>1</Priority><Status>Disabled</Status><Filter/>" DMR_ON DEST
-              "</Rule></ReplicationConfiguration>",
-              &code, msg);
+    c = parse(
+        "<ReplicationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" ROLE
+        "<Rule><ID>a</ID><Priority>2</Priority><Status>Enabled</Status>"
+        "<Filter><And><Prefix>logs/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag>"
+        "</And></Filter>" DMR_OFF
+        "<Destination><Bucket>arn:aws:s3:::dst</Bucket><StorageClass>STANDARD_IA"
+        "</StorageClass></Destination><SourceSelectionCriteria><ReplicaModifications>"
+        "<Status>Enabled</Status></ReplicaModifications></SourceSelectionCriteria>"
+        "<ExistingObjectReplication><Status>Enabled</Status></ExistingObjectReplication></Rule>"
+        "<Rule><Priority>1</Priority><Status>Disabled</Status><Filter/>" DMR_ON DEST
+        "</Rule></ReplicationConfiguration>",
+        &code, msg);
     assert_non_null(c);
     r = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "rules"), 0);
     assert_string_equal(cJSON_GetObjectItem(r, "prefix")->valuestring, "logs/");
@@ -58,7 +60,10 @@ static void accepts_v2_and_v1(void **state)
     assert_string_equal(cJSON_GetObjectItem(r, "sc")->valuestring, "STANDARD_IA");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "tags")), 1);
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(r, "dm")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "rm")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "eo")));
     r = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "rules"), 1);
+    assert_null(cJSON_GetObjectItem(r, "eo"));
     assert_true(strlen(cJSON_GetObjectItem(r, "id")->valuestring) > 0); /* one is made */
     cJSON_Delete(c);
 
