@@ -309,7 +309,7 @@ static cJSON *result_json(const struct stack_result *r, const char *cmd, enum er
         cJSON_AddItemToArray(steps, o);
     }
     sum = cJSON_AddObjectToObject(j, "summary");
-    for (int op = 0; op <= STACK_OP_REFRESH; op++)
+    for (int op = 0; op < STACK_OP_N; op++)
         if (r->counts[op])
             cJSON_AddNumberToObject(sum, stack_op_name((enum stack_op)op), r->counts[op]);
     cJSON_AddNumberToObject(j, "writes", (double)r->writes);
@@ -322,7 +322,7 @@ static void print_summary(const struct stack_result *r, double secs)
     static const char *const words[] = {"unchanged", "created", "updated",
                                         "replaced",  "deleted", "refreshed"};
     bool first = true;
-    int counts[STACK_OP_REFRESH + 1] = {0}, failed = 0;
+    int counts[STACK_OP_N] = {0}, failed = 0;
     for (size_t i = 0; i < r->nsteps; i++) {
         if (r->steps[i].rc)
             failed++;
@@ -330,7 +330,7 @@ static void print_summary(const struct stack_result *r, double secs)
             counts[r->steps[i].op]++;
     }
     printf("\nResources:");
-    for (int op = 0; op <= STACK_OP_REFRESH; op++)
+    for (int op = 0; op < STACK_OP_N; op++)
         if (counts[op]) {
             printf("%s %d %s", first ? "" : ",", counts[op], words[op]);
             first = false;
@@ -346,7 +346,7 @@ static void print_summary(const struct stack_result *r, double secs)
 
 static void print_plan(const struct stack_result *r)
 {
-    static const char sym[] = {' ', '+', '~', '!', '-', '?'};
+    static const char sym[STACK_OP_N] = {' ', '+', '~', '!', '-', '?', '='};
     for (size_t i = 0; i < r->nsteps; i++) {
         const struct stack_step *s = &r->steps[i];
         const cJSON *c;

@@ -55,15 +55,16 @@ struct job {
 
 const char *stack_op_name(enum stack_op op)
 {
-    static const char *const names[] = {"same", "create", "update", "replace", "delete", "refresh"};
+    static const char *const names[STACK_OP_N] = {"same",   "create",  "update", "replace",
+                                                  "delete", "refresh", "import"};
     return names[op];
 }
 
-static const char *const op_ing[] = {"",          "creating", "updating",
-                                     "replacing", "deleting", "refreshing"};
-static const char *const op_ed[] = {"unchanged", "created", "updated",
-                                    "replaced",  "deleted", "refreshed"};
-static const char op_sym[] = {' ', '+', '~', '!', '-', '?'};
+static const char *const op_ing[STACK_OP_N] = {"",         "creating",   "updating", "replacing",
+                                               "deleting", "refreshing", "importing"};
+static const char *const op_ed[STACK_OP_N] = {"unchanged", "created",   "updated", "replaced",
+                                              "deleted",   "refreshed", "imported"};
+static const char op_sym[STACK_OP_N] = {' ', '+', '~', '!', '-', '?', '='};
 
 void stack_result_free(struct stack_result *r)
 {
@@ -653,6 +654,32 @@ static enum err_code do_refresh(struct job *j, struct err *e)
     return ERR_OK;
 }
 
+/* options.import: the resource @id names exists; it is read and recorded with the
+ * program's inputs, so later runs diff against them. No write call. */
+static enum err_code do_import(struct job *j, struct err *e)
+{
+    struct stack_target t = target(j, -1);
+    const char *id = j->res->import_id->str;
+    const char *np = j->prov->name_prop;
+    cJSON *out = NULL;
+    bool gone = false;
+    enum err_code rc = j->prov->read(&t, id, j->inputs, &out, &gone, e);
+
+    if (rc == ERR_OK && gone)
+        rc = err_set(e, ERR_NOTFOUND, "import: %s %s does not exist in %s", j->type, id, j->region);
+    if (rc == ERR_OK) {
+        /* no name in the program: the imported one is kept, as an auto-name would be */
+        if (np && !cJSON_GetObjectItemCaseSensitive(j->inputs, np) && stack_state_str(out, np)) {
+            cJSON_AddStringToObject(j->inputs, np, stack_state_str(out, np));
+            j->autoname = true;
+        }
+        put_entry(j->r, entry_new(j, "created", id, j->inputs, out));
+        j->result = merged(j->inputs, out);
+    }
+    cJSON_Delete(out);
+    return rc;
+}
+
 static void *job_main(void *arg)
 {
     struct job *j = arg;
@@ -677,7 +704,11 @@ static void *job_main(void *arg)
     case STACK_OP_REFRESH:
         rc = do_refresh(j, &e);
         break;
+    case STACK_OP_IMPORT:
+        rc = do_import(j, &e);
+        break;
     case STACK_OP_SAME:
+    case STACK_OP_N:
         break;
     }
     j->step->secs = (double)(clock_mono_us() - t0) / 1e6;
@@ -958,7 +989,7 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
         cJSON_AddItemToArray(j->deps, cJSON_CreateString(r->p->res[r->g->deps[idx][d]].name));
     old = stack_state_res(r->state, res->name);
     j->old = old ? cJSON_Duplicate(old, 1) : NULL;
-    if (!res->get)
+    if (!res->get && !(res->import_id && !old)) /* an import keeps the name it has */
         auto_name(j, old);
     if (old)
         ignore_changes(res, cJSON_GetObjectItem(old, "inputs"), j->inputs);
@@ -970,8 +1001,7 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
     cJSON_Delete(j->step->inputs);
     j->step->inputs = cJSON_Duplicate(j->inputs, 1);
     if (!old) {
-        j->op = STACK_OP_CREATE;
-        j->adopt = res->import_id != NULL; /* options.import: take over what exists */
+        j->op = res->import_id && j->prov ? STACK_OP_IMPORT : STACK_OP_CREATE;
     } else {
         const char *st = stack_state_str(old, "status");
         const char *otype = stack_state_str(old, "type");

@@ -48,6 +48,8 @@ enum stack_op {
     STACK_OP_REPLACE,
     STACK_OP_DELETE,
     STACK_OP_REFRESH,
+    STACK_OP_IMPORT, /* options.import: read by id and recorded, never created */
+    STACK_OP_N
 };
 
 struct stack_step {
@@ -68,7 +70,7 @@ struct stack_result {
     cJSON *outputs; /* stack outputs (owned) */
     cJSON *secrets; /* names of the outputs that are secret: an array (owned) */
     long writes;    /* write calls providers made */
-    int counts[STACK_OP_REFRESH + 1];
+    int counts[STACK_OP_N];
     int failed;
 };
 

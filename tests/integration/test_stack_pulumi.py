@@ -301,6 +301,51 @@ class PulumiExamples(unittest.TestCase):
         self.destroy(p)
         self.assertEqual(ddb.list_tables()["TableNames"], [])
 
+    def test_import_existing_resources(self):
+        p = self.project("import-existing")
+        r = p.run("up", "--yes", check=1)  # nothing to adopt yet: an error, nothing made
+        self.assertIn("import: aws:dynamodb:Table orders-archive does not exist in us-east-1",
+                      r.stderr)
+        self.assertIn("x aws:iam:Role", r.stdout)
+        self.assertEqual(p.state()["resources"], [])
+        ddb, s3, iam = (p.client(x, "us-east-1") for x in ("dynamodb", "s3", "iam"))
+        self.assertEqual(ddb.list_tables()["TableNames"], [])
+        ddb.create_table(TableName="orders-archive", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "orderId",
+                                                "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+                         Tags=[{"Key": "Owner", "Value": "data-team"}])
+        ddb.put_item(TableName="orders-archive", Item={"orderId": {"S": "o-1"}})
+        s3.create_bucket(Bucket="company-reports")
+        role = iam.create_role(RoleName="ci-deployer", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Action": "sts:AssumeRole", "Effect": "Allow",
+                "Principal": {"Service": "codebuild.amazonaws.com"}}]}))["Role"]
+        res = p.json("up", "--yes")
+        self.assertEqual(ops(res), {"archive": "import", "reports": "import",
+                                    "ciRole": "import"})
+        self.assertEqual(res["writes"], 0)  # adopted, not made
+        out = self.up_twice(p)
+        self.assertEqual(out["ciRoleArn"], role["Arn"])
+        self.assertEqual(out["reportsArn"], "arn:aws:s3:::company-reports")
+        self.assertEqual(out["archiveArn"],
+                         ddb.describe_table(TableName="orders-archive")["Table"]["TableArn"])
+        self.assertEqual(ddb.get_item(TableName="orders-archive",
+                                      Key={"orderId": {"S": "o-1"}})["Item"]["orderId"],
+                         {"S": "o-1"})  # the same table, its items kept
+        # from now on the program drives it
+        path = os.path.join(p.dir, "Pulumi.yaml")
+        text = read(path).replace("Owner: data-team", "Owner: platform-team")
+        with open(path, "w") as f:
+            f.write(text)
+        self.assertEqual(changed(p.json("up", "--yes")), {"archive": "update"})
+        tags = ddb.list_tags_of_resource(ResourceArn=out["archiveArn"])["Tags"]
+        self.assertEqual(tags, [{"Key": "Owner", "Value": "platform-team"}])
+        self.destroy(p)
+        self.assertEqual(ddb.list_tables()["TableNames"], [])
+        self.assertEqual(s3.list_buckets()["Buckets"], [])
+        self.assertEqual(iam.list_roles()["Roles"], [])
+
     def test_user_with_access_key_and_policies(self):
         p = self.project("iam-user-keys")
         out = self.up_twice(p, show_secrets=True)

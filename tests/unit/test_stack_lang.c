@@ -550,6 +550,17 @@ static void options_in_the_plan(void **state)
     assert_int_equal(step(&pv, "old")->op, STACK_OP_REFRESH);
     assert_string_equal(out_str(&pv, "id"), "legacy-user");
     stack_result_free(&pv.res);
+    /* import: adopted by id, not created; no auto-name is made up for it */
+    assert_int_equal(preview(&pv, NULL,
+                             "name: p\nresources:\n  legacy:\n    type: aws:iam:User\n"
+                             "    options: {import: legacy-user}\n",
+                             NULL, &e),
+                     ERR_OK);
+    assert_int_equal(step(&pv, "legacy")->op, STACK_OP_IMPORT);
+    assert_string_equal(stack_op_name(STACK_OP_IMPORT), "import");
+    assert_null(cJSON_GetObjectItem(step(&pv, "legacy")->inputs, "name"));
+    assert_int_equal(pv.res.counts[STACK_OP_IMPORT], 1);
+    stack_result_free(&pv.res);
 }
 
 static void auto_names(void **state)
