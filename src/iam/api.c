@@ -130,9 +130,41 @@ void iam_xml_tags(struct buf *b, const cJSON *doc, bool always)
     buf_puts(b, "</Tags>");
 }
 
+/* The parameter naming an entity of @kind ("user", "role", "group"), its
+ * longest name, and the quota of its inline policies. */
+static const char *name_param(const char *kind)
+{
+    return strcmp(kind, "user") == 0   ? "UserName"
+           : strcmp(kind, "role") == 0 ? "RoleName"
+                                       : "GroupName";
+}
+
+static size_t name_max(const char *kind)
+{
+    return strcmp(kind, "group") == 0 ? 128 : 64;
+}
+
+static int inline_max(const char *kind)
+{
+    return strcmp(kind, "user") == 0   ? MAX_USER_INLINE
+           : strcmp(kind, "role") == 0 ? MAX_ROLE_INLINE
+                                       : MAX_GROUP_INLINE;
+}
+
 /* ---- entities as XML ---- */
 
-static void xml_user(struct buf *b, const cJSON *u, const char *elem)
+/* xml_boundary - the PermissionsBoundary of user or role @doc, if it has one. */
+static void xml_boundary(struct buf *b, const cJSON *doc)
+{
+    if (!*iam_jstr(doc, "PermissionsBoundary"))
+        return;
+    buf_puts(b, "<PermissionsBoundary><PermissionsBoundaryType>PermissionsBoundaryPolicy"
+                "</PermissionsBoundaryType>");
+    xmlw_elem(b, "PermissionsBoundaryArn", iam_jstr(doc, "PermissionsBoundary"), 0);
+    buf_puts(b, "</PermissionsBoundary>");
+}
+
+void iam_xml_user(struct buf *b, const cJSON *u, const char *elem)
 {
     buf_printf(b, "<%s>", elem);
     xmlw_elem(b, "Path", iam_jstr(u, "Path"), 0);
@@ -140,7 +172,20 @@ static void xml_user(struct buf *b, const cJSON *u, const char *elem)
     xmlw_elem(b, "UserId", iam_jstr(u, "UserId"), 0);
     xmlw_elem(b, "Arn", iam_jstr(u, "Arn"), 0);
     xmlw_elem(b, "CreateDate", iam_jstr(u, "CreateDate"), 0);
+    if (strcmp(elem, "member") != 0)
+        xml_boundary(b, u);
     iam_xml_tags(b, u, false);
+    buf_printf(b, "</%s>", elem);
+}
+
+void iam_xml_group(struct buf *b, const cJSON *g, const char *elem)
+{
+    buf_printf(b, "<%s>", elem);
+    xmlw_elem(b, "Path", iam_jstr(g, "Path"), 0);
+    xmlw_elem(b, "GroupName", iam_jstr(g, "GroupName"), 0);
+    xmlw_elem(b, "GroupId", iam_jstr(g, "GroupId"), 0);
+    xmlw_elem(b, "Arn", iam_jstr(g, "Arn"), 0);
+    xmlw_elem(b, "CreateDate", iam_jstr(g, "CreateDate"), 0);
     buf_printf(b, "</%s>", elem);
 }
 
@@ -158,6 +203,8 @@ static void xml_role(struct buf *b, const cJSON *r, const char *elem)
     if (*iam_jstr(r, "Description"))
         xmlw_elem(b, "Description", iam_jstr(r, "Description"), 0);
     buf_printf(b, "<MaxSessionDuration>%d</MaxSessionDuration>", max ? max->valueint : 3600);
+    if (strcmp(elem, "member") != 0)
+        xml_boundary(b, r);
     iam_xml_tags(b, r, false);
     buf_printf(b, "</%s>", elem);
 }
@@ -205,9 +252,9 @@ const char *iam_path_param(struct iam_call *c)
 
 static void op_create_entity(struct iam_call *c, const char *kind)
 {
-    bool user = strcmp(kind, "user") == 0, bad;
-    const char *name = iam_need_name(c, user ? "UserName" : "RoleName", 64), *path;
-    const char *trust = NULL, *desc = iam_param(c, "Description"), *max;
+    bool user = strcmp(kind, "user") == 0, group = strcmp(kind, "group") == 0, bad;
+    const char *name = iam_need_name(c, name_param(kind), name_max(kind)), *path;
+    const char *trust = NULL, *desc = iam_param(c, "Description"), *max, *boundary = NULL;
     cJSON *doc, *tags;
     struct iam_write w = {.op = W_CREATE, .kind = kind};
     char id[32], now[32];
@@ -216,10 +263,13 @@ static void op_create_entity(struct iam_call *c, const char *kind)
 
     if (!name || !(path = iam_path_param(c)))
         return;
-    if (!iam_allowed(c, user ? "iam:CreateUser" : "iam:CreateRole",
+    if (!iam_allowed(c,
+                     user    ? "iam:CreateUser"
+                     : group ? "iam:CreateGroup"
+                             : "iam:CreateRole",
                      iam_arn_of(c, kind, path, name)))
         return;
-    if (!user) {
+    if (!user && !group) {
         trust = iam_param(c, "AssumeRolePolicyDocument");
         if (!iam_check_doc(c, trust, IAM_POLICY_TRUST, MAX_TRUST,
                            "Cannot exceed quota for ACLSizePerRole: 2048"))
@@ -236,31 +286,42 @@ static void op_create_entity(struct iam_call *c, const char *kind)
                 return;
             }
         }
+        if (!iam_boundary_param(c, &boundary))
+            return;
     }
-    tags = iam_parse_tags(c, &bad);
-    if (bad)
+    if (user && !iam_boundary_param(c, &boundary))
         return;
-    iam_random_id(id, user ? "AIDA" : "AROA", 17, UPPER_ALNUM);
+    tags = group ? cJSON_CreateArray() : iam_parse_tags(c, &bad);
+    if (!group && bad)
+        return;
+    iam_random_id(id, user ? "AIDA" : group ? "AGPA" : "AROA", 17, UPPER_ALNUM);
     iam_now_iso(now, 0);
     doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "Path", path);
-    cJSON_AddStringToObject(doc, user ? "UserName" : "RoleName", name);
-    cJSON_AddStringToObject(doc, user ? "UserId" : "RoleId", id);
+    cJSON_AddStringToObject(doc, name_param(kind), name);
+    cJSON_AddStringToObject(doc, user ? "UserId" : group ? "GroupId" : "RoleId", id);
     cJSON_AddStringToObject(doc, "Arn", iam_arn_of(c, kind, path, name));
     cJSON_AddStringToObject(doc, "CreateDate", now);
-    if (!user) {
+    if (!user && !group) {
         cJSON_AddStringToObject(doc, "AssumeRolePolicyDocument", trust);
         cJSON_AddNumberToObject(doc, "MaxSessionDuration", (double)msd);
         if (desc)
             cJSON_AddStringToObject(doc, "Description", desc);
     }
-    cJSON_AddItemToObject(doc, "Tags", tags);
+    if (boundary)
+        cJSON_AddStringToObject(doc, "PermissionsBoundary", boundary);
+    if (group)
+        cJSON_Delete(tags);
+    else
+        cJSON_AddItemToObject(doc, "Tags", tags);
     w.name = name;
     w.doc = doc;
     if (iam_write(c, &w)) {
         buf_init(&b, 0);
         if (user)
-            xml_user(&b, doc, "User");
+            iam_xml_user(&b, doc, "User");
+        else if (group)
+            iam_xml_group(&b, doc, "Group");
         else
             xml_role(&b, doc, "Role");
         iam_reply(c, b.ptr);
@@ -300,7 +361,7 @@ static void op_get_entity(struct iam_call *c, const char *kind)
         return;
     buf_init(&b, 0);
     if (user)
-        xml_user(&b, doc, "User");
+        iam_xml_user(&b, doc, "User");
     else
         xml_role(&b, doc, "Role");
     iam_reply(c, b.ptr);
@@ -311,8 +372,7 @@ static void op_get_entity(struct iam_call *c, const char *kind)
 static void op_simple_write(struct iam_call *c, const char *kind, enum iam_wop op,
                             const char *action, const char *a_param, const char *b_param)
 {
-    bool user = strcmp(kind, "user") == 0;
-    const char *name = iam_need_name(c, user ? "UserName" : "RoleName", 64);
+    const char *name = iam_need_name(c, name_param(kind), name_max(kind));
     struct iam_write w = {.op = op, .kind = kind};
 
     if (!name)
@@ -334,17 +394,17 @@ static void op_simple_write(struct iam_call *c, const char *kind, enum iam_wop o
     if (op == W_PUT_INLINE) {
         char over[160];
         snprintf(over, sizeof(over), "Maximum policy size of %d bytes exceeded for %s %s",
-                 user ? MAX_USER_INLINE : MAX_ROLE_INLINE, kind, name);
-        if (!iam_check_doc(c, w.b, IAM_POLICY_IDENTITY, user ? MAX_USER_INLINE : MAX_ROLE_INLINE,
-                           over))
+                 inline_max(kind), kind, name);
+        if (!iam_check_doc(c, w.b, IAM_POLICY_IDENTITY, (size_t)inline_max(kind), over))
             return;
     }
     if (op == W_TRUST && !iam_check_doc(c, w.a, IAM_POLICY_TRUST, MAX_TRUST,
                                         "Cannot exceed quota for ACLSizePerRole: 2048"))
         return;
-    if (op == W_ATTACH || op == W_DETACH) {
+    if (op == W_ATTACH || op == W_DETACH || op == W_BOUNDARY) {
         if (strncmp(w.a, "arn:", 4) != 0) {
-            iam_fail(c, 400, "ValidationError", "ARN %.200s is not valid.", w.a);
+            iam_fail(c, 400, op == W_BOUNDARY ? "InvalidInput" : "ValidationError",
+                     "ARN %.200s is not valid.", w.a);
             return;
         }
     }
@@ -375,9 +435,11 @@ static void list_one(cJSON *doc, void *arg)
     if (la->prefix && strncmp(iam_jstr(doc, "Path"), la->prefix, strlen(la->prefix)) != 0)
         return;
     if (strcmp(la->kind, "user") == 0)
-        xml_user(la->b, doc, "member");
+        iam_xml_user(la->b, doc, "member");
     else if (strcmp(la->kind, "role") == 0)
         xml_role(la->b, doc, "member");
+    else if (strcmp(la->kind, "group") == 0)
+        iam_xml_group(la->b, doc, "member");
     else if (strcmp(la->kind, "policy") == 0) {
         if (la->only_attached && iam_attachments(la->c->iam, iam_jstr(doc, "Arn")) == 0)
             return;
@@ -438,14 +500,17 @@ static void op_list(struct iam_call *c, const char *kind, const char *action, co
 
 static void op_get_inline(struct iam_call *c, const char *kind)
 {
-    bool user = strcmp(kind, "user") == 0;
-    const char *name = iam_need_name(c, user ? "UserName" : "RoleName", 64);
+    bool user = strcmp(kind, "user") == 0, group = strcmp(kind, "group") == 0;
+    const char *name = iam_need_name(c, name_param(kind), name_max(kind));
     const char *pname = name ? iam_need_name(c, "PolicyName", 128) : NULL;
     const cJSON *p;
     cJSON *doc;
     struct buf b;
 
-    if (!pname || !iam_allowed(c, user ? "iam:GetUserPolicy" : "iam:GetRolePolicy",
+    if (!pname || !iam_allowed(c,
+                               user    ? "iam:GetUserPolicy"
+                               : group ? "iam:GetGroupPolicy"
+                                       : "iam:GetRolePolicy",
                                iam_arn_of(c, kind, "/", name)))
         return;
     if (!(doc = iam_load(c, kind, name)))
@@ -456,7 +521,7 @@ static void op_get_inline(struct iam_call *c, const char *kind)
                  pname);
     } else {
         buf_init(&b, 0);
-        xmlw_elem(&b, user ? "UserName" : "RoleName", name, 0);
+        xmlw_elem(&b, name_param(kind), name, 0);
         xmlw_elem(&b, "PolicyName", pname, 0);
         iam_xml_urlenc(&b, "PolicyDocument", p->valuestring);
         iam_reply(c, b.ptr);
@@ -467,8 +532,7 @@ static void op_get_inline(struct iam_call *c, const char *kind)
 
 static void op_list_of_entity(struct iam_call *c, const char *kind, const char *action, int what)
 {
-    bool user = strcmp(kind, "user") == 0;
-    const char *name = iam_need_name(c, user ? "UserName" : "RoleName", 64);
+    const char *name = iam_need_name(c, name_param(kind), name_max(kind));
     const cJSON *x;
     cJSON *doc;
     struct buf b;
@@ -729,6 +793,49 @@ void iam_dispatch(struct iam_call *cp)
         iam_op_policy_versions(&c, true);
     else if (IS("ListPolicyVersions"))
         iam_op_policy_versions(&c, false);
+    else if (IS("CreateGroup"))
+        op_create_entity(&c, "group");
+    else if (IS("GetGroup"))
+        iam_op_get_group(&c);
+    else if (IS("DeleteGroup"))
+        op_simple_write(&c, "group", W_DELETE, "iam:DeleteGroup", NULL, NULL);
+    else if (IS("ListGroups"))
+        op_list(&c, "group", "iam:ListGroups", "Groups");
+    else if (IS("AddUserToGroup"))
+        iam_op_membership(&c, true);
+    else if (IS("RemoveUserFromGroup"))
+        iam_op_membership(&c, false);
+    else if (IS("ListGroupsForUser"))
+        iam_op_groups_for_user(&c);
+    else if (IS("PutGroupPolicy"))
+        op_simple_write(&c, "group", W_PUT_INLINE, "iam:PutGroupPolicy", "PolicyName",
+                        "PolicyDocument");
+    else if (IS("GetGroupPolicy"))
+        op_get_inline(&c, "group");
+    else if (IS("DeleteGroupPolicy"))
+        op_simple_write(&c, "group", W_DEL_INLINE, "iam:DeleteGroupPolicy", "PolicyName", NULL);
+    else if (IS("ListGroupPolicies"))
+        op_list_of_entity(&c, "group", "iam:ListGroupPolicies", 0);
+    else if (IS("AttachGroupPolicy"))
+        op_simple_write(&c, "group", W_ATTACH, "iam:AttachGroupPolicy", "PolicyArn", NULL);
+    else if (IS("DetachGroupPolicy"))
+        op_simple_write(&c, "group", W_DETACH, "iam:DetachGroupPolicy", "PolicyArn", NULL);
+    else if (IS("ListAttachedGroupPolicies"))
+        op_list_of_entity(&c, "group", "iam:ListAttachedGroupPolicies", 1);
+    else if (IS("ListEntitiesForPolicy"))
+        iam_op_entities_for_policy(&c);
+    else if (IS("PutUserPermissionsBoundary"))
+        op_simple_write(&c, "user", W_BOUNDARY, "iam:PutUserPermissionsBoundary",
+                        "PermissionsBoundary", NULL);
+    else if (IS("PutRolePermissionsBoundary"))
+        op_simple_write(&c, "role", W_BOUNDARY, "iam:PutRolePermissionsBoundary",
+                        "PermissionsBoundary", NULL);
+    else if (IS("DeleteUserPermissionsBoundary"))
+        op_simple_write(&c, "user", W_BOUNDARY_DEL, "iam:DeleteUserPermissionsBoundary", NULL,
+                        NULL);
+    else if (IS("DeleteRolePermissionsBoundary"))
+        op_simple_write(&c, "role", W_BOUNDARY_DEL, "iam:DeleteRolePermissionsBoundary", NULL,
+                        NULL);
     else if (IS("CreateAccessKey"))
         op_create_access_key(&c);
     else if (IS("DeleteAccessKey"))

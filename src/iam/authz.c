@@ -61,9 +61,16 @@ static void ctx_tags(struct ctx *c, const cJSON *doc, struct arena_like *a)
     }
 }
 
-static const char *deny_reason(enum iam_decision d)
+/* policy_word - how AWS's denial messages name a policy kind ("an
+ * identity-based policy"); without the article past @article's length. */
+static const char *policy_word(enum iam_denier by, bool article)
 {
-    return d == IAM_EXPLICIT_DENY ? "with an explicit deny in an identity-based policy" : NULL;
+    const char *w = by == IAM_BY_BOUNDARY   ? "a permissions boundary"
+                    : by == IAM_BY_SESSION  ? "a session policy"
+                    : by == IAM_BY_RESOURCE ? "a resource-based policy"
+                                            : "an identity-based policy";
+
+    return article ? w : strchr(w, ' ') + 1;
 }
 
 /* anonymous - an unsigned request: only a resource policy whose Principal is
@@ -112,8 +119,10 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     cJSON *doc = NULL;
     char role_arn[300] = "", role_name[128] = "", userid[200] = "", now[32], epoch[24];
     const char *kind = "User";
-    enum iam_decision d = IAM_IMPLICIT_DENY, rd = IAM_IMPLICIT_DENY;
-    bool direct = false;
+    struct iam_policy_set set = {0};
+    struct iam_policies sess = {0};
+    enum iam_denier by = IAM_BY_NONE;
+    enum iam_decision d;
     enum err_code rc = ERR_OK;
     const char *assumed;
 
@@ -164,23 +173,33 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     ir.role_arn = role_arn[0] ? role_arn : NULL;
     ir.ctx = ctx.kv;
     ir.nctx = ctx.n;
-    d = iam_eval((const struct iam_policy *const *)ps.p, ps.n, &ir);
-    if (q->resource_policy && iam_policy_parse(q->resource_policy, strlen(q->resource_policy),
-                                               IAM_POLICY_RESOURCE, &rp, NULL) == ERR_OK)
-        rd = iam_policy_eval(rp, &ir, &direct);
-    if (d == IAM_EXPLICIT_DENY || rd == IAM_EXPLICIT_DENY) {
-        rc = err_set(e, ERR_DENIED, "User: %s is not authorized to perform: %s on resource: %s %s",
-                     who->arn, q->action, q->resource ? q->resource : "*",
-                     d == IAM_EXPLICIT_DENY ? deny_reason(d)
-                                            : "with an explicit deny in a resource-based policy");
-    } else if (d != IAM_ALLOW && !(rd == IAM_ALLOW && direct)) {
+    if (q->resource_policy)
+        iam_policy_parse(q->resource_policy, strlen(q->resource_policy), IAM_POLICY_RESOURCE, &rp,
+                         NULL);
+    if (assumed)
+        set.has_session = iam_session_policies(iam, who->access_key, &sess);
+    set.identity = (const struct iam_policy *const *)ps.p;
+    set.nidentity = ps.n;
+    set.boundary = ps.boundary;
+    set.has_boundary = ps.has_boundary;
+    set.session = (const struct iam_policy *const *)sess.p;
+    set.nsession = sess.n;
+    set.resource = rp;
+    d = iam_decide(&set, &ir, &by);
+    if (d == IAM_EXPLICIT_DENY)
         rc = err_set(e, ERR_DENIED,
-                     "User: %s is not authorized to perform: %s on resource: %s because no "
-                     "identity-based policy allows the %s action",
-                     who->arn, q->action, q->resource ? q->resource : "*", q->action);
-    }
+                     "User: %s is not authorized to perform: %s on resource: %s with an explicit "
+                     "deny in %s",
+                     who->arn, q->action, q->resource ? q->resource : "*", policy_word(by, true));
+    else if (d != IAM_ALLOW)
+        rc = err_set(e, ERR_DENIED,
+                     "User: %s is not authorized to perform: %s on resource: %s because no %s "
+                     "allows the %s action",
+                     who->arn, q->action, q->resource ? q->resource : "*", policy_word(by, false),
+                     q->action);
     iam_policy_free(rp);
     iam_policies_free(&ps);
+    iam_policies_free(&sess);
     cJSON_Delete(doc);
     for (size_t i = 0; i < keepers.n; i++)
         free(keepers.mem[i]);

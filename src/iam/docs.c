@@ -156,8 +156,11 @@ void iam_policies_free(struct iam_policies *ps)
     for (size_t i = 0; i < ps->n; i++)
         iam_policy_free(ps->p[i]);
     free(ps->p);
+    iam_policy_free(ps->boundary);
     ps->p = NULL;
     ps->n = 0;
+    ps->boundary = NULL;
+    ps->has_boundary = false;
 }
 
 static void add_policy(struct iam_policies *ps, const char *doc)
@@ -188,29 +191,113 @@ static const char *default_version_doc(const cJSON *pol)
     return NULL;
 }
 
-void iam_entity_policies(struct iam *iam, const cJSON *doc, struct iam_policies *out)
+char *iam_policy_doc_of(struct iam *iam, const char *arn)
 {
-    const cJSON *x, *inl = cJSON_GetObjectItemCaseSensitive(doc, "Policies");
+    const struct iam_managed *m = iam_managed_find(arn);
+    cJSON *pol = NULL;
+    char *out = NULL;
 
-    out->p = NULL;
-    out->n = 0;
-    cJSON_ArrayForEach(x, inl) if (cJSON_IsString(x)) add_policy(out, x->valuestring);
+    if (m)
+        return xstrdup(m->document);
+    if (iam_doc_get(iam, "policy", iam_policy_name_of(arn), &pol, NULL) == ERR_OK &&
+        strcmp(iam_jstr(pol, "Arn"), arn) == 0) {
+        const char *d = default_version_doc(pol);
+        if (d)
+            out = xstrdup(d);
+    }
+    cJSON_Delete(pol);
+    return out;
+}
+
+/* add_own - the inline and attached managed policies of @doc. */
+static void add_own(struct iam *iam, const cJSON *doc, struct iam_policies *out)
+{
+    const cJSON *x;
+
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "Policies"))
+    {
+        if (cJSON_IsString(x))
+            add_policy(out, x->valuestring);
+    }
     cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "Attached"))
     {
-        const struct iam_managed *m;
-        cJSON *pol = NULL;
-
-        if (!cJSON_IsString(x))
-            continue;
-        if ((m = iam_managed_find(x->valuestring))) {
-            add_policy(out, m->document);
-        } else if (iam_doc_get(iam, "policy", iam_policy_name_of(x->valuestring), &pol, NULL) ==
-                       ERR_OK &&
-                   strcmp(iam_jstr(pol, "Arn"), x->valuestring) == 0) {
-            const char *d = default_version_doc(pol);
-            if (d)
-                add_policy(out, d);
-        }
-        cJSON_Delete(pol);
+        char *d = cJSON_IsString(x) ? iam_policy_doc_of(iam, x->valuestring) : NULL;
+        if (d)
+            add_policy(out, d);
+        free(d);
     }
+}
+
+void iam_entity_policies(struct iam *iam, const cJSON *doc, struct iam_policies *out)
+{
+    const cJSON *g;
+    const char *b = iam_jstr(doc, "PermissionsBoundary");
+
+    memset(out, 0, sizeof(*out));
+    add_own(iam, doc, out);
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, "Groups"))
+    {
+        cJSON *gd = NULL;
+        if (cJSON_IsString(g) && iam_doc_get(iam, "group", g->valuestring, &gd, NULL) == ERR_OK)
+            add_own(iam, gd, out);
+        cJSON_Delete(gd);
+    }
+    if (*b) {
+        char *d = iam_policy_doc_of(iam, b);
+        out->has_boundary = true;
+        if (d)
+            iam_policy_parse(d, strlen(d), IAM_POLICY_IDENTITY, &out->boundary, NULL);
+        free(d);
+    }
+}
+
+/* ---- session policies ---- */
+
+void iam_session_keep(struct iam *iam, const cJSON *doc)
+{
+    int64_t now = (int64_t)clock_wall_s();
+    cJSON *x, *next;
+
+    pthread_mutex_lock(&iam->mu);
+    for (x = iam->local_sessions->child; x; x = next) { /* forget the expired */
+        const cJSON *exp = cJSON_GetObjectItemCaseSensitive(x, "Expiration");
+        next = x->next;
+        if (cJSON_IsNumber(exp) && exp->valuedouble < (double)now)
+            cJSON_Delete(cJSON_DetachItemViaPointer(iam->local_sessions, x));
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(iam->local_sessions, iam_jstr(doc, "AccessKeyId"));
+    cJSON_AddItemToObject(iam->local_sessions, iam_jstr(doc, "AccessKeyId"),
+                          cJSON_Duplicate(doc, 1));
+    pthread_mutex_unlock(&iam->mu);
+}
+
+bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out)
+{
+    cJSON *doc = NULL;
+    const cJSON *x, *arns;
+    const char *inl;
+
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&iam->mu);
+    doc = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(iam->local_sessions, akid), 1);
+    pthread_mutex_unlock(&iam->mu);
+    if (!doc && iam_doc_get(iam, "session", akid, &doc, NULL) != ERR_OK)
+        return false;
+    inl = iam_jstr(doc, "Policy");
+    arns = cJSON_GetObjectItemCaseSensitive(doc, "PolicyArns");
+    if (!*inl && !cJSON_GetArraySize(arns)) {
+        cJSON_Delete(doc);
+        return false;
+    }
+    if (*inl)
+        add_policy(out, inl);
+    cJSON_ArrayForEach(x, arns)
+    {
+        char *d = cJSON_IsString(x) ? iam_policy_doc_of(iam, x->valuestring) : NULL;
+        if (d)
+            add_policy(out, d);
+        free(d);
+    }
+    cJSON_Delete(doc);
+    return true;
 }

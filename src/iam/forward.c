@@ -53,6 +53,7 @@ void iam_forward(struct iam_call *c)
     cJSON_AddStringToObject(who, "account", c->who->account);
     cJSON_AddBoolToObject(who, "root", c->who->root);
     cJSON_AddBoolToObject(who, "session", c->who->session_token[0] != '\0');
+    cJSON_AddStringToObject(who, "akid", c->who->access_key);
     caller = cJSON_PrintUnformatted(who);
     cJSON_Delete(who);
     if (strcmp(c->r->method, "POST") != 0) { /* the query form: parameters in the URL */
@@ -99,10 +100,15 @@ out:
 
 /* ---- STS credentials ---- */
 
-static cJSON *session_doc(const struct creds_identity *id)
+static cJSON *session_doc(const struct creds_identity *id, const cJSON *policies)
 {
     cJSON *d = cJSON_CreateObject();
+    const cJSON *x;
 
+    cJSON_ArrayForEach(x, policies)
+    {
+        cJSON_AddItemToObject(d, x->string, cJSON_Duplicate(x, 1));
+    }
     cJSON_AddStringToObject(d, "AccessKeyId", id->access_key);
     cJSON_AddStringToObject(d, "SecretAccessKey", id->secret);
     cJSON_AddStringToObject(d, "SessionToken", id->session_token);
@@ -159,11 +165,13 @@ static enum err_code session_store(struct iam *iam, const cJSON *doc, struct err
     return rc;
 }
 
-void iam_session_record(struct iam *iam, const struct creds_identity *id)
+void iam_session_record(struct iam *iam, const struct creds_identity *id, const cJSON *policies)
 {
-    cJSON *doc = session_doc(id);
+    cJSON *doc = session_doc(id, policies);
     struct err e = {0};
 
+    if (policies)
+        iam_session_keep(iam, doc);
     if (iam->home) {
         if (session_store(iam, doc, &e) != ERR_OK)
             log_warn("event=iam_session_not_stored key=%s msg=\"%s\"", id->access_key, e.msg);
@@ -218,6 +226,7 @@ static void serve_call(struct iam *iam, struct http_req *r)
     snprintf(who.user, sizeof(who.user), "%s", iam_jstr(j, "user"));
     snprintf(who.account, sizeof(who.account), "%s", iam_jstr(j, "account"));
     who.root = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "root"));
+    snprintf(who.access_key, sizeof(who.access_key), "%s", iam_jstr(j, "akid"));
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "session")))
         snprintf(who.session_token, sizeof(who.session_token), "forwarded");
     cJSON_Delete(j);

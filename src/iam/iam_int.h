@@ -22,12 +22,17 @@
 enum {
     MAX_USER_INLINE = 2048,
     MAX_ROLE_INLINE = 10240,
+    MAX_GROUP_INLINE = 5120,
+    MAX_GROUPS_PER_USER = 10,
     MAX_MANAGED = 6144,
     MAX_TRUST = 2048,
     MAX_KEYS_PER_USER = 2,
     MAX_VERSIONS = 5,
     MAX_ATTACHED = 10,
     MAX_TAGS = 50,
+    MAX_SESSION_POLICY = 2048, /* AssumeRole Policy, characters */
+    MAX_SESSION_ARNS = 10,     /* AssumeRole PolicyArns */
+    MAX_PACKED_POLICY = 2048,  /* session policies together, counted characters */
 };
 
 struct iam_waiter; /* sync.c: a parked long-poll of a peer */
@@ -53,6 +58,7 @@ struct iam {
     char home_error[256]; /* as long as a struct err message */
     bool stop;
     struct iam_waiter *waiters; /* home: parked long-polls */
+    cJSON *local_sessions;      /* session policies of STS credentials issued here, by key id */
     pthread_t thread;           /* home: expires waiters; elsewhere: pulls from home */
     bool thread_started;
 };
@@ -112,9 +118,22 @@ const char *iam_policy_name_of(const char *arn);
 struct iam_policies {
     struct iam_policy **p;
     size_t n;
+    struct iam_policy *boundary; /* the permissions boundary, if has_boundary (NULL: unreadable) */
+    bool has_boundary;
 };
 void iam_policies_free(struct iam_policies *ps);
-/* iam_entity_policies - inline + attached managed policies of user/role doc @doc. */
+/* iam_policy_doc_of - the document of the default version of managed policy
+ * @arn (AWS or this account's), owned; NULL when there is none. */
+char *iam_policy_doc_of(struct iam *iam, const char *arn);
+/* iam_session_policies - the session policies ("Policy", "PolicyArns") of
+ * STS credentials @akid, from this region's own issues or the replicated
+ * session documents; false when the session has none. */
+bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out);
+/* iam_session_keep - remember session document @doc (with session policies)
+ * here, so they limit the session even when home never stored it. */
+void iam_session_keep(struct iam *iam, const cJSON *doc);
+/* iam_entity_policies - inline + attached managed policies of user/role doc
+ * @doc and of the groups a user belongs to; its permissions boundary. */
 void iam_entity_policies(struct iam *iam, const cJSON *doc, struct iam_policies *out);
 
 /* api.c: iam_dispatch - run the IAM operation @c names, here. */
@@ -136,11 +155,15 @@ enum iam_wop {
     W_SET_DEFAULT,
     W_KEY_CREATE,
     W_KEY_DELETE,
+    W_ADD_MEMBER,   /* user @name joins group @a */
+    W_DEL_MEMBER,   /* user @name leaves group @a */
+    W_BOUNDARY,     /* user/role @name gets permissions boundary @a (a policy ARN) */
+    W_BOUNDARY_DEL, /* user/role @name loses its permissions boundary */
 };
 
 struct iam_write {
     enum iam_wop op;
-    const char *kind;  /* "user", "role", "policy" */
+    const char *kind;  /* "user", "role", "group", "policy" */
     const char *name;  /* entity name */
     const char *a, *b; /* op arguments */
     bool flag;
@@ -156,7 +179,10 @@ struct iam_attach_count {
     int n;
 };
 void iam_count_attached(cJSON *doc, void *arg); /* @arg: struct iam_attach_count */
+/* iam_attachments - users, roles and groups @arn is attached to;
+ * iam_boundary_uses - users and roles it is the permissions boundary of. */
 int iam_attachments(struct iam *iam, const char *arn);
+int iam_boundary_uses(struct iam *iam, const char *arn);
 
 /* api.c - validation and parameters shared by the operations. Each answers
  * @c and returns NULL/false when the input is refused. */
@@ -169,6 +195,14 @@ const char *iam_caller_user(struct iam_call *c);
 char *iam_arn_of(struct iam_call *c, const char *kind, const char *path, const char *name);
 const char *iam_path_param(struct iam_call *c);
 cJSON *iam_load(struct iam_call *c, const char *kind, const char *name);
+void iam_xml_user(struct buf *b, const cJSON *u, const char *elem);
+void iam_xml_group(struct buf *b, const cJSON *g, const char *elem);
+
+/* groups.c - group operations beyond the ones users and roles share. */
+void iam_op_get_group(struct iam_call *c);
+void iam_op_membership(struct iam_call *c, bool add);
+void iam_op_groups_for_user(struct iam_call *c);
+void iam_op_entities_for_policy(struct iam_call *c);
 
 /* policies.c - managed policy operations. */
 void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *elem);
@@ -176,6 +210,9 @@ void iam_op_create_policy(struct iam_call *c);
 void iam_op_get_policy(struct iam_call *c);
 void iam_op_policy_versions(struct iam_call *c, bool get);
 void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action);
+/* iam_boundary_param - the PermissionsBoundary parameter (*@out NULL when
+ * absent); false after answering when it names no policy. */
+bool iam_boundary_param(struct iam_call *c, const char **out);
 
 /* managed.c: the AWS managed policies. */
 struct iam_managed {
@@ -219,6 +256,8 @@ void iam_forward(struct iam_call *c);
 /* iam_session_record - keep STS credentials @id at home (written there,
  * replicated everywhere). At home: a store write; elsewhere best effort:
  * when home is down the credentials work in this region only. */
-void iam_session_record(struct iam *iam, const struct creds_identity *id);
+void iam_session_record(struct iam *iam, const struct creds_identity *id, const cJSON *policies);
+/* (@policies: NULL, or {"Policy": DOC, "PolicyArns": [ARN...]}, the session
+ * policies; they are also kept in this region, iam_session_keep.) */
 
 #endif

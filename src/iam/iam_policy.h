@@ -75,6 +75,42 @@ enum iam_decision iam_policy_eval(const struct iam_policy *p, const struct iam_r
 enum iam_decision iam_eval(const struct iam_policy *const *ps, size_t n,
                            const struct iam_request *q);
 
+/* Every policy that takes part in one decision (borrowed). */
+struct iam_policy_set {
+    const struct iam_policy *const *identity; /* inline + managed, of the entity and its groups */
+    size_t nidentity;
+    const struct iam_policy *boundary; /* the permissions boundary; NULL with has_boundary: none
+                                        * could be read, so nothing is allowed */
+    bool has_boundary;
+    const struct iam_policy *const *session; /* a role session's session policies */
+    size_t nsession;
+    bool has_session;
+    const struct iam_policy *resource; /* the resource-based policy, or NULL */
+};
+
+/* Which kind of policy decided a denial (for the error message). */
+enum iam_denier {
+    IAM_BY_NONE,
+    IAM_BY_IDENTITY,
+    IAM_BY_BOUNDARY,
+    IAM_BY_SESSION,
+    IAM_BY_RESOURCE,
+};
+
+/*
+ * iam_decide - the decision for @q within one account, as the IAM User
+ * Guide's "Policy evaluation logic" lays it out: an explicit Deny in any
+ * policy (identity, boundary, session, resource) denies; a resource-based
+ * policy that names the caller itself (the user, or the role session's own
+ * ARN) allows on its own; otherwise the request needs an Allow from an
+ * identity policy (or a resource policy naming the caller's role) AND, when
+ * present, from the permissions boundary AND from the session policies -
+ * the effective permissions are their intersection. @by tells which policy
+ * kind denied.
+ */
+enum iam_decision iam_decide(const struct iam_policy_set *s, const struct iam_request *q,
+                             enum iam_denier *by);
+
 /* iam_match_action - case-insensitive `*`/`?` match of an action pattern. */
 bool iam_match_action(const char *pattern, const char *action);
 

@@ -54,6 +54,7 @@ enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e
         iam->access_key = xstrdup(o->access_key);
         iam->secret = xstrdup(o->secret);
     }
+    iam->local_sessions = cJSON_CreateObject();
     pthread_mutex_init(&iam->mu, NULL);
     pthread_cond_init(&iam->cv, NULL);
     rc = iam_doc_each(iam, "key", load_key, iam, e);
@@ -77,6 +78,7 @@ void iam_close(struct iam *iam)
     iam_stop(iam);
     pthread_cond_destroy(&iam->cv);
     pthread_mutex_destroy(&iam->mu);
+    cJSON_Delete(iam->local_sessions);
     free(iam->home_url);
     free(iam->access_key);
     free(iam->secret);

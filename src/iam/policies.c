@@ -23,8 +23,10 @@ void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *
     xmlw_elem(b, "DefaultVersionId", iam_jstr(p, "DefaultVersionId"), 0);
     buf_printf(b, "<AttachmentCount>%d</AttachmentCount>",
                iam_attachments(iam, iam_jstr(p, "Arn")));
-    buf_puts(b, "<PermissionsBoundaryUsageCount>0</PermissionsBoundaryUsageCount>"
-                "<IsAttachable>true</IsAttachable>");
+    buf_printf(b,
+               "<PermissionsBoundaryUsageCount>%d</PermissionsBoundaryUsageCount>"
+               "<IsAttachable>true</IsAttachable>",
+               iam_boundary_uses(iam, iam_jstr(p, "Arn")));
     if (*iam_jstr(p, "Description"))
         xmlw_elem(b, "Description", iam_jstr(p, "Description"), 0);
     xmlw_elem(b, "CreateDate", iam_jstr(p, "CreateDate"), 0);
@@ -249,4 +251,31 @@ void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action
     } else {
         iam_reply(c, NULL);
     }
+}
+
+bool iam_boundary_param(struct iam_call *c, const char **out)
+{
+    const char *arn = iam_param(c, "PermissionsBoundary");
+    cJSON *doc;
+
+    *out = NULL;
+    if (!arn)
+        return true;
+    if (strncmp(arn, "arn:", 4) != 0) {
+        iam_fail(c, 400, "InvalidInput", "ARN %.200s is not valid.", arn);
+        return false;
+    }
+    if (!iam_managed_find(arn)) {
+        doc = NULL;
+        if (iam_doc_get(c->iam, "policy", iam_policy_name_of(arn), &doc, NULL) != ERR_OK ||
+            strcmp(iam_jstr(doc, "Arn"), arn) != 0) {
+            cJSON_Delete(doc);
+            iam_fail(c, 404, "NoSuchEntity",
+                     "Scope ARN: %.300s does not exist or is not attachable.", arn);
+            return false;
+        }
+        cJSON_Delete(doc);
+    }
+    *out = arn;
+    return true;
 }

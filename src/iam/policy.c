@@ -1043,3 +1043,50 @@ enum iam_decision iam_eval(const struct iam_policy *const *ps, size_t n,
     }
     return d;
 }
+
+enum iam_decision iam_decide(const struct iam_policy_set *s, const struct iam_request *q,
+                             enum iam_denier *by)
+{
+    enum iam_decision id, bd = IAM_ALLOW, sd = IAM_ALLOW, rd;
+    bool direct = false, exempt = false;
+
+    *by = IAM_BY_NONE;
+    id = iam_eval(s->identity, s->nidentity, q);
+    if (s->has_boundary)
+        bd = iam_policy_eval(s->boundary, q, NULL);
+    if (s->has_session)
+        sd = iam_eval(s->session, s->nsession, q);
+    rd = iam_policy_eval(s->resource, q, &direct);
+    if (id == IAM_EXPLICIT_DENY || bd == IAM_EXPLICIT_DENY || sd == IAM_EXPLICIT_DENY ||
+        rd == IAM_EXPLICIT_DENY) {
+        *by = id == IAM_EXPLICIT_DENY   ? IAM_BY_IDENTITY
+              : rd == IAM_EXPLICIT_DENY ? IAM_BY_RESOURCE
+              : bd == IAM_EXPLICIT_DENY ? IAM_BY_BOUNDARY
+                                        : IAM_BY_SESSION;
+        return IAM_EXPLICIT_DENY;
+    }
+    if (rd == IAM_ALLOW && direct && q->role_arn) {
+        /* naming the role grants like an identity policy; naming the session
+         * itself grants past boundaries and session policies */
+        struct iam_request sq = *q;
+        sq.role_arn = NULL;
+        iam_policy_eval(s->resource, &sq, &exempt);
+    } else if (rd == IAM_ALLOW && direct) {
+        exempt = true; /* a user named directly */
+    }
+    if (exempt)
+        return IAM_ALLOW;
+    if (id != IAM_ALLOW && !(rd == IAM_ALLOW && direct)) {
+        *by = IAM_BY_IDENTITY;
+        return IAM_IMPLICIT_DENY;
+    }
+    if (bd != IAM_ALLOW) {
+        *by = IAM_BY_BOUNDARY;
+        return IAM_IMPLICIT_DENY;
+    }
+    if (sd != IAM_ALLOW) {
+        *by = IAM_BY_SESSION;
+        return IAM_IMPLICIT_DENY;
+    }
+    return IAM_ALLOW;
+}

@@ -42,7 +42,7 @@ static long duration(struct iam_call *c, long min, long max, long def, const cha
 /* issue - register temporary credentials for @id (access key, secret and
  * token filled here) expiring @secs from now; appends <Credentials>. */
 static bool issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b,
-                  bool root_session)
+                  bool root_session, const cJSON *policies)
 {
     char exp[32];
     struct err e = {0};
@@ -58,7 +58,7 @@ static bool issue(struct iam_call *c, struct creds_identity *id, long secs, stru
         return false;
     }
     if (!root_session) /* a root session is recorded by its caller, root flag set */
-        iam_session_record(c->iam, id);
+        iam_session_record(c->iam, id, policies);
     iam_now_iso(exp, secs);
     buf_puts(b, "<Credentials>");
     xmlw_elem(b, "AccessKeyId", id->access_key, 0);
@@ -67,6 +67,78 @@ static bool issue(struct iam_call *c, struct creds_identity *id, long secs, stru
     xmlw_elem(b, "Expiration", exp, 0);
     buf_puts(b, "</Credentials>");
     return true;
+}
+
+/* session_policies - AssumeRole's Policy and PolicyArns.member.N.arn as
+ * {"Policy": DOC, "PolicyArns": [...]} (owned; empty object: none), or NULL
+ * after answering. @packed: the percentage of the packed-policy quota used,
+ * -1 when there are no session policies. */
+static cJSON *session_policies(struct iam_call *c, int *packed)
+{
+    const char *doc = iam_param(c, "Policy");
+    cJSON *out = cJSON_CreateObject(), *arns = NULL;
+    size_t used = 0;
+    char name[48];
+
+    *packed = -1;
+    if (doc) {
+        struct iam_policy *p = NULL;
+        struct err e = {0};
+        if (strlen(doc) > MAX_SESSION_POLICY) {
+            iam_fail(c, 400, "ValidationError",
+                     "1 validation error detected: Value at 'policy' failed to satisfy "
+                     "constraint: Member must have length less than or equal to %d",
+                     MAX_SESSION_POLICY);
+            goto bad;
+        }
+        if (iam_policy_parse(doc, strlen(doc), IAM_POLICY_IDENTITY, &p, &e) != ERR_OK) {
+            iam_fail(c, 400, "MalformedPolicyDocument", "%s", e.msg);
+            goto bad;
+        }
+        iam_policy_free(p);
+        used += iam_policy_size(doc);
+        cJSON_AddStringToObject(out, "Policy", doc);
+    }
+    for (int i = 1;; i++) {
+        const char *arn;
+        snprintf(name, sizeof(name), "PolicyArns.member.%d.arn", i);
+        if (!(arn = iam_param(c, name)))
+            break;
+        if (i > MAX_SESSION_ARNS) {
+            iam_fail(c, 400, "ValidationError",
+                     "1 validation error detected: Value at 'policyArns' failed to satisfy "
+                     "constraint: Member must have length less than or equal to %d",
+                     MAX_SESSION_ARNS);
+            goto bad;
+        }
+        if (strncmp(arn, "arn:", 4) != 0 || strlen(arn) < 20 || strlen(arn) > 2048) {
+            iam_fail(c, 400, "ValidationError",
+                     "1 validation error detected: Value '%.200s' at 'policyArns.%d.member.arn' "
+                     "failed to satisfy constraint: Member must have length greater than or "
+                     "equal to 20",
+                     arn, i);
+            goto bad;
+        }
+        if (!arns)
+            arns = cJSON_AddArrayToObject(out, "PolicyArns");
+        cJSON_AddItemToArray(arns, cJSON_CreateString(arn));
+        used += strlen(arn);
+    }
+    if (doc || arns) {
+        /* AWS packs (compresses) the session policies into the token; its
+         * exact packing is not published: the counted characters stand in */
+        *packed = (int)(used * 100 / MAX_PACKED_POLICY);
+        if (used > MAX_PACKED_POLICY) {
+            iam_fail(c, 400, "PackedPolicyTooLarge",
+                     "Packed policy consumes %d%% of allotted space, please use smaller policy.",
+                     *packed);
+            goto bad;
+        }
+    }
+    return out;
+bad:
+    cJSON_Delete(out);
+    return NULL;
 }
 
 static void assume_role(struct iam_call *c)
@@ -84,6 +156,8 @@ static void assume_role(struct iam_call *c)
     struct iam_request q;
     enum iam_decision td;
     size_t slen;
+    cJSON *policies = NULL;
+    int packed = -1;
 
     if (!arn || !session) {
         iam_fail(c, 400, "ValidationError",
@@ -164,8 +238,10 @@ static void assume_role(struct iam_call *c)
     snprintf(id.user, sizeof(id.user), "%.64s", session);
     snprintf(id.arn, sizeof(id.arn), "arn:aws:sts::%s:assumed-role/%s/%s", c->iam->account,
              role_name, session);
+    if (!(policies = session_policies(c, &packed)))
+        goto out;
     buf_init(&b, 0);
-    if (issue(c, &id, secs, &b, false)) {
+    if (issue(c, &id, secs, &b, false, cJSON_GetArraySize(policies) ? policies : NULL)) {
         buf_puts(&b, "<AssumedRoleUser>");
         buf_puts(&b, "<AssumedRoleId>");
         xmlw_text(&b, cJSON_GetObjectItemCaseSensitive(role, "RoleId")->valuestring, 0);
@@ -174,12 +250,15 @@ static void assume_role(struct iam_call *c)
         buf_puts(&b, "</AssumedRoleId>");
         xmlw_elem(&b, "Arn", id.arn, 0);
         buf_puts(&b, "</AssumedRoleUser>");
+        if (packed >= 0)
+            buf_printf(&b, "<PackedPolicySize>%d</PackedPolicySize>", packed);
         iam_reply(c, b.ptr);
     }
     buf_free(&b);
 out:
     iam_policy_free(trust);
     cJSON_Delete(role);
+    cJSON_Delete(policies);
 }
 
 static void caller_identity(struct iam_call *c)
@@ -231,12 +310,12 @@ static void session_token(struct iam_call *c)
     /* the session acts as the user itself, with the user's permissions */
     id = *c->who;
     buf_init(&b, 0);
-    if (issue(c, &id, secs, &b, c->who->root)) {
+    if (issue(c, &id, secs, &b, c->who->root, NULL)) {
         /* issue() cleared root; a root session stays root */
         if (c->who->root) {
             id.root = true;
             creds_add(c->iam->creds, &id, NULL);
-            iam_session_record(c->iam, &id);
+            iam_session_record(c->iam, &id, NULL);
         }
         iam_reply(c, b.ptr);
     }

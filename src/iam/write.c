@@ -30,14 +30,81 @@ int iam_attachments(struct iam *iam, const char *arn)
 
     iam_doc_each(iam, "user", iam_count_attached, &ac, NULL);
     iam_doc_each(iam, "role", iam_count_attached, &ac, NULL);
+    iam_doc_each(iam, "group", iam_count_attached, &ac, NULL);
     return ac.n;
+}
+
+static void count_boundary(cJSON *doc, void *arg)
+{
+    struct iam_attach_count *ac = arg;
+
+    if (strcmp(iam_jstr(doc, "PermissionsBoundary"), ac->arn) == 0)
+        ac->n++;
+}
+
+int iam_boundary_uses(struct iam *iam, const char *arn)
+{
+    struct iam_attach_count ac = {arn, 0};
+
+    iam_doc_each(iam, "user", count_boundary, &ac, NULL);
+    iam_doc_each(iam, "role", count_boundary, &ac, NULL);
+    return ac.n;
+}
+
+struct member_scan {
+    const char *group;
+    int n;
+};
+
+static void count_members(cJSON *doc, void *arg)
+{
+    struct member_scan *ms = arg;
+    const cJSON *g;
+
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, "Groups"))
+    {
+        if (cJSON_IsString(g) && strcmp(g->valuestring, ms->group) == 0)
+            ms->n++;
+    }
+}
+
+/* policy_exists - whether @arn names an AWS managed or this account's policy, in @t. */
+static bool policy_exists(struct store_txn *t, const char *arn)
+{
+    cJSON *pol = NULL;
+    bool ok;
+
+    if (iam_managed_find(arn))
+        return true;
+    ok = iam_txn_doc_get(t, "policy", iam_policy_name_of(arn), &pol, NULL) == ERR_OK &&
+         strcmp(iam_jstr(pol, "Arn"), arn) == 0;
+    cJSON_Delete(pol);
+    return ok;
+}
+
+/* str_index - the index of string @s in array @arr, or -1. */
+static int str_index(const cJSON *arr, const char *s)
+{
+    const cJSON *y;
+    int i = 0;
+
+    cJSON_ArrayForEach(y, arr)
+    {
+        if (cJSON_IsString(y) && strcmp(y->valuestring, s) == 0)
+            return i;
+        i++;
+    }
+    return -1;
 }
 
 /* ---- writes ---- */
 
 static const char *entity_word(const char *kind)
 {
-    return strcmp(kind, "user") == 0 ? "user" : strcmp(kind, "role") == 0 ? "role" : "policy";
+    return strcmp(kind, "user") == 0    ? "user"
+           : strcmp(kind, "role") == 0  ? "role"
+           : strcmp(kind, "group") == 0 ? "group"
+                                        : "policy";
 }
 
 enum err_code iam_missing(struct err *e, const char *kind, const char *name)
@@ -68,6 +135,9 @@ static enum err_code apply_delete(struct store_txn *t, struct iam_write *w, cJSO
         struct iam_attach_count ac = {iam_jstr(doc, "Arn"), 0};
         iam_txn_doc_each(t, "user", iam_count_attached, &ac, NULL);
         iam_txn_doc_each(t, "role", iam_count_attached, &ac, NULL);
+        iam_txn_doc_each(t, "group", iam_count_attached, &ac, NULL);
+        iam_txn_doc_each(t, "user", count_boundary, &ac, NULL);
+        iam_txn_doc_each(t, "role", count_boundary, &ac, NULL);
         if (ac.n)
             return err_set(e, ERR_CONFLICT, "Cannot delete a policy attached to entities.");
         if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Versions")) > 1)
@@ -82,6 +152,17 @@ static enum err_code apply_delete(struct store_txn *t, struct iam_write *w, cJSO
         if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Attached")) > 0)
             return err_set(e, ERR_CONFLICT,
                            "Cannot delete entity, must detach all policies first.");
+        if (strcmp(w->kind, "group") == 0) {
+            struct member_scan ms = {w->name, 0};
+            iam_txn_doc_each(t, "user", count_members, &ms, NULL);
+            if (ms.n)
+                return err_set(e, ERR_CONFLICT,
+                               "Cannot delete entity, must remove users from group first.");
+        }
+        if (strcmp(w->kind, "user") == 0 &&
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Groups")) > 0)
+            return err_set(e, ERR_CONFLICT,
+                           "Cannot delete entity, must remove users from group first.");
         if (strcmp(w->kind, "user") == 0) {
             iam_txn_doc_each(t, "key", count_keys, &ks, NULL);
             if (ks.n)
@@ -119,7 +200,10 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
                                "allowed.",
                                w->name);
             return err_set(e, ERR_IN_USE, "%s with name %s already exists.",
-                           strcmp(w->kind, "user") == 0 ? "User" : "Role", w->name);
+                           strcmp(w->kind, "user") == 0   ? "User"
+                           : strcmp(w->kind, "role") == 0 ? "Role"
+                                                          : "Group",
+                           w->name);
         }
         if (rc != ERR_NOTFOUND)
             return rc;
@@ -147,39 +231,68 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         }
         cJSON_DeleteItemFromObjectCaseSensitive(x, w->a);
         break;
-    case W_ATTACH: {
-        cJSON *pol = NULL;
-        if (!iam_managed_find(w->a)) {
-            enum err_code prc = iam_txn_doc_get(t, "policy", iam_policy_name_of(w->a), &pol, e);
-            bool ok = prc == ERR_OK && strcmp(iam_jstr(pol, "Arn"), w->a) == 0;
-            cJSON_Delete(pol);
-            if (!ok) {
-                rc = err_set(e, ERR_NOTFOUND, "Policy %s does not exist or is not attachable.",
-                             w->a);
-                goto out;
-            }
+    case W_ATTACH:
+        if (!policy_exists(t, w->a)) {
+            rc = err_set(e, ERR_NOTFOUND, "Policy %s does not exist or is not attachable.", w->a);
+            goto out;
         }
         x = iam_jarr(doc, "Attached");
-        cJSON *y;
-        cJSON_ArrayForEach(y, x) if (strcmp(y->valuestring, w->a) == 0) goto out;
+        if (str_index(x, w->a) >= 0)
+            goto out;
         if (cJSON_GetArraySize(x) >= MAX_ATTACHED) {
-            rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for PoliciesPerUser: %d", MAX_ATTACHED);
+            rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for PoliciesPer%s: %d",
+                         strcmp(w->kind, "user") == 0   ? "User"
+                         : strcmp(w->kind, "role") == 0 ? "Role"
+                                                        : "Group",
+                         MAX_ATTACHED);
             goto out;
         }
         cJSON_AddItemToArray(x, cJSON_CreateString(w->a));
         break;
-    }
-    case W_DETACH: {
-        int i = 0;
-        cJSON *y;
-        x = iam_jarr(doc, "Attached");
-        cJSON_ArrayForEach(y, x)
-        {
-            if (strcmp(y->valuestring, w->a) == 0)
-                break;
-            i++;
+    case W_ADD_MEMBER:
+    case W_DEL_MEMBER: {
+        cJSON *g = NULL;
+        int i;
+        rc = iam_txn_doc_get(t, "group", w->a, &g, e);
+        cJSON_Delete(g);
+        if (rc == ERR_NOTFOUND)
+            rc = iam_missing(e, "group", w->a);
+        if (rc)
+            goto out;
+        x = iam_jarr(doc, "Groups");
+        i = str_index(x, w->a);
+        if (w->op == W_DEL_MEMBER) {
+            if (i < 0) {
+                rc = err_set(e, ERR_NOTFOUND, "User %s is not in group %s.", w->name, w->a);
+                goto out;
+            }
+            cJSON_DeleteItemFromArray(x, i);
+        } else if (i < 0) {
+            if (cJSON_GetArraySize(x) >= MAX_GROUPS_PER_USER) {
+                rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for GroupsPerUser: %d",
+                             MAX_GROUPS_PER_USER);
+                goto out;
+            }
+            cJSON_AddItemToArray(x, cJSON_CreateString(w->a));
         }
-        if (!y) {
+        break;
+    }
+    case W_BOUNDARY:
+        if (!policy_exists(t, w->a)) {
+            rc = err_set(e, ERR_NOTFOUND, "Scope ARN: %s does not exist or is not attachable.",
+                         w->a);
+            goto out;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "PermissionsBoundary");
+        cJSON_AddStringToObject(doc, "PermissionsBoundary", w->a);
+        break;
+    case W_BOUNDARY_DEL:
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "PermissionsBoundary");
+        break;
+    case W_DETACH: {
+        int i;
+        x = iam_jarr(doc, "Attached");
+        if ((i = str_index(x, w->a)) < 0) {
             rc = err_set(e, ERR_NOTFOUND, "Policy %s was not found.", w->a);
             goto out;
         }

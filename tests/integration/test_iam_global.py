@@ -171,6 +171,54 @@ class GlobalIdentity(unittest.TestCase):
                 ddb.put_item(TableName="g-" + other.region, Item={"pk": {"S": "9"}})
             self.assertEqual(code_of(cm.exception), "AccessDeniedException")
 
+    def test_groups_boundaries_and_session_policies_everywhere(self):
+        west = self.iam(self.west)
+        # a group made through the west (forwarded to home) decides in both regions
+        west.create_group(GroupName="readers")
+        west.put_group_policy(GroupName="readers", PolicyName="read", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": ["dynamodb:GetItem", "sts:AssumeRole"],
+             "Resource": "*"}))
+        west.create_user(UserName="gus")
+        k = west.create_access_key(UserName="gus")["AccessKey"]
+        gus = (k["AccessKeyId"], k["SecretAccessKey"])
+        with self.assertRaises(Exception) as cm:
+            self.get_item(self.west, gus)
+        self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+        west.add_user_to_group(GroupName="readers", UserName="gus")
+        self.get_item(self.west, gus)
+        eventually(lambda: self.get_item(self.home, gus), what="gus's group in us-east-1")
+        self.assertEqual([u["UserName"] for u in
+                          self.iam(self.home).get_group(GroupName="readers")["Users"]], ["gus"])
+        # a boundary set through home caps gus in the west
+        self.iam(self.home).put_user_permissions_boundary(
+            UserName="gus", PermissionsBoundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+
+        def capped():
+            try:
+                self.get_item(self.west, gus)
+            except Exception as e:  # noqa: BLE001
+                return code_of(e) == "AccessDeniedException"
+            return False
+        eventually(capped, what="gus's boundary in us-west-2")
+        self.iam(self.home).delete_user_permissions_boundary(UserName="gus")
+        eventually(lambda: self.get_item(self.west, gus), what="gus's boundary gone in us-west-2")
+        # a session policy set in the west limits the session in home too
+        trust = policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
+                        "Action": "sts:AssumeRole"})
+        arn = west.create_role(RoleName="wide", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        west.put_role_policy(RoleName="wide", PolicyName="all", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}))
+        c = self.west.boto3("sts", access_key=gus[0], secret_key=gus[1]).assume_role(
+            RoleArn=arn, RoleSessionName="narrow", Policy=policy(
+                {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}))["Credentials"]
+        for r in (self.west, self.home):
+            ddb = session_client(r, c)
+            eventually(lambda: ddb.get_item(TableName="g-" + r.region, Key={"pk": {"S": "1"}}),
+                       what="the narrow session in %s" % r.region)
+            with self.assertRaises(Exception) as cm:
+                ddb.put_item(TableName="g-" + r.region, Item={"pk": {"S": "9"}})
+            self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+
     def test_deleted_key_stops_everywhere(self):
         keys = self.reader("erin")
         eventually(lambda: self.get_item(self.west, keys), what="erin's key in us-west-2")

@@ -845,16 +845,359 @@ static void test_seed_roles(void **state)
     iam_policy_free(rp[0]);
 }
 
+/* ---- several policy kinds together: iam_decide ----
+ * IAM User Guide, "Policy evaluation logic" and "Permissions boundaries for
+ * IAM entities": identity policies (of the user and of its groups, or of a
+ * role), the permissions boundary, session policies and a resource-based
+ * policy. "!" as a boundary or session policy: set but unreadable. */
+#define USER_ARN "arn:aws:iam::" ACCT ":user/alice"
+#define ROLE_ARN "arn:aws:iam::" ACCT ":role/r"
+#define SESS_ARN "arn:aws:sts::" ACCT ":assumed-role/r/s"
+#define RPOL(principal, act)                                                                       \
+    "{'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'AWS':'" principal        \
+    "'},'Action':" act ",'Resource':'*'}]}"
+
+struct dcase {
+    bool session;             /* the caller: role session r/s, else user alice */
+    const char *identity[2];  /* NULL: absent */
+    const char *boundary;     /* NULL: none */
+    const char *session_pol;  /* NULL: none */
+    const char *resource_pol; /* NULL: none */
+    const char *action, *resource, *ctx;
+    enum iam_decision want;
+    enum iam_denier by;
+};
+
+#define BY_I IAM_BY_IDENTITY
+#define BY_B IAM_BY_BOUNDARY
+#define BY_S IAM_BY_SESSION
+#define BY_R IAM_BY_RESOURCE
+#define BY_0 IAM_BY_NONE
+
+static const struct dcase dcases[] = {
+    /* boundaries: effective = identity AND boundary */
+    {false,
+     {POL(ALLOW("'s3:*'", "'*'"))},
+     POL(ALLOW("'dynamodb:*'", "'*'")),
+     NULL,
+     NULL,
+     "s3:GetObject",
+     S3 "b/k",
+     "",
+     N,
+     BY_B},
+    {false,
+     {POL(ALLOW("'dynamodb:*'", "'*'"))},
+     POL(ALLOW("['dynamodb:GetItem','dynamodb:PutItem']", "'*'")),
+     NULL,
+     NULL,
+     "dynamodb:GetItem",
+     T "t",
+     "",
+     A,
+     BY_0},
+    {false,
+     {POL(ALLOW("'dynamodb:*'", "'*'"))},
+     POL(ALLOW("['dynamodb:GetItem','dynamodb:PutItem']", "'*'")),
+     NULL,
+     NULL,
+     "dynamodb:DeleteTable",
+     T "t",
+     "",
+     N,
+     BY_B},
+    {false,
+     {POL(ALLOW("'dynamodb:GetItem'", "'*'"))},
+     POL(ALLOW("'dynamodb:*'", "'*'")),
+     NULL,
+     NULL,
+     "dynamodb:PutItem",
+     T "t",
+     "",
+     N,
+     BY_I},
+    /* a boundary grants nothing on its own */
+    {false, {NULL}, POL(ALLOW("'*'", "'*'")), NULL, NULL, "dynamodb:GetItem", T "t", "", N, BY_I},
+    {false,
+     {POL(ALLOW("'*'", "'*'"))},
+     POL(ALLOW("'*'", "'*'") "," DENY("'dynamodb:DeleteTable'", "'*'")),
+     NULL,
+     NULL,
+     "dynamodb:DeleteTable",
+     T "t",
+     "",
+     D,
+     BY_B},
+    {false, {POL(ALLOW("'*'", "'*'"))}, "!", NULL, NULL, "dynamodb:GetItem", T "t", "", N, BY_B},
+    /* a boundary with a policy variable: each user its own table */
+    {false,
+     {POL(ALLOW("'dynamodb:*'", "'*'"))},
+     POL(ALLOW("'dynamodb:*'", "'" T "${aws:username}'")),
+     NULL,
+     NULL,
+     "dynamodb:GetItem",
+     T "alice",
+     ALICE,
+     A,
+     BY_0},
+    {false,
+     {POL(ALLOW("'dynamodb:*'", "'*'"))},
+     POL(ALLOW("'dynamodb:*'", "'" T "${aws:username}'")),
+     NULL,
+     NULL,
+     "dynamodb:GetItem",
+     T "bob",
+     ALICE,
+     N,
+     BY_B},
+    /* a resource policy naming the user itself is not limited by the boundary */
+    {false,
+     {NULL},
+     POL(ALLOW("'s3:GetObject'", "'*'")),
+     NULL,
+     RPOL(USER_ARN, "'s3:PutObject'"),
+     "s3:PutObject",
+     S3 "b/k",
+     "",
+     A,
+     BY_0},
+    /* ... but an explicit deny in the boundary still wins */
+    {false,
+     {NULL},
+     POL(ALLOW("'*'", "'*'") "," DENY("'s3:PutObject'", "'*'")),
+     NULL,
+     RPOL(USER_ARN, "'s3:PutObject'"),
+     "s3:PutObject",
+     S3 "b/k",
+     "",
+     D,
+     BY_B},
+    /* one naming only the account delegates to identity policies */
+    {false,
+     {NULL},
+     NULL,
+     NULL,
+     RPOL(ACCT, "'s3:PutObject'"),
+     "s3:PutObject",
+     S3 "b/k",
+     "",
+     N,
+     BY_I},
+    {false,
+     {POL(ALLOW("'s3:*'", "'*'"))},
+     NULL,
+     NULL,
+     "{'Version':'2012-10-17','Statement':[{'Effect':'Deny','Principal':'*','Action':'s3:*',"
+     "'Resource':'*'}]}",
+     "s3:GetObject",
+     S3 "b/k",
+     "",
+     D,
+     BY_R},
+    /* groups: the user's and its groups' policies are one set */
+    {false,
+     {POL(ALLOW("'dynamodb:*'", "'*'")), POL(DENY("'dynamodb:DeleteTable'", "'*'"))},
+     NULL,
+     NULL,
+     NULL,
+     "dynamodb:DeleteTable",
+     T "t",
+     "",
+     D,
+     BY_I},
+    {false,
+     {NULL, POL(ALLOW("'dynamodb:Query'", "'" T "t'"))},
+     NULL,
+     NULL,
+     NULL,
+     "dynamodb:Query",
+     T "t",
+     "",
+     A,
+     BY_0},
+    /* session policies: effective = role's policies AND session policies */
+    {true,
+     {POL(ALLOW("'dynamodb:*'", "'*'"))},
+     NULL,
+     POL(ALLOW("'dynamodb:GetItem'", "'*'")),
+     NULL,
+     "dynamodb:GetItem",
+     T "t",
+     "",
+     A,
+     BY_0},
+    {true,
+     {POL(ALLOW("'dynamodb:*'", "'*'"))},
+     NULL,
+     POL(ALLOW("'dynamodb:GetItem'", "'*'")),
+     NULL,
+     "dynamodb:PutItem",
+     T "t",
+     "",
+     N,
+     BY_S},
+    {true,
+     {POL(ALLOW("'dynamodb:GetItem'", "'*'"))},
+     NULL,
+     POL(ALLOW("'*'", "'*'")),
+     NULL,
+     "dynamodb:PutItem",
+     T "t",
+     "",
+     N,
+     BY_I},
+    {true,
+     {POL(ALLOW("'*'", "'*'"))},
+     NULL,
+     POL(ALLOW("'*'", "'*'") "," DENY("'dynamodb:PutItem'", "'*'")),
+     NULL,
+     "dynamodb:PutItem",
+     T "t",
+     "",
+     D,
+     BY_S},
+    {true, {POL(ALLOW("'*'", "'*'"))}, NULL, "!", NULL, "dynamodb:GetItem", T "t", "", N, BY_S},
+    /* a resource policy naming the role is limited by the session policy ... */
+    {true,
+     {NULL},
+     NULL,
+     POL(ALLOW("'s3:GetObject'", "'*'")),
+     RPOL(ROLE_ARN, "'s3:PutObject'"),
+     "s3:PutObject",
+     S3 "b/k",
+     "",
+     N,
+     BY_S},
+    {true,
+     {NULL},
+     NULL,
+     POL(ALLOW("'s3:*'", "'*'")),
+     RPOL(ROLE_ARN, "'s3:PutObject'"),
+     "s3:PutObject",
+     S3 "b/k",
+     "",
+     A,
+     BY_0},
+    /* ... one naming the session itself is not */
+    {true,
+     {NULL},
+     NULL,
+     POL(ALLOW("'s3:GetObject'", "'*'")),
+     RPOL(SESS_ARN, "'s3:PutObject'"),
+     "s3:PutObject",
+     S3 "b/k",
+     "",
+     A,
+     BY_0},
+    /* a role with a boundary, assumed with a session policy: all three */
+    {true,
+     {POL(ALLOW("'*'", "'*'"))},
+     POL(ALLOW("'dynamodb:*'", "'*'")),
+     POL(ALLOW("['dynamodb:GetItem','s3:*']", "'*'")),
+     NULL,
+     "dynamodb:GetItem",
+     T "t",
+     "",
+     A,
+     BY_0},
+    {true,
+     {POL(ALLOW("'*'", "'*'"))},
+     POL(ALLOW("'dynamodb:*'", "'*'")),
+     POL(ALLOW("['dynamodb:GetItem','s3:*']", "'*'")),
+     NULL,
+     "s3:GetObject",
+     S3 "b/k",
+     "",
+     N,
+     BY_B},
+    {true,
+     {POL(ALLOW("'*'", "'*'"))},
+     POL(ALLOW("'dynamodb:*'", "'*'")),
+     POL(ALLOW("['dynamodb:GetItem','s3:*']", "'*'")),
+     NULL,
+     "dynamodb:PutItem",
+     T "t",
+     "",
+     N,
+     BY_S},
+};
+
+static struct iam_policy *dparse(const char *doc, enum iam_policy_kind kind)
+{
+    struct iam_policy *p = NULL;
+    char *json;
+
+    if (!doc || strcmp(doc, "!") == 0)
+        return NULL;
+    json = quotes(doc);
+    assert_int_equal(iam_policy_parse(json, strlen(json), kind, &p, NULL), ERR_OK);
+    free(json);
+    return p;
+}
+
+static void test_decide_table(void **state)
+{
+    int failed = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(dcases) / sizeof(dcases[0]); i++) {
+        const struct dcase *dc = &dcases[i];
+        struct iam_policy *ids[2] = {NULL, NULL}, *b = dparse(dc->boundary, IAM_POLICY_IDENTITY),
+                          *sp = dparse(dc->session_pol, IAM_POLICY_IDENTITY),
+                          *rp = dparse(dc->resource_pol, IAM_POLICY_RESOURCE);
+        const struct iam_policy *idl[2], *sl[1] = {sp};
+        size_t nid = 0;
+        char *ctxbuf = strdup(dc->ctx);
+        struct authz_kv kv[16];
+        struct iam_request q = {.action = dc->action,
+                                .resource = dc->resource,
+                                .principal_arn = dc->session ? SESS_ARN : USER_ARN,
+                                .role_arn = dc->session ? ROLE_ARN : NULL,
+                                .account = ACCT};
+        struct iam_policy_set set = {0};
+        enum iam_denier by;
+        enum iam_decision got;
+
+        for (int k = 0; k < 2; k++)
+            if (dc->identity[k])
+                idl[nid++] = ids[k] = dparse(dc->identity[k], IAM_POLICY_IDENTITY);
+        q.nctx = parse_ctx(ctxbuf, kv, 16);
+        q.ctx = kv;
+        set.identity = idl;
+        set.nidentity = nid;
+        set.boundary = b;
+        set.has_boundary = dc->boundary != NULL;
+        set.session = sl;
+        set.nsession = sp ? 1 : 0;
+        set.has_session = dc->session_pol != NULL;
+        set.resource = rp;
+        got = iam_decide(&set, &q, &by);
+        if (got != dc->want || by != dc->by) {
+            fprintf(stderr, "decide case %zu: %s on %s: got %s by %d, want %s by %d\n", i,
+                    dc->action, dc->resource, dname(got), (int)by, dname(dc->want), (int)dc->by);
+            failed++;
+        }
+        iam_policy_free(ids[0]);
+        iam_policy_free(ids[1]);
+        iam_policy_free(b);
+        iam_policy_free(sp);
+        iam_policy_free(rp);
+        free(ctxbuf);
+    }
+    assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identity_table),    cmocka_unit_test(test_principal_table),
         cmocka_unit_test(test_bad_documents),     cmocka_unit_test(test_combined),
         cmocka_unit_test(test_matchers_and_size), cmocka_unit_test(test_seed_roles),
+        cmocka_unit_test(test_decide_table),
     };
 
-    fprintf(stderr, "policy cases: %zu identity, %zu principal, %zu malformed\n",
+    fprintf(stderr, "policy cases: %zu identity, %zu principal, %zu malformed, %zu combined\n",
             sizeof(cases) / sizeof(cases[0]), sizeof(pcases) / sizeof(pcases[0]),
-            sizeof(bad) / sizeof(bad[0]));
+            sizeof(bad) / sizeof(bad[0]), sizeof(dcases) / sizeof(dcases[0]));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
