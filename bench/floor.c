@@ -4,8 +4,10 @@
  * thread, epoll, suspend/resume allowed, a pool of one thread per core. Every
  * request, whatever its method, path or body, is answered 200 with a small
  * fixed JSON body, so whatever a real server costs above this is its own work.
+ * With --body-size N, every GET is answered with N bytes instead (the floor
+ * for GetObject of an N-byte object); other methods still get the small body.
  *
- *   bench_floor --listen 127.0.0.1:PORT [--threads N]
+ *   bench_floor --listen 127.0.0.1:PORT [--threads N] [--body-size N]
  *
  * Runs until SIGINT or SIGTERM. Links only libmicrohttpd. */
 #include <errno.h>
@@ -21,6 +23,8 @@
 #include <microhttpd.h>
 
 static const char floor_body[] = "{\"ok\":true}";
+static char *floor_get_body; /* --body-size bytes, or NULL */
+static size_t floor_get_len;
 
 /* A request with a body reaches us several times: first with no data, then
  * with each piece of the upload, then once more with none left. The body is
@@ -36,7 +40,6 @@ static enum MHD_Result floor_on_request(void *cls, struct MHD_Connection *c, con
 
     (void)cls;
     (void)url;
-    (void)method;
     (void)version;
     (void)upload_data;
     if (*req_cls == NULL) {
@@ -47,11 +50,19 @@ static enum MHD_Result floor_on_request(void *cls, struct MHD_Connection *c, con
         *upload_data_size = 0;
         return MHD_YES;
     }
-    resp = MHD_create_response_from_buffer(sizeof(floor_body) - 1, (void *)floor_body,
-                                           MHD_RESPMEM_PERSISTENT);
-    if (resp == NULL)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "application/x-amz-json-1.0");
+    if (floor_get_body != NULL && strcmp(method, "GET") == 0) {
+        resp =
+            MHD_create_response_from_buffer(floor_get_len, floor_get_body, MHD_RESPMEM_PERSISTENT);
+        if (resp == NULL)
+            return MHD_NO;
+        MHD_add_response_header(resp, "Content-Type", "binary/octet-stream");
+    } else {
+        resp = MHD_create_response_from_buffer(sizeof(floor_body) - 1, (void *)floor_body,
+                                               MHD_RESPMEM_PERSISTENT);
+        if (resp == NULL)
+            return MHD_NO;
+        MHD_add_response_header(resp, "Content-Type", "application/x-amz-json-1.0");
+    }
     ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -59,7 +70,7 @@ static enum MHD_Result floor_on_request(void *cls, struct MHD_Connection *c, con
 
 static void floor_usage(void)
 {
-    fprintf(stderr, "usage: bench_floor --listen HOST:PORT [--threads N]\n");
+    fprintf(stderr, "usage: bench_floor --listen HOST:PORT [--threads N] [--body-size N]\n");
     exit(2);
 }
 
@@ -67,6 +78,7 @@ int main(int argc, char **argv)
 {
     const char *listen_at = NULL;
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    long body_size = -1;
     char host[64];
     const char *colon;
     struct sockaddr_in sa;
@@ -79,11 +91,20 @@ int main(int argc, char **argv)
             listen_at = argv[++i];
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--body-size") == 0 && i + 1 < argc)
+            body_size = strtol(argv[++i], NULL, 10);
         else
             floor_usage();
     }
-    if (listen_at == NULL || threads < 1)
+    if (listen_at == NULL || threads < 1 || body_size > (64L << 20))
         floor_usage();
+    if (body_size >= 0) {
+        floor_get_len = (size_t)body_size;
+        floor_get_body = malloc(floor_get_len + 1);
+        if (floor_get_body == NULL)
+            return 1;
+        memset(floor_get_body, 'v', floor_get_len);
+    }
     colon = strrchr(listen_at, ':');
     if (colon == NULL || (size_t)(colon - listen_at) >= sizeof(host))
         floor_usage();
@@ -114,5 +135,6 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_floor: listening on %s with %ld threads\n", listen_at, threads);
     sigwait(&set, &sig);
     MHD_stop_daemon(d);
+    free(floor_get_body);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* loadgen.c - a closed-loop load generator for the DynamoDB item path.
+/* loadgen.c - a closed-loop load generator for the DynamoDB item path and S3 objects.
  *
  * N keep-alive connections (default 32) spread over a few epoll threads, each
  * with one request in flight at a time, for a fixed duration (after a warmup)
@@ -6,7 +6,8 @@
  * sigv4_sign() because every body differs.
  *
  *   bench_loadgen --port P --mode put|get|hello|create-table|query|update|txn
- *       [--host 127.0.0.1]
+ *                                 |s3-put|s3-get|s3-create-bucket
+ *       [--host 127.0.0.1] [--bucket bench]
  *       [--connections 32] [--threads 1] [--duration 5] [--warmup 1]
  *       [--requests N [--timeout 120]] [--pid SERVER_PID] [--table bench] [--key-prefix k]
  *       [--key-start 0] [--keys N] [--value-size 100] [--sort-key 0|1] [--page 100]
@@ -27,6 +28,15 @@
  * txn:   TransactWriteItems of 4 PutItems of distinct new keys PREFIX<4m..4m+3>.
  * create-table: CreateTable --table (hash key "id", S) unless it exists, then wait
  *        for ACTIVE; prints {"table":...,"status":"ACTIVE"}, exits non-zero on failure.
+ * s3-put: PutObject (path style) of /BUCKET/PREFIX<n % keys>, n = key-start, key-start+1,
+ *        ... with a body of --value-size bytes (up to 64 MiB), signed with SigV4 and
+ *        x-amz-content-sha256: UNSIGNED-PAYLOAD (as the SDKs send over HTTPS), so the
+ *        body is never hashed by the client; it is sent from one shared buffer.
+ * s3-get: GetObject of /BUCKET/PREFIX<n>, n uniform in [key-start, key-start+keys):
+ *        objects written before by an s3-put with the same prefix and size; an
+ *        answer whose body is not --value-size bytes is a miss.
+ * s3-create-bucket: CreateBucket --bucket unless the caller owns it already;
+ *        prints {"bucket":...}, exits non-zero on failure.
  *
  * Prints one JSON object on stdout: ops/s, latency percentiles in microseconds,
  * errors (any answer but 200, and broken connections), and, with --pid, the
@@ -53,11 +63,23 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "mem.h"
 #include "sigv4.h"
 
-enum lg_mode { LG_PUT, LG_GET, LG_HELLO, LG_CREATE, LG_QUERY, LG_UPDATE, LG_TXN };
+enum lg_mode {
+    LG_PUT,
+    LG_GET,
+    LG_HELLO,
+    LG_CREATE,
+    LG_QUERY,
+    LG_UPDATE,
+    LG_TXN,
+    LG_S3_PUT,
+    LG_S3_GET,
+    LG_S3_BUCKET,
+};
 
 enum lg_state {
     LG_READY,   /* connected, no request in flight */
@@ -79,6 +101,7 @@ struct lg_opts {
     double timeout;     /* with requests: give up after this many seconds */
     long pid;
     const char *table;
+    const char *bucket;
     const char *key_prefix;
     long long key_start;
     long long keys;
@@ -98,8 +121,10 @@ struct lg_conn {
     enum lg_state state;
     uint64_t retry_at;
     uint64_t t_start;
-    char *wbuf; /* owned: the request being sent */
+    char *wbuf; /* owned: the request being sent (its head, for S3 PUTs) */
     size_t wlen, woff, wcap;
+    const char *body; /* not owned: sent after wbuf (S3 PUT bodies); woff runs over both */
+    size_t body_len;
     char *rbuf; /* owned: the answer received so far */
     size_t rlen, rcap;
     /* the answer's head, once parsed */
@@ -133,6 +158,7 @@ static struct lg_opts opt = {
     .warmup = 1,
     .timeout = 120,
     .table = "bench",
+    .bucket = "bench",
     .key_prefix = "k",
     .keys = 1000,
     .value_size = 100,
@@ -238,15 +264,74 @@ static void lg_sign_into(struct lg_conn *c, const char *target, const char *body
 /* The room for a request's head, and for its body (besides the value). */
 enum { LG_HEAD_ROOM = 3072, LG_BODY_ROOM = 1024 };
 
-/* Build the next request into c->wbuf. */
+/* Format the signed head of an S3 request into c->wbuf: @method on @path
+ * (path style, already URL-safe), UNSIGNED-PAYLOAD, and a Content-Length of
+ * @body_len unless the method is GET. */
+static void lg_s3_head(struct lg_conn *c, const char *method, const char *path, size_t body_len)
+{
+    struct lg_thread *t = c->t;
+    char auth[1024], clen[48] = "";
+    time_t now = time(NULL);
+
+    if (now != t->date_sec) {
+        t->date_sec = now;
+        sigv4_format_date(now, t->amz_date);
+    }
+    /* In canonical (sorted) order. */
+    struct sigv4_header h[] = {
+        {"host", lg_host_header},
+        {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"},
+        {"x-amz-date", t->amz_date},
+    };
+    struct sigv4_request r = {
+        .method = method,
+        .path = path,
+        .query = "",
+        .headers = h,
+        .nheaders = sizeof(h) / sizeof(h[0]),
+        .s3_paths = true,
+    };
+    if (!sigv4_sign(&r, opt.access_key, opt.secret_key, opt.region, "s3", "UNSIGNED-PAYLOAD", auth,
+                    sizeof(auth))) {
+        fprintf(stderr, "bench_loadgen: sigv4_sign failed\n");
+        exit(1);
+    }
+    if (strcmp(method, "GET") != 0)
+        snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", body_len);
+    lg_wreserve(c, LG_HEAD_ROOM);
+    c->wlen = (size_t)snprintf(c->wbuf, c->wcap,
+                               "%s %s HTTP/1.1\r\nHost: %s\r\n"
+                               "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD\r\nX-Amz-Date: %s\r\n"
+                               "Authorization: %s\r\n%s\r\n",
+                               method, path, lg_host_header, t->amz_date, auth, clen);
+}
+
+/* Build the next request into c->wbuf (and c->body). */
 static void lg_build(struct lg_conn *c)
 {
     struct lg_thread *t = c->t;
     size_t cap = LG_HEAD_ROOM + LG_BODY_ROOM + 4 * (size_t)opt.value_size;
-    char key[96];
+    char key[96], path[400];
     char *body;
     int blen;
 
+    c->body = NULL;
+    c->body_len = 0;
+    if (opt.mode == LG_S3_PUT) {
+        long long n = atomic_fetch_add(&lg_next_key, 1) % opt.keys;
+
+        snprintf(path, sizeof(path), "/%s/%s%lld", opt.bucket, opt.key_prefix, opt.key_start + n);
+        lg_s3_head(c, "PUT", path, (size_t)opt.value_size);
+        c->body = t->value;
+        c->body_len = (size_t)opt.value_size;
+        return;
+    }
+    if (opt.mode == LG_S3_GET) {
+        snprintf(path, sizeof(path), "/%s/%s%lld", opt.bucket, opt.key_prefix,
+                 opt.key_start + (long long)(lg_rand(t) % (uint64_t)opt.keys));
+        lg_s3_head(c, "GET", path, 0);
+        return;
+    }
     if (opt.mode == LG_HELLO) {
         lg_wreserve(c, 256);
         c->wlen = (size_t)snprintf(c->wbuf, c->wcap, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
@@ -359,11 +444,27 @@ static void lg_want_write(struct lg_conn *c, bool on)
     epoll_ctl(c->t->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-/* Write what remains of the request. False when the connection broke. */
+/* Write what remains of the request (wbuf, then body). False when the
+ * connection broke. */
 static bool lg_flush(struct lg_conn *c)
 {
-    while (c->woff < c->wlen) {
-        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+    while (c->woff < c->wlen + c->body_len) {
+        struct iovec iov[2];
+        struct msghdr mh = {.msg_iov = iov};
+        ssize_t n;
+
+        if (c->woff < c->wlen) {
+            iov[0].iov_base = c->wbuf + c->woff;
+            iov[0].iov_len = c->wlen - c->woff;
+            iov[1].iov_base = (void *)c->body;
+            iov[1].iov_len = c->body_len;
+            mh.msg_iovlen = c->body_len ? 2 : 1;
+        } else {
+            iov[0].iov_base = (void *)(c->body + (c->woff - c->wlen));
+            iov[0].iov_len = c->wlen + c->body_len - c->woff;
+            mh.msg_iovlen = 1;
+        }
+        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -551,58 +652,87 @@ static int lg_answer_complete(struct lg_conn *c, size_t *total)
     return 1;
 }
 
-/* One blocking signed call on a fresh connection (for setup, not measured).
- * Returns the HTTP status (0 if the call failed) and copies up to @cap-1
- * bytes of the answer's body into @out. */
-static int lg_call(const char *target, const char *body, char *out, size_t cap)
+/* Send the request in c->wbuf on a fresh blocking connection and read the
+ * answer (for setup, not measured). Returns the HTTP status (0 if the call
+ * failed) and copies up to @cap-1 bytes of the answer's body into @out.
+ * Frees c's buffers. */
+static int lg_exchange(struct lg_conn *c, char *out, size_t cap)
 {
-    struct lg_thread t = {0};
-    struct lg_conn c = {.t = &t, .fd = -1};
-    size_t room = LG_HEAD_ROOM + strlen(body) + 1, total = 0;
+    size_t total = 0;
     int status = 0, r = 0;
 
     out[0] = '\0';
-    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c.fd < 0 || connect(c.fd, (struct sockaddr *)&lg_addr, sizeof(lg_addr)) != 0)
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&lg_addr, sizeof(lg_addr)) != 0)
         goto out;
-    lg_wreserve(&c, room * 2);
-    memcpy(c.wbuf + room, body, strlen(body));
-    lg_sign_into(&c, target, c.wbuf + room, (int)strlen(body), room);
-    if (send(c.fd, c.wbuf, c.wlen, MSG_NOSIGNAL) != (ssize_t)c.wlen)
+    if (send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL) != (ssize_t)c->wlen)
         goto out;
     while (r == 0) {
         ssize_t n;
 
-        if (c.rcap - c.rlen < 4096) {
-            c.rcap = c.rcap ? c.rcap * 2 : 16384;
-            c.rbuf = xrealloc(c.rbuf, c.rcap);
+        if (c->rcap - c->rlen < 4096) {
+            c->rcap = c->rcap ? c->rcap * 2 : 16384;
+            c->rbuf = xrealloc(c->rbuf, c->rcap);
         }
-        n = recv(c.fd, c.rbuf + c.rlen, c.rcap - c.rlen - 1, 0);
+        n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen - 1, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            c.eof = true;
+            c->eof = true;
         else
-            c.rlen += (size_t)n;
-        r = lg_answer_complete(&c, &total);
-        if (r == 0 && c.eof)
+            c->rlen += (size_t)n;
+        r = lg_answer_complete(c, &total);
+        if (r == 0 && c->eof)
             break;
     }
     if (r == 1) {
-        size_t blen = total - c.head_len;
+        size_t blen = total - c->head_len;
 
-        status = c.status;
+        status = c->status;
         if (blen >= cap)
             blen = cap - 1;
-        memcpy(out, c.rbuf + c.head_len, blen);
+        memcpy(out, c->rbuf + c->head_len, blen);
         out[blen] = '\0';
     }
 out:
-    if (c.fd >= 0)
-        close(c.fd);
-    free(c.wbuf);
-    free(c.rbuf);
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->wbuf);
+    free(c->rbuf);
     return status;
+}
+
+/* One blocking signed DynamoDB call on a fresh connection (for setup). */
+static int lg_call(const char *target, const char *body, char *out, size_t cap)
+{
+    struct lg_thread t = {0};
+    struct lg_conn c = {.t = &t, .fd = -1};
+    size_t room = LG_HEAD_ROOM + strlen(body) + 1;
+
+    lg_wreserve(&c, room * 2);
+    memcpy(c.wbuf + room, body, strlen(body));
+    lg_sign_into(&c, target, c.wbuf + room, (int)strlen(body), room);
+    return lg_exchange(&c, out, cap);
+}
+
+/* Create the bucket unless the caller owns it already (CreateBucket answers
+ * 409 BucketAlreadyOwnedByYou outside us-east-1). */
+static int lg_s3_create_bucket(void)
+{
+    struct lg_thread t = {0};
+    struct lg_conn c = {.t = &t, .fd = -1};
+    char path[300], ans[4096];
+    int st;
+
+    snprintf(path, sizeof(path), "/%s", opt.bucket);
+    lg_s3_head(&c, "PUT", path, 0);
+    st = lg_exchange(&c, ans, sizeof(ans));
+    if (st != 200 && !(st == 409 && strstr(ans, "BucketAlreadyOwnedByYou") != NULL)) {
+        fprintf(stderr, "bench_loadgen: CreateBucket %s: HTTP %d: %s\n", opt.bucket, st, ans);
+        return 1;
+    }
+    printf("{\"bucket\":\"%s\"}\n", opt.bucket);
+    return 0;
 }
 
 /* Create the table (hash key "id", a string) unless it exists, and wait
@@ -656,13 +786,17 @@ static void lg_report_error(struct lg_conn *c, size_t total)
             (int)(total - c->head_len < 400 ? total - c->head_len : 400), c->rbuf + c->head_len);
 }
 
-/* lg_missed - a GetItem without "Item", or a Query page without --page items. */
+/* lg_missed - a GetItem without "Item", a Query page without --page items,
+ * or a GetObject whose body is not --value-size bytes. */
 static bool lg_missed(const struct lg_conn *c, size_t total)
 {
     const char *b = c->rbuf + c->head_len;
     char want[32];
     int n;
 
+    if (opt.mode == LG_S3_GET)
+        return c->chunked ? total - c->head_len < (size_t)opt.value_size
+                          : c->content_length != opt.value_size;
     if (opt.mode == LG_GET)
         return memmem(b, total - c->head_len, "\"Item\"", 6) == NULL;
     if (opt.mode != LG_QUERY)
@@ -837,7 +971,8 @@ static void lg_usage(void)
 {
     fprintf(stderr,
             "usage: bench_loadgen --port P --mode put|get|hello|create-table|query|update|txn\n"
-            "  [--host 127.0.0.1] [--sort-key 0|1] [--page 100]\n"
+            "                     |s3-put|s3-get|s3-create-bucket\n"
+            "  [--host 127.0.0.1] [--sort-key 0|1] [--page 100] [--bucket bench]\n"
             "  [--connections 32] [--threads 1] [--duration S] [--warmup S]\n"
             "  [--requests N [--timeout S]]\n"
             "  [--pid SERVER_PID] [--table bench] [--key-prefix k] [--key-start 0] [--keys N]\n"
@@ -877,6 +1012,8 @@ static void lg_parse_args(int argc, char **argv)
             opt.pid = strtol(v, NULL, 10);
         else if (strcmp(a, "--table") == 0)
             opt.table = v;
+        else if (strcmp(a, "--bucket") == 0)
+            opt.bucket = v;
         else if (strcmp(a, "--key-prefix") == 0)
             opt.key_prefix = v;
         else if (strcmp(a, "--key-start") == 0)
@@ -914,6 +1051,12 @@ static void lg_parse_args(int argc, char **argv)
         opt.mode = LG_UPDATE;
     else if (strcmp(mode, "txn") == 0)
         opt.mode = LG_TXN;
+    else if (strcmp(mode, "s3-put") == 0)
+        opt.mode = LG_S3_PUT;
+    else if (strcmp(mode, "s3-get") == 0)
+        opt.mode = LG_S3_GET;
+    else if (strcmp(mode, "s3-create-bucket") == 0)
+        opt.mode = LG_S3_BUCKET;
     else
         lg_usage();
     /* Bounded: at most 10 minutes and 100 million requests. */
@@ -921,8 +1064,9 @@ static void lg_parse_args(int argc, char **argv)
         opt.threads < 1 || opt.threads > 64 || opt.duration <= 0 || opt.duration > 600 ||
         opt.warmup < 0 || opt.warmup > 60 || opt.timeout <= 0 || opt.timeout > 600 ||
         opt.requests < 0 || opt.requests > 100000000 || opt.keys < 1 || opt.value_size < 0 ||
-        opt.value_size > 300000 || opt.page < 1 || opt.page > 10000 ||
-        strlen(opt.key_prefix) > 40 || strlen(opt.table) > 255)
+        opt.value_size > (opt.mode >= LG_S3_PUT ? 64 << 20 : 300000) || opt.page < 1 ||
+        opt.page > 10000 || strlen(opt.key_prefix) > 40 || strlen(opt.table) > 255 ||
+        strlen(opt.bucket) > 63)
         lg_usage();
     if (opt.threads > opt.connections)
         opt.threads = opt.connections;
@@ -936,8 +1080,9 @@ static void lg_parse_args(int argc, char **argv)
     snprintf(lg_host_header, sizeof(lg_host_header), "%s:%d", opt.host, opt.port);
 }
 
-static const char *const lg_mode_names[] = {"put",   "get",    "hello", "create-table",
-                                            "query", "update", "txn"};
+static const char *const lg_mode_names[] = {
+    "put",    "get", "hello",  "create-table", "query",
+    "update", "txn", "s3-put", "s3-get",       "s3-create-bucket"};
 
 int main(int argc, char **argv)
 {
@@ -954,6 +1099,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (opt.mode == LG_CREATE)
         return lg_create_table();
+    if (opt.mode == LG_S3_BUCKET)
+        return lg_s3_create_bucket();
 
     th = xcalloc((size_t)opt.threads, sizeof(*th));
     for (int i = 0; i < opt.threads; i++) {
@@ -1034,13 +1181,14 @@ int main(int argc, char **argv)
         lat_sum += (double)lat[i];
     secs = (double)(t1 - t0) / 1e9;
 
-    printf("{\"mode\":\"%s\",\"connections\":%d,\"threads\":%d,\"seconds\":%.3f,"
+    printf("{\"mode\":\"%s\",\"value_size\":%d,\"connections\":%d,\"threads\":%d,\"seconds\":%.3f,"
            "\"requests\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"misses\":%" PRIu64
            ",\"reconnects\":%" PRIu64 ",\"ops_per_s\":%.1f,"
            "\"latency_us\":{\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},",
-           lg_mode_names[opt.mode], opt.connections, opt.threads, secs, ok + errors, ok, errors,
-           misses, reconnects, (double)ok / secs, nlat ? lat_sum / (double)nlat / 1e3 : 0.0,
-           lg_pct_us(lat, nlat, 50), lg_pct_us(lat, nlat, 90), lg_pct_us(lat, nlat, 99),
+           lg_mode_names[opt.mode], opt.value_size, opt.connections, opt.threads, secs, ok + errors,
+           ok, errors, misses, reconnects, (double)ok / secs,
+           nlat ? lat_sum / (double)nlat / 1e3 : 0.0, lg_pct_us(lat, nlat, 50),
+           lg_pct_us(lat, nlat, 90), lg_pct_us(lat, nlat, 99),
            nlat ? (double)lat[nlat - 1] / 1e3 : 0.0);
     if (cpu0 >= 0 && cpu1 >= 0 && ok + errors > 0)
         printf("\"server_cpu_us_per_req\":%.2f,\"server_cpu_util\":%.3f,",
