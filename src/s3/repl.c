@@ -259,30 +259,58 @@ static bool has_tag(const cJSON *tags, const char *k, const char *v)
     return false;
 }
 
+static bool rule_selects(const cJSON *r, const char *key, const cJSON *tags, bool dm)
+{
+    const char *p = s3_jstr(r, "prefix");
+    const cJSON *t;
+
+    if (!cJSON_IsTrue(cJSON_GetObjectItem(r, "enabled")))
+        return false;
+    if (dm && !cJSON_IsTrue(cJSON_GetObjectItem(r, "dm")))
+        return false;
+    if (p && strncmp(key, p, strlen(p)) != 0)
+        return false;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "tags"))
+    {
+        if (!has_tag(tags, s3_jstr(t, "k"), s3_jstr(t, "v")))
+            return false;
+    }
+    return true;
+}
+
 const cJSON *s3_repl_match(const cJSON *cfg, const char *key, const cJSON *tags, bool dm)
 {
-    const cJSON *r, *best = NULL, *t;
+    const cJSON *r, *best = NULL;
 
     cJSON_ArrayForEach(r, cJSON_GetObjectItem(cfg, "rules"))
     {
-        const char *p = s3_jstr(r, "prefix");
-        bool all = true;
-        if (!cJSON_IsTrue(cJSON_GetObjectItem(r, "enabled")))
-            continue;
-        if (dm && !cJSON_IsTrue(cJSON_GetObjectItem(r, "dm")))
-            continue;
-        if (p && strncmp(key, p, strlen(p)) != 0)
-            continue;
-        cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "tags"))
-        {
-            all = all && has_tag(tags, s3_jstr(t, "k"), s3_jstr(t, "v"));
-        }
-        if (!all)
-            continue;
-        if (!best || s3_jnum(r, "priority") > s3_jnum(best, "priority"))
+        if (rule_selects(r, key, tags, dm) &&
+            (!best || s3_jnum(r, "priority") > s3_jnum(best, "priority")))
             best = r;
     }
     return best;
+}
+
+int s3_repl_match_all(const cJSON *cfg, const char *key, const cJSON *tags, bool dm,
+                      const cJSON **out, int max)
+{
+    const cJSON *r;
+    int n = 0, i;
+
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(cfg, "rules"))
+    {
+        if (!rule_selects(r, key, tags, dm))
+            continue;
+        for (i = 0; i < n && strcmp(s3_jstr(out[i], "dest"), s3_jstr(r, "dest")) != 0; i++)
+            ;
+        if (i < n) {
+            if (s3_jnum(r, "priority") > s3_jnum(out[i], "priority"))
+                out[i] = r;
+        } else if (n < max) {
+            out[n++] = r;
+        }
+    }
+    return n;
 }
 
 /* ---- the queue ---- */
@@ -333,24 +361,63 @@ static void set_rs(cJSON *rec, const char *status)
     cJSON_AddStringToObject(rec, "rs", status);
 }
 
+/* queue_all - queue version @vid (record @rec) to every destination a rule
+ * selects it for (per destination the highest-priority rule, as S3 does with
+ * several destinations); rec gets rs=PENDING and "rd" {DEST: status}, or no rs
+ * when no rule selects it. */
+static enum err_code queue_all(struct store_txn *t, const cJSON *cfg, const char *bname,
+                               const char *key, const char *vid, cJSON *rec, struct err *e)
+{
+    const cJSON *rules[MAX_DESTS_PER_VERSION];
+    int n = s3_repl_match_all(cfg, key, cJSON_GetObjectItem(rec, "tags"),
+                              cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm")), rules,
+                              MAX_DESTS_PER_VERSION);
+    cJSON *rd;
+    enum err_code rc;
+
+    cJSON_DeleteItemFromObject(rec, "rd");
+    if (!n) {
+        cJSON_DeleteItemFromObject(rec, "rs");
+        return ERR_OK;
+    }
+    set_rs(rec, "PENDING");
+    rd = cJSON_AddObjectToObject(rec, "rd");
+    for (int i = 0; i < n; i++) {
+        cJSON_AddStringToObject(rd, s3_jstr(rules[i], "dest"), "PENDING");
+        rc = enqueue(t, bname, key, vid, s3_jstr(rules[i], "dest"), s3_jstr(cfg, "role"), NULL, e);
+        if (rc)
+            return rc;
+    }
+    return ERR_OK;
+}
+
+/* the version's status from its destinations' (S3 with several destinations:
+ * PENDING until every one is done, then FAILED if any failed, else COMPLETED) */
+static const char *overall(const cJSON *rd)
+{
+    const cJSON *d;
+    bool failed = false;
+
+    cJSON_ArrayForEach(d, rd)
+    {
+        if (cJSON_IsString(d) && strcmp(d->valuestring, "PENDING") == 0)
+            return "PENDING";
+        failed = failed || (cJSON_IsString(d) && strcmp(d->valuestring, "FAILED") == 0);
+    }
+    return failed ? "FAILED" : "COMPLETED";
+}
+
 enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const char *bname,
                                  const char *key, const char *vid, cJSON *rec, struct err *e)
 {
-    const cJSON *cfg = cJSON_GetObjectItem(bucket, "repl"), *rule;
+    const cJSON *cfg = cJSON_GetObjectItem(bucket, "repl");
     const char *vs = s3_jstr(bucket, "versioning"), *rs = s3_jstr(rec, "rs");
 
     if (!cfg || (rs && strcmp(rs, "REPLICA") == 0))
         return ERR_OK; /* replicas are never replicated again */
     if (!vs || strcmp(vs, "Enabled") != 0)
         return ERR_OK;
-    rule = s3_repl_match(cfg, key, cJSON_GetObjectItem(rec, "tags"),
-                         cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm")));
-    if (!rule) {
-        cJSON_DeleteItemFromObject(rec, "rs");
-        return ERR_OK;
-    }
-    set_rs(rec, "PENDING");
-    return enqueue(t, bname, key, vid, s3_jstr(rule, "dest"), s3_jstr(cfg, "role"), NULL, e);
+    return queue_all(t, cfg, bname, key, vid, rec, e);
 }
 
 enum err_code s3_repl_on_tags(struct store_txn *t, const cJSON *bucket, const char *bname,
@@ -362,6 +429,18 @@ enum err_code s3_repl_on_tags(struct store_txn *t, const cJSON *bucket, const ch
 
     if (!cfg || !rs || !vs || strcmp(vs, "Enabled") != 0)
         return ERR_OK; /* a version never replicated has no copy to update */
+    if (!replica && cJSON_GetObjectItem(rec, "rd")) {
+        /* the destinations the version went to, whatever its new tags select */
+        const cJSON *d;
+        cJSON_ArrayForEach(d, cJSON_GetObjectItem(rec, "rd"))
+        {
+            enum err_code rc = enqueue(t, bname, key, s3_jstr(rec, "vid"), d->string,
+                                       s3_jstr(cfg, "role"), "tags", e);
+            if (rc)
+                return rc;
+        }
+        return ERR_OK;
+    }
     rule = s3_repl_match(cfg, key, cJSON_GetObjectItem(rec, "tags"), false);
     if (!rule && !replica) /* new tags a filter no longer selects: the copy still takes them */
         rule = s3_repl_match(cfg, key, NULL, false);
@@ -583,22 +662,18 @@ static enum err_code queue_versions(struct store_txn *t, struct existw *x, const
     for (int i = n - 1; i >= 0; i--) {
         cJSON *rec = recs[i];
         const char *rs = s3_jstr(rec, "rs"), *key = s3_jstr(rec, "_key");
-        const cJSON *rule;
         enum err_code rc;
         char *s;
         /* existing: never tried or FAILED; failed: FAILED only (PENDING is
          * queued already, COMPLETED done, REPLICA never replicated again) */
         if (rs ? strcmp(rs, "FAILED") != 0 : x->failed_only)
             continue;
-        rule = s3_repl_match(cfg, key, cJSON_GetObjectItem(rec, "tags"),
-                             cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm")));
-        if (!rule)
+        if (!s3_repl_match(cfg, key, cJSON_GetObjectItem(rec, "tags"),
+                           cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm"))))
             continue;
-        rc = enqueue(t, bucket, key, s3_jstr(rec, "vid"), s3_jstr(rule, "dest"),
-                     s3_jstr(cfg, "role"), NULL, e);
+        rc = queue_all(t, cfg, bucket, key, s3_jstr(rec, "vid"), rec, e);
         if (rc)
             return rc;
-        set_rs(rec, "PENDING");
         cJSON_DeleteItemFromObject(rec, "_key");
         s = cJSON_PrintUnformatted(rec);
         rc = store_put(t, STORE_DB_S3, keys[i], slice_str(s), e);
@@ -1108,7 +1183,14 @@ static enum err_code mark_apply(struct store_txn *t, void *arg, struct err *e)
     else if (m->rc == COPY_REFUSED && n >= m->max_tries)
         m->status = "FAILED";
     if (rec && m->status && !s3_jstr(q, "op")) {
-        set_rs(rec, m->status);
+        cJSON *rd = cJSON_GetObjectItem(rec, "rd");
+        if (cJSON_IsObject(rd)) {
+            cJSON_DeleteItemFromObject(rd, s3_jstr(q, "d"));
+            cJSON_AddStringToObject(rd, s3_jstr(q, "d"), m->status);
+            set_rs(rec, overall(rd));
+        } else {
+            set_rs(rec, m->status);
+        }
         s = cJSON_PrintUnformatted(rec);
         rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
         free(s);

@@ -7,8 +7,9 @@
  *
  * Queueing: newver_apply (object.c) calls s3_repl_on_version for every new
  * version and delete marker, in the same store transaction as the version.
- * When an enabled rule matches (and the version is not itself a replica), the
- * record gets rs=PENDING and a queue entry
+ * When enabled rules match (and the version is not itself a replica), the
+ * record gets rs=PENDING, "rd" {DEST: status} and per destination (its
+ * highest-priority rule) a queue entry
  *   'Q' seq(8 BE) -> {"b","k","v","d","role","n","at"}
  * goes into STORE_DB_S3 in that transaction: an acknowledged version is never
  * lost by replication.
@@ -77,8 +78,18 @@ cJSON *s3_repl_parse(const char *xml, size_t len, enum s3_code *code, char *msg,
 const cJSON *s3_repl_match(const cJSON *cfg, const char *key, const cJSON *tags, bool dm);
 
 /*
+ * s3_repl_match_all - the rules of @cfg that select @key/@tags/@dm (as
+ * s3_repl_match), one per destination bucket: the highest-priority one. At
+ * most @max into @out (borrowed); returns how many.
+ */
+enum { MAX_DESTS_PER_VERSION = 16 };
+int s3_repl_match_all(const cJSON *cfg, const char *key, const cJSON *tags, bool dm,
+                      const cJSON **out, int max);
+
+/*
  * s3_repl_on_version - writer thread, inside newver_apply: queue version @vid
- * of @bname/@key (record @rec, modified: rs) when @bucket's rules say so.
+ * of @bname/@key (record @rec, modified: rs, rd) to every destination
+ * @bucket's rules select it for.
  */
 enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const char *bname,
                                  const char *key, const char *vid, cJSON *rec, struct err *e);

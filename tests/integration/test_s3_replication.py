@@ -403,6 +403,42 @@ class Replication(unittest.TestCase):
         self.assertEqual(self.s3(self.west).head_object(Bucket=dst, Key="f")["VersionId"],
                          v["VersionId"])
 
+    def test_several_destinations(self):
+        """Rules with different destinations each get a copy (per destination
+        the highest-priority rule); the source's status is PENDING until every
+        destination is done, FAILED when one failed."""
+        src = self.bucket(self.east)
+        d1, d2 = self.bucket(self.west), self.bucket(self.east)
+        d3 = self.bucket(self.west, versioning=False)
+        c = self.s3(self.east)
+
+        def rule(rid, prio, prefix, dest):
+            return {"ID": rid, "Priority": prio, "Status": "Enabled",
+                    "Filter": {"Prefix": prefix},
+                    "DeleteMarkerReplication": {"Status": "Disabled"},
+                    "Destination": {"Bucket": "arn:aws:s3:::" + dest}}
+        c.put_bucket_replication(Bucket=src, ReplicationConfiguration={
+            "Role": self.role_arn["us-east-1"],
+            "Rules": [rule("to-d1", 1, "", d1), rule("to-d2", 2, "", d2),
+                      rule("d1-again", 3, "two/", d1), rule("to-d3", 4, "bad/", d3)]})
+        v = c.put_object(Bucket=src, Key="two/k", Body=b"both", Tagging="n=1")["VersionId"]
+        wait_for(lambda: self.status(self.east, src, "two/k") == "COMPLETED", "both copies")
+        for region, dest in ((self.west, d1), (self.east, d2)):
+            self.assertEqual(self.s3(region).get_object(Bucket=dest, Key="two/k",
+                                                        VersionId=v)["Body"].read(), b"both")
+            self.assertEqual(self.status(region, dest, "two/k"), "REPLICA")
+            self.assertEqual(len(self.versions(region, dest)), 1)
+        # tag changes go to every destination the version went to
+        c.put_object_tagging(Bucket=src, Key="two/k", VersionId=v,
+                             Tagging={"TagSet": [{"Key": "n", "Value": "2"}]})
+        wait_for(lambda: self.tags(self.west, d1, "two/k", v) == {"n": "2"} and
+                 self.tags(self.east, d2, "two/k", v) == {"n": "2"}, "tags on both")
+        # one destination refuses (no versioning): FAILED, the others have their copy
+        w = c.put_object(Bucket=src, Key="bad/k", Body=b"x")["VersionId"]
+        wait_for(lambda: self.status(self.east, src, "bad/k") == "FAILED", "FAILED", timeout=30)
+        self.assertEqual(self.s3(self.west).head_object(Bucket=d1, Key="bad/k")["VersionId"], w)
+        self.assertEqual(self.s3(self.east).head_object(Bucket=d2, Key="bad/k")["VersionId"], w)
+
     def test_existing_object_replication_rule(self):
         """ExistingObjectReplication Enabled: putting the configuration queues
         what the bucket already held (only for the rules that say so)."""

@@ -174,12 +174,43 @@ static void match_picks_highest_priority(void **state)
     cJSON_Delete(tags);
 }
 
+static void match_all_one_rule_per_destination(void **state)
+{
+    enum s3_code code;
+    char msg[256];
+    const cJSON *out[4];
+    cJSON *c;
+    (void)state;
+
+    c = parse("<ReplicationConfiguration>" ROLE
+              "<Rule><ID>a</ID><Priority>1</Priority><Status>Enabled</Status><Filter/>" DMR_OFF
+              "<Destination><Bucket>arn:aws:s3:::one</Bucket></Destination></Rule>"
+              "<Rule><ID>b</ID><Priority>2</Priority><Status>Enabled</Status><Filter/>" DMR_ON
+              "<Destination><Bucket>arn:aws:s3:::two</Bucket></Destination></Rule>"
+              "<Rule><ID>c</ID><Priority>3</Priority><Status>Enabled</Status>"
+              "<Filter><Prefix>x/</Prefix></Filter>" DMR_OFF
+              "<Destination><Bucket>arn:aws:s3:::one</Bucket></Destination></Rule>"
+              "</ReplicationConfiguration>",
+              &code, msg);
+    assert_non_null(c);
+    assert_int_equal(s3_repl_match_all(c, "x/k", NULL, false, out, 4), 2);
+    assert_string_equal(cJSON_GetObjectItem(out[0], "id")->valuestring, "c");
+    assert_string_equal(cJSON_GetObjectItem(out[1], "id")->valuestring, "b");
+    assert_int_equal(s3_repl_match_all(c, "y", NULL, false, out, 4), 2);
+    assert_string_equal(cJSON_GetObjectItem(out[0], "id")->valuestring, "a");
+    assert_int_equal(s3_repl_match_all(c, "y", NULL, true, out, 4), 1); /* markers: b only */
+    assert_string_equal(cJSON_GetObjectItem(out[0], "dest")->valuestring, "two");
+    assert_int_equal(s3_repl_match_all(c, "y", NULL, false, out, 1), 1);
+    cJSON_Delete(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts_v2_and_v1),
         cmocka_unit_test(refuses_bad_documents),
         cmocka_unit_test(match_picks_highest_priority),
+        cmocka_unit_test(match_all_one_rule_per_destination),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
