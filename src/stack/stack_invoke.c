@@ -214,25 +214,158 @@ static char *indent2(const cJSON *doc)
     return o;
 }
 
+/* A statement of a source or override document with its members in the order the provider
+ * writes them. */
+static cJSON *statement_ordered(const cJSON *st)
+{
+    static const char *const order[] = {"Sid",       "Effect",      "Action",    "NotAction",
+                                        "Resource",  "NotResource", "Principal", "NotPrincipal",
+                                        "Condition", NULL};
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *m;
+    for (size_t i = 0; order[i]; i++)
+        if ((m = cJSON_GetObjectItemCaseSensitive(st, order[i])))
+            cJSON_AddItemToObject(o, order[i], cJSON_Duplicate(m, 1));
+    cJSON_ArrayForEach(m, st)
+    {
+        if (!cJSON_GetObjectItemCaseSensitive(o, m->string))
+            cJSON_AddItemToObject(o, m->string, cJSON_Duplicate(m, 1));
+    }
+    return o;
+}
+
+struct merged {
+    char version[32];
+    char *id; /* owned or NULL */
+    cJSON *sts;
+};
+
+/* The provider's merge: a newer Version wins, a given Id is adopted, a statement with a Sid
+ * takes the place of the one with that Sid, the others are appended. Takes @sts. */
+static void merge(struct merged *m, const char *version, const char *id, cJSON *sts)
+{
+    cJSON *st;
+    if (version && strcmp(version, m->version) > 0)
+        snprintf(m->version, sizeof(m->version), "%s", version);
+    if (id && *id) {
+        free(m->id);
+        m->id = xstrdup(id);
+    }
+    while ((st = cJSON_DetachItemFromArray(sts, 0))) {
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(st, "Sid");
+        int i = 0, at = -1;
+        const cJSON *x;
+        if (cJSON_IsString(sid) && *sid->valuestring)
+            cJSON_ArrayForEach(x, m->sts)
+            {
+                const cJSON *xs = cJSON_GetObjectItemCaseSensitive(x, "Sid");
+                if (at < 0 && cJSON_IsString(xs) && !strcmp(xs->valuestring, sid->valuestring))
+                    at = i;
+                i++;
+            }
+        if (at >= 0)
+            cJSON_ReplaceItemInArray(m->sts, at, st);
+        else
+            cJSON_AddItemToArray(m->sts, st);
+    }
+    cJSON_Delete(sts);
+}
+
+/* A document of sourcePolicyDocuments / overridePolicyDocuments: its statements (owned),
+ * Version and Id. @sids, when not NULL, collects Sids and refuses a repeated one. */
+static enum err_code parse_doc(const cJSON *v, const char *what, int idx, cJSON *sids, cJSON **sts,
+                               const char **version, const char **id, cJSON **doc, struct err *e)
+{
+    const cJSON *st, *list;
+    int n = 0;
+    *sts = NULL;
+    *doc = cJSON_IsString(v)   ? cJSON_Parse(v->valuestring)
+           : cJSON_IsObject(v) ? cJSON_Duplicate(v, 1)
+                               : NULL;
+    if (!cJSON_IsObject(*doc)) {
+        cJSON_Delete(*doc);
+        *doc = NULL;
+        return err_set(e, ERR_INVALID,
+                       "getPolicyDocument: %s item %d is not a JSON policy document", what, idx);
+    }
+    *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "Version"));
+    *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "Id"));
+    list = cJSON_GetObjectItemCaseSensitive(*doc, "Statement");
+    *sts = cJSON_CreateArray();
+    if (cJSON_IsObject(list)) { /* one statement may stand alone */
+        cJSON_AddItemToArray(*sts, statement_ordered(list));
+        list = NULL;
+    }
+    cJSON_ArrayForEach(st, list)
+    {
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(st, "Sid");
+        n++;
+        if (!cJSON_IsObject(st)) {
+            cJSON_Delete(*sts);
+            *sts = NULL;
+            return err_set(e, ERR_INVALID,
+                           "getPolicyDocument: %s item %d: statement %d is not an object", what,
+                           idx, n - 1);
+        }
+        if (sids && cJSON_IsString(sid) && *sid->valuestring) {
+            const cJSON *x;
+            cJSON_ArrayForEach(x, sids)
+            {
+                if (!strcmp(x->valuestring, sid->valuestring)) {
+                    cJSON_Delete(*sts);
+                    *sts = NULL;
+                    return err_set(e, ERR_INVALID,
+                                   "getPolicyDocument: duplicate Sid (%s) in %s (item %d; "
+                                   "statement %d)",
+                                   sid->valuestring, what, idx, n - 1);
+                }
+            }
+            cJSON_AddItemToArray(sids, cJSON_CreateString(sid->valuestring));
+        }
+        cJSON_AddItemToArray(*sts, statement_ordered(st));
+    }
+    return ERR_OK;
+}
+
+/* sourcePolicyDocuments (Sids unique across them) or overridePolicyDocuments, merged in. */
+static enum err_code merge_docs(struct merged *m, const cJSON *list, const char *what, bool unique,
+                                struct err *e)
+{
+    cJSON *sids = unique ? cJSON_CreateArray() : NULL;
+    const cJSON *d;
+    int idx = 0;
+    enum err_code rc = ERR_OK;
+
+    if (list && !cJSON_IsArray(list)) {
+        cJSON_Delete(sids);
+        return err_set(e, ERR_INVALID, "getPolicyDocument: %s must be a list of documents", what);
+    }
+    cJSON_ArrayForEach(d, list)
+    {
+        cJSON *sts, *doc;
+        const char *ver = NULL, *id = NULL;
+        if ((rc = parse_doc(d, what, idx++, sids, &sts, &ver, &id, &doc, e))) {
+            cJSON_Delete(doc);
+            break;
+        }
+        merge(m, ver, id, sts);
+        cJSON_Delete(doc);
+    }
+    cJSON_Delete(sids);
+    return rc;
+}
+
 static enum err_code policy_document(const cJSON *args, cJSON **out, struct err *e)
 {
     const cJSON *st, *ver = cJSON_GetObjectItemCaseSensitive(args, "version");
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(args, "policyId");
-    cJSON *doc = cJSON_CreateObject(), *sts;
-    enum err_code rc = ERR_OK;
+    cJSON *doc = NULL, *sts = cJSON_CreateArray(), *sids = cJSON_CreateArray();
+    struct merged m = {.version = "", .id = NULL, .sts = cJSON_CreateArray()};
+    enum err_code rc;
     char *pretty, *mini;
 
-    if (cJSON_GetObjectItemCaseSensitive(args, "sourcePolicyDocuments") ||
-        cJSON_GetObjectItemCaseSensitive(args, "overridePolicyDocuments")) {
-        cJSON_Delete(doc);
-        return err_set(e, ERR_INVALID,
-                       "getPolicyDocument: sourcePolicyDocuments and overridePolicyDocuments are "
-                       "not supported by Tandem; write the statements out");
-    }
-    cJSON_AddStringToObject(doc, "Version", cJSON_IsString(ver) ? ver->valuestring : "2012-10-17");
-    if (cJSON_IsString(pid))
-        cJSON_AddStringToObject(doc, "Id", pid->valuestring);
-    sts = cJSON_AddArrayToObject(doc, "Statement");
+    rc = merge_docs(&m, cJSON_GetObjectItemCaseSensitive(args, "sourcePolicyDocuments"),
+                    "sourcePolicyDocuments", true, e);
     cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(args, "statements"))
     {
         static const struct {
@@ -245,13 +378,26 @@ static enum err_code policy_document(const cJSON *args, cJSON **out, struct err 
         const cJSON *eff = cJSON_GetObjectItemCaseSensitive(st, "effect");
         cJSON *s = cJSON_CreateObject(), *v;
         cJSON_AddItemToArray(sts, s);
-        if (cJSON_IsString(sid) && *sid->valuestring)
-            cJSON_AddStringToObject(s, "Sid", sid->valuestring);
-        if (eff && !(cJSON_IsString(eff) &&
-                     (!strcmp(eff->valuestring, "Allow") || !strcmp(eff->valuestring, "Deny")))) {
-            rc = err_set(e, ERR_INVALID, "getPolicyDocument: effect must be Allow or Deny");
+        if (rc)
             break;
+        if (cJSON_IsString(sid) && *sid->valuestring) {
+            const cJSON *x;
+            cJSON_ArrayForEach(x, sids)
+            {
+                if (!rc && !strcmp(x->valuestring, sid->valuestring))
+                    rc = err_set(e, ERR_INVALID,
+                                 "getPolicyDocument: duplicate sid (%s) in statements",
+                                 sid->valuestring);
+            }
+            cJSON_AddItemToArray(sids, cJSON_CreateString(sid->valuestring));
+            cJSON_AddStringToObject(s, "Sid", sid->valuestring);
         }
+        if (!rc && eff &&
+            !(cJSON_IsString(eff) &&
+              (!strcmp(eff->valuestring, "Allow") || !strcmp(eff->valuestring, "Deny"))))
+            rc = err_set(e, ERR_INVALID, "getPolicyDocument: effect must be Allow or Deny");
+        if (rc)
+            break;
         cJSON_AddStringToObject(s, "Effect", eff ? eff->valuestring : "Allow");
         for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]) && !rc; i++) {
             rc = string_list(cJSON_GetObjectItemCaseSensitive(st, lists[i].in), lists[i].in, &v, e);
@@ -274,10 +420,26 @@ static enum err_code policy_document(const cJSON *args, cJSON **out, struct err 
         if (rc)
             break;
     }
+    cJSON_Delete(sids);
+    if (!rc) {
+        merge(&m, cJSON_IsString(ver) ? ver->valuestring : "2012-10-17",
+              cJSON_IsString(pid) ? pid->valuestring : NULL, sts);
+        sts = NULL;
+        rc = merge_docs(&m, cJSON_GetObjectItemCaseSensitive(args, "overridePolicyDocuments"),
+                        "overridePolicyDocuments", false, e);
+    }
+    cJSON_Delete(sts);
     if (rc) {
-        cJSON_Delete(doc);
+        free(m.id);
+        cJSON_Delete(m.sts);
         return rc;
     }
+    doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "Version", m.version);
+    if (m.id)
+        cJSON_AddStringToObject(doc, "Id", m.id);
+    cJSON_AddItemToObject(doc, "Statement", m.sts);
+    free(m.id);
     pretty = indent2(doc);
     mini = cJSON_PrintUnformatted(doc);
     *out = cJSON_CreateObject();

@@ -46,6 +46,10 @@ struct stack_provider {
     const char *const *inputs;         /* every input property the schema has; NULL = unchecked */
     const char *const *secret_outputs; /* outputs the provider marks secret (AccessKey.secret) */
     const char *const *unsupported;    /* valid inputs Tandem does not carry out: refused */
+    /* inputs the schema types as strings, where a number or boolean becomes its string as
+     * the provider coerces it: "name", "environment.variables.*" (every value of a map),
+     * "attributes[].name" (a member of every element); tags are always coerced */
+    const char *const *strings;
     enum err_code (*create)(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
                             cJSON **out, struct err *e);
     enum err_code (*update)(const struct stack_target *t, const char *id, const cJSON *old_in,

@@ -187,6 +187,49 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(iam.list_roles()["Roles"], [])
         self.assertEqual(iam.list_policies(Scope="Local")["Policies"], [])
 
+    def test_merged_policy_documents_and_coerced_strings(self):
+        p = self.project("policy-documents-merged")
+        out = self.up_twice(p)
+        iam = p.client("iam", "us-east-1")
+
+        def doc(d):
+            return json.loads(d) if isinstance(d, str) else d
+
+        names = iam.list_role_policies(RoleName=out["roleName"])["PolicyNames"]
+        scoped = doc(iam.get_role_policy(RoleName=out["roleName"],
+                                         PolicyName=names[0])["PolicyDocument"])
+        # the source's statements first, the one with the same Sid replaced in place
+        self.assertEqual(scoped["Statement"], [
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+            {"Sid": "SidToOverride", "Effect": "Allow", "Action": "s3:*",
+             "Resource": ["arn:aws:s3:::somebucket/*", "arn:aws:s3:::somebucket"]}])
+        pol = iam.get_policy(PolicyArn=out["policyArn"])["Policy"]
+        widened = doc(iam.get_policy_version(PolicyArn=out["policyArn"],
+                                             VersionId=pol["DefaultVersionId"])
+                      ["PolicyVersion"]["Document"])
+        # the override's statement wins over the program's own
+        self.assertEqual(widened["Statement"], [
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+            {"Sid": "SidToOverride", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+        lam = p.client("lambda", "us-east-1")
+        env = lam.get_function_configuration(FunctionName=out["functionName"])["Environment"]
+        self.assertEqual(env["Variables"], {"MAX_ITEMS": "25", "DEBUG": "false", "RATIO": "0.5"})
+        r = lam.invoke(FunctionName=out["functionName"], Payload=b"{}")
+        self.assertEqual(json.loads(r["Payload"].read()),
+                         {"MAX_ITEMS": "25", "DEBUG": "false", "RATIO": "0.5"})
+        # a number changed: exactly the function, in place
+        path = os.path.join(p.dir, "Pulumi.yaml")
+        text = read(path).replace("MAX_ITEMS: 25", "MAX_ITEMS: 50")
+        with open(path, "w") as f:
+            f.write(text)
+        self.assertEqual(changed(p.json("up", "--yes")), {"worker": "update"})
+        env = lam.get_function_configuration(FunctionName=out["functionName"])["Environment"]
+        self.assertEqual(env["Variables"]["MAX_ITEMS"], "50")
+        self.destroy(p)
+        self.assertEqual(lam.list_functions()["Functions"], [])
+        self.assertEqual(iam.list_roles()["Roles"], [])
+        self.assertEqual(iam.list_policies(Scope="Local")["Policies"], [])
+
     def test_table_with_items(self):
         p = self.project("dynamodb-table-items")
         out = self.up_twice(p)

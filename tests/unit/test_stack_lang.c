@@ -246,9 +246,51 @@ static void invokes(void **state)
     expect_error("v: {fn::invoke: {function: aws:iam:getPolicyDocument, arguments: "
                  "{statements: [{actions: [1]}]}}}",
                  "actions must be a list of strings");
+    /* sourcePolicyDocuments / overridePolicyDocuments merged by Sid as the provider does */
+    {
+        struct err e = {0};
+        char *got =
+            eval("v: {fn::invoke: {function: aws:iam:getPolicyDocument, return: minifiedJson, "
+                 "arguments: {sourcePolicyDocuments: ['{\"Version\":\"2008-10-17\",\"Statement\":["
+                 "{\"Sid\":\"Placeholder\",\"Effect\":\"Allow\",\"Action\":\"ec2:Describe*\","
+                 "\"Resource\":\"*\"},{\"Resource\":\"*\",\"Action\":\"s3:GetObject\","
+                 "\"Effect\":\"Allow\",\"Sid\":\"Keep\"}]}'], "
+                 "statements: [{sid: Placeholder, actions: ['s3:*'], resources: ['*']}, "
+                 "{actions: ['sqs:*']}], "
+                 "overridePolicyDocuments: ['{\"Id\":\"merged\",\"Statement\":{\"Sid\":\"Keep\","
+                 "\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}', "
+                 "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                 "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\"}]}']}}}",
+                 &e);
+        cJSON *v = got ? cJSON_Parse(got) : NULL;
+        assert_non_null(v);
+        assert_string_equal(
+            cJSON_GetStringValue(v),
+            "{\"Version\":\"2012-10-17\",\"Id\":\"merged\",\"Statement\":["
+            "{\"Sid\":\"Placeholder\",\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+            "\"Resource\":\"*\"},"
+            "{\"Sid\":\"Keep\",\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+            "{\"Effect\":\"Allow\",\"Action\":\"sqs:*\"},"
+            "{\"Effect\":\"Allow\",\"Action\":\"kms:Decrypt\",\"Resource\":\"*\"}]}");
+        cJSON_Delete(v);
+        free(got);
+    }
     expect_error("v: {fn::invoke: {function: aws:iam:getPolicyDocument, arguments: "
-                 "{sourcePolicyDocuments: ['{}']}}}",
-                 "sourcePolicyDocuments and overridePolicyDocuments are not supported");
+                 "{sourcePolicyDocuments: ['{\"Statement\":[{\"Sid\":\"A\"}]}', "
+                 "'{\"Statement\":[{\"Sid\":\"B\"},{\"Sid\":\"A\"}]}']}}}",
+                 "duplicate Sid (A) in sourcePolicyDocuments (item 1; statement 1)");
+    expect_error("v: {fn::invoke: {function: aws:iam:getPolicyDocument, arguments: "
+                 "{statements: [{sid: A, actions: ['s3:*']}, {sid: A, actions: ['s3:*']}]}}}",
+                 "duplicate sid (A) in statements");
+    expect_error("v: {fn::invoke: {function: aws:iam:getPolicyDocument, arguments: "
+                 "{overridePolicyDocuments: ['not json']}}}",
+                 "overridePolicyDocuments item 0 is not a JSON policy document");
+    expect_error("v: {fn::invoke: {function: aws:iam:getPolicyDocument, arguments: "
+                 "{overridePolicyDocuments: '{}'}}}",
+                 "overridePolicyDocuments must be a list of documents");
+    expect_error("v: {fn::invoke: {function: aws:iam:getPolicyDocument, arguments: "
+                 "{sourcePolicyDocuments: ['{\"Statement\":[1]}']}}}",
+                 "sourcePolicyDocuments item 0: statement 0 is not an object");
     assert_true(stack_invoke_known("aws:iam/getPolicyDocument:getPolicyDocument"));
     assert_false(stack_invoke_known("aws:ec2:getAmi"));
 }

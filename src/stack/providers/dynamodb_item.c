@@ -175,6 +175,7 @@ static const char *const item_outs[] = {"id", NULL};
 static const char *const item_inputs[] = {"tableName", "hashKey", "rangeKey", "item", NULL};
 
 const struct stack_provider stack_provider_dynamodb_item = {
+    .strings = (const char *const[]){"tableName", "hashKey", "rangeKey", NULL},
     .type = "aws:dynamodb:TableItem",
     .replace_props = item_replace,
     .outputs = item_outs,

@@ -666,6 +666,26 @@ static cJSON *tbl_predict(const struct stack_target *t, const cJSON *in)
 }
 
 const struct stack_provider stack_provider_dynamodb_table = {
+    .strings = (const char *const[]){"name",
+                                     "hashKey",
+                                     "rangeKey",
+                                     "billingMode",
+                                     "streamViewType",
+                                     "tableClass",
+                                     "attributes[].name",
+                                     "attributes[].type",
+                                     "globalSecondaryIndexes[].name",
+                                     "globalSecondaryIndexes[].hashKey",
+                                     "globalSecondaryIndexes[].rangeKey",
+                                     "globalSecondaryIndexes[].projectionType",
+                                     "globalSecondaryIndexes[].nonKeyAttributes[]",
+                                     "localSecondaryIndexes[].name",
+                                     "localSecondaryIndexes[].rangeKey",
+                                     "localSecondaryIndexes[].projectionType",
+                                     "localSecondaryIndexes[].nonKeyAttributes[]",
+                                     "ttl.attributeName",
+                                     "replicas[].regionName",
+                                     NULL},
     .type = "aws:dynamodb:Table",
     .unsupported =
         (const char *const[]){"serverSideEncryption", "restoreDateTime", "restoreSourceName",

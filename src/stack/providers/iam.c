@@ -304,6 +304,7 @@ static cJSON *role_predict(const struct stack_target *t, const cJSON *in)
 }
 
 const struct stack_provider stack_provider_iam_role = {
+    .strings = (const char *const[]){"name", "path", "description", NULL},
     .type = "aws:iam:Role",
     .unsupported = (const char *const[]){"permissionsBoundary", NULL},
     .inputs =
@@ -426,6 +427,7 @@ static cJSON *rp_predict(const struct stack_target *t, const cJSON *in)
 }
 
 const struct stack_provider stack_provider_iam_role_policy = {
+    .strings = (const char *const[]){"name", "role", NULL},
     .type = "aws:iam:RolePolicy",
     .inputs = (const char *const[]){"name", "namePrefix", "policy", "role", NULL},
     .name_prop = "name",

@@ -185,6 +185,7 @@ static const char *const user_inputs[] = {
     "name", "path", "tags", "forceDestroy", "permissionsBoundary", NULL};
 
 const struct stack_provider stack_provider_iam_user = {
+    .strings = (const char *const[]){"name", "path", NULL},
     .type = "aws:iam:User",
     .unsupported = (const char *const[]){"permissionsBoundary", NULL},
     .name_prop = "name",
@@ -293,6 +294,7 @@ static const char *const up_replace[] = {"user", "name", "namePrefix", NULL};
 static const char *const up_inputs[] = {"user", "name", "namePrefix", "policy", NULL};
 
 const struct stack_provider stack_provider_iam_user_policy = {
+    .strings = (const char *const[]){"name", "user", NULL},
     .type = "aws:iam:UserPolicy",
     .name_prop = "name",
     .name_max = 128,
@@ -745,6 +747,7 @@ static const char *const policy_inputs[] = {"name",   "namePrefix", "path", "des
                                             "policy", "tags",       NULL};
 
 const struct stack_provider stack_provider_iam_policy = {
+    .strings = (const char *const[]){"name", "path", "description", NULL},
     .type = "aws:iam:Policy",
     .name_prop = "name",
     .name_max = 128,

@@ -401,6 +401,8 @@ static cJSON *fn_predict(const struct stack_target *t, const cJSON *in)
 }
 
 const struct stack_provider stack_provider_lambda_function = {
+    .strings = (const char *const[]){"name", "handler", "runtime", "description", "role",
+                                     "environment.variables.*", "architectures[]", NULL},
     .type = "aws:lambda:Function",
     .unsupported =
         (const char *const[]){"deadLetterConfig", "fileSystemConfig", "imageConfig", "imageUri",

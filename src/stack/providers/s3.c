@@ -302,6 +302,7 @@ static cJSON *bucket_predict(const struct stack_target *t, const cJSON *in)
 }
 
 const struct stack_provider stack_provider_s3_bucket = {
+    .strings = (const char *const[]){"bucket", NULL},
     .type = "aws:s3:Bucket",
     .name_prop = "bucket",
     .name_max = 63,
@@ -1197,6 +1198,8 @@ static const char *const obj_inputs[] = {"bucket",
                                          NULL};
 
 const struct stack_provider stack_provider_s3_object = {
+    .strings =
+        (const char *const[]){"bucket", "key", "content", "contentType", "cacheControl", NULL},
     .type = "aws:s3:BucketObject",
     .replace_props = obj_replace,
     .outputs = obj_outs,
@@ -1208,6 +1211,8 @@ const struct stack_provider stack_provider_s3_object = {
     .predict = obj_predict,
 };
 const struct stack_provider stack_provider_s3_object_v2 = {
+    .strings =
+        (const char *const[]){"bucket", "key", "content", "contentType", "cacheControl", NULL},
     .type = "aws:s3:BucketObjectv2",
     .replace_props = obj_replace,
     .outputs = obj_outs,
