@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "ddb_int.h"
+#include "authz_keys.h"
 #include "batch.h"
 #include "item.h"
 #include "log.h"
@@ -475,6 +476,31 @@ static bool json_content_type(const struct http_req *r)
     return false;
 }
 
+/* batch_keys - the condition keys of one table's requests of BatchGetItem
+ * ({Keys, ProjectionExpression...}) or BatchWriteItem ([{PutRequest},
+ * {DeleteRequest}]). */
+static void batch_keys(struct ddb_call *c, const cJSON *tb, struct ddb_kvs *l)
+{
+    const cJSON *x, *writes = cJSON_IsArray(tb) ? tb : NULL;
+
+    if (cJSON_IsObject(tb)) {
+        ddb_authz_keys(c, tb, tb->string, l);
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(tb, "Keys"))
+        {
+            cJSON *w = cJSON_CreateObject();
+            cJSON_AddItemReferenceToObject(w, "Key", (cJSON *)x);
+            ddb_authz_keys(c, w, tb->string, l);
+            cJSON_Delete(w);
+        }
+    }
+    cJSON_ArrayForEach(x, writes)
+    {
+        const cJSON *put = cJSON_GetObjectItemCaseSensitive(x, "PutRequest");
+        ddb_authz_keys(c, put ? put : cJSON_GetObjectItemCaseSensitive(x, "DeleteRequest"),
+                       tb->string, l);
+    }
+}
+
 /* authorized - whether @who may run @c's operation: dynamodb:<Op> on the
  * table's ARN (ListTables: "*"), with the request's global condition keys.
  * Answers AccessDeniedException when not. */
@@ -482,10 +508,9 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
 {
     const struct ddb_box *box = (const struct ddb_box *)c->d;
     const char *table = NULL;
-    struct authz_kv kv[3];
+    struct ddb_kvs base = {0}, l;
     struct authz_request q = {0};
     struct err e = {0};
-    size_t n = 0;
 
     if (!box->authz || (who && who->root))
         return true;
@@ -501,16 +526,16 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
                     : "";
     }
     if (c->r->remote_addr && *c->r->remote_addr)
-        kv[n++] = (struct authz_kv){"aws:SourceIp", c->r->remote_addr};
-    kv[n++] = (struct authz_kv){"aws:SecureTransport", c->r->tls ? "true" : "false"};
-    kv[n++] = (struct authz_kv){"aws:RequestedRegion", c->d->region};
+        ddb_kvs_add(c, &base, "aws:SourceIp", c->r->remote_addr);
+    ddb_kvs_add(c, &base, "aws:SecureTransport", c->r->tls ? "true" : "false");
+    ddb_kvs_add(c, &base, "aws:RequestedRegion", c->d->region);
     q.who = who;
     q.action = arena_sprintf(c->a, "dynamodb:%s", c->op);
     q.resource = table ? arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
                                        c->d->account, table)
                        : "*";
-    q.context = kv;
-    q.ncontext = n;
+    q.context = base.kv;
+    q.ncontext = base.n;
     /* DynamoDB Streams: the stream's ARN (ListStreams: "*") */
     if (streams_auth_resource(c)) {
         q.resource = streams_auth_resource(c);
@@ -527,6 +552,10 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
         for (const cJSON *tb = ri->child; tb; tb = tb->next) {
             q.resource = arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
                                        c->d->account, tb->string ? tb->string : "");
+            l = base;
+            batch_keys(c, tb, &l);
+            q.context = l.kv;
+            q.ncontext = l.n;
             if (authz_check(box->authz, &q, &e) != ERR_OK) {
                 error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
                 return false;
@@ -556,6 +585,10 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
                 q.resource =
                     arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
                                   c->d->account, cJSON_IsString(tn) ? tn->valuestring : "");
+                l = base;
+                ddb_authz_keys(c, a, cJSON_IsString(tn) ? tn->valuestring : NULL, &l);
+                q.context = l.kv;
+                q.ncontext = l.n;
                 if (authz_check(box->authz, &q, &e) != ERR_OK) {
                     error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
                     return false;
@@ -564,6 +597,10 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
         }
         return true;
     }
+    l = base;
+    ddb_authz_keys(c, c->in, table, &l);
+    q.context = l.kv;
+    q.ncontext = l.n;
     if (authz_check(box->authz, &q, &e) == ERR_OK)
         return true;
     error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);

@@ -14,13 +14,21 @@
 enum { MAX_CTX = 96 };
 
 struct ctx {
-    struct authz_kv kv[MAX_CTX];
+    struct authz_kv *kv; /* MAX_CTX for the principal's keys + the request's */
+    size_t cap;
     size_t n;
 };
 
+static void ctx_init(struct ctx *c, const struct authz_request *q)
+{
+    c->cap = MAX_CTX + q->ncontext;
+    c->kv = xcalloc(c->cap, sizeof(*c->kv));
+    c->n = 0;
+}
+
 static void ctx_add(struct ctx *c, const char *k, const char *v)
 {
-    if (c->n < MAX_CTX && k && v) {
+    if (c->n < c->cap && k && v) {
         c->kv[c->n].key = k;
         c->kv[c->n].value = v;
         c->n++;
@@ -87,6 +95,7 @@ static enum err_code anonymous(const struct authz_request *q, struct err *e)
 
     iam_now_iso(now, 0);
     snprintf(epoch, sizeof(epoch), "%lld", (long long)clock_wall_s());
+    ctx_init(&ctx, q);
     ctx_add(&ctx, "aws:PrincipalType", "Anonymous");
     ctx_add(&ctx, "aws:CurrentTime", now);
     ctx_add(&ctx, "aws:EpochTime", epoch);
@@ -101,6 +110,7 @@ static enum err_code anonymous(const struct authz_request *q, struct err *e)
                                                IAM_POLICY_RESOURCE, &rp, NULL) == ERR_OK)
         rd = iam_policy_eval(rp, &ir, &direct);
     iam_policy_free(rp);
+    free(ctx.kv);
     if (rd == IAM_ALLOW && direct)
         return ERR_OK;
     return err_set(e, ERR_DENIED,
@@ -130,6 +140,7 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
         return anonymous(q, e);
     if (who->root)
         return ERR_OK;
+    ctx_init(&ctx, q);
     if ((assumed = strstr(who->arn, ":assumed-role/"))) {
         const char *r = assumed + 14, *s = strchr(r, '/');
         snprintf(role_name, sizeof(role_name), "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
@@ -203,6 +214,7 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     cJSON_Delete(doc);
     for (size_t i = 0; i < keepers.n; i++)
         free(keepers.mem[i]);
+    free(ctx.kv);
     return rc;
 }
 

@@ -464,6 +464,59 @@ static const struct tcase cases[] = {
     {POL(ALLOWC("'*'", "'*'", "{'StringEquals':{'aws:TagKeys':'b'}}")), "dynamodb:TagResource",
      T "t", "aws:TagKeys=a|aws:TagKeys=b", A},
 
+/* ---- DynamoDB fine-grained access: the keys src/ddb/authz_keys.c supplies ---- */
+#define OWN_ITEMS                                                                                  \
+    POL(ALLOWC("['dynamodb:GetItem','dynamodb:PutItem','dynamodb:Query','dynamodb:Scan']",         \
+               "'" T "t'",                                                                         \
+               "{'ForAllValues:StringEquals':{'dynamodb:LeadingKeys':['${aws:username}']}}"))
+    {OWN_ITEMS, "dynamodb:PutItem", T "t", ALICE "|dynamodb:LeadingKeys=alice", A},
+    {OWN_ITEMS, "dynamodb:Query", T "t", ALICE "|dynamodb:LeadingKeys=bob", N},
+    /* a batch touching alice's and bob's partitions */
+    {OWN_ITEMS, "dynamodb:GetItem", T "t",
+     ALICE "|dynamodb:LeadingKeys=alice|dynamodb:LeadingKeys=bob", N},
+    /* a Scan names no partition: ForAllValues holds on no values ... */
+    {OWN_ITEMS, "dynamodb:Scan", T "t", ALICE, A},
+    /* ... which the documented Null guard closes */
+    {POL(ALLOWC("'dynamodb:*'", "'*'",
+                "{'ForAllValues:StringEquals':{'dynamodb:LeadingKeys':['${aws:username}']},"
+                "'Null':{'dynamodb:LeadingKeys':'false'}}")),
+     "dynamodb:Scan", T "t", ALICE, N},
+    {POL(ALLOWC("'dynamodb:*'", "'*'",
+                "{'ForAllValues:StringEquals':{'dynamodb:LeadingKeys':['${aws:username}']},"
+                "'Null':{'dynamodb:LeadingKeys':'false'}}")),
+     "dynamodb:GetItem", T "t", ALICE "|dynamodb:LeadingKeys=alice", A},
+    /* a different table is outside the Resource regardless of keys */
+    {OWN_ITEMS, "dynamodb:GetItem", T "other", ALICE "|dynamodb:LeadingKeys=alice", N},
+    /* Select and ReturnValues, with ...IfExists as AWS's examples use them */
+    {POL(ALLOWC("'dynamodb:Query'", "'*'",
+                "{'StringEqualsIfExists':{'dynamodb:Select':'SPECIFIC_ATTRIBUTES'}}")),
+     "dynamodb:Query", T "t", "dynamodb:Select=SPECIFIC_ATTRIBUTES", A},
+    {POL(ALLOWC("'dynamodb:Query'", "'*'",
+                "{'StringEqualsIfExists':{'dynamodb:Select':'SPECIFIC_ATTRIBUTES'}}")),
+     "dynamodb:Query", T "t", "dynamodb:Select=ALL_ATTRIBUTES", N},
+    {POL(ALLOWC("'dynamodb:Query'", "'*'",
+                "{'StringEqualsIfExists':{'dynamodb:Select':'SPECIFIC_ATTRIBUTES'}}")),
+     "dynamodb:Query", T "t", "", A},
+    {POL(ALLOWC("'dynamodb:UpdateItem'", "'*'",
+                "{'StringEqualsIfExists':{'dynamodb:ReturnValues':['NONE','UPDATED_OLD',"
+                "'UPDATED_NEW']}}")),
+     "dynamodb:UpdateItem", T "t", "dynamodb:ReturnValues=UPDATED_NEW", A},
+    {POL(ALLOWC("'dynamodb:UpdateItem'", "'*'",
+                "{'StringEqualsIfExists':{'dynamodb:ReturnValues':['NONE','UPDATED_OLD',"
+                "'UPDATED_NEW']}}")),
+     "dynamodb:UpdateItem", T "t", "dynamodb:ReturnValues=ALL_OLD", N},
+    /* a Deny on one attribute: ForAnyValue */
+    {POL(ALLOW("'dynamodb:*'",
+               "'*'") ","
+                      "{'Effect':'Deny','Action':'dynamodb:*','Resource':'*','Condition':{"
+                      "'ForAnyValue:StringEquals':{'dynamodb:Attributes':['secret']}}}"),
+     "dynamodb:GetItem", T "t", "dynamodb:Attributes=id|dynamodb:Attributes=secret", D},
+    {POL(ALLOW("'dynamodb:*'",
+               "'*'") ","
+                      "{'Effect':'Deny','Action':'dynamodb:*','Resource':'*','Condition':{"
+                      "'ForAnyValue:StringEquals':{'dynamodb:Attributes':['secret']}}}"),
+     "dynamodb:GetItem", T "t", "dynamodb:Attributes=id", A},
+
     /* ---- several policies combined (see iam_eval cases below) ---- */
     {POL(ALLOW("'dynamodb:GetItem'", "'" T "orders'")), "dynamodb:GetItem", T "orders", "", A},
 };
