@@ -28,6 +28,11 @@ extern const struct stack_provider stack_provider_iam_user_policy_attachment;
 extern const struct stack_provider stack_provider_iam_access_key;
 extern const struct stack_provider stack_provider_iam_policy;
 extern const struct stack_provider stack_provider_iam_policy_attachment;
+extern const struct stack_provider stack_provider_iam_group;
+extern const struct stack_provider stack_provider_iam_group_policy;
+extern const struct stack_provider stack_provider_iam_group_policy_attachment;
+extern const struct stack_provider stack_provider_iam_group_membership;
+extern const struct stack_provider stack_provider_iam_user_group_membership;
 extern const struct stack_provider stack_provider_random_pet;
 extern const struct stack_provider stack_provider_random_string;
 extern const struct stack_provider stack_provider_random_password;
@@ -58,6 +63,11 @@ static const struct stack_provider *const providers[] = {
     &stack_provider_iam_access_key,
     &stack_provider_iam_policy,
     &stack_provider_iam_policy_attachment,
+    &stack_provider_iam_group,
+    &stack_provider_iam_group_policy,
+    &stack_provider_iam_group_policy_attachment,
+    &stack_provider_iam_group_membership,
+    &stack_provider_iam_user_group_membership,
     &stack_provider_random_pet,
     &stack_provider_random_string,
     &stack_provider_random_password,

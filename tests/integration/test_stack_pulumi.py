@@ -230,6 +230,48 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(iam.list_roles()["Roles"], [])
         self.assertEqual(iam.list_policies(Scope="Local")["Policies"], [])
 
+    def test_users_in_groups(self):
+        p = self.project("iam-groups")
+        out = self.up_twice(p, show_secrets=True)
+        iam = p.client("iam", "us-east-1")
+        g = iam.get_group(GroupName="developers")
+        self.assertEqual(g["Group"]["Arn"], out["developersArn"])
+        self.assertEqual(g["Group"]["Path"], "/users/")
+        self.assertEqual(sorted(u["UserName"] for u in g["Users"]), ["alice", "bob"])
+        self.assertEqual(sorted(x["GroupName"] for x in
+                                iam.list_groups_for_user(UserName="bob")["Groups"]),
+                         ["developers", "ops"])
+        self.assertEqual(iam.list_group_policies(GroupName="developers")["PolicyNames"],
+                         ["my_developer_policy"])
+        self.assertEqual(sorted(a["PolicyArn"] for a in iam.list_attached_group_policies(
+            GroupName="ops")["AttachedPolicies"]),
+            sorted([out["opsPolicyArn"], out["auditPolicyArn"]]))
+        # alice may list buckets through her group's inline policy, and nothing else
+        import boto3
+        from botocore.exceptions import ClientError
+        alice = dict(region_name="us-east-1", endpoint_url=p.endpoint("us-east-1"),
+                     aws_access_key_id=out["aliceKeyId"],
+                     aws_secret_access_key=out["aliceSecret"])
+        boto3.client("s3", **alice).list_buckets()
+        with self.assertRaises(ClientError):
+            boto3.client("dynamodb", **alice).list_tables()
+        # bob leaves the developers: exactly the membership changes
+        path = os.path.join(p.dir, "Pulumi.yaml")
+        text = read(path).replace("        - ${alice.name}\n        - ${bob.name}\n",
+                                  "        - ${alice.name}\n")
+        with open(path, "w") as f:
+            f.write(text)
+        self.assertEqual(changed(p.json("up", "--yes")), {"team": "update"})
+        self.assertEqual([u["UserName"] for u in iam.get_group(GroupName="developers")["Users"]],
+                         ["alice"])
+        self.assertEqual([x["GroupName"] for x in
+                          iam.list_groups_for_user(UserName="bob")["Groups"]], ["ops"])
+        self.destroy(p)
+        self.assertEqual(iam.list_groups()["Groups"], [])
+        self.assertEqual([u["UserName"] for u in iam.list_users()["Users"]
+                          if u["UserName"] in ("alice", "bob")], [])
+        self.assertEqual(iam.list_policies(Scope="Local")["Policies"], [])
+
     def test_table_with_items(self):
         p = self.project("dynamodb-table-items")
         out = self.up_twice(p)

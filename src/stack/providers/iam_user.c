@@ -1,9 +1,9 @@
-/* iam_user.c - aws:iam:User, UserPolicy, UserPolicyAttachment, AccessKey, Policy and
- * PolicyAttachment through the IAM query API (Version 2010-05-08): CreateUser / GetUser /
- * DeleteUser, PutUserPolicy / DeleteUserPolicy, Attach/Detach/ListAttached{User,Role}Policies
- * for UserPolicyAttachment and RolePolicyAttachment,
+/* iam_user.c - aws:iam:User, UserPolicy, GroupPolicy, the three PolicyAttachment kinds,
+ * AccessKey, Policy and PolicyAttachment through the IAM query API (Version 2010-05-08):
+ * CreateUser / GetUser / DeleteUser, Put/Get/Delete{User,Group}Policy,
+ * Attach/Detach/ListAttached{User,Role,Group}Policies for {User,Role,Group}PolicyAttachment,
  * CreateAccessKey / DeleteAccessKey, CreatePolicy / CreatePolicyVersion / GetPolicy /
- * DeletePolicyVersion / DeletePolicy, and Attach/Detach{User,Role}Policy for
+ * DeletePolicyVersion / DeletePolicy, and Attach/Detach{User,Role,Group}Policy for
  * PolicyAttachment. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,13 +154,15 @@ static enum err_code user_delete(const struct stack_target *t, const char *id, c
     enum err_code rc;
     (void)out;
     if (cJSON_IsTrue(cJSON_GetObjectItem(in, "forceDestroy"))) {
-        /* forceDestroy: its access keys, inline and attached policies go first */
+        /* forceDestroy: its access keys, inline and attached policies, groups go first */
         if ((rc = stack_prov_iam_prune(t, "UserName", id, "ListAccessKeys", "AccessKeyId",
                                        "DeleteAccessKey", "AccessKeyId", NULL, e)) ||
             (rc = stack_prov_iam_prune(t, "UserName", id, "ListUserPolicies", "member",
                                        "DeleteUserPolicy", "PolicyName", NULL, e)) ||
             (rc = stack_prov_iam_prune(t, "UserName", id, "ListAttachedUserPolicies", "PolicyArn",
-                                       "DetachUserPolicy", "PolicyArn", NULL, e)))
+                                       "DetachUserPolicy", "PolicyArn", NULL, e)) ||
+            (rc = stack_prov_iam_prune(t, "UserName", id, "ListGroupsForUser", "GroupName",
+                                       "RemoveUserFromGroup", "GroupName", NULL, e)))
             return rc;
     }
     rc = stack_prov_iam(t, "DeleteUser", params, NULL, code, sizeof(code), e);
@@ -200,84 +202,91 @@ const struct stack_provider stack_provider_iam_user = {
     .predict = user_predict,
 };
 
-/* ---- UserPolicy: id user:name ---- */
+/* ---- UserPolicy and GroupPolicy: an inline policy of one principal, id PRINCIPAL:NAME ---- */
 
-static enum err_code up_put(const struct stack_target *t, const cJSON *in, struct err *e)
+struct inline_kind {
+    const char *type;  /* the resource type, for messages */
+    const char *prop;  /* the principal's input property: "user" or "group" */
+    const char *param; /* its query parameter: "UserName" or "GroupName" */
+    const char *put, *del, *get;
+};
+
+static const struct inline_kind user_inline = {
+    "aws:iam:UserPolicy", "user", "UserName", "PutUserPolicy", "DeleteUserPolicy", "GetUserPolicy"};
+static const struct inline_kind group_inline = {"aws:iam:GroupPolicy", "group",
+                                                "GroupName",           "PutGroupPolicy",
+                                                "DeleteGroupPolicy",   "GetGroupPolicy"};
+
+static enum err_code inline_put(const struct inline_kind *k, const struct stack_target *t,
+                                const cJSON *in, struct err *e)
 {
-    const char *user = stack_prov_str(in, "user", NULL), *name = stack_prov_str(in, "name", NULL);
+    const char *who = stack_prov_str(in, k->prop, NULL), *name = stack_prov_str(in, "name", NULL);
     char *doc = stack_prov_policy_text(in, "policy");
     enum err_code rc;
-    if (!user || !name || !doc) {
+    if (!who || !name || !doc) {
         free(doc);
-        return err_set(e, ERR_INVALID, "aws:iam:UserPolicy needs user and policy");
+        return err_set(e, ERR_INVALID, "%s needs %s and policy", k->type, k->prop);
     }
     {
-        const char *params[] = {"UserName", user, "PolicyName", name, "PolicyDocument", doc, NULL};
-        rc = stack_prov_iam(t, "PutUserPolicy", params, NULL, NULL, 0, e);
+        const char *params[] = {k->param, who, "PolicyName", name, "PolicyDocument", doc, NULL};
+        rc = stack_prov_iam(t, k->put, params, NULL, NULL, 0, e);
     }
     free(doc);
     return rc;
 }
 
-static cJSON *up_predict(const struct stack_target *t, const cJSON *in)
+static cJSON *inline_predict(const struct inline_kind *k, const cJSON *in)
 {
     cJSON *o = cJSON_CreateObject();
     char id[300];
-    (void)t;
-    snprintf(id, sizeof(id), "%s:%s", stack_prov_str(in, "user", ""),
+    snprintf(id, sizeof(id), "%s:%s", stack_prov_str(in, k->prop, ""),
              stack_prov_str(in, "name", ""));
     cJSON_AddStringToObject(o, "id", id);
     return o;
 }
 
-static enum err_code up_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
-                               cJSON **out, struct err *e)
+static enum err_code inline_create(const struct inline_kind *k, const struct stack_target *t,
+                                   const cJSON *in, char **id, cJSON **out, struct err *e)
 {
     enum err_code rc;
-    (void)adopt;
     *id = NULL;
     *out = NULL;
-    if ((rc = up_put(t, in, e)))
+    if ((rc = inline_put(k, t, in, e)))
         return rc;
-    *out = up_predict(t, in);
+    *out = inline_predict(k, in);
     *id = xstrdup(stack_prov_str(*out, "id", ""));
     return ERR_OK;
 }
 
-static enum err_code up_update(const struct stack_target *t, const char *id, const cJSON *old_in,
-                               const cJSON *new_in, const cJSON *old_out, cJSON **out,
-                               struct err *e)
+static enum err_code inline_update(const struct inline_kind *k, const struct stack_target *t,
+                                   const cJSON *new_in, cJSON **out, struct err *e)
 {
     enum err_code rc;
-    (void)id;
-    (void)old_in;
-    (void)old_out;
     *out = NULL;
-    if ((rc = up_put(t, new_in, e)))
+    if ((rc = inline_put(k, t, new_in, e)))
         return rc;
-    *out = up_predict(t, new_in);
+    *out = inline_predict(k, new_in);
     return ERR_OK;
 }
 
-static enum err_code up_delete(const struct stack_target *t, const char *id, const cJSON *in,
-                               const cJSON *out, struct err *e)
+static enum err_code inline_delete(const struct inline_kind *k, const struct stack_target *t,
+                                   const cJSON *in, struct err *e)
 {
-    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "PolicyName",
+    const char *params[] = {k->param, stack_prov_str(in, k->prop, ""), "PolicyName",
                             stack_prov_str(in, "name", ""), NULL};
     char code[96];
-    enum err_code rc = stack_prov_iam(t, "DeleteUserPolicy", params, NULL, code, sizeof(code), e);
-    (void)id;
-    (void)out;
+    enum err_code rc = stack_prov_iam(t, k->del, params, NULL, code, sizeof(code), e);
     return rc && stack_prov_gone(code) ? ERR_OK : rc;
 }
 
-static enum err_code up_read(const struct stack_target *t, const char *id, const cJSON *in,
-                             cJSON **out, bool *gone, struct err *e)
+static enum err_code inline_read(const struct inline_kind *k, const struct stack_target *t,
+                                 const char *id, const cJSON *in, cJSON **out, bool *gone,
+                                 struct err *e)
 {
-    const char *params[] = {"UserName", stack_prov_str(in, "user", ""), "PolicyName",
+    const char *params[] = {k->param, stack_prov_str(in, k->prop, ""), "PolicyName",
                             stack_prov_str(in, "name", ""), NULL};
     char code[96], *xml = NULL;
-    enum err_code rc = stack_prov_iam(t, "GetUserPolicy", params, &xml, code, sizeof(code), e);
+    enum err_code rc = stack_prov_iam(t, k->get, params, &xml, code, sizeof(code), e);
     free(xml);
     *out = NULL;
     *gone = rc && stack_prov_gone(code);
@@ -290,25 +299,59 @@ static enum err_code up_read(const struct stack_target *t, const char *id, const
     return ERR_OK;
 }
 
-static const char *const up_replace[] = {"user", "name", "namePrefix", NULL};
-static const char *const up_inputs[] = {"user", "name", "namePrefix", "policy", NULL};
+/* The provider callbacks carry no provider pointer: one thin set per kind. */
+#define INLINE_PROVIDER(prefix, kind, typename, principal)                                         \
+    static enum err_code prefix##_create(const struct stack_target *t, const cJSON *in,            \
+                                         bool adopt, char **id, cJSON **out, struct err *e)        \
+    {                                                                                              \
+        (void)adopt;                                                                               \
+        return inline_create(&kind, t, in, id, out, e);                                            \
+    }                                                                                              \
+    static enum err_code prefix##_update(const struct stack_target *t, const char *id,             \
+                                         const cJSON *old_in, const cJSON *new_in,                 \
+                                         const cJSON *old_out, cJSON **out, struct err *e)         \
+    {                                                                                              \
+        (void)id;                                                                                  \
+        (void)old_in;                                                                              \
+        (void)old_out;                                                                             \
+        return inline_update(&kind, t, new_in, out, e);                                            \
+    }                                                                                              \
+    static enum err_code prefix##_delete(const struct stack_target *t, const char *id,             \
+                                         const cJSON *in, const cJSON *out, struct err *e)         \
+    {                                                                                              \
+        (void)id;                                                                                  \
+        (void)out;                                                                                 \
+        return inline_delete(&kind, t, in, e);                                                     \
+    }                                                                                              \
+    static enum err_code prefix##_read(const struct stack_target *t, const char *id,               \
+                                       const cJSON *in, cJSON **out, bool *gone, struct err *e)    \
+    {                                                                                              \
+        return inline_read(&kind, t, id, in, out, gone, e);                                        \
+    }                                                                                              \
+    static cJSON *prefix##_predict(const struct stack_target *t, const cJSON *in)                  \
+    {                                                                                              \
+        (void)t;                                                                                   \
+        return inline_predict(&kind, in);                                                          \
+    }                                                                                              \
+    const struct stack_provider stack_provider_iam_##prefix = {                                    \
+        .strings = (const char *const[]){"name", principal, NULL},                                 \
+        .type = typename,                                                                          \
+        .name_prop = "name",                                                                       \
+        .name_max = 128,                                                                           \
+        .replace_props = (const char *const[]){principal, "name", "namePrefix", NULL},             \
+        .outputs = id_only,                                                                        \
+        .inputs = (const char *const[]){principal, "name", "namePrefix", "policy", NULL},          \
+        .create = prefix##_create,                                                                 \
+        .update = prefix##_update,                                                                 \
+        .del = prefix##_delete,                                                                    \
+        .read = prefix##_read,                                                                     \
+        .predict = prefix##_predict,                                                               \
+    }
 
-const struct stack_provider stack_provider_iam_user_policy = {
-    .strings = (const char *const[]){"name", "user", NULL},
-    .type = "aws:iam:UserPolicy",
-    .name_prop = "name",
-    .name_max = 128,
-    .replace_props = up_replace,
-    .outputs = id_only,
-    .inputs = up_inputs,
-    .create = up_create,
-    .update = up_update,
-    .del = up_delete,
-    .read = up_read,
-    .predict = up_predict,
-};
+INLINE_PROVIDER(user_policy, user_inline, "aws:iam:UserPolicy", "user");
+INLINE_PROVIDER(group_policy, group_inline, "aws:iam:GroupPolicy", "group");
 
-/* ---- RolePolicyAttachment and UserPolicyAttachment: one managed policy
+/* ---- RolePolicyAttachment, UserPolicyAttachment, GroupPolicyAttachment: one managed policy
  * attached to one principal; every property forces a new one ---- */
 
 struct attach_kind {
@@ -326,6 +369,9 @@ static const struct attach_kind role_attach = {
 static const struct attach_kind user_attach = {
     "aws:iam:UserPolicyAttachment", "user", "UserName", "AttachUserPolicy", "DetachUserPolicy",
     "ListAttachedUserPolicies"};
+static const struct attach_kind group_attach = {
+    "aws:iam:GroupPolicyAttachment", "group", "GroupName", "AttachGroupPolicy", "DetachGroupPolicy",
+    "ListAttachedGroupPolicies"};
 
 static enum err_code attach_create(const struct attach_kind *k, const struct stack_target *t,
                                    const cJSON *in, char **id, cJSON **out, struct err *e)
@@ -476,6 +522,47 @@ const struct stack_provider stack_provider_iam_user_policy_attachment = {
     .del = upa_delete,
     .read = upa_read,
     .predict = upa_predict,
+};
+
+static enum err_code gpa_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    (void)adopt;
+    return attach_create(&group_attach, t, in, id, out, e);
+}
+
+static enum err_code gpa_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    (void)id;
+    (void)out;
+    return attach_delete(&group_attach, t, in, e);
+}
+
+static enum err_code gpa_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    return attach_read(&group_attach, t, id, in, out, gone, e);
+}
+
+static cJSON *gpa_predict(const struct stack_target *t, const cJSON *in)
+{
+    (void)t;
+    return attach_predict(&group_attach, in);
+}
+
+static const char *const gpa_replace[] = {"group", "policyArn", NULL};
+
+const struct stack_provider stack_provider_iam_group_policy_attachment = {
+    .type = "aws:iam:GroupPolicyAttachment",
+    .replace_props = gpa_replace,
+    .outputs = id_only,
+    .inputs = gpa_replace,
+    .create = gpa_create,
+    .update = keep_update,
+    .del = gpa_delete,
+    .read = gpa_read,
+    .predict = gpa_predict,
 };
 
 /* ---- AccessKey: id is the access key id; secret is an output ---- */
@@ -761,7 +848,7 @@ const struct stack_provider stack_provider_iam_policy = {
     .predict = policy_predict,
 };
 
-/* ---- PolicyAttachment: one policy to users and roles (groups: not in Tandem) ---- */
+/* ---- PolicyAttachment: one policy to users, roles and groups ---- */
 
 static enum err_code pa_each(const struct stack_target *t, const cJSON *in, bool attach,
                              struct err *e)
@@ -769,9 +856,10 @@ static enum err_code pa_each(const struct stack_target *t, const cJSON *in, bool
     static const struct {
         const char *prop, *param, *attach, *detach;
     } kinds[] = {{"users", "UserName", "AttachUserPolicy", "DetachUserPolicy"},
-                 {"roles", "RoleName", "AttachRolePolicy", "DetachRolePolicy"}};
+                 {"roles", "RoleName", "AttachRolePolicy", "DetachRolePolicy"},
+                 {"groups", "GroupName", "AttachGroupPolicy", "DetachGroupPolicy"}};
     const char *arn = stack_prov_str(in, "policyArn", "");
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         const cJSON *it;
         cJSON_ArrayForEach(it, cJSON_GetObjectItem(in, kinds[k].prop))
         {
@@ -796,9 +884,6 @@ static enum err_code pa_create(const struct stack_target *t, const cJSON *in, bo
     *out = NULL;
     if (!stack_prov_str(in, "policyArn", NULL))
         return err_set(e, ERR_INVALID, "aws:iam:PolicyAttachment needs policyArn");
-    if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "groups")) > 0)
-        return err_set(e, ERR_INVALID,
-                       "aws:iam:PolicyAttachment: groups are not supported by Tandem's IAM");
     if ((rc = pa_each(t, in, true, e)))
         return rc;
     *id = xstrdup(stack_prov_str(in, "name", "attachment"));
