@@ -13,7 +13,6 @@
 #include <zlib.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "clock.h"
 #include "codec.h"
@@ -137,7 +136,10 @@ static void common_headers(struct http_req *r)
     char id2[80];
     unsigned char rnd[24];
 
-    RAND_bytes(rnd, sizeof(rnd));
+    for (int i = 0; i < 3; i++) {
+        uint64_t v = s3_id_rand();
+        memcpy(rnd + 8 * i, &v, sizeof(v));
+    }
     base64_encode(rnd, sizeof(rnd), id2);
     http_resp_header(r, "x-amz-request-id", q ? q->request_id : "0000000000000000");
     http_resp_header(r, "x-amz-id-2", id2);
@@ -782,13 +784,13 @@ static void route(struct http_req *r, struct s3_req *q);
 static struct s3_req *new_req(struct s3 *s, struct http_req *r)
 {
     struct s3_req *q = arena_calloc(r->arena, sizeof(*q));
-    unsigned char rnd[8];
+    uint64_t id = s3_id_rand();
 
     q->s3 = s;
     q->fd = -1;
-    RAND_bytes(rnd, sizeof(rnd));
-    for (int i = 0; i < 8; i++)
-        snprintf(q->request_id + 2 * i, 3, "%02X", rnd[i]);
+    for (int i = 0; i < 16; i++)
+        q->request_id[i] = "0123456789ABCDEF"[(id >> (60 - 4 * i)) & 15];
+    q->request_id[16] = '\0';
     r->body_ud = q;
     parse_address(r, q);
     return q;
@@ -1056,6 +1058,10 @@ enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
             log_info("event=s3_tmp_removed files=%d", n);
     }
     free(tmp);
+    if (s3_make_dirs(s, e) != ERR_OK) {
+        s3_close(s);
+        return ERR_IO;
+    }
     sweep_orphans(s);
     s3_sweeper_start(s);
     s3_repl_start(s, o);

@@ -168,6 +168,9 @@ void s3_time_iso(int64_t ms, char out[32]);
 void s3_time_http(int64_t ms, char out[40]);
 bool s3_time_parse_http(const char *s, int64_t *ms);
 void s3_new_id(char out[33]);
+/* s3_id_rand - 64 bits for request ids: unique, cheap, not unpredictable (a
+ * per-thread sequence seeded once; any thread). */
+uint64_t s3_id_rand(void);
 /* store keys, arena */
 struct slice s3_key_bucket(struct arena *a, const char *bucket);
 struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key);
@@ -177,6 +180,9 @@ bool s3_key_hashed(const char *name);
 /* split a version key into key (arena) */
 const char *s3_key_name(struct arena *a, struct slice k, size_t bucket_len);
 /* a new body path (relative, under objects/) and its absolute path (arena) */
+/* s3_make_dirs - create the 256 body folders (00-ff) under objects/ and flush
+ * their names; at s3_open, so a PUT never has to. ERR_IO with a message. */
+enum err_code s3_make_dirs(struct s3 *s3, struct err *e);
 char *s3_new_body_path(struct s3 *s3, struct arena *a, char **abs);
 char *s3_abs_path(struct s3 *s3, struct arena *a, const char *rel);
 int s3_make_tmp(struct s3 *s3, struct arena *a, char **path);
