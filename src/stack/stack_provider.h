@@ -131,6 +131,17 @@ enum err_code stack_prov_iam_prune(const struct stack_target *t, const char *pke
                                    const char *del, const char *dkey, const cJSON *keep,
                                    struct err *e);
 
+/* stack_prov_iam_tags - the tags of IAM @kind ("Role", "User") @name from @was to @now
+ * (maps of strings, either may be NULL): removed keys untagged, new or changed ones tagged. */
+enum err_code stack_prov_iam_tags(const struct stack_target *t, const char *kind, const char *name,
+                                  const cJSON *was, const cJSON *now, struct err *e);
+
+/* stack_prov_iam_boundary - the permissions boundary (a policy ARN or NULL) of IAM @kind
+ * ("Role", "User") @name from @was to @now: Put/Delete{kind}PermissionsBoundary. */
+enum err_code stack_prov_iam_boundary(const struct stack_target *t, const char *kind,
+                                      const char *name, const char *was, const char *now,
+                                      struct err *e);
+
 /* stack_prov_gone - whether an IAM error code says the entity does not exist. */
 bool stack_prov_gone(const char *code);
 

@@ -153,6 +153,10 @@ class PulumiExamples(unittest.TestCase):
                          "ec2:DescribeAccountAttributes")
         self.assertEqual(attached("managed_role"), sorted([out["policyOneArn"],
                                                            out["policyTwoArn"]]))
+        role = iam.get_role(RoleName="yak_role")["Role"]
+        self.assertEqual(role["MaxSessionDuration"], 7200)
+        self.assertEqual(iam.list_role_tags(RoleName="yak_role")["Tags"],
+                         [{"Key": "Team", "Value": "platform"}])
         # what is added outside the program goes on the next change of the property
         iam.put_role_policy(RoleName="yak_role", PolicyName="stray",
                             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
@@ -165,11 +169,14 @@ class PulumiExamples(unittest.TestCase):
         text = text.replace("        - name: policy-8675309\n          policy: ${inlinePolicy.json}\n",
                             "")
         text = text.replace("        - ${policyOne.arn}\n", "")
+        text = text.replace("Team: platform", "Team: data")
         with open(path, "w") as f:
             f.write(text)
         res = p.json("up", "--yes")
         self.assertEqual(changed(res), {"example": "update", "managed": "update"})
         self.assertEqual(sorted(inline("yak_role")), ["my_inline_policy"])
+        self.assertEqual(iam.list_role_tags(RoleName="yak_role")["Tags"],
+                         [{"Key": "Team", "Value": "data"}])
         self.assertEqual(attached("managed_role"), [out["policyTwoArn"]])
         self.assertEqual(p.json("up", "--yes")["writes"], 0)
         # an empty list removes them all
@@ -255,13 +262,28 @@ class PulumiExamples(unittest.TestCase):
         boto3.client("s3", **alice).list_buckets()
         with self.assertRaises(ClientError):
             boto3.client("dynamodb", **alice).list_tables()
+        user = iam.get_user(UserName="alice")["User"]
+        self.assertEqual(user["PermissionsBoundary"]["PermissionsBoundaryArn"],
+                         out["boundaryArn"])
+        # bob's ops group may list tables; alice's boundary keeps her out of IAM even
+        # when a policy of hers would allow it
+        iam.attach_user_policy(UserName="alice", PolicyArn=out["auditPolicyArn"])
+        with self.assertRaises(ClientError):
+            boto3.client("iam", **alice).list_users()
+        iam.detach_user_policy(UserName="alice", PolicyArn=out["auditPolicyArn"])
         # bob leaves the developers: exactly the membership changes
         path = os.path.join(p.dir, "Pulumi.yaml")
         text = read(path).replace("        - ${alice.name}\n        - ${bob.name}\n",
                                   "        - ${alice.name}\n")
+        # and alice's boundary goes, her tag changes
+        text = text.replace("      permissionsBoundary: ${boundary.arn}\n", "")
+        text = text.replace("Team: web", "Team: mobile")
         with open(path, "w") as f:
             f.write(text)
-        self.assertEqual(changed(p.json("up", "--yes")), {"team": "update"})
+        self.assertEqual(changed(p.json("up", "--yes")), {"team": "update", "alice": "update"})
+        self.assertNotIn("PermissionsBoundary", iam.get_user(UserName="alice")["User"])
+        self.assertEqual(iam.list_user_tags(UserName="alice")["Tags"],
+                         [{"Key": "Team", "Value": "mobile"}])
         self.assertEqual([u["UserName"] for u in iam.get_group(GroupName="developers")["Users"]],
                          ["alice"])
         self.assertEqual([x["GroupName"] for x in

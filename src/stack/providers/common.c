@@ -356,3 +356,55 @@ enum err_code stack_prov_iam_prune(const struct stack_target *t, const char *pke
     cJSON_Delete(have);
     return rc;
 }
+
+enum err_code stack_prov_iam_tags(const struct stack_target *t, const char *kind, const char *name,
+                                  const cJSON *was, const cJSON *now, struct err *e)
+{
+    char pkey[32], action[48];
+    const cJSON *tg;
+    enum err_code rc = ERR_OK;
+
+    if (was == now || (was && now && cJSON_Compare(was, now, 1)))
+        return ERR_OK;
+    snprintf(pkey, sizeof(pkey), "%sName", kind);
+    snprintf(action, sizeof(action), "Untag%s", kind);
+    cJSON_ArrayForEach(tg, was)
+    {
+        const char *params[] = {pkey, name, "TagKeys.member.1", tg->string, NULL};
+        if (!rc && !cJSON_GetObjectItemCaseSensitive(now, tg->string))
+            rc = stack_prov_iam(t, action, params, NULL, NULL, 0, e);
+    }
+    snprintf(action, sizeof(action), "Tag%s", kind);
+    cJSON_ArrayForEach(tg, now)
+    {
+        const cJSON *old = cJSON_GetObjectItemCaseSensitive(was, tg->string);
+        const char *params[] = {pkey,
+                                name,
+                                "Tags.member.1.Key",
+                                tg->string,
+                                "Tags.member.1.Value",
+                                cJSON_GetStringValue(tg),
+                                NULL};
+        if (!rc && cJSON_IsString(tg) && !(old && cJSON_Compare(old, tg, 1)))
+            rc = stack_prov_iam(t, action, params, NULL, NULL, 0, e);
+    }
+    return rc;
+}
+
+enum err_code stack_prov_iam_boundary(const struct stack_target *t, const char *kind,
+                                      const char *name, const char *was, const char *now,
+                                      struct err *e)
+{
+    char pkey[32], action[64], code[96];
+    enum err_code rc;
+
+    if ((!was && !now) || (was && now && !strcmp(was, now)))
+        return ERR_OK;
+    snprintf(pkey, sizeof(pkey), "%sName", kind);
+    snprintf(action, sizeof(action), "%s%sPermissionsBoundary", now ? "Put" : "Delete", kind);
+    {
+        const char *params[] = {pkey, name, now ? "PermissionsBoundary" : NULL, now, NULL};
+        rc = stack_prov_iam(t, action, params, NULL, code, sizeof(code), e);
+    }
+    return rc && !now && stack_prov_gone(code) ? ERR_OK : rc;
+}

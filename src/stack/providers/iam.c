@@ -165,7 +165,7 @@ static enum err_code role_create(const struct stack_target *t, const cJSON *in, 
     const char *name = stack_prov_str(in, "name", NULL);
     char *doc = stack_prov_policy_text(in, "assumeRolePolicy"), *xml = NULL;
     const char *params[64];
-    char keys[20][40], code[96];
+    char keys[20][40], code[96], msd[24];
     size_t n = 0, nt = 0;
     const cJSON *tg;
     enum err_code rc;
@@ -187,6 +187,15 @@ static enum err_code role_create(const struct stack_target *t, const cJSON *in, 
     if (stack_prov_str(in, "description", NULL)) {
         params[n++] = "Description";
         params[n++] = stack_prov_str(in, "description", "");
+    }
+    if (stack_prov_str(in, "permissionsBoundary", NULL)) {
+        params[n++] = "PermissionsBoundary";
+        params[n++] = stack_prov_str(in, "permissionsBoundary", "");
+    }
+    if (cJSON_IsNumber(cJSON_GetObjectItem(in, "maxSessionDuration"))) {
+        snprintf(msd, sizeof(msd), "%d", cJSON_GetObjectItem(in, "maxSessionDuration")->valueint);
+        params[n++] = "MaxSessionDuration";
+        params[n++] = msd;
     }
     cJSON_ArrayForEach(tg, cJSON_GetObjectItem(in, "tags"))
     {
@@ -229,15 +238,27 @@ static enum err_code role_update(const struct stack_target *t, const char *id, c
         const char *params[] = {"RoleName", id, "PolicyDocument", nd, NULL};
         rc = stack_prov_iam(t, "UpdateAssumeRolePolicy", params, NULL, NULL, 0, e);
     }
-    if (!rc && stack_prov_str(new_in, "description", NULL) &&
-        strcmp(stack_prov_str(new_in, "description", ""),
-               stack_prov_str(old_in, "description", ""))) {
-        const char *params[] = {"RoleName", id, "Description",
-                                stack_prov_str(new_in, "description", ""), NULL};
+    if (!rc && (strcmp(stack_prov_str(new_in, "description", ""),
+                       stack_prov_str(old_in, "description", "")) ||
+                !same(cJSON_GetObjectItem(old_in, "maxSessionDuration"),
+                      cJSON_GetObjectItem(new_in, "maxSessionDuration")))) {
+        const cJSON *m = cJSON_GetObjectItem(new_in, "maxSessionDuration");
+        char msd[24];
+        const char *params[] = {
+            "RoleName",           id,  "Description", stack_prov_str(new_in, "description", ""),
+            "MaxSessionDuration", msd, NULL};
+        snprintf(msd, sizeof(msd), "%d", cJSON_IsNumber(m) ? m->valueint : 3600);
         rc = stack_prov_iam(t, "UpdateRole", params, NULL, NULL, 0, e);
     }
     free(od);
     free(nd);
+    if (!rc)
+        rc = stack_prov_iam_tags(t, "Role", id, cJSON_GetObjectItem(old_in, "tags"),
+                                 cJSON_GetObjectItem(new_in, "tags"), e);
+    if (!rc)
+        rc = stack_prov_iam_boundary(t, "Role", id,
+                                     stack_prov_str(old_in, "permissionsBoundary", NULL),
+                                     stack_prov_str(new_in, "permissionsBoundary", NULL), e);
     if (!rc)
         rc = sync_policies(t, id, old_in, new_in, e);
     if (rc)
@@ -306,7 +327,6 @@ static cJSON *role_predict(const struct stack_target *t, const cJSON *in)
 const struct stack_provider stack_provider_iam_role = {
     .strings = (const char *const[]){"name", "path", "description", NULL},
     .type = "aws:iam:Role",
-    .unsupported = (const char *const[]){"permissionsBoundary", NULL},
     .inputs =
         (const char *const[]){"assumeRolePolicy", "description", "forceDetachPolicies",
                               "inlinePolicies", "managedPolicyArns", "maxSessionDuration", "name",

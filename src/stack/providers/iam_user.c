@@ -63,6 +63,10 @@ static enum err_code user_create(const struct stack_target *t, const cJSON *in, 
         params[n++] = "Path";
         params[n++] = stack_prov_str(in, "path", "/");
     }
+    if (stack_prov_str(in, "permissionsBoundary", NULL)) {
+        params[n++] = "PermissionsBoundary";
+        params[n++] = stack_prov_str(in, "permissionsBoundary", "");
+    }
     cJSON_ArrayForEach(tg, cJSON_GetObjectItem(in, "tags"))
     {
         if (nt >= 10 || !cJSON_IsString(tg))
@@ -116,31 +120,16 @@ static enum err_code user_update(const struct stack_target *t, const char *id, c
                                  const cJSON *new_in, const cJSON *old_out, cJSON **out,
                                  struct err *e)
 {
-    const cJSON *ot = cJSON_GetObjectItem(old_in, "tags"),
-                *nt = cJSON_GetObjectItem(new_in, "tags");
-    const cJSON *tg;
-    enum err_code rc = ERR_OK;
+    enum err_code rc;
     bool gone = false;
     (void)old_out;
     *out = NULL;
-    if (!(ot == nt || (ot && nt && cJSON_Compare(ot, nt, 1)))) {
-        cJSON_ArrayForEach(tg, ot)
-        {
-            if (!rc && !cJSON_GetObjectItem(nt, tg->string)) {
-                const char *params[] = {"UserName", id, "TagKeys.member.1", tg->string, NULL};
-                rc = stack_prov_iam(t, "UntagUser", params, NULL, NULL, 0, e);
-            }
-        }
-        cJSON_ArrayForEach(tg, nt)
-        {
-            if (!rc && cJSON_IsString(tg)) {
-                const char *params[] = {
-                    "UserName",      id,  "Tags.member.1.Key", tg->string, "Tags.member.1.Value",
-                    tg->valuestring, NULL};
-                rc = stack_prov_iam(t, "TagUser", params, NULL, NULL, 0, e);
-            }
-        }
-    }
+    rc = stack_prov_iam_tags(t, "User", id, cJSON_GetObjectItem(old_in, "tags"),
+                             cJSON_GetObjectItem(new_in, "tags"), e);
+    if (!rc)
+        rc = stack_prov_iam_boundary(t, "User", id,
+                                     stack_prov_str(old_in, "permissionsBoundary", NULL),
+                                     stack_prov_str(new_in, "permissionsBoundary", NULL), e);
     if (rc)
         return rc;
     return user_read(t, id, new_in, out, &gone, e);
@@ -189,7 +178,6 @@ static const char *const user_inputs[] = {
 const struct stack_provider stack_provider_iam_user = {
     .strings = (const char *const[]){"name", "path", NULL},
     .type = "aws:iam:User",
-    .unsupported = (const char *const[]){"permissionsBoundary", NULL},
     .name_prop = "name",
     .name_max = 64,
     .replace_props = user_replace,
