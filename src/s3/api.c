@@ -123,6 +123,11 @@ static const struct {
     [S3E_INVALID_BUCKET_STATE] = {"InvalidBucketState", 409,
                                   "The request is not valid with the current state of the "
                                   "bucket."},
+    [S3E_NO_CORS] = {"NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"},
+    [S3E_CORS_FORBIDDEN] = {"AccessForbidden", 403,
+                            "CORSResponse: This CORS request is not allowed."},
+    [S3E_NO_ENCRYPTION] = {"ServerSideEncryptionConfigurationNotFoundError", 404,
+                           "The server side encryption configuration was not found"},
 };
 
 struct s3_req *s3_req_of(struct http_req *r)
@@ -844,6 +849,16 @@ static void route(struct http_req *r, struct s3_req *q)
     bool get = strcmp(m, "GET") == 0, put = strcmp(m, "PUT") == 0, head = strcmp(m, "HEAD") == 0,
          del = strcmp(m, "DELETE") == 0, post = strcmp(m, "POST") == 0;
 
+    if (strcmp(m, "OPTIONS") == 0 && q->bucket[0]) { /* a browser's preflight, unsigned */
+        s3_cors_preflight(r);
+        return;
+    }
+    if (q->bucket[0] && http_req_header(r, "origin"))
+        s3_cors_headers(r);
+    if ((put || post) && !s3_sse_valid(r)) {
+        s3_error(r, S3E_INVALID_ARGUMENT, "The encryption method specified is not supported");
+        return;
+    }
     if (!q->bucket[0]) {
         if (get) {
             s3_list_buckets(r);

@@ -21,6 +21,13 @@ static const char default_pab[] =
     "<BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets>"
     "</PublicAccessBlockConfiguration>";
 
+/* since January 2023 every bucket encrypts new objects with SSE-S3 by default */
+static const char default_encryption[] =
+    "<ServerSideEncryptionConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Rule>"
+    "<ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm>"
+    "</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled></Rule>"
+    "</ServerSideEncryptionConfiguration>";
+
 struct cfg {
     const char *query; /* subresource */
     const char *root;  /* root element of the XML */
@@ -40,6 +47,9 @@ static const struct cfg cfgs[] = {
     {"publicAccessBlock", "PublicAccessBlockConfiguration", S3E_NO_PAB, false,
      "BucketPublicAccessBlock", false},
     {"policy", NULL, S3E_NO_SUCH_POLICY, false, "BucketPolicy", true},
+    {"cors", "CORSConfiguration", S3E_NO_CORS, false, "BucketCORS", false},
+    {"encryption", "ServerSideEncryptionConfiguration", S3E_NO_ENCRYPTION, false,
+     "EncryptionConfiguration", false},
 };
 
 /* a bucket policy: a JSON object with a Statement */
@@ -57,6 +67,8 @@ const char *s3_cfg_stored(const cJSON *bucket, const char *name)
 
     if (cJSON_IsString(c))
         return c->valuestring;
+    if (strcmp(name, "encryption") == 0) /* deleted: the default again */
+        return default_encryption;
     if (cJSON_IsNull(c))
         return NULL; /* deleted */
     if (strcmp(name, "ownershipControls") == 0)
@@ -98,6 +110,24 @@ static bool valid(struct http_req *r, const struct cfg *c, struct s3_xml *x)
             rules++;
         }
         return rules > 0 && rules <= 1000;
+    }
+    if (strcmp(c->query, "encryption") == 0) {
+        int rules = 0;
+        for (n = x->child; n; n = n->next) {
+            const struct s3_xml *d = s3_xml_child(n, "ApplyServerSideEncryptionByDefault");
+            const char *alg = s3_xml_text(d, "SSEAlgorithm"),
+                       *bk = s3_xml_text(n, "BucketKeyEnabled");
+            if (strcmp(n->name, "Rule") != 0 || !alg || ++rules > 1)
+                return false;
+            if (strcmp(alg, "AES256") != 0 && strcmp(alg, "aws:kms") != 0 &&
+                strcmp(alg, "aws:kms:dsse") != 0)
+                return false;
+            if (s3_xml_child(d, "KMSMasterKeyID") && strcmp(alg, "AES256") == 0)
+                return false;
+            if (bk && strcmp(bk, "true") != 0 && strcmp(bk, "false") != 0)
+                return false;
+        }
+        return rules == 1;
     }
     if (strcmp(c->query, "website") == 0)
         return s3_xml_child(x, "IndexDocument") || s3_xml_child(x, "RedirectAllRequestsTo");
@@ -222,6 +252,63 @@ void s3_object_acl(struct http_req *r)
     acl(r, true);
 }
 
+/* ---- default encryption ---- */
+
+static bool sse_known(const char *alg)
+{
+    return strcmp(alg, "AES256") == 0 || strcmp(alg, "aws:kms") == 0 ||
+           strcmp(alg, "aws:kms:dsse") == 0;
+}
+
+bool s3_sse_valid(struct http_req *r)
+{
+    const char *alg = http_req_header(r, "x-amz-server-side-encryption");
+    return !alg || sse_known(alg);
+}
+
+void s3_sse_from_request(struct http_req *r, cJSON *rec)
+{
+    const char *alg = http_req_header(r, "x-amz-server-side-encryption");
+    const char *kms = http_req_header(r, "x-amz-server-side-encryption-aws-kms-key-id");
+
+    if (!alg || !sse_known(alg))
+        return;
+    cJSON_AddStringToObject(rec, "sse", alg);
+    if (kms && strcmp(alg, "AES256") != 0)
+        cJSON_AddStringToObject(rec, "kms", kms);
+}
+
+void s3_sse_default(const cJSON *bucket, cJSON *rec)
+{
+    const char *doc = s3_cfg_stored(bucket, "encryption");
+    struct arena *a;
+    struct s3_xml *x, *d;
+    const char *alg, *kms;
+
+    if (cJSON_GetObjectItem(rec, "sse") || !strstr(doc, "aws:kms"))
+        return; /* AES256, the default, is what an unset "sse" reports */
+    a = arena_new();
+    if (s3_xml_parse(a, doc, strlen(doc), &x, NULL) == ERR_OK) {
+        d = s3_xml_child(s3_xml_child(x, "Rule"), "ApplyServerSideEncryptionByDefault");
+        alg = s3_xml_text(d, "SSEAlgorithm");
+        kms = s3_xml_text(d, "KMSMasterKeyID");
+        if (alg)
+            cJSON_AddStringToObject(rec, "sse", alg);
+        if (alg && kms)
+            cJSON_AddStringToObject(rec, "kms", kms);
+    }
+    arena_free(a);
+}
+
+void s3_sse_headers(struct http_req *r, const cJSON *rec)
+{
+    const char *alg = s3_jstr(rec, "sse"), *kms = s3_jstr(rec, "kms");
+
+    http_resp_header(r, "x-amz-server-side-encryption", alg ? alg : "AES256");
+    if (alg && kms)
+        http_resp_header(r, "x-amz-server-side-encryption-aws-kms-key-id", kms);
+}
+
 /* GetBucketPolicyStatus: whether the bucket policy is public */
 static void policy_status(struct http_req *r)
 {
@@ -293,14 +380,22 @@ bool s3_bucket_config(struct http_req *r)
     }
     if (strcmp(r->method, "PUT") == 0 || (strcmp(r->method, "DELETE") == 0 && !c->no_delete)) {
         struct cfgw *cw = arena_calloc(r->arena, sizeof(*cw));
+        /* most Delete operations are authorized as the Put of the configuration
+         * (the policy and website have their own Delete actions) */
         snprintf(action, sizeof(action), "s3:%s%s",
-                 strcmp(r->method, "PUT") == 0 ? "Put" : "Delete", c->action);
+                 strcmp(r->method, "PUT") == 0 ||
+                         (strcmp(c->query, "policy") != 0 && strcmp(c->query, "website") != 0)
+                     ? "Put"
+                     : "Delete",
+                 c->action);
         if (!s3_allow(r, action, q->bucket, NULL))
             return true;
         if (strcmp(r->method, "PUT") == 0) {
             struct s3_xml *x;
             const char *body = r->body.ptr ? r->body.ptr : "";
             const char *start;
+            enum s3_code code;
+            char msg[300];
             if (c->json) {
                 if (!valid_policy(body, r->body.len)) {
                     s3_error(r, S3E_MALFORMED_POLICY, NULL);
@@ -310,6 +405,10 @@ bool s3_bucket_config(struct http_req *r)
             } else if (s3_xml_parse(r->arena, body, r->body.len, &x, NULL) != ERR_OK ||
                        !valid(r, c, x)) {
                 s3_error(r, S3E_MALFORMED_XML, NULL);
+                return true;
+            } else if (strcmp(c->query, "cors") == 0 &&
+                       !s3_cors_check(x, &code, msg, sizeof(msg))) {
+                s3_error(r, code, msg[0] ? msg : NULL);
                 return true;
             } else {
                 /* keep the document without its XML declaration */

@@ -205,6 +205,7 @@ void s3_copy_object(struct http_req *r)
     } else {
         cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(v, "h"), 1));
         cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(v, "m"), 1));
+        s3_sse_from_request(r, rec); /* else the bucket's default, as S3 does */
     }
     if (s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
         cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));

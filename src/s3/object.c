@@ -56,6 +56,7 @@ void s3_rec_headers(struct http_req *r, cJSON *rec)
     for (i = 0; i < r->nheaders; i++)
         if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
             cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
+    s3_sse_from_request(r, rec);
 }
 
 /* ---- committing a new version ---- */
@@ -135,6 +136,8 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         snprintf(nv->w.msg, sizeof(nv->w.msg), "Destination bucket must have versioning enabled.");
         return ERR_CONFLICT;
     }
+    if (!jtrue(nv->rec, "dm"))
+        s3_sse_default(b, nv->rec);
     if (s3_acl_refused(nv->r, b)) {
         cJSON_Delete(b);
         nv->w.fail = S3E_ACL_NOT_SUPPORTED;
@@ -239,6 +242,7 @@ static void newver_ok(struct s3_w *w)
     }
     if (nv->kind == 0)
         http_resp_header(r, "ETag", s3_jstr(nv->rec, "etag"));
+    s3_sse_headers(r, nv->rec);
     {
         const char *ckn = s3_jstr(nv->rec, "ckn"), *ckv = s3_jstr(nv->rec, "ckv");
         if (ckn && ckv && nv->kind == 0)
@@ -472,6 +476,7 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
     http_resp_header(r, "Last-Modified", when);
     http_resp_header(r, "ETag", s3_jstr(v, "etag"));
     http_resp_header(r, "Accept-Ranges", "bytes");
+    s3_sse_headers(r, v);
     if (strcmp(s3_jstr(v, "vid"), "null") != 0 || versioned_bucket)
         http_resp_header(r, "x-amz-version-id", s3_jstr(v, "vid"));
     for (i = 0; i < NSYS; i++) {

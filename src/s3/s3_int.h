@@ -86,6 +86,9 @@ enum s3_code {
     S3E_BUCKET_ACL_OWNERSHIP,
     S3E_NO_REPLICATION,
     S3E_INVALID_BUCKET_STATE,
+    S3E_NO_CORS,
+    S3E_CORS_FORBIDDEN,
+    S3E_NO_ENCRYPTION,
 };
 
 /* Per request state, in the arena (r->body_ud). */
@@ -232,6 +235,27 @@ cJSON *s3_bucket_or_404(struct http_req *r);
 /* s3_cfg_stored - the stored document of configuration @name ("policy",
  * "publicAccessBlock", ...) of @bucket, the defaults included; NULL when none. */
 const char *s3_cfg_stored(const cJSON *bucket, const char *name);
+
+/* encryption (config.c): objects are stored as they are; the algorithm is
+ * recorded ("sse", "kms") and reported as S3 reports it. */
+/* s3_sse_valid - whether x-amz-server-side-encryption of @r is absent or one S3 knows. */
+bool s3_sse_valid(struct http_req *r);
+/* s3_sse_from_request - x-amz-server-side-encryption (and its KMS key id) into @rec. */
+void s3_sse_from_request(struct http_req *r, cJSON *rec);
+/* s3_sse_default - @rec without an algorithm takes @bucket's default encryption. */
+void s3_sse_default(const cJSON *bucket, cJSON *rec);
+/* s3_sse_headers - x-amz-server-side-encryption[-aws-kms-key-id] of @rec (AES256 when unset). */
+void s3_sse_headers(struct http_req *r, const cJSON *rec);
+
+/* cors.c */
+/* s3_cors_check - whether CORSConfiguration @x is valid; else the error in
+ * @code (MalformedXML, InvalidRequest) and a message in @msg ("" for the default). */
+struct s3_xml;
+bool s3_cors_check(const struct s3_xml *x, enum s3_code *code, char *msg, size_t cap);
+/* s3_cors_preflight - answer OPTIONS (a browser's preflight) from the bucket's rules. */
+void s3_cors_preflight(struct http_req *r);
+/* s3_cors_headers - a request with Origin: add the matching rule's Access-Control-* headers. */
+void s3_cors_headers(struct http_req *r);
 
 /* public.c */
 /* s3_bucket_policy_for - the policy document of @bucket (in r's arena), or NULL

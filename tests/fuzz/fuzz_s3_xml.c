@@ -1,9 +1,11 @@
 /* fuzz_s3_xml.c - the XML request bodies of S3 (CreateBucketConfiguration,
- * VersioningConfiguration, Delete, CompleteMultipartUpload, Tagging) through
- * s3_xml_parse, then walked and re-escaped as the handlers do. */
+ * VersioningConfiguration, Delete, CompleteMultipartUpload, Tagging,
+ * CORSConfiguration) through s3_xml_parse, then walked and re-escaped as the
+ * handlers do, and checked as a CORS configuration. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "s3_int.h"
 #include "s3_xml.h"
 
 static void walk(const struct s3_xml *n, struct buf *b, int depth)
@@ -24,8 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct buf b;
 
     buf_init(&b, 1 << 22);
-    if (s3_xml_parse(a, data, size, &x, NULL) == ERR_OK)
+    if (s3_xml_parse(a, data, size, &x, NULL) == ERR_OK) {
+        enum s3_code code;
+        char msg[300];
         walk(x, &b, 0);
+        (void)s3_cors_check(x, &code, msg, sizeof(msg));
+    }
     buf_free(&b);
     arena_free(a);
     return 0;

@@ -251,6 +251,159 @@ class PublicAccess(S3Case):
                           Condition={"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})))
 
 
+class Cors(S3Case):
+    """Put/Get/DeleteBucketCors, browser preflights (unsigned OPTIONS) and the
+    Access-Control-* headers on requests with an Origin."""
+
+    RULES = [{"ID": "app", "AllowedOrigins": ["https://app.example.com", "https://*.example.org"],
+              "AllowedMethods": ["GET", "PUT"], "AllowedHeaders": ["Content-Type", "x-amz-*"],
+              "ExposeHeaders": ["ETag", "x-amz-version-id"], "MaxAgeSeconds": 600},
+             {"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"]}]
+
+    def options(self, path, headers):
+        conn = self.server.connection()
+        try:
+            conn.request("OPTIONS", path, headers=headers)
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
+
+    def test_configuration_api_and_errors(self):
+        c = self.s3()
+        b = self.bucket(c)
+        self.assertCode("NoSuchCORSConfiguration", c.get_bucket_cors, Bucket=b)
+        c.put_bucket_cors(Bucket=b, CORSConfiguration={"CORSRules": self.RULES})
+        got = c.get_bucket_cors(Bucket=b)["CORSRules"]
+        self.assertEqual(got[0]["AllowedOrigins"], self.RULES[0]["AllowedOrigins"])
+        self.assertEqual(got[0]["MaxAgeSeconds"], 600)
+        self.assertEqual(got[1]["AllowedMethods"], ["GET", "HEAD"])
+        r = self.assertCode("InvalidRequest", c.put_bucket_cors, Bucket=b, CORSConfiguration={
+            "CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]})
+        self.assertIn("Unsupported method is PATCH", r["Error"]["Message"])
+        self.assertCode("InvalidRequest", c.put_bucket_cors, Bucket=b, CORSConfiguration={
+            "CORSRules": [{"AllowedOrigins": ["https://*.*.com"], "AllowedMethods": ["GET"]}]})
+        st, _, body = self.signed_raw("PUT", self.server.url() + "/%s?cors" % b,
+                                      body=b"<CORSConfiguration><CORSRule><AllowedMethod>GET"
+                                           b"</AllowedMethod></CORSRule></CORSConfiguration>")
+        self.assertEqual(st, 400, body)
+        self.assertIn(b"MalformedXML", body)
+        self.assertEqual(c.get_bucket_cors(Bucket=b)["CORSRules"][0]["ID"], "app")  # unchanged
+        c.delete_bucket_cors(Bucket=b)
+        self.assertCode("NoSuchCORSConfiguration", c.get_bucket_cors, Bucket=b)
+        self.assertCode("NoSuchBucket", c.get_bucket_cors, Bucket="no-such-bucket-cors")
+
+    def test_preflight_and_response_headers(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="k", Body=b"data")
+        pre = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT",
+               "Access-Control-Request-Headers": "Content-Type, X-Amz-Meta-Color"}
+        st, h, body = self.options("/%s/k" % b, pre)
+        self.assertEqual(st, 403, body)
+        self.assertIn(b"<Code>AccessForbidden</Code>", body)
+        self.assertIn(b"CORS is not enabled for this bucket", body)
+        c.put_bucket_cors(Bucket=b, CORSConfiguration={"CORSRules": self.RULES})
+        st, h, body = self.options("/%s/k" % b, pre)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(h["access-control-allow-origin"], "https://app.example.com")
+        self.assertEqual(h["access-control-allow-methods"], "GET, PUT")
+        self.assertEqual(h["access-control-allow-headers"], "content-type, x-amz-meta-color")
+        self.assertEqual(h["access-control-max-age"], "600")
+        self.assertEqual(h["access-control-expose-headers"], "ETag, x-amz-version-id")
+        self.assertEqual(h["access-control-allow-credentials"], "true")
+        self.assertIn("Origin", h["vary"])
+        # wildcard origin of the first rule
+        st, h, _ = self.options("/%s/k" % b, {"Origin": "https://a.example.org",
+                                             "Access-Control-Request-Method": "GET"})
+        self.assertEqual((st, h["access-control-allow-origin"]), (200, "https://a.example.org"))
+        # any origin, GET/HEAD only, by the second rule
+        st, h, _ = self.options("/%s/k" % b, {"Origin": "https://else.test",
+                                             "Access-Control-Request-Method": "HEAD"})
+        self.assertEqual((st, h["access-control-allow-origin"]), (200, "*"))
+        self.assertNotIn("access-control-allow-credentials", h)
+        for bad in ({"Origin": "https://else.test", "Access-Control-Request-Method": "PUT"},
+                    {"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT",
+                     "Access-Control-Request-Headers": "authorization-x"},
+                    {"Origin": "https://app.example.com",
+                     "Access-Control-Request-Method": "DELETE"}):
+            st, h, body = self.options("/%s/k" % b, bad)
+            self.assertEqual(st, 403, bad)
+            self.assertIn(b"This CORS request is not allowed", body)
+            self.assertNotIn("access-control-allow-origin", h)
+        st, _, body = self.options("/%s/k" % b, {"Access-Control-Request-Method": "GET"})
+        self.assertEqual(st, 400)
+        self.assertIn(b"Origin request header needed", body)
+        st, _, body = self.options("/%s/k" % b, {"Origin": "https://app.example.com"})
+        self.assertEqual(st, 400)
+        st, _, _ = self.options("/no-such-bucket-cors/k", pre)
+        self.assertEqual(st, 404)
+        # the actual request: a signed GET with an Origin gets the headers
+        st, h, body = self.signed_raw("GET", self.server.url() + "/%s/k" % b,
+                                      headers={"Origin": "https://app.example.com"})
+        self.assertEqual((st, body), (200, b"data"))
+        self.assertEqual(h["access-control-allow-origin"], "https://app.example.com")
+        self.assertEqual(h["access-control-expose-headers"], "ETag, x-amz-version-id")
+        st, h, _ = self.signed_raw("GET", self.server.url() + "/%s/k" % b)
+        self.assertNotIn("access-control-allow-origin", h)
+        st, h, _ = self.signed_raw("GET", self.server.url() + "/%s/k" % b,
+                                   headers={"Origin": "https://evil.test.com"})
+        self.assertEqual(st, 200)
+        self.assertEqual(h["access-control-allow-origin"], "*")  # the second rule
+
+
+class Encryption(S3Case):
+    def test_default_encryption_configuration(self):
+        c = self.s3()
+        b = self.bucket(c)
+        rule = c.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        self.assertEqual(rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256")
+        self.assertFalse(rule["BucketKeyEnabled"])
+        c.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                   "KMSMasterKeyID": "alias/my-key"},
+            "BucketKeyEnabled": True}]})
+        rule = c.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        self.assertEqual(rule["ApplyServerSideEncryptionByDefault"],
+                         {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/my-key"})
+        self.assertTrue(rule["BucketKeyEnabled"])
+        self.assertCode("MalformedXML", c.put_bucket_encryption, Bucket=b,
+                        ServerSideEncryptionConfiguration={"Rules": [{
+                            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "DES"}}]})
+        c.delete_bucket_encryption(Bucket=b)
+        rule = c.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        self.assertEqual(rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256")
+        self.assertCode("NoSuchBucket", c.get_bucket_encryption, Bucket="no-such-bucket-enc")
+
+    def test_objects_report_their_encryption(self):
+        c = self.s3()
+        b = self.bucket(c)
+        self.assertEqual(c.put_object(Bucket=b, Key="a", Body=b"a")["ServerSideEncryption"],
+                         "AES256")
+        self.assertEqual(c.head_object(Bucket=b, Key="a")["ServerSideEncryption"], "AES256")
+        self.assertEqual(c.get_object(Bucket=b, Key="a")["ServerSideEncryption"], "AES256")
+        r = c.put_object(Bucket=b, Key="k", Body=b"k", ServerSideEncryption="aws:kms",
+                         SSEKMSKeyId="alias/obj-key")
+        self.assertEqual((r["ServerSideEncryption"], r["SSEKMSKeyId"]), ("aws:kms", "alias/obj-key"))
+        h = c.head_object(Bucket=b, Key="k")
+        self.assertEqual((h["ServerSideEncryption"], h["SSEKMSKeyId"]), ("aws:kms", "alias/obj-key"))
+        self.assertCode("InvalidArgument", c.put_object, Bucket=b, Key="bad", Body=b"x",
+                        ServerSideEncryption="DES")
+        self.assertCode("404", c.head_object, Bucket=b, Key="bad")
+        c.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                   "KMSMasterKeyID": "alias/bucket-key"}}]})
+        r = c.put_object(Bucket=b, Key="d", Body=b"d")
+        self.assertEqual((r["ServerSideEncryption"], r["SSEKMSKeyId"]),
+                         ("aws:kms", "alias/bucket-key"))
+        self.assertEqual(c.get_object(Bucket=b, Key="d")["SSEKMSKeyId"], "alias/bucket-key")
+        self.assertEqual(c.head_object(Bucket=b, Key="a")["ServerSideEncryption"], "AES256")
+        r = c.copy_object(Bucket=b, Key="a2", CopySource={"Bucket": b, "Key": "a"},
+                          ServerSideEncryption="AES256")
+        self.assertEqual(r["ServerSideEncryption"], "AES256")
+        self.assertEqual(c.head_object(Bucket=b, Key="a2")["ServerSideEncryption"], "AES256")
+
+
 class RegionalBuckets(S3Case):
     server_args = {"region": "us-west-2"}
 
