@@ -24,6 +24,7 @@
 enum {
     FORWARD_TIMEOUT_MS = 10000,
     SESSION_TIMEOUT_MS = 3000,
+    MAX_PENDING_SESSIONS = 4096, /* STS credentials kept for home while it is down */
     APPLY_WAIT_MS = 3000,
 };
 
@@ -165,6 +166,64 @@ static enum err_code session_store(struct iam *iam, const cJSON *doc, struct err
     return rc;
 }
 
+/* send_session - POST session document @doc to home; whether it took it. */
+static bool send_session(struct iam *iam, const cJSON *doc)
+{
+    struct awsc_creds cr = {iam->access_key, iam->secret, NULL};
+    struct awsc_header h = {"content-type", "application/json"};
+    struct awsc_resp resp;
+    struct err e = {0};
+    char *body = cJSON_PrintUnformatted(doc);
+    struct awsc_req rq = {.method = "POST",
+                          .endpoint = iam->home_url,
+                          .path = "/_tandem/iam/session",
+                          .region = iam->home_region,
+                          .service = "tandem",
+                          .headers = &h,
+                          .nheaders = 1,
+                          .body = body,
+                          .body_len = strlen(body),
+                          .timeout_ms = SESSION_TIMEOUT_MS};
+    bool ok = awsc_call(&cr, &rq, &resp, &e) == ERR_OK && resp.status == 200;
+
+    if (!ok)
+        log_warn("event=iam_session_local_only key=%s home=%s status=%ld msg=\"%s\"",
+                 iam_jstr(doc, "AccessKeyId"), iam->home_region, resp.status, e.msg);
+    awsc_resp_free(&resp);
+    free(body);
+    return ok;
+}
+
+void iam_sessions_flush(struct iam *iam)
+{
+    cJSON *list, *doc;
+    double now = (double)clock_wall_s();
+
+    pthread_mutex_lock(&iam->mu);
+    if (!iam->pending_sessions->child) {
+        pthread_mutex_unlock(&iam->mu);
+        return;
+    }
+    list = iam->pending_sessions;
+    iam->pending_sessions = cJSON_CreateArray();
+    pthread_mutex_unlock(&iam->mu);
+    while ((doc = cJSON_DetachItemFromArray(list, 0))) {
+        const cJSON *exp = cJSON_GetObjectItemCaseSensitive(doc, "Expiration");
+        if ((cJSON_IsNumber(exp) && exp->valuedouble < now) || send_session(iam, doc)) {
+            if (!cJSON_IsNumber(exp) || exp->valuedouble >= now)
+                log_info("event=iam_session_sent_home key=%s", iam_jstr(doc, "AccessKeyId"));
+            cJSON_Delete(doc);
+            continue;
+        }
+        pthread_mutex_lock(&iam->mu); /* home went away again: keep the rest */
+        cJSON_AddItemToArray(iam->pending_sessions, doc);
+        while ((doc = cJSON_DetachItemFromArray(list, 0)))
+            cJSON_AddItemToArray(iam->pending_sessions, doc);
+        pthread_mutex_unlock(&iam->mu);
+    }
+    cJSON_Delete(list);
+}
+
 void iam_session_record(struct iam *iam, const struct creds_identity *id, const cJSON *policies)
 {
     cJSON *doc = session_doc(id, policies);
@@ -175,26 +234,12 @@ void iam_session_record(struct iam *iam, const struct creds_identity *id, const 
     if (iam->home) {
         if (session_store(iam, doc, &e) != ERR_OK)
             log_warn("event=iam_session_not_stored key=%s msg=\"%s\"", id->access_key, e.msg);
-    } else {
-        struct awsc_creds cr = {iam->access_key, iam->secret, NULL};
-        struct awsc_header h = {"content-type", "application/json"};
-        struct awsc_resp resp;
-        char *body = cJSON_PrintUnformatted(doc);
-        struct awsc_req rq = {.method = "POST",
-                              .endpoint = iam->home_url,
-                              .path = "/_tandem/iam/session",
-                              .region = iam->home_region,
-                              .service = "tandem",
-                              .headers = &h,
-                              .nheaders = 1,
-                              .body = body,
-                              .body_len = strlen(body),
-                              .timeout_ms = SESSION_TIMEOUT_MS};
-        if (awsc_call(&cr, &rq, &resp, &e) != ERR_OK || resp.status != 200)
-            log_warn("event=iam_session_local_only key=%s home=%s status=%ld msg=\"%s\"",
-                     id->access_key, iam->home_region, resp.status, e.msg);
-        awsc_resp_free(&resp);
-        free(body);
+    } else if (!send_session(iam, doc)) {
+        /* home is down: sent when it is back (iam_sessions_flush) */
+        pthread_mutex_lock(&iam->mu);
+        if (cJSON_GetArraySize(iam->pending_sessions) < MAX_PENDING_SESSIONS)
+            cJSON_AddItemToArray(iam->pending_sessions, cJSON_Duplicate(doc, 1));
+        pthread_mutex_unlock(&iam->mu);
     }
     cJSON_Delete(doc);
 }

@@ -59,6 +59,7 @@ struct iam {
     bool stop;
     struct iam_waiter *waiters; /* home: parked long-polls */
     cJSON *local_sessions;      /* session policies of STS credentials issued here, by key id */
+    cJSON *pending_sessions;    /* STS credentials issued here that home has not stored yet */
     pthread_t thread;           /* home: expires waiters; elsewhere: pulls from home */
     bool thread_started;
 };
@@ -257,6 +258,10 @@ void iam_forward(struct iam_call *c);
  * replicated everywhere). At home: a store write; elsewhere best effort:
  * when home is down the credentials work in this region only. */
 void iam_session_record(struct iam *iam, const struct creds_identity *id, const cJSON *policies);
+/* iam_sessions_flush - (not home, sync thread) send home the STS credentials
+ * issued here while it could not be reached, once it can; the unexpired
+ * ones it still cannot take stay pending. */
+void iam_sessions_flush(struct iam *iam);
 /* (@policies: NULL, or {"Policy": DOC, "PolicyArns": [ARN...]}, the session
  * policies; they are also kept in this region, iam_session_keep.) */
 

@@ -55,6 +55,7 @@ enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e
         iam->secret = xstrdup(o->secret);
     }
     iam->local_sessions = cJSON_CreateObject();
+    iam->pending_sessions = cJSON_CreateArray();
     pthread_mutex_init(&iam->mu, NULL);
     pthread_cond_init(&iam->cv, NULL);
     rc = iam_doc_each(iam, "key", load_key, iam, e);
@@ -79,6 +80,7 @@ void iam_close(struct iam *iam)
     pthread_cond_destroy(&iam->cv);
     pthread_mutex_destroy(&iam->mu);
     cJSON_Delete(iam->local_sessions);
+    cJSON_Delete(iam->pending_sessions);
     free(iam->home_url);
     free(iam->access_key);
     free(iam->secret);

@@ -550,6 +550,7 @@ static void *pull_loop(void *arg)
         awsc_resp_free(&resp);
         set_reachable(iam, ok, ok ? NULL : e.msg);
         if (ok) {
+            iam_sessions_flush(iam);
             backoff = 100;
             continue;
         }

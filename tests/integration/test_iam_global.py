@@ -219,6 +219,40 @@ class GlobalIdentity(unittest.TestCase):
                 ddb.put_item(TableName="g-" + r.region, Item={"pk": {"S": "9"}})
             self.assertEqual(code_of(cm.exception), "AccessDeniedException")
 
+    def test_session_issued_while_home_down_reaches_home(self):
+        west = self.iam(self.west)
+        west.create_user(UserName="nomad")
+        k = west.create_access_key(UserName="nomad")["AccessKey"]
+        nomad = (k["AccessKeyId"], k["SecretAccessKey"])
+        trust = policy({"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": "arn:aws:iam::%s:user/nomad" % ACCOUNT}})
+        arn = west.create_role(RoleName="reader", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        west.put_role_policy(RoleName="reader", PolicyName="all", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}))
+        self.home.kill()
+        # issued in the west while home is down, with a session policy
+        c = self.west.boto3("sts", access_key=nomad[0], secret_key=nomad[1]).assume_role(
+            RoleArn=arn, RoleSessionName="offline", Policy=policy(
+                {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}))["Credentials"]
+        ddb = session_client(self.west, c)
+        ddb.get_item(TableName="g-us-west-2", Key={"pk": {"S": "1"}})
+        with self.assertRaises(Exception) as cm:
+            ddb.put_item(TableName="g-us-west-2", Item={"pk": {"S": "9"}})
+        self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+        # home back: the credentials become known there, session policy included
+        self.home.start()
+        east = session_client(self.home, c)
+        eventually(lambda: east.get_item(TableName="g-us-east-1", Key={"pk": {"S": "1"}}),
+                   timeout=15, what="the offline session in us-east-1")
+        with self.assertRaises(Exception) as cm:
+            east.put_item(TableName="g-us-east-1", Item={"pk": {"S": "9"}})
+        self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+        # and still in the west, after home's copy came back
+        ddb.get_item(TableName="g-us-west-2", Key={"pk": {"S": "1"}})
+        with self.assertRaises(Exception) as cm:
+            ddb.put_item(TableName="g-us-west-2", Item={"pk": {"S": "9"}})
+        self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+
     def test_deleted_key_stops_everywhere(self):
         keys = self.reader("erin")
         eventually(lambda: self.get_item(self.west, keys), what="erin's key in us-west-2")
