@@ -48,11 +48,24 @@ static CURL *thread_handle(void)
     return h;
 }
 
+struct body_ctx {
+    struct awsc_resp *out;
+    const struct awsc_req *req;
+    CURL *h;
+};
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-    struct awsc_resp *out = ud;
+    struct body_ctx *b = ud;
 
-    if (buf_append(&out->body, p, size * n))
+    if (b->req->on_data) {
+        long status = 0;
+
+        curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 200)
+            return b->req->on_data(b->req->data_ud, p, size * n) ? size * n : 0;
+    }
+    if (buf_append(&b->out->body, p, size * n))
         return 0;
     return size * n;
 }
@@ -136,6 +149,7 @@ enum err_code awsc_call(const struct awsc_creds *c, const struct awsc_req *r, st
     const char *ca;
     CURLcode cc;
     CURL *h;
+    struct body_ctx bctx;
 
     memset(out, 0, sizeof(*out));
     buf_init(&out->body, 0);
@@ -145,6 +159,7 @@ enum err_code awsc_call(const struct awsc_creds *c, const struct awsc_req *r, st
     if (!h)
         return err_set(e, ERR_IO, "cannot start an HTTP client");
 
+    bctx = (struct body_ctx){.out = out, .req = r, .h = h};
     host_of(r->endpoint, host, sizeof(host));
     sigv4_format_date(clock_wall_s(), date);
     if (r->unsigned_payload)
@@ -200,7 +215,7 @@ enum err_code awsc_call(const struct awsc_creds *c, const struct awsc_req *r, st
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 30000L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &bctx);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
     if (strcmp(r->method, "HEAD") == 0)

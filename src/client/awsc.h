@@ -38,6 +38,10 @@ struct awsc_req {
     bool unsigned_payload; /* sign with UNSIGNED-PAYLOAD (S3) instead of the body's hash */
     long timeout_ms;       /* whole call; 0 = 30 s */
     const char *ca_file;   /* PEM bundle for HTTPS; NULL = $AWS_CA_BUNDLE or the system's */
+    /* optional: the body of a 200 answer is handed over as it arrives
+     * instead of kept in the response; false from it ends the call (ERR_IO) */
+    bool (*on_data)(void *ud, const void *p, size_t n);
+    void *data_ud;
 };
 
 struct awsc_resp {

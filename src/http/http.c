@@ -38,11 +38,21 @@ struct request {
     int status;
     char *resp_body; /* owned until handed to libmicrohttpd */
     size_t resp_len;
-    int resp_fd; /* owned when >= 0: answer streamed from this file */
+    int resp_fd;                     /* owned when >= 0: answer streamed from this file */
+    struct http_stream *resp_stream; /* owned until queued: a chunked answer */
     long long resp_off, resp_fdlen;
     struct http_header *resp_headers; /* arena */
     size_t nresp, capresp;
     size_t nheaders_cap;
+};
+
+struct http_stream {
+    pthread_mutex_t mu;
+    struct MHD_Connection *conn;
+    bool suspended, woken;
+    http_stream_fn *fn;
+    http_stream_done_fn *done;
+    void *ud;
 };
 
 struct http_server {
@@ -58,6 +68,8 @@ struct http_server {
 };
 
 enum { DEFAULT_MAX_BODY = 16 * 1024 * 1024 };
+
+static void stream_free(void *cls);
 
 /* format_ipv4 - dotted quad into @out (16 bytes), as inet_ntop without its
  * sprintf on every request. */
@@ -113,6 +125,8 @@ static void request_free(struct request *q)
     free(q->resp_body);
     if (q->resp_fd >= 0)
         close(q->resp_fd);
+    if (q->resp_stream)
+        stream_free(q->resp_stream);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cv);
     arena_free(q->pub.arena);
@@ -168,6 +182,72 @@ void http_resp_header(struct http_req *r, const char *name, const char *value)
     q->nresp++;
 }
 
+/* ---- streamed answers ---- */
+
+/* stream_read - libmicrohttpd's content reader. When the source has nothing,
+ * the connection is suspended (from here, as libmicrohttpd allows) unless a
+ * wake-up came in between; http_stream_wake resumes it. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_stream *st = cls;
+
+    (void)pos;
+    for (;;) {
+        long n;
+
+        pthread_mutex_lock(&st->mu);
+        st->woken = false;
+        pthread_mutex_unlock(&st->mu);
+        n = st->fn(st->ud, buf, max);
+        if (n > 0)
+            return (ssize_t)n;
+        if (n < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        pthread_mutex_lock(&st->mu);
+        if (!st->woken) {
+            st->suspended = true;
+            MHD_suspend_connection(st->conn);
+            pthread_mutex_unlock(&st->mu);
+            return 0;
+        }
+        pthread_mutex_unlock(&st->mu);
+    }
+}
+
+static void stream_free(void *cls)
+{
+    struct http_stream *st = cls;
+
+    st->done(st->ud);
+    pthread_mutex_destroy(&st->mu);
+    free(st);
+}
+
+struct http_stream *http_stream_new(struct http_req *r, http_stream_fn *fn,
+                                    http_stream_done_fn *done, void *ud)
+{
+    struct http_stream *st = xcalloc(1, sizeof(*st));
+
+    (void)r;
+    pthread_mutex_init(&st->mu, NULL);
+    st->fn = fn;
+    st->done = done;
+    st->ud = ud;
+    return st;
+}
+
+void http_stream_wake(struct http_stream *st)
+{
+    pthread_mutex_lock(&st->mu);
+    if (st->suspended) {
+        st->suspended = false;
+        MHD_resume_connection(st->conn);
+    } else {
+        st->woken = true;
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
 /* Hand the stored answer to libmicrohttpd. Runs on the connection's thread. */
 static enum MHD_Result queue_answer(struct request *q)
 {
@@ -175,7 +255,14 @@ static enum MHD_Result queue_answer(struct request *q)
     enum MHD_Result ret;
     size_t i;
 
-    if (q->resp_fd >= 0) {
+    if (q->resp_stream) {
+        q->resp_stream->conn = q->conn;
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read,
+                                                 q->resp_stream, stream_free);
+        if (!resp)
+            return MHD_NO;
+        q->resp_stream = NULL; /* libmicrohttpd frees it now (stream_free) */
+    } else if (q->resp_fd >= 0) {
         resp = MHD_create_response_from_fd_at_offset64((uint64_t)q->resp_fdlen, q->resp_fd,
                                                        (uint64_t)q->resp_off);
         if (!resp)
@@ -251,6 +338,22 @@ void http_respond_fd(struct http_req *r, int status, int fd, long long offset, l
     q->resp_fd = fd;
     q->resp_off = offset;
     q->resp_fdlen = len;
+    pthread_mutex_unlock(&q->mu);
+    respond_take(r, status, NULL, 0);
+}
+
+void http_respond_stream(struct http_req *r, int status, struct http_stream *st)
+{
+    struct request *q = r->priv;
+
+    if (q->detached) {
+        stream_free(st);
+        http_respond(r, 500, "streamed answers need a connection",
+                     strlen("streamed answers need a connection"));
+        return;
+    }
+    pthread_mutex_lock(&q->mu);
+    q->resp_stream = st;
     pthread_mutex_unlock(&q->mu);
     respond_take(r, status, NULL, 0);
 }

@@ -71,6 +71,28 @@ void http_respond_buf(struct http_req *r, int status, struct buf *b);
 void http_respond_fd(struct http_req *r, int status, int fd, long long offset, long long len);
 
 /*
+ * Streamed answers of unknown length (chunked), for a connection that keeps
+ * sending as data appears (replication's log stream). http_stream_new makes
+ * the source: @fn is called on the connection's thread whenever it can send;
+ * it copies up to @max bytes into @out and returns how many, 0 when there is
+ * nothing yet (the connection then sleeps, holding no thread, until
+ * http_stream_wake()), or -1 when the answer is complete. @done(@ud) runs
+ * once, when the connection is finished with the stream (sent, or the client
+ * went away); the stream handle is invalid from then on, so callers serialize
+ * http_stream_wake() with @done under their own lock. @fn must not take a
+ * lock that a caller holds while calling http_stream_wake(). Then answer with
+ * http_respond_stream() (exactly once; not for in-process requests: those
+ * get 500).
+ */
+typedef long http_stream_fn(void *ud, char *out, size_t max);
+typedef void http_stream_done_fn(void *ud);
+struct http_stream;
+struct http_stream *http_stream_new(struct http_req *r, http_stream_fn *fn,
+                                    http_stream_done_fn *done, void *ud);
+void http_respond_stream(struct http_req *r, int status, struct http_stream *st);
+void http_stream_wake(struct http_stream *st);
+
+/*
  * In-process requests, not tied to a connection: for callers inside the
  * region (replication, functions) and for unit tests of the API layers.
  * http_req_new returns an owned request (http_req_free()); set its body with

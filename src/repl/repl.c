@@ -27,6 +27,8 @@ enum {
     PULL_MAX = 1000,          /* entries per batch */
     PULL_MAX_BYTES = 4 << 20, /* about this many bytes per batch */
     PULL_WAIT_MS = 1000,      /* long-poll */
+    STREAM_MS = 25000,        /* a log stream ends after this; the puller asks again */
+    HEARTBEAT_MS = 1000,      /* an idle stream sends an empty batch this often */
     BACKOFF_MIN_MS = 100,
     BACKOFF_MAX_MS = 5000,
     SEED_PAGE = 500,
@@ -40,8 +42,8 @@ static int64_t log_retention_ms = 24LL * 3600 * 1000;
 static int64_t trim_every_ms = TRIM_EVERY_MS;
 
 /* upper bounds (ms) of the per-entry lag histogram; the last bucket is +Inf */
-static const int64_t lag_bounds[] = {1,  2,   3,   5,   7,   10,  15,   20,   30,  50,
-                                     75, 100, 150, 200, 300, 500, 1000, 2000, 5000};
+static const int64_t lag_bounds[] = {1,  2,  3,  5,   7,   10,  15,  20,  30,   40,   50,  55,
+                                     60, 65, 75, 100, 150, 200, 300, 500, 1000, 2000, 5000};
 enum { LAG_BUCKETS = sizeof(lag_bounds) / sizeof(lag_bounds[0]) + 1 };
 
 static int lag_bucket(int64_t ms)
@@ -81,8 +83,23 @@ struct waiter {
     struct http_req *req;
     uint64_t from;
     size_t max;
+    uint64_t order; /* arrival */
     int64_t deadline_us;
     struct waiter *next;
+};
+
+/* A log stream (GET repl/log?stream=1): a chunked answer that carries
+ * records (u64 the log's last sequence number, u32 length, a batch), one
+ * whenever entries commit, an empty one every HEARTBEAT_MS when idle. */
+struct stream {
+    struct repl *r;
+    struct http_stream *hs;
+    uint64_t from; /* the next sequence number to send */
+    int64_t deadline_us, sent_us;
+    struct buf pending; /* records not yet taken by the connection */
+    size_t off;
+    bool done; /* end once @pending is sent */
+    struct stream *next;
 };
 
 struct repl {
@@ -98,6 +115,8 @@ struct repl {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signalled on stop and new waiters */
     struct waiter *waiters;
+    uint64_t waiter_order;
+    struct stream *streams;
     pthread_t serve_thread;
     bool serve_started;
     atomic_int jobs; /* replica-management threads running */
@@ -239,11 +258,22 @@ static bool hex_decode(const char *s, size_t n, unsigned char *out, size_t *outl
 
 /* ---- applying batches ---- */
 
+static uint64_t get_be(const unsigned char *q, int n)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < n; i++)
+        v = v << 8 | q[i];
+    return v;
+}
+
 struct apply_ctx {
     struct repl *r;
     struct peer *p; /* NULL for a seed */
     const void *body;
     size_t len;
+    bool records;  /* @body is stream records (u64, u32 length, batch) rather than a batch */
+    uint64_t skip; /* entries up to this sequence number are already applied */
     uint64_t last_seq;
     /* per-batch outcome for the metrics */
     size_t applied, conflicts;
@@ -277,8 +307,11 @@ static enum err_code apply_one_txn(const struct repl_entry *en, void *arg, struc
     struct apply_ctx *x = at->x;
     struct ddb_repl_result res;
     struct table_stat *ts;
-    enum err_code rc = ddb_repl_apply(at->t, en, &res, e);
+    enum err_code rc;
 
+    if (x->p && en->seq <= x->skip)
+        return ERR_OK; /* already applied (a stream that was asked again) */
+    rc = ddb_repl_apply(at->t, en, &res, e);
     if (rc)
         return rc;
     x->last_seq = en->seq;
@@ -324,7 +357,19 @@ static enum err_code batch_apply(struct store_txn *t, void *arg, struct err *e)
     memset(x->lag_hist, 0, sizeof(x->lag_hist));
     x->lag_sum_ms = 0;
     x->last_seq = 0;
-    rc = repl_batch_decode(x->body, x->len, apply_one_txn, &at, &n, e);
+    if (!x->records) {
+        rc = repl_batch_decode(x->body, x->len, apply_one_txn, &at, &n, e);
+    } else {
+        const unsigned char *q = x->body;
+
+        rc = ERR_OK;
+        for (size_t off = 0; !rc && off + 12 <= x->len;) {
+            size_t len = (size_t)get_be(q + off + 8, 4);
+
+            rc = repl_batch_decode(q + off + 12, len, apply_one_txn, &at, &n, e);
+            off += 12 + len;
+        }
+    }
     if (!rc && x->p && x->last_seq)
         rc = repl_pos_put(t, x->p->region, x->last_seq, e);
     return rc;
@@ -337,6 +382,48 @@ static enum err_code pos_apply(struct store_txn *t, void *arg, struct err *e)
     struct apply_ctx *x = arg;
 
     return repl_pos_put(t, x->p->region, x->last_seq, e);
+}
+
+/* snapshot_pull - copy @table from snapshots of @p (pages of SEED_PAGE,
+ * tombstones included), applied last-writer-wins; @pages (NULL ok) counts the
+ * pages. A table @p no longer has is skipped. */
+static enum err_code snapshot_pull(struct repl *r, struct peer *p, const char *table, size_t *pages,
+                                   struct err *e)
+{
+    char after[1100] = "";
+    enum err_code rc = ERR_OK;
+
+    for (;;) {
+        char query[1500];
+        struct awsc_resp resp;
+        struct apply_ctx x;
+        const char *next;
+
+        if (atomic_load(&r->stop))
+            return err_set(e, ERR_IO, "stopping");
+        snprintf(query, sizeof(query), "%s%s%stable=%s", after[0] ? "after=" : "", after,
+                 after[0] ? "&" : "", table);
+        rc = peer_call(r, p->url, p->region, "GET", "/_tandem/repl/snapshot", query, NULL, 0, 60000,
+                       &resp, e);
+        if (rc == ERR_NOTFOUND) { /* the peer has no such table any more */
+            awsc_resp_free(&resp);
+            return ERR_OK;
+        }
+        if (!rc) {
+            memset(&x, 0, sizeof(x));
+            x.r = r;
+            x.body = resp.body.ptr;
+            x.len = resp.body.len;
+            rc = store_write(r->store, batch_apply, &x, e);
+        }
+        next = rc ? NULL : awsc_resp_header(&resp, "x-tandem-next");
+        snprintf(after, sizeof(after), "%s", next ? next : "");
+        awsc_resp_free(&resp);
+        if (pages)
+            (*pages)++;
+        if (rc || !after[0])
+            return rc;
+    }
 }
 
 /* resync - our position in @p's log was trimmed away: copy every table we
@@ -361,41 +448,8 @@ static enum err_code resync(struct peer *p, uint64_t remote_last, struct err *e)
     buf_free(&names);
     cJSON_ArrayForEach(it, arr)
     {
-        char after[1100] = "";
-
         tables++;
-        for (;;) {
-            char query[1500];
-            struct awsc_resp resp;
-            const char *next;
-
-            if (atomic_load(&r->stop)) {
-                rc = err_set(e, ERR_IO, "stopping");
-                break;
-            }
-            snprintf(query, sizeof(query), "%s%s%stable=%s", after[0] ? "after=" : "", after,
-                     after[0] ? "&" : "", it->valuestring);
-            rc = peer_call(r, p->url, p->region, "GET", "/_tandem/repl/snapshot", query, NULL, 0,
-                           60000, &resp, e);
-            if (rc == ERR_NOTFOUND) { /* the peer has no such table any more */
-                awsc_resp_free(&resp);
-                rc = ERR_OK;
-                break;
-            }
-            if (!rc) {
-                memset(&x, 0, sizeof(x));
-                x.r = r;
-                x.body = resp.body.ptr;
-                x.len = resp.body.len;
-                rc = store_write(r->store, batch_apply, &x, e);
-            }
-            next = rc ? NULL : awsc_resp_header(&resp, "x-tandem-next");
-            snprintf(after, sizeof(after), "%s", next ? next : "");
-            awsc_resp_free(&resp);
-            pages++;
-            if (rc || !after[0])
-                break;
-        }
+        rc = snapshot_pull(r, p, it->valuestring, &pages, e);
         if (rc)
             break;
     }
@@ -437,7 +491,7 @@ static void peer_record(struct peer *p, struct apply_ctx *x, uint64_t remote_las
     if (!p->up && p->last_error[0])
         log_info("event=repl_peer_up peer=%s pos=%" PRIu64, p->region, p->pos);
     p->up = true;
-    if (x->last_seq)
+    if (x->last_seq > p->pos)
         p->pos = x->last_seq;
     if (remote_last)
         p->remote_last = remote_last;
@@ -471,85 +525,248 @@ static void peer_record(struct peer *p, struct apply_ctx *x, uint64_t remote_las
     pthread_mutex_unlock(&r->mu);
 }
 
+/* A peer's puller: its thread reads the log stream (pull_data, called by the
+ * HTTP client as bytes arrive) and hands complete records to an applier
+ * thread, which applies whatever has arrived meanwhile in one store apply
+ * (one commit for many small records, as they come one chunk at a time). */
+struct pull {
+    struct peer *p;
+    struct buf in; /* the reading thread's: bytes of an incomplete record */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* under mu */
+    uint64_t pos;     /* applied */
+    struct buf ready; /* complete records for the applier */
+    size_t entries;   /* in @ready */
+    uint64_t remote_last;
+    bool busy;    /* applying */
+    bool refused; /* a batch was refused: @e says why; the stream is asked again */
+    bool quit;
+    struct err e;
+};
+
+enum { READY_MAX = 16 << 20 }; /* the reader waits when this much is not applied yet */
+
+/* pull_data - bytes of the stream (awsc on_data): complete records go to the
+ * applier; false ends the stream (stopping, or a batch was refused). */
+static bool pull_data(void *ud, const void *data, size_t n)
+{
+    struct pull *pl = ud;
+    struct repl *r = pl->p->r;
+    const unsigned char *q;
+    size_t off = 0, entries = 0;
+    uint64_t remote_last = 0;
+    bool ok;
+
+    if (atomic_load(&r->stop))
+        return false; /* heartbeats come every HEARTBEAT_MS: stopping stays quick */
+    buf_append(&pl->in, data, n);
+    q = (const unsigned char *)pl->in.ptr;
+    while (pl->in.len - off >= 12) {
+        size_t len = (size_t)get_be(q + off + 8, 4);
+
+        if (len > PULL_MAX_BYTES * 2 || len < 8) {
+            pthread_mutex_lock(&pl->mu);
+            err_set(&pl->e, ERR_INVALID, "batch from %s refused: record of %zu bytes",
+                    pl->p->region, len);
+            pl->refused = true;
+            pthread_mutex_unlock(&pl->mu);
+            return false;
+        }
+        if (pl->in.len - off - 12 < len)
+            break;
+        remote_last = get_be(q + off, 8);
+        entries += (size_t)get_be(q + off + 16, 4);
+        off += 12 + len;
+    }
+    if (!off)
+        return true;
+    pthread_mutex_lock(&pl->mu);
+    while (pl->ready.len > READY_MAX && !pl->refused && !atomic_load(&r->stop))
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    ok = !pl->refused;
+    if (ok) {
+        buf_append(&pl->ready, q, off);
+        pl->entries += entries;
+        pl->remote_last = remote_last;
+        pthread_cond_broadcast(&pl->cv);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    memmove(pl->in.ptr, pl->in.ptr + off, pl->in.len - off);
+    pl->in.len -= off;
+    return ok;
+}
+
+/* apply_main - a peer's applier thread (see struct pull). */
+static void *apply_main(void *arg)
+{
+    struct pull *pl = arg;
+    struct peer *p = pl->p;
+    struct buf work;
+
+    buf_init(&work, 0);
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        struct apply_ctx x;
+        struct buf tmp;
+        size_t entries;
+        uint64_t remote_last;
+        struct err e = {0};
+        enum err_code rc = ERR_OK;
+
+        while (!pl->ready.len && !pl->quit)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        if (pl->quit)
+            break;
+        tmp = pl->ready;
+        pl->ready = work;
+        work = tmp;
+        buf_reset(&pl->ready);
+        entries = pl->entries;
+        pl->entries = 0;
+        remote_last = pl->remote_last;
+        memset(&x, 0, sizeof(x));
+        x.r = p->r;
+        x.p = p;
+        x.body = work.ptr;
+        x.len = work.len;
+        x.records = true;
+        x.skip = pl->pos;
+        pl->busy = true;
+        pthread_cond_broadcast(&pl->cv); /* room for the reader */
+        pthread_mutex_unlock(&pl->mu);
+        if (entries) /* heartbeats alone need no apply */
+            rc = store_write(p->r->store, batch_apply, &x, &e);
+        if (!rc)
+            peer_record(p, &x, remote_last);
+        pthread_mutex_lock(&pl->mu);
+        pl->busy = false;
+        if (rc) {
+            err_set(&pl->e, rc, "batch from %s refused: %s", p->region, e.msg);
+            pl->refused = true;
+            buf_reset(&pl->ready);
+            pl->entries = 0;
+        } else if (x.last_seq > pl->pos) {
+            pl->pos = x.last_seq;
+        }
+        pthread_cond_broadcast(&pl->cv);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    buf_free(&work);
+    return NULL;
+}
+
+/* pull_quiet - wait until the applier has applied (or refused) everything
+ * handed to it; the position to ask from next. With pl->mu held. */
+static uint64_t pull_quiet(struct pull *pl)
+{
+    while (pl->busy || (pl->ready.len && !pl->refused))
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    buf_reset(&pl->ready);
+    pl->entries = 0;
+    return pl->pos;
+}
+
+/* pull_main - a peer's puller: streams the peer's log from the position
+ * applied here (GET repl/log?stream=1), the applier applying each batch as it
+ * arrives, so an entry is applied about one network delay after it commits;
+ * when a stream ends it asks again from where it is. */
 static void *pull_main(void *arg)
 {
     struct peer *p = arg;
     struct repl *r = p->r;
     int64_t backoff = BACKOFF_MIN_MS;
-    struct store_txn *t = NULL;
-    struct err e = {0};
-    uint64_t pos = 0;
+    struct pull pl = {.p = p};
+    pthread_t applier;
+    bool applier_started;
 
-    if (store_read_begin(r->store, &t, &e) == ERR_OK)
-        repl_pos_get(t, p->region, &pos, &e);
-    store_txn_abort(t);
+    buf_init(&pl.in, 0);
+    buf_init(&pl.ready, 0);
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
     pthread_mutex_lock(&r->mu);
-    p->pos = pos;
+    pl.pos = p->pos;
     pthread_mutex_unlock(&r->mu);
-    log_info("event=repl_peer peer=%s url=%s pos=%" PRIu64, p->region, p->url, pos);
-
-    while (!atomic_load(&r->stop)) {
+    applier_started = pthread_create(&applier, NULL, apply_main, &pl) == 0;
+    if (!applier_started)
+        log_err("event=repl_peer_error peer=%s error=\"cannot start a thread\"", p->region);
+    while (applier_started && !atomic_load(&r->stop)) {
         struct awsc_resp resp;
-        char query[128];
-        const char *h;
-        uint64_t remote_last = 0;
-        struct apply_ctx x;
+        char query[160];
+        struct awsc_req q = {
+            .method = "GET",
+            .endpoint = p->url,
+            .path = "/_tandem/repl/log",
+            .query = query,
+            .region = p->region,
+            .service = "tandem",
+            .timeout_ms = STREAM_MS + 15000,
+            .ca_file = r->ca_file,
+            .on_data = pull_data,
+            .data_ud = &pl,
+        };
+        struct err e = {0};
+        uint64_t pos;
         enum err_code rc;
 
-        snprintf(query, sizeof(query), "from=%" PRIu64 "&max=%d&wait_ms=%d", pos + 1, PULL_MAX,
-                 PULL_WAIT_MS);
-        memset(&e, 0, sizeof(e));
-        rc = peer_call(r, p->url, p->region, "GET", "/_tandem/repl/log", query, NULL, 0,
-                       PULL_WAIT_MS + 10000, &resp, &e);
-        if (resp.status == 410) {
+        pthread_mutex_lock(&pl.mu);
+        pos = pull_quiet(&pl);
+        pl.refused = false;
+        memset(&pl.e, 0, sizeof(pl.e));
+        pthread_mutex_unlock(&pl.mu);
+        snprintf(query, sizeof(query), "from=%" PRIu64 "&max=%d&stream=1", pos + 1, PULL_MAX);
+        buf_reset(&pl.in);
+        rc = awsc_call(&r->creds, &q, &resp, &e);
+        pthread_mutex_lock(&pl.mu);
+        pos = pull_quiet(&pl);
+        if (pl.refused) {
+            e = pl.e;
+            rc = e.code ? e.code : ERR_INVALID;
+        }
+        pthread_mutex_unlock(&pl.mu);
+        if (!rc && resp.status == 410) {
             const char *last = awsc_resp_header(&resp, "x-tandem-log-last");
             uint64_t l = last ? strtoull(last, NULL, 10) : 0;
 
-            awsc_resp_free(&resp);
             memset(&e, 0, sizeof(e));
             if (l > pos && resync(p, l, &e) == ERR_OK) {
-                pos = l;
+                pthread_mutex_lock(&pl.mu);
+                pl.pos = l;
+                pthread_mutex_unlock(&pl.mu);
                 pthread_mutex_lock(&r->mu);
-                p->pos = pos;
+                p->pos = l;
                 pthread_mutex_unlock(&r->mu);
+                awsc_resp_free(&resp);
                 backoff = BACKOFF_MIN_MS;
                 continue;
             }
             if (!e.msg[0])
                 err_set(&e, ERR_IO, "position %" PRIu64 " trimmed from the peer's log", pos);
             rc = e.code ? e.code : ERR_IO;
+        } else if (!rc && resp.status != 200) {
+            rc = err_set(&e, ERR_IO, "GET /_tandem/repl/log: HTTP %ld: %.150s", resp.status,
+                         resp.body.ptr ? resp.body.ptr : "");
         }
+        awsc_resp_free(&resp);
         if (rc) {
-            awsc_resp_free(&resp);
             peer_error(p, &e);
             sleep_ms(r, backoff);
             backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
             continue;
         }
-        h = awsc_resp_header(&resp, "x-tandem-log-last");
-        if (h)
-            remote_last = strtoull(h, NULL, 10);
-        memset(&x, 0, sizeof(x));
-        x.r = r;
-        x.p = p;
-        x.body = resp.body.ptr;
-        x.len = resp.body.len;
-        rc = store_write(r->store, batch_apply, &x, &e);
-        awsc_resp_free(&resp);
-        if (rc) {
-            struct err e2;
-
-            err_set(&e2, rc, "batch from %s refused: %s", p->region, e.msg);
-            peer_error(p, &e2);
-            sleep_ms(r, backoff);
-            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-            continue;
-        }
         backoff = BACKOFF_MIN_MS;
-        if (x.last_seq)
-            pos = x.last_seq;
-        peer_record(p, &x, remote_last);
     }
+    if (applier_started) {
+        pthread_mutex_lock(&pl.mu);
+        pl.quit = true;
+        pthread_cond_broadcast(&pl.cv);
+        pthread_mutex_unlock(&pl.mu);
+        pthread_join(applier, NULL);
+    }
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
+    buf_free(&pl.in);
+    buf_free(&pl.ready);
     return NULL;
 }
 
@@ -614,6 +831,137 @@ static enum err_code trim_apply(struct store_txn *t, void *arg, struct err *e)
     return repl_log_trim(t, clock_wall_ms() - log_retention_ms, 10000, n, e);
 }
 
+/* take_ready - the longest-waiting waiter that can be answered (entries past
+ * its position committed, its time up, or stopping), unlinked; NULL if none. */
+static struct waiter *take_ready(struct repl *r, uint64_t seen, int64_t now)
+{
+    struct waiter *w, **pw, **pbest = NULL;
+
+    pthread_mutex_lock(&r->mu);
+    for (pw = &r->waiters; (w = *pw); pw = &w->next)
+        if ((seen >= w->from || now >= w->deadline_us || atomic_load(&r->stop)) &&
+            (!pbest || w->order < (*pbest)->order))
+            pbest = pw;
+    w = pbest ? *pbest : NULL;
+    if (w)
+        *pbest = w->next;
+    pthread_mutex_unlock(&r->mu);
+    return w;
+}
+
+/* stream_fill - with r->mu held: queue the entries from @st->from (or, when
+ * there are none and it is time, a heartbeat) as one record; true when
+ * something was queued. Only when the previous record has been taken. */
+static bool stream_fill(struct repl *r, struct stream *st, int64_t now)
+{
+    struct store_txn *t = NULL;
+    struct err e = {0};
+    uint64_t first = 0, last = 0, lastseq = 0;
+    size_t count = 0, at;
+    struct buf b;
+    enum err_code rc;
+
+    if (st->done || st->off < st->pending.len)
+        return false;
+    buf_reset(&st->pending);
+    st->off = 0;
+    buf_init(&b, 0);
+    rc = store_read_begin(r->store, &t, &e);
+    if (!rc)
+        rc = repl_log_bounds(t, &first, &last, &e);
+    if (!rc && last >= st->from && first > st->from) {
+        rc = err_set(&e, ERR_IO, "trimmed"); /* the puller asks again and gets 410 */
+    } else if (!rc && last >= st->from) {
+        rc = repl_log_read(t, st->from, PULL_MAX, PULL_MAX_BYTES, &b, &count, &lastseq, &e);
+    }
+    store_txn_abort(t);
+    if (rc) {
+        buf_free(&b);
+        st->done = true;
+        return true;
+    }
+    if (count == 0 && now - st->sent_us < HEARTBEAT_MS * 1000LL) {
+        buf_free(&b);
+        return false;
+    }
+    if (count == 0) {
+        buf_reset(&b);
+        repl_batch_begin(&b);
+        repl_batch_end(&b);
+    } else {
+        st->from = lastseq + 1;
+    }
+    at = st->pending.len;
+    buf_append(&st->pending, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
+    for (int i = 0; i < 8; i++)
+        st->pending.ptr[at + i] = (char)(last >> (56 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        st->pending.ptr[at + 8 + i] = (char)((uint64_t)b.len >> (24 - 8 * i));
+    buf_append(&st->pending, b.ptr, b.len);
+    buf_free(&b);
+    st->sent_us = now;
+    return true;
+}
+
+/* stream_read - the connection takes bytes of the stream (http_stream_fn). */
+static long stream_read(void *ud, char *out, size_t max)
+{
+    struct stream *st = ud;
+    struct repl *r = st->r;
+    long n;
+
+    pthread_mutex_lock(&r->mu);
+    if (st->off == st->pending.len && repl_log_wait(0, 0) >= st->from)
+        stream_fill(r, st, clock_mono_us()); /* behind: the next batch at once */
+    n = (long)(st->pending.len - st->off < max ? st->pending.len - st->off : max);
+    if (n > 0) {
+        memcpy(out, st->pending.ptr + st->off, (size_t)n);
+        st->off += (size_t)n;
+    } else if (st->done) {
+        n = -1;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* stream_done - the connection is finished with the stream. */
+static void stream_done(void *ud)
+{
+    struct stream *st = ud;
+    struct repl *r = st->r;
+
+    pthread_mutex_lock(&r->mu);
+    for (struct stream **ps = &r->streams; *ps; ps = &(*ps)->next)
+        if (*ps == st) {
+            *ps = st->next;
+            break;
+        }
+    pthread_mutex_unlock(&r->mu);
+    buf_free(&st->pending);
+    free(st);
+}
+
+/* streams_run - queue what each stream has to send and wake its connection;
+ * end those whose time is up (all of them when stopping). */
+static void streams_run(struct repl *r, uint64_t seen, int64_t now)
+{
+    pthread_mutex_lock(&r->mu);
+    for (struct stream *st = r->streams; st; st = st->next) {
+        bool wake = false;
+
+        if (!st->done && (now >= st->deadline_us || atomic_load(&r->stop))) {
+            st->done = true;
+            wake = true;
+        }
+        if ((seen >= st->from || now - st->sent_us >= HEARTBEAT_MS * 1000LL) &&
+            stream_fill(r, st, now))
+            wake = true;
+        if (wake)
+            http_stream_wake(st->hs);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* serve_main - answers the waiting long-polls when entries commit or their
  * time is up; trims the log now and then. */
 static void *serve_main(void *arg)
@@ -623,12 +971,12 @@ static void *serve_main(void *arg)
     uint64_t seen = 0;
 
     while (!atomic_load(&r->stop)) {
-        struct waiter *w, **pw, *ready = NULL;
+        struct waiter *w;
         int64_t now;
         bool any;
 
         pthread_mutex_lock(&r->mu);
-        any = r->waiters != NULL;
+        any = r->waiters != NULL || r->streams != NULL;
         pthread_mutex_unlock(&r->mu);
         if (!any) {
             sleep_ms(r, 20);
@@ -637,22 +985,11 @@ static void *serve_main(void *arg)
             seen = repl_log_wait(seen, 20);
         }
         now = clock_mono_us();
-        pthread_mutex_lock(&r->mu);
-        for (pw = &r->waiters; (w = *pw);) {
-            if (seen >= w->from || now >= w->deadline_us || atomic_load(&r->stop)) {
-                *pw = w->next;
-                w->next = ready;
-                ready = w;
-            } else {
-                pw = &w->next;
-            }
-        }
-        pthread_mutex_unlock(&r->mu);
-        while ((w = ready)) {
-            ready = w->next;
+        while ((w = take_ready(r, seen, now))) {
             serve_log(r, w->req, w->from, w->max, true);
             free(w);
         }
+        streams_run(r, seen, now);
         if (now >= next_trim) {
             size_t n = 0;
             struct err e = {0};
@@ -662,7 +999,8 @@ static void *serve_main(void *arg)
                 log_info("event=repl_log_trimmed entries=%zu", n);
         }
     }
-    /* answer whoever is left */
+    /* answer whoever is left, end the streams */
+    streams_run(r, 0, clock_mono_us());
     for (;;) {
         struct waiter *w;
 
@@ -677,6 +1015,39 @@ static void *serve_main(void *arg)
         free(w);
     }
     return NULL;
+}
+
+/* stream_start - answer @req with a log stream from @from; false (nothing
+ * sent) when @from was trimmed (the caller answers 410 then). */
+static bool stream_start(struct repl *r, struct http_req *req, uint64_t from)
+{
+    struct store_txn *t = NULL;
+    struct err e = {0};
+    uint64_t first = 0, last = 0;
+    struct stream *st;
+    char num[32];
+
+    if (store_read_begin(r->store, &t, &e) == ERR_OK)
+        repl_log_bounds(t, &first, &last, &e);
+    store_txn_abort(t);
+    if (last >= from && first > from)
+        return false;
+    st = xcalloc(1, sizeof(*st));
+    st->r = r;
+    st->from = from;
+    st->deadline_us = clock_mono_us() + STREAM_MS * 1000LL;
+    buf_init(&st->pending, 0);
+    st->hs = http_stream_new(req, stream_read, stream_done, st);
+    pthread_mutex_lock(&r->mu);
+    st->next = r->streams;
+    r->streams = st;
+    st->done = atomic_load(&r->stop); /* serve_main may have ended the others already */
+    pthread_mutex_unlock(&r->mu);
+    snprintf(num, sizeof(num), "%" PRIu64, first);
+    http_resp_header(req, "X-Tandem-Log-First", num);
+    http_resp_header(req, "Content-Type", "application/vnd.tandem.log-stream");
+    http_respond_stream(req, 200, st->hs);
+    return true;
 }
 
 static void handle_log(struct repl *r, struct http_req *req)
@@ -701,6 +1072,9 @@ static void handle_log(struct repl *r, struct http_req *req)
         wait_ms = 0;
     if (wait_ms > 30000)
         wait_ms = 30000;
+    if (query_param(req->query, "stream", v, sizeof(v)) && strcmp(v, "1") == 0 &&
+        !atomic_load(&r->stop) && stream_start(r, req, from))
+        return;
     if (serve_log(r, req, from, max, wait_ms == 0 || atomic_load(&r->stop)))
         return;
     w = xcalloc(1, sizeof(*w));
@@ -715,6 +1089,7 @@ static void handle_log(struct repl *r, struct http_req *req)
         serve_log(r, req, from, max, true);
         return;
     }
+    w->order = ++r->waiter_order;
     w->next = r->waiters;
     r->waiters = w;
     pthread_mutex_unlock(&r->mu);
@@ -742,6 +1117,32 @@ static void handle_seed(struct repl *r, struct http_req *req)
     http_respond(req, 200, msg, strlen(msg));
 }
 
+/* seed_from - a new replica of @table copies it from snapshots of each of
+ * @regions too (every replica but the one that seeded it): a write another
+ * replica made before this one existed, which the seeding region had not
+ * applied yet, was passed over here as an entry of an unknown table. */
+static enum err_code seed_from(struct repl *r, const char *table, const cJSON *regions,
+                               struct err *e)
+{
+    const cJSON *it;
+
+    cJSON_ArrayForEach(it, regions)
+    {
+        struct peer *p = cJSON_IsString(it) ? peer_find(r, it->valuestring) : NULL;
+        size_t pages = 0;
+        enum err_code rc;
+
+        if (!p)
+            return err_set(e, ERR_INVALID, "SeedFrom: %s is not a peer of this region",
+                           cJSON_IsString(it) ? it->valuestring : "(not a string)");
+        rc = snapshot_pull(r, p, table, &pages, e);
+        if (rc)
+            return rc;
+        log_info("event=repl_seeded_from table=%s peer=%s pages=%zu", table, p->region, pages);
+    }
+    return ERR_OK;
+}
+
 static void handle_replica(struct repl *r, struct http_req *req)
 {
     cJSON *in = cJSON_ParseWithLength(req->body.ptr ? req->body.ptr : "", req->body.len);
@@ -759,6 +1160,8 @@ static void handle_replica(struct repl *r, struct http_req *req)
         rc = ddb_repl_table_set_replicas(r->ddb, name, reps, &e);
     } else if (strcmp(action, "Delete") == 0 && name) {
         rc = ddb_repl_table_drop(r->ddb, name, &e);
+    } else if (strcmp(action, "SeedFrom") == 0 && name && cJSON_IsArray(reps)) {
+        rc = seed_from(r, name, reps, &e);
     } else {
         rc = err_set(&e, ERR_INVALID, "unknown Action or missing members");
     }
@@ -833,7 +1236,7 @@ static void digest_item(void *arg, const void *key, size_t key_len, const char h
     struct digest *d = arg;
     char kh[65], mix[65];
     struct buf m;
-    unsigned char bin[32];
+    unsigned char bin[32] = {0};
     size_t bl = 0;
     int bkt;
 
@@ -1061,6 +1464,37 @@ static enum err_code seed(struct repl *r, struct peer *p, const char *table, str
     return rc;
 }
 
+/* seed_others - ask the new replica @p to copy @table from every other
+ * replica of @set too (see seed_from). */
+static enum err_code seed_others(struct repl *r, struct peer *p, const char *table,
+                                 const cJSON *set, struct err *e)
+{
+    cJSON *o = cJSON_CreateObject(), *from = cJSON_AddArrayToObject(o, "Replicas");
+    const cJSON *it;
+    enum err_code rc = ERR_OK;
+
+    cJSON_ArrayForEach(it, set)
+    {
+        if (cJSON_IsString(it) && strcmp(it->valuestring, r->region) != 0 &&
+            strcmp(it->valuestring, p->region) != 0)
+            cJSON_AddItemToArray(from, cJSON_CreateString(it->valuestring));
+    }
+    if (cJSON_GetArraySize(from) > 0) {
+        char *text;
+        struct awsc_resp resp;
+
+        cJSON_AddStringToObject(o, "Action", "SeedFrom");
+        cJSON_AddStringToObject(o, "TableName", table);
+        text = cJSON_PrintUnformatted(o);
+        rc = peer_call(r, p->url, p->region, "POST", "/_tandem/repl/replica", NULL, text,
+                       strlen(text), 600000, &resp, e);
+        free(text);
+        awsc_resp_free(&resp);
+    }
+    cJSON_Delete(o);
+    return rc;
+}
+
 static enum err_code do_update(struct repl *r, const char *table, const cJSON *u, struct err *e)
 {
     const cJSON *cr = cJSON_GetObjectItemCaseSensitive(u, "Create");
@@ -1106,6 +1540,8 @@ static enum err_code do_update(struct repl *r, const char *table, const cJSON *u
             goto out;
         notify_set(r, table, set, region);
         rc = seed(r, p, table, e);
+        if (!rc)
+            rc = seed_others(r, p, table, set, e);
     } else {
         if (!set_has(set, region)) {
             rc = err_set(e, ERR_INVALID, "Replica does not exist in region %s for table %s", region,
@@ -1371,11 +1807,18 @@ enum err_code repl_open(const struct repl_opts *o, struct repl **out, struct err
     }
     r->serve_started = true;
     for (size_t i = 0; i < r->npeers; i++) {
-        if (pthread_create(&r->peers[i].thread, NULL, pull_main, &r->peers[i]) != 0) {
+        struct peer *p = &r->peers[i];
+
+        t = NULL;
+        if (store_read_begin(r->store, &t, e) == ERR_OK)
+            repl_pos_get(t, p->region, &p->pos, e);
+        store_txn_abort(t);
+        log_info("event=repl_peer peer=%s url=%s pos=%" PRIu64, p->region, p->url, p->pos);
+        if (pthread_create(&p->thread, NULL, pull_main, p) != 0) {
             repl_close(r);
             return err_set(e, ERR_IO, "cannot start a replication thread");
         }
-        r->peers[i].started = true;
+        p->started = true;
     }
     *out = r;
     return ERR_OK;

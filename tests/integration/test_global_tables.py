@@ -6,13 +6,16 @@ batches, metrics, and `tandem verify`."""
 import json
 import os
 import shutil
+import http.client
+import socket
+import struct
 import subprocess
 import threading
 import time
 import unittest
 
 from repl_helpers import (Region, canon, decode_batch, deployment, encode_batch, hlc,
-                          scan_all, tandem, wait_until)
+                          scan_all, sign_v4, tandem, wait_until)
 from tandem_harness import find_clients, fresh_credentials, tandem_bin
 
 KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}]
@@ -73,6 +76,54 @@ class TwoRegions(unittest.TestCase):
         items = wait_until(lambda: converged([self.e, self.w], "seeded"), what="seeded")
         self.assertEqual(len(items[0]), 1200)
         self.assertEqual(self.w.describe_table(TableName="seeded")["Table"]["ItemCount"], 1200)
+
+    def test_log_long_poll_and_stream(self):
+        self.global_table("polled")
+        last = int(self.east.internal("GET", "/_tandem/repl/log", "from=1&wait_ms=0")[1]
+                   ["x-tandem-log-last"])
+        t0 = time.monotonic()
+        st, _, body = self.east.internal("GET", "/_tandem/repl/log",
+                                         "from=%d&wait_ms=300" % (last + 1))
+        self.assertEqual((st, decode_batch(body)), (200, []))  # nothing came: empty at the end
+        self.assertGreaterEqual(time.monotonic() - t0, 0.25)
+        got = {}
+
+        def poll():
+            got["r"] = self.east.internal("GET", "/_tandem/repl/log",
+                                          "from=%d&wait_ms=20000" % (last + 1))
+        th = threading.Thread(target=poll)
+        th.start()
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        self.e.put_item(TableName="polled", Item={"pk": {"S": "p1"}})
+        th.join(15)
+        self.assertLess(time.monotonic() - t0, 10)  # answered by the commit, not the timeout
+        st, _, body = got["r"]
+        entries = decode_batch(body)
+        self.assertEqual(st, 200)
+        self.assertEqual([(e["seq"], e["table"]) for e in entries], [(last + 1, "polled")])
+        # the stream: a chunked answer of records (u64 log last, u32 length, batch)
+        q = "from=%d&stream=1" % (last + 1)
+        h = sign_v4("GET", "/_tandem/repl/log", q, {"Host": "127.0.0.1:%d" % self.east.port},
+                    b"", self.east.access_key, self.east.secret_key, "us-east-1", "tandem")
+        conn = http.client.HTTPConnection("127.0.0.1", self.east.port, timeout=10)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/_tandem/repl/log?" + q, headers=h)
+        r = conn.getresponse()
+        self.assertEqual((r.status, r.getheader("transfer-encoding")), (200, "chunked"))
+        body, batches, t0 = b"", [], time.monotonic()
+        while len(batches) < 3 and time.monotonic() - t0 < 10:
+            body += r.read1(65536)
+            while len(body) >= 12 and len(body) >= 12 + struct.unpack_from(">I", body, 8)[0]:
+                log_last, ln = struct.unpack_from(">QI", body, 0)
+                self.assertGreaterEqual(log_last, last + 1)
+                batches.append([e["seq"] for e in decode_batch(body[12:12 + ln])])
+                body = body[12 + ln:]
+            if len(batches) == 1:  # a second entry while the stream is open
+                self.e.put_item(TableName="polled", Item={"pk": {"S": "p2"}})
+        seqs = [s for b in batches for s in b]
+        self.assertEqual(seqs[:2], [last + 1, last + 2])
+        self.assertIn([], batches)  # an idle stream sends heartbeats
 
     def test_replica_needs_new_and_old_images_stream(self):
         create_table(self.e, "nostream", stream=False)
@@ -374,6 +425,118 @@ class Failures(unittest.TestCase):
         self.assertEqual(len(items[0]), 31)
         for r in self.regions:
             r.stop()
+
+    def test_third_replica_gets_a_write_the_seeding_region_has_not_applied(self):
+        keys = fresh_credentials()
+        a, b, c = (Region(n, keys) for n in ("us-east-1", "us-west-2", "eu-west-1"))
+        self.regions = [a, b, c]
+        proxy = PausableProxy(b.fixed_port)  # us-east-1 reaches us-west-2 only through it
+        self.addCleanup(proxy.close)
+        a.peers = [("us-west-2", "http://127.0.0.1:%d" % proxy.port),
+                   ("eu-west-1", "http://127.0.0.1:%d" % c.fixed_port)]
+        b.peers = [(o.region, "http://127.0.0.1:%d" % o.fixed_port) for o in (a, c)]
+        c.peers = [(o.region, "http://127.0.0.1:%d" % o.fixed_port) for o in (a, b)]
+        for r in self.regions:
+            r.start()
+        ca, cb, cc = (r.boto3() for r in self.regions)
+        create_table(ca, "late")
+        ca.put_item(TableName="late", Item={"pk": {"S": "before"}})
+        add_replica(ca, "late", "us-west-2")
+        proxy.pause()  # us-east-1 stops hearing from us-west-2
+        cb.put_item(TableName="late", Item={"pk": {"S": "from-west"}})
+
+        def metric(region, name):
+            for line in region.metrics()[1].splitlines():
+                if line.startswith(name + " "):
+                    return int(line.split()[-1])
+            return 0
+        last = metric(b, 'tandem_repl_log_last_seq{region="us-west-2"}')
+        # eu-west-1 has read past that entry, then a table it did not have
+        wait_until(lambda: metric(c, 'tandem_repl_position{peer="us-west-2"}') >= last,
+                   what="eu-west-1 past us-west-2's entry")
+        self.assertNotIn("Item", ca.get_item(TableName="late", Key={"pk": {"S": "from-west"}}))
+        add_replica(ca, "late", "eu-west-1")
+        got = cc.get_item(TableName="late", Key={"pk": {"S": "from-west"}}, ConsistentRead=True)
+        self.assertIn("Item", got)  # copied from us-west-2 when the replica was made
+        self.assertIn("event=repl_seeded_from table=late peer=us-west-2", c.stderr())
+        proxy.resume()
+        items = wait_until(lambda: converged([ca, cb, cc], "late"), timeout=60,
+                           what="three converge")
+        self.assertEqual([json.loads(i)["pk"]["S"] for i in items[0]], ["before", "from-west"])
+        for r in self.regions:
+            r.stop()
+
+
+class PausableProxy:
+    """A TCP forwarder on 127.0.0.1 that can cut its connections and refuse new
+    ones (a one-way partition between two regions) and let them through again."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.paused = False
+        self.conns = []
+        self.lock = threading.Lock()
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(64)
+        self.port = self.ls.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                s, _ = self.ls.accept()
+            except OSError:
+                return
+            with self.lock:
+                if self.paused:
+                    s.close()
+                    continue
+                try:
+                    t = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+                except OSError:
+                    s.close()
+                    continue
+                t.settimeout(None)
+                self.conns += [s, t]
+            threading.Thread(target=self._pump, args=(s, t), daemon=True).start()
+            threading.Thread(target=self._pump, args=(t, s), daemon=True).start()
+
+    def _pump(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for x in (src, dst):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def pause(self):
+        with self.lock:
+            self.paused = True
+            conns, self.conns = self.conns, []
+        for x in conns:
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+    def resume(self):
+        with self.lock:
+            self.paused = False
+
+    def close(self):
+        self.closed = True
+        self.pause()
+        self.ls.close()
 
 
 if __name__ == "__main__":
