@@ -305,6 +305,102 @@ static void test_cut_off_region(void **state)
     assert_int_equal(r.status, 421);
 }
 
+/* Groups' and boundaries' edges: quotas, filters, unknown names. */
+static void test_group_edges(void **state)
+{
+    struct fixture *f = *state;
+    struct creds_identity dana;
+    struct resp r;
+    char form[256];
+
+    r = call(f, &f->root, "Action=CreateUser&UserName=dana");
+    assert_int_equal(r.status, 200);
+    for (int i = 0; i < 11; i++) {
+        snprintf(form, sizeof(form), "Action=CreateGroup&GroupName=g%d&Path=%%2Fteam%%2F", i);
+        assert_int_equal(call(f, &f->root, form).status, 200);
+        snprintf(form, sizeof(form), "Action=AddUserToGroup&GroupName=g%d&UserName=dana", i);
+        r = call(f, &f->root, form);
+        if (i < 10)
+            assert_int_equal(r.status, 200);
+        else
+            assert_code(&r, 409, "LimitExceeded");
+    }
+    r = call(f, &f->root, "Action=ListGroups&PathPrefix=%2Fteam%2F");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "<GroupName>g10</GroupName>"));
+    r = call(f, &f->root, "Action=ListGroups&PathPrefix=%2Fother%2F");
+    assert_null(strstr(r.body, "<GroupName>"));
+    r = call(f, &f->root, "Action=ListGroupsForUser&UserName=nobody");
+    assert_code(&r, 404, "NoSuchEntity");
+    r = call(f, &f->root, "Action=DeleteGroup&GroupName=nobody");
+    assert_code(&r, 404, "NoSuchEntity");
+    r = call(f, &f->root, "Action=RemoveUserFromGroup&GroupName=nobody&UserName=dana");
+    assert_code(&r, 404, "NoSuchEntity");
+    r = call(f, &f->root, "Action=GetGroup");
+    assert_code(&r, 400, "ValidationError");
+    /* attachments: the group quota and ListEntitiesForPolicy's filters */
+    r = call(f, &f->root,
+             "Action=AttachGroupPolicy&GroupName=g0&PolicyArn="
+             "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAmazonS3ReadOnlyAccess");
+    assert_int_equal(r.status, 200);
+    r = call(f, &f->root,
+             "Action=AttachUserPolicy&UserName=dana&PolicyArn="
+             "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAmazonS3ReadOnlyAccess");
+    assert_int_equal(r.status, 200);
+    r = call(f, &f->root,
+             "Action=ListEntitiesForPolicy&EntityFilter=User&PolicyArn="
+             "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAmazonS3ReadOnlyAccess");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "<UserName>dana</UserName>"));
+    assert_null(strstr(r.body, "<GroupName>"));
+    assert_non_null(strstr(r.body, "<PolicyGroups></PolicyGroups>"));
+    r = call(f, &f->root,
+             "Action=ListEntitiesForPolicy&PolicyArn="
+             "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAmazonS3ReadOnlyAccess");
+    assert_non_null(strstr(r.body, "<GroupName>g0</GroupName>"));
+    r = call(
+        f, &f->root,
+        "Action=ListEntitiesForPolicy&PolicyArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Apolicy%2Fno");
+    assert_code(&r, 404, "NoSuchEntity");
+    r = call(f, &f->root, "Action=ListEntitiesForPolicy");
+    assert_code(&r, 400, "ValidationError");
+    r = call(f, &f->root,
+             "Action=DetachGroupPolicy&GroupName=g0&PolicyArn="
+             "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess");
+    assert_code(&r, 404, "NoSuchEntity");
+    /* a user without permissions may not see or change groups */
+    memset(&dana, 0, sizeof(dana));
+    strcpy(dana.account, ACCOUNT);
+    strcpy(dana.user, "dana");
+    strcpy(dana.arn, "arn:aws:iam::123456789012:user/dana");
+    r = call(f, &dana, "Action=GetGroup&GroupName=g0");
+    assert_code(&r, 403, "AccessDenied");
+    r = call(f, &dana, "Action=AddUserToGroup&GroupName=g1&UserName=dana");
+    assert_code(&r, 403, "AccessDenied");
+    /* boundaries: role creation with a bad one, and the usage count */
+    r = call(f, &f->root,
+             "Action=CreateRole&RoleName=r1&AssumeRolePolicyDocument=%7B%22Version%22%3A%222012-"
+             "10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A"
+             "%7B%22Service%22%3A%22lambda.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3A"
+             "AssumeRole%22%7D%5D%7D&PermissionsBoundary=nonsense-but-twenty-chars");
+    assert_code(&r, 400, "InvalidInput");
+    r = call(f, &f->root, "Action=DeleteUserPermissionsBoundary&UserName=nobody");
+    assert_code(&r, 404, "NoSuchEntity");
+    r = call(f, &f->root,
+             "Action=PutUserPermissionsBoundary&UserName=dana&PermissionsBoundary="
+             "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAmazonS3ReadOnlyAccess");
+    assert_int_equal(r.status, 200);
+    r = call(
+        f, &f->root,
+        "Action=GetPolicy&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAmazonS3ReadOnlyAccess");
+    assert_non_null(
+        strstr(r.body, "<PermissionsBoundaryUsageCount>1</PermissionsBoundaryUsageCount>"));
+    r = call(f, &f->root, "Action=ListUsers");
+    assert_null(strstr(r.body, "PermissionsBoundary"));
+    r = call(f, &f->root, "Action=GetUser&UserName=dana");
+    assert_non_null(strstr(r.body, "<PermissionsBoundaryType>PermissionsBoundaryPolicy<"));
+}
+
 static void test_home_not_a_peer(void **state)
 {
     struct store_opts so = {0};
@@ -338,6 +434,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_users_and_errors, setup_home, teardown),
+        cmocka_unit_test_setup_teardown(test_group_edges, setup_home, teardown),
         cmocka_unit_test_setup_teardown(test_user_without_policy_is_denied, setup_home, teardown),
         cmocka_unit_test_setup_teardown(test_access_keys_in_creds, setup_home, teardown),
         cmocka_unit_test_setup_teardown(test_change_log, setup_home, teardown),
