@@ -879,6 +879,10 @@ static cJSON *preview_value(const struct job *j)
     for (size_t i = 0; j->prov->outputs && j->prov->outputs[i]; i++)
         if (!cJSON_GetObjectItemCaseSensitive(v, j->prov->outputs[i]))
             cJSON_AddStringToObject(v, j->prov->outputs[i], STACK_UNKNOWN);
+    /* get: the read reports the resource's properties too (those its provider reads back) */
+    for (size_t i = 0; j->res && j->res->get && j->prov->inputs && j->prov->inputs[i]; i++)
+        if (!cJSON_GetObjectItemCaseSensitive(v, j->prov->inputs[i]))
+            cJSON_AddStringToObject(v, j->prov->inputs[i], STACK_UNKNOWN);
     return v;
 }
 

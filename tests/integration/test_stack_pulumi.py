@@ -21,7 +21,7 @@ def ops(result):
 
 
 def changed(result):
-    return {n: o for n, o in ops(result).items() if o != "same"}
+    return {n: o for n, o in ops(result).items() if o not in ("same", "refresh")}
 
 
 class PulumiExamples(unittest.TestCase):
@@ -34,7 +34,8 @@ class PulumiExamples(unittest.TestCase):
         up = p.run("up", "--yes", check=0)
         self.assertIn("Outputs:", up.stdout)
         again = p.json("up", "--yes")
-        self.assertEqual(set(ops(again).values()), {"same"}, again["steps"])
+        # unchanged; `get:` resources are read again (refresh), which writes nothing
+        self.assertLessEqual(set(ops(again).values()), {"same", "refresh"}, again["steps"])
         self.assertEqual(again["writes"], 0)
         for r in p.state()["resources"]:
             self.assertEqual(r["status"], "created", r)
@@ -412,8 +413,9 @@ class PulumiExamples(unittest.TestCase):
         p = self.project("import-existing")
         r = p.run("up", "--yes", check=1)  # nothing to adopt yet: an error, nothing made
         self.assertIn("import: aws:dynamodb:Table orders-archive does not exist in us-east-1",
-                      r.stderr)
-        self.assertIn("x aws:iam:Role", r.stdout)
+                      r.stdout)
+        self.assertIn("import: aws:iam:Role ci-deployer does not exist", r.stdout)
+        self.assertIn("get: aws:dynamodb:Table orders does not exist", r.stdout)
         self.assertEqual(p.state()["resources"], [])
         ddb, s3, iam = (p.client(x, "us-east-1") for x in ("dynamodb", "s3", "iam"))
         self.assertEqual(ddb.list_tables()["TableNames"], [])
@@ -424,17 +426,30 @@ class PulumiExamples(unittest.TestCase):
                          Tags=[{"Key": "Owner", "Value": "data-team"}])
         ddb.put_item(TableName="orders-archive", Item={"orderId": {"S": "o-1"}})
         s3.create_bucket(Bucket="company-reports")
+        ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "orderId",
+                                                "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+                         StreamSpecification={"StreamEnabled": True,
+                                              "StreamViewType": "NEW_IMAGE"})
+        s3.create_bucket(Bucket="shared-artifacts")
         role = iam.create_role(RoleName="ci-deployer", AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{
                 "Action": "sts:AssumeRole", "Effect": "Allow",
                 "Principal": {"Service": "codebuild.amazonaws.com"}}]}))["Role"]
         res = p.json("up", "--yes")
         self.assertEqual(ops(res), {"archive": "import", "reports": "import",
-                                    "ciRole": "import"})
+                                    "ciRole": "import", "orders": "refresh",
+                                    "sharedArtifacts": "refresh"})
         self.assertEqual(res["writes"], 0)  # adopted, not made
         out = self.up_twice(p)
         self.assertEqual(out["ciRoleArn"], role["Arn"])
         self.assertEqual(out["reportsArn"], "arn:aws:s3:::company-reports")
+        # get: read on every up, its properties and outputs usable, never changed
+        self.assertEqual(out["ordersKey"], "orderId")
+        self.assertEqual(out["ordersStream"],
+                         ddb.describe_table(TableName="orders")["Table"]["LatestStreamArn"])
+        self.assertEqual(out["sharedArtifactsArn"], "arn:aws:s3:::shared-artifacts")
         self.assertEqual(out["archiveArn"],
                          ddb.describe_table(TableName="orders-archive")["Table"]["TableArn"])
         self.assertEqual(ddb.get_item(TableName="orders-archive",
@@ -448,9 +463,13 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(changed(p.json("up", "--yes")), {"archive": "update"})
         tags = ddb.list_tags_of_resource(ResourceArn=out["archiveArn"])["Tags"]
         self.assertEqual(tags, [{"Key": "Owner", "Value": "platform-team"}])
-        self.destroy(p)
-        self.assertEqual(ddb.list_tables()["TableNames"], [])
-        self.assertEqual(s3.list_buckets()["Buckets"], [])
+        d = p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(changed(d), {"archive": "delete", "reports": "delete",
+                                      "ciRole": "delete"})
+        self.assertEqual(p.state()["resources"], [])
+        # what the program only read stays
+        self.assertEqual(ddb.list_tables()["TableNames"], ["orders"])
+        self.assertEqual([b["Name"] for b in s3.list_buckets()["Buckets"]], ["shared-artifacts"])
         self.assertEqual(iam.list_roles()["Roles"], [])
 
     def test_user_with_access_key_and_policies(self):

@@ -633,6 +633,42 @@ static enum err_code tbl_delete(const struct stack_target *t, const char *id, co
                    within);
 }
 
+/* What a read (refresh, `get:`) reports beyond the outputs: the table's key schema, billing,
+ * capacity and stream, named as the program names them. */
+static void read_properties(cJSON *o, const cJSON *tb)
+{
+    const cJSON *k, *ss = cJSON_GetObjectItem(tb, "StreamSpecification");
+    const cJSON *pt = cJSON_GetObjectItem(tb, "ProvisionedThroughput");
+    const char *bm =
+        stack_prov_str(cJSON_GetObjectItem(tb, "BillingModeSummary"), "BillingMode", "PROVISIONED");
+    cJSON *attrs = cJSON_AddArrayToObject(o, "attributes");
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(tb, "KeySchema"))
+    {
+        const char *kt = stack_prov_str(k, "KeyType", "");
+        cJSON_AddStringToObject(o, !strcmp(kt, "HASH") ? "hashKey" : "rangeKey",
+                                stack_prov_str(k, "AttributeName", ""));
+    }
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(tb, "AttributeDefinitions"))
+    {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "name", stack_prov_str(k, "AttributeName", ""));
+        cJSON_AddStringToObject(a, "type", stack_prov_str(k, "AttributeType", ""));
+        cJSON_AddItemToArray(attrs, a);
+    }
+    cJSON_AddStringToObject(o, "billingMode", bm);
+    if (strcmp(bm, "PAY_PER_REQUEST") != 0) {
+        cJSON_AddNumberToObject(o, "readCapacity",
+                                cJSON_GetNumberValue(cJSON_GetObjectItem(pt, "ReadCapacityUnits")));
+        cJSON_AddNumberToObject(
+            o, "writeCapacity",
+            cJSON_GetNumberValue(cJSON_GetObjectItem(pt, "WriteCapacityUnits")));
+    }
+    cJSON_AddBoolToObject(o, "streamEnabled",
+                          cJSON_IsTrue(cJSON_GetObjectItem(ss, "StreamEnabled")));
+    if (cJSON_IsTrue(cJSON_GetObjectItem(ss, "StreamEnabled")))
+        cJSON_AddStringToObject(o, "streamViewType", stack_prov_str(ss, "StreamViewType", ""));
+}
+
 static enum err_code tbl_read(const struct stack_target *t, const char *id, const cJSON *in,
                               cJSON **out, bool *gone, struct err *e)
 {
@@ -646,6 +682,7 @@ static enum err_code tbl_read(const struct stack_target *t, const char *id, cons
     if (rc)
         return rc;
     *out = outputs_of(tb);
+    read_properties(*out, tb);
     cJSON_Delete(tb);
     return ERR_OK;
 }
