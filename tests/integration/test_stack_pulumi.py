@@ -563,6 +563,28 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(own["Rules"][0]["ObjectOwnership"], "BucketOwnerEnforced")
         pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         self.assertTrue(all(pab.values()))
+        rules = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+        self.assertEqual(rules[0]["AllowedMethods"], ["PUT", "POST"])
+        self.assertEqual(rules[0]["AllowedOrigins"], ["https://s3-website-test.domain.example"])
+        self.assertEqual(rules[0]["ExposeHeaders"], ["ETag"])
+        self.assertEqual(rules[0]["MaxAgeSeconds"], 3000)
+        self.assertEqual(rules[1]["AllowedMethods"], ["GET"])
+        # a browser's preflight is answered from the rules
+        import urllib.request
+        req = urllib.request.Request("%s/%s/x" % (p.endpoint("us-east-1"), bucket),
+                                     method="OPTIONS", headers={
+                                         "Origin": "https://s3-website-test.domain.example",
+                                         "Access-Control-Request-Method": "PUT"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.headers["Access-Control-Allow-Origin"],
+                             "https://s3-website-test.domain.example")
+        # one rule changed: exactly the CORS configuration, in place
+        path = os.path.join(p.dir, "Pulumi.yaml")
+        text = read(path).replace("maxAgeSeconds: 3000", "maxAgeSeconds: 600")
+        with open(path, "w") as f:
+            f.write(text)
+        self.assertEqual(changed(p.json("up", "--yes")), {"cors": "update"})
+        self.assertEqual(s3.get_bucket_cors(Bucket=bucket)["CORSRules"][0]["MaxAgeSeconds"], 600)
         self.destroy(p)
         self.assertEqual(s3.list_buckets()["Buckets"], [])
 

@@ -480,83 +480,6 @@ static char *replication_xml(const cJSON *in)
     return buf_detach(&b, NULL);
 }
 
-static enum err_code repl_create(const struct stack_target *t, const cJSON *in, bool adopt,
-                                 char **id, cJSON **out, struct err *e)
-{
-    const char *bucket = stack_prov_str(in, "bucket", NULL);
-    char *xml;
-    enum err_code rc;
-    (void)adopt;
-    *id = NULL;
-    *out = NULL;
-    if (!bucket || !stack_prov_str(in, "role", NULL))
-        return err_set(e, ERR_INVALID, "aws:s3:BucketReplicationConfig needs bucket and role");
-    xml = replication_xml(in);
-    rc = put_xml(t, bucket, "replication=", xml, e);
-    free(xml);
-    if (rc)
-        return rc;
-    *id = xstrdup(bucket);
-    *out = cJSON_CreateObject();
-    cJSON_AddStringToObject(*out, "id", bucket);
-    return ERR_OK;
-}
-
-static enum err_code repl_update(const struct stack_target *t, const char *id, const cJSON *old_in,
-                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
-                                 struct err *e)
-{
-    char *nid = NULL;
-    enum err_code rc;
-    (void)id;
-    (void)old_in;
-    (void)old_out;
-    rc = repl_create(t, new_in, true, &nid, out, e);
-    free(nid);
-    return rc;
-}
-
-static enum err_code repl_delete(const struct stack_target *t, const char *id, const cJSON *in,
-                                 const cJSON *out, struct err *e)
-{
-    enum err_code rc = call(t, "DELETE", id, "replication=", NULL, NULL, NULL, 0, e);
-    (void)in;
-    (void)out;
-    return rc == ERR_NOTFOUND ? ERR_OK : rc;
-}
-
-static enum err_code repl_read(const struct stack_target *t, const char *id, const cJSON *in,
-                               cJSON **out, bool *gone, struct err *e)
-{
-    char *xml = NULL;
-    enum err_code rc = call(t, "GET", id, "replication=", NULL, &xml, NULL, 0, e);
-    (void)in;
-    free(xml);
-    *out = NULL;
-    *gone = rc == ERR_NOTFOUND;
-    if (rc && !*gone)
-        return rc;
-    if (!*gone) {
-        *out = cJSON_CreateObject();
-        cJSON_AddStringToObject(*out, "id", id);
-    }
-    return ERR_OK;
-}
-
-static const char *const repl_replace[] = {"bucket", NULL};
-
-const struct stack_provider stack_provider_s3_replication = {
-    .type = "aws:s3:BucketReplicationConfig",
-    .inputs = (const char *const[]){"bucket", "role", "rules", "token", NULL},
-    .replace_props = repl_replace,
-    .outputs = id_only,
-    .create = repl_create,
-    .update = repl_update,
-    .del = repl_delete,
-    .read = repl_read,
-    .predict = bucket_id_predict,
-};
-
 /* ---- what the provider folds into aws:s3:Bucket: versioning, lifecycleRules, acl ---- */
 
 static bool same(const cJSON *a, const cJSON *b)
@@ -813,11 +736,59 @@ static char *policy_body(const cJSON *in, struct err *e)
     return NULL;
 }
 
+static char *repl_body(const cJSON *in, struct err *e)
+{
+    if (!stack_prov_str(in, "role", NULL)) {
+        err_set(e, ERR_INVALID, "aws:s3:BucketReplicationConfig needs bucket and role");
+        return NULL;
+    }
+    return replication_xml(in);
+}
+
+static void str_elems(struct buf *b, const char *tag, const cJSON *list)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, list)
+    {
+        if (cJSON_IsString(v))
+            xml_elem(b, tag, v->valuestring);
+    }
+}
+
+static char *cors_body(const cJSON *in, struct err *e)
+{
+    const cJSON *rule;
+    struct buf b;
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "corsRules")) == 0) {
+        err_set(e, ERR_INVALID, "aws:s3:BucketCorsConfigurationV2 needs corsRules");
+        return NULL;
+    }
+    buf_init(&b, 0);
+    buf_printf(&b, "<CORSConfiguration " XMLNS ">");
+    cJSON_ArrayForEach(rule, cJSON_GetObjectItem(in, "corsRules"))
+    {
+        const cJSON *age = cJSON_GetObjectItem(rule, "maxAgeSeconds");
+        buf_printf(&b, "<CORSRule>");
+        xml_elem(&b, "ID", stack_prov_str(rule, "id", NULL));
+        str_elems(&b, "AllowedHeader", cJSON_GetObjectItem(rule, "allowedHeaders"));
+        str_elems(&b, "AllowedMethod", cJSON_GetObjectItem(rule, "allowedMethods"));
+        str_elems(&b, "AllowedOrigin", cJSON_GetObjectItem(rule, "allowedOrigins"));
+        str_elems(&b, "ExposeHeader", cJSON_GetObjectItem(rule, "exposeHeaders"));
+        if (cJSON_IsNumber(age))
+            buf_printf(&b, "<MaxAgeSeconds>%d</MaxAgeSeconds>", age->valueint);
+        buf_printf(&b, "</CORSRule>");
+    }
+    buf_printf(&b, "</CORSConfiguration>");
+    return buf_detach(&b, NULL);
+}
+
 static const struct subcfg subcfgs[] = {
     {"aws:s3:BucketPublicAccessBlock", "publicAccessBlock=", pab_body, false},
     {"aws:s3:BucketOwnershipControls", "ownershipControls=", own_body, false},
     {"aws:s3:BucketLifecycleConfigurationV2", "lifecycle=", lc_body, false},
     {"aws:s3:BucketPolicy", "policy=", policy_body, true},
+    {"aws:s3:BucketReplicationConfig", "replication=", repl_body, false},
+    {"aws:s3:BucketCorsConfigurationV2", "cors=", cors_body, false},
 };
 
 static enum err_code sub_put(const struct stack_target *t, const struct subcfg *c, const cJSON *in,
@@ -860,6 +831,8 @@ SUB_CREATE(pab_create, 0)
 SUB_CREATE(own_create, 1)
 SUB_CREATE(lc_create, 2)
 SUB_CREATE(pol_create, 3)
+SUB_CREATE(repl_create, 4)
+SUB_CREATE(cors_create, 5)
 
 static enum err_code sub_update(const struct stack_target *t, const char *id, const cJSON *old_in,
                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
@@ -912,6 +885,8 @@ SUB_OPS(pab, 0)
 SUB_OPS(own, 1)
 SUB_OPS(lc, 2)
 SUB_OPS(pol, 3)
+SUB_OPS(repl, 4)
+SUB_OPS(cors, 5)
 
 static const char *const pab_inputs[] = {
     "bucket", "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets",
@@ -952,6 +927,31 @@ const struct stack_provider stack_provider_s3_lifecycle_v2 = {
     .update = lc_update,
     .del = lc_delete,
     .read = lc_read,
+    .predict = bucket_id_predict,
+};
+const struct stack_provider stack_provider_s3_replication = {
+    .type = "aws:s3:BucketReplicationConfig",
+    .inputs = (const char *const[]){"bucket", "role", "rules", "token", NULL},
+    .replace_props = bucket_only,
+    .outputs = id_only,
+    .create = repl_create,
+    .update = repl_update,
+    .del = repl_delete,
+    .read = repl_read,
+    .predict = bucket_id_predict,
+};
+const struct stack_provider stack_provider_s3_cors = {
+    .type = "aws:s3:BucketCorsConfigurationV2",
+    .strings = (const char *const[]){"bucket", "corsRules[].id", "corsRules[].allowedHeaders[]",
+                                     "corsRules[].allowedMethods[]", "corsRules[].allowedOrigins[]",
+                                     "corsRules[].exposeHeaders[]", NULL},
+    .inputs = (const char *const[]){"bucket", "corsRules", "expectedBucketOwner", NULL},
+    .replace_props = bucket_only,
+    .outputs = id_only,
+    .create = cors_create,
+    .update = cors_update,
+    .del = cors_delete,
+    .read = cors_read,
     .predict = bucket_id_predict,
 };
 const struct stack_provider stack_provider_s3_bucket_policy = {
