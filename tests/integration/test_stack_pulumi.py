@@ -365,6 +365,10 @@ class PulumiExamples(unittest.TestCase):
 """)
         text = text.replace("writeCapacity: 10\n          readCapacity: 10",
                             "writeCapacity: 10\n          readCapacity: 15")
+        # and the table protected from deletion, in the infrequent-access class
+        text = text.replace("      streamEnabled: true\n",
+                            "      streamEnabled: true\n      deletionProtectionEnabled: true\n"
+                            "      tableClass: STANDARD_INFREQUENT_ACCESS\n")
         with open(path, "w") as f:
             f.write(text)
         res = p.json("up", "--yes")
@@ -380,6 +384,10 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(r["Count"], 1)
         ttl = ddb.describe_time_to_live(TableName="GameScores")["TimeToLiveDescription"]
         self.assertEqual(ttl, {"TimeToLiveStatus": "ENABLED", "AttributeName": "ExpiresAt"})
+        self.assertTrue(tb["DeletionProtectionEnabled"])
+        self.assertEqual(tb["TableClassSummary"]["TableClass"], "STANDARD_INFREQUENT_ACCESS")
+        with self.assertRaises(ddb.exceptions.ClientError):
+            ddb.delete_table(TableName="GameScores")
         self.assertEqual(p.json("up", "--yes")["writes"], 0)
         # the first index removed with the attribute only it used, TTL off
         text = read(path)
@@ -388,6 +396,7 @@ class PulumiExamples(unittest.TestCase):
         text = text.replace("enabled: true\n      globalSecondaryIndexes",
                             "enabled: false\n      globalSecondaryIndexes")
         text = text.replace("        - name: TopScore\n          type: N\n", "")
+        text = text.replace("deletionProtectionEnabled: true", "deletionProtectionEnabled: false")
         with open(path, "w") as f:
             f.write(text)
         res = p.json("up", "--yes")
