@@ -597,6 +597,12 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
         }
         return true;
     }
+    /* Query and Scan of an index: the index's ARN, as DynamoDB checks it */
+    if (table && (strcmp(c->op, "Query") == 0 || strcmp(c->op, "Scan") == 0)) {
+        const cJSON *ix = cJSON_GetObjectItemCaseSensitive(c->in, "IndexName");
+        if (cJSON_IsString(ix))
+            q.resource = arena_sprintf(c->a, "%s/index/%s", q.resource, ix->valuestring);
+    }
     l = base;
     ddb_authz_keys(c, c->in, table, &l);
     q.context = l.kv;

@@ -127,7 +127,12 @@ void ddb_authz_keys(struct ddb_call *c, const cJSON *in, const char *table, stru
     const char *lead = NULL;
 
     memset(&k, 0, sizeof(k));
-    if (table && store_read_begin(c->d->store, &t, NULL) == ERR_OK) {
+    /* the key schema, only when the request names key values */
+    if (table &&
+        (cJSON_GetObjectItemCaseSensitive(in, "Key") ||
+         cJSON_GetObjectItemCaseSensitive(in, "Item") ||
+         cJSON_GetObjectItemCaseSensitive(in, "KeyConditionExpression")) &&
+        store_read_begin(c->d->store, &t, NULL) == ERR_OK) {
         have_keys = table_keys_get(t, table, &k, NULL) == ERR_OK;
         store_txn_abort(t);
     }

@@ -39,7 +39,11 @@ class FineGrained(ServerTestCase):
                          AttributeDefinitions=[{"AttributeName": "uid", "AttributeType": "S"},
                                                {"AttributeName": "game", "AttributeType": "S"}],
                          KeySchema=[{"AttributeName": "uid", "KeyType": "HASH"},
-                                    {"AttributeName": "game", "KeyType": "RANGE"}])
+                                    {"AttributeName": "game", "KeyType": "RANGE"}],
+                         GlobalSecondaryIndexes=[{
+                             "IndexName": "by-game",
+                             "KeySchema": [{"AttributeName": "game", "KeyType": "HASH"}],
+                             "Projection": {"ProjectionType": "ALL"}}])
         cls.iam = cls.server.boto3("iam")
 
     def table_arn(self):
@@ -97,6 +101,18 @@ class FineGrained(ServerTestCase):
             {"uid": {"S": "pat"}, "game": {"S": "chess"}}]}})
         self.denied(ddb.batch_get_item, RequestItems={"games": {"Keys": [
             {"uid": {"S": "pat"}, "game": {"S": "chess"}}, {"uid": {"S": "sam"}, "game": {"S": "go"}}]}})
+        # an index is its own resource: the table's grant does not reach it
+        text = self.denied(ddb.query, TableName="games", IndexName="by-game",
+                           KeyConditionExpression="game = :g",
+                           ExpressionAttributeValues={":g": {"S": "go"}})
+        self.assertIn("table/games/index/by-game", text)
+        self.iam.put_user_policy(UserName="pat", PolicyName="idx", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "dynamodb:Query",
+             "Resource": self.table_arn() + "/index/*"}))
+        q = ddb.query(TableName="games", IndexName="by-game", KeyConditionExpression="game = :g",
+                      ExpressionAttributeValues={":g": {"S": "chess"}})
+        self.assertEqual(q["Count"], 1)
+        self.iam.delete_user_policy(UserName="pat", PolicyName="idx")
         # actions outside the list stay denied; sam's item is untouched
         self.denied(ddb.delete_item, TableName="games",
                     Key={"uid": {"S": "pat"}, "game": {"S": "chess"}})
