@@ -233,16 +233,19 @@ bool s3_has_query(struct http_req *r, const char *name)
     return s3_query(r, name) != NULL;
 }
 
-bool s3_allow(struct http_req *r, const char *action, const char *bucket, const char *key)
+/* decide - the authorizer's answer for @action, in @e when refused */
+static bool decide(struct http_req *r, const char *action, const char *bucket, const char *key,
+                   struct err *e)
 {
     struct s3_req *q = s3_req_of(r);
     struct authz_request az = {0};
     struct authz_kv kv[2];
-    struct err e = {0};
     size_t n = 0;
 
     if (!q->s3->authz) /* no identity service: no bucket can be public */
-        return q->anonymous ? (s3_error(r, S3E_ACCESS_DENIED, NULL), false) : true;
+        return !q->anonymous;
+    if (q->who.root && !q->anonymous)
+        return true;
     if (r->remote_addr && *r->remote_addr)
         kv[n++] = (struct authz_kv){"aws:SourceIp", r->remote_addr};
     kv[n++] = (struct authz_kv){"aws:SecureTransport", r->tls ? "true" : "false"};
@@ -255,12 +258,25 @@ bool s3_allow(struct http_req *r, const char *action, const char *bucket, const 
     az.ncontext = n;
     if (bucket && *bucket) /* the bucket policy is evaluated with the caller's own */
         az.resource_policy = s3_bucket_policy_for(r, bucket, q->anonymous);
-    if (authz_check(q->s3->authz, &az, &e) != ERR_OK) {
-        /* S3 tells an anonymous caller no more than "Access Denied" */
-        s3_error(r, S3E_ACCESS_DENIED, !q->anonymous && e.msg[0] ? e.msg : NULL);
-        return false;
-    }
-    return true;
+    return authz_check(q->s3->authz, &az, e) == ERR_OK;
+}
+
+bool s3_may(struct http_req *r, const char *action, const char *bucket, const char *key)
+{
+    struct err e = {0};
+    return decide(r, action, bucket, key, &e);
+}
+
+bool s3_allow(struct http_req *r, const char *action, const char *bucket, const char *key)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct err e = {0};
+
+    if (decide(r, action, bucket, key, &e))
+        return true;
+    /* S3 tells an anonymous caller no more than "Access Denied" */
+    s3_error(r, S3E_ACCESS_DENIED, !q->anonymous && e.msg[0] ? e.msg : NULL);
+    return false;
 }
 
 /* ---- addressing ---- */

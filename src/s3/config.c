@@ -161,6 +161,9 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
             const char *own = s3_cfg_stored(b, "ownershipControls");
             cw->w.fail = own && strstr(own, "BucketOwnerEnforced") ? S3E_ACL_NOT_SUPPORTED
                                                                    : S3E_NOT_IMPLEMENTED;
+        } else if (s3_public_acl_blocked(cw->w.r, b)) {
+            rc = ERR_CONFLICT;
+            cw->w.fail = S3E_ACCESS_DENIED;
         }
         cJSON_Delete(b);
         return rc;

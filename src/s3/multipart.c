@@ -69,6 +69,7 @@ struct createw {
     struct s3_w w;
     char id[33];
     char *json;
+    cJSON *sse; /* the request's encryption, arena-owned: {"sse","kms"} or {} */
 };
 
 static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
@@ -97,6 +98,7 @@ static void create_ok(struct s3_w *w)
     xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
     xmlw_elem(&b, "UploadId", c->id, XMLW_CTRL);
     buf_puts(&b, "</InitiateMultipartUploadResult>");
+    s3_sse_headers(w->r, c->sse);
     s3_ok(w->r, 200, &b);
 }
 
@@ -131,6 +133,10 @@ void s3_create_upload(struct http_req *r)
             if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
                 cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
     }
+    s3_sse_from_request(r, rec);
+    c->sse = cJSON_CreateObject();
+    s3_sse_from_request(r, c->sse);
+    arena_on_free(r->arena, s3_json_free, c->sse);
     s = cJSON_PrintUnformatted(rec);
     c->json = arena_strdup(r->arena, s);
     free(s);
@@ -572,6 +578,10 @@ void s3_complete_upload(struct http_req *r)
     cJSON_AddNumberToObject(rec, "parts", n);
     cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
     cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
+    if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
+        cJSON_AddStringToObject(rec, "sse", s3_jstr(up, "sse"));
+    if (s3_jstr(up, "kms"))
+        cJSON_AddStringToObject(rec, "kms", s3_jstr(up, "kms"));
     nv->r = r;
     nv->bucket = q->bucket;
     nv->key = q->key;

@@ -138,9 +138,9 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
     }
     if (!jtrue(nv->rec, "dm"))
         s3_sse_default(b, nv->rec);
-    if (s3_acl_refused(nv->r, b)) {
+    if (s3_acl_refused(nv->r, b) || s3_public_acl_blocked(nv->r, b)) {
+        nv->w.fail = s3_acl_refused(nv->r, b) ? S3E_ACL_NOT_SUPPORTED : S3E_ACCESS_DENIED;
         cJSON_Delete(b);
-        nv->w.fail = S3E_ACL_NOT_SUPPORTED;
         return ERR_CONFLICT;
     }
     if (nv->kind != 1 && strcmp(nv->r->method, "DELETE") != 0) {
@@ -390,8 +390,11 @@ static cJSON *read_version(struct http_req *r, const char *vid, bool *is_latest)
                      strlen(vid) == 32 || strcmp(vid, "null") == 0
                          ? NULL
                          : "Invalid version id specified");
-        else
-            s3_error(r, S3E_NO_SUCH_KEY, NULL);
+        else /* S3 says whether a key exists only to callers who may list the bucket */
+            s3_error(r,
+                     s3_may(r, "s3:ListBucket", q->bucket, NULL) ? S3E_NO_SUCH_KEY
+                                                                 : S3E_ACCESS_DENIED,
+                     NULL);
     }
     return v;
 }

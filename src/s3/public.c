@@ -7,8 +7,9 @@
  * 'public'" (aws:SourceIp, aws:SourceArn, aws:SourceVpc, aws:SourceAccount,
  * aws:PrincipalOrgID, ...) to fixed values. BlockPublicPolicy refuses such a
  * PutBucketPolicy; RestrictPublicBuckets makes anonymous requests ignore such a
- * policy. ACLs never grant here (only canned ACLs that change nothing are
- * accepted), so BlockPublicAcls and IgnorePublicAcls have nothing to act on. */
+ * policy. BlockPublicAcls refuses requests carrying a public canned ACL or
+ * grant (AccessDenied). ACLs never grant here (canned ACLs are accepted
+ * without effect), so IgnorePublicAcls has nothing to act on. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,4 +149,20 @@ const char *s3_bucket_policy_for(struct http_req *r, const char *bucket, bool an
         pol = NULL;
     cJSON_Delete(b);
     return pol;
+}
+
+bool s3_public_acl_blocked(struct http_req *r, const cJSON *bucket)
+{
+    static const char *const grants[] = {"x-amz-grant-read", "x-amz-grant-write",
+                                         "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+                                         "x-amz-grant-full-control"};
+    const char *acl = http_req_header(r, "x-amz-acl");
+    bool pub = acl && (strcmp(acl, "public-read") == 0 || strcmp(acl, "public-read-write") == 0 ||
+                       strcmp(acl, "authenticated-read") == 0);
+
+    for (size_t i = 0; !pub && i < sizeof(grants) / sizeof(grants[0]); i++) {
+        const char *g = http_req_header(r, grants[i]);
+        pub = g && (strstr(g, "/global/AllUsers") || strstr(g, "/global/AuthenticatedUsers"));
+    }
+    return pub && s3_pab_on(r, bucket, "BlockPublicAcls");
 }

@@ -129,6 +129,8 @@ void s3_ok(struct http_req *r, int status, struct buf *body); /* takes @body (ma
 void s3_ok_fd(struct http_req *r, int status, int fd, long long off, long long len);
 struct s3_req *s3_req_of(struct http_req *r);
 bool s3_allow(struct http_req *r, const char *action, const char *bucket, const char *key);
+/* s3_may - s3_allow() without answering: whether @action would be allowed */
+bool s3_may(struct http_req *r, const char *action, const char *bucket, const char *key);
 const char *s3_query(struct http_req *r, const char *name); /* decoded value, arena, or NULL */
 bool s3_has_query(struct http_req *r, const char *name);
 void s3_xml_start(struct buf *b, const char *root);
@@ -268,6 +270,9 @@ bool s3_policy_public(const char *json);
 /* s3_pab_on - whether Block Public Access setting @setting
  * ("BlockPublicPolicy", "RestrictPublicBuckets", ...) is on for @bucket. */
 bool s3_pab_on(struct http_req *r, const cJSON *bucket, const char *setting);
+/* s3_public_acl_blocked - @r carries a public canned ACL or grant (AllUsers,
+ * AuthenticatedUsers) and @bucket's BlockPublicAcls is on. */
+bool s3_public_acl_blocked(struct http_req *r, const cJSON *bucket);
 
 /* object.c */
 void s3_put_object(struct http_req *r);

@@ -189,6 +189,9 @@ class PublicAccess(S3Case):
         self.assertEqual(a.head_object(Bucket=b, Key="pub/a.txt")["ContentLength"], 12)
         # an explicit Deny wins; what the policy does not grant stays refused
         self.assertCode("AccessDenied", a.get_object, Bucket=b, Key="secret/s.txt")
+        # a missing key is not told apart from a refused one without s3:ListBucket
+        self.assertCode("AccessDenied", a.get_object, Bucket=b, Key="pub/missing")
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="pub/missing")
         self.assertCode("AccessDenied", a.put_object, Bucket=b, Key="pub/new", Body=b"x")
         self.assertCode("AccessDenied", a.delete_object, Bucket=b, Key="pub/a.txt")
         self.assertCode("AccessDenied", a.list_objects_v2, Bucket=b)
@@ -222,6 +225,10 @@ class PublicAccess(S3Case):
         self.assertEqual(st, 200, body)
         self.assertEqual(c.get_object(Bucket=b, Key="drop/two.txt")["Body"].read(), b"curl body")
         self.assertCode("AccessDenied", a.get_object, Bucket=b, Key="drop/two.txt")
+        c.put_bucket_policy(Bucket=b, Policy=self.policy(
+            b, self.grant(b, "s3:PutObject", "drop/*"), self.grant(b, "s3:ListBucket", None),
+            self.grant(b, "s3:GetObject", "drop/*")))
+        self.assertCode("NoSuchKey", a.get_object, Bucket=b, Key="drop/missing")
         keys = [o["Key"] for o in a.list_objects_v2(Bucket=b)["Contents"]]
         self.assertEqual(keys, ["drop/one.txt", "drop/two.txt"])
         # virtual-host style: GET /?list-type=2 unsigned is S3, not the health check
@@ -232,6 +239,30 @@ class PublicAccess(S3Case):
         st, body = self.curl(self.server.url() + "/")
         self.assertEqual(st, 200)
         self.assertTrue(body.startswith(b"healthy: "), body)
+
+    def test_block_public_acls(self):
+        c = self.s3()
+        b = self.bucket(c)
+        # ACLs disabled (the default): refused as such before Block Public Access
+        self.assertCode("AccessControlListNotSupported", c.put_object, Bucket=b, Key="k",
+                        Body=b"x", ACL="public-read")
+        c.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+            "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+        self.assertCode("AccessDenied", c.put_object, Bucket=b, Key="k", Body=b"x",
+                        ACL="public-read")
+        self.assertCode("AccessDenied", c.put_object, Bucket=b, Key="k", Body=b"x",
+                        GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
+        self.assertCode("404", c.head_object, Bucket=b, Key="k")
+        c.put_object(Bucket=b, Key="k", Body=b"x", ACL="private")
+        self.assertCode("AccessDenied", c.put_object_acl, Bucket=b, Key="k",
+                        ACL="public-read-write")
+        c.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        c.put_object(Bucket=b, Key="k2", Body=b"y", ACL="public-read")
+        c.put_object_acl(Bucket=b, Key="k2", ACL="public-read")
+        # IgnorePublicAcls: a public ACL grants nothing to anonymous callers
+        self.assertCode("AccessDenied", self.anon().get_object, Bucket=b, Key="k2")
 
     def test_non_public_policy_is_not_blocked(self):
         """A wildcard grant pinned to a source address is not public: allowed
@@ -402,6 +433,16 @@ class Encryption(S3Case):
                           ServerSideEncryption="AES256")
         self.assertEqual(r["ServerSideEncryption"], "AES256")
         self.assertEqual(c.head_object(Bucket=b, Key="a2")["ServerSideEncryption"], "AES256")
+        up = c.create_multipart_upload(Bucket=b, Key="mp", ServerSideEncryption="aws:kms",
+                                       SSEKMSKeyId="alias/mp-key")
+        self.assertEqual(up["ServerSideEncryption"], "aws:kms")
+        part = c.upload_part(Bucket=b, Key="mp", UploadId=up["UploadId"], PartNumber=1,
+                             Body=b"p")
+        r = c.complete_multipart_upload(Bucket=b, Key="mp", UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                                    "ETag": part["ETag"]}]})
+        self.assertEqual((r["ServerSideEncryption"], r["SSEKMSKeyId"]), ("aws:kms", "alias/mp-key"))
+        self.assertEqual(c.head_object(Bucket=b, Key="mp")["SSEKMSKeyId"], "alias/mp-key")
 
 
 class RegionalBuckets(S3Case):
