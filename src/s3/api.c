@@ -1094,6 +1094,7 @@ enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
         return ERR_IO;
     }
     sweep_orphans(s);
+    s3_flush_start(s);
     s3_sweeper_start(s);
     s3_repl_start(s, o);
     *out = s;
@@ -1106,6 +1107,7 @@ void s3_close(struct s3 *s)
         return;
     s3_sweeper_stop(s);
     s3_repl_stop(s);
+    s3_flush_stop(s);
     free(s->objects_dir);
     free(s);
 }

@@ -253,14 +253,56 @@ static bool part_number(struct http_req *r, unsigned *out)
     return true;
 }
 
+/* the part's record into the store, its body file durable at @rel / @abs */
+static void part_record(struct http_req *r, struct partw *p, struct buf cb, const char *hex,
+                        char *rel, char *abs, long long size)
+{
+    struct s3_orphan *o;
+    char *s;
+    cJSON *rec;
+
+    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
+    p->out = cb;
+    arena_on_free(r->arena, buf_free_cb, &p->out); /* emptied when answered */
+    o = arena_calloc(r->arena, sizeof(*o));
+    o->path = abs;
+    arena_on_free(r->arena, s3_orphan_free, o);
+    rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "etag", p->etag);
+    cJSON_AddStringToObject(rec, "md5", hex);
+    cJSON_AddNumberToObject(rec, "size", (double)size);
+    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
+    cJSON_AddStringToObject(rec, "file", rel);
+    s = cJSON_PrintUnformatted(rec);
+    p->json = arena_strdup(r->arena, s);
+    free(s);
+    cJSON_Delete(rec);
+    p->nv.r = r;
+    p->nv.keep_file = &o->keep;
+    p->nv.w.r = r;
+    p->nv.w.apply = part_apply;
+    p->nv.w.ok = part_ok;
+    s3_submit(&p->nv.w);
+}
+
+/* an uploaded part, on a flush thread once its body is durable (the upload
+ * id and part number were checked before) */
+static void part_kept(struct http_req *r, const char *hex, char *rel, char *abs)
+{
+    struct partw *p = arena_calloc(r->arena, sizeof(*p));
+    struct buf cb = {0};
+
+    p->id = s3_query(r, "uploadId");
+    if (!part_number(r, &p->part))
+        return;
+    part_record(r, p, cb, hex, rel, abs, (long long)s3_req_of(r)->size);
+}
+
 void s3_upload_part(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     struct partw *p = arena_calloc(r->arena, sizeof(*p));
-    struct s3_orphan *o;
-    char hex[33], *abs, *rel, *s;
-    cJSON *rec;
-
+    char hex[33], *abs, *rel;
     long long size;
     struct buf cb = {0};
 
@@ -302,32 +344,10 @@ void s3_upload_part(struct http_req *r)
             s3_error(r, S3E_INTERNAL, NULL);
             return;
         }
-        if (!s3_body_keep(r, "s3_part_commit_failed", hex, &rel, &abs))
-            return;
-        size = (long long)q->size;
+        s3_body_keep(r, "s3_part_commit_failed", part_kept);
+        return;
     }
-    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
-    p->out = cb;
-    arena_on_free(r->arena, buf_free_cb, &p->out); /* emptied when answered */
-    o = arena_calloc(r->arena, sizeof(*o));
-    o->path = abs;
-    arena_on_free(r->arena, s3_orphan_free, o);
-    rec = cJSON_CreateObject();
-    cJSON_AddStringToObject(rec, "etag", p->etag);
-    cJSON_AddStringToObject(rec, "md5", hex);
-    cJSON_AddNumberToObject(rec, "size", (double)size);
-    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
-    cJSON_AddStringToObject(rec, "file", rel);
-    s = cJSON_PrintUnformatted(rec);
-    p->json = arena_strdup(r->arena, s);
-    free(s);
-    cJSON_Delete(rec);
-    p->nv.r = r;
-    p->nv.keep_file = &o->keep;
-    p->nv.w.r = r;
-    p->nv.w.apply = part_apply;
-    p->nv.w.ok = part_ok;
-    s3_submit(&p->nv.w);
+    part_record(r, p, cb, hex, rel, abs, size);
 }
 
 /* ---- removing an upload (Complete and Abort) ---- */

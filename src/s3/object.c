@@ -271,21 +271,13 @@ void s3_submit_version(struct s3_newver *nv)
 
 /* ---- PutObject ---- */
 
-void s3_put_object(struct http_req *r)
+/* the rest of a PutObject, on a flush thread once its body is durable */
+static void put_kept(struct http_req *r, const char *hex, char *rel, char *abs)
 {
     struct s3_req *q = s3_req_of(r);
     struct s3_newver *nv;
-    char hex[33], *abs, *rel;
     cJSON *rec;
 
-    if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
-        return;
-    if (http_req_header(r, "x-tandem-replica") && !q->who.root) {
-        s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
-        return;
-    }
-    if (!s3_body_keep(r, "s3_body_commit_failed", hex, &rel, &abs))
-        return;
     if (http_req_header(r, "x-tandem-replica")) {
         const char *want = NULL;
         struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
@@ -350,26 +342,33 @@ void s3_put_object(struct http_req *r)
     s3_submit_version(nv);
 }
 
-/* ---- GetObject / HeadObject ---- */
-
-/* read the version asked for (latest when no versionId); answers errors itself */
-static cJSON *read_version(struct http_req *r, const char *vid, bool *is_latest)
+void s3_put_object(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
-    struct store_txn *t = NULL;
-    cJSON *b = NULL, *v = NULL;
 
-    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
-        s3_error(r, S3E_INTERNAL, NULL);
-        return NULL;
+    if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
+        return;
+    if (http_req_header(r, "x-tandem-replica") && !q->who.root) {
+        s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
+        return;
     }
-    b = s3_bucket_get(t, r->arena, q->bucket);
+    s3_body_keep(r, "s3_body_commit_failed", put_kept);
+}
+
+/* ---- GetObject / HeadObject ---- */
+
+/* read the version asked for (latest when no versionId) in @t, where the
+ * bucket's record is @b (NULL: no such bucket); answers errors itself */
+static cJSON *read_version(struct http_req *r, struct store_txn *t, const cJSON *b, const char *vid,
+                           bool *is_latest)
+{
+    struct s3_req *q = s3_req_of(r);
+    cJSON *v = NULL;
+
     if (!b) {
-        store_txn_abort(t);
         s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
         return NULL;
     }
-    cJSON_Delete(b);
     v = s3_find_version(t, r->arena, q->bucket, q->key, NULL, NULL);
     if (vid && v && strcmp(s3_jstr(v, "vid"), vid) != 0) {
         cJSON_Delete(v);
@@ -379,7 +378,6 @@ static cJSON *read_version(struct http_req *r, const char *vid, bool *is_latest)
     } else if (is_latest) {
         *is_latest = true;
     }
-    store_txn_abort(t);
     if (v)
         arena_on_free(r->arena, s3_json_free, v);
     if (!v) {
@@ -515,15 +513,29 @@ void s3_get_object(struct http_req *r, bool head)
 {
     struct s3_req *q = s3_req_of(r);
     const char *vid = s3_query(r, "versionId");
-    cJSON *v;
+    cJSON *v = NULL, *b;
     long long size, off = 0, len;
     int cond, rg, fd;
     bool latest = true;
     const char *pn = s3_query(r, "partNumber");
+    struct store_txn *t = NULL;
 
-    if (!s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key))
+    /* one snapshot and one parse of the bucket's record for both the policy
+     * and the version lookup */
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
         return;
-    if (!(v = read_version(r, vid, &latest)))
+    }
+    b = s3_bucket_get(t, r->arena, q->bucket);
+    q->bucket_known = true;
+    q->bucket_rec = b;
+    if (s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key))
+        v = read_version(r, t, b, vid, &latest);
+    q->bucket_known = false;
+    q->bucket_rec = NULL;
+    store_txn_abort(t);
+    cJSON_Delete(b);
+    if (!v)
         return;
     if (jtrue(v, "dm")) {
         http_resp_header(r, "x-amz-delete-marker", "true");

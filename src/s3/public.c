@@ -136,18 +136,23 @@ const char *s3_bucket_policy_for(struct http_req *r, const char *bucket, bool an
     struct s3_req *q = s3_req_of(r);
     struct store_txn *t = NULL;
     const char *pol = NULL, *s;
-    cJSON *b = NULL;
+    const cJSON *b;
+    cJSON *own = NULL;
 
-    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
-        return NULL;
-    b = s3_bucket_get(t, r->arena, bucket);
-    store_txn_abort(t);
+    if (q->bucket_known && strcmp(bucket, q->bucket) == 0) {
+        b = q->bucket_rec;
+    } else {
+        if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
+            return NULL;
+        b = own = s3_bucket_get(t, r->arena, bucket);
+        store_txn_abort(t);
+    }
     if (b && (s = s3_jstr(cJSON_GetObjectItem(b, "cfg"), "policy")))
         pol = arena_strdup(r->arena, s);
     /* RestrictPublicBuckets: a public policy grants nothing to the public */
     if (pol && anonymous && s3_pab_on(r, b, "RestrictPublicBuckets") && s3_policy_public(pol))
         pol = NULL;
-    cJSON_Delete(b);
+    cJSON_Delete(own);
     return pol;
 }
 

@@ -34,6 +34,7 @@ struct s3 {
     char *objects_dir;          /* DATA_DIR/objects, owned */
     struct s3_sweeper *sweeper; /* lifecycle rules; owned, lifecycle.c */
     struct s3_replw *replw;     /* replication worker; owned, repl.c */
+    struct s3_flusher *flusher; /* body file flushes; owned, flush.c */
 };
 
 /* The S3 error codes we answer with (the one table is in api.c). */
@@ -119,6 +120,11 @@ struct s3_req {
     enum s3_code body_fail;
     bool body_failed;
     char body_msg[256];
+    /* @bucket's record, read once for the whole request by a handler that
+     * needs it after s3_allow (GetObject): s3_bucket_policy_for takes the
+     * policy from it. Borrowed; NULL when there is no such bucket. */
+    bool bucket_known;
+    const cJSON *bucket_rec;
 };
 
 enum s3_ck { CK_NONE, CK_CRC32, CK_CRC32C, CK_SHA1, CK_SHA256 };
@@ -136,10 +142,19 @@ bool s3_has_query(struct http_req *r, const char *name);
 void s3_xml_start(struct buf *b, const char *root);
 /* finish the streamed body: checks digests; on success *fd stays open */
 bool s3_body_finish(struct http_req *r);
-/* s3_body_keep - s3_body_finish(), then the body's MD5 in @hex and the body
- * moved to a new body file *@rel / *@abs (arena); false when @r was answered
- * (a failed move is logged as event=@event). */
-bool s3_body_keep(struct http_req *r, const char *event, char hex[33], char **rel, char **abs);
+/* s3_kept_fn - what follows s3_body_keep: the body is durable in the body
+ * file @rel / @abs (arena) and its MD5 is @hex. Runs on a flush thread (flush.c)
+ * and must answer @r, at once or through s3_submit. */
+typedef void s3_kept_fn(struct http_req *r, const char *hex, char *rel, char *abs);
+/* s3_body_keep - s3_body_finish(), then the body moved to a new body file and
+ * flushed (data and name) on a flush thread, then @then there. Returns at once;
+ * @r is answered from another thread, by @then or with an error (a failed move
+ * is logged as event=@event). The caller returns without answering. */
+void s3_body_keep(struct http_req *r, const char *event, s3_kept_fn *then);
+/* the flush threads of s3_body_keep, started in s3_open, stopped (after their
+ * queue is done) in s3_close */
+void s3_flush_start(struct s3 *s3);
+void s3_flush_stop(struct s3 *s3);
 /* a new body file that did not make it into the store is removed with the
  * request: arena_on_free(a, s3_orphan_free, o) unless o->keep is set */
 struct s3_orphan {

@@ -284,11 +284,10 @@ enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char 
 {
     char *abs = s3_abs_path(s3, a, rel);
 
-    /* The fsync runs on the request thread: libmicrohttpd's thread for this
-     * connection waits, the others keep serving. The body's pages were handed
-     * to writeback every few MiB while it streamed in (sync_file_range in
-     * api.c), so this last fsync has little left to write. A worker pool
-     * would free the thread sooner at the cost of a hand-off per upload. */
+    /* The body's pages were handed to writeback every few MiB while it
+     * streamed in (sync_file_range in api.c), so this last fsync has little
+     * left to write. Uploads call this on a flush thread (flush.c); copies
+     * and completed multipart uploads still on their request thread. */
     if (fdatasync(fd) != 0) {
         err_set(e, ERR_IO, "fsync %s: %s", tmp, strerror(errno));
         close(fd);
@@ -333,28 +332,6 @@ void s3_orphan_free(void *p)
     struct s3_orphan *o = p;
     if (!o->keep)
         unlink(o->path);
-}
-
-bool s3_body_keep(struct http_req *r, const char *event, char hex[33], char **rel, char **abs)
-{
-    struct s3_req *q = s3_req_of(r);
-    struct err e = {0};
-    unsigned char md[16];
-    unsigned int n = 0;
-
-    if (!s3_body_finish(r))
-        return false;
-    EVP_DigestFinal_ex(q->md5, md, &n);
-    hex_encode(md, 16, hex);
-    *rel = s3_new_body_path(q->s3, r->arena, abs);
-    if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, *rel, &e) != ERR_OK) {
-        q->fd = -1;
-        log_err("event=%s msg=\"%s\"", event, e.msg);
-        s3_error(r, S3E_INTERNAL, NULL);
-        return false;
-    }
-    q->fd = -1;
-    return true;
 }
 
 bool s3_etag_in(const char *list, const char *etag)
