@@ -104,6 +104,15 @@ enum err_code ddb_repl_snapshot(struct store_txn *t, const char *table, const ch
                                 const struct slice *after, size_t max, struct buf *batch,
                                 struct buf *next, struct err *e);
 
+/* ddb_repl_gc - delete @table's tombstones stamped before @before (an HLC
+ * timestamp), looking at no more than @max_scan stored values after key
+ * suffix @after (NULL: from the start); @deleted counts them. @next (owned
+ * buf, reset) gets the key suffix to continue after when @max_scan were
+ * looked at, else stays empty (the table's end). Write txn. ERR_NOTFOUND. */
+enum err_code ddb_repl_gc(struct store_txn *t, const char *table, const struct slice *after,
+                          size_t max_scan, uint64_t before, size_t *deleted, struct buf *next,
+                          struct err *e);
+
 /* ddb_repl_digest - for tandem verify: walk @table's items (live ones only)
  * and call @fn with each key suffix and the hex SHA-256 of its JSON text
  * (replicas store the very text the origin stored). */

@@ -788,6 +788,70 @@ enum err_code ddb_repl_snapshot(struct store_txn *t, const char *table, const ch
     return rc;
 }
 
+enum err_code ddb_repl_gc(struct store_txn *t, const char *table, const struct slice *after,
+                          size_t max_scan, uint64_t before, size_t *deleted, struct buf *next,
+                          struct err *e)
+{
+    struct table_keys k;
+    struct store_cursor *cur = NULL;
+    struct buf prefix, start, dead; /* dead: (u16 length, key) of each tombstone to delete */
+    struct slice ck, cv;
+    size_t n = 0;
+    enum err_code rc;
+
+    *deleted = 0;
+    rc = table_keys_get(t, table, &k, e);
+    if (rc)
+        return rc;
+    buf_init(&prefix, 0);
+    buf_init(&start, 0);
+    buf_init(&dead, 0);
+    keys_append_table(&prefix, k.id);
+    buf_append(&start, prefix.ptr, prefix.len);
+    if (after)
+        buf_append(&start, after->ptr, after->len);
+    buf_reset(next); /* only now: @after may point into it */
+    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
+    if (!rc)
+        rc = store_cursor_seek(cur, slice_of(start.ptr, start.len), &ck, &cv, e);
+    if (!rc && after && slice_eq(ck, slice_of(start.ptr, start.len)))
+        rc = store_cursor_next(cur, &ck, &cv, e);
+    while (rc == ERR_OK && has_prefix(ck, &prefix)) {
+        struct repl_val rv;
+
+        rc = repl_val_decode(cv, &rv, e);
+        if (rc)
+            break;
+        if (rv.fmt == REPL_FMT_HLC && rv.deleted && rv.ts < before) {
+            unsigned char l[2] = {(unsigned char)(ck.len >> 8), (unsigned char)ck.len};
+
+            buf_append(&dead, l, 2);
+            buf_append(&dead, ck.ptr, ck.len);
+        }
+        if (++n == max_scan) { /* more may follow: continue after this key */
+            buf_append(next, (const char *)ck.ptr + prefix.len, ck.len - prefix.len);
+            break;
+        }
+        rc = store_cursor_next(cur, &ck, &cv, e);
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = ERR_OK;
+    store_cursor_close(cur);
+    for (size_t off = 0; !rc && off + 2 <= dead.len;) {
+        const unsigned char *q = (const unsigned char *)dead.ptr + off;
+        size_t len = (size_t)q[0] << 8 | q[1];
+
+        rc = store_del(t, STORE_DB_DATA, slice_of(q + 2, len), e);
+        if (!rc)
+            (*deleted)++;
+        off += 2 + len;
+    }
+    buf_free(&prefix);
+    buf_free(&start);
+    buf_free(&dead);
+    return rc;
+}
+
 enum err_code ddb_repl_digest(struct store_txn *t, const char *table, ddb_repl_digest_fn *fn,
                               void *arg, struct err *e)
 {

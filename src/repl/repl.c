@@ -28,6 +28,7 @@ enum {
     PULL_MAX_BYTES = 4 << 20, /* about this many bytes per batch */
     PULL_WAIT_MS = 1000,      /* long-poll */
     STREAM_MS = 25000,        /* a log stream ends after this; the puller asks again */
+    REC_HDR = 20,             /* a stream record: u64 log last, u64 HLC floor, u32 length */
     HEARTBEAT_MS = 1000,      /* an idle stream sends an empty batch this often */
     BACKOFF_MIN_MS = 100,
     BACKOFF_MAX_MS = 5000,
@@ -40,6 +41,11 @@ enum {
  * $TANDEM_REPL_TRIM_EVERY_MS override them (tests of the resync path). */
 static int64_t log_retention_ms = 24LL * 3600 * 1000;
 static int64_t trim_every_ms = TRIM_EVERY_MS;
+/* Tombstones are kept at least this long, and until every peer's log is
+ * applied past them with this margin (for writes stamped but not yet
+ * committed when a peer sent its floor); $TANDEM_REPL_TOMBSTONE_MS. */
+static int64_t tombstone_ms = 24LL * 3600 * 1000;
+enum { GC_MARGIN_MS = 60 * 1000, GC_SCAN = 20000 };
 
 /* upper bounds (ms) of the per-entry lag histogram; the last bucket is +Inf */
 static const int64_t lag_bounds[] = {1,  2,  3,  5,   7,   10,  15,  20,  30,   40,   50,  55,
@@ -77,6 +83,7 @@ struct peer {
     size_t ntables;
     uint64_t lag_hist[LAG_BUCKETS]; /* per applied entry: apply time - origin's HLC time */
     uint64_t lag_sum_ms;
+    uint64_t floor; /* see peer_floor; 0 until known */
 };
 
 struct waiter {
@@ -89,7 +96,8 @@ struct waiter {
 };
 
 /* A log stream (GET repl/log?stream=1): a chunked answer that carries
- * records (u64 the log's last sequence number, u32 length, a batch), one
+ * records (u64 the log's last sequence number, u64 HLC floor, u32 length,
+ * a batch), one
  * whenever entries commit, an empty one every HEARTBEAT_MS when idle. */
 struct stream {
     struct repl *r;
@@ -117,6 +125,13 @@ struct repl {
     struct waiter *waiters;
     uint64_t waiter_order;
     struct stream *streams;
+    /* tombstone collection (serve thread only): where each table's walk is */
+    struct {
+        char table[REPL_TABLE_MAX + 1];
+        struct buf next;
+    } gc[MAX_TABLES];
+    size_t ngc;
+    atomic_ullong gc_total;
     pthread_t serve_thread;
     bool serve_started;
     atomic_int jobs; /* replica-management threads running */
@@ -272,7 +287,7 @@ struct apply_ctx {
     struct peer *p; /* NULL for a seed */
     const void *body;
     size_t len;
-    bool records;  /* @body is stream records (u64, u32 length, batch) rather than a batch */
+    bool records;  /* @body is stream records (REC_HDR, batch) rather than a batch */
     uint64_t skip; /* entries up to this sequence number are already applied */
     uint64_t last_seq;
     /* per-batch outcome for the metrics */
@@ -363,11 +378,11 @@ static enum err_code batch_apply(struct store_txn *t, void *arg, struct err *e)
         const unsigned char *q = x->body;
 
         rc = ERR_OK;
-        for (size_t off = 0; !rc && off + 12 <= x->len;) {
-            size_t len = (size_t)get_be(q + off + 8, 4);
+        for (size_t off = 0; !rc && off + REC_HDR <= x->len;) {
+            size_t len = (size_t)get_be(q + off + 16, 4);
 
-            rc = repl_batch_decode(q + off + 12, len, apply_one_txn, &at, &n, e);
-            off += 12 + len;
+            rc = repl_batch_decode(q + off + REC_HDR, len, apply_one_txn, &at, &n, e);
+            off += REC_HDR + len;
         }
     }
     if (!rc && x->p && x->last_seq)
@@ -539,8 +554,9 @@ struct pull {
     struct buf ready; /* complete records for the applier */
     size_t entries;   /* in @ready */
     uint64_t remote_last;
-    bool busy;    /* applying */
-    bool refused; /* a batch was refused: @e says why; the stream is asked again */
+    uint64_t floor; /* the peer's HLC floor of the last record in @ready (0: none) */
+    bool busy;      /* applying */
+    bool refused;   /* a batch was refused: @e says why; the stream is asked again */
     bool quit;
     struct err e;
 };
@@ -555,15 +571,15 @@ static bool pull_data(void *ud, const void *data, size_t n)
     struct repl *r = pl->p->r;
     const unsigned char *q;
     size_t off = 0, entries = 0;
-    uint64_t remote_last = 0;
+    uint64_t remote_last = 0, floor = 0;
     bool ok;
 
     if (atomic_load(&r->stop))
         return false; /* heartbeats come every HEARTBEAT_MS: stopping stays quick */
     buf_append(&pl->in, data, n);
     q = (const unsigned char *)pl->in.ptr;
-    while (pl->in.len - off >= 12) {
-        size_t len = (size_t)get_be(q + off + 8, 4);
+    while (pl->in.len - off >= REC_HDR) {
+        size_t len = (size_t)get_be(q + off + 16, 4);
 
         if (len > PULL_MAX_BYTES * 2 || len < 8) {
             pthread_mutex_lock(&pl->mu);
@@ -573,11 +589,12 @@ static bool pull_data(void *ud, const void *data, size_t n)
             pthread_mutex_unlock(&pl->mu);
             return false;
         }
-        if (pl->in.len - off - 12 < len)
+        if (pl->in.len - off - REC_HDR < len)
             break;
         remote_last = get_be(q + off, 8);
-        entries += (size_t)get_be(q + off + 16, 4);
-        off += 12 + len;
+        floor = get_be(q + off + 8, 8);
+        entries += (size_t)get_be(q + off + REC_HDR + 4, 4);
+        off += REC_HDR + len;
     }
     if (!off)
         return true;
@@ -589,12 +606,25 @@ static bool pull_data(void *ud, const void *data, size_t n)
         buf_append(&pl->ready, q, off);
         pl->entries += entries;
         pl->remote_last = remote_last;
+        if (floor > pl->floor)
+            pl->floor = floor;
         pthread_cond_broadcast(&pl->cv);
     }
     pthread_mutex_unlock(&pl->mu);
     memmove(pl->in.ptr, pl->in.ptr + off, pl->in.len - off);
     pl->in.len -= off;
     return ok;
+}
+
+/* peer_floor - every entry of @p's log stamped before @ts is applied here
+ * (its log is in timestamp order, and a floor it sends is past everything it
+ * logged before): tombstones older than that may go (tombstone_gc). */
+static void peer_floor(struct peer *p, uint64_t ts)
+{
+    pthread_mutex_lock(&p->r->mu);
+    if (ts > p->floor)
+        p->floor = ts;
+    pthread_mutex_unlock(&p->r->mu);
 }
 
 /* apply_main - a peer's applier thread (see struct pull). */
@@ -610,7 +640,7 @@ static void *apply_main(void *arg)
         struct apply_ctx x;
         struct buf tmp;
         size_t entries;
-        uint64_t remote_last;
+        uint64_t remote_last, floor;
         struct err e = {0};
         enum err_code rc = ERR_OK;
 
@@ -625,6 +655,8 @@ static void *apply_main(void *arg)
         entries = pl->entries;
         pl->entries = 0;
         remote_last = pl->remote_last;
+        floor = pl->floor;
+        pl->floor = 0;
         memset(&x, 0, sizeof(x));
         x.r = p->r;
         x.p = p;
@@ -637,8 +669,10 @@ static void *apply_main(void *arg)
         pthread_mutex_unlock(&pl->mu);
         if (entries) /* heartbeats alone need no apply */
             rc = store_write(p->r->store, batch_apply, &x, &e);
-        if (!rc)
+        if (!rc) {
             peer_record(p, &x, remote_last);
+            peer_floor(p, floor > x.last_ts ? floor : x.last_ts);
+        }
         pthread_mutex_lock(&pl->mu);
         pl->busy = false;
         if (rc) {
@@ -856,7 +890,7 @@ static bool stream_fill(struct repl *r, struct stream *st, int64_t now)
 {
     struct store_txn *t = NULL;
     struct err e = {0};
-    uint64_t first = 0, last = 0, lastseq = 0;
+    uint64_t first = 0, last = 0, lastseq = 0, floor;
     size_t count = 0, at;
     struct buf b;
     enum err_code rc;
@@ -866,6 +900,7 @@ static bool stream_fill(struct repl *r, struct stream *st, int64_t now)
     buf_reset(&st->pending);
     st->off = 0;
     buf_init(&b, 0);
+    floor = repl_hlc_now(); /* entries logged from now on are stamped later */
     rc = store_read_begin(r->store, &t, &e);
     if (!rc)
         rc = repl_log_bounds(t, &first, &last, &e);
@@ -891,12 +926,16 @@ static bool stream_fill(struct repl *r, struct stream *st, int64_t now)
     } else {
         st->from = lastseq + 1;
     }
+    if (st->from <= last)
+        floor = 0; /* more to send: no floor yet */
     at = st->pending.len;
-    buf_append(&st->pending, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
-    for (int i = 0; i < 8; i++)
+    buf_append(&st->pending, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", REC_HDR);
+    for (int i = 0; i < 8; i++) {
         st->pending.ptr[at + i] = (char)(last >> (56 - 8 * i));
+        st->pending.ptr[at + 8 + i] = (char)(floor >> (56 - 8 * i));
+    }
     for (int i = 0; i < 4; i++)
-        st->pending.ptr[at + 8 + i] = (char)((uint64_t)b.len >> (24 - 8 * i));
+        st->pending.ptr[at + 16 + i] = (char)((uint64_t)b.len >> (24 - 8 * i));
     buf_append(&st->pending, b.ptr, b.len);
     buf_free(&b);
     st->sent_us = now;
@@ -962,6 +1001,85 @@ static void streams_run(struct repl *r, uint64_t seen, int64_t now)
     pthread_mutex_unlock(&r->mu);
 }
 
+struct gc_ctx {
+    const char *table;
+    struct buf *next; /* in: where to continue (empty: the start); out: the same */
+    uint64_t before;
+    size_t deleted;
+};
+
+static enum err_code gc_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct gc_ctx *g = arg;
+    struct buf after;
+    struct slice a;
+    enum err_code rc;
+
+    buf_init(&after, 0);
+    buf_append(&after, g->next->ptr, g->next->len);
+    a = slice_of(after.ptr, after.len);
+    rc = ddb_repl_gc(t, g->table, after.len ? &a : NULL, GC_SCAN, g->before, &g->deleted, g->next,
+                     e);
+    buf_free(&after);
+    return rc;
+}
+
+/* tombstone_gc - delete tombstones older than tombstone_ms that every peer
+ * is past (peer_floor, less GC_MARGIN_MS, or tombstone_ms when shorter):
+ * an older write still on its way from a peer then meets the tombstone and
+ * loses. A peer not heard from since keeps them. GC_SCAN values per table
+ * per call, continuing where the last call stopped. */
+static void tombstone_gc(struct repl *r)
+{
+    int64_t margin = tombstone_ms < GC_MARGIN_MS ? tombstone_ms : GC_MARGIN_MS;
+    int64_t cut = clock_wall_ms() - tombstone_ms;
+    struct buf names;
+    cJSON *arr = NULL;
+    const cJSON *it;
+    struct err e = {0};
+
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->npeers; i++) {
+        int64_t f = r->peers[i].floor ? repl_hlc_ms(r->peers[i].floor) - margin : 0;
+
+        if (f < cut)
+            cut = f;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (cut <= 0)
+        return;
+    buf_init(&names, 0);
+    if (ddb_repl_tables_with(r->store, r->region, &names, &e) == ERR_OK)
+        arr = cJSON_ParseWithLength(names.ptr, names.len);
+    buf_free(&names);
+    cJSON_ArrayForEach(it, arr)
+    {
+        struct gc_ctx g = {.table = it->valuestring, .before = (uint64_t)cut << 16};
+        size_t i;
+
+        for (i = 0; i < r->ngc && strcmp(r->gc[i].table, it->valuestring) != 0; i++)
+            ;
+        if (i == r->ngc) {
+            if (r->ngc == MAX_TABLES)
+                continue;
+            snprintf(r->gc[i].table, sizeof(r->gc[i].table), "%s", it->valuestring);
+            buf_init(&r->gc[i].next, 0);
+            r->ngc++;
+        }
+        g.next = &r->gc[i].next;
+        if (store_write(r->store, gc_apply, &g, &e) != ERR_OK) {
+            buf_reset(g.next);
+            continue;
+        }
+        if (g.deleted) {
+            atomic_fetch_add(&r->gc_total, g.deleted);
+            log_info("event=repl_tombstones_collected table=%s count=%zu before_ms=%" PRId64,
+                     it->valuestring, g.deleted, cut);
+        }
+    }
+    cJSON_Delete(arr);
+}
+
 /* serve_main - answers the waiting long-polls when entries commit or their
  * time is up; trims the log now and then. */
 static void *serve_main(void *arg)
@@ -997,6 +1115,7 @@ static void *serve_main(void *arg)
             next_trim = now + trim_every_ms * 1000LL;
             if (store_write(r->store, trim_apply, &n, &e) == ERR_OK && n)
                 log_info("event=repl_log_trimmed entries=%zu", n);
+            tombstone_gc(r);
         }
     }
     /* answer whoever is left, end the streams */
@@ -1668,8 +1787,12 @@ void repl_metrics(struct repl *r, struct http_req *req)
     buf_printf(&b,
                "# HELP tandem_repl_log_last_seq Last sequence number of this region's log.\n"
                "# TYPE tandem_repl_log_last_seq gauge\n"
-               "tandem_repl_log_last_seq{region=\"%s\"} %" PRIu64 "\n",
-               r->region, last);
+               "tandem_repl_log_last_seq{region=\"%s\"} %" PRIu64 "\n"
+               "# HELP tandem_repl_tombstones_collected_total Tombstones deleted once old enough "
+               "and every peer was past them.\n"
+               "# TYPE tandem_repl_tombstones_collected_total counter\n"
+               "tandem_repl_tombstones_collected_total %llu\n",
+               r->region, last, (unsigned long long)atomic_load(&r->gc_total));
     buf_puts(&b, "# TYPE tandem_repl_peer_up gauge\n# TYPE tandem_repl_lag_ms gauge\n"
                  "# TYPE tandem_repl_backlog_entries gauge\n"
                  "# TYPE tandem_repl_position gauge\n"
@@ -1794,6 +1917,8 @@ enum err_code repl_open(const struct repl_opts *o, struct repl **out, struct err
     repl_log_committed(last);
     if (getenv("TANDEM_REPL_RETENTION_MS"))
         log_retention_ms = strtoll(getenv("TANDEM_REPL_RETENTION_MS"), NULL, 10);
+    if (getenv("TANDEM_REPL_TOMBSTONE_MS"))
+        tombstone_ms = strtoll(getenv("TANDEM_REPL_TOMBSTONE_MS"), NULL, 10);
     if (getenv("TANDEM_REPL_TRIM_EVERY_MS"))
         trim_every_ms = strtoll(getenv("TANDEM_REPL_TRIM_EVERY_MS"), NULL, 10);
     if (trim_every_ms < 10)
@@ -1854,6 +1979,8 @@ void repl_close(struct repl *r)
     repl_stop(r);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
+    for (size_t i = 0; i < r->ngc; i++)
+        buf_free(&r->gc[i].next);
     free(r->peers);
     free(r->access_key);
     free(r->secret);

@@ -16,7 +16,9 @@
  *        region's log from SEQ; waits up to MS for entries when there are
  *        none. Headers X-Tandem-Log-First/-Last; 410 when SEQ was trimmed.
  *        With stream=1 instead: a chunked answer of records (u64 the log's
- *        last seq, u32 length, a batch) sent as entries commit, an empty
+ *        last seq, u64 an HLC floor: every entry logged after this record
+ *        is stamped later, 0 while more entries are due; u32 length, a
+ *        batch) sent as entries commit, an empty
  *        batch each second when idle, for 25 s.
  *   POST /_tandem/repl/replica  {"Action":"Create","Spec":..,"Replicas":[..]}
  *        | {"Action":"SetReplicas","TableName":..,"Replicas":[..]}

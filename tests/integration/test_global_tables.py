@@ -102,7 +102,7 @@ class TwoRegions(unittest.TestCase):
         entries = decode_batch(body)
         self.assertEqual(st, 200)
         self.assertEqual([(e["seq"], e["table"]) for e in entries], [(last + 1, "polled")])
-        # the stream: a chunked answer of records (u64 log last, u32 length, batch)
+        # the stream: a chunked answer of records (u64 log last, u64 floor, u32 length, batch)
         q = "from=%d&stream=1" % (last + 1)
         h = sign_v4("GET", "/_tandem/repl/log", q, {"Host": "127.0.0.1:%d" % self.east.port},
                     b"", self.east.access_key, self.east.secret_key, "us-east-1", "tandem")
@@ -114,11 +114,13 @@ class TwoRegions(unittest.TestCase):
         body, batches, t0 = b"", [], time.monotonic()
         while len(batches) < 3 and time.monotonic() - t0 < 10:
             body += r.read1(65536)
-            while len(body) >= 12 and len(body) >= 12 + struct.unpack_from(">I", body, 8)[0]:
-                log_last, ln = struct.unpack_from(">QI", body, 0)
+            while len(body) >= 20 and len(body) >= 20 + struct.unpack_from(">I", body, 16)[0]:
+                log_last, floor, ln = struct.unpack_from(">QQI", body, 0)
                 self.assertGreaterEqual(log_last, last + 1)
-                batches.append([e["seq"] for e in decode_batch(body[12:12 + ln])])
-                body = body[12 + ln:]
+                batches.append([e["seq"] for e in decode_batch(body[20:20 + ln])])
+                if not batches[-1]:  # a heartbeat carries the region's clock
+                    self.assertGreater(floor >> 16, time.time() * 1000 - 60000)
+                body = body[20 + ln:]
             if len(batches) == 1:  # a second entry while the stream is open
                 self.e.put_item(TableName="polled", Item={"pk": {"S": "p2"}})
         seqs = [s for b in batches for s in b]
@@ -465,6 +467,57 @@ class Failures(unittest.TestCase):
         self.assertEqual([json.loads(i)["pk"]["S"] for i in items[0]], ["before", "from-west"])
         for r in self.regions:
             r.stop()
+
+    def test_tombstones_collected_only_once_every_peer_is_past_them(self):
+        keys = fresh_credentials()
+        east, west = Region("us-east-1", keys), Region("us-west-2", keys)
+        self.regions = [east, west]
+        proxy = PausableProxy(west.fixed_port)  # us-east-1 hears us-west-2 only through it
+        self.addCleanup(proxy.close)
+        east.peers = [("us-west-2", "http://127.0.0.1:%d" % proxy.port)]
+        west.peers = [("us-east-1", "http://127.0.0.1:%d" % east.fixed_port)]
+        os.environ["TANDEM_REPL_TOMBSTONE_MS"] = "1500"
+        os.environ["TANDEM_REPL_TRIM_EVERY_MS"] = "200"
+        try:
+            east.start()
+            west.start()
+        finally:
+            del os.environ["TANDEM_REPL_TOMBSTONE_MS"]
+            del os.environ["TANDEM_REPL_TRIM_EVERY_MS"]
+        e, w = east.boto3(), west.boto3()
+        create_table(e, "gcol")
+        for k in ("a", "b", "c"):
+            e.put_item(TableName="gcol", Item={"pk": {"S": k}})
+        add_replica(e, "gcol", "us-west-2")
+        wait_until(lambda: len(scan_all(w, "gcol")) == 3, what="seeded")
+
+        def tombstones(region):
+            st, _, body = region.internal("GET", "/_tandem/repl/snapshot", "table=gcol")
+            self.assertEqual(st, 200, body)
+            return sum(1 for x in decode_batch(body) if x["del"])
+
+        # old enough and every peer past it: collected, in both regions
+        e.delete_item(TableName="gcol", Key={"pk": {"S": "a"}})
+        self.assertEqual(tombstones(east), 1)
+        wait_until(lambda: tombstones(east) == 0 and tombstones(west) == 0, what="collected")
+        self.assertIn("event=repl_tombstones_collected table=gcol", east.stderr())
+        # us-east-1 cannot hear us-west-2, which writes b; then us-east-1 deletes b (later)
+        proxy.pause()
+        w.put_item(TableName="gcol", Item={"pk": {"S": "b"}, "v": {"S": "older"}})
+        time.sleep(0.05)
+        e.delete_item(TableName="gcol", Key={"pk": {"S": "b"}})
+        time.sleep(4)  # well past the retention, many collection passes
+        self.assertEqual(tombstones(east), 1)  # kept: us-west-2 may hold an older write
+        proxy.resume()
+        items = wait_until(lambda: converged([e, w], "gcol"), timeout=60, what="heal")
+        self.assertEqual([json.loads(i)["pk"]["S"] for i in items[0]], ["c"])  # no resurrection
+        wait_until(lambda: tombstones(east) == 0, what="collected after the heal")
+        self.assertEqual(converged([e, w], "gcol"), items)
+        _, text = east.metrics()
+        self.assertRegex(text, r"tandem_repl_tombstones_collected_total [1-9]")
+        self.assertRegex(text, r'tandem_repl_conflicts_total\{peer="us-west-2",table="gcol"\} 1')
+        east.stop()
+        west.stop()
 
 
 class PausableProxy:
