@@ -582,7 +582,8 @@ static bool read_begin(struct ddb_call *c, struct store_txn **t)
 {
     struct err e = {0};
 
-    if (store_read_begin(c->d->store, t, &e)) {
+    /* stream records are read only once durable (store.h) */
+    if (store_read_durable(c->d->store, t, &e)) {
         ddb_reply_err(c, e.code, e.msg);
         return false;
     }

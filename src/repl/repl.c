@@ -816,7 +816,8 @@ static bool serve_log(struct repl *r, struct http_req *req, uint64_t from, size_
     uint64_t first = 0, last = 0, lastseq = 0;
     size_t count = 0;
     char num[32];
-    enum err_code rc = store_read_begin(r->store, &t, &e);
+    /* a peer gets only entries a power loss cannot take back */
+    enum err_code rc = store_read_durable(r->store, &t, &e);
 
     buf_init(&b, 0);
     if (!rc)
@@ -1320,7 +1321,7 @@ static void handle_snapshot(struct repl *r, struct http_req *req)
     a = slice_of(raw, rawlen);
     buf_init(&b, 0);
     buf_init(&next, 0);
-    rc = store_read_begin(r->store, &t, &e);
+    rc = store_read_durable(r->store, &t, &e);
     if (!rc)
         rc =
             ddb_repl_snapshot(t, table, r->region, has_after ? &a : NULL, SEED_PAGE, &b, &next, &e);
@@ -1556,7 +1557,7 @@ static enum err_code seed(struct repl *r, struct peer *p, const char *table, str
         bool more;
 
         buf_reset(&b);
-        rc = store_read_begin(r->store, &t, e);
+        rc = store_read_durable(r->store, &t, e);
         if (!rc)
             rc = ddb_repl_snapshot(t, table, r->region, pages ? &after : NULL, SEED_PAGE, &b, &next,
                                    e);

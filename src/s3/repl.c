@@ -1228,7 +1228,8 @@ static int64_t pass(struct s3_replw *w)
 
     for (int i = 0; i < w->ndests; i++)
         w->dests[i].blocked = false;
-    if (store_read_begin(w->s3->store, &t, NULL) != ERR_OK) {
+    /* only queue entries a power loss cannot take back are copied out */
+    if (store_read_durable(w->s3->store, &t, NULL) != ERR_OK) {
         arena_free(a);
         return 1000;
     }

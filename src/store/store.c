@@ -2,10 +2,10 @@
  *
  * One writer thread owns every write transaction. It takes up to max_batch
  * queued intents, runs each in a nested transaction of one parent, commits
- * the parent once (one fsync for the batch) and only then calls the done
- * callbacks. Read transactions are pooled: a finished one is reset and kept
- * (it keeps its reader slot), and the next store_read_begin renews it, which
- * skips LMDB's reader-table mutex and an allocation. */
+ * the parent once (one flush for the batch) and calls the done callbacks once
+ * a later flush has made the commit durable (see "Durability"). Read transactions are pooled: a
+ * finished one is reset and kept (it keeps its reader slot), and the next store_read_begin renews
+ * it, which skips LMDB's reader-table mutex and an allocation. */
 #include "store.h"
 
 #include <assert.h>
@@ -59,6 +59,7 @@ struct intent {
     bool heap;
     enum err_code rc;
     struct err err;
+    uint64_t need; /* reported once durable_id >= need */
 };
 
 struct store {
@@ -73,6 +74,13 @@ struct store {
     struct intent *head, *tail;
     bool stopping;
     struct store_stats stats;
+    pthread_cond_t durable_cv; /* broadcast when durable_id grows */
+    uint64_t durable_id;       /* every commit up to this id is on disk; set by the writer */
+
+    /* writer thread only (last_id is read under mu too) */
+    bool nosync;
+    uint64_t last_id;                /* the newest commit's id */
+    struct intent *owed, *owed_tail; /* applied and committed, waiting for durable_id */
 
     pthread_mutex_t pool_mu;
     struct store_txn *pool; /* reset read transactions */
@@ -93,18 +101,135 @@ static enum err_code not_writable(struct err *e)
 
 /* ---- writer ---- */
 
+/*
+ * Durability. The environment is opened with MDB_NOMETASYNC: a commit writes
+ * its data pages, fdatasyncs them, then writes its meta page (the page that
+ * makes the commit the current state) without a flush. LMDB keeps the two meta
+ * pages alternating and never reuses the pages the previous meta refers to, so
+ * whatever reaches the disk is a consistent state: the last durable meta's
+ * tree, or (when the later meta made it too) the next one's, whose data pages
+ * were already flushed before that meta was written.
+ *
+ * So one flush per commit suffices if an intent is reported only when a later
+ * flush covers its commit's meta page: commit N is durable once commit N+1's
+ * data flush has returned (the fdatasync flushes the whole file, meta N
+ * included), or once mdb_env_sync() has. The writer keeps the reported-later
+ * intents on s->owed with the transaction id they depend on, and reports them
+ * when durable_id reaches it. Under load the next batch's commit is that
+ * flush; when the queue runs dry the writer flushes once more by itself
+ * (sync_idle), so nobody waits for new traffic.
+ *
+ * Failure cases:
+ * - kill -9 of the region at any moment: every pwrite that returned is in the
+ *   kernel's page cache and reaches the file; the region restarts on the last
+ *   meta written. Nothing reported is lost, and nothing is torn.
+ * - power loss or kernel crash: at worst the last commit's meta page is not on
+ *   disk, and the region restarts on the commit before it. Every intent of
+ *   that last commit was not reported yet (it waited for the next flush), so
+ *   no acknowledged write is lost. A crash mid-flush of data pages is harmless:
+ *   those pages are free pages of every durable meta.
+ * - Readers: a read transaction sees every commit, durable or not yet.
+ *   Anything a peer or a stream reader consumes (replication log shipping,
+ *   DynamoDB Streams, the S3 replication queue) must come from
+ *   store_read_durable(), which only hands out snapshots at or before
+ *   durable_id, so no region ever ships an entry a power loss could take back.
+ * - A failed flush (EIO) advances nothing: the intents waiting on it get
+ *   ERR_IO, and the writer retries the flush before it reports anything later.
+ */
+
+static void set_durable(struct store *s, uint64_t id)
+{
+    pthread_mutex_lock(&s->mu);
+    if (id > s->durable_id) {
+        s->durable_id = id;
+        pthread_cond_broadcast(&s->durable_cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* report - run the done callbacks of @list (linked by next). */
+static void report(struct intent *list)
+{
+    struct intent *it, *next;
+
+    for (it = list; it; it = next) {
+        bool heap = it->heap;
+
+        next = it->next;
+        it->done(it->done_arg, it->rc, &it->err);
+        if (heap)
+            free(it);
+    }
+}
+
+/* report_durable - report the owed intents that depend on nothing newer than
+ * @durable (writer thread). */
+static void report_durable(struct store *s, uint64_t durable)
+{
+    struct intent *ready = s->owed, *last = NULL, *it;
+
+    for (it = s->owed; it && it->need <= durable; it = it->next)
+        last = it;
+    if (!last)
+        return;
+    s->owed = last->next;
+    if (!s->owed)
+        s->owed_tail = NULL;
+    last->next = NULL;
+    report(ready);
+}
+
+/* last_txn_id - the id of the newest commit in the environment. */
+static uint64_t last_txn_id(struct store *s)
+{
+    MDB_envinfo info;
+
+    if (mdb_env_info(s->env, &info) != 0)
+        return s->last_id;
+    return (uint64_t)info.me_last_txnid;
+}
+
+/* sync_idle - the queue is empty and commits are waiting for a flush: make
+ * everything committed durable now (writer thread). */
+static bool sync_idle(struct store *s)
+{
+    uint64_t upto = s->last_id;
+    int rc = s->nosync ? 0 : mdb_env_sync(s->env, 1);
+
+    pthread_mutex_lock(&s->mu);
+    s->stats.syncs++;
+    pthread_mutex_unlock(&s->mu);
+    if (rc) {
+        struct intent *it;
+
+        log_err("event=store_sync_failed error=\"%s\"", mdb_strerror(rc));
+        /* The owed intents cannot be promised; a later flush is retried
+         * before anything newer is reported. */
+        for (it = s->owed; it; it = it->next)
+            if (it->rc == ERR_OK)
+                it->rc = lmdb_err(&it->err, rc, "flush");
+        report_durable(s, UINT64_MAX);
+        usleep(100 * 1000);
+        return false;
+    }
+    set_durable(s, upto);
+    report_durable(s, upto);
+    return true;
+}
+
 static void run_batch(struct store *s, struct intent *batch, unsigned n)
 {
     MDB_txn *parent = NULL;
-    struct intent *it, *next;
+    struct intent *it, *last = NULL;
     bool committed = false;
+    uint64_t before = s->last_id, need;
     int rc;
 
     rc = mdb_txn_begin(s->env, NULL, 0, &parent);
     if (rc) {
         for (it = batch; it; it = it->next)
             it->rc = lmdb_err(&it->err, rc, "begin write transaction");
-        goto report;
+        goto done;
     }
     for (it = batch; it; it = it->next) {
         MDB_txn *child = NULL;
@@ -139,7 +264,7 @@ static void run_batch(struct store *s, struct intent *batch, unsigned n)
     } else {
         committed = true;
     }
-report:
+done:
     pthread_mutex_lock(&s->mu);
     if (committed)
         s->stats.commits++;
@@ -147,14 +272,31 @@ report:
     if (n > s->stats.max_batch_seen)
         s->stats.max_batch_seen = n;
     pthread_mutex_unlock(&s->mu);
-    for (it = batch; it; it = next) {
-        bool heap = it->heap;
-
-        next = it->next;
-        it->done(it->done_arg, it->rc, &it->err);
-        if (heap)
-            free(it);
+    if (!committed) {
+        report(batch); /* nothing of it happened; nothing to wait for */
+        return;
     }
+    /* A commit that changed nothing writes nothing (no flush, same id); its
+     * intents still saw the newest commit, so they wait for it too. */
+    s->last_id = last_txn_id(s);
+    need = s->last_id;
+    if (s->nosync) {
+        set_durable(s, need);
+    } else if (s->last_id != before) {
+        /* This commit's data flush came after commit @before's meta page
+         * was written, so it made @before durable. */
+        set_durable(s, before);
+    }
+    for (it = batch; it; it = it->next) {
+        it->need = need;
+        last = it;
+    }
+    if (s->owed_tail)
+        s->owed_tail->next = batch;
+    else
+        s->owed = batch;
+    s->owed_tail = last;
+    report_durable(s, s->durable_id);
 }
 
 static void *writer_main(void *p)
@@ -164,14 +306,19 @@ static void *writer_main(void *p)
     for (;;) {
         struct intent *batch, *last;
         unsigned n = 1;
+        bool lagging;
 
         pthread_mutex_lock(&s->mu);
-        while (!s->head && !s->stopping)
+        while (!s->head && !s->stopping && s->durable_id >= s->last_id)
             pthread_cond_wait(&s->cv, &s->mu);
+        lagging = s->durable_id < s->last_id;
         if (!s->head) {
-            /* stopping, and the queue is drained */
             pthread_mutex_unlock(&s->mu);
-            break;
+            /* idle, with commits not yet flushed (a failing disk is
+             * retried, but not forever once the store is closing) */
+            if (lagging && (sync_idle(s) || !s->stopping))
+                continue;
+            break; /* stopping, the queue drained and everything durable */
         }
         batch = last = s->head;
         while (last->next && n < s->max_batch) {
@@ -258,6 +405,7 @@ void store_get_stats(struct store *s, struct store_stats *out)
 {
     pthread_mutex_lock(&s->mu);
     *out = s->stats;
+    out->durable_id = s->durable_id;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -266,7 +414,8 @@ void store_get_stats(struct store *s, struct store_stats *out)
 static enum err_code open_env(struct store *s, const struct store_opts *o, struct err *e)
 {
     MDB_txn *txn = NULL;
-    unsigned flags = MDB_NOTLS | (o->nosync ? MDB_NOSYNC : 0);
+    /* MDB_NOMETASYNC: one flush per commit; see "Durability" above. */
+    unsigned flags = MDB_NOTLS | (o->nosync ? MDB_NOSYNC : MDB_NOMETASYNC);
     int rc;
 
     rc = mdb_env_create(&s->env);
@@ -294,6 +443,13 @@ static enum err_code open_env(struct store *s, const struct store_opts *o, struc
     rc = mdb_txn_commit(txn);
     if (rc)
         return lmdb_err(e, rc, "commit");
+    /* The last commit of a previous run may not be flushed yet (it was killed
+     * before its writer's next flush): everything found is made durable before
+     * anyone reads it as durable. */
+    if (!o->nosync && (rc = mdb_env_sync(s->env, 1)) != 0)
+        return lmdb_err(e, rc, "flush");
+    s->nosync = o->nosync;
+    s->last_id = s->durable_id = last_txn_id(s);
     return ERR_OK;
 }
 
@@ -338,10 +494,12 @@ enum err_code store_open(const struct store_opts *o, struct store **out, struct 
     s->max_batch = o->max_batch ? o->max_batch : DEFAULT_MAX_BATCH;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_cond_init(&s->durable_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         rc = err_set(e, ERR_IO, "start writer thread");
         pthread_mutex_destroy(&s->pool_mu);
+        pthread_cond_destroy(&s->durable_cv);
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
         goto fail;
@@ -380,6 +538,7 @@ void store_close(struct store *s)
     mdb_env_close(s->env);
     close(s->lock_fd); /* releases the flock */
     pthread_mutex_destroy(&s->pool_mu);
+    pthread_cond_destroy(&s->durable_cv);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -420,6 +579,27 @@ enum err_code store_read_begin(struct store *s, struct store_txn **out, struct e
     t->next = NULL;
     *out = t;
     return ERR_OK;
+}
+
+enum err_code store_read_durable(struct store *s, struct store_txn **out, struct err *e)
+{
+    enum err_code rc = store_read_begin(s, out, e);
+    uint64_t id;
+
+    if (rc)
+        return rc;
+    id = (uint64_t)mdb_txn_id((*out)->txn);
+    /* The writer flushes as soon as it is idle, or with its next commit. */
+    pthread_mutex_lock(&s->mu);
+    while (s->durable_id < id)
+        pthread_cond_wait(&s->durable_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    return ERR_OK;
+}
+
+uint64_t store_txn_id(const struct store_txn *t)
+{
+    return (uint64_t)mdb_txn_id(t->txn);
 }
 
 void store_txn_abort(struct store_txn *t)

@@ -5,10 +5,19 @@
  * Writes never run on request threads: callers submit a write intent, the one
  * writer thread applies a batch of queued intents in one LMDB transaction
  * (each intent in a nested transaction, so a failed intent leaves no trace
- * and later intents in the batch see what earlier ones wrote), commits once
- * with fsync, and only then reports each intent's outcome. That is group
- * commit: concurrent writers share one fsync, and an acknowledged write is
- * durable (it survives kill -9 and power loss).
+ * and later intents in the batch see what earlier ones wrote), commits once,
+ * and reports each intent's outcome only once that commit is on disk. That is
+ * group commit: concurrent writers share one flush, and an acknowledged write
+ * is durable (it survives kill -9 and power loss). A commit costs one flush:
+ * its meta page becomes durable with the next commit's flush (or a flush of
+ * its own when no other write follows), so an intent is reported one flush
+ * after its commit (store.c, "Durability").
+ *
+ * Read transactions see every commit, including the newest one whose flush
+ * has not happened yet (kill -9 cannot take it back, a power loss can).
+ * Whatever leaves the region as a durable fact (replication log shipping,
+ * stream records, the S3 replication queue) is read through
+ * store_read_durable().
  *
  * The data directory is held with an exclusive flock on DIR/tandem.lock;
  * a second process opening the same directory gets ERR_IN_USE. */
@@ -69,6 +78,19 @@ void store_close(struct store *s);
  */
 enum err_code store_read_begin(struct store *s, struct store_txn **out, struct err *e);
 
+/*
+ * store_read_durable - like store_read_begin, but the snapshot holds only
+ * commits that are on disk: it waits (about one flush at most) until the
+ * writer has flushed everything the snapshot sees. Never call it on the
+ * writer thread (from a store_apply_fn or store_done_fn).
+ */
+enum err_code store_read_durable(struct store *s, struct store_txn **out, struct err *e);
+
+/* store_txn_id - the commit a transaction reads (read transactions), or the
+ * commit it will become (inside a store_apply_fn). Ids grow by one per commit
+ * that changes anything. */
+uint64_t store_txn_id(const struct store_txn *t);
+
 /* store_txn_abort - end a read transaction. NULL is a no-op. Never call it on
  * the transaction passed to a store_apply_fn (the writer owns that one). */
 void store_txn_abort(struct store_txn *t);
@@ -124,7 +146,8 @@ enum err_code store_cursor_del(struct store_cursor *c, struct err *e);
  * the whole batch waits for it.
  *
  * @done runs on the writer thread after the batch's commit is durable (or has
- * failed: then every intent in the batch gets ERR_IO). It must be quick:
+ * failed: then every intent in the batch gets ERR_IO). An intent whose commit
+ * changed nothing is reported once everything it may have read is durable. It must be quick:
  * typically it finishes the response and wakes the connection.
  */
 typedef enum err_code store_apply_fn(struct store_txn *t, void *arg, struct err *e);
@@ -144,6 +167,8 @@ struct store_stats {
     uint64_t commits; /* batches committed */
     uint64_t intents; /* intents applied */
     uint64_t max_batch_seen;
+    uint64_t syncs;      /* flushes of their own when the queue ran dry (commits flush too) */
+    uint64_t durable_id; /* every commit up to this id is on disk */
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 

@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -752,6 +754,239 @@ static void open_failures(void **state)
     assert_null(s);
 }
 
+/* ---- durability: one flush per commit, reports one flush later ---- */
+
+static struct store *open_batch(const char *parent, const char *name, unsigned max_batch)
+{
+    char dir[128];
+    struct store_opts o = {.max_batch = max_batch};
+    struct store *s = NULL;
+    struct err e = {0};
+
+    snprintf(dir, sizeof(dir), "%s/%s", parent, name);
+    o.dir = dir;
+    if (store_open(&o, &s, &e) != ERR_OK)
+        fail_msg("store_open %s: %s", dir, e.msg);
+    return s;
+}
+
+/* A put that notes the commit it became part of, and what was durable when
+ * it was reported. */
+struct noted {
+    struct store *s;
+    struct kv kv;
+    uint64_t txn, durable_at_done;
+    struct tally *ta;
+};
+
+static enum err_code apply_noted(struct store_txn *t, void *arg, struct err *e)
+{
+    struct noted *n = arg;
+
+    n->txn = store_txn_id(t);
+    return apply_put(t, &n->kv, e);
+}
+
+static void done_noted(void *arg, enum err_code rc, const struct err *e)
+{
+    struct noted *n = arg;
+    struct store_stats st;
+
+    (void)e;
+    store_get_stats(n->s, &st);
+    n->durable_at_done = st.durable_id;
+    pthread_mutex_lock(&n->ta->mu);
+    n->ta->rc[0] = rc ? rc : n->ta->rc[0];
+    n->ta->done++;
+    pthread_cond_broadcast(&n->ta->cv);
+    pthread_mutex_unlock(&n->ta->mu);
+}
+
+static void done_gate(void *arg, enum err_code rc, const struct err *e)
+{
+    (void)arg;
+    (void)rc;
+    (void)e;
+}
+
+enum { PIPELINED = 40 };
+
+/* Back-to-back batches: each commit's flush makes the previous commit durable,
+ * so only the last one needs a flush of its own, and no intent is reported
+ * before its commit is durable. */
+static void pipelined_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_batch(f->dir, "pipe", 4);
+    struct tally ta = {.done = 0};
+    struct noted n[PIPELINED];
+    char keys[PIPELINED][16];
+    struct gate g;
+    struct store_stats st;
+    struct store_txn *t = NULL;
+    struct slice v;
+
+    pthread_mutex_init(&ta.mu, NULL);
+    pthread_cond_init(&ta.cv, NULL);
+    sem_init(&g.entered, 0, 0);
+    sem_init(&g.release, 0, 0);
+    store_submit(s, apply_gate, done_gate, &g);
+    sem_wait(&g.entered);
+    for (int i = 0; i < PIPELINED; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "p%03d", i);
+        n[i] = (struct noted){
+            .s = s, .kv = {STORE_DB_DATA, slice_str(keys[i]), SLICE("v")}, .ta = &ta};
+        store_submit(s, apply_noted, done_noted, &n[i]);
+    }
+    sem_post(&g.release);
+    tally_wait(&ta, PIPELINED);
+    assert_int_equal(ta.rc[0], ERR_OK);
+    for (int i = 0; i < PIPELINED; i++) {
+        assert_true(n[i].txn > 0);
+        assert_true(n[i].durable_at_done >= n[i].txn);
+    }
+    /* 4 per commit, and each commit a new id */
+    assert_int_equal(n[PIPELINED - 1].txn - n[0].txn, PIPELINED / 4 - 1);
+    store_get_stats(s, &st);
+    assert_int_equal(st.commits, 1 + PIPELINED / 4);
+    assert_int_equal(st.syncs, 1);
+    assert_int_equal(st.durable_id, n[PIPELINED - 1].txn);
+
+    assert_int_equal(store_read_durable(s, &t, NULL), ERR_OK);
+    assert_int_equal(store_txn_id(t), st.durable_id);
+    assert_int_equal(store_get(t, STORE_DB_DATA, SLICE("p039"), &v, NULL), ERR_OK);
+    store_txn_abort(t);
+    store_close(s);
+    sem_destroy(&g.entered);
+    sem_destroy(&g.release);
+    pthread_cond_destroy(&ta.cv);
+    pthread_mutex_destroy(&ta.mu);
+}
+
+struct durable_reader {
+    struct store *s;
+    uint64_t txn;
+    atomic_int returned;
+};
+
+static void *durable_reader_main(void *arg)
+{
+    struct durable_reader *r = arg;
+    struct store_txn *t = NULL;
+
+    if (store_read_durable(r->s, &t, NULL) == ERR_OK) {
+        r->txn = store_txn_id(t);
+        store_txn_abort(t);
+    }
+    atomic_store(&r->returned, 1);
+    return NULL;
+}
+
+/* A commit the writer has not flushed past yet: its intent is not reported,
+ * plain readers see it, durable readers wait for it. */
+static void report_waits_for_next_flush(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_batch(f->dir, "one", 1);
+    struct tally ta = {.done = 0};
+    struct noted n;
+    struct gate g0, g1;
+    struct durable_reader r = {.s = NULL};
+    struct store_stats st;
+    struct store_txn *t = NULL;
+    struct slice v;
+    pthread_t th;
+
+    pthread_mutex_init(&ta.mu, NULL);
+    pthread_cond_init(&ta.cv, NULL);
+    sem_init(&g0.entered, 0, 0);
+    sem_init(&g0.release, 0, 0);
+    sem_init(&g1.entered, 0, 0);
+    sem_init(&g1.release, 0, 0);
+    /* batches of one: [g0], [put a], [g1] back to back */
+    store_submit(s, apply_gate, done_gate, &g0);
+    sem_wait(&g0.entered);
+    n = (struct noted){.s = s, .kv = {STORE_DB_DATA, SLICE("a"), SLICE("1")}, .ta = &ta};
+    store_submit(s, apply_noted, done_noted, &n);
+    store_submit(s, apply_gate, done_gate, &g1);
+    sem_post(&g0.release);
+    sem_wait(&g1.entered); /* "a" is committed; the writer is held before its next flush */
+
+    pthread_mutex_lock(&ta.mu);
+    assert_int_equal(ta.done, 0);
+    pthread_mutex_unlock(&ta.mu);
+    store_get_stats(s, &st);
+    assert_true(st.durable_id < n.txn);
+    assert_int_equal(store_read_begin(s, &t, NULL), ERR_OK);
+    assert_int_equal(store_txn_id(t), n.txn);
+    assert_int_equal(store_get(t, STORE_DB_DATA, SLICE("a"), &v, NULL), ERR_OK);
+    store_txn_abort(t);
+
+    r.s = s;
+    atomic_init(&r.returned, 0);
+    assert_int_equal(pthread_create(&th, NULL, durable_reader_main, &r), 0);
+    usleep(100 * 1000);
+    assert_int_equal(atomic_load(&r.returned), 0);
+
+    /* g1 changes nothing, so its commit flushes nothing: the idle writer
+     * flushes on its own, which reports "a" and lets the reader in. */
+    sem_post(&g1.release);
+    pthread_join(th, NULL);
+    assert_int_equal(r.txn, n.txn);
+    tally_wait(&ta, 1);
+    assert_int_equal(ta.rc[0], ERR_OK);
+    assert_true(n.durable_at_done >= n.txn);
+    store_get_stats(s, &st);
+    assert_int_equal(st.syncs, 1);
+    store_close(s);
+    sem_destroy(&g0.entered);
+    sem_destroy(&g0.release);
+    sem_destroy(&g1.entered);
+    sem_destroy(&g1.release);
+    pthread_cond_destroy(&ta.cv);
+    pthread_mutex_destroy(&ta.mu);
+}
+
+/* An acknowledged write survives kill -9 of the process right after it. */
+static void acked_survives_kill(void **state)
+{
+    struct fixture *f = *state;
+    char dir[128], buf[16];
+    pid_t pid;
+    int status;
+    struct store *s;
+
+    snprintf(dir, sizeof(dir), "%s/kill", f->dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *cs = open_dir(dir, 0);
+        struct err e = {0};
+
+        for (int i = 0; i < 50; i++) {
+            char k[16];
+
+            snprintf(k, sizeof(k), "k%02d", i);
+            if (put(cs, STORE_DB_DATA, slice_str(k), SLICE("acked"), &e) != ERR_OK)
+                _exit(1);
+        }
+        kill(getpid(), SIGKILL);
+        _exit(3);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    s = open_dir(dir, 0);
+    for (int i = 0; i < 50; i++) {
+        char k[16];
+
+        snprintf(k, sizeof(k), "k%02d", i);
+        assert_int_equal(get_copy(s, STORE_DB_DATA, slice_str(k), buf, sizeof(buf)), ERR_OK);
+        assert_string_equal(buf, "acked");
+    }
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -766,6 +1001,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(close_drains_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(map_full, setup, teardown),
         cmocka_unit_test_setup_teardown(open_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(pipelined_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(report_waits_for_next_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(acked_survives_kill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
