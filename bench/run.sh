@@ -12,7 +12,8 @@
 #   GetItem -> tandem, GetItem -> dynalite,
 #   PutItem -> tandem (durable), PutItem -> dynalite (memory only, never fsyncs)
 # and, every round right before tandem's PutItems, the disk's fsyncs/s under
-# the data dir (bench_fsync_rate).
+# the data dir (bench_fsync_rate); during tandem's PutItems, its fdatasync calls
+# (perf's syscall tracepoint, when available), i.e. PutItems per flush.
 # With --ops, the data plane too: query (Query pages of 100 items from table
 # "benchq", hash id + sort key sk, QPARTS partitions of 150 items), update
 # (UpdateItem with a condition on the preloaded keys), txn (TransactWriteItems
@@ -191,6 +192,30 @@ for t in tandem dynalite; do
 done
 
 # --- the rounds ------------------------------------------------------------------
+# tandem's flushes while it takes PutItems: fdatasync calls counted by perf's
+# syscall tracepoint (skipped where perf or the tracepoint is not available).
+FLUSH_WATCH=0
+if want tandem && command -v perf >/dev/null &&
+    perf stat -e syscalls:sys_enter_fdatasync -- true >/dev/null 2>&1; then
+    FLUSH_WATCH=1
+fi
+flush_watch_start() {
+    [ "$FLUSH_WATCH" = 1 ] || return 0
+    perf stat -x, -e syscalls:sys_enter_fdatasync -p "${PID[tandem]}" -o "$WORK/flush.txt" &
+    FW_PID=$! # exits by itself when tandem does
+    FW_T0=$(date +%s.%N)
+}
+flush_watch_stop() { # flush_watch_stop ROUND
+    [ "$FLUSH_WATCH" = 1 ] || return 0
+    local t1 n
+    kill -INT "$FW_PID" 2>/dev/null || true
+    wait "$FW_PID" 2>/dev/null || true
+    t1=$(date +%s.%N)
+    n=$(grep -m1 'sys_enter_fdatasync' "$WORK/flush.txt" | cut -d, -f1)
+    [[ "$n" =~ ^[0-9]+$ ]] || return 0
+    printf '{"round":%d,"fdatasyncs":%d,"seconds":%s}\n' "$1" "$n" \
+        "$(awk "BEGIN { print $t1 - $FW_T0 }")" >>"$WORK/flush.jsonl"
+}
 JOBS=()
 if want_op get; then
     want floor && JOBS+=("floor get")
@@ -211,6 +236,7 @@ for op in query update txn; do
 done
 : >"$WORK/runs.jsonl"
 : >"$WORK/fsync.jsonl"
+: >"$WORK/flush.jsonl"
 for ((r = 0; r < ROUNDS; r++)); do
     n=${#JOBS[@]}
     for ((j = 0; j < n; j++)); do
@@ -226,9 +252,11 @@ for ((r = 0; r < ROUNDS; r++)); do
                 # writes, so the two are compared at the same moment.
                 printf '{"round":%d,"result":%s}\n' "$r" \
                     "$("$FSYNC_RATE" --dir "$WORK" --seconds "$FSYNC_SECONDS")" >>"$WORK/fsync.jsonl"
+                flush_watch_start
             fi
             out=$(lg "$t" --mode put --key-prefix "r$r-" \
                 --duration "$DURATION" --warmup "$WARMUP" || true)
+            [ "$t" = tandem ] && flush_watch_stop "$r"
             ;;
         query) out=$(lg "$t" --mode query --table benchq --keys "$QPARTS" --key-prefix q \
             --page 100 --duration "$DURATION" --warmup "$WARMUP" || true) ;;
@@ -260,6 +288,7 @@ if want_op query || want_op update || want_op txn; then
 fi
 want_op get || want_op put || exit 0
 python3 "$BENCH/report.py" --runs "$WORK/runs.jsonl" --fsync "$WORK/fsync.jsonl" \
+    --flushes "$WORK/flush.jsonl" \
     --connections "$CONNS" --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \
     --loadgen-threads "$LOADGEN_THREADS" --commit "$(git -C "$ROOT" rev-parse --short HEAD)" \
     --json-out "$RESULT"

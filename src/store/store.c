@@ -527,6 +527,9 @@ void store_close(struct store *s)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer, NULL);
+    log_info("event=store_close commits=%llu intents=%llu syncs=%llu max_batch=%llu",
+             (unsigned long long)s->stats.commits, (unsigned long long)s->stats.intents,
+             (unsigned long long)s->stats.syncs, (unsigned long long)s->stats.max_batch_seen);
 
     while (s->pool) {
         struct store_txn *t = s->pool;
