@@ -806,6 +806,28 @@ static void *pull_main(void *arg)
 
 /* ---- serving the log ---- */
 
+/* durable_bounds - the log's bounds in @t, the last one capped at the newest
+ * entry known to be durable: writers call repl_log_committed() only once their
+ * commit is flushed, and commits become durable in order, so a peer never gets
+ * an entry a power loss could take back (a read transaction also sees the
+ * newest commit before its flush; store.h). */
+static enum err_code durable_bounds(struct store_txn *t, uint64_t *first, uint64_t *last,
+                                    struct err *e)
+{
+    enum err_code rc = repl_log_bounds(t, first, last, e);
+    uint64_t durable = repl_log_wait(0, 0);
+
+    if (!rc && *last > durable)
+        *last = durable;
+    return rc;
+}
+
+/* up_to - how many entries from @from to @last, at most @max (@last >= @from) */
+static size_t up_to(uint64_t from, uint64_t last, size_t max)
+{
+    return last - from < (uint64_t)max ? (size_t)(last - from + 1) : max;
+}
+
 /* serve_log - answer @req with the entries from @from; false (nothing sent)
  * when there are none and @final is false. */
 static bool serve_log(struct repl *r, struct http_req *req, uint64_t from, size_t max, bool final)
@@ -816,12 +838,11 @@ static bool serve_log(struct repl *r, struct http_req *req, uint64_t from, size_
     uint64_t first = 0, last = 0, lastseq = 0;
     size_t count = 0;
     char num[32];
-    /* a peer gets only entries a power loss cannot take back */
-    enum err_code rc = store_read_durable(r->store, &t, &e);
+    enum err_code rc = store_read_begin(r->store, &t, &e);
 
     buf_init(&b, 0);
     if (!rc)
-        rc = repl_log_bounds(t, &first, &last, &e);
+        rc = durable_bounds(t, &first, &last, &e);
     if (!rc && last >= from && first > from) {
         store_txn_abort(t);
         buf_free(&b);
@@ -834,7 +855,8 @@ static bool serve_log(struct repl *r, struct http_req *req, uint64_t from, size_
         return true;
     }
     if (!rc && last >= from)
-        rc = repl_log_read(t, from, max, PULL_MAX_BYTES, &b, &count, &lastseq, &e);
+        rc = repl_log_read(t, from, up_to(from, last, max), PULL_MAX_BYTES, &b, &count, &lastseq,
+                           &e);
     store_txn_abort(t);
     if (rc) {
         buf_free(&b);
@@ -904,11 +926,12 @@ static bool stream_fill(struct repl *r, struct stream *st, int64_t now)
     floor = repl_hlc_now(); /* entries logged from now on are stamped later */
     rc = store_read_begin(r->store, &t, &e);
     if (!rc)
-        rc = repl_log_bounds(t, &first, &last, &e);
+        rc = durable_bounds(t, &first, &last, &e);
     if (!rc && last >= st->from && first > st->from) {
         rc = err_set(&e, ERR_IO, "trimmed"); /* the puller asks again and gets 410 */
     } else if (!rc && last >= st->from) {
-        rc = repl_log_read(t, st->from, PULL_MAX, PULL_MAX_BYTES, &b, &count, &lastseq, &e);
+        rc = repl_log_read(t, st->from, up_to(st->from, last, PULL_MAX), PULL_MAX_BYTES, &b, &count,
+                           &lastseq, &e);
     }
     store_txn_abort(t);
     if (rc) {

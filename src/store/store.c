@@ -129,10 +129,12 @@ static enum err_code not_writable(struct err *e)
  *   no acknowledged write is lost. A crash mid-flush of data pages is harmless:
  *   those pages are free pages of every durable meta.
  * - Readers: a read transaction sees every commit, durable or not yet.
- *   Anything a peer or a stream reader consumes (replication log shipping,
- *   DynamoDB Streams, the S3 replication queue) must come from
+ *   Anything a peer or a stream reader consumes must stop at the durable
+ *   point: DynamoDB Streams, seeding and the S3 replication queue read through
  *   store_read_durable(), which only hands out snapshots at or before
- *   durable_id, so no region ever ships an entry a power loss could take back.
+ *   durable_id; the replication log is shipped up to the newest entry whose
+ *   done callback has run (src/repl). So no region ever ships an entry a
+ *   power loss could take back.
  * - A failed flush (EIO) advances nothing: the intents waiting on it get
  *   ERR_IO, and the writer retries the flush before it reports anything later.
  */

@@ -15,9 +15,9 @@
  *
  * Read transactions see every commit, including the newest one whose flush
  * has not happened yet (kill -9 cannot take it back, a power loss can).
- * Whatever leaves the region as a durable fact (replication log shipping,
- * stream records, the S3 replication queue) is read through
- * store_read_durable().
+ * Whatever leaves the region as a durable fact (stream records, seed pages,
+ * the S3 replication queue) is read through store_read_durable(), or capped at
+ * what done callbacks have reported (the replication log).
  *
  * The data directory is held with an exclusive flock on DIR/tandem.lock;
  * a second process opening the same directory gets ERR_IN_USE. */
