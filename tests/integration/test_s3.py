@@ -1223,6 +1223,61 @@ class Restart(S3Case):
         self.assertIn("s3_orphans_removed", self.server.stderr())
 
 
+class Flushes(S3Case):
+    def test_concurrent_uploads_acknowledged_survive_kill(self):
+        # uploads wait for their flushes together on the flush threads; every
+        # acknowledged one (objects and parts) is there after kill -9
+        import concurrent.futures
+        c = self.s3(max_pool_connections=16)
+        b = self.bucket(c)
+        up = c.create_multipart_upload(Bucket=b, Key="mp")["UploadId"]
+        bodies = {"c%03d" % i: os.urandom(1000 + i) for i in range(96)}
+        parts = {n: os.urandom(5 << 20) if n < 3 else b"tail" for n in range(1, 4)}
+
+        def put(k):
+            return c.put_object(Bucket=b, Key=k, Body=bodies[k])["ETag"]
+
+        def part(n):
+            return c.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=n,
+                                 Body=parts[n])["ETag"]
+
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            etags = dict(zip(bodies, ex.map(put, bodies)))
+            part_etags = dict(zip(parts, ex.map(part, parts)))
+        for k, body in bodies.items():
+            self.assertEqual(etags[k], '"%s"' % hashlib.md5(body).hexdigest())
+        self.server.kill()
+        self.server.start()
+        c = self.s3()
+        for k, body in bodies.items():
+            self.assertEqual(c.get_object(Bucket=b, Key=k)["Body"].read(), body)
+        c.complete_multipart_upload(
+            Bucket=b, Key="mp", UploadId=up,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": part_etags[n]}
+                                       for n in sorted(parts)]})
+        self.assertEqual(c.get_object(Bucket=b, Key="mp")["Body"].read(),
+                         b"".join(parts[n] for n in sorted(parts)))
+
+    def test_body_folders_made_at_start_and_again_when_gone(self):
+        objects = os.path.join(self.server.data_dir, "objects")
+        folders = ["%02x" % i for i in range(256)]
+        self.assertTrue(all(os.path.isdir(os.path.join(objects, d)) for d in folders))
+        c = self.s3()
+        b = self.bucket(c)
+        for d in folders:  # an operator emptied the folder tree by hand
+            if not os.listdir(os.path.join(objects, d)):
+                os.rmdir(os.path.join(objects, d))
+        for i in range(4):
+            c.put_object(Bucket=b, Key="g%d" % i, Body=b"again %d" % i)
+        for i in range(4):
+            self.assertEqual(c.get_object(Bucket=b, Key="g%d" % i)["Body"].read(),
+                             b"again %d" % i)
+        self.server.kill()
+        self.server.start()
+        self.assertTrue(all(os.path.isdir(os.path.join(objects, d)) for d in folders))
+        self.assertEqual(self.s3().get_object(Bucket=b, Key="g0")["Body"].read(), b"again 0")
+
+
 class AwsCli(S3Case):
     def test_cli_cp_multipart_100mib_and_s3api(self):
         clients = [cl for cl in th.find_clients() if cl.kind == "cli" and not cl.missing]
