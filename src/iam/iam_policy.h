@@ -59,6 +59,7 @@ struct iam_request {
     const char *service;        /* for service principals ("lambda.amazonaws.com"); else NULL */
     const struct authz_kv *ctx; /* condition keys; a key may repeat (multi-valued) */
     size_t nctx;
+    bool star_indirect; /* Principal "*" matches but does not name the caller (iam_decide) */
 };
 
 /*

@@ -700,12 +700,17 @@ static bool principal_matches(const cJSON *v, const struct iam_request *q, bool 
     const cJSON *aws, *svc, *x;
     char root[64];
 
-    if (cJSON_IsString(v))
-        return *direct = strcmp(v->valuestring, "*") == 0;
+    if (cJSON_IsString(v)) {
+        bool star = strcmp(v->valuestring, "*") == 0;
+        *direct = star && !q->star_indirect;
+        return star;
+    }
     snprintf(root, sizeof(root), "arn:aws:iam::%s:root", q->account ? q->account : "");
     aws = cJSON_GetObjectItemCaseSensitive(v, "AWS");
     for (x = cJSON_IsArray(aws) ? aws->child : aws; x; x = cJSON_IsArray(aws) ? x->next : NULL) {
         const char *s = x->valuestring;
+        if (strcmp(s, "*") == 0 && q->star_indirect)
+            return true;
         if (strcmp(s, "*") == 0 || (q->principal_arn && strcmp(s, q->principal_arn) == 0) ||
             (q->role_arn && strcmp(s, q->role_arn) == 0)) {
             *direct = true;
@@ -1065,14 +1070,14 @@ enum iam_decision iam_decide(const struct iam_policy_set *s, const struct iam_re
                                         : IAM_BY_SESSION;
         return IAM_EXPLICIT_DENY;
     }
-    if (rd == IAM_ALLOW && direct && q->role_arn) {
-        /* naming the role grants like an identity policy; naming the session
-         * itself grants past boundaries and session policies */
+    if (rd == IAM_ALLOW && direct) {
+        /* naming the role (or "*") grants like an identity policy; naming
+         * the user or the session itself grants past boundaries and
+         * session policies */
         struct iam_request sq = *q;
         sq.role_arn = NULL;
+        sq.star_indirect = true;
         iam_policy_eval(s->resource, &sq, &exempt);
-    } else if (rd == IAM_ALLOW && direct) {
-        exempt = true; /* a user named directly */
     }
     if (exempt)
         return IAM_ALLOW;
