@@ -598,6 +598,7 @@ struct delw {
     /* DeleteObjects */
     struct buf *xml;
     bool quiet;
+    bool denied; /* the caller may not delete this one: an <Error> entry */
 };
 
 static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
@@ -700,6 +701,8 @@ static enum err_code multidel_apply(struct store_txn *t, void *arg, struct err *
     enum err_code rc;
 
     for (int i = 0; i < m->n; i++) {
+        if (m->items[i].denied)
+            continue;
         rc = del_apply(t, &m->items[i], e);
         if (rc == ERR_CONFLICT) {
             m->w.fail = m->items[i].nv.w.fail;
@@ -721,6 +724,14 @@ static void multidel_ok(struct s3_w *w)
         struct delw *d = &m->items[i];
         for (int j = 0; j < d->nv.nold; j++)
             unlink(d->nv.old_files[j]);
+        if (d->denied) { /* errors are listed in Quiet mode too */
+            buf_puts(&b, "<Error>");
+            xmlw_elem(&b, "Key", d->nv.key, XMLW_CTRL);
+            if (d->vid)
+                xmlw_elem(&b, "VersionId", d->vid, XMLW_CTRL);
+            buf_puts(&b, "<Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+            continue;
+        }
         if (m->quiet)
             continue;
         buf_puts(&b, "<Deleted>");
@@ -750,10 +761,8 @@ void s3_delete_objects(struct http_req *r)
     struct s3_req *q = s3_req_of(r);
     struct multidel *m = arena_calloc(r->arena, sizeof(*m));
     struct s3_xml *x, *o;
-    int n = 0;
+    int n = 0, denied = 0;
 
-    if (!s3_allow(r, "s3:DeleteObject", q->bucket, NULL))
-        return;
     if (s3_xml_parse(r->arena, r->body.ptr ? r->body.ptr : "", r->body.len, &x, NULL) != ERR_OK ||
         strcmp(x->name, "Delete") != 0) {
         s3_error(r, S3E_MALFORMED_XML, NULL);
@@ -784,7 +793,12 @@ void s3_delete_objects(struct http_req *r)
         d->nv.bucket = q->bucket;
         d->nv.key = k;
         d->vid = s3_xml_text(o, "VersionId");
+        /* each key is authorized on its own, as S3 does */
+        d->denied = !s3_may(r, d->vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", q->bucket, k);
+        denied += d->denied;
     }
+    if (denied == m->n && !s3_bucket_or_404(r)) /* no write runs to find the bucket missing */
+        return;
     arena_on_free(r->arena, multidel_free, m);
     m->w.r = r;
     m->w.apply = multidel_apply;

@@ -264,6 +264,23 @@ class PublicAccess(S3Case):
         # IgnorePublicAcls: a public ACL grants nothing to anonymous callers
         self.assertCode("AccessDenied", self.anon().get_object, Bucket=b, Key="k2")
 
+    def test_delete_objects_authorized_per_key(self):
+        c = self.s3()
+        b = self.bucket(c)
+        for k in ("drop/a", "drop/b", "keep/c"):
+            c.put_object(Bucket=b, Key=k, Body=b"x")
+        c.delete_public_access_block(Bucket=b)
+        c.put_bucket_policy(Bucket=b, Policy=self.policy(b, self.grant(b, "s3:DeleteObject",
+                                                                          "drop/*")))
+        r = self.anon().delete_objects(Bucket=b, Delete={"Quiet": True, "Objects": [
+            {"Key": "drop/a"}, {"Key": "keep/c"}, {"Key": "drop/b"}]})
+        self.assertEqual(r.get("Deleted", []), [])
+        self.assertEqual([(e["Key"], e["Code"]) for e in r["Errors"]], [("keep/c", "AccessDenied")])
+        keys = [o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]]
+        self.assertEqual(keys, ["keep/c"])
+        self.assertCode("NoSuchBucket", self.anon().delete_objects, Bucket="no-such-bucket-del",
+                        Delete={"Objects": [{"Key": "k"}]})
+
     def test_non_public_policy_is_not_blocked(self):
         """A wildcard grant pinned to a source address is not public: allowed
         under BlockPublicPolicy and not restricted by RestrictPublicBuckets."""
