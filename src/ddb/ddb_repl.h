@@ -60,6 +60,16 @@ enum err_code ddb_repl_table_create(struct ddb *d, const cJSON *spec, const cJSO
 enum err_code ddb_repl_table_set_replicas(struct ddb *d, const char *table, const cJSON *replicas,
                                           struct err *e);
 
+/* Per-replica settings (UpdateTable ReplicaUpdates Update), the same in
+ * every region: ddb_repl_settings_merge - @region's stored settings with
+ * @update (the request's Update member, checked) applied, as a new object
+ * (owned) in DescribeTable's Replicas shape; ddb_repl_table_set_settings -
+ * store them as @region's. ERR_NOTFOUND. */
+enum err_code ddb_repl_settings_merge(struct store *s, const char *table, const char *region,
+                                      const cJSON *update, cJSON **out, struct err *e);
+enum err_code ddb_repl_table_set_settings(struct store *s, const char *table, const char *region,
+                                          const cJSON *settings, struct err *e);
+
 /* ddb_repl_table_drop - delete table @table of this region with its items
  * (the replica's removal asked by another region). ERR_NOTFOUND. */
 enum err_code ddb_repl_table_drop(struct ddb *d, const char *table, struct err *e);

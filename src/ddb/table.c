@@ -232,9 +232,12 @@ static char *describe(cJSON *desc, const char *status, uint64_t count, uint64_t 
 
             cJSON_AddStringToObject(o, "RegionName", cJSON_GetStringValue(r));
             cJSON_AddStringToObject(o, "ReplicaStatus", "ACTIVE");
+            if (cJSON_IsString(r))
+                replica_describe(o, desc, r->valuestring);
             cJSON_AddItemToArray(arr, o);
         }
     }
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replica_settings");
     cJSON_Delete(reps);
     cJSON_AddStringToObject(desc, "TableStatus", status);
     cJSON_AddNumberToObject(desc, "ItemCount", (double)count);
@@ -1110,10 +1113,8 @@ static void replica_updates(struct ddb_call *c, const char *name, const cJSON *u
                           "Delete must be specified for each ReplicaUpdate");
             return;
         }
-        if (up) {
-            ddb_reply_err(c, ERR_INVALID, "Replica Update actions are not supported yet");
-            return;
-        }
+        if (up)
+            continue; /* checked against the table below */
         snprintf(path, sizeof(path), "replicaUpdates.%d.member.%s.regionName", i,
                  cr ? "create" : "delete");
         const char *rn = ddb_arg_str(c, which, "RegionName");
@@ -1137,6 +1138,17 @@ static void replica_updates(struct ddb_call *c, const char *name, const cJSON *u
     if (rc) {
         ddb_reply_err(c, rc, e.msg);
         return;
+    }
+    i = 0;
+    cJSON_ArrayForEach(u, ups)
+    {
+        const cJSON *up = cJSON_GetObjectItemCaseSensitive(u, "Update");
+
+        i++;
+        if (up && !replica_update_check(c, name, desc, up, i)) {
+            cJSON_Delete(desc);
+            return;
+        }
     }
     ss = cJSON_GetObjectItemCaseSensitive(desc, "StreamSpecification");
     if (!ss ||

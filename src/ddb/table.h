@@ -48,6 +48,14 @@ enum err_code table_keys_get(struct store_txn *t, const char *name, struct table
 enum err_code table_stats_add(struct store_txn *t, uint64_t id, int64_t dcount, int64_t dbytes,
                               struct err *e);
 
+/* replica_update_check - UpdateTable ReplicaUpdates Update number @i (@up) of
+ * table @name described by @desc: false after answering @c with the error
+ * (replica.c). replica_describe - add @region's settings to its entry of
+ * DescribeTable's Replicas. */
+bool replica_update_check(struct ddb_call *c, const char *table, const cJSON *desc, const cJSON *up,
+                          int i);
+void replica_describe(cJSON *replica, const cJSON *desc, const char *region);
+
 /* table_desc_get - the stored descriptor of table @name (owned, cJSON_Delete);
  * ERR_NOTFOUND "Requested resource not found: Table: <name> not found".
  * table_desc_put - replace it (write txn). */

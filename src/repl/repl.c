@@ -1303,6 +1303,11 @@ static void handle_replica(struct repl *r, struct http_req *req)
         rc = ddb_repl_table_set_replicas(r->ddb, name, reps, &e);
     } else if (strcmp(action, "Delete") == 0 && name) {
         rc = ddb_repl_table_drop(r->ddb, name, &e);
+    } else if (strcmp(action, "ReplicaSettings") == 0 && name) {
+        rc = ddb_repl_table_set_settings(
+            r->store, name,
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "RegionName")),
+            cJSON_GetObjectItemCaseSensitive(in, "Settings"), &e);
     } else if (strcmp(action, "SeedFrom") == 0 && name && cJSON_IsArray(reps)) {
         rc = seed_from(r, name, reps, &e);
     } else {
@@ -1638,6 +1643,52 @@ static enum err_code seed_others(struct repl *r, struct peer *p, const char *tab
     return rc;
 }
 
+/* do_settings - ReplicaUpdates Update (checked by the API): the replica's
+ * settings merged here, stored, and sent to every other replica. A replica
+ * that cannot be told is logged (event=repl_notify_failed), not waited for. */
+static enum err_code do_settings(struct repl *r, const char *table, const cJSON *up, struct err *e)
+{
+    const char *region = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(up, "RegionName"));
+    cJSON *settings = NULL, *set = NULL;
+    const cJSON *it;
+    enum err_code rc;
+
+    if (!region)
+        return err_set(e, ERR_INVALID, "RegionName is required");
+    rc = ddb_repl_settings_merge(r->store, table, region, up, &settings, e);
+    if (!rc)
+        rc = ddb_repl_table_set_settings(r->store, table, region, settings, e);
+    if (!rc)
+        rc = current_set(r, table, &set, e);
+    if (rc) {
+        cJSON_Delete(settings);
+        cJSON_Delete(set);
+        return rc;
+    }
+    cJSON_ArrayForEach(it, set)
+    {
+        struct peer *p = cJSON_IsString(it) ? peer_find(r, it->valuestring) : NULL;
+        cJSON *o;
+        struct err e2 = {0};
+
+        if (!p)
+            continue;
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "Action", "ReplicaSettings");
+        cJSON_AddStringToObject(o, "TableName", table);
+        cJSON_AddStringToObject(o, "RegionName", region);
+        cJSON_AddItemToObject(o, "Settings", cJSON_Duplicate(settings, 1));
+        if (post_json(r, p, "/_tandem/repl/replica", o, &e2))
+            log_warn("event=repl_notify_failed peer=%s table=%s error=\"%s\"", p->region, table,
+                     e2.msg);
+        cJSON_Delete(o);
+    }
+    log_info("event=replica_updated table=%s region=%s", table, region);
+    cJSON_Delete(settings);
+    cJSON_Delete(set);
+    return ERR_OK;
+}
+
 static enum err_code do_update(struct repl *r, const char *table, const cJSON *u, struct err *e)
 {
     const cJSON *cr = cJSON_GetObjectItemCaseSensitive(u, "Create");
@@ -1649,6 +1700,8 @@ static enum err_code do_update(struct repl *r, const char *table, const cJSON *u
     struct buf spec;
     enum err_code rc;
 
+    if (cJSON_GetObjectItemCaseSensitive(u, "Update"))
+        return do_settings(r, table, cJSON_GetObjectItemCaseSensitive(u, "Update"), e);
     buf_init(&spec, 0);
     if (!p)
         return err_set(e, ERR_INVALID,

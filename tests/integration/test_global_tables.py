@@ -127,6 +127,66 @@ class TwoRegions(unittest.TestCase):
         self.assertEqual(seqs[:2], [last + 1, last + 2])
         self.assertIn([], batches)  # an idle stream sends heartbeats
 
+    def test_replica_update_settings(self):
+        self.e.create_table(
+            TableName="tuned", KeySchema=KEY_SCHEMA,
+            AttributeDefinitions=ATTRS + [{"AttributeName": "v", "AttributeType": "S"}],
+            ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+            GlobalSecondaryIndexes=[{
+                "IndexName": "byv", "KeySchema": [{"AttributeName": "v", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}],
+            StreamSpecification=STREAM)
+        add_replica(self.e, "tuned", "us-west-2")
+        before = time.time()
+        self.e.update_table(TableName="tuned", ReplicaUpdates=[{"Update": {
+            "RegionName": "us-west-2",
+            "ProvisionedThroughputOverride": {"ReadCapacityUnits": 7},
+            "GlobalSecondaryIndexes": [{"IndexName": "byv",
+                                        "ProvisionedThroughputOverride": {"ReadCapacityUnits": 3}}],
+            "TableClassOverride": "STANDARD_INFREQUENT_ACCESS"}}])
+        # a later Update changes what it names and keeps the rest
+        self.w.update_table(TableName="tuned", ReplicaUpdates=[{"Update": {
+            "RegionName": "us-west-2", "GlobalSecondaryIndexes": [
+                {"IndexName": "byv", "ProvisionedThroughputOverride": {"ReadCapacityUnits": 4}}]}}])
+
+        def replicas(c):
+            return {r["RegionName"]: r
+                    for r in c.describe_table(TableName="tuned")["Table"]["Replicas"]}
+        for c in (self.e, self.w):  # the same in every region
+            reps = replicas(c)
+            west = reps["us-west-2"]
+            self.assertEqual(west["ProvisionedThroughputOverride"], {"ReadCapacityUnits": 7})
+            self.assertEqual(west["GlobalSecondaryIndexes"], [
+                {"IndexName": "byv", "ProvisionedThroughputOverride": {"ReadCapacityUnits": 4}}])
+            self.assertEqual(west["ReplicaTableClassSummary"]["TableClass"],
+                             "STANDARD_INFREQUENT_ACCESS")
+            self.assertGreaterEqual(
+                west["ReplicaTableClassSummary"]["LastUpdateDateTime"].timestamp(), before - 5)
+            self.assertEqual(reps["us-east-1"], {"RegionName": "us-east-1",
+                                                 "ReplicaStatus": "ACTIVE"})
+        bad = [
+            ({"RegionName": "us-west-2", "GlobalSecondaryIndexes": [{"IndexName": "nope"}]},
+             "nope does not exist"),
+            ({"RegionName": "eu-west-1", "TableClassOverride": "STANDARD"}, "does not exist"),
+            ({"RegionName": "us-west-2", "TableClassOverride": "GLACIER"},
+             "Member must satisfy enum value set"),
+            ({"RegionName": "us-west-2", "KMSMasterKeyId": "alias/x"}, "KMSMasterKeyId"),
+        ]
+        for upd, msg in bad:
+            with self.assertRaises(self.e.exceptions.ClientError) as cm:
+                self.e.update_table(TableName="tuned", ReplicaUpdates=[{"Update": upd}])
+            self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+            self.assertIn(msg, cm.exception.response["Error"]["Message"])
+        self.global_table("ondemand")
+        with self.assertRaises(self.e.exceptions.ClientError) as cm:
+            self.e.update_table(TableName="ondemand", ReplicaUpdates=[{"Update": {
+                "RegionName": "us-west-2",
+                "ProvisionedThroughputOverride": {"ReadCapacityUnits": 7}}}])
+        self.assertIn("PAY_PER_REQUEST", cm.exception.response["Error"]["Message"])
+        self.assertEqual(replicas(self.w)["us-west-2"]["ProvisionedThroughputOverride"],
+                         {"ReadCapacityUnits": 7})  # nothing changed by the refused ones
+
     def test_replica_needs_new_and_old_images_stream(self):
         create_table(self.e, "nostream", stream=False)
         with self.assertRaises(self.e.exceptions.ClientError) as cm:
