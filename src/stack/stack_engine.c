@@ -758,7 +758,8 @@ static void auto_name(struct job *j, const cJSON *old)
 {
     const char *np = j->prov ? j->prov->name_prop : NULL;
     const cJSON *oldin = old ? cJSON_GetObjectItem(old, "inputs") : NULL;
-    char name[300];
+    const char *base = j->res && j->res->logical ? j->res->logical : j->name;
+    char name[1100];
     unsigned char rnd[4] = {0};
     FILE *f;
 
@@ -775,8 +776,11 @@ static void auto_name(struct job *j, const cJSON *old)
             memset(rnd, 0, sizeof(rnd));
         fclose(f);
     }
-    snprintf(name, sizeof(name), "%.*s-%02x%02x%02x%x", j->prov->name_max - 8, j->name, rnd[0],
-             rnd[1], rnd[2], rnd[3] & 0xf);
+    if (j->prov->name_plain)
+        snprintf(name, sizeof(name), "%.*s", j->prov->name_max, base);
+    else
+        snprintf(name, sizeof(name), "%.*s-%02x%02x%02x%x", j->prov->name_max - 8, base, rnd[0],
+                 rnd[1], rnd[2], rnd[3] & 0xf);
     if (!strcmp(np, "bucket"))
         for (char *c = name; *c; c++)
             *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c == '_' ? '-' : *c);

@@ -737,22 +737,22 @@ static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, 
 static enum err_code fn_invoke(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
                                cJSON **out, struct err *e)
 {
-    const cJSON *fn = cJSON_GetObjectItemCaseSensitive(arg, "function"), *k;
+    /* field names match in any case: Pulumi's older docs write Function: and Arguments: */
+    const cJSON *fn = cJSON_GetObjectItem(arg, "function"), *k;
     if (!cJSON_IsObject(arg) || !cJSON_IsString(fn))
         return stack_prog_errat(ev->prog, at, e,
                                 "fn::invoke takes {function, arguments, options, return}");
     cJSON_ArrayForEach(k, arg)
     {
-        if (strcmp(k->string, "function") && strcmp(k->string, "arguments") &&
-            strcmp(k->string, "options") && strcmp(k->string, "return"))
+        if (strcasecmp(k->string, "function") && strcasecmp(k->string, "arguments") &&
+            strcasecmp(k->string, "options") && strcasecmp(k->string, "return"))
             return stack_prog_errat(ev->prog, at, e,
                                     "fn::invoke: unknown field '%s' (expected function, "
                                     "arguments, options, return)",
                                     k->string);
     }
-    return invoke(ev, at, fn->valuestring, cJSON_GetObjectItemCaseSensitive(arg, "arguments"),
-                  cJSON_GetObjectItemCaseSensitive(arg, "options"),
-                  cJSON_GetObjectItemCaseSensitive(arg, "return"), out, e);
+    return invoke(ev, at, fn->valuestring, cJSON_GetObjectItem(arg, "arguments"),
+                  cJSON_GetObjectItem(arg, "options"), cJSON_GetObjectItem(arg, "return"), out, e);
 }
 
 typedef enum err_code builtin_fn(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
@@ -789,7 +789,8 @@ static const struct {
     {"stackReference", NULL, "stack references need the Pulumi service"},
 };
 
-/* "fn::..." or "Fn::..." */
+/* "fn::..." or "Fn::..."; the name after it matches in any case, as Pulumi's docs write
+ * both fn::fileArchive and Fn::FileArchive, fn::toJSON and Fn::ToJSON */
 static const char *builtin_name(const char *key)
 {
     return strncasecmp(key, "fn::", 4) == 0 ? key + 4 : NULL;
@@ -803,7 +804,7 @@ static enum err_code eval_builtin(struct stack_eval *ev, const struct stack_node
     cJSON *arg;
 
     for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
-        if (strcmp(builtins[i].name, name) != 0)
+        if (strcasecmp(builtins[i].name, name) != 0)
             continue;
         if (!builtins[i].fn)
             return stack_prog_errat(ev->prog, n->keys[0], e, "%s is not supported: %s",

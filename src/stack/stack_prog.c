@@ -169,20 +169,28 @@ static enum err_code parse_resource(struct stack_prog *p, const struct stack_nod
     enum err_code rc;
     const char *nm = key->str;
 
-    if (!*nm || strchr(nm, '.') || strchr(nm, '$') || strchr(nm, '['))
-        return stack_prog_errat(p, key, e, "resource name '%s' may not contain '.', '$' or '['",
-                                nm);
+    /* a '.' is allowed (Pulumi's own getting-started names an object "index.html");
+     * such a resource cannot be referenced by ${...}, as in Pulumi */
+    if (!*nm || strchr(nm, '$') || strchr(nm, '['))
+        return stack_prog_errat(p, key, e, "resource name '%s' may not contain '$' or '['", nm);
     rc = want(p, v, STACK_NODE_MAP, "a resource", e);
     if (rc)
         return rc;
     for (size_t i = 0; i < v->n; i++) {
         const char *k = v->keys[i]->str;
         if (strcmp(k, "type") && strcmp(k, "properties") && strcmp(k, "options") &&
-            strcmp(k, "get") && strcmp(k, "defaultProvider"))
+            strcmp(k, "get") && strcmp(k, "defaultProvider") && strcmp(k, "name"))
             return stack_prog_errat(p, v->keys[i], e,
-                                    "unknown field '%s' in resource '%s' (expected type, "
+                                    "unknown field '%s' in resource '%s' (expected type, name, "
                                     "properties, options)",
                                     k, nm);
+    }
+    /* name: the resource's logical name (auto-names start with it); ${...} uses the key */
+    r->logical = nm;
+    if ((t = stack_node_get(v, "name"))) {
+        if (t->kind != STACK_NODE_SCALAR || !*t->str)
+            return stack_prog_errat(p, t, e, "resource '%s': name must be a non-empty string", nm);
+        r->logical = t->str;
     }
     t = stack_node_get(v, "type");
     if (!t)

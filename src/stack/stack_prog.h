@@ -30,8 +30,9 @@ struct stack_config_decl {
 enum { STACK_TIMEOUT_CREATE, STACK_TIMEOUT_UPDATE, STACK_TIMEOUT_DELETE, STACK_TIMEOUT_N };
 
 struct stack_res {
-    const char *name;                            /* logical name (the key under resources) */
-    const char *type;                            /* type token, e.g. "aws:dynamodb:Table" */
+    const char *name;    /* the key under resources (for ${...}) */
+    const char *logical; /* logical name: the `name:` field, else the key (auto-names use it) */
+    const char *type;    /* type token, e.g. "aws:dynamodb:Table" */
     const struct stack_node *node;               /* the resource's map */
     const struct stack_node *props;              /* properties map or NULL */
     const struct stack_node *provider_expr;      /* options.provider or NULL */

@@ -38,9 +38,10 @@ struct stack_target {
 };
 
 struct stack_provider {
-    const char *type;                  /* "aws:dynamodb:Table" */
-    const char *name_prop;             /* auto-named property ("name", "bucket") or NULL */
-    int name_max;                      /* max length of an auto name */
+    const char *type;      /* "aws:dynamodb:Table" */
+    const char *name_prop; /* auto-named property ("name", "bucket") or NULL */
+    int name_max;          /* max length of an auto name */
+    bool name_plain; /* the auto name is the logical name itself, no random suffix (object keys) */
     const char *const *replace_props;  /* a change in one of these replaces the resource */
     const char *const *outputs;        /* output properties (unknown during preview) */
     const char *const *inputs;         /* every input property the schema has; NULL = unchecked */

@@ -78,6 +78,10 @@ static void errors_have_positions(void **state)
         {"resources:\n  t:\n    type: aws:s3:BucketV2\n    options:\n      bogus: 1\n",
          "Tandem.yaml:5:7: unknown resource option 'bogus'"},
         {"config:\n  x:\n    type: strin\n", "Tandem.yaml:3:11: config type must be"},
+        {"resources:\n  t:\n    type: random:RandomPet\n    name: [a]\n",
+         "Tandem.yaml:4:11: resource 't': name must be a non-empty string"},
+        {"resources:\n  a$b:\n    type: random:RandomPet\n",
+         "Tandem.yaml:2:3: resource name 'a$b' may not contain '$' or '['"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -91,6 +95,23 @@ static void errors_have_positions(void **state)
         if (!strstr(e.msg, cases[i].want))
             fail_msg("case %zu: got \"%s\", want \"%s\"", i, e.msg, cases[i].want);
     }
+}
+
+/* `name:` beside type is the logical name; a key may hold a '.' (Pulumi's getting-started) */
+static void resource_name_field(void **state)
+{
+    struct err e = {0};
+    struct stack_prog *p = parse("resources:\n  index.html:\n    type: aws:s3:BucketObject\n"
+                                 "  t:\n    type: aws:dynamodb:Table\n    name: orders\n",
+                                 &e);
+    (void)state;
+    assert_non_null(p);
+    assert_int_equal(p->nres, 2);
+    assert_string_equal(p->res[0].name, "index.html");
+    assert_string_equal(p->res[0].logical, "index.html");
+    assert_string_equal(p->res[1].name, "t");
+    assert_string_equal(p->res[1].logical, "orders");
+    stack_prog_free(p);
 }
 
 /* ---- expressions ---- */
@@ -636,6 +657,7 @@ int main(void)
         cmocka_unit_test(custom_timeouts),
         cmocka_unit_test(yaml_positions),
         cmocka_unit_test(errors_have_positions),
+        cmocka_unit_test(resource_name_field),
         cmocka_unit_test(interpolation_and_builtins),
         cmocka_unit_test(graph_order_and_waves),
         cmocka_unit_test(state_atomic_save),

@@ -237,6 +237,11 @@ static void invokes(void **state)
     expect_error("v: {fn::invoke: {function: aws:getRegion, argument: {}}}",
                  "fn::invoke: unknown field 'argument'");
     expect_error("v: {fn::invoke: aws:getRegion}", "fn::invoke takes {function");
+    /* the older docs' spelling: Function:/Arguments:/Return: and Fn::ToJSON */
+    expect("v: {fn::invoke: {Function: aws:getRegion, Arguments: {}, Return: name}}",
+           "\"eu-west-1\"");
+    expect("v: {Fn::ToJSON: {a: 1}}", "\"{\\\"a\\\":1}\"");
+    expect_error("v: {Fn::NoSuch: 1}", "unknown built-in function 'Fn::NoSuch'");
     expect_error("v: {fn::invoke: {function: aws:iam:getPolicyDocument, arguments: "
                  "{statements: [{effect: Maybe}]}}}",
                  "effect must be Allow or Deny");

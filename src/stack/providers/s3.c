@@ -1201,6 +1201,9 @@ const struct stack_provider stack_provider_s3_object = {
     .strings =
         (const char *const[]){"bucket", "key", "content", "contentType", "cacheControl", NULL},
     .type = "aws:s3:BucketObject",
+    .name_prop = "key", /* the provider's default key is the resource's name */
+    .name_max = 1024,
+    .name_plain = true,
     .replace_props = obj_replace,
     .outputs = obj_outs,
     .inputs = obj_inputs,
@@ -1214,6 +1217,9 @@ const struct stack_provider stack_provider_s3_object_v2 = {
     .strings =
         (const char *const[]){"bucket", "key", "content", "contentType", "cacheControl", NULL},
     .type = "aws:s3:BucketObjectv2",
+    .name_prop = "key",
+    .name_max = 1024,
+    .name_plain = true,
     .replace_props = obj_replace,
     .outputs = obj_outs,
     .inputs = obj_inputs,

@@ -1,0 +1,209 @@
+"""Public Pulumi YAML programs (tests/integration/pulumi_public/*, each modelled on a
+program of Pulumi's repositories or registry docs, named in its first lines) run
+unchanged with `tandem up` on local regions: outputs are there, a second up makes
+no write call, `tandem destroy` leaves nothing behind. Programs that need what
+Tandem does not run (unsupported-*) fail at once with a file:line:col diagnostic
+naming what is missing, and create nothing."""
+import os
+import re
+import unittest
+
+from stack_helpers import Project
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PUBLIC = os.path.join(HERE, "pulumi_public")
+
+
+def ops(result):
+    return {s["name"]: s["op"] for s in result["steps"]}
+
+
+class PublicPrograms(unittest.TestCase):
+    def project(self, name):
+        p = Project(copy_from=os.path.join(PUBLIC, name))
+        self.addCleanup(p.cleanup)
+        return p
+
+    def run_unchanged(self, name, outputs):
+        """up, up again (no writes), destroy (nothing left); returns up's outputs."""
+        p = self.project(name)
+        up = p.json("up", "--yes")
+        for s in up["steps"]:
+            self.assertEqual(s["op"], "create", s)
+        out = p.json("output", "--show-secrets")
+        for k in outputs:
+            self.assertIn(k, out)
+            self.assertNotEqual(out[k], "", k)
+        again = p.json("up", "--yes")
+        self.assertEqual(set(ops(again).values()) - {"same"}, set(), again["steps"])
+        self.assertEqual(again["writes"], 0)
+        d = p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(set(ops(d).values()) - {"delete"}, set())
+        self.assertEqual(p.state()["resources"], [])
+        return p, out, up
+
+    def fails_at_once(self, name, pattern):
+        p = self.project(name)
+        r = p.run("up", "--yes", check=2)
+        self.assertRegex(r.stderr, r"Pulumi\.yaml:\d+:\d+: .*" + pattern)
+        self.assertEqual(p.state()["resources"], [])
+
+    # ---- programs that run ----
+
+    def test_aws_yaml_template(self):
+        _, out, _ = self.run_unchanged("aws-yaml-template", ["bucketName"])
+        self.assertRegex(out["bucketName"], r"^my-bucket-[0-9a-f]{7}$")
+
+    def test_random_password_full_token(self):
+        _, out, _ = self.run_unchanged("random-password", ["password"])
+        self.assertEqual(len(out["password"]), 20)
+        self.assertRegex(out["password"], r"^[A-Za-z0-9_%@]+$")
+
+    def test_random_string_non_ascii_special(self):
+        _, out, _ = self.run_unchanged("random-string", ["value"])
+        self.assertEqual(len(out["value"]), 16)  # characters, "£" is one
+        self.assertRegex(out["value"], r"^[A-Za-z0-9/@£$]+$")
+
+    def test_pulumi_variables_main_folder(self):
+        p, out, _ = self.run_unchanged("pulumi-variable", ["cwd", "stack", "project"])
+        self.assertEqual(out["stack"], "dev")
+        self.assertEqual(out["project"], "public-pulumi-variable")
+        self.assertIn("organization", out)
+
+    def test_readme_outputs(self):
+        _, out, _ = self.run_unchanged("readme-outputs", ["strVar", "arrVar", "readme"])
+        self.assertEqual(out["arrVar"], ["one", "two"])
+        self.assertIn("its README is an output", out["readme"])
+
+    def test_dynamodb_gamescores(self):
+        p = self.project("dynamodb-gamescores")
+        p.json("up", "--yes")
+        ddb = p.client("dynamodb", "us-east-1")
+        t = ddb.describe_table(TableName="GameScores")["Table"]
+        self.assertEqual(t["ProvisionedThroughput"]["ReadCapacityUnits"], 20)
+        g = t["GlobalSecondaryIndexes"][0]
+        self.assertEqual(g["IndexName"], "GameTitleIndex")
+        self.assertEqual(g["Projection"], {"ProjectionType": "INCLUDE",
+                                           "NonKeyAttributes": ["UserId"]})
+        ttl = ddb.describe_time_to_live(TableName="GameScores")["TimeToLiveDescription"]
+        self.assertEqual(ttl["AttributeName"], "TimeToExist")
+        again = p.json("up", "--yes")
+        self.assertEqual(again["writes"], 0)
+        p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(ddb.list_tables()["TableNames"], [])
+
+    def test_dynamodb_table_item_name_field(self):
+        # `name: example` beside type: the logical name; ${exampleTable...} still the key
+        p, out, up = self.run_unchanged("dynamodb-table-item", ["tableName"])
+        self.assertEqual(out["tableName"], "example-name")
+
+    def test_iam_user_access_key_policy_document(self):
+        _, out, _ = self.run_unchanged("iam-user-access-key", ["userArn", "accessKeyId"])
+        self.assertTrue(out["userArn"].endswith(":user/system/loadbalancer"))
+
+    def test_iam_user_policy_to_json_unquoted_version(self):
+        p = self.project("iam-user-policy-tojson")
+        p.json("up", "--yes")
+        iam = p.client("iam", "us-east-1")
+        doc = iam.get_user_policy(UserName="loadbalancer2", PolicyName="test")["PolicyDocument"]
+        self.assertEqual(doc["Version"], "2012-10-17")  # a YAML date stays the string
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
+        p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual([u["UserName"] for u in iam.list_users()["Users"]], [])
+
+    def test_iam_role_policy(self):
+        _, out, _ = self.run_unchanged("iam-role-policy", ["roleArn"])
+        self.assertTrue(out["roleArn"].endswith(":role/test_role"))
+
+    def test_s3_bucket_policy_capitalised_invoke(self):
+        p = self.project("s3-bucket-policy")
+        p.json("up", "--yes")
+        s3 = p.client("s3", "us-east-1")
+        pol = s3.get_bucket_policy(Bucket="my-tf-test-bucket")["Policy"]
+        self.assertIn("arn:aws:s3:::my-tf-test-bucket/*", pol)
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
+        p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(s3.list_buckets()["Buckets"], [])
+
+    # ---- programs that need what Tandem does not run ----
+
+    def test_aws_native_refused(self):
+        self.fails_at_once("unsupported-native-website", "aws-native:s3:Bucket")
+
+    def test_table_export_refused(self):
+        self.fails_at_once("unsupported-table-export", "aws:dynamodb:TableExport")
+
+    def test_pgp_encrypted_secret_refused(self):
+        self.fails_at_once("unsupported-pgp-key", "encryptedSecret")
+
+    def test_getting_started_website_endpoint_refused(self):
+        self.fails_at_once("unsupported-getting-started", "websiteEndpoint")
+
+
+class PublicFormsInPrograms(unittest.TestCase):
+    """The forms the public programs use, each on its own (no region needed)."""
+
+    def project(self, text):
+        p = Project(text=text)
+        self.addCleanup(p.cleanup)
+        return p
+
+    def test_object_key_defaults_to_name_and_dotted_names(self):
+        p = self.project("""name: objkey
+runtime: yaml
+resources:
+  b:
+    type: aws:s3:BucketV2
+  index.html:
+    type: aws:s3:BucketObject
+    properties:
+      bucket: ${b}
+      source:
+        Fn::StringAsset: <p>hi</p>
+      contentType: text/html
+outputs:
+  bucket: ${b.id}
+""")
+        p.json("up", "--yes")
+        bucket = p.json("output")["bucket"]
+        s3 = p.client("s3", "us-east-1")
+        obj = s3.get_object(Bucket=bucket, Key="index.html")
+        self.assertEqual(obj["Body"].read(), b"<p>hi</p>")
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
+        p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(s3.list_buckets()["Buckets"], [])
+
+    def test_name_field_starts_the_auto_name(self):
+        p = self.project("""name: logical
+runtime: yaml
+resources:
+  myTable:
+    type: aws:dynamodb:Table
+    name: orders
+    properties:
+      hashKey: id
+      billingMode: PAY_PER_REQUEST
+      attributes:
+        - name: id
+          type: S
+outputs:
+  table: ${myTable.name}
+""")
+        p.json("up", "--yes")
+        self.assertRegex(p.json("output")["table"], r"^orders-[0-9a-f]{7}$")
+        p.json("destroy", "--yes", "--keep-regions")
+
+    def test_name_field_must_be_a_string(self):
+        p = self.project("""name: badname
+runtime: yaml
+resources:
+  t:
+    type: random:RandomPet
+    name: [a]
+""")
+        r = p.run("preview", check=2)
+        self.assertRegex(r.stderr, r"Tandem\.yaml:6:\d+: resource 't': name must be")
+
+
+if __name__ == "__main__":
+    unittest.main()
