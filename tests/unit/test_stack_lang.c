@@ -680,6 +680,41 @@ static void provider_lookup(void **state)
     assert_null(stack_nearest("zzzzzzzz", (const char *const[]){"bucket", "tags", NULL}));
 }
 
+/* overrideSpecial of several-byte characters: whole characters are picked, the result is
+ * valid UTF-8 and `length` counts characters */
+static void random_string_utf8_special(void **state)
+{
+    const struct stack_provider *p = stack_provider_find("random:RandomString");
+    cJSON *in = cJSON_Parse("{\"length\": 64, \"upper\": false, \"lower\": false, "
+                            "\"numeric\": false, \"overrideSpecial\": \"\u00a3\u20ac$\", "
+                            "\"minSpecial\": 2}");
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        char *id = NULL;
+        cJSON *out = NULL;
+        struct err e = {0};
+        const char *r;
+        size_t chars = 0;
+        assert_int_equal(p->create(NULL, in, false, &id, &out, &e), ERR_OK);
+        r = cJSON_GetObjectItem(out, "result")->valuestring;
+        for (const char *c = r; *c;) {
+            if (!strncmp(c, "\xc2\xa3", 2))
+                c += 2;
+            else if (!strncmp(c, "\xe2\x82\xac", 3))
+                c += 3;
+            else if (*c == '$')
+                c++;
+            else
+                fail_msg("not one of the characters: %s", c);
+            chars++;
+        }
+        assert_int_equal(chars, 64);
+        free(id);
+        cJSON_Delete(out);
+    }
+    cJSON_Delete(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +730,7 @@ int main(void)
         cmocka_unit_test(options_in_the_plan),
         cmocka_unit_test(auto_names),
         cmocka_unit_test(provider_lookup),
+        cmocka_unit_test(random_string_utf8_special),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

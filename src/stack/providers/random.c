@@ -142,6 +142,30 @@ const struct stack_provider stack_provider_random_pet = {
 
 /* ---- RandomString / RandomPassword ---- */
 
+/* A set of characters, each a whole UTF-8 sequence: overrideSpecial may hold "£", and
+ * picking one byte of it would make the result invalid text (and the state unreadable). */
+struct charset {
+    char ch[320][5];
+    unsigned n;
+};
+
+static void charset_add(struct charset *cs, const char *s)
+{
+    while (*s && cs->n < sizeof(cs->ch) / sizeof(cs->ch[0])) {
+        unsigned char b = (unsigned char)*s;
+        size_t k = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+        for (size_t i = 1; i < k; i++)
+            if (((unsigned char)s[i] & 0xc0) != 0x80) {
+                k = i; /* a cut sequence: as far as it goes */
+                break;
+            }
+        memcpy(cs->ch[cs->n], s, k);
+        cs->ch[cs->n][k] = 0;
+        cs->n++;
+        s += k;
+    }
+}
+
 static enum err_code string_create(const struct stack_target *t, const cJSON *in, bool adopt,
                                    char **id, cJSON **out, struct err *e)
 {
@@ -151,42 +175,56 @@ static enum err_code string_create(const struct stack_target *t, const cJSON *in
     static const char *const min_keys[] = {"minUpper", "minLower", "minNumeric"};
     long len = num(in, "length", -1), pos = 0;
     const char *special = stack_prov_str(in, "overrideSpecial", "!@#$%&*()-_=+[]{}<>:?");
-    char *s, all[256] = "";
+    struct charset *all;
+    size_t off = 0;
+    const char **pick;
+    char *s;
     (void)t;
     (void)adopt;
     if (len < 1 || len > 4096)
         return err_set(e, ERR_INVALID, "random:RandomString needs length (1 to 4096)");
-    s = xcalloc((size_t)len + 1, 1);
+    all = xcalloc(1, sizeof(*all));
+    pick = xcalloc((size_t)len, sizeof(*pick));
     /* the minimums first, then any allowed character, then shuffled */
-    for (int k = 0; k < 3; k++) {
-        if (!flag(in, use_keys[k], true) && !flag(in, k == 2 ? "number" : use_keys[k], true))
+    for (int k = 0; k < 4; k++) {
+        const char *set = k < 3 ? sets[k] : special;
+        long min = num(in, k < 3 ? min_keys[k] : "minSpecial", 0);
+        /* digits: numeric, else its deprecated alias number (the provider keeps them equal) */
+        if (k < 3 && !flag(in, use_keys[k], k == 2 ? flag(in, "number", true) : true))
             continue;
-        strncat(all, sets[k], sizeof(all) - strlen(all) - 1);
-        for (long m = num(in, min_keys[k], 0); m > 0 && pos < len; m--)
-            s[pos++] = sets[k][rnd_below((unsigned)strlen(sets[k]))];
+        if (k == 3 && !flag(in, "special", true))
+            continue;
+        unsigned from = all->n;
+        charset_add(all, set);
+        for (long m = min; m > 0 && pos < len && all->n > from; m--)
+            pick[pos++] = all->ch[from + rnd_below(all->n - from)];
     }
-    if (flag(in, "special", true)) {
-        strncat(all, special, sizeof(all) - strlen(all) - 1);
-        for (long m = num(in, "minSpecial", 0); m > 0 && pos < len && *special; m--)
-            s[pos++] = special[rnd_below((unsigned)strlen(special))];
-    }
-    if (!*all) {
-        free(s);
+    if (!all->n) {
+        free(all);
+        free(pick);
         return err_set(e, ERR_INVALID, "random:RandomString: every character class is off");
     }
     while (pos < len)
-        s[pos++] = all[rnd_below((unsigned)strlen(all))];
+        pick[pos++] = all->ch[rnd_below(all->n)];
     for (long i = len - 1; i > 0; i--) {
         long j = (long)rnd_below((unsigned)(i + 1));
-        char c = s[i];
-        s[i] = s[j];
-        s[j] = c;
+        const char *c = pick[i];
+        pick[i] = pick[j];
+        pick[j] = c;
+    }
+    s = xcalloc((size_t)len * 4 + 1, 1);
+    for (long i = 0; i < len; i++) {
+        size_t k = strlen(pick[i]);
+        memcpy(s + off, pick[i], k);
+        off += k;
     }
     *id = xstrdup(s);
     *out = cJSON_CreateObject();
     cJSON_AddStringToObject(*out, "id", s);
     cJSON_AddStringToObject(*out, "result", s);
     free(s);
+    free(all);
+    free(pick);
     return ERR_OK;
 }
 
