@@ -302,6 +302,7 @@ void s3_upload_part(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     struct partw *p = arena_calloc(r->arena, sizeof(*p));
+    const cJSON *up;
     char hex[33], *abs, *rel;
     long long size;
     struct buf cb = {0};
@@ -309,8 +310,9 @@ void s3_upload_part(struct http_req *r)
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
     p->id = s3_query(r, "uploadId");
-    if (!part_number(r, &p->part) || !upload_or_404(r, p->id))
+    if (!part_number(r, &p->part) || !(up = upload_or_404(r, p->id)))
         return;
+    s3_sse_headers(r, up); /* the upload's encryption, on whichever thread answers */
     if (http_req_header(r, "x-amz-copy-source")) {
         /* UploadPartCopy: the part's bytes come from an existing object */
         const char *sb, *sk, *rg = http_req_header(r, "x-amz-copy-source-range");

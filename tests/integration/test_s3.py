@@ -455,6 +455,8 @@ class Encryption(S3Case):
         self.assertEqual(up["ServerSideEncryption"], "aws:kms")
         part = c.upload_part(Bucket=b, Key="mp", UploadId=up["UploadId"], PartNumber=1,
                              Body=b"p")
+        self.assertEqual((part["ServerSideEncryption"], part["SSEKMSKeyId"]),
+                         ("aws:kms", "alias/mp-key"))
         r = c.complete_multipart_upload(Bucket=b, Key="mp", UploadId=up["UploadId"],
                                         MultipartUpload={"Parts": [{"PartNumber": 1,
                                                                     "ETag": part["ETag"]}]})
