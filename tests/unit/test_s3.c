@@ -69,6 +69,87 @@ static void policy_publicness(void **state)
     assert_false(s3_policy_public(NULL));
 }
 
+/* ---- CORS configurations ---- */
+
+static void cors_documents(void **state)
+{
+    static const struct {
+        const char *doc;
+        bool ok;
+        enum s3_code code;
+    } cases[] = {
+        {"<CORSConfiguration><CORSRule><ID>a</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>"
+         "GET</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>"
+         "<MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+         true, S3E_MALFORMED_XML},
+        {"<CORSConfiguration/>", false, S3E_MALFORMED_XML},
+        {"<Other><CORSRule/></Other>", false, S3E_MALFORMED_XML},
+        {"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule>"
+         "</CORSConfiguration>",
+         false, S3E_MALFORMED_XML},
+        {"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin></CORSRule>"
+         "</CORSConfiguration>",
+         false, S3E_MALFORMED_XML},
+        {"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH"
+         "</AllowedMethod></CORSRule></CORSConfiguration>",
+         false, S3E_INVALID_REQUEST},
+        {"<CORSConfiguration><CORSRule><AllowedOrigin>*.*</AllowedOrigin><AllowedMethod>GET"
+         "</AllowedMethod></CORSRule></CORSConfiguration>",
+         false, S3E_INVALID_REQUEST},
+        {"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET"
+         "</AllowedMethod><AllowedHeader>a*b*</AllowedHeader></CORSRule></CORSConfiguration>",
+         false, S3E_INVALID_REQUEST},
+        {"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET"
+         "</AllowedMethod><MaxAgeSeconds>-1</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+         false, S3E_MALFORMED_XML},
+        {"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET"
+         "</AllowedMethod><Bogus/></CORSRule></CORSConfiguration>",
+         false, S3E_MALFORMED_XML},
+        {"<CORSConfiguration><Rule/></CORSConfiguration>", false, S3E_MALFORMED_XML},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct arena *a = arena_new();
+        struct s3_xml *x;
+        enum s3_code code;
+        char msg[300];
+        bool ok;
+        assert_int_equal(s3_xml_parse(a, cases[i].doc, strlen(cases[i].doc), &x, NULL), ERR_OK);
+        ok = s3_cors_check(x, &code, msg, sizeof(msg));
+        if (ok != cases[i].ok || (!ok && code != cases[i].code))
+            fail_msg("case %zu: %s", i, cases[i].doc);
+        arena_free(a);
+    }
+    {
+        /* at most 100 rules, IDs at most 255 characters */
+        struct buf b;
+        struct arena *a = arena_new();
+        struct s3_xml *x;
+        enum s3_code code;
+        char msg[300], id[300];
+        buf_init(&b, 0);
+        buf_puts(&b, "<CORSConfiguration>");
+        for (int i = 0; i < 101; i++)
+            buf_puts(&b, "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET"
+                         "</AllowedMethod></CORSRule>");
+        buf_puts(&b, "</CORSConfiguration>");
+        assert_int_equal(s3_xml_parse(a, b.ptr, b.len, &x, NULL), ERR_OK);
+        assert_false(s3_cors_check(x, &code, msg, sizeof(msg)));
+        buf_free(&b);
+        memset(id, 'i', 256);
+        id[256] = '\0';
+        buf_init(&b, 0);
+        buf_printf(&b,
+                   "<CORSConfiguration><CORSRule><ID>%s</ID><AllowedOrigin>*</AllowedOrigin>"
+                   "<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>",
+                   id);
+        assert_int_equal(s3_xml_parse(a, b.ptr, b.len, &x, NULL), ERR_OK);
+        assert_false(s3_cors_check(x, &code, msg, sizeof(msg)));
+        buf_free(&b);
+        arena_free(a);
+    }
+}
+
 /* ---- XML ---- */
 
 static void xml_parses_tree(void **state)
@@ -410,6 +491,7 @@ int main(void)
         cmocka_unit_test(bucket_names),
         cmocka_unit_test(keys_and_encoding),
         cmocka_unit_test(policy_publicness),
+        cmocka_unit_test(cors_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
