@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "creds.h"
@@ -88,9 +89,10 @@ enum svc {
     SVC_LAMBDA,
     SVC_FN_URL,
     SVC_S3,
-    SVC_IAM,  /* query protocol, credential scope "iam" */
-    SVC_STS,  /* query protocol, credential scope "sts" */
-    SVC_REPL, /* /_tandem/...: replication between regions, metrics */
+    SVC_IAM,   /* query protocol, credential scope "iam" */
+    SVC_STS,   /* query protocol, credential scope "sts" */
+    SVC_QUERY, /* unsigned query-protocol form: IAM or STS, told by the body's Version */
+    SVC_REPL,  /* /_tandem/...: replication between regions, metrics */
     SVC_UNKNOWN,
 };
 
@@ -186,7 +188,7 @@ static enum svc route(const struct http_req *r)
 {
     const char *target = http_req_header(r, "x-amz-target");
     char service[32], url_id[64];
-    const char *raw_path;
+    const char *raw_path, *ctype;
 
     if (fn_url_match(r, url_id, sizeof(url_id), &raw_path))
         return SVC_FN_URL;
@@ -208,6 +210,12 @@ static enum svc route(const struct http_req *r)
     if (strcmp(service, "lambda") == 0 || strncmp(r->path, "/2015-03-31/", 12) == 0 ||
         strncmp(r->path, "/2021-10-31/", 12) == 0 || strncmp(r->path, "/2017-03-31/tags/", 17) == 0)
         return SVC_LAMBDA;
+    /* an unsigned query-protocol call (Action=...&Version=... form) is IAM's or
+     * STS's, so its MissingAuthenticationToken comes in their XML */
+    if (!service[0] && strcmp(r->method, "POST") == 0 && !http_req_header(r, "authorization") &&
+        (ctype = http_req_header(r, "content-type")) &&
+        strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
+        return SVC_QUERY;
     /* unsigned GET / is the health check; with a query it is S3 (ListObjects of a
      * virtual-host bucket, which a public bucket policy may allow) */
     if (!service[0] && strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 &&
@@ -217,6 +225,20 @@ static enum svc route(const struct http_req *r)
     if (strcmp(service, "s3") == 0 || (!service[0] && s3_is_request(r)))
         return SVC_S3;
     return SVC_UNKNOWN;
+}
+
+/* query_is_sts - whether the form body of @r names STS's API version. */
+static bool query_is_sts(const struct http_req *r)
+{
+    static const char want[] = "Version=2011-06-15";
+    const char *p = r->body.ptr, *end = p ? p + r->body.len : NULL;
+
+    for (; p && p + sizeof(want) - 1 <= end; p++) {
+        if ((p == r->body.ptr || p[-1] == '&') && memcmp(p, want, sizeof(want) - 1) == 0 &&
+            (p + sizeof(want) - 1 == end || p[sizeof(want) - 1] == '&'))
+            return true;
+    }
+    return false;
 }
 
 /* authenticate - SigV4 for the services whose bodies are buffered. On failure
@@ -319,6 +341,8 @@ static void dispatch(struct http_req *r, void *ud)
         repl_metrics(rg->repl, r);
         return;
     }
+    if (svc == SVC_QUERY) /* STS's API version; anything else is IAM's */
+        svc = query_is_sts(r) ? SVC_STS : SVC_IAM;
     v = authenticate(rg, r, svc);
     if (!v)
         return;
