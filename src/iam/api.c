@@ -685,6 +685,85 @@ static void op_delete_access_key(struct iam_call *c)
     iam_reply(c, NULL);
 }
 
+/* UpdateAccessKey: Status Active or Inactive; an inactive key authenticates nothing, in
+ * any service (it leaves the credentials table until it is made active again) */
+static void op_update_access_key(struct iam_call *c)
+{
+    const char *user = iam_caller_user(c), *akid = iam_param(c, "AccessKeyId");
+    const char *status = iam_param(c, "Status");
+    struct iam_write w = {.op = W_KEY_STATUS, .kind = "key"};
+    cJSON *doc;
+
+    if (!user)
+        return;
+    if (!akid || !status) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value null at '%s' failed to satisfy constraint: "
+                 "Member must not be null",
+                 akid ? "status" : "accessKeyId");
+        return;
+    }
+    if (strcmp(status, "Active") && strcmp(status, "Inactive")) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value '%.40s' at 'status' failed to satisfy "
+                 "constraint: Member must satisfy enum value set: [Active, Inactive]",
+                 status);
+        return;
+    }
+    if (!iam_allowed(c, "iam:UpdateAccessKey", iam_arn_of(c, "user", "/", user)))
+        return;
+    w.name = user;
+    w.a = akid;
+    w.b = status;
+    if (!iam_write(c, &w))
+        return;
+    if (strcmp(status, "Inactive") == 0) {
+        creds_remove(c->iam->creds, akid);
+    } else if ((doc = iam_load(c, "key", akid))) {
+        struct creds_identity id;
+        iam_creds_of(c->iam, doc, &id);
+        creds_add(c->iam->creds, &id, NULL);
+        cJSON_Delete(doc);
+    } else {
+        return; /* answered */
+    }
+    iam_reply(c, NULL);
+}
+
+/* UpdateRole: Description and MaxSessionDuration, each only when given */
+static void op_update_role(struct iam_call *c)
+{
+    const char *name = iam_need_name(c, "RoleName", 64), *max;
+    struct iam_write w = {.op = W_ROLE_UPDATE, .kind = "role"};
+
+    if (!name)
+        return;
+    if ((max = iam_param(c, "MaxSessionDuration"))) {
+        char *end;
+        long msd = strtol(max, &end, 10);
+        if (*end || end == max || msd < 3600 || msd > 43200) {
+            iam_fail(c, 400, "ValidationError",
+                     "1 validation error detected: Value '%.40s' at 'maxSessionDuration' failed "
+                     "to satisfy constraint: Member must have value between 3600 and 43200",
+                     max);
+            return;
+        }
+    }
+    w.a = iam_param(c, "Description");
+    if (w.a && strlen(w.a) > 1000) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value at 'description' failed to satisfy "
+                 "constraint: Member must have length less than or equal to 1000");
+        return;
+    }
+    if (!iam_allowed(c, "iam:UpdateRole", iam_arn_of(c, "role", "/", name)))
+        return;
+    w.name = name;
+    w.b = max;
+    if (iam_write(c, &w))
+        iam_reply(c, ""); /* UpdateRoleResponse is an (empty) result */
+}
+
 /* ---- dispatch ---- */
 
 /* is_read - IAM's reads (Get*, List*) are served from the region's copy. */
@@ -840,6 +919,10 @@ void iam_dispatch(struct iam_call *cp)
         op_create_access_key(&c);
     else if (IS("DeleteAccessKey"))
         op_delete_access_key(&c);
+    else if (IS("UpdateAccessKey"))
+        op_update_access_key(&c);
+    else if (IS("UpdateRole"))
+        op_update_role(&c);
     else if (IS("ListAccessKeys"))
         op_list(&c, "key", "iam:ListAccessKeys", "AccessKeyMetadata");
     else

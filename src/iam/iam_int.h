@@ -160,6 +160,8 @@ enum iam_wop {
     W_DEL_MEMBER,   /* user @name leaves group @a */
     W_BOUNDARY,     /* user/role @name gets permissions boundary @a (a policy ARN) */
     W_BOUNDARY_DEL, /* user/role @name loses its permissions boundary */
+    W_ROLE_UPDATE,  /* role @name: Description @a, MaxSessionDuration @b (NULL: unchanged) */
+    W_KEY_STATUS,   /* access key @a of user @name gets Status @b */
 };
 
 struct iam_write {

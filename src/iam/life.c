@@ -17,6 +17,8 @@ static void load_key(cJSON *doc, void *arg)
     struct iam *iam = arg;
     struct creds_identity id;
 
+    if (strcmp(iam_jstr(doc, "Status"), "Inactive") == 0)
+        return; /* an inactive access key authenticates nothing */
     iam_creds_of(iam, doc, &id);
     if (id.expires && id.expires <= (int64_t)clock_wall_s())
         return; /* expired STS credentials */

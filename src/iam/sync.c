@@ -153,7 +153,9 @@ static void creds_put(struct iam *iam, const char *json)
     if (!doc)
         return;
     iam_creds_of(iam, doc, &id);
-    if (creds_add(iam->creds, &id, NULL) != ERR_OK)
+    if (strcmp(iam_jstr(doc, "Status"), "Inactive") == 0) /* UpdateAccessKey */
+        creds_remove(iam->creds, id.access_key);
+    else if (creds_add(iam->creds, &id, NULL) != ERR_OK)
         log_warn("event=iam_sync_key_skipped key=%s", id.access_key);
     cJSON_Delete(doc);
 }

@@ -181,12 +181,16 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
     char now[32];
 
     iam_now_iso(now, 0);
-    if (w->op == W_KEY_DELETE) {
+    if (w->op == W_KEY_DELETE || w->op == W_KEY_STATUS) {
         rc = iam_txn_doc_get(t, "key", w->a, &doc, e);
         if (rc == ERR_NOTFOUND || (rc == ERR_OK && strcmp(iam_jstr(doc, "UserName"), w->name) != 0))
             rc = err_set(e, ERR_NOTFOUND, "The Access Key with id %s cannot be found.", w->a);
-        if (rc == ERR_OK)
+        if (rc == ERR_OK && w->op == W_KEY_DELETE) {
             rc = iam_txn_doc_del(t, "key", w->a, e);
+        } else if (rc == ERR_OK) {
+            cJSON_ReplaceItemInObjectCaseSensitive(doc, "Status", cJSON_CreateString(w->b));
+            rc = iam_txn_doc_put(t, "key", w->a, doc, e);
+        }
         cJSON_Delete(doc);
         return rc;
     }
@@ -336,6 +340,16 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         }
         break;
     }
+    case W_ROLE_UPDATE:
+        if (w->a) {
+            cJSON_DeleteItemFromObjectCaseSensitive(doc, "Description");
+            cJSON_AddStringToObject(doc, "Description", w->a);
+        }
+        if (w->b) {
+            cJSON_DeleteItemFromObjectCaseSensitive(doc, "MaxSessionDuration");
+            cJSON_AddNumberToObject(doc, "MaxSessionDuration", strtod(w->b, NULL));
+        }
+        break;
     case W_TRUST:
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "AssumeRolePolicyDocument");
         cJSON_AddStringToObject(doc, "AssumeRolePolicyDocument", w->a);

@@ -205,5 +205,92 @@ resources:
         self.assertRegex(r.stderr, r"Tandem\.yaml:6:\d+: resource 't': name must be")
 
 
+ROLE_AND_KEY = """name: inplace
+runtime: yaml
+resources:
+  role:
+    type: aws:iam:Role
+    properties:
+      name: inplace-role
+      description: %s
+      maxSessionDuration: %d
+      assumeRolePolicy:
+        fn::toJSON:
+          Version: 2012-10-17
+          Statement:
+            - Action: sts:AssumeRole
+              Effect: Allow
+              Principal:
+                Service: lambda.amazonaws.com
+  user:
+    type: aws:iam:User
+    properties:
+      name: inplace-user
+  userPolicy:
+    type: aws:iam:UserPolicy
+    properties:
+      user: ${user.name}
+      policy:
+        fn::toJSON:
+          Version: 2012-10-17
+          Statement:
+            - Action: dynamodb:ListTables
+              Effect: Allow
+              Resource: '*'
+  key:
+    type: aws:iam:AccessKey
+    properties:
+      user: ${user.name}
+      status: %s
+outputs:
+  keyId: ${key.id}
+  keySecret: ${key.secret}
+"""
+
+
+class InPlaceIamChanges(unittest.TestCase):
+    """A role's description and maxSessionDuration and an access key's status change in
+    place (UpdateRole, UpdateAccessKey); an inactive key stops authenticating."""
+
+    def test_role_and_key_update_in_place(self):
+        p = Project(text=ROLE_AND_KEY % ("first", 3600, "Active"))
+        self.addCleanup(p.cleanup)
+        p.json("up", "--yes")
+        out = p.json("output", "--show-secrets")
+        iam = p.client("iam", "us-east-1")
+        ep = p.endpoint("us-east-1")
+
+        def key_ddb():
+            import boto3
+            from botocore.config import Config
+            return boto3.client("dynamodb", region_name="us-east-1", endpoint_url=ep,
+                                aws_access_key_id=out["keyId"],
+                                aws_secret_access_key=out["keySecret"],
+                                config=Config(retries={"max_attempts": 1}))
+
+        key_ddb().list_tables()
+        p.write(ROLE_AND_KEY % ("second", 7200, "Inactive"))
+        up = p.json("up", "--yes")
+        self.assertEqual({n: o for n, o in ops(up).items() if o != "same"},
+                         {"role": "update", "key": "update"})
+        r = iam.get_role(RoleName="inplace-role")["Role"]
+        self.assertEqual((r["Description"], r["MaxSessionDuration"]), ("second", 7200))
+        meta = iam.list_access_keys(UserName="inplace-user")["AccessKeyMetadata"]
+        self.assertEqual(meta[0]["Status"], "Inactive")
+        import botocore.exceptions
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            key_ddb().list_tables()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "UnrecognizedClientException")
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
+
+        p.write(ROLE_AND_KEY % ("second", 7200, "Active"))
+        up = p.json("up", "--yes")
+        self.assertEqual({n: o for n, o in ops(up).items() if o != "same"}, {"key": "update"})
+        key_ddb().list_tables()
+        p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(iam.list_users()["Users"], [])
+        self.assertEqual(iam.list_roles()["Roles"], [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,113 @@
+"""IAM UpdateRole (Description, MaxSessionDuration) and UpdateAccessKey (Status) with
+boto3: the changes show in GetRole / ListAccessKeys, an inactive key fails
+authentication in IAM, DynamoDB and S3 with each service's error (also after a
+restart), an active one works again, and bad input is refused changing nothing."""
+import unittest
+
+import botocore.exceptions
+
+from tandem_harness import ServerTestCase
+
+ACCOUNT = "123456789012"
+TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+         '{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
+ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+
+
+class IamUpdates(ServerTestCase):
+    server_args = {"account": ACCOUNT}
+
+    def setUp(self):
+        self.iam = self.server.boto3("iam")
+
+    def code(self, fn, **kw):
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            fn(**kw)
+        return cm.exception.response["Error"]["Code"]
+
+    def test_update_role(self):
+        self.iam.create_role(RoleName="upd-role", AssumeRolePolicyDocument=TRUST,
+                             Description="first")
+        self.addCleanup(self.iam.delete_role, RoleName="upd-role")
+        self.iam.update_role(RoleName="upd-role", Description="second",
+                             MaxSessionDuration=7200)
+        r = self.iam.get_role(RoleName="upd-role")["Role"]
+        self.assertEqual(r["Description"], "second")
+        self.assertEqual(r["MaxSessionDuration"], 7200)
+        # only what is given changes
+        self.iam.update_role(RoleName="upd-role", MaxSessionDuration=43200)
+        r = self.iam.get_role(RoleName="upd-role")["Role"]
+        self.assertEqual((r["Description"], r["MaxSessionDuration"]), ("second", 43200))
+        self.iam.update_role(RoleName="upd-role", Description="")
+        r = self.iam.get_role(RoleName="upd-role")["Role"]
+        self.assertNotIn("Description", r)
+        # bad input changes nothing (sent past boto3's own checks)
+        raw = self.server.boto3("iam", parameter_validation=False)
+        self.assertEqual(self.code(raw.update_role, RoleName="upd-role",
+                                   MaxSessionDuration=3599), "ValidationError")
+        self.assertEqual(self.code(raw.update_role, RoleName="upd-role",
+                                   Description="x" * 1001), "ValidationError")
+        self.assertEqual(self.iam.get_role(RoleName="upd-role")["Role"]["MaxSessionDuration"],
+                         43200)
+        self.assertEqual(self.code(self.iam.update_role, RoleName="no-such-role",
+                                   Description="d"), "NoSuchEntity")
+
+    def test_update_access_key_status(self):
+        self.iam.create_user(UserName="upd-user")
+        self.iam.put_user_policy(UserName="upd-user", PolicyName="all", PolicyDocument=ALL)
+        key = self.iam.create_access_key(UserName="upd-user")["AccessKey"]
+        ak, sk = key["AccessKeyId"], key["SecretAccessKey"]
+
+        def clients():
+            return (self.server.boto3("iam", access_key=ak, secret_key=sk),
+                    self.server.boto3("dynamodb", access_key=ak, secret_key=sk),
+                    self.server.boto3("s3", access_key=ak, secret_key=sk))
+
+        uiam, uddb, us3 = clients()
+        uiam.get_user()
+        uddb.list_tables()
+        us3.list_buckets()
+
+        self.iam.update_access_key(UserName="upd-user", AccessKeyId=ak, Status="Inactive")
+        meta = self.iam.list_access_keys(UserName="upd-user")["AccessKeyMetadata"]
+        self.assertEqual([(m["AccessKeyId"], m["Status"]) for m in meta], [(ak, "Inactive")])
+        self.assertEqual(self.code(uiam.get_user), "InvalidClientTokenId")
+        self.assertEqual(self.code(uddb.list_tables), "UnrecognizedClientException")
+        self.assertEqual(self.code(us3.list_buckets), "InvalidAccessKeyId")
+
+        # still inactive after a restart
+        self.server.stop()
+        self.server.start()
+        uiam, uddb, us3 = clients()
+        self.assertEqual(self.code(uddb.list_tables), "UnrecognizedClientException")
+
+        self.iam = self.server.boto3("iam")
+        self.iam.update_access_key(UserName="upd-user", AccessKeyId=ak, Status="Active")
+        uiam.get_user()
+        uddb.list_tables()
+        us3.list_buckets()
+        meta = self.iam.list_access_keys(UserName="upd-user")["AccessKeyMetadata"]
+        self.assertEqual(meta[0]["Status"], "Active")
+
+        # bad input changes nothing
+        raw = self.server.boto3("iam", parameter_validation=False)
+        self.assertEqual(self.code(raw.update_access_key, UserName="upd-user",
+                                   AccessKeyId=ak, Status="Paused"), "ValidationError")
+        self.assertEqual(self.code(raw.update_access_key, UserName="upd-user",
+                                   AccessKeyId=ak), "ValidationError")
+        self.assertEqual(self.code(self.iam.update_access_key, UserName="upd-user",
+                                   AccessKeyId="AKIANOSUCHKEY0000000", Status="Inactive"),
+                         "NoSuchEntity")
+        self.iam.create_user(UserName="upd-other")
+        self.assertEqual(self.code(self.iam.update_access_key, UserName="upd-other",
+                                   AccessKeyId=ak, Status="Inactive"), "NoSuchEntity")
+        uddb.list_tables()
+        # a user may change the status of its own key (UserName defaults to the caller)
+        uiam.update_access_key(AccessKeyId=ak, Status="Inactive")
+        self.assertEqual(self.code(uddb.list_tables), "UnrecognizedClientException")
+        self.iam.update_access_key(UserName="upd-user", AccessKeyId=ak, Status="Active")
+        self.iam.delete_access_key(UserName="upd-user", AccessKeyId=ak)
+
+
+if __name__ == "__main__":
+    unittest.main()
