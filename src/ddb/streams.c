@@ -363,6 +363,7 @@ enum err_code streams_on_write(struct store_txn *t, const char *table, const str
     if (rc)
         goto out;
     seq++;
+    store_seq_note(t, STORE_SEQ_STREAM, seq);
     rc = put_u64_at(t, slice_of("q", 1), seq, e);
     if (rc)
         goto out;
@@ -578,15 +579,18 @@ static void reply_error(struct ddb_call *c, const char *type, const char *msg)
     ddb_reply_status(c, 400, &b);
 }
 
-static bool read_begin(struct ddb_call *c, struct store_txn **t)
+/* read_begin - a snapshot, and in @cap the newest record number a power loss
+ * cannot take back: readers never hand out a record past it (nor a position
+ * that counts one), and never wait for the disk to get there (store.h). */
+static bool read_begin(struct ddb_call *c, struct store_txn **t, uint64_t *cap)
 {
     struct err e = {0};
 
-    /* stream records are read only once durable (store.h) */
-    if (store_read_durable(c->d->store, t, &e)) {
+    if (store_read_begin(c->d->store, t, &e)) {
         ddb_reply_err(c, e.code, e.msg);
         return false;
     }
+    *cap = store_seq_durable(c->d->store, STORE_SEQ_STREAM);
     return true;
 }
 
@@ -666,6 +670,7 @@ static void list_streams(struct ddb_call *c)
     struct store_cursor *cur = NULL;
     struct listed *v = NULL;
     size_t n = 0, cap = 0, shown = 0;
+    uint64_t durable = 0; /* ListStreams names streams, no record numbers */
     struct slice k, val;
     int64_t now = clock_wall_ms();
     bool table_seen = false;
@@ -677,7 +682,7 @@ static void list_streams(struct ddb_call *c)
         ddb_check_table_name(c, table, "tableName");
     check_arn_arg(c, from, "exclusiveStartStreamArn", false);
     check_limit(c, has_limit, limit, LIST_MAX, "limit");
-    if (ddb_args_failed(c) || !read_begin(c, &t))
+    if (ddb_args_failed(c) || !read_begin(c, &t, &durable))
         return;
     /* streams that have records or were closed */
     rc = store_cursor_open(t, STORE_DB_STREAM, &cur, &e);
@@ -772,12 +777,13 @@ static void describe_stream(struct ddb_call *c)
     struct stream s;
     struct err e = {0};
     char sid[64], seq[SEQ_DIGITS + 1];
+    uint64_t cap = 0;
     struct buf b;
     enum err_code rc;
 
     check_arn_arg(c, arn, "streamArn", true);
     check_limit(c, has_limit, limit, 100, "limit");
-    if (ddb_args_failed(c) || !read_begin(c, &t))
+    if (ddb_args_failed(c) || !read_begin(c, &t, &cap))
         return;
     rc = stream_load(c->d, t, arn, &s, &e);
     store_txn_abort(t);
@@ -793,7 +799,8 @@ static void describe_stream(struct ddb_call *c)
     buf_puts(&b, ",\"Shards\":[");
     if (!after || strcmp(after, sid) < 0) {
         buf_printf(&b, "{\"SequenceNumberRange\":{");
-        if (!s.enabled) {
+        /* a shard whose last record is not durable yet is not closed yet */
+        if (!s.enabled && s.end <= cap) {
             seq_text(seq, s.end < s.start ? s.start : s.end);
             buf_printf(&b, "\"EndingSequenceNumber\":\"%s\",", seq);
         }
@@ -883,7 +890,7 @@ static void get_shard_iterator(struct ddb_call *c)
     struct iter it;
     struct err e = {0};
     char sid[64], msg[200];
-    uint64_t seq = 0, q = 0;
+    uint64_t seq = 0, q = 0, cap = 0;
     struct buf b;
     enum err_code rc;
 
@@ -917,12 +924,14 @@ static void get_shard_iterator(struct ddb_call *c)
         ddb_reply_err(c, ERR_INVALID, msg);
         return;
     }
-    if (!read_begin(c, &t))
+    if (!read_begin(c, &t, &cap))
         return;
     rc = stream_load(c->d, t, arn, &s, &e);
     if (!rc)
         rc = get_u64_at(t, slice_of("q", 1), &q, &e);
     store_txn_abort(t);
+    if (q > cap)
+        q = cap;
     if (rc) {
         ddb_reply_err(c, rc, e.msg);
         return;
@@ -941,7 +950,7 @@ static void get_shard_iterator(struct ddb_call *c)
         it.flags = ITER_HORIZON;
         break;
     case 1:
-        it.after = s.enabled ? q : s.end;
+        it.after = s.enabled ? q : s.end < q ? s.end : q;
         break;
     default:
         if (seq <= s.trimmed || (seq < s.start && s.trimmed)) {
@@ -985,6 +994,7 @@ static void get_records(struct ddb_call *c)
     struct slice k, v;
     int64_t now = clock_wall_ms();
     size_t count = 0;
+    uint64_t cap = 0;
     bool more = false, loaded = false;
     char msg[300];
     struct buf b;
@@ -1013,7 +1023,7 @@ static void get_records(struct ddb_call *c)
         reply_error(c, "ExpiredIteratorException", msg);
         return;
     }
-    if (!read_begin(c, &t))
+    if (!read_begin(c, &t, &cap))
         return;
     buf_init(&b, 0);
     rc = stream_load(c->d, t, it.arn, &s, &e);
@@ -1034,6 +1044,10 @@ static void get_records(struct ddb_call *c)
 
             if (v.len < 8)
                 break;
+            if (seq > cap) { /* not durable yet: the next call gets it */
+                more = true;
+                break;
+            }
             if ((int64_t)get_u64(v.ptr) < now - retention_ms) { /* trimmed, not yet deleted */
                 if (!(it.flags & ITER_HORIZON)) {
                     rc = ERR_CONFLICT;

@@ -26,7 +26,8 @@ enum {
     DEFAULT_MAX_BATCH = 1024,
     MAX_KEY = 511, /* LMDB's default mdb_env_get_maxkeysize() */
     MAX_READERS = 1024,
-    READ_POOL = 64, /* reset read transactions kept for reuse */
+    READ_POOL = 64,  /* reset read transactions kept for reuse */
+    SEQ_PENDING = 4, /* noting commits kept apart per sequence (the rest merge) */
 };
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 
@@ -82,6 +83,17 @@ struct store {
     uint64_t last_id;                /* the newest commit's id */
     struct intent *owed, *owed_tail; /* applied and committed, waiting for durable_id */
 
+    /* Durable sequences (guarded by mu): per sequence, the commits that
+     * noted numbers and were not durable when the next one noted, each with
+     * the lowest number it noted. When full, the newest two merge (the later
+     * id, the lower number), which only makes readers more careful. */
+    struct seq_pending {
+        uint64_t id, min;
+    } seq_pend[STORE_SEQ__COUNT][SEQ_PENDING];
+    unsigned seq_npend[STORE_SEQ__COUNT];
+    uint64_t batch_min[STORE_SEQ__COUNT]; /* writer only: this batch's notes */
+    bool batch_noted;                     /* writer only */
+
     pthread_mutex_t pool_mu;
     struct store_txn *pool; /* reset read transactions */
     unsigned pool_len;
@@ -130,11 +142,13 @@ static enum err_code not_writable(struct err *e)
  *   those pages are free pages of every durable meta.
  * - Readers: a read transaction sees every commit, durable or not yet.
  *   Anything a peer or a stream reader consumes must stop at the durable
- *   point: DynamoDB Streams, seeding and the S3 replication queue read through
- *   store_read_durable(), which only hands out snapshots at or before
- *   durable_id; the replication log is shipped up to the newest entry whose
- *   done callback has run (src/repl). So no region ever ships an entry a
- *   power loss could take back.
+ *   point: seeding and the S3 replication queue (background threads) read
+ *   through store_read_durable(), which only hands out snapshots at or before
+ *   durable_id; DynamoDB Streams (request threads, which must not wait on the
+ *   disk) stop at store_seq_durable(), the last record number below every
+ *   commit past durable_id; the replication log is shipped up to the newest
+ *   entry whose done callback has run (src/repl). So no region ever ships an
+ *   entry a power loss could take back.
  * - A failed flush (EIO) advances nothing: the intents waiting on it get
  *   ERR_IO, and the writer retries the flush before it reports anything later.
  */
@@ -219,12 +233,80 @@ static bool sync_idle(struct store *s)
     return true;
 }
 
+/* publish_notes - make this batch's sequence notes visible to readers before
+ * its commit @id is, so no reader sees the entries without their note
+ * (writer thread). */
+static void publish_notes(struct store *s, uint64_t id)
+{
+    pthread_mutex_lock(&s->mu);
+    for (int q = 0; q < STORE_SEQ__COUNT; q++) {
+        struct seq_pending *p = s->seq_pend[q];
+        unsigned n = 0;
+
+        if (s->batch_min[q] == UINT64_MAX)
+            continue;
+        for (unsigned i = 0; i < s->seq_npend[q]; i++)
+            if (p[i].id > s->durable_id)
+                p[n++] = p[i];
+        if (n == SEQ_PENDING) {
+            n--;
+            p[n].min = p[n].min < s->batch_min[q] ? p[n].min : s->batch_min[q];
+        } else {
+            p[n].min = s->batch_min[q];
+        }
+        p[n].id = id;
+        s->seq_npend[q] = n + 1;
+        s->batch_min[q] = UINT64_MAX;
+    }
+    s->batch_noted = false;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* relabel_notes - commit @id did not happen (it failed, or every noting
+ * intent failed and it changed nothing): what it noted belongs to no commit
+ * newer than @before, the newest real one (writer thread). */
+static void relabel_notes(struct store *s, uint64_t id, uint64_t before)
+{
+    pthread_mutex_lock(&s->mu);
+    for (int q = 0; q < STORE_SEQ__COUNT; q++)
+        for (unsigned i = 0; i < s->seq_npend[q]; i++)
+            if (s->seq_pend[q][i].id == id)
+                s->seq_pend[q][i].id = before;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void store_seq_note(struct store_txn *t, enum store_seq q, uint64_t n)
+{
+    struct store *s = t->s;
+
+    assert(!t->rdonly && (unsigned)q < STORE_SEQ__COUNT);
+    if (n < s->batch_min[q])
+        s->batch_min[q] = n;
+    s->batch_noted = true;
+}
+
+uint64_t store_seq_durable(struct store *s, enum store_seq q)
+{
+    uint64_t cap = UINT64_MAX;
+
+    assert((unsigned)q < STORE_SEQ__COUNT);
+    pthread_mutex_lock(&s->mu);
+    for (unsigned i = 0; i < s->seq_npend[q]; i++) {
+        const struct seq_pending *p = &s->seq_pend[q][i];
+
+        if (p->id > s->durable_id && (p->min ? p->min - 1 : 0) < cap)
+            cap = p->min ? p->min - 1 : 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return cap;
+}
+
 static void run_batch(struct store *s, struct intent *batch, unsigned n)
 {
     MDB_txn *parent = NULL;
     struct intent *it, *last = NULL;
     bool committed = false;
-    uint64_t before = s->last_id, need;
+    uint64_t before = s->last_id, need, noted = 0;
     int rc;
 
     rc = mdb_txn_begin(s->env, NULL, 0, &parent);
@@ -258,6 +340,10 @@ static void run_batch(struct store *s, struct intent *batch, unsigned n)
             it->err.code = it->rc;
         }
     }
+    if (s->batch_noted) {
+        noted = (uint64_t)mdb_txn_id(parent);
+        publish_notes(s, noted);
+    }
     rc = mdb_txn_commit(parent);
     if (rc) {
         log_err("event=store_commit_failed intents=%u error=\"%s\"", n, mdb_strerror(rc));
@@ -275,6 +361,8 @@ done:
         s->stats.max_batch_seen = n;
     pthread_mutex_unlock(&s->mu);
     if (!committed) {
+        if (noted)
+            relabel_notes(s, noted, before);
         report(batch); /* nothing of it happened; nothing to wait for */
         return;
     }
@@ -282,6 +370,8 @@ done:
      * intents still saw the newest commit, so they wait for it too. */
     s->last_id = last_txn_id(s);
     need = s->last_id;
+    if (noted && s->last_id == before)
+        relabel_notes(s, noted, before);
     if (s->nosync) {
         set_durable(s, need);
     } else if (s->last_id != before) {
@@ -498,6 +588,8 @@ enum err_code store_open(const struct store_opts *o, struct store **out, struct 
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->durable_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
+    for (int q = 0; q < STORE_SEQ__COUNT; q++)
+        s->batch_min[q] = UINT64_MAX;
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         rc = err_set(e, ERR_IO, "start writer thread");
         pthread_mutex_destroy(&s->pool_mu);

@@ -15,9 +15,11 @@
  *
  * Read transactions see every commit, including the newest one whose flush
  * has not happened yet (kill -9 cannot take it back, a power loss can).
- * Whatever leaves the region as a durable fact (stream records, seed pages,
- * the S3 replication queue) is read through store_read_durable(), or capped at
- * what done callbacks have reported (the replication log).
+ * Whatever leaves the region as a durable fact is read through
+ * store_read_durable() (seed pages, the S3 replication queue: background
+ * threads, which may wait), capped at a durable sequence number without
+ * waiting (DynamoDB Streams records: store_seq_durable()), or capped at what
+ * done callbacks have reported (the replication log).
  *
  * The data directory is held with an exclusive flock on DIR/tandem.lock;
  * a second process opening the same directory gets ERR_IN_USE. */
@@ -85,6 +87,31 @@ enum err_code store_read_begin(struct store *s, struct store_txn **out, struct e
  * writer thread (from a store_apply_fn or store_done_fn).
  */
 enum err_code store_read_durable(struct store *s, struct store_txn **out, struct err *e);
+
+/*
+ * Durable sequences, for readers that must not wait on the disk (request
+ * threads). A caller that numbers the entries it writes, with numbers that
+ * grow with commits (every entry of a later commit has a larger number),
+ * notes each number it writes inside its store_apply_fn; a reader then learns
+ * up to which number every entry it can see is durable, and stops there.
+ */
+enum store_seq {
+    STORE_SEQ_STREAM, /* DynamoDB Streams record numbers (ddb/streams.c) */
+    STORE_SEQ__COUNT
+};
+
+/* store_seq_note - inside a store_apply_fn: this commit writes entry @n of
+ * sequence @q. A note of an intent that fails later stays: it only makes
+ * store_seq_durable() more careful until that commit id is durable. */
+void store_seq_note(struct store_txn *t, enum store_seq q, uint64_t n);
+
+/*
+ * store_seq_durable - the largest number N such that every entry of @q
+ * numbered up to N that a read transaction begun before this call sees is
+ * durable (UINT64_MAX: all of them are). Never waits. Call it after
+ * store_read_begin(), never before: a commit between the two could be missed.
+ */
+uint64_t store_seq_durable(struct store *s, enum store_seq q);
 
 /* store_txn_id - the commit a transaction reads (read transactions), or the
  * commit it will become (inside a store_apply_fn). Ids grow by one per commit

@@ -59,8 +59,10 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
 
     strcpy(f->dir, "/tmp/tandem-store-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!mkdtemp(f->dir)) {
+        free(f);
         return -1;
+    }
     f->s = open_dir(f->dir, 0);
     *state = f;
     return 0;
@@ -947,6 +949,111 @@ static void report_waits_for_next_flush(void **state)
     pthread_mutex_destroy(&ta.mu);
 }
 
+/* A put that also notes a stream record number; @fail: then it fails. */
+struct seq_put {
+    struct kv kv;
+    uint64_t n;
+    bool fail;
+};
+
+static enum err_code apply_seq_put(struct store_txn *t, void *arg, struct err *e)
+{
+    struct seq_put *p = arg;
+    enum err_code rc = apply_put(t, &p->kv, e);
+
+    store_seq_note(t, STORE_SEQ_STREAM, p->n);
+    if (!rc && p->fail)
+        rc = err_set(e, ERR_CONFLICT, "refused");
+    return rc;
+}
+
+static void done_seq_put(void *arg, enum err_code rc, const struct err *e)
+{
+    (void)arg;
+    (void)rc;
+    (void)e;
+}
+
+/* store_seq_durable: a record number is handed out only once its commit is
+ * durable, without waiting; a noting intent that failed holds back nothing
+ * once the commits before it are durable. */
+static void seq_durable(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_batch(f->dir, "seq", 1);
+    struct seq_put ok = {.kv = {STORE_DB_DATA, SLICE("r7"), SLICE("x")}, .n = 7};
+    struct seq_put bad = {.kv = {STORE_DB_DATA, SLICE("r8"), SLICE("x")}, .n = 8, .fail = true};
+    struct seq_put more[6];
+    char keys[6][8];
+    struct gate g0, g1;
+    struct store_stats st;
+    struct store_txn *t = NULL;
+    struct slice v;
+    uint64_t ok_txn;
+
+    assert_int_equal(store_seq_durable(s, STORE_SEQ_STREAM), UINT64_MAX);
+    sem_init(&g0.entered, 0, 0);
+    sem_init(&g0.release, 0, 0);
+    sem_init(&g1.entered, 0, 0);
+    sem_init(&g1.release, 0, 0);
+    /* batches of one: [g0], [note 7], [note 8, fails], [g1] */
+    store_submit(s, apply_gate, done_gate, &g0);
+    sem_wait(&g0.entered);
+    store_submit(s, apply_seq_put, done_seq_put, &ok);
+    store_submit(s, apply_seq_put, done_seq_put, &bad);
+    store_submit(s, apply_gate, done_gate, &g1);
+    sem_post(&g0.release);
+    sem_wait(&g1.entered); /* 7 is committed, not flushed past */
+
+    assert_int_equal(store_read_begin(s, &t, NULL), ERR_OK);
+    ok_txn = store_txn_id(t);
+    assert_int_equal(store_get(t, STORE_DB_DATA, SLICE("r7"), &v, NULL), ERR_OK);
+    assert_int_equal(store_seq_durable(s, STORE_SEQ_STREAM), 6);
+    store_txn_abort(t);
+    store_get_stats(s, &st);
+    assert_true(st.durable_id < ok_txn);
+
+    /* the idle flush makes 7 durable; the failed 8 holds nothing back */
+    sem_post(&g1.release);
+    for (int i = 0; i < 500 && st.durable_id < ok_txn; i++) {
+        usleep(10 * 1000);
+        store_get_stats(s, &st);
+    }
+    assert_true(st.durable_id >= ok_txn);
+    assert_int_equal(store_seq_durable(s, STORE_SEQ_STREAM), UINT64_MAX);
+
+    /* more noting commits than kept apart: the cap stays at or below the
+     * lowest number not yet durable and comes back once all are */
+    store_submit(s, apply_gate, done_gate, &g0);
+    sem_wait(&g0.entered);
+    for (int i = 0; i < 6; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "m%d", i);
+        more[i] = (struct seq_put){.kv = {STORE_DB_DATA, slice_str(keys[i]), SLICE("x")},
+                                   .n = 10 + (uint64_t)i};
+        store_submit(s, apply_seq_put, done_seq_put, &more[i]);
+    }
+    store_submit(s, apply_gate, done_gate, &g1);
+    sem_post(&g0.release);
+    sem_wait(&g1.entered);
+    {
+        uint64_t cap = store_seq_durable(s, STORE_SEQ_STREAM);
+
+        assert_true(cap >= 9 && cap < 15);
+    }
+    sem_post(&g1.release);
+    {
+        struct err e = {0};
+
+        assert_int_equal(put(s, STORE_DB_DATA, SLICE("last"), SLICE("x"), &e), ERR_OK);
+    }
+    assert_int_equal(store_seq_durable(s, STORE_SEQ_STREAM), UINT64_MAX);
+    store_close(s);
+    sem_destroy(&g0.entered);
+    sem_destroy(&g0.release);
+    sem_destroy(&g1.entered);
+    sem_destroy(&g1.release);
+}
+
 /* An acknowledged write survives kill -9 of the process right after it. */
 static void acked_survives_kill(void **state)
 {
@@ -1003,6 +1110,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(open_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(pipelined_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(report_waits_for_next_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(seq_durable, setup, teardown),
         cmocka_unit_test_setup_teardown(acked_survives_kill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
