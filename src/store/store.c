@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -94,6 +95,8 @@ struct store {
     uint64_t batch_min[STORE_SEQ__COUNT]; /* writer only: this batch's notes */
     bool batch_noted;                     /* writer only */
 
+    atomic_uint fail_commits, fail_flushes; /* store_inject_failures */
+
     pthread_mutex_t pool_mu;
     struct store_txn *pool; /* reset read transactions */
     unsigned pool_len;
@@ -153,6 +156,22 @@ static enum err_code not_writable(struct err *e)
  *   ERR_IO, and the writer retries the flush before it reports anything later.
  */
 
+void store_inject_failures(struct store *s, unsigned commits, unsigned flushes)
+{
+    atomic_store(&s->fail_commits, commits);
+    atomic_store(&s->fail_flushes, flushes);
+}
+
+/* injected - take one injected failure from @n, if any is left. */
+static bool injected(atomic_uint *n)
+{
+    unsigned v = atomic_load_explicit(n, memory_order_relaxed);
+
+    while (v && !atomic_compare_exchange_weak(n, &v, v - 1))
+        ;
+    return v != 0;
+}
+
 static void set_durable(struct store *s, uint64_t id)
 {
     pthread_mutex_lock(&s->mu);
@@ -210,7 +229,7 @@ static uint64_t last_txn_id(struct store *s)
 static bool sync_idle(struct store *s)
 {
     uint64_t upto = s->last_id;
-    int rc = s->nosync ? 0 : mdb_env_sync(s->env, 1);
+    int rc = injected(&s->fail_flushes) ? EIO : s->nosync ? 0 : mdb_env_sync(s->env, 1);
 
     pthread_mutex_lock(&s->mu);
     s->stats.syncs++;
@@ -344,7 +363,12 @@ static void run_batch(struct store *s, struct intent *batch, unsigned n)
         noted = (uint64_t)mdb_txn_id(parent);
         publish_notes(s, noted);
     }
-    rc = mdb_txn_commit(parent);
+    if (injected(&s->fail_commits)) {
+        mdb_txn_abort(parent); /* what a failed data flush leaves */
+        rc = EIO;
+    } else {
+        rc = mdb_txn_commit(parent);
+    }
     if (rc) {
         log_err("event=store_commit_failed intents=%u error=\"%s\"", n, mdb_strerror(rc));
         for (it = batch; it; it = it->next)
@@ -590,6 +614,8 @@ enum err_code store_open(const struct store_opts *o, struct store **out, struct 
     pthread_mutex_init(&s->pool_mu, NULL);
     for (int q = 0; q < STORE_SEQ__COUNT; q++)
         s->batch_min[q] = UINT64_MAX;
+    atomic_init(&s->fail_commits, 0);
+    atomic_init(&s->fail_flushes, 0);
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         rc = err_set(e, ERR_IO, "start writer thread");
         pthread_mutex_destroy(&s->pool_mu);

@@ -190,6 +190,16 @@ enum err_code store_write(struct store *s, store_apply_fn *apply, void *arg, str
  * (write transactions only; survives restarts). Used for table ids. */
 enum err_code store_next_id(struct store_txn *t, uint64_t *id, struct err *e);
 
+/*
+ * store_inject_failures - make the next @commits commits and the next
+ * @flushes flushes of their own fail as a failing disk (EIO) makes them: the
+ * commit is aborted (every intent of its batch gets ERR_IO and nothing of it
+ * stays), the flush is not done (the intents waiting on it get ERR_IO, their
+ * outcome unknown: the commit stays and is made durable by a later flush).
+ * For tests of those paths; compiled in every build, set only by this call.
+ */
+void store_inject_failures(struct store *s, unsigned commits, unsigned flushes);
+
 struct store_stats {
     uint64_t commits; /* batches committed */
     uint64_t intents; /* intents applied */

@@ -1054,6 +1054,151 @@ static void seq_durable(void **state)
     sem_destroy(&g1.release);
 }
 
+/* A put that notes a stream record number and what was reported to it: the
+ * outcome, and (on the writer thread, at the report) how far the durable id
+ * and the stream cap were. */
+struct failing {
+    struct store *s;
+    struct kv kv;
+    uint64_t n, txn, durable_at_done, cap_at_done;
+    enum err_code rc;
+    char msg[sizeof(((struct err *)0)->msg)];
+    struct tally *ta;
+};
+
+static enum err_code apply_failing(struct store_txn *t, void *arg, struct err *e)
+{
+    struct failing *p = arg;
+
+    p->txn = store_txn_id(t);
+    store_seq_note(t, STORE_SEQ_STREAM, p->n);
+    return apply_put(t, &p->kv, e);
+}
+
+static void done_failing(void *arg, enum err_code rc, const struct err *e)
+{
+    struct failing *p = arg;
+    struct store_stats st;
+
+    store_get_stats(p->s, &st);
+    p->durable_at_done = st.durable_id;
+    p->cap_at_done = store_seq_durable(p->s, STORE_SEQ_STREAM);
+    p->rc = rc;
+    snprintf(p->msg, sizeof(p->msg), "%s", rc && e ? e->msg : "");
+    pthread_mutex_lock(&p->ta->mu);
+    p->ta->done++;
+    pthread_cond_broadcast(&p->ta->cv);
+    pthread_mutex_unlock(&p->ta->mu);
+}
+
+enum { FAILING = 5 };
+
+/* submit_failing - [gate], then FAILING noting puts in one batch (numbers
+ * from @n0, keys "@prefix0".."@prefix4"), released once queued. */
+static void submit_failing(struct store *s, struct failing *p, char keys[][16], const char *prefix,
+                           uint64_t n0, struct tally *ta)
+{
+    struct gate g;
+
+    sem_init(&g.entered, 0, 0);
+    sem_init(&g.release, 0, 0);
+    store_submit(s, apply_gate, done_gate, &g);
+    sem_wait(&g.entered);
+    for (int i = 0; i < FAILING; i++) {
+        snprintf(keys[i], 16, "%s%d", prefix, i);
+        p[i] = (struct failing){.s = s,
+                                .kv = {STORE_DB_DATA, slice_str(keys[i]), SLICE("x")},
+                                .n = n0 + (uint64_t)i,
+                                .ta = ta};
+        store_submit(s, apply_failing, done_failing, &p[i]);
+    }
+    sem_post(&g.release);
+    tally_wait(ta, FAILING);
+    sem_destroy(&g.entered);
+    sem_destroy(&g.release);
+}
+
+/* A flush that fails: every writer waiting on it gets ERR_IO, none is
+ * reported durable, the stream cap does not pass their records; the writer
+ * retries the flush and the store goes on. */
+static void flush_failure(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_batch(f->dir, "flushfail", 0);
+    struct tally ta = {.done = 0};
+    struct failing p[FAILING];
+    char keys[FAILING][16], buf[8];
+    struct store_stats st;
+    struct err e = {0};
+
+    pthread_mutex_init(&ta.mu, NULL);
+    pthread_cond_init(&ta.cv, NULL);
+    store_inject_failures(s, 0, 1);
+    submit_failing(s, p, keys, "f", 1, &ta);
+    for (int i = 0; i < FAILING; i++) {
+        assert_int_equal(p[i].rc, ERR_IO);
+        assert_non_null(strstr(p[i].msg, "flush"));
+        assert_true(p[i].durable_at_done < p[i].txn);
+        assert_true(p[i].cap_at_done < 1);
+    }
+    /* the commit stays (its outcome was unknown) and the retried flush
+     * makes it durable; later writes are acknowledged again */
+    assert_int_equal(put(s, STORE_DB_DATA, SLICE("after"), SLICE("x"), &e), ERR_OK);
+    assert_int_equal(get_copy(s, STORE_DB_DATA, SLICE("f0"), buf, sizeof(buf)), ERR_OK);
+    store_get_stats(s, &st);
+    assert_true(st.syncs >= 2);
+    assert_true(st.durable_id > p[0].txn);
+    assert_int_equal(store_seq_durable(s, STORE_SEQ_STREAM), UINT64_MAX);
+    store_close(s);
+    pthread_cond_destroy(&ta.cv);
+    pthread_mutex_destroy(&ta.mu);
+}
+
+/* A commit that fails: every writer of its batch gets ERR_IO, nothing of it
+ * stays or is reported durable, the next batch commits. */
+static void commit_failure(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_batch(f->dir, "commitfail", 0);
+    struct tally ta = {.done = 0};
+    struct failing p[FAILING];
+    char keys[FAILING][16], buf[8];
+    struct store_stats before, st;
+    struct err e = {0};
+
+    pthread_mutex_init(&ta.mu, NULL);
+    pthread_cond_init(&ta.cv, NULL);
+    store_get_stats(s, &before);
+    store_inject_failures(s, 2, 0); /* the gate's batch, then the puts' */
+    submit_failing(s, p, keys, "c", 1, &ta);
+    store_get_stats(s, &st);
+    for (int i = 0; i < FAILING; i++) {
+        assert_int_equal(p[i].rc, ERR_IO);
+        assert_non_null(strstr(p[i].msg, "commit"));
+        assert_true(p[i].durable_at_done < p[i].txn);
+        /* no record of it exists, so none is held back */
+        assert_int_equal(p[i].cap_at_done, UINT64_MAX);
+        assert_int_equal(get_copy(s, STORE_DB_DATA, slice_str(keys[i]), buf, sizeof(buf)),
+                         ERR_NOTFOUND);
+    }
+    assert_int_equal(st.commits, before.commits);
+    assert_int_equal(st.durable_id, before.durable_id);
+
+    /* the numbers of the failed batch are written again by the next one */
+    ta.done = 0;
+    submit_failing(s, p, keys, "c", 1, &ta);
+    for (int i = 0; i < FAILING; i++) {
+        assert_int_equal(p[i].rc, ERR_OK);
+        assert_true(p[i].durable_at_done >= p[i].txn);
+        assert_int_equal(get_copy(s, STORE_DB_DATA, slice_str(keys[i]), buf, sizeof(buf)), ERR_OK);
+    }
+    assert_int_equal(store_seq_durable(s, STORE_SEQ_STREAM), UINT64_MAX);
+    assert_int_equal(put(s, STORE_DB_DATA, SLICE("after"), SLICE("x"), &e), ERR_OK);
+    store_close(s);
+    pthread_cond_destroy(&ta.cv);
+    pthread_mutex_destroy(&ta.mu);
+}
+
 /* An acknowledged write survives kill -9 of the process right after it. */
 static void acked_survives_kill(void **state)
 {
@@ -1111,6 +1256,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(pipelined_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(report_waits_for_next_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(seq_durable, setup, teardown),
+        cmocka_unit_test_setup_teardown(flush_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(commit_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(acked_survives_kill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
