@@ -222,44 +222,45 @@ static enum err_code parse_resource(struct stack_prog *p, const struct stack_nod
     if (o) {
         if ((rc = want(p, o, STACK_NODE_MAP, "options", e)))
             return rc;
+        /* option names match in any case: the registry's examples write `dependson:` */
         for (size_t i = 0; i < o->n; i++) {
             const char *k = o->keys[i]->str;
             const struct stack_node *ov = o->items[i];
-            if (strcmp(k, "provider") == 0) {
+            if (strcasecmp(k, "provider") == 0) {
                 r->provider_expr = ov;
-            } else if (strcmp(k, "dependsOn") == 0) {
+            } else if (strcasecmp(k, "dependsOn") == 0) {
                 if ((rc = want(p, ov, STACK_NODE_SEQ, "dependsOn", e)))
                     return rc;
                 r->depends_on = ov;
-            } else if (strcmp(k, "protect") == 0) {
+            } else if (strcasecmp(k, "protect") == 0) {
                 r->protect = is_true(ov);
-            } else if (strcmp(k, "deleteBeforeReplace") == 0) {
+            } else if (strcasecmp(k, "deleteBeforeReplace") == 0) {
                 r->delete_before_replace = is_true(ov);
-            } else if (strcmp(k, "ignoreChanges") == 0) {
+            } else if (strcasecmp(k, "ignoreChanges") == 0) {
                 if ((rc = want(p, ov, STACK_NODE_SEQ, "ignoreChanges", e)))
                     return rc;
                 r->ignore_changes = ov;
-            } else if (strcmp(k, "replaceOnChanges") == 0) {
+            } else if (strcasecmp(k, "replaceOnChanges") == 0) {
                 if ((rc = want(p, ov, STACK_NODE_SEQ, "replaceOnChanges", e)))
                     return rc;
                 r->replace_on_changes = ov;
-            } else if (strcmp(k, "retainOnDelete") == 0) {
+            } else if (strcasecmp(k, "retainOnDelete") == 0) {
                 r->retain_on_delete = is_true(ov);
-            } else if (strcmp(k, "import") == 0) {
+            } else if (strcasecmp(k, "import") == 0) {
                 if ((rc = want(p, ov, STACK_NODE_SCALAR, "import", e)))
                     return rc;
                 r->import_id = ov;
-            } else if (strcmp(k, "additionalSecretOutputs") == 0) {
+            } else if (strcasecmp(k, "additionalSecretOutputs") == 0) {
                 if ((rc = want(p, ov, STACK_NODE_SEQ, "additionalSecretOutputs", e)))
                     return rc;
                 r->secret_outputs = ov;
-            } else if (strcmp(k, "customTimeouts") == 0) {
+            } else if (strcasecmp(k, "customTimeouts") == 0) {
                 if ((rc = parse_timeouts(p, ov, r, e)))
                     return rc;
-            } else if (strcmp(k, "parent") && strcmp(k, "aliases") && strcmp(k, "version") &&
-                       strcmp(k, "providers") && strcmp(k, "pluginDownloadURL") &&
-                       strcmp(k, "deletedWith") && strcmp(k, "hideDiffs") &&
-                       strcmp(k, "replaceWith")) {
+            } else if (strcasecmp(k, "parent") && strcasecmp(k, "aliases") &&
+                       strcasecmp(k, "version") && strcasecmp(k, "providers") &&
+                       strcasecmp(k, "pluginDownloadURL") && strcasecmp(k, "deletedWith") &&
+                       strcasecmp(k, "hideDiffs") && strcasecmp(k, "replaceWith")) {
                 return stack_prog_errat(p, o->keys[i], e, "unknown resource option '%s'", k);
             }
         }

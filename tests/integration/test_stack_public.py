@@ -125,6 +125,22 @@ class PublicPrograms(unittest.TestCase):
         p.json("destroy", "--yes", "--keep-regions")
         self.assertEqual(s3.list_buckets()["Buckets"], [])
 
+    def test_lambda_serverless_dependson_partition(self):
+        p = self.project("lambda-serverless")
+        p.json("up", "--yes")
+        out = p.json("output")
+        self.assertRegex(out["functionName"], r"^fn-[0-9a-f]{7}$")
+        lam = p.client("lambda", "us-east-1")
+        cfg = lam.get_function(FunctionName=out["functionName"])["Configuration"]
+        self.assertEqual(cfg["Runtime"], "nodejs20.x")
+        role = cfg["Role"].rsplit("/", 1)[1]
+        att = p.client("iam", "us-east-1").list_attached_role_policies(RoleName=role)
+        self.assertEqual([a["PolicyArn"] for a in att["AttachedPolicies"]],
+                         ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"])
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
+        p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(lam.list_functions()["Functions"], [])
+
     # ---- programs that need what Tandem does not run ----
 
     def test_aws_native_refused(self):

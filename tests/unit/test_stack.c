@@ -112,6 +112,14 @@ static void resource_name_field(void **state)
     assert_string_equal(p->res[1].name, "t");
     assert_string_equal(p->res[1].logical, "orders");
     stack_prog_free(p);
+    /* option names in any case: the registry's examples write `dependson:` */
+    p = parse("resources:\n  a:\n    type: random:RandomPet\n  b:\n    type: random:RandomPet\n"
+              "    options:\n      dependson:\n        - ${a}\n      Protect: true\n",
+              &e);
+    assert_non_null(p);
+    assert_non_null(p->res[1].depends_on);
+    assert_true(p->res[1].protect);
+    stack_prog_free(p);
 }
 
 /* ---- expressions ---- */
