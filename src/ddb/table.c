@@ -1071,109 +1071,6 @@ static void update_done(void *arg, enum err_code rc, const struct err *e)
     drop_done(&d, rc, e);
 }
 
-/* replica_updates - UpdateTable's ReplicaUpdates: check what can be checked
- * here, then hand the work (other regions are involved) to the replicator. */
-static void replica_updates(struct ddb_call *c, const char *name, const cJSON *ups, bool others)
-{
-    struct store_txn *t = NULL;
-    cJSON *desc = NULL;
-    const cJSON *u, *ss;
-    struct err e = {0};
-    enum err_code rc;
-    int i = 0;
-    char msg[512];
-
-    if (ddb_args_failed(c))
-        return;
-    if (others) {
-        ddb_reply_err(c, ERR_INVALID,
-                      "One or more parameter values were invalid: ReplicaUpdates cannot be "
-                      "combined with other table updates in one request");
-        return;
-    }
-    if (cJSON_GetArraySize(ups) < 1) {
-        ddb_verr(c, "Value '[]' at 'replicaUpdates' failed to satisfy constraint: Member must "
-                    "have length greater than or equal to 1");
-        ddb_args_failed(c);
-        return;
-    }
-    cJSON_ArrayForEach(u, ups)
-    {
-        const cJSON *cr = ddb_arg_obj(c, u, "Create"), *dl = ddb_arg_obj(c, u, "Delete");
-        const cJSON *up = ddb_arg_obj(c, u, "Update");
-        const cJSON *which = cr ? cr : dl;
-        char path[80];
-
-        i++;
-        if (ddb_args_failed(c))
-            return;
-        if ((cr != NULL) + (dl != NULL) + (up != NULL) != 1) {
-            ddb_reply_err(c, ERR_INVALID,
-                          "One or more parameter values were invalid: One of Create, Update, or "
-                          "Delete must be specified for each ReplicaUpdate");
-            return;
-        }
-        if (up)
-            continue; /* checked against the table below */
-        snprintf(path, sizeof(path), "replicaUpdates.%d.member.%s.regionName", i,
-                 cr ? "create" : "delete");
-        const char *rn = ddb_arg_str(c, which, "RegionName");
-        if (!rn)
-            ddb_verr_null(c, path);
-        if (ddb_args_failed(c))
-            return;
-        if (strcmp(rn, c->d->region) == 0) {
-            snprintf(msg, sizeof(msg),
-                     "One or more parameter values were invalid: The replica region %.64s is "
-                     "the region of this request",
-                     rn);
-            ddb_reply_err(c, ERR_INVALID, msg);
-            return;
-        }
-    }
-    rc = store_read_begin(c->d->store, &t, &e);
-    if (!rc)
-        rc = desc_get(t, name, &desc, &e);
-    store_txn_abort(t);
-    if (rc) {
-        ddb_reply_err(c, rc, e.msg);
-        return;
-    }
-    i = 0;
-    cJSON_ArrayForEach(u, ups)
-    {
-        const cJSON *up = cJSON_GetObjectItemCaseSensitive(u, "Update");
-
-        i++;
-        if (up && !replica_update_check(c, name, desc, up, i)) {
-            cJSON_Delete(desc);
-            return;
-        }
-    }
-    ss = cJSON_GetObjectItemCaseSensitive(desc, "StreamSpecification");
-    if (!ss ||
-        strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ss, "StreamViewType"))
-                   ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ss, "StreamViewType"))
-                   : "",
-               "NEW_AND_OLD_IMAGES") != 0) {
-        cJSON_Delete(desc);
-        snprintf(msg, sizeof(msg),
-                 "Table: %.255s must have DynamoDB Streams enabled with StreamViewType "
-                 "NEW_AND_OLD_IMAGES to add or remove replicas",
-                 name);
-        ddb_reply_err(c, ERR_INVALID, msg);
-        return;
-    }
-    cJSON_Delete(desc);
-    if (!c->d->repl || !c->d->repl->replica_updates) {
-        ddb_reply_err(c, ERR_INVALID,
-                      "One or more parameter values were invalid: this region has no peers "
-                      "(tandem server --peer REGION=URL)");
-        return;
-    }
-    c->d->repl->replica_updates(c->d->repl->ud, c, name, ups);
-}
-
 void table_update(struct ddb_call *c)
 {
     const cJSON *in = c->in;
@@ -1195,9 +1092,9 @@ void table_update(struct ddb_call *c)
         return;
     }
     if (ddb_arg_arr(c, in, "ReplicaUpdates")) {
-        replica_updates(c, name, ddb_arg_arr(c, in, "ReplicaUpdates"),
-                        x->billing >= 0 || x->has_pt || x->stream >= 0 || x->has_delprot ||
-                            x->tclass >= 0);
+        table_replica_updates(c, name, ddb_arg_arr(c, in, "ReplicaUpdates"),
+                              x->billing >= 0 || x->has_pt || x->stream >= 0 || x->has_delprot ||
+                                  x->tclass >= 0);
         return;
     }
     if (ddb_args_failed(c))
@@ -1220,42 +1117,6 @@ void table_update(struct ddb_call *c)
 }
 
 /* ---- replication (ddb_repl.h) ---- */
-
-void ddb_set_replicator(struct ddb *d, const struct ddb_replicator *r)
-{
-    d->repl = r;
-}
-
-void ddb_repl_update_done(void *call, enum err_code rc, const char *msg)
-{
-    struct ddb_call *c = call;
-    const char *name = ddb_arg_str(c, c->in, "TableName");
-    struct store_txn *t = NULL;
-    cJSON *desc = NULL;
-    uint64_t count = 0, bytes = 0;
-    struct err e = {0};
-    char *out;
-
-    if (rc) {
-        ddb_reply_err(c, rc, msg);
-        return;
-    }
-    rc = store_read_begin(c->d->store, &t, &e);
-    if (!rc)
-        rc = desc_get(t, name, &desc, &e);
-    if (!rc)
-        rc = stats_get(t, desc_id(desc), &count, &bytes, &e);
-    store_txn_abort(t);
-    if (rc) {
-        cJSON_Delete(desc);
-        ddb_reply_err(c, rc, e.msg);
-        return;
-    }
-    out = describe(desc, "ACTIVE", count, bytes);
-    cJSON_Delete(desc);
-    reply_desc(c, "TableDescription", out);
-    free(out);
-}
 
 enum err_code ddb_repl_table_export(struct store *s, const char *table, struct buf *out,
                                     struct err *e)

@@ -56,6 +56,11 @@ bool replica_update_check(struct ddb_call *c, const char *table, const cJSON *de
                           int i);
 void replica_describe(cJSON *replica, const cJSON *desc, const char *region);
 
+/* table_replica_updates - answer UpdateTable of table @name whose request has
+ * ReplicaUpdates @ups (@others: it also asks for other changes, which AWS
+ * refuses): checks them, then hands them to the replicator (table_replica.c). */
+void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *ups, bool others);
+
 /* table_desc_get - the stored descriptor of table @name (owned, cJSON_Delete);
  * ERR_NOTFOUND "Requested resource not found: Table: <name> not found".
  * table_desc_put - replace it (write txn). */
