@@ -951,6 +951,30 @@ static void coerce_strings(cJSON *in, const struct stack_provider *prov)
     }
 }
 
+/* check_value - a literal value of property @pn outside the provider's values[] list */
+static enum err_code check_value(const struct stack_prog *p, const struct stack_provider *prov,
+                                 const char *pn, const struct stack_node *v, struct err *e)
+{
+    size_t n = strlen(pn);
+
+    if (v->kind != STACK_NODE_SCALAR || strstr(v->str, "${"))
+        return ERR_OK;
+    for (size_t q = 0; prov->values && prov->values[q]; q++) {
+        const char *l = prov->values[q], *c;
+        if (strncmp(l, pn, n) || l[n] != '=')
+            continue;
+        for (c = l + n + 1; *c;) {
+            size_t k = strcspn(c, "|");
+            if (strlen(v->str) == k && !strncmp(c, v->str, k))
+                return ERR_OK;
+            c += k + (c[k] == '|');
+        }
+        return stack_prog_errat(p, v, e, "%s: %s '%s' is not one Tandem runs (%s)", prov->type, pn,
+                                v->str, l + n + 1);
+    }
+    return ERR_OK;
+}
+
 static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, struct err *e)
 {
     const struct stack_res *res = &r->p->res[idx];
@@ -989,6 +1013,8 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
                                           j->prov->type, pn);
                     goto fail;
                 }
+            if (ok && (rc = check_value(r->p, j->prov, pn, res->props->items[k], e)))
+                goto fail;
             if (ok)
                 continue;
             near = stack_nearest(pn, j->prov->inputs);

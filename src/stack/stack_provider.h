@@ -47,6 +47,9 @@ struct stack_provider {
     const char *const *inputs;         /* every input property the schema has; NULL = unchecked */
     const char *const *secret_outputs; /* outputs the provider marks secret (AccessKey.secret) */
     const char *const *unsupported;    /* valid inputs Tandem does not carry out: refused */
+    /* "prop=a|b|c": the values of a property Tandem carries out; another literal value is
+     * refused at plan time at its position (a Lambda runtime the regions do not run) */
+    const char *const *values;
     /* inputs the schema types as strings, where a number or boolean becomes its string as
      * the provider coerces it: "name", "environment.variables.*" (every value of a map),
      * "attributes[].name" (a member of every element); tags are always coerced */

@@ -152,6 +152,9 @@ class PublicPrograms(unittest.TestCase):
     def test_pgp_encrypted_secret_refused(self):
         self.fails_at_once("unsupported-pgp-key", "encryptedSecret")
 
+    def test_python_runtime_refused(self):
+        self.fails_at_once("unsupported-python-runtime", "runtime 'python3.9' is not one Tandem")
+
     def test_getting_started_website_endpoint_refused(self):
         self.fails_at_once("unsupported-getting-started", "websiteEndpoint")
 

@@ -523,6 +523,15 @@ static void did_you_mean(void **state)
                                   "'serverSideEncryption' is valid "
                                   "in Pulumi but Tandem does not support it yet"));
     stack_result_free(&pv.res);
+    /* a runtime the regions do not run: refused at its value, before any call */
+    assert_int_equal(preview(&pv, NULL,
+                             "name: p\nresources:\n  f:\n    type: aws:lambda:Function\n"
+                             "    properties:\n      runtime: python3.9\n",
+                             NULL, &e),
+                     ERR_INVALID);
+    assert_non_null(strstr(e.msg, "Pulumi.yaml:6:16: aws:lambda:Function: runtime 'python3.9' "
+                                  "is not one Tandem runs (nodejs18.x|"));
+    stack_result_free(&pv.res);
     assert_int_equal(preview(&pv, NULL,
                              "name: p\nresources:\n  u:\n    type: aws:iam:User\n"
                              "    options: {colour: red}\n",

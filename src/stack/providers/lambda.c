@@ -404,6 +404,10 @@ const struct stack_provider stack_provider_lambda_function = {
     .strings = (const char *const[]){"name", "handler", "runtime", "description", "role",
                                      "environment.variables.*", "architectures[]", NULL},
     .type = "aws:lambda:Function",
+    /* the runtimes a region runs (src/fn/api.c) */
+    .values = (const char *const[]){"runtime=nodejs18.x|nodejs20.x|nodejs22.x|provided|"
+                                    "provided.al2|provided.al2023",
+                                    NULL},
     .unsupported =
         (const char *const[]){"deadLetterConfig", "fileSystemConfig", "imageConfig", "imageUri",
                               "kmsKeyArn", "layers", "vpcConfig", "tracingConfig", "snapStart",
