@@ -7,6 +7,9 @@
 # connections), dumps, and prints instructions per request (Ir / N) with the
 # top functions (inclusive) of that dump.
 # Usage: bench/callgrind.sh BUILD_DIR [N] (default 2000); needs valgrind.
+# MODES (default "get put"): which to measure; "update" is the loadgen's
+# conditional UpdateItem (SET c = if_not_exists(c, 0) + 1 IF attribute_exists(id))
+# of the preloaded keys.
 # Output files stay in BUILD_DIR/callgrind/ (callgrind.out.*, annotate-*.txt).
 set -euo pipefail
 BUILD=$(cd "${1:?usage: bench/callgrind.sh BUILD_DIR [N]}" && pwd)
@@ -32,11 +35,11 @@ lg() { "$LOADGEN" --port "$PORT" --connections 4 --region us-east-1 --access-key
 lg --mode create-table >/dev/null
 lg --mode put --requests 500 --key-prefix k >/dev/null
 lg --mode get --requests 200 --keys 500 --key-prefix k >/dev/null # warm
-for mode in get put; do
+for mode in ${MODES:-get put}; do
     callgrind_control --instr=on "$VPID" >/dev/null 2>&1
     callgrind_control -z "$VPID" >/dev/null 2>&1
-    if [ "$mode" = get ]; then
-        lg --mode get --requests "$N" --keys 500 --key-prefix k >/dev/null
+    if [ "$mode" = get ] || [ "$mode" = update ]; then
+        lg --mode "$mode" --requests "$N" --keys 500 --key-prefix k >/dev/null
     else
         lg --mode put --requests "$N" --key-prefix "p" >/dev/null
     fi

@@ -243,6 +243,9 @@ struct write {
     size_t oldlen, old_size;
     uint64_t logged; /* the replication log entry appended, 0: none */
     bool service;    /* a deletion by the service itself (TTL), for the stream */
+    /* the live item, when the caller read it in this transaction already */
+    bool old_known;
+    const cJSON *known_old; /* borrowed; NULL: absent */
 };
 
 /* item_value - the item in stored value @v: ERR_OK with @json/@n, ERR_NOTFOUND
@@ -301,12 +304,39 @@ static enum err_code write_replicated(struct store_txn *t, struct write *x,
     return rc;
 }
 
+/* read_old - the live item at @x's key, parsed (owned; NULL when absent),
+ * its size, and its text when @x returns it. */
+static enum err_code read_old(struct store_txn *t, struct write *x, cJSON **out, struct err *e)
+{
+    struct slice v;
+    const char *p;
+    size_t n;
+    enum err_code rc = store_get(t, STORE_DB_DATA, slice_of(x->key.ptr, x->key.len), &v, e);
+
+    *out = NULL;
+    if (rc == ERR_OK)
+        rc = item_value(v, &p, &n, e);
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    *out = cJSON_ParseWithLength(p, n);
+    if (!*out)
+        return err_set(e, ERR_INTERNAL, "corrupt item");
+    x->old_size = attr_item_size(*out);
+    if (x->ret_old || x->old_on_fail) {
+        x->old = xmemdup(p, n);
+        x->oldlen = n;
+    }
+    return ERR_OK;
+}
+
 static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct write *x = arg;
     struct table_keys k;
-    struct slice v;
-    cJSON *old = NULL;
+    cJSON *parsed = NULL; /* owned: @old when read here */
+    const cJSON *old;
     bool ok = true;
     enum err_code rc;
 
@@ -319,26 +349,14 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
         return rc;
     if (k.id != x->id)
         return err_set(e, ERR_NOTFOUND, "Requested resource not found");
-    rc = store_get(t, STORE_DB_DATA, slice_of(x->key.ptr, x->key.len), &v, e);
-    if (rc == ERR_OK) {
-        const char *p;
-        size_t n;
-
-        rc = item_value(v, &p, &n, e);
-        if (rc == ERR_OK) {
-            old = cJSON_ParseWithLength(p, n);
-            if (!old)
-                return err_set(e, ERR_INTERNAL, "corrupt item");
-            x->old_size = attr_item_size(old);
-            if (x->ret_old || x->old_on_fail) {
-                x->old = xmemdup(p, n);
-                x->oldlen = n;
-            }
-        } else if (rc != ERR_NOTFOUND) {
+    if (x->old_known) { /* item_replace_in_apply: no old image to return */
+        old = x->known_old;
+        x->old_size = old ? attr_item_size(old) : 0;
+    } else {
+        rc = read_old(t, x, &parsed, e);
+        if (rc)
             return rc;
-        }
-    } else if (rc != ERR_NOTFOUND) {
-        return rc;
+        old = parsed;
     }
     rc = ERR_OK;
     if (x->cond) {
@@ -381,7 +399,7 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
         x->old = NULL;
     }
 out:
-    cJSON_Delete(old);
+    cJSON_Delete(parsed);
     return rc;
 }
 
@@ -924,11 +942,21 @@ enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char
                                   uint64_t id, const struct buf *key, const cJSON *item,
                                   uint64_t *logged, struct err *e)
 {
+    return item_replace_in_apply(t, d, table, id, key, NULL, false, item, logged, e);
+}
+
+enum err_code item_replace_in_apply(struct store_txn *t, struct ddb *d, const char *table,
+                                    uint64_t id, const struct buf *key, const cJSON *old,
+                                    bool old_known, const cJSON *item, uint64_t *logged,
+                                    struct err *e)
+{
     struct ddb_call call = {.d = d, .op = "write"};
     struct write x;
     enum err_code rc;
 
     memset(&x, 0, sizeof(x));
+    x.old_known = old_known;
+    x.known_old = old;
     x.c = &call;
     x.table = table;
     x.id = id;

@@ -49,6 +49,15 @@ enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char
                                   uint64_t id, const struct buf *key, const cJSON *item,
                                   uint64_t *logged, struct err *e);
 
+/* item_replace_in_apply - item_write_in_apply for a caller that, when
+ * @old_known, has read the live item at @key in this same transaction
+ * (item_read): @old (borrowed; NULL: absent) is taken as it instead of being
+ * read and parsed again (UpdateItem). */
+enum err_code item_replace_in_apply(struct store_txn *t, struct ddb *d, const char *table,
+                                    uint64_t id, const struct buf *key, const cJSON *old,
+                                    bool old_known, const cJSON *item, uint64_t *logged,
+                                    struct err *e);
+
 /* item_service_delete_in_apply - item_write_in_apply(..., NULL item, ...) for
  * a deletion the service itself makes (the TTL sweeper): its stream record
  * carries userIdentity {"Type":"Service","PrincipalId":"dynamodb.amazonaws.com"}. */

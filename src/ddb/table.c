@@ -80,8 +80,11 @@ enum err_code table_stats_add(struct store_txn *t, uint64_t id, int64_t dcount, 
 {
     unsigned char k[14], v[16];
     uint64_t count, bytes;
-    enum err_code rc = stats_get(t, id, &count, &bytes, e);
+    enum err_code rc;
 
+    if (dcount == 0 && dbytes == 0) /* an overwrite of the same size */
+        return ERR_OK;
+    rc = stats_get(t, id, &count, &bytes, e);
     if (rc)
         return rc;
     count += (uint64_t)dcount;

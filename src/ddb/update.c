@@ -74,7 +74,8 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         rc = err_set(e, ERR_INVALID, "Item size to update has exceeded the maximum allowed size");
         goto out;
     }
-    rc = item_write_in_apply(t, x->c->d, x->table, x->id, &x->key, item, &x->logged, e);
+    rc =
+        item_replace_in_apply(t, x->c->d, x->table, x->id, &x->key, old, true, item, &x->logged, e);
     if (rc)
         goto out;
     x->units_bytes = new_size > old_size ? new_size : old_size;
