@@ -9,8 +9,9 @@
  *                                 |s3-put|s3-get|s3-create-bucket
  *       [--host 127.0.0.1] [--bucket bench]
  *       [--connections 32] [--threads 1] [--duration 5] [--warmup 1]
- *       [--requests N [--timeout 120]] [--pid SERVER_PID] [--table bench] [--key-prefix k]
- *       [--key-start 0] [--keys N] [--value-size 100] [--sort-key 0|1] [--page 100]
+ *       [--requests N [--timeout 120]] [--pid SERVER_PID [--pid2 PID]]
+ *       [--table bench] [--key-prefix k] [--key-start 0]
+ *       [--keys N] [--value-size 100] [--sort-key 0|1] [--page 100]
  *       [--region us-east-1] [--access-key AK] [--secret-key SK]
  *
  * put:   PutItem {"id": {"S": PREFIX<n>}, "v": {"S": "vvv..."}}, n = key-start, key-start+1, ...
@@ -41,7 +42,8 @@
  * Prints one JSON object on stdout: ops/s, latency percentiles in microseconds,
  * errors (any answer but 200, and broken connections), and, with --pid, the
  * server's CPU time per request (utime+stime from /proc/PID/stat over the
- * measured window, divided by the requests completed in it). */
+ * measured window, divided by the requests completed in it; with --pid2 too,
+ * the two processes' CPU summed, e.g. both regions of a replicated write). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -100,6 +102,7 @@ struct lg_opts {
     long long requests; /* > 0: a fixed count instead of a duration */
     double timeout;     /* with requests: give up after this many seconds */
     long pid;
+    long pid2; /* > 0: a second server process counted with @pid (a peer region) */
     const char *table;
     const char *bucket;
     const char *key_prefix;
@@ -939,6 +942,17 @@ static long long lg_proc_cpu_us(long pid)
     return (long long)((ut + st) * 1000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
 }
 
+/* the CPU of --pid plus, with --pid2, of that process too; -1 if unreadable. */
+static long long lg_server_cpu_us(void)
+{
+    long long a = lg_proc_cpu_us(opt.pid), b;
+
+    if (opt.pid2 <= 0 || a < 0)
+        return a;
+    b = lg_proc_cpu_us(opt.pid2);
+    return b < 0 ? -1 : a + b;
+}
+
 static long long lg_self_cpu_us(void)
 {
     struct rusage ru;
@@ -975,7 +989,8 @@ static void lg_usage(void)
             "  [--host 127.0.0.1] [--sort-key 0|1] [--page 100] [--bucket bench]\n"
             "  [--connections 32] [--threads 1] [--duration S] [--warmup S]\n"
             "  [--requests N [--timeout S]]\n"
-            "  [--pid SERVER_PID] [--table bench] [--key-prefix k] [--key-start 0] [--keys N]\n"
+            "  [--pid SERVER_PID [--pid2 PID]] [--table bench] [--key-prefix k] [--key-start 0] "
+            "[--keys N]\n"
             "  [--value-size 100] [--region us-east-1] [--access-key AK] [--secret-key SK]\n");
     exit(2);
 }
@@ -1010,6 +1025,8 @@ static void lg_parse_args(int argc, char **argv)
             opt.timeout = strtod(v, NULL);
         else if (strcmp(a, "--pid") == 0)
             opt.pid = strtol(v, NULL, 10);
+        else if (strcmp(a, "--pid2") == 0)
+            opt.pid2 = strtol(v, NULL, 10);
         else if (strcmp(a, "--table") == 0)
             opt.table = v;
         else if (strcmp(a, "--bucket") == 0)
@@ -1130,7 +1147,7 @@ int main(int argc, char **argv)
     } else {
         atomic_store(&lg_window_start, t0 + (uint64_t)(opt.warmup * 1e9));
     }
-    cpu0 = lg_proc_cpu_us(opt.pid);
+    cpu0 = lg_server_cpu_us();
     self0 = lg_self_cpu_us();
     for (int i = 0; i < opt.threads; i++)
         pthread_create(&th[i].tid, NULL, lg_thread_main, &th[i]);
@@ -1145,17 +1162,17 @@ int main(int argc, char **argv)
         for (int i = 0; i < opt.threads; i++)
             pthread_join(th[i].tid, NULL);
         t1 = lg_now_ns();
-        cpu1 = lg_proc_cpu_us(opt.pid);
+        cpu1 = lg_server_cpu_us();
         self1 = lg_self_cpu_us();
     } else {
         lg_sleep_until(atomic_load(&lg_window_start));
         t0 = lg_now_ns();
-        cpu0 = lg_proc_cpu_us(opt.pid);
+        cpu0 = lg_server_cpu_us();
         self0 = lg_self_cpu_us();
         lg_sleep_until(t0 + (uint64_t)(opt.duration * 1e9));
         t1 = lg_now_ns();
         atomic_store(&lg_window_end, t1);
-        cpu1 = lg_proc_cpu_us(opt.pid);
+        cpu1 = lg_server_cpu_us();
         self1 = lg_self_cpu_us();
         atomic_store(&lg_stop, true);
         for (int i = 0; i < opt.threads; i++)

@@ -9,8 +9,14 @@
 #      about 1,000 writes/s) into us-east-1 for 20 s; us-west-2's histogram
 #      tandem_repl_entry_lag_ms (each entry's apply time here minus its HLC
 #      write time in the origin, both on this machine's clock) gives p50/p90.
-#   2. throughput: bench_loadgen put with 32 connections for 10 s into a
-#      table with a replica and into one without, same region; the ratio.
+#   2. the cost of replication: ROUNDS (5) short rounds of ROUND_S (3) s each,
+#      interleaved (odd rounds unreplicated first, even ones replicated
+#      first), of bench_loadgen put with 32 connections into a table without
+#      a replica and one with a replica, same region: each round's throughput
+#      ratio (replicated / unreplicated), their median and range, and the
+#      server CPU per request from /proc/PID/stat over the measured window:
+#      us-east-1's alone for the unreplicated table, us-east-1's plus
+#      us-west-2's (which applies the entries) for the replicated one.
 #   3. catch-up: us-west-2 stopped, 20,000 writes into us-east-1, us-west-2
 #      started again: entries applied per second until its backlog is 0.
 # With DELAY_MS=50 us-west-2 reaches us-east-1 through a proxy that delays each
@@ -44,7 +50,9 @@ if [ -n "${DELAY_MS:-}" ]; then
     PEER_A=$PP
 fi
 start us-east-1 $PA us-west-2 $PB
+PID_A=${pids[-1]}
 start us-west-2 $PB us-east-1 $PEER_A
+PID_B=${pids[-1]}
 ddb() { python3 - "$@" <<'PY'
 import sys, boto3
 port, op, table = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -68,8 +76,20 @@ before=$(metrics)
 steady=$(lg --table lag --connections "$CONNS" --duration 20 --warmup 1 --key-prefix lag)
 sleep 2
 after=$(metrics)
-plain=$(lg --table plain --connections 32 --duration 10 --warmup 1 --key-prefix p)
-repl=$(lg --table repl --connections 32 --duration 10 --warmup 1 --key-prefix r)
+ROUNDS=${ROUNDS:-5}; ROUND_S=${ROUND_S:-3}
+round_plain() { lg --table plain --connections 32 --duration "$ROUND_S" --warmup 0.5 \
+    --key-prefix "p$1-" --pid "$PID_A"; }
+round_repl() { lg --table repl --connections 32 --duration "$ROUND_S" --warmup 0.5 \
+    --key-prefix "r$1-" --pid "$PID_A" --pid2 "$PID_B"; }
+: >"$TMP/rounds"
+for i in $(seq "$ROUNDS"); do
+    if [ $((i % 2)) -eq 1 ]; then
+        p=$(round_plain "$i"); r=$(round_repl "$i")
+    else
+        r=$(round_repl "$i"); p=$(round_plain "$i")
+    fi
+    echo "[$p,$r]" >>"$TMP/rounds"
+done
 sleep 3
 # catch-up: stop us-west-2, write while it is down, start it and time the backlog
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
@@ -86,8 +106,8 @@ for _ in $(seq 1200); do
 done
 t1=$(date +%s.%N)
 catchup=$(python3 -c "print(round(($last - $start_pos) / max($t1 - $t0, 1e-3)))")
-python3 - "$before" "$after" "$steady" "$plain" "$repl" "$catchup" "${DELAY_MS:-0}" <<'PY'
-import json, re, sys
+python3 - "$before" "$after" "$steady" "$TMP/rounds" "$catchup" "${DELAY_MS:-0}" <<'PY'
+import json, re, statistics, sys
 def hist(text):
     h = {}
     for m in re.finditer(r'tandem_repl_entry_lag_ms_bucket\{peer="us-east-1",le="([^"]+)"\} (\d+)', text):
@@ -107,16 +127,27 @@ def pct(p):
             frac = (want - prev_c) / max(c - prev_c, 1)
             return round(prev_le + frac * (hi - prev_le), 1)
         prev_le, prev_c = hi, c
-steady, plain, repl = (json.loads(x) for x in sys.argv[3:6])
+steady = json.loads(sys.argv[3])
+rounds = [json.loads(line) for line in open(sys.argv[4])]
+ratios = [r["ops_per_s"] / max(p["ops_per_s"], 1) for p, r in rounds]
+cpu_plain = [p["server_cpu_us_per_req"] for p, r in rounds if p.get("server_cpu_us_per_req")]
+cpu_repl = [r["server_cpu_us_per_req"] for p, r in rounds if r.get("server_cpu_us_per_req")]
+med = lambda xs: round(statistics.median(xs), 3) if xs else None
 print(json.dumps({
     "steady_writes_per_s": round(steady.get("ops_per_s", 0)),
     "entries_measured": total,
     "lag_ms_p50": pct(0.5), "lag_ms_p90": pct(0.9), "lag_ms_p99": pct(0.99),
     "lag_histogram_ms": {le: c for le, c in cum},
-    "unreplicated_puts_per_s": round(plain.get("ops_per_s", 0)),
-    "replicated_puts_per_s": round(repl.get("ops_per_s", 0)),
-    "throughput_ratio": round(repl.get("ops_per_s", 0) / max(plain.get("ops_per_s", 1), 1), 3),
-    "catch_up_entries_per_s": int(sys.argv[6]),
-    "proxy_delay_ms_one_way": int(sys.argv[7]),
+    "rounds": len(rounds),
+    "unreplicated_puts_per_s": [round(p["ops_per_s"]) for p, r in rounds],
+    "replicated_puts_per_s": [round(r["ops_per_s"]) for p, r in rounds],
+    "throughput_ratios": [round(x, 3) for x in ratios],
+    "throughput_ratio_median": med(ratios),
+    "throughput_ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+    "cpu_us_per_put_unreplicated_writer": [round(x, 1) for x in cpu_plain],
+    "cpu_us_per_put_replicated_both_regions": [round(x, 1) for x in cpu_repl],
+    "cpu_per_put_ratio_median": med([r / p for p, r in zip(cpu_plain, cpu_repl) if p]),
+    "catch_up_entries_per_s": int(sys.argv[5]),
+    "proxy_delay_ms_one_way": int(sys.argv[6]),
 }, indent=1))
 PY

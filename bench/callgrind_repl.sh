@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench/callgrind_repl.sh - instructions per PutItem into a replicated and an
+# unreplicated table of the same region, under callgrind.
+#
+# Starts us-east-1 under valgrind --tool=callgrind (instrumentation off until
+# measured) peered with us-west-2 (not instrumented), creates a table with a
+# replica in us-west-2 and one without, then for each zeroes the counters,
+# sends exactly N PutItems with bench_loadgen (4 connections), dumps, and
+# prints instructions per request (Ir / N) over all of us-east-1's threads:
+# the writer's path plus the thread serving its log to us-west-2.
+# Usage: bench/callgrind_repl.sh BUILD_DIR [N] (default 2000); needs valgrind.
+# Output files stay in BUILD_DIR/callgrind-repl/ (callgrind.out.*, annotate-*.txt).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${1:?usage: bench/callgrind_repl.sh BUILD_DIR [N]}" && pwd)
+N=${2:-2000}
+TANDEM=$BUILD/src/cli/tandem
+LOADGEN=$BUILD/bench/bench_loadgen
+OUT=$BUILD/callgrind-repl
+AK=AKIDTANDEMBENCH00001
+SK=tandem-bench-secret-key-0000000000000000
+rm -rf "$OUT" && mkdir -p "$OUT/a" "$OUT/b"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PA=$(port); PB=$(port)
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out.%p" \
+    "$TANDEM" server --region us-east-1 --data "$OUT/a" --listen "127.0.0.1:$PA" \
+    --peer "us-west-2=http://127.0.0.1:$PB" --access-key "$AK" --secret-key "$SK" \
+    --map-size $((1 << 30)) >"$OUT/a.log" 2>&1 &
+VPID=$!
+"$TANDEM" server --region us-west-2 --data "$OUT/b" --listen "127.0.0.1:$PB" \
+    --peer "us-east-1=http://127.0.0.1:$PA" --access-key "$AK" --secret-key "$SK" \
+    --map-size $((1 << 30)) >"$OUT/b.log" 2>&1 &
+BPID=$!
+trap 'kill $VPID $BPID 2>/dev/null || true; wait $VPID $BPID 2>/dev/null || true' EXIT
+for p in $PA $PB; do
+    for _ in $(seq 600); do
+        curl -s -o /dev/null -m 1 "http://127.0.0.1:$p/" && break
+        sleep 0.1
+    done
+done
+AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK python3 - "$PA" <<'PY'
+import sys, time, boto3
+c = boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:" + sys.argv[1])
+for t in ("plain", "repl"):
+    c.create_table(TableName=t, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                   BillingMode="PAY_PER_REQUEST",
+                   StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+c.update_table(TableName="repl", ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+PY
+lg() { "$LOADGEN" --port "$PA" --connections 4 --region us-east-1 --access-key "$AK" \
+    --secret-key "$SK" --timeout 600 "$@"; }
+lg --mode put --table plain --requests 300 --key-prefix w >/dev/null # warm
+lg --mode put --table repl --requests 300 --key-prefix w >/dev/null
+for t in plain repl; do
+    callgrind_control --instr=on "$VPID" >/dev/null 2>&1
+    callgrind_control -z "$VPID" >/dev/null 2>&1
+    lg --mode put --table "$t" --requests "$N" --key-prefix "$t" >/dev/null
+    sleep 1 # the log served to us-west-2 counts too
+    callgrind_control -d "$t" "$VPID" >/dev/null 2>&1
+    callgrind_control --instr=off "$VPID" >/dev/null 2>&1
+    sleep 1
+    f=$(ls -t "$OUT"/callgrind.out.*.[0-9]* | head -n 1)
+    callgrind_annotate --inclusive=yes "$f" >"$OUT/annotate-$t.txt" 2>/dev/null || true
+    ir=$(grep -m1 -E '^[0-9,]+ .*PROGRAM TOTALS' "$OUT/annotate-$t.txt" | awk '{gsub(",","",$1); print $1}')
+    echo "put $t: $N requests, $ir Ir, $((ir / N)) Ir/request ($f)"
+done
