@@ -2,6 +2,7 @@
  * on a real store in a temp dir: records per write kind, no record for a
  * failed condition or a delete of nothing, TTL service deletions, trimming
  * after the retention (TrimmedDataAccessException), iterator errors. */
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +48,30 @@ static int setup(void **state)
     assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
     streams_set_retention_ms(24LL * 3600 * 1000);
     *state = f;
+    return 0;
+}
+
+/* setup_flushed - setup, but the store flushes (a commit is durable one flush
+ * later) and commits one intent at a time. */
+static int setup_flushed(void **state)
+{
+    struct fixture *f;
+    struct store_opts so = {0};
+    struct ddb_opts dop = {0};
+    struct err e = {0};
+
+    setup(state);
+    f = *state;
+    ddb_close(f->ddb);
+    store_close(f->store);
+    so.dir = f->dir;
+    so.map_size = 256u << 20;
+    so.max_batch = 1;
+    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
+    dop.store = f->store;
+    dop.region = "us-east-1";
+    dop.account = "123456789012";
+    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
     return 0;
 }
 
@@ -180,6 +205,107 @@ static const cJSON *image(const cJSON *recs, int i, const char *which)
     return cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(recs, i), "dynamodb"), which);
 }
 
+static const char *rec_pk(const cJSON *recs, int i)
+{
+    const cJSON *keys =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(recs, i), "dynamodb"), "Keys");
+
+    return cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(keys, "pk"), "S"));
+}
+
+/* An intent that holds the store's writer until released. */
+struct gate {
+    sem_t entered, release;
+};
+
+static enum err_code apply_gate(struct store_txn *t, void *arg, struct err *e)
+{
+    struct gate *g = arg;
+
+    (void)t;
+    (void)e;
+    sem_post(&g->entered);
+    sem_wait(&g->release);
+    return ERR_OK;
+}
+
+static void done_gate(void *arg, enum err_code rc, const struct err *e)
+{
+    (void)arg;
+    (void)rc;
+    (void)e;
+}
+
+/* A record whose commit is not flushed past yet is not handed out, and
+ * reading does not wait for that flush: GetRecords answers at once without
+ * it, LATEST starts before it, and it comes with the next call once durable. */
+static void records_wait_for_durable(void **state)
+{
+    struct fixture *f = *state;
+    const char *arn = create(f, "held", "KEYS_ONLY");
+    char stored[600], it[2100], latest[2100], next[2100], held_pk[16];
+    struct gate g0, g1;
+    struct http_req *r;
+    const char *rb;
+    size_t rlen;
+    cJSON *recs, *j;
+    struct buf b;
+    int held_n;
+
+    snprintf(stored, sizeof(stored), "%s", arn);
+    cJSON_Delete(
+        ok(f, false, "PutItem", "{\"TableName\":\"held\",\"Item\":{\"pk\":{\"S\":\"a\"}}}"));
+    snprintf(it, sizeof(it), "%s", iterator(f, stored, "TRIM_HORIZON", NULL));
+    sem_init(&g0.entered, 0, 0);
+    sem_init(&g0.release, 0, 0);
+    sem_init(&g1.entered, 0, 0);
+    sem_init(&g1.release, 0, 0);
+    /* commits of one intent each: [g0], [put b], [g1]; g1 holds the writer
+     * after b's commit and before the flush that makes it durable */
+    store_submit(f->store, apply_gate, done_gate, &g0);
+    sem_wait(&g0.entered);
+    r = http_req_new("POST", "/");
+    buf_puts(&r->body, "{\"TableName\":\"held\",\"Item\":{\"pk\":{\"S\":\"b\"}}}");
+    ddb_handle(f->ddb, r, "PutItem", NULL);
+    store_submit(f->store, apply_gate, done_gate, &g1);
+    sem_post(&g0.release);
+    sem_wait(&g1.entered);
+
+    /* answered while the writer is held; checked once it is released, so a
+     * failure cannot leave the store stuck */
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"ShardIterator\":");
+    buf_json_str(&b, it, strlen(it));
+    buf_putc(&b, '}');
+    j = ok(f, true, "GetRecords", b.ptr);
+    buf_free(&b);
+    recs = cJSON_GetObjectItem(j, "Records");
+    held_n = cJSON_GetArraySize(recs);
+    snprintf(held_pk, sizeof(held_pk), "%s", held_n > 0 ? rec_pk(recs, 0) : "");
+    snprintf(next, sizeof(next), "%s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(j, "NextShardIterator")));
+    cJSON_Delete(j);
+    snprintf(latest, sizeof(latest), "%s", iterator(f, stored, "LATEST", NULL));
+
+    sem_post(&g1.release);
+    assert_int_equal(http_req_wait(r, &rb, &rlen), 200);
+    http_req_free(r);
+    assert_int_equal(held_n, 1);
+    assert_string_equal(held_pk, "a");
+    recs = records(f, next);
+    assert_int_equal(cJSON_GetArraySize(recs), 1);
+    assert_string_equal(rec_pk(recs, 0), "b");
+    cJSON_Delete(recs);
+    recs = records(f, latest);
+    assert_int_equal(cJSON_GetArraySize(recs), 1);
+    assert_string_equal(rec_pk(recs, 0), "b");
+    cJSON_Delete(recs);
+    sem_destroy(&g0.entered);
+    sem_destroy(&g0.release);
+    sem_destroy(&g1.entered);
+    sem_destroy(&g1.release);
+}
+
 static void write_kinds(void **state)
 {
     struct fixture *f = *state;
@@ -305,6 +431,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(write_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_wait_for_durable, setup_flushed, teardown),
         cmocka_unit_test_setup_teardown(ttl_is_a_service_deletion, setup, teardown),
         cmocka_unit_test_setup_teardown(trimmed_after_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(errors, setup, teardown),
