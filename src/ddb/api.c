@@ -605,6 +605,8 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
     }
     l = base;
     ddb_authz_keys(c, c->in, table, &l);
+    if (strcmp(c->op, "Query") == 0 || strcmp(c->op, "Scan") == 0)
+        ddb_authz_select_default(c, c->in, &l);
     q.context = l.kv;
     q.ncontext = l.n;
     if (authz_check(box->authz, &q, &e) == ERR_OK)

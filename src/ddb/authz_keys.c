@@ -167,3 +167,21 @@ void ddb_authz_keys(struct ddb_call *c, const cJSON *in, const char *table, stru
     if (cJSON_IsString(x = cJSON_GetObjectItemCaseSensitive(in, "ReturnValues")))
         ddb_kvs_add(c, l, "dynamodb:ReturnValues", x->valuestring);
 }
+
+void ddb_authz_select_default(struct ddb_call *c, const cJSON *in, struct ddb_kvs *l)
+{
+    const char *sel = "ALL_ATTRIBUTES";
+
+    if (cJSON_GetObjectItemCaseSensitive(in, "Select"))
+        return;
+    /* QueryRequest.Select: "If neither Select nor ProjectionExpression are
+     * specified, DynamoDB defaults to ALL_ATTRIBUTES when accessing a table, and
+     * ALL_PROJECTED_ATTRIBUTES when accessing an index"; a projection alone is
+     * SPECIFIC_ATTRIBUTES */
+    if (cJSON_GetObjectItemCaseSensitive(in, "ProjectionExpression") ||
+        cJSON_GetObjectItemCaseSensitive(in, "AttributesToGet"))
+        sel = "SPECIFIC_ATTRIBUTES";
+    else if (cJSON_GetObjectItemCaseSensitive(in, "IndexName"))
+        sel = "ALL_PROJECTED_ATTRIBUTES";
+    ddb_kvs_add(c, l, "dynamodb:Select", sel);
+}

@@ -7,7 +7,10 @@
  *   dynamodb:Attributes    the top-level attribute names it names (Item,
  *                          Key, ProjectionExpression, UpdateExpression,
  *                          AttributesToGet);
- *   dynamodb:Select        its Select parameter;
+ *   dynamodb:Select        its Select parameter; for a Query or Scan without
+ *                          one, what DynamoDB reads: SPECIFIC_ATTRIBUTES
+ *                          with a projection, else ALL_ATTRIBUTES (a table)
+ *                          or ALL_PROJECTED_ATTRIBUTES (an index);
  *   dynamodb:ReturnValues  its ReturnValues parameter.
  *
  * Multi-valued keys repeat (authz_kv), for ForAllValues / ForAnyValue. */
@@ -34,5 +37,11 @@ void ddb_kvs_add(struct ddb_call *c, struct ddb_kvs *l, const char *key, const c
  * in @c's arena. The key schema is read here; an unknown table adds no
  * LeadingKeys (the operation then answers ResourceNotFound). */
 void ddb_authz_keys(struct ddb_call *c, const cJSON *in, const char *table, struct ddb_kvs *l);
+
+/* ddb_authz_select_default - for a Query or Scan @in without Select, add
+ * the dynamodb:Select DynamoDB applies (see above), so that a policy limiting
+ * attributes with StringEqualsIfExists dynamodb:Select SPECIFIC_ATTRIBUTES (the
+ * documented pattern) refuses a read of all attributes. */
+void ddb_authz_select_default(struct ddb_call *c, const cJSON *in, struct ddb_kvs *l);
 
 #endif

@@ -169,6 +169,13 @@ class FineGrained(ServerTestCase):
         self.assertEqual(q["Items"], [{"game": {"S": "go"}, "score": {"N": "1"}}])
         self.denied(ddb.query, TableName="games", KeyConditionExpression="uid = :u",
                     ExpressionAttributeValues={":u": {"S": uid}}, Select="ALL_ATTRIBUTES")
+        # neither Select nor a projection: DynamoDB reads ALL_ATTRIBUTES, refused
+        self.denied(ddb.query, TableName="games", KeyConditionExpression="uid = :u",
+                    ExpressionAttributeValues={":u": {"S": uid}})
+        # a projection alone is SPECIFIC_ATTRIBUTES
+        q = ddb.query(TableName="games", KeyConditionExpression="uid = :u",
+                      ExpressionAttributeValues={":u": {"S": uid}}, ProjectionExpression="score")
+        self.assertEqual(q["Items"], [{"score": {"N": "1"}}])
         ddb.update_item(TableName="games", Key={"uid": {"S": uid}, "game": {"S": "go"}},
                         UpdateExpression="SET score = :s",
                         ExpressionAttributeValues={":s": {"N": "2"}}, ReturnValues="UPDATED_NEW")
@@ -186,6 +193,33 @@ class FineGrained(ServerTestCase):
                                            Key={"uid": {"S": uid}, "game": {"S": "go"}})
         self.assertEqual(got["Item"]["score"]["N"], "2")
         self.assertEqual(got["Item"]["secret"]["S"], "hidden")
+
+    def test_scan_without_projection(self):
+        """A Scan or Query without ProjectionExpression reads every attribute: the
+        documented attribute-limiting policy (ForAllValues dynamodb:Attributes and
+        StringEqualsIfExists dynamodb:Select SPECIFIC_ATTRIBUTES) refuses it, on
+        the table and on an index (ALL_PROJECTED_ATTRIBUTES)."""
+        arn = self.table_arn()
+        doc = policy({"Effect": "Allow", "Action": ["dynamodb:Scan", "dynamodb:Query"],
+                      "Resource": [arn, arn + "/index/*"],
+                      "Condition": {
+                          "ForAllValues:StringEquals": {
+                              "dynamodb:Attributes": ["uid", "game", "score"]},
+                          "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}}})
+        _, ddb, _ = self.user("sasha", doc)
+        self.server.boto3().put_item(TableName="games", Item={
+            "uid": {"S": "sasha-1"}, "game": {"S": "chess"}, "score": {"N": "5"},
+            "secret": {"S": "hidden"}})
+        self.denied(ddb.scan, TableName="games")
+        self.denied(ddb.scan, TableName="games", Select="ALL_ATTRIBUTES")
+        self.denied(ddb.scan, TableName="games", Select="COUNT")
+        self.denied(ddb.scan, TableName="games", ProjectionExpression="uid, secret")
+        got = ddb.scan(TableName="games", ProjectionExpression="uid, score")
+        self.assertIn({"uid": {"S": "sasha-1"}, "score": {"N": "5"}}, got["Items"])
+        for it in got["Items"]:
+            self.assertNotIn("secret", it)
+        self.denied(ddb.scan, TableName="games", IndexName="by-game")
+        ddb.scan(TableName="games", IndexName="by-game", ProjectionExpression="uid")
 
 
 if __name__ == "__main__":
