@@ -494,7 +494,7 @@ static void op_list(struct iam_call *c, const char *kind, const char *action, co
     if (rc)
         iam_fail_err(c, rc, &e);
     else
-        iam_reply(c, b.ptr);
+        iam_reply_page(c, b.ptr);
     buf_free(&b);
 }
 
@@ -561,7 +561,7 @@ static void op_list_of_entity(struct iam_call *c, const char *kind, const char *
         iam_xml_tags(&b, doc, true);
     }
     buf_puts(&b, "<IsTruncated>false</IsTruncated>");
-    iam_reply(c, b.ptr);
+    iam_reply_page(c, b.ptr);
     buf_free(&b);
     cJSON_Delete(doc);
 }

@@ -50,7 +50,7 @@ void iam_op_get_group(struct iam_call *c)
         iam_fail_err(c, ERR_IO, &e);
     } else {
         buf_puts(&b, "</Users><IsTruncated>false</IsTruncated>");
-        iam_reply(c, b.ptr);
+        iam_reply_page(c, b.ptr);
     }
     buf_free(&b);
     cJSON_Delete(doc);
@@ -92,7 +92,7 @@ void iam_op_groups_for_user(struct iam_call *c)
         cJSON_Delete(gd);
     }
     buf_puts(&b, "</Groups><IsTruncated>false</IsTruncated>");
-    iam_reply(c, b.ptr);
+    iam_reply_page(c, b.ptr);
     buf_free(&b);
     cJSON_Delete(doc);
 }
@@ -173,6 +173,6 @@ void iam_op_entities_for_policy(struct iam_call *c)
         buf_printf(&b, "</%s>", kinds[i].elem);
     }
     buf_puts(&b, "<IsTruncated>false</IsTruncated>");
-    iam_reply(c, b.ptr);
+    iam_reply_page(c, b.ptr);
     buf_free(&b);
 }

@@ -87,6 +87,13 @@ void iam_fail(struct iam_call *c, int status, const char *code, const char *fmt,
 void iam_fail_err(struct iam_call *c, enum err_code rc, const struct err *e);
 /* iam_reply - <ActionResponse><ActionResult>@result</ActionResult>..., @result may be NULL. */
 void iam_reply(struct iam_call *c, const char *result);
+/* iam_reply_page - iam_reply for a List* answer: @result's items are its
+ * top-level <member> elements (of every list in it, counted together) and it
+ * holds one <IsTruncated>false</IsTruncated>. Answers the page the caller's
+ * Marker and MaxItems (1..1000, default 100) ask for: the items after the
+ * marker, at most MaxItems, and when more remain IsTruncated true with the
+ * Marker of the next page. A bad MaxItems or Marker is a ValidationError. */
+void iam_reply_page(struct iam_call *c, const char *result);
 
 void iam_xml_urlenc(struct buf *b, const char *name, const char *json);
 void iam_now_iso(char out[32], long long offset_s);

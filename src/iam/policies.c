@@ -190,8 +190,10 @@ void iam_op_policy_versions(struct iam_call *c, bool get)
         iam_fail(c, 404, "NoSuchEntity",
                  "Policy %.300s version %.40s does not exist or is not attachable.", arn,
                  vid ? vid : "");
-    else
+    else if (get)
         iam_reply(c, b.ptr);
+    else
+        iam_reply_page(c, b.ptr);
     buf_free(&b);
     cJSON_Delete(doc);
 }

@@ -154,6 +154,105 @@ void iam_reply(struct iam_call *c, const char *result)
     buf_free(&b);
 }
 
+/* A page's Marker is the position of its first item, as text ("p" and a
+ * number): the lists come in a stable order (stored keys, then AWS's managed
+ * policies), so a list that does not change pages the same way each time. */
+static bool page_marker(const char *m, long *skip)
+{
+    char *end;
+    long v;
+
+    if (m[0] != 'p' || m[1] < '0' || m[1] > '9')
+        return false;
+    v = strtol(m + 1, &end, 10);
+    if (*end || v < 0 || v > 100000000)
+        return false;
+    *skip = v;
+    return true;
+}
+
+void iam_reply_page(struct iam_call *c, const char *result)
+{
+    static const char tail[] = "<IsTruncated>false</IsTruncated>";
+    const char *max_s = iam_param(c, "MaxItems"), *marker = iam_param(c, "Marker");
+    const char *p = result, *t;
+    long max = 100, skip = 0, idx = 0;
+    bool more = false;
+    struct buf b;
+    int depth = 0;
+
+    if (max_s) {
+        char *end;
+        max = strtol(max_s, &end, 10);
+        if (!*max_s || *end || max < 1 || max > 1000) {
+            iam_fail(c, 400, "ValidationError",
+                     "1 validation error detected: Value '%.40s' at 'maxItems' failed to satisfy "
+                     "constraint: Member must have value %s",
+                     max_s, max < 1 ? "greater than or equal to 1" : "less than or equal to 1000");
+            return;
+        }
+    }
+    if (marker && !page_marker(marker, &skip)) {
+        iam_fail(c, 400, "ValidationError", "Invalid Marker.");
+        return;
+    }
+    buf_init(&b, strlen(result) + 64);
+    while (*p) {
+        const char *open = strstr(p, "<member>"), *close = strstr(p, "</member>");
+        const char *next = open && (!close || open < close) ? open : close;
+        if (!next) {
+            buf_puts(&b, p);
+            break;
+        }
+        if (next == open && depth++ == 0) { /* an item begins */
+            bool keep = idx >= skip && idx < skip + max;
+            more = more || idx >= skip + max;
+            idx++;
+            buf_append(&b, p, (size_t)(open - p));
+            if (!keep) { /* skip to the end of this item */
+                int d = 1;
+                const char *q = open + 8;
+                while (d > 0 && *q) {
+                    const char *o = strstr(q, "<member>"), *x = strstr(q, "</member>");
+                    if (!x) {
+                        q += strlen(q);
+                        break;
+                    }
+                    if (o && o < x) {
+                        d++;
+                        q = o + 8;
+                    } else {
+                        d--;
+                        q = x + 9;
+                    }
+                }
+                depth = 0;
+                p = q;
+                continue;
+            }
+            buf_puts(&b, "<member>");
+            p = open + 8;
+            continue;
+        }
+        if (next == close)
+            depth--;
+        buf_append(&b, p, (size_t)(next - p) + (next == close ? 9 : 8));
+        p = next + (next == close ? 9 : 8);
+    }
+    if (more && (t = strstr(b.ptr ? b.ptr : "", tail))) {
+        struct buf o;
+        buf_init(&o, b.len + 64);
+        buf_append(&o, b.ptr, (size_t)(t - b.ptr));
+        buf_printf(&o, "<IsTruncated>true</IsTruncated><Marker>p%ld</Marker>", skip + max);
+        buf_puts(&o, t + sizeof(tail) - 1);
+        iam_reply(c, o.ptr);
+        buf_free(&o);
+    } else {
+        iam_reply(c, b.ptr ? b.ptr : "");
+    }
+    buf_free(&b);
+}
+
 bool iam_call_init(struct iam_call *c, struct iam *iam, struct http_req *r,
                    const struct creds_identity *who, bool sts)
 {
