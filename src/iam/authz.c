@@ -123,14 +123,15 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     const struct creds_identity *who = q->who;
     struct ctx ctx = {0};
     struct arena_like keepers = {0};
-    struct iam_policies ps = {0};
+    const struct iam_policies *ps, *sess;
+    const struct iam_cached *cached;
     struct iam_policy *rp = NULL;
     struct iam_request ir;
-    cJSON *doc = NULL;
+    const cJSON *doc;
+    bool has_session;
     char role_arn[300] = "", role_name[128] = "", userid[200] = "", now[32], epoch[24];
     const char *kind = "User";
     struct iam_policy_set set = {0};
-    struct iam_policies sess = {0};
     enum iam_denier by = IAM_BY_NONE;
     enum iam_decision d;
     enum err_code rc = ERR_OK;
@@ -141,12 +142,13 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     if (who->root)
         return ERR_OK;
     ctx_init(&ctx, q);
+    cached = iam_cache_get(iam, who, &doc, &ps, &sess, &has_session);
     if ((assumed = strstr(who->arn, ":assumed-role/"))) {
         const char *r = assumed + 14, *s = strchr(r, '/');
         snprintf(role_name, sizeof(role_name), "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
         snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/%s", who->account, role_name);
         kind = "AssumedRole";
-        if (iam_doc_get(iam, "role", role_name, &doc, NULL) == ERR_OK) {
+        if (doc) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "RoleId"),
                         *arn = cJSON_GetObjectItemCaseSensitive(doc, "Arn");
             if (cJSON_IsString(arn))
@@ -154,16 +156,13 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
             snprintf(userid, sizeof(userid), "%s:%s", cJSON_IsString(id) ? id->valuestring : "",
                      s ? s + 1 : "");
         }
-    } else if (strstr(who->arn, ":user/") &&
-               iam_doc_get(iam, "user", who->user, &doc, NULL) == ERR_OK) {
+    } else if (strstr(who->arn, ":user/") && doc) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "UserId");
         snprintf(userid, sizeof(userid), "%s", cJSON_IsString(id) ? id->valuestring : "");
         ctx_add(&ctx, "aws:username", who->user);
     }
-    if (doc) {
-        iam_entity_policies(iam, doc, &ps);
+    if (doc)
         ctx_tags(&ctx, doc, &keepers);
-    }
     iam_now_iso(now, 0);
     snprintf(epoch, sizeof(epoch), "%lld", (long long)clock_wall_s());
     ctx_add(&ctx, "aws:userid", userid[0] ? userid : NULL);
@@ -187,14 +186,13 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     if (q->resource_policy)
         iam_policy_parse(q->resource_policy, strlen(q->resource_policy), IAM_POLICY_RESOURCE, &rp,
                          NULL);
-    if (assumed)
-        set.has_session = iam_session_policies(iam, who->access_key, &sess);
-    set.identity = (const struct iam_policy *const *)ps.p;
-    set.nidentity = ps.n;
-    set.boundary = ps.boundary;
-    set.has_boundary = ps.has_boundary;
-    set.session = (const struct iam_policy *const *)sess.p;
-    set.nsession = sess.n;
+    set.has_session = assumed && has_session;
+    set.identity = (const struct iam_policy *const *)ps->p;
+    set.nidentity = ps->n;
+    set.boundary = ps->boundary;
+    set.has_boundary = ps->has_boundary;
+    set.session = (const struct iam_policy *const *)sess->p;
+    set.nsession = sess->n;
     set.resource = rp;
     d = iam_decide(&set, &ir, &by);
     if (d == IAM_EXPLICIT_DENY)
@@ -209,9 +207,7 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
                      who->arn, q->action, q->resource ? q->resource : "*", policy_word(by, false),
                      q->action);
     iam_policy_free(rp);
-    iam_policies_free(&ps);
-    iam_policies_free(&sess);
-    cJSON_Delete(doc);
+    iam_cache_put(iam, cached);
     for (size_t i = 0; i < keepers.n; i++)
         free(keepers.mem[i]);
     free(ctx.kv);

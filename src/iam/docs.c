@@ -269,6 +269,7 @@ void iam_session_keep(struct iam *iam, const cJSON *doc)
     cJSON_AddItemToObject(iam->local_sessions, iam_jstr(doc, "AccessKeyId"),
                           cJSON_Duplicate(doc, 1));
     pthread_mutex_unlock(&iam->mu);
+    iam_gen_bump(iam); /* after the change is visible (cache.c) */
 }
 
 bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out)

@@ -161,6 +161,8 @@ static enum err_code session_store(struct iam *iam, const cJSON *doc, struct err
     struct session_put sp = {doc, iam_jstr(doc, "AccessKeyId"), (int64_t)clock_wall_s()};
     enum err_code rc = store_write(iam->store, apply_session, &sp, e);
 
+    iam_gen_bump(iam); /* after the commit (cache.c) */
+
     if (rc == ERR_OK)
         iam_sync_notify(iam);
     return rc;

@@ -37,6 +37,9 @@ enum {
 
 struct iam_waiter; /* sync.c: a parked long-poll of a peer */
 
+enum { IAM_CACHE_SLOTS = 509 };
+struct iam_cached;
+
 struct iam {
     struct store *store;
     struct creds *creds;
@@ -62,6 +65,11 @@ struct iam {
     cJSON *pending_sessions;    /* STS credentials issued here that home has not stored yet */
     pthread_t thread;           /* home: expires waiters; elsewhere: pulls from home */
     bool thread_started;
+
+    /* cache.c: parsed policies of recent principals */
+    uint64_t gen; /* identity data's generation (__atomic): bumped after each change */
+    pthread_mutex_t cache_mu;
+    struct iam_cached *cache[IAM_CACHE_SLOTS]; /* owned, one reference each */
 };
 
 /* One query-protocol call. */
@@ -143,6 +151,17 @@ void iam_session_keep(struct iam *iam, const cJSON *doc);
 /* iam_entity_policies - inline + attached managed policies of user/role doc
  * @doc and of the groups a user belongs to; its permissions boundary. */
 void iam_entity_policies(struct iam *iam, const cJSON *doc, struct iam_policies *out);
+
+/* cache.c - see there. iam_gen_bump: call after each change to identity data
+ * is visible (committed, or in local_sessions). iam_cache_get: @who's
+ * document (NULL if none), identity policies and session policies, shared and
+ * read-only until iam_cache_put of the returned handle. iam_cache_free: at close. */
+void iam_gen_bump(struct iam *iam);
+const struct iam_cached *iam_cache_get(struct iam *iam, const struct creds_identity *who,
+                                       const cJSON **doc, const struct iam_policies **ps,
+                                       const struct iam_policies **sess, bool *has_session);
+void iam_cache_put(struct iam *iam, const struct iam_cached *x);
+void iam_cache_free(struct iam *iam);
 
 /* api.c: iam_dispatch - run the IAM operation @c names, here. */
 void iam_dispatch(struct iam_call *c);

@@ -60,6 +60,7 @@ enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e
     iam->pending_sessions = cJSON_CreateArray();
     pthread_mutex_init(&iam->mu, NULL);
     pthread_cond_init(&iam->cv, NULL);
+    pthread_mutex_init(&iam->cache_mu, NULL);
     rc = iam_doc_each(iam, "key", load_key, iam, e);
     if (rc == ERR_OK)
         rc = iam_doc_each(iam, "session", load_key, iam, e);
@@ -81,6 +82,8 @@ void iam_close(struct iam *iam)
     iam_stop(iam);
     pthread_cond_destroy(&iam->cv);
     pthread_mutex_destroy(&iam->mu);
+    iam_cache_free(iam);
+    pthread_mutex_destroy(&iam->cache_mu);
     cJSON_Delete(iam->local_sessions);
     cJSON_Delete(iam->pending_sessions);
     free(iam->home_url);

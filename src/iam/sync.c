@@ -442,6 +442,7 @@ static bool apply_answer(struct iam *iam, const char *body, size_t len)
     const cJSON *seq, *ep, *ch;
     struct pull p = {.iam = iam};
     struct err e = {0};
+    enum err_code rc_pull;
     bool ok = false;
 
     seq = cJSON_GetObjectItemCaseSensitive(ans, "seq");
@@ -458,7 +459,9 @@ static bool apply_answer(struct iam *iam, const char *body, size_t len)
     pthread_mutex_unlock(&iam->mu);
     if (ok) /* nothing new */
         goto out;
-    if (store_write(iam->store, apply_pull, &p, &e) != ERR_OK) {
+    rc_pull = store_write(iam->store, apply_pull, &p, &e);
+    iam_gen_bump(iam); /* after the commit (cache.c) */
+    if (rc_pull != ERR_OK) {
         log_warn("event=iam_sync_apply_failed msg=\"%s\"", e.msg);
         goto out;
     }
@@ -617,6 +620,7 @@ enum err_code iam_sync_start(struct iam *iam, struct err *e)
             struct home_mark m = {epoch, iam->region};
             iam_random_id(epoch, "", 32, "0123456789abcdef");
             rc = store_write(iam->store, apply_home, &m, e);
+            iam_gen_bump(iam);
             if (rc)
                 return rc;
             log_info("event=iam_home region=%s epoch=%s seq=%llu", iam->region, epoch,

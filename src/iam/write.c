@@ -449,6 +449,7 @@ bool iam_write(struct iam_call *c, struct iam_write *w)
         return false;
     }
     rc = store_write(c->iam->store, apply_write, w, &e);
+    iam_gen_bump(c->iam); /* after the commit (cache.c) */
     if (rc) {
         iam_fail_err(c, rc, &e);
         return false;
