@@ -40,7 +40,7 @@ void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *up
     {
         const cJSON *cr = ddb_arg_obj(c, u, "Create"), *dl = ddb_arg_obj(c, u, "Delete");
         const cJSON *up = ddb_arg_obj(c, u, "Update");
-        const cJSON *which = cr ? cr : dl;
+        const cJSON *which = cr ? cr : dl ? dl : up;
         char path[80];
 
         i++;
@@ -52,15 +52,17 @@ void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *up
                           "Delete must be specified for each ReplicaUpdate");
             return;
         }
-        if (up)
-            continue; /* checked against the table below */
         snprintf(path, sizeof(path), "replicaUpdates.%d.member.%s.regionName", i,
-                 cr ? "create" : "delete");
+                 cr   ? "create"
+                 : dl ? "delete"
+                      : "update");
         const char *rn = ddb_arg_str(c, which, "RegionName");
         if (!rn)
             ddb_verr_null(c, path);
         if (ddb_args_failed(c))
             return;
+        if (up)
+            continue; /* checked against the table below */
         if (strcmp(rn, c->d->region) == 0) {
             snprintf(msg, sizeof(msg),
                      "One or more parameter values were invalid: The replica region %.64s is "

@@ -395,7 +395,10 @@ static const struct err_case create_errors[] = {
     {"UpdateTable", "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[]}", "ValidationException",
      "Member must have length greater than or equal to 1"},
     {"UpdateTable", "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[{\"Update\":{}}]}",
-     "ValidationException", "Replica Update actions are not supported yet"},
+     "ValidationException", "Value null at 'replicaUpdates.1.member.update.regionName'"},
+    {"UpdateTable",
+     "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[{\"Update\":{\"RegionName\":\"x\"}}]}",
+     "ResourceNotFoundException", "Table: whatever not found"},
     {"UpdateTable",
      "{\"TableName\":\"whatever\",\"ReplicaUpdates\":[{\"Create\":{\"RegionName\":\"x\"},"
      "\"Delete\":{\"RegionName\":\"x\"}}]}",
