@@ -331,7 +331,9 @@ enum err_code stack_prov_iam_prune(const struct stack_target *t, const char *pke
                                    const char *del, const char *dkey, const cJSON *keep,
                                    struct err *e)
 {
-    const char *lp[] = {pkey, principal, NULL};
+    /* one page of IAM's largest size: the lists pruned here (a principal's
+     * inline and attached policies, keys, groups) are far below it */
+    const char *lp[] = {pkey, principal, "MaxItems", "1000", NULL};
     char *xml = NULL, code[96];
     cJSON *have;
     const cJSON *v;
