@@ -176,6 +176,14 @@ void s3_error(struct http_req *r, enum s3_code code, const char *msg)
         xmlw_elem(&b, "BucketName", q->bucket, XMLW_CTRL);
     if (q && q->key[0] && code == S3E_NO_SUCH_KEY)
         xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
+    if (code == S3E_CORS_FORBIDDEN) {
+        /* as S3's CORS refusals: the method asked about (the preflight's
+         * Access-Control-Request-Method, else the request's own) and BUCKET,
+         * which S3 names whether the path is a bucket or a key */
+        const char *m = http_req_header(r, "access-control-request-method");
+        xmlw_elem(&b, "Method", m ? m : r->method, XMLW_CTRL);
+        xmlw_elem(&b, "ResourceType", "BUCKET", XMLW_CTRL);
+    }
     if (q && q->resource)
         xmlw_elem(&b, "Resource", q->resource, XMLW_CTRL);
     xmlw_elem(&b, "RequestId", q ? q->request_id : "", XMLW_CTRL);
@@ -1058,6 +1066,7 @@ enum err_code s3_open(const struct s3_opts *o, struct s3 **out, struct err *e)
     s->store = o->store;
     s->creds = o->creds;
     s->authz = o->authz;
+    s->flush_threads = o->flush_threads;
     snprintf(s->region, sizeof(s->region), "%s", o->region);
     snprintf(s->account, sizeof(s->account), "%s", o->account ? o->account : "000000000000");
     s->objects_dir = xmalloc(strlen(o->data_dir) + 16);

@@ -19,8 +19,6 @@
 #include "s3_repl.h"
 #include "s3_xml.h"
 
-void s3_rec_headers(struct http_req *r, cJSON *rec);
-
 /*
  * s3_copy_source - resolve x-amz-copy-source ("[/]bucket/key[?versionId=V]",
  * percent-encoded) to a version record (arena-owned) and check the

@@ -226,7 +226,9 @@ void s3_cors_preflight(struct http_req *r)
     }
     x = rules_of(r, &exists);
     if (!exists) {
-        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        /* a preflight on a bucket that does not exist: S3 answers the CORS
+         * refusal, not NoSuchBucket */
+        s3_error(r, S3E_CORS_FORBIDDEN, "CORSResponse: Bucket not found");
         return;
     }
     if (!x) {

@@ -86,16 +86,31 @@ static void *flush_main(void *arg)
 void s3_flush_start(struct s3 *s3)
 {
     struct s3_flusher *f = xcalloc(1, sizeof(*f));
+    int want = s3->flush_threads == S3_FLUSH_NONE                              ? 0
+               : s3->flush_threads > 0 && s3->flush_threads < S3_FLUSH_THREADS ? s3->flush_threads
+                                                                               : S3_FLUSH_THREADS;
 
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     f->tail = &f->head;
-    while (f->nthreads < S3_FLUSH_THREADS &&
+    while ((int)f->nthreads < want &&
            pthread_create(&f->threads[f->nthreads], NULL, flush_main, f) == 0)
         f->nthreads++;
-    if (f->nthreads < S3_FLUSH_THREADS)
-        log_warn("event=s3_flush_threads started=%u wanted=%d", f->nthreads, S3_FLUSH_THREADS);
+    if ((int)f->nthreads < want)
+        log_warn("event=s3_flush_threads started=%u wanted=%d", f->nthreads, want);
     s3->flusher = f;
+}
+
+unsigned s3_flush_threads(const struct s3 *s3)
+{
+    return s3->flusher ? s3->flusher->nthreads : 0;
+}
+
+void s3_fail_flush(struct s3 *s3, enum s3_flush_step step, int n)
+{
+    atomic_store(&s3->fail_left, 0);
+    atomic_store(&s3->fail_step, n > 0 ? (int)step : 0);
+    atomic_store(&s3->fail_left, n > 0 ? n : 0);
 }
 
 void s3_flush_stop(struct s3 *s3)

@@ -108,7 +108,6 @@ void s3_create_upload(struct http_req *r)
     struct createw *c = arena_calloc(r->arena, sizeof(*c));
     cJSON *rec;
     char *s;
-    size_t i;
 
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
@@ -116,24 +115,7 @@ void s3_create_upload(struct http_req *r)
     rec = cJSON_CreateObject();
     cJSON_AddNumberToObject(rec, "init", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "k", q->key);
-    {
-        /* the headers of the object to be, as PutObject would keep them */
-        static const char *const sys[] = {
-            "content-type",  "content-encoding", "content-disposition",
-            "cache-control", "expires",          "content-language"};
-        cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");
-        for (i = 0; i < 6; i++) {
-            const char *v = http_req_header(r, sys[i]);
-            if (v)
-                cJSON_AddStringToObject(h, sys[i], v);
-        }
-        if (!cJSON_GetObjectItem(h, "content-type"))
-            cJSON_AddStringToObject(h, "content-type", "binary/octet-stream");
-        for (i = 0; i < r->nheaders; i++)
-            if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
-                cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
-    }
-    s3_sse_from_request(r, rec);
+    s3_rec_headers(r, rec); /* the object to be's headers, as PutObject keeps them */
     c->sse = cJSON_CreateObject();
     s3_sse_from_request(r, c->sse);
     arena_on_free(r->arena, s3_json_free, c->sse);

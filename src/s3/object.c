@@ -31,8 +31,6 @@ static bool jtrue(const cJSON *o, const char *name)
     return cJSON_IsTrue(cJSON_GetObjectItem(o, name));
 }
 
-/* the record's system headers and user metadata from the request */
-void s3_rec_headers(struct http_req *r, cJSON *rec);
 void s3_rec_headers(struct http_req *r, cJSON *rec)
 {
     cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");

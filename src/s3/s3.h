@@ -37,7 +37,11 @@ struct s3_opts {
     size_t npeers;
     const char *access_key, *secret;
     const char *ca_file; /* for https peers; NULL: $AWS_CA_BUNDLE or the system's */
+    /* threads that flush uploaded bodies (flush.c): 0 = the default (16);
+     * S3_FLUSH_NONE = none, each body is flushed on its request thread */
+    int flush_threads;
 };
+#define S3_FLUSH_NONE (-1)
 
 struct s3_peer {
     const char *region; /* e.g. "us-west-2" */

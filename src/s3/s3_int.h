@@ -15,6 +15,7 @@
 #ifndef TANDEM_S3_INT_H
 #define TANDEM_S3_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ struct s3 {
     struct s3_sweeper *sweeper; /* lifecycle rules; owned, lifecycle.c */
     struct s3_replw *replw;     /* replication worker; owned, repl.c */
     struct s3_flusher *flusher; /* body file flushes; owned, flush.c */
+    int flush_threads;          /* wanted: s3_opts.flush_threads */
+    atomic_int fail_step;       /* s3_fail_flush: enum s3_flush_step, 0 = none */
+    atomic_int fail_left;       /* how many more flushes fail there */
 };
 
 /* The S3 error codes we answer with (the one table is in api.c). */
@@ -142,6 +146,12 @@ bool s3_has_query(struct http_req *r, const char *name);
 void s3_xml_start(struct buf *b, const char *root);
 /* finish the streamed body: checks digests; on success *fd stays open */
 bool s3_body_finish(struct http_req *r);
+/* s3_rec_headers - the object's stored headers from the request into @rec:
+ * "h" the system headers (Content-Type ... Content-Language; aws-chunked
+ * dropped from Content-Encoding; binary/octet-stream by default), "m" the
+ * x-amz-meta-* user metadata, and the SSE fields (PutObject, CopyObject with
+ * REPLACE, CreateMultipartUpload; object.c) */
+void s3_rec_headers(struct http_req *r, cJSON *rec);
 /* s3_kept_fn - what follows s3_body_keep: the body is durable in the body
  * file @rel / @abs (arena) and its MD5 is @hex. Runs on a flush thread (flush.c)
  * and must answer @r, at once or through s3_submit. */
@@ -155,6 +165,18 @@ void s3_body_keep(struct http_req *r, const char *event, s3_kept_fn *then);
  * queue is done) in s3_close */
 void s3_flush_start(struct s3 *s3);
 void s3_flush_stop(struct s3 *s3);
+/* how many flush threads run (0: bodies are flushed on the request thread) */
+unsigned s3_flush_threads(const struct s3 *s3);
+/* The steps of s3_commit_file, where s3_fail_flush makes a flush fail. */
+enum s3_flush_step {
+    S3_FLUSH_DATA = 1, /* fdatasync of the body */
+    S3_FLUSH_RENAME,   /* its move to its body file */
+    S3_FLUSH_FOLDER,   /* fsync of the body file's folder */
+};
+/* s3_fail_flush - the next @n body flushes (s3_commit_file) fail at @step
+ * with EIO, as a failing disk would make them; 0 clears. Only the unit tests
+ * of the failure paths call it; nothing in the server does. */
+void s3_fail_flush(struct s3 *s3, enum s3_flush_step step, int n);
 /* a new body file that did not make it into the store is removed with the
  * request: arena_on_free(a, s3_orphan_free, o) unless o->keep is set */
 struct s3_orphan {

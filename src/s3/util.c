@@ -279,6 +279,22 @@ static int rename_into(struct s3 *s3, const char *tmp, const char *abs, const ch
     return rename(tmp, abs);
 }
 
+/* whether s3_fail_flush asked this flush to fail at @step (errno EIO then) */
+static bool injected(struct s3 *s3, enum s3_flush_step step)
+{
+    int left;
+
+    if (atomic_load(&s3->fail_step) != (int)step)
+        return false;
+    left = atomic_load(&s3->fail_left);
+    while (left > 0 && !atomic_compare_exchange_weak(&s3->fail_left, &left, left - 1))
+        ;
+    if (left <= 0)
+        return false;
+    errno = EIO;
+    return true;
+}
+
 enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char *tmp,
                              const char *rel, struct err *e)
 {
@@ -288,14 +304,14 @@ enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char 
      * streamed in (sync_file_range in api.c), so this last fsync has little
      * left to write. Uploads call this on a flush thread (flush.c); copies
      * and completed multipart uploads still on their request thread. */
-    if (fdatasync(fd) != 0) {
+    if (injected(s3, S3_FLUSH_DATA) || fdatasync(fd) != 0) {
         err_set(e, ERR_IO, "fsync %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
         return ERR_IO;
     }
     close(fd);
-    if (rename_into(s3, tmp, abs, rel) != 0) {
+    if (injected(s3, S3_FLUSH_RENAME) || rename_into(s3, tmp, abs, rel) != 0) {
         err_set(e, ERR_IO, "rename %s: %s", tmp, strerror(errno));
         unlink(tmp);
         return ERR_IO;
@@ -304,8 +320,12 @@ enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char 
     {
         char *dir = arena_strdup(a, abs);
         *strrchr(dir, '/') = '\0';
-        if (fsync_path(dir) != 0)
-            return err_set(e, ERR_IO, "fsync %s: %s", dir, strerror(errno));
+        if (injected(s3, S3_FLUSH_FOLDER) || fsync_path(dir) != 0) {
+            /* no record will name it: the body goes, as a failed upload's */
+            err_set(e, ERR_IO, "fsync %s: %s", dir, strerror(errno));
+            unlink(abs);
+            return ERR_IO;
+        }
     }
     return ERR_OK;
 }

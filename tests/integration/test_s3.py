@@ -351,6 +351,8 @@ class Cors(S3Case):
         self.assertEqual(st, 403, body)
         self.assertIn(b"<Code>AccessForbidden</Code>", body)
         self.assertIn(b"CORS is not enabled for this bucket", body)
+        # S3's CORS refusals name the method asked about and the resource type
+        self.assertIn(b"<Method>PUT</Method><ResourceType>BUCKET</ResourceType>", body)
         c.put_bucket_cors(Bucket=b, CORSConfiguration={"CORSRules": self.RULES})
         st, h, body = self.options("/%s/k" % b, pre)
         self.assertEqual(st, 200, body)
@@ -378,14 +380,22 @@ class Cors(S3Case):
             st, h, body = self.options("/%s/k" % b, bad)
             self.assertEqual(st, 403, bad)
             self.assertIn(b"This CORS request is not allowed", body)
+            self.assertIn(b"<Method>%s</Method><ResourceType>BUCKET</ResourceType>"
+                          % bad["Access-Control-Request-Method"].encode(), body)
             self.assertNotIn("access-control-allow-origin", h)
         st, _, body = self.options("/%s/k" % b, {"Access-Control-Request-Method": "GET"})
         self.assertEqual(st, 400)
         self.assertIn(b"Origin request header needed", body)
         st, _, body = self.options("/%s/k" % b, {"Origin": "https://app.example.com"})
         self.assertEqual(st, 400)
-        st, _, _ = self.options("/no-such-bucket-cors/k", pre)
-        self.assertEqual(st, 404)
+        # a preflight on a bucket that does not exist is S3's CORS refusal, 403
+        for path in ("/no-such-bucket-cors/k", "/no-such-bucket-cors"):
+            st, _, body = self.options(path, pre)
+            self.assertEqual(st, 403, body)
+            self.assertIn(b"<Code>AccessForbidden</Code>", body)
+            self.assertIn(b"<Message>CORSResponse: Bucket not found</Message>", body)
+            self.assertIn(b"<Method>PUT</Method><ResourceType>BUCKET</ResourceType>", body)
+            self.assertNotIn(b"BucketName", body)
         # the actual request: a signed GET with an Origin gets the headers
         st, h, body = self.signed_raw("GET", self.server.url() + "/%s/k" % b,
                                       headers={"Origin": "https://app.example.com"})
