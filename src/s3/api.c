@@ -1132,9 +1132,10 @@ static void w_done(void *arg, enum err_code rc, const struct err *e)
     struct s3_w *w = arg;
 
     if (rc == ERR_OK) {
-        struct s3 *s3 = s3_req_of(w->r)->s3; /* @w goes with the answer */
+        /* a version may have been queued: wake the replication worker
+         * before answering, since once answered the region may be closing */
+        s3_repl_kick(s3_req_of(w->r)->s3);
         w->ok(w);
-        s3_repl_kick(s3); /* a version may have been queued */
     } else if (rc == ERR_CONFLICT)
         s3_error(w->r, w->fail, w->msg[0] ? w->msg : NULL);
     else {

@@ -1,9 +1,10 @@
 /* copy.c - CopyObject, the source side of UploadPartCopy, and object tagging.
  *
  * A copy reads the source version's file and writes a new body file (hashing
- * it for the ETag) on the request thread, then commits the new version like
- * PutObject. The source file cannot vanish under us: it is opened before it is
- * read, and an unlinked open file stays readable. */
+ * it for the ETag) on a flush thread (s3_defer: the request thread checks the
+ * request and returns, the connection waits suspended), makes it durable
+ * there, then commits the new version like PutObject. The source file cannot vanish under us: it is
+ * opened before it is read, and an unlinked open file stays readable. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -154,17 +155,71 @@ out:
     return ok;
 }
 
+struct copyw {
+    const cJSON *v;   /* the source version */
+    const char *tdir; /* x-amz-tagging-directive */
+    bool replace;     /* x-amz-metadata-directive: REPLACE */
+};
+
+/* the copy, its flush and the new version's commit, on a flush thread */
+static void copy_object_work(struct http_req *r, void *arg)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct copyw *c = arg;
+    const cJSON *v = c->v;
+    struct s3_newver *nv;
+    struct s3_orphan *o;
+    char hex[33], *rel, *abs, when[32];
+    cJSON *rec;
+    struct buf b;
+
+    if (!s3_copy_range(r, v, 0, (long long)s3_jnum(v, "size"), &rel, &abs, hex))
+        return;
+    o = arena_calloc(r->arena, sizeof(*o));
+    o->path = abs;
+    arena_on_free(r->arena, s3_orphan_free, o);
+    rec = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rec, "size", s3_jnum(v, "size"));
+    cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));
+    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
+    cJSON_AddStringToObject(rec, "file", rel);
+    if (c->replace) {
+        s3_rec_headers(r, rec);
+    } else {
+        cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(v, "h"), 1));
+        cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(v, "m"), 1));
+        s3_sse_from_request(r, rec); /* else the bucket's default, as S3 does */
+    }
+    if (s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
+        cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));
+        cJSON_AddStringToObject(rec, "ckv", s3_jstr(v, "ckv"));
+    }
+    if (!(c->tdir && strcmp(c->tdir, "REPLACE") == 0) && cJSON_GetObjectItem(v, "tags"))
+        cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(cJSON_GetObjectItem(v, "tags"), 1));
+    nv = arena_calloc(r->arena, sizeof(*nv));
+    nv->r = r;
+    nv->bucket = q->bucket;
+    nv->key = q->key;
+    nv->rec = rec;
+    nv->kind = 1;
+    nv->keep_file = &o->keep;
+    s3_time_iso((int64_t)s3_jnum(rec, "lm"), when);
+    s3_xml_start(&b, "CopyObjectResult");
+    xmlw_elem(&b, "LastModified", when, XMLW_CTRL);
+    xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
+    buf_puts(&b, "</CopyObjectResult>");
+    nv->out = b;
+    s3_submit_version(nv);
+}
+
 void s3_copy_object(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     const char *sb, *sk, *dir = http_req_header(r, "x-amz-metadata-directive");
     const char *tdir = http_req_header(r, "x-amz-tagging-directive");
     bool replace = dir && strcmp(dir, "REPLACE") == 0;
-    struct s3_newver *nv;
-    struct s3_orphan *o;
-    char hex[33], *rel, *abs, when[32];
-    cJSON *v, *rec;
-    struct buf b;
+    struct copyw *c;
+    cJSON *v;
 
     if (dir && !replace && strcmp(dir, "COPY") != 0) {
         s3_error(r, S3E_INVALID_ARGUMENT, "Unknown metadata directive.");
@@ -188,43 +243,11 @@ void s3_copy_object(struct http_req *r)
                  "copy source: 5368709120");
         return;
     }
-    if (!s3_copy_range(r, v, 0, (long long)s3_jnum(v, "size"), &rel, &abs, hex))
-        return;
-    o = arena_calloc(r->arena, sizeof(*o));
-    o->path = abs;
-    arena_on_free(r->arena, s3_orphan_free, o);
-    rec = cJSON_CreateObject();
-    cJSON_AddNumberToObject(rec, "size", s3_jnum(v, "size"));
-    cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));
-    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
-    cJSON_AddStringToObject(rec, "file", rel);
-    if (replace) {
-        s3_rec_headers(r, rec);
-    } else {
-        cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(v, "h"), 1));
-        cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(v, "m"), 1));
-        s3_sse_from_request(r, rec); /* else the bucket's default, as S3 does */
-    }
-    if (s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
-        cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));
-        cJSON_AddStringToObject(rec, "ckv", s3_jstr(v, "ckv"));
-    }
-    if (!(tdir && strcmp(tdir, "REPLACE") == 0) && cJSON_GetObjectItem(v, "tags"))
-        cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(cJSON_GetObjectItem(v, "tags"), 1));
-    nv = arena_calloc(r->arena, sizeof(*nv));
-    nv->r = r;
-    nv->bucket = q->bucket;
-    nv->key = q->key;
-    nv->rec = rec;
-    nv->kind = 1;
-    nv->keep_file = &o->keep;
-    s3_time_iso((int64_t)s3_jnum(rec, "lm"), when);
-    s3_xml_start(&b, "CopyObjectResult");
-    xmlw_elem(&b, "LastModified", when, XMLW_CTRL);
-    xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
-    buf_puts(&b, "</CopyObjectResult>");
-    nv->out = b;
-    s3_submit_version(nv);
+    c = arena_calloc(r->arena, sizeof(*c));
+    c->v = v;
+    c->tdir = tdir;
+    c->replace = replace;
+    s3_defer(r, copy_object_work, c);
 }
 
 /* ---- object tagging ---- */

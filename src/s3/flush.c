@@ -23,6 +23,8 @@ enum { S3_FLUSH_THREADS = 16 };
 
 struct flush_job {
     struct http_req *r;
+    s3_work_fn *work; /* s3_defer's, else the body's flush and @then */
+    void *arg;
     const char *event;
     s3_kept_fn *then;
     char hex[33];
@@ -48,6 +50,10 @@ static void run_job(struct flush_job *j)
     struct err e = {0};
     char *rel, *abs;
 
+    if (j->work) {
+        j->work(r, j->arg);
+        return;
+    }
     rel = s3_new_body_path(q->s3, r->arena, &abs);
     if (s3_commit_file(q->s3, r->arena, q->fd, q->tmp_path, rel, &e) != ERR_OK) {
         q->fd = -1;
@@ -131,6 +137,30 @@ void s3_flush_stop(struct s3 *s3)
     s3->flusher = NULL;
 }
 
+/* queue @j for the flush threads, or run it here when none runs */
+static void enqueue(struct s3_flusher *f, struct flush_job *j)
+{
+    if (!f || !f->nthreads) {
+        run_job(j); /* no pool: this thread does the work */
+        return;
+    }
+    pthread_mutex_lock(&f->mu);
+    *f->tail = j;
+    f->tail = &j->next;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+void s3_defer(struct http_req *r, s3_work_fn *work, void *arg)
+{
+    struct flush_job *j = arena_calloc(r->arena, sizeof(*j));
+
+    j->r = r;
+    j->work = work;
+    j->arg = arg;
+    enqueue(s3_req_of(r)->s3->flusher, j);
+}
+
 void s3_body_keep(struct http_req *r, const char *event, s3_kept_fn *then)
 {
     struct s3_req *q = s3_req_of(r);
@@ -147,13 +177,5 @@ void s3_body_keep(struct http_req *r, const char *event, s3_kept_fn *then)
     j->then = then;
     EVP_DigestFinal_ex(q->md5, md, &n);
     hex_encode(md, 16, j->hex);
-    if (!f || !f->nthreads) {
-        run_job(j); /* no pool: flush on this thread */
-        return;
-    }
-    pthread_mutex_lock(&f->mu);
-    *f->tail = j;
-    f->tail = &j->next;
-    pthread_cond_signal(&f->cv);
-    pthread_mutex_unlock(&f->mu);
+    enqueue(f, j);
 }

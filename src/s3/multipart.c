@@ -4,7 +4,9 @@
  * Each part is a body file of its own; completing the upload concatenates the
  * parts into one new file (copy_file_range, so the kernel copies without
  * passing the bytes through us), fsyncs it, and commits the new version, the
- * removal of the upload and of its part records in one intent. The part files
+ * removal of the upload and of its part records in one intent. The copying
+ * and flushing of CompleteMultipartUpload and UploadPartCopy run on a flush
+ * thread (s3_defer), not on the request thread. The part files
  * are unlinked once that commit is durable. */
 #include <errno.h>
 #include <fcntl.h>
@@ -280,14 +282,34 @@ static void part_kept(struct http_req *r, const char *hex, char *rel, char *abs)
     part_record(r, p, cb, hex, rel, abs, (long long)s3_req_of(r)->size);
 }
 
+struct partcopyw {
+    struct partw *p;
+    const cJSON *v; /* the source version */
+    long long off, len;
+};
+
+/* UploadPartCopy's copy, its flush and the part's record, on a flush thread */
+static void part_copy_work(struct http_req *r, void *arg)
+{
+    struct partcopyw *c = arg;
+    char hex[33], *abs, *rel, when[32];
+    struct buf cb;
+
+    if (!s3_copy_range(r, c->v, c->off, c->len, &rel, &abs, hex))
+        return;
+    s3_time_iso(clock_wall_ms(), when);
+    s3_xml_start(&cb, "CopyPartResult");
+    xmlw_elem(&cb, "LastModified", when, XMLW_CTRL);
+    xmlw_elem(&cb, "ETag", arena_sprintf(r->arena, "\"%s\"", hex), XMLW_CTRL);
+    buf_puts(&cb, "</CopyPartResult>");
+    part_record(r, c->p, cb, hex, rel, abs, c->len);
+}
+
 void s3_upload_part(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     struct partw *p = arena_calloc(r->arena, sizeof(*p));
     const cJSON *up;
-    char hex[33], *abs, *rel;
-    long long size;
-    struct buf cb = {0};
 
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
@@ -300,7 +322,7 @@ void s3_upload_part(struct http_req *r)
         const char *sb, *sk, *rg = http_req_header(r, "x-amz-copy-source-range");
         long long off = 0, len, a = 0, z = 0;
         cJSON *v = s3_copy_source(r, &sb, &sk);
-        char when[32];
+        struct partcopyw *c;
         if (!v)
             return;
         len = (long long)s3_jnum(v, "size");
@@ -315,23 +337,19 @@ void s3_upload_part(struct http_req *r)
             off = a;
             len = z - a + 1;
         }
-        if (!s3_copy_range(r, v, off, len, &rel, &abs, hex))
-            return;
-        size = len;
-        s3_time_iso(clock_wall_ms(), when);
-        s3_xml_start(&cb, "CopyPartResult");
-        xmlw_elem(&cb, "LastModified", when, XMLW_CTRL);
-        xmlw_elem(&cb, "ETag", arena_sprintf(r->arena, "\"%s\"", hex), XMLW_CTRL);
-        buf_puts(&cb, "</CopyPartResult>");
-    } else {
-        if (!q->streaming) {
-            s3_error(r, S3E_INTERNAL, NULL);
-            return;
-        }
-        s3_body_keep(r, "s3_part_commit_failed", part_kept);
+        c = arena_calloc(r->arena, sizeof(*c));
+        c->p = p;
+        c->v = v;
+        c->off = off;
+        c->len = len;
+        s3_defer(r, part_copy_work, c);
         return;
     }
-    part_record(r, p, cb, hex, rel, abs, size);
+    if (!q->streaming) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    s3_body_keep(r, "s3_part_commit_failed", part_kept);
 }
 
 /* ---- removing an upload (Complete and Abort) ---- */
@@ -435,15 +453,23 @@ static bool copy_all(int out, int in, long long len)
     return true;
 }
 
-void s3_complete_upload(struct http_req *r)
+struct completew {
+    const char *id;
+    const cJSON *up; /* the upload record */
+    cJSON **parts;   /* the part records, in order */
+    unsigned n;
+};
+
+/* the parts concatenated into the object's body file, its flush and the new
+ * version's commit, on a flush thread */
+static void complete_work(struct http_req *r, void *arg)
 {
     struct s3_req *q = s3_req_of(r);
-    const char *id = s3_query(r, "uploadId");
+    struct completew *c = arg;
+    const cJSON *up = c->up;
+    cJSON **parts = c->parts, *rec;
+    unsigned n = c->n, i;
     struct s3_newver *nv;
-    struct s3_xml *x, *pe;
-    struct store_txn *t = NULL;
-    cJSON *up, *rec, **parts = NULL;
-    unsigned prev = 0, n = 0, i;
     EVP_MD_CTX *md5;
     unsigned char md[16];
     unsigned int ml = 0;
@@ -452,6 +478,94 @@ void s3_complete_upload(struct http_req *r)
     int fd;
     struct err e = {0};
     struct buf b;
+
+    fd = s3_make_tmp(q->s3, r->arena, &tmp);
+    if (fd < 0) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    md5 = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md5, EVP_md5(), NULL);
+    for (i = 0; i < n; i++) {
+        unsigned char pm[16];
+        size_t pl = 0;
+        const char *h = s3_jstr(parts[i], "md5");
+        int in =
+            open(s3_abs_path(q->s3, r->arena, s3_jstr(parts[i], "file")), O_RDONLY | O_CLOEXEC);
+        long long sz = (long long)s3_jnum(parts[i], "size");
+        bool ok = in >= 0 && copy_all(fd, in, sz);
+        if (in >= 0)
+            close(in);
+        if (!ok) {
+            EVP_MD_CTX_free(md5);
+            close(fd);
+            unlink(tmp);
+            s3_error(r, S3E_INVALID_PART, NULL);
+            return;
+        }
+        for (pl = 0; pl < 16 && h && h[2 * pl]; pl++) {
+            unsigned v;
+            sscanf(h + 2 * pl, "%2x", &v);
+            pm[pl] = (unsigned char)v;
+        }
+        EVP_DigestUpdate(md5, pm, 16);
+        total += sz;
+    }
+    EVP_DigestFinal_ex(md5, md, &ml);
+    EVP_MD_CTX_free(md5);
+    hex_encode(md, 16, hex);
+    rel = s3_new_body_path(q->s3, r->arena, &abs);
+    if (s3_commit_file(q->s3, r->arena, fd, tmp, rel, &e) != ERR_OK) {
+        log_err("event=s3_complete_commit_failed msg=\"%s\"", e.msg);
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    {
+        struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
+        o->path = abs;
+        arena_on_free(r->arena, s3_orphan_free, o);
+        nv = arena_calloc(r->arena, sizeof(*nv));
+        nv->keep_file = &o->keep;
+    }
+    rec = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rec, "size", (double)total);
+    cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s-%u\"", hex, n));
+    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
+    cJSON_AddStringToObject(rec, "file", rel);
+    cJSON_AddNumberToObject(rec, "parts", n);
+    cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
+    cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
+    if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
+        cJSON_AddStringToObject(rec, "sse", s3_jstr(up, "sse"));
+    if (s3_jstr(up, "kms"))
+        cJSON_AddStringToObject(rec, "kms", s3_jstr(up, "kms"));
+    nv->r = r;
+    nv->bucket = q->bucket;
+    nv->key = q->key;
+    nv->rec = rec;
+    nv->upload_id = c->id;
+    nv->kind = 2;
+    s3_xml_start(&b, "CompleteMultipartUploadResult");
+    xmlw_elem(&b, "Location",
+              arena_sprintf(r->arena, "/%s/%s", q->bucket, url_encode(r->arena, q->key, true)),
+              XMLW_CTRL);
+    xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
+    xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
+    xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
+    buf_puts(&b, "</CompleteMultipartUploadResult>");
+    nv->out = b;
+    s3_submit_version(nv);
+}
+
+void s3_complete_upload(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *id = s3_query(r, "uploadId");
+    struct completew *c;
+    struct s3_xml *x, *pe;
+    struct store_txn *t = NULL;
+    cJSON *up, **parts = NULL;
+    unsigned prev = 0, n = 0, i;
 
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
@@ -525,83 +639,12 @@ void s3_complete_upload(struct http_req *r)
             s3_error(r, S3E_ENTITY_TOO_SMALL, NULL);
             return;
         }
-    /* concatenate on the request thread (see s3_commit_file for the tradeoff) */
-    fd = s3_make_tmp(q->s3, r->arena, &tmp);
-    if (fd < 0) {
-        s3_error(r, S3E_INTERNAL, NULL);
-        return;
-    }
-    md5 = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md5, EVP_md5(), NULL);
-    for (i = 0; i < n; i++) {
-        unsigned char pm[16];
-        size_t pl = 0;
-        const char *h = s3_jstr(parts[i], "md5");
-        int in =
-            open(s3_abs_path(q->s3, r->arena, s3_jstr(parts[i], "file")), O_RDONLY | O_CLOEXEC);
-        long long sz = (long long)s3_jnum(parts[i], "size");
-        bool ok = in >= 0 && copy_all(fd, in, sz);
-        if (in >= 0)
-            close(in);
-        if (!ok) {
-            EVP_MD_CTX_free(md5);
-            close(fd);
-            unlink(tmp);
-            s3_error(r, S3E_INVALID_PART, NULL);
-            return;
-        }
-        for (pl = 0; pl < 16 && h && h[2 * pl]; pl++) {
-            unsigned v;
-            sscanf(h + 2 * pl, "%2x", &v);
-            pm[pl] = (unsigned char)v;
-        }
-        EVP_DigestUpdate(md5, pm, 16);
-        total += sz;
-    }
-    EVP_DigestFinal_ex(md5, md, &ml);
-    EVP_MD_CTX_free(md5);
-    hex_encode(md, 16, hex);
-    rel = s3_new_body_path(q->s3, r->arena, &abs);
-    if (s3_commit_file(q->s3, r->arena, fd, tmp, rel, &e) != ERR_OK) {
-        log_err("event=s3_complete_commit_failed msg=\"%s\"", e.msg);
-        s3_error(r, S3E_INTERNAL, NULL);
-        return;
-    }
-    {
-        struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
-        o->path = abs;
-        arena_on_free(r->arena, s3_orphan_free, o);
-        nv = arena_calloc(r->arena, sizeof(*nv));
-        nv->keep_file = &o->keep;
-    }
-    rec = cJSON_CreateObject();
-    cJSON_AddNumberToObject(rec, "size", (double)total);
-    cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s-%u\"", hex, n));
-    cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
-    cJSON_AddStringToObject(rec, "file", rel);
-    cJSON_AddNumberToObject(rec, "parts", n);
-    cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
-    cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
-    if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
-        cJSON_AddStringToObject(rec, "sse", s3_jstr(up, "sse"));
-    if (s3_jstr(up, "kms"))
-        cJSON_AddStringToObject(rec, "kms", s3_jstr(up, "kms"));
-    nv->r = r;
-    nv->bucket = q->bucket;
-    nv->key = q->key;
-    nv->rec = rec;
-    nv->upload_id = id;
-    nv->kind = 2;
-    s3_xml_start(&b, "CompleteMultipartUploadResult");
-    xmlw_elem(&b, "Location",
-              arena_sprintf(r->arena, "/%s/%s", q->bucket, url_encode(r->arena, q->key, true)),
-              XMLW_CTRL);
-    xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
-    xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
-    xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
-    buf_puts(&b, "</CompleteMultipartUploadResult>");
-    nv->out = b;
-    s3_submit_version(nv);
+    c = arena_calloc(r->arena, sizeof(*c));
+    c->id = id;
+    c->up = up;
+    c->parts = parts;
+    c->n = n;
+    s3_defer(r, complete_work, c);
 }
 
 /* ---- ListParts / ListMultipartUploads ---- */

@@ -161,6 +161,13 @@ typedef void s3_kept_fn(struct http_req *r, const char *hex, char *rel, char *ab
  * @r is answered from another thread, by @then or with an error (a failed move
  * is logged as event=@event). The caller returns without answering. */
 void s3_body_keep(struct http_req *r, const char *event, s3_kept_fn *then);
+/* s3_work_fn / s3_defer - @work(@r, @arg) on a flush thread (at once on this
+ * thread when none runs), for work that waits for the disk: copies, their
+ * flushes. Returns at once; @work must answer @r, at once or through
+ * s3_submit, and the caller returns without answering (the connection waits
+ * suspended). @arg lives in @r's arena. */
+typedef void s3_work_fn(struct http_req *r, void *arg);
+void s3_defer(struct http_req *r, s3_work_fn *work, void *arg);
 /* the flush threads of s3_body_keep, started in s3_open, stopped (after their
  * queue is done) in s3_close */
 void s3_flush_start(struct s3 *s3);

@@ -302,8 +302,8 @@ enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char 
 
     /* The body's pages were handed to writeback every few MiB while it
      * streamed in (sync_file_range in api.c), so this last fsync has little
-     * left to write. Uploads call this on a flush thread (flush.c); copies
-     * and completed multipart uploads still on their request thread. */
+     * left to write. Uploads, copies and completed multipart uploads call
+     * this on a flush thread (flush.c), not on a request thread. */
     if (injected(s3, S3_FLUSH_DATA) || fdatasync(fd) != 0) {
         err_set(e, ERR_IO, "fsync %s: %s", tmp, strerror(errno));
         close(fd);

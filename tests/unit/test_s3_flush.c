@@ -94,13 +94,14 @@ static int teardown(void **state)
     return 0;
 }
 
-/* one signed request: its status, the answer's body copied into @out (cap) */
-static int call(struct fixture *f, const char *method, const char *path, const char *body,
-                char *out, size_t cap)
+/* one signed request (@hdr: an extra "name: value" header or NULL): its
+ * status, the answer's body copied into @out (cap) */
+static int call_h(struct fixture *f, const char *method, const char *uri, const char *hdr,
+                  const char *body, char *out, size_t cap)
 {
-    struct http_req *r = http_req_new(method, path);
-    char date[17], len[24], auth[1024];
-    struct sigv4_header hs[4];
+    struct http_req *r = http_req_new(method, uri);
+    char date[17], len[24], auth[1024], path[256], hname[64] = "", *qm;
+    struct sigv4_header hs[5];
     struct sigv4_request sr = {0};
     const char *got = NULL;
     size_t n = 0, blen = body ? strlen(body) : 0;
@@ -112,14 +113,22 @@ static int call(struct fixture *f, const char *method, const char *path, const c
     hs[1] = (struct sigv4_header){"host", "127.0.0.1"};
     hs[2] = (struct sigv4_header){"x-amz-content-sha256", "UNSIGNED-PAYLOAD"};
     hs[3] = (struct sigv4_header){"x-amz-date", date};
+    snprintf(path, sizeof(path), "%s", uri);
+    qm = strchr(path, '?');
+    if (qm)
+        *qm++ = '\0';
+    sr.nheaders = 4;
+    if (hdr) {
+        snprintf(hname, sizeof(hname), "%.*s", (int)(strchr(hdr, ':') - hdr), hdr);
+        hs[sr.nheaders++] = (struct sigv4_header){hname, strchr(hdr, ':') + 2};
+    }
     sr.method = method;
     sr.path = path;
-    sr.query = "";
+    sr.query = qm ? qm : "";
     sr.headers = hs;
-    sr.nheaders = 4;
     sr.s3_paths = true;
     assert_true(sigv4_sign(&sr, AK, SK, "us-east-1", "s3", "UNSIGNED-PAYLOAD", auth, sizeof(auth)));
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < sr.nheaders; i++)
         http_req_add_header(r, hs[i].name, hs[i].value);
     http_req_add_header(r, "authorization", auth);
     if (blen)
@@ -129,6 +138,12 @@ static int call(struct fixture *f, const char *method, const char *path, const c
     snprintf(out, cap, "%.*s", (int)n, got ? got : "");
     http_req_free(r);
     return st;
+}
+
+static int call(struct fixture *f, const char *method, const char *uri, const char *body, char *out,
+                size_t cap)
+{
+    return call_h(f, method, uri, NULL, body, out, cap);
 }
 
 /* the files under objects/ (body files and temporary files; not folders) */
@@ -198,6 +213,84 @@ static void uploads_flush_and_failures_leave_nothing(struct fixture *f)
     assert_int_equal(call(f, "PUT", "/flushb/last", "last body", out, sizeof(out)), 200);
 }
 
+/* the text of the first <@name> element of @xml into @out */
+static void xml_text(const char *xml, const char *name, char *out, size_t cap)
+{
+    char open[64];
+    const char *b, *e;
+
+    snprintf(open, sizeof(open), "<%s>", name);
+    b = strstr(xml, open);
+    assert_non_null(b);
+    b += strlen(open);
+    e = strchr(b, '<');
+    assert_non_null(e);
+    snprintf(out, cap, "%.*s", (int)(e - b), b);
+}
+
+/* CopyObject, UploadPartCopy and CompleteMultipartUpload copy and flush on a
+ * flush thread (or the request thread without one); a failed flush answers
+ * InternalError and changes nothing */
+static void copies_flush_and_failures_leave_nothing(struct fixture *f)
+{
+    static const enum s3_flush_step steps[] = {S3_FLUSH_DATA, S3_FLUSH_RENAME, S3_FLUSH_FOLDER};
+    char out[2048], id[128], uri[256], etag[80], xml[512];
+    const char *src = "x-amz-copy-source: /copyb/src";
+
+    assert_int_equal(call(f, "PUT", "/copyb", NULL, out, sizeof(out)), 200);
+    assert_int_equal(call(f, "PUT", "/copyb/src", "source body", out, sizeof(out)), 200);
+    assert_int_equal(call(f, "POST", "/copyb/mp?uploads", NULL, out, sizeof(out)), 200);
+    xml_text(out, "UploadId", id, sizeof(id));
+    snprintf(uri, sizeof(uri), "/copyb/mp?partNumber=1&uploadId=%s", id);
+    assert_int_equal(call_h(f, "PUT", uri, src, NULL, out, sizeof(out)), 200);
+    xml_text(out, "ETag", etag, sizeof(etag));
+    assert_int_equal(body_files(f), 2);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        print_message("copy's flush fails at step %d\n", (int)steps[i]);
+        s3_fail_flush(f->s3, steps[i], 1);
+        assert_int_equal(call_h(f, "PUT", "/copyb/dst", src, NULL, out, sizeof(out)), 500);
+        assert_non_null(strstr(out, "<Code>InternalError</Code>"));
+        assert_int_equal(call(f, "GET", "/copyb/dst", NULL, out, sizeof(out)), 404);
+        s3_fail_flush(f->s3, steps[i], 1);
+        snprintf(uri, sizeof(uri), "/copyb/mp?partNumber=2&uploadId=%s", id);
+        assert_int_equal(call_h(f, "PUT", uri, src, NULL, out, sizeof(out)), 500);
+        s3_fail_flush(f->s3, steps[i], 1);
+        snprintf(uri, sizeof(uri), "/copyb/mp?uploadId=%s", id);
+        snprintf(xml, sizeof(xml),
+                 "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+                 "<ETag>%s</ETag></Part></CompleteMultipartUpload>",
+                 etag);
+        assert_int_equal(call(f, "POST", uri, xml, out, sizeof(out)), 500);
+        assert_non_null(strstr(out, "<Code>InternalError</Code>"));
+        assert_int_equal(call(f, "GET", "/copyb/mp", NULL, out, sizeof(out)), 404);
+        assert_int_equal(body_files(f), 2);
+    }
+    /* part 2 was never recorded; the upload completes from part 1 */
+    snprintf(uri, sizeof(uri), "/copyb/mp?uploadId=%s", id);
+    assert_int_equal(call(f, "GET", uri, NULL, out, sizeof(out)), 200);
+    assert_null(strstr(out, "<PartNumber>2</PartNumber>"));
+    assert_int_equal(call(f, "POST", uri, xml, out, sizeof(out)), 200);
+    assert_int_equal(call(f, "GET", "/copyb/mp", NULL, out, sizeof(out)), 200);
+    assert_string_equal(out, "source body");
+    assert_int_equal(call_h(f, "PUT", "/copyb/dst", src, NULL, out, sizeof(out)), 200);
+    assert_int_equal(call(f, "GET", "/copyb/dst", NULL, out, sizeof(out)), 200);
+    assert_string_equal(out, "source body");
+}
+
+static void copies_with_flush_threads(void **state)
+{
+    struct fixture *f = *state;
+
+    copies_flush_and_failures_leave_nothing(f);
+}
+
+static void copies_without_flush_threads(void **state)
+{
+    struct fixture *f = *state;
+
+    copies_flush_and_failures_leave_nothing(f);
+}
+
 static void with_flush_threads(void **state)
 {
     struct fixture *f = *state;
@@ -220,6 +313,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(with_flush_threads, setup_pool, teardown),
         cmocka_unit_test_setup_teardown(without_flush_threads, setup_no_pool, teardown),
+        cmocka_unit_test_setup_teardown(copies_with_flush_threads, setup_pool, teardown),
+        cmocka_unit_test_setup_teardown(copies_without_flush_threads, setup_no_pool, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
