@@ -9,7 +9,10 @@
 # Usage: bench/callgrind.sh BUILD_DIR [N] (default 2000); needs valgrind.
 # MODES (default "get put"): which to measure; "update" is the loadgen's
 # conditional UpdateItem (SET c = if_not_exists(c, 0) + 1 IF attribute_exists(id))
-# of the preloaded keys.
+# of the preloaded keys; "put-stream" is PutItem of new keys into a table with a
+# NEW_AND_OLD_IMAGES stream (as every replicated table has); "txn" is
+# TransactWriteItems of 4 Puts of new keys (per request: 4 items); "txn-again"
+# (after "txn", with the same N) writes those same keys again, over live items.
 # Output files stay in BUILD_DIR/callgrind/ (callgrind.out.*, annotate-*.txt).
 set -euo pipefail
 BUILD=$(cd "${1:?usage: bench/callgrind.sh BUILD_DIR [N]}" && pwd)
@@ -33,6 +36,7 @@ done
 lg() { "$LOADGEN" --port "$PORT" --connections 4 --region us-east-1 --access-key "$AK" \
     --secret-key "$SK" --timeout 600 "$@"; }
 lg --mode create-table >/dev/null
+lg --mode create-table --table bench_stream --stream NEW_AND_OLD_IMAGES >/dev/null
 lg --mode put --requests 500 --key-prefix k >/dev/null
 lg --mode get --requests 200 --keys 500 --key-prefix k >/dev/null # warm
 for mode in ${MODES:-get put}; do
@@ -40,6 +44,10 @@ for mode in ${MODES:-get put}; do
     callgrind_control -z "$VPID" >/dev/null 2>&1
     if [ "$mode" = get ] || [ "$mode" = update ]; then
         lg --mode "$mode" --requests "$N" --keys 500 --key-prefix k >/dev/null
+    elif [ "$mode" = put-stream ]; then
+        lg --mode put --table bench_stream --requests "$N" --key-prefix "s" >/dev/null
+    elif [ "$mode" = txn ] || [ "$mode" = txn-again ]; then
+        lg --mode txn --requests "$N" --key-prefix "x" >/dev/null
     else
         lg --mode put --requests "$N" --key-prefix "p" >/dev/null
     fi

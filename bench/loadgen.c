@@ -11,7 +11,7 @@
  *       [--connections 32] [--threads 1] [--duration 5] [--warmup 1]
  *       [--requests N [--timeout 120]] [--pid SERVER_PID [--pid2 PID]]
  *       [--table bench] [--key-prefix k] [--key-start 0]
- *       [--keys N] [--value-size 100] [--sort-key 0|1] [--page 100]
+ *       [--keys N] [--value-size 100] [--sort-key 0|1] [--page 100] [--stream VIEW]
  *       [--region us-east-1] [--access-key AK] [--secret-key SK]
  *
  * put:   PutItem {"id": {"S": PREFIX<n>}, "v": {"S": "vvv..."}}, n = key-start, key-start+1, ...
@@ -29,6 +29,7 @@
  * txn:   TransactWriteItems of 4 PutItems of distinct new keys PREFIX<4m..4m+3>.
  * create-table: CreateTable --table (hash key "id", S) unless it exists, then wait
  *        for ACTIVE; prints {"table":...,"status":"ACTIVE"}, exits non-zero on failure.
+ *        --stream VIEW (e.g. NEW_AND_OLD_IMAGES): the table has a stream of that view.
  * s3-put: PutObject (path style) of /BUCKET/PREFIX<n % keys>, n = key-start, key-start+1,
  *        ... with a body of --value-size bytes (up to 64 MiB), signed with SigV4 and
  *        x-amz-content-sha256: UNSIGNED-PAYLOAD (as the SDKs send over HTTPS), so the
@@ -109,8 +110,9 @@ struct lg_opts {
     long long key_start;
     long long keys;
     int value_size;
-    bool sort_key; /* the table has "sk" (N) as its sort key */
-    int page;      /* query: Limit */
+    bool sort_key;      /* the table has "sk" (N) as its sort key */
+    const char *stream; /* create-table: the stream's view type, NULL: none */
+    int page;           /* query: Limit */
     const char *region;
     const char *access_key;
     const char *secret_key;
@@ -746,21 +748,27 @@ static int lg_create_table(void)
     char body[1024], ans[4096];
     const char *defs = opt.sort_key ? ",{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}" : "";
     const char *ks = opt.sort_key ? ",{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}" : "";
+    char ss[160] = "";
     int st;
+
+    if (opt.stream)
+        snprintf(ss, sizeof(ss),
+                 ",\"StreamSpecification\":{\"StreamEnabled\":true,\"StreamViewType\":\"%s\"}",
+                 opt.stream);
 
     snprintf(body, sizeof(body),
              "{\"TableName\":\"%s\",\"AttributeDefinitions\":[{\"AttributeName\":\"id\","
              "\"AttributeType\":\"S\"}%s],\"KeySchema\":[{\"AttributeName\":\"id\","
-             "\"KeyType\":\"HASH\"}%s],\"BillingMode\":\"PAY_PER_REQUEST\"}",
-             opt.table, defs, ks);
+             "\"KeyType\":\"HASH\"}%s],\"BillingMode\":\"PAY_PER_REQUEST\"%s}",
+             opt.table, defs, ks, ss);
     st = lg_call("DynamoDB_20120810.CreateTable", body, ans, sizeof(ans));
     if (st == 400 && strstr(ans, "ValidationException") != NULL) {
         snprintf(body, sizeof(body),
                  "{\"TableName\":\"%s\",\"AttributeDefinitions\":[{\"AttributeName\":\"id\","
                  "\"AttributeType\":\"S\"}%s],\"KeySchema\":[{\"AttributeName\":\"id\","
                  "\"KeyType\":\"HASH\"}%s],\"ProvisionedThroughput\":{\"ReadCapacityUnits\":"
-                 "1000,\"WriteCapacityUnits\":1000}}",
-                 opt.table, defs, ks);
+                 "1000,\"WriteCapacityUnits\":1000}%s}",
+                 opt.table, defs, ks, ss);
         st = lg_call("DynamoDB_20120810.CreateTable", body, ans, sizeof(ans));
     }
     if (st != 200 && !(st == 400 && strstr(ans, "ResourceInUseException") != NULL)) {
@@ -1041,6 +1049,8 @@ static void lg_parse_args(int argc, char **argv)
             opt.value_size = atoi(v);
         else if (strcmp(a, "--sort-key") == 0)
             opt.sort_key = atoi(v) != 0;
+        else if (strcmp(a, "--stream") == 0)
+            opt.stream = v;
         else if (strcmp(a, "--page") == 0)
             opt.page = atoi(v);
         else if (strcmp(a, "--region") == 0)

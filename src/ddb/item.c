@@ -246,6 +246,7 @@ struct write {
     /* the live item, when the caller read it in this transaction already */
     bool old_known;
     const cJSON *known_old; /* borrowed; NULL: absent */
+    const cJSON *item;      /* borrowed: the item @val holds, when parsed already */
 };
 
 /* item_value - the item in stored value @v: ERR_OK with @json/@n, ERR_NOTFOUND
@@ -392,7 +393,7 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
                             x->val ? x->vlen - 1 : 0, e);
     /* the stream record commits with the write (streams.h) */
     if (!rc)
-        rc = streams_on_write(t, x->table, &k, old, x->val ? x->val + 1 : NULL,
+        rc = streams_on_write(t, x->table, &k, old, x->item, x->val ? x->val + 1 : NULL,
                               x->val ? x->vlen - 1 : 0, x->service, e);
     if (!x->ret_old) {
         free(x->old);
@@ -522,6 +523,7 @@ void item_put(struct ddb_call *c)
         return;
     }
     text = cJSON_PrintUnformatted(item);
+    x->item = item;
     x->vlen = strlen(text) + 1;
     x->val = xmalloc(x->vlen);
     x->val[0] = DDB_ITEM_FMT_JSON;
@@ -655,6 +657,7 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
     struct slice sv;
     struct repl_val old;
     cJSON *old_item = NULL; /* the live item replaced, for the stream */
+    cJSON *new_item = NULL; /* the image written, for the stream */
     bool had_live = false;
     size_t old_size = 0, new_size = 0;
     enum err_code rc;
@@ -709,15 +712,12 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
         goto out;
     }
     if (!x->del) {
-        cJSON *it = cJSON_ParseWithLength(x->image, x->image_len);
-
-        if (!cJSON_IsObject(it)) {
-            cJSON_Delete(it);
+        new_item = cJSON_ParseWithLength(x->image, x->image_len);
+        if (!cJSON_IsObject(new_item)) {
             rc = err_set(e, ERR_INVALID, "replicated image of table %s is not an item", x->table);
             goto out;
         }
-        new_size = attr_item_size(it);
-        cJSON_Delete(it);
+        new_size = attr_item_size(new_item);
     }
     repl_val_encode(&v, x->ts, x->origin, x->del ? NULL : x->image, x->image_len);
     rc = store_put(t, STORE_DB_DATA, slice_of(key.ptr, key.len), slice_of(v.ptr, v.len), e);
@@ -730,12 +730,13 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
                             x->del ? 0 : x->image_len, e);
     /* the receiving region's stream shows the change with the origin's images */
     if (!rc)
-        rc = streams_on_write(t, x->table, &k, old_item, x->del ? NULL : x->image,
+        rc = streams_on_write(t, x->table, &k, old_item, new_item, x->del ? NULL : x->image,
                               x->del ? 0 : x->image_len, false, e);
     if (!rc)
         out->outcome = DDB_REPL_APPLIED;
 out:
     cJSON_Delete(old_item);
+    cJSON_Delete(new_item);
     buf_free(&key);
     buf_free(&v);
     return rc;
@@ -970,6 +971,7 @@ enum err_code item_replace_in_apply(struct store_txn *t, struct ddb *d, const ch
         memcpy(x.val + 1, text, x.vlen - 1);
         free(text);
         x.size = attr_item_size(item);
+        x.item = item;
     }
     rc = write_apply(t, &x, e);
     free(x.val);

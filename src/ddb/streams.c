@@ -3,6 +3,7 @@
 #include "streams.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ enum {
     RECORDS_MAX = 1000,
     PAGE_BYTES = 1024 * 1024,
     LIST_MAX = 100,
+    DESC_CACHE = 8,
+    ARN_MAX = 500,
 };
 
 static int64_t retention_ms = 24LL * 3600 * 1000;
@@ -193,7 +196,24 @@ static const char *enabled_view(const cJSON *desc)
 
 static void seq_text(char out[SEQ_DIGITS + 1], uint64_t seq)
 {
-    snprintf(out, SEQ_DIGITS + 1, "%0*" PRIu64, SEQ_DIGITS, seq);
+    for (int i = SEQ_DIGITS - 1; i >= 0; i--) {
+        out[i] = (char)('0' + seq % 10);
+        seq /= 10;
+    }
+    out[SEQ_DIGITS] = '\0';
+}
+
+/* put_dec - append @v in decimal (what "%" PRIu64 prints). */
+static void put_dec(struct buf *b, uint64_t v)
+{
+    char d[20];
+    size_t n = 0;
+
+    do {
+        d[sizeof(d) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    buf_append(b, d + sizeof(d) - n, n);
 }
 
 /* arn_region - the region inside an ARN "arn:aws:dynamodb:REGION:..." */
@@ -246,7 +266,13 @@ static void record_json(struct buf *b, const char *region, const char *view, uin
         size += attr_item_size(old);
     buf_puts(b, "{\"awsRegion\":");
     buf_json_str(b, region, strlen(region));
-    buf_printf(b, ",\"dynamodb\":{\"ApproximateCreationDateTime\":%" PRId64, ms / 1000);
+    buf_puts(b, ",\"dynamodb\":{\"ApproximateCreationDateTime\":");
+    if (ms < 0) {
+        buf_putc(b, '-');
+        put_dec(b, (uint64_t)(-(ms / 1000)));
+    } else {
+        put_dec(b, (uint64_t)(ms / 1000));
+    }
     json_member(b, "Keys", keys);
     if (want_new && nw) {
         buf_puts(b, ",\"NewImage\":");
@@ -254,12 +280,17 @@ static void record_json(struct buf *b, const char *region, const char *view, uin
     }
     if (want_old && old)
         json_member(b, "OldImage", old);
-    buf_printf(b, ",\"SequenceNumber\":\"%s\",\"SizeBytes\":%zu,\"StreamViewType\":\"%s\"}", seqs,
-               size, view);
-    buf_printf(b,
-               ",\"eventID\":\"%s\",\"eventName\":\"%s\",\"eventSource\":\"aws:dynamodb\","
-               "\"eventVersion\":\"1.1\"",
-               eid, name);
+    buf_puts(b, ",\"SequenceNumber\":\"");
+    buf_append(b, seqs, SEQ_DIGITS);
+    buf_puts(b, "\",\"SizeBytes\":");
+    put_dec(b, size);
+    buf_puts(b, ",\"StreamViewType\":\"");
+    buf_puts(b, view);
+    buf_puts(b, "\"},\"eventID\":\"");
+    buf_puts(b, eid);
+    buf_puts(b, "\",\"eventName\":\"");
+    buf_puts(b, name);
+    buf_puts(b, "\",\"eventSource\":\"aws:dynamodb\",\"eventVersion\":\"1.1\"");
     if (service)
         buf_puts(b, ",\"userIdentity\":{\"PrincipalId\":\"dynamodb.amazonaws.com\",\"Type\":"
                     "\"Service\"}");
@@ -309,14 +340,74 @@ static enum err_code desc_raw(struct store_txn *t, const char *table, struct sli
     return rc;
 }
 
+/* The stream settings of table descriptors, remembered by the descriptor's
+ * stored text (equal text, equal settings): a write into a table with a
+ * stream reads its descriptor but parses it only when it changed. */
+struct desc_info {
+    char *raw; /* owned: the descriptor text */
+    size_t len;
+    char view[32]; /* the enabled stream's view type, "": none */
+    char *arn;     /* owned: LatestStreamArn, NULL: none */
+};
+static struct desc_info desc_cache[DESC_CACHE];
+static unsigned desc_next;
+static pthread_mutex_t desc_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* desc_settings - the view type (@view, "" when the stream is not enabled)
+ * and stream ARN (@arn, "" when none; ERR_INTERNAL when too long) of the
+ * descriptor stored as @v. */
+static enum err_code desc_settings(const char *table, struct slice v, char view[32],
+                                   char arn[ARN_MAX + 1], struct err *e)
+{
+    struct desc_info *d = NULL;
+    enum err_code rc = ERR_OK;
+
+    pthread_mutex_lock(&desc_mu);
+    for (unsigned i = 0; i < DESC_CACHE && !d; i++)
+        if (desc_cache[i].raw && desc_cache[i].len == v.len &&
+            memcmp(desc_cache[i].raw, v.ptr, v.len) == 0)
+            d = &desc_cache[i];
+    if (!d) {
+        cJSON *desc = cJSON_ParseWithLength(v.ptr, v.len);
+        const char *vw = desc ? enabled_view(desc) : NULL,
+                   *a = desc ? jstr(desc, "LatestStreamArn") : NULL;
+
+        if (!desc) {
+            pthread_mutex_unlock(&desc_mu);
+            return err_set(e, ERR_INTERNAL, "corrupt descriptor of table %s", table);
+        }
+        d = &desc_cache[desc_next++ % DESC_CACHE];
+        free(d->raw);
+        free(d->arn);
+        d->raw = xmemdup(v.ptr, v.len);
+        d->len = v.len;
+        snprintf(d->view, sizeof(d->view), "%s", vw && strlen(vw) < sizeof(d->view) ? vw : "");
+        d->arn = a ? xstrdup(a) : NULL;
+        cJSON_Delete(desc);
+    }
+    memcpy(view, d->view, sizeof(d->view));
+    arn[0] = '\0';
+    if (d->view[0] && d->arn) {
+        size_t n = strlen(d->arn);
+
+        if (n > ARN_MAX)
+            rc = err_set(e, ERR_INTERNAL, "table descriptor without a usable stream ARN");
+        else
+            memcpy(arn, d->arn, n + 1);
+    }
+    pthread_mutex_unlock(&desc_mu);
+    return rc;
+}
+
 enum err_code streams_on_write(struct store_txn *t, const char *table, const struct table_keys *k,
-                               const cJSON *old, const char *new_json, size_t new_len, bool service,
-                               struct err *e)
+                               const cJSON *old, const cJSON *new_item, const char *new_json,
+                               size_t new_len, bool service, struct err *e)
 {
     static const char spec[] = "\"StreamSpecification\"";
     struct slice v;
-    cJSON *desc = NULL, *nw = NULL, *keys = NULL;
-    const char *view, *arn;
+    cJSON *parsed = NULL, *keys = NULL;
+    const cJSON *nw = new_json ? new_item : NULL;
+    char view[32], arn[ARN_MAX + 1];
     char region[64];
     unsigned char rk[17];
     uint64_t num = 0, seq = 0;
@@ -332,19 +423,13 @@ enum err_code streams_on_write(struct store_txn *t, const char *table, const str
     /* most tables have no stream: decide that without parsing */
     if (rc || !memmem(v.ptr, v.len, spec, sizeof(spec) - 1))
         return rc;
-    desc = cJSON_ParseWithLength(v.ptr, v.len);
-    if (!desc)
-        return err_set(e, ERR_INTERNAL, "corrupt descriptor of table %s", table);
-    view = enabled_view(desc);
-    arn = jstr(desc, "LatestStreamArn");
-    if (!view || !arn)
-        goto out;
-    if (new_json) {
-        nw = cJSON_ParseWithLength(new_json, new_len);
-        if (!nw) {
-            rc = err_set(e, ERR_INTERNAL, "stream: new image is not JSON");
-            goto out;
-        }
+    rc = desc_settings(table, v, view, arn, e);
+    if (rc || !view[0] || !arn[0])
+        return rc;
+    if (new_json && !nw) {
+        nw = parsed = cJSON_ParseWithLength(new_json, new_len);
+        if (!nw)
+            return err_set(e, ERR_INTERNAL, "stream: new image is not JSON");
     }
     keys = cJSON_CreateObject();
     {
@@ -357,7 +442,14 @@ enum err_code streams_on_write(struct store_txn *t, const char *table, const str
         if (r)
             cJSON_AddItemToObject(keys, k->range, cJSON_Duplicate(r, 1));
     }
-    rc = stream_register(t, desc, view, &num, e);
+    rc = stream_num(t, arn, &num, e);
+    if (!rc && !num) { /* the stream's first record: register it */
+        cJSON *desc = cJSON_ParseWithLength(v.ptr, v.len);
+
+        rc = desc ? stream_register(t, desc, view, &num, e)
+                  : err_set(e, ERR_INTERNAL, "corrupt descriptor of table %s", table);
+        cJSON_Delete(desc);
+    }
     if (!rc)
         rc = get_u64_at(t, slice_of("q", 1), &seq, e);
     if (rc)
@@ -382,8 +474,7 @@ enum err_code streams_on_write(struct store_txn *t, const char *table, const str
         rc = trim(t, num, now, e);
 out:
     cJSON_Delete(keys);
-    cJSON_Delete(nw);
-    cJSON_Delete(desc);
+    cJSON_Delete(parsed);
     return rc;
 }
 

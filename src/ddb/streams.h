@@ -41,15 +41,17 @@
  * streams_on_write - inside a store apply: the item at @k's key of table
  * @table changes from @old (NULL: none) to @new_json (the item's JSON text,
  * NULL: deleted). When the table's stream is enabled, append one record
- * (INSERT, MODIFY or REMOVE; nothing for a delete of no item). @service: a
+ * (INSERT, MODIFY or REMOVE; nothing for a delete of no item). @new_item:
+ * @new_json parsed, when the caller has it (NULL: parsed here only when the
+ * table has an enabled stream); it must print as @new_json. @service: a
  * deletion made by the service (TTL), recorded with userIdentity
  * {"Type":"Service","PrincipalId":"dynamodb.amazonaws.com"} (the
  * member names of botocore's model; Lambda events spell them in lower case).
  * Returns ERR_OK, ERR_IO, ERR_INTERNAL for a corrupt descriptor.
  */
 enum err_code streams_on_write(struct store_txn *t, const char *table, const struct table_keys *k,
-                               const cJSON *old, const char *new_json, size_t new_len, bool service,
-                               struct err *e);
+                               const cJSON *old, const cJSON *new_item, const char *new_json,
+                               size_t new_len, bool service, struct err *e);
 
 /*
  * streams_table_closing - inside a store apply, before table descriptor

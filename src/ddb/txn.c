@@ -201,29 +201,28 @@ static enum err_code tw_check(struct tw_one *o, const cJSON *old, struct err *e)
 static enum err_code tw_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct tw *x = arg;
+    cJSON *olds[TXN_MAX] = {0}; /* owned: each action's live item, read once */
     enum err_code rc = ERR_OK;
 
     tw_reset(x);
     for (size_t i = 0; !rc && i < x->n; i++) {
         struct tw_one *o = &x->ops[i];
         struct table_keys k;
-        cJSON *old = NULL;
 
         rc = table_keys_get(t, o->table, &k, e);
         if (!rc && k.id != o->id)
             rc = err_set(e, ERR_NOTFOUND, "Requested resource not found");
         if (!rc)
-            rc = item_read(t, &o->key, &old, e);
+            rc = item_read(t, &o->key, &olds[i], e);
         if (!rc)
-            rc = tw_check(o, old, e);
-        cJSON_Delete(old);
+            rc = tw_check(o, olds[i], e);
         if (!rc && o->code != R_NONE)
             x->canceled = true;
     }
-    if (rc)
-        return rc;
-    if (x->canceled)
-        return err_set(e, ERR_CONFLICT, "Transaction cancelled");
+    if (!rc && x->canceled)
+        rc = err_set(e, ERR_CONFLICT, "Transaction cancelled");
+    /* one action per item: no write below changes another action's item, so
+     * the item each action read above is still the live one */
     for (size_t i = 0; !rc && i < x->n; i++) {
         struct tw_one *o = &x->ops[i];
         const cJSON *item = o->kind == A_PUT ? o->obj : o->kind == A_UPDATE ? o->nitem : NULL;
@@ -231,10 +230,13 @@ static enum err_code tw_apply(struct store_txn *t, void *arg, struct err *e)
 
         if (o->kind == A_CHECK)
             continue;
-        rc = item_write_in_apply(t, x->c->d, o->table, o->id, &o->key, item, &lg, e);
+        rc = item_replace_in_apply(t, x->c->d, o->table, o->id, &o->key, olds[i], true, item, &lg,
+                                   e);
         if (lg > x->logged)
             x->logged = lg;
     }
+    for (size_t i = 0; i < x->n; i++)
+        cJSON_Delete(olds[i]);
     return rc;
 }
 
