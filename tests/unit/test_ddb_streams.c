@@ -339,6 +339,147 @@ static void write_kinds(void **state)
     cJSON_Delete(recs);
 }
 
+/* Records follow each table's current descriptor while many tables with
+ * streams are written in turn (more than the settings remembered at once),
+ * and when a table's stream is disabled and enabled again with another view;
+ * TransactWriteItems records the items it replaced. */
+static void stream_settings_follow_descriptor(void **state)
+{
+    struct fixture *f = *state;
+    char arns[12][600], b[400], name[16];
+    const char *arn;
+    cJSON *recs, *j;
+    const cJSON *r, *d;
+
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof(name), "many%d", i);
+        snprintf(arns[i], sizeof(arns[i]), "%s", create(f, name, "NEW_AND_OLD_IMAGES"));
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 12; i++) {
+            snprintf(
+                b, sizeof(b),
+                "{\"TableName\":\"many%d\",\"Item\":{\"pk\":{\"S\":\"k%d\"},\"v\":{\"N\":\"%d\"}}}",
+                i, i, round);
+            cJSON_Delete(ok(f, false, "PutItem", b));
+        }
+    for (int i = 0; i < 12; i++) {
+        char pk[8];
+
+        snprintf(pk, sizeof(pk), "k%d", i);
+        recs = records(f, iterator(f, arns[i], "TRIM_HORIZON", NULL));
+        assert_int_equal(cJSON_GetArraySize(recs), 2);
+        assert_string_equal(event(recs, 0), "INSERT");
+        assert_string_equal(event(recs, 1), "MODIFY");
+        assert_string_equal(rec_pk(recs, 1), pk);
+        cJSON_Delete(recs);
+    }
+
+    snprintf(arns[2], sizeof(arns[2]), "%s", arns[0]);
+    snprintf(arns[3], sizeof(arns[3]), "%s", arns[1]);
+
+    /* one record in full: what GetRecords shows of a MODIFY */
+    arn = create(f, "flip", "NEW_AND_OLD_IMAGES");
+    snprintf(arns[0], sizeof(arns[0]), "%s", arn);
+    cJSON_Delete(
+        ok(f, false, "PutItem",
+           "{\"TableName\":\"flip\",\"Item\":{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"}}}"));
+    cJSON_Delete(
+        ok(f, false, "PutItem",
+           "{\"TableName\":\"flip\",\"Item\":{\"pk\":{\"S\":\"a\"},\"s\":{\"S\":\"xyz\"}}}"));
+    recs = records(f, iterator(f, arns[0], "TRIM_HORIZON", NULL));
+    assert_int_equal(cJSON_GetArraySize(recs), 2);
+    r = cJSON_GetArrayItem(recs, 1);
+    d = cJSON_GetObjectItem(r, "dynamodb");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(r, "awsRegion")), "us-east-1");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(r, "eventSource")),
+                        "aws:dynamodb");
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(r, "eventID"));
+
+        /* a random (version 4) UUID's 32 lower-case hex digits */
+        assert_int_equal(strlen(id), 32);
+        assert_int_equal(strspn(id, "0123456789abcdef"), 32);
+        assert_int_equal(id[12], '4');
+        assert_non_null(strchr("89ab", id[16]));
+    }
+    assert_int_equal(strlen(cJSON_GetStringValue(cJSON_GetObjectItem(d, "SequenceNumber"))), 21);
+    assert_true(cJSON_GetObjectItem(d, "ApproximateCreationDateTime")->valuedouble >
+                (double)time(NULL) - 60);
+    /* key (pk "a": 2+1) + new item (3 + s "xyz": 1+3) + old item (3 + n 1: 1+2, a
+     * number being 1 byte plus 1 per 2 digits) */
+    assert_int_equal(cJSON_GetObjectItem(d, "SizeBytes")->valueint, 3 + 7 + 6);
+    {
+        char *keys = cJSON_PrintUnformatted(cJSON_GetObjectItem(d, "Keys"));
+        char *nw = cJSON_PrintUnformatted(cJSON_GetObjectItem(d, "NewImage"));
+        char *old = cJSON_PrintUnformatted(cJSON_GetObjectItem(d, "OldImage"));
+
+        assert_string_equal(keys, "{\"pk\":{\"S\":\"a\"}}");
+        assert_string_equal(nw, "{\"pk\":{\"S\":\"a\"},\"s\":{\"S\":\"xyz\"}}");
+        assert_string_equal(old, "{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"}}");
+        free(keys);
+        free(nw);
+        free(old);
+    }
+    cJSON_Delete(recs);
+
+    /* disabled: no record; enabled again as KEYS_ONLY: a new stream without images */
+    cJSON_Delete(ok(f, false, "UpdateTable",
+                    "{\"TableName\":\"flip\",\"StreamSpecification\":{\"StreamEnabled\":false}}"));
+    cJSON_Delete(
+        ok(f, false, "PutItem", "{\"TableName\":\"flip\",\"Item\":{\"pk\":{\"S\":\"b\"}}}"));
+    recs = records(f, iterator(f, arns[0], "TRIM_HORIZON", NULL));
+    assert_int_equal(cJSON_GetArraySize(recs), 2);
+    cJSON_Delete(recs);
+    j = ok(f, false, "UpdateTable",
+           "{\"TableName\":\"flip\",\"StreamSpecification\":{\"StreamEnabled\":true,"
+           "\"StreamViewType\":\"KEYS_ONLY\"}}");
+    arn = cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "TableDescription"), "LatestStreamArn"));
+    assert_non_null(arn);
+    assert_string_not_equal(arn, arns[0]);
+    snprintf(arns[1], sizeof(arns[1]), "%s", arn);
+    cJSON_Delete(j);
+    cJSON_Delete(
+        ok(f, false, "PutItem",
+           "{\"TableName\":\"flip\",\"Item\":{\"pk\":{\"S\":\"b\"},\"v\":{\"S\":\"2\"}}}"));
+    /* a transaction over a live item and a new one */
+    cJSON_Delete(
+        ok(f, false, "TransactWriteItems",
+           "{\"TransactItems\":[{\"Put\":{\"TableName\":\"many0\",\"Item\":{\"pk\":{\"S\":"
+           "\"k0\"},\"v\":{\"N\":\"9\"}},\"ConditionExpression\":\"attribute_exists(pk)\"}},"
+           "{\"Update\":{\"TableName\":\"many1\",\"Key\":{\"pk\":{\"S\":\"new\"}},"
+           "\"UpdateExpression\":\"SET v = :v\",\"ExpressionAttributeValues\":{\":v\":{"
+           "\"N\":\"7\"}}}}]}"));
+    recs = records(f, iterator(f, arns[1], "TRIM_HORIZON", NULL));
+    assert_int_equal(cJSON_GetArraySize(recs), 1);
+    assert_string_equal(event(recs, 0), "MODIFY");
+    assert_string_equal(rec_pk(recs, 0), "b");
+    assert_null(image(recs, 0, "NewImage"));
+    assert_null(image(recs, 0, "OldImage"));
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(recs, 0), "dynamodb"), "StreamViewType")),
+        "KEYS_ONLY");
+    cJSON_Delete(recs);
+    recs = records(f, iterator(f, arns[2], "TRIM_HORIZON", NULL));
+    assert_int_equal(cJSON_GetArraySize(recs), 3);
+    assert_string_equal(event(recs, 2), "MODIFY");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+                            cJSON_GetObjectItem(image(recs, 2, "OldImage"), "v"), "N")),
+                        "1");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+                            cJSON_GetObjectItem(image(recs, 2, "NewImage"), "v"), "N")),
+                        "9");
+    cJSON_Delete(recs);
+    recs = records(f, iterator(f, arns[3], "TRIM_HORIZON", NULL));
+    assert_int_equal(cJSON_GetArraySize(recs), 3);
+    assert_string_equal(event(recs, 2), "INSERT");
+    assert_string_equal(rec_pk(recs, 2), "new");
+    assert_null(image(recs, 2, "OldImage"));
+    cJSON_Delete(recs);
+}
+
 static void ttl_is_a_service_deletion(void **state)
 {
     struct fixture *f = *state;
@@ -431,6 +572,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(write_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(stream_settings_follow_descriptor, setup, teardown),
         cmocka_unit_test_setup_teardown(records_wait_for_durable, setup_flushed, teardown),
         cmocka_unit_test_setup_teardown(ttl_is_a_service_deletion, setup, teardown),
         cmocka_unit_test_setup_teardown(trimmed_after_retention, setup, teardown),
