@@ -167,6 +167,13 @@ void s3_error(struct http_req *r, enum s3_code code, const char *msg)
         return;
     }
     buf_init(&b, 0);
+    if (q && q->website) {
+        s3_website_error(r, errors[code].status, errors[code].code, msg ? msg : errors[code].msg,
+                         &b);
+        http_resp_header(r, "Content-Type", "text/html; charset=utf-8");
+        http_respond_buf(r, errors[code].status, &b);
+        return;
+    }
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
     xmlw_elem(&b, "Code", errors[code].code, XMLW_CTRL);
     xmlw_elem(&b, "Message", msg ? msg : errors[code].msg, XMLW_CTRL);
@@ -307,6 +314,43 @@ bool s3_is_request(const struct http_req *r)
     return !auth && !strstr(r->query, "X-Amz-Credential=");
 }
 
+/* website_host_bucket - the bucket of a website endpoint Host header
+ * (BUCKET.s3-website.REGION... or BUCKET.s3-website-REGION...), in @a; NULL
+ * when @host is not one. */
+static char *website_host_bucket(struct arena *a, const char *host)
+{
+    const char *w;
+    char *h;
+    size_t n;
+
+    if (!host || !*host || host[0] == '[')
+        return NULL;
+    n = strcspn(host, ":");
+    h = arena_strndup(a, host, n);
+    for (n = 0; h[n]; n++)
+        h[n] = (char)tolower((unsigned char)h[n]);
+    w = strstr(h, ".s3-website");
+    if (!w || w == h || (w[11] != '.' && w[11] != '-'))
+        return NULL;
+    return arena_strndup(a, h, (size_t)(w - h));
+}
+
+bool s3_is_website(const struct http_req *r)
+{
+    const char *host = http_req_header(r, "host");
+    char buf[300];
+    const char *w;
+
+    if (strncmp(r->path, "/_website/", 10) == 0)
+        return true;
+    if (!host || strlen(host) >= sizeof(buf))
+        return false;
+    for (size_t i = 0; i <= strlen(host); i++)
+        buf[i] = (char)tolower((unsigned char)host[i]);
+    w = strstr(buf, ".s3-website");
+    return w && w != buf && (w[11] == '.' || w[11] == '-');
+}
+
 /* The bucket named by a virtual-host Host header: BUCKET.s3.<anything>,
  * BUCKET.s3-<region>.<anything> or BUCKET.localhost; NULL for path-style. */
 static const char *vhost_bucket(struct http_req *r)
@@ -338,9 +382,24 @@ static const char *vhost_bucket(struct http_req *r)
 
 static void parse_address(struct http_req *r, struct s3_req *q)
 {
-    const char *vb = vhost_bucket(r);
+    const char *vb = vhost_bucket(r), *wb;
     const char *p = r->path;
 
+    if (strncmp(p, "/_website/", 10) == 0) { /* /_website/BUCKET[/KEY] */
+        const char *s = p + 10, *slash = strchr(s, '/');
+        size_t n = slash ? (size_t)(slash - s) : strlen(s);
+        q->website = true;
+        q->bucket = url_decode(r->arena, s, n);
+        q->key = slash ? url_decode(r->arena, slash + 1, strlen(slash + 1)) : "";
+        q->web_base = arena_sprintf(r->arena, "/_website/%s", q->bucket);
+        q->resource = arena_sprintf(r->arena, "/%s/%s", q->bucket, q->key);
+        return;
+    }
+    if ((wb = website_host_bucket(r->arena, http_req_header(r, "host")))) {
+        vb = wb; /* the whole name before .s3-website, dots included */
+        q->website = true;
+        q->web_base = "";
+    }
     if (vb) {
         q->bucket = vb;
         q->key = url_decode(r->arena, p + (*p == '/'), strlen(p) - (*p == '/'));
@@ -848,9 +907,18 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
         s3_error(r, S3E_BAD_REQUEST, "Your request's headers are too large");
         return;
     }
-    if (!authenticate(r, q))
+    if (q->website) { /* a website endpoint serves everyone as the anonymous caller */
+        q->anonymous = true;
+        snprintf(q->payload_hash, sizeof(q->payload_hash), "UNSIGNED-PAYLOAD");
+    } else if (!authenticate(r, q)) {
         return;
+    }
     q->authed = true;
+    if (q->website) { /* GET and HEAD only; refused before any body is read */
+        if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+            s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
     if (strlen(q->key) > 1024) {
         s3_error(r, S3E_KEY_TOO_LONG, NULL);
         return;
@@ -873,6 +941,10 @@ static void route(struct http_req *r, struct s3_req *q)
     bool get = strcmp(m, "GET") == 0, put = strcmp(m, "PUT") == 0, head = strcmp(m, "HEAD") == 0,
          del = strcmp(m, "DELETE") == 0, post = strcmp(m, "POST") == 0;
 
+    if (q->website) {
+        s3_website(r);
+        return;
+    }
     if (strcmp(m, "OPTIONS") == 0 && q->bucket[0]) { /* a browser's preflight, unsigned */
         s3_cors_preflight(r);
         return;

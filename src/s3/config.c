@@ -142,6 +142,32 @@ struct cfgw {
     bool acl_put;
 };
 
+/* PutObjectAcl: the version's canned ACL replaced by the request's */
+static enum err_code object_acl_apply(struct store_txn *t, struct cfgw *cw, struct err *e)
+{
+    struct http_req *r = cw->w.r;
+    struct s3_req *q = s3_req_of(r);
+    const char *acl = http_req_header(r, "x-amz-acl");
+    struct slice k;
+    enum err_code rc;
+    cJSON *v = s3_find_version(t, r->arena, q->bucket, q->key, s3_query(r, "versionId"), &k);
+    char *s;
+
+    if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
+        cJSON_Delete(v);
+        cw->w.fail = s3_query(r, "versionId") ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY;
+        return ERR_CONFLICT;
+    }
+    cJSON_DeleteItemFromObject(v, "acl");
+    if (strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0)
+        cJSON_AddStringToObject(v, "acl", acl);
+    s = cJSON_PrintUnformatted(v);
+    rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
+    free(s);
+    cJSON_Delete(v);
+    return rc;
+}
+
 static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct cfgw *cw = arg;
@@ -164,6 +190,8 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
         } else if (s3_public_acl_blocked(cw->w.r, b)) {
             rc = ERR_CONFLICT;
             cw->w.fail = S3E_ACCESS_DENIED;
+        } else if (q->key[0]) {
+            rc = object_acl_apply(t, cw, e);
         }
         cJSON_Delete(b);
         return rc;
@@ -200,7 +228,18 @@ static void cfg_ok(struct s3_w *w)
     s3_ok(w->r, cw->xml || cw->acl_put ? 200 : 204, NULL);
 }
 
-static void acl_policy(struct http_req *r)
+/* a grant of @perm to the global group @group (AllUsers, AuthenticatedUsers) */
+static void group_grant(struct buf *b, const char *group, const char *perm)
+{
+    buf_printf(b,
+               "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+               "xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/global/%s</URI>"
+               "</Grantee><Permission>%s</Permission></Grant>",
+               group, perm);
+}
+
+/* the owner's FULL_CONTROL and what canned ACL @canned (NULL: private) adds */
+static void acl_policy(struct http_req *r, const char *canned)
 {
     struct s3_req *q = s3_req_of(r);
     struct buf b;
@@ -214,8 +253,14 @@ static void acl_policy(struct http_req *r)
                  "xsi:type=\"CanonicalUser\">");
     xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
     xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
-    buf_puts(&b, "</Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>"
-                 "</AccessControlPolicy>");
+    buf_puts(&b, "</Grantee><Permission>FULL_CONTROL</Permission></Grant>");
+    if (canned && strncmp(canned, "public-read", 11) == 0)
+        group_grant(&b, "AllUsers", "READ");
+    if (canned && strcmp(canned, "public-read-write") == 0)
+        group_grant(&b, "AllUsers", "WRITE");
+    if (canned && strcmp(canned, "authenticated-read") == 0)
+        group_grant(&b, "AuthenticatedUsers", "READ");
+    buf_puts(&b, "</AccessControlList></AccessControlPolicy>");
     s3_ok(r, 200, &b);
 }
 
@@ -231,7 +276,25 @@ static void acl(struct http_req *r, bool key)
             return;
         if (!s3_bucket_or_404(r))
             return;
-        acl_policy(r);
+        if (key) { /* the object's canned ACL, as it was stored with it */
+            struct store_txn *t = NULL;
+            cJSON *v = NULL;
+            const char *canned;
+            if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK) {
+                v = s3_find_version(t, r->arena, q->bucket, q->key, s3_query(r, "versionId"), NULL);
+                store_txn_abort(t);
+            }
+            if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
+                cJSON_Delete(v);
+                s3_error(r, s3_query(r, "versionId") ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
+                return;
+            }
+            canned = s3_jstr(v, "acl") ? arena_strdup(r->arena, s3_jstr(v, "acl")) : NULL;
+            cJSON_Delete(v);
+            acl_policy(r, canned);
+            return;
+        }
+        acl_policy(r, NULL);
         return;
     }
     if (strcmp(r->method, "PUT") != 0) {

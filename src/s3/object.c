@@ -34,6 +34,7 @@ static bool jtrue(const cJSON *o, const char *name)
 void s3_rec_headers(struct http_req *r, cJSON *rec)
 {
     cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");
+    const char *acl;
     size_t i;
 
     for (i = 0; i < NSYS; i++) {
@@ -55,6 +56,11 @@ void s3_rec_headers(struct http_req *r, cJSON *rec)
         if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
             cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
     s3_sse_from_request(r, rec);
+    /* a canned ACL granting more than the owner (refused before it is stored
+     * when the bucket's ACLs are disabled or BlockPublicAcls is on) */
+    if ((acl = http_req_header(r, "x-amz-acl")) && strcmp(acl, "private") != 0 &&
+        strcmp(acl, "bucket-owner-full-control") != 0)
+        cJSON_AddStringToObject(rec, "acl", acl);
 }
 
 /* ---- committing a new version ---- */
@@ -527,8 +533,15 @@ void s3_get_object(struct http_req *r, bool head)
     b = s3_bucket_get(t, r->arena, q->bucket);
     q->bucket_known = true;
     q->bucket_rec = b;
-    if (s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key))
+    if (s3_may(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key)) {
         v = read_version(r, t, b, vid, &latest);
+    } else if (!b) {
+        s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key);
+    } else if ((v = read_version(r, t, b, vid, &latest)) && !s3_acl_public_read(r, b, v)) {
+        /* refused by policy, not granted by the object's ACL */
+        v = NULL;
+        s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key);
+    }
     q->bucket_known = false;
     q->bucket_rec = NULL;
     store_txn_abort(t);
@@ -582,7 +595,7 @@ void s3_get_object(struct http_req *r, bool head)
         http_resp_header(r, "Content-Range",
                          arena_sprintf(r->arena, "bytes %lld-%lld/%lld", off, off + len - 1, size));
     (void)head; /* libmicrohttpd sends HEAD answers without the body */
-    s3_ok_fd(r, rg > 0 ? 206 : 200, fd, off, len);
+    s3_ok_fd(r, q->web_status ? q->web_status : rg > 0 ? 206 : 200, fd, off, len);
 }
 
 /* ---- DeleteObject ---- */

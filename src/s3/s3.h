@@ -62,6 +62,10 @@ void s3_set_self_url(struct s3 *s, const char *url);
  * (AWSAccessKeyId=...), or an unsigned request without X-Amz-Target.
  */
 bool s3_is_request(const struct http_req *r);
+/* s3_is_website - whether @r is for a bucket's website endpoint: Host
+ * BUCKET.s3-website.REGION... / BUCKET.s3-website-REGION..., or path
+ * /_website/BUCKET/... (served by s3_handle, anonymous GET/HEAD). */
+bool s3_is_website(const struct http_req *r);
 
 /*
  * s3_on_headers - called from the server's headers hook for S3 requests:

@@ -129,6 +129,10 @@ struct s3_req {
      * policy from it. Borrowed; NULL when there is no such bucket. */
     bool bucket_known;
     const cJSON *bucket_rec;
+    /* a website endpoint request (website.c): anonymous, HTML errors */
+    bool website;
+    const char *web_base; /* "/_website/BUCKET" for the path form, else "" */
+    int web_status;       /* the status an ErrorDocument is served with; 0: 200 */
 };
 
 enum s3_ck { CK_NONE, CK_CRC32, CK_CRC32C, CK_SHA1, CK_SHA256 };
@@ -317,6 +321,19 @@ bool s3_pab_on(struct http_req *r, const cJSON *bucket, const char *setting);
 /* s3_public_acl_blocked - @r carries a public canned ACL or grant (AllUsers,
  * AuthenticatedUsers) and @bucket's BlockPublicAcls is on. */
 bool s3_public_acl_blocked(struct http_req *r, const cJSON *bucket);
+
+/* s3_acl_public_read - whether version @v's ACL grants AllUsers READ and
+ * @bucket lets it count: ACLs enabled (ObjectOwnership not BucketOwnerEnforced)
+ * and IgnorePublicAcls off. */
+bool s3_acl_public_read(struct http_req *r, const cJSON *bucket, const cJSON *v);
+
+/* website.c */
+/* s3_website - answer @r, a website endpoint request (q->website). */
+void s3_website(struct http_req *r);
+/* s3_website_error - the HTML page of an error, as website endpoints answer, into @b. */
+struct buf;
+void s3_website_error(struct http_req *r, int status, const char *code, const char *msg,
+                      struct buf *b);
 
 /* object.c */
 void s3_put_object(struct http_req *r);

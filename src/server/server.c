@@ -194,6 +194,8 @@ static enum svc route(const struct http_req *r)
         return SVC_FN_URL;
     if (strncmp(r->path, "/_tandem/", 9) == 0)
         return SVC_REPL;
+    if (s3_is_website(r))
+        return SVC_S3;
     if (target)
         return strncmp(target, ddb_target_prefix, sizeof(ddb_target_prefix) - 1) == 0 ||
                        strncmp(target, streams_target_prefix, sizeof(streams_target_prefix) - 1) ==
