@@ -338,9 +338,12 @@ static void tw_done(void *arg, enum err_code rc, const struct err *e)
     ddb_reply(c, &b);
 }
 
-/* tw_action - decode TransactItems[@i] into @o; false when @c was answered. */
-static bool tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t i,
-                      struct tw_one *o)
+/* tw_action - decode TransactItems[@i] into @o: TW_OK, TW_ANSWERED when @c was
+ * answered, or TW_INVALID when the action's key or item is invalid (the message
+ * kept in @o: DynamoDB cancels the transaction with a ValidationError reason). */
+enum { TW_ANSWERED, TW_OK, TW_INVALID };
+
+static int tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t i, struct tw_one *o)
 {
     cJSON *a = NULL;
     const char *table;
@@ -359,11 +362,11 @@ static bool tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t
         }
     }
     if (ddb_args_failed(c))
-        return false;
+        return TW_ANSWERED;
     if (n != 1) {
         ddb_reply_err(c, ERR_INVALID,
                       "TransactItems can only contain one of Check, Put, Update or Delete");
-        return false;
+        return TW_ANSWERED;
     }
     table = ddb_arg_str(c, a, "TableName");
     o->obj = ddb_arg_obj(c, a, o->kind == A_PUT ? "Item" : "Key");
@@ -388,21 +391,22 @@ static bool tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t
              i + 1, action_paths[o->kind]);
     rvf = ddb_arg_enum(c, a, "ReturnValuesOnConditionCheckFailure", path, rvf_vals);
     if (ddb_args_failed(c))
-        return false;
+        return TW_ANSWERED;
     o->old_on_fail = rvf == 0;
     if (!dp_exprs_parse(c, a, DP_COND | (o->kind == A_UPDATE ? DP_UPDATE : 0), &o->ex))
-        return false;
+        return TW_ANSWERED;
     if (attr_validate_item(o->obj, &e)) {
         ddb_reply_err(c, ERR_INVALID, e.msg);
-        return false;
+        return TW_ANSWERED;
     }
     if (table_keys_get(t, table, &k, &e)) {
         ddb_reply_err(c, e.code, e.msg);
-        return false;
+        return TW_ANSWERED;
     }
     if (item_key_build(&k, o->obj, o->kind != A_PUT, &o->key, &e)) {
-        ddb_reply_err(c, ERR_INVALID, e.msg);
-        return false;
+        o->code = R_VALIDATION;
+        o->msg = xstrdup(e.msg);
+        return TW_INVALID;
     }
     if (o->kind == A_UPDATE) {
         const char *touched =
@@ -414,17 +418,18 @@ static bool tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t
                      "This attribute is part of the key",
                      touched);
             ddb_reply_err(c, ERR_INVALID, msg);
-            return false;
+            return TW_ANSWERED;
         }
     }
     o->size = attr_item_size(o->obj);
     if (o->kind == A_PUT && o->size > DDB_ITEM_MAX) {
-        ddb_reply_err(c, ERR_INVALID, "Item size has exceeded the maximum allowed size");
-        return false;
+        o->code = R_VALIDATION;
+        o->msg = xstrdup("Item size has exceeded the maximum allowed size");
+        return TW_INVALID;
     }
     o->table = table;
     o->id = k.id;
-    return true;
+    return TW_OK;
 }
 
 /* items_arg - TransactItems' presence and count, checked as DynamoDB does
@@ -454,7 +459,7 @@ void ddb_transact_write(struct ddb_call *c)
     size_t total = 0;
     char *req, *resp = NULL;
     cJSON *ti;
-    int claim;
+    int claim, act;
 
     x->c = c;
     items_arg(c, items);
@@ -477,8 +482,23 @@ void ddb_transact_write(struct ddb_call *c)
 
         buf_init(&o->key, 0);
         x->n++;
-        if (!tw_action(c, t, ti, x->n - 1, o))
+        act = tw_action(c, t, ti, x->n - 1, o);
+        if (act == TW_ANSWERED)
             goto fail;
+        if (act == TW_INVALID) {
+            /* validation stops at the first invalid action: the others are
+             * listed with reason None */
+            struct buf b;
+
+            for (size_t j = x->n; j < (size_t)cJSON_GetArraySize(items); j++)
+                buf_init(&x->ops[x->n++].key, 0);
+            store_txn_abort(t);
+            buf_init(&b, 0);
+            tw_canceled(x, &b);
+            tw_free(x);
+            ddb_reply_status(c, 400, &b);
+            return;
+        }
         total += o->size;
         for (size_t j = 0; j + 1 < x->n; j++)
             if (x->ops[j].id == o->id && x->ops[j].key.len == o->key.len &&
@@ -491,7 +511,7 @@ void ddb_transact_write(struct ddb_call *c)
     t = NULL;
     if (total > TXN_BYTES_MAX) {
         ddb_reply_err(c, ERR_INVALID,
-                      "Transaction request cannot be larger than 4 MB (the aggregate size of "
+                      "Transaction request size cannot exceed 4 MB (the aggregate size of "
                       "the items in the transaction exceeds it)");
         goto fail;
     }

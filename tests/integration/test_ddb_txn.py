@@ -127,7 +127,37 @@ class Transactions(ServerTestCase):
         code, msg, _ = self.err(self.ddb.transact_write_items, TransactItems=items)
         self.assertEqual(code, "ValidationException")
         self.assertIn("4 MB", msg)
+        self.assertIn("size cannot exceed", msg)
         self.assertEqual(self.count(t), 0)
+
+    def test_invalid_key_cancels_with_validation_error(self):
+        # A key of the wrong type (or a missing key attribute) cancels the
+        # transaction with a ValidationError reason at that action; checking
+        # stops there, so the actions after it, even one whose condition is
+        # false, are listed with reason None, and nothing is written.
+        t = self.new_table()
+        code, msg, e = self.err(self.ddb.transact_write_items, TransactItems=[
+            {"Put": {"TableName": t, "Item": {"pk": {"S": "first"}}}},
+            {"Put": {"TableName": t, "Item": {"pk": {"N": "7"}}}},
+            {"Delete": {"TableName": t, "Key": {"other": {"S": "x"}}}},
+            {"Put": {"TableName": t, "Item": {"pk": {"S": "last"}},
+                     "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+        self.assertEqual(code, "TransactionCanceledException")
+        self.assertIn("[None, ValidationError, None, None]", msg)
+        reasons = e["CancellationReasons"]
+        self.assertEqual([r["Code"] for r in reasons], ["None", "ValidationError", "None", "None"])
+        self.assertIn("Type mismatch for key pk", reasons[1]["Message"])
+        self.assertEqual([("Message" in r) for r in reasons], [False, True, False, False])
+        self.assertEqual(self.count(t), 0)
+        # a lone action with a missing key attribute: one ValidationError
+        code, _, e = self.err(self.ddb.transact_write_items, TransactItems=[
+            {"Update": {"TableName": t, "Key": {"other": {"S": "x"}},
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"S": "b"}}}}])
+        self.assertEqual(code, "TransactionCanceledException")
+        self.assertEqual([r["Code"] for r in e["CancellationReasons"]], ["ValidationError"])
+        self.assertIsNone(self.get(t, "first"))
 
     def test_idempotency_token(self):
         t = self.new_table()
