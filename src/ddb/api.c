@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "ddb_int.h"
+#include "attr.h"
 #include "authz_keys.h"
 #include "batch.h"
 #include "item.h"
@@ -225,10 +226,32 @@ void ddb_reply_status(struct ddb_call *c, int status, struct buf *body)
     respond(c->r, c->rid, status, body);
 }
 
+/* serial_part - when @msg holds the "NUMBER_VALUE can not be converted to
+ * String" an AttributeValue check left (attr.h: ATTR_SERIAL_MSG), that part
+ * in @out, true. */
+static bool serial_part(const char *msg, char *out, size_t n)
+{
+    const char *end = msg ? strstr(msg, ATTR_SERIAL_MSG) : NULL;
+    const char *p = end;
+
+    if (!end)
+        return false;
+    while (p > msg && p[-1] != ' ')
+        p--;
+    snprintf(out, n, "%.*s%s", (int)(end - p), p, ATTR_SERIAL_MSG);
+    return true;
+}
+
 void ddb_reply_err(struct ddb_call *c, enum err_code code, const char *msg)
 {
     int status = 500;
     const char *type = "InternalServerError";
+    char serial[96];
+
+    if (code == ERR_INVALID && serial_part(msg, serial, sizeof(serial))) {
+        error_with_id(c->r, c->rid, 400, CORAL_NS "SerializationException", serial);
+        return;
+    }
 
     for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
         if (errs[i].code == code) {

@@ -73,6 +73,21 @@ static enum err_code bad_payload(struct err *e, enum attr_type t)
                    attr_type_name(t));
 }
 
+/* not_text - a scalar payload given as a JSON number or boolean: DynamoDB
+ * cannot read the request at all (attr.h: ATTR_SERIAL_MSG). Other shapes are
+ * a bad value of the type. */
+static enum err_code not_text(const cJSON *p, enum attr_type t, struct err *e)
+{
+    const char *k = cJSON_IsNumber(p)  ? "NUMBER_VALUE"
+                    : cJSON_IsTrue(p)  ? "VALUE_TRUE"
+                    : cJSON_IsFalse(p) ? "VALUE_FALSE"
+                                       : NULL;
+
+    if (!k)
+        return bad_payload(e, t);
+    return err_set(e, ERR_INVALID, "%s%s", k, ATTR_SERIAL_MSG);
+}
+
 static enum err_code normalize_num(cJSON *str, struct err *e)
 {
     struct num n;
@@ -205,15 +220,17 @@ static enum err_code validate(cJSON *av, int depth, struct err *e)
                        "exactly one of the supported datatypes");
     switch (t) {
     case ATTR_S:
-        return cJSON_IsString(p) ? ERR_OK : bad_payload(e, t);
+        return cJSON_IsString(p) ? ERR_OK : not_text(p, t, e);
     case ATTR_N:
         if (!cJSON_IsString(p))
-            return bad_payload(e, t);
+            return not_text(p, t, e);
         return normalize_num(p, e);
     case ATTR_B: {
         unsigned char *d;
         size_t n;
-        if (!cJSON_IsString(p) || !b64_decode(p->valuestring, &d, &n))
+        if (!cJSON_IsString(p))
+            return not_text(p, t, e);
+        if (!b64_decode(p->valuestring, &d, &n))
             return bad_payload(e, t);
         free(d);
         return ERR_OK;

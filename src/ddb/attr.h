@@ -52,6 +52,12 @@ const cJSON *attr_payload(const cJSON *av);
  */
 enum err_code attr_validate(cJSON *av, struct err *e);
 
+/* An S, N or B payload that is a JSON number or boolean ({"N":123}) fails
+ * attr_validate with "NUMBER_VALUE" (or "VALUE_TRUE", "VALUE_FALSE") followed
+ * by this text; the API layer answers it as DynamoDB does, with a
+ * SerializationException carrying just that part. */
+#define ATTR_SERIAL_MSG " can not be converted to String"
+
 /* attr_validate_item - attr_validate() on every attribute of @item (an object). */
 enum err_code attr_validate_item(cJSON *item, struct err *e);
 

@@ -91,6 +91,39 @@ class BadInput(ServerTestCase):
                 self.assertAwsShaped(status, headers, out,
                                      ("SerializationException", "ValidationException"))
 
+    def test_attribute_value_not_a_string(self):
+        # S, N and B carry their value as JSON text; a JSON number or boolean
+        # there is unreadable (SerializationException), wherever the value sits,
+        # and nothing is written
+        cases = [
+            ("PutItem", {"TableName": "bad-input", "Item": {"pk": {"S": "num"}, "n": {"N": 123}}},
+             "NUMBER_VALUE can not be converted to String"),
+            ("PutItem", {"TableName": "bad-input", "Item": {"pk": {"S": True}}},
+             "VALUE_TRUE can not be converted to String"),
+            ("GetItem", {"TableName": "bad-input", "Key": {"pk": {"B": False}}},
+             "VALUE_FALSE can not be converted to String"),
+            ("UpdateItem", {"TableName": "bad-input", "Key": {"pk": {"S": "num"}},
+                            "UpdateExpression": "SET a = :v",
+                            "ExpressionAttributeValues": {":v": {"N": 7}}},
+             "NUMBER_VALUE can not be converted to String"),
+            ("UpdateItem", {"TableName": "bad-input", "Key": {"pk": {"S": "num"}},
+                            "UpdateExpression": "SET a = :ok", "ConditionExpression": "a < :bad",
+                            "ExpressionAttributeValues": {":ok": {"N": "1"}, ":bad": {"N": 7}}},
+             "NUMBER_VALUE can not be converted to String"),
+        ]
+        for op, body, msg in cases:
+            with self.subTest(op=op, body=body):
+                status, headers, out = self.server.raw(op, json.dumps(body))
+                self.assertAwsShaped(status, headers, out, ("SerializationException",))
+                self.assertEqual(json.loads(out).get("message", json.loads(out).get("Message")), msg)
+        # a list where text belongs stays a bad value of the type
+        status, headers, out = self.server.raw("PutItem", json.dumps(
+            {"TableName": "bad-input", "Item": {"pk": {"S": ["num"]}}}))
+        self.assertAwsShaped(status, headers, out, ("ValidationException",))
+        status, _, out = self.server.raw("GetItem", json.dumps(
+            {"TableName": "bad-input", "Key": {"pk": {"S": "num"}}, "ConsistentRead": True}))
+        self.assertEqual((status, json.loads(out)), (200, {}))
+
     def test_truncated_json_with_matching_length(self):
         full = json.dumps({"TableName": "bad-input", "Item": {"pk": {"S": "t"}}}).encode()
         status, headers, out = self.server.raw("PutItem", full[: len(full) // 2])
