@@ -1145,10 +1145,14 @@ static enum err_code parse_func_cond(struct expr_parser *ps, enum fn f, struct e
         rc = need_path(ps, name, c->args[0]);
         break;
     case FN_ATTRIBUTE_TYPE: {
+        /* the first operand may be any operand; the type name must be a value */
         const struct expr_operand *tv = c->args[1];
-        rc = need_path(ps, name, c->args[0]);
-        if (rc || tv->kind != OPND_VALUE)
-            break;
+        if (tv->kind != OPND_VALUE)
+            return expr_fail(ps,
+                             "Incorrect operand type for operator or function; operator or "
+                             "function: %s, operand type: document path (the type name must be "
+                             "an expression attribute value)",
+                             name);
         if (attr_type_of(tv->value) != ATTR_S)
             return bad_operand_type(ps, name, tv);
         if (!valid_type_name(attr_payload(tv->value)->valuestring))

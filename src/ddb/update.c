@@ -143,6 +143,164 @@ static void update_done(void *arg, enum err_code rc, const struct err *e)
     ddb_reply(c, &b);
 }
 
+/* legacy_updates - rewrite a request's AttributeUpdates into the equivalent
+ * UpdateExpression with generated ExpressionAttributeNames/Values, so both
+ * forms share one evaluator. PUT is SET, DELETE without a value is REMOVE,
+ * DELETE with a value removes set members, ADD adds numbers and set members
+ * and appends to lists. Replies and returns false on bad input. */
+static bool legacy_updates(struct ddb_call *c)
+{
+    static const char *const expr_args[] = {"UpdateExpression", "ConditionExpression",
+                                            "ExpressionAttributeNames", "ExpressionAttributeValues",
+                                            NULL};
+    cJSON *au = cJSON_GetObjectItemCaseSensitive(c->in, "AttributeUpdates");
+    cJSON *names, *values, *u;
+    struct buf set, rm, add, del;
+    char nm[32], vn[32], msg[300];
+    int i = 0;
+
+    if (!au || cJSON_IsNull(au))
+        return true;
+    for (int j = 0; expr_args[j]; j++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->in, expr_args[j]);
+
+        if (v && !cJSON_IsNull(v)) {
+            snprintf(msg, sizeof(msg),
+                     "Can not use both expression and non-expression parameters in the same "
+                     "request: Non-expression parameters: {AttributeUpdates} Expression "
+                     "parameters: {%s}",
+                     expr_args[j]);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            return false;
+        }
+    }
+    if (!cJSON_IsObject(au)) {
+        c->serial = true;
+        snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in AttributeUpdates");
+        ddb_args_failed(c);
+        return false;
+    }
+    if (!au->child) {
+        cJSON_DeleteItemFromObjectCaseSensitive(c->in, "AttributeUpdates");
+        return true;
+    }
+    names = cJSON_CreateObject();
+    values = cJSON_CreateObject();
+    buf_init(&set, 0);
+    buf_init(&rm, 0);
+    buf_init(&add, 0);
+    buf_init(&del, 0);
+    cJSON_ArrayForEach(u, au)
+    {
+        const cJSON *act = cJSON_GetObjectItemCaseSensitive(u, "Action");
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(u, "Value");
+        const char *a = cJSON_IsString(act) ? act->valuestring : "PUT";
+        struct buf *to;
+
+        if (!cJSON_IsObject(u) || (act && !cJSON_IsNull(act) && !cJSON_IsString(act))) {
+            snprintf(msg, sizeof(msg), "Invalid AttributeUpdates entry for attribute %.60s",
+                     u->string);
+            goto bad;
+        }
+        if (val && cJSON_IsNull(val))
+            val = NULL;
+        snprintf(nm, sizeof(nm), "#legacy%d", i);
+        snprintf(vn, sizeof(vn), ":legacy%d", i);
+        i++;
+        cJSON_AddStringToObject(names, nm, u->string);
+        if (strcmp(a, "PUT") == 0) {
+            if (!val) {
+                snprintf(msg, sizeof(msg),
+                         "One or more parameter values were invalid: Only DELETE action is "
+                         "allowed when no attribute value is specified");
+                goto bad;
+            }
+            to = &set;
+        } else if (strcmp(a, "DELETE") == 0) {
+            to = val ? &del : &rm;
+        } else if (strcmp(a, "ADD") == 0) {
+            if (!val) {
+                snprintf(msg, sizeof(msg),
+                         "One or more parameter values were invalid: Only DELETE action is "
+                         "allowed when no attribute value is specified");
+                goto bad;
+            }
+            to = cJSON_GetObjectItemCaseSensitive(val, "L") ? &set : &add;
+        } else {
+            snprintf(msg, sizeof(msg),
+                     "1 validation error detected: Value '%.40s' at "
+                     "'attributeUpdates.%.60s.member.action' failed to satisfy constraint: Member "
+                     "must satisfy enum value set: [ADD, PUT, DELETE]",
+                     a, u->string);
+            goto bad;
+        }
+        if (val)
+            cJSON_AddItemToObject(values, vn, cJSON_Duplicate(val, true));
+        buf_puts(to, to->len ? ", " : "");
+        buf_puts(to, nm);
+        if (to == &set && strcmp(a, "ADD") == 0) {
+            /* ADD of a list appends to the list (or starts one) */
+            buf_puts(to, " = list_append(if_not_exists(");
+            buf_puts(to, nm);
+            buf_puts(to, ", :legacyempty), ");
+            buf_puts(to, vn);
+            buf_putc(to, ')');
+            if (!cJSON_GetObjectItemCaseSensitive(values, ":legacyempty"))
+                cJSON_AddItemToObject(values, ":legacyempty", cJSON_Parse("{\"L\":[]}"));
+        } else if (to == &set) {
+            buf_puts(to, " = ");
+            buf_puts(to, vn);
+        } else if (to != &rm) {
+            buf_putc(to, ' ');
+            buf_puts(to, vn);
+        }
+    }
+    {
+        struct buf ue;
+
+        buf_init(&ue, 0);
+        if (set.len) {
+            buf_puts(&ue, "SET ");
+            buf_append(&ue, set.ptr, set.len);
+        }
+        if (rm.len) {
+            buf_puts(&ue, ue.len ? " REMOVE " : "REMOVE ");
+            buf_append(&ue, rm.ptr, rm.len);
+        }
+        if (add.len) {
+            buf_puts(&ue, ue.len ? " ADD " : "ADD ");
+            buf_append(&ue, add.ptr, add.len);
+        }
+        if (del.len) {
+            buf_puts(&ue, ue.len ? " DELETE " : "DELETE ");
+            buf_append(&ue, del.ptr, del.len);
+        }
+        buf_putc(&ue, '\0');
+        cJSON_AddStringToObject(c->in, "UpdateExpression", ue.ptr);
+        buf_free(&ue);
+    }
+    cJSON_AddItemToObject(c->in, "ExpressionAttributeNames", names);
+    if (values->child)
+        cJSON_AddItemToObject(c->in, "ExpressionAttributeValues", values);
+    else
+        cJSON_Delete(values);
+    cJSON_DeleteItemFromObjectCaseSensitive(c->in, "AttributeUpdates");
+    buf_free(&set);
+    buf_free(&rm);
+    buf_free(&add);
+    buf_free(&del);
+    return true;
+bad:
+    cJSON_Delete(names);
+    cJSON_Delete(values);
+    buf_free(&set);
+    buf_free(&rm);
+    buf_free(&add);
+    buf_free(&del);
+    ddb_reply_err(c, ERR_INVALID, msg);
+    return false;
+}
+
 void ddb_update_item(struct ddb_call *c)
 {
     const char *table = ddb_arg_str(c, c->in, "TableName");
@@ -166,8 +324,9 @@ void ddb_update_item(struct ddb_call *c)
     ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
     if (ddb_args_failed(c))
         return;
-    if (dp_legacy(
-            c, (const char *const[]){"AttributeUpdates", "Expected", "ConditionalOperator", NULL}))
+    if (dp_legacy(c, (const char *const[]){"Expected", "ConditionalOperator", NULL}))
+        return;
+    if (!legacy_updates(c))
         return;
     if (x->rv < 0)
         x->rv = RV_NONE;

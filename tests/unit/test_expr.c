@@ -190,6 +190,12 @@ static const struct cond_case cond_cases[] = {
     {"attribute_type(doc, :tM)", T, NULL, false},
     {"attribute_type(things[2], :tM)", T, NULL, false},
     {"attribute_type(absent, :tS)", F, NULL, false},
+    {"attribute_type(:n5, :tN)", T, NULL, false},
+    {"attribute_type(:n5, :tS)", F, NULL, false},
+    {"attribute_type(n, id)", ERR,
+     "Incorrect operand type for operator or function; operator or function: attribute_type, "
+     "operand type: document path",
+     false},
     {"attribute_type(id, :tX)", ERR,
      "Invalid ConditionExpression: Invalid attribute type name found; type: X, valid types: "
      "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}",

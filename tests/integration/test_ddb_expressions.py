@@ -1,0 +1,110 @@
+"""DynamoDB expressions through boto3: the legacy AttributeUpdates form of
+UpdateItem (rewritten into an UpdateExpression), and corner cases of
+ConditionExpression, UpdateExpression, ProjectionExpression and
+FilterExpression that applications meet."""
+
+import unittest
+import uuid
+
+from tandem_harness import ServerTestCase
+
+
+class Expressions(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ddb = cls.server.boto3()
+        cls.table = "ex-" + uuid.uuid4().hex[:12]
+        cls.ddb.create_table(TableName=cls.table,
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                             BillingMode="PAY_PER_REQUEST")
+
+    def key(self):
+        return {"pk": {"S": uuid.uuid4().hex}}
+
+    def get(self, k):
+        return self.ddb.get_item(TableName=self.table, Key=k, ConsistentRead=True).get("Item")
+
+    def err(self, fn, *args, **kw):
+        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+            fn(*args, **kw)
+        e = cm.exception.response
+        return e["Error"]["Code"], e["Error"]["Message"]
+
+    def update(self, k, **kw):
+        return self.ddb.update_item(TableName=self.table, Key=k, **kw)
+
+    # -- AttributeUpdates ---------------------------------------------------
+
+    def test_attribute_updates_put_add_delete(self):
+        k = self.key()
+        out = self.update(k, ReturnValues="ALL_NEW", AttributeUpdates={
+            "s": {"Value": {"S": "x"}, "Action": "PUT"},
+            "n": {"Value": {"N": "2"}},  # PUT is the default action
+            "gone": {"Action": "DELETE"},
+            "ss": {"Value": {"SS": ["a", "b", "c"]}, "Action": "ADD"},
+            "l": {"Value": {"L": [{"N": "1"}]}, "Action": "ADD"}})
+        self.assertEqual(out["Attributes"]["s"], {"S": "x"})
+        self.assertEqual(out["Attributes"]["n"], {"N": "2"})
+        self.assertEqual(out["Attributes"]["l"], {"L": [{"N": "1"}]})
+        self.update(k, AttributeUpdates={
+            "n": {"Value": {"N": "-5"}, "Action": "ADD"},
+            "ss": {"Value": {"SS": ["a", "zz"]}, "Action": "DELETE"},
+            "l": {"Value": {"L": [{"S": "two"}]}, "Action": "ADD"},
+            "s": {"Action": "DELETE"}})
+        item = self.get(k)
+        self.assertEqual(item["n"], {"N": "-3"})
+        self.assertEqual(sorted(item["ss"]["SS"]), ["b", "c"])
+        self.assertEqual(item["l"], {"L": [{"N": "1"}, {"S": "two"}]})
+        self.assertNotIn("s", item)
+        # an empty map only creates the item
+        k2 = self.key()
+        self.update(k2, AttributeUpdates={})
+        self.assertEqual(self.get(k2), k2)
+
+    def test_attribute_updates_errors(self):
+        k = self.key()
+        self.update(k, AttributeUpdates={"a": {"Value": {"N": "1"}, "Action": "PUT"}})
+        code, msg = self.err(self.update, k,
+                             AttributeUpdates={"a": {"Value": {"N": "2"}, "Action": "PUT"}},
+                             ConditionExpression="a = :v",
+                             ExpressionAttributeValues={":v": {"N": "1"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Non-expression parameters: {AttributeUpdates}", msg)
+        self.assertIn("ConditionExpression", msg)
+        code, msg = self.err(self.update, k, AttributeUpdates={"a": {"Action": "PUT"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Only DELETE action is allowed", msg)
+        code, msg = self.err(self.update, k,
+                             AttributeUpdates={"a": {"Value": {"N": "1"}, "Action": "SWAP"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("ADD, PUT, DELETE", msg)
+        code, _ = self.err(self.update, k,
+                           AttributeUpdates={"pk": {"Value": {"S": "other"}, "Action": "PUT"}})
+        self.assertEqual(code, "ValidationException")
+        code, _ = self.err(self.update, k,
+                           AttributeUpdates={"a": {"Value": {"S": "x"}, "Action": "ADD"}})
+        self.assertEqual(code, "ValidationException")
+        # nothing changed by the refused requests
+        self.assertEqual(self.get(k), {**k, "a": {"N": "1"}})
+
+    # -- ConditionExpression ------------------------------------------------
+
+    def test_attribute_type_operands(self):
+        k = self.key()
+        self.update(k, AttributeUpdates={"a": {"Value": {"N": "1"}}, "t": {"Value": {"S": "N"}}})
+        # the first operand may be a value; the type name must be a value
+        self.update(k, UpdateExpression="SET c = :v", ConditionExpression="attribute_type(:v, :t)",
+                    ExpressionAttributeValues={":v": {"N": "0"}, ":t": {"S": "N"}})
+        self.assertEqual(self.get(k)["c"], {"N": "0"})
+        code, msg = self.err(self.update, k, UpdateExpression="SET c = :v",
+                             ConditionExpression="attribute_type(a, t)",
+                             ExpressionAttributeValues={":v": {"N": "1"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("attribute_type", msg)
+        self.assertEqual(self.get(k)["c"], {"N": "0"})
+
+
+if __name__ == "__main__":
+    unittest.main()
