@@ -522,12 +522,34 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
     }
     cJSON_ArrayForEach(it, nk)
     {
-        if (!cJSON_IsString(it) || !*it->valuestring) {
+        if (!cJSON_IsString(it) && !c->serial) {
+            /* a list of strings: another JSON type is a SerializationException */
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg), "%s",
+                     cJSON_IsNumber(it) ? "NUMBER_VALUE can not be converted to a String"
+                     : cJSON_IsBool(it) ? "VALUE_TRUE can not be converted to a String"
+                                        : "Unexpected value type in NonKeyAttributes");
+        }
+    }
+    if (ddb_args_failed(c))
+        return NULL;
+    cJSON_ArrayForEach(it, nk)
+    {
+        if (!*it->valuestring) {
             ddb_reply_err(c, ERR_INVALID,
                           "One or more parameter values were invalid: NonKeyAttributes must be "
                           "non-empty strings");
             return NULL;
         }
+        for (const cJSON *j = nk->child; j != it; j = j->next)
+            if (strcmp(j->valuestring, it->valuestring) == 0) {
+                snprintf(msg, sizeof(msg),
+                         "One or more parameter values were invalid: Duplicate attribute name "
+                         "in NonKeyAttributes: %.255s",
+                         it->valuestring);
+                ddb_reply_err(c, ERR_INVALID, msg);
+                return NULL;
+            }
     }
     if (global && provisioned && !pt) {
         snprintf(msg, sizeof(msg),

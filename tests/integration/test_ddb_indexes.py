@@ -315,6 +315,19 @@ class Indexes(ServerTestCase):
         self.assertIn("NonKeyAttributes is specified", msg)
         code, msg = create(GlobalSecondaryIndexes=[self.gsi("idx1", "g", proj="INCLUDE")])
         self.assertIn("NonKeyAttributes is not specified", msg)
+        # a name listed twice in NonKeyAttributes is refused, naming it
+        code, msg = create(GlobalSecondaryIndexes=[self.gsi("idx1", "g", proj="INCLUDE",
+                                                            nonkey=["a", "b", "a"])])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Duplicate attribute name in NonKeyAttributes: a", msg)
+        # a number among NonKeyAttributes is a wrong JSON type: SerializationException
+        raw = self.server.boto3(parameter_validation=False)
+        name = "ix-" + uuid.uuid4().hex[:10]
+        with self.assertRaises(raw.exceptions.ClientError) as cm:
+            raw.create_table(TableName=name, **dict(base, GlobalSecondaryIndexes=[
+                self.gsi("idx1", "g", proj="INCLUDE", nonkey=["a", 123])]))
+        self.assertEqual(cm.exception.response["Error"]["Code"], "SerializationException")
+        self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
         code, msg = create(BillingMode="PROVISIONED",
                            ProvisionedThroughput={"ReadCapacityUnits": 1,
                                                   "WriteCapacityUnits": 1},
