@@ -72,7 +72,7 @@ void ddb_batch_get(struct ddb_call *c)
 
         if (rc)
             break;
-        if (!dp_exprs_parse(c, tab, DP_PROJ, &ex)) {
+        if (!dp_attrs_to_get(c, tab) || !dp_exprs_parse(c, tab, DP_PROJ, &ex)) {
             rc = ERR_INVALID;
             e.code = ERR_OK; /* already answered */
             break;
@@ -133,10 +133,17 @@ void ddb_batch_get(struct ddb_call *c)
         buf_putc(&b, ']');
         if (un_open) {
             buf_puts(&un, "]");
-            if (ex.proj)
+            if (ex.proj) {
+                const cJSON *names =
+                    cJSON_GetObjectItemCaseSensitive(tab, "ExpressionAttributeNames");
+
                 buf_printf(&un, ",\"ProjectionExpression\":");
-            if (ex.proj)
                 dp_put_json(&un, cJSON_GetObjectItemCaseSensitive(tab, "ProjectionExpression"));
+                if (names) {
+                    buf_printf(&un, ",\"ExpressionAttributeNames\":");
+                    dp_put_json(&un, names);
+                }
+            }
             buf_putc(&un, '}');
         }
         (void)consistent;

@@ -69,6 +69,72 @@ bool dp_legacy(struct ddb_call *c, const char *const *names)
     return false;
 }
 
+bool dp_attrs_to_get(struct ddb_call *c, cJSON *in)
+{
+    cJSON *atg = ddb_arg_arr(c, in, "AttributesToGet");
+    cJSON *m, *names;
+    struct buf proj;
+    char msg[400], ph[24];
+    int i = 0;
+
+    if (ddb_args_failed(c))
+        return false;
+    if (!atg)
+        return true;
+    if (!atg->child) {
+        ddb_verr(c, "Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must "
+                    "have length greater than or equal to 1");
+        ddb_args_failed(c);
+        return false;
+    }
+    for (m = atg->child; m; m = m->next) {
+        if (!cJSON_IsString(m)) {
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg),
+                     "Unexpected value type in AttributesToGet");
+            ddb_args_failed(c);
+            return false;
+        }
+        for (const cJSON *o = atg->child; o != m; o = o->next)
+            if (strcmp(o->valuestring, m->valuestring) == 0) {
+                snprintf(msg, sizeof(msg),
+                         "One or more parameter values were invalid: Duplicate value in "
+                         "attribute name: %.200s",
+                         m->valuestring);
+                ddb_reply_err(c, ERR_INVALID, msg);
+                return false;
+            }
+    }
+    for (i = 0; i < 2; i++) {
+        const char *ep = i ? "ExpressionAttributeNames" : "ProjectionExpression";
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, ep);
+
+        if (v && !cJSON_IsNull(v)) {
+            snprintf(msg, sizeof(msg),
+                     "Can not use both expression and non-expression parameters in the same "
+                     "request: Non-expression parameters: {AttributesToGet} Expression "
+                     "parameters: {%s}",
+                     ep);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            return false;
+        }
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(in, "ExpressionAttributeNames");
+    cJSON_DeleteItemFromObjectCaseSensitive(in, "ProjectionExpression");
+    names = cJSON_AddObjectToObject(in, "ExpressionAttributeNames");
+    buf_init(&proj, 64);
+    i = 0;
+    for (m = atg->child; m; m = m->next, i++) {
+        snprintf(ph, sizeof(ph), "#atg%d", i);
+        buf_printf(&proj, "%s%s", i ? ", " : "", ph);
+        cJSON_AddStringToObject(names, ph, m->valuestring);
+    }
+    cJSON_AddStringToObject(in, "ProjectionExpression", proj.ptr);
+    buf_free(&proj);
+    cJSON_DeleteItemFromObjectCaseSensitive(in, "AttributesToGet");
+    return true;
+}
+
 bool dp_lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k)
 {
     struct store_txn *t = NULL;

@@ -44,6 +44,16 @@ int dp_capacity_arg(struct ddb_call *c);
 /* dp_legacy - answer and return true when a legacy parameter of @names is present. */
 bool dp_legacy(struct ddb_call *c, const char *const *names);
 
+/*
+ * dp_attrs_to_get - the legacy AttributesToGet of @in (the request or one
+ * BatchGetItem table), checked as DynamoDB does (non-empty, no duplicates, not
+ * beside ProjectionExpression or ExpressionAttributeNames) and turned in place
+ * into the equivalent ProjectionExpression with ExpressionAttributeNames, so
+ * the rest of the request reads as if written with expressions. False when
+ * answered.
+ */
+bool dp_attrs_to_get(struct ddb_call *c, cJSON *in);
+
 /* dp_lookup_keys - the table's key schema from a fresh snapshot; false when answered. */
 bool dp_lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k);
 

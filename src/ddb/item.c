@@ -567,7 +567,7 @@ void item_get(struct ddb_call *c)
     cap = capacity_arg(c);
     if (ddb_args_failed(c))
         return;
-    if (legacy_arg(c, (const char *const[]){"AttributesToGet", NULL}))
+    if (!dp_attrs_to_get(c, c->in))
         return;
     if (attr_validate_item(key, &e)) {
         ddb_reply_err(c, ERR_INVALID, e.msg);

@@ -75,8 +75,10 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     ddb_arg_bool(c, in, "ConsistentRead", &pg->consistent);
     if (ddb_args_failed(c))
         return false;
-    if (dp_legacy(c, (const char *const[]){"AttributesToGet", "ScanFilter", "QueryFilter",
-                                           "KeyConditions", "ConditionalOperator", NULL}))
+    if (dp_legacy(c, (const char *const[]){"ScanFilter", "QueryFilter", "KeyConditions",
+                                           "ConditionalOperator", NULL}))
+        return false;
+    if (!dp_attrs_to_get(c, c->in))
         return false;
     pg->index = index;
     if (!dp_exprs_parse(c, c->in, exprs | DP_FILTER | DP_PROJ, &pg->ex))

@@ -769,8 +769,12 @@ static const struct err_case item_errors[] = {
      "cannot contain an empty string value. Key: pk"},
     {"GetItem",
      "{" T ",\"Key\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"AttributesToGet\":"
-     "[\"a\"]}",
-     "ValidationException", "AttributesToGet"},
+     "[\"a\",\"a\"]}",
+     "ValidationException", "Duplicate value in attribute name: a"},
+    {"GetItem",
+     "{" T ",\"Key\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"AttributesToGet\":"
+     "[]}",
+     "ValidationException", "at 'attributesToGet' failed to satisfy constraint"},
     {"GetItem",
      "{" T ",\"Key\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},"
      "\"ConsistentRead\":1}",
