@@ -611,9 +611,10 @@ static bool is_reserved(const char *p, size_t len)
 
 /* ---- lexer ---- */
 
+/* a name starts with a letter; '_' and digits may follow */
 static bool is_alpha(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 static bool is_digit(unsigned char c)
@@ -623,7 +624,7 @@ static bool is_digit(unsigned char c)
 
 static bool is_word(unsigned char c)
 {
-    return is_alpha(c) || is_digit(c);
+    return is_alpha(c) || is_digit(c) || c == '_';
 }
 
 static bool tok_is(const struct expr_token *t, const char *word)

@@ -539,12 +539,26 @@ static int cmp_remove(const void *a, const void *b)
     return ix < iy ? 1 : ix > iy ? -1 : 0;
 }
 
+/* cmp_set - SETs to list elements in ascending index order, so several elements
+ * set past a list's end are appended sorted by their numbers. */
+static int cmp_set(const void *a, const void *b)
+{
+    const struct upd_action *x = *(const struct upd_action *const *)a;
+    const struct upd_action *y = *(const struct upd_action *const *)b;
+    long ix = x->path.elems[x->path.n - 1].name ? -1 : x->path.elems[x->path.n - 1].index;
+    long iy = y->path.elems[y->path.n - 1].name ? -1 : y->path.elems[y->path.n - 1].index;
+
+    if (ix != iy)
+        return ix < iy ? -1 : 1;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
 enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct err *e)
 {
     cJSON **vals;
-    const struct upd_action **rm;
+    const struct upd_action **rm, **set;
     cJSON *old;
-    size_t nrm = 0;
+    size_t nrm = 0, nset = 0;
     enum err_code rc = ERR_OK;
 
     if (!u || !u->n)
@@ -553,6 +567,7 @@ enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct
     old = cJSON_Duplicate(item, true);
     vals = calloc(u->n, sizeof(*vals));
     rm = calloc(u->n, sizeof(*rm));
+    set = calloc(u->n, sizeof(*set));
     for (size_t i = 0; !rc && i < u->n; i++)
         if (u->acts[i].kind == UPD_SET)
             rc = eval_value(u->acts[i].val, old, &vals[i], e);
@@ -561,8 +576,7 @@ enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct
 
         switch (x->kind) {
         case UPD_SET:
-            rc = set_at(&x->path, item, vals[i], e);
-            vals[i] = NULL;
+            set[nset++] = x;
             break;
         case UPD_REMOVE:
             rm[nrm++] = x;
@@ -572,6 +586,13 @@ enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct
             break;
         }
     }
+    qsort(set, nset, sizeof(*set), cmp_set);
+    for (size_t i = 0; !rc && i < nset; i++) {
+        size_t k = (size_t)(set[i] - u->acts);
+
+        rc = set_at(&set[i]->path, item, vals[k], e);
+        vals[k] = NULL;
+    }
     /* Removals last, higher list indexes first, so indexes mean what they did. */
     qsort(rm, nrm, sizeof(*rm), cmp_remove);
     for (size_t i = 0; !rc && i < nrm; i++)
@@ -580,6 +601,7 @@ enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct
         cJSON_Delete(vals[i]);
     free(vals);
     free(rm);
+    free(set);
     cJSON_Delete(old);
     return rc;
 }

@@ -105,6 +105,32 @@ class Expressions(ServerTestCase):
         self.assertIn("attribute_type", msg)
         self.assertEqual(self.get(k)["c"], {"N": "0"})
 
+    # -- UpdateExpression ---------------------------------------------------
+
+    def test_list_elements_set_past_the_end_append_in_index_order(self):
+        k = self.key()
+        self.ddb.put_item(TableName=self.table,
+                          Item={**k, "l": {"L": [{"S": "one"}, {"S": "two"}]}})
+        self.update(k, UpdateExpression="SET l[84] = :a, l[37] = :b, l[17] = :c, l[1] = :d",
+                    ExpressionAttributeValues={":a": {"S": "84"}, ":b": {"S": "37"},
+                                               ":c": {"S": "17"}, ":d": {"S": "1"}})
+        self.assertEqual(self.get(k)["l"], {"L": [{"S": "one"}, {"S": "1"}, {"S": "17"},
+                                                  {"S": "37"}, {"S": "84"}]})
+
+    def test_names_start_with_a_letter(self):
+        k = self.key()
+        for expr in ["SET _a = :v", "SET 1a = :v", "SET a-b = :v"]:
+            code, msg = self.err(self.update, k, UpdateExpression=expr,
+                                 ExpressionAttributeValues={":v": {"N": "1"}})
+            self.assertEqual(code, "ValidationException", expr)
+            self.assertIn("Syntax error", msg)
+        # letters, digits and '_' after the first letter; any #reference name
+        self.update(k, UpdateExpression="SET a_1 = :v, #_ = :v",
+                    ExpressionAttributeNames={"#_": "_x"},
+                    ExpressionAttributeValues={":v": {"N": "1"}})
+        item = self.get(k)
+        self.assertEqual((item["a_1"], item["_x"]), ({"N": "1"}, {"N": "1"}))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -134,6 +134,8 @@ static const struct cond_case cond_cases[] = {
     {"id IN (#n, n)", F, NULL, false},
     {"id IN ()", ERR, "Syntax error; token: \")\", near: \"()\"", false},
     {"id IN :s", ERR, "Syntax error; token: \":s\"", false},
+    /* a name may not start with '_' (a #reference may) */
+    {"_id = :s", ERR, "Syntax error; token: \"_\"", false},
     /* logic and precedence */
     {"id = :s AND n = :n42", T, NULL, false},
     {"id = :s AND n = :n5", F, NULL, false},
