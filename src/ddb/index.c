@@ -465,6 +465,12 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
     }
     key_names(ks, &h, &r);
     key_names(table_ks, &th, &tr);
+    if (r && strcmp(h, r) == 0) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Invalid KeySchema: Both the Hash Key and the Range Key element in the "
+                      "KeySchema have the same name");
+        return NULL;
+    }
     if (!global) {
         if (!tr) {
             ddb_reply_err(c, ERR_INVALID,

@@ -45,7 +45,7 @@ struct page {
     struct index_set ixs;
     const struct index_def *ix;
     struct table_keys base;
-    bool fetch; /* a local index without ALL projection asked for ALL_ATTRIBUTES */
+    bool fetch; /* a local index without ALL projection asked for all or named attributes */
     /* output */
     struct buf b, lek;
     size_t count, scanned, total;
@@ -222,6 +222,10 @@ static enum err_code page_open(struct page *pg, struct store *st, struct store_t
                            pg->ix->name);
         pg->fetch = true;
     }
+    /* a local index reads any attribute through the table: a projection
+     * naming attributes the index does not hold reads the table's item */
+    if (!pg->ix->global && pg->ix->proj != INDEX_PROJ_ALL && pg->ex.proj)
+        pg->fetch = true;
     pg->base = pg->k;
     pg->k = pg->ix->k;
     return ERR_OK;

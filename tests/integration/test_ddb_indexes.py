@@ -219,6 +219,28 @@ class Indexes(ServerTestCase):
                              KeyConditionExpression="pk = :p",
                              ExpressionAttributeValues={":p": S("p")}, ConsistentRead=True)
         self.assertEqual(out["Items"][0]["body"], S("b9"))
+        # so does a projection naming attributes the index does not hold,
+        # whether Select says SPECIFIC_ATTRIBUTES or nothing
+        for sel in ({"Select": "SPECIFIC_ATTRIBUTES"}, {}):
+            out = self.ddb.query(TableName=t, IndexName="by_date", ProjectionExpression="body, sk",
+                                 KeyConditionExpression="pk = :p",
+                                 ExpressionAttributeValues={":p": S("p")}, **sel)
+            self.assertEqual(out["Items"][0], {"body": S("b9"), "sk": N(9)})
+            self.assertEqual(out["Count"], 10)
+        # an index whose hash and range keys are one attribute is refused
+        code, msg = self.err(self.ddb.create_table, TableName="ix-" + uuid.uuid4().hex[:10],
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                   {"AttributeName": "sk", "AttributeType": "N"}],
+                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                        {"AttributeName": "sk", "KeyType": "RANGE"}],
+                             BillingMode="PAY_PER_REQUEST",
+                             LocalSecondaryIndexes=[{
+                                 "IndexName": "same",
+                                 "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                               {"AttributeName": "pk", "KeyType": "RANGE"}],
+                                 "Projection": {"ProjectionType": "ALL"}}])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("have the same name", msg)
 
     def test_update_table_create_and_delete_gsi(self):
         t, _ = self.new_table()
