@@ -1,6 +1,7 @@
 """DynamoDB's pre-expression ("legacy") request parameters that older SDK code
 and tools still send, through boto3: AttributesToGet on GetItem, Query, Scan
-and BatchGetItem."""
+and BatchGetItem; and UpdateItem's removals (legacy or expression) on a
+missing item."""
 
 import json
 import unittest
@@ -95,6 +96,39 @@ class Legacy(ServerTestCase):
         got = sorted(out["Responses"][self.table], key=lambda it: it["sk"]["N"])
         self.assertEqual(got, [{"sk": {"N": str(i)}, "nested": {"M": {"x": {"S": "y"}}}}
                                for i in (0, 2)])
+
+    def test_update_that_only_removes_creates_nothing(self):
+        # removing from a missing item leaves it missing, with either syntax;
+        # any SET, ADD or PUT (or no update at all) creates the item
+        removals = [{"UpdateExpression": "REMOVE colour, shade"},
+                    {"UpdateExpression": "DELETE tags :t",
+                     "ExpressionAttributeValues": {":t": {"SS": ["x"]}}},
+                    {"UpdateExpression": "REMOVE colour", "ReturnValues": "ALL_NEW"},
+                    {"AttributeUpdates": {"colour": {"Action": "DELETE"}}},
+                    {"AttributeUpdates": {"tags": {"Action": "DELETE", "Value": {"SS": ["x"]}}}}]
+        for i, kw in enumerate(removals):
+            with self.subTest(kw=kw):
+                key = {"pk": {"S": "gone-%d" % i}, "sk": {"N": "1"}}
+                out = self.ddb.update_item(TableName=self.table, Key=key, **kw)
+                self.assertNotIn("Attributes", out)
+                self.assertNotIn("Item", self.ddb.get_item(TableName=self.table, Key=key,
+                                                           ConsistentRead=True))
+        creations = [{}, {"AttributeUpdates": {}},
+                     {"UpdateExpression": "SET colour = :c REMOVE shade",
+                      "ExpressionAttributeValues": {":c": {"S": "blue"}}},
+                     {"AttributeUpdates": {"n": {"Action": "ADD", "Value": {"N": "2"}}}}]
+        for i, kw in enumerate(creations):
+            with self.subTest(kw=kw):
+                key = {"pk": {"S": "made-%d" % i}, "sk": {"N": "1"}}
+                self.ddb.update_item(TableName=self.table, Key=key, **kw)
+                self.assertIn("Item", self.ddb.get_item(TableName=self.table, Key=key,
+                                                        ConsistentRead=True))
+        # an existing item keeps existing when its last attribute is removed
+        key = {"pk": {"S": "kept"}, "sk": {"N": "1"}}
+        self.ddb.put_item(TableName=self.table, Item=dict(key, colour={"S": "red"}))
+        self.ddb.update_item(TableName=self.table, Key=key, UpdateExpression="REMOVE colour")
+        self.assertEqual(self.ddb.get_item(TableName=self.table, Key=key,
+                                           ConsistentRead=True)["Item"], key)
 
 
 if __name__ == "__main__":
