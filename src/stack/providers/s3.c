@@ -1,4 +1,6 @@
-/* s3.c - aws:s3:Bucket / BucketV2, BucketVersioningV2, BucketReplicationConfig.
+/* s3.c - aws:s3:Bucket / BucketV2 (with its inline website), BucketVersioningV2,
+ * BucketReplicationConfig, the bucket configurations (BucketWebsiteConfigurationV2...)
+ * and objects.
  *
  * Path-style REST calls as the S3 API reference gives them: CreateBucket
  * (with a LocationConstraint outside us-east-1), PutBucketTagging,
@@ -121,7 +123,158 @@ static char *lifecycle_xml(const cJSON *rules, bool v2, struct err *e);
 static enum err_code apply_inline(const struct stack_target *t, const char *bucket,
                                   const cJSON *old_in, const cJSON *in, struct err *e);
 
-static cJSON *bucket_outputs(const struct stack_target *t, const char *bucket)
+/* ---- website configuration (Bucket's inline website, BucketWebsiteConfigurationV2) ---- */
+
+/* member @name of @o, also spelled with a capital first letter (the AWS
+ * shape of routingRules JSON documents) */
+static const cJSON *member(const cJSON *o, const char *name)
+{
+    char cap[64];
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (v || strlen(name) >= sizeof(cap))
+        return v;
+    snprintf(cap, sizeof(cap), "%s", name);
+    cap[0] = (char)(cap[0] >= 'a' && cap[0] <= 'z' ? cap[0] - 32 : cap[0]);
+    return cJSON_GetObjectItemCaseSensitive(o, cap);
+}
+
+/* <Tag>text</Tag> of string or number member @name of @o, when there */
+static void web_elem(struct buf *b, const char *tag, const cJSON *o, const char *name)
+{
+    const cJSON *v = member(o, name);
+    char num[32], *x;
+    if (cJSON_IsNumber(v))
+        snprintf(num, sizeof(num), "%d", v->valueint);
+    else if (!cJSON_IsString(v))
+        return;
+    x = stack_prov_xml_escape(cJSON_IsNumber(v) ? num : v->valuestring);
+    buf_printf(b, "<%s>%s</%s>", tag, x, tag);
+    free(x);
+}
+
+/* The WebsiteConfiguration document; @rules (may be NULL) is an array of
+ * {condition{keyPrefixEquals, httpErrorCodeReturnedEquals}, redirect{hostName,
+ * protocol, httpRedirectCode, replaceKeyPrefixWith, replaceKeyWith}} in either
+ * spelling. NULL with @e set when it has neither an index nor a redirect. */
+static char *website_xml(const char *what, const char *suffix, const char *errkey, const cJSON *all,
+                         const cJSON *rules, struct err *e)
+{
+    struct buf b;
+    const cJSON *r;
+    char *x;
+
+    if (!suffix && !all) {
+        err_set(e, ERR_INVALID, "%s needs indexDocument or redirectAllRequestsTo", what);
+        return NULL;
+    }
+    buf_init(&b, 0);
+    buf_printf(&b, "<WebsiteConfiguration " XMLNS ">");
+    if (all) {
+        buf_printf(&b, "<RedirectAllRequestsTo>");
+        web_elem(&b, "HostName", all, "hostName");
+        web_elem(&b, "Protocol", all, "protocol");
+        buf_printf(&b, "</RedirectAllRequestsTo>");
+    }
+    if (suffix) {
+        x = stack_prov_xml_escape(suffix);
+        buf_printf(&b, "<IndexDocument><Suffix>%s</Suffix></IndexDocument>", x);
+        free(x);
+    }
+    if (errkey) {
+        x = stack_prov_xml_escape(errkey);
+        buf_printf(&b, "<ErrorDocument><Key>%s</Key></ErrorDocument>", x);
+        free(x);
+    }
+    if (cJSON_GetArraySize(rules) > 0) {
+        buf_printf(&b, "<RoutingRules>");
+        cJSON_ArrayForEach(r, rules)
+        {
+            const cJSON *c = member(r, "condition"), *rd = member(r, "redirect");
+            buf_printf(&b, "<RoutingRule>");
+            if (c) {
+                buf_printf(&b, "<Condition>");
+                web_elem(&b, "HttpErrorCodeReturnedEquals", c, "httpErrorCodeReturnedEquals");
+                web_elem(&b, "KeyPrefixEquals", c, "keyPrefixEquals");
+                buf_printf(&b, "</Condition>");
+            }
+            buf_printf(&b, "<Redirect>");
+            web_elem(&b, "HostName", rd, "hostName");
+            web_elem(&b, "HttpRedirectCode", rd, "httpRedirectCode");
+            web_elem(&b, "Protocol", rd, "protocol");
+            web_elem(&b, "ReplaceKeyPrefixWith", rd, "replaceKeyPrefixWith");
+            web_elem(&b, "ReplaceKeyWith", rd, "replaceKeyWith");
+            buf_printf(&b, "</Redirect></RoutingRule>");
+        }
+        buf_printf(&b, "</RoutingRules>");
+    }
+    buf_printf(&b, "</WebsiteConfiguration>");
+    return buf_detach(&b, NULL);
+}
+
+/* The Bucket's inline website {indexDocument, errorDocument,
+ * redirectAllRequestsTo ("host" or "scheme://host"), routingRules (a JSON
+ * array text in the AWS shape, or the array itself)}. */
+static char *inline_website_xml(const cJSON *w, struct err *e)
+{
+    const char *redir = stack_prov_str(w, "redirectAllRequestsTo", NULL), *sep;
+    const cJSON *rr = cJSON_GetObjectItem(w, "routingRules");
+    cJSON *all = NULL, *parsed = NULL;
+    char *x;
+
+    if (redir) {
+        all = cJSON_CreateObject();
+        if ((sep = strstr(redir, "://"))) {
+            char proto[16];
+            snprintf(proto, sizeof(proto), "%.*s", (int)(sep - redir), redir);
+            cJSON_AddStringToObject(all, "protocol", proto);
+            redir = sep + 3;
+        }
+        cJSON_AddStringToObject(all, "hostName", redir);
+    }
+    if (cJSON_IsString(rr) && !(rr = parsed = cJSON_Parse(rr->valuestring))) {
+        cJSON_Delete(all);
+        err_set(e, ERR_INVALID, "aws:s3:Bucket: website.routingRules is not a JSON array");
+        return NULL;
+    }
+    x = website_xml("aws:s3:Bucket website", stack_prov_str(w, "indexDocument", NULL),
+                    stack_prov_str(w, "errorDocument", NULL), all, rr, e);
+    cJSON_Delete(all);
+    cJSON_Delete(parsed);
+    return x;
+}
+
+/* websiteEndpoint / websiteDomain of @bucket: the region's website endpoint
+ * as a host this machine reaches without DNS set-up (BUCKET.s3-website.
+ * REGION.localhost:PORT for a loopback region), else the path form
+ * HOST:PORT/_website/BUCKET; "" for both when @website is false. */
+static void website_outputs(const struct stack_target *t, const char *bucket, bool website,
+                            cJSON *o)
+{
+    const char *hp = strstr(t->endpoint, "://"), *end, *colon;
+    char host[256], port[16], ep[600], dom[400];
+
+    hp = hp ? hp + 3 : t->endpoint;
+    end = hp + strcspn(hp, "/");
+    colon = *hp == '[' ? strstr(hp, "]:") : strchr(hp, ':');
+    if (colon && colon < end && *hp == '[')
+        colon++;
+    if (!colon || colon >= end)
+        colon = end;
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
+    snprintf(port, sizeof(port), "%.*s", (int)(end - colon), colon);
+    if (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost") || !strcmp(host, "[::1]") ||
+        !strcmp(host, "0.0.0.0")) {
+        snprintf(ep, sizeof(ep), "%s.s3-website.%s.localhost%s", bucket, t->region, port);
+        snprintf(dom, sizeof(dom), "s3-website.%s.localhost%s", t->region, port);
+    } else {
+        snprintf(ep, sizeof(ep), "%.*s/_website/%s", (int)(end - hp), hp, bucket);
+        snprintf(dom, sizeof(dom), "%.*s", (int)(end - hp), hp);
+    }
+    cJSON_AddStringToObject(o, "websiteEndpoint", website ? ep : "");
+    cJSON_AddStringToObject(o, "websiteDomain", website ? dom : "");
+}
+
+static cJSON *bucket_outputs(const struct stack_target *t, const char *bucket, const cJSON *in)
 {
     cJSON *o = cJSON_CreateObject();
     char arn[400], dn[400], rdn[400];
@@ -134,6 +287,7 @@ static cJSON *bucket_outputs(const struct stack_target *t, const char *bucket)
     cJSON_AddStringToObject(o, "bucketDomainName", dn);
     cJSON_AddStringToObject(o, "bucketRegionalDomainName", rdn);
     cJSON_AddStringToObject(o, "region", t->region);
+    website_outputs(t, bucket, cJSON_GetObjectItem(in, "website") != NULL, o);
     return o;
 }
 
@@ -163,7 +317,7 @@ static enum err_code bucket_create(const struct stack_target *t, const cJSON *in
         return rc;
     if ((rc = apply_inline(t, bucket, NULL, in, e)))
         return rc;
-    *out = bucket_outputs(t, bucket);
+    *out = bucket_outputs(t, bucket, in);
     return ERR_OK;
 }
 
@@ -180,7 +334,7 @@ static enum err_code bucket_update(const struct stack_target *t, const char *id,
         return rc;
     if ((rc = apply_inline(t, id, old_in, new_in, e)))
         return rc;
-    *out = bucket_outputs(t, id);
+    *out = bucket_outputs(t, id, new_in);
     return ERR_OK;
 }
 
@@ -269,7 +423,7 @@ static enum err_code bucket_read(const struct stack_target *t, const char *id, c
     if (rc && !*gone)
         return rc;
     if (!*gone)
-        *out = bucket_outputs(t, id);
+        *out = bucket_outputs(t, id, in);
     return ERR_OK;
 }
 
@@ -293,12 +447,18 @@ static const char *const bucket_inputs[] = {"bucket",
                                             "website",
                                             "objectLockConfiguration",
                                             NULL};
-static const char *const bucket_outs[] = {
-    "id", "arn", "bucketDomainName", "bucketRegionalDomainName", "region", NULL};
+static const char *const bucket_outs[] = {"id",
+                                          "arn",
+                                          "bucketDomainName",
+                                          "bucketRegionalDomainName",
+                                          "region",
+                                          "websiteEndpoint",
+                                          "websiteDomain",
+                                          NULL};
 
 static cJSON *bucket_predict(const struct stack_target *t, const cJSON *in)
 {
-    return bucket_outputs(t, stack_prov_str(in, "bucket", ""));
+    return bucket_outputs(t, stack_prov_str(in, "bucket", ""), in);
 }
 
 const struct stack_provider stack_provider_s3_bucket = {
@@ -498,7 +658,6 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
                                               "replicationConfiguration",
                                               "requestPayer",
                                               "serverSideEncryptionConfiguration",
-                                              "website",
                                               "objectLockConfiguration",
                                               NULL};
     const cJSON *acl = cJSON_GetObjectItem(in, "acl");
@@ -506,6 +665,8 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
                 *nv = cJSON_GetObjectItem(in, "versioning");
     const cJSON *ol = cJSON_GetObjectItem(old_in, "lifecycleRules"),
                 *nl = cJSON_GetObjectItem(in, "lifecycleRules");
+    const cJSON *ow = cJSON_GetObjectItem(old_in, "website"),
+                *nw = cJSON_GetObjectItem(in, "website");
     enum err_code rc;
 
     for (size_t i = 0; unsupported[i]; i++)
@@ -528,6 +689,21 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
             return err_set(e, ERR_INVALID, "aws:s3:Bucket: versioning.mfaDelete is not supported");
         if ((on || was) && (rc = put_versioning(t, bucket, on ? "Enabled" : "Suspended", e)))
             return rc;
+    }
+    if (!same(ow, nw)) {
+        if (nw) {
+            char *xml = inline_website_xml(nw, e);
+            if (!xml)
+                return ERR_INVALID;
+            rc = put_xml(t, bucket, "website=", xml, e);
+            free(xml);
+            if (rc)
+                return rc;
+        } else {
+            rc = call(t, "DELETE", bucket, "website=", NULL, NULL, NULL, 0, e);
+            if (rc && rc != ERR_NOTFOUND)
+                return rc;
+        }
     }
     if (!same(ol, nl)) {
         if (cJSON_GetArraySize(nl) > 0) {
@@ -782,6 +958,27 @@ static char *cors_body(const cJSON *in, struct err *e)
     return buf_detach(&b, NULL);
 }
 
+static char *web_body(const cJSON *in, struct err *e)
+{
+    const cJSON *rr = cJSON_GetObjectItem(in, "routingRules");
+    const cJSON *det = cJSON_GetObjectItem(in, "routingRuleDetails");
+    cJSON *parsed = NULL;
+    char *x;
+
+    if (cJSON_IsString(det) && cJSON_GetArraySize(rr) == 0 &&
+        !(rr = parsed = cJSON_Parse(det->valuestring))) {
+        err_set(e, ERR_INVALID,
+                "aws:s3:BucketWebsiteConfigurationV2: routingRuleDetails is not a JSON array");
+        return NULL;
+    }
+    x = website_xml("aws:s3:BucketWebsiteConfigurationV2",
+                    stack_prov_str(cJSON_GetObjectItem(in, "indexDocument"), "suffix", NULL),
+                    stack_prov_str(cJSON_GetObjectItem(in, "errorDocument"), "key", NULL),
+                    cJSON_GetObjectItem(in, "redirectAllRequestsTo"), rr, e);
+    cJSON_Delete(parsed);
+    return x;
+}
+
 static const struct subcfg subcfgs[] = {
     {"aws:s3:BucketPublicAccessBlock", "publicAccessBlock=", pab_body, false},
     {"aws:s3:BucketOwnershipControls", "ownershipControls=", own_body, false},
@@ -789,6 +986,7 @@ static const struct subcfg subcfgs[] = {
     {"aws:s3:BucketPolicy", "policy=", policy_body, true},
     {"aws:s3:BucketReplicationConfig", "replication=", repl_body, false},
     {"aws:s3:BucketCorsConfigurationV2", "cors=", cors_body, false},
+    {"aws:s3:BucketWebsiteConfigurationV2", "website=", web_body, false},
 };
 
 static enum err_code sub_put(const struct stack_target *t, const struct subcfg *c, const cJSON *in,
@@ -833,6 +1031,7 @@ SUB_CREATE(lc_create, 2)
 SUB_CREATE(pol_create, 3)
 SUB_CREATE(repl_create, 4)
 SUB_CREATE(cors_create, 5)
+SUB_CREATE(web_sub_create, 6)
 
 static enum err_code sub_update(const struct stack_target *t, const char *id, const cJSON *old_in,
                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
@@ -887,6 +1086,49 @@ SUB_OPS(lc, 2)
 SUB_OPS(pol, 3)
 SUB_OPS(repl, 4)
 SUB_OPS(cors, 5)
+SUB_OPS(web_sub, 6)
+
+/* BucketWebsiteConfigurationV2's outputs: its id and the website endpoint */
+static cJSON *web_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = bucket_id_predict(t, in);
+    website_outputs(t, stack_prov_str(in, "bucket", ""), true, o);
+    return o;
+}
+
+static enum err_code web_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    enum err_code rc = web_sub_create(t, in, adopt, id, out, e);
+    if (!rc) {
+        cJSON_Delete(*out);
+        *out = web_predict(t, in);
+    }
+    return rc;
+}
+
+static enum err_code web_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e)
+{
+    enum err_code rc = web_sub_update(t, id, old_in, new_in, old_out, out, e);
+    if (!rc) {
+        cJSON_Delete(*out);
+        *out = web_predict(t, new_in);
+    }
+    return rc;
+}
+
+static enum err_code web_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    enum err_code rc = web_sub_read(t, id, in, out, gone, e);
+    if (!rc && *out) {
+        cJSON_Delete(*out);
+        *out = web_predict(t, in);
+    }
+    return rc;
+}
 
 static const char *const pab_inputs[] = {
     "bucket", "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets",
@@ -953,6 +1195,21 @@ const struct stack_provider stack_provider_s3_cors = {
     .del = cors_delete,
     .read = cors_read,
     .predict = bucket_id_predict,
+};
+const struct stack_provider stack_provider_s3_website = {
+    .type = "aws:s3:BucketWebsiteConfigurationV2",
+    .strings = (const char *const[]){"bucket", "indexDocument.suffix", "errorDocument.key",
+                                     "routingRuleDetails", NULL},
+    .inputs =
+        (const char *const[]){"bucket", "indexDocument", "errorDocument", "redirectAllRequestsTo",
+                              "routingRules", "routingRuleDetails", "expectedBucketOwner", NULL},
+    .replace_props = bucket_only,
+    .outputs = (const char *const[]){"id", "websiteEndpoint", "websiteDomain", NULL},
+    .create = web_create,
+    .update = web_update,
+    .del = web_sub_delete,
+    .read = web_read,
+    .predict = web_predict,
 };
 const struct stack_provider stack_provider_s3_bucket_policy = {
     .type = "aws:s3:BucketPolicy",
@@ -1070,6 +1327,8 @@ static enum err_code obj_put(const struct stack_target *t, const cJSON *in, cJSO
     }
     if (tagq.len)
         h[nh++] = (struct awsc_header){"x-amz-tagging", tagq.ptr};
+    if (stack_prov_str(in, "acl", NULL)) /* a canned ACL: public-read needs the bucket's ACLs on */
+        h[nh++] = (struct awsc_header){"x-amz-acl", stack_prov_str(in, "acl", NULL)};
     path = object_path(bucket, key);
     {
         struct awsc_req r = {.method = "PUT",
