@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "table.h"
@@ -82,8 +83,9 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
         }
         if (cJSON_GetArraySize(tags) > TAGS_MAX) {
             cJSON_Delete(desc);
-            return err_set(e, ERR_LIMIT,
-                           "The number of tags on the resource exceeds the maximum of %d",
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: The number of tags on the "
+                           "resource exceeds the maximum of %d",
                            TAGS_MAX);
         }
     } else {
@@ -137,11 +139,36 @@ static bool resource_table(struct ddb_call *c, const char *arn, struct tagging *
 
     if (arn_table(c->d, arn, x->table))
         return true;
-    snprintf(msg, sizeof(msg), "Invalid TableArn: Invalid ResourceArn provided as input %.1300s",
-             arn);
+    snprintf(msg, sizeof(msg), "Invalid TableArn: Invalid ResourceArn provided as input %.1300s%s",
+             arn, strncmp(arn, "arn:", 4) != 0 ? " (ARNs must start with 'arn:')" : "");
     ddb_reply_err(c, ERR_INVALID, msg);
     return false;
 }
+
+/* chars - @s's length in characters (DynamoDB counts a tag's length so), @s being UTF-8 */
+static size_t chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* tag_chars_ok - @s holds only what a tag may: letters, digits, whitespace and
+ * + - = . _ : / @ (any non-ASCII character is taken as a letter) */
+static bool tag_chars_ok(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+
+        if (ch < 0x80 && !isalnum(ch) && !isspace(ch) && !strchr("+-=._:/@", ch))
+            return false;
+    }
+    return true;
+}
+
+#define TAG_PATTERN "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"
 
 /* tag_check - one tag's constraints (TagResource and CreateTable's). */
 static void tag_check(struct ddb_call *c, const cJSON *t, int i)
@@ -152,17 +179,27 @@ static void tag_check(struct ddb_call *c, const cJSON *t, int i)
     snprintf(path, sizeof(path), "tags.%d.member.key", i);
     if (!k && !c->serial)
         ddb_verr_null(c, path);
-    else if (k && (!*k || strlen(k) > 128))
+    else if (k && (!*k || chars(k) > 128))
         ddb_verr(c,
                  "Value '%.200s' at '%s' failed to satisfy constraint: Member must have length %s",
                  k, path, *k ? "less than or equal to 128" : "greater than or equal to 1");
+    else if (k && !tag_chars_ok(k))
+        ddb_verr(c,
+                 "Value '%.200s' at '%s' failed to satisfy constraint: Member must satisfy "
+                 "regular expression pattern: " TAG_PATTERN,
+                 k, path);
     snprintf(path, sizeof(path), "tags.%d.member.value", i);
     if (!v && !c->serial)
         ddb_verr_null(c, path);
-    else if (v && strlen(v) > 256)
+    else if (v && chars(v) > 256)
         ddb_verr(c,
                  "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
                  "less than or equal to 256",
+                 v, path);
+    else if (v && !tag_chars_ok(v))
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must satisfy "
+                 "regular expression pattern: " TAG_PATTERN,
                  v, path);
 }
 
@@ -178,6 +215,9 @@ void ddb_tag_resource(struct ddb_call *c)
     arn = resource_arg(c);
     if (!tags && !c->serial)
         ddb_verr_null(c, "tags");
+    else if (tags && cJSON_GetArraySize(tags) == 0)
+        ddb_verr(c, "Value '[]' at 'tags' failed to satisfy constraint: Member must have length "
+                    "greater than or equal to 1");
     cJSON_ArrayForEach(t, tags)
     {
         tag_check(c, t, ++i);
@@ -196,7 +236,9 @@ void ddb_tag_resource(struct ddb_call *c)
         }
     }
     if (i > TAGS_MAX) {
-        ddb_reply_err(c, ERR_LIMIT, "The number of tags on the resource exceeds the maximum of 50");
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: The number of tags on the "
+                      "resource exceeds the maximum of 50");
         return;
     }
     x->tags = tags;

@@ -54,10 +54,15 @@ class Tags(ServerTestCase):
         many = [{"Key": "k%d" % i, "Value": "v"} for i in range(50)]
         self.ddb.tag_resource(ResourceArn=arn, Tags=many)
         self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k0", "Value": "replaced"}])
-        code, _ = self.err(self.ddb.tag_resource, ResourceArn=arn,
-                           Tags=[{"Key": "one-more", "Value": "v"}])
-        self.assertEqual(code, "LimitExceededException")
+        # going past 50 tags on the resource is a ValidationException (as
+        # DynamoDB answers), and changes none of them
+        code, msg = self.err(self.ddb.tag_resource, ResourceArn=arn,
+                             Tags=[{"Key": "k1", "Value": "changed"},
+                                   {"Key": "one-more", "Value": "v"}])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("exceeds the maximum of 50", msg)
         self.assertEqual(len(self.tags(arn)), 50)
+        self.assertEqual(self.tags(arn)["k1"], "v")
         code, msg = self.err(self.ddb.tag_resource, ResourceArn=arn,
                              Tags=[{"Key": "k" * 129, "Value": "v"}])
         self.assertEqual(code, "ValidationException")
@@ -69,6 +74,25 @@ class Tags(ServerTestCase):
         code, _ = self.err(self.ddb.tag_resource, ResourceArn=arn,
                            Tags=[{"Key": "aws:reserved", "Value": "v"}])
         self.assertEqual(code, "ValidationException")
+        # lengths count characters, not bytes: 128 and 256 two-byte letters fit
+        self.ddb.untag_resource(ResourceArn=arn, TagKeys=["k%d" % i for i in range(50)])
+        self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "é" * 128, "Value": "ж" * 256}])
+        self.assertEqual(self.tags(arn), {"é" * 128: "ж" * 256})
+        # only letters, digits, whitespace and + - = . _ : / @ may appear
+        self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "a+b-c=d._:/ @", "Value": "ok 1"}])
+        for k, v in (("hi!", "v"), ("k", "d%g"), ('"q"', "v"), ("k", "<>")):
+            code, msg = self.err(self.ddb.tag_resource, ResourceArn=arn,
+                                 Tags=[{"Key": k, "Value": v}])
+            self.assertEqual(code, "ValidationException")
+            self.assertIn("regular expression pattern", msg)
+        self.assertEqual(len(self.tags(arn)), 2)
+        code, msg = self.err(self.ddb.tag_resource, ResourceArn="I_do_not_exist",
+                             Tags=[{"Key": "a", "Value": "b"}])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("ARNs must start with 'arn:'", msg)
+        code, msg = self.err(self.ddb.tag_resource, ResourceArn=arn, Tags=[])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("at 'tags' failed to satisfy constraint", msg)
         missing = arn + "-missing"
         code, msg = self.err(self.ddb.list_tags_of_resource, ResourceArn=missing)
         self.assertEqual(code, "ResourceNotFoundException")
