@@ -161,6 +161,79 @@ void ddb_uuid(char out[37])
     out[36] = '\0';
 }
 
+/* ---- NUL characters in strings ----
+ *
+ * DynamoDB strings may hold U+0000, but parsed JSON strings end at a NUL. A
+ * request's "\u0000" escapes are therefore read as the two bytes C0 80 (the
+ * "modified UTF-8" NUL, which valid UTF-8 never contains), so items keep them
+ * whole and distinct; answers turn C0 80 back into "\u0000". */
+
+/* nul_escape_at - whether the escape starting at @p (a backslash) is \u0000. */
+static bool nul_escape_at(const char *p, const char *end)
+{
+    return end - p >= 6 && memcmp(p, "\\u0000", 6) == 0;
+}
+
+/* nul_decode - @body with each \u0000 escape as C0 80 (an arena copy), or
+ * @body itself when it has none. */
+static const char *nul_decode(struct arena *a, const char *body, size_t *len)
+{
+    const char *end = body + *len, *p;
+    char *out, *o;
+    bool any = false;
+
+    for (p = body; (p = memchr(p, '\\', (size_t)(end - p))) != NULL; p += 2) {
+        if (nul_escape_at(p, end)) {
+            any = true;
+            break;
+        }
+        if (p + 1 >= end)
+            break;
+    }
+    if (!any)
+        return body;
+    o = out = arena_alloc(a, *len + 1);
+    for (p = body; p < end;) {
+        if (*p != '\\' || p + 1 >= end) {
+            *o++ = *p++;
+        } else if (nul_escape_at(p, end)) {
+            *o++ = (char)0xC0;
+            *o++ = (char)0x80;
+            p += 6;
+        } else {
+            *o++ = *p++;
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    *len = (size_t)(o - out);
+    return out;
+}
+
+/* nul_encode - C0 80 in @body back to \u0000 (only ever inside JSON strings). */
+static void nul_encode(struct buf *body)
+{
+    const char *p = body->ptr, *end = body->ptr + body->len, *q;
+    struct buf out;
+
+    if (!memchr(p, 0xC0, body->len))
+        return;
+    buf_init(&out, 0);
+    while ((q = memchr(p, 0xC0, (size_t)(end - p))) != NULL) {
+        buf_append(&out, p, (size_t)(q - p));
+        if (q + 1 < end && (unsigned char)q[1] == 0x80) {
+            buf_puts(&out, "\\u0000");
+            p = q + 2;
+        } else {
+            buf_append(&out, q, 1);
+            p = q + 1;
+        }
+    }
+    buf_append(&out, p, (size_t)(end - p));
+    buf_free(body);
+    *body = out;
+}
+
 /* ---- responses ---- */
 
 static void respond(struct http_req *r, const char *rid, int status, struct buf *body)
@@ -170,6 +243,7 @@ static void respond(struct http_req *r, const char *rid, int status, struct buf 
 
     if (!body->ptr)
         buf_append(body, "", 0);
+    nul_encode(body);
     v = crc32(0L, (const Bytef *)body->ptr, (uInt)body->len);
     *c = '\0'; /* decimal, without snprintf's cost on every answer */
     do {
@@ -700,9 +774,11 @@ static void handle(struct ddb *d, struct http_req *r, const char *op,
         c->in = cJSON_CreateObject();
     } else {
         const char *end = NULL;
+        size_t len = r->body.len;
+        const char *text = nul_decode(r->arena, r->body.ptr, &len);
 
-        /* the buf keeps a NUL after the body: count it, so trailing bytes are refused */
-        c->in = cJSON_ParseWithLengthOpts(r->body.ptr, r->body.len + 1, &end, 1);
+        /* the text keeps a NUL after it: count it, so trailing bytes are refused */
+        c->in = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
     }
     if (c->in)
         arena_on_free(r->arena, json_free, c->in);
