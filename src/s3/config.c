@@ -269,14 +269,16 @@ static void acl(struct http_req *r, bool key)
 {
     struct s3_req *q = s3_req_of(r);
     struct cfgw *cw;
+    const cJSON *b;
 
     if (strcmp(r->method, "GET") == 0) {
         if (!s3_allow(r, key ? "s3:GetObjectAcl" : "s3:GetBucketAcl", q->bucket,
                       key ? q->key : NULL))
             return;
-        if (!s3_bucket_or_404(r))
+        if (!(b = s3_bucket_or_404(r)))
             return;
         if (key) { /* the object's canned ACL, as it was stored with it */
+            const char *own = s3_cfg_stored(b, "ownershipControls");
             struct store_txn *t = NULL;
             cJSON *v = NULL;
             const char *canned;
@@ -289,7 +291,10 @@ static void acl(struct http_req *r, bool key)
                 s3_error(r, s3_query(r, "versionId") ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
                 return;
             }
-            canned = s3_jstr(v, "acl") ? arena_strdup(r->arena, s3_jstr(v, "acl")) : NULL;
+            /* ACLs disabled: reads answer the owner's full control only, as S3 does */
+            canned = s3_jstr(v, "acl") && !(own && strstr(own, "BucketOwnerEnforced"))
+                         ? arena_strdup(r->arena, s3_jstr(v, "acl"))
+                         : NULL;
             cJSON_Delete(v);
             acl_policy(r, canned);
             return;

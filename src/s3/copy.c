@@ -189,6 +189,7 @@ static void copy_object_work(struct http_req *r, void *arg)
         cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(v, "h"), 1));
         cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(v, "m"), 1));
         s3_sse_from_request(r, rec); /* else the bucket's default, as S3 does */
+        s3_rec_acl(r, rec);          /* the source's ACL is not copied, as S3 does */
     }
     if (s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
         cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));

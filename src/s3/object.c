@@ -34,7 +34,6 @@ static bool jtrue(const cJSON *o, const char *name)
 void s3_rec_headers(struct http_req *r, cJSON *rec)
 {
     cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");
-    const char *acl;
     size_t i;
 
     for (i = 0; i < NSYS; i++) {
@@ -56,10 +55,16 @@ void s3_rec_headers(struct http_req *r, cJSON *rec)
         if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
             cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
     s3_sse_from_request(r, rec);
+    s3_rec_acl(r, rec);
+}
+
+void s3_rec_acl(struct http_req *r, cJSON *rec)
+{
+    const char *acl = http_req_header(r, "x-amz-acl");
+
     /* a canned ACL granting more than the owner (refused before it is stored
      * when the bucket's ACLs are disabled or BlockPublicAcls is on) */
-    if ((acl = http_req_header(r, "x-amz-acl")) && strcmp(acl, "private") != 0 &&
-        strcmp(acl, "bucket-owner-full-control") != 0)
+    if (acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0)
         cJSON_AddStringToObject(rec, "acl", acl);
 }
 

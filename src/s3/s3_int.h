@@ -156,6 +156,9 @@ bool s3_body_finish(struct http_req *r);
  * x-amz-meta-* user metadata, and the SSE fields (PutObject, CopyObject with
  * REPLACE, CreateMultipartUpload; object.c) */
 void s3_rec_headers(struct http_req *r, cJSON *rec);
+/* s3_rec_acl - the request's canned ACL (x-amz-acl) into @rec as "acl", unless
+ * it grants no more than the owner's (private, bucket-owner-full-control). */
+void s3_rec_acl(struct http_req *r, cJSON *rec);
 /* s3_kept_fn - what follows s3_body_keep: the body is durable in the body
  * file @rel / @abs (arena) and its MD5 is @hex. Runs on a flush thread (flush.c)
  * and must answer @r, at once or through s3_submit. */

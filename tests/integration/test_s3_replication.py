@@ -237,8 +237,13 @@ class Replication(unittest.TestCase):
     def test_versions_and_markers_keep_ids_and_metadata(self):
         src, dst = self.pair()
         c, w = self.s3(self.east), self.s3(self.west)
+        for cl, bk in ((c, src), (w, dst)):  # ACLs on: the object's canned ACL goes along
+            cl.put_bucket_ownership_controls(Bucket=bk, OwnershipControls={
+                "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+            cl.delete_public_access_block(Bucket=bk)
         v1 = c.put_object(Bucket=src, Key="k", Body=b"one", Metadata={"color": "red"},
-                          ContentType="text/plain", ChecksumAlgorithm="SHA256")
+                          ContentType="text/plain", ChecksumAlgorithm="SHA256",
+                          ACL="public-read")
         v2 = c.put_object(Bucket=src, Key="k", Body=b"two two")
         self.assertIn(self.status(self.east, src, "k", v1["VersionId"]),
                       ("PENDING", "COMPLETED"))
@@ -256,6 +261,9 @@ class Replication(unittest.TestCase):
         self.assertEqual(h["ContentType"], "text/plain")
         self.assertEqual(h["LastModified"], hs["LastModified"])
         self.assertEqual(h.get("ChecksumSHA256"), v1.get("ChecksumSHA256"))
+        grants = w.get_object_acl(Bucket=dst, Key="k", VersionId=v1["VersionId"])["Grants"]
+        self.assertIn("http://acs.amazonaws.com/groups/global/AllUsers",
+                      [g["Grantee"].get("URI") for g in grants])
         self.assertEqual(w.get_object(Bucket=dst, Key="k", VersionId=v2["VersionId"])
                          ["Body"].read(), b"two two")
         # the marker is the current version there too

@@ -179,6 +179,12 @@ class Website(th.ServerTestCase):
             a.get_object(Bucket=b, Key="private.html")
         self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
         self.assertEqual(self.web(b, "/private.html")[0], 403)
+        # CopyObject: the source's ACL is not copied; the request's is given
+        c.copy_object(Bucket=b, Key="copy.html", CopySource={"Bucket": b, "Key": "index.html"})
+        self.assertEqual(self.web(b, "/copy.html")[0], 403)
+        c.copy_object(Bucket=b, Key="copy.html", CopySource={"Bucket": b, "Key": "index.html"},
+                      ACL="public-read")
+        self.assertEqual(self.web(b, "/copy.html")[2], b"<p>public</p>")
         # PutObjectAcl grants and takes away
         c.put_object_acl(Bucket=b, Key="private.html", ACL="public-read")
         self.assertEqual(self.web(b, "/private.html")[2], b"hidden")
@@ -199,6 +205,7 @@ class Website(th.ServerTestCase):
         c.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
             "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
         self.assertEqual(self.web(b, "/")[0], 403)
+        self.assertEqual(len(c.get_object_acl(Bucket=b, Key="index.html")["Grants"]), 1)
 
 
 if __name__ == "__main__":
