@@ -334,6 +334,37 @@ static bool eval(const struct expr_cond *x, const cJSON *item)
     }
 }
 
+static const char *operand_key_used(const struct expr_operand *o, const char *hash,
+                                    const char *range)
+{
+    const char *n;
+
+    if (!o)
+        return NULL;
+    if ((o->kind == OPND_PATH || o->kind == OPND_SIZE) && o->path.n) {
+        n = o->path.elems[0].name;
+        if (n && (strcmp(n, hash) == 0 || (range && strcmp(n, range) == 0)))
+            return n;
+    }
+    n = operand_key_used(o->a, hash, range);
+    return n ? n : operand_key_used(o->b, hash, range);
+}
+
+const char *expr_cond_key_used(const struct expr_cond *x, const char *hash, const char *range)
+{
+    const char *n;
+
+    if (!x)
+        return NULL;
+    for (size_t i = 0; i < x->nargs; i++) {
+        n = operand_key_used(x->args[i], hash, range);
+        if (n)
+            return n;
+    }
+    n = expr_cond_key_used(x->l, hash, range);
+    return n ? n : expr_cond_key_used(x->r, hash, range);
+}
+
 enum err_code expr_eval_condition(const struct expr_cond *x, const cJSON *item, bool *result,
                                   struct err *e)
 {

@@ -55,6 +55,10 @@ struct expr_cond;
 enum err_code expr_parse_condition(struct expr_ctx *c, const char *text, const char *which,
                                    struct expr_cond **out, struct err *e);
 
+/* expr_cond_key_used - the first of @hash / @range (NULL: none) that a path of
+ * @x names at its top level, or NULL (Query refuses filters on key attributes). */
+const char *expr_cond_key_used(const struct expr_cond *x, const char *hash, const char *range);
+
 /* expr_eval_condition - evaluate against @item (NULL: the item does not exist). */
 enum err_code expr_eval_condition(const struct expr_cond *x, const cJSON *item, bool *result,
                                   struct err *e);

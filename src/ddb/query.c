@@ -578,6 +578,16 @@ void ddb_query(struct ddb_call *c)
     rc = page_open(pg, c->d->store, &t, &e);
     if (!rc)
         rc = keycond_split(&pg->k, pg->ex.keycond, &kc, &e);
+    if (!rc) {
+        const char *kn =
+            expr_cond_key_used(pg->ex.filter, pg->k.hash, pg->k.has_range ? pg->k.range : NULL);
+
+        if (kn)
+            rc = err_set(&e, ERR_INVALID,
+                         "Filter Expression can only contain non-primary key attributes: "
+                         "Primary key attribute: %s",
+                         kn);
+    }
     if (rc)
         goto out;
     /* the partition's prefix: the key with the partition key alone */

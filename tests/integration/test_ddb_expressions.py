@@ -131,6 +131,35 @@ class Expressions(ServerTestCase):
         item = self.get(k)
         self.assertEqual((item["a_1"], item["_x"]), ({"N": "1"}, {"N": "1"}))
 
+    # -- FilterExpression ---------------------------------------------------
+
+    def test_query_filter_refuses_key_attributes(self):
+        t = "exq-" + uuid.uuid4().hex[:12]
+        self.ddb.create_table(TableName=t, BillingMode="PAY_PER_REQUEST",
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                    {"AttributeName": "sk", "AttributeType": "N"}],
+                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                         {"AttributeName": "sk", "KeyType": "RANGE"}])
+        for i in range(3):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
+                                                 "n": {"N": str(i)}, "m": {"N": "1"}})
+        v = {":p": {"S": "p"}, ":v": {"N": "1"}}
+        for filt, key in [("pk = :p", "pk"), ("sk = :v", "sk"), ("n = sk", "sk"),
+                          ("n = :v OR size(pk) > :v", "pk"), ("n IN (:v, sk)", "sk")]:
+            vals = v if ":v" in filt else {":p": v[":p"]}
+            code, msg = self.err(self.ddb.query, TableName=t, KeyConditionExpression="pk = :p",
+                                 FilterExpression=filt, ExpressionAttributeValues=vals)
+            self.assertEqual(code, "ValidationException", filt)
+            self.assertEqual(msg, "Filter Expression can only contain non-primary key "
+                                  "attributes: Primary key attribute: " + key)
+        # other attributes filter as usual, and Scan may filter on keys
+        out = self.ddb.query(TableName=t, KeyConditionExpression="pk = :p",
+                             FilterExpression="n = m", ExpressionAttributeValues={":p": v[":p"]})
+        self.assertEqual([x["sk"]["N"] for x in out["Items"]], ["1"])
+        out = self.ddb.scan(TableName=t, FilterExpression="sk = :v",
+                            ExpressionAttributeValues={":v": v[":v"]})
+        self.assertEqual([x["sk"]["N"] for x in out["Items"]], ["1"])
+
 
 if __name__ == "__main__":
     unittest.main()
