@@ -135,6 +135,173 @@ bool dp_attrs_to_get(struct ddb_call *c, cJSON *in)
     return true;
 }
 
+/* The legacy comparison operators: argument count (-1: one or more) and how
+ * the expression reads (%1$s the name placeholder, then the values). */
+static const struct {
+    const char *op;
+    int nargs;
+    bool key;       /* allowed in KeyConditions */
+    const char *fn; /* function form, or NULL for an infix operator */
+    const char *infix;
+} legacy_ops[] = {
+    {"EQ", 1, true, NULL, " = "},
+    {"NE", 1, false, NULL, " <> "},
+    {"LE", 1, true, NULL, " <= "},
+    {"LT", 1, true, NULL, " < "},
+    {"GE", 1, true, NULL, " >= "},
+    {"GT", 1, true, NULL, " > "},
+    {"BEGINS_WITH", 1, true, "begins_with", NULL},
+    {"CONTAINS", 1, false, "contains", NULL},
+    {"NOT_CONTAINS", 1, false, "NOT contains", NULL},
+    {"BETWEEN", 2, true, NULL, " BETWEEN "},
+    {"IN", -1, false, NULL, " IN "},
+    {"NULL", 0, false, "attribute_not_exists", NULL},
+    {"NOT_NULL", 0, false, "attribute_exists", NULL},
+};
+
+static void add_value(cJSON *values, struct buf *x, const cJSON *v, int *nv)
+{
+    char ph[24];
+
+    snprintf(ph, sizeof(ph), ":lc%d", (*nv)++);
+    buf_puts(x, ph);
+    cJSON_AddItemToObject(values, ph, cJSON_Duplicate(v, true));
+}
+
+bool dp_legacy_mix(struct ddb_call *c, const cJSON *in, const char *const *legacy)
+{
+    static const char *const exprs[] = {"KeyConditionExpression",
+                                        "FilterExpression",
+                                        "ProjectionExpression",
+                                        "ConditionExpression",
+                                        "ExpressionAttributeNames",
+                                        "ExpressionAttributeValues",
+                                        NULL};
+    const char *l = NULL, *x = NULL;
+    char msg[300];
+
+    for (int i = 0; legacy[i] && !l; i++)
+        if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(in, legacy[i])) &&
+            cJSON_GetObjectItemCaseSensitive(in, legacy[i]))
+            l = legacy[i];
+    for (int i = 0; exprs[i] && !x; i++)
+        if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(in, exprs[i])) &&
+            cJSON_GetObjectItemCaseSensitive(in, exprs[i]))
+            x = exprs[i];
+    if (!l || !x)
+        return true;
+    snprintf(msg, sizeof(msg),
+             "Can not use both expression and non-expression parameters in the same request: "
+             "Non-expression parameters: {%s} Expression parameters: {%s}",
+             l, x);
+    ddb_reply_err(c, ERR_INVALID, msg);
+    return false;
+}
+
+bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const char *expr_name,
+                     bool key)
+{
+    cJSON *conds = ddb_arg_obj(c, in, param), *names, *values, *m;
+    const char *op_name = key ? NULL : ddb_arg_str(c, in, "ConditionalOperator");
+    struct buf x;
+    char msg[300], ph[24];
+    int nn, nv;
+
+    if (ddb_args_failed(c))
+        return false;
+    if (!conds)
+        return true;
+    if (op_name && strcmp(op_name, "AND") != 0 && strcmp(op_name, "OR") != 0) {
+        ddb_verr(c,
+                 "Value '%.40s' at 'conditionalOperator' failed to satisfy constraint: Member "
+                 "must satisfy enum value set: [AND, OR]",
+                 op_name);
+        ddb_args_failed(c);
+        return false;
+    }
+    /* earlier conversions' placeholders are #lcN / :lcN with N below the count */
+    names = cJSON_GetObjectItemCaseSensitive(in, "ExpressionAttributeNames");
+    if (!names)
+        names = cJSON_AddObjectToObject(in, "ExpressionAttributeNames");
+    values = cJSON_GetObjectItemCaseSensitive(in, "ExpressionAttributeValues");
+    if (!values)
+        values = cJSON_AddObjectToObject(in, "ExpressionAttributeValues");
+    nn = cJSON_GetArraySize(names);
+    nv = cJSON_GetArraySize(values);
+    buf_init(&x, 0);
+    for (m = conds->child; m; m = m->next) {
+        const char *op = ddb_arg_str(c, m, "ComparisonOperator");
+        const cJSON *avl = ddb_arg_arr(c, m, "AttributeValueList"), *v;
+        int nargs = cJSON_GetArraySize(avl);
+        size_t i;
+
+        if (ddb_args_failed(c))
+            goto fail;
+        for (i = 0; i < sizeof(legacy_ops) / sizeof(legacy_ops[0]); i++)
+            if (op && strcmp(op, legacy_ops[i].op) == 0)
+                break;
+        if (i == sizeof(legacy_ops) / sizeof(legacy_ops[0]) || (key && !legacy_ops[i].key)) {
+            snprintf(msg, sizeof(msg),
+                     key && op && i < sizeof(legacy_ops) / sizeof(legacy_ops[0])
+                         ? "Attempted conditional constraint is not an indexable operation"
+                         : "One or more parameter values were invalid: Unsupported "
+                           "ComparisonOperator: %.40s",
+                     op ? op : "null");
+            ddb_reply_err(c, ERR_INVALID, msg);
+            goto fail;
+        }
+        if (legacy_ops[i].nargs < 0 ? nargs < 1 : nargs != legacy_ops[i].nargs) {
+            snprintf(msg, sizeof(msg),
+                     "One or more parameter values were invalid: Invalid number of argument(s) "
+                     "for the %s ComparisonOperator",
+                     legacy_ops[i].op);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            goto fail;
+        }
+        snprintf(ph, sizeof(ph), "#lc%d", nn++);
+        cJSON_AddStringToObject(names, ph, m->string);
+        if (x.len)
+            buf_puts(&x, op_name && strcmp(op_name, "OR") == 0 ? " OR " : " AND ");
+        buf_putc(&x, '(');
+        if (legacy_ops[i].fn) {
+            buf_printf(&x, "%s(%s", legacy_ops[i].fn, ph);
+            cJSON_ArrayForEach(v, avl)
+            {
+                buf_puts(&x, ", ");
+                add_value(values, &x, v, &nv);
+            }
+            buf_putc(&x, ')');
+        } else {
+            buf_printf(&x, "%s%s", ph, legacy_ops[i].infix);
+            if (legacy_ops[i].nargs < 0)
+                buf_putc(&x, '(');
+            cJSON_ArrayForEach(v, avl)
+            {
+                if (v != avl->child)
+                    buf_puts(&x, legacy_ops[i].nargs == 2 ? " AND " : ", ");
+                add_value(values, &x, v, &nv);
+            }
+            if (legacy_ops[i].nargs < 0)
+                buf_putc(&x, ')');
+        }
+        buf_putc(&x, ')');
+    }
+    if (!names->child)
+        cJSON_DeleteItemFromObjectCaseSensitive(in, "ExpressionAttributeNames");
+    if (!values->child)
+        cJSON_DeleteItemFromObjectCaseSensitive(in, "ExpressionAttributeValues");
+    if (x.len)
+        cJSON_AddStringToObject(in, expr_name, x.ptr);
+    buf_free(&x);
+    cJSON_DeleteItemFromObjectCaseSensitive(in, param);
+    if (strcmp(param, "KeyConditions") != 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(in, "ConditionalOperator");
+    return true;
+fail:
+    buf_free(&x);
+    return false;
+}
+
 bool dp_lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k)
 {
     struct store_txn *t = NULL;

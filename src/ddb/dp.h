@@ -54,6 +54,23 @@ bool dp_legacy(struct ddb_call *c, const char *const *names);
  */
 bool dp_attrs_to_get(struct ddb_call *c, cJSON *in);
 
+/* dp_legacy_mix - refuse (answer, false) a request naming both one of the
+ * @legacy parameters (NULL-terminated) and an expression parameter. */
+bool dp_legacy_mix(struct ddb_call *c, const cJSON *in, const char *const *legacy);
+
+/*
+ * dp_legacy_conds - the legacy condition map @param of @in (KeyConditions,
+ * QueryFilter or ScanFilter: {"attr": {"ComparisonOperator": ..,
+ * "AttributeValueList": [..]}}) checked as DynamoDB does and turned in place
+ * into the equivalent @expr_name (KeyConditionExpression or FilterExpression),
+ * joined by ConditionalOperator (AND unless OR), with its names and values
+ * added to ExpressionAttributeNames/Values. @key: only the operators a key
+ * condition allows. Call dp_legacy_mix first: names and values present are
+ * an earlier conversion's. False when answered.
+ */
+bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const char *expr_name,
+                     bool key);
+
 /* dp_lookup_keys - the table's key schema from a fresh snapshot; false when answered. */
 bool dp_lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k);
 

@@ -75,10 +75,15 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     ddb_arg_bool(c, in, "ConsistentRead", &pg->consistent);
     if (ddb_args_failed(c))
         return false;
-    if (dp_legacy(c, (const char *const[]){"ScanFilter", "QueryFilter", "KeyConditions",
-                                           "ConditionalOperator", NULL}))
+    if (!dp_legacy_mix(c, in,
+                       (const char *const[]){"AttributesToGet", "KeyConditions", "QueryFilter",
+                                             "ScanFilter", "ConditionalOperator", NULL}) ||
+        !dp_attrs_to_get(c, c->in) ||
+        (exprs && !dp_legacy_conds(c, c->in, "KeyConditions", "KeyConditionExpression", true)) ||
+        !dp_legacy_conds(c, c->in, exprs ? "QueryFilter" : "ScanFilter", "FilterExpression", false))
         return false;
-    if (!dp_attrs_to_get(c, c->in))
+    if (dp_legacy(c, (const char *const[]){exprs ? "ScanFilter" : "QueryFilter",
+                                           "ConditionalOperator", NULL}))
         return false;
     pg->index = index;
     if (!dp_exprs_parse(c, c->in, exprs | DP_FILTER | DP_PROJ, &pg->ex))

@@ -1,6 +1,7 @@
 """DynamoDB's pre-expression ("legacy") request parameters that older SDK code
 and tools still send, through boto3: AttributesToGet on GetItem, Query, Scan
-and BatchGetItem; and UpdateItem's removals (legacy or expression) on a
+and BatchGetItem; KeyConditions, QueryFilter, ScanFilter and
+ConditionalOperator on Query and Scan; and UpdateItem's removals (legacy or expression) on a
 missing item."""
 
 import json
@@ -63,9 +64,9 @@ class Legacy(ServerTestCase):
         self.assertIn("Can not use both expression and non-expression parameters", msg)
         code, msg = self.err(self.ddb.query, TableName=self.table, AttributesToGet=["colour"],
                              KeyConditionExpression="pk = :h",
-                             ExpressionAttributeValues={":h": {"S": "h"}},
-                             ExpressionAttributeNames={"#c": "colour"})
+                             ExpressionAttributeValues={":h": {"S": "h"}})
         self.assertEqual(code, "ValidationException")
+        self.assertIn("Non-expression parameters: {AttributesToGet}", msg)
         # boto3 refuses an empty list itself; over the wire the service does too
         status, _, body = self.server.raw("GetItem", json.dumps(
             {"TableName": self.table, "Key": key, "AttributesToGet": []}))
@@ -78,8 +79,8 @@ class Legacy(ServerTestCase):
         self.assertIn("SerializationException", json.loads(body)["__type"])
 
     def test_query_and_scan_attributes_to_get(self):
-        out = self.ddb.query(TableName=self.table, KeyConditionExpression="pk = :h",
-                             ExpressionAttributeValues={":h": {"S": "h"}},
+        out = self.ddb.query(TableName=self.table, KeyConditions={"pk": {
+                                 "AttributeValueList": [{"S": "h"}], "ComparisonOperator": "EQ"}},
                              AttributesToGet=["sk", "colour"], Select="SPECIFIC_ATTRIBUTES")
         self.assertEqual(out["Items"], [{"sk": {"N": str(i)}, "colour": {"S": "red%d" % i}}
                                         for i in range(3)])
@@ -129,6 +130,68 @@ class Legacy(ServerTestCase):
         self.ddb.update_item(TableName=self.table, Key=key, UpdateExpression="REMOVE colour")
         self.assertEqual(self.ddb.get_item(TableName=self.table, Key=key,
                                            ConsistentRead=True)["Item"], key)
+
+    def query(self, **kw):
+        items, pages = [], 0
+        for page in self.ddb.get_paginator("query").paginate(TableName=self.table, **kw):
+            items += page["Items"]
+            pages += 1
+            self.assertLess(pages, 50)
+        return items
+
+    def test_key_conditions_and_query_filter(self):
+        pk = {"pk": {"AttributeValueList": [{"S": "h"}], "ComparisonOperator": "EQ"}}
+        sks = lambda items: [int(it["sk"]["N"]) for it in items]  # noqa: E731
+        self.assertEqual(sks(self.query(KeyConditions=pk)), [0, 1, 2])
+        for op, args, want in [("EQ", ["1"], [1]), ("LT", ["1"], [0]), ("LE", ["1"], [0, 1]),
+                               ("GT", ["1"], [2]), ("GE", ["1"], [1, 2]),
+                               ("BETWEEN", ["1", "2"], [1, 2])]:
+            with self.subTest(op=op):
+                kc = dict(pk, sk={"AttributeValueList": [{"N": a} for a in args],
+                                  "ComparisonOperator": op})
+                self.assertEqual(sks(self.query(KeyConditions=kc, Limit=1)), want)
+        # a filter, joined by OR, with AttributesToGet and descending order
+        got = self.query(KeyConditions=pk, ScanIndexForward=False, AttributesToGet=["sk"],
+                         QueryFilter={"colour": {"AttributeValueList": [{"S": "red0"}],
+                                                 "ComparisonOperator": "EQ"},
+                                      "sk": {"AttributeValueList": [{"N": "2"}, {"N": "7"}],
+                                             "ComparisonOperator": "IN"}},
+                         ConditionalOperator="OR")
+        self.assertEqual(got, [{"sk": {"N": "2"}}, {"sk": {"N": "0"}}])
+        got = self.query(KeyConditions=pk, QueryFilter={
+            "shade": {"ComparisonOperator": "NULL"},
+            "colour": {"AttributeValueList": [{"S": "red"}], "ComparisonOperator": "BEGINS_WITH"},
+            "nested": {"ComparisonOperator": "NOT_NULL"}})
+        self.assertEqual(sks(got), [0, 1, 2])
+        # what a key condition cannot say
+        for kc, msg in [({"sk": {"AttributeValueList": [{"N": "1"}], "ComparisonOperator": "EQ"}},
+                         "Query condition missed key schema element"),
+                        (dict(pk, sk={"AttributeValueList": [{"N": "1"}],
+                                      "ComparisonOperator": "NE"}),
+                         "Attempted conditional constraint is not an indexable operation"),
+                        (dict(pk, sk={"AttributeValueList": [{"N": "1"}],
+                                      "ComparisonOperator": "BETWEEN"}),
+                         "Invalid number of argument(s) for the BETWEEN ComparisonOperator")]:
+            with self.subTest(kc=kc):
+                code, got = self.err(self.ddb.query, TableName=self.table, KeyConditions=kc)
+                self.assertEqual(code, "ValidationException")
+                self.assertIn(msg, got)
+        code, msg = self.err(self.ddb.query, TableName=self.table, KeyConditions=pk,
+                             FilterExpression="colour = :c",
+                             ExpressionAttributeValues={":c": {"S": "red0"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Can not use both expression and non-expression parameters", msg)
+
+    def test_scan_filter(self):
+        out = self.ddb.scan(TableName=self.table, ScanFilter={
+            "colour": {"AttributeValueList": [{"S": "red1"}], "ComparisonOperator": "NE"},
+            "size": {"AttributeValueList": [{"N": "4"}], "ComparisonOperator": "EQ"},
+            "a.b": {"AttributeValueList": [{"S": "dot"}], "ComparisonOperator": "CONTAINS"}})
+        self.assertEqual(sorted(it["sk"]["N"] for it in out["Items"]
+                                if it["pk"]["S"] == "h"), ["0", "2"])
+        out = self.ddb.scan(TableName=self.table, ScanFilter={
+            "colour": {"AttributeValueList": [{"S": "red"}], "ComparisonOperator": "NOT_CONTAINS"}})
+        self.assertEqual([it for it in out["Items"] if it["pk"]["S"] == "h"], [])
 
 
 if __name__ == "__main__":
