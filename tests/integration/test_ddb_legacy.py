@@ -152,10 +152,10 @@ class Legacy(ServerTestCase):
                 self.assertEqual(sks(self.query(KeyConditions=kc, Limit=1)), want)
         # a filter, joined by OR, with AttributesToGet and descending order
         got = self.query(KeyConditions=pk, ScanIndexForward=False, AttributesToGet=["sk"],
-                         QueryFilter={"colour": {"AttributeValueList": [{"S": "red0"}],
-                                                 "ComparisonOperator": "EQ"},
-                                      "sk": {"AttributeValueList": [{"N": "2"}, {"N": "7"}],
-                                             "ComparisonOperator": "IN"}},
+                         QueryFilter={"colour": {"AttributeValueList": [{"S": "red0"},
+                                                                        {"S": "red2"}],
+                                                 "ComparisonOperator": "IN"},
+                                      "shade": {"ComparisonOperator": "NOT_NULL"}},
                          ConditionalOperator="OR")
         self.assertEqual(got, [{"sk": {"N": "2"}}, {"sk": {"N": "0"}}])
         got = self.query(KeyConditions=pk, QueryFilter={
@@ -176,6 +176,12 @@ class Legacy(ServerTestCase):
                 code, got = self.err(self.ddb.query, TableName=self.table, KeyConditions=kc)
                 self.assertEqual(code, "ValidationException")
                 self.assertIn(msg, got)
+        # a filter cannot name a key attribute
+        code, msg = self.err(self.ddb.query, TableName=self.table, KeyConditions=pk,
+                             QueryFilter={"sk": {"AttributeValueList": [{"N": "1"}],
+                                                 "ComparisonOperator": "EQ"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Primary key attribute: sk", msg)
         code, msg = self.err(self.ddb.query, TableName=self.table, KeyConditions=pk,
                              FilterExpression="colour = :c",
                              ExpressionAttributeValues={":c": {"S": "red0"}})
