@@ -115,13 +115,16 @@ static enum err_code parse_fn(struct expr_parser *ps, struct expr_operand **out)
     if (o->kind == OPND_IF_NOT_EXISTS && args[0]->kind != OPND_PATH)
         return expr_fail(
             ps, "Operator or function requires a document path; operator or function: %s", name);
-    if (o->kind == OPND_LIST_APPEND)
-        for (size_t i = 0; i < 2; i++)
-            if (args[i]->kind == OPND_VALUE && attr_type_of(args[i]->value) != ATTR_L)
-                return expr_fail(ps,
-                                 "Incorrect operand type for operator or function; operator or "
-                                 "function: list_append, operand type: %s",
-                                 attr_type_name(attr_type_of(args[i]->value)));
+    for (size_t i = 0; o->kind == OPND_LIST_APPEND && i < 2; i++) {
+        if (args[i]->kind == OPND_LIST_APPEND) /* DynamoDB refuses list_append in list_append */
+            return expr_fail(ps, "The function is not allowed to be used this way in an "
+                                 "expression; function: list_append");
+        if (args[i]->kind == OPND_VALUE && attr_type_of(args[i]->value) != ATTR_L)
+            return expr_fail(ps,
+                             "Incorrect operand type for operator or function; operator or "
+                             "function: list_append, operand type: %s",
+                             attr_type_name(attr_type_of(args[i]->value)));
+    }
     o->a = args[0];
     o->b = args[1];
     *out = o;

@@ -103,6 +103,9 @@ static const struct upd_case cases[] = {
      "function: if_not_exists"},
     {"SET n = if_not_exist(n, :one)", NULL, NULL,
      "Invalid UpdateExpression: Invalid function name; function: if_not_exist"},
+    {"SET l = list_append(list_append(l, :l), :l)", NULL, NULL,
+     "Invalid UpdateExpression: The function is not allowed to be used this way in an "
+     "expression; function: list_append"},
     {"SET n = size(s)", NULL, NULL,
      "Invalid UpdateExpression: The function is not allowed in an update expression; function: "
      "size"},
