@@ -86,6 +86,10 @@ struct expr_update;
 enum err_code expr_parse_update(struct expr_ctx *c, const char *text, struct expr_update **out,
                                 struct err *e);
 
+/* expr_update_only_removes - true when @u has actions and all are REMOVE or
+ * DELETE (nothing an update of a missing item could create). */
+bool expr_update_only_removes(const struct expr_update *u);
+
 /* expr_update_key_touched - the first of @hash / @range (NULL: none) that an
  * action of @u updates (top-level name of its path), or NULL. */
 const char *expr_update_key_touched(const struct expr_update *u, const char *hash,

@@ -281,6 +281,16 @@ enum err_code expr_parse_update(struct expr_ctx *c, const char *text, struct exp
     return ERR_OK;
 }
 
+bool expr_update_only_removes(const struct expr_update *u)
+{
+    if (!u || !u->n)
+        return false;
+    for (size_t i = 0; i < u->n; i++)
+        if (u->acts[i].kind != UPD_REMOVE && u->acts[i].kind != UPD_DELETE)
+            return false;
+    return true;
+}
+
 const char *expr_update_key_touched(const struct expr_update *u, const char *hash,
                                     const char *range)
 {

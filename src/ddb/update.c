@@ -66,6 +66,12 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         }
     }
     item = old ? cJSON_Duplicate(old, true) : cJSON_Duplicate(x->keyobj, true);
+    if (!old && expr_update_only_removes(x->ex->upd)) {
+        /* Removals from a missing item remove nothing, whatever their paths
+         * (REMOVE a.b is not an invalid path there), and create nothing. */
+        x->units_bytes = attr_item_size(item);
+        goto out;
+    }
     rc = expr_apply_update(x->ex->upd, item, e);
     if (rc)
         goto out;

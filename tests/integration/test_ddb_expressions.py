@@ -131,6 +131,21 @@ class Expressions(ServerTestCase):
         item = self.get(k)
         self.assertEqual((item["a_1"], item["_x"]), ({"N": "1"}, {"N": "1"}))
 
+    def test_nested_removals_from_a_missing_item(self):
+        # nothing to remove and nothing created, whatever the paths say
+        k = self.key()
+        for expr in ["REMOVE x.y", "REMOVE x[0]", "REMOVE x.y[2], z"]:
+            out = self.update(k, UpdateExpression=expr, ReturnValues="ALL_NEW")
+            self.assertNotIn("Attributes", out)
+            self.assertIsNone(self.get(k))
+        # on an item without x, the same paths are invalid
+        self.update(k, UpdateExpression="SET a = :v", ExpressionAttributeValues={":v": {"N": "1"}})
+        for expr in ["REMOVE x.y", "REMOVE x[0]"]:
+            code, msg = self.err(self.update, k, UpdateExpression=expr)
+            self.assertEqual(code, "ValidationException")
+            self.assertIn("document path provided in the update expression is invalid", msg)
+        self.assertEqual(self.get(k), {**k, "a": {"N": "1"}})
+
     # -- FilterExpression ---------------------------------------------------
 
     def test_query_filter_refuses_key_attributes(self):
