@@ -168,15 +168,61 @@ static void add_value(cJSON *values, struct buf *x, const cJSON *v, int *nv)
     cJSON_AddItemToObject(values, ph, cJSON_Duplicate(v, true));
 }
 
+/* expected_form - Expected's {"Value": v} / {"Exists": false} form of
+ * condition @m: 1 when appended to @x, 0 when @m is not of that form, -1
+ * when answered. */
+static int expected_form(struct ddb_call *c, const cJSON *m, struct buf *x, cJSON *names,
+                         cJSON *values, const char *op_name, int *nn, int *nv)
+{
+    const cJSON *val = cJSON_GetObjectItemCaseSensitive(m, "Value");
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(m, "Exists");
+    bool exists = !cJSON_IsFalse(ex);
+    char ph[24];
+
+    if (cJSON_IsNull(val))
+        val = NULL;
+    if (ex && !cJSON_IsBool(ex) && !cJSON_IsNull(ex)) {
+        c->serial = true;
+        snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in Exists");
+        ddb_args_failed(c);
+        return -1;
+    }
+    if (!val && exists) {
+        char msg[300];
+
+        snprintf(msg, sizeof(msg),
+                 "One or more parameter values were invalid: Value must be provided when Exists "
+                 "is true for Attribute: %.100s",
+                 m->string);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return -1;
+    }
+    if (val && !exists) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: Value cannot be used when "
+                      "Exists is false");
+        return -1;
+    }
+    snprintf(ph, sizeof(ph), "#lc%d", (*nn)++);
+    cJSON_AddStringToObject(names, ph, m->string);
+    if (x->len)
+        buf_puts(x, op_name && strcmp(op_name, "OR") == 0 ? " OR " : " AND ");
+    if (!exists) {
+        buf_printf(x, "(attribute_not_exists(%s))", ph);
+    } else {
+        buf_printf(x, "(%s = ", ph);
+        add_value(values, x, val, nv);
+        buf_putc(x, ')');
+    }
+    return 1;
+}
+
 bool dp_legacy_mix(struct ddb_call *c, const cJSON *in, const char *const *legacy)
 {
-    static const char *const exprs[] = {"KeyConditionExpression",
-                                        "FilterExpression",
-                                        "ProjectionExpression",
-                                        "ConditionExpression",
-                                        "ExpressionAttributeNames",
-                                        "ExpressionAttributeValues",
-                                        NULL};
+    static const char *const exprs[] = {"KeyConditionExpression",    "FilterExpression",
+                                        "ProjectionExpression",      "ConditionExpression",
+                                        "UpdateExpression",          "ExpressionAttributeNames",
+                                        "ExpressionAttributeValues", NULL};
     const char *l = NULL, *x = NULL;
     char msg[300];
 
@@ -237,6 +283,14 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
 
         if (ddb_args_failed(c))
             goto fail;
+        if (!op && !key) {
+            int f = expected_form(c, m, &x, names, values, op_name, &nn, &nv);
+
+            if (f < 0)
+                goto fail;
+            if (f > 0)
+                continue;
+        }
         for (i = 0; i < sizeof(legacy_ops) / sizeof(legacy_ops[0]); i++)
             if (op && strcmp(op, legacy_ops[i].op) == 0)
                 break;

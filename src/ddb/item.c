@@ -460,7 +460,10 @@ static bool write_args(struct ddb_call *c, struct write *x, int *rv)
     ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
     if (ddb_args_failed(c))
         return false;
-    if (legacy_arg(c, (const char *const[]){"Expected", "ConditionalOperator", NULL}))
+    if (!dp_legacy_mix(c, c->in, (const char *const[]){"Expected", "ConditionalOperator", NULL}) ||
+        !dp_legacy_conds(c, c->in, "Expected", "ConditionExpression", false))
+        return false;
+    if (legacy_arg(c, (const char *const[]){"ConditionalOperator", NULL}))
         return false;
     if (*rv > 1) {
         ddb_reply_err(c, ERR_INVALID, "ReturnValues can only be ALL_OLD or NONE");

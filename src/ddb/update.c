@@ -336,9 +336,11 @@ void ddb_update_item(struct ddb_call *c)
     ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
     if (ddb_args_failed(c))
         return;
-    if (dp_legacy(c, (const char *const[]){"Expected", "ConditionalOperator", NULL}))
+    if (!dp_legacy_mix(c, c->in, (const char *const[]){"Expected", "ConditionalOperator", NULL}))
         return;
-    if (!legacy_updates(c))
+    if (!legacy_updates(c) || !dp_legacy_conds(c, c->in, "Expected", "ConditionExpression", false))
+        return;
+    if (dp_legacy(c, (const char *const[]){"ConditionalOperator", NULL}))
         return;
     if (x->rv < 0)
         x->rv = RV_NONE;

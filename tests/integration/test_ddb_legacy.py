@@ -1,7 +1,7 @@
 """DynamoDB's pre-expression ("legacy") request parameters that older SDK code
 and tools still send, through boto3: AttributesToGet on GetItem, Query, Scan
 and BatchGetItem; KeyConditions, QueryFilter, ScanFilter and
-ConditionalOperator on Query and Scan; and UpdateItem's removals (legacy or expression) on a
+ConditionalOperator on Query and Scan; Expected on PutItem, DeleteItem and UpdateItem; and UpdateItem's removals (legacy or expression) on a
 missing item."""
 
 import json
@@ -84,11 +84,19 @@ class Legacy(ServerTestCase):
                              AttributesToGet=["sk", "colour"], Select="SPECIFIC_ATTRIBUTES")
         self.assertEqual(out["Items"], [{"sk": {"N": str(i)}, "colour": {"S": "red%d" % i}}
                                         for i in range(3)])
-        out = self.ddb.scan(TableName=self.table, AttributesToGet=["colour"], Limit=2)
-        self.assertEqual(out["Items"], [{"colour": {"S": "red0"}}, {"colour": {"S": "red1"}}])
-        out = self.ddb.scan(TableName=self.table, AttributesToGet=["colour"],
-                            ExclusiveStartKey=out["LastEvaluatedKey"])
-        self.assertEqual(out["Items"], [{"colour": {"S": "red2"}}])
+        # Scan pages of 2 (other cases add items of other colours: filtered out)
+        items, start = [], {}
+        for _ in range(50):
+            out = self.ddb.scan(TableName=self.table, AttributesToGet=["colour"], Limit=2,
+                                ScanFilter={"colour": {"ComparisonOperator": "BEGINS_WITH",
+                                                       "AttributeValueList": [{"S": "red"}]}},
+                                **start)
+            items += out["Items"]
+            if "LastEvaluatedKey" not in out:
+                break
+            start = {"ExclusiveStartKey": out["LastEvaluatedKey"]}
+        self.assertEqual(sorted(it["colour"]["S"] for it in items), ["red0", "red1", "red2"])
+        self.assertTrue(all(list(it) == ["colour"] for it in items), items)
 
     def test_batch_get_item_attributes_to_get(self):
         out = self.ddb.batch_get_item(RequestItems={self.table: {
@@ -198,6 +206,55 @@ class Legacy(ServerTestCase):
         out = self.ddb.scan(TableName=self.table, ScanFilter={
             "colour": {"AttributeValueList": [{"S": "red"}], "ComparisonOperator": "NOT_CONTAINS"}})
         self.assertEqual([it for it in out["Items"] if it["pk"]["S"] == "h"], [])
+
+    def test_expected_on_put_and_delete(self):
+        key = {"pk": {"S": "exp"}, "sk": {"N": "1"}}
+        fail = self.ddb.exceptions.ConditionalCheckFailedException
+        # create only if absent
+        self.ddb.put_item(TableName=self.table, Item=dict(key, v={"N": "1"}),
+                          Expected={"pk": {"Exists": False}})
+        with self.assertRaises(fail):
+            self.ddb.put_item(TableName=self.table, Item=dict(key, v={"N": "9"}),
+                              Expected={"pk": {"Exists": False}})
+        # optimistic locking on a version attribute
+        self.ddb.put_item(TableName=self.table, Item=dict(key, v={"N": "2"}),
+                          Expected={"v": {"Value": {"N": "1"}}})
+        with self.assertRaises(fail):
+            self.ddb.put_item(TableName=self.table, Item=dict(key, v={"N": "3"}),
+                              Expected={"v": {"Value": {"N": "1"}, "Exists": True}})
+        # comparison operators, joined by OR
+        with self.assertRaises(fail):
+            self.ddb.delete_item(TableName=self.table, Key=key, Expected={
+                "v": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "5"}]}})
+        self.assertIn("Item", self.ddb.get_item(TableName=self.table, Key=key,
+                                                ConsistentRead=True))
+        out = self.ddb.delete_item(TableName=self.table, Key=key, ReturnValues="ALL_OLD",
+                                   ConditionalOperator="OR", Expected={
+                                       "v": {"ComparisonOperator": "GT",
+                                             "AttributeValueList": [{"N": "5"}]},
+                                       "gone": {"ComparisonOperator": "NULL"}})
+        self.assertEqual(out["Attributes"], dict(key, v={"N": "2"}))
+        # UpdateItem, with AttributeUpdates or an UpdateExpression beside it
+        self.ddb.update_item(TableName=self.table, Key=key, Expected={"pk": {"Exists": False}},
+                             AttributeUpdates={"v": {"Action": "PUT", "Value": {"N": "1"}}})
+        self.ddb.update_item(TableName=self.table, Key=key, Expected={"v": {"Value": {"N": "1"}}},
+                             AttributeUpdates={"v": {"Action": "ADD", "Value": {"N": "1"}}})
+        with self.assertRaises(fail):
+            self.ddb.update_item(TableName=self.table, Key=key,
+                                 Expected={"v": {"Value": {"N": "1"}}},
+                                 AttributeUpdates={"v": {"Action": "ADD", "Value": {"N": "1"}}})
+        self.assertEqual(self.ddb.get_item(TableName=self.table, Key=key,
+                                           ConsistentRead=True)["Item"]["v"], {"N": "2"})
+        code, msg = self.err(self.ddb.update_item, TableName=self.table, Key=key,
+                             Expected={"v": {"Exists": False}}, UpdateExpression="SET w = :w",
+                             ExpressionAttributeValues={":w": {"N": "1"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Non-expression parameters: {Expected}", msg)
+        code, msg = self.err(self.ddb.put_item, TableName=self.table, Item=key,
+                             Expected={"v": {"Exists": False}},
+                             ConditionExpression="attribute_not_exists(v)")
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Non-expression parameters: {Expected}", msg)
 
 
 if __name__ == "__main__":

@@ -713,8 +713,17 @@ static const struct err_case item_errors[] = {
      "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},"
      "\"ReturnConsumedCapacity\":\"ALL\"}",
      "ValidationException", "at 'returnConsumedCapacity'"},
-    {"PutItem", "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"Expected\":{}}",
-     "ValidationException", "Expected"},
+    {"PutItem",
+     "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"Expected\":{\"a\":{}}}",
+     "ValidationException", "Value must be provided when Exists is true for Attribute: a"},
+    {"PutItem",
+     "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"Expected\":{\"a\":{"
+     "\"Exists\":false,\"Value\":{\"S\":\"x\"}}}}",
+     "ValidationException", "Value cannot be used when Exists is false"},
+    {"PutItem",
+     "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"Expected\":{\"a\":{"
+     "\"Exists\":\"no\"}}}",
+     "SerializationException", NULL},
     {"PutItem",
      "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},"
      "\"ExpressionAttributeNames\":{\"#a\":\"a\"}}",
