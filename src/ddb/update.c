@@ -216,8 +216,8 @@ static bool legacy_updates(struct ddb_call *c)
         }
         if (val && cJSON_IsNull(val))
             val = NULL;
-        snprintf(nm, sizeof(nm), "#legacy%d", i);
-        snprintf(vn, sizeof(vn), ":legacy%d", i);
+        snprintf(nm, sizeof(nm), "#u%d", i);
+        snprintf(vn, sizeof(vn), ":u%d", i);
         i++;
         cJSON_AddStringToObject(names, nm, u->string);
         if (strcmp(a, "PUT") == 0) {
@@ -254,11 +254,11 @@ static bool legacy_updates(struct ddb_call *c)
             /* ADD of a list appends to the list (or starts one) */
             buf_puts(to, " = list_append(if_not_exists(");
             buf_puts(to, nm);
-            buf_puts(to, ", :legacyempty), ");
+            buf_puts(to, ", :e), ");
             buf_puts(to, vn);
             buf_putc(to, ')');
-            if (!cJSON_GetObjectItemCaseSensitive(values, ":legacyempty"))
-                cJSON_AddItemToObject(values, ":legacyempty", cJSON_Parse("{\"L\":[]}"));
+            if (!cJSON_GetObjectItemCaseSensitive(values, ":e"))
+                cJSON_AddItemToObject(values, ":e", cJSON_Parse("{\"L\":[]}"));
         } else if (to == &set) {
             buf_puts(to, " = ");
             buf_puts(to, vn);

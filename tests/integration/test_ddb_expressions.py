@@ -58,6 +58,11 @@ class Expressions(ServerTestCase):
         self.assertEqual(sorted(item["ss"]["SS"]), ["b", "c"])
         self.assertEqual(item["l"], {"L": [{"N": "1"}, {"S": "two"}]})
         self.assertNotIn("s", item)
+        # many attributes in one request
+        many = {"m%d" % i: {"Value": {"N": str(i)}} for i in range(250)}
+        self.update(k, AttributeUpdates=many)
+        item = self.get(k)
+        self.assertEqual([item["m%d" % i]["N"] for i in (0, 249)], ["0", "249"])
         # an empty map only creates the item
         k2 = self.key()
         self.update(k2, AttributeUpdates={})
