@@ -431,6 +431,11 @@ enum err_code streams_on_write(struct store_txn *t, const char *table, const str
         if (!nw)
             return err_set(e, ERR_INTERNAL, "stream: new image is not JSON");
     }
+    /* a write that leaves the item as it was makes no record (DynamoDB) */
+    if (old && nw && cJSON_Compare(old, nw, true)) {
+        cJSON_Delete(parsed);
+        return ERR_OK;
+    }
     keys = cJSON_CreateObject();
     {
         const cJSON *src = nw ? nw : old;
@@ -704,6 +709,20 @@ static void check_arn_arg(struct ddb_call *c, const char *arn, const char *path,
                  arn, path);
 }
 
+/* bad_arn - @arn (may be NULL) is not shaped as a stream ARN: answers
+ * ValidationException, as DynamoDB does, and true. A well-formed ARN naming no
+ * stream is ResourceNotFoundException, answered later. */
+static bool bad_arn(struct ddb_call *c, const char *arn)
+{
+    char msg[400];
+
+    if (!arn || (strncmp(arn, "arn:", 4) == 0 && strstr(arn, ":table/") && strstr(arn, "/stream/")))
+        return false;
+    snprintf(msg, sizeof(msg), "Invalid StreamArn: %.300s", arn);
+    ddb_reply_err(c, ERR_INVALID, msg);
+    return true;
+}
+
 static void check_limit(struct ddb_call *c, bool has, int64_t v, int64_t max, const char *path)
 {
     if (!has)
@@ -773,7 +792,7 @@ static void list_streams(struct ddb_call *c)
         ddb_check_table_name(c, table, "tableName");
     check_arn_arg(c, from, "exclusiveStartStreamArn", false);
     check_limit(c, has_limit, limit, LIST_MAX, "limit");
-    if (ddb_args_failed(c) || !read_begin(c, &t, &durable))
+    if (ddb_args_failed(c) || bad_arn(c, from) || !read_begin(c, &t, &durable))
         return;
     /* streams that have records or were closed */
     rc = store_cursor_open(t, STORE_DB_STREAM, &cur, &e);
@@ -874,7 +893,7 @@ static void describe_stream(struct ddb_call *c)
 
     check_arn_arg(c, arn, "streamArn", true);
     check_limit(c, has_limit, limit, 100, "limit");
-    if (ddb_args_failed(c) || !read_begin(c, &t, &cap))
+    if (ddb_args_failed(c) || bad_arn(c, arn) || !read_begin(c, &t, &cap))
         return;
     rc = stream_load(c->d, t, arn, &s, &e);
     store_txn_abort(t);
@@ -996,7 +1015,7 @@ static void get_shard_iterator(struct ddb_call *c)
                  strlen(shard) < 28 ? "greater than or equal to 28" : "less than or equal to 65");
     if (type == -1)
         ddb_verr_null(c, "shardIteratorType");
-    if (ddb_args_failed(c))
+    if (ddb_args_failed(c) || bad_arn(c, arn))
         return;
     if (type >= 2 && !seqs) {
         ddb_reply_err(c, ERR_INVALID,
@@ -1050,7 +1069,9 @@ static void get_shard_iterator(struct ddb_call *c)
                         "Attempted to access data that has been trimmed");
             return;
         }
-        if (seq > q || (!s.enabled && seq > s.end)) {
+        /* q + 1 is the next record's number: an empty shard's
+         * StartingSequenceNumber, which an iterator may start from */
+        if (seq > q + 1 || (!s.enabled && seq > s.end)) {
             stream_free(&s);
             snprintf(msg, sizeof(msg),
                      "Invalid SequenceNumber: %.60s is beyond the end of shard %s", seqs, sid);

@@ -74,7 +74,11 @@ class Streams(ServerTestCase):
                 name, arn = self.table(view)
                 d = self.ddb
                 d.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
-                d.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"N": "1"}})  # same
+                # the same item again changes nothing: no record (DynamoDB)
+                d.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+                d.update_item(TableName=name, Key={"pk": {"S": "a"}},
+                              UpdateExpression="SET v = :one",
+                              ExpressionAttributeValues={":one": {"N": "1"}})
                 d.update_item(TableName=name, Key={"pk": {"S": "a"}},
                               UpdateExpression="SET v = v + :one",
                               ExpressionAttributeValues={":one": {"N": "1"}})
@@ -84,8 +88,7 @@ class Streams(ServerTestCase):
                 d.delete_item(TableName=name, Key={"pk": {"S": "a"}})
                 d.delete_item(TableName=name, Key={"pk": {"S": "nothing"}})  # no record
                 recs, _ = read_all(self.st, self.iterator(arn))
-                self.assertEqual([r["eventName"] for r in recs],
-                                 ["INSERT", "MODIFY", "MODIFY", "REMOVE"])
+                self.assertEqual([r["eventName"] for r in recs], ["INSERT", "MODIFY", "REMOVE"])
                 seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in recs]
                 self.assertEqual(seqs, sorted(set(seqs)))
                 for r in recs:
@@ -108,8 +111,8 @@ class Streams(ServerTestCase):
                 v2 = {"pk": {"S": "a"}, "v": {"N": "2"}}
                 want_new = view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
                 want_old = view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")
-                self.assertEqual(new, [v1, v1, v2, None] if want_new else [None] * 4)
-                self.assertEqual(old, [None, v1, v1, v2] if want_old else [None] * 4)
+                self.assertEqual(new, [v1, v2, None] if want_new else [None] * 3)
+                self.assertEqual(old, [None, v1, v2] if want_old else [None] * 3)
 
     def test_batch_and_transaction_writes_are_recorded(self):
         name, arn = self.table("KEYS_ONLY", range_key=True)
@@ -190,6 +193,28 @@ class Streams(ServerTestCase):
         code, msg = self.err(self.st.get_records, ShardIterator=it, Limit=1001)
         self.assertEqual(code, "ValidationException")
         self.assertIn("less than or equal to 1000", msg)
+        # a value not shaped as a stream ARN is a ValidationException, not
+        # "not found", wherever a stream ARN is taken
+        junk = "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf"
+        for fn, kw in ((self.st.describe_stream, {"StreamArn": junk}),
+                       (self.st.list_streams, {"ExclusiveStartStreamArn": junk}),
+                       (self.st.get_shard_iterator, {"StreamArn": junk, "ShardId": sid,
+                                                     "ShardIteratorType": "LATEST"})):
+            code, msg = self.err(fn, **kw)
+            self.assertEqual(code, "ValidationException")
+            self.assertIn("Invalid StreamArn", msg)
+
+    def test_empty_shard_reads_from_its_starting_sequence_number(self):
+        # a shard with no record yet: iterators at (or after) its
+        # StartingSequenceNumber are given, and the first write is read
+        name, arn = self.table("KEYS_ONLY")
+        start = self.shard(arn)["SequenceNumberRange"]["StartingSequenceNumber"]
+        self.assertTrue(start.isdecimal())
+        at = self.iterator(arn, "AT_SEQUENCE_NUMBER", SequenceNumber=start)
+        self.iterator(arn, "AFTER_SEQUENCE_NUMBER", SequenceNumber=start)
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "first"}})
+        recs, _ = read_all(self.st, at)
+        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in recs], ["first"])
 
     # -- iterators ---------------------------------------------------------------
 

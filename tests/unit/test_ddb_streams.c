@@ -326,16 +326,23 @@ static void write_kinds(void **state)
         ok(f, false, "DeleteItem", "{\"TableName\":\"kinds\",\"Key\":{\"pk\":{\"S\":\"a\"}}}"));
     cJSON_Delete(
         ok(f, false, "DeleteItem", "{\"TableName\":\"kinds\",\"Key\":{\"pk\":{\"S\":\"z\"}}}"));
+    cJSON_Delete(
+        ok(f, false, "PutItem",
+           "{\"TableName\":\"kinds\",\"Item\":{\"pk\":{\"S\":\"a\"},\"v\":{\"N\":\"1\"}}}"));
+    cJSON_Delete(
+        ok(f, false, "DeleteItem", "{\"TableName\":\"kinds\",\"Key\":{\"pk\":{\"S\":\"a\"}}}"));
+    /* the second PutItem of the same item changed nothing: no record */
     recs = records(f, iterator(f, stored, "TRIM_HORIZON", NULL));
-    assert_int_equal(cJSON_GetArraySize(recs), 3);
+    assert_int_equal(cJSON_GetArraySize(recs), 4);
     assert_string_equal(event(recs, 0), "INSERT");
-    assert_string_equal(event(recs, 1), "MODIFY");
-    assert_string_equal(event(recs, 2), "REMOVE");
+    assert_string_equal(event(recs, 1), "REMOVE");
+    assert_string_equal(event(recs, 2), "INSERT");
+    assert_string_equal(event(recs, 3), "REMOVE");
     assert_null(image(recs, 0, "OldImage"));
     assert_non_null(image(recs, 1, "OldImage"));
-    assert_non_null(image(recs, 1, "NewImage"));
-    assert_null(image(recs, 2, "NewImage"));
-    assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(recs, 2), "userIdentity"));
+    assert_null(image(recs, 1, "NewImage"));
+    assert_non_null(image(recs, 2, "NewImage"));
+    assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(recs, 3), "userIdentity"));
     cJSON_Delete(recs);
 }
 
