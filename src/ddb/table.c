@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mem.h"
 #include "streams.h"
+#include "tags.h"
 
 static const char *const key_types[] = {"HASH", "RANGE", NULL};
 static const char *const attr_types[] = {"S", "N", "B", NULL};
@@ -620,25 +621,8 @@ static cJSON *tags_arg(struct ddb_call *c, const cJSON *in)
     cJSON_ArrayForEach(t, tags)
     {
         const char *k = ddb_arg_str(c, t, "Key"), *v = ddb_arg_str(c, t, "Value");
-        char path[64];
 
-        i++;
-        snprintf(path, sizeof(path), "tags.%d.member.key", i);
-        if (!k)
-            ddb_verr_null(c, path);
-        else if (!*k || strlen(k) > 128)
-            ddb_verr(c,
-                     "Value '%.200s' at '%s' failed to satisfy constraint: Member must have "
-                     "length %s",
-                     k, path, *k ? "less than or equal to 128" : "greater than or equal to 1");
-        snprintf(path, sizeof(path), "tags.%d.member.value", i);
-        if (!v)
-            ddb_verr_null(c, path);
-        else if (strlen(v) > 256)
-            ddb_verr(c,
-                     "Value '%.300s' at '%s' failed to satisfy constraint: Member must have "
-                     "length less than or equal to 256",
-                     v, path);
+        tags_check(c, t, ++i);
         if (k && v) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "Key", k);

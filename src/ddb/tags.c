@@ -170,8 +170,7 @@ static bool tag_chars_ok(const char *s)
 
 #define TAG_PATTERN "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"
 
-/* tag_check - one tag's constraints (TagResource and CreateTable's). */
-static void tag_check(struct ddb_call *c, const cJSON *t, int i)
+void tags_check(struct ddb_call *c, const cJSON *t, int i)
 {
     const char *k = ddb_arg_str(c, t, "Key"), *v = ddb_arg_str(c, t, "Value");
     char path[64];
@@ -220,7 +219,7 @@ void ddb_tag_resource(struct ddb_call *c)
                     "greater than or equal to 1");
     cJSON_ArrayForEach(t, tags)
     {
-        tag_check(c, t, ++i);
+        tags_check(c, t, ++i);
     }
     if (ddb_args_failed(c) || !resource_table(c, arn, x))
         return;

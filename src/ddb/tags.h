@@ -13,4 +13,9 @@ enum { TAGS_MAX = 50 };
 
 ddb_op_fn ddb_tag_resource, ddb_untag_resource, ddb_list_tags;
 
+/* tags_check - record the constraint violations of tag @t, the @i-th (from 1)
+ * of a Tags list (TagResource's and CreateTable's): key 1..128 and value
+ * 0..256 characters, of letters, digits, whitespace and + - = . _ : / @. */
+void tags_check(struct ddb_call *c, const cJSON *t, int i);
+
 #endif

@@ -206,6 +206,30 @@ class DdbApi(ServerTestCase):
             with self.subTest(op=fn.__name__):
                 self.assertCode("ResourceNotFoundException", fn, TableName=t, **kw)
 
+    def test_create_table_tags_checked_as_tag_resource(self):
+        # CreateTable's Tags meet the same constraints as TagResource's:
+        # lengths in characters, and only the characters a tag may hold
+        name = "tags-" + uuid.uuid4().hex[:8]
+        args = dict(TableName=name, BillingMode="PAY_PER_REQUEST",
+                    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        for tag, where in [({"Key": "a" * 129, "Value": "v"}, "tags.1.member.key"),
+                           ({"Key": "bad!key", "Value": "v"}, "tags.1.member.key"),
+                           ({"Key": "k", "Value": "no#hash"}, "tags.1.member.value")]:
+            with self.subTest(tag=tag):
+                with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+                    self.ddb.create_table(Tags=[tag], **args)
+                err = cm.exception.response["Error"]
+                self.assertEqual(err["Code"], "ValidationException")
+                self.assertIn(where, err["Message"])
+        self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
+        # 128 two-byte letters are 128 characters: allowed
+        self.ddb.create_table(Tags=[{"Key": "\u00e9" * 128, "Value": "caf\u00e9 @ 1+1=2"}],
+                              **args)
+        arn = self.ddb.describe_table(TableName=name)["Table"]["TableArn"]
+        self.assertEqual(self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"],
+                         [{"Key": "\u00e9" * 128, "Value": "caf\u00e9 @ 1+1=2"}])
+
     def test_list_tables_pagination(self):
         names = sorted(self.new_table() for _ in range(3))
         seen, start = [], None
