@@ -940,6 +940,7 @@ static void route(struct http_req *r, struct s3_req *q)
     const char *m = r->method;
     bool get = strcmp(m, "GET") == 0, put = strcmp(m, "PUT") == 0, head = strcmp(m, "HEAD") == 0,
          del = strcmp(m, "DELETE") == 0, post = strcmp(m, "POST") == 0;
+    const char *wrl;
 
     if (q->website) {
         s3_website(r);
@@ -953,6 +954,13 @@ static void route(struct http_req *r, struct s3_req *q)
         s3_cors_headers(r);
     if ((put || post) && !s3_sse_valid(r)) {
         s3_error(r, S3E_INVALID_ARGUMENT, "The encryption method specified is not supported");
+        return;
+    }
+    if ((put || post) && (wrl = http_req_header(r, "x-amz-website-redirect-location")) &&
+        wrl[0] != '/' && strncmp(wrl, "http://", 7) != 0 && strncmp(wrl, "https://", 8) != 0) {
+        s3_error(r, S3E_INVALID_ARGUMENT,
+                 "The website redirect location must have a prefix of 'http://' or 'https://' "
+                 "or '/'.");
         return;
     }
     if (!q->bucket[0]) {

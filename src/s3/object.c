@@ -56,6 +56,8 @@ void s3_rec_headers(struct http_req *r, cJSON *rec)
             cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
     s3_sse_from_request(r, rec);
     s3_rec_acl(r, rec);
+    if (http_req_header(r, "x-amz-website-redirect-location"))
+        cJSON_AddStringToObject(rec, "wrl", http_req_header(r, "x-amz-website-redirect-location"));
 }
 
 void s3_rec_acl(struct http_req *r, cJSON *rec)
@@ -497,6 +499,8 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
     }
     for (e = m ? m->child : NULL; e; e = e->next)
         http_resp_header(r, arena_sprintf(r->arena, "x-amz-meta-%s", e->string), e->valuestring);
+    if (s3_jstr(v, "wrl"))
+        http_resp_header(r, "x-amz-website-redirect-location", s3_jstr(v, "wrl"));
     if (s3_jnum(v, "parts") > 0)
         http_resp_header(r, "x-amz-mp-parts-count",
                          arena_sprintf(r->arena, "%d", (int)s3_jnum(v, "parts")));

@@ -13,7 +13,8 @@
  * refused (403) or missing (404) object answers the ErrorDocument with that
  * status when one is configured and readable, else an HTML error page. The
  * whole site may redirect (RedirectAllRequestsTo); RoutingRules redirect on
- * KeyPrefixEquals and/or HttpErrorCodeReturnedEquals. */
+ * KeyPrefixEquals and/or HttpErrorCodeReturnedEquals; an object stored with
+ * x-amz-website-redirect-location answers 301 to it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,10 @@
 #include "store.h"
 #include "xmlw.h"
 
-/* whether object @key of @b may be read anonymously: 0 yes, 403, 404 */
-static int probe(struct http_req *r, struct store_txn *t, const cJSON *b, const char *key)
+/* whether object @key of @b may be read anonymously: 0 yes, 403, 404; its
+ * website redirect location in *@wrl (arena) when asked and there */
+static int probe(struct http_req *r, struct store_txn *t, const cJSON *b, const char *key,
+                 const char **wrl)
 {
     struct s3_req *q = s3_req_of(r);
     cJSON *v = s3_find_version(t, r->arena, q->bucket, key, NULL, NULL);
@@ -34,6 +37,8 @@ static int probe(struct http_req *r, struct store_txn *t, const cJSON *b, const 
         s3_may(r, "s3:GetObject", q->bucket, key) || (exists && s3_acl_public_read(r, b, v));
     int st = !allowed ? 403 : !exists ? 404 : 0;
 
+    if (wrl && !st && s3_jstr(v, "wrl"))
+        *wrl = arena_strdup(r->arena, s3_jstr(v, "wrl"));
     cJSON_Delete(v);
     return st;
 }
@@ -47,6 +52,8 @@ static void redirect(struct http_req *r, int status, const char *proto, const ch
 
     if (host && *host)
         loc = arena_sprintf(r->arena, "%s://%s%s", proto && *proto ? proto : "http", host, path);
+    else if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
+        loc = path;
     else
         loc = arena_sprintf(r->arena, "%s%s", q->web_base, path);
     q->answered = true;
@@ -106,7 +113,7 @@ void s3_website(struct http_req *r)
     struct s3_req *q = s3_req_of(r);
     bool head = strcmp(r->method, "HEAD") == 0;
     const struct s3_xml *all, *idx;
-    const char *x, *suffix, *errdoc, *key = q->key;
+    const char *x, *suffix, *errdoc, *key = q->key, *wrl = NULL;
     struct store_txn *t = NULL;
     struct s3_xml *cfg;
     cJSON *b;
@@ -144,17 +151,21 @@ void s3_website(struct http_req *r)
         key = arena_sprintf(r->arena, "%s%s", key, suffix);
     q->bucket_known = true;
     q->bucket_rec = b;
-    st = probe(r, t, b, key);
+    st = probe(r, t, b, key, &wrl);
+    if (wrl) { /* the object's x-amz-website-redirect-location */
+        redirect(r, 301, NULL, NULL, wrl);
+        goto done;
+    }
     /* KEY missing but KEY/INDEX there: the folder's address, as S3 redirects */
     if (st == 404 && suffix && key == q->key &&
-        probe(r, t, b, arena_sprintf(r->arena, "%s/%s", key, suffix)) == 0) {
+        probe(r, t, b, arena_sprintf(r->arena, "%s/%s", key, suffix), NULL) == 0) {
         redirect(r, 302, NULL, NULL,
                  url_encode(r->arena, arena_sprintf(r->arena, "/%s/", key), true));
         goto done;
     }
     if (st && route_rules(r, cfg, q->key, st))
         goto done;
-    if (st && errdoc && probe(r, t, b, errdoc) == 0) {
+    if (st && errdoc && probe(r, t, b, errdoc, NULL) == 0) {
         q->web_status = st;
         key = errdoc;
         st = 0;

@@ -144,6 +144,23 @@ class Website(th.ServerTestCase):
         self.assertIn("location: http://fallback.example.com/gone.txt\r\n", h)
         st, _, body = self.web(r, "/here.txt")
         self.assertEqual((st, body), (200, b"here"))
+        # an object's own redirect (x-amz-website-redirect-location)
+        c.put_object(Bucket=r, Key="moved.html", Body=b"", WebsiteRedirectLocation="/here.txt")
+        c.put_object(Bucket=r, Key="away.html", Body=b"",
+                     WebsiteRedirectLocation="https://example.net/x")
+        self.assertEqual(c.head_object(Bucket=r, Key="moved.html")["WebsiteRedirectLocation"],
+                         "/here.txt")
+        st, h, _ = self.vhost(r, "/moved.html")
+        self.assertEqual(st, 301)
+        self.assertIn("location: /here.txt\r\n", h)
+        st, h, _ = self.web(r, "/moved.html")
+        self.assertIn("location: /_website/%s/here.txt\r\n" % r, h)
+        st, h, _ = self.web(r, "/away.html")
+        self.assertEqual(st, 301)
+        self.assertIn("location: https://example.net/x\r\n", h)
+        with self.assertRaises(ClientError) as cm:
+            c.put_object(Bucket=r, Key="bad.html", Body=b"", WebsiteRedirectLocation="nowhere")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidArgument")
 
     def test_public_read_object_acl(self):
         c = self.s3()

@@ -265,6 +265,13 @@ resources:
     type: aws:s3:BucketV2
     properties:
       bucket: webforms-v2
+  old-page:
+    type: aws:s3:BucketObject
+    properties:
+      bucket: ${site.id}
+      key: old.html
+      content: ""
+      websiteRedirect: /index.html
   v2-site:
     type: aws:s3:BucketWebsiteConfigurationV2
     properties:
@@ -298,6 +305,8 @@ outputs:
         self.assertEqual(w["ErrorDocument"], {"Key": "error.html"})
         self.assertEqual(w["RoutingRules"], [{"Condition": {"KeyPrefixEquals": "docs/"},
                                               "Redirect": {"ReplaceKeyPrefixWith": "documents/"}}])
+        self.assertEqual(s3.head_object(Bucket="webforms-site", Key="old.html")
+                         ["WebsiteRedirectLocation"], "/index.html")
         self.assertEqual(s3.get_bucket_website(Bucket="webforms-moved")["RedirectAllRequestsTo"],
                          {"HostName": "example.com", "Protocol": "https"})
         w = s3.get_bucket_website(Bucket="webforms-v2")

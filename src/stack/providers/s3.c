@@ -1291,7 +1291,7 @@ static enum err_code obj_put(const struct stack_target *t, const cJSON *in, cJSO
                              struct err *e)
 {
     const char *bucket = stack_prov_str(in, "bucket", NULL), *key = stack_prov_str(in, "key", NULL);
-    struct awsc_header h[8];
+    struct awsc_header h[10];
     size_t nh = 0;
     struct buf body, tagq;
     char *path, *etag = NULL;
@@ -1306,7 +1306,8 @@ static enum err_code obj_put(const struct stack_target *t, const cJSON *in, cJSO
                 {"contentDisposition", "content-disposition"},
                 {"contentEncoding", "content-encoding"},
                 {"contentLanguage", "content-language"},
-                {"serverSideEncryption", "x-amz-server-side-encryption"}};
+                {"serverSideEncryption", "x-amz-server-side-encryption"},
+                {"websiteRedirect", "x-amz-website-redirect-location"}};
 
     *out = NULL;
     if (!bucket || !key)
@@ -1447,6 +1448,7 @@ static const char *const obj_inputs[] = {"bucket",
                                          "contentEncoding",
                                          "contentLanguage",
                                          "serverSideEncryption",
+                                         "websiteRedirect",
                                          "tags",
                                          "acl",
                                          "forceDestroy",
