@@ -116,6 +116,11 @@ class BadInput(ServerTestCase):
                 status, headers, out = self.server.raw(op, json.dumps(body))
                 self.assertAwsShaped(status, headers, out, ("SerializationException",))
                 self.assertEqual(json.loads(out).get("message", json.loads(out).get("Message")), msg)
+        # an attribute name is at most 65535 bytes
+        status, headers, out = self.server.raw("PutItem", json.dumps(
+            {"TableName": "bad-input", "Item": {"pk": {"S": "num"}, "n" * 65536: {"S": "v"}}}))
+        self.assertAwsShaped(status, headers, out, ("ValidationException",))
+        self.assertIn("Attribute name is too large", json.loads(out)["message"])
         # a list where text belongs stays a bad value of the type
         status, headers, out = self.server.raw("PutItem", json.dumps(
             {"TableName": "bad-input", "Item": {"pk": {"S": ["num"]}}}))

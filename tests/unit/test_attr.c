@@ -105,6 +105,27 @@ static void validate_table(void **state)
     assert_int_equal(failures, 0);
 }
 
+static void attribute_name_limit(void **state)
+{
+    struct err e = {0};
+    cJSON *item;
+    char *name = malloc(65537);
+
+    (void)state;
+    /* 65535 bytes of name are fine, 65536 are not */
+    for (size_t len = 65535; len <= 65536; len++) {
+        memset(name, 'n', len);
+        name[len] = '\0';
+        item = cJSON_CreateObject();
+        cJSON_AddItemToObject(item, name, cJSON_Parse("{\"S\":\"v\"}"));
+        assert_int_equal(attr_validate_item(item, &e), len == 65535 ? ERR_OK : ERR_INVALID);
+        if (len == 65536)
+            assert_non_null(strstr(e.msg, "Attribute name is too large, must be less than 65536"));
+        cJSON_Delete(item);
+    }
+    free(name);
+}
+
 static void nesting_limit(void **state)
 {
     char in[1024] = "", *p = in;
@@ -279,9 +300,13 @@ static void compare_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(validate_table), cmocka_unit_test(nesting_limit),
-        cmocka_unit_test(validate_item),  cmocka_unit_test(types_and_payload),
-        cmocka_unit_test(size_table),     cmocka_unit_test(item_size),
+        cmocka_unit_test(validate_table),
+        cmocka_unit_test(nesting_limit),
+        cmocka_unit_test(attribute_name_limit),
+        cmocka_unit_test(validate_item),
+        cmocka_unit_test(types_and_payload),
+        cmocka_unit_test(size_table),
+        cmocka_unit_test(item_size),
         cmocka_unit_test(compare_table),
     };
 
