@@ -433,7 +433,8 @@ static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x,
                           struct err *e)
 {
     const char *name;
-    const struct expr_operand *v = NULL;
+    const struct expr_operand *v = NULL, *ko, *vo;
+    int op = x->op;
 
     switch (x->kind) {
     case COND_OR:
@@ -460,18 +461,33 @@ static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x,
     default:
         break;
     }
-    name = key_of(x->args[0]);
-    if (!name || x->args[1]->kind != OPND_VALUE ||
+    if (x->nargs < 2)
+        return err_set(e, ERR_INVALID, "%s", unsupported);
+    ko = x->args[0];
+    vo = x->args[1];
+    /* a comparison may name the key on either side: ":v < c" is "c > :v" */
+    if (x->kind == COND_CMP && !key_of(x->args[0]) && key_of(x->args[1]) &&
+        x->args[0]->kind == OPND_VALUE) {
+        ko = x->args[1];
+        vo = x->args[0];
+        op = x->op == TOK_LT   ? TOK_GT
+             : x->op == TOK_GT ? TOK_LT
+             : x->op == TOK_LE ? TOK_GE
+             : x->op == TOK_GE ? TOK_LE
+                               : x->op;
+    }
+    name = key_of(ko);
+    if (!name || vo->kind != OPND_VALUE ||
         (x->kind == COND_BETWEEN && x->args[2]->kind != OPND_VALUE))
         return err_set(e, ERR_INVALID, "%s", unsupported);
     if (strcmp(name, k->hash) == 0) {
-        if (x->kind != COND_CMP || x->op != TOK_EQ)
+        if (x->kind != COND_CMP || op != TOK_EQ)
             return err_set(e, ERR_INVALID, "%s", unsupported);
         if (kc->hash_av)
             return err_set(e, ERR_INVALID,
                            "KeyConditionExpressions must only contain one condition per key");
-        kc->hash_av = x->args[1]->value;
-        v = x->args[1];
+        kc->hash_av = vo->value;
+        v = vo;
     } else if (k->has_range && strcmp(name, k->range) == 0) {
         static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
 
@@ -479,8 +495,8 @@ static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x,
             return err_set(e, ERR_INVALID,
                            "KeyConditionExpressions must only contain one condition per key");
         kc->range = x;
-        for (size_t i = 1; i < x->nargs; i++)
-            if (attr_type_of(x->args[i]->value) != want[k->rtype])
+        for (size_t i = 0; i < x->nargs; i++)
+            if (x->args[i] != ko && attr_type_of(x->args[i]->value) != want[k->rtype])
                 return err_set(e, ERR_INVALID,
                                "One or more parameter values were invalid: Condition parameter "
                                "type does not match schema type");
@@ -493,12 +509,12 @@ static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x,
             kc->hi = x->args[2]->value;
         } else if (x->kind == COND_BEGINS) {
             kc->lo = x->args[1]->value;
-        } else if (x->op == TOK_EQ) {
-            kc->lo = kc->hi = x->args[1]->value;
-        } else if (x->op == TOK_GT || x->op == TOK_GE) {
-            kc->lo = x->args[1]->value;
+        } else if (op == TOK_EQ) {
+            kc->lo = kc->hi = vo->value;
+        } else if (op == TOK_GT || op == TOK_GE) {
+            kc->lo = vo->value;
         } else {
-            kc->hi = x->args[1]->value;
+            kc->hi = vo->value;
         }
     } else {
         return err_set(e, ERR_INVALID, "%s", unsupported);

@@ -276,6 +276,14 @@ class DataPlane(ServerTestCase):
                              want[::-1], cond)
         vals = {**p, ":a": {"N": "3"}, ":b": {"N": "7"}}
         self.assertEqual(sks(self.q(t, "pk = :p AND sk BETWEEN :a AND :b", vals)), [3, 4, 5, 6, 7])
+        # the key may stand on either side of a comparison: ":v < sk" is "sk > :v"
+        for cond, want in [(":v = sk", [5]), (":v > sk", list(range(5))),
+                           (":v >= sk", list(range(6))), (":v < sk", list(range(6, 20))),
+                           (":v <= sk", list(range(5, 20)))]:
+            vals = {**p, ":v": {"N": "5"}}
+            self.assertEqual(sks(self.q(t, ":p = pk AND " + cond, vals)), want, cond)
+            self.assertEqual(sks(self.q(t, "(" + cond + ") AND (:p = pk)", vals,
+                                        ScanIndexForward=False)), want[::-1], cond)
         out = self.q(t, "pk = :p", {**p, ":t": {"BOOL": True}}, FilterExpression="odd = :t")
         self.assertEqual(out["Count"], 10)
         self.assertEqual(out["ScannedCount"], 20)
