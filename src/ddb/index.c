@@ -1195,6 +1195,27 @@ void index_update_table(struct ddb_call *c, const char *table, const cJSON *upda
                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(desc, "TableArn")),
                            provisioned);
             if (x->spec) {
+                const char *kn[2];
+                const cJSON *asked = x->defs;
+
+                /* the new index's key attributes must be defined in this
+                 * request, even when the table already defines them */
+                key_names(cJSON_GetObjectItemCaseSensitive(x->spec, "KeySchema"), &kn[0], &kn[1]);
+                for (int i = 0; i < 2 && x->spec; i++)
+                    if (kn[i] && def_type(asked, kn[i]) < 0) {
+                        char msg[400];
+
+                        snprintf(msg, sizeof(msg),
+                                 "One or more parameter values were invalid: Some index key "
+                                 "attributes are not defined in AttributeDefinitions. Keys: "
+                                 "[%.100s], AttributeDefinitions: [...]",
+                                 kn[i]);
+                        ddb_reply_err(c, ERR_INVALID, msg);
+                        cJSON_Delete(x->spec);
+                        x->spec = NULL;
+                    }
+            }
+            if (x->spec) {
                 x->defs = defs;
                 arena_on_free(c->a, json_free, defs);
             } else {

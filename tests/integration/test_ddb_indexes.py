@@ -249,8 +249,18 @@ class Indexes(ServerTestCase):
             if i % 2:
                 item["kind"] = S("odd")
             self.ddb.put_item(TableName=t, Item=item)
+        # every key attribute of the new index is defined in the request,
+        # even one the table already defines (sk): DynamoDB refuses otherwise
+        code, msg = self.err(self.ddb.update_table, TableName=t,
+                             AttributeDefinitions=[{"AttributeName": "kind",
+                                                    "AttributeType": "S"}],
+                             GlobalSecondaryIndexUpdates=[{"Create": self.gsi("by_kind", "kind",
+                                                                              "sk")}])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("not defined in AttributeDefinitions. Keys: [sk]", msg)
         out = self.ddb.update_table(
-            TableName=t, AttributeDefinitions=[{"AttributeName": "kind", "AttributeType": "S"}],
+            TableName=t, AttributeDefinitions=[{"AttributeName": "kind", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": "N"}],
             GlobalSecondaryIndexUpdates=[{"Create": self.gsi("by_kind", "kind", "sk")}])
         g = out["TableDescription"]["GlobalSecondaryIndexes"][0]
         self.assertEqual((g["IndexName"], g["IndexStatus"], g["ItemCount"]),
