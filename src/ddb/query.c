@@ -477,6 +477,9 @@ static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x,
                                : x->op;
     }
     name = key_of(ko);
+    if (!name && ko->kind == OPND_PATH)
+        return err_set(e, ERR_INVALID,
+                       "KeyConditionExpressions cannot have conditions on nested attributes");
     if (!name || vo->kind != OPND_VALUE ||
         (x->kind == COND_BETWEEN && x->args[2]->kind != OPND_VALUE))
         return err_set(e, ERR_INVALID, "%s", unsupported);

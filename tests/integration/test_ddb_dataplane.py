@@ -276,6 +276,9 @@ class DataPlane(ServerTestCase):
                              want[::-1], cond)
         vals = {**p, ":a": {"N": "3"}, ":b": {"N": "7"}}
         self.assertEqual(sks(self.q(t, "pk = :p AND sk BETWEEN :a AND :b", vals)), [3, 4, 5, 6, 7])
+        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+            self.q(t, "pk = :p AND sk.part < :v", {**p, ":v": {"N": "5"}})
+        self.assertIn("cannot have conditions on nested attributes", str(cm.exception))
         # the key may stand on either side of a comparison: ":v < sk" is "sk > :v"
         for cond, want in [(":v = sk", [5]), (":v > sk", list(range(5))),
                            (":v >= sk", list(range(6))), (":v < sk", list(range(6, 20))),
