@@ -259,6 +259,20 @@ static enum err_code check_keys(const struct index_def *ix, const cJSON *item, s
                            "attribute cannot contain an empty %s value. IndexName: %s, IndexKey: "
                            "%s",
                            types[i] == KEYS_S ? "string" : "binary", ix->name, names[i]);
+        if (types[i] != KEYS_N && cJSON_IsString(p)) {
+            /* DynamoDB's key size limits: 2048 bytes for a hash key, 1024 for a range key */
+            size_t n = strlen(p->valuestring), max = i ? 1024 : 2048;
+
+            if (types[i] == KEYS_B) /* base64 text: the decoded length */
+                n = n / 4 * 3 - (n >= 1 && p->valuestring[n - 1] == '=') -
+                    (n >= 2 && p->valuestring[n - 2] == '=');
+            if (n > max)
+                return err_set(e, ERR_INVALID,
+                               i ? "One or more parameter values were invalid: Aggregated size of "
+                                   "all range keys has exceeded the size limit of 1024 bytes"
+                                 : "One or more parameter values were invalid: Size of hashkey has "
+                                   "exceeded the maximum size limit of 2048 bytes");
+        }
     }
     return ERR_OK;
 }
@@ -1006,8 +1020,9 @@ static enum err_code gsi_apply(struct store_txn *t, void *arg, struct err *e)
             }
             if (have >= 0 && have != want) {
                 rc = err_set(e, ERR_INVALID,
-                             "One or more parameter values were invalid: Cannot change the type "
-                             "of attribute %s",
+                             "One or more parameter values were invalid: Attributes cannot be "
+                             "redefined. Please check that your attribute has the same type as "
+                             "previously defined. Attribute: %s",
                              kn[i]);
                 goto out;
             }
@@ -1146,6 +1161,13 @@ void index_update_table(struct ddb_call *c, const char *table, const cJSON *upda
     }
     if (ddb_args_failed(c))
         return;
+    if (n > 1) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "One or more parameter values were invalid: only one of "
+                      "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or "
+                      "GlobalSecondaryIndexUpdate.Delete may be specified in one update");
+        return;
+    }
     if (n != 1) {
         ddb_reply_err(
             c, ERR_INVALID,

@@ -290,6 +290,40 @@ class Indexes(ServerTestCase):
             {"Delete": {"IndexName": "a1x"}}, {"Delete": {"IndexName": "b1x"}}])
         self.assertEqual(code, "LimitExceededException")
 
+    def test_index_key_sizes_and_update_errors(self):
+        t, _ = self.new_table()
+        self.ddb.put_item(TableName=t, Item={"pk": S("small"), "sk": N(1), "g": S("hello")})
+        self.ddb.put_item(TableName=t, Item={"pk": S("big"), "sk": N(1), "g": S("a" * 3000)})
+        # a new index leaves out items whose key value is over DynamoDB's
+        # limits (2048 bytes for a hash key, 1024 for a range key)
+        self.ddb.update_table(TableName=t,
+                              AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                              GlobalSecondaryIndexUpdates=[{"Create": self.gsi("by_g", "g")}])
+        self.assertEqual([i["pk"]["S"] for i in self.ddb.scan(TableName=t,
+                                                                IndexName="by_g")["Items"]],
+                         ["small"])
+        # and writes of such values are refused while the index exists
+        code, msg = self.err(self.ddb.put_item, TableName=t,
+                             Item={"pk": S("x"), "sk": N(2), "g": S("a" * 2049)})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("2048 bytes", msg)
+        self.ddb.put_item(TableName=t, Item={"pk": S("x"), "sk": N(2), "g": S("a" * 2048)})
+        # another index may not give g another type
+        code, msg = self.err(self.ddb.update_table, TableName=t,
+                             AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "N"}],
+                             GlobalSecondaryIndexUpdates=[{"Create": self.gsi("g_num", "g")}])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Attributes cannot be redefined", msg)
+        # one update names one of Create, Update, Delete
+        code, msg = self.err(self.ddb.update_table, TableName=t,
+                             AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                             GlobalSecondaryIndexUpdates=[{"Create": self.gsi("other", "g"),
+                                                           "Delete": {"IndexName": "by_g"}}])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("only one of", msg)
+        self.assertEqual([g["IndexName"] for g in self.ddb.describe_table(
+            TableName=t)["Table"]["GlobalSecondaryIndexes"]], ["by_g"])
+
     def test_update_table_gsi_throughput(self):
         name = "ix-" + uuid.uuid4().hex[:12]
         g = self.gsi("by_sk", "sk")
