@@ -75,12 +75,6 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
     rc = expr_apply_update(x->ex->upd, item, e);
     if (rc)
         goto out;
-    if (!old && x->ex->upd && cJSON_GetArraySize(item) == cJSON_GetArraySize(x->keyobj)) {
-        /* Only REMOVE or DELETE actions on a missing item: DynamoDB leaves
-         * the item missing instead of creating it with just its key. */
-        x->units_bytes = attr_item_size(item);
-        goto out;
-    }
     new_size = attr_item_size(item);
     if (new_size > DDB_ITEM_MAX) {
         rc = err_set(e, ERR_INVALID, "Item size to update has exceeded the maximum allowed size");
