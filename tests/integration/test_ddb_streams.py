@@ -75,7 +75,7 @@ class Streams(ServerTestCase):
                 d = self.ddb
                 d.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
                 # the same item again changes nothing: no record (DynamoDB)
-                d.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+                d.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"N": "1.0"}})
                 d.update_item(TableName=name, Key={"pk": {"S": "a"}},
                               UpdateExpression="SET v = :one",
                               ExpressionAttributeValues={":one": {"N": "1"}})
@@ -113,6 +113,22 @@ class Streams(ServerTestCase):
                 want_old = view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")
                 self.assertEqual(new, [v1, v2, None] if want_new else [None] * 3)
                 self.assertEqual(old, [None, v1, v2] if want_old else [None] * 3)
+
+    def test_unchanged_item_writes_no_record(self):
+        # sets and lists inside maps compare as data: a set's members in
+        # another order are the same set, a list's are not the same list
+        name, arn = self.table("KEYS_ONLY")
+        item = {"pk": {"S": "a"}, "m": {"M": {"s": {"SS": ["x", "y"]},
+                                               "l": {"L": [{"N": "1"}, {"N": "2"}]}}}}
+        self.ddb.put_item(TableName=name, Item=item)
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "m": {"M": {
+            "s": {"SS": ["y", "x"]}, "l": {"L": [{"N": "1"}, {"N": "2"}]}}}})
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "m": {"M": {
+            "s": {"SS": ["y", "x"]}, "l": {"L": [{"N": "2"}, {"N": "1"}]}}}})
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "m": {"M": {
+            "s": {"SS": ["y", "z"]}, "l": {"L": [{"N": "2"}, {"N": "1"}]}}}})
+        recs, _ = read_all(self.st, self.iterator(arn))
+        self.assertEqual([r["eventName"] for r in recs], ["INSERT", "MODIFY", "MODIFY"])
 
     def test_batch_and_transaction_writes_are_recorded(self):
         name, arn = self.table("KEYS_ONLY", range_key=True)
