@@ -314,6 +314,15 @@ bool s3_is_request(const struct http_req *r)
     return !auth && !strstr(r->query, "X-Amz-Credential=");
 }
 
+/* website_mark - where ".s3-website" starts in lower-cased host @h when it
+ * names a website endpoint (a bucket before it, "." or "-" after); else NULL */
+static const char *website_mark(const char *h)
+{
+    const char *w = strstr(h, ".s3-website");
+
+    return w && w != h && (w[11] == '.' || w[11] == '-') ? w : NULL;
+}
+
 /* website_host_bucket - the bucket of a website endpoint Host header
  * (BUCKET.s3-website.REGION... or BUCKET.s3-website-REGION...), in @a; NULL
  * when @host is not one. */
@@ -329,8 +338,7 @@ static char *website_host_bucket(struct arena *a, const char *host)
     h = arena_strndup(a, host, n);
     for (n = 0; h[n]; n++)
         h[n] = (char)tolower((unsigned char)h[n]);
-    w = strstr(h, ".s3-website");
-    if (!w || w == h || (w[11] != '.' && w[11] != '-'))
+    if (!(w = website_mark(h)))
         return NULL;
     return arena_strndup(a, h, (size_t)(w - h));
 }
@@ -339,7 +347,6 @@ bool s3_is_website(const struct http_req *r)
 {
     const char *host = http_req_header(r, "host");
     char buf[300];
-    const char *w;
 
     if (strncmp(r->path, "/_website/", 10) == 0)
         return true;
@@ -347,8 +354,7 @@ bool s3_is_website(const struct http_req *r)
         return false;
     for (size_t i = 0; i <= strlen(host); i++)
         buf[i] = (char)tolower((unsigned char)host[i]);
-    w = strstr(buf, ".s3-website");
-    return w && w != buf && (w[11] == '.' || w[11] == '-');
+    return website_mark(buf) != NULL;
 }
 
 /* The bucket named by a virtual-host Host header: BUCKET.s3.<anything>,
