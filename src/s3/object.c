@@ -134,6 +134,7 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
     struct slice k, in_place = {0};
     enum err_code rc;
     char *s;
+    bool refused;
 
     if (!b) {
         ((struct s3_w *)nv)->fail = S3E_NO_SUCH_BUCKET;
@@ -149,8 +150,9 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
     }
     if (!jtrue(nv->rec, "dm"))
         s3_sse_default(b, nv->rec);
-    if (s3_acl_refused(nv->r, b) || s3_public_acl_blocked(nv->r, b)) {
-        nv->w.fail = s3_acl_refused(nv->r, b) ? S3E_ACL_NOT_SUPPORTED : S3E_ACCESS_DENIED;
+    refused = s3_acl_refused(nv->r, b);
+    if (refused || s3_public_acl_blocked(nv->r, b)) {
+        nv->w.fail = refused ? S3E_ACL_NOT_SUPPORTED : S3E_ACCESS_DENIED;
         cJSON_Delete(b);
         return ERR_CONFLICT;
     }
