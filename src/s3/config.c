@@ -147,7 +147,6 @@ static enum err_code object_acl_apply(struct store_txn *t, struct cfgw *cw, stru
 {
     struct http_req *r = cw->w.r;
     struct s3_req *q = s3_req_of(r);
-    const char *acl = http_req_header(r, "x-amz-acl");
     struct slice k;
     enum err_code rc;
     cJSON *v = s3_find_version(t, r->arena, q->bucket, q->key, s3_query(r, "versionId"), &k);
@@ -159,8 +158,7 @@ static enum err_code object_acl_apply(struct store_txn *t, struct cfgw *cw, stru
         return ERR_CONFLICT;
     }
     cJSON_DeleteItemFromObject(v, "acl");
-    if (strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0)
-        cJSON_AddStringToObject(v, "acl", acl);
+    s3_rec_acl(r, v);
     s = cJSON_PrintUnformatted(v);
     rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
     free(s);
