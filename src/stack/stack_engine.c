@@ -455,7 +455,7 @@ static struct stack_target target(const struct job *j, int op)
                              .creds = &j->r->o->creds,
                              .workdir = j->r->o->workdir,
                              .timeout_ms = op >= 0 && j->res ? j->res->timeout_ms[op] : 0,
-                             .started_ms = stack_prov_now_ms()};
+                             .started_ms = clock_mono_us() / 1000};
     return t;
 }
 
@@ -504,7 +504,7 @@ static enum err_code do_delete_entry(struct run *r, const cJSON *en, const char 
                              .workdir = r->o->workdir,
                              .timeout_ms = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(
                                  cJSON_GetObjectItem(en, "customTimeouts"), "deleteMs")),
-                             .started_ms = stack_prov_now_ms()};
+                             .started_ms = clock_mono_us() / 1000};
 
     if (!prov || !id) /* providers, and creates that never got an id */
         return ERR_OK;

@@ -34,7 +34,7 @@ struct stack_target {
     const struct awsc_creds *creds;
     const char *workdir;  /* a folder for temporary files (zip packages) */
     long timeout_ms;      /* the operation's customTimeouts; 0 = each wait's own (a minute) */
-    long long started_ms; /* stack_prov_now_ms() when the operation started */
+    long long started_ms; /* clock_mono_us() / 1000 when the operation started */
 };
 
 struct stack_provider {
@@ -156,10 +156,7 @@ char *stack_prov_policy_text(const cJSON *in, const char *key);
 /* stack_prov_sleep_ms - sleep while waiting for a resource to settle. */
 void stack_prov_sleep_ms(long ms);
 
-/* stack_prov_now_ms - a monotonic clock in ms. */
-long long stack_prov_now_ms(void);
-
-/* stack_prov_deadline - when a wait of @t's operation must give up (a stack_prov_now_ms
+/* stack_prov_deadline - when a wait of @t's operation must give up (a clock_mono_us() / 1000
  * value): customTimeouts after the operation started when given, else @def_ms from now. */
 long long stack_prov_deadline(const struct stack_target *t, long def_ms);
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "mem.h"
 #include "stack_provider.h"
 
@@ -24,24 +25,17 @@ void stack_prov_sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-long long stack_prov_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 long long stack_prov_deadline(const struct stack_target *t, long def_ms)
 {
     if (t->timeout_ms > 0)
-        return (t->started_ms ? t->started_ms : stack_prov_now_ms()) + t->timeout_ms;
-    return stack_prov_now_ms() + def_ms;
+        return (t->started_ms ? t->started_ms : clock_mono_us() / 1000) + t->timeout_ms;
+    return clock_mono_us() / 1000 + def_ms;
 }
 
 bool stack_prov_waited(const struct stack_target *t, long long deadline, long ms, char *what,
                        size_t what_len)
 {
-    long long left = deadline - stack_prov_now_ms();
+    long long left = deadline - clock_mono_us() / 1000;
     if (left <= 0) {
         if (t->timeout_ms > 0)
             snprintf(what, what_len, "within %.3g s (customTimeouts)", t->timeout_ms / 1000.0);
