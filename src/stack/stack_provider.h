@@ -146,6 +146,9 @@ enum err_code stack_prov_iam_boundary(const struct stack_target *t, const char *
                                       const char *name, const char *was, const char *now,
                                       struct err *e);
 
+/* stack_prov_has_str - whether the JSON array @list (may be NULL) holds the string @s. */
+bool stack_prov_has_str(const cJSON *list, const char *s);
+
 /* stack_prov_gone - whether an IAM error code says the entity does not exist. */
 bool stack_prov_gone(const char *code);
 

@@ -309,7 +309,7 @@ cJSON *stack_prov_xml_all(const char *xml, const char *tag)
     return l;
 }
 
-static bool in_list(const cJSON *list, const char *s)
+bool stack_prov_has_str(const cJSON *list, const char *s)
 {
     const cJSON *x;
     cJSON_ArrayForEach(x, list)
@@ -342,7 +342,7 @@ enum err_code stack_prov_iam_prune(const struct stack_target *t, const char *pke
     cJSON_ArrayForEach(v, have)
     {
         const char *dp[] = {pkey, principal, dkey, v->valuestring, NULL};
-        if (in_list(keep, v->valuestring))
+        if (stack_prov_has_str(keep, v->valuestring))
             continue;
         rc = stack_prov_iam(t, del, dp, NULL, code, sizeof(code), e);
         if (rc && !stack_prov_gone(code))

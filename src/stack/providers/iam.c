@@ -45,17 +45,6 @@ static bool same(const cJSON *a, const cJSON *b)
     return (!a && !b) || (a && b && cJSON_Compare(a, b, true));
 }
 
-static bool has_str(const cJSON *list, const char *s)
-{
-    const cJSON *x;
-    cJSON_ArrayForEach(x, list)
-    {
-        if (cJSON_IsString(x) && !strcmp(x->valuestring, s))
-            return true;
-    }
-    return false;
-}
-
 static const cJSON *inline_named(const cJSON *list, const char *name)
 {
     const cJSON *x;
@@ -116,7 +105,7 @@ static enum err_code sync_policies(const struct stack_target *t, const char *rol
         cJSON_ArrayForEach(a, nm)
         {
             const char *params[] = {"RoleName", role, "PolicyArn", a->valuestring, NULL};
-            if (!cJSON_IsString(a) || has_str(wm, a->valuestring))
+            if (!cJSON_IsString(a) || stack_prov_has_str(wm, a->valuestring))
                 continue;
             if ((rc = stack_prov_iam(t, "AttachRolePolicy", params, NULL, NULL, 0, e)))
                 return rc;

@@ -11,17 +11,6 @@
 
 static const char *const id_only[] = {"id", NULL};
 
-static bool has_str(const cJSON *list, const char *s)
-{
-    const cJSON *x;
-    cJSON_ArrayForEach(x, list)
-    {
-        if (cJSON_IsString(x) && !strcmp(x->valuestring, s))
-            return true;
-    }
-    return false;
-}
-
 /* @user into @group (@add) or out of it; out of a group it is not in is success. */
 static enum err_code sync_member(const struct stack_target *t, const char *user, const char *group,
                                  bool add, struct err *e)
@@ -148,13 +137,13 @@ static enum err_code gm_sync(const struct stack_target *t, const char *group, co
     enum err_code rc;
     cJSON_ArrayForEach(u, was)
     {
-        if (cJSON_IsString(u) && !has_str(now, u->valuestring) &&
+        if (cJSON_IsString(u) && !stack_prov_has_str(now, u->valuestring) &&
             (rc = sync_member(t, u->valuestring, group, false, e)))
             return rc;
     }
     cJSON_ArrayForEach(u, now)
     {
-        if (cJSON_IsString(u) && !has_str(was, u->valuestring) &&
+        if (cJSON_IsString(u) && !stack_prov_has_str(was, u->valuestring) &&
             (rc = sync_member(t, u->valuestring, group, true, e)))
             return rc;
     }
@@ -213,7 +202,7 @@ static enum err_code gm_read(const struct stack_target *t, const char *id, const
         const cJSON *u;
         cJSON_ArrayForEach(u, cJSON_GetObjectItem(in, "users"))
         {
-            if (cJSON_IsString(u) && has_str(names, u->valuestring))
+            if (cJSON_IsString(u) && stack_prov_has_str(names, u->valuestring))
                 cJSON_AddItemToArray(users, cJSON_CreateString(u->valuestring));
         }
         cJSON_Delete(names);
@@ -257,13 +246,13 @@ static enum err_code ugm_sync(const struct stack_target *t, const char *user, co
     enum err_code rc;
     cJSON_ArrayForEach(g, was)
     {
-        if (cJSON_IsString(g) && !has_str(now, g->valuestring) &&
+        if (cJSON_IsString(g) && !stack_prov_has_str(now, g->valuestring) &&
             (rc = sync_member(t, user, g->valuestring, false, e)))
             return rc;
     }
     cJSON_ArrayForEach(g, now)
     {
-        if (cJSON_IsString(g) && !has_str(was, g->valuestring) &&
+        if (cJSON_IsString(g) && !stack_prov_has_str(was, g->valuestring) &&
             (rc = sync_member(t, user, g->valuestring, true, e)))
             return rc;
     }
@@ -336,7 +325,7 @@ static enum err_code ugm_read(const struct stack_target *t, const char *id, cons
         const cJSON *g;
         cJSON_ArrayForEach(g, cJSON_GetObjectItem(in, "groups"))
         {
-            if (cJSON_IsString(g) && has_str(names, g->valuestring))
+            if (cJSON_IsString(g) && stack_prov_has_str(names, g->valuestring))
                 cJSON_AddItemToArray(groups, cJSON_CreateString(g->valuestring));
         }
         cJSON_Delete(names);
