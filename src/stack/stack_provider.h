@@ -149,6 +149,12 @@ enum err_code stack_prov_iam_boundary(const struct stack_target *t, const char *
 /* stack_prov_has_str - whether the JSON array @list (may be NULL) holds the string @s. */
 bool stack_prov_has_str(const cJSON *list, const char *s);
 
+/* stack_prov_same - whether @a and @b (either may be NULL) are equal JSON values. */
+bool stack_prov_same(const cJSON *a, const cJSON *b);
+
+/* stack_prov_named - the element of the array @list whose "name" property is @name, or NULL. */
+const cJSON *stack_prov_named(const cJSON *list, const char *name);
+
 /* stack_prov_gone - whether an IAM error code says the entity does not exist. */
 bool stack_prov_gone(const char *code);
 

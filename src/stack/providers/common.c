@@ -404,3 +404,19 @@ enum err_code stack_prov_iam_boundary(const struct stack_target *t, const char *
     }
     return rc && !now && stack_prov_gone(code) ? ERR_OK : rc;
 }
+
+bool stack_prov_same(const cJSON *a, const cJSON *b)
+{
+    return a == b || (a && b && cJSON_Compare(a, b, true));
+}
+
+const cJSON *stack_prov_named(const cJSON *list, const char *name)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, list)
+    {
+        if (!strcmp(stack_prov_str(x, "name", ""), name))
+            return x;
+    }
+    return NULL;
+}

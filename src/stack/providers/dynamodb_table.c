@@ -248,17 +248,6 @@ static cJSON *index_spec(const cJSON *ix, const cJSON *in, const char *table_has
     return d;
 }
 
-static const cJSON *find_named(const cJSON *list, const char *name)
-{
-    const cJSON *x;
-    cJSON_ArrayForEach(x, list)
-    {
-        if (!strcmp(stack_prov_str(x, "name", ""), name))
-            return x;
-    }
-    return NULL;
-}
-
 /* nonKeyAttributes is a set in the provider's schema: order does not matter. */
 static bool same_set(const cJSON *a, const cJSON *b)
 {
@@ -317,7 +306,7 @@ static enum err_code sync_gsis(const struct stack_target *t, const char *name, c
     cJSON_ArrayForEach(g, wl)
     {
         const char *ixn = stack_prov_str(g, "name", "");
-        const cJSON *n = find_named(nl, ixn);
+        const cJSON *n = stack_prov_named(nl, ixn);
         cJSON *del;
         if (n && same_str(g, n, "hashKey", NULL) && same_str(g, n, "rangeKey", NULL) &&
             same_str(g, n, "projectionType", "ALL") &&
@@ -331,7 +320,7 @@ static enum err_code sync_gsis(const struct stack_target *t, const char *name, c
     }
     cJSON_ArrayForEach(g, nl)
     {
-        const cJSON *w = find_named(wl, stack_prov_str(g, "name", ""));
+        const cJSON *w = stack_prov_named(wl, stack_prov_str(g, "name", ""));
         bool kept = w && same_str(g, w, "hashKey", NULL) && same_str(g, w, "rangeKey", NULL) &&
                     same_str(g, w, "projectionType", "ALL") &&
                     same_set(cJSON_GetObjectItem(g, "nonKeyAttributes"),
@@ -463,15 +452,6 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
     return ERR_OK;
 }
 
-static bool same(const cJSON *a, const cJSON *b)
-{
-    if (!a && !b)
-        return true;
-    if (!a || !b)
-        return false;
-    return cJSON_Compare(a, b, true);
-}
-
 static enum err_code tbl_update(const struct stack_target *t, const char *id, const cJSON *old_in,
                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
                                 struct err *e)
@@ -484,10 +464,10 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
 
     *out = NULL;
     if (strcmp(ob, nb) ||
-        !same(cJSON_GetObjectItem(old_in, "readCapacity"),
-              cJSON_GetObjectItem(new_in, "readCapacity")) ||
-        !same(cJSON_GetObjectItem(old_in, "writeCapacity"),
-              cJSON_GetObjectItem(new_in, "writeCapacity"))) {
+        !stack_prov_same(cJSON_GetObjectItem(old_in, "readCapacity"),
+                         cJSON_GetObjectItem(new_in, "readCapacity")) ||
+        !stack_prov_same(cJSON_GetObjectItem(old_in, "writeCapacity"),
+                         cJSON_GetObjectItem(new_in, "writeCapacity"))) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "TableName", id);
         cJSON_AddStringToObject(req, "BillingMode", nb);
@@ -500,7 +480,7 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
         static const char *const prop[2] = {"deletionProtectionEnabled", "tableClass"};
         const cJSON *v = cJSON_GetObjectItem(new_in, prop[i]);
         cJSON *req;
-        if (same(cJSON_GetObjectItem(old_in, prop[i]), v))
+        if (stack_prov_same(cJSON_GetObjectItem(old_in, prop[i]), v))
             continue;
         req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "TableName", id);
@@ -512,18 +492,18 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
         if ((rc = update_table(t, req, e)) || (rc = wait_active(t, id, NULL, e)))
             return rc;
     }
-    if (!same(cJSON_GetObjectItem(old_in, "globalSecondaryIndexes"),
-              cJSON_GetObjectItem(new_in, "globalSecondaryIndexes")) ||
+    if (!stack_prov_same(cJSON_GetObjectItem(old_in, "globalSecondaryIndexes"),
+                         cJSON_GetObjectItem(new_in, "globalSecondaryIndexes")) ||
         (provisioned(new_in) && !provisioned(old_in)))
         if ((rc = sync_gsis(t, id, old_in, new_in, e)))
             return rc;
-    if (!same(cJSON_GetObjectItem(old_in, "ttl"), cJSON_GetObjectItem(new_in, "ttl")))
+    if (!stack_prov_same(cJSON_GetObjectItem(old_in, "ttl"), cJSON_GetObjectItem(new_in, "ttl")))
         if ((rc = sync_ttl(t, id, new_in, e)))
             return rc;
-    if (!same(cJSON_GetObjectItem(old_in, "streamEnabled"),
-              cJSON_GetObjectItem(new_in, "streamEnabled")) ||
-        !same(cJSON_GetObjectItem(old_in, "streamViewType"),
-              cJSON_GetObjectItem(new_in, "streamViewType"))) {
+    if (!stack_prov_same(cJSON_GetObjectItem(old_in, "streamEnabled"),
+                         cJSON_GetObjectItem(new_in, "streamEnabled")) ||
+        !stack_prov_same(cJSON_GetObjectItem(old_in, "streamViewType"),
+                         cJSON_GetObjectItem(new_in, "streamViewType"))) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "TableName", id);
         if (cJSON_IsTrue(cJSON_GetObjectItem(old_in, "streamEnabled")) &&
@@ -543,7 +523,9 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
         if ((rc = update_table(t, req, e)) || (rc = wait_active(t, id, NULL, e)))
             return rc;
     }
-    if (!same(cJSON_GetObjectItem(old_in, "tags"), cJSON_GetObjectItem(new_in, "tags")) && *arn) {
+    if (!stack_prov_same(cJSON_GetObjectItem(old_in, "tags"),
+                         cJSON_GetObjectItem(new_in, "tags")) &&
+        *arn) {
         const cJSON *tg;
         cJSON *untag = cJSON_CreateObject(), *keys;
         cJSON_AddStringToObject(untag, "ResourceArn", arn);
@@ -570,7 +552,8 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
                 return rc;
         }
     }
-    if (!same(cJSON_GetObjectItem(old_in, "replicas"), cJSON_GetObjectItem(new_in, "replicas"))) {
+    if (!stack_prov_same(cJSON_GetObjectItem(old_in, "replicas"),
+                         cJSON_GetObjectItem(new_in, "replicas"))) {
         if ((rc = sync_replicas(t, id, cJSON_GetObjectItem(new_in, "replicas"),
                                 cJSON_GetObjectItem(old_in, "replicas"), e)))
             return rc;

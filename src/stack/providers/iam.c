@@ -40,22 +40,6 @@ static enum err_code get_role(const struct stack_target *t, const char *name, ch
     return rc;
 }
 
-static bool same(const cJSON *a, const cJSON *b)
-{
-    return (!a && !b) || (a && b && cJSON_Compare(a, b, true));
-}
-
-static const cJSON *inline_named(const cJSON *list, const char *name)
-{
-    const cJSON *x;
-    cJSON_ArrayForEach(x, list)
-    {
-        if (!strcmp(stack_prov_str(x, "name", ""), name))
-            return x;
-    }
-    return NULL;
-}
-
 static enum err_code put_inline(const struct stack_target *t, const char *role, const cJSON *p,
                                 struct err *e)
 {
@@ -84,7 +68,7 @@ static enum err_code sync_policies(const struct stack_target *t, const char *rol
     char code[96];
     enum err_code rc;
 
-    if (!same(wm, nm) || (!was && nm)) {
+    if (!stack_prov_same(wm, nm) || (!was && nm)) {
         if (nm)
             rc = stack_prov_iam_prune(t, "RoleName", role, "ListAttachedRolePolicies", "PolicyArn",
                                       "DetachRolePolicy", "PolicyArn", nm, e);
@@ -111,7 +95,7 @@ static enum err_code sync_policies(const struct stack_target *t, const char *rol
                 return rc;
         }
     }
-    if (!same(wi, ni) || (!was && ni)) {
+    if (!stack_prov_same(wi, ni) || (!was && ni)) {
         cJSON *names = cJSON_CreateArray();
         cJSON_ArrayForEach(a, ni)
         {
@@ -138,8 +122,8 @@ static enum err_code sync_policies(const struct stack_target *t, const char *rol
             return rc;
         cJSON_ArrayForEach(a, ni)
         {
-            const cJSON *old = inline_named(wi, stack_prov_str(a, "name", ""));
-            if (!stack_prov_str(a, "name", NULL) || (old && same(old, a)))
+            const cJSON *old = stack_prov_named(wi, stack_prov_str(a, "name", ""));
+            if (!stack_prov_str(a, "name", NULL) || (old && stack_prov_same(old, a)))
                 continue;
             if ((rc = put_inline(t, role, a, e)))
                 return rc;
@@ -229,8 +213,8 @@ static enum err_code role_update(const struct stack_target *t, const char *id, c
     }
     if (!rc && (strcmp(stack_prov_str(new_in, "description", ""),
                        stack_prov_str(old_in, "description", "")) ||
-                !same(cJSON_GetObjectItem(old_in, "maxSessionDuration"),
-                      cJSON_GetObjectItem(new_in, "maxSessionDuration")))) {
+                !stack_prov_same(cJSON_GetObjectItem(old_in, "maxSessionDuration"),
+                                 cJSON_GetObjectItem(new_in, "maxSessionDuration")))) {
         const cJSON *m = cJSON_GetObjectItem(new_in, "maxSessionDuration");
         char msd[24];
         const char *params[] = {

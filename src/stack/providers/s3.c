@@ -642,11 +642,6 @@ static char *replication_xml(const cJSON *in)
 
 /* ---- what the provider folds into aws:s3:Bucket: versioning, lifecycleRules, acl ---- */
 
-static bool same(const cJSON *a, const cJSON *b)
-{
-    return a == b || (a && b && cJSON_Compare(a, b, 1));
-}
-
 static enum err_code apply_inline(const struct stack_target *t, const char *bucket,
                                   const cJSON *old_in, const cJSON *in, struct err *e)
 {
@@ -681,7 +676,7 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
                        "aws:s3:Bucket: acl %s is not supported (Tandem buckets are owner-enforced: "
                        "use acl: private, or a bucket policy)",
                        cJSON_IsString(acl) ? acl->valuestring : "?");
-    if (!same(ov, nv) && (nv || ov)) {
+    if (!stack_prov_same(ov, nv) && (nv || ov)) {
         const cJSON *en = cJSON_GetObjectItem(nv, "enabled");
         bool on = cJSON_IsTrue(en), was = cJSON_IsTrue(cJSON_GetObjectItem(ov, "enabled"));
         if (cJSON_GetObjectItem(nv, "mfaDelete") &&
@@ -690,7 +685,7 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
         if ((on || was) && (rc = put_versioning(t, bucket, on ? "Enabled" : "Suspended", e)))
             return rc;
     }
-    if (!same(ow, nw)) {
+    if (!stack_prov_same(ow, nw)) {
         if (nw) {
             char *xml = inline_website_xml(nw, e);
             if (!xml)
@@ -705,7 +700,7 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
                 return rc;
         }
     }
-    if (!same(ol, nl)) {
+    if (!stack_prov_same(ol, nl)) {
         if (cJSON_GetArraySize(nl) > 0) {
             char *xml = lifecycle_xml(nl, false, e);
             if (!xml)
