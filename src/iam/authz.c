@@ -135,7 +135,7 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     enum iam_denier by = IAM_BY_NONE;
     enum iam_decision d;
     enum err_code rc = ERR_OK;
-    const char *assumed;
+    const char *assumed; /* the session name, when @who is a role session */
 
     if (!who)
         return anonymous(q, e);
@@ -143,9 +143,7 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
         return ERR_OK;
     ctx_init(&ctx, q);
     cached = iam_cache_get(iam, who, &doc, &ps, &sess, &has_session);
-    if ((assumed = strstr(who->arn, ":assumed-role/"))) {
-        const char *r = assumed + 14, *s = strchr(r, '/');
-        snprintf(role_name, sizeof(role_name), "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
+    if ((assumed = iam_session_role(who->arn, role_name))) {
         snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/%s", who->account, role_name);
         kind = "AssumedRole";
         if (doc) {
@@ -154,7 +152,7 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
             if (cJSON_IsString(arn))
                 snprintf(role_arn, sizeof(role_arn), "%s", arn->valuestring);
             snprintf(userid, sizeof(userid), "%s:%s", cJSON_IsString(id) ? id->valuestring : "",
-                     s ? s + 1 : "");
+                     assumed);
         }
     } else if (strstr(who->arn, ":user/") && doc) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "UserId");

@@ -56,19 +56,28 @@ static void unref_locked(struct iam_cached *x, struct iam_cached **dead)
         *dead = x;
 }
 
+const char *iam_session_role(const char *arn, char role[128])
+{
+    const char *r = strstr(arn, ":assumed-role/"), *s;
+
+    if (!r)
+        return NULL;
+    r += 14;
+    s = strchr(r, '/');
+    snprintf(role, 128, "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
+    return s ? s + 1 : "";
+}
+
 /* load - what iam_authorize needs of principal @who, read now. */
 static struct iam_cached *load(struct iam *iam, const struct creds_identity *who, const char *key,
                                uint64_t gen)
 {
     struct iam_cached *x = xcalloc(1, sizeof(*x));
-    const char *assumed = strstr(who->arn, ":assumed-role/");
+    char role[128];
 
     x->key = xstrdup(key);
     x->gen = gen;
-    if (assumed) {
-        const char *r = assumed + 14, *s = strchr(r, '/');
-        char role[128];
-        snprintf(role, sizeof(role), "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
+    if (iam_session_role(who->arn, role)) {
         if (iam_doc_get(iam, "role", role, &x->doc, NULL) != ERR_OK)
             x->doc = NULL;
         x->has_session = iam_session_policies(iam, who->access_key, &x->sess);

@@ -157,6 +157,10 @@ void iam_entity_policies(struct iam *iam, const cJSON *doc, struct iam_policies 
  * document (NULL if none), identity policies and session policies, shared and
  * read-only until iam_cache_put of the returned handle. iam_cache_free: at close. */
 void iam_gen_bump(struct iam *iam);
+/* iam_session_role - when @arn is a role session's
+ * (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION): ROLE in @role and
+ * SESSION returned ("" when absent); NULL otherwise. */
+const char *iam_session_role(const char *arn, char role[128]);
 const struct iam_cached *iam_cache_get(struct iam *iam, const struct creds_identity *who,
                                        const cJSON **doc, const struct iam_policies **ps,
                                        const struct iam_policies **sess, bool *has_session);
