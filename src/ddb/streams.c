@@ -399,54 +399,21 @@ static enum err_code desc_settings(const char *table, struct slice v, char view[
     return rc;
 }
 
-/* same_value - @a and @b (items or attribute values) hold the same data: as
- * cJSON_Compare, except that a set's members may come in any order. */
-static bool same_value(const cJSON *a, const cJSON *b)
+/* same_item - @a and @b hold the same attributes, each attr_equal (a set's
+ * members in any order). */
+static bool same_item(const cJSON *a, const cJSON *b)
 {
     const cJSON *x, *y;
 
-    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+    if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+        return false;
+    cJSON_ArrayForEach(x, a)
+    {
+        y = cJSON_GetObjectItemCaseSensitive(b, x->string);
+        if (!y || !attr_equal(x, y))
             return false;
-        cJSON_ArrayForEach(x, a)
-        {
-            bool set = strcmp(x->string, "SS") == 0 || strcmp(x->string, "NS") == 0 ||
-                       strcmp(x->string, "BS") == 0;
-
-            y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-            if (!y)
-                return false;
-            if (set && cJSON_IsArray(x) && cJSON_IsArray(y)) {
-                const cJSON *m, *o;
-
-                if (cJSON_GetArraySize(x) != cJSON_GetArraySize(y))
-                    return false;
-                cJSON_ArrayForEach(m, x)
-                {
-                    bool found = false;
-
-                    cJSON_ArrayForEach(o, y)
-                    {
-                        found = found || cJSON_Compare(m, o, true);
-                    }
-                    if (!found)
-                        return false;
-                }
-            } else if (!same_value(x, y)) {
-                return false;
-            }
-        }
-        return true;
     }
-    if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-            return false;
-        for (x = a->child, y = b->child; x && y; x = x->next, y = y->next)
-            if (!same_value(x, y))
-                return false;
-        return true;
-    }
-    return cJSON_Compare(a, b, true);
+    return true;
 }
 
 enum err_code streams_on_write(struct store_txn *t, const char *table, const struct table_keys *k,
@@ -482,7 +449,7 @@ enum err_code streams_on_write(struct store_txn *t, const char *table, const str
             return err_set(e, ERR_INTERNAL, "stream: new image is not JSON");
     }
     /* a write that leaves the item as it was makes no record (DynamoDB) */
-    if (old && nw && same_value(old, nw)) {
+    if (old && nw && same_item(old, nw)) {
         cJSON_Delete(parsed);
         return ERR_OK;
     }
