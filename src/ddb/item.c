@@ -745,13 +745,38 @@ out:
     return rc;
 }
 
+/* repl_cursor_after - set @prefix to table @id's key prefix and open @cur on
+ * its first item after key @after (from the table's first item when NULL),
+ * with the entry in @ck/@cv. ERR_NOTFOUND when the store has nothing there;
+ * the caller stops at the first @ck without @prefix and closes @cur. */
+static enum err_code repl_cursor_after(struct store_txn *t, uint64_t id, const struct slice *after,
+                                       struct buf *prefix, struct store_cursor **cur,
+                                       struct slice *ck, struct slice *cv, struct err *e)
+{
+    struct buf start;
+    enum err_code rc;
+
+    buf_init(&start, 0);
+    keys_append_table(prefix, id);
+    buf_append(&start, prefix->ptr, prefix->len);
+    if (after)
+        buf_append(&start, after->ptr, after->len);
+    rc = store_cursor_open(t, STORE_DB_DATA, cur, e);
+    if (!rc)
+        rc = store_cursor_seek(*cur, slice_of(start.ptr, start.len), ck, cv, e);
+    if (!rc && after && slice_eq(*ck, slice_of(start.ptr, start.len)))
+        rc = store_cursor_next(*cur, ck, cv, e);
+    buf_free(&start);
+    return rc;
+}
+
 enum err_code ddb_repl_snapshot(struct store_txn *t, const char *table, const char *region,
                                 const struct slice *after, size_t max, struct buf *batch,
                                 struct buf *next, struct err *e)
 {
     struct table_keys k;
     struct store_cursor *cur = NULL;
-    struct buf prefix, start, ent;
+    struct buf prefix, ent;
     struct slice ck, cv;
     size_t n = 0;
     enum err_code rc;
@@ -760,19 +785,10 @@ enum err_code ddb_repl_snapshot(struct store_txn *t, const char *table, const ch
     if (rc)
         return rc;
     buf_init(&prefix, 0);
-    buf_init(&start, 0);
     buf_init(&ent, 0);
-    keys_append_table(&prefix, k.id);
-    buf_append(&start, prefix.ptr, prefix.len);
-    if (after)
-        buf_append(&start, after->ptr, after->len);
-    buf_reset(next); /* only now: @after may point into it */
     repl_batch_begin(batch);
-    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
-    if (!rc)
-        rc = store_cursor_seek(cur, slice_of(start.ptr, start.len), &ck, &cv, e);
-    if (!rc && after && slice_eq(ck, slice_of(start.ptr, start.len)))
-        rc = store_cursor_next(cur, &ck, &cv, e);
+    rc = repl_cursor_after(t, k.id, after, &prefix, &cur, &ck, &cv, e);
+    buf_reset(next); /* only now: @after may point into it */
     while (rc == ERR_OK && has_prefix(ck, &prefix)) {
         struct repl_val rv;
         struct repl_entry x;
@@ -805,7 +821,6 @@ enum err_code ddb_repl_snapshot(struct store_txn *t, const char *table, const ch
     store_cursor_close(cur);
     repl_batch_end(batch);
     buf_free(&prefix);
-    buf_free(&start);
     buf_free(&ent);
     return rc;
 }
@@ -816,7 +831,7 @@ enum err_code ddb_repl_gc(struct store_txn *t, const char *table, const struct s
 {
     struct table_keys k;
     struct store_cursor *cur = NULL;
-    struct buf prefix, start, dead; /* dead: (u16 length, key) of each tombstone to delete */
+    struct buf prefix, dead; /* dead: (u16 length, key) of each tombstone to delete */
     struct slice ck, cv;
     size_t n = 0;
     enum err_code rc;
@@ -826,18 +841,9 @@ enum err_code ddb_repl_gc(struct store_txn *t, const char *table, const struct s
     if (rc)
         return rc;
     buf_init(&prefix, 0);
-    buf_init(&start, 0);
     buf_init(&dead, 0);
-    keys_append_table(&prefix, k.id);
-    buf_append(&start, prefix.ptr, prefix.len);
-    if (after)
-        buf_append(&start, after->ptr, after->len);
+    rc = repl_cursor_after(t, k.id, after, &prefix, &cur, &ck, &cv, e);
     buf_reset(next); /* only now: @after may point into it */
-    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
-    if (!rc)
-        rc = store_cursor_seek(cur, slice_of(start.ptr, start.len), &ck, &cv, e);
-    if (!rc && after && slice_eq(ck, slice_of(start.ptr, start.len)))
-        rc = store_cursor_next(cur, &ck, &cv, e);
     while (rc == ERR_OK && has_prefix(ck, &prefix)) {
         struct repl_val rv;
 
@@ -869,7 +875,6 @@ enum err_code ddb_repl_gc(struct store_txn *t, const char *table, const struct s
         off += 2 + len;
     }
     buf_free(&prefix);
-    buf_free(&start);
     buf_free(&dead);
     return rc;
 }
