@@ -319,8 +319,8 @@ static cJSON *result_json(const struct stack_result *r, const char *cmd, enum er
 
 static void print_summary(const struct stack_result *r, double secs)
 {
-    static const char *const words[] = {"unchanged", "created", "updated",
-                                        "replaced",  "deleted", "refreshed"};
+    static const char *const words[STACK_OP_N] = {"unchanged", "created",   "updated", "replaced",
+                                                  "deleted",   "refreshed", "imported"};
     bool first = true;
     int counts[STACK_OP_N] = {0}, failed = 0;
     for (size_t i = 0; i < r->nsteps; i++) {
