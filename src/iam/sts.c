@@ -152,7 +152,7 @@ static void assume_role(struct iam_call *c)
     bool direct = false;
     long secs, max = 3600;
     const cJSON *m;
-    char caller_role[300] = "";
+    char caller_role[300] = "", caller_name[128];
     struct iam_request q;
     enum iam_decision td;
     size_t slen;
@@ -192,11 +192,9 @@ static void assume_role(struct iam_call *c)
         goto out;
     }
     /* the caller's own role when it is a session itself (role chaining) */
-    if (strstr(c->who->arn, ":assumed-role/")) {
-        const char *r = strstr(c->who->arn, ":assumed-role/") + 14, *s2 = strchr(r, '/');
-        snprintf(caller_role, sizeof(caller_role), "arn:aws:iam::%s:role/%.*s", c->who->account,
-                 (int)(s2 ? s2 - r : (long)strlen(r)), r);
-    }
+    if (iam_session_role(c->who->arn, caller_name))
+        snprintf(caller_role, sizeof(caller_role), "arn:aws:iam::%s:role/%s", c->who->account,
+                 caller_name);
     {
         const char *tj =
             cJSON_GetObjectItemCaseSensitive(role, "AssumeRolePolicyDocument")->valuestring;
@@ -265,21 +263,19 @@ static void caller_identity(struct iam_call *c)
 {
     struct buf b;
     cJSON *doc = NULL;
-    const char *uid = c->who->account;
+    const char *uid = c->who->account, *session;
+    char name[128];
 
     buf_init(&b, 0);
     if (!c->who->root && strstr(c->who->arn, ":user/") &&
         iam_doc_get(c->iam, "user", c->who->user, &doc, NULL) == ERR_OK)
         uid = cJSON_GetObjectItemCaseSensitive(doc, "UserId")->valuestring;
-    if (strstr(c->who->arn, ":assumed-role/")) {
-        const char *r = strstr(c->who->arn, ":assumed-role/") + 14, *s = strchr(r, '/');
-        char name[128];
-        snprintf(name, sizeof(name), "%.*s", (int)(s ? s - r : (long)strlen(r)), r);
+    if ((session = iam_session_role(c->who->arn, name))) {
         if (iam_doc_get(c->iam, "role", name, &doc, NULL) == ERR_OK) {
             buf_puts(&b, "<UserId>");
             xmlw_text(&b, cJSON_GetObjectItemCaseSensitive(doc, "RoleId")->valuestring, 0);
             buf_putc(&b, ':');
-            xmlw_text(&b, s ? s + 1 : "", 0);
+            xmlw_text(&b, session, 0);
             buf_puts(&b, "</UserId>");
             uid = NULL;
         }

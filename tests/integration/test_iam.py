@@ -157,6 +157,18 @@ class Iam(ServerTestCase):
         self.assertEqual(self.get_item("iam-t1", keys, token)["Item"]["v"]["S"], "iam-t1")
         me = self.aws("sts", "get-caller-identity", keys=keys, token=token)
         self.assertEqual(me["Arn"], out["AssumedRoleUser"]["Arn"])
+        self.assertEqual(me["UserId"], role["RoleId"] + ":s1")
+        # role chaining: a trust policy naming reader-role lets its sessions in
+        chained = self.aws("iam", "create-role", "--role-name", "chained-role",
+                           "--assume-role-policy-document",
+                           policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+                               "AWS": "arn:aws:iam::%s:role/reader-role" % ACCOUNT}}))["Role"]
+        hop = self.aws("sts", "assume-role", "--role-arn", chained["Arn"], "--role-session-name",
+                       "hop", keys=keys, token=token)
+        self.assertEqual(hop["AssumedRoleUser"]["Arn"],
+                         "arn:aws:sts::%s:assumed-role/chained-role/hop" % ACCOUNT)
+        self.assertAwsFails("AccessDenied", "sts", "assume-role", "--role-arn", chained["Arn"],
+                            "--role-session-name", "hop", keys=caller)
         self.assertAwsFails("AccessDeniedException", "dynamodb", "get-item", "--table-name",
                             "iam-t2", "--key", '{"pk":{"S":"1"}}', keys=keys, token=token)
         # The CLI refuses DurationSeconds under AWS's 900 itself, so the short
