@@ -1114,6 +1114,28 @@ static enum err_code need_path(struct expr_parser *ps, const char *fn, const str
                      fn);
 }
 
+/* distinct_operands - DynamoDB refuses a comparison or a two-operand function
+ * (contains, begins_with, attribute_type) whose two operands are one document
+ * path ("a = a", "contains(a, #a)"); two values (":v = :v") are accepted. */
+static enum err_code distinct_operands(struct expr_parser *ps, const char *op,
+                                       const struct expr_operand *a, const struct expr_operand *b)
+{
+    if (a->kind != OPND_PATH || b->kind != OPND_PATH || a->path.n != b->path.n)
+        return ERR_OK;
+    for (size_t i = 0; i < a->path.n; i++) {
+        const struct expr_path_elem *x = &a->path.elems[i], *y = &b->path.elems[i];
+
+        if (!x->name != !y->name)
+            return ERR_OK;
+        if (x->name ? strcmp(x->name, y->name) != 0 : x->index != y->index)
+            return ERR_OK;
+    }
+    return expr_fail(ps,
+                     "The first operand must be distinct from the remaining operands for this "
+                     "operator or function; operator: %s, first operand: %s",
+                     op, expr_path_format(ps->ctx->arena, &a->path));
+}
+
 /* parse_func_cond - attribute_exists, attribute_not_exists, attribute_type, begins_with, contains.
  */
 static enum err_code parse_func_cond(struct expr_parser *ps, enum fn f, struct expr_cond **out)
@@ -1138,6 +1160,8 @@ static enum err_code parse_func_cond(struct expr_parser *ps, enum fn f, struct e
     if (rc)
         return rc;
     rc = operand_count(ps, name, c->nargs, spec[f].nargs);
+    if (rc == ERR_OK && c->nargs == 2)
+        rc = distinct_operands(ps, name, c->args[0], c->args[1]);
     if (rc)
         return rc;
     switch (f) {
@@ -1310,6 +1334,8 @@ static enum err_code parse_primary(struct expr_parser *ps, struct expr_cond **ou
         c->args = arena_alloc(ps->ctx->arena, 2 * sizeof(*c->args));
         c->args[0] = l;
         rc = expr_parse_operand(ps, &c->args[1]);
+        if (rc == ERR_OK)
+            rc = distinct_operands(ps, op_name(k), l, c->args[1]);
         if (rc)
             return rc;
         if (k != TOK_EQ && k != TOK_NE) {

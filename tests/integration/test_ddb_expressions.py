@@ -110,6 +110,37 @@ class Expressions(ServerTestCase):
         self.assertIn("attribute_type", msg)
         self.assertEqual(self.get(k)["c"], {"N": "0"})
 
+    def test_one_path_as_both_operands_is_refused(self):
+        k = self.key()
+        self.update(k, AttributeUpdates={"a": {"Value": {"SS": ["x"]}},
+                                         "m": {"Value": {"M": {"l": {"L": [{"S": "y"}]}}}}})
+        distinct = ("Invalid {}: The first operand must be distinct from the remaining operands "
+                    "for this operator or function; operator: {}, first operand: {}")
+        for cond, op, path in [("contains(a, a)", "contains", "[a]"),
+                               ("contains(m.l[0], #m.l[0])", "contains", "[m, l, [0]]"),
+                               ("begins_with(a, #a)", "begins_with", "[a]"),
+                               ("attribute_type(a, a)", "attribute_type", "[a]"),
+                               ("a = a", "=", "[a]"),
+                               ("attribute_exists(a) AND #a <> a", "<>", "[a]")]:
+            names = {"#a": "a"} if "#a" in cond else ({"#m": "m"} if "#m" in cond else None)
+            kw = {"ExpressionAttributeNames": names} if names else {}
+            code, msg = self.err(self.update, k, UpdateExpression="SET c = :v",
+                                 ConditionExpression=cond,
+                                 ExpressionAttributeValues={":v": {"N": "1"}}, **kw)
+            self.assertEqual((code, msg),
+                             ("ValidationException",
+                              distinct.format("ConditionExpression", op, path)), cond)
+            code, msg = self.err(self.ddb.scan, TableName=self.table, FilterExpression=cond, **kw)
+            self.assertEqual((code, msg),
+                             ("ValidationException",
+                              distinct.format("FilterExpression", op, path)), cond)
+        self.assertNotIn("c", self.get(k))
+        # two values, or a path and one of its parts, are accepted
+        self.update(k, UpdateExpression="SET c = :v",
+                    ConditionExpression=":v = :v AND contains(m.l, m.l[0])",
+                    ExpressionAttributeValues={":v": {"N": "1"}})
+        self.assertEqual(self.get(k)["c"], {"N": "1"})
+
     # -- UpdateExpression ---------------------------------------------------
 
     def test_list_elements_set_past_the_end_append_in_index_order(self):

@@ -250,6 +250,22 @@ static const struct cond_case cond_cases[] = {
     {"contains(n, :n42)", F, NULL, false},
     {"contains(absent, :x)", F, NULL, false},
     {"contains(id)", ERR, "operator or function: contains, number of operands: 1", false},
+    /* one document path as both operands is refused; two values are not */
+    {"contains(tags, tags)", ERR,
+     "Invalid ConditionExpression: The first operand must be distinct from the remaining "
+     "operands for this operator or function; operator: contains, first operand: [tags]",
+     false},
+    {"contains(doc.arr[1], #m.arr[1])", ERR, "operator: contains, first operand: [doc, arr, [1]]",
+     false},
+    {"begins_with(id, id)", ERR, "operator: begins_with, first operand: [id]", false},
+    {"attribute_type(n, n)", ERR, "operator: attribute_type, first operand: [n]", false},
+    {"n = n", ERR, "operator: =, first operand: [n]", false},
+    {"id = :s AND #m.child <> doc.child", ERR, "operator: <>, first operand: [doc, child]", false},
+    {"n >= n", ERR, "operator: >=, first operand: [n]", false},
+    {"absent < #miss", ERR, "operator: <, first operand: [absent]", true},
+    {":n42 = :n42", T, NULL, false},
+    {"contains(things, things[1])", T, NULL, false},
+    {"doc.arr[0] = doc.arr[1]", F, NULL, false},
     /* size */
     {"size(id) = :six", T, NULL, false},
     {"size(utf) = :six", T, NULL, false},
