@@ -159,11 +159,20 @@ static const struct {
     {"NOT_NULL", 0, false, "attribute_exists", NULL},
 };
 
+/* fresh - the next placeholder @prefix<N> that @map (the request's names or
+ * values, which may hold the caller's own) does not hold yet. */
+static void fresh(const cJSON *map, const char *prefix, int *n, char *ph, size_t size)
+{
+    do
+        snprintf(ph, size, "%s%d", prefix, (*n)++);
+    while (cJSON_GetObjectItemCaseSensitive(map, ph));
+}
+
 static void add_value(cJSON *values, struct buf *x, const cJSON *v, int *nv)
 {
     char ph[24];
 
-    snprintf(ph, sizeof(ph), ":lc%d", (*nv)++);
+    fresh(values, ":lc", nv, ph, sizeof(ph));
     buf_puts(x, ph);
     cJSON_AddItemToObject(values, ph, cJSON_Duplicate(v, true));
 }
@@ -203,7 +212,7 @@ static int expected_form(struct ddb_call *c, const cJSON *m, struct buf *x, cJSO
                       "Exists is false");
         return -1;
     }
-    snprintf(ph, sizeof(ph), "#lc%d", (*nn)++);
+    fresh(names, "#lc", nn, ph, sizeof(ph));
     cJSON_AddStringToObject(names, ph, m->string);
     if (x->len)
         buf_puts(x, op_name && strcmp(op_name, "OR") == 0 ? " OR " : " AND ");
@@ -312,7 +321,7 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
             ddb_reply_err(c, ERR_INVALID, msg);
             goto fail;
         }
-        snprintf(ph, sizeof(ph), "#lc%d", nn++);
+        fresh(names, "#lc", &nn, ph, sizeof(ph));
         cJSON_AddStringToObject(names, ph, m->string);
         if (x.len)
             buf_puts(&x, op_name && strcmp(op_name, "OR") == 0 ? " OR " : " AND ");

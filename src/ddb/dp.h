@@ -66,7 +66,9 @@ bool dp_legacy_mix(struct ddb_call *c, const cJSON *in, const char *const *legac
  * joined by ConditionalOperator (AND unless OR), with its names and values
  * added to ExpressionAttributeNames/Values. @key: only the operators a key
  * condition allows. Call dp_legacy_mix first: names and values present are
- * an earlier conversion's. False when answered.
+ * an earlier conversion's, or (KeyConditions) the request's own for its
+ * FilterExpression or ProjectionExpression; generated placeholders (#lcN,
+ * :lcN) skip names already there. False when answered.
  */
 bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const char *expr_name,
                      bool key);

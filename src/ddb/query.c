@@ -52,6 +52,25 @@ struct page {
     bool more;
 };
 
+static bool has_arg(const cJSON *in, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, name);
+
+    return v && !cJSON_IsNull(v);
+}
+
+/* keycond_names_values - a Query with KeyConditions (read as a
+ * KeyConditionExpression below) may give ExpressionAttributeNames and
+ * ExpressionAttributeValues only for the expressions it has itself. */
+static bool keycond_names_values(struct ddb_call *c, const cJSON *in)
+{
+    bool filter = has_arg(in, "FilterExpression");
+
+    return dp_expr_args_check(c, ddb_arg_obj(c, in, "ExpressionAttributeNames"),
+                              ddb_arg_obj(c, in, "ExpressionAttributeValues"),
+                              filter || has_arg(in, "ProjectionExpression"), filter);
+}
+
 /* page_args - the arguments Query and Scan share; false when answered. */
 static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
 {
@@ -59,6 +78,7 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     const char *index;
     struct err e = {0};
     char msg[300];
+    bool kc;
 
     pg->c = c;
     pg->table = ddb_arg_str(c, in, "TableName");
@@ -75,10 +95,17 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     ddb_arg_bool(c, in, "ConsistentRead", &pg->consistent);
     if (ddb_args_failed(c))
         return false;
+    /* DynamoDB takes KeyConditions with a FilterExpression or a
+     * ProjectionExpression; only with a KeyConditionExpression is it a mix */
+    kc = has_arg(in, "KeyConditions") && !has_arg(in, "KeyConditionExpression");
     if (!dp_legacy_mix(c, in,
-                       (const char *const[]){"AttributesToGet", "KeyConditions", "QueryFilter",
-                                             "ScanFilter", "ConditionalOperator", NULL}) ||
-        !dp_attrs_to_get(c, c->in) ||
+                       (const char *const[]){"AttributesToGet", "QueryFilter", "ScanFilter",
+                                             "ConditionalOperator", kc ? NULL : "KeyConditions",
+                                             NULL}))
+        return false;
+    if (kc && exprs && !keycond_names_values(c, in))
+        return false;
+    if (!dp_attrs_to_get(c, c->in) ||
         (exprs && !dp_legacy_conds(c, c->in, "KeyConditions", "KeyConditionExpression", true)) ||
         !dp_legacy_conds(c, c->in, exprs ? "QueryFilter" : "ScanFilter", "FilterExpression", false))
         return false;

@@ -190,11 +190,47 @@ class Legacy(ServerTestCase):
                                                  "ComparisonOperator": "EQ"}})
         self.assertEqual(code, "ValidationException")
         self.assertIn("Primary key attribute: sk", msg)
-        code, msg = self.err(self.ddb.query, TableName=self.table, KeyConditions=pk,
-                             FilterExpression="colour = :c",
-                             ExpressionAttributeValues={":c": {"S": "red0"}})
-        self.assertEqual(code, "ValidationException")
-        self.assertIn("Can not use both expression and non-expression parameters", msg)
+
+    def test_key_conditions_with_expressions(self):
+        # DynamoDB takes KeyConditions with a FilterExpression and a
+        # ProjectionExpression; only a KeyConditionExpression beside it is a mix
+        pk = {"pk": {"AttributeValueList": [{"S": "h"}], "ComparisonOperator": "EQ"}}
+        got = self.query(KeyConditions=pk, FilterExpression="colour = :c",
+                         ExpressionAttributeValues={":c": {"S": "red1"}})
+        self.assertEqual([it["sk"] for it in got], [{"N": "1"}])
+        got = self.query(KeyConditions=pk, ProjectionExpression="sk", Select="SPECIFIC_ATTRIBUTES")
+        self.assertEqual(got, [{"sk": {"N": str(i)}} for i in range(3)])
+        # the request's own names and values beside the generated ones, even
+        # when they look like them
+        kc = dict(pk, sk={"AttributeValueList": [{"N": "1"}], "ComparisonOperator": "GE"})
+        got = self.query(KeyConditions=kc, ProjectionExpression="#lc0, #lc1.x",
+                         FilterExpression="#lc2 <> :lc1",
+                         ExpressionAttributeNames={"#lc0": "sk", "#lc1": "nested",
+                                                   "#lc2": "colour"},
+                         ExpressionAttributeValues={":lc1": {"S": "red2"}})
+        self.assertEqual(got, [{"sk": {"N": "1"}, "nested": {"M": {"x": {"S": "y"}}}}])
+        for kw, msg in [
+                ({"KeyConditionExpression": "pk = :h",
+                  "ExpressionAttributeValues": {":h": {"S": "h"}}},
+                 "Can not use both expression and non-expression parameters in the same "
+                 "request: Non-expression parameters: {KeyConditions} Expression parameters: "
+                 "{KeyConditionExpression}"),
+                ({"ProjectionExpression": "sk", "ExpressionAttributeValues": {":v": {"N": "1"}}},
+                 "ExpressionAttributeValues can only be specified when using expressions"),
+                ({"ExpressionAttributeNames": {"#s": "sk"}},
+                 "ExpressionAttributeNames can only be specified when using expressions"),
+                ({"ProjectionExpression": "sk", "AttributesToGet": ["sk"]},
+                 "Can not use both expression and non-expression parameters in the same "
+                 "request: Non-expression parameters: {AttributesToGet} Expression parameters: "
+                 "{ProjectionExpression}"),
+                ({"FilterExpression": "colour = :c", "ExpressionAttributeValues": {":c": {"S": "x"}},
+                  "QueryFilter": {"size": {"AttributeValueList": [{"N": "4"}],
+                                           "ComparisonOperator": "EQ"}}},
+                 "Non-expression parameters: {QueryFilter}")]:
+            with self.subTest(kw=kw):
+                code, got = self.err(self.ddb.query, TableName=self.table, KeyConditions=pk, **kw)
+                self.assertEqual(code, "ValidationException")
+                self.assertIn(msg, got)
 
     def test_scan_filter(self):
         out = self.ddb.scan(TableName=self.table, ScanFilter={
