@@ -17,6 +17,7 @@ struct ctx {
     struct authz_kv *kv; /* MAX_CTX for the principal's keys + the request's */
     size_t cap;
     size_t n;
+    char now[32], epoch[24]; /* aws:CurrentTime, aws:EpochTime */
 };
 
 static void ctx_init(struct ctx *c, const struct authz_request *q)
@@ -33,6 +34,33 @@ static void ctx_add(struct ctx *c, const char *k, const char *v)
         c->kv[c->n].value = v;
         c->n++;
     }
+}
+
+/* ctx_request - completes @c, after the principal's own keys, with
+ * aws:PrincipalType @kind, the time and @q's context keys, and readies @ir
+ * (zeroed first) with @q's action, resource and @c. Returns @q's resource
+ * policy, owned (NULL: none, or not a valid one). */
+static struct iam_policy *ctx_request(struct ctx *c, const struct authz_request *q,
+                                      const char *kind, struct iam_request *ir)
+{
+    struct iam_policy *rp = NULL;
+
+    iam_now_iso(c->now, 0);
+    snprintf(c->epoch, sizeof(c->epoch), "%lld", (long long)clock_wall_s());
+    ctx_add(c, "aws:PrincipalType", kind);
+    ctx_add(c, "aws:CurrentTime", c->now);
+    ctx_add(c, "aws:EpochTime", c->epoch);
+    for (size_t i = 0; i < q->ncontext; i++)
+        ctx_add(c, q->context[i].key, q->context[i].value);
+    memset(ir, 0, sizeof(*ir));
+    ir->action = q->action;
+    ir->resource = q->resource;
+    ir->ctx = c->kv;
+    ir->nctx = c->n;
+    if (q->resource_policy)
+        iam_policy_parse(q->resource_policy, strlen(q->resource_policy), IAM_POLICY_RESOURCE, &rp,
+                         NULL);
+    return rp;
 }
 
 struct arena_like {
@@ -87,27 +115,13 @@ static const char *policy_word(enum iam_denier by, bool article)
 static enum err_code anonymous(const struct authz_request *q, struct err *e)
 {
     struct ctx ctx = {0};
-    struct iam_policy *rp = NULL;
+    struct iam_policy *rp;
     struct iam_request ir;
     enum iam_decision rd = IAM_IMPLICIT_DENY;
-    char now[32], epoch[24];
     bool direct = false;
 
-    iam_now_iso(now, 0);
-    snprintf(epoch, sizeof(epoch), "%lld", (long long)clock_wall_s());
     ctx_init(&ctx, q);
-    ctx_add(&ctx, "aws:PrincipalType", "Anonymous");
-    ctx_add(&ctx, "aws:CurrentTime", now);
-    ctx_add(&ctx, "aws:EpochTime", epoch);
-    for (size_t i = 0; i < q->ncontext; i++)
-        ctx_add(&ctx, q->context[i].key, q->context[i].value);
-    memset(&ir, 0, sizeof(ir));
-    ir.action = q->action;
-    ir.resource = q->resource;
-    ir.ctx = ctx.kv;
-    ir.nctx = ctx.n;
-    if (q->resource_policy && iam_policy_parse(q->resource_policy, strlen(q->resource_policy),
-                                               IAM_POLICY_RESOURCE, &rp, NULL) == ERR_OK)
+    if ((rp = ctx_request(&ctx, q, "Anonymous", &ir)))
         rd = iam_policy_eval(rp, &ir, &direct);
     iam_policy_free(rp);
     free(ctx.kv);
@@ -125,11 +139,11 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     struct arena_like keepers = {0};
     const struct iam_policies *ps, *sess;
     const struct iam_cached *cached;
-    struct iam_policy *rp = NULL;
+    struct iam_policy *rp;
     struct iam_request ir;
     const cJSON *doc;
     bool has_session;
-    char role_arn[300] = "", role_name[128] = "", userid[200] = "", now[32], epoch[24];
+    char role_arn[300] = "", role_name[128] = "", userid[200] = "";
     const char *kind = "User";
     struct iam_policy_set set = {0};
     enum iam_denier by = IAM_BY_NONE;
@@ -161,29 +175,13 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     }
     if (doc)
         ctx_tags(&ctx, doc, &keepers);
-    iam_now_iso(now, 0);
-    snprintf(epoch, sizeof(epoch), "%lld", (long long)clock_wall_s());
     ctx_add(&ctx, "aws:userid", userid[0] ? userid : NULL);
     ctx_add(&ctx, "aws:PrincipalArn", role_arn[0] ? role_arn : who->arn);
     ctx_add(&ctx, "aws:PrincipalAccount", who->account);
-    ctx_add(&ctx, "aws:PrincipalType", kind);
-    ctx_add(&ctx, "aws:CurrentTime", now);
-    ctx_add(&ctx, "aws:EpochTime", epoch);
-    ctx_add(&ctx, "aws:SecureTransport", NULL);
-    for (size_t i = 0; i < q->ncontext; i++)
-        ctx_add(&ctx, q->context[i].key, q->context[i].value);
-
-    memset(&ir, 0, sizeof(ir));
-    ir.action = q->action;
-    ir.resource = q->resource;
+    rp = ctx_request(&ctx, q, kind, &ir);
     ir.principal_arn = who->arn;
     ir.account = who->account;
     ir.role_arn = role_arn[0] ? role_arn : NULL;
-    ir.ctx = ctx.kv;
-    ir.nctx = ctx.n;
-    if (q->resource_policy)
-        iam_policy_parse(q->resource_policy, strlen(q->resource_policy), IAM_POLICY_RESOURCE, &rp,
-                         NULL);
     set.has_session = assumed && has_session;
     set.identity = (const struct iam_policy *const *)ps->p;
     set.nidentity = ps->n;
