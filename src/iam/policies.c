@@ -258,7 +258,7 @@ void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action
 bool iam_boundary_param(struct iam_call *c, const char **out)
 {
     const char *arn = iam_param(c, "PermissionsBoundary");
-    cJSON *doc;
+    char *doc;
 
     *out = NULL;
     if (!arn)
@@ -267,17 +267,12 @@ bool iam_boundary_param(struct iam_call *c, const char **out)
         iam_fail(c, 400, "InvalidInput", "ARN %.200s is not valid.", arn);
         return false;
     }
-    if (!iam_managed_find(arn)) {
-        doc = NULL;
-        if (iam_doc_get(c->iam, "policy", iam_policy_name_of(arn), &doc, NULL) != ERR_OK ||
-            strcmp(iam_jstr(doc, "Arn"), arn) != 0) {
-            cJSON_Delete(doc);
-            iam_fail(c, 404, "NoSuchEntity",
-                     "Scope ARN: %.300s does not exist or is not attachable.", arn);
-            return false;
-        }
-        cJSON_Delete(doc);
+    if (!(doc = iam_policy_doc_of(c->iam, arn))) {
+        iam_fail(c, 404, "NoSuchEntity", "Scope ARN: %.300s does not exist or is not attachable.",
+                 arn);
+        return false;
     }
+    free(doc);
     *out = arn;
     return true;
 }
