@@ -101,6 +101,7 @@ static cJSON *session_policies(struct iam_call *c, int *packed)
     }
     for (int i = 1;; i++) {
         const char *arn;
+        char *found;
         snprintf(name, sizeof(name), "PolicyArns.member.%d.arn", i);
         if (!(arn = iam_param(c, name)))
             break;
@@ -119,6 +120,14 @@ static cJSON *session_policies(struct iam_call *c, int *packed)
                      arn, i);
             goto bad;
         }
+        /* the policies must exist (in the role's account, or AWS managed):
+         * AssumeRole declares MalformedPolicyDocument for bad session policies */
+        if (!(found = iam_policy_doc_of(c->iam, arn))) {
+            iam_fail(c, 400, "MalformedPolicyDocument",
+                     "Policy %.300s does not exist or is not attachable.", arn);
+            goto bad;
+        }
+        free(found);
         if (!arns)
             arns = cJSON_AddArrayToObject(out, "PolicyArns");
         cJSON_AddItemToArray(arns, cJSON_CreateString(arn));

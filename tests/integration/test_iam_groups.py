@@ -305,10 +305,23 @@ class IamGroups(ServerTestCase):
         self.assertAwsFails("MalformedPolicyDocument", "sts", "assume-role", "--role-arn",
                             role["Arn"], "--role-session-name", "bad", "--policy", "{nope",
                             keys=keys)
-        long_arns = ["arn:aws:iam::%s:policy/%s" % (ACCOUNT, "p" * 120 + str(i))
-                     for i in range(10)]
         raw = self.server.boto3("sts", access_key=keys[0], secret_key=keys[1],
                                 parameter_validation=False)
+        # PolicyArns naming a policy that does not exist: refused, no session
+        missing = "arn:aws:iam::%s:policy/no-such-policy" % ACCOUNT
+        for arns in ([missing], [ro, missing], ["arn:aws:iam::aws:policy/NoSuchAwsPolicy"]):
+            with self.subTest(arns=arns):
+                with self.assertRaises(Exception) as cm:
+                    raw.assume_role(RoleArn=role["Arn"], RoleSessionName="missing",
+                                    PolicyArns=[{"arn": a} for a in arns])
+                err = cm.exception.response["Error"]
+                self.assertEqual(err["Code"], "MalformedPolicyDocument")
+                self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+                self.assertIn(arns[-1], err["Message"])
+        iam = self.server.boto3("iam")
+        long_arns = [iam.create_policy(PolicyName="p" * 120 + str(i), PolicyDocument=policy(
+            allow("dynamodb:GetItem")))["Policy"]["Arn"] for i in range(10)]
+        self.assertEqual(long_arns[0], "arn:aws:iam::%s:policy/%s" % (ACCOUNT, "p" * 120 + "0"))
         with self.assertRaises(Exception) as cm:
             raw.assume_role(RoleArn=role["Arn"], RoleSessionName="big",
                             Policy=policy(*[allow("dynamodb:GetItem", self.table_arn("t%03d" % i))
