@@ -106,6 +106,12 @@ const char *expr_update_key_touched(const struct expr_update *u, const char *has
  */
 enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct err *e);
 
+/* expr_update_set_legacy - @u was read from UpdateItem's legacy
+ * AttributeUpdates: an ADD or DELETE whose value's type is not the
+ * attribute's then answers "Type mismatch for attribute to update", as
+ * DynamoDB does for that form. @u may be NULL. */
+void expr_update_set_legacy(struct expr_update *u);
+
 /* expr_update_project - the parts of @item at the paths @u updates (owned):
  * ReturnValues UPDATED_OLD / UPDATED_NEW. */
 cJSON *expr_update_project(const struct expr_update *u, const cJSON *item);

@@ -25,6 +25,7 @@ struct expr_update {
     struct upd_action *acts; /* arena */
     size_t n;
     struct expr_proj proj; /* the updated paths, for UPDATED_OLD / UPDATED_NEW */
+    bool legacy;           /* read from AttributeUpdates: its type-mismatch wording */
 };
 
 static const char *const kind_names[] = {"SET", "REMOVE", "ADD", "DELETE"};
@@ -315,6 +316,7 @@ static const char *const bad_type =
 static const char *const bad_path =
     "The document path provided in the update expression is invalid "
     "for update";
+static const char *const legacy_mismatch = "Type mismatch for attribute to update";
 static const char *const no_attr = "The provided expression refers to an attribute that does not "
                                    "exist in the item";
 
@@ -481,8 +483,10 @@ static bool set_has(const cJSON *arr, const cJSON *m, enum attr_type t)
     return false;
 }
 
-/* add_at / delete_at - ADD and DELETE actions on @item. */
-static enum err_code add_del_at(const struct upd_action *x, cJSON *item, struct err *e)
+/* add_del_at - an ADD or DELETE action on @item; @mismatch: the message for a
+ * value whose type is not the attribute's. */
+static enum err_code add_del_at(const struct upd_action *x, cJSON *item, const char *mismatch,
+                                struct err *e)
 {
     cJSON *parent = parent_of(&x->path, item);
     const struct expr_path_elem *last = &x->path.elems[x->path.n - 1];
@@ -501,7 +505,7 @@ static enum err_code add_del_at(const struct upd_action *x, cJSON *item, struct 
         return ERR_OK;
     }
     if (attr_type_of(cur) != vt)
-        return err_set(e, ERR_INVALID, "%s", bad_type);
+        return err_set(e, ERR_INVALID, "%s", mismatch);
     if (vt == ATTR_N) {
         struct num a, b, z;
         struct buf txt;
@@ -566,6 +570,12 @@ static int cmp_set(const void *a, const void *b)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
+void expr_update_set_legacy(struct expr_update *u)
+{
+    if (u)
+        u->legacy = true;
+}
+
 enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct err *e)
 {
     cJSON **vals;
@@ -595,7 +605,7 @@ enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct
             rm[nrm++] = x;
             break;
         default:
-            rc = add_del_at(x, item, e);
+            rc = add_del_at(x, item, u->legacy ? legacy_mismatch : bad_type, e);
             break;
         }
     }

@@ -149,12 +149,29 @@ static void update_done(void *arg, enum err_code rc, const struct err *e)
     ddb_reply(c, &b);
 }
 
+/* action_takes - whether AttributeUpdates' ADD (numbers, sets, lists) or
+ * DELETE with a value (sets) takes @val's type; if not, DynamoDB's message in
+ * @msg. A value of no known type is left to the value checks. */
+static bool action_takes(const cJSON *val, const char *action, char *msg, size_t size)
+{
+    enum attr_type t = attr_type_of(val);
+    bool ok = t == ATTR_INVALID || t == ATTR_SS || t == ATTR_NS || t == ATTR_BS ||
+              (action[0] == 'A' && (t == ATTR_N || t == ATTR_L));
+
+    if (!ok)
+        snprintf(msg, size,
+                 "One or more parameter values were invalid: Action %s is not supported for the "
+                 "type %s",
+                 action, attr_type_name(t));
+    return ok;
+}
+
 /* legacy_updates - rewrite a request's AttributeUpdates into the equivalent
  * UpdateExpression with generated ExpressionAttributeNames/Values, so both
  * forms share one evaluator. PUT is SET, DELETE without a value is REMOVE,
  * DELETE with a value removes set members, ADD adds numbers and set members
  * and appends to lists. Replies and returns false on bad input. */
-static bool legacy_updates(struct ddb_call *c)
+static bool legacy_updates(struct ddb_call *c, bool *converted)
 {
     static const char *const expr_args[] = {"UpdateExpression", "ConditionExpression",
                                             "ExpressionAttributeNames", "ExpressionAttributeValues",
@@ -223,6 +240,8 @@ static bool legacy_updates(struct ddb_call *c)
             }
             to = &set;
         } else if (strcmp(a, "DELETE") == 0) {
+            if (val && !action_takes(val, "DELETE", msg, sizeof(msg)))
+                goto bad;
             to = val ? &del : &rm;
         } else if (strcmp(a, "ADD") == 0) {
             if (!val) {
@@ -231,6 +250,8 @@ static bool legacy_updates(struct ddb_call *c)
                          "allowed when no attribute value is specified");
                 goto bad;
             }
+            if (!action_takes(val, "ADD", msg, sizeof(msg)))
+                goto bad;
             to = cJSON_GetObjectItemCaseSensitive(val, "L") ? &set : &add;
         } else {
             snprintf(msg, sizeof(msg),
@@ -291,6 +312,7 @@ static bool legacy_updates(struct ddb_call *c)
     else
         cJSON_Delete(values);
     cJSON_DeleteItemFromObjectCaseSensitive(c->in, "AttributeUpdates");
+    *converted = true;
     buf_free(&set);
     buf_free(&rm);
     buf_free(&add);
@@ -317,6 +339,7 @@ void ddb_update_item(struct ddb_call *c)
     struct err e = {0};
     const char *touched;
     char msg[400];
+    bool legacy = false;
     int rvf;
 
     x->c = c;
@@ -332,7 +355,8 @@ void ddb_update_item(struct ddb_call *c)
         return;
     if (!dp_legacy_mix(c, c->in, (const char *const[]){"Expected", "ConditionalOperator", NULL}))
         return;
-    if (!legacy_updates(c) || !dp_legacy_conds(c, c->in, "Expected", "ConditionExpression", false))
+    if (!legacy_updates(c, &legacy) ||
+        !dp_legacy_conds(c, c->in, "Expected", "ConditionExpression", false))
         return;
     if (dp_legacy(c, (const char *const[]){"ConditionalOperator", NULL}))
         return;
@@ -345,6 +369,8 @@ void ddb_update_item(struct ddb_call *c)
     }
     if (!dp_exprs_parse(c, c->in, DP_COND | DP_UPDATE, ex))
         return;
+    if (legacy)
+        expr_update_set_legacy(ex->upd);
     if (!dp_lookup_keys(c, table, &k))
         return;
     buf_init(&x->key, 0);

@@ -42,8 +42,12 @@ static enum err_code bad_text(const char *s, size_t len, struct err *e)
                    (int)(len > 200 ? 200 : len), s);
 }
 
-/* check_range - the precision and range checks shared by parse and arithmetic. */
-static enum err_code check_range(unsigned long long ndigits, long long exp, struct err *e)
+/* check_range - the precision and range checks shared by parse and arithmetic.
+ * @arith: a sum or difference, whose need for more than 38 digits DynamoDB
+ * reports as an overflow whatever its magnitude (1E+50 - 1 is "Number
+ * overflow"); a number as written gets the significant-digits message. */
+static enum err_code check_range(unsigned long long ndigits, long long exp, bool arith,
+                                 struct err *e)
 {
     /* Range first: DynamoDB reports 9.99..9E+125 + 1E+125 (39 digits, too
      * large) as an overflow. */
@@ -52,7 +56,7 @@ static enum err_code check_range(unsigned long long ndigits, long long exp, stru
     if (exp < NUM_EXP_MIN)
         return err_set(e, ERR_INVALID, "%s", MSG_UNDERFLOW);
     if (ndigits > NUM_MAX_DIGITS)
-        return err_set(e, ERR_INVALID, "%s", MSG_DIGITS);
+        return err_set(e, ERR_INVALID, "%s", arith ? MSG_OVERFLOW : MSG_DIGITS);
     return ERR_OK;
 }
 
@@ -125,7 +129,7 @@ enum err_code num_parse(const char *s, size_t len, struct num *out, struct err *
 
     unsigned long long nsig = (unsigned long long)(last - first + 1);
     long long exp = intdigits - first + x;
-    enum err_code rc = check_range(nsig, exp, e);
+    enum err_code rc = check_range(nsig, exp, false, e);
     if (rc)
         return rc;
 
@@ -254,7 +258,7 @@ static enum err_code add_signed(const struct num *a, const struct num *b, int bs
         nz--;
     /* value = str x 10^scale = 0.str x 10^(len + scale) */
     long long exp = (long long)len + scale;
-    rc = check_range(nz, exp, e);
+    rc = check_range(nz, exp, true, e);
     if (rc)
         goto out;
     memcpy(out->digits, str, nz);

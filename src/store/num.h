@@ -41,7 +41,9 @@ enum err_code num_format(const struct num *n, struct buf *out);
 int num_cmp(const struct num *a, const struct num *b);
 
 /* num_add / num_sub - exact arithmetic; the result must again be a valid
- * DynamoDB number (ERR_INVALID with the overflow/underflow/precision message). */
+ * DynamoDB number: ERR_INVALID with the underflow message, or with the
+ * overflow message both for too large a magnitude and for a result that needs
+ * more than 38 significant digits (1E+50 - 1), as DynamoDB answers. */
 enum err_code num_add(const struct num *a, const struct num *b, struct num *out, struct err *e);
 enum err_code num_sub(const struct num *a, const struct num *b, struct num *out, struct err *e);
 

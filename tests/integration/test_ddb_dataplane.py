@@ -55,12 +55,25 @@ class DataPlane(ServerTestCase):
         # 38-digit precision through arithmetic
         self.ddb.update_item(TableName=t, Key=k, UpdateExpression="SET big = :b",
                              ExpressionAttributeValues={":b": {"N": "12345678901234567890123456789012345678"}})
-        # 38 digits cannot hold that difference exactly: the service refuses
+        # 38 digits cannot hold that difference exactly: the service refuses,
+        # calling it an overflow (as it does for 1e50 - 1)
+        overflow = ("ValidationException", "Number overflow. Attempting to store a number with "
+                    "magnitude larger than supported range")
         code, msg, _ = self.err(self.ddb.update_item, TableName=t, Key=k,
                                 UpdateExpression="SET big = big - :b",
                                 ExpressionAttributeValues={":b": {"N": "0.0000000000000000000000000000000000001"}})
-        self.assertEqual((code, msg), ("ValidationException",
-                                       "Attempting to store more than 38 significant digits in a Number"))
+        self.assertEqual((code, msg), overflow)
+        for op in "+-":
+            code, msg, _ = self.err(self.ddb.update_item, TableName=t, Key=k,
+                                    UpdateExpression="SET big = :a %s :b" % op,
+                                    ExpressionAttributeValues={":a": {"N": "1e50"}, ":b": {"N": "1"}})
+            self.assertEqual((code, msg), overflow)
+        # a number written with more than 38 digits keeps its own message
+        code, msg, _ = self.err(self.ddb.update_item, TableName=t, Key=k,
+                                UpdateExpression="SET big = :a",
+                                ExpressionAttributeValues={":a": {"N": "1" * 39}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Attempting to store more than 38 significant digits in a Number", msg)
         out = self.ddb.update_item(TableName=t, Key=k, UpdateExpression="SET big = big + :b",
                                    ExpressionAttributeValues={":b": {"N": "1"}},
                                    ReturnValues="UPDATED_NEW")

@@ -88,11 +88,35 @@ class Expressions(ServerTestCase):
         code, _ = self.err(self.update, k,
                            AttributeUpdates={"pk": {"Value": {"S": "other"}, "Action": "PUT"}})
         self.assertEqual(code, "ValidationException")
-        code, _ = self.err(self.update, k,
-                           AttributeUpdates={"a": {"Value": {"S": "x"}, "Action": "ADD"}})
-        self.assertEqual(code, "ValidationException")
+        # the types ADD and DELETE take, and a value of another type than the attribute's
+        self.update(k, AttributeUpdates={"ss": {"Value": {"SS": ["1"]}},
+                                         "ns": {"Value": {"NS": ["1"]}}})
+        for attr, action, value, msg in [
+                ("a", "ADD", {"S": "x"}, "Action ADD is not supported for the type S"),
+                ("a", "ADD", {"B": b"x"}, "Action ADD is not supported for the type B"),
+                ("a", "ADD", {"BOOL": True}, "Action ADD is not supported for the type BOOL"),
+                ("a", "ADD", {"M": {}}, "Action ADD is not supported for the type M"),
+                ("a", "DELETE", {"S": "x"}, "Action DELETE is not supported for the type S"),
+                ("a", "DELETE", {"N": "1"}, "Action DELETE is not supported for the type N"),
+                ("a", "DELETE", {"L": []}, "Action DELETE is not supported for the type L")]:
+            code, got = self.err(self.update, k,
+                                 AttributeUpdates={attr: {"Value": value, "Action": action}})
+            self.assertEqual((code, got), ("ValidationException",
+                                           "One or more parameter values were invalid: " + msg))
+        for attr, action, value in [("ss", "DELETE", {"NS": ["1"]}), ("a", "DELETE", {"NS": ["1"]}),
+                                    ("ss", "ADD", {"NS": ["2"]}), ("ns", "ADD", {"N": "2"})]:
+            code, got = self.err(self.update, k,
+                                 AttributeUpdates={attr: {"Value": value, "Action": action}})
+            self.assertEqual((code, got), ("ValidationException",
+                                           "Type mismatch for attribute to update"))
+        # the same mismatch written as an UpdateExpression keeps that form's wording
+        code, got = self.err(self.update, k, UpdateExpression="ADD ss :v",
+                             ExpressionAttributeValues={":v": {"NS": ["2"]}})
+        self.assertEqual((code, got), ("ValidationException", "An operand in the update "
+                                       "expression has an incorrect data type"))
         # nothing changed by the refused requests
-        self.assertEqual(self.get(k), {**k, "a": {"N": "1"}})
+        self.assertEqual(self.get(k), {**k, "a": {"N": "1"}, "ss": {"SS": ["1"]},
+                                       "ns": {"NS": ["1"]}})
 
     # -- ConditionExpression ------------------------------------------------
 

@@ -229,10 +229,44 @@ static void test_key_touched_and_projection(void **state)
     arena_free(a);
 }
 
+/* An update read from AttributeUpdates words an ADD/DELETE type mismatch as DynamoDB
+ * does for that form; the same expression written by the caller keeps its own wording. */
+static void test_legacy_type_mismatch(void **state)
+{
+    static const char *const exprs[] = {"ADD ns :ss", "DELETE ss :ns", "DELETE n :ns",
+                                        "ADD ns :one"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
+        for (int legacy = 0; legacy < 2; legacy++) {
+            struct arena *a = arena_new();
+            cJSON *values = cJSON_Parse(VALUES);
+            cJSON *item = cJSON_Parse(ITEM);
+            struct expr_ctx ctx;
+            struct expr_update *u = NULL;
+            struct err e = {0};
+
+            expr_ctx_init(&ctx, a, NULL, values);
+            assert_int_equal(expr_parse_update(&ctx, exprs[i], &u, &e), ERR_OK);
+            if (legacy)
+                expr_update_set_legacy(u);
+            assert_int_equal(expr_apply_update(u, item, &e), ERR_INVALID);
+            assert_string_equal(e.msg, legacy ? "Type mismatch for attribute to update"
+                                              : "An operand in the update expression has an "
+                                                "incorrect data type");
+            cJSON_Delete(item);
+            cJSON_Delete(values);
+            arena_free(a);
+        }
+    }
+    expr_update_set_legacy(NULL); /* no update: nothing to mark */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_update_table),
+        cmocka_unit_test(test_legacy_type_mismatch),
         cmocka_unit_test(test_key_touched_and_projection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
