@@ -170,12 +170,11 @@ static bool action_takes(const cJSON *val, const char *action, char *msg, size_t
  * UpdateExpression with generated ExpressionAttributeNames/Values, so both
  * forms share one evaluator. PUT is SET, DELETE without a value is REMOVE,
  * DELETE with a value removes set members, ADD adds numbers and set members
- * and appends to lists. Replies and returns false on bad input. */
+ * and appends to lists. Replies and returns false on bad input. Call
+ * dp_legacy_mix (naming AttributeUpdates) first: the request has no
+ * expression parameters of its own. */
 static bool legacy_updates(struct ddb_call *c, bool *converted)
 {
-    static const char *const expr_args[] = {"UpdateExpression", "ConditionExpression",
-                                            "ExpressionAttributeNames", "ExpressionAttributeValues",
-                                            NULL};
     cJSON *au = cJSON_GetObjectItemCaseSensitive(c->in, "AttributeUpdates");
     cJSON *names, *values, *u;
     struct buf set, rm, add, del;
@@ -184,19 +183,6 @@ static bool legacy_updates(struct ddb_call *c, bool *converted)
 
     if (!au || cJSON_IsNull(au))
         return true;
-    for (int j = 0; expr_args[j]; j++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->in, expr_args[j]);
-
-        if (v && !cJSON_IsNull(v)) {
-            snprintf(msg, sizeof(msg),
-                     "Can not use both expression and non-expression parameters in the same "
-                     "request: Non-expression parameters: {AttributeUpdates} Expression "
-                     "parameters: {%s}",
-                     expr_args[j]);
-            ddb_reply_err(c, ERR_INVALID, msg);
-            return false;
-        }
-    }
     if (!cJSON_IsObject(au)) {
         c->serial = true;
         snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in AttributeUpdates");
@@ -353,7 +339,9 @@ void ddb_update_item(struct ddb_call *c)
     ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
     if (ddb_args_failed(c))
         return;
-    if (!dp_legacy_mix(c, c->in, (const char *const[]){"Expected", "ConditionalOperator", NULL}))
+    if (!dp_legacy_mix(
+            c, c->in,
+            (const char *const[]){"Expected", "ConditionalOperator", "AttributeUpdates", NULL}))
         return;
     if (!legacy_updates(c, &legacy) ||
         !dp_legacy_conds(c, c->in, "Expected", "ConditionExpression", false))
