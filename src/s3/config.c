@@ -78,13 +78,18 @@ const char *s3_cfg_stored(const cJSON *bucket, const char *name)
     return NULL;
 }
 
+bool s3_acl_grants(const char *acl)
+{
+    return acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0;
+}
+
 bool s3_acl_refused(struct http_req *r, const cJSON *bucket)
 {
-    const char *acl = http_req_header(r, "x-amz-acl");
-    const char *own = s3_cfg_stored(bucket, "ownershipControls");
+    const char *own;
 
-    if (!acl || strcmp(acl, "private") == 0 || strcmp(acl, "bucket-owner-full-control") == 0)
+    if (!s3_acl_grants(http_req_header(r, "x-amz-acl")))
         return false;
+    own = s3_cfg_stored(bucket, "ownershipControls");
     return own && strstr(own, "BucketOwnerEnforced") != NULL;
 }
 

@@ -66,7 +66,7 @@ void s3_rec_acl(struct http_req *r, cJSON *rec)
 
     /* a canned ACL granting more than the owner (refused before it is stored
      * when the bucket's ACLs are disabled or BlockPublicAcls is on) */
-    if (acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0)
+    if (s3_acl_grants(acl))
         cJSON_AddStringToObject(rec, "acl", acl);
 }
 

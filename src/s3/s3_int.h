@@ -272,8 +272,11 @@ void s3_write_tagging(struct buf *b, cJSON *tags);
 /* website, logging, lifecycle, ownershipControls, publicAccessBlock, acl:
  * answers and returns true when @r is one of them */
 bool s3_bucket_config(struct http_req *r);
-/* the canned ACL of @r is refused by a bucket whose ObjectOwnership is
- * BucketOwnerEnforced (S3's default since April 2023) */
+/* s3_acl_grants - canned ACL @acl (NULL: none) grants more than the owner's
+ * FULL_CONTROL: anything but private and bucket-owner-full-control. */
+bool s3_acl_grants(const char *acl);
+/* the canned ACL of @r (one s3_acl_grants) is refused by a bucket whose
+ * ObjectOwnership is BucketOwnerEnforced (S3's default since April 2023) */
 bool s3_acl_refused(struct http_req *r, const cJSON *bucket);
 /* s3_json_free - cJSON_Delete for arena_on_free(). */
 void s3_json_free(void *p);
