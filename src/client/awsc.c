@@ -52,6 +52,7 @@ struct body_ctx {
     struct awsc_resp *out;
     const struct awsc_req *req;
     CURL *h;
+    long status; /* of the response being received, asked of curl at its first byte; 0: not yet */
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -59,10 +60,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     struct body_ctx *b = ud;
 
     if (b->req->on_data) {
-        long status = 0;
-
-        curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &status);
-        if (status == 200)
+        if (!b->status)
+            curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &b->status);
+        if (b->status == 200)
             return b->req->on_data(b->req->data_ud, p, size * n) ? size * n : 0;
     }
     if (buf_append(&b->out->body, p, size * n))
@@ -72,7 +72,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-    struct awsc_resp *out = ud;
+    struct body_ctx *b = ud;
+    struct awsc_resp *out = b->out;
     size_t len = size * n, i;
     char *colon = memchr(p, ':', len);
     char *name, *value;
@@ -85,6 +86,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
             free((char *)out->headers[i].value);
         }
         out->nheaders = 0;
+        b->status = 0;
         return len;
     }
     if (!colon)
@@ -217,7 +219,7 @@ enum err_code awsc_call(const struct awsc_creds *c, const struct awsc_req *r, st
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &bctx);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &bctx);
     if (strcmp(r->method, "HEAD") == 0)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     if (r->body_len || strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0) {

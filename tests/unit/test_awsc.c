@@ -155,6 +155,59 @@ static void wrong_secret_and_token(void **state)
     awsc_resp_free(&resp);
 }
 
+struct sink {
+    size_t got, calls, stop_after; /* stop_after: refuse the call after that many (0: never) */
+};
+
+static bool sink_data(void *ud, const void *p, size_t n)
+{
+    struct sink *k = ud;
+
+    (void)p;
+    k->got += n;
+    return !k->stop_after || ++k->calls < k->stop_after;
+}
+
+/* on_data: a 200 answer's body is handed over as it arrives (in several
+ * pieces for a large one), another status's kept; false from it ends the call */
+static void streamed_body(void **state)
+{
+    struct fixture *f = *state;
+    size_t big = 256 * 1024, prefix = strlen("s3 us-east-1 PUT /s3/b/k ");
+    char *body = malloc(big + 1);
+    struct sink k = {0};
+    struct awsc_req r = {.method = "PUT",
+                         .endpoint = f->endpoint,
+                         .path = "/s3/b/k",
+                         .region = "us-east-1",
+                         .service = "s3",
+                         .on_data = sink_data,
+                         .data_ud = &k};
+    const struct awsc_creds bad = {"AKCLIENT", "wrong", NULL};
+    struct awsc_resp resp;
+
+    memset(body, 'x', big);
+    body[big] = 0;
+    r.body = body;
+    r.body_len = big;
+    assert_int_equal(awsc_call(&good, &r, &resp, NULL), ERR_OK);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(resp.body.len, 0);
+    assert_int_equal(k.got, prefix + big);
+    awsc_resp_free(&resp);
+    k = (struct sink){0};
+    assert_int_equal(awsc_call(&bad, &r, &resp, NULL), ERR_OK);
+    assert_int_equal(resp.status, 403);
+    assert_int_equal(k.got, 0);
+    assert_non_null(strstr(resp.body.ptr, "signature"));
+    awsc_resp_free(&resp);
+    k = (struct sink){.stop_after = 1};
+    assert_int_equal(awsc_call(&good, &r, &resp, NULL), ERR_IO);
+    assert_true(k.got > 0 && k.got < prefix + big);
+    awsc_resp_free(&resp);
+    free(body);
+}
+
 static void unreachable_peer(void **state)
 {
     (void)state;
@@ -183,9 +236,8 @@ static void unreachable_peer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_call_is_signed),
-        cmocka_unit_test(paths_queries_and_s3),
-        cmocka_unit_test(wrong_secret_and_token),
+        cmocka_unit_test(json_call_is_signed),    cmocka_unit_test(paths_queries_and_s3),
+        cmocka_unit_test(wrong_secret_and_token), cmocka_unit_test(streamed_body),
         cmocka_unit_test(unreachable_peer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
