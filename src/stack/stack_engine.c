@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "stack_expr.h"
 #include "stack_graph.h"
+#include "stack_match.h"
 #include "mem.h"
 #include "stack_provider.h"
 #include "stack_state.h"
@@ -654,28 +655,77 @@ static enum err_code do_refresh(struct job *j, struct err *e)
     return ERR_OK;
 }
 
-/* options.import: the resource @id names exists; it is read and recorded with the
- * program's inputs, so later runs diff against them. No write call. */
+static bool names_prop(const struct stack_node *list, const char *prop);
+
+static bool names_prop_list(const char *const *list, const char *prop)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (!strcmp(list[i], prop))
+            return true;
+    return false;
+}
+
+/* options.import, as Pulumi's: the resource @id names exists and the inputs the program
+ * gives match what its provider reads back (stack_match.h; options.ignoreChanges left
+ * out); it is then recorded with the program's inputs, so later runs diff against them.
+ * A difference fails the import before anything is recorded. No write call. */
 static enum err_code do_import(struct job *j, struct err *e)
 {
     struct stack_target t = target(j, -1);
-    const char *id = j->res->import_id->str;
+    const struct stack_node *at = j->res->import_id;
+    const char *id = at->str;
     const char *np = j->prov->name_prop;
-    cJSON *out = NULL;
+    cJSON *out = NULL, *given, *diffs, *c, *next;
     bool gone = false;
     enum err_code rc = j->prov->read(&t, id, j->inputs, &out, &gone, e);
 
     if (rc == ERR_OK && gone)
         rc = err_set(e, ERR_NOTFOUND, "import: %s %s does not exist in %s", j->type, id, j->region);
-    if (rc == ERR_OK) {
+    if (rc) {
+        cJSON_Delete(out);
+        return rc;
+    }
+    given = cJSON_Duplicate(j->inputs, 1);
+    for (c = given->child; c; c = next) {
+        const cJSON *was = cJSON_GetObjectItemCaseSensitive(out, c->string);
+        next = c->next;
+        if (!names_prop(j->res->ignore_changes, c->string))
+            continue;
+        /* as Pulumi does: an ignored property takes the existing resource's value */
+        cJSON_DeleteItemFromObjectCaseSensitive(j->inputs, c->string);
+        if (was)
+            cJSON_AddItemToObject(j->inputs, c->string, cJSON_Duplicate(was, 1));
+        cJSON_DeleteItemFromObjectCaseSensitive(given, c->string);
+    }
+    diffs = cJSON_CreateArray();
+    if (stack_match_inputs(given, out, diffs)) {
+        char *msg = j->step->msg;
+        size_t len = sizeof(j->step->msg), used;
+        const cJSON *d;
+        snprintf(msg, len, "%s:%d:%d: inputs to import do not match the existing resource %s %s",
+                 j->r->p->file, at->line, at->col, j->type, id);
+        cJSON_ArrayForEach(d, diffs)
+        {
+            used = strlen(msg);
+            snprintf(msg + used, len - used, "%s%s", d == diffs->child ? ": " : "; ",
+                     d->valuestring);
+        }
+        rc = err_set(e, ERR_CONFLICT, "%s", msg);
+    } else {
         /* no name in the program: the imported one is kept, as an auto-name would be */
         if (np && !cJSON_GetObjectItemCaseSensitive(j->inputs, np) && stack_state_str(out, np)) {
             cJSON_AddStringToObject(j->inputs, np, stack_state_str(out, np));
             j->autoname = true;
         }
+        /* what the program gives stays as it wrote it (a policy as an object) */
+        for (c = given->child; c; c = c->next)
+            if (!names_prop_list(j->prov->outputs, c->string))
+                cJSON_DeleteItemFromObjectCaseSensitive(out, c->string);
         put_entry(j->r, entry_new(j, "created", id, j->inputs, out));
         j->result = merged(j->inputs, out);
     }
+    cJSON_Delete(diffs);
+    cJSON_Delete(given);
     cJSON_Delete(out);
     return rc;
 }
@@ -713,7 +763,7 @@ static void *job_main(void *arg)
     }
     j->step->secs = (double)(clock_mono_us() - t0) / 1e6;
     j->step->rc = rc;
-    if (rc)
+    if (rc && !j->step->msg[0])
         snprintf(j->step->msg, sizeof(j->step->msg), "%s", e.msg);
     progress(j->r, j, true);
     return NULL;

@@ -61,7 +61,7 @@ struct stack_step {
     cJSON *changed; /* array of the top-level properties that differ (owned) */
     double secs;
     enum err_code rc;
-    char msg[256];
+    char msg[1024]; /* the error: an import's differences can be long */
 };
 
 struct stack_result {

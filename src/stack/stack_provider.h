@@ -174,4 +174,33 @@ long long stack_prov_deadline(const struct stack_target *t, long def_ms);
 bool stack_prov_waited(const struct stack_target *t, long long deadline, long ms, char *what,
                        size_t what_len);
 
+/* stack_prov_xml_doc - the text of <@tag> in @xml percent-decoded, as IAM returns policy
+ * documents (owned, free()), or NULL. */
+char *stack_prov_xml_doc(const char *xml, const char *tag);
+
+/* stack_prov_xml_tags - the <Key>/<Value> pairs inside the first <@section> of @xml ("Tags",
+ * "TagSet") as a map of strings (owned; empty when there is none). */
+cJSON *stack_prov_xml_tags(const char *xml, const char *section);
+
+/* stack_prov_iam_read_common - what a GetRole / GetUser answer @xml shows of the inputs
+ * roles and users share, into @o: path, permissionsBoundary ("" without one), tags. */
+void stack_prov_iam_read_common(const char *xml, cJSON *o);
+
+/* stack_prov_iam_policies - the managed policies attached to IAM @kind ("Role", "User",
+ * "Group") @name and its inline ones, into @o as managedPolicyArns and inlinePolicies
+ * [{name, policy}] (the documents as IAM keeps them). */
+enum err_code stack_prov_iam_policies(const struct stack_target *t, const char *kind,
+                                      const char *name, cJSON *o, struct err *e);
+
+/* stack_prov_s3_props - what the answer @body to GET ?@query of a bucket ("cors=",
+ * "website=", "lifecycle=", "publicAccessBlock=", "ownershipControls=", "policy=",
+ * "versioning=", "tagging=") shows of the inputs of the resource that manages it, named as
+ * the program names them, into @o (providers/s3_read.c). */
+void stack_prov_s3_props(const char *query, const char *body, cJSON *o);
+
+/* stack_prov_s3_bucket_props - the inputs of aws:s3:Bucket that @bucket's configurations
+ * show (tags, versioning.enabled, lifecycleRules, website: null without one), into @o. */
+enum err_code stack_prov_s3_bucket_props(const struct stack_target *t, const char *bucket, cJSON *o,
+                                         struct err *e);
+
 #endif

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "mem.h"
 #include "stack_provider.h"
+#include "url.h"
 
 atomic_long stack_provider_writes;
 
@@ -419,4 +420,102 @@ const cJSON *stack_prov_named(const cJSON *list, const char *name)
             return x;
     }
     return NULL;
+}
+
+char *stack_prov_xml_doc(const char *xml, const char *tag)
+{
+    char *s = stack_prov_xml_text(xml, tag), *w;
+    if (!s)
+        return NULL;
+    w = s;
+    for (const char *r = s; *r; r++) {
+        int hi, lo;
+        if (*r == '%' && (hi = url_hexval(r[1])) >= 0 && (lo = url_hexval(r[2])) >= 0) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return s;
+}
+
+cJSON *stack_prov_xml_tags(const char *xml, const char *section)
+{
+    cJSON *m = cJSON_CreateObject();
+    char open[96], close[96];
+    const char *s, *end;
+    snprintf(open, sizeof(open), "<%s>", section);
+    snprintf(close, sizeof(close), "</%s>", section);
+    s = xml ? strstr(xml, open) : NULL;
+    end = s ? strstr(s, close) : NULL;
+    for (const char *p = s; p && end && (p = strstr(p, "<Key>")) && p < end; p++) {
+        char *k = stack_prov_xml_text(p, "Key"), *v = stack_prov_xml_text(p, "Value");
+        if (k && !cJSON_GetObjectItemCaseSensitive(m, k))
+            cJSON_AddStringToObject(m, k, v ? v : "");
+        free(k);
+        free(v);
+    }
+    return m;
+}
+
+void stack_prov_iam_read_common(const char *xml, cJSON *o)
+{
+    char *path = stack_prov_xml_text(xml, "Path");
+    char *pb = stack_prov_xml_text(xml, "PermissionsBoundaryArn");
+    cJSON_AddStringToObject(o, "path", path ? path : "/");
+    cJSON_AddStringToObject(o, "permissionsBoundary", pb ? pb : "");
+    cJSON_AddItemToObject(o, "tags", stack_prov_xml_tags(xml, "Tags"));
+    free(path);
+    free(pb);
+}
+
+enum err_code stack_prov_iam_policies(const struct stack_target *t, const char *kind,
+                                      const char *name, cJSON *o, struct err *e)
+{
+    char pkey[32], action[64], *xml = NULL;
+    const char *lp[] = {pkey, name, "MaxItems", "1000", NULL};
+    cJSON *names, *inl;
+    const cJSON *n;
+    enum err_code rc;
+
+    snprintf(pkey, sizeof(pkey), "%sName", kind);
+    snprintf(action, sizeof(action), "ListAttached%sPolicies", kind);
+    if ((rc = stack_prov_iam(t, action, lp, &xml, NULL, 0, e))) {
+        free(xml);
+        return rc;
+    }
+    cJSON_AddItemToObject(o, "managedPolicyArns", stack_prov_xml_all(xml, "PolicyArn"));
+    free(xml);
+    xml = NULL;
+    snprintf(action, sizeof(action), "List%sPolicies", kind);
+    if ((rc = stack_prov_iam(t, action, lp, &xml, NULL, 0, e))) {
+        free(xml);
+        return rc;
+    }
+    names = stack_prov_xml_all(xml, "member");
+    free(xml);
+    inl = cJSON_AddArrayToObject(o, "inlinePolicies");
+    snprintf(action, sizeof(action), "Get%sPolicy", kind);
+    cJSON_ArrayForEach(n, names)
+    {
+        const char *gp[] = {pkey, name, "PolicyName", n->valuestring, NULL};
+        cJSON *p;
+        char *doc;
+        xml = NULL;
+        if ((rc = stack_prov_iam(t, action, gp, &xml, NULL, 0, e))) {
+            free(xml);
+            break;
+        }
+        doc = stack_prov_xml_doc(xml, "PolicyDocument");
+        p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "name", n->valuestring);
+        cJSON_AddStringToObject(p, "policy", doc ? doc : "");
+        cJSON_AddItemToArray(inl, p);
+        free(doc);
+        free(xml);
+    }
+    cJSON_Delete(names);
+    return rc;
 }

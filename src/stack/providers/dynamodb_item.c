@@ -162,11 +162,14 @@ static enum err_code item_read(const struct stack_target *t, const char *id, con
     if (rc)
         return rc;
     *gone = !cJSON_GetObjectItem(resp, "Item");
-    cJSON_Delete(resp);
     if (!*gone) {
+        char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(resp, "Item"));
         *out = cJSON_CreateObject();
         cJSON_AddStringToObject(*out, "id", id);
+        cJSON_AddStringToObject(*out, "item", text ? text : "{}"); /* as the program writes it */
+        free(text);
     }
+    cJSON_Delete(resp);
     return ERR_OK;
 }
 

@@ -616,15 +616,46 @@ static enum err_code tbl_delete(const struct stack_target *t, const char *id, co
                    within);
 }
 
-/* What a read (refresh, `get:`) reports beyond the outputs: the table's key schema, billing,
- * capacity and stream, named as the program names them. */
-static void read_properties(cJSON *o, const cJSON *tb)
+/* An index of DescribeTable as the program writes it (@global: a GSI, with its hash key and,
+ * when @capacity, its throughput). */
+static cJSON *index_of(const cJSON *ix, bool global, bool capacity)
+{
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *k, *pr = cJSON_GetObjectItem(ix, "Projection");
+    const cJSON *pt = cJSON_GetObjectItem(ix, "ProvisionedThroughput");
+    cJSON_AddStringToObject(o, "name", stack_prov_str(ix, "IndexName", ""));
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(ix, "KeySchema"))
+    {
+        bool hash = !strcmp(stack_prov_str(k, "KeyType", ""), "HASH");
+        if (hash && !global)
+            continue; /* a local index shares the table's hash key */
+        cJSON_AddStringToObject(o, hash ? "hashKey" : "rangeKey",
+                                stack_prov_str(k, "AttributeName", ""));
+    }
+    cJSON_AddStringToObject(o, "projectionType", stack_prov_str(pr, "ProjectionType", "ALL"));
+    if (cJSON_GetObjectItem(pr, "NonKeyAttributes"))
+        cJSON_AddItemToObject(o, "nonKeyAttributes",
+                              cJSON_Duplicate(cJSON_GetObjectItem(pr, "NonKeyAttributes"), 1));
+    if (global && capacity) {
+        cJSON_AddNumberToObject(o, "readCapacity",
+                                cJSON_GetNumberValue(cJSON_GetObjectItem(pt, "ReadCapacityUnits")));
+        cJSON_AddNumberToObject(
+            o, "writeCapacity",
+            cJSON_GetNumberValue(cJSON_GetObjectItem(pt, "WriteCapacityUnits")));
+    }
+    return o;
+}
+
+/* What a read (refresh, `get:`, import) reports beyond the outputs: every input the
+ * provider manages that DescribeTable shows, named as the program names them. */
+static void read_properties(const struct stack_target *t, cJSON *o, const cJSON *tb)
 {
     const cJSON *k, *ss = cJSON_GetObjectItem(tb, "StreamSpecification");
     const cJSON *pt = cJSON_GetObjectItem(tb, "ProvisionedThroughput");
     const char *bm =
         stack_prov_str(cJSON_GetObjectItem(tb, "BillingModeSummary"), "BillingMode", "PROVISIONED");
-    cJSON *attrs = cJSON_AddArrayToObject(o, "attributes");
+    bool prov = strcmp(bm, "PAY_PER_REQUEST") != 0;
+    cJSON *attrs = cJSON_AddArrayToObject(o, "attributes"), *l;
     cJSON_ArrayForEach(k, cJSON_GetObjectItem(tb, "KeySchema"))
     {
         const char *kt = stack_prov_str(k, "KeyType", "");
@@ -639,7 +670,7 @@ static void read_properties(cJSON *o, const cJSON *tb)
         cJSON_AddItemToArray(attrs, a);
     }
     cJSON_AddStringToObject(o, "billingMode", bm);
-    if (strcmp(bm, "PAY_PER_REQUEST") != 0) {
+    if (prov) {
         cJSON_AddNumberToObject(o, "readCapacity",
                                 cJSON_GetNumberValue(cJSON_GetObjectItem(pt, "ReadCapacityUnits")));
         cJSON_AddNumberToObject(
@@ -650,6 +681,64 @@ static void read_properties(cJSON *o, const cJSON *tb)
                           cJSON_IsTrue(cJSON_GetObjectItem(ss, "StreamEnabled")));
     if (cJSON_IsTrue(cJSON_GetObjectItem(ss, "StreamEnabled")))
         cJSON_AddStringToObject(o, "streamViewType", stack_prov_str(ss, "StreamViewType", ""));
+    l = cJSON_AddArrayToObject(o, "globalSecondaryIndexes");
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(tb, "GlobalSecondaryIndexes"))
+        cJSON_AddItemToArray(l, index_of(k, true, prov));
+    l = cJSON_AddArrayToObject(o, "localSecondaryIndexes");
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(tb, "LocalSecondaryIndexes"))
+        cJSON_AddItemToArray(l, index_of(k, false, false));
+    cJSON_AddBoolToObject(o, "deletionProtectionEnabled",
+                          cJSON_IsTrue(cJSON_GetObjectItem(tb, "DeletionProtectionEnabled")));
+    cJSON_AddStringToObject(
+        o, "tableClass",
+        stack_prov_str(cJSON_GetObjectItem(tb, "TableClassSummary"), "TableClass", "STANDARD"));
+    l = cJSON_AddArrayToObject(o, "replicas");
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(tb, "Replicas"))
+    {
+        const char *rn = stack_prov_str(k, "RegionName", "");
+        cJSON *r;
+        if (!strcmp(rn, t->region))
+            continue; /* the table itself */
+        r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "regionName", rn);
+        cJSON_AddItemToArray(l, r);
+    }
+}
+
+/* The table's TTL and tags as the program writes them ({attributeName, enabled}; a map). */
+static enum err_code read_ttl_tags(const struct stack_target *t, cJSON *o, const char *name,
+                                   struct err *e)
+{
+    cJSON *req = cJSON_CreateObject(), *resp = NULL, *ttl, *tags;
+    const cJSON *d, *tg;
+    enum err_code rc;
+
+    cJSON_AddStringToObject(req, "TableName", name);
+    rc = stack_prov_json(t, DDB, T("DescribeTimeToLive"), req, &resp, NULL, 0, e);
+    cJSON_Delete(req);
+    if (rc)
+        return rc;
+    d = cJSON_GetObjectItem(resp, "TimeToLiveDescription");
+    ttl = cJSON_AddObjectToObject(o, "ttl");
+    if (!strcmp(stack_prov_str(d, "TimeToLiveStatus", "DISABLED"), "ENABLED")) {
+        cJSON_AddStringToObject(ttl, "attributeName", stack_prov_str(d, "AttributeName", ""));
+        cJSON_AddBoolToObject(ttl, "enabled", true);
+    } else {
+        cJSON_AddBoolToObject(ttl, "enabled", false);
+    }
+    cJSON_Delete(resp);
+    req = cJSON_CreateObject();
+    resp = NULL;
+    cJSON_AddStringToObject(req, "ResourceArn", stack_prov_str(o, "arn", ""));
+    rc = stack_prov_json(t, DDB, T("ListTagsOfResource"), req, &resp, NULL, 0, e);
+    cJSON_Delete(req);
+    if (rc == ERR_OK) {
+        tags = cJSON_AddObjectToObject(o, "tags");
+        cJSON_ArrayForEach(tg, cJSON_GetObjectItem(resp, "Tags")) cJSON_AddStringToObject(
+            tags, stack_prov_str(tg, "Key", ""), stack_prov_str(tg, "Value", ""));
+    }
+    cJSON_Delete(resp);
+    return rc;
 }
 
 static enum err_code tbl_read(const struct stack_target *t, const char *id, const cJSON *in,
@@ -665,9 +754,16 @@ static enum err_code tbl_read(const struct stack_target *t, const char *id, cons
     if (rc)
         return rc;
     *out = outputs_of(tb);
-    read_properties(*out, tb);
+    read_properties(t, *out, tb);
     cJSON_Delete(tb);
-    return ERR_OK;
+    /* TTL and tags have calls of their own: a table gone meanwhile reads as gone */
+    rc = read_ttl_tags(t, *out, id, e);
+    if (rc) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        *gone = rc == ERR_NOTFOUND;
+    }
+    return *gone ? ERR_OK : rc;
 }
 
 static const char *const replace_props[] = {"name", "hashKey", "rangeKey", "localSecondaryIndexes",

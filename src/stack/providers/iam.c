@@ -276,10 +276,29 @@ static enum err_code role_read(const struct stack_target *t, const char *id, con
         free(xml);
         return rc;
     }
-    if (!*gone)
+    if (!*gone) {
+        /* beyond the outputs: every input the provider manages, as the program names it */
+        char *doc = stack_prov_xml_doc(xml, "AssumeRolePolicyDocument");
+        char *desc = stack_prov_xml_text(xml, "Description");
+        char *max = stack_prov_xml_text(xml, "MaxSessionDuration");
         *out = role_outputs(xml, id);
+        cJSON_AddStringToObject(*out, "assumeRolePolicy", doc ? doc : "");
+        cJSON_AddStringToObject(*out, "description", desc ? desc : "");
+        cJSON_AddNumberToObject(*out, "maxSessionDuration", max ? atoi(max) : 3600);
+        stack_prov_iam_read_common(xml, *out);
+        free(doc);
+        free(desc);
+        free(max);
+        rc = stack_prov_iam_policies(t, "Role", id, *out, e);
+        if (rc) {
+            cJSON_Delete(*out);
+            *out = NULL;
+        }
+    } else {
+        rc = ERR_OK;
+    }
     free(xml);
-    return ERR_OK;
+    return rc;
 }
 
 static const char *const role_replace[] = {"name", "namePrefix", "path", NULL};
@@ -385,23 +404,31 @@ static enum err_code rp_delete(const struct stack_target *t, const char *id, con
 static enum err_code rp_read(const struct stack_target *t, const char *id, const cJSON *in,
                              cJSON **out, bool *gone, struct err *e)
 {
-    char role[200], code[96];
+    char role[200], code[96], *xml = NULL;
     const char *name;
     enum err_code rc;
     (void)in;
     split_id(id, role, sizeof(role), &name);
     {
         const char *params[] = {"RoleName", role, "PolicyName", name, NULL};
-        rc = stack_prov_iam(t, "GetRolePolicy", params, NULL, code, sizeof(code), e);
+        rc = stack_prov_iam(t, "GetRolePolicy", params, &xml, code, sizeof(code), e);
     }
     *out = NULL;
     *gone = rc && stack_prov_gone(code);
-    if (rc && !*gone)
+    if (rc && !*gone) {
+        free(xml);
         return rc;
+    }
     if (!*gone) {
+        char *doc = stack_prov_xml_doc(xml, "PolicyDocument");
         *out = cJSON_CreateObject();
         cJSON_AddStringToObject(*out, "id", id);
+        cJSON_AddStringToObject(*out, "role", role);
+        cJSON_AddStringToObject(*out, "name", name);
+        cJSON_AddStringToObject(*out, "policy", doc ? doc : "");
+        free(doc);
     }
+    free(xml);
     return ERR_OK;
 }
 

@@ -48,8 +48,21 @@ static enum err_code group_read(const struct stack_target *t, const char *id, co
     *gone = rc && stack_prov_gone(code);
     if (!rc)
         *out = group_outputs(xml, id);
+    if (!rc && in == NULL) { /* the provider's read: the inputs it manages too */
+        char *path = stack_prov_xml_text(xml, "Path");
+        cJSON_AddStringToObject(*out, "path", path ? path : "/");
+        free(path);
+    }
     free(xml);
     return *gone ? ERR_OK : rc;
+}
+
+/* refresh, `get:` and import: beyond the outputs, the group's path */
+static enum err_code group_read_all(const struct stack_target *t, const char *id, const cJSON *in,
+                                    cJSON **out, bool *gone, struct err *e)
+{
+    (void)in;
+    return group_read(t, id, NULL, out, gone, e);
 }
 
 static enum err_code group_create(const struct stack_target *t, const cJSON *in, bool adopt,
@@ -124,7 +137,7 @@ const struct stack_provider stack_provider_iam_group = {
     .create = group_create,
     .update = group_update,
     .del = group_delete,
-    .read = group_read,
+    .read = group_read_all,
     .predict = group_predict,
 };
 

@@ -112,8 +112,18 @@ static enum err_code user_read(const struct stack_target *t, const char *id, con
     }
     if (!*gone)
         *out = user_outputs(xml, id);
+    if (*out && in == NULL) /* the provider's read: the inputs it manages too */
+        stack_prov_iam_read_common(xml, *out);
     free(xml);
     return ERR_OK;
+}
+
+/* refresh, `get:` and import: beyond the outputs, the user's path, tags and boundary */
+static enum err_code user_read_all(const struct stack_target *t, const char *id, const cJSON *in,
+                                   cJSON **out, bool *gone, struct err *e)
+{
+    (void)in;
+    return user_read(t, id, NULL, out, gone, e);
 }
 
 static enum err_code user_update(const struct stack_target *t, const char *id, const cJSON *old_in,
@@ -186,7 +196,7 @@ const struct stack_provider stack_provider_iam_user = {
     .create = user_create,
     .update = user_update,
     .del = user_delete,
-    .read = user_read,
+    .read = user_read_all,
     .predict = user_predict,
 };
 
@@ -275,16 +285,17 @@ static enum err_code inline_read(const struct inline_kind *k, const struct stack
                             stack_prov_str(in, "name", ""), NULL};
     char code[96], *xml = NULL;
     enum err_code rc = stack_prov_iam(t, k->get, params, &xml, code, sizeof(code), e);
-    free(xml);
     *out = NULL;
     *gone = rc && stack_prov_gone(code);
-    if (rc && !*gone)
-        return rc;
-    if (!*gone) {
+    if (!rc) {
+        char *doc = stack_prov_xml_doc(xml, "PolicyDocument");
         *out = cJSON_CreateObject();
         cJSON_AddStringToObject(*out, "id", id);
+        cJSON_AddStringToObject(*out, "policy", doc ? doc : "");
+        free(doc);
     }
-    return ERR_OK;
+    free(xml);
+    return *gone ? ERR_OK : rc;
 }
 
 /* The provider callbacks carry no provider pointer: one thin set per kind. */
@@ -634,13 +645,22 @@ static enum err_code key_read(const struct stack_target *t, const char *id, cons
     enum err_code rc = stack_prov_iam(t, "ListAccessKeys", params, &xml, code, sizeof(code), e);
     *out = NULL;
     *gone = (rc && stack_prov_gone(code)) || (!rc && (!xml || !strstr(xml, id)));
-    free(xml);
-    if (rc && !*gone)
+    if (rc && !*gone) {
+        free(xml);
         return rc;
+    }
     if (!*gone) {
+        const char *at = strstr(xml, id), *m = at;
+        char *st;
+        while (m > xml && strncmp(m, "<member>", 8) != 0) /* the key's own entry */
+            m--;
+        st = stack_prov_xml_text(m, "Status");
         *out = cJSON_CreateObject();
         cJSON_AddStringToObject(*out, "id", id);
+        cJSON_AddStringToObject(*out, "status", st ? st : "Active");
+        free(st);
     }
+    free(xml);
     return ERR_OK;
 }
 
@@ -810,10 +830,34 @@ static enum err_code policy_read(const struct stack_target *t, const char *id, c
         free(xml);
         return rc;
     }
-    if (!*gone)
+    if (!*gone) {
+        char *path = stack_prov_xml_text(xml, "Path"),
+             *desc = stack_prov_xml_text(xml, "Description");
+        char *ver = stack_prov_xml_text(xml, "DefaultVersionId"), *pname, *vxml = NULL, *doc;
+        const char *vp[] = {"PolicyArn", id, "VersionId", ver ? ver : "v1", NULL};
         *out = policy_outputs(xml, in);
+        pname = stack_prov_xml_text(xml, "PolicyName");
+        cJSON_AddStringToObject(*out, "name", pname ? pname : "");
+        cJSON_AddStringToObject(*out, "path", path ? path : "/");
+        cJSON_AddStringToObject(*out, "description", desc ? desc : "");
+        cJSON_AddItemToObject(*out, "tags", stack_prov_xml_tags(xml, "Tags"));
+        free(pname);
+        free(path);
+        free(desc);
+        rc = stack_prov_iam(t, "GetPolicyVersion", vp, &vxml, NULL, 0, e);
+        free(ver);
+        doc = stack_prov_xml_doc(vxml, "Document");
+        if (doc)
+            cJSON_AddStringToObject(*out, "policy", doc);
+        free(doc);
+        free(vxml);
+        if (rc) {
+            cJSON_Delete(*out);
+            *out = NULL;
+        }
+    }
     free(xml);
-    return ERR_OK;
+    return *gone ? ERR_OK : rc;
 }
 
 static const char *const policy_replace[] = {"name", "namePrefix", "path", "description", NULL};

@@ -5,6 +5,7 @@
  * and delete; AddPermission / RemovePermission (/functions/{name}/policy). */
 #include <dirent.h>
 #include <errno.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,8 +378,30 @@ static enum err_code fn_read(const struct stack_target *t, const char *id, const
     free(path);
     *out = NULL;
     *gone = rc == ERR_NOTFOUND;
-    if (rc == ERR_OK)
-        *out = fn_outputs(t, cJSON_GetObjectItem(resp, "Configuration"), id);
+    if (rc == ERR_OK) {
+        const cJSON *conf = cJSON_GetObjectItem(resp, "Configuration"), *v;
+        cJSON *env;
+        *out = fn_outputs(t, conf, id);
+        /* beyond the outputs: every input the provider manages, as the program names it */
+        cJSON_AddStringToObject(*out, "runtime", stack_prov_str(conf, "Runtime", ""));
+        cJSON_AddStringToObject(*out, "handler", stack_prov_str(conf, "Handler", ""));
+        cJSON_AddStringToObject(*out, "role", stack_prov_str(conf, "Role", ""));
+        cJSON_AddStringToObject(*out, "description", stack_prov_str(conf, "Description", ""));
+        v = cJSON_GetObjectItem(conf, "Timeout");
+        cJSON_AddNumberToObject(*out, "timeout", cJSON_IsNumber(v) ? v->valuedouble : 3);
+        v = cJSON_GetObjectItem(conf, "MemorySize");
+        cJSON_AddNumberToObject(*out, "memorySize", cJSON_IsNumber(v) ? v->valuedouble : 128);
+        env = cJSON_AddObjectToObject(*out, "environment");
+        v = cJSON_GetObjectItem(cJSON_GetObjectItem(conf, "Environment"), "Variables");
+        cJSON_AddItemToObject(env, "variables",
+                              cJSON_IsObject(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateObject());
+        v = cJSON_GetObjectItem(conf, "Architectures");
+        if (cJSON_IsArray(v))
+            cJSON_AddItemToObject(*out, "architectures", cJSON_Duplicate(v, 1));
+        v = cJSON_GetObjectItem(resp, "Tags");
+        cJSON_AddItemToObject(*out, "tags",
+                              cJSON_IsObject(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateObject());
+    }
     cJSON_Delete(resp);
     return *gone ? ERR_OK : rc;
 }
@@ -584,8 +607,22 @@ static enum err_code url_read(const struct stack_target *t, const char *id, cons
     free(query);
     *out = NULL;
     *gone = rc == ERR_NOTFOUND;
-    if (rc == ERR_OK)
+    if (rc == ERR_OK) {
+        const cJSON *c;
+        cJSON *cors;
         *out = url_outputs(resp, id);
+        cJSON_AddStringToObject(*out, "authorizationType",
+                                stack_prov_str(resp, "AuthType", "NONE"));
+        cJSON_AddStringToObject(*out, "invokeMode", stack_prov_str(resp, "InvokeMode", "BUFFERED"));
+        cors = cJSON_AddObjectToObject(*out, "cors"); /* AllowOrigins as allowOrigins */
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(resp, "Cors"))
+        {
+            char key[64];
+            snprintf(key, sizeof(key), "%c%s", (char)tolower((unsigned char)c->string[0]),
+                     c->string + 1);
+            cJSON_AddItemToObject(cors, key, cJSON_Duplicate(c, 1));
+        }
+    }
     cJSON_Delete(resp);
     return *gone ? ERR_OK : rc;
 }

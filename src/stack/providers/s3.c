@@ -422,9 +422,17 @@ static enum err_code bucket_read(const struct stack_target *t, const char *id, c
     *gone = rc == ERR_NOTFOUND;
     if (rc && !*gone)
         return rc;
-    if (!*gone)
+    if (!*gone) {
         *out = bucket_outputs(t, id, in);
-    return ERR_OK;
+        cJSON_AddStringToObject(*out, "bucket", id);
+        rc = stack_prov_s3_bucket_props(t, id, *out, e);
+        if (rc) {
+            cJSON_Delete(*out);
+            *out = NULL;
+            *gone = rc == ERR_NOTFOUND;
+        }
+    }
+    return *gone ? ERR_OK : rc;
 }
 
 static const char *const bucket_replace[] = {"bucket", "bucketPrefix", NULL};
@@ -547,6 +555,8 @@ static enum err_code ver_read(const struct stack_target *t, const char *id, cons
         char *st = stack_prov_xml_text(xml, "Status");
         *out = cJSON_CreateObject();
         cJSON_AddStringToObject(*out, "id", id);
+        cJSON_AddStringToObject(*out, "bucket", id);
+        stack_prov_s3_props("versioning=", xml, *out);
         if (!st || strcmp(st, "Enabled") != 0)
             *gone = true; /* versioning is no longer what the stack set */
         free(st);
@@ -1064,16 +1074,16 @@ static enum err_code sub_update(const struct stack_target *t, const char *id, co
         char *body = NULL;                                                                         \
         enum err_code rc = call(t, "GET", id, subcfgs[idx].query, NULL, &body, NULL, 0, e);        \
         (void)in;                                                                                  \
-        free(body);                                                                                \
         *out = NULL;                                                                               \
         *gone = rc == ERR_NOTFOUND;                                                                \
-        if (rc && !*gone)                                                                          \
-            return rc;                                                                             \
-        if (!*gone) {                                                                              \
+        if (!rc) {                                                                                 \
             *out = cJSON_CreateObject();                                                           \
             cJSON_AddStringToObject(*out, "id", id);                                               \
+            cJSON_AddStringToObject(*out, "bucket", id);                                           \
+            stack_prov_s3_props(subcfgs[idx].query, body, *out);                                   \
         }                                                                                          \
-        return ERR_OK;                                                                             \
+        free(body);                                                                                \
+        return *gone ? ERR_OK : rc;                                                                \
     }
 SUB_OPS(pab, 0)
 SUB_OPS(own, 1)
@@ -1119,8 +1129,12 @@ static enum err_code web_read(const struct stack_target *t, const char *id, cons
 {
     enum err_code rc = web_sub_read(t, id, in, out, gone, e);
     if (!rc && *out) {
-        cJSON_Delete(*out);
-        *out = web_predict(t, in);
+        cJSON *p = web_predict(t, in), *c;
+        while ((c = cJSON_DetachItemViaPointer(p, p->child)) != NULL) {
+            cJSON_DeleteItemFromObjectCaseSensitive(*out, c->string);
+            cJSON_AddItemToObject(*out, c->string, c);
+        }
+        cJSON_Delete(p);
     }
     return rc;
 }
