@@ -98,7 +98,7 @@ char *s3_sigv2_string_to_sign(const char *method, const struct s3_sigv2_header *
     size_t i, n = 0;
     const char *v;
     bool first = true;
-    char val[2048];
+    struct url_param p;
 
     buf_init(&b, 0);
     buf_puts(&b, method);
@@ -135,11 +135,15 @@ char *s3_sigv2_string_to_sign(const char *method, const struct s3_sigv2_header *
         const char *found[sizeof(subresources) / sizeof(subresources[0])];
         size_t nf = 0;
         for (i = 0; i < sizeof(subresources) / sizeof(subresources[0]); i++)
-            if (s3_sigv2_query_param(query, subresources[i], val, sizeof(val)))
+            if (url_query_find(query, subresources[i], &p))
                 found[nf++] = subresources[i];
         qsort(found, nf, sizeof(found[0]), cmp_str);
         for (i = 0; i < nf; i++) {
-            s3_sigv2_query_param(query, found[i], val, sizeof(val));
+            /* the value decoded, however long (decoding never lengthens) */
+            char *val;
+            url_query_find(query, found[i], &p);
+            val = xmalloc(p.val_len + 1);
+            url_decode_to(p.val, p.val_len, val, p.val_len + 1);
             buf_putc(&b, first ? '?' : '&');
             first = false;
             buf_puts(&b, found[i]);
@@ -147,6 +151,7 @@ char *s3_sigv2_string_to_sign(const char *method, const struct s3_sigv2_header *
                 buf_putc(&b, '=');
                 buf_puts(&b, val);
             }
+            free(val);
         }
     }
     return buf_detach(&b, NULL);

@@ -1045,6 +1045,13 @@ class Presigned(S3Case):
             if sv == "s3":
                 self.assertIn("AWSAccessKeyId=", get)
                 self.assertIn("Signature=", get)
+            # a long signed override (SigV2 signs response-* subresources by value)
+            name = "attachment; filename=" + "f" * 6000
+            get = c.generate_presigned_url("get_object", Params={
+                "Bucket": b, "Key": "p k", "ResponseContentDisposition": name}, ExpiresIn=300)
+            st, body = self.curl("-D", "-", get)
+            self.assertEqual(st, 200, (sv, body[:300]))
+            self.assertIn(name.encode(), body)
             # tampered signature
             st, body = self.curl(get.replace("Signature=", "Signature=AA"))
             self.assertEqual(st, 403)
