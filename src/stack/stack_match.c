@@ -222,9 +222,13 @@ static int cmp_map(const char *path, const cJSON *p, const cJSON *r, cJSON *diff
     return n;
 }
 
+/* What names a list element: its `name` (indexes, attributes, inline policies), else its
+ * `id` (lifecycle and CORS rules). */
 static const char *name_of(const cJSON *c)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "name");
+    if (!n)
+        n = cJSON_GetObjectItemCaseSensitive(c, "id");
     return cJSON_IsString(n) ? n->valuestring : NULL;
 }
 
@@ -248,8 +252,18 @@ static int cmp_list(const char *path, const cJSON *p, const cJSON *r, cJSON *dif
 {
     const cJSON *x;
     int n = 0;
-    if (!all_named(p) || !all_named(r))
-        return set_eq(p, r, same_input) ? 0 : differs(path, p, r, diffs);
+    if (!all_named(p) || !all_named(r)) {
+        if (set_eq(p, r, same_input))
+            return 0;
+        if (cJSON_GetArraySize(p) == 1 && cJSON_GetArraySize(r) == 1) { /* one rule each */
+            char *sub = join(path, "0", true);
+            n = cmp(sub, p->child, r->child, diffs);
+            free(sub);
+            if (n)
+                return n;
+        }
+        return differs(path, p, r, diffs);
+    }
     cJSON_ArrayForEach(x, p)
     {
         const cJSON *y = NULL, *c;

@@ -8,7 +8,7 @@
  *    difference); inside a nested block likewise, except `tags` and
  *    `environment.variables`-style maps (`tags`, `variables`), compared key for key;
  *  - lists are compared as sets (AWS treats these lists as sets: attributes, indexes,
- *    policy ARNs, CORS methods...); elements with a `name` are matched by it;
+ *    policy ARNs, CORS methods...); elements with a `name` (else an `id`) are matched by it;
  *  - a string holding a JSON document (a policy) and a document written as an object
  *    are compared as JSON: keys in any order, lists as sets, a one-element list equal
  *    to its element, numbers and booleans equal to their strings, spacing ignored;

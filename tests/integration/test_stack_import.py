@@ -244,5 +244,289 @@ class ImportMatches(unittest.TestCase):
         self.assertEqual([r["name"] for r in self.p.state()["resources"]], ["rnd"])
 
 
+SITE = """  site:
+    type: aws:s3:BucketV2
+    properties:
+      bucket: site-assets
+    options:
+      import: site-assets
+  siteBlock:
+    type: aws:s3:BucketPublicAccessBlock
+    properties:
+      bucket: site-assets
+      blockPublicAcls: true
+      ignorePublicAcls: true
+      blockPublicPolicy: {block}
+      restrictPublicBuckets: true
+    options:
+      import: site-assets
+  siteOwner:
+    type: aws:s3:BucketOwnershipControls
+    properties:
+      bucket: site-assets
+      rule:
+        objectOwnership: BucketOwnerEnforced
+    options:
+      import: site-assets
+  sitePolicy:
+    type: aws:s3:BucketPolicy
+    properties:
+      bucket: site-assets
+      policy:
+        Version: 2012-10-17
+        Statement:
+          - Sid: Read
+            Effect: Allow
+            Principal:
+              AWS: arn:aws:iam::{account}:root
+            Action: s3:GetObject
+            Resource: arn:aws:s3:::site-assets/*
+    options:
+      import: site-assets
+  siteCors:
+    type: aws:s3:BucketCorsConfigurationV2
+    properties:
+      bucket: site-assets
+      corsRules:
+        - allowedMethods: [{methods}]
+          allowedOrigins: ["https://example.com"]
+          maxAgeSeconds: 300
+    options:
+      import: site-assets
+  siteWeb:
+    type: aws:s3:BucketWebsiteConfigurationV2
+    properties:
+      bucket: site-assets
+      indexDocument:
+        suffix: {index}
+      errorDocument:
+        key: error.html
+    options:
+      import: site-assets
+  siteRules:
+    type: aws:s3:BucketLifecycleConfigurationV2
+    properties:
+      bucket: site-assets
+      rules:
+        - id: tmp
+          status: Enabled
+          filter:
+            prefix: tmp/
+          expiration:
+            days: {days}
+    options:
+      import: site-assets
+  siteVersions:
+    type: aws:s3:BucketVersioningV2
+    properties:
+      bucket: site-assets
+      versioningConfiguration:
+        status: Enabled
+    options:
+      import: site-assets
+  ci:
+    type: aws:iam:User
+    properties:
+      name: ci
+      path: /system/
+      tags:
+        Team: {team}
+    options:
+      import: ci
+  ciKey:
+    type: aws:iam:AccessKey
+    properties:
+      user: ci
+      status: {status}
+    options:
+      import: {key}
+  ciPolicy:
+    type: aws:iam:UserPolicy
+    properties:
+      user: ci
+      name: upload
+      policy: '{{"Statement":[{{"Action":"s3:PutObject","Effect":"Allow","Resource":"*"}}],"Version":"2012-10-17"}}'
+    options:
+      import: ci:upload
+  devs:
+    type: aws:iam:Group
+    properties:
+      name: devs
+      path: {gpath}
+    options:
+      import: devs
+  devsMembers:
+    type: aws:iam:GroupMembership
+    properties:
+      name: devs-members
+      group: devs
+      users: [ci]
+    options:
+      import: devs-members
+  kv:
+    type: aws:dynamodb:Table
+    properties:
+      name: kvs
+      billingMode: PAY_PER_REQUEST
+      hashKey: k
+      attributes:
+        - name: k
+          type: S
+    options:
+      import: kvs
+  kvItem:
+    type: aws:dynamodb:TableItem
+    properties:
+      tableName: kvs
+      hashKey: k
+      item: '{{"k": {{"S": "greeting"}}, "v": {{"S": "{greeting}"}}}}'
+    options:
+      import: kvs|greeting
+  fnRole:
+    type: aws:iam:Role
+    properties:
+      name: fn-role
+      assumeRolePolicy: '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"lambda.amazonaws.com"}},"Action":"sts:AssumeRole"}}]}}'
+    options:
+      import: fn-role
+  hello:
+    type: aws:lambda:Function
+    properties:
+      name: hello
+      role: ${{fnRole.arn}}
+      runtime: nodejs20.x
+      handler: index.handler
+      timeout: 10
+      memorySize: 256
+      environment:
+        variables:
+          MODE: {mode}
+      tags:
+        App: hello
+    options:
+      import: hello
+  helloUrl:
+    type: aws:lambda:FunctionUrl
+    properties:
+      functionName: hello
+      authorizationType: NONE
+    options:
+      import: hello
+"""
+
+
+class ImportEveryKind(unittest.TestCase):
+    """Bucket configurations, a user with its key, policy and group, a table item, a
+    function and its URL: each read back and compared."""
+
+    def setUp(self):
+        self.p = Project(PREFIX)
+        self.addCleanup(self.p.cleanup)
+        self.p.run("up", "--yes", check=0)
+
+    def make_existing(self):
+        import io
+        import zipfile
+        s3, iam, ddb, fn, sts = (self.p.client(s, "us-east-1")
+                                 for s in ("s3", "iam", "dynamodb", "lambda", "sts"))
+        account = sts.get_caller_identity()["Account"]
+        b = "site-assets"
+        s3.create_bucket(Bucket=b)
+        s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        s3.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+            "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+        s3.put_bucket_policy(Bucket=b, Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject"],
+                "Principal": {"AWS": "arn:aws:iam::%s:root" % account},
+                "Resource": "arn:aws:s3:::site-assets/*"}]}, indent=2))
+        s3.put_bucket_cors(Bucket=b, CORSConfiguration={"CORSRules": [{
+            "AllowedMethods": ["PUT", "GET"], "AllowedOrigins": ["https://example.com"],
+            "MaxAgeSeconds": 300}]})
+        s3.put_bucket_website(Bucket=b, WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+        s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [{
+            "ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+            "Expiration": {"Days": 7}}]})
+        s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        iam.create_user(UserName="ci", Path="/system/", Tags=[{"Key": "Team", "Value": "ops"}])
+        key = iam.create_access_key(UserName="ci")["AccessKey"]["AccessKeyId"]
+        iam.put_user_policy(UserName="ci", PolicyName="upload", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": {
+                "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}}))
+        iam.create_group(GroupName="devs", Path="/teams/")
+        iam.add_user_to_group(GroupName="devs", UserName="ci")
+        ddb.create_table(TableName="kvs", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
+        ddb.put_item(TableName="kvs", Item={"k": {"S": "greeting"}, "v": {"S": "hi"}})
+        role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("index.js", "exports.handler = async () => 'hi';\n")
+        fn.create_function(FunctionName="hello", Runtime="nodejs20.x", Role=role,
+                           Handler="index.handler", Code={"ZipFile": buf.getvalue()},
+                           Timeout=10, MemorySize=256, Tags={"App": "hello"},
+                           Environment={"Variables": {"MODE": "prod"}})
+        fn.create_function_url_config(FunctionName="hello", AuthType="NONE")
+        return account, key
+
+    def program(self, account, key, block="true", methods='"GET", "PUT"', index="index.html",
+                days=7, team="ops", status="Active", gpath="/teams/", greeting="hi",
+                mode="prod"):
+        return PREFIX + SITE.format(account=account, key=key, block=block, methods=methods,
+                                    index=index, days=days, team=team, status=status,
+                                    gpath=gpath, greeting=greeting, mode=mode)
+
+    def test_every_kind_compared(self):
+        account, key = self.make_existing()
+        text = self.program(account, key, block="false", methods='"GET"', index="home.html",
+                            days=30, team="dev", status="Inactive", gpath="/", greeting="hello",
+                            mode="debug")
+        self.p.write(text)
+        res = self.p.json("up", "--yes", check=1)
+        self.assertEqual(res["writes"], 0)
+        errors = {s["name"]: s["error"] for s in res["steps"] if s.get("error")}
+        want = {
+            "siteBlock": "blockPublicPolicy: program false, existing true",
+            "siteCors": 'corsRules[0].allowedMethods: program ["GET"], existing ["PUT","GET"]',
+            "siteWeb": 'indexDocument.suffix: program "home.html", existing "index.html"',
+            "siteRules": "rules[tmp].expiration.days: program 30, existing 7",
+            "ci": 'tags.Team: program "dev", existing "ops"',
+            "ciKey": 'status: program "Inactive", existing "Active"',
+            "devs": 'path: program "/", existing "/teams/"',
+            "kvItem": 'item.v.S: program "hello", existing "hi"',
+            "hello": 'environment.variables.MODE: program "debug", existing "prod"',
+        }
+        self.assertEqual(set(errors), set(want), errors)
+        for name, part in want.items():
+            self.assertIn("inputs to import do not match the existing resource", errors[name])
+            self.assertIn(part, errors[name])
+        # what matched was imported meanwhile; nothing was written to the region
+        s3 = self.p.client("s3", "us-east-1")
+        self.assertTrue(s3.get_public_access_block(Bucket="site-assets")[
+            "PublicAccessBlockConfiguration"]["BlockPublicPolicy"])
+        self.assertEqual(s3.get_bucket_website(Bucket="site-assets")["IndexDocument"],
+                         {"Suffix": "index.html"})
+        self.assertNotIn("siteCors", {r["name"] for r in self.p.state()["resources"]})
+
+        self.p.write(self.program(account, key))
+        res = self.p.json("up", "--yes")
+        self.assertEqual({s["name"]: s["op"] for s in res["steps"] if s["op"] != "same"},
+                         {n: "import" for n in want})
+        self.assertEqual(res["writes"], 0)
+        again = self.p.json("up", "--yes")
+        self.assertEqual(set(ops(again).values()), {"same"})
+        self.assertEqual(again["writes"], 0)
+        # refresh reads the same properties back: nothing changed outside the stack
+        ref = self.p.json("refresh", "--yes")
+        self.assertEqual([s["name"] for s in ref["steps"] if s.get("error")], [])
+
+
 if __name__ == "__main__":
     unittest.main()

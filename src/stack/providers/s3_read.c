@@ -1,8 +1,7 @@
 /* s3_read.c - S3 bucket configurations read back as the program writes them (refresh, `get:`,
  * import): the answers of GET ?publicAccessBlock, ?ownershipControls, ?policy, ?cors,
  * ?website, ?lifecycle, ?versioning and ?tagging turned into the Pulumi properties the
- * providers in s3.c take. Values from XML stay text: the import comparison takes "30" and
- * 30, "true" and true, as equal, as the provider coerces them. */
+ * providers in s3.c take, numbers and booleans where the provider's schema has them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +33,27 @@ static cJSON *blocks(const char *xml, const char *tag)
     return l;
 }
 
-/* <@tag> of @xml as property @prop of @o, when present. */
+/* <@tag> of @xml as property @prop of @o, when present: a number or boolean where the
+ * provider's schema has one, else text. */
 static void text_prop(cJSON *o, const char *prop, const char *xml, const char *tag)
 {
-    char *v = stack_prov_xml_text(xml, tag);
-    if (v)
+    static const char *const numbers[] = {"days",
+                                          "maxAgeSeconds",
+                                          "noncurrentDays",
+                                          "newerNoncurrentVersions",
+                                          "daysAfterInitiation",
+                                          "objectSizeGreaterThan",
+                                          "objectSizeLessThan",
+                                          NULL};
+    char *v = stack_prov_xml_text(xml, tag), *end = NULL;
+    bool number = false;
+    for (size_t i = 0; v && numbers[i]; i++)
+        number = number || !strcmp(prop, numbers[i]);
+    if (v && number && *v && (strtod(v, &end), *end == '\0'))
+        cJSON_AddNumberToObject(o, prop, strtod(v, NULL));
+    else if (v && !strcmp(prop, "expiredObjectDeleteMarker"))
+        cJSON_AddBoolToObject(o, prop, !strcmp(v, "true"));
+    else if (v)
         cJSON_AddStringToObject(o, prop, v);
     free(v);
 }
@@ -240,11 +255,12 @@ static cJSON *inline_rules(const cJSON *v2)
         if ((v = cJSON_GetObjectItem(r, "expiration")))
             cJSON_AddItemToObject(x, "expiration", cJSON_Duplicate(v, 1));
         if ((v = cJSON_GetObjectItem(r, "noncurrentVersionExpiration")))
-            cJSON_AddStringToObject(cJSON_AddObjectToObject(x, "noncurrentVersionExpiration"),
-                                    "days", stack_prov_str(v, "noncurrentDays", ""));
+            cJSON_AddItemToObject(cJSON_AddObjectToObject(x, "noncurrentVersionExpiration"), "days",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(v, "noncurrentDays"), 1));
         if ((v = cJSON_GetObjectItem(r, "abortIncompleteMultipartUpload")))
-            cJSON_AddStringToObject(x, "abortIncompleteMultipartUploadDays",
-                                    stack_prov_str(v, "daysAfterInitiation", ""));
+            cJSON_AddItemToObject(
+                x, "abortIncompleteMultipartUploadDays",
+                cJSON_Duplicate(cJSON_GetObjectItem(v, "daysAfterInitiation"), 1));
         cJSON_AddItemToArray(l, x);
     }
     return l;
