@@ -2,6 +2,7 @@
 JSON error (or, when the client is gone, nothing), and the server keeps
 serving afterwards."""
 
+import http.client
 import json
 import socket
 import time
@@ -226,6 +227,27 @@ class BadInput(ServerTestCase):
                     self.assertLess(r.status, 500)
                 finally:
                     conn.close()
+
+    def test_large_header_section(self):
+        """16 KiB of headers are read (the connection's memory pool holds them,
+        on a kept-alive connection too); a far larger section is refused."""
+        body = json.dumps({"TableName": "bad-input", "Key": {"pk": {"S": "x"}}}).encode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            for pad in (0, 16, 0, 16):
+                h = self.signed_headers(body, target="DynamoDB_20120810.GetItem")
+                h.update({"X-Pad-%d" % i: "p" * 1000 for i in range(pad)})
+                conn.request("POST", "/", body=body, headers=h)
+                r = conn.getresponse()
+                self.assertEqual(r.status, 200, (pad, r.read()[:300]))
+                r.read()
+        finally:
+            conn.close()
+        h = self.signed_headers(body, target="DynamoDB_20120810.GetItem")
+        h.update({"X-Pad-%d" % i: "p" * 1000 for i in range(64)})
+        out = self.raw_socket(self.head(h), [body])
+        if out:
+            self.assertRegex(out.split(b"\r\n", 1)[0], rb"^HTTP/1\.[01] 4\d\d ")
 
     def test_many_bad_requests_in_a_row(self):
         deadline = time.monotonic() + 30
