@@ -1,4 +1,5 @@
-/* store.h - a region's durable state: one LMDB environment, group commit.
+/* store.h - a region's durable state: one LMDB environment, group commit,
+ * a write-ahead log.
  *
  * Reads run in read-only transactions on the calling thread (MDB_NOTLS, so
  * any thread may begin one; it must end on the thread that began it).
@@ -8,10 +9,14 @@
  * and later intents in the batch see what earlier ones wrote), commits once,
  * and reports each intent's outcome only once that commit is on disk. That is
  * group commit: concurrent writers share one flush, and an acknowledged write
- * is durable (it survives kill -9 and power loss). A commit costs one flush:
- * its meta page becomes durable with the next commit's flush (or a flush of
- * its own when no other write follows), so an intent is reported one flush
- * after its commit (store.c, "Durability").
+ * is durable (it survives kill -9 and power loss). A commit costs one flush
+ * of the write-ahead log; the log's files are flushed side by side, so a
+ * batch starts its flush while the previous one's is under way, and LMDB is
+ * flushed only by checkpoints, about once a second (store.c, "Durability").
+ *
+ * The data directory holds data.mdb and lock.mdb (LMDB), tandem.lock, the
+ * log's files wal-LANE-P and wal-checkpoint; copy it only whole, from a
+ * stopped region (docs/operations.md).
  *
  * Read transactions see every commit, including the newest one whose flush
  * has not happened yet (kill -9 cannot take it back, a power loss can).
@@ -49,10 +54,12 @@ enum store_db {
 };
 
 struct store_opts {
-    const char *dir;    /* data directory, created if missing */
-    size_t map_size;    /* LMDB map size in bytes; 0 = default (64 GiB, sparse) */
-    unsigned max_batch; /* most intents per commit; 0 = default (1024) */
-    bool nosync;        /* skip fsync (benchmarks of the floor only; never in production) */
+    const char *dir;        /* data directory, created if missing */
+    size_t map_size;        /* LMDB map size in bytes; 0 = default (64 GiB, sparse) */
+    unsigned max_batch;     /* most intents per commit; 0 = default (1024) */
+    bool nosync;            /* skip fsync (benchmarks of the floor only; never in production) */
+    unsigned wal_lanes;     /* write-ahead log files flushed side by side; 0 = default (3) */
+    unsigned checkpoint_ms; /* checkpoint interval; 0 = default (1000) */
 };
 
 /*
@@ -83,7 +90,7 @@ enum err_code store_read_begin(struct store *s, struct store_txn **out, struct e
 /*
  * store_read_durable - like store_read_begin, but the snapshot holds only
  * commits that are on disk: it waits (about one flush at most) until the
- * writer has flushed everything the snapshot sees. Never call it on the
+ * log holds everything the snapshot sees. Never call it on the
  * writer thread (from a store_apply_fn or store_done_fn).
  */
 enum err_code store_read_durable(struct store *s, struct store_txn **out, struct err *e);
@@ -195,7 +202,8 @@ enum err_code store_next_id(struct store_txn *t, uint64_t *id, struct err *e);
  * @flushes flushes of their own fail as a failing disk (EIO) makes them: the
  * commit is aborted (every intent of its batch gets ERR_IO and nothing of it
  * stays), the flush is not done (the intents waiting on it get ERR_IO, their
- * outcome unknown: the commit stays and is made durable by a later flush).
+ * outcome unknown: the commit stays and is made durable by a checkpoint the
+ * writer takes at once; checkpoints count as flushes too).
  * For tests of those paths; compiled in every build, set only by this call.
  */
 void store_inject_failures(struct store *s, unsigned commits, unsigned flushes);
@@ -204,8 +212,8 @@ struct store_stats {
     uint64_t commits; /* batches committed */
     uint64_t intents; /* intents applied */
     uint64_t max_batch_seen;
-    uint64_t syncs;      /* flushes of their own when the queue ran dry (commits flush too) */
-    uint64_t durable_id; /* every commit up to this id is on disk */
+    uint64_t syncs;      /* flushes since the open: of the log, and checkpoints' */
+    uint64_t durable_id; /* every commit up to this id is on disk (in the log) */
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 

@@ -813,9 +813,9 @@ static void done_gate(void *arg, enum err_code rc, const struct err *e)
 
 enum { PIPELINED = 40 };
 
-/* Back-to-back batches: each commit's flush makes the previous commit durable,
- * so only the last one needs a flush of its own, and no intent is reported
- * before its commit is durable. */
+/* Back-to-back batches: each commit's log record starts flushing at once
+ * (records that arrive while every lane is flushing share the next flush),
+ * and no intent is reported before its commit is durable. */
 static void pipelined_commits(void **state)
 {
     struct fixture *f = *state;
@@ -851,7 +851,7 @@ static void pipelined_commits(void **state)
     assert_int_equal(n[PIPELINED - 1].txn - n[0].txn, PIPELINED / 4 - 1);
     store_get_stats(s, &st);
     assert_int_equal(st.commits, 1 + PIPELINED / 4);
-    assert_int_equal(st.syncs, 1);
+    assert_true(st.syncs >= 1 && st.syncs <= PIPELINED / 4);
     assert_int_equal(st.durable_id, n[PIPELINED - 1].txn);
 
     assert_int_equal(store_read_durable(s, &t, NULL), ERR_OK);
@@ -884,8 +884,9 @@ static void *durable_reader_main(void *arg)
     return NULL;
 }
 
-/* A commit the writer has not flushed past yet: its intent is not reported,
- * plain readers see it, durable readers wait for it. */
+/* A commit the writer has not seen durable yet (it is held in the next
+ * intent): its intent is not reported, plain readers see it, durable readers
+ * wait for it. */
 static void report_waits_for_next_flush(void **state)
 {
     struct fixture *f = *state;
@@ -912,7 +913,7 @@ static void report_waits_for_next_flush(void **state)
     store_submit(s, apply_noted, done_noted, &n);
     store_submit(s, apply_gate, done_gate, &g1);
     sem_post(&g0.release);
-    sem_wait(&g1.entered); /* "a" is committed; the writer is held before its next flush */
+    sem_wait(&g1.entered); /* "a" is committed; the writer is held before it reports */
 
     pthread_mutex_lock(&ta.mu);
     assert_int_equal(ta.done, 0);
@@ -930,8 +931,8 @@ static void report_waits_for_next_flush(void **state)
     usleep(100 * 1000);
     assert_int_equal(atomic_load(&r.returned), 0);
 
-    /* g1 changes nothing, so its commit flushes nothing: the idle writer
-     * flushes on its own, which reports "a" and lets the reader in. */
+    /* g1 changes nothing and logs nothing; once free, the writer finds
+     * "a"'s record flushed (one flush), reports it and lets the reader in. */
     sem_post(&g1.release);
     pthread_join(th, NULL);
     assert_int_equal(r.txn, n.txn);
