@@ -644,7 +644,20 @@ static enum err_code do_refresh(struct job *j, struct err *e)
         {
             const cJSON *was =
                 cJSON_GetObjectItem(cJSON_GetObjectItem(j->old, "outputs"), o->string);
-            if (!was || !cJSON_Compare(was, o, 1))
+            const cJSON *given =
+                cJSON_GetObjectItem(cJSON_GetObjectItem(j->old, "inputs"), o->string);
+            bool changed = was ? !cJSON_Compare(was, o, 1) : false;
+            /* a property read back for the first time: changed when it is no longer what
+             * the program set (as an import compares it); unknown before, not a change */
+            if (!was && given) {
+                cJSON *g = cJSON_CreateObject(), *r = cJSON_CreateObject();
+                cJSON_AddItemToObject(g, o->string, cJSON_Duplicate(given, 1));
+                cJSON_AddItemToObject(r, o->string, cJSON_Duplicate(o, 1));
+                changed = stack_match_inputs(g, r, NULL) > 0;
+                cJSON_Delete(g);
+                cJSON_Delete(r);
+            }
+            if (changed)
                 cJSON_AddItemToArray(j->step->changed, cJSON_CreateString(o->string));
         }
         cJSON_ReplaceItemInObject(en, "outputs", out);

@@ -21,9 +21,9 @@
 #include <stdbool.h>
 
 /* stack_match_inputs - compare @given (the program's inputs) with @read (what the
- * provider read back). For each difference appends to the array @diffs a string
- * `path: program V, existing W` (values as JSON, long ones shortened). Returns the number
- * of differences appended. */
+ * provider read back). For each difference appends to the array @diffs (may be NULL) a
+ * string `path: program V, existing W` (values as JSON, long ones shortened). Returns the
+ * number of differences. */
 int stack_match_inputs(const cJSON *given, const cJSON *read, cJSON *diffs);
 
 /* stack_match_doc - whether two JSON documents (policies; either may be text holding

@@ -193,13 +193,14 @@ enum err_code stack_prov_iam_policies(const struct stack_target *t, const char *
                                       const char *name, cJSON *o, struct err *e);
 
 /* stack_prov_s3_props - what the answer @body to GET ?@query of a bucket ("cors=",
- * "website=", "lifecycle=", "publicAccessBlock=", "ownershipControls=", "policy=",
- * "versioning=", "tagging=") shows of the inputs of the resource that manages it, named as
- * the program names them, into @o (providers/s3_read.c). */
+ * "website=", "lifecycle=", "replication=", "publicAccessBlock=", "ownershipControls=",
+ * "policy=", "versioning=", "tagging=") shows of the inputs of the resource that manages it, named
+ * as the program names them, into @o (providers/s3_read.c). */
 void stack_prov_s3_props(const char *query, const char *body, cJSON *o);
 
 /* stack_prov_s3_bucket_props - the inputs of aws:s3:Bucket that @bucket's configurations
- * show (tags, versioning.enabled, lifecycleRules, website: null without one), into @o. */
+ * show (tags, versioning.enabled, acl as a canned ACL, lifecycleRules, website: null without
+ * one), into @o. */
 enum err_code stack_prov_s3_bucket_props(const struct stack_target *t, const char *bucket, cJSON *o,
                                          struct err *e);
 

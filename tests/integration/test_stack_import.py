@@ -248,6 +248,7 @@ SITE = """  site:
     type: aws:s3:BucketV2
     properties:
       bucket: site-assets
+      acl: private
     options:
       import: site-assets
   siteBlock:
@@ -412,6 +413,41 @@ SITE = """  site:
       authorizationType: NONE
     options:
       import: hello
+  helloPublic:
+    type: aws:lambda:Permission
+    properties:
+      statementId: public
+      function: hello
+      action: lambda:InvokeFunctionUrl
+      principal: "*"
+      functionUrlAuthType: {fua}
+    options:
+      import: public
+  siteReaders:
+    type: aws:iam:PolicyAttachment
+    properties:
+      name: site-readers
+      policyArn: {reader}
+      users: [{users}]
+      groups: [devs]
+    options:
+      import: site-readers
+  siteReplica:
+    type: aws:s3:BucketReplicationConfig
+    properties:
+      bucket: site-assets
+      role: ${{fnRole.arn}}
+      rules:
+        - id: all
+          status: {repl}
+          filter:
+            prefix: ""
+          deleteMarkerReplication:
+            status: Disabled
+          destination:
+            bucket: arn:aws:s3:::site-replica
+    options:
+      import: site-assets
 """
 
 
@@ -474,20 +510,38 @@ class ImportEveryKind(unittest.TestCase):
                            Timeout=10, MemorySize=256, Tags={"App": "hello"},
                            Environment={"Variables": {"MODE": "prod"}})
         fn.create_function_url_config(FunctionName="hello", AuthType="NONE")
+        fn.add_permission(FunctionName="hello", StatementId="public",
+                          Action="lambda:InvokeFunctionUrl", Principal="*",
+                          FunctionUrlAuthType="NONE")
+        reader = iam.create_policy(PolicyName="site-reader", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+        reader = reader["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="ci", PolicyArn=reader)
+        iam.attach_group_policy(GroupName="devs", PolicyArn=reader)
+        s3.create_bucket(Bucket="site-replica")
+        s3.put_bucket_versioning(Bucket="site-replica",
+                                 VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_replication(Bucket=b, ReplicationConfiguration={"Role": role, "Rules": [{
+            "ID": "all", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {"Bucket": "arn:aws:s3:::site-replica"}}]})
+        self.reader = reader
         return account, key
 
     def program(self, account, key, block="true", methods='"GET", "PUT"', index="index.html",
                 days=7, team="ops", status="Active", gpath="/teams/", greeting="hi",
-                mode="prod"):
+                mode="prod", fua="NONE", users="ci", repl="Enabled"):
         return PREFIX + SITE.format(account=account, key=key, block=block, methods=methods,
                                     index=index, days=days, team=team, status=status,
-                                    gpath=gpath, greeting=greeting, mode=mode)
+                                    gpath=gpath, greeting=greeting, mode=mode, fua=fua,
+                                    reader=self.reader, users=users, repl=repl)
 
     def test_every_kind_compared(self):
         account, key = self.make_existing()
         text = self.program(account, key, block="false", methods='"GET"', index="home.html",
                             days=30, team="dev", status="Inactive", gpath="/", greeting="hello",
-                            mode="debug")
+                            mode="debug", fua="AWS_IAM", users="ci, ghost", repl="Disabled")
         self.p.write(text)
         res = self.p.json("up", "--yes", check=1)
         self.assertEqual(res["writes"], 0)
@@ -502,6 +556,9 @@ class ImportEveryKind(unittest.TestCase):
             "devs": 'path: program "/", existing "/teams/"',
             "kvItem": 'item.v.S: program "hello", existing "hi"',
             "hello": 'environment.variables.MODE: program "debug", existing "prod"',
+            "helloPublic": 'functionUrlAuthType: program "AWS_IAM", existing "NONE"',
+            "siteReaders": 'users: program ["ci","ghost"], existing ["ci"]',
+            "siteReplica": 'rules[all].status: program "Disabled", existing "Enabled"',
         }
         self.assertEqual(set(errors), set(want), errors)
         for name, part in want.items():
@@ -526,6 +583,18 @@ class ImportEveryKind(unittest.TestCase):
         # refresh reads the same properties back: nothing changed outside the stack
         ref = self.p.json("refresh", "--yes")
         self.assertEqual([s["name"] for s in ref["steps"] if s.get("error")], [])
+        self.assertEqual({s["name"]: s["changed"] for s in ref["steps"] if s["changed"]}, {})
+        # a setting changed outside the stack: refresh names it
+        iam = self.p.client("iam", "us-east-1")
+        iam.tag_user(UserName="ci", Tags=[{"Key": "Team", "Value": "platform"}])
+        self.p.client("s3", "us-east-1").put_bucket_cors(
+            Bucket="site-assets", CORSConfiguration={"CORSRules": [{
+                "AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})
+        ref = self.p.json("refresh", "--yes")
+        self.assertEqual({s["name"]: s["changed"] for s in ref["steps"] if s["changed"]},
+                         {"ci": ["tags"], "siteCors": ["corsRules"]})
+        ref = self.p.json("refresh", "--yes")
+        self.assertEqual({s["name"]: s["changed"] for s in ref["steps"] if s["changed"]}, {})
 
 
 if __name__ == "__main__":

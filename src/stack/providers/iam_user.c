@@ -945,16 +945,38 @@ static enum err_code pa_delete(const struct stack_target *t, const char *id, con
     return pa_each(t, in, false, e);
 }
 
+/* The users, roles and groups the program lists that have the policy attached (others
+ * attached outside the stack are left alone, so they are not read as the resource's). */
 static enum err_code pa_read(const struct stack_target *t, const char *id, const cJSON *in,
                              cJSON **out, bool *gone, struct err *e)
 {
-    (void)t;
-    (void)in;
-    (void)e;
-    *gone = false;
-    *out = cJSON_CreateObject();
-    cJSON_AddStringToObject(*out, "id", id);
-    return ERR_OK;
+    static const char *const kinds[][2] = {
+        {"users", "UserName"}, {"roles", "RoleName"}, {"groups", "GroupName"}};
+    const char *params[] = {"PolicyArn", stack_prov_str(in, "policyArn", ""), "MaxItems", "1000",
+                            NULL};
+    char *xml = NULL, code[96];
+    enum err_code rc =
+        stack_prov_iam(t, "ListEntitiesForPolicy", params, &xml, code, sizeof(code), e);
+    *out = NULL;
+    *gone = rc && stack_prov_gone(code);
+    if (!rc) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+        cJSON_AddStringToObject(*out, "policyArn", stack_prov_str(in, "policyArn", ""));
+        for (size_t k = 0; k < 3; k++) {
+            cJSON *names = stack_prov_xml_all(xml, kinds[k][1]);
+            cJSON *have = cJSON_AddArrayToObject(*out, kinds[k][0]);
+            const cJSON *n;
+            cJSON_ArrayForEach(n, cJSON_GetObjectItem(in, kinds[k][0]))
+            {
+                if (cJSON_IsString(n) && stack_prov_has_str(names, n->valuestring))
+                    cJSON_AddItemToArray(have, cJSON_CreateString(n->valuestring));
+            }
+            cJSON_Delete(names);
+        }
+    }
+    free(xml);
+    return *gone ? ERR_OK : rc;
 }
 
 static const char *const pa_replace[] = {"name", "policyArn", NULL};

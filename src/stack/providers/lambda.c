@@ -726,14 +726,41 @@ static enum err_code perm_read(const struct stack_target *t, const char *id, con
     char *path = fn_path("/2015-03-31/functions", stack_prov_str(in, "function", ""), "/policy");
     cJSON *resp = NULL;
     enum err_code rc = call_json(t, "GET", path, NULL, NULL, &resp, NULL, 0, e);
-    const char *policy = stack_prov_str(resp, "Policy", "");
+    cJSON *doc = cJSON_Parse(stack_prov_str(resp, "Policy", "{}"));
+    const cJSON *st = NULL, *x;
     free(path);
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(doc, "Statement"))
+    {
+        if (!strcmp(stack_prov_str(x, "Sid", ""), id))
+            st = x;
+    }
     *out = NULL;
-    *gone = rc == ERR_NOTFOUND || (rc == ERR_OK && !strstr(policy, id));
+    *gone = rc == ERR_NOTFOUND || (rc == ERR_OK && !st);
     if (rc == ERR_OK && !*gone) {
+        /* the statement as the program writes the permission */
+        const cJSON *pr = cJSON_GetObjectItem(st, "Principal"),
+                    *c = cJSON_GetObjectItem(st, "Condition");
+        const char *who = cJSON_IsString(pr)
+                              ? pr->valuestring
+                              : stack_prov_str(pr, "Service", stack_prov_str(pr, "AWS", ""));
+        const char *fua = stack_prov_str(cJSON_GetObjectItem(c, "StringEquals"),
+                                         "lambda:FunctionUrlAuthType", NULL);
+        const char *src = stack_prov_str(cJSON_GetObjectItem(c, "ArnLike"), "AWS:SourceArn", NULL);
+        const char *acct =
+            stack_prov_str(cJSON_GetObjectItem(c, "StringEquals"), "AWS:SourceAccount", NULL);
         *out = cJSON_CreateObject();
         cJSON_AddStringToObject(*out, "id", id);
+        cJSON_AddStringToObject(*out, "statementId", id);
+        cJSON_AddStringToObject(*out, "action", stack_prov_str(st, "Action", ""));
+        cJSON_AddStringToObject(*out, "principal", who);
+        if (fua)
+            cJSON_AddStringToObject(*out, "functionUrlAuthType", fua);
+        if (src)
+            cJSON_AddStringToObject(*out, "sourceArn", src);
+        if (acct)
+            cJSON_AddStringToObject(*out, "sourceAccount", acct);
     }
+    cJSON_Delete(doc);
     cJSON_Delete(resp);
     return *gone ? ERR_OK : rc;
 }

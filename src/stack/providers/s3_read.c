@@ -44,6 +44,7 @@ static void text_prop(cJSON *o, const char *prop, const char *xml, const char *t
                                           "daysAfterInitiation",
                                           "objectSizeGreaterThan",
                                           "objectSizeLessThan",
+                                          "priority",
                                           NULL};
     char *v = stack_prov_xml_text(xml, tag), *end = NULL;
     bool number = false;
@@ -181,6 +182,32 @@ static void lifecycle(cJSON *o, const char *xml)
     cJSON_Delete(b);
 }
 
+static void replication(cJSON *o, const char *xml)
+{
+    static const char *const filter[] = {"prefix", "Prefix", NULL};
+    static const char *const status[] = {"status", "Status", NULL};
+    static const char *const dest[] = {"bucket",       "Bucket",       "account", "Account",
+                                       "storageClass", "StorageClass", NULL};
+    cJSON *b = blocks(xml, "Rule"), *l;
+    const cJSON *r;
+    text_prop(o, "role", xml, "Role");
+    l = cJSON_AddArrayToObject(o, "rules");
+    cJSON_ArrayForEach(r, b)
+    {
+        const char *s = r->valuestring;
+        cJSON *x = cJSON_CreateObject();
+        text_prop(x, "id", s, "ID");
+        text_prop(x, "priority", s, "Priority");
+        text_prop(x, "status", s, "Status");
+        block_prop(x, "filter", s, "Filter", filter);
+        block_prop(x, "existingObjectReplication", s, "ExistingObjectReplication", status);
+        block_prop(x, "deleteMarkerReplication", s, "DeleteMarkerReplication", status);
+        block_prop(x, "destination", s, "Destination", dest);
+        cJSON_AddItemToArray(l, x);
+    }
+    cJSON_Delete(b);
+}
+
 void stack_prov_s3_props(const char *query, const char *body, cJSON *o)
 {
     if (!body)
@@ -206,6 +233,8 @@ void stack_prov_s3_props(const char *query, const char *body, cJSON *o)
         website(o, body);
     } else if (!strcmp(query, "lifecycle=")) {
         lifecycle(o, body);
+    } else if (!strcmp(query, "replication=")) {
+        replication(o, body);
     } else if (!strcmp(query, "versioning=")) {
         char *st = stack_prov_xml_text(body, "Status");
         cJSON *v = cJSON_AddObjectToObject(o, "versioningConfiguration");
@@ -234,6 +263,57 @@ static enum err_code get_conf(const struct stack_target *t, const char *bucket, 
         return ERR_OK;
     }
     return rc;
+}
+
+/* The canned ACL a GetBucketAcl answer amounts to ("private" when only the owner is
+ * granted), or "" when its grants are no canned ACL. */
+static const char *canned_acl(const char *xml)
+{
+    static const struct {
+        const char *name, *group, *perms;
+    } canned[] = {
+        {"public-read-write", "AllUsers", "READ,WRITE"},
+        {"public-read", "AllUsers", "READ"},
+        {"authenticated-read", "AuthenticatedUsers", "READ"},
+        {"log-delivery-write", "LogDelivery", "READ_ACP,WRITE"},
+    };
+    cJSON *grants = blocks(xml ? xml : "", "Grant");
+    char perms[4][64] = {"", "", "", ""};
+    const char *groups[] = {"AllUsers", "AuthenticatedUsers", "LogDelivery"};
+    const cJSON *g;
+    int others = 0;
+    cJSON_ArrayForEach(g, grants)
+    {
+        char *uri = stack_prov_xml_text(g->valuestring, "URI");
+        char *perm = stack_prov_xml_text(g->valuestring, "Permission");
+        int k = 3;
+        for (int i = 0; uri && i < 3; i++)
+            if (strstr(uri, groups[i]))
+                k = i;
+        if (uri && k < 3 && perm) /* permissions of a group, in the order the table lists them */
+            snprintf(perms[k] + strlen(perms[k]), sizeof(perms[k]) - strlen(perms[k]), "%s%s",
+                     *perms[k] ? "," : "", perm);
+        else if (!perm || strcmp(perm, "FULL_CONTROL") != 0)
+            others++; /* another grantee than the owner's full control */
+        free(uri);
+        free(perm);
+    }
+    cJSON_Delete(grants);
+    if (others)
+        return "";
+    if (!*perms[0] && !*perms[1] && !*perms[2])
+        return "private";
+    for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++) {
+        int k = !strcmp(canned[i].group, "AllUsers")      ? 0
+                : !strcmp(canned[i].group, "LogDelivery") ? 2
+                                                          : 1;
+        bool alone = true;
+        for (int m = 0; m < 3; m++)
+            alone = alone && (m == k || !*perms[m]);
+        if (alone && !strcmp(perms[k], canned[i].perms))
+            return canned[i].name;
+    }
+    return "";
 }
 
 /* The inline lifecycleRules of aws:s3:Bucket from the rules of the V2 shape. */
@@ -285,6 +365,10 @@ enum err_code stack_prov_s3_bucket_props(const struct stack_target *t, const cha
                               st && !strcmp(st, "Enabled"));
         free(st);
     }
+    free(body);
+    if ((rc = get_conf(t, bucket, "acl=", &body, e)))
+        return rc;
+    cJSON_AddStringToObject(o, "acl", canned_acl(body));
     free(body);
     if ((rc = get_conf(t, bucket, "lifecycle=", &body, e)))
         return rc;
