@@ -34,6 +34,7 @@ enum {
     READ_POOL = 64,  /* reset read transactions kept for reuse */
     SEQ_PENDING = 4, /* noting commits kept apart per sequence (the rest merge) */
     DEFAULT_LANES = 3,
+    DEFAULT_GATHER = 0,
     DEFAULT_CHECKPOINT_MS = 1000,
     OP_HDR = 8, /* a logged change: db, kind, key length (2), value length (4) */
     OP_PUT = 1,
@@ -714,7 +715,7 @@ done:
 
         /* Durable once the log has flushed its record (wal_advance); a
          * failed write shows there too. */
-        if (wal_append(s->wal, s->last_id, before, s->rec, s->rec_len, &e) != ERR_OK)
+        if (wal_append(s->wal, s->last_id, before, s->rec, s->rec_len, n, &e) != ERR_OK)
             log_err("event=wal_append_failed error=\"%s\"", e.msg);
     }
     s->rec_len = 0;
@@ -1006,6 +1007,19 @@ static enum err_code replay_record(void *arg, uint64_t id, const unsigned char *
     return rc ? lmdb_err(e, rc, "commit replay") : ERR_OK;
 }
 
+/* env_uint - a tuning knob from the environment, or @dflt. */
+static unsigned env_uint(const char *name, unsigned dflt)
+{
+    const char *v = getenv(name);
+    char *end;
+    unsigned long n;
+
+    if (!v || !*v)
+        return dflt;
+    n = strtoul(v, &end, 10);
+    return *end || n > 64 ? dflt : (unsigned)n;
+}
+
 static void wal_notify(void *arg)
 {
     struct store *s = arg;
@@ -1048,7 +1062,9 @@ static enum err_code recover(struct store *s, const struct store_opts *o, const 
     } else if (rc == ERR_OK) {
         uint64_t gen = (max_gen > ck->gen ? max_gen : ck->gen) + 1;
         struct wal_opts wo = {.dir = o->dir,
-                              .lanes = o->wal_lanes ? o->wal_lanes : DEFAULT_LANES,
+                              .lanes = o->wal_lanes ? o->wal_lanes
+                                                    : env_uint("TANDEM_WAL_LANES", DEFAULT_LANES),
+                              .gather = env_uint("TANDEM_WAL_GATHER", DEFAULT_GATHER) != 0,
                               .gen = gen,
                               .fail_flushes = &s->fail_flushes,
                               .notify = wal_notify,

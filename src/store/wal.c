@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -337,6 +338,8 @@ struct lane {
     uint64_t written, tried, synced; /* ids: last appended, last flush begun, last flushed */
     uint64_t started;                /* when its flush under way began (a ticket) */
     bool busy;
+    unsigned pend_weight, last_weight; /* intents waiting; intents of its last flush */
+    int64_t last_flush_ns;             /* how long its last flush took */
 };
 
 struct wal {
@@ -344,7 +347,7 @@ struct wal {
     unsigned nlanes;
     pthread_mutex_t mu;
     pthread_cond_t idle_cv; /* a flush ended */
-    bool stopping, failed;
+    bool stopping, failed, gather;
     uint64_t gen, durable, tickets, flushes, bytes;
     unsigned next_lane;
     struct pending {
@@ -385,6 +388,33 @@ static void advance(struct wal *w)
     }
 }
 
+static int64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* gather - before a flush (w->mu held): wait until as many intents wait as
+ * the lane's last flush carried (in a closed loop, the clients that flush
+ * answered come back together), at most half that flush's duration (1 ms
+ * at most), so one flush carries them all instead of the first few. */
+static void gather(struct wal *w, struct lane *l)
+{
+    int64_t wait = l->last_flush_ns / 2, until;
+    struct timespec ts;
+
+    if (wait > 1000000)
+        wait = 1000000;
+    until = now_ns(CLOCK_REALTIME) + wait;
+    ts.tv_sec = (time_t)(until / 1000000000);
+    ts.tv_nsec = (long)(until % 1000000000);
+    while (!w->stopping && l->pend_weight < l->last_weight && l->written != l->tried)
+        if (pthread_cond_timedwait(&l->cv, &w->mu, &ts) != 0)
+            break;
+}
+
 static void *flusher_main(void *arg)
 {
     struct lane *l = arg;
@@ -393,20 +423,30 @@ static void *flusher_main(void *arg)
     pthread_mutex_lock(&w->mu);
     for (;;) {
         uint64_t target;
+        int64_t t0;
         int fd, rc;
 
         while (!w->stopping && l->written == l->tried)
             pthread_cond_wait(&l->cv, &w->mu);
-        if (l->written == l->tried)
-            break; /* stopping, nothing left to flush */
+        if (w->gather)
+            gather(w, l);
+        if (l->written == l->tried) {
+            if (w->stopping)
+                break; /* nothing left to flush */
+            continue;  /* a checkpoint covered them meanwhile */
+        }
         target = l->written;
         fd = l->fd;
         l->tried = target;
         l->busy = true;
         l->started = ++w->tickets;
+        l->last_weight = l->pend_weight;
+        l->pend_weight = 0;
         pthread_mutex_unlock(&w->mu);
+        t0 = now_ns(CLOCK_MONOTONIC);
         rc = take_injected(w->fail_flushes) ? EIO : fdatasync(fd) != 0 ? errno : 0;
         pthread_mutex_lock(&w->mu);
+        l->last_flush_ns = now_ns(CLOCK_MONOTONIC) - t0;
         l->busy = false;
         w->flushes++;
         if (rc) {
@@ -542,6 +582,7 @@ enum err_code wal_start(const struct wal_opts *o, struct wal **out, struct err *
     w->fail_flushes = o->fail_flushes;
     w->notify = o->notify;
     w->notify_arg = o->notify_arg;
+    w->gather = o->gather;
     w->ring_cap = 256;
     w->ring = xmalloc(w->ring_cap * sizeof(*w->ring));
     pthread_mutex_init(&w->mu, NULL);
@@ -598,12 +639,16 @@ void wal_stop(struct wal *w)
     free(w);
 }
 
-/* pick_lane - an idle lane if there is one (taking turns), else the one
- * whose flush under way began first, so it ends first (w->mu held). */
+/* pick_lane - a lane gathering intents for its next flush, else an idle
+ * lane (taking turns), else the one whose flush under way began first, so it
+ * ends first (w->mu held). */
 static struct lane *pick_lane(struct wal *w)
 {
     struct lane *best = NULL;
 
+    for (unsigned k = 0; w->gather && k < w->nlanes; k++)
+        if (!w->lane[k].busy && w->lane[k].written != w->lane[k].tried)
+            return &w->lane[k];
     for (unsigned k = 0; k < w->nlanes; k++) {
         struct lane *l = &w->lane[(w->next_lane + k) % w->nlanes];
 
@@ -618,7 +663,7 @@ static struct lane *pick_lane(struct wal *w)
 }
 
 enum err_code wal_append(struct wal *w, uint64_t id, uint64_t prev, const void *ops, size_t len,
-                         struct err *e)
+                         unsigned weight, struct err *e)
 {
     unsigned char *h = w->hdr;
     struct lane *l;
@@ -667,6 +712,7 @@ enum err_code wal_append(struct wal *w, uint64_t id, uint64_t prev, const void *
     }
     l->off = end;
     l->written = id;
+    l->pend_weight += weight;
     w->bytes += (uint64_t)(end - off);
     if (w->ring_len == w->ring_cap) {
         struct pending *r = xmalloc(2 * w->ring_cap * sizeof(*r));
@@ -706,6 +752,7 @@ static void settle(struct wal *w, uint64_t id)
         struct lane *l = &w->lane[i];
 
         l->written = l->tried = l->synced = l->written > id ? l->written : id;
+        l->pend_weight = 0;
     }
 }
 

@@ -72,6 +72,7 @@ struct wal_opts {
     unsigned lanes;            /* 1..WAL_MAX_LANES */
     uint64_t gen;              /* the generation to write */
     atomic_uint *fail_flushes; /* injected flush failures (store_inject_failures) */
+    bool gather;               /* a lane waits for its usual load before flushing */
     void (*notify)(void *arg); /* after every flush, from a flusher thread */
     void *notify_arg;
 };
@@ -86,10 +87,11 @@ enum err_code wal_start(const struct wal_opts *o, struct wal **out, struct err *
 void wal_stop(struct wal *w);
 
 /* wal_append - write the record of commit @id (built on @prev) to a lane and
- * queue its flush. One caller thread only. ERR_IO on a write failure, which
- * also marks the log failed (see wal_durable). */
+ * queue its flush; @weight: the intents waiting on it. One caller thread
+ * only. ERR_IO on a write failure, which also marks the log failed (see
+ * wal_durable). */
 enum err_code wal_append(struct wal *w, uint64_t id, uint64_t prev, const void *ops, size_t len,
-                         struct err *e);
+                         unsigned weight, struct err *e);
 
 /* wal_durable - the largest id up to which every appended record is flushed
  * (the id given to the last wal_start/wal_rotate/wal_reset when none is).

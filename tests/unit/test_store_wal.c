@@ -120,7 +120,7 @@ static void append_range(struct wal *w, uint64_t prev, uint64_t last)
     for (uint64_t id = prev + 1; id <= last; id++) {
         size_t n = payload(id, buf, sizeof(buf));
 
-        assert_int_equal(wal_append(w, id, id - 1, buf, n, &e), ERR_OK);
+        assert_int_equal(wal_append(w, id, id - 1, buf, n, 1, &e), ERR_OK);
     }
 }
 
@@ -315,6 +315,34 @@ static void flush_failure_holds_back(void **state)
     append_range(w, 1, 2);
     wait_durable(w, 2);
     wal_stop(w);
+}
+
+/* Gathering: a lane waits (briefly) for as many intents as its last flush
+ * carried, and records appended meanwhile join that flush. */
+static void gathering_lanes(void **state)
+{
+    struct fixture *f = *state;
+    struct wal_opts o = {.dir = f->dir, .lanes = 2, .gen = 1, .gather = true, .notify = on_flush};
+    struct wal *w = NULL;
+    struct err e = {0};
+    char buf[256];
+
+    assert_int_equal(wal_start(&o, &w, &e), ERR_OK);
+    for (uint64_t id = 1; id <= 30; id++) {
+        size_t n = payload(id, buf, sizeof(buf));
+
+        /* a heavy record, then light ones that make the lane wait */
+        assert_int_equal(wal_append(w, id, id - 1, buf, n, id % 10 == 1 ? 8 : 1, &e), ERR_OK);
+        if (id % 10 == 0)
+            wait_durable(w, id);
+    }
+    wait_durable(w, 30);
+    wal_stop(w);
+    {
+        struct seen s;
+
+        assert_int_equal(replay(f->dir, 1, 0, NULL, &s), 30);
+    }
 }
 
 /* The checkpoint file: written durably, read back, refused when corrupt. */
@@ -797,6 +825,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(torn_and_corrupt_records, setup, teardown),
         cmocka_unit_test_setup_teardown(rotation_and_generations, setup, teardown),
         cmocka_unit_test_setup_teardown(flush_failure_holds_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(gathering_lanes, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_file, setup, teardown),
         cmocka_unit_test_setup_teardown(kill_mid_write_replays, setup, teardown),
         cmocka_unit_test_setup_teardown(power_loss_restores_checkpoint, setup, teardown),
