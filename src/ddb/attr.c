@@ -299,6 +299,32 @@ enum err_code attr_validate_item(cJSON *item, struct err *e)
 
 /* ---- size ---- */
 
+size_t attr_str_len(const char *s)
+{
+    size_t n = strlen(s);
+    const char *p = s;
+
+    while ((p = strchr(p, 0xC0)) != NULL)
+        if ((unsigned char)*++p == 0x80)
+            n--;
+    return n;
+}
+
+size_t attr_str_bytes(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] == 0xC0 && i + 1 < n && (unsigned char)s[i + 1] == 0x80) {
+            out[o++] = '\0';
+            i++;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    return o;
+}
+
 static size_t b64_len(const char *s)
 {
     size_t len = strlen(s), n;
@@ -325,21 +351,21 @@ static size_t num_size(const char *s)
 
 size_t attr_size(const char *name, const cJSON *av)
 {
-    size_t sz = name ? strlen(name) : 0;
+    size_t sz = name ? attr_str_len(name) : 0;
     const cJSON *p = attr_payload(av), *m;
 
     if (!p)
         return sz;
     switch (attr_type_of(av)) {
     case ATTR_S:
-        return sz + strlen(p->valuestring);
+        return sz + attr_str_len(p->valuestring);
     case ATTR_N:
         return sz + num_size(p->valuestring);
     case ATTR_B:
         return sz + b64_len(p->valuestring);
     case ATTR_SS:
         for (m = p->child; m; m = m->next)
-            sz += strlen(m->valuestring);
+            sz += attr_str_len(m->valuestring);
         return sz;
     case ATTR_NS:
         for (m = p->child; m; m = m->next)
@@ -390,14 +416,38 @@ static int bytes_cmp(const unsigned char *a, size_t na, const unsigned char *b, 
     return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
+/* str_cmp - UTF-8 byte order of two strings held with U+0000 as C0 80:
+ * that pair compares as 0x00 unless @nul_high. */
+static int str_cmp(const char *a, const char *b, bool nul_high)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+    for (;;) {
+        unsigned cx = *x, cy = *y;
+
+        if (!nul_high && cx == 0xC0 && x[1] == 0x80)
+            cx = 0, x++;
+        else if (!cx)
+            cx = 0x100; /* the end: before everything, even U+0000 */
+        if (!nul_high && cy == 0xC0 && y[1] == 0x80)
+            cy = 0, y++;
+        else if (!cy)
+            cy = 0x100;
+        if (cx == 0x100 || cy == 0x100)
+            return cx == cy ? 0 : cx == 0x100 ? -1 : 1;
+        if (cx != cy)
+            return cx < cy ? -1 : 1;
+        x++;
+        y++;
+    }
+}
+
 /* scalar_cmp - compare two payload strings of scalar type @t. *@ok false on bad input. */
-static int scalar_cmp(enum attr_type t, const char *a, const char *b, bool *ok)
+static int scalar_cmp(enum attr_type t, const char *a, const char *b, bool nul_high, bool *ok)
 {
     *ok = true;
-    if (t == ATTR_S) {
-        int c = strcmp(a, b);
-        return c < 0 ? -1 : c > 0;
-    }
+    if (t == ATTR_S)
+        return str_cmp(a, b, nul_high);
     if (t == ATTR_N) {
         struct num x, y;
         if (!parse_num(a, &x) || !parse_num(b, &y)) {
@@ -428,7 +478,7 @@ static bool set_has(const cJSON *set, enum attr_type mt, const char *v)
     bool ok;
 
     for (const cJSON *m = set->child; m; m = m->next)
-        if (cJSON_IsString(m) && scalar_cmp(mt, m->valuestring, v, &ok) == 0 && ok)
+        if (cJSON_IsString(m) && scalar_cmp(mt, m->valuestring, v, false, &ok) == 0 && ok)
             return true;
     return false;
 }
@@ -449,7 +499,7 @@ bool attr_equal(const cJSON *a, const cJSON *b)
     case ATTR_B:
         if (!cJSON_IsString(pa) || !cJSON_IsString(pb))
             return false;
-        return scalar_cmp(t, pa->valuestring, pb->valuestring, &ok) == 0 && ok;
+        return scalar_cmp(t, pa->valuestring, pb->valuestring, false, &ok) == 0 && ok;
     case ATTR_SS:
     case ATTR_NS:
     case ATTR_BS: {
@@ -485,7 +535,7 @@ bool attr_equal(const cJSON *a, const cJSON *b)
     return false;
 }
 
-int attr_compare(const cJSON *a, const cJSON *b, bool *ok)
+static int compare(const cJSON *a, const cJSON *b, bool nul_high, bool *ok)
 {
     enum attr_type t = attr_type_of(a);
     int c;
@@ -495,6 +545,16 @@ int attr_compare(const cJSON *a, const cJSON *b, bool *ok)
         return 0;
     if (!cJSON_IsString(a->child) || !cJSON_IsString(b->child))
         return 0;
-    c = scalar_cmp(t, a->child->valuestring, b->child->valuestring, ok);
+    c = scalar_cmp(t, a->child->valuestring, b->child->valuestring, nul_high, ok);
     return *ok ? c : 0;
+}
+
+int attr_compare(const cJSON *a, const cJSON *b, bool *ok)
+{
+    return compare(a, b, false, ok);
+}
+
+int attr_compare_nul_high(const cJSON *a, const cJSON *b, bool *ok)
+{
+    return compare(a, b, true, ok);
 }

@@ -61,8 +61,18 @@ enum err_code attr_validate(cJSON *av, struct err *e);
 /* attr_validate_item - attr_validate() on every attribute of @item (an object). */
 enum err_code attr_validate_item(cJSON *item, struct err *e);
 
+/*
+ * Strings hold U+0000 as the two bytes C0 80 (the API layer reads "\u0000"
+ * so, api.c). attr_str_len - the length DynamoDB counts for @s: its UTF-8
+ * bytes, each U+0000 one byte. attr_str_bytes - @s's @n bytes as UTF-8 in
+ * @out (room for @n bytes), each C0 80 as 0x00; returns the length written.
+ */
+size_t attr_str_len(const char *s);
+size_t attr_str_bytes(const char *s, size_t n, char *out);
+
 /* attr_size - bytes @av counts toward the 400 KB item limit, per the
- * DynamoDB item size rules (name length included when @name is non-NULL). */
+ * DynamoDB item size rules (name length included when @name is non-NULL;
+ * strings as attr_str_len counts them). */
 size_t attr_size(const char *name, const cJSON *av);
 
 /* attr_item_size - the item's size: sum of attr_size over its attributes. */
@@ -72,9 +82,12 @@ size_t attr_item_size(const cJSON *item);
  * numerically; sets as sets (order ignored); M and L deeply. */
 bool attr_equal(const cJSON *a, const cJSON *b);
 
-/* attr_compare - order of two scalars of the same type S (bytes), N (numeric)
- * or B (decoded bytes): <0, 0, >0. *@ok false (result 0) when the types differ
- * or are not S, N or B. */
+/* attr_compare - order of two scalars of the same type S (UTF-8 bytes, so
+ * U+0000 first), N (numeric) or B (decoded bytes): <0, 0, >0. *@ok false
+ * (result 0) when the types differ or are not S, N or B.
+ * attr_compare_nul_high - the same, but U+0000 compares as C0 80 (after
+ * U+007F): the order of string keys in tables older than nul0 (table.h). */
 int attr_compare(const cJSON *a, const cJSON *b, bool *ok);
+int attr_compare_nul_high(const cJSON *a, const cJSON *b, bool *ok);
 
 #endif

@@ -193,7 +193,7 @@ static const cJSON *eval_operand(const struct expr_operand *o, const cJSON *item
     }
 }
 
-static bool eval_cmp(enum expr_tok op, const cJSON *a, const cJSON *b)
+static bool eval_cmp(enum expr_tok op, const cJSON *a, const cJSON *b, bool nul_high)
 {
     bool ok;
     int c;
@@ -205,7 +205,7 @@ static bool eval_cmp(enum expr_tok op, const cJSON *a, const cJSON *b)
         return !(a && b && attr_equal(a, b));
     if (!a || !b)
         return false;
-    c = attr_compare(a, b, &ok);
+    c = nul_high ? attr_compare_nul_high(a, b, &ok) : attr_compare(a, b, &ok);
     if (!ok)
         return false;
     switch (op) {
@@ -288,18 +288,18 @@ static bool contains(const cJSON *a, const cJSON *b)
     }
 }
 
-static bool eval(const struct expr_cond *x, const cJSON *item)
+static bool eval(const struct expr_cond *x, const cJSON *item, bool nul_high)
 {
     struct tmp_av va, vb, vc;
     const cJSON *a, *b, *c;
 
     switch (x->kind) {
     case COND_AND:
-        return eval(x->l, item) && eval(x->r, item);
+        return eval(x->l, item, nul_high) && eval(x->r, item, nul_high);
     case COND_OR:
-        return eval(x->l, item) || eval(x->r, item);
+        return eval(x->l, item, nul_high) || eval(x->r, item, nul_high);
     case COND_NOT:
-        return !eval(x->l, item);
+        return !eval(x->l, item, nul_high);
     default:
         break;
     }
@@ -307,14 +307,14 @@ static bool eval(const struct expr_cond *x, const cJSON *item)
     switch (x->kind) {
     case COND_CMP:
         b = eval_operand(x->args[1], item, &vb);
-        return eval_cmp(x->op, a, b);
+        return eval_cmp(x->op, a, b, nul_high);
     case COND_BETWEEN:
         b = eval_operand(x->args[1], item, &vb);
         c = eval_operand(x->args[2], item, &vc);
-        return eval_cmp(TOK_GE, a, b) && eval_cmp(TOK_LE, a, c);
+        return eval_cmp(TOK_GE, a, b, nul_high) && eval_cmp(TOK_LE, a, c, nul_high);
     case COND_IN:
         for (size_t i = 1; i < x->nargs; i++)
-            if (eval_cmp(TOK_EQ, a, eval_operand(x->args[i], item, &vb)))
+            if (eval_cmp(TOK_EQ, a, eval_operand(x->args[i], item, &vb), nul_high))
                 return true;
         return false;
     case COND_EXISTS:
@@ -370,7 +370,16 @@ enum err_code expr_eval_condition(const struct expr_cond *x, const cJSON *item, 
 {
     if (!x)
         return err_set(e, ERR_INTERNAL, "no condition to evaluate");
-    *result = eval(x, item);
+    *result = eval(x, item, false);
+    return ERR_OK;
+}
+
+enum err_code expr_eval_key_condition(const struct expr_cond *x, const cJSON *item, bool nul_high,
+                                      bool *result, struct err *e)
+{
+    if (!x)
+        return err_set(e, ERR_INTERNAL, "no condition to evaluate");
+    *result = eval(x, item, nul_high);
     return ERR_OK;
 }
 

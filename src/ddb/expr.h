@@ -63,6 +63,13 @@ const char *expr_cond_key_used(const struct expr_cond *x, const char *hash, cons
 enum err_code expr_eval_condition(const struct expr_cond *x, const cJSON *item, bool *result,
                                   struct err *e);
 
+/* expr_eval_key_condition - expr_eval_condition for a Query's sort-key
+ * condition, comparing strings in the order the table stores its keys:
+ * @nul_high for a table whose keys keep U+0000 as C0 80 (not nul0, table.h),
+ * so the walk along the stored keys and the condition agree. */
+enum err_code expr_eval_key_condition(const struct expr_cond *x, const cJSON *item, bool nul_high,
+                                      bool *result, struct err *e);
+
 struct expr_proj;
 
 /* expr_parse_projection - parse a ProjectionExpression (comma-separated paths). */

@@ -58,6 +58,7 @@ static void def_from_json(struct index_def *d, const cJSON *o)
             (enum keys_type)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "rt"));
     }
     d->proj = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "p"));
+    d->k.nul0 = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "z"));
     d->include = cJSON_GetObjectItemCaseSensitive(o, "inc");
 }
 
@@ -133,9 +134,11 @@ const struct index_def *index_find(const struct index_set *s, const char *name)
 
 /* ---- keys ---- */
 
-/* key_value - append the key attribute @av of type @t; ERR_NOTFOUND when
- * @av is absent or of another type (the item is not in the index). */
-static enum err_code key_value(struct buf *out, enum keys_type t, const cJSON *av, struct err *e)
+/* key_value - append the key attribute @av of type @t (@nul0: U+0000 in a
+ * string as 0x00, table.h); ERR_NOTFOUND when @av is absent or of another
+ * type (the item is not in the index). */
+static enum err_code key_value(struct buf *out, enum keys_type t, bool nul0, const cJSON *av,
+                               struct err *e)
 {
     static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
     const cJSON *p = attr_payload(av);
@@ -146,6 +149,13 @@ static enum err_code key_value(struct buf *out, enum keys_type t, const cJSON *a
     if (!av || attr_type_of(av) != want[t] || !cJSON_IsString(p))
         return ERR_NOTFOUND;
     n = strlen(p->valuestring);
+    if (t == KEYS_S && nul0) {
+        raw = xmalloc(n + 1);
+        rawlen = attr_str_bytes(p->valuestring, n, (char *)raw);
+        rc = keys_append(out, t, raw, rawlen, true, e);
+        free(raw);
+        return rc;
+    }
     if (t != KEYS_B)
         return keys_append(out, t, p->valuestring, n, true, e);
     raw = xmalloc(n / 4 * 3 + 4);
@@ -164,9 +174,9 @@ enum err_code index_bound(const struct index_def *ix, const cJSON *hash_av, cons
     enum err_code rc;
 
     keys_append_table(out, ix->k.id);
-    rc = key_value(out, ix->k.htype, hash_av, e);
+    rc = key_value(out, ix->k.htype, ix->k.nul0, hash_av, e);
     if (!rc && range_av && ix->k.has_range)
-        rc = key_value(out, ix->k.rtype, range_av, e);
+        rc = key_value(out, ix->k.rtype, ix->k.nul0, range_av, e);
     if (rc == ERR_NOTFOUND)
         rc = err_set(e, ERR_INVALID,
                      "One or more parameter values were invalid: Condition parameter type does "
@@ -184,9 +194,9 @@ enum err_code index_entry_key(const struct index_def *ix, const cJSON *item,
     if (!h || (ix->k.has_range && !r))
         return ERR_NOTFOUND;
     keys_append_table(out, ix->k.id);
-    rc = key_value(out, ix->k.htype, h, e);
+    rc = key_value(out, ix->k.htype, ix->k.nul0, h, e);
     if (!rc && r)
-        rc = key_value(out, ix->k.rtype, r, e);
+        rc = key_value(out, ix->k.rtype, ix->k.nul0, r, e);
     if (rc)
         return rc;
     if (out->len + base_key->len - 8 <= KEY_LIMIT) {
@@ -261,7 +271,8 @@ static enum err_code check_keys(const struct index_def *ix, const cJSON *item, s
                            types[i] == KEYS_S ? "string" : "binary", ix->name, names[i]);
         if (types[i] != KEYS_N && cJSON_IsString(p)) {
             /* DynamoDB's key size limits: 2048 bytes for a hash key, 1024 for a range key */
-            size_t n = strlen(p->valuestring), max = i ? 1024 : 2048;
+            size_t n = types[i] == KEYS_S ? attr_str_len(p->valuestring) : strlen(p->valuestring),
+                   max = i ? 1024 : 2048;
 
             if (types[i] == KEYS_B) /* base64 text: the decoded length */
                 n = n / 4 * 3 - (n >= 1 && p->valuestring[n - 1] == '=') -
@@ -788,6 +799,7 @@ static cJSON *rec_entry(const cJSON *d, const cJSON *defs, bool global, uint64_t
     }
     cJSON_AddNumberToObject(o, "p", p);
     cJSON_AddItemToObject(o, "inc", nk ? cJSON_Duplicate(nk, true) : cJSON_CreateArray());
+    cJSON_AddBoolToObject(o, "z", true); /* U+0000 in string keys as 0x00 (table.h nul0) */
     return o;
 }
 

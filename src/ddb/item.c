@@ -80,8 +80,10 @@ enum key_mode { KEY_ITEM, KEY_KEY };
 
 static const char *const key_mismatch = "The provided key element does not match the schema";
 
-static enum err_code key_part(const char *name, enum keys_type t, const cJSON *av, bool hash,
-                              enum key_mode mode, struct buf *key, struct err *e)
+/* key_part - append key attribute @name of type @t (@nul0: U+0000 in a
+ * string as 0x00, table.h), checked against DynamoDB's key rules. */
+static enum err_code key_part(const char *name, enum keys_type t, bool nul0, const cJSON *av,
+                              bool hash, enum key_mode mode, struct buf *key, struct err *e)
 {
     static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
     enum attr_type at = attr_type_of(av);
@@ -103,7 +105,11 @@ static enum err_code key_part(const char *name, enum keys_type t, const cJSON *a
         return err_set(e, ERR_INVALID, "%s", key_mismatch);
     s = p->valuestring;
     n = strlen(s);
-    if (t == KEYS_B) {
+    if (t == KEYS_S && nul0) {
+        raw = xmalloc(n + 1);
+        n = attr_str_bytes(s, n, (char *)raw);
+        s = (const char *)raw;
+    } else if (t == KEYS_B) {
         size_t rawlen = 0;
 
         raw = xmalloc(n / 4 * 3 + 4);
@@ -121,7 +127,7 @@ static enum err_code key_part(const char *name, enum keys_type t, const cJSON *a
                        "attribute cannot contain an empty %s value. Key: %.100s",
                        t == KEYS_S ? "string" : "binary", name);
     }
-    if (n > max) {
+    if ((t == KEYS_S && !nul0 ? attr_str_len(s) : n) > max) {
         free(raw);
         if (hash)
             return err_set(e, ERR_INVALID,
@@ -158,9 +164,9 @@ static enum err_code build_key(const struct table_keys *k, const cJSON *obj, enu
                        "item",
                        k->range);
     keys_append_table(key, k->id);
-    rc = key_part(k->hash, k->htype, h, true, mode, key, e);
+    rc = key_part(k->hash, k->htype, k->nul0, h, true, mode, key, e);
     if (!rc && k->has_range)
-        rc = key_part(k->range, k->rtype, r, false, mode, key, e);
+        rc = key_part(k->range, k->rtype, k->nul0, r, false, mode, key, e);
     /* keys.h keeps every encoding under LMDB's 511 bytes (store.h) */
     if (!rc && key->len > STORE_KEY_MAX)
         rc = err_set(e, ERR_INTERNAL, "key encoding of %zu bytes is too long", key->len);

@@ -696,7 +696,7 @@ void ddb_query(struct ddb_call *c)
         if (!rc && it && pg->fetch)
             rc = fetch_base(pg, t, &it, &text, &p, &pn, &e);
         if (!rc && it && kc.range)
-            rc = expr_eval_condition(kc.range, it, &in, &e);
+            rc = expr_eval_key_condition(kc.range, it, !pg->k.nul0, &in, &e);
         if (!rc && it && !in && passed) {
             cJSON_Delete(it);
             free(text);

@@ -126,7 +126,8 @@ enum err_code table_keys_get(struct store_txn *t, const char *name, struct table
     if (rl >= sizeof(out->range) || 11 + hl + rl >= v.len)
         return err_set(e, ERR_INTERNAL, "corrupt key schema of table %s", name);
     memcpy(out->range, p + 11 + hl, rl + 1);
-    out->replicated = v.len > 12 + hl + rl && (p[12 + hl + rl] & 1);
+    out->replicated = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_REPLICATED);
+    out->nul0 = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_NUL0);
     return ERR_OK;
 }
 
@@ -138,12 +139,15 @@ uint32_t table_keys_schema(const struct table_keys *k)
 
     crc = crc32(crc, (const Bytef *)k->hash, (uInt)strlen(k->hash) + 1);
     crc = crc32(crc, (const Bytef *)k->range, (uInt)strlen(k->range) + 1);
+    if (k->nul0) /* older tables keep the CRC they always had */
+        crc = crc32(crc, (const Bytef *)"nul0", 4);
     return (uint32_t)crc;
 }
 
-/* tkey_set_flags - rewrite the flags byte of @name's tkey record. */
-static enum err_code tkey_set_flags(struct store_txn *t, const char *name, unsigned char flags,
-                                    struct err *e)
+/* tkey_set_replicated - rewrite the replicated flag of @name's tkey record,
+ * keeping its other flags. */
+static enum err_code tkey_set_replicated(struct store_txn *t, const char *name, bool replicated,
+                                         struct err *e)
 {
     struct buf k, nv;
     struct slice v;
@@ -160,7 +164,8 @@ static enum err_code tkey_set_flags(struct store_txn *t, const char *name, unsig
     hl = strnlen((const char *)p + 10, v.len - 10);
     rl = strnlen((const char *)p + 11 + hl, v.len - 11 - hl);
     buf_append(&nv, p, 12 + hl + rl);
-    buf_putc(&nv, (char)flags);
+    buf_putc(&nv, (char)((v.len > 12 + hl + rl ? p[12 + hl + rl] & ~TKEY_REPLICATED : 0) |
+                         (replicated ? TKEY_REPLICATED : 0)));
     rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_of(nv.ptr, nv.len), e);
 out:
     buf_free(&k);
@@ -589,6 +594,7 @@ static bool key_schema_arg(struct ddb_call *c, const cJSON *in, cJSON *desc, str
     buf_append(key, hdr, sizeof(hdr));
     buf_append(key, kname[0], strlen(kname[0]) + 1);
     buf_append(key, nk == 2 ? kname[1] : "", nk == 2 ? strlen(kname[1]) + 1 : 1);
+    buf_putc(key, TKEY_NUL0); /* a new table: U+0000 in string keys is the byte 0x00 */
 
     arr = cJSON_AddArrayToObject(desc, "AttributeDefinitions");
     for (int j = 0; j < nd; j++) {
@@ -1190,6 +1196,11 @@ static enum err_code repl_create_apply(struct store_txn *t, void *arg, struct er
             snprintf(want.hash, sizeof(want.hash), "%s", x->tkey.ptr + 10);
             snprintf(want.range, sizeof(want.range), "%s",
                      x->tkey.ptr + 11 + strnlen(x->tkey.ptr + 10, x->tkey.len - 10));
+            {
+                size_t fl = 12 + strlen(want.hash) + strlen(want.range);
+
+                want.nul0 = x->tkey.len > fl && (((unsigned char *)x->tkey.ptr)[fl] & TKEY_NUL0);
+            }
             if (table_keys_schema(&want) != table_keys_schema(&have)) {
                 rc = err_set(e, ERR_INVALID,
                              "Table %s already exists in region with a different key schema",
@@ -1209,7 +1220,7 @@ static enum err_code repl_create_apply(struct store_txn *t, void *arg, struct er
             cJSON_AddItemToObject(cur, "_replicas", cJSON_Duplicate(x->reps, 1));
         rc = desc_put(t, x->name, cur, e);
         if (!rc)
-            rc = tkey_set_flags(t, x->name, replicated ? 1 : 0, e);
+            rc = tkey_set_replicated(t, x->name, replicated, e);
         goto out;
     }
     if (rc != ERR_NOTFOUND || x->set_only)
@@ -1230,7 +1241,7 @@ static enum err_code repl_create_apply(struct store_txn *t, void *arg, struct er
     rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_of(x->tkey.ptr, x->tkey.len), e);
     buf_free(&k);
     if (!rc)
-        rc = tkey_set_flags(t, x->name, replicated ? 1 : 0, e);
+        rc = tkey_set_replicated(t, x->name, replicated, e);
     if (!rc)
         rc = store_put(t, STORE_DB_META, stat_key(sk, id), slice_of(zero, 16), e);
 out:

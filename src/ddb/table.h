@@ -32,10 +32,19 @@ struct table_keys {
     char range[256];
     enum keys_type rtype;
     bool replicated; /* the table has replicas in other regions */
+    /* String key values hold U+0000 as the byte 0x00, so it sorts first as
+     * in DynamoDB (tables and indexes made since that change); before, it
+     * stayed the two bytes C0 80 the API layer reads it as (api.c), and such
+     * tables keep that encoding so their stored keys stay valid. */
+    bool nul0;
 };
 
-/* table_keys_schema - a CRC of the key schema (names and types), equal in
- * every region whose replica has the same key schema. */
+/* The flags byte of a table's stored key schema. */
+enum { TKEY_REPLICATED = 1, TKEY_NUL0 = 2 };
+
+/* table_keys_schema - a CRC of the key schema (names and types, and the
+ * encoding of U+0000 when it is nul0), equal in every region whose replica
+ * has the same key schema. */
 uint32_t table_keys_schema(const struct table_keys *k);
 
 /* table_keys_get - the key schema of table @name in @t. ERR_NOTFOUND with

@@ -53,6 +53,99 @@ class NulStrings(ServerTestCase):
         out = self.ddb.batch_get_item(RequestItems={self.table: {"Keys": [key]}})
         self.assertEqual(out["Responses"][self.table][0]["w"], {"S": "x\x00"})
 
+    def test_nul_sorts_first_and_counts_one_byte(self):
+        # DynamoDB orders strings by their UTF-8 bytes: U+0000 before everything
+        t = "nulord-" + uuid.uuid4().hex[:8]
+        self.ddb.create_table(
+            TableName=t, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
+                                  for n in ("pk", "sk", "g", "gs")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "byg", "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                                   {"AttributeName": "gs", "KeyType": "RANGE"}]}])
+        order = ["\x00", "\x00\x00", "\x00a", "\x01", "a", "a\x00", "a\x00b", "a\x01", "a!",
+                 "a\x7f", "a\x80", "b"]
+        for i, sk in enumerate(reversed(order)):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "p"}, "sk": {"S": sk},
+                                                 "g": {"S": "g"}, "gs": {"S": sk}})
+        def query(index=None, forward=True, cond="", values=None, limit=None):
+            kw = {"IndexName": index} if index else {}
+            if limit:
+                kw["Limit"] = limit
+            h = "g" if index else "pk"
+            got, esk = [], None
+            for _ in range(20):
+                if esk:
+                    kw["ExclusiveStartKey"] = esk
+                out = self.ddb.query(TableName=t, KeyConditionExpression="%s = :h%s" % (h, cond),
+                                     ExpressionAttributeValues={":h": {"S": "g" if index else "p"},
+                                                                **(values or {})},
+                                     ScanIndexForward=forward, **kw)
+                got += [it["sk"]["S"] for it in out["Items"]]
+                esk = out.get("LastEvaluatedKey")
+                if not esk:
+                    break
+            return got
+        for index in (None, "byg"):
+            r = "gs" if index else "sk"
+            with self.subTest(index=index):
+                self.assertEqual(query(index), order)
+                self.assertEqual(query(index, forward=False), order[::-1])
+                self.assertEqual(query(index, limit=2), order)
+                # conditions on the key agree with that order
+                self.assertEqual(query(index, cond=" AND %s < :v" % r, values={":v": {"S": "a!"}}),
+                                 order[:order.index("a!")])
+                self.assertEqual(query(index, cond=" AND %s BETWEEN :a AND :b" % r,
+                                       values={":a": {"S": "a"}, ":b": {"S": "a\x01"}}),
+                                 ["a", "a\x00", "a\x00b", "a\x01"])
+                self.assertEqual(query(index, cond=" AND begins_with(%s, :v)" % r,
+                                       values={":v": {"S": "a\x00"}}), ["a\x00", "a\x00b"])
+                self.assertEqual(query(index, forward=False, cond=" AND %s > :v" % r,
+                                       values={":v": {"S": "a"}}),
+                                 order[order.index("a") + 1:][::-1])
+        # a filter compares strings the same way
+        out = self.ddb.scan(TableName=t, FilterExpression="sk < :v",
+                            ExpressionAttributeValues={":v": {"S": "\x01"}})
+        self.assertEqual(sorted(it["sk"]["S"] for it in out["Items"]), ["\x00", "\x00\x00", "\x00a"])
+        # U+0000 is one byte toward the key and item size limits
+        for sk, ok in [("\x00" * 1024, True), ("\x00" * 1025, False)]:
+            with self.subTest(sk_len=len(sk)):
+                item = {"pk": {"S": "size"}, "sk": {"S": sk}}
+                if ok:
+                    self.ddb.put_item(TableName=t, Item=item)
+                else:
+                    with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+                        self.ddb.put_item(TableName=t, Item=item)
+                    self.assertIn("Aggregated size of all range keys has exceeded the size "
+                                  "limit of 1024 bytes", str(cm.exception))
+        for pk, ok in [("\x00" * 2048, True), ("\x00" * 2049, False)]:
+            with self.subTest(pk_len=len(pk)):
+                item = {"pk": {"S": pk}, "sk": {"S": "s"}}
+                if ok:
+                    self.ddb.put_item(TableName=t, Item=item)
+                    got = self.ddb.get_item(TableName=t, Key=item, ConsistentRead=True)["Item"]
+                    self.assertEqual(got, item)
+                else:
+                    with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+                        self.ddb.put_item(TableName=t, Item=item)
+                    self.assertIn("Size of hashkey has exceeded the maximum size limit",
+                                  str(cm.exception))
+        # item size: "pk" "sk" "v" names (5 bytes) + "big" + "s" + the value
+        room = 400 * 1024 - 5 - len("big") - 1
+        for n, ok in [(room, True), (room + 1, False)]:
+            with self.subTest(value_len=n):
+                item = {"pk": {"S": "big"}, "sk": {"S": "s"}, "v": {"S": "\x00" * n}}
+                if ok:
+                    self.ddb.put_item(TableName=t, Item=item)
+                else:
+                    with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+                        self.ddb.put_item(TableName=t, Item=item)
+                    self.assertIn("Item size has exceeded the maximum allowed size",
+                                  str(cm.exception))
+        self.ddb.delete_table(TableName=t)
+
     def test_wire_form(self):
         # the answer carries the NUL as the JSON escape \u0000
         body = {"TableName": self.table, "Item": {"pk": {"S": "wire\u0000"}, "sk": {"S": "1"}}}

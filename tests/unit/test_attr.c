@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "attr.h"
+#include "keys.h"
 
 struct validate_case {
     const char *in;
@@ -297,6 +298,130 @@ static void compare_table(void **state)
     }
 }
 
+/* U+0000 is held as C0 80 in strings. DynamoDB's order (UTF-8 bytes, so NUL
+ * first) is attr_compare's, and the key encoding of attr_str_bytes' output
+ * keeps it; the older raw encoding keeps attr_compare_nul_high's order. */
+static const char *const nul_order[] = {
+    "\xC0\x80",
+    "\xC0\x80\xC0\x80",
+    "\xC0\x80"
+    "a",
+    "\x01",
+    "a",
+    "a\xC0\x80",
+    "a\xC0\x80\xC0\x80",
+    "a\xC0\x80"
+    "b",
+    "a\x01",
+    "a!",
+    "a\x7f",
+    "a\xC2\x80",
+    "b",
+};
+enum { NNUL = sizeof(nul_order) / sizeof(nul_order[0]) };
+
+static cJSON *s_av(const char *s)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "S", s);
+    return o;
+}
+
+static void encode_s(struct buf *b, const char *s, bool raw, bool delimited)
+{
+    char tmp[32];
+    size_t n = raw ? strlen(s) : attr_str_bytes(s, strlen(s), tmp);
+
+    buf_reset(b);
+    assert_int_equal(keys_append(b, KEYS_S, raw ? s : tmp, n, delimited, NULL), ERR_OK);
+}
+
+static int key_cmp(const struct buf *a, const struct buf *b)
+{
+    size_t m = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->ptr, b->ptr, m);
+
+    if (c)
+        return c < 0 ? -1 : 1;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static void nul_strings(void **state)
+{
+    struct buf x, y;
+    char tmp[16];
+
+    (void)state;
+    buf_init(&x, 0);
+    buf_init(&y, 0);
+    /* one byte each toward sizes; bytes as UTF-8 */
+    assert_int_equal(attr_str_len("a\xC0\x80"
+                                  "b"),
+                     3);
+    assert_int_equal(attr_str_len("\xC0\x80\xC0\x80"), 2);
+    assert_int_equal(attr_str_len("\xC0\xC0\x80\xC0"), 3); /* a lone C0 is no NUL */
+    assert_int_equal(attr_str_bytes("a\xC0\x80"
+                                    "b\xC0",
+                                    5, tmp),
+                     4);
+    assert_memory_equal(tmp, "a\0b\xC0", 4);
+    {
+        cJSON *av = s_av("\xC0\x80x\xC0\x80");
+
+        assert_int_equal(attr_size("n\xC0\x80", av), 2 + 3);
+        cJSON_Delete(av);
+    }
+    for (size_t i = 0; i < NNUL; i++) {
+        for (size_t j = 0; j < NNUL; j++) {
+            cJSON *a = s_av(nul_order[i]), *b = s_av(nul_order[j]);
+            int want = i < j ? -1 : i > j, c, ch;
+            bool ok, okh;
+
+            c = attr_compare(a, b, &ok);
+            ch = attr_compare_nul_high(a, b, &okh);
+            assert_true(ok && okh);
+            if ((c < 0 ? -1 : c > 0) != want)
+                fail_msg("attr_compare %zu %zu: %d, want %d", i, j, c, want);
+            for (int delimited = 0; delimited < 2; delimited++) {
+                encode_s(&x, nul_order[i], false, delimited);
+                encode_s(&y, nul_order[j], false, delimited);
+                if (key_cmp(&x, &y) != want)
+                    fail_msg("nul0 keys %zu %zu (delimited %d): %d", i, j, delimited,
+                             key_cmp(&x, &y));
+                encode_s(&x, nul_order[i], true, delimited);
+                encode_s(&y, nul_order[j], true, delimited);
+                if (key_cmp(&x, &y) != (ch < 0 ? -1 : ch > 0))
+                    fail_msg("raw keys %zu %zu (delimited %d) against nul-high order", i, j,
+                             delimited);
+            }
+            cJSON_Delete(a);
+            cJSON_Delete(b);
+        }
+    }
+    /* the NUL-high order differs: "a" + NUL after "a!" */
+    {
+        cJSON *a = s_av("a\xC0\x80"), *b = s_av("a!");
+        bool ok;
+
+        assert_true(attr_compare(a, b, &ok) < 0);
+        assert_true(attr_compare_nul_high(a, b, &ok) > 0);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    /* a sort-key prefix with a NUL is a byte prefix of the keys beginning with it */
+    encode_s(&x, "a\xC0\x80", false, false);
+    encode_s(&y,
+             "a\xC0\x80"
+             "b",
+             false, false);
+    assert_true(y.len > x.len && memcmp(x.ptr, y.ptr, x.len) == 0);
+    encode_s(&y, "a\x01", false, false);
+    assert_false(y.len >= x.len && memcmp(x.ptr, y.ptr, x.len) == 0);
+    buf_free(&x);
+    buf_free(&y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +433,7 @@ int main(void)
         cmocka_unit_test(size_table),
         cmocka_unit_test(item_size),
         cmocka_unit_test(compare_table),
+        cmocka_unit_test(nul_strings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

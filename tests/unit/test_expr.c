@@ -588,6 +588,39 @@ static const struct proj_case proj_cases[] = {
     {"size(id)", NULL, "reserved keyword: size"},
 };
 
+/* A Query's sort-key condition compares strings in the order the table's keys
+ * are stored: U+0000 (held as C0 80) first, or after U+007F for tables older
+ * than that encoding. */
+static void key_condition_nul_order(void **state)
+{
+    static const char *const conds[] = {"k < :v", "k BETWEEN :lo AND :v", "NOT k >= :v"};
+    struct arena *a = arena_new();
+    cJSON *item = parse_json("{\"k\":{\"S\":\"a\xC0\x80\"}}");
+    cJSON *values = parse_json("{\":v\":{\"S\":\"a!\"},\":lo\":{\"S\":\"a\"}}");
+    struct err e = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+        struct expr_ctx ctx;
+        struct expr_cond *x = NULL;
+        bool r = false;
+
+        expr_ctx_init(&ctx, a, NULL, values);
+        assert_int_equal(expr_parse_condition(&ctx, conds[i], "KeyConditionExpression", &x, &e),
+                         ERR_OK);
+        assert_int_equal(expr_eval_condition(x, item, &r, &e), ERR_OK);
+        assert_true(r);
+        assert_int_equal(expr_eval_key_condition(x, item, false, &r, &e), ERR_OK);
+        assert_true(r);
+        assert_int_equal(expr_eval_key_condition(x, item, true, &r, &e), ERR_OK);
+        assert_false(r);
+    }
+    assert_int_equal(expr_eval_key_condition(NULL, item, true, NULL, &e), ERR_INTERNAL);
+    cJSON_Delete(item);
+    cJSON_Delete(values);
+    arena_free(a);
+}
+
 static void projection_table(void **state)
 {
     struct fixture *f = *state;
@@ -655,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(in_operand_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(long_and_deep_expressions, setup, teardown),
         cmocka_unit_test(unused_detection),
+        cmocka_unit_test(key_condition_nul_order),
         cmocka_unit_test_setup_teardown(projection_table, setup, teardown),
         cmocka_unit_test(projection_of_missing_item),
     };
