@@ -891,74 +891,6 @@ void store_get_stats(struct store *s, struct store_stats *out)
 
 /* ---- open / close ---- */
 
-/* restore_meta - put the checkpoint's meta pages back into data.mdb, so
- * LMDB opens on the checkpoint's commit (whatever later meta pages reached
- * the disk may describe pages that did not). */
-static enum err_code restore_meta(const char *dir, const struct wal_ckpt *c, struct err *e)
-{
-    size_t len = 2 * (size_t)c->psize, got = 0, put = 0;
-    char *path = xmalloc(strlen(dir) + sizeof("/data.mdb"));
-    unsigned char *cur = xmalloc(len);
-    struct stat st;
-    int fd, rc = 0;
-
-    strcpy(path, dir);
-    strcat(path, "/data.mdb");
-    fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        rc = errno;
-        goto out;
-    }
-    while (got < len) {
-        ssize_t r = pread(fd, cur + got, len - got, (off_t)got);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    if (got == len && memcmp(cur, c->meta, len) == 0)
-        goto out; /* a clean stop: they are there */
-    if (fstat(fd, &st) != 0) {
-        rc = errno;
-        goto out;
-    }
-    if ((uint64_t)st.st_ino != c->ino) {
-        /* not the file the checkpoint was taken of: writing its meta pages
-         * would ruin it */
-        close(fd);
-        free(cur);
-        err_set(e, ERR_IO,
-                "%s is not the file wal-checkpoint was taken of (restored from a copy?); "
-                "see docs/operations.md, \"Backup and restore\"",
-                path);
-        free(path);
-        return ERR_IO;
-    }
-    log_info("event=store_restore_checkpoint dir=%s txn=%llu", dir, (unsigned long long)c->id);
-    while (put < len && !rc) {
-        ssize_t w = pwrite(fd, c->meta + put, len - put, (off_t)put);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            rc = w < 0 ? errno : EIO;
-        else
-            put += (size_t)w;
-    }
-    if (!rc && fdatasync(fd) != 0)
-        rc = errno;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc)
-        err_set(e, ERR_IO, "restore checkpoint into %s: %s", path, strerror(rc));
-    free(cur);
-    free(path);
-    return rc ? ERR_IO : ERR_OK;
-}
-
 /* replay_record - apply one log record's changes as one commit. */
 static enum err_code replay_record(void *arg, uint64_t id, const unsigned char *ops, size_t len,
                                    struct err *e)
@@ -1094,7 +1026,7 @@ static enum err_code open_env(struct store *s, const struct store_opts *o, struc
     erc = wal_ckpt_read(o->dir, &ck, &found, e);
     if (erc)
         return erc;
-    if (found && (erc = restore_meta(o->dir, &ck, e)) != ERR_OK)
+    if (found && (erc = wal_ckpt_restore(o->dir, &ck, e)) != ERR_OK)
         goto out;
     erc = ERR_IO;
     rc = mdb_env_create(&s->env);

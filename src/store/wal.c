@@ -221,6 +221,51 @@ enum err_code wal_ckpt_write(const char *dir, const struct wal_ckpt *c, struct e
     return rc ? ERR_IO : ERR_OK;
 }
 
+enum err_code wal_ckpt_restore(const char *dir, const struct wal_ckpt *c, struct err *e)
+{
+    size_t len = 2 * (size_t)c->psize, got = 0;
+    char *path = path_of(dir, "data.mdb");
+    unsigned char *cur = xmalloc(len);
+    enum err_code erc = ERR_OK;
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CLOEXEC), rc = fd < 0 ? errno : 0;
+
+    while (!rc && got < len) {
+        ssize_t r = pread(fd, cur + got, len - got, (off_t)got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    if (rc || (got == len && memcmp(cur, c->meta, len) == 0))
+        goto out; /* a clean stop: they are there */
+    if (fstat(fd, &st) != 0) {
+        rc = errno;
+    } else if ((uint64_t)st.st_ino != c->ino) {
+        /* not the file the checkpoint was taken of: its meta pages would
+         * ruin it */
+        erc = err_set(e, ERR_IO,
+                      "%s is not the file wal-checkpoint was taken of (restored from a copy?); "
+                      "see docs/operations.md, \"Backup and restore\"",
+                      path);
+    } else {
+        log_info("event=store_restore_checkpoint dir=%s txn=%llu", dir, (unsigned long long)c->id);
+        rc = write_all(fd, c->meta, len, 0);
+        if (!rc && fdatasync(fd) != 0)
+            rc = errno;
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        erc = err_set(e, ERR_IO, "restore checkpoint into %s: %s", path, strerror(rc));
+    free(cur);
+    free(path);
+    return erc;
+}
+
 /* ---- replay ---- */
 
 struct rec {

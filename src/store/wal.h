@@ -49,6 +49,13 @@ enum err_code wal_ckpt_read(const char *dir, struct wal_ckpt *out, bool *found, 
  * file, flush it, rename it over, flush the directory). */
 enum err_code wal_ckpt_write(const char *dir, const struct wal_ckpt *c, struct err *e);
 
+/* wal_ckpt_restore - put the checkpoint's meta pages back into
+ * DIR/data.mdb (and flush it) when they differ, so LMDB opens on the
+ * checkpoint's commit: whatever later meta pages reached the disk may
+ * describe pages that did not. ERR_IO, writing nothing, when data.mdb is
+ * not the file the checkpoint was taken of (another inode). */
+enum err_code wal_ckpt_restore(const char *dir, const struct wal_ckpt *c, struct err *e);
+
 /* wal_discard - remove the checkpoint file and every segment file in @dir
  * (the environment is flushed and will be written without the log). */
 enum err_code wal_discard(const char *dir, struct err *e);
