@@ -686,6 +686,7 @@ static enum err_code do_import(struct job *j, struct err *e)
 {
     struct stack_target t = target(j, -1);
     const struct stack_node *at = j->res->import_id;
+    t.importing = true;
     const char *id = at->str;
     const char *np = j->prov->name_prop;
     cJSON *out = NULL, *given, *diffs, *c, *next;

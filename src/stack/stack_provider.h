@@ -35,6 +35,8 @@ struct stack_target {
     const char *workdir;  /* a folder for temporary files (zip packages) */
     long timeout_ms;      /* the operation's customTimeouts; 0 = each wait's own (a minute) */
     long long started_ms; /* clock_mono_us() / 1000 when the operation started */
+    bool importing;       /* a read for options.import: report what is there (not "gone"
+                           * for a setting that differs from the stack's) */
 };
 
 struct stack_provider {
@@ -203,5 +205,11 @@ void stack_prov_s3_props(const char *query, const char *body, cJSON *o);
  * one), into @o. */
 enum err_code stack_prov_s3_bucket_props(const struct stack_target *t, const char *bucket, cJSON *o,
                                          struct err *e);
+
+/* stack_prov_s3_object_props - HEAD the object at @path (a request path): its headers as
+ * aws:s3:BucketObject's inputs (contentType, cacheControl, ..., websiteRedirect) and its
+ * etag, into @o; *@gone when there is no such object. */
+enum err_code stack_prov_s3_object_props(const struct stack_target *t, const char *path, cJSON *o,
+                                         bool *gone, struct err *e);
 
 #endif

@@ -73,6 +73,14 @@ EXPORTS = """  exports:
         Team: {team}
     options:
       import: ledger-exports
+  exportsVersions:
+    type: aws:s3:BucketVersioningV2
+    properties:
+      bucket: ledger-exports
+      versioningConfiguration:
+        status: {versions}
+    options:
+      import: ledger-exports
 """
 
 READER = """  reader:
@@ -136,6 +144,8 @@ class ImportMatches(unittest.TestCase):
         s3.create_bucket(Bucket="ledger-exports")
         s3.put_bucket_tagging(Bucket="ledger-exports",
                               Tagging={"TagSet": [{"Key": "Team", "Value": "pay"}]})
+        s3.put_bucket_versioning(Bucket="ledger-exports",
+                                 VersioningConfiguration={"Status": "Suspended"})
         return iam.create_policy(PolicyName="reader", Description="read the ledger",
                                  PolicyDocument=json.dumps({
                                      "Version": "2012-10-17", "Statement": [{
@@ -143,9 +153,9 @@ class ImportMatches(unittest.TestCase):
                                          "Resource": "*"}]}))["Policy"]["Arn"]
 
     def program(self, arn, read=5, ttl="expires", service="codebuild.amazonaws.com",
-                team="pay", desc="read the ledger", ignore=""):
+                team="pay", desc="read the ledger", ignore="", versions="Suspended"):
         return (PREFIX + LEDGER.format(read=read, ttl=ttl) +
-                DEPLOYER.format(service=service) + EXPORTS.format(team=team) +
+                DEPLOYER.format(service=service) + EXPORTS.format(team=team, versions=versions) +
                 READER.format(desc=desc, arn=arn, ignore=ignore))
 
     def region_unchanged(self):
@@ -172,7 +182,7 @@ class ImportMatches(unittest.TestCase):
         # a scalar and a nested block (table), a policy document (role), tags (bucket),
         # a scalar (policy): each refused, naming the option's position and both values
         text = self.program(arn, read=10, ttl="expiresAt", service="lambda.amazonaws.com",
-                            team="ops", desc="reads")
+                            team="ops", desc="reads", versions="Enabled")
         self.p.write(text)
         r = self.p.run("up", "--yes", check=1)
         out = r.stdout + r.stderr
@@ -187,11 +197,14 @@ class ImportMatches(unittest.TestCase):
                              "ledger-exports", 'tags.Team: program "ops", existing "pay"'), out)
         self.assertIn(msg % (self.position(text, arn), "aws:iam:Policy", arn,
                              'description: program "reads", existing "read the ledger"'), out)
+        self.assertIn('inputs to import do not match the existing resource '
+                      'aws:s3:BucketVersioningV2 ledger-exports: versioningConfiguration.status: '
+                      'program "Enabled", existing "Suspended"', out)
         self.assertNotIn("imported", out)
         res = self.p.json("up", "--yes", check=1)
         self.assertEqual(res["writes"], 0)
         self.assertEqual({s["name"] for s in res["steps"] if s.get("error")},
-                         {"ledger", "deployer", "exports", "reader"})
+                         {"ledger", "deployer", "exports", "reader", "exportsVersions"})
         self.region_unchanged()
 
         # the others made to match (the policies as semantically equal JSON with other
@@ -203,10 +216,11 @@ class ImportMatches(unittest.TestCase):
         res = self.p.json("up", "--yes", check=1)
         self.assertEqual({s["name"] for s in res["steps"] if s.get("error")}, {"exports"})
         self.assertEqual(ops(res), {"rnd": "same", "ledger": "import", "deployer": "import",
-                                    "exports": "import", "reader": "import"})
+                                    "exports": "import", "reader": "import",
+                                    "exportsVersions": "import"})
         self.assertEqual(res["writes"], 0)
         state = {r["name"]: r for r in self.p.state()["resources"]}
-        self.assertEqual(set(state), {"rnd", "ledger", "deployer", "reader"})
+        self.assertEqual(set(state), {"rnd", "ledger", "deployer", "reader", "exportsVersions"})
         self.assertEqual(state["reader"]["inputs"]["description"], "read the ledger")
         self.assertEqual(state["ledger"]["id"], "ledger")
         self.assertEqual(state["reader"]["id"], arn)
@@ -215,7 +229,8 @@ class ImportMatches(unittest.TestCase):
         self.p.write(self.program(arn, desc="anything", ignore=ignore))
         res = self.p.json("up", "--yes")
         self.assertEqual(ops(res), {"rnd": "same", "ledger": "same", "deployer": "same",
-                                    "exports": "import", "reader": "same"})
+                                    "exports": "import", "reader": "same",
+                                    "exportsVersions": "same"})
         self.assertEqual(res["writes"], 0)
         again = self.p.json("up", "--yes")
         self.assertEqual(set(ops(again).values()), {"same"})
@@ -432,6 +447,16 @@ SITE = """  site:
       groups: [devs]
     options:
       import: site-readers
+  siteIndex:
+    type: aws:s3:BucketObject
+    properties:
+      bucket: site-assets
+      key: index.html
+      content: <h1>{page}</h1>
+      contentType: text/html
+      cacheControl: max-age=60
+    options:
+      import: index.html
   siteReplica:
     type: aws:s3:BucketReplicationConfig
     properties:
@@ -487,6 +512,8 @@ class ImportEveryKind(unittest.TestCase):
             "ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
             "Expiration": {"Days": 7}}]})
         s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object(Bucket=b, Key="index.html", Body=b"<h1>hi</h1>", ContentType="text/html",
+                      CacheControl="max-age=60")
         iam.create_user(UserName="ci", Path="/system/", Tags=[{"Key": "Team", "Value": "ops"}])
         key = iam.create_access_key(UserName="ci")["AccessKey"]["AccessKeyId"]
         iam.put_user_policy(UserName="ci", PolicyName="upload", PolicyDocument=json.dumps({
@@ -531,17 +558,18 @@ class ImportEveryKind(unittest.TestCase):
 
     def program(self, account, key, block="true", methods='"GET", "PUT"', index="index.html",
                 days=7, team="ops", status="Active", gpath="/teams/", greeting="hi",
-                mode="prod", fua="NONE", users="ci", repl="Enabled"):
+                mode="prod", fua="NONE", users="ci", repl="Enabled", page="hi"):
         return PREFIX + SITE.format(account=account, key=key, block=block, methods=methods,
                                     index=index, days=days, team=team, status=status,
                                     gpath=gpath, greeting=greeting, mode=mode, fua=fua,
-                                    reader=self.reader, users=users, repl=repl)
+                                    reader=self.reader, users=users, repl=repl, page=page)
 
     def test_every_kind_compared(self):
         account, key = self.make_existing()
         text = self.program(account, key, block="false", methods='"GET"', index="home.html",
                             days=30, team="dev", status="Inactive", gpath="/", greeting="hello",
-                            mode="debug", fua="AWS_IAM", users="ci, ghost", repl="Disabled")
+                            mode="debug", fua="AWS_IAM", users="ci, ghost", repl="Disabled",
+                            page="bye")
         self.p.write(text)
         res = self.p.json("up", "--yes", check=1)
         self.assertEqual(res["writes"], 0)
@@ -559,6 +587,8 @@ class ImportEveryKind(unittest.TestCase):
             "helloPublic": 'functionUrlAuthType: program "AWS_IAM", existing "NONE"',
             "siteReaders": 'users: program ["ci","ghost"], existing ["ci"]',
             "siteReplica": 'rules[all].status: program "Disabled", existing "Enabled"',
+            "siteIndex": 'content: program "<h1>bye</h1>", existing "(other content, ETag '
+                         '\\"',
         }
         self.assertEqual(set(errors), set(want), errors)
         for name, part in want.items():

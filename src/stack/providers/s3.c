@@ -557,8 +557,10 @@ static enum err_code ver_read(const struct stack_target *t, const char *id, cons
         cJSON_AddStringToObject(*out, "id", id);
         cJSON_AddStringToObject(*out, "bucket", id);
         stack_prov_s3_props("versioning=", xml, *out);
-        if (!st || strcmp(st, "Enabled") != 0)
-            *gone = true; /* versioning is no longer what the stack set */
+        /* versioning no longer what the stack set (refresh): as gone, so the next up
+         * sets it again; an import compares the status instead */
+        if (!st || (!t->importing && strcmp(st, "Enabled") != 0))
+            *gone = true;
         free(st);
     }
     free(xml);
@@ -1422,16 +1424,43 @@ static enum err_code obj_delete(const struct stack_target *t, const char *id, co
 static enum err_code obj_read(const struct stack_target *t, const char *id, const cJSON *in,
                               cJSON **out, bool *gone, struct err *e)
 {
+    static const char *const bodies[] = {"source", "content", "contentBase64"};
     char *path = object_path(stack_prov_str(in, "bucket", ""), id);
-    enum err_code rc =
-        stack_prov_rest(t, "s3", "HEAD", path, NULL, NULL, NULL, NULL, NULL, NULL, 0, e);
+    cJSON *o = cJSON_CreateObject();
+    enum err_code rc = stack_prov_s3_object_props(t, path, o, gone, e);
+    const char *etag;
+    struct buf body;
     free(path);
     *out = NULL;
-    *gone = rc == ERR_NOTFOUND;
-    if (rc && !*gone)
+    if (rc || *gone) {
+        cJSON_Delete(o);
         return rc;
-    if (!*gone)
-        *out = object_outputs(in, NULL, NULL);
+    }
+    *out = object_outputs(in, NULL, NULL);
+    for (cJSON *c = o->child; c; c = c->next) {
+        cJSON_DeleteItemFromObject(*out, c->string);
+        cJSON_AddStringToObject(*out, c->string, c->valuestring);
+    }
+    etag = stack_prov_str(*out, "etag", "");
+    /* the body: the one the program gives when its MD5 is the object's (single-part) ETag */
+    for (size_t i = 0; i < 3 && !strchr(etag, '-'); i++) {
+        unsigned char md5[EVP_MAX_MD_SIZE];
+        unsigned int mlen = 0;
+        char hex[2 * EVP_MAX_MD_SIZE + 3] = "\"", other[160];
+        if (!cJSON_GetObjectItem(in, bodies[i]) || object_body(in, &body, e))
+            continue;
+        EVP_Digest(body.ptr ? body.ptr : "", body.len, md5, &mlen, EVP_md5(), NULL);
+        buf_free(&body);
+        for (unsigned int k = 0; k < mlen; k++)
+            snprintf(hex + 1 + 2 * k, 3, "%02x", md5[k]);
+        strcat(hex, "\"");
+        snprintf(other, sizeof(other), "(other content, ETag %s)", etag);
+        cJSON_AddItemToObject(*out, bodies[i],
+                              !strcmp(hex, etag) || !strcmp(hex + 1, etag)
+                                  ? cJSON_Duplicate(cJSON_GetObjectItem(in, bodies[i]), 1)
+                                  : cJSON_CreateString(other));
+    }
+    cJSON_Delete(o);
     return ERR_OK;
 }
 

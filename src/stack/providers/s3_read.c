@@ -402,3 +402,42 @@ enum err_code stack_prov_s3_bucket_props(const struct stack_target *t, const cha
     free(body);
     return ERR_OK;
 }
+
+enum err_code stack_prov_s3_object_props(const struct stack_target *t, const char *path, cJSON *o,
+                                         bool *gone, struct err *e)
+{
+    static const char *const hdrs[][2] = {{"contentType", "content-type"},
+                                          {"cacheControl", "cache-control"},
+                                          {"contentDisposition", "content-disposition"},
+                                          {"contentEncoding", "content-encoding"},
+                                          {"contentLanguage", "content-language"},
+                                          {"serverSideEncryption", "x-amz-server-side-encryption"},
+                                          {"websiteRedirect", "x-amz-website-redirect-location"},
+                                          {"etag", "etag"}};
+    struct awsc_req r = {.method = "HEAD",
+                         .endpoint = t->endpoint,
+                         .path = path,
+                         .region = t->region,
+                         .service = "s3",
+                         .timeout_ms = 60000};
+    struct awsc_resp resp;
+    enum err_code rc = awsc_call(t->creds, &r, &resp, e);
+
+    *gone = false;
+    if (rc) {
+        awsc_resp_free(&resp);
+        return err_set(e, ERR_IO, "region %s unreachable at %s", t->region, t->endpoint);
+    }
+    if (resp.status == 404) {
+        *gone = true;
+    } else if (resp.status < 200 || resp.status > 299) {
+        rc = err_set(e, ERR_INVALID, "%s: HEAD %s: HTTP %ld", t->region, path, resp.status);
+    } else {
+        for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++)
+            for (size_t k = 0; k < resp.nheaders; k++)
+                if (!strcmp(resp.headers[k].name, hdrs[i][1]))
+                    cJSON_AddStringToObject(o, hdrs[i][0], resp.headers[k].value);
+    }
+    awsc_resp_free(&resp);
+    return rc;
+}
