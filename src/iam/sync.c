@@ -180,7 +180,9 @@ static bool build_changes(struct iam *iam, uint64_t since, const char *epoch, st
         return false;
     seq = txn_seq(t);
     txn_str(t, K_EPOCH, ep, sizeof(ep));
-    snapshot = strcmp(epoch, ep) != 0 || since == 0 || since > seq ||
+    /* a region that never synced has no epoch; one at (0, this epoch) is
+     * current while home has no changes yet, and waits like any other */
+    snapshot = !epoch[0] || strcmp(epoch, ep) != 0 || since > seq ||
                (seq > LOG_KEEP && since < seq - LOG_KEEP);
     if (!snapshot && since == seq) {
         store_txn_abort(t);

@@ -290,6 +290,31 @@ class GlobalIdentity(unittest.TestCase):
         self.assertEqual(st, 403)
 
 
+    def test_no_changes_yet_is_waited_for_not_copied_again(self):
+        """Home with no IAM changes at all: a region that has its snapshot
+        (seq 0, home's epoch) long-polls; it is not sent the snapshot again
+        at once, in a loop of commits."""
+        st, _, body = self.home.internal("GET", "/_tandem/iam/changes", "since=0")
+        self.assertEqual(st, 200, body)
+        first = json.loads(body)
+        self.assertTrue(first["snapshot"])
+        self.assertEqual(first["seq"], 0)
+        t0 = time.monotonic()
+        st, _, body = self.home.internal(
+            "GET", "/_tandem/iam/changes", "since=0&epoch=%s&wait_ms=1000" % first["epoch"])
+        waited = time.monotonic() - t0
+        self.assertEqual(st, 200, body)
+        ans = json.loads(body)
+        self.assertFalse(ans["snapshot"])
+        self.assertEqual((ans["seq"], ans["changes"]), (0, []))
+        self.assertGreater(waited, 0.8)  # the long-poll waited for a change
+        # us-west-2, idle, applies home's snapshot once, not hundreds of times
+        synced = lambda: self.west.stderr().count("event=iam_synced")  # noqa: E731
+        before = synced()
+        time.sleep(2.5)
+        self.assertLessEqual(synced() - before, 2, self.west.stderr()[-2000:])
+
+
 class ThreeRegions(unittest.TestCase):
     def test_three_regions_and_cli(self):
         regions = deployment(("us-west-2", "us-east-1", "eu-west-1"), start=False)
