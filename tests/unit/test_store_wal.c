@@ -529,7 +529,7 @@ static void child_main(const char *dir, const char *log)
 }
 
 /* run_and_kill - run child_main in a child process and kill -9 it after
- * about @ms of writing. */
+ * about @ms of writing (once it is ready, 30 s at most). */
 static void run_and_kill(const char *dir, const char *log, int ms)
 {
     pid_t pid = fork();
@@ -538,6 +538,19 @@ static void run_and_kill(const char *dir, const char *log, int ms)
     assert_true(pid >= 0);
     if (pid == 0)
         child_main(dir, log);
+    for (int i = 0; i < 3000; i++) {
+        FILE *fp = fopen(log, "r");
+        char line[16] = "";
+
+        if (fp) {
+            if (!fgets(line, sizeof(line), fp))
+                line[0] = '\0';
+            fclose(fp);
+        }
+        if (!strcmp(line, "READY\n"))
+            break;
+        sleep_ms(10);
+    }
     sleep_ms(ms);
     kill(pid, SIGKILL);
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -728,6 +741,39 @@ static void checkpoints_while_writing(void **state)
     store_close(s);
 }
 
+/* The tuning knobs from the environment: one lane that gathers; a bad value
+ * is ignored. Writes are acknowledged and durable either way. */
+static void knobs_from_environment(void **state)
+{
+    struct fixture *f = *state;
+    char dir[128], buf[32];
+    struct store_opts o = {0};
+    struct store *s = NULL;
+    struct err e = {0};
+    struct kv a = {STORE_DB_DATA, "a", "1"};
+
+    snprintf(dir, sizeof(dir), "%s/knobs", f->dir);
+    o.dir = dir;
+    setenv("TANDEM_WAL_LANES", "1", 1);
+    setenv("TANDEM_WAL_GATHER", "yes", 1);
+    assert_int_equal(store_open(&o, &s, &e), ERR_OK);
+    assert_int_equal(store_write(s, apply_put, &a, &e), ERR_OK);
+    store_close(s);
+    assert_true(exists(dir, "wal-0-0") || exists(dir, "wal-0-1"));
+    assert_false(exists(dir, "wal-1-0") || exists(dir, "wal-1-1"));
+    setenv("TANDEM_WAL_GATHER", "1", 1);
+    assert_int_equal(store_open(&o, &s, &e), ERR_OK);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(store_write(s, apply_put, &a, &e), ERR_OK);
+    store_close(s);
+    unsetenv("TANDEM_WAL_LANES");
+    unsetenv("TANDEM_WAL_GATHER");
+    zero_metas(dir);
+    s = open_store(dir, 0, false);
+    assert_int_equal(get_str(s, "a", buf, sizeof(buf)), ERR_OK);
+    store_close(s);
+}
+
 /* A data.mdb put in place from a copy is not overwritten with the
  * checkpoint's meta pages: the open refuses and says why. */
 static void replaced_data_file_refused(void **state)
@@ -830,6 +876,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(kill_mid_write_replays, setup, teardown),
         cmocka_unit_test_setup_teardown(power_loss_restores_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_while_writing, setup, teardown),
+        cmocka_unit_test_setup_teardown(knobs_from_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(replaced_data_file_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(dir_without_log_opens, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_flush_and_checkpoint, setup, teardown),
