@@ -358,7 +358,8 @@ static enum err_code ckpt_take(struct store *s, struct ckpt_job *j, uint64_t gen
 
         if (fstat(fd, &st) != 0)
             rc = errno;
-        j->c.ino = (uint64_t)st.st_ino;
+        else
+            j->c.ino = (uint64_t)st.st_ino;
     }
     while (!rc && got < len) {
         ssize_t r = pread(fd, j->c.meta + got, len - got, (off_t)got);
