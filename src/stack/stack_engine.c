@@ -646,18 +646,9 @@ static enum err_code do_refresh(struct job *j, struct err *e)
                 cJSON_GetObjectItem(cJSON_GetObjectItem(j->old, "outputs"), o->string);
             const cJSON *given =
                 cJSON_GetObjectItem(cJSON_GetObjectItem(j->old, "inputs"), o->string);
-            bool changed = was ? !cJSON_Compare(was, o, 1) : false;
             /* a property read back for the first time: changed when it is no longer what
              * the program set (as an import compares it); unknown before, not a change */
-            if (!was && given) {
-                cJSON *g = cJSON_CreateObject(), *r = cJSON_CreateObject();
-                cJSON_AddItemToObject(g, o->string, cJSON_Duplicate(given, 1));
-                cJSON_AddItemToObject(r, o->string, cJSON_Duplicate(o, 1));
-                changed = stack_match_inputs(g, r, NULL) > 0;
-                cJSON_Delete(g);
-                cJSON_Delete(r);
-            }
-            if (changed)
+            if (was ? !cJSON_Compare(was, o, 1) : given && !stack_match_value(o->string, given, o))
                 cJSON_AddItemToArray(j->step->changed, cJSON_CreateString(o->string));
         }
         cJSON_ReplaceItemInObject(en, "outputs", out);
@@ -954,67 +945,6 @@ static cJSON *preview_value(const struct job *j)
     return v;
 }
 
-/* A number or boolean as the string the provider makes of it. */
-static void to_string(cJSON *parent, cJSON *c)
-{
-    char num[64];
-    if (cJSON_IsNumber(c)) {
-        if (c->valuedouble == (double)(long long)c->valuedouble)
-            snprintf(num, sizeof(num), "%lld", (long long)c->valuedouble);
-        else
-            snprintf(num, sizeof(num), "%.15g", c->valuedouble);
-    } else if (cJSON_IsBool(c)) {
-        snprintf(num, sizeof(num), "%s", cJSON_IsTrue(c) ? "true" : "false");
-    } else {
-        return;
-    }
-    if (c->string)
-        cJSON_ReplaceItemInObjectCaseSensitive(parent, c->string, cJSON_CreateString(num));
-    else
-        cJSON_ReplaceItemViaPointer(parent, c, cJSON_CreateString(num));
-}
-
-/* Coerce what @path names under @parent's member @c: "a.b" a member, "a.*" every value of a
- * map, "a[]" every element of a list, "a[].b" a member of each. */
-static void coerce_path(cJSON *parent, cJSON *c, const char *path)
-{
-    cJSON *x, *next;
-    if (!c)
-        return;
-    if (!*path) {
-        to_string(parent, c);
-    } else if (*path == '.' && path[1] == '*') {
-        for (x = cJSON_IsObject(c) ? c->child : NULL; x; x = next) {
-            next = x->next;
-            coerce_path(c, x, path + 2);
-        }
-    } else if (!strncmp(path, "[]", 2)) {
-        for (x = cJSON_IsArray(c) ? c->child : NULL; x; x = next) {
-            next = x->next;
-            coerce_path(c, x, path + 2);
-        }
-    } else if (*path == '.') {
-        char key[64];
-        size_t n = strcspn(path + 1, ".[");
-        snprintf(key, sizeof(key), "%.*s", (int)n, path + 1);
-        coerce_path(c, cJSON_GetObjectItemCaseSensitive(c, key), path + 1 + n);
-    }
-}
-
-/* As the provider does: a number or boolean written where the schema wants a string (tag
- * values, environment variables, names) becomes that string. */
-static void coerce_strings(cJSON *in, const struct stack_provider *prov)
-{
-    static const char *const tags[] = {".tags.*", ".tagsAll.*", NULL};
-    for (size_t k = 0; tags[k]; k++)
-        coerce_path(NULL, in, tags[k]);
-    for (size_t k = 0; prov && prov->strings && prov->strings[k]; k++) {
-        char path[128];
-        snprintf(path, sizeof(path), ".%s", prov->strings[k]);
-        coerce_path(NULL, in, path);
-    }
-}
-
 /* check_value - a literal value of property @pn outside the provider's values[] list */
 static enum err_code check_value(const struct stack_prog *p, const struct stack_provider *prov,
                                  const char *pn, const struct stack_node *v, struct err *e)
@@ -1108,7 +1038,7 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
         j->inputs = cJSON_CreateObject(), rc = ERR_OK;
     if (rc)
         goto fail;
-    coerce_strings(j->inputs, j->prov);
+    stack_provider_coerce(j->inputs, j->prov);
     if (res->is_provider) {
         if (!cJSON_GetObjectItem(j->inputs, "region"))
             cJSON_AddStringToObject(j->inputs, "region", r->default_region);

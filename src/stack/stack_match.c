@@ -337,3 +337,16 @@ int stack_match_inputs(const cJSON *given, const cJSON *read, cJSON *diffs)
 {
     return cmp("", given, read, diffs);
 }
+
+bool stack_match_value(const char *prop, const cJSON *given, const cJSON *read)
+{
+    cJSON *g = cJSON_CreateObject(), *r = cJSON_CreateObject();
+    bool eq;
+    /* under its name, so that `tags` is compared as a map (references: nothing copied) */
+    cJSON_AddItemReferenceToObject(g, prop, (cJSON *)given);
+    cJSON_AddItemReferenceToObject(r, prop, (cJSON *)read);
+    eq = cmp("", g, r, NULL) == 0;
+    cJSON_Delete(g);
+    cJSON_Delete(r);
+    return eq;
+}

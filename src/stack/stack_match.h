@@ -26,6 +26,10 @@
  * number of differences. */
 int stack_match_inputs(const cJSON *given, const cJSON *read, cJSON *diffs);
 
+/* stack_match_value - whether the value @read of property @prop matches @given, under the
+ * same rules. */
+bool stack_match_value(const char *prop, const cJSON *given, const cJSON *read);
+
 /* stack_match_doc - whether two JSON documents (policies; either may be text holding
  * JSON) are the same document as AWS compares policies. */
 bool stack_match_doc(const cJSON *a, const cJSON *b);

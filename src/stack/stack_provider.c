@@ -155,3 +155,62 @@ const char *stack_provider_nearest_type(const char *type)
     short_token(type, t, sizeof(t));
     return stack_nearest(t, names);
 }
+
+/* A number or boolean as the string the provider makes of it. */
+static void to_string(cJSON *parent, cJSON *c)
+{
+    char num[64];
+    if (cJSON_IsNumber(c)) {
+        if (c->valuedouble == (double)(long long)c->valuedouble)
+            snprintf(num, sizeof(num), "%lld", (long long)c->valuedouble);
+        else
+            snprintf(num, sizeof(num), "%.15g", c->valuedouble);
+    } else if (cJSON_IsBool(c)) {
+        snprintf(num, sizeof(num), "%s", cJSON_IsTrue(c) ? "true" : "false");
+    } else {
+        return;
+    }
+    if (c->string)
+        cJSON_ReplaceItemInObjectCaseSensitive(parent, c->string, cJSON_CreateString(num));
+    else
+        cJSON_ReplaceItemViaPointer(parent, c, cJSON_CreateString(num));
+}
+
+/* Coerce what @path names under @parent's member @c: "a.b" a member, "a.*" every value of a
+ * map, "a[]" every element of a list, "a[].b" a member of each. */
+static void coerce_path(cJSON *parent, cJSON *c, const char *path)
+{
+    cJSON *x, *next;
+    if (!c)
+        return;
+    if (!*path) {
+        to_string(parent, c);
+    } else if (*path == '.' && path[1] == '*') {
+        for (x = cJSON_IsObject(c) ? c->child : NULL; x; x = next) {
+            next = x->next;
+            coerce_path(c, x, path + 2);
+        }
+    } else if (!strncmp(path, "[]", 2)) {
+        for (x = cJSON_IsArray(c) ? c->child : NULL; x; x = next) {
+            next = x->next;
+            coerce_path(c, x, path + 2);
+        }
+    } else if (*path == '.') {
+        char key[64];
+        size_t n = strcspn(path + 1, ".[");
+        snprintf(key, sizeof(key), "%.*s", (int)n, path + 1);
+        coerce_path(c, cJSON_GetObjectItemCaseSensitive(c, key), path + 1 + n);
+    }
+}
+
+void stack_provider_coerce(cJSON *in, const struct stack_provider *prov)
+{
+    static const char *const tags[] = {".tags.*", ".tagsAll.*", NULL};
+    for (size_t k = 0; tags[k]; k++)
+        coerce_path(NULL, in, tags[k]);
+    for (size_t k = 0; prov && prov->strings && prov->strings[k]; k++) {
+        char path[128];
+        snprintf(path, sizeof(path), ".%s", prov->strings[k]);
+        coerce_path(NULL, in, path);
+    }
+}

@@ -78,6 +78,11 @@ const struct stack_provider *stack_provider_find(const char *type);
  * mean"), or NULL when none is close. */
 const char *stack_provider_nearest_type(const char *type);
 
+/* stack_provider_coerce - as the provider does: a number or boolean written in @in where
+ * the schema wants a string (tag values, @prov's `strings`; @prov may be NULL) becomes that
+ * string. */
+void stack_provider_coerce(cJSON *in, const struct stack_provider *prov);
+
 /* stack_nearest - the word of NULL-terminated @list closest to @w, or NULL. */
 const char *stack_nearest(const char *w, const char *const *list);
 

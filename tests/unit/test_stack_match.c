@@ -127,6 +127,13 @@ static void maps_and_lists(void **state)
              "{\"d\":\"b\"}");
     assert_non_null(strstr(got, "...,"));
     free(got);
+    /* one property at a time (refresh): tags still compared key for key */
+    cJSON *g = cJSON_Parse("{\"A\":\"1\"}"), *r = cJSON_Parse("{\"A\":\"1\",\"B\":\"2\"}");
+    assert_false(stack_match_value("tags", g, r));
+    assert_true(stack_match_value("ttl", g, r));
+    assert_true(stack_match_value("tags", g, g));
+    cJSON_Delete(g);
+    cJSON_Delete(r);
     /* a block against a scalar */
     expect("{\"ttl\":{\"enabled\":true}}", "{\"ttl\":\"x\"}",
            "ttl: program {\"enabled\":true}, existing \"x\"");
