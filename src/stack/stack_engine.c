@@ -479,7 +479,10 @@ static enum err_code do_create(struct job *j, struct err *e)
     put_entry(j->r, entry_new(j, "creating", NULL, j->inputs, NULL));
     rc = j->prov->create(&t, j->inputs, j->adopt, &id, &out, e);
     if (rc == ERR_OK) {
-        put_entry(j->r, entry_new(j, "created", id, j->inputs, out));
+        /* the id the provider gives it (a RandomPassword's "none"), else the import's */
+        put_entry(j->r, entry_new(j, "created",
+                                  stack_state_str(out, "id") ? stack_state_str(out, "id") : id,
+                                  j->inputs, out));
         j->result = merged(j->inputs, out);
     } else if (id || rc == ERR_IO) {
         /* partly made, or unknown whether the call landed: the next run adopts it */
@@ -726,7 +729,10 @@ static enum err_code do_import(struct job *j, struct err *e)
         for (c = given->child; c; c = c->next)
             if (!names_prop_list(j->prov->outputs, c->string))
                 cJSON_DeleteItemFromObjectCaseSensitive(out, c->string);
-        put_entry(j->r, entry_new(j, "created", id, j->inputs, out));
+        /* the id the provider gives it (a RandomPassword's "none"), else the import's */
+        put_entry(j->r, entry_new(j, "created",
+                                  stack_state_str(out, "id") ? stack_state_str(out, "id") : id,
+                                  j->inputs, out));
         j->result = merged(j->inputs, out);
     }
     cJSON_Delete(diffs);

@@ -627,5 +627,74 @@ class ImportEveryKind(unittest.TestCase):
         self.assertEqual({s["name"]: s["changed"] for s in ref["steps"] if s["changed"]}, {})
 
 
+RANDOM = """name: randoms
+runtime: yaml
+resources:
+  token:
+    type: random:RandomString
+    properties:
+      length: 8
+      special: {special}
+    options:
+      import: abcDEF12
+  secret:
+    type: random:RandomPassword
+    properties:
+      length: 6
+    options:
+      import: pa$$w0
+  dice:
+    type: random:RandomInteger
+    properties:
+      min: 1
+      max: {max}
+    options:
+      import: 7,1,10
+  tag:
+    type: random:RandomId
+    properties:
+      byteLength: 4
+      prefix: p-
+    options:
+      import: p-,AAECAw
+{pet}outputs:
+  token: ${{token.result}}
+  dice: ${{dice.result}}
+  hex: ${{tag.hex}}
+  dec: ${{tag.dec}}
+"""
+
+PET = """  pet:
+    type: random:RandomPet
+    options:
+      import: happy-cat
+"""
+
+
+class ImportRandom(unittest.TestCase):
+    """Random values take their value from the import id, as the random provider's import
+    does, and the inputs that implies are compared like any other."""
+
+    def test_random_values_imported(self):
+        p = Project(RANDOM.format(special="false", max=6, pet=PET))
+        self.addCleanup(p.cleanup)
+        res = p.json("up", "--yes", check=1)
+        errors = {s["name"]: s["error"] for s in res["steps"] if s.get("error")}
+        self.assertIn("special: program false, existing true", errors["token"])
+        self.assertIn("max: program 6, existing 10", errors["dice"])
+        self.assertIn("import: random:RandomPet does not support import", errors["pet"])
+        self.assertEqual(set(errors), {"token", "dice", "pet"})
+        p.write(RANDOM.format(special="true", max=10, pet=""))
+        res = p.json("up", "--yes")
+        self.assertEqual(res["outputs"], {"token": "abcDEF12", "dice": 7, "hex": "p-00010203",
+                                          "dec": "66051"})
+        state = {r["name"]: r for r in p.state()["resources"]}
+        self.assertEqual(state["secret"]["id"], "none")
+        self.assertEqual(state["tag"]["id"], "AAECAw")
+        self.assertEqual(p.json("output", "--show-secrets").get("token"), "abcDEF12")
+        again = p.json("up", "--yes")
+        self.assertEqual(set(ops(again).values()), {"same"})
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,7 +1,9 @@
 /* random.c - the random provider: RandomPet, RandomString, RandomPassword, RandomId and
  * RandomInteger. Values come from /dev/urandom once, at create, and stay in the state; any
  * change of an input (keepers included) makes a new value, as the provider does. No region
- * is called. */
+ * is called. An import takes the value from its id, as the provider's import does (a string
+ * or password itself, RandomId "[PREFIX,]B64URL", RandomInteger "RESULT,MIN,MAX[,SEED]");
+ * RandomPet has no import. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,15 +67,17 @@ static enum err_code no_delete(const struct stack_target *t, const char *id, con
     return ERR_OK;
 }
 
+/* Refresh keeps what the state holds: nothing to read. RandomPet cannot be imported (the
+ * provider has no import for it). */
 static enum err_code no_read(const struct stack_target *t, const char *id, const cJSON *in,
                              cJSON **out, bool *gone, struct err *e)
 {
-    (void)t;
     (void)id;
     (void)in;
-    (void)e;
     *out = NULL;
     *gone = false;
+    if (t->importing)
+        return err_set(e, ERR_INVALID, "import: random:RandomPet does not support import");
     return ERR_OK;
 }
 
@@ -240,6 +244,48 @@ static enum err_code password_create(const struct stack_target *t, const cJSON *
     return ERR_OK;
 }
 
+/* Import, as the provider takes it: the id is the value itself; its length in characters,
+ * every character class allowed and no minimums are the inputs it implies. */
+static enum err_code string_import(const struct stack_target *t, const char *id, bool password,
+                                   cJSON **out, bool *gone)
+{
+    static const char *const classes[] = {"special", "upper", "lower", "numeric"};
+    static const char *const mins[] = {"minSpecial", "minUpper", "minLower", "minNumeric"};
+    long chars = 0;
+    *out = NULL;
+    *gone = false;
+    if (!t->importing)
+        return ERR_OK;
+    for (const char *p = id; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80; /* UTF-8 lead bytes */
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", password ? "none" : id);
+    cJSON_AddStringToObject(*out, "result", id);
+    cJSON_AddNumberToObject(*out, "length", (double)chars);
+    for (size_t i = 0; i < 4; i++) {
+        cJSON_AddBoolToObject(*out, classes[i], true);
+        cJSON_AddNumberToObject(*out, mins[i], 0);
+    }
+    cJSON_AddBoolToObject(*out, "number", true); /* numeric's deprecated alias */
+    return ERR_OK;
+}
+
+static enum err_code string_read(const struct stack_target *t, const char *id, const cJSON *in,
+                                 cJSON **out, bool *gone, struct err *e)
+{
+    (void)in;
+    (void)e;
+    return string_import(t, id, false, out, gone);
+}
+
+static enum err_code password_read(const struct stack_target *t, const char *id, const cJSON *in,
+                                   cJSON **out, bool *gone, struct err *e)
+{
+    (void)in;
+    (void)e;
+    return string_import(t, id, true, out, gone);
+}
+
 static const char *const string_inputs[] = {
     "length",   "special",    "upper",      "lower",           "numeric", "number", "minUpper",
     "minLower", "minNumeric", "minSpecial", "overrideSpecial", "keepers", NULL};
@@ -253,7 +299,7 @@ const struct stack_provider stack_provider_random_string = {
     .create = string_create,
     .update = keep_update,
     .del = no_delete,
-    .read = no_read,
+    .read = string_read,
 };
 
 const struct stack_provider stack_provider_random_password = {
@@ -265,18 +311,44 @@ const struct stack_provider stack_provider_random_password = {
     .create = password_create,
     .update = keep_update,
     .del = no_delete,
-    .read = no_read,
+    .read = password_read,
 };
 
 /* ---- RandomId ---- */
+
+/* RandomId's outputs of the bytes @b (@n of them): id and b64Url, hex (after @prefix),
+ * b64Std, dec (the first eight bytes as an unsigned number). */
+static cJSON *id_outputs(const unsigned char *b, size_t n, const char *prefix)
+{
+    char hex[2100], b64[1400], url[1400], dec[80], *p, *h;
+    cJSON *o = cJSON_CreateObject();
+    unsigned long long v = 0;
+    hex_encode(b, n, hex);
+    base64_encode(b, n, b64);
+    strcpy(url, b64);
+    for (p = url; *p; p++)
+        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+    while (p > url && p[-1] == '=')
+        *--p = 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        v = (v << 8) | b[i];
+    snprintf(dec, sizeof(dec), "%llu", v);
+    h = xmalloc(strlen(prefix) + strlen(hex) + 1);
+    sprintf(h, "%s%s", prefix, hex);
+    cJSON_AddStringToObject(o, "id", url);
+    cJSON_AddStringToObject(o, "hex", h);
+    cJSON_AddStringToObject(o, "b64Std", b64);
+    cJSON_AddStringToObject(o, "b64Url", url);
+    cJSON_AddStringToObject(o, "dec", dec);
+    free(h);
+    return o;
+}
 
 static enum err_code id_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
                                cJSON **out, struct err *e)
 {
     long n = num(in, "byteLength", -1);
-    const char *prefix = stack_prov_str(in, "prefix", "");
     unsigned char b[1024];
-    char hex[2100], b64[1400], url[1400], dec[80], *p;
     enum err_code rc;
     (void)t;
     (void)adopt;
@@ -284,33 +356,47 @@ static enum err_code id_create(const struct stack_target *t, const cJSON *in, bo
         return err_set(e, ERR_INVALID, "random:RandomId needs byteLength (1 to 1024)");
     if ((rc = rnd(b, (size_t)n, e)))
         return rc;
-    hex_encode(b, (size_t)n, hex);
-    base64_encode(b, (size_t)n, b64);
-    strcpy(url, b64);
-    for (p = url; *p; p++)
-        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-    while (p > url && p[-1] == '=')
-        *--p = 0;
-    {
-        unsigned long long v = 0;
-        for (long i = 0; i < n && i < 8; i++)
-            v = (v << 8) | b[i];
-        snprintf(dec, sizeof(dec), "%llu", v);
-    }
-    *out = cJSON_CreateObject();
-    {
-        char *h = xmalloc(strlen(prefix) + strlen(hex) + 1), *u = xmalloc(strlen(url) + 1);
-        sprintf(h, "%s%s", prefix, hex);
-        strcpy(u, url);
-        cJSON_AddStringToObject(*out, "id", u);
-        cJSON_AddStringToObject(*out, "hex", h);
-        cJSON_AddStringToObject(*out, "b64Std", b64);
-        cJSON_AddStringToObject(*out, "b64Url", u);
-        cJSON_AddStringToObject(*out, "dec", dec);
-        *id = u;
-        free(h);
-    }
+    *out = id_outputs(b, (size_t)n, stack_prov_str(in, "prefix", ""));
+    *id = xstrdup(stack_prov_str(*out, "id", ""));
     return ERR_OK;
+}
+
+/* Import, as the provider takes it: "B64URL" or "PREFIX,B64URL". */
+static enum err_code id_read(const struct stack_target *t, const char *id, const cJSON *in,
+                             cJSON **out, bool *gone, struct err *e)
+{
+    const char *comma = strrchr(id, ',');
+    const char *url = comma ? comma + 1 : id;
+    size_t len = strlen(url), n = 0;
+    char *std = xmalloc(len + 4), prefix[256];
+    unsigned char *b = xmalloc(len + 4);
+    bool ok;
+    (void)in;
+    *out = NULL;
+    *gone = false;
+    if (!t->importing) {
+        free(std);
+        free(b);
+        return ERR_OK;
+    }
+    for (size_t i = 0; i < len; i++)
+        std[i] = url[i] == '-' ? '+' : url[i] == '_' ? '/' : url[i];
+    while (len % 4)
+        std[len++] = '=';
+    std[len] = 0;
+    ok = len > 0 && len < 1400 && base64_decode(std, len, b, &n) && n > 0;
+    snprintf(prefix, sizeof(prefix), "%.*s", comma ? (int)(comma - id) : 0, id);
+    if (ok) {
+        *out = id_outputs(b, n, prefix);
+        cJSON_AddNumberToObject(*out, "byteLength", (double)n);
+        if (comma)
+            cJSON_AddStringToObject(*out, "prefix", prefix);
+    }
+    free(std);
+    free(b);
+    return ok ? ERR_OK
+              : err_set(e, ERR_INVALID,
+                        "import: random:RandomId takes B64URL or PREFIX,B64URL, not '%s'", id);
 }
 
 static const char *const rid_inputs[] = {"byteLength", "prefix", "keepers", NULL};
@@ -324,7 +410,7 @@ const struct stack_provider stack_provider_random_id = {
     .create = id_create,
     .update = keep_update,
     .del = no_delete,
-    .read = no_read,
+    .read = id_read,
 };
 
 /* ---- RandomInteger ---- */
@@ -348,6 +434,32 @@ static enum err_code int_create(const struct stack_target *t, const cJSON *in, b
     return ERR_OK;
 }
 
+/* Import, as the provider takes it: "RESULT,MIN,MAX" or "RESULT,MIN,MAX,SEED". */
+static enum err_code int_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    long v, lo, hi;
+    int used = 0;
+    char s[40];
+    (void)in;
+    *out = NULL;
+    *gone = false;
+    if (!t->importing)
+        return ERR_OK;
+    if (sscanf(id, "%ld,%ld,%ld%n", &v, &lo, &hi, &used) != 3 || (id[used] && id[used] != ','))
+        return err_set(e, ERR_INVALID,
+                       "import: random:RandomInteger takes RESULT,MIN,MAX[,SEED], not '%s'", id);
+    snprintf(s, sizeof(s), "%ld", v);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", s); /* the result, as at create */
+    cJSON_AddNumberToObject(*out, "result", (double)v);
+    cJSON_AddNumberToObject(*out, "min", (double)lo);
+    cJSON_AddNumberToObject(*out, "max", (double)hi);
+    if (id[used] == ',')
+        cJSON_AddStringToObject(*out, "seed", id + used + 1);
+    return ERR_OK;
+}
+
 static const char *const int_inputs[] = {"min", "max", "seed", "keepers", NULL};
 
 const struct stack_provider stack_provider_random_integer = {
@@ -358,5 +470,5 @@ const struct stack_provider stack_provider_random_integer = {
     .create = int_create,
     .update = keep_update,
     .del = no_delete,
-    .read = no_read,
+    .read = int_read,
 };
