@@ -44,7 +44,8 @@
  * errors (any answer but 200, and broken connections), and, with --pid, the
  * server's CPU time per request (utime+stime from /proc/PID/stat over the
  * measured window, divided by the requests completed in it; with --pid2 too,
- * the two processes' CPU summed, e.g. both regions of a replicated write). */
+ * the two processes' CPU summed, e.g. both regions of a replicated write, and the
+ * second one's share alone as pid2_cpu_us_per_req). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -950,14 +951,17 @@ static long long lg_proc_cpu_us(long pid)
     return (long long)((ut + st) * 1000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
 }
 
-/* the CPU of --pid plus, with --pid2, of that process too; -1 if unreadable. */
-static long long lg_server_cpu_us(void)
+/* the CPU of --pid plus, with --pid2, of that process too (also in @second,
+ * else -1 there); -1 if unreadable. */
+static long long lg_server_cpu_us(long long *second)
 {
     long long a = lg_proc_cpu_us(opt.pid), b;
 
+    *second = -1;
     if (opt.pid2 <= 0 || a < 0)
         return a;
     b = lg_proc_cpu_us(opt.pid2);
+    *second = b;
     return b < 0 ? -1 : a + b;
 }
 
@@ -1115,7 +1119,7 @@ int main(int argc, char **argv)
 {
     struct lg_thread *th;
     uint64_t t0, t1;
-    long long cpu0, cpu1, self0, self1;
+    long long cpu0, cpu1, cpu2_0 = -1, cpu2_1 = -1, self0, self1;
     uint64_t ok = 0, errors = 0, misses = 0, reconnects = 0;
     uint64_t *lat;
     size_t nlat = 0;
@@ -1157,7 +1161,7 @@ int main(int argc, char **argv)
     } else {
         atomic_store(&lg_window_start, t0 + (uint64_t)(opt.warmup * 1e9));
     }
-    cpu0 = lg_server_cpu_us();
+    cpu0 = lg_server_cpu_us(&cpu2_0);
     self0 = lg_self_cpu_us();
     for (int i = 0; i < opt.threads; i++)
         pthread_create(&th[i].tid, NULL, lg_thread_main, &th[i]);
@@ -1172,17 +1176,17 @@ int main(int argc, char **argv)
         for (int i = 0; i < opt.threads; i++)
             pthread_join(th[i].tid, NULL);
         t1 = lg_now_ns();
-        cpu1 = lg_server_cpu_us();
+        cpu1 = lg_server_cpu_us(&cpu2_1);
         self1 = lg_self_cpu_us();
     } else {
         lg_sleep_until(atomic_load(&lg_window_start));
         t0 = lg_now_ns();
-        cpu0 = lg_server_cpu_us();
+        cpu0 = lg_server_cpu_us(&cpu2_0);
         self0 = lg_self_cpu_us();
         lg_sleep_until(t0 + (uint64_t)(opt.duration * 1e9));
         t1 = lg_now_ns();
         atomic_store(&lg_window_end, t1);
-        cpu1 = lg_server_cpu_us();
+        cpu1 = lg_server_cpu_us(&cpu2_1);
         self1 = lg_self_cpu_us();
         atomic_store(&lg_stop, true);
         for (int i = 0; i < opt.threads; i++)
@@ -1222,6 +1226,8 @@ int main(int argc, char **argv)
                (double)(cpu1 - cpu0) / (double)(ok + errors), (double)(cpu1 - cpu0) / 1e6 / secs);
     else
         printf("\"server_cpu_us_per_req\":null,\"server_cpu_util\":null,");
+    if (cpu2_0 >= 0 && cpu2_1 >= 0 && ok + errors > 0) /* --pid2's share of the above */
+        printf("\"pid2_cpu_us_per_req\":%.2f,", (double)(cpu2_1 - cpu2_0) / (double)(ok + errors));
     printf("\"client_cpu_us_per_req\":%.2f,\"timed_out\":%s}\n",
            ok + errors > 0 ? (double)(self1 - self0) / (double)(ok + errors) : 0.0,
            timed_out ? "true" : "false");

@@ -98,12 +98,27 @@ struct ddb_repl_result {
     char stored_origin[REPL_REGION_MAX + 1];
 };
 
-/* ddb_repl_apply - apply @x (from a peer or a snapshot) in write txn @t:
- * last-writer-wins on (ts, origin), tombstones for deletes, item counters kept,
- * the region's HLC advanced past @x->ts. Nothing is logged. ERR_INVALID when
- * the table's key schema differs from the entry's. */
-enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
+/* Entries are applied in batches, each inside one write txn: what the
+ * entries of a batch share is done once per batch (a table's key schema is
+ * read once, its item counters are written once, at the end), and the
+ * buffers of one entry are reused by the next. */
+struct ddb_repl_batch;
+
+/* ddb_repl_batch_begin - a batch in write txn @t (owned: ddb_repl_batch_end). */
+struct ddb_repl_batch *ddb_repl_batch_begin(struct store_txn *t);
+
+/* ddb_repl_apply - apply @x (from a peer or a snapshot) in @b's txn:
+ * last-writer-wins on (ts, origin), tombstones for deletes, item counters kept
+ * (written by ddb_repl_batch_end), the region's HLC advanced past @x->ts.
+ * Nothing is logged. ERR_INVALID when the table's key schema differs from the
+ * entry's. */
+enum err_code ddb_repl_apply(struct ddb_repl_batch *b, const struct repl_entry *x,
                              struct ddb_repl_result *out, struct err *e);
+
+/* ddb_repl_batch_end - when @write, store what the batch's entries changed
+ * in the item counters (every apply must have succeeded); free @b.
+ * Without @write (an apply failed: the caller aborts the txn) only frees. */
+enum err_code ddb_repl_batch_end(struct ddb_repl_batch *b, bool write, struct err *e);
 
 /* ddb_repl_snapshot - the live items and tombstones of @table after storage
  * key suffix @after (NULL: from the start) as a batch of entries (seq 1, 2,

@@ -658,11 +658,88 @@ static bool has_prefix(struct slice k, const struct buf *p)
 
 /* ---- replication (ddb_repl.h) ---- */
 
-enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
+struct batch_stat {
+    uint64_t id;
+    int64_t count, bytes;
+};
+
+struct ddb_repl_batch {
+    struct store_txn *t;
+    /* the table of the last entry */
+    char table[REPL_TABLE_MAX + 1];
+    enum err_code keys_rc; /* of table_keys_get; ERR_NOTFOUND: no such table */
+    struct table_keys keys;
+    uint32_t schema;
+    /* item counter changes of the batch, written by ddb_repl_batch_end */
+    struct batch_stat *stats;
+    size_t nstats, cap;
+    struct buf key, val; /* reused by each entry */
+};
+
+struct ddb_repl_batch *ddb_repl_batch_begin(struct store_txn *t)
+{
+    struct ddb_repl_batch *b = xcalloc(1, sizeof(*b));
+
+    b->t = t;
+    buf_init(&b->key, 0);
+    buf_init(&b->val, 0);
+    return b;
+}
+
+/* batch_keys - the key schema of @table (cached for the entries that follow:
+ * the batch's txn changes no table definition). */
+static enum err_code batch_keys(struct ddb_repl_batch *b, const char *table, struct err *e)
+{
+    if (b->table[0] && strcmp(b->table, table) == 0)
+        return b->keys_rc;
+    b->table[0] = '\0';
+    b->keys_rc = table_keys_get(b->t, table, &b->keys, e);
+    if (b->keys_rc && b->keys_rc != ERR_NOTFOUND)
+        return b->keys_rc; /* not cached */
+    if (!b->keys_rc)
+        b->schema = table_keys_schema(&b->keys);
+    snprintf(b->table, sizeof(b->table), "%s", table);
+    return b->keys_rc;
+}
+
+/* batch_stats - add to table @id's item counters (written at the end). */
+static void batch_stats(struct ddb_repl_batch *b, uint64_t id, int64_t count, int64_t bytes)
+{
+    size_t i;
+
+    for (i = 0; i < b->nstats && b->stats[i].id != id; i++)
+        ;
+    if (i == b->nstats) {
+        if (b->nstats == b->cap) {
+            b->cap = b->cap ? 2 * b->cap : 4;
+            b->stats = xrealloc(b->stats, b->cap * sizeof(*b->stats));
+        }
+        b->stats[i] = (struct batch_stat){.id = id};
+        b->nstats++;
+    }
+    b->stats[i].count += count;
+    b->stats[i].bytes += bytes;
+}
+
+enum err_code ddb_repl_batch_end(struct ddb_repl_batch *b, bool write, struct err *e)
+{
+    enum err_code rc = ERR_OK;
+
+    for (size_t i = 0; write && !rc && i < b->nstats; i++)
+        rc = table_stats_add(b->t, b->stats[i].id, b->stats[i].count, b->stats[i].bytes, e);
+    buf_free(&b->key);
+    buf_free(&b->val);
+    free(b->stats);
+    free(b);
+    return rc;
+}
+
+enum err_code ddb_repl_apply(struct ddb_repl_batch *b, const struct repl_entry *x,
                              struct ddb_repl_result *out, struct err *e)
 {
-    struct table_keys k;
-    struct buf key, v;
+    struct store_txn *t = b->t;
+    const struct table_keys *k = &b->keys;
+    struct buf *key = &b->key, *v = &b->val;
     struct slice sv;
     struct repl_val old;
     cJSON *old_item = NULL; /* the live item replaced, for the stream */
@@ -672,53 +749,47 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
     enum err_code rc;
 
     memset(out, 0, sizeof(*out));
-    rc = table_keys_get(t, x->table, &k, e);
-    if (rc == ERR_NOTFOUND || (rc == ERR_OK && !k.replicated)) {
+    rc = batch_keys(b, x->table, e);
+    if (rc == ERR_NOTFOUND || (rc == ERR_OK && !k->replicated)) {
         out->outcome = DDB_REPL_NO_TABLE;
         return ERR_OK;
     }
     if (rc)
         return rc;
-    if (table_keys_schema(&k) != x->schema)
+    if (b->schema != x->schema)
         return err_set(e, ERR_INVALID, "the key schema of table %s differs from the origin's",
                        x->table);
     repl_hlc_observe(x->ts);
-    buf_init(&key, 0);
-    buf_init(&v, 0);
-    keys_append_table(&key, k.id);
-    buf_append(&key, x->key, x->key_len);
-    if (key.len > STORE_KEY_MAX) {
-        rc = err_set(e, ERR_INVALID, "replicated key too long");
-        goto out;
-    }
-    rc = store_get(t, STORE_DB_DATA, slice_of(key.ptr, key.len), &sv, e);
+    buf_reset(key);
+    buf_reset(v);
+    keys_append_table(key, k->id);
+    buf_append(key, x->key, x->key_len);
+    if (key->len > STORE_KEY_MAX)
+        return err_set(e, ERR_INVALID, "replicated key too long");
+    rc = store_get(t, STORE_DB_DATA, slice_of(key->ptr, key->len), &sv, e);
     if (rc == ERR_OK) {
         rc = repl_val_decode(sv, &old, e);
         if (rc)
-            goto out;
+            return rc;
         out->stored_ts = old.ts;
         snprintf(out->stored_origin, sizeof(out->stored_origin), "%s", old.origin);
         if (old.ts == x->ts && strcmp(old.origin, x->origin) == 0) {
             out->outcome = DDB_REPL_SAME;
-            goto out;
+            return ERR_OK;
         }
         if (old.fmt == REPL_FMT_HLC && !repl_val_newer(x->ts, x->origin, old.ts, old.origin)) {
             out->outcome = DDB_REPL_LOST;
-            goto out;
+            return ERR_OK;
         }
         if (!old.deleted) {
-            cJSON *it = cJSON_ParseWithLength(old.json, old.json_len);
-
-            if (!it) {
-                rc = err_set(e, ERR_INTERNAL, "corrupt item");
-                goto out;
-            }
+            old_item = cJSON_ParseWithLength(old.json, old.json_len);
+            if (!old_item)
+                return err_set(e, ERR_INTERNAL, "corrupt item");
             had_live = true;
-            old_size = attr_item_size(it);
-            old_item = it;
+            old_size = attr_item_size(old_item);
         }
     } else if (rc != ERR_NOTFOUND) {
-        goto out;
+        return rc;
     }
     if (!x->del) {
         new_item = cJSON_ParseWithLength(x->image, x->image_len);
@@ -728,26 +799,25 @@ enum err_code ddb_repl_apply(struct store_txn *t, const struct repl_entry *x,
         }
         new_size = attr_item_size(new_item);
     }
-    repl_val_encode(&v, x->ts, x->origin, x->del ? NULL : x->image, x->image_len);
-    rc = store_put(t, STORE_DB_DATA, slice_of(key.ptr, key.len), slice_of(v.ptr, v.len), e);
-    if (!rc && (had_live || !x->del))
-        rc = table_stats_add(t, k.id, (x->del ? 0 : 1) - (had_live ? 1 : 0),
-                             (int64_t)new_size - (int64_t)old_size, e);
+    /* the image is stored as the origin sent it, behind the value header */
+    repl_val_encode(v, x->ts, x->origin, x->del ? NULL : x->image, x->image_len);
+    rc = store_put(t, STORE_DB_DATA, slice_of(key->ptr, key->len), slice_of(v->ptr, v->len), e);
+    if (!rc)
+        batch_stats(b, k->id, (x->del ? 0 : 1) - (had_live ? 1 : 0),
+                    (int64_t)new_size - (int64_t)old_size);
     /* secondary indexes follow the replicated write (index.h) */
     if (!rc)
-        rc = index_maintain(t, &k, &key, old_item, x->del ? NULL : x->image,
+        rc = index_maintain(t, k, key, old_item, x->del ? NULL : x->image,
                             x->del ? 0 : x->image_len, e);
     /* the receiving region's stream shows the change with the origin's images */
     if (!rc)
-        rc = streams_on_write(t, x->table, &k, old_item, new_item, x->del ? NULL : x->image,
+        rc = streams_on_write(t, x->table, k, old_item, new_item, x->del ? NULL : x->image,
                               x->del ? 0 : x->image_len, false, e);
     if (!rc)
         out->outcome = DDB_REPL_APPLIED;
 out:
     cJSON_Delete(old_item);
     cJSON_Delete(new_item);
-    buf_free(&key);
-    buf_free(&v);
     return rc;
 }
 

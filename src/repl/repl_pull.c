@@ -51,7 +51,7 @@ static struct table_stat *ctx_table(struct apply_ctx *x, const char *name)
 }
 
 struct apply_txn {
-    struct store_txn *t;
+    struct ddb_repl_batch *b;
     struct apply_ctx *x;
 };
 
@@ -65,7 +65,7 @@ static enum err_code apply_one_txn(const struct repl_entry *en, void *arg, struc
 
     if (x->p && en->seq <= x->skip)
         return ERR_OK; /* already applied (a stream that was asked again) */
-    rc = ddb_repl_apply(at->t, en, &res, e);
+    rc = ddb_repl_apply(at->b, en, &res, e);
     if (rc)
         return rc;
     x->last_seq = en->seq;
@@ -102,9 +102,9 @@ static enum err_code apply_one_txn(const struct repl_entry *en, void *arg, struc
 enum err_code repl_apply_batch(struct store_txn *t, void *arg, struct err *e)
 {
     struct apply_ctx *x = arg;
-    struct apply_txn at = {.t = t, .x = x};
+    struct apply_txn at = {.b = ddb_repl_batch_begin(t), .x = x};
     size_t n;
-    enum err_code rc;
+    enum err_code rc, rc2;
 
     x->applied = x->conflicts = 0;
     x->nlocal = 0;
@@ -124,6 +124,10 @@ enum err_code repl_apply_batch(struct store_txn *t, void *arg, struct err *e)
             off += REC_HDR + len;
         }
     }
+    rc2 = ddb_repl_batch_end(at.b, rc == ERR_OK, e);
+    if (!rc)
+        rc = rc2;
+    /* the position commits with the entries it covers */
     if (!rc && x->p && x->last_seq)
         rc = repl_pos_put(t, x->p->region, x->last_seq, e);
     return rc;

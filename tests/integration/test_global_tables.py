@@ -425,6 +425,41 @@ class Failures(unittest.TestCase):
         west.stop()
         del w
 
+    def test_backlog_of_two_tables_applied_in_batches_keeps_item_counts(self):
+        """A backlog applied in few commits, each entry of two tables mixed:
+        new items, overwrites that grow and shrink an item, deletes of live
+        and of absent items; the replica's ItemCount and TableSizeBytes come
+        out as the origin's (the counters are written once per batch)."""
+        self.regions = east, west = deployment(["us-east-1", "us-west-2"], start=False)
+        east.start()
+        west.start()
+        e = east.boto3()
+        for t in ("cnt-a", "cnt-b"):
+            create_table(e, t)
+            add_replica(e, t, "us-west-2")
+        west.stop()
+        for i in range(60):
+            for t in ("cnt-a", "cnt-b"):
+                e.put_item(TableName=t, Item={"pk": {"S": "k%02d" % i}, "v": {"S": "x" * i}})
+        for i in range(0, 60, 3):  # overwrites: larger, then smaller again for some
+            e.put_item(TableName="cnt-a", Item={"pk": {"S": "k%02d" % i}, "v": {"S": "y" * 300}})
+            if i % 2:
+                e.put_item(TableName="cnt-a", Item={"pk": {"S": "k%02d" % i}, "n": {"N": "1"}})
+        for i in range(0, 60, 4):
+            e.delete_item(TableName="cnt-b", Key={"pk": {"S": "k%02d" % i}})
+            e.delete_item(TableName="cnt-b", Key={"pk": {"S": "absent%02d" % i}})
+        west.start()
+        w = west.boto3()
+        for t, n in (("cnt-a", 60), ("cnt-b", 45)):
+            wait_until(lambda t=t: converged([e, w], t), timeout=60, what="catch up " + t)
+            want = e.describe_table(TableName=t)["Table"]
+            got = w.describe_table(TableName=t)["Table"]
+            self.assertEqual(want["ItemCount"], n)
+            self.assertEqual((got["ItemCount"], got["TableSizeBytes"]),
+                             (want["ItemCount"], want["TableSizeBytes"]), t)
+        east.stop()
+        west.stop()
+
     def test_position_trimmed_from_log_resyncs_from_snapshot(self):
         self.regions = east, west = deployment(["us-east-1", "us-west-2"], start=False)
         os.environ["TANDEM_REPL_RETENTION_MS"] = "300"
