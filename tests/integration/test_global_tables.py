@@ -460,6 +460,44 @@ class Failures(unittest.TestCase):
         east.stop()
         west.stop()
 
+    def test_writer_killed_continues_its_sequence(self):
+        """us-east-1 killed (-9) right after acknowledged writes and started
+        again gives its next writes new sequence numbers (one past its log's
+        newest entry), so us-west-2, whose position is past the old ones,
+        applies them all."""
+        self.regions = east, west = deployment(["us-east-1", "us-west-2"], start=False)
+        east.start()
+        west.start()
+        e = east.boto3()
+        create_table(e, "seq")
+        add_replica(e, "seq", "us-west-2")
+        w = west.boto3()
+
+        def last_seq():
+            _, text = east.metrics()
+            for line in text.splitlines():
+                if line.startswith("tandem_repl_log_last_seq{"):
+                    return int(line.split()[-1])
+            return None
+
+        for i in range(30):
+            e.put_item(TableName="seq", Item={"pk": {"S": "a%02d" % i}})
+        wait_until(lambda: converged([e, w], "seq"), timeout=60, what="first writes")
+        before = last_seq()
+        self.assertGreaterEqual(before, 30)
+        east.kill()
+        east.spawn()
+        east.wait_healthy()
+        self.assertEqual(last_seq(), before)
+        e = east.boto3()
+        for i in range(30):
+            e.put_item(TableName="seq", Item={"pk": {"S": "b%02d" % i}})
+        self.assertEqual(last_seq(), before + 30)
+        items = wait_until(lambda: converged([e, w], "seq"), timeout=60, what="writes after kill")
+        self.assertEqual(len(items[0]), 60)
+        east.stop()
+        west.stop()
+
     def test_position_trimmed_from_log_resyncs_from_snapshot(self):
         self.regions = east, west = deployment(["us-east-1", "us-west-2"], start=False)
         os.environ["TANDEM_REPL_RETENTION_MS"] = "300"

@@ -265,6 +265,70 @@ static void test_log_in_store(void **state)
     }
 }
 
+static enum err_code trim_all_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    size_t *n = arg;
+
+    return repl_log_trim(t, INT64_MAX, 100, n, e);
+}
+
+static void bounds_of(struct store *s, uint64_t *first, uint64_t *last)
+{
+    struct store_txn *t = NULL;
+    struct err e = {0};
+
+    assert_int_equal(store_read_begin(s, &t, &e), ERR_OK);
+    assert_int_equal(repl_log_bounds(t, first, last, &e), ERR_OK);
+    store_txn_abort(t);
+}
+
+/* Sequence numbers come from the log's newest entry, or once everything was
+ * trimmed from the counter the trim left: after a full trim and a reopen
+ * (a restart), appends continue past every number given out before. */
+static void test_seq_after_full_trim_and_reopen(void **state)
+{
+    char dir[] = "/tmp/test_repl_XXXXXX";
+    struct store_opts o = {0};
+    struct store *s = NULL;
+    struct append_arg a = {.n = 4, .base_ms = 1000};
+    struct err e = {0};
+    uint64_t first, last;
+    size_t trimmed = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    o.dir = dir;
+    o.nosync = true;
+    assert_int_equal(store_open(&o, &s, &e), ERR_OK);
+    bounds_of(s, &first, &last);
+    assert_true(first == 0 && last == 0); /* nothing ever logged */
+    assert_int_equal(store_write(s, append_apply, &a, &e), ERR_OK);
+    assert_int_equal(store_write(s, trim_all_apply, &trimmed, &e), ERR_OK);
+    assert_int_equal(trimmed, 4);
+    bounds_of(s, &first, &last);
+    assert_true(first == 5 && last == 4); /* everything trimmed */
+    store_close(s);
+    s = NULL;
+    assert_int_equal(store_open(&o, &s, &e), ERR_OK);
+    bounds_of(s, &first, &last);
+    assert_true(first == 5 && last == 4);
+    assert_int_equal(store_write(s, append_apply, &a, &e), ERR_OK);
+    bounds_of(s, &first, &last);
+    assert_true(first == 5 && last == 8);
+    /* a trim that leaves entries keeps the numbering too */
+    assert_int_equal(store_write(s, trim_apply, &trimmed, &e), ERR_OK);
+    assert_int_equal(store_write(s, append_apply, &a, &e), ERR_OK);
+    bounds_of(s, &first, &last);
+    assert_true(last == 12);
+    store_close(s);
+    {
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 static void test_wait(void **state)
 {
     (void)state;
@@ -279,7 +343,7 @@ int main(void)
         cmocka_unit_test(test_hlc_monotonic), cmocka_unit_test(test_lww_order),
         cmocka_unit_test(test_values),        cmocka_unit_test(test_entry_roundtrip),
         cmocka_unit_test(test_batch),         cmocka_unit_test(test_log_in_store),
-        cmocka_unit_test(test_wait),
+        cmocka_unit_test(test_wait),          cmocka_unit_test(test_seq_after_full_trim_and_reopen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
