@@ -22,6 +22,8 @@
 # With DELAY_MS=50 us-west-2 reaches us-east-1 through a proxy that delays each
 # direction by 50 ms (tests/integration/netns/delay_proxy.py; no netem here).
 # Prints one JSON object. Not a test: run by hand, record in docs/benchmarks.md.
+# The throughput aim (replicated / unreplicated above 0.8) is measured by
+# bench/repl_ratio.sh (pinned CPUs, more and longer rounds, the peer's CPU).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build-bench}
