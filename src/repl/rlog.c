@@ -213,6 +213,8 @@ enum err_code repl_log_append(struct store_txn *t, struct repl_entry *x, struct 
     if (rc)
         return rc;
     buf_init(&b, 0);
+    /* the fixed fields, origin, table and key are well under 1 KiB */
+    buf_reserve(&b, 1024 + x->key_len + x->image_len);
     repl_entry_encode(&b, x);
     rc = store_put(t, STORE_DB_LOG, log_key(k, seq), slice_of(b.ptr, b.len), e);
     buf_free(&b);
