@@ -103,6 +103,11 @@ class ServerError(AssertionError):
 
 
 _RUNNING = set()  # servers still running when the test process exits get SIGKILL
+_SPAWNED = []  # every server started, in order (a failing test reports the ones it ran)
+STDERR_TAIL_LINES = 80
+# what a client's exception or a traceback says when the server did not answer in time
+TIMEOUT_MARKS = ("ReadTimeoutError", "ConnectTimeoutError", "Read timed out", "timed out",
+                 "TimeoutExpired", "TimeoutError")
 
 
 @atexit.register
@@ -132,6 +137,8 @@ class Server:
         self.port = self.tls_port = None
         self.stderr_path = None
         self.starts = 0
+        self.last_tail = ""  # the stderr tail kept by cleanup(), which removes the file
+        self.dumps = 0  # thread dumps written (report_hang)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -169,6 +176,7 @@ class Server:
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                          stdout=err, stderr=err, env=env)
         _RUNNING.add(self)
+        _SPAWNED.append(self)
         return self
 
     def start(self, timeout=60):
@@ -209,6 +217,61 @@ class Server:
         with open(self.stderr_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def stderr_tail(self, lines=STDERR_TAIL_LINES, max_bytes=64 * 1024):
+        """The last @lines lines of the current stderr log (reads at most
+        @max_bytes from its end), or what cleanup() kept of it."""
+        if not self.stderr_path or not os.path.exists(self.stderr_path):
+            return self.last_tail
+        with open(self.stderr_path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            text = f.read().decode("utf-8", "replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def pid(self):
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    def thread_dump(self, timeout=90):
+        """Every thread's backtrace of the running server (gdb attaches for a
+        moment and detaches), as text; a reason instead when there is none."""
+        pid = self.pid()
+        if pid is None:
+            return "(no running tandem server to attach to)"
+        gdb = shutil.which("gdb")
+        if not gdb:
+            return "(gdb is not installed: no thread dump of pid %d)" % pid
+        try:
+            p = subprocess.run([gdb, "-p", str(pid), "-batch", "-nx", "-q",
+                                "-ex", "set pagination off", "-ex", "thread apply all bt"],
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=timeout)
+            return p.stdout + (("\n" + p.stderr) if p.returncode else "")
+        except subprocess.TimeoutExpired:
+            return "(gdb did not finish within %ss)" % timeout
+        except OSError as e:
+            return "(gdb failed: %s)" % e
+
+    def report_hang(self, what="a client call timed out", out=None):
+        """Write the server's thread backtraces and its stderr tail to @out
+        (stderr: ctest shows it with the failure)."""
+        out = out or sys.stderr
+        self.dumps += 1
+        out.write("\n===== %s: tandem server pid %s (port %s), all threads =====\n%s\n"
+                  % (what, self.pid(), self.port, self.thread_dump()))
+        out.write("===== its stderr, last %d lines =====\n%s\n===== end =====\n"
+                  % (STDERR_TAIL_LINES, self.stderr_tail()))
+        out.flush()
+
+    def dump_on_timeout(self):
+        """Context manager around client calls: when one times out (botocore,
+        http.client, subprocess), dump the server's threads, then re-raise.
+
+            with self.server.dump_on_timeout():
+                self.ddb.put_item(...)
+        """
+        return _DumpOnTimeout(self)
+
     def sanitizer_report(self):
         text = self.stderr()
         return text if any(m in text for m in SANITIZER_MARKS) else ""
@@ -244,6 +307,7 @@ class Server:
             self.proc = None
 
     def cleanup(self):
+        self.last_tail = self.stderr_tail()
         self.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -316,6 +380,26 @@ class Server:
             return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
         finally:
             conn.close()
+
+
+def is_timeout(exc_or_text):
+    """True when an exception (or a formatted traceback) says a call timed out."""
+    if isinstance(exc_or_text, (socket.timeout, TimeoutError, subprocess.TimeoutExpired)):
+        return True
+    return any(m in str(exc_or_text) or m in type(exc_or_text).__name__ for m in TIMEOUT_MARKS)
+
+
+class _DumpOnTimeout:
+    def __init__(self, server):
+        self.server = server
+
+    def __enter__(self):
+        return self.server
+
+    def __exit__(self, typ, exc, tb):
+        if exc is not None and is_timeout(exc):
+            self.server.report_hang("%s: %s" % (typ.__name__, exc))
+        return False
 
 
 def client_env(region, access_key, secret_key, tmp):
@@ -476,9 +560,31 @@ def find_clients():
 
 
 class ServerTestCase(unittest.TestCase):
-    """One server per test class (setUpClass), stopped and checked at the end."""
+    """One server per test class (setUpClass), stopped and checked at the end.
+
+    A test that fails or errors gets the stderr tail of every server it used
+    (the class's and those it started) in its output; when the failure is a
+    timed-out call, also the running servers' thread backtraces (gdb). Passing
+    tests cost nothing more."""
 
     server_args = {}
+
+    def run(self, result=None):
+        if result is None or not hasattr(result, "failures"):
+            return super().run(result)
+        seen = len(result.failures) + len(result.errors)
+        mark = len(_SPAWNED)
+        cls_srv = getattr(type(self), "server", None)
+        dumps = cls_srv.dumps if isinstance(cls_srv, Server) else 0
+        out = super().run(result)
+        new = (result.failures + result.errors)[seen:]
+        if new:
+            servers = [s for s in [cls_srv] + _SPAWNED[mark:] if isinstance(s, Server)]
+            # a dump_on_timeout() block already dumped what hung
+            dumped = any(s.dumps > (dumps if s is cls_srv else 0) for s in servers)
+            report_failure(self.id(), servers,
+                           not dumped and any(is_timeout(text) for _, text in new))
+        return out
 
     @classmethod
     def setUpClass(cls):
@@ -494,3 +600,21 @@ class ServerTestCase(unittest.TestCase):
     def assertAwsError(self, status, body, code, http_status=400):
         self.assertEqual(status, http_status, body)
         self.assertEqual(error_type(body), code, body)
+
+
+def report_failure(test_id, servers, timed_out, out=None):
+    """What a failed test prints about its servers: each one's stderr tail;
+    after a timeout, each running one's thread backtraces first."""
+    out = out or sys.stderr
+    done = set()
+    for srv in servers:
+        if id(srv) in done:
+            continue
+        done.add(id(srv))
+        if timed_out and srv.pid() is not None:
+            srv.report_hang("%s timed out" % test_id, out)
+            continue
+        out.write("\n===== %s failed: tandem server (port %s), stderr, last %d lines =====\n"
+                  "%s\n===== end =====\n" % (test_id, srv.port, STDERR_TAIL_LINES,
+                                               srv.stderr_tail()))
+    out.flush()
