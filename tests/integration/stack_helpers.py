@@ -28,7 +28,7 @@ class Project:
                     if not k.startswith("AWS_") and k not in ("ENVIRONMENT_SUFFIX",
                                                               "TANDEM_ACCESS_KEY_ID",
                                                               "TANDEM_SECRET_ACCESS_KEY")}
-        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:strict_string_checks=1")
         self.env.update(env or {})
 
     def write(self, text):

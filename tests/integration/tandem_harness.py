@@ -165,7 +165,7 @@ class Server:
         self.starts += 1
         self.stderr_path = os.path.join(self.tmp, "stderr.%d.log" % self.starts)
         env = dict(os.environ)
-        env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:strict_string_checks=1")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
         env.pop("TANDEM_ACCESS_KEY_ID", None)
         env.pop("TANDEM_SECRET_ACCESS_KEY", None)

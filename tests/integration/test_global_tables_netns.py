@@ -34,7 +34,7 @@ class Partition(unittest.TestCase):
         self.ak, self.sk = fresh_credentials()
         self.env = dict(os.environ, TANDEM_ACCESS_KEY_ID=self.ak, TANDEM_SECRET_ACCESS_KEY=self.sk,
                         AWS_ACCESS_KEY_ID=self.ak, AWS_SECRET_ACCESS_KEY=self.sk)
-        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:strict_string_checks=1")
         self.procs = {}
         self.addCleanup(self.stop_all)
         for r in REGIONS:

@@ -6,11 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "attr.h"
 #include "keys.h"
+
+/* As CI runs the sanitized tests (scripts/setup.sh): ASan checks every
+ * string a libc search is given as a whole, so a search per character is
+ * quadratic here too. Ignored without ASan; ASAN_OPTIONS adds to it. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "strict_string_checks=1";
+}
 
 struct validate_case {
     const char *in;
@@ -422,6 +432,42 @@ static void nul_strings(void **state)
     buf_free(&y);
 }
 
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The largest item of U+0000s (409,591 of them, held as C0 80) is sized in
+ * one pass: a string search per NUL once took minutes under ASan, longer
+ * than any client waits for the PutItem's answer. */
+static void nul_strings_sized_in_linear_time(void **state)
+{
+    enum { NULS = 400 * 1024 - 5 - 3 - 1 };
+    char *v = malloc(2 * NULS + 2);
+    cJSON *item = cJSON_CreateObject();
+    double t0;
+
+    (void)state;
+    for (size_t i = 0; i < NULS; i++)
+        memcpy(v + 2 * i, "\xC0\x80", 2);
+    v[2 * NULS] = '\0';
+    cJSON_AddItemToObject(item, "pk", s_av("big"));
+    cJSON_AddItemToObject(item, "sk", s_av("s"));
+    cJSON_AddItemToObject(item, "v", s_av(v));
+    t0 = cpu_seconds();
+    assert_int_equal(attr_str_len(v), NULS);
+    assert_int_equal(attr_item_size(item), 400 * 1024);
+    strcpy(v + 2 * NULS, "x"); /* one byte more */
+    assert_int_equal(attr_str_len(v), NULS + 1);
+    /* ~5 ms sanitized; the search per NUL took ~80 s */
+    assert_true(cpu_seconds() - t0 < 5.0);
+    cJSON_Delete(item);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +480,7 @@ int main(void)
         cmocka_unit_test(item_size),
         cmocka_unit_test(compare_table),
         cmocka_unit_test(nul_strings),
+        cmocka_unit_test(nul_strings_sized_in_linear_time),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
