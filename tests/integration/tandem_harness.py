@@ -10,6 +10,12 @@ The binary is $TANDEM_BIN (set by ctest), else build-ci/, build/ or
 build-integ/ under the repository. Clients (the aws CLI v1 and v2, boto3 from
 each python3, the AWS SDK for JavaScript v3) are found by find_clients(); a
 missing one is reported with a reason so the test can skip it.
+
+Diagnostics: any test (of a process importing this module) that fails or
+errors prints the stderr tail of each server that ran for it; when the
+failure is a timed-out call, every running server's threads (gdb backtraces)
+first. `with srv.dump_on_timeout(): ...` dumps at the moment a call inside
+times out; srv.report_hang() dumps on demand.
 """
 
 import atexit
@@ -560,31 +566,9 @@ def find_clients():
 
 
 class ServerTestCase(unittest.TestCase):
-    """One server per test class (setUpClass), stopped and checked at the end.
-
-    A test that fails or errors gets the stderr tail of every server it used
-    (the class's and those it started) in its output; when the failure is a
-    timed-out call, also the running servers' thread backtraces (gdb). Passing
-    tests cost nothing more."""
+    """One server per test class (setUpClass), stopped and checked at the end."""
 
     server_args = {}
-
-    def run(self, result=None):
-        if result is None or not hasattr(result, "failures"):
-            return super().run(result)
-        seen = len(result.failures) + len(result.errors)
-        mark = len(_SPAWNED)
-        cls_srv = getattr(type(self), "server", None)
-        dumps = cls_srv.dumps if isinstance(cls_srv, Server) else 0
-        out = super().run(result)
-        new = (result.failures + result.errors)[seen:]
-        if new:
-            servers = [s for s in [cls_srv] + _SPAWNED[mark:] if isinstance(s, Server)]
-            # a dump_on_timeout() block already dumped what hung
-            dumped = any(s.dumps > (dumps if s is cls_srv else 0) for s in servers)
-            report_failure(self.id(), servers,
-                           not dumped and any(is_timeout(text) for _, text in new))
-        return out
 
     @classmethod
     def setUpClass(cls):
@@ -600,6 +584,34 @@ class ServerTestCase(unittest.TestCase):
     def assertAwsError(self, status, body, code, http_status=400):
         self.assertEqual(status, http_status, body)
         self.assertEqual(error_type(body), code, body)
+
+
+_unittest_run = unittest.TestCase.run
+
+
+def _run_reporting(self, result=None):
+    """unittest.TestCase.run for every test of a process that imports this
+    module: a test that fails or errors gets the stderr tail of each server
+    that ran for it (those still running, as a class's, and those it started)
+    in its output; when the failure is a timed-out call, the running ones'
+    thread backtraces (gdb) too. Passing tests cost nothing more."""
+    if result is None or not hasattr(result, "failures"):
+        return _unittest_run(self, result)
+    seen = len(result.failures) + len(result.errors)
+    mark = len(_SPAWNED)
+    dumps = {id(s): s.dumps for s in _SPAWNED}
+    out = _unittest_run(self, result)
+    new = (result.failures + result.errors)[seen:]
+    if new:
+        servers = [s for i, s in enumerate(_SPAWNED) if i >= mark or s in _RUNNING]
+        # a dump_on_timeout() block already dumped what hung
+        dumped = any(s.dumps > dumps.get(id(s), 0) for s in servers)
+        report_failure(self.id(), servers,
+                       not dumped and any(is_timeout(text) for _, text in new))
+    return out
+
+
+unittest.TestCase.run = _run_reporting
 
 
 def report_failure(test_id, servers, timed_out, out=None):

@@ -36,12 +36,22 @@ class _Failing(ServerTestCase):
         self.assertEqual(self.server.health()[0], 200)
 
 
-def run_case(name):
-    """Run _Failing.@name with a server of its own; (result, stderr text)."""
+class _PlainFailing(unittest.TestCase):
+    """Any test case: its own server, removed by a cleanup before the report."""
+
+    def test_fails_with_own_server(self):
+        srv = Server().start()
+        self.addCleanup(srv.cleanup)
+        self.assertEqual(srv.health()[0], 200)
+        self.fail("on purpose")
+
+
+def run_case(name, cls=_Failing):
+    """Run cls.@name; (result, stderr text)."""
     err = io.StringIO()
     real, tandem_harness.sys.stderr = tandem_harness.sys.stderr, err
     try:
-        suite = unittest.TestSuite([_Failing(name)])
+        suite = unittest.TestSuite([cls(name)])
         result = unittest.TestResult()
         suite.run(result)
     finally:
@@ -57,6 +67,12 @@ class Diagnostics(unittest.TestCase):
         self.assertIn("event=", out)  # the server's own log lines
         self.assertNotIn("all threads", out)  # no gdb for a plain failure
 
+    def test_any_test_case_reports_the_servers_it_started(self):
+        result, out = run_case("test_fails_with_own_server", _PlainFailing)
+        self.assertEqual(len(result.failures), 1, result.failures)
+        self.assertIn("test_fails_with_own_server failed: tandem server", out)
+        self.assertIn("event=ready", out)  # kept by cleanup, which removed the file
+
     def test_pass_prints_nothing(self):
         result, out = run_case("test_passes")
         self.assertTrue(result.wasSuccessful(), result.errors + result.failures)
@@ -67,6 +83,8 @@ class Diagnostics(unittest.TestCase):
             self.skipTest("no gdb")
         result, out = run_case("test_times_out")
         self.assertEqual(len(result.errors), 1, result.failures)
+        if "Operation not permitted" in out:
+            self.skipTest("gdb may not attach here (ptrace)")
         self.assertIn("timed out", result.errors[0][1])
         self.assertIn("all threads", out)
         self.assertIn("Thread 1", out)
@@ -93,6 +111,8 @@ class Diagnostics(unittest.TestCase):
             with srv.dump_on_timeout():
                 raise ValueError("not a timeout")
         self.assertEqual(srv.dumps, 1)
+        if "Operation not permitted" in err.getvalue():
+            self.skipTest("gdb may not attach here (ptrace)")
         self.assertIn("timed out: tandem server pid %d" % srv.proc.pid, err.getvalue())
         self.assertIn("Thread ", err.getvalue())
         self.assertIn("event=", err.getvalue())  # and the stderr tail
