@@ -33,8 +33,8 @@ enum {
     MAX_READERS = 1024,
     READ_POOL = 64,  /* reset read transactions kept for reuse */
     SEQ_PENDING = 4, /* noting commits kept apart per sequence (the rest merge) */
-    DEFAULT_LANES = 3,
-    DEFAULT_GATHER = 0,
+    DEFAULT_LANES = 2,
+    DEFAULT_GATHER = 1,
     DEFAULT_CHECKPOINT_MS = 1000,
     OP_HDR = 8, /* a logged change: db, kind, key length (2), value length (4) */
     OP_PUT = 1,

@@ -58,7 +58,7 @@ struct store_opts {
     size_t map_size;        /* LMDB map size in bytes; 0 = default (64 GiB, sparse) */
     unsigned max_batch;     /* most intents per commit; 0 = default (1024) */
     bool nosync;            /* skip fsync (benchmarks of the floor only; never in production) */
-    unsigned wal_lanes;     /* write-ahead log files flushed side by side; 0 = default (3) */
+    unsigned wal_lanes;     /* log files flushed side by side; 0 = TANDEM_WAL_LANES or 2 */
     unsigned checkpoint_ms; /* checkpoint interval; 0 = default (1000) */
 };
 
