@@ -73,22 +73,14 @@ FSYNC_RATE=$BUILD/bench/bench_fsync_rate
 TANDEM_BIN=${TANDEM_BIN:-$(find "$BUILD/src" -name tandem -type f -perm -u+x | head -n 1)}
 
 # --- processes and mounts --------------------------------------------------------
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 WORK=$(mktemp -d "$BUILD/slowdisk-run.XXXXXX")
 PIDS=()
 MOUNTS=()
 cleanup() {
-    local pid m
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    local m
+    stop_pids "${PIDS[@]}"
     for m in "${MOUNTS[@]}"; do
         fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     done
