@@ -18,30 +18,12 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "unit_tmpdir.h"
 
 struct fixture {
     char dir[64];
     struct store *s;
 };
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char path[512];
-
-    if (!d)
-        return;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        rm_rf(path); /* a no-op on files */
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static struct store *open_dir(const char *dir, size_t map_size)
 {

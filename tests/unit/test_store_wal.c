@@ -22,30 +22,12 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "unit_tmpdir.h"
 #include "wal.h"
 
 struct fixture {
     char dir[64];
 };
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char path[512];
-
-    if (!d)
-        return;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        rm_rf(path);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int setup(void **state)
 {
