@@ -9,7 +9,7 @@
 
 /* rm_rf - remove @dir and everything under it; a no-op on a file or a
  * missing path (the caller unlinks files). */
-static inline void rm_rf(const char *dir)
+static void rm_rf(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -20,7 +20,8 @@ static inline void rm_rf(const char *dir)
     while ((de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+            continue; /* longer than any path a test makes */
         rm_rf(path);
         unlink(path);
     }
