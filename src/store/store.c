@@ -1,7 +1,9 @@
 /* store.c - see store.h.
  *
  * One writer thread owns every write transaction. It takes up to max_batch
- * queued intents, runs each in a nested transaction of one parent, commits
+ * queued intents, runs each in a nested transaction of one parent (the first
+ * that succeeds runs in the parent itself, which holds nothing before it: a
+ * failure there throws the parent away and begins it again), commits
  * the parent once (no flush), appends the batch's changes to the write-ahead
  * log and calls the done callbacks once the log has made the commit durable
  * (see "Durability"). Read transactions are pooled: a finished one is reset
@@ -632,7 +634,7 @@ static void run_batch(struct store *s, struct intent *batch, unsigned n)
 {
     MDB_txn *parent = NULL;
     struct intent *it, *last = NULL;
-    bool committed = false;
+    bool committed = false, applied = false;
     uint64_t before = s->last_id, need, noted = 0;
     int rc;
 
@@ -646,16 +648,37 @@ static void run_batch(struct store *s, struct intent *batch, unsigned n)
     for (it = batch; it; it = it->next) {
         MDB_txn *child = NULL;
         size_t mark = s->rec_len;
+        /* The batch's first intent that succeeds needs no nested transaction
+         * while the parent holds nothing yet: should it fail, the parent is
+         * thrown away and begun again (see below). (An apply that ignores a
+         * failed call there fails its whole batch, at the commit.) */
+        bool direct = !applied;
 
-        rc = mdb_txn_begin(s->env, parent, 0, &child);
-        if (rc) {
+        if (!direct && (rc = mdb_txn_begin(s->env, parent, 0, &child)) != 0) {
             it->rc = lmdb_err(&it->err, rc, "begin nested transaction");
             continue;
         }
-        struct store_txn t = {.s = s, .txn = child, .rdonly = false};
+        struct store_txn t = {.s = s, .txn = direct ? parent : child, .rdonly = false};
         it->err.code = ERR_OK;
         it->err.msg[0] = '\0';
         it->rc = it->apply(&t, it->apply_arg, &it->err);
+        if (direct) {
+            if (it->rc == ERR_OK) {
+                applied = true;
+                continue;
+            }
+            it->err.code = it->rc;
+            s->rec_len = mark;
+            mdb_txn_abort(parent);
+            parent = NULL;
+            rc = mdb_txn_begin(s->env, NULL, 0, &parent);
+            if (rc) {
+                for (it = it->next; it; it = it->next)
+                    it->rc = lmdb_err(&it->err, rc, "begin write transaction");
+                goto done;
+            }
+            continue;
+        }
         if (it->rc == ERR_OK) {
             /* Fails (and aborts the child) if a call inside apply failed
              * and apply ignored it. */
