@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 enum err_code err_set(struct err *e, enum err_code code, const char *fmt, ...)
 {
@@ -11,6 +12,16 @@ enum err_code err_set(struct err *e, enum err_code code, const char *fmt, ...)
     if (!e)
         return code;
     e->code = code;
+    if (!strchr(fmt, '%')) {
+        /* a fixed message (as "not found" on every miss): no printf */
+        size_t n = strlen(fmt);
+
+        if (n >= sizeof(e->msg))
+            n = sizeof(e->msg) - 1;
+        memcpy(e->msg, fmt, n);
+        e->msg[n] = '\0';
+        return code;
+    }
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
     va_end(ap);

@@ -194,6 +194,18 @@ static void err_and_names(void **state)
     assert_int_equal(e.code, ERR_INVALID);
     assert_string_equal(e.msg, "bad thing");
     assert_int_equal(err_set(NULL, ERR_IO, "ignored"), ERR_IO);
+    /* a fixed message is copied as printf would, truncated to the buffer */
+    assert_int_equal(err_set(&e, ERR_NOTFOUND, "not found"), ERR_NOTFOUND);
+    assert_int_equal(e.code, ERR_NOTFOUND);
+    assert_string_equal(e.msg, "not found");
+    assert_int_equal(err_set(&e, ERR_INVALID, "100%% sure"), ERR_INVALID);
+    assert_string_equal(e.msg, "100% sure");
+#define X16 "xxxxxxxxxxxxxxxx"
+    /* 272 characters, no conversion: cut at the buffer like printf cuts */
+    err_set(&e, ERR_IO, X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16);
+#undef X16
+    assert_int_equal(strlen(e.msg), sizeof(e.msg) - 1);
+    assert_int_equal(e.msg[sizeof(e.msg) - 2], 'x');
     assert_string_equal(err_name(ERR_OK), "ok");
     assert_string_equal(err_name(ERR_INTERNAL), "internal");
     assert_string_equal(err_name((enum err_code)99), "unknown");
