@@ -650,9 +650,12 @@ static void sigv4_canonical_headers(struct buf *out, const struct sigv4_request 
         const char *end = strchr(p, ';');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         bool first = true;
+        size_t at = out->len;
 
-        for (size_t i = 0; i < len; i++)
-            buf_putc(out, (char)tolower((unsigned char)p[i]));
+        /* the name lower-cased in place, not a character at a time */
+        if (buf_append(out, p, len) == ERR_OK)
+            for (size_t i = at; i < out->len; i++)
+                out->ptr[i] = (char)tolower((unsigned char)out->ptr[i]);
         buf_putc(out, ':');
         for (size_t i = 0; i < r->nheaders; i++) {
             const char *hn = r->headers[i].name;
