@@ -226,25 +226,49 @@ static int expected_form(struct ddb_call *c, const cJSON *m, struct buf *x, cJSO
     return 1;
 }
 
+/* name_index - where @name is in the NULL-terminated @names (at most 32),
+ * or -1. */
+static int name_index(const char *const *names, const char *name)
+{
+    for (int i = 0; i < 32 && names[i]; i++)
+        if (names[i][0] == name[0] && strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
 bool dp_legacy_mix(struct ddb_call *c, const cJSON *in, const char *const *legacy)
 {
     static const char *const exprs[] = {"KeyConditionExpression",    "FilterExpression",
                                         "ProjectionExpression",      "ConditionExpression",
                                         "UpdateExpression",          "ExpressionAttributeNames",
                                         "ExpressionAttributeValues", NULL};
-    const char *l = NULL, *x = NULL;
+    const char *l, *x;
     char msg[300];
+    unsigned seen_l = 0, seen_x = 0;
+    int li = -1, xi = -1;
 
-    for (int i = 0; legacy[i] && !l; i++)
-        if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(in, legacy[i])) &&
-            cJSON_GetObjectItemCaseSensitive(in, legacy[i]))
-            l = legacy[i];
-    for (int i = 0; exprs[i] && !x; i++)
-        if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(in, exprs[i])) &&
-            cJSON_GetObjectItemCaseSensitive(in, exprs[i]))
-            x = exprs[i];
-    if (!l || !x)
+    /* One pass over the request's members (a handful) instead of a lookup
+     * per name; the first member of each name decides, as a lookup would. */
+    for (const cJSON *m = in ? in->child : NULL; m; m = m->next) {
+        int i;
+
+        if (!m->string)
+            continue;
+        if ((i = name_index(legacy, m->string)) >= 0 && !(seen_l & 1u << i)) {
+            seen_l |= 1u << i;
+            if (!cJSON_IsNull(m) && (li < 0 || i < li))
+                li = i;
+        }
+        if ((i = name_index(exprs, m->string)) >= 0 && !(seen_x & 1u << i)) {
+            seen_x |= 1u << i;
+            if (!cJSON_IsNull(m) && (xi < 0 || i < xi))
+                xi = i;
+        }
+    }
+    if (li < 0 || xi < 0)
         return true;
+    l = legacy[li];
+    x = exprs[xi];
     snprintf(msg, sizeof(msg),
              "Can not use both expression and non-expression parameters in the same request: "
              "Non-expression parameters: {%s} Expression parameters: {%s}",
