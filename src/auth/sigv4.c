@@ -45,10 +45,32 @@ static void sigv4_ctx_free(void *p)
     EVP_MD_CTX_free(p);
 }
 
+/* A thread's HMAC state for the last signing key it verified with: the
+ * digest of the key's inner and outer pad blocks, so each signature hashes
+ * the string to sign and the inner digest only (two pad blocks fewer). */
+struct sigv4_mac_state {
+    bool ready;
+    unsigned char key[32];
+    EVP_MD_CTX *in, *out;
+};
+
+static pthread_key_t sigv4_mac_key;
+
+static void sigv4_mac_free(void *p)
+{
+    struct sigv4_mac_state *m = p;
+
+    EVP_MD_CTX_free(m->in);
+    EVP_MD_CTX_free(m->out);
+    OPENSSL_cleanse(m->key, sizeof(m->key));
+    free(m);
+}
+
 static void sigv4_md_init(void)
 {
     sigv4_md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (pthread_key_create(&sigv4_ctx_key, sigv4_ctx_free) != 0) {
+    if (pthread_key_create(&sigv4_ctx_key, sigv4_ctx_free) != 0 ||
+        pthread_key_create(&sigv4_mac_key, sigv4_mac_free) != 0) {
         fputs("sigv4: pthread_key_create failed\n", stderr);
         abort();
     }
@@ -222,12 +244,61 @@ size_t sigv4_signing_key_cache_hits(void)
     return n;
 }
 
+/* sigv4_mac_state - this thread's pad digests for @key (computed when the
+ * key differs from the last one), or NULL when out of memory. */
+static struct sigv4_mac_state *sigv4_mac_state(const unsigned char key[32])
+{
+    struct sigv4_mac_state *m;
+    unsigned char pad[64];
+
+    pthread_once(&sigv4_md_once, sigv4_md_init);
+    m = pthread_getspecific(sigv4_mac_key);
+    if (!m) {
+        m = calloc(1, sizeof(*m));
+        if (!m)
+            return NULL;
+        m->in = EVP_MD_CTX_new();
+        m->out = EVP_MD_CTX_new();
+        if (!m->in || !m->out || pthread_setspecific(sigv4_mac_key, m) != 0) {
+            sigv4_mac_free(m);
+            return NULL;
+        }
+    }
+    if (m->ready && CRYPTO_memcmp(m->key, key, 32) == 0)
+        return m;
+    m->ready = false;
+    memset(pad, 0x36, sizeof(pad));
+    for (size_t i = 0; i < 32; i++)
+        pad[i] ^= key[i];
+    if (!EVP_DigestInit_ex(m->in, sigv4_md(), NULL) || !EVP_DigestUpdate(m->in, pad, sizeof(pad)))
+        return NULL;
+    memset(pad, 0x5c, sizeof(pad));
+    for (size_t i = 0; i < 32; i++)
+        pad[i] ^= key[i];
+    if (!EVP_DigestInit_ex(m->out, sigv4_md(), NULL) || !EVP_DigestUpdate(m->out, pad, sizeof(pad)))
+        return NULL;
+    OPENSSL_cleanse(pad, sizeof(pad));
+    memcpy(m->key, key, 32);
+    m->ready = true;
+    return m;
+}
+
 static void sigv4_signature_hex(const unsigned char key[32], const char *sts, char out[65])
 {
     EVP_MD_CTX *ctx = sigv4_ctx();
-    unsigned char mac[32];
+    struct sigv4_mac_state *m = sigv4_mac_state(key);
+    unsigned char mac[32], inner[32];
+    unsigned int len = 32;
 
-    sigv4_hmac(ctx, key, 32, sts, strlen(sts), mac);
+    /* HMAC (RFC 2104) resumed from the pad digests; the same result as
+     * sigv4_hmac, which it falls back to should a copy fail */
+    if (m && EVP_MD_CTX_copy_ex(ctx, m->in) && EVP_DigestUpdate(ctx, sts, strlen(sts)) &&
+        EVP_DigestFinal_ex(ctx, inner, &len) && EVP_MD_CTX_copy_ex(ctx, m->out) &&
+        EVP_DigestUpdate(ctx, inner, sizeof(inner)) && EVP_DigestFinal_ex(ctx, mac, &len)) {
+        OPENSSL_cleanse(inner, sizeof(inner));
+    } else {
+        sigv4_hmac(ctx, key, 32, sts, strlen(sts), mac);
+    }
     hex_encode(mac, sizeof(mac), out);
 }
 
