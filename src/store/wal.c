@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -95,6 +96,25 @@ static int write_all(int fd, const void *buf, size_t n, off_t off)
         off += w;
     }
     return 0;
+}
+
+/* write_all2 - @a then @b at @off, in one pwritev when it writes all. */
+static int write_all2(int fd, const void *a, size_t na, const void *b, size_t nb, off_t off)
+{
+    struct iovec iov[2] = {{(void *)a, na}, {(void *)b, nb}};
+    ssize_t w;
+    int rc;
+
+    do
+        w = pwritev(fd, iov, nb ? 2 : 1, off);
+    while (w < 0 && errno == EINTR);
+    if (w < 0)
+        return errno;
+    if ((size_t)w == na + nb)
+        return 0;
+    /* a short write: write both again, plainly, at the same offsets */
+    rc = write_all(fd, a, na, off);
+    return rc ? rc : write_all(fd, b, nb, off + (off_t)na);
 }
 
 static int sync_dir(const char *dir)
@@ -733,9 +753,7 @@ enum err_code wal_append(struct wal *w, uint64_t id, uint64_t prev, const void *
     off = l->off;
     pthread_mutex_unlock(&w->mu);
     /* Only this thread appends or moves l->off; the flusher reads l->fd. */
-    rc = write_all(l->fd, h, REC_HDR, off);
-    if (!rc && len)
-        rc = write_all(l->fd, ops, len, off + REC_HDR);
+    rc = write_all2(l->fd, h, REC_HDR, ops, len, off);
     end = off + REC_HDR + (off_t)len;
     if (!rc && end > l->size) {
         /* Grow the file by a zero-filled stretch at once, so later records
