@@ -10,13 +10,16 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,8 +58,14 @@ struct http_stream {
     void *ud;
 };
 
+enum { MAX_THREADS = 64 };
+
 struct http_server {
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *daemon[MAX_THREADS]; /* one thread each */
+    unsigned ndaemons, next;                /* next: the daemon for the next connection */
+    int listen_fd;                          /* the acceptor's; -1 once quiesced */
+    int wake_fd;                            /* an eventfd: the acceptor stops when it is written */
+    pthread_t acceptor;
     http_handler_fn *handler;
     http_headers_fn *on_headers;
     void *ud;
@@ -67,7 +76,7 @@ struct http_server {
     bool quiesced;
 };
 
-enum { DEFAULT_MAX_BODY = 16 * 1024 * 1024 };
+enum { DEFAULT_MAX_BODY = 16 * 1024 * 1024, MAX_CONNECTIONS = 4096 };
 
 static void stream_free(void *cls);
 
@@ -560,15 +569,84 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("event=http_library msg=\"%s\"", msg);
 }
 
+/* acceptor_main - take new connections and deal them out to the server
+ * threads in turn. (libmicrohttpd's own thread pool lets whichever thread
+ * wakes first accept a burst of up to ten connections, so clients that
+ * connect together, an SDK's pool or a load test, all land on one thread
+ * while the other cores idle.) */
+static void *acceptor_main(void *arg)
+{
+    struct http_server *s = arg;
+    struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
+                          {.fd = s->wake_fd, .events = POLLIN}};
+
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int fd;
+
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break; /* quiesced */
+        if (!(p[0].revents & POLLIN))
+            continue;
+        fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_warn("event=http_accept_failed error=\"%s\"", strerror(errno));
+                poll(&p[1], 1, 100); /* out of descriptors: let some close */
+            }
+            continue;
+        }
+        /* On failure libmicrohttpd has closed the socket (connection limit). */
+        if (MHD_add_connection(s->daemon[s->next], fd, (struct sockaddr *)&ss, len) != MHD_YES)
+            log_debug("event=http_connection_refused");
+        s->next = (s->next + 1) % s->ndaemons;
+    }
+    return NULL;
+}
+
+static void stop_daemons(struct http_server *s)
+{
+    while (s->ndaemons)
+        MHD_stop_daemon(s->daemon[--s->ndaemons]);
+}
+
+/* listen_on - a listening socket bound to @ss (as libmicrohttpd would make it:
+ * address reuse on, IPv6 only for an IPv6 address), or -1 with errno set. */
+static int listen_on(const struct sockaddr_storage *ss)
+{
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int on = 1;
+
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        (ss->ss_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+        bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int err = errno;
+
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
 enum err_code http_server_start(const struct http_server_opts *o, struct http_server **out,
                                 struct err *e)
 {
     struct http_server *s;
     struct sockaddr_storage ss;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
     unsigned threads = o->threads;
-    const union MHD_DaemonInfo *di;
+    socklen_t len = sizeof(ss);
+    int fd, rc;
 
     *out = NULL;
     memset(&ss, 0, sizeof(ss));
@@ -578,7 +656,6 @@ enum err_code http_server_start(const struct http_server_opts *o, struct http_se
         in6->sin6_port = htons((uint16_t)o->port);
         if (inet_pton(AF_INET6, o->host, &in6->sin6_addr) != 1)
             return err_set(e, ERR_INVALID, "not a numeric IPv6 address: %s", o->host);
-        flags |= MHD_USE_IPv6;
     } else {
         struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
         in4->sin_family = AF_INET;
@@ -597,6 +674,11 @@ enum err_code http_server_start(const struct http_server_opts *o, struct http_se
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 2;
     }
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    fd = listen_on(&ss);
+    if (fd < 0)
+        return err_set(e, ERR_IO, "cannot listen on %s:%d: %s", o->host, o->port, strerror(errno));
 
     s = xcalloc(1, sizeof(*s));
     s->handler = o->handler;
@@ -604,37 +686,53 @@ enum err_code http_server_start(const struct http_server_opts *o, struct http_se
     s->ud = o->ud;
     s->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
     s->tls = o->cert_pem != NULL;
+    s->listen_fd = fd;
+    s->wake_fd = -1;
     atomic_init(&s->inflight, 0);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
 
     {
-        /* One option list for both schemes; the pool size only when there is
-         * a pool (libmicrohttpd warns about a pool of 0 or 1). */
+        /* One option list for both schemes and every thread. */
         struct MHD_OptionItem opts[12];
         size_t n = 0;
 
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                            (intptr_t)(MAX_CONNECTIONS / threads), NULL};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL};
-        if (threads > 1)
-            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
         if (s->tls) {
             opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->cert_pem};
             opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->key_pem};
         }
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-        s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
-                                     MHD_OPTION_END);
+        while (s->ndaemons < threads) {
+            struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                                                    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+            if (!d)
+                break;
+            s->daemon[s->ndaemons++] = d;
+        }
     }
-    if (!s->daemon) {
+    if (s->ndaemons < threads) {
+        stop_daemons(s);
+        close(fd);
         free(s);
-        return err_set(e, ERR_IO, "cannot listen on %s:%d (address in use, or bad TLS material)",
-                       o->host, o->port);
+        return err_set(e, ERR_IO, "cannot serve on %s:%d (bad TLS material?)", o->host, o->port);
     }
-    di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : o->port;
+    s->wake_fd = eventfd(0, EFD_CLOEXEC);
+    rc = s->wake_fd < 0 ? errno : pthread_create(&s->acceptor, NULL, acceptor_main, s);
+    if (rc) {
+        if (s->wake_fd >= 0)
+            close(s->wake_fd);
+        close(fd);
+        stop_daemons(s);
+        free(s);
+        return err_set(e, ERR_IO, "cannot start accepting: %s", strerror(rc));
+    }
     *out = s;
     return ERR_OK;
 }
@@ -646,8 +744,15 @@ int http_server_port(const struct http_server *s)
 
 void http_server_quiesce(struct http_server *s)
 {
+    uint64_t one = 1;
+
     if (s && !s->quiesced) {
-        MHD_quiesce_daemon(s->daemon);
+        if (write(s->wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+            log_warn("event=http_quiesce_failed error=\"%s\"", strerror(errno));
+        pthread_join(s->acceptor, NULL);
+        close(s->listen_fd);
+        close(s->wake_fd);
+        s->listen_fd = s->wake_fd = -1;
         s->quiesced = true;
     }
 }
@@ -663,6 +768,6 @@ void http_server_stop(struct http_server *s)
      * sent, for at most ten seconds, before the connections are dropped. */
     for (i = 0; i < 1000 && atomic_load(&s->inflight) > 0; i++)
         usleep(10000);
-    MHD_stop_daemon(s->daemon);
+    stop_daemons(s);
     free(s);
 }

@@ -28,6 +28,7 @@ struct seen {
 };
 
 static struct seen last;
+static pthread_t served_by; /* the thread that ran the handler last */
 
 static void *answer_later(void *arg)
 {
@@ -50,6 +51,7 @@ static void handler(struct http_req *r, void *ud)
     snprintf(last.remote, sizeof(last.remote), "%s", r->remote_addr ? r->remote_addr : "");
     last.body_len = r->body.len;
     last.too_large = r->body_too_large;
+    served_by = pthread_self();
     if (r->body_too_large) {
         http_respond(r, 413, "big", 3);
         return;
@@ -206,6 +208,35 @@ static void keep_alive_many(void **state)
     close(fd);
 }
 
+/* Clients that connect together are served by different threads: four
+ * connections opened at once, then one request on each, land on both of the
+ * server's two threads, two each. */
+static void connections_spread_over_threads(void **state)
+{
+    int port = http_server_port(*state), fd[4], i, same_as_first = 0;
+    const char req[] = "GET /t HTTP/1.1\r\nHost: h\r\n\r\n";
+    pthread_t first = 0;
+    char buf[4096];
+
+    for (i = 0; i < 4; i++)
+        fd[i] = connect_to(port);
+    for (i = 0; i < 4; i++) {
+        ssize_t n;
+
+        assert_int_equal(write(fd[i], req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+        n = read(fd[i], buf, sizeof(buf) - 1);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        assert_non_null(strstr(buf, "HTTP/1.1 200"));
+        if (i == 0)
+            first = served_by;
+        same_as_first += pthread_equal(served_by, first) != 0;
+    }
+    assert_int_equal(same_as_first, 2);
+    for (i = 0; i < 4; i++)
+        close(fd[i]);
+}
+
 static void *respond_detached(void *arg)
 {
     http_resp_header(arg, "X-Done", "1");
@@ -355,6 +386,7 @@ int main(void)
         cmocka_unit_test(declared_body_too_large),
         cmocka_unit_test(chunked_body_too_large),
         cmocka_unit_test(keep_alive_many),
+        cmocka_unit_test(connections_spread_over_threads),
         cmocka_unit_test(in_process_request),
         cmocka_unit_test(bind_errors),
         cmocka_unit_test(port_in_use),
