@@ -6,8 +6,15 @@
  * networked volume. The daemon is multi-threaded, so flushes of different files
  * overlap as on a real device. (The kernel holds a file's inode lock while it
  * flushes it through FUSE, so writes to the file being flushed wait for the flush.)
+ * With --writeback the kernel keeps written pages in its page cache until they are
+ * written back or flushed, as on a local disk; without it every write is a round trip
+ * to this daemon, as on a write-through network file system. With --delay-only a
+ * flush is the sleep alone, without the real flush of the disk underneath, whose own
+ * time (shared with whatever else the machine writes) is then no part of the measure;
+ * for benchmarks only, as nothing written is then durable.
  *
- *   bench_slowdisk --source DIR --flush-ms MS MOUNTPOINT [-f] [fuse options]
+ *   bench_slowdisk --source DIR --flush-ms MS [--writeback] [--delay-only] MOUNTPOINT
+ *                  [-f] [fuse options]
  *
  * Built by bench/slowdisk_run.sh with a direct cc call (pkg-config fuse3), not by
  * CMake, so the product's build does not depend on libfuse3. */
@@ -30,6 +37,7 @@
 
 static char sd_source[PATH_MAX];
 static long sd_flush_ns;
+static int sd_writeback, sd_delay_only;
 
 /* The real path of PATH (which starts with '/') under the source directory. */
 static int sd_path(char *out, const char *path)
@@ -56,7 +64,8 @@ static void sd_delay(void)
 
 static void *sd_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-    (void)conn;
+    if (sd_writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+        conn->want |= FUSE_CAP_WRITEBACK_CACHE;
     cfg->use_ino = 1;
     cfg->kernel_cache = 0; /* the page cache is the kernel's; reads see every write */
     return NULL;
@@ -148,12 +157,26 @@ static int sd_utimens(const char *path, const struct timespec tv[2], struct fuse
     return utimensat(AT_FDCWD, real, tv, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
 }
 
+/* The flags to open a file with: with the writeback cache the kernel reads the
+ * rest of a page it writes part of (so write-only means read-write here) and
+ * appends itself (so no O_APPEND). */
+static int sd_flags(int flags)
+{
+    flags &= ~O_DIRECT;
+    if (sd_writeback) {
+        if ((flags & O_ACCMODE) == O_WRONLY)
+            flags = (flags & ~O_ACCMODE) | O_RDWR;
+        flags &= ~O_APPEND;
+    }
+    return flags;
+}
+
 static int sd_open(const char *path, struct fuse_file_info *fi)
 {
     int fd;
 
     SD_REAL(path);
-    if ((fd = open(real, fi->flags & ~O_DIRECT)) < 0)
+    if ((fd = open(real, sd_flags(fi->flags))) < 0)
         return -errno;
     fi->fh = (uint64_t)fd;
     return 0;
@@ -164,7 +187,7 @@ static int sd_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     int fd;
 
     SD_REAL(path);
-    if ((fd = open(real, (fi->flags & ~O_DIRECT) | O_CREAT, mode)) < 0)
+    if ((fd = open(real, sd_flags(fi->flags) | O_CREAT, mode)) < 0)
         return -errno;
     fi->fh = (uint64_t)fd;
     return 0;
@@ -205,6 +228,8 @@ static int sd_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
     (void)path;
     sd_delay();
+    if (sd_delay_only)
+        return 0;
     return (datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh)) == 0 ? 0 : -errno;
 }
 
@@ -230,7 +255,7 @@ static int sd_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi
 {
     (void)path, (void)datasync;
     sd_delay();
-    return fsync((int)fi->fh) == 0 ? 0 : -errno;
+    return sd_delay_only || fsync((int)fi->fh) == 0 ? 0 : -errno;
 }
 
 static int sd_fallocate(const char *path, int mode, off_t off, off_t len, struct fuse_file_info *fi)
@@ -286,13 +311,17 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--flush-ms") && i + 1 < argc) {
             ms = strtod(argv[++i], NULL);
+        } else if (!strcmp(argv[i], "--writeback")) {
+            sd_writeback = 1;
+        } else if (!strcmp(argv[i], "--delay-only")) {
+            sd_delay_only = 1;
         } else {
             fargv[fargc++] = argv[i];
         }
     }
     if (!sd_source[0] || ms < 0 || ms > 10000) {
-        fprintf(stderr, "usage: bench_slowdisk --source DIR --flush-ms MS MOUNTPOINT [-f] "
-                        "[fuse options]\n");
+        fprintf(stderr, "usage: bench_slowdisk --source DIR --flush-ms MS [--writeback] "
+                        "[--delay-only] MOUNTPOINT [-f] [fuse options]\n");
         return 2;
     }
     sd_flush_ns = (long)(ms * 1e6);

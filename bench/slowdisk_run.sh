@@ -11,11 +11,20 @@
 # Per round it prints fsyncs/s, PutItem/s, PutItem/s as % of fsyncs/s x CONNS
 # (what the disk allows), PutItems per log flush, and server (and slowdisk daemon)
 # CPU per request. With OLD_TANDEM_BIN set (e.g. the store before the log), each
-# round also measures that server on its own mount of the same flush time.
+# round also measures that server on its own mount of the same flush time. With
+# CONFIGS="NAME:VAR=V VAR=V;NAME:..." each round measures tandem once per named
+# setting of its environment (e.g. TANDEM_WAL_LANES), each on its own mount.
+# --writeback mounts with FUSE's writeback cache: writes stay in the kernel's
+# page cache until written back or flushed, as on a local disk (without it each
+# write is a round trip to the slowdisk daemon, as on a write-through network
+# file system). --delay-only makes a flush the sleep alone, without the real
+# disk's flush underneath (whose time, shared with the rest of the machine, is
+# then no part of the measure; nothing is durable then).
 #
 # Usage: bench/slowdisk_run.sh [--flush-ms 2,5] [--rounds N] [--duration S]
-#                              [--warmup S] [--connections N] [--no-build]
-# Env: BUILD (default build-bench), TANDEM_BIN, OLD_TANDEM_BIN.
+#                              [--warmup S] [--connections N] [--writeback]
+#                              [--delay-only] [--no-build]
+# Env: BUILD (default build-bench), TANDEM_BIN, OLD_TANDEM_BIN, CONFIGS.
 # Needs root (or fuse group), /dev/fuse, libfuse3-dev and fuse3. Every process it
 # starts is stopped and every mount unmounted on exit; every run is bounded in time.
 set -euo pipefail
@@ -30,6 +39,7 @@ WARMUP=1
 CONNS=32
 FSYNC_SECONDS=2
 DO_BUILD=1
+SDOPTS=()
 REGION=us-east-1
 AK=AKIDTANDEMBENCH00001
 SK=tandem-bench-secret-key-0000000000000000
@@ -46,6 +56,8 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift 2 ;;
     --connections) CONNS=$2; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
+    --writeback) SDOPTS+=(--writeback); shift ;;
+    --delay-only) SDOPTS+=(--delay-only); shift ;;
     *) usage ;;
     esac
 done
@@ -97,7 +109,7 @@ free_port() {
 mount_slow() {
     local src=$WORK/$1.src mnt=$WORK/$1.mnt
     mkdir -p "$src" "$mnt"
-    "$SLOWDISK" --source "$src" --flush-ms "$2" "$mnt" -f >"$WORK/$1.slowdisk.log" 2>&1 &
+    "$SLOWDISK" --source "$src" --flush-ms "$2" "${SDOPTS[@]}" "$mnt" -f >"$WORK/$1.slowdisk.log" 2>&1 &
     SD_PID=$!
     PIDS+=("$SD_PID")
     MOUNTS+=("$mnt")
@@ -110,10 +122,10 @@ mount_slow() {
     exit 1
 }
 
-# start_server NAME BIN DATA: sets SRV_PORT, SRV_PID.
+# start_server NAME BIN DATA [VAR=V ...]: sets SRV_PORT, SRV_PID.
 start_server() {
     SRV_PORT=$(free_port)
-    "$2" server --region "$REGION" --data "$3" --listen "127.0.0.1:$SRV_PORT" \
+    env "${@:4}" "$2" server --region "$REGION" --data "$3" --listen "127.0.0.1:$SRV_PORT" \
         --access-key "$AK" --secret-key "$SK" >"$WORK/$1.log" 2>&1 &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
@@ -170,16 +182,28 @@ one_round() {
 IFS=, read -r -a FLUSHES <<<"$FLUSH_LIST"
 for ms in "${FLUSHES[@]}"; do
     declare -A PORT=() PID=() SDP=() MNT=()
-    LABELS=(tandem)
+    declare -A SETTING=()
+    LABELS=()
+    if [ -n "${CONFIGS:-}" ]; then
+        IFS=';' read -r -a CFG <<<"$CONFIGS"
+        for c in "${CFG[@]}"; do
+            LABELS+=("${c%%:*}")
+            SETTING[${c%%:*}]=${c#*:}
+        done
+    else
+        LABELS=(tandem)
+    fi
     [ -n "${OLD_TANDEM_BIN:-}" ] && LABELS+=(old)
     for l in "${LABELS[@]}"; do
         bin=$TANDEM_BIN
         [ "$l" = old ] && bin=$OLD_TANDEM_BIN
+        # shellcheck disable=SC2206 # VAR=V words, split on purpose
+        settings=(${SETTING[$l]:-})
         mount_slow "$l-$ms" "$ms"
         SDP[$l]=$SD_PID
         MNT[$l]=$WORK/$l-$ms.mnt
         mkdir -p "${MNT[$l]}/data"
-        start_server "$l-$ms" "$bin" "${MNT[$l]}/data"
+        start_server "$l-$ms" "$bin" "${MNT[$l]}/data" "${settings[@]}"
         PORT[$l]=$SRV_PORT
         PID[$l]=$SRV_PID
         lg "${PORT[$l]}" "${PID[$l]}" "${SDP[$l]}" --mode create-table >/dev/null
