@@ -1,7 +1,9 @@
 /* floor.c - the floor for HTTP cost: a hello-world server on libmicrohttpd.
  *
  * Same daemon options as the region's front door (src/http): internal polling
- * thread, epoll, suspend/resume allowed, a pool of one thread per core. Every
+ * thread, epoll, suspend/resume allowed, one thread per core, each its own
+ * daemon, and new connections dealt out to them in turn by an accepting
+ * thread (MHD_add_connection), as the front door does. Every
  * request, whatever its method, path or body, is answered 200 with a small
  * fixed JSON body, so whatever a real server costs above this is its own work.
  * With --body-size N, every GET is answered with N bytes instead (the floor
@@ -11,6 +13,8 @@
  *
  * Runs until SIGINT or SIGTERM. Links only libmicrohttpd. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <microhttpd.h>
 
@@ -68,6 +73,36 @@ static enum MHD_Result floor_on_request(void *cls, struct MHD_Connection *c, con
     return ret;
 }
 
+enum { FLOOR_MAX_THREADS = 64 };
+static struct MHD_Daemon *floor_d[FLOOR_MAX_THREADS];
+static long floor_nd;
+static int floor_lfd;
+
+/* Deal new connections out to the daemons in turn, until the socket closes. */
+static void *floor_accept(void *arg)
+{
+    long next = 0;
+
+    (void)arg;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int fd = accept4(floor_lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE) {
+                poll(NULL, 0, 10);
+                continue;
+            }
+            return NULL; /* shut down */
+        }
+        MHD_add_connection(floor_d[next], fd, (struct sockaddr *)&ss, len);
+        next = (next + 1) % floor_nd;
+    }
+}
+
 static void floor_usage(void)
 {
     fprintf(stderr, "usage: bench_floor --listen HOST:PORT [--threads N] [--body-size N]\n");
@@ -82,7 +117,7 @@ int main(int argc, char **argv)
     char host[64];
     const char *colon;
     struct sockaddr_in sa;
-    struct MHD_Daemon *d;
+    pthread_t acceptor;
     sigset_t set;
     int sig;
 
@@ -96,7 +131,7 @@ int main(int argc, char **argv)
         else
             floor_usage();
     }
-    if (listen_at == NULL || threads < 1 || body_size > (64L << 20))
+    if (listen_at == NULL || threads < 1 || threads > FLOOR_MAX_THREADS || body_size > (64L << 20))
         floor_usage();
     if (body_size >= 0) {
         floor_get_len = (size_t)body_size;
@@ -124,17 +159,31 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
-                         0, NULL, NULL, floor_on_request, NULL, MHD_OPTION_SOCK_ADDR,
-                         (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-                         MHD_OPTION_END);
-    if (d == NULL) {
+    floor_lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (floor_lfd < 0 || setsockopt(floor_lfd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)) ||
+        bind(floor_lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(floor_lfd, SOMAXCONN)) {
         fprintf(stderr, "bench_floor: cannot listen on %s: %s\n", listen_at, strerror(errno));
         return 1;
     }
+    for (floor_nd = 0; floor_nd < threads; floor_nd++) {
+        floor_d[floor_nd] =
+            MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET,
+                             0, NULL, NULL, floor_on_request, NULL, MHD_OPTION_END);
+        if (floor_d[floor_nd] == NULL) {
+            fprintf(stderr, "bench_floor: cannot start a daemon: %s\n", strerror(errno));
+            return 1;
+        }
+    }
+    if (pthread_create(&acceptor, NULL, floor_accept, NULL) != 0)
+        return 1;
     fprintf(stderr, "bench_floor: listening on %s with %ld threads\n", listen_at, threads);
     sigwait(&set, &sig);
-    MHD_stop_daemon(d);
+    shutdown(floor_lfd, SHUT_RDWR);
+    pthread_join(acceptor, NULL);
+    close(floor_lfd);
+    while (floor_nd)
+        MHD_stop_daemon(floor_d[--floor_nd]);
     free(floor_get_body);
     return 0;
 }
