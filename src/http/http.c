@@ -593,9 +593,12 @@ static void *acceptor_main(void *arg)
             continue;
         fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            /* A client that gave up before we took it, or nothing there after
+             * all: take the next. Anything else (out of descriptors or
+             * memory): say so and wait a little for some to close. */
+            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
                 log_warn("event=http_accept_failed error=\"%s\"", strerror(errno));
-                poll(&p[1], 1, 100); /* out of descriptors: let some close */
+                poll(&p[1], 1, 100);
             }
             continue;
         }
