@@ -232,12 +232,10 @@ static void stream_free(void *cls)
     free(st);
 }
 
-struct http_stream *http_stream_new(struct http_req *r, http_stream_fn *fn,
-                                    http_stream_done_fn *done, void *ud)
+struct http_stream *http_stream_new(http_stream_fn *fn, http_stream_done_fn *done, void *ud)
 {
     struct http_stream *st = xcalloc(1, sizeof(*st));
 
-    (void)r;
     pthread_mutex_init(&st->mu, NULL);
     st->fn = fn;
     st->done = done;

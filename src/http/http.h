@@ -87,8 +87,7 @@ void http_respond_fd(struct http_req *r, int status, int fd, long long offset, l
 typedef long http_stream_fn(void *ud, char *out, size_t max);
 typedef void http_stream_done_fn(void *ud);
 struct http_stream;
-struct http_stream *http_stream_new(struct http_req *r, http_stream_fn *fn,
-                                    http_stream_done_fn *done, void *ud);
+struct http_stream *http_stream_new(http_stream_fn *fn, http_stream_done_fn *done, void *ud);
 void http_respond_stream(struct http_req *r, int status, struct http_stream *st);
 void http_stream_wake(struct http_stream *st);
 

@@ -403,7 +403,7 @@ static bool stream_start(struct repl *r, struct http_req *req, uint64_t from)
     st->from = from;
     st->deadline_us = clock_mono_us() + STREAM_MS * 1000LL;
     buf_init(&st->pending, 0);
-    st->hs = http_stream_new(req, stream_read, stream_done, st);
+    st->hs = http_stream_new(stream_read, stream_done, st);
     pthread_mutex_lock(&r->mu);
     st->next = r->streams;
     r->streams = st;
