@@ -22,32 +22,18 @@ SK=tandem-bench-secret-key-0000000000000000
 rm -rf "$OUT" && mkdir -p "$OUT/a" "$OUT/b"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PA=$(port); PB=$(port)
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out.%p" \
-    "$TANDEM" server --region us-east-1 --data "$OUT/a" --listen "127.0.0.1:$PA" \
-    --peer "us-west-2=http://127.0.0.1:$PB" --access-key "$AK" --secret-key "$SK" \
-    --map-size $((1 << 30)) >"$OUT/a.log" 2>&1 &
-VPID=$!
-"$TANDEM" server --region us-west-2 --data "$OUT/b" --listen "127.0.0.1:$PB" \
-    --peer "us-east-1=http://127.0.0.1:$PA" --access-key "$AK" --secret-key "$SK" \
-    --map-size $((1 << 30)) >"$OUT/b.log" 2>&1 &
-BPID=$!
-trap 'kill $VPID $BPID 2>/dev/null || true; wait $VPID $BPID 2>/dev/null || true' EXIT
-for p in $PA $PB; do
-    for _ in $(seq 600); do
-        curl -s -o /dev/null -m 1 "http://127.0.0.1:$p/" && break
-        sleep 0.1
-    done
-done
-AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK python3 - "$PA" <<'PY'
-import sys, time, boto3
-c = boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:" + sys.argv[1])
-for t in ("plain", "repl"):
-    c.create_table(TableName=t, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                   BillingMode="PAY_PER_REQUEST",
-                   StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-c.update_table(TableName="repl", ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
-PY
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+pids=()
+REGION_FLAGS=(--access-key "$AK" --secret-key "$SK" --map-size $((1 << 30)))
+start_region us-east-1 "$PA" "$OUT/a" us-west-2 "$PB" "$OUT/a.log" \
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out.%p"
+VPID=$REGION_PID
+start_region us-west-2 "$PB" "$OUT/b" us-east-1 "$PA" "$OUT/b.log"
+trap 'stop_pids "${pids[@]}"' EXIT
+wait_up "$PA" 600
+wait_up "$PB" 600
+AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK stream_tables "$PA" plain +repl
 lg() { "$LOADGEN" --port "$PA" --connections 4 --region us-east-1 --access-key "$AK" \
     --secret-key "$SK" --timeout 600 "$@"; }
 lg --mode put --table plain --requests 300 --key-prefix w >/dev/null # warm

@@ -37,12 +37,12 @@ PA=$((20000 + RANDOM % 20000)); PB=$((PA + 1))
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+REGION_FLAGS=(--log-level warn)
 start() { # region port peer-region peer-port
-    "$TANDEM" server --region "$1" --data "$TMP/$1" --listen "127.0.0.1:$2" \
-        --peer "$3=http://127.0.0.1:$4" --log-level warn 2>"$TMP/$1.log" &
-    pids+=($!)
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/" >/dev/null && return; sleep 0.1; done
-    echo "region $1 did not start" >&2; exit 1
+    start_region "$1" "$2" "$TMP/$1" "$3" "$4" "$TMP/$1.log"
+    wait_up "$2" || exit 1
 }
 PEER_A=$PA
 if [ -n "${DELAY_MS:-}" ]; then
@@ -55,22 +55,7 @@ start us-east-1 $PA us-west-2 $PB
 PID_A=${pids[-1]}
 start us-west-2 $PB us-east-1 $PEER_A
 PID_B=${pids[-1]}
-ddb() { python3 - "$@" <<'PY'
-import sys, boto3
-port, op, table = sys.argv[1], sys.argv[2], sys.argv[3]
-c = boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:" + port)
-if op == "create":
-    c.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                   BillingMode="PAY_PER_REQUEST",
-                   StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-elif op == "replicate":
-    c.update_table(TableName=table, ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
-PY
-}
-ddb $PA create lag; ddb $PA replicate lag
-ddb $PA create plain
-ddb $PA create repl; ddb $PA replicate repl
+stream_tables "$PA" +lag plain +repl
 lg() { "$LOADGEN" --port $PA --mode put --region us-east-1 --access-key "$AWS_ACCESS_KEY_ID" \
         --secret-key "$AWS_SECRET_ACCESS_KEY" "$@"; }
 metrics() { curl -sf "http://127.0.0.1:$PB/_tandem/metrics"; }

@@ -59,32 +59,20 @@ trap cleanup EXIT
 pin=() # taskset execs the command: $! stays the server's pid
 pin_client=()
 [ "$PIN" = 1 ] && pin_client=(taskset -c 1)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+REGION_FLAGS=(--log-level warn)
 start() { # cpu region port data-dir peer-region peer-port
     [ "$PIN" = 1 ] && pin=(taskset -c "$1")
-    "${pin[@]}" "$TANDEM" server --region "$2" --data "$4/$2" --listen "127.0.0.1:$3" \
-        --peer "$5=http://127.0.0.1:$6" --log-level warn 2>"$TMP/$2.log" &
-    pids+=($!)
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$3/" >/dev/null && return; sleep 0.1; done
-    echo "region $2 did not start" >&2
-    exit 1
+    start_region "$2" "$3" "$4/$2" "$5" "$6" "$TMP/$2.log" "${pin[@]}"
+    wait_up "$3" || exit 1
 }
 start 0 us-east-1 "$PA" "$TMP" us-west-2 "$PB"
 PID_A=${pids[-1]}
 start 1 us-west-2 "$PB" "$PEER_TMP" us-east-1 "$PA"
 PID_B=${pids[-1]}
-python3 - "$PA" <<'PY'
-import sys, boto3
-c = boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:" + sys.argv[1])
-for t in ("plain", "repl"):
-    c.create_table(TableName=t, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                   BillingMode="PAY_PER_REQUEST",
-                   StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-c.update_table(TableName="repl", ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
-PY
-metric() { # port name{labels}
-    curl -sf "http://127.0.0.1:$1/_tandem/metrics" | awk -v m="$2" '$1 == m {print $2}'
-}
+stream_tables "$PA" plain +repl
+metric() { region_metric "$@"; }
 cpu_us() { # pid: utime+stime in microseconds
     awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) * 1000000 / hz}' "/proc/$1/stat"
 }
