@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "s3_int.h"
+#include "s3_repl.h"
 #include "s3_xml.h"
 
 static const char default_ownership[] =
@@ -145,10 +146,13 @@ struct cfgw {
     const struct cfg *c;
     const char *xml; /* NULL: delete */
     bool acl_put;
+    bool replica; /* PutObjectAcl by replication (x-tandem-replica: acl): not queued again */
 };
 
-/* PutObjectAcl: the version's canned ACL replaced by the request's */
-static enum err_code object_acl_apply(struct store_txn *t, struct cfgw *cw, struct err *e)
+/* PutObjectAcl: the version's canned ACL replaced by the request's, and queued
+ * for its replicas (bucket @b's rules) */
+static enum err_code object_acl_apply(struct store_txn *t, struct cfgw *cw, const cJSON *b,
+                                      struct err *e)
 {
     struct http_req *r = cw->w.r;
     struct s3_req *q = s3_req_of(r);
@@ -167,6 +171,8 @@ static enum err_code object_acl_apply(struct store_txn *t, struct cfgw *cw, stru
     s = cJSON_PrintUnformatted(v);
     rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
     free(s);
+    if (rc == ERR_OK && !cw->replica)
+        rc = s3_repl_on_meta(t, b, q->bucket, q->key, v, "acl", e);
     cJSON_Delete(v);
     return rc;
 }
@@ -183,6 +189,12 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
         cw->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
+    if (cw->acl_put && cw->replica && q->key[0]) {
+        /* the source's ACL as it was accepted there, like a replicated version's */
+        rc = object_acl_apply(t, cw, b, e);
+        cJSON_Delete(b);
+        return rc;
+    }
     if (cw->acl_put) {
         rc = s3_acl_refused(cw->w.r, b) || !http_req_header(cw->w.r, "x-amz-acl") ? ERR_CONFLICT
                                                                                   : ERR_OK;
@@ -194,7 +206,7 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
             rc = ERR_CONFLICT;
             cw->w.fail = S3E_ACCESS_DENIED;
         } else if (q->key[0]) {
-            rc = object_acl_apply(t, cw, e);
+            rc = object_acl_apply(t, cw, b, e);
         }
         cJSON_Delete(b);
         return rc;
@@ -314,6 +326,13 @@ static void acl(struct http_req *r, bool key)
     /* only canned ACLs that change nothing are accepted; grants need ACLs enabled,
      * which this region does not implement */
     cw = arena_calloc(r->arena, sizeof(*cw));
+    if (key && http_req_header(r, "x-tandem-replica")) {
+        if (!q->who.root) {
+            s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
+            return;
+        }
+        cw->replica = true;
+    }
     cw->acl_put = true;
     cw->w.r = r;
     cw->w.apply = cfg_apply;

@@ -292,7 +292,7 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
     rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
     free(s);
     if (rc == ERR_OK && !tw->replica)
-        rc = s3_repl_on_tags(t, b, q->bucket, q->key, v, e);
+        rc = s3_repl_on_meta(t, b, q->bucket, q->key, v, "tags", e);
     cJSON_Delete(v);
     cJSON_Delete(b);
     return rc;

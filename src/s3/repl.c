@@ -325,7 +325,8 @@ static struct slice queue_key(struct arena *a, uint64_t seq)
 }
 
 /* enqueue - a queue entry copying version @vid to @dest; @op "tags" copies only
- * the version's tag set (PutObjectTagging / DeleteObjectTagging), NULL the version */
+ * the version's tag set (PutObjectTagging / DeleteObjectTagging), "acl" only its
+ * canned ACL (PutObjectAcl), NULL the version */
 static enum err_code enqueue(struct store_txn *t, const char *bname, const char *key,
                              const char *vid, const char *dest, const char *role, const char *op,
                              struct err *e)
@@ -420,8 +421,8 @@ enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const
     return queue_all(t, cfg, bname, key, vid, rec, e);
 }
 
-enum err_code s3_repl_on_tags(struct store_txn *t, const cJSON *bucket, const char *bname,
-                              const char *key, const cJSON *rec, struct err *e)
+enum err_code s3_repl_on_meta(struct store_txn *t, const cJSON *bucket, const char *bname,
+                              const char *key, const cJSON *rec, const char *op, struct err *e)
 {
     const cJSON *cfg = cJSON_GetObjectItem(bucket, "repl"), *rule;
     const char *vs = s3_jstr(bucket, "versioning"), *rs = s3_jstr(rec, "rs");
@@ -430,12 +431,12 @@ enum err_code s3_repl_on_tags(struct store_txn *t, const cJSON *bucket, const ch
     if (!cfg || !rs || !vs || strcmp(vs, "Enabled") != 0)
         return ERR_OK; /* a version never replicated has no copy to update */
     if (!replica && cJSON_GetObjectItem(rec, "rd")) {
-        /* the destinations the version went to, whatever its new tags select */
+        /* the destinations the version went to, whatever its tags now select */
         const cJSON *d;
         cJSON_ArrayForEach(d, cJSON_GetObjectItem(rec, "rd"))
         {
-            enum err_code rc = enqueue(t, bname, key, s3_jstr(rec, "vid"), d->string,
-                                       s3_jstr(cfg, "role"), "tags", e);
+            enum err_code rc =
+                enqueue(t, bname, key, s3_jstr(rec, "vid"), d->string, s3_jstr(cfg, "role"), op, e);
             if (rc)
                 return rc;
         }
@@ -447,7 +448,7 @@ enum err_code s3_repl_on_tags(struct store_txn *t, const cJSON *bucket, const ch
     if (!rule || (replica && !cJSON_IsTrue(cJSON_GetObjectItem(rule, "rm"))))
         return ERR_OK;
     return enqueue(t, bname, key, s3_jstr(rec, "vid"), s3_jstr(rule, "dest"), s3_jstr(cfg, "role"),
-                   "tags", e);
+                   op, e);
 }
 
 /* ---- the replica write path (destination side) ---- */
@@ -1035,7 +1036,8 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     size_t size = 0;
     char *json, *b64, md5b64[32];
     int fd = -1, nh = 0;
-    bool dm, tags_only = s3_jstr(q, "op") && strcmp(s3_jstr(q, "op"), "tags") == 0;
+    const char *op = s3_jstr(q, "op");
+    bool dm, tags_only = op && strcmp(op, "tags") == 0, acl_only = op && strcmp(op, "acl") == 0;
     struct buf tagdoc = {0};
     const char *query = NULL;
 
@@ -1052,10 +1054,12 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         return COPY_GONE; /* the version was deleted (or its bucket) */
     arena_on_free(a, s3_json_free, rec);
     dm = cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm"));
-    if (tags_only) {
+    if (tags_only || acl_only) {
         if (dm)
             return COPY_GONE;
-        if (!role_allows(w, q, "s3:ReplicateTags", why, cap))
+        /* S3's actions on the destination: s3:ReplicateTags for a tag set,
+         * s3:ReplicateObject for an ACL (object metadata) */
+        if (!role_allows(w, q, tags_only ? "s3:ReplicateTags" : "s3:ReplicateObject", why, cap))
             return COPY_REFUSED;
     } else if (!role_allows(w, q, dm ? "s3:ReplicateDelete" : "s3:ReplicateObject", why, cap)) {
         return COPY_REFUSED;
@@ -1077,6 +1081,14 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
             map = tagdoc.ptr;
             size = tagdoc.len;
         }
+        goto send;
+    }
+    if (acl_only) {
+        /* the canned ACL of the replica: PutObjectAcl (none stored: private) */
+        const char *acl = s3_jstr(rec, "acl");
+        query = arena_sprintf(a, "acl=&versionId=%s", url_encode(a, s3_jstr(rec, "vid"), true));
+        hs[nh++] = (struct awsc_header){"x-tandem-replica", "acl"};
+        hs[nh++] = (struct awsc_header){"x-amz-acl", acl ? acl : "private"};
         goto send;
     }
     hdr = cJSON_CreateObject();

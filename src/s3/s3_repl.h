@@ -37,7 +37,8 @@
  * this region's IAM, and each copy is asked for as the role's session
  * arn:aws:sts::ACCOUNT:assumed-role/ROLE/s3-replication would be:
  * s3:GetObjectVersionForReplication on the source object,
- * s3:ReplicateObject (or s3:ReplicateDelete for markers) on the destination
+ * s3:ReplicateObject (s3:ReplicateDelete for markers, s3:ReplicateTags for a
+ * tag change; an ACL change is s3:ReplicateObject) on the destination
  * object. Both are decided here, in the source region (IAM data is not yet
  * replicated between regions); the destination accepts the root's write.
  *
@@ -47,9 +48,11 @@
  * ExistingObjectReplication Enabled do the same for what they select when the
  * configuration is put, in the same transaction.
  *
- * Tags: a tag change of a replicated version queues {"op":"tags"} entries
- * (s3_repl_on_tags); the worker PUTs (or DELETEs) ?tagging&versionId=V on the
- * destination with x-tandem-replica: tags, which is not queued again there. */
+ * Tags and ACLs: a tag change of a replicated version queues {"op":"tags"}
+ * entries, a PutObjectAcl {"op":"acl"} ones (s3_repl_on_meta); the worker PUTs
+ * (or DELETEs) ?tagging&versionId=V, or PUTs ?acl&versionId=V with x-amz-acl,
+ * on the destination with x-tandem-replica: tags|acl, which is not queued
+ * again there. */
 #ifndef TANDEM_S3_REPL_H
 #define TANDEM_S3_REPL_H
 
@@ -95,16 +98,17 @@ enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const
                                  const char *key, const char *vid, cJSON *rec, struct err *e);
 
 /*
- * s3_repl_on_tags - writer thread, inside a PutObjectTagging/DeleteObjectTagging
- * of version @rec (its new tags in place): queue the new tag set for the copy
- * when @bucket's rules say so. A version replicated from here (rs PENDING,
+ * s3_repl_on_meta - writer thread, inside a PutObjectTagging/DeleteObjectTagging
+ * (@op "tags") or a PutObjectAcl (@op "acl") of version @rec (its new tags or
+ * canned ACL in place): queue the new tag set or ACL for the copy when
+ * @bucket's rules say so. A version replicated from here (rs PENDING,
  * COMPLETED or FAILED) sends it to its rule's destination; a replica (rs
  * REPLICA) only by a matching rule with ReplicaModifications Enabled (the
- * two-way "replica modification sync"). Tag writes made by replication itself
- * are not passed here, so nothing loops.
+ * two-way "replica modification sync"). Tag and ACL writes made by
+ * replication itself are not passed here, so nothing loops.
  */
-enum err_code s3_repl_on_tags(struct store_txn *t, const cJSON *bucket, const char *bname,
-                              const char *key, const cJSON *rec, struct err *e);
+enum err_code s3_repl_on_meta(struct store_txn *t, const cJSON *bucket, const char *bname,
+                              const char *key, const cJSON *rec, const char *op, struct err *e);
 
 /*
  * s3_repl_replica_rec - PutObject with x-tandem-replica: the record to commit

@@ -362,6 +362,132 @@ class Replication(unittest.TestCase):
             u.put_object_tagging(Bucket=dst, Key="tagged", VersionId=v, Tagging={"TagSet": []})
         self.assertEqual(code_of(cm.exception), "AccessDenied")
 
+    def acls_on(self, *pairs):
+        """ACLs enabled (ObjectOwnership BucketOwnerPreferred, no Block Public
+        Access) on each (region, bucket)."""
+        for region, bk in pairs:
+            cl = self.s3(region)
+            cl.put_bucket_ownership_controls(Bucket=bk, OwnershipControls={
+                "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+            cl.delete_public_access_block(Bucket=bk)
+
+    def acl(self, region, bucket, key, vid):
+        """The group grants of a version's ACL, as GetObjectAcl answers them."""
+        r = self.s3(region).get_object_acl(Bucket=bucket, Key=key, VersionId=vid)
+        return sorted((g["Grantee"]["URI"].rsplit("/", 1)[-1], g["Permission"])
+                      for g in r["Grants"] if g["Grantee"]["Type"] == "Group")
+
+    def test_acl_changes_replicate(self):
+        """PutObjectAcl on a replicated version updates the replica's canned ACL
+        (with s3:ReplicateObject); the replica's version and tags stay."""
+        src, dst = self.pair()
+        self.acls_on((self.east, src), (self.west, dst))
+        c = self.s3(self.east)
+        v = c.put_object(Bucket=src, Key="acl", Body=b"a", Tagging="t=1")["VersionId"]
+        wait_for(lambda: self.status(self.east, src, "acl") == "COMPLETED", "replicated")
+        self.assertEqual(self.acl(self.west, dst, "acl", v), [])
+        c.put_object_acl(Bucket=src, Key="acl", VersionId=v, ACL="public-read")
+        wait_for(lambda: self.acl(self.west, dst, "acl", v) == [("AllUsers", "READ")],
+                 "the new ACL on the replica")
+        c.put_object_acl(Bucket=src, Key="acl", ACL="authenticated-read")
+        wait_for(lambda: self.acl(self.west, dst, "acl", v) == [("AuthenticatedUsers", "READ")],
+                 "the next ACL on the replica")
+        c.put_object_acl(Bucket=src, Key="acl", ACL="private")
+        wait_for(lambda: self.acl(self.west, dst, "acl", v) == [], "private again on the replica")
+        self.assertEqual(self.status(self.east, src, "acl"), "COMPLETED")
+        self.assertEqual(self.status(self.west, dst, "acl"), "REPLICA")
+        self.assertEqual(len(self.versions(self.west, dst)), 1)
+        self.assertEqual(self.tags(self.west, dst, "acl", v), {"t": "1"})
+        # the replica's own ACL write is not sent back (no rule on its bucket)
+        self.s3(self.west).put_object_acl(Bucket=dst, Key="acl", VersionId=v, ACL="public-read")
+        time.sleep(1.5)
+        self.assertEqual(self.acl(self.east, src, "acl", v), [])
+        self.assertEqual(len(self.versions(self.east, src)), 1)
+        # a version never replicated (no rule matched it then) sends nothing
+        other = self.bucket(self.east)
+        self.acls_on((self.east, other))
+        c.put_object(Bucket=other, Key="k", Body=b"k")
+        c.put_bucket_replication(Bucket=other,
+                                 ReplicationConfiguration=self.rule_config(self.east, dst))
+        c.put_object_acl(Bucket=other, Key="k", ACL="public-read")
+        time.sleep(1)
+        self.assertEqual(self.status(self.west, dst, "k"), "missing:404")
+        # the replica header is the root's alone, even for a user allowed s3:*
+        iam = self.west.boto3("iam")
+        iam.create_user(UserName="acler")
+        iam.put_user_policy(UserName="acler", PolicyName="all", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                    "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="acler")["AccessKey"]
+        u = self.west.boto3("s3", access_key=key["AccessKeyId"],
+                            secret_key=key["SecretAccessKey"], s3={"addressing_style": "path"})
+        u.meta.events.register("before-sign.s3.PutObjectAcl",
+                               lambda request, **kw: request.headers.add_header(
+                                   "x-tandem-replica", "acl"))
+        with self.assertRaises(ClientError) as cm:
+            u.put_object_acl(Bucket=dst, Key="acl", VersionId=v, ACL="private")
+        self.assertEqual(code_of(cm.exception), "AccessDenied")
+
+    def test_acl_change_needs_replicate_object(self):
+        """An ACL entry is authorized as s3:ReplicateObject on the destination
+        (s3:ReplicateTags is not enough): refused, it is dropped after
+        TANDEM_S3_REPL_MAX_TRIES tries and the version's status stays."""
+        src, dst = self.pair()
+        self.acls_on((self.east, src), (self.west, dst))
+        c = self.s3(self.east)
+        v = c.put_object(Bucket=src, Key="r", Body=b"r")["VersionId"]
+        wait_for(lambda: self.status(self.east, src, "r") == "COMPLETED", "replicated")
+        iam = self.east.boto3("iam")
+        try:
+            iam.create_role(RoleName="crr-tags-only", AssumeRolePolicyDocument=json.dumps(TRUST))
+        except ClientError as e:
+            if code_of(e) != "EntityAlreadyExists":
+                raise
+        iam.put_role_policy(RoleName="crr-tags-only", PolicyName="tags", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["s3:GetObjectVersionForReplication",
+                                              "s3:ReplicateTags"],
+                "Resource": "arn:aws:s3:::*"}]}))
+        cfg = self.rule_config(self.east, dst)
+        cfg["Role"] = iam.get_role(RoleName="crr-tags-only")["Role"]["Arn"]
+        c.put_bucket_replication(Bucket=src, ReplicationConfiguration=cfg)
+        c.put_object_acl(Bucket=src, Key="r", VersionId=v, ACL="public-read")
+        c.put_object_tagging(Bucket=src, Key="r", VersionId=v,
+                             Tagging={"TagSet": [{"Key": "after", "Value": "acl"}]})
+        wait_for(lambda: self.tags(self.west, dst, "r", v) == {"after": "acl"},
+                 "the tag change (s3:ReplicateTags allowed) on the replica")
+        time.sleep(2)
+        self.assertEqual(self.acl(self.west, dst, "r", v), [])
+        self.assertEqual(self.acl(self.east, src, "r", v), [("AllUsers", "READ")])
+        self.assertEqual(self.status(self.east, src, "r"), "COMPLETED")
+
+    def test_replica_acl_changes_sync_back_by_rule(self):
+        """Two-way: ACL changes made on a replica go back to the source only
+        where the replica's bucket has a rule with ReplicaModifications Enabled."""
+        a, b = self.bucket(self.east), self.bucket(self.west)
+        self.acls_on((self.east, a), (self.west, b))
+        c, w = self.s3(self.east), self.s3(self.west)
+        c.put_bucket_replication(Bucket=a, ReplicationConfiguration=self.rule_config(self.east, b))
+        w.put_bucket_replication(Bucket=b, ReplicationConfiguration=self.rule_config(
+            self.west, a, SourceSelectionCriteria={"ReplicaModifications": {"Status": "Enabled"}}))
+        va = c.put_object(Bucket=a, Key="e", Body=b"e")["VersionId"]
+        vb = w.put_object(Bucket=b, Key="w", Body=b"w")["VersionId"]
+        wait_for(lambda: self.status(self.east, a, "e") == "COMPLETED", "east->west")
+        wait_for(lambda: self.status(self.west, b, "w") == "COMPLETED", "west->east")
+        # a replica in west changed: west's rule syncs replica modifications back
+        w.put_object_acl(Bucket=b, Key="e", VersionId=va, ACL="public-read")
+        wait_for(lambda: self.acl(self.east, a, "e", va) == [("AllUsers", "READ")],
+                 "the replica's ACL change back on the source")
+        # a replica in east changed: east's rule does not sync replica modifications
+        c.put_object_acl(Bucket=a, Key="w", VersionId=vb, ACL="public-read")
+        time.sleep(1.5)
+        self.assertEqual(self.acl(self.west, b, "w", vb), [])
+        # nothing loops: statuses and version counts stay
+        self.assertEqual(self.status(self.east, a, "e"), "COMPLETED")
+        self.assertEqual(self.status(self.west, b, "e"), "REPLICA")
+        self.assertEqual(self.versions(self.east, a), self.versions(self.west, b))
+        self.assertEqual(len(self.versions(self.east, a)), 2)
+
     def test_replica_modifications_sync_back(self):
         """Two-way: tag changes made on a replica go back to the source only
         where the replica's bucket has a rule with ReplicaModifications Enabled."""
