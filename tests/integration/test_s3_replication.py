@@ -347,20 +347,26 @@ class Replication(unittest.TestCase):
         time.sleep(1)
         self.assertEqual(self.status(self.west, dst, "k"), "missing:404")
         # the replica header is the root's alone, even for a user allowed s3:*
-        iam = self.west.boto3("iam")
-        iam.create_user(UserName="tagger")
-        iam.put_user_policy(UserName="tagger", PolicyName="all", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
-                                                    "Resource": "*"}]}))
-        key = iam.create_access_key(UserName="tagger")["AccessKey"]
-        u = self.west.boto3("s3", access_key=key["AccessKeyId"],
-                            secret_key=key["SecretAccessKey"], s3={"addressing_style": "path"})
-        u.meta.events.register("before-sign.s3.PutObjectTagging",
-                               lambda request, **kw: request.headers.add_header(
-                                   "x-tandem-replica", "tags"))
+        u = self.user_claiming_replica("tagger", "PutObjectTagging", "tags")
         with self.assertRaises(ClientError) as cm:
             u.put_object_tagging(Bucket=dst, Key="tagged", VersionId=v, Tagging={"TagSet": []})
         self.assertEqual(code_of(cm.exception), "AccessDenied")
+
+    def user_claiming_replica(self, name, operation, value):
+        """An S3 client in us-west-2 for a new user allowed s3:*, whose OPERATION
+        requests carry x-tandem-replica: VALUE (which only the root may send)."""
+        iam = self.west.boto3("iam")
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                    "Resource": "*"}]}))
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        u = self.west.boto3("s3", access_key=key["AccessKeyId"],
+                            secret_key=key["SecretAccessKey"], s3={"addressing_style": "path"})
+        u.meta.events.register("before-sign.s3." + operation,
+                               lambda request, **kw: request.headers.add_header(
+                                   "x-tandem-replica", value))
+        return u
 
     def acls_on(self, *pairs):
         """ACLs enabled (ObjectOwnership BucketOwnerPreferred, no Block Public
@@ -413,17 +419,7 @@ class Replication(unittest.TestCase):
         time.sleep(1)
         self.assertEqual(self.status(self.west, dst, "k"), "missing:404")
         # the replica header is the root's alone, even for a user allowed s3:*
-        iam = self.west.boto3("iam")
-        iam.create_user(UserName="acler")
-        iam.put_user_policy(UserName="acler", PolicyName="all", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
-                                                    "Resource": "*"}]}))
-        key = iam.create_access_key(UserName="acler")["AccessKey"]
-        u = self.west.boto3("s3", access_key=key["AccessKeyId"],
-                            secret_key=key["SecretAccessKey"], s3={"addressing_style": "path"})
-        u.meta.events.register("before-sign.s3.PutObjectAcl",
-                               lambda request, **kw: request.headers.add_header(
-                                   "x-tandem-replica", "acl"))
+        u = self.user_claiming_replica("acler", "PutObjectAcl", "acl")
         with self.assertRaises(ClientError) as cm:
             u.put_object_acl(Bucket=dst, Key="acl", VersionId=v, ACL="private")
         self.assertEqual(code_of(cm.exception), "AccessDenied")
