@@ -352,6 +352,24 @@ class Replication(unittest.TestCase):
             u.put_object_tagging(Bucket=dst, Key="tagged", VersionId=v, Tagging={"TagSet": []})
         self.assertEqual(code_of(cm.exception), "AccessDenied")
 
+    def two_way(self, acls=False):
+        """Bucket a in us-east-1 replicating to b in us-west-2, and b back to a with
+        ReplicaModifications Enabled (a's rule leaves it off); one version each
+        side (key "e" in a, "w" in b), both replicated. With ACLS, ACLs are on in
+        both buckets. Returns a, b, their clients and the two version ids."""
+        a, b = self.bucket(self.east), self.bucket(self.west)
+        if acls:
+            self.acls_on((self.east, a), (self.west, b))
+        c, w = self.s3(self.east), self.s3(self.west)
+        c.put_bucket_replication(Bucket=a, ReplicationConfiguration=self.rule_config(self.east, b))
+        w.put_bucket_replication(Bucket=b, ReplicationConfiguration=self.rule_config(
+            self.west, a, SourceSelectionCriteria={"ReplicaModifications": {"Status": "Enabled"}}))
+        va = c.put_object(Bucket=a, Key="e", Body=b"e")["VersionId"]
+        vb = w.put_object(Bucket=b, Key="w", Body=b"w")["VersionId"]
+        wait_for(lambda: self.status(self.east, a, "e") == "COMPLETED", "east->west")
+        wait_for(lambda: self.status(self.west, b, "w") == "COMPLETED", "west->east")
+        return a, b, c, w, va, vb
+
     def user_claiming_replica(self, name, operation, value):
         """An S3 client in us-west-2 for a new user allowed s3:*, whose OPERATION
         requests carry x-tandem-replica: VALUE (which only the root may send)."""
@@ -460,16 +478,7 @@ class Replication(unittest.TestCase):
     def test_replica_acl_changes_sync_back_by_rule(self):
         """Two-way: ACL changes made on a replica go back to the source only
         where the replica's bucket has a rule with ReplicaModifications Enabled."""
-        a, b = self.bucket(self.east), self.bucket(self.west)
-        self.acls_on((self.east, a), (self.west, b))
-        c, w = self.s3(self.east), self.s3(self.west)
-        c.put_bucket_replication(Bucket=a, ReplicationConfiguration=self.rule_config(self.east, b))
-        w.put_bucket_replication(Bucket=b, ReplicationConfiguration=self.rule_config(
-            self.west, a, SourceSelectionCriteria={"ReplicaModifications": {"Status": "Enabled"}}))
-        va = c.put_object(Bucket=a, Key="e", Body=b"e")["VersionId"]
-        vb = w.put_object(Bucket=b, Key="w", Body=b"w")["VersionId"]
-        wait_for(lambda: self.status(self.east, a, "e") == "COMPLETED", "east->west")
-        wait_for(lambda: self.status(self.west, b, "w") == "COMPLETED", "west->east")
+        a, b, c, w, va, vb = self.two_way(acls=True)
         # a replica in west changed: west's rule syncs replica modifications back
         w.put_object_acl(Bucket=b, Key="e", VersionId=va, ACL="public-read")
         wait_for(lambda: self.acl(self.east, a, "e", va) == [("AllUsers", "READ")],
@@ -487,15 +496,7 @@ class Replication(unittest.TestCase):
     def test_replica_modifications_sync_back(self):
         """Two-way: tag changes made on a replica go back to the source only
         where the replica's bucket has a rule with ReplicaModifications Enabled."""
-        a, b = self.bucket(self.east), self.bucket(self.west)
-        c, w = self.s3(self.east), self.s3(self.west)
-        c.put_bucket_replication(Bucket=a, ReplicationConfiguration=self.rule_config(self.east, b))
-        w.put_bucket_replication(Bucket=b, ReplicationConfiguration=self.rule_config(
-            self.west, a, SourceSelectionCriteria={"ReplicaModifications": {"Status": "Enabled"}}))
-        va = c.put_object(Bucket=a, Key="e", Body=b"e")["VersionId"]
-        vb = w.put_object(Bucket=b, Key="w", Body=b"w")["VersionId"]
-        wait_for(lambda: self.status(self.east, a, "e") == "COMPLETED", "east->west")
-        wait_for(lambda: self.status(self.west, b, "w") == "COMPLETED", "west->east")
+        a, b, c, w, va, vb = self.two_way()
         # a replica in west changed: west's rule syncs replica modifications back
         w.put_object_tagging(Bucket=b, Key="e", VersionId=va,
                              Tagging={"TagSet": [{"Key": "changed", "Value": "in-west"}]})
