@@ -946,7 +946,7 @@ static void route(struct http_req *r, struct s3_req *q)
     const char *m = r->method;
     bool get = strcmp(m, "GET") == 0, put = strcmp(m, "PUT") == 0, head = strcmp(m, "HEAD") == 0,
          del = strcmp(m, "DELETE") == 0, post = strcmp(m, "POST") == 0;
-    const char *wrl;
+    const char *wrl, *acl;
 
     if (q->website) {
         s3_website(r);
@@ -960,6 +960,11 @@ static void route(struct http_req *r, struct s3_req *q)
         s3_cors_headers(r);
     if ((put || post) && !s3_sse_valid(r)) {
         s3_error(r, S3E_INVALID_ARGUMENT, "The encryption method specified is not supported");
+        return;
+    }
+    if ((put || post) && (acl = http_req_header(r, "x-amz-acl")) && !s3_acl_canned(acl)) {
+        s3_error(r, S3E_INVALID_ARGUMENT,
+                 "x-amz-acl must be a canned ACL (private, public-read, ...)");
         return;
     }
     if ((put || post) && (wrl = http_req_header(r, "x-amz-website-redirect-location")) &&

@@ -79,6 +79,18 @@ const char *s3_cfg_stored(const cJSON *bucket, const char *name)
     return NULL;
 }
 
+bool s3_acl_canned(const char *acl)
+{
+    static const char *const canned[] = {
+        "private",       "public-read",       "public-read-write",         "authenticated-read",
+        "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"};
+
+    for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++)
+        if (strcmp(acl, canned[i]) == 0)
+            return true;
+    return false;
+}
+
 bool s3_acl_grants(const char *acl)
 {
     return acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0;

@@ -272,6 +272,9 @@ void s3_write_tagging(struct buf *b, cJSON *tags);
 /* website, logging, lifecycle, ownershipControls, publicAccessBlock, acl:
  * answers and returns true when @r is one of them */
 bool s3_bucket_config(struct http_req *r);
+/* s3_acl_canned - @acl is one of S3's canned ACLs (private, public-read, ...);
+ * any other x-amz-acl is refused with InvalidArgument before anything is done. */
+bool s3_acl_canned(const char *acl);
 /* s3_acl_grants - canned ACL @acl (NULL: none) grants more than the owner's
  * FULL_CONTROL: anything but private and bucket-owner-full-control. */
 bool s3_acl_grants(const char *acl);

@@ -824,6 +824,29 @@ class Configurations(S3Case):
         self.assertCode("MalformedXML", c.put_bucket_ownership_controls, Bucket=b,
                         OwnershipControls={"Rules": [{"ObjectOwnership": "Nobody"}]})
 
+    def test_unknown_canned_acl_refused(self):
+        """An x-amz-acl that is no canned ACL is InvalidArgument, and changes nothing."""
+        c = self.s3()
+        b = self.bucket(c)
+        c.delete_public_access_block(Bucket=b)
+        c.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+            "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+        self.assertCode("InvalidArgument", c.put_object, Bucket=b, Key="k", Body=b"x",
+                        ACL="public")
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="k")
+        c.put_object(Bucket=b, Key="k", Body=b"x", ACL="public-read")
+        self.assertCode("InvalidArgument", c.put_object_acl, Bucket=b, Key="k", ACL="privat")
+        grants = c.get_object_acl(Bucket=b, Key="k")["Grants"]
+        self.assertIn("READ", [g["Permission"] for g in grants])
+        self.assertCode("InvalidArgument", c.copy_object, Bucket=b, Key="k2",
+                        CopySource={"Bucket": b, "Key": "k"}, ACL="Private")
+        self.assertCode("InvalidArgument", c.create_multipart_upload, Bucket=b, Key="k3",
+                        ACL="everyone")
+        self.assertEqual(c.list_multipart_uploads(Bucket=b).get("Uploads", []), [])
+        self.assertCode("InvalidArgument", c.create_bucket, Bucket=b + "-x", ACL="nobody")
+        self.assertCode("404", c.head_bucket, Bucket=b + "-x")
+        self.assertEqual([o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]], ["k"])
+
     def test_website_logging_lifecycle_stored(self):
         c = self.s3()
         b = self.bucket(c)
