@@ -841,32 +841,28 @@ void wal_reset(struct wal *w, uint64_t id)
     pthread_mutex_unlock(&w->mu);
 }
 
-uint64_t wal_gen(struct wal *w)
+/* locked - *@v read under the log's lock. */
+static uint64_t locked(struct wal *w, const uint64_t *v)
 {
-    uint64_t g;
+    uint64_t n;
 
     pthread_mutex_lock(&w->mu);
-    g = w->gen;
+    n = *v;
     pthread_mutex_unlock(&w->mu);
-    return g;
+    return n;
+}
+
+uint64_t wal_gen(struct wal *w)
+{
+    return locked(w, &w->gen);
 }
 
 uint64_t wal_flushes(struct wal *w)
 {
-    uint64_t n;
-
-    pthread_mutex_lock(&w->mu);
-    n = w->flushes;
-    pthread_mutex_unlock(&w->mu);
-    return n;
+    return locked(w, &w->flushes);
 }
 
 uint64_t wal_bytes(struct wal *w)
 {
-    uint64_t n;
-
-    pthread_mutex_lock(&w->mu);
-    n = w->bytes;
-    pthread_mutex_unlock(&w->mu);
-    return n;
+    return locked(w, &w->bytes);
 }
