@@ -27,11 +27,10 @@ OUT=$BUILD/callgrind-apply
 AK=AKIDTANDEMBENCH00001
 SK=tandem-bench-secret-key-0000000000000000
 rm -rf "$OUT" && mkdir -p "$OUT/a" "$OUT/b"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PA=$(port)
-PB=$(port)
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
+PA=$(free_port)
+PB=$(free_port)
 pids=()
 REGION_FLAGS=(--access-key "$AK" --secret-key "$SK" --map-size $((1 << 30)))
 start_region us-east-1 "$PA" "$OUT/a" us-west-2 "$PB" "$OUT/a.log"

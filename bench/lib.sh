@@ -18,6 +18,35 @@ stop_pids() {
     done
 }
 
+# free_port - a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_http NAME PORT PID [TRIES] - until 127.0.0.1:PORT answers HTTP at all
+# (any status, which it prints), trying every 0.1 s up to TRIES times (default
+# 200). If process PID exits first, or the port never answers, it says so with
+# the caller's log() and the tail of $WORK/NAME.log, and exits.
+wait_http() {
+    local code tries=${4:-200}
+    for _ in $(seq "$tries"); do
+        if ! kill -0 "$3" 2>/dev/null; then
+            log "$1 exited; its log:"
+            tail -n 30 "$WORK/$1.log" >&2
+            exit 1
+        fi
+        code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$2/" || true)
+        if [ -n "$code" ] && [ "$code" != 000 ]; then
+            echo "$code"
+            return 0
+        fi
+        sleep 0.1
+    done
+    log "$1 did not answer on port $2 within $((tries / 10)) s; its log:"
+    tail -n 30 "$WORK/$1.log" >&2
+    exit 1
+}
+
 # start_region REGION PORT DATA PEER_REGION PEER_PORT LOG [WRAPPER...] - start
 # `$TANDEM server` for REGION on 127.0.0.1:PORT with its data in DATA, peered
 # with PEER_REGION at 127.0.0.1:PEER_PORT, its output in LOG, its command line

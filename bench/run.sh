@@ -103,30 +103,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# wait_http NAME PORT PID: until the port answers HTTP at all (any status), 20 s at most.
-wait_http() {
-    local code
-    for _ in $(seq 200); do
-        if ! kill -0 "$3" 2>/dev/null; then
-            log "$1 exited; its log:"
-            tail -n 30 "$WORK/$1.log" >&2
-            exit 1
-        fi
-        code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$2/" || true)
-        if [ -n "$code" ] && [ "$code" != 000 ]; then
-            echo "$code"
-            return 0
-        fi
-        sleep 0.1
-    done
-    log "$1 did not answer on port $2 within 20 s; its log:"
-    tail -n 30 "$WORK/$1.log" >&2
-    exit 1
-}
 
 declare -A PORT PID
 if want floor; then

@@ -101,10 +101,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 # mount_slow NAME MS: a fresh slowdisk mount at $WORK/NAME.mnt; sets SD_PID.
 mount_slow() {
     local src=$WORK/$1.src mnt=$WORK/$1.mnt
@@ -129,18 +125,7 @@ start_server() {
         --access-key "$AK" --secret-key "$SK" >"$WORK/$1.log" 2>&1 &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
-    for _ in $(seq 200); do
-        if ! kill -0 "$SRV_PID" 2>/dev/null; then
-            log "$1 exited; its log:"
-            tail -n 30 "$WORK/$1.log" >&2
-            exit 1
-        fi
-        code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$SRV_PORT/" || true)
-        [ -n "$code" ] && [ "$code" != 000 ] && return 0
-        sleep 0.1
-    done
-    log "$1 did not answer within 20 s"
-    exit 1
+    wait_http "$1" "$SRV_PORT" "$SRV_PID" >/dev/null
 }
 
 lg() { # lg PORT PID PID2 ARGS...
