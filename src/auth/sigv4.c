@@ -244,12 +244,26 @@ size_t sigv4_signing_key_cache_hits(void)
     return n;
 }
 
+/* pad_digest - @c started on HMAC's pad block for @key: the key XOR @fill
+ * (0x36 inner, 0x5c outer) over SHA-256's 64-byte block. */
+static bool pad_digest(EVP_MD_CTX *c, const unsigned char key[32], unsigned char fill)
+{
+    unsigned char pad[64];
+    bool ok;
+
+    memset(pad, fill, sizeof(pad));
+    for (size_t i = 0; i < 32; i++)
+        pad[i] ^= key[i];
+    ok = EVP_DigestInit_ex(c, sigv4_md(), NULL) && EVP_DigestUpdate(c, pad, sizeof(pad));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    return ok;
+}
+
 /* sigv4_mac_state - this thread's pad digests for @key (computed when the
  * key differs from the last one), or NULL when out of memory. */
 static struct sigv4_mac_state *sigv4_mac_state(const unsigned char key[32])
 {
     struct sigv4_mac_state *m;
-    unsigned char pad[64];
 
     pthread_once(&sigv4_md_once, sigv4_md_init);
     m = pthread_getspecific(sigv4_mac_key);
@@ -267,17 +281,8 @@ static struct sigv4_mac_state *sigv4_mac_state(const unsigned char key[32])
     if (m->ready && CRYPTO_memcmp(m->key, key, 32) == 0)
         return m;
     m->ready = false;
-    memset(pad, 0x36, sizeof(pad));
-    for (size_t i = 0; i < 32; i++)
-        pad[i] ^= key[i];
-    if (!EVP_DigestInit_ex(m->in, sigv4_md(), NULL) || !EVP_DigestUpdate(m->in, pad, sizeof(pad)))
+    if (!pad_digest(m->in, key, 0x36) || !pad_digest(m->out, key, 0x5c))
         return NULL;
-    memset(pad, 0x5c, sizeof(pad));
-    for (size_t i = 0; i < 32; i++)
-        pad[i] ^= key[i];
-    if (!EVP_DigestInit_ex(m->out, sigv4_md(), NULL) || !EVP_DigestUpdate(m->out, pad, sizeof(pad)))
-        return NULL;
-    OPENSSL_cleanse(pad, sizeof(pad));
     memcpy(m->key, key, 32);
     m->ready = true;
     return m;
