@@ -297,6 +297,7 @@ static void acl(struct http_req *r, bool key)
     struct s3_req *q = s3_req_of(r);
     struct cfgw *cw;
     const cJSON *b;
+    int replica = 0;
 
     if (strcmp(r->method, "GET") == 0) {
         if (!s3_allow(r, key ? "s3:GetObjectAcl" : "s3:GetBucketAcl", q->bucket,
@@ -338,13 +339,9 @@ static void acl(struct http_req *r, bool key)
     /* only canned ACLs that change nothing are accepted; grants need ACLs enabled,
      * which this region does not implement */
     cw = arena_calloc(r->arena, sizeof(*cw));
-    if (key && http_req_header(r, "x-tandem-replica")) {
-        if (!q->who.root) {
-            s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
-            return;
-        }
-        cw->replica = true;
-    }
+    if (key && (replica = s3_repl_claimed(r)) < 0)
+        return;
+    cw->replica = key && replica;
     cw->acl_put = true;
     cw->w.r = r;
     cw->w.apply = cfg_apply;

@@ -312,6 +312,7 @@ void s3_object_tagging(struct http_req *r)
     struct s3_req *q = s3_req_of(r);
     const char *vid = s3_query(r, "versionId");
     struct tagw *tw;
+    int replica;
 
     if (strcmp(r->method, "GET") == 0) {
         struct store_txn *t = NULL;
@@ -355,13 +356,9 @@ void s3_object_tagging(struct http_req *r)
         return;
     tw = arena_calloc(r->arena, sizeof(*tw));
     tw->vid = vid;
-    if (http_req_header(r, "x-tandem-replica")) {
-        if (!q->who.root) {
-            s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
-            return;
-        }
-        tw->replica = true;
-    }
+    if ((replica = s3_repl_claimed(r)) < 0)
+        return;
+    tw->replica = replica;
     if (strcmp(r->method, "PUT") == 0 && !(tw->tags = s3_parse_tagging(r, 10)))
         return;
     tw->w.r = r;

@@ -361,10 +361,8 @@ void s3_put_object(struct http_req *r)
 
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
-    if (http_req_header(r, "x-tandem-replica") && !q->who.root) {
-        s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
+    if (s3_repl_claimed(r) < 0)
         return;
-    }
     s3_body_keep(r, "s3_body_commit_failed", put_kept);
 }
 

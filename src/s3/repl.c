@@ -453,6 +453,17 @@ enum err_code s3_repl_on_meta(struct store_txn *t, const cJSON *bucket, const ch
 
 /* ---- the replica write path (destination side) ---- */
 
+int s3_repl_claimed(struct http_req *r)
+{
+    if (!http_req_header(r, "x-tandem-replica"))
+        return 0;
+    if (!s3_req_of(r)->who.root) {
+        s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
+        return -1;
+    }
+    return 1;
+}
+
 cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *rel,
                            const char **vid)
 {
@@ -465,10 +476,8 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
                                        "ckv",  "parts", "acl", "wrl"};
     const char *v, *etag;
 
-    if (!q->who.root) {
-        s3_error(r, S3E_ACCESS_DENIED, "Only the region's root credentials may write replicas");
+    if (s3_repl_claimed(r) < 0)
         return NULL;
-    }
     if (!base64_decode(h, n, raw, &outlen) ||
         !(src = cJSON_ParseWithLength((const char *)raw, outlen)) || !(v = s3_jstr(src, "vid")) ||
         !*v || strlen(v) > 32 || !cJSON_IsNumber(cJSON_GetObjectItem(src, "lm"))) {

@@ -111,6 +111,13 @@ enum err_code s3_repl_on_meta(struct store_txn *t, const cJSON *bucket, const ch
                               const char *key, const cJSON *rec, const char *op, struct err *e);
 
 /*
+ * s3_repl_claimed - whether @r says it is written by replication (an
+ * x-tandem-replica header): 1 when it does and comes from the region's root,
+ * 0 when it does not say so, -1 (answered AccessDenied) when anyone else says so.
+ */
+int s3_repl_claimed(struct http_req *r);
+
+/*
  * s3_repl_replica_rec - PutObject with x-tandem-replica: the record to commit
  * (owned) built from the header, and in *@vid the version id to keep (arena).
  * @md5_hex is the body's MD5, @rel its file. Answers @r and returns NULL when
