@@ -70,10 +70,38 @@ def tandem_bin():
     raise unittest.SkipTest("no tandem binary: set TANDEM_BIN or build first")
 
 
+_GIVEN_PORTS = set()
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port on 127.0.0.1 that nothing holds now, for a server started later.
+
+    It comes from below the kernel's ephemeral range, so that a socket bound
+    to port 0 (a test's proxy) or a client's outgoing connection can never be
+    given it in the meantime, and it is never handed out twice by one test
+    process."""
+    low = _ephemeral_low()
+    rnd = random.SystemRandom()
+    for _ in range(500):
+        port = rnd.randrange(max(1024, low - 12000), low)
+        if port in _GIVEN_PORTS:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN_PORTS.add(port)
+        return port
+    raise RuntimeError("no free port below %d on 127.0.0.1" % low)
 
 
 def random_key(n, alphabet=string.ascii_uppercase + string.digits):
