@@ -215,6 +215,32 @@ static void label_str(struct buf *b, const char *s)
     }
 }
 
+/* store_metrics - the store's write path: how many writes each commit and each
+ * flush to disk carried since the server started. */
+static void store_metrics(struct store *s, struct buf *b)
+{
+    struct store_stats st;
+
+    store_get_stats(s, &st);
+    buf_printf(b,
+               "# HELP tandem_store_writes_total Writes applied to the store (each is durable "
+               "before it is answered).\n"
+               "# TYPE tandem_store_writes_total counter\n"
+               "tandem_store_writes_total %" PRIu64 "\n"
+               "# HELP tandem_store_commits_total Transactions committed; concurrent writes "
+               "share one.\n"
+               "# TYPE tandem_store_commits_total counter\n"
+               "tandem_store_commits_total %" PRIu64 "\n"
+               "# HELP tandem_store_flushes_total Flushes to disk: of the write-ahead log, and "
+               "checkpoints.\n"
+               "# TYPE tandem_store_flushes_total counter\n"
+               "tandem_store_flushes_total %" PRIu64 "\n"
+               "# HELP tandem_store_commit_writes_max Most writes one commit has carried.\n"
+               "# TYPE tandem_store_commit_writes_max gauge\n"
+               "tandem_store_commit_writes_max %" PRIu64 "\n",
+               st.intents, st.commits, st.syncs, st.max_batch_seen);
+}
+
 void repl_metrics(struct repl *r, struct http_req *req)
 {
     struct buf b;
@@ -235,6 +261,7 @@ void repl_metrics(struct repl *r, struct http_req *req)
                "# TYPE tandem_repl_tombstones_collected_total counter\n"
                "tandem_repl_tombstones_collected_total %llu\n",
                r->region, last, (unsigned long long)atomic_load(&r->gc_total));
+    store_metrics(r->store, &b);
     buf_puts(&b, "# TYPE tandem_repl_peer_up gauge\n# TYPE tandem_repl_lag_ms gauge\n"
                  "# TYPE tandem_repl_backlog_entries gauge\n"
                  "# TYPE tandem_repl_position gauge\n"

@@ -98,6 +98,51 @@ class ServerProcess(unittest.TestCase):
                 self.assertNotEqual(rc, 0, s.stderr())
                 self.assertFalse(s.sanitizer_report(), s.stderr())
 
+    def test_metrics_count_writes_commits_and_flushes(self):
+        s = self.server().start()
+        ddb = s.boto3()
+        create_table(ddb, "counted")
+        before = self.store_metrics(s)
+        n = 40
+
+        def put(i):
+            s.boto3().put_item(TableName="counted", Item={"pk": {"S": "k%d" % i}})
+
+        threads = [threading.Thread(target=put, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        after = self.store_metrics(s)
+        writes = after["tandem_store_writes_total"] - before["tandem_store_writes_total"]
+        commits = after["tandem_store_commits_total"] - before["tandem_store_commits_total"]
+        flushes = after["tandem_store_flushes_total"] - before["tandem_store_flushes_total"]
+        self.assertGreaterEqual(writes, n)  # each PutItem, and anything the region wrote itself
+        self.assertGreaterEqual(commits, 1)
+        self.assertLessEqual(commits, writes)
+        self.assertGreaterEqual(flushes, 1)  # every acknowledged write was flushed
+        self.assertGreaterEqual(after["tandem_store_commit_writes_max"], 1)
+        self.assertLessEqual(after["tandem_store_commit_writes_max"],
+                             after["tandem_store_writes_total"])
+
+    @staticmethod
+    def store_metrics(s):
+        conn = s.connection(timeout=10)
+        try:
+            conn.request("GET", "/_tandem/metrics")
+            r = conn.getresponse()
+            body = r.read().decode()
+        finally:
+            conn.close()
+        if r.status != 200:
+            raise AssertionError("GET /_tandem/metrics: %d %s" % (r.status, body))
+        out = {}
+        for line in body.splitlines():
+            if line.startswith("tandem_store_"):
+                name, value = line.split()
+                out[name] = int(value)
+        return out
+
     def test_acknowledged_writes_survive_kill_9(self):
         self.kill_mid_writes()
 
