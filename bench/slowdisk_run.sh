@@ -25,10 +25,13 @@
 # file system). --delay-only makes a flush the sleep alone, without the real
 # disk's flush underneath (whose time, shared with the rest of the machine, is
 # then no part of the measure; nothing is durable then), with either rig.
+# --serial (preload only) lets one flush run at a time, as on a disk whose cache
+# flushes queue behind each other; without it flushes of different files overlap.
 #
 # Usage: bench/slowdisk_run.sh [--flush-ms 2,5] [--rounds N] [--duration S]
 #                              [--warmup S] [--connections N] [--writeback]
-#                              [--delay-only] [--rig fuse|preload] [--no-build]
+#                              [--delay-only] [--rig fuse|preload] [--serial]
+#                              [--no-build]
 # Env: BUILD (default build-bench), TANDEM_BIN, OLD_TANDEM_BIN, CONFIGS.
 # fuse needs root (or fuse group), /dev/fuse, libfuse3-dev and fuse3. Every process it
 # starts is stopped and every mount unmounted on exit; every run is bounded in time.
@@ -47,6 +50,7 @@ DO_BUILD=1
 SDOPTS=()
 RIG=fuse
 DELAY_ONLY=0
+SERIAL=0
 REGION=us-east-1
 AK=AKIDTANDEMBENCH00001
 SK=tandem-bench-secret-key-0000000000000000
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
     --writeback) SDOPTS+=(--writeback); shift ;;
     --delay-only) SDOPTS+=(--delay-only); DELAY_ONLY=1; shift ;;
     --rig) RIG=$2; shift 2 ;;
+    --serial) SERIAL=1; shift ;;
     *) usage ;;
     esac
 done
@@ -74,6 +79,7 @@ case "$RIG" in
 fuse | preload) ;;
 *) usage ;;
 esac
+[ "$SERIAL" = 1 ] && [ "$RIG" != preload ] && usage
 
 # --- build -------------------------------------------------------------------
 mkdir -p "$BUILD/bench"
@@ -122,7 +128,8 @@ mount_slow() {
     mkdir -p "$src" "$mnt"
     if [ "$RIG" = preload ]; then
         SD_PID=0
-        SLOW_ENV=("LD_PRELOAD=$SLOWSYNC" "SLOWSYNC_MS=$2" "SLOWSYNC_DELAY_ONLY=$DELAY_ONLY")
+        SLOW_ENV=("LD_PRELOAD=$SLOWSYNC" "SLOWSYNC_MS=$2" "SLOWSYNC_DELAY_ONLY=$DELAY_ONLY"
+            "SLOWSYNC_SERIAL=$SERIAL")
         return 0
     fi
     SLOW_ENV=()
