@@ -397,12 +397,13 @@ struct lane {
     struct wal *w;
     unsigned idx;
     pthread_t th;
-    pthread_cond_t cv; /* a record appended, or stop */
+    pthread_cond_t cv; /* a record appended, another lane's flush ended, or stop */
     int fd;
     off_t off, size;
     uint64_t written, tried, synced; /* ids: last appended, last flush begun, last flushed */
     uint64_t started;                /* when its flush under way began (a ticket) */
     bool busy;
+    bool overlapped;                   /* its flush under way began during another's */
     unsigned pend_weight, last_weight; /* intents waiting; intents of its last flush */
     int64_t last_flush_ns;             /* how long its last flush took */
 };
@@ -414,6 +415,11 @@ struct wal {
     pthread_cond_t idle_cv; /* a flush ended */
     bool stopping, failed, gather;
     uint64_t gen, durable, tickets, flushes, bytes;
+    /* How long flushes take (moving averages, 0 = none yet): begun with no
+     * other under way, and begun during another's. Much longer during
+     * another's means the disk does one flush at a time (see gather). */
+    int64_t alone_ns, during_ns;
+    unsigned conc; /* intents in flight at a flush's start (a decaying maximum) */
     unsigned next_lane;
     struct pending {
         uint64_t id;
@@ -423,6 +429,7 @@ struct wal {
     atomic_uint *fail_flushes;
     void (*notify)(void *arg);
     void *notify_arg;
+    int (*flush)(int fd);
     unsigned char hdr[REC_HDR];
     struct lane lane[WAL_MAX_LANES];
 };
@@ -461,23 +468,82 @@ static int64_t now_ns(clockid_t clk)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* serial_disk - the disk makes a flush begun during another's wait for it:
+ * such flushes take longer by the rest of the other one (on average 1.15x
+ * one alone or more, against ~1x where flushes overlap) (w->mu held). */
+static bool serial_disk(const struct wal *w)
+{
+    return w->alone_ns && w->during_ns && w->during_ns * 20 > w->alone_ns * 23;
+}
+
+/* busy_weight - the intents the other lanes' flushes under way carry (w->mu held). */
+static unsigned busy_weight(const struct wal *w, const struct lane *l)
+{
+    unsigned n = 0;
+
+    for (unsigned k = 0; k < w->nlanes; k++)
+        if (&w->lane[k] != l && w->lane[k].busy)
+            n += w->lane[k].last_weight;
+    return n;
+}
+
+static void abs_time(int64_t ns, struct timespec *ts)
+{
+    ts->tv_sec = (time_t)(ns / 1000000000);
+    ts->tv_nsec = (long)(ns % 1000000000);
+}
+
 /* gather - before a flush (w->mu held): wait until as many intents wait as
  * the lane's last flush carried (in a closed loop, the clients that flush
  * answered come back together), at most half that flush's duration (1 ms
- * at most), so one flush carries them all instead of the first few. */
+ * at most), so one flush carries them all instead of the first few.
+ * On a disk that does one flush at a time, a flush begun during another
+ * lane's would only queue behind it, and the two groups of clients would
+ * then take turns, each answered every other flush: there the lane also
+ * waits for the other lanes' flushes under way to end and their clients to
+ * come back (at most half a flush after the last ends), so that the next
+ * flush carries them all again. */
 static void gather(struct wal *w, struct lane *l)
 {
-    int64_t wait = l->last_flush_ns / 2, until;
+    int64_t half = l->last_flush_ns / 2, start = now_ns(CLOCK_REALTIME), until, cap;
+    unsigned target = l->last_weight;
+    bool others = serial_disk(w) && busy_weight(w, l) > 0;
     struct timespec ts;
 
-    if (wait > 1000000)
-        wait = 1000000;
-    until = now_ns(CLOCK_REALTIME) + wait;
-    ts.tv_sec = (time_t)(until / 1000000000);
-    ts.tv_nsec = (long)(until % 1000000000);
-    while (!w->stopping && l->pend_weight < l->last_weight && l->written != l->tried)
-        if (pthread_cond_timedwait(&l->cv, &w->mu, &ts) != 0)
+    if (half > 1000000)
+        half = 1000000;
+    until = start + half;
+    cap = start + 2 * l->last_flush_ns + half; /* a bound, should a flush hang */
+    if (others && w->conc > target)
+        target = w->conc;
+    while (!w->stopping && l->pend_weight < target && l->written != l->tried) {
+        int64_t now = now_ns(CLOCK_REALTIME);
+
+        if (now >= cap)
             break;
+        if (others && busy_weight(w, l)) /* until half a flush after the last ends */
+            until = now + half < cap ? now + half : cap;
+        else if (now >= until)
+            break;
+        abs_time(until, &ts);
+        pthread_cond_timedwait(&l->cv, &w->mu, &ts);
+    }
+}
+
+/* note_concurrency - intents in flight as a flush begins: the most seen,
+ * forgetting an eighth of the way down each flush that sees fewer. */
+static void note_concurrency(struct wal *w, unsigned n)
+{
+    if (n >= w->conc)
+        w->conc = n;
+    else
+        w->conc -= (w->conc - n + 7) / 8;
+}
+
+/* average - a moving average of flush times (1/8 weight to the newest). */
+static void average(int64_t *avg, int64_t ns)
+{
+    *avg = *avg ? *avg + (ns - *avg) / 8 : ns;
 }
 
 static void *flusher_main(void *arg)
@@ -507,12 +573,18 @@ static void *flusher_main(void *arg)
         l->started = ++w->tickets;
         l->last_weight = l->pend_weight;
         l->pend_weight = 0;
+        l->overlapped = busy_weight(w, l) > 0;
+        note_concurrency(w, l->last_weight + busy_weight(w, l));
         pthread_mutex_unlock(&w->mu);
         t0 = now_ns(CLOCK_MONOTONIC);
-        rc = take_injected(w->fail_flushes) ? EIO : fdatasync(fd) != 0 ? errno : 0;
+        rc = take_injected(w->fail_flushes) ? EIO : w->flush(fd) != 0 ? errno : 0;
         pthread_mutex_lock(&w->mu);
         l->last_flush_ns = now_ns(CLOCK_MONOTONIC) - t0;
+        average(l->overlapped ? &w->during_ns : &w->alone_ns, l->last_flush_ns);
         l->busy = false;
+        for (unsigned k = 0; k < w->nlanes; k++) /* a lane gathering may wait for this one */
+            if (&w->lane[k] != l)
+                pthread_cond_signal(&w->lane[k].cv);
         w->flushes++;
         if (rc) {
             log_err("event=wal_flush_failed lane=%u error=\"%s\"", l->idx, strerror(rc));
@@ -648,6 +720,7 @@ enum err_code wal_start(const struct wal_opts *o, struct wal **out, struct err *
     w->notify = o->notify;
     w->notify_arg = o->notify_arg;
     w->gather = o->gather;
+    w->flush = o->flush ? o->flush : fdatasync;
     w->ring_cap = 256;
     w->ring = xmalloc(w->ring_cap * sizeof(*w->ring));
     pthread_mutex_init(&w->mu, NULL);

@@ -82,6 +82,7 @@ struct wal_opts {
     bool gather;               /* a lane waits for its usual load before flushing */
     void (*notify)(void *arg); /* after every flush, from a flusher thread */
     void *notify_arg;
+    int (*flush)(int fd); /* NULL: fdatasync (tests put a disk of known speed here) */
 };
 
 /* wal_start - delete every segment file in @o->dir (call it only once a

@@ -327,6 +327,90 @@ static void gathering_lanes(void **state)
     }
 }
 
+/* A disk that does one flush at a time, each taking SERIAL_FLUSH_MS. */
+#define SERIAL_FLUSH_MS 4
+static pthread_mutex_t serial_turn = PTHREAD_MUTEX_INITIALIZER;
+
+static int serial_flush(int fd)
+{
+    (void)fd;
+    pthread_mutex_lock(&serial_turn);
+    sleep_ms(SERIAL_FLUSH_MS);
+    pthread_mutex_unlock(&serial_turn);
+    return 0;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Closed-loop writers on a disk that does one flush at a time: half of them
+ * start during the first flush, so they begin as two groups taking turns
+ * (each answered every other flush, half the writers per flush). The lanes
+ * must bring them back together: later flushes carry most of the writers. */
+static void serial_disk_merges_groups(void **state)
+{
+    enum { WRITERS = 8, RUN_US = 900000, THINK_US = 200 };
+    struct fixture *f = *state;
+    struct wal_opts o = {.dir = f->dir,
+                         .lanes = 2,
+                         .gen = 1,
+                         .gather = true,
+                         .notify = on_flush,
+                         .flush = serial_flush};
+    struct wal *w = NULL;
+    struct err e = {0};
+    uint64_t waiting[WRITERS] = {0}, id = 0, id_half = 0, flushes_half = 0;
+    int64_t ready[WRITERS], t0;
+    bool failed = false;
+    char buf[256];
+
+    assert_int_equal(wal_start(&o, &w, &e), ERR_OK);
+    t0 = mono_us();
+    for (int i = 0; i < WRITERS; i++) /* the second half arrives during the first flush */
+        ready[i] = t0 + (i < WRITERS / 2 ? 0 : 1000 * SERIAL_FLUSH_MS / 2);
+    for (int64_t now = t0; now - t0 < RUN_US; now = mono_us()) {
+        uint64_t durable = wal_durable(w, &failed);
+
+        assert_false(failed);
+        if (!id_half && now - t0 >= RUN_US / 2) {
+            id_half = id;
+            flushes_half = wal_flushes(w);
+        }
+        for (int i = 0; i < WRITERS; i++) {
+            if (waiting[i] && durable >= waiting[i]) {
+                waiting[i] = 0; /* answered: the writer comes back a little later */
+                ready[i] = now + THINK_US;
+            }
+            if (!waiting[i] && now >= ready[i]) {
+                size_t n = payload(++id, buf, sizeof(buf));
+
+                assert_int_equal(wal_append(w, id, id - 1, buf, n, 1, &e), ERR_OK);
+                waiting[i] = id;
+            }
+        }
+        {
+            struct timespec ts = {0, 50000};
+
+            nanosleep(&ts, NULL);
+        }
+    }
+    {
+        double per_flush = (double)(id - id_half) / (double)(wal_flushes(w) - flushes_half);
+
+        if (per_flush < WRITERS * 0.7)
+            fail_msg("%.2f writes per flush of %d writers (%llu writes, %llu flushes)", per_flush,
+                     WRITERS, (unsigned long long)(id - id_half),
+                     (unsigned long long)(wal_flushes(w) - flushes_half));
+    }
+    wait_durable(w, id);
+    wal_stop(w);
+}
+
 /* The checkpoint file: written durably, read back, refused when corrupt. */
 static void checkpoint_file(void **state)
 {
@@ -1012,6 +1096,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rotation_and_generations, setup, teardown),
         cmocka_unit_test_setup_teardown(flush_failure_holds_back, setup, teardown),
         cmocka_unit_test_setup_teardown(gathering_lanes, setup, teardown),
+        cmocka_unit_test_setup_teardown(serial_disk_merges_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_file, setup, teardown),
         cmocka_unit_test_setup_teardown(kill_mid_write_replays, setup, teardown),
         cmocka_unit_test_setup_teardown(power_loss_restores_checkpoint, setup, teardown),
