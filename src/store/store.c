@@ -1024,7 +1024,8 @@ static enum err_code recover(struct store *s, const struct store_opts *o, const 
                               .gen = gen,
                               .fail_flushes = &s->fail_flushes,
                               .notify = wal_notify,
-                              .notify_arg = s};
+                              .notify_arg = s,
+                              .flush = o->log_flush};
 
         rc = ckpt_now(s, gen, e);
         if (rc == ERR_OK)

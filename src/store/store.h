@@ -54,12 +54,13 @@ enum store_db {
 };
 
 struct store_opts {
-    const char *dir;        /* data directory, created if missing */
-    size_t map_size;        /* LMDB map size in bytes; 0 = default (64 GiB, sparse) */
-    unsigned max_batch;     /* most intents per commit; 0 = default (1024) */
-    bool nosync;            /* skip fsync (benchmarks of the floor only; never in production) */
-    unsigned wal_lanes;     /* log files flushed side by side; 0 = TANDEM_WAL_LANES or 2 */
-    unsigned checkpoint_ms; /* checkpoint interval; 0 = default (1000) */
+    const char *dir;          /* data directory, created if missing */
+    size_t map_size;          /* LMDB map size in bytes; 0 = default (64 GiB, sparse) */
+    unsigned max_batch;       /* most intents per commit; 0 = default (1024) */
+    bool nosync;              /* skip fsync (benchmarks of the floor only; never in production) */
+    unsigned wal_lanes;       /* log files flushed side by side; 0 = TANDEM_WAL_LANES or 2 */
+    unsigned checkpoint_ms;   /* checkpoint interval; 0 = default (1000) */
+    int (*log_flush)(int fd); /* the log's flush; NULL = fdatasync (tests: a disk they control) */
 };
 
 /*

@@ -957,13 +957,26 @@ static void done_seq_put(void *arg, enum err_code rc, const struct err *e)
     (void)e;
 }
 
+/* A disk whose log flushes wait while the test holds them (10 s at most). */
+static atomic_int hold_flushes;
+
+static int held_flush(int fd)
+{
+    for (int i = 0; i < 10000 && atomic_load(&hold_flushes); i++)
+        usleep(1000);
+    return fdatasync(fd);
+}
+
 /* store_seq_durable: a record number is handed out only once its commit is
  * durable, without waiting; a noting intent that failed holds back nothing
  * once the commits before it are durable. */
 static void seq_durable(void **state)
 {
     struct fixture *f = *state;
-    struct store *s = open_batch(f->dir, "seq", 1);
+    char dir[128];
+    struct store_opts o = {.dir = dir, .max_batch = 1, .log_flush = held_flush};
+    struct store *s = NULL;
+    struct err oe = {0};
     struct seq_put ok = {.kv = {STORE_DB_DATA, SLICE("r7"), SLICE("x")}, .n = 7};
     struct seq_put bad = {.kv = {STORE_DB_DATA, SLICE("r8"), SLICE("x")}, .n = 8, .fail = true};
     struct seq_put more[6];
@@ -974,6 +987,8 @@ static void seq_durable(void **state)
     struct slice v;
     uint64_t ok_txn;
 
+    snprintf(dir, sizeof(dir), "%s/seq", f->dir);
+    assert_int_equal(store_open(&o, &s, &oe), ERR_OK);
     assert_int_equal(store_seq_durable(s, STORE_SEQ_STREAM), UINT64_MAX);
     sem_init(&g0.entered, 0, 0);
     sem_init(&g0.release, 0, 0);
@@ -982,6 +997,7 @@ static void seq_durable(void **state)
     /* batches of one: [g0], [note 7], [note 8, fails], [g1] */
     store_submit(s, apply_gate, done_gate, &g0);
     sem_wait(&g0.entered);
+    atomic_store(&hold_flushes, 1); /* until 7's commit is seen not durable */
     store_submit(s, apply_seq_put, done_seq_put, &ok);
     store_submit(s, apply_seq_put, done_seq_put, &bad);
     store_submit(s, apply_gate, done_gate, &g1);
@@ -995,6 +1011,7 @@ static void seq_durable(void **state)
     store_txn_abort(t);
     store_get_stats(s, &st);
     assert_true(st.durable_id < ok_txn);
+    atomic_store(&hold_flushes, 0);
 
     /* the idle flush makes 7 durable; the failed 8 holds nothing back */
     sem_post(&g1.release);
