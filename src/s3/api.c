@@ -153,6 +153,12 @@ static void common_headers(struct http_req *r)
 
 void s3_error(struct http_req *r, enum s3_code code, const char *msg)
 {
+    s3_error_arg(r, code, msg, NULL, NULL);
+}
+
+void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const char *name,
+                  const char *value)
+{
     struct s3_req *q = s3_req_of(r);
     struct buf b;
 
@@ -177,6 +183,10 @@ void s3_error(struct http_req *r, enum s3_code code, const char *msg)
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
     xmlw_elem(&b, "Code", errors[code].code, XMLW_CTRL);
     xmlw_elem(&b, "Message", msg ? msg : errors[code].msg, XMLW_CTRL);
+    if (name) {
+        xmlw_elem(&b, "ArgumentName", name, XMLW_CTRL);
+        xmlw_elem(&b, "ArgumentValue", value ? value : "", XMLW_CTRL);
+    }
     if (q && q->bucket[0] &&
         (code == S3E_NO_SUCH_BUCKET || code == S3E_BUCKET_NOT_EMPTY || code == S3E_BUCKET_OWNED ||
          code == S3E_BUCKET_EXISTS))
@@ -959,19 +969,23 @@ static void route(struct http_req *r, struct s3_req *q)
     if (q->bucket[0] && http_req_header(r, "origin"))
         s3_cors_headers(r);
     if ((put || post) && !s3_sse_valid(r)) {
-        s3_error(r, S3E_INVALID_ARGUMENT, "The encryption method specified is not supported");
+        s3_error_arg(r, S3E_INVALID_ARGUMENT, "The encryption method specified is not supported",
+                     "x-amz-server-side-encryption",
+                     http_req_header(r, "x-amz-server-side-encryption"));
         return;
     }
     if ((put || post) && (acl = http_req_header(r, "x-amz-acl")) && !s3_acl_canned(acl)) {
-        s3_error(r, S3E_INVALID_ARGUMENT,
-                 "x-amz-acl must be a canned ACL (private, public-read, ...)");
+        s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                     "x-amz-acl must be a canned ACL (private, public-read, ...)", "x-amz-acl",
+                     acl);
         return;
     }
     if ((put || post) && (wrl = http_req_header(r, "x-amz-website-redirect-location")) &&
         wrl[0] != '/' && strncmp(wrl, "http://", 7) != 0 && strncmp(wrl, "https://", 8) != 0) {
-        s3_error(r, S3E_INVALID_ARGUMENT,
-                 "The website redirect location must have a prefix of 'http://' or 'https://' "
-                 "or '/'.");
+        s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                     "The website redirect location must have a prefix of 'http://' or "
+                     "'https://' or '/'.",
+                     "x-amz-website-redirect-location", wrl);
         return;
     }
     if (!q->bucket[0]) {

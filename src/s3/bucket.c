@@ -127,7 +127,8 @@ void s3_create_bucket(struct http_req *r)
         const char *acl = http_req_header(r, "x-amz-acl");
         if (own && strcmp(own, "BucketOwnerEnforced") != 0 &&
             strcmp(own, "BucketOwnerPreferred") != 0 && strcmp(own, "ObjectWriter") != 0) {
-            s3_error(r, S3E_INVALID_ARGUMENT, "Invalid x-amz-object-ownership header");
+            s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid x-amz-object-ownership header",
+                         "x-amz-object-ownership", own);
             return;
         }
         if (acl && strcmp(acl, "private") != 0 &&

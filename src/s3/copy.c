@@ -223,7 +223,8 @@ void s3_copy_object(struct http_req *r)
     cJSON *v;
 
     if (dir && !replace && strcmp(dir, "COPY") != 0) {
-        s3_error(r, S3E_INVALID_ARGUMENT, "Unknown metadata directive.");
+        s3_error_arg(r, S3E_INVALID_ARGUMENT, "Unknown metadata directive.",
+                     "x-amz-metadata-directive", dir);
         return;
     }
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))

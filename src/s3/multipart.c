@@ -220,17 +220,11 @@ static bool part_number(struct http_req *r, unsigned *out)
     char *end;
     long n;
 
-    if (!pn) {
-        s3_error(r, S3E_INVALID_ARGUMENT,
-                 "Part number must be an integer between 1 and 10000, "
-                 "inclusive");
-        return false;
-    }
-    n = strtol(pn, &end, 10);
-    if (*end || end == pn || n < 1 || n > MAX_PARTS) {
-        s3_error(r, S3E_INVALID_ARGUMENT,
-                 "Part number must be an integer between 1 and 10000, "
-                 "inclusive");
+    n = pn ? strtol(pn, &end, 10) : 0;
+    if (!pn || *end || end == pn || n < 1 || n > MAX_PARTS) {
+        s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                     "Part number must be an integer between 1 and 10000, inclusive", "partNumber",
+                     pn);
         return false;
     }
     *out = (unsigned)n;

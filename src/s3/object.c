@@ -393,12 +393,11 @@ static cJSON *read_version(struct http_req *r, struct store_txn *t, const cJSON 
         arena_on_free(r->arena, s3_json_free, v);
     if (!v) {
         if (vid)
-            s3_error(r,
-                     strlen(vid) == 32 || strcmp(vid, "null") == 0 ? S3E_NO_SUCH_VERSION
-                                                                   : S3E_INVALID_ARGUMENT,
-                     strlen(vid) == 32 || strcmp(vid, "null") == 0
-                         ? NULL
-                         : "Invalid version id specified");
+            if (strlen(vid) == 32 || strcmp(vid, "null") == 0)
+                s3_error(r, S3E_NO_SUCH_VERSION, NULL);
+            else
+                s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid version id specified", "versionId",
+                             vid);
         else /* S3 says whether a key exists only to callers who may list the bucket */
             s3_error(r,
                      s3_may(r, "s3:ListBucket", q->bucket, NULL) ? S3E_NO_SUCH_KEY
@@ -861,6 +860,14 @@ static int max_keys(struct http_req *r, bool *bad)
     return n > 1000 ? 1000 : (int)n;
 }
 
+/* bad_max_keys - the answer to a max-keys that max_keys() refused. */
+static void bad_max_keys(struct http_req *r)
+{
+    s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                 "Provided max-keys not an integer or within integer range", "max-keys",
+                 s3_query(r, "max-keys"));
+}
+
 static void put_key(struct buf *b, struct http_req *r, const char *tag, const char *v, bool url)
 {
     xmlw_elem(b, tag, url ? url_encode(r->arena, v, true) : v, XMLW_CTRL);
@@ -925,13 +932,12 @@ void s3_list_objects(struct http_req *r, int version)
     if (!s3_allow(r, "s3:ListBucket", q->bucket, NULL))
         return;
     if (bad) {
-        s3_error(r, S3E_INVALID_ARGUMENT,
-                 "Provided max-keys not an integer or within "
-                 "integer range");
+        bad_max_keys(r);
         return;
     }
     if (enc && !url) {
-        s3_error(r, S3E_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
+        s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request",
+                     "encoding-type", enc);
         return;
     }
     if (!prefix)
@@ -945,7 +951,9 @@ void s3_list_objects(struct http_req *r, int version)
             unsigned char *d = arena_alloc(r->arena, strlen(token) + 4);
             size_t dl = 0;
             if (!base64_decode(token, strlen(token), d, &dl)) {
-                s3_error(r, S3E_INVALID_ARGUMENT, "The continuation token provided is incorrect");
+                s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                             "The continuation token provided is incorrect", "continuation-token",
+                             token);
                 return;
             }
             marker = arena_strndup(r->arena, (char *)d, dl);
@@ -1070,9 +1078,7 @@ void s3_list_versions(struct http_req *r)
     if (!s3_allow(r, "s3:ListBucketVersions", q->bucket, NULL))
         return;
     if (bad) {
-        s3_error(r, S3E_INVALID_ARGUMENT,
-                 "Provided max-keys not an integer or within "
-                 "integer range");
+        bad_max_keys(r);
         return;
     }
     if (!prefix)

@@ -139,6 +139,10 @@ enum s3_ck { CK_NONE, CK_CRC32, CK_CRC32C, CK_SHA1, CK_SHA256 };
 
 /* api.c */
 void s3_error(struct http_req *r, enum s3_code code, const char *msg);
+/* s3_error_arg - s3_error naming the request's argument at fault, as S3's
+ * InvalidArgument errors do (ArgumentName, ArgumentValue; @value NULL: empty). */
+void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const char *name,
+                  const char *value);
 void s3_ok(struct http_req *r, int status, struct buf *body); /* takes @body (may be NULL) */
 void s3_ok_fd(struct http_req *r, int status, int fd, long long off, long long len);
 struct s3_req *s3_req_of(struct http_req *r);

@@ -847,6 +847,41 @@ class Configurations(S3Case):
         self.assertCode("404", c.head_bucket, Bucket=b + "-x")
         self.assertEqual([o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]], ["k"])
 
+    def test_invalid_argument_names_the_argument(self):
+        """InvalidArgument says which argument was at fault and its value, as S3 does."""
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="k", Body=b"x")
+        up = c.create_multipart_upload(Bucket=b, Key="m")["UploadId"]
+        cases = [
+            ("x-amz-acl", "public", c.put_object,
+             dict(Bucket=b, Key="k2", Body=b"x", ACL="public")),
+            ("max-keys", "-1", c.list_objects_v2, dict(Bucket=b, MaxKeys=-1)),
+            ("max-keys", "-5", c.list_object_versions, dict(Bucket=b, MaxKeys=-5)),
+            ("encoding-type", "xml", c.list_objects, dict(Bucket=b, EncodingType="xml")),
+            ("continuation-token", "!!", c.list_objects_v2,
+             dict(Bucket=b, ContinuationToken="!!")),
+            ("partNumber", "0", c.upload_part,
+             dict(Bucket=b, Key="m", UploadId=up, PartNumber=0, Body=b"x")),
+            ("versionId", "bogus", c.get_object, dict(Bucket=b, Key="k", VersionId="bogus")),
+            ("x-amz-metadata-directive", "MOVE", c.copy_object,
+             dict(Bucket=b, Key="k3", CopySource={"Bucket": b, "Key": "k"},
+                  MetadataDirective="MOVE")),
+            ("x-amz-server-side-encryption", "AES512", c.put_object,
+             dict(Bucket=b, Key="k4", Body=b"x", ServerSideEncryption="AES512")),
+            ("x-amz-website-redirect-location", "elsewhere", c.put_object,
+             dict(Bucket=b, Key="k5", Body=b"x", WebsiteRedirectLocation="elsewhere")),
+            ("x-amz-object-ownership", "Anyone", c.create_bucket,
+             dict(Bucket=b + "-o", ObjectOwnership="Anyone")),
+        ]
+        for name, value, fn, kw in cases:
+            with self.subTest(argument=name):
+                err = self.assertCode("InvalidArgument", fn, **kw)["Error"]
+                self.assertEqual(err.get("ArgumentName"), name, err)
+                self.assertEqual(err.get("ArgumentValue"), value, err)
+        self.assertEqual(sorted(o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]),
+                         ["k"])  # nothing written
+
     def test_website_logging_lifecycle_stored(self):
         c = self.s3()
         b = self.bucket(c)
