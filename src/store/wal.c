@@ -555,6 +555,7 @@ static void *flusher_main(void *arg)
     for (;;) {
         uint64_t target;
         int64_t t0;
+        unsigned busy;
         int fd, rc;
 
         while (!w->stopping && l->written == l->tried)
@@ -573,8 +574,9 @@ static void *flusher_main(void *arg)
         l->started = ++w->tickets;
         l->last_weight = l->pend_weight;
         l->pend_weight = 0;
-        l->overlapped = busy_weight(w, l) > 0;
-        note_concurrency(w, l->last_weight + busy_weight(w, l));
+        busy = busy_weight(w, l);
+        l->overlapped = busy > 0;
+        note_concurrency(w, l->last_weight + busy);
         pthread_mutex_unlock(&w->mu);
         t0 = now_ns(CLOCK_MONOTONIC);
         rc = take_injected(w->fail_flushes) ? EIO : w->flush(fd) != 0 ? errno : 0;

@@ -64,15 +64,6 @@ class Region(Server):
         finally:
             conn.close()
 
-    def metrics(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request("GET", "/_tandem/metrics")
-            r = conn.getresponse()
-            return r.status, r.read().decode()
-        finally:
-            conn.close()
-
 
 def deployment(names, start=True):
     """Regions @names, each a peer of every other."""

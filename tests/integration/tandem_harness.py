@@ -352,6 +352,16 @@ class Server:
             return "https://127.0.0.1:%d" % self.tls_port
         return "http://127.0.0.1:%d" % self.port
 
+    def metrics(self):
+        """(status, text) of GET /_tandem/metrics (unsigned: from loopback)."""
+        conn = self.connection(timeout=10)
+        try:
+            conn.request("GET", "/_tandem/metrics")
+            r = conn.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            conn.close()
+
     def connection(self, tls=False, timeout=30):
         if tls:
             cert, _ = tls_material()

@@ -127,15 +127,9 @@ class ServerProcess(unittest.TestCase):
 
     @staticmethod
     def store_metrics(s):
-        conn = s.connection(timeout=10)
-        try:
-            conn.request("GET", "/_tandem/metrics")
-            r = conn.getresponse()
-            body = r.read().decode()
-        finally:
-            conn.close()
-        if r.status != 200:
-            raise AssertionError("GET /_tandem/metrics: %d %s" % (r.status, body))
+        status, body = s.metrics()
+        if status != 200:
+            raise AssertionError("GET /_tandem/metrics: %d %s" % (status, body))
         out = {}
         for line in body.splitlines():
             if line.startswith("tandem_store_"):

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "store.h"
 #include "unit_tmpdir.h"
 #include "wal.h"
@@ -340,14 +341,6 @@ static int serial_flush(int fd)
     return 0;
 }
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Closed-loop writers on a disk that does one flush at a time: half of them
  * start during the first flush, so they begin as two groups taking turns
  * (each answered every other flush, half the writers per flush). The lanes
@@ -370,10 +363,10 @@ static void serial_disk_merges_groups(void **state)
     char buf[256];
 
     assert_int_equal(wal_start(&o, &w, &e), ERR_OK);
-    t0 = mono_us();
+    t0 = clock_mono_us();
     for (int i = 0; i < WRITERS; i++) /* the second half arrives during the first flush */
         ready[i] = t0 + (i < WRITERS / 2 ? 0 : 1000 * SERIAL_FLUSH_MS / 2);
-    for (int64_t now = t0; now - t0 < RUN_US; now = mono_us()) {
+    for (int64_t now = t0; now - t0 < RUN_US; now = clock_mono_us()) {
         uint64_t durable = wal_durable(w, &failed);
 
         assert_false(failed);
