@@ -493,28 +493,37 @@ static void abs_time(int64_t ns, struct timespec *ts)
     ts->tv_nsec = (long)(ns % 1000000000);
 }
 
-/* gather - before a flush (w->mu held): wait until as many intents wait as
- * the lane's last flush carried (in a closed loop, the clients that flush
- * answered come back together), at most half that flush's duration (1 ms
- * at most), so one flush carries them all instead of the first few.
- * On a disk that does one flush at a time, a flush begun during another
- * lane's would only queue behind it, and the two groups of clients would
- * then take turns, each answered every other flush: there the lane also
- * waits for the other lanes' flushes under way to end and their clients to
- * come back (at most half a flush after the last ends), so that the next
- * flush carries them all again. */
+/* gather - before a flush (w->mu held): wait, at most half the lane's last
+ * flush (1 ms at most), until the lane holds its load, so that one flush
+ * carries the writers that come back together instead of the first few.
+ * Its load depends on the disk:
+ * - where flushes overlap (the default until measured otherwise), its share
+ *   of the intents in flight (in flight / lanes, with more than one lane):
+ *   the writers move in groups, one per lane, whose flushes run side by
+ *   side, and each group is answered as soon as its own flush ends, so the
+ *   work of answering one group and taking its next requests happens while
+ *   the other groups' flushes are under way;
+ * - on a disk that does one flush at a time, a flush begun during another
+ *   lane's would only queue behind it, and such groups would take turns,
+ *   each answered every other flush: there a lane waits for as many
+ *   intents as its last flush carried and, while other lanes' flushes are
+ *   under way, for those to end and their writers to come back too (up to
+ *   the most seen in flight; at most half a flush after the last ends), so
+ *   that the next flush carries them all. */
 static void gather(struct wal *w, struct lane *l)
 {
     int64_t half = l->last_flush_ns / 2, start = now_ns(CLOCK_REALTIME), until, cap;
     unsigned target = l->last_weight;
-    bool others = serial_disk(w) && busy_weight(w, l) > 0;
+    bool serial = serial_disk(w), others = serial && busy_weight(w, l) > 0;
     struct timespec ts;
 
     if (half > 1000000)
         half = 1000000;
     until = start + half;
     cap = start + 2 * l->last_flush_ns + half; /* a bound, should a flush hang */
-    if (others && w->conc > target)
+    if (!serial && w->nlanes > 1 && w->conc)
+        target = (w->conc + w->nlanes - 1) / w->nlanes;
+    else if (others && w->conc > target)
         target = w->conc;
     while (!w->stopping && l->pend_weight < target && l->written != l->tried) {
         int64_t now = now_ns(CLOCK_REALTIME);

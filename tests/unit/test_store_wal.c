@@ -341,6 +341,69 @@ static int serial_flush(int fd)
     return 0;
 }
 
+/* What run_writers saw over the second half of its run. */
+struct loop_seen {
+    double per_flush; /* writes per flush */
+    double together;  /* the share of writes answered along with >= 3/4 of the writers */
+};
+
+/* run_writers - @n closed-loop writers appending to @w for @run_us: writer i
+ * first appends @start_us[i] after the start, and again @think_us[i] after
+ * each answer. */
+static struct loop_seen run_writers(struct wal *w, int n, const int64_t *start_us,
+                                    const int64_t *think_us, int64_t run_us)
+{
+    uint64_t waiting[16] = {0}, id = 0, id_half = 0, flushes_half = 0, answered = 0, together = 0;
+    int64_t ready[16], t0 = clock_mono_us();
+    bool failed = false;
+    struct err e = {0};
+    char buf[256];
+
+    assert_true(n <= 16);
+    for (int i = 0; i < n; i++)
+        ready[i] = t0 + start_us[i];
+    for (int64_t now = t0; now - t0 < run_us; now = clock_mono_us()) {
+        uint64_t durable = wal_durable(w, &failed);
+
+        assert_false(failed);
+        if (!id_half && now - t0 >= run_us / 2) {
+            id_half = id;
+            flushes_half = wal_flushes(w);
+        }
+        int now_answered = 0;
+
+        for (int i = 0; i < n; i++) {
+            if (waiting[i] && durable >= waiting[i]) {
+                waiting[i] = 0; /* answered: the writer comes back a little later */
+                ready[i] = now + think_us[i];
+                now_answered++;
+            }
+        }
+        if (id_half) {
+            answered += (uint64_t)now_answered;
+            if (4 * now_answered >= 3 * n)
+                together += (uint64_t)now_answered;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!waiting[i] && now >= ready[i]) {
+                size_t len = payload(++id, buf, sizeof(buf));
+
+                assert_int_equal(wal_append(w, id, id - 1, buf, len, 1, &e), ERR_OK);
+                waiting[i] = id;
+            }
+        }
+        {
+            struct timespec ts = {0, 50000};
+
+            nanosleep(&ts, NULL);
+        }
+    }
+    wait_durable(w, id);
+    return (struct loop_seen){.per_flush =
+                                  (double)(id - id_half) / (double)(wal_flushes(w) - flushes_half),
+                              .together = answered ? (double)together / (double)answered : 0};
+}
+
 /* Closed-loop writers on a disk that does one flush at a time: half of them
  * start during the first flush, so they begin as two groups taking turns
  * (each answered every other flush, half the writers per flush). The lanes
@@ -357,51 +420,70 @@ static void serial_disk_merges_groups(void **state)
                          .flush = serial_flush};
     struct wal *w = NULL;
     struct err e = {0};
-    uint64_t waiting[WRITERS] = {0}, id = 0, id_half = 0, flushes_half = 0;
-    int64_t ready[WRITERS], t0;
-    bool failed = false;
-    char buf[256];
+    int64_t start[WRITERS], think[WRITERS];
+    struct loop_seen seen;
 
+    for (int i = 0; i < WRITERS; i++) { /* the second half arrives during the first flush */
+        start[i] = i < WRITERS / 2 ? 0 : 1000 * SERIAL_FLUSH_MS / 2;
+        think[i] = THINK_US;
+    }
     assert_int_equal(wal_start(&o, &w, &e), ERR_OK);
-    t0 = clock_mono_us();
-    for (int i = 0; i < WRITERS; i++) /* the second half arrives during the first flush */
-        ready[i] = t0 + (i < WRITERS / 2 ? 0 : 1000 * SERIAL_FLUSH_MS / 2);
-    for (int64_t now = t0; now - t0 < RUN_US; now = clock_mono_us()) {
-        uint64_t durable = wal_durable(w, &failed);
-
-        assert_false(failed);
-        if (!id_half && now - t0 >= RUN_US / 2) {
-            id_half = id;
-            flushes_half = wal_flushes(w);
-        }
-        for (int i = 0; i < WRITERS; i++) {
-            if (waiting[i] && durable >= waiting[i]) {
-                waiting[i] = 0; /* answered: the writer comes back a little later */
-                ready[i] = now + THINK_US;
-            }
-            if (!waiting[i] && now >= ready[i]) {
-                size_t n = payload(++id, buf, sizeof(buf));
-
-                assert_int_equal(wal_append(w, id, id - 1, buf, n, 1, &e), ERR_OK);
-                waiting[i] = id;
-            }
-        }
-        {
-            struct timespec ts = {0, 50000};
-
-            nanosleep(&ts, NULL);
-        }
-    }
-    {
-        double per_flush = (double)(id - id_half) / (double)(wal_flushes(w) - flushes_half);
-
-        if (per_flush < WRITERS * 0.7)
-            fail_msg("%.2f writes per flush of %d writers (%llu writes, %llu flushes)", per_flush,
-                     WRITERS, (unsigned long long)(id - id_half),
-                     (unsigned long long)(wal_flushes(w) - flushes_half));
-    }
-    wait_durable(w, id);
+    seen = run_writers(w, WRITERS, start, think, RUN_US);
     wal_stop(w);
+    if (seen.per_flush < WRITERS * 0.7)
+        fail_msg("%.2f writes per flush of %d writers", seen.per_flush, WRITERS);
+}
+
+/* A disk whose flushes overlap, each taking OVERLAP_FLUSH_MS; it counts the
+ * most flushes under way at once. */
+#define OVERLAP_FLUSH_MS 4
+static atomic_int flushing, flushing_max;
+
+static int overlap_flush(int fd)
+{
+    int n = atomic_fetch_add(&flushing, 1) + 1, m = atomic_load(&flushing_max);
+
+    (void)fd;
+    while (n > m && !atomic_compare_exchange_weak(&flushing_max, &m, n))
+        ;
+    sleep_ms(OVERLAP_FLUSH_MS);
+    atomic_fetch_sub(&flushing, 1);
+    return 0;
+}
+
+/* Closed-loop writers on a disk whose flushes overlap, coming back one after
+ * another over most of a millisecond after each answer: each lane gathers
+ * its share of them, so they move in two groups whose flushes run side by
+ * side (about half the writers per flush), instead of one group that waits
+ * for the last of them before every flush. */
+static void overlapping_disk_shares_lanes(void **state)
+{
+    enum { WRITERS = 8, RUN_US = 900000 };
+    struct fixture *f = *state;
+    struct wal_opts o = {.dir = f->dir,
+                         .lanes = 2,
+                         .gen = 1,
+                         .gather = true,
+                         .notify = on_flush,
+                         .flush = overlap_flush};
+    struct wal *w = NULL;
+    struct err e = {0};
+    int64_t start[WRITERS], think[WRITERS];
+    struct loop_seen seen;
+
+    for (int i = 0; i < WRITERS; i++) {
+        start[i] = 0;
+        think[i] = 200 + 100 * i;
+    }
+    atomic_store(&flushing_max, 0);
+    assert_int_equal(wal_start(&o, &w, &e), ERR_OK);
+    seen = run_writers(w, WRITERS, start, think, RUN_US);
+    wal_stop(w);
+    if (seen.together > 0.3 || seen.per_flush > WRITERS * 0.7 || seen.per_flush < WRITERS * 0.3)
+        fail_msg("%.0f %% of the writes answered along with most of the writers, %.2f writes per "
+                 "flush of %d: not in two groups of about half",
+                 100 * seen.together, seen.per_flush, WRITERS);
+    assert_int_equal(atomic_load(&flushing_max), 2);
 }
 
 /* The checkpoint file: written durably, read back, refused when corrupt. */
@@ -1090,6 +1172,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(flush_failure_holds_back, setup, teardown),
         cmocka_unit_test_setup_teardown(gathering_lanes, setup, teardown),
         cmocka_unit_test_setup_teardown(serial_disk_merges_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(overlapping_disk_shares_lanes, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_file, setup, teardown),
         cmocka_unit_test_setup_teardown(kill_mid_write_replays, setup, teardown),
         cmocka_unit_test_setup_teardown(power_loss_restores_checkpoint, setup, teardown),
