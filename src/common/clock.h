@@ -15,6 +15,11 @@ int64_t clock_mono_us(void);
  * clock_set_offset() to exercise skew and expiry. */
 time_t clock_wall_s(void);
 
+/* clock_deadline_ms - the time @ms milliseconds from now on CLOCK_REALTIME,
+ * the clock pthread_cond_timedwait() measures by default. Not shifted by
+ * clock_set_offset(). */
+struct timespec clock_deadline_ms(int64_t ms);
+
 /* clock_set_offset - shift clock_wall_* by @seconds (tests only). */
 void clock_set_offset(int64_t seconds);
 

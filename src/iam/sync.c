@@ -326,17 +326,6 @@ void iam_sync_notify(struct iam *iam)
     answer_all(iam, w);
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* home_loop - answer the long-polls whose wait is over. */
 static void *home_loop(void *arg)
 {
@@ -364,7 +353,7 @@ static void *home_loop(void *arg)
             pthread_mutex_lock(&iam->mu);
             continue;
         }
-        deadline_in(&ts, 100);
+        ts = clock_deadline_ms(100);
         pthread_cond_timedwait(&iam->cv, &iam->mu, &ts);
     }
     pthread_mutex_unlock(&iam->mu);
@@ -563,8 +552,8 @@ static void *pull_loop(void *arg)
         }
         pthread_mutex_lock(&iam->mu);
         if (!iam->stop) {
-            struct timespec ts;
-            deadline_in(&ts, backoff);
+            struct timespec ts = clock_deadline_ms(backoff);
+
             pthread_cond_timedwait(&iam->cv, &iam->mu, &ts);
         }
         pthread_mutex_unlock(&iam->mu);
@@ -575,10 +564,9 @@ static void *pull_loop(void *arg)
 
 bool iam_sync_wait(struct iam *iam, uint64_t seq, long ms)
 {
-    struct timespec ts;
+    struct timespec ts = clock_deadline_ms(ms);
     bool ok;
 
-    deadline_in(&ts, ms);
     pthread_mutex_lock(&iam->mu);
     while (iam->seq < seq && !iam->stop)
         if (pthread_cond_timedwait(&iam->cv, &iam->mu, &ts) == ETIMEDOUT)

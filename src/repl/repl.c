@@ -52,15 +52,8 @@ int repl_lag_bucket(int64_t ms)
 
 void repl_sleep_ms(struct repl *r, int64_t ms)
 {
-    struct timespec ts;
+    struct timespec ts = clock_deadline_ms(ms);
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&r->mu);
     while (!atomic_load(&r->stop))
         if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) == ETIMEDOUT)

@@ -8,6 +8,7 @@
 
 #include <zlib.h>
 
+#include "clock.h"
 #include "hlc.h"
 
 static void put_be(unsigned char *p, uint64_t v, int n)
@@ -446,16 +447,9 @@ void repl_log_committed(uint64_t seq)
 
 uint64_t repl_log_wait(uint64_t after, int64_t timeout_ms)
 {
-    struct timespec ts;
+    struct timespec ts = clock_deadline_ms(timeout_ms);
     uint64_t s;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&note_mu);
     while (note_seq <= after && timeout_ms > 0) {
         if (pthread_cond_timedwait(&note_cv, &note_mu, &ts) != 0)

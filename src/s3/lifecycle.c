@@ -321,14 +321,8 @@ static void *run(void *arg)
 
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)w->interval_s;
-        until.tv_nsec += (long)((w->interval_s - (double)(time_t)w->interval_s) * 1e9);
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = clock_deadline_ms((int64_t)(w->interval_s * 1000));
+
         pthread_cond_timedwait(&w->cv, &w->mu, &until);
         if (w->stop)
             break;

@@ -1343,15 +1343,8 @@ static void *run(void *arg)
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
         if (!w->kicked && wait != 0) {
-            struct timespec until;
-            int64_t ms = wait < 0 || wait > 1000 ? 1000 : wait;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += (time_t)(ms / 1000);
-            until.tv_nsec += (long)(ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = clock_deadline_ms(wait < 0 || wait > 1000 ? 1000 : wait);
+
             pthread_cond_timedwait(&w->cv, &w->mu, &until);
         }
         if (w->stop)

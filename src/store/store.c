@@ -789,13 +789,7 @@ static void *writer_main(void *p)
                 pthread_cond_wait(&s->cv, &s->mu);
                 continue;
             }
-            /* a checkpoint falls due with time */
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100 * 1000 * 1000;
-            if (ts.tv_nsec >= 1000 * 1000 * 1000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000 * 1000 * 1000;
-            }
+            ts = clock_deadline_ms(100); /* a checkpoint falls due with time */
             if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) != 0)
                 break;
         }

@@ -221,6 +221,17 @@ static void clocks(void **state)
     assert_true(w > 1700000000000LL);
     clock_set_offset(3600);
     assert_true(clock_wall_s() >= s + 3599);
+    {
+        /* deadlines are on the real clock, whatever the offset, and carry
+         * whole seconds */
+        struct timespec now, d = clock_deadline_ms(2999);
+        int64_t ahead;
+
+        clock_gettime(CLOCK_REALTIME, &now);
+        ahead = ((int64_t)d.tv_sec - now.tv_sec) * 1000 + (d.tv_nsec - now.tv_nsec) / 1000000;
+        assert_in_range(ahead, 2900, 2999);
+        assert_in_range(d.tv_nsec, 0, 999999999);
+    }
     clock_set_offset(0);
     log_set_level(LOG_DEBUG);
     log_debug("event=test_line k=%d", 1);
