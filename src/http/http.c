@@ -577,6 +577,7 @@ static void *acceptor_main(void *arg)
     struct http_server *s = arg;
     struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
                           {.fd = s->wake_fd, .events = POLLIN}};
+    bool starved = false; /* out of descriptors or memory at the last try */
 
     for (;;) {
         struct sockaddr_storage ss;
@@ -591,14 +592,24 @@ static void *acceptor_main(void *arg)
             continue;
         fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
-            /* A client that gave up before we took it, or nothing there after
-             * all: take the next. Anything else (out of descriptors or
-             * memory): say so and wait a little for some to close. */
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-                log_warn("event=http_accept_failed error=\"%s\"", strerror(errno));
+            /* Out of descriptors or memory: say so and wait a little for some
+             * to close. Anything else is about that one connection (a client
+             * that gave up before we took it, a network error Linux passes on
+             * from the new socket, as accept(2) says) or nothing there after
+             * all: take the next at once. */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                if (!starved) /* once, not every 100 ms */
+                    log_warn("event=http_accept_failed error=\"%s\" retry_ms=100", strerror(errno));
+                starved = true;
                 poll(&p[1], 1, 100);
+            } else if (errno != EAGAIN && errno != EINTR) {
+                log_debug("event=http_accept_failed error=\"%s\"", strerror(errno));
             }
             continue;
+        }
+        if (starved) {
+            log_info("event=http_accept_resumed");
+            starved = false;
         }
         /* On failure libmicrohttpd has closed the socket (connection limit). */
         if (MHD_add_connection(s->daemon[s->next], fd, (struct sockaddr *)&ss, len) != MHD_YES)

@@ -4,6 +4,9 @@ serving afterwards."""
 
 import http.client
 import json
+import os
+import re
+import resource
 import socket
 import time
 import unittest
@@ -256,6 +259,52 @@ class BadInput(ServerTestCase):
             self.assertEqual(status, 400, out)
             if time.monotonic() > deadline:
                 break
+
+
+class OutOfDescriptors(ServerTestCase):
+    """A region that runs out of file descriptors says so once, keeps the
+    connections it has, and takes new ones again once some close."""
+
+    def test_descriptor_exhaustion(self):
+        pid = self.server.proc.pid
+        self.assertEqual(self.server.health()[0], 200)
+        in_use = len(os.listdir("/proc/%d/fd" % pid))
+        old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 16, old[1]))
+        held = []
+        try:
+            for _ in range(40):  # more than the 16 descriptors left
+                held.append(socket.create_connection(("127.0.0.1", self.server.port), timeout=10))
+            deadline = time.monotonic() + 20
+            while "http_accept_failed" not in self.server.stderr():
+                self.assertLess(time.monotonic(), deadline, self.server.stderr()[-2000:])
+                time.sleep(0.05)
+            time.sleep(1.0)  # ten retries later: one warning per time it ran out
+            events = re.findall(r"event=http_accept_(failed|resumed)", self.server.stderr())
+            self.assertEqual(events[::2], ["failed"] * len(events[::2]), events)
+            self.assertEqual(events[1::2], ["resumed"] * len(events[1::2]), events)
+            self.assertLessEqual(events.count("failed"), 4, events)
+            # a connection it took still answers
+            held[0].sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertIn(b"200", held[0].recv(4096).split(b"\r\n")[0])
+        finally:
+            for c in held:
+                c.close()
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if self.server.health()[0] == 200:
+                    break
+            except OSError:
+                pass
+            self.assertLess(time.monotonic(), deadline, self.server.stderr()[-2000:])
+            time.sleep(0.1)
+        self.assertIsNone(self.server.proc.poll())
+        deadline = time.monotonic() + 10
+        while "event=http_accept_resumed" not in self.server.stderr():
+            self.assertLess(time.monotonic(), deadline, self.server.stderr()[-2000:])
+            time.sleep(0.05)
 
 
 def _unchunk(data):
