@@ -1,5 +1,9 @@
-/* api.c - the Lambda REST API (lambda/2015-03-31 model), the one table of
- * errors, and the function URL front door. */
+/* api.c - the Lambda REST API (lambda/2015-03-31 model): the one table of
+ * errors, the read-modify-write of a function's document, packages, the core
+ * operations (create, get, list, delete, update), invoke, and the routing of
+ * every request. The configuration around a function (resource policy, URL
+ * configuration, tags, code download, logs) is in api_conf.c; serving
+ * function URLs is in url_serve.c; what they share is api_int.h. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
@@ -13,27 +17,15 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "api_int.h"
 #include "fn_int.h"
 #include "log.h"
 #include "mem.h"
 
-#define PAYLOAD_MAX       (6u * 1024 * 1024)
 #define EVENT_PAYLOAD_MAX (256u * 1024)
 #define PKG_WORKERS       2 /* threads fetching and unpacking packages */
 
 /* ---- errors: one table ---- */
-
-enum fn_error {
-    E_NOT_FOUND,
-    E_CONFLICT,
-    E_INVALID_PARAM,
-    E_INVALID_CONTENT,
-    E_TOO_LARGE,
-    E_SERVICE,
-    E_DENIED,
-    E_UNKNOWN_OP,
-    E_PRECONDITION,
-};
 
 static const struct {
     const char *type;
@@ -50,7 +42,7 @@ static const struct {
     [E_PRECONDITION] = {"PreconditionFailedException", 412},
 };
 
-static void answer_json(struct http_req *r, int status, cJSON *doc)
+void fnapi_answer_json(struct http_req *r, int status, cJSON *doc)
 {
     char *t = doc ? cJSON_PrintUnformatted(doc) : NULL;
 
@@ -61,14 +53,14 @@ static void answer_json(struct http_req *r, int status, cJSON *doc)
     cJSON_Delete(doc);
 }
 
-static void answer_error(struct http_req *r, enum fn_error k, const char *msg)
+void fnapi_answer_error(struct http_req *r, enum fn_error k, const char *msg)
 {
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "Type", errors[k].status >= 500 ? "Service" : "User");
     cJSON_AddStringToObject(o, "message", msg);
     http_resp_header(r, "X-Amzn-ErrorType", errors[k].type);
-    answer_json(r, errors[k].status, o);
+    fnapi_answer_json(r, errors[k].status, o);
 }
 
 static enum fn_error code_error(enum err_code c)
@@ -96,7 +88,7 @@ static char *fn_arn(struct fn *f, struct arena *a, const char *name)
     return arena_sprintf(a, "arn:aws:lambda:%s:%s:function:%s", f->region, f->account, name);
 }
 
-static void now_iso(char *out, size_t cap)
+void fnapi_now_iso(char *out, size_t cap)
 {
     int64_t ms = clock_wall_ms();
     time_t s = (time_t)(ms / 1000);
@@ -120,7 +112,7 @@ static void new_uuid(char *out)
 }
 
 /* pct-decode a path segment (arena); NULL if malformed */
-static char *seg_decode(struct arena *a, const char *s, size_t n)
+char *fnapi_seg_decode(struct arena *a, const char *s, size_t n)
 {
     char *out = arena_alloc(a, n + 1), *o = out;
     size_t i;
@@ -141,8 +133,8 @@ static char *seg_decode(struct arena *a, const char *s, size_t n)
     return out;
 }
 
-/* name_of - the function name of a FunctionName path parameter (name, ARN or partial ARN). */
-static const char *name_of(const char *p)
+/* fnapi_name_of - the function name of a FunctionName path parameter (name, ARN or partial ARN). */
+const char *fnapi_name_of(const char *p)
 {
     const char *f = strstr(p, "function:");
     const char *n = f ? f + 9 : p;
@@ -152,7 +144,7 @@ static const char *name_of(const char *p)
     return n;
 }
 
-static bool valid_name(const char *n)
+bool fnapi_valid_name(const char *n)
 {
     size_t i, len = strlen(n);
 
@@ -193,7 +185,7 @@ static bool authorize(struct fn *f, struct http_req *r, const struct creds_ident
 
     if (authz_check(f->authz, &q, &e) == ERR_OK)
         return true;
-    answer_error(r, E_DENIED, e.msg[0] ? e.msg : "Access denied");
+    fnapi_answer_error(r, E_DENIED, e.msg[0] ? e.msg : "Access denied");
     return false;
 }
 
@@ -210,34 +202,34 @@ static cJSON *public_config(const cJSON *doc)
     return o;
 }
 
-static cJSON *parse_body(struct http_req *r)
+cJSON *fnapi_parse_body(struct http_req *r)
 {
     cJSON *b =
         cJSON_ParseWithLength(r->body.ptr ? r->body.ptr : "{}", r->body.ptr ? r->body.len : 2);
 
     if (!cJSON_IsObject(b)) {
         cJSON_Delete(b);
-        answer_error(r, E_INVALID_CONTENT,
-                     "Could not parse request body into json: Could not "
-                     "parse payload into json");
+        fnapi_answer_error(r, E_INVALID_CONTENT,
+                           "Could not parse request body into json: Could not "
+                           "parse payload into json");
         return NULL;
     }
     return b;
 }
 
-static void rev(cJSON *doc)
+void fnapi_rev(cJSON *doc)
 {
     char u[37], t[40];
 
     new_uuid(u);
-    now_iso(t, sizeof(t));
+    fnapi_now_iso(t, sizeof(t));
     cJSON_DeleteItemFromObject(doc, "RevisionId");
     cJSON_AddStringToObject(doc, "RevisionId", u);
     cJSON_DeleteItemFromObject(doc, "LastModified");
     cJSON_AddStringToObject(doc, "LastModified", t);
 }
 
-static void set_str(cJSON *o, const char *k, const char *v)
+void fnapi_set_str(cJSON *o, const char *k, const char *v)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(o, k);
     cJSON_AddStringToObject(o, k, v);
@@ -251,34 +243,7 @@ static void set_num(cJSON *o, const char *k, double v)
 
 /* ---- changes: one read-modify-write of the stored document per request ---- */
 
-struct op;
-/* op_fn - change *@doc (the document as stored now, NULL if none); false with
- * op_fail() called refuses the change. Runs on the store's writer thread. */
-typedef bool op_fn(struct op *o, cJSON **doc);
-
-struct op {
-    struct fn *f;
-    struct http_req *r;
-    char name[72];
-    cJSON *body; /* the request body (owned), or NULL */
-    op_fn *change;
-    const char *arg; /* e.g. a statement id (the request's arena) */
-    cJSON *newdoc;   /* CreateFunction's document (owned) */
-    /* a new package (CreateFunction, UpdateFunctionCode) */
-    char sha[48];
-    char *dir;
-    size_t code_len;
-    /* the outcome */
-    bool failed;
-    enum fn_error kind;
-    char msg[1024];
-    int status;
-    cJSON *answer; /* owned */
-    bool forget;
-    struct op *next; /* in the package queue */
-};
-
-static struct op *op_new(struct fn *f, struct http_req *r, const char *name, op_fn *change)
+struct op *fnapi_op_new(struct fn *f, struct http_req *r, const char *name, fnapi_op_fn *change)
 {
     struct op *o = xcalloc(1, sizeof(*o));
 
@@ -307,9 +272,7 @@ static void op_free(struct op *o)
     pthread_mutex_unlock(&f->mu);
 }
 
-static void op_fail(struct op *o, enum fn_error k, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void op_fail(struct op *o, enum fn_error k, const char *fmt, ...)
+void fnapi_op_fail(struct op *o, enum fn_error k, const char *fmt, ...)
 {
     va_list ap;
 
@@ -320,10 +283,10 @@ static void op_fail(struct op *o, enum fn_error k, const char *fmt, ...)
     o->kind = k;
 }
 
-/* op_reject - answer a refusal found on the request thread and free @o. */
-static void op_reject(struct op *o)
+/* fnapi_op_reject - answer a refusal found on the request thread and free @o. */
+void fnapi_op_reject(struct op *o)
 {
-    answer_error(o->r, o->kind, o->msg);
+    fnapi_answer_error(o->r, o->kind, o->msg);
     op_free(o);
 }
 
@@ -343,83 +306,84 @@ static void op_done(void *arg, enum err_code rc, const struct err *e)
     if (rc == ERR_OK) {
         if (o->forget)
             fn_rt_forget(o->f, o->name);
-        answer_json(o->r, o->status, o->answer);
+        fnapi_answer_json(o->r, o->status, o->answer);
         o->answer = NULL;
     } else if (o->failed) {
-        answer_error(o->r, o->kind, o->msg);
+        fnapi_answer_error(o->r, o->kind, o->msg);
     } else {
-        answer_error(o->r, code_error(rc), e && e->msg[0] ? e->msg : "write failed");
+        fnapi_answer_error(o->r, code_error(rc), e && e->msg[0] ? e->msg : "write failed");
     }
     op_free(o);
 }
 
-/* op_submit - run @o's change in one store apply; answered from the writer. */
-static void op_submit(struct op *o)
+/* fnapi_op_submit - run @o's change in one store apply; answered from the writer. */
+void fnapi_op_submit(struct op *o)
 {
     fn_reg_update(o->f, o->name, op_mutate, o, op_done, o);
 }
 
-/* op_exists - the not-found refusal shared by every change of an existing function. */
-static bool op_exists(struct op *o, const cJSON *doc)
+/* fnapi_op_exists - the not-found refusal shared by every change of an existing function. */
+bool fnapi_op_exists(struct op *o, const cJSON *doc)
 {
     if (doc)
         return true;
-    op_fail(o, E_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s", o->f->region,
-            o->f->account, o->name);
+    fnapi_op_fail(o, E_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s",
+                  o->f->region, o->f->account, o->name);
     return false;
 }
 
-/* apply_config - copy the configurable members of @b into @doc; false (op_fail) on bad input. */
+/* apply_config - copy the configurable members of @b into @doc; false
+ * (fnapi_op_fail) on bad input. */
 static bool apply_config(struct op *o, const cJSON *b, cJSON *doc)
 {
     const cJSON *v;
 
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Runtime"))) {
         if (!cJSON_IsString(v) || !runtime_supported(v->valuestring)) {
-            op_fail(o, E_INVALID_PARAM,
-                    "Value %s at 'runtime' failed to satisfy constraint: "
-                    "Member must satisfy enum value set: [nodejs18.x, "
-                    "nodejs20.x, nodejs22.x, provided, provided.al2, "
-                    "provided.al2023]",
-                    cJSON_IsString(v) ? v->valuestring : "null");
+            fnapi_op_fail(o, E_INVALID_PARAM,
+                          "Value %s at 'runtime' failed to satisfy constraint: "
+                          "Member must satisfy enum value set: [nodejs18.x, "
+                          "nodejs20.x, nodejs22.x, provided, provided.al2, "
+                          "provided.al2023]",
+                          cJSON_IsString(v) ? v->valuestring : "null");
             return false;
         }
-        set_str(doc, "Runtime", v->valuestring);
+        fnapi_set_str(doc, "Runtime", v->valuestring);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Role"))) {
         if (!cJSON_IsString(v) || strncmp(v->valuestring, "arn:", 4) != 0 ||
             !strstr(v->valuestring, ":role/")) {
-            op_fail(o, E_INVALID_PARAM, "%s",
-                    "1 validation error detected: Value at 'role' failed to satisfy "
-                    "constraint: Member must satisfy regular expression pattern: "
-                    "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+            fnapi_op_fail(o, E_INVALID_PARAM, "%s",
+                          "1 validation error detected: Value at 'role' failed to satisfy "
+                          "constraint: Member must satisfy regular expression pattern: "
+                          "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
             return false;
         }
-        set_str(doc, "Role", v->valuestring);
+        fnapi_set_str(doc, "Role", v->valuestring);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Handler"))) {
         if (!cJSON_IsString(v) || strlen(v->valuestring) > 128) {
-            op_fail(o, E_INVALID_PARAM, "Value at 'handler' failed to satisfy constraint");
+            fnapi_op_fail(o, E_INVALID_PARAM, "Value at 'handler' failed to satisfy constraint");
             return false;
         }
-        set_str(doc, "Handler", v->valuestring);
+        fnapi_set_str(doc, "Handler", v->valuestring);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Description")) && cJSON_IsString(v))
-        set_str(doc, "Description", v->valuestring);
+        fnapi_set_str(doc, "Description", v->valuestring);
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Timeout"))) {
         if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 900) {
-            op_fail(o, E_INVALID_PARAM,
-                    "1 validation error detected: Value at 'timeout' failed to satisfy "
-                    "constraint: Member must have value less than or equal to 900");
+            fnapi_op_fail(o, E_INVALID_PARAM,
+                          "1 validation error detected: Value at 'timeout' failed to satisfy "
+                          "constraint: Member must have value less than or equal to 900");
             return false;
         }
         set_num(doc, "Timeout", v->valueint);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "MemorySize"))) {
         if (!cJSON_IsNumber(v) || v->valuedouble < 128 || v->valuedouble > 10240) {
-            op_fail(o, E_INVALID_PARAM,
-                    "1 validation error detected: Value at 'memorySize' failed to satisfy "
-                    "constraint: Member must have value greater than or equal to 128");
+            fnapi_op_fail(o, E_INVALID_PARAM,
+                          "1 validation error detected: Value at 'memorySize' failed to satisfy "
+                          "constraint: Member must have value greater than or equal to 128");
             return false;
         }
         set_num(doc, "MemorySize", v->valueint);
@@ -430,18 +394,18 @@ static bool apply_config(struct op *o, const cJSON *b, cJSON *doc)
         cJSON_ArrayForEach(it, vars)
         {
             if (!cJSON_IsString(it)) {
-                op_fail(o, E_INVALID_CONTENT, "Environment variable values must be strings");
+                fnapi_op_fail(o, E_INVALID_CONTENT, "Environment variable values must be strings");
                 return false;
             }
             if (strncmp(it->string, "AWS_", 4) == 0 &&
                 strcmp(it->string, "AWS_ENDPOINT_URL") != 0) {
-                op_fail(o, E_INVALID_PARAM,
-                        "Lambda was unable to configure your environment "
-                        "variables because the environment variables you have "
-                        "provided contains reserved keys that are currently "
-                        "not supported for modification. Reserved keys used "
-                        "in this request: %s",
-                        it->string);
+                fnapi_op_fail(o, E_INVALID_PARAM,
+                              "Lambda was unable to configure your environment "
+                              "variables because the environment variables you have "
+                              "provided contains reserved keys that are currently "
+                              "not supported for modification. Reserved keys used "
+                              "in this request: %s",
+                              it->string);
                 return false;
             }
         }
@@ -453,13 +417,14 @@ static bool apply_config(struct op *o, const cJSON *b, cJSON *doc)
     return true;
 }
 
-static cJSON *get_or_404(struct fn *f, struct http_req *r, const char *name)
+cJSON *fnapi_get_or_404(struct fn *f, struct http_req *r, const char *name)
 {
     cJSON *d = fn_reg_get(f, name);
 
     if (!d)
-        answer_error(r, E_NOT_FOUND,
-                     arena_sprintf(r->arena, "Function not found: %s", fn_arn(f, r->arena, name)));
+        fnapi_answer_error(
+            r, E_NOT_FOUND,
+            arena_sprintf(r->arena, "Function not found: %s", fn_arn(f, r->arena, name)));
     return d;
 }
 
@@ -467,7 +432,7 @@ static cJSON *get_or_404(struct fn *f, struct http_req *r, const char *name)
 
 /* code_check - whether @code (a Code member or an UpdateFunctionCode body)
  * names a package source we take, and for S3 whether @who may read it
- * (s3:GetObject, as Lambda requires of the caller); false with op_fail(). */
+ * (s3:GetObject, as Lambda requires of the caller); false with fnapi_op_fail(). */
 static bool code_check(struct op *o, const cJSON *code, const struct creds_identity *who)
 {
     const cJSON *z = cJSON_GetObjectItemCaseSensitive(code, "ZipFile");
@@ -475,8 +440,8 @@ static bool code_check(struct op *o, const cJSON *code, const struct creds_ident
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(code, "S3Key");
 
     if (cJSON_GetObjectItemCaseSensitive(code, "ImageUri")) {
-        op_fail(o, E_INVALID_PARAM,
-                "Only zip packages are supported by this region (ImageUri is not)");
+        fnapi_op_fail(o, E_INVALID_PARAM,
+                      "Only zip packages are supported by this region (ImageUri is not)");
         return false;
     }
     if (cJSON_IsString(z))
@@ -484,13 +449,14 @@ static bool code_check(struct op *o, const cJSON *code, const struct creds_ident
     if (bk || key) {
         if (!cJSON_IsString(bk) || !cJSON_IsString(key) || !bk->valuestring[0] ||
             !key->valuestring[0]) {
-            op_fail(o, E_INVALID_PARAM,
-                    "Please provide both S3Bucket and S3Key for the function code.");
+            fnapi_op_fail(o, E_INVALID_PARAM,
+                          "Please provide both S3Bucket and S3Key for the function code.");
             return false;
         }
         if (cJSON_GetObjectItemCaseSensitive(code, "S3ObjectVersion")) {
-            op_fail(o, E_INVALID_PARAM,
-                    "S3ObjectVersion is not supported by this region: give S3Bucket and S3Key");
+            fnapi_op_fail(
+                o, E_INVALID_PARAM,
+                "S3ObjectVersion is not supported by this region: give S3Bucket and S3Key");
             return false;
         }
         {
@@ -502,21 +468,21 @@ static bool code_check(struct op *o, const cJSON *code, const struct creds_ident
                                           key->valuestring),
             };
             if (authz_check(o->f->authz, &q, &e) != ERR_OK) {
-                op_fail(o, E_DENIED,
-                        "Your access has been denied by S3, please make sure your request "
-                        "credentials have permission to GetObject for %s/%s. S3 Error Code: "
-                        "AccessDenied. S3 Error Message: Access Denied",
-                        bk->valuestring, key->valuestring);
+                fnapi_op_fail(o, E_DENIED,
+                              "Your access has been denied by S3, please make sure your request "
+                              "credentials have permission to GetObject for %s/%s. S3 Error Code: "
+                              "AccessDenied. S3 Error Message: Access Denied",
+                              bk->valuestring, key->valuestring);
                 return false;
             }
         }
         return true;
     }
-    op_fail(o, E_INVALID_PARAM, "Please provide a source for function code.");
+    fnapi_op_fail(o, E_INVALID_PARAM, "Please provide a source for function code.");
     return false;
 }
 
-/* code_bytes - the zip of @code (owned) or NULL with op_fail(). Blocks (S3). */
+/* code_bytes - the zip of @code (owned) or NULL with fnapi_op_fail(). Blocks (S3). */
 static unsigned char *code_bytes(struct op *o, const cJSON *code, size_t *len)
 {
     const cJSON *z = cJSON_GetObjectItemCaseSensitive(code, "ZipFile");
@@ -530,18 +496,18 @@ static unsigned char *code_bytes(struct op *o, const cJSON *code, size_t *len)
         char scode[64] = "", smsg[256] = "";
         int st;
         if (!o->f->s3_get) {
-            op_fail(o, E_INVALID_PARAM,
-                    "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error "
-                    "Message: The specified bucket does not exist");
+            fnapi_op_fail(o, E_INVALID_PARAM,
+                          "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error "
+                          "Message: The specified bucket does not exist");
             return NULL;
         }
         buf_init(&b, 0);
         st = o->f->s3_get(o->f->s3_ud, bk, key, &b, scode, sizeof(scode), smsg, sizeof(smsg));
         if (st != 200) {
             buf_free(&b);
-            op_fail(o, st >= 500 ? E_SERVICE : E_INVALID_PARAM,
-                    "Error occurred while GetObject. S3 Error Code: %s. S3 Error Message: %s",
-                    scode[0] ? scode : "InternalError", smsg[0] ? smsg : "unknown error");
+            fnapi_op_fail(o, st >= 500 ? E_SERVICE : E_INVALID_PARAM,
+                          "Error occurred while GetObject. S3 Error Code: %s. S3 Error Message: %s",
+                          scode[0] ? scode : "InternalError", smsg[0] ? smsg : "unknown error");
             return NULL;
         }
         return (unsigned char *)buf_detach(&b, len);
@@ -550,8 +516,8 @@ static unsigned char *code_bytes(struct op *o, const cJSON *code, size_t *len)
     bytes = xmalloc(n / 4 * 3 + 3);
     if (!base64_decode(z->valuestring, n, bytes, len)) {
         free(bytes);
-        op_fail(o, E_INVALID_CONTENT,
-                "Could not parse request body into json: ZipFile is not valid base64");
+        fnapi_op_fail(o, E_INVALID_CONTENT,
+                      "Could not parse request body into json: ZipFile is not valid base64");
         return NULL;
     }
     return bytes;
@@ -568,18 +534,18 @@ static void code_worker(struct op *o)
 
     zip = code_bytes(o, code, &len);
     if (!zip) {
-        op_reject(o);
+        fnapi_op_reject(o);
         return;
     }
     if (fn_pkg_install(o->f, o->name, zip, len, o->sha, &o->dir, &e)) {
         free(zip);
-        op_fail(o, code_error(e.code), "%s", e.msg);
-        op_reject(o);
+        fnapi_op_fail(o, code_error(e.code), "%s", e.msg);
+        fnapi_op_reject(o);
         return;
     }
     free(zip);
     o->code_len = len;
-    op_submit(o);
+    fnapi_op_submit(o);
 }
 
 /* pkg_worker - run the queued package jobs; exits when the queue is empty. */
@@ -638,8 +604,8 @@ static void code_start(struct op *o)
             pthread_mutex_unlock(&f->mu);
             while (o) {
                 struct op *next = o->next;
-                op_fail(o, E_SERVICE, "cannot start a worker to unpack the package");
-                op_reject(o);
+                fnapi_op_fail(o, E_SERVICE, "cannot start a worker to unpack the package");
+                fnapi_op_reject(o);
                 o = next;
             }
         }
@@ -648,9 +614,9 @@ static void code_start(struct op *o)
 
 static void set_code(struct op *o, cJSON *doc)
 {
-    set_str(doc, "CodeSha256", o->sha);
+    fnapi_set_str(doc, "CodeSha256", o->sha);
     set_num(doc, "CodeSize", (double)o->code_len);
-    set_str(doc, "_Dir", o->dir);
+    fnapi_set_str(doc, "_Dir", o->dir);
 }
 
 /* ---- operations ---- */
@@ -658,12 +624,12 @@ static void set_code(struct op *o, cJSON *doc)
 static bool change_create(struct op *o, cJSON **doc)
 {
     if (*doc) {
-        op_fail(o, E_CONFLICT, "Function already exist: %s", o->name);
+        fnapi_op_fail(o, E_CONFLICT, "Function already exist: %s", o->name);
         return false;
     }
     *doc = cJSON_Duplicate(o->newdoc, 1);
     set_code(o, *doc);
-    rev(*doc);
+    fnapi_rev(*doc);
     o->status = 201;
     o->answer = public_config(*doc);
     return true;
@@ -671,7 +637,7 @@ static bool change_create(struct op *o, cJSON **doc)
 
 static void create_function(struct fn *f, struct http_req *r, const struct creds_identity *who)
 {
-    cJSON *b = parse_body(r), *doc;
+    cJSON *b = fnapi_parse_body(r), *doc;
     const cJSON *name, *rt;
     struct op *o;
 
@@ -679,38 +645,39 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
         return;
     name = cJSON_GetObjectItemCaseSensitive(b, "FunctionName");
     rt = cJSON_GetObjectItemCaseSensitive(b, "Runtime");
-    if (!cJSON_IsString(name) || !valid_name(name_of(name->valuestring))) {
-        answer_error(r, E_INVALID_PARAM,
-                     "1 validation error detected: Value at 'functionName' failed to satisfy "
-                     "constraint: Member must satisfy regular expression pattern: "
-                     "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
-                     "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
+    if (!cJSON_IsString(name) || !fnapi_valid_name(fnapi_name_of(name->valuestring))) {
+        fnapi_answer_error(
+            r, E_INVALID_PARAM,
+            "1 validation error detected: Value at 'functionName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
+            "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
         cJSON_Delete(b);
         return;
     }
-    if (!authorize(f, r, who, "lambda:CreateFunction", name_of(name->valuestring))) {
+    if (!authorize(f, r, who, "lambda:CreateFunction", fnapi_name_of(name->valuestring))) {
         cJSON_Delete(b);
         return;
     }
-    o = op_new(f, r, name_of(name->valuestring), change_create);
+    o = fnapi_op_new(f, r, fnapi_name_of(name->valuestring), change_create);
     o->body = b;
     if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "Role"))) {
-        op_fail(o, E_INVALID_PARAM,
-                "The role defined for the function cannot be assumed by "
-                "Lambda.");
-        op_reject(o);
+        fnapi_op_fail(o, E_INVALID_PARAM,
+                      "The role defined for the function cannot be assumed by "
+                      "Lambda.");
+        fnapi_op_reject(o);
         return;
     }
     if (!cJSON_IsString(rt)) {
-        op_fail(o, E_INVALID_PARAM, "The runtime parameter is required for zip packages");
-        op_reject(o);
+        fnapi_op_fail(o, E_INVALID_PARAM, "The runtime parameter is required for zip packages");
+        fnapi_op_reject(o);
         return;
     }
     if (strncmp(rt->valuestring, "provided", 8) != 0 &&
         !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "Handler"))) {
-        op_fail(o, E_INVALID_PARAM,
-                "Handler is required for zip packages with runtime other than provided");
-        op_reject(o);
+        fnapi_op_fail(o, E_INVALID_PARAM,
+                      "Handler is required for zip packages with runtime other than provided");
+        fnapi_op_reject(o);
         return;
     }
     {
@@ -718,8 +685,8 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
         cJSON *existing = fn_reg_get(f, o->name);
         if (existing) {
             cJSON_Delete(existing);
-            op_fail(o, E_CONFLICT, "Function already exist: %s", o->name);
-            op_reject(o);
+            fnapi_op_fail(o, E_CONFLICT, "Function already exist: %s", o->name);
+            fnapi_op_reject(o);
             return;
         }
     }
@@ -742,7 +709,7 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
     cJSON_AddNumberToObject(cJSON_AddObjectToObject(doc, "EphemeralStorage"), "Size", 512);
     if (!apply_config(o, b, doc) ||
         !code_check(o, cJSON_GetObjectItemCaseSensitive(b, "Code"), who)) {
-        op_reject(o);
+        fnapi_op_reject(o);
         return;
     }
     if (!cJSON_GetObjectItemCaseSensitive(doc, "Environment"))
@@ -758,12 +725,12 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
 
 static void get_function(struct fn *f, struct http_req *r, const char *name, bool config_only)
 {
-    cJSON *d = get_or_404(f, r, name), *o;
+    cJSON *d = fnapi_get_or_404(f, r, name), *o;
 
     if (!d)
         return;
     if (config_only) {
-        answer_json(r, 200, public_config(d));
+        fnapi_answer_json(r, 200, public_config(d));
     } else {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "_Tags");
         const char *sha = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "_Dir"));
@@ -779,12 +746,12 @@ static void get_function(struct fn *f, struct http_req *r, const char *name, boo
                           sha && strrchr(sha, '/') ? strrchr(sha, '/') + 1 : ""));
         if (t)
             cJSON_AddItemToObject(o, "Tags", cJSON_Duplicate(t, 1));
-        answer_json(r, 200, o);
+        fnapi_answer_json(r, 200, o);
     }
     cJSON_Delete(d);
 }
 
-static const char *query_param(struct http_req *r, const char *k)
+const char *fnapi_query_param(struct http_req *r, const char *k)
 {
     size_t kl = strlen(k);
     const char *p = r->query;
@@ -793,7 +760,7 @@ static const char *query_param(struct http_req *r, const char *k)
         const char *amp = strchr(p, '&');
         size_t n = amp ? (size_t)(amp - p) : strlen(p);
         if (n > kl && strncmp(p, k, kl) == 0 && p[kl] == '=')
-            return seg_decode(r->arena, p + kl + 1, n - kl - 1);
+            return fnapi_seg_decode(r->arena, p + kl + 1, n - kl - 1);
         if (!amp)
             break;
         p = amp + 1;
@@ -804,16 +771,16 @@ static const char *query_param(struct http_req *r, const char *k)
 static void list_functions(struct fn *f, struct http_req *r)
 {
     cJSON *names = fn_reg_names(f), *o = cJSON_CreateObject(), *arr, *it;
-    const char *marker = query_param(r, "Marker"), *mi = query_param(r, "MaxItems");
+    const char *marker = fnapi_query_param(r, "Marker"), *mi = fnapi_query_param(r, "MaxItems");
     int max = mi ? atoi(mi) : 50, n = 0;
 
     if (max < 1 || max > 10000) {
         cJSON_Delete(names);
         cJSON_Delete(o);
-        answer_error(r, E_INVALID_PARAM,
-                     "1 validation error detected: Value at 'maxItems' "
-                     "failed to satisfy constraint: Member must have value "
-                     "between 1 and 10000");
+        fnapi_answer_error(r, E_INVALID_PARAM,
+                           "1 validation error detected: Value at 'maxItems' "
+                           "failed to satisfy constraint: Member must have value "
+                           "between 1 and 10000");
         return;
     }
     arr = cJSON_AddArrayToObject(o, "Functions");
@@ -834,12 +801,12 @@ static void list_functions(struct fn *f, struct http_req *r)
         }
     }
     cJSON_Delete(names);
-    answer_json(r, 200, o);
+    fnapi_answer_json(r, 200, o);
 }
 
 static bool change_delete(struct op *o, cJSON **doc)
 {
-    if (!op_exists(o, *doc))
+    if (!fnapi_op_exists(o, *doc))
         return false;
     cJSON_Delete(*doc);
     *doc = NULL;
@@ -850,24 +817,24 @@ static bool change_delete(struct op *o, cJSON **doc)
 
 static void delete_function(struct fn *f, struct http_req *r, const char *name)
 {
-    op_submit(op_new(f, r, name, change_delete));
+    fnapi_op_submit(fnapi_op_new(f, r, name, change_delete));
 }
 
 static bool change_config(struct op *o, cJSON **doc)
 {
     const char *want, *have;
 
-    if (!op_exists(o, *doc) || !apply_config(o, o->body, *doc))
+    if (!fnapi_op_exists(o, *doc) || !apply_config(o, o->body, *doc))
         return false;
     want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->body, "RevisionId"));
     have = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "RevisionId"));
     if (want && have && strcmp(want, have) != 0) {
-        op_fail(o, E_PRECONDITION,
-                "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetFunction/GetAlias API to retrieve the latest Revision Id");
+        fnapi_op_fail(o, E_PRECONDITION,
+                      "The Revision Id provided does not match the latest Revision Id. Call the "
+                      "GetFunction/GetAlias API to retrieve the latest Revision Id");
         return false;
     }
-    rev(*doc);
+    fnapi_rev(*doc);
     o->status = 200;
     o->answer = public_config(*doc);
     return true;
@@ -875,32 +842,32 @@ static bool change_config(struct op *o, cJSON **doc)
 
 static void update_config(struct fn *f, struct http_req *r, const char *name)
 {
-    cJSON *b = parse_body(r);
+    cJSON *b = fnapi_parse_body(r);
     struct op *o;
 
     if (!b)
         return;
-    o = op_new(f, r, name, change_config);
+    o = fnapi_op_new(f, r, name, change_config);
     o->body = b;
-    op_submit(o);
+    fnapi_op_submit(o);
 }
 
 static bool change_code(struct op *o, cJSON **doc)
 {
     const char *want, *have;
 
-    if (!op_exists(o, *doc))
+    if (!fnapi_op_exists(o, *doc))
         return false;
     want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->body, "RevisionId"));
     have = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "RevisionId"));
     if (want && have && strcmp(want, have) != 0) {
-        op_fail(o, E_PRECONDITION,
-                "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetFunction/GetAlias API to retrieve the latest Revision Id");
+        fnapi_op_fail(o, E_PRECONDITION,
+                      "The Revision Id provided does not match the latest Revision Id. Call the "
+                      "GetFunction/GetAlias API to retrieve the latest Revision Id");
         return false;
     }
     set_code(o, *doc);
-    rev(*doc);
+    fnapi_rev(*doc);
     o->status = 200;
     o->answer = public_config(*doc);
     return true;
@@ -909,17 +876,17 @@ static bool change_code(struct op *o, cJSON **doc)
 static void update_code(struct fn *f, struct http_req *r, const char *name,
                         const struct creds_identity *who)
 {
-    cJSON *b = parse_body(r), *d;
+    cJSON *b = fnapi_parse_body(r), *d;
     struct op *o;
 
     if (!b)
         return;
-    o = op_new(f, r, name, change_code);
+    o = fnapi_op_new(f, r, name, change_code);
     o->body = b;
     d = fn_reg_get(f, name);
-    if (!op_exists(o, d) || !code_check(o, b, who)) {
+    if (!fnapi_op_exists(o, d) || !code_check(o, b, who)) {
         cJSON_Delete(d);
-        op_reject(o);
+        fnapi_op_reject(o);
         return;
     }
     cJSON_Delete(d);
@@ -928,15 +895,9 @@ static void update_code(struct fn *f, struct http_req *r, const char *name,
 
 /* ---- invoke ---- */
 
-struct invoke_ctx {
-    struct http_req *r;
-    bool tail;
-    bool url; /* answer as a function URL */
-};
-
-static void invoke_done(void *ud, const struct fn_result *res)
+void fnapi_invoke_done(void *ud, const struct fn_result *res)
 {
-    struct invoke_ctx *c = ud;
+    struct fnapi_invoke_ctx *c = ud;
     struct http_req *r = c->r;
 
     if (!r) { /* Event: nobody waits */
@@ -975,37 +936,39 @@ static void invoke(struct fn *f, struct http_req *r, const char *name,
 {
     const char *type = http_req_header(r, "x-amz-invocation-type");
     const char *logt = http_req_header(r, "x-amz-log-type");
-    struct invoke_ctx *c;
+    struct fnapi_invoke_ctx *c;
     cJSON *d;
 
     if (!authorize(f, r, who, "lambda:InvokeFunction", name))
         return;
-    d = get_or_404(f, r, name);
+    d = fnapi_get_or_404(f, r, name);
     if (!d)
         return;
     if (!type)
         type = "RequestResponse";
     if (strcmp(type, "RequestResponse") && strcmp(type, "Event") && strcmp(type, "DryRun")) {
-        answer_error(r, E_INVALID_PARAM,
-                     "1 validation error detected: Value at 'invocationType' failed to satisfy "
-                     "constraint: Member must satisfy enum value set: [Event, RequestResponse, "
-                     "DryRun]");
+        fnapi_answer_error(
+            r, E_INVALID_PARAM,
+            "1 validation error detected: Value at 'invocationType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [Event, RequestResponse, "
+            "DryRun]");
         goto out;
     }
-    if (r->body.len > (strcmp(type, "Event") == 0 ? EVENT_PAYLOAD_MAX : PAYLOAD_MAX)) {
-        answer_error(r, E_TOO_LARGE,
-                     arena_sprintf(r->arena,
-                                   "Request must be smaller than %u bytes for the %s operation",
-                                   strcmp(type, "Event") == 0 ? EVENT_PAYLOAD_MAX : PAYLOAD_MAX,
-                                   "InvokeFunction"));
+    if (r->body.len > (strcmp(type, "Event") == 0 ? EVENT_PAYLOAD_MAX : FNAPI_PAYLOAD_MAX)) {
+        fnapi_answer_error(
+            r, E_TOO_LARGE,
+            arena_sprintf(r->arena, "Request must be smaller than %u bytes for the %s operation",
+                          strcmp(type, "Event") == 0 ? EVENT_PAYLOAD_MAX : FNAPI_PAYLOAD_MAX,
+                          "InvokeFunction"));
         goto out;
     }
     if (r->body.len) {
         cJSON *p = cJSON_ParseWithLength(r->body.ptr, r->body.len);
         if (!p) {
-            answer_error(r, E_INVALID_CONTENT,
-                         "Could not parse request body into json: Could not parse payload into "
-                         "json: Unexpected character: was expecting a JSON value");
+            fnapi_answer_error(
+                r, E_INVALID_CONTENT,
+                "Could not parse request body into json: Could not parse payload into "
+                "json: Unexpected character: was expecting a JSON value");
             goto out;
         }
         cJSON_Delete(p);
@@ -1017,532 +980,16 @@ static void invoke(struct fn *f, struct http_req *r, const char *name,
     c = xcalloc(1, sizeof(*c));
     if (strcmp(type, "Event") == 0) {
         fn_rt_invoke(f, d, r->body.ptr ? r->body.ptr : "{}", r->body.len ? r->body.len : 2,
-                     invoke_done, c);
+                     fnapi_invoke_done, c);
         http_respond(r, 202, "", 0);
         goto out;
     }
     c->r = r;
     c->tail = logt && strcmp(logt, "Tail") == 0;
-    fn_rt_invoke(f, d, r->body.ptr ? r->body.ptr : "{}", r->body.len ? r->body.len : 2, invoke_done,
-                 c);
+    fn_rt_invoke(f, d, r->body.ptr ? r->body.ptr : "{}", r->body.len ? r->body.len : 2,
+                 fnapi_invoke_done, c);
 out:
     cJSON_Delete(d);
-}
-
-/* ---- resource policy ---- */
-
-static bool change_add_permission(struct op *o, cJSON **doc)
-{
-    const cJSON *b = o->body;
-    const char *sid, *action, *principal, *fua;
-    cJSON *pol, *sts, *st, *it;
-    char *text;
-
-    if (!op_exists(o, *doc))
-        return false;
-    sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "StatementId"));
-    action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Action"));
-    principal = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Principal"));
-    fua = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "FunctionUrlAuthType"));
-    pol = cJSON_GetObjectItemCaseSensitive(*doc, "_Policy");
-    if (!pol) {
-        pol = cJSON_AddObjectToObject(*doc, "_Policy");
-        cJSON_AddStringToObject(pol, "Version", "2012-10-17");
-        cJSON_AddStringToObject(pol, "Id", "default");
-        cJSON_AddArrayToObject(pol, "Statement");
-    }
-    sts = cJSON_GetObjectItemCaseSensitive(pol, "Statement");
-    cJSON_ArrayForEach(it, sts)
-    {
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "Sid")) ?: "", sid) == 0) {
-            op_fail(o, E_CONFLICT,
-                    "The statement id (%s) provided already exists. Please provide a new "
-                    "statement id, or remove the existing statement.",
-                    sid);
-            return false;
-        }
-    }
-    st = cJSON_CreateObject();
-    cJSON_AddStringToObject(st, "Sid", sid);
-    cJSON_AddStringToObject(st, "Effect", "Allow");
-    if (strcmp(principal, "*") == 0)
-        cJSON_AddStringToObject(st, "Principal", "*");
-    else if (strchr(principal, '.'))
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "Service", principal);
-    else
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "AWS", principal);
-    cJSON_AddStringToObject(st, "Action", action);
-    cJSON_AddStringToObject(st, "Resource",
-                            cJSON_GetStringValue(cJSON_GetObjectItem(*doc, "FunctionArn")));
-    if (fua)
-        cJSON_AddStringToObject(
-            cJSON_AddObjectToObject(cJSON_AddObjectToObject(st, "Condition"), "StringEquals"),
-            "lambda:FunctionUrlAuthType", fua);
-    text = cJSON_PrintUnformatted(st);
-    cJSON_AddItemToArray(sts, st);
-    o->answer = cJSON_CreateObject();
-    cJSON_AddStringToObject(o->answer, "Statement", text);
-    free(text);
-    rev(*doc);
-    o->status = 201;
-    return true;
-}
-
-static void add_permission(struct fn *f, struct http_req *r, const char *name)
-{
-    cJSON *b = parse_body(r);
-    struct op *o;
-
-    if (!b)
-        return;
-    o = op_new(f, r, name, change_add_permission);
-    o->body = b;
-    if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "StatementId")) ||
-        !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Action")) ||
-        !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Principal"))) {
-        op_fail(o, E_INVALID_PARAM, "StatementId, Action and Principal are required");
-        op_reject(o);
-        return;
-    }
-    op_submit(o);
-}
-
-static bool change_remove_permission(struct op *o, cJSON **doc)
-{
-    cJSON *sts, *it;
-    int i = 0;
-
-    if (!op_exists(o, *doc))
-        return false;
-    sts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(*doc, "_Policy"),
-                                           "Statement");
-    cJSON_ArrayForEach(it, sts)
-    {
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "Sid")) ?: "", o->arg) == 0) {
-            cJSON_DeleteItemFromArray(sts, i);
-            rev(*doc);
-            o->status = 204;
-            return true;
-        }
-        i++;
-    }
-    op_fail(o, E_NOT_FOUND, "Statement %s is not found in resource policy.", o->arg);
-    return false;
-}
-
-static void remove_permission(struct fn *f, struct http_req *r, const char *name, const char *sid)
-{
-    struct op *o = op_new(f, r, name, change_remove_permission);
-
-    o->arg = sid;
-    op_submit(o);
-}
-
-static void get_policy(struct fn *f, struct http_req *r, const char *name)
-{
-    cJSON *d = get_or_404(f, r, name), *pol, *o;
-    char *t;
-
-    if (!d)
-        return;
-    pol = cJSON_GetObjectItemCaseSensitive(d, "_Policy");
-    if (!pol || !cJSON_GetArraySize(cJSON_GetObjectItem(pol, "Statement"))) {
-        cJSON_Delete(d);
-        answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
-        return;
-    }
-    t = cJSON_PrintUnformatted(pol);
-    o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "Policy", t);
-    cJSON_AddStringToObject(o, "RevisionId",
-                            cJSON_GetStringValue(cJSON_GetObjectItem(d, "RevisionId")));
-    free(t);
-    cJSON_Delete(d);
-    answer_json(r, 200, o);
-}
-
-/* url_allows_public - whether the resource policy grants lambda:InvokeFunctionUrl
- * to Principal "*" (what AWS requires for AuthType NONE). */
-static bool url_allows_public(const cJSON *d)
-{
-    const cJSON *sts = cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(d, "_Policy"), "Statement"),
-                *it;
-
-    cJSON_ArrayForEach(it, sts)
-    {
-        const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(it, "Action"));
-        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(it, "Principal"));
-        if (a && p && strcmp(p, "*") == 0 &&
-            (strcmp(a, "lambda:InvokeFunctionUrl") == 0 || strcmp(a, "lambda:*") == 0))
-            return true;
-    }
-    return false;
-}
-
-/* ---- function URL configuration ---- */
-
-/* url_shape - the FunctionUrlConfig of @d (owned). FunctionUrl is built from
- * the region's current address, so it stays right when the region moves. */
-static cJSON *url_shape(struct fn *f, const cJSON *d, bool with_modified)
-{
-    const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "_Url"), *it;
-    cJSON *o = cJSON_CreateObject();
-    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(u, "UrlId"));
-    size_t n = (f->public_url ? strlen(f->public_url) : 0) + (id ? strlen(id) : 0) + 16;
-    char *url = xmalloc(n);
-
-    snprintf(url, n, "%s/lambda-url/%s/", f->public_url ? f->public_url : "", id ? id : "");
-    cJSON_AddStringToObject(o, "FunctionUrl", url);
-    free(url);
-    cJSON_ArrayForEach(it, u)
-    {
-        if (strcmp(it->string, "UrlId") == 0 || strcmp(it->string, "FunctionUrl") == 0 ||
-            (!with_modified && strcmp(it->string, "LastModifiedTime") == 0))
-            continue;
-        cJSON_AddItemToObject(o, it->string, cJSON_Duplicate(it, 1));
-    }
-    cJSON_AddStringToObject(o, "FunctionArn",
-                            cJSON_GetStringValue(cJSON_GetObjectItem(d, "FunctionArn")));
-    return o;
-}
-
-static bool url_fields(struct op *o, const cJSON *b, cJSON *u, bool need_auth)
-{
-    const char *auth = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "AuthType"));
-    const cJSON *cors = cJSON_GetObjectItemCaseSensitive(b, "Cors");
-
-    if ((need_auth && !auth) ||
-        (auth && strcmp(auth, "NONE") != 0 && strcmp(auth, "AWS_IAM") != 0)) {
-        op_fail(o, E_INVALID_PARAM,
-                "1 validation error detected: Value at 'authType' failed to satisfy "
-                "constraint: Member must satisfy enum value set: [AWS_IAM, NONE]");
-        return false;
-    }
-    if (auth)
-        set_str(u, "AuthType", auth);
-    if (cors) {
-        cJSON_DeleteItemFromObjectCaseSensitive(u, "Cors");
-        cJSON_AddItemToObject(u, "Cors", cJSON_Duplicate(cors, 1));
-    }
-    return true;
-}
-
-static bool url_missing(struct op *o, const cJSON *u)
-{
-    if (u)
-        return false;
-    op_fail(o, E_NOT_FOUND, "The resource you requested does not exist.");
-    return true;
-}
-
-static bool change_url_delete(struct op *o, cJSON **doc)
-{
-    if (!op_exists(o, *doc) || url_missing(o, cJSON_GetObjectItemCaseSensitive(*doc, "_Url")))
-        return false;
-    cJSON_DeleteItemFromObjectCaseSensitive(*doc, "_Url");
-    o->status = 204;
-    return true;
-}
-
-static bool change_url_create(struct op *o, cJSON **doc)
-{
-    char id[33], t[40];
-    unsigned char rb[32];
-    cJSON *u;
-    size_t i;
-
-    if (!op_exists(o, *doc))
-        return false;
-    if (cJSON_GetObjectItemCaseSensitive(*doc, "_Url")) {
-        op_fail(o, E_CONFLICT,
-                "Failed to create function url config for [functionArn = %s]. Error message:  "
-                "FunctionUrlConfig exists for this Lambda function",
-                cJSON_GetStringValue(cJSON_GetObjectItem(*doc, "FunctionArn")));
-        return false;
-    }
-    u = cJSON_CreateObject();
-    if (!url_fields(o, o->body, u, true)) {
-        cJSON_Delete(u);
-        return false;
-    }
-    if (getrandom(rb, sizeof(rb), 0) != (ssize_t)sizeof(rb))
-        memset(rb, 1, sizeof(rb));
-    for (i = 0; i < 32; i++)
-        id[i] = "abcdefghijklmnopqrstuvwxyz234567"[rb[i] % 32];
-    id[32] = '\0';
-    now_iso(t, sizeof(t));
-    cJSON_AddStringToObject(u, "UrlId", id);
-    cJSON_AddStringToObject(u, "CreationTime", t);
-    cJSON_AddStringToObject(u, "LastModifiedTime", t);
-    cJSON_AddStringToObject(u, "InvokeMode", "BUFFERED");
-    cJSON_AddItemToObject(*doc, "_Url", u);
-    o->status = 201;
-    o->answer = url_shape(o->f, *doc, false);
-    return true;
-}
-
-static bool change_url_update(struct op *o, cJSON **doc)
-{
-    cJSON *u;
-    char t[40];
-
-    if (!op_exists(o, *doc))
-        return false;
-    u = cJSON_GetObjectItemCaseSensitive(*doc, "_Url");
-    if (url_missing(o, u) || !url_fields(o, o->body, u, false))
-        return false;
-    now_iso(t, sizeof(t));
-    set_str(u, "LastModifiedTime", t);
-    o->status = 200;
-    o->answer = url_shape(o->f, *doc, true);
-    return true;
-}
-
-static void url_config(struct fn *f, struct http_req *r, const char *name)
-{
-    struct op *o;
-    cJSON *b = NULL;
-
-    if (strcmp(r->method, "GET") == 0) {
-        cJSON *d = get_or_404(f, r, name);
-        if (!d)
-            return;
-        if (!cJSON_GetObjectItemCaseSensitive(d, "_Url"))
-            answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
-        else
-            answer_json(r, 200, url_shape(f, d, true));
-        cJSON_Delete(d);
-        return;
-    }
-    if (strcmp(r->method, "DELETE") == 0) {
-        op_submit(op_new(f, r, name, change_url_delete));
-        return;
-    }
-    if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PUT") != 0) {
-        answer_error(r, E_UNKNOWN_OP, "Unknown operation");
-        return;
-    }
-    b = parse_body(r);
-    if (!b)
-        return;
-    o = op_new(f, r, name, strcmp(r->method, "POST") == 0 ? change_url_create : change_url_update);
-    o->body = b;
-    op_submit(o);
-}
-
-static void list_urls(struct fn *f, struct http_req *r, const char *name)
-{
-    cJSON *d = get_or_404(f, r, name), *o, *arr;
-
-    if (!d)
-        return;
-    o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "FunctionUrlConfigs");
-    if (cJSON_GetObjectItemCaseSensitive(d, "_Url"))
-        cJSON_AddItemToArray(arr, url_shape(f, d, true));
-    cJSON_Delete(d);
-    answer_json(r, 200, o);
-}
-
-/* ---- tags ---- */
-
-static cJSON *tags_of(cJSON *doc)
-{
-    cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "_Tags");
-
-    return t ? t : cJSON_AddObjectToObject(doc, "_Tags");
-}
-
-static bool change_tag(struct op *o, cJSON **doc)
-{
-    const cJSON *it;
-    cJSON *t;
-
-    if (!op_exists(o, *doc))
-        return false;
-    t = tags_of(*doc);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(o->body, "Tags"))
-    {
-        if (cJSON_IsString(it))
-            set_str(t, it->string, it->valuestring);
-    }
-    o->status = 204;
-    return true;
-}
-
-static bool change_untag(struct op *o, cJSON **doc)
-{
-    const char *p = o->arg;
-    cJSON *t;
-
-    if (!op_exists(o, *doc))
-        return false;
-    t = tags_of(*doc);
-    while (p && *p) { /* tagKeys=a&tagKeys=b */
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n > 8 && strncmp(p, "tagKeys=", 8) == 0) {
-            char *k = seg_decode(o->r->arena, p + 8, n - 8);
-            if (k)
-                cJSON_DeleteItemFromObjectCaseSensitive(t, k);
-        }
-        if (!amp)
-            break;
-        p = amp + 1;
-    }
-    o->status = 204;
-    return true;
-}
-
-static void tags(struct fn *f, struct http_req *r, const char *arn)
-{
-    const char *name = name_of(arn);
-    struct op *o;
-
-    if (strcmp(r->method, "GET") == 0) {
-        cJSON *d = get_or_404(f, r, name), *out;
-        if (!d)
-            return;
-        out = cJSON_CreateObject();
-        cJSON_AddItemToObject(out, "Tags", cJSON_Duplicate(tags_of(d), 1));
-        cJSON_Delete(d);
-        answer_json(r, 200, out);
-    } else if (strcmp(r->method, "POST") == 0) {
-        cJSON *b = parse_body(r);
-        if (!b)
-            return;
-        o = op_new(f, r, name, change_tag);
-        o->body = b;
-        op_submit(o);
-    } else if (strcmp(r->method, "DELETE") == 0) {
-        o = op_new(f, r, name, change_untag);
-        o->arg = r->query;
-        op_submit(o);
-    } else
-        answer_error(r, E_UNKNOWN_OP, "Unknown operation");
-}
-
-/* code_download - GetFunction's Code.Location: the stored zip. */
-static void code_download(struct fn *f, struct http_req *r, const char *name, const char *sha)
-{
-    char *path;
-    FILE *in;
-    struct buf b;
-    char chunk[65536];
-    size_t n;
-
-    if (!valid_name(name) || strspn(sha, "0123456789abcdef") != 64 || sha[64]) {
-        answer_error(r, E_NOT_FOUND, "No such package");
-        return;
-    }
-    path = arena_sprintf(r->arena, "%s/%s/%s.zip", f->fn_dir, name, sha);
-    in = fopen(path, "rb");
-    if (!in) {
-        answer_error(r, E_NOT_FOUND, "No such package");
-        return;
-    }
-    buf_init(&b, 0);
-    while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(in);
-    http_resp_header(r, "Content-Type", "application/zip");
-    http_respond_buf(r, 200, &b);
-    buf_free(&b);
-}
-
-/* ---- logs (a Tandem extension, for `tandem logs --endpoint`) ---- */
-
-#define LOGS_CHUNK (4u * 1024 * 1024)
-
-/* read_from - append @path's bytes from @off (at most @max) to @b; the file's size, or -1. */
-static long long read_from(const char *path, long long off, size_t max, struct buf *b)
-{
-    FILE *in = fopen(path, "rb");
-    char chunk[65536];
-    long long size;
-    size_t n;
-
-    if (!in)
-        return -1;
-    fseek(in, 0, SEEK_END);
-    size = ftell(in);
-    if (off > size)
-        off = 0; /* rotated since: start the new file */
-    fseek(in, (long)off, SEEK_SET);
-    while (max && (n = fread(chunk, 1, max < sizeof(chunk) ? max : sizeof(chunk), in)) > 0) {
-        buf_append(b, chunk, n);
-        max -= n;
-    }
-    fclose(in);
-    return size;
-}
-
-/*
- * logs - GET /2015-03-31/functions/NAME/logs[?offset=N]: the function's log
- * as `tandem logs` prints it. Without offset: the rotated log.1 then the log
- * (the last 4 MiB of each at most); with offset: the log from byte N (from 0
- * when the log has rotated below N), at most 4 MiB. X-Tandem-Log-Offset is
- * where the next call continues. Allowed to root and to identities allowed
- * logs:GetLogEvents on arn:aws:logs:REGION:ACCOUNT:log-group:/aws/lambda/NAME:*.
- */
-static void logs(struct fn *f, struct http_req *r, const char *name,
-                 const struct creds_identity *who)
-{
-    struct err e = {0};
-    struct authz_request q = {
-        .who = who,
-        .action = "logs:GetLogEvents",
-        .resource = arena_sprintf(r->arena, "arn:aws:logs:%s:%s:log-group:/aws/lambda/%s:*",
-                                  f->region, f->account, name),
-    };
-    const char *off_s = query_param(r, "offset");
-    char *path, *old;
-    long long off = 0, size, next;
-    struct buf b;
-    cJSON *d;
-
-    if (authz_check(f->authz, &q, &e) != ERR_OK) {
-        answer_error(r, E_DENIED, e.msg[0] ? e.msg : "Access denied");
-        return;
-    }
-    d = get_or_404(f, r, name);
-    if (!d)
-        return;
-    cJSON_Delete(d);
-    if (off_s) {
-        char *end = NULL;
-        off = strtoll(off_s, &end, 10);
-        if (!*off_s || *end || off < 0) {
-            answer_error(r, E_INVALID_PARAM, "offset must be a non-negative integer");
-            return;
-        }
-    }
-    path = fn_log_path(f, name);
-    old = arena_sprintf(r->arena, "%s.1", path);
-    buf_init(&b, 0);
-    if (!off_s) {
-        long long osize = read_from(old, 0, 0, &b);
-        if (osize > (long long)LOGS_CHUNK)
-            read_from(old, osize - LOGS_CHUNK, LOGS_CHUNK, &b);
-        else if (osize > 0)
-            read_from(old, 0, LOGS_CHUNK, &b);
-        size = read_from(path, 0, 0, &b);
-        off = size > (long long)LOGS_CHUNK ? size - LOGS_CHUNK : 0;
-    }
-    {
-        size_t before = b.len;
-        size = read_from(path, off, LOGS_CHUNK, &b);
-        if (size < 0)
-            next = 0;
-        else
-            next = (off > size ? 0 : off) + (long long)(b.len - before);
-    }
-    free(path);
-    http_resp_header(r, "Content-Type", "text/plain; charset=utf-8");
-    http_resp_header(r, "X-Tandem-Log-Offset", arena_sprintf(r->arena, "%lld", next));
-    http_respond_buf(r, 200, &b);
-    buf_free(&b);
 }
 
 /* ---- routing ---- */
@@ -1559,22 +1006,22 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     v2021 = strncmp(p, "/2021-10-31/functions/", 22) == 0;
     tagsv = strncmp(p, "/2017-03-31/tags/", 17) == 0;
     if (tagsv) {
-        char *arn = seg_decode(r->arena, p + 17, strlen(p + 17));
+        char *arn = fnapi_seg_decode(r->arena, p + 17, strlen(p + 17));
         if (!arn) {
-            answer_error(r, E_INVALID_PARAM, "bad resource ARN");
+            fnapi_answer_error(r, E_INVALID_PARAM, "bad resource ARN");
             return;
         }
         if (!authorize(f, r, who,
                        strcmp(m, "GET") == 0    ? "lambda:ListTags"
                        : strcmp(m, "POST") == 0 ? "lambda:TagResource"
                                                 : "lambda:UntagResource",
-                       name_of(arn)))
+                       fnapi_name_of(arn)))
             return;
-        tags(f, r, arn);
+        fnapi_tags(f, r, arn);
         return;
     }
     if (!v2015 && !v2021) {
-        answer_error(r, E_UNKNOWN_OP, "Unknown operation");
+        fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
     s = p + 21; /* both prefixes are 21 bytes before the first '/' */
@@ -1583,26 +1030,26 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         size_t len = e ? (size_t)(e - s - 1) : strlen(s + 1);
         if (len == 0)
             break;
-        seg[n] = seg_decode(r->arena, s + 1, len);
+        seg[n] = fnapi_seg_decode(r->arena, s + 1, len);
         if (!seg[n]) {
-            answer_error(r, E_INVALID_PARAM, "malformed path");
+            fnapi_answer_error(r, E_INVALID_PARAM, "malformed path");
             return;
         }
         n++;
         s += len + 1;
     }
     if (*s && strcmp(s, "/") != 0) {
-        answer_error(r, E_UNKNOWN_OP, "Unknown operation");
+        fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
     if (r->body_too_large) {
-        answer_error(r, E_TOO_LARGE,
-                     "Request must be smaller than 70167211 bytes for the "
-                     "CreateFunction operation");
+        fnapi_answer_error(r, E_TOO_LARGE,
+                           "Request must be smaller than 70167211 bytes for the "
+                           "CreateFunction operation");
         return;
     }
     if (n >= 1)
-        seg[0] = (char *)name_of(seg[0]);
+        seg[0] = (char *)fnapi_name_of(seg[0]);
     if (v2021) {
         if (n == 2 && strcmp(seg[1], "url") == 0) {
             if (!authorize(f, r, who,
@@ -1612,15 +1059,15 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
                                                     : "lambda:DeleteFunctionUrlConfig",
                            seg[0]))
                 return;
-            url_config(f, r, seg[0]);
+            fnapi_url_config(f, r, seg[0]);
             return;
         }
         if (n == 2 && strcmp(seg[1], "urls") == 0 && strcmp(m, "GET") == 0) {
             if (authorize(f, r, who, "lambda:ListFunctionUrlConfigs", seg[0]))
-                list_urls(f, r, seg[0]);
+                fnapi_list_urls(f, r, seg[0]);
             return;
         }
-        answer_error(r, E_UNKNOWN_OP, "Unknown operation");
+        fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
     if (n == 0 && strcmp(m, "POST") == 0) {
@@ -1661,11 +1108,11 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     }
     if (n == 3 && strcmp(seg[1], "code-download") == 0 && strcmp(m, "GET") == 0) {
         if (authorize(f, r, who, "lambda:GetFunction", seg[0]))
-            code_download(f, r, seg[0], seg[2]);
+            fnapi_code_download(f, r, seg[0], seg[2]);
         return;
     }
     if (n == 2 && strcmp(seg[1], "logs") == 0 && strcmp(m, "GET") == 0) {
-        logs(f, r, seg[0], who);
+        fnapi_logs(f, r, seg[0], who);
         return;
     }
     if (n == 2 && strcmp(seg[1], "invocations") == 0 && strcmp(m, "POST") == 0) {
@@ -1675,147 +1122,21 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     if (n == 2 && strcmp(seg[1], "policy") == 0) {
         if (strcmp(m, "POST") == 0) {
             if (authorize(f, r, who, "lambda:AddPermission", seg[0]))
-                add_permission(f, r, seg[0]);
+                fnapi_add_permission(f, r, seg[0]);
             return;
         }
         if (strcmp(m, "GET") == 0) {
             if (authorize(f, r, who, "lambda:GetPolicy", seg[0]))
-                get_policy(f, r, seg[0]);
+                fnapi_get_policy(f, r, seg[0]);
             return;
         }
     }
     if (n == 3 && strcmp(seg[1], "policy") == 0 && strcmp(m, "DELETE") == 0) {
         if (authorize(f, r, who, "lambda:RemovePermission", seg[0]))
-            remove_permission(f, r, seg[0], seg[2]);
+            fnapi_remove_permission(f, r, seg[0], seg[2]);
         return;
     }
-    answer_error(r, E_UNKNOWN_OP, "Unknown operation");
-}
-
-/* ---- function URLs ---- */
-
-static void url_answer(struct http_req *r, int status, const char *msg)
-{
-    char *b = arena_sprintf(r->arena, "{\"Message\":\"%s\"}", msg);
-
-    http_resp_header(r, "Content-Type", "application/json");
-    http_respond(r, status, b, strlen(b));
-}
-
-static void cors_headers(struct http_req *r, const cJSON *cors)
-{
-    const char *origin = http_req_header(r, "origin");
-    const cJSON *it;
-    bool ok = false;
-
-    if (!cors || !origin)
-        return;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(cors, "AllowOrigins"))
-    {
-        if (cJSON_IsString(it) &&
-            (strcmp(it->valuestring, "*") == 0 || strcmp(it->valuestring, origin) == 0))
-            ok = true;
-    }
-    if (!ok)
-        return;
-    http_resp_header(r, "Access-Control-Allow-Origin", origin);
-    if (cJSON_IsTrue(cJSON_GetObjectItem(cors, "AllowCredentials")))
-        http_resp_header(r, "Access-Control-Allow-Credentials", "true");
-    {
-        const char *keys[][2] = {{"AllowMethods", "Access-Control-Allow-Methods"},
-                                 {"AllowHeaders", "Access-Control-Allow-Headers"},
-                                 {"ExposeHeaders", "Access-Control-Expose-Headers"}};
-        size_t i;
-        for (i = 0; i < 3; i++) {
-            const cJSON *a = cJSON_GetObjectItem(cors, keys[i][0]);
-            char *j = NULL;
-            cJSON_ArrayForEach(it, a)
-            {
-                if (!cJSON_IsString(it))
-                    continue;
-                j = j ? arena_sprintf(r->arena, "%s,%s", j, it->valuestring)
-                      : arena_strdup(r->arena, it->valuestring);
-            }
-            if (j)
-                http_resp_header(r, keys[i][1], j);
-        }
-    }
-    it = cJSON_GetObjectItem(cors, "MaxAge");
-    if (cJSON_IsNumber(it))
-        http_resp_header(r, "Access-Control-Max-Age", arena_sprintf(r->arena, "%d", it->valueint));
-}
-
-void fn_handle_url(struct fn *f, struct http_req *r, const char *id, const char *raw_path,
-                   const struct creds_identity *who)
-{
-    static const char *const methods[] = {"GET",    "POST", "PUT",     "PATCH",
-                                          "DELETE", "HEAD", "OPTIONS", NULL};
-    cJSON *d = fn_reg_by_url(f, id);
-    const cJSON *u;
-    const char *auth;
-    struct invoke_ctx *c;
-    struct err e = {0};
-    char *event;
-    size_t i;
-
-    if (!d) {
-        url_answer(r, 403, "Forbidden");
-        return;
-    }
-    u = cJSON_GetObjectItemCaseSensitive(d, "_Url");
-    auth = cJSON_GetStringValue(cJSON_GetObjectItem(u, "AuthType"));
-    for (i = 0; methods[i] && strcmp(methods[i], r->method) != 0; i++)
-        ;
-    if (!methods[i]) {
-        url_answer(r, 400, "Bad Request");
-        goto out;
-    }
-    cors_headers(r, cJSON_GetObjectItem(u, "Cors"));
-    if (strcmp(r->method, "OPTIONS") == 0 && cJSON_GetObjectItem(u, "Cors") &&
-        http_req_header(r, "access-control-request-method")) {
-        http_respond(r, 200, "", 0);
-        goto out;
-    }
-    if (auth && strcmp(auth, "AWS_IAM") == 0) {
-        struct authz_request q = {.who = who,
-                                  .action = "lambda:InvokeFunctionUrl",
-                                  .resource =
-                                      cJSON_GetStringValue(cJSON_GetObjectItem(d, "FunctionArn"))};
-        char *pol = cJSON_GetObjectItem(d, "_Policy")
-                        ? cJSON_PrintUnformatted(cJSON_GetObjectItem(d, "_Policy"))
-                        : NULL;
-        bool ok;
-        q.resource_policy = pol;
-        ok = who && authz_check(f->authz, &q, &e) == ERR_OK;
-        free(pol);
-        if (!ok) {
-            url_answer(r, 403, "Forbidden");
-            goto out;
-        }
-    } else if (!url_allows_public(d)) {
-        /* AWS: AuthType NONE still needs a resource-based policy statement
-         * allowing lambda:InvokeFunctionUrl to Principal "*". */
-        url_answer(r, 403, "Forbidden");
-        goto out;
-    }
-    if (r->body_too_large || r->body.len > PAYLOAD_MAX) {
-        url_answer(r, 413,
-                   "Request must be smaller than 6291456 bytes for the InvokeFunction "
-                   "operation");
-        goto out;
-    }
-    event = fn_url_event(r, id, raw_path, f->account, &e);
-    if (!event) {
-        url_answer(r, 400, "Bad Request");
-        goto out;
-    }
-    c = xcalloc(1, sizeof(*c));
-    c->r = r;
-    c->url = true;
-    fn_rt_invoke(f, d, event, strlen(event), invoke_done, c);
-    free(event);
-out:
-    cJSON_Delete(d);
+    fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
 }
 
 /* ---- lifecycle ---- */

@@ -1,0 +1,158 @@
+/* api_int.h - what the files of the Lambda REST API share: api.c (errors,
+ * helpers, the read-modify-write of a function's document, the core
+ * operations, invoke, routing), api_conf.c (resource policy, URL
+ * configuration, tags, code download, logs) and url_serve.c (serving function
+ * URLs). Not for other folders.
+ *
+ * A request is answered exactly once, with fnapi_answer_json() or
+ * fnapi_answer_error(), either on the request thread or later from another
+ * thread (the store's writer, a package worker, the runtime). */
+#ifndef TANDEM_FN_API_INT_H
+#define TANDEM_FN_API_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "arena.h"
+#include "creds.h"
+#include "fn_int.h"
+#include "http.h"
+
+/* the largest RequestResponse payload and function URL request body (6 MB) */
+#define FNAPI_PAYLOAD_MAX (6u * 1024 * 1024)
+
+/* ---- errors (the one table is in api.c) ---- */
+
+enum fn_error {
+    E_NOT_FOUND,
+    E_CONFLICT,
+    E_INVALID_PARAM,
+    E_INVALID_CONTENT,
+    E_TOO_LARGE,
+    E_SERVICE,
+    E_DENIED,
+    E_UNKNOWN_OP,
+    E_PRECONDITION,
+};
+
+/* fnapi_answer_json - answer @r with @status and @doc (taken; NULL: empty
+ * body) as JSON, with an x-amzn-RequestId. */
+void fnapi_answer_json(struct http_req *r, int status, cJSON *doc);
+/* fnapi_answer_error - answer @r with the Lambda error @k: its status,
+ * X-Amzn-ErrorType and {"Type","message"} body; @msg is borrowed for the call. */
+void fnapi_answer_error(struct http_req *r, enum fn_error k, const char *msg);
+
+/* ---- helpers (api.c) ---- */
+
+/* fnapi_now_iso - the time now as Lambda writes LastModified
+ * ("2024-01-02T03:04:05.678+0000") into @out (cap >= 29). */
+void fnapi_now_iso(char *out, size_t cap);
+/* fnapi_seg_decode - percent-decode @n bytes of @s (arena @a); NULL if malformed. */
+char *fnapi_seg_decode(struct arena *a, const char *s, size_t n);
+/* fnapi_name_of - the function name of a FunctionName path parameter (name,
+ * ARN or partial ARN): a pointer into @p (borrowed like @p). */
+const char *fnapi_name_of(const char *p);
+/* fnapi_valid_name - whether @n is a function name Lambda takes (1-64 of [A-Za-z0-9_-]). */
+bool fnapi_valid_name(const char *n);
+/* fnapi_parse_body - @r's body as a JSON object (an empty body is {}; owned,
+ * cJSON_Delete()); NULL after answering InvalidRequestContentException. */
+cJSON *fnapi_parse_body(struct http_req *r);
+/* fnapi_rev - give @doc a new RevisionId and LastModified (now). */
+void fnapi_rev(cJSON *doc);
+/* fnapi_set_str - set @o's member @k to a copy of @v, replacing any member @k. */
+void fnapi_set_str(cJSON *o, const char *k, const char *v);
+/* fnapi_query_param - the decoded value of @k in @r's query string (arena),
+ * or NULL when absent or malformed. */
+const char *fnapi_query_param(struct http_req *r, const char *k);
+/* fnapi_get_or_404 - a copy of NAME's document (owned, cJSON_Delete()), or
+ * NULL after answering ResourceNotFoundException. */
+cJSON *fnapi_get_or_404(struct fn *f, struct http_req *r, const char *name);
+
+/* ---- changes: one read-modify-write of the stored document per request (api.c) ---- */
+
+struct op;
+/* fnapi_op_fn - change *@doc (the document as stored now, NULL if none); false with
+ * fnapi_op_fail() called refuses the change. Runs on the store's writer thread. */
+typedef bool fnapi_op_fn(struct op *o, cJSON **doc);
+
+struct op {
+    struct fn *f;
+    struct http_req *r;
+    char name[72];
+    cJSON *body; /* the request body (owned), or NULL */
+    fnapi_op_fn *change;
+    const char *arg; /* e.g. a statement id (the request's arena) */
+    cJSON *newdoc;   /* CreateFunction's document (owned) */
+    /* a new package (CreateFunction, UpdateFunctionCode) */
+    char sha[48];
+    char *dir;
+    size_t code_len;
+    /* the outcome */
+    bool failed;
+    enum fn_error kind;
+    char msg[1024];
+    int status;
+    cJSON *answer; /* owned */
+    bool forget;
+    struct op *next; /* in the package queue */
+};
+
+/* fnapi_op_new - a change of NAME's document by @change, answering @r (owned:
+ * freed once answered, by fnapi_op_submit() or fnapi_op_reject()). Counts as
+ * busy until then, so fn_close() waits for it. Set o->body, o->arg as the
+ * change needs; the change sets o->status and o->answer (the answer's body). */
+struct op *fnapi_op_new(struct fn *f, struct http_req *r, const char *name, fnapi_op_fn *change);
+/* fnapi_op_fail - record the refusal @k with a message; answered later. */
+void fnapi_op_fail(struct op *o, enum fn_error k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* fnapi_op_reject - answer a refusal found on the request thread and free @o. */
+void fnapi_op_reject(struct op *o);
+/* fnapi_op_submit - run @o's change in one store apply; answered from the
+ * writer thread, then @o is freed (takes @o). */
+void fnapi_op_submit(struct op *o);
+/* fnapi_op_exists - false with ResourceNotFoundException recorded when @doc is
+ * NULL: the refusal shared by every change of an existing function. */
+bool fnapi_op_exists(struct op *o, const cJSON *doc);
+
+/* ---- invoke (api.c) ---- */
+
+/* what an invocation answers; xcalloc()ed, freed by fnapi_invoke_done */
+struct fnapi_invoke_ctx {
+    struct http_req *r; /* NULL: Event, nobody waits */
+    bool tail;          /* X-Amz-Log-Type: Tail */
+    bool url;           /* answer as a function URL */
+};
+/* fnapi_invoke_done - the fn_inv_done_fn of every invocation: answers @ud's
+ * request (a struct fnapi_invoke_ctx, taken) with @res. */
+void fnapi_invoke_done(void *ud, const struct fn_result *res);
+
+/* ---- configuration around a function (api_conf.c), called by the router ----
+ * Each answers @r (possibly later from the store's writer thread); the caller
+ * has checked the caller's permission for the action. @name is the function's
+ * name; strings are borrowed for the call (the request's arena). */
+
+/* AddPermission: POST .../policy */
+void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name);
+/* RemovePermission: DELETE .../policy/@sid (@sid from the request's arena) */
+void fnapi_remove_permission(struct fn *f, struct http_req *r, const char *name, const char *sid);
+/* GetPolicy: GET .../policy */
+void fnapi_get_policy(struct fn *f, struct http_req *r, const char *name);
+/* Get/Create/Update/DeleteFunctionUrlConfig by @r's method: /2021-10-31/functions/NAME/url */
+void fnapi_url_config(struct fn *f, struct http_req *r, const char *name);
+/* ListFunctionUrlConfigs: GET /2021-10-31/functions/NAME/urls */
+void fnapi_list_urls(struct fn *f, struct http_req *r, const char *name);
+/* ListTags, TagResource, UntagResource by @r's method; @arn is the decoded resource ARN */
+void fnapi_tags(struct fn *f, struct http_req *r, const char *arn);
+/* GetFunction's Code.Location: the stored zip of package @sha (hex SHA-256) */
+void fnapi_code_download(struct fn *f, struct http_req *r, const char *name, const char *sha);
+/* GET .../logs[?offset=N] (a Tandem extension): checks logs:GetLogEvents for @who itself */
+void fnapi_logs(struct fn *f, struct http_req *r, const char *name,
+                const struct creds_identity *who);
+
+/* fnapi_url_allows_public - whether @d's resource policy grants
+ * lambda:InvokeFunctionUrl to Principal "*" (what AWS requires for AuthType NONE). */
+bool fnapi_url_allows_public(const cJSON *d);
+
+#endif
