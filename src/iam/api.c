@@ -779,7 +779,7 @@ void iam_handle(struct iam *iam, struct http_req *r, const struct creds_identity
     if (!iam_call_init(&c, iam, r, who, false))
         return;
     if (!iam->home && !is_read(c.action))
-        iam_forward(&c);
+        iam_defer(&c, iam_forward);
     else
         iam_dispatch(&c);
 }

@@ -18,6 +18,7 @@
 #include "awsc.h"
 #include "clock.h"
 #include "iam_int.h"
+#include "jobs.h"
 #include "log.h"
 #include "mem.h"
 
@@ -35,6 +36,39 @@ static void home_down(struct iam_call *c, const char *why)
              "Authentication and authorization continue in this region from its copy of the "
              "identity data; retry the change when %s is back.",
              c->iam->home_region, why, c->iam->home_region);
+}
+
+struct deferred {
+    struct iam_call c; /* its request, arena and caller live until it is answered */
+    void (*fn)(struct iam_call *);
+};
+
+static void run_deferred(void *arg)
+{
+    struct deferred *d = arg;
+
+    d->fn(&d->c);
+    free(d);
+}
+
+void iam_defer(struct iam_call *c, void (*fn)(struct iam_call *))
+{
+    struct deferred *d;
+
+    if (!c->iam->jobs) {
+        fn(c);
+        return;
+    }
+    d = xmalloc(sizeof(*d));
+    d->c = *c;
+    d->fn = fn;
+    if (jobs_run(c->iam->jobs, run_deferred, d))
+        return;
+    free(d);
+    log_warn("event=iam_defer_refused action=%s home=%s", c->action, c->iam->home_region);
+    iam_fail(c, 503, "ServiceUnavailable",
+             "Too many calls are waiting for the home region of identity %s; retry later.",
+             c->iam->home_region);
 }
 
 void iam_forward(struct iam_call *c)

@@ -40,6 +40,8 @@ struct iam_waiter; /* sync.c: a parked long-poll of a peer */
 enum { IAM_CACHE_SLOTS = 509 };
 struct iam_cached;
 
+struct jobs;
+
 struct iam {
     struct store *store;
     struct creds *creds;
@@ -53,6 +55,7 @@ struct iam {
     char *home_url;   /* owned; NULL at home */
     char *access_key; /* owned: the root credentials, shared by every region */
     char *secret;
+    struct jobs *jobs;  /* NULL at home: the calls that wait on home (iam_defer) */
     pthread_mutex_t mu; /* guards what follows */
     pthread_cond_t cv;  /* seq advanced, or stop */
     uint64_t seq;       /* home: last change; elsewhere: last change of home applied here */
@@ -283,6 +286,12 @@ bool iam_sync_wait(struct iam *iam, uint64_t seq, long ms);
 void iam_creds_of(struct iam *iam, const cJSON *doc, struct creds_identity *out);
 
 /* forward.c - writes made in a region that is not home. */
+/* iam_defer - run @fn(@c) on one of the region's workers for calls that wait
+ * on home (@c's request waits, suspended, until @fn answers it), never on the
+ * HTTP thread, so that a home region that does not answer holds no thread
+ * that serves other requests. At home it runs @fn here. When too many calls
+ * wait already it answers 503 ServiceUnavailable. */
+void iam_defer(struct iam_call *c, void (*fn)(struct iam_call *));
 /* iam_forward - send @c's request to home on behalf of its caller and relay
  * home's answer to @c (503 ServiceUnavailable when home cannot be reached). */
 void iam_forward(struct iam_call *c);

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "iam_int.h"
+#include "jobs.h"
 #include "log.h"
 #include "mem.h"
 
@@ -52,6 +53,7 @@ enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e
     iam->home = !o->home || !*o->home || strcmp(o->home, o->region) == 0;
     snprintf(iam->home_region, sizeof(iam->home_region), "%s", iam->home ? o->region : o->home);
     if (!iam->home) {
+        iam->jobs = jobs_new("iam-home", 8, 256);
         iam->home_url = xstrdup(o->home_url);
         iam->access_key = xstrdup(o->access_key);
         iam->secret = xstrdup(o->secret);
@@ -80,6 +82,7 @@ void iam_close(struct iam *iam)
     if (!iam)
         return;
     iam_stop(iam);
+    jobs_free(iam->jobs);
     pthread_cond_destroy(&iam->cv);
     pthread_mutex_destroy(&iam->mu);
     iam_cache_free(iam);

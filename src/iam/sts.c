@@ -327,19 +327,28 @@ static void session_token(struct iam_call *c)
     buf_free(&b);
 }
 
+static void sts_dispatch(struct iam_call *c)
+{
+    if (strcmp(c->action, "AssumeRole") == 0)
+        assume_role(c);
+    else if (strcmp(c->action, "GetCallerIdentity") == 0)
+        caller_identity(c);
+    else if (strcmp(c->action, "GetSessionToken") == 0)
+        session_token(c);
+    else
+        iam_fail(c, 400, "InvalidAction", "Could not find operation %.64s for version 2011-06-15",
+                 c->action);
+}
+
 void iam_sts_handle(struct iam *iam, struct http_req *r, const struct creds_identity *who)
 {
     struct iam_call c;
 
     if (!iam_call_init(&c, iam, r, who, true))
         return;
-    if (strcmp(c.action, "AssumeRole") == 0)
-        assume_role(&c);
-    else if (strcmp(c.action, "GetCallerIdentity") == 0)
-        caller_identity(&c);
-    else if (strcmp(c.action, "GetSessionToken") == 0)
-        session_token(&c);
+    /* credentials issued here are sent to home before they are answered */
+    if (strcmp(c.action, "AssumeRole") == 0 || strcmp(c.action, "GetSessionToken") == 0)
+        iam_defer(&c, sts_dispatch);
     else
-        iam_fail(&c, 400, "InvalidAction", "Could not find operation %.64s for version 2011-06-15",
-                 c.action);
+        sts_dispatch(&c);
 }

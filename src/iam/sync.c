@@ -23,6 +23,7 @@
 #include "awsc.h"
 #include "clock.h"
 #include "iam_int.h"
+#include "jobs.h"
 #include "log.h"
 #include "mem.h"
 
@@ -641,6 +642,7 @@ void iam_stop(struct iam *iam)
     pthread_cond_broadcast(&iam->cv);
     pthread_mutex_unlock(&iam->mu);
     answer_all(iam, w);
+    jobs_drain(iam->jobs); /* the calls waiting on home: none waits for the sync thread */
     if (iam->thread_started) {
         pthread_join(iam->thread, NULL);
         iam->thread_started = false;

@@ -8,12 +8,14 @@ credentials from one region work in another; a deleted access key stops
 everywhere. Driven with boto3 (and the aws CLI for one call)."""
 import json
 import os
+import socket
 import subprocess
+import threading
 import time
 import unittest
 
 from repl_helpers import deployment
-from tandem_harness import find_clients
+from tandem_harness import find_clients, free_port
 
 ACCOUNT = "123456789012"
 BOUND = 5.0  # seconds: loopback propagation is well under one
@@ -252,6 +254,65 @@ class GlobalIdentity(unittest.TestCase):
         with self.assertRaises(Exception) as cm:
             ddb.put_item(TableName="g-us-west-2", Item={"pk": {"S": "9"}})
         self.assertEqual(code_of(cm.exception), "AccessDeniedException")
+
+    def test_silent_home_holds_no_request_thread(self):
+        """Home cut off by a firewall that drops its packets (its connections
+        are taken and never answered): the IAM writes and STS sessions made in
+        the west wait for home on workers, not on the two threads that serve
+        every other request of the region."""
+        west = self.iam(self.west)
+        west.create_user(UserName="walker")  # forwarded while home answers
+        k = west.create_access_key(UserName="walker")["AccessKey"]
+        trust = policy({"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": "arn:aws:iam::%s:user/walker" % ACCOUNT}})
+        arn = west.create_role(RoleName="walk", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        hole = socket.socket()
+        self.addCleanup(hole.close)
+        hole.bind(("127.0.0.1", free_port()))
+        hole.listen(64)  # never accepted: the kernel takes the connections, nobody answers
+        self.west.stop()
+        self.west.peers = [("us-east-1", "http://127.0.0.1:%d" % hole.getsockname()[1])]
+        self.west.start()
+        results = {}
+
+        def call(name, fn):
+            t0 = time.monotonic()
+            try:
+                results[name] = ("ok", fn(), time.monotonic() - t0)
+            except Exception as e:  # noqa: BLE001 - the code is what is checked
+                results[name] = (code_of(e), None, time.monotonic() - t0)
+
+        def create_user(i):
+            return self.west.boto3("iam", read_timeout=60).create_user(UserName="late%d" % i)
+
+        def assume(i):
+            return self.west.boto3("sts", access_key=k["AccessKeyId"],
+                                   secret_key=k["SecretAccessKey"], read_timeout=60).assume_role(
+                RoleArn=arn, RoleSessionName="s%d" % i)
+
+        threads = [threading.Thread(target=call, args=("user%d" % i, lambda i=i: create_user(i)))
+                   for i in range(4)]
+        threads += [threading.Thread(target=call, args=("session%d" % i, lambda i=i: assume(i)))
+                    for i in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)  # all six are waiting on home by now
+        t0 = time.monotonic()
+        ddb = self.west.boto3()
+        ddb.list_tables()
+        ddb.get_item(TableName="g-us-west-2", Key={"pk": {"S": "1"}})
+        self.west.boto3("sts").get_caller_identity()
+        self.iam(self.west).get_user(UserName="walker")
+        self.assertLess(time.monotonic() - t0, 2.0, "requests waited behind the calls to home")
+        self.assertEqual(len(results), 0, results)
+        hole.close()  # now refused at once: what waits on it fails
+        for t in threads:
+            t.join(60)
+        for i in range(4):  # home never answered: 503
+            self.assertEqual(results["user%d" % i][0], "ServiceUnavailable", results)
+        for i in range(2):  # issued here, kept for home until it answers
+            self.assertEqual(results["session%d" % i][0], "ok", results)
+            self.assertTrue(results["session%d" % i][1]["Credentials"]["SessionToken"])
 
     def test_deleted_key_stops_everywhere(self):
         keys = self.reader("erin")

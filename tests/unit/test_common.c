@@ -1,6 +1,8 @@
 /* test_common.c - buf, arena, codec, err, clock. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "err.h"
+#include "jobs.h"
 #include "log.h"
 #include "mem.h"
 
@@ -238,6 +241,77 @@ static void clocks(void **state)
     log_set_level(LOG_INFO);
 }
 
+/* ---- jobs ---- */
+
+static atomic_int job_count, job_now, job_max, job_started;
+static atomic_bool job_gate;
+
+static void job_body(void *arg)
+{
+    int n = atomic_fetch_add(&job_now, 1) + 1, m = atomic_load(&job_max);
+    struct timespec ts = {0, 2000000};
+
+    while (n > m && !atomic_compare_exchange_weak(&job_max, &m, n))
+        ;
+    atomic_fetch_add(&job_started, 1);
+    while (arg && !atomic_load(&job_gate)) /* a gated job waits for the test */
+        nanosleep(&ts, NULL);
+    nanosleep(&ts, NULL);
+    atomic_fetch_sub(&job_now, 1);
+    atomic_fetch_add(&job_count, 1);
+}
+
+static void reset_jobs(void)
+{
+    atomic_store(&job_count, 0);
+    atomic_store(&job_now, 0);
+    atomic_store(&job_max, 0);
+    atomic_store(&job_started, 0);
+    atomic_store(&job_gate, false);
+}
+
+/* Every job runs, on at most the threads allowed, and a drained set takes no more. */
+static void jobs_run_all(void **state)
+{
+    struct jobs *j = jobs_new("test", 3, 100);
+
+    (void)state;
+    reset_jobs();
+    for (int i = 0; i < 40; i++)
+        assert_true(jobs_run(j, job_body, NULL));
+    jobs_drain(j);
+    assert_int_equal(atomic_load(&job_count), 40);
+    assert_int_equal(jobs_pending(j), 0);
+    assert_in_range(atomic_load(&job_max), 1, 3);
+    assert_false(jobs_run(j, job_body, NULL));
+    jobs_free(j);
+    jobs_free(NULL);
+}
+
+/* A job that blocks holds its thread only: the queue is bounded, and what does
+ * not fit is refused at once rather than waited for. */
+static void jobs_bounded_queue(void **state)
+{
+    struct jobs *j = jobs_new("test", 1, 2);
+    struct timespec ts = {0, 1000000};
+    int64_t deadline = clock_mono_us() + 10 * 1000000;
+
+    (void)state;
+    reset_jobs();
+    assert_true(jobs_run(j, job_body, j)); /* gated */
+    while (atomic_load(&job_started) == 0 && clock_mono_us() < deadline)
+        nanosleep(&ts, NULL);
+    assert_int_equal(atomic_load(&job_started), 1);
+    assert_true(jobs_run(j, job_body, NULL));
+    assert_true(jobs_run(j, job_body, NULL));
+    assert_false(jobs_run(j, job_body, NULL)); /* two wait already */
+    assert_int_equal(jobs_pending(j), 3);
+    atomic_store(&job_gate, true);
+    jobs_free(j);
+    assert_int_equal(atomic_load(&job_count), 3);
+    assert_int_equal(atomic_load(&job_max), 1);
+}
+
 static void mem_helpers(void **state)
 {
     (void)state;
@@ -261,6 +335,8 @@ int main(void)
         cmocka_unit_test(err_and_names),
         cmocka_unit_test(clocks),
         cmocka_unit_test(mem_helpers),
+        cmocka_unit_test(jobs_run_all),
+        cmocka_unit_test(jobs_bounded_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
