@@ -19,11 +19,13 @@
 #include "codec.h"
 #include "api_int.h"
 #include "fn_int.h"
+#include "jobs.h"
 #include "log.h"
 #include "mem.h"
 
 #define EVENT_PAYLOAD_MAX (256u * 1024)
-#define PKG_WORKERS       2 /* threads fetching and unpacking packages */
+#define PKG_WORKERS       2    /* threads fetching and unpacking packages */
+#define PKG_QUEUED        1024 /* packages waiting for them, at most */
 
 /* ---- errors: one table ---- */
 
@@ -548,68 +550,19 @@ static void code_worker(struct op *o)
     fnapi_op_submit(o);
 }
 
-/* pkg_worker - run the queued package jobs; exits when the queue is empty. */
-static void *pkg_worker(void *arg)
+static void code_job(void *arg)
 {
-    struct fn *f = arg;
-
-    for (;;) {
-        struct op *o;
-        pthread_mutex_lock(&f->mu);
-        o = f->jobs;
-        if (o)
-            f->jobs = o->next;
-        else if (--f->workers == 0)
-            pthread_cond_broadcast(&f->idle);
-        pthread_mutex_unlock(&f->mu);
-        if (!o)
-            return NULL; /* @f is not touched after the unlock */
-        code_worker(o);
-    }
+    code_worker(arg);
 }
 
-/* code_start - queue @o for a package worker (at most PKG_WORKERS run at
- * once); it is answered from there. */
+/* code_start - hand @o to a package worker (at most PKG_WORKERS run at once);
+ * it is answered from there. */
 static void code_start(struct op *o)
 {
-    struct fn *f = o->f;
-    struct op **pp;
-    bool start = false;
-
-    pthread_mutex_lock(&f->mu);
-    for (pp = &f->jobs; *pp; pp = &(*pp)->next)
-        ;
-    *pp = o;
-    if (f->workers < PKG_WORKERS) {
-        f->workers++;
-        start = true;
-    }
-    pthread_mutex_unlock(&f->mu);
-    if (start) {
-        pthread_attr_t at;
-        pthread_t t;
-        int rc;
-        pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        rc = pthread_create(&t, &at, pkg_worker, f);
-        pthread_attr_destroy(&at);
-        if (rc) { /* run it here rather than never */
-            pthread_mutex_lock(&f->mu);
-            f->workers--;
-            pthread_mutex_unlock(&f->mu);
-            log_warn("event=fn_pkg_worker_failed err=%d", rc);
-            pthread_mutex_lock(&f->mu);
-            o = f->jobs;
-            f->jobs = NULL;
-            pthread_mutex_unlock(&f->mu);
-            while (o) {
-                struct op *next = o->next;
-                fnapi_op_fail(o, E_SERVICE, "cannot start a worker to unpack the package");
-                fnapi_op_reject(o);
-                o = next;
-            }
-        }
-    }
+    if (jobs_run(o->f->pkg, code_job, o))
+        return;
+    fnapi_op_fail(o, E_SERVICE, "too many packages are waiting to be unpacked; retry later");
+    fnapi_op_reject(o);
 }
 
 static void set_code(struct op *o, cJSON *doc)
@@ -1157,6 +1110,7 @@ enum err_code fn_open(const struct fn_opts *o, struct fn **out, struct err *e)
     snprintf(f->fn_dir, n, "%s/functions", o->data_dir);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->idle, NULL);
+    f->pkg = jobs_new("fn-pkg", PKG_WORKERS, PKG_QUEUED);
     f->s3_get = o->s3_get;
     f->s3_ud = o->s3_ud;
     f->docs = cJSON_CreateObject();
@@ -1189,8 +1143,9 @@ void fn_close(struct fn *f)
     if (!f)
         return;
     /* changes in flight (unpacking, or queued in the store) finish first */
+    jobs_free(f->pkg);
     pthread_mutex_lock(&f->mu);
-    while (f->busy || f->workers)
+    while (f->busy)
         pthread_cond_wait(&f->idle, &f->mu);
     pthread_mutex_unlock(&f->mu);
     fn_rt_stop(f);

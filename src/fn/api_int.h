@@ -96,7 +96,6 @@ struct op {
     int status;
     cJSON *answer; /* owned */
     bool forget;
-    struct op *next; /* in the package queue */
 };
 
 /* fnapi_op_new - a change of NAME's document by @change, answering @r (owned:

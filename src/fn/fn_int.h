@@ -12,6 +12,8 @@
 struct fn_rt;
 struct op;
 
+struct jobs;
+
 struct fn {
     struct store *store;
     struct creds *creds;
@@ -25,9 +27,8 @@ struct fn {
     pthread_mutex_t mu;  /* guards docs and busy */
     cJSON *docs;         /* object: name -> configuration document (see registry.c) */
     unsigned busy;       /* API changes not yet answered (fn_close waits for them) */
-    struct op *jobs;     /* packages waiting for a worker (api.c) */
-    unsigned workers;    /* package worker threads running */
-    pthread_cond_t idle; /* busy and workers reached 0 */
+    struct jobs *pkg;    /* fetch and unpack packages (api.c) */
+    pthread_cond_t idle; /* busy reached 0 */
     fn_s3_get_fn *s3_get;
     void *s3_ud;
     struct fn_rt *rt;
