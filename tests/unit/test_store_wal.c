@@ -347,19 +347,26 @@ struct loop_seen {
     double together;  /* the share of writes answered along with >= 3/4 of the writers */
 };
 
-/* run_writers - @n closed-loop writers appending to @w for @run_us: writer i
- * first appends @start_us[i] after the start, and again @think_us[i] after
- * each answer. */
-static struct loop_seen run_writers(struct wal *w, int n, const int64_t *start_us,
-                                    const int64_t *think_us, int64_t run_us)
+/* run_writers - a log of 2 gathering lanes in @dir, flushed by @flush, and
+ * @n closed-loop writers appending to it for @run_us: writer i first appends
+ * @start_us[i] after the start, and again @think_us[i] after each answer. */
+static struct loop_seen run_writers(const char *dir, int (*flush)(int fd), int n,
+                                    const int64_t *start_us, const int64_t *think_us,
+                                    int64_t run_us)
 {
+    struct wal_opts o = {
+        .dir = dir, .lanes = 2, .gen = 1, .gather = true, .notify = on_flush, .flush = flush};
+    struct wal *w = NULL;
+    struct loop_seen seen;
     uint64_t waiting[16] = {0}, id = 0, id_half = 0, flushes_half = 0, answered = 0, together = 0;
-    int64_t ready[16], t0 = clock_mono_us();
+    int64_t ready[16], t0;
     bool failed = false;
     struct err e = {0};
     char buf[256];
 
     assert_true(n <= 16);
+    assert_int_equal(wal_start(&o, &w, &e), ERR_OK);
+    t0 = clock_mono_us();
     for (int i = 0; i < n; i++)
         ready[i] = t0 + start_us[i];
     for (int64_t now = t0; now - t0 < run_us; now = clock_mono_us()) {
@@ -399,9 +406,10 @@ static struct loop_seen run_writers(struct wal *w, int n, const int64_t *start_u
         }
     }
     wait_durable(w, id);
-    return (struct loop_seen){.per_flush =
-                                  (double)(id - id_half) / (double)(wal_flushes(w) - flushes_half),
-                              .together = answered ? (double)together / (double)answered : 0};
+    seen.per_flush = (double)(id - id_half) / (double)(wal_flushes(w) - flushes_half);
+    seen.together = answered ? (double)together / (double)answered : 0;
+    wal_stop(w);
+    return seen;
 }
 
 /* Closed-loop writers on a disk that does one flush at a time: half of them
@@ -412,14 +420,6 @@ static void serial_disk_merges_groups(void **state)
 {
     enum { WRITERS = 8, RUN_US = 900000, THINK_US = 200 };
     struct fixture *f = *state;
-    struct wal_opts o = {.dir = f->dir,
-                         .lanes = 2,
-                         .gen = 1,
-                         .gather = true,
-                         .notify = on_flush,
-                         .flush = serial_flush};
-    struct wal *w = NULL;
-    struct err e = {0};
     int64_t start[WRITERS], think[WRITERS];
     struct loop_seen seen;
 
@@ -427,9 +427,7 @@ static void serial_disk_merges_groups(void **state)
         start[i] = i < WRITERS / 2 ? 0 : 1000 * SERIAL_FLUSH_MS / 2;
         think[i] = THINK_US;
     }
-    assert_int_equal(wal_start(&o, &w, &e), ERR_OK);
-    seen = run_writers(w, WRITERS, start, think, RUN_US);
-    wal_stop(w);
+    seen = run_writers(f->dir, serial_flush, WRITERS, start, think, RUN_US);
     if (seen.per_flush < WRITERS * 0.7)
         fail_msg("%.2f writes per flush of %d writers", seen.per_flush, WRITERS);
 }
@@ -460,14 +458,6 @@ static void overlapping_disk_shares_lanes(void **state)
 {
     enum { WRITERS = 8, RUN_US = 900000 };
     struct fixture *f = *state;
-    struct wal_opts o = {.dir = f->dir,
-                         .lanes = 2,
-                         .gen = 1,
-                         .gather = true,
-                         .notify = on_flush,
-                         .flush = overlap_flush};
-    struct wal *w = NULL;
-    struct err e = {0};
     int64_t start[WRITERS], think[WRITERS];
     struct loop_seen seen;
 
@@ -476,9 +466,7 @@ static void overlapping_disk_shares_lanes(void **state)
         think[i] = 200 + 100 * i;
     }
     atomic_store(&flushing_max, 0);
-    assert_int_equal(wal_start(&o, &w, &e), ERR_OK);
-    seen = run_writers(w, WRITERS, start, think, RUN_US);
-    wal_stop(w);
+    seen = run_writers(f->dir, overlap_flush, WRITERS, start, think, RUN_US);
     if (seen.together > 0.3 || seen.per_flush > WRITERS * 0.7 || seen.per_flush < WRITERS * 0.3)
         fail_msg("%.0f %% of the writes answered along with most of the writers, %.2f writes per "
                  "flush of %d: not in two groups of about half",
