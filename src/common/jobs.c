@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 
@@ -114,17 +115,40 @@ unsigned jobs_pending(struct jobs *j)
     return n;
 }
 
+/* drain - refuse new jobs; wait for the threads to end, until @until when
+ * given; whether they have (j->mu held). */
+static bool drain(struct jobs *j, const struct timespec *until)
+{
+    j->draining = true;
+    if (j->threads)
+        log_info("event=jobs_draining jobs=%s pending=%u", j->name, j->queued + j->running);
+    while (j->threads)
+        if (until ? pthread_cond_timedwait(&j->idle, &j->mu, until) != 0
+                  : pthread_cond_wait(&j->idle, &j->mu) != 0)
+            break;
+    return j->threads == 0;
+}
+
 void jobs_drain(struct jobs *j)
 {
     if (!j)
         return;
     pthread_mutex_lock(&j->mu);
-    j->draining = true;
-    if (j->threads)
-        log_info("event=jobs_draining jobs=%s pending=%u", j->name, j->queued + j->running);
-    while (j->threads)
-        pthread_cond_wait(&j->idle, &j->mu);
+    drain(j, NULL);
     pthread_mutex_unlock(&j->mu);
+}
+
+bool jobs_drain_ms(struct jobs *j, long ms)
+{
+    struct timespec until = clock_deadline_ms(ms);
+    bool done;
+
+    if (!j)
+        return true;
+    pthread_mutex_lock(&j->mu);
+    done = drain(j, &until);
+    pthread_mutex_unlock(&j->mu);
+    return done;
 }
 
 void jobs_free(struct jobs *j)

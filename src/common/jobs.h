@@ -33,6 +33,10 @@ unsigned jobs_pending(struct jobs *j);
  * finished. NULL ok; idempotent. */
 void jobs_drain(struct jobs *j);
 
+/* jobs_drain_ms - jobs_drain() for at most @ms milliseconds; whether every job
+ * has finished (new ones stay refused either way). NULL: true. */
+bool jobs_drain_ms(struct jobs *j, long ms);
+
 /* jobs_free - drain, then free. NULL ok. */
 void jobs_free(struct jobs *j);
 

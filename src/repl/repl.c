@@ -21,6 +21,7 @@
 #include "codec.h"
 #include "ddb_repl.h"
 #include "hlc.h"
+#include "jobs.h"
 #include "log.h"
 #include "mem.h"
 #include "rlog.h"
@@ -359,6 +360,7 @@ enum err_code repl_open(const struct repl_opts *o, struct repl **out, struct err
     r->creds.access_key = r->access_key;
     r->creds.secret = r->secret;
     pthread_mutex_init(&r->mu, NULL);
+    r->jobs = jobs_new("repl-replica", 4, 64);
     pthread_cond_init(&r->cv, NULL);
     r->npeers = o->npeers;
     r->peers = xcalloc(o->npeers ? o->npeers : 1, sizeof(*r->peers));
@@ -427,11 +429,10 @@ void repl_stop(struct repl *r)
             pthread_join(r->peers[i].thread, NULL);
     if (r->serve_started)
         pthread_join(r->serve_thread, NULL);
-    for (int i = 0; i < 600 && atomic_load(&r->jobs) > 0; i++) {
-        struct timespec ts = {0, 50 * 1000000L};
-
-        nanosleep(&ts, NULL);
-    }
+    /* a seed under way stops at its next page; a call to a peer that does
+     * not answer is given 30 s */
+    if (!jobs_drain_ms(r->jobs, 30000))
+        log_warn("event=repl_stop_jobs_left pending=%u", jobs_pending(r->jobs));
 }
 
 void repl_close(struct repl *r)
@@ -439,6 +440,9 @@ void repl_close(struct repl *r)
     if (!r)
         return;
     repl_stop(r);
+    if (jobs_pending(r->jobs))
+        return; /* still used by a job: the process is ending, let it be */
+    jobs_free(r->jobs);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
     for (size_t i = 0; i < r->ngc; i++)

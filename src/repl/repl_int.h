@@ -92,6 +92,8 @@ struct stream {
     struct stream *next;
 };
 
+struct jobs;
+
 struct repl {
     struct store *store;
     struct ddb *ddb;
@@ -116,7 +118,7 @@ struct repl {
     atomic_ullong gc_total;
     pthread_t serve_thread;
     bool serve_started;
-    atomic_int jobs; /* replica-management threads running */
+    struct jobs *jobs; /* replica management: UpdateTable's replica changes, seeding */
     bool stopped;
 };
 

@@ -20,6 +20,7 @@
 #include "codec.h"
 #include "ddb_repl.h"
 #include "hlc.h"
+#include "jobs.h"
 #include "log.h"
 #include "mem.h"
 #include "rlog.h"
@@ -74,6 +75,58 @@ static enum err_code seed_from(struct repl *r, const char *table, const cJSON *r
     return ERR_OK;
 }
 
+struct seed_job {
+    struct repl *r;
+    struct http_req *req; /* waits, suspended, for the answer */
+    char table[REPL_TABLE_MAX + 1];
+    cJSON *regions; /* owned */
+};
+
+static void answer_replica(struct http_req *req, const char *action, enum err_code rc,
+                           const struct err *e)
+{
+    if (rc) {
+        log_warn("event=repl_replica_refused action=%s error=\"%s\"", action, e->msg);
+        repl_respond_json_error(req, repl_status_of(rc),
+                                rc == ERR_IN_USE ? "ResourceInUseException" : "ValidationException",
+                                e->msg);
+        return;
+    }
+    http_respond(req, 200, "{}", 2);
+}
+
+/* seed_job_main - SeedFrom, off the HTTP threads: copying a table from other
+ * regions takes as long as its size asks. */
+static void seed_job_main(void *arg)
+{
+    struct seed_job *s = arg;
+    struct err e = {0};
+    enum err_code rc = seed_from(s->r, s->table, s->regions, &e);
+
+    answer_replica(s->req, "SeedFrom", rc, &e);
+    cJSON_Delete(s->regions);
+    free(s);
+}
+
+static enum err_code seed_later(struct repl *r, struct http_req *req, const char *table,
+                                const cJSON *regions, struct err *e)
+{
+    struct seed_job *s;
+
+    if (strlen(table) > REPL_TABLE_MAX)
+        return err_set(e, ERR_INVALID, "SeedFrom: table name too long");
+    s = xcalloc(1, sizeof(*s));
+    s->r = r;
+    s->req = req;
+    snprintf(s->table, sizeof(s->table), "%s", table);
+    s->regions = cJSON_Duplicate(regions, 1);
+    if (jobs_run(r->jobs, seed_job_main, s))
+        return ERR_OK;
+    cJSON_Delete(s->regions);
+    free(s);
+    return err_set(e, ERR_IN_USE, "too many replica changes under way; retry later");
+}
+
 void repl_handle_replica(struct repl *r, struct http_req *req)
 {
     cJSON *in = cJSON_ParseWithLength(req->body.ptr ? req->body.ptr : "", req->body.len);
@@ -97,19 +150,16 @@ void repl_handle_replica(struct repl *r, struct http_req *req)
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "RegionName")),
             cJSON_GetObjectItemCaseSensitive(in, "Settings"), &e);
     } else if (strcmp(action, "SeedFrom") == 0 && name && cJSON_IsArray(reps)) {
-        rc = seed_from(r, name, reps, &e);
+        rc = seed_later(r, req, name, reps, &e);
+        if (rc == ERR_OK) { /* answered by the job */
+            cJSON_Delete(in);
+            return;
+        }
     } else {
         rc = err_set(&e, ERR_INVALID, "unknown Action or missing members");
     }
+    answer_replica(req, action ? action : "-", rc, &e);
     cJSON_Delete(in);
-    if (rc) {
-        log_warn("event=repl_replica_refused action=%s error=\"%s\"", action ? action : "-", e.msg);
-        repl_respond_json_error(req, repl_status_of(rc),
-                                rc == ERR_IN_USE ? "ResourceInUseException" : "ValidationException",
-                                e.msg);
-        return;
-    }
-    http_respond(req, 200, "{}", 2);
 }
 
 void repl_handle_snapshot(struct repl *r, struct http_req *req)
@@ -352,6 +402,10 @@ static enum err_code seed(struct repl *r, struct peer *p, const char *table, str
         struct awsc_resp resp;
         bool more;
 
+        if (atomic_load(&r->stop)) {
+            rc = err_set(e, ERR_IO, "stopping");
+            break;
+        }
         buf_reset(&b);
         rc = store_read_durable(r->store, &t, e);
         if (!rc)
@@ -534,7 +588,7 @@ out:
     return rc;
 }
 
-static void *job_main(void *arg)
+static void job_main(void *arg)
 {
     struct job *j = arg;
     struct repl *r = j->r;
@@ -560,27 +614,19 @@ static void *job_main(void *arg)
     cJSON_Delete(j->updates);
     cJSON_Delete(j->replicas);
     free(j);
-    atomic_fetch_sub(&r->jobs, 1);
-    return NULL;
 }
 
 static void job_start(struct job *j)
 {
-    pthread_t th;
-    pthread_attr_t at;
-
-    atomic_fetch_add(&j->r->jobs, 1);
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &at, job_main, j) != 0) {
-        atomic_fetch_sub(&j->r->jobs, 1);
-        if (j->call)
-            ddb_repl_update_done(j->call, ERR_IO, "cannot start a thread");
-        cJSON_Delete(j->updates);
-        cJSON_Delete(j->replicas);
-        free(j);
-    }
-    pthread_attr_destroy(&at);
+    if (jobs_run(j->r->jobs, job_main, j))
+        return;
+    if (j->call)
+        ddb_repl_update_done(j->call, ERR_IO, "too many replica changes under way; retry later");
+    else
+        log_warn("event=replica_notify_dropped table=%s", j->table);
+    cJSON_Delete(j->updates);
+    cJSON_Delete(j->replicas);
+    free(j);
 }
 
 void repl_hook_updates(void *ud, void *call, const char *table, const cJSON *updates)

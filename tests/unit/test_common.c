@@ -306,7 +306,11 @@ static void jobs_bounded_queue(void **state)
     assert_true(jobs_run(j, job_body, NULL));
     assert_false(jobs_run(j, job_body, NULL)); /* two wait already */
     assert_int_equal(jobs_pending(j), 3);
+    assert_false(jobs_drain_ms(j, 50)); /* the gated one still runs */
+    assert_false(jobs_run(j, job_body, NULL));
     atomic_store(&job_gate, true);
+    assert_true(jobs_drain_ms(j, 10000));
+    assert_true(jobs_drain_ms(NULL, 0));
     jobs_free(j);
     assert_int_equal(atomic_load(&job_count), 3);
     assert_int_equal(atomic_load(&job_max), 1);
