@@ -50,6 +50,10 @@ enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e
 /* iam_stop - stop the sync thread and answer the parked long-polls; call
  * before stopping HTTP. NULL ok, idempotent. */
 void iam_stop(struct iam *iam);
+
+/* iam_metrics - append identity's metrics (Prometheus text) to @b: whether
+ * this region reaches the home region, and how many calls wait for it. */
+void iam_metrics(struct iam *iam, struct buf *b);
 void iam_close(struct iam *iam); /* iam_stop if needed, then free. NULL ok */
 
 /* iam_internal_handle - serve an authenticated root request under

@@ -629,6 +629,25 @@ enum err_code iam_sync_start(struct iam *iam, struct err *e)
     return ERR_OK;
 }
 
+void iam_metrics(struct iam *iam, struct buf *b)
+{
+    bool up;
+
+    pthread_mutex_lock(&iam->mu);
+    up = iam->home || iam->home_reachable;
+    pthread_mutex_unlock(&iam->mu);
+    buf_printf(b,
+               "# HELP tandem_iam_home_reachable Whether this region reaches the home region of "
+               "identity (1 at home).\n"
+               "# TYPE tandem_iam_home_reachable gauge\n"
+               "tandem_iam_home_reachable{home=\"%s\"} %d\n"
+               "# HELP tandem_iam_home_calls_waiting IAM writes and STS sessions made here that "
+               "wait for the home region.\n"
+               "# TYPE tandem_iam_home_calls_waiting gauge\n"
+               "tandem_iam_home_calls_waiting %u\n",
+               iam->home_region, up ? 1 : 0, iam->jobs ? jobs_pending(iam->jobs) : 0);
+}
+
 void iam_stop(struct iam *iam)
 {
     struct iam_waiter *w;

@@ -189,8 +189,6 @@ void repl_handle(struct repl *r, struct http_req *req)
         repl_handle_snapshot(r, req);
     else if (strcmp(p, "/_tandem/repl/digest") == 0 && strcmp(req->method, "GET") == 0)
         repl_handle_digest(r, req);
-    else if (strcmp(p, "/_tandem/metrics") == 0)
-        repl_metrics(r, req);
     else
         repl_respond_json_error(req, 404, "UnknownOperationException", "no such internal endpoint");
 }
@@ -209,44 +207,16 @@ static void label_str(struct buf *b, const char *s)
     }
 }
 
-/* store_metrics - the store's write path: how many writes each commit and each
- * flush to disk carried since the server started. */
-static void store_metrics(struct store *s, struct buf *b)
+void repl_metrics(struct repl *r, struct buf *b)
 {
-    struct store_stats st;
-
-    store_get_stats(s, &st);
-    buf_printf(b,
-               "# HELP tandem_store_writes_total Writes applied to the store (each is durable "
-               "before it is answered).\n"
-               "# TYPE tandem_store_writes_total counter\n"
-               "tandem_store_writes_total %" PRIu64 "\n"
-               "# HELP tandem_store_commits_total Transactions committed; concurrent writes "
-               "share one.\n"
-               "# TYPE tandem_store_commits_total counter\n"
-               "tandem_store_commits_total %" PRIu64 "\n"
-               "# HELP tandem_store_flushes_total Flushes to disk: of the write-ahead log, and "
-               "checkpoints.\n"
-               "# TYPE tandem_store_flushes_total counter\n"
-               "tandem_store_flushes_total %" PRIu64 "\n"
-               "# HELP tandem_store_commit_writes_max Most writes one commit has carried.\n"
-               "# TYPE tandem_store_commit_writes_max gauge\n"
-               "tandem_store_commit_writes_max %" PRIu64 "\n",
-               st.intents, st.commits, st.syncs, st.max_batch_seen);
-}
-
-void repl_metrics(struct repl *r, struct http_req *req)
-{
-    struct buf b;
     struct store_txn *t = NULL;
     struct err e = {0};
     uint64_t first = 0, last = 0;
 
-    buf_init(&b, 0);
     if (store_read_begin(r->store, &t, &e) == ERR_OK)
         repl_log_bounds(t, &first, &last, &e);
     store_txn_abort(t);
-    buf_printf(&b,
+    buf_printf(b,
                "# HELP tandem_repl_log_last_seq Last sequence number of this region's log.\n"
                "# TYPE tandem_repl_log_last_seq gauge\n"
                "tandem_repl_log_last_seq{region=\"%s\"} %" PRIu64 "\n"
@@ -255,40 +225,38 @@ void repl_metrics(struct repl *r, struct http_req *req)
                "# TYPE tandem_repl_tombstones_collected_total counter\n"
                "tandem_repl_tombstones_collected_total %llu\n",
                r->region, last, (unsigned long long)atomic_load(&r->gc_total));
-    store_metrics(r->store, &b);
-    buf_puts(&b, "# TYPE tandem_repl_peer_up gauge\n# TYPE tandem_repl_lag_ms gauge\n"
-                 "# TYPE tandem_repl_backlog_entries gauge\n"
-                 "# TYPE tandem_repl_position gauge\n"
-                 "# TYPE tandem_repl_errors_total counter\n"
-                 "# TYPE tandem_repl_applied_total counter\n"
-                 "# TYPE tandem_repl_conflicts_total counter\n"
-                 "# TYPE tandem_repl_last_error_info gauge\n"
-                 "# HELP tandem_repl_entry_lag_ms Per applied entry: the time from its write in "
-                 "the origin region to its apply here.\n"
-                 "# TYPE tandem_repl_entry_lag_ms histogram\n");
+    buf_puts(b, "# TYPE tandem_repl_peer_up gauge\n# TYPE tandem_repl_lag_ms gauge\n"
+                "# TYPE tandem_repl_backlog_entries gauge\n"
+                "# TYPE tandem_repl_position gauge\n"
+                "# TYPE tandem_repl_errors_total counter\n"
+                "# TYPE tandem_repl_applied_total counter\n"
+                "# TYPE tandem_repl_conflicts_total counter\n"
+                "# TYPE tandem_repl_last_error_info gauge\n"
+                "# HELP tandem_repl_entry_lag_ms Per applied entry: the time from its write in "
+                "the origin region to its apply here.\n"
+                "# TYPE tandem_repl_entry_lag_ms histogram\n");
     pthread_mutex_lock(&r->mu);
     for (size_t i = 0; i < r->npeers; i++) {
         struct peer *p = &r->peers[i];
         uint64_t backlog = p->remote_last > p->pos ? p->remote_last - p->pos : 0;
 
-        buf_printf(&b, "tandem_repl_peer_up{peer=\"%s\"} %d\n", p->region, p->up ? 1 : 0);
-        buf_printf(&b, "tandem_repl_lag_ms{peer=\"%s\"} %" PRIu64 "\n", p->region, p->lag_ms);
-        buf_printf(&b, "tandem_repl_backlog_entries{peer=\"%s\"} %" PRIu64 "\n", p->region,
-                   backlog);
-        buf_printf(&b, "tandem_repl_position{peer=\"%s\"} %" PRIu64 "\n", p->region, p->pos);
-        buf_printf(&b, "tandem_repl_errors_total{peer=\"%s\"} %" PRIu64 "\n", p->region, p->errors);
+        buf_printf(b, "tandem_repl_peer_up{peer=\"%s\"} %d\n", p->region, p->up ? 1 : 0);
+        buf_printf(b, "tandem_repl_lag_ms{peer=\"%s\"} %" PRIu64 "\n", p->region, p->lag_ms);
+        buf_printf(b, "tandem_repl_backlog_entries{peer=\"%s\"} %" PRIu64 "\n", p->region, backlog);
+        buf_printf(b, "tandem_repl_position{peer=\"%s\"} %" PRIu64 "\n", p->region, p->pos);
+        buf_printf(b, "tandem_repl_errors_total{peer=\"%s\"} %" PRIu64 "\n", p->region, p->errors);
         for (size_t j = 0; j < p->ntables; j++) {
             struct table_stat *ts = &p->tables[j];
 
-            buf_printf(&b, "tandem_repl_lag_ms{peer=\"%s\",table=\"", p->region);
-            label_str(&b, ts->name);
-            buf_printf(&b, "\"} %" PRIu64 "\n", ts->lag_ms);
-            buf_printf(&b, "tandem_repl_applied_total{peer=\"%s\",table=\"", p->region);
-            label_str(&b, ts->name);
-            buf_printf(&b, "\"} %" PRIu64 "\n", ts->applied);
-            buf_printf(&b, "tandem_repl_conflicts_total{peer=\"%s\",table=\"", p->region);
-            label_str(&b, ts->name);
-            buf_printf(&b, "\"} %" PRIu64 "\n", ts->conflicts);
+            buf_printf(b, "tandem_repl_lag_ms{peer=\"%s\",table=\"", p->region);
+            label_str(b, ts->name);
+            buf_printf(b, "\"} %" PRIu64 "\n", ts->lag_ms);
+            buf_printf(b, "tandem_repl_applied_total{peer=\"%s\",table=\"", p->region);
+            label_str(b, ts->name);
+            buf_printf(b, "\"} %" PRIu64 "\n", ts->applied);
+            buf_printf(b, "tandem_repl_conflicts_total{peer=\"%s\",table=\"", p->region);
+            label_str(b, ts->name);
+            buf_printf(b, "\"} %" PRIu64 "\n", ts->conflicts);
         }
         {
             uint64_t cum = 0;
@@ -296,30 +264,27 @@ void repl_metrics(struct repl *r, struct http_req *req)
             for (int k = 0; k < LAG_BUCKETS; k++) {
                 cum += p->lag_hist[k];
                 if (k < LAG_BUCKETS - 1)
-                    buf_printf(&b,
+                    buf_printf(b,
                                "tandem_repl_entry_lag_ms_bucket{peer=\"%s\",le=\"%" PRId64
                                "\"} %" PRIu64 "\n",
                                p->region, lag_bounds[k], cum);
                 else
-                    buf_printf(&b,
-                               "tandem_repl_entry_lag_ms_bucket{peer=\"%s\",le=\"+Inf\"} %" PRIu64
-                               "\n",
-                               p->region, cum);
+                    buf_printf(
+                        b, "tandem_repl_entry_lag_ms_bucket{peer=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+                        p->region, cum);
             }
-            buf_printf(&b, "tandem_repl_entry_lag_ms_sum{peer=\"%s\"} %" PRIu64 "\n", p->region,
+            buf_printf(b, "tandem_repl_entry_lag_ms_sum{peer=\"%s\"} %" PRIu64 "\n", p->region,
                        p->lag_sum_ms);
-            buf_printf(&b, "tandem_repl_entry_lag_ms_count{peer=\"%s\"} %" PRIu64 "\n", p->region,
+            buf_printf(b, "tandem_repl_entry_lag_ms_count{peer=\"%s\"} %" PRIu64 "\n", p->region,
                        cum);
         }
         if (p->last_error[0]) {
-            buf_printf(&b, "tandem_repl_last_error_info{peer=\"%s\",error=\"", p->region);
-            label_str(&b, p->last_error);
-            buf_printf(&b, "\"} %" PRId64 "\n", p->last_error_ms);
+            buf_printf(b, "tandem_repl_last_error_info{peer=\"%s\",error=\"", p->region);
+            label_str(b, p->last_error);
+            buf_printf(b, "\"} %" PRId64 "\n", p->last_error_ms);
         }
     }
     pthread_mutex_unlock(&r->mu);
-    http_resp_header(req, "Content-Type", "text/plain; version=0.0.4");
-    http_respond_buf(req, 200, &b);
 }
 
 /* ---- lifecycle ---- */

@@ -28,7 +28,7 @@
  *   POST /_tandem/repl/seed     a batch of snapshot entries, applied LWW
  *   GET  /_tandem/repl/snapshot?table=T[&after=HEX]  a batch of T's items
  *   GET  /_tandem/repl/digest?table=T[&bucket=XX]    range hashes / keys
- *   GET  /_tandem/metrics       Prometheus text (repl_metrics)
+ *   GET  /_tandem/metrics       Prometheus text (src/server/metrics.c; repl_metrics)
  */
 #ifndef TANDEM_REPL_H
 #define TANDEM_REPL_H
@@ -72,8 +72,9 @@ void repl_close(struct repl *r);
 /* repl_handle - serve an authenticated request under /_tandem/repl/. */
 void repl_handle(struct repl *r, struct http_req *req);
 
-/* repl_metrics - answer GET /_tandem/metrics. */
-void repl_metrics(struct repl *r, struct http_req *req);
+/* repl_metrics - append replication's metrics (Prometheus text) to @b, for
+ * the region's GET /_tandem/metrics (src/server/metrics.c). */
+void repl_metrics(struct repl *r, struct buf *b);
 
 /* repl_parse_peer - split "REGION=URL" into @out (pointing into @s, which is
  * modified). ERR_INVALID with a message. */

@@ -18,6 +18,7 @@
 #include "iam.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "repl.h"
 #include "s3.h"
 #include "s3_read.h"
@@ -340,7 +341,7 @@ static void dispatch(struct http_req *r, void *ud)
     if (svc == SVC_REPL && strcmp(r->path, "/_tandem/metrics") == 0 &&
         !http_req_header(r, "authorization") && r->remote_addr &&
         (strncmp(r->remote_addr, "127.", 4) == 0 || strcmp(r->remote_addr, "::1") == 0)) {
-        repl_metrics(rg->repl, r);
+        server_metrics(r, rg->store, rg->iam, rg->repl);
         return;
     }
     if (svc == SVC_QUERY) /* STS's API version; anything else is IAM's */
@@ -358,7 +359,9 @@ static void dispatch(struct http_req *r, void *ud)
                               "Only the region's root credentials may call internal endpoints");
             return;
         }
-        if (strncmp(r->path, "/_tandem/iam/", 13) == 0)
+        if (strcmp(r->path, "/_tandem/metrics") == 0)
+            server_metrics(r, rg->store, rg->iam, rg->repl);
+        else if (strncmp(r->path, "/_tandem/iam/", 13) == 0)
             iam_internal_handle(rg->iam, r);
         else
             repl_handle(rg->repl, r);

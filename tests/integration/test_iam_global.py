@@ -305,6 +305,13 @@ class GlobalIdentity(unittest.TestCase):
         self.iam(self.west).get_user(UserName="walker")
         self.assertLess(time.monotonic() - t0, 2.0, "requests waited behind the calls to home")
         self.assertEqual(len(results), 0, results)
+        # what an operator sees meanwhile
+        text = self.west.metrics()[1]
+        self.assertIn('tandem_iam_home_reachable{home="us-east-1"} 0\n', text)
+        waiting = [line for line in text.splitlines()
+                   if line.startswith("tandem_iam_home_calls_waiting ")]
+        self.assertEqual(len(waiting), 1, text)
+        self.assertGreaterEqual(int(waiting[0].split()[1]), 4, text)
         hole.close()  # now refused at once: what waits on it fails
         for t in threads:
             t.join(60)

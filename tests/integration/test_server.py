@@ -124,6 +124,10 @@ class ServerProcess(unittest.TestCase):
         self.assertGreaterEqual(after["tandem_store_commit_writes_max"], 1)
         self.assertLessEqual(after["tandem_store_commit_writes_max"],
                              after["tandem_store_writes_total"])
+        # a region alone is the home of identity: nothing waits for another
+        text = s.metrics()[1]
+        self.assertIn('tandem_iam_home_reachable{home="us-east-1"} 1\n', text)
+        self.assertIn("tandem_iam_home_calls_waiting 0\n", text)
 
     @staticmethod
     def store_metrics(s):
