@@ -134,7 +134,8 @@ static int status_one(const struct cli_repl_args *a, const struct cli_repl_ep *e
     struct awsc_resp resp;
     struct err e = {0};
     char *text, *line, *save = NULL;
-    char region[64] = "?";
+    char region[64] = "?", home[64] = "";
+    const char *reachable = NULL, *waiting = "0";
 
     if (cli_repl_get(a, ep, "/_tandem/metrics", NULL, &resp, &e)) {
         awsc_resp_free(&resp);
@@ -149,9 +150,24 @@ static int status_one(const struct cli_repl_args *a, const struct cli_repl_ep *e
         if (line[0] == '#' || !val)
             continue;
         val++;
+        /* identity's lines come first on the page; they are shown under the region's */
+        if (strncmp(line, "tandem_iam_home_reachable", 25) == 0) {
+            label(line, "home", home, sizeof(home));
+            reachable = val;
+            continue;
+        }
+        if (strncmp(line, "tandem_iam_home_calls_waiting", 29) == 0) {
+            waiting = val;
+            continue;
+        }
         if (strncmp(line, "tandem_repl_log_last_seq", 24) == 0) {
             label(line, "region", region, sizeof(region));
             printf("region %s (%s): log at %s\n", region, ep->url, val);
+            if (reachable && strcmp(home, region) == 0)
+                printf("  identity: home\n");
+            else if (reachable)
+                printf("  identity: home %s %s, %s calls waiting for it\n", home,
+                       strcmp(reachable, "1") == 0 ? "reachable" : "UNREACHABLE", waiting);
             continue;
         }
         label(line, "peer", peer, sizeof(peer));

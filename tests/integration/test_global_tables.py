@@ -340,6 +340,9 @@ class TwoRegions(unittest.TestCase):
         self.assertIn("region us-east-1", p.stdout)
         self.assertIn("region us-west-2", p.stdout)
         self.assertRegex(p.stdout, r"peer us-west-2 +up +lag \d+ms +backlog 0")
+        self.assertIn("region us-east-1 (%s): log at" % self.east.url(), p.stdout)
+        self.assertRegex(p.stdout, r"(?m)^  identity: home$")  # us-east-1 is home
+        self.assertIn("  identity: home us-east-1 reachable, 0 calls waiting for it", p.stdout)
         self.assertIn("table verify", p.stdout)
         p = subprocess.run([tandem_bin(), "status", "--endpoint", "us-east-1=" + self.east.url()],
                            capture_output=True, text=True, env=dict(env, TANDEM_SECRET_ACCESS_KEY="x"),

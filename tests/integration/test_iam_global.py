@@ -15,7 +15,7 @@ import time
 import unittest
 
 from repl_helpers import deployment
-from tandem_harness import find_clients, free_port
+from tandem_harness import find_clients, free_port, tandem_bin
 
 ACCOUNT = "123456789012"
 BOUND = 5.0  # seconds: loopback propagation is well under one
@@ -312,6 +312,12 @@ class GlobalIdentity(unittest.TestCase):
                    if line.startswith("tandem_iam_home_calls_waiting ")]
         self.assertEqual(len(waiting), 1, text)
         self.assertGreaterEqual(int(waiting[0].split()[1]), 4, text)
+        env = dict(os.environ, TANDEM_ACCESS_KEY_ID=self.west.access_key,
+                   TANDEM_SECRET_ACCESS_KEY=self.west.secret_key)
+        p = subprocess.run([tandem_bin(), "status", "--endpoint", "us-west-2=" + self.west.url()],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertRegex(p.stdout, r"identity: home us-east-1 UNREACHABLE, \d+ calls waiting",
+                         p.stdout + p.stderr)
         hole.close()  # now refused at once: what waits on it fails
         for t in threads:
             t.join(60)
