@@ -19,12 +19,6 @@
 
 static const char *const key_types[] = {"HASH", "RANGE", NULL};
 static const char *const attr_types[] = {"S", "N", "B", NULL};
-static const char *const billing_modes[] = {"PROVISIONED", "PAY_PER_REQUEST", NULL};
-static const char *const view_types[] = {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES",
-                                         "KEYS_ONLY", NULL};
-static const char *const table_classes[] = {"STANDARD", "STANDARD_INFREQUENT_ACCESS", NULL};
-
-enum { BILL_PROVISIONED = 0, BILL_PPR = 1 };
 
 /* ---- storage helpers ---- */
 
@@ -278,106 +272,6 @@ static void reply_desc(struct ddb_call *c, const char *member, const char *text)
     buf_init(&b, 0);
     buf_printf(&b, "{\"%s\":%s}", member, text);
     ddb_reply(c, &b);
-}
-
-/* stream_set - a new stream for @desc: StreamSpecification, LatestStreamArn/Label. */
-static void stream_set(struct ddb *d, cJSON *desc, const char *name, const char *view)
-{
-    int64_t ms = clock_wall_ms();
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    char label[96], arn[600];
-    cJSON *spec;
-
-    gmtime_r(&s, &tm);
-    snprintf(label, sizeof(label), "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:%s:table/%s/stream/%s", d->region, d->account,
-             name, label);
-    cJSON_DeleteItemFromObjectCaseSensitive(desc, "StreamSpecification");
-    cJSON_DeleteItemFromObjectCaseSensitive(desc, "LatestStreamArn");
-    cJSON_DeleteItemFromObjectCaseSensitive(desc, "LatestStreamLabel");
-    spec = cJSON_AddObjectToObject(desc, "StreamSpecification");
-    cJSON_AddBoolToObject(spec, "StreamEnabled", 1);
-    cJSON_AddStringToObject(spec, "StreamViewType", view);
-    cJSON_AddStringToObject(desc, "LatestStreamArn", arn);
-    cJSON_AddStringToObject(desc, "LatestStreamLabel", label);
-}
-
-static void throughput_set(cJSON *desc, int64_t rcu, int64_t wcu)
-{
-    cJSON *pt;
-
-    cJSON_DeleteItemFromObjectCaseSensitive(desc, "ProvisionedThroughput");
-    pt = cJSON_AddObjectToObject(desc, "ProvisionedThroughput");
-    cJSON_AddNumberToObject(pt, "NumberOfDecreasesToday", 0);
-    cJSON_AddNumberToObject(pt, "ReadCapacityUnits", (double)rcu);
-    cJSON_AddNumberToObject(pt, "WriteCapacityUnits", (double)wcu);
-}
-
-static void billing_set(cJSON *desc, int mode)
-{
-    cJSON *bm;
-
-    cJSON_DeleteItemFromObjectCaseSensitive(desc, "BillingModeSummary");
-    bm = cJSON_AddObjectToObject(desc, "BillingModeSummary");
-    cJSON_AddStringToObject(bm, "BillingMode", billing_modes[mode]);
-    if (mode == BILL_PPR)
-        cJSON_AddNumberToObject(bm, "LastUpdateToPayPerRequestDateTime",
-                                (double)clock_wall_ms() / 1000.0);
-}
-
-static int billing_of(const cJSON *desc)
-{
-    const cJSON *bm = cJSON_GetObjectItemCaseSensitive(desc, "BillingModeSummary");
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(bm, "BillingMode");
-
-    return cJSON_IsString(m) && strcmp(m->valuestring, "PAY_PER_REQUEST") == 0 ? BILL_PPR
-                                                                               : BILL_PROVISIONED;
-}
-
-/* throughput_arg - ProvisionedThroughput's two members, validated; false when absent. */
-static bool throughput_arg(struct ddb_call *c, const cJSON *pt, int64_t *rcu, int64_t *wcu)
-{
-    bool hr, hw;
-
-    if (!pt)
-        return false;
-    hr = ddb_arg_int(c, pt, "ReadCapacityUnits", rcu);
-    hw = ddb_arg_int(c, pt, "WriteCapacityUnits", wcu);
-    if (!hr)
-        ddb_verr_null(c, "provisionedThroughput.readCapacityUnits");
-    else if (*rcu < 1)
-        ddb_verr(c,
-                 "Value '%lld' at 'provisionedThroughput.readCapacityUnits' failed to satisfy "
-                 "constraint: Member must have value greater than or equal to 1",
-                 (long long)*rcu);
-    if (!hw)
-        ddb_verr_null(c, "provisionedThroughput.writeCapacityUnits");
-    else if (*wcu < 1)
-        ddb_verr(c,
-                 "Value '%lld' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy "
-                 "constraint: Member must have value greater than or equal to 1",
-                 (long long)*wcu);
-    return true;
-}
-
-/* stream_arg - StreamSpecification: -1 absent, 0 disabled, 1 enabled (@view set). */
-static int stream_arg(struct ddb_call *c, const cJSON *in, const char **view)
-{
-    const cJSON *ss = ddb_arg_obj(c, in, "StreamSpecification");
-    bool on = false;
-    int vt;
-
-    *view = NULL;
-    if (!ss)
-        return -1;
-    if (!ddb_arg_bool(c, ss, "StreamEnabled", &on))
-        ddb_verr_null(c, "streamSpecification.streamEnabled");
-    vt = ddb_arg_enum(c, ss, "StreamViewType", "streamSpecification.streamViewType", view_types);
-    if (vt >= 0)
-        *view = view_types[vt];
-    return on ? 1 : 0;
 }
 
 /* ---- CreateTable ---- */
@@ -655,10 +549,10 @@ void table_create(struct ddb_call *c)
     char arn[512], id[37];
 
     ddb_check_table_name(c, name, "tableName");
-    billing = ddb_arg_enum(c, in, "BillingMode", "billingMode", billing_modes);
-    has_pt = throughput_arg(c, ddb_arg_obj(c, in, "ProvisionedThroughput"), &rcu, &wcu);
-    stream = stream_arg(c, in, &view);
-    tclass = ddb_arg_enum(c, in, "TableClass", "tableClass", table_classes);
+    billing = table_billing_arg(c, in);
+    has_pt = table_throughput_arg(c, in, &rcu, &wcu);
+    stream = table_stream_arg(c, in, &view);
+    tclass = table_class_arg(c, in);
     ddb_arg_bool(c, in, "DeletionProtectionEnabled", &delprot);
     tags = tags_arg(c, in);
     if (c->serial || c->nverr) {
@@ -671,14 +565,14 @@ void table_create(struct ddb_call *c)
     if (!key_schema_arg(c, in, desc, &x->key))
         goto fail_replied;
     if (billing < 0)
-        billing = BILL_PROVISIONED;
-    if (billing == BILL_PROVISIONED && !has_pt) {
+        billing = TABLE_BILL_PROVISIONED;
+    if (billing == TABLE_BILL_PROVISIONED && !has_pt) {
         ddb_reply_err(c, ERR_INVALID,
                       "One or more parameter values were invalid: ReadCapacityUnits and "
                       "WriteCapacityUnits must both be specified when BillingMode is PROVISIONED");
         goto fail_replied;
     }
-    if (billing == BILL_PPR && has_pt) {
+    if (billing == TABLE_BILL_PPR && has_pt) {
         ddb_reply_err(c, ERR_INVALID,
                       "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
                       "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
@@ -699,22 +593,20 @@ void table_create(struct ddb_call *c)
 
     cJSON_AddStringToObject(desc, "TableName", name);
     cJSON_AddNumberToObject(desc, "CreationDateTime", (double)clock_wall_ms() / 1000.0);
-    throughput_set(desc, rcu, wcu);
-    billing_set(desc, billing);
+    table_throughput_set(desc, rcu, wcu);
+    table_billing_set(desc, billing);
     snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:%s:table/%s", c->d->region, c->d->account,
              name);
     cJSON_AddStringToObject(desc, "TableArn", arn);
-    if (!index_create_args(c, in, desc, arn, billing == BILL_PROVISIONED))
+    if (!index_create_args(c, in, desc, arn, billing == TABLE_BILL_PROVISIONED))
         goto fail_replied;
     ddb_uuid(id);
     cJSON_AddStringToObject(desc, "TableId", id);
     if (stream == 1)
-        stream_set(c->d, desc, name, view);
+        table_stream_set(c->d, desc, name, view);
     cJSON_AddBoolToObject(desc, "DeletionProtectionEnabled", delprot);
-    if (tclass >= 0) {
-        cJSON *tc = cJSON_AddObjectToObject(desc, "TableClassSummary");
-        cJSON_AddStringToObject(tc, "TableClass", table_classes[tclass]);
-    }
+    if (tclass >= 0)
+        table_class_set(desc, tclass);
     if (tags) {
         cJSON_AddItemToObject(desc, "_tags", tags);
         tags = NULL;
@@ -978,22 +870,22 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
     rc = desc_get(t, x->name, &desc, e);
     if (rc)
         goto out;
-    cur = billing_of(desc);
+    cur = table_billing_of(desc);
     int nb = x->billing >= 0 ? x->billing : cur;
-    if (nb == BILL_PPR && x->has_pt) {
+    if (nb == TABLE_BILL_PPR && x->has_pt) {
         rc = err_set(e, ERR_INVALID,
                      "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
                      "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
         goto out;
     }
-    if (nb == BILL_PROVISIONED && cur == BILL_PPR && !x->has_pt) {
+    if (nb == TABLE_BILL_PROVISIONED && cur == TABLE_BILL_PPR && !x->has_pt) {
         rc = err_set(e, ERR_INVALID,
                      "One or more parameter values were invalid: ProvisionedThroughput must be "
                      "specified when BillingMode is PROVISIONED");
         goto out;
     }
     pt = cJSON_GetObjectItemCaseSensitive(desc, "ProvisionedThroughput");
-    if (x->has_pt && cur == BILL_PROVISIONED) {
+    if (x->has_pt && cur == TABLE_BILL_PROVISIONED) {
         int64_t r0 = (int64_t)cJSON_GetNumberValue(
                     cJSON_GetObjectItemCaseSensitive(pt, "ReadCapacityUnits")),
                 w0 = (int64_t)cJSON_GetNumberValue(
@@ -1019,17 +911,17 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         goto out;
     }
     if (nb != cur) {
-        billing_set(desc, nb);
-        if (nb == BILL_PPR)
-            throughput_set(desc, 0, 0);
+        table_billing_set(desc, nb);
+        if (nb == TABLE_BILL_PPR)
+            table_throughput_set(desc, 0, 0);
         changing = true;
     }
     if (x->has_pt) {
-        throughput_set(desc, x->rcu, x->wcu);
+        table_throughput_set(desc, x->rcu, x->wcu);
         changing = true;
     }
     if (x->stream == 1)
-        stream_set(x->c->d, desc, x->name, x->view);
+        table_stream_set(x->c->d, desc, x->name, x->view);
     if (x->stream == 0) {
         rc = streams_table_closing(t, desc, e); /* the shard closes (streams.h) */
         if (rc)
@@ -1041,11 +933,8 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_DeleteItemFromObjectCaseSensitive(desc, "DeletionProtectionEnabled");
         cJSON_AddBoolToObject(desc, "DeletionProtectionEnabled", x->delprot);
     }
-    if (x->tclass >= 0) {
-        cJSON_DeleteItemFromObjectCaseSensitive(desc, "TableClassSummary");
-        cJSON *tc = cJSON_AddObjectToObject(desc, "TableClassSummary");
-        cJSON_AddStringToObject(tc, "TableClass", table_classes[x->tclass]);
-    }
+    if (x->tclass >= 0)
+        table_class_set(desc, x->tclass);
     rc = desc_put(t, x->name, desc, e);
     if (!rc)
         rc = stats_get(t, desc_id(desc), &count, &bytes, e);
@@ -1073,11 +962,11 @@ void table_update(struct ddb_call *c)
     ddb_check_table_name(c, name, "tableName");
     x->c = c;
     x->name = name;
-    x->billing = ddb_arg_enum(c, in, "BillingMode", "billingMode", billing_modes);
-    x->has_pt = throughput_arg(c, ddb_arg_obj(c, in, "ProvisionedThroughput"), &x->rcu, &x->wcu);
-    x->stream = stream_arg(c, in, &x->view);
+    x->billing = table_billing_arg(c, in);
+    x->has_pt = table_throughput_arg(c, in, &x->rcu, &x->wcu);
+    x->stream = table_stream_arg(c, in, &x->view);
     x->has_delprot = ddb_arg_bool(c, in, "DeletionProtectionEnabled", &x->delprot);
-    x->tclass = ddb_arg_enum(c, in, "TableClass", "tableClass", table_classes);
+    x->tclass = table_class_arg(c, in);
     if (ddb_args_failed(c))
         return;
     if (ddb_arg_arr(c, in, "GlobalSecondaryIndexUpdates")) {
@@ -1289,7 +1178,7 @@ enum err_code ddb_repl_table_create(struct ddb *d, const cJSON *spec, const cJSO
         char view[32];
 
         snprintf(view, sizeof(view), "%s", vt ? vt : "NEW_AND_OLD_IMAGES");
-        stream_set(d, x.desc, name, view); /* this region's own stream */
+        table_stream_set(d, x.desc, name, view); /* this region's own stream */
     }
     rc = store_write(d->store, repl_create_apply, &x, e);
     cJSON_Delete(x.desc);

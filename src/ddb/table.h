@@ -85,6 +85,36 @@ enum err_code table_stats_get(struct store_txn *t, uint64_t id, uint64_t *count,
 enum err_code table_description(struct store_txn *t, cJSON *desc, const char *status, char **out,
                                 struct err *e);
 
+/* ---- table settings shared by CreateTable and UpdateTable (table_settings.c) ---- */
+
+enum { TABLE_BILL_PROVISIONED = 0, TABLE_BILL_PPR = 1 };
+
+/* table_billing_arg - the request's BillingMode: a TABLE_BILL_*, -1 absent,
+ * -2 invalid (a validation error is recorded in @c). table_billing_of - the
+ * mode of descriptor @desc. table_billing_set - set BillingModeSummary (the
+ * time of a switch to PAY_PER_REQUEST is now). */
+int table_billing_arg(struct ddb_call *c, const cJSON *in);
+int table_billing_of(const cJSON *desc);
+void table_billing_set(cJSON *desc, int mode);
+
+/* table_throughput_arg - the request's ProvisionedThroughput, both members
+ * checked (errors recorded in @c); false when absent. table_throughput_set -
+ * set the descriptor's ProvisionedThroughput. */
+bool table_throughput_arg(struct ddb_call *c, const cJSON *in, int64_t *rcu, int64_t *wcu);
+void table_throughput_set(cJSON *desc, int64_t rcu, int64_t wcu);
+
+/* table_stream_arg - the request's StreamSpecification: -1 absent, 0 disabled,
+ * 1 enabled (@view set when a StreamViewType was given). table_stream_set - a
+ * new stream for @desc of table @name: StreamSpecification, LatestStreamArn
+ * and LatestStreamLabel. */
+int table_stream_arg(struct ddb_call *c, const cJSON *in, const char **view);
+void table_stream_set(struct ddb *d, cJSON *desc, const char *name, const char *view);
+
+/* table_class_arg - the request's TableClass: an index for table_class_set,
+ * -1 absent, -2 invalid. table_class_set - set TableClassSummary. */
+int table_class_arg(struct ddb_call *c, const cJSON *in);
+void table_class_set(cJSON *desc, int tclass);
+
 ddb_op_fn table_create, table_describe, table_list, table_delete, table_update;
 
 #endif
