@@ -442,9 +442,7 @@ static bool key_schema_arg(struct ddb_call *c, const cJSON *in, cJSON *desc, str
     for (int i = 0; i < nd; i++)
         for (int j = 0; j < i; j++)
             if (strcmp(dname[i], dname[j]) == 0) {
-                snprintf(msg, sizeof(msg),
-                         "Cannot have two attributes with the same name. Attribute name: %.255s",
-                         dname[i]);
+                snprintf(msg, sizeof(msg), "Attribute Name is duplicated: %.255s", dname[i]);
                 ddb_reply_err(c, ERR_INVALID, msg);
                 return false;
             }
@@ -542,6 +540,7 @@ void table_create(struct ddb_call *c)
     const char *name = ddb_arg_str(c, in, "TableName");
     const char *view;
     int billing, stream, tclass;
+    double now;
     int64_t rcu = 0, wcu = 0;
     bool has_pt, delprot = false;
     cJSON *desc = NULL, *tags = NULL;
@@ -592,9 +591,10 @@ void table_create(struct ddb_call *c)
     }
 
     cJSON_AddStringToObject(desc, "TableName", name);
-    cJSON_AddNumberToObject(desc, "CreationDateTime", (double)clock_wall_ms() / 1000.0);
+    now = (double)clock_wall_ms() / 1000.0;
+    cJSON_AddNumberToObject(desc, "CreationDateTime", now);
     table_throughput_set(desc, rcu, wcu);
-    table_billing_set(desc, billing);
+    table_billing_set(desc, billing, now);
     snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:%s:table/%s", c->d->region, c->d->account,
              name);
     cJSON_AddStringToObject(desc, "TableArn", arn);
@@ -740,6 +740,9 @@ struct drop {
     char *replicas; /* owned: the replica set the table had, JSON text */
 };
 
+static const char *const drop_omits[] = {"KeySchema", "AttributeDefinitions", "CreationDateTime",
+                                         "GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+
 static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct drop *x = arg;
@@ -807,6 +810,9 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
         if (rc)
             goto out;
     }
+    /* DeleteTable's TableDescription leaves out the schema and the creation time */
+    for (size_t i = 0; i < sizeof(drop_omits) / sizeof(drop_omits[0]); i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(desc, drop_omits[i]);
     x->out = describe(desc, "DELETING", count, bytes);
 out:
     store_cursor_close(cur);
@@ -911,7 +917,7 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         goto out;
     }
     if (nb != cur) {
-        table_billing_set(desc, nb);
+        table_billing_set(desc, nb, (double)clock_wall_ms() / 1000.0);
         if (nb == TABLE_BILL_PPR)
             table_throughput_set(desc, 0, 0);
         changing = true;

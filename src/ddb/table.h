@@ -91,11 +91,11 @@ enum { TABLE_BILL_PROVISIONED = 0, TABLE_BILL_PPR = 1 };
 
 /* table_billing_arg - the request's BillingMode: a TABLE_BILL_*, -1 absent,
  * -2 invalid (a validation error is recorded in @c). table_billing_of - the
- * mode of descriptor @desc. table_billing_set - set BillingModeSummary (the
- * time of a switch to PAY_PER_REQUEST is now). */
+ * mode of descriptor @desc. table_billing_set - set BillingModeSummary
+ * (PAY_PER_REQUEST since @when, seconds since the epoch). */
 int table_billing_arg(struct ddb_call *c, const cJSON *in);
 int table_billing_of(const cJSON *desc);
-void table_billing_set(cJSON *desc, int mode);
+void table_billing_set(cJSON *desc, int mode, double when);
 
 /* table_throughput_arg - the request's ProvisionedThroughput, both members
  * checked (errors recorded in @c); false when absent. table_throughput_set -

@@ -52,7 +52,7 @@ void table_throughput_set(cJSON *desc, int64_t rcu, int64_t wcu)
     cJSON_AddNumberToObject(pt, "WriteCapacityUnits", (double)wcu);
 }
 
-void table_billing_set(cJSON *desc, int mode)
+void table_billing_set(cJSON *desc, int mode, double when)
 {
     cJSON *bm;
 
@@ -60,8 +60,7 @@ void table_billing_set(cJSON *desc, int mode)
     bm = cJSON_AddObjectToObject(desc, "BillingModeSummary");
     cJSON_AddStringToObject(bm, "BillingMode", billing_modes[mode]);
     if (mode == TABLE_BILL_PPR)
-        cJSON_AddNumberToObject(bm, "LastUpdateToPayPerRequestDateTime",
-                                (double)clock_wall_ms() / 1000.0);
+        cJSON_AddNumberToObject(bm, "LastUpdateToPayPerRequestDateTime", when);
 }
 
 int table_billing_of(const cJSON *desc)

@@ -332,7 +332,7 @@ static const struct err_case create_errors[] = {
      "{\"TableName\":\"tbl\"," KS1
      ",\"AttributeDefinitions\":[{\"AttributeName\":\"id\",\"AttributeType\":\"S\"},{"
      "\"AttributeName\":\"id\",\"AttributeType\":\"N\"}]," PPR "}",
-     "ValidationException", "Cannot have two attributes with the same name"},
+     "ValidationException", "Attribute Name is duplicated: id"},
     {"CreateTable", "{\"TableName\":\"tbl\"," KS1 "," AD1 "}", "ValidationException",
      "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is "
      "PROVISIONED"},

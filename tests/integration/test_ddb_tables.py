@@ -1,0 +1,107 @@
+"""The DynamoDB table operations through boto3 (CreateTable, DescribeTable,
+UpdateTable, DeleteTable): what the service answers for each setting, and
+that a refused request changes nothing."""
+
+import re
+import unittest
+import uuid
+
+from tandem_harness import ServerTestCase
+
+HASH = [{"AttributeName": "id", "KeyType": "HASH"}]
+HASH_S = [{"AttributeName": "id", "AttributeType": "S"}]
+
+
+class DdbTables(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # as the service's own test suites do: the server, not boto3, checks input
+        cls.ddb = cls.server.boto3(parameter_validation=False)
+
+    def name(self):
+        return "tbl-" + uuid.uuid4().hex[:12]
+
+    def create(self, **kw):
+        args = {"TableName": self.name(), "KeySchema": HASH, "AttributeDefinitions": HASH_S,
+                "BillingMode": "PAY_PER_REQUEST"}
+        args.update(kw)
+        out = self.ddb.create_table(**args)["TableDescription"]
+        self.addCleanup(self.drop, args["TableName"])
+        return args["TableName"], out
+
+    def drop(self, name):
+        try:
+            self.ddb.delete_table(TableName=name)
+        except self.ddb.exceptions.ResourceNotFoundException:
+            pass
+
+    def describe(self, name):
+        return self.ddb.describe_table(TableName=name)["Table"]
+
+    def assertRefused(self, code, pattern, fn, **kw):
+        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+            fn(**kw)
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], code, err)
+        self.assertRegex(err["Message"], pattern)
+
+    # -- CreateTable ------------------------------------------------------------
+
+    def test_attribute_defined_twice(self):
+        name = self.name()
+        self.assertRefused("ValidationException", r"^Attribute Name is duplicated: sku$",
+                           self.ddb.create_table, TableName=name,
+                           KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
+                           AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "N"},
+                                                 {"AttributeName": "sku", "AttributeType": "B"}],
+                           BillingMode="PAY_PER_REQUEST")
+        self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
+
+    def test_on_demand_since_creation(self):
+        name, _ = self.create()
+        got = self.describe(name)
+        self.assertEqual(got["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"],
+                         got["CreationDateTime"])
+
+    # -- DeleteTable ------------------------------------------------------------
+
+    def test_delete_answer_leaves_out_the_schema(self):
+        name, _ = self.create(
+            KeySchema=[{"AttributeName": "shop", "KeyType": "HASH"},
+                       {"AttributeName": "order", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "shop", "AttributeType": "S"},
+                                  {"AttributeName": "order", "AttributeType": "N"},
+                                  {"AttributeName": "courier", "AttributeType": "S"}],
+            GlobalSecondaryIndexes=[{"IndexName": "by-courier",
+                                     "KeySchema": [{"AttributeName": "courier",
+                                                    "KeyType": "HASH"}],
+                                     "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+            LocalSecondaryIndexes=[{"IndexName": "by-courier-local",
+                                    "KeySchema": [{"AttributeName": "shop", "KeyType": "HASH"},
+                                                  {"AttributeName": "courier",
+                                                   "KeyType": "RANGE"}],
+                                    "Projection": {"ProjectionType": "ALL"}}])
+        self.ddb.put_item(TableName=name, Item={"shop": {"S": "north"}, "order": {"N": "7"}})
+        described = self.describe(name)
+        got = self.ddb.delete_table(TableName=name)["TableDescription"]
+        for member in ("KeySchema", "AttributeDefinitions", "CreationDateTime",
+                       "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            self.assertIn(member, described)
+            self.assertNotIn(member, got)
+        self.assertEqual(got["TableName"], name)
+        self.assertEqual(got["TableStatus"], "DELETING")
+        self.assertEqual(got["TableId"], described["TableId"])
+        self.assertEqual(got["TableArn"], described["TableArn"])
+        self.assertEqual(got["ItemCount"], 1)
+        self.assertGreater(got["TableSizeBytes"], 0)
+        self.assertEqual(got["BillingModeSummary"], described["BillingModeSummary"])
+        self.assertEqual(got["ProvisionedThroughput"],
+                         {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0,
+                          "WriteCapacityUnits": 0})
+        self.assertRefused("ResourceNotFoundException", "not found", self.ddb.describe_table,
+                           TableName=name)
+
+
+if __name__ == "__main__":
+    unittest.main()
