@@ -25,9 +25,12 @@
 #include "ttl.h"
 #include "txn.h"
 #include "update.h"
+#include "wire.h"
 
 #define DDB_NS   "com.amazonaws.dynamodb.v20120810#"
 #define CORAL_NS "com.amazon.coral.service#"
+
+static ddb_op_fn describe_endpoints;
 
 /* The operations, like Redis's command table. */
 static const struct {
@@ -55,6 +58,7 @@ static const struct {
     {"TagResource", ddb_tag_resource},
     {"UntagResource", ddb_untag_resource},
     {"ListTagsOfResource", ddb_list_tags},
+    {"DescribeEndpoints", describe_endpoints},
 };
 
 /* The one table turning an err code into DynamoDB's error shape. */
@@ -241,9 +245,17 @@ static void respond(struct http_req *r, const char *rid, int status, struct buf 
     char crc[16], *c = crc + sizeof(crc) - 1;
     unsigned long v;
 
+    enum ddb_wire_enc enc = DDB_WIRE_IDENTITY;
+
     if (!body->ptr)
         buf_append(body, "", 0);
     nul_encode(body);
+    /* DynamoDB compresses answers of 4 KiB and more when asked; x-amz-crc32
+     * is then the checksum of the compressed bytes */
+    if (status == 200 && body->len >= DDB_WIRE_MIN_COMPRESS)
+        enc = ddb_wire_accept(http_req_header(r, "accept-encoding"));
+    if (enc != DDB_WIRE_IDENTITY && ddb_wire_encode(body, enc))
+        http_resp_header(r, "Content-Encoding", enc == DDB_WIRE_GZIP ? "gzip" : "deflate");
     v = crc32(0L, (const Bytef *)body->ptr, (uInt)body->len);
     *c = '\0'; /* decimal, without snprintf's cost on every answer */
     do {
@@ -253,6 +265,7 @@ static void respond(struct http_req *r, const char *rid, int status, struct buf 
     http_resp_header(r, "Content-Type", "application/x-amz-json-1.0");
     http_resp_header(r, "x-amzn-RequestId", rid);
     http_resp_header(r, "x-amz-crc32", c);
+    http_resp_header(r, "Server", "Server");
     http_respond_buf(r, status, body);
     buf_free(body);
 }
@@ -548,6 +561,22 @@ bool ddb_args_failed(struct ddb_call *c)
     return true;
 }
 
+/* describe_endpoints - DescribeEndpoints: the one address this region
+ * answers on, as the client reached it (Host), for endpoint discovery. */
+static void describe_endpoints(struct ddb_call *c)
+{
+    const char *host = http_req_header(c->r, "host");
+    struct buf b;
+
+    if (!host || !*host)
+        host = arena_sprintf(c->a, "dynamodb.%s.amazonaws.com", c->d->region);
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"Endpoints\":[{\"Address\":");
+    buf_json_str(&b, host, strlen(host));
+    buf_puts(&b, ",\"CachePeriodInMinutes\":1440}]}");
+    ddb_reply(c, &b);
+}
+
 /* ---- dispatch ---- */
 
 static void json_free(void *p)
@@ -616,7 +645,7 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
 
     if (!box->authz || (who && who->root))
         return true;
-    if (strcmp(c->op, "ListTables") != 0) {
+    if (strcmp(c->op, "ListTables") != 0 && strcmp(c->op, "DescribeEndpoints") != 0) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(c->in, "TableName");
         table = cJSON_IsString(t) ? t->valuestring : "";
     }
@@ -738,6 +767,10 @@ static void handle(struct ddb *d, struct http_req *r, const char *op,
     struct ddb_call *c;
     ddb_op_fn *fn = NULL;
     char msg[160];
+    const char *enc;
+    struct err e = {0};
+    enum err_code rc;
+
     c = arena_calloc(r->arena, sizeof(*c));
     c->d = d;
     c->r = r;
@@ -768,6 +801,15 @@ static void handle(struct ddb *d, struct http_req *r, const char *op,
     if (r->body_too_large) {
         error_with_id(r, c->rid, 413, CORAL_NS "RequestEntityTooLargeException",
                       "Request entity too large");
+        return;
+    }
+    if ((enc = http_req_header(r, "content-encoding")) != NULL &&
+        (rc = ddb_wire_decode(&r->body, enc, &e)) != ERR_OK) {
+        /* DynamoDB answers an unknown encoding or a corrupt body with 500 */
+        if (rc == ERR_TOO_LARGE)
+            error_with_id(r, c->rid, 413, CORAL_NS "RequestEntityTooLargeException", e.msg);
+        else
+            error_with_id(r, c->rid, 500, DDB_NS "InternalServerError", e.msg);
         return;
     }
     if (r->body.len == 0) {

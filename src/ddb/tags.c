@@ -111,8 +111,7 @@ static void tag_done(void *arg, enum err_code rc, const struct err *e)
         ddb_reply_err(x->c, rc, e->msg);
         return;
     }
-    buf_init(&b, 0);
-    buf_puts(&b, "{}");
+    buf_init(&b, 0); /* TagResource and UntagResource answer with no body at all */
     ddb_reply(x->c, &b);
 }
 

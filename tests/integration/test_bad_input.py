@@ -2,6 +2,7 @@
 JSON error (or, when the client is gone, nothing), and the server keeps
 serving afterwards."""
 
+import gzip
 import http.client
 import json
 import os
@@ -187,6 +188,38 @@ class BadInput(ServerTestCase):
             with self.subTest(target=target):
                 status, headers, out = self.server.raw(body=b"{}", target=target)
                 self.assertAwsShaped(status, headers, out, ("UnknownOperationException",))
+
+    def test_bad_compressed_bodies(self):
+        # DynamoDB answers a body it cannot decode with 500 InternalServerError
+        # (the SDKs retry it) and writes nothing
+        def put(pk):
+            return json.dumps({"TableName": "bad-input", "Item": {"pk": {"S": pk}}}).encode()
+
+        cases = [
+            ("brotli", put("enc-unknown"), "enc-unknown"),
+            ("gzip", put("enc-plain"), "enc-plain"),  # says gzip, is not
+            ("gzip", gzip.compress(put("enc-cut"))[:-3], "enc-cut"),
+            ("gzip", gzip.compress(put("enc-tail")) + b"trailing", "enc-tail"),
+            ("gzip", b"", None),
+        ]
+        for enc, body, pk in cases:
+            with self.subTest(encoding=enc, pk=pk, size=len(body)):
+                status, headers, out = self.server.raw("PutItem", body,
+                                                       headers={"Content-Encoding": enc})
+                self.assertAwsShaped(status, headers, out, ("InternalServerError",),
+                                     statuses=(500,))
+                if pk:
+                    _, _, got = self.server.raw("GetItem", json.dumps(
+                        {"TableName": "bad-input", "Key": {"pk": {"S": pk}},
+                         "ConsistentRead": True}))
+                    self.assertNotIn("Item", json.loads(got))
+        # a small body that inflates past the 16 MiB request limit
+        big = b'{"TableName": "bad-input", "Item": {"pk": {"S": "enc-bomb"}}' + \
+            b" " * (17 * 1024 * 1024) + b"}"
+        status, headers, out = self.server.raw("PutItem", gzip.compress(big),
+                                               headers={"Content-Encoding": "gzip"})
+        self.assertAwsShaped(status, headers, out, ("RequestEntityTooLargeException",),
+                             statuses=(413,))
 
     def test_missing_target(self):
         status, headers, out = self.server.raw(body=b"{}", target=None)

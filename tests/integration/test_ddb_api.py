@@ -1,9 +1,12 @@
 """The DynamoDB item API through boto3: conditions, projections,
 ReturnValues, pagination, filters and the exact error codes."""
 
+import binascii
+import gzip
 import json
 import unittest
 import uuid
+import zlib
 
 from tandem_harness import ServerTestCase
 
@@ -43,6 +46,83 @@ class DdbApi(ServerTestCase):
         self.assertIn("x-amz-crc32", h)
         self.assertIn("x-amzn-requestid", h)
         self.assertTrue(h["content-type"].startswith("application/x-amz-json-1.0"), h)
+        self.assertEqual(h.get("server"), "Server", h)  # as DynamoDB names itself
+
+    def test_describe_endpoints(self):
+        eps = self.ddb.describe_endpoints()["Endpoints"]
+        self.assertEqual(eps, [{"Address": "127.0.0.1:%d" % self.server.port,
+                                "CachePeriodInMinutes": 1440}])
+
+    def test_tag_resource_answers_no_body(self):
+        t = self.new_table()
+        arn = self.ddb.describe_table(TableName=t)["Table"]["TableArn"]
+        for op, body in (("TagResource", {"ResourceArn": arn,
+                                          "Tags": [{"Key": "team", "Value": "blue"}]}),
+                         ("UntagResource", {"ResourceArn": arn, "TagKeys": ["team"]})):
+            with self.subTest(op=op):
+                status, headers, out = self.server.raw(op, json.dumps(body))
+                self.assertEqual((status, out), (200, b""))
+                self.assertEqual(headers["x-amz-crc32"], "0")
+        self.assertEqual(self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"], [])
+
+    # -- compressed bodies ----------------------------------------------------
+
+    def test_gzip_requests(self):
+        t = self.new_table()
+        for label, pk, enc, pack in (
+                ("gzip", "one", "gzip", gzip.compress),
+                ("two gzip members", "two", "gzip",
+                 lambda b: gzip.compress(b[:7]) + gzip.compress(b[7:])),
+                ("large", "big", "GZIP", gzip.compress),
+                ("identity", "ident", "identity", lambda b: b)):
+            with self.subTest(label):
+                note = "n" * (20000 if pk == "big" else 5)
+                body = json.dumps({"TableName": t, "Item": {"pk": {"S": pk},
+                                                            "note": {"S": note}}}).encode()
+                status, _, out = self.server.raw("PutItem", pack(body),
+                                                 headers={"Content-Encoding": enc})
+                self.assertEqual(status, 200, out)
+                got = self.ddb.get_item(TableName=t, Key={"pk": {"S": pk}}, ConsistentRead=True)
+                self.assertEqual(got["Item"]["note"]["S"], note)
+
+    def test_compressed_answers(self):
+        t = self.new_table()
+        self.ddb.put_item(TableName=t, Item={"pk": {"S": "k"}, "doc": {"S": "ab" * 3000},
+                                             "tiny": {"S": "t"}})
+        get = json.dumps({"TableName": t, "Key": {"pk": {"S": "k"}}, "ConsistentRead": True})
+        _, _, plain = self.server.raw("GetItem", get)
+        self.assertGreater(len(plain), 4096)
+        cases = [  # Accept-Encoding, the encoding of the answer
+            (None, None), ("identity", None), ("br, zstd", None), ("x-gzip", None),
+            ("gzip", "gzip"), ("deflate", "deflate"), ("Deflate, gzip", "deflate"),
+            ("gzip;q=0.4, deflate;q=0.9", "deflate"), ("gzip;q=0", None),
+            ("*", "gzip"), ("*, deflate", "deflate"), ("*, gzip;q=0.3", "deflate"),
+            ("*;q=0", None), ("deflate;q=7, gzip", "deflate"), ("gzip;q=oops, deflate;q=0.5", "gzip"),
+            ("deflate;q=-1, gzip;q=0.1", "gzip"), ("gzip;level=9;q=0", None),
+            ("  , gzip ,", "gzip"), ("gzip deflate", None),
+        ]
+        for accept, want in cases:
+            with self.subTest(accept=accept):
+                status, headers, out = self.server.raw(
+                    "GetItem", get, headers={"Accept-Encoding": accept} if accept else None)
+                self.assertEqual(status, 200, out)
+                self.assertEqual(headers.get("content-encoding"), want, headers)
+                # the checksum is of the bytes sent, compressed or not
+                self.assertEqual(int(headers["x-amz-crc32"]), binascii.crc32(out))
+                if want == "gzip":
+                    out = gzip.decompress(out)
+                elif want == "deflate":
+                    out = zlib.decompress(out)
+                self.assertEqual(out, plain)
+        # small answers and errors go as they are
+        small = json.dumps({"TableName": t, "Key": {"pk": {"S": "k"}},
+                            "ProjectionExpression": "tiny"})
+        missing = json.dumps({"TableName": "no-such-" + t, "Key": {"pk": {"S": "k"}}})
+        for body in (small, missing):
+            status, headers, out = self.server.raw("GetItem", body,
+                                                   headers={"Accept-Encoding": "gzip"})
+            self.assertNotIn("content-encoding", headers)
+            json.loads(out)
 
     # -- conditions ---------------------------------------------------------
 

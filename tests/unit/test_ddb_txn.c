@@ -88,6 +88,21 @@ static void ok(struct fixture *f, const char *op, const char *body)
     cJSON_Delete(j);
 }
 
+/* ok_empty - @op answers 200 with no body at all (TagResource, UntagResource). */
+static void ok_empty(struct fixture *f, const char *op, const char *body)
+{
+    struct http_req *r = http_req_new("POST", "/");
+    const char *rb;
+    size_t rlen;
+
+    buf_append(&r->body, body, strlen(body));
+    ddb_handle(f->ddb, r, op, NULL);
+    assert_int_equal(http_req_wait(r, &rb, &rlen), 200);
+    assert_int_equal(rlen, 0);
+    assert_string_equal(http_req_resp_header(r, "x-amz-crc32"), "0");
+    http_req_free(r);
+}
+
 /* err - the error's short type; the body stays in @out when non-NULL. */
 static void expect_err(struct fixture *f, const char *op, const char *body, const char *type,
                        const char *msg_part, cJSON **out)
@@ -299,9 +314,10 @@ static void tags(void **state)
     cJSON *j;
 
     create(f, "ttt");
-    ok(f, "TagResource",
-       "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/ttt\",\"Tags\":[{\"Key\":"
-       "\"a\",\"Value\":\"1\"}]}");
+    ok_empty(
+        f, "TagResource",
+        "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/ttt\",\"Tags\":[{\"Key\":"
+        "\"a\",\"Value\":\"1\"}]}");
     assert_int_equal(call(f, "ListTagsOfResource",
                           "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/ttt\"}",
                           &j),
@@ -318,9 +334,9 @@ static void tags(void **state)
                "ValidationException", "Invalid TableArn", NULL);
     expect_err(f, "UntagResource", "{\"ResourceArn\":\"x\"}", "ValidationException", "tagKeys",
                NULL);
-    ok(f, "UntagResource",
-       "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/"
-       "ttt\",\"TagKeys\":[\"a\"]}");
+    ok_empty(f, "UntagResource",
+             "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/"
+             "ttt\",\"TagKeys\":[\"a\"]}");
 }
 
 /* count_of - the Count of a Query on index "gix" for color @color. */
