@@ -13,6 +13,8 @@
 
 enum { GET_MAX = 100, WRITE_MAX = 25, RESPONSE_MAX = 16 * 1024 * 1024 };
 
+static const char *const ricm_vals[] = {"SIZE", "NONE", NULL};
+
 static bool dup_key(struct buf *keys, size_t n, const struct buf *k)
 {
     for (size_t i = 0; i < n; i++)
@@ -27,10 +29,10 @@ void ddb_batch_get(struct ddb_call *c)
 {
     cJSON *req = ddb_arg_obj(c, c->in, "RequestItems");
     cJSON *tab;
-    size_t total = 0, bytes = 0;
+    size_t total = 0;
     int cap;
     struct store_txn *t = NULL;
-    struct buf b, un, keys[GET_MAX];
+    struct buf b, un, cc, keys[GET_MAX];
     size_t nkeys = 0;
     struct err e = {0};
     enum err_code rc = ERR_OK;
@@ -45,10 +47,18 @@ void ddb_batch_get(struct ddb_call *c)
     {
         cJSON *ks = ddb_arg_arr(c, tab, "Keys");
 
+        int n = cJSON_GetArraySize(ks);
+
         ddb_check_table_name(c, tab->string, "requestItems.key");
         if (!ks)
             ddb_verr_null(c, "requestItems.member.keys");
-        total += (size_t)cJSON_GetArraySize(ks);
+        else if (n < 1 || n > GET_MAX)
+            ddb_verr(c,
+                     "Value '%s' at 'requestItems.%s.member.keys' failed to satisfy constraint: "
+                     "Member must have length %s",
+                     n ? "[...]" : "[]", tab->string,
+                     n ? "less than or equal to 100" : "greater than or equal to 1");
+        total += (size_t)n;
     }
     if (req && !req->child)
         ddb_verr(c, "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
@@ -61,6 +71,7 @@ void ddb_batch_get(struct ddb_call *c)
     }
     buf_init(&b, 0);
     buf_init(&un, 0);
+    buf_init(&cc, 0);
     buf_puts(&b, "{\"Responses\":{");
     rc = store_read_begin(c->d->store, &t, &e);
     cJSON_ArrayForEach(tab, req)
@@ -69,6 +80,8 @@ void ddb_batch_get(struct ddb_call *c)
         struct table_keys k;
         const cJSON *key;
         bool first = true, consistent = false, un_open = false;
+        size_t tab_start = nkeys; /* a key may be asked once per table */
+        double units = 0;
 
         if (rc)
             break;
@@ -97,7 +110,7 @@ void ddb_batch_get(struct ddb_call *c)
                 nkeys++;
                 break;
             }
-            if (dup_key(keys, nkeys, &keys[nkeys])) {
+            if (dup_key(keys + tab_start, nkeys - tab_start, &keys[nkeys])) {
                 nkeys++;
                 rc = err_set(&e, ERR_INVALID, "Provided list of item keys contains duplicates");
                 break;
@@ -121,8 +134,10 @@ void ddb_batch_get(struct ddb_call *c)
             nkeys++;
             if (rc)
                 break;
+            /* each key is read as one GetItem: its item rounded up to 4 KB, a missing one
+             * costing the minimum */
+            units += dp_read_units(it ? attr_item_size(it) : 0, consistent);
             if (it) {
-                bytes += attr_item_size(it);
                 if (!first)
                     buf_putc(&b, ',');
                 first = false;
@@ -131,6 +146,9 @@ void ddb_batch_get(struct ddb_call *c)
             }
         }
         buf_putc(&b, ']');
+        if (cc.len)
+            buf_putc(&cc, ',');
+        dp_capacity_entry(&cc, cap ? cap : 1, tab->string, units);
         if (un_open) {
             buf_puts(&un, "]");
             if (ex.proj) {
@@ -144,9 +162,10 @@ void ddb_batch_get(struct ddb_call *c)
                     dp_put_json(&un, names);
                 }
             }
+            if (consistent)
+                buf_puts(&un, ",\"ConsistentRead\":true");
             buf_putc(&un, '}');
         }
-        (void)consistent;
     }
     store_txn_abort(t);
     for (size_t i = 0; i < nkeys; i++)
@@ -154,6 +173,7 @@ void ddb_batch_get(struct ddb_call *c)
     if (rc) {
         buf_free(&b);
         buf_free(&un);
+        buf_free(&cc);
         if (e.code || *e.msg)
             ddb_reply_err(c, rc, e.msg);
         return;
@@ -164,10 +184,11 @@ void ddb_batch_get(struct ddb_call *c)
     buf_putc(&b, '}');
     buf_free(&un);
     if (cap) {
-        buf_puts(&b, ",\"ConsumedCapacity\":[{");
-        /* one entry for the whole call, as a single-table batch reports it */
-        buf_printf(&b, "\"CapacityUnits\":%.1f}]", dp_read_units(bytes, false));
+        buf_puts(&b, ",\"ConsumedCapacity\":[");
+        buf_append(&b, cc.ptr, cc.len);
+        buf_putc(&b, ']');
     }
+    buf_free(&cc);
     buf_putc(&b, '}');
     ddb_reply(c, &b);
 }
@@ -178,7 +199,8 @@ struct bw_one {
     const char *table;
     uint64_t id;
     struct buf key;
-    cJSON *item; /* borrowed from the request; NULL: a delete */
+    cJSON *item;        /* borrowed from the request; NULL: a delete */
+    size_t units_bytes; /* the larger of the old and the new item, for its capacity */
 };
 
 struct bw {
@@ -186,7 +208,7 @@ struct bw {
     struct bw_one ops[WRITE_MAX];
     size_t n;
     uint64_t logged;
-    size_t bytes;
+    int cap;
 };
 
 static enum err_code bw_apply(struct store_txn *t, void *arg, struct err *e)
@@ -196,10 +218,20 @@ static enum err_code bw_apply(struct store_txn *t, void *arg, struct err *e)
 
     x->logged = 0;
     for (size_t i = 0; !rc && i < x->n; i++) {
+        struct bw_one *o = &x->ops[i];
         uint64_t lg = 0;
+        cJSON *old = NULL;
+        size_t old_size, new_size;
 
-        rc = item_write_in_apply(t, x->c->d, x->ops[i].table, x->ops[i].id, &x->ops[i].key,
-                                 x->ops[i].item, &lg, e);
+        rc = item_read(t, &o->key, &old, e);
+        if (rc)
+            break;
+        old_size = old ? attr_item_size(old) : 0;
+        new_size = o->item ? attr_item_size(o->item) : 0;
+        o->units_bytes = new_size > old_size ? new_size : old_size;
+        rc =
+            item_replace_in_apply(t, x->c->d, o->table, o->id, &o->key, old, true, o->item, &lg, e);
+        cJSON_Delete(old);
         if (lg > x->logged)
             x->logged = lg;
     }
@@ -220,7 +252,28 @@ static void bw_done(void *arg, enum err_code rc, const struct err *e)
     if (x->logged)
         repl_log_committed(x->logged);
     buf_init(&b, 0);
-    buf_puts(&b, "{\"UnprocessedItems\":{}}");
+    buf_puts(&b, "{\"UnprocessedItems\":{}");
+    if (x->cap) {
+        /* one entry per table, in the order the tables first appear */
+        buf_puts(&b, ",\"ConsumedCapacity\":[");
+        for (size_t i = 0; i < x->n; i++) {
+            double units = 0;
+            bool seen = false;
+
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = strcmp(x->ops[j].table, x->ops[i].table) == 0;
+            if (seen)
+                continue;
+            for (size_t j = i; j < x->n; j++)
+                if (strcmp(x->ops[j].table, x->ops[i].table) == 0)
+                    units += dp_write_units(x->ops[j].units_bytes);
+            if (i)
+                buf_putc(&b, ',');
+            dp_capacity_entry(&b, x->cap, x->ops[i].table, units);
+        }
+        buf_putc(&b, ']');
+    }
+    buf_putc(&b, '}');
     ddb_reply(x->c, &b);
 }
 
@@ -235,17 +288,26 @@ void ddb_batch_write(struct ddb_call *c)
     x->c = c;
     if (!req && !c->serial)
         ddb_verr_null(c, "requestItems");
-    dp_capacity_arg(c);
+    x->cap = dp_capacity_arg(c);
+    ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
     if (ddb_args_failed(c))
         return;
     cJSON_ArrayForEach(tab, req)
     {
+        int n = cJSON_GetArraySize(tab);
+
         ddb_check_table_name(c, tab->string, "requestItems.key");
         if (!cJSON_IsArray(tab)) {
             c->serial = true;
             snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in RequestItems");
+        } else if (n < 1 || n > WRITE_MAX) {
+            ddb_verr(c,
+                     "Value '{%s=[%s]}' at 'requestItems' failed to satisfy constraint: Map value "
+                     "must satisfy constraint: [Member must have length less than or equal to "
+                     "25, Member must have length greater than or equal to 1]",
+                     tab->string, n ? "..." : "");
         }
-        total += (size_t)cJSON_GetArraySize(tab);
+        total += (size_t)n;
     }
     if (req && !req->child)
         ddb_verr(c, "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "

@@ -32,6 +32,16 @@ double dp_write_units(size_t bytes)
     return blocks ? (double)blocks : 1.0;
 }
 
+void dp_capacity_entry(struct buf *b, int mode, const char *table, double units)
+{
+    buf_puts(b, "{\"TableName\":");
+    buf_json_str(b, table, strlen(table));
+    buf_printf(b, ",\"CapacityUnits\":%.1f", units);
+    if (mode == 2)
+        buf_printf(b, ",\"Table\":{\"CapacityUnits\":%.1f}", units);
+    buf_putc(b, '}');
+}
+
 void dp_put_json(struct buf *b, const cJSON *v)
 {
     char *t = cJSON_PrintUnformatted(v);

@@ -79,6 +79,11 @@ bool dp_lookup_keys(struct ddb_call *c, const char *table, struct table_keys *k)
 double dp_read_units(size_t bytes, bool consistent);
 double dp_write_units(size_t bytes);
 
+/* dp_capacity_entry - append one ConsumedCapacity object for @table (the
+ * per-table entries of BatchGetItem, BatchWriteItem and the transactions):
+ * TableName and CapacityUnits, and with @mode 2 (INDEXES) the Table's share. */
+void dp_capacity_entry(struct buf *b, int mode, const char *table, double units);
+
 /* dp_put_json - append @v's JSON text. */
 void dp_put_json(struct buf *b, const cJSON *v);
 

@@ -562,6 +562,8 @@ void ddb_transact_get(struct ddb_call *c)
     struct store_txn *t = NULL;
     struct buf keys[TXN_MAX], b;
     uint64_t ids[TXN_MAX];
+    const char *tables[TXN_MAX];
+    double units[TXN_MAX];
     size_t nkeys = 0, bytes = 0;
     struct err e = {0};
     enum err_code rc = ERR_OK;
@@ -610,6 +612,7 @@ void ddb_transact_get(struct ddb_call *c)
         if (rc)
             break;
         ids[nkeys - 1] = k.id;
+        tables[nkeys - 1] = table;
         for (size_t j = 0; j + 1 < nkeys; j++)
             if (ids[j] == k.id && keys[j].len == keys[nkeys - 1].len &&
                 memcmp(keys[j].ptr, keys[nkeys - 1].ptr, keys[j].len) == 0)
@@ -621,6 +624,8 @@ void ddb_transact_get(struct ddb_call *c)
         if (nkeys > 1)
             buf_putc(&b, ',');
         buf_putc(&b, '{');
+        /* each read costs twice a consistent one, its item rounded up to 4 KB */
+        units[nkeys - 1] = 2 * dp_read_units(it ? attr_item_size(it) : 0, true);
         if (it) {
             bytes += attr_item_size(it);
             buf_puts(&b, "\"Item\":");
@@ -642,9 +647,25 @@ void ddb_transact_get(struct ddb_call *c)
         return;
     }
     buf_putc(&b, ']');
-    if (cap)
-        buf_printf(&b, ",\"ConsumedCapacity\":[{\"CapacityUnits\":%.1f}]",
-                   2 * dp_read_units(bytes, true));
+    if (cap) {
+        buf_puts(&b, ",\"ConsumedCapacity\":[");
+        for (size_t i = 0; i < nkeys; i++) {
+            double sum = 0;
+            bool seen = false;
+
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = strcmp(tables[j], tables[i]) == 0;
+            if (seen)
+                continue;
+            for (size_t j = i; j < nkeys; j++)
+                if (strcmp(tables[j], tables[i]) == 0)
+                    sum += units[j];
+            if (i)
+                buf_putc(&b, ',');
+            dp_capacity_entry(&b, cap, tables[i], sum);
+        }
+        buf_putc(&b, ']');
+    }
     buf_putc(&b, '}');
     ddb_reply(c, &b);
 }

