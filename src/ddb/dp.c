@@ -145,29 +145,116 @@ bool dp_attrs_to_get(struct ddb_call *c, cJSON *in)
     return true;
 }
 
-/* The legacy comparison operators: argument count (-1: one or more) and how
- * the expression reads (%1$s the name placeholder, then the values). */
+/* Type letters an AttributeValueList member may have (avl_types). */
+#define LT_SNB "S N B"
+#define LT_SB  "S B"
+
+/* The legacy comparison operators: argument count (-1: one or more), the
+ * types their arguments may have (NULL: any) and how the expression reads
+ * (%1$s the name placeholder, then the values). */
 static const struct {
     const char *op;
     int nargs;
     bool key;       /* allowed in KeyConditions */
     const char *fn; /* function form, or NULL for an infix operator */
     const char *infix;
+    const char *types; /* space-separated AttributeValue types allowed, NULL: any */
 } legacy_ops[] = {
-    {"EQ", 1, true, NULL, " = "},
-    {"NE", 1, false, NULL, " <> "},
-    {"LE", 1, true, NULL, " <= "},
-    {"LT", 1, true, NULL, " < "},
-    {"GE", 1, true, NULL, " >= "},
-    {"GT", 1, true, NULL, " > "},
-    {"BEGINS_WITH", 1, true, "begins_with", NULL},
-    {"CONTAINS", 1, false, "contains", NULL},
-    {"NOT_CONTAINS", 1, false, "NOT contains", NULL},
-    {"BETWEEN", 2, true, NULL, " BETWEEN "},
-    {"IN", -1, false, NULL, " IN "},
-    {"NULL", 0, false, "attribute_not_exists", NULL},
-    {"NOT_NULL", 0, false, "attribute_exists", NULL},
+    {"EQ", 1, true, NULL, " = ", NULL},
+    {"NE", 1, false, NULL, " <> ", NULL},
+    {"LE", 1, true, NULL, " <= ", LT_SNB},
+    {"LT", 1, true, NULL, " < ", LT_SNB},
+    {"GE", 1, true, NULL, " >= ", LT_SNB},
+    {"GT", 1, true, NULL, " > ", LT_SNB},
+    {"BEGINS_WITH", 1, true, "begins_with", NULL, LT_SB},
+    {"CONTAINS", 1, false, "contains", NULL, LT_SNB},
+    {"NOT_CONTAINS", 1, false, "NOT contains", NULL, LT_SNB},
+    {"BETWEEN", 2, true, NULL, " BETWEEN ", LT_SNB},
+    {"IN", -1, false, NULL, " IN ", LT_SNB},
+    {"NULL", 0, false, "attribute_not_exists", NULL, NULL},
+    {"NOT_NULL", 0, false, "attribute_exists", NULL, NULL},
 };
+
+#define N_LEGACY_OPS (sizeof(legacy_ops) / sizeof(legacy_ops[0]))
+
+/* avl_type - the type name of AttributeValue @v ("S", "NS", ...), or NULL
+ * when @v is not a one-member object (attr_validate reports it later). */
+static const char *avl_type(const cJSON *v)
+{
+    return cJSON_IsObject(v) && v->child && !v->child->next ? v->child->string : NULL;
+}
+
+/* in_types - whether @t is one of the space-separated names in @list. */
+static bool in_types(const char *list, const char *t)
+{
+    size_t n = strlen(t);
+
+    for (const char *p = list; *p;) {
+        size_t w = strcspn(p, " ");
+
+        if (w == n && memcmp(p, t, n) == 0)
+            return true;
+        p += w;
+        p += *p == ' ';
+    }
+    return false;
+}
+
+/* avl_check - the AttributeValueList @avl of legacy operator @i checked as
+ * DynamoDB checks it: each member of a type the operator takes, and for IN
+ * and BETWEEN all of one type. False when answered. */
+static bool avl_check(struct ddb_call *c, size_t i, const cJSON *avl)
+{
+    const char *first = NULL;
+    const cJSON *v;
+    char msg[200];
+
+    if (!legacy_ops[i].types)
+        return true;
+    cJSON_ArrayForEach(v, avl)
+    {
+        const char *t = avl_type(v);
+
+        if (!t)
+            continue;
+        if (!in_types(legacy_ops[i].types, t)) {
+            snprintf(msg, sizeof(msg),
+                     "One or more parameter values were invalid: ComparisonOperator %s is not "
+                     "valid for %.8s AttributeValue type",
+                     legacy_ops[i].op, t);
+            ddb_reply_err(c, ERR_INVALID, msg);
+            return false;
+        }
+        if (first && strcmp(first, t) != 0) {
+            ddb_reply_err(c, ERR_INVALID,
+                          "One or more parameter values were invalid: AttributeValues inside "
+                          "AttributeValueList must be of same type");
+            return false;
+        }
+        first = t;
+    }
+    return true;
+}
+
+/* values_valid - Expected's @val (may be NULL) and each member of @avl
+ * checked as any AttributeValue is; false when answered. */
+static bool values_valid(struct ddb_call *c, cJSON *val, cJSON *avl)
+{
+    struct err e = {0};
+    cJSON *v;
+
+    if (val && !cJSON_IsNull(val) && attr_validate(val, &e))
+        goto bad;
+    cJSON_ArrayForEach(v, avl)
+    {
+        if (attr_validate(v, &e))
+            goto bad;
+    }
+    return true;
+bad:
+    ddb_reply_err(c, ERR_INVALID, e.msg);
+    return false;
+}
 
 /* fresh - the next placeholder @prefix<N> that @map (the request's names or
  * values, which may hold the caller's own) does not hold yet. */
@@ -188,38 +275,52 @@ static void add_value(cJSON *values, struct buf *x, const cJSON *v, int *nv)
 }
 
 /* expected_form - Expected's {"Value": v} / {"Exists": false} form of
- * condition @m: 1 when appended to @x, 0 when @m is not of that form, -1
- * when answered. */
+ * condition @m: 1 when appended to @x, 0 when @m is of the
+ * ComparisonOperator form, -1 when answered. */
 static int expected_form(struct ddb_call *c, const cJSON *m, struct buf *x, cJSON *names,
                          cJSON *values, const char *op_name, int *nn, int *nv)
 {
     const cJSON *val = cJSON_GetObjectItemCaseSensitive(m, "Value");
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(m, "Exists");
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(m, "ComparisonOperator");
+    const cJSON *avl = cJSON_GetObjectItemCaseSensitive(m, "AttributeValueList");
     bool exists = !cJSON_IsFalse(ex);
-    char ph[24];
+    char ph[24], msg[300];
+    const char *why = NULL;
 
     if (cJSON_IsNull(val))
         val = NULL;
+    if (cJSON_IsNull(op))
+        op = NULL;
+    if (cJSON_IsNull(avl))
+        avl = NULL;
     if (ex && !cJSON_IsBool(ex) && !cJSON_IsNull(ex)) {
         c->serial = true;
         snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in Exists");
         ddb_args_failed(c);
         return -1;
     }
-    if (!val && exists) {
-        char msg[300];
-
+    if (cJSON_IsNull(ex))
+        ex = NULL;
+    /* DynamoDB takes Value beside a ComparisonOperator (the operator
+     * decides), but not Exists, nor an AttributeValueList without one */
+    if (avl && !op)
+        why = "AttributeValueList can only be used with a ComparisonOperator";
+    else if (op && ex)
+        why = "Exists and ComparisonOperator cannot be used together";
+    else if (op)
+        return 0;
+    else if (!val && !ex)
+        why = "Value must be provided when Exists is null";
+    else if (!val && exists)
+        why = "Value must be provided when Exists is true";
+    else if (val && !exists)
+        why = "Value cannot be used when Exists is false";
+    if (why) {
         snprintf(msg, sizeof(msg),
-                 "One or more parameter values were invalid: Value must be provided when Exists "
-                 "is true for Attribute: %.100s",
+                 "One or more parameter values were invalid: %s for Attribute: %.100s", why,
                  m->string);
         ddb_reply_err(c, ERR_INVALID, msg);
-        return -1;
-    }
-    if (val && !exists) {
-        ddb_reply_err(c, ERR_INVALID,
-                      "One or more parameter values were invalid: Value cannot be used when "
-                      "Exists is false");
         return -1;
     }
     fresh(names, "#lc", nn, ph, sizeof(ph));
@@ -287,20 +388,13 @@ bool dp_legacy_mix(struct ddb_call *c, const cJSON *in, const char *const *legac
     return false;
 }
 
-bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const char *expr_name,
-                     bool key)
+/* conditional_operator - ConditionalOperator (@op_name) checked against the
+ * @n conditions of @param as DynamoDB checks it; false when answered. */
+static bool conditional_operator(struct ddb_call *c, const char *op_name, int n)
 {
-    cJSON *conds = ddb_arg_obj(c, in, param), *names, *values, *m;
-    const char *op_name = key ? NULL : ddb_arg_str(c, in, "ConditionalOperator");
-    struct buf x;
-    char msg[300], ph[24];
-    int nn, nv;
-
-    if (ddb_args_failed(c))
-        return false;
-    if (!conds)
+    if (!op_name)
         return true;
-    if (op_name && strcmp(op_name, "AND") != 0 && strcmp(op_name, "OR") != 0) {
+    if (strcmp(op_name, "AND") != 0 && strcmp(op_name, "OR") != 0) {
         ddb_verr(c,
                  "Value '%.40s' at 'conditionalOperator' failed to satisfy constraint: Member "
                  "must satisfy enum value set: [AND, OR]",
@@ -308,6 +402,75 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
         ddb_args_failed(c);
         return false;
     }
+    if (n < 2) {
+        ddb_reply_err(c, ERR_INVALID,
+                      n ? "ConditionalOperator can only be used when Filter or Expected has two "
+                          "or more elements"
+                        : "ConditionalOperator cannot be used without Filter or Expected");
+        return false;
+    }
+    return true;
+}
+
+/* lookup_op - legacy condition @m's ComparisonOperator, checked (known,
+ * allowed in a key condition when @key, argument count and types) with
+ * @param naming where it sits; its legacy_ops index, or -1 when answered. */
+static int lookup_op(struct ddb_call *c, const cJSON *m, const char *op, const cJSON *avl,
+                     const char *param, bool key)
+{
+    char msg[300], path[160];
+    size_t i;
+    int nargs = cJSON_GetArraySize(avl);
+
+    snprintf(path, sizeof(path), "%c%s.%.80s.member.comparisonOperator", param[0] | 0x20, param + 1,
+             m->string);
+    if (!op) {
+        ddb_verr_null(c, path);
+        ddb_args_failed(c);
+        return -1;
+    }
+    for (i = 0; i < N_LEGACY_OPS; i++)
+        if (strcmp(op, legacy_ops[i].op) == 0)
+            break;
+    if (i == N_LEGACY_OPS) {
+        ddb_verr(c,
+                 "Value '%.40s' at '%s' failed to satisfy constraint: Member must satisfy enum "
+                 "value set: [EQ, NE, IN, LE, LT, GE, GT, BETWEEN, NOT_NULL, NULL, CONTAINS, "
+                 "NOT_CONTAINS, BEGINS_WITH]",
+                 op, path);
+        ddb_args_failed(c);
+        return -1;
+    }
+    if (key && !legacy_ops[i].key) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Attempted conditional constraint is not an indexable operation");
+        return -1;
+    }
+    if (legacy_ops[i].nargs < 0 ? nargs < 1 : nargs != legacy_ops[i].nargs) {
+        snprintf(msg, sizeof(msg),
+                 "One or more parameter values were invalid: Invalid number of argument(s) for "
+                 "the %s ComparisonOperator",
+                 legacy_ops[i].op);
+        ddb_reply_err(c, ERR_INVALID, msg);
+        return -1;
+    }
+    return avl_check(c, i, avl) ? (int)i : -1;
+}
+
+bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const char *expr_name,
+                     bool key)
+{
+    cJSON *conds = ddb_arg_obj(c, in, param), *names, *values, *m;
+    const char *op_name = key ? NULL : ddb_arg_str(c, in, "ConditionalOperator");
+    bool expected = strcmp(param, "Expected") == 0;
+    struct buf x;
+    char ph[24];
+    int nn, nv;
+
+    if (ddb_args_failed(c) || !conditional_operator(c, op_name, cJSON_GetArraySize(conds)))
+        return false;
+    if (!conds)
+        return true;
     /* earlier conversions' placeholders are #lcN / :lcN with N below the count */
     names = cJSON_GetObjectItemCaseSensitive(in, "ExpressionAttributeNames");
     if (!names)
@@ -320,13 +483,13 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
     buf_init(&x, 0);
     for (m = conds->child; m; m = m->next) {
         const char *op = ddb_arg_str(c, m, "ComparisonOperator");
-        const cJSON *avl = ddb_arg_arr(c, m, "AttributeValueList"), *v;
-        int nargs = cJSON_GetArraySize(avl);
-        size_t i;
+        cJSON *avl = ddb_arg_arr(c, m, "AttributeValueList"), *v;
+        int i;
 
-        if (ddb_args_failed(c))
+        if (ddb_args_failed(c) ||
+            !values_valid(c, expected ? cJSON_GetObjectItemCaseSensitive(m, "Value") : NULL, avl))
             goto fail;
-        if (!op && !key) {
+        if (expected) {
             int f = expected_form(c, m, &x, names, values, op_name, &nn, &nv);
 
             if (f < 0)
@@ -334,32 +497,16 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
             if (f > 0)
                 continue;
         }
-        for (i = 0; i < sizeof(legacy_ops) / sizeof(legacy_ops[0]); i++)
-            if (op && strcmp(op, legacy_ops[i].op) == 0)
-                break;
-        if (i == sizeof(legacy_ops) / sizeof(legacy_ops[0]) || (key && !legacy_ops[i].key)) {
-            snprintf(msg, sizeof(msg),
-                     key && op && i < sizeof(legacy_ops) / sizeof(legacy_ops[0])
-                         ? "Attempted conditional constraint is not an indexable operation"
-                         : "One or more parameter values were invalid: Unsupported "
-                           "ComparisonOperator: %.40s",
-                     op ? op : "null");
-            ddb_reply_err(c, ERR_INVALID, msg);
+        if ((i = lookup_op(c, m, op, avl, param, key)) < 0)
             goto fail;
-        }
-        if (legacy_ops[i].nargs < 0 ? nargs < 1 : nargs != legacy_ops[i].nargs) {
-            snprintf(msg, sizeof(msg),
-                     "One or more parameter values were invalid: Invalid number of argument(s) "
-                     "for the %s ComparisonOperator",
-                     legacy_ops[i].op);
-            ddb_reply_err(c, ERR_INVALID, msg);
-            goto fail;
-        }
         fresh(names, "#lc", &nn, ph, sizeof(ph));
         cJSON_AddStringToObject(names, ph, m->string);
         if (x.len)
             buf_puts(&x, op_name && strcmp(op_name, "OR") == 0 ? " OR " : " AND ");
         buf_putc(&x, '(');
+        /* NOT_CONTAINS is false, as CONTAINS is, when the attribute is missing */
+        if (strcmp(legacy_ops[i].op, "NOT_CONTAINS") == 0)
+            buf_printf(&x, "attribute_exists(%s) AND ", ph);
         if (legacy_ops[i].fn) {
             buf_printf(&x, "%s(%s", legacy_ops[i].fn, ph);
             cJSON_ArrayForEach(v, avl)
@@ -391,7 +538,7 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
         cJSON_AddStringToObject(in, expr_name, x.ptr);
     buf_free(&x);
     cJSON_DeleteItemFromObjectCaseSensitive(in, param);
-    if (strcmp(param, "KeyConditions") != 0)
+    if (!key)
         cJSON_DeleteItemFromObjectCaseSensitive(in, "ConditionalOperator");
     return true;
 fail:

@@ -62,10 +62,12 @@ bool dp_legacy_mix(struct ddb_call *c, const cJSON *in, const char *const *legac
  * dp_legacy_conds - the legacy condition map @param of @in (KeyConditions,
  * QueryFilter or ScanFilter: {"attr": {"ComparisonOperator": ..,
  * "AttributeValueList": [..]}}) checked as DynamoDB does and turned in place
- * into the equivalent @expr_name (KeyConditionExpression or FilterExpression),
- * joined by ConditionalOperator (AND unless OR), with its names and values
- * added to ExpressionAttributeNames/Values. @key: only the operators a key
- * condition allows. Call dp_legacy_mix first: names and values present are
+ * into the equivalent @expr_name (KeyConditionExpression, FilterExpression or
+ * ConditionExpression), joined by ConditionalOperator (AND unless OR; only
+ * with two conditions or more), with its names and values added to
+ * ExpressionAttributeNames/Values. Each operator takes DynamoDB's argument
+ * count and types; Expected also takes its Value/Exists form. @key: only the
+ * operators a key condition allows. Call dp_legacy_mix first: names and values present are
  * an earlier conversion's, or (KeyConditions) the request's own for its
  * FilterExpression or ProjectionExpression; generated placeholders (#lcN,
  * :lcN) skip names already there. False when answered.

@@ -292,6 +292,134 @@ class Legacy(ServerTestCase):
         self.assertEqual(code, "ValidationException")
         self.assertIn("Non-expression parameters: {Expected}", msg)
 
+    def test_legacy_operator_checks(self):
+        # each ComparisonOperator takes only the argument types DynamoDB lets
+        # it take, and a refused request changes nothing
+        key = {"pk": {"S": "ops"}, "sk": {"N": "1"}}
+        item = dict(key, word={"S": "lantern"}, tags={"SS": ["x", "y"]}, n={"N": "7"})
+        self.ddb.put_item(TableName=self.table, Item=item)
+        bad = "One or more parameter values were invalid: "
+        for op, args, msg in [
+                ("CONTAINS", [{"L": [{"N": "1"}]}], "ComparisonOperator CONTAINS is not valid "
+                 "for L AttributeValue type"),
+                ("NOT_CONTAINS", [{"BOOL": True}], "ComparisonOperator NOT_CONTAINS is not "
+                 "valid for BOOL AttributeValue type"),
+                ("IN", [{"N": "7"}, {"S": "7"}], "AttributeValues inside AttributeValueList "
+                 "must be of same type"),
+                ("IN", [{"L": []}], "ComparisonOperator IN is not valid for L AttributeValue "
+                 "type"),
+                ("BETWEEN", [{"N": "1"}, {"S": "z"}], "AttributeValues inside "
+                 "AttributeValueList must be of same type"),
+                ("BETWEEN", [{"NS": ["1"]}, {"NS": ["2"]}], "ComparisonOperator BETWEEN is not "
+                 "valid for NS AttributeValue type"),
+                ("GE", [{"M": {}}], "ComparisonOperator GE is not valid for M AttributeValue "
+                 "type"),
+                ("BEGINS_WITH", [{"N": "7"}], "ComparisonOperator BEGINS_WITH is not valid for "
+                 "N AttributeValue type")]:
+            with self.subTest(op=op, args=args):
+                cond = {"n": {"ComparisonOperator": op, "AttributeValueList": args}}
+                self.assertEqual(self.err(self.ddb.put_item, TableName=self.table,
+                                          Item=dict(key, n={"N": "8"}), Expected=cond),
+                                 ("ValidationException", bad + msg))
+                self.assertEqual(self.err(self.ddb.scan, TableName=self.table, ScanFilter=cond),
+                                 ("ValidationException", bad + msg))
+        # values are checked as any AttributeValue is, without naming the
+        # placeholders the conversion made
+        self.assertEqual(self.err(self.ddb.put_item, TableName=self.table, Item=key, Expected={
+            "tags": {"ComparisonOperator": "EQ", "AttributeValueList": [{"SS": []}]}}),
+            ("ValidationException", bad + "An string set  may not be empty"))
+        self.assertEqual(self.err(self.ddb.put_item, TableName=self.table, Item=key, Expected={
+            "tags": {"Value": {"NS": []}}}),
+            ("ValidationException", bad + "An number set  may not be empty"))
+        # the same check on a sort key condition
+        code, msg = self.err(self.ddb.query, TableName=self.table, KeyConditions={
+            "pk": {"AttributeValueList": [{"S": "ops"}], "ComparisonOperator": "EQ"},
+            "sk": {"AttributeValueList": [{"N": "1"}], "ComparisonOperator": "BEGINS_WITH"}})
+        self.assertEqual((code, msg), ("ValidationException", bad + "ComparisonOperator "
+                                       "BEGINS_WITH is not valid for N AttributeValue type"))
+        # operator names are the exact enum values
+        code, msg = self.err(self.ddb.query, TableName=self.table, KeyConditions={
+            "pk": {"AttributeValueList": [{"S": "ops"}], "ComparisonOperator": "eq"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(msg, "1 validation error detected: Value 'eq' at "
+                         "'keyConditions.pk.member.comparisonOperator' failed to satisfy "
+                         "constraint: Member must satisfy enum value set: [EQ, NE, IN, LE, LT, "
+                         "GE, GT, BETWEEN, NOT_NULL, NULL, CONTAINS, NOT_CONTAINS, BEGINS_WITH]")
+        # (boto3 refuses a filter without an operator itself; over the wire too)
+        status, _, body = self.server.raw("Scan", json.dumps(
+            {"TableName": self.table, "ScanFilter": {"n": {"AttributeValueList": [{"N": "1"}]}}}))
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["message"],
+                         "1 validation error detected: Value null at "
+                         "'scanFilter.n.member.comparisonOperator' failed to satisfy constraint: "
+                         "Member must not be null")
+        # NOT_CONTAINS, like CONTAINS, is false when the attribute is missing
+        fail = self.ddb.exceptions.ConditionalCheckFailedException
+        with self.assertRaises(fail):
+            self.ddb.put_item(TableName=self.table, Item=dict(key, n={"N": "8"}), Expected={
+                "absent": {"ComparisonOperator": "NOT_CONTAINS",
+                           "AttributeValueList": [{"S": "q"}]}})
+        self.ddb.put_item(TableName=self.table, Item=dict(item, n={"N": "8"}), Expected={
+            "word": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "q"}]},
+            "tags": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "z"}]}})
+        out = self.ddb.scan(TableName=self.table, ScanFilter={
+            "word": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "q"}]}})
+        self.assertEqual([it["pk"]["S"] for it in out["Items"]], ["ops"])
+        self.assertEqual(self.ddb.get_item(TableName=self.table, Key=key,
+                                           ConsistentRead=True)["Item"]["n"], {"N": "8"})
+
+    def test_expected_forms_and_conditional_operator(self):
+        key = {"pk": {"S": "forms"}, "sk": {"N": "1"}}
+        self.ddb.put_item(TableName=self.table, Item=dict(key, v={"N": "1"}))
+        bad = "One or more parameter values were invalid: "
+        for cond, msg in [
+                ({"Exists": True, "ComparisonOperator": "NOT_NULL"},
+                 "Exists and ComparisonOperator cannot be used together for Attribute: v"),
+                ({"Exists": False, "ComparisonOperator": "EQ",
+                  "AttributeValueList": [{"N": "1"}]},
+                 "Exists and ComparisonOperator cannot be used together for Attribute: v"),
+                ({"AttributeValueList": [{"N": "1"}]},
+                 "AttributeValueList can only be used with a ComparisonOperator for "
+                 "Attribute: v"),
+                ({}, "Value must be provided when Exists is null for Attribute: v"),
+                ({"Exists": True}, "Value must be provided when Exists is true for Attribute: v"),
+                ({"Exists": False, "Value": {"N": "1"}},
+                 "Value cannot be used when Exists is false for Attribute: v")]:
+            with self.subTest(cond=cond):
+                self.assertEqual(self.err(self.ddb.update_item, TableName=self.table, Key=key,
+                                          Expected={"v": cond},
+                                          AttributeUpdates={"v": {"Value": {"N": "5"}}}),
+                                 ("ValidationException", bad + msg))
+        # a Value beside a ComparisonOperator is taken; the operator decides
+        self.ddb.update_item(TableName=self.table, Key=key, Expected={"v": {
+            "Value": {"N": "99"}, "ComparisonOperator": "LT", "AttributeValueList": [{"N": "2"}]}},
+            AttributeUpdates={"v": {"Value": {"N": "2"}}})
+        # ConditionalOperator needs two conditions or more to join
+        for kw, msg in [({"Expected": {}}, "ConditionalOperator cannot be used without Filter "
+                         "or Expected"),
+                        ({}, "ConditionalOperator cannot be used without Filter or Expected"),
+                        ({"Expected": {"v": {"Value": {"N": "2"}}}}, "ConditionalOperator can "
+                         "only be used when Filter or Expected has two or more elements")]:
+            with self.subTest(kw=kw):
+                self.assertEqual(self.err(self.ddb.update_item, TableName=self.table, Key=key,
+                                          ConditionalOperator="OR",
+                                          AttributeUpdates={"v": {"Value": {"N": "5"}}}, **kw),
+                                 ("ValidationException", msg))
+        self.assertEqual(self.err(self.ddb.scan, TableName=self.table, ConditionalOperator="AND"),
+                         ("ValidationException",
+                          "ConditionalOperator cannot be used without Filter or Expected"))
+        self.assertEqual(self.err(self.ddb.query, TableName=self.table, ConditionalOperator="OR",
+                                  KeyConditions={"pk": {"AttributeValueList": [{"S": "forms"}],
+                                                        "ComparisonOperator": "EQ"}},
+                                  QueryFilter={"v": {"ComparisonOperator": "NOT_NULL"}}),
+                         ("ValidationException", "ConditionalOperator can only be used when "
+                          "Filter or Expected has two or more elements"))
+        # an empty Expected alone is no condition at all
+        self.ddb.update_item(TableName=self.table, Key=key, Expected={},
+                             AttributeUpdates={"w": {"Value": {"N": "3"}}})
+        self.assertEqual(self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+                         ["Item"], dict(key, v={"N": "2"}, w={"N": "3"}))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -715,11 +715,11 @@ static const struct err_case item_errors[] = {
      "ValidationException", "at 'returnConsumedCapacity'"},
     {"PutItem",
      "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"Expected\":{\"a\":{}}}",
-     "ValidationException", "Value must be provided when Exists is true for Attribute: a"},
+     "ValidationException", "Value must be provided when Exists is null for Attribute: a"},
     {"PutItem",
      "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"Expected\":{\"a\":{"
      "\"Exists\":false,\"Value\":{\"S\":\"x\"}}}}",
-     "ValidationException", "Value cannot be used when Exists is false"},
+     "ValidationException", "Value cannot be used when Exists is false for Attribute: a"},
     {"PutItem",
      "{" T ",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}},\"Expected\":{\"a\":{"
      "\"Exists\":\"no\"}}}",
@@ -813,7 +813,10 @@ static const struct err_case item_errors[] = {
     {"Scan", "{" T ",\"IndexName\":\"gsi\"}", "ValidationException", "specified index: gsi"},
     {"Scan", "{" T ",\"Segment\":2,\"TotalSegments\":2}", "ValidationException", "Segment"},
     {"Scan", "{" T ",\"ScanFilter\":{\"a\":{\"ComparisonOperator\":\"LIKE\"}}}",
-     "ValidationException", "Unsupported ComparisonOperator: LIKE"},
+     "ValidationException",
+     "Value 'LIKE' at 'scanFilter.a.member.comparisonOperator' failed to satisfy constraint: "
+     "Member must satisfy enum value set: [EQ, NE, IN, LE, LT, GE, GT, BETWEEN, NOT_NULL, NULL, "
+     "CONTAINS, NOT_CONTAINS, BEGINS_WITH]"},
     {"Scan", "{" T ",\"ScanFilter\":{\"a\":{\"ComparisonOperator\":\"IN\"}}}",
      "ValidationException", "Invalid number of argument(s) for the IN ComparisonOperator"},
     {"Scan", "{" T ",\"ScanFilter\":{},\"ProjectionExpression\":\"a\"}", "ValidationException",
