@@ -11,7 +11,6 @@
 
 enum { ATTR_MAX_DEPTH = 32 };
 /* the longest attribute name, in UTF-8 bytes */
-enum { ATTR_NAME_MAX = 65535 };
 
 static const char *const type_names[] = {
     [ATTR_INVALID] = "", [ATTR_S] = "S",       [ATTR_N] = "N",       [ATTR_B] = "B",
@@ -288,8 +287,7 @@ enum err_code attr_validate_item(cJSON *item, struct err *e)
     for (cJSON *m = item->child; m; m = m->next) {
         if (strlen(m->string) > ATTR_NAME_MAX)
             return err_set(e, ERR_INVALID,
-                           "One or more parameter values were invalid: Attribute name is too "
-                           "large, must be less than 65536 bytes");
+                           "One or more parameter values were invalid: " ATTR_NAME_TOO_LONG);
         rc = attr_validate(m, e);
         if (rc)
             return rc;

@@ -56,6 +56,12 @@ enum err_code attr_validate(cJSON *av, struct err *e);
  * attr_validate with "NUMBER_VALUE" (or "VALUE_TRUE", "VALUE_FALSE") followed
  * by this text; the API layer answers it as DynamoDB does, with a
  * SerializationException carrying just that part. */
+/* ATTR_NAME_MAX - the longest attribute name in bytes, wherever a name is
+ * given (items, ExpressionAttributeNames, AttributesToGet, AttributeUpdates);
+ * ATTR_NAME_TOO_LONG is DynamoDB's answer past it. */
+enum { ATTR_NAME_MAX = 65535 };
+#define ATTR_NAME_TOO_LONG "Attribute name is too large, must be less than 65536 bytes"
+
 #define ATTR_SERIAL_MSG " can not be converted to String"
 
 /* attr_validate_item - attr_validate() on every attribute of @item (an object). */

@@ -105,6 +105,11 @@ bool dp_attrs_to_get(struct ddb_call *c, cJSON *in)
             ddb_args_failed(c);
             return false;
         }
+        if (strlen(m->valuestring) > ATTR_NAME_MAX) {
+            ddb_reply_err(c, ERR_INVALID,
+                          "One or more parameter values were invalid: " ATTR_NAME_TOO_LONG);
+            return false;
+        }
         for (const cJSON *o = atg->child; o != m; o = o->next)
             if (strcmp(o->valuestring, m->valuestring) == 0) {
                 snprintf(msg, sizeof(msg),
@@ -600,6 +605,14 @@ bool dp_expr_args_check(struct ddb_call *c, cJSON *names, cJSON *values, bool na
             snprintf(c->serial_msg, sizeof(c->serial_msg),
                      "Unexpected value type in ExpressionAttributeNames");
             ddb_args_failed(c);
+            return false;
+        }
+        if (strlen(v->valuestring) > ATTR_NAME_MAX) {
+            snprintf(msg, sizeof(msg),
+                     "ExpressionAttributeNames contains invalid value: " ATTR_NAME_TOO_LONG
+                     " for key %.60s",
+                     v->string);
+            ddb_reply_err(c, ERR_INVALID, msg);
             return false;
         }
     }

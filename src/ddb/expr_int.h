@@ -14,7 +14,16 @@
 
 #include "expr.h"
 
-enum { EXPR_MAX_LEN = 4096, EXPR_MAX_DEPTH = 32, EXPR_MAX_IN = 100, EXPR_MAX_NESTING = 100 };
+/* EXPR_MAX_OPS: comparisons, BETWEEN, IN, AND, OR and NOT in one expression;
+ * EXPR_MAX_NESTING: parentheses and NOT around one another (each level of a
+ * useful nesting holds an operator, so it stays within the operator limit). */
+enum {
+    EXPR_MAX_LEN = 4096,
+    EXPR_MAX_DEPTH = 32,
+    EXPR_MAX_IN = 100,
+    EXPR_MAX_OPS = 300,
+    EXPR_MAX_NESTING = 300
+};
 
 enum expr_tok {
     TOK_EOF,
@@ -123,6 +132,7 @@ struct expr_parser {
     struct expr_token *toks; /* arena, ends with TOK_EOF */
     size_t ntoks, pos;
     unsigned depth; /* nesting of parentheses and NOT, bounded to keep recursion shallow */
+    unsigned nops;  /* operators so far, bounded by EXPR_MAX_OPS */
     struct err *e;
 };
 

@@ -1283,6 +1283,15 @@ static enum err_code parse_between(struct expr_parser *ps, struct expr_cond *c)
     return ERR_OK;
 }
 
+/* count_op - one more operator; DynamoDB refuses an expression past EXPR_MAX_OPS. */
+static enum err_code count_op(struct expr_parser *ps)
+{
+    if (++ps->nops > EXPR_MAX_OPS)
+        return expr_fail(ps, "The expression contains too many operators; operator count: %u",
+                         ps->nops);
+    return ERR_OK;
+}
+
 static enum err_code parse_primary(struct expr_parser *ps, struct expr_cond **out)
 {
     struct expr_operand *l;
@@ -1326,6 +1335,8 @@ static enum err_code parse_primary(struct expr_parser *ps, struct expr_cond **ou
     if (rc)
         return rc;
     k = expr_peek(ps, 0)->kind;
+    if ((is_comparator(k) || k == TOK_BETWEEN || k == TOK_IN) && count_op(ps))
+        return ERR_INVALID;
     if (is_comparator(k)) {
         ps->pos++;
         c = cond_new(ps, COND_CMP);
@@ -1380,6 +1391,8 @@ static enum err_code parse_not(struct expr_parser *ps, struct expr_cond **out)
 
     if (!expr_accept(ps, TOK_NOT))
         return parse_primary(ps, out);
+    if (count_op(ps))
+        return ERR_INVALID;
     if (++ps->depth > EXPR_MAX_NESTING)
         return expr_syntax_error(ps);
     c = cond_new(ps, COND_NOT);
@@ -1398,6 +1411,8 @@ static enum err_code parse_and(struct expr_parser *ps, struct expr_cond **out)
 
     rc = parse_not(ps, &l);
     while (rc == ERR_OK && expr_accept(ps, TOK_AND)) {
+        if (count_op(ps))
+            return ERR_INVALID;
         c = cond_new(ps, COND_AND);
         c->l = l;
         rc = parse_not(ps, &c->r);
@@ -1414,6 +1429,8 @@ enum err_code expr_parse_cond(struct expr_parser *ps, struct expr_cond **out)
 
     rc = parse_and(ps, &l);
     while (rc == ERR_OK && expr_accept(ps, TOK_OR)) {
+        if (count_op(ps))
+            return ERR_INVALID;
         c = cond_new(ps, COND_OR);
         c->l = l;
         rc = parse_and(ps, &c->r);

@@ -213,6 +213,11 @@ static bool legacy_updates(struct ddb_call *c, bool *converted)
         }
         if (val && cJSON_IsNull(val))
             val = NULL;
+        if (strlen(u->string) > ATTR_NAME_MAX) {
+            snprintf(msg, sizeof(msg),
+                     "One or more parameter values were invalid: " ATTR_NAME_TOO_LONG);
+            goto bad;
+        }
         snprintf(nm, sizeof(nm), "#u%d", i);
         snprintf(vn, sizeof(vn), ":u%d", i);
         i++;

@@ -119,6 +119,70 @@ class Limits(ServerTestCase):
             other: {"Keys": [{"pk": {"S": str(i)}} for i in range(41)]}})
         self.assertEqual(msg, "Too many items requested for the BatchGetItem call")
 
+    # -- attribute names ------------------------------------------------
+
+    def test_attribute_name_length_everywhere(self):
+        t = self.new_table()
+        key = {"pk": {"S": "n"}}
+        ok, too_long = "q" * 65535, "q" * 65536
+        self.ddb.put_item(TableName=t, Item={**key, ok: {"N": "1"}})
+        self.assertEqual(self.ddb.get_item(TableName=t, Key=key, ConsistentRead=True,
+                                           AttributesToGet=[ok])["Item"], {ok: {"N": "1"}})
+        self.ddb.update_item(TableName=t, Key=key, UpdateExpression="SET #n = #n + :one",
+                             ConditionExpression="#n = :one",
+                             ExpressionAttributeNames={"#n": ok},
+                             ExpressionAttributeValues={":one": {"N": "1"}})
+        self.assertEqual(self.get(t, key)[ok], {"N": "2"})
+        calls = [
+            (self.ddb.get_item, dict(ProjectionExpression="#n",
+                                     ExpressionAttributeNames={"#n": too_long})),
+            (self.ddb.get_item, dict(AttributesToGet=[too_long])),
+            (self.ddb.update_item, dict(AttributeUpdates={
+                too_long: {"Value": {"N": "5"}, "Action": "PUT"}})),
+            (self.ddb.update_item, dict(UpdateExpression="SET #n = :v",
+                                        ExpressionAttributeNames={"#n": too_long},
+                                        ExpressionAttributeValues={":v": {"N": "5"}})),
+            (self.ddb.update_item, dict(UpdateExpression="SET other = :v",
+                                        ConditionExpression="attribute_not_exists(#n)",
+                                        ExpressionAttributeNames={"#n": too_long},
+                                        ExpressionAttributeValues={":v": {"N": "5"}})),
+            (self.ddb.delete_item, dict(ConditionExpression="attribute_not_exists(#n)",
+                                        ExpressionAttributeNames={"#n": too_long})),
+        ]
+        for fn, kw in calls:
+            code, msg = self.err(fn, TableName=t, Key=key, **kw)
+            self.assertEqual(code, "ValidationException")
+            self.assertIn("must be less than 65536 bytes", msg)
+        # nothing changed
+        self.assertEqual(self.get(t, key), {**key, ok: {"N": "2"}})
+
+    # -- expressions -----------------------------------------------------
+
+    def test_expression_operator_limit(self):
+        t = self.new_table()
+        key = {"pk": {"S": "e"}}
+        self.ddb.put_item(TableName=t, Item={**key, "a": {"N": "1"}, "b": {"N": "2"}})
+
+        def update(cond, mark):
+            return self.ddb.update_item(TableName=t, Key=key, UpdateExpression="SET m = :m",
+                                        ConditionExpression=cond,
+                                        ExpressionAttributeValues={":m": {"N": str(mark)}})
+        # 150 levels of parentheses holding 299 operators are fine
+        update("a < b" + " or (a < b" * 149 + ")" * 149, 1)
+        self.assertEqual(self.get(t, key)["m"], {"N": "1"})
+        update("not " * 298 + "a < b", 2)  # 298 NOTs and a comparison: 299
+        self.assertEqual(self.get(t, key)["m"], {"N": "2"})
+        for cond in ["a < b" + " or a < b" * 300,
+                     "a < b" + " and (a < b" * 200 + ")" * 200,
+                     "not " * 300 + "a < b"]:
+            code, msg = self.err(update, cond=cond, mark=3)
+            self.assertEqual(msg, "Invalid ConditionExpression: The expression contains too "
+                                  "many operators; operator count: 301")
+        code, msg = self.err(self.ddb.scan, TableName=t,
+                             FilterExpression="a between b and b" + " or a in (b)" * 300)
+        self.assertIn("Invalid FilterExpression: The expression contains too many operators", msg)
+        self.assertEqual(self.get(t, key)["m"], {"N": "2"})
+
     # -- transactions ---------------------------------------------------
 
     def test_transact_get_capacity_per_table(self):
