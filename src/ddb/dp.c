@@ -206,23 +206,31 @@ static bool in_types(const char *list, const char *t)
 }
 
 /* avl_check - the AttributeValueList @avl of legacy operator @i checked as
- * DynamoDB checks it: each member of a type the operator takes, and for IN
- * and BETWEEN all of one type. False when answered. */
+ * DynamoDB checks it: all of one type, a type the operator takes, and
+ * BETWEEN's bounds in order. False when answered. */
 static bool avl_check(struct ddb_call *c, size_t i, const cJSON *avl)
 {
-    const char *first = NULL;
+    const char *first = avl ? avl_type(avl->child) : NULL;
     const cJSON *v;
     char msg[200];
+    bool ok;
 
-    if (!legacy_ops[i].types)
-        return true;
     cJSON_ArrayForEach(v, avl)
     {
         const char *t = avl_type(v);
 
-        if (!t)
-            continue;
-        if (!in_types(legacy_ops[i].types, t)) {
+        if (first && t && strcmp(first, t) != 0) {
+            ddb_reply_err(c, ERR_INVALID,
+                          "One or more parameter values were invalid: AttributeValues inside "
+                          "AttributeValueList must be of same type");
+            return false;
+        }
+    }
+    cJSON_ArrayForEach(v, avl)
+    {
+        const char *t = avl_type(v);
+
+        if (t && legacy_ops[i].types && !in_types(legacy_ops[i].types, t)) {
             snprintf(msg, sizeof(msg),
                      "One or more parameter values were invalid: ComparisonOperator %s is not "
                      "valid for %.8s AttributeValue type",
@@ -230,13 +238,12 @@ static bool avl_check(struct ddb_call *c, size_t i, const cJSON *avl)
             ddb_reply_err(c, ERR_INVALID, msg);
             return false;
         }
-        if (first && strcmp(first, t) != 0) {
-            ddb_reply_err(c, ERR_INVALID,
-                          "One or more parameter values were invalid: AttributeValues inside "
-                          "AttributeValueList must be of same type");
-            return false;
-        }
-        first = t;
+    }
+    if (legacy_ops[i].nargs == 2 && attr_compare(avl->child, avl->child->next, &ok) > 0 && ok) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "The BETWEEN condition was provided a range where the lower bound is "
+                      "greater than the upper bound");
+        return false;
     }
     return true;
 }
@@ -279,19 +286,28 @@ static void add_value(cJSON *values, struct buf *x, const cJSON *v, int *nv)
     cJSON_AddItemToObject(values, ph, cJSON_Duplicate(v, true));
 }
 
+/* op_index - @op's place in legacy_ops, or -1. */
+static int op_index(const char *op)
+{
+    for (size_t i = 0; op && i < N_LEGACY_OPS; i++)
+        if (strcmp(op, legacy_ops[i].op) == 0)
+            return (int)i;
+    return -1;
+}
+
 /* expected_form - Expected's {"Value": v} / {"Exists": false} form of
  * condition @m: 1 when appended to @x, 0 when @m is of the
- * ComparisonOperator form, -1 when answered. */
-static int expected_form(struct ddb_call *c, const cJSON *m, struct buf *x, cJSON *names,
-                         cJSON *values, const char *op_name, int *nn, int *nv)
+ * ComparisonOperator form (a Value beside the operator, which DynamoDB takes
+ * as its one argument, is moved into AttributeValueList), -1 when answered. */
+static int expected_form(struct ddb_call *c, cJSON *m, struct buf *x, cJSON *names, cJSON *values,
+                         const char *op_name, int *nn, int *nv)
 {
     const cJSON *val = cJSON_GetObjectItemCaseSensitive(m, "Value");
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(m, "Exists");
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(m, "ComparisonOperator");
     const cJSON *avl = cJSON_GetObjectItemCaseSensitive(m, "AttributeValueList");
     bool exists = !cJSON_IsFalse(ex);
-    char ph[24], msg[300];
-    const char *why = NULL;
+    char ph[24], msg[300], why[120];
 
     if (cJSON_IsNull(val))
         val = NULL;
@@ -307,21 +323,32 @@ static int expected_form(struct ddb_call *c, const cJSON *m, struct buf *x, cJSO
     }
     if (cJSON_IsNull(ex))
         ex = NULL;
-    /* DynamoDB takes Value beside a ComparisonOperator (the operator
-     * decides), but not Exists, nor an AttributeValueList without one */
-    if (avl && !op)
-        why = "AttributeValueList can only be used with a ComparisonOperator";
+    if (op && op_index(op->valuestring) < 0)
+        return 0; /* the operator's own check answers */
+    why[0] = '\0';
+    if (val && avl)
+        snprintf(why, sizeof(why), "Value and AttributeValueList cannot be used together");
+    else if (avl && !op)
+        snprintf(why, sizeof(why), "AttributeValueList can only be used with a ComparisonOperator");
     else if (op && ex)
-        why = "Exists and ComparisonOperator cannot be used together";
-    else if (op)
+        snprintf(why, sizeof(why), "Exists and ComparisonOperator cannot be used together");
+    else if (op && !val && !avl && legacy_ops[op_index(op->valuestring)].nargs)
+        snprintf(why, sizeof(why),
+                 "Value or AttributeValueList must be used with ComparisonOperator: %s",
+                 op->valuestring);
+    else if (op && val) {
+        cJSON *list = cJSON_AddArrayToObject(m, "AttributeValueList");
+
+        cJSON_AddItemToArray(list, cJSON_Duplicate(val, true));
         return 0;
-    else if (!val && !ex)
-        why = "Value must be provided when Exists is null";
+    } else if (op)
+        return 0;
     else if (!val && exists)
-        why = "Value must be provided when Exists is true";
+        snprintf(why, sizeof(why), "Value must be provided when Exists is %s",
+                 ex ? "true" : "null");
     else if (val && !exists)
-        why = "Value cannot be used when Exists is false";
-    if (why) {
+        snprintf(why, sizeof(why), "Value cannot be used when Exists is false");
+    if (why[0]) {
         snprintf(msg, sizeof(msg),
                  "One or more parameter values were invalid: %s for Attribute: %.100s", why,
                  m->string);
@@ -402,7 +429,7 @@ static bool conditional_operator(struct ddb_call *c, const char *op_name, int n)
     if (strcmp(op_name, "AND") != 0 && strcmp(op_name, "OR") != 0) {
         ddb_verr(c,
                  "Value '%.40s' at 'conditionalOperator' failed to satisfy constraint: Member "
-                 "must satisfy enum value set: [AND, OR]",
+                 "must satisfy enum value set: [OR, AND]",
                  op_name);
         ddb_args_failed(c);
         return false;
@@ -424,7 +451,7 @@ static int lookup_op(struct ddb_call *c, const cJSON *m, const char *op, const c
                      const char *param, bool key)
 {
     char msg[300], path[160];
-    size_t i;
+    int i = op_index(op);
     int nargs = cJSON_GetArraySize(avl);
 
     snprintf(path, sizeof(path), "%c%s.%.80s.member.comparisonOperator", param[0] | 0x20, param + 1,
@@ -434,14 +461,11 @@ static int lookup_op(struct ddb_call *c, const cJSON *m, const char *op, const c
         ddb_args_failed(c);
         return -1;
     }
-    for (i = 0; i < N_LEGACY_OPS; i++)
-        if (strcmp(op, legacy_ops[i].op) == 0)
-            break;
-    if (i == N_LEGACY_OPS) {
+    if (i < 0) {
         ddb_verr(c,
                  "Value '%.40s' at '%s' failed to satisfy constraint: Member must satisfy enum "
-                 "value set: [EQ, NE, IN, LE, LT, GE, GT, BETWEEN, NOT_NULL, NULL, CONTAINS, "
-                 "NOT_CONTAINS, BEGINS_WITH]",
+                 "value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, "
+                 "BEGINS_WITH, GE, CONTAINS]",
                  op, path);
         ddb_args_failed(c);
         return -1;
@@ -459,7 +483,7 @@ static int lookup_op(struct ddb_call *c, const cJSON *m, const char *op, const c
         ddb_reply_err(c, ERR_INVALID, msg);
         return -1;
     }
-    return avl_check(c, i, avl) ? (int)i : -1;
+    return avl_check(c, (size_t)i, avl) ? i : -1;
 }
 
 bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const char *expr_name,
@@ -501,6 +525,7 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
                 goto fail;
             if (f > 0)
                 continue;
+            avl = cJSON_GetObjectItemCaseSensitive(m, "AttributeValueList");
         }
         if ((i = lookup_op(c, m, op, avl, param, key)) < 0)
             goto fail;

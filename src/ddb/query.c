@@ -45,7 +45,8 @@ struct page {
     struct index_set ixs;
     const struct index_def *ix;
     struct table_keys base;
-    bool fetch; /* a local index without ALL projection asked for all or named attributes */
+    bool fetch;        /* a local index without ALL projection asked for all or named attributes */
+    bool query_filter; /* the filter came from a QueryFilter (errors name it) */
     /* output */
     struct buf b, lek;
     size_t count, scanned, total;
@@ -105,6 +106,7 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
         return false;
     if (kc && exprs && !keycond_names_values(c, in))
         return false;
+    pg->query_filter = exprs && has_arg(in, "QueryFilter");
     if (!dp_attrs_to_get(c, c->in) ||
         (exprs && !dp_legacy_conds(c, c->in, "KeyConditions", "KeyConditionExpression", true)) ||
         !dp_legacy_conds(c, c->in, exprs ? "QueryFilter" : "ScanFilter", "FilterExpression", false))
@@ -635,9 +637,9 @@ void ddb_query(struct ddb_call *c)
 
         if (kn)
             rc = err_set(&e, ERR_INVALID,
-                         "Filter Expression can only contain non-primary key attributes: "
-                         "Primary key attribute: %s",
-                         kn);
+                         "%s can only contain non-primary key attributes: Primary key "
+                         "attribute: %s",
+                         pg->query_filter ? "QueryFilter" : "Filter Expression", kn);
     }
     if (rc)
         goto out;

@@ -188,8 +188,8 @@ class Legacy(ServerTestCase):
         code, msg = self.err(self.ddb.query, TableName=self.table, KeyConditions=pk,
                              QueryFilter={"sk": {"AttributeValueList": [{"N": "1"}],
                                                  "ComparisonOperator": "EQ"}})
-        self.assertEqual(code, "ValidationException")
-        self.assertIn("Primary key attribute: sk", msg)
+        self.assertEqual((code, msg), ("ValidationException", "QueryFilter can only contain "
+                                       "non-primary key attributes: Primary key attribute: sk"))
 
     def test_key_conditions_with_expressions(self):
         # DynamoDB takes KeyConditions with a FilterExpression and a
@@ -343,8 +343,9 @@ class Legacy(ServerTestCase):
         self.assertEqual(code, "ValidationException")
         self.assertEqual(msg, "1 validation error detected: Value 'eq' at "
                          "'keyConditions.pk.member.comparisonOperator' failed to satisfy "
-                         "constraint: Member must satisfy enum value set: [EQ, NE, IN, LE, LT, "
-                         "GE, GT, BETWEEN, NOT_NULL, NULL, CONTAINS, NOT_CONTAINS, BEGINS_WITH]")
+                         "constraint: Member must satisfy enum value set: [IN, NULL, BETWEEN, "
+                         "LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, "
+                         "CONTAINS]")
         # (boto3 refuses a filter without an operator itself; over the wire too)
         status, _, body = self.server.raw("Scan", json.dumps(
             {"TableName": self.table, "ScanFilter": {"n": {"AttributeValueList": [{"N": "1"}]}}}))
@@ -384,15 +385,31 @@ class Legacy(ServerTestCase):
                 ({}, "Value must be provided when Exists is null for Attribute: v"),
                 ({"Exists": True}, "Value must be provided when Exists is true for Attribute: v"),
                 ({"Exists": False, "Value": {"N": "1"}},
-                 "Value cannot be used when Exists is false for Attribute: v")]:
+                 "Value cannot be used when Exists is false for Attribute: v"),
+                ({"Value": {"N": "1"}, "ComparisonOperator": "EQ",
+                  "AttributeValueList": [{"N": "1"}]},
+                 "Value and AttributeValueList cannot be used together for Attribute: v"),
+                ({"ComparisonOperator": "EQ"},
+                 "Value or AttributeValueList must be used with ComparisonOperator: EQ for "
+                 "Attribute: v")]:
             with self.subTest(cond=cond):
                 self.assertEqual(self.err(self.ddb.update_item, TableName=self.table, Key=key,
                                           Expected={"v": cond},
                                           AttributeUpdates={"v": {"Value": {"N": "5"}}}),
                                  ("ValidationException", bad + msg))
-        # a Value beside a ComparisonOperator is taken; the operator decides
+        self.assertEqual(self.err(self.ddb.update_item, TableName=self.table, Key=key,
+                                  Expected={"v": {"ComparisonOperator": "BETWEEN",
+                                                  "AttributeValueList": [{"N": "5"}, {"N": "4"}]}},
+                                  AttributeUpdates={"v": {"Value": {"N": "5"}}}),
+                         ("ValidationException", "The BETWEEN condition was provided a range "
+                          "where the lower bound is greater than the upper bound"))
+        # a Value beside a ComparisonOperator is the operator's one argument
+        with self.assertRaises(self.ddb.exceptions.ConditionalCheckFailedException):
+            self.ddb.update_item(TableName=self.table, Key=key, Expected={"v": {
+                "Value": {"N": "1"}, "ComparisonOperator": "LT"}},
+                AttributeUpdates={"v": {"Value": {"N": "2"}}})
         self.ddb.update_item(TableName=self.table, Key=key, Expected={"v": {
-            "Value": {"N": "99"}, "ComparisonOperator": "LT", "AttributeValueList": [{"N": "2"}]}},
+            "Value": {"N": "2"}, "ComparisonOperator": "LT"}},
             AttributeUpdates={"v": {"Value": {"N": "2"}}})
         # ConditionalOperator needs two conditions or more to join
         for kw, msg in [({"Expected": {}}, "ConditionalOperator cannot be used without Filter "

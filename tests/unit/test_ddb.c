@@ -815,8 +815,8 @@ static const struct err_case item_errors[] = {
     {"Scan", "{" T ",\"ScanFilter\":{\"a\":{\"ComparisonOperator\":\"LIKE\"}}}",
      "ValidationException",
      "Value 'LIKE' at 'scanFilter.a.member.comparisonOperator' failed to satisfy constraint: "
-     "Member must satisfy enum value set: [EQ, NE, IN, LE, LT, GE, GT, BETWEEN, NOT_NULL, NULL, "
-     "CONTAINS, NOT_CONTAINS, BEGINS_WITH]"},
+     "Member must satisfy enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, "
+     "NE, LE, BEGINS_WITH, GE, CONTAINS]"},
     {"Scan", "{" T ",\"ScanFilter\":{\"a\":{\"ComparisonOperator\":\"IN\"}}}",
      "ValidationException", "Invalid number of argument(s) for the IN ComparisonOperator"},
     {"Scan", "{" T ",\"ScanFilter\":{},\"ProjectionExpression\":\"a\"}", "ValidationException",
