@@ -770,6 +770,7 @@ static void handle(struct ddb *d, struct http_req *r, const char *op,
     const char *enc;
     struct err e = {0};
     enum err_code rc;
+    size_t bad;
 
     c = arena_calloc(r->arena, sizeof(*c));
     c->d = d;
@@ -810,6 +811,13 @@ static void handle(struct ddb *d, struct http_req *r, const char *op,
             error_with_id(r, c->rid, 413, CORAL_NS "RequestEntityTooLargeException", e.msg);
         else
             error_with_id(r, c->rid, 500, DDB_NS "InternalServerError", e.msg);
+        return;
+    }
+    /* JSON is UTF-8: other bytes would be stored and sent back as they are */
+    if ((bad = ddb_wire_utf8_bad(r->body.ptr, r->body.len)) < r->body.len) {
+        snprintf(msg, sizeof(msg), "Invalid UTF-8 byte 0x%02x at offset %zu of the request body",
+                 (unsigned char)r->body.ptr[bad], bad);
+        error_with_id(r, c->rid, 400, CORAL_NS "SerializationException", msg);
         return;
     }
     if (r->body.len == 0) {

@@ -42,6 +42,14 @@ enum ddb_wire_enc ddb_wire_accept(const char *accept);
 enum err_code ddb_wire_decode(struct buf *body, const char *enc, struct err *e);
 
 /*
+ * ddb_wire_utf8_bad - the offset of the first byte of @p (length @n) that does
+ * not belong to well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or
+ * code points past U+10FFFF), or @n when all of it is. JSON bodies must be
+ * UTF-8; DynamoDB refuses others with SerializationException.
+ */
+size_t ddb_wire_utf8_bad(const char *p, size_t n);
+
+/*
  * ddb_wire_encode - compress @body in place with @enc (not IDENTITY). Returns
  * false, leaving @body as it was, when the memory for it cannot be had.
  */

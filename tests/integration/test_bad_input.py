@@ -189,6 +189,37 @@ class BadInput(ServerTestCase):
                 status, headers, out = self.server.raw(body=b"{}", target=target)
                 self.assertAwsShaped(status, headers, out, ("UnknownOperationException",))
 
+    def test_body_not_utf8(self):
+        # JSON is UTF-8: a body with other bytes is a SerializationException and
+        # stores nothing, wherever the bytes sit (a value, a key, a name)
+        cases = {
+            "latin1": b'"note": {"S": "caf\xe9"}',
+            "overlong-nul": b'"note": {"S": "a\xc0\x80b"}',
+            "surrogate": b'"note": {"S": "\xed\xa0\x80"}',
+            "cut-short": b'"note": {"S": "\xe2\x82"}',
+            "in-a-name": b'"n\xffte": {"S": "x"}',
+        }
+        for label, attr in cases.items():
+            with self.subTest(label):
+                pk = "utf8-" + label
+                body = b'{"TableName": "bad-input", "Item": {"pk": {"S": "' + pk.encode() + \
+                    b'"}, ' + attr + b'}}'
+                status, headers, out = self.server.raw("PutItem", body)
+                self.assertAwsShaped(status, headers, out, ("SerializationException",))
+                self.assertIn("UTF-8", json.loads(out)["message"])
+                _, _, got = self.server.raw("GetItem", json.dumps(
+                    {"TableName": "bad-input", "Key": {"pk": {"S": pk}}, "ConsistentRead": True}))
+                self.assertNotIn("Item", json.loads(got))
+        # well-formed multi-byte text goes through unchanged
+        text = "caf\u00e9 \u20ac \U0001f600"
+        status, _, out = self.server.raw("PutItem", json.dumps(
+            {"TableName": "bad-input", "Item": {"pk": {"S": "utf8-ok"}, "note": {"S": text}}},
+            ensure_ascii=False).encode())
+        self.assertEqual(status, 200, out)
+        _, _, got = self.server.raw("GetItem", json.dumps(
+            {"TableName": "bad-input", "Key": {"pk": {"S": "utf8-ok"}}, "ConsistentRead": True}))
+        self.assertEqual(json.loads(got)["Item"]["note"]["S"], text)
+
     def test_bad_compressed_bodies(self):
         # DynamoDB answers a body it cannot decode with 500 InternalServerError
         # (the SDKs retry it) and writes nothing

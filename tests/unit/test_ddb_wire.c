@@ -125,13 +125,44 @@ static void encode_deflate(void **state)
     buf_free(&a);
 }
 
+static void utf8_checked(void **state)
+{
+    static const struct {
+        const char *text;
+        size_t bad; /* offset of the first bad byte; SIZE_MAX: none */
+    } cases[] = {
+        {"plain ascii", SIZE_MAX},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", SIZE_MAX},
+        {"\xef\xbf\xbf\xf4\x8f\xbf\xbf", SIZE_MAX}, /* U+FFFF, U+10FFFF */
+        {"ab\xff", 2},
+        {"a\xc0\x80", 1},        /* overlong NUL */
+        {"\xc1\xbf", 0},         /* overlong */
+        {"\xe0\x9f\xbf", 0},     /* overlong */
+        {"x\xed\xa0\x80", 1},    /* surrogate */
+        {"\xf0\x8f\xbf\xbf", 0}, /* overlong */
+        {"\xf4\x90\x80\x80", 0}, /* past U+10FFFF */
+        {"\xf5\x80\x80\x80", 0},
+        {"ok\xe2\x82", 2}, /* cut short */
+        {"\xe2(\xac", 0},
+        {"\x80", 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = strlen(cases[i].text);
+        size_t want = cases[i].bad == SIZE_MAX ? n : cases[i].bad;
+
+        if (ddb_wire_utf8_bad(cases[i].text, n) != want)
+            fail_msg("case %zu: %zu, want %zu", i, ddb_wire_utf8_bad(cases[i].text, n), want);
+    }
+    assert_int_equal(ddb_wire_utf8_bad(NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(accept_choices),
-        cmocka_unit_test(decode_gzip),
-        cmocka_unit_test(decode_limit),
-        cmocka_unit_test(encode_deflate),
+        cmocka_unit_test(accept_choices), cmocka_unit_test(decode_gzip),
+        cmocka_unit_test(decode_limit),   cmocka_unit_test(encode_deflate),
+        cmocka_unit_test(utf8_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
