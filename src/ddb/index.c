@@ -430,6 +430,16 @@ static void key_names(const cJSON *ks, const char **h, const char **r)
                                     : NULL;
 }
 
+void index_check_key_name(struct ddb_call *c, const char *name, const char *path)
+{
+    size_t len = strlen(name);
+
+    if (len < 1 || len > KEY_NAME_MAX)
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length %s",
+                 name, path, len ? "less than or equal to 255" : "greater than or equal to 1");
+}
+
 /* index_spec - check one index of a request (@path: "globalSecondaryIndexes.1.member")
  * and return its description (owned), or NULL when @c was answered. */
 static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const char *path,
@@ -461,12 +471,29 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
     cJSON_ArrayForEach(it, ks)
     {
         const char *kt = ddb_arg_str(c, it, "KeyType");
+        const char *kn = ddb_arg_str(c, it, "AttributeName");
         n++;
-        if (!ddb_arg_str(c, it, "AttributeName") || !kt) {
+        if (!kn || !kt) {
             snprintf(p, sizeof(p), "%s.keySchema.%d.member.%s", path, n,
                      kt ? "attributeName" : "keyType");
             if (!c->serial)
                 ddb_verr_null(c, p);
+        }
+        snprintf(p, sizeof(p), "%s.keySchema.%d.member.attributeName", path, n);
+        if (kn)
+            index_check_key_name(c, kn, p);
+    }
+    cJSON_ArrayForEach(it, nk)
+    {
+        size_t len = cJSON_IsString(it) ? strlen(it->valuestring) : 1;
+
+        if (len > KEY_NAME_MAX) {
+            ddb_verr(c,
+                     "Value '[%.300s]' at '%s.projection.nonKeyAttributes' failed to satisfy "
+                     "constraint: Member must satisfy constraint: [Member must have length less "
+                     "than or equal to 255, Member must have length greater than or equal to 1]",
+                     it->valuestring, path);
+            break;
         }
     }
     if (ks && (n < 1 || n > 2))
@@ -1153,6 +1180,18 @@ void index_update_table(struct ddb_call *c, const char *table, const cJSON *upda
     x->c = c;
     x->table = table;
     x->defs = ddb_arg_arr(c, c->in, "AttributeDefinitions");
+    cJSON_ArrayForEach(o, x->defs)
+    {
+        const char *dn = ddb_arg_str(c, o, "AttributeName");
+        char p[64];
+
+        snprintf(p, sizeof(p), "attributeDefinitions.%d.member.attributeName", ++n);
+        if (dn)
+            index_check_key_name(c, dn, p);
+    }
+    n = 0;
+    if (ddb_args_failed(c))
+        return;
     if (cJSON_GetArraySize(updates) != 1) {
         ddb_reply_err(c, cJSON_GetArraySize(updates) ? ERR_LIMIT : ERR_INVALID,
                       cJSON_GetArraySize(updates)

@@ -94,6 +94,12 @@ enum err_code index_describe_fill(struct store_txn *t, cJSON *desc, struct err *
  * counters and record. */
 enum err_code index_drop_all(struct store_txn *t, uint64_t table_id, struct err *e);
 
+/* index_check_key_name - record the validation error of a key attribute name
+ * (table or index KeySchema, AttributeDefinitions) at @path unless it is 1 to
+ * KEY_NAME_MAX bytes long. */
+enum { KEY_NAME_MAX = 255 };
+void index_check_key_name(struct ddb_call *c, const char *name, const char *path);
+
 /* index_update_table - UpdateTable with GlobalSecondaryIndexUpdates (Create,
  * Delete, Update): answers @c. A created index is backfilled from the
  * table's items in the same apply. */

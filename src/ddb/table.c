@@ -406,6 +406,8 @@ static bool key_schema_arg(struct ddb_call *c, const cJSON *in, cJSON *desc, str
             snprintf(path, sizeof(path), "attributeDefinitions.%d.member.attributeName", i + 1);
             if (!dname[i])
                 ddb_verr_null(c, path);
+            else
+                index_check_key_name(c, dname[i], path);
             snprintf(path, sizeof(path), "attributeDefinitions.%d.member.attributeType", i + 1);
             dtype[i] = ddb_arg_enum(c, it, "AttributeType", path, attr_types);
             if (dtype[i] == -1)

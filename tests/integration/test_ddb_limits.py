@@ -156,6 +156,68 @@ class Limits(ServerTestCase):
         # nothing changed
         self.assertEqual(self.get(t, key), {**key, ok: {"N": "2"}})
 
+    # -- key attribute names ---------------------------------------------
+
+    def test_key_attribute_names_at_most_255_bytes(self):
+        long, short = "k" * 256, "k" * 255
+        S = lambda n: {"AttributeName": n, "AttributeType": "S"}
+        H = lambda n: {"AttributeName": n, "KeyType": "HASH"}
+        R = lambda n: {"AttributeName": n, "KeyType": "RANGE"}
+        proj = {"ProjectionType": "ALL"}
+
+        def create(**kw):
+            return self.ddb.create_table(TableName="lim-" + uuid.uuid4().hex[:12],
+                                         BillingMode="PAY_PER_REQUEST", **kw)
+        bad = [
+            # a long name refused before the definitions are compared with the keys
+            (dict(KeySchema=[H("a")], AttributeDefinitions=[S(long)]),
+             "attributeDefinitions.1.member.attributeName"),
+            (dict(KeySchema=[H("a"), R("b")], AttributeDefinitions=[S("a"), S("b")],
+                  GlobalSecondaryIndexes=[{"IndexName": "gix", "KeySchema": [H(long)],
+                                           "Projection": proj}]),
+             "globalSecondaryIndexes.1.member.keySchema.1.member.attributeName"),
+            (dict(KeySchema=[H("a"), R("b")], AttributeDefinitions=[S("a"), S("b"), S("c")],
+                  LocalSecondaryIndexes=[{"IndexName": "lix", "KeySchema": [H("a"), R(long)],
+                                          "Projection": proj}]),
+             "localSecondaryIndexes.1.member.keySchema.2.member.attributeName"),
+            (dict(KeySchema=[H("a"), R("b")], AttributeDefinitions=[S("a"), S("b"), S("c")],
+                  GlobalSecondaryIndexes=[{"IndexName": "gix", "KeySchema": [H("c")],
+                                           "Projection": {"ProjectionType": "INCLUDE",
+                                                          "NonKeyAttributes": [long]}}]),
+             "globalSecondaryIndexes.1.member.projection.nonKeyAttributes"),
+        ]
+        before = set(self.ddb.list_tables()["TableNames"])
+        for kw, path in bad:
+            code, msg = self.err(create, **kw)
+            self.assertEqual(code, "ValidationException")
+            self.assertIn("at '%s' failed to satisfy constraint" % path, msg)
+            self.assertIn("less than or equal to 255", msg)
+        self.assertEqual(set(self.ddb.list_tables()["TableNames"]), before)
+        # 255 bytes is fine, and a projected attribute with a longer name is too
+        name = create(KeySchema=[H(short)], AttributeDefinitions=[S(short), S("g")],
+                      GlobalSecondaryIndexes=[{"IndexName": "gix", "KeySchema": [H("g")],
+                                               "Projection": proj}])["TableDescription"]["TableName"]
+        self.ddb.put_item(TableName=name, Item={short: {"S": "x"}, "g": {"S": "y"},
+                                                long: {"S": "z"}})
+        got = self.ddb.query(TableName=name, IndexName="gix", KeyConditionExpression="g = :g",
+                             ExpressionAttributeValues={":g": {"S": "y"}})["Items"]
+        self.assertEqual(got, [{short: {"S": "x"}, "g": {"S": "y"}, long: {"S": "z"}}])
+        code, msg = self.err(self.ddb.update_table, TableName=name,
+                             AttributeDefinitions=[S(long)],
+                             GlobalSecondaryIndexUpdates=[{"Create": {
+                                 "IndexName": "gix2", "KeySchema": [H("other")],
+                                 "Projection": proj}}])
+        self.assertIn("at 'attributeDefinitions.1.member.attributeName' failed", msg)
+        code, msg = self.err(self.ddb.update_table, TableName=name,
+                             AttributeDefinitions=[S("other")],
+                             GlobalSecondaryIndexUpdates=[{"Create": {
+                                 "IndexName": "gix2", "KeySchema": [H(long)],
+                                 "Projection": proj}}])
+        self.assertIn("globalSecondaryIndexUpdates.1.member.create.keySchema.1.member."
+                      "attributeName", msg)
+        desc = self.ddb.describe_table(TableName=name)["Table"]
+        self.assertEqual([g["IndexName"] for g in desc["GlobalSecondaryIndexes"]], ["gix"])
+
     # -- expressions -----------------------------------------------------
 
     def test_expression_operator_limit(self):
