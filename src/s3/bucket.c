@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "codec.h"
 #include "s3_int.h"
 #include "s3_xml.h"
 
@@ -233,6 +234,52 @@ void s3_get_bucket_location(struct http_req *r)
     s3_ok(r, 200, &b);
 }
 
+/* The page of ListBuckets a request asks for. With none of max-buckets,
+ * continuation-token, prefix and bucket-region S3 lists every bucket; with any,
+ * a page holds at most 10,000 and each bucket names its region. */
+struct buckets_page {
+    bool paged;         /* any of the four was sent */
+    long max;           /* buckets on the page; -1: all */
+    const char *after;  /* the continuation token's bucket name, or NULL */
+    const char *prefix; /* or NULL */
+    bool other_region;  /* bucket-region names another region: nothing here */
+};
+
+/* list_buckets_page - *@pg from the query of @r; false when @r was answered. */
+static bool list_buckets_page(struct http_req *r, struct buckets_page *pg)
+{
+    struct s3_req *q = s3_req_of(r);
+    const char *mb = s3_query(r, "max-buckets"), *tok = s3_query(r, "continuation-token");
+    const char *region = s3_query(r, "bucket-region");
+    char *end;
+
+    memset(pg, 0, sizeof(*pg));
+    pg->prefix = s3_query(r, "prefix");
+    pg->paged = mb || tok || pg->prefix || region;
+    pg->max = pg->paged ? 10000 : -1;
+    if (mb) {
+        pg->max = strtol(mb, &end, 10);
+        if (!*mb || *end || pg->max < 1 || pg->max > 10000) {
+            s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                         "Argument max-buckets must be an integer between 1 and 10000",
+                         "max-buckets", mb);
+            return false;
+        }
+    }
+    if (tok && *tok) {
+        unsigned char *d = arena_alloc(r->arena, strlen(tok) + 4);
+        size_t dl = 0;
+        if (!base64_decode(tok, strlen(tok), d, &dl) || !dl || memchr(d, 0, dl)) {
+            s3_error_arg(r, S3E_INVALID_ARGUMENT, "The continuation token provided is incorrect",
+                         "continuation-token", tok);
+            return false;
+        }
+        pg->after = arena_strndup(r->arena, (const char *)d, dl);
+    }
+    pg->other_region = region && strcmp(region, q->s3->region) != 0;
+    return true;
+}
+
 void s3_list_buckets(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -240,35 +287,67 @@ void s3_list_buckets(struct http_req *r)
     struct store_cursor *c = NULL;
     struct slice k, v;
     struct buf b;
+    struct buckets_page pg;
+    const char *last = NULL;
+    bool more = false;
+    long n = 0;
     enum err_code rc;
 
     if (!s3_allow(r, "s3:ListAllMyBuckets", NULL, NULL))
         return;
+    if (!list_buckets_page(r, &pg))
+        return;
     s3_xml_start(&b, "ListAllMyBucketsResult");
-    buf_puts(&b, "<Owner>");
-    xmlw_elem(&b, "ID", q->who.account, XMLW_CTRL);
-    xmlw_elem(&b, "DisplayName", q->who.user, XMLW_CTRL);
-    buf_puts(&b, "</Owner><Buckets>");
-    if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK &&
+    buf_puts(&b, "<Buckets>");
+    if (!pg.other_region && store_read_begin(q->s3->store, &t, NULL) == ERR_OK &&
         store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
-        for (rc = store_cursor_seek(c, SLICE("B"), &k, &v, NULL);
+        /* bucket records are "B<name>", in name order */
+        const char *from = pg.after && (!pg.prefix || strcmp(pg.after, pg.prefix) >= 0)
+                               ? pg.after
+                               : (pg.prefix ? pg.prefix : "");
+        for (rc = store_cursor_seek(c, slice_str(arena_sprintf(r->arena, "B%s", from)), &k, &v,
+                                    NULL);
              rc == ERR_OK && k.len > 1 && ((const char *)k.ptr)[0] == 'B';
              rc = store_cursor_next(c, &k, &v, NULL)) {
-            cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
+            const char *name = arena_strndup(r->arena, (const char *)k.ptr + 1, k.len - 1);
+            cJSON *j, *cr;
             char when[32];
-            cJSON *cr = cJSON_GetObjectItem(j, "created");
+            if (pg.after && strcmp(name, pg.after) <= 0)
+                continue;
+            if (pg.prefix && strncmp(name, pg.prefix, strlen(pg.prefix)) != 0)
+                break;
+            if (pg.max >= 0 && n == pg.max) {
+                more = true;
+                break;
+            }
+            j = cJSON_ParseWithLength(v.ptr, v.len);
+            cr = cJSON_GetObjectItem(j, "created");
             s3_time_iso(cr ? (int64_t)cr->valuedouble : 0, when);
             buf_puts(&b, "<Bucket>");
-            xmlw_elem(&b, "Name", arena_strndup(r->arena, (const char *)k.ptr + 1, k.len - 1),
-                      XMLW_CTRL);
+            xmlw_elem(&b, "Name", name, XMLW_CTRL);
             xmlw_elem(&b, "CreationDate", when, XMLW_CTRL);
+            if (pg.paged)
+                xmlw_elem(&b, "BucketRegion", q->s3->region, XMLW_CTRL);
             buf_puts(&b, "</Bucket>");
             cJSON_Delete(j);
+            last = name;
+            n++;
         }
     }
     store_cursor_close(c);
     store_txn_abort(t);
-    buf_puts(&b, "</Buckets></ListAllMyBucketsResult>");
+    buf_puts(&b, "</Buckets><Owner>");
+    xmlw_elem(&b, "ID", q->who.account, XMLW_CTRL);
+    xmlw_elem(&b, "DisplayName", q->who.user, XMLW_CTRL);
+    buf_puts(&b, "</Owner>");
+    if (more && last) {
+        char *tk = arena_alloc(r->arena, base64_encoded_len(strlen(last)) + 1);
+        base64_encode(last, strlen(last), tk);
+        xmlw_elem(&b, "ContinuationToken", tk, XMLW_CTRL);
+    }
+    if (pg.prefix)
+        xmlw_elem(&b, "Prefix", pg.prefix, XMLW_CTRL);
+    buf_puts(&b, "</ListAllMyBucketsResult>");
     s3_ok(r, 200, &b);
 }
 

@@ -979,7 +979,10 @@ void s3_list_objects(struct http_req *r, int version)
         cJSON *j;
         if (d) {
             char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
-            if (!(marker && strcmp(cp, marker) <= 0)) {
+            /* a marker inside the prefix still lists it (keys after the
+             * marker roll up into it); the prefix itself as marker, as a
+             * page ending on it hands back, does not */
+            if (!(marker && strcmp(cp, marker) == 0)) {
                 if (count == max) {
                     truncated = true;
                     break;
@@ -1089,6 +1092,22 @@ void s3_list_versions(struct http_req *r)
         km = NULL;
     if (vm && !*vm)
         vm = NULL;
+    if (enc && !url) {
+        s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request",
+                     "encoding-type", enc);
+        return;
+    }
+    if (vm && !km) {
+        s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                     "A version-id marker cannot be specified without a key marker.",
+                     "version-id-marker", vm);
+        return;
+    }
+    if (vm && strlen(vm) != 32 && strcmp(vm, "null") != 0) {
+        s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid version id specified", "version-id-marker",
+                     vm);
+        return;
+    }
     if (!bucket_read(r, &t))
         return;
     buf_init(&items, 0);
@@ -1112,7 +1131,7 @@ void s3_list_versions(struct http_req *r)
         prev_key = key;
         if (d) {
             char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
-            if (!(km && strcmp(cp, km) <= 0)) {
+            if (!(km && strcmp(cp, km) == 0)) { /* as in s3_list_objects */
                 if (count == max) {
                     truncated = true;
                     break;

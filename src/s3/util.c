@@ -44,8 +44,9 @@ uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n)
 }
 
 /* Bucket naming rules (general purpose buckets): 3-63 characters of a-z 0-9 . -,
- * beginning and ending with a letter or digit, no "..", not an IP address, not
- * starting with xn-- or sthree-, not ending with -s3alias or --ol-s3. */
+ * beginning and ending with a letter or digit, each dot-separated label too (no
+ * "..", ".-" or "-."), not an IP address, not starting with xn--, sthree- or
+ * amzn-s3-demo-, not ending with -s3alias, --ol-s3, --x-s3 or .mrap. */
 bool s3_bucket_name_ok(const char *name)
 {
     size_t n = strlen(name), i;
@@ -60,7 +61,10 @@ bool s3_bucket_name_ok(const char *name)
             return false;
         if (c == '.') {
             dots++;
-            if (i && name[i - 1] == '.')
+            /* every label between dots begins and ends with a letter or digit */
+            if (i && (name[i - 1] == '.' || name[i - 1] == '-'))
+                return false;
+            if (name[i + 1] == '-')
                 return false;
         } else if (!isdigit((unsigned char)c)) {
             all_digits_dots = false;
@@ -70,10 +74,13 @@ bool s3_bucket_name_ok(const char *name)
         return false;
     if (dots == 3 && all_digits_dots)
         return false;
-    if (strncmp(name, "xn--", 4) == 0 || strncmp(name, "sthree-", 7) == 0)
+    if (strncmp(name, "xn--", 4) == 0 || strncmp(name, "sthree-", 7) == 0 ||
+        strncmp(name, "amzn-s3-demo-", 13) == 0)
         return false;
     if ((n > 8 && strcmp(name + n - 8, "-s3alias") == 0) ||
-        (n > 7 && strcmp(name + n - 7, "--ol-s3") == 0))
+        (n > 7 && strcmp(name + n - 7, "--ol-s3") == 0) ||
+        (n > 6 && strcmp(name + n - 6, "--x-s3") == 0) ||
+        (n > 5 && strcmp(name + n - 5, ".mrap") == 0))
         return false;
     return true;
 }

@@ -402,19 +402,15 @@ static void bucket_names(void **state)
     static const char *const good[] = {"abc", "my-bucket", "a.b.c",
                                        "123", "a-1.b-2",   "tap-dev-primary-0123456789"};
     static const char *const bad[] = {
-        "ab",
-        "ABC",
-        "a..b",
-        "-abc",
-        "abc-",
-        "a_b",
-        "192.168.1.1",
-        "xn--abc",
-        "sthree-x",
-        "x-s3alias",
-        "x--ol-s3",
-        "a b",
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+        "ab",          "ABC",
+        "a..b",        "-abc",
+        "abc-",        "a_b",
+        "192.168.1.1", "xn--abc",
+        "sthree-x",    "x-s3alias",
+        "x--ol-s3",    "amzn-s3-demo-x",
+        "data--x-s3",  "data.mrap",
+        "logs-.eu",    "logs.-eu",
+        "a b",         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
     size_t i;
     (void)state;
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)

@@ -1,0 +1,160 @@
+"""S3 bucket names and listings as S3 answers them: bucket naming rules,
+ListObjects / ListObjectsV2 / ListObjectVersions resuming inside a common
+prefix, and ListBuckets pages (max-buckets, continuation-token, prefix,
+bucket-region). Real server, boto3."""
+
+import unittest
+
+import tandem_harness as th
+from test_s3 import S3Case
+
+
+def keys(r):
+    return [o["Key"] for o in r.get("Contents", [])]
+
+
+def prefixes(r):
+    return [p["Prefix"] for p in r.get("CommonPrefixes", [])]
+
+
+class BucketNames(S3Case):
+    server_args = {}
+
+    def test_labels_begin_and_end_with_letter_or_digit(self):
+        c = self.s3()
+        tail = th.random_key(6).lower()
+        # (names ending in --x-s3 are refused too, but botocore sends those to
+        # S3 Express with its own signing, so they are checked by the unit test)
+        for bad in ("reports-.%s" % tail, "reports.-%s" % tail, "amzn-s3-demo-%s" % tail,
+                    "%s.mrap" % tail):
+            r = self.assertCode("InvalidBucketName", c.create_bucket, Bucket=bad)
+            self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 400)
+        names = [b["Name"] for b in c.list_buckets()["Buckets"]]
+        self.assertFalse([n for n in names if tail in n], names)  # nothing was created
+        for good in ("rep-1.eu-2.%s" % tail, "%s.x-s3" % tail):
+            c.create_bucket(Bucket=good)
+            c.head_bucket(Bucket=good)
+
+
+class MarkerInsideCommonPrefix(S3Case):
+    """A marker that falls inside a common prefix still lists that prefix when
+    keys after the marker roll up into it; a marker equal to the prefix (the
+    NextMarker of a page that ended on it) skips it."""
+    server_args = {}
+
+    def test_objects_v1_and_v2(self):
+        c = self.s3()
+        b = self.bucket(c)
+        for k in ("docs/intro", "docs/setup", "img/logo", "readme"):
+            c.put_object(Bucket=b, Key=k, Body=k.encode())
+        r = c.list_objects(Bucket=b, Delimiter="/", Marker="docs/intro")
+        self.assertEqual((prefixes(r), keys(r)), (["docs/", "img/"], ["readme"]))
+        r = c.list_objects_v2(Bucket=b, Delimiter="/", StartAfter="docs/intro")
+        self.assertEqual((prefixes(r), keys(r)), (["docs/", "img/"], ["readme"]))
+        self.assertEqual(r["KeyCount"], 3)
+        # past the last key under the prefix: nothing of it is left
+        r = c.list_objects(Bucket=b, Delimiter="/", Marker="docs/setup")
+        self.assertEqual((prefixes(r), keys(r)), (["img/"], ["readme"]))
+        # the prefix itself as marker: skipped, as when paging by NextMarker
+        r = c.list_objects(Bucket=b, Delimiter="/", Marker="docs/")
+        self.assertEqual((prefixes(r), keys(r)), (["img/"], ["readme"]))
+        pages, marker = [], ""
+        for _ in range(10):
+            r = c.list_objects(Bucket=b, Delimiter="/", MaxKeys=1, Marker=marker)
+            pages.append(prefixes(r) + keys(r))
+            if not r["IsTruncated"]:
+                break
+            marker = r["NextMarker"]
+        self.assertEqual(pages, [["docs/"], ["img/"], ["readme"]])
+
+    def test_versions(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        for k in ("logs/a", "logs/b", "logs/b", "zeta"):
+            c.put_object(Bucket=b, Key=k, Body=b"v")
+        r = c.list_object_versions(Bucket=b, Delimiter="/", KeyMarker="logs/a")
+        self.assertEqual(prefixes(r), ["logs/"])
+        self.assertEqual([v["Key"] for v in r["Versions"]], ["zeta"])
+        r = c.list_object_versions(Bucket=b, Delimiter="/", KeyMarker="logs/")
+        self.assertEqual(prefixes(r), [])
+        r = c.list_object_versions(Bucket=b, Delimiter="/", MaxKeys=1)
+        self.assertTrue(r["IsTruncated"])
+        self.assertEqual((prefixes(r), r["NextKeyMarker"]), (["logs/"], "logs/"))
+
+
+class VersionListingArguments(S3Case):
+    server_args = {}
+
+    def test_bad_markers_and_encoding(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        vid = c.put_object(Bucket=b, Key="ledger", Body=b"1")["VersionId"]
+        for kw, arg in (({"VersionIdMarker": vid}, "version-id-marker"),
+                        ({"KeyMarker": "ledger", "VersionIdMarker": "v1"}, "version-id-marker"),
+                        ({"EncodingType": "gzip"}, "encoding-type")):
+            r = self.assertCode("InvalidArgument", c.list_object_versions, Bucket=b, **kw)
+            self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 400)
+            self.assertEqual(r["Error"]["ArgumentName"], arg)
+        # well-formed markers still list
+        r = c.list_object_versions(Bucket=b, KeyMarker="ledge", VersionIdMarker=vid)
+        self.assertEqual([v["VersionId"] for v in r["Versions"]], [vid])
+
+
+class ListBucketsPages(S3Case):
+    server_args = {}
+
+    def test_pages_prefix_and_region(self):
+        c = self.s3()
+        group = "lbp-" + th.random_key(6).lower()
+        made = sorted("%s-%02d" % (group, i) for i in range(7))
+        for n in made:
+            c.create_bucket(Bucket=n)
+        self.bucket(c)  # one outside the group
+
+        # without parameters: every bucket, no region, no token
+        r = c.list_buckets()
+        self.assertNotIn("ContinuationToken", r)
+        self.assertNotIn("BucketRegion", r["Buckets"][0])
+        everything = [x["Name"] for x in r["Buckets"]]
+        self.assertEqual(everything, sorted(everything))
+
+        # pages of three within the prefix
+        seen, token, calls = [], None, 0
+        while calls < 10:
+            kw = {"MaxBuckets": 3, "Prefix": group}
+            if token:
+                kw["ContinuationToken"] = token
+            r = c.list_buckets(**kw)
+            calls += 1
+            self.assertEqual(r["Prefix"], group)
+            self.assertLessEqual(len(r["Buckets"]), 3)
+            self.assertTrue(all(x["BucketRegion"] == self.server.region for x in r["Buckets"]))
+            seen += [x["Name"] for x in r["Buckets"]]
+            token = r.get("ContinuationToken")
+            if not token:
+                break
+        self.assertEqual((seen, calls), (made, 3))
+
+        # the paginator walks every bucket once
+        pg = c.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": 2})
+        self.assertEqual([x["Name"] for p in pg for x in p["Buckets"]], everything)
+
+        self.assertEqual(c.list_buckets(BucketRegion="ap-south-2")["Buckets"], [])
+        self.assertEqual(len(c.list_buckets(BucketRegion=self.server.region)["Buckets"]),
+                         len(everything))
+
+    def test_bad_parameters(self):
+        c = self.s3()
+        for q in ("max-buckets=0", "max-buckets=10001", "max-buckets=ten"):
+            st, _, body = self.signed_raw("GET", self.server.url() + "/?" + q)
+            self.assertEqual(st, 400, body)
+            self.assertIn(b"<Code>InvalidArgument</Code>", body)
+            self.assertIn(b"<ArgumentName>max-buckets</ArgumentName>", body)
+        r = self.assertCode("InvalidArgument", c.list_buckets, ContinuationToken="@@not-one@@")
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 400)
+
+
+if __name__ == "__main__":
+    unittest.main()
