@@ -560,6 +560,10 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
         }
         buf_putc(&x, ')');
     }
+    if (key && (!conds->child || cJSON_GetArraySize(conds) > 2)) {
+        ddb_reply_err(c, ERR_INVALID, "Conditions can be of length 1 or 2 only");
+        goto fail;
+    }
     if (!names->child)
         cJSON_DeleteItemFromObjectCaseSensitive(in, "ExpressionAttributeNames");
     if (!values->child)

@@ -15,9 +15,10 @@
 
 enum { PAGE_MAX = 1024 * 1024 };
 
-static const char *const select_vals[] = {"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES",
-                                          "SPECIFIC_ATTRIBUTES", "COUNT", NULL};
-enum { SEL_ALL, SEL_PROJECTED, SEL_SPECIFIC, SEL_COUNT };
+/* in the order DynamoDB lists them when refusing another value */
+static const char *const select_vals[] = {"SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
+                                          "ALL_PROJECTED_ATTRIBUTES", NULL};
+enum { SEL_SPECIFIC, SEL_COUNT, SEL_ALL, SEL_PROJECTED };
 
 unsigned ddb_scan_segment(const char *pk_json, unsigned total)
 {
@@ -79,7 +80,9 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     const char *index;
     struct err e = {0};
     char msg[300];
-    bool kc;
+    bool kc, atg;
+    /* DynamoDB words Select's refusals as validation errors for Query only */
+    const char *pre = exprs ? "1 validation error detected: " : "";
 
     pg->c = c;
     pg->table = ddb_arg_str(c, in, "TableName");
@@ -107,6 +110,7 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     if (kc && exprs && !keycond_names_values(c, in))
         return false;
     pg->query_filter = exprs && has_arg(in, "QueryFilter");
+    atg = has_arg(in, "AttributesToGet");
     if (!dp_attrs_to_get(c, c->in) ||
         (exprs && !dp_legacy_conds(c, c->in, "KeyConditions", "KeyConditionExpression", true)) ||
         !dp_legacy_conds(c, c->in, exprs ? "QueryFilter" : "ScanFilter", "FilterExpression", false))
@@ -118,19 +122,25 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     if (!dp_exprs_parse(c, c->in, exprs | DP_FILTER | DP_PROJ, &pg->ex))
         return false;
     if (pg->sel == SEL_PROJECTED && !index) {
-        ddb_reply_err(c, ERR_INVALID,
-                      "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+        snprintf(msg, sizeof(msg),
+                 "%sALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+                 pre);
+        ddb_reply_err(c, ERR_INVALID, msg);
         return false;
     }
-    if (pg->ex.proj && (pg->sel == SEL_ALL || pg->sel == SEL_COUNT)) {
-        snprintf(msg, sizeof(msg),
-                 "Cannot specify the ProjectionExpression when choosing to get %s",
-                 select_vals[pg->sel]);
+    if (pg->ex.proj && pg->sel != SEL_SPECIFIC && pg->sel >= 0) {
+        snprintf(msg, sizeof(msg), "%sCannot specify the %s when choosing to get %s", pre,
+                 atg ? "AttributesToGet" : "ProjectionExpression",
+                 pg->sel == SEL_COUNT ? "only the Count" : select_vals[pg->sel]);
         ddb_reply_err(c, ERR_INVALID, msg);
         return false;
     }
     if (pg->sel == SEL_SPECIFIC && !pg->ex.proj) {
-        ddb_reply_err(c, ERR_INVALID, "SPECIFIC_ATTRIBUTES requires a ProjectionExpression");
+        snprintf(msg, sizeof(msg),
+                 "%sMust specify the AttributesToGet or ProjectionExpression when choosing to get "
+                 "SPECIFIC_ATTRIBUTES",
+                 pre);
+        ddb_reply_err(c, ERR_INVALID, msg);
         return false;
     }
     if (pg->esk && attr_validate_item(pg->esk, &e)) {

@@ -179,7 +179,13 @@ class Legacy(ServerTestCase):
                          "Attempted conditional constraint is not an indexable operation"),
                         (dict(pk, sk={"AttributeValueList": [{"N": "1"}],
                                       "ComparisonOperator": "BETWEEN"}),
-                         "Invalid number of argument(s) for the BETWEEN ComparisonOperator")]:
+                         "Invalid number of argument(s) for the BETWEEN ComparisonOperator"),
+                        ({}, "Conditions can be of length 1 or 2 only"),
+                        (dict(pk, sk={"AttributeValueList": [{"N": "1"}],
+                                      "ComparisonOperator": "EQ"},
+                              colour={"AttributeValueList": [{"S": "red1"}],
+                                      "ComparisonOperator": "EQ"}),
+                         "Conditions can be of length 1 or 2 only")]:
             with self.subTest(kc=kc):
                 code, got = self.err(self.ddb.query, TableName=self.table, KeyConditions=kc)
                 self.assertEqual(code, "ValidationException")
@@ -436,6 +442,35 @@ class Legacy(ServerTestCase):
                              AttributeUpdates={"w": {"Value": {"N": "3"}}})
         self.assertEqual(self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True)
                          ["Item"], dict(key, v={"N": "2"}, w={"N": "3"}))
+
+    def test_select_beside_attributes_to_get(self):
+        # Query words these refusals as validation errors, Scan does not
+        pk = {"pk": {"AttributeValueList": [{"S": "h"}], "ComparisonOperator": "EQ"}}
+        for op, kw, pre in [(self.ddb.query, {"KeyConditions": pk}, "1 validation error detected: "),
+                            (self.ddb.scan, {}, "")]:
+            for extra, msg in [
+                    ({"Select": "COUNT", "AttributesToGet": ["sk"]},
+                     "Cannot specify the AttributesToGet when choosing to get only the Count"),
+                    ({"Select": "ALL_ATTRIBUTES", "AttributesToGet": ["sk"]},
+                     "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES"),
+                    ({"Select": "COUNT", "ProjectionExpression": "sk"},
+                     "Cannot specify the ProjectionExpression when choosing to get only the "
+                     "Count"),
+                    ({"Select": "SPECIFIC_ATTRIBUTES"}, "Must specify the AttributesToGet or "
+                     "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"),
+                    ({"Select": "ALL_PROJECTED_ATTRIBUTES"}, "ALL_PROJECTED_ATTRIBUTES can be "
+                     "used only when Querying using an IndexName")]:
+                with self.subTest(op=op.__name__, extra=extra):
+                    self.assertEqual(self.err(op, TableName=self.table, **kw, **extra),
+                                     ("ValidationException", pre + msg))
+            got = op(TableName=self.table, Select="SPECIFIC_ATTRIBUTES", AttributesToGet=["sk"],
+                     **kw)
+            self.assertTrue(got["Items"] and all(list(it) == ["sk"] for it in got["Items"]))
+        self.assertEqual(self.err(self.ddb.scan, TableName=self.table, Select="count"),
+                         ("ValidationException", "1 validation error detected: Value 'count' at "
+                          "'select' failed to satisfy constraint: Member must satisfy enum value "
+                          "set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, "
+                          "ALL_PROJECTED_ATTRIBUTES]"))
 
 
 if __name__ == "__main__":
