@@ -242,6 +242,7 @@ static char *describe(cJSON *desc, const char *status, uint64_t count, uint64_t 
     }
     cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replica_settings");
     cJSON_Delete(reps);
+    table_warm_describe(desc);
     cJSON_AddStringToObject(desc, "TableStatus", status);
     cJSON_AddNumberToObject(desc, "ItemCount", (double)count);
     cJSON_AddNumberToObject(desc, "TableSizeBytes", (double)bytes);
@@ -543,10 +544,11 @@ void table_create(struct ddb_call *c)
     const char *view;
     int billing, stream, tclass;
     double now;
-    int64_t rcu = 0, wcu = 0;
-    bool has_pt, delprot = false;
+    int64_t rcu = 0, wcu = 0, warm[2];
+    bool has_pt, has_warm, delprot = false;
     cJSON *desc = NULL, *tags = NULL;
     struct create *x;
+    struct err e = {0};
     char arn[512], id[37];
 
     ddb_check_table_name(c, name, "tableName");
@@ -554,6 +556,7 @@ void table_create(struct ddb_call *c)
     has_pt = table_throughput_arg(c, in, &rcu, &wcu);
     stream = table_stream_arg(c, in, &view);
     tclass = table_class_arg(c, in);
+    has_warm = table_warm_arg(c, in, warm);
     ddb_arg_bool(c, in, "DeletionProtectionEnabled", &delprot);
     tags = tags_arg(c, in);
     if (c->serial || c->nverr) {
@@ -565,6 +568,14 @@ void table_create(struct ddb_call *c)
     x = arena_calloc(c->a, sizeof(*x));
     if (!key_schema_arg(c, in, desc, &x->key))
         goto fail_replied;
+    if (tclass == -2) {
+        table_class_refuse(c);
+        goto fail_replied;
+    }
+    if (has_warm && table_warm_set(desc, warm, &e)) {
+        ddb_reply_err(c, e.code, e.msg);
+        goto fail_replied;
+    }
     if (billing < 0)
         billing = TABLE_BILL_PROVISIONED;
     if (billing == TABLE_BILL_PROVISIONED && !has_pt) {
@@ -608,7 +619,7 @@ void table_create(struct ddb_call *c)
         table_stream_set(c->d, desc, name, view);
     cJSON_AddBoolToObject(desc, "DeletionProtectionEnabled", delprot);
     if (tclass >= 0)
-        table_class_set(desc, tclass);
+        table_class_set(desc, tclass, 0);
     if (tags) {
         cJSON_AddItemToObject(desc, "_tags", tags);
         tags = NULL;
@@ -862,6 +873,8 @@ struct update {
     const char *view;
     bool has_delprot, delprot;
     int tclass;
+    bool has_warm;
+    int64_t warm[2];
     char *out; /* owned */
 };
 
@@ -876,6 +889,8 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
     enum err_code rc;
 
     rc = desc_get(t, x->name, &desc, e);
+    if (!rc && x->has_warm)
+        rc = table_warm_set(desc, x->warm, e);
     if (rc)
         goto out;
     cur = table_billing_of(desc);
@@ -898,7 +913,8 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
                     cJSON_GetObjectItemCaseSensitive(pt, "ReadCapacityUnits")),
                 w0 = (int64_t)cJSON_GetNumberValue(
                     cJSON_GetObjectItemCaseSensitive(pt, "WriteCapacityUnits"));
-        if (r0 == x->rcu && w0 == x->wcu && x->stream < 0 && !x->has_delprot && x->tclass < 0) {
+        if (r0 == x->rcu && w0 == x->wcu && x->stream < 0 && !x->has_delprot && x->tclass < 0 &&
+            !x->has_warm) {
             rc = err_set(e, ERR_INVALID,
                          "The provisioned throughput for the table will not change. The "
                          "requested value equals the current value. Current ReadCapacityUnits "
@@ -942,7 +958,7 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_AddBoolToObject(desc, "DeletionProtectionEnabled", x->delprot);
     }
     if (x->tclass >= 0)
-        table_class_set(desc, x->tclass);
+        table_class_set(desc, x->tclass, (double)clock_wall_ms() / 1000.0);
     rc = desc_put(t, x->name, desc, e);
     if (!rc)
         rc = stats_get(t, desc_id(desc), &count, &bytes, e);
@@ -975,8 +991,13 @@ void table_update(struct ddb_call *c)
     x->stream = table_stream_arg(c, in, &x->view);
     x->has_delprot = ddb_arg_bool(c, in, "DeletionProtectionEnabled", &x->delprot);
     x->tclass = table_class_arg(c, in);
+    x->has_warm = table_warm_arg(c, in, x->warm);
     if (ddb_args_failed(c))
         return;
+    if (x->tclass == -2) {
+        table_class_refuse(c);
+        return;
+    }
     if (ddb_arg_arr(c, in, "GlobalSecondaryIndexUpdates")) {
         index_update_table(c, name, ddb_arg_arr(c, in, "GlobalSecondaryIndexUpdates"));
         return;
@@ -984,12 +1005,13 @@ void table_update(struct ddb_call *c)
     if (ddb_arg_arr(c, in, "ReplicaUpdates")) {
         table_replica_updates(c, name, ddb_arg_arr(c, in, "ReplicaUpdates"),
                               x->billing >= 0 || x->has_pt || x->stream >= 0 || x->has_delprot ||
-                                  x->tclass >= 0);
+                                  x->tclass >= 0 || x->has_warm);
         return;
     }
     if (ddb_args_failed(c))
         return;
-    if (x->billing < 0 && !x->has_pt && x->stream < 0 && !x->has_delprot && x->tclass < 0) {
+    if (x->billing < 0 && !x->has_pt && x->stream < 0 && !x->has_delprot && x->tclass < 0 &&
+        !x->has_warm) {
         /* ReplicaUpdates were handled above */
         ddb_reply_err(c, ERR_INVALID,
                       "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "

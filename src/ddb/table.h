@@ -111,9 +111,25 @@ int table_stream_arg(struct ddb_call *c, const cJSON *in, const char **view);
 void table_stream_set(struct ddb *d, cJSON *desc, const char *name, const char *view);
 
 /* table_class_arg - the request's TableClass: an index for table_class_set,
- * -1 absent, -2 invalid. table_class_set - set TableClassSummary. */
+ * -1 absent, -2 not a table class (answer with table_class_refuse once the
+ * other members are checked). table_class_set - set TableClassSummary, with
+ * LastUpdateDateTime @when (seconds since the epoch) unless it is 0 (a class
+ * given at creation). */
 int table_class_arg(struct ddb_call *c, const cJSON *in);
-void table_class_set(cJSON *desc, int tclass);
+void table_class_refuse(struct ddb_call *c);
+void table_class_set(cJSON *desc, int tclass, double when);
+
+/* table_warm_arg - the request's WarmThroughput: false when absent; @units
+ * the read and write units per second asked for (0: not given). A table
+ * without its own warm throughput has DynamoDB's baseline, 12000 read and
+ * 4000 write units, which is also the least a request may ask for; once
+ * raised, a warm throughput cannot be lowered.
+ * table_warm_set - apply @units to @desc: ERR_INVALID (nothing changed) for
+ * a unit below the baseline or below the table's current value.
+ * table_warm_describe - add the baseline to a @desc that has none. */
+bool table_warm_arg(struct ddb_call *c, const cJSON *in, int64_t units[2]);
+enum err_code table_warm_set(cJSON *desc, const int64_t units[2], struct err *e);
+void table_warm_describe(cJSON *desc);
 
 ddb_op_fn table_create, table_describe, table_list, table_delete, table_update;
 

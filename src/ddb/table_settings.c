@@ -1,5 +1,5 @@
 /* table_settings.c - the table settings CreateTable and UpdateTable share:
- * billing mode and provisioned throughput, the stream, the table class
+ * billing mode, provisioned and warm throughput, the stream, the table class
  * (see table.h). */
 #include <stdio.h>
 #include <string.h>
@@ -118,14 +118,107 @@ int table_stream_arg(struct ddb_call *c, const cJSON *in, const char **view)
 
 int table_class_arg(struct ddb_call *c, const cJSON *in)
 {
-    return ddb_arg_enum(c, in, "TableClass", "tableClass", table_classes);
+    const char *s = ddb_arg_str(c, in, "TableClass");
+
+    if (!s)
+        return -1;
+    for (int i = 0; table_classes[i]; i++)
+        if (strcmp(s, table_classes[i]) == 0)
+            return i;
+    return -2;
 }
 
-void table_class_set(cJSON *desc, int tclass)
+void table_class_refuse(struct ddb_call *c)
+{
+    ddb_reply_err(c, ERR_INVALID,
+                  "Invalid table-class parameter provided. Please try again with a valid "
+                  "table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS].");
+}
+
+void table_class_set(cJSON *desc, int tclass, double when)
 {
     cJSON *tc;
 
     cJSON_DeleteItemFromObjectCaseSensitive(desc, "TableClassSummary");
     tc = cJSON_AddObjectToObject(desc, "TableClassSummary");
     cJSON_AddStringToObject(tc, "TableClass", table_classes[tclass]);
+    if (when > 0)
+        cJSON_AddNumberToObject(tc, "LastUpdateDateTime", when);
+}
+
+/* ---- WarmThroughput ---- */
+
+/* What every table can serve at once without being warmed, and the least a
+ * request may ask for. */
+static const int64_t warm_base[2] = {12000, 4000};
+static const char *const warm_units[2] = {"ReadUnitsPerSecond", "WriteUnitsPerSecond"};
+
+bool table_warm_arg(struct ddb_call *c, const cJSON *in, int64_t units[2])
+{
+    const cJSON *w = ddb_arg_obj(c, in, "WarmThroughput");
+
+    units[0] = units[1] = 0;
+    if (!w)
+        return false;
+    for (int i = 0; i < 2; i++)
+        if (!ddb_arg_int(c, w, warm_units[i], &units[i]))
+            units[i] = 0;
+        else if (units[i] < 1)
+            units[i] = -1; /* given, and below any minimum */
+    return true;
+}
+
+/* warm_current - unit @i of @desc's warm throughput. */
+static int64_t warm_current(const cJSON *desc, int i)
+{
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(desc, "WarmThroughput");
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(w, warm_units[i]);
+
+    return cJSON_IsNumber(u) ? (int64_t)u->valuedouble : warm_base[i];
+}
+
+enum err_code table_warm_set(cJSON *desc, const int64_t units[2], struct err *e)
+{
+    int64_t now[2];
+    cJSON *w;
+
+    if (units[0] == 0 && units[1] == 0)
+        return err_set(e, ERR_INVALID,
+                       "One or more parameter values were invalid: WarmThroughput needs "
+                       "ReadUnitsPerSecond or WriteUnitsPerSecond");
+    for (int i = 0; i < 2; i++) {
+        now[i] = warm_current(desc, i);
+        if (units[i] == 0)
+            continue;
+        if (units[i] < warm_base[i])
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: Requested %s for "
+                           "WarmThroughput is lower than the minimum value: %lld",
+                           warm_units[i], (long long)warm_base[i]);
+        if (units[i] < now[i])
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: Requested %s for "
+                           "WarmThroughput (%lld) is lower than current WarmThroughput value: "
+                           "%lld. Warm throughput cannot be decreased",
+                           warm_units[i], (long long)units[i], (long long)now[i]);
+        now[i] = units[i];
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "WarmThroughput");
+    w = cJSON_AddObjectToObject(desc, "WarmThroughput");
+    for (int i = 0; i < 2; i++)
+        cJSON_AddNumberToObject(w, warm_units[i], (double)now[i]);
+    cJSON_AddStringToObject(w, "Status", "ACTIVE");
+    return ERR_OK;
+}
+
+void table_warm_describe(cJSON *desc)
+{
+    cJSON *w;
+
+    if (cJSON_GetObjectItemCaseSensitive(desc, "WarmThroughput"))
+        return;
+    w = cJSON_AddObjectToObject(desc, "WarmThroughput");
+    for (int i = 0; i < 2; i++)
+        cJSON_AddNumberToObject(w, warm_units[i], (double)warm_base[i]);
+    cJSON_AddStringToObject(w, "Status", "ACTIVE");
 }

@@ -102,6 +102,78 @@ class DdbTables(ServerTestCase):
         self.assertRefused("ResourceNotFoundException", "not found", self.ddb.describe_table,
                            TableName=name)
 
+    # -- TableClass ---------------------------------------------------------------
+
+    def test_table_class(self):
+        plain, _ = self.create()
+        self.assertNotIn("TableClassSummary", self.describe(plain))
+        name, out = self.create(TableClass="STANDARD_INFREQUENT_ACCESS")
+        self.assertEqual(out["TableClassSummary"], {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
+        self.assertEqual(self.describe(name)["TableClassSummary"],
+                         {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
+        self.ddb.update_table(TableName=name, TableClass="STANDARD")
+        got = self.describe(name)["TableClassSummary"]
+        self.assertEqual(got["TableClass"], "STANDARD")
+        self.assertIn("LastUpdateDateTime", got)  # set by UpdateTable only
+
+    def test_table_class_unknown(self):
+        wrong = "Invalid table-class parameter provided. Please try again with a valid " \
+                "table-class value: \\[STANDARD, STANDARD_INFREQUENT_ACCESS\\]."
+        name = self.name()
+        for tc in ("infrequent", "standard"):
+            self.assertRefused("ValidationException", wrong, self.ddb.create_table,
+                               TableName=name, KeySchema=HASH, AttributeDefinitions=HASH_S,
+                               BillingMode="PAY_PER_REQUEST", TableClass=tc)
+        self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
+        name, _ = self.create(TableClass="STANDARD_INFREQUENT_ACCESS")
+        self.assertRefused("ValidationException", wrong, self.ddb.update_table, TableName=name,
+                           TableClass="ARCHIVE")
+        self.assertEqual(self.describe(name)["TableClassSummary"],
+                         {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
+
+    # -- WarmThroughput -----------------------------------------------------------
+
+    def test_warm_throughput_baseline(self):
+        name, out = self.create()
+        base = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"}
+        self.assertEqual(out["WarmThroughput"], base)
+        self.assertEqual(self.describe(name)["WarmThroughput"], base)
+
+    def test_warm_throughput_raised(self):
+        name, out = self.create(WarmThroughput={"ReadUnitsPerSecond": 15000})
+        self.assertEqual(out["WarmThroughput"], {"ReadUnitsPerSecond": 15000,
+                                                 "WriteUnitsPerSecond": 4000,
+                                                 "Status": "ACTIVE"})
+        # an UpdateTable carrying nothing else is a change of its own
+        self.ddb.update_table(TableName=name, WarmThroughput={"WriteUnitsPerSecond": 9000})
+        self.assertEqual(self.describe(name)["WarmThroughput"],
+                         {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 9000,
+                          "Status": "ACTIVE"})
+
+    def test_warm_throughput_refused(self):
+        name = self.name()
+        for units, which in (({"ReadUnitsPerSecond": 500, "WriteUnitsPerSecond": 4000},
+                              "ReadUnitsPerSecond"),
+                             ({"WriteUnitsPerSecond": 0}, "WriteUnitsPerSecond")):
+            self.assertRefused("ValidationException", which + ".* lower than the minimum",
+                               self.ddb.create_table, TableName=name, KeySchema=HASH,
+                               AttributeDefinitions=HASH_S, BillingMode="PAY_PER_REQUEST",
+                               WarmThroughput=units)
+        self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
+        name, _ = self.create(WarmThroughput={"ReadUnitsPerSecond": 20000,
+                                              "WriteUnitsPerSecond": 6000})
+        self.assertRefused("ValidationException",
+                           "WriteUnitsPerSecond .* lower than current WarmThroughput",
+                           self.ddb.update_table, TableName=name,
+                           WarmThroughput={"ReadUnitsPerSecond": 25000,
+                                           "WriteUnitsPerSecond": 5000})
+        self.assertRefused("ValidationException", "WarmThroughput needs", self.ddb.update_table,
+                           TableName=name, WarmThroughput={})
+        # neither unit moved, though the read one alone was acceptable
+        self.assertEqual(self.describe(name)["WarmThroughput"],
+                         {"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 6000,
+                          "Status": "ACTIVE"})
+
 
 if __name__ == "__main__":
     unittest.main()

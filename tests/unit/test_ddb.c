@@ -366,7 +366,7 @@ static const struct err_case create_errors[] = {
     {"CreateTable", "{\"TableName\":\"tbl\"," KS1 "," AD1 "," PPR ",\"StreamSpecification\":{}}",
      "ValidationException", "Value null at 'streamSpecification.streamEnabled'"},
     {"CreateTable", "{\"TableName\":\"tbl\"," KS1 "," AD1 "," PPR ",\"TableClass\":\"GOLD\"}",
-     "ValidationException", "at 'tableClass'"},
+     "ValidationException", "Invalid table-class parameter provided"},
     {"CreateTable",
      "{\"TableName\":\"tbl\"," KS1 "," AD1 "," PPR ",\"Tags\":[{\"Key\":\"\",\"Value\":\"x\"},{"
      "\"Value\":\"x\"}]}",
