@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "attr.h"
+#include "index.h"
 #include "dp.h"
 #include "item.h"
 #include "mem.h"
@@ -199,8 +200,9 @@ struct bw_one {
     const char *table;
     uint64_t id;
     struct buf key;
-    cJSON *item;        /* borrowed from the request; NULL: a delete */
-    size_t units_bytes; /* the larger of the old and the new item, for its capacity */
+    cJSON *item;              /* borrowed from the request; NULL: a delete */
+    size_t units_bytes;       /* the larger of the old and the new item, for its capacity */
+    struct index_cost *icost; /* owned: what its table's indexes took, when asked for */
 };
 
 struct bw {
@@ -222,6 +224,7 @@ static enum err_code bw_apply(struct store_txn *t, void *arg, struct err *e)
         uint64_t lg = 0;
         cJSON *old = NULL;
         size_t old_size, new_size;
+        struct index_cost ic;
 
         rc = item_read(t, &o->key, &old, e);
         if (rc)
@@ -229,8 +232,15 @@ static enum err_code bw_apply(struct store_txn *t, void *arg, struct err *e)
         old_size = old ? attr_item_size(old) : 0;
         new_size = o->item ? attr_item_size(o->item) : 0;
         o->units_bytes = new_size > old_size ? new_size : old_size;
-        rc =
-            item_replace_in_apply(t, x->c->d, o->table, o->id, &o->key, old, true, o->item, &lg, e);
+        ic.n = 0;
+        rc = item_replace_in_apply(t, x->c->d, o->table, o->id, &o->key, old, true, o->item, &lg,
+                                   x->cap ? &ic : NULL, e);
+        free(o->icost);
+        o->icost = NULL;
+        if (!rc && x->cap && ic.n) {
+            o->icost = xmalloc(sizeof(ic));
+            memcpy(o->icost, &ic, sizeof(ic));
+        }
         cJSON_Delete(old);
         if (lg > x->logged)
             x->logged = lg;
@@ -246,6 +256,8 @@ static void bw_done(void *arg, enum err_code rc, const struct err *e)
     for (size_t i = 0; i < x->n; i++)
         buf_free(&x->ops[i].key);
     if (rc) {
+        for (size_t i = 0; i < x->n; i++)
+            free(x->ops[i].icost);
         ddb_reply_err(x->c, rc, e->msg);
         return;
     }
@@ -257,6 +269,7 @@ static void bw_done(void *arg, enum err_code rc, const struct err *e)
         /* one entry per table, in the order the tables first appear */
         buf_puts(&b, ",\"ConsumedCapacity\":[");
         for (size_t i = 0; i < x->n; i++) {
+            struct index_cost ic = {0};
             double units = 0;
             bool seen = false;
 
@@ -265,14 +278,18 @@ static void bw_done(void *arg, enum err_code rc, const struct err *e)
             if (seen)
                 continue;
             for (size_t j = i; j < x->n; j++)
-                if (strcmp(x->ops[j].table, x->ops[i].table) == 0)
+                if (strcmp(x->ops[j].table, x->ops[i].table) == 0) {
                     units += dp_write_units(x->ops[j].units_bytes);
+                    index_cost_add(&ic, x->ops[j].icost);
+                }
             if (i)
                 buf_putc(&b, ',');
-            dp_capacity_entry(&b, x->cap, x->ops[i].table, units);
+            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic);
         }
         buf_putc(&b, ']');
     }
+    for (size_t i = 0; i < x->n; i++)
+        free(x->ops[i].icost);
     buf_putc(&b, '}');
     ddb_reply(x->c, &b);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "attr.h"
+#include "index.h"
 
 static const char *const rcc_vals[] = {"INDEXES", "TOTAL", "NONE", NULL};
 
@@ -34,11 +35,34 @@ double dp_write_units(size_t bytes)
 
 void dp_capacity_entry(struct buf *b, int mode, const char *table, double units)
 {
+    dp_capacity_units(b, mode, table, units, NULL);
+}
+
+void dp_capacity_units(struct buf *b, int mode, const char *table, double units,
+                       const struct index_cost *ic)
+{
     buf_puts(b, "{\"TableName\":");
     buf_json_str(b, table, strlen(table));
-    buf_printf(b, ",\"CapacityUnits\":%.1f", units);
-    if (mode == 2)
+    buf_printf(b, ",\"CapacityUnits\":%.1f", units + index_cost_total(ic));
+    if (mode == 2) {
         buf_printf(b, ",\"Table\":{\"CapacityUnits\":%.1f}", units);
+        for (int global = 1; global >= 0; global--) {
+            bool first = true;
+
+            for (size_t i = 0; ic && i < ic->n; i++) {
+                if (ic->v[i].global != global)
+                    continue;
+                buf_puts(b, first ? (global ? ",\"GlobalSecondaryIndexes\":{"
+                                            : ",\"LocalSecondaryIndexes\":{")
+                                  : ",");
+                first = false;
+                buf_json_str(b, ic->v[i].name, strlen(ic->v[i].name));
+                buf_printf(b, ":{\"CapacityUnits\":%.1f}", ic->v[i].units);
+            }
+            if (!first)
+                buf_putc(b, '}');
+        }
+    }
     buf_putc(b, '}');
 }
 

@@ -86,6 +86,13 @@ double dp_write_units(size_t bytes);
  * TableName and CapacityUnits, and with @mode 2 (INDEXES) the Table's share. */
 void dp_capacity_entry(struct buf *b, int mode, const char *table, double units);
 
+/* dp_capacity_units - dp_capacity_entry for @units of the table itself plus
+ * what its indexes took (@ic, may be NULL): CapacityUnits is the sum, and
+ * with @mode 2 (INDEXES) the table's and each index's share follow. */
+struct index_cost;
+void dp_capacity_units(struct buf *b, int mode, const char *table, double units,
+                       const struct index_cost *ic);
+
 /* dp_put_json - append @v's JSON text. */
 void dp_put_json(struct buf *b, const cJSON *v);
 

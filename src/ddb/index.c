@@ -348,20 +348,109 @@ static enum err_code entry_del(struct store_txn *t, const struct index_def *ix,
     return rc;
 }
 
+static void cost_put(struct index_cost *c, const struct index_def *ix, double units)
+{
+    size_t i = 0;
+
+    while (i < c->n && strcmp(c->v[i].name, ix->name) != 0)
+        i++;
+    if (i == c->n) {
+        if (c->n == INDEX_COST_MAX)
+            return;
+        snprintf(c->v[i].name, sizeof(c->v[i].name), "%s", ix->name);
+        c->v[i].global = ix->global;
+        c->v[i].units = 0;
+        c->n++;
+    }
+    c->v[i].units += units;
+}
+
+void index_cost_add(struct index_cost *into, const struct index_cost *from)
+{
+    for (size_t i = 0; from && i < from->n; i++) {
+        struct index_def d;
+
+        memset(&d, 0, sizeof(d));
+        snprintf(d.name, sizeof(d.name), "%s", from->v[i].name);
+        d.global = from->v[i].global;
+        cost_put(into, &d, from->v[i].units);
+    }
+}
+
+double index_cost_total(const struct index_cost *c)
+{
+    double u = 0;
+
+    for (size_t i = 0; c && i < c->n; i++)
+        u += c->v[i].units;
+    return u;
+}
+
+/* entry_units - the write units of index entry @p (1 KB blocks, at least one). */
+static double entry_units(const cJSON *p)
+{
+    size_t n = attr_item_size(p);
+
+    return n ? (double)((n + 1023) / 1024) : 1.0;
+}
+
+/* index_cost_one - what one item write costs in @ix (index_cost). */
+static void index_cost_one(struct index_cost *c, const struct index_def *ix,
+                           const struct table_keys *base, const struct buf *base_key,
+                           const cJSON *old, const cJSON *item)
+{
+    struct buf ko, kn;
+    struct err e = {0};
+    bool in_old, in_new;
+    cJSON *po = NULL, *pn = NULL;
+    double u = 0;
+
+    buf_init(&ko, 0);
+    buf_init(&kn, 0);
+    in_old = old && index_entry_key(ix, old, base_key, &ko, &e) == ERR_OK;
+    in_new = item && index_entry_key(ix, item, base_key, &kn, &e) == ERR_OK;
+    if (in_old)
+        po = project(ix, base, old);
+    if (in_new)
+        pn = project(ix, base, item);
+    if (in_old && in_new && ko.len == kn.len && memcmp(ko.ptr, kn.ptr, ko.len) == 0) {
+        if (!cJSON_Compare(po, pn, true)) {
+            double a = entry_units(po), b = entry_units(pn);
+
+            u = a > b ? a : b;
+        }
+    } else {
+        if (in_old)
+            u += entry_units(po);
+        if (in_new)
+            u += entry_units(pn);
+    }
+    if (u > 0)
+        cost_put(c, ix, u);
+    cJSON_Delete(po);
+    cJSON_Delete(pn);
+    buf_free(&ko);
+    buf_free(&kn);
+}
+
 enum err_code index_maintain(struct store_txn *t, const struct table_keys *base,
                              const struct buf *base_key, const cJSON *old, const char *new_json,
-                             size_t new_len, struct err *e)
+                             size_t new_len, struct index_cost *cost, struct err *e)
 {
     struct index_set s;
     cJSON *new_item = NULL;
     enum err_code rc = index_load(t, base->id, &s, e);
 
+    if (cost)
+        cost->n = 0;
     if (!rc && s.n && new_json) {
         new_item = cJSON_ParseWithLength(new_json, new_len);
         if (!new_item)
             rc = err_set(e, ERR_INTERNAL, "corrupt item");
     }
     for (size_t i = 0; !rc && i < s.n; i++) {
+        if (cost)
+            index_cost_one(cost, &s.v[i], base, base_key, old, new_item);
         if (old)
             rc = entry_del(t, &s.v[i], base, base_key, old, e);
         if (!rc && new_item)

@@ -54,13 +54,37 @@ void index_set_free(struct index_set *s);
 /* index_find - the index named @name, or NULL. */
 const struct index_def *index_find(const struct index_set *s, const char *name);
 
+/* index_cost - the write capacity units the indexes of a table took for
+ * writes to it (ReturnConsumedCapacity): per index written, as DynamoDB
+ * counts them: one write of the index entry (rounded up to 1 KB) where an
+ * item enters, leaves or changes in the index without its index key
+ * changing, two (the old and the new entry) where the index key changes,
+ * none where the item is in the index neither before nor after, or its
+ * entry is unchanged. */
+enum { INDEX_COST_MAX = 25 };
+struct index_cost {
+    size_t n;
+    struct {
+        char name[256];
+        bool global;
+        double units;
+    } v[INDEX_COST_MAX];
+};
+
+/* index_cost_add - add @from's units into @into, index by index. */
+void index_cost_add(struct index_cost *into, const struct index_cost *from);
+
+/* index_cost_total - the units of every index in @c (NULL: 0). */
+double index_cost_total(const struct index_cost *c);
+
 /* index_maintain - update every index of the table @base for the item at
  * storage key @base_key going from @old (NULL: none) to the item whose JSON
  * text is @new_json/@new_len (NULL: a delete). Write txn; a table without
- * indexes costs one lookup. */
+ * indexes costs one lookup. @cost (may be NULL) is set to this write's
+ * index_cost. */
 enum err_code index_maintain(struct store_txn *t, const struct table_keys *base,
                              const struct buf *base_key, const cJSON *old, const char *new_json,
-                             size_t new_len, struct err *e);
+                             size_t new_len, struct index_cost *cost, struct err *e);
 
 /* index_entry_key - the storage key of @item's entry in @ix (@base_key: the
  * item's storage key). ERR_NOTFOUND when the item is not in the index. */

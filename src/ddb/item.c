@@ -251,8 +251,9 @@ struct write {
     bool service;    /* a deletion by the service itself (TTL), for the stream */
     /* the live item, when the caller read it in this transaction already */
     bool old_known;
-    const cJSON *known_old; /* borrowed; NULL: absent */
-    const cJSON *item;      /* borrowed: the item @val holds, when parsed already */
+    const cJSON *known_old;   /* borrowed; NULL: absent */
+    const cJSON *item;        /* borrowed: the item @val holds, when parsed already */
+    struct index_cost *icost; /* NULL, or filled with what the indexes took (capacity) */
 };
 
 /* item_value - the item in stored value @v: ERR_OK with @json/@n, ERR_NOTFOUND
@@ -407,7 +408,7 @@ static enum err_code write_apply(struct store_txn *t, void *arg, struct err *e)
     /* secondary indexes change in the same transaction (index.h) */
     if (!rc)
         rc = index_maintain(t, &k, &x->key, old, x->val ? x->val + 1 : NULL,
-                            x->val ? x->vlen - 1 : 0, e);
+                            x->val ? x->vlen - 1 : 0, x->icost, e);
     /* the stream record commits with the write (streams.h) */
     if (!rc)
         rc = streams_on_write(t, x->table, &k, old, x->item, x->val ? x->val + 1 : NULL,
@@ -458,7 +459,8 @@ static void write_done(void *arg, enum err_code rc, const struct err *e)
     if (x->cap) {
         if (b.len > 1)
             buf_putc(&b, ',');
-        ddb_capacity(&b, x->cap, x->table, write_units(units_bytes));
+        buf_puts(&b, "\"ConsumedCapacity\":");
+        dp_capacity_units(&b, x->cap, x->table, write_units(units_bytes), x->icost);
     }
     buf_putc(&b, '}');
     ddb_reply(c, &b);
@@ -474,6 +476,8 @@ static bool write_args(struct ddb_call *c, struct write *x, int *rv)
     rvf = ddb_arg_enum(c, c->in, "ReturnValuesOnConditionCheckFailure",
                        "returnValuesOnConditionCheckFailure", rvf_vals);
     x->cap = capacity_arg(c);
+    if (x->cap)
+        x->icost = arena_calloc(c->a, sizeof(*x->icost));
     ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
     if (ddb_args_failed(c))
         return false;
@@ -819,7 +823,7 @@ enum err_code ddb_repl_apply(struct ddb_repl_batch *b, const struct repl_entry *
     /* secondary indexes follow the replicated write (index.h) */
     if (!rc)
         rc = index_maintain(t, k, key, old_item, x->del ? NULL : x->image,
-                            x->del ? 0 : x->image_len, e);
+                            x->del ? 0 : x->image_len, NULL, e);
     /* the receiving region's stream shows the change with the origin's images */
     if (!rc)
         rc = streams_on_write(t, x->table, k, old_item, new_item, x->del ? NULL : x->image,
@@ -1038,13 +1042,13 @@ enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char
                                   uint64_t id, const struct buf *key, const cJSON *item,
                                   uint64_t *logged, struct err *e)
 {
-    return item_replace_in_apply(t, d, table, id, key, NULL, false, item, logged, e);
+    return item_replace_in_apply(t, d, table, id, key, NULL, false, item, logged, NULL, e);
 }
 
 enum err_code item_replace_in_apply(struct store_txn *t, struct ddb *d, const char *table,
                                     uint64_t id, const struct buf *key, const cJSON *old,
                                     bool old_known, const cJSON *item, uint64_t *logged,
-                                    struct err *e)
+                                    struct index_cost *cost, struct err *e)
 {
     struct ddb_call call = {.d = d, .op = "write"};
     struct write x;
@@ -1053,6 +1057,7 @@ enum err_code item_replace_in_apply(struct store_txn *t, struct ddb *d, const ch
     memset(&x, 0, sizeof(x));
     x.old_known = old_known;
     x.known_old = old;
+    x.icost = cost;
     x.c = &call;
     x.table = table;
     x.id = id;

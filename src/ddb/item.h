@@ -16,6 +16,8 @@
 #include "ddb_int.h"
 #include "table.h"
 
+struct index_cost;
+
 ddb_op_fn item_put, item_get, item_delete;
 
 /* What the other item operations (update.c, query.c, batch.c, txn.c, ttl.c)
@@ -52,11 +54,12 @@ enum err_code item_write_in_apply(struct store_txn *t, struct ddb *d, const char
 /* item_replace_in_apply - item_write_in_apply for a caller that, when
  * @old_known, has read the live item at @key in this same transaction
  * (item_read): @old (borrowed; NULL: absent) is taken as it instead of being
- * read and parsed again (UpdateItem). */
+ * read and parsed again (UpdateItem). @cost (may be NULL) gets what the
+ * table's indexes took (index_cost). */
 enum err_code item_replace_in_apply(struct store_txn *t, struct ddb *d, const char *table,
                                     uint64_t id, const struct buf *key, const cJSON *old,
                                     bool old_known, const cJSON *item, uint64_t *logged,
-                                    struct err *e);
+                                    struct index_cost *cost, struct err *e);
 
 /* item_service_delete_in_apply - item_write_in_apply(..., NULL item, ...) for
  * a deletion the service itself makes (the TTL sweeper): its stream record

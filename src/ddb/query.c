@@ -191,7 +191,13 @@ static bool page_item(struct page *pg, const cJSON *it, const char *p, size_t pn
 static void page_finish(struct page *pg, enum err_code rc, const struct err *e)
 {
     struct buf *b = &pg->b;
+    struct index_cost ic = {0}; /* a read of an index is the index's, not the table's */
 
+    if (pg->ix) {
+        snprintf(ic.v[0].name, sizeof(ic.v[0].name), "%s", pg->ix->name);
+        ic.v[0].global = pg->ix->global;
+        ic.n = 1;
+    }
     index_set_free(&pg->ixs);
     if (rc) {
         buf_free(&pg->lek);
@@ -208,8 +214,11 @@ static void page_finish(struct page *pg, enum err_code rc, const struct err *e)
     }
     buf_free(&pg->lek);
     if (pg->cap) {
-        buf_putc(b, ',');
-        ddb_capacity(b, pg->cap, pg->table, dp_read_units(pg->total, pg->consistent));
+        double units = dp_read_units(pg->total, pg->consistent);
+
+        buf_puts(b, ",\"ConsumedCapacity\":");
+        ic.v[0].units = units;
+        dp_capacity_units(b, pg->cap, pg->table, ic.n ? 0 : units, ic.n ? &ic : NULL);
     }
     buf_putc(b, '}');
     ddb_reply(pg->c, b);

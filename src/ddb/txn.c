@@ -231,7 +231,7 @@ static enum err_code tw_apply(struct store_txn *t, void *arg, struct err *e)
         if (o->kind == A_CHECK)
             continue;
         rc = item_replace_in_apply(t, x->c->d, o->table, o->id, &o->key, olds[i], true, item, &lg,
-                                   e);
+                                   NULL, e);
         if (lg > x->logged)
             x->logged = lg;
     }

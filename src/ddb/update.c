@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "attr.h"
+#include "index.h"
 #include "dp.h"
 #include "item.h"
 #include "mem.h"
@@ -30,6 +31,7 @@ struct update {
     /* results, filled by the apply */
     char *attrs; /* owned: the Attributes to return, or the old item on a failed condition */
     size_t units_bytes;
+    struct index_cost *icost; /* when capacity is asked for */
     uint64_t logged;
 };
 
@@ -80,8 +82,8 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         rc = err_set(e, ERR_INVALID, "Item size to update has exceeded the maximum allowed size");
         goto out;
     }
-    rc =
-        item_replace_in_apply(t, x->c->d, x->table, x->id, &x->key, old, true, item, &x->logged, e);
+    rc = item_replace_in_apply(t, x->c->d, x->table, x->id, &x->key, old, true, item, &x->logged,
+                               x->icost, e);
     if (rc)
         goto out;
     x->units_bytes = new_size > old_size ? new_size : old_size;
@@ -143,7 +145,8 @@ static void update_done(void *arg, enum err_code rc, const struct err *e)
     if (x->cap) {
         if (b.len > 1)
             buf_putc(&b, ',');
-        ddb_capacity(&b, x->cap, x->table, dp_write_units(x->units_bytes));
+        buf_puts(&b, "\"ConsumedCapacity\":");
+        dp_capacity_units(&b, x->cap, x->table, dp_write_units(x->units_bytes), x->icost);
     }
     buf_putc(&b, '}');
     ddb_reply(c, &b);
@@ -341,6 +344,8 @@ void ddb_update_item(struct ddb_call *c)
     rvf = ddb_arg_enum(c, c->in, "ReturnValuesOnConditionCheckFailure",
                        "returnValuesOnConditionCheckFailure", rvf_vals);
     x->cap = dp_capacity_arg(c);
+    if (x->cap)
+        x->icost = arena_calloc(c->a, sizeof(*x->icost));
     ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
     if (ddb_args_failed(c))
         return;

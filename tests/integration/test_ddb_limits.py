@@ -245,6 +245,59 @@ class Limits(ServerTestCase):
         self.assertIn("Invalid FilterExpression: The expression contains too many operators", msg)
         self.assertEqual(self.get(t, key)["m"], {"N": "2"})
 
+    def test_index_writes_and_reads_in_capacity(self):
+        name = "lim-" + uuid.uuid4().hex[:12]
+        S = lambda n: {"AttributeName": n, "AttributeType": "S"}
+        self.ddb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[S("pk"), S("sk"), S("g"), S("l")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                     "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}],
+            LocalSecondaryIndexes=[{"IndexName": "by-l", "Projection": {"ProjectionType": "ALL"},
+                                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                  {"AttributeName": "l", "KeyType": "RANGE"}]}])
+        key = {"pk": {"S": "p"}, "sk": {"S": "s"}}
+
+        def cc(resp):
+            return resp["ConsumedCapacity"]
+        # a new item entering both indexes: one write each
+        out = self.ddb.put_item(TableName=name, Item={**key, "g": {"S": "g1"}, "l": {"S": "l1"}},
+                                ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(cc(out), {"TableName": name, "CapacityUnits": 3.0,
+                                   "Table": {"CapacityUnits": 1.0},
+                                   "GlobalSecondaryIndexes": {"by-g": {"CapacityUnits": 1.0}},
+                                   "LocalSecondaryIndexes": {"by-l": {"CapacityUnits": 1.0}}})
+        # the global index key changes: its old entry deleted and a new one put
+        out = self.ddb.update_item(TableName=name, Key=key, UpdateExpression="SET g = :g",
+                                   ExpressionAttributeValues={":g": {"S": "g2"}},
+                                   ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(cc(out)["GlobalSecondaryIndexes"], {"by-g": {"CapacityUnits": 2.0}})
+        self.assertEqual(cc(out)["LocalSecondaryIndexes"], {"by-l": {"CapacityUnits": 1.0}})
+        self.assertEqual(cc(out)["CapacityUnits"], 4.0)
+        # an attribute the global index does not keep: only the local one writes
+        out = self.ddb.update_item(TableName=name, Key=key, UpdateExpression="SET v = :v",
+                                   ExpressionAttributeValues={":v": {"S": "v" * 1500}},
+                                   ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(cc(out), {"TableName": name, "CapacityUnits": 4.0})
+        # reads of an index are the index's
+        out = self.ddb.query(TableName=name, IndexName="by-g", KeyConditionExpression="g = :g",
+                             ExpressionAttributeValues={":g": {"S": "g2"}},
+                             ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(cc(out), {"TableName": name, "CapacityUnits": 0.5,
+                                   "Table": {"CapacityUnits": 0.0},
+                                   "GlobalSecondaryIndexes": {"by-g": {"CapacityUnits": 0.5}}})
+        # an item outside both indexes costs the table only; a delete of an
+        # indexed item one write per index
+        out = self.ddb.batch_write_item(RequestItems={name: [
+            {"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"S": "plain"}}}},
+            {"DeleteRequest": {"Key": key}}]}, ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(cc(out), [{"TableName": name, "CapacityUnits": 6.0,
+                                    "Table": {"CapacityUnits": 3.0},
+                                    "GlobalSecondaryIndexes": {"by-g": {"CapacityUnits": 1.0}},
+                                    "LocalSecondaryIndexes": {"by-l": {"CapacityUnits": 2.0}}}])
+
     # -- transactions ---------------------------------------------------
 
     def test_transact_get_capacity_per_table(self):
