@@ -128,6 +128,10 @@ static const struct {
                             "CORSResponse: This CORS request is not allowed."},
     [S3E_NO_ENCRYPTION] = {"ServerSideEncryptionConfigurationNotFoundError", 404,
                            "The server side encryption configuration was not found"},
+    [S3E_METADATA_TOO_LARGE] = {"MetadataTooLarge", 400,
+                                "Your metadata headers exceed the maximum allowed metadata size."},
+    [S3E_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,
+                                 "The requested partnumber is not satisfiable"},
 };
 
 struct s3_req *s3_req_of(struct http_req *r)
@@ -871,6 +875,20 @@ bool s3_body_finish(struct http_req *r)
 
 /* ---- routing ---- */
 
+/* S3 allows 2 KB of user metadata: the names (without x-amz-meta-) and the
+ * values of its x-amz-meta-* headers */
+#define MAX_META 2048
+
+static size_t meta_size(struct http_req *r)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < r->nheaders; i++)
+        if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
+            n += strlen(r->headers[i].name + 11) + strlen(r->headers[i].value);
+    return n;
+}
+
 static bool needs_body_stream(struct http_req *r, struct s3_req *q)
 {
     if (strcmp(r->method, "PUT") != 0 || !q->key[0])
@@ -937,6 +955,11 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
     }
     if (strlen(q->key) > 1024) {
         s3_error(r, S3E_KEY_TOO_LONG, NULL);
+        return;
+    }
+    if ((strcmp(r->method, "PUT") == 0 || strcmp(r->method, "POST") == 0) && q->key[0] &&
+        meta_size(r) > MAX_META) {
+        s3_error(r, S3E_METADATA_TOO_LARGE, NULL);
         return;
     }
     if (needs_body_stream(r, q)) {

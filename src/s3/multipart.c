@@ -8,6 +8,7 @@
  * and flushing of CompleteMultipartUpload and UploadPartCopy run on a flush
  * thread (s3_defer), not on the request thread. The part files
  * are unlinked once that commit is durable. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -299,6 +300,20 @@ static void part_copy_work(struct http_req *r, void *arg)
     part_record(r, c->p, cb, hex, rel, abs, c->len);
 }
 
+/* x-amz-copy-source-range: exactly bytes=FIRST-LAST, digits only, FIRST <= LAST */
+static bool copy_range(const char *rg, long long *a, long long *z)
+{
+    char *end;
+
+    if (strncmp(rg, "bytes=", 6) != 0 || !isdigit((unsigned char)rg[6]))
+        return false;
+    *a = strtoll(rg + 6, &end, 10);
+    if (*end != '-' || !isdigit((unsigned char)end[1]))
+        return false;
+    *z = strtoll(end + 1, &end, 10);
+    return *end == 0 && *z >= *a;
+}
+
 void s3_upload_part(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -321,11 +336,19 @@ void s3_upload_part(struct http_req *r)
             return;
         len = (long long)s3_jnum(v, "size");
         if (rg) {
-            if (sscanf(rg, "bytes=%lld-%lld", &a, &z) != 2 || a < 0 || z < a || z >= len) {
+            if (!copy_range(rg, &a, &z)) {
                 s3_error(r, S3E_INVALID_ARGUMENT,
                          "The x-amz-copy-source-range value must be of the form bytes=first-last "
                          "where first and last are the zero-based offsets of the first and last "
                          "bytes to copy");
+                return;
+            }
+            if (z >= len) {
+                s3_error(r, S3E_INVALID_ARGUMENT,
+                         arena_sprintf(r->arena,
+                                       "Range specified is not valid for source object of size: "
+                                       "%lld",
+                                       len));
                 return;
             }
             off = a;
@@ -451,8 +474,38 @@ struct completew {
     const char *id;
     const cJSON *up; /* the upload record */
     cJSON **parts;   /* the part records, in order */
+    unsigned *nums;  /* their part numbers */
     unsigned n;
 };
+
+/* the parts' sizes, for GetObject's partNumber: "psz" one number when every
+ * part but the last has that size and the numbers run 1..n (as SDKs upload),
+ * else the list of sizes, and "pnum" the list of numbers when they skip */
+static void rec_part_sizes(cJSON *rec, cJSON **parts, const unsigned *nums, unsigned n)
+{
+    bool uniform = true, dense = true;
+    cJSON *sz, *pn;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        if (nums[i] != i + 1)
+            dense = false;
+        if (i + 1 < n && s3_jnum(parts[i], "size") != s3_jnum(parts[0], "size"))
+            uniform = false;
+    }
+    if (uniform && dense) {
+        cJSON_AddNumberToObject(rec, "psz", s3_jnum(parts[0], "size"));
+        return;
+    }
+    sz = cJSON_AddArrayToObject(rec, "psz");
+    for (i = 0; i < n; i++)
+        cJSON_AddItemToArray(sz, cJSON_CreateNumber(s3_jnum(parts[i], "size")));
+    if (!dense) {
+        pn = cJSON_AddArrayToObject(rec, "pnum");
+        for (i = 0; i < n; i++)
+            cJSON_AddItemToArray(pn, cJSON_CreateNumber(nums[i]));
+    }
+}
 
 /* the parts concatenated into the object's body file, its flush and the new
  * version's commit, on a flush thread */
@@ -527,6 +580,7 @@ static void complete_work(struct http_req *r, void *arg)
     cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "file", rel);
     cJSON_AddNumberToObject(rec, "parts", n);
+    rec_part_sizes(rec, parts, c->nums, n);
     cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
     cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
     if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
@@ -559,7 +613,7 @@ void s3_complete_upload(struct http_req *r)
     struct s3_xml *x, *pe;
     struct store_txn *t = NULL;
     cJSON *up, **parts = NULL;
-    unsigned prev = 0, n = 0, i;
+    unsigned prev = 0, n = 0, i, *nums;
 
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
@@ -584,6 +638,7 @@ void s3_complete_upload(struct http_req *r)
         return;
     }
     parts = arena_calloc(r->arena, n * sizeof(*parts));
+    nums = arena_calloc(r->arena, n * sizeof(*nums));
     if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
         s3_error(r, S3E_INTERNAL, NULL);
         return;
@@ -625,6 +680,7 @@ void s3_complete_upload(struct http_req *r)
             return;
         }
         arena_on_free(r->arena, s3_json_free, parts[i]);
+        nums[i] = (unsigned)num;
         i++;
     }
     store_txn_abort(t);
@@ -637,6 +693,7 @@ void s3_complete_upload(struct http_req *r)
     c->id = id;
     c->up = up;
     c->parts = parts;
+    c->nums = nums;
     c->n = n;
     s3_defer(r, complete_work, c);
 }

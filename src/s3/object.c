@@ -1,6 +1,7 @@
 /* object.c - PutObject, CopyObject, GetObject/HeadObject, DeleteObject(s),
  * ListObjects v1/v2, ListObjectVersions, object tagging; the commit of a new
  * version shared with CompleteMultipartUpload. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -473,6 +474,46 @@ static int parse_range(const char *h, long long size, long long *off, long long 
     return 1;
 }
 
+/* the bytes of part @num of version @v (GetObject's partNumber): 1 with
+ * @off/@len set, 0 for the whole object (part 1 of an object not uploaded in
+ * parts), -1 when the object has no such part */
+static int part_range(const cJSON *v, long num, long long *off, long long *len)
+{
+    const cJSON *sz = cJSON_GetObjectItem(v, "psz"), *pn = cJSON_GetObjectItem(v, "pnum");
+    long long size = (long long)s3_jnum(v, "size"), parts = (long long)s3_jnum(v, "parts"), at = 0;
+    int i, n;
+
+    if (parts <= 0 || size == 0)
+        return num == 1 ? 0 : -1;
+    if (parts == 1 && !sz) { /* completed before part sizes were kept */
+        *off = 0;
+        *len = size;
+        return num == 1 ? 1 : -1;
+    }
+    if (cJSON_IsNumber(sz)) { /* parts 1..n of one size, the last the rest */
+        long long p = (long long)sz->valuedouble;
+        if (num > parts)
+            return -1;
+        *off = (num - 1) * p;
+        *len = num == parts ? size - *off : p;
+        return 1;
+    }
+    if (!cJSON_IsArray(sz)) /* completed before part sizes were kept */
+        return -1;
+    n = cJSON_GetArraySize(sz);
+    for (i = 0; i < n; i++) {
+        long long l = (long long)cJSON_GetArrayItem(sz, i)->valuedouble;
+        long k = pn ? (long)cJSON_GetArrayItem(pn, i)->valuedouble : i + 1;
+        if (k == num) {
+            *off = at;
+            *len = l;
+            return 1;
+        }
+        at += l;
+    }
+    return -1;
+}
+
 static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bucket)
 {
     char when[40];
@@ -515,7 +556,7 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
         const char *mode = http_req_header(r, "x-amz-checksum-mode");
         /* the checksum is of the whole object: not sent with a part of it */
         if (mode && strcasecmp(mode, "ENABLED") == 0 && s3_jstr(v, "ckn") && s3_jstr(v, "ckv") &&
-            !http_req_header(r, "range"))
+            !http_req_header(r, "range") && !(s3_query(r, "partNumber") && s3_jnum(v, "parts") > 0))
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", s3_jstr(v, "ckn")),
                              s3_jstr(v, "ckv"));
     }
@@ -584,9 +625,27 @@ void s3_get_object(struct http_req *r, bool head)
     }
     size = (long long)s3_jnum(v, "size");
     len = size;
-    rg = parse_range(http_req_header(r, "range"), size, &off, &len);
-    if (pn && strcmp(pn, "1") == 0 && s3_jnum(v, "parts") <= 0)
-        rg = 0;
+    if (pn) {
+        char *end;
+        long num = strtol(pn, &end, 10);
+        if (!isdigit((unsigned char)*pn) || *end || num < 1 || num > 10000) {
+            s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                         "Part number must be an integer between 1 and 10000, inclusive",
+                         "partNumber", pn);
+            return;
+        }
+        if (http_req_header(r, "range")) {
+            s3_error(r, S3E_INVALID_REQUEST,
+                     "Cannot specify both Range header and partNumber query parameter");
+            return;
+        }
+        if ((rg = part_range(v, num, &off, &len)) < 0) {
+            s3_error(r, S3E_INVALID_PART_NUMBER, NULL);
+            return;
+        }
+    } else {
+        rg = parse_range(http_req_header(r, "range"), size, &off, &len);
+    }
     if (rg < 0) {
         http_resp_header(r, "Content-Range", arena_sprintf(r->arena, "bytes */%lld", size));
         s3_error(r, S3E_INVALID_RANGE, NULL);
@@ -695,6 +754,10 @@ void s3_delete_object(struct http_req *r)
     d->vid = s3_query(r, "versionId");
     if (!s3_allow(r, d->vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", q->bucket, q->key))
         return;
+    if (d->vid && strlen(d->vid) != 32 && strcmp(d->vid, "null") != 0) {
+        s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid version id specified", "versionId", d->vid);
+        return;
+    }
     arena_on_free(r->arena, delw_free, d);
     d->nv.r = r;
     d->nv.bucket = q->bucket;
@@ -757,10 +820,9 @@ static void multidel_ok(struct s3_w *w)
         xmlw_elem(&b, "Key", d->nv.key, XMLW_CTRL);
         if (d->vid)
             xmlw_elem(&b, "VersionId", d->vid, XMLW_CTRL);
-        if (d->marker || d->was_marker) {
+        if (d->marker || d->was_marker) { /* made, or removed by its version id */
             buf_puts(&b, "<DeleteMarker>true</DeleteMarker>");
-            if (d->marker)
-                xmlw_elem(&b, "DeleteMarkerVersionId", d->out_vid, XMLW_CTRL);
+            xmlw_elem(&b, "DeleteMarkerVersionId", d->out_vid, XMLW_CTRL);
         }
         buf_puts(&b, "</Deleted>");
     }

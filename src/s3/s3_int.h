@@ -94,6 +94,8 @@ enum s3_code {
     S3E_NO_CORS,
     S3E_CORS_FORBIDDEN,
     S3E_NO_ENCRYPTION,
+    S3E_METADATA_TOO_LARGE,
+    S3E_INVALID_PART_NUMBER,
 };
 
 /* Per request state, in the arena (r->body_ud). */

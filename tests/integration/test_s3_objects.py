@@ -1,0 +1,141 @@
+"""S3 object operations as S3 answers them, beyond test_s3.py: reading a
+multipart object part by part (GetObject/HeadObject partNumber), strict
+x-amz-copy-source-range, DeleteObjects' entries for removed delete markers,
+malformed version ids, the 2 KB user metadata limit. Real server, boto3."""
+
+import os
+import unittest
+
+from test_s3 import S3Case
+
+MIB = 1 << 20
+
+
+class Objects(S3Case):
+    server_args = {}
+
+    def upload(self, c, b, key, sizes, numbers=None):
+        """a multipart object of parts of @sizes (numbered @numbers), its body"""
+        up = c.create_multipart_upload(Bucket=b, Key=key)["UploadId"]
+        parts, body = [], b""
+        for n, size in zip(numbers or range(1, len(sizes) + 1), sizes):
+            chunk = os.urandom(size)
+            e = c.upload_part(Bucket=b, Key=key, UploadId=up, PartNumber=n, Body=chunk)["ETag"]
+            parts.append({"PartNumber": n, "ETag": e})
+            body += chunk
+        c.complete_multipart_upload(Bucket=b, Key=key, UploadId=up,
+                                    MultipartUpload={"Parts": parts})
+        return body
+
+    def test_get_and_head_by_part_number(self):
+        c = self.s3()
+        b = self.bucket(c)
+        body = self.upload(c, b, "even", [5 * MIB, 5 * MIB, 123])
+        offs = [0, 5 * MIB, 10 * MIB, len(body)]
+        for n in (1, 2, 3):
+            r = c.get_object(Bucket=b, Key="even", PartNumber=n)
+            self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 206)
+            self.assertEqual(r["PartsCount"], 3)
+            self.assertEqual(r["ContentRange"], "bytes %d-%d/%d" % (offs[n - 1], offs[n] - 1,
+                                                                    len(body)))
+            self.assertEqual(r["Body"].read(), body[offs[n - 1]:offs[n]])
+        h = c.head_object(Bucket=b, Key="even", PartNumber=3)
+        self.assertEqual((h["ContentLength"], h["PartsCount"]), (123, 3))
+        self.assertEqual(h["ETag"], c.head_object(Bucket=b, Key="even")["ETag"])
+        e = self.assertCode("InvalidPartNumber", c.get_object, Bucket=b, Key="even", PartNumber=4)
+        self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 416)
+        self.assertCode("InvalidArgument", c.get_object, Bucket=b, Key="even", PartNumber=0)
+        self.assertCode("InvalidRequest", c.get_object, Bucket=b, Key="even", PartNumber=1,
+                        Range="bytes=0-9")
+
+        # parts of differing sizes, numbered with gaps: a part is found by its number
+        odd = self.upload(c, b, "odd", [6 * MIB, 5 * MIB, 7], numbers=[2, 5, 9])
+        r = c.get_object(Bucket=b, Key="odd", PartNumber=5)
+        self.assertEqual(r["Body"].read(), odd[6 * MIB:11 * MIB])
+        self.assertEqual(c.get_object(Bucket=b, Key="odd", PartNumber=9)["Body"].read(),
+                         odd[11 * MIB:])
+        self.assertCode("InvalidPartNumber", c.get_object, Bucket=b, Key="odd", PartNumber=1)
+
+        # an object not uploaded in parts is its own part 1
+        c.put_object(Bucket=b, Key="plain", Body=b"whole thing")
+        r = c.get_object(Bucket=b, Key="plain", PartNumber=1)
+        self.assertEqual(r["Body"].read(), b"whole thing")
+        e = self.assertCode("416", c.head_object, Bucket=b, Key="plain", PartNumber=2)  # no body
+        self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 416)
+
+    def test_copy_source_range_is_strict(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="src", Body=b"0123456789")
+        up = c.create_multipart_upload(Bucket=b, Key="dst")["UploadId"]
+        for rg in ("bytes=2-3-4", "bytes=-3", "bytes=4-", "bytes=5-2", "2-3", "bytes= 1-2",
+                   "bytes=1-2x"):
+            self.assertCode("InvalidArgument", c.upload_part_copy, Bucket=b, Key="dst",
+                            UploadId=up, PartNumber=1, CopySource={"Bucket": b, "Key": "src"},
+                            CopySourceRange=rg)
+        e = self.assertCode("InvalidArgument", c.upload_part_copy, Bucket=b, Key="dst",
+                            UploadId=up, PartNumber=1, CopySource={"Bucket": b, "Key": "src"},
+                            CopySourceRange="bytes=0-10")
+        self.assertIn("size: 10", e["Error"]["Message"])
+        self.assertNotIn("Parts", c.list_parts(Bucket=b, Key="dst", UploadId=up))
+        r = c.upload_part_copy(Bucket=b, Key="dst", UploadId=up, PartNumber=1,
+                               CopySource={"Bucket": b, "Key": "src"}, CopySourceRange="bytes=3-5")
+        c.complete_multipart_upload(Bucket=b, Key="dst", UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": r["CopyPartResult"]["ETag"]}]})
+        self.assertEqual(c.get_object(Bucket=b, Key="dst")["Body"].read(), b"345")
+
+    def test_delete_objects_names_removed_markers(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        v = c.put_object(Bucket=b, Key="doc", Body=b"v1")["VersionId"]
+        marker = c.delete_object(Bucket=b, Key="doc")["VersionId"]
+        r = c.delete_objects(Bucket=b, Delete={"Objects": [
+            {"Key": "doc", "VersionId": marker}, {"Key": "doc", "VersionId": v}]})
+        by_vid = {d["VersionId"]: d for d in r["Deleted"]}
+        self.assertEqual(by_vid[marker]["DeleteMarker"], True)
+        self.assertEqual(by_vid[marker]["DeleteMarkerVersionId"], marker)
+        self.assertNotIn("DeleteMarker", by_vid[v])
+        self.assertNotIn("Versions", c.list_object_versions(Bucket=b))
+        # a new marker made by a key-only entry is named too
+        r = c.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "other"}]})
+        made = r["Deleted"][0]
+        self.assertTrue(made["DeleteMarker"])
+        self.assertEqual(c.list_object_versions(Bucket=b)["DeleteMarkers"][0]["VersionId"],
+                         made["DeleteMarkerVersionId"])
+
+    def test_delete_with_malformed_version_id(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        c.put_object(Bucket=b, Key="k", Body=b"kept")
+        e = self.assertCode("InvalidArgument", c.delete_object, Bucket=b, Key="k",
+                            VersionId="not-a-version")
+        self.assertEqual(e["Error"]["ArgumentName"], "versionId")
+        self.assertEqual(c.get_object(Bucket=b, Key="k")["Body"].read(), b"kept")
+        # well formed but unknown: nothing to delete, and that succeeds
+        r = c.delete_object(Bucket=b, Key="k", VersionId="0" * 32)
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 204)
+        self.assertEqual(len(c.list_object_versions(Bucket=b)["Versions"]), 1)
+
+    def test_user_metadata_limit(self):
+        c = self.s3()
+        b = self.bucket(c)
+        fits = {"a": "x" * 1000, "b": "y" * 1046}  # 2048 bytes with the names
+        c.put_object(Bucket=b, Key="k", Body=b"1", Metadata=fits)
+        self.assertEqual(c.head_object(Bucket=b, Key="k")["Metadata"], fits)
+        over = {"a": "x" * 1000, "b": "y" * 1047}
+        e = self.assertCode("MetadataTooLarge", c.put_object, Bucket=b, Key="k", Body=b"2",
+                            Metadata=over)
+        self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertCode("MetadataTooLarge", c.create_multipart_upload, Bucket=b, Key="m",
+                        Metadata=over)
+        self.assertCode("MetadataTooLarge", c.copy_object, Bucket=b, Key="c",
+                        CopySource={"Bucket": b, "Key": "k"}, Metadata=over,
+                        MetadataDirective="REPLACE")
+        self.assertEqual(c.get_object(Bucket=b, Key="k")["Body"].read(), b"1")
+        self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
+
+
+if __name__ == "__main__":
+    unittest.main()
