@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "clock.h"
 #include "codec.h"
@@ -72,8 +73,88 @@ struct createw {
     struct s3_w w;
     char id[33];
     char *json;
-    cJSON *sse; /* the request's encryption, arena-owned: {"sse","kms"} or {} */
+    cJSON *sse;      /* the request's encryption, arena-owned: {"sse","kms"} or {} */
+    const char *cka; /* x-amz-checksum-algorithm, lower case, or NULL */
 };
+
+/* ---- checksums of uploads in parts: S3's COMPOSITE type ---- */
+
+static const char *const ck_lower[] = {"crc32", "crc32c", "sha1", "sha256"};
+
+/* the algorithm of x-amz-checksum-algorithm (lower case), NULL when none or
+ * one whose whole-object value is not kept (CRC64NVME, or FULL_OBJECT asked
+ * by x-amz-checksum-type); *bad for a name S3 does not know */
+static const char *upload_ck(struct http_req *r, bool *bad)
+{
+    const char *a = http_req_header(r, "x-amz-checksum-algorithm");
+    const char *t = http_req_header(r, "x-amz-checksum-type");
+    size_t i;
+
+    *bad = false;
+    if (!a)
+        return NULL;
+    for (i = 0; i < sizeof(ck_lower) / sizeof(*ck_lower); i++)
+        if (strcasecmp(a, ck_lower[i]) == 0)
+            return t && strcasecmp(t, "COMPOSITE") != 0 ? NULL : ck_lower[i];
+    *bad = strcasecmp(a, "crc64nvme") != 0;
+    return NULL;
+}
+
+/* "ChecksumSHA256" for "sha256" */
+static const char *ck_elem(struct arena *a, const char *alg)
+{
+    char *e = arena_sprintf(a, "Checksum%s", alg), *p;
+
+    for (p = e + 8; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    return e;
+}
+
+/* the checksum of the parts' checksums, "-N" after it, as S3 computes a
+ * COMPOSITE checksum; NULL when a part has none of algorithm @alg */
+static char *composite_ck(struct arena *a, const char *alg, cJSON **parts, unsigned n)
+{
+    bool crc = strncmp(alg, "crc", 3) == 0;
+    EVP_MD_CTX *h = NULL;
+    unsigned char raw[64], d[32];
+    unsigned int dl = 0, i;
+    uint32_t c = 0;
+    size_t rl;
+    char *out;
+
+    if (!crc) {
+        h = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(h, strcmp(alg, "sha1") == 0 ? EVP_sha1() : EVP_sha256(), NULL);
+    }
+    for (i = 0; i < n; i++) {
+        const char *v = s3_jstr(parts[i], "ckv"), *nm = s3_jstr(parts[i], "ckn");
+        if (!v || !nm || strcmp(nm, alg) != 0 || strlen(v) > 64 ||
+            !base64_decode(v, strlen(v), raw, &rl)) {
+            EVP_MD_CTX_free(h);
+            return NULL;
+        }
+        if (!crc)
+            EVP_DigestUpdate(h, raw, rl);
+        else if (strcmp(alg, "crc32") == 0)
+            c = (uint32_t)crc32(c, raw, (uInt)rl);
+        else
+            c = s3_crc32c(c, raw, rl);
+    }
+    if (crc) {
+        d[0] = (unsigned char)(c >> 24);
+        d[1] = (unsigned char)(c >> 16);
+        d[2] = (unsigned char)(c >> 8);
+        d[3] = (unsigned char)c;
+        dl = 4;
+    } else {
+        EVP_DigestFinal_ex(h, d, &dl);
+        EVP_MD_CTX_free(h);
+    }
+    out = arena_alloc(a, base64_encoded_len(dl) + 16);
+    base64_encode(d, dl, out);
+    snprintf(out + strlen(out), 16, "-%u", n);
+    return out;
+}
 
 static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
 {
@@ -102,6 +183,10 @@ static void create_ok(struct s3_w *w)
     xmlw_elem(&b, "UploadId", c->id, XMLW_CTRL);
     buf_puts(&b, "</InitiateMultipartUploadResult>");
     s3_sse_headers(w->r, c->sse);
+    if (c->cka) {
+        http_resp_header(w->r, "x-amz-checksum-algorithm", ck_elem(w->r->arena, c->cka) + 8);
+        http_resp_header(w->r, "x-amz-checksum-type", "COMPOSITE");
+    }
     s3_ok(w->r, 200, &b);
 }
 
@@ -111,14 +196,24 @@ void s3_create_upload(struct http_req *r)
     struct createw *c = arena_calloc(r->arena, sizeof(*c));
     cJSON *rec;
     char *s;
+    bool bad;
 
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
+    c->cka = upload_ck(r, &bad);
+    if (bad) {
+        s3_error(r, S3E_INVALID_REQUEST,
+                 "Checksum algorithm provided is unsupported. Please try again with any of the "
+                 "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+        return;
+    }
     s3_new_id(c->id);
     rec = cJSON_CreateObject();
     cJSON_AddNumberToObject(rec, "init", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "k", q->key);
     s3_rec_headers(r, rec); /* the object to be's headers, as PutObject keeps them */
+    if (c->cka)
+        cJSON_AddStringToObject(rec, "cka", c->cka);
     c->sse = cJSON_CreateObject();
     s3_sse_from_request(r, c->sse);
     arena_on_free(r->arena, s3_json_free, c->sse);
@@ -170,7 +265,9 @@ struct partw {
     unsigned part;
     char *json;
     char etag[40];
-    struct buf out; /* UploadPartCopy's CopyPartResult */
+    struct buf out;  /* UploadPartCopy's CopyPartResult */
+    const char *ckn; /* the checksum the part came with (lower case name), or NULL */
+    const char *ckv;
 };
 
 static enum err_code part_apply(struct store_txn *t, void *arg, struct err *e)
@@ -207,6 +304,8 @@ static void part_ok(struct s3_w *w)
         return;
     }
     http_resp_header(w->r, "ETag", p->etag);
+    if (p->ckn)
+        http_resp_header(w->r, arena_sprintf(w->r->arena, "x-amz-checksum-%s", p->ckn), p->ckv);
     s3_ok(w->r, 200, NULL);
 }
 
@@ -252,6 +351,10 @@ static void part_record(struct http_req *r, struct partw *p, struct buf cb, cons
     cJSON_AddNumberToObject(rec, "size", (double)size);
     cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "file", rel);
+    if (p->ckn) {
+        cJSON_AddStringToObject(rec, "ckn", p->ckn);
+        cJSON_AddStringToObject(rec, "ckv", p->ckv);
+    }
     s = cJSON_PrintUnformatted(rec);
     p->json = arena_strdup(r->arena, s);
     free(s);
@@ -274,6 +377,10 @@ static void part_kept(struct http_req *r, const char *hex, char *rel, char *abs)
     p->id = s3_query(r, "uploadId");
     if (!part_number(r, &p->part))
         return;
+    if (s3_req_of(r)->ck_alg) {
+        p->ckn = ck_lower[s3_req_of(r)->ck_alg - 1];
+        p->ckv = arena_strdup(r->arena, s3_req_of(r)->body_msg);
+    }
     part_record(r, p, cb, hex, rel, abs, (long long)s3_req_of(r)->size);
 }
 
@@ -520,7 +627,7 @@ static void complete_work(struct http_req *r, void *arg)
     EVP_MD_CTX *md5;
     unsigned char md[16];
     unsigned int ml = 0;
-    char hex[33], *tmp, *rel, *abs;
+    char hex[33], *tmp, *rel, *abs, *ck = NULL;
     long long total = 0;
     int fd;
     struct err e = {0};
@@ -581,6 +688,11 @@ static void complete_work(struct http_req *r, void *arg)
     cJSON_AddStringToObject(rec, "file", rel);
     cJSON_AddNumberToObject(rec, "parts", n);
     rec_part_sizes(rec, parts, c->nums, n);
+    if (s3_jstr(up, "cka") && (ck = composite_ck(r->arena, s3_jstr(up, "cka"), parts, n))) {
+        cJSON_AddStringToObject(rec, "ckn", s3_jstr(up, "cka"));
+        cJSON_AddStringToObject(rec, "ckv", ck);
+        cJSON_AddStringToObject(rec, "ckt", "COMPOSITE");
+    }
     cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
     cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
     if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
@@ -600,6 +712,10 @@ static void complete_work(struct http_req *r, void *arg)
     xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
     xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
     xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
+    if (ck) {
+        xmlw_elem(&b, ck_elem(r->arena, s3_jstr(up, "cka")), ck, XMLW_CTRL);
+        xmlw_elem(&b, "ChecksumType", "COMPOSITE", XMLW_CTRL);
+    }
     buf_puts(&b, "</CompleteMultipartUploadResult>");
     nv->out = b;
     s3_submit_version(nv);
@@ -680,6 +796,14 @@ void s3_complete_upload(struct http_req *r)
             return;
         }
         arena_on_free(r->arena, s3_json_free, parts[i]);
+        if (s3_jstr(parts[i], "ckn")) {
+            const char *said = s3_xml_text(pe, ck_elem(r->arena, s3_jstr(parts[i], "ckn")));
+            if (said && strcmp(said, s3_jstr(parts[i], "ckv")) != 0) {
+                store_txn_abort(t);
+                s3_error(r, S3E_INVALID_PART, NULL);
+                return;
+            }
+        }
         nums[i] = (unsigned)num;
         i++;
     }
@@ -740,6 +864,9 @@ void s3_list_parts(struct http_req *r)
             buf_printf(&items, "<Part><PartNumber>%u</PartNumber>", num);
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
             xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
+            if (s3_jstr(j, "ckn"))
+                xmlw_elem(&items, ck_elem(r->arena, s3_jstr(j, "ckn")), s3_jstr(j, "ckv"),
+                          XMLW_CTRL);
             buf_printf(&items, "<Size>%.0f</Size></Part>", s3_jnum(j, "size"));
             cJSON_Delete(j);
             count++;

@@ -556,9 +556,13 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
         const char *mode = http_req_header(r, "x-amz-checksum-mode");
         /* the checksum is of the whole object: not sent with a part of it */
         if (mode && strcasecmp(mode, "ENABLED") == 0 && s3_jstr(v, "ckn") && s3_jstr(v, "ckv") &&
-            !http_req_header(r, "range") && !(s3_query(r, "partNumber") && s3_jnum(v, "parts") > 0))
+            !http_req_header(r, "range") &&
+            !(s3_query(r, "partNumber") && s3_jnum(v, "parts") > 0)) {
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", s3_jstr(v, "ckn")),
                              s3_jstr(v, "ckv"));
+            http_resp_header(r, "x-amz-checksum-type",
+                             s3_jstr(v, "ckt") ? s3_jstr(v, "ckt") : "FULL_OBJECT");
+        }
     }
 }
 

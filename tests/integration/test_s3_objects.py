@@ -1,10 +1,14 @@
 """S3 object operations as S3 answers them, beyond test_s3.py: reading a
 multipart object part by part (GetObject/HeadObject partNumber), strict
 x-amz-copy-source-range, DeleteObjects' entries for removed delete markers,
-malformed version ids, the 2 KB user metadata limit. Real server, boto3."""
+malformed version ids, the 2 KB user metadata limit, COMPOSITE checksums of
+uploads in parts. Real server, boto3."""
 
+import base64
+import hashlib
 import os
 import unittest
+import zlib
 
 from test_s3 import S3Case
 
@@ -134,6 +138,47 @@ class Objects(S3Case):
                         CopySource={"Bucket": b, "Key": "k"}, Metadata=over,
                         MetadataDirective="REPLACE")
         self.assertEqual(c.get_object(Bucket=b, Key="k")["Body"].read(), b"1")
+        self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
+
+    def test_composite_checksums(self):
+        c = self.s3()
+        b = self.bucket(c)
+        p1, p2 = os.urandom(5 * MIB), b"the last part"
+        for alg, h in (("SHA256", lambda d: hashlib.sha256(d).digest()),
+                       ("CRC32", lambda d: zlib.crc32(d).to_bytes(4, "big"))):
+            key = "obj-" + alg
+            r = c.create_multipart_upload(Bucket=b, Key=key, ChecksumAlgorithm=alg)
+            self.assertEqual(r["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-algorithm"], alg)
+            self.assertEqual(r["ChecksumType"], "COMPOSITE")
+            up = r["UploadId"]
+            parts = []
+            for n, body in ((1, p1), (2, p2)):
+                pr = c.upload_part(Bucket=b, Key=key, UploadId=up, PartNumber=n, Body=body,
+                                   ChecksumAlgorithm=alg)
+                self.assertEqual(pr["Checksum" + alg], base64.b64encode(h(body)).decode())
+                parts.append({"PartNumber": n, "ETag": pr["ETag"],
+                              "Checksum" + alg: pr["Checksum" + alg]})
+            listed = c.list_parts(Bucket=b, Key=key, UploadId=up)["Parts"]
+            self.assertEqual([p["Checksum" + alg] for p in listed],
+                             [p["Checksum" + alg] for p in parts])
+            # a part named with another checksum than the one it came with
+            wrong = [dict(parts[0]), parts[1]]
+            wrong[0]["Checksum" + alg] = parts[1]["Checksum" + alg]
+            self.assertCode("InvalidPart", c.complete_multipart_upload, Bucket=b, Key=key,
+                            UploadId=up, MultipartUpload={"Parts": wrong})
+            done = c.complete_multipart_upload(Bucket=b, Key=key, UploadId=up,
+                                               MultipartUpload={"Parts": parts})
+            want = base64.b64encode(h(h(p1) + h(p2))).decode() + "-2"
+            self.assertEqual((done["Checksum" + alg], done["ChecksumType"]), (want, "COMPOSITE"))
+            g = c.get_object(Bucket=b, Key=key, ChecksumMode="ENABLED")
+            self.assertEqual((g["Checksum" + alg], g["ChecksumType"]), (want, "COMPOSITE"))
+            self.assertEqual(g["Body"].read(), p1 + p2)
+        # a whole-object checksum is FULL_OBJECT
+        c.put_object(Bucket=b, Key="single", Body=b"x", ChecksumAlgorithm="SHA256")
+        h = c.head_object(Bucket=b, Key="single", ChecksumMode="ENABLED")
+        self.assertEqual(h["ChecksumType"], "FULL_OBJECT")
+        self.assertCode("InvalidRequest", c.create_multipart_upload, Bucket=b, Key="k",
+                        ChecksumAlgorithm="MD5")
         self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
 
 
