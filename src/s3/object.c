@@ -514,6 +514,38 @@ static int part_range(const cJSON *v, long num, long long *off, long long *len)
     return -1;
 }
 
+/* a user metadata value as S3 sends it back: as stored when it is ASCII,
+ * else RFC 2047-encoded (=?UTF-8?B?...?=) with its bytes read as ISO-8859-1,
+ * as S3 reads the bytes of a header */
+static const char *meta_value(struct arena *a, const char *v)
+{
+    const unsigned char *p;
+    unsigned char *u;
+    size_t high = 0, n = 0;
+    char *out;
+
+    if (!*v) /* libmicrohttpd sends no empty header; a client reads this one as "" */
+        return " ";
+    for (p = (const unsigned char *)v; *p; p++)
+        high += *p >= 0x80;
+    if (!high)
+        return v;
+    u = arena_alloc(a, strlen(v) + high + 1);
+    for (p = (const unsigned char *)v; *p; p++) {
+        if (*p < 0x80) {
+            u[n++] = *p;
+        } else {
+            u[n++] = (unsigned char)(0xc0 | *p >> 6);
+            u[n++] = (unsigned char)(0x80 | (*p & 0x3f));
+        }
+    }
+    out = arena_alloc(a, base64_encoded_len(n) + 13);
+    memcpy(out, "=?UTF-8?B?", 10);
+    base64_encode(u, n, out + 10);
+    strcat(out, "?=");
+    return out;
+}
+
 static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bucket)
 {
     char when[40];
@@ -538,7 +570,8 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
             http_resp_header(r, sys_names[i], val);
     }
     for (e = m ? m->child : NULL; e; e = e->next)
-        http_resp_header(r, arena_sprintf(r->arena, "x-amz-meta-%s", e->string), e->valuestring);
+        http_resp_header(r, arena_sprintf(r->arena, "x-amz-meta-%s", e->string),
+                         meta_value(r->arena, e->valuestring));
     if (s3_jstr(v, "wrl"))
         http_resp_header(r, "x-amz-website-redirect-location", s3_jstr(v, "wrl"));
     if (s3_jnum(v, "parts") > 0)

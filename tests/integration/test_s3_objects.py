@@ -1,8 +1,9 @@
 """S3 object operations as S3 answers them, beyond test_s3.py: reading a
 multipart object part by part (GetObject/HeadObject partNumber), strict
 x-amz-copy-source-range, DeleteObjects' entries for removed delete markers,
-malformed version ids, the 2 KB user metadata limit, COMPOSITE checksums of
-uploads in parts. Real server, boto3."""
+malformed version ids, user metadata (the 2 KB limit, empty values,
+non-ASCII values sent back RFC 2047-encoded), COMPOSITE checksums of uploads
+in parts. Real server, boto3."""
 
 import base64
 import hashlib
@@ -180,6 +181,41 @@ class Objects(S3Case):
         self.assertCode("InvalidRequest", c.create_multipart_upload, Bucket=b, Key="k",
                         ChecksumAlgorithm="MD5")
         self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
+
+    def test_non_ascii_metadata_is_rfc2047_encoded(self):
+        c = self.s3()
+        b = self.bucket(c)
+        sent = "caf\u00e9 \u2713".encode("utf-8")
+        c.put_object(Bucket=b, Key="k", Body=b"1", Metadata={"plain": "ascii stays"})
+        # botocore refuses non-ASCII metadata, and re-encodes header text: the
+        # UTF-8 bytes go as they are, through a presigned URL
+        url = self.s3(signature_version="s3v4").generate_presigned_url(
+            "put_object", Params={"Bucket": b, "Key": "k"}, ExpiresIn=300)
+        conn = self.server.connection()
+        try:
+            conn.putrequest("PUT", url[url.index("/", 8):], skip_accept_encoding=True)
+            conn.putheader("Content-Length", "1")
+            conn.putheader("x-amz-meta-plain", "ascii stays")
+            conn.putheader("x-amz-meta-note", sent)
+            conn.endheaders(b"1")
+            r = conn.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+        finally:
+            conn.close()
+        # the bytes are read as ISO-8859-1, then sent back as UTF-8, base64, RFC 2047
+        want = "=?UTF-8?B?%s?=" % base64.b64encode(sent.decode("latin-1").encode()).decode()
+        for m in (c.head_object(Bucket=b, Key="k")["Metadata"],
+                  c.get_object(Bucket=b, Key="k")["Metadata"]):
+            self.assertEqual(m, {"plain": "ascii stays", "note": want})
+
+    def test_empty_metadata_value_comes_back(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="k", Body=b"1", Metadata={"empty": "", "full": "v"})
+        self.assertEqual(c.head_object(Bucket=b, Key="k")["Metadata"], {"empty": "", "full": "v"})
+        c.put_object(Bucket=b, Key="k", Body=b"2", Metadata={"empty": ""})
+        self.assertEqual(c.get_object(Bucket=b, Key="k")["Metadata"], {"empty": ""})
 
 
 if __name__ == "__main__":
