@@ -284,7 +284,7 @@ static void bw_done(void *arg, enum err_code rc, const struct err *e)
                 }
             if (i)
                 buf_putc(&b, ',');
-            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic);
+            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic, false);
         }
         buf_putc(&b, ']');
     }

@@ -87,11 +87,12 @@ double dp_write_units(size_t bytes);
 void dp_capacity_entry(struct buf *b, int mode, const char *table, double units);
 
 /* dp_capacity_units - dp_capacity_entry for @units of the table itself plus
- * what its indexes took (@ic, may be NULL): CapacityUnits is the sum, and
- * with @mode 2 (INDEXES) the table's and each index's share follow. */
+ * what its indexes took (@ic, may be NULL): CapacityUnits is the sum (and
+ * WriteCapacityUnits too when @wcu), and with @mode 2 (INDEXES) the table's
+ * and each index's share follow. */
 struct index_cost;
 void dp_capacity_units(struct buf *b, int mode, const char *table, double units,
-                       const struct index_cost *ic);
+                       const struct index_cost *ic, bool wcu);
 
 /* dp_put_json - append @v's JSON text. */
 void dp_put_json(struct buf *b, const cJSON *v);

@@ -460,7 +460,7 @@ static void write_done(void *arg, enum err_code rc, const struct err *e)
         if (b.len > 1)
             buf_putc(&b, ',');
         buf_puts(&b, "\"ConsumedCapacity\":");
-        dp_capacity_units(&b, x->cap, x->table, write_units(units_bytes), x->icost);
+        dp_capacity_units(&b, x->cap, x->table, write_units(units_bytes), x->icost, false);
     }
     buf_putc(&b, '}');
     ddb_reply(c, &b);

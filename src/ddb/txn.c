@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attr.h"
+#include "index.h"
 #include "clock.h"
 #include "dp.h"
 #include "item.h"
@@ -129,6 +130,8 @@ struct tw_one {
     bool old_on_fail;
     size_t size;
     /* results of the apply */
+    size_t units_bytes;       /* the larger of the old and the new item, for the capacity */
+    struct index_cost *icost; /* owned: what its table's indexes took, when asked for */
     int code;
     char *msg;    /* owned: the ValidationError message */
     char *old;    /* owned: the item for ReturnValuesOnConditionCheckFailure */
@@ -154,8 +157,10 @@ static void tw_reset(struct tw *x)
         free(o->msg);
         free(o->old);
         cJSON_Delete(o->nitem);
+        free(o->icost);
         o->msg = o->old = NULL;
         o->nitem = NULL;
+        o->icost = NULL;
     }
     x->canceled = false;
     x->logged = 0;
@@ -226,12 +231,22 @@ static enum err_code tw_apply(struct store_txn *t, void *arg, struct err *e)
     for (size_t i = 0; !rc && i < x->n; i++) {
         struct tw_one *o = &x->ops[i];
         const cJSON *item = o->kind == A_PUT ? o->obj : o->kind == A_UPDATE ? o->nitem : NULL;
+        size_t old_size = olds[i] ? attr_item_size(olds[i]) : 0;
+        size_t new_size = item ? attr_item_size(item) : 0;
+        struct index_cost ic;
         uint64_t lg = 0;
 
+        o->units_bytes = o->size;
         if (o->kind == A_CHECK)
             continue;
+        o->units_bytes = new_size > old_size ? new_size : old_size;
+        ic.n = 0;
         rc = item_replace_in_apply(t, x->c->d, o->table, o->id, &o->key, olds[i], true, item, &lg,
-                                   NULL, e);
+                                   x->cap ? &ic : NULL, e);
+        if (!rc && ic.n) {
+            o->icost = xmalloc(sizeof(ic));
+            memcpy(o->icost, &ic, sizeof(ic));
+        }
         if (lg > x->logged)
             x->logged = lg;
     }
@@ -313,6 +328,7 @@ static void tw_done(void *arg, enum err_code rc, const struct err *e)
     if (x->cap) {
         buf_puts(&b, "\"ConsumedCapacity\":[");
         for (size_t i = 0; i < x->n; i++) {
+            struct index_cost ic = {0};
             bool seen = false;
             double units = 0;
 
@@ -320,14 +336,16 @@ static void tw_done(void *arg, enum err_code rc, const struct err *e)
                 seen = seen || strcmp(x->ops[j].table, x->ops[i].table) == 0;
             if (seen)
                 continue;
+            /* a transaction writes each item, and its index entries, twice */
             for (size_t j = i; j < x->n; j++)
-                if (strcmp(x->ops[j].table, x->ops[i].table) == 0)
-                    units += 2 * dp_write_units(x->ops[j].size);
+                if (strcmp(x->ops[j].table, x->ops[i].table) == 0) {
+                    units += 2 * dp_write_units(x->ops[j].units_bytes);
+                    index_cost_add(&ic, x->ops[j].icost);
+                    index_cost_add(&ic, x->ops[j].icost);
+                }
             if (b.len > 22)
                 buf_putc(&b, ',');
-            buf_puts(&b, "{\"TableName\":");
-            buf_json_str(&b, x->ops[i].table, strlen(x->ops[i].table));
-            buf_printf(&b, ",\"CapacityUnits\":%.1f,\"WriteCapacityUnits\":%.1f}", units, units);
+            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic, true);
         }
         buf_putc(&b, ']');
     }

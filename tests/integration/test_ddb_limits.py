@@ -312,6 +312,29 @@ class Limits(ServerTestCase):
         # two units per 4 KB of each item read, a missing item costing the minimum
         self.assertEqual(self.units(out), {a: 4.0, b: 4.0})
 
+    def test_transact_write_capacity(self):
+        a = self.new_table()
+        name = "lim-" + uuid.uuid4().hex[:12]
+        self.ddb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "g", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}])
+        self.ddb.put_item(TableName=a, Item={"pk": {"S": "old"}, "v": {"S": "v" * 2500}})
+        out = self.ddb.transact_write_items(TransactItems=[
+            # deleting a 2.5 KB item costs that item, twice
+            {"Delete": {"TableName": a, "Key": {"pk": {"S": "old"}}}},
+            {"Put": {"TableName": name, "Item": {"pk": {"S": "n"}, "g": {"S": "x"}}}},
+        ], ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(out["ConsumedCapacity"], [
+            {"TableName": a, "CapacityUnits": 6.0, "WriteCapacityUnits": 6.0,
+             "Table": {"CapacityUnits": 6.0}},
+            {"TableName": name, "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0,
+             "Table": {"CapacityUnits": 2.0},
+             "GlobalSecondaryIndexes": {"by-g": {"CapacityUnits": 2.0}}}])
+
 
 if __name__ == "__main__":
     unittest.main()
