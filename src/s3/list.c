@@ -76,6 +76,83 @@ static struct slice key_after(struct arena *a, const char *bucket, const char *k
     return slice_of(k, p.len + 10);
 }
 
+/* A prefix or common prefix longer than S3_KEY_SORTED cannot be sought: keys
+ * over S3_KEY_INLINE bytes are stored under their first S3_KEY_SORTED bytes and
+ * a hash. So a long prefix bounds the walk by its first S3_KEY_SORTED bytes and
+ * each key is checked against the whole of it, and the keys under a long
+ * common prefix are stepped over one by one, the prefixes already answered
+ * remembered so that none comes twice. */
+struct seen_cp {
+    const char *cp;
+    struct seen_cp *next;
+};
+
+static bool cp_seen(const struct seen_cp *l, const char *cp)
+{
+    for (; l; l = l->next)
+        if (strcmp(l->cp, cp) == 0)
+            return true;
+    return false;
+}
+
+static void cp_remember(struct arena *a, struct seen_cp **l, const char *cp)
+{
+    struct seen_cp *n;
+
+    if (cp_seen(*l, cp))
+        return;
+    n = arena_alloc(a, sizeof(*n));
+    n->cp = cp;
+    n->next = *l;
+    *l = n;
+}
+
+/* range_of - the store prefix under which every key starting with @prefix lies */
+static struct slice range_of(struct arena *a, const char *bucket, const char *prefix)
+{
+    if (strlen(prefix) > S3_KEY_SORTED)
+        prefix = arena_strndup(a, prefix, S3_KEY_SORTED);
+    return s3_key_obj_prefix(a, bucket, prefix);
+}
+
+/* store_before - @k sorts before @start in the store */
+static bool store_before(struct slice k, struct slice start)
+{
+    size_t n = k.len < start.len ? k.len : start.len;
+    int d = memcmp(k.ptr, start.ptr, n);
+    return d < 0 || (d == 0 && k.len < start.len);
+}
+
+/* seen_before - remember the long common prefixes (under @prefix, cut at
+ * @delim) of the keys stored before @start among those sharing the sorted part
+ * of @marker: a page resuming at @start answered them already, and keys under
+ * them may still come after it. */
+static void seen_before(struct http_req *r, struct store_cursor *c, const char *prefix,
+                        const char *delim, const char *marker, struct slice start,
+                        struct seen_cp **seen)
+{
+    struct s3_req *q = s3_req_of(r);
+    size_t bl = strlen(q->bucket), plen = strlen(prefix);
+    struct slice g, k, v;
+    enum err_code rc;
+
+    if (!delim || strlen(marker) <= S3_KEY_SORTED)
+        return;
+    g = range_of(r->arena, q->bucket, marker);
+    for (rc = store_cursor_seek(c, g, &k, &v, NULL);
+         rc == ERR_OK && k.len >= g.len && memcmp(k.ptr, g.ptr, g.len) == 0 &&
+         store_before(k, start);
+         rc = store_cursor_next(c, &k, &v, NULL)) {
+        const char *key = full_key(r, k, v, bl), *d;
+        char *cp;
+        if (strncmp(key, prefix, plen) != 0 || !(d = strstr(key + plen, delim)))
+            continue;
+        cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
+        if (strlen(cp) > S3_KEY_SORTED)
+            cp_remember(r->arena, seen, cp);
+    }
+}
+
 /* bucket_read - a read transaction (*@t, to abort) in which the bucket of
  * @r exists; false when @r was answered. */
 static bool bucket_read(struct http_req *r, struct store_txn **t)
@@ -112,7 +189,8 @@ void s3_list_objects(struct http_req *r, int version)
     struct slice k, v, pre;
     const char *last = NULL;
     struct buf items, b;
-    size_t bl = strlen(q->bucket), pl;
+    size_t bl = strlen(q->bucket), pl, plen;
+    struct seen_cp *seen = NULL;
     enum err_code rc;
 
     if (!s3_allow(r, "s3:ListBucket", q->bucket, NULL))
@@ -152,23 +230,32 @@ void s3_list_objects(struct http_req *r, int version)
     if (!bucket_read(r, &t))
         return;
     buf_init(&items, 0);
-    pre = s3_key_obj_prefix(r->arena, q->bucket, prefix);
+    pre = range_of(r->arena, q->bucket, prefix);
+    plen = strlen(prefix);
     pl = pre.len;
     store_cursor_open(t, STORE_DB_S3, &c, NULL);
-    if (marker && *marker && strcmp(marker, prefix) >= 0)
-        rc = store_cursor_seek(c, key_after(r->arena, q->bucket, marker, false), &k, &v, NULL);
-    else
+    if (marker && *marker && strcmp(marker, prefix) >= 0) {
+        struct slice start = key_after(r->arena, q->bucket, marker, false);
+        seen_before(r, c, prefix, delim, marker, start, &seen);
+        rc = store_cursor_seek(c, start, &k, &v, NULL);
+    } else
         rc = store_cursor_seek(c, pre, &k, &v, NULL);
     while (rc == ERR_OK && k.len >= pl && memcmp(k.ptr, pre.ptr, pl) == 0 && max > 0) {
         const char *key = full_key(r, k, v, bl);
-        const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
+        const char *d;
         cJSON *j;
+        if (strncmp(key, prefix, plen) != 0) { /* only past a long prefix's sorted part */
+            rc = store_cursor_seek(c, key_after(r->arena, q->bucket, key, false), &k, &v, NULL);
+            continue;
+        }
+        d = delim ? strstr(key + plen, delim) : NULL;
         if (d) {
             char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
+            bool lng = strlen(cp) > S3_KEY_SORTED;
             /* a marker inside the prefix still lists it (keys after the
              * marker roll up into it); the prefix itself as marker, as a
              * page ending on it hands back, does not */
-            if (!(marker && strcmp(cp, marker) == 0)) {
+            if (!(marker && strcmp(cp, marker) == 0) && !(lng && cp_seen(seen, cp))) {
                 if (count == max) {
                     truncated = true;
                     break;
@@ -179,7 +266,10 @@ void s3_list_objects(struct http_req *r, int version)
                 count++;
                 last = cp;
             }
-            rc = store_cursor_seek(c, key_after(r->arena, q->bucket, cp, true), &k, &v, NULL);
+            if (lng)
+                cp_remember(r->arena, &seen, cp);
+            rc = store_cursor_seek(c, key_after(r->arena, q->bucket, lng ? key : cp, !lng), &k, &v,
+                                   NULL);
             continue;
         }
         j = cJSON_ParseWithLength(v.ptr, v.len);
@@ -260,7 +350,8 @@ void s3_list_versions(struct http_req *r)
     struct slice k, v, pre;
     const char *last_key = NULL, *last_vid = NULL, *prev_key = "";
     struct buf items, b;
-    size_t bl = strlen(q->bucket), pl;
+    size_t bl = strlen(q->bucket), pl, plen;
+    struct seen_cp *seen = NULL;
     enum err_code rc;
     bool skipping;
 
@@ -297,27 +388,35 @@ void s3_list_versions(struct http_req *r)
     if (!bucket_read(r, &t))
         return;
     buf_init(&items, 0);
-    pre = s3_key_obj_prefix(r->arena, q->bucket, prefix);
+    pre = range_of(r->arena, q->bucket, prefix);
+    plen = strlen(prefix);
     pl = pre.len;
     store_cursor_open(t, STORE_DB_S3, &c, NULL);
     /* with a version-id-marker, resume inside the marker's key after that version */
     skipping = km && vm;
-    if (km && strcmp(km, prefix) >= 0)
-        rc = store_cursor_seek(c,
-                               skipping ? s3_key_obj_prefix(r->arena, q->bucket, km)
-                                        : key_after(r->arena, q->bucket, km, false),
-                               &k, &v, NULL);
-    else
+    if (km && strcmp(km, prefix) >= 0) {
+        struct slice start = skipping ? s3_key_obj_prefix(r->arena, q->bucket, km)
+                                      : key_after(r->arena, q->bucket, km, false);
+        seen_before(r, c, prefix, delim, km, start, &seen);
+        rc = store_cursor_seek(c, start, &k, &v, NULL);
+    } else
         rc = store_cursor_seek(c, pre, &k, &v, NULL);
     while (rc == ERR_OK && k.len >= pl && memcmp(k.ptr, pre.ptr, pl) == 0) {
         const char *key = full_key(r, k, v, bl);
-        const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
+        const char *d;
         bool latest = strcmp(key, prev_key) != 0;
         cJSON *j;
         prev_key = key;
+        if (strncmp(key, prefix, plen) != 0) { /* only past a long prefix's sorted part */
+            rc = store_cursor_next(c, &k, &v, NULL);
+            continue;
+        }
+        d = delim ? strstr(key + plen, delim) : NULL;
         if (d) {
             char *cp = arena_strndup(r->arena, key, (size_t)(d - key) + strlen(delim));
-            if (!(km && strcmp(cp, km) == 0)) { /* as in s3_list_objects */
+            bool lng = strlen(cp) > S3_KEY_SORTED;
+            /* as in s3_list_objects */
+            if (!(km && strcmp(cp, km) == 0) && !(lng && cp_seen(seen, cp))) {
                 if (count == max) {
                     truncated = true;
                     break;
@@ -329,7 +428,12 @@ void s3_list_versions(struct http_req *r)
                 last_key = cp;
                 last_vid = NULL;
             }
-            rc = store_cursor_seek(c, key_after(r->arena, q->bucket, cp, true), &k, &v, NULL);
+            if (lng) {
+                cp_remember(r->arena, &seen, cp);
+                rc = store_cursor_next(c, &k, &v, NULL);
+            } else {
+                rc = store_cursor_seek(c, key_after(r->arena, q->bucket, cp, true), &k, &v, NULL);
+            }
             continue;
         }
         j = cJSON_ParseWithLength(v.ptr, v.len);

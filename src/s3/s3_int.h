@@ -233,7 +233,11 @@ void s3_new_id(char out[33]);
 /* s3_id_rand - 64 bits for request ids: unique, cheap, not unpredictable (a
  * per-thread sequence seeded once; any thread). */
 uint64_t s3_id_rand(void);
-/* store keys, arena */
+/* store keys, arena. LMDB keys stop at 511 bytes and S3 keys at 1024: a key
+ * longer than S3_KEY_INLINE is stored as its first S3_KEY_SORTED bytes, 0xFF
+ * (never in UTF-8) and the hex SHA-256 of the whole key, and the record keeps
+ * the key itself; such keys sort by their first S3_KEY_SORTED bytes only. */
+enum { S3_KEY_INLINE = 400, S3_KEY_SORTED = S3_KEY_INLINE - 65 };
 struct slice s3_key_bucket(struct arena *a, const char *bucket);
 struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key);
 struct slice s3_key_version(struct arena *a, const char *bucket, const char *key, uint64_t seq);

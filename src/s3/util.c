@@ -163,12 +163,7 @@ struct slice s3_key_bucket(struct arena *a, const char *bucket)
     return slice_str(k);
 }
 
-/* LMDB keys stop at 511 bytes and S3 keys at 1024: a key longer than
- * S3_KEY_INLINE is stored as its first bytes, 0xFF (never in UTF-8) and the hex
- * SHA-256 of the whole key, and the record keeps the key itself. Such keys
- * still sort by their first S3_KEY_INLINE - 65 bytes. */
-enum { S3_KEY_INLINE = 400 };
-
+/* keys over S3_KEY_INLINE bytes: see s3_int.h */
 struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key)
 {
     size_t bl = strlen(bucket), kl = strlen(key);
@@ -178,7 +173,7 @@ struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *
     memcpy(k + 1, bucket, bl);
     k[1 + bl] = '\0';
     if (kl > S3_KEY_INLINE) {
-        size_t keep = S3_KEY_INLINE - 65;
+        size_t keep = S3_KEY_SORTED;
         memcpy(k + 2 + bl, key, keep);
         k[2 + bl + keep] = (char)0xff;
         sigv4_sha256_hex(key, kl, k + 3 + bl + keep); /* writes 64 digits and a NUL */

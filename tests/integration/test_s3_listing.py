@@ -83,6 +83,49 @@ class MarkerInsideCommonPrefix(S3Case):
         self.assertEqual((prefixes(r), r["NextKeyMarker"]), (["logs/"], "logs/"))
 
 
+class LongKeys(S3Case):
+    """Keys over 400 bytes are stored under their first 335 bytes and a hash:
+    prefixes and common prefixes longer than that still select and roll up
+    every key under them, once."""
+    server_args = {}
+
+    def test_long_prefixes_and_common_prefixes(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        deep = "archive/" + "segment-" * 44 + "/"  # 361 bytes
+        names = [deep + "m" * 120, deep + "n" * 90, deep + "o", deep + "part/" + "p" * 70,
+                 deep + "part/q", "archive/top"]
+        for n in names:
+            for body in (b"one", b"two"):
+                c.put_object(Bucket=b, Key=n, Body=body)
+        under = sorted(n for n in names if n.startswith(deep))
+        self.assertEqual(sorted(keys(c.list_objects_v2(Bucket=b, Prefix=deep))), under)
+        self.assertEqual(keys(c.list_objects(Bucket=b, Prefix=deep + "m")), [names[0]])
+        r = c.list_objects_v2(Bucket=b, Prefix="archive/", Delimiter="/")
+        self.assertEqual((prefixes(r), keys(r)), ([deep], ["archive/top"]))
+        r = c.list_objects_v2(Bucket=b, Prefix=deep, Delimiter="/")
+        self.assertEqual(prefixes(r), [deep + "part/"])
+        self.assertEqual(sorted(keys(r)), sorted(names[:3]))
+        r = c.list_object_versions(Bucket=b, Prefix=deep, Delimiter="/")
+        self.assertEqual(prefixes(r), [deep + "part/"])
+        self.assertEqual(len(r["Versions"]), 6)
+        self.assertEqual(len(c.list_object_versions(Bucket=b, Prefix=deep)["Versions"]), 10)
+        # one entry per page: every key and the common prefix exactly once
+        for op, field in (("list_objects", "Contents"), ("list_objects_v2", "Contents"),
+                          ("list_object_versions", "Versions")):
+            got = []
+            pages = c.get_paginator(op).paginate(Bucket=b, Prefix=deep, Delimiter="/",
+                                                 PaginationConfig={"PageSize": 1,
+                                                                   "MaxItems": 50})
+            for p in pages:
+                got += [x["Key"] for x in p.get(field, [])] + prefixes(p)
+            want = names[:3] + [deep + "part/"]
+            if op == "list_object_versions":
+                want = names[:3] * 2 + [deep + "part/"]
+            self.assertEqual(sorted(got), sorted(want), op)
+
+
 class VersionListingArguments(S3Case):
     server_args = {}
 
