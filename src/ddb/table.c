@@ -544,8 +544,9 @@ void table_create(struct ddb_call *c)
     const char *view;
     int billing, stream, tclass;
     double now;
-    int64_t rcu = 0, wcu = 0, warm[2];
-    bool has_pt, has_warm, delprot = false;
+    int64_t rcu = 0, wcu = 0, warm[2], odt[2];
+    bool has_pt, has_warm, has_odt, has_sse, delprot = false;
+    struct table_sse sse;
     cJSON *desc = NULL, *tags = NULL;
     struct create *x;
     struct err e = {0};
@@ -557,6 +558,8 @@ void table_create(struct ddb_call *c)
     stream = table_stream_arg(c, in, &view);
     tclass = table_class_arg(c, in);
     has_warm = table_warm_arg(c, in, warm);
+    has_odt = table_odt_arg(c, in, odt);
+    has_sse = table_sse_arg(c, in, &sse);
     ddb_arg_bool(c, in, "DeletionProtectionEnabled", &delprot);
     tags = tags_arg(c, in);
     if (c->serial || c->nverr) {
@@ -572,7 +575,8 @@ void table_create(struct ddb_call *c)
         table_class_refuse(c);
         goto fail_replied;
     }
-    if (has_warm && table_warm_set(desc, warm, &e)) {
+    if ((has_warm && table_warm_set(desc, warm, &e)) || (has_odt && table_odt_set(desc, odt, &e)) ||
+        (has_sse && table_sse_set(c->d, desc, &sse, &e))) {
         ddb_reply_err(c, e.code, e.msg);
         goto fail_replied;
     }
@@ -873,8 +877,9 @@ struct update {
     const char *view;
     bool has_delprot, delprot;
     int tclass;
-    bool has_warm;
-    int64_t warm[2];
+    bool has_warm, has_odt, has_sse;
+    int64_t warm[2], odt[2];
+    struct table_sse sse;
     char *out; /* owned */
 };
 
@@ -891,6 +896,10 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
     rc = desc_get(t, x->name, &desc, e);
     if (!rc && x->has_warm)
         rc = table_warm_set(desc, x->warm, e);
+    if (!rc && x->has_odt)
+        rc = table_odt_set(desc, x->odt, e);
+    if (!rc && x->has_sse)
+        rc = table_sse_set(x->c->d, desc, &x->sse, e);
     if (rc)
         goto out;
     cur = table_billing_of(desc);
@@ -914,7 +923,7 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
                 w0 = (int64_t)cJSON_GetNumberValue(
                     cJSON_GetObjectItemCaseSensitive(pt, "WriteCapacityUnits"));
         if (r0 == x->rcu && w0 == x->wcu && x->stream < 0 && !x->has_delprot && x->tclass < 0 &&
-            !x->has_warm) {
+            !x->has_warm && !x->has_odt && !x->has_sse) {
             rc = err_set(e, ERR_INVALID,
                          "The provisioned throughput for the table will not change. The "
                          "requested value equals the current value. Current ReadCapacityUnits "
@@ -992,6 +1001,8 @@ void table_update(struct ddb_call *c)
     x->has_delprot = ddb_arg_bool(c, in, "DeletionProtectionEnabled", &x->delprot);
     x->tclass = table_class_arg(c, in);
     x->has_warm = table_warm_arg(c, in, x->warm);
+    x->has_odt = table_odt_arg(c, in, x->odt);
+    x->has_sse = table_sse_arg(c, in, &x->sse);
     if (ddb_args_failed(c))
         return;
     if (x->tclass == -2) {
@@ -1005,13 +1016,13 @@ void table_update(struct ddb_call *c)
     if (ddb_arg_arr(c, in, "ReplicaUpdates")) {
         table_replica_updates(c, name, ddb_arg_arr(c, in, "ReplicaUpdates"),
                               x->billing >= 0 || x->has_pt || x->stream >= 0 || x->has_delprot ||
-                                  x->tclass >= 0 || x->has_warm);
+                                  x->tclass >= 0 || x->has_warm || x->has_odt || x->has_sse);
         return;
     }
     if (ddb_args_failed(c))
         return;
     if (x->billing < 0 && !x->has_pt && x->stream < 0 && !x->has_delprot && x->tclass < 0 &&
-        !x->has_warm) {
+        !x->has_warm && !x->has_odt && !x->has_sse) {
         /* ReplicaUpdates were handled above */
         ddb_reply_err(c, ERR_INVALID,
                       "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "

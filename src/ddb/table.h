@@ -131,6 +131,24 @@ bool table_warm_arg(struct ddb_call *c, const cJSON *in, int64_t units[2]);
 enum err_code table_warm_set(cJSON *desc, const int64_t units[2], struct err *e);
 void table_warm_describe(cJSON *desc);
 
+/* table_odt_arg - the request's OnDemandThroughput: false when absent;
+ * @units its MaxReadRequestUnits and MaxWriteRequestUnits (0: not given).
+ * table_odt_set - apply them to @desc (-1: no maximum, a unit not given
+ * keeps its value); ERR_INVALID for a unit of 0 or below -1, or none. */
+bool table_odt_arg(struct ddb_call *c, const cJSON *in, int64_t units[2]);
+enum err_code table_odt_set(cJSON *desc, const int64_t units[2], struct err *e);
+
+/* table_sse_arg - the request's SSESpecification: false when absent.
+ * table_sse_set - apply it to @desc: SSEDescription (KMS, with the key given
+ * or the region's managed key) when enabled, none when not (encryption with
+ * a key the service owns); ERR_INVALID for a key given without enabling. */
+struct table_sse {
+    bool enabled;
+    const char *key; /* KMSMasterKeyId, or NULL */
+};
+bool table_sse_arg(struct ddb_call *c, const cJSON *in, struct table_sse *out);
+enum err_code table_sse_set(struct ddb *d, cJSON *desc, const struct table_sse *sse, struct err *e);
+
 ddb_op_fn table_create, table_describe, table_list, table_delete, table_update;
 
 #endif

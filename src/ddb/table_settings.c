@@ -222,3 +222,112 @@ void table_warm_describe(cJSON *desc)
         cJSON_AddNumberToObject(w, warm_units[i], (double)warm_base[i]);
     cJSON_AddStringToObject(w, "Status", "ACTIVE");
 }
+
+/* ---- OnDemandThroughput ---- */
+
+static const char *const odt_units[2] = {"MaxReadRequestUnits", "MaxWriteRequestUnits"};
+
+bool table_odt_arg(struct ddb_call *c, const cJSON *in, int64_t units[2])
+{
+    const cJSON *o = ddb_arg_obj(c, in, "OnDemandThroughput");
+
+    units[0] = units[1] = 0;
+    if (!o)
+        return false;
+    for (int i = 0; i < 2; i++)
+        if (!ddb_arg_int(c, o, odt_units[i], &units[i]))
+            units[i] = 0;
+        else if (units[i] == 0 || units[i] < -1)
+            units[i] = -2; /* given, and neither -1 nor a maximum */
+    return true;
+}
+
+enum err_code table_odt_set(cJSON *desc, const int64_t units[2], struct err *e)
+{
+    const cJSON *cur = cJSON_GetObjectItemCaseSensitive(desc, "OnDemandThroughput");
+    int64_t now[2];
+    cJSON *o;
+
+    if (units[0] == 0 && units[1] == 0)
+        return err_set(e, ERR_INVALID,
+                       "One or more parameter values were invalid: OnDemandThroughput needs "
+                       "MaxReadRequestUnits or MaxWriteRequestUnits");
+    for (int i = 0; i < 2; i++) {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(cur, odt_units[i]);
+
+        if (units[i] == -2)
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: %s must be -1 (no "
+                           "maximum) or at least 1",
+                           odt_units[i]);
+        now[i] = units[i] ? units[i] : cJSON_IsNumber(u) ? (int64_t)u->valuedouble : -1;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "OnDemandThroughput");
+    o = cJSON_AddObjectToObject(desc, "OnDemandThroughput");
+    for (int i = 0; i < 2; i++)
+        cJSON_AddNumberToObject(o, odt_units[i], (double)now[i]);
+    return ERR_OK;
+}
+
+/* ---- SSESpecification ---- */
+
+static const char *const sse_types[] = {"AES256", "KMS", NULL};
+
+bool table_sse_arg(struct ddb_call *c, const cJSON *in, struct table_sse *out)
+{
+    const cJSON *s = ddb_arg_obj(c, in, "SSESpecification");
+    int type;
+
+    memset(out, 0, sizeof(*out));
+    if (!s)
+        return false;
+    ddb_arg_bool(c, s, "Enabled", &out->enabled);
+    type = ddb_arg_enum(c, s, "SSEType", "sSESpecification.sSEType", sse_types);
+    out->key = ddb_arg_str(c, s, "KMSMasterKeyId");
+    if (type == 1) /* asking for KMS is asking for a KMS key */
+        out->enabled = true;
+    if (out->key && strlen(out->key) > 2048)
+        ddb_verr(c,
+                 "Value '%.64s...' at 'sSESpecification.kMSMasterKeyId' failed to satisfy "
+                 "constraint: Member must have length less than or equal to 2048",
+                 out->key);
+    return true;
+}
+
+enum err_code table_sse_set(struct ddb *d, cJSON *desc, const struct table_sse *sse, struct err *e)
+{
+    char arn[2200], id[37];
+    cJSON *o;
+
+    if (!sse->enabled) {
+        if (sse->key)
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values were invalid: KMSMasterKeyId can only "
+                           "be specified when SSE is enabled");
+        cJSON_DeleteItemFromObjectCaseSensitive(desc, "SSEDescription");
+        return ERR_OK;
+    }
+    if (sse->key && strncmp(sse->key, "arn:", 4) == 0) {
+        snprintf(arn, sizeof(arn), "%s", sse->key);
+    } else if (sse->key) {
+        snprintf(arn, sizeof(arn), "arn:aws:kms:%s:%s:%s%s", d->region, d->account,
+                 strncmp(sse->key, "alias/", 6) == 0 ? "" : "key/", sse->key);
+    } else {
+        /* the region's AWS managed key for DynamoDB */
+        const cJSON *cur = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(desc, "SSEDescription"), "KMSMasterKeyArn");
+
+        if (cJSON_IsString(cur))
+            snprintf(arn, sizeof(arn), "%s", cur->valuestring);
+        else {
+            ddb_uuid(id);
+            snprintf(arn, sizeof(arn), "arn:aws:kms:%s:%s:key/%s", d->region, d->account, id);
+        }
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "SSEDescription");
+    o = cJSON_AddObjectToObject(desc, "SSEDescription");
+    cJSON_AddStringToObject(o, "Status", "ENABLED");
+    cJSON_AddStringToObject(o, "SSEType", "KMS");
+    cJSON_AddStringToObject(o, "KMSMasterKeyArn", arn);
+    return ERR_OK;
+}

@@ -174,6 +174,51 @@ class DdbTables(ServerTestCase):
                          {"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 6000,
                           "Status": "ACTIVE"})
 
+    # -- SSESpecification, OnDemandThroughput -------------------------------------
+
+    def test_encryption_with_a_kms_key(self):
+        plain, _ = self.create(SSESpecification={"Enabled": False})
+        self.assertNotIn("SSEDescription", self.describe(plain))
+        name, out = self.create(SSESpecification={"Enabled": True})
+        managed = out["SSEDescription"]
+        self.assertEqual(managed["Status"], "ENABLED")
+        self.assertEqual(managed["SSEType"], "KMS")
+        self.assertRegex(managed["KMSMasterKeyArn"],
+                         r"^arn:aws:kms:us-east-1:\d{12}:key/[-0-9a-f]{36}$")
+        self.assertEqual(self.describe(name)["SSEDescription"], managed)
+        # UpdateTable changes the key, then goes back to the service's own key
+        mine = "arn:aws:kms:us-east-1:111122223333:key/0b5e0c47-3a5b-4c5e-9e39-6a3a1c1a2b3c"
+        self.ddb.update_table(TableName=name, SSESpecification={"Enabled": True, "SSEType": "KMS",
+                                                                "KMSMasterKeyId": mine})
+        self.assertEqual(self.describe(name)["SSEDescription"]["KMSMasterKeyArn"], mine)
+        self.assertRefused("ValidationException", "KMSMasterKeyId can only be specified",
+                           self.ddb.update_table, TableName=name,
+                           SSESpecification={"Enabled": False, "KMSMasterKeyId": mine})
+        self.assertRefused("ValidationException", r"enum value set: \[AES256, KMS\]",
+                           self.ddb.update_table, TableName=name,
+                           SSESpecification={"Enabled": True, "SSEType": "RSA"})
+        self.assertEqual(self.describe(name)["SSEDescription"]["KMSMasterKeyArn"], mine)
+        self.ddb.update_table(TableName=name, SSESpecification={"Enabled": False})
+        self.assertNotIn("SSEDescription", self.describe(name))
+
+    def test_on_demand_maximums(self):
+        name, out = self.create(OnDemandThroughput={"MaxReadRequestUnits": 250})
+        self.assertEqual(out["OnDemandThroughput"],
+                         {"MaxReadRequestUnits": 250, "MaxWriteRequestUnits": -1})
+        self.ddb.update_table(TableName=name, OnDemandThroughput={"MaxWriteRequestUnits": 40})
+        self.assertEqual(self.describe(name)["OnDemandThroughput"],
+                         {"MaxReadRequestUnits": 250, "MaxWriteRequestUnits": 40})
+        for bad, said in (({"MaxReadRequestUnits": 0}, "MaxReadRequestUnits must be -1"),
+                          ({"MaxReadRequestUnits": 9, "MaxWriteRequestUnits": -5},
+                           "MaxWriteRequestUnits must be -1"),
+                          ({}, "OnDemandThroughput needs")):
+            self.assertRefused("ValidationException", said, self.ddb.update_table,
+                               TableName=name, OnDemandThroughput=bad)
+        self.assertEqual(self.describe(name)["OnDemandThroughput"],
+                         {"MaxReadRequestUnits": 250, "MaxWriteRequestUnits": 40})
+        self.ddb.update_table(TableName=name, OnDemandThroughput={"MaxReadRequestUnits": -1})
+        self.assertEqual(self.describe(name)["OnDemandThroughput"]["MaxReadRequestUnits"], -1)
+
 
 if __name__ == "__main__":
     unittest.main()
