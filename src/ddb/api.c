@@ -760,6 +760,39 @@ void ddb_streams_handle(struct ddb *d, struct http_req *r, const char *op,
     handle(d, r, op, who, true);
 }
 
+/* table_arn_name - "table name overloading": a request whose TableName is the
+ * ARN of one of this region's tables names that table (every operation but
+ * CreateTable). False after answering ResourceNotFoundException for the ARN
+ * of a table in another region or account, which this region cannot reach. */
+static bool table_arn_name(struct ddb_call *c)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(c->in, "TableName");
+    const char *s = cJSON_GetStringValue(t), *p, *name;
+    size_t n;
+    char msg[1200];
+
+    if (!s || strncmp(s, "arn:", 4) != 0 || strcmp(c->op, "CreateTable") == 0)
+        return true;
+    /* arn:<partition>:dynamodb:<region>:<account>:table/<name> */
+    p = strchr(s + 4, ':');
+    if (!p || strncmp(p, ":dynamodb:", 10) != 0)
+        return true; /* not a table ARN: the name check refuses it */
+    p += 10;
+    name = strstr(p, ":table/");
+    if (!name || strchr(name + 7, '/') || !name[7])
+        return true;
+    n = strlen(c->d->region);
+    if (strncmp(p, c->d->region, n) != 0 || p[n] != ':' ||
+        strncmp(p + n + 1, c->d->account, strlen(c->d->account)) != 0 ||
+        p + n + 1 + strlen(c->d->account) != name) {
+        snprintf(msg, sizeof(msg), "Requested resource not found: Table: %.1024s not found", s);
+        ddb_reply_err(c, ERR_NOTFOUND, msg);
+        return false;
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(c->in, "TableName", cJSON_CreateString(name + 7));
+    return true;
+}
+
 /* handle - @streams: a DynamoDB Streams operation (streams.h) */
 static void handle(struct ddb *d, struct http_req *r, const char *op,
                    const struct creds_identity *who, bool streams)
@@ -838,7 +871,7 @@ static void handle(struct ddb *d, struct http_req *r, const char *op,
                             : "Request body is not valid JSON");
         return;
     }
-    if (!authorized(c, who))
+    if (!table_arn_name(c) || !authorized(c, who))
         return;
     fn(c);
 }

@@ -219,6 +219,33 @@ class DdbTables(ServerTestCase):
         self.ddb.update_table(TableName=name, OnDemandThroughput={"MaxReadRequestUnits": -1})
         self.assertEqual(self.describe(name)["OnDemandThroughput"]["MaxReadRequestUnits"], -1)
 
+    # -- a table's ARN in TableName -------------------------------------------------
+
+    def test_table_arn_as_name(self):
+        name, out = self.create()
+        arn = out["TableArn"]
+        self.assertEqual(self.ddb.describe_table(TableName=arn)["Table"]["TableName"], name)
+        self.ddb.put_item(TableName=arn, Item={"id": {"S": "crate-9"}, "kg": {"N": "12"}})
+        got = self.ddb.get_item(TableName=name, Key={"id": {"S": "crate-9"}})["Item"]
+        self.assertEqual(got["kg"], {"N": "12"})
+        self.ddb.update_table(TableName=arn, DeletionProtectionEnabled=True)
+        self.assertTrue(self.describe(name)["DeletionProtectionEnabled"])
+        self.ddb.update_table(TableName=arn, DeletionProtectionEnabled=False)
+        # another region's table is not this region's, even with the same name
+        elsewhere = arn.replace(":us-east-1:", ":eu-west-3:")
+        self.assertRefused("ResourceNotFoundException", "not found", self.ddb.put_item,
+                           TableName=elsewhere, Item={"id": {"S": "crate-10"}})
+        self.assertRefused("ResourceNotFoundException", "not found", self.ddb.delete_table,
+                           TableName=elsewhere)
+        self.assertEqual(self.ddb.scan(TableName=name)["Count"], 1)
+        # CreateTable takes a name only
+        self.assertRefused("ValidationException", "tableName", self.ddb.create_table,
+                           TableName=arn.replace(name, self.name()), KeySchema=HASH,
+                           AttributeDefinitions=HASH_S, BillingMode="PAY_PER_REQUEST")
+        self.assertEqual(self.ddb.delete_table(TableName=arn)["TableDescription"]["TableName"],
+                         name)
+        self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
+
 
 if __name__ == "__main__":
     unittest.main()
