@@ -53,6 +53,9 @@ static const struct {
     [S3E_INVALID_DIGEST] = {"InvalidDigest", 400, "The Content-MD5 you specified was invalid."},
     [S3E_INVALID_LOCATION] = {"InvalidLocationConstraint", 400,
                               "The specified location-constraint is not valid"},
+    [S3E_ILLEGAL_LOCATION] = {"IllegalLocationConstraintException", 400,
+                              "The unspecified location constraint is incompatible for the region "
+                              "specific endpoint this request was sent to."},
     [S3E_INVALID_PART] = {"InvalidPart", 400,
                           "One or more of the specified parts could not be found.  The part may "
                           "not have been uploaded, or the specified entity tag may not match "

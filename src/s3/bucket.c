@@ -1,5 +1,6 @@
 /* bucket.c - CreateBucket, DeleteBucket, HeadBucket, ListBuckets,
  * GetBucketLocation, Put/GetBucketVersioning, bucket tagging. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,20 @@ static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
     return store_put(t, STORE_DB_S3, k, slice_str(b->json), e);
 }
 
+/* region_shaped - @loc is lower-case letters, digits and hyphens, with a
+ * hyphen, ending in a digit: the form of a region's name (us-west-2) */
+static bool region_shaped(const char *loc)
+{
+    size_t n = strlen(loc), i;
+
+    if (n < 3 || n > 64 || !strchr(loc, '-') || !isdigit((unsigned char)loc[n - 1]))
+        return false;
+    for (i = 0; i < n; i++)
+        if (!islower((unsigned char)loc[i]) && !isdigit((unsigned char)loc[i]) && loc[i] != '-')
+            return false;
+    return true;
+}
+
 void s3_create_bucket(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -98,25 +113,22 @@ void s3_create_bucket(struct http_req *r)
         }
         loc = s3_xml_text(x, "LocationConstraint");
     }
+    /* a region's name that is not this region is incompatible with the
+     * endpoint (S3 creates buckets only in the region it is sent to); other
+     * values are not valid */
     if (loc && *loc && strcmp(loc, q->s3->region) != 0) {
-        s3_error(r, S3E_INVALID_LOCATION,
-                 strcmp(q->s3->region, "us-east-1") == 0
-                     ? "The specified location-constraint is not valid"
-                     : arena_sprintf(r->arena,
-                                     "The %s location constraint is incompatible for the region "
-                                     "specific endpoint this request was sent to.",
-                                     loc));
+        if (region_shaped(loc))
+            s3_error(r, S3E_ILLEGAL_LOCATION,
+                     arena_sprintf(r->arena,
+                                   "The %s location constraint is incompatible for the region "
+                                   "specific endpoint this request was sent to.",
+                                   loc));
+        else
+            s3_error(r, S3E_INVALID_LOCATION, NULL);
         return;
     }
-    if (loc && !*loc && strcmp(q->s3->region, "us-east-1") != 0) {
-        s3_error(r, S3E_INVALID_LOCATION, NULL);
-        return;
-    }
-    if ((!loc || strcmp(loc, "us-east-1") == 0) && strcmp(q->s3->region, "us-east-1") != 0 &&
-        !loc) {
-        s3_error(r, S3E_INVALID_LOCATION,
-                 "The unspecified location constraint is incompatible for the region specific "
-                 "endpoint this request was sent to.");
+    if ((!loc || !*loc) && strcmp(q->s3->region, "us-east-1") != 0) {
+        s3_error(r, S3E_ILLEGAL_LOCATION, NULL);
         return;
     }
     if (loc && strcmp(loc, "us-east-1") == 0 && strcmp(q->s3->region, "us-east-1") == 0) {

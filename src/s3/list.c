@@ -1,5 +1,6 @@
 /* list.c - ListObjects (v1, v2) and ListObjectVersions: one walk of the
  * bucket's version records in store order (util.c's store keys). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,24 @@ static void bad_max_keys(struct http_req *r)
 static void put_key(struct buf *b, struct http_req *r, const char *tag, const char *v, bool url)
 {
     xmlw_elem(b, tag, url ? url_encode(r->arena, v, true) : v, XMLW_CTRL);
+}
+
+/* put_checksum - the ChecksumAlgorithm and ChecksumType of a version kept
+ * with a checksum, in S3's names (CRC32, CRC32C, SHA1, SHA256; FULL_OBJECT, or
+ * COMPOSITE for an upload in parts); nothing for one without */
+static void put_checksum(struct buf *b, const cJSON *j)
+{
+    const char *n = s3_jstr(j, "ckn"), *t = s3_jstr(j, "ckt");
+    char up[16];
+    size_t i;
+
+    if (!n)
+        return;
+    for (i = 0; n[i] && i + 1 < sizeof(up); i++)
+        up[i] = (char)toupper((unsigned char)n[i]);
+    up[i] = '\0';
+    xmlw_elem(b, "ChecksumAlgorithm", up, XMLW_CTRL);
+    xmlw_elem(b, "ChecksumType", t ? t : "FULL_OBJECT", XMLW_CTRL);
 }
 
 /* the first store key after every version of @key (or every key under the
@@ -285,9 +304,8 @@ void s3_list_objects(struct http_req *r, int version)
             put_key(&items, r, "Key", key, url);
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
             xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
+            put_checksum(&items, j);
             buf_printf(&items, "<Size>%.0f</Size>", s3_jnum(j, "size"));
-            if (s3_jstr(j, "ckn"))
-                buf_printf(&items, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>", s3_jstr(j, "ckn"));
             if (owner) {
                 buf_puts(&items, "<Owner>");
                 xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
@@ -464,6 +482,7 @@ void s3_list_versions(struct http_req *r)
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
             if (!dm) {
                 xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
+                put_checksum(&items, j);
                 buf_printf(&items, "<Size>%.0f</Size>", s3_jnum(j, "size"));
                 buf_puts(&items, "<StorageClass>STANDARD</StorageClass>");
             }

@@ -108,8 +108,14 @@ class Buckets(S3Case):
         c = self.s3()
         for bad in ("ab", "Upper-case", "a..b", "192.168.5.4", "-dash", "xn--abc", "a" * 64):
             self.assertCode("InvalidBucketName", c.create_bucket, Bucket=bad)
-        self.assertCode("InvalidLocationConstraint", c.create_bucket, Bucket="loc-bucket-1",
-                        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        r = self.assertCode("IllegalLocationConstraintException", c.create_bucket,
+                            Bucket="loc-bucket-1",
+                            CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        self.assertIn("The eu-west-1 location constraint is incompatible", r["Error"]["Message"])
+        for loc in ("us-east-1", "Mars"):
+            self.assertCode("InvalidLocationConstraint", c.create_bucket, Bucket="loc-bucket-1",
+                            CreateBucketConfiguration={"LocationConstraint": loc})
+        self.assertCode("NoSuchBucket", c.list_objects_v2, Bucket="loc-bucket-1")
 
     def test_malformed_xml(self):
         st, _, body = self.signed_raw("PUT", self.server.url() + "/xml-bucket-1",
@@ -479,7 +485,10 @@ class RegionalBuckets(S3Case):
 
     def test_location_constraint_must_match(self):
         c = self.s3()
-        self.assertCode("InvalidLocationConstraint", c.create_bucket, Bucket="west-bucket-1")
+        r = self.assertCode("IllegalLocationConstraintException", c.create_bucket,
+                            Bucket="west-bucket-1")
+        self.assertIn("The unspecified location constraint is incompatible",
+                      r["Error"]["Message"])
         c.create_bucket(Bucket="west-bucket-1",
                         CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
         self.assertEqual(c.get_bucket_location(Bucket="west-bucket-1")["LocationConstraint"],

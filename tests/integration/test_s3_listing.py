@@ -126,6 +126,34 @@ class LongKeys(S3Case):
             self.assertEqual(sorted(got), sorted(want), op)
 
 
+class ListedChecksums(S3Case):
+    server_args = {}
+
+    def test_algorithm_and_type_in_s3_names(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        c.put_object(Bucket=b, Key="sha", Body=b"payload", ChecksumAlgorithm="SHA256")
+        c.put_object(Bucket=b, Key="crc", Body=b"payload", ChecksumAlgorithm="CRC32")
+        up = c.create_multipart_upload(Bucket=b, Key="parts", ChecksumAlgorithm="SHA1")
+        part = c.upload_part(Bucket=b, Key="parts", UploadId=up["UploadId"], PartNumber=1,
+                             Body=b"only part", ChecksumAlgorithm="SHA1")
+        c.complete_multipart_upload(
+            Bucket=b, Key="parts", UploadId=up["UploadId"],
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"],
+                                        "ChecksumSHA1": part["ChecksumSHA1"]}]})
+        plain = self.s3(request_checksum_calculation="when_required")
+        plain.put_object(Bucket=b, Key="plain", Body=b"payload")
+        want = {"crc": (["CRC32"], "FULL_OBJECT"), "parts": (["SHA1"], "COMPOSITE"),
+                "plain": (None, None), "sha": (["SHA256"], "FULL_OBJECT")}
+        for r, field in ((c.list_objects(Bucket=b), "Contents"),
+                         (c.list_objects_v2(Bucket=b), "Contents"),
+                         (c.list_object_versions(Bucket=b), "Versions")):
+            got = {o["Key"]: (o.get("ChecksumAlgorithm"), o.get("ChecksumType"))
+                   for o in r[field]}
+            self.assertEqual(got, want, field)
+
+
 class VersionListingArguments(S3Case):
     server_args = {}
 
