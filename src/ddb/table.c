@@ -243,6 +243,7 @@ static char *describe(cJSON *desc, const char *status, uint64_t count, uint64_t 
     cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replica_settings");
     cJSON_Delete(reps);
     table_warm_describe(desc);
+    table_throughput_describe(desc, (double)clock_wall_ms() / 1000.0);
     cJSON_AddStringToObject(desc, "TableStatus", status);
     cJSON_AddNumberToObject(desc, "ItemCount", (double)count);
     cJSON_AddNumberToObject(desc, "TableSizeBytes", (double)bytes);
@@ -950,7 +951,7 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         changing = true;
     }
     if (x->has_pt) {
-        table_throughput_set(desc, x->rcu, x->wcu);
+        table_throughput_change(desc, x->rcu, x->wcu, (double)clock_wall_ms() / 1000.0);
         changing = true;
     }
     if (x->stream == 1)

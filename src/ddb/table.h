@@ -103,6 +103,14 @@ void table_billing_set(cJSON *desc, int mode, double when);
 bool table_throughput_arg(struct ddb_call *c, const cJSON *in, int64_t *rcu, int64_t *wcu);
 void table_throughput_set(cJSON *desc, int64_t rcu, int64_t wcu);
 
+/* table_throughput_change - UpdateTable's new ProvisionedThroughput at @when
+ * (seconds since the epoch): LastIncreaseDateTime and LastDecreaseDateTime
+ * of a provisioned table, and its NumberOfDecreasesToday (UTC days).
+ * table_throughput_describe - NumberOfDecreasesToday is 0 on a later day than
+ * the last decrease (@now). */
+void table_throughput_change(cJSON *desc, int64_t rcu, int64_t wcu, double when);
+void table_throughput_describe(cJSON *desc, double now);
+
 /* table_stream_arg - the request's StreamSpecification: -1 absent, 0 disabled,
  * 1 enabled (@view set when a StreamViewType was given). table_stream_set - a
  * new stream for @desc of table @name: StreamSpecification, LatestStreamArn

@@ -52,6 +52,52 @@ void table_throughput_set(cJSON *desc, int64_t rcu, int64_t wcu)
     cJSON_AddNumberToObject(pt, "WriteCapacityUnits", (double)wcu);
 }
 
+static double num_of(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* same_day - whether @a and @b (seconds since the epoch) fall on one UTC day. */
+static bool same_day(double a, double b)
+{
+    return (int64_t)(a / 86400) == (int64_t)(b / 86400);
+}
+
+void table_throughput_change(cJSON *desc, int64_t rcu, int64_t wcu, double when)
+{
+    const cJSON *pt = cJSON_GetObjectItemCaseSensitive(desc, "ProvisionedThroughput");
+    int64_t r0 = (int64_t)num_of(pt, "ReadCapacityUnits");
+    int64_t w0 = (int64_t)num_of(pt, "WriteCapacityUnits");
+    double inc = num_of(pt, "LastIncreaseDateTime"), dec = num_of(pt, "LastDecreaseDateTime");
+    double n = dec > 0 && same_day(dec, when) ? num_of(pt, "NumberOfDecreasesToday") : 0;
+    cJSON *out;
+
+    if (r0 > 0 && (rcu > r0 || wcu > w0)) /* r0 == 0: on-demand until now */
+        inc = when;
+    if (r0 > 0 && (rcu < r0 || wcu < w0)) {
+        dec = when;
+        n++;
+    }
+    table_throughput_set(desc, rcu, wcu);
+    out = cJSON_GetObjectItemCaseSensitive(desc, "ProvisionedThroughput");
+    cJSON_ReplaceItemInObjectCaseSensitive(out, "NumberOfDecreasesToday", cJSON_CreateNumber(n));
+    if (inc > 0)
+        cJSON_AddNumberToObject(out, "LastIncreaseDateTime", inc);
+    if (dec > 0)
+        cJSON_AddNumberToObject(out, "LastDecreaseDateTime", dec);
+}
+
+void table_throughput_describe(cJSON *desc, double now)
+{
+    cJSON *pt = cJSON_GetObjectItemCaseSensitive(desc, "ProvisionedThroughput");
+    double dec = num_of(pt, "LastDecreaseDateTime");
+
+    if (dec > 0 && !same_day(dec, now))
+        cJSON_ReplaceItemInObjectCaseSensitive(pt, "NumberOfDecreasesToday", cJSON_CreateNumber(0));
+}
+
 void table_billing_set(cJSON *desc, int mode, double when)
 {
     cJSON *bm;

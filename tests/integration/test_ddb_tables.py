@@ -246,6 +246,30 @@ class DdbTables(ServerTestCase):
                          name)
         self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
 
+    # -- ProvisionedThroughput changes ----------------------------------------------
+
+    def test_throughput_increases_and_decreases(self):
+        name, out = self.create(BillingMode="PROVISIONED",
+                                ProvisionedThroughput={"ReadCapacityUnits": 8,
+                                                       "WriteCapacityUnits": 4})
+        self.assertEqual(out["ProvisionedThroughput"], {"NumberOfDecreasesToday": 0,
+                                                        "ReadCapacityUnits": 8,
+                                                        "WriteCapacityUnits": 4})
+        self.ddb.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 20,
+                                                                     "WriteCapacityUnits": 4})
+        got = self.describe(name)["ProvisionedThroughput"]
+        self.assertIn("LastIncreaseDateTime", got)
+        self.assertNotIn("LastDecreaseDateTime", got)
+        self.assertEqual(got["NumberOfDecreasesToday"], 0)
+        for r, w in ((20, 2), (6, 2)):
+            self.ddb.update_table(TableName=name,
+                                  ProvisionedThroughput={"ReadCapacityUnits": r,
+                                                         "WriteCapacityUnits": w})
+        got = self.describe(name)["ProvisionedThroughput"]
+        self.assertEqual((got["ReadCapacityUnits"], got["WriteCapacityUnits"]), (6, 2))
+        self.assertIn(got["NumberOfDecreasesToday"], (1, 2))  # 1 if a UTC day began between
+        self.assertGreaterEqual(got["LastDecreaseDateTime"], got["LastIncreaseDateTime"])
+
 
 if __name__ == "__main__":
     unittest.main()
