@@ -1068,6 +1068,8 @@ static void route(struct http_req *r, struct s3_req *q)
         s3_put_object(r);
     } else if (get && s3_has_query(r, "uploadId")) {
         s3_list_parts(r);
+    } else if (get && s3_has_query(r, "attributes")) {
+        s3_get_object_attributes(r);
     } else if (get || head) {
         s3_get_object(r, head);
     } else if (del && s3_has_query(r, "uploadId")) {

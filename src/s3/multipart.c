@@ -692,6 +692,11 @@ static void complete_work(struct http_req *r, void *arg)
         cJSON_AddStringToObject(rec, "ckn", s3_jstr(up, "cka"));
         cJSON_AddStringToObject(rec, "ckv", ck);
         cJSON_AddStringToObject(rec, "ckt", "COMPOSITE");
+        {
+            cJSON *pck = cJSON_AddArrayToObject(rec, "pck");
+            for (i = 0; i < n; i++)
+                cJSON_AddItemToArray(pck, cJSON_CreateString(s3_jstr(parts[i], "ckv")));
+        }
     }
     cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
     cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));

@@ -371,8 +371,8 @@ void s3_put_object(struct http_req *r)
 
 /* read the version asked for (latest when no versionId) in @t, where the
  * bucket's record is @b (NULL: no such bucket); answers errors itself */
-static cJSON *read_version(struct http_req *r, struct store_txn *t, const cJSON *b, const char *vid,
-                           bool *is_latest)
+cJSON *s3_read_version(struct http_req *r, struct store_txn *t, const cJSON *b, const char *vid,
+                       bool *is_latest)
 {
     struct s3_req *q = s3_req_of(r);
     cJSON *v = NULL;
@@ -474,46 +474,6 @@ static int parse_range(const char *h, long long size, long long *off, long long 
     return 1;
 }
 
-/* the bytes of part @num of version @v (GetObject's partNumber): 1 with
- * @off/@len set, 0 for the whole object (part 1 of an object not uploaded in
- * parts), -1 when the object has no such part */
-static int part_range(const cJSON *v, long num, long long *off, long long *len)
-{
-    const cJSON *sz = cJSON_GetObjectItem(v, "psz"), *pn = cJSON_GetObjectItem(v, "pnum");
-    long long size = (long long)s3_jnum(v, "size"), parts = (long long)s3_jnum(v, "parts"), at = 0;
-    int i, n;
-
-    if (parts <= 0 || size == 0)
-        return num == 1 ? 0 : -1;
-    if (parts == 1 && !sz) { /* completed before part sizes were kept */
-        *off = 0;
-        *len = size;
-        return num == 1 ? 1 : -1;
-    }
-    if (cJSON_IsNumber(sz)) { /* parts 1..n of one size, the last the rest */
-        long long p = (long long)sz->valuedouble;
-        if (num > parts)
-            return -1;
-        *off = (num - 1) * p;
-        *len = num == parts ? size - *off : p;
-        return 1;
-    }
-    if (!cJSON_IsArray(sz)) /* completed before part sizes were kept */
-        return -1;
-    n = cJSON_GetArraySize(sz);
-    for (i = 0; i < n; i++) {
-        long long l = (long long)cJSON_GetArrayItem(sz, i)->valuedouble;
-        long k = pn ? (long)cJSON_GetArrayItem(pn, i)->valuedouble : i + 1;
-        if (k == num) {
-            *off = at;
-            *len = l;
-            return 1;
-        }
-        at += l;
-    }
-    return -1;
-}
-
 /* a user metadata value as S3 sends it back: as stored when it is ASCII,
  * else RFC 2047-encoded (=?UTF-8?B?...?=) with its bytes read as ISO-8859-1,
  * as S3 reads the bytes of a header */
@@ -546,7 +506,7 @@ static const char *meta_value(struct arena *a, const char *v)
     return out;
 }
 
-static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bucket)
+static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bucket, int part)
 {
     char when[40];
     const cJSON *h = cJSON_GetObjectItem(v, "h"), *m = cJSON_GetObjectItem(v, "m"), *e;
@@ -587,12 +547,13 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
         http_resp_header(r, "x-amz-replication-status", s3_jstr(v, "rs"));
     {
         const char *mode = http_req_header(r, "x-amz-checksum-mode");
-        /* the checksum is of the whole object: not sent with a part of it */
-        if (mode && strcasecmp(mode, "ENABLED") == 0 && s3_jstr(v, "ckn") && s3_jstr(v, "ckv") &&
-            !http_req_header(r, "range") &&
-            !(s3_query(r, "partNumber") && s3_jnum(v, "parts") > 0)) {
-            http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", s3_jstr(v, "ckn")),
-                             s3_jstr(v, "ckv"));
+        const char *ckn = s3_jstr(v, "ckn"), *ckv = s3_jstr(v, "ckv");
+        /* the whole object's checksum, a part's with partNumber; none for a range */
+        if (part >= 0)
+            ckv = s3_part_checksum(v, part);
+        if (mode && strcasecmp(mode, "ENABLED") == 0 && ckn && ckv &&
+            !http_req_header(r, "range")) {
+            http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", ckn), ckv);
             http_resp_header(r, "x-amz-checksum-type",
                              s3_jstr(v, "ckt") ? s3_jstr(v, "ckt") : "FULL_OBJECT");
         }
@@ -609,6 +570,7 @@ void s3_get_object(struct http_req *r, bool head)
     bool latest = true;
     const char *pn = s3_query(r, "partNumber");
     struct store_txn *t = NULL;
+    int part = -1;
 
     /* one snapshot and one parse of the bucket's record for both the policy
      * and the version lookup */
@@ -620,10 +582,10 @@ void s3_get_object(struct http_req *r, bool head)
     q->bucket_known = true;
     q->bucket_rec = b;
     if (s3_may(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key)) {
-        v = read_version(r, t, b, vid, &latest);
+        v = s3_read_version(r, t, b, vid, &latest);
     } else if (!b) {
         s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key);
-    } else if ((v = read_version(r, t, b, vid, &latest)) && !s3_acl_public_read(r, b, v)) {
+    } else if ((v = s3_read_version(r, t, b, vid, &latest)) && !s3_acl_public_read(r, b, v)) {
         /* refused by policy, not granted by the object's ACL */
         v = NULL;
         s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key);
@@ -676,7 +638,7 @@ void s3_get_object(struct http_req *r, bool head)
                      "Cannot specify both Range header and partNumber query parameter");
             return;
         }
-        if ((rg = part_range(v, num, &off, &len)) < 0) {
+        if ((rg = s3_part_range(v, num, &off, &len, &part)) < 0) {
             s3_error(r, S3E_INVALID_PART_NUMBER, NULL);
             return;
         }
@@ -694,7 +656,7 @@ void s3_get_object(struct http_req *r, bool head)
         s3_error(r, S3E_NO_SUCH_KEY, NULL);
         return;
     }
-    object_headers(r, v, !latest || strcmp(s3_jstr(v, "vid"), "null") != 0);
+    object_headers(r, v, !latest || strcmp(s3_jstr(v, "vid"), "null") != 0, part);
     if (rg > 0)
         http_resp_header(r, "Content-Range",
                          arena_sprintf(r->arena, "bytes %lld-%lld/%lld", off, off + len - 1, size));

@@ -472,8 +472,8 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
     size_t n = strlen(h), outlen = 0;
     unsigned char *raw = arena_alloc(r->arena, n + 4);
     cJSON *src = NULL, *rec;
-    static const char *const keep[] = {"etag", "h",     "m",   "tags", "ckn", "ckv",
-                                       "ckt",  "parts", "psz", "pnum", "acl", "wrl"};
+    static const char *const keep[] = {"etag",  "h",   "m",    "tags", "ckn", "ckv", "ckt",
+                                       "parts", "psz", "pnum", "pck",  "acl", "wrl"};
     const char *v, *etag;
 
     if (s3_repl_claimed(r) < 0)
@@ -1039,7 +1039,7 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     struct awsc_resp resp;
     struct err e = {0};
     static const char *const keep[] = {"vid", "dm",  "etag",  "lm",  "h",    "m",   "tags", "ckn",
-                                       "ckv", "ckt", "parts", "psz", "pnum", "acl", "wrl"};
+                                       "ckv", "ckt", "parts", "psz", "pnum", "pck", "acl",  "wrl"};
     enum copy_rc rc;
     void *map = MAP_FAILED;
     size_t size = 0;

@@ -359,6 +359,21 @@ void s3_website_error(struct http_req *r, int status, const char *code, const ch
 void s3_put_object(struct http_req *r);
 void s3_copy_object(struct http_req *r);
 void s3_get_object(struct http_req *r, bool head);
+/* s3_read_version - version @vid (latest when NULL) of the request's key in
+ * @t, where the bucket's record is @b (NULL: none); arena-owned. Answers
+ * NoSuchBucket, NoSuchKey (AccessDenied to callers who may not list),
+ * NoSuchVersion or InvalidArgument itself and returns NULL. *@is_latest (when
+ * given) says whether it is the key's newest version. */
+cJSON *s3_read_version(struct http_req *r, struct store_txn *t, const cJSON *b, const char *vid,
+                       bool *is_latest);
+/* s3_part_range - the bytes of part @num of version @v: 1 with @off/@len and
+ * the part's index @idx set, 0 for the whole object (part 1 of an object not
+ * uploaded in parts), -1 when there is no such part. */
+int s3_part_range(const cJSON *v, long num, long long *off, long long *len, int *idx);
+/* s3_part_checksum - the checksum of the @idx-th part of @v, or NULL */
+const char *s3_part_checksum(const cJSON *v, int idx);
+/* s3_get_object_attributes - GetObjectAttributes (GET ?attributes) */
+void s3_get_object_attributes(struct http_req *r);
 void s3_delete_object(struct http_req *r);
 void s3_delete_objects(struct http_req *r);
 void s3_list_objects(struct http_req *r, int version);

@@ -217,6 +217,51 @@ class Objects(S3Case):
         c.put_object(Bucket=b, Key="k", Body=b"2", Metadata={"empty": ""})
         self.assertEqual(c.get_object(Bucket=b, Key="k")["Metadata"], {"empty": ""})
 
+    def test_get_object_attributes(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        one = c.put_object(Bucket=b, Key="one", Body=b"hello", ChecksumAlgorithm="SHA256")
+        r = c.get_object_attributes(Bucket=b, Key="one", ObjectAttributes=[
+            "ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"])
+        self.assertEqual(r["ETag"], one["ETag"].strip('"'))
+        self.assertEqual(r["Checksum"], {"ChecksumSHA256": one["ChecksumSHA256"],
+                                         "ChecksumType": "FULL_OBJECT"})
+        self.assertNotIn("ObjectParts", r)
+        self.assertEqual((r["StorageClass"], r["ObjectSize"], r["VersionId"]),
+                         ("STANDARD", 5, one["VersionId"]))
+        self.assertEqual(c.get_object_attributes(Bucket=b, Key="one", ObjectAttributes=["ObjectSize"],
+                                                 VersionId=one["VersionId"])["ObjectSize"], 5)
+
+        up = c.create_multipart_upload(Bucket=b, Key="mp", ChecksumAlgorithm="SHA256")["UploadId"]
+        bodies, parts = [os.urandom(5 * MIB), os.urandom(5 * MIB), b"end"], []
+        for n, body in enumerate(bodies, 1):
+            pr = c.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=n, Body=body,
+                               ChecksumAlgorithm="SHA256")
+            parts.append({"PartNumber": n, "ETag": pr["ETag"], "ChecksumSHA256": pr["ChecksumSHA256"]})
+        c.complete_multipart_upload(Bucket=b, Key="mp", UploadId=up, MultipartUpload={"Parts": parts})
+        r = c.get_object_attributes(Bucket=b, Key="mp", ObjectAttributes=["ObjectParts"], MaxParts=2)
+        op = r["ObjectParts"]
+        self.assertEqual((op["TotalPartsCount"], op["MaxParts"], op["IsTruncated"],
+                          op["NextPartNumberMarker"]), (3, 2, True, 2))
+        self.assertEqual([(p["PartNumber"], p["Size"], p["ChecksumSHA256"]) for p in op["Parts"]],
+                         [(n, len(bodies[n - 1]), parts[n - 1]["ChecksumSHA256"]) for n in (1, 2)])
+        op = c.get_object_attributes(Bucket=b, Key="mp", ObjectAttributes=["ObjectParts"],
+                                     PartNumberMarker=2)["ObjectParts"]
+        self.assertEqual(([p["PartNumber"] for p in op["Parts"]], op["IsTruncated"]), ([3], False))
+        # a part read by its number comes with its own checksum
+        g = c.get_object(Bucket=b, Key="mp", PartNumber=3, ChecksumMode="ENABLED")
+        self.assertEqual((g["ChecksumSHA256"], g["Body"].read()), (parts[2]["ChecksumSHA256"], b"end"))
+
+        self.assertCode("InvalidArgument", c.get_object_attributes, Bucket=b, Key="one",
+                        ObjectAttributes=["Colour"])
+        self.assertCode("NoSuchKey", c.get_object_attributes, Bucket=b, Key="none",
+                        ObjectAttributes=["ETag"])
+        c.delete_object(Bucket=b, Key="one")
+        e = self.assertCode("NoSuchKey", c.get_object_attributes, Bucket=b, Key="one",
+                            ObjectAttributes=["ETag"])
+        self.assertEqual(e["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"], "true")
+
 
 if __name__ == "__main__":
     unittest.main()
