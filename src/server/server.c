@@ -185,6 +185,20 @@ static void scope_service(const struct http_req *r, char *out, size_t cap)
 /* route - which service @r is for, from its headers alone (so the choice can
  * be made before the body arrives): X-Amz-Target first, then the credential
  * scope's service, then the path. */
+/* from_sdk - @r carries what AWS SDKs and CLIs send with every call, signed or
+ * not (amz-sdk-invocation-id, x-amz-* headers). */
+static bool from_sdk(const struct http_req *r)
+{
+    size_t i;
+
+    if (http_req_header(r, "amz-sdk-invocation-id"))
+        return true;
+    for (i = 0; i < r->nheaders; i++)
+        if (strncasecmp(r->headers[i].name, "x-amz-", 6) == 0)
+            return true;
+    return false;
+}
+
 static enum svc route(const struct http_req *r)
 {
     const char *target = http_req_header(r, "x-amz-target");
@@ -220,9 +234,11 @@ static enum svc route(const struct http_req *r)
         strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
         return SVC_QUERY;
     /* unsigned GET / is the health check; with a query it is S3 (ListObjects of a
-     * virtual-host bucket, which a public bucket policy may allow) */
+     * virtual-host bucket, which a public bucket policy may allow), and so it is
+     * from an AWS SDK (an unsigned ListBuckets, refused as S3 refuses it), which
+     * a health probe is not */
     if (!service[0] && strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 &&
-        !http_req_header(r, "authorization") && !r->query[0])
+        !http_req_header(r, "authorization") && !r->query[0] && !from_sdk(r))
         return SVC_HEALTH;
     /* S3: scoped to "s3", SigV2 (header or query), or unsigned */
     if (strcmp(service, "s3") == 0 || (!service[0] && s3_is_request(r)))

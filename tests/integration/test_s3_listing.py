@@ -5,6 +5,8 @@ bucket-region). Real server, boto3."""
 
 import unittest
 
+import botocore
+
 import tandem_harness as th
 from test_s3 import S3Case
 
@@ -215,6 +217,14 @@ class ListBucketsPages(S3Case):
         self.assertEqual(c.list_buckets(BucketRegion="ap-south-2")["Buckets"], [])
         self.assertEqual(len(c.list_buckets(BucketRegion=self.server.region)["Buckets"]),
                          len(everything))
+
+    def test_unsigned_list_buckets_is_refused_and_health_check_stays(self):
+        anon = self.s3(signature_version=botocore.UNSIGNED)
+        r = self.assertCode("AccessDenied", anon.list_buckets)
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 403)
+        st, body = self.curl(self.server.url() + "/")
+        self.assertEqual(st, 200)
+        self.assertTrue(body.startswith(b"healthy"), body)
 
     def test_bad_parameters(self):
         c = self.s3()
