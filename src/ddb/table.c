@@ -962,7 +962,7 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
             goto out;
         cJSON_DeleteItemFromObjectCaseSensitive(desc, "StreamSpecification");
     }
-    changing |= x->stream >= 0;
+    changing |= x->stream >= 0 || x->tclass >= 0 || x->has_sse; /* DynamoDB: UPDATING */
     if (x->has_delprot) {
         cJSON_DeleteItemFromObjectCaseSensitive(desc, "DeletionProtectionEnabled");
         cJSON_AddBoolToObject(desc, "DeletionProtectionEnabled", x->delprot);

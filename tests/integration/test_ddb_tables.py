@@ -111,7 +111,8 @@ class DdbTables(ServerTestCase):
         self.assertEqual(out["TableClassSummary"], {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
         self.assertEqual(self.describe(name)["TableClassSummary"],
                          {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
-        self.ddb.update_table(TableName=name, TableClass="STANDARD")
+        out = self.ddb.update_table(TableName=name, TableClass="STANDARD")["TableDescription"]
+        self.assertEqual(out["TableStatus"], "UPDATING")
         got = self.describe(name)["TableClassSummary"]
         self.assertEqual(got["TableClass"], "STANDARD")
         self.assertIn("LastUpdateDateTime", got)  # set by UpdateTable only
@@ -188,8 +189,10 @@ class DdbTables(ServerTestCase):
         self.assertEqual(self.describe(name)["SSEDescription"], managed)
         # UpdateTable changes the key, then goes back to the service's own key
         mine = "arn:aws:kms:us-east-1:111122223333:key/0b5e0c47-3a5b-4c5e-9e39-6a3a1c1a2b3c"
-        self.ddb.update_table(TableName=name, SSESpecification={"Enabled": True, "SSEType": "KMS",
-                                                                "KMSMasterKeyId": mine})
+        out = self.ddb.update_table(TableName=name,
+                                    SSESpecification={"Enabled": True, "SSEType": "KMS",
+                                                      "KMSMasterKeyId": mine})["TableDescription"]
+        self.assertEqual(out["TableStatus"], "UPDATING")
         self.assertEqual(self.describe(name)["SSEDescription"]["KMSMasterKeyArn"], mine)
         self.assertRefused("ValidationException", "KMSMasterKeyId can only be specified",
                            self.ddb.update_table, TableName=name,
