@@ -53,6 +53,8 @@ static const struct {
     [S3E_INVALID_DIGEST] = {"InvalidDigest", 400, "The Content-MD5 you specified was invalid."},
     [S3E_INVALID_LOCATION] = {"InvalidLocationConstraint", 400,
                               "The specified location-constraint is not valid"},
+    [S3E_NO_OBJECT_LOCK] = {"ObjectLockConfigurationNotFoundError", 404,
+                            "Object Lock configuration does not exist for this bucket"},
     [S3E_ILLEGAL_LOCATION] = {"IllegalLocationConstraintException", 400,
                               "The unspecified location constraint is incompatible for the region "
                               "specific endpoint this request was sent to."},
@@ -1035,6 +1037,8 @@ static void route(struct http_req *r, struct s3_req *q)
             s3_repl_existing(r);
         else if (s3_bucket_config(r))
             return;
+        else if (s3_bucket_unimplemented(r))
+            return;
         else if (get && s3_has_query(r, "location"))
             s3_get_bucket_location(r);
         else if (get && s3_has_query(r, "versions"))
@@ -1060,6 +1064,8 @@ static void route(struct http_req *r, struct s3_req *q)
         s3_object_tagging(r);
     } else if (s3_has_query(r, "acl")) {
         s3_object_acl(r);
+    } else if (s3_has_query(r, "retention") || s3_has_query(r, "legal-hold")) {
+        s3_object_lock_missing(r);
     } else if (put && s3_has_query(r, "uploadId")) {
         s3_upload_part(r);
     } else if (put && http_req_header(r, "x-amz-copy-source")) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "codec.h"
@@ -94,7 +95,7 @@ void s3_create_bucket(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     struct bw *b = arena_calloc(r->arena, sizeof(*b));
-    const char *loc = NULL;
+    const char *loc = NULL, *lock;
     cJSON *j;
     char *s;
 
@@ -104,6 +105,11 @@ void s3_create_bucket(struct http_req *r)
     }
     if (!s3_allow(r, "s3:CreateBucket", q->bucket, NULL))
         return;
+    lock = http_req_header(r, "x-amz-bucket-object-lock-enabled");
+    if (lock && strcasecmp(lock, "true") == 0) { /* better refused than silently absent */
+        s3_error(r, S3E_NOT_IMPLEMENTED, "Object Lock is not implemented");
+        return;
+    }
     if (r->body.len) {
         struct s3_xml *x;
         if (s3_xml_parse(r->arena, r->body.ptr, r->body.len, &x, NULL) != ERR_OK ||
@@ -540,4 +546,89 @@ void s3_bucket_tagging(struct http_req *r)
     b->w.apply = bucket_set_apply;
     b->w.ok = b->del ? ok_204 : ok_204;
     s3_submit(&b->w);
+}
+
+/* Bucket subresources Tandem does not have. Without an answer of their own
+ * they fell through to ListObjects (GET), CreateBucket (PUT) and DeleteBucket
+ * (DELETE /b?analytics&id=x deleted an empty bucket). */
+static const char *const unimplemented[] = {
+    "accelerate",   "analytics",   "intelligent-tiering", "inventory",     "metrics",
+    "notification", "object-lock", "requestPayment",      "metadataTable", "metadataConfiguration",
+    "session",      NULL};
+
+/* unconfigured_get - the answer S3 gives GET of @sub on a bucket that never
+ * had it configured; false when it has none worth giving */
+static bool unconfigured_get(struct http_req *r, const char *sub)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct buf b;
+
+    if (strcmp(sub, "object-lock") == 0) {
+        if (s3_allow(r, "s3:GetBucketObjectLockConfiguration", q->bucket, NULL))
+            s3_error(r, S3E_NO_OBJECT_LOCK, NULL);
+        return true;
+    }
+    if (strcmp(sub, "accelerate") == 0) {
+        if (s3_allow(r, "s3:GetAccelerateConfiguration", q->bucket, NULL)) {
+            s3_xml_start(&b, "AccelerateConfiguration");
+            buf_puts(&b, "</AccelerateConfiguration>");
+            s3_ok(r, 200, &b);
+        }
+        return true;
+    }
+    if (strcmp(sub, "requestPayment") == 0) {
+        if (s3_allow(r, "s3:GetBucketRequestPayment", q->bucket, NULL)) {
+            s3_xml_start(&b, "RequestPaymentConfiguration");
+            buf_puts(&b, "<Payer>BucketOwner</Payer></RequestPaymentConfiguration>");
+            s3_ok(r, 200, &b);
+        }
+        return true;
+    }
+    if (strcmp(sub, "notification") == 0) {
+        if (s3_allow(r, "s3:GetBucketNotification", q->bucket, NULL)) {
+            s3_xml_start(&b, "NotificationConfiguration");
+            buf_puts(&b, "</NotificationConfiguration>");
+            s3_ok(r, 200, &b);
+        }
+        return true;
+    }
+    return false;
+}
+
+bool s3_bucket_unimplemented(struct http_req *r)
+{
+    const char *sub = NULL;
+    size_t i;
+
+    for (i = 0; unimplemented[i] && !sub; i++)
+        if (s3_has_query(r, unimplemented[i]))
+            sub = unimplemented[i];
+    if (!sub)
+        return false;
+    if (!s3_bucket_or_404(r))
+        return true;
+    if (strcmp(r->method, "GET") == 0 && unconfigured_get(r, sub))
+        return true;
+    s3_error(r, S3E_NOT_IMPLEMENTED,
+             arena_sprintf(r->arena, "The bucket subresource %s is not implemented", sub));
+    return true;
+}
+
+void s3_object_lock_missing(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    bool put = strcmp(r->method, "PUT") == 0;
+    const char *action = s3_has_query(r, "retention")
+                             ? (put ? "s3:PutObjectRetention" : "s3:GetObjectRetention")
+                             : (put ? "s3:PutObjectLegalHold" : "s3:GetObjectLegalHold");
+
+    if (!put && strcmp(r->method, "GET") != 0) {
+        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    if (!s3_allow(r, action, q->bucket, q->key))
+        return;
+    if (!s3_bucket_or_404(r))
+        return;
+    s3_error(r, S3E_INVALID_REQUEST, "Bucket is missing Object Lock Configuration");
 }

@@ -57,6 +57,7 @@ enum s3_code {
     S3E_INVALID_DIGEST,
     S3E_INVALID_LOCATION,
     S3E_ILLEGAL_LOCATION,
+    S3E_NO_OBJECT_LOCK,
     S3E_INVALID_PART,
     S3E_INVALID_PART_ORDER,
     S3E_INVALID_RANGE,
@@ -270,6 +271,15 @@ void s3_list_buckets(struct http_req *r);
 void s3_create_bucket(struct http_req *r);
 void s3_delete_bucket(struct http_req *r);
 void s3_head_bucket(struct http_req *r);
+/* s3_bucket_unimplemented - answer a request for a bucket subresource Tandem
+ * does not have (object-lock, accelerate, notification, analytics, ...): the
+ * defaults S3 shows for a bucket never configured, else NotImplemented; false
+ * when @r names none of them. */
+bool s3_bucket_unimplemented(struct http_req *r);
+/* s3_object_lock_missing - GetObjectRetention, PutObjectRetention,
+ * GetObjectLegalHold, PutObjectLegalHold: no bucket has Object Lock, so
+ * InvalidRequest "Bucket is missing Object Lock Configuration", as S3 answers. */
+void s3_object_lock_missing(struct http_req *r);
 void s3_get_bucket_location(struct http_req *r);
 void s3_get_versioning(struct http_req *r);
 void s3_put_versioning(struct http_req *r);

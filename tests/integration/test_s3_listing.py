@@ -3,6 +3,7 @@ ListObjects / ListObjectsV2 / ListObjectVersions resuming inside a common
 prefix, and ListBuckets pages (max-buckets, continuation-token, prefix,
 bucket-region). Real server, boto3."""
 
+import datetime
 import unittest
 
 import botocore
@@ -173,6 +174,55 @@ class VersionListingArguments(S3Case):
         # well-formed markers still list
         r = c.list_object_versions(Bucket=b, KeyMarker="ledge", VersionIdMarker=vid)
         self.assertEqual([v["VersionId"] for v in r["Versions"]], [vid])
+
+
+class SubresourcesNotImplemented(S3Case):
+    """Bucket and object subresources Tandem does not have get an answer of
+    their own instead of falling through to a listing, a bucket creation or
+    deletion, or an object upload."""
+    server_args = {}
+
+    def test_bucket_subresources(self):
+        c = self.s3()
+        b = self.bucket(c)
+        # DELETE ?analytics was DeleteBucket: the empty bucket stays
+        r = self.assertCode("NotImplemented", c.delete_bucket_analytics_configuration,
+                            Bucket=b, Id="daily")
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 501)
+        c.head_bucket(Bucket=b)
+        self.assertCode("NotImplemented", c.delete_bucket_metrics_configuration, Bucket=b,
+                        Id="all")
+        c.head_bucket(Bucket=b)
+        r = self.assertCode("ObjectLockConfigurationNotFoundError",
+                            c.get_object_lock_configuration, Bucket=b)
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 404)
+        self.assertCode("NotImplemented", c.put_object_lock_configuration, Bucket=b,
+                        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+        self.assertNotIn("Status", c.get_bucket_accelerate_configuration(Bucket=b))
+        self.assertEqual(c.get_bucket_request_payment(Bucket=b)["Payer"], "BucketOwner")
+        self.assertCode("NotImplemented", c.put_bucket_accelerate_configuration, Bucket=b,
+                        AccelerateConfiguration={"Status": "Enabled"})
+        self.assertCode("NoSuchBucket", c.get_object_lock_configuration, Bucket=b + "-gone")
+        # a bucket asked with Object Lock is refused, not made without it
+        name = b + "-locked"
+        self.assertCode("NotImplemented", c.create_bucket, Bucket=name,
+                        ObjectLockEnabledForBucket=True)
+        self.assertCode("NoSuchBucket", c.list_objects_v2, Bucket=name)
+
+    def test_object_retention_and_legal_hold(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="ledger", Body=b"kept as is")
+        until = datetime.datetime(2031, 1, 1, tzinfo=datetime.timezone.utc)
+        for fn, kw in ((c.put_object_retention,
+                        {"Retention": {"Mode": "COMPLIANCE", "RetainUntilDate": until}}),
+                       (c.put_object_legal_hold, {"LegalHold": {"Status": "ON"}}),
+                       (c.get_object_retention, {}), (c.get_object_legal_hold, {})):
+            r = self.assertCode("InvalidRequest", fn, Bucket=b, Key="ledger", **kw)
+            self.assertEqual(r["Error"]["Message"], "Bucket is missing Object Lock Configuration")
+        # the object is untouched (a PUT ?retention was an upload of its XML,
+        # or ended the region)
+        self.assertEqual(c.get_object(Bucket=b, Key="ledger")["Body"].read(), b"kept as is")
 
 
 class ListBucketsPages(S3Case):
