@@ -200,6 +200,10 @@ class SubresourcesNotImplemented(S3Case):
                         ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
         self.assertNotIn("Status", c.get_bucket_accelerate_configuration(Bucket=b))
         self.assertEqual(c.get_bucket_request_payment(Bucket=b)["Payer"], "BucketOwner")
+        conf = c.get_bucket_notification_configuration(Bucket=b)
+        self.assertEqual([k for k in conf if k != "ResponseMetadata"], [])
+        st, _, body = self.signed_raw("DELETE", self.server.url() + "/%s/ledger?retention" % b)
+        self.assertEqual(st, 405, body)
         self.assertCode("NotImplemented", c.put_bucket_accelerate_configuration, Bucket=b,
                         AccelerateConfiguration={"Status": "Enabled"})
         self.assertCode("NoSuchBucket", c.get_object_lock_configuration, Bucket=b + "-gone")
