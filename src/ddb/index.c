@@ -540,6 +540,10 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
     const cJSON *pr = ddb_arg_obj(c, o, "Projection");
     const cJSON *pt = global ? ddb_arg_obj(c, o, "ProvisionedThroughput") : NULL;
     const cJSON *nk = ddb_arg_arr(c, pr, "NonKeyAttributes"), *it;
+    int64_t warm[2] = {0, 0}, odt[2] = {0, 0};
+    bool has_warm = global && table_warm_arg(c, o, warm);
+    bool has_odt = global && table_odt_arg(c, o, odt);
+    struct err e = {0};
     const char *h, *r, *th, *tr;
     char p[200], msg[700];
     int proj, n = 0;
@@ -750,6 +754,12 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pt, "WriteCapacityUnits")) > 0
                 ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pt, "WriteCapacityUnits"))
                 : 0);
+    }
+    /* a global index has its own warm throughput and on-demand maximums */
+    if ((has_warm && table_warm_set(d, warm, &e)) || (has_odt && table_odt_set(d, odt, &e))) {
+        cJSON_Delete(d);
+        ddb_reply_err(c, e.code, e.msg);
+        return NULL;
     }
     cJSON_AddNumberToObject(d, "IndexSizeBytes", 0);
     cJSON_AddNumberToObject(d, "ItemCount", 0);
@@ -970,6 +980,8 @@ enum err_code index_describe_fill(struct store_txn *t, cJSON *desc, struct err *
                                                    cJSON_CreateNumber((double)count));
             cJSON_ReplaceItemInObjectCaseSensitive(d, "IndexSizeBytes",
                                                    cJSON_CreateNumber((double)bytes));
+            if (g == 1)
+                table_warm_describe(d);
         }
     }
     index_set_free(&s);

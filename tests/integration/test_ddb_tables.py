@@ -174,6 +174,39 @@ class DdbTables(ServerTestCase):
         self.assertEqual(self.describe(name)["WarmThroughput"],
                          {"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 6000,
                           "Status": "ACTIVE"})
+    def test_index_warm_throughput_and_maximums(self):
+        defs = HASH_S + [{"AttributeName": "zone", "AttributeType": "S"},
+                         {"AttributeName": "depot", "AttributeType": "S"}]
+        name, out = self.create(
+            AttributeDefinitions=defs[:2],
+            GlobalSecondaryIndexes=[{"IndexName": "by-zone",
+                                     "KeySchema": [{"AttributeName": "zone", "KeyType": "HASH"}],
+                                     "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                     "WarmThroughput": {"WriteUnitsPerSecond": 4500},
+                                     "OnDemandThroughput": {"MaxWriteRequestUnits": 90}}])
+        for gsi in (out["GlobalSecondaryIndexes"][0],
+                    self.describe(name)["GlobalSecondaryIndexes"][0]):
+            self.assertEqual(gsi["WarmThroughput"], {"ReadUnitsPerSecond": 12000,
+                                                     "WriteUnitsPerSecond": 4500,
+                                                     "Status": "ACTIVE"})
+            self.assertEqual(gsi["OnDemandThroughput"], {"MaxReadRequestUnits": -1,
+                                                         "MaxWriteRequestUnits": 90})
+        self.assertRefused("ValidationException", "ReadUnitsPerSecond .* lower than the minimum",
+                           self.ddb.update_table, TableName=name, AttributeDefinitions=defs,
+                           GlobalSecondaryIndexUpdates=[{"Create": {
+                               "IndexName": "by-depot",
+                               "KeySchema": [{"AttributeName": "depot", "KeyType": "HASH"}],
+                               "Projection": {"ProjectionType": "ALL"},
+                               "WarmThroughput": {"ReadUnitsPerSecond": 100}}}])
+        self.ddb.update_table(TableName=name, AttributeDefinitions=defs,
+                              GlobalSecondaryIndexUpdates=[{"Create": {
+                                  "IndexName": "by-depot",
+                                  "KeySchema": [{"AttributeName": "depot", "KeyType": "HASH"}],
+                                  "Projection": {"ProjectionType": "ALL"}}}])
+        got = {g["IndexName"]: g for g in self.describe(name)["GlobalSecondaryIndexes"]}
+        self.assertEqual(got["by-depot"]["WarmThroughput"]["ReadUnitsPerSecond"], 12000)
+        self.assertNotIn("OnDemandThroughput", got["by-depot"])
+
 
     # -- SSESpecification, OnDemandThroughput -------------------------------------
 
