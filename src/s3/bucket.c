@@ -232,6 +232,7 @@ void s3_head_bucket(struct http_req *r)
     if (!s3_bucket_or_404(r))
         return;
     http_resp_header(r, "x-amz-bucket-region", q->s3->region);
+    http_resp_header(r, "x-amz-access-point-alias", "false"); /* a bucket, not an alias */
     s3_ok(r, 200, NULL);
 }
 

@@ -36,7 +36,9 @@ class BucketNames(S3Case):
         self.assertFalse([n for n in names if tail in n], names)  # nothing was created
         for good in ("rep-1.eu-2.%s" % tail, "%s.x-s3" % tail):
             c.create_bucket(Bucket=good)
-            c.head_bucket(Bucket=good)
+            h = c.head_bucket(Bucket=good)
+            self.assertEqual((h["BucketRegion"], h["AccessPointAlias"]),
+                             (self.server.region, False))
 
 
 class MarkerInsideCommonPrefix(S3Case):
