@@ -967,6 +967,12 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
         s3_error(r, S3E_METADATA_TOO_LARGE, NULL);
         return;
     }
+    if ((strcmp(r->method, "PUT") == 0 || strcmp(r->method, "POST") == 0) && q->key[0]) {
+        bool bad;
+        cJSON_Delete(s3_header_tags(r, &bad));
+        if (bad)
+            return;
+    }
     if (needs_body_stream(r, q)) {
         /* ask before the upload, so a denied client never sends its body */
         if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))

@@ -195,8 +195,14 @@ static void copy_object_work(struct http_req *r, void *arg)
         cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));
         cJSON_AddStringToObject(rec, "ckv", s3_jstr(v, "ckv"));
     }
-    if (!(c->tdir && strcmp(c->tdir, "REPLACE") == 0) && cJSON_GetObjectItem(v, "tags"))
+    if (c->tdir && strcmp(c->tdir, "REPLACE") == 0) {
+        bool bad; /* checked with the request's headers */
+        cJSON *tags = s3_header_tags(r, &bad);
+        if (tags)
+            cJSON_AddItemToObject(rec, "tags", tags);
+    } else if (cJSON_GetObjectItem(v, "tags")) {
         cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(cJSON_GetObjectItem(v, "tags"), 1));
+    }
     nv = arena_calloc(r->arena, sizeof(*nv));
     nv->r = r;
     nv->bucket = q->bucket;
@@ -225,6 +231,11 @@ void s3_copy_object(struct http_req *r)
     if (dir && !replace && strcmp(dir, "COPY") != 0) {
         s3_error_arg(r, S3E_INVALID_ARGUMENT, "Unknown metadata directive.",
                      "x-amz-metadata-directive", dir);
+        return;
+    }
+    if (tdir && strcmp(tdir, "COPY") != 0 && strcmp(tdir, "REPLACE") != 0) {
+        s3_error_arg(r, S3E_INVALID_ARGUMENT, "Unknown tagging directive.",
+                     "x-amz-tagging-directive", tdir);
         return;
     }
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))

@@ -214,6 +214,11 @@ void s3_create_upload(struct http_req *r)
     s3_rec_headers(r, rec); /* the object to be's headers, as PutObject keeps them */
     if (c->cka)
         cJSON_AddStringToObject(rec, "cka", c->cka);
+    {
+        cJSON *tags = s3_header_tags(r, &bad); /* checked with the request's headers */
+        if (tags)                              /* the object's when the upload completes */
+            cJSON_AddItemToObject(rec, "tags", tags);
+    }
     c->sse = cJSON_CreateObject();
     s3_sse_from_request(r, c->sse);
     arena_on_free(r->arena, s3_json_free, c->sse);
@@ -700,6 +705,8 @@ static void complete_work(struct http_req *r, void *arg)
     }
     cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
     cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
+    if (cJSON_GetObjectItem(up, "tags"))
+        cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(cJSON_GetObjectItem(up, "tags"), 1));
     if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
         cJSON_AddStringToObject(rec, "sse", s3_jstr(up, "sse"));
     if (s3_jstr(up, "kms"))

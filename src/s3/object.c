@@ -61,6 +61,47 @@ void s3_rec_headers(struct http_req *r, cJSON *rec)
         cJSON_AddStringToObject(rec, "wrl", http_req_header(r, "x-amz-website-redirect-location"));
 }
 
+cJSON *s3_header_tags(struct http_req *r, bool *bad)
+{
+    const char *tg = http_req_header(r, "x-amz-tagging");
+    char *dup, *save = NULL, *p;
+    cJSON *arr;
+    int n = 0;
+
+    *bad = false;
+    if (!tg || !*tg)
+        return NULL;
+    arr = cJSON_CreateArray();
+    dup = arena_strdup(r->arena, tg);
+    for (p = strtok_r(dup, "&", &save); p; p = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(p, '=');
+        const char *k, *v;
+        cJSON *o, *e;
+        if (eq)
+            *eq = '\0';
+        k = url_decode(r->arena, p, strlen(p));
+        v = eq ? url_decode(r->arena, eq + 1, strlen(eq + 1)) : "";
+        if (!*k || strlen(k) > 128 || strlen(v) > 256 || ++n > 10) {
+            cJSON_Delete(arr);
+            *bad = true;
+            s3_error(r, S3E_INVALID_TAG, n > 10 ? "Object tags cannot be greater than 10" : NULL);
+            return NULL;
+        }
+        for (e = arr->child; e; e = e->next)
+            if (strcmp(s3_jstr(e, "k"), k) == 0) {
+                cJSON_Delete(arr);
+                *bad = true;
+                s3_error(r, S3E_INVALID_TAG, "Cannot provide multiple Tags with the same key");
+                return NULL;
+            }
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "k", k);
+        cJSON_AddStringToObject(o, "v", v);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
 void s3_rec_acl(struct http_req *r, cJSON *rec)
 {
     const char *acl = http_req_header(r, "x-amz-acl");
@@ -326,21 +367,10 @@ static void put_kept(struct http_req *r, const char *hex, char *rel, char *abs)
     }
     s3_rec_headers(r, rec);
     {
-        const char *tg = http_req_header(r, "x-amz-tagging");
-        if (tg && *tg) {
-            cJSON *arr = cJSON_AddArrayToObject(rec, "tags");
-            char *dup = arena_strdup(r->arena, tg), *save = NULL, *p;
-            for (p = strtok_r(dup, "&", &save); p; p = strtok_r(NULL, "&", &save)) {
-                char *eq = strchr(p, '=');
-                cJSON *o = cJSON_CreateObject();
-                if (eq)
-                    *eq = '\0';
-                cJSON_AddStringToObject(o, "k", url_decode(r->arena, p, strlen(p)));
-                cJSON_AddStringToObject(o, "v",
-                                        eq ? url_decode(r->arena, eq + 1, strlen(eq + 1)) : "");
-                cJSON_AddItemToArray(arr, o);
-            }
-        }
+        bool bad; /* refused with its headers, before the body was read */
+        cJSON *tags = s3_header_tags(r, &bad);
+        if (tags)
+            cJSON_AddItemToObject(rec, "tags", tags);
     }
     nv = arena_calloc(r->arena, sizeof(*nv));
     nv->r = r;

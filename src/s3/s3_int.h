@@ -368,6 +368,11 @@ void s3_website_error(struct http_req *r, int status, const char *code, const ch
 /* object.c */
 void s3_put_object(struct http_req *r);
 void s3_copy_object(struct http_req *r);
+/* s3_header_tags - x-amz-tagging (key=value&..., URL-encoded) as a version
+ * record's "tags" array (caller owns; NULL when absent or empty). Refused as
+ * S3 does (InvalidTag: more than 10, an empty key, a key over 128 or a value
+ * over 256 bytes, a key twice): *bad set, the error answered, NULL. */
+cJSON *s3_header_tags(struct http_req *r, bool *bad);
 void s3_get_object(struct http_req *r, bool head);
 /* s3_read_version - version @vid (latest when NULL) of the request's key in
  * @t, where the bucket's record is @b (NULL: none); arena-owned. Answers

@@ -3,7 +3,8 @@ multipart object part by part (GetObject/HeadObject partNumber), strict
 x-amz-copy-source-range, DeleteObjects' entries for removed delete markers,
 malformed version ids, user metadata (the 2 KB limit, empty values,
 non-ASCII values sent back RFC 2047-encoded), COMPOSITE checksums of uploads
-in parts. Real server, boto3."""
+in parts, GetObjectAttributes, tags from x-amz-tagging (multipart uploads,
+CopyObject's REPLACE). Real server, boto3."""
 
 import base64
 import hashlib
@@ -261,6 +262,44 @@ class Objects(S3Case):
         e = self.assertCode("NoSuchKey", c.get_object_attributes, Bucket=b, Key="one",
                             ObjectAttributes=["ETag"])
         self.assertEqual(e["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"], "true")
+
+    def test_tags_from_headers(self):
+        c = self.s3()
+        b = self.bucket(c)
+
+        def tags(key):
+            return sorted((t["Key"], t["Value"])
+                          for t in c.get_object_tagging(Bucket=b, Key=key)["TagSet"])
+        # CreateMultipartUpload's tags are the completed object's
+        up = c.create_multipart_upload(Bucket=b, Key="mp", Tagging="team=blue&note=a%20b&e=")
+        part = c.upload_part(Bucket=b, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
+        c.complete_multipart_upload(Bucket=b, Key="mp", UploadId=up["UploadId"], MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+        self.assertEqual(tags("mp"), [("e", ""), ("note", "a b"), ("team", "blue")])
+        # CopyObject: COPY keeps the source's, REPLACE takes the request's
+        c.copy_object(Bucket=b, Key="kept", CopySource={"Bucket": b, "Key": "mp"})
+        self.assertEqual(tags("kept"), tags("mp"))
+        c.copy_object(Bucket=b, Key="new", CopySource={"Bucket": b, "Key": "mp"},
+                      TaggingDirective="REPLACE", Tagging="only=this")
+        self.assertEqual(tags("new"), [("only", "this")])
+        c.copy_object(Bucket=b, Key="none", CopySource={"Bucket": b, "Key": "mp"},
+                      TaggingDirective="REPLACE")
+        self.assertEqual(tags("none"), [])
+        self.assertCode("InvalidArgument", c.copy_object, Bucket=b, Key="x",
+                        CopySource={"Bucket": b, "Key": "mp"}, TaggingDirective="MERGE")
+        # refused before anything is written
+        for bad in ("&".join("k%d=v" % i for i in range(11)), "a=1&a=2", "=v",
+                    "k=" + "v" * 257, "k" * 129 + "=v"):
+            self.assertCode("InvalidTag", c.put_object, Bucket=b, Key="bad", Body=b"x",
+                            Tagging=bad)
+            self.assertCode("InvalidTag", c.create_multipart_upload, Bucket=b, Key="bad",
+                            Tagging=bad)
+        self.assertCode("InvalidTag", c.copy_object, Bucket=b, Key="bad",
+                        CopySource={"Bucket": b, "Key": "mp"}, TaggingDirective="REPLACE",
+                        Tagging="a=1&a=2")
+        listed = [o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]]
+        self.assertNotIn("bad", listed)
+        self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
 
 
 if __name__ == "__main__":
