@@ -1041,11 +1041,13 @@ enum err_code index_drop_all(struct store_txn *t, uint64_t table_id, struct err 
 struct gsi_update {
     struct ddb_call *c;
     const char *table;
-    int op;            /* 0 Create, 1 Update, 2 Delete */
-    const char *name;  /* the index */
-    cJSON *spec;       /* owned: Create's description */
-    const cJSON *defs; /* borrowed: the request's AttributeDefinitions */
-    char *out;         /* owned: the TableDescription */
+    int op;                 /* 0 Create, 1 Update, 2 Delete */
+    const char *name;       /* the index */
+    cJSON *spec;            /* owned: Create's description */
+    const cJSON *defs;      /* borrowed: the request's AttributeDefinitions */
+    char *out;              /* owned: the TableDescription */
+    bool has_warm, has_odt; /* Update: WarmThroughput, OnDemandThroughput given */
+    int64_t warm[2], odt[2];
 };
 
 /* backfill - entries of the new index @ix for every item of the table. */
@@ -1219,6 +1221,9 @@ static enum err_code gsi_apply(struct store_txn *t, void *arg, struct err *e)
             cJSON_DeleteItemFromArray(rec, i);
             if (!cJSON_GetArraySize(arr))
                 cJSON_DeleteItemFromObjectCaseSensitive(desc, "GlobalSecondaryIndexes");
+        } else if (d && ((x->has_warm && (rc = table_warm_set(d, x->warm, e))) ||
+                         (x->has_odt && (rc = table_odt_set(d, x->odt, e))))) {
+            goto out;
         } else if (d && x->spec) {
             cJSON *pt = cJSON_GetObjectItemCaseSensitive(d, "ProvisionedThroughput");
             static const char *const units[2] = {"ReadCapacityUnits", "WriteCapacityUnits"};
@@ -1400,9 +1405,13 @@ void index_update_table(struct ddb_call *c, const char *table, const cJSON *upda
         if (!x->spec)
             return;
     } else if (x->op == 1) {
-        /* Update: the index's new ProvisionedThroughput */
+        /* Update: the index's new ProvisionedThroughput, WarmThroughput, OnDemandThroughput */
         const cJSON *pt = cJSON_GetObjectItemCaseSensitive(o, "ProvisionedThroughput");
 
+        x->has_warm = table_warm_arg(c, o, x->warm);
+        x->has_odt = table_odt_arg(c, o, x->odt);
+        if (ddb_args_failed(c))
+            return;
         if (cJSON_IsObject(pt))
             x->spec = cJSON_Duplicate(pt, true);
     }

@@ -206,6 +206,22 @@ class DdbTables(ServerTestCase):
         got = {g["IndexName"]: g for g in self.describe(name)["GlobalSecondaryIndexes"]}
         self.assertEqual(got["by-depot"]["WarmThroughput"]["ReadUnitsPerSecond"], 12000)
         self.assertNotIn("OnDemandThroughput", got["by-depot"])
+        # an index's Update raises its warm throughput and sets its maximums, never lowers
+        self.ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Update": {
+            "IndexName": "by-depot", "WarmThroughput": {"ReadUnitsPerSecond": 16000},
+            "OnDemandThroughput": {"MaxReadRequestUnits": 300}}}])
+        self.assertRefused("ValidationException", "lower than current WarmThroughput",
+                           self.ddb.update_table, TableName=name,
+                           GlobalSecondaryIndexUpdates=[{"Update": {
+                               "IndexName": "by-zone",
+                               "OnDemandThroughput": {"MaxReadRequestUnits": 50},
+                               "WarmThroughput": {"WriteUnitsPerSecond": 4100}}}])
+        got = {g["IndexName"]: g for g in self.describe(name)["GlobalSecondaryIndexes"]}
+        self.assertEqual(got["by-depot"]["WarmThroughput"]["ReadUnitsPerSecond"], 16000)
+        self.assertEqual(got["by-depot"]["OnDemandThroughput"],
+                         {"MaxReadRequestUnits": 300, "MaxWriteRequestUnits": -1})
+        self.assertEqual(got["by-zone"]["OnDemandThroughput"]["MaxReadRequestUnits"], -1)
+        self.assertEqual(got["by-zone"]["WarmThroughput"]["WriteUnitsPerSecond"], 4500)
 
 
     # -- SSESpecification, OnDemandThroughput -------------------------------------
