@@ -973,6 +973,17 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
         if (bad)
             return;
     }
+    {
+        /* PutObject and CompleteMultipartUpload take If-None-Match: * only */
+        const char *inm = http_req_header(r, "if-none-match");
+        bool write = needs_body_stream(r, q) ? !s3_has_query(r, "uploadId")
+                                             : strcmp(r->method, "POST") == 0 && q->key[0] &&
+                                                   s3_has_query(r, "uploadId");
+        if (write && inm && strcmp(inm, "*") != 0) {
+            s3_error(r, S3E_NOT_IMPLEMENTED, NULL);
+            return;
+        }
+    }
     if (needs_body_stream(r, q)) {
         /* ask before the upload, so a denied client never sends its body */
         if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))

@@ -4,7 +4,7 @@ x-amz-copy-source-range, DeleteObjects' entries for removed delete markers,
 malformed version ids, user metadata (the 2 KB limit, empty values,
 non-ASCII values sent back RFC 2047-encoded), COMPOSITE checksums of uploads
 in parts, GetObjectAttributes, tags from x-amz-tagging (multipart uploads,
-CopyObject's REPLACE). Real server, boto3."""
+CopyObject's REPLACE), If-None-Match on writes. Real server, boto3."""
 
 import base64
 import hashlib
@@ -300,6 +300,24 @@ class Objects(S3Case):
         listed = [o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]]
         self.assertNotIn("bad", listed)
         self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
+
+    def test_if_none_match_takes_only_a_star(self):
+        c = self.s3()
+        b = self.bucket(c)
+        etag = c.put_object(Bucket=b, Key="k", Body=b"first")["ETag"]
+        for value in (etag, '"another"'):
+            e = self.assertCode("NotImplemented", c.put_object, Bucket=b, Key="k", Body=b"second",
+                                IfNoneMatch=value)
+            self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 501)
+        up = c.create_multipart_upload(Bucket=b, Key="k")["UploadId"]
+        part = c.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=1, Body=b"p")
+        self.assertCode("NotImplemented", c.complete_multipart_upload, Bucket=b, Key="k",
+                        UploadId=up, IfNoneMatch=etag, MultipartUpload={
+                            "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+        self.assertEqual(c.get_object(Bucket=b, Key="k")["Body"].read(), b"first")
+        self.assertCode("PreconditionFailed", c.put_object, Bucket=b, Key="k", Body=b"x",
+                        IfNoneMatch="*")
+        c.put_object(Bucket=b, Key="fresh", Body=b"new", IfNoneMatch="*")
 
 
 if __name__ == "__main__":
