@@ -32,6 +32,97 @@ static bool jtrue(const cJSON *o, const char *name)
     return cJSON_IsTrue(cJSON_GetObjectItem(o, name));
 }
 
+/* ISO-8859-1 bytes @s (@n of them) as UTF-8 at @out (room for 2n); its length */
+static size_t latin1_utf8(const unsigned char *s, size_t n, unsigned char *out)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < 0x80) {
+            out[o++] = s[i];
+        } else {
+            out[o++] = (unsigned char)(0xc0 | s[i] >> 6);
+            out[o++] = (unsigned char)(0x80 | (s[i] & 0x3f));
+        }
+    }
+    return o;
+}
+
+/* @v made only of RFC 2047 encoded-words (B or Q; charset UTF-8, ISO-8859-1 or
+ * US-ASCII; whitespace between them) decoded to UTF-8, else NULL */
+static char *rfc2047_decode(struct arena *a, const char *v)
+{
+    size_t len = strlen(v), n = 0;
+    unsigned char *out = arena_alloc(a, 2 * len + 1), *tmp = arena_alloc(a, len + 1);
+    const char *p = v;
+
+    while (*p) {
+        const char *cs = p + 2, *q, *text, *end;
+        size_t tl = 0, cl;
+        bool latin;
+        char enc;
+        if (strncmp(p, "=?", 2) != 0 || !(q = strchr(cs, '?')) || !q[1] || q[2] != '?' ||
+            !(end = strstr(q + 3, "?=")))
+            return NULL;
+        cl = (size_t)(q - cs);
+        enc = (char)toupper((unsigned char)q[1]);
+        text = q + 3;
+        latin = (cl == 10 && strncasecmp(cs, "iso-8859-1", 10) == 0);
+        if (!latin && !(cl == 5 && strncasecmp(cs, "utf-8", 5) == 0) &&
+            !(cl == 8 && strncasecmp(cs, "us-ascii", 8) == 0))
+            return NULL;
+        if (enc == 'B') {
+            if (!base64_decode(text, (size_t)(end - text), tmp, &tl))
+                return NULL;
+        } else if (enc == 'Q') {
+            for (const char *c = text; c < end; c++) {
+                unsigned x;
+                if (*c == '_') {
+                    tmp[tl++] = ' ';
+                } else if (*c == '=' && end - c > 2 && isxdigit((unsigned char)c[1]) &&
+                           isxdigit((unsigned char)c[2]) && sscanf(c + 1, "%2x", &x) == 1) {
+                    tmp[tl++] = (unsigned char)x;
+                    c += 2;
+                } else {
+                    tmp[tl++] = (unsigned char)*c;
+                }
+            }
+        } else {
+            return NULL;
+        }
+        if (latin) {
+            n += latin1_utf8(tmp, tl, out + n);
+        } else {
+            memcpy(out + n, tmp, tl);
+            n += tl;
+        }
+        for (p = end + 2; *p == ' ' || *p == '\t'; p++)
+            ;
+    }
+    out[n] = 0;
+    return n || len ? (char *)out : NULL;
+}
+
+/* a metadata value as S3 keeps it: RFC 2047 encoded-words decoded, other
+ * bytes read as ISO-8859-1, as UTF-8 */
+static const char *meta_stored(struct arena *a, const char *v)
+{
+    const unsigned char *p;
+    char *d;
+    size_t n;
+
+    if (strncmp(v, "=?", 2) == 0 && (d = rfc2047_decode(a, v)))
+        return d;
+    for (p = (const unsigned char *)v; *p && *p < 0x80; p++)
+        ;
+    if (!*p)
+        return v;
+    n = strlen(v);
+    d = arena_alloc(a, 2 * n + 1);
+    d[latin1_utf8((const unsigned char *)v, n, (unsigned char *)d)] = 0;
+    return d;
+}
+
 void s3_rec_headers(struct http_req *r, cJSON *rec)
 {
     cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");
@@ -54,7 +145,8 @@ void s3_rec_headers(struct http_req *r, cJSON *rec)
         cJSON_AddStringToObject(h, "content-type", "binary/octet-stream");
     for (i = 0; i < r->nheaders; i++)
         if (strncmp(r->headers[i].name, "x-amz-meta-", 11) == 0)
-            cJSON_AddStringToObject(m, r->headers[i].name + 11, r->headers[i].value);
+            cJSON_AddStringToObject(m, r->headers[i].name + 11,
+                                    meta_stored(r->arena, r->headers[i].value));
     s3_sse_from_request(r, rec);
     s3_rec_acl(r, rec);
     if (http_req_header(r, "x-amz-website-redirect-location"))
@@ -504,34 +596,23 @@ static int parse_range(const char *h, long long size, long long *off, long long 
     return 1;
 }
 
-/* a user metadata value as S3 sends it back: as stored when it is ASCII,
- * else RFC 2047-encoded (=?UTF-8?B?...?=) with its bytes read as ISO-8859-1,
- * as S3 reads the bytes of a header */
+/* a user metadata value as S3 sends it back: as kept when it is ASCII, else
+ * its UTF-8 RFC 2047-encoded (=?UTF-8?B?...?=) */
 static const char *meta_value(struct arena *a, const char *v)
 {
     const unsigned char *p;
-    unsigned char *u;
-    size_t high = 0, n = 0;
+    size_t n = strlen(v);
     char *out;
 
     if (!*v) /* libmicrohttpd sends no empty header; a client reads this one as "" */
         return " ";
-    for (p = (const unsigned char *)v; *p; p++)
-        high += *p >= 0x80;
-    if (!high)
+    for (p = (const unsigned char *)v; *p && *p < 0x80; p++)
+        ;
+    if (!*p)
         return v;
-    u = arena_alloc(a, strlen(v) + high + 1);
-    for (p = (const unsigned char *)v; *p; p++) {
-        if (*p < 0x80) {
-            u[n++] = *p;
-        } else {
-            u[n++] = (unsigned char)(0xc0 | *p >> 6);
-            u[n++] = (unsigned char)(0x80 | (*p & 0x3f));
-        }
-    }
     out = arena_alloc(a, base64_encoded_len(n) + 13);
     memcpy(out, "=?UTF-8?B?", 10);
-    base64_encode(u, n, out + 10);
+    base64_encode(v, n, out + 10);
     strcat(out, "?=");
     return out;
 }

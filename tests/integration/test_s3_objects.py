@@ -210,6 +210,17 @@ class Objects(S3Case):
                   c.get_object(Bucket=b, Key="k")["Metadata"]):
             self.assertEqual(m, {"plain": "ascii stays", "note": want})
 
+        # values sent RFC 2047-encoded are decoded when kept, encoded again when sent
+        def enc(text):
+            return "=?UTF-8?B?%s?=" % base64.b64encode(text.encode()).decode()
+        sent = {"b": enc("caf\u00e9 \u2713"), "q": "=?utf-8?Q?hello_world=21?=",
+                "latin": "=?ISO-8859-1?Q?caf=E9?=", "two": "=?UTF-8?Q?a?= =?UTF-8?B?Yg==?=",
+                "other": "=?KOI8-R?B?wcI=?=", "broken": "=?UTF-8?B?not base64?="}
+        c.put_object(Bucket=b, Key="enc", Body=b"1", Metadata=sent)
+        self.assertEqual(c.head_object(Bucket=b, Key="enc")["Metadata"], {
+            "b": sent["b"], "q": "hello world!", "latin": enc("caf\u00e9"), "two": "ab",
+            "other": sent["other"], "broken": sent["broken"]})
+
     def test_empty_metadata_value_comes_back(self):
         c = self.s3()
         b = self.bucket(c)
