@@ -905,7 +905,8 @@ static bool sigv4_fail(struct sigv4_result *out, enum sigv4_fail f, const char *
 }
 
 /* sigv4_parse_header - split "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
- * Signature=..." into @c. */
+ * Signature=..." into @c. The parts may be separated by commas, whitespace or
+ * both, as AWS accepts: none of their values holds either. */
 static bool sigv4_parse_header(const char *auth, struct sigv4_claim *c, struct sigv4_result *out)
 {
     const char *p = auth;
@@ -927,13 +928,10 @@ static bool sigv4_parse_header(const char *auth, struct sigv4_claim *c, struct s
         if (!*p)
             break;
         start = p;
-        end = strchr(p, ',');
-        if (!end)
-            end = p + strlen(p);
-        p = end;
+        while (*p && *p != ',' && !sigv4_space(*p))
+            p++;
+        end = p;
         len = (size_t)(end - start);
-        while (len && sigv4_space(start[len - 1]))
-            len--;
         eq = memchr(start, '=', len);
         if (!eq)
             return sigv4_fail(out, SIGV4_INCOMPLETE,
@@ -991,8 +989,12 @@ static bool sigv4_parse_query(const struct sigv4_params *ps, struct sigv4_claim 
     return true;
 }
 
-/* sigv4_parse_scope - "AK/YYYYMMDD/region/service/aws4_request" into @out. */
-static bool sigv4_parse_scope(const char *cred, char *key, size_t keycap, struct sigv4_result *out)
+/* sigv4_parse_scope - "AK/YYYYMMDD/region/service/aws4_request" into @out.
+ * The date part is only copied into @date (its first 40 bytes): whether it is
+ * one is checked after the request time, as AWS answers a stale request
+ * "Signature expired" whatever its scope says. */
+static bool sigv4_parse_scope(const char *cred, char *key, size_t keycap, char date[41],
+                              struct sigv4_result *out)
 {
     const char *parts[5];
     size_t lens[5];
@@ -1030,15 +1032,12 @@ static bool sigv4_parse_scope(const char *cred, char *key, size_t keycap, struct
     if (lens[3] == 0 || lens[3] >= sizeof(out->service))
         return sigv4_fail(out, SIGV4_INCOMPLETE,
                           "Credential should be scoped to correct service. ");
-    if (lens[1] != 8)
-        return sigv4_fail(out, SIGV4_BAD_DATE,
-                          "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
-                          "version of date from HTTP: '%.*s' is not a date.",
-                          (int)(lens[1] > 40 ? 40 : lens[1]), parts[1]);
     memcpy(key, parts[0], lens[0]);
     key[lens[0]] = '\0';
-    memcpy(out->scope_date, parts[1], 8);
-    out->scope_date[8] = '\0';
+    memcpy(date, parts[1], lens[1] > 40 ? 40 : lens[1]);
+    date[lens[1] > 40 ? 40 : lens[1]] = '\0';
+    if (lens[1] == 8)
+        sigv4_copy(out->scope_date, sizeof(out->scope_date), date);
     memcpy(out->region, parts[2], lens[2]);
     out->region[lens[2]] = '\0';
     memcpy(out->service, parts[3], lens[3]);
@@ -1132,13 +1131,13 @@ static bool sigv4_check_token(const struct creds_identity *who, const char *toke
 static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t now,
                         struct sigv4_claim *c, struct sigv4_result *out)
 {
-    char key[sizeof(out->who.access_key)], scope[128], sig[65];
+    char key[sizeof(out->who.access_key)], scope[128], sig[65], sdate[41];
     const char *sha = sigv4_header(r, "x-amz-content-sha256");
     char *creq = NULL, *sts = NULL;
     time_t t;
     bool ok;
 
-    if (!sigv4_parse_scope(c->credential, key, sizeof(key), out))
+    if (!sigv4_parse_scope(c->credential, key, sizeof(key), sdate, out))
         return false;
     if (!sigv4_has_host(c->signed_headers))
         return sigv4_fail(out, SIGV4_INCOMPLETE,
@@ -1155,6 +1154,16 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
                           "http://en.wikipedia.org/wiki/ISO_8601",
                           c->date);
     sigv4_format_date(t, out->amz_date);
+    /* a signed header's time is checked before its scope and key (a stale
+     * request is "Signature expired" whoever signed it); a presigned URL's
+     * expiry after its key */
+    if (!out->presigned && !sigv4_check_time(c, t, now, false, out))
+        return false;
+    if (!out->scope_date[0])
+        return sigv4_fail(out, SIGV4_BAD_DATE,
+                          "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
+                          "version of date from HTTP: '%s' is not a date.",
+                          sdate);
     if (memcmp(out->scope_date, out->amz_date, 8) != 0)
         return sigv4_fail(out, SIGV4_BAD_DATE,
                           "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
@@ -1164,7 +1173,7 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
     if (!creds_lookup(cr, key, &out->who))
         return sigv4_fail(out, SIGV4_UNKNOWN_KEY,
                           "The AWS Access Key Id you provided does not exist in our records.");
-    if (!sigv4_check_time(c, t, now, out->presigned, out))
+    if (out->presigned && !sigv4_check_time(c, t, now, true, out))
         return false;
     if (!sigv4_check_token(&out->who, c->token, now, out))
         return false;

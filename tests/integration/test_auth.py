@@ -95,6 +95,37 @@ class Auth(ServerTestCase):
                 status, body = self.code(when=now + datetime.timedelta(minutes=minutes))
                 self.assertEqual(status, 200, body)
 
+    def test_stale_or_future_before_key_and_scope(self):
+        """A request dated far from now is refused for its time, whatever key
+        and scope it names, and the Authorization parts may be separated by
+        spaces alone."""
+        for date, words in (("20190315T080910Z", "Signature expired"),
+                            ("29991231T235959Z", "Signature not yet current")):
+            with self.subTest(date=date):
+                status, _, body = self.server.raw(
+                    "ListTables", LIST, sign=False,
+                    headers={"X-Amz-Date": date,
+                             "Authorization": "AWS4-HMAC-SHA256 Credential=nokey/1/a/b/"
+                                              "aws4_request SignedHeaders=host;x-amz-date "
+                                              "Signature=42"})
+                self.assertAwsError(status, body, "InvalidSignatureException")
+                self.assertIn(words, json.loads(body)["message"])
+
+    def test_authorization_parts_without_spaces(self):
+        from tandem_harness import sigv4_sign
+        h = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,
+                                     "Content-Type": "application/x-amz-json-1.0",
+                                     "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+                       b"{}", self.server.access_key, self.server.secret_key,
+                       self.server.region, "dynamodb")
+        alg, rest = h["Authorization"].split(" ", 1)
+        for auth in (alg + " " + rest.replace(" ", ""), alg + " " + rest.replace(",", "")):
+            with self.subTest(auth=auth[:60]):
+                h["Authorization"] = auth
+                status, _, body = self.server.raw(body=b"{}", sign=False, headers=h,
+                                                  target="DynamoDB_20120810.ListTables")
+                self.assertEqual(status, 200, body)
+
     def test_unsigned(self):
         status, body = self.code(sign=False)
         self.assertAwsError(status, body, "MissingAuthenticationTokenException")

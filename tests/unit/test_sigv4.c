@@ -827,6 +827,30 @@ static const struct fail_case fails[] = {
     {"skewed future", VANILLA_AUTH, DATE, "", T0 - 1200, 0, NULL, SIGV4_SKEWED,
      "Signature not yet current: 20150830T123600Z is still later than 20150830T123100Z "
      "(20150830T121600Z + 15 min.)"},
+    {"parts split by spaces only",
+     "AWS4-HMAC-SHA256 Credential=" AK "/" SCOPE " SignedHeaders=host;x-amz-date "
+     "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+     DATE, "", T0, 0, NULL, SIGV4_OK, ""},
+    {"parts split by commas only",
+     "AWS4-HMAC-SHA256 Credential=" AK "/" SCOPE ",SignedHeaders=host;x-amz-date,"
+     "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+     DATE, "", T0, 0, NULL, SIGV4_OK, ""},
+    {"stale, with an unknown key and a garbled scope",
+     "AWS4-HMAC-SHA256 Credential=nobody/7/x/y/aws4_request SignedHeaders=x-amz-date;host "
+     "Signature=1",
+     DATE, "", T0 + 7200, 0, NULL, SIGV4_SKEWED,
+     "Signature expired: 20150830T123600Z is now earlier than"},
+    {"future, with an unknown key and a garbled scope",
+     "AWS4-HMAC-SHA256 Credential=nobody/7/x/y/aws4_request SignedHeaders=x-amz-date;host "
+     "Signature=1",
+     DATE, "", T0 - 7200, 0, NULL, SIGV4_SKEWED,
+     "Signature not yet current: 20150830T123600Z is still later than"},
+    {"scope date not a date",
+     "AWS4-HMAC-SHA256 Credential=" AK "/2015083/us-east-1/service/aws4_request, "
+     "SignedHeaders=host;x-amz-date, Signature=5f",
+     DATE, "", T0, 0, NULL, SIGV4_BAD_DATE,
+     "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+     "'2015083' is not a date."},
     {"no Credential", "AWS4-HMAC-SHA256 SignedHeaders=host;x-amz-date, Signature=5f", DATE, "", T0,
      0, NULL, SIGV4_INCOMPLETE,
      "Authorization header requires 'Credential' parameter. Authorization=AWS4-HMAC-SHA256 "
