@@ -133,6 +133,8 @@ static const struct {
                             "CORSResponse: This CORS request is not allowed."},
     [S3E_NO_ENCRYPTION] = {"ServerSideEncryptionConfigurationNotFoundError", 404,
                            "The server side encryption configuration was not found"},
+    [S3E_LOGGING_TARGET] = {"InvalidTargetBucketForLogging", 400,
+                            "The target bucket for logging does not exist"},
     [S3E_METADATA_TOO_LARGE] = {"MetadataTooLarge", 400,
                                 "Your metadata headers exceed the maximum allowed metadata size."},
     [S3E_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,

@@ -476,7 +476,15 @@ char *s3_parse_tagging(struct http_req *r, size_t max)
         }
         if (!*k || strlen(k) > 128 || strlen(v) > 256 || ++n > max) {
             cJSON_Delete(arr);
-            s3_error(r, S3E_INVALID_TAG, n > max ? "Object tags cannot be greater than 10" : NULL);
+            s3_error(r, S3E_INVALID_TAG,
+                     n <= max    ? NULL
+                     : max == 10 ? "Object tags cannot be greater than 10"
+                                 : "Bucket tag count cannot be greater than 50");
+            return NULL;
+        }
+        if (max > 10 && strncmp(k, "aws:", 4) == 0) { /* a bucket's: reserved for AWS */
+            cJSON_Delete(arr);
+            s3_error(r, S3E_INVALID_TAG, "System tags cannot be added/updated by requester");
             return NULL;
         }
         for (cJSON *e = arr->child; e; e = e->next)

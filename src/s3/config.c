@@ -234,6 +234,20 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_Delete(b);
         return ERR_CONFLICT;
     }
+    if (strcmp(cw->c->query, "logging") == 0 && cw->xml) {
+        /* logs go to a bucket of this region that exists */
+        struct s3_xml *x;
+        const char *target = NULL;
+        cJSON *tb = NULL;
+        if (s3_xml_parse(cw->w.r->arena, cw->xml, strlen(cw->xml), &x, NULL) == ERR_OK)
+            target = s3_xml_text(s3_xml_child(x, "LoggingEnabled"), "TargetBucket");
+        if (target && !(tb = s3_bucket_get(t, cw->w.r->arena, target))) {
+            cw->w.fail = S3E_LOGGING_TARGET;
+            cJSON_Delete(b);
+            return ERR_CONFLICT;
+        }
+        cJSON_Delete(tb);
+    }
     cfg = cJSON_GetObjectItem(b, "cfg");
     if (!cfg)
         cfg = cJSON_AddObjectToObject(b, "cfg");
@@ -512,6 +526,13 @@ bool s3_bucket_config(struct http_req *r)
                        !s3_cors_check(x, &code, msg, sizeof(msg))) {
                 s3_error(r, code, msg[0] ? msg : NULL);
                 return true;
+            } else if (strcmp(c->query, "lifecycle") == 0) {
+                char *doc;
+                if (!s3_lc_check(r->arena, x, &code, msg, sizeof(msg), &doc)) {
+                    s3_error(r, code, msg[0] ? msg : NULL);
+                    return true;
+                }
+                cw->xml = doc;
             } else {
                 /* keep the document without its XML declaration */
                 start = strstr(body, "<?xml") == body ? strstr(body, "?>") + 2 : body;

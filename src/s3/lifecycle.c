@@ -31,6 +31,7 @@ struct s3_sweeper {
 };
 
 struct rule {
+    const char *id;
     const char *prefix;
     struct s3_xml *tags[10]; /* <Tag> elements that must all match */
     int ntags;
@@ -54,6 +55,20 @@ static double num_or(const char *s, double dflt)
         return dflt;
     v = strtod(s, &end);
     return *end || end == s ? dflt : v;
+}
+
+/* an ISO 8601 date (2030-01-01) or time (2030-01-01T00:00:00Z) in ms */
+static bool date_ms(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    const char *end;
+
+    memset(&tm, 0, sizeof(tm));
+    if ((end = strptime(s, "%Y-%m-%d", &tm)) && !*end) {
+        *ms = (int64_t)timegm(&tm) * 1000;
+        return true;
+    }
+    return !strchr(s, ',') && s3_time_parse_http(s, ms);
 }
 
 static void filter_into(struct rule *ru, struct s3_xml *f)
@@ -88,6 +103,7 @@ static int parse_rules(struct arena *a, const char *xml, struct rule *out, int m
         if (strcmp(r->name, "Rule") != 0 || !st || strcmp(st, "Enabled") != 0)
             continue;
         memset(ru, 0, sizeof(*ru));
+        ru->id = s3_xml_text(r, "ID");
         ru->prefix = s3_xml_text(r, "Prefix"); /* legacy form */
         ru->size_gt = ru->size_lt = -1;
         ru->exp_days = ru->exp_date_ms = ru->noncurrent_days = ru->abort_days = -1;
@@ -96,7 +112,7 @@ static int parse_rules(struct arena *a, const char *xml, struct rule *out, int m
             ru->exp_days = num_or(s3_xml_text(e, "Days"), -1);
             if ((d = s3_xml_text(e, "Date"))) {
                 int64_t ms;
-                if (s3_time_parse_http(d, &ms))
+                if (date_ms(d, &ms))
                     ru->exp_date_ms = (double)ms;
             }
             d = s3_xml_text(e, "ExpiredObjectDeleteMarker");
@@ -132,6 +148,22 @@ static bool matches(const struct rule *ru, const char *key, const cJSON *v)
             return false;
     }
     return true;
+}
+
+/* when rule @ru expires a current version last modified at @lm, or -1: S3
+ * counts the days from the write and rounds up to the next midnight (UTC),
+ * here to the next multiple of the rule's day */
+static double expiry_ms(const struct rule *ru, double lm, double day)
+{
+    double when = -1;
+
+    if (ru->exp_days >= 0) {
+        int64_t w = (int64_t)(lm + ru->exp_days * day), d = (int64_t)day;
+        when = (double)(d > 0 ? (w + d - 1) / d * d : w);
+    }
+    if (ru->exp_date_ms >= 0 && (when < 0 || ru->exp_date_ms < when))
+        when = ru->exp_date_ms;
+    return when;
 }
 
 static void add(struct action **acts, size_t *n, size_t *cap, char *method, char *path)
@@ -200,9 +232,8 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
                 marker_vid = arena_strdup(a, s3_jstr(j, "vid"));
                 break;
             }
-            if (current && !dm &&
-                ((ru->exp_days >= 0 && s3_jnum(j, "lm") + ru->exp_days * day <= now) ||
-                 (ru->exp_date_ms >= 0 && now >= ru->exp_date_ms))) {
+            double when = expiry_ms(ru, s3_jnum(j, "lm"), day);
+            if (current && !dm && when >= 0 && when <= now) {
                 /* like DeleteObject: a marker when versioned, else gone */
                 char *p = arena_sprintf(a, "/%s/%s", bucket, url_encode(a, key, true));
                 add(acts, n, cap, "DELETE", xstrdup(p));
@@ -370,4 +401,144 @@ void s3_sweeper_stop(struct s3 *s)
     pthread_cond_destroy(&w->cv);
     free(w);
     s->sweeper = NULL;
+}
+
+/* ---- PutBucketLifecycleConfiguration: checks, and the IDs S3 gives ---- */
+
+/* a positive whole number of days */
+static bool days_ok(const char *s)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s)
+        return false;
+    v = strtol(s, &end, 10);
+    return !*end && v > 0 && v <= 2147483647L;
+}
+
+/* @s is an ISO 8601 date at midnight GMT: 0 ok, 1 not a date, 2 not midnight */
+static int date_check(const char *s)
+{
+    int64_t ms;
+
+    if (!date_ms(s, &ms))
+        return 1;
+    return ms % 86400000 == 0 ? 0 : 2;
+}
+
+/* the document as stored: element names and leaf texts, in order, with an ID
+ * first in every Rule that came without one */
+static void lc_write(struct buf *b, const struct s3_xml *n, int depth)
+{
+    const struct s3_xml *c;
+
+    buf_printf(b, "<%s%s>", n->name,
+               depth ? "" : " xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"");
+    if (depth == 1 && strcmp(n->name, "Rule") == 0 && !s3_xml_child(n, "ID")) {
+        char id[33];
+        s3_new_id(id);
+        xmlw_elem(b, "ID", id, XMLW_CTRL);
+    }
+    if (!n->child)
+        xmlw_text(b, n->text, XMLW_CTRL);
+    for (c = n->child; c; c = c->next)
+        lc_write(b, c, depth + 1);
+    buf_printf(b, "</%s>", n->name);
+}
+
+static bool lc_fail(enum s3_code *code, enum s3_code c, char *msg, size_t cap, const char *m)
+{
+    *code = c;
+    snprintf(msg, cap, "%s", m);
+    return false;
+}
+
+bool s3_lc_check(struct arena *a, const struct s3_xml *x, enum s3_code *code, char *msg, size_t cap,
+                 char **doc)
+{
+    const struct s3_xml *r, *o, *e, *t;
+    struct buf b;
+
+    msg[0] = 0;
+    for (r = x->child; r; r = r->next) {
+        const char *id = s3_xml_text(r, "ID"), *d;
+        bool action = false;
+        if (id && strlen(id) > 255)
+            return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
+                           "ID length should not exceed allowed limit of 255");
+        for (o = x->child; id && o != r; o = o->next)
+            if (s3_xml_text(o, "ID") && strcmp(s3_xml_text(o, "ID"), id) == 0)
+                return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
+                               "Rule ID must be unique. Found same ID for more than one rule");
+        if ((e = s3_xml_child(r, "Expiration"))) {
+            action = true;
+            if ((d = s3_xml_text(e, "Days")) && !days_ok(d))
+                return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
+                               "'Days' for Expiration action must be a positive integer");
+            if ((d = s3_xml_text(e, "Date")) && date_check(d))
+                return date_check(d) == 2 ? lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
+                                                    "'Date' must be at midnight GMT")
+                                          : lc_fail(code, S3E_MALFORMED_XML, msg, cap, "");
+        }
+        for (t = r->child; t; t = t->next) {
+            if (strcmp(t->name, "Transition") == 0 ||
+                strcmp(t->name, "NoncurrentVersionTransition") == 0)
+                action = true;
+            if (strcmp(t->name, "Transition") == 0 && (d = s3_xml_text(t, "Date")) && date_check(d))
+                return date_check(d) == 2 ? lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
+                                                    "'Date' must be at midnight GMT")
+                                          : lc_fail(code, S3E_MALFORMED_XML, msg, cap, "");
+        }
+        if ((e = s3_xml_child(r, "NoncurrentVersionExpiration"))) {
+            action = true;
+            if (!days_ok(s3_xml_text(e, "NoncurrentDays")))
+                return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
+                               "'NoncurrentDays' for NoncurrentVersionExpiration action must be a "
+                               "positive integer");
+        }
+        if ((e = s3_xml_child(r, "AbortIncompleteMultipartUpload"))) {
+            action = true;
+            if (!days_ok(s3_xml_text(e, "DaysAfterInitiation")))
+                return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
+                               "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action "
+                               "must be a positive integer");
+        }
+        if (!action)
+            return lc_fail(code, S3E_INVALID_REQUEST, msg, cap,
+                           "At least one action needs to be specified in a rule");
+    }
+    buf_init(&b, 0);
+    lc_write(&b, x, 0);
+    *doc = arena_strndup(a, b.ptr, b.len);
+    buf_free(&b);
+    return true;
+}
+
+/* ---- x-amz-expiration ---- */
+
+const char *s3_lc_expiration(struct arena *a, const struct s3 *s, const cJSON *bucket,
+                             const char *key, const cJSON *v)
+{
+    const char *xml = s3_cfg_stored(bucket, "lifecycle");
+    double day = s->sweeper ? s->sweeper->day_ms : 86400000.0, best = -1;
+    const char *best_id = NULL;
+    struct rule rules[64];
+    char when[40];
+    int n;
+
+    if (!xml || !v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm")))
+        return NULL;
+    n = parse_rules(a, xml, rules, 64);
+    for (int i = 0; i < n; i++) {
+        double w = expiry_ms(&rules[i], s3_jnum(v, "lm"), day);
+        if (w >= 0 && matches(&rules[i], key, v) && (best < 0 || w < best)) {
+            best = w;
+            best_id = rules[i].id ? rules[i].id : "";
+        }
+    }
+    if (best < 0)
+        return NULL;
+    s3_time_http((int64_t)best, when);
+    return arena_sprintf(a, "expiry-date=\"%s\", rule-id=\"%s\"", when, best_id);
 }

@@ -344,6 +344,8 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         }
     }
     rc = s3_repl_on_version(t, b, nv->bucket, nv->key, nv->vid, nv->rec, e);
+    if (!jtrue(nv->rec, "dm"))
+        nv->expiration = s3_lc_expiration(a, s3_req_of(nv->r)->s3, b, nv->key, nv->rec);
     cJSON_Delete(b);
     if (rc)
         return rc;
@@ -390,6 +392,8 @@ static void newver_ok(struct s3_w *w)
     if (nv->kind == 0)
         http_resp_header(r, "ETag", s3_jstr(nv->rec, "etag"));
     s3_sse_headers(r, nv->rec);
+    if (nv->expiration)
+        http_resp_header(r, "x-amz-expiration", nv->expiration);
     {
         const char *ckn = s3_jstr(nv->rec, "ckn"), *ckv = s3_jstr(nv->rec, "ckv");
         if (ckn && ckv && nv->kind == 0)
@@ -676,6 +680,7 @@ void s3_get_object(struct http_req *r, bool head)
     struct s3_req *q = s3_req_of(r);
     const char *vid = s3_query(r, "versionId");
     cJSON *v = NULL, *b;
+    const char *expiration = NULL;
     long long size, off = 0, len;
     int cond, rg, fd;
     bool latest = true;
@@ -704,6 +709,8 @@ void s3_get_object(struct http_req *r, bool head)
     q->bucket_known = false;
     q->bucket_rec = NULL;
     store_txn_abort(t);
+    if (v && latest)
+        expiration = s3_lc_expiration(r->arena, q->s3, b, q->key, v);
     cJSON_Delete(b);
     if (!v)
         return;
@@ -768,6 +775,8 @@ void s3_get_object(struct http_req *r, bool head)
         return;
     }
     object_headers(r, v, !latest || strcmp(s3_jstr(v, "vid"), "null") != 0, part);
+    if (expiration)
+        http_resp_header(r, "x-amz-expiration", expiration);
     if (rg > 0)
         http_resp_header(r, "Content-Range",
                          arena_sprintf(r->arena, "bytes %lld-%lld/%lld", off, off + len - 1, size));

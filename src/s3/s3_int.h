@@ -96,6 +96,7 @@ enum s3_code {
     S3E_NO_CORS,
     S3E_CORS_FORBIDDEN,
     S3E_NO_ENCRYPTION,
+    S3E_LOGGING_TARGET,
     S3E_METADATA_TOO_LARGE,
     S3E_INVALID_PART_NUMBER,
 };
@@ -265,6 +266,18 @@ void s3_handle_internal(struct s3 *s, struct http_req *r);
 /* lifecycle.c */
 void s3_sweeper_start(struct s3 *s);
 void s3_sweeper_stop(struct s3 *s); /* NULL sweeper ok */
+struct s3_xml;
+/* s3_lc_check - whether LifecycleConfiguration @x is valid (IDs of at most 255
+ * characters and unique, positive days, dates at midnight GMT, an action in
+ * every rule); else the error in @code and @msg. @doc: the document to store,
+ * in @a, with an ID made for every rule that has none, as S3 does. */
+bool s3_lc_check(struct arena *a, const struct s3_xml *x, enum s3_code *code, char *msg, size_t cap,
+                 char **doc);
+/* s3_lc_expiration - the x-amz-expiration value for version @v (current) of
+ * @key under @bucket's lifecycle rules ("expiry-date=\"...\", rule-id=\"...\""),
+ * or NULL when no enabled Expiration rule selects it. In @a. */
+const char *s3_lc_expiration(struct arena *a, const struct s3 *s, const cJSON *bucket,
+                             const char *key, const cJSON *v);
 
 /* bucket.c */
 void s3_list_buckets(struct http_req *r);
@@ -412,8 +425,9 @@ struct s3_newver {
     char **old_files; /* arena: files to unlink once durable */
     int nold, capold;
     int status;
-    int kind;       /* 0 put, 1 copy, 2 complete */
-    struct buf out; /* response body */
+    int kind;               /* 0 put, 1 copy, 2 complete */
+    const char *expiration; /* x-amz-expiration of the new version, arena */
+    struct buf out;         /* response body */
 };
 void s3_submit_version(struct s3_newver *nv);
 void s3_newver_old(struct s3_newver *nv, const char *rel); /* unlink @rel once durable */

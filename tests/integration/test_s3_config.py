@@ -1,0 +1,179 @@
+"""Bucket configurations checked as S3 checks them: lifecycle rules (IDs,
+days, dates, an action per rule; IDs made for rules without one), the
+x-amz-expiration header that tells when a rule will expire an object, the
+target of bucket logging and reserved bucket tags. Bad input gets S3's error
+and leaves what was stored unchanged."""
+
+import datetime
+import email.utils
+import re
+import unittest
+
+import tandem_harness as th
+
+
+class BucketConfig(th.ServerTestCase):
+    def setUp(self):
+        try:
+            import boto3  # noqa: F401
+        except ImportError:
+            raise unittest.SkipTest("no boto3")
+        self.c = self.server.boto3("s3", s3={"addressing_style": "path"})
+
+    def bucket(self, name):
+        self.c.create_bucket(Bucket=name)
+        return name
+
+    def error(self, fn, **kw):
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            fn(**kw)
+        e = cm.exception.response
+        return e["ResponseMetadata"]["HTTPStatusCode"], e["Error"]["Code"], e["Error"]["Message"]
+
+    def rule(self, **kw):
+        r = {"Status": "Enabled", "Filter": {"Prefix": "photos/"}}
+        r.update(kw)
+        return r
+
+    def test_lifecycle_rules_refused_as_s3_refuses_them(self):
+        b = self.bucket("config-lc-refused")
+        put = self.c.put_bucket_lifecycle_configuration
+        kept = {"Rules": [self.rule(ID="kept", Expiration={"Days": 30})]}
+        put(Bucket=b, LifecycleConfiguration=kept)
+        cases = [
+            ([self.rule(ID="n" * 256, Expiration={"Days": 3})], "InvalidArgument",
+             "ID length should not exceed allowed limit of 255"),
+            ([self.rule(ID="twice", Expiration={"Days": 3}),
+              self.rule(ID="twice", Expiration={"Days": 9}, Filter={"Prefix": "docs/"})],
+             "InvalidArgument", "Rule ID must be unique. Found same ID for more than one rule"),
+            ([self.rule(ID="zero", Expiration={"Days": 0})], "InvalidArgument",
+             "'Days' for Expiration action must be a positive integer"),
+            ([self.rule(ID="noon", Expiration={"Date": "2031-03-04T12:00:00Z"})],
+             "InvalidArgument", "'Date' must be at midnight GMT"),
+            ([self.rule(ID="noon-move", Transitions=[
+                {"Date": "2031-03-04T06:30:00Z", "StorageClass": "GLACIER"}])],
+             "InvalidArgument", "'Date' must be at midnight GMT"),
+            ([self.rule(ID="old", NoncurrentVersionExpiration={"NoncurrentDays": 0})],
+             "InvalidArgument",
+             "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer"),
+            ([self.rule(ID="mpu", AbortIncompleteMultipartUpload={"DaysAfterInitiation": 0})],
+             "InvalidArgument", "'DaysAfterInitiation' for AbortIncompleteMultipartUpload "
+             "action must be a positive integer"),
+            ([self.rule(ID="idle")], "InvalidRequest",
+             "At least one action needs to be specified in a rule"),
+            ([self.rule(ID="lower", Status="enabled", Expiration={"Days": 3})], "MalformedXML",
+             None),
+        ]
+        for rules, code, msg in cases:
+            st, got, text = self.error(put, Bucket=b, LifecycleConfiguration={"Rules": rules})
+            self.assertEqual((st, got), (400, code), rules)
+            if msg:
+                self.assertEqual(text, msg)
+        self.assertEqual(self.c.get_bucket_lifecycle_configuration(Bucket=b)["Rules"],
+                         kept["Rules"])
+        # the limits themselves are fine
+        ok = [self.rule(ID="m" * 255, Expiration={"Date": "2031-03-04T00:00:00Z"}),
+              self.rule(ID="one", Expiration={"Days": 1}, Filter={"Prefix": "docs/"})]
+        put(Bucket=b, LifecycleConfiguration={"Rules": ok})
+        got = self.c.get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
+        self.assertEqual([r["ID"] for r in got], ["m" * 255, "one"])
+
+    def test_rules_without_an_id_get_one(self):
+        b = self.bucket("config-lc-ids")
+        rules = [{"Status": "Enabled", "Prefix": "a/", "Expiration": {"Days": 7}},
+                 {"Status": "Disabled", "Filter": {"And": {"Prefix": "b/", "Tags": [
+                     {"Key": "kind", "Value": "<draft & old>"}]}},
+                  "NoncurrentVersionExpiration": {"NoncurrentDays": 4}}]
+        self.c.put_bucket_lifecycle_configuration(Bucket=b,
+                                                  LifecycleConfiguration={"Rules": rules})
+        got = self.c.get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
+        self.assertEqual(len(got), 2)
+        ids = [r.pop("ID") for r in got]
+        self.assertTrue(all(ids) and ids[0] != ids[1], ids)
+        self.assertEqual(got, rules)
+
+    def expiry(self, resp):
+        h = resp["ResponseMetadata"]["HTTPHeaders"].get("x-amz-expiration")
+        if h is None:
+            return None
+        m = re.fullmatch(r'expiry-date="([^"]+)", rule-id="([^"]*)"', h)
+        self.assertIsNotNone(m, h)
+        return email.utils.parsedate_to_datetime(m.group(1)), m.group(2)
+
+    def test_expiration_header_says_when_a_rule_expires_the_object(self):
+        b = self.bucket("config-lc-header")
+        self.c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+            {"ID": "week", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+             "Expiration": {"Days": 7}},
+            {"ID": "fortnight", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+             "Expiration": {"Days": 14}},
+            {"ID": "tagged", "Status": "Enabled",
+             "Filter": {"Tag": {"Key": "scratch", "Value": "yes"}}, "Expiration": {"Days": 2}},
+            {"ID": "fixed", "Status": "Enabled", "Filter": {"Prefix": "report/"},
+             "Expiration": {"Date": "2040-06-01T00:00:00Z"}},
+            {"ID": "off", "Status": "Disabled", "Filter": {"Prefix": "keep/"},
+             "Expiration": {"Days": 1}},
+        ]})
+        put = self.c.put_object(Bucket=b, Key="tmp/a", Body=b"data")
+        when, rule = self.expiry(put)
+        lm = self.c.head_object(Bucket=b, Key="tmp/a")["LastModified"]
+        # seven days after the write, rounded up to the next midnight UTC
+        start = datetime.datetime(lm.year, lm.month, lm.day, tzinfo=datetime.timezone.utc)
+        self.assertEqual((rule, when), ("week", start + datetime.timedelta(days=8)))
+        self.assertEqual(self.expiry(self.c.head_object(Bucket=b, Key="tmp/a")), (when, rule))
+        self.assertEqual(self.expiry(self.c.get_object(Bucket=b, Key="tmp/a")), (when, rule))
+        # by tags, once they are there
+        self.c.put_object(Bucket=b, Key="misc/x", Body=b"1")
+        self.assertIsNone(self.expiry(self.c.head_object(Bucket=b, Key="misc/x")))
+        self.c.put_object_tagging(Bucket=b, Key="misc/x",
+                                  Tagging={"TagSet": [{"Key": "scratch", "Value": "yes"}]})
+        self.assertEqual(self.expiry(self.c.head_object(Bucket=b, Key="misc/x"))[1], "tagged")
+        self.assertEqual(self.expiry(self.c.put_object(Bucket=b, Key="misc/y", Body=b"1",
+                                                       Tagging="scratch=yes"))[1], "tagged")
+        # a date rule answers its date; a disabled rule or no match, nothing
+        self.assertEqual(self.expiry(self.c.put_object(Bucket=b, Key="report/q1", Body=b"1")),
+                         (datetime.datetime(2040, 6, 1, tzinfo=datetime.timezone.utc), "fixed"))
+        self.assertIsNone(self.expiry(self.c.put_object(Bucket=b, Key="keep/a", Body=b"1")))
+        # copies and completed uploads are new objects the rules apply to
+        cp = self.c.copy_object(Bucket=b, Key="tmp/copy", CopySource={"Bucket": b, "Key": "report/q1"})
+        self.assertEqual(self.expiry(cp)[1], "week")
+        up = self.c.create_multipart_upload(Bucket=b, Key="tmp/big")["UploadId"]
+        p = self.c.upload_part(Bucket=b, Key="tmp/big", UploadId=up, PartNumber=1, Body=b"z")
+        done = self.c.complete_multipart_upload(
+            Bucket=b, Key="tmp/big", UploadId=up,
+            MultipartUpload={"Parts": [{"ETag": p["ETag"], "PartNumber": 1}]})
+        self.assertEqual(self.expiry(done)[1], "week")
+        # without a configuration, none
+        self.c.delete_bucket_lifecycle(Bucket=b)
+        self.assertIsNone(self.expiry(self.c.head_object(Bucket=b, Key="tmp/a")))
+
+    def test_logging_needs_an_existing_target_bucket(self):
+        b = self.bucket("config-logged")
+        logs = self.bucket("config-logs")
+        st, code, msg = self.error(self.c.put_bucket_logging, Bucket=b, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": "config-no-such-logs", "TargetPrefix": "l/"}})
+        self.assertEqual((st, code), (400, "InvalidTargetBucketForLogging"))
+        self.assertEqual(msg, "The target bucket for logging does not exist")
+        self.assertNotIn("LoggingEnabled", self.c.get_bucket_logging(Bucket=b))
+        self.c.put_bucket_logging(Bucket=b, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "l/"}})
+        self.assertEqual(self.c.get_bucket_logging(Bucket=b)["LoggingEnabled"]["TargetBucket"],
+                         logs)
+
+    def test_bucket_tags_reserved_and_counted(self):
+        b = self.bucket("config-tags")
+        self.c.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "team", "Value": "a"}]})
+        st, code, msg = self.error(self.c.put_bucket_tagging, Bucket=b, Tagging={"TagSet": [
+            {"Key": "aws:cloudformation:stack-name", "Value": "x"}]})
+        self.assertEqual((st, code, msg),
+                         (400, "InvalidTag", "System tags cannot be added/updated by requester"))
+        st, code, msg = self.error(self.c.put_bucket_tagging, Bucket=b, Tagging={"TagSet": [
+            {"Key": "t%d" % i, "Value": "v"} for i in range(51)]})
+        self.assertEqual((code, msg), ("InvalidTag", "Bucket tag count cannot be greater than 50"))
+        self.assertEqual(self.c.get_bucket_tagging(Bucket=b)["TagSet"],
+                         [{"Key": "team", "Value": "a"}])
+
+
+if __name__ == "__main__":
+    unittest.main()
