@@ -139,6 +139,12 @@ static const struct {
                                 "Your metadata headers exceed the maximum allowed metadata size."},
     [S3E_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,
                                  "The requested partnumber is not satisfiable"},
+    [S3E_INVALID_POLICY_DOC] = {"InvalidPolicyDocument", 400,
+                                "The content of the form does not meet the conditions specified "
+                                "in the policy document."},
+    [S3E_MALFORMED_POST] = {"MalformedPOSTRequest", 400,
+                            "The body of your POST request is not well-formed "
+                            "multipart/form-data."},
 };
 
 struct s3_req *s3_req_of(struct http_req *r)
@@ -227,6 +233,12 @@ void s3_ok(struct http_req *r, int status, struct buf *body)
     if (q)
         q->answered = true;
     common_headers(r);
+    if (q && q->post_status && status == 200) {
+        if (body)
+            buf_free(body);
+        s3_post_answer(r);
+        return;
+    }
     if (body && body->len) {
         http_resp_header(r, "Content-Type", "application/xml");
         http_respond_buf(r, status, body);
@@ -910,6 +922,36 @@ static bool needs_body_stream(struct http_req *r, struct s3_req *q)
 
 static void route(struct http_req *r, struct s3_req *q);
 
+/* a browser's form upload (POST Object) */
+static bool is_form(struct http_req *r)
+{
+    const char *ct = http_req_header(r, "content-type");
+    return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
+void s3_put_from_form(struct http_req *r, const char *key, struct http_header *hs, size_t nh,
+                      const void *data, size_t len)
+{
+    struct s3_req *q = s3_req_of(r);
+    bool bad;
+
+    r->method = "PUT";
+    r->headers = hs;
+    r->nheaders = nh;
+    q->key = key;
+    if (meta_size(r) > MAX_META) {
+        s3_error(r, S3E_METADATA_TOO_LARGE, NULL);
+        return;
+    }
+    cJSON_Delete(s3_header_tags(r, &bad));
+    if (bad)
+        return;
+    if (!start_body(r, q))
+        return;
+    on_body(r, data, len);
+    route(r, q);
+}
+
 static struct s3_req *new_req(struct s3 *s, struct http_req *r)
 {
     struct s3_req *q = arena_calloc(r->arena, sizeof(*q));
@@ -1044,7 +1086,9 @@ static void route(struct http_req *r, struct s3_req *q)
         return;
     }
     if (!q->key[0]) {
-        if (put && s3_has_query(r, "versioning"))
+        if (post && !r->query[0] && is_form(r))
+            s3_post_object(r);
+        else if (put && s3_has_query(r, "versioning"))
             s3_put_versioning(r);
         else if (get && s3_has_query(r, "versioning"))
             s3_get_versioning(r);
@@ -1130,7 +1174,11 @@ void s3_handle(struct s3 *s, struct http_req *r)
         return;
     }
     if (!q->streaming && r->body_too_large) {
-        s3_error(r, S3E_MALFORMED_XML, "Your request body is too large");
+        if (strcmp(r->method, "POST") == 0 && !q->key[0] && is_form(r))
+            s3_error(r, S3E_ENTITY_TOO_LARGE,
+                     "Your proposed upload exceeds the maximum allowed size");
+        else
+            s3_error(r, S3E_MALFORMED_XML, "Your request body is too large");
         return;
     }
     /* a buffered body signed with its hash must have that hash */

@@ -99,6 +99,8 @@ enum s3_code {
     S3E_LOGGING_TARGET,
     S3E_METADATA_TOO_LARGE,
     S3E_INVALID_PART_NUMBER,
+    S3E_INVALID_POLICY_DOC,
+    S3E_MALFORMED_POST,
 };
 
 /* Per request state, in the arena (r->body_ud). */
@@ -138,6 +140,10 @@ struct s3_req {
     bool website;
     const char *web_base; /* "/_website/BUCKET" for the path form, else "" */
     int web_status;       /* the status an ErrorDocument is served with; 0: 200 */
+    /* a POST upload (post.c): the answer asked for once the object is written
+     * (post_status 0: not a POST upload) */
+    int post_status;
+    const char *post_redirect, *post_etag;
 };
 
 enum s3_ck { CK_NONE, CK_CRC32, CK_CRC32C, CK_SHA1, CK_SHA256 };
@@ -380,6 +386,14 @@ void s3_website_error(struct http_req *r, int status, const char *code, const ch
 
 /* object.c */
 void s3_put_object(struct http_req *r);
+/* post.c: POST Object (a browser's form upload to the bucket) */
+void s3_post_object(struct http_req *r);
+/* s3_post_answer - the success answer of a POST upload, in place of s3_ok's 200 */
+void s3_post_answer(struct http_req *r);
+/* s3_put_from_form - (api.c) write @len bytes of @data at @key as a PutObject
+ * whose request headers are @hs (the form's); answers the request */
+void s3_put_from_form(struct http_req *r, const char *key, struct http_header *hs, size_t nh,
+                      const void *data, size_t len);
 void s3_copy_object(struct http_req *r);
 /* s3_header_tags - x-amz-tagging (key=value&..., URL-encoded) as a version
  * record's "tags" array (caller owns; NULL when absent or empty). Refused as
