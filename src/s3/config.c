@@ -526,6 +526,10 @@ bool s3_bucket_config(struct http_req *r)
                        !s3_cors_check(x, &code, msg, sizeof(msg))) {
                 s3_error(r, code, msg[0] ? msg : NULL);
                 return true;
+            } else if (strcmp(c->query, "website") == 0 &&
+                       !s3_website_check(x, &code, msg, sizeof(msg))) {
+                s3_error(r, code, msg);
+                return true;
             } else if (strcmp(c->query, "lifecycle") == 0) {
                 char *doc;
                 if (!s3_lc_check(r->arena, x, &code, msg, sizeof(msg), &doc)) {

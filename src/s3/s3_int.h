@@ -351,6 +351,10 @@ void s3_sse_headers(struct http_req *r, const cJSON *rec);
  * @code (MalformedXML, InvalidRequest) and a message in @msg ("" for the default). */
 struct s3_xml;
 bool s3_cors_check(const struct s3_xml *x, enum s3_code *code, char *msg, size_t cap);
+/* s3_website_check - whether WebsiteConfiguration @x's redirects are valid
+ * (HttpRedirectCode 301-305, 307 or 308; Protocol http or https); else
+ * InvalidRequest in @code with S3's message in @msg. website.c */
+bool s3_website_check(const struct s3_xml *x, enum s3_code *code, char *msg, size_t cap);
 /* s3_cors_preflight - answer OPTIONS (a browser's preflight) from the bucket's rules. */
 void s3_cors_preflight(struct http_req *r);
 /* s3_cors_headers - a request with Origin: add the matching rule's Access-Control-* headers. */

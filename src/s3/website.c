@@ -71,7 +71,7 @@ static bool apply_rule(struct http_req *r, const struct s3_xml *rule, const char
     const char *rkw = s3_xml_text(rd, "ReplaceKeyWith");
     const char *rkp = s3_xml_text(rd, "ReplaceKeyPrefixWith");
     const char *code = s3_xml_text(rd, "HttpRedirectCode");
-    const char *path;
+    const char *path, *host;
     int status = code ? atoi(code) : 301;
 
     if (!rd)
@@ -82,8 +82,47 @@ static bool apply_rule(struct http_req *r, const struct s3_xml *rule, const char
         path = arena_sprintf(r->arena, "/%s%s", rkp, key + (pre ? strlen(pre) : 0));
     else
         path = arena_sprintf(r->arena, "/%s", key);
-    redirect(r, status >= 300 && status < 400 ? status : 301, s3_xml_text(rd, "Protocol"),
-             s3_xml_text(rd, "HostName"), url_encode(r->arena, path, true));
+    path = url_encode(r->arena, path, true);
+    host = s3_xml_text(rd, "HostName");
+    if (!host || !*host) { /* this endpoint, by the name the client used, as S3 answers */
+        host = http_req_header(r, "host");
+        path = arena_sprintf(r->arena, "%s%s", s3_req_of(r)->web_base, path);
+    }
+    redirect(r, status >= 300 && status < 400 ? status : 301, s3_xml_text(rd, "Protocol"), host,
+             path);
+    return true;
+}
+
+bool s3_website_check(const struct s3_xml *x, enum s3_code *code, char *msg, size_t cap)
+{
+    const struct s3_xml *rules = s3_xml_child(x, "RoutingRules"), *n, *rd;
+    const char *p;
+
+    msg[0] = 0;
+    *code = S3E_INVALID_REQUEST;
+    for (n = rules ? rules->child : NULL; n; n = n->next) {
+        const char *c;
+        rd = s3_xml_child(n, "Redirect");
+        c = s3_xml_text(rd, "HttpRedirectCode");
+        if (c && strcmp(c, "301") != 0 && strcmp(c, "302") != 0 && strcmp(c, "303") != 0 &&
+            strcmp(c, "304") != 0 && strcmp(c, "305") != 0 && strcmp(c, "307") != 0 &&
+            strcmp(c, "308") != 0) {
+            snprintf(msg, cap,
+                     "The provided HTTP redirect code (%.16s) is not valid. Valid codes are 3XX "
+                     "except 300.",
+                     c);
+            return false;
+        }
+        if ((p = s3_xml_text(rd, "Protocol")) && strcmp(p, "http") != 0 && strcmp(p, "https") != 0)
+            break;
+    }
+    p = n ? "" : s3_xml_text(s3_xml_child(x, "RedirectAllRequestsTo"), "Protocol");
+    if (n || (p && strcmp(p, "http") != 0 && strcmp(p, "https") != 0)) {
+        snprintf(msg, cap,
+                 "Invalid protocol, protocol can be http or https. If not defined the "
+                 "protocol will be selected automatically.");
+        return false;
+    }
     return true;
 }
 

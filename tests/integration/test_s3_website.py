@@ -133,12 +133,15 @@ class Website(th.ServerTestCase):
                 {"Condition": {"HttpErrorCodeReturnedEquals": "404"},
                  "Redirect": {"HostName": "fallback.example.com", "HttpRedirectCode": "307"}}]})
         c.put_object(Bucket=r, Key="here.txt", Body=b"here")
+        # a rule without HostName redirects to this endpoint by the name the
+        # client used, as an absolute URL (so a Protocol alone can upgrade it)
         st, h, _ = self.web(r, "/old/x.html")
         self.assertEqual(st, 301)
-        self.assertIn("location: /_website/%s/new/x.html\r\n" % r, h)
+        self.assertIn("location: %s/_website/%s/new/x.html\r\n" % (self.server.url(), r), h)
         st, h, _ = self.vhost(r, "/old/x.html")
         self.assertEqual(st, 301)
-        self.assertIn("location: /new/x.html\r\n", h)
+        self.assertIn("location: http://%s.s3-website.%s.localhost:%d/new/x.html\r\n" % (
+            r, self.server.region, self.server.port), h)
         st, h, _ = self.web(r, "/gone.txt")
         self.assertEqual(st, 307)
         self.assertIn("location: http://fallback.example.com/gone.txt\r\n", h)
@@ -161,6 +164,37 @@ class Website(th.ServerTestCase):
         with self.assertRaises(ClientError) as cm:
             c.put_object(Bucket=r, Key="bad.html", Body=b"", WebsiteRedirectLocation="nowhere")
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidArgument")
+
+    def test_routing_rules_checked_and_protocol_kept(self):
+        c = self.s3()
+        r = self.public_bucket(c, {
+            "IndexDocument": {"Suffix": "index.html"},
+            "RoutingRules": [{"Condition": {"KeyPrefixEquals": "docs/"},
+                              "Redirect": {"Protocol": "https",
+                                           "ReplaceKeyPrefixWith": "manual/"}}]})
+        st, h, _ = self.vhost(r, "/docs/a.html")
+        self.assertEqual(st, 301)
+        self.assertIn("location: https://%s.s3-website.%s.localhost:%d/manual/a.html\r\n" % (
+            r, self.server.region, self.server.port), h)
+        for redirect, msg in [
+                ({"HttpRedirectCode": "300", "ReplaceKeyWith": "x"},
+                 "The provided HTTP redirect code (300) is not valid. Valid codes are 3XX "
+                 "except 300."),
+                ({"Protocol": "ftp", "ReplaceKeyWith": "x"},
+                 "Invalid protocol, protocol can be http or https. If not defined the protocol "
+                 "will be selected automatically.")]:
+            with self.assertRaises(ClientError) as cm:
+                c.put_bucket_website(Bucket=r, WebsiteConfiguration={
+                    "IndexDocument": {"Suffix": "other.html"},
+                    "RoutingRules": [{"Redirect": redirect}]})
+            e = cm.exception.response["Error"]
+            self.assertEqual((e["Code"], e["Message"]), ("InvalidRequest", msg))
+        with self.assertRaises(ClientError) as cm:
+            c.put_bucket_website(Bucket=r, WebsiteConfiguration={
+                "RedirectAllRequestsTo": {"HostName": "example.com", "Protocol": "gopher"}})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidRequest")
+        # nothing of the refused ones was kept
+        self.assertEqual(c.get_bucket_website(Bucket=r)["IndexDocument"]["Suffix"], "index.html")
 
     def test_public_read_object_acl(self):
         c = self.s3()
