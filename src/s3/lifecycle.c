@@ -37,6 +37,7 @@ struct rule {
     int ntags;
     double size_gt, size_lt;                                   /* -1: none */
     double exp_days, exp_date_ms, noncurrent_days, abort_days; /* -1: none */
+    double newer_kept; /* NewerNoncurrentVersions: noncurrent versions kept; -1: none */
     bool expired_markers;
 };
 
@@ -107,6 +108,7 @@ static int parse_rules(struct arena *a, const char *xml, struct rule *out, int m
         ru->prefix = s3_xml_text(r, "Prefix"); /* legacy form */
         ru->size_gt = ru->size_lt = -1;
         ru->exp_days = ru->exp_date_ms = ru->noncurrent_days = ru->abort_days = -1;
+        ru->newer_kept = -1;
         filter_into(ru, s3_xml_child(r, "Filter"));
         if ((e = s3_xml_child(r, "Expiration"))) {
             ru->exp_days = num_or(s3_xml_text(e, "Days"), -1);
@@ -118,8 +120,10 @@ static int parse_rules(struct arena *a, const char *xml, struct rule *out, int m
             d = s3_xml_text(e, "ExpiredObjectDeleteMarker");
             ru->expired_markers = d && strcmp(d, "true") == 0;
         }
-        if ((e = s3_xml_child(r, "NoncurrentVersionExpiration")))
+        if ((e = s3_xml_child(r, "NoncurrentVersionExpiration"))) {
             ru->noncurrent_days = num_or(s3_xml_text(e, "NoncurrentDays"), -1);
+            ru->newer_kept = num_or(s3_xml_text(e, "NewerNoncurrentVersions"), -1);
+        }
         if ((e = s3_xml_child(r, "AbortIncompleteMultipartUpload")))
             ru->abort_days = num_or(s3_xml_text(e, "DaysAfterInitiation"), -1);
         n++;
@@ -239,8 +243,10 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
                 add(acts, n, cap, "DELETE", xstrdup(p));
                 break;
             }
+            /* versions_of_key - 2: the noncurrent versions newer than this one */
             if (!current && ru->noncurrent_days >= 0 &&
-                successor_lm + ru->noncurrent_days * day <= now) {
+                successor_lm + ru->noncurrent_days * day <= now &&
+                (ru->newer_kept < 0 || versions_of_key - 2 >= ru->newer_kept)) {
                 add(acts, n, cap, "DELETE", target(a, bucket, key, "versionId", s3_jstr(j, "vid")));
                 break;
             }
@@ -457,7 +463,7 @@ static bool lc_fail(enum s3_code *code, enum s3_code c, char *msg, size_t cap, c
 bool s3_lc_check(struct arena *a, const struct s3_xml *x, enum s3_code *code, char *msg, size_t cap,
                  char **doc)
 {
-    const struct s3_xml *r, *o, *e, *t;
+    const struct s3_xml *r, *o, *e, *t, *f;
     struct buf b;
 
     msg[0] = 0;
@@ -471,8 +477,21 @@ bool s3_lc_check(struct arena *a, const struct s3_xml *x, enum s3_code *code, ch
             if (s3_xml_text(o, "ID") && strcmp(s3_xml_text(o, "ID"), id) == 0)
                 return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
                                "Rule ID must be unique. Found same ID for more than one rule");
+        if ((f = s3_xml_child(r, "Filter"))) {
+            int parts = 0;
+            for (t = f->child; t; t = t->next)
+                parts++;
+            if (parts > 1) /* one of Prefix, Tag, ObjectSize*, And */
+                return lc_fail(code, S3E_MALFORMED_XML, msg, cap, "");
+            if (s3_xml_child(r, "AbortIncompleteMultipartUpload") &&
+                (s3_xml_child(f, "Tag") || s3_xml_child(s3_xml_child(f, "And"), "Tag")))
+                return lc_fail(code, S3E_INVALID_REQUEST, msg, cap,
+                               "AbortIncompleteMultipartUpload cannot be specified with Tags.");
+        }
         if ((e = s3_xml_child(r, "Expiration"))) {
             action = true;
+            if (s3_xml_child(e, "Days") && s3_xml_child(e, "Date"))
+                return lc_fail(code, S3E_MALFORMED_XML, msg, cap, "");
             if ((d = s3_xml_text(e, "Days")) && !days_ok(d))
                 return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
                                "'Days' for Expiration action must be a positive integer");
@@ -492,6 +511,10 @@ bool s3_lc_check(struct arena *a, const struct s3_xml *x, enum s3_code *code, ch
         }
         if ((e = s3_xml_child(r, "NoncurrentVersionExpiration"))) {
             action = true;
+            const char *nv = s3_xml_text(e, "NewerNoncurrentVersions");
+            if (nv && (!days_ok(nv) || atoi(nv) > 100))
+                return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
+                               "NewerNoncurrentVersions must be between 1 and 100");
             if (!days_ok(s3_xml_text(e, "NoncurrentDays")))
                 return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
                                "'NoncurrentDays' for NoncurrentVersionExpiration action must be a "

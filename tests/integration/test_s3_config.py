@@ -64,6 +64,16 @@ class BucketConfig(th.ServerTestCase):
              "At least one action needs to be specified in a rule"),
             ([self.rule(ID="lower", Status="enabled", Expiration={"Days": 3})], "MalformedXML",
              None),
+            # a Filter is one of Prefix, Tag, ObjectSize*, And
+            ([self.rule(ID="two", Filter={"Prefix": "a/", "Tag": {"Key": "k", "Value": "v"}},
+                        Expiration={"Days": 3})], "MalformedXML", None),
+            ([self.rule(ID="both", Expiration={"Days": 3, "Date": "2031-03-04T00:00:00Z"})],
+             "MalformedXML", None),
+            ([self.rule(ID="tagged-mpu", Filter={"Tag": {"Key": "k", "Value": "v"}},
+                        AbortIncompleteMultipartUpload={"DaysAfterInitiation": 2})],
+             "InvalidRequest", "AbortIncompleteMultipartUpload cannot be specified with Tags."),
+            ([self.rule(ID="keep-many", NoncurrentVersionExpiration={
+                "NoncurrentDays": 3, "NewerNoncurrentVersions": 101})], "InvalidArgument", None),
         ]
         for rules, code, msg in cases:
             st, got, text = self.error(put, Bucket=b, LifecycleConfiguration={"Rules": rules})

@@ -98,6 +98,35 @@ class Lifecycle(th.ServerTestCase):
         self.assertIn("s3_lifecycle_swept", self.server.stderr())
         del up
 
+    def test_newer_noncurrent_versions_are_kept(self):
+        try:
+            import boto3  # noqa: F401
+        except ImportError:
+            raise unittest.SkipTest("no boto3")
+        c = self.server.boto3("s3", s3={"addressing_style": "path"})
+        b = "lifecycle-newer"
+        c.create_bucket(Bucket=b)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        made = {}
+        for key in ("keep2/doc", "all/doc"):
+            made[key] = [c.put_object(Bucket=b, Key=key, Body=b"v%d" % i)["VersionId"]
+                         for i in range(5)]
+        c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+            {"ID": "two-back", "Status": "Enabled", "Filter": {"Prefix": "keep2/"},
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1, "NewerNoncurrentVersions": 2}},
+            {"ID": "none-back", "Status": "Enabled", "Filter": {"Prefix": "all/"},
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+
+        def ids(key):
+            return [v["VersionId"] for v in c.list_object_versions(
+                Bucket=b, Prefix=key).get("Versions", [])]
+
+        self.wait_for("all/doc: current only", lambda: ids("all/doc") == made["all/doc"][-1:])
+        self.wait_for("keep2/doc: current and two", lambda: ids("keep2/doc") == list(
+            reversed(made["keep2/doc"][-3:])))
+        time.sleep(1.5)  # more sweeps take nothing more
+        self.assertEqual(ids("keep2/doc"), list(reversed(made["keep2/doc"][-3:])))
+
 
 if __name__ == "__main__":
     unittest.main()
