@@ -454,6 +454,58 @@ static void list_one(cJSON *doc, void *arg)
     }
 }
 
+/* IAM lists users, roles, groups and inline policy names in name order
+ * without regard to case. */
+static int cmp_names(const char *a, const char *b)
+{
+    int d = strcasecmp(a, b);
+
+    return d ? d : strcmp(a, b);
+}
+
+static const char *list_name(const cJSON *doc)
+{
+    const char *n = iam_jstr(doc, "UserName");
+
+    if (!*n)
+        n = iam_jstr(doc, "RoleName");
+    if (!*n)
+        n = iam_jstr(doc, "GroupName");
+    return n;
+}
+
+static int cmp_docs(const void *a, const void *b)
+{
+    return cmp_names(list_name(*(const cJSON *const *)a), list_name(*(const cJSON *const *)b));
+}
+
+static int cmp_members(const void *a, const void *b)
+{
+    return cmp_names((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+static void collect_doc(cJSON *doc, void *arg)
+{
+    cJSON_AddItemToArray(arg, cJSON_Duplicate(doc, true));
+}
+
+/* each_sorted - @fn on every child of @arr, sorted with @cmp */
+static void each_sorted(cJSON *arr, int (*cmp)(const void *, const void *),
+                        void (*fn)(cJSON *, void *), void *arg)
+{
+    int n = cJSON_GetArraySize(arr), i = 0;
+    cJSON **v, *x;
+
+    if (n <= 0)
+        return;
+    v = xcalloc((size_t)n, sizeof(*v));
+    cJSON_ArrayForEach(x, arr) v[i++] = x;
+    qsort(v, (size_t)n, sizeof(*v), cmp);
+    for (i = 0; i < n; i++)
+        fn(v[i], arg);
+    free(v);
+}
+
 static void op_list(struct iam_call *c, const char *kind, const char *action, const char *elem)
 {
     struct buf b;
@@ -486,7 +538,13 @@ static void op_list(struct iam_call *c, const char *kind, const char *action, co
             cJSON_Delete(d);
         }
     }
-    if (strcmp(kind, "policy") != 0 || !la.scope || strcmp(la.scope, "AWS") != 0)
+    if (strcmp(kind, "user") == 0 || strcmp(kind, "role") == 0 || strcmp(kind, "group") == 0) {
+        cJSON *all = cJSON_CreateArray();
+        rc = iam_doc_each(c->iam, kind, collect_doc, all, &e);
+        if (rc == ERR_OK)
+            each_sorted(all, cmp_docs, list_one, &la);
+        cJSON_Delete(all);
+    } else if (strcmp(kind, "policy") != 0 || !la.scope || strcmp(la.scope, "AWS") != 0)
         rc = iam_doc_each(c->iam, kind, list_one, &la, &e);
     else
         rc = ERR_OK;
@@ -530,6 +588,11 @@ static void op_get_inline(struct iam_call *c, const char *kind)
     cJSON_Delete(doc);
 }
 
+static void xml_member(cJSON *x, void *arg)
+{
+    xmlw_elem(arg, "member", x->string, 0);
+}
+
 static void op_list_of_entity(struct iam_call *c, const char *kind, const char *action, int what)
 {
     const char *name = iam_need_name(c, name_param(kind), name_max(kind));
@@ -544,8 +607,7 @@ static void op_list_of_entity(struct iam_call *c, const char *kind, const char *
     buf_init(&b, 0);
     if (what == 0) { /* inline policy names */
         buf_puts(&b, "<PolicyNames>");
-        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "Policies"))
-            xmlw_elem(&b, "member", x->string, 0);
+        each_sorted(cJSON_GetObjectItemCaseSensitive(doc, "Policies"), cmp_members, xml_member, &b);
         buf_puts(&b, "</PolicyNames>");
     } else if (what == 1) { /* attached */
         buf_puts(&b, "<AttachedPolicies>");
@@ -921,6 +983,10 @@ void iam_dispatch(struct iam_call *cp)
         op_delete_access_key(&c);
     else if (IS("UpdateAccessKey"))
         op_update_access_key(&c);
+    else if (IS("UpdateUser"))
+        iam_op_update_entity(&c, "user");
+    else if (IS("UpdateGroup"))
+        iam_op_update_entity(&c, "group");
     else if (IS("UpdateRole"))
         op_update_role(&c);
     else if (IS("ListAccessKeys"))

@@ -25,6 +25,37 @@ static char *doc_key(const char *kind, const char *name)
     return k;
 }
 
+/* IAM finds users, roles and groups by name without regard to case. */
+struct any_case {
+    const char *field, *want;
+    cJSON *found;
+};
+
+static void find_any_case(cJSON *doc, void *arg)
+{
+    struct any_case *ac = arg;
+
+    if (!ac->found && strcasecmp(iam_jstr(doc, ac->field), ac->want) == 0)
+        ac->found = cJSON_Duplicate(doc, true);
+}
+
+static enum err_code get_any_case(struct store_txn *t, const char *kind, const char *name,
+                                  cJSON **out, struct err *e)
+{
+    struct any_case ac = {strcmp(kind, "user") == 0   ? "UserName"
+                          : strcmp(kind, "role") == 0 ? "RoleName"
+                                                      : "GroupName",
+                          name, NULL};
+    enum err_code rc = iam_txn_doc_each(t, kind, find_any_case, &ac, e);
+
+    if (rc) {
+        cJSON_Delete(ac.found);
+        return rc;
+    }
+    *out = ac.found;
+    return ac.found ? ERR_OK : err_set(e, ERR_NOTFOUND, "no %s %s", kind, name);
+}
+
 enum err_code iam_txn_doc_get(struct store_txn *t, const char *kind, const char *name, cJSON **out,
                               struct err *e)
 {
@@ -34,6 +65,9 @@ enum err_code iam_txn_doc_get(struct store_txn *t, const char *kind, const char 
 
     free(k);
     *out = NULL;
+    if (rc == ERR_NOTFOUND &&
+        (strcmp(kind, "user") == 0 || strcmp(kind, "role") == 0 || strcmp(kind, "group") == 0))
+        return get_any_case(t, kind, name, out, e);
     if (rc)
         return rc;
     *out = cJSON_ParseWithLength(v.ptr, v.len);

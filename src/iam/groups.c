@@ -45,7 +45,7 @@ void iam_op_get_group(struct iam_call *c)
     iam_xml_group(&b, doc, "Group");
     buf_puts(&b, "<Users>");
     ma.b = &b;
-    ma.group = name;
+    ma.group = iam_jstr(doc, "GroupName"); /* its own name, whatever the case asked */
     if (iam_doc_each(c->iam, "user", member_one, &ma, &e) != ERR_OK) {
         iam_fail_err(c, ERR_IO, &e);
     } else {

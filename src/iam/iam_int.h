@@ -195,6 +195,7 @@ enum iam_wop {
     W_BOUNDARY_DEL, /* user/role @name loses its permissions boundary */
     W_ROLE_UPDATE,  /* role @name: Description @a, MaxSessionDuration @b (NULL: unchanged) */
     W_KEY_STATUS,   /* access key @a of user @name gets Status @b */
+    W_RENAME,       /* user/group @name gets name @a and path @b (NULL: unchanged) */
 };
 
 struct iam_write {
@@ -203,13 +204,25 @@ struct iam_write {
     const char *name;  /* entity name */
     const char *a, *b; /* op arguments */
     bool flag;
-    cJSON *doc;   /* W_CREATE: the new document; W_TAG: tags; W_UNTAG: keys (owned by caller) */
-    char out[64]; /* W_NEW_VERSION: the version id */
+    cJSON *doc;      /* W_CREATE: the new document; W_TAG: tags; W_UNTAG: keys (owned by caller) */
+    char out[132];   /* W_NEW_VERSION: the version id; W_ADD_MEMBER: the group's own name */
+    char canon[132]; /* the entity's own name, when @name differed from it in case */
 };
 
 /* iam_write - run @w (home only); answers @c on failure and returns false. */
 bool iam_write(struct iam_call *c, struct iam_write *w);
 enum err_code iam_missing(struct err *e, const char *kind, const char *name);
+/* iam_name_taken - ERR_IN_USE (EntityAlreadyExists) when a user, role or group
+ * other than @self (NULL: none) is called @name, compared without regard to
+ * case as IAM does. */
+enum err_code iam_name_taken(struct store_txn *t, const char *kind, const char *name,
+                             const char *self, struct err *e);
+
+/* rename.c - UpdateUser and UpdateGroup (a new name and/or path); the user's
+ * access keys and the group's members follow the new name. */
+void iam_op_update_entity(struct iam_call *c, const char *kind);
+enum err_code iam_apply_rename(struct store_txn *t, const struct iam_write *w, cJSON *doc,
+                               struct err *e);
 struct iam_attach_count {
     const char *arn;
     int n;

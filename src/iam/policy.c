@@ -445,6 +445,25 @@ static enum err_code check_statement(const cJSON *s, enum iam_policy_kind kind, 
     return ERR_OK;
 }
 
+/* check_sids_unique - IAM refuses two statements of one policy with the same Sid */
+static enum err_code check_sids_unique(const cJSON *stmts, struct err *e)
+{
+    const cJSON *x, *y;
+
+    cJSON_ArrayForEach(x, stmts)
+    {
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(x, "Sid");
+        if (!cJSON_IsString(sid) || !*sid->valuestring)
+            continue;
+        for (y = x->next; y; y = y->next) {
+            const cJSON *other = cJSON_GetObjectItemCaseSensitive(y, "Sid");
+            if (cJSON_IsString(other) && strcmp(other->valuestring, sid->valuestring) == 0)
+                return malformed(e, "Statement IDs (SID) in a single policy must be unique.");
+        }
+    }
+    return ERR_OK;
+}
+
 enum err_code iam_policy_parse(const char *json, size_t len, enum iam_policy_kind kind,
                                struct iam_policy **out, struct err *e)
 {
@@ -481,6 +500,8 @@ enum err_code iam_policy_parse(const char *json, size_t len, enum iam_policy_kin
     }
     if (cJSON_IsArray(stmts)) {
         cJSON_ArrayForEach(x, stmts) if ((rc = check_statement(x, kind, e))) goto out;
+        if (kind != IAM_POLICY_RESOURCE && (rc = check_sids_unique(stmts, e)))
+            goto out;
     } else if ((rc = check_statement(stmts, kind, e))) {
         goto out;
     }

@@ -107,6 +107,44 @@ static const char *entity_word(const char *kind)
                                         : "policy";
 }
 
+/* entity_name_field - the document member naming a user, role or group */
+static const char *entity_name_field(const char *kind)
+{
+    return strcmp(kind, "user") == 0   ? "UserName"
+           : strcmp(kind, "role") == 0 ? "RoleName"
+                                       : "GroupName";
+}
+
+struct same_name {
+    const char *field, *want, *self;
+    char *found; /* owned */
+};
+
+static void find_same_name(cJSON *doc, void *arg)
+{
+    struct same_name *sn = arg;
+    const char *n = iam_jstr(doc, sn->field);
+
+    if (!sn->found && strcasecmp(n, sn->want) == 0 && !(sn->self && strcmp(n, sn->self) == 0))
+        sn->found = xstrdup(n);
+}
+
+enum err_code iam_name_taken(struct store_txn *t, const char *kind, const char *name,
+                             const char *self, struct err *e)
+{
+    struct same_name sn = {entity_name_field(kind), name, self, NULL};
+    enum err_code rc = iam_txn_doc_each(t, kind, find_same_name, &sn, e);
+
+    if (rc == ERR_OK && sn.found)
+        rc = err_set(e, ERR_IN_USE, "%s with name %s already exists.",
+                     strcmp(kind, "user") == 0   ? "User"
+                     : strcmp(kind, "role") == 0 ? "Role"
+                                                 : "Group",
+                     sn.found);
+    free(sn.found);
+    return rc;
+}
+
 enum err_code iam_missing(struct err *e, const char *kind, const char *name)
 {
     if (strcmp(kind, "policy") == 0)
@@ -217,9 +255,17 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         return iam_missing(e, w->kind, strcmp(w->kind, "policy") == 0 ? w->b : w->name);
     if (rc)
         return rc;
+    if (strcmp(w->kind, "policy") != 0 &&
+        strcmp(iam_jstr(doc, entity_name_field(w->kind)), w->name) != 0) { /* other case */
+        snprintf(w->canon, sizeof(w->canon), "%s", iam_jstr(doc, entity_name_field(w->kind)));
+        w->name = w->canon;
+    }
     switch (w->op) {
     case W_DELETE:
         rc = apply_delete(t, w, doc, e);
+        goto out;
+    case W_RENAME:
+        rc = iam_apply_rename(t, w, doc, e);
         goto out;
     case W_PUT_INLINE:
         x = iam_jobj(doc, "Policies");
@@ -258,6 +304,10 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         cJSON *g = NULL;
         int i;
         rc = iam_txn_doc_get(t, "group", w->a, &g, e);
+        if (rc == ERR_OK) { /* the group's own name, whatever the case asked */
+            snprintf(w->out, sizeof(w->out), "%s", iam_jstr(g, "GroupName"));
+            w->a = w->out;
+        }
         cJSON_Delete(g);
         if (rc == ERR_NOTFOUND)
             rc = iam_missing(e, "group", w->a);

@@ -301,7 +301,7 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
     az.action = action;
     az.resource = key                 ? arena_sprintf(r->arena, "arn:aws:s3:::%s/%s", bucket, key)
                   : bucket && *bucket ? arena_sprintf(r->arena, "arn:aws:s3:::%s", bucket)
-                                      : "*";
+                                      : "arn:aws:s3:::*"; /* ListBuckets, as S3 names it */
     az.context = kv;
     az.ncontext = n;
     if (bucket && *bucket) /* the bucket policy is evaluated with the caller's own */
