@@ -25,6 +25,7 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 
@@ -77,6 +78,20 @@ struct http_server {
 };
 
 enum { DEFAULT_MAX_BODY = 16 * 1024 * 1024, MAX_CONNECTIONS = 4096 };
+
+/* HTTPS: a new connection waits in the acceptor until its first byte shows
+ * whether it speaks TLS (a handshake record, 0x16) or plain HTTP on the
+ * HTTPS port, which gets a plain 400 as AWS endpoints answer it. TLS clients
+ * speak first, so the wait is short; past WAIT_MS, or with WAIT_MAX waiting,
+ * a connection goes to libmicrohttpd undecided. */
+enum { WAIT_MAX = 32, WAIT_MS = 1000 };
+
+struct waiting {
+    int fd;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int64_t deadline_us;
+};
 
 static void stream_free(void *cls);
 
@@ -567,6 +582,49 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("event=http_library msg=\"%s\"", msg);
 }
 
+static void hand_over(struct http_server *s, int fd, struct sockaddr_storage *ss, socklen_t len)
+{
+    /* On failure libmicrohttpd has closed the socket (connection limit). */
+    if (MHD_add_connection(s->daemon[s->next], fd, (struct sockaddr *)ss, len) != MHD_YES)
+        log_debug("event=http_connection_refused");
+    s->next = (s->next + 1) % s->ndaemons;
+}
+
+/* answer_plain_http - a plain HTTP request arrived on the HTTPS port: read
+ * what it sent (so closing does not reset the connection under the answer),
+ * answer 400 and close. */
+static void answer_plain_http(int fd)
+{
+    static const char body[] = "The plain HTTP request was sent to HTTPS port\n";
+    char buf[4096];
+    int n = 0;
+
+    while (n++ < 16 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+        ;
+    snprintf(buf, sizeof(buf),
+             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: "
+             "%zu\r\nConnection: close\r\n\r\n%s",
+             sizeof(body) - 1, body);
+    if (send(fd, buf, strlen(buf), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        log_debug("event=http_plain_on_tls_answer_failed error=\"%s\"", strerror(errno));
+    shutdown(fd, SHUT_WR);
+    close(fd);
+    log_debug("event=http_plain_on_tls");
+}
+
+/* decide - @w's first byte has come (or its wait is over): plain HTTP gets
+ * its 400, anything else goes to libmicrohttpd. */
+static void decide(struct http_server *s, struct waiting *w)
+{
+    unsigned char c;
+    ssize_t n = recv(w->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    if (n == 1 && c >= 'A' && c <= 'Z')
+        answer_plain_http(w->fd);
+    else
+        hand_over(s, w->fd, &w->ss, w->len);
+}
+
 /* acceptor_main - take new connections and deal them out to the server
  * threads in turn. (libmicrohttpd's own thread pool lets whichever thread
  * wakes first accept a burst of up to ten connections, so clients that
@@ -575,19 +633,37 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void *acceptor_main(void *arg)
 {
     struct http_server *s = arg;
-    struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
-                          {.fd = s->wake_fd, .events = POLLIN}};
+    struct pollfd p[2 + WAIT_MAX] = {{.fd = s->listen_fd, .events = POLLIN},
+                                     {.fd = s->wake_fd, .events = POLLIN}};
+    struct waiting wait[WAIT_MAX];
+    unsigned nwait = 0;
     bool starved = false; /* out of descriptors or memory at the last try */
 
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
-        int fd;
+        int fd, timeout = -1;
+        int64_t now;
+        unsigned i, kept;
 
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        for (i = 0; i < nwait; i++)
+            p[2 + i] = (struct pollfd){.fd = wait[i].fd, .events = POLLIN};
+        if (nwait) {
+            int64_t left = wait[0].deadline_us - clock_mono_us();
+            timeout = left > 0 ? (int)(left / 1000) + 1 : 0;
+        }
+        if (poll(p, 2 + nwait, timeout) < 0 && errno != EINTR)
             break;
         if (p[1].revents)
             break; /* quiesced */
+        now = clock_mono_us();
+        for (i = kept = 0; i < nwait; i++) {
+            if (p[2 + i].revents || now >= wait[i].deadline_us)
+                decide(s, &wait[i]);
+            else
+                wait[kept++] = wait[i];
+        }
+        nwait = kept;
         if (!(p[0].revents & POLLIN))
             continue;
         fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -611,11 +687,17 @@ static void *acceptor_main(void *arg)
             log_info("event=http_accept_resumed");
             starved = false;
         }
-        /* On failure libmicrohttpd has closed the socket (connection limit). */
-        if (MHD_add_connection(s->daemon[s->next], fd, (struct sockaddr *)&ss, len) != MHD_YES)
-            log_debug("event=http_connection_refused");
-        s->next = (s->next + 1) % s->ndaemons;
+        if (s->tls && nwait < WAIT_MAX) {
+            /* deadlines in arrival order: wait[0] is always the nearest */
+            wait[nwait] = (struct waiting){
+                .fd = fd, .ss = ss, .len = len, .deadline_us = now + WAIT_MS * 1000};
+            nwait++;
+            continue;
+        }
+        hand_over(s, fd, &ss, len);
     }
+    while (nwait)
+        close(wait[--nwait].fd);
     return NULL;
 }
 

@@ -161,6 +161,37 @@ class Auth(ServerTestCase):
                 self.assertEqual(status, 200)
                 self.assertTrue(body.startswith("healthy: "), body)
 
+    def test_plain_http_on_https_port(self):
+        """Plain HTTP sent to the HTTPS port gets a plain 400, and the HTTPS
+        port still serves TLS 1.2 and 1.3, also to a client that connects and
+        only speaks after a pause."""
+        import http.client
+        import socket
+        import ssl
+        import time
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.tls_port, timeout=10)
+        try:
+            conn.request("POST", "/", body=b"{}", headers={"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+            r = conn.getresponse()
+            self.assertEqual(r.status, 400)
+            self.assertIn(b"plain HTTP request was sent to HTTPS port", r.read())
+        finally:
+            conn.close()
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            with self.subTest(version=version):
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                ctx.minimum_version = ctx.maximum_version = version
+                with socket.create_connection(("127.0.0.1", self.server.tls_port), timeout=10) as raw:
+                    time.sleep(1.5)  # longer than the server waits for a first byte
+                    with ctx.wrap_socket(raw) as tls:
+                        self.assertEqual(tls.version(), version.name.replace("v1_", "v1."))
+                        tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        self.assertTrue(tls.recv(100).startswith(b"HTTP/1.1 200"))
+        status, body = self.server.health(tls=True)
+        self.assertEqual(status, 200, body)
+
     def test_https_boto3(self):
         ddb = self.server.boto3(tls=True)
         self.assertIn("TableNames", ddb.list_tables())
