@@ -460,6 +460,7 @@ struct keycond {
     const cJSON *hash_av;
     const struct expr_cond *range; /* NULL: the whole partition */
     const cJSON *lo, *hi;          /* bounds for seeking (NULL: none) */
+    bool other;                    /* a condition on an attribute that is not a key */
 };
 
 static const char *key_of(const struct expr_operand *o)
@@ -568,7 +569,8 @@ static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x,
             kc->hi = vo->value;
         }
     } else {
-        return err_set(e, ERR_INVALID, "%s", unsupported);
+        /* DynamoDB names the key element missing (below) */
+        kc->other = true;
     }
     if (v) {
         static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
@@ -594,8 +596,14 @@ static enum err_code keycond_split(const struct table_keys *k, const struct expr
     } else {
         rc = leaf(k, x, kc, e);
     }
-    if (!rc && !kc->hash_av)
+    /* as DynamoDB: two conditions on a table without a sort key are not
+     * supported; else a key not named is reported missing */
+    if (!rc && kc->other && !k->has_range && x->kind == COND_AND)
+        rc = err_set(e, ERR_INVALID, "%s", unsupported);
+    else if (!rc && !kc->hash_av)
         rc = err_set(e, ERR_INVALID, "Query condition missed key schema element: %s", k->hash);
+    else if (!rc && kc->other)
+        rc = err_set(e, ERR_INVALID, "Query condition missed key schema element: %s", k->range);
     return rc;
 }
 

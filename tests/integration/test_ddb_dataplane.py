@@ -344,7 +344,10 @@ class DataPlane(ServerTestCase):
              "Invalid operator used in KeyConditionExpression: OR"),
             ("pk < :p", {":p": {"S": "a"}}, "Query key condition not supported"),
             ("pk = :p AND zz = :v", {":p": {"S": "a"}, ":v": {"N": "1"}},
-             "Query key condition not supported"),
+             "Query condition missed key schema element: sk"),
+            ("zz = :v", {":v": {"N": "1"}}, "Query condition missed key schema element: pk"),
+            ("zz = :v AND sk = :v", {":v": {"N": "1"}},
+             "Query condition missed key schema element: pk"),
             ("pk = :p AND sk = :v", {":p": {"S": "a"}, ":v": {"S": "1"}},
              "One or more parameter values were invalid: Condition parameter type does not match schema type"),
         ]
@@ -354,6 +357,22 @@ class DataPlane(ServerTestCase):
             self.assertEqual((code, msg), ("ValidationException", want), cond)
         code, msg, _ = self.err(self.ddb.query, TableName=t)
         self.assertEqual(code, "ValidationException")
+        # the legacy form names the missing key the same way
+        code, msg, _ = self.err(self.ddb.query, TableName=t, KeyConditions={
+            "pk": {"AttributeValueList": [{"S": "a"}], "ComparisonOperator": "EQ"},
+            "zz": {"AttributeValueList": [{"N": "1"}], "ComparisonOperator": "EQ"}})
+        self.assertEqual((code, msg), ("ValidationException",
+                                       "Query condition missed key schema element: sk"))
+        # without a sort key, a second condition is not supported
+        h = self.new_table()
+        for cond in ("pk = :v AND zz = :v", "yy = :v AND zz = :v"):
+            code, msg, _ = self.err(self.ddb.query, TableName=h, KeyConditionExpression=cond,
+                                    ExpressionAttributeValues={":v": {"S": "a"}})
+            self.assertEqual((code, msg), ("ValidationException",
+                                           "Query key condition not supported"), cond)
+        code, msg, _ = self.err(self.ddb.query, TableName=h, KeyConditionExpression="zz = :v",
+                                ExpressionAttributeValues={":v": {"S": "a"}})
+        self.assertEqual(msg, "Query condition missed key schema element: pk")
         code, _, _ = self.err(self.ddb.query, TableName="zz-" + t, KeyConditionExpression="pk = :p",
                               ExpressionAttributeValues={":p": {"S": "a"}})
         self.assertEqual(code, "ResourceNotFoundException")
