@@ -591,9 +591,14 @@ enum err_code expr_apply_update(const struct expr_update *u, cJSON *item, struct
     vals = calloc(u->n, sizeof(*vals));
     rm = calloc(u->n, sizeof(*rm));
     set = calloc(u->n, sizeof(*set));
-    for (size_t i = 0; !rc && i < u->n; i++)
-        if (u->acts[i].kind == UPD_SET)
-            rc = eval_value(u->acts[i].val, old, &vals[i], e);
+    for (size_t i = 0; !rc && i < u->n; i++) {
+        if (u->acts[i].kind != UPD_SET)
+            continue;
+        rc = eval_value(u->acts[i].val, old, &vals[i], e);
+        /* AttributeUpdates' only failing SET: ADD of a list onto another type */
+        if (rc == ERR_INVALID && u->legacy)
+            rc = err_set(e, ERR_INVALID, "%s", legacy_mismatch);
+    }
     for (size_t i = 0; !rc && i < u->n; i++) {
         const struct upd_action *x = &u->acts[i];
 

@@ -182,6 +182,7 @@ static bool legacy_updates(struct ddb_call *c, bool *converted)
     cJSON *names, *values, *u;
     struct buf set, rm, add, del;
     char nm[32], vn[32], msg[300];
+    struct err ve = {0};
     int i = 0;
 
     if (!au || cJSON_IsNull(au))
@@ -216,6 +217,10 @@ static bool legacy_updates(struct ddb_call *c, bool *converted)
         }
         if (val && cJSON_IsNull(val))
             val = NULL;
+        if (val && cJSON_IsObject(val) && attr_validate((cJSON *)val, &ve)) {
+            snprintf(msg, sizeof(msg), "%s", ve.msg); /* "An number set  may not be empty" */
+            goto bad;
+        }
         if (strlen(u->string) > ATTR_NAME_MAX) {
             snprintf(msg, sizeof(msg),
                      "One or more parameter values were invalid: " ATTR_NAME_TOO_LONG);

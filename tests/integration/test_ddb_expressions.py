@@ -104,11 +104,19 @@ class Expressions(ServerTestCase):
             self.assertEqual((code, got), ("ValidationException",
                                            "One or more parameter values were invalid: " + msg))
         for attr, action, value in [("ss", "DELETE", {"NS": ["1"]}), ("a", "DELETE", {"NS": ["1"]}),
-                                    ("ss", "ADD", {"NS": ["2"]}), ("ns", "ADD", {"N": "2"})]:
+                                    ("ss", "ADD", {"NS": ["2"]}), ("ns", "ADD", {"N": "2"}),
+                                    ("ss", "ADD", {"L": [{"S": "x"}]}),
+                                    ("a", "ADD", {"L": [{"N": "2"}]})]:
             code, got = self.err(self.update, k,
                                  AttributeUpdates={attr: {"Value": value, "Action": action}})
             self.assertEqual((code, got), ("ValidationException",
                                            "Type mismatch for attribute to update"))
+        # an empty set is refused in its own words, not as a generated placeholder's
+        for action in ("PUT", "ADD", "DELETE"):
+            code, got = self.err(self.update, k,
+                                 AttributeUpdates={"ns": {"Value": {"NS": []}, "Action": action}})
+            self.assertEqual((code, got), ("ValidationException", "One or more parameter values "
+                                           "were invalid: An number set  may not be empty"))
         # the same mismatch written as an UpdateExpression keeps that form's wording
         code, got = self.err(self.update, k, UpdateExpression="ADD ss :v",
                              ExpressionAttributeValues={":v": {"NS": ["2"]}})
