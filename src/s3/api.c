@@ -1002,6 +1002,10 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
             s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
         return;
     }
+    /* a cross-origin request gets its rule's Access-Control-* headers on
+     * whatever it is answered, a refusal by policy included, as S3 does */
+    if (q->bucket[0] && http_req_header(r, "origin") && strcmp(r->method, "OPTIONS") != 0)
+        s3_cors_headers(r);
     if (strlen(q->key) > 1024) {
         s3_error(r, S3E_KEY_TOO_LONG, NULL);
         return;
@@ -1055,8 +1059,6 @@ static void route(struct http_req *r, struct s3_req *q)
         s3_cors_preflight(r);
         return;
     }
-    if (q->bucket[0] && http_req_header(r, "origin"))
-        s3_cors_headers(r);
     if ((put || post) && !s3_sse_valid(r)) {
         s3_error_arg(r, S3E_INVALID_ARGUMENT, "The encryption method specified is not supported",
                      "x-amz-server-side-encryption",

@@ -250,12 +250,16 @@ void s3_cors_preflight(struct http_req *r)
 void s3_cors_headers(struct http_req *r)
 {
     const char *origin = http_req_header(r, "origin");
+    const char *acrm = http_req_header(r, "access-control-request-method"), *method = r->method;
     const struct s3_xml *rule;
     struct s3_xml *x;
     bool exists;
 
     if (!origin || !(x = rules_of(r, &exists)))
         return;
-    if ((rule = matching(x, r, origin, r->method, NULL)))
+    /* an Access-Control-Request-Method names the method to match, as for a preflight */
+    if (acrm && *acrm)
+        method = acrm;
+    if ((rule = matching(x, r, origin, method, NULL)))
         allow(r, rule, origin, NULL);
 }

@@ -184,6 +184,43 @@ class BucketConfig(th.ServerTestCase):
         self.assertEqual(self.c.get_bucket_tagging(Bucket=b)["TagSet"],
                          [{"Key": "team", "Value": "a"}])
 
+    def test_cors_headers_on_refusals_too(self):
+        import json
+        import urllib.error
+        import urllib.request
+        b = self.bucket("config-cors-refused")
+        self.c.delete_public_access_block(Bucket=b)
+        self.c.put_bucket_policy(Bucket=b, Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": ["arn:aws:s3:::%s" % b, "arn:aws:s3:::%s/*" % b]}]}))
+        self.c.put_bucket_cors(Bucket=b, CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": ["GET"], "AllowedOrigins": ["https://read.example"]},
+            {"AllowedMethods": ["PUT"], "AllowedOrigins": ["https://write.example"]}]})
+
+        def call(method, origin, **extra):
+            headers = {"Origin": origin}
+            headers.update(extra)
+            req = urllib.request.Request("%s/%s/no-such-page" % (self.server.url(), b),
+                                         data=b"" if method == "PUT" else None,
+                                         method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    st, h = resp.status, resp.headers
+            except urllib.error.HTTPError as e:
+                st, h = e.code, e.headers
+            return st, h.get("Access-Control-Allow-Origin"), h.get("Access-Control-Allow-Methods")
+
+        # an anonymous write refused by the policy still tells the browser its rule
+        self.assertEqual(call("PUT", "https://write.example"),
+                         (403, "https://write.example", "PUT"))
+        self.assertEqual(call("PUT", "https://read.example"), (403, None, None))
+        # a missing object as well
+        self.assertEqual(call("GET", "https://read.example"), (404, "https://read.example", "GET"))
+        # Access-Control-Request-Method names the method to match
+        self.assertEqual(call("PUT", "https://read.example", **{
+            "Access-Control-Request-Method": "GET"}), (403, "https://read.example", "GET"))
+
 
 if __name__ == "__main__":
     unittest.main()
