@@ -103,6 +103,33 @@ class BucketConfig(th.ServerTestCase):
         self.assertTrue(all(ids) and ids[0] != ids[1], ids)
         self.assertEqual(got, rules)
 
+    def put_raw(self, bucket, sub, xml):
+        import requests
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        req = AWSRequest(method="PUT", url="%s/%s?%s" % (self.server.url(), bucket, sub),
+                         data=xml.encode())
+        S3SigV4Auth(Credentials(self.server.access_key, self.server.secret_key), "s3",
+                    self.server.region).add_auth(req)
+        r = requests.put(req.url, data=xml.encode(), headers=dict(req.headers), timeout=10)
+        return r.status_code, r.text
+
+    def test_lifecycle_dates_as_sent(self):
+        b = self.bucket("config-lc-dates")
+        doc = ("<LifecycleConfiguration><Rule><ID>%s</ID><Filter><Prefix>%s</Prefix></Filter>"
+               "<Status>Enabled</Status><Expiration><Date>%s</Date></Expiration></Rule>"
+               "</LifecycleConfiguration>")
+        st, text = self.put_raw(b, "lifecycle", doc % ("soon", "a/", "next week"))
+        self.assertEqual(st, 400)
+        self.assertIn("<Code>MalformedXML</Code>", text)
+        # a plain ISO 8601 date is midnight GMT
+        st, text = self.put_raw(b, "lifecycle", doc % ("day", "a/", "2041-02-03"))
+        self.assertEqual(st, 200, text)
+        got = self.expiry(self.c.put_object(Bucket=b, Key="a/x", Body=b"1"))
+        self.assertEqual(got, (datetime.datetime(2041, 2, 3, tzinfo=datetime.timezone.utc),
+                               "day"))
+
     def expiry(self, resp):
         h = resp["ResponseMetadata"]["HTTPHeaders"].get("x-amz-expiration")
         if h is None:
