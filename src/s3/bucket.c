@@ -412,7 +412,7 @@ void s3_put_versioning(struct http_req *r)
     struct s3_req *q = s3_req_of(r);
     struct bw *b = arena_calloc(r->arena, sizeof(*b));
     struct s3_xml *x;
-    const char *st;
+    const char *st, *mfa;
 
     if (!s3_allow(r, "s3:PutBucketVersioning", q->bucket, NULL))
         return;
@@ -424,6 +424,15 @@ void s3_put_versioning(struct http_req *r)
     st = s3_xml_text(x, "Status");
     if (!st || (strcmp(st, "Enabled") != 0 && strcmp(st, "Suspended") != 0)) {
         s3_error(r, S3E_MALFORMED_XML, NULL);
+        return;
+    }
+    mfa = s3_xml_text(x, "MfaDelete");
+    if (mfa && strcmp(mfa, "Enabled") != 0 && strcmp(mfa, "Disabled") != 0) {
+        s3_error(r, S3E_MALFORMED_XML, NULL);
+        return;
+    }
+    if (mfa && strcmp(mfa, "Enabled") == 0) { /* no MFA devices here: refused, not ignored */
+        s3_error(r, S3E_NOT_IMPLEMENTED, "MFA Delete is not available in this region.");
         return;
     }
     b->versioning = st;

@@ -198,6 +198,17 @@ class BucketConfig(th.ServerTestCase):
         self.assertEqual(self.c.get_bucket_logging(Bucket=b)["LoggingEnabled"]["TargetBucket"],
                          logs)
 
+    def test_mfa_delete_refused_not_ignored(self):
+        b = self.bucket("config-mfa")
+        st, code, _ = self.error(self.c.put_bucket_versioning, Bucket=b, MFA="arn:x 123456",
+                                 VersioningConfiguration={"Status": "Enabled",
+                                                          "MFADelete": "Enabled"})
+        self.assertEqual((st, code), (501, "NotImplemented"))
+        self.assertNotIn("Status", self.c.get_bucket_versioning(Bucket=b))
+        self.c.put_bucket_versioning(Bucket=b, VersioningConfiguration={
+            "Status": "Enabled", "MFADelete": "Disabled"})
+        self.assertEqual(self.c.get_bucket_versioning(Bucket=b)["Status"], "Enabled")
+
     def test_bucket_tags_reserved_and_counted(self):
         b = self.bucket("config-tags")
         self.c.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "team", "Value": "a"}]})
