@@ -991,7 +991,7 @@ void iam_dispatch(struct iam_call *cp)
         op_update_role(&c);
     else if (IS("ListAccessKeys"))
         op_list(&c, "key", "iam:ListAccessKeys", "AccessKeyMetadata");
-    else
+    else if (!iam_oidc_dispatch(&c, a))
         iam_fail(&c, 400, "InvalidAction", "Could not find operation %.64s for version 2010-05-08",
                  a);
 #undef IS

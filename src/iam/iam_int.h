@@ -196,6 +196,8 @@ enum iam_wop {
     W_ROLE_UPDATE,  /* role @name: Description @a, MaxSessionDuration @b (NULL: unchanged) */
     W_KEY_STATUS,   /* access key @a of user @name gets Status @b */
     W_RENAME,       /* user/group @name gets name @a and path @b (NULL: unchanged) */
+    W_OIDC,         /* provider @name (ARN @b): client id @a added (@flag: removed), or
+                       thumbprints @doc */
 };
 
 struct iam_write {
@@ -221,6 +223,10 @@ enum err_code iam_name_taken(struct store_txn *t, const char *kind, const char *
 /* rename.c - UpdateUser and UpdateGroup (a new name and/or path); the user's
  * access keys and the group's members follow the new name. */
 void iam_op_update_entity(struct iam_call *c, const char *kind);
+/* oidc.c - OpenID Connect providers (kind "oidc"); iam_oidc_dispatch runs
+ * action @a when it is one of theirs (false: not theirs). */
+bool iam_oidc_dispatch(struct iam_call *c, const char *a);
+enum err_code iam_apply_oidc(const struct iam_write *w, cJSON *doc, struct err *e);
 enum err_code iam_apply_rename(struct store_txn *t, const struct iam_write *w, cJSON *doc,
                                struct err *e);
 struct iam_attach_count {

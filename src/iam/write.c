@@ -147,6 +147,8 @@ enum err_code iam_name_taken(struct store_txn *t, const char *kind, const char *
 
 enum err_code iam_missing(struct err *e, const char *kind, const char *name)
 {
+    if (strcmp(kind, "oidc") == 0)
+        return err_set(e, ERR_NOTFOUND, "OpenIDConnect Provider not found for arn %s", name);
     if (strcmp(kind, "policy") == 0)
         return err_set(e, ERR_NOTFOUND, "Policy %s does not exist or is not attachable.", name);
     return err_set(e, ERR_NOTFOUND, "The %s with name %s cannot be found.", entity_word(kind),
@@ -236,6 +238,8 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
     if (w->op == W_CREATE) {
         cJSON_Delete(doc);
         if (rc == ERR_OK) {
+            if (strcmp(w->kind, "oidc") == 0)
+                return err_set(e, ERR_IN_USE, "Provider with url %s already exists.", w->b);
             if (strcmp(w->kind, "policy") == 0)
                 return err_set(e, ERR_IN_USE,
                                "A policy called %s already exists. Duplicate names are not "
@@ -252,10 +256,13 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         return iam_txn_doc_put(t, w->kind, w->name, w->doc, e);
     }
     if (rc == ERR_NOTFOUND)
-        return iam_missing(e, w->kind, strcmp(w->kind, "policy") == 0 ? w->b : w->name);
+        return iam_missing(
+            e, w->kind,
+            strcmp(w->kind, "policy") == 0 || strcmp(w->kind, "oidc") == 0 ? w->b : w->name);
     if (rc)
         return rc;
-    if (strcmp(w->kind, "policy") != 0 &&
+    if ((strcmp(w->kind, "user") == 0 || strcmp(w->kind, "role") == 0 ||
+         strcmp(w->kind, "group") == 0) &&
         strcmp(iam_jstr(doc, entity_name_field(w->kind)), w->name) != 0) { /* other case */
         snprintf(w->canon, sizeof(w->canon), "%s", iam_jstr(doc, entity_name_field(w->kind)));
         w->name = w->canon;
@@ -267,6 +274,10 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
     case W_RENAME:
         rc = iam_apply_rename(t, w, doc, e);
         goto out;
+    case W_OIDC:
+        if ((rc = iam_apply_oidc(w, doc, e)))
+            goto out;
+        break;
     case W_PUT_INLINE:
         x = iam_jobj(doc, "Policies");
         cJSON_DeleteItemFromObjectCaseSensitive(x, w->a);
