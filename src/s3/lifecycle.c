@@ -433,6 +433,19 @@ static int date_check(const char *s)
     return ms % 86400000 == 0 ? 0 : 2;
 }
 
+/* a class a Transition may move objects to (TransitionStorageClass) */
+static bool storage_class_ok(const char *sc)
+{
+    static const char *const known[] = {"GLACIER",      "STANDARD_IA",
+                                        "ONEZONE_IA",   "INTELLIGENT_TIERING",
+                                        "DEEP_ARCHIVE", "GLACIER_IR"};
+
+    for (size_t i = 0; sc && i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(sc, known[i]) == 0)
+            return true;
+    return false;
+}
+
 /* the document as stored: element names and leaf texts, in order, with an ID
  * first in every Rule that came without one */
 static void lc_write(struct buf *b, const struct s3_xml *n, int depth)
@@ -502,8 +515,11 @@ bool s3_lc_check(struct arena *a, const struct s3_xml *x, enum s3_code *code, ch
         }
         for (t = r->child; t; t = t->next) {
             if (strcmp(t->name, "Transition") == 0 ||
-                strcmp(t->name, "NoncurrentVersionTransition") == 0)
+                strcmp(t->name, "NoncurrentVersionTransition") == 0) {
                 action = true;
+                if (!storage_class_ok(s3_xml_text(t, "StorageClass")))
+                    return lc_fail(code, S3E_MALFORMED_XML, msg, cap, "");
+            }
             if (strcmp(t->name, "Transition") == 0 && (d = s3_xml_text(t, "Date")) && date_check(d))
                 return date_check(d) == 2 ? lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,
                                                     "'Date' must be at midnight GMT")

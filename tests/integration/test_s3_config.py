@@ -60,6 +60,8 @@ class BucketConfig(th.ServerTestCase):
             ([self.rule(ID="mpu", AbortIncompleteMultipartUpload={"DaysAfterInitiation": 0})],
              "InvalidArgument", "'DaysAfterInitiation' for AbortIncompleteMultipartUpload "
              "action must be a positive integer"),
+            ([self.rule(ID="cold", Transitions=[{"Days": 30, "StorageClass": "FREEZER"}])],
+             "MalformedXML", None),
             ([self.rule(ID="idle")], "InvalidRequest",
              "At least one action needs to be specified in a rule"),
             ([self.rule(ID="lower", Status="enabled", Expiration={"Days": 3})], "MalformedXML",
