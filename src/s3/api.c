@@ -660,9 +660,13 @@ static EVP_MD_CTX *md_new(struct http_req *r, const EVP_MD *md)
     return c;
 }
 
-static const char *const ck_names[] = {"", "CRC32", "CRC32C", "SHA1", "SHA256"};
-static const char *const ck_headers[] = {"", "x-amz-checksum-crc32", "x-amz-checksum-crc32c",
-                                         "x-amz-checksum-sha1", "x-amz-checksum-sha256"};
+static const char *const ck_names[] = {"", "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"};
+static const char *const ck_headers[] = {"",
+                                         "x-amz-checksum-crc32",
+                                         "x-amz-checksum-crc32c",
+                                         "x-amz-checksum-sha1",
+                                         "x-amz-checksum-sha256",
+                                         "x-amz-checksum-crc64nvme"};
 
 const char *s3_ck_name(int alg)
 {
@@ -671,7 +675,7 @@ const char *s3_ck_name(int alg)
 
 static int ck_from_header_name(const char *h)
 {
-    for (int i = 1; i <= CK_SHA256; i++)
+    for (int i = 1; i <= CK_CRC64NVME; i++)
         if (strcasecmp(h, ck_headers[i]) == 0)
             return i;
     return CK_NONE;
@@ -683,13 +687,13 @@ static int ck_requested(struct http_req *r)
     const char *t = http_req_header(r, "x-amz-trailer");
     const char *a = http_req_header(r, "x-amz-sdk-checksum-algorithm");
 
-    for (int i = 1; i <= CK_SHA256; i++)
+    for (int i = 1; i <= CK_CRC64NVME; i++)
         if (http_req_header(r, ck_headers[i]))
             return i;
     if (t)
         return ck_from_header_name(t);
     if (a)
-        for (int i = 1; i <= CK_SHA256; i++)
+        for (int i = 1; i <= CK_CRC64NVME; i++)
             if (strcasecmp(a, ck_names[i]) == 0)
                 return i;
     return CK_NONE;
@@ -709,6 +713,8 @@ static enum err_code sink_decoded(void *ud, const void *data, size_t n, struct e
         q->crc = (uint32_t)crc32(q->crc, data, (uInt)n);
     else if (q->ck_alg == CK_CRC32C)
         q->crc = s3_crc32c(q->crc, data, n);
+    else if (q->ck_alg == CK_CRC64NVME)
+        q->crc64 = s3_crc64nvme(q->crc64, data, n);
     else if (q->ck)
         EVP_DigestUpdate(q->ck, data, n);
     while (left) {
@@ -815,6 +821,9 @@ const char *s3_ck_value(struct http_req *r, int alg)
         d[2] = (unsigned char)(q->crc >> 8);
         d[3] = (unsigned char)q->crc;
         n = 4;
+    } else if (alg == CK_CRC64NVME) {
+        for (n = 0; n < 8; n++)
+            d[n] = (unsigned char)(q->crc64 >> (56 - 8 * n));
     } else if (q->ck) {
         EVP_DigestFinal_ex(q->ck, d, &n);
     }

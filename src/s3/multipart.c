@@ -79,7 +79,7 @@ struct createw {
 
 /* ---- checksums of uploads in parts: S3's COMPOSITE type ---- */
 
-static const char *const ck_lower[] = {"crc32", "crc32c", "sha1", "sha256"};
+static const char *const ck_lower[] = {"crc32", "crc32c", "sha1", "sha256", "crc64nvme"};
 
 /* the algorithm of x-amz-checksum-algorithm (lower case), NULL when none or
  * one whose whole-object value is not kept (CRC64NVME, or FULL_OBJECT asked
@@ -93,7 +93,7 @@ static const char *upload_ck(struct http_req *r, bool *bad)
     *bad = false;
     if (!a)
         return NULL;
-    for (i = 0; i < sizeof(ck_lower) / sizeof(*ck_lower); i++)
+    for (i = 0; i < 4; i++) /* CRC64NVME uploads are FULL_OBJECT: no composite */
         if (strcasecmp(a, ck_lower[i]) == 0)
             return t && strcasecmp(t, "COMPOSITE") != 0 ? NULL : ck_lower[i];
     *bad = strcasecmp(a, "crc64nvme") != 0;

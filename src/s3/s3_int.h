@@ -127,6 +127,7 @@ struct s3_req {
     uint64_t limit;
     EVP_MD_CTX *md5, *sha256, *ck; /* owned, freed with the arena */
     uint32_t crc;                  /* crc32 / crc32c running value */
+    uint64_t crc64;                /* crc64nvme running value */
     int ck_alg;                    /* enum s3_ck */
     enum s3_code body_fail;
     bool body_failed;
@@ -146,7 +147,7 @@ struct s3_req {
     const char *post_redirect, *post_etag;
 };
 
-enum s3_ck { CK_NONE, CK_CRC32, CK_CRC32C, CK_SHA1, CK_SHA256 };
+enum s3_ck { CK_NONE, CK_CRC32, CK_CRC32C, CK_SHA1, CK_SHA256, CK_CRC64NVME };
 
 /* api.c */
 void s3_error(struct http_req *r, enum s3_code code, const char *msg);
@@ -234,6 +235,7 @@ void s3_submit(struct s3_w *w);
 
 /* util.c */
 uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n);
+uint64_t s3_crc64nvme(uint64_t crc, const void *p, size_t n);
 bool s3_bucket_name_ok(const char *name);
 void s3_time_iso(int64_t ms, char out[32]);
 void s3_time_http(int64_t ms, char out[40]);

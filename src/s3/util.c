@@ -43,6 +43,31 @@ uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n)
     return ~crc;
 }
 
+static uint64_t crc64_table[256];
+static pthread_once_t crc64_once = PTHREAD_ONCE_INIT;
+
+static void crc64_init(void)
+{
+    for (uint64_t k = 0; k < 256; k++) {
+        uint64_t c = k;
+        for (int j = 0; j < 8; j++) /* CRC-64/NVME, reflected */
+            c = (c & 1) ? (c >> 1) ^ 0x9A6C9329AC4BC9B5ull : c >> 1;
+        crc64_table[k] = c;
+    }
+}
+
+uint64_t s3_crc64nvme(uint64_t crc, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t i;
+
+    pthread_once(&crc64_once, crc64_init);
+    crc = ~crc;
+    for (i = 0; i < n; i++)
+        crc = crc64_table[(crc ^ b[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
 /* Bucket naming rules (general purpose buckets): 3-63 characters of a-z 0-9 . -,
  * beginning and ending with a letter or digit, each dot-separated label too (no
  * "..", ".-" or "-."), not an IP address, not starting with xn--, sthree- or

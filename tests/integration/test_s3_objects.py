@@ -330,6 +330,57 @@ class Objects(S3Case):
                         IfNoneMatch="*")
         c.put_object(Bucket=b, Key="fresh", Body=b"new", IfNoneMatch="*")
 
+    def test_crc64nvme_checksums(self):
+        table = []
+        for k in range(256):
+            v = k
+            for _ in range(8):
+                v = (v >> 1) ^ 0x9A6C9329AC4BC9B5 if v & 1 else v >> 1
+            table.append(v)
+
+        def crc64(data):
+            v = 0xFFFFFFFFFFFFFFFF
+            for byte in data:
+                v = table[(v ^ byte) & 0xFF] ^ (v >> 8)
+            return base64.b64encode((v ^ 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")).decode()
+        self.assertEqual(crc64(b"123456789"), base64.b64encode(
+            (0xAE8B14860A799888).to_bytes(8, "big")).decode())  # CRC-64/NVME's check value
+
+        c = self.s3()
+        b = self.bucket(c)
+        sent = {}
+
+        def header(request, **kw):  # this botocore computes no CRC64NVME itself
+            for h in list(request.headers.keys()):
+                if h.lower().startswith("x-amz-checksum-") or \
+                        h.lower() == "x-amz-sdk-checksum-algorithm":
+                    del request.headers[h]
+            request.headers["x-amz-checksum-crc64nvme"] = sent["v"]
+        c.meta.events.register("before-sign.s3.PutObject", header)
+        c.meta.events.register("before-sign.s3.UploadPart", header)
+        body = os.urandom(100000)
+        sent["v"] = crc64(body)
+        r = c.put_object(Bucket=b, Key="k", Body=body)
+        self.assertEqual(r["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-crc64nvme"],
+                         sent["v"])
+        h = c.head_object(Bucket=b, Key="k", ChecksumMode="ENABLED")
+        self.assertEqual((h["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-crc64nvme"],
+                          h["ChecksumType"]), (sent["v"], "FULL_OBJECT"))
+        sent["v"] = crc64(b"something else")
+        self.assertCode("BadDigest", c.put_object, Bucket=b, Key="bad", Body=body)
+        self.assertNotIn("bad", [o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]])
+        # an upload in parts: each part's checked and answered, no whole-object value
+        up = c.create_multipart_upload(Bucket=b, Key="mp", ChecksumAlgorithm="CRC64NVME")
+        self.assertNotIn("x-amz-checksum-algorithm", up["ResponseMetadata"]["HTTPHeaders"])
+        sent["v"] = crc64(body)
+        p = c.upload_part(Bucket=b, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=body)
+        self.assertEqual(p["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-crc64nvme"],
+                         sent["v"])
+        c.complete_multipart_upload(Bucket=b, Key="mp", UploadId=up["UploadId"],
+                                    MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                                "ETag": p["ETag"]}]})
+        self.assertEqual(c.get_object(Bucket=b, Key="mp")["Body"].read(), body)
+
 
 if __name__ == "__main__":
     unittest.main()
