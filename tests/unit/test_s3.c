@@ -397,6 +397,15 @@ static void crc32c_vectors(void **state)
     assert_int_equal(s3_crc32c(s3_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
 }
 
+static void crc64nvme_vectors(void **state)
+{
+    (void)state;
+    /* CRC-64/NVME's check value, incremental equals one shot */
+    assert_true(s3_crc64nvme(0, "123456789", 9) == 0xAE8B14860A799888ull);
+    assert_true(s3_crc64nvme(s3_crc64nvme(0, "1234", 4), "56789", 5) == 0xAE8B14860A799888ull);
+    assert_true(s3_crc64nvme(0, "", 0) == 0);
+}
+
 static void bucket_names(void **state)
 {
     static const char *const good[] = {"abc", "my-bucket", "a.b.c",
@@ -484,6 +493,7 @@ int main(void)
         cmocka_unit_test(sigv2_aws_example),
         cmocka_unit_test(sigv2_amz_headers_and_subresources),
         cmocka_unit_test(crc32c_vectors),
+        cmocka_unit_test(crc64nvme_vectors),
         cmocka_unit_test(bucket_names),
         cmocka_unit_test(keys_and_encoding),
         cmocka_unit_test(policy_publicness),
