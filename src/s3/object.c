@@ -463,22 +463,24 @@ static void put_kept(struct http_req *r, const char *hex, char *rel, char *abs)
     }
     s3_rec_headers(r, rec);
     {
-        bool bad; /* refused with its headers, before the body was read */
+        struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
+        bool bad; /* a request's are checked with its headers; a form's here */
         cJSON *tags = s3_header_tags(r, &bad);
+        o->path = abs;
+        arena_on_free(r->arena, s3_orphan_free, o); /* the body goes unless kept */
+        if (bad) {
+            cJSON_Delete(rec);
+            return;
+        }
         if (tags)
             cJSON_AddItemToObject(rec, "tags", tags);
+        nv = arena_calloc(r->arena, sizeof(*nv));
+        nv->keep_file = &o->keep;
     }
-    nv = arena_calloc(r->arena, sizeof(*nv));
     nv->r = r;
     nv->bucket = q->bucket;
     nv->key = q->key;
     nv->rec = rec;
-    {
-        struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
-        o->path = abs;
-        arena_on_free(r->arena, s3_orphan_free, o);
-        nv->keep_file = &o->keep;
-    }
     s3_submit_version(nv);
 }
 

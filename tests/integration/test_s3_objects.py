@@ -381,6 +381,26 @@ class Objects(S3Case):
                                                                 "ETag": p["ETag"]}]})
         self.assertEqual(c.get_object(Bucket=b, Key="mp")["Body"].read(), body)
 
+    def test_form_upload_with_refused_tags_stores_nothing(self):
+        from test_s3_policy import form_body
+        c = self.s3(signature_version="s3v4")
+        b = self.bucket(c)
+        tagging = "<Tagging><TagSet>%s</TagSet></Tagging>" % "".join(
+            "<Tag><Key>k%d</Key><Value>v</Value></Tag>" % i for i in range(11))
+        p = c.generate_presigned_post(b, "form", Fields={"tagging": tagging},
+                                      Conditions=[{"tagging": tagging}], ExpiresIn=300)
+        body, ctype = form_body(list(p["fields"].items()) + [("file", ("f.txt", "data"))])
+        conn = self.server.connection()
+        try:
+            conn.request("POST", "/" + b, body=body, headers={"Content-Type": ctype})
+            r = conn.getresponse()
+            status, answer = r.status, r.read()
+        finally:
+            conn.close()
+        self.assertEqual((status, b"<Code>InvalidTag</Code>" in answer), (400, True), answer)
+        self.assertNotIn("Contents", c.list_objects_v2(Bucket=b))
+        c.put_object(Bucket=b, Key="alive", Body=b"yes")  # and the region still serves
+
 
 if __name__ == "__main__":
     unittest.main()
