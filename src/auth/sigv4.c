@@ -1081,7 +1081,8 @@ static bool sigv4_check_time(const struct sigv4_claim *c, time_t t, time_t now, 
         char *end = NULL;
         long long exp;
 
-        if (!isdigit((unsigned char)c->expires[0]))
+        /* a sign, then digits only ("-60" is negative, not malformed) */
+        if (!isdigit((unsigned char)c->expires[c->expires[0] == '-']))
             return sigv4_fail(out, SIGV4_INCOMPLETE, "X-Amz-Expires should be a number");
         exp = strtoll(c->expires, &end, 10);
         if (*end)
@@ -1089,7 +1090,7 @@ static bool sigv4_check_time(const struct sigv4_claim *c, time_t t, time_t now, 
         if (exp < 1)
             return sigv4_fail(out, SIGV4_INCOMPLETE, "X-Amz-Expires must be non-negative");
         if (exp > SIGV4_MAX_EXPIRES)
-            return sigv4_fail(out, SIGV4_EXPIRED,
+            return sigv4_fail(out, SIGV4_INCOMPLETE,
                               "X-Amz-Expires must be less than a week (in seconds) that is "
                               "604800");
         if ((long long)now > (long long)t + exp)

@@ -142,6 +142,8 @@ static const struct {
     [S3E_INVALID_POLICY_DOC] = {"InvalidPolicyDocument", 400,
                                 "The content of the form does not meet the conditions specified "
                                 "in the policy document."},
+    [S3E_AUTH_QUERY_ERROR] = {"AuthorizationQueryParametersError", 400,
+                              "Error parsing the X-Amz-Credential parameter."},
     [S3E_MALFORMED_POST] = {"MalformedPOSTRequest", 400,
                             "The body of your POST request is not well-formed "
                             "multipart/form-data."},
@@ -287,24 +289,38 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
 {
     struct s3_req *q = s3_req_of(r);
     struct authz_request az = {0};
-    struct authz_kv kv[2];
+    struct authz_kv kv[64];
+    struct creds_identity root;
+    const char *root_pol = NULL;
     size_t n = 0;
 
     if (!q->s3->authz) /* no identity service: no bucket can be public */
         return !q->anonymous;
-    if (q->who.root && !q->anonymous)
-        return true;
+    if (q->who.root && !q->anonymous) {
+        /* the account root is refused only by the Deny statements of the
+         * bucket policy, and may always manage that policy itself */
+        if (!bucket || !*bucket || strstr(action, "BucketPolicy"))
+            return true;
+        root_pol = s3_root_deny_policy(r, s3_bucket_policy_for(r, bucket, false));
+        if (!root_pol)
+            return true;
+        root = q->who;
+        root.root = false;
+    }
     if (r->remote_addr && *r->remote_addr)
         kv[n++] = (struct authz_kv){"aws:SourceIp", r->remote_addr};
     kv[n++] = (struct authz_kv){"aws:SecureTransport", r->tls ? "true" : "false"};
-    az.who = q->anonymous ? NULL : &q->who;
+    n += s3_policy_context(r, action, bucket, key, kv + n, sizeof(kv) / sizeof(kv[0]) - n);
+    az.who = q->anonymous ? NULL : root_pol ? &root : &q->who;
     az.action = action;
     az.resource = key                 ? arena_sprintf(r->arena, "arn:aws:s3:::%s/%s", bucket, key)
                   : bucket && *bucket ? arena_sprintf(r->arena, "arn:aws:s3:::%s", bucket)
                                       : "arn:aws:s3:::*"; /* ListBuckets, as S3 names it */
     az.context = kv;
     az.ncontext = n;
-    if (bucket && *bucket) /* the bucket policy is evaluated with the caller's own */
+    if (root_pol)
+        az.resource_policy = root_pol;
+    else if (bucket && *bucket) /* the bucket policy is evaluated with the caller's own */
         az.resource_policy = s3_bucket_policy_for(r, bucket, q->anonymous);
     return authz_check(q->s3->authz, &az, e) == ERR_OK;
 }
@@ -591,7 +607,9 @@ static bool auth_sigv4(struct http_req *r, struct s3_req *q)
             break;
         case SIGV4_INCOMPLETE:
         case SIGV4_BAD_DATE:
-            code = S3E_AUTH_HEADER_MALFORMED;
+            /* a presigned URL's parameters are not a header */
+            code = http_req_header(r, "authorization") ? S3E_AUTH_HEADER_MALFORMED
+                                                       : S3E_AUTH_QUERY_ERROR;
             break;
         default:
             break;

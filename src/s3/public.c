@@ -18,6 +18,7 @@
 
 #include "s3_int.h"
 #include "s3_xml.h"
+#include "url.h"
 
 /* condition keys whose fixed values make a wildcard grant non-public */
 static const char *const fixed_keys[] = {
@@ -183,4 +184,160 @@ bool s3_acl_public_read(struct http_req *r, const cJSON *bucket, const cJSON *v)
     if (own && strstr(own, "BucketOwnerEnforced"))
         return false;
     return !s3_pab_on(r, bucket, "IgnorePublicAcls");
+}
+
+/* ---- the request's S3 condition keys ---- */
+
+static void kv_add(struct authz_kv *kv, size_t *n, size_t cap, const char *k, const char *v)
+{
+    if (v && *n < cap)
+        kv[(*n)++] = (struct authz_kv){k, v};
+}
+
+/* actions that act on an object that exists: they see its tags */
+static bool on_existing_object(const char *action)
+{
+    static const char *const acts[] = {"s3:PutObjectTagging",
+                                       "s3:PutObjectVersionTagging",
+                                       "s3:DeleteObjectTagging",
+                                       "s3:DeleteObjectVersionTagging",
+                                       "s3:PutObjectAcl",
+                                       "s3:PutObjectVersionAcl",
+                                       NULL};
+    if (strncmp(action, "s3:GetObject", 12) == 0)
+        return true;
+    for (int i = 0; acts[i]; i++)
+        if (strcmp(action, acts[i]) == 0)
+            return true;
+    return false;
+}
+
+/* s3:ExistingObjectTag/KEY of the version the request names */
+static void existing_tags(struct http_req *r, const char *bucket, const char *key,
+                          struct authz_kv *kv, size_t *n, size_t cap)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    cJSON *v, *tag;
+
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
+        return;
+    v = s3_find_version(t, r->arena, bucket, key, s3_query(r, "versionId"), NULL);
+    store_txn_abort(t);
+    cJSON_ArrayForEach(tag, cJSON_GetObjectItem(v, "tags"))
+    {
+        const char *k = s3_jstr(tag, "k"), *val = s3_jstr(tag, "v");
+        if (k && val)
+            kv_add(kv, n, cap, arena_sprintf(r->arena, "s3:ExistingObjectTag/%s", k),
+                   arena_strdup(r->arena, val));
+    }
+    cJSON_Delete(v);
+}
+
+/* s3:RequestObjectTag/KEY from x-amz-tagging (k=v&k2=v2) */
+static void request_tags(struct http_req *r, struct authz_kv *kv, size_t *n, size_t cap)
+{
+    const char *h = http_req_header(r, "x-amz-tagging"), *p = h;
+
+    while (p && *p) {
+        const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        const char *k = url_decode(r->arena, p, (size_t)((eq ? eq : end) - p));
+        const char *v = eq ? url_decode(r->arena, eq + 1, (size_t)(end - eq - 1)) : "";
+        kv_add(kv, n, cap, arena_sprintf(r->arena, "s3:RequestObjectTag/%s", k), v);
+        kv_add(kv, n, cap, "s3:RequestObjectTagKeys", k);
+        p = amp ? amp + 1 : NULL;
+    }
+}
+
+size_t s3_policy_context(struct http_req *r, const char *action, const char *bucket,
+                         const char *key, struct authz_kv *kv, size_t cap)
+{
+    static const char *const hdrs[] = {"x-amz-acl",
+                                       "x-amz-metadata-directive",
+                                       "x-amz-server-side-encryption",
+                                       "x-amz-server-side-encryption-aws-kms-key-id",
+                                       "x-amz-storage-class",
+                                       "x-amz-grant-read",
+                                       "x-amz-grant-write",
+                                       "x-amz-grant-read-acp",
+                                       "x-amz-grant-write-acp",
+                                       "x-amz-grant-full-control",
+                                       "x-amz-content-sha256",
+                                       "x-amz-website-redirect-location",
+                                       NULL};
+    struct s3_req *q = s3_req_of(r);
+    const char *cs = http_req_header(r, "x-amz-copy-source");
+    size_t n = 0;
+
+    kv_add(kv, &n, cap, "aws:Referer", http_req_header(r, "referer"));
+    kv_add(kv, &n, cap, "aws:UserAgent", http_req_header(r, "user-agent"));
+    for (int i = 0; hdrs[i]; i++)
+        kv_add(kv, &n, cap, arena_sprintf(r->arena, "s3:%s", hdrs[i]), http_req_header(r, hdrs[i]));
+    if (cs && key && strcmp(action, "s3:PutObject") == 0) {
+        /* "bucket/key" as S3 compares it: decoded, no leading slash or versionId */
+        const char *qm = strchr(cs, '?');
+        char *v = url_decode(r->arena, cs, qm ? (size_t)(qm - cs) : strlen(cs));
+        kv_add(kv, &n, cap, "s3:x-amz-copy-source", v + (*v == '/'));
+    }
+    if (!q->anonymous) {
+        const char *auth = http_req_header(r, "authorization");
+        bool v4 = auth ? strncmp(auth, "AWS4-", 5) == 0 : !strstr(r->query, "AWSAccessKeyId=");
+        kv_add(kv, &n, cap, "s3:signatureversion", v4 ? "AWS4-HMAC-SHA256" : "AWS");
+        kv_add(kv, &n, cap, "s3:authType",
+               q->post_status ? "POST"
+               : auth         ? "REST-HEADER"
+                              : "REST-QUERY-STRING");
+    }
+    if (!key &&
+        (strcmp(action, "s3:ListBucket") == 0 || strcmp(action, "s3:ListBucketVersions") == 0)) {
+        kv_add(kv, &n, cap, "s3:prefix", s3_query(r, "prefix"));
+        kv_add(kv, &n, cap, "s3:delimiter", s3_query(r, "delimiter"));
+        kv_add(kv, &n, cap, "s3:max-keys", s3_query(r, "max-keys"));
+    }
+    if (key) {
+        kv_add(kv, &n, cap, "s3:VersionId", s3_query(r, "versionId"));
+        if (strcmp(action, "s3:PutObject") == 0)
+            request_tags(r, kv, &n, cap);
+        else if (on_existing_object(action))
+            existing_tags(r, bucket, key, kv, &n, cap);
+    }
+    return n;
+}
+
+const char *s3_root_deny_policy(struct http_req *r, const char *policy)
+{
+    cJSON *j, *sts, *s, *out, *arr;
+    char *txt, *res;
+
+    if (!policy || !strstr(policy, "Deny"))
+        return NULL;
+    j = cJSON_Parse(policy);
+    sts = cJSON_GetObjectItem(j, "Statement");
+    out = cJSON_CreateObject();
+    arr = cJSON_AddArrayToObject(out, "Statement");
+    cJSON_AddStringToObject(out, "Version", "2012-10-17");
+    for (s = cJSON_IsArray(sts) ? sts->child : sts; s; s = cJSON_IsArray(sts) ? s->next : NULL) {
+        const char *eff = s3_jstr(s, "Effect");
+        if (eff && strcmp(eff, "Deny") == 0)
+            cJSON_AddItemToArray(arr, cJSON_Duplicate(s, 1));
+    }
+    if (!arr->child) { /* nothing denies */
+        cJSON_Delete(out);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    /* what the Deny statements leave, the root user may do */
+    s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "Effect", "Allow");
+    cJSON_AddStringToObject(s, "Principal", "*");
+    cJSON_AddStringToObject(s, "Action", "*");
+    cJSON_AddStringToObject(s, "Resource", "*");
+    cJSON_AddItemToArray(arr, s);
+    txt = cJSON_PrintUnformatted(out);
+    res = arena_strdup(r->arena, txt);
+    free(txt);
+    cJSON_Delete(out);
+    cJSON_Delete(j);
+    return res;
 }

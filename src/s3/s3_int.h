@@ -101,6 +101,7 @@ enum s3_code {
     S3E_INVALID_PART_NUMBER,
     S3E_INVALID_POLICY_DOC,
     S3E_MALFORMED_POST,
+    S3E_AUTH_QUERY_ERROR,
 };
 
 /* Per request state, in the arena (r->body_ud). */
@@ -370,6 +371,17 @@ const char *s3_bucket_policy_for(struct http_req *r, const char *bucket, bool an
 /* s3_policy_public - whether policy JSON @json grants to the public (S3 User
  * Guide, "The meaning of 'public'"). */
 bool s3_policy_public(const char *json);
+/* s3_policy_context - the request's condition keys for @action on @bucket/@key
+ * into @kv (at most @cap; arena values): aws:Referer, aws:UserAgent, the
+ * s3:x-amz-* headers S3 names as keys, s3:x-amz-copy-source, s3:prefix,
+ * s3:delimiter, s3:max-keys, s3:VersionId, s3:signatureversion, s3:authType,
+ * s3:RequestObjectTag/K (PutObject) and s3:ExistingObjectTag/K (actions on an
+ * existing object: the version's tags, read from the store). */
+size_t s3_policy_context(struct http_req *r, const char *action, const char *bucket,
+                         const char *key, struct authz_kv *kv, size_t cap);
+/* s3_root_deny_policy - @policy's Deny statements and an Allow of everything
+ * else, to evaluate the account root against (NULL: nothing denies) */
+const char *s3_root_deny_policy(struct http_req *r, const char *policy);
 /* s3_pab_on - whether Block Public Access setting @setting
  * ("BlockPublicPolicy", "RestrictPublicBuckets", ...) is on for @bucket. */
 bool s3_pab_on(struct http_req *r, const cJSON *bucket, const char *setting);

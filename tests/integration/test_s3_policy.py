@@ -12,6 +12,8 @@ import unittest
 import urllib.parse
 import uuid
 
+import botocore.exceptions
+
 import tandem_harness as th
 from test_s3 import S3Case
 
@@ -189,6 +191,149 @@ class PostObject(S3Case):
         self.assertEqual(status, 403, body)
         self.assertEqual([o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]],
                          ["inbox/drop"])
+
+
+def code_of(fn, *a, **kw):
+    try:
+        fn(*a, **kw)
+        return "OK"
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+GUEST = {}
+
+
+def allow(action, resource, cond=None, effect="Allow"):
+    """a statement for the guest user (Allow) or for everyone (Deny)"""
+    who = {"AWS": GUEST["arn"]} if effect == "Allow" else "*"
+    s = {"Effect": effect, "Principal": who, "Action": action, "Resource": resource}
+    if cond:
+        s["Condition"] = cond
+    return s
+
+
+class ConditionKeys(S3Case):
+    """Bucket policy conditions on S3's own keys, for an IAM user of the
+    account that no identity policy lets in (the bucket policy decides)."""
+    server_args = {}
+
+    def setUp(self):
+        super().setUp()
+        iam = self.server.boto3("iam")
+        name = "guest" + th.random_key(5).lower()
+        GUEST["arn"] = iam.create_user(UserName=name)["User"]["Arn"]
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        self.guest_key = (k["AccessKeyId"], k["SecretAccessKey"])
+        self.guest = self.server.boto3("s3", access_key=k["AccessKeyId"],
+                                       secret_key=k["SecretAccessKey"],
+                                       s3={"addressing_style": "path"})
+        self.c = self.s3()
+
+    def test_existing_and_request_object_tags(self):
+        c, g = self.c, self.guest
+        b = self.bucket(c)
+        objs = "arn:aws:s3:::%s/*" % b
+        c.put_bucket_policy(Bucket=b, Policy=policy(
+            allow(["s3:GetObject", "s3:PutObjectTagging"], objs,
+                  {"StringEquals": {"s3:ExistingObjectTag/stage": "released"}}),
+            allow("s3:PutObject", objs, {"StringEquals": {"s3:RequestObjectTag/owner": "web"}})))
+        c.put_object(Bucket=b, Key="out", Body=b"1", Tagging="stage=released&x=y")
+        c.put_object(Bucket=b, Key="draft", Body=b"2", Tagging="stage=draft")
+        c.put_object(Bucket=b, Key="bare", Body=b"3")
+        self.assertEqual(g.get_object(Bucket=b, Key="out")["Body"].read(), b"1")
+        for k in ("draft", "bare"):
+            self.assertEqual(code_of(g.get_object, Bucket=b, Key=k), "AccessDenied")
+        # re-tagging is decided on the tags the object has, not the new ones
+        self.assertEqual(code_of(g.put_object_tagging, Bucket=b, Key="draft", Tagging={
+            "TagSet": [{"Key": "stage", "Value": "released"}]}), "AccessDenied")
+        g.put_object_tagging(Bucket=b, Key="out",
+                             Tagging={"TagSet": [{"Key": "stage", "Value": "draft"}]})
+        self.assertEqual(code_of(g.get_object, Bucket=b, Key="out"), "AccessDenied")
+        self.assertEqual(code_of(g.put_object, Bucket=b, Key="n", Body=b"x"), "AccessDenied")
+        g.put_object(Bucket=b, Key="n", Body=b"x", Tagging="owner=web")
+        self.assertEqual(c.get_object_tagging(Bucket=b, Key="n")["TagSet"],
+                         [{"Key": "owner", "Value": "web"}])
+
+    def test_copy_source_metadata_directive_and_prefix(self):
+        c, g = self.c, self.guest
+        src = self.bucket(c)
+        for k in ("pub/a", "priv/a"):
+            c.put_object(Bucket=src, Key=k, Body=k.encode())
+        c.put_bucket_policy(Bucket=src, Policy=policy(
+            allow("s3:GetObject", "arn:aws:s3:::%s/*" % src),
+            allow("s3:ListBucket", "arn:aws:s3:::" + src,
+                  {"StringEquals": {"s3:prefix": "pub/"}})))
+        dst = self.bucket(c)
+        c.put_bucket_policy(Bucket=dst, Policy=policy(allow(
+            "s3:PutObject", "arn:aws:s3:::%s/*" % dst,
+            {"StringLike": {"s3:x-amz-copy-source": src + "/pub/*"},
+             "StringEqualsIfExists": {"s3:x-amz-metadata-directive": "COPY"}})))
+        g.copy_object(Bucket=dst, Key="a", CopySource={"Bucket": src, "Key": "pub/a"})
+        self.assertEqual(c.get_object(Bucket=dst, Key="a")["Body"].read(), b"pub/a")
+        for kw in ({"CopySource": {"Bucket": src, "Key": "priv/a"}},
+                   {"CopySource": {"Bucket": src, "Key": "pub/a"},
+                    "MetadataDirective": "REPLACE", "Metadata": {"m": "1"}}):
+            self.assertEqual(code_of(g.copy_object, Bucket=dst, Key="b", **kw), "AccessDenied")
+        self.assertEqual(code_of(g.put_object, Bucket=dst, Key="c", Body=b"x"), "AccessDenied")
+        self.assertEqual([o["Key"] for o in g.list_objects_v2(Bucket=src, Prefix="pub/")[
+            "Contents"]], ["pub/a"])
+        for kw in ({"Prefix": "priv/"}, {}):
+            self.assertEqual(code_of(g.list_objects_v2, Bucket=src, **kw), "AccessDenied")
+
+    def test_deny_unencrypted_and_public_uploads_binds_the_root_too(self):
+        c, g = self.c, self.guest
+        b = self.bucket(c)
+        c.delete_public_access_block(Bucket=b)
+        c.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+            "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+        objs = "arn:aws:s3:::%s/*" % b
+        c.put_bucket_policy(Bucket=b, Policy=policy(
+            allow("s3:PutObject", objs),
+            allow("s3:PutObject", objs,
+                  {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}}, "Deny"),
+            allow("s3:PutObject", objs, {"StringLike": {"s3:x-amz-acl": "public*"}}, "Deny")))
+        g.put_object(Bucket=b, Key="ok", Body=b"x", ServerSideEncryption="AES256")
+        c.put_object(Bucket=b, Key="ok2", Body=b"x", ServerSideEncryption="AES256")
+        for who in (g, c):
+            self.assertEqual(code_of(who.put_object, Bucket=b, Key="plain", Body=b"x"),
+                             "AccessDenied")
+            self.assertEqual(code_of(who.put_object, Bucket=b, Key="p", Body=b"x",
+                                     ServerSideEncryption="AES256", ACL="public-read"),
+                             "AccessDenied")
+        self.assertEqual(sorted(o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]),
+                         ["ok", "ok2"])
+        # a policy denying the root everything still lets it manage the policy
+        c.put_bucket_policy(Bucket=b, Policy=policy(allow("s3:*", ["arn:aws:s3:::" + b, objs],
+                                                          effect="Deny")))
+        self.assertEqual(code_of(c.list_objects_v2, Bucket=b), "AccessDenied")
+        self.assertIn("Deny", c.get_bucket_policy(Bucket=b)["Policy"])
+        c.delete_bucket_policy(Bucket=b)
+        self.assertEqual(len(c.list_objects_v2(Bucket=b)["Contents"]), 2)
+
+    def test_referer_if_exists(self):
+        c = self.c
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="page", Body=b"p")
+        c.put_bucket_policy(Bucket=b, Policy=policy(allow(
+            "s3:GetObject", "arn:aws:s3:::%s/*" % b,
+            {"StringLikeIfExists": {"aws:Referer": "https://site.example/*"}})))
+
+        def get(referer):
+            s = self.server.boto3("s3", access_key=self.guest_key[0],
+                                  secret_key=self.guest_key[1], s3={"addressing_style": "path"})
+            if referer:
+                s.meta.events.register("before-call.s3.GetObject",
+                                       lambda **kw: kw["params"]["headers"].update(
+                                           {"Referer": referer}))
+            return code_of(s.get_object, Bucket=b, Key="page")
+        self.assertEqual(get("https://site.example/a.html"), "OK")
+        self.assertEqual(get(None), "OK")
+        self.assertEqual(get("https://elsewhere.example/"), "AccessDenied")
 
 
 if __name__ == "__main__":

@@ -1086,7 +1086,7 @@ static void test_presigned_failures(void **state)
 
     presign(DATE, "604801", "", q, sizeof(q));
     assert_false(sigv4_verify(f->lt, &r, T0, &res));
-    assert_int_equal(res.fail, SIGV4_EXPIRED);
+    assert_int_equal(res.fail, SIGV4_INCOMPLETE); /* a malformed parameter, not an expiry */
     assert_string_equal(res.msg,
                         "X-Amz-Expires must be less than a week (in seconds) that is 604800");
     presign(DATE, "604800", "", q, sizeof(q));
@@ -1094,6 +1094,13 @@ static void test_presigned_failures(void **state)
     presign(DATE, "0", "", q, sizeof(q));
     assert_false(sigv4_verify(f->lt, &r, T0, &res));
     assert_int_equal(res.fail, SIGV4_INCOMPLETE);
+    presign(DATE, "-60", "", q, sizeof(q));
+    assert_false(sigv4_verify(f->lt, &r, T0, &res));
+    assert_int_equal(res.fail, SIGV4_INCOMPLETE);
+    assert_string_equal(res.msg, "X-Amz-Expires must be non-negative");
+    presign(DATE, "-", "", q, sizeof(q));
+    assert_false(sigv4_verify(f->lt, &r, T0, &res));
+    assert_string_equal(res.msg, "X-Amz-Expires should be a number");
     presign(DATE, "soon", "", q, sizeof(q));
     assert_false(sigv4_verify(f->lt, &r, T0, &res));
     assert_int_equal(res.fail, SIGV4_INCOMPLETE);
