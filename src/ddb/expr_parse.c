@@ -1377,6 +1377,9 @@ static enum err_code parse_primary(struct expr_parser *ps, struct expr_cond **ou
         c->args = arena_alloc(ps->ctx->arena, (n + 1) * sizeof(*c->args));
         c->args[0] = l;
         memcpy(c->args + 1, list, n * sizeof(*list));
+    } else if (l->kind == OPND_SIZE) { /* size(a) is a number, not a condition */
+        return expr_fail(ps, "The function is not allowed to be used this way in an expression; "
+                             "function: size");
     } else {
         return expr_syntax_error(ps);
     }

@@ -284,7 +284,6 @@ static const struct cond_case cond_cases[] = {
      "Incorrect operand type for operator or function; operator or function: size, operand "
      "type: S",
      false},
-    {"size(id)", ERR, "Syntax error; token: \"<EOF>\", near: \")\"", false},
     {"size(id, n) = :one", ERR, "operator or function: size, number of operands: 2", false},
     /* paths, names and nesting */
     {"#st = :act", T, NULL, false},
@@ -337,6 +336,12 @@ static const struct cond_case cond_cases[] = {
      "attribute_exists",
      false},
     {"if_not_exists(id, :s) = :s", ERR, "function: if_not_exists", false},
+    {"size(id)", ERR,
+     "Invalid ConditionExpression: The function is not allowed to be used this way in an "
+     "expression; function: size",
+     false},
+    {"id = :s AND (size(tags))", ERR,
+     "The function is not allowed to be used this way in an expression; function: size", false},
     /* syntax */
     {"", ERR, "Invalid ConditionExpression: The expression can not be empty;", false},
     {"   ", ERR, "The expression can not be empty;", false},
