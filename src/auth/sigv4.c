@@ -1087,12 +1087,12 @@ static bool sigv4_check_time(const struct sigv4_claim *c, time_t t, time_t now, 
         exp = strtoll(c->expires, &end, 10);
         if (*end)
             return sigv4_fail(out, SIGV4_INCOMPLETE, "X-Amz-Expires should be a number");
-        if (exp < 1)
+        if (exp < 0)
             return sigv4_fail(out, SIGV4_INCOMPLETE, "X-Amz-Expires must be non-negative");
-        if (exp > SIGV4_MAX_EXPIRES)
+        if (exp > SIGV4_MAX_EXPIRES) /* S3's wording */
             return sigv4_fail(out, SIGV4_INCOMPLETE,
-                              "X-Amz-Expires must be less than a week (in seconds) that is "
-                              "604800");
+                              "X-Amz-Expires must be less than a week (in seconds); that is, "
+                              "the given X-Amz-Expires must be less than 604800 seconds");
         if ((long long)now > (long long)t + exp)
             return sigv4_fail(out, SIGV4_EXPIRED, "Request has expired");
     } else if ((long long)t < (long long)now - SIGV4_MAX_SKEW) {

@@ -336,5 +336,34 @@ class ConditionKeys(S3Case):
         self.assertEqual(get("https://elsewhere.example/"), "AccessDenied")
 
 
+class PresignedLimits(S3Case):
+    """X-Amz-Expires out of S3's range is AuthorizationQueryParametersError;
+    an expired URL is AccessDenied."""
+    server_args = {}
+
+    def test_expires_range(self):
+        c = self.s3(signature_version="s3v4")
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="k", Body=b"v")
+
+        def get(expires):
+            url = c.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "k"},
+                                           ExpiresIn=expires)
+            u = urllib.parse.urlsplit(url)
+            conn = self.server.connection()
+            try:
+                conn.request("GET", u.path + "?" + u.query)
+                r = conn.getresponse()
+                return r.status, r.read()
+            finally:
+                conn.close()
+        self.assertEqual(get(604800), (200, b"v"))
+        for expires, msg in ((604801, b"less than a week"), (-5, b"must be non-negative")):
+            status, body = get(expires)
+            self.assertEqual(status, 400, body)
+            self.assertIn(b"<Code>AuthorizationQueryParametersError</Code>", body)
+            self.assertIn(msg, body)
+
+
 if __name__ == "__main__":
     unittest.main()
