@@ -310,18 +310,24 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
     if (r->remote_addr && *r->remote_addr)
         kv[n++] = (struct authz_kv){"aws:SourceIp", r->remote_addr};
     kv[n++] = (struct authz_kv){"aws:SecureTransport", r->tls ? "true" : "false"};
-    n += s3_policy_context(r, action, bucket, key, kv + n, sizeof(kv) / sizeof(kv[0]) - n);
     az.who = q->anonymous ? NULL : root_pol ? &root : &q->who;
     az.action = action;
     az.resource = key                 ? arena_sprintf(r->arena, "arn:aws:s3:::%s/%s", bucket, key)
                   : bucket && *bucket ? arena_sprintf(r->arena, "arn:aws:s3:::%s", bucket)
                                       : "arn:aws:s3:::*"; /* ListBuckets, as S3 names it */
-    az.context = kv;
-    az.ncontext = n;
     if (root_pol)
         az.resource_policy = root_pol;
     else if (bucket && *bucket) /* the bucket policy is evaluated with the caller's own */
         az.resource_policy = s3_bucket_policy_for(r, bucket, q->anonymous);
+    /* an object's tags are read only when a policy may name them: the root's
+     * and the anonymous caller's only policy is the bucket's */
+    n += s3_policy_context(
+        r, action, bucket, key,
+        !(q->anonymous || root_pol) ||
+            (az.resource_policy && strstr(az.resource_policy, "s3:ExistingObjectTag/")),
+        kv + n, sizeof(kv) / sizeof(kv[0]) - n);
+    az.context = kv;
+    az.ncontext = n;
     return authz_check(q->s3->authz, &az, e) == ERR_OK;
 }
 

@@ -251,7 +251,7 @@ static void request_tags(struct http_req *r, struct authz_kv *kv, size_t *n, siz
 }
 
 size_t s3_policy_context(struct http_req *r, const char *action, const char *bucket,
-                         const char *key, struct authz_kv *kv, size_t cap)
+                         const char *key, bool object_tags, struct authz_kv *kv, size_t cap)
 {
     static const char *const hdrs[] = {"x-amz-acl",
                                        "x-amz-metadata-directive",
@@ -299,7 +299,7 @@ size_t s3_policy_context(struct http_req *r, const char *action, const char *buc
         kv_add(kv, &n, cap, "s3:VersionId", s3_query(r, "versionId"));
         if (strcmp(action, "s3:PutObject") == 0)
             request_tags(r, kv, &n, cap);
-        else if (on_existing_object(action))
+        else if (object_tags && on_existing_object(action))
             existing_tags(r, bucket, key, kv, &n, cap);
     }
     return n;

@@ -375,10 +375,11 @@ bool s3_policy_public(const char *json);
  * into @kv (at most @cap; arena values): aws:Referer, aws:UserAgent, the
  * s3:x-amz-* headers S3 names as keys, s3:x-amz-copy-source, s3:prefix,
  * s3:delimiter, s3:max-keys, s3:VersionId, s3:signatureversion, s3:authType,
- * s3:RequestObjectTag/K (PutObject) and s3:ExistingObjectTag/K (actions on an
- * existing object: the version's tags, read from the store). */
+ * s3:RequestObjectTag/K (PutObject) and, with @object_tags,
+ * s3:ExistingObjectTag/K (actions on an existing object: the version's tags,
+ * read from the store). */
 size_t s3_policy_context(struct http_req *r, const char *action, const char *bucket,
-                         const char *key, struct authz_kv *kv, size_t cap);
+                         const char *key, bool object_tags, struct authz_kv *kv, size_t cap);
 /* s3_root_deny_policy - @policy's Deny statements and an Allow of everything
  * else, to evaluate the account root against (NULL: nothing denies) */
 const char *s3_root_deny_policy(struct http_req *r, const char *policy);

@@ -12,6 +12,7 @@ import unittest
 import urllib.parse
 import uuid
 
+import botocore
 import botocore.exceptions
 
 import tandem_harness as th
@@ -258,6 +259,21 @@ class ConditionKeys(S3Case):
         g.put_object(Bucket=b, Key="n", Body=b"x", Tagging="owner=web")
         self.assertEqual(c.get_object_tagging(Bucket=b, Key="n")["TagSet"],
                          [{"Key": "owner", "Value": "web"}])
+
+    def test_existing_object_tag_for_anonymous_callers(self):
+        c = self.c
+        b = self.bucket(c)
+        c.delete_public_access_block(Bucket=b)
+        c.put_object(Bucket=b, Key="shared", Body=b"s", Tagging="share=yes")
+        c.put_object(Bucket=b, Key="kept", Body=b"k")
+        c.put_bucket_policy(Bucket=b, Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                           "Resource": "arn:aws:s3:::%s/*" % b,
+                           "Condition": {"StringEquals": {"s3:ExistingObjectTag/share": "yes"}}}]}))
+        anon = self.s3(signature_version=botocore.UNSIGNED)
+        self.assertEqual(anon.get_object(Bucket=b, Key="shared")["Body"].read(), b"s")
+        self.assertEqual(code_of(anon.get_object, Bucket=b, Key="kept"), "AccessDenied")
 
     def test_copy_source_metadata_directive_and_prefix(self):
         c, g = self.c, self.guest
