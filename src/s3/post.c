@@ -348,6 +348,7 @@ static bool check_signature(struct http_req *r, const struct form *fm, const cha
             deny(r, S3E_INVALID_ACCESS_KEY, NULL);
             return false;
         }
+        q->post_v2 = true;
         HMAC(EVP_sha1(), q->who.secret, (int)strlen(q->who.secret), (const unsigned char *)policy,
              strlen(policy), mac, &ml);
         base64_encode(mac, 20, want);

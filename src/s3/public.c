@@ -282,7 +282,9 @@ size_t s3_policy_context(struct http_req *r, const char *action, const char *buc
     }
     if (!q->anonymous) {
         const char *auth = http_req_header(r, "authorization");
-        bool v4 = auth ? strncmp(auth, "AWS4-", 5) == 0 : !strstr(r->query, "AWSAccessKeyId=");
+        bool v4 = q->post_status ? !q->post_v2
+                  : auth         ? strncmp(auth, "AWS4-", 5) == 0
+                                 : !strstr(r->query, "AWSAccessKeyId=");
         kv_add(kv, &n, cap, "s3:signatureversion", v4 ? "AWS4-HMAC-SHA256" : "AWS");
         kv_add(kv, &n, cap, "s3:authType",
                q->post_status ? "POST"

@@ -145,6 +145,7 @@ struct s3_req {
     /* a POST upload (post.c): the answer asked for once the object is written
      * (post_status 0: not a POST upload) */
     int post_status;
+    bool post_v2; /* the form was signed with SigV2 */
     const char *post_redirect, *post_etag;
 };
 

@@ -91,6 +91,16 @@ class PostObject(S3Case):
         status, h, body = self.post(b, self.signed_fields(b, conds, [("key", "a"),
                                                                      ("file", "one")]))
         self.assertEqual((status, body), (204, b""))
+        # a bucket policy refusing SigV2 refuses a SigV2 form too
+        c.put_bucket_policy(Bucket=b, Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+                           "Resource": "arn:aws:s3:::%s/*" % b,
+                           "Condition": {"StringEquals": {"s3:signatureversion": "AWS"}}}]}))
+        status, _, body = self.post(b, self.signed_fields(b, conds, [("key", "v2"),
+                                                                     ("file", "x")]))
+        self.assertEqual((status, b"AccessDenied" in body), (403, True), body)
+        c.delete_bucket_policy(Bucket=b)
         conds.append(["starts-with", "$success_action_redirect", "https://app.example/"])
         status, h, _ = self.post(b, self.signed_fields(b, conds, [
             ("key", "b c"), ("success_action_redirect", "https://app.example/done"),
