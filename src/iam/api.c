@@ -444,7 +444,7 @@ static void list_one(cJSON *doc, void *arg)
         if (la->only_attached && iam_attachments(la->c->iam, iam_jstr(doc, "Arn")) == 0)
             return;
         iam_xml_policy(la->c->iam, la->b, doc, "member");
-    } else if (strcmp(iam_jstr(doc, "UserName"), la->user) == 0) {
+    } else if (strcasecmp(iam_jstr(doc, "UserName"), la->user) == 0) {
         buf_puts(la->b, "<member>");
         xmlw_elem(la->b, "UserName", iam_jstr(doc, "UserName"), 0);
         xmlw_elem(la->b, "AccessKeyId", iam_jstr(doc, "AccessKeyId"), 0);
@@ -697,6 +697,7 @@ static void op_create_access_key(struct iam_call *c)
     w.b = secret;
     if (!iam_write(c, &w))
         return;
+    user = w.name; /* the user's own name, whatever the case asked */
     doc = iam_load(c, "user", user);
     if (!doc)
         return;

@@ -223,7 +223,8 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
     iam_now_iso(now, 0);
     if (w->op == W_KEY_DELETE || w->op == W_KEY_STATUS) {
         rc = iam_txn_doc_get(t, "key", w->a, &doc, e);
-        if (rc == ERR_NOTFOUND || (rc == ERR_OK && strcmp(iam_jstr(doc, "UserName"), w->name) != 0))
+        if (rc == ERR_NOTFOUND ||
+            (rc == ERR_OK && strcasecmp(iam_jstr(doc, "UserName"), w->name) != 0))
             rc = err_set(e, ERR_NOTFOUND, "The Access Key with id %s cannot be found.", w->a);
         if (rc == ERR_OK && w->op == W_KEY_DELETE) {
             rc = iam_txn_doc_del(t, "key", w->a, e);

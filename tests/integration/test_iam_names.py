@@ -56,6 +56,18 @@ class IamNames(ServerTestCase):
         self.assertEqual([x["GroupName"] for x in
                           self.iam.list_groups_for_user(UserName="Harbor")["Groups"]], ["Crew"])
         self.iam.remove_user_from_group(GroupName="crew", UserName="HARBOR")
+        key = self.iam.create_access_key(UserName="HARBOR")["AccessKey"]
+        self.assertEqual(key["UserName"], "Harbor")
+        self.assertEqual([k["AccessKeyId"] for k in
+                          self.iam.list_access_keys(UserName="harbor")["AccessKeyMetadata"]],
+                         [key["AccessKeyId"]])
+        sts = self.server.boto3("sts", access_key=key["AccessKeyId"],
+                                secret_key=key["SecretAccessKey"])
+        self.assertEqual(sts.get_caller_identity()["Arn"],
+                         "arn:aws:iam::%s:user/ports/Harbor" % ACCOUNT)
+        self.iam.update_access_key(UserName="hArbor", AccessKeyId=key["AccessKeyId"],
+                                   Status="Inactive")
+        self.iam.delete_access_key(UserName="harbor", AccessKeyId=key["AccessKeyId"])
         # deleted by another case: gone under every case
         self.iam.delete_user(UserName="HARBOR")
         self.assertEqual(self.code(self.iam.get_user, UserName="Harbor"), "NoSuchEntity")
