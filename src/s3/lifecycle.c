@@ -503,7 +503,10 @@ bool s3_lc_check(struct arena *a, const struct s3_xml *x, enum s3_code *code, ch
         }
         if ((e = s3_xml_child(r, "Expiration"))) {
             action = true;
-            if (s3_xml_child(e, "Days") && s3_xml_child(e, "Date"))
+            /* one of Days, Date, ExpiredObjectDeleteMarker */
+            if (!!s3_xml_child(e, "Days") + !!s3_xml_child(e, "Date") +
+                    !!s3_xml_child(e, "ExpiredObjectDeleteMarker") >
+                1)
                 return lc_fail(code, S3E_MALFORMED_XML, msg, cap, "");
             if ((d = s3_xml_text(e, "Days")) && !days_ok(d))
                 return lc_fail(code, S3E_INVALID_ARGUMENT, msg, cap,

@@ -60,6 +60,9 @@ class BucketConfig(th.ServerTestCase):
             ([self.rule(ID="mpu", AbortIncompleteMultipartUpload={"DaysAfterInitiation": 0})],
              "InvalidArgument", "'DaysAfterInitiation' for AbortIncompleteMultipartUpload "
              "action must be a positive integer"),
+            ([self.rule(ID="markers-too", Expiration={"Days": 3,
+                                                      "ExpiredObjectDeleteMarker": True})],
+             "MalformedXML", None),
             ([self.rule(ID="cold", Transitions=[{"Days": 30, "StorageClass": "FREEZER"}])],
              "MalformedXML", None),
             ([self.rule(ID="idle")], "InvalidRequest",
