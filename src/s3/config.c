@@ -149,6 +149,13 @@ static bool valid(struct http_req *r, const struct cfg *c, struct s3_xml *x)
     }
     if (strcmp(c->query, "website") == 0)
         return s3_xml_child(x, "IndexDocument") || s3_xml_child(x, "RedirectAllRequestsTo");
+    if (strcmp(c->query, "logging") == 0 && (n = s3_xml_child(x, "LoggingEnabled"))) {
+        const char *src =
+            s3_xml_text(s3_xml_child(s3_xml_child(n, "TargetObjectKeyFormat"), "PartitionedPrefix"),
+                        "PartitionDateSource");
+        return s3_xml_text(n, "TargetBucket") && s3_xml_text(n, "TargetPrefix") &&
+               (!src || strcmp(src, "EventTime") == 0 || strcmp(src, "DeliveryTime") == 0);
+    }
     (void)r;
     return true;
 }

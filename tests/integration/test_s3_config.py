@@ -198,6 +198,10 @@ class BucketConfig(th.ServerTestCase):
         self.assertEqual((st, code), (400, "InvalidTargetBucketForLogging"))
         self.assertEqual(msg, "The target bucket for logging does not exist")
         self.assertNotIn("LoggingEnabled", self.c.get_bucket_logging(Bucket=b))
+        st, code, _ = self.error(self.c.put_bucket_logging, Bucket=b, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "l/", "TargetObjectKeyFormat": {
+                "PartitionedPrefix": {"PartitionDateSource": "Yesterday"}}}})
+        self.assertEqual((st, code), (400, "MalformedXML"))
         self.c.put_bucket_logging(Bucket=b, BucketLoggingStatus={
             "LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "l/"}})
         self.assertEqual(self.c.get_bucket_logging(Bucket=b)["LoggingEnabled"]["TargetBucket"],
