@@ -907,7 +907,8 @@ static bool sigv4_fail(struct sigv4_result *out, enum sigv4_fail f, const char *
 /* sigv4_parse_header - split "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
  * Signature=..." into @c. The parts may be separated by commas, whitespace or
  * both, as AWS accepts: none of their values holds either. */
-static bool sigv4_parse_header(const char *auth, struct sigv4_claim *c, struct sigv4_result *out)
+static bool sigv4_parse_header(const char *auth, bool has_date, struct sigv4_claim *c,
+                               struct sigv4_result *out)
 {
     const char *p = auth;
     size_t alen;
@@ -947,7 +948,7 @@ static bool sigv4_parse_header(const char *auth, struct sigv4_claim *c, struct s
         if (slot && !*slot)
             *slot = xstrndup(eq + 1, (size_t)(start + len - eq - 1));
     }
-    if (!c->credential || !c->signed_headers || !c->signature) {
+    if (!c->credential || !c->signed_headers || !c->signature || !has_date) {
         struct buf m;
         buf_init(&m, 0);
         if (!c->credential)
@@ -956,6 +957,9 @@ static bool sigv4_parse_header(const char *auth, struct sigv4_claim *c, struct s
             buf_puts(&m, "Authorization header requires 'Signature' parameter. ");
         if (!c->signed_headers)
             buf_puts(&m, "Authorization header requires 'SignedHeaders' parameter. ");
+        if (!has_date)
+            buf_puts(&m, "Authorization header requires existence of either a 'X-Amz-Date' or "
+                         "a 'Date' header. ");
         buf_printf(&m, "Authorization=%.300s", auth);
         sigv4_fail(out, SIGV4_INCOMPLETE, "%s", m.ptr);
         buf_free(&m);
@@ -1144,13 +1148,10 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
         return sigv4_fail(out, SIGV4_INCOMPLETE,
                           "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
                           "Authorization.");
-    if (!c->date)
-        return sigv4_fail(out, SIGV4_BAD_DATE,
-                          "Authorization header requires existence of either a 'X-Amz-Date' or "
-                          "a 'Date' header.");
+    /* a missing date was refused with the header's other missing parts */
     if (c->from_date_header ? !sigv4_parse_http_date(c->date, &t)
                             : !sigv4_parse_amz_date(c->date, &t))
-        return sigv4_fail(out, SIGV4_BAD_DATE,
+        return sigv4_fail(out, SIGV4_INCOMPLETE,
                           "Date must be in ISO-8601 'basic format'. Got '%.40s'. See "
                           "http://en.wikipedia.org/wiki/ISO_8601",
                           c->date);
@@ -1254,13 +1255,13 @@ bool sigv4_verify(struct creds *c, const struct sigv4_request *r, time_t now,
         if (!sigv4_parse_query(&ps, &claim, out))
             goto out;
     } else {
-        if (!sigv4_parse_header(auth, &claim, out))
-            goto out;
         claim.date = sigv4_header(r, "x-amz-date");
         if (!claim.date) {
             claim.date = sigv4_header(r, "date");
             claim.from_date_header = claim.date != NULL;
         }
+        if (!sigv4_parse_header(auth, claim.date != NULL, &claim, out))
+            goto out;
         claim.token = sigv4_header(r, "x-amz-security-token");
     }
     ok = sigv4_check(c, r, now, &claim, out);

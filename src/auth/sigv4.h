@@ -35,15 +35,15 @@ struct sigv4_request {
 
 enum sigv4_fail {
     SIGV4_OK = 0,
-    SIGV4_MISSING,          /* no Authorization header and no presigned query */
-    SIGV4_INCOMPLETE,       /* malformed Authorization/query: a part missing or garbled */
-    SIGV4_UNKNOWN_KEY,      /* access key not registered */
-    SIGV4_BAD_SIGNATURE,    /* signature does not match */
-    SIGV4_BAD_DATE,         /* X-Amz-Date missing/garbled, or scope date differs from it */
-    SIGV4_SKEWED,           /* request time more than 15 minutes from now */
-    SIGV4_EXPIRED,          /* presigned URL past X-Amz-Expires (or Expires over 7 days) */
-    SIGV4_BAD_TOKEN,        /* session token missing, or not the key's token */
-    SIGV4_TOKEN_EXPIRED,    /* temporary credentials past their expiry */
+    SIGV4_MISSING,       /* no Authorization header and no presigned query */
+    SIGV4_INCOMPLETE,    /* malformed Authorization/query: a part or the date missing or garbled */
+    SIGV4_UNKNOWN_KEY,   /* access key not registered */
+    SIGV4_BAD_SIGNATURE, /* signature does not match */
+    SIGV4_BAD_DATE,      /* the credential scope's date is not one, or not the request's */
+    SIGV4_SKEWED,        /* request time more than 15 minutes from now */
+    SIGV4_EXPIRED,       /* presigned URL past X-Amz-Expires (or Expires over 7 days) */
+    SIGV4_BAD_TOKEN,     /* session token missing, or not the key's token */
+    SIGV4_TOKEN_EXPIRED, /* temporary credentials past their expiry */
     SIGV4_PAYLOAD_MISMATCH, /* x-amz-content-sha256 is a hash the body does not have */
 };
 

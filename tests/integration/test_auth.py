@@ -111,6 +111,26 @@ class Auth(ServerTestCase):
                 self.assertAwsError(status, body, "InvalidSignatureException")
                 self.assertIn(words, json.loads(body)["message"])
 
+    def test_missing_or_garbled_date_is_incomplete(self):
+        from tandem_harness import sigv4_sign
+        h = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,
+                                     "Content-Type": "application/x-amz-json-1.0",
+                                     "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+                       b"{}", self.server.access_key, self.server.secret_key,
+                       self.server.region, "dynamodb")
+        del h["X-Amz-Date"]
+        status, _, body = self.server.raw(body=b"{}", sign=False, headers=h,
+                                          target="DynamoDB_20120810.ListTables")
+        self.assertAwsError(status, body, "IncompleteSignatureException")
+        self.assertTrue(json.loads(body)["message"].startswith(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
+            "header. Authorization=AWS4-HMAC-SHA256 Credential="), body)
+        h["X-Amz-Date"] = "2026-01-02T03:04:05Z"
+        status, _, body = self.server.raw(body=b"{}", sign=False, headers=h,
+                                          target="DynamoDB_20120810.ListTables")
+        self.assertAwsError(status, body, "IncompleteSignatureException")
+        self.assertIn("Date must be in ISO-8601 'basic format'", json.loads(body)["message"])
+
     def test_authorization_parts_without_spaces(self):
         from tandem_harness import sigv4_sign
         h = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,

@@ -890,9 +890,14 @@ static const struct fail_case fails[] = {
      DATE, "", T0, 0, NULL, SIGV4_BAD_DATE,
      "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
      "'20150831' != '20150830', from '20150830T123600Z'."},
-    {"no date", VANILLA_AUTH, NULL, "", T0, 0, NULL, SIGV4_BAD_DATE,
-     "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."},
-    {"garbled date", VANILLA_AUTH, "2015-08-30T12:36:00Z", "", T0, 0, NULL, SIGV4_BAD_DATE,
+    {"no date", VANILLA_AUTH, NULL, "", T0, 0, NULL, SIGV4_INCOMPLETE,
+     "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+     "Authorization=AWS4-HMAC-SHA256 Credential="},
+    {"no date and no Signature", "AWS4-HMAC-SHA256 Credential=" AK "/" SCOPE ", SignedHeaders=host",
+     NULL, "", T0, 0, NULL, SIGV4_INCOMPLETE,
+     "Authorization header requires 'Signature' parameter. Authorization header requires "
+     "existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 "},
+    {"garbled date", VANILLA_AUTH, "2015-08-30T12:36:00Z", "", T0, 0, NULL, SIGV4_INCOMPLETE,
      "Date must be in ISO-8601 'basic format'. Got '2015-08-30T12:36:00Z'."},
     {"host not signed", AUTH("x-amz-date", "00"), DATE, "", T0, 0, NULL, SIGV4_INCOMPLETE,
      "'Host' or ':authority' must be a 'SignedHeader'"},
@@ -987,7 +992,7 @@ static void test_date_header(void **state)
     assert_int_equal(res.fail, SIGV4_SKEWED);
     hs[0].value = "yesterday";
     assert_false(sigv4_verify(f->lt, &r, T0, &res));
-    assert_int_equal(res.fail, SIGV4_BAD_DATE);
+    assert_int_equal(res.fail, SIGV4_INCOMPLETE);
     free(creq);
     free(sts);
 }
@@ -1107,7 +1112,7 @@ static void test_presigned_failures(void **state)
     assert_int_equal(res.fail, SIGV4_INCOMPLETE);
     presign("20150830T1236", "60", "", q, sizeof(q));
     assert_false(sigv4_verify(f->lt, &r, T0, &res));
-    assert_int_equal(res.fail, SIGV4_BAD_DATE);
+    assert_int_equal(res.fail, SIGV4_INCOMPLETE);
 
     /* temporary credentials carry their token in the query */
     presign(DATE, "60",
