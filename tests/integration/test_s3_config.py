@@ -178,7 +178,8 @@ class BucketConfig(th.ServerTestCase):
                          (datetime.datetime(2040, 6, 1, tzinfo=datetime.timezone.utc), "fixed"))
         self.assertIsNone(self.expiry(self.c.put_object(Bucket=b, Key="keep/a", Body=b"1")))
         # copies and completed uploads are new objects the rules apply to
-        cp = self.c.copy_object(Bucket=b, Key="tmp/copy", CopySource={"Bucket": b, "Key": "report/q1"})
+        cp = self.c.copy_object(Bucket=b, Key="tmp/copy",
+                                CopySource={"Bucket": b, "Key": "report/q1"})
         self.assertEqual(self.expiry(cp)[1], "week")
         up = self.c.create_multipart_upload(Bucket=b, Key="tmp/big")["UploadId"]
         p = self.c.upload_part(Bucket=b, Key="tmp/big", UploadId=up, PartNumber=1, Body=b"z")
@@ -199,8 +200,9 @@ class BucketConfig(th.ServerTestCase):
         self.assertEqual(msg, "The target bucket for logging does not exist")
         self.assertNotIn("LoggingEnabled", self.c.get_bucket_logging(Bucket=b))
         st, code, _ = self.error(self.c.put_bucket_logging, Bucket=b, BucketLoggingStatus={
-            "LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "l/", "TargetObjectKeyFormat": {
-                "PartitionedPrefix": {"PartitionDateSource": "Yesterday"}}}})
+            "LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "l/",
+                               "TargetObjectKeyFormat": {"PartitionedPrefix": {
+                                   "PartitionDateSource": "Yesterday"}}}})
         self.assertEqual((st, code), (400, "MalformedXML"))
         self.c.put_bucket_logging(Bucket=b, BucketLoggingStatus={
             "LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "l/"}})
