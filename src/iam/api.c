@@ -227,6 +227,16 @@ const char *iam_caller_user(struct iam_call *c)
     return c->who->user;
 }
 
+/* key_owner - whose access keys a key operation is about: the UserName
+ * parameter, else the caller; "" for the account root's own keys (a root
+ * caller without UserName, as IAM lets the root user manage its keys). */
+static const char *key_owner(struct iam_call *c)
+{
+    if (!iam_param(c, "UserName") && c->who->root && !*c->who->session_token)
+        return "";
+    return iam_caller_user(c);
+}
+
 char *iam_arn_of(struct iam_call *c, const char *kind, const char *path, const char *name)
 {
     return arena_sprintf(c->r->arena, "arn:aws:iam::%s:%s%s%s", c->iam->account, kind,
@@ -446,7 +456,8 @@ static void list_one(cJSON *doc, void *arg)
         iam_xml_policy(la->c->iam, la->b, doc, "member");
     } else if (strcasecmp(iam_jstr(doc, "UserName"), la->user) == 0) {
         buf_puts(la->b, "<member>");
-        xmlw_elem(la->b, "UserName", iam_jstr(doc, "UserName"), 0);
+        if (*la->user)
+            xmlw_elem(la->b, "UserName", iam_jstr(doc, "UserName"), 0);
         xmlw_elem(la->b, "AccessKeyId", iam_jstr(doc, "AccessKeyId"), 0);
         xmlw_elem(la->b, "Status", iam_jstr(doc, "Status"), 0);
         xmlw_elem(la->b, "CreateDate", iam_jstr(doc, "CreateDate"), 0);
@@ -515,12 +526,12 @@ static void op_list(struct iam_call *c, const char *kind, const char *action, co
     enum err_code rc;
 
     if (strcmp(kind, "key") == 0) {
-        if (!(la.user = iam_caller_user(c)))
+        if (!(la.user = key_owner(c)))
             return;
         if (!iam_allowed(c, action, iam_arn_of(c, "user", "/", la.user)))
             return;
-        cJSON *u = iam_load(c, "user", la.user);
-        if (!u)
+        cJSON *u = *la.user ? iam_load(c, "user", la.user) : NULL;
+        if (*la.user && !u)
             return;
         cJSON_Delete(u);
     } else if (!iam_allowed(c, action, "*")) {
@@ -680,7 +691,7 @@ static void op_tag(struct iam_call *c, const char *kind, bool untag)
 
 static void op_create_access_key(struct iam_call *c)
 {
-    const char *user = iam_caller_user(c);
+    const char *user = key_owner(c);
     struct iam_write w = {.op = W_KEY_CREATE, .kind = "user"};
     char akid[32], secret[48], now[32];
     struct creds_identity id;
@@ -695,18 +706,14 @@ static void op_create_access_key(struct iam_call *c)
     w.name = user;
     w.a = akid;
     w.b = secret;
+    if (!*user) /* the root's own key */
+        snprintf(w.out, sizeof(w.out), "arn:aws:iam::%s:root", c->iam->account);
     if (!iam_write(c, &w))
         return;
     user = w.name; /* the user's own name, whatever the case asked */
-    doc = iam_load(c, "user", user);
-    if (!doc)
+    if (!(doc = iam_load(c, "key", akid)))
         return;
-    memset(&id, 0, sizeof(id));
-    snprintf(id.access_key, sizeof(id.access_key), "%s", akid);
-    snprintf(id.secret, sizeof(id.secret), "%s", secret);
-    snprintf(id.account, sizeof(id.account), "%s", c->iam->account);
-    snprintf(id.user, sizeof(id.user), "%s", user);
-    snprintf(id.arn, sizeof(id.arn), "%s", iam_jstr(doc, "Arn"));
+    iam_creds_of(c->iam, doc, &id);
     cJSON_Delete(doc);
     if (creds_add(c->iam->creds, &id, &e) != ERR_OK) {
         iam_fail_err(c, ERR_INTERNAL, &e);
@@ -715,7 +722,8 @@ static void op_create_access_key(struct iam_call *c)
     iam_now_iso(now, 0);
     buf_init(&b, 0);
     buf_puts(&b, "<AccessKey>");
-    xmlw_elem(&b, "UserName", user, 0);
+    if (*user)
+        xmlw_elem(&b, "UserName", user, 0);
     xmlw_elem(&b, "AccessKeyId", akid, 0);
     xmlw_elem(&b, "Status", "Active", 0);
     xmlw_elem(&b, "SecretAccessKey", secret, 0);
@@ -727,7 +735,7 @@ static void op_create_access_key(struct iam_call *c)
 
 static void op_delete_access_key(struct iam_call *c)
 {
-    const char *user = iam_caller_user(c), *akid = iam_param(c, "AccessKeyId");
+    const char *user = key_owner(c), *akid = iam_param(c, "AccessKeyId");
     struct iam_write w = {.op = W_KEY_DELETE, .kind = "key"};
 
     if (!user)
@@ -752,7 +760,7 @@ static void op_delete_access_key(struct iam_call *c)
  * any service (it leaves the credentials table until it is made active again) */
 static void op_update_access_key(struct iam_call *c)
 {
-    const char *user = iam_caller_user(c), *akid = iam_param(c, "AccessKeyId");
+    const char *user = key_owner(c), *akid = iam_param(c, "AccessKeyId");
     const char *status = iam_param(c, "Status");
     struct iam_write w = {.op = W_KEY_STATUS, .kind = "key"};
     cJSON *doc;

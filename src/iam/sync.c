@@ -130,6 +130,11 @@ void iam_creds_of(struct iam *iam, const cJSON *doc, struct creds_identity *out)
                  iam_jstr(doc, "SessionToken"));
         out->expires = cJSON_IsNumber(exp) ? (int64_t)exp->valuedouble : 1;
         out->root = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "Root"));
+    } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "Root"))) {
+        /* an access key of the account root, made by the root with CreateAccessKey */
+        snprintf(out->user, sizeof(out->user), "root");
+        snprintf(out->arn, sizeof(out->arn), "%s", iam_jstr(doc, "UserArn"));
+        out->root = true;
     } else { /* an IAM user's access key */
         snprintf(out->user, sizeof(out->user), "%s", iam_jstr(doc, "UserName"));
         snprintf(out->arn, sizeof(out->arn), "%s", iam_jstr(doc, "UserArn"));

@@ -168,6 +168,32 @@ static void count_keys(cJSON *doc, void *arg)
         ks->n++;
 }
 
+/* root_key_create - a key of the account root (UserName "", "Root": true,
+ * UserArn @w->out), at most MAX_KEYS_PER_USER of them */
+static enum err_code root_key_create(struct store_txn *t, struct iam_write *w, const char *now,
+                                     struct err *e)
+{
+    struct key_scan ks = {"", 0};
+    enum err_code rc;
+    cJSON *k;
+
+    iam_txn_doc_each(t, "key", count_keys, &ks, NULL);
+    if (ks.n >= MAX_KEYS_PER_USER)
+        return err_set(e, ERR_LIMIT, "Cannot exceed quota for AccessKeysPerUser: %d",
+                       MAX_KEYS_PER_USER);
+    k = cJSON_CreateObject();
+    cJSON_AddStringToObject(k, "UserName", "");
+    cJSON_AddStringToObject(k, "UserArn", w->out);
+    cJSON_AddBoolToObject(k, "Root", true);
+    cJSON_AddStringToObject(k, "AccessKeyId", w->a);
+    cJSON_AddStringToObject(k, "SecretAccessKey", w->b);
+    cJSON_AddStringToObject(k, "Status", "Active");
+    cJSON_AddStringToObject(k, "CreateDate", now);
+    rc = iam_txn_doc_put(t, "key", w->a, k, e);
+    cJSON_Delete(k);
+    return rc;
+}
+
 static enum err_code apply_delete(struct store_txn *t, struct iam_write *w, cJSON *doc,
                                   struct err *e)
 {
@@ -221,6 +247,8 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
     char now[32];
 
     iam_now_iso(now, 0);
+    if (w->op == W_KEY_CREATE && !*w->name) /* the account root's own key */
+        return root_key_create(t, w, now, e);
     if (w->op == W_KEY_DELETE || w->op == W_KEY_STATUS) {
         rc = iam_txn_doc_get(t, "key", w->a, &doc, e);
         if (rc == ERR_NOTFOUND ||

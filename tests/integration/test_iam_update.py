@@ -108,6 +108,41 @@ class IamUpdates(ServerTestCase):
         self.iam.update_access_key(UserName="upd-user", AccessKeyId=ak, Status="Active")
         self.iam.delete_access_key(UserName="upd-user", AccessKeyId=ak)
 
+    def test_root_manages_its_own_keys(self):
+        # the account root, without UserName, manages the root's own access keys
+        self.assertEqual(self.code(self.iam.update_access_key,
+                                   AccessKeyId="AKIANOSUCHROOTKEY000", Status="Active"),
+                         "NoSuchEntity")
+        self.assertEqual(self.code(self.iam.delete_access_key,
+                                   AccessKeyId="AKIANOSUCHROOTKEY000"), "NoSuchEntity")
+        key = self.iam.create_access_key()["AccessKey"]
+        ak, sk = key["AccessKeyId"], key["SecretAccessKey"]
+        self.assertEqual(key["Status"], "Active")
+        self.assertNotIn("UserName", key)
+        listed = self.iam.list_access_keys()["AccessKeyMetadata"]
+        self.assertEqual([m["AccessKeyId"] for m in listed], [ak])
+        # it is a root key: allowed everything, in every service, also after a restart
+        sts = self.server.boto3("sts", access_key=ak, secret_key=sk)
+        self.assertEqual(sts.get_caller_identity()["Arn"], "arn:aws:iam::%s:root" % ACCOUNT)
+        self.server.stop()
+        self.server.start()
+        self.iam = self.server.boto3("iam")
+        rootiam = self.server.boto3("iam", access_key=ak, secret_key=sk)
+        rootiam.create_user(UserName="made-by-root-key")
+        self.server.boto3("s3", access_key=ak, secret_key=sk).list_buckets()
+        # not a user's key, and a user's key is not the root's
+        self.iam.create_user(UserName="keyless")
+        self.assertEqual(self.code(self.iam.delete_access_key, UserName="keyless",
+                                   AccessKeyId=ak), "NoSuchEntity")
+        self.assertEqual(self.iam.list_access_keys(UserName="keyless")["AccessKeyMetadata"], [])
+        self.iam.update_access_key(AccessKeyId=ak, Status="Inactive")
+        self.assertEqual(self.code(rootiam.list_users), "InvalidClientTokenId")
+        self.assertEqual(self.iam.list_access_keys()["AccessKeyMetadata"][0]["Status"],
+                         "Inactive")
+        self.iam.delete_access_key(AccessKeyId=ak)
+        self.assertEqual(self.code(self.iam.delete_access_key, AccessKeyId=ak), "NoSuchEntity")
+        self.assertEqual(self.iam.list_access_keys()["AccessKeyMetadata"], [])
+
 
 if __name__ == "__main__":
     unittest.main()
