@@ -880,6 +880,7 @@ struct sigv4_claim {
     const char *date; /* borrowed from @r or the params */
     const char *token;
     const char *expires;
+    char alg[33]; /* an AWS4- algorithm other than AWS4-HMAC-SHA256, refused after the date */
     bool from_date_header;
 };
 
@@ -916,8 +917,10 @@ static bool sigv4_parse_header(const char *auth, bool has_date, struct sigv4_cla
     while (sigv4_space(*p))
         p++;
     alen = strcspn(p, " \t");
-    if (alen != strlen(SIGV4_ALGORITHM) || strncmp(p, SIGV4_ALGORITHM, alen) != 0)
+    if (alen < 5 || strncmp(p, "AWS4-", 5) != 0)
         return sigv4_fail(out, SIGV4_INCOMPLETE, "Unsupported Authorization Type");
+    if (alen != strlen(SIGV4_ALGORITHM) || strncmp(p, SIGV4_ALGORITHM, alen) != 0)
+        snprintf(c->alg, sizeof(c->alg), "%.*s", (int)(alen < 32 ? alen : 32), p);
     p += alen;
     while (*p) {
         const char *start, *end, *eq;
@@ -1142,13 +1145,9 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
     time_t t;
     bool ok;
 
-    if (!sigv4_parse_scope(c->credential, key, sizeof(key), sdate, out))
-        return false;
-    if (!sigv4_has_host(c->signed_headers))
-        return sigv4_fail(out, SIGV4_INCOMPLETE,
-                          "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
-                          "Authorization.");
-    /* a missing date was refused with the header's other missing parts */
+    /* in AWS's order: the date and its skew, the signed headers, the
+     * algorithm, the credential scope, the key, the signature (a missing
+     * date was refused with the header's other missing parts) */
     if (c->from_date_header ? !sigv4_parse_http_date(c->date, &t)
                             : !sigv4_parse_amz_date(c->date, &t))
         return sigv4_fail(out, SIGV4_INCOMPLETE,
@@ -1160,6 +1159,16 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
      * request is "Signature expired" whoever signed it); a presigned URL's
      * expiry after its key */
     if (!out->presigned && !sigv4_check_time(c, t, now, false, out))
+        return false;
+    if (!sigv4_has_host(c->signed_headers))
+        return sigv4_fail(out, SIGV4_INCOMPLETE,
+                          "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
+                          "Authorization.");
+    if (c->alg[0])
+        return sigv4_fail(out, SIGV4_INCOMPLETE,
+                          "Unsupported AWS 'algorithm': '%s' (only " SIGV4_ALGORITHM " for now). ",
+                          c->alg);
+    if (!sigv4_parse_scope(c->credential, key, sizeof(key), sdate, out))
         return false;
     if (!out->scope_date[0])
         return sigv4_fail(out, SIGV4_BAD_DATE,

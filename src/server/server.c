@@ -104,9 +104,16 @@ static void answer_auth_failure(struct http_req *r, enum svc svc, const struct s
 {
     const char *type = "InvalidSignatureException", *xml = "SignatureDoesNotMatch";
     const char *msg = v->msg;
+    const char *auth = http_req_header(r, "authorization");
+    enum sigv4_fail fail = v->fail;
     int status = 400;
 
-    switch (v->fail) {
+    /* DynamoDB takes an Authorization header of another scheme than AWS4-
+     * for none at all */
+    if (svc == SVC_DDB && fail == SIGV4_INCOMPLETE && !v->presigned && auth &&
+        strncmp(auth, "AWS4-", 5) != 0)
+        fail = SIGV4_MISSING;
+    switch (fail) {
     case SIGV4_MISSING:
         type = "MissingAuthenticationTokenException";
         xml = "MissingAuthenticationToken";

@@ -131,6 +131,32 @@ class Auth(ServerTestCase):
         self.assertAwsError(status, body, "IncompleteSignatureException")
         self.assertIn("Date must be in ISO-8601 'basic format'", json.loads(body)["message"])
 
+    def test_authorization_schemes(self):
+        """An Authorization of another scheme than AWS4- counts as none; another
+        AWS4 algorithm is named once the date is found current."""
+        from tandem_harness import sigv4_sign
+        h = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,
+                                     "Content-Type": "application/x-amz-json-1.0",
+                                     "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+                       b"{}", self.server.access_key, self.server.secret_key,
+                       self.server.region, "dynamodb")
+        for auth in ("Basic dXNlcjpwYXNz", "Bearer abc", "AWS " + self.server.access_key + ":x"):
+            h["Authorization"] = auth
+            status, _, body = self.server.raw(body=b"{}", sign=False, headers=h,
+                                              target="DynamoDB_20120810.ListTables")
+            self.assertAwsError(status, body, "MissingAuthenticationTokenException")
+        signed = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,
+                                          "Content-Type": "application/x-amz-json-1.0",
+                                          "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+                            b"{}", self.server.access_key, self.server.secret_key,
+                            self.server.region, "dynamodb")
+        h["Authorization"] = signed["Authorization"].replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512")
+        status, _, body = self.server.raw(body=b"{}", sign=False, headers=h,
+                                          target="DynamoDB_20120810.ListTables")
+        self.assertAwsError(status, body, "IncompleteSignatureException")
+        self.assertEqual(json.loads(body)["message"], "Unsupported AWS 'algorithm': "
+                         "'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). ")
+
     def test_authorization_parts_without_spaces(self):
         from tandem_harness import sigv4_sign
         h = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,

@@ -862,6 +862,13 @@ static const struct fail_case fails[] = {
     {"nothing after algorithm", "AWS4-HMAC-SHA256 ", DATE, "", T0, 0, NULL, SIGV4_INCOMPLETE,
      "Authorization header requires 'Credential' parameter. Authorization header requires "
      "'Signature' parameter. Authorization header requires 'SignedHeaders' parameter."},
+    {"another AWS4 algorithm",
+     "AWS4-HMAC-SHA512 Credential=" AK "/" SCOPE ", SignedHeaders=host;x-amz-date, Signature=5f",
+     DATE, "", T0, 0, NULL, SIGV4_INCOMPLETE,
+     "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). "},
+    {"another AWS4 algorithm, stale",
+     "AWS4-HMAC-SHA512 Credential=" AK "/" SCOPE ", SignedHeaders=host;x-amz-date, Signature=5f",
+     DATE, "", T0 + 3600, 0, NULL, SIGV4_SKEWED, "Signature expired"},
     {"garbage", "garbage", DATE, "", T0, 0, NULL, SIGV4_INCOMPLETE,
      "Unsupported Authorization Type"},
     {"empty", "", DATE, "", T0, 0, NULL, SIGV4_INCOMPLETE, "Unsupported Authorization Type"},
