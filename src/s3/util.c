@@ -110,15 +110,17 @@ bool s3_bucket_name_ok(const char *name)
     return true;
 }
 
+/* s3_time_iso - S3 keeps times to the second: a listing's LastModified
+ * (".000Z") equals the object's Last-Modified header. */
 void s3_time_iso(int64_t ms, char out[32])
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
 
     gmtime_r(&t, &tm);
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", (tm.tm_year + 1900) % 10000,
              (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
-             tm.tm_sec % 100, (int)(ms % 1000));
+             tm.tm_sec % 100);
 }
 
 void s3_time_http(int64_t ms, char out[40])

@@ -159,6 +159,34 @@ class ListedChecksums(S3Case):
             self.assertEqual(got, want, field)
 
 
+class ListedTimes(S3Case):
+    server_args = {}
+
+    def test_listed_last_modified_is_the_objects_to_the_second(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        for i in range(5):
+            c.put_object(Bucket=b, Key="k%d" % i, Body=b"x")
+        up = c.create_multipart_upload(Bucket=b, Key="up")
+        c.upload_part(Bucket=b, Key="up", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
+        heads = {"k%d" % i: c.head_object(Bucket=b, Key="k%d" % i)["LastModified"]
+                 for i in range(5)}
+        for r, field in ((c.list_objects(Bucket=b), "Contents"),
+                         (c.list_objects_v2(Bucket=b), "Contents"),
+                         (c.list_object_versions(Bucket=b), "Versions")):
+            got = {o["Key"]: o["LastModified"] for o in r[field]}
+            self.assertEqual(got, heads, field)
+        copied = c.copy_object(Bucket=b, Key="copy", CopySource={"Bucket": b, "Key": "k0"})
+        self.assertEqual(copied["CopyObjectResult"]["LastModified"],
+                         c.head_object(Bucket=b, Key="copy")["LastModified"])
+        for t in ([p["LastModified"] for p in c.list_parts(
+                      Bucket=b, Key="up", UploadId=up["UploadId"])["Parts"]] +
+                  [u["Initiated"] for u in c.list_multipart_uploads(Bucket=b)["Uploads"]] +
+                  [x["CreationDate"] for x in c.list_buckets()["Buckets"]]):
+            self.assertEqual(t.microsecond, 0)
+
+
 class VersionListingArguments(S3Case):
     server_args = {}
 
