@@ -267,6 +267,34 @@ static bool query_is_sts(const struct http_req *r)
     return false;
 }
 
+/* scope_error - DynamoDB's message when the credential scope of @v does not
+ * name this region and @service (both named when both are wrong), or NULL. */
+static const char *scope_error(struct region *rg, struct http_req *r, const struct sigv4_result *v,
+                               const char *service)
+{
+    bool region_ok = strcmp(v->region, rg->name) == 0;
+    bool service_ok = strcmp(v->service, service) == 0;
+
+    if (region_ok && service_ok)
+        return NULL;
+    return arena_sprintf(r->arena, "%s%s%s%s%s",
+                         region_ok ? "" : "Credential should be scoped to a valid region, not '",
+                         region_ok ? "" : v->region, region_ok ? "" : "'. ",
+                         service_ok ? "" : "Credential should be scoped to correct service: ",
+                         service_ok ? "" : arena_sprintf(r->arena, "'%s'. ", service));
+}
+
+/* check_scope - the credential scope must name @service and this region. */
+static bool check_scope(struct region *rg, struct http_req *r, const struct sigv4_result *v,
+                        const char *service)
+{
+    const char *msg = scope_error(rg, r, v, service);
+
+    if (msg)
+        ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException", msg);
+    return msg == NULL;
+}
+
 /* authenticate - SigV4 for the services whose bodies are buffered. On failure
  * answers @r in @svc's error shape and returns NULL. */
 static const struct sigv4_result *authenticate(struct region *rg, struct http_req *r, enum svc svc)
@@ -294,31 +322,17 @@ static const struct sigv4_result *authenticate(struct region *rg, struct http_re
     v = arena_alloc(r->arena, sizeof(*v));
     if (!sigv4_verify(rg->creds, &sr, clock_wall_s(), v)) {
         log_debug("event=auth_failed reason=%d remote=%s", (int)v->fail, r->remote_addr);
+        /* DynamoDB checks the scope's region and service before the key and
+         * the signature */
+        if (svc == SVC_DDB && v->service[0] &&
+            (v->fail == SIGV4_UNKNOWN_KEY || v->fail == SIGV4_BAD_SIGNATURE ||
+             v->fail == SIGV4_BAD_TOKEN || v->fail == SIGV4_TOKEN_EXPIRED) &&
+            !check_scope(rg, r, v, "dynamodb"))
+            return NULL;
         answer_auth_failure(r, svc, v);
         return NULL;
     }
     return v;
-}
-
-/* check_scope - the credential scope must name @service and this region. */
-static bool check_scope(struct region *rg, struct http_req *r, const struct sigv4_result *v,
-                        const char *service)
-{
-    char *msg;
-
-    if (strcmp(v->service, service) != 0) {
-        msg = arena_sprintf(r->arena, "Credential should be scoped to correct service: '%s'. ",
-                            service);
-        ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException", msg);
-        return false;
-    }
-    if (strcmp(v->region, rg->name) != 0) {
-        msg = arena_sprintf(r->arena, "Credential should be scoped to a valid region, not '%s'. ",
-                            v->region);
-        ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException", msg);
-        return false;
-    }
-    return true;
 }
 
 /* on_headers - runs before the body is read: services that stream their

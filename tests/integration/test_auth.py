@@ -200,6 +200,32 @@ class Auth(ServerTestCase):
         self.assertIn(error_type(body), ("InvalidSignatureException",
                                          "UnrecognizedClientException"))
 
+    def test_scope_checked_before_key_and_signature(self):
+        """The scope's region and service are refused before the key and the
+        signature are looked at, both named when both are wrong."""
+        from tandem_harness import sigv4_sign
+        cases = [
+            ("nokey", self.server.secret_key, "eu-west-9", "dynamodb",
+             "Credential should be scoped to a valid region, not 'eu-west-9'. "),
+            (self.server.access_key, "wrong", "eu-west-9", "dynamodb",
+             "Credential should be scoped to a valid region, not 'eu-west-9'. "),
+            ("nokey", "x", "eu-west-9", "s3",
+             "Credential should be scoped to a valid region, not 'eu-west-9'. "
+             "Credential should be scoped to correct service: 'dynamodb'. "),
+            (self.server.access_key, self.server.secret_key, self.server.region, "sqs",
+             "Credential should be scoped to correct service: 'dynamodb'. "),
+        ]
+        for key, secret, region, service, want in cases:
+            with self.subTest(key=key, region=region, service=service):
+                h = sigv4_sign("POST", "/", {"Host": "127.0.0.1:%d" % self.server.port,
+                                             "Content-Type": "application/x-amz-json-1.0",
+                                             "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+                               b"{}", key, secret, region, service)
+                status, _, body = self.server.raw(body=b"{}", sign=False, headers=h,
+                                                  target="DynamoDB_20120810.ListTables")
+                self.assertAwsError(status, body, "InvalidSignatureException")
+                self.assertEqual(json.loads(body)["message"], want)
+
     def test_health(self):
         for tls in (False, True):
             with self.subTest(tls=tls):
