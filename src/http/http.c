@@ -635,7 +635,7 @@ static void *acceptor_main(void *arg)
     struct http_server *s = arg;
     struct pollfd p[2 + WAIT_MAX] = {{.fd = s->listen_fd, .events = POLLIN},
                                      {.fd = s->wake_fd, .events = POLLIN}};
-    struct waiting wait[WAIT_MAX];
+    struct waiting wait[WAIT_MAX] = {{0}};
     unsigned nwait = 0;
     bool starved = false; /* out of descriptors or memory at the last try */
 
