@@ -168,12 +168,13 @@ static void count_keys(cJSON *doc, void *arg)
         ks->n++;
 }
 
-/* root_key_create - a key of the account root (UserName "", "Root": true,
- * UserArn @w->out), at most MAX_KEYS_PER_USER of them */
-static enum err_code root_key_create(struct store_txn *t, struct iam_write *w, const char *now,
-                                     struct err *e)
+/* key_create - access key @w->a (secret @w->b) of user @user (ARN @arn;
+ * "" and the account's ARN for the root, marked "Root"), at most
+ * MAX_KEYS_PER_USER per user. */
+static enum err_code key_create(struct store_txn *t, struct iam_write *w, const char *user,
+                                const char *arn, const char *now, struct err *e)
 {
-    struct key_scan ks = {"", 0};
+    struct key_scan ks = {user, 0};
     enum err_code rc;
     cJSON *k;
 
@@ -182,9 +183,10 @@ static enum err_code root_key_create(struct store_txn *t, struct iam_write *w, c
         return err_set(e, ERR_LIMIT, "Cannot exceed quota for AccessKeysPerUser: %d",
                        MAX_KEYS_PER_USER);
     k = cJSON_CreateObject();
-    cJSON_AddStringToObject(k, "UserName", "");
-    cJSON_AddStringToObject(k, "UserArn", w->out);
-    cJSON_AddBoolToObject(k, "Root", true);
+    cJSON_AddStringToObject(k, "UserName", user);
+    cJSON_AddStringToObject(k, "UserArn", arn);
+    if (!*user)
+        cJSON_AddBoolToObject(k, "Root", true);
     cJSON_AddStringToObject(k, "AccessKeyId", w->a);
     cJSON_AddStringToObject(k, "SecretAccessKey", w->b);
     cJSON_AddStringToObject(k, "Status", "Active");
@@ -248,7 +250,7 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
 
     iam_now_iso(now, 0);
     if (w->op == W_KEY_CREATE && !*w->name) /* the account root's own key */
-        return root_key_create(t, w, now, e);
+        return key_create(t, w, "", w->out, now, e);
     if (w->op == W_KEY_DELETE || w->op == W_KEY_STATUS) {
         rc = iam_txn_doc_get(t, "key", w->a, &doc, e);
         if (rc == ERR_NOTFOUND ||
@@ -498,26 +500,9 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         }
         break;
     }
-    case W_KEY_CREATE: {
-        struct key_scan ks = {w->name, 0};
-        cJSON *k;
-        iam_txn_doc_each(t, "key", count_keys, &ks, NULL);
-        if (ks.n >= MAX_KEYS_PER_USER) {
-            rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for AccessKeysPerUser: %d",
-                         MAX_KEYS_PER_USER);
-            goto out;
-        }
-        k = cJSON_CreateObject();
-        cJSON_AddStringToObject(k, "UserName", w->name);
-        cJSON_AddStringToObject(k, "UserArn", iam_jstr(doc, "Arn"));
-        cJSON_AddStringToObject(k, "AccessKeyId", w->a);
-        cJSON_AddStringToObject(k, "SecretAccessKey", w->b);
-        cJSON_AddStringToObject(k, "Status", "Active");
-        cJSON_AddStringToObject(k, "CreateDate", now);
-        rc = iam_txn_doc_put(t, "key", w->a, k, e);
-        cJSON_Delete(k);
+    case W_KEY_CREATE:
+        rc = key_create(t, w, w->name, iam_jstr(doc, "Arn"), now, e);
         goto out;
-    }
     default:
         break;
     }
