@@ -351,9 +351,18 @@ bool s3_allow(struct http_req *r, const char *action, const char *bucket, const 
 
 /* ---- addressing ---- */
 
-bool s3_is_request(const struct http_req *r)
+/* s3_auth_header - the Authorization header, NULL when absent or blank (S3
+ * takes a blank one for none: the caller is anonymous) */
+static const char *s3_auth_header(const struct http_req *r)
 {
     const char *auth = http_req_header(r, "authorization");
+
+    return auth && auth[strspn(auth, " \t")] ? auth : NULL;
+}
+
+bool s3_is_request(const struct http_req *r)
+{
+    const char *auth = s3_auth_header(r);
 
     if (http_req_header(r, "x-amz-target"))
         return false;
@@ -481,11 +490,33 @@ static void parse_address(struct http_req *r, struct s3_req *q)
 
 /* ---- authentication ---- */
 
+/* sigv2_time - the time of a SigV2 Date or x-amz-date value (RFC 1123, as
+ * SDKs send it, or ISO 8601), in @ms; false when unreadable or before 1970. */
+static bool sigv2_time(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    const char *end;
+
+    if (!s3_time_parse_http(s, ms)) {
+        memset(&tm, 0, sizeof(tm));
+        end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
+        if (!end || *end)
+            return false;
+        *ms = (int64_t)timegm(&tm) * 1000;
+    }
+    return *ms >= 0;
+}
+
+static bool sig_equal(const char *sig, const char *want)
+{
+    return strlen(sig) == strlen(want) && CRYPTO_memcmp(sig, want, strlen(want)) == 0;
+}
+
 static bool auth_sigv2(struct http_req *r, struct s3_req *q)
 {
     const char *auth = http_req_header(r, "authorization");
     char ak[130], sig[64], expires[32];
-    const char *date;
+    const char *date, *amz_date = NULL;
     struct s3_sigv2_header *hs;
     char *sts, want[29], *resource;
     size_t i;
@@ -505,20 +536,21 @@ static bool auth_sigv2(struct http_req *r, struct s3_req *q)
         snprintf(sig, sizeof(sig), "%s", colon + 1);
         /* the Date line is the Date header; with only x-amz-date it is empty
          * (x-amz-date is then signed among the x-amz-* headers) */
+        amz_date = http_req_header(r, "x-amz-date");
         date = http_req_header(r, "date");
-        if (!date && http_req_header(r, "x-amz-date"))
+        if (!date && amz_date)
             date = "";
-        if (!date) {
-            s3_error(r, S3E_ACCESS_DENIED,
-                     "AWS authentication requires a valid Date or x-amz-date header");
-            return false;
-        }
         {
+            /* the request time is x-amz-date when sent, else Date; one that is
+             * empty, unreadable or before 1970 is refused before the signature */
             int64_t ms;
-            const char *d = http_req_header(r, "x-amz-date");
-            if (!d)
-                d = date;
-            if (s3_time_parse_http(d, &ms) && (ms / 1000 > now + 900 || ms / 1000 < now - 900)) {
+            const char *d = amz_date ? amz_date : date;
+            if (!d || !sigv2_time(d, &ms)) {
+                s3_error(r, S3E_ACCESS_DENIED,
+                         "AWS authentication requires a valid Date or x-amz-date header");
+                return false;
+            }
+            if (ms / 1000 > now + 900 || ms / 1000 < now - 900) {
                 s3_error(r, S3E_SKEWED, NULL);
                 return false;
             }
@@ -555,7 +587,14 @@ static bool auth_sigv2(struct http_req *r, struct s3_req *q)
         resource = arena_sprintf(r->arena, "%s/", resource);
     sts = s3_sigv2_string_to_sign(r->method, hs, r->nheaders, date, resource, r->query);
     s3_sigv2_sign(q->who.secret, sts, want);
-    if (strlen(sig) != strlen(want) || CRYPTO_memcmp(sig, want, strlen(want)) != 0) {
+    if (!sig_equal(sig, want) && amz_date && date[0]) {
+        /* with x-amz-date, S3 documents an empty Date line; botocore signs the
+         * Date header there: either is taken */
+        free(sts);
+        sts = s3_sigv2_string_to_sign(r->method, hs, r->nheaders, "", resource, r->query);
+        s3_sigv2_sign(q->who.secret, sts, want);
+    }
+    if (!sig_equal(sig, want)) {
         log_debug("event=s3_sigv2_mismatch string_to_sign=\"%s\"", sts);
         char *m =
             arena_sprintf(r->arena, "The request signature we calculated does not match the "
@@ -645,7 +684,7 @@ static bool auth_sigv4(struct http_req *r, struct s3_req *q)
 
 static bool authenticate(struct http_req *r, struct s3_req *q)
 {
-    const char *auth = http_req_header(r, "authorization"), *sha;
+    const char *auth = s3_auth_header(r), *sha;
 
     if (auth && strncmp(auth, "AWS ", 4) == 0)
         return auth_sigv2(r, q);
@@ -806,7 +845,9 @@ static bool start_body(struct http_req *r, struct s3_req *q)
     if (dl)
         len = strtoull(dl, NULL, 10);
     if (!cl && !http_req_header(r, "transfer-encoding")) {
-        /* an empty body: fine */
+        /* S3 takes an upload's length from Content-Length only */
+        s3_error(r, S3E_MISSING_CONTENT_LENGTH, NULL);
+        return false;
     }
     if (len > max_object) {
         s3_error(r, S3E_ENTITY_TOO_LARGE, NULL);
