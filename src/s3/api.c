@@ -337,6 +337,25 @@ bool s3_may(struct http_req *r, const char *action, const char *bucket, const ch
     return decide(r, action, bucket, key, &e);
 }
 
+/* bucket_exists - whether @bucket is there (the request's own record when read) */
+static bool bucket_exists(struct http_req *r, const char *bucket)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    cJSON *b;
+    bool found;
+
+    if (q->bucket_known && strcmp(bucket, q->bucket) == 0)
+        return q->bucket_rec != NULL;
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
+        return true; /* unknown: the refusal stands */
+    b = s3_bucket_get(t, r->arena, bucket);
+    store_txn_abort(t);
+    found = b != NULL;
+    cJSON_Delete(b);
+    return found;
+}
+
 bool s3_allow(struct http_req *r, const char *action, const char *bucket, const char *key)
 {
     struct s3_req *q = s3_req_of(r);
@@ -344,6 +363,13 @@ bool s3_allow(struct http_req *r, const char *action, const char *bucket, const 
 
     if (decide(r, action, bucket, key, &e))
         return true;
+    /* a bucket that does not exist is no secret: S3 answers NoSuchBucket to
+     * any caller, anonymous ones included, before it weighs permissions (but
+     * one refused CreateBucket is refused) */
+    if (bucket && *bucket && strcmp(action, "s3:CreateBucket") != 0 && !bucket_exists(r, bucket)) {
+        s3_error(r, S3E_NO_SUCH_BUCKET, NULL);
+        return false;
+    }
     /* S3 tells an anonymous caller no more than "Access Denied" */
     s3_error(r, S3E_ACCESS_DENIED, !q->anonymous && e.msg[0] ? e.msg : NULL);
     return false;
@@ -1213,6 +1239,9 @@ static void route(struct http_req *r, struct s3_req *q)
         s3_put_object(r);
     } else if (get && s3_has_query(r, "uploadId")) {
         s3_list_parts(r);
+    } else if ((get || head) && s3_has_query(r, "torrent")) {
+        /* GetObjectTorrent: not served, rather than the object's bytes */
+        s3_error(r, S3E_NOT_IMPLEMENTED, "GetObjectTorrent is not implemented");
     } else if (get && s3_has_query(r, "attributes")) {
         s3_get_object_attributes(r);
     } else if (get || head) {

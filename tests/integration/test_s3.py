@@ -137,9 +137,14 @@ class Buckets(S3Case):
             self.assertIn("x-amz-id-2", h)
 
     def test_anonymous_is_refused_and_health_still_answers(self):
-        st, body = self.curl(self.server.url() + "/some-bucket/key")
+        b = self.bucket(self.s3())
+        st, body = self.curl(self.server.url() + "/%s/key" % b)
         self.assertEqual(st, 403)
         self.assertIn(b"AccessDenied", body)
+        # a bucket that is not there is no secret, as at S3
+        st, body = self.curl(self.server.url() + "/some-bucket/key")
+        self.assertEqual(st, 404)
+        self.assertIn(b"NoSuchBucket", body)
         st, body = self.curl(self.server.url() + "/")
         self.assertEqual(st, 200)
 
