@@ -733,6 +733,28 @@ static void complete_work(struct http_req *r, void *arg)
     s3_submit_version(nv);
 }
 
+/* the x-amz-checksum-ALG header of CompleteMultipartUpload, when the upload
+ * has that algorithm, must be the checksum of the parts' checksums (with or
+ * without its "-N"), else BadDigest */
+static bool whole_ck_ok(struct http_req *r, const cJSON *up, cJSON **parts, unsigned n)
+{
+    const char *cka = s3_jstr(up, "cka"), *said, *ck;
+    size_t hl;
+
+    if (!cka)
+        return true;
+    said = http_req_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", cka));
+    if (!said || !(ck = composite_ck(r->arena, cka, parts, n)))
+        return true;
+    hl = strcspn(ck, "-");
+    if (strcmp(said, ck) == 0 || (strlen(said) == hl && strncmp(said, ck, hl) == 0))
+        return true;
+    s3_error(r, S3E_BAD_DIGEST,
+             arena_sprintf(r->arena, "The %s you specified did not match the calculated checksum.",
+                           ck_elem(r->arena, cka) + 8));
+    return false;
+}
+
 void s3_complete_upload(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -810,6 +832,18 @@ void s3_complete_upload(struct http_req *r)
         arena_on_free(r->arena, s3_json_free, parts[i]);
         if (s3_jstr(parts[i], "ckn")) {
             const char *said = s3_xml_text(pe, ck_elem(r->arena, s3_jstr(parts[i], "ckn")));
+            const char *cka = s3_jstr(up, "cka");
+            if (!said && cka && strcmp(cka, s3_jstr(parts[i], "ckn")) == 0) {
+                /* an upload with a checksum algorithm: each part names its own */
+                store_txn_abort(t);
+                s3_error(r, S3E_INVALID_REQUEST,
+                         arena_sprintf(r->arena,
+                                       "The upload was created using a %s checksum. The complete "
+                                       "request must include the checksum for each part. It was "
+                                       "missing for part %ld in the request.",
+                                       cka, num));
+                return;
+            }
             if (said && strcmp(said, s3_jstr(parts[i], "ckv")) != 0) {
                 store_txn_abort(t);
                 s3_error(r, S3E_INVALID_PART, NULL);
@@ -825,6 +859,8 @@ void s3_complete_upload(struct http_req *r)
             s3_error(r, S3E_ENTITY_TOO_SMALL, NULL);
             return;
         }
+    if (!whole_ck_ok(r, up, parts, n))
+        return;
     c = arena_calloc(r->arena, sizeof(*c));
     c->id = id;
     c->up = up;
@@ -849,10 +885,11 @@ void s3_list_parts(struct http_req *r)
     enum err_code rc;
     bool truncated = false;
     struct buf b, items;
+    const cJSON *up;
 
     if (!s3_allow(r, "s3:ListMultipartUploadParts", q->bucket, q->key))
         return;
-    if (!upload_or_404(r, id))
+    if (!(up = upload_or_404(r, id)))
         return;
     if (max < 0 || max > 1000)
         max = 1000;
@@ -903,6 +940,10 @@ void s3_list_parts(struct http_req *r)
     xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
     xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
     buf_puts(&b, "</Owner><StorageClass>STANDARD</StorageClass>");
+    if (s3_jstr(up, "cka")) {
+        xmlw_elem(&b, "ChecksumAlgorithm", ck_elem(r->arena, s3_jstr(up, "cka")) + 8, XMLW_CTRL);
+        xmlw_elem(&b, "ChecksumType", "COMPOSITE", XMLW_CTRL);
+    }
     buf_append(&b, items.ptr ? items.ptr : "", items.len);
     buf_free(&items);
     buf_puts(&b, "</ListPartsResult>");
@@ -1016,6 +1057,11 @@ void s3_list_uploads(struct http_req *r)
                 xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
                 xmlw_elem(&items, "DisplayName", "root", XMLW_CTRL);
                 buf_puts(&items, "</Owner><StorageClass>STANDARD</StorageClass>");
+                if (s3_jstr(j, "cka")) {
+                    xmlw_elem(&items, "ChecksumAlgorithm", ck_elem(r->arena, s3_jstr(j, "cka")) + 8,
+                              XMLW_CTRL);
+                    xmlw_elem(&items, "ChecksumType", "COMPOSITE", XMLW_CTRL);
+                }
                 xmlw_elem(&items, "Initiated", when, XMLW_CTRL);
                 buf_puts(&items, "</Upload>");
                 cJSON_Delete(j);
