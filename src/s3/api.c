@@ -401,6 +401,11 @@ bool s3_is_request(const struct http_req *r)
     if (strstr(r->query, "X-Amz-Credential=") &&
         (strstr(r->query, "%2Fs3%2Faws4_request") || strstr(r->query, "/s3/aws4_request")))
         return true;
+    /* an Authorization that names no credential scope is no other service's
+     * (theirs are POSTs to "/" or matched before): S3 refuses it */
+    if (auth && !strstr(auth, "Credential=") &&
+        !(strcmp(r->method, "POST") == 0 && strcmp(r->path, "/") == 0))
+        return true;
     return !auth && !strstr(r->query, "X-Amz-Credential=");
 }
 
@@ -516,8 +521,8 @@ static void parse_address(struct http_req *r, struct s3_req *q)
 
 /* ---- authentication ---- */
 
-/* sigv2_time - the time of a SigV2 Date or x-amz-date value (RFC 1123, as
- * SDKs send it, or ISO 8601), in @ms; false when unreadable or before 1970. */
+/* sigv2_time - the time of a Date or x-amz-date value (RFC 1123, as SigV2
+ * clients send it, or ISO 8601), in @ms; false when unreadable or before 1970. */
 static bool sigv2_time(const char *s, int64_t *ms)
 {
     struct tm tm;
@@ -640,6 +645,7 @@ static bool auth_sigv2(struct http_req *r, struct s3_req *q)
 
 static bool auth_sigv4(struct http_req *r, struct s3_req *q)
 {
+    const char *auth = s3_auth_header(r);
     struct sigv4_header *hs;
     struct sigv4_request sr;
     struct sigv4_result *v;
@@ -658,6 +664,21 @@ static bool auth_sigv4(struct http_req *r, struct s3_req *q)
                                 .nheaders = r->nheaders,
                                 .body = NULL, /* streamed: the payload hash is checked at the end */
                                 .s3_paths = true};
+    if (auth && strncmp(auth, "AWS4-", 5) != 0) {
+        s3_error(r, S3E_INVALID_ARGUMENT, "Unsupported Authorization Type");
+        return false;
+    }
+    if (auth) { /* the request time is checked first, as for SigV2 */
+        const char *d = http_req_header(r, "x-amz-date");
+        int64_t ms;
+        if (!d)
+            d = http_req_header(r, "date");
+        if (!d || !sigv2_time(d, &ms)) {
+            s3_error(r, S3E_ACCESS_DENIED,
+                     "AWS authentication requires a valid Date or x-amz-date header");
+            return false;
+        }
+    }
     v = arena_calloc(r->arena, sizeof(*v));
     if (!sigv4_verify(q->s3->creds, &sr, clock_wall_s(), v)) {
         switch (v->fail) {
@@ -685,7 +706,7 @@ static bool auth_sigv4(struct http_req *r, struct s3_req *q)
         default:
             break;
         }
-        s3_error(r, code, code == S3E_SIGNATURE_MISMATCH ? NULL : v->msg);
+        s3_error(r, code, code == S3E_SIGNATURE_MISMATCH || code == S3E_SKEWED ? NULL : v->msg);
         return false;
     }
     if (strcmp(v->region, q->s3->region) != 0) {

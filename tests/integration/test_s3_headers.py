@@ -3,6 +3,7 @@
 an upload without Content-Length get S3's error codes and change nothing."""
 
 import base64
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -12,7 +13,7 @@ import unittest
 import uuid
 from email.utils import formatdate
 
-from tandem_harness import ServerTestCase
+from tandem_harness import ServerTestCase, sigv4_sign
 
 
 def _code(body):
@@ -134,6 +135,56 @@ class S3Headers(ServerTestCase):
                               "Content-Length": "1"}, b"x")
         self.assertEqual((st, _code(body)), (400, "InvalidArgument"), body)
         self.assertAbsent("bad-auth")
+
+    def v4(self, path, body=b"v", when=None, change=None):
+        """A SigV4 PUT whose headers @change alters after signing."""
+        h = {"Host": "127.0.0.1:%d" % self.server.port,
+             "x-amz-content-sha256": hashlib.sha256(body).hexdigest()}
+        h = sigv4_sign("PUT", path, h, body, self.server.access_key, self.server.secret_key,
+                       self.server.region, "s3", when)
+        h["Content-Length"] = str(len(body))
+        for k, v in (change or {}).items():
+            if v is None:
+                h.pop(k, None)
+            else:
+                h[k] = v
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            conn.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
+            for k, v in h.items():
+                conn.putheader(k, v)
+            conn.endheaders()
+            conn.send(body)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def test_sigv4_request_time(self):
+        path = "/%s/v4dated" % self.bucket
+        for change in ({"X-Amz-Date": "Bad Date"}, {"X-Amz-Date": ""}, {"X-Amz-Date": None},
+                       {"X-Amz-Date": "19600101T000000Z"}):
+            st, body = self.v4(path, change=change)
+            self.assertEqual((st, _code(body)), (403, "AccessDenied"), (change, body))
+            self.assertIn(b"valid Date or x-amz-date", body)
+        old = datetime.datetime(2011, 2, 3, 4, 5, 6)
+        for kw in ({"when": old}, {"change": {"X-Amz-Date": "20990101T000000Z"}}):
+            st, body = self.v4(path, **kw)
+            self.assertEqual((st, _code(body)), (403, "RequestTimeTooSkewed"), body)
+            self.assertIn(b"difference between the request time", body)
+        self.assertAbsent("v4dated")
+        # a bad Date beside a good X-Amz-Date is not looked at
+        st, body = self.v4(path, change={"Date": "whenever"})
+        self.assertEqual(st, 200, body)
+
+    def test_unknown_authorization_scheme_is_invalid_argument(self):
+        for auth in ("AWS4 NOTASIGNATURE", "Bearer abc"):
+            name = "hdr-" + uuid.uuid4().hex[:10]
+            st, body = self.v4("/" + name, body=b"", change={"Authorization": auth})
+            self.assertEqual((st, _code(body)), (400, "InvalidArgument"), (auth, body))
+            self.assertIn(b"Unsupported Authorization Type", body)
+            names = [b["Name"] for b in self.s3.list_buckets()["Buckets"]]
+            self.assertNotIn(name, names)
 
 
 if __name__ == "__main__":
