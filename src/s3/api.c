@@ -882,6 +882,25 @@ static void close_tmp(void *p)
     }
 }
 
+/* a checksum header must be base64 of its algorithm's length, else S3 answers
+ * InvalidRequest before it reads the body (a wrong value is BadDigest after) */
+static bool ck_headers_ok(struct http_req *r)
+{
+    static const size_t bytes[] = {0, 4, 4, 20, 32, 8};
+    unsigned char raw[48];
+    size_t n;
+
+    for (int i = 1; i <= CK_CRC64NVME; i++) {
+        const char *v = http_req_header(r, ck_headers[i]);
+        if (v && (strlen(v) > 44 || !base64_decode(v, strlen(v), raw, &n) || n != bytes[i])) {
+            s3_error(r, S3E_INVALID_REQUEST,
+                     arena_sprintf(r->arena, "Value for %s header is invalid.", ck_headers[i]));
+            return false;
+        }
+    }
+    return true;
+}
+
 /* open the temporary file and the digests for a body that streams to disk */
 static bool start_body(struct http_req *r, struct s3_req *q)
 {
@@ -900,6 +919,8 @@ static bool start_body(struct http_req *r, struct s3_req *q)
         s3_error(r, S3E_ENTITY_TOO_LARGE, NULL);
         return false;
     }
+    if (!ck_headers_ok(r))
+        return false;
     q->limit = max_object;
     q->fd = s3_make_tmp(q->s3, r->arena, &q->tmp_path);
     if (q->fd < 0) {

@@ -161,6 +161,23 @@ class Misc(S3Case):
                                          "ChecksumSHA256": r["ChecksumSHA256"]}]})
         self.assertEqual(c.get_object(Bucket=b, Key="one")["Body"].read(), last)
 
+    def test_malformed_checksum_value_is_invalid_request(self):
+        c = self.s3()
+        b = self.bucket(c)
+        for name, value in (("ChecksumCRC32", "not-base64"), ("ChecksumCRC32", "AAAAAAAA"),
+                            ("ChecksumSHA256", "AAAA"), ("ChecksumCRC64NVME", "AAAAAA==")):
+            e = self.assertCode("InvalidRequest", c.put_object, Bucket=b, Key="doc",
+                                Body=b"body", **{name: value})
+            self.assertIn("header is invalid", e["Error"]["Message"])
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="doc")
+        up = c.create_multipart_upload(Bucket=b, Key="doc")["UploadId"]
+        self.assertCode("InvalidRequest", c.upload_part, Bucket=b, Key="doc", UploadId=up,
+                        PartNumber=1, Body=b"part", ChecksumSHA1="x")
+        self.assertNotIn("Parts", c.list_parts(Bucket=b, Key="doc", UploadId=up))
+        # a well-formed value that does not match is still BadDigest
+        self.assertCode("BadDigest", c.put_object, Bucket=b, Key="doc", Body=b"body",
+                        ChecksumCRC32="AAAAAA==")
+
 
 if __name__ == "__main__":
     unittest.main()
