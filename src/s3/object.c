@@ -623,13 +623,24 @@ static const char *meta_value(struct arena *a, const char *v)
     return out;
 }
 
+static const char *const overrides[] = {
+    "response-content-type",  "response-content-encoding", "response-content-disposition",
+    "response-cache-control", "response-expires",          "response-content-language"};
+
+/* whether the request asks for a response-* header override (signed
+ * requests only, at S3) */
+static bool has_override(struct http_req *r)
+{
+    for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++)
+        if (s3_query(r, overrides[i]))
+            return true;
+    return false;
+}
+
 static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bucket, int part)
 {
     char when[40];
     const cJSON *h = cJSON_GetObjectItem(v, "h"), *m = cJSON_GetObjectItem(v, "m"), *e;
-    static const char *const overrides[] = {
-        "response-content-type",  "response-content-encoding", "response-content-disposition",
-        "response-cache-control", "response-expires",          "response-content-language"};
     size_t i;
 
     (void)versioned_bucket;
@@ -690,6 +701,11 @@ void s3_get_object(struct http_req *r, bool head)
     struct store_txn *t = NULL;
     int part = -1;
 
+    if (q->anonymous && !q->website && has_override(r)) {
+        s3_error(r, S3E_INVALID_REQUEST,
+                 "Request specific response headers cannot be used for anonymous GET requests.");
+        return;
+    }
     /* one snapshot and one parse of the bucket's record for both the policy
      * and the version lookup */
     if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {

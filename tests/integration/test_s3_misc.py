@@ -7,8 +7,10 @@ object's checked, the algorithm listed). Real server, boto3."""
 
 import base64
 import hashlib
+import json
 import threading
 import unittest
+import urllib.parse
 
 import botocore
 
@@ -177,6 +179,39 @@ class Misc(S3Case):
         # a well-formed value that does not match is still BadDigest
         self.assertCode("BadDigest", c.put_object, Bucket=b, Key="doc", Body=b"body",
                         ChecksumCRC32="AAAAAA==")
+
+    def test_response_overrides_need_a_signed_request(self):
+        c, a = self.s3(), self.anon()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="page.html", Body=b"<p>hi</p>", ContentType="text/html")
+        c.delete_public_access_block(Bucket=b)
+        c.put_bucket_policy(Bucket=b, Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                           "Resource": "arn:aws:s3:::%s/*" % b}]}))
+        self.assertEqual(a.get_object(Bucket=b, Key="page.html")["Body"].read(), b"<p>hi</p>")
+        e = self.assertCode("InvalidRequest", a.get_object, Bucket=b, Key="page.html",
+                            ResponseContentType="text/plain")
+        self.assertIn("anonymous GET", e["Error"]["Message"])
+        # signed, directly or presigned, they apply
+        self.assertEqual(c.get_object(Bucket=b, Key="page.html",
+                                      ResponseContentType="text/plain")["ContentType"],
+                         "text/plain")
+        url = c.generate_presigned_url("get_object", Params={
+            "Bucket": b, "Key": "page.html", "ResponseContentDisposition": "attachment"})
+        st, headers, body = self.fetch(url)
+        self.assertEqual((st, headers.get("content-disposition"), body),
+                         (200, "attachment", b"<p>hi</p>"))
+
+    def fetch(self, url):
+        conn = self.server.connection()
+        u = urllib.parse.urlsplit(url)
+        try:
+            conn.request("GET", u.path + "?" + u.query)
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
 
 
 if __name__ == "__main__":
