@@ -401,9 +401,9 @@ bool s3_is_request(const struct http_req *r)
     if (strstr(r->query, "X-Amz-Credential=") &&
         (strstr(r->query, "%2Fs3%2Faws4_request") || strstr(r->query, "/s3/aws4_request")))
         return true;
-    /* an Authorization that names no credential scope is no other service's
-     * (theirs are POSTs to "/" or matched before): S3 refuses it */
-    if (auth && !strstr(auth, "Credential=") &&
+    /* an Authorization that names no whole credential scope is no other
+     * service's (theirs are POSTs to "/" or matched before): S3 refuses it */
+    if (auth && !strstr(auth, "aws4_request") &&
         !(strcmp(r->method, "POST") == 0 && strcmp(r->path, "/") == 0))
         return true;
     return !auth && !strstr(r->query, "X-Amz-Credential=");

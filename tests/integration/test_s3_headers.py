@@ -185,6 +185,11 @@ class S3Headers(ServerTestCase):
             self.assertIn(b"Unsupported Authorization Type", body)
             names = [b["Name"] for b in self.s3.list_buckets()["Buckets"]]
             self.assertNotIn(name, names)
+        # a SigV4 Authorization whose credential has no scope is malformed
+        st, body = self.v4("/%s/noscope" % self.bucket,
+                           change={"Authorization": "AWS4-HMAC-SHA256 Credential=NOSCOPE"})
+        self.assertEqual((st, _code(body)), (400, "AuthorizationHeaderMalformed"), body)
+        self.assertAbsent("noscope")
 
 
 if __name__ == "__main__":
