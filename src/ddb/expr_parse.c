@@ -1409,7 +1409,7 @@ static enum err_code parse_not(struct expr_parser *ps, struct expr_cond **out)
 
 static enum err_code parse_and(struct expr_parser *ps, struct expr_cond **out)
 {
-    struct expr_cond *l, *c;
+    struct expr_cond *l = NULL, *c;
     enum err_code rc;
 
     rc = parse_not(ps, &l);
@@ -1427,7 +1427,7 @@ static enum err_code parse_and(struct expr_parser *ps, struct expr_cond **out)
 
 enum err_code expr_parse_cond(struct expr_parser *ps, struct expr_cond **out)
 {
-    struct expr_cond *l, *c;
+    struct expr_cond *l = NULL, *c;
     enum err_code rc;
 
     rc = parse_and(ps, &l);

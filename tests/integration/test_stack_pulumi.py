@@ -566,8 +566,13 @@ class PulumiExamples(unittest.TestCase):
         bucket = out["bucketName"]
         pol = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
         self.assertEqual(pol["Statement"][0]["Sid"], "DenyInsecureTransport")
-        self.assertEqual(pol["Statement"][0]["Resource"],
-                         [out["bucketArn"], out["bucketArn"] + "/*"])
+        self.assertEqual(pol["Statement"][0]["Resource"], [out["bucketArn"] + "/*"])
+        # the policy binds the account root too, as on S3: no object over plain HTTP
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            s3.put_object(Bucket=bucket, Key="plain.txt", Body=b"x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        self.assertIn("explicit deny", cm.exception.response["Error"]["Message"])
         own = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
         self.assertEqual(own["Rules"][0]["ObjectOwnership"], "BucketOwnerEnforced")
         pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
