@@ -123,6 +123,34 @@ static const char *meta_stored(struct arena *a, const char *v)
     return d;
 }
 
+/* @v, a Content-Encoding list, without aws-chunked (the transfer framing,
+ * not the object's encoding): "gzip, aws-chunked" is "gzip"; NULL when
+ * nothing is left */
+static const char *without_aws_chunked(struct arena *a, const char *v)
+{
+    char *out = arena_alloc(a, strlen(v) + 1), *o = out;
+
+    while (*v) {
+        size_t n;
+        while (*v == ',' || *v == ' ' || *v == '\t')
+            v++;
+        n = strcspn(v, ",");
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        if (n && !(n == 11 && strncasecmp(v, "aws-chunked", 11) == 0)) {
+            if (o != out)
+                *o++ = ',';
+            memcpy(o, v, n);
+            o += n;
+        }
+        v += n;
+        while (*v && *v != ',')
+            v++;
+    }
+    *o = 0;
+    return *out ? out : NULL;
+}
+
 void s3_rec_headers(struct http_req *r, cJSON *rec)
 {
     cJSON *h = cJSON_AddObjectToObject(rec, "h"), *m = cJSON_AddObjectToObject(rec, "m");
@@ -130,14 +158,8 @@ void s3_rec_headers(struct http_req *r, cJSON *rec)
 
     for (i = 0; i < NSYS; i++) {
         const char *v = http_req_header(r, sys_headers[i]);
-        if (v && i == 1 && strstr(v, "aws-chunked")) {
-            /* aws-chunked is the transfer framing, not the object's encoding */
-            char *c = arena_strdup(r->arena, v), *p = strstr(c, "aws-chunked");
-            memmove(p, p + 11, strlen(p + 11) + 1);
-            while (*c == ',' || *c == ' ')
-                c++;
-            v = *c ? c : NULL;
-        }
+        if (v && i == 1 && strstr(v, "aws-chunked"))
+            v = without_aws_chunked(r->arena, v);
         if (v)
             cJSON_AddStringToObject(h, sys_headers[i], v);
     }

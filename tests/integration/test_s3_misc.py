@@ -213,6 +213,15 @@ class Misc(S3Case):
         finally:
             conn.close()
 
+    def test_aws_chunked_is_not_kept_as_content_encoding(self):
+        c = self.s3()
+        b = self.bucket(c)
+        for sent, kept in (("aws-chunked", None), ("aws-chunked,gzip", "gzip"),
+                           ("gzip,aws-chunked", "gzip"), ("gzip, aws-chunked, br", "gzip,br"),
+                           ("br", "br")):
+            c.put_object(Bucket=b, Key="enc", Body=b"data", ContentEncoding=sent)
+            self.assertEqual(c.head_object(Bucket=b, Key="enc").get("ContentEncoding"), kept, sent)
+
 
 if __name__ == "__main__":
     unittest.main()
