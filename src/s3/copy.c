@@ -242,8 +242,11 @@ void s3_copy_object(struct http_req *r)
         return;
     if (!(v = s3_copy_source(r, &sb, &sk)))
         return;
+    /* a copy naming the source's version onto its own key restores that
+     * version: S3 takes it without any change asked */
     if (!replace && strcmp(sb, q->bucket) == 0 && strcmp(sk, q->key) == 0 &&
-        !http_req_header(r, "x-amz-storage-class") && !tdir) {
+        !http_req_header(r, "x-amz-storage-class") && !tdir &&
+        !strstr(http_req_header(r, "x-amz-copy-source"), "?versionId=")) {
         s3_error(r, S3E_INVALID_REQUEST,
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "

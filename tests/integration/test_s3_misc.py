@@ -222,6 +222,25 @@ class Misc(S3Case):
             c.put_object(Bucket=b, Key="enc", Body=b"data", ContentEncoding=sent)
             self.assertEqual(c.head_object(Bucket=b, Key="enc").get("ContentEncoding"), kept, sent)
 
+    def test_restore_a_version_by_copying_it_onto_its_key(self):
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        first = c.put_object(Bucket=b, Key="report", Body=b"draft 1",
+                             Metadata={"rev": "1"})["VersionId"]
+        c.put_object(Bucket=b, Key="report", Body=b"draft 2")
+        r = c.copy_object(Bucket=b, Key="report",
+                          CopySource={"Bucket": b, "Key": "report", "VersionId": first})
+        self.assertEqual(r["CopySourceVersionId"], first)
+        self.assertNotEqual(r["VersionId"], first)
+        g = c.get_object(Bucket=b, Key="report")
+        self.assertEqual((g["Body"].read(), g["Metadata"], g["VersionId"]),
+                         (b"draft 1", {"rev": "1"}, r["VersionId"]))
+        self.assertEqual(len(c.list_object_versions(Bucket=b, Prefix="report")["Versions"]), 3)
+        # naming no version and changing nothing is still refused
+        self.assertCode("InvalidRequest", c.copy_object, Bucket=b, Key="report",
+                        CopySource={"Bucket": b, "Key": "report"})
+
 
 if __name__ == "__main__":
     unittest.main()
