@@ -1,7 +1,7 @@
 """S3 answers a real program meets beside the main operations: a bucket that
 is not there is NoSuchBucket to anonymous callers too, GetObjectTorrent is
 NotImplemented (never the object's bytes), response-* overrides on reads,
-keys of punctuation, concurrent writers of one key and of versions, the
+keys of punctuation, concurrent (and conditional) writers of one key and of versions, the
 checksums of uploads in parts (each part's named on completion, the whole
 object's checked, the algorithm listed). Real server, boto3."""
 
@@ -240,6 +240,35 @@ class Misc(S3Case):
         # naming no version and changing nothing is still refused
         self.assertCode("InvalidRequest", c.copy_object, Bucket=b, Key="report",
                         CopySource={"Bucket": b, "Key": "report"})
+
+    def test_racing_conditional_writes_have_one_winner(self):
+        c = self.s3()
+        b = self.bucket(c)
+        etag = c.put_object(Bucket=b, Key="ledger", Body=b"0" * 65536)["ETag"]
+        outcomes = []
+
+        def put(body, **cond):
+            try:
+                c.put_object(Bucket=b, Key="ledger", Body=body, **cond)
+                outcomes.append("written")
+            except botocore.exceptions.ClientError as e:
+                outcomes.append(e.response["Error"]["Code"])
+
+        for cond in ({"IfMatch": etag}, {"IfNoneMatch": "*"}):
+            if "IfNoneMatch" in cond:
+                c.delete_object(Bucket=b, Key="ledger")
+            outcomes.clear()
+            ts = [threading.Thread(target=put, args=(ch * 65536,), kwargs=cond)
+                  for ch in (b"a", b"b", b"c")]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(60)
+            self.assertEqual(outcomes.count("written"), 1, outcomes)
+            self.assertTrue(set(outcomes) <= {"written", "PreconditionFailed",
+                                              "ConditionalRequestConflict"}, outcomes)
+            body = c.get_object(Bucket=b, Key="ledger")["Body"].read()
+            self.assertIn(body, (b"a" * 65536, b"b" * 65536, b"c" * 65536))
 
 
 if __name__ == "__main__":
