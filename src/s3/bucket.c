@@ -476,36 +476,17 @@ char *s3_parse_tagging(struct http_req *r, size_t max)
     }
     arr = cJSON_CreateArray();
     for (tg = set->child; tg; tg = tg->next) {
-        const char *k = s3_xml_text(tg, "Key"), *v = s3_xml_text(tg, "Value");
-        cJSON *o;
+        const char *k = s3_xml_text(tg, "Key"), *v = s3_xml_text(tg, "Value"), *why;
         if (strcmp(tg->name, "Tag") != 0 || !k || !v) {
             cJSON_Delete(arr);
             s3_error(r, S3E_MALFORMED_XML, NULL);
             return NULL;
         }
-        if (!*k || strlen(k) > 128 || strlen(v) > 256 || ++n > max) {
+        if ((why = s3_tag_add(arr, k, v, ++n, max))) {
             cJSON_Delete(arr);
-            s3_error(r, S3E_INVALID_TAG,
-                     n <= max    ? NULL
-                     : max == 10 ? "Object tags cannot be greater than 10"
-                                 : "Bucket tag count cannot be greater than 50");
+            s3_error(r, S3E_INVALID_TAG, *why ? why : NULL);
             return NULL;
         }
-        if (max > 10 && strncmp(k, "aws:", 4) == 0) { /* a bucket's: reserved for AWS */
-            cJSON_Delete(arr);
-            s3_error(r, S3E_INVALID_TAG, "System tags cannot be added/updated by requester");
-            return NULL;
-        }
-        for (cJSON *e = arr->child; e; e = e->next)
-            if (strcmp(cJSON_GetObjectItem(e, "k")->valuestring, k) == 0) {
-                cJSON_Delete(arr);
-                s3_error(r, S3E_INVALID_TAG, "Cannot provide multiple Tags with the same key");
-                return NULL;
-            }
-        o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "k", k);
-        cJSON_AddStringToObject(o, "v", v);
-        cJSON_AddItemToArray(arr, o);
     }
     s = cJSON_PrintUnformatted(arr);
     out = arena_strdup(r->arena, s);

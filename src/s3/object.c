@@ -180,7 +180,7 @@ cJSON *s3_header_tags(struct http_req *r, bool *bad)
     const char *tg = http_req_header(r, "x-amz-tagging");
     char *dup, *save = NULL, *p;
     cJSON *arr;
-    int n = 0;
+    size_t n = 0;
 
     *bad = false;
     if (!tg || !*tg)
@@ -189,29 +189,17 @@ cJSON *s3_header_tags(struct http_req *r, bool *bad)
     dup = arena_strdup(r->arena, tg);
     for (p = strtok_r(dup, "&", &save); p; p = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(p, '=');
-        const char *k, *v;
-        cJSON *o, *e;
+        const char *k, *v, *why;
         if (eq)
             *eq = '\0';
         k = url_decode(r->arena, p, strlen(p));
         v = eq ? url_decode(r->arena, eq + 1, strlen(eq + 1)) : "";
-        if (!*k || strlen(k) > 128 || strlen(v) > 256 || ++n > 10) {
+        if ((why = s3_tag_add(arr, k, v, ++n, 10))) {
             cJSON_Delete(arr);
             *bad = true;
-            s3_error(r, S3E_INVALID_TAG, n > 10 ? "Object tags cannot be greater than 10" : NULL);
+            s3_error(r, S3E_INVALID_TAG, *why ? why : NULL);
             return NULL;
         }
-        for (e = arr->child; e; e = e->next)
-            if (strcmp(s3_jstr(e, "k"), k) == 0) {
-                cJSON_Delete(arr);
-                *bad = true;
-                s3_error(r, S3E_INVALID_TAG, "Cannot provide multiple Tags with the same key");
-                return NULL;
-            }
-        o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "k", k);
-        cJSON_AddStringToObject(o, "v", v);
-        cJSON_AddItemToArray(arr, o);
     }
     return arr;
 }

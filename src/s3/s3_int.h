@@ -238,6 +238,12 @@ void s3_submit(struct s3_w *w);
 /* util.c */
 uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n);
 uint64_t s3_crc64nvme(uint64_t crc, const void *p, size_t n);
+/* s3_tag_add - add tag @k = @v, the @n-th, to @arr (an array of {"k", "v"})
+ * if S3 takes it: at most @max tags (10 for an object, 50 for a bucket), keys
+ * of 1-128 and values of at most 256 characters, each key once, no "aws:" key
+ * on a bucket. Returns NULL, or why not: InvalidTag's message ("" for the
+ * default one). */
+const char *s3_tag_add(cJSON *arr, const char *k, const char *v, size_t n, size_t max);
 bool s3_bucket_name_ok(const char *name);
 void s3_time_iso(int64_t ms, char out[32]);
 void s3_time_http(int64_t ms, char out[40]);

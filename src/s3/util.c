@@ -43,6 +43,26 @@ uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n)
     return ~crc;
 }
 
+const char *s3_tag_add(cJSON *arr, const char *k, const char *v, size_t n, size_t max)
+{
+    cJSON *o;
+
+    if (!*k || strlen(k) > 128 || strlen(v) > 256 || n > max)
+        return n <= max    ? ""
+               : max == 10 ? "Object tags cannot be greater than 10"
+                           : "Bucket tag count cannot be greater than 50";
+    if (max > 10 && strncmp(k, "aws:", 4) == 0) /* a bucket's: reserved for AWS */
+        return "System tags cannot be added/updated by requester";
+    for (const cJSON *e = arr->child; e; e = e->next)
+        if (strcmp(s3_jstr(e, "k"), k) == 0)
+            return "Cannot provide multiple Tags with the same key";
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "k", k);
+    cJSON_AddStringToObject(o, "v", v);
+    cJSON_AddItemToArray(arr, o);
+    return NULL;
+}
+
 static uint64_t crc64_table[256];
 static pthread_once_t crc64_once = PTHREAD_ONCE_INIT;
 
