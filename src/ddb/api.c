@@ -352,18 +352,6 @@ void ddb_reply_err(struct ddb_call *c, enum err_code code, const char *msg)
     error_with_id(c->r, c->rid, status, type, msg && *msg ? msg : "Internal server error");
 }
 
-void ddb_capacity(struct buf *b, int mode, const char *table, double units)
-{
-    if (mode <= 0)
-        return;
-    buf_puts(b, "\"ConsumedCapacity\":{\"TableName\":");
-    buf_json_str(b, table, strlen(table));
-    buf_printf(b, ",\"CapacityUnits\":%.1f", units);
-    if (mode == 2)
-        buf_printf(b, ",\"Table\":{\"CapacityUnits\":%.1f}", units);
-    buf_putc(b, '}');
-}
-
 /* ---- arguments ---- */
 
 static const char *json_kind(const cJSON *v)

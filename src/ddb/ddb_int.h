@@ -82,9 +82,6 @@ void ddb_reply_status(struct ddb_call *c, int status, struct buf *body);
 /* ddb_error_open - append {"__type":...,"message":... without the closing brace. */
 void ddb_error_open(struct buf *b, const char *type, const char *msg);
 
-/* ddb_capacity - append "ConsumedCapacity":{...} for @mode (1 TOTAL, 2 INDEXES; 0: nothing). */
-void ddb_capacity(struct buf *b, int mode, const char *table, double units);
-
 /* random identifiers */
 void ddb_uuid(char out[37]);
 

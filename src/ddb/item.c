@@ -27,35 +27,10 @@ enum {
     STORE_KEY_MAX = 511 /* store_put's limit */
 };
 
-static const char *const rcc_vals[] = {"INDEXES", "TOTAL", "NONE", NULL};
 static const char *const rv_vals[] = {"NONE",    "ALL_OLD",     "UPDATED_OLD",
                                       "ALL_NEW", "UPDATED_NEW", NULL};
 static const char *const rvf_vals[] = {"ALL_OLD", "NONE", NULL};
 static const char *const ricm_vals[] = {"SIZE", "NONE", NULL};
-
-/* capacity_arg - 0 none, 1 TOTAL, 2 INDEXES */
-static int capacity_arg(struct ddb_call *c)
-{
-    int i = ddb_arg_enum(c, c->in, "ReturnConsumedCapacity", "returnConsumedCapacity", rcc_vals);
-
-    return i == 0 ? 2 : i == 1 ? 1 : 0;
-}
-
-static double read_units(size_t bytes, bool consistent)
-{
-    size_t blocks = (bytes + 4095) / 4096;
-
-    if (!blocks)
-        blocks = 1;
-    return (double)blocks * (consistent ? 1.0 : 0.5);
-}
-
-static double write_units(size_t bytes)
-{
-    size_t blocks = (bytes + 1023) / 1024;
-
-    return blocks ? (double)blocks : 1.0;
-}
 
 /* legacy_arg - reply and return true when one of the legacy parameters is present. */
 static bool legacy_arg(struct ddb_call *c, const char *const *names)
@@ -460,7 +435,7 @@ static void write_done(void *arg, enum err_code rc, const struct err *e)
         if (b.len > 1)
             buf_putc(&b, ',');
         buf_puts(&b, "\"ConsumedCapacity\":");
-        dp_capacity_units(&b, x->cap, x->table, write_units(units_bytes), x->icost, false);
+        dp_capacity_units(&b, x->cap, x->table, dp_write_units(units_bytes), x->icost, false);
     }
     buf_putc(&b, '}');
     ddb_reply(c, &b);
@@ -475,7 +450,7 @@ static bool write_args(struct ddb_call *c, struct write *x, int *rv)
     *rv = ddb_arg_enum(c, c->in, "ReturnValues", "returnValues", rv_vals);
     rvf = ddb_arg_enum(c, c->in, "ReturnValuesOnConditionCheckFailure",
                        "returnValuesOnConditionCheckFailure", rvf_vals);
-    x->cap = capacity_arg(c);
+    x->cap = dp_capacity_arg(c);
     if (x->cap)
         x->icost = arena_calloc(c->a, sizeof(*x->icost));
     ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
@@ -588,7 +563,7 @@ void item_get(struct ddb_call *c)
     if (!key && !c->serial)
         ddb_verr_null(c, "key");
     ddb_arg_bool(c, c->in, "ConsistentRead", &consistent);
-    cap = capacity_arg(c);
+    cap = dp_capacity_arg(c);
     if (ddb_args_failed(c))
         return;
     if (!dp_attrs_to_get(c, c->in))
@@ -658,7 +633,8 @@ void item_get(struct ddb_call *c)
     if (cap) {
         if (b.len > 1)
             buf_putc(&b, ',');
-        ddb_capacity(&b, cap, table, read_units(size, consistent));
+        buf_puts(&b, "\"ConsumedCapacity\":");
+        dp_capacity_entry(&b, cap, table, dp_read_units(size, consistent));
     }
     buf_putc(&b, '}');
     ddb_reply(c, &b);
