@@ -801,6 +801,11 @@ enum err_code http_server_start(const struct http_server_opts *o, struct http_se
         if (s->tls) {
             opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->cert_pem};
             opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->key_pem};
+            /* TLS 1.2 and 1.3 only, as AWS's endpoints: a client offering
+             * nothing newer than TLS 1.1 is refused at the handshake. */
+            opts[n++] =
+                (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                        (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
         }
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
         while (s->ndaemons < threads) {

@@ -264,6 +264,27 @@ class Auth(ServerTestCase):
         status, body = self.server.health(tls=True)
         self.assertEqual(status, 200, body)
 
+    def test_old_tls_refused(self):
+        """A client that offers nothing newer than TLS 1.1 is refused at the
+        handshake, as AWS's endpoints refuse it; the port keeps serving."""
+        import socket
+        import ssl
+        for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+            with self.subTest(version=version):
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                ctx.set_ciphers("DEFAULT@SECLEVEL=0")  # let the client offer the old versions
+                ctx.minimum_version = ctx.maximum_version = version
+                with socket.create_connection(("127.0.0.1", self.server.tls_port), timeout=10) as raw:
+                    with self.assertRaises((ssl.SSLError, ConnectionError)) as cm:
+                        ctx.wrap_socket(raw)
+                    # the client did offer it: the refusal is the server's
+                    self.assertNotIn("NO_CIPHERS_AVAILABLE", str(cm.exception))
+                    self.assertNotIn("NO_PROTOCOLS_AVAILABLE", str(cm.exception))
+        status, body = self.server.health(tls=True)
+        self.assertEqual(status, 200, body)
+
     def test_https_boto3(self):
         ddb = self.server.boto3(tls=True)
         self.assertIn("TableNames", ddb.list_tables())
