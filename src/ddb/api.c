@@ -603,12 +603,12 @@ static void batch_keys(struct ddb_call *c, const cJSON *tb, struct ddb_kvs *l)
     const cJSON *x, *writes = cJSON_IsArray(tb) ? tb : NULL;
 
     if (cJSON_IsObject(tb)) {
-        ddb_authz_keys(c, tb, tb->string, l);
+        ddb_authz_keys(c, tb, ddb_table_name(c->d, tb->string), l);
         cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(tb, "Keys"))
         {
             cJSON *w = cJSON_CreateObject();
             cJSON_AddItemReferenceToObject(w, "Key", (cJSON *)x);
-            ddb_authz_keys(c, w, tb->string, l);
+            ddb_authz_keys(c, w, ddb_table_name(c->d, tb->string), l);
             cJSON_Delete(w);
         }
     }
@@ -616,7 +616,7 @@ static void batch_keys(struct ddb_call *c, const cJSON *tb, struct ddb_kvs *l)
     {
         const cJSON *put = cJSON_GetObjectItemCaseSensitive(x, "PutRequest");
         ddb_authz_keys(c, put ? put : cJSON_GetObjectItemCaseSensitive(x, "DeleteRequest"),
-                       tb->string, l);
+                       ddb_table_name(c->d, tb->string), l);
     }
 }
 
@@ -669,8 +669,10 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
         const cJSON *ri = cJSON_GetObjectItemCaseSensitive(c->in, "RequestItems");
 
         for (const cJSON *tb = ri->child; tb; tb = tb->next) {
+            const char *tn = ddb_table_name(c->d, tb->string);
+
             q.resource = arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
-                                       c->d->account, tb->string ? tb->string : "");
+                                       c->d->account, tn ? tn : "");
             l = base;
             batch_keys(c, tb, &l);
             q.context = l.kv;
@@ -748,36 +750,79 @@ void ddb_streams_handle(struct ddb *d, struct http_req *r, const char *op,
     handle(d, r, op, who, true);
 }
 
-/* table_arn_name - "table name overloading": a request whose TableName is the
- * ARN of one of this region's tables names that table (every operation but
- * CreateTable). False after answering ResourceNotFoundException for the ARN
- * of a table in another region or account, which this region cannot reach. */
-static bool table_arn_name(struct ddb_call *c)
+const char *ddb_table_name(const struct ddb *d, const char *s)
 {
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(c->in, "TableName");
-    const char *s = cJSON_GetStringValue(t), *p, *name;
+    const char *p, *name;
     size_t n;
-    char msg[1200];
 
-    if (!s || strncmp(s, "arn:", 4) != 0 || strcmp(c->op, "CreateTable") == 0)
-        return true;
+    if (!s || strncmp(s, "arn:", 4) != 0)
+        return s;
     /* arn:<partition>:dynamodb:<region>:<account>:table/<name> */
     p = strchr(s + 4, ':');
     if (!p || strncmp(p, ":dynamodb:", 10) != 0)
-        return true; /* not a table ARN: the name check refuses it */
+        return s; /* not a table ARN: the name check refuses it */
     p += 10;
     name = strstr(p, ":table/");
     if (!name || strchr(name + 7, '/') || !name[7])
-        return true;
-    n = strlen(c->d->region);
-    if (strncmp(p, c->d->region, n) != 0 || p[n] != ':' ||
-        strncmp(p + n + 1, c->d->account, strlen(c->d->account)) != 0 ||
-        p + n + 1 + strlen(c->d->account) != name) {
-        snprintf(msg, sizeof(msg), "Requested resource not found: Table: %.1024s not found", s);
-        ddb_reply_err(c, ERR_NOTFOUND, msg);
-        return false;
+        return s;
+    n = strlen(d->region);
+    if (strncmp(p, d->region, n) != 0 || p[n] != ':' ||
+        strncmp(p + n + 1, d->account, strlen(d->account)) != 0 ||
+        p + n + 1 + strlen(d->account) != name)
+        return NULL;
+    return name + 7;
+}
+
+/* arn_elsewhere - answer ResourceNotFoundException for the ARN @s of a table
+ * in another region or account, which this region cannot reach. */
+static void arn_elsewhere(struct ddb_call *c, const char *s)
+{
+    char msg[1200];
+
+    snprintf(msg, sizeof(msg), "Requested resource not found: Table: %.1024s not found", s);
+    ddb_reply_err(c, ERR_NOTFOUND, msg);
+}
+
+/* table_arn_name - "table name overloading": a request whose TableName is the
+ * ARN of one of this region's tables names that table (every operation but
+ * CreateTable), and so does each TransactItems action's TableName and each key
+ * of RequestItems (BatchGetItem, BatchWriteItem; those keys are resolved where
+ * used, since the answer names each table as the caller did). False after
+ * answering for the ARN of a table in another region or account. */
+static bool table_arn_name(struct ddb_call *c)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(c->in, "TableName");
+    const cJSON *ri = cJSON_GetObjectItemCaseSensitive(c->in, "RequestItems");
+    const cJSON *ti;
+    const char *s = cJSON_GetStringValue(t), *name;
+
+    if (s && strcmp(c->op, "CreateTable") != 0) {
+        if (!(name = ddb_table_name(c->d, s))) {
+            arn_elsewhere(c, s);
+            return false;
+        }
+        if (name != s)
+            cJSON_ReplaceItemInObjectCaseSensitive(c->in, "TableName", cJSON_CreateString(name));
     }
-    cJSON_ReplaceItemInObjectCaseSensitive(c->in, "TableName", cJSON_CreateString(name + 7));
+    for (const cJSON *tb = cJSON_IsObject(ri) ? ri->child : NULL; tb; tb = tb->next)
+        if (!ddb_table_name(c->d, tb->string)) {
+            arn_elsewhere(c, tb->string);
+            return false;
+        }
+    cJSON_ArrayForEach(ti, cJSON_GetObjectItemCaseSensitive(c->in, "TransactItems"))
+    {
+        for (cJSON *a = cJSON_IsObject(ti) ? ti->child : NULL; a; a = a->next) {
+            s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "TableName"));
+            if (!s || !cJSON_IsObject(a))
+                continue;
+            if (!(name = ddb_table_name(c->d, s))) {
+                arn_elsewhere(c, s);
+                return false;
+            }
+            if (name != s)
+                cJSON_ReplaceItemInObjectCaseSensitive(a, "TableName", cJSON_CreateString(name));
+        }
+    }
     return true;
 }
 

@@ -50,7 +50,7 @@ void ddb_batch_get(struct ddb_call *c)
 
         int n = cJSON_GetArraySize(ks);
 
-        ddb_check_table_name(c, tab->string, "requestItems.key");
+        ddb_check_table_name(c, ddb_table_name(c->d, tab->string), "requestItems.key");
         if (!ks)
             ddb_verr_null(c, "requestItems.member.keys");
         else if (n < 1 || n > GET_MAX)
@@ -92,7 +92,7 @@ void ddb_batch_get(struct ddb_call *c)
             break;
         }
         ddb_arg_bool(c, tab, "ConsistentRead", &consistent);
-        rc = table_keys_get(t, tab->string, &k, &e);
+        rc = table_keys_get(t, ddb_table_name(c->d, tab->string), &k, &e);
         if (rc)
             break;
         if (!first_tab)
@@ -198,6 +198,7 @@ void ddb_batch_get(struct ddb_call *c)
 
 struct bw_one {
     const char *table;
+    const char *label; /* the table as the request names it (name or ARN) */
     uint64_t id;
     struct buf key;
     cJSON *item;              /* borrowed from the request; NULL: a delete */
@@ -274,17 +275,17 @@ static void bw_done(void *arg, enum err_code rc, const struct err *e)
             bool seen = false;
 
             for (size_t j = 0; j < i && !seen; j++)
-                seen = strcmp(x->ops[j].table, x->ops[i].table) == 0;
+                seen = strcmp(x->ops[j].label, x->ops[i].label) == 0;
             if (seen)
                 continue;
             for (size_t j = i; j < x->n; j++)
-                if (strcmp(x->ops[j].table, x->ops[i].table) == 0) {
+                if (strcmp(x->ops[j].label, x->ops[i].label) == 0) {
                     units += dp_write_units(x->ops[j].units_bytes);
                     index_cost_add(&ic, x->ops[j].icost);
                 }
             if (i)
                 buf_putc(&b, ',');
-            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic, false);
+            dp_capacity_units(&b, x->cap, x->ops[i].label, units, &ic, false);
         }
         buf_putc(&b, ']');
     }
@@ -313,7 +314,7 @@ void ddb_batch_write(struct ddb_call *c)
     {
         int n = cJSON_GetArraySize(tab);
 
-        ddb_check_table_name(c, tab->string, "requestItems.key");
+        ddb_check_table_name(c, ddb_table_name(c->d, tab->string), "requestItems.key");
         if (!cJSON_IsArray(tab)) {
             c->serial = true;
             snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in RequestItems");
@@ -339,7 +340,7 @@ void ddb_batch_write(struct ddb_call *c)
     {
         struct table_keys k;
 
-        if (!dp_lookup_keys(c, tab->string, &k))
+        if (!dp_lookup_keys(c, ddb_table_name(c->d, tab->string), &k))
             goto fail;
         cJSON_ArrayForEach(w, tab)
         {
@@ -374,7 +375,8 @@ void ddb_batch_write(struct ddb_call *c)
                     ddb_reply_err(c, ERR_INVALID, "Provided list of item keys contains duplicates");
                     goto fail;
                 }
-            o->table = tab->string;
+            o->table = ddb_table_name(c->d, tab->string);
+            o->label = tab->string;
             o->id = k.id;
             o->item = put ? obj : NULL;
         }

@@ -70,6 +70,10 @@ void ddb_verr(struct ddb_call *c, const char *fmt, ...) __attribute__((format(pr
 void ddb_verr_null(struct ddb_call *c, const char *path);
 /* ddb_check_table_name - the TableName constraints (NULL: must not be null). */
 void ddb_check_table_name(struct ddb_call *c, const char *name, const char *path);
+/* ddb_table_name - the table @s names: @s itself, or for the ARN of one of
+ * this region's tables (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) its NAME,
+ * pointing into @s. NULL for a table ARN of another region or account. */
+const char *ddb_table_name(const struct ddb *d, const char *s);
 /* ddb_args_failed - if anything was recorded, answer with it and return true. */
 bool ddb_args_failed(struct ddb_call *c);
 

@@ -448,6 +448,51 @@ class DataPlane(ServerTestCase):
         self.assertIsNone(self.get(t1, {"pk": {"S": "d"}}))
         self.assertIsNone(self.get(t1, {"pk": {"S": "x0"}}))
 
+    def test_batch_table_arns(self):
+        t1, t2 = self.new_table(), self.new_table("N")
+        a1 = self.ddb.describe_table(TableName=t1)["Table"]["TableArn"]
+        out = self.ddb.batch_write_item(RequestItems={
+            a1: [{"PutRequest": {"Item": {"pk": {"S": "k%d" % i}, "v": {"N": str(i)}}}}
+                 for i in range(3)],
+            t2: [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": "1"}}}}]},
+            ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["UnprocessedItems"], {})
+        # ConsumedCapacity names each table as the request did
+        self.assertEqual(sorted(x["TableName"] for x in out["ConsumedCapacity"]), sorted([a1, t2]))
+        self.assertEqual(self.get(t1, {"pk": {"S": "k2"}})["v"], {"N": "2"})
+        out = self.ddb.batch_get_item(RequestItems={
+            a1: {"Keys": [{"pk": {"S": "k%d" % i}} for i in range(2)], "ProjectionExpression": "v"},
+            t2: {"Keys": [{"pk": {"S": "a"}, "sk": {"N": "1"}}]}}, ReturnConsumedCapacity="TOTAL")
+        # Responses are keyed by the string the caller sent
+        self.assertEqual(sorted(out["Responses"]), sorted([a1, t2]))
+        self.assertEqual(sorted(int(i["v"]["N"]) for i in out["Responses"][a1]), [0, 1])
+        self.assertEqual(sorted(x["TableName"] for x in out["ConsumedCapacity"]), sorted([a1, t2]))
+        # the table by its name and by its ARN is one table: one key twice is a duplicate
+        code, msg, _ = self.err(self.ddb.batch_write_item, RequestItems={
+            a1: [{"PutRequest": {"Item": {"pk": {"S": "d"}}}}],
+            t1: [{"DeleteRequest": {"Key": {"pk": {"S": "d"}}}}]})
+        self.assertEqual((code, msg), ("ValidationException",
+                                       "Provided list of item keys contains duplicates"))
+        out = self.ddb.batch_write_item(RequestItems={
+            a1: [{"DeleteRequest": {"Key": {"pk": {"S": "k0"}}}}]})
+        self.assertIsNone(self.get(t1, {"pk": {"S": "k0"}}))
+        # another region's or account's table is not found here; nothing is written
+        for other in (a1.replace(":us-east-1:", ":eu-west-3:"),
+                      a1.replace(":table/", "9:table/")):
+            code, msg, _ = self.err(self.ddb.batch_write_item, RequestItems={
+                t1: [{"PutRequest": {"Item": {"pk": {"S": "z"}}}}],
+                other: [{"PutRequest": {"Item": {"pk": {"S": "z"}}}}]})
+            self.assertEqual(code, "ResourceNotFoundException")
+            self.assertIn(other, msg)
+            code, _, _ = self.err(self.ddb.batch_get_item, RequestItems={
+                other: {"Keys": [{"pk": {"S": "k1"}}]}})
+            self.assertEqual(code, "ResourceNotFoundException")
+        self.assertIsNone(self.get(t1, {"pk": {"S": "z"}}))
+        # an ARN of a table that does not exist: the name's own answer
+        code, _, _ = self.err(self.ddb.batch_get_item, RequestItems={
+            a1.replace(t1, "nope-" + t1): {"Keys": [{"pk": {"S": "k1"}}]}})
+        self.assertEqual(code, "ResourceNotFoundException")
+
     # -- property test ------------------------------------------------------
 
     def test_property_random_ops(self):

@@ -236,6 +236,41 @@ class Transactions(ServerTestCase):
             {"Get": {"TableName": "nope-" + t, "Key": k}}])
         self.assertEqual(code, "ResourceNotFoundException")
 
+    def test_table_arns(self):
+        t, u = self.new_table(), self.new_table()
+        at = self.ddb.describe_table(TableName=t)["Table"]["TableArn"]
+        au = self.ddb.describe_table(TableName=u)["Table"]["TableArn"]
+        self.ddb.put_item(TableName=u, Item={"pk": {"S": "check"}, "n": {"N": "1"}})
+        self.ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": at, "Item": {"pk": {"S": "p"}}}},
+            {"Update": {"TableName": au, "Key": {"pk": {"S": "check"}},
+                        "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        ])
+        self.assertIsNotNone(self.get(t, "p"))
+        self.assertEqual(self.get(u, "check")["n"], {"N": "2"})
+        self.ddb.transact_write_items(TransactItems=[
+            {"Delete": {"TableName": at, "Key": {"pk": {"S": "p"}}}},
+            {"ConditionCheck": {"TableName": au, "Key": {"pk": {"S": "check"}},
+                                "ConditionExpression": "attribute_exists(pk)"}}])
+        self.assertIsNone(self.get(t, "p"))
+        out = self.ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": au, "Key": {"pk": {"S": "check"}}}},
+            {"Get": {"TableName": t, "Key": {"pk": {"S": "p"}}}}])
+        self.assertEqual(out["Responses"][0]["Item"]["n"], {"N": "2"})
+        self.assertEqual(out["Responses"][1], {})
+        # another region's table: not found here, and nothing is written
+        other = at.replace(":us-east-1:", ":eu-west-3:")
+        code, msg, _ = self.err(self.ddb.transact_write_items, TransactItems=[
+            {"Put": {"TableName": u, "Item": {"pk": {"S": "q"}}}},
+            {"Put": {"TableName": other, "Item": {"pk": {"S": "q"}}}}])
+        self.assertEqual(code, "ResourceNotFoundException")
+        self.assertIn(other, msg)
+        self.assertIsNone(self.get(u, "q"))
+        code, _, _ = self.err(self.ddb.transact_get_items, TransactItems=[
+            {"Get": {"TableName": other, "Key": {"pk": {"S": "p"}}}}])
+        self.assertEqual(code, "ResourceNotFoundException")
+
     def test_cli(self):
         t = self.new_table()
         env = self.server.env()

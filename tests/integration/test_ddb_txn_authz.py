@@ -86,6 +86,27 @@ class TxnAuthz(ServerTestCase):
             {"Get": {"TableName": "tx-b", "Key": {"pk": {"S": "1"}}}}])
         self.assertIn("dynamodb:GetItem on resource: %s" % self.arn("tx-b"), msg)
 
+    def test_table_arns_inside_batches_and_transactions(self):
+        # a table named by its ARN is authorized as the same table ARN
+        c = self.user("arnuser", policy(
+            {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:GetItem",
+                                           "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"],
+             "Resource": self.arn("tx-a")}))
+        c.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.arn("tx-a"), "Item": {"pk": {"S": "arn-1"}}}}])
+        msg = self.denied(c.transact_write_items, TransactItems=[
+            {"Put": {"TableName": self.arn("tx-b"), "Item": {"pk": {"S": "arn-1"}}}}])
+        self.assertIn("on resource: %s" % self.arn("tx-b"), msg)
+        c.batch_write_item(RequestItems={self.arn("tx-a"): [
+            {"PutRequest": {"Item": {"pk": {"S": "arn-2"}}}}]})
+        out = c.batch_get_item(RequestItems={self.arn("tx-a"): {"Keys": [{"pk": {"S": "arn-2"}}]}})
+        self.assertEqual(out["Responses"][self.arn("tx-a")], [{"pk": {"S": "arn-2"}}])
+        msg = self.denied(c.batch_write_item, RequestItems={self.arn("tx-b"): [
+            {"PutRequest": {"Item": {"pk": {"S": "arn-2"}}}}]})
+        self.assertIn("dynamodb:BatchWriteItem on resource: %s" % self.arn("tx-b"), msg)
+        self.assertIsNone(self.ddb.get_item(TableName="tx-b",
+                                            Key={"pk": {"S": "arn-2"}}).get("Item"))
+
     def test_tags_on_the_table_arn(self):
         c = self.user("tagger", policy(
             {"Effect": "Allow", "Action": ["dynamodb:TagResource", "dynamodb:ListTagsOfResource"],
