@@ -14,6 +14,7 @@
 #include "ddb_int.h"
 #include "attr.h"
 #include "authz_keys.h"
+#include "backup.h"
 #include "batch.h"
 #include "item.h"
 #include "log.h"
@@ -59,6 +60,15 @@ static const struct {
     {"UntagResource", ddb_untag_resource},
     {"ListTagsOfResource", ddb_list_tags},
     {"DescribeEndpoints", describe_endpoints},
+    /* backups and point-in-time recovery (backup.h) */
+    {"CreateBackup", backup_create},
+    {"DescribeBackup", backup_describe},
+    {"ListBackups", backup_list},
+    {"DeleteBackup", backup_delete},
+    {"RestoreTableFromBackup", backup_restore},
+    {"UpdateContinuousBackups", pitr_update},
+    {"DescribeContinuousBackups", pitr_describe},
+    {"RestoreTableToPointInTime", pitr_restore},
 };
 
 /* The one table turning an err code into DynamoDB's error shape. */
@@ -94,6 +104,7 @@ enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e
     if (!o->store || !o->region || !o->account || strlen(o->region) >= sizeof(d->region) ||
         strlen(o->account) >= sizeof(d->account))
         return err_set(e, ERR_INVALID, "ddb_open: store, region and account are required");
+    pitr_configure();
     box = xcalloc(1, sizeof(*box));
     box->authz = o->authz;
     d = &box->d;
@@ -658,6 +669,14 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
     /* DynamoDB Streams: the stream's ARN (ListStreams: "*") */
     if (streams_auth_resource(c)) {
         q.resource = streams_auth_resource(c);
+        if (authz_check(box->authz, &q, &e) == ERR_OK)
+            return true;
+        error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
+        return false;
+    }
+    /* backups and PITR: the table's or the backup's ARN (ListBackups: "*") */
+    if (backup_auth_resource(c)) {
+        q.resource = backup_auth_resource(c);
         if (authz_check(box->authz, &q, &e) == ERR_OK)
             return true;
         error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);

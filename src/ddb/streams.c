@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "attr.h"
+#include "backup.h"
 #include "clock.h"
 #include "codec.h"
 #include "mem.h"
@@ -434,6 +435,11 @@ enum err_code streams_on_write(struct store_txn *t, const char *table, const str
 
     if (!old && !new_json)
         return ERR_OK;
+    if (k->pitr) { /* point-in-time recovery keeps the before-image (backup.h) */
+        rc = pitr_on_write(t, k, old, new_item, new_json, new_len, e);
+        if (rc)
+            return rc;
+    }
     rc = desc_raw(t, table, &v, e);
     if (rc == ERR_NOTFOUND)
         return ERR_OK;

@@ -8,6 +8,7 @@
 
 #include <zlib.h>
 
+#include "backup.h"
 #include "clock.h"
 #include "codec.h"
 #include "ddb_repl.h"
@@ -122,6 +123,7 @@ enum err_code table_keys_get(struct store_txn *t, const char *name, struct table
     memcpy(out->range, p + 11 + hl, rl + 1);
     out->replicated = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_REPLICATED);
     out->nul0 = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_NUL0);
+    out->pitr = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_PITR);
     return ERR_OK;
 }
 
@@ -138,10 +140,10 @@ uint32_t table_keys_schema(const struct table_keys *k)
     return (uint32_t)crc;
 }
 
-/* tkey_set_replicated - rewrite the replicated flag of @name's tkey record,
- * keeping its other flags. */
-static enum err_code tkey_set_replicated(struct store_txn *t, const char *name, bool replicated,
-                                         struct err *e)
+/* tkey_set_flag - set or clear @flag of @name's tkey record, keeping its
+ * other flags. */
+static enum err_code tkey_set_flag(struct store_txn *t, const char *name, int flag, bool on,
+                                   struct err *e)
 {
     struct buf k, nv;
     struct slice v;
@@ -158,13 +160,23 @@ static enum err_code tkey_set_replicated(struct store_txn *t, const char *name, 
     hl = strnlen((const char *)p + 10, v.len - 10);
     rl = strnlen((const char *)p + 11 + hl, v.len - 11 - hl);
     buf_append(&nv, p, 12 + hl + rl);
-    buf_putc(&nv, (char)((v.len > 12 + hl + rl ? p[12 + hl + rl] & ~TKEY_REPLICATED : 0) |
-                         (replicated ? TKEY_REPLICATED : 0)));
+    buf_putc(&nv, (char)((v.len > 12 + hl + rl ? p[12 + hl + rl] & ~flag : 0) | (on ? flag : 0)));
     rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_of(nv.ptr, nv.len), e);
 out:
     buf_free(&k);
     buf_free(&nv);
     return rc;
+}
+
+static enum err_code tkey_set_replicated(struct store_txn *t, const char *name, bool replicated,
+                                         struct err *e)
+{
+    return tkey_set_flag(t, name, TKEY_REPLICATED, replicated, e);
+}
+
+enum err_code table_keys_set_pitr(struct store_txn *t, const char *name, bool on, struct err *e)
+{
+    return tkey_set_flag(t, name, TKEY_PITR, on, e);
 }
 
 static enum err_code desc_get(struct store_txn *t, const char *name, cJSON **out, struct err *e)
@@ -281,9 +293,10 @@ static void reply_desc(struct ddb_call *c, const char *member, const char *text)
 struct create {
     struct ddb_call *c;
     const char *name;
-    cJSON *desc;    /* owned, freed in done */
-    struct buf key; /* the tkey record without its id */
-    char *out;      /* TableDescription, owned */
+    cJSON *desc;                   /* owned, freed in done */
+    struct buf key;                /* the tkey record without its id */
+    char *out;                     /* TableDescription, owned */
+    const struct table_fill *fill; /* NULL: a plain CreateTable */
 };
 
 static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
@@ -320,6 +333,13 @@ static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
     rc = store_put(t, STORE_DB_META, stat_key(sk, id), slice_of(zero, 16), e);
     if (rc)
         return rc;
+    if (x->fill) { /* a restore: the items come in the same transaction */
+        rc = x->fill->fill(t, x->fill->arg, x->name, x->desc, e);
+        if (!rc)
+            rc = desc_put(t, x->name, x->desc, e);
+        if (rc)
+            return rc;
+    }
     free(x->out);
     x->out = describe(x->desc, "CREATING", 0, 0);
     return ERR_OK;
@@ -350,6 +370,18 @@ static void create_done(void *arg, enum err_code rc, const struct err *e)
 
     cJSON_Delete(x->desc);
     buf_free(&x->key);
+    if (x->fill && x->fill->done)
+        x->fill->done(x->fill->arg);
+    if (x->fill && rc == ERR_IN_USE) { /* RestoreTable*: DynamoDB's own error */
+        struct buf b;
+
+        free(out);
+        buf_init(&b, 0);
+        ddb_error_open(&b, "TableAlreadyExistsException", e->msg);
+        buf_putc(&b, '}');
+        ddb_reply_status(c, 400, &b);
+        return;
+    }
     reply_description(c, rc, e, out);
 }
 
@@ -540,6 +572,11 @@ static cJSON *tags_arg(struct ddb_call *c, const cJSON *in)
 
 void table_create(struct ddb_call *c)
 {
+    table_create_filled(c, NULL);
+}
+
+void table_create_filled(struct ddb_call *c, const struct table_fill *fill)
+{
     const cJSON *in = c->in;
     const char *name = ddb_arg_str(c, in, "TableName");
     const char *view;
@@ -566,6 +603,8 @@ void table_create(struct ddb_call *c)
     if (c->serial || c->nverr) {
         cJSON_Delete(tags);
         ddb_args_failed(c);
+        if (fill && fill->done)
+            fill->done(fill->arg);
         return;
     }
     desc = cJSON_CreateObject();
@@ -632,6 +671,7 @@ void table_create(struct ddb_call *c)
     x->c = c;
     x->name = name;
     x->desc = desc;
+    x->fill = fill;
     store_submit(c->d->store, create_apply, create_done, x);
     return;
 
@@ -639,6 +679,8 @@ fail_replied:
     cJSON_Delete(desc);
     cJSON_Delete(tags);
     buf_free(&x->key);
+    if (fill && fill->done)
+        fill->done(fill->arg);
 }
 
 /* ---- DescribeTable ---- */
@@ -788,6 +830,9 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
     if (rc)
         goto out;
     id = desc_id(desc);
+    rc = pitr_table_dropping(t, x->name, desc, id, e); /* PITR leaves a system backup */
+    if (rc)
+        goto out;
     rc = stats_get(t, id, &count, &bytes, e);
     if (rc)
         goto out;

@@ -37,10 +37,11 @@ struct table_keys {
      * stayed the two bytes C0 80 the API layer reads it as (api.c), and such
      * tables keep that encoding so their stored keys stay valid. */
     bool nul0;
+    bool pitr; /* point-in-time recovery is on: writes keep history (backup.h) */
 };
 
 /* The flags byte of a table's stored key schema. */
-enum { TKEY_REPLICATED = 1, TKEY_NUL0 = 2 };
+enum { TKEY_REPLICATED = 1, TKEY_NUL0 = 2, TKEY_PITR = 4 };
 
 /* table_keys_schema - a CRC of the key schema (names and types, and the
  * encoding of U+0000 when it is nul0), equal in every region whose replica
@@ -156,6 +157,24 @@ struct table_sse {
 };
 bool table_sse_arg(struct ddb_call *c, const cJSON *in, struct table_sse *out);
 enum err_code table_sse_set(struct ddb *d, cJSON *desc, const struct table_sse *sse, struct err *e);
+
+/* table_keys_set_pitr - set or clear TKEY_PITR of table @name (write txn). */
+enum err_code table_keys_set_pitr(struct store_txn *t, const char *name, bool on, struct err *e);
+
+/* table_create_filled - CreateTable of the request @c->in with items: @fill
+ * (may be NULL: plain CreateTable) runs in the creating transaction once the
+ * table, its key schema and its indexes exist, and may add to descriptor
+ * @desc (stored again after it). @done (may be NULL) runs once, whatever
+ * happens, before the answer. A table of that name already there is
+ * answered TableAlreadyExistsException. RestoreTableFromBackup and
+ * RestoreTableToPointInTime (backup.h) create tables through it. */
+struct table_fill {
+    enum err_code (*fill)(struct store_txn *t, void *arg, const char *name, cJSON *desc,
+                          struct err *e);
+    void (*done)(void *arg);
+    void *arg;
+};
+void table_create_filled(struct ddb_call *c, const struct table_fill *fill);
 
 ddb_op_fn table_create, table_describe, table_list, table_delete, table_update;
 

@@ -1,0 +1,985 @@
+/* backup.c - on-demand backups: CreateBackup, DescribeBackup, ListBackups,
+ * DeleteBackup, RestoreTableFromBackup (backup.h). */
+#include "backup.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr.h"
+#include "clock.h"
+#include "index.h"
+#include "item.h"
+#include "keys.h"
+#include "mem.h"
+
+enum { BACKUP_PAGE_MAX = 100 };
+
+/* ---- shared helpers ---- */
+
+const char *backup_table_name(struct ddb_call *c, const char *s)
+{
+    const char *p;
+
+    if (!s || strncmp(s, "arn:", 4) != 0 || !(p = strstr(s, ":table/")))
+        return s;
+    p += 7;
+    return arena_strndup(c->a, p, strcspn(p, "/"));
+}
+
+void backup_reply_error(struct ddb_call *c, const char *type, const char *fmt, ...)
+{
+    char msg[1400];
+    struct buf b;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    buf_init(&b, 0);
+    ddb_error_open(&b, type, msg);
+    buf_putc(&b, '}');
+    ddb_reply_status(c, 400, &b);
+}
+
+static void meta_key(struct buf *k, const char *arn)
+{
+    buf_init(k, 0);
+    buf_puts(k, "backup/");
+    buf_puts(k, arn);
+}
+
+static enum err_code meta_get(struct store_txn *t, const char *arn, cJSON **out, struct err *e)
+{
+    struct buf k;
+    struct slice v;
+    enum err_code rc;
+
+    *out = NULL;
+    if (strlen(arn) > 400)
+        return err_set(e, ERR_NOTFOUND, "Backup not found: %.400s", arn);
+    meta_key(&k, arn);
+    rc = store_get(t, STORE_DB_META, slice_of(k.ptr, k.len), &v, e);
+    buf_free(&k);
+    if (rc == ERR_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND, "Backup not found: %s", arn);
+    if (rc)
+        return rc;
+    *out = cJSON_ParseWithLength(v.ptr, v.len);
+    return *out ? ERR_OK : err_set(e, ERR_INTERNAL, "corrupt backup record %s", arn);
+}
+
+static enum err_code meta_put(struct store_txn *t, const cJSON *meta, struct err *e)
+{
+    const char *arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupArn"));
+    char *text = cJSON_PrintUnformatted(meta);
+    struct buf k;
+    enum err_code rc;
+
+    meta_key(&k, arn ? arn : "");
+    rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_of(text, strlen(text)), e);
+    buf_free(&k);
+    free(text);
+    return rc;
+}
+
+static uint64_t num_of(const cJSON *o, const char *name)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    return cJSON_IsNumber(n) && n->valuedouble > 0 ? (uint64_t)n->valuedouble : 0;
+}
+
+/* ---- item copies ---- */
+
+enum err_code backup_each_item(struct store_txn *t, uint64_t id, backup_item_fn *fn, void *arg,
+                               struct err *e)
+{
+    struct buf prefix, pos;
+    struct store_cursor *cur = NULL;
+    struct slice k = {0}, v = {0};
+    bool first = true;
+    enum err_code rc;
+
+    buf_init(&prefix, 0);
+    buf_init(&pos, 0);
+    keys_append_table(&prefix, id);
+    buf_append(&pos, prefix.ptr, prefix.len);
+    for (;;) {
+        const char *json;
+        size_t n;
+        char *copy;
+
+        /* the cursor is opened again after each item: @fn writes */
+        rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
+        if (!rc)
+            rc = store_cursor_seek(cur, slice_of(pos.ptr, pos.len), &k, &v, e);
+        if (!rc && !first && k.len == pos.len && memcmp(k.ptr, pos.ptr, pos.len) == 0)
+            rc = store_cursor_next(cur, &k, &v, e);
+        first = false;
+        if (rc == ERR_NOTFOUND ||
+            (!rc && (k.len < prefix.len || memcmp(k.ptr, prefix.ptr, prefix.len) != 0))) {
+            rc = ERR_OK;
+            break;
+        }
+        if (rc)
+            break;
+        buf_reset(&pos);
+        buf_append(&pos, k.ptr, k.len);
+        rc = item_decode(v, &json, &n, e);
+        if (rc == ERR_NOTFOUND) { /* a replicated table's tombstone */
+            store_cursor_close(cur);
+            cur = NULL;
+            continue;
+        }
+        if (rc)
+            break;
+        copy = xmemdup(json, n);
+        store_cursor_close(cur);
+        cur = NULL;
+        rc = fn(t, arg, copy, n, e);
+        free(copy);
+        if (rc)
+            break;
+    }
+    store_cursor_close(cur);
+    buf_free(&prefix);
+    buf_free(&pos);
+    return rc;
+}
+
+/* data_drop - remove every entry under table prefix @id. */
+static enum err_code data_drop(struct store_txn *t, uint64_t id, struct err *e)
+{
+    struct buf prefix;
+    struct store_cursor *cur = NULL;
+    struct slice k = {0}, v = {0};
+    enum err_code rc;
+
+    buf_init(&prefix, 0);
+    keys_append_table(&prefix, id);
+    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
+    while (!rc) {
+        rc = store_cursor_seek(cur, slice_of(prefix.ptr, prefix.len), &k, &v, e);
+        if (rc == ERR_NOTFOUND ||
+            (!rc && (k.len < prefix.len || memcmp(k.ptr, prefix.ptr, prefix.len) != 0))) {
+            rc = ERR_OK;
+            break;
+        }
+        if (!rc)
+            rc = store_cursor_del(cur, e);
+    }
+    store_cursor_close(cur);
+    buf_free(&prefix);
+    return rc;
+}
+
+enum err_code backup_item_set(struct store_txn *t, const struct table_keys *k, const char *json,
+                              size_t n, const cJSON *item, struct err *e)
+{
+    struct buf key, val;
+    cJSON *old = NULL;
+    size_t old_size;
+    enum err_code rc;
+
+    buf_init(&key, 0);
+    buf_init(&val, 0);
+    rc = item_key_build(k, item, json == NULL, &key, e);
+    if (!rc)
+        rc = item_read(t, &key, &old, e);
+    if (rc)
+        goto out;
+    old_size = old ? attr_item_size(old) : 0;
+    if (json) {
+        buf_putc(&val, DDB_ITEM_FMT_JSON);
+        buf_append(&val, json, n);
+        rc = store_put(t, STORE_DB_DATA, slice_of(key.ptr, key.len), slice_of(val.ptr, val.len), e);
+        if (!rc)
+            rc = table_stats_add(t, k->id, old ? 0 : 1,
+                                 (int64_t)attr_item_size(item) - (int64_t)old_size, e);
+    } else if (old) {
+        rc = store_del(t, STORE_DB_DATA, slice_of(key.ptr, key.len), e);
+        if (!rc)
+            rc = table_stats_add(t, k->id, -1, -(int64_t)old_size, e);
+    }
+    if (!rc && (json || old))
+        rc = index_maintain(t, k, &key, old, json, json ? n : 0, NULL, e);
+out:
+    cJSON_Delete(old);
+    buf_free(&key);
+    buf_free(&val);
+    return rc;
+}
+
+/* ---- CreateBackup ---- */
+
+struct copy {
+    uint64_t to;
+    const struct table_keys *k;
+    uint64_t count, bytes;
+};
+
+static enum err_code copy_item(struct store_txn *t, void *arg, const char *json, size_t n,
+                               struct err *e)
+{
+    struct copy *x = arg;
+    cJSON *item = cJSON_ParseWithLength(json, n);
+    struct buf key, val;
+    enum err_code rc;
+
+    if (!item)
+        return err_set(e, ERR_INTERNAL, "corrupt item");
+    buf_init(&key, 0);
+    buf_init(&val, 0);
+    rc = item_key_build(x->k, item, false, &key, e);
+    if (!rc) {
+        /* kept under the backup's own id: the key after the table prefix */
+        keys_append_table(&val, x->to);
+        buf_append(&val, key.ptr + 8, key.len - 8);
+        buf_reset(&key);
+        buf_append(&key, val.ptr, val.len);
+        buf_reset(&val);
+        buf_putc(&val, DDB_ITEM_FMT_JSON);
+        buf_append(&val, json, n);
+        rc = store_put(t, STORE_DB_DATA, slice_of(key.ptr, key.len), slice_of(val.ptr, val.len), e);
+    }
+    x->count++;
+    x->bytes += attr_item_size(item);
+    cJSON_Delete(item);
+    buf_free(&key);
+    buf_free(&val);
+    return rc;
+}
+
+/* ttl_of - the TimeToLiveDescription of table @name (id @id). */
+static cJSON *ttl_of(struct store_txn *t, const char *name, uint64_t id)
+{
+    struct buf k;
+    struct slice v;
+    cJSON *rec = NULL, *out = cJSON_CreateObject();
+
+    buf_init(&k, 0);
+    buf_puts(&k, "ttl/");
+    buf_puts(&k, name);
+    if (store_get(t, STORE_DB_META, slice_of(k.ptr, k.len), &v, NULL) == ERR_OK)
+        rec = cJSON_ParseWithLength(v.ptr, v.len);
+    buf_free(&k);
+    if (num_of(rec, "id") == id && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "on"))) {
+        cJSON_AddStringToObject(out, "TimeToLiveStatus", "ENABLED");
+        cJSON_AddStringToObject(out, "AttributeName",
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "attr"))
+                                    ?: "");
+    } else {
+        cJSON_AddStringToObject(out, "TimeToLiveStatus", "DISABLED");
+    }
+    cJSON_Delete(rec);
+    return out;
+}
+
+enum err_code backup_make_in_apply(struct store_txn *t, const char *table, const char *name,
+                                   const char *type, cJSON **meta, struct err *e)
+{
+    struct table_keys k;
+    struct copy x = {0};
+    cJSON *desc = NULL, *m = NULL;
+    const char *tarn;
+    char arn[1200], id[37];
+    int64_t now = clock_wall_ms();
+    enum err_code rc;
+
+    *meta = NULL;
+    rc = table_keys_get(t, table, &k, e);
+    if (!rc)
+        rc = table_desc_get(t, table, &desc, e);
+    if (rc)
+        return rc;
+    rc = store_next_id(t, &x.to, e);
+    if (rc)
+        goto out;
+    x.k = &k;
+    rc = backup_each_item(t, k.id, copy_item, &x, e);
+    if (rc)
+        goto out;
+    tarn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(desc, "TableArn"));
+    ddb_uuid(id);
+    snprintf(arn, sizeof(arn), "%s/backup/%013lld-%.8s", tarn ? tarn : "", (long long)now, id);
+    m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "BackupArn", arn);
+    cJSON_AddStringToObject(m, "BackupName", name);
+    cJSON_AddNumberToObject(m, "BackupSizeBytes", (double)x.bytes);
+    cJSON_AddStringToObject(m, "BackupStatus", "AVAILABLE");
+    cJSON_AddStringToObject(m, "BackupType", type);
+    cJSON_AddNumberToObject(m, "BackupCreationDateTime", (double)now / 1000.0);
+    cJSON_AddNumberToObject(m, "_data", (double)x.to);
+    cJSON_AddNumberToObject(m, "_count", (double)x.count);
+    cJSON_AddStringToObject(m, "_table", table);
+    cJSON_AddItemToObject(m, "_ttl", ttl_of(t, table, k.id));
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_tags");
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replicas");
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replica_settings");
+    cJSON_AddItemToObject(m, "_desc", desc);
+    desc = NULL;
+    rc = meta_put(t, m, e);
+out:
+    cJSON_Delete(desc);
+    if (rc)
+        cJSON_Delete(m);
+    else
+        *meta = m;
+    return rc;
+}
+
+/* details - BackupDetails (or a BackupSummary with @summary) of @meta. */
+static cJSON *details(const cJSON *meta, bool summary)
+{
+    static const char *const members[] = {"BackupArn",    "BackupName", "BackupSizeBytes",
+                                          "BackupStatus", "BackupType", "BackupCreationDateTime"};
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(meta, "_desc");
+    cJSON *o = cJSON_CreateObject();
+
+    if (summary) {
+        static const char *const tm[] = {"TableName", "TableId", "TableArn"};
+
+        for (size_t i = 0; i < 3; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(desc, tm[i]);
+            if (v)
+                cJSON_AddItemToObject(o, tm[i], cJSON_Duplicate(v, 1));
+        }
+    }
+    for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, members[i]);
+        if (v)
+            cJSON_AddItemToObject(o, members[i], cJSON_Duplicate(v, 1));
+    }
+    return o;
+}
+
+static cJSON *throughput_of(const cJSON *o)
+{
+    const cJSON *pt = cJSON_GetObjectItemCaseSensitive(o, "ProvisionedThroughput");
+    cJSON *out = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(out, "ReadCapacityUnits", (double)num_of(pt, "ReadCapacityUnits"));
+    cJSON_AddNumberToObject(out, "WriteCapacityUnits", (double)num_of(pt, "WriteCapacityUnits"));
+    return out;
+}
+
+static const char *billing_name(const cJSON *desc)
+{
+    return table_billing_of(desc) == TABLE_BILL_PPR ? "PAY_PER_REQUEST" : "PROVISIONED";
+}
+
+/* indexes_info - LocalSecondaryIndexInfo / GlobalSecondaryIndexInfo list of
+ * @arr (the descriptor's index descriptions). */
+static cJSON *indexes_info(const cJSON *arr, bool global)
+{
+    const cJSON *ix;
+    cJSON *out = cJSON_CreateArray();
+
+    cJSON_ArrayForEach(ix, arr)
+    {
+        cJSON *o = cJSON_CreateObject();
+        static const char *const m[] = {"IndexName", "KeySchema", "Projection"};
+
+        for (size_t i = 0; i < 3; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(ix, m[i]);
+            if (v)
+                cJSON_AddItemToObject(o, m[i], cJSON_Duplicate(v, 1));
+        }
+        if (global)
+            cJSON_AddItemToObject(o, "ProvisionedThroughput", throughput_of(ix));
+        cJSON_AddItemToArray(out, o);
+    }
+    return out;
+}
+
+/* description - the BackupDescription text of @meta (owned, free()). */
+static char *description(const cJSON *meta)
+{
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(meta, "_desc"), *v;
+    cJSON *o = cJSON_CreateObject(), *src, *feat;
+    char *out;
+
+    cJSON_AddItemToObject(o, "BackupDetails", details(meta, false));
+    src = cJSON_AddObjectToObject(o, "SourceTableDetails");
+    static const char *const tm[] = {"TableName", "TableId", "TableArn"};
+    for (size_t i = 0; i < 3; i++)
+        if ((v = cJSON_GetObjectItemCaseSensitive(desc, tm[i])))
+            cJSON_AddItemToObject(src, tm[i], cJSON_Duplicate(v, 1));
+    cJSON_AddNumberToObject(src, "TableSizeBytes", (double)num_of(meta, "BackupSizeBytes"));
+    if ((v = cJSON_GetObjectItemCaseSensitive(desc, "KeySchema")))
+        cJSON_AddItemToObject(src, "KeySchema", cJSON_Duplicate(v, 1));
+    if ((v = cJSON_GetObjectItemCaseSensitive(desc, "CreationDateTime")))
+        cJSON_AddItemToObject(src, "TableCreationDateTime", cJSON_Duplicate(v, 1));
+    cJSON_AddItemToObject(src, "ProvisionedThroughput", throughput_of(desc));
+    if ((v = cJSON_GetObjectItemCaseSensitive(desc, "OnDemandThroughput")))
+        cJSON_AddItemToObject(src, "OnDemandThroughput", cJSON_Duplicate(v, 1));
+    cJSON_AddNumberToObject(src, "ItemCount", (double)num_of(meta, "_count"));
+    cJSON_AddStringToObject(src, "BillingMode", billing_name(desc));
+    feat = cJSON_AddObjectToObject(o, "SourceTableFeatureDetails");
+    if ((v = cJSON_GetObjectItemCaseSensitive(desc, "LocalSecondaryIndexes")))
+        cJSON_AddItemToObject(feat, "LocalSecondaryIndexes", indexes_info(v, false));
+    if ((v = cJSON_GetObjectItemCaseSensitive(desc, "GlobalSecondaryIndexes")))
+        cJSON_AddItemToObject(feat, "GlobalSecondaryIndexes", indexes_info(v, true));
+    if ((v = cJSON_GetObjectItemCaseSensitive(desc, "StreamSpecification")))
+        cJSON_AddItemToObject(feat, "StreamDescription", cJSON_Duplicate(v, 1));
+    if ((v = cJSON_GetObjectItemCaseSensitive(meta, "_ttl")))
+        cJSON_AddItemToObject(feat, "TimeToLiveDescription", cJSON_Duplicate(v, 1));
+    if ((v = cJSON_GetObjectItemCaseSensitive(desc, "SSEDescription")))
+        cJSON_AddItemToObject(feat, "SSEDescription", cJSON_Duplicate(v, 1));
+    out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return out;
+}
+
+struct create {
+    struct ddb_call *c;
+    const char *table, *name;
+    char *out; /* owned: BackupDetails text */
+};
+
+static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct create *x = arg;
+    cJSON *meta = NULL, *d;
+    enum err_code rc = backup_make_in_apply(t, x->table, x->name, "USER", &meta, e);
+
+    if (rc == ERR_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND, "Table not found: %s", x->table);
+    if (rc)
+        return rc;
+    d = details(meta, false);
+    free(x->out);
+    x->out = cJSON_PrintUnformatted(d);
+    cJSON_Delete(d);
+    cJSON_Delete(meta);
+    return ERR_OK;
+}
+
+static void create_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct create *x = arg;
+    struct ddb_call *c = x->c;
+    char *out = x->out;
+    struct buf b;
+
+    if (rc == ERR_NOTFOUND) {
+        backup_reply_error(c, "TableNotFoundException", "%s", e->msg);
+    } else if (rc) {
+        ddb_reply_err(c, rc, e->msg);
+    } else {
+        buf_init(&b, 0);
+        buf_printf(&b, "{\"BackupDetails\":%s}", out);
+        ddb_reply(c, &b);
+    }
+    free(out);
+}
+
+static void check_backup_name(struct ddb_call *c, const char *name)
+{
+    size_t n;
+
+    if (!name) {
+        ddb_verr_null(c, "backupName");
+        return;
+    }
+    n = strlen(name);
+    if (n < 3 || n > 255)
+        ddb_verr(c,
+                 "Value '%.300s' at 'backupName' failed to satisfy constraint: Member must have "
+                 "length %s",
+                 name, n < 3 ? "greater than or equal to 3" : "less than or equal to 255");
+    if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+        ddb_verr(c,
+                 "Value '%.300s' at 'backupName' failed to satisfy constraint: Member must "
+                 "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                 name);
+}
+
+/* check_table_arg - TableName of the backup operations: a name or an ARN
+ * (1 to 1024 characters). */
+static void check_table_arg(struct ddb_call *c, const char *s, const char *path)
+{
+    if (!s)
+        ddb_verr_null(c, path);
+    else if (!*s || strlen(s) > 1024)
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length %s",
+                 s, path, *s ? "less than or equal to 1024" : "greater than or equal to 1");
+}
+
+void backup_create(struct ddb_call *c)
+{
+    const char *table = ddb_arg_str(c, c->in, "TableName");
+    const char *name = ddb_arg_str(c, c->in, "BackupName");
+    struct create *x;
+
+    check_table_arg(c, table, "tableName");
+    check_backup_name(c, name);
+    if (ddb_args_failed(c))
+        return;
+    x = arena_calloc(c->a, sizeof(*x));
+    x->c = c;
+    x->table = backup_table_name(c, table);
+    x->name = name;
+    store_submit(c->d->store, create_apply, create_done, x);
+}
+
+/* ---- DescribeBackup ---- */
+
+static bool check_arn(struct ddb_call *c, const char *arn)
+{
+    if (!arn)
+        ddb_verr_null(c, "backupArn");
+    else if (strlen(arn) < 37 || strlen(arn) > 1024)
+        ddb_verr(c,
+                 "Value '%.300s' at 'backupArn' failed to satisfy constraint: Member must have "
+                 "length %s",
+                 arn,
+                 strlen(arn) < 37 ? "greater than or equal to 37" : "less than or equal to 1024");
+    return !ddb_args_failed(c);
+}
+
+void backup_describe(struct ddb_call *c)
+{
+    const char *arn = ddb_arg_str(c, c->in, "BackupArn");
+    struct store_txn *t = NULL;
+    cJSON *meta = NULL;
+    struct err e = {0};
+    struct buf b;
+    char *out;
+    enum err_code rc;
+
+    if (!check_arn(c, arn))
+        return;
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = meta_get(t, arn, &meta, &e);
+    store_txn_abort(t);
+    if (rc == ERR_NOTFOUND) {
+        backup_reply_error(c, "BackupNotFoundException", "%s", e.msg);
+        return;
+    }
+    if (rc) {
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    out = description(meta);
+    cJSON_Delete(meta);
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"BackupDescription\":%s}", out);
+    free(out);
+    ddb_reply(c, &b);
+}
+
+/* ---- DeleteBackup ---- */
+
+struct del {
+    struct ddb_call *c;
+    const char *arn;
+    char *out; /* owned: BackupDescription text */
+};
+
+static enum err_code delete_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct del *x = arg;
+    cJSON *meta = NULL;
+    struct buf k;
+    enum err_code rc = meta_get(t, x->arn, &meta, e);
+
+    if (rc)
+        return rc;
+    rc = data_drop(t, num_of(meta, "_data"), e);
+    meta_key(&k, x->arn);
+    if (!rc)
+        rc = store_del(t, STORE_DB_META, slice_of(k.ptr, k.len), e);
+    buf_free(&k);
+    cJSON_ReplaceItemInObjectCaseSensitive(meta, "BackupStatus", cJSON_CreateString("DELETED"));
+    free(x->out);
+    x->out = description(meta);
+    cJSON_Delete(meta);
+    return rc;
+}
+
+static void delete_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct del *x = arg;
+    struct ddb_call *c = x->c;
+    char *out = x->out;
+    struct buf b;
+
+    if (rc == ERR_NOTFOUND) {
+        backup_reply_error(c, "BackupNotFoundException", "%s", e->msg);
+    } else if (rc) {
+        ddb_reply_err(c, rc, e->msg);
+    } else {
+        buf_init(&b, 0);
+        buf_printf(&b, "{\"BackupDescription\":%s}", out);
+        ddb_reply(c, &b);
+    }
+    free(out);
+}
+
+void backup_delete(struct ddb_call *c)
+{
+    const char *arn = ddb_arg_str(c, c->in, "BackupArn");
+    struct del *x;
+
+    if (!check_arn(c, arn))
+        return;
+    x = arena_calloc(c->a, sizeof(*x));
+    x->c = c;
+    x->arn = arn;
+    store_submit(c->d->store, delete_apply, delete_done, x);
+}
+
+/* ---- ListBackups ---- */
+
+static bool time_arg(struct ddb_call *c, const char *name, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->in, name);
+
+    if (!v || cJSON_IsNull(v))
+        return false;
+    if (!cJSON_IsNumber(v)) {
+        c->serial = true;
+        snprintf(c->serial_msg, sizeof(c->serial_msg),
+                 "class java.lang.String can not be "
+                 "converted to milliseconds since epoch");
+        return false;
+    }
+    *out = v->valuedouble;
+    return true;
+}
+
+void backup_list(struct ddb_call *c)
+{
+    static const char *const types[] = {"USER", "SYSTEM", "AWS_BACKUP", "ALL", NULL};
+    const char *table = ddb_arg_str(c, c->in, "TableName");
+    const char *start = ddb_arg_str(c, c->in, "ExclusiveStartBackupArn");
+    int type = ddb_arg_enum(c, c->in, "BackupType", "backupType", types);
+    int64_t limit = BACKUP_PAGE_MAX;
+    bool has_limit = ddb_arg_int(c, c->in, "Limit", &limit);
+    double lo = 0, hi = 0;
+    bool has_lo = time_arg(c, "TimeRangeLowerBound", &lo);
+    bool has_hi = time_arg(c, "TimeRangeUpperBound", &hi);
+    struct store_txn *t = NULL;
+    struct store_cursor *cur = NULL;
+    struct slice k = {0}, v = {0};
+    struct buf pos, b;
+    struct err e = {0};
+    cJSON *out = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(out, "BackupSummaries");
+    char *last = NULL, *text;
+    int64_t n = 0;
+    enum err_code rc;
+
+    if (has_limit && (limit < 1 || limit > 100))
+        ddb_verr(c,
+                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
+                 "%s",
+                 (long long)limit,
+                 limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
+    if (table)
+        check_table_arg(c, table, "tableName");
+    if (ddb_args_failed(c)) {
+        cJSON_Delete(out);
+        return;
+    }
+    if (has_lo && has_hi && lo > hi) {
+        cJSON_Delete(out);
+        ddb_reply_err(c, ERR_INVALID,
+                      "TimeRangeUpperBound cannot be less than or equal to TimeRangeLowerBound");
+        return;
+    }
+    table = backup_table_name(c, table);
+    meta_key(&pos, start ? start : "");
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = store_cursor_open(t, STORE_DB_META, &cur, &e);
+    if (!rc)
+        rc = store_cursor_seek(cur, slice_of(pos.ptr, pos.len), &k, &v, &e);
+    if (!rc && start && k.len == pos.len && memcmp(k.ptr, pos.ptr, pos.len) == 0)
+        rc = store_cursor_next(cur, &k, &v, &e);
+    for (; rc == ERR_OK && k.len > 7 && memcmp(k.ptr, "backup/", 7) == 0;
+         rc = store_cursor_next(cur, &k, &v, &e)) {
+        cJSON *meta = cJSON_ParseWithLength(v.ptr, v.len);
+        const char *bt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupType"));
+        const char *tn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "_table"));
+        double when =
+            cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupCreationDateTime"));
+        bool keep = meta && (!table || (tn && strcmp(tn, table) == 0)) &&
+                    (type == 3 || strcmp(bt ? bt : "", types[type < 0 ? 0 : type]) == 0) &&
+                    (!has_lo || when >= lo) && (!has_hi || when <= hi);
+
+        if (keep && n == limit) { /* one more there: this page ends */
+            cJSON_Delete(meta);
+            break;
+        }
+        if (keep) {
+            free(last);
+            last = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupArn"))
+                               ?: "");
+            cJSON_AddItemToArray(list, details(meta, true));
+            n++;
+        }
+        cJSON_Delete(meta);
+    }
+    store_cursor_close(cur);
+    store_txn_abort(t);
+    buf_free(&pos);
+    if (rc != ERR_OK && rc != ERR_NOTFOUND) {
+        free(last);
+        cJSON_Delete(out);
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    if (rc == ERR_OK && n == limit && last)
+        cJSON_AddStringToObject(out, "LastEvaluatedBackupArn", last);
+    free(last);
+    text = cJSON_PrintUnformatted(out);
+    cJSON_Delete(out);
+    buf_init(&b, 0);
+    buf_puts(&b, text);
+    free(text);
+    ddb_reply(c, &b);
+}
+
+/* ---- restores ---- */
+
+static void add_names(cJSON *used, const cJSON *ks)
+{
+    const cJSON *x;
+
+    cJSON_ArrayForEach(x, ks)
+    {
+        const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "AttributeName"));
+        if (n && !cJSON_GetObjectItemCaseSensitive(used, n))
+            cJSON_AddTrueToObject(used, n);
+    }
+}
+
+static void json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+void backup_restore_start(struct ddb_call *c, const cJSON *src, const struct table_fill *fill)
+{
+    const cJSON *in = c->in, *v, *x;
+    cJSON *req = cJSON_CreateObject(), *used = cJSON_CreateObject(), *defs;
+    const char *bm = ddb_arg_str(c, in, "BillingModeOverride");
+    bool ppr;
+
+    arena_on_free(c->a, json_free, req);
+    arena_on_free(c->a, json_free, used);
+    cJSON_AddItemToObject(
+        req, "TableName",
+        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "TargetTableName"), 1));
+    v = cJSON_GetObjectItemCaseSensitive(src, "KeySchema");
+    cJSON_AddItemToObject(req, "KeySchema", cJSON_Duplicate(v, 1));
+    add_names(used, v);
+    if (bm)
+        cJSON_AddStringToObject(req, "BillingMode", bm);
+    else
+        cJSON_AddStringToObject(req, "BillingMode", billing_name(src));
+    ppr = strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "BillingMode")),
+                 "PAY_PER_REQUEST") == 0;
+    if ((v = cJSON_GetObjectItemCaseSensitive(in, "ProvisionedThroughputOverride")))
+        cJSON_AddItemToObject(req, "ProvisionedThroughput", cJSON_Duplicate(v, 1));
+    else if (!ppr && table_billing_of(src) != TABLE_BILL_PPR)
+        cJSON_AddItemToObject(req, "ProvisionedThroughput", throughput_of(src));
+    if ((v = cJSON_GetObjectItemCaseSensitive(in, "OnDemandThroughputOverride")))
+        cJSON_AddItemToObject(req, "OnDemandThroughput", cJSON_Duplicate(v, 1));
+    if ((v = cJSON_GetObjectItemCaseSensitive(in, "GlobalSecondaryIndexOverride"))) {
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 0) /* []: none */
+            cJSON_AddItemToObject(req, "GlobalSecondaryIndexes", cJSON_Duplicate(v, 1));
+    } else if ((v = cJSON_GetObjectItemCaseSensitive(src, "GlobalSecondaryIndexes"))) {
+        cJSON *arr = cJSON_AddArrayToObject(req, "GlobalSecondaryIndexes");
+        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(req, "ProvisionedThroughput");
+
+        cJSON_ArrayForEach(x, v)
+        {
+            cJSON *o = cJSON_CreateObject();
+
+            cJSON_AddItemToObject(
+                o, "IndexName",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "IndexName"), 1));
+            cJSON_AddItemToObject(
+                o, "KeySchema",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "KeySchema"), 1));
+            cJSON_AddItemToObject(
+                o, "Projection",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "Projection"), 1));
+            if (!ppr)
+                cJSON_AddItemToObject(o, "ProvisionedThroughput",
+                                      table_billing_of(src) == TABLE_BILL_PPR && pt
+                                          ? cJSON_Duplicate(pt, 1)
+                                          : throughput_of(x));
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(in, "LocalSecondaryIndexOverride"))) {
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 0)
+            cJSON_AddItemToObject(req, "LocalSecondaryIndexes", cJSON_Duplicate(v, 1));
+    } else if ((v = cJSON_GetObjectItemCaseSensitive(src, "LocalSecondaryIndexes"))) {
+        cJSON *arr = cJSON_AddArrayToObject(req, "LocalSecondaryIndexes");
+
+        cJSON_ArrayForEach(x, v)
+        {
+            cJSON *o = cJSON_CreateObject();
+            static const char *const m[] = {"IndexName", "KeySchema", "Projection"};
+
+            for (size_t i = 0; i < 3; i++)
+                cJSON_AddItemToObject(
+                    o, m[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, m[i]), 1));
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(req, "GlobalSecondaryIndexes"))
+        add_names(used, cJSON_GetObjectItemCaseSensitive(x, "KeySchema"));
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(req, "LocalSecondaryIndexes"))
+        add_names(used, cJSON_GetObjectItemCaseSensitive(x, "KeySchema"));
+    /* the attribute definitions the restored keys use, as CreateTable wants */
+    defs = cJSON_AddArrayToObject(req, "AttributeDefinitions");
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(src, "AttributeDefinitions"))
+    {
+        const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "AttributeName"));
+        if (n && cJSON_GetObjectItemCaseSensitive(used, n))
+            cJSON_AddItemToArray(defs, cJSON_Duplicate(x, 1));
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(in, "SSESpecificationOverride"))) {
+        cJSON_AddItemToObject(req, "SSESpecification", cJSON_Duplicate(v, 1));
+    } else if ((v = cJSON_GetObjectItemCaseSensitive(src, "SSEDescription"))) {
+        cJSON *sse = cJSON_AddObjectToObject(req, "SSESpecification");
+        const char *key =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "KMSMasterKeyArn"));
+
+        cJSON_AddTrueToObject(sse, "Enabled");
+        cJSON_AddStringToObject(sse, "SSEType", "KMS");
+        if (key)
+            cJSON_AddStringToObject(sse, "KMSMasterKeyId", key);
+    }
+    c->in = req;
+    table_create_filled(c, fill);
+}
+
+/* ---- RestoreTableFromBackup ---- */
+
+struct restore {
+    const char *arn;
+    uint64_t data;
+    const char *table_arn;
+    double when;
+    struct table_keys k;
+};
+
+static enum err_code restore_item(struct store_txn *t, void *arg, const char *json, size_t n,
+                                  struct err *e)
+{
+    struct restore *x = arg;
+    cJSON *item = cJSON_ParseWithLength(json, n);
+    enum err_code rc;
+
+    if (!item)
+        return err_set(e, ERR_INTERNAL, "corrupt item in backup");
+    rc = backup_item_set(t, &x->k, json, n, item, e);
+    cJSON_Delete(item);
+    return rc;
+}
+
+static enum err_code restore_fill(struct store_txn *t, void *arg, const char *name, cJSON *desc,
+                                  struct err *e)
+{
+    struct restore *x = arg;
+    cJSON *meta = NULL, *rs;
+    enum err_code rc = meta_get(t, x->arn, &meta, e);
+
+    cJSON_Delete(meta);
+    if (!rc)
+        rc = table_keys_get(t, name, &x->k, e);
+    if (!rc)
+        rc = backup_each_item(t, x->data, restore_item, x, e);
+    if (rc)
+        return rc;
+    rs = cJSON_AddObjectToObject(desc, "RestoreSummary");
+    cJSON_AddStringToObject(rs, "SourceBackupArn", x->arn);
+    if (x->table_arn)
+        cJSON_AddStringToObject(rs, "SourceTableArn", x->table_arn);
+    cJSON_AddNumberToObject(rs, "RestoreDateTime", x->when);
+    cJSON_AddFalseToObject(rs, "RestoreInProgress");
+    return ERR_OK;
+}
+
+void backup_restore(struct ddb_call *c)
+{
+    const char *target = ddb_arg_str(c, c->in, "TargetTableName");
+    const char *arn = ddb_arg_str(c, c->in, "BackupArn");
+    struct store_txn *t = NULL;
+    cJSON *meta = NULL;
+    const cJSON *src;
+    struct restore *x;
+    struct table_fill *fill;
+    struct err e = {0};
+    enum err_code rc;
+
+    ddb_check_table_name(c, target, "targetTableName");
+    if (!check_arn(c, arn))
+        return;
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = meta_get(t, arn, &meta, &e);
+    store_txn_abort(t);
+    if (rc == ERR_NOTFOUND) {
+        backup_reply_error(c, "BackupNotFoundException", "%s", e.msg);
+        return;
+    }
+    if (rc) {
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    arena_on_free(c->a, json_free, meta);
+    src = cJSON_GetObjectItemCaseSensitive(meta, "_desc");
+    x = arena_calloc(c->a, sizeof(*x));
+    x->arn = arn;
+    x->data = num_of(meta, "_data");
+    x->table_arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(src, "TableArn"));
+    x->when =
+        cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupCreationDateTime"));
+    fill = arena_calloc(c->a, sizeof(*fill));
+    fill->fill = restore_fill;
+    fill->arg = x;
+    backup_restore_start(c, src, fill);
+}
+
+/* ---- authorization ---- */
+
+const char *backup_auth_resource(struct ddb_call *c)
+{
+    static const char *const by_table[] = {"CreateBackup", "UpdateContinuousBackups",
+                                           "DescribeContinuousBackups"};
+    const char *s;
+
+    if (strcmp(c->op, "ListBackups") == 0)
+        return "*";
+    if (strcmp(c->op, "DescribeBackup") == 0 || strcmp(c->op, "DeleteBackup") == 0 ||
+        strcmp(c->op, "RestoreTableFromBackup") == 0) {
+        s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->in, "BackupArn"));
+        return s ? s : "";
+    }
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(c->op, by_table[i]) == 0) {
+            s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->in, "TableName"));
+            goto table;
+        }
+    if (strcmp(c->op, "RestoreTableToPointInTime") != 0)
+        return NULL;
+    s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->in, "SourceTableArn"));
+    if (!s)
+        s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->in, "SourceTableName"));
+table:
+    if (s && strncmp(s, "arn:", 4) == 0)
+        return s;
+    return arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region, c->d->account,
+                         s ? s : "");
+}

@@ -1,0 +1,596 @@
+/* pitr.c - point-in-time recovery: UpdateContinuousBackups,
+ * DescribeContinuousBackups, RestoreTableToPointInTime and the history of
+ * before-images the writes of a table with PITR keep (backup.h). */
+#include "backup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "item.h"
+#include "mem.h"
+
+enum { PITR_DAYS_MAX = 35, PITR_TRIM_PER_WRITE = 8 };
+
+static int64_t day_ms = 86400000;
+
+void pitr_configure(void)
+{
+    const char *s = getenv("TANDEM_DDB_PITR_DAY_SECONDS");
+
+    if (s && atoll(s) > 0)
+        day_ms = atoll(s) * 1000;
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* ---- the setting: "pitr/<id8>" ---- */
+
+struct pitr {
+    int64_t since; /* ms */
+    int64_t days;
+};
+
+static struct slice set_key(unsigned char k[13], uint64_t id)
+{
+    memcpy(k, "pitr/", 5);
+    put_be64(k + 5, id);
+    return slice_of(k, 13);
+}
+
+/* pitr_get - ERR_NOTFOUND when PITR is off for table @id. */
+static enum err_code pitr_get(struct store_txn *t, uint64_t id, struct pitr *out, struct err *e)
+{
+    unsigned char k[13];
+    struct slice v;
+    enum err_code rc = store_get(t, STORE_DB_META, set_key(k, id), &v, e);
+
+    if (rc)
+        return rc;
+    if (v.len != 16)
+        return err_set(e, ERR_INTERNAL, "corrupt PITR setting");
+    out->since = (int64_t)get_be64(v.ptr);
+    out->days = (int64_t)get_be64((const unsigned char *)v.ptr + 8);
+    return ERR_OK;
+}
+
+static enum err_code pitr_put(struct store_txn *t, uint64_t id, const struct pitr *p, struct err *e)
+{
+    unsigned char k[13], v[16];
+
+    put_be64(v, (uint64_t)p->since);
+    put_be64(v + 8, (uint64_t)p->days);
+    return store_put(t, STORE_DB_META, set_key(k, id), slice_of(v, 16), e);
+}
+
+/* earliest - the earliest restorable time (ms) of @p at @now. */
+static int64_t earliest(const struct pitr *p, int64_t now)
+{
+    int64_t floor = now - p->days * day_ms;
+
+    return p->since > floor ? p->since : floor;
+}
+
+/* ---- the history: "p" <id8> <commit8> <n4> ---- */
+
+static void hist_prefix(unsigned char k[9], uint64_t id)
+{
+    k[0] = 'p';
+    put_be64(k + 1, id);
+}
+
+static bool in_table(struct slice k, const unsigned char prefix[9])
+{
+    return k.len == 21 && memcmp(k.ptr, prefix, 9) == 0;
+}
+
+/* hist_drop - remove records of table @id: all of them, or only those older
+ * than @before (ms) up to @max of them. */
+static enum err_code hist_drop(struct store_txn *t, uint64_t id, int64_t before, size_t max,
+                               struct err *e)
+{
+    unsigned char prefix[9];
+    struct store_cursor *cur = NULL;
+    struct slice k = {0}, v = {0};
+    size_t n = 0;
+    enum err_code rc;
+
+    hist_prefix(prefix, id);
+    rc = store_cursor_open(t, STORE_DB_LOG, &cur, e);
+    while (!rc && n < max) {
+        rc = store_cursor_seek(cur, slice_of(prefix, 9), &k, &v, e);
+        if (rc == ERR_NOTFOUND || (!rc && !in_table(k, prefix))) {
+            rc = ERR_OK;
+            break;
+        }
+        if (!rc && before && (v.len < 8 || (int64_t)get_be64(v.ptr) >= before))
+            break;
+        if (!rc)
+            rc = store_cursor_del(cur, e);
+        n++;
+    }
+    store_cursor_close(cur);
+    return rc;
+}
+
+enum err_code pitr_on_write(struct store_txn *t, const struct table_keys *k, const cJSON *old,
+                            const cJSON *new_item, const char *new_json, size_t new_len,
+                            struct err *e)
+{
+    /* the writer thread alone runs applies: these order a commit's records
+     * and keep the history's times from going back */
+    static uint64_t last_commit;
+    static uint32_t seq;
+    static int64_t last_ms;
+    unsigned char key[21];
+    struct pitr p;
+    struct buf v;
+    cJSON *parsed = NULL;
+    int64_t now = clock_wall_ms();
+    uint64_t commit = store_txn_id(t);
+    enum err_code rc;
+
+    if (!old && !new_json)
+        return ERR_OK;
+    rc = pitr_get(t, k->id, &p, e);
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    if (now < last_ms)
+        now = last_ms;
+    last_ms = now;
+    if (commit != last_commit) {
+        last_commit = commit;
+        seq = 0;
+    }
+    /* trimming rides on the writes: a few expired records each time */
+    rc = hist_drop(t, k->id, now - p.days * day_ms, PITR_TRIM_PER_WRITE, e);
+    if (rc)
+        return rc;
+    hist_prefix(key, k->id);
+    put_be64(key + 9, commit);
+    seq++;
+    for (int i = 0; i < 4; i++)
+        key[17 + i] = (unsigned char)(seq >> (24 - 8 * i));
+    buf_init(&v, 0);
+    buf_append(&v, "\0\0\0\0\0\0\0\0", 8);
+    put_be64((unsigned char *)v.ptr, (uint64_t)now);
+    if (old) {
+        char *text = cJSON_PrintUnformatted(old);
+
+        buf_putc(&v, 'I');
+        buf_puts(&v, text);
+        free(text);
+    } else {
+        if (!new_item)
+            new_item = parsed = cJSON_ParseWithLength(new_json, new_len);
+        if (!new_item) {
+            buf_free(&v);
+            return err_set(e, ERR_INTERNAL, "PITR: new image is not JSON");
+        }
+        buf_putc(&v, 'K');
+        item_key_json(&v, k, new_item);
+    }
+    rc = store_put(t, STORE_DB_LOG, slice_of(key, 21), slice_of(v.ptr, v.len), e);
+    buf_free(&v);
+    cJSON_Delete(parsed);
+    return rc;
+}
+
+/* ---- UpdateContinuousBackups / DescribeContinuousBackups ---- */
+
+static char *describe(const struct pitr *p, bool on, int64_t now)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    if (!on) {
+        buf_puts(&b, "{\"ContinuousBackupsStatus\":\"DISABLED\",\"PointInTimeRecoveryDescription\":"
+                     "{\"PointInTimeRecoveryStatus\":\"DISABLED\"}}");
+        return b.ptr;
+    }
+    buf_printf(&b,
+               "{\"ContinuousBackupsStatus\":\"ENABLED\",\"PointInTimeRecoveryDescription\":{"
+               "\"PointInTimeRecoveryStatus\":\"ENABLED\",\"RecoveryPeriodInDays\":%lld,"
+               "\"EarliestRestorableDateTime\":%.3f,\"LatestRestorableDateTime\":%.3f}}",
+               (long long)p->days, (double)earliest(p, now) / 1000.0, (double)now / 1000.0);
+    return b.ptr;
+}
+
+struct update {
+    struct ddb_call *c;
+    const char *table;
+    bool on;
+    int64_t days; /* 0: not given */
+    char *out;    /* owned */
+};
+
+static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct update *x = arg;
+    struct table_keys k;
+    struct pitr p = {0};
+    unsigned char sk[13];
+    int64_t now = clock_wall_ms();
+    enum err_code rc = table_keys_get(t, x->table, &k, e);
+
+    if (rc == ERR_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND, "Table not found: %s", x->table);
+    if (rc)
+        return rc;
+    rc = pitr_get(t, k.id, &p, e);
+    if (rc && rc != ERR_NOTFOUND)
+        return rc;
+    if (x->on) {
+        if (rc == ERR_NOTFOUND) {
+            p.since = now;
+            p.days = PITR_DAYS_MAX;
+        }
+        if (x->days)
+            p.days = x->days;
+        rc = pitr_put(t, k.id, &p, e);
+    } else {
+        rc = store_del(t, STORE_DB_META, set_key(sk, k.id), e);
+        if (rc == ERR_NOTFOUND)
+            rc = ERR_OK;
+        if (!rc) /* turning PITR off discards the history */
+            rc = hist_drop(t, k.id, 0, SIZE_MAX, e);
+    }
+    if (!rc)
+        rc = table_keys_set_pitr(t, x->table, x->on, e);
+    free(x->out);
+    x->out = describe(&p, x->on, now);
+    return rc;
+}
+
+static void update_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct update *x = arg;
+    struct ddb_call *c = x->c;
+    char *out = x->out;
+    struct buf b;
+
+    if (rc == ERR_NOTFOUND) {
+        backup_reply_error(c, "TableNotFoundException", "%s", e->msg);
+    } else if (rc) {
+        ddb_reply_err(c, rc, e->msg);
+    } else {
+        buf_init(&b, 0);
+        buf_printf(&b, "{\"ContinuousBackupsDescription\":%s}", out);
+        ddb_reply(c, &b);
+    }
+    free(out);
+}
+
+static const char *table_arg(struct ddb_call *c, const char *member, const char *path)
+{
+    const char *s = ddb_arg_str(c, c->in, member);
+
+    if (!s)
+        ddb_verr_null(c, path);
+    else if (!*s || strlen(s) > 1024)
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length %s",
+                 s, path, *s ? "less than or equal to 1024" : "greater than or equal to 1");
+    return backup_table_name(c, s);
+}
+
+void pitr_update(struct ddb_call *c)
+{
+    const char *table = table_arg(c, "TableName", "tableName");
+    const cJSON *spec = ddb_arg_obj(c, c->in, "PointInTimeRecoverySpecification");
+    struct update *x = arena_calloc(c->a, sizeof(*x));
+    bool has_days = false;
+
+    if (!spec) {
+        ddb_verr_null(c, "pointInTimeRecoverySpecification");
+    } else {
+        if (!ddb_arg_bool(c, spec, "PointInTimeRecoveryEnabled", &x->on))
+            ddb_verr_null(c, "pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled");
+        has_days = ddb_arg_int(c, spec, "RecoveryPeriodInDays", &x->days);
+        if (has_days && (x->days < 1 || x->days > PITR_DAYS_MAX))
+            ddb_verr(c,
+                     "Value '%lld' at 'pointInTimeRecoverySpecification.recoveryPeriodInDays' "
+                     "failed to satisfy constraint: Member must have value %s",
+                     (long long)x->days,
+                     x->days < 1 ? "greater than or equal to 1" : "less than or equal to 35");
+    }
+    if (ddb_args_failed(c))
+        return;
+    if (has_days && !x->on) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "RecoveryPeriodInDays can only be set when PointInTimeRecoveryEnabled "
+                      "is true");
+        return;
+    }
+    x->c = c;
+    x->table = table;
+    store_submit(c->d->store, update_apply, update_done, x);
+}
+
+void pitr_describe(struct ddb_call *c)
+{
+    const char *table = table_arg(c, "TableName", "tableName");
+    struct store_txn *t = NULL;
+    struct table_keys k;
+    struct pitr p = {0};
+    struct err e = {0};
+    struct buf b;
+    char *out;
+    enum err_code rc;
+
+    if (ddb_args_failed(c))
+        return;
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = table_keys_get(t, table, &k, &e);
+    if (rc == ERR_NOTFOUND) {
+        store_txn_abort(t);
+        backup_reply_error(c, "TableNotFoundException", "Table not found: %s", table);
+        return;
+    }
+    if (!rc)
+        rc = pitr_get(t, k.id, &p, &e);
+    store_txn_abort(t);
+    if (rc && rc != ERR_NOTFOUND) {
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    out = describe(&p, rc == ERR_OK, clock_wall_ms());
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"ContinuousBackupsDescription\":%s}", out);
+    free(out);
+    ddb_reply(c, &b);
+}
+
+/* ---- RestoreTableToPointInTime ---- */
+
+struct restore {
+    const char *source;
+    uint64_t id;
+    int64_t when; /* ms */
+    const char *source_arn;
+    struct table_keys k; /* the target's */
+};
+
+static enum err_code copy_item(struct store_txn *t, void *arg, const char *json, size_t n,
+                               struct err *e)
+{
+    struct restore *x = arg;
+    cJSON *item = cJSON_ParseWithLength(json, n);
+    enum err_code rc;
+
+    if (!item)
+        return err_set(e, ERR_INTERNAL, "corrupt item");
+    rc = backup_item_set(t, &x->k, json, n, item, e);
+    cJSON_Delete(item);
+    return rc;
+}
+
+/* undo - set the target back, newest first, through every change the
+ * source's history holds after @x->when. */
+static enum err_code undo(struct store_txn *t, struct restore *x, struct err *e)
+{
+    unsigned char prefix[9], pos[21];
+    struct store_cursor *cur = NULL;
+    struct slice k = {0}, v = {0};
+    enum err_code rc;
+
+    hist_prefix(prefix, x->id);
+    memcpy(pos, prefix, 9);
+    memset(pos + 9, 0xff, 12);
+    for (;;) {
+        cJSON *img;
+
+        rc = store_cursor_open(t, STORE_DB_LOG, &cur, e);
+        if (!rc)
+            rc = store_cursor_seek_le(cur, slice_of(pos, 21), &k, &v, e);
+        if (!rc && k.len == 21 && memcmp(k.ptr, pos, 21) == 0)
+            rc = store_cursor_prev(cur, &k, &v, e);
+        if (rc == ERR_NOTFOUND || (!rc && !in_table(k, prefix))) {
+            rc = ERR_OK;
+            break;
+        }
+        if (rc)
+            break;
+        if (v.len < 10)
+            return err_set(e, ERR_INTERNAL, "corrupt PITR record");
+        if ((int64_t)get_be64(v.ptr) <= x->when)
+            break;
+        memcpy(pos, k.ptr, 21);
+        img = cJSON_ParseWithLength((const char *)v.ptr + 9, v.len - 9);
+        if (!img) {
+            rc = err_set(e, ERR_INTERNAL, "corrupt PITR record");
+            break;
+        }
+        if (((const char *)v.ptr)[8] == 'I') {
+            char *text = cJSON_PrintUnformatted(img);
+
+            store_cursor_close(cur);
+            cur = NULL;
+            rc = backup_item_set(t, &x->k, text, strlen(text), img, e);
+            free(text);
+        } else {
+            store_cursor_close(cur);
+            cur = NULL;
+            rc = backup_item_set(t, &x->k, NULL, 0, img, e);
+        }
+        cJSON_Delete(img);
+        if (rc)
+            break;
+    }
+    store_cursor_close(cur);
+    return rc;
+}
+
+static enum err_code restore_fill(struct store_txn *t, void *arg, const char *name, cJSON *desc,
+                                  struct err *e)
+{
+    struct restore *x = arg;
+    struct table_keys src;
+    struct pitr p;
+    cJSON *rs;
+    enum err_code rc = table_keys_get(t, x->source, &src, e);
+
+    if (!rc && src.id != x->id)
+        rc = err_set(e, ERR_NOTFOUND, "Table not found: %s", x->source);
+    if (!rc)
+        rc = pitr_get(t, x->id, &p, e);
+    if (rc == ERR_NOTFOUND)
+        return err_set(e, ERR_INVALID, "Point in time recovery is not enabled for table '%s'",
+                       x->source);
+    if (!rc)
+        rc = table_keys_get(t, name, &x->k, e);
+    if (!rc)
+        rc = backup_each_item(t, x->id, copy_item, x, e);
+    if (!rc)
+        rc = undo(t, x, e);
+    if (rc)
+        return rc;
+    rs = cJSON_AddObjectToObject(desc, "RestoreSummary");
+    cJSON_AddStringToObject(rs, "SourceTableArn", x->source_arn);
+    cJSON_AddNumberToObject(rs, "RestoreDateTime", (double)x->when / 1000.0);
+    cJSON_AddFalseToObject(rs, "RestoreInProgress");
+    return ERR_OK;
+}
+
+static void json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+void pitr_restore(struct ddb_call *c)
+{
+    const char *target = ddb_arg_str(c, c->in, "TargetTableName");
+    const char *sname = ddb_arg_str(c, c->in, "SourceTableName");
+    const char *sarn = ddb_arg_str(c, c->in, "SourceTableArn");
+    const cJSON *when = cJSON_GetObjectItemCaseSensitive(c->in, "RestoreDateTime");
+    bool latest = false;
+    struct store_txn *t = NULL;
+    struct table_keys k;
+    struct pitr p;
+    cJSON *desc = NULL;
+    struct restore *x;
+    struct table_fill *fill;
+    struct err e = {0};
+    int64_t now, at;
+    enum err_code rc;
+
+    ddb_check_table_name(c, target, "targetTableName");
+    if (sname)
+        ddb_check_table_name(c, sname, "sourceTableName");
+    ddb_arg_bool(c, c->in, "UseLatestRestorableTime", &latest);
+    if (when && !cJSON_IsNull(when) && !cJSON_IsNumber(when)) {
+        c->serial = true;
+        snprintf(c->serial_msg, sizeof(c->serial_msg),
+                 "class java.lang.String can not be converted to milliseconds since epoch");
+    }
+    if (ddb_args_failed(c))
+        return;
+    if (cJSON_IsNull(when))
+        when = NULL;
+    if (!sname == !sarn) {
+        ddb_reply_err(c, ERR_INVALID,
+                      sname ? "Only one of SourceTableName or SourceTableArn can be specified"
+                            : "Either SourceTableName or SourceTableArn must be specified");
+        return;
+    }
+    if (when && latest) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "RestoreDateTime cannot be specified when UseLatestRestorableTime is true");
+        return;
+    }
+    if (!when && !latest) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Either RestoreDateTime or UseLatestRestorableTime must be specified");
+        return;
+    }
+    if (!sname)
+        sname = backup_table_name(c, sarn);
+    rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc)
+        rc = table_keys_get(t, sname, &k, &e);
+    if (!rc)
+        rc = table_desc_get(t, sname, &desc, &e);
+    if (rc == ERR_NOTFOUND) {
+        store_txn_abort(t);
+        backup_reply_error(c, "TableNotFoundException", "Table not found: %s", sname);
+        return;
+    }
+    if (!rc)
+        rc = pitr_get(t, k.id, &p, &e);
+    store_txn_abort(t);
+    if (rc == ERR_NOTFOUND) {
+        cJSON_Delete(desc);
+        backup_reply_error(c, "PointInTimeRecoveryUnavailableException",
+                           "Point in time recovery is not enabled for table '%s'", sname);
+        return;
+    }
+    if (rc) {
+        cJSON_Delete(desc);
+        ddb_reply_err(c, rc, e.msg);
+        return;
+    }
+    arena_on_free(c->a, json_free, desc);
+    now = clock_wall_ms();
+    at = when ? (int64_t)(when->valuedouble * 1000.0 + 0.5) : now;
+    if (at < earliest(&p, now) || at > now) {
+        backup_reply_error(c, "InvalidRestoreTimeException",
+                           "Invalid restore time: RestoreDateTime must be between "
+                           "EarliestRestorableDateTime (%.3f) and LatestRestorableDateTime (%.3f)",
+                           (double)earliest(&p, now) / 1000.0, (double)now / 1000.0);
+        return;
+    }
+    x = arena_calloc(c->a, sizeof(*x));
+    x->source = sname;
+    x->id = k.id;
+    x->when = at;
+    x->source_arn = arena_strdup(
+        c->a, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(desc, "TableArn")) ?: "");
+    fill = arena_calloc(c->a, sizeof(*fill));
+    fill->fill = restore_fill;
+    fill->arg = x;
+    backup_restore_start(c, desc, fill);
+}
+
+/* ---- DeleteTable ---- */
+
+enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const cJSON *desc,
+                                  uint64_t id, struct err *e)
+{
+    struct pitr p;
+    unsigned char sk[13];
+    cJSON *meta = NULL;
+    char bname[300];
+    enum err_code rc = pitr_get(t, id, &p, e);
+
+    (void)desc;
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (rc)
+        return rc;
+    /* DynamoDB keeps a system backup of a deleted table that had PITR */
+    snprintf(bname, sizeof(bname), "%s$DeletedTableBackup", name);
+    rc = backup_make_in_apply(t, name, bname, "SYSTEM", &meta, e);
+    cJSON_Delete(meta);
+    if (!rc)
+        rc = store_del(t, STORE_DB_META, set_key(sk, id), e);
+    if (!rc)
+        rc = hist_drop(t, id, 0, SIZE_MAX, e);
+    return rc;
+}

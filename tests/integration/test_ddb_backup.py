@@ -1,0 +1,420 @@
+"""DynamoDB on-demand backups and point-in-time recovery through boto3 and the
+aws CLI v2: CreateBackup / DescribeBackup / ListBackups / DeleteBackup /
+RestoreTableFromBackup, UpdateContinuousBackups / DescribeContinuousBackups /
+RestoreTableToPointInTime; restores bring back items and indexes, a backup
+outlives its table, PITR history survives a restart and is trimmed past the
+recovery period (a short 'day' through TANDEM_DDB_PITR_DAY_SECONDS)."""
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import time
+import unittest
+import uuid
+
+from tandem_harness import Server, ServerTestCase
+
+AWS_V2 = "/usr/bin/aws"
+
+
+def schema(name, gsi=False, lsi=False):
+    kw = dict(TableName=name,
+              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                    {"AttributeName": "sk", "AttributeType": "N"}],
+              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                         {"AttributeName": "sk", "KeyType": "RANGE"}],
+              BillingMode="PAY_PER_REQUEST")
+    if gsi:
+        kw["AttributeDefinitions"].append({"AttributeName": "color", "AttributeType": "S"})
+        kw["GlobalSecondaryIndexes"] = [{
+            "IndexName": "by-color",
+            "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"}}]
+    if lsi:
+        kw["AttributeDefinitions"].append({"AttributeName": "size", "AttributeType": "N"})
+        kw["LocalSecondaryIndexes"] = [{
+            "IndexName": "by-size",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "size", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}]
+    return kw
+
+
+class Base(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ddb = cls.server.boto3()
+
+    def new_table(self, **kw):
+        name = "bk-" + uuid.uuid4().hex[:10]
+        self.ddb.create_table(**schema(name, **kw))
+        return name
+
+    @staticmethod
+    def boundary():
+        """A whole second between the writes before this call and those after
+        it (the SDKs send RestoreDateTime in whole seconds)."""
+        t = math.floor(time.time()) + 1
+        while time.time() < t + 0.02:
+            time.sleep(0.01)
+        return t
+
+    def err(self, fn, **kw):
+        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+            fn(**kw)
+        e = cm.exception.response
+        return e["Error"]["Code"], e["Error"]["Message"]
+
+    def items(self, table):
+        out = self.ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+        return sorted(out, key=lambda i: (i["pk"]["S"], int(i["sk"]["N"])))
+
+    def color(self, table, color):
+        out = self.ddb.query(TableName=table, IndexName="by-color",
+                             KeyConditionExpression="color = :c",
+                             ExpressionAttributeValues={":c": {"S": color}})["Items"]
+        return sorted((i["pk"]["S"], int(i["sk"]["N"])) for i in out)
+
+    def put(self, table, pk, sk, color=None, **more):
+        item = {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+        if color:
+            item["color"] = {"S": color}
+        for k, v in more.items():
+            item[k] = {"S": v}
+        self.ddb.put_item(TableName=table, Item=item)
+
+    def delete(self, table, pk, sk):
+        self.ddb.delete_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"N": str(sk)}})
+
+
+class Backups(Base):
+    def test_backup_delete_items_restore(self):
+        t = self.new_table(gsi=True, lsi=True)
+        for i in range(5):
+            self.put(t, "p%d" % (i % 2), i, color="red" if i % 2 else "blue", note="n%d" % i)
+        self.ddb.update_item(TableName=t, Key={"pk": {"S": "p0"}, "sk": {"N": "0"}},
+                             UpdateExpression="SET #s = :s",
+                             ExpressionAttributeNames={"#s": "size"},
+                             ExpressionAttributeValues={":s": {"N": "7"}})
+        before = self.items(t)
+        d = self.ddb.create_backup(TableName=t, BackupName="nightly-1")["BackupDetails"]
+        arn = d["BackupArn"]
+        self.assertRegex(arn, r"^arn:aws:dynamodb:us-east-1:123456789012:table/%s/backup/"
+                              r"\d{13}-[0-9a-f]{8}$" % re.escape(t))
+        self.assertEqual(d["BackupStatus"], "AVAILABLE")
+        self.assertEqual(d["BackupType"], "USER")
+        self.assertEqual(d["BackupName"], "nightly-1")
+        self.assertGreater(d["BackupSizeBytes"], 0)
+        self.assertLess(abs(d["BackupCreationDateTime"].timestamp() - time.time()), 60)
+        # later writes are not in the backup
+        for i in range(5):
+            self.delete(t, "p%d" % (i % 2), i)
+        self.put(t, "late", 1, color="red")
+        desc = self.ddb.describe_backup(BackupArn=arn)["BackupDescription"]
+        src = desc["SourceTableDetails"]
+        self.assertEqual(src["TableName"], t)
+        self.assertEqual(src["ItemCount"], 5)
+        self.assertEqual(src["BillingMode"], "PAY_PER_REQUEST")
+        self.assertEqual(src["KeySchema"][0], {"AttributeName": "pk", "KeyType": "HASH"})
+        self.assertIn("ProvisionedThroughput", src)
+        feat = desc["SourceTableFeatureDetails"]
+        self.assertEqual([g["IndexName"] for g in feat["GlobalSecondaryIndexes"]], ["by-color"])
+        self.assertEqual([g["IndexName"] for g in feat["LocalSecondaryIndexes"]], ["by-size"])
+        self.assertEqual(feat["TimeToLiveDescription"], {"TimeToLiveStatus": "DISABLED"})
+        # restore into a new table: the backup's items and indexes
+        r = t + "-r"
+        td = self.ddb.restore_table_from_backup(TargetTableName=r,
+                                                BackupArn=arn)["TableDescription"]
+        self.assertEqual(td["TableName"], r)
+        self.assertEqual(td["RestoreSummary"]["SourceBackupArn"], arn)
+        self.assertFalse(td["RestoreSummary"]["RestoreInProgress"])
+        self.assertEqual(self.items(r), before)
+        self.assertEqual(self.color(r, "red"), [("p1", 1), ("p1", 3)])
+        out = self.ddb.query(TableName=r, IndexName="by-size",
+                             KeyConditionExpression="pk = :p AND #s > :z",
+                             ExpressionAttributeNames={"#s": "size"},
+                             ExpressionAttributeValues={":p": {"S": "p0"}, ":z": {"N": "0"}})
+        self.assertEqual(out["Count"], 1)
+        dt = self.ddb.describe_table(TableName=r)["Table"]
+        self.assertEqual(dt["ItemCount"], 5)
+        self.assertEqual(dt["RestoreSummary"]["SourceTableArn"].split("/")[-1], t)
+        # the restored table is an ordinary table
+        self.put(r, "new", 1, color="red")
+        self.assertEqual(len(self.items(r)), 6)
+        # restoring into an existing name fails and changes nothing
+        self.assertEqual(self.err(self.ddb.restore_table_from_backup, TargetTableName=t,
+                                  BackupArn=arn)[0], "TableAlreadyExistsException")
+        self.assertEqual(len(self.items(t)), 1)
+
+    def test_backup_survives_delete_table_and_list(self):
+        t = self.new_table()
+        for i in range(3):
+            self.put(t, "a", i)
+        arn1 = self.ddb.create_backup(TableName=t, BackupName="one")["BackupDetails"]["BackupArn"]
+        time.sleep(0.01)
+        table_arn = self.ddb.describe_table(TableName=t)["Table"]["TableArn"]
+        arn2 = self.ddb.create_backup(TableName=table_arn,
+                                      BackupName="two")["BackupDetails"]["BackupArn"]
+        self.ddb.delete_table(TableName=t)
+        self.assertEqual(self.err(self.ddb.create_backup, TableName=t, BackupName="three")[0],
+                         "TableNotFoundException")
+        lst = self.ddb.list_backups(TableName=t)["BackupSummaries"]
+        self.assertEqual(sorted(b["BackupArn"] for b in lst), sorted([arn1, arn2]))
+        self.assertEqual({b["TableName"] for b in lst}, {t})
+        page = self.ddb.list_backups(TableName=t, Limit=1)
+        self.assertEqual(len(page["BackupSummaries"]), 1)
+        rest = self.ddb.list_backups(TableName=t, Limit=1,
+                                     ExclusiveStartBackupArn=page["LastEvaluatedBackupArn"])
+        self.assertEqual(len(rest["BackupSummaries"]), 1)
+        self.assertNotEqual(rest["BackupSummaries"][0]["BackupArn"],
+                            page["BackupSummaries"][0]["BackupArn"])
+        future = time.time() + 3600
+        self.assertEqual(self.ddb.list_backups(TableName=t, TimeRangeLowerBound=future)
+                         ["BackupSummaries"], [])
+        self.assertEqual(self.ddb.list_backups(TableName=t, BackupType="SYSTEM")
+                         ["BackupSummaries"], [])
+        # the table comes back from its backup
+        self.ddb.restore_table_from_backup(TargetTableName=t, BackupArn=arn1)
+        self.assertEqual(len(self.items(t)), 3)
+        gone = self.ddb.delete_backup(BackupArn=arn1)["BackupDescription"]
+        self.assertEqual(gone["BackupDetails"]["BackupStatus"], "DELETED")
+        for fn in (self.ddb.describe_backup, self.ddb.delete_backup):
+            self.assertEqual(self.err(fn, BackupArn=arn1)[0], "BackupNotFoundException")
+        self.assertEqual(self.err(self.ddb.restore_table_from_backup, TargetTableName=t + "x",
+                                  BackupArn=arn1)[0], "BackupNotFoundException")
+        self.ddb.delete_backup(BackupArn=arn2)
+
+    def test_restore_overrides(self):
+        t = self.new_table(gsi=True)
+        self.put(t, "a", 1, color="red")
+        arn = self.ddb.create_backup(TableName=t, BackupName="ovr")["BackupDetails"]["BackupArn"]
+        r = t + "-p"
+        self.ddb.restore_table_from_backup(
+            TargetTableName=r, BackupArn=arn, BillingModeOverride="PROVISIONED",
+            ProvisionedThroughputOverride={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+            GlobalSecondaryIndexOverride=[],
+            SSESpecificationOverride={"Enabled": True, "SSEType": "KMS"})
+        dt = self.ddb.describe_table(TableName=r)["Table"]
+        self.assertEqual(dt["ProvisionedThroughput"]["ReadCapacityUnits"], 3)
+        self.assertEqual(dt.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
+                         "PROVISIONED")
+        self.assertNotIn("GlobalSecondaryIndexes", dt)
+        self.assertEqual(dt["SSEDescription"]["Status"], "ENABLED")
+        self.assertEqual(len(self.items(r)), 1)
+        # an override CreateTable would refuse is refused, and no table is made
+        code, _ = self.err(self.ddb.restore_table_from_backup, TargetTableName=t + "-q",
+                           BackupArn=arn, BillingModeOverride="PROVISIONED")
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(self.err(self.ddb.describe_table, TableName=t + "-q")[0],
+                         "ResourceNotFoundException")
+
+    def test_validation(self):
+        t = self.new_table()
+        ddb, self.ddb = self.ddb, self.server.boto3(parameter_validation=False)
+        self.addCleanup(setattr, self, "ddb", ddb)
+        for name in ("ab", "bad name!"):
+            self.assertEqual(self.err(self.ddb.create_backup, TableName=t, BackupName=name)[0],
+                             "ValidationException")
+        self.assertEqual(self.err(self.ddb.describe_backup, BackupArn="short")[0],
+                         "ValidationException")
+        self.assertEqual(self.err(self.ddb.list_backups, Limit=0)[0], "ValidationException")
+        self.assertEqual(self.err(self.ddb.list_backups, Limit=101)[0], "ValidationException")
+        missing = "arn:aws:dynamodb:us-east-1:123456789012:table/%s/backup/0000000000000-00000000" % t
+        self.assertEqual(self.err(self.ddb.describe_backup, BackupArn=missing)[0],
+                         "BackupNotFoundException")
+        self.assertEqual(self.err(self.ddb.restore_table_from_backup, TargetTableName="x",
+                                  BackupArn=missing)[0], "ValidationException")
+
+
+class PointInTime(Base):
+    def test_describe_and_update(self):
+        t = self.new_table()
+        ddb, self.ddb = self.ddb, self.server.boto3(parameter_validation=False)
+        self.addCleanup(setattr, self, "ddb", ddb)
+        d = self.ddb.describe_continuous_backups(TableName=t)["ContinuousBackupsDescription"]
+        self.assertEqual(d, {"ContinuousBackupsStatus": "DISABLED",
+                             "PointInTimeRecoveryDescription":
+                                 {"PointInTimeRecoveryStatus": "DISABLED"}})
+        arn = self.ddb.describe_table(TableName=t)["Table"]["TableArn"]
+        self.assertEqual(self.ddb.describe_continuous_backups(TableName=arn)
+                         ["ContinuousBackupsDescription"], d)
+        self.assertEqual(self.err(self.ddb.describe_continuous_backups,
+                                  TableName=t + "-none")[0], "TableNotFoundException")
+        self.assertEqual(self.err(self.ddb.update_continuous_backups, TableName=t + "-none",
+                                  PointInTimeRecoverySpecification={
+                                      "PointInTimeRecoveryEnabled": True})[0],
+                         "TableNotFoundException")
+        for days in (0, 36):
+            self.assertEqual(self.err(self.ddb.update_continuous_backups, TableName=t,
+                                      PointInTimeRecoverySpecification={
+                                          "PointInTimeRecoveryEnabled": True,
+                                          "RecoveryPeriodInDays": days})[0],
+                             "ValidationException")
+        out = self.ddb.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        p = out["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        self.assertEqual(p["PointInTimeRecoveryStatus"], "ENABLED")
+        self.assertEqual(p["RecoveryPeriodInDays"], 35)
+        self.assertLessEqual(p["EarliestRestorableDateTime"], p["LatestRestorableDateTime"])
+        out = self.ddb.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True,
+                                                           "RecoveryPeriodInDays": 7})
+        self.assertEqual(out["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+                         ["RecoveryPeriodInDays"], 7)
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time,
+                                  SourceTableName=t, TargetTableName=t + "-x")[0],
+                         "ValidationException")
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time,
+                                  SourceTableName=t, SourceTableArn=arn,
+                                  TargetTableName=t + "-x", UseLatestRestorableTime=True)[0],
+                         "ValidationException")
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time,
+                                  SourceTableName=t, TargetTableName=t + "-x",
+                                  RestoreDateTime=time.time() - 3600)[0],
+                         "InvalidRestoreTimeException")
+        self.ddb.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time,
+                                  SourceTableName=t, TargetTableName=t + "-x",
+                                  UseLatestRestorableTime=True)[0],
+                         "PointInTimeRecoveryUnavailableException")
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time,
+                                  SourceTableName=t + "-none", TargetTableName=t + "-x",
+                                  UseLatestRestorableTime=True)[0],
+                         "TableNotFoundException")
+
+    def test_restore_to_point_in_time(self):
+        t = self.new_table(gsi=True)
+        self.put(t, "early", 1, color="red")  # before PITR: part of the base state
+        self.ddb.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        for i in range(6):
+            self.put(t, "k", i, color="red" if i % 2 else "blue", v="first")
+        self.ddb.batch_write_item(RequestItems={t: [
+            {"PutRequest": {"Item": {"pk": {"S": "b"}, "sk": {"N": "1"},
+                                     "color": {"S": "blue"}}}}]})
+        at_t = self.items(t)
+        red_t, blue_t = self.color(t, "red"), self.color(t, "blue")
+        when = self.boundary()
+        # later: overwrites, deletes, new items, an update, a transaction
+        self.put(t, "k", 0, color="red", v="second")
+        self.put(t, "k", 0, color="green", v="third")
+        self.delete(t, "k", 1)
+        self.delete(t, "early", 1)
+        self.put(t, "k", 99, color="blue")
+        self.ddb.update_item(TableName=t, Key={"pk": {"S": "k"}, "sk": {"N": "2"}},
+                             UpdateExpression="SET color = :c",
+                             ExpressionAttributeValues={":c": {"S": "red"}})
+        self.ddb.transact_write_items(TransactItems=[
+            {"Delete": {"TableName": t, "Key": {"pk": {"S": "k"}, "sk": {"N": "3"}}}},
+            {"Put": {"TableName": t, "Item": {"pk": {"S": "t"}, "sk": {"N": "1"}}}}])
+        now_items = self.items(t)
+        self.assertNotEqual(now_items, at_t)
+        # a restart between the writes and the restore
+        self.server.stop()
+        self.server.start()
+        self.ddb = self.server.boto3()
+        r = t + "-t"
+        td = self.ddb.restore_table_to_point_in_time(
+            SourceTableName=t, TargetTableName=r, RestoreDateTime=when)["TableDescription"]
+        self.assertAlmostEqual(td["RestoreSummary"]["RestoreDateTime"].timestamp(), when,
+                               delta=0.01)
+        self.assertEqual(self.items(r), at_t)
+        self.assertEqual(self.color(r, "red"), red_t)
+        self.assertEqual(self.color(r, "blue"), blue_t)
+        self.assertEqual(self.color(r, "green"), [])
+        self.assertEqual(self.ddb.describe_table(TableName=r)["Table"]["ItemCount"], len(at_t))
+        # the restored table is plain: no PITR of its own
+        self.assertEqual(self.ddb.describe_continuous_backups(TableName=r)
+                         ["ContinuousBackupsDescription"]["ContinuousBackupsStatus"], "DISABLED")
+        # the latest restorable time gives the table as it is
+        r2 = t + "-l"
+        self.ddb.restore_table_to_point_in_time(SourceTableName=t, TargetTableName=r2,
+                                                UseLatestRestorableTime=True)
+        self.assertEqual(self.items(r2), now_items)
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time, SourceTableName=t,
+                                  TargetTableName=r2, UseLatestRestorableTime=True)[0],
+                         "TableAlreadyExistsException")
+        # deleting a table with PITR leaves a SYSTEM backup of it
+        self.ddb.delete_table(TableName=t)
+        sys_b = self.ddb.list_backups(TableName=t, BackupType="SYSTEM")["BackupSummaries"]
+        self.assertEqual(len(sys_b), 1)
+        self.assertEqual(sys_b[0]["BackupType"], "SYSTEM")
+        r3 = t + "-s"
+        self.ddb.restore_table_from_backup(TargetTableName=r3, BackupArn=sys_b[0]["BackupArn"])
+        self.assertEqual(self.items(r3), now_items)
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time, SourceTableName=t,
+                                  TargetTableName=t + "-z", UseLatestRestorableTime=True)[0],
+                         "TableNotFoundException")
+
+    def test_cli_v2(self):
+        if not os.path.exists(AWS_V2):
+            self.skipTest("no aws CLI v2")
+        t = self.new_table()
+        self.put(t, "a", 1)
+
+        def cli(*args):
+            p = subprocess.run([AWS_V2, "--endpoint-url", self.server.url(), "--output", "json",
+                                "dynamodb"] + list(args), env=self.server.env(False),
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return json.loads(p.stdout) if p.stdout.strip() else {}
+
+        arn = cli("create-backup", "--table-name", t,
+                  "--backup-name", "cli-b")["BackupDetails"]["BackupArn"]
+        cli("update-continuous-backups", "--table-name", t,
+            "--point-in-time-recovery-specification", "PointInTimeRecoveryEnabled=true")
+        self.put(t, "a", 0)
+        when = self.boundary()
+        self.put(t, "a", 2)
+        out = cli("restore-table-to-point-in-time", "--source-table-name", t,
+                  "--target-table-name", t + "-c", "--restore-date-time", str(when))
+        self.assertEqual(out["TableDescription"]["TableName"], t + "-c")
+        self.assertEqual([i["sk"]["N"] for i in self.items(t + "-c")], ["0", "1"])
+        cli("restore-table-from-backup", "--target-table-name", t + "-d", "--backup-arn", arn)
+        self.assertEqual(len(self.items(t + "-d")), 1)
+
+
+class Trimming(Base):
+    """A 'day' of one second: history past the recovery period goes."""
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ["TANDEM_DDB_PITR_DAY_SECONDS"] = "1"
+        try:
+            super().setUpClass()
+        finally:
+            os.environ.pop("TANDEM_DDB_PITR_DAY_SECONDS", None)
+
+    def test_history_is_trimmed(self):
+        t = self.new_table()
+        self.ddb.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True,
+                                                           "RecoveryPeriodInDays": 2})
+        self.put(t, "a", 1, v="old")
+        t0 = time.time()
+        self.put(t, "a", 1, v="newer")
+        time.sleep(2.5)
+        self.put(t, "a", 2)  # trims what is past the period
+        p = self.ddb.describe_continuous_backups(TableName=t)["ContinuousBackupsDescription"]
+        earliest = p["PointInTimeRecoveryDescription"]["EarliestRestorableDateTime"].timestamp()
+        self.assertGreater(earliest, t0)
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time, SourceTableName=t,
+                                  TargetTableName=t + "-o", RestoreDateTime=t0)[0],
+                         "InvalidRestoreTimeException")
+        # a time inside the period still restores exactly
+        mid = self.boundary()
+        self.delete(t, "a", 1)
+        self.ddb.restore_table_to_point_in_time(SourceTableName=t, TargetTableName=t + "-m",
+                                                RestoreDateTime=mid)
+        got = self.items(t + "-m")
+        self.assertEqual([(i["pk"]["S"], i["sk"]["N"], i.get("v", {}).get("S")) for i in got],
+                         [("a", "1", "newer"), ("a", "2", None)])
+
+
+if __name__ == "__main__":
+    unittest.main()
