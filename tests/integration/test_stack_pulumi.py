@@ -340,6 +340,11 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(lsi[0]["Projection"]["ProjectionType"], "KEYS_ONLY")
         ttl = ddb.describe_time_to_live(TableName="GameScores")["TimeToLiveDescription"]
         self.assertEqual(ttl, {"TimeToLiveStatus": "ENABLED", "AttributeName": "TimeToExist"})
+        # pointInTimeRecovery turned on through UpdateContinuousBackups
+        pitr = ddb.describe_continuous_backups(TableName="GameScores")[
+            "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        self.assertEqual(pitr["PointInTimeRecoveryStatus"], "ENABLED")
+        self.assertEqual(pitr["RecoveryPeriodInDays"], 35)
         # the index answers queries
         ddb.put_item(TableName="GameScores", Item={
             "UserId": {"S": "u1"}, "GameTitle": {"S": "Galaxy"}, "TopScore": {"N": "90"},
@@ -365,6 +370,9 @@ class PulumiExamples(unittest.TestCase):
 """)
         text = text.replace("writeCapacity: 10\n          readCapacity: 10",
                             "writeCapacity: 10\n          readCapacity: 15")
+        text = text.replace("pointInTimeRecovery:\n        enabled: true\n",
+                            "pointInTimeRecovery:\n        enabled: true\n"
+                            "        recoveryPeriodInDays: 7\n")
         # and the table protected from deletion, in the infrequent-access class
         text = text.replace("      streamEnabled: true\n",
                             "      streamEnabled: true\n      deletionProtectionEnabled: true\n"
@@ -378,6 +386,9 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(sorted(gsi), ["GameTitleIndex", "PlayedAtByUser"])
         self.assertEqual(gsi["GameTitleIndex"]["ProvisionedThroughput"]["ReadCapacityUnits"], 15)
         self.assertEqual(gsi["PlayedAtByUser"]["Projection"]["ProjectionType"], "KEYS_ONLY")
+        self.assertEqual(ddb.describe_continuous_backups(TableName="GameScores")[
+            "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+            "RecoveryPeriodInDays"], 7)
         r = ddb.query(TableName="GameScores", IndexName="PlayedAtByUser",  # backfilled
                       KeyConditionExpression="PlayedAt = :p",
                       ExpressionAttributeValues={":p": {"S": "2026-01-01"}})
@@ -397,6 +408,8 @@ class PulumiExamples(unittest.TestCase):
                             "enabled: false\n      globalSecondaryIndexes")
         text = text.replace("        - name: TopScore\n          type: N\n", "")
         text = text.replace("deletionProtectionEnabled: true", "deletionProtectionEnabled: false")
+        text = text.replace("pointInTimeRecovery:\n        enabled: true\n",
+                            "pointInTimeRecovery:\n        enabled: false\n")
         with open(path, "w") as f:
             f.write(text)
         res = p.json("up", "--yes")
@@ -406,6 +419,8 @@ class PulumiExamples(unittest.TestCase):
                          ["PlayedAtByUser"])
         ttl = ddb.describe_time_to_live(TableName="GameScores")["TimeToLiveDescription"]
         self.assertEqual(ttl["TimeToLiveStatus"], "DISABLED")
+        self.assertEqual(ddb.describe_continuous_backups(TableName="GameScores")[
+            "ContinuousBackupsDescription"]["ContinuousBackupsStatus"], "DISABLED")
         # a different local index replaces the table (DynamoDB fixes them at creation)
         text = read(path).replace("projectionType: KEYS_ONLY\n      pointInTimeRecovery",
                                   "projectionType: ALL\n      pointInTimeRecovery")

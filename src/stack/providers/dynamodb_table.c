@@ -10,10 +10,10 @@
  * change replaces), ttl {attributeName, enabled} (UpdateTimeToLive),
  * streamEnabled, streamViewType, replicas [{regionName}] (global table version
  * 2019.11.21: UpdateTable ReplicaUpdates), deletionProtectionEnabled,
- * tableClass, tags; pointInTimeRecovery {enabled} is accepted and kept in the
- * state only (a region keeps no continuous backups; the copies in the other
- * regions are Tandem's recovery). Outputs: id (the name), arn, name,
- * streamArn, streamLabel. */
+ * tableClass, tags, pointInTimeRecovery {enabled, recoveryPeriodInDays}
+ * (UpdateContinuousBackups at create and update, read back through
+ * DescribeContinuousBackups; it is per region, as in DynamoDB). Outputs: id
+ * (the name), arn, name, streamArn, streamLabel. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,6 +387,42 @@ static enum err_code sync_ttl(const struct stack_target *t, const char *name, co
     return rc;
 }
 
+/* pointInTimeRecovery: read what the table has and change it to what @in asks
+ * (absent: off). */
+static enum err_code sync_pitr(const struct stack_target *t, const char *name, const cJSON *in,
+                               struct err *e)
+{
+    const cJSON *pitr = cJSON_GetObjectItem(in, "pointInTimeRecovery");
+    const cJSON *days = cJSON_GetObjectItem(pitr, "recoveryPeriodInDays");
+    bool want = cJSON_IsTrue(cJSON_GetObjectItem(pitr, "enabled"));
+    cJSON *req = cJSON_CreateObject(), *resp = NULL, *spec;
+    const cJSON *d;
+    bool on;
+    double have = 0;
+    enum err_code rc;
+
+    cJSON_AddStringToObject(req, "TableName", name);
+    rc = stack_prov_json(t, DDB, T("DescribeContinuousBackups"), req, &resp, NULL, 0, e);
+    if (rc) {
+        cJSON_Delete(req);
+        return rc;
+    }
+    d = cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "ContinuousBackupsDescription"),
+                            "PointInTimeRecoveryDescription");
+    on = !strcmp(stack_prov_str(d, "PointInTimeRecoveryStatus", "DISABLED"), "ENABLED");
+    have = num_or(d, "RecoveryPeriodInDays", 0);
+    cJSON_Delete(resp);
+    if (on != want || (want && cJSON_IsNumber(days) && days->valuedouble != have)) {
+        spec = cJSON_AddObjectToObject(req, "PointInTimeRecoverySpecification");
+        cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", want);
+        if (want && cJSON_IsNumber(days))
+            cJSON_AddNumberToObject(spec, "RecoveryPeriodInDays", days->valuedouble);
+        rc = stack_prov_json(t, DDB, T("UpdateContinuousBackups"), req, NULL, NULL, 0, e);
+    }
+    cJSON_Delete(req);
+    return rc;
+}
+
 static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, bool adopt,
                                 char **id, cJSON **out, struct err *e)
 {
@@ -439,6 +475,8 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
     tb = NULL;
     if (rc == ERR_OK && cJSON_GetObjectItem(in, "ttl"))
         rc = sync_ttl(t, name, in, e);
+    if (rc == ERR_OK && cJSON_GetObjectItem(in, "pointInTimeRecovery"))
+        rc = sync_pitr(t, name, in, e);
     if (rc == ERR_OK)
         rc = wait_active(t, name, &tb, e);
     if (rc) {
@@ -499,6 +537,10 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
             return rc;
     if (!stack_prov_same(cJSON_GetObjectItem(old_in, "ttl"), cJSON_GetObjectItem(new_in, "ttl")))
         if ((rc = sync_ttl(t, id, new_in, e)))
+            return rc;
+    if (!stack_prov_same(cJSON_GetObjectItem(old_in, "pointInTimeRecovery"),
+                         cJSON_GetObjectItem(new_in, "pointInTimeRecovery")))
+        if ((rc = sync_pitr(t, id, new_in, e)))
             return rc;
     if (!stack_prov_same(cJSON_GetObjectItem(old_in, "streamEnabled"),
                          cJSON_GetObjectItem(new_in, "streamEnabled")) ||
@@ -705,11 +747,12 @@ static void read_properties(const struct stack_target *t, cJSON *o, const cJSON 
     }
 }
 
-/* The table's TTL and tags as the program writes them ({attributeName, enabled}; a map). */
+/* The table's TTL, point-in-time recovery and tags as the program writes them
+ * ({attributeName, enabled}; {enabled[, recoveryPeriodInDays when @in gives it]}; a map). */
 static enum err_code read_ttl_tags(const struct stack_target *t, cJSON *o, const char *name,
-                                   struct err *e)
+                                   const cJSON *in, struct err *e)
 {
-    cJSON *req = cJSON_CreateObject(), *resp = NULL, *ttl, *tags;
+    cJSON *req = cJSON_CreateObject(), *resp = NULL, *ttl, *tags, *pitr;
     const cJSON *d, *tg;
     enum err_code rc;
 
@@ -726,6 +769,23 @@ static enum err_code read_ttl_tags(const struct stack_target *t, cJSON *o, const
     } else {
         cJSON_AddBoolToObject(ttl, "enabled", false);
     }
+    cJSON_Delete(resp);
+    req = cJSON_CreateObject();
+    resp = NULL;
+    cJSON_AddStringToObject(req, "TableName", name);
+    rc = stack_prov_json(t, DDB, T("DescribeContinuousBackups"), req, &resp, NULL, 0, e);
+    cJSON_Delete(req);
+    if (rc)
+        return rc;
+    d = cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "ContinuousBackupsDescription"),
+                            "PointInTimeRecoveryDescription");
+    pitr = cJSON_AddObjectToObject(o, "pointInTimeRecovery");
+    cJSON_AddBoolToObject(
+        pitr, "enabled",
+        !strcmp(stack_prov_str(d, "PointInTimeRecoveryStatus", "DISABLED"), "ENABLED"));
+    if (cJSON_GetObjectItem(d, "RecoveryPeriodInDays") &&
+        cJSON_GetObjectItem(cJSON_GetObjectItem(in, "pointInTimeRecovery"), "recoveryPeriodInDays"))
+        cJSON_AddNumberToObject(pitr, "recoveryPeriodInDays", num_or(d, "RecoveryPeriodInDays", 0));
     cJSON_Delete(resp);
     req = cJSON_CreateObject();
     resp = NULL;
@@ -746,7 +806,6 @@ static enum err_code tbl_read(const struct stack_target *t, const char *id, cons
 {
     cJSON *tb = NULL;
     enum err_code rc = describe(t, id, &tb, e);
-    (void)in;
     *out = NULL;
     *gone = rc == ERR_NOTFOUND;
     if (*gone)
@@ -757,7 +816,7 @@ static enum err_code tbl_read(const struct stack_target *t, const char *id, cons
     read_properties(t, *out, tb);
     cJSON_Delete(tb);
     /* TTL and tags have calls of their own: a table gone meanwhile reads as gone */
-    rc = read_ttl_tags(t, *out, id, e);
+    rc = read_ttl_tags(t, *out, id, in, e);
     if (rc) {
         cJSON_Delete(*out);
         *out = NULL;
