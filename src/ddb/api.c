@@ -19,6 +19,7 @@
 #include "item.h"
 #include "log.h"
 #include "mem.h"
+#include "partiql_exec.h"
 #include "query.h"
 #include "streams.h"
 #include "table.h"
@@ -69,6 +70,10 @@ static const struct {
     {"UpdateContinuousBackups", pitr_update},
     {"DescribeContinuousBackups", pitr_describe},
     {"RestoreTableToPointInTime", pitr_restore},
+    /* PartiQL (partiql_exec.h) */
+    {"ExecuteStatement", ddb_partiql_execute},
+    {"BatchExecuteStatement", ddb_partiql_batch},
+    {"ExecuteTransaction", ddb_partiql_transaction},
 };
 
 /* The one table turning an err code into DynamoDB's error shape. */
@@ -314,14 +319,42 @@ void ddb_respond_error(struct http_req *r, int status, const char *type, const c
     error_with_id(r, rid, status, type, msg);
 }
 
+/* call_answer - @c's answer: to the client, or to the hook of a call made
+ * inside another one (ddb_subcall). */
+static void call_answer(struct ddb_call *c, int status, struct buf *body)
+{
+    if (c->hook) {
+        if (!body->ptr)
+            buf_append(body, "", 0);
+        c->hook(c, status, body);
+        buf_free(body);
+        return;
+    }
+    respond(c->r, c->rid, status, body);
+}
+
+static void call_error(struct ddb_call *c, int status, const char *type, const char *msg)
+{
+    struct buf b;
+
+    if (!c->hook) {
+        error_with_id(c->r, c->rid, status, type, msg);
+        return;
+    }
+    buf_init(&b, 0);
+    ddb_error_open(&b, type, msg);
+    buf_putc(&b, '}');
+    call_answer(c, status, &b);
+}
+
 void ddb_reply(struct ddb_call *c, struct buf *body)
 {
-    respond(c->r, c->rid, 200, body);
+    call_answer(c, 200, body);
 }
 
 void ddb_reply_status(struct ddb_call *c, int status, struct buf *body)
 {
-    respond(c->r, c->rid, status, body);
+    call_answer(c, status, body);
 }
 
 /* serial_part - when @msg holds the "NUMBER_VALUE can not be converted to
@@ -347,7 +380,7 @@ void ddb_reply_err(struct ddb_call *c, enum err_code code, const char *msg)
     char serial[96];
 
     if (code == ERR_INVALID && serial_part(msg, serial, sizeof(serial))) {
-        error_with_id(c->r, c->rid, 400, CORAL_NS "SerializationException", serial);
+        call_error(c, 400, CORAL_NS "SerializationException", serial);
         return;
     }
 
@@ -360,7 +393,7 @@ void ddb_reply_err(struct ddb_call *c, enum err_code code, const char *msg)
     }
     if (status >= 500)
         log_err("event=ddb_error op=%s code=%s msg=\"%s\"", c->op, err_name(code), msg);
-    error_with_id(c->r, c->rid, status, type, msg && *msg ? msg : "Internal server error");
+    call_error(c, status, type, msg && *msg ? msg : "Internal server error");
 }
 
 /* ---- arguments ---- */
@@ -547,7 +580,7 @@ bool ddb_args_failed(struct ddb_call *c)
     struct buf msg;
 
     if (c->serial) {
-        error_with_id(c->r, c->rid, 400, CORAL_NS "SerializationException", c->serial_msg);
+        call_error(c, 400, CORAL_NS "SerializationException", c->serial_msg);
         return true;
     }
     if (!c->nverr)
@@ -555,7 +588,7 @@ bool ddb_args_failed(struct ddb_call *c)
     buf_init(&msg, 0);
     buf_printf(&msg, "%u validation error%s detected: %s", c->nverr, c->nverr == 1 ? "" : "s",
                c->verr.ptr);
-    error_with_id(c->r, c->rid, 400, "ValidationException", msg.ptr);
+    call_error(c, 400, "ValidationException", msg.ptr);
     buf_free(&msg);
     return true;
 }
@@ -755,6 +788,62 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
     return false;
 }
 
+bool ddb_authorize(struct ddb_call *c, const char *action, const char *table, const char *index,
+                   const cJSON *in, char *msg, size_t n)
+{
+    const struct ddb_box *box = (const struct ddb_box *)c->d;
+    struct ddb_kvs l = {0};
+    struct authz_request q = {0};
+    struct err e = {0};
+
+    if (!box->authz || (c->who && c->who->root))
+        return true;
+    if (c->r->remote_addr && *c->r->remote_addr)
+        ddb_kvs_add(c, &l, "aws:SourceIp", c->r->remote_addr);
+    ddb_kvs_add(c, &l, "aws:SecureTransport", c->r->tls ? "true" : "false");
+    ddb_kvs_add(c, &l, "aws:RequestedRegion", c->d->region);
+    ddb_authz_keys(c, in, table, &l);
+    q.who = c->who;
+    q.action = arena_sprintf(c->a, "dynamodb:%s", action);
+    q.resource = arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s%s%s", c->d->region,
+                               c->d->account, table, index ? "/index/" : "", index ? index : "");
+    q.context = l.kv;
+    q.ncontext = l.n;
+    if (authz_check(box->authz, &q, &e) == ERR_OK)
+        return true;
+    snprintf(msg, n, "%s", e.msg);
+    return false;
+}
+
+struct ddb_call *ddb_subcall(struct ddb_call *parent, const char *op, cJSON *in, ddb_hook_fn *hook,
+                             void *arg)
+{
+    struct ddb_call *c = arena_calloc(parent->a, sizeof(*c));
+
+    c->d = parent->d;
+    c->r = parent->r;
+    c->a = parent->a;
+    c->op = op;
+    c->in = in;
+    c->who = parent->who;
+    memcpy(c->rid, parent->rid, sizeof(c->rid));
+    c->hook = hook;
+    c->hook_arg = arg;
+    if (in)
+        arena_on_free(parent->a, json_free, in);
+    buf_init(&c->verr, 0);
+    arena_on_free(parent->a, verr_free, &c->verr);
+    return c;
+}
+
+ddb_op_fn *ddb_op_find(const char *op)
+{
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (strcmp(ops[i].name, op) == 0)
+            return ops[i].fn;
+    return NULL;
+}
+
 static void handle(struct ddb *d, struct http_req *r, const char *op,
                    const struct creds_identity *who, bool streams);
 
@@ -862,6 +951,7 @@ static void handle(struct ddb *d, struct http_req *r, const char *op,
     c->r = r;
     c->a = r->arena;
     c->op = op ? op : "";
+    c->who = who;
     request_id(c->rid);
     buf_init(&c->verr, 0);
     arena_on_free(r->arena, verr_free, &c->verr);
@@ -923,7 +1013,8 @@ static void handle(struct ddb *d, struct http_req *r, const char *op,
                             : "Request body is not valid JSON");
         return;
     }
-    if (!table_arn_name(c) || !authorized(c, who))
+    /* PartiQL authorizes each statement on its table (partiql_exec.c) */
+    if (!table_arn_name(c) || (!partiql_op(c->op) && !authorized(c, who)))
         return;
     fn(c);
 }

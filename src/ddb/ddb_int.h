@@ -20,6 +20,12 @@
 #include "store.h"
 
 struct ddb_replicator;
+struct ddb_call;
+struct creds_identity;
+
+/* ddb_hook_fn - where the answer of a call made inside another one goes
+ * (ddb_subcall): @status and @body (borrowed for the call's duration). */
+typedef void ddb_hook_fn(struct ddb_call *c, int status, struct buf *body);
 
 struct ddb {
     struct store *store;               /* borrowed */
@@ -40,6 +46,9 @@ struct ddb_call {
     char serial_msg[160];
     unsigned nverr; /* "N validation errors detected: ..." */
     struct buf verr;
+    const struct creds_identity *who; /* the caller; NULL: not authenticated */
+    ddb_hook_fn *hook;                /* not NULL: a call inside another (ddb_subcall) */
+    void *hook_arg;
 };
 
 /* Item values in STORE_DB_DATA start with a format byte. Format 1: the item's
@@ -91,5 +100,28 @@ void ddb_uuid(char out[37]);
 
 /* an operation's handler: answers @c exactly once */
 typedef void ddb_op_fn(struct ddb_call *c);
+
+/* ddb_op_find - the handler of operation @op, NULL when none. */
+ddb_op_fn *ddb_op_find(const char *op);
+
+/*
+ * ddb_subcall - a call of operation @op with request @in (taken: freed with
+ * @parent's arena) inside @parent: same region, caller and arena, answered to
+ * @hook (with @arg in hook_arg) instead of the client. Run it with
+ * ddb_op_find(@op)(call); the hook may run before that returns (reads,
+ * refusals) or later on the store's writer thread (writes). Authorization
+ * is the caller's business (ddb_authorize).
+ */
+struct ddb_call *ddb_subcall(struct ddb_call *parent, const char *op, cJSON *in, ddb_hook_fn *hook,
+                             void *arg);
+
+/*
+ * ddb_authorize - whether @c's caller may do dynamodb:@action on @table (its
+ * index @index when not NULL), with the global condition keys and those of
+ * @in (a request naming Key/Item, as ddb_authz_keys reads it). False with
+ * the AccessDeniedException message in @msg; answers nothing.
+ */
+bool ddb_authorize(struct ddb_call *c, const char *action, const char *table, const char *index,
+                   const cJSON *in, char *msg, size_t n);
 
 #endif

@@ -1,0 +1,991 @@
+/* partiql_exec.c - ExecuteStatement, BatchExecuteStatement, ExecuteTransaction
+ * (see partiql_exec.h).
+ *
+ * A statement becomes one request of the item API:
+ *   SELECT with the partition key pinned by =     Query (a sort key condition
+ *                                                 =, <, <=, >, >=, BETWEEN or
+ *                                                 begins_with goes with it)
+ *   other SELECTs                                 Scan with the WHERE as filter
+ *   INSERT                                        PutItem, attribute_not_exists
+ *   UPDATE                                        UpdateItem, attribute_exists
+ *   DELETE                                        DeleteItem
+ *   EXISTS(SELECT ...) (transactions)             ConditionCheck
+ * and a transaction one TransactWriteItems or TransactGetItems, so every
+ * statement gets the checks, conditions, capacity, indexes, streams and
+ * replication of the operation it stands for. */
+#include "partiql_exec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr.h"
+#include "codec.h"
+#include "dp.h"
+#include "index.h"
+#include "partiql.h"
+#include "table.h"
+
+enum { BATCH_MAX = 25, TXN_MAX = 100, TERMS_MAX = 64 };
+
+static const char dup_msg[] = "Duplicate primary key exists in table";
+
+static void json_free(void *p)
+{
+    cJSON_Delete(p);
+}
+
+bool partiql_op(const char *op)
+{
+    return strcmp(op, "ExecuteStatement") == 0 || strcmp(op, "BatchExecuteStatement") == 0 ||
+           strcmp(op, "ExecuteTransaction") == 0;
+}
+
+/* How a statement is run: alone, in a batch, in a transaction. */
+enum mode { M_EXEC, M_BATCH, M_TXN };
+
+/* One statement made a request. */
+struct plan {
+    const struct pql_stmt *st;
+    const char *op; /* the operation that runs it */
+    cJSON *in;      /* its request */
+    const char *action;
+    bool read;
+    /* on failure */
+    enum err_code code;
+    const char *type; /* an error type without an err code (DuplicateItemException) */
+    char msg[512];
+};
+
+/* ---- building the request ---- */
+
+static void plan_fail(struct plan *pl, enum err_code code, const char *fmt, const char *arg)
+{
+    pl->code = code;
+    snprintf(pl->msg, sizeof(pl->msg), fmt, arg);
+}
+
+/* key_schema - the keys of the statement's table, or of its index. */
+static bool key_schema(struct ddb_call *c, const struct pql_stmt *st, struct table_keys *k,
+                       struct plan *pl)
+{
+    struct store_txn *t = NULL;
+    struct index_set ixs = {0};
+    const struct index_def *ix;
+    struct err e = {0};
+    enum err_code rc;
+
+    if ((rc = store_read_begin(c->d->store, &t, &e)) == ERR_OK)
+        rc = table_keys_get(t, st->table, k, &e);
+    if (rc == ERR_OK && st->index && (rc = index_load(t, k->id, &ixs, &e)) == ERR_OK) {
+        if ((ix = index_find(&ixs, st->index)) != NULL) {
+            *k = ix->k;
+        } else {
+            rc = ERR_INVALID;
+            snprintf(e.msg, sizeof(e.msg), "The table does not have the specified index: %.200s",
+                     st->index);
+        }
+        index_set_free(&ixs);
+    }
+    store_txn_abort(t);
+    if (rc) {
+        pl->code = rc;
+        snprintf(pl->msg, sizeof(pl->msg), "%s", e.msg);
+        return false;
+    }
+    return true;
+}
+
+/* add_names_values - the request's ExpressionAttributeNames and
+ * ExpressionAttributeValues: those of the statement its expressions (@exprs,
+ * NULL-terminated; NULLs inside are skipped up to @n) use, and @extra_name
+ * as #k0 and #k1 (the key attributes' names) when used. */
+static void add_names_values(cJSON *in, const struct pql_stmt *st, const char *const *exprs,
+                             size_t n, const struct table_keys *k)
+{
+    cJSON *names = cJSON_CreateObject(), *values = cJSON_CreateObject();
+    const cJSON *x;
+
+    cJSON_ArrayForEach(x, st->names)
+    {
+        for (size_t i = 0; i < n; i++)
+            if (exprs[i] && pql_uses(exprs[i], x->string)) {
+                cJSON_AddItemToObject(names, x->string, cJSON_CreateString(x->valuestring));
+                break;
+            }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (exprs[i] && pql_uses(exprs[i], "#k0") && !cJSON_GetObjectItem(names, "#k0"))
+            cJSON_AddItemToObject(names, "#k0", cJSON_CreateString(k->hash));
+    }
+    cJSON_ArrayForEach(x, st->values)
+    {
+        for (size_t i = 0; i < n; i++)
+            if (exprs[i] && pql_uses(exprs[i], x->string)) {
+                cJSON_AddItemToObject(values, x->string, cJSON_Duplicate(x, 1));
+                break;
+            }
+    }
+    if (names->child)
+        cJSON_AddItemToObject(in, "ExpressionAttributeNames", names);
+    else
+        cJSON_Delete(names);
+    if (values->child)
+        cJSON_AddItemToObject(in, "ExpressionAttributeValues", values);
+    else
+        cJSON_Delete(values);
+}
+
+/* join - the terms of @t not taken (NULL), ANDed; NULL when none. */
+static char *join(struct ddb_call *c, struct pql_cond **t, size_t n)
+{
+    struct buf b;
+    char *out;
+    size_t k = 0;
+
+    buf_init(&b, 0);
+    for (size_t i = 0; i < n; i++)
+        if (t[i])
+            buf_printf(&b, "%s(%s)", k++ ? " AND " : "", t[i]->text);
+    out = k ? arena_strndup(c->a, b.ptr, b.len) : NULL;
+    buf_free(&b);
+    return out;
+}
+
+/* full_key - the item key the WHERE pins with = on every key attribute,
+ * into @in's Key; those terms are taken out of @t. */
+static bool full_key(const struct table_keys *k, cJSON *in, struct pql_cond **t, size_t n)
+{
+    cJSON *key = cJSON_CreateObject();
+    int hi = -1, ri = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        if (t[i]->kind != PQL_C_CMP || t[i]->op != PQL_EQ || !t[i]->attr || !t[i]->v1)
+            continue;
+        if (strcmp(t[i]->attr, k->hash) == 0)
+            hi = hi == -1 ? (int)i : -2;
+        else if (k->has_range && strcmp(t[i]->attr, k->range) == 0)
+            ri = ri == -1 ? (int)i : -2;
+    }
+    if (hi < 0 || (k->has_range && ri < 0)) {
+        cJSON_Delete(key);
+        return false;
+    }
+    cJSON_AddItemToObject(key, k->hash, cJSON_Duplicate(t[hi]->v1, 1));
+    if (k->has_range)
+        cJSON_AddItemToObject(key, k->range, cJSON_Duplicate(t[ri]->v1, 1));
+    t[hi] = NULL;
+    if (ri >= 0)
+        t[ri] = NULL;
+    cJSON_AddItemToObject(in, "Key", key);
+    return true;
+}
+
+/* find_eq - the term pinning top-level attribute @attr with =, -1 when none. */
+static int find_eq(const char *attr, struct pql_cond **t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i] && t[i]->kind == PQL_C_CMP && t[i]->op == PQL_EQ && t[i]->attr && t[i]->v1 &&
+            strcmp(t[i]->attr, attr) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* range_cond - the sort key condition term @t as a key condition, or NULL. */
+static char *range_cond(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
+                        const struct pql_cond *t)
+{
+    static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">="};
+    const char *ph;
+
+    if (!k->has_range || !t->attr || strcmp(t->attr, k->range) != 0)
+        return NULL;
+    ph = pql_name_ph(st, k->range);
+    if (t->kind == PQL_C_CMP && t->op != PQL_NE && t->v1)
+        return arena_sprintf(c->a, "%s %s %s", ph, ops[t->op], t->v1->string);
+    if (t->kind == PQL_C_BETWEEN && t->v1 && t->v2)
+        return arena_sprintf(c->a, "%s BETWEEN %s AND %s", ph, t->v1->string, t->v2->string);
+    if (t->kind == PQL_C_BEGINS && t->v1)
+        return arena_sprintf(c->a, "begins_with(%s, %s)", ph, t->v1->string);
+    return NULL;
+}
+
+static bool uses_key(const struct pql_stmt *st, const struct table_keys *k, const char *text)
+{
+    const char *h = pql_name_ph(st, k->hash), *r = k->has_range ? pql_name_ph(st, k->range) : NULL;
+
+    return (h && pql_uses(text, h)) || (r && pql_uses(text, r));
+}
+
+/* plan_select - Query when the partition key is pinned, else Scan. */
+static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
+                        struct pql_cond **t, size_t n, enum mode mode, struct plan *pl)
+{
+    cJSON *in = pl->in;
+    const char *exprs[3] = {st->proj, NULL, NULL};
+    int hi = -1, ri = -1;
+    bool query = true;
+
+    pl->read = true;
+    if (st->proj)
+        cJSON_AddStringToObject(in, "ProjectionExpression", st->proj);
+    if (st->index)
+        cJSON_AddStringToObject(in, "IndexName", st->index);
+    if (mode == M_TXN) { /* a Get: the key and nothing else */
+        pl->op = "Get";
+        if (st->index || st->order_attr || !full_key(k, in, t, n) || join(c, t, n)) {
+            plan_fail(pl, ERR_INVALID, "%s",
+                      "Select statements within ExecuteTransaction must specify an equality "
+                      "condition on all key attributes of a table and no other condition");
+            return false;
+        }
+        add_names_values(in, st, exprs, 1, k);
+        return true;
+    }
+    hi = find_eq(k->hash, t, n);
+    if (mode == M_BATCH) { /* at most one item: the full key */
+        ri = k->has_range ? find_eq(k->range, t, n) : -1;
+        if (st->index || hi < 0 || (k->has_range && ri < 0)) {
+            plan_fail(pl, ERR_INVALID, "%s",
+                      "Select statements within BatchExecuteStatement must specify an "
+                      "equality condition on all key attributes of a table");
+            return false;
+        }
+    } else {
+        for (size_t i = 0; ri < 0 && i < n; i++)
+            if ((int)i != hi && range_cond(c, st, k, t[i]))
+                ri = (int)i;
+    }
+    for (size_t i = 0; hi >= 0 && i < n; i++)
+        if ((int)i != hi && (int)i != ri && uses_key(st, k, t[i]->text))
+            query = false; /* a Query's filter cannot name a key attribute */
+    if (hi < 0)
+        query = false;
+    if (st->order_attr) {
+        if (!query && hi < 0) {
+            plan_fail(pl, ERR_INVALID, "%s",
+                      "Must have WHERE clause in the statement when using ORDER BY clause.");
+            return false;
+        }
+        if (strcmp(st->order_attr, k->hash) != 0 &&
+            (!k->has_range || strcmp(st->order_attr, k->range) != 0)) {
+            plan_fail(pl, ERR_INVALID,
+                      "Variable reference [%s] is not a key attribute; ORDER BY takes a key "
+                      "attribute",
+                      st->order_attr);
+            return false;
+        }
+        if (!query) {
+            plan_fail(pl, ERR_INVALID, "%s",
+                      "ORDER BY needs a WHERE clause that pins the partition key and "
+                      "conditions on the sort key that make a key condition");
+            return false;
+        }
+        if (st->order_desc)
+            cJSON_AddFalseToObject(in, "ScanIndexForward");
+    }
+    if (query) {
+        const char *kc =
+            arena_sprintf(c->a, "%s = %s", pql_name_ph(st, k->hash), t[hi]->v1->string);
+
+        if (ri >= 0)
+            kc = arena_sprintf(c->a, "%s AND %s", kc, range_cond(c, st, k, t[ri]));
+        t[hi] = NULL;
+        if (ri >= 0)
+            t[ri] = NULL;
+        exprs[1] = kc;
+        exprs[2] = join(c, t, n);
+        pl->op = "Query";
+        cJSON_AddStringToObject(in, "KeyConditionExpression", kc);
+        if (exprs[2])
+            cJSON_AddStringToObject(in, "FilterExpression", exprs[2]);
+    } else {
+        pl->op = "Scan";
+        exprs[1] = st->where ? st->where->text : NULL;
+        if (exprs[1])
+            cJSON_AddStringToObject(in, "FilterExpression", exprs[1]);
+    }
+    add_names_values(in, st, exprs, 3, k);
+    return true;
+}
+
+/* plan_write - UPDATE, DELETE, EXISTS: the full key and a condition. */
+static bool plan_write(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
+                       struct pql_cond **t, size_t n, enum mode mode, struct plan *pl)
+{
+    cJSON *in = pl->in;
+    const char *exprs[2] = {st->update, NULL};
+    char *rest;
+
+    if (!full_key(k, in, t, n)) {
+        plan_fail(pl, ERR_INVALID, "%s",
+                  "Where clause does not contain a mandatory equality on all key attributes");
+        return false;
+    }
+    rest = join(c, t, n);
+    if (st->kind == PQL_DELETE) {
+        pl->op = "DeleteItem";
+        exprs[1] = rest;
+    } else {
+        /* UPDATE and EXISTS need the item to be there */
+        pl->op = st->kind == PQL_UPDATE ? "UpdateItem" : "ConditionCheck";
+        exprs[1] = rest ? arena_sprintf(c->a, "attribute_exists(#k0) AND %s", rest)
+                        : "attribute_exists(#k0)";
+    }
+    if (st->update)
+        cJSON_AddStringToObject(in, "UpdateExpression", st->update);
+    if (exprs[1])
+        cJSON_AddStringToObject(in, "ConditionExpression", exprs[1]);
+    if (st->returning) {
+        if (mode != M_EXEC) {
+            plan_fail(pl, ERR_INVALID, "%s", "RETURNING is supported by ExecuteStatement only");
+            return false;
+        }
+        cJSON_AddStringToObject(in, "ReturnValues", st->returning);
+    }
+    add_names_values(in, st, exprs, 2, k);
+    return true;
+}
+
+/*
+ * plan - statement @text with @params into @pl for @mode. False with
+ * pl->code and pl->msg when it cannot run (syntax, missing table, key).
+ */
+static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct plan *pl)
+{
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(one, "Statement"));
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(one, "Parameters");
+    const cJSON *rvf = cJSON_GetObjectItemCaseSensitive(one, "ReturnValuesOnConditionCheckFailure");
+    const cJSON *cr = cJSON_GetObjectItemCaseSensitive(one, "ConsistentRead");
+    struct pql_cond *t[TERMS_MAX];
+    struct table_keys k;
+    const struct pql_stmt *st;
+    struct pql_stmt *pst;
+    const char *name;
+    const cJSON *p;
+    struct err e = {0};
+    size_t n;
+    bool ok;
+
+    memset(pl, 0, sizeof(*pl));
+    pl->code = ERR_INVALID;
+    cJSON_ArrayForEach(p, params)
+    {
+        cJSON *copy = cJSON_Duplicate(p, 1);
+        enum err_code rc = attr_validate(copy, &e);
+
+        cJSON_Delete(copy);
+        if (rc) {
+            snprintf(pl->msg, sizeof(pl->msg), "%s", e.msg);
+            return false;
+        }
+    }
+    pst = pql_parse(c->a, text ? text : "", text ? strlen(text) : 0, params, mode == M_TXN, pl->msg,
+                    sizeof(pl->msg));
+    if (!pst)
+        return false;
+    /* a table's ARN names the table, as TableName does */
+    if (!(name = ddb_table_name(c->d, pst->table))) {
+        plan_fail(pl, ERR_NOTFOUND, "Requested resource not found: Table: %.400s not found",
+                  pst->table);
+        return false;
+    }
+    pst->table = name;
+    pl->st = st = pst;
+    if (!key_schema(c, st, &k, pl))
+        return false;
+    if ((n = pql_terms(st->where, t, TERMS_MAX)) > TERMS_MAX) {
+        plan_fail(pl, ERR_INVALID, "%s", "The WHERE clause has too many terms");
+        return false;
+    }
+    pl->in = cJSON_CreateObject();
+    arena_on_free(c->a, json_free, pl->in);
+    cJSON_AddStringToObject(pl->in, "TableName", st->table);
+    switch (st->kind) {
+    case PQL_SELECT:
+        pl->action = "PartiQLSelect";
+        ok = plan_select(c, st, &k, t, n, mode, pl);
+        if (ok && cJSON_IsBool(cr) && mode != M_TXN)
+            cJSON_AddBoolToObject(pl->in, "ConsistentRead", cJSON_IsTrue(cr));
+        break;
+    case PQL_INSERT:
+        pl->action = "PartiQLInsert";
+        pl->op = "PutItem";
+        cJSON_AddItemToObject(pl->in, "Item", cJSON_Duplicate(st->item, 1));
+        cJSON_AddStringToObject(pl->in, "ConditionExpression", "attribute_not_exists(#k0)");
+        cJSON_AddItemToObject(pl->in, "ExpressionAttributeNames", cJSON_CreateObject());
+        cJSON_AddStringToObject(cJSON_GetObjectItem(pl->in, "ExpressionAttributeNames"), "#k0",
+                                k.hash);
+        ok = true;
+        break;
+    case PQL_EXISTS:
+        pl->action = "PartiQLSelect";
+        ok = plan_write(c, st, &k, t, n, mode, pl);
+        break;
+    default:
+        pl->action = st->kind == PQL_UPDATE ? "PartiQLUpdate" : "PartiQLDelete";
+        ok = plan_write(c, st, &k, t, n, mode, pl);
+        break;
+    }
+    if (ok && cJSON_IsString(rvf) && !pl->read)
+        cJSON_AddStringToObject(pl->in, "ReturnValuesOnConditionCheckFailure", rvf->valuestring);
+    return ok;
+}
+
+/* ---- answers ---- */
+
+/* err_type - the error type of an answer body (after the namespace's '#'). */
+static const char *err_type(const cJSON *body)
+{
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "__type"));
+    const char *h = t ? strrchr(t, '#') : NULL;
+
+    return h ? h + 1 : t ? t : "InternalServerError";
+}
+
+static void reply_type(struct ddb_call *c, const char *type, const char *msg)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    ddb_error_open(&b, type, msg);
+    buf_putc(&b, '}');
+    ddb_reply_status(c, 400, &b);
+}
+
+/* put_member - append ,"@name":<@v's JSON> when @v is there. */
+static void put_member(struct buf *b, const char *name, const cJSON *v)
+{
+    if (!v)
+        return;
+    buf_printf(b, ",\"%s\":", name);
+    dp_put_json(b, v);
+}
+
+/* authorize - the statement's PartiQL action on its table (or index). */
+static bool authorize(struct ddb_call *c, struct plan *pl)
+{
+    const char *ix = pl->st->kind == PQL_SELECT ? pl->st->index : NULL;
+
+    if (ddb_authorize(c, pl->action, pl->st->table, ix, pl->in, pl->msg, sizeof(pl->msg)))
+        return true;
+    pl->code = ERR_DENIED;
+    return false;
+}
+
+/* ---- ExecuteStatement ---- */
+
+struct exec {
+    struct ddb_call *c;
+    struct plan pl;
+};
+
+static void exec_done(struct ddb_call *sc, int status, struct buf *body)
+{
+    struct exec *x = sc->hook_arg;
+    struct ddb_call *c = x->c;
+    cJSON *out = cJSON_ParseWithLength(body->ptr, body->len);
+    const cJSON *lek;
+    struct buf b;
+
+    if (status != 200) {
+        if (x->pl.op && strcmp(x->pl.op, "PutItem") == 0 &&
+            strcmp(err_type(out), "ConditionalCheckFailedException") == 0) {
+            reply_type(c, "DuplicateItemException", dup_msg);
+        } else {
+            buf_init(&b, 0);
+            buf_append(&b, body->ptr, body->len);
+            ddb_reply_status(c, status, &b);
+        }
+        cJSON_Delete(out);
+        return;
+    }
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"Items\":");
+    if (x->pl.read) {
+        const cJSON *items = cJSON_GetObjectItemCaseSensitive(out, "Items");
+
+        if (items)
+            dp_put_json(&b, items);
+        else
+            buf_puts(&b, "[]");
+    } else if (cJSON_GetObjectItemCaseSensitive(out, "Attributes")) {
+        buf_putc(&b, '[');
+        dp_put_json(&b, cJSON_GetObjectItemCaseSensitive(out, "Attributes"));
+        buf_putc(&b, ']');
+    } else {
+        buf_puts(&b, "[]");
+    }
+    if ((lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey")) != NULL) {
+        char *text = cJSON_PrintUnformatted(lek);
+        size_t n = strlen(text);
+        char *tok = malloc(base64_encoded_len(n) + 1);
+
+        base64_encode(text, n, tok);
+        buf_puts(&b, ",\"NextToken\":");
+        buf_json_str(&b, tok, strlen(tok));
+        free(tok);
+        cJSON_free(text);
+        put_member(&b, "LastEvaluatedKey", lek);
+    }
+    put_member(&b, "ConsumedCapacity", cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity"));
+    buf_putc(&b, '}');
+    cJSON_Delete(out);
+    ddb_reply(c, &b);
+}
+
+/* next_token - the NextToken of @c as the ExclusiveStartKey of @in. */
+static bool next_token(struct ddb_call *c, cJSON *in)
+{
+    const char *tok = ddb_arg_str(c, c->in, "NextToken");
+    unsigned char *raw;
+    size_t n = 0;
+    cJSON *esk = NULL;
+
+    if (!tok)
+        return true;
+    raw = arena_alloc(c->a, strlen(tok) / 4 * 3 + 1);
+    if (base64_decode(tok, strlen(tok), raw, &n))
+        esk = cJSON_ParseWithLength((const char *)raw, n);
+    if (!cJSON_IsObject(esk)) {
+        cJSON_Delete(esk);
+        ddb_reply_err(c, ERR_INVALID, "Invalid NextToken");
+        return false;
+    }
+    cJSON_AddItemToObject(in, "ExclusiveStartKey", esk);
+    return true;
+}
+
+/* statement_arg - the Statement member's constraints (@path names it). */
+static void statement_arg(struct ddb_call *c, const cJSON *one, const char *path)
+{
+    const char *s = ddb_arg_str(c, one, "Statement");
+
+    if (!s && !c->serial)
+        ddb_verr_null(c, path);
+    else if (s && (!*s || strlen(s) > PQL_STATEMENT_MAX))
+        ddb_verr(c,
+                 "Value '%.64s' at '%s' failed to satisfy constraint: Member must have length %s",
+                 s, path, *s ? "less than or equal to 8192" : "greater than or equal to 1");
+    ddb_arg_arr(c, one, "Parameters");
+}
+
+static const char *const rvf_vals[] = {"ALL_OLD", "NONE", NULL};
+
+void ddb_partiql_execute(struct ddb_call *c)
+{
+    struct exec *x = arena_calloc(c->a, sizeof(*x));
+    struct ddb_call *sc;
+    const cJSON *cap;
+    int64_t limit;
+    bool has_limit;
+    cJSON *in;
+
+    x->c = c;
+    statement_arg(c, c->in, "statement");
+    has_limit = ddb_arg_int(c, c->in, "Limit", &limit);
+    if (has_limit && limit < 1)
+        ddb_verr(c,
+                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
+                 "greater than or equal to 1",
+                 (long long)limit);
+    ddb_arg_enum(c, c->in, "ReturnValuesOnConditionCheckFailure",
+                 "returnValuesOnConditionCheckFailure", rvf_vals);
+    dp_capacity_arg(c);
+    if (ddb_args_failed(c))
+        return;
+    if (!plan(c, c->in, M_EXEC, &x->pl) || !authorize(c, &x->pl)) {
+        ddb_reply_err(c, x->pl.code, x->pl.msg);
+        return;
+    }
+    in = cJSON_Duplicate(x->pl.in, 1);
+    if (x->pl.read) {
+        if (has_limit)
+            cJSON_AddNumberToObject(in, "Limit", (double)limit);
+        if (!next_token(c, in)) {
+            cJSON_Delete(in);
+            return;
+        }
+    }
+    if ((cap = cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity")) != NULL)
+        cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
+    sc = ddb_subcall(c, x->pl.op, in, exec_done, x);
+    ddb_op_find(x->pl.op)(sc); /* answers through exec_done */
+}
+
+/* ---- BatchExecuteStatement ---- */
+
+struct batch {
+    struct ddb_call *c;
+    size_t n, i;
+    struct plan pl[BATCH_MAX];
+    struct buf out[BATCH_MAX]; /* each statement's response */
+    cJSON *cc;                 /* ConsumedCapacity, one entry per table */
+    bool reads;
+};
+
+static void batch_free(void *p)
+{
+    struct batch *x = p;
+
+    for (size_t i = 0; i < BATCH_MAX; i++)
+        buf_free(&x->out[i]);
+    cJSON_Delete(x->cc);
+}
+
+/* capacity_add - add the ConsumedCapacity @cc of one statement to @all's
+ * entry for its table. */
+static void capacity_add(cJSON *all, const cJSON *cc)
+{
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "TableName"));
+    cJSON *e, *m;
+
+    cJSON_ArrayForEach(e, all)
+    {
+        const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "TableName"));
+
+        if (t && et && strcmp(t, et) == 0)
+            break;
+    }
+    if (!e) {
+        cJSON_AddItemToArray(all, cJSON_Duplicate(cc, 1));
+        return;
+    }
+    cJSON_ArrayForEach(m, cc)
+    {
+        cJSON *have = cJSON_GetObjectItemCaseSensitive(e, m->string);
+
+        if (cJSON_IsNumber(m) && cJSON_IsNumber(have))
+            cJSON_SetNumberValue(have, have->valuedouble + m->valuedouble);
+    }
+}
+
+/* The BatchStatementError codes of the errors a statement may meet. */
+static const char *batch_code(const char *type)
+{
+    static const char *const map[][2] = {
+        {"ConditionalCheckFailedException", "ConditionalCheckFailed"},
+        {"DuplicateItemException", "DuplicateItem"},
+        {"ResourceNotFoundException", "ResourceNotFound"},
+        {"AccessDeniedException", "AccessDenied"},
+        {"ValidationException", "ValidationError"},
+        {"SerializationException", "ValidationError"},
+        {"TransactionConflictException", "TransactionConflict"},
+        {"ItemCollectionSizeLimitExceededException", "ItemCollectionSizeLimitExceeded"},
+        {"ProvisionedThroughputExceededException", "ProvisionedThroughputExceeded"},
+    };
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(type, map[i][0]) == 0)
+            return map[i][1];
+    return "InternalServerError";
+}
+
+static void batch_error(struct buf *b, const struct plan *pl, const char *code, const char *msg,
+                        const cJSON *item)
+{
+    buf_printf(b, "{\"Error\":{\"Code\":\"%s\",\"Message\":", code);
+    buf_json_str(b, msg, strlen(msg));
+    put_member(b, "Item", item);
+    buf_putc(b, '}');
+    if (pl->st) {
+        buf_puts(b, ",\"TableName\":");
+        buf_json_str(b, pl->st->table, strlen(pl->st->table));
+    }
+    buf_putc(b, '}');
+}
+
+static void batch_run(struct batch *x);
+
+static void batch_done(struct ddb_call *sc, int status, struct buf *body)
+{
+    struct batch *x = sc->hook_arg;
+    struct plan *pl = &x->pl[x->i];
+    struct buf *b = &x->out[x->i];
+    cJSON *out = cJSON_ParseWithLength(body->ptr, body->len);
+    const cJSON *cc = cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity");
+
+    if (status != 200) {
+        const char *type = err_type(out);
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "message"));
+
+        if (strcmp(pl->op, "PutItem") == 0 &&
+            strcmp(type, "ConditionalCheckFailedException") == 0) {
+            type = "DuplicateItemException";
+            msg = dup_msg;
+        }
+        batch_error(b, pl, batch_code(type), msg ? msg : "",
+                    cJSON_GetObjectItemCaseSensitive(out, "Item"));
+    } else {
+        const cJSON *items = cJSON_GetObjectItemCaseSensitive(out, "Items");
+
+        buf_puts(b, "{\"TableName\":");
+        buf_json_str(b, pl->st->table, strlen(pl->st->table));
+        if (pl->read && cJSON_GetArraySize(items) > 0)
+            put_member(b, "Item", cJSON_GetArrayItem(items, 0));
+        buf_putc(b, '}');
+    }
+    if (cc)
+        capacity_add(x->cc, cc);
+    cJSON_Delete(out);
+    x->i++;
+    batch_run(x);
+}
+
+/* batch_run - run the statements from x->i on; the last answers. */
+static void batch_run(struct batch *x)
+{
+    struct ddb_call *c = x->c;
+    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity");
+    struct buf b;
+
+    for (; x->i < x->n; x->i++) {
+        struct plan *pl = &x->pl[x->i];
+        struct ddb_call *sc;
+        cJSON *in;
+
+        if (pl->code != ERR_OK) {
+            static const char *const types[] = {[ERR_INVALID] = "ValidationException",
+                                                [ERR_DENIED] = "AccessDeniedException",
+                                                [ERR_NOTFOUND] = "ResourceNotFoundException"};
+            const char *type =
+                (size_t)pl->code < sizeof(types) / sizeof(types[0]) && types[pl->code]
+                    ? types[pl->code]
+                    : "InternalServerError";
+
+            batch_error(&x->out[x->i], pl, batch_code(type), pl->msg, NULL);
+            continue;
+        }
+        in = cJSON_Duplicate(pl->in, 1);
+        if (cap)
+            cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
+        sc = ddb_subcall(c, pl->op, in, batch_done, x);
+        ddb_op_find(pl->op)(sc); /* continues in batch_done */
+        return;
+    }
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"Responses\":[");
+    for (size_t i = 0; i < x->n; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        buf_append(&b, x->out[i].ptr, x->out[i].len);
+    }
+    buf_putc(&b, ']');
+    if (cap && x->cc->child)
+        put_member(&b, "ConsumedCapacity", x->cc);
+    buf_putc(&b, '}');
+    ddb_reply(c, &b);
+}
+
+void ddb_partiql_batch(struct ddb_call *c)
+{
+    struct batch *x = arena_calloc(c->a, sizeof(*x));
+    cJSON *stmts = ddb_arg_arr(c, c->in, "Statements");
+    const cJSON *one;
+    bool reads = false, writes = false;
+    char path[64];
+    int n = cJSON_GetArraySize(stmts);
+
+    x->c = c;
+    for (size_t i = 0; i < BATCH_MAX; i++)
+        buf_init(&x->out[i], 0);
+    x->cc = cJSON_CreateArray();
+    arena_on_free(c->a, batch_free, x);
+    if (!stmts && !c->serial)
+        ddb_verr_null(c, "statements");
+    else if (stmts && (n < 1 || n > BATCH_MAX))
+        ddb_verr(c,
+                 "Value '[%s]' at 'statements' failed to satisfy constraint: Member must have "
+                 "length %s",
+                 n ? "..." : "", n ? "less than or equal to 25" : "greater than or equal to 1");
+    dp_capacity_arg(c);
+    if (ddb_args_failed(c))
+        return;
+    cJSON_ArrayForEach(one, stmts)
+    {
+        snprintf(path, sizeof(path), "statements.%zu.member.statement", x->n + 1);
+        if (!cJSON_IsObject(one)) {
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in Statements");
+        } else {
+            statement_arg(c, one, path);
+            snprintf(path, sizeof(path),
+                     "statements.%zu.member.returnValuesOnConditionCheckFailure", x->n + 1);
+            ddb_arg_enum(c, one, "ReturnValuesOnConditionCheckFailure", path, rvf_vals);
+        }
+        x->n++;
+    }
+    if (ddb_args_failed(c))
+        return;
+    x->n = 0;
+    cJSON_ArrayForEach(one, stmts)
+    {
+        struct plan *pl = &x->pl[x->n++];
+
+        if (plan(c, one, M_BATCH, pl)) {
+            reads = reads || pl->read;
+            writes = writes || !pl->read;
+            if (authorize(c, pl))
+                pl->code = ERR_OK;
+        } else if (pl->st) {
+            reads = reads || pl->st->kind == PQL_SELECT;
+            writes = writes || pl->st->kind != PQL_SELECT;
+        }
+    }
+    /* "The entire batch must consist of either read statements or write
+     * statements, you cannot mix both in one batch." */
+    if (reads && writes) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Unsupported operation: A batch must consist of either read statements "
+                      "or write statements, not both");
+        return;
+    }
+    x->i = 0;
+    batch_run(x);
+}
+
+/* ---- ExecuteTransaction ---- */
+
+struct txn {
+    struct ddb_call *c;
+    size_t n;
+    bool inserts[TXN_MAX];
+};
+
+/* txn_canceled - the cancellation with INSERT conflicts as DuplicateItem. */
+static void txn_canceled(struct txn *x, cJSON *out)
+{
+    cJSON *reasons = cJSON_GetObjectItemCaseSensitive(out, "CancellationReasons"), *r;
+    struct buf msg, b;
+    size_t i = 0;
+
+    buf_init(&msg, 0);
+    buf_puts(&msg, "Transaction cancelled, please refer cancellation reasons for specific "
+                   "reasons [");
+    cJSON_ArrayForEach(r, reasons)
+    {
+        const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "Code"));
+
+        if (i < x->n && x->inserts[i] && code && strcmp(code, "ConditionalCheckFailed") == 0) {
+            cJSON_ReplaceItemInObjectCaseSensitive(r, "Code", cJSON_CreateString("DuplicateItem"));
+            cJSON_ReplaceItemInObjectCaseSensitive(r, "Message", cJSON_CreateString(dup_msg));
+            cJSON_DeleteItemFromObjectCaseSensitive(r, "Item");
+            code = "DuplicateItem";
+        }
+        buf_printf(&msg, "%s%s", i ? ", " : "", code ? code : "None");
+        i++;
+    }
+    buf_putc(&msg, ']');
+    buf_init(&b, 0);
+    ddb_error_open(&b, "TransactionCanceledException", msg.ptr);
+    put_member(&b, "CancellationReasons", reasons);
+    buf_putc(&b, '}');
+    buf_free(&msg);
+    ddb_reply_status(x->c, 400, &b);
+}
+
+static void txn_done(struct ddb_call *sc, int status, struct buf *body)
+{
+    struct txn *x = sc->hook_arg;
+    cJSON *out = cJSON_ParseWithLength(body->ptr, body->len);
+    struct buf b;
+
+    buf_init(&b, 0);
+    if (status != 200 && strcmp(err_type(out), "TransactionCanceledException") == 0) {
+        txn_canceled(x, out);
+    } else if (status != 200) {
+        buf_append(&b, body->ptr, body->len);
+        ddb_reply_status(x->c, status, &b);
+    } else {
+        buf_putc(&b, '{');
+        if (cJSON_GetObjectItemCaseSensitive(out, "Responses")) {
+            buf_puts(&b, "\"Responses\":");
+            dp_put_json(&b, cJSON_GetObjectItemCaseSensitive(out, "Responses"));
+        }
+        if (cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity")) {
+            buf_puts(&b, b.len > 1 ? ",\"ConsumedCapacity\":" : "\"ConsumedCapacity\":");
+            dp_put_json(&b, cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity"));
+        }
+        buf_putc(&b, '}');
+        ddb_reply(x->c, &b);
+    }
+    if (!b.ptr || status != 200)
+        buf_free(&b);
+    cJSON_Delete(out);
+}
+
+void ddb_partiql_transaction(struct ddb_call *c)
+{
+    struct txn *x = arena_calloc(c->a, sizeof(*x));
+    cJSON *stmts = ddb_arg_arr(c, c->in, "TransactStatements");
+    const char *token = ddb_arg_str(c, c->in, "ClientRequestToken");
+    const cJSON *one, *cap = cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity");
+    cJSON *in, *items;
+    struct ddb_call *sc;
+    bool reads = false, writes = false;
+    char path[64];
+    int n = cJSON_GetArraySize(stmts);
+
+    x->c = c;
+    if (!stmts && !c->serial)
+        ddb_verr_null(c, "transactStatements");
+    else if (stmts && (n < 1 || n > TXN_MAX))
+        ddb_verr(c,
+                 "Value '[%s]' at 'transactStatements' failed to satisfy constraint: Member must "
+                 "have length %s",
+                 n ? "..." : "", n ? "less than or equal to 100" : "greater than or equal to 1");
+    dp_capacity_arg(c);
+    cJSON_ArrayForEach(one, stmts)
+    {
+        snprintf(path, sizeof(path), "transactStatements.%zu.member.statement", x->n + 1);
+        if (!cJSON_IsObject(one)) {
+            c->serial = true;
+            snprintf(c->serial_msg, sizeof(c->serial_msg),
+                     "Unexpected value type in TransactStatements");
+        } else {
+            statement_arg(c, one, path);
+        }
+        x->n++;
+    }
+    if (ddb_args_failed(c))
+        return;
+    in = cJSON_CreateObject();
+    items = cJSON_AddArrayToObject(in, "TransactItems");
+    x->n = 0;
+    cJSON_ArrayForEach(one, stmts)
+    {
+        struct plan pl;
+        cJSON *item;
+
+        if (!plan(c, one, M_TXN, &pl) || !authorize(c, &pl)) {
+            cJSON_Delete(in);
+            ddb_reply_err(c, pl.code, pl.msg);
+            return;
+        }
+        reads = reads || pl.read;
+        writes = writes || !pl.read;
+        x->inserts[x->n++] = pl.st->kind == PQL_INSERT;
+        item = cJSON_CreateObject();
+        cJSON_AddItemToObject(item,
+                              pl.read                            ? "Get"
+                              : strcmp(pl.op, "PutItem") == 0    ? "Put"
+                              : strcmp(pl.op, "UpdateItem") == 0 ? "Update"
+                              : strcmp(pl.op, "DeleteItem") == 0 ? "Delete"
+                                                                 : "ConditionCheck",
+                              cJSON_Duplicate(pl.in, 1));
+        cJSON_AddItemToArray(items, item);
+    }
+    if (reads && writes) {
+        cJSON_Delete(in);
+        ddb_reply_err(c, ERR_INVALID,
+                      "Unsupported operation: A transaction must consist of either read "
+                      "statements or write statements, not both");
+        return;
+    }
+    if (token)
+        cJSON_AddStringToObject(in, "ClientRequestToken", token);
+    if (cap)
+        cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
+    sc = ddb_subcall(c, reads ? "TransactGetItems" : "TransactWriteItems", in, txn_done, x);
+    ddb_op_find(sc->op)(sc); /* answers through txn_done */
+}

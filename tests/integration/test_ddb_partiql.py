@@ -1,0 +1,498 @@
+"""PartiQL for DynamoDB: ExecuteStatement (SELECT as Query or Scan, INSERT,
+UPDATE, DELETE, parameters, paging, RETURNING), BatchExecuteStatement and
+ExecuteTransaction, through boto3, the aws CLI v2 and the JS SDK v3, with
+DynamoDB's errors and the PartiQL IAM actions."""
+
+import base64
+import json
+import os
+import subprocess
+import time
+import unittest
+import uuid
+
+from tandem_harness import ServerTestCase, find_clients
+
+ACCOUNT = "123456789012"
+
+
+class PartiQL(ServerTestCase):
+    server_args = {"account": ACCOUNT}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ddb = cls.server.boto3(parameter_validation=False)
+
+    def new_table(self, sort_key=None, gsi=False):
+        name = "pq-" + uuid.uuid4().hex[:12]
+        attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        kw = {}
+        if sort_key:
+            attrs.append({"AttributeName": "sk", "AttributeType": sort_key})
+            keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        if gsi:
+            attrs.append({"AttributeName": "g", "AttributeType": "S"})
+            kw["GlobalSecondaryIndexes"] = [{
+                "IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}]
+        self.ddb.create_table(TableName=name, AttributeDefinitions=attrs, KeySchema=keys,
+                              BillingMode="PAY_PER_REQUEST", **kw)
+        return name
+
+    def x(self, stmt, **kw):
+        return self.ddb.execute_statement(Statement=stmt, **kw)
+
+    def err(self, fn, **kw):
+        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
+            fn(**kw)
+        e = cm.exception.response
+        return e["Error"]["Code"], e["Error"]["Message"], e
+
+    def get(self, t, key):
+        return self.ddb.get_item(TableName=t, Key=key, ConsistentRead=True).get("Item")
+
+    def fill(self, t, n=6):
+        for i in range(n):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "a" if i < 4 else "b"},
+                                                 "sk": {"N": str(i)}, "v": {"S": "v%d" % i},
+                                                 "tags": {"SS": ["t%d" % i, "all"]},
+                                                 "m": {"M": {"l": {"L": [{"N": str(i)}]}}}})
+
+    # -- SELECT ---------------------------------------------------------------
+
+    def test_select_query_and_scan(self):
+        t = self.new_table("N")
+        self.fill(t)
+        out = self.x('SELECT * FROM "%s" WHERE pk = \'a\'' % t)
+        self.assertEqual([i["sk"]["N"] for i in out["Items"]], ["0", "1", "2", "3"])
+        self.assertNotIn("NextToken", out)
+        out = self.x('SELECT sk, m.l[0] FROM "%s" WHERE pk = ? AND sk BETWEEN 1 AND 2' % t,
+                     Parameters=[{"S": "a"}])
+        self.assertEqual(out["Items"], [{"sk": {"N": "1"}, "m": {"M": {"l": {"L": [{"N": "1"}]}}}},
+                                        {"sk": {"N": "2"}, "m": {"M": {"l": {"L": [{"N": "2"}]}}}}])
+        out = self.x('SELECT sk FROM "%s" WHERE pk = \'a\' AND sk >= 2 ORDER BY sk DESC' % t)
+        self.assertEqual([i["sk"]["N"] for i in out["Items"]], ["3", "2"])
+        out = self.x('select sk from "%s" where \'a\' = pk and 2 > sk' % t)
+        self.assertEqual([i["sk"]["N"] for i in out["Items"]], ["0", "1"])
+        # a filter beside the key condition
+        out = self.x('SELECT v FROM "%s" WHERE pk = \'a\' AND contains(tags, \'t1\')' % t)
+        self.assertEqual(out["Items"], [{"v": {"S": "v1"}}])
+        # no partition key: a Scan with the WHERE as its filter
+        out = self.x('SELECT sk FROM "%s" WHERE sk IN [1, 4, 5] OR v = \'v0\'' % t)
+        self.assertEqual(sorted(int(i["sk"]["N"]) for i in out["Items"]), [0, 1, 4, 5])
+        out = self.x('SELECT * FROM %s' % t if "-" not in t else 'SELECT * FROM "%s"' % t)
+        self.assertEqual(len(out["Items"]), 6)
+        out = self.x('SELECT sk FROM "%s" WHERE pk IN [\'b\'] AND begins_with(v, \'v5\')' % t)
+        self.assertEqual(out["Items"], [{"sk": {"N": "5"}}])
+        out = self.x('SELECT sk FROM "%s" WHERE pk = \'a\' AND sk = 3 AND v <> \'x\'' % t)
+        self.assertEqual(out["Items"], [{"sk": {"N": "3"}}])
+        # functions and operators
+        out = self.x('SELECT sk FROM "%s" WHERE pk = \'a\' AND size(tags) = 2 AND '
+                     'attribute_type(v, \'S\') AND NOT (sk < 3) AND extra IS MISSING' % t)
+        self.assertEqual(out["Items"], [{"sk": {"N": "3"}}])
+        out = self.x('SELECT sk FROM "%s" WHERE v IS NOT MISSING AND sk > 4' % t)
+        self.assertEqual(out["Items"], [{"sk": {"N": "5"}}])
+        out = self.x('SELECT sk FROM "%s" WHERE pk = \'a\' AND begins_with(v, \'v2\')' % t,
+                     ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["Items"], [{"sk": {"N": "2"}}])
+        self.assertEqual(out["ConsumedCapacity"]["TableName"], t)
+
+    def test_select_index_and_paging(self):
+        t = self.new_table("N", gsi=True)
+        for i in range(7):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
+                                                 "g": {"S": "even" if i % 2 == 0 else "odd"}})
+        out = self.x('SELECT sk FROM "%s"."by-g" WHERE g = \'odd\'' % t)
+        self.assertEqual(sorted(int(i["sk"]["N"]) for i in out["Items"]), [1, 3, 5])
+        got, tok, pages = [], None, 0
+        while True:
+            kw = {"Limit": 3}
+            if tok:
+                kw["NextToken"] = tok
+            out = self.x('SELECT sk FROM "%s" WHERE pk = \'p\'' % t, **kw)
+            got += [int(i["sk"]["N"]) for i in out["Items"]]
+            pages += 1
+            tok = out.get("NextToken")
+            if not tok:
+                break
+            self.assertIn("LastEvaluatedKey", out)
+            self.assertLess(pages, 10)
+        self.assertEqual(got, list(range(7)))
+        # paging a Scan with a filter: pages may come back empty with a NextToken
+        got, tok = [], None
+        for _ in range(10):
+            kw = {"Limit": 2}
+            if tok:
+                kw["NextToken"] = tok
+            out = self.x('SELECT sk FROM "%s" WHERE g = \'even\' AND sk > 0' % t, **kw)
+            got += [int(i["sk"]["N"]) for i in out["Items"]]
+            tok = out.get("NextToken")
+            if not tok:
+                break
+        self.assertEqual(sorted(got), [2, 4, 6])
+        code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s"' % t, NextToken="bm90IGpzb24=")
+        self.assertEqual((code, msg), ("ValidationException", "Invalid NextToken"))
+        code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s"."nope"' % t)
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("index", msg)
+
+    # -- INSERT, UPDATE, DELETE -------------------------------------------------
+
+    def test_insert(self):
+        t = self.new_table("N")
+        out = self.x("INSERT INTO \"%s\" VALUE {'pk': 'k', 'sk': 1, 'n': -2.5, 'b': true, "
+                     "'z': null, 'l': [1, 'two', [3]], 'ss': <<'x', 'y'>>, 'ns': <<1, 2>>, "
+                     "'m': {'it''s': 'q'}, 'p': ?}" % t, Parameters=[{"B": b"\x00\x01"}])
+        self.assertEqual(out["Items"], [])
+        item = self.get(t, {"pk": {"S": "k"}, "sk": {"N": "1"}})
+        self.assertEqual(item["n"], {"N": "-2.5"})
+        self.assertEqual(item["b"], {"BOOL": True})
+        self.assertEqual(item["z"], {"NULL": True})
+        self.assertEqual(item["l"], {"L": [{"N": "1"}, {"S": "two"}, {"L": [{"N": "3"}]}]})
+        self.assertEqual(sorted(item["ss"]["SS"]), ["x", "y"])
+        self.assertEqual(sorted(item["ns"]["NS"]), ["1", "2"])
+        self.assertEqual(item["m"], {"M": {"it's": {"S": "q"}}})
+        self.assertEqual(item["p"], {"B": b"\x00\x01"})
+        code, msg, _ = self.err(self.x, stmt="INSERT INTO \"%s\" VALUE {'pk': 'k', 'sk': 1}" % t)
+        self.assertEqual((code, msg), ("DuplicateItemException",
+                                       "Duplicate primary key exists in table"))
+        code, _, _ = self.err(self.x, stmt="INSERT INTO \"%s\" VALUE {'pk': 'k'}" % t)
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(self.get(t, {"pk": {"S": "k"}, "sk": {"N": "1"}})["n"], {"N": "-2.5"})
+        code, _, _ = self.err(self.x, stmt="INSERT INTO \"nope-%s\" VALUE {'pk': 'k'}" % t)
+        self.assertEqual(code, "ResourceNotFoundException")
+        code, _, _ = self.err(self.x, stmt="INSERT INTO \"%s\" VALUE 'x'" % t)
+        self.assertEqual(code, "ValidationException")
+        # a table's ARN names the table
+        arn = self.ddb.describe_table(TableName=t)["Table"]["TableArn"]
+        self.x("INSERT INTO \"%s\" VALUE {'pk': 'arn', 'sk': 2}" % arn)
+        self.assertEqual(self.x("SELECT sk FROM \"%s\" WHERE pk = 'arn'" % arn)["Items"],
+                         [{"sk": {"N": "2"}}])
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\"" %
+                                arn.replace(":us-east-1:", ":eu-west-3:"))
+        self.assertEqual(code, "ResourceNotFoundException")
+
+    def test_update(self):
+        t = self.new_table("N")
+        self.fill(t, 2)
+        k0 = {"pk": {"S": "a"}, "sk": {"N": "0"}}
+        out = self.x('UPDATE "%s" SET n = 1 SET v = ? REMOVE m WHERE pk = \'a\' AND sk = 0' % t,
+                     Parameters=[{"S": "new"}])
+        self.assertEqual(out["Items"], [])
+        item = self.get(t, k0)
+        self.assertEqual((item["n"], item["v"]), ({"N": "1"}, {"S": "new"}))
+        self.assertNotIn("m", item)
+        self.x('UPDATE "%s" SET n = n + 5, l = list_append([0], [1]) SET tags = set_add(tags, '
+               '<<\'z\'>>) WHERE pk = \'a\' AND sk = 0' % t)
+        self.x('UPDATE "%s" SET l = list_append(l, [2]) SET tags = set_delete(tags, <<\'all\'>>) '
+               'SET c = if_not_exists(c, 7) SET n = n - 1 WHERE pk = \'a\' AND sk = 0' % t)
+        item = self.get(t, k0)
+        self.assertEqual(item["n"], {"N": "5"})
+        self.assertEqual(item["l"], {"L": [{"N": "0"}, {"N": "1"}, {"N": "2"}]})
+        self.assertEqual(sorted(item["tags"]["SS"]), ["t0", "z"])
+        self.assertEqual(item["c"], {"N": "7"})
+        out = self.x('UPDATE "%s" SET n = 9 WHERE pk = \'a\' AND sk = 0 RETURNING ALL OLD *' % t)
+        self.assertEqual(out["Items"][0]["n"], {"N": "5"})
+        out = self.x('UPDATE "%s" SET n = 10 WHERE pk = \'a\' AND sk = 0 RETURNING MODIFIED NEW *'
+                     % t)
+        self.assertEqual(out["Items"], [{"n": {"N": "10"}}])
+        # a condition beside the key
+        self.x('UPDATE "%s" SET n = 11 WHERE pk = \'a\' AND sk = 0 AND n = 10' % t)
+        code, msg, e = self.err(self.x, stmt='UPDATE "%s" SET n = 12 WHERE pk = \'a\' AND sk = 0 '
+                                'AND n = 10' % t, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        self.assertEqual(code, "ConditionalCheckFailedException")
+        self.assertEqual(e["Item"]["n"], {"N": "11"})
+        # a missing item is not created
+        code, _, _ = self.err(self.x, stmt='UPDATE "%s" SET n = 1 WHERE pk = \'zz\' AND sk = 0' % t)
+        self.assertEqual(code, "ConditionalCheckFailedException")
+        self.assertIsNone(self.get(t, {"pk": {"S": "zz"}, "sk": {"N": "0"}}))
+        # the key must be whole
+        code, msg, _ = self.err(self.x, stmt='UPDATE "%s" SET n = 1 WHERE pk = \'a\'' % t)
+        self.assertEqual((code, msg), (
+            "ValidationException",
+            "Where clause does not contain a mandatory equality on all key attributes"))
+        code, msg, _ = self.err(self.x, stmt='UPDATE "%s" SET sk = 1 WHERE pk = \'a\' AND sk = 0' % t)
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(self.get(t, k0)["n"], {"N": "11"})
+
+    def test_delete(self):
+        t = self.new_table("N")
+        self.fill(t, 3)
+        out = self.x('DELETE FROM "%s" WHERE pk = \'a\' AND sk = 0' % t)
+        self.assertEqual(out["Items"], [])
+        self.assertIsNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "0"}}))
+        out = self.x('DELETE FROM "%s" WHERE pk = \'a\' AND sk = 1 RETURNING ALL OLD *' % t)
+        self.assertEqual(out["Items"][0]["v"], {"S": "v1"})
+        code, _, _ = self.err(self.x, stmt='DELETE FROM "%s" WHERE pk = \'a\' AND sk = 2 AND '
+                              'v = \'nope\'' % t)
+        self.assertEqual(code, "ConditionalCheckFailedException")
+        self.assertIsNotNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "2"}}))
+        # deleting what is not there is not an error
+        self.x('DELETE FROM "%s" WHERE pk = \'a\' AND sk = 99' % t)
+        code, _, _ = self.err(self.x, stmt='DELETE FROM "%s" WHERE pk = \'a\'' % t)
+        self.assertEqual(code, "ValidationException")
+        code, _, _ = self.err(self.x, stmt='DELETE FROM "%s" WHERE pk = \'a\' AND sk = 2 '
+                              'RETURNING ALL NEW *' % t)
+        self.assertEqual(code, "ValidationException")
+
+    # -- errors ------------------------------------------------------------------
+
+    def test_errors(self):
+        t = self.new_table("N")
+        self.fill(t, 1)
+        bad = ["SELEC * FROM \"%s\"" % t, "SELECT * FROM", "SELECT * FROM \"%s\" WHERE" % t,
+               "SELECT * FROM \"%s\" WHERE pk = 'unterminated" % t, "UPDATE \"%s\"" % t,
+               "SELECT * FROM \"%s\" extra" % t, "DROP TABLE x", "SELECT * FROM \"%s\" WHERE "
+               "pk = <<1, 'a'>>" % t, "SELECT * FROM \"%s\" WHERE pk = {'a': 1, 'a': 2}" % t,
+               "INSERT INTO \"%s\".\"ix\" VALUE {'pk': 'a'}" % t, "SELECT * FROM \"%s\" WHERE "
+               "a[x] = 1" % t, "SELECT * FROM \"%s\" WHERE pk = @" % t, "EXISTS(SELECT * FROM "
+               "\"%s\" WHERE pk = 'a')" % t, "SELECT * FROM \"%s\" WHERE pk IS 3" % t,
+               "UPDATE \"%s\" SET n = set_add(other, <<1>>) WHERE pk = 'a' AND sk = 0" % t,
+               "SELECT * FROM \"%s\" WHERE " % t + "(" * 100 + "pk = 'a'" + ")" * 100,
+               "SELECT * FROM \"\"", "SELECT * FROM \"%s\" WHERE pk = 'a' ORDER BY v" % t,
+               "SELECT * FROM \"%s\" ORDER BY sk" % t]
+        for stmt in bad:
+            code, msg, _ = self.err(self.x, stmt=stmt)
+            self.assertEqual(code, "ValidationException", stmt)
+        code, msg, _ = self.err(self.x, stmt="SELEC * FROM x")
+        self.assertTrue(msg.startswith("Statement wasn't well formed, can't be processed"), msg)
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\" WHERE pk = ?" % t)
+        self.assertEqual(msg, "Number of parameters in request and statement don't match.")
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\" WHERE pk = ?" % t,
+                                Parameters=[{"S": "a"}, {"S": "b"}])
+        self.assertEqual(msg, "Number of parameters in request and statement don't match.")
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\" WHERE pk = ?" % t,
+                                Parameters=[{"N": "not a number"}])
+        self.assertEqual(code, "ValidationException")
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"nope-%s\"" % t)
+        self.assertEqual(code, "ResourceNotFoundException")
+        code, msg, _ = self.err(self.x, stmt="x" * 8193)
+        self.assertIn("Member must have length less than or equal to 8192", msg)
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\"" % t, Limit=0)
+        self.assertEqual(code, "ValidationException")
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 0"
+                                % t, ReturnValuesOnConditionCheckFailure="SOME")
+        self.assertEqual(code, "ValidationException")
+
+    # -- BatchExecuteStatement ------------------------------------------------------
+
+    def test_batch(self):
+        t = self.new_table("N")
+        self.fill(t, 3)
+        out = self.ddb.batch_execute_statement(Statements=[
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'n', 'sk': 1}" % t},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'a', 'sk': 0}" % t},
+            {"Statement": "UPDATE \"%s\" SET v = 'w' WHERE pk = ? AND sk = 1" % t,
+             "Parameters": [{"S": "a"}]},
+            {"Statement": "UPDATE \"%s\" SET v = 'w' WHERE pk = 'a' AND sk = 2 AND v = 'q'" % t,
+             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
+            {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a' AND sk = 0" % t},
+            {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a'" % t},
+            {"Statement": "NOT PARTIQL"},
+        ], ReturnConsumedCapacity="TOTAL")
+        r = out["Responses"]
+        self.assertEqual(len(r), 7)
+        self.assertEqual(r[0], {"TableName": t})
+        self.assertEqual(r[1]["Error"]["Code"], "DuplicateItem")
+        self.assertEqual(r[2], {"TableName": t})
+        self.assertEqual(r[3]["Error"]["Code"], "ConditionalCheckFailed")
+        self.assertEqual(r[3]["Error"]["Item"]["v"], {"S": "v2"})
+        self.assertEqual(r[4], {"TableName": t})
+        self.assertEqual(r[5]["Error"]["Code"], "ValidationError")
+        self.assertEqual(r[6]["Error"]["Code"], "ValidationError")
+        self.assertEqual([c["TableName"] for c in out["ConsumedCapacity"]], [t])
+        self.assertIsNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "0"}}))
+        self.assertEqual(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "1"}})["v"], {"S": "w"})
+        self.assertIsNotNone(self.get(t, {"pk": {"S": "n"}, "sk": {"N": "1"}}))
+        out = self.ddb.batch_execute_statement(Statements=[
+            {"Statement": "SELECT v FROM \"%s\" WHERE pk = 'a' AND sk = 1" % t},
+            {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 0" % t},
+            {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'a'" % t},
+            {"Statement": "SELECT * FROM \"nope-%s\" WHERE pk = 'a' AND sk = 1" % t},
+            {"Statement": "SELECT v FROM \"%s\" WHERE pk = ? AND sk = ?" % t,
+             "Parameters": [{"S": "a"}, {"N": "2"}], "ConsistentRead": True},
+        ])
+        r = out["Responses"]
+        self.assertEqual(r[0], {"TableName": t, "Item": {"v": {"S": "w"}}})
+        self.assertEqual(r[1], {"TableName": t})
+        self.assertEqual(r[2]["Error"]["Code"], "ValidationError")
+        self.assertEqual(r[3]["Error"]["Code"], "ResourceNotFound")
+        self.assertEqual(r[4], {"TableName": t, "Item": {"v": {"S": "v2"}}})
+        code, msg, _ = self.err(self.ddb.batch_execute_statement, Statements=[
+            {"Statement": "SELECT v FROM \"%s\" WHERE pk = 'a' AND sk = 1" % t},
+            {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a' AND sk = 1" % t}])
+        self.assertEqual(code, "ValidationException")
+        self.assertIsNotNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "1"}}))
+        for n in (0, 26):
+            code, msg, _ = self.err(self.ddb.batch_execute_statement, Statements=[
+                {"Statement": "SELECT v FROM \"%s\" WHERE pk = 'a' AND sk = 1" % t}] * n)
+            self.assertEqual(code, "ValidationException")
+        code, msg, _ = self.err(self.ddb.batch_execute_statement, Statements=[{"Statement": ""}])
+        self.assertEqual(code, "ValidationException")
+
+    # -- ExecuteTransaction ---------------------------------------------------------
+
+    def test_transaction(self):
+        t, u = self.new_table("N"), self.new_table()
+        self.fill(t, 2)
+        self.ddb.put_item(TableName=u, Item={"pk": {"S": "acct"}, "bal": {"N": "10"}})
+        self.ddb.execute_transaction(TransactStatements=[
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'n', 'sk': 5}" % t},
+            {"Statement": "UPDATE \"%s\" SET bal = bal - ? WHERE pk = 'acct' AND bal >= ?" % u,
+             "Parameters": [{"N": "4"}, {"N": "4"}]},
+            {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a' AND sk = 0" % t},
+            {"Statement": "EXISTS(SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 1 AND v = 'v1')"
+             % t},
+        ], ClientRequestToken="tok-1")
+        self.assertEqual(self.get(u, {"pk": {"S": "acct"}})["bal"], {"N": "6"})
+        self.assertIsNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "0"}}))
+        # the same token and statements: answered again, not run again
+        self.ddb.execute_transaction(TransactStatements=[
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'n', 'sk': 5}" % t},
+            {"Statement": "UPDATE \"%s\" SET bal = bal - ? WHERE pk = 'acct' AND bal >= ?" % u,
+             "Parameters": [{"N": "4"}, {"N": "4"}]},
+            {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a' AND sk = 0" % t},
+            {"Statement": "EXISTS(SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 1 AND v = 'v1')"
+             % t},
+        ], ClientRequestToken="tok-1")
+        self.assertEqual(self.get(u, {"pk": {"S": "acct"}})["bal"], {"N": "6"})
+        code, _, _ = self.err(self.ddb.execute_transaction, TransactStatements=[
+            {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a' AND sk = 1" % t}],
+            ClientRequestToken="tok-1")
+        self.assertEqual(code, "IdempotentParameterMismatchException")
+        # all or nothing: a duplicate INSERT cancels the rest
+        code, msg, e = self.err(self.ddb.execute_transaction, TransactStatements=[
+            {"Statement": "UPDATE \"%s\" SET bal = 0 WHERE pk = 'acct'" % u},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'n', 'sk': 5}" % t},
+            {"Statement": "UPDATE \"%s\" SET v = 'x' WHERE pk = 'a' AND sk = 1 AND v = 'no'" % t,
+             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
+        ])
+        self.assertEqual(code, "TransactionCanceledException")
+        reasons = e["CancellationReasons"]
+        self.assertEqual([r["Code"] for r in reasons],
+                         ["None", "DuplicateItem", "ConditionalCheckFailed"])
+        self.assertEqual(reasons[2]["Item"]["v"], {"S": "v1"})
+        self.assertIn("[None, DuplicateItem, ConditionalCheckFailed]", msg)
+        self.assertEqual(self.get(u, {"pk": {"S": "acct"}})["bal"], {"N": "6"})
+        # reads
+        out = self.ddb.execute_transaction(TransactStatements=[
+            {"Statement": "SELECT bal FROM \"%s\" WHERE pk = 'acct'" % u},
+            {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 0" % t},
+        ], ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["Responses"], [{"Item": {"bal": {"N": "6"}}}, {}])
+        self.assertIn("ConsumedCapacity", out)
+        for stmts in ([{"Statement": "SELECT * FROM \"%s\" WHERE pk = 'a'" % t}],
+                      [{"Statement": "SELECT * FROM \"%s\" WHERE pk = 'acct'" % u},
+                       {"Statement": "DELETE FROM \"%s\" WHERE pk = 'acct'" % u}],
+                      [{"Statement": "DELETE FROM \"%s\" WHERE pk = 'acct' RETURNING ALL OLD *"
+                        % u}],
+                      [{"Statement": "bad"}], [], [{"Statement": "x"}] * 101):
+            code, _, _ = self.err(self.ddb.execute_transaction, TransactStatements=stmts)
+            self.assertEqual(code, "ValidationException", stmts[:1])
+        code, _, _ = self.err(self.ddb.execute_transaction, TransactStatements=[
+            {"Statement": "DELETE FROM \"nope-%s\" WHERE pk = 'acct'" % u}])
+        self.assertEqual(code, "ResourceNotFoundException")
+        self.assertIsNotNone(self.get(u, {"pk": {"S": "acct"}}))
+
+    # -- other clients ---------------------------------------------------------------
+
+    def client(self, name):
+        c = next(c for c in find_clients() if c.name == name)
+        if c.missing:
+            self.skipTest(c.missing)
+        return c
+
+    def test_aws_cli_v2(self):
+        c = self.client("aws-cli-v2")
+        t = self.new_table()
+        env = self.server.env()
+        p = subprocess.run(c.argv + ["--endpoint-url", env["TANDEM_ENDPOINT"], "--output", "json",
+                                     "dynamodb", "execute-statement", "--statement",
+                                     "INSERT INTO \"%s\" VALUE {'pk': 'cli', 'n': 1}" % t],
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = subprocess.run(c.argv + ["--endpoint-url", env["TANDEM_ENDPOINT"], "--output", "json",
+                                     "dynamodb", "execute-statement", "--statement",
+                                     "SELECT n FROM \"%s\" WHERE pk = ?" % t, "--parameters",
+                                     '[{"S": "cli"}]'],
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["Items"], [{"n": {"N": "1"}}])
+
+    def test_js_sdk_v3(self):
+        c = self.client("js-sdk-v3")
+        t = self.new_table()
+        self.ddb.put_item(TableName=t, Item={"pk": {"S": "js"}, "n": {"N": "3"}})
+        p = subprocess.run(c.argv + ["ExecuteStatement", json.dumps(
+            {"Statement": "SELECT n FROM \"%s\" WHERE pk = ?" % t,
+             "Parameters": [{"S": "js"}]})], env=self.server.env(), capture_output=True,
+            text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(json.loads(p.stdout)["Items"], [{"n": {"N": "3"}}])
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+class PartiQLAuthz(ServerTestCase):
+    server_args = {"account": ACCOUNT}
+
+    def test_partiql_actions(self):
+        ddb = self.server.boto3()
+        for t in ("pq-a", "pq-b"):
+            ddb.create_table(TableName=t, BillingMode="PAY_PER_REQUEST",
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+            ddb.put_item(TableName=t, Item={"pk": {"S": "1"}})
+        arn = "arn:aws:dynamodb:%s:%s:table/%%s" % (self.server.region, ACCOUNT)
+        iam = self.server.boto3("iam")
+        iam.create_user(UserName="pq")
+        iam.put_user_policy(UserName="pq", PolicyName="p", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": ["dynamodb:PartiQLSelect", "dynamodb:PartiQLInsert"],
+             "Resource": arn % "pq-a"}))
+        k = iam.create_access_key(UserName="pq")["AccessKey"]
+        c = self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+        deadline = time.time() + 10
+        while True:
+            try:
+                out = c.execute_statement(Statement="SELECT * FROM \"pq-a\"")
+                break
+            except c.exceptions.ClientError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.assertEqual(out["Items"], [{"pk": {"S": "1"}}])
+        c.execute_statement(Statement="INSERT INTO \"pq-a\" VALUE {'pk': '2'}")
+
+        def denied(stmt):
+            with self.assertRaises(c.exceptions.ClientError) as cm:
+                c.execute_statement(Statement=stmt)
+            self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+            return cm.exception.response["Error"]["Message"]
+
+        self.assertIn("dynamodb:PartiQLSelect", denied("SELECT * FROM \"pq-b\""))
+        self.assertIn("dynamodb:PartiQLUpdate",
+                      denied("UPDATE \"pq-a\" SET v = 1 WHERE pk = '1'"))
+        self.assertIn("dynamodb:PartiQLDelete", denied("DELETE FROM \"pq-a\" WHERE pk = '1'"))
+        # the plain item actions do not grant PartiQL, nor the reverse
+        with self.assertRaises(c.exceptions.ClientError):
+            c.get_item(TableName="pq-a", Key={"pk": {"S": "1"}})
+        out = c.batch_execute_statement(Statements=[
+            {"Statement": "INSERT INTO \"pq-a\" VALUE {'pk': '3'}"},
+            {"Statement": "INSERT INTO \"pq-b\" VALUE {'pk': '3'}"}])
+        self.assertEqual(out["Responses"][0], {"TableName": "pq-a"})
+        self.assertEqual(out["Responses"][1]["Error"]["Code"], "AccessDenied")
+        with self.assertRaises(c.exceptions.ClientError) as cm:
+            c.execute_transaction(TransactStatements=[
+                {"Statement": "INSERT INTO \"pq-a\" VALUE {'pk': '4'}"},
+                {"Statement": "INSERT INTO \"pq-b\" VALUE {'pk': '4'}"}])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+        self.assertNotIn("Item", ddb.get_item(TableName="pq-a", Key={"pk": {"S": "4"}}))
+        self.assertNotIn("Item", ddb.get_item(TableName="pq-b", Key={"pk": {"S": "3"}}))
+
+
+if __name__ == "__main__":
+    unittest.main()
