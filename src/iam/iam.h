@@ -72,7 +72,9 @@ void iam_internal_handle(struct iam *iam, struct http_req *r);
 const char *iam_home_region(const struct iam *iam);
 
 /* iam_handle / iam_sts_handle - serve one authenticated query-protocol
- * request (form body Action=...&Version=...). Answers @r before returning. */
+ * request (form body Action=...&Version=...). Answers @r before returning.
+ * iam_sts_handle takes @who NULL for an unsigned request, which may only be
+ * AssumeRoleWithWebIdentity (anything else: MissingAuthenticationToken). */
 void iam_handle(struct iam *iam, struct http_req *r, const struct creds_identity *who);
 void iam_sts_handle(struct iam *iam, struct http_req *r, const struct creds_identity *who);
 

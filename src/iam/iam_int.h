@@ -41,6 +41,7 @@ enum { IAM_CACHE_SLOTS = 509 };
 struct iam_cached;
 
 struct jobs;
+struct iam_jwks; /* jwks.c: OIDC issuers' key sets */
 
 struct iam {
     struct store *store;
@@ -73,6 +74,8 @@ struct iam {
     uint64_t gen; /* identity data's generation (__atomic): bumped after each change */
     pthread_mutex_t cache_mu;
     struct iam_cached *cache[IAM_CACHE_SLOTS]; /* owned, one reference each */
+
+    struct iam_jwks *jwks; /* jwks.c, made on first use (under mu) */
 };
 
 /* One query-protocol call. */
@@ -324,5 +327,36 @@ void iam_session_record(struct iam *iam, const struct creds_identity *id, const 
 void iam_sessions_flush(struct iam *iam);
 /* (@policies: NULL, or {"Policy": DOC, "PolicyArns": [ARN...]}, the session
  * policies; they are also kept in this region, iam_session_keep.) */
+
+/* sts.c - what AssumeRole shares with AssumeRoleWithWebIdentity.
+ * iam_sts_duration: DurationSeconds within [@min, @max], @def when absent (at
+ * most @max); -1 after answering (@over: the message when above @max).
+ * iam_sts_session_policies: Policy and PolicyArns.member.N.arn as
+ * {"Policy": DOC, "PolicyArns": [...]} (owned; empty: none), or NULL after
+ * answering; @packed: the PackedPolicySize percentage, -1 without any.
+ * iam_sts_issue: new temporary credentials for @id (keys, token, expiry
+ * filled in), registered, recorded at home, <Credentials> appended to @b. */
+long iam_sts_duration(struct iam_call *c, long min, long max, long def, const char *over);
+cJSON *iam_sts_session_policies(struct iam_call *c, int *packed);
+bool iam_sts_issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b,
+                   bool root_session, const cJSON *policies);
+
+/* webid.c - AssumeRoleWithWebIdentity (answers @c). */
+void iam_sts_web_identity(struct iam_call *c);
+
+/* jwks.c - the JSON Web Key Set of OIDC issuer @iss (an https URL), fetched
+ * trusting the system CAs or a certificate whose SHA-1 is in @thumbs (the
+ * provider's ThumbprintList); cached. @refresh: the cached set lacked the
+ * token's key, fetch again unless it was fetched a moment ago. Owned, or
+ * NULL with @rc and a reason in @why. iam_jwks_free: at close. */
+enum iam_jwks_rc {
+    IAM_JWKS_OK,
+    IAM_JWKS_UNREACHABLE, /* no answer: connection, TLS or timeout */
+    IAM_JWKS_UNTRUSTED,   /* the server's certificate is neither CA- nor thumbprint-trusted */
+    IAM_JWKS_INVALID,     /* an answer, but not a discovery document / key set */
+};
+cJSON *iam_jwks_get(struct iam *iam, const char *iss, const cJSON *thumbs, bool refresh,
+                    enum iam_jwks_rc *rc, char *why, size_t whylen);
+void iam_jwks_free(struct iam *iam);
 
 #endif

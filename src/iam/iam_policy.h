@@ -57,6 +57,7 @@ struct iam_request {
     const char *account;        /* the caller's 12-digit account */
     const char *role_arn;       /* for assumed-role sessions, the role's ARN; else NULL */
     const char *service;        /* for service principals ("lambda.amazonaws.com"); else NULL */
+    const char *federated;      /* web identity: the OIDC provider's ARN (Principal "Federated") */
     const struct authz_kv *ctx; /* condition keys; a key may repeat (multi-valued) */
     size_t nctx;
     bool star_indirect; /* Principal "*" matches but does not name the caller (iam_decide) */

@@ -86,6 +86,7 @@ void iam_close(struct iam *iam)
     pthread_cond_destroy(&iam->cv);
     pthread_mutex_destroy(&iam->mu);
     iam_cache_free(iam);
+    iam_jwks_free(iam);
     pthread_mutex_destroy(&iam->cache_mu);
     cJSON_Delete(iam->local_sessions);
     cJSON_Delete(iam->pending_sessions);

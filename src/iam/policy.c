@@ -718,7 +718,7 @@ static bool match_list(const cJSON *v, const char *s, bool action, const struct 
  * @direct is set when it names the caller or its role, not only its account. */
 static bool principal_matches(const cJSON *v, const struct iam_request *q, bool *direct)
 {
-    const cJSON *aws, *svc, *x;
+    const cJSON *aws, *svc, *fed, *x;
     char root[64];
 
     if (cJSON_IsString(v)) {
@@ -743,6 +743,13 @@ static bool principal_matches(const cJSON *v, const struct iam_request *q, bool 
     svc = cJSON_GetObjectItemCaseSensitive(v, "Service");
     for (x = cJSON_IsArray(svc) ? svc->child : svc; x; x = cJSON_IsArray(svc) ? x->next : NULL) {
         if (q->service && strcmp(x->valuestring, q->service) == 0) {
+            *direct = true;
+            return true;
+        }
+    }
+    fed = cJSON_GetObjectItemCaseSensitive(v, "Federated");
+    for (x = cJSON_IsArray(fed) ? fed->child : fed; x; x = cJSON_IsArray(fed) ? x->next : NULL) {
+        if (q->federated && strcmp(x->valuestring, q->federated) == 0) {
             *direct = true;
             return true;
         }

@@ -15,8 +15,8 @@
 #include "iam_int.h"
 #include "mem.h"
 
-/* duration - DurationSeconds within [min, max], default @def; -1 after answering. */
-static long duration(struct iam_call *c, long min, long max, long def, const char *over)
+/* iam_sts_duration - DurationSeconds within [min, max], default @def; -1 after answering. */
+long iam_sts_duration(struct iam_call *c, long min, long max, long def, const char *over)
 {
     const char *s = iam_param(c, "DurationSeconds");
     char *end;
@@ -39,10 +39,10 @@ static long duration(struct iam_call *c, long min, long max, long def, const cha
     return d;
 }
 
-/* issue - register temporary credentials for @id (access key, secret and
+/* iam_sts_issue - register temporary credentials for @id (access key, secret and
  * token filled here) expiring @secs from now; appends <Credentials>. */
-static bool issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b,
-                  bool root_session, const cJSON *policies)
+bool iam_sts_issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b,
+                   bool root_session, const cJSON *policies)
 {
     char exp[32];
     struct err e = {0};
@@ -69,11 +69,11 @@ static bool issue(struct iam_call *c, struct creds_identity *id, long secs, stru
     return true;
 }
 
-/* session_policies - AssumeRole's Policy and PolicyArns.member.N.arn as
+/* iam_sts_session_policies - AssumeRole's Policy and PolicyArns.member.N.arn as
  * {"Policy": DOC, "PolicyArns": [...]} (owned; empty object: none), or NULL
  * after answering. @packed: the percentage of the packed-policy quota used,
  * -1 when there are no session policies. */
-static cJSON *session_policies(struct iam_call *c, int *packed)
+cJSON *iam_sts_session_policies(struct iam_call *c, int *packed)
 {
     const char *doc = iam_param(c, "Policy");
     cJSON *out = cJSON_CreateObject(), *arns = NULL;
@@ -236,19 +236,20 @@ static void assume_role(struct iam_call *c)
     m = cJSON_GetObjectItemCaseSensitive(role, "MaxSessionDuration");
     if (m)
         max = (long)m->valuedouble;
-    secs = duration(c, c->iam->sts_min_duration, max, 3600,
-                    "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
-                    "role.");
+    secs = iam_sts_duration(
+        c, c->iam->sts_min_duration, max, 3600,
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
+        "role.");
     if (secs < 0)
         goto out;
     memset(&id, 0, sizeof(id));
     snprintf(id.user, sizeof(id.user), "%.64s", session);
     snprintf(id.arn, sizeof(id.arn), "arn:aws:sts::%s:assumed-role/%s/%s", c->iam->account,
              role_name, session);
-    if (!(policies = session_policies(c, &packed)))
+    if (!(policies = iam_sts_session_policies(c, &packed)))
         goto out;
     buf_init(&b, 0);
-    if (issue(c, &id, secs, &b, false, cJSON_GetArraySize(policies) ? policies : NULL)) {
+    if (iam_sts_issue(c, &id, secs, &b, false, cJSON_GetArraySize(policies) ? policies : NULL)) {
         buf_puts(&b, "<AssumedRoleUser>");
         buf_puts(&b, "<AssumedRoleId>");
         xmlw_text(&b, cJSON_GetObjectItemCaseSensitive(role, "RoleId")->valuestring, 0);
@@ -308,14 +309,15 @@ static void session_token(struct iam_call *c)
         iam_fail(c, 403, "AccessDenied", "Cannot call GetSessionToken with session credentials");
         return;
     }
-    secs = duration(c, c->iam->sts_min_duration, c->who->root ? 3600 : 129600, 43200,
-                    "The requested DurationSeconds exceeds the 1 hour session limit for roots.");
+    secs = iam_sts_duration(
+        c, c->iam->sts_min_duration, c->who->root ? 3600 : 129600, 43200,
+        "The requested DurationSeconds exceeds the 1 hour session limit for roots.");
     if (secs < 0)
         return;
     /* the session acts as the user itself, with the user's permissions */
     id = *c->who;
     buf_init(&b, 0);
-    if (issue(c, &id, secs, &b, c->who->root, NULL)) {
+    if (iam_sts_issue(c, &id, secs, &b, c->who->root, NULL)) {
         /* issue() cleared root; a root session stays root */
         if (c->who->root) {
             id.root = true;
@@ -335,6 +337,8 @@ static void sts_dispatch(struct iam_call *c)
         caller_identity(c);
     else if (strcmp(c->action, "GetSessionToken") == 0)
         session_token(c);
+    else if (strcmp(c->action, "AssumeRoleWithWebIdentity") == 0)
+        iam_sts_web_identity(c);
     else
         iam_fail(c, 400, "InvalidAction", "Could not find operation %.64s for version 2011-06-15",
                  c->action);
@@ -346,8 +350,14 @@ void iam_sts_handle(struct iam *iam, struct http_req *r, const struct creds_iden
 
     if (!iam_call_init(&c, iam, r, who, true))
         return;
+    if (!who && strcmp(c.action, "AssumeRoleWithWebIdentity") != 0) {
+        iam_respond_error(r, true, 403, "MissingAuthenticationToken",
+                          "Request is missing Authentication Token");
+        return;
+    }
     /* credentials issued here are sent to home before they are answered */
-    if (strcmp(c.action, "AssumeRole") == 0 || strcmp(c.action, "GetSessionToken") == 0)
+    if (strcmp(c.action, "AssumeRole") == 0 || strcmp(c.action, "GetSessionToken") == 0 ||
+        strcmp(c.action, "AssumeRoleWithWebIdentity") == 0)
         iam_defer(&c, sts_dispatch);
     else
         sts_dispatch(&c);

@@ -253,18 +253,24 @@ static enum svc route(const struct http_req *r)
     return SVC_UNKNOWN;
 }
 
-/* query_is_sts - whether the form body of @r names STS's API version. */
-static bool query_is_sts(const struct http_req *r)
+/* form_has - whether the form body of @r holds the parameter @want ("Name=value"). */
+static bool form_has(const struct http_req *r, const char *want)
 {
-    static const char want[] = "Version=2011-06-15";
     const char *p = r->body.ptr, *end = p ? p + r->body.len : NULL;
+    size_t n = strlen(want);
 
-    for (; p && p + sizeof(want) - 1 <= end; p++) {
-        if ((p == r->body.ptr || p[-1] == '&') && memcmp(p, want, sizeof(want) - 1) == 0 &&
-            (p + sizeof(want) - 1 == end || p[sizeof(want) - 1] == '&'))
+    for (; p && p + n <= end; p++) {
+        if ((p == r->body.ptr || p[-1] == '&') && memcmp(p, want, n) == 0 &&
+            (p + n == end || p[n] == '&'))
             return true;
     }
     return false;
+}
+
+/* query_is_sts - whether the form body of @r names STS's API version. */
+static bool query_is_sts(const struct http_req *r)
+{
+    return form_has(r, "Version=2011-06-15");
 }
 
 /* scope_error - DynamoDB's message when the credential scope of @v does not
@@ -381,8 +387,15 @@ static void dispatch(struct http_req *r, void *ud)
         server_metrics(r, rg->store, rg->iam, rg->repl);
         return;
     }
-    if (svc == SVC_QUERY) /* STS's API version; anything else is IAM's */
+    if (svc == SVC_QUERY) { /* STS's API version; anything else is IAM's */
         svc = query_is_sts(r) ? SVC_STS : SVC_IAM;
+        /* STS answers AssumeRoleWithWebIdentity unsigned: the token is the
+         * credential (iam_sts_handle serves nothing else without a caller) */
+        if (svc == SVC_STS && form_has(r, "Action=AssumeRoleWithWebIdentity")) {
+            iam_sts_handle(rg->iam, r, NULL);
+            return;
+        }
+    }
     v = authenticate(rg, r, svc);
     if (!v)
         return;

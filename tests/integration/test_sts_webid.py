@@ -1,0 +1,428 @@
+"""STS AssumeRoleWithWebIdentity against the account's OpenID Connect
+providers. The test runs its own OIDC issuer: an HTTPS server on 127.0.0.1
+with a self-signed certificate (trusted by the SHA-1 thumbprint registered on
+the provider, as IAM defines it), serving the discovery document and the key
+set; tokens are signed here with RSA and EC keys. A good token gives role
+credentials that work on DynamoDB and S3 (also after a restart), limited by
+session policies; every kind of bad token gets STS's error; boto3 and the aws
+CLI v2 both call it unsigned."""
+import base64
+import datetime
+import hashlib
+import http.server
+import ipaddress
+import json
+import os
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import botocore.config
+import botocore.exceptions
+
+from tandem_harness import ServerTestCase, free_port
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    from cryptography.x509.oid import NameOID
+except ImportError:  # pragma: no cover
+    x509 = None
+
+ACCOUNT = "210987654321"
+CLIENT = "harbor-deployer"
+AWS_CLI = "/usr/bin/aws"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def int_bytes(n, size=None):
+    size = size or (n.bit_length() + 7) // 8
+    return n.to_bytes(size, "big")
+
+
+class Issuer:
+    """An OIDC issuer on 127.0.0.1 (HTTPS, self-signed): it serves
+    /.well-known/openid-configuration and /keys under each of its paths."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="tandem-oidc-")
+        self.port = free_port()
+        self.tls_key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "harbor issuer")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(self.tls_key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1))
+                .not_valid_after(now + datetime.timedelta(days=2))
+                .add_extension(x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                .sign(self.tls_key, hashes.SHA256()))
+        self.thumbprint = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+        cert_path, key_path = os.path.join(self.dir, "c.pem"), os.path.join(self.dir, "k.pem")
+        with open(cert_path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_path, "wb") as f:
+            f.write(self.tls_key.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.ec = ec.generate_private_key(ec.SECP256R1())
+        self.keys = [self.jwk_rsa("rsa-1", self.rsa), self.jwk_ec("ec-1", self.ec)]
+        self.fetches = 0
+        issuer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                base = "https://127.0.0.1:%d" % issuer.port
+                path = self.path
+                prefix = path.rsplit("/.well-known/", 1)[0] if "/.well-known/" in path else \
+                    path[:-len("/keys")] if path.endswith("/keys") else None
+                if prefix is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                if path.endswith("/openid-configuration"):
+                    body = {"issuer": base + prefix, "jwks_uri": base + prefix + "/keys",
+                            "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
+                else:
+                    issuer.fetches += 1
+                    body = {"keys": issuer.keys}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert_path, key_path)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path=""):
+        return "https://127.0.0.1:%d%s" % (self.port, path)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for f in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, f))
+        os.rmdir(self.dir)
+
+    @staticmethod
+    def jwk_rsa(kid, key):
+        n = key.public_key().public_numbers()
+        return {"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+                "n": b64url(int_bytes(n.n)), "e": b64url(int_bytes(n.e))}
+
+    @staticmethod
+    def jwk_ec(kid, key):
+        n = key.public_key().public_numbers()
+        return {"kty": "EC", "kid": kid, "crv": "P-256",
+                "x": b64url(int_bytes(n.x, 32)), "y": b64url(int_bytes(n.y, 32))}
+
+    def token(self, path="", claims=None, kid="rsa-1", alg="RS256", key=None, drop=()):
+        now = int(time.time())
+        body = {"iss": self.url(path), "aud": CLIENT, "sub": "repo:harbor/cranes:ref:main",
+                "iat": now - 5, "nbf": now - 5, "exp": now + 600}
+        body.update(claims or {})
+        for k in drop:
+            body.pop(k, None)
+        header = {"alg": alg, "typ": "JWT"}
+        if kid is not None:
+            header["kid"] = kid
+        signing = (b64url(json.dumps(header).encode()) + "." +
+                   b64url(json.dumps(body).encode())).encode()
+        if alg == "ES256":
+            r, s = decode_dss_signature((key or self.ec).sign(signing, ec.ECDSA(hashes.SHA256())))
+            sig = int_bytes(r, 32) + int_bytes(s, 32)
+        else:
+            sig = (key or self.rsa).sign(signing, padding.PKCS1v15(), hashes.SHA256())
+        return signing.decode() + "." + b64url(sig)
+
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": None},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"{p}:aud": CLIENT},
+                      "StringLike": {"{p}:sub": "repo:harbor/cranes:*"}},
+    }],
+}
+
+ROLE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["dynamodb:*", "s3:*"], "Resource": "*"}]})
+
+
+@unittest.skipIf(x509 is None, "python3 cryptography is not installed")
+class StsWebIdentity(ServerTestCase):
+    server_args = {"account": ACCOUNT}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.issuer = Issuer()
+        cls.addClassCleanup(cls.issuer.stop)
+        iam = cls.server.boto3("iam")
+        cls.host = "127.0.0.1:%d" % cls.issuer.port
+        cls.provider = iam.create_open_id_connect_provider(
+            Url=cls.issuer.url(), ClientIDList=[CLIENT, "other-client"],
+            ThumbprintList=[cls.issuer.thumbprint])["OpenIDConnectProviderArn"]
+        # the same server under another path, registered with a wrong thumbprint
+        iam.create_open_id_connect_provider(Url=cls.issuer.url("/untrusted"),
+                                            ClientIDList=[CLIENT], ThumbprintList=["ab" * 20])
+        # an issuer nobody answers for
+        cls.dead_port = free_port()
+        iam.create_open_id_connect_provider(Url="https://127.0.0.1:%d" % cls.dead_port,
+                                            ClientIDList=[CLIENT],
+                                            ThumbprintList=[cls.issuer.thumbprint])
+        trust = json.loads(json.dumps(TRUST).replace("{p}", cls.host))
+        trust["Statement"][0]["Principal"]["Federated"] = cls.provider
+        cls.role_arn = iam.create_role(RoleName="deployer",
+                                       AssumeRolePolicyDocument=json.dumps(trust),
+                                       MaxSessionDuration=7200)["Role"]["Arn"]
+        iam.put_role_policy(RoleName="deployer", PolicyName="work", PolicyDocument=ROLE_POLICY)
+        # a role whose trust policy names another provider's ARN only
+        other = json.loads(json.dumps(trust))
+        other["Statement"][0]["Principal"]["Federated"] = (
+            "arn:aws:iam::%s:oidc-provider/elsewhere.example" % ACCOUNT)
+        iam.create_role(RoleName="elsewhere", AssumeRolePolicyDocument=json.dumps(other))
+        # a role trusting the provider on its amr claim
+        amr = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": cls.provider},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"ForAnyValue:StringEquals": {cls.host + ":amr": "mfa"}}}]}
+        iam.create_role(RoleName="mfa-only", AssumeRolePolicyDocument=json.dumps(amr))
+
+    def setUp(self):
+        self.sts = self.server.boto3("sts")
+
+    def assume(self, token, role=None, **kw):
+        return self.sts.assume_role_with_web_identity(
+            RoleArn=role or self.role_arn, RoleSessionName=kw.pop("session", "ci-run"),
+            WebIdentityToken=token, **kw)
+
+    def error(self, token, role=None, **kw):
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.assume(token, role, **kw)
+        e = cm.exception.response["Error"]
+        return e["Code"], e.get("Message", ""), \
+            cm.exception.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    def session_client(self, service, creds):
+        import boto3
+        return boto3.session.Session().client(
+            service, region_name=self.server.region, endpoint_url=self.server.url(),
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            config=botocore.config.Config(retries={"max_attempts": 1}))
+
+    def test_good_token_gives_working_credentials(self):
+        r = self.assume(self.issuer.token())
+        self.assertEqual(r["SubjectFromWebIdentityToken"], "repo:harbor/cranes:ref:main")
+        self.assertEqual(r["AssumedRoleUser"]["Arn"],
+                         "arn:aws:sts::%s:assumed-role/deployer/ci-run" % ACCOUNT)
+        self.assertTrue(r["AssumedRoleUser"]["AssumedRoleId"].endswith(":ci-run"))
+        self.assertEqual(r["Provider"], self.provider)
+        self.assertEqual(r["Audience"], CLIENT)
+        self.assertNotIn("PackedPolicySize", r)
+        creds = r["Credentials"]
+        self.assertTrue(creds["AccessKeyId"].startswith("ASIA"))
+        left = creds["Expiration"].timestamp() - time.time()
+        self.assertTrue(3000 < left <= 3700, left)
+        me = self.session_client("sts", creds).get_caller_identity()
+        self.assertEqual(me["Arn"], r["AssumedRoleUser"]["Arn"])
+        ddb = self.session_client("dynamodb", creds)
+        ddb.create_table(TableName="webid-cranes",
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        ddb.put_item(TableName="webid-cranes", Item={"id": {"S": "c1"}})
+        self.assertEqual(ddb.get_item(TableName="webid-cranes",
+                                      Key={"id": {"S": "c1"}})["Item"]["id"]["S"], "c1")
+        s3 = self.session_client("s3", creds)
+        s3.create_bucket(Bucket="webid-cranes")
+        s3.put_object(Bucket="webid-cranes", Key="manifest", Body=b"crane 1")
+        self.assertEqual(s3.get_object(Bucket="webid-cranes", Key="manifest")["Body"].read(),
+                         b"crane 1")
+        # the credentials survive a restart, as AssumeRole's do
+        self.server.stop()
+        self.server.start()
+        ddb = self.session_client("dynamodb", creds)
+        self.assertEqual(ddb.get_item(TableName="webid-cranes",
+                                      Key={"id": {"S": "c1"}})["Item"]["id"]["S"], "c1")
+
+    def test_es256_audience_list_azp_and_source_identity(self):
+        r = self.assume(self.issuer.token(alg="ES256", kid="ec-1", claims={
+            "aud": ["unknown-client", CLIENT],
+            "https://aws.amazon.com/source_identity": "dockhand"}), DurationSeconds=7200)
+        self.assertEqual(r["Audience"], CLIENT)
+        self.assertEqual(r["SourceIdentity"], "dockhand")
+        left = r["Credentials"]["Expiration"].timestamp() - time.time()
+        self.assertTrue(7000 < left <= 7300, left)
+        # azp, when the provider knows it, is the audience (and the trust policy's aud)
+        r = self.assume(self.issuer.token(claims={"aud": "unknown-client", "azp": CLIENT}))
+        self.assertEqual(r["Audience"], CLIENT)
+
+    def test_session_policies_limit_the_session(self):
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*"}]})
+        r = self.assume(self.issuer.token(), Policy=policy, session="narrow")
+        self.assertGreaterEqual(r["PackedPolicySize"], 0)
+        self.session_client("dynamodb", r["Credentials"]).list_tables()
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.session_client("s3", r["Credentials"]).create_bucket(Bucket="webid-narrow")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+
+    def test_token_failures(self):
+        t = self.issuer.token
+        code, msg, status = self.error(t(claims={"exp": int(time.time()) - 30}))
+        self.assertEqual((code, status), ("ExpiredTokenException", 400))
+        self.assertIn("Token expired", msg)
+        self.assertEqual(self.error(t(claims={"aud": "stranger"}))[:2],
+                         ("InvalidIdentityToken", "Incorrect token audience"))
+        code, msg, _ = self.error(t(claims={"iss": "https://issuer.elsewhere.example"}))
+        self.assertEqual(code, "InvalidIdentityToken")
+        self.assertIn("No OpenIDConnect provider found in your account for "
+                      "https://issuer.elsewhere.example", msg)
+        forged = t(key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        self.assertEqual(self.error(forged)[0], "InvalidIdentityToken")
+        tampered = t().split(".")
+        tampered[1] = b64url(json.dumps({"iss": self.issuer.url(), "aud": CLIENT,
+                                         "sub": "repo:harbor/cranes:x",
+                                         "exp": int(time.time()) + 60}).encode())
+        self.assertEqual(self.error(".".join(tampered))[0], "InvalidIdentityToken")
+        fetches = self.issuer.fetches
+        code, msg, _ = self.error(t(kid="rotated-away"))
+        self.assertEqual(code, "InvalidIdentityToken")
+        self.assertIn("Couldn't retrieve verification key", msg)
+        self.assertLessEqual(self.issuer.fetches - fetches, 1)
+        for bad in ("not-a-token", "a.b.c", t().rsplit(".", 1)[0],
+                    b64url(b'{"alg":"none"}') + "." + b64url(b'{}') + ".AAAA",
+                    b64url(b'{"alg":"HS256"}') + "." + t().split(".")[1] + ".AAAA"):
+            self.assertEqual(self.error(bad)[0], "InvalidIdentityToken", bad)
+        self.assertEqual(self.error(t(drop=("sub",)))[0], "InvalidIdentityToken")
+        self.assertEqual(self.error(t(drop=("exp",)))[0], "InvalidIdentityToken")
+        self.assertEqual(self.error(t(claims={"nbf": int(time.time()) + 3600}))[0],
+                         "InvalidIdentityToken")
+        self.assertEqual(self.error(t(claims={"iat": int(time.time()) + 3600}))[0],
+                         "InvalidIdentityToken")
+        self.assertEqual(self.error(t(claims={"https://aws.amazon.com/source_identity": "x"}))[0],
+                         "InvalidIdentityToken")
+
+    def test_trust_policy_decides(self):
+        denied = ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403)
+        self.assertEqual(self.error(self.issuer.token(claims={"sub": "repo:harbor/boats:main"})),
+                         denied)
+        # "other-client" is a client of the provider, but the role wants CLIENT
+        self.assertEqual(self.error(self.issuer.token(claims={"aud": "other-client"})), denied)
+        arn = "arn:aws:iam::%s:role/" % ACCOUNT
+        self.assertEqual(self.error(self.issuer.token(), role=arn + "elsewhere"), denied)
+        self.assertEqual(self.error(self.issuer.token(), role=arn + "no-such-role"), denied)
+        self.assertEqual(self.error(self.issuer.token(), role="arn:aws:iam::000000000000:role/x"),
+                         denied)
+        self.assertEqual(self.error(self.issuer.token(), role=arn + "mfa-only"), denied)
+        r = self.assume(self.issuer.token(claims={"amr": ["pwd", "mfa"]}), role=arn + "mfa-only")
+        self.assertEqual(r["AssumedRoleUser"]["Arn"],
+                         "arn:aws:sts::%s:assumed-role/mfa-only/ci-run" % ACCOUNT)
+
+    def test_issuer_trust_and_reachability(self):
+        code, msg, _ = self.error(self.issuer.token(path="/untrusted"))
+        self.assertEqual(code, "InvalidIdentityToken")
+        self.assertIn("thumbprint", msg)
+        dead = self.issuer.token(claims={"iss": "https://127.0.0.1:%d" % self.dead_port})
+        self.assertEqual(self.error(dead)[0], "IDPCommunicationError")
+
+    def test_bad_parameters(self):
+        self.assertEqual(self.error(self.issuer.token(), DurationSeconds=7201)[0],
+                         "ValidationError")
+        self.assertEqual(self.error(self.issuer.token(), session="bad name")[0],
+                         "ValidationError")
+        self.assertEqual(self.error(self.issuer.token(), Policy="{")[0],
+                         "MalformedPolicyDocument")
+        self.assertEqual(self.error(self.issuer.token(), PolicyArns=[
+            {"arn": "arn:aws:iam::%s:policy/absent" % ACCOUNT}])[0], "MalformedPolicyDocument")
+        raw = self.server.boto3("sts", parameter_validation=False)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            raw.assume_role_with_web_identity(RoleArn=self.role_arn, RoleSessionName="x1",
+                                              WebIdentityToken=self.issuer.token(),
+                                              DurationSeconds=100)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationError")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            raw.assume_role_with_web_identity(RoleArn=self.role_arn, RoleSessionName="x1",
+                                              WebIdentityToken="")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationError")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            raw.assume_role_with_web_identity(RoleArn="arn:short", RoleSessionName="x1",
+                                              WebIdentityToken="abcd")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationError")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            raw.assume_role_with_web_identity(RoleArn=self.role_arn, RoleSessionName="x1",
+                                              WebIdentityToken=self.issuer.token(),
+                                              ProviderId="ab")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationError")
+
+    def test_unsigned_calls_are_only_web_identity(self):
+        """Another STS action without a signature is refused; the web identity
+        call itself goes unsigned (as botocore sends it)."""
+        import urllib.request
+        for body, code in ((b"Action=GetCallerIdentity&Version=2011-06-15", 403),):
+            req = urllib.request.Request(self.server.url(), data=body, headers={
+                "Content-Type": "application/x-www-form-urlencoded"})
+            with self.assertRaises(urllib.error.HTTPError) as cm:
+                urllib.request.urlopen(req, timeout=30)
+            self.assertEqual(cm.exception.code, code)
+            self.assertIn(b"MissingAuthenticationToken", cm.exception.read())
+        # a body naming web identity and another action is still only web identity
+        form = ("Action=AssumeRoleWithWebIdentity&Action=GetCallerIdentity&Version=2011-06-15"
+                "&RoleArn=%s&RoleSessionName=s1&WebIdentityToken=%s" % (
+                    self.role_arn, self.issuer.token()))
+        req = urllib.request.Request(self.server.url(), data=form.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            body = urllib.request.urlopen(req, timeout=30).read()
+        except urllib.error.HTTPError as e:
+            body = e.read()
+        self.assertNotIn(b"GetCallerIdentityResult", body)
+
+    @unittest.skipUnless(os.access(AWS_CLI, os.X_OK), "no aws CLI v2")
+    def test_aws_cli_v2(self):
+        env = self.server.env()
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env.pop(k)  # the call needs no credentials
+        out = subprocess.run(
+            [AWS_CLI, "sts", "assume-role-with-web-identity", "--endpoint-url", self.server.url(),
+             "--role-arn", self.role_arn, "--role-session-name", "cli-run",
+             "--web-identity-token", self.issuer.token(), "--output", "json"],
+            env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        r = json.loads(out.stdout)
+        self.assertEqual(r["AssumedRoleUser"]["Arn"],
+                         "arn:aws:sts::%s:assumed-role/deployer/cli-run" % ACCOUNT)
+        out = subprocess.run(
+            [AWS_CLI, "sts", "assume-role-with-web-identity", "--endpoint-url", self.server.url(),
+             "--role-arn", self.role_arn, "--role-session-name", "cli-run",
+             "--web-identity-token", self.issuer.token(claims={"aud": "stranger"})],
+            env=env, capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("InvalidIdentityToken", out.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
