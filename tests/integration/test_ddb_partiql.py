@@ -50,6 +50,11 @@ class PartiQL(ServerTestCase):
         e = cm.exception.response
         return e["Error"]["Code"], e["Error"]["Message"], e
 
+    def raw_type(self, op, body):
+        status, _, out = self.server.raw(op, json.dumps(body))
+        self.assertEqual(status, 400)
+        return json.loads(out)["__type"].split("#")[-1]
+
     def get(self, t, key):
         return self.ddb.get_item(TableName=t, Key=key, ConsistentRead=True).get("Item")
 
@@ -275,6 +280,27 @@ class PartiQL(ServerTestCase):
         code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 0"
                                 % t, ReturnValuesOnConditionCheckFailure="SOME")
         self.assertEqual(code, "ValidationException")
+        # ORDER BY needs a key condition; a filter naming the sort key makes a Scan
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\" WHERE pk = 'a' AND sk <> 1 "
+                                "ORDER BY sk" % t)
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(self.x("SELECT sk FROM \"%s\" WHERE pk = 'a' AND sk <> 1" % t)["Items"],
+                         [{"sk": {"N": "0"}}])
+        # one key attribute pinned twice is no key
+        code, msg, _ = self.err(self.x, stmt="DELETE FROM \"%s\" WHERE pk = 'a' AND pk = 'b' "
+                                "AND sk = 0" % t)
+        self.assertEqual(code, "ValidationException")
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\" WHERE " % t +
+                                " AND ".join("a%d = 1" % i for i in range(70)))
+        self.assertIn("too many terms", msg)
+        self.assertEqual(self.raw_type("ExecuteStatement", {"Statement": 3}),
+                         "SerializationException")
+        self.assertEqual(self.raw_type("ExecuteStatement", {"Statement": "SELECT * FROM \"%s\""
+                                                            % t, "Parameters": "x"}),
+                         "SerializationException")
+        code, msg, _ = self.err(self.ddb.execute_statement)
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("statement", msg)
 
     # -- BatchExecuteStatement ------------------------------------------------------
 
@@ -331,6 +357,17 @@ class PartiQL(ServerTestCase):
             self.assertEqual(code, "ValidationException")
         code, msg, _ = self.err(self.ddb.batch_execute_statement, Statements=[{"Statement": ""}])
         self.assertEqual(code, "ValidationException")
+        self.assertEqual(self.raw_type("BatchExecuteStatement", {"Statements": ["SELECT"]}),
+                         "SerializationException")
+        code, msg, _ = self.err(self.ddb.batch_execute_statement)
+        self.assertEqual(code, "ValidationException")
+        code, msg, _ = self.err(self.ddb.batch_execute_statement, Statements=[
+            {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a' AND sk = 1" % t,
+             "ReturnValuesOnConditionCheckFailure": "SOME"}])
+        self.assertEqual(code, "ValidationException")
+        out = self.ddb.batch_execute_statement(Statements=[
+            {"Statement": "SELECT * FROM \"%s\".\"ix\" WHERE pk = 'a' AND sk = 1" % t}])
+        self.assertEqual(out["Responses"][0]["Error"]["Code"], "ValidationError")
 
     # -- ExecuteTransaction ---------------------------------------------------------
 
@@ -394,6 +431,16 @@ class PartiQL(ServerTestCase):
         code, _, _ = self.err(self.ddb.execute_transaction, TransactStatements=[
             {"Statement": "DELETE FROM \"nope-%s\" WHERE pk = 'acct'" % u}])
         self.assertEqual(code, "ResourceNotFoundException")
+        self.assertEqual(self.raw_type("ExecuteTransaction", {"TransactStatements": ["x"]}),
+                         "SerializationException")
+        code, _, _ = self.err(self.ddb.execute_transaction)
+        self.assertEqual(code, "ValidationException")
+        out = self.ddb.execute_transaction(TransactStatements=[
+            {"Statement": "UPDATE \"%s\" SET n = 1 WHERE pk = 'acct'" % u},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'other'}" % u}],
+            ReturnConsumedCapacity="TOTAL")
+        self.assertEqual([c["TableName"] for c in out["ConsumedCapacity"]], [u])
+        self.assertNotIn("Responses", out)
         self.assertIsNotNone(self.get(u, {"pk": {"S": "acct"}}))
 
     # -- other clients ---------------------------------------------------------------
