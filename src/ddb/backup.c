@@ -710,7 +710,7 @@ void backup_list(struct ddb_call *c)
             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupCreationDateTime"));
         bool keep = meta && (!table || (tn && strcmp(tn, table) == 0)) &&
                     (type == 3 || strcmp(bt ? bt : "", types[type < 0 ? 0 : type]) == 0) &&
-                    (!has_lo || when >= lo) && (!has_hi || when <= hi);
+                    (!has_lo || when >= lo) && (!has_hi || when < hi);
 
         if (keep && n == limit) { /* one more there: this page ends */
             cJSON_Delete(meta);

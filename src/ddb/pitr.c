@@ -194,13 +194,16 @@ enum err_code pitr_on_write(struct store_txn *t, const struct table_keys *k, con
 
 /* ---- UpdateContinuousBackups / DescribeContinuousBackups ---- */
 
+/* describe - ContinuousBackupsDescription: continuous backups (on-demand
+ * backups) are ENABLED on every table, as DynamoDB describes them once a
+ * table is created; point-in-time recovery is what the table has. */
 static char *describe(const struct pitr *p, bool on, int64_t now)
 {
     struct buf b;
 
     buf_init(&b, 0);
     if (!on) {
-        buf_puts(&b, "{\"ContinuousBackupsStatus\":\"DISABLED\",\"PointInTimeRecoveryDescription\":"
+        buf_puts(&b, "{\"ContinuousBackupsStatus\":\"ENABLED\",\"PointInTimeRecoveryDescription\":"
                      "{\"PointInTimeRecoveryStatus\":\"DISABLED\"}}");
         return b.ptr;
     }

@@ -15,7 +15,8 @@ import time
 import unittest
 import uuid
 
-from tandem_harness import Server, ServerTestCase
+from repl_helpers import deployment, wait_until
+from tandem_harness import ServerTestCase
 
 AWS_V2 = "/usr/bin/aws"
 
@@ -236,7 +237,8 @@ class PointInTime(Base):
         ddb, self.ddb = self.ddb, self.server.boto3(parameter_validation=False)
         self.addCleanup(setattr, self, "ddb", ddb)
         d = self.ddb.describe_continuous_backups(TableName=t)["ContinuousBackupsDescription"]
-        self.assertEqual(d, {"ContinuousBackupsStatus": "DISABLED",
+        # backups are on for every table; PITR is off until turned on
+        self.assertEqual(d, {"ContinuousBackupsStatus": "ENABLED",
                              "PointInTimeRecoveryDescription":
                                  {"PointInTimeRecoveryStatus": "DISABLED"}})
         arn = self.ddb.describe_table(TableName=t)["Table"]["TableArn"]
@@ -330,7 +332,8 @@ class PointInTime(Base):
         self.assertEqual(self.ddb.describe_table(TableName=r)["Table"]["ItemCount"], len(at_t))
         # the restored table is plain: no PITR of its own
         self.assertEqual(self.ddb.describe_continuous_backups(TableName=r)
-                         ["ContinuousBackupsDescription"]["ContinuousBackupsStatus"], "DISABLED")
+                         ["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"],
+                         {"PointInTimeRecoveryStatus": "DISABLED"})
         # the latest restorable time gives the table as it is
         r2 = t + "-l"
         self.ddb.restore_table_to_point_in_time(SourceTableName=t, TargetTableName=r2,
@@ -377,6 +380,113 @@ class PointInTime(Base):
         self.assertEqual([i["sk"]["N"] for i in self.items(t + "-c")], ["0", "1"])
         cli("restore-table-from-backup", "--target-table-name", t + "-d", "--backup-arn", arn)
         self.assertEqual(len(self.items(t + "-d")), 1)
+
+
+class Authz(Base):
+    """Each action is checked on the table's ARN or the backup's, as IAM
+    documents them (ListBackups on "*")."""
+
+    def user(self, doc):
+        iam = self.server.boto3("iam")
+        name = "u" + uuid.uuid4().hex[:8]
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(doc))
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        return self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+
+    def denied(self, fn, **kw):
+        self.assertEqual(self.err(fn, **kw)[0], "AccessDeniedException")
+
+    def test_actions_and_resources(self):
+        a, b = self.new_table(), self.new_table()
+        arn_a = "arn:aws:dynamodb:us-east-1:123456789012:table/" + a
+        c = self.user({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Resource": arn_a,
+             "Action": ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups",
+                        "dynamodb:DescribeContinuousBackups",
+                        "dynamodb:RestoreTableToPointInTime"]},
+            {"Effect": "Allow", "Resource": arn_a + "/backup/*",
+             "Action": "dynamodb:DescribeBackup"},
+            {"Effect": "Allow", "Resource": "*", "Action": "dynamodb:ListBackups"}]})
+        bk = c.create_backup(TableName=a, BackupName="mine")["BackupDetails"]["BackupArn"]
+        c.describe_backup(BackupArn=bk)
+        self.assertEqual(len(c.list_backups(TableName=a)["BackupSummaries"]), 1)
+        c.update_continuous_backups(TableName=arn_a, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        c.describe_continuous_backups(TableName=a)
+        c.restore_table_to_point_in_time(SourceTableName=a, TargetTableName=a + "-p",
+                                         UseLatestRestorableTime=True)
+        self.denied(c.create_backup, TableName=b, BackupName="theirs")
+        self.denied(c.describe_continuous_backups, TableName=b)
+        self.denied(c.update_continuous_backups, TableName=b,
+                    PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        self.denied(c.restore_table_to_point_in_time, SourceTableName=b,
+                    TargetTableName=b + "-p", UseLatestRestorableTime=True)
+        self.denied(c.delete_backup, BackupArn=bk)
+        self.denied(c.restore_table_from_backup, TargetTableName=a + "-r", BackupArn=bk)
+        self.ddb.delete_backup(BackupArn=bk)
+
+
+class GlobalTable(unittest.TestCase):
+    """Backups and PITR are per region: the replica's region records the
+    changes that arrive from the other region, and restores a plain table."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.east, cls.west = deployment(["us-east-1", "us-west-2"], start=False)
+        cls.addClassCleanup(cls.east.cleanup)
+        cls.addClassCleanup(cls.west.cleanup)
+        cls.east.start()
+        cls.west.start()
+        cls.e = cls.east.boto3()
+        cls.w = cls.west.boto3()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.east.stop()
+        cls.west.stop()
+
+    def test_replica_pitr_and_backup(self):
+        t = "gbk-" + uuid.uuid4().hex[:8]
+        self.e.create_table(TableName=t, BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                            StreamSpecification={"StreamEnabled": True,
+                                                 "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        self.e.update_table(TableName=t, ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+
+        def keys(c, table):
+            return sorted((i["pk"]["S"], i.get("v", {}).get("S"))
+                          for i in c.scan(TableName=table, ConsistentRead=True)["Items"])
+
+        wait_until(lambda: t in self.w.list_tables()["TableNames"], what="replica")
+        self.w.update_continuous_backups(TableName=t, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        self.assertEqual(self.e.describe_continuous_backups(TableName=t)[
+            "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"],
+            {"PointInTimeRecoveryStatus": "DISABLED"})
+        for i in range(3):
+            self.e.put_item(TableName=t, Item={"pk": {"S": "k%d" % i}, "v": {"S": "one"}})
+        want = [("k0", "one"), ("k1", "one"), ("k2", "one")]
+        wait_until(lambda: keys(self.w, t) == want, what="writes in the replica")
+        when = Base.boundary()
+        self.e.put_item(TableName=t, Item={"pk": {"S": "k0"}, "v": {"S": "two"}})
+        self.e.delete_item(TableName=t, Key={"pk": {"S": "k1"}})
+        later = [("k0", "two"), ("k2", "one")]
+        wait_until(lambda: keys(self.w, t) == later, what="later writes in the replica")
+        td = self.w.restore_table_to_point_in_time(SourceTableName=t, TargetTableName=t + "-r",
+                                                   RestoreDateTime=when)["TableDescription"]
+        self.assertNotIn("Replicas", td)
+        self.assertEqual(keys(self.w, t + "-r"), want)
+        self.assertNotIn("Replicas", self.w.describe_table(TableName=t + "-r")["Table"])
+        # a backup of the replica holds its live items (deleted ones are not kept)
+        arn = self.w.create_backup(TableName=t, BackupName="west")["BackupDetails"]["BackupArn"]
+        self.assertIn(":us-west-2:", arn)
+        self.w.restore_table_from_backup(TargetTableName=t + "-b", BackupArn=arn)
+        self.assertEqual(keys(self.w, t + "-b"), later)
+        self.assertEqual(self.e.list_backups(TableName=t)["BackupSummaries"], [])
+        self.assertEqual(self.e.describe_table(TableName=t)["Table"]["ItemCount"], 2)
+        self.assertNotIn(t + "-r", self.e.list_tables()["TableNames"])
 
 
 class Trimming(Base):

@@ -420,7 +420,8 @@ class PulumiExamples(unittest.TestCase):
         ttl = ddb.describe_time_to_live(TableName="GameScores")["TimeToLiveDescription"]
         self.assertEqual(ttl["TimeToLiveStatus"], "DISABLED")
         self.assertEqual(ddb.describe_continuous_backups(TableName="GameScores")[
-            "ContinuousBackupsDescription"]["ContinuousBackupsStatus"], "DISABLED")
+            "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"],
+            {"PointInTimeRecoveryStatus": "DISABLED"})
         # a different local index replaces the table (DynamoDB fixes them at creation)
         text = read(path).replace("projectionType: KEYS_ONLY\n      pointInTimeRecovery",
                                   "projectionType: ALL\n      pointInTimeRecovery")
