@@ -596,9 +596,7 @@ static struct pql_cond *predicate(struct ps *s)
         expect(s, ")");
         if (!c || s->failed)
             return NULL;
-        if (c->kind == PQL_C_AND)
-            c->text = arena_sprintf(s->a, "(%s)", c->text);
-        return c;
+        return c; /* its prec says where it needs the parentheses back */
     }
     if (s->tok == T_WORD) {
         static const char *const fns[] = {"begins_with", "contains",         "attribute_type",
@@ -719,7 +717,8 @@ static struct pql_cond *cond_not(struct ps *s)
     if (accept_kw(s, "NOT")) {
         c = cond_not(s);
         if (c)
-            c = new_cond(s, PQL_C_OTHER, arena_sprintf(s->a, "NOT %s", c->text));
+            c = new_cond(s, PQL_C_OTHER,
+                         arena_sprintf(s->a, c->prec ? "NOT (%s)" : "NOT %s", c->text));
     } else {
         c = predicate(s);
     }
@@ -736,9 +735,13 @@ static struct pql_cond *cond_and(struct ps *s)
     while (accept_kw(s, "AND")) {
         if (!(r = cond_not(s)))
             return NULL;
-        c = new_cond(s, PQL_C_AND, arena_sprintf(s->a, "%s AND %s", l->text, r->text));
+        c = new_cond(s, PQL_C_AND,
+                     arena_sprintf(s->a, "%s%s%s AND %s%s%s", l->prec == 2 ? "(" : "", l->text,
+                                   l->prec == 2 ? ")" : "", r->prec == 2 ? "(" : "", r->text,
+                                   r->prec == 2 ? ")" : ""));
         c->l = l;
         c->r = r;
+        c->prec = 1;
         l = c;
     }
     return s->failed ? NULL : l;
@@ -756,7 +759,8 @@ static struct pql_cond *cond_or(struct ps *s)
     while (l && accept_kw(s, "OR")) {
         if (!(r = cond_and(s)))
             return NULL;
-        l = new_cond(s, PQL_C_OTHER, arena_sprintf(s->a, "(%s) OR (%s)", l->text, r->text));
+        l = new_cond(s, PQL_C_OTHER, arena_sprintf(s->a, "%s OR %s", l->text, r->text));
+        l->prec = 2;
     }
     s->depth--;
     return s->failed ? NULL : l;

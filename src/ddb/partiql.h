@@ -45,6 +45,8 @@ struct pql_cond {
     enum pql_op op;
     const cJSON *v1, *v2;
     size_t nin; /* IN: how many values */
+    int prec;   /* how @text binds: 0 alone, 1 an AND, 2 an OR (needs parentheses
+                 * under AND or NOT; DynamoDB refuses redundant ones) */
     struct pql_cond *l, *r;
 };
 

@@ -146,7 +146,7 @@ static char *join(struct ddb_call *c, struct pql_cond **t, size_t n)
     buf_init(&b, 0);
     for (size_t i = 0; i < n; i++)
         if (t[i])
-            buf_printf(&b, "%s(%s)", k++ ? " AND " : "", t[i]->text);
+            buf_printf(&b, t[i]->prec == 2 ? "%s(%s)" : "%s%s", k++ ? " AND " : "", t[i]->text);
     out = k ? arena_strndup(c->a, b.ptr, b.len) : NULL;
     buf_free(&b);
     return out;
@@ -324,8 +324,13 @@ static bool plan_write(struct ddb_call *c, const struct pql_stmt *st, const stru
     }
     rest = join(c, t, n);
     if (st->kind == PQL_DELETE) {
+        /* "If the DynamoDB table does not have any item with the same
+         * primary key ..., SUCCESS is returned with 0 items deleted. If the
+         * table has an item with same primary key, but the condition in the
+         * WHERE clause ... evaluates to false, ConditionalCheckFailedException
+         * is returned." (PartiQL delete statements for DynamoDB) */
         pl->op = "DeleteItem";
-        exprs[1] = rest;
+        exprs[1] = rest ? arena_sprintf(c->a, "attribute_not_exists(#k0) OR %s", rest) : NULL;
     } else {
         /* UPDATE and EXISTS need the item to be there */
         pl->op = st->kind == PQL_UPDATE ? "UpdateItem" : "ConditionCheck";

@@ -97,6 +97,9 @@ class PartiQL(ServerTestCase):
         out = self.x('SELECT sk FROM "%s" WHERE pk = \'a\' AND size(tags) = 2 AND '
                      'attribute_type(v, \'S\') AND NOT (sk < 3) AND extra IS MISSING' % t)
         self.assertEqual(out["Items"], [{"sk": {"N": "3"}}])
+        out = self.x('SELECT sk FROM "%s" WHERE pk = \'a\' AND NOT (sk = 0 OR sk = 1) AND '
+                     '(sk = 2 OR v = \'v3\' AND sk > 0)' % t)
+        self.assertEqual([i["sk"]["N"] for i in out["Items"]], ["2", "3"])
         out = self.x('SELECT sk FROM "%s" WHERE v IS NOT MISSING AND sk > 4' % t)
         self.assertEqual(out["Items"], [{"sk": {"N": "5"}}])
         out = self.x('SELECT sk FROM "%s" WHERE pk = \'a\' AND begins_with(v, \'v2\')' % t,
@@ -234,8 +237,13 @@ class PartiQL(ServerTestCase):
                               'v = \'nope\'' % t)
         self.assertEqual(code, "ConditionalCheckFailedException")
         self.assertIsNotNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "2"}}))
-        # deleting what is not there is not an error
+        # deleting what is not there is not an error, whatever the WHERE says
         self.x('DELETE FROM "%s" WHERE pk = \'a\' AND sk = 99' % t)
+        out = self.x('DELETE FROM "%s" WHERE pk = \'a\' AND sk = 99 AND v = \'x\' '
+                     'RETURNING ALL OLD *' % t)
+        self.assertEqual(out["Items"], [])
+        self.x('DELETE FROM "%s" WHERE pk = \'a\' AND sk = 2 AND begins_with(v, \'v\')' % t)
+        self.assertIsNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "2"}}))
         code, _, _ = self.err(self.x, stmt='DELETE FROM "%s" WHERE pk = \'a\'' % t)
         self.assertEqual(code, "ValidationException")
         code, _, _ = self.err(self.x, stmt='DELETE FROM "%s" WHERE pk = \'a\' AND sk = 2 '

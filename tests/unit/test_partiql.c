@@ -127,10 +127,30 @@ static void test_conditions(void **state)
     assert_non_null(st);
     assert_string_equal(
         st->where->text,
-        "(attribute_not_exists(#p0)) OR (NOT attribute_exists(#p1) AND (#p2 <> :p0) OR (#p3 <> "
-        ":p1) AND size(#p4) >= :p2 AND contains(#p5, :p3) AND attribute_type(#p6, :p4) AND "
-        "attribute_type(#p7, :p5) AND NOT attribute_type(#p8, :p6) AND attribute_exists(#p9) "
-        "AND #p10 = :p7)");
+        "attribute_not_exists(#p0) OR NOT attribute_exists(#p1) AND (#p2 <> :p0 OR #p3 <> :p1) "
+        "AND size(#p4) >= :p2 AND contains(#p5, :p3) AND attribute_type(#p6, :p4) AND "
+        "attribute_type(#p7, :p5) AND NOT attribute_type(#p8, :p6) AND attribute_exists(#p9) AND "
+        "#p10 = :p7");
+}
+
+static void test_precedence(void **state)
+{
+    struct pql_stmt *st;
+    struct pql_cond *t[4];
+
+    (void)state;
+    /* parentheses where the meaning needs them, and nowhere else */
+    st = parse("SELECT * FROM T WHERE NOT (a = 1 OR b = 2) AND ((c = 3)) AND (d = 4 AND e = 5) "
+               "AND (f = 6 OR (g = 7 AND h = 8))");
+    assert_non_null(st);
+    assert_string_equal(
+        st->where->text,
+        "NOT (#p0 = :p0 OR #p1 = :p1) AND #p2 = :p2 AND #p3 = :p3 AND #p4 = :p4 AND "
+        "(#p5 = :p5 OR #p6 = :p6 AND #p7 = :p7)");
+    assert_int_equal(pql_terms(st->where, t, 4), 5);
+    assert_int_equal(t[3]->kind, PQL_C_CMP);
+    st = parse("SELECT * FROM T WHERE NOT (a = 1 AND b = 2)");
+    assert_string_equal(st->where->text, "NOT (#p0 = :p0 AND #p1 = :p1)");
 }
 
 static void test_insert_values(void **state)
@@ -263,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_select, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_params_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
