@@ -51,24 +51,38 @@ static void run_deferred(void *arg)
     free(d);
 }
 
-void iam_defer(struct iam_call *c, void (*fn)(struct iam_call *))
+static void defer_on(struct iam_call *c, struct jobs *j, void (*fn)(struct iam_call *))
 {
     struct deferred *d;
 
-    if (!c->iam->jobs) {
+    if (!j) {
         fn(c);
         return;
     }
     d = xmalloc(sizeof(*d));
     d->c = *c;
     d->fn = fn;
-    if (jobs_run(c->iam->jobs, run_deferred, d))
+    if (jobs_run(j, run_deferred, d))
         return;
     free(d);
     log_warn("event=iam_defer_refused action=%s home=%s", c->action, c->iam->home_region);
-    iam_fail(c, 503, "ServiceUnavailable",
-             "Too many calls are waiting for the home region of identity %s; retry later.",
-             c->iam->home_region);
+    if (j == c->iam->jobs)
+        iam_fail(c, 503, "ServiceUnavailable",
+                 "Too many calls are waiting for the home region of identity %s; retry later.",
+                 c->iam->home_region);
+    else
+        iam_fail(c, 503, "ServiceUnavailable",
+                 "Too many calls are waiting for their identity providers; retry later.");
+}
+
+void iam_defer(struct iam_call *c, void (*fn)(struct iam_call *))
+{
+    defer_on(c, c->iam->jobs, fn);
+}
+
+void iam_defer_fetch(struct iam_call *c, void (*fn)(struct iam_call *))
+{
+    defer_on(c, c->iam->jobs ? c->iam->jobs : c->iam->webid_jobs, fn);
 }
 
 void iam_forward(struct iam_call *c)

@@ -75,7 +75,8 @@ struct iam {
     pthread_mutex_t cache_mu;
     struct iam_cached *cache[IAM_CACHE_SLOTS]; /* owned, one reference each */
 
-    struct iam_jwks *jwks; /* jwks.c, made on first use (under mu) */
+    struct iam_jwks *jwks;   /* jwks.c, made on first use (under mu) */
+    struct jobs *webid_jobs; /* home: AssumeRoleWithWebIdentity calls fetching keys */
 };
 
 /* One query-protocol call. */
@@ -314,6 +315,9 @@ void iam_creds_of(struct iam *iam, const cJSON *doc, struct creds_identity *out)
  * that serves other requests. At home it runs @fn here. When too many calls
  * wait already it answers 503 ServiceUnavailable. */
 void iam_defer(struct iam_call *c, void (*fn)(struct iam_call *));
+/* iam_defer_fetch - iam_defer for calls that wait on another server (an
+ * identity provider): on the region's workers, at home on its own. */
+void iam_defer_fetch(struct iam_call *c, void (*fn)(struct iam_call *));
 /* iam_forward - send @c's request to home on behalf of its caller and relay
  * home's answer to @c (503 ServiceUnavailable when home cannot be reached). */
 void iam_forward(struct iam_call *c);

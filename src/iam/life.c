@@ -57,6 +57,8 @@ enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e
         iam->home_url = xstrdup(o->home_url);
         iam->access_key = xstrdup(o->access_key);
         iam->secret = xstrdup(o->secret);
+    } else {
+        iam->webid_jobs = jobs_new("sts-webid", 4, 128);
     }
     iam->local_sessions = cJSON_CreateObject();
     iam->pending_sessions = cJSON_CreateArray();
@@ -83,6 +85,7 @@ void iam_close(struct iam *iam)
         return;
     iam_stop(iam);
     jobs_free(iam->jobs);
+    jobs_free(iam->webid_jobs);
     pthread_cond_destroy(&iam->cv);
     pthread_mutex_destroy(&iam->mu);
     iam_cache_free(iam);

@@ -356,9 +356,10 @@ void iam_sts_handle(struct iam *iam, struct http_req *r, const struct creds_iden
         return;
     }
     /* credentials issued here are sent to home before they are answered */
-    if (strcmp(c.action, "AssumeRole") == 0 || strcmp(c.action, "GetSessionToken") == 0 ||
-        strcmp(c.action, "AssumeRoleWithWebIdentity") == 0)
+    if (strcmp(c.action, "AssumeRole") == 0 || strcmp(c.action, "GetSessionToken") == 0)
         iam_defer(&c, sts_dispatch);
+    else if (strcmp(c.action, "AssumeRoleWithWebIdentity") == 0) /* fetches the issuer's keys */
+        iam_defer_fetch(&c, sts_dispatch);
     else
         sts_dispatch(&c);
 }

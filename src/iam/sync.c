@@ -667,6 +667,7 @@ void iam_stop(struct iam *iam)
     pthread_mutex_unlock(&iam->mu);
     answer_all(iam, w);
     jobs_drain(iam->jobs); /* the calls waiting on home: none waits for the sync thread */
+    jobs_drain(iam->webid_jobs);
     if (iam->thread_started) {
         pthread_join(iam->thread, NULL);
         iam->thread_started = false;

@@ -314,9 +314,10 @@ static void answer(struct iam_call *c, struct creds_identity *id, long secs, con
         xmlw_elem(&b, "Audience", aud, 0);
         if (src)
             xmlw_elem(&b, "SourceIdentity", src, 0);
-        iam_reply(c, b.ptr);
+        /* logged first: once answered, a deferred call's request is gone */
         log_info("event=sts_web_identity role=%s session=%s provider=%s",
                  iam_jstr(role, "RoleName"), session, provider_arn);
+        iam_reply(c, b.ptr);
     }
     buf_free(&b);
 }

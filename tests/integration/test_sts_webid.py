@@ -92,14 +92,26 @@ class Issuer:
                     self.send_response(404)
                     self.end_headers()
                     return
+                status = 200
                 if path.endswith("/openid-configuration"):
                     body = {"issuer": base + prefix, "jwks_uri": base + prefix + "/keys",
                             "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
+                    # issuers that answer, but not as OpenID Connect says
+                    if prefix == "/gone":
+                        status = 404
+                    elif prefix == "/no-jwks-uri":
+                        del body["jwks_uri"]
+                    elif prefix == "/plain-jwks-uri":
+                        body["jwks_uri"] = "http://127.0.0.1:%d/keys" % issuer.port
+                    elif prefix == "/not-json":
+                        body = "<html>maintenance</html>"
+                    elif prefix == "/huge":
+                        body = {"padding": "x" * (1 << 20)}
                 else:
                     issuer.fetches += 1
-                    body = {"keys": issuer.keys}
-                data = json.dumps(body).encode()
-                self.send_response(200)
+                    body = {"keys": issuer.keys} if prefix != "/no-keys" else {"key": []}
+                data = json.dumps(body).encode() if not isinstance(body, str) else body.encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -186,6 +198,11 @@ class StsWebIdentity(ServerTestCase):
         # the same server under another path, registered with a wrong thumbprint
         iam.create_open_id_connect_provider(Url=cls.issuer.url("/untrusted"),
                                             ClientIDList=[CLIENT], ThumbprintList=["ab" * 20])
+        # issuers whose documents are not usable
+        for path in ("/gone", "/no-jwks-uri", "/plain-jwks-uri", "/not-json", "/huge",
+                     "/no-keys"):
+            iam.create_open_id_connect_provider(Url=cls.issuer.url(path), ClientIDList=[CLIENT],
+                                                ThumbprintList=[cls.issuer.thumbprint])
         # an issuer nobody answers for
         cls.dead_port = free_port()
         iam.create_open_id_connect_provider(Url="https://127.0.0.1:%d" % cls.dead_port,
@@ -349,6 +366,36 @@ class StsWebIdentity(ServerTestCase):
         dead = self.issuer.token(claims={"iss": "https://127.0.0.1:%d" % self.dead_port})
         self.assertEqual(self.error(dead)[0], "IDPCommunicationError")
 
+    def test_unusable_issuer_documents(self):
+        for path in ("/gone", "/no-jwks-uri", "/plain-jwks-uri", "/not-json", "/huge",
+                     "/no-keys"):
+            code, msg, _ = self.error(self.issuer.token(path=path))
+            self.assertEqual(code, "InvalidIdentityToken", path)
+            self.assertIn("Couldn't retrieve verification key", msg)
+
+    def test_keys_cached_and_rotated(self):
+        self.assume(self.issuer.token(), session="warm")
+        fetches = self.issuer.fetches
+        for i in range(3):
+            self.assume(self.issuer.token(), session="cached-%d" % i)
+        self.assertEqual(self.issuer.fetches, fetches)  # from the cache
+        # the issuer rotates a new key in: found once the refetch pause is over
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.issuer.keys.append(self.issuer.jwk_rsa("rsa-2", key))
+        deadline = time.time() + 30
+        while True:
+            try:
+                r = self.assume(self.issuer.token(kid="rsa-2", key=key), session="rotated")
+                break
+            except botocore.exceptions.ClientError as e:
+                self.assertEqual(e.response["Error"]["Code"], "InvalidIdentityToken")
+                self.assertLess(time.time(), deadline, "the rotated key was never found")
+                time.sleep(1)
+        self.assertEqual(r["AssumedRoleUser"]["Arn"],
+                         "arn:aws:sts::%s:assumed-role/deployer/rotated" % ACCOUNT)
+        # at most one fetch per pause, however many tokens name an unknown key
+        self.assertLessEqual(self.issuer.fetches - fetches, 4)
+
     def test_bad_parameters(self):
         self.assertEqual(self.error(self.issuer.token(), DurationSeconds=7201)[0],
                          "ValidationError")
@@ -422,6 +469,74 @@ class StsWebIdentity(ServerTestCase):
             env=env, capture_output=True, text=True, timeout=120)
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("InvalidIdentityToken", out.stderr)
+
+
+@unittest.skipIf(x509 is None, "python3 cryptography is not installed")
+class StsWebIdentityRegions(unittest.TestCase):
+    """A token exchanged in a region that is not the home of identity: the
+    call runs on that region's workers and its credentials work in both."""
+
+    def setUp(self):
+        from repl_helpers import deployment
+        self.regions = deployment(("us-east-1", "us-west-2"), start=False)
+        for r in self.regions:
+            r.account = ACCOUNT
+            r.start()
+            self.addCleanup(r.cleanup)
+        self.issuer = Issuer()
+        self.addCleanup(self.issuer.stop)
+
+    def tearDown(self):
+        for r in self.regions:
+            if r.proc is not None:
+                r.stop()
+
+    def test_token_in_another_region(self):
+        home, west = self.regions
+        iam = home.boto3("iam")
+        provider = iam.create_open_id_connect_provider(
+            Url=self.issuer.url(), ClientIDList=[CLIENT],
+            ThumbprintList=[self.issuer.thumbprint])["OpenIDConnectProviderArn"]
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider},
+            "Action": "sts:AssumeRoleWithWebIdentity"}]}
+        arn = iam.create_role(RoleName="roamer",
+                              AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="roamer", PolicyName="work", PolicyDocument=ROLE_POLICY)
+        sts = west.boto3("sts")
+        deadline = time.time() + 10
+        while True:  # until us-west-2 has the role and the provider
+            try:
+                r = sts.assume_role_with_web_identity(RoleArn=arn, RoleSessionName="west",
+                                                      WebIdentityToken=self.issuer.token())
+                break
+            except botocore.exceptions.ClientError:
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.2)
+        c = r["Credentials"]
+        for region in (west, home):
+            import boto3
+            ddb = boto3.session.Session().client(
+                "dynamodb", region_name=region.region, endpoint_url=region.url(),
+                aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                aws_session_token=c["SessionToken"],
+                config=botocore.config.Config(retries={"max_attempts": 1}))
+            deadline = time.time() + 10
+            while True:  # the session reaches home, then replicates
+                try:
+                    ddb.list_tables()
+                    break
+                except botocore.exceptions.ClientError:
+                    self.assertLess(time.time(), deadline, region.region)
+                    time.sleep(0.2)
+        code = None
+        try:
+            sts.assume_role_with_web_identity(RoleArn=arn, RoleSessionName="west",
+                                              WebIdentityToken=self.issuer.token(
+                                                  claims={"aud": "stranger"}))
+        except botocore.exceptions.ClientError as e:
+            code = e.response["Error"]["Code"]
+        self.assertEqual(code, "InvalidIdentityToken")
 
 
 if __name__ == "__main__":
