@@ -789,7 +789,7 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
 }
 
 bool ddb_authorize(struct ddb_call *c, const char *action, const char *table, const char *index,
-                   const cJSON *in, char *msg, size_t n)
+                   const cJSON *in, const char *const *extra, char *msg, size_t n)
 {
     const struct ddb_box *box = (const struct ddb_box *)c->d;
     struct ddb_kvs l = {0};
@@ -803,6 +803,8 @@ bool ddb_authorize(struct ddb_call *c, const char *action, const char *table, co
     ddb_kvs_add(c, &l, "aws:SecureTransport", c->r->tls ? "true" : "false");
     ddb_kvs_add(c, &l, "aws:RequestedRegion", c->d->region);
     ddb_authz_keys(c, in, table, &l);
+    for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2)
+        ddb_kvs_add(c, &l, extra[i], extra[i + 1]);
     q.who = c->who;
     q.action = arena_sprintf(c->a, "dynamodb:%s", action);
     q.resource = arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s%s%s", c->d->region,

@@ -117,11 +117,12 @@ struct ddb_call *ddb_subcall(struct ddb_call *parent, const char *op, cJSON *in,
 
 /*
  * ddb_authorize - whether @c's caller may do dynamodb:@action on @table (its
- * index @index when not NULL), with the global condition keys and those of
- * @in (a request naming Key/Item, as ddb_authz_keys reads it). False with
- * the AccessDeniedException message in @msg; answers nothing.
+ * index @index when not NULL), with the global condition keys, those of @in
+ * (a request naming Key/Item, as ddb_authz_keys reads it) and the @extra
+ * key/value pairs (NULL-terminated, may be NULL). False with the
+ * AccessDeniedException message in @msg; answers nothing.
  */
 bool ddb_authorize(struct ddb_call *c, const char *action, const char *table, const char *index,
-                   const cJSON *in, char *msg, size_t n);
+                   const cJSON *in, const char *const *extra, char *msg, size_t n);
 
 #endif

@@ -467,12 +467,19 @@ static void put_member(struct buf *b, const char *name, const cJSON *v)
     dp_put_json(b, v);
 }
 
-/* authorize - the statement's PartiQL action on its table (or index). */
+/* authorize - the statement's PartiQL action on its table (or index), with
+ * PartiQL's condition keys: dynamodb:EnclosingOperation (the operation
+ * running the statement) and, for a SELECT, dynamodb:FullTableScan. */
 static bool authorize(struct ddb_call *c, struct plan *pl)
 {
     const char *ix = pl->st->kind == PQL_SELECT ? pl->st->index : NULL;
+    const char *extra[] = {"dynamodb:EnclosingOperation", c->op, NULL, NULL, NULL};
 
-    if (ddb_authorize(c, pl->action, pl->st->table, ix, pl->in, pl->msg, sizeof(pl->msg)))
+    if (pl->read && pl->st->kind == PQL_SELECT) {
+        extra[2] = "dynamodb:FullTableScan";
+        extra[3] = strcmp(pl->op, "Scan") == 0 ? "true" : "false";
+    }
+    if (ddb_authorize(c, pl->action, pl->st->table, ix, pl->in, extra, pl->msg, sizeof(pl->msg)))
         return true;
     pl->code = ERR_DENIED;
     return false;

@@ -548,6 +548,46 @@ class PartiQLAuthz(ServerTestCase):
         self.assertNotIn("Item", ddb.get_item(TableName="pq-a", Key={"pk": {"S": "4"}}))
         self.assertNotIn("Item", ddb.get_item(TableName="pq-b", Key={"pk": {"S": "3"}}))
 
+    def test_partiql_condition_keys(self):
+        # the documented policies: no full table scans, writes only in transactions
+        ddb = self.server.boto3()
+        ddb.create_table(TableName="pq-c", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        ddb.put_item(TableName="pq-c", Item={"pk": {"S": "1"}})
+        arn = "arn:aws:dynamodb:%s:%s:table/pq-c" % (self.server.region, ACCOUNT)
+        iam = self.server.boto3("iam")
+        iam.create_user(UserName="pqc")
+        iam.put_user_policy(UserName="pqc", PolicyName="p", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": ["dynamodb:PartiQLSelect", "dynamodb:PartiQLInsert"],
+             "Resource": arn},
+            {"Effect": "Deny", "Action": "dynamodb:PartiQLSelect", "Resource": arn,
+             "Condition": {"Bool": {"dynamodb:FullTableScan": "true"}}},
+            {"Effect": "Deny", "Action": "dynamodb:PartiQLInsert", "Resource": arn,
+             "Condition": {"StringNotEquals": {"dynamodb:EnclosingOperation":
+                                               "ExecuteTransaction"}}}))
+        k = iam.create_access_key(UserName="pqc")["AccessKey"]
+        c = self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+        deadline = time.time() + 10
+        while True:
+            try:
+                out = c.execute_statement(Statement="SELECT * FROM \"pq-c\" WHERE pk = '1'")
+                break
+            except c.exceptions.ClientError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.assertEqual(out["Items"], [{"pk": {"S": "1"}}])
+        with self.assertRaises(c.exceptions.ClientError) as cm:
+            c.execute_statement(Statement="SELECT * FROM \"pq-c\"")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+        with self.assertRaises(c.exceptions.ClientError) as cm:
+            c.execute_statement(Statement="INSERT INTO \"pq-c\" VALUE {'pk': '2'}")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+        c.execute_transaction(TransactStatements=[
+            {"Statement": "INSERT INTO \"pq-c\" VALUE {'pk': '2'}"}])
+        self.assertIn("Item", ddb.get_item(TableName="pq-c", Key={"pk": {"S": "2"}}))
+
 
 if __name__ == "__main__":
     unittest.main()
