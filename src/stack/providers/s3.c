@@ -1,6 +1,7 @@
 /* s3.c - aws:s3:Bucket / BucketV2 (with its inline website), BucketVersioningV2,
- * BucketReplicationConfig, the bucket configurations (BucketWebsiteConfigurationV2...)
- * and objects.
+ * BucketReplicationConfig and the bucket configurations (BucketWebsiteConfigurationV2...).
+ * The XML documents they send are built in s3_xml.c, objects are in s3_object.c and
+ * reading configurations back is in s3_read.c.
  *
  * Path-style REST calls as the S3 API reference gives them: CreateBucket
  * (with a LocationConstraint outside us-east-1), PutBucketTagging,
@@ -11,14 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "buf.h"
 #include "codec.h"
 #include "mem.h"
+#include "s3_int.h"
 #include "stack_provider.h"
-
-#define XMLNS "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""
 
 static char *bucket_path(const char *bucket)
 {
@@ -84,24 +83,6 @@ static enum err_code call(const struct stack_target *t, const char *method, cons
     return rc;
 }
 
-static char *tagging_xml(const cJSON *tags)
-{
-    struct buf b;
-    const cJSON *tg;
-    buf_init(&b, 0);
-    buf_printf(&b, "<Tagging " XMLNS "><TagSet>");
-    cJSON_ArrayForEach(tg, tags)
-    {
-        char *k = stack_prov_xml_escape(tg->string);
-        char *v = stack_prov_xml_escape(cJSON_IsString(tg) ? tg->valuestring : "");
-        buf_printf(&b, "<Tag><Key>%s</Key><Value>%s</Value></Tag>", k, v);
-        free(k);
-        free(v);
-    }
-    buf_printf(&b, "</TagSet></Tagging>");
-    return buf_detach(&b, NULL);
-}
-
 static enum err_code put_tags(const struct stack_target *t, const char *bucket, const cJSON *tags,
                               struct err *e)
 {
@@ -111,7 +92,7 @@ static enum err_code put_tags(const struct stack_target *t, const char *bucket, 
         rc = call(t, "DELETE", bucket, "tagging=", NULL, NULL, NULL, 0, e);
         return rc == ERR_NOTFOUND ? ERR_OK : rc;
     }
-    xml = tagging_xml(tags);
+    xml = s3prov_tagging_xml(tags);
     rc = put_xml(t, bucket, "tagging=", xml, e);
     free(xml);
     return rc;
@@ -119,129 +100,10 @@ static enum err_code put_tags(const struct stack_target *t, const char *bucket, 
 
 static enum err_code put_versioning(const struct stack_target *t, const char *bucket,
                                     const char *status, struct err *e);
-static char *lifecycle_xml(const cJSON *rules, bool v2, struct err *e);
 static enum err_code apply_inline(const struct stack_target *t, const char *bucket,
                                   const cJSON *old_in, const cJSON *in, struct err *e);
 
-/* ---- website configuration (Bucket's inline website, BucketWebsiteConfigurationV2) ---- */
-
-/* member @name of @o, also spelled with a capital first letter (the AWS
- * shape of routingRules JSON documents) */
-static const cJSON *member(const cJSON *o, const char *name)
-{
-    char cap[64];
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (v || strlen(name) >= sizeof(cap))
-        return v;
-    snprintf(cap, sizeof(cap), "%s", name);
-    cap[0] = (char)(cap[0] >= 'a' && cap[0] <= 'z' ? cap[0] - 32 : cap[0]);
-    return cJSON_GetObjectItemCaseSensitive(o, cap);
-}
-
-/* <Tag>text</Tag> of string or number member @name of @o, when there */
-static void web_elem(struct buf *b, const char *tag, const cJSON *o, const char *name)
-{
-    const cJSON *v = member(o, name);
-    char num[32], *x;
-    if (cJSON_IsNumber(v))
-        snprintf(num, sizeof(num), "%d", v->valueint);
-    else if (!cJSON_IsString(v))
-        return;
-    x = stack_prov_xml_escape(cJSON_IsNumber(v) ? num : v->valuestring);
-    buf_printf(b, "<%s>%s</%s>", tag, x, tag);
-    free(x);
-}
-
-/* The WebsiteConfiguration document; @rules (may be NULL) is an array of
- * {condition{keyPrefixEquals, httpErrorCodeReturnedEquals}, redirect{hostName,
- * protocol, httpRedirectCode, replaceKeyPrefixWith, replaceKeyWith}} in either
- * spelling. NULL with @e set when it has neither an index nor a redirect. */
-static char *website_xml(const char *what, const char *suffix, const char *errkey, const cJSON *all,
-                         const cJSON *rules, struct err *e)
-{
-    struct buf b;
-    const cJSON *r;
-    char *x;
-
-    if (!suffix && !all) {
-        err_set(e, ERR_INVALID, "%s needs indexDocument or redirectAllRequestsTo", what);
-        return NULL;
-    }
-    buf_init(&b, 0);
-    buf_printf(&b, "<WebsiteConfiguration " XMLNS ">");
-    if (all) {
-        buf_printf(&b, "<RedirectAllRequestsTo>");
-        web_elem(&b, "HostName", all, "hostName");
-        web_elem(&b, "Protocol", all, "protocol");
-        buf_printf(&b, "</RedirectAllRequestsTo>");
-    }
-    if (suffix) {
-        x = stack_prov_xml_escape(suffix);
-        buf_printf(&b, "<IndexDocument><Suffix>%s</Suffix></IndexDocument>", x);
-        free(x);
-    }
-    if (errkey) {
-        x = stack_prov_xml_escape(errkey);
-        buf_printf(&b, "<ErrorDocument><Key>%s</Key></ErrorDocument>", x);
-        free(x);
-    }
-    if (cJSON_GetArraySize(rules) > 0) {
-        buf_printf(&b, "<RoutingRules>");
-        cJSON_ArrayForEach(r, rules)
-        {
-            const cJSON *c = member(r, "condition"), *rd = member(r, "redirect");
-            buf_printf(&b, "<RoutingRule>");
-            if (c) {
-                buf_printf(&b, "<Condition>");
-                web_elem(&b, "HttpErrorCodeReturnedEquals", c, "httpErrorCodeReturnedEquals");
-                web_elem(&b, "KeyPrefixEquals", c, "keyPrefixEquals");
-                buf_printf(&b, "</Condition>");
-            }
-            buf_printf(&b, "<Redirect>");
-            web_elem(&b, "HostName", rd, "hostName");
-            web_elem(&b, "HttpRedirectCode", rd, "httpRedirectCode");
-            web_elem(&b, "Protocol", rd, "protocol");
-            web_elem(&b, "ReplaceKeyPrefixWith", rd, "replaceKeyPrefixWith");
-            web_elem(&b, "ReplaceKeyWith", rd, "replaceKeyWith");
-            buf_printf(&b, "</Redirect></RoutingRule>");
-        }
-        buf_printf(&b, "</RoutingRules>");
-    }
-    buf_printf(&b, "</WebsiteConfiguration>");
-    return buf_detach(&b, NULL);
-}
-
-/* The Bucket's inline website {indexDocument, errorDocument,
- * redirectAllRequestsTo ("host" or "scheme://host"), routingRules (a JSON
- * array text in the AWS shape, or the array itself)}. */
-static char *inline_website_xml(const cJSON *w, struct err *e)
-{
-    const char *redir = stack_prov_str(w, "redirectAllRequestsTo", NULL), *sep;
-    const cJSON *rr = cJSON_GetObjectItem(w, "routingRules");
-    cJSON *all = NULL, *parsed = NULL;
-    char *x;
-
-    if (redir) {
-        all = cJSON_CreateObject();
-        if ((sep = strstr(redir, "://"))) {
-            char proto[16];
-            snprintf(proto, sizeof(proto), "%.*s", (int)(sep - redir), redir);
-            cJSON_AddStringToObject(all, "protocol", proto);
-            redir = sep + 3;
-        }
-        cJSON_AddStringToObject(all, "hostName", redir);
-    }
-    if (cJSON_IsString(rr) && !(rr = parsed = cJSON_Parse(rr->valuestring))) {
-        cJSON_Delete(all);
-        err_set(e, ERR_INVALID, "aws:s3:Bucket: website.routingRules is not a JSON array");
-        return NULL;
-    }
-    x = website_xml("aws:s3:Bucket website", stack_prov_str(w, "indexDocument", NULL),
-                    stack_prov_str(w, "errorDocument", NULL), all, rr, e);
-    cJSON_Delete(all);
-    cJSON_Delete(parsed);
-    return x;
-}
+/* ---- Bucket / BucketV2 ---- */
 
 /* websiteEndpoint / websiteDomain of @bucket: the region's website endpoint
  * as a host this machine reaches without DNS set-up (BUCKET.s3-website.
@@ -591,67 +453,6 @@ const struct stack_provider stack_provider_s3_versioning = {
     .predict = bucket_id_predict,
 };
 
-/* ---- BucketReplicationConfig ---- */
-
-static void xml_elem(struct buf *b, const char *tag, const char *text)
-{
-    char *esc;
-    if (!text)
-        return;
-    esc = stack_prov_xml_escape(text);
-    buf_printf(b, "<%s>%s</%s>", tag, esc, tag);
-    free(esc);
-}
-
-static void status_elem(struct buf *b, const char *tag, const cJSON *o)
-{
-    if (!cJSON_IsObject(o))
-        return;
-    buf_printf(b, "<%s>", tag);
-    xml_elem(b, "Status", stack_prov_str(o, "status", "Disabled"));
-    buf_printf(b, "</%s>", tag);
-}
-
-static char *replication_xml(const cJSON *in)
-{
-    struct buf b;
-    const cJSON *rule;
-    buf_init(&b, 0);
-    buf_printf(&b, "<ReplicationConfiguration " XMLNS ">");
-    xml_elem(&b, "Role", stack_prov_str(in, "role", ""));
-    cJSON_ArrayForEach(rule, cJSON_GetObjectItem(in, "rules"))
-    {
-        const cJSON *f = cJSON_GetObjectItem(rule, "filter");
-        const cJSON *d = cJSON_GetObjectItem(rule, "destination");
-        const cJSON *pr = cJSON_GetObjectItem(rule, "priority");
-        buf_printf(&b, "<Rule>");
-        /* element order as the S3 schema (botocore's ReplicationRule) has it */
-        xml_elem(&b, "ID", stack_prov_str(rule, "id", NULL));
-        if (cJSON_IsNumber(pr))
-            buf_printf(&b, "<Priority>%d</Priority>", pr->valueint);
-        if (cJSON_IsObject(f)) {
-            buf_printf(&b, "<Filter>");
-            xml_elem(&b, "Prefix", stack_prov_str(f, "prefix", NULL));
-            buf_printf(&b, "</Filter>");
-        } else if (stack_prov_str(rule, "prefix", NULL)) {
-            xml_elem(&b, "Prefix", stack_prov_str(rule, "prefix", NULL));
-        }
-        xml_elem(&b, "Status", stack_prov_str(rule, "status", "Enabled"));
-        status_elem(&b, "ExistingObjectReplication",
-                    cJSON_GetObjectItem(rule, "existingObjectReplication"));
-        buf_printf(&b, "<Destination>");
-        xml_elem(&b, "Bucket", stack_prov_str(d, "bucket", ""));
-        xml_elem(&b, "Account", stack_prov_str(d, "account", NULL));
-        xml_elem(&b, "StorageClass", stack_prov_str(d, "storageClass", NULL));
-        buf_printf(&b, "</Destination>");
-        status_elem(&b, "DeleteMarkerReplication",
-                    cJSON_GetObjectItem(rule, "deleteMarkerReplication"));
-        buf_printf(&b, "</Rule>");
-    }
-    buf_printf(&b, "</ReplicationConfiguration>");
-    return buf_detach(&b, NULL);
-}
-
 /* ---- what the provider folds into aws:s3:Bucket: versioning, lifecycleRules, acl ---- */
 
 static enum err_code apply_inline(const struct stack_target *t, const char *bucket,
@@ -699,7 +500,7 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
     }
     if (!stack_prov_same(ow, nw)) {
         if (nw) {
-            char *xml = inline_website_xml(nw, e);
+            char *xml = s3prov_inline_website_xml(nw, e);
             if (!xml)
                 return ERR_INVALID;
             rc = put_xml(t, bucket, "website=", xml, e);
@@ -714,7 +515,7 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
     }
     if (!stack_prov_same(ol, nl)) {
         if (cJSON_GetArraySize(nl) > 0) {
-            char *xml = lifecycle_xml(nl, false, e);
+            char *xml = s3prov_lifecycle_xml(nl, false, e);
             if (!xml)
                 return ERR_INVALID;
             rc = put_xml(t, bucket, "lifecycle=", xml, e);
@@ -728,133 +529,6 @@ static enum err_code apply_inline(const struct stack_target *t, const char *buck
         }
     }
     return ERR_OK;
-}
-
-/* Lifecycle rules: @v2 the aws:s3:BucketLifecycleConfigurationV2 shape (rules[{id, status,
- * filter{prefix, tag, objectSizeGreaterThan, objectSizeLessThan, and}, expiration{days, date,
- * expiredObjectDeleteMarker}, noncurrentVersionExpiration{noncurrentDays,
- * newerNoncurrentVersions}, abortIncompleteMultipartUpload{daysAfterInitiation}}]); otherwise
- * the Bucket's lifecycleRules[{id, enabled, prefix, tags, expiration{days, date,
- * expiredObjectDeleteMarker}, noncurrentVersionExpiration{days},
- * abortIncompleteMultipartUploadDays}]. NULL with @e set when a rule asks for what Tandem's S3
- * does not do (transitions). */
-static void num_elem(struct buf *b, const char *tag, const cJSON *v)
-{
-    if (cJSON_IsNumber(v))
-        buf_printf(b, "<%s>%lld</%s>", tag, (long long)v->valuedouble, tag);
-    else if (cJSON_IsString(v) && *v->valuestring)
-        xml_elem(b, tag, v->valuestring);
-}
-
-static void tag_elem(struct buf *b, const char *k, const char *v)
-{
-    buf_printf(b, "<Tag>");
-    xml_elem(b, "Key", k);
-    xml_elem(b, "Value", v);
-    buf_printf(b, "</Tag>");
-}
-
-static char *lifecycle_xml(const cJSON *rules, bool v2, struct err *e)
-{
-    struct buf b;
-    const cJSON *r;
-    int n = 0;
-
-    buf_init(&b, 0);
-    buf_printf(&b, "<LifecycleConfiguration " XMLNS ">");
-    cJSON_ArrayForEach(r, rules)
-    {
-        const cJSON *ex = cJSON_GetObjectItem(r, "expiration");
-        const cJSON *nve = cJSON_GetObjectItem(r, "noncurrentVersionExpiration");
-        char id[32];
-        if (cJSON_GetObjectItem(r, "transitions") || cJSON_GetObjectItem(r, "transition") ||
-            cJSON_GetObjectItem(r, "noncurrentVersionTransitions") ||
-            cJSON_GetObjectItem(r, "noncurrentVersionTransition")) {
-            buf_free(&b);
-            err_set(e, ERR_INVALID,
-                    "lifecycle transitions are not supported (Tandem has one storage class)");
-            return NULL;
-        }
-        snprintf(id, sizeof(id), "tf-s3-lifecycle-%d", ++n);
-        buf_printf(&b, "<Rule>");
-        xml_elem(&b, "ID", stack_prov_str(r, "id", id));
-        if (v2) {
-            const cJSON *f = cJSON_GetObjectItem(r, "filter");
-            const cJSON *and = cJSON_GetObjectItem(f, "and"), *tg = cJSON_GetObjectItem(f, "tag");
-            buf_printf(&b, "<Filter>");
-            if (and) {
-                const cJSON *x;
-                buf_printf(&b, "<And>");
-                xml_elem(&b, "Prefix", stack_prov_str(and, "prefix", NULL));
-                cJSON_ArrayForEach(x, cJSON_GetObjectItem(and, "tags"))
-                    tag_elem(&b, x->string, cJSON_IsString(x) ? x->valuestring : "");
-                num_elem(&b, "ObjectSizeGreaterThan",
-                         cJSON_GetObjectItem(and, "objectSizeGreaterThan"));
-                num_elem(&b, "ObjectSizeLessThan", cJSON_GetObjectItem(and, "objectSizeLessThan"));
-                buf_printf(&b, "</And>");
-            } else if (tg) {
-                tag_elem(&b, stack_prov_str(tg, "key", ""), stack_prov_str(tg, "value", ""));
-            } else if (cJSON_GetObjectItem(f, "objectSizeGreaterThan")) {
-                num_elem(&b, "ObjectSizeGreaterThan",
-                         cJSON_GetObjectItem(f, "objectSizeGreaterThan"));
-            } else if (cJSON_GetObjectItem(f, "objectSizeLessThan")) {
-                num_elem(&b, "ObjectSizeLessThan", cJSON_GetObjectItem(f, "objectSizeLessThan"));
-            } else {
-                xml_elem(&b, "Prefix", stack_prov_str(f, "prefix", ""));
-            }
-            buf_printf(&b, "</Filter>");
-            xml_elem(&b, "Status", stack_prov_str(r, "status", "Enabled"));
-        } else {
-            const cJSON *tags = cJSON_GetObjectItem(r, "tags"), *x;
-            buf_printf(&b, "<Filter>");
-            if (cJSON_GetArraySize(tags) > 0) {
-                buf_printf(&b, "<And>");
-                xml_elem(&b, "Prefix", stack_prov_str(r, "prefix", NULL));
-                cJSON_ArrayForEach(x, tags)
-                    tag_elem(&b, x->string, cJSON_IsString(x) ? x->valuestring : "");
-                buf_printf(&b, "</And>");
-            } else {
-                xml_elem(&b, "Prefix", stack_prov_str(r, "prefix", ""));
-            }
-            buf_printf(&b, "</Filter>");
-            xml_elem(&b, "Status",
-                     cJSON_IsFalse(cJSON_GetObjectItem(r, "enabled")) ? "Disabled" : "Enabled");
-        }
-        if (ex) {
-            buf_printf(&b, "<Expiration>");
-            num_elem(&b, "Date", cJSON_GetObjectItem(ex, "date"));
-            num_elem(&b, "Days", cJSON_GetObjectItem(ex, "days"));
-            if (cJSON_IsBool(cJSON_GetObjectItem(ex, "expiredObjectDeleteMarker")))
-                xml_elem(&b, "ExpiredObjectDeleteMarker",
-                         cJSON_IsTrue(cJSON_GetObjectItem(ex, "expiredObjectDeleteMarker"))
-                             ? "true"
-                             : "false");
-            buf_printf(&b, "</Expiration>");
-        }
-        if (nve) {
-            buf_printf(&b, "<NoncurrentVersionExpiration>");
-            num_elem(&b, "NoncurrentDays",
-                     cJSON_GetObjectItem(nve, v2 ? "noncurrentDays" : "days"));
-            num_elem(&b, "NewerNoncurrentVersions",
-                     cJSON_GetObjectItem(nve, "newerNoncurrentVersions"));
-            buf_printf(&b, "</NoncurrentVersionExpiration>");
-        }
-        if (v2 && cJSON_GetObjectItem(r, "abortIncompleteMultipartUpload")) {
-            buf_printf(&b, "<AbortIncompleteMultipartUpload>");
-            num_elem(&b, "DaysAfterInitiation",
-                     cJSON_GetObjectItem(cJSON_GetObjectItem(r, "abortIncompleteMultipartUpload"),
-                                         "daysAfterInitiation"));
-            buf_printf(&b, "</AbortIncompleteMultipartUpload>");
-        } else if (!v2 && cJSON_GetObjectItem(r, "abortIncompleteMultipartUploadDays")) {
-            buf_printf(&b, "<AbortIncompleteMultipartUpload>");
-            num_elem(&b, "DaysAfterInitiation",
-                     cJSON_GetObjectItem(r, "abortIncompleteMultipartUploadDays"));
-            buf_printf(&b, "</AbortIncompleteMultipartUpload>");
-        }
-        buf_printf(&b, "</Rule>");
-    }
-    buf_printf(&b, "</LifecycleConfiguration>");
-    return buf_detach(&b, NULL);
 }
 
 /* ---- bucket sub-configurations: one PUT/GET/DELETE ?sub per resource, id = bucket ---- */
@@ -894,7 +568,7 @@ static char *own_body(const cJSON *in, struct err *e)
     }
     buf_init(&b, 0);
     buf_printf(&b, "<OwnershipControls " XMLNS "><Rule>");
-    xml_elem(&b, "ObjectOwnership", o);
+    s3prov_xml_elem(&b, "ObjectOwnership", o);
     buf_printf(&b, "</Rule></OwnershipControls>");
     return buf_detach(&b, NULL);
 }
@@ -905,7 +579,7 @@ static char *lc_body(const cJSON *in, struct err *e)
         err_set(e, ERR_INVALID, "aws:s3:BucketLifecycleConfigurationV2 needs rules");
         return NULL;
     }
-    return lifecycle_xml(cJSON_GetObjectItem(in, "rules"), true, e);
+    return s3prov_lifecycle_xml(cJSON_GetObjectItem(in, "rules"), true, e);
 }
 
 static char *policy_body(const cJSON *in, struct err *e)
@@ -925,7 +599,7 @@ static char *repl_body(const cJSON *in, struct err *e)
         err_set(e, ERR_INVALID, "aws:s3:BucketReplicationConfig needs bucket and role");
         return NULL;
     }
-    return replication_xml(in);
+    return s3prov_replication_xml(in);
 }
 
 static void str_elems(struct buf *b, const char *tag, const cJSON *list)
@@ -934,7 +608,7 @@ static void str_elems(struct buf *b, const char *tag, const cJSON *list)
     cJSON_ArrayForEach(v, list)
     {
         if (cJSON_IsString(v))
-            xml_elem(b, tag, v->valuestring);
+            s3prov_xml_elem(b, tag, v->valuestring);
     }
 }
 
@@ -952,7 +626,7 @@ static char *cors_body(const cJSON *in, struct err *e)
     {
         const cJSON *age = cJSON_GetObjectItem(rule, "maxAgeSeconds");
         buf_printf(&b, "<CORSRule>");
-        xml_elem(&b, "ID", stack_prov_str(rule, "id", NULL));
+        s3prov_xml_elem(&b, "ID", stack_prov_str(rule, "id", NULL));
         str_elems(&b, "AllowedHeader", cJSON_GetObjectItem(rule, "allowedHeaders"));
         str_elems(&b, "AllowedMethod", cJSON_GetObjectItem(rule, "allowedMethods"));
         str_elems(&b, "AllowedOrigin", cJSON_GetObjectItem(rule, "allowedOrigins"));
@@ -978,10 +652,10 @@ static char *web_body(const cJSON *in, struct err *e)
                 "aws:s3:BucketWebsiteConfigurationV2: routingRuleDetails is not a JSON array");
         return NULL;
     }
-    x = website_xml("aws:s3:BucketWebsiteConfigurationV2",
-                    stack_prov_str(cJSON_GetObjectItem(in, "indexDocument"), "suffix", NULL),
-                    stack_prov_str(cJSON_GetObjectItem(in, "errorDocument"), "key", NULL),
-                    cJSON_GetObjectItem(in, "redirectAllRequestsTo"), rr, e);
+    x = s3prov_website_xml("aws:s3:BucketWebsiteConfigurationV2",
+                           stack_prov_str(cJSON_GetObjectItem(in, "indexDocument"), "suffix", NULL),
+                           stack_prov_str(cJSON_GetObjectItem(in, "errorDocument"), "key", NULL),
+                           cJSON_GetObjectItem(in, "redirectAllRequestsTo"), rr, e);
     cJSON_Delete(parsed);
     return x;
 }
@@ -1232,299 +906,4 @@ const struct stack_provider stack_provider_s3_bucket_policy = {
     .del = pol_delete,
     .read = pol_read,
     .predict = bucket_id_predict,
-};
-
-/* ---- BucketObject / BucketObjectv2 ---- */
-
-/* The object's bytes: source (fn::stringAsset / fn::fileAsset), content, or contentBase64. */
-static enum err_code object_body(const cJSON *in, struct buf *b, struct err *e)
-{
-    const cJSON *src = cJSON_GetObjectItem(in, "source");
-    const cJSON *c = cJSON_GetObjectItem(in, "content");
-    const cJSON *c64 = cJSON_GetObjectItem(in, "contentBase64");
-    buf_init(b, 0);
-    if (cJSON_IsString(cJSON_GetObjectItem(src, "__asset"))) {
-        buf_puts(b, cJSON_GetObjectItem(src, "__asset")->valuestring);
-    } else if (cJSON_IsString(cJSON_GetObjectItem(src, "__file"))) {
-        FILE *f = fopen(cJSON_GetObjectItem(src, "__file")->valuestring, "rb");
-        char chunk[8192];
-        size_t got;
-        if (!f)
-            return err_set(e, ERR_INVALID, "source: cannot read %s",
-                           cJSON_GetObjectItem(src, "__file")->valuestring);
-        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-            buf_append(b, chunk, got);
-        fclose(f);
-    } else if (src) {
-        return err_set(e, ERR_INVALID,
-                       "aws:s3:BucketObject: source must be fn::fileAsset or fn::stringAsset");
-    } else if (cJSON_IsString(c)) {
-        buf_puts(b, c->valuestring);
-    } else if (cJSON_IsString(c64)) {
-        unsigned char *dec = xmalloc(strlen(c64->valuestring) + 1);
-        size_t n = 0;
-        if (!base64_decode(c64->valuestring, strlen(c64->valuestring), dec, &n)) {
-            free(dec);
-            return err_set(e, ERR_INVALID, "contentBase64 is not base64");
-        }
-        buf_append(b, dec, n);
-        free(dec);
-    }
-    return ERR_OK;
-}
-
-static char *object_path(const char *bucket, const char *key)
-{
-    char *eb = stack_prov_pct(bucket), *ek = stack_prov_pct(key);
-    char *path = xmalloc(strlen(eb) + strlen(ek) + 3);
-    sprintf(path, "/%s/%s", eb, ek);
-    for (char *s = strstr(path, "%2F"); s; s = strstr(s, "%2F")) {
-        *s = '/';
-        memmove(s + 1, s + 3, strlen(s + 3) + 1);
-    }
-    free(eb);
-    free(ek);
-    return path;
-}
-
-static cJSON *object_outputs(const cJSON *in, const char *etag, const char *vid)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", stack_prov_str(in, "key", ""));
-    cJSON_AddStringToObject(o, "key", stack_prov_str(in, "key", ""));
-    cJSON_AddStringToObject(o, "bucket", stack_prov_str(in, "bucket", ""));
-    cJSON_AddStringToObject(o, "etag", etag ? etag : "");
-    cJSON_AddStringToObject(o, "versionId", vid ? vid : "");
-    return o;
-}
-
-static enum err_code obj_put(const struct stack_target *t, const cJSON *in, cJSON **out,
-                             struct err *e)
-{
-    const char *bucket = stack_prov_str(in, "bucket", NULL), *key = stack_prov_str(in, "key", NULL);
-    struct awsc_header h[10];
-    size_t nh = 0;
-    struct buf body, tagq;
-    char *path, *etag = NULL;
-    const char *rawtag = NULL, *vid = NULL;
-    struct awsc_resp resp;
-    enum err_code rc;
-    const cJSON *tg;
-    static const struct {
-        const char *in, *hdr;
-    } hdrs[] = {{"contentType", "content-type"},
-                {"cacheControl", "cache-control"},
-                {"contentDisposition", "content-disposition"},
-                {"contentEncoding", "content-encoding"},
-                {"contentLanguage", "content-language"},
-                {"serverSideEncryption", "x-amz-server-side-encryption"},
-                {"websiteRedirect", "x-amz-website-redirect-location"}};
-
-    *out = NULL;
-    if (!bucket || !key)
-        return err_set(e, ERR_INVALID, "aws:s3:BucketObject needs bucket and key");
-    if ((rc = object_body(in, &body, e)))
-        return rc;
-    for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++)
-        if (stack_prov_str(in, hdrs[i].in, NULL))
-            h[nh++] = (struct awsc_header){hdrs[i].hdr, stack_prov_str(in, hdrs[i].in, NULL)};
-    buf_init(&tagq, 0);
-    cJSON_ArrayForEach(tg, cJSON_GetObjectItem(in, "tags"))
-    {
-        char *k = stack_prov_pct(tg->string),
-             *v = stack_prov_pct(cJSON_IsString(tg) ? tg->valuestring : "");
-        buf_printf(&tagq, "%s%s=%s", tagq.len ? "&" : "", k, v);
-        free(k);
-        free(v);
-    }
-    if (tagq.len)
-        h[nh++] = (struct awsc_header){"x-amz-tagging", tagq.ptr};
-    if (stack_prov_str(in, "acl", NULL)) /* a canned ACL: public-read needs the bucket's ACLs on */
-        h[nh++] = (struct awsc_header){"x-amz-acl", stack_prov_str(in, "acl", NULL)};
-    path = object_path(bucket, key);
-    {
-        struct awsc_req r = {.method = "PUT",
-                             .endpoint = t->endpoint,
-                             .path = path,
-                             .region = t->region,
-                             .service = "s3",
-                             .headers = h,
-                             .nheaders = nh,
-                             .body = body.ptr ? body.ptr : "",
-                             .body_len = body.len,
-                             .timeout_ms = 60000};
-        atomic_fetch_add(&stack_provider_writes, 1);
-        rc = awsc_call(t->creds, &r, &resp, e);
-    }
-    free(path);
-    buf_free(&body);
-    buf_free(&tagq);
-    if (rc) {
-        awsc_resp_free(&resp);
-        return err_set(e, ERR_IO, "region %s unreachable at %s", t->region, t->endpoint);
-    }
-    if (resp.status < 200 || resp.status > 299) {
-        char *code = stack_prov_xml_text(resp.body.ptr, "Code");
-        char *msg = stack_prov_xml_text(resp.body.ptr, "Message");
-        rc = err_set(e, resp.status == 404 ? ERR_NOTFOUND : ERR_INVALID, "%s: %s: %s", t->region,
-                     code ? code : "error", msg ? msg : "");
-        free(code);
-        free(msg);
-        awsc_resp_free(&resp);
-        return rc;
-    }
-    for (size_t i = 0; i < resp.nheaders; i++) {
-        if (!strcasecmp(resp.headers[i].name, "etag"))
-            rawtag = resp.headers[i].value;
-        else if (!strcasecmp(resp.headers[i].name, "x-amz-version-id"))
-            vid = resp.headers[i].value;
-    }
-    etag = xstrdup(rawtag ? rawtag + (*rawtag == '"') : ""); /* no quotes, as the provider */
-    if (*etag && etag[strlen(etag) - 1] == '"')
-        etag[strlen(etag) - 1] = 0;
-    *out = object_outputs(in, etag, vid);
-    free(etag);
-    awsc_resp_free(&resp);
-    return ERR_OK;
-}
-
-static enum err_code obj_create(const struct stack_target *t, const cJSON *in, bool adopt,
-                                char **id, cJSON **out, struct err *e)
-{
-    enum err_code rc;
-    (void)adopt;
-    *id = NULL;
-    if ((rc = obj_put(t, in, out, e)))
-        return rc;
-    *id = xstrdup(stack_prov_str(in, "key", ""));
-    return ERR_OK;
-}
-
-static enum err_code obj_update(const struct stack_target *t, const char *id, const cJSON *old_in,
-                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
-                                struct err *e)
-{
-    (void)id;
-    (void)old_in;
-    (void)old_out;
-    return obj_put(t, new_in, out, e);
-}
-
-static enum err_code obj_delete(const struct stack_target *t, const char *id, const cJSON *in,
-                                const cJSON *out, struct err *e)
-{
-    char *path = object_path(stack_prov_str(in, "bucket", ""), id);
-    enum err_code rc =
-        stack_prov_rest(t, "s3", "DELETE", path, NULL, NULL, NULL, NULL, NULL, NULL, 0, e);
-    (void)out;
-    free(path);
-    return rc == ERR_NOTFOUND ? ERR_OK : rc;
-}
-
-static enum err_code obj_read(const struct stack_target *t, const char *id, const cJSON *in,
-                              cJSON **out, bool *gone, struct err *e)
-{
-    static const char *const bodies[] = {"source", "content", "contentBase64"};
-    char *path = object_path(stack_prov_str(in, "bucket", ""), id);
-    cJSON *o = cJSON_CreateObject();
-    enum err_code rc = stack_prov_s3_object_props(t, path, o, gone, e);
-    const char *etag;
-    struct buf body;
-    free(path);
-    *out = NULL;
-    if (rc || *gone) {
-        cJSON_Delete(o);
-        return rc;
-    }
-    *out = object_outputs(in, NULL, NULL);
-    for (cJSON *c = o->child; c; c = c->next) {
-        cJSON_DeleteItemFromObject(*out, c->string);
-        cJSON_AddStringToObject(*out, c->string, c->valuestring);
-    }
-    etag = stack_prov_str(*out, "etag", "");
-    /* the body: the one the program gives when its MD5 is the object's (single-part) ETag */
-    for (size_t i = 0; i < 3 && !strchr(etag, '-'); i++) {
-        unsigned char md5[EVP_MAX_MD_SIZE];
-        unsigned int mlen = 0;
-        char hex[2 * EVP_MAX_MD_SIZE + 3] = "\"", other[160];
-        if (!cJSON_GetObjectItem(in, bodies[i]) || object_body(in, &body, e))
-            continue;
-        EVP_Digest(body.ptr ? body.ptr : "", body.len, md5, &mlen, EVP_md5(), NULL);
-        buf_free(&body);
-        for (unsigned int k = 0; k < mlen; k++)
-            snprintf(hex + 1 + 2 * k, 3, "%02x", md5[k]);
-        strcat(hex, "\"");
-        snprintf(other, sizeof(other), "(other content, ETag %s)", etag);
-        cJSON_AddItemToObject(*out, bodies[i],
-                              !strcmp(hex, etag) || !strcmp(hex + 1, etag)
-                                  ? cJSON_Duplicate(cJSON_GetObjectItem(in, bodies[i]), 1)
-                                  : cJSON_CreateString(other));
-    }
-    cJSON_Delete(o);
-    return ERR_OK;
-}
-
-static cJSON *obj_predict(const struct stack_target *t, const cJSON *in)
-{
-    cJSON *o = cJSON_CreateObject();
-    (void)t;
-    cJSON_AddStringToObject(o, "id", stack_prov_str(in, "key", ""));
-    cJSON_AddStringToObject(o, "key", stack_prov_str(in, "key", ""));
-    return o;
-}
-
-static const char *const obj_replace[] = {"bucket", "key", NULL};
-static const char *const obj_outs[] = {"id", "etag", "versionId", NULL};
-static const char *const obj_inputs[] = {"bucket",
-                                         "key",
-                                         "source",
-                                         "content",
-                                         "contentBase64",
-                                         "contentType",
-                                         "cacheControl",
-                                         "contentDisposition",
-                                         "contentEncoding",
-                                         "contentLanguage",
-                                         "serverSideEncryption",
-                                         "websiteRedirect",
-                                         "tags",
-                                         "acl",
-                                         "forceDestroy",
-                                         "etag",
-                                         "sourceHash",
-                                         "storageClass",
-                                         "metadata",
-                                         NULL};
-
-const struct stack_provider stack_provider_s3_object = {
-    .strings =
-        (const char *const[]){"bucket", "key", "content", "contentType", "cacheControl", NULL},
-    .type = "aws:s3:BucketObject",
-    .name_prop = "key", /* the provider's default key is the resource's name */
-    .name_max = 1024,
-    .name_plain = true,
-    .replace_props = obj_replace,
-    .outputs = obj_outs,
-    .inputs = obj_inputs,
-    .create = obj_create,
-    .update = obj_update,
-    .del = obj_delete,
-    .read = obj_read,
-    .predict = obj_predict,
-};
-const struct stack_provider stack_provider_s3_object_v2 = {
-    .strings =
-        (const char *const[]){"bucket", "key", "content", "contentType", "cacheControl", NULL},
-    .type = "aws:s3:BucketObjectv2",
-    .name_prop = "key",
-    .name_max = 1024,
-    .name_plain = true,
-    .replace_props = obj_replace,
-    .outputs = obj_outs,
-    .inputs = obj_inputs,
-    .create = obj_create,
-    .update = obj_update,
-    .del = obj_delete,
-    .read = obj_read,
-    .predict = obj_predict,
 };
