@@ -1,5 +1,8 @@
 /* stack_engine.c - plan and apply a stack: waves of parallel provider calls, state saved
- * after every operation. */
+ * after every operation. Names and config, targets, planning one resource, deletes in
+ * reverse dependency order and the commands are here; the operation on one resource,
+ * run as a job on a worker thread, is in stack_jobs.c; what they share is
+ * stack_engine_int.h. */
 #include "stack_engine.h"
 
 #include <pthread.h>
@@ -8,51 +11,14 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "stack_expr.h"
 #include "stack_graph.h"
-#include "stack_match.h"
 #include "mem.h"
+#include "stack_engine_int.h"
 #include "stack_provider.h"
 #include "stack_state.h"
 
 #define PROVIDER_TYPE "pulumi:providers:aws"
-#define LOCAL         "local"
-
-struct run {
-    const struct stack_opts *o;
-    const struct stack_prog *p;
-    struct stack_graph *g;
-    cJSON *state;
-    cJSON *values; /* resource name -> inputs merged with outputs */
-    cJSON *config; /* config name -> typed value */
-    cJSON *vars;   /* variable name -> value (cache) */
-    cJSON *pulumi; /* {stack, project, organization} */
-    cJSON *urls;   /* region -> local URL */
-    int var_depth;
-    bool preview;
-    pthread_mutex_t mu; /* state, steps */
-    struct stack_result *res;
-    size_t cap;
-    char *default_region;
-};
-
-struct job {
-    struct run *r;
-    const struct stack_provider *prov; /* NULL for provider resources */
-    const char *name, *type;
-    enum stack_op op;
-    cJSON *inputs; /* owned */
-    cJSON *old;    /* owned copy of the state entry, or NULL */
-    cJSON *deps;   /* owned: array of names */
-    char region[64];
-    char spec[512];     /* "local" or the URL given in the stack */
-    char endpoint[512]; /* resolved URL */
-    bool adopt, autoname, dbr, protect, retain;
-    const struct stack_res *res; /* NULL for deletes of resources no longer in the program */
-    struct stack_step *step;
-    cJSON *result; /* owned: the value after the operation */
-};
 
 const char *stack_op_name(enum stack_op op)
 {
@@ -60,12 +26,6 @@ const char *stack_op_name(enum stack_op op)
                                                   "delete", "refresh", "import"};
     return names[op];
 }
-
-static const char *const op_ing[STACK_OP_N] = {"",         "creating",   "updating", "replacing",
-                                               "deleting", "refreshing", "importing"};
-static const char *const op_ed[STACK_OP_N] = {"unchanged", "created",   "updated", "replaced",
-                                              "deleted",   "refreshed", "imported"};
-static const char op_sym[STACK_OP_N] = {' ', '+', '~', '!', '-', '?', '='};
 
 void stack_result_free(struct stack_result *r)
 {
@@ -299,31 +259,13 @@ static struct stack_step *new_step(struct run *r, const char *name, const char *
     return s;
 }
 
-static void save_locked(struct run *r)
+void stack_eng_save_locked(struct run *r)
 {
     struct err e = {0};
     if (r->preview)
         return;
     if (stack_state_save(r->o->state_path, r->state, &e) && r->o->progress)
         fprintf(r->o->progress, "warning: could not save the state: %s\n", e.msg);
-}
-
-static void progress(struct run *r, const struct job *j, bool done)
-{
-    FILE *f = r->o->progress;
-    if (!f)
-        return;
-    pthread_mutex_lock(&r->mu);
-    if (!done)
-        fprintf(f, "  %c %-34s %-28s %s...\n", op_sym[j->op], j->type, j->name, op_ing[j->op]);
-    else if (j->step->rc == ERR_OK)
-        fprintf(f, "  %c %-34s %-28s %s (%.1fs)\n", op_sym[j->op], j->type, j->name, op_ed[j->op],
-                j->step->secs);
-    else
-        fprintf(f, "  x %-34s %-28s %s failed (%.1fs): %s\n", j->type, j->name, op_ing[j->op],
-                j->step->secs, j->step->msg);
-    fflush(f);
-    pthread_mutex_unlock(&r->mu);
 }
 
 /* ---- targets ---- */
@@ -365,8 +307,8 @@ static const char *service_of(const char *type)
     return "dynamodb";
 }
 
-static enum err_code resolve_endpoint(struct run *r, const char *region, const char *spec,
-                                      char *url, size_t cap, struct err *e)
+enum err_code stack_eng_endpoint(struct run *r, const char *region, const char *spec, char *url,
+                                 size_t cap, struct err *e)
 {
     const char *known;
     enum err_code rc;
@@ -387,430 +329,6 @@ static enum err_code resolve_endpoint(struct run *r, const char *region, const c
     if (rc == ERR_OK)
         cJSON_AddStringToObject(r->urls, region, url);
     return rc;
-}
-
-/* ---- per-resource operations (worker threads) ---- */
-
-static cJSON *merged(const cJSON *in, const cJSON *out)
-{
-    cJSON *v = in ? cJSON_Duplicate(in, 1) : cJSON_CreateObject();
-    const cJSON *o;
-    cJSON_ArrayForEach(o, out)
-    {
-        cJSON_DeleteItemFromObjectCaseSensitive(v, o->string);
-        cJSON_AddItemToObject(v, o->string, cJSON_Duplicate(o, 1));
-    }
-    return v;
-}
-
-static cJSON *entry_new(const struct job *j, const char *status, const char *id, const cJSON *in,
-                        const cJSON *out)
-{
-    cJSON *en = cJSON_CreateObject();
-    cJSON_AddStringToObject(en, "name", j->name);
-    cJSON_AddStringToObject(en, "type", j->type);
-    cJSON_AddStringToObject(en, "status", status);
-    if (id)
-        cJSON_AddStringToObject(en, "id", id);
-    cJSON_AddStringToObject(en, "region", j->region);
-    cJSON_AddStringToObject(en, "endpoint", j->spec);
-    cJSON_AddItemToObject(en, "inputs", in ? cJSON_Duplicate(in, 1) : cJSON_CreateObject());
-    cJSON_AddItemToObject(en, "outputs", out ? cJSON_Duplicate(out, 1) : cJSON_CreateObject());
-    cJSON_AddItemToObject(en, "deps", j->deps ? cJSON_Duplicate(j->deps, 1) : cJSON_CreateArray());
-    if (j->autoname)
-        cJSON_AddBoolToObject(en, "autoName", 1);
-    if (j->protect)
-        cJSON_AddBoolToObject(en, "protect", 1);
-    if (j->retain)
-        cJSON_AddBoolToObject(en, "retainOnDelete", 1);
-    if (j->dbr)
-        cJSON_AddBoolToObject(en, "deleteBeforeReplace", 1);
-    if (j->res && j->res->timeout_ms[STACK_TIMEOUT_DELETE]) /* for a delete after it leaves */
-        cJSON_AddNumberToObject(cJSON_AddObjectToObject(en, "customTimeouts"), "deleteMs",
-                                (double)j->res->timeout_ms[STACK_TIMEOUT_DELETE]);
-    return en;
-}
-
-static void put_entry(struct run *r, cJSON *en)
-{
-    pthread_mutex_lock(&r->mu);
-    stack_state_put(r->state, en);
-    save_locked(r);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static void remove_entry(struct run *r, const char *name)
-{
-    pthread_mutex_lock(&r->mu);
-    stack_state_remove(r->state, name);
-    save_locked(r);
-    pthread_mutex_unlock(&r->mu);
-}
-
-/* The target of @j's operation; @op (STACK_TIMEOUT_*, or -1) picks its customTimeouts. */
-static struct stack_target target(const struct job *j, int op)
-{
-    struct stack_target t = {.region = j->region,
-                             .endpoint = j->endpoint,
-                             .account = j->r->o->account ? j->r->o->account : "000000000000",
-                             .creds = &j->r->o->creds,
-                             .workdir = j->r->o->workdir,
-                             .timeout_ms = op >= 0 && j->res ? j->res->timeout_ms[op] : 0,
-                             .started_ms = clock_mono_us() / 1000};
-    return t;
-}
-
-static enum err_code do_create(struct job *j, struct err *e)
-{
-    struct stack_target t = target(j, STACK_TIMEOUT_CREATE);
-    char *id = NULL;
-    cJSON *out = NULL;
-    enum err_code rc;
-
-    if (!j->prov) { /* pulumi:providers:aws: configuration only */
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", j->name);
-        put_entry(j->r, entry_new(j, "created", j->name, j->inputs, o));
-        j->result = merged(j->inputs, o);
-        cJSON_Delete(o);
-        return ERR_OK;
-    }
-    /* Mark the create before making it: if this run dies mid-call, the next run adopts. */
-    put_entry(j->r, entry_new(j, "creating", NULL, j->inputs, NULL));
-    rc = j->prov->create(&t, j->inputs, j->adopt, &id, &out, e);
-    if (rc == ERR_OK) {
-        /* the id the provider gives it (a RandomPassword's "none"), else the import's */
-        put_entry(j->r, entry_new(j, "created",
-                                  stack_state_str(out, "id") ? stack_state_str(out, "id") : id,
-                                  j->inputs, out));
-        j->result = merged(j->inputs, out);
-    } else if (id || rc == ERR_IO) {
-        /* partly made, or unknown whether the call landed: the next run adopts it */
-        put_entry(j->r, entry_new(j, "creating", id, j->inputs, NULL));
-    } else {
-        remove_entry(j->r, j->name);
-    }
-    free(id);
-    cJSON_Delete(out);
-    return rc;
-}
-
-static enum err_code do_delete_entry(struct run *r, const cJSON *en, const char *endpoint,
-                                     struct err *e)
-{
-    const char *type = stack_state_str(en, "type");
-    const struct stack_provider *prov = type ? stack_provider_find(type) : NULL;
-    const char *id = stack_state_str(en, "id");
-    struct stack_target t = {.region = stack_state_str(en, "region"),
-                             .endpoint = endpoint,
-                             .account = r->o->account ? r->o->account : "000000000000",
-                             .creds = &r->o->creds,
-                             .workdir = r->o->workdir,
-                             .timeout_ms = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(
-                                 cJSON_GetObjectItem(en, "customTimeouts"), "deleteMs")),
-                             .started_ms = clock_mono_us() / 1000};
-
-    if (!prov || !id) /* providers, and creates that never got an id */
-        return ERR_OK;
-    return prov->del(&t, id, cJSON_GetObjectItem(en, "inputs"), cJSON_GetObjectItem(en, "outputs"),
-                     e);
-}
-
-static enum err_code do_update(struct job *j, struct err *e)
-{
-    struct stack_target t = target(j, STACK_TIMEOUT_UPDATE);
-    const char *id = stack_state_str(j->old, "id");
-    cJSON *out = NULL, *en;
-    enum err_code rc;
-
-    if (!j->prov) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", j->name);
-        put_entry(j->r, entry_new(j, "created", j->name, j->inputs, o));
-        j->result = merged(j->inputs, o);
-        cJSON_Delete(o);
-        return ERR_OK;
-    }
-    rc = j->prov->update(&t, id, cJSON_GetObjectItem(j->old, "inputs"), j->inputs,
-                         cJSON_GetObjectItem(j->old, "outputs"), &out, e);
-    if (rc == ERR_OK) {
-        en = entry_new(j, "created", id, j->inputs, out);
-        j->result = merged(j->inputs, out);
-        put_entry(j->r, en);
-    }
-    cJSON_Delete(out);
-    return rc;
-}
-
-static enum err_code do_replace(struct job *j, struct err *e)
-{
-    enum err_code rc;
-    const char *np = j->prov ? j->prov->name_prop : NULL;
-    const char *oldname = np ? stack_state_str(cJSON_GetObjectItem(j->old, "inputs"), np) : NULL;
-    const char *newname = np ? stack_state_str(j->inputs, np) : NULL;
-    bool delete_first = j->dbr || (oldname && newname && !strcmp(oldname, newname));
-    char oldurl[512];
-
-    if (!j->prov)
-        return do_create(j, e);
-    rc = resolve_endpoint(j->r, stack_state_str(j->old, "region"),
-                          stack_state_str(j->old, "endpoint"), oldurl, sizeof(oldurl), e);
-    if (rc)
-        return rc;
-    if (delete_first) {
-        cJSON *en = cJSON_Duplicate(j->old, 1);
-        cJSON_ReplaceItemInObject(en, "status", cJSON_CreateString("deleting"));
-        put_entry(j->r, en);
-        rc = do_delete_entry(j->r, j->old, oldurl, e);
-        if (rc) {
-            put_entry(j->r, cJSON_Duplicate(j->old, 1));
-            return rc;
-        }
-        remove_entry(j->r, j->name);
-        return do_create(j, e);
-    }
-    /* create first, keep the old one in the entry until it is deleted */
-    j->adopt = false;
-    rc = do_create(j, e);
-    if (rc) {
-        put_entry(j->r, cJSON_Duplicate(j->old, 1));
-        return rc;
-    }
-    pthread_mutex_lock(&j->r->mu);
-    cJSON_AddItemToObject(stack_state_res(j->r->state, j->name), "replacing",
-                          cJSON_Duplicate(j->old, 1));
-    save_locked(j->r);
-    pthread_mutex_unlock(&j->r->mu);
-    rc = do_delete_entry(j->r, j->old, oldurl, e);
-    if (rc == ERR_OK) {
-        pthread_mutex_lock(&j->r->mu);
-        cJSON_DeleteItemFromObject(stack_state_res(j->r->state, j->name), "replacing");
-        save_locked(j->r);
-        pthread_mutex_unlock(&j->r->mu);
-    }
-    return rc;
-}
-
-static enum err_code do_delete(struct job *j, struct err *e)
-{
-    enum err_code rc;
-    cJSON *en;
-
-    if (j->protect)
-        return err_set(e, ERR_INVALID, "resource '%s' is protected (options.protect)", j->name);
-    en = cJSON_Duplicate(j->old, 1);
-    cJSON_ReplaceItemInObject(en, "status", cJSON_CreateString("deleting"));
-    put_entry(j->r, en);
-    /* options.retainOnDelete: the stack lets go of it, the region keeps it */
-    rc = j->retain ? ERR_OK : do_delete_entry(j->r, j->old, j->endpoint, e);
-    if (rc) {
-        cJSON *back = cJSON_Duplicate(j->old, 1);
-        cJSON_ReplaceItemInObject(back, "status", cJSON_CreateString("created"));
-        put_entry(j->r, back);
-        return rc;
-    }
-    remove_entry(j->r, j->name);
-    return ERR_OK;
-}
-
-static enum err_code do_refresh(struct job *j, struct err *e)
-{
-    struct stack_target t = target(j, -1);
-    cJSON *out = NULL;
-    bool gone = false;
-    enum err_code rc;
-    const char *id = stack_state_str(j->old, "id");
-
-    if (j->res && j->res->get && j->prov) { /* get: */
-        id = stack_state_str(j->inputs, "id");
-        rc = j->prov->read(&t, id, j->inputs, &out, &gone, e);
-        if (rc == ERR_OK && gone)
-            rc =
-                err_set(e, ERR_NOTFOUND, "get: %s %s does not exist in %s", j->type, id, j->region);
-        if (rc == ERR_OK)
-            j->result = merged(j->inputs, out);
-        cJSON_Delete(out);
-        return rc;
-    }
-    if (!j->prov || !id)
-        return ERR_OK;
-    rc = j->prov->read(&t, id, cJSON_GetObjectItem(j->old, "inputs"), &out, &gone, e);
-    if (rc)
-        return rc;
-    if (gone) {
-        cJSON_AddItemToArray(j->step->changed, cJSON_CreateString("(deleted outside the stack)"));
-        remove_entry(j->r, j->name);
-    } else {
-        cJSON *en = cJSON_Duplicate(j->old, 1);
-        const cJSON *o;
-        cJSON_ArrayForEach(o, out)
-        {
-            const cJSON *was =
-                cJSON_GetObjectItem(cJSON_GetObjectItem(j->old, "outputs"), o->string);
-            const cJSON *given =
-                cJSON_GetObjectItem(cJSON_GetObjectItem(j->old, "inputs"), o->string);
-            /* a property read back for the first time: changed when it is no longer what
-             * the program set (as an import compares it); unknown before, not a change */
-            if (was ? !cJSON_Compare(was, o, 1) : given && !stack_match_value(o->string, given, o))
-                cJSON_AddItemToArray(j->step->changed, cJSON_CreateString(o->string));
-        }
-        cJSON_ReplaceItemInObject(en, "outputs", out);
-        out = NULL;
-        put_entry(j->r, en);
-    }
-    cJSON_Delete(out);
-    return ERR_OK;
-}
-
-static bool names_prop(const struct stack_node *list, const char *prop);
-
-static bool names_prop_list(const char *const *list, const char *prop)
-{
-    for (size_t i = 0; list && list[i]; i++)
-        if (!strcmp(list[i], prop))
-            return true;
-    return false;
-}
-
-/* options.import, as Pulumi's: the resource @id names exists and the inputs the program
- * gives match what its provider reads back (stack_match.h; options.ignoreChanges left
- * out); it is then recorded with the program's inputs, so later runs diff against them.
- * A difference fails the import before anything is recorded. No write call. */
-static enum err_code do_import(struct job *j, struct err *e)
-{
-    struct stack_target t = target(j, -1);
-    const struct stack_node *at = j->res->import_id;
-    t.importing = true;
-    const char *id = at->str;
-    const char *np = j->prov->name_prop;
-    cJSON *out = NULL, *given, *diffs, *c, *next;
-    bool gone = false;
-    enum err_code rc = j->prov->read(&t, id, j->inputs, &out, &gone, e);
-
-    if (rc == ERR_OK && gone)
-        rc = err_set(e, ERR_NOTFOUND, "import: %s %s does not exist in %s", j->type, id, j->region);
-    if (rc) {
-        cJSON_Delete(out);
-        return rc;
-    }
-    given = cJSON_Duplicate(j->inputs, 1);
-    for (c = given->child; c; c = next) {
-        const cJSON *was = cJSON_GetObjectItemCaseSensitive(out, c->string);
-        next = c->next;
-        if (!names_prop(j->res->ignore_changes, c->string))
-            continue;
-        /* as Pulumi does: an ignored property takes the existing resource's value */
-        cJSON_DeleteItemFromObjectCaseSensitive(j->inputs, c->string);
-        if (was)
-            cJSON_AddItemToObject(j->inputs, c->string, cJSON_Duplicate(was, 1));
-        cJSON_DeleteItemFromObjectCaseSensitive(given, c->string);
-    }
-    diffs = cJSON_CreateArray();
-    if (stack_match_inputs(given, out, diffs)) {
-        char *msg = j->step->msg;
-        size_t len = sizeof(j->step->msg), used;
-        const cJSON *d;
-        snprintf(msg, len, "%s:%d:%d: inputs to import do not match the existing resource %s %s",
-                 j->r->p->file, at->line, at->col, j->type, id);
-        cJSON_ArrayForEach(d, diffs)
-        {
-            used = strlen(msg);
-            snprintf(msg + used, len - used, "%s%s", d == diffs->child ? ": " : "; ",
-                     d->valuestring);
-        }
-        rc = err_set(e, ERR_CONFLICT, "%s", msg);
-    } else {
-        /* no name in the program: the imported one is kept, as an auto-name would be */
-        if (np && !cJSON_GetObjectItemCaseSensitive(j->inputs, np) && stack_state_str(out, np)) {
-            cJSON_AddStringToObject(j->inputs, np, stack_state_str(out, np));
-            j->autoname = true;
-        }
-        /* what the program gives stays as it wrote it (a policy as an object) */
-        for (c = given->child; c; c = c->next)
-            if (!names_prop_list(j->prov->outputs, c->string))
-                cJSON_DeleteItemFromObjectCaseSensitive(out, c->string);
-        /* the id the provider gives it (a RandomPassword's "none"), else the import's */
-        put_entry(j->r, entry_new(j, "created",
-                                  stack_state_str(out, "id") ? stack_state_str(out, "id") : id,
-                                  j->inputs, out));
-        j->result = merged(j->inputs, out);
-    }
-    cJSON_Delete(diffs);
-    cJSON_Delete(given);
-    cJSON_Delete(out);
-    return rc;
-}
-
-static void *job_main(void *arg)
-{
-    struct job *j = arg;
-    struct err e = {0};
-    int64_t t0 = clock_mono_us();
-    enum err_code rc = ERR_OK;
-
-    progress(j->r, j, false);
-    switch (j->op) {
-    case STACK_OP_CREATE:
-        rc = do_create(j, &e);
-        break;
-    case STACK_OP_UPDATE:
-        rc = do_update(j, &e);
-        break;
-    case STACK_OP_REPLACE:
-        rc = do_replace(j, &e);
-        break;
-    case STACK_OP_DELETE:
-        rc = do_delete(j, &e);
-        break;
-    case STACK_OP_REFRESH:
-        rc = do_refresh(j, &e);
-        break;
-    case STACK_OP_IMPORT:
-        rc = do_import(j, &e);
-        break;
-    case STACK_OP_SAME:
-    case STACK_OP_N:
-        break;
-    }
-    j->step->secs = (double)(clock_mono_us() - t0) / 1e6;
-    j->step->rc = rc;
-    if (rc && !j->step->msg[0])
-        snprintf(j->step->msg, sizeof(j->step->msg), "%s", e.msg);
-    progress(j->r, j, true);
-    return NULL;
-}
-
-/* Run @n jobs in parallel; returns the number that failed. */
-static int run_jobs(struct job **jobs, size_t n)
-{
-    pthread_t *th = xcalloc(n + 1, sizeof(*th));
-    bool *started = xcalloc(n + 1, sizeof(*started));
-    int failed = 0;
-
-    for (size_t i = 0; i < n; i++)
-        started[i] = pthread_create(&th[i], NULL, job_main, jobs[i]) == 0;
-    for (size_t i = 0; i < n; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        else
-            job_main(jobs[i]);
-        if (jobs[i]->step->rc)
-            failed++;
-    }
-    free(th);
-    free(started);
-    return failed;
-}
-
-static void job_free(struct job *j)
-{
-    if (!j)
-        return;
-    cJSON_Delete(j->inputs);
-    cJSON_Delete(j->old);
-    cJSON_Delete(j->deps);
-    cJSON_Delete(j->result);
-    free(j);
 }
 
 /* ---- planning one resource ---- */
@@ -865,7 +383,7 @@ static void diff_inputs(const cJSON *old, const cJSON *now, cJSON *changed)
 }
 
 /* The top-level property a path of ignoreChanges / replaceOnChanges names. */
-static bool names_prop(const struct stack_node *list, const char *prop)
+bool stack_eng_names_prop(const struct stack_node *list, const char *prop)
 {
     for (size_t i = 0; list && i < list->n; i++) {
         const char *s = list->items[i]->str;
@@ -890,13 +408,13 @@ static void ignore_changes(const struct stack_res *res, const cJSON *old_in, cJS
         return;
     for (c = in->child; c; c = next) {
         next = c->next;
-        if (names_prop(res->ignore_changes, c->string) &&
+        if (stack_eng_names_prop(res->ignore_changes, c->string) &&
             !cJSON_GetObjectItemCaseSensitive(old_in, c->string))
             cJSON_DeleteItemFromObjectCaseSensitive(in, c->string);
     }
     cJSON_ArrayForEach(o, old_in)
     {
-        if (!names_prop(res->ignore_changes, o->string))
+        if (!stack_eng_names_prop(res->ignore_changes, o->string))
             continue;
         cJSON_DeleteItemFromObjectCaseSensitive(in, o->string);
         cJSON_AddItemToObject(in, o->string, cJSON_Duplicate(o, 1));
@@ -911,7 +429,7 @@ static bool forces_replace(const struct stack_provider *prov, const struct stack
         return false;
     cJSON_ArrayForEach(c, changed)
     {
-        if (res && names_prop(res->replace_on_changes, c->valuestring))
+        if (res && stack_eng_names_prop(res->replace_on_changes, c->valuestring))
             return true;
         for (size_t i = 0; prov->replace_props && prov->replace_props[i]; i++)
             if (!strcmp(prov->replace_props[i], c->valuestring))
@@ -927,11 +445,11 @@ static cJSON *preview_value(const struct job *j)
     if (j->res && j->res->get) {
         v = cJSON_Duplicate(j->inputs, 1); /* get: only its id is known before the read */
     } else if (j->op == STACK_OP_SAME || j->op == STACK_OP_UPDATE) {
-        v = merged(cJSON_GetObjectItem(j->old, "outputs"), j->inputs);
+        v = stack_eng_merged(cJSON_GetObjectItem(j->old, "outputs"), j->inputs);
     } else if (j->prov && j->prov->predict && !stack_value_is_unknown(j->inputs)) {
-        struct stack_target t = target(j, -1);
+        struct stack_target t = stack_eng_target(j, -1);
         cJSON *p = j->prov->predict(&t, j->inputs);
-        v = merged(j->inputs, p);
+        v = stack_eng_merged(j->inputs, p);
         cJSON_Delete(p);
     } else {
         v = cJSON_Duplicate(j->inputs, 1);
@@ -1094,7 +612,7 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
                 cJSON *en = stack_state_res(r->state, res->name);
                 cJSON_ReplaceItemInObject(en, "endpoint", cJSON_CreateString(j->spec));
                 pthread_mutex_lock(&r->mu);
-                save_locked(r);
+                stack_eng_save_locked(r);
                 pthread_mutex_unlock(&r->mu);
             }
         } else if (forces_replace(j->prov, res, j->step->changed)) {
@@ -1111,7 +629,7 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
     *out = j;
     return ERR_OK;
 fail:
-    job_free(j);
+    stack_eng_job_free(j);
     return rc;
 }
 
@@ -1165,15 +683,15 @@ static enum err_code delete_names(struct run *r, cJSON *names, struct err *e)
             snprintf(j->spec, sizeof(j->spec), "%s", stack_state_str(en, "endpoint") ?: LOCAL);
             j->step = new_step(r, j->name, j->type, j->region, STACK_OP_DELETE);
             if (!j->step) {
-                job_free(j);
+                stack_eng_job_free(j);
                 continue;
             }
             if (j->prov && stack_state_str(en, "id") &&
-                (rc = resolve_endpoint(r, j->region, j->spec, j->endpoint, sizeof(j->endpoint),
-                                       e))) {
+                (rc = stack_eng_endpoint(r, j->region, j->spec, j->endpoint, sizeof(j->endpoint),
+                                         e))) {
                 j->step->rc = rc;
                 snprintf(j->step->msg, sizeof(j->step->msg), "%s", e->msg);
-                job_free(j);
+                stack_eng_job_free(j);
                 r->res->failed++;
                 break;
             }
@@ -1181,20 +699,20 @@ static enum err_code delete_names(struct run *r, cJSON *names, struct err *e)
         }
         if (rc || n == 0) {
             for (size_t i = 0; i < n; i++)
-                job_free(jobs[i]);
+                stack_eng_job_free(jobs[i]);
             free(jobs);
             if (!rc && n == 0)
                 rc = err_set(e, ERR_INTERNAL, "could not order the deletes");
             break;
         }
-        failed = run_jobs(jobs, n);
+        failed = stack_eng_run_jobs(jobs, n);
         for (size_t i = 0; i < n; i++) {
             if (jobs[i]->step->rc && !rc)
                 rc = err_set(e, jobs[i]->step->rc, "%s: %s", jobs[i]->name, jobs[i]->step->msg);
             for (int k = cJSON_GetArraySize(names) - 1; k >= 0; k--)
                 if (!strcmp(cJSON_GetArrayItem(names, k)->valuestring, jobs[i]->name))
                     cJSON_DeleteItemFromArray(names, k);
-            job_free(jobs[i]);
+            stack_eng_job_free(jobs[i]);
         }
         free(jobs);
         r->res->failed += failed;
@@ -1216,15 +734,15 @@ static enum err_code finish_replacements(struct run *r, struct err *e)
         enum err_code rc;
         if (!old)
             continue;
-        rc = resolve_endpoint(r, stack_state_str(old, "region"), stack_state_str(old, "endpoint"),
-                              url, sizeof(url), e);
+        rc = stack_eng_endpoint(r, stack_state_str(old, "region"), stack_state_str(old, "endpoint"),
+                                url, sizeof(url), e);
         if (rc == ERR_OK)
-            rc = do_delete_entry(r, old, url, e);
+            rc = stack_eng_delete_entry(r, old, url, e);
         if (rc)
             return rc;
         cJSON_DeleteItemFromObject(en, "replacing");
         pthread_mutex_lock(&r->mu);
-        save_locked(r);
+        stack_eng_save_locked(r);
         pthread_mutex_unlock(&r->mu);
     }
     return ERR_OK;
@@ -1255,7 +773,7 @@ static enum err_code eval_outputs(struct run *r, struct err *e)
             cJSON_AddStringToObject(r->state, "stack", r->o->stack ? r->o->stack : "dev");
         if (!cJSON_GetObjectItem(r->state, "project") && r->p->name)
             cJSON_AddStringToObject(r->state, "project", r->p->name);
-        save_locked(r);
+        stack_eng_save_locked(r);
         pthread_mutex_unlock(&r->mu);
     }
     return ERR_OK;
@@ -1295,11 +813,11 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
                 break;
             if (preview || j->op == STACK_OP_SAME) {
                 cJSON_AddItemToObject(r.values, j->name, preview_value(j));
-                job_free(j);
+                stack_eng_job_free(j);
                 continue;
             }
-            if (j->prov &&
-                resolve_endpoint(&r, j->region, j->spec, j->endpoint, sizeof(j->endpoint), &jerr)) {
+            if (j->prov && stack_eng_endpoint(&r, j->region, j->spec, j->endpoint,
+                                              sizeof(j->endpoint), &jerr)) {
                 j->step->rc = jerr.code;
                 snprintf(j->step->msg, sizeof(j->step->msg), "%s", jerr.msg);
                 if (!failed_rc) {
@@ -1308,14 +826,14 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
                 }
                 res->failed++;
                 blocked[i] = true;
-                job_free(j);
+                stack_eng_job_free(j);
                 continue;
             }
             idx[n] = i;
             jobs[n++] = j;
         }
         if (!rc && n) {
-            res->failed += run_jobs(jobs, n);
+            res->failed += stack_eng_run_jobs(jobs, n);
             for (size_t q = 0; q < n; q++) {
                 if (jobs[q]->step->rc) {
                     blocked[idx[q]] = true;
@@ -1330,7 +848,7 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
             }
         }
         for (size_t q = 0; q < n; q++)
-            job_free(jobs[q]);
+            stack_eng_job_free(jobs[q]);
         free(jobs);
         free(idx);
     }
@@ -1402,7 +920,7 @@ enum err_code stack_destroy(const struct stack_opts *o, struct stack_result *res
     if (rc == ERR_OK) {
         pthread_mutex_lock(&r.mu);
         cJSON_ReplaceItemInObject(r.state, "outputs", cJSON_CreateObject());
-        save_locked(&r);
+        stack_eng_save_locked(&r);
         pthread_mutex_unlock(&r.mu);
     }
     res->outputs = cJSON_CreateObject();
@@ -1439,21 +957,21 @@ enum err_code stack_refresh(const struct stack_opts *o, struct stack_result *res
         snprintf(j->region, sizeof(j->region), "%s", stack_state_str(en, "region") ?: "");
         snprintf(j->spec, sizeof(j->spec), "%s", stack_state_str(en, "endpoint") ?: LOCAL);
         j->step = new_step(&r, j->name, j->type, j->region, STACK_OP_REFRESH);
-        if (j->prov &&
-            (rc = resolve_endpoint(&r, j->region, j->spec, j->endpoint, sizeof(j->endpoint), e))) {
-            job_free(j);
+        if (j->prov && (rc = stack_eng_endpoint(&r, j->region, j->spec, j->endpoint,
+                                                sizeof(j->endpoint), e))) {
+            stack_eng_job_free(j);
             break;
         }
         jobs[n++] = j;
     }
     if (!rc) {
-        res->failed = run_jobs(jobs, n);
+        res->failed = stack_eng_run_jobs(jobs, n);
         for (size_t i = 0; i < n && !rc; i++)
             if (jobs[i]->step->rc)
                 rc = err_set(e, jobs[i]->step->rc, "%s: %s", jobs[i]->name, jobs[i]->step->msg);
     }
     for (size_t i = 0; i < n; i++)
-        job_free(jobs[i]);
+        stack_eng_job_free(jobs[i]);
     free(jobs);
     cJSON_Delete(copy);
     res->outputs = cJSON_Duplicate(cJSON_GetObjectItem(r.state, "outputs"), 1);
