@@ -579,7 +579,13 @@ static void statement_arg(struct ddb_call *c, const cJSON *one, const char *path
         ddb_verr(c,
                  "Value '%.64s' at '%s' failed to satisfy constraint: Member must have length %s",
                  s, path, *s ? "less than or equal to 8192" : "greater than or equal to 1");
-    ddb_arg_arr(c, one, "Parameters");
+    /* Parameters: at least one when present (PreparedStatementParameters) */
+    if (cJSON_GetArraySize(ddb_arg_arr(c, one, "Parameters")) == 0 &&
+        cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(one, "Parameters")))
+        ddb_verr(c,
+                 "Value '[]' at '%.*sparameters' failed to satisfy constraint: Member must have "
+                 "length greater than or equal to 1",
+                 (int)(strlen(path) - strlen("statement")), path);
 }
 
 static const char *const rvf_vals[] = {"ALL_OLD", "NONE", NULL};

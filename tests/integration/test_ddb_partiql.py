@@ -309,6 +309,11 @@ class PartiQL(ServerTestCase):
         code, msg, _ = self.err(self.ddb.execute_statement)
         self.assertEqual(code, "ValidationException")
         self.assertIn("statement", msg)
+        code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\"" % t, Parameters=[])
+        self.assertIn("Value '[]' at 'parameters' failed to satisfy constraint", msg)
+        code, msg, _ = self.err(self.ddb.batch_execute_statement, Statements=[
+            {"Statement": "SELECT * FROM \"%s\"" % t, "Parameters": []}])
+        self.assertIn("at 'statements.1.member.parameters'", msg)
 
     # -- BatchExecuteStatement ------------------------------------------------------
 
