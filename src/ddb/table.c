@@ -1218,6 +1218,8 @@ static enum err_code repl_create_apply(struct store_txn *t, void *arg, struct er
     buf_free(&k);
     if (!rc)
         rc = tkey_set_replicated(t, x->name, replicated, e);
+    if (!rc) /* PITR is the origin region's own setting (backup.h) */
+        rc = tkey_set_flag(t, x->name, TKEY_PITR, false, e);
     if (!rc)
         rc = store_put(t, STORE_DB_META, stat_key(sk, id), slice_of(zero, 16), e);
 out:

@@ -213,6 +213,60 @@ class Backups(Base):
         self.assertEqual(self.err(self.ddb.describe_table, TableName=t + "-q")[0],
                          "ResourceNotFoundException")
 
+    def test_feature_details_and_provisioned_restore(self):
+        t = "bkf-" + uuid.uuid4().hex[:8]
+        kw = schema(t, gsi=True, lsi=True)
+        del kw["BillingMode"]
+        kw["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 6}
+        kw["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": 2, "WriteCapacityUnits": 3}
+        kw["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+        kw["SSESpecification"] = {"Enabled": True, "SSEType": "KMS"}
+        self.ddb.create_table(**kw)
+        self.ddb.update_time_to_live(TableName=t, TimeToLiveSpecification={
+            "AttributeName": "exp", "Enabled": True})
+        self.put(t, "a", 1, color="red")
+        arn = self.ddb.create_backup(TableName=t, BackupName="feat")["BackupDetails"]["BackupArn"]
+        d = self.ddb.describe_backup(BackupArn=arn)["BackupDescription"]
+        self.assertEqual(d["SourceTableDetails"]["BillingMode"], "PROVISIONED")
+        self.assertEqual(d["SourceTableDetails"]["ProvisionedThroughput"],
+                         {"ReadCapacityUnits": 5, "WriteCapacityUnits": 6})
+        f = d["SourceTableFeatureDetails"]
+        self.assertEqual(f["StreamDescription"], {"StreamEnabled": True,
+                                                  "StreamViewType": "KEYS_ONLY"})
+        self.assertEqual(f["TimeToLiveDescription"], {"TimeToLiveStatus": "ENABLED",
+                                                      "AttributeName": "exp"})
+        self.assertEqual(f["SSEDescription"]["SSEType"], "KMS")
+        self.assertEqual(f["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"],
+                         {"ReadCapacityUnits": 2, "WriteCapacityUnits": 3})
+        self.assertEqual(set(f["LocalSecondaryIndexes"][0]), {"IndexName", "KeySchema",
+                                                              "Projection"})
+        # the restore keeps billing, throughput and encryption, but no stream or TTL
+        r = t + "-r"
+        self.ddb.restore_table_from_backup(TargetTableName=r, BackupArn=arn,
+                                           LocalSecondaryIndexOverride=[])
+        dt = self.ddb.describe_table(TableName=r)["Table"]
+        self.assertEqual(dt["ProvisionedThroughput"]["WriteCapacityUnits"], 6)
+        self.assertEqual(dt["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]
+                         ["ReadCapacityUnits"], 2)
+        self.assertNotIn("LocalSecondaryIndexes", dt)
+        self.assertNotIn("StreamSpecification", dt)
+        self.assertEqual(dt["SSEDescription"]["SSEType"], "KMS")
+        self.assertEqual(self.ddb.describe_time_to_live(TableName=r)["TimeToLiveDescription"],
+                         {"TimeToLiveStatus": "DISABLED"})
+        self.assertEqual(self.color(r, "red"), [("a", 1)])
+        # by the source table's ARN, to the latest time
+        self.ddb.update_continuous_backups(TableName=t, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        self.put(t, "b", 2, color="red")
+        self.ddb.restore_table_to_point_in_time(SourceTableArn="arn:aws:dynamodb:us-east-1:123456789012:table/" + t,
+                                                TargetTableName=t + "-p",
+                                                UseLatestRestorableTime=True,
+                                                BillingModeOverride="PAY_PER_REQUEST")
+        self.assertEqual(self.color(t + "-p", "red"), [("a", 1), ("b", 2)])
+        self.assertEqual(self.ddb.describe_table(TableName=t + "-p")["Table"]
+                         ["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+
     def test_validation(self):
         t = self.new_table()
         ddb, self.ddb = self.ddb, self.server.boto3(parameter_validation=False)
@@ -229,6 +283,9 @@ class Backups(Base):
                          "BackupNotFoundException")
         self.assertEqual(self.err(self.ddb.restore_table_from_backup, TargetTableName="x",
                                   BackupArn=missing)[0], "ValidationException")
+        self.assertEqual(self.err(self.ddb.create_backup, TableName=t)[0], "ValidationException")
+        self.assertEqual(self.err(self.ddb.list_backups, TimeRangeLowerBound=2000000000,
+                                  TimeRangeUpperBound=1000000000)[0], "ValidationException")
 
 
 class PointInTime(Base):
@@ -250,6 +307,14 @@ class PointInTime(Base):
                                   PointInTimeRecoverySpecification={
                                       "PointInTimeRecoveryEnabled": True})[0],
                          "TableNotFoundException")
+        for spec in (None, {}, {"PointInTimeRecoveryEnabled": False,
+                                "RecoveryPeriodInDays": 3}):
+            kw = {"PointInTimeRecoverySpecification": spec} if spec is not None else {}
+            self.assertEqual(self.err(self.ddb.update_continuous_backups, TableName=t, **kw)[0],
+                             "ValidationException")
+        self.assertEqual(self.err(self.ddb.restore_table_to_point_in_time, SourceTableName=t,
+                                  TargetTableName=t + "-x", UseLatestRestorableTime=True,
+                                  RestoreDateTime=time.time())[0], "ValidationException")
         for days in (0, 36):
             self.assertEqual(self.err(self.ddb.update_continuous_backups, TableName=t,
                                       PointInTimeRecoverySpecification={
@@ -453,6 +518,9 @@ class GlobalTable(unittest.TestCase):
                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                             StreamSpecification={"StreamEnabled": True,
                                                  "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        # PITR in one region is that region's own: the new replica has none
+        self.e.update_continuous_backups(TableName=t, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
         self.e.update_table(TableName=t, ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
 
         def keys(c, table):
@@ -460,11 +528,11 @@ class GlobalTable(unittest.TestCase):
                           for i in c.scan(TableName=table, ConsistentRead=True)["Items"])
 
         wait_until(lambda: t in self.w.list_tables()["TableNames"], what="replica")
-        self.w.update_continuous_backups(TableName=t, PointInTimeRecoverySpecification={
-            "PointInTimeRecoveryEnabled": True})
-        self.assertEqual(self.e.describe_continuous_backups(TableName=t)[
+        self.assertEqual(self.w.describe_continuous_backups(TableName=t)[
             "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"],
             {"PointInTimeRecoveryStatus": "DISABLED"})
+        self.w.update_continuous_backups(TableName=t, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
         for i in range(3):
             self.e.put_item(TableName=t, Item={"pk": {"S": "k%d" % i}, "v": {"S": "one"}})
         want = [("k0", "one"), ("k1", "one"), ("k2", "one")]
@@ -487,6 +555,10 @@ class GlobalTable(unittest.TestCase):
         self.assertEqual(self.e.list_backups(TableName=t)["BackupSummaries"], [])
         self.assertEqual(self.e.describe_table(TableName=t)["Table"]["ItemCount"], 2)
         self.assertNotIn(t + "-r", self.e.list_tables()["TableNames"])
+        # the origin's own history restores the same moment
+        self.e.restore_table_to_point_in_time(SourceTableName=t, TargetTableName=t + "-e",
+                                              RestoreDateTime=when)
+        self.assertEqual(keys(self.e, t + "-e"), want)
 
 
 class Trimming(Base):
