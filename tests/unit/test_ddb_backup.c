@@ -1,0 +1,210 @@
+/* test_ddb_backup.c - the point-in-time recovery history (backup.h) on a real
+ * store in a temp dir, through ddb_handle: one record per committed change
+ * (none for a failed condition), the records of one transaction in order,
+ * trimming past the recovery period as the table is written (a day of one
+ * second), and the history gone when PITR is turned off or the table is
+ * deleted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "ddb.h"
+#include "http.h"
+#include "store.h"
+
+struct fixture {
+    char dir[64];
+    struct store *store;
+    struct ddb *ddb;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct store_opts so = {0};
+    struct ddb_opts dop = {0};
+    struct err e = {0};
+
+    setenv("TANDEM_DDB_PITR_DAY_SECONDS", "1", 1);
+    strcpy(f->dir, "/tmp/test_ddb_backup.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    so.dir = f->dir;
+    so.map_size = 256u << 20;
+    so.nosync = true;
+    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
+    dop.store = f->store;
+    dop.region = "us-east-1";
+    dop.account = "123456789012";
+    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    ddb_close(f->ddb);
+    store_close(f->store);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static int call(struct fixture *f, const char *op, const char *body)
+{
+    struct http_req *r = http_req_new("POST", "/");
+    const char *rb;
+    size_t rlen;
+    int status;
+
+    buf_append(&r->body, body, strlen(body));
+    ddb_handle(f->ddb, r, op, NULL);
+    status = http_req_wait(r, &rb, &rlen);
+    if (status != 200 && strcmp(op, "PutItem") != 0)
+        fail_msg("%s %s -> %d %.*s", op, body, status, (int)rlen, rb);
+    http_req_free(r);
+    return status;
+}
+
+/* history - the PITR records in the store: their count, and in @kinds (when
+ * not NULL) the before-images' kinds in key order ('I' or 'K'). */
+static size_t history(struct fixture *f, char *kinds, size_t cap)
+{
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice k, v;
+    struct err e = {0};
+    size_t n = 0;
+    enum err_code rc;
+
+    assert_int_equal(store_read_begin(f->store, &t, &e), ERR_OK);
+    assert_int_equal(store_cursor_open(t, STORE_DB_LOG, &c, &e), ERR_OK);
+    for (rc = store_cursor_seek(c, slice_of("p", 1), &k, &v, &e);
+         rc == ERR_OK && k.len == 21 && ((const char *)k.ptr)[0] == 'p';
+         rc = store_cursor_next(c, &k, &v, &e)) {
+        assert_true(v.len > 9);
+        if (kinds && n + 1 < cap)
+            kinds[n] = ((const char *)v.ptr)[8];
+        n++;
+    }
+    if (kinds)
+        kinds[n < cap ? n : cap - 1] = '\0';
+    store_cursor_close(c);
+    store_txn_abort(t);
+    return n;
+}
+
+static void put(struct fixture *f, const char *pk, const char *v)
+{
+    char b[256];
+
+    snprintf(b, sizeof(b),
+             "{\"TableName\":\"hist\",\"Item\":{\"pk\":{\"S\":\"%s\"},\"v\":{\"S\":\"%s\"}}}", pk,
+             v);
+    assert_int_equal(call(f, "PutItem", b), 200);
+}
+
+static void create_table(struct fixture *f)
+{
+    call(f, "CreateTable",
+         "{\"TableName\":\"hist\",\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
+         "\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":"
+         "\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}");
+}
+
+static void create(struct fixture *f, int days)
+{
+    char b[256];
+
+    create_table(f);
+    snprintf(b, sizeof(b),
+             "{\"TableName\":\"hist\",\"PointInTimeRecoverySpecification\":{"
+             "\"PointInTimeRecoveryEnabled\":true,\"RecoveryPeriodInDays\":%d}}",
+             days);
+    call(f, "UpdateContinuousBackups", b);
+}
+
+static void records_per_change(void **state)
+{
+    struct fixture *f = *state;
+    char kinds[16];
+
+    create_table(f);
+    put(f, "before", "x"); /* PITR not on yet: no record */
+    assert_int_equal(history(f, NULL, 0), 0);
+    call(f, "UpdateContinuousBackups",
+         "{\"TableName\":\"hist\",\"PointInTimeRecoverySpecification\":{"
+         "\"PointInTimeRecoveryEnabled\":true}}");
+    put(f, "a", "1"); /* new item: its key */
+    put(f, "a", "2"); /* overwrite: the old image */
+    put(f, "b", "1");
+    call(f, "DeleteItem", "{\"TableName\":\"hist\",\"Key\":{\"pk\":{\"S\":\"b\"}}}");
+    call(f, "DeleteItem", "{\"TableName\":\"hist\",\"Key\":{\"pk\":{\"S\":\"zz\"}}}");
+    assert_int_equal(history(f, kinds, sizeof(kinds)), 4);
+    assert_string_equal(kinds, "KIKI");
+    /* a failed condition changes nothing and records nothing */
+    assert_int_equal(call(f, "PutItem",
+                          "{\"TableName\":\"hist\",\"Item\":{\"pk\":{\"S\":\"a\"}},"
+                          "\"ConditionExpression\":\"attribute_not_exists(pk)\"}"),
+                     400);
+    assert_int_equal(history(f, NULL, 0), 4);
+    /* a transaction's changes: one record each, in the order applied */
+    call(f, "TransactWriteItems",
+         "{\"TransactItems\":[{\"Put\":{\"TableName\":\"hist\",\"Item\":{\"pk\":{\"S\":\"t1\"}}}},"
+         "{\"Delete\":{\"TableName\":\"hist\",\"Key\":{\"pk\":{\"S\":\"a\"}}}}]}");
+    assert_int_equal(history(f, kinds, sizeof(kinds)), 6);
+    assert_string_equal(kinds, "KIKIKI");
+    /* turning PITR off drops the history; DeleteTable drops it too */
+    call(f, "UpdateContinuousBackups",
+         "{\"TableName\":\"hist\",\"PointInTimeRecoverySpecification\":{"
+         "\"PointInTimeRecoveryEnabled\":false}}");
+    assert_int_equal(history(f, NULL, 0), 0);
+    put(f, "c", "1");
+    assert_int_equal(history(f, NULL, 0), 0);
+    call(f, "UpdateContinuousBackups",
+         "{\"TableName\":\"hist\",\"PointInTimeRecoverySpecification\":{"
+         "\"PointInTimeRecoveryEnabled\":true}}");
+    put(f, "c", "2");
+    assert_int_equal(history(f, NULL, 0), 1);
+    call(f, "DeleteTable", "{\"TableName\":\"hist\"}");
+    assert_int_equal(history(f, NULL, 0), 0);
+}
+
+static void trimmed_past_the_period(void **state)
+{
+    struct fixture *f = *state;
+    char pk[16];
+
+    create(f, 1); /* a day is a second here */
+    for (int i = 0; i < 12; i++) {
+        snprintf(pk, sizeof(pk), "k%d", i);
+        put(f, pk, "1");
+    }
+    assert_int_equal(history(f, NULL, 0), 12);
+    usleep(1300 * 1000);
+    put(f, "k0", "2"); /* trims at most 8 expired records per write */
+    assert_int_equal(history(f, NULL, 0), 12 - 8 + 1);
+    put(f, "k1", "2");
+    assert_int_equal(history(f, NULL, 0), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(records_per_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(trimmed_past_the_period, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
