@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "iam_int.h"
 #include "mem.h"
@@ -68,19 +69,45 @@ const char *iam_session_role(const char *arn, char role[128])
     return s ? s + 1 : "";
 }
 
+/* merge_tags - a role session's principal tags: the role's tags with the
+ * session's tags over them (a session tag wins over a role tag of the same
+ * key, compared without regard to case, as IAM does). */
+static void merge_tags(cJSON *role, const cJSON *session)
+{
+    cJSON *have = iam_jarr(role, "Tags");
+    const cJSON *t;
+
+    cJSON_ArrayForEach(t, session)
+    {
+        const char *k = iam_jstr(t, "Key");
+        int i = 0;
+        for (cJSON *r = have->child; r; r = r->next, i++) {
+            if (strcasecmp(iam_jstr(r, "Key"), k) == 0) {
+                cJSON_DeleteItemFromArray(have, i);
+                break;
+            }
+        }
+        cJSON_AddItemToArray(have, cJSON_Duplicate(t, 1));
+    }
+}
+
 /* load - what iam_authorize needs of principal @who, read now. */
 static struct iam_cached *load(struct iam *iam, const struct creds_identity *who, const char *key,
                                uint64_t gen)
 {
     struct iam_cached *x = xcalloc(1, sizeof(*x));
     char role[128];
+    cJSON *tags = NULL;
 
     x->key = xstrdup(key);
     x->gen = gen;
     if (iam_session_role(who->arn, role)) {
         if (iam_doc_get(iam, "role", role, &x->doc, NULL) != ERR_OK)
             x->doc = NULL;
-        x->has_session = iam_session_policies(iam, who->access_key, &x->sess);
+        x->has_session = iam_session_policies(iam, who->access_key, &x->sess, &tags);
+        if (x->doc && tags)
+            merge_tags(x->doc, tags);
+        cJSON_Delete(tags);
     } else if (strstr(who->arn, ":user/") &&
                iam_doc_get(iam, "user", who->user, &x->doc, NULL) != ERR_OK) {
         x->doc = NULL;

@@ -306,18 +306,21 @@ void iam_session_keep(struct iam *iam, const cJSON *doc)
     iam_gen_bump(iam); /* after the change is visible (cache.c) */
 }
 
-bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out)
+bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out, cJSON **tags)
 {
     cJSON *doc = NULL;
     const cJSON *x, *arns;
     const char *inl;
 
     memset(out, 0, sizeof(*out));
+    *tags = NULL;
     pthread_mutex_lock(&iam->mu);
     doc = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(iam->local_sessions, akid), 1);
     pthread_mutex_unlock(&iam->mu);
     if (!doc && iam_doc_get(iam, "session", akid, &doc, NULL) != ERR_OK)
         return false;
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "Tags")))
+        *tags = cJSON_DetachItemFromObjectCaseSensitive(doc, "Tags");
     inl = iam_jstr(doc, "Policy");
     arns = cJSON_GetObjectItemCaseSensitive(doc, "PolicyArns");
     if (!*inl && !cJSON_GetArraySize(arns)) {

@@ -150,8 +150,10 @@ void iam_policies_free(struct iam_policies *ps);
 char *iam_policy_doc_of(struct iam *iam, const char *arn);
 /* iam_session_policies - the session policies ("Policy", "PolicyArns") of
  * STS credentials @akid, from this region's own issues or the replicated
- * session documents; false when the session has none. */
-bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out);
+ * session documents; false when the session has none. @tags: its session
+ * tags ([{"Key", "Value"}], owned), NULL when it has none. */
+bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out,
+                          cJSON **tags);
 /* iam_session_keep - remember session document @doc (with session policies)
  * here, so they limit the session even when home never stored it. */
 void iam_session_keep(struct iam *iam, const cJSON *doc);

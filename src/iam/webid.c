@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "iam_int.h"
@@ -31,10 +32,12 @@
 
 enum {
     CLOCK_SKEW_S = 300,
-    MAX_CTX = 64,
+    MAX_CTX = 256,
+    MAX_SESSION_TAGS = 50,
 };
 
 #define SOURCE_IDENTITY_CLAIM "https://aws.amazon.com/source_identity"
+#define TAGS_CLAIM            "https://aws.amazon.com/tags"
 #define NOT_AUTHORIZED        "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 #define NO_KEY                                                                                     \
     "Couldn't retrieve verification key from your identity provider,  please reference "           \
@@ -211,9 +214,10 @@ static void ctx_add(struct iam_call *c, struct ctx *x, const char *name, const c
         x->kv[x->n++] = (struct authz_kv){arena_sprintf(c->r->arena, "%s:%s", name, key), value};
 }
 
-/* trusted - whether the trust policy of @role lets the token's identity in. */
+/* trusted - whether the trust policy of @role lets the token's identity in
+ * (and, when the token carries session tags @tags, tag its session). */
 static bool trusted(struct iam_call *c, const cJSON *role, const char *arn, const cJSON *provider,
-                    const struct jwt *t, const char *aud)
+                    const struct jwt *t, const char *aud, const cJSON *tags)
 {
     const char *name = iam_jstr(provider, "Url"), *parn = iam_jstr(provider, "Arn");
     const char *tj = iam_jstr(role, "AssumeRolePolicyDocument");
@@ -235,6 +239,18 @@ static bool trusted(struct iam_call *c, const cJSON *role, const char *arn, cons
             ctx_add(c, &cx, name, "amr", x->valuestring);
     }
     ctx_add(c, &cx, "aws", "FederatedProvider", parn);
+    cJSON_ArrayForEach(x, tags)
+    {
+        ctx_add(c, &cx, "aws", arena_sprintf(c->r->arena, "RequestTag/%s", iam_jstr(x, "Key")),
+                iam_jstr(x, "Value"));
+        ctx_add(c, &cx, "aws", "TagKeys", iam_jstr(x, "Key"));
+    }
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(role, "Tags"))
+    {
+        const char *k = arena_sprintf(c->r->arena, "ResourceTag/%s", iam_jstr(x, "Key"));
+        ctx_add(c, &cx, "aws", k, iam_jstr(x, "Value"));
+        ctx_add(c, &cx, "iam", k, iam_jstr(x, "Value"));
+    }
     if (iam_policy_parse(tj, strlen(tj), IAM_POLICY_TRUST, &trust, NULL) != ERR_OK)
         return false;
     memset(&q, 0, sizeof(q));
@@ -245,8 +261,79 @@ static bool trusted(struct iam_call *c, const cJSON *role, const char *arn, cons
     q.ctx = cx.kv;
     q.nctx = cx.n;
     d = iam_policy_eval(trust, &q, &direct);
+    if (d == IAM_ALLOW && direct && cJSON_GetArraySize(tags) > 0) {
+        /* IAM User Guide, "Passing session tags in AWS STS": sts:TagSession too */
+        q.action = "sts:TagSession";
+        direct = false;
+        d = iam_policy_eval(trust, &q, &direct);
+    }
     iam_policy_free(trust);
     return d == IAM_ALLOW && direct;
+}
+
+/* tag_value - a principal tag's value: a string, or an array of exactly one
+ * (the form IAM documents); NULL otherwise. */
+static const char *tag_value(const cJSON *v)
+{
+    if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 1)
+        v = v->child;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* session_tags - the token's session tags claim, {"principal_tags": {KEY:
+ * [VALUE]}, "transitive_tag_keys": [KEY...]}, as [{"Key", "Value"}] in
+ * @out (owned; NULL without the claim); false after answering when it is
+ * not well formed or exceeds IAM's limits (50 tags, keys 1..128 and values
+ * 0..256 characters, keys unique without regard to case). */
+static bool session_tags(struct iam_call *c, const struct jwt *t, cJSON **out)
+{
+    const cJSON *claim = cJSON_GetObjectItemCaseSensitive(t->claims, TAGS_CLAIM);
+    const cJSON *pt = cJSON_GetObjectItemCaseSensitive(claim, "principal_tags");
+    const cJSON *tk = cJSON_GetObjectItemCaseSensitive(claim, "transitive_tag_keys"), *x, *y;
+    cJSON *tags;
+
+    *out = NULL;
+    if (!claim)
+        return true;
+    if (!cJSON_IsObject(claim) || (pt && !cJSON_IsObject(pt)) || (tk && !cJSON_IsArray(tk)) ||
+        cJSON_GetArraySize(pt) > MAX_SESSION_TAGS) {
+        invalid(c, "The session tags claim of the token is malformed: principal_tags must be an "
+                   "object of at most 50 tags, transitive_tag_keys an array of their keys.");
+        return false;
+    }
+    tags = cJSON_CreateArray();
+    cJSON_ArrayForEach(x, pt)
+    {
+        const char *v = tag_value(x);
+        size_t kl = strlen(x->string);
+        bool dup = false;
+        cJSON_ArrayForEach(y, tags) dup |= strcasecmp(iam_jstr(y, "Key"), x->string) == 0;
+        if (!v || kl < 1 || kl > 128 || strlen(v) > 256 || dup) {
+            cJSON_Delete(tags);
+            iam_fail(c, 400, "InvalidIdentityToken",
+                     "The session tag %.128s of the token is not valid: each tag needs a unique "
+                     "key of 1 to 128 characters and one value of at most 256 characters.",
+                     x->string);
+            return false;
+        }
+        cJSON *tag = cJSON_CreateObject();
+        cJSON_AddStringToObject(tag, "Key", x->string);
+        cJSON_AddStringToObject(tag, "Value", v);
+        cJSON_AddItemToArray(tags, tag);
+    }
+    cJSON_ArrayForEach(x, tk)
+    {
+        bool found = false;
+        cJSON_ArrayForEach(y, tags) found |=
+            cJSON_IsString(x) && strcasecmp(iam_jstr(y, "Key"), x->valuestring) == 0;
+        if (!found) {
+            cJSON_Delete(tags);
+            invalid(c, "A transitive tag key of the token is not one of its principal tags.");
+            return false;
+        }
+    }
+    *out = tags;
+    return true;
 }
 
 /* source_identity - the token's source identity claim, or NULL; false after
@@ -329,7 +416,7 @@ void iam_sts_web_identity(struct iam_call *c)
     char *prefix;
     struct jwt t;
     struct err e = {0};
-    cJSON *provider = NULL, *role = NULL, *policies = NULL;
+    cJSON *provider = NULL, *role = NULL, *policies = NULL, *tags = NULL;
     const cJSON *m;
     struct creds_identity id;
     long secs, max = 3600;
@@ -360,7 +447,7 @@ void iam_sts_web_identity(struct iam_call *c)
         invalid(c, "The token has no sub claim.");
         goto out;
     }
-    if (!check_times(c, &t) || !source_identity(c, &t, &src))
+    if (!check_times(c, &t) || !source_identity(c, &t, &src) || !session_tags(c, &t, &tags))
         goto out;
     if (!check_signature(
             c, &t,
@@ -372,7 +459,8 @@ void iam_sts_web_identity(struct iam_call *c)
     role_name = role_name ? role_name + 1 : "";
     if (strncmp(arn, prefix, strlen(prefix)) != 0 ||
         iam_doc_get(c->iam, "role", role_name, &role, NULL) != ERR_OK ||
-        strcmp(iam_jstr(role, "Arn"), arn) != 0 || !trusted(c, role, arn, provider, &t, aud)) {
+        strcmp(iam_jstr(role, "Arn"), arn) != 0 ||
+        !trusted(c, role, arn, provider, &t, aud, tags)) {
         iam_fail(c, 403, "AccessDenied", NOT_AUTHORIZED);
         goto out;
     }
@@ -383,6 +471,10 @@ void iam_sts_web_identity(struct iam_call *c)
                             "this role.");
     if (secs < 0 || !(policies = iam_sts_session_policies(c, &packed)))
         goto out;
+    if (tags) { /* kept with the session's policies: they become its principal tags */
+        cJSON_AddItemToObject(policies, "Tags", tags);
+        tags = NULL;
+    }
     memset(&id, 0, sizeof(id));
     snprintf(id.user, sizeof(id.user), "%.64s", session);
     snprintf(id.arn, sizeof(id.arn), "arn:aws:sts::%s:assumed-role/%s/%s", c->iam->account,
@@ -393,4 +485,5 @@ out:
     cJSON_Delete(provider);
     cJSON_Delete(role);
     cJSON_Delete(policies);
+    cJSON_Delete(tags);
 }

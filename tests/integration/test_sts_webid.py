@@ -366,6 +366,60 @@ class StsWebIdentity(ServerTestCase):
         dead = self.issuer.token(claims={"iss": "https://127.0.0.1:%d" % self.dead_port})
         self.assertEqual(self.error(dead)[0], "IDPCommunicationError")
 
+    def test_session_tags(self):
+        """The token's https://aws.amazon.com/tags claim: aws:RequestTag and
+        aws:TagKeys in the trust policy (which must allow sts:TagSession too),
+        then aws:PrincipalTag of the session, over the role's own tags."""
+        iam = self.server.boto3("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": self.provider},
+            "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+            "Condition": {"StringEquals": {"aws:RequestTag/team": ["cranes", "docks"],
+                                           "iam:ResourceTag/tier": "batch"},
+                          "ForAllValues:StringEquals": {"aws:TagKeys": ["team", "tier"]}}}]}
+        arn = iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=json.dumps(trust),
+                              Tags=[{"Key": "tier", "Value": "batch"},
+                                    {"Key": "Team", "Value": "roles-own"}])["Role"]["Arn"]
+        iam.put_role_policy(RoleName="tagged", PolicyName="by-team", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalTag/team": "cranes",
+                                               "aws:PrincipalTag/tier": "batch"}}}]}))
+
+        def tags(**t):
+            return {"https://aws.amazon.com/tags": {
+                "principal_tags": {k: [v] for k, v in t.items()},
+                "transitive_tag_keys": list(t)}}
+
+        r = self.assume(self.issuer.token(claims=tags(team="cranes")), role=arn, session="tg")
+        # the session's team tag wins over the role's Team tag
+        self.session_client("dynamodb", r["Credentials"]).list_tables()
+        r2 = self.assume(self.issuer.token(claims=tags(team="docks")), role=arn, session="tg2")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.session_client("dynamodb", r2["Credentials"]).list_tables()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+        denied = ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403)
+        self.assertEqual(self.error(self.issuer.token(claims=tags(team="boats")), role=arn),
+                         denied)
+        self.assertEqual(self.error(self.issuer.token(claims=tags(team="cranes", dept="x")),
+                                    role=arn), denied)
+        # tags need sts:TagSession in the trust policy: "deployer" allows only the call
+        self.assertEqual(self.error(self.issuer.token(claims=tags(team="cranes"))), denied)
+        for bad in ({"principal_tags": {"team": ["a", "b"]}},
+                    {"principal_tags": {"team": 5}},
+                    {"principal_tags": {"team": ["a"], "TEAM": ["b"]}},
+                    {"principal_tags": {"k%d" % i: ["v"] for i in range(51)}},
+                    {"principal_tags": {"team": ["a"]}, "transitive_tag_keys": ["other"]},
+                    {"principal_tags": ["team"]},
+                    "tags"):
+            code = self.error(self.issuer.token(claims={"https://aws.amazon.com/tags": bad}),
+                              role=arn)[0]
+            self.assertEqual(code, "InvalidIdentityToken", bad)
+        # the session keeps its tags across a restart
+        self.server.stop()
+        self.server.start()
+        self.session_client("dynamodb", r["Credentials"]).list_tables()
+
     def test_unusable_issuer_documents(self):
         for path in ("/gone", "/no-jwks-uri", "/plain-jwks-uri", "/not-json", "/huge",
                      "/no-keys"):
