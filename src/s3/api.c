@@ -144,6 +144,10 @@ static const struct {
                                 "in the policy document."},
     [S3E_AUTH_QUERY_ERROR] = {"AuthorizationQueryParametersError", 400,
                               "Error parsing the X-Amz-Credential parameter."},
+    [S3E_NO_LOCK_CONFIG] = {"NoSuchObjectLockConfiguration", 404,
+                            "The specified object does not have a ObjectLock configuration"},
+    [S3E_INVALID_RETENTION] = {"InvalidRetentionPeriod", 400,
+                               "Default retention period must be a positive integer value."},
     [S3E_MALFORMED_POST] = {"MalformedPOSTRequest", 400,
                             "The body of your POST request is not well-formed "
                             "multipart/form-data."},
@@ -1221,6 +1225,8 @@ static void route(struct http_req *r, struct s3_req *q)
                      "x-amz-website-redirect-location", wrl);
         return;
     }
+    if (!s3_lock_request(r))
+        return;
     if (!q->bucket[0]) {
         if (get) {
             s3_list_buckets(r);
@@ -1240,6 +1246,8 @@ static void route(struct http_req *r, struct s3_req *q)
             s3_bucket_tagging(r);
         else if (s3_has_query(r, "replication"))
             s3_repl_config(r);
+        else if (s3_has_query(r, "object-lock"))
+            s3_lock_config(r);
         else if (post && s3_has_query(r, "x-tandem-replicate"))
             s3_repl_existing(r);
         else if (s3_bucket_config(r))
@@ -1272,7 +1280,7 @@ static void route(struct http_req *r, struct s3_req *q)
     } else if (s3_has_query(r, "acl")) {
         s3_object_acl(r);
     } else if (s3_has_query(r, "retention") || s3_has_query(r, "legal-hold")) {
-        s3_object_lock_missing(r);
+        s3_object_lock(r);
     } else if (put && s3_has_query(r, "uploadId")) {
         s3_upload_part(r);
     } else if (put && http_req_header(r, "x-amz-copy-source")) {

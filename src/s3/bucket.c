@@ -106,8 +106,9 @@ void s3_create_bucket(struct http_req *r)
     if (!s3_allow(r, "s3:CreateBucket", q->bucket, NULL))
         return;
     lock = http_req_header(r, "x-amz-bucket-object-lock-enabled");
-    if (lock && strcasecmp(lock, "true") == 0) { /* better refused than silently absent */
-        s3_error(r, S3E_NOT_IMPLEMENTED, "Object Lock is not implemented");
+    if (lock && strcasecmp(lock, "true") != 0 && strcasecmp(lock, "false") != 0) {
+        s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid x-amz-bucket-object-lock-enabled header",
+                     "x-amz-bucket-object-lock-enabled", lock);
         return;
     }
     if (r->body.len) {
@@ -168,7 +169,10 @@ void s3_create_bucket(struct http_req *r)
         }
     }
     cJSON_AddNumberToObject(j, "created", (double)clock_wall_ms());
-    cJSON_AddStringToObject(j, "versioning", "");
+    /* Object Lock comes with versioning Enabled, for good */
+    if (lock && strcasecmp(lock, "true") == 0)
+        cJSON_AddObjectToObject(j, "lock");
+    cJSON_AddStringToObject(j, "versioning", cJSON_GetObjectItem(j, "lock") ? "Enabled" : "");
     s = cJSON_PrintUnformatted(j);
     b->json = arena_strdup(r->arena, s);
     free(s);
@@ -392,6 +396,14 @@ static enum err_code bucket_set_apply(struct store_txn *t, void *arg, struct err
                  "cannot be changed.");
         return ERR_CONFLICT;
     }
+    if (b->versioning && strcmp(b->versioning, "Enabled") != 0 && s3_lock_enabled(j)) {
+        cJSON_Delete(j);
+        b->w.fail = S3E_INVALID_BUCKET_STATE;
+        snprintf(b->w.msg, sizeof(b->w.msg),
+                 "An Object Lock configuration is present on this bucket, so the versioning "
+                 "state cannot be changed.");
+        return ERR_CONFLICT;
+    }
     if (b->versioning) {
         cJSON_DeleteItemFromObject(j, "versioning");
         cJSON_AddStringToObject(j, "versioning", b->versioning);
@@ -550,10 +562,17 @@ void s3_bucket_tagging(struct http_req *r)
 /* Bucket subresources Tandem does not have. Without an answer of their own
  * they fell through to ListObjects (GET), CreateBucket (PUT) and DeleteBucket
  * (DELETE /b?analytics&id=x deleted an empty bucket). */
-static const char *const unimplemented[] = {
-    "accelerate",   "analytics",   "intelligent-tiering", "inventory",     "metrics",
-    "notification", "object-lock", "requestPayment",      "metadataTable", "metadataConfiguration",
-    "session",      NULL};
+static const char *const unimplemented[] = {"accelerate",
+                                            "analytics",
+                                            "intelligent-tiering",
+                                            "inventory",
+                                            "metrics",
+                                            "notification",
+                                            "requestPayment",
+                                            "metadataTable",
+                                            "metadataConfiguration",
+                                            "session",
+                                            NULL};
 
 /* unconfigured_get - the answer S3 gives GET of @sub on a bucket that never
  * had it configured; false when it has none worth giving */
@@ -562,11 +581,6 @@ static bool unconfigured_get(struct http_req *r, const char *sub)
     struct s3_req *q = s3_req_of(r);
     struct buf b;
 
-    if (strcmp(sub, "object-lock") == 0) {
-        if (s3_allow(r, "s3:GetBucketObjectLockConfiguration", q->bucket, NULL))
-            s3_error(r, S3E_NO_OBJECT_LOCK, NULL);
-        return true;
-    }
     if (strcmp(sub, "accelerate") == 0) {
         if (s3_allow(r, "s3:GetAccelerateConfiguration", q->bucket, NULL)) {
             s3_xml_start(&b, "AccelerateConfiguration");
@@ -611,23 +625,4 @@ bool s3_bucket_unimplemented(struct http_req *r)
     s3_error(r, S3E_NOT_IMPLEMENTED,
              arena_sprintf(r->arena, "The bucket subresource %s is not implemented", sub));
     return true;
-}
-
-void s3_object_lock_missing(struct http_req *r)
-{
-    struct s3_req *q = s3_req_of(r);
-    bool put = strcmp(r->method, "PUT") == 0;
-    const char *action = s3_has_query(r, "retention")
-                             ? (put ? "s3:PutObjectRetention" : "s3:GetObjectRetention")
-                             : (put ? "s3:PutObjectLegalHold" : "s3:GetObjectLegalHold");
-
-    if (!put && strcmp(r->method, "GET") != 0) {
-        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
-        return;
-    }
-    if (!s3_allow(r, action, q->bucket, q->key))
-        return;
-    if (!s3_bucket_or_404(r))
-        return;
-    s3_error(r, S3E_INVALID_REQUEST, "Bucket is missing Object Lock Configuration");
 }

@@ -191,6 +191,7 @@ static void copy_object_work(struct http_req *r, void *arg)
         s3_sse_from_request(r, rec); /* else the bucket's default, as S3 does */
         s3_rec_acl(r, rec);          /* the source's ACL is not copied, as S3 does */
     }
+    s3_lock_from_request(r, rec); /* the source's retention is not copied, as S3 does */
     if (s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
         cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));
         cJSON_AddStringToObject(rec, "ckv", s3_jstr(v, "ckv"));

@@ -244,7 +244,8 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
                 break;
             }
             /* versions_of_key - 2: the noncurrent versions newer than this one */
-            if (!current && ru->noncurrent_days >= 0 &&
+            /* a version under Object Lock stays (its DELETE would be refused) */
+            if (!current && ru->noncurrent_days >= 0 && !s3_lock_holds(j, (int64_t)now, false) &&
                 successor_lm + ru->noncurrent_days * day <= now &&
                 (ru->newer_kept < 0 || versions_of_key - 2 >= ru->newer_kept)) {
                 add(acts, n, cap, "DELETE", target(a, bucket, key, "versionId", s3_jstr(j, "vid")));

@@ -212,6 +212,7 @@ void s3_create_upload(struct http_req *r)
     cJSON_AddNumberToObject(rec, "init", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "k", q->key);
     s3_rec_headers(r, rec); /* the object to be's headers, as PutObject keeps them */
+    s3_lock_from_request(r, rec);
     if (c->cka)
         cJSON_AddStringToObject(rec, "cka", c->cka);
     {
@@ -707,6 +708,7 @@ static void complete_work(struct http_req *r, void *arg)
     cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
     if (cJSON_GetObjectItem(up, "tags"))
         cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(cJSON_GetObjectItem(up, "tags"), 1));
+    s3_lock_copy(rec, up);
     if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
         cJSON_AddStringToObject(rec, "sse", s3_jstr(up, "sse"));
     if (s3_jstr(up, "kms"))

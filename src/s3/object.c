@@ -294,6 +294,10 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
     }
     if (!jtrue(nv->rec, "dm"))
         s3_sse_default(b, nv->rec);
+    if (!s3_lock_on_version(nv->r, b, nv->rec, nv->kind == 0, nv->want_vid != NULL, &nv->w)) {
+        cJSON_Delete(b);
+        return ERR_CONFLICT;
+    }
     refused = s3_acl_refused(nv->r, b);
     if (refused || s3_public_acl_blocked(nv->r, b)) {
         nv->w.fail = refused ? S3E_ACL_NOT_SUPPORTED : S3E_ACCESS_DENIED;
@@ -472,6 +476,7 @@ static void put_kept(struct http_req *r, const char *hex, char *rel, char *abs)
         cJSON_AddStringToObject(rec, "ckv", q->body_msg);
     }
     s3_rec_headers(r, rec);
+    s3_lock_from_request(r, rec);
     {
         struct s3_orphan *o = arena_calloc(r->arena, sizeof(*o));
         bool bad; /* a request's are checked with its headers; a form's here */
@@ -683,6 +688,7 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
     }
     if (s3_jstr(v, "rs"))
         http_resp_header(r, "x-amz-replication-status", s3_jstr(v, "rs"));
+    s3_lock_headers(r, v);
     {
         const char *mode = http_req_header(r, "x-amz-checksum-mode");
         const char *ckn = s3_jstr(v, "ckn"), *ckv = s3_jstr(v, "ckv");
@@ -821,9 +827,11 @@ struct delw {
     bool was_marker;     /* the version removed was a marker */
     char out_vid[33];
     /* DeleteObjects */
-    struct buf *xml;
+    bool multi; /* an item of DeleteObjects */
     bool quiet;
     bool denied; /* the caller may not delete this one: an <Error> entry */
+    bool bypass; /* GOVERNANCE retention bypassed (header and permission) */
+    bool locked; /* DeleteObjects: protected by Object Lock, an <Error> entry */
 };
 
 static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
@@ -848,6 +856,17 @@ static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
         snprintf(d->out_vid, sizeof(d->out_vid), "%s", d->vid);
         if (!old)
             return ERR_OK; /* deleting a missing version succeeds */
+        if (s3_lock_holds(old, clock_wall_ms(), d->bypass)) {
+            cJSON_Delete(old);
+            if (d->multi) { /* DeleteObjects: this key's error, the others go on */
+                d->locked = true;
+                return ERR_OK;
+            }
+            nv->w.fail = S3E_ACCESS_DENIED;
+            snprintf(nv->w.msg, sizeof(nv->w.msg),
+                     "Access Denied because object protected by object lock.");
+            return ERR_CONFLICT;
+        }
         d->was_marker = jtrue(old, "dm");
         rc = del_version_key(t, nv, k, old, e);
         cJSON_Delete(old);
@@ -906,6 +925,7 @@ void s3_delete_object(struct http_req *r)
         return;
     }
     arena_on_free(r->arena, delw_free, d);
+    d->bypass = d->vid && s3_lock_bypass(r, q->key);
     d->nv.r = r;
     d->nv.bucket = q->bucket;
     d->nv.key = q->key;
@@ -953,12 +973,15 @@ static void multidel_ok(struct s3_w *w)
         struct delw *d = &m->items[i];
         for (int j = 0; j < d->nv.nold; j++)
             unlink(d->nv.old_files[j]);
-        if (d->denied) { /* errors are listed in Quiet mode too */
+        if (d->denied || d->locked) { /* errors are listed in Quiet mode too */
             buf_puts(&b, "<Error>");
             xmlw_elem(&b, "Key", d->nv.key, XMLW_CTRL);
             if (d->vid)
                 xmlw_elem(&b, "VersionId", d->vid, XMLW_CTRL);
-            buf_puts(&b, "<Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+            buf_puts(&b, d->locked ? "<Code>AccessDenied</Code><Message>Access Denied because "
+                                     "object protected by object lock.</Message></Error>"
+                                   : "<Code>AccessDenied</Code><Message>Access Denied</Message>"
+                                     "</Error>");
             continue;
         }
         if (m->quiet)
@@ -1023,6 +1046,8 @@ void s3_delete_objects(struct http_req *r)
         d->vid = s3_xml_text(o, "VersionId");
         /* each key is authorized on its own, as S3 does */
         d->denied = !s3_may(r, d->vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", q->bucket, k);
+        d->bypass = d->vid && s3_lock_bypass(r, k);
+        d->multi = true;
         denied += d->denied;
     }
     if (denied == m->n && !s3_bucket_or_404(r)) /* no write runs to find the bucket missing */

@@ -472,8 +472,9 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
     size_t n = strlen(h), outlen = 0;
     unsigned char *raw = arena_alloc(r->arena, n + 4);
     cJSON *src = NULL, *rec;
-    static const char *const keep[] = {"etag",  "h",   "m",    "tags", "ckn", "ckv", "ckt",
-                                       "parts", "psz", "pnum", "pck",  "acl", "wrl"};
+    static const char *const keep[] = {"etag", "h",     "m",   "tags", "ckn", "ckv",
+                                       "ckt",  "parts", "psz", "pnum", "pck", "acl",
+                                       "wrl",  "olm",   "olr", "olh",  "olb"};
     const char *v, *etag;
 
     if (s3_repl_claimed(r) < 0)
@@ -494,6 +495,8 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
         cJSON_AddTrueToObject(rec, "dm");
         return rec;
     }
+    if (cJSON_IsTrue(cJSON_GetObjectItem(src, "olb"))) /* from a bucket with Object Lock */
+        cJSON_AddTrueToObject(rec, "olb");
     etag = s3_jstr(src, "etag");
     /* a single-part ETag is the body's MD5: the copy must be the same bytes */
     if (!etag ||
@@ -1035,11 +1038,12 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     cJSON *rec = NULL, *hdr;
     struct dest *d = dest_of(w, s3_jstr(q, "d"));
     struct awsc_creds c = {.access_key = w->access_key, .secret = w->secret};
-    struct awsc_header hs[2];
+    struct awsc_header hs[4];
     struct awsc_resp resp;
     struct err e = {0};
-    static const char *const keep[] = {"vid", "dm",  "etag",  "lm",  "h",    "m",   "tags", "ckn",
-                                       "ckv", "ckt", "parts", "psz", "pnum", "pck", "acl",  "wrl"};
+    static const char *const keep[] = {"vid", "dm",  "etag", "lm",  "h",    "m",   "tags",
+                                       "ckn", "ckv", "ckt",  "psz", "pnum", "pck", "acl",
+                                       "wrl", "olm", "olr",  "olh", "parts"};
     enum copy_rc rc;
     void *map = MAP_FAILED;
     size_t size = 0;
@@ -1047,6 +1051,7 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     int fd = -1, nh = 0;
     const char *op = s3_jstr(q, "op");
     bool dm, tags_only = op && strcmp(op, "tags") == 0, acl_only = op && strcmp(op, "acl") == 0;
+    bool lock_only = op && strcmp(op, "lock") == 0, from_locked = false;
     struct buf tagdoc = {0};
     const char *query = NULL;
 
@@ -1056,14 +1061,17 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         return COPY_LATER;
     }
     if (store_read_begin(s->store, &t, NULL) == ERR_OK) {
+        cJSON *sb = s3_bucket_get(t, a, s3_jstr(q, "b"));
         rec = s3_find_version(t, a, s3_jstr(q, "b"), s3_jstr(q, "k"), s3_jstr(q, "v"), NULL);
+        from_locked = s3_lock_enabled(sb);
+        cJSON_Delete(sb);
         store_txn_abort(t);
     }
     if (!rec)
         return COPY_GONE; /* the version was deleted (or its bucket) */
     arena_on_free(a, s3_json_free, rec);
     dm = cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm"));
-    if (tags_only || acl_only) {
+    if (tags_only || acl_only || lock_only) {
         if (dm)
             return COPY_GONE;
         /* S3's actions on the destination: s3:ReplicateTags for a tag set,
@@ -1092,6 +1100,24 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         }
         goto send;
     }
+    if (lock_only) {
+        /* the retention and legal hold of the replica, as the source's are now */
+        query =
+            arena_sprintf(a, "retention=&versionId=%s", url_encode(a, s3_jstr(rec, "vid"), true));
+        hs[nh++] = (struct awsc_header){"x-tandem-replica", "lock"};
+        if (s3_jstr(rec, "olm")) {
+            char when[32];
+            s3_time_iso((int64_t)s3_jnum(rec, "olr"), when);
+            snprintf(when + 20, sizeof(when) - 20, "%03dZ",
+                     (int)((int64_t)s3_jnum(rec, "olr") % 1000));
+            hs[nh++] = (struct awsc_header){"x-amz-object-lock-mode", s3_jstr(rec, "olm")};
+            hs[nh++] =
+                (struct awsc_header){"x-amz-object-lock-retain-until-date", arena_strdup(a, when)};
+        }
+        if (s3_jstr(rec, "olh"))
+            hs[nh++] = (struct awsc_header){"x-amz-object-lock-legal-hold", s3_jstr(rec, "olh")};
+        goto send;
+    }
     if (acl_only) {
         /* the canned ACL of the replica: PutObjectAcl (none stored: private) */
         const char *acl = s3_jstr(rec, "acl");
@@ -1106,6 +1132,8 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         if (x)
             cJSON_AddItemToObject(hdr, keep[i], cJSON_Duplicate(x, true));
     }
+    if (from_locked)
+        cJSON_AddTrueToObject(hdr, "olb");
     json = cJSON_PrintUnformatted(hdr);
     cJSON_Delete(hdr);
     b64 = arena_alloc(a, base64_encoded_len(strlen(json)) + 1);

@@ -1,7 +1,8 @@
 /* s3_int.h - what the files of the S3 module share (not a public contract).
  *
  * Store layout (STORE_DB_S3), keys:
- *   'B' bucket                          -> bucket JSON {created, versioning, region}
+ *   'B' bucket                          -> bucket JSON {created, versioning, region,
+ *                                          lock (Object Lock, lock.c), cfg, repl, ...}
  *   'O' bucket 0x00 key 0x00 ~seq(8 BE) -> version JSON (newest first per key)
  *   'U' bucket 0x00 key 0x00 upload-id  -> multipart upload JSON
  *   'P' upload-id 0x00 part(4 BE)       -> part JSON
@@ -10,7 +11,8 @@
  * (delete marker), size, etag, lm (ms), file (body path under objects/), h
  * (system headers), m (x-amz-meta-*), ck (checksum name and value), parts,
  * and room for replication: rs (replication status PENDING/COMPLETED/FAILED/
- * REPLICA) and origin. The version id is a string independent of the local
+ * REPLICA) and origin; olm, olr, olh: Object Lock mode, retain-until (ms)
+ * and legal hold (lock.c). The version id is a string independent of the local
  * sequence number, so a replica can be written "with this exact version id". */
 #ifndef TANDEM_S3_INT_H
 #define TANDEM_S3_INT_H
@@ -102,6 +104,8 @@ enum s3_code {
     S3E_INVALID_POLICY_DOC,
     S3E_MALFORMED_POST,
     S3E_AUTH_QUERY_ERROR,
+    S3E_NO_LOCK_CONFIG,
+    S3E_INVALID_RETENTION,
 };
 
 /* Per request state, in the arena (r->body_ud). */
@@ -305,10 +309,6 @@ void s3_head_bucket(struct http_req *r);
  * defaults S3 shows for a bucket never configured, else NotImplemented; false
  * when @r names none of them. */
 bool s3_bucket_unimplemented(struct http_req *r);
-/* s3_object_lock_missing - GetObjectRetention, PutObjectRetention,
- * GetObjectLegalHold, PutObjectLegalHold: no bucket has Object Lock, so
- * InvalidRequest "Bucket is missing Object Lock Configuration", as S3 answers. */
-void s3_object_lock_missing(struct http_req *r);
 void s3_get_bucket_location(struct http_req *r);
 void s3_get_versioning(struct http_req *r);
 void s3_put_versioning(struct http_req *r);
@@ -474,6 +474,38 @@ void s3_newver_old(struct s3_newver *nv, const char *rel); /* unlink @rel once d
 enum err_code s3_upload_drop(struct store_txn *t, struct s3_newver *nv, struct err *e);
 cJSON *s3_find_version(struct store_txn *t, struct arena *a, const char *bucket, const char *key,
                        const char *vid, struct slice *found);
+
+/* lock.c: S3 Object Lock (see there). A bucket's "lock", a version's "olm"
+ * (mode), "olr" (retain-until, ms) and "olh" (legal hold ON/OFF). */
+bool s3_lock_enabled(const cJSON *bucket);
+/* Get/PutObjectLockConfiguration (?object-lock on a bucket) */
+void s3_lock_config(struct http_req *r);
+/* Get/PutObjectRetention, Get/PutObjectLegalHold (?retention, ?legal-hold) */
+void s3_object_lock(struct http_req *r);
+/* s3_lock_request - a PutObject, CopyObject or CreateMultipartUpload's
+ * x-amz-object-lock-* headers are valid and its bucket has Object Lock; else
+ * answers (InvalidArgument, InvalidRequest) and false. Other requests: true. */
+bool s3_lock_request(struct http_req *r);
+/* s3_lock_from_request - those headers into version (or upload) record @rec */
+void s3_lock_from_request(struct http_req *r, cJSON *rec);
+/* s3_lock_copy - the lock fields of @from (an upload) into @to (its version) */
+void s3_lock_copy(cJSON *to, const cJSON *from);
+/* s3_lock_on_version - newver_apply, for new version @rec of @bucket: lock
+ * fields (or a replica from a bucket with Object Lock, "olb") refused by a
+ * bucket without Object Lock, the bucket's default retention applied, and a
+ * PutObject (@put) given retention must carry Content-MD5 or a checksum.
+ * False with @w's fail and msg set. */
+bool s3_lock_on_version(struct http_req *r, const cJSON *bucket, cJSON *rec, bool put, bool replica,
+                        struct s3_w *w);
+/* s3_lock_holds - version @v may not be deleted at @now_ms: legal hold ON, or
+ * retention in force (GOVERNANCE gives way to @bypass) */
+bool s3_lock_holds(const cJSON *v, int64_t now_ms, bool bypass);
+/* s3_lock_bypass - @r asks to bypass GOVERNANCE retention and may
+ * (s3:BypassGovernanceRetention on @key) */
+bool s3_lock_bypass(struct http_req *r, const char *key);
+/* s3_lock_headers - GetObject/HeadObject's x-amz-object-lock-* of @v, to
+ * callers allowed s3:GetObjectRetention / s3:GetObjectLegalHold */
+void s3_lock_headers(struct http_req *r, const cJSON *v);
 
 /* multipart.c */
 void s3_create_upload(struct http_req *r);

@@ -48,11 +48,15 @@
  * ExistingObjectReplication Enabled do the same for what they select when the
  * configuration is put, in the same transaction.
  *
- * Tags and ACLs: a tag change of a replicated version queues {"op":"tags"}
- * entries, a PutObjectAcl {"op":"acl"} ones (s3_repl_on_meta); the worker PUTs
- * (or DELETEs) ?tagging&versionId=V, or PUTs ?acl&versionId=V with x-amz-acl,
- * on the destination with x-tandem-replica: tags|acl, which is not queued
- * again there. */
+ * Tags, ACLs, Object Lock: a tag change of a replicated version queues
+ * {"op":"tags"} entries, a PutObjectAcl {"op":"acl"} ones, a PutObjectRetention
+ * or PutObjectLegalHold {"op":"lock"} ones (s3_repl_on_meta); the worker PUTs
+ * (or DELETEs) ?tagging&versionId=V, PUTs ?acl&versionId=V with x-amz-acl, or
+ * PUTs ?retention&versionId=V with the version's x-amz-object-lock-* headers
+ * (absent: none), on the destination with x-tandem-replica: tags|acl|lock,
+ * which is not queued again there. A version copy carries its retention and
+ * legal hold, and "olb" when its bucket has Object Lock: a destination
+ * without Object Lock refuses it (lock.c), as S3 requires. */
 #ifndef TANDEM_S3_REPL_H
 #define TANDEM_S3_REPL_H
 
@@ -99,7 +103,8 @@ enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const
 
 /*
  * s3_repl_on_meta - writer thread, inside a PutObjectTagging/DeleteObjectTagging
- * (@op "tags") or a PutObjectAcl (@op "acl") of version @rec (its new tags or
+ * (@op "tags"), a PutObjectAcl (@op "acl") or a PutObjectRetention /
+ * PutObjectLegalHold (@op "lock") of version @rec (its new tags or
  * canned ACL in place): queue the new tag set or ACL for the copy when
  * @bucket's rules say so. A version replicated from here (rs PENDING,
  * COMPLETED or FAILED) sends it to its rule's destination; a replica (rs

@@ -226,7 +226,8 @@ class SubresourcesNotImplemented(S3Case):
         r = self.assertCode("ObjectLockConfigurationNotFoundError",
                             c.get_object_lock_configuration, Bucket=b)
         self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 404)
-        self.assertCode("NotImplemented", c.put_object_lock_configuration, Bucket=b,
+        # Object Lock needs versioning Enabled first (test_s3_objectlock)
+        self.assertCode("InvalidBucketState", c.put_object_lock_configuration, Bucket=b,
                         ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
         self.assertNotIn("Status", c.get_bucket_accelerate_configuration(Bucket=b))
         self.assertEqual(c.get_bucket_request_payment(Bucket=b)["Payer"], "BucketOwner")
@@ -237,11 +238,11 @@ class SubresourcesNotImplemented(S3Case):
         self.assertCode("NotImplemented", c.put_bucket_accelerate_configuration, Bucket=b,
                         AccelerateConfiguration={"Status": "Enabled"})
         self.assertCode("NoSuchBucket", c.get_object_lock_configuration, Bucket=b + "-gone")
-        # a bucket asked with Object Lock is refused, not made without it
+        # a bucket asked with Object Lock has it
         name = b + "-locked"
-        self.assertCode("NotImplemented", c.create_bucket, Bucket=name,
-                        ObjectLockEnabledForBucket=True)
-        self.assertCode("NoSuchBucket", c.list_objects_v2, Bucket=name)
+        c.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+        self.assertEqual(c.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"],
+                         {"ObjectLockEnabled": "Enabled"})
 
     def test_object_retention_and_legal_hold(self):
         c = self.s3()
