@@ -15,6 +15,7 @@ import json
 import os
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -501,6 +502,26 @@ class StsWebIdentity(ServerTestCase):
         except urllib.error.HTTPError as e:
             body = e.read()
         self.assertNotIn(b"GetCallerIdentityResult", body)
+
+    def test_sdk_web_identity_credentials(self):
+        """boto3's own credential chain, as a CI job or a Kubernetes pod uses
+        it: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, no keys."""
+        token_file = os.path.join(self.server.tmp, "webid-token")
+        with open(token_file, "w") as f:
+            f.write(self.issuer.token())
+        env = self.server.env()
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env.pop(k)
+        env.update({"AWS_WEB_IDENTITY_TOKEN_FILE": token_file, "AWS_ROLE_ARN": self.role_arn,
+                    "AWS_ROLE_SESSION_NAME": "pod-1", "AWS_ENDPOINT_URL": self.server.url()})
+        script = ("import boto3; s = boto3.session.Session(); "
+                  "print(s.client('sts').get_caller_identity()['Arn']); "
+                  "print(s.client('dynamodb').list_tables()['TableNames'] is not None)")
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.split(),
+                         ["arn:aws:sts::%s:assumed-role/deployer/pod-1" % ACCOUNT, "True"])
 
     @unittest.skipUnless(os.access(AWS_CLI, os.X_OK), "no aws CLI v2")
     def test_aws_cli_v2(self):
