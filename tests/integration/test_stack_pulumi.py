@@ -431,6 +431,48 @@ class PulumiExamples(unittest.TestCase):
         self.assertEqual(changed(res), {"basic-dynamodb-table": "replace"})
         tb = ddb.describe_table(TableName="GameScores")["Table"]
         self.assertEqual(tb["LocalSecondaryIndexes"][0]["Projection"]["ProjectionType"], "ALL")
+        # PITR on again, and a second table restored from the first's latest time
+        ddb.put_item(TableName="GameScores", Item={
+            "UserId": {"S": "u9"}, "GameTitle": {"S": "Comet"}, "TopScore": {"N": "7"},
+            "PlayedAt": {"S": "2026-02-02"}})
+        text = read(path).replace("pointInTimeRecovery:\n        enabled: false\n",
+                                  "pointInTimeRecovery:\n        enabled: true\n")
+        text = text.replace("outputs:\n", '''  restored:
+    type: aws:dynamodb:Table
+    properties:
+      name: GameScoresRestored
+      billingMode: PAY_PER_REQUEST
+      hashKey: UserId
+      rangeKey: GameTitle
+      attributes:
+        - name: UserId
+          type: S
+        - name: GameTitle
+          type: S
+      restoreSourceName: ${basic-dynamodb-table.name}
+      restoreToLatestTime: true
+      streamEnabled: true
+      streamViewType: KEYS_ONLY
+      tags:
+        Restored: "yes"
+outputs:
+''')
+        with open(path, "w") as f:
+            f.write(text)
+        res = p.json("up", "--yes")
+        self.assertEqual(changed(res), {"basic-dynamodb-table": "update", "restored": "create"})
+        rt = ddb.describe_table(TableName="GameScoresRestored")["Table"]
+        self.assertEqual(rt["RestoreSummary"]["SourceTableArn"], tb["TableArn"])
+        self.assertEqual(rt["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        self.assertEqual(rt["StreamSpecification"]["StreamViewType"], "KEYS_ONLY")
+        self.assertEqual([g["IndexName"] for g in rt["GlobalSecondaryIndexes"]],
+                         ["PlayedAtByUser"])
+        self.assertEqual(ddb.list_tags_of_resource(ResourceArn=rt["TableArn"])["Tags"],
+                         [{"Key": "Restored", "Value": "yes"}])
+        got = ddb.get_item(TableName="GameScoresRestored",
+                           Key={"UserId": {"S": "u9"}, "GameTitle": {"S": "Comet"}})
+        self.assertEqual(got["Item"]["TopScore"], {"N": "7"})
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
         self.destroy(p)
         self.assertEqual(ddb.list_tables()["TableNames"], [])
 

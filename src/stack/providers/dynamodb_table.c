@@ -12,11 +12,16 @@
  * 2019.11.21: UpdateTable ReplicaUpdates), deletionProtectionEnabled,
  * tableClass, tags, pointInTimeRecovery {enabled, recoveryPeriodInDays}
  * (UpdateContinuousBackups at create and update, read back through
- * DescribeContinuousBackups; it is per region, as in DynamoDB). Outputs: id
- * (the name), arn, name, streamArn, streamLabel. */
+ * DescribeContinuousBackups; it is per region, as in DynamoDB);
+ * restoreSourceName or restoreSourceTableArn with restoreDateTime (RFC 3339)
+ * or restoreToLatestTime create the table by RestoreTableToPointInTime (the
+ * program's billing, capacity and indexes as overrides; stream, deletion
+ * protection, class and tags set after it; a change replaces the table).
+ * Outputs: id (the name), arn, name, streamArn, streamLabel. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mem.h"
 #include "stack_provider.h"
@@ -423,6 +428,121 @@ static enum err_code sync_pitr(const struct stack_target *t, const char *name, c
     return rc;
 }
 
+/* rfc3339 - seconds since the epoch of "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". */
+static bool rfc3339(const char *s, double *out)
+{
+    struct tm tm = {0};
+    const char *p;
+    char *end;
+    double frac = 0;
+    int n = 0, hh, mm, off = 0;
+
+    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+        !n)
+        return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    p = s + n;
+    if (*p == '.') {
+        frac = strtod(p, &end);
+        p = end;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &hh, &mm) == 2 &&
+               strlen(p) == 6) {
+        off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return false;
+    }
+    if (*p)
+        return false;
+    *out = (double)timegm(&tm) + frac - off;
+    return true;
+}
+
+/* restore_request - RestoreTableToPointInTime of the program's restore
+ * properties, with CreateTable request @create's billing, capacity and
+ * indexes as overrides (@create taken); NULL with @e set for a bad time. */
+static cJSON *restore_request(const cJSON *in, cJSON *create, struct err *e)
+{
+    static const char *const over[][2] = {
+        {"BillingMode", "BillingModeOverride"},
+        {"ProvisionedThroughput", "ProvisionedThroughputOverride"},
+        {"GlobalSecondaryIndexes", "GlobalSecondaryIndexOverride"},
+        {"LocalSecondaryIndexes", "LocalSecondaryIndexOverride"}};
+    const char *src = stack_prov_str(in, "restoreSourceName", NULL);
+    const char *arn = stack_prov_str(in, "restoreSourceTableArn", NULL);
+    const char *when = stack_prov_str(in, "restoreDateTime", NULL);
+    cJSON *req = cJSON_CreateObject();
+    double at = 0;
+
+    if (when && !rfc3339(when, &at)) {
+        cJSON_Delete(req);
+        cJSON_Delete(create);
+        err_set(e, ERR_INVALID, "aws:dynamodb:Table restoreDateTime '%s' is not an RFC 3339 time",
+                when);
+        return NULL;
+    }
+    cJSON_AddStringToObject(req, "TargetTableName", stack_prov_str(create, "TableName", ""));
+    if (arn)
+        cJSON_AddStringToObject(req, "SourceTableArn", arn);
+    else
+        cJSON_AddStringToObject(req, "SourceTableName", src ? src : "");
+    if (when)
+        cJSON_AddNumberToObject(req, "RestoreDateTime", at);
+    else
+        cJSON_AddBoolToObject(req, "UseLatestRestorableTime", true);
+    for (size_t i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+        cJSON *v = cJSON_DetachItemFromObject(create, over[i][0]);
+        if (v)
+            cJSON_AddItemToObject(req, over[i][1], v);
+    }
+    cJSON_Delete(create);
+    return req;
+}
+
+/* restored_settings - what a restore leaves out and the program asks for:
+ * a stream, deletion protection, a table class, tags. */
+static enum err_code restored_settings(const struct stack_target *t, const char *name,
+                                       const cJSON *in, struct err *e)
+{
+    const cJSON *dp = cJSON_GetObjectItem(in, "deletionProtectionEnabled");
+    cJSON *req, *tb = NULL;
+    enum err_code rc = ERR_OK;
+
+    if (cJSON_IsTrue(cJSON_GetObjectItem(in, "streamEnabled"))) {
+        req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "TableName", name);
+        add_stream_spec(req, in);
+        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, name, NULL, e)))
+            return rc;
+    }
+    if (cJSON_IsTrue(dp) || stack_prov_str(in, "tableClass", NULL)) {
+        req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "TableName", name);
+        if (cJSON_IsTrue(dp))
+            cJSON_AddBoolToObject(req, "DeletionProtectionEnabled", true);
+        if (stack_prov_str(in, "tableClass", NULL))
+            cJSON_AddStringToObject(req, "TableClass", stack_prov_str(in, "tableClass", NULL));
+        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, name, NULL, e)))
+            return rc;
+    }
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "tags")) > 0) {
+        if ((rc = describe(t, name, &tb, e)))
+            return rc;
+        req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "ResourceArn", stack_prov_str(tb, "TableArn", ""));
+        cJSON_AddItemToObject(req, "Tags", tags_list(cJSON_GetObjectItem(in, "tags")));
+        rc = stack_prov_json(t, DDB, T("TagResource"), req, NULL, NULL, 0, e);
+        cJSON_Delete(req);
+        cJSON_Delete(tb);
+    }
+    return rc;
+}
+
 static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, bool adopt,
                                 char **id, cJSON **out, struct err *e)
 {
@@ -432,6 +552,7 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
     const cJSON *ix, *dp = cJSON_GetObjectItem(in, "deletionProtectionEnabled");
     cJSON *req = cJSON_CreateObject(), *tb = NULL;
     char code[96];
+    bool restore;
     enum err_code rc;
 
     *id = NULL;
@@ -464,11 +585,25 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
         cJSON_AddStringToObject(req, "TableClass", stack_prov_str(in, "tableClass", NULL));
     if (cJSON_GetArraySize(cJSON_GetObjectItem(in, "tags")) > 0)
         cJSON_AddItemToObject(req, "Tags", tags_list(cJSON_GetObjectItem(in, "tags")));
-    rc = stack_prov_json(t, DDB, T("CreateTable"), req, NULL, code, sizeof(code), e);
+    restore = stack_prov_str(in, "restoreSourceName", NULL) ||
+              stack_prov_str(in, "restoreSourceTableArn", NULL);
+    if (restore && !(req = restore_request(in, req, e)))
+        return e->code;
+    rc = stack_prov_json(t, DDB, restore ? T("RestoreTableToPointInTime") : T("CreateTable"), req,
+                         NULL, code, sizeof(code), e);
     cJSON_Delete(req);
-    if (rc && !(adopt && !strcmp(code, "ResourceInUseException")))
+    if (rc && !(adopt && (!strcmp(code, "ResourceInUseException") ||
+                          !strcmp(code, "TableAlreadyExistsException"))))
         return rc;
-    if ((rc = wait_active(t, name, &tb, e)) == ERR_OK)
+    /* a table restored now (not one adopted) gets what a restore leaves out */
+    if (restore && !rc) {
+        rc = wait_active(t, name, NULL, e);
+        if (rc == ERR_OK)
+            rc = restored_settings(t, name, in, e);
+    } else {
+        rc = ERR_OK;
+    }
+    if (rc == ERR_OK && (rc = wait_active(t, name, &tb, e)) == ERR_OK)
         rc = sync_replicas(t, name, cJSON_GetObjectItem(in, "replicas"),
                            cJSON_GetObjectItem(tb, "Replicas"), e);
     cJSON_Delete(tb);
@@ -825,7 +960,14 @@ static enum err_code tbl_read(const struct stack_target *t, const char *id, cons
     return *gone ? ERR_OK : rc;
 }
 
-static const char *const replace_props[] = {"name", "hashKey", "rangeKey", "localSecondaryIndexes",
+static const char *const replace_props[] = {"name",
+                                            "hashKey",
+                                            "rangeKey",
+                                            "localSecondaryIndexes",
+                                            "restoreSourceName",
+                                            "restoreSourceTableArn",
+                                            "restoreDateTime",
+                                            "restoreToLatestTime",
                                             NULL};
 static const char *const outputs[] = {"id", "arn", "streamArn", "streamLabel", NULL};
 
@@ -860,12 +1002,13 @@ const struct stack_provider stack_provider_dynamodb_table = {
                                      "localSecondaryIndexes[].nonKeyAttributes[]",
                                      "ttl.attributeName",
                                      "replicas[].regionName",
+                                     "restoreSourceName",
+                                     "restoreSourceTableArn",
+                                     "restoreDateTime",
                                      NULL},
     .type = "aws:dynamodb:Table",
     .unsupported =
-        (const char *const[]){"serverSideEncryption", "restoreDateTime", "restoreSourceName",
-                              "restoreSourceTableArn", "restoreToLatestTime", "importTable",
-                              "onDemandThroughput", NULL},
+        (const char *const[]){"serverSideEncryption", "importTable", "onDemandThroughput", NULL},
     .inputs = (const char *const[]){"attributes",
                                     "billingMode",
                                     "deletionProtectionEnabled",
