@@ -486,8 +486,12 @@ static enum err_code obj_apply(struct store_txn *t, void *arg, struct err *e)
         goto out;
     }
     snprintf(l->found_vid, sizeof(l->found_vid), "%s", s3_jstr(v, "vid"));
-    if (l->retention && !l->replica && !retention_change_ok(v, l, clock_wall_ms())) {
+    /* replication's write is for a replica, and even it does not shorten a
+     * COMPLIANCE retention (its source could not have) */
+    if ((l->replica && !jtrue_s(v, "rs", "REPLICA")) ||
+        ((l->retention || l->replica) && !retention_change_ok(v, l, clock_wall_ms()))) {
         l->w.fail = S3E_ACCESS_DENIED;
+        snprintf(l->w.msg, sizeof(l->w.msg), "%s", PROTECTED);
         goto out;
     }
     if (l->retention || l->replica) {
@@ -640,7 +644,7 @@ void s3_object_lock(struct http_req *r)
     l->replica = replica;
     if (replica ? !parse_replica(r, l) : !body_digest_ok(r) || !parse_obj(r, l))
         return;
-    l->bypass = retention && s3_lock_bypass(r, q->key);
+    l->bypass = replica || (retention && s3_lock_bypass(r, q->key));
     l->w.r = r;
     l->w.apply = obj_apply;
     l->w.ok = ok_200;

@@ -332,6 +332,23 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
     if (nv->want_vid) {
         snprintf(nv->vid, sizeof(nv->vid), "%s", nv->want_vid);
         old = s3_find_version(t, a, nv->bucket, nv->key, nv->vid, &k);
+        if (old && s3_lock_holds(old, clock_wall_ms(), false)) {
+            /* a protected version is never rewritten: the same copy again (a
+             * retry after a crash) changes nothing, another one is refused */
+            const char *was = s3_jstr(old, "etag"), *now = s3_jstr(nv->rec, "etag");
+            bool same = was && now && strcmp(was, now) == 0;
+            cJSON_Delete(old);
+            cJSON_Delete(b);
+            if (!same) {
+                nv->w.fail = S3E_ACCESS_DENIED;
+                snprintf(nv->w.msg, sizeof(nv->w.msg),
+                         "Access Denied because object protected by object lock.");
+                return ERR_CONFLICT;
+            }
+            if (s3_jstr(nv->rec, "file"))
+                s3_newver_old(nv, s3_jstr(nv->rec, "file"));
+            return ERR_OK;
+        }
         if (old) {
             /* replaced where it stands: the order of versions does not change */
             rc = del_version_key(t, nv, k, old, e);

@@ -443,6 +443,101 @@ class Rules(LockCase):
         self.assertEqual(self.versions(b), [vid])
 
 
+class Edges(LockCase):
+    def with_headers(self, event, headers):
+        c = self.s3()
+
+        def add(params, **kw):
+            params["headers"].update(headers)
+        c.meta.events.register("before-call.s3." + event, add)
+        return c
+
+    def test_dates_markers_and_odd_documents(self):
+        c = self.s3()
+        b = self.bucket()
+        # other ISO 8601 forms of the same instant
+        for when in ("2031-03-04T07:06:07+02:00", "2031-03-04T05:06:07.000Z",
+                     "2031-03-04T03:36:07-01:30"):
+            c2 = self.with_headers("PutObject", {"x-amz-object-lock-retain-until-date": when})
+            c2.put_object(Bucket=b, Key="t", Body=b"t", ObjectLockMode="GOVERNANCE",
+                          ObjectLockRetainUntilDate=FAR)
+            self.assertEqual(self.lock_of(b, "t")[1], FAR, when)
+        for when in ("2031-03-04T05:06:07", "2031-03-04T05:06:07.Z", "2031-03-04T05:06:07+2"):
+            c2 = self.with_headers("PutObject", {"x-amz-object-lock-retain-until-date": when})
+            self.fails("InvalidArgument", 400, c2.put_object, Bucket=b, Key="t", Body=b"t",
+                       ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=FAR)
+        # a delete marker has no retention to set
+        vid = c.put_object(Bucket=b, Key="m", Body=b"m")["VersionId"]
+        dm = c.delete_object(Bucket=b, Key="m")["VersionId"]
+        self.fails("MethodNotAllowed", 405, c.put_object_legal_hold, Bucket=b, Key="m",
+                   VersionId=dm, LegalHold={"Status": "ON"})
+        self.fails("MethodNotAllowed", 405, c.get_object_retention, Bucket=b, Key="m",
+                   VersionId=dm)
+        self.fails("NoSuchKey", 404, c.put_object_legal_hold, Bucket=b, Key="m",
+                   LegalHold={"Status": "ON"})
+        self.fails("NoSuchVersion", 404, c.put_object_legal_hold, Bucket=b, Key="m",
+                   VersionId="1" * 32, LegalHold={"Status": "ON"})
+        c.put_object_legal_hold(Bucket=b, Key="m", VersionId=vid, LegalHold={"Status": "ON"})
+        # a period that is not a number
+        c3 = self.s3()
+
+        def days_abc(request, **kw):
+            request.data = request.data.replace(b"<Days>1</Days>", b"<Days>abc</Days>")
+            request.headers["Content-MD5"] = base64.b64encode(
+                hashlib.md5(request.data).digest()).decode()
+            for k in list(request.headers.keys()):
+                if k.lower().startswith(("x-amz-checksum", "x-amz-sdk-checksum")):
+                    del request.headers[k]
+        c3.meta.events.register("before-sign.s3.PutObjectLockConfiguration", days_abc)
+        self.fails("MalformedXML", 400, c3.put_object_lock_configuration, Bucket=b,
+                   ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {
+                       "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+        self.assertEqual(c.get_object_lock_configuration(Bucket=b)["ObjectLockConfiguration"],
+                         {"ObjectLockEnabled": "Enabled"})
+
+    def test_replication_writes_cannot_undo_a_lock(self):
+        c = self.s3()
+        b = self.bucket()
+        vid = c.put_object(Bucket=b, Key="k", Body=b"kept", ObjectLockMode="COMPLIANCE",
+                           ObjectLockRetainUntilDate=FAR)["VersionId"]
+        etag = c.head_object(Bucket=b, Key="k")["ETag"]
+
+        def replica(body_etag):
+            rec = {"vid": vid, "lm": 1700000000000, "etag": body_etag, "h": {}, "m": {}}
+            return base64.b64encode(json.dumps(rec).encode()).decode()
+        # the root's replica write of other bytes under the same version id is refused
+        other = '"%s"' % hashlib.md5(b"evil").hexdigest()
+        c2 = self.with_headers("PutObject", {"x-tandem-replica": replica(other)})
+        self.fails("AccessDenied", 403, c2.put_object, Bucket=b, Key="k", Body=b"evil")
+        # the same copy again changes nothing
+        c2 = self.with_headers("PutObject", {"x-tandem-replica": replica(etag)})
+        c2.put_object(Bucket=b, Key="k", Body=b"kept")
+        self.assertEqual(c.get_object(Bucket=b, Key="k", VersionId=vid)["Body"].read(), b"kept")
+        self.assertEqual(self.lock_of(b, "k")[:2], ("COMPLIANCE", FAR))
+        # nor is a version's lock rewritten through the replication path
+        c3 = self.with_headers("PutObjectLegalHold", {"x-tandem-replica": "lock"})
+        self.fails("AccessDenied", 403, c3.put_object_legal_hold, Bucket=b, Key="k",
+                   LegalHold={"Status": "OFF"})
+        self.assertEqual(self.lock_of(b, "k")[:2], ("COMPLIANCE", FAR))
+        self.assertEqual(self.versions(b), [vid])
+        # and only the region's root may claim to be replication
+        iam = self.server.boto3("iam")
+        name = "ol-user-" + th.random_key(4).lower()
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        u = self.server.boto3("s3", access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"],
+                              s3={"addressing_style": "path"})
+
+        def claim(params, **kw):
+            params["headers"]["x-tandem-replica"] = "lock"
+        u.meta.events.register("before-call.s3.PutObjectRetention", claim)
+        self.fails("AccessDenied", 403, u.put_object_retention, Bucket=b, Key="k",
+                   Retention={"Mode": "COMPLIANCE", "RetainUntilDate": FARTHER})
+
+
 class Clients(LockCase):
     def curl(self, method, path, headers=(), data=None):
         argv = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method,
