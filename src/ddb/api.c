@@ -710,10 +710,12 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
     /* backups and PITR: the table's or the backup's ARN (ListBackups: "*") */
     if (backup_auth_resource(c)) {
         q.resource = backup_auth_resource(c);
-        if (authz_check(box->authz, &q, &e) == ERR_OK)
-            return true;
-        error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
-        return false;
+        for (size_t i = 0; q.action; q.action = backup_target_action(c, i++, &q.resource))
+            if (authz_check(box->authz, &q, &e) != ERR_OK) {
+                error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
+                return false;
+            }
+        return true;
     }
     /* BatchGetItem / BatchWriteItem: the operation's own action on every
      * table named in RequestItems, as the service checks it */

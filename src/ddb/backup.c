@@ -983,3 +983,19 @@ table:
     return arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region, c->d->account,
                          s ? s : "");
 }
+
+const char *backup_target_action(struct ddb_call *c, size_t i, const char **resource)
+{
+    static const char *const acts[] = {
+        "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem",   "dynamodb:PutItem",
+        "dynamodb:Query",          "dynamodb:Scan",       "dynamodb:UpdateItem"};
+    const char *t;
+
+    if (i >= sizeof(acts) / sizeof(acts[0]) || (strcmp(c->op, "RestoreTableFromBackup") != 0 &&
+                                                strcmp(c->op, "RestoreTableToPointInTime") != 0))
+        return NULL;
+    t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->in, "TargetTableName"));
+    *resource = arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region, c->d->account,
+                              t ? t : "");
+    return acts[i];
+}

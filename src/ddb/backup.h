@@ -45,6 +45,11 @@ ddb_op_fn pitr_update, pitr_describe, pitr_restore;
  * @c (a table or backup ARN; "*" for ListBackups), NULL for other calls. */
 const char *backup_auth_resource(struct ddb_call *c);
 
+/* backup_target_action - a restore also needs, as DynamoDB asks, read and
+ * write actions on its target table: the @i-th of them (from 0) with its
+ * @resource, NULL past the last one or for other calls. */
+const char *backup_target_action(struct ddb_call *c, size_t i, const char **resource);
+
 /* ---- shared by backup.c and pitr.c ---- */
 
 /* backup_table_name - the table name in @s, a name or a table ARN (arena). */

@@ -472,7 +472,11 @@ class Authz(Base):
                         "dynamodb:RestoreTableToPointInTime"]},
             {"Effect": "Allow", "Resource": arn_a + "/backup/*",
              "Action": "dynamodb:DescribeBackup"},
-            {"Effect": "Allow", "Resource": "*", "Action": "dynamodb:ListBackups"}]})
+            {"Effect": "Allow", "Resource": "*", "Action": "dynamodb:ListBackups"},
+            {"Effect": "Allow", "Resource": arn_a + "-p",
+             "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan",
+                        "dynamodb:BatchWriteItem"]}]})
         bk = c.create_backup(TableName=a, BackupName="mine")["BackupDetails"]["BackupArn"]
         c.describe_backup(BackupArn=bk)
         self.assertEqual(len(c.list_backups(TableName=a)["BackupSummaries"]), 1)
@@ -481,6 +485,9 @@ class Authz(Base):
         c.describe_continuous_backups(TableName=a)
         c.restore_table_to_point_in_time(SourceTableName=a, TargetTableName=a + "-p",
                                          UseLatestRestorableTime=True)
+        # a restore also needs read and write actions on its target table
+        self.denied(c.restore_table_to_point_in_time, SourceTableName=a,
+                    TargetTableName=a + "-q", UseLatestRestorableTime=True)
         self.denied(c.create_backup, TableName=b, BackupName="theirs")
         self.denied(c.describe_continuous_backups, TableName=b)
         self.denied(c.update_continuous_backups, TableName=b,
