@@ -24,8 +24,9 @@
  *                 then 'I' + the item's JSON before the change, or 'K' +
  *                 the key of an item that did not exist before it
  * The table's key record carries TKEY_PITR, so a write to a table without
- * PITR costs nothing more. A restore to T copies the table's items and
- * undoes, newest first, every change recorded after T. */
+ * PITR costs nothing more. History past the recovery period is trimmed a
+ * few records per write and by pitr_sweep() in the background. A restore to T copies the table's
+ * items and undoes, newest first, every change recorded after T. */
 #ifndef TANDEM_BACKUP_H
 #define TANDEM_BACKUP_H
 
@@ -96,6 +97,11 @@ enum err_code pitr_on_write(struct store_txn *t, const struct table_keys *k, con
  * its history. */
 enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const cJSON *desc,
                                   uint64_t id, struct err *e);
+
+/* pitr_sweep - trim the history past its recovery period of every table
+ * with PITR (the TTL sweeper's thread runs it each pass; never on the
+ * writer thread). */
+enum err_code pitr_sweep(struct store *s, struct err *e);
 
 /* pitr_configure - read TANDEM_DDB_PITR_DAY_SECONDS (the length of a day
  * of the recovery period, for tests) once, before serving. */

@@ -192,6 +192,54 @@ enum err_code pitr_on_write(struct store_txn *t, const struct table_keys *k, con
     return rc;
 }
 
+/* sweep_apply - trim the expired history of every table with PITR, up to
+ * PITR_SWEEP_MAX records each (the rest at the next pass). */
+enum { PITR_SWEEP_MAX = 4096 };
+
+static enum err_code sweep_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct store_cursor *cur = NULL;
+    struct slice k = {0}, v = {0};
+    unsigned char pos[13];
+    int64_t now = clock_wall_ms();
+    enum err_code rc;
+
+    (void)arg;
+    memcpy(pos, "pitr/", 5);
+    memset(pos + 5, 0, 8);
+    for (;;) {
+        uint64_t id;
+        int64_t days;
+
+        rc = store_cursor_open(t, STORE_DB_META, &cur, e);
+        if (!rc)
+            rc = store_cursor_seek(cur, slice_of(pos, 13), &k, &v, e);
+        if (!rc && k.len == 13 && memcmp(k.ptr, pos, 13) == 0)
+            rc = store_cursor_next(cur, &k, &v, e);
+        if (rc == ERR_NOTFOUND || (!rc && (k.len != 13 || memcmp(k.ptr, "pitr/", 5) != 0))) {
+            rc = ERR_OK;
+            break;
+        }
+        if (rc)
+            break;
+        memcpy(pos, k.ptr, 13);
+        id = get_be64(pos + 5);
+        days = v.len == 16 ? (int64_t)get_be64((const unsigned char *)v.ptr + 8) : PITR_DAYS_MAX;
+        store_cursor_close(cur);
+        cur = NULL;
+        rc = hist_drop(t, id, now - days * day_ms, PITR_SWEEP_MAX, e);
+        if (rc)
+            break;
+    }
+    store_cursor_close(cur);
+    return rc;
+}
+
+enum err_code pitr_sweep(struct store *s, struct err *e)
+{
+    return store_write(s, sweep_apply, NULL, e);
+}
+
 /* ---- UpdateContinuousBackups / DescribeContinuousBackups ---- */
 
 /* describe - ContinuousBackupsDescription: continuous backups (on-demand

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "clock.h"
 #include "item.h"
 #include "keys.h"
@@ -415,6 +416,9 @@ static void *sweeper(void *arg)
             log_warn("event=ttl_sweep_failed code=%s msg=\"%s\"", err_name(e.code), e.msg);
         else if (n)
             log_info("event=ttl_sweep deleted=%zu", n);
+        /* point-in-time recovery's history past its period goes too (backup.h) */
+        if (pitr_sweep(s->d->store, &e))
+            log_warn("event=pitr_sweep_failed code=%s msg=\"%s\"", err_name(e.code), e.msg);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);

@@ -1,9 +1,9 @@
 /* test_ddb_backup.c - the point-in-time recovery history (backup.h) on a real
  * store in a temp dir, through ddb_handle: one record per committed change
  * (none for a failed condition), the records of one transaction in order,
- * trimming past the recovery period as the table is written (a day of one
- * second), and the history gone when PITR is turned off or the table is
- * deleted. */
+ * trimming past the recovery period as the table is written and by the
+ * background sweep (a day of one second), and the history gone when PITR is turned off or the table
+ * is deleted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "backup.h"
 #include "buf.h"
 #include "ddb.h"
 #include "http.h"
@@ -200,11 +201,30 @@ static void trimmed_past_the_period(void **state)
     assert_int_equal(history(f, NULL, 0), 2);
 }
 
+static void swept_in_the_background(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = {0};
+    char pk[16];
+
+    create(f, 1);
+    for (int i = 0; i < 20; i++) {
+        snprintf(pk, sizeof(pk), "k%d", i);
+        put(f, pk, "1");
+    }
+    assert_int_equal(pitr_sweep(f->store, &e), ERR_OK); /* nothing expired yet */
+    assert_int_equal(history(f, NULL, 0), 20);
+    usleep(1300 * 1000);
+    assert_int_equal(pitr_sweep(f->store, &e), ERR_OK); /* no write needed */
+    assert_int_equal(history(f, NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(records_per_change, setup, teardown),
         cmocka_unit_test_setup_teardown(trimmed_past_the_period, setup, teardown),
+        cmocka_unit_test_setup_teardown(swept_in_the_background, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
