@@ -14,7 +14,10 @@
  * Key sets are cached per issuer and thumbprint list for CACHE_TTL_S (at most
  * CACHE_SLOTS issuers, the oldest evicted); a token whose key is not in the
  * cached set fetches again, at most once per REFETCH_S per issuer, so a key
- * the issuer rotated in is found without every bad token causing a fetch. */
+ * the issuer rotated in is found without every bad token causing a fetch. A
+ * failed fetch is remembered for REFETCH_S too: while an issuer is down or
+ * misconfigured its callers get the same answer at once instead of each
+ * waiting for a timeout. */
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -42,9 +45,11 @@ enum {
 };
 
 struct jwks_slot {
-    char *key;    /* "<iss>\n<thumbprints>" */
-    cJSON *jwks;  /* the key set */
-    int64_t when; /* fetched at, monotonic seconds */
+    char *key;             /* "<iss>\n<thumbprints>" */
+    cJSON *jwks;           /* the key set; NULL after a failed fetch */
+    enum iam_jwks_rc fail; /* why the last fetch failed (IAM_JWKS_OK: it did not) */
+    char why[300];
+    int64_t when; /* fetched (or failed) at, monotonic seconds */
     int64_t used; /* for eviction */
 };
 
@@ -274,21 +279,24 @@ cJSON *iam_jwks_get(struct iam *iam, const char *iss, const cJSON *thumbs, bool 
         if (!j->slot[i].key || (oldest->key && j->slot[i].used < oldest->used))
             oldest = &j->slot[i];
     }
-    if (s && now - s->when < CACHE_TTL_S && (!refresh || now - s->when < REFETCH_S)) {
+    if (s && s->fail != IAM_JWKS_OK && now - s->when < REFETCH_S) {
+        s->used = now;
+        *rc = s->fail;
+        snprintf(why, whylen, "%s", s->why);
+    } else if (s && s->jwks && now - s->when < CACHE_TTL_S &&
+               (!refresh || now - s->when < REFETCH_S)) {
         s->used = now;
         out = cJSON_Duplicate(s->jwks, true);
     }
     pthread_mutex_unlock(&j->mu);
-    if (out) {
+    if (out || *rc != IAM_JWKS_OK) {
         free(key);
         return out;
     }
     /* fetched without the lock: a slow issuer holds up only its own callers */
-    if (!(fresh = fetch_keys(iss, thumbs, rc, why, whylen))) {
+    fresh = fetch_keys(iss, thumbs, rc, why, whylen);
+    if (!fresh)
         log_warn("event=oidc_keys_failed iss=%.200s msg=\"%s\"", iss, why);
-        free(key);
-        return NULL;
-    }
     pthread_mutex_lock(&j->mu);
     s = NULL;
     for (int i = 0; i < CACHE_SLOTS && !s; i++)
@@ -301,7 +309,9 @@ cJSON *iam_jwks_get(struct iam *iam, const char *iss, const cJSON *thumbs, bool 
         key = NULL;
     }
     cJSON_Delete(s->jwks);
-    s->jwks = cJSON_Duplicate(fresh, true);
+    s->jwks = fresh ? cJSON_Duplicate(fresh, true) : NULL;
+    s->fail = fresh ? IAM_JWKS_OK : *rc;
+    snprintf(s->why, sizeof(s->why), "%s", fresh ? "" : why);
     s->when = s->used = now;
     pthread_mutex_unlock(&j->mu);
     free(key);

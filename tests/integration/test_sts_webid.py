@@ -77,7 +77,7 @@ class Issuer:
         self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.ec = ec.generate_private_key(ec.SECP256R1())
         self.keys = [self.jwk_rsa("rsa-1", self.rsa), self.jwk_ec("ec-1", self.ec)]
-        self.fetches = 0
+        self.fetches = self.discoveries = 0
         issuer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -95,6 +95,7 @@ class Issuer:
                     return
                 status = 200
                 if path.endswith("/openid-configuration"):
+                    issuer.discoveries += 1
                     body = {"issuer": base + prefix, "jwks_uri": base + prefix + "/keys",
                             "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
                     # issuers that answer, but not as OpenID Connect says
@@ -427,6 +428,10 @@ class StsWebIdentity(ServerTestCase):
             code, msg, _ = self.error(self.issuer.token(path=path))
             self.assertEqual(code, "InvalidIdentityToken", path)
             self.assertIn("Couldn't retrieve verification key", msg)
+        # a failed fetch is remembered for a while: the issuer is not asked again
+        asked = self.issuer.discoveries
+        self.assertEqual(self.error(self.issuer.token(path="/gone"))[0], "InvalidIdentityToken")
+        self.assertEqual(self.issuer.discoveries, asked)
 
     def test_keys_cached_and_rotated(self):
         self.assume(self.issuer.token(), session="warm")
