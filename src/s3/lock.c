@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "authz.h"
 #include "clock.h"
 #include "codec.h"
 #include "s3_int.h"
@@ -649,4 +650,41 @@ void s3_object_lock(struct http_req *r)
     l->w.apply = obj_apply;
     l->w.ok = ok_200;
     s3_submit(&l->w);
+}
+
+/* ---- condition keys ---- */
+
+size_t s3_lock_context(struct http_req *r, const char *action, struct authz_kv *kv, size_t cap)
+{
+    const char *mode = NULL, *until = NULL, *hold = NULL;
+    struct s3_xml *x;
+    size_t n = 0;
+    int64_t ms;
+
+    if (strcmp(action, "s3:PutObject") == 0) {
+        mode = http_req_header(r, "x-amz-object-lock-mode");
+        until = http_req_header(r, "x-amz-object-lock-retain-until-date");
+        hold = http_req_header(r, "x-amz-object-lock-legal-hold");
+    } else if ((strcmp(action, "s3:PutObjectRetention") == 0 ||
+                strcmp(action, "s3:PutObjectLegalHold") == 0) &&
+               r->body.len &&
+               s3_xml_parse(r->arena, r->body.ptr, r->body.len, &x, NULL) == ERR_OK) {
+        mode = s3_xml_text(x, "Mode");
+        until = s3_xml_text(x, "RetainUntilDate");
+        hold = strcmp(x->name, "LegalHold") == 0 ? s3_xml_text(x, "Status") : NULL;
+    }
+    if (mode && n < cap)
+        kv[n++] = (struct authz_kv){"s3:object-lock-mode", mode};
+    if (until && n < cap)
+        kv[n++] = (struct authz_kv){"s3:object-lock-retain-until-date", until};
+    if (until && iso_ms(until, &ms) && n < cap) {
+        int64_t left = ms - clock_wall_ms();
+        kv[n++] = (struct authz_kv){
+            "s3:object-lock-remaining-retention-days",
+            arena_sprintf(r->arena, "%lld",
+                          left > 0 ? (long long)((left + DAY_MS - 1) / DAY_MS) : 0)};
+    }
+    if (hold && n < cap)
+        kv[n++] = (struct authz_kv){"s3:object-lock-legal-hold", hold};
+    return n;
 }

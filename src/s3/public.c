@@ -299,6 +299,7 @@ size_t s3_policy_context(struct http_req *r, const char *action, const char *buc
     }
     if (key) {
         kv_add(kv, &n, cap, "s3:VersionId", s3_query(r, "versionId"));
+        n += s3_lock_context(r, action, kv + n, cap - n);
         if (strcmp(action, "s3:PutObject") == 0)
             request_tags(r, kv, &n, cap);
         else if (object_tags && on_existing_object(action))

@@ -506,6 +506,12 @@ bool s3_lock_bypass(struct http_req *r, const char *key);
 /* s3_lock_headers - GetObject/HeadObject's x-amz-object-lock-* of @v, to
  * callers allowed s3:GetObjectRetention / s3:GetObjectLegalHold */
 void s3_lock_headers(struct http_req *r, const cJSON *v);
+/* s3_lock_context - the Object Lock condition keys of @action (s3:PutObject's
+ * headers, s3:PutObjectRetention's and s3:PutObjectLegalHold's document):
+ * s3:object-lock-mode, -retain-until-date, -remaining-retention-days (whole
+ * days, rounded up) and -legal-hold, at most @cap into @kv; how many. */
+struct authz_kv;
+size_t s3_lock_context(struct http_req *r, const char *action, struct authz_kv *kv, size_t cap);
 
 /* multipart.c */
 void s3_create_upload(struct http_req *r);

@@ -424,6 +424,36 @@ class Rules(LockCase):
         self.assertNotIn("ObjectLockLegalHoldStatus", h)
         self.fails("AccessDenied", 403, reader.get_object_retention, Bucket=b, Key="h")
 
+    def test_policy_condition_keys(self):
+        c = self.s3()
+        b = self.bucket()
+        arn = "arn:aws:s3:::%s/*" % b
+        c.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObjectRetention",
+             "Resource": arn, "Condition": {"NumericLessThan": {
+                 "s3:object-lock-remaining-retention-days": "30"}}},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObjectLegalHold",
+             "Resource": arn, "Condition": {"StringEquals": {"s3:object-lock-legal-hold": "OFF"}}},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": arn,
+             "Condition": {"StringEquals": {"s3:object-lock-mode": "GOVERNANCE"}}},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": arn,
+             "Condition": {"DateLessThan": {
+                 "s3:object-lock-retain-until-date": "2031-01-01T00:00:00Z"}}}]}))
+        self.fails("AccessDenied", 403, c.put_object, Bucket=b, Key="k", Body=b"x",
+                   ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=FAR)
+        self.fails("AccessDenied", 403, c.put_object, Bucket=b, Key="k", Body=b"x",
+                   ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=soon(7200))
+        vid = self.put(b, "k", "COMPLIANCE", FAR)
+        self.assertEqual(self.versions(b), [vid])
+        self.fails("AccessDenied", 403, c.put_object_retention, Bucket=b, Key="k",
+                   Retention={"Mode": "COMPLIANCE", "RetainUntilDate": soon(5 * 86400)})
+        c.put_object_retention(Bucket=b, Key="k", Retention={"Mode": "COMPLIANCE",
+                                                             "RetainUntilDate": FARTHER})
+        c.put_object_legal_hold(Bucket=b, Key="k", LegalHold={"Status": "ON"})
+        self.fails("AccessDenied", 403, c.put_object_legal_hold, Bucket=b, Key="k",
+                   LegalHold={"Status": "OFF"})
+        self.assertEqual(self.lock_of(b, "k"), ("COMPLIANCE", FARTHER, "ON"))
+
     def test_restart_keeps_everything(self):
         c = self.s3()
         b = self.bucket()
