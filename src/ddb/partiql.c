@@ -663,11 +663,18 @@ static struct pql_cond *predicate(struct ps *s)
             fail(s, "Expected '[' at '%s'", tok_text(s));
             return NULL;
         }
+        const cJSON **vals = arena_alloc(s->a, PQL_IN_MAX * sizeof(*vals));
+        bool all_values = true;
+
         buf_init(&t, 0);
         buf_printf(&t, "%s IN (", a.text);
         do {
             if (!operand(s, &b))
                 break;
+            if (n < PQL_IN_MAX && b.value)
+                vals[n] = b.value;
+            else
+                all_values = false;
             buf_printf(&t, "%s%s", n++ ? ", " : "", b.text);
         } while (accept(s, ","));
         buf_putc(&t, ')');
@@ -678,6 +685,7 @@ static struct pql_cond *predicate(struct ps *s)
             return NULL;
         c->attr = a.attr;
         c->nin = n;
+        c->vals = all_values ? vals : NULL;
         return c;
     }
     if (accept_kw(s, "IS")) {
@@ -755,12 +763,16 @@ static struct pql_cond *cond_or(struct ps *s)
         fail(s, "Statement nests too deeply");
         return NULL;
     }
-    l = cond_and(s);
-    while (l && accept_kw(s, "OR")) {
+    if (!(l = cond_and(s)))
+        return NULL;
+    while (accept_kw(s, "OR")) {
+        struct pql_cond *o;
+
         if (!(r = cond_and(s)))
             return NULL;
-        l = new_cond(s, PQL_C_OTHER, arena_sprintf(s->a, "%s OR %s", l->text, r->text));
-        l->prec = 2;
+        o = new_cond(s, PQL_C_OTHER, arena_sprintf(s->a, "%s OR %s", l->text, r->text));
+        o->prec = 2;
+        l = o;
     }
     s->depth--;
     return s->failed ? NULL : l;

@@ -19,7 +19,7 @@
 
 #include "arena.h"
 
-enum { PQL_STATEMENT_MAX = 8192 };
+enum { PQL_STATEMENT_MAX = 8192, PQL_IN_MAX = 100 };
 
 enum pql_kind { PQL_SELECT, PQL_INSERT, PQL_UPDATE, PQL_DELETE, PQL_EXISTS };
 
@@ -44,9 +44,10 @@ struct pql_cond {
     const char *attr;
     enum pql_op op;
     const cJSON *v1, *v2;
-    size_t nin; /* IN: how many values */
-    int prec;   /* how @text binds: 0 alone, 1 an AND, 2 an OR (needs parentheses
-                 * under AND or NOT; DynamoDB refuses redundant ones) */
+    size_t nin;         /* IN: how many operands */
+    const cJSON **vals; /* IN: the values when every operand is one (at most PQL_IN_MAX) */
+    int prec;           /* how @text binds: 0 alone, 1 an AND, 2 an OR (needs parentheses
+                         * under AND or NOT; DynamoDB refuses redundant ones) */
     struct pql_cond *l, *r;
 };
 

@@ -26,7 +26,7 @@
 #include "partiql.h"
 #include "table.h"
 
-enum { BATCH_MAX = 25, TXN_MAX = 100, TERMS_MAX = 64 };
+enum { BATCH_MAX = 25, TXN_MAX = 100, TERMS_MAX = 64, PAGE_BYTES = 1024 * 1024 };
 
 static const char dup_msg[] = "Duplicate primary key exists in table";
 
@@ -51,6 +51,8 @@ struct plan {
     cJSON *in;      /* its request */
     const char *action;
     bool read;
+    /* pk IN [values]: one Query per value, the value as :k0 */
+    const struct pql_cond *fan;
     /* on failure */
     enum err_code code;
     const char *type; /* an error type without an err code (DuplicateItemException) */
@@ -217,6 +219,17 @@ static bool uses_key(const struct pql_stmt *st, const struct table_keys *k, cons
     return (h && pql_uses(text, h)) || (r && pql_uses(text, r));
 }
 
+/* fan_value - the partition key value @i of a pk IN Query as its :k0. */
+static void fan_value(cJSON *in, const struct pql_cond *fan, size_t i)
+{
+    cJSON *values = cJSON_GetObjectItemCaseSensitive(in, "ExpressionAttributeValues");
+
+    if (!values)
+        values = cJSON_AddObjectToObject(in, "ExpressionAttributeValues");
+    cJSON_DeleteItemFromObjectCaseSensitive(values, ":k0");
+    cJSON_AddItemToObject(values, ":k0", cJSON_Duplicate(fan->vals[i], 1));
+}
+
 /* plan_select - Query when the partition key is pinned, else Scan. */
 static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
                         struct pql_cond **t, size_t n, enum mode mode, struct plan *pl)
@@ -252,6 +265,13 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
             return false;
         }
     } else {
+        /* "pk IN [v, ...]" pins the partition key too: one Query per value */
+        for (size_t i = 0; hi < 0 && i < n; i++)
+            if (t[i]->kind == PQL_C_IN && t[i]->vals && t[i]->attr &&
+                strcmp(t[i]->attr, k->hash) == 0) {
+                hi = (int)i;
+                pl->fan = t[i];
+            }
         for (size_t i = 0; ri < 0 && i < n; i++)
             if ((int)i != hi && range_cond(c, st, k, t[i]))
                 ri = (int)i;
@@ -281,12 +301,19 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
                       "conditions on the sort key that make a key condition");
             return false;
         }
+        if (pl->fan) {
+            plan_fail(pl, ERR_INVALID, "%s",
+                      "ORDER BY needs the partition key pinned with =, not IN");
+            return false;
+        }
         if (st->order_desc)
             cJSON_AddFalseToObject(in, "ScanIndexForward");
     }
+    if (!query)
+        pl->fan = NULL;
     if (query) {
-        const char *kc =
-            arena_sprintf(c->a, "%s = %s", pql_name_ph(st, k->hash), t[hi]->v1->string);
+        const char *kc = arena_sprintf(c->a, "%s = %s", pql_name_ph(st, k->hash),
+                                       pl->fan ? ":k0" : t[hi]->v1->string);
 
         if (ri >= 0)
             kc = arena_sprintf(c->a, "%s AND %s", kc, range_cond(c, st, k, t[ri]));
@@ -306,6 +333,8 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
             cJSON_AddStringToObject(in, "FilterExpression", exprs[1]);
     }
     add_names_values(in, st, exprs, 3, k);
+    if (pl->fan)
+        fan_value(in, pl->fan, 0);
     return true;
 }
 
@@ -479,6 +508,18 @@ static bool authorize(struct ddb_call *c, struct plan *pl)
         extra[2] = "dynamodb:FullTableScan";
         extra[3] = strcmp(pl->op, "Scan") == 0 ? "true" : "false";
     }
+    /* a pk IN statement reads each value's partition: each is authorized
+     * (dynamodb:LeadingKeys) */
+    for (size_t i = 0; pl->fan && i < pl->fan->nin; i++) {
+        fan_value(pl->in, pl->fan, i);
+        if (!ddb_authorize(c, pl->action, pl->st->table, ix, pl->in, extra, pl->msg,
+                           sizeof(pl->msg))) {
+            pl->code = ERR_DENIED;
+            return false;
+        }
+    }
+    if (pl->fan)
+        return true;
     if (ddb_authorize(c, pl->action, pl->st->table, ix, pl->in, extra, pl->msg, sizeof(pl->msg)))
         return true;
     pl->code = ERR_DENIED;
@@ -490,7 +531,95 @@ static bool authorize(struct ddb_call *c, struct plan *pl)
 struct exec {
     struct ddb_call *c;
     struct plan pl;
+    int64_t limit; /* Limit, 0: none */
+    /* a SELECT's answer, gathered over the partitions of a pk IN */
+    size_t part; /* pk IN: the value whose partition is read */
+    cJSON *items;
+    cJSON *cc; /* ConsumedCapacity: one entry */
+    int64_t scanned;
+    size_t bytes;
 };
+
+static void capacity_add(cJSON *all, const cJSON *cc);
+
+static void exec_free(void *p)
+{
+    struct exec *x = p;
+
+    cJSON_Delete(x->items);
+    cJSON_Delete(x->cc);
+}
+
+/* put_token - the NextToken {"i": partition of a pk IN, "k": LastEvaluatedKey}
+ * in base64; NULL @lek: the start of partition @i. */
+static void put_token(struct buf *b, size_t i, const cJSON *lek)
+{
+    cJSON *t = cJSON_CreateObject();
+    char *text, *tok;
+    size_t n;
+
+    if (i)
+        cJSON_AddNumberToObject(t, "i", (double)i);
+    if (lek)
+        cJSON_AddItemToObject(t, "k", cJSON_Duplicate(lek, 1));
+    text = cJSON_PrintUnformatted(t);
+    n = strlen(text);
+    tok = malloc(base64_encoded_len(n) + 1);
+    base64_encode(text, n, tok);
+    buf_puts(b, ",\"NextToken\":");
+    buf_json_str(b, tok, strlen(tok));
+    free(tok);
+    cJSON_free(text);
+    cJSON_Delete(t);
+}
+
+static void exec_done(struct ddb_call *sc, int status, struct buf *body);
+
+/* exec_launch - run the statement's request from @esk (taken; NULL: the
+ * start), for a pk IN on partition x->part, with what is left of Limit. */
+static void exec_launch(struct exec *x, cJSON *esk)
+{
+    struct ddb_call *c = x->c, *sc;
+    cJSON *in = cJSON_Duplicate(x->pl.in, 1);
+    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity");
+
+    if (x->pl.read && x->limit)
+        cJSON_AddNumberToObject(in, "Limit", (double)(x->limit - x->scanned));
+    if (esk)
+        cJSON_AddItemToObject(in, "ExclusiveStartKey", esk);
+    if (x->pl.fan)
+        fan_value(in, x->pl.fan, x->part);
+    if (cap)
+        cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
+    sc = ddb_subcall(c, x->pl.op, in, exec_done, x);
+    ddb_op_find(x->pl.op)(sc); /* answers through exec_done */
+}
+
+/* exec_read - one page of a SELECT: gathered; the next partition of a pk IN
+ * is read at once while Limit and the 1 MB of a page allow. True when it
+ * went on to it. */
+static bool exec_read(struct exec *x, cJSON *out)
+{
+    cJSON *items = cJSON_GetObjectItemCaseSensitive(out, "Items"), *it;
+    const cJSON *cc = cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity");
+    const cJSON *scanned = cJSON_GetObjectItemCaseSensitive(out, "ScannedCount");
+
+    while ((it = cJSON_DetachItemFromArray(items, 0)) != NULL) {
+        x->bytes += attr_item_size(it);
+        cJSON_AddItemToArray(x->items, it);
+    }
+    if (cJSON_IsNumber(scanned))
+        x->scanned += (int64_t)scanned->valuedouble;
+    if (cc)
+        capacity_add(x->cc, cc);
+    if (cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey") || !x->pl.fan ||
+        x->part + 1 >= x->pl.fan->nin || (x->limit && x->scanned >= x->limit) ||
+        x->bytes >= PAGE_BYTES)
+        return false;
+    x->part++;
+    exec_launch(x, NULL);
+    return true;
+}
 
 static void exec_done(struct ddb_call *sc, int status, struct buf *body)
 {
@@ -512,15 +641,14 @@ static void exec_done(struct ddb_call *sc, int status, struct buf *body)
         cJSON_Delete(out);
         return;
     }
+    if (x->pl.read && exec_read(x, out)) {
+        cJSON_Delete(out);
+        return;
+    }
     buf_init(&b, 0);
     buf_puts(&b, "{\"Items\":");
     if (x->pl.read) {
-        const cJSON *items = cJSON_GetObjectItemCaseSensitive(out, "Items");
-
-        if (items)
-            dp_put_json(&b, items);
-        else
-            buf_puts(&b, "[]");
+        dp_put_json(&b, x->items);
     } else if (cJSON_GetObjectItemCaseSensitive(out, "Attributes")) {
         buf_putc(&b, '[');
         dp_put_json(&b, cJSON_GetObjectItemCaseSensitive(out, "Attributes"));
@@ -529,42 +657,51 @@ static void exec_done(struct ddb_call *sc, int status, struct buf *body)
         buf_puts(&b, "[]");
     }
     if ((lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey")) != NULL) {
-        char *text = cJSON_PrintUnformatted(lek);
-        size_t n = strlen(text);
-        char *tok = malloc(base64_encoded_len(n) + 1);
-
-        base64_encode(text, n, tok);
-        buf_puts(&b, ",\"NextToken\":");
-        buf_json_str(&b, tok, strlen(tok));
-        free(tok);
-        cJSON_free(text);
+        put_token(&b, x->part, lek);
         put_member(&b, "LastEvaluatedKey", lek);
+    } else if (x->pl.fan && x->part + 1 < x->pl.fan->nin) {
+        put_token(&b, x->part + 1, NULL); /* the next value's partition */
     }
-    put_member(&b, "ConsumedCapacity", cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity"));
+    if (x->pl.read)
+        put_member(&b, "ConsumedCapacity", x->cc->child);
+    else
+        put_member(&b, "ConsumedCapacity",
+                   cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity"));
     buf_putc(&b, '}');
     cJSON_Delete(out);
     ddb_reply(c, &b);
 }
 
-/* next_token - the NextToken of @c as the ExclusiveStartKey of @in. */
-static bool next_token(struct ddb_call *c, cJSON *in)
+/* next_token - the NextToken of @c (put_token) as the ExclusiveStartKey
+ * @esk (NULL: none) and, for a pk IN statement, the partition to read
+ * (x->part). False when answered. */
+static bool next_token(struct ddb_call *c, struct exec *x, cJSON **esk)
 {
     const char *tok = ddb_arg_str(c, c->in, "NextToken");
     unsigned char *raw;
     size_t n = 0;
-    cJSON *esk = NULL;
+    cJSON *t = NULL;
+    const cJSON *i, *k;
 
     if (!tok)
         return true;
     raw = arena_alloc(c->a, strlen(tok) / 4 * 3 + 1);
     if (base64_decode(tok, strlen(tok), raw, &n))
-        esk = cJSON_ParseWithLength((const char *)raw, n);
-    if (!cJSON_IsObject(esk)) {
-        cJSON_Delete(esk);
+        t = cJSON_ParseWithLength((const char *)raw, n);
+    i = cJSON_GetObjectItemCaseSensitive(t, "i");
+    k = cJSON_GetObjectItemCaseSensitive(t, "k");
+    if (!cJSON_IsObject(t) || (k && !cJSON_IsObject(k)) || (i && !cJSON_IsNumber(i)) ||
+        (!i && !k) ||
+        (i && (!x->pl.fan || i->valuedouble < 1 || i->valuedouble >= (double)x->pl.fan->nin))) {
+        cJSON_Delete(t);
         ddb_reply_err(c, ERR_INVALID, "Invalid NextToken");
         return false;
     }
-    cJSON_AddItemToObject(in, "ExclusiveStartKey", esk);
+    if (i)
+        x->part = (size_t)i->valuedouble;
+    if (k)
+        *esk = cJSON_Duplicate(k, 1);
+    cJSON_Delete(t);
     return true;
 }
 
@@ -593,20 +730,18 @@ static const char *const rvf_vals[] = {"ALL_OLD", "NONE", NULL};
 void ddb_partiql_execute(struct ddb_call *c)
 {
     struct exec *x = arena_calloc(c->a, sizeof(*x));
-    struct ddb_call *sc;
-    const cJSON *cap;
-    int64_t limit;
-    bool has_limit;
-    cJSON *in;
+    cJSON *esk = NULL;
 
     x->c = c;
+    x->items = cJSON_CreateArray();
+    x->cc = cJSON_CreateArray();
+    arena_on_free(c->a, exec_free, x);
     statement_arg(c, c->in, "statement");
-    has_limit = ddb_arg_int(c, c->in, "Limit", &limit);
-    if (has_limit && limit < 1)
+    if (ddb_arg_int(c, c->in, "Limit", &x->limit) && x->limit < 1)
         ddb_verr(c,
                  "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
                  "greater than or equal to 1",
-                 (long long)limit);
+                 (long long)x->limit);
     ddb_arg_enum(c, c->in, "ReturnValuesOnConditionCheckFailure",
                  "returnValuesOnConditionCheckFailure", rvf_vals);
     dp_capacity_arg(c);
@@ -616,19 +751,9 @@ void ddb_partiql_execute(struct ddb_call *c)
         ddb_reply_err(c, x->pl.code, x->pl.msg);
         return;
     }
-    in = cJSON_Duplicate(x->pl.in, 1);
-    if (x->pl.read) {
-        if (has_limit)
-            cJSON_AddNumberToObject(in, "Limit", (double)limit);
-        if (!next_token(c, in)) {
-            cJSON_Delete(in);
-            return;
-        }
-    }
-    if ((cap = cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity")) != NULL)
-        cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
-    sc = ddb_subcall(c, x->pl.op, in, exec_done, x);
-    ddb_op_find(x->pl.op)(sc); /* answers through exec_done */
+    if (x->pl.read && !next_token(c, x, &esk))
+        return;
+    exec_launch(x, esk);
 }
 
 /* ---- BatchExecuteStatement ---- */

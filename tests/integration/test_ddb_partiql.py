@@ -140,6 +140,38 @@ class PartiQL(ServerTestCase):
             if not tok:
                 break
         self.assertEqual(sorted(got), [2, 4, 6])
+        # pk IN: one Query per value, paged across them
+        self.ddb.put_item(TableName=t, Item={"pk": {"S": "q"}, "sk": {"N": "0"}})
+        got, tok = [], None
+        for _ in range(20):
+            kw = {"Limit": 2}
+            if tok:
+                kw["NextToken"] = tok
+            out = self.x('SELECT pk, sk FROM "%s" WHERE pk IN [\'q\', \'none\', \'p\'] '
+                         'AND sk < 6' % t, **kw)
+            got += [(i["pk"]["S"], int(i["sk"]["N"])) for i in out["Items"]]
+            tok = out.get("NextToken")
+            if not tok:
+                break
+        self.assertEqual(got, [("q", 0), ("p", 0), ("p", 1), ("p", 2), ("p", 3), ("p", 4),
+                               ("p", 5)])
+        # without a Limit, one call reads every value's partition
+        out = self.x('SELECT pk, sk FROM "%s" WHERE pk IN [\'q\', \'none\', \'p\']' % t,
+                     ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(len(out["Items"]), 8)
+        self.assertNotIn("NextToken", out)
+        self.assertEqual(out["ConsumedCapacity"]["TableName"], t)
+        out = self.x('SELECT sk FROM "%s" WHERE pk IN (\'p\') AND sk BETWEEN 5 AND 9' % t)
+        self.assertEqual(out["Items"], [{"sk": {"N": "5"}}, {"sk": {"N": "6"}}])
+        code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s" WHERE pk IN [\'p\'] ORDER BY sk'
+                                % t)
+        self.assertEqual(code, "ValidationException")
+        for bad in ("eyJpIjogOX0=", "eyJpIjogIngifQ==", "e30=", "eyJrIjogMX0="):
+            code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s" WHERE pk IN [\'p\', \'q\']'
+                                    % t, NextToken=bad)
+            self.assertEqual((code, msg), ("ValidationException", "Invalid NextToken"))
+        code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s"' % t, NextToken="eyJpIjogMX0=")
+        self.assertEqual((code, msg), ("ValidationException", "Invalid NextToken"))
         code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s"' % t, NextToken="bm90IGpzb24=")
         self.assertEqual((code, msg), ("ValidationException", "Invalid NextToken"))
         code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s"."nope"' % t)
@@ -592,6 +624,45 @@ class PartiQLAuthz(ServerTestCase):
         c.execute_transaction(TransactStatements=[
             {"Statement": "INSERT INTO \"pq-c\" VALUE {'pk': '2'}"}])
         self.assertIn("Item", ddb.get_item(TableName="pq-c", Key={"pk": {"S": "2"}}))
+        # pk IN is no full table scan
+        out = c.execute_statement(Statement="SELECT * FROM \"pq-c\" WHERE pk IN ['1', '2']")
+        self.assertEqual(len(out["Items"]), 2)
+
+    def test_partiql_leading_keys(self):
+        ddb = self.server.boto3()
+        ddb.create_table(TableName="pq-d", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        for v in ("mine", "theirs"):
+            ddb.put_item(TableName="pq-d", Item={"pk": {"S": v}})
+        arn = "arn:aws:dynamodb:%s:%s:table/pq-d" % (self.server.region, ACCOUNT)
+        iam = self.server.boto3("iam")
+        iam.create_user(UserName="pqd")
+        iam.put_user_policy(UserName="pqd", PolicyName="p", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": ["dynamodb:PartiQLSelect", "dynamodb:PartiQLUpdate"],
+             "Resource": arn,
+             "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["mine"]}}}))
+        k = iam.create_access_key(UserName="pqd")["AccessKey"]
+        c = self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+        deadline = time.time() + 10
+        while True:
+            try:
+                out = c.execute_statement(Statement="SELECT * FROM \"pq-d\" WHERE pk = 'mine'")
+                break
+            except c.exceptions.ClientError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.assertEqual(out["Items"], [{"pk": {"S": "mine"}}])
+        c.execute_statement(Statement="UPDATE \"pq-d\" SET n = 1 WHERE pk = 'mine'")
+        for stmt in ("SELECT * FROM \"pq-d\" WHERE pk = 'theirs'",
+                     "SELECT * FROM \"pq-d\" WHERE pk IN ['mine', 'theirs']",
+                     "UPDATE \"pq-d\" SET n = 1 WHERE pk = 'theirs'"):
+            with self.assertRaises(c.exceptions.ClientError) as cm:
+                c.execute_statement(Statement=stmt)
+            self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException",
+                             stmt)
+        self.assertNotIn("n", ddb.get_item(TableName="pq-d", Key={"pk": {"S": "theirs"}})["Item"])
 
 
 if __name__ == "__main__":

@@ -110,10 +110,15 @@ static void test_select_params_index(void **state)
     assert_int_equal(t[2]->kind, PQL_C_IN);
     assert_int_equal(t[2]->nin, 2);
     assert_string_equal(t[2]->text, "#p2 IN (:p2, :p3)");
+    assert_non_null(t[2]->vals);
+    assert_string_equal(json(t[2]->vals[1]), "{\"N\":\"2\"}");
     assert_true(pql_uses(st->where->text, ":p3"));
     assert_false(pql_uses("#p10 = :p1", "#p1"));
     assert_string_equal(pql_name_ph(st, "k"), "#p2");
     assert_null(pql_name_ph(st, "none"));
+    st = parse("SELECT * FROM T WHERE k IN [1, other]");
+    assert_int_equal(pql_terms(st->where, t, 8), 1);
+    assert_null(t[0]->vals); /* not values only */
 }
 
 static void test_conditions(void **state)
