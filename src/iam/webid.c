@@ -14,8 +14,9 @@
  *     "kid" (jwks.c fetches the issuer's keys; jwt.c checks the signature);
  *   - the role's trust policy allows sts:AssumeRoleWithWebIdentity to
  *     Principal {"Federated": "<provider ARN>"} with the condition keys
- *     <provider>:aud (the audience above), <provider>:sub, <provider>:amr
- *     (each value) and aws:FederatedProvider, else AccessDenied.
+ *     <provider>:aud (the audience above), <provider>:oaud (the "aud"
+ *     values when "azp" is present), <provider>:sub, <provider>:amr (each
+ *     value) and aws:FederatedProvider, else AccessDenied.
  * The session is a role session like AssumeRole's (same ARN form, same
  * session policies, same storage), so its credentials work everywhere
  * AssumeRole's do. */
@@ -230,6 +231,14 @@ static bool trusted(struct iam_call *c, const cJSON *role, const char *arn, cons
     bool direct = false;
 
     ctx_add(c, &cx, name, "aud", aud);
+    if (jwt_claim_str(t, "azp")) { /* the token's own aud, when azp stood in for it */
+        const cJSON *oaud = cJSON_GetObjectItemCaseSensitive(t->claims, "aud");
+        if (cJSON_IsString(oaud))
+            ctx_add(c, &cx, name, "oaud", oaud->valuestring);
+        for (x = cJSON_IsArray(oaud) ? oaud->child : NULL; x; x = x->next)
+            if (cJSON_IsString(x))
+                ctx_add(c, &cx, name, "oaud", x->valuestring);
+    }
     ctx_add(c, &cx, name, "sub", jwt_claim_str(t, "sub"));
     if (cJSON_IsString(amr))
         ctx_add(c, &cx, name, "amr", amr->valuestring);

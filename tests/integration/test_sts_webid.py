@@ -227,6 +227,13 @@ class StsWebIdentity(ServerTestCase):
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {"ForAnyValue:StringEquals": {cls.host + ":amr": "mfa"}}}]}
         iam.create_role(RoleName="mfa-only", AssumeRolePolicyDocument=json.dumps(amr))
+        # a role trusting the token's original aud when azp is the audience
+        oaud = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": cls.provider},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {cls.host + ":aud": CLIENT,
+                                           cls.host + ":oaud": "mobile-app"}}}]}
+        iam.create_role(RoleName="by-oaud", AssumeRolePolicyDocument=json.dumps(oaud))
 
     def setUp(self):
         self.sts = self.server.boto3("sts")
@@ -357,6 +364,13 @@ class StsWebIdentity(ServerTestCase):
         self.assertEqual(self.error(self.issuer.token(), role="arn:aws:iam::000000000000:role/x"),
                          denied)
         self.assertEqual(self.error(self.issuer.token(), role=arn + "mfa-only"), denied)
+        self.assertEqual(self.error(self.issuer.token(claims={"aud": "mobile-app"}),
+                                    role=arn + "by-oaud"), ("InvalidIdentityToken",
+                                                            "Incorrect token audience", 400))
+        self.assertEqual(self.error(self.issuer.token(), role=arn + "by-oaud"), denied)
+        r = self.assume(self.issuer.token(claims={"aud": ["mobile-app", "x"], "azp": CLIENT}),
+                        role=arn + "by-oaud")
+        self.assertEqual(r["Audience"], CLIENT)
         r = self.assume(self.issuer.token(claims={"amr": ["pwd", "mfa"]}), role=arn + "mfa-only")
         self.assertEqual(r["AssumedRoleUser"]["Arn"],
                          "arn:aws:sts::%s:assumed-role/mfa-only/ci-run" % ACCOUNT)
