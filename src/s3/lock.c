@@ -487,10 +487,9 @@ static enum err_code obj_apply(struct store_txn *t, void *arg, struct err *e)
         goto out;
     }
     snprintf(l->found_vid, sizeof(l->found_vid), "%s", s3_jstr(v, "vid"));
-    /* replication's write is for a replica, and even it does not shorten a
-     * COMPLIANCE retention (its source could not have) */
-    if ((l->replica && !jtrue_s(v, "rs", "REPLICA")) ||
-        ((l->retention || l->replica) && !retention_change_ok(v, l, clock_wall_ms()))) {
+    /* even replication's write (the region's root) does not shorten a
+     * COMPLIANCE retention: its source could not have */
+    if ((l->retention || l->replica) && !retention_change_ok(v, l, clock_wall_ms())) {
         l->w.fail = S3E_ACCESS_DENIED;
         snprintf(l->w.msg, sizeof(l->w.msg), "%s", PROTECTED);
         goto out;

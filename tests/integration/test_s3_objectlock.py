@@ -792,6 +792,25 @@ class Replication(unittest.TestCase):
         self.assertEqual(h["ObjectLockMode"], "GOVERNANCE")
         self.assertNotIn("ObjectLockMode", e.head_object(Bucket=src, Key="plain"))
 
+    def test_two_way_legal_hold_goes_back_with_replica_modifications(self):
+        a, b = self.bucket(self.east, True), self.bucket(self.west, True)
+        self.replicate(a, b)
+        self.s3(self.west).put_bucket_replication(Bucket=b, ReplicationConfiguration={
+            "Role": self.role["us-west-2"], "Rules": [{
+                "ID": "back", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Enabled"},
+                "SourceSelectionCriteria": {"ReplicaModifications": {"Status": "Enabled"}},
+                "Destination": {"Bucket": "arn:aws:s3:::" + a}}]})
+        e, w = self.s3(self.east), self.s3(self.west)
+        vid = e.put_object(Bucket=a, Key="k", Body=b"k")["VersionId"]
+        self.wait(lambda: w.head_object(Bucket=b, Key="k", VersionId=vid), "the replica")
+        w.put_object_legal_hold(Bucket=b, Key="k", VersionId=vid, LegalHold={"Status": "ON"})
+        self.wait(lambda: e.get_object_legal_hold(Bucket=a, Key="k", VersionId=vid)
+                  ["LegalHold"]["Status"] == "ON", "the legal hold back on the source")
+        with self.assertRaises(ClientError) as cm:
+            e.delete_object(Bucket=a, Key="k", VersionId=vid)
+        self.assertEqual(code_of(cm.exception), "AccessDenied")
+
     def test_destination_without_object_lock_fails(self):
         src, dst = self.bucket(self.east, True), self.bucket(self.west, False)
         self.replicate(src, dst)
