@@ -16,7 +16,8 @@
  *     Principal {"Federated": "<provider ARN>"} with the condition keys
  *     <provider>:aud (the audience above), <provider>:oaud (the "aud"
  *     values when "azp" is present), <provider>:sub, <provider>:amr (each
- *     value) and aws:FederatedProvider, else AccessDenied.
+ *     value), aws:FederatedProvider, sts:RoleSessionName and
+ *     sts:SourceIdentity, else AccessDenied.
  * The session is a role session like AssumeRole's (same ARN form, same
  * session policies, same storage), so its credentials work everywhere
  * AssumeRole's do. */
@@ -248,6 +249,8 @@ static bool trusted(struct iam_call *c, const cJSON *role, const char *arn, cons
             ctx_add(c, &cx, name, "amr", x->valuestring);
     }
     ctx_add(c, &cx, "aws", "FederatedProvider", parn);
+    ctx_add(c, &cx, "sts", "RoleSessionName", iam_param(c, "RoleSessionName"));
+    ctx_add(c, &cx, "sts", "SourceIdentity", jwt_claim_str(t, SOURCE_IDENTITY_CLAIM));
     cJSON_ArrayForEach(x, tags)
     {
         ctx_add(c, &cx, "aws", arena_sprintf(c->r->arena, "RequestTag/%s", iam_jstr(x, "Key")),

@@ -234,6 +234,13 @@ class StsWebIdentity(ServerTestCase):
             "Condition": {"StringEquals": {cls.host + ":aud": CLIENT,
                                            cls.host + ":oaud": "mobile-app"}}}]}
         iam.create_role(RoleName="by-oaud", AssumeRolePolicyDocument=json.dumps(oaud))
+        # a role for named sessions with a source identity only
+        named = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": cls.provider},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringLike": {"sts:RoleSessionName": "ci-*",
+                                         "sts:SourceIdentity": "dock*"}}}]}
+        iam.create_role(RoleName="named", AssumeRolePolicyDocument=json.dumps(named))
 
     def setUp(self):
         self.sts = self.server.boto3("sts")
@@ -371,6 +378,12 @@ class StsWebIdentity(ServerTestCase):
         r = self.assume(self.issuer.token(claims={"aud": ["mobile-app", "x"], "azp": CLIENT}),
                         role=arn + "by-oaud")
         self.assertEqual(r["Audience"], CLIENT)
+        si = {"https://aws.amazon.com/source_identity": "dockhand"}
+        self.assertEqual(self.error(self.issuer.token(), role=arn + "named"), denied)
+        self.assertEqual(self.error(self.issuer.token(claims=si), role=arn + "named",
+                                    session="cd-run"), denied)
+        r = self.assume(self.issuer.token(claims=si), role=arn + "named", session="ci-7")
+        self.assertEqual(r["SourceIdentity"], "dockhand")
         r = self.assume(self.issuer.token(claims={"amr": ["pwd", "mfa"]}), role=arn + "mfa-only")
         self.assertEqual(r["AssumedRoleUser"]["Arn"],
                          "arn:aws:sts::%s:assumed-role/mfa-only/ci-run" % ACCOUNT)
