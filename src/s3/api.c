@@ -146,8 +146,6 @@ static const struct {
                               "Error parsing the X-Amz-Credential parameter."},
     [S3E_NO_LOCK_CONFIG] = {"NoSuchObjectLockConfiguration", 404,
                             "The specified object does not have a ObjectLock configuration"},
-    [S3E_INVALID_RETENTION] = {"InvalidRetentionPeriod", 400,
-                               "Default retention period must be a positive integer value."},
     [S3E_MALFORMED_POST] = {"MalformedPOSTRequest", 400,
                             "The body of your POST request is not well-formed "
                             "multipart/form-data."},

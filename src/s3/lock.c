@@ -385,7 +385,11 @@ static bool parse_cfg(struct http_req *r, struct lockw *l)
     if (n < 0)
         goto malformed;
     if (n == 0 || n > max) {
-        s3_error(r, S3E_INVALID_RETENTION, n ? "Default retention period is too large." : NULL);
+        /* S3's answer (the ceph suite expects InvalidRetentionPeriod) */
+        s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                     n ? "Default retention period is too large."
+                       : "Default retention period must be a positive integer value.",
+                     days ? "Days" : "Years", days ? days : years);
         return false;
     }
     cJSON_AddStringToObject(l->cfg, "mode", mode);

@@ -105,7 +105,6 @@ enum s3_code {
     S3E_MALFORMED_POST,
     S3E_AUTH_QUERY_ERROR,
     S3E_NO_LOCK_CONFIG,
-    S3E_INVALID_RETENTION,
 };
 
 /* Per request state, in the arena (r->body_ud). */

@@ -116,15 +116,18 @@ class Configuration(LockCase):
             ({"Mode": "GOVERNANCE"}, "MalformedXML"),
             ({"Days": 1}, "MalformedXML"),
             ({"Mode": "governance", "Days": 1}, "MalformedXML"),
-            ({"Mode": "GOVERNANCE", "Days": 0}, "InvalidRetentionPeriod"),
-            ({"Mode": "GOVERNANCE", "Years": -2}, "InvalidRetentionPeriod"),
-            ({"Mode": "COMPLIANCE", "Years": 101}, "InvalidRetentionPeriod"),
-            ({"Mode": "COMPLIANCE", "Days": 36501}, "InvalidRetentionPeriod"),
+            ({"Mode": "GOVERNANCE", "Days": 0}, "InvalidArgument"),
+            ({"Mode": "GOVERNANCE", "Years": -2}, "InvalidArgument"),
+            ({"Mode": "COMPLIANCE", "Years": 101}, "InvalidArgument"),
+            ({"Mode": "COMPLIANCE", "Days": 36501}, "InvalidArgument"),
         ]
         for dr, code in bad:
-            self.fails(code, 400, c.put_object_lock_configuration, Bucket=b,
-                       ObjectLockConfiguration={"ObjectLockEnabled": "Enabled",
-                                                "Rule": {"DefaultRetention": dr}})
+            e = self.fails(code, 400, c.put_object_lock_configuration, Bucket=b,
+                           ObjectLockConfiguration={"ObjectLockEnabled": "Enabled",
+                                                    "Rule": {"DefaultRetention": dr}})
+            if code == "InvalidArgument":  # S3 names the period at fault
+                self.assertEqual(e.response["Error"]["ArgumentName"],
+                                 "Days" if "Days" in dr else "Years")
         self.fails("MalformedXML", 400, c.put_object_lock_configuration, Bucket=b,
                    ObjectLockConfiguration={"ObjectLockEnabled": "Disabled"})
         self.fails("MalformedXML", 400, c.put_object_lock_configuration, Bucket=b,
