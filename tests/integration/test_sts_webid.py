@@ -54,7 +54,6 @@ class Issuer:
     /.well-known/openid-configuration and /keys under each of its paths."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="tandem-oidc-")
         self.port = free_port()
         self.tls_key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "harbor issuer")])
@@ -67,13 +66,17 @@ class Issuer:
                     [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
                 .sign(self.tls_key, hashes.SHA256()))
         self.thumbprint = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-        cert_path, key_path = os.path.join(self.dir, "c.pem"), os.path.join(self.dir, "k.pem")
-        with open(cert_path, "wb") as f:
-            f.write(cert.public_bytes(serialization.Encoding.PEM))
-        with open(key_path, "wb") as f:
-            f.write(self.tls_key.private_bytes(serialization.Encoding.PEM,
-                                               serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+        # the TLS context keeps what it loaded: the files live only for that
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with tempfile.TemporaryDirectory(prefix="tandem-oidc-") as d:
+            cert_path, key_path = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+            with open(cert_path, "wb") as f:
+                f.write(cert.public_bytes(serialization.Encoding.PEM))
+            with open(key_path, "wb") as f:
+                f.write(self.tls_key.private_bytes(serialization.Encoding.PEM,
+                                                   serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()))
+            ctx.load_cert_chain(cert_path, key_path)
         self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.ec = ec.generate_private_key(ec.SECP256R1())
         self.keys = [self.jwk_rsa("rsa-1", self.rsa), self.jwk_ec("ec-1", self.ec)]
@@ -120,8 +123,6 @@ class Issuer:
                 self.wfile.write(data)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert_path, key_path)
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -132,9 +133,6 @@ class Issuer:
     def stop(self):
         self.httpd.shutdown()
         self.httpd.server_close()
-        for f in os.listdir(self.dir):
-            os.unlink(os.path.join(self.dir, f))
-        os.rmdir(self.dir)
 
     @staticmethod
     def jwk_rsa(kid, key):
