@@ -180,8 +180,8 @@ bool s3_lock_request(struct http_req *r)
     }
     if (!(b = s3_bucket_or_404(r)))
         return false;
-    if (!s3_lock_enabled(b)) {
-        s3_error(r, S3E_INVALID_REQUEST, MISSING_LOCK);
+    if (!s3_lock_enabled(b)) { /* S3 words it so for these three */
+        s3_error(r, S3E_INVALID_REQUEST, "Bucket is missing ObjectLockConfiguration");
         return false;
     }
     return true;

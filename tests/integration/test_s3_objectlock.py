@@ -225,7 +225,10 @@ class Objects(LockCase):
             (b, dict(ObjectLockLegalHoldStatus="MAYBE"), "InvalidArgument"),
         ]
         for bucket, kw, code in cases:
-            self.fails(code, 400, c.put_object, Bucket=bucket, Key="k", Body=b"x", **kw)
+            e = self.fails(code, 400, c.put_object, Bucket=bucket, Key="k", Body=b"x", **kw)
+            if code == "InvalidRequest":  # S3's wording for PutObject and its kin
+                self.assertEqual(e.response["Error"]["Message"],
+                                 "Bucket is missing ObjectLockConfiguration")
             self.fails(code, 400, c.create_multipart_upload, Bucket=bucket, Key="k", **kw)
         for bucket in (b, plain):
             self.assertEqual(self.versions(bucket), [])
