@@ -151,6 +151,10 @@ bool s3_lock_request(struct http_req *r)
 
     if ((!mode && !until && !hold) || !writes_version(r))
         return true;
+    /* a caller who may not write here is refused by the operation itself,
+     * before learning anything about the bucket */
+    if (!s3_may(r, "s3:PutObject", s3_req_of(r)->bucket, s3_req_of(r)->key))
+        return true;
     if (!mode != !until) {
         s3_error(r, S3E_INVALID_ARGUMENT,
                  "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be "

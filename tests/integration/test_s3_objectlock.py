@@ -243,6 +243,13 @@ class Objects(LockCase):
         self.assertEqual(self.versions(b), [])
         self.fails("NoSuchBucket", 404, c.put_object, Bucket="ol-none-here", Key="k", Body=b"x",
                    ObjectLockLegalHoldStatus="ON")
+        # an anonymous caller learns nothing from the lock headers
+        import botocore
+        anon = self.s3(signature_version=botocore.UNSIGNED)
+        self.fails("AccessDenied", 403, anon.copy_object, Bucket=plain, Key="c",
+                   CopySource={"Bucket": b, "Key": "k"}, ObjectLockLegalHoldStatus="ON")
+        self.fails("AccessDenied", 403, anon.create_multipart_upload, Bucket=plain, Key="c",
+                   ObjectLockLegalHoldStatus="MAYBE")
 
     def test_default_retention_for_new_versions(self):
         c = self.s3()
