@@ -43,6 +43,23 @@ void backup_reply_error(struct ddb_call *c, const char *type, const char *fmt, .
     ddb_reply_status(c, 400, &b);
 }
 
+void backup_reply_done(struct ddb_call *c, enum err_code rc, const struct err *e,
+                       const char *notfound, const char *member, char *out)
+{
+    struct buf b;
+
+    if (rc == ERR_NOTFOUND) {
+        backup_reply_error(c, notfound, "%s", e->msg);
+    } else if (rc) {
+        ddb_reply_err(c, rc, e->msg);
+    } else {
+        buf_init(&b, 0);
+        buf_printf(&b, "{\"%s\":%s}", member, out);
+        ddb_reply(c, &b);
+    }
+    free(out);
+}
+
 static void meta_key(struct buf *k, const char *arn)
 {
     buf_init(k, 0);
@@ -460,20 +477,8 @@ static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
 static void create_done(void *arg, enum err_code rc, const struct err *e)
 {
     struct create *x = arg;
-    struct ddb_call *c = x->c;
-    char *out = x->out;
-    struct buf b;
 
-    if (rc == ERR_NOTFOUND) {
-        backup_reply_error(c, "TableNotFoundException", "%s", e->msg);
-    } else if (rc) {
-        ddb_reply_err(c, rc, e->msg);
-    } else {
-        buf_init(&b, 0);
-        buf_printf(&b, "{\"BackupDetails\":%s}", out);
-        ddb_reply(c, &b);
-    }
-    free(out);
+    backup_reply_done(x->c, rc, e, "TableNotFoundException", "BackupDetails", x->out);
 }
 
 static void check_backup_name(struct ddb_call *c, const char *name)
@@ -605,20 +610,8 @@ static enum err_code delete_apply(struct store_txn *t, void *arg, struct err *e)
 static void delete_done(void *arg, enum err_code rc, const struct err *e)
 {
     struct del *x = arg;
-    struct ddb_call *c = x->c;
-    char *out = x->out;
-    struct buf b;
 
-    if (rc == ERR_NOTFOUND) {
-        backup_reply_error(c, "BackupNotFoundException", "%s", e->msg);
-    } else if (rc) {
-        ddb_reply_err(c, rc, e->msg);
-    } else {
-        buf_init(&b, 0);
-        buf_printf(&b, "{\"BackupDescription\":%s}", out);
-        ddb_reply(c, &b);
-    }
-    free(out);
+    backup_reply_done(x->c, rc, e, "BackupNotFoundException", "BackupDescription", x->out);
 }
 
 void backup_delete(struct ddb_call *c)

@@ -60,6 +60,12 @@ const char *backup_table_name(struct ddb_call *c, const char *s);
 void backup_reply_error(struct ddb_call *c, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* backup_reply_done - answer @c for a store write's outcome @rc: ERR_NOTFOUND
+ * as DynamoDB error @notfound, another failure as its err, success as
+ * {"@member": @out}. Frees @out (JSON text) either way. */
+void backup_reply_done(struct ddb_call *c, enum err_code rc, const struct err *e,
+                       const char *notfound, const char *member, char *out);
+
 /* backup_make_in_apply - inside a store apply: back up table @table (@type
  * "USER" or "SYSTEM", named @name) as of this transaction; @meta (owned)
  * gets the backup's record. ERR_NOTFOUND when there is no such table. */

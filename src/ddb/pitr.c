@@ -312,20 +312,9 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
 static void update_done(void *arg, enum err_code rc, const struct err *e)
 {
     struct update *x = arg;
-    struct ddb_call *c = x->c;
-    char *out = x->out;
-    struct buf b;
 
-    if (rc == ERR_NOTFOUND) {
-        backup_reply_error(c, "TableNotFoundException", "%s", e->msg);
-    } else if (rc) {
-        ddb_reply_err(c, rc, e->msg);
-    } else {
-        buf_init(&b, 0);
-        buf_printf(&b, "{\"ContinuousBackupsDescription\":%s}", out);
-        ddb_reply(c, &b);
-    }
-    free(out);
+    backup_reply_done(x->c, rc, e, "TableNotFoundException", "ContinuousBackupsDescription",
+                      x->out);
 }
 
 static const char *table_arg(struct ddb_call *c, const char *member, const char *path)
