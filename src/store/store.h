@@ -12,7 +12,7 @@
  * is durable (it survives kill -9 and power loss). A commit costs one flush
  * of the write-ahead log; the log's files are flushed side by side, so a
  * batch starts its flush while the previous one's is under way, and LMDB is
- * flushed only by checkpoints, about once a second (store.c, "Durability").
+ * flushed only by checkpoints, about once a second (ckpt.c, "Durability").
  *
  * The data directory holds data.mdb and lock.mdb (LMDB), tandem.lock, the
  * log's files wal-LANE-P and wal-checkpoint; copy it only whole, from a

@@ -1,4 +1,4 @@
-/* wal.h - the store's write-ahead log (internal to src/store; see store.c,
+/* wal.h - the store's write-ahead log (internal to src/store; see ckpt.c,
  * "Durability").
  *
  * A record is one committed batch: its commit id, the id it was built on
