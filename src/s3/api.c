@@ -483,6 +483,11 @@ static const char *vhost_bucket(struct http_req *r)
     return NULL;
 }
 
+bool s3_is_vhost(struct http_req *r)
+{
+    return vhost_bucket(r) != NULL;
+}
+
 static void parse_address(struct http_req *r, struct s3_req *q)
 {
     const char *vb = vhost_bucket(r), *wb;

@@ -66,6 +66,9 @@ bool s3_is_request(const struct http_req *r);
  * BUCKET.s3-website.REGION... / BUCKET.s3-website-REGION..., or path
  * /_website/BUCKET/... (served by s3_handle, anonymous GET/HEAD). */
 bool s3_is_website(const struct http_req *r);
+/* s3_is_vhost - whether @r's Host names a bucket (virtual-host style:
+ * BUCKET.s3.<anything>, BUCKET.s3-<region>.<anything>, BUCKET.localhost). */
+bool s3_is_vhost(struct http_req *r);
 
 /*
  * s3_on_headers - called from the server's headers hook for S3 requests:

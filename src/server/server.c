@@ -83,6 +83,32 @@ static void answer_health(struct http_req *r)
     http_respond(r, 200, body, strlen(body));
 }
 
+/* CORS for the region's own endpoint, as DynamoDB's answers browsers: any
+ * origin may call, every answer names the headers a script may read, and a
+ * preflight is granted the method and headers it asks for. It covers what
+ * is sent to "/" of the region (DynamoDB, STS, IAM, the health check); a
+ * bucket's requests (virtual-host) follow the bucket's CORS configuration
+ * and function URLs their own. Returns true when it answered a preflight. */
+static bool region_cors(struct http_req *r)
+{
+    const char *method, *headers;
+
+    if (!http_req_header(r, "origin") || strcmp(r->path, "/") != 0 || s3_is_vhost(r))
+        return false;
+    http_resp_header(r, "Access-Control-Allow-Origin", "*");
+    http_resp_header(r, "Access-Control-Expose-Headers",
+                     "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date,x-amz-crc32");
+    if (strcmp(r->method, "OPTIONS") != 0)
+        return false;
+    if ((method = http_req_header(r, "access-control-request-method")))
+        http_resp_header(r, "Access-Control-Allow-Methods", method);
+    if ((headers = http_req_header(r, "access-control-request-headers")))
+        http_resp_header(r, "Access-Control-Allow-Headers", headers);
+    http_resp_header(r, "Access-Control-Max-Age", "172800"); /* two days */
+    http_respond(r, 200, "", 0);
+    return true;
+}
+
 /* The services one region serves on its one port. */
 enum svc {
     SVC_HEALTH,
@@ -358,6 +384,8 @@ static void dispatch(struct http_req *r, void *ud)
     const struct sigv4_result *v;
     enum svc svc = route(r);
 
+    if (svc != SVC_FN_URL && region_cors(r))
+        return;
     if (svc == SVC_HEALTH) {
         answer_health(r);
         return;
