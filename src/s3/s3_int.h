@@ -169,8 +169,6 @@ bool s3_may(struct http_req *r, const char *action, const char *bucket, const ch
 const char *s3_query(struct http_req *r, const char *name); /* decoded value, arena, or NULL */
 bool s3_has_query(struct http_req *r, const char *name);
 void s3_xml_start(struct buf *b, const char *root);
-/* finish the streamed body: checks digests; on success *fd stays open */
-bool s3_body_finish(struct http_req *r);
 /* s3_rec_headers - the object's stored headers from the request into @rec:
  * "h" the system headers (Content-Type ... Content-Language; aws-chunked
  * dropped from Content-Encoding; binary/octet-stream by default), "m" the
@@ -222,6 +220,17 @@ void s3_orphan_free(void *p);
 /* s3_etag_in - @etag ("\"hex\"") is in the If-Match / If-None-Match style
  * @list (comma-separated, quoted or not, or "*") */
 bool s3_etag_in(const char *list, const char *etag);
+
+/* body.c */
+/* s3_body_start - check an upload's length and checksum headers (else answer
+ * @r and return false), then open the temporary file and the digests its body
+ * streams into (q->fd, removed with @r's arena unless moved). */
+bool s3_body_start(struct http_req *r, struct s3_req *q);
+/* s3_body_feed - the body's next @n bytes (http_req's on_body): decoded,
+ * digested, written; a failure is kept for s3_body_finish to answer. */
+enum err_code s3_body_feed(struct http_req *r, const void *data, size_t n);
+/* finish the streamed body: checks digests; on success *fd stays open */
+bool s3_body_finish(struct http_req *r);
 /* the checksum algorithm name ("CRC32") and value of the finished body */
 const char *s3_ck_name(int alg);
 const char *s3_ck_value(struct http_req *r, int alg);
