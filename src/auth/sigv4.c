@@ -1135,6 +1135,37 @@ static bool sigv4_check_token(const struct creds_identity *who, const char *toke
     return true;
 }
 
+static bool sigv4_lookup(struct creds *cr, const char *key, struct sigv4_result *out)
+{
+    if (creds_lookup(cr, key, &out->who))
+        return true;
+    return sigv4_fail(out, SIGV4_UNKNOWN_KEY,
+                      "The AWS Access Key Id you provided does not exist in our records.");
+}
+
+/* sigv4_check_scope_date - the credential scope's date (@sdate as sent) must
+ * be the request's day; the message in S3's words when @s3. */
+static bool sigv4_check_scope_date(const char *sdate, bool s3, struct sigv4_result *out)
+{
+    if (out->scope_date[0] && memcmp(out->scope_date, out->amz_date, 8) == 0)
+        return true;
+    if (s3)
+        return sigv4_fail(out, SIGV4_BAD_DATE, "%s",
+                          out->presigned
+                              ? "Invalid credential date. Date is not the same as X-Amz-Date."
+                              : "The authorization header is malformed; Invalid credential "
+                                "date. Date is not the same as X-Amz-Date.");
+    if (!out->scope_date[0])
+        return sigv4_fail(out, SIGV4_BAD_DATE,
+                          "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
+                          "version of date from HTTP: '%s' is not a date.",
+                          sdate);
+    return sigv4_fail(out, SIGV4_BAD_DATE,
+                      "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
+                      "version of date from HTTP: '%s' != '%.8s', from '%s'.",
+                      out->scope_date, out->amz_date, out->amz_date);
+}
+
 /* sigv4_check - the body of sigv4_verify once the claim is parsed. */
 static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t now,
                         struct sigv4_claim *c, struct sigv4_result *out)
@@ -1146,7 +1177,8 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
     bool ok;
 
     /* in AWS's order: the date and its skew, the signed headers, the
-     * algorithm, the credential scope, the key, the signature (a missing
+     * algorithm, the credential scope, the key (S3: the key, then the
+     * scope's date), the signature (a missing
      * date was refused with the header's other missing parts) */
     if (c->from_date_header ? !sigv4_parse_http_date(c->date, &t)
                             : !sigv4_parse_amz_date(c->date, &t))
@@ -1161,29 +1193,26 @@ static bool sigv4_check(struct creds *cr, const struct sigv4_request *r, time_t 
     if (!out->presigned && !sigv4_check_time(c, t, now, false, out))
         return false;
     if (!sigv4_has_host(c->signed_headers))
-        return sigv4_fail(out, SIGV4_INCOMPLETE,
-                          "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
-                          "Authorization.");
+        return sigv4_fail(out, SIGV4_HOST_UNSIGNED, "%s",
+                          r->s3_paths ? "There were headers present in the request which were "
+                                        "not signed"
+                                      : "'Host' or ':authority' must be a 'SignedHeader' in the "
+                                        "AWS Authorization.");
     if (c->alg[0])
         return sigv4_fail(out, SIGV4_INCOMPLETE,
                           "Unsupported AWS 'algorithm': '%s' (only " SIGV4_ALGORITHM " for now). ",
                           c->alg);
     if (!sigv4_parse_scope(c->credential, key, sizeof(key), sdate, out))
         return false;
-    if (!out->scope_date[0])
-        return sigv4_fail(out, SIGV4_BAD_DATE,
-                          "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
-                          "version of date from HTTP: '%s' is not a date.",
-                          sdate);
-    if (memcmp(out->scope_date, out->amz_date, 8) != 0)
-        return sigv4_fail(out, SIGV4_BAD_DATE,
-                          "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
-                          "version of date from HTTP: '%s' != '%.8s', from '%s'.",
-                          out->scope_date, out->amz_date, out->amz_date);
+    /* S3 looks the key up before it compares the scope's date; the others
+     * refuse the scope first */
+    if (r->s3_paths && !sigv4_lookup(cr, key, out))
+        return false;
+    if (!sigv4_check_scope_date(sdate, r->s3_paths, out))
+        return false;
     sigv4_copy(out->signature, sizeof(out->signature), c->signature);
-    if (!creds_lookup(cr, key, &out->who))
-        return sigv4_fail(out, SIGV4_UNKNOWN_KEY,
-                          "The AWS Access Key Id you provided does not exist in our records.");
+    if (!r->s3_paths && !sigv4_lookup(cr, key, out))
+        return false;
     if (out->presigned && !sigv4_check_time(c, t, now, true, out))
         return false;
     if (!sigv4_check_token(&out->who, c->token, now, out))

@@ -30,7 +30,11 @@ struct sigv4_request {
     size_t nheaders;
     const void *body; /* the whole body when buffered (hashing), else NULL */
     size_t body_len;
-    bool s3_paths; /* S3: do not normalize or double-encode the path */
+    /* S3's rules: the path is neither normalized nor double-encoded, and the
+     * access key is looked up before the credential scope's date is compared
+     * (S3 answers an unknown key InvalidAccessKeyId whatever date its scope
+     * names; DynamoDB, IAM and STS refuse the scope first) */
+    bool s3_paths;
 };
 
 enum sigv4_fail {
@@ -45,6 +49,9 @@ enum sigv4_fail {
     SIGV4_BAD_TOKEN,     /* session token missing, or not the key's token */
     SIGV4_TOKEN_EXPIRED, /* temporary credentials past their expiry */
     SIGV4_PAYLOAD_MISMATCH, /* x-amz-content-sha256 is a hash the body does not have */
+    SIGV4_HOST_UNSIGNED,    /* "host" is not among the signed headers: DynamoDB answers
+                             * InvalidSignatureException, IAM and STS SignatureDoesNotMatch,
+                             * S3 AccessDenied (msg in each one's words) */
 };
 
 struct sigv4_result {

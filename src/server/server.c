@@ -316,12 +316,16 @@ static const char *scope_error(struct region *rg, struct http_req *r, const stru
                          service_ok ? "" : arena_sprintf(r->arena, "'%s'. ", service));
 }
 
-/* check_scope - the credential scope must name @service and this region. */
+/* check_scope - the credential scope must name @service and this region;
+ * a scope of another day (@v->fail SIGV4_BAD_DATE) is named after them, in
+ * one message, as DynamoDB names every wrong part of the scope at once. */
 static bool check_scope(struct region *rg, struct http_req *r, const struct sigv4_result *v,
                         const char *service)
 {
     const char *msg = scope_error(rg, r, v, service);
 
+    if (msg && v->fail == SIGV4_BAD_DATE)
+        msg = arena_sprintf(r->arena, "%s%s", msg, v->msg);
     if (msg)
         ddb_respond_error(r, 400, "com.amazon.coral.service#InvalidSignatureException", msg);
     return msg == NULL;
@@ -358,7 +362,8 @@ static const struct sigv4_result *authenticate(struct region *rg, struct http_re
          * the signature */
         if (svc == SVC_DDB && v->service[0] &&
             (v->fail == SIGV4_UNKNOWN_KEY || v->fail == SIGV4_BAD_SIGNATURE ||
-             v->fail == SIGV4_BAD_TOKEN || v->fail == SIGV4_TOKEN_EXPIRED) &&
+             v->fail == SIGV4_BAD_TOKEN || v->fail == SIGV4_TOKEN_EXPIRED ||
+             v->fail == SIGV4_BAD_DATE) &&
             !check_scope(rg, r, v, "dynamodb"))
             return NULL;
         answer_auth_failure(r, svc, v);

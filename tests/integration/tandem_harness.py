@@ -87,11 +87,16 @@ def free_port():
     It comes from below the kernel's ephemeral range, so that a socket bound
     to port 0 (a test's proxy) or a client's outgoing connection can never be
     given it in the meantime, and it is never handed out twice by one test
-    process."""
+    process. $TANDEM_TEST_PORTS ("LOW-HIGH") narrows the choice to that range,
+    for a developer who shares the machine and was given ports to use."""
     low = _ephemeral_low()
+    first = max(1024, low - 12000)
+    if os.environ.get("TANDEM_TEST_PORTS"):
+        first, low = (int(x) for x in os.environ["TANDEM_TEST_PORTS"].split("-"))
+        low += 1
     rnd = random.SystemRandom()
     for _ in range(500):
-        port = rnd.randrange(max(1024, low - 12000), low)
+        port = rnd.randrange(first, low)
         if port in _GIVEN_PORTS:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

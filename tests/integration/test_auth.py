@@ -2,8 +2,10 @@
 see, the health check, and extra users from a --credentials file."""
 
 import datetime
+import hashlib
 import json
 import os
+import re
 import tempfile
 import unittest
 
@@ -225,6 +227,165 @@ class Auth(ServerTestCase):
                                                   target="DynamoDB_20120810.ListTables")
                 self.assertAwsError(status, body, "InvalidSignatureException")
                 self.assertEqual(json.loads(body)["message"], want)
+
+    # -- per-service answers: host unsigned, and the scope's day vs the key ----
+
+    def curl(self, method, path, headers, body=b""):
+        """(status, body text) of a request sent by curl with exactly @headers."""
+        import subprocess
+        cmd = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method,
+               "-H", "Expect:", "-H", "Accept:", "-H", "User-Agent:"]
+        for k, v in headers.items():
+            if k.lower() != "host":
+                cmd += ["-H", "%s: %s" % (k, v)]
+        if body:
+            cmd += ["--data-binary", "@-"]
+        out = subprocess.run(cmd + [self.server.url() + path], input=body, capture_output=True,
+                             timeout=30, check=True).stdout.decode()
+        text, _, status = out.rpartition("\n")
+        return int(status), text
+
+    def signed(self, method, path, headers, body, service, host=True, key=None, day=None):
+        """Headers signed for @service; "host" left out of SignedHeaders unless
+        @host; the scope's day replaced by @day (the signature then stale)."""
+        from tandem_harness import sigv4_sign
+        h = dict(headers)
+        if host:
+            h["Host"] = "127.0.0.1:%d" % self.server.port
+        h = sigv4_sign(method, path, h, body, key or self.server.access_key,
+                       self.server.secret_key, self.server.region, service)
+        if day:
+            today = h["X-Amz-Date"][:8]
+            h["Authorization"] = h["Authorization"].replace("/%s/" % today, "/%s/" % day)
+        return h
+
+    def query_error(self, text):
+        import xml.etree.ElementTree as ET
+        doc = ET.fromstring(text)
+        ns = doc.tag[:doc.tag.index("}") + 1] if doc.tag.startswith("{") else ""
+        err = doc.find("%sError" % ns)
+        return err.findtext("%sCode" % ns), err.findtext("%sMessage" % ns)
+
+    FORM = "application/x-www-form-urlencoded; charset=utf-8"
+    HOST_MSG = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+
+    def test_host_not_signed_per_service(self):
+        """A signature that leaves "host" out is refused in each service's
+        words: DynamoDB InvalidSignatureException (400), IAM and STS
+        SignatureDoesNotMatch (403), S3 403 without creating anything."""
+        ddb = {"Content-Type": "application/x-amz-json-1.0",
+               "X-Amz-Target": "DynamoDB_20120810.CreateTable"}
+        body = json.dumps({"TableName": "unsigned-host", "BillingMode": "PAY_PER_REQUEST",
+                           "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+                           "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}]}).encode()
+        status, text = self.curl("POST", "/", self.signed("POST", "/", ddb, body, "dynamodb",
+                                                          host=False), body)
+        self.assertAwsError(status, text, "InvalidSignatureException")
+        self.assertEqual(json.loads(text)["message"], self.HOST_MSG)
+        self.assertNotIn("unsigned-host", self.server.boto3().list_tables()["TableNames"])
+        # the same request with host signed is fine
+        status, text = self.curl("POST", "/", self.signed("POST", "/", ddb, body, "dynamodb"), body)
+        self.assertEqual(status, 200, text)
+        self.server.boto3().delete_table(TableName="unsigned-host")
+
+        for service, form in (("sts", b"Action=GetCallerIdentity&Version=2011-06-15"),
+                              ("iam", b"Action=CreateUser&UserName=unsigned-host&"
+                                      b"Version=2010-05-08")):
+            with self.subTest(service=service):
+                h = self.signed("POST", "/", {"Content-Type": self.FORM}, form, service,
+                                host=False)
+                status, text = self.curl("POST", "/", h, form)
+                self.assertEqual(status, 403, text)
+                self.assertEqual(self.query_error(text), ("SignatureDoesNotMatch", self.HOST_MSG))
+        iam = self.server.boto3("iam")
+        with self.assertRaises(iam.exceptions.NoSuchEntityException):
+            iam.get_user(UserName="unsigned-host")
+
+        empty = hashlib.sha256(b"").hexdigest()
+        h = self.signed("PUT", "/unsigned-host-bucket", {"X-Amz-Content-Sha256": empty}, b"",
+                        "s3", host=False)
+        status, text = self.curl("PUT", "/unsigned-host-bucket", h)
+        self.assertEqual(status, 403, text)
+        s3 = self.server.boto3("s3")
+        with self.assertRaises(s3.exceptions.ClientError) as cm:
+            s3.head_bucket(Bucket="unsigned-host-bucket")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "404")
+
+    def test_scope_day_and_key_order_per_service(self):
+        """A scope of another day than X-Amz-Date: DynamoDB, IAM and STS refuse
+        the scope before they look the key up (so an unknown key hears about
+        the date); S3 looks the key up first, so an unknown key is
+        InvalidAccessKeyId (the S3 test suites' expectation) and a known one
+        gets AuthorizationHeaderMalformed."""
+        day_msg = ("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
+                   "date from HTTP: '20150930' != '%s', from '%s'.")
+        ddb = {"Content-Type": "application/x-amz-json-1.0",
+               "X-Amz-Target": "DynamoDB_20120810.ListTables"}
+        for key in ("AKIAIGR7ZNNBHC5BKSUB", self.server.access_key):
+            with self.subTest(service="dynamodb", key=key):
+                h = self.signed("POST", "/", ddb, b"{}", "dynamodb", key=key, day="20150930")
+                status, text = self.curl("POST", "/", h, b"{}")
+                self.assertAwsError(status, text, "InvalidSignatureException")
+                amz = h["X-Amz-Date"]
+                self.assertEqual(json.loads(text)["message"], day_msg % (amz[:8], amz))
+        # every wrong part of the scope named at once, the day last
+        from tandem_harness import sigv4_sign
+        h = sigv4_sign("POST", "/", dict(ddb, Host="127.0.0.1:%d" % self.server.port), b"{}",
+                       "AKIAIGR7ZNNBHC5BKSUB", "x", "eu-west-9", "dynamodb")
+        amz = h["X-Amz-Date"]
+        h["Authorization"] = h["Authorization"].replace("/%s/" % amz[:8], "/20150930/")
+        status, text = self.curl("POST", "/", h, b"{}")
+        self.assertAwsError(status, text, "InvalidSignatureException")
+        self.assertEqual(json.loads(text)["message"],
+                         "Credential should be scoped to a valid region, not 'eu-west-9'. "
+                         + day_msg % (amz[:8], amz))
+
+        for service, form in (("sts", b"Action=GetCallerIdentity&Version=2011-06-15"),
+                              ("iam", b"Action=ListUsers&Version=2010-05-08")):
+            for key in ("AKIAIGR7ZNNBHC5BKSUB", self.server.access_key):
+                with self.subTest(service=service, key=key):
+                    h = self.signed("POST", "/", {"Content-Type": self.FORM}, form, service,
+                                    key=key, day="20150930")
+                    status, text = self.curl("POST", "/", h, form)
+                    self.assertEqual(status, 403, text)
+                    amz = h["X-Amz-Date"]
+                    self.assertEqual(self.query_error(text),
+                                     ("SignatureDoesNotMatch", day_msg % (amz[:8], amz)))
+
+        # S3 through boto3, the Authorization replaced as the S3 test suites do
+        s3 = self.server.boto3("s3")
+        s3.create_bucket(Bucket="scope-day")
+
+        def replace_auth(value):
+            def hook(request, **_):
+                auth = request.headers["Authorization"]
+                request.headers["Authorization"] = value(
+                    auth.decode() if isinstance(auth, bytes) else auth)
+            return hook
+
+        cases = [
+            (lambda _: "AWS4-HMAC-SHA256 Credential=AKIAIGR7ZNNBHC5BKSUB/20150930/us-east-1/s3/"
+                       "aws4_request,SignedHeaders=host;user-agent,"
+                       "Signature=FWeDfwojDSdS2Ztmpfeubhd9isU=",
+             403, "InvalidAccessKeyId", None),
+            (lambda a: re.sub(r"(Credential=[^/]+)/\d{8}/", r"\1/20150930/", a),
+             400, "AuthorizationHeaderMalformed",
+             "The authorization header is malformed; Invalid credential date. Date is not the "
+             "same as X-Amz-Date."),
+        ]
+        for value, status, code, msg in cases:
+            with self.subTest(service="s3", code=code):
+                c = self.server.boto3("s3")
+                c.meta.events.register("before-send.s3.PutObject", replace_auth(value))
+                with self.assertRaises(c.exceptions.ClientError) as cm:
+                    c.put_object(Bucket="scope-day", Key="bar", Body=b"bar")
+                err = cm.exception.response
+                self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], status)
+                self.assertEqual(err["Error"]["Code"], code)
+                if msg:
+                    self.assertEqual(err["Error"]["Message"], msg)
+        self.assertEqual(s3.list_objects_v2(Bucket="scope-day")["KeyCount"], 0)
+        s3.delete_bucket(Bucket="scope-day")
 
     def test_health(self):
         for tls in (False, True):

@@ -714,6 +714,73 @@ static void test_s3_paths_not_normalized(void **state)
     free(creq);
 }
 
+/* a presigned S3 query of key @ak, scope day @day, signed headers @sh */
+#define S3PQ(ak, day, sh)                                                                          \
+    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" ak "%2F" day                              \
+    "%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400"             \
+    "&X-Amz-SignedHeaders=" sh "&X-Amz-Signature=00"
+
+/* S3's order: the key is looked up before the scope's date is compared, so
+ * an unknown key is InvalidAccessKeyId whatever day its scope names (as the
+ * S3 test suites expect); a known key with another day is refused for it;
+ * an unsigned host is refused in S3's words, presigned or not. */
+/* refused - @r fails verification at @now with @want (and message @msg unless NULL). */
+static void refused(struct creds *c, const struct sigv4_request *r, time_t now,
+                    enum sigv4_fail want, const char *msg)
+{
+    struct sigv4_result res;
+
+    assert_false(sigv4_verify(c, r, now, &res));
+    assert_int_equal(res.fail, want);
+    if (msg)
+        assert_string_equal(res.msg, msg);
+}
+
+static void test_s3_order(void **state)
+{
+    struct sigv4_header hs[3] = {{"host", S3HOST}, {"x-amz-date", "20130524T000000Z"}};
+    struct sigv4_request r = {"PUT", "/test.txt", "", hs, 3, NULL, 0, true};
+    struct creds *c = registry(S3AK, S3SK, NULL, 0);
+
+    (void)state;
+    hs[2] = (struct sigv4_header){"authorization",
+                                  "AWS4-HMAC-SHA256 Credential=AKIAIGR7ZNNBHC5BKSUB/20150930/"
+                                  "us-east-1/s3/aws4_request,SignedHeaders=host;user-agent,"
+                                  "Signature=FWeDfwojDSdS2Ztmpfeubhd9isU="};
+    refused(c, &r, S3T0, SIGV4_UNKNOWN_KEY, NULL);
+
+    hs[2].value = "AWS4-HMAC-SHA256 Credential=" S3AK "/20150930/us-east-1/s3/aws4_request,"
+                  "SignedHeaders=host;x-amz-date,Signature=00";
+    refused(c, &r, S3T0, SIGV4_BAD_DATE,
+            "The authorization header is malformed; Invalid credential "
+            "date. Date is not the same as X-Amz-Date.");
+
+    hs[2].value = "AWS4-HMAC-SHA256 Credential=" S3AK "/20130524/us-east-1/s3/aws4_request,"
+                  "SignedHeaders=x-amz-date,Signature=00";
+    refused(c, &r, S3T0, SIGV4_HOST_UNSIGNED,
+            "There were headers present in the request which were not "
+            "signed");
+
+    /* presigned: the same order, the date message without the header's words */
+    r.nheaders = 1;
+    r.query = S3PQ(S3AK, "20130523", "host");
+    refused(c, &r, S3T0, SIGV4_BAD_DATE,
+            "Invalid credential date. Date is not the same as X-Amz-Date.");
+    r.query = S3PQ("AKIDNOBODY", "20130523", "host");
+    refused(c, &r, S3T0, SIGV4_UNKNOWN_KEY, NULL);
+    r.query = S3PQ(S3AK, "20130524", "x-amz-date");
+    refused(c, &r, S3T0, SIGV4_HOST_UNSIGNED, NULL);
+
+    /* any other service: the scope's day is refused before the key */
+    r.s3_paths = false;
+    r.query = S3PQ("AKIDNOBODY", "20130523", "host");
+    refused(c, &r, S3T0, SIGV4_BAD_DATE,
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
+            "version of date from HTTP: '20130523' != '20130524', from "
+            "'20130524T000000Z'.");
+    creds_free(c);
+}
+
 /* ---- round trips ------------------------------------------------------ */
 
 static void test_round_trip(void **state)
@@ -906,8 +973,18 @@ static const struct fail_case fails[] = {
      "existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 "},
     {"garbled date", VANILLA_AUTH, "2015-08-30T12:36:00Z", "", T0, 0, NULL, SIGV4_INCOMPLETE,
      "Date must be in ISO-8601 'basic format'. Got '2015-08-30T12:36:00Z'."},
-    {"host not signed", AUTH("x-amz-date", "00"), DATE, "", T0, 0, NULL, SIGV4_INCOMPLETE,
-     "'Host' or ':authority' must be a 'SignedHeader'"},
+    {"host not signed", AUTH("x-amz-date", "00"), DATE, "", T0, 0, NULL, SIGV4_HOST_UNSIGNED,
+     "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."},
+    {"host not signed, unknown key, scope of another day",
+     "AWS4-HMAC-SHA256 Credential=AKIDOTHER/20150101/us-east-1/service/aws4_request, "
+     "SignedHeaders=x-amz-date, Signature=00",
+     DATE, "", T0, 0, NULL, SIGV4_HOST_UNSIGNED, "'Host' or ':authority' must be a"},
+    {"unknown key, scope of another day: the scope first",
+     "AWS4-HMAC-SHA256 Credential=AKIDOTHER/20150930/us-east-1/service/aws4_request, "
+     "SignedHeaders=host;x-amz-date, Signature=00",
+     DATE, "", T0, 0, NULL, SIGV4_BAD_DATE,
+     "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+     "'20150930' != '20150830', from '20150830T123600Z'."},
     {"header and query", VANILLA_AUTH, DATE, "X-Amz-Algorithm=AWS4-HMAC-SHA256", T0, 0, NULL,
      SIGV4_INCOMPLETE, "Only one auth mechanism allowed"},
     {"temporary key without token", VANILLA_AUTH, DATE, "", T0, 1, NULL, SIGV4_BAD_TOKEN,
@@ -1160,6 +1237,7 @@ int main(void)
         cmocka_unit_test(test_s3_get_object),
         cmocka_unit_test(test_s3_presigned),
         cmocka_unit_test(test_s3_paths_not_normalized),
+        cmocka_unit_test(test_s3_order),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_sign_limits),
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
