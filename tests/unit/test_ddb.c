@@ -14,14 +14,9 @@
 
 #include "buf.h"
 #include "ddb.h"
+#include "ddb_fixture.h"
 #include "http.h"
 #include "store.h"
-
-struct fixture {
-    char dir[64];
-    struct store *store;
-    struct ddb *ddb;
-};
 
 struct resp {
     int status;
@@ -30,42 +25,8 @@ struct resp {
     char msg[1024];
 };
 
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct store_opts so = {0};
-    struct ddb_opts dop = {0};
-    struct err e = {0};
-
-    strcpy(f->dir, "/tmp/test_ddb.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    so.dir = f->dir;
-    so.map_size = 256u << 20;
-    so.nosync = true;
-    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
-    dop.store = f->store;
-    dop.region = "us-east-1";
-    dop.account = "123456789012";
-    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char cmd[128];
-
-    ddb_close(f->ddb);
-    store_close(f->store);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
 /* raw - one request; checks the headers every response must carry. */
-static struct resp raw(struct fixture *f, const char *op, const char *body, size_t len,
+static struct resp raw(struct ddb_fixture *f, const char *op, const char *body, size_t len,
                        bool too_large)
 {
     struct http_req *r = http_req_new("POST", "/");
@@ -105,14 +66,14 @@ static struct resp raw(struct fixture *f, const char *op, const char *body, size
     return out;
 }
 
-static struct resp call(struct fixture *f, const char *op, const char *json)
+static struct resp call(struct ddb_fixture *f, const char *op, const char *json)
 {
     return raw(f, op, json, strlen(json), false);
 }
 
 /* callf - a request built with printf. */
-__attribute__((format(printf, 3, 4))) static struct resp callf(struct fixture *f, const char *op,
-                                                               const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static struct resp callf(struct ddb_fixture *f,
+                                                               const char *op, const char *fmt, ...)
 {
     va_list ap;
     char *s = NULL;
@@ -126,7 +87,7 @@ __attribute__((format(printf, 3, 4))) static struct resp callf(struct fixture *f
     return r;
 }
 
-static cJSON *ok(struct fixture *f, const char *op, const char *json)
+static cJSON *ok(struct ddb_fixture *f, const char *op, const char *json)
 {
     struct resp r = call(f, op, json);
 
@@ -135,7 +96,7 @@ static cJSON *ok(struct fixture *f, const char *op, const char *json)
     return r.json;
 }
 
-static void expect_err(struct fixture *f, const char *op, const char *json, int status,
+static void expect_err(struct ddb_fixture *f, const char *op, const char *json, int status,
                        const char *type, const char *msg_part)
 {
     struct resp r = call(f, op, json);
@@ -163,7 +124,7 @@ static double num_at(const cJSON *j, const char *a, const char *b)
     return x->valuedouble;
 }
 
-static void create_simple(struct fixture *f, const char *name, bool range)
+static void create_simple(struct ddb_fixture *f, const char *name, bool range)
 {
     cJSON *j;
 
@@ -191,7 +152,7 @@ static void create_simple(struct fixture *f, const char *name, bool range)
 
 static void table_lifecycle(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j, *t;
 
     j = ok(f, "CreateTable",
@@ -247,7 +208,7 @@ static void table_lifecycle(void **state)
 
 static void table_on_demand(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j, *t;
 
     create_simple(f, "ondemand", false);
@@ -407,7 +368,7 @@ static const struct err_case create_errors[] = {
      "ValidationException", "StreamViewType is required"},
 };
 
-static void run_cases(struct fixture *f, const struct err_case *cs, size_t n)
+static void run_cases(struct ddb_fixture *f, const struct err_case *cs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         expect_err(f, cs[i].op, cs[i].body, strstr(cs[i].type, "Internal") ? 500 : 400, cs[i].type,
@@ -416,7 +377,7 @@ static void run_cases(struct fixture *f, const struct err_case *cs, size_t n)
 
 static void table_errors(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j;
 
     run_cases(f, create_errors, sizeof(create_errors) / sizeof(create_errors[0]));
@@ -428,7 +389,7 @@ static void table_errors(void **state)
 
 static void list_tables_paging(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const char *names[] = {"delta", "alpha", "echo", "charlie", "bravo"};
     const char *sorted[] = {"alpha", "bravo", "charlie", "delta", "echo"};
     char start[64] = "";
@@ -468,7 +429,7 @@ static void list_tables_paging(void **state)
 
 static void update_table(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j, *t;
     char arn1[300];
 
@@ -559,7 +520,7 @@ static void update_table(void **state)
 
 static void put_get_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j, *it;
 
     create_simple(f, "items", false);
@@ -624,7 +585,7 @@ static void put_get_delete(void **state)
 
 static void conditions(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j, *it;
     struct resp r;
 
@@ -836,7 +797,7 @@ static const struct err_case item_errors[] = {
 
 static void item_validation(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     char big[2100], bigs[1100];
     cJSON *j;
 
@@ -911,7 +872,7 @@ static void item_validation(void **state)
     }
 }
 
-static void put_n(struct fixture *f, const char *table, int i, size_t pad)
+static void put_n(struct ddb_fixture *f, const char *table, int i, size_t pad)
 {
     char *p = malloc(pad + 1);
     cJSON *j;
@@ -929,7 +890,7 @@ static void put_n(struct fixture *f, const char *table, int i, size_t pad)
 }
 
 /* scan_all - walk the table with @limit, checking each item comes exactly once. */
-static int scan_all(struct fixture *f, const char *table, int limit, int n, const char *extra)
+static int scan_all(struct ddb_fixture *f, const char *table, int limit, int n, const char *extra)
 {
     char *seen = calloc((size_t)n, 1);
     char *esk = NULL;
@@ -978,7 +939,7 @@ static int scan_all(struct fixture *f, const char *table, int limit, int n, cons
 
 static void scan_paging(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const int n = 23;
     cJSON *j;
 
@@ -1021,7 +982,7 @@ static void scan_paging(void **state)
 
 static void scan_megabyte(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const int n = 12;
     cJSON *j;
 
@@ -1039,7 +1000,7 @@ static void scan_megabyte(void **state)
 
 static void counters_and_drop(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j;
     double size1, size2;
 
@@ -1090,7 +1051,7 @@ static void counters_and_drop(void **state)
 
 static void requests(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     struct resp r;
     char *huge;
     const size_t hn = 2u << 20;
@@ -1169,7 +1130,7 @@ static void requests(void **state)
 
 static void open_errors(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     struct ddb_opts o = {0};
     struct ddb *d = NULL;
     struct err e = {0};
@@ -1185,19 +1146,20 @@ static void open_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(table_lifecycle, setup, teardown),
-        cmocka_unit_test_setup_teardown(table_on_demand, setup, teardown),
-        cmocka_unit_test_setup_teardown(table_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(list_tables_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(update_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(put_get_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(conditions, setup, teardown),
-        cmocka_unit_test_setup_teardown(item_validation, setup, teardown),
-        cmocka_unit_test_setup_teardown(scan_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(scan_megabyte, setup, teardown),
-        cmocka_unit_test_setup_teardown(counters_and_drop, setup, teardown),
-        cmocka_unit_test_setup_teardown(requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(table_lifecycle, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(table_on_demand, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(table_errors, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(list_tables_paging, ddb_fixture_setup,
+                                        ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(update_table, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(put_get_delete, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(conditions, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(item_validation, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(scan_paging, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(scan_megabyte, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(counters_and_drop, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(requests, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(open_errors, ddb_fixture_setup, ddb_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

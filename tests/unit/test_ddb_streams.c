@@ -18,36 +18,16 @@
 
 #include "buf.h"
 #include "ddb.h"
+#include "ddb_fixture.h"
 #include "http.h"
 #include "store.h"
 #include "streams.h"
 #include "ttl.h"
 
-struct fixture {
-    char dir[64];
-    struct store *store;
-    struct ddb *ddb;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct store_opts so = {0};
-    struct ddb_opts dop = {0};
-    struct err e = {0};
-
-    strcpy(f->dir, "/tmp/test_ddb_streams.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    so.dir = f->dir;
-    so.map_size = 256u << 20;
-    so.nosync = true;
-    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
-    dop.store = f->store;
-    dop.region = "us-east-1";
-    dop.account = "123456789012";
-    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
+    *state = ddb_fixture_open(NULL);
     streams_set_retention_ms(24LL * 3600 * 1000);
-    *state = f;
     return 0;
 }
 
@@ -55,74 +35,28 @@ static int setup(void **state)
  * later) and commits one intent at a time. */
 static int setup_flushed(void **state)
 {
-    struct fixture *f;
-    struct store_opts so = {0};
-    struct ddb_opts dop = {0};
-    struct err e = {0};
+    struct store_opts so = {.max_batch = 1};
 
     setup(state);
-    f = *state;
-    ddb_close(f->ddb);
-    store_close(f->store);
-    so.dir = f->dir;
-    so.map_size = 256u << 20;
-    so.max_batch = 1;
-    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
-    dop.store = f->store;
-    dop.region = "us-east-1";
-    dop.account = "123456789012";
-    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
+    ddb_fixture_reopen(*state, &so);
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char cmd[128];
-
-    ddb_close(f->ddb);
-    store_close(f->store);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
-/* call - one request (@streams: a DynamoDB Streams one); status and body (owned). */
-static int call(struct fixture *f, bool streams, const char *op, const char *body, cJSON **out)
-{
-    struct http_req *r = http_req_new("POST", "/");
-    const char *rb;
-    size_t rlen;
-    int status;
-
-    buf_append(&r->body, body, strlen(body));
-    if (streams)
-        ddb_streams_handle(f->ddb, r, op, NULL);
-    else
-        ddb_handle(f->ddb, r, op, NULL);
-    status = http_req_wait(r, &rb, &rlen);
-    *out = cJSON_ParseWithLength(rb, rlen);
-    assert_non_null(*out);
-    http_req_free(r);
-    return status;
-}
-
-static cJSON *ok(struct fixture *f, bool streams, const char *op, const char *body)
+static cJSON *ok(struct ddb_fixture *f, bool streams, const char *op, const char *body)
 {
     cJSON *j;
-    int st = call(f, streams, op, body, &j);
+    int st = ddb_fixture_call(f, streams, op, body, &j);
 
     if (st != 200)
         fail_msg("%s %s -> %d %s", op, body, st, cJSON_PrintUnformatted(j));
     return j;
 }
 
-static void expect_err(struct fixture *f, bool streams, const char *op, const char *body,
+static void expect_err(struct ddb_fixture *f, bool streams, const char *op, const char *body,
                        const char *type)
 {
     cJSON *j;
-    int st = call(f, streams, op, body, &j);
+    int st = ddb_fixture_call(f, streams, op, body, &j);
     const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(j, "__type"));
 
     assert_int_equal(st, 400);
@@ -133,7 +67,7 @@ static void expect_err(struct fixture *f, bool streams, const char *op, const ch
 }
 
 /* create - a table with a stream of @view; its stream ARN (static buffer). */
-static const char *create(struct fixture *f, const char *name, const char *view)
+static const char *create(struct ddb_fixture *f, const char *name, const char *view)
 {
     static char arn[600];
     char b[600];
@@ -154,7 +88,8 @@ static const char *create(struct fixture *f, const char *name, const char *view)
 }
 
 /* iterator - a TRIM_HORIZON (or @type with @seq) iterator of @arn (static buffer). */
-static const char *iterator(struct fixture *f, const char *arn, const char *type, const char *seq)
+static const char *iterator(struct ddb_fixture *f, const char *arn, const char *type,
+                            const char *seq)
 {
     static char it[2100];
     char b[1200];
@@ -179,7 +114,7 @@ static const char *iterator(struct fixture *f, const char *arn, const char *type
 }
 
 /* records - GetRecords of @it (owned array). */
-static cJSON *records(struct fixture *f, const char *it)
+static cJSON *records(struct ddb_fixture *f, const char *it)
 {
     struct buf b;
     cJSON *j, *recs;
@@ -241,7 +176,7 @@ static void done_gate(void *arg, enum err_code rc, const struct err *e)
  * it, LATEST starts before it, and it comes with the next call once durable. */
 static void records_wait_for_durable(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const char *arn = create(f, "held", "KEYS_ONLY");
     char stored[600], it[2100], latest[2100], next[2100], held_pk[16];
     struct gate g0, g1;
@@ -308,7 +243,7 @@ static void records_wait_for_durable(void **state)
 
 static void write_kinds(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const char *arn = create(f, "kinds", "NEW_AND_OLD_IMAGES");
     cJSON *recs;
     char stored[600];
@@ -352,7 +287,7 @@ static void write_kinds(void **state)
  * TransactWriteItems records the items it replaced. */
 static void stream_settings_follow_descriptor(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     char arns[12][600], b[400], name[16];
     const char *arn;
     cJSON *recs, *j;
@@ -489,7 +424,7 @@ static void stream_settings_follow_descriptor(void **state)
 
 static void ttl_is_a_service_deletion(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const char *arn = create(f, "expiring", "KEYS_ONLY");
     char stored[600], item[200];
     const cJSON *ui;
@@ -520,7 +455,7 @@ static void ttl_is_a_service_deletion(void **state)
 
 static void trimmed_after_retention(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const char *arn = create(f, "trimmed", "NEW_IMAGE");
     char stored[600], it[2100], seq[64];
     cJSON *recs;
@@ -555,7 +490,7 @@ static void trimmed_after_retention(void **state)
 
 static void errors(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const char *arn = create(f, "errs", "KEYS_ONLY");
     char b[1400];
 
@@ -578,12 +513,14 @@ static void errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(write_kinds, setup, teardown),
-        cmocka_unit_test_setup_teardown(stream_settings_follow_descriptor, setup, teardown),
-        cmocka_unit_test_setup_teardown(records_wait_for_durable, setup_flushed, teardown),
-        cmocka_unit_test_setup_teardown(ttl_is_a_service_deletion, setup, teardown),
-        cmocka_unit_test_setup_teardown(trimmed_after_retention, setup, teardown),
-        cmocka_unit_test_setup_teardown(errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(write_kinds, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(stream_settings_follow_descriptor, setup,
+                                        ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(records_wait_for_durable, setup_flushed,
+                                        ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(ttl_is_a_service_deletion, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(trimmed_after_retention, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(errors, setup, ddb_fixture_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,73 +15,26 @@
 
 #include "buf.h"
 #include "ddb.h"
+#include "ddb_fixture.h"
 #include "ddb_int.h"
 #include "http.h"
 #include "store.h"
 #include "ttl.h"
 
-struct fixture {
-    char dir[64];
-    struct store *store;
-    struct ddb *ddb;
-};
-
+/* setup - the TTL thread starts and stops, but never sweeps by itself: the
+ * tests drive the sweeps. */
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct store_opts so = {0};
-    struct ddb_opts dop = {0};
-    struct err e = {0};
+    struct ddb_opts dop = {.ttl_interval_s = 3600};
 
-    strcpy(f->dir, "/tmp/test_ddb_txn.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    so.dir = f->dir;
-    so.map_size = 256u << 20;
-    so.nosync = true;
-    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
-    dop.store = f->store;
-    dop.region = "us-east-1";
-    dop.account = "123456789012";
-    dop.ttl_interval_s = 3600; /* the thread starts and stops; sweeps are driven here */
-    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
-    *state = f;
+    *state = ddb_fixture_open(&dop);
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char cmd[128];
-
-    ddb_close(f->ddb);
-    store_close(f->store);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
-/* call - one request; the status, and the body parsed (owned). */
-static int call(struct fixture *f, const char *op, const char *body, cJSON **out)
-{
-    struct http_req *r = http_req_new("POST", "/");
-    const char *rb;
-    size_t rlen;
-    int status;
-
-    buf_append(&r->body, body, strlen(body));
-    ddb_handle(f->ddb, r, op, NULL);
-    status = http_req_wait(r, &rb, &rlen);
-    *out = cJSON_ParseWithLength(rb, rlen);
-    assert_non_null(*out);
-    http_req_free(r);
-    return status;
-}
-
-static void ok(struct fixture *f, const char *op, const char *body)
+static void ok(struct ddb_fixture *f, const char *op, const char *body)
 {
     cJSON *j;
-    int st = call(f, op, body, &j);
+    int st = ddb_fixture_call(f, false, op, body, &j);
 
     if (st != 200)
         fail_msg("%s %s -> %d %s", op, body, st, cJSON_PrintUnformatted(j));
@@ -89,7 +42,7 @@ static void ok(struct fixture *f, const char *op, const char *body)
 }
 
 /* ok_empty - @op answers 200 with no body at all (TagResource, UntagResource). */
-static void ok_empty(struct fixture *f, const char *op, const char *body)
+static void ok_empty(struct ddb_fixture *f, const char *op, const char *body)
 {
     struct http_req *r = http_req_new("POST", "/");
     const char *rb;
@@ -104,11 +57,11 @@ static void ok_empty(struct fixture *f, const char *op, const char *body)
 }
 
 /* err - the error's short type; the body stays in @out when non-NULL. */
-static void expect_err(struct fixture *f, const char *op, const char *body, const char *type,
+static void expect_err(struct ddb_fixture *f, const char *op, const char *body, const char *type,
                        const char *msg_part, cJSON **out)
 {
     cJSON *j;
-    int st = call(f, op, body, &j);
+    int st = ddb_fixture_call(f, false, op, body, &j);
     const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(j, "__type"));
     const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(j, "message"));
 
@@ -126,7 +79,7 @@ static void expect_err(struct fixture *f, const char *op, const char *body, cons
         cJSON_Delete(j);
 }
 
-static void create(struct fixture *f, const char *name)
+static void create(struct ddb_fixture *f, const char *name)
 {
     char b[512];
 
@@ -139,14 +92,14 @@ static void create(struct fixture *f, const char *name)
 }
 
 /* item_n - the N attribute @attr of item @pk in "ttt", or -1 when absent. */
-static long item_n(struct fixture *f, const char *pk, const char *attr)
+static long item_n(struct ddb_fixture *f, const char *pk, const char *attr)
 {
     char b[256];
     cJSON *j, *it;
     long v = -1;
 
     snprintf(b, sizeof(b), "{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"%s\"}}}", pk);
-    assert_int_equal(call(f, "GetItem", b, &j), 200);
+    assert_int_equal(ddb_fixture_call(f, false, "GetItem", b, &j), 200);
     it = cJSON_GetObjectItem(j, "Item");
     if (it) {
         const char *n =
@@ -159,7 +112,7 @@ static long item_n(struct fixture *f, const char *pk, const char *attr)
 
 static void transact_write(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j, *reasons;
 
     create(f, "ttt");
@@ -207,7 +160,7 @@ static void transact_write(void **state)
 
 static void idempotency(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     const char *req = "{\"ClientRequestToken\":\"tok-1\",\"TransactItems\":[{\"Update\":{"
                       "\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"c\"}},\"UpdateExpression\":"
                       "\"ADD n :o\",\"ExpressionAttributeValues\":{\":o\":{\"N\":\"1\"}}}}]}";
@@ -229,17 +182,18 @@ static void idempotency(void **state)
 
 static void transact_get(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j;
 
     create(f, "ttt");
     ok(f, "PutItem", "{\"TableName\":\"ttt\",\"Item\":{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"}}}");
-    assert_int_equal(call(f, "TransactGetItems",
-                          "{\"TransactItems\":[{\"Get\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":"
-                          "{\"S\":\"a\"}}}},{\"Get\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":"
-                          "\"zz\"}}}}]}",
-                          &j),
-                     200);
+    assert_int_equal(
+        ddb_fixture_call(f, false, "TransactGetItems",
+                         "{\"TransactItems\":[{\"Get\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":"
+                         "{\"S\":\"a\"}}}},{\"Get\":{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":"
+                         "\"zz\"}}}}]}",
+                         &j),
+        200);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "Responses")), 2);
     assert_non_null(
         cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Responses"), 0), "Item"));
@@ -254,7 +208,7 @@ static void transact_get(void **state)
 
 static void ttl_sweep(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     struct err e = {0};
     size_t n = 0;
 
@@ -289,7 +243,7 @@ static void ttl_sweep(void **state)
 
 static void many_expired(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     struct err e = {0};
     char b[256];
     size_t n = 0;
@@ -310,7 +264,7 @@ static void many_expired(void **state)
 
 static void tags(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j;
 
     create(f, "ttt");
@@ -318,10 +272,11 @@ static void tags(void **state)
         f, "TagResource",
         "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/ttt\",\"Tags\":[{\"Key\":"
         "\"a\",\"Value\":\"1\"}]}");
-    assert_int_equal(call(f, "ListTagsOfResource",
-                          "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/ttt\"}",
-                          &j),
-                     200);
+    assert_int_equal(
+        ddb_fixture_call(f, false, "ListTagsOfResource",
+                         "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:123456789012:table/ttt\"}",
+                         &j),
+        200);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "Tags")), 1);
     cJSON_Delete(j);
     expect_err(f, "UntagResource",
@@ -340,7 +295,7 @@ static void tags(void **state)
 }
 
 /* count_of - the Count of a Query on index "gix" for color @color. */
-static int count_of(struct fixture *f, const char *color)
+static int count_of(struct ddb_fixture *f, const char *color)
 {
     char b[400];
     cJSON *j;
@@ -350,7 +305,7 @@ static int count_of(struct fixture *f, const char *color)
              "{\"TableName\":\"ttt\",\"IndexName\":\"gix\",\"KeyConditionExpression\":"
              "\"color = :c\",\"ExpressionAttributeValues\":{\":c\":{\"S\":\"%s\"}}}",
              color);
-    assert_int_equal(call(f, "Query", b, &j), 200);
+    assert_int_equal(ddb_fixture_call(f, false, "Query", b, &j), 200);
     n = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "Count"));
     cJSON_Delete(j);
     return n;
@@ -358,7 +313,7 @@ static int count_of(struct fixture *f, const char *color)
 
 static void indexes(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     cJSON *j, *g;
 
     ok(f, "CreateTable",
@@ -379,7 +334,8 @@ static void indexes(void **state)
     assert_int_equal(count_of(f, "red"), 2);
     ok(f, "DeleteItem", "{\"TableName\":\"ttt\",\"Key\":{\"pk\":{\"S\":\"a\"}}}");
     assert_int_equal(count_of(f, "red"), 1);
-    assert_int_equal(call(f, "DescribeTable", "{\"TableName\":\"ttt\"}", &j), 200);
+    assert_int_equal(ddb_fixture_call(f, false, "DescribeTable", "{\"TableName\":\"ttt\"}", &j),
+                     200);
     g = cJSON_GetArrayItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(j, "Table"), "GlobalSecondaryIndexes"), 0);
     assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(g, "ItemCount")), 1);
@@ -408,13 +364,13 @@ static void indexes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(transact_write, setup, teardown),
-        cmocka_unit_test_setup_teardown(idempotency, setup, teardown),
-        cmocka_unit_test_setup_teardown(transact_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(ttl_sweep, setup, teardown),
-        cmocka_unit_test_setup_teardown(many_expired, setup, teardown),
-        cmocka_unit_test_setup_teardown(tags, setup, teardown),
-        cmocka_unit_test_setup_teardown(indexes, setup, teardown),
+        cmocka_unit_test_setup_teardown(transact_write, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(idempotency, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(transact_get, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(ttl_sweep, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(many_expired, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(tags, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(indexes, setup, ddb_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
