@@ -75,29 +75,116 @@ struct createw {
     char *json;
     cJSON *sse;      /* the request's encryption, arena-owned: {"sse","kms"} or {} */
     const char *cka; /* x-amz-checksum-algorithm, lower case, or NULL */
+    bool full;       /* x-amz-checksum-type FULL_OBJECT */
 };
 
-/* ---- checksums of uploads in parts: S3's COMPOSITE type ---- */
+/* ---- checksums of uploads in parts ----
+ * An upload created with a checksum algorithm keeps "cka" (its lower case
+ * name) and "ckt" FULL_OBJECT when the whole object's checksum is the CRC of
+ * all its bytes, made from the parts' CRCs and sizes (s3_crc_combine); without
+ * "ckt" it is COMPOSITE, the checksum of the parts' checksums. */
 
 static const char *const ck_lower[] = {"crc32", "crc32c", "sha1", "sha256", "crc64nvme"};
 
-/* the algorithm of x-amz-checksum-algorithm (lower case), NULL when none or
- * one whose whole-object value is not kept (CRC64NVME, or FULL_OBJECT asked
- * by x-amz-checksum-type); *bad for a name S3 does not know */
-static const char *upload_ck(struct http_req *r, bool *bad)
+/* the upload's checksum type, NULL when it has no algorithm */
+static const char *up_type(const cJSON *up)
+{
+    if (!s3_jstr(up, "cka"))
+        return NULL;
+    return s3_jstr(up, "ckt") ? s3_jstr(up, "ckt") : "COMPOSITE";
+}
+
+static bool up_full(const cJSON *up)
+{
+    const char *t = up_type(up);
+    return t && strcmp(t, "FULL_OBJECT") == 0;
+}
+
+/* enum s3_ck of a lower case name */
+static int ck_enum(const char *alg)
+{
+    for (int i = 0; i < 5; i++)
+        if (strcmp(alg, ck_lower[i]) == 0)
+            return i + 1;
+    return CK_NONE;
+}
+
+/* the algorithm of x-amz-checksum-algorithm (lower case) and *full for
+ * x-amz-checksum-type FULL_OBJECT (CRC64NVME's only and default type), NULL
+ * when none; NULL and *why (InvalidRequest's message) for what S3 refuses */
+static const char *upload_ck(struct http_req *r, bool *full, const char **why)
 {
     const char *a = http_req_header(r, "x-amz-checksum-algorithm");
     const char *t = http_req_header(r, "x-amz-checksum-type");
     size_t i;
 
-    *bad = false;
-    if (!a)
+    *why = NULL;
+    *full = false;
+    if (t && strcasecmp(t, "COMPOSITE") != 0 && strcasecmp(t, "FULL_OBJECT") != 0) {
+        *why = "Value for x-amz-checksum-type header is invalid.";
         return NULL;
-    for (i = 0; i < 4; i++) /* CRC64NVME uploads are FULL_OBJECT: no composite */
-        if (strcasecmp(a, ck_lower[i]) == 0)
-            return t && strcasecmp(t, "COMPOSITE") != 0 ? NULL : ck_lower[i];
-    *bad = strcasecmp(a, "crc64nvme") != 0;
-    return NULL;
+    }
+    if (!a) {
+        if (t)
+            *why = "The x-amz-checksum-type header can only be used with the "
+                   "x-amz-checksum-algorithm header.";
+        return NULL;
+    }
+    for (i = 0; i < 5 && strcasecmp(a, ck_lower[i]) != 0; i++)
+        ;
+    if (i == 5) {
+        *why = "Checksum algorithm provided is unsupported. Please try again with any of the "
+               "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]";
+        return NULL;
+    }
+    *full = t ? strcasecmp(t, "FULL_OBJECT") == 0 : i + 1 == CK_CRC64NVME;
+    if ((*full && (i + 1 == CK_SHA1 || i + 1 == CK_SHA256)) || (!*full && i + 1 == CK_CRC64NVME))
+        *why = arena_sprintf(r->arena,
+                             "The %s checksum type cannot be used with the %s checksum algorithm.",
+                             *full ? "FULL_OBJECT" : "COMPOSITE", ck_lower[i]);
+    return *why ? NULL : ck_lower[i];
+}
+
+/* the CRC in base64 @v (4 or 8 bytes, big-endian) into *out */
+static bool crc_decode(const char *v, int alg, uint64_t *out)
+{
+    unsigned char raw[16];
+    size_t n = 0, want = alg == CK_CRC64NVME ? 8 : 4;
+
+    if (!v || strlen(v) > 16 || !base64_decode(v, strlen(v), raw, &n) || n != want)
+        return false;
+    *out = 0;
+    for (size_t i = 0; i < n; i++)
+        *out = *out << 8 | raw[i];
+    return true;
+}
+
+static char *crc_encode(struct arena *a, int alg, uint64_t crc)
+{
+    unsigned char d[8];
+    size_t n = alg == CK_CRC64NVME ? 8 : 4;
+    char *out = arena_alloc(a, base64_encoded_len(n) + 1);
+
+    for (size_t i = 0; i < n; i++)
+        d[i] = (unsigned char)(crc >> (8 * (n - 1 - i)));
+    base64_encode(d, n, out);
+    return out;
+}
+
+/* the whole object's CRC of algorithm @alg made from the parts' CRCs and
+ * sizes (FULL_OBJECT); NULL when a part has none of that algorithm */
+static char *full_ck(struct arena *a, const char *alg, cJSON **parts, unsigned n)
+{
+    int e = ck_enum(alg);
+    uint64_t whole = 0, c;
+
+    for (unsigned i = 0; i < n; i++) {
+        const char *nm = s3_jstr(parts[i], "ckn");
+        if (!nm || strcmp(nm, alg) != 0 || !crc_decode(s3_jstr(parts[i], "ckv"), e, &c))
+            return NULL;
+        whole = i ? s3_crc_combine(e, whole, c, (uint64_t)s3_jnum(parts[i], "size")) : c;
+    }
+    return crc_encode(a, e, whole);
 }
 
 /* "ChecksumSHA256" for "sha256" */
@@ -156,6 +243,17 @@ static char *composite_ck(struct arena *a, const char *alg, cJSON **parts, unsig
     return out;
 }
 
+/* the whole object's checksum of upload @up (FULL_OBJECT or COMPOSITE), NULL
+ * when it has no algorithm or a part lacks its checksum */
+static char *upload_whole_ck(struct arena *a, const cJSON *up, cJSON **parts, unsigned n)
+{
+    const char *cka = s3_jstr(up, "cka");
+
+    if (!cka)
+        return NULL;
+    return up_full(up) ? full_ck(a, cka, parts, n) : composite_ck(a, cka, parts, n);
+}
+
 static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct createw *c = arg;
@@ -185,7 +283,7 @@ static void create_ok(struct s3_w *w)
     s3_sse_headers(w->r, c->sse);
     if (c->cka) {
         http_resp_header(w->r, "x-amz-checksum-algorithm", ck_elem(w->r->arena, c->cka) + 8);
-        http_resp_header(w->r, "x-amz-checksum-type", "COMPOSITE");
+        http_resp_header(w->r, "x-amz-checksum-type", c->full ? "FULL_OBJECT" : "COMPOSITE");
     }
     s3_ok(w->r, 200, &b);
 }
@@ -196,15 +294,14 @@ void s3_create_upload(struct http_req *r)
     struct createw *c = arena_calloc(r->arena, sizeof(*c));
     cJSON *rec;
     char *s;
+    const char *why;
     bool bad;
 
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
-    c->cka = upload_ck(r, &bad);
-    if (bad) {
-        s3_error(r, S3E_INVALID_REQUEST,
-                 "Checksum algorithm provided is unsupported. Please try again with any of the "
-                 "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+    c->cka = upload_ck(r, &c->full, &why);
+    if (why) {
+        s3_error(r, S3E_INVALID_REQUEST, why);
         return;
     }
     s3_new_id(c->id);
@@ -215,6 +312,8 @@ void s3_create_upload(struct http_req *r)
     s3_lock_from_request(r, rec);
     if (c->cka)
         cJSON_AddStringToObject(rec, "cka", c->cka);
+    if (c->full)
+        cJSON_AddStringToObject(rec, "ckt", "FULL_OBJECT");
     {
         cJSON *tags = s3_header_tags(r, &bad); /* checked with the request's headers */
         if (tags)                              /* the object's when the upload completes */
@@ -373,12 +472,63 @@ static void part_record(struct http_req *r, struct partw *p, struct buf cb, cons
     s3_submit(&p->nv.w);
 }
 
+/* the algorithm of a FULL_OBJECT upload @id of the request's key, or NULL */
+static const char *full_alg(struct http_req *r, const char *id)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct store_txn *t = NULL;
+    struct slice v;
+    const char *alg = NULL;
+
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
+        return NULL;
+    if (store_get(t, STORE_DB_S3, upload_key(r->arena, q->bucket, q->key, id), &v, NULL) ==
+        ERR_OK) {
+        cJSON *up = cJSON_ParseWithLength(v.ptr, v.len);
+        if (up && up_full(up))
+            alg = arena_strdup(r->arena, s3_jstr(up, "cka"));
+        cJSON_Delete(up);
+    }
+    store_txn_abort(t);
+    return alg;
+}
+
+/* a part that came without the CRC of its FULL_OBJECT upload's algorithm
+ * @alg (or was copied) gets it from its body file @abs, just written */
+static bool part_crc(struct http_req *r, struct partw *p, const char *alg, const char *abs)
+{
+    int e = ck_enum(alg), fd = open(abs, O_RDONLY | O_CLOEXEC);
+    enum { CHUNK = 1 << 20 };
+    unsigned char *b = fd >= 0 ? malloc(CHUNK) : NULL;
+    uint64_t crc = 0;
+    ssize_t n = -1;
+
+    while (b && (n = read(fd, b, CHUNK)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        crc = e == CK_CRC32    ? (uint32_t)crc32((uLong)crc, b, (uInt)n)
+              : e == CK_CRC32C ? s3_crc32c((uint32_t)crc, b, (size_t)n)
+                               : s3_crc64nvme(crc, b, (size_t)n);
+    }
+    free(b);
+    if (fd >= 0)
+        close(fd);
+    if (n != 0)
+        return false;
+    p->ckn = alg;
+    p->ckv = crc_encode(r->arena, e, crc);
+    return true;
+}
+
 /* an uploaded part, on a flush thread once its body is durable (the upload
  * id and part number were checked before) */
 static void part_kept(struct http_req *r, const char *hex, char *rel, char *abs)
 {
     struct partw *p = arena_calloc(r->arena, sizeof(*p));
     struct buf cb = {0};
+    const char *alg;
 
     p->id = s3_query(r, "uploadId");
     if (!part_number(r, &p->part))
@@ -386,13 +536,16 @@ static void part_kept(struct http_req *r, const char *hex, char *rel, char *abs)
     if (s3_req_of(r)->ck_alg) {
         p->ckn = ck_lower[s3_req_of(r)->ck_alg - 1];
         p->ckv = arena_strdup(r->arena, s3_req_of(r)->body_msg);
+    } else if ((alg = full_alg(r, p->id)) && !part_crc(r, p, alg, abs)) {
+        log_err("event=s3_part_crc_failed error=\"%s\"", strerror(errno));
     }
     part_record(r, p, cb, hex, rel, abs, (long long)s3_req_of(r)->size);
 }
 
 struct partcopyw {
     struct partw *p;
-    const cJSON *v; /* the source version */
+    const cJSON *v;  /* the source version */
+    const char *alg; /* the upload's algorithm when FULL_OBJECT */
     long long off, len;
 };
 
@@ -409,6 +562,8 @@ static void part_copy_work(struct http_req *r, void *arg)
     s3_xml_start(&cb, "CopyPartResult");
     xmlw_elem(&cb, "LastModified", when, XMLW_CTRL);
     xmlw_elem(&cb, "ETag", arena_sprintf(r->arena, "\"%s\"", hex), XMLW_CTRL);
+    if (c->alg && part_crc(r, c->p, c->alg, abs))
+        xmlw_elem(&cb, ck_elem(r->arena, c->alg), c->p->ckv, XMLW_CTRL);
     buf_puts(&cb, "</CopyPartResult>");
     part_record(r, c->p, cb, hex, rel, abs, c->len);
 }
@@ -470,6 +625,7 @@ void s3_upload_part(struct http_req *r)
         c = arena_calloc(r->arena, sizeof(*c));
         c->p = p;
         c->v = v;
+        c->alg = up_full(up) ? s3_jstr(up, "cka") : NULL;
         c->off = off;
         c->len = len;
         s3_defer(r, part_copy_work, c);
@@ -477,6 +633,15 @@ void s3_upload_part(struct http_req *r)
     }
     if (!q->streaming) {
         s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    if (s3_jstr(up, "cka") && q->ck_alg && strcmp(ck_lower[q->ck_alg - 1], s3_jstr(up, "cka"))) {
+        /* a part's checksum is of its upload's algorithm */
+        s3_error(r, S3E_INVALID_REQUEST,
+                 arena_sprintf(r->arena,
+                               "Checksum Type mismatch occurred, expected checksum Type: %s, "
+                               "actual checksum Type: %s",
+                               s3_jstr(up, "cka"), ck_lower[q->ck_alg - 1]));
         return;
     }
     s3_body_keep(r, "s3_part_commit_failed", part_kept);
@@ -694,10 +859,10 @@ static void complete_work(struct http_req *r, void *arg)
     cJSON_AddStringToObject(rec, "file", rel);
     cJSON_AddNumberToObject(rec, "parts", n);
     rec_part_sizes(rec, parts, c->nums, n);
-    if (s3_jstr(up, "cka") && (ck = composite_ck(r->arena, s3_jstr(up, "cka"), parts, n))) {
+    if ((ck = upload_whole_ck(r->arena, up, parts, n))) {
         cJSON_AddStringToObject(rec, "ckn", s3_jstr(up, "cka"));
         cJSON_AddStringToObject(rec, "ckv", ck);
-        cJSON_AddStringToObject(rec, "ckt", "COMPOSITE");
+        cJSON_AddStringToObject(rec, "ckt", up_type(up));
         {
             cJSON *pck = cJSON_AddArrayToObject(rec, "pck");
             for (i = 0; i < n; i++)
@@ -728,25 +893,52 @@ static void complete_work(struct http_req *r, void *arg)
     xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
     if (ck) {
         xmlw_elem(&b, ck_elem(r->arena, s3_jstr(up, "cka")), ck, XMLW_CTRL);
-        xmlw_elem(&b, "ChecksumType", "COMPOSITE", XMLW_CTRL);
+        xmlw_elem(&b, "ChecksumType", up_type(up), XMLW_CTRL);
     }
     buf_puts(&b, "</CompleteMultipartUploadResult>");
     nv->out = b;
     s3_submit_version(nv);
 }
 
-/* the x-amz-checksum-ALG header of CompleteMultipartUpload, when the upload
- * has that algorithm, must be the checksum of the parts' checksums (with or
- * without its "-N"), else BadDigest */
+/* the checksum headers of CompleteMultipartUpload: x-amz-checksum-type, when
+ * given, is the upload's; x-amz-checksum-ALG, when the upload has that
+ * algorithm, is the whole object's checksum (FULL_OBJECT: the CRC of all its
+ * bytes; COMPOSITE: the checksum of the parts' checksums, with or without its
+ * "-N"), else BadDigest; x-amz-mp-object-size, when given, is its size */
 static bool whole_ck_ok(struct http_req *r, const cJSON *up, cJSON **parts, unsigned n)
 {
-    const char *cka = s3_jstr(up, "cka"), *said, *ck;
+    const char *cka = s3_jstr(up, "cka"), *said, *ck,
+               *t = http_req_header(r, "x-amz-checksum-type");
+    const char *ms = http_req_header(r, "x-amz-mp-object-size");
     size_t hl;
 
+    if (t && cka && strcasecmp(t, up_type(up)) != 0) {
+        s3_error(r, S3E_INVALID_REQUEST,
+                 arena_sprintf(r->arena,
+                               "The upload was created using the %s checksum mode. The complete "
+                               "request must use the same checksum mode.",
+                               up_type(up)));
+        return false;
+    }
+    if (ms) {
+        long long total = 0;
+        char *end;
+        long long want = strtoll(ms, &end, 10);
+        for (unsigned i = 0; i < n; i++)
+            total += (long long)s3_jnum(parts[i], "size");
+        if (*end || end == ms || want != total) {
+            s3_error(r, S3E_INVALID_REQUEST,
+                     arena_sprintf(r->arena,
+                                   "The provided 'x-amz-mp-object-size' header value %s does not "
+                                   "match what was computed: %lld",
+                                   ms, total));
+            return false;
+        }
+    }
     if (!cka)
         return true;
     said = http_req_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", cka));
-    if (!said || !(ck = composite_ck(r->arena, cka, parts, n)))
+    if (!said || !(ck = upload_whole_ck(r->arena, up, parts, n)))
         return true;
     hl = strcspn(ck, "-");
     if (strcmp(said, ck) == 0 || (strlen(said) == hl && strncmp(said, ck, hl) == 0))
@@ -835,8 +1027,8 @@ void s3_complete_upload(struct http_req *r)
         if (s3_jstr(parts[i], "ckn")) {
             const char *said = s3_xml_text(pe, ck_elem(r->arena, s3_jstr(parts[i], "ckn")));
             const char *cka = s3_jstr(up, "cka");
-            if (!said && cka && strcmp(cka, s3_jstr(parts[i], "ckn")) == 0) {
-                /* an upload with a checksum algorithm: each part names its own */
+            if (!said && cka && strcmp(cka, s3_jstr(parts[i], "ckn")) == 0 && !up_full(up)) {
+                /* a COMPOSITE upload: each part names its own */
                 store_txn_abort(t);
                 s3_error(r, S3E_INVALID_REQUEST,
                          arena_sprintf(r->arena,
@@ -944,7 +1136,7 @@ void s3_list_parts(struct http_req *r)
     buf_puts(&b, "</Owner><StorageClass>STANDARD</StorageClass>");
     if (s3_jstr(up, "cka")) {
         xmlw_elem(&b, "ChecksumAlgorithm", ck_elem(r->arena, s3_jstr(up, "cka")) + 8, XMLW_CTRL);
-        xmlw_elem(&b, "ChecksumType", "COMPOSITE", XMLW_CTRL);
+        xmlw_elem(&b, "ChecksumType", up_type(up), XMLW_CTRL);
     }
     buf_append(&b, items.ptr ? items.ptr : "", items.len);
     buf_free(&items);
@@ -1062,7 +1254,7 @@ void s3_list_uploads(struct http_req *r)
                 if (s3_jstr(j, "cka")) {
                     xmlw_elem(&items, "ChecksumAlgorithm", ck_elem(r->arena, s3_jstr(j, "cka")) + 8,
                               XMLW_CTRL);
-                    xmlw_elem(&items, "ChecksumType", "COMPOSITE", XMLW_CTRL);
+                    xmlw_elem(&items, "ChecksumType", up_type(j), XMLW_CTRL);
                 }
                 xmlw_elem(&items, "Initiated", when, XMLW_CTRL);
                 buf_puts(&items, "</Upload>");

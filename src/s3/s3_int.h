@@ -250,6 +250,10 @@ void s3_submit(struct s3_w *w);
 /* util.c */
 uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n);
 uint64_t s3_crc64nvme(uint64_t crc, const void *p, size_t n);
+/* s3_crc_combine - the CRC of A then B from @crc1 of A, @crc2 of B and B's
+ * length @len2, for @alg CK_CRC32, CK_CRC32C or CK_CRC64NVME (zlib's
+ * crc32_combine technique: no byte of A or B is read again) */
+uint64_t s3_crc_combine(int alg, uint64_t crc1, uint64_t crc2, uint64_t len2);
 /* s3_tag_add - add tag @k = @v, the @n-th, to @arr (an array of {"k", "v"})
  * if S3 takes it: at most @max tags (10 for an object, 50 for a bucket), keys
  * of 1-128 and values of at most 256 characters, each key once, no "aws:" key

@@ -88,6 +88,67 @@ uint64_t s3_crc64nvme(uint64_t crc, const void *p, size_t n)
     return ~crc;
 }
 
+/* ---- combining CRCs (zlib's crc32_combine, for any reflected CRC) ----
+ * crc(A || B) = crc(A) * x^(8 |B|) + crc(B) modulo the polynomial, for CRCs
+ * whose register starts and ends inverted (CRC32, CRC32C, CRC-64/NVME). In the
+ * reflected form the top bit of a @w-bit word is x^0. */
+
+struct crc_poly {
+    uint64_t poly; /* reflected */
+    uint64_t top;  /* x^0: 1 << (width - 1) */
+    uint64_t mask;
+    uint64_t x2n[64]; /* x^(2^k) mod poly */
+};
+
+static struct crc_poly crc_polys[3] = {
+    {0xEDB88320u, 1ull << 31, 0xffffffffu, {0}},
+    {0x82F63B78u, 1ull << 31, 0xffffffffu, {0}},
+    {0x9A6C9329AC4BC9B5ull, 1ull << 63, ~0ull, {0}},
+};
+static pthread_once_t crc_polys_once = PTHREAD_ONCE_INIT;
+
+/* a * b modulo the polynomial */
+static uint64_t crc_mulmod(const struct crc_poly *c, uint64_t a, uint64_t b)
+{
+    uint64_t m = c->top, p = 0;
+
+    while (m) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0)
+                break;
+        }
+        m >>= 1;
+        b = b & 1 ? (b >> 1) ^ c->poly : b >> 1;
+    }
+    return p & c->mask;
+}
+
+static void crc_polys_init(void)
+{
+    for (int i = 0; i < 3; i++) {
+        struct crc_poly *c = &crc_polys[i];
+        c->x2n[0] = c->top >> 1; /* x^1 */
+        for (int k = 1; k < 64; k++)
+            c->x2n[k] = crc_mulmod(c, c->x2n[k - 1], c->x2n[k - 1]);
+    }
+}
+
+uint64_t s3_crc_combine(int alg, uint64_t crc1, uint64_t crc2, uint64_t len2)
+{
+    const struct crc_poly *c;
+    uint64_t p;
+    int k = 3; /* x^(8 n) = x^(n 2^3) */
+
+    pthread_once(&crc_polys_once, crc_polys_init);
+    c = &crc_polys[alg == CK_CRC32 ? 0 : alg == CK_CRC32C ? 1 : 2];
+    p = c->top;
+    for (; len2; len2 >>= 1, k++)
+        if (len2 & 1)
+            p = crc_mulmod(c, c->x2n[k & 63], p);
+    return (crc_mulmod(c, p, crc1 & c->mask) ^ crc2) & c->mask;
+}
+
 /* Bucket naming rules (general purpose buckets): 3-63 characters of a-z 0-9 . -,
  * beginning and ending with a letter or digit, each dot-separated label too (no
  * "..", ".-" or "-."), not an IP address, not starting with xn--, sthree- or

@@ -369,9 +369,10 @@ class Objects(S3Case):
         sent["v"] = crc64(b"something else")
         self.assertCode("BadDigest", c.put_object, Bucket=b, Key="bad", Body=body)
         self.assertNotIn("bad", [o["Key"] for o in c.list_objects_v2(Bucket=b)["Contents"]])
-        # an upload in parts: each part's checked and answered, no whole-object value
+        # an upload in parts: each part's checked and answered, the whole object's
+        # CRC made from the parts' (CRC64NVME is FULL_OBJECT only)
         up = c.create_multipart_upload(Bucket=b, Key="mp", ChecksumAlgorithm="CRC64NVME")
-        self.assertNotIn("x-amz-checksum-algorithm", up["ResponseMetadata"]["HTTPHeaders"])
+        self.assertEqual(up["ChecksumType"], "FULL_OBJECT")
         sent["v"] = crc64(body)
         p = c.upload_part(Bucket=b, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=body)
         self.assertEqual(p["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-crc64nvme"],
@@ -380,6 +381,9 @@ class Objects(S3Case):
                                     MultipartUpload={"Parts": [{"PartNumber": 1,
                                                                 "ETag": p["ETag"]}]})
         self.assertEqual(c.get_object(Bucket=b, Key="mp")["Body"].read(), body)
+        h = c.head_object(Bucket=b, Key="mp", ChecksumMode="ENABLED")
+        self.assertEqual((h["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-crc64nvme"],
+                          h["ChecksumType"]), (crc64(body), "FULL_OBJECT"))
 
     def test_form_upload_with_refused_tags_stores_nothing(self):
         from test_s3_policy import form_body

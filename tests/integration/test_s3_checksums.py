@@ -1,0 +1,286 @@
+"""Whole-object (FULL_OBJECT) checksums of uploads in parts, as current SDKs
+ask for them: CreateMultipartUpload with x-amz-checksum-type FULL_OBJECT (CRC32,
+CRC32C; CRC64NVME's only type), the parts' CRCs combined into the CRC of every
+byte of the object, a whole-object checksum sent on completion checked
+(BadDigest, the upload kept), ChecksumType answered by every operation that
+names it (CreateMultipartUpload, ListParts, ListMultipartUploads,
+CompleteMultipartUpload, HeadObject and GetObject with ChecksumMode, GetObjectAttributes,
+ListObjectsV2), the refused combinations (InvalidRequest). Real server; boto3,
+the AWS SDK for JavaScript v3 (tests/js/s3_checksums.mjs) and the aws CLI."""
+
+import base64
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+import zlib
+
+import botocore.config
+
+import tandem_harness as th
+from test_s3 import S3Case
+
+MIB = 1024 * 1024
+
+
+def _table(poly, bits=32):
+    t = []
+    for k in range(256):
+        c = k
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+_T32C = _table(0x82F63B78)
+_T64 = _table(0x9A6C9329AC4BC9B5)
+
+
+def crc(alg, data):
+    """base64 of the big-endian CRC of @data, as S3's checksum headers carry it."""
+    if alg == "CRC32":
+        return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    table, ones, n = (_T32C, 0xFFFFFFFF, 4) if alg == "CRC32C" else (_T64, (1 << 64) - 1, 8)
+    v = ones
+    for byte in data:
+        v = table[(v ^ byte) & 0xFF] ^ (v >> 8)
+    return base64.b64encode((v ^ ones).to_bytes(n, "big")).decode()
+
+
+class FullObject(S3Case):
+    server_args = {}
+
+    def plain(self):
+        """a client that adds no checksum of its own (the server computes the parts')"""
+        return self.s3(request_checksum_calculation="when_required",
+                       response_checksum_validation="when_required")
+
+    def test_crc_helpers(self):
+        self.assertEqual(crc("CRC32C", b"123456789"),
+                         base64.b64encode((0xE3069283).to_bytes(4, "big")).decode())
+        self.assertEqual(crc("CRC64NVME", b"123456789"),
+                         base64.b64encode((0xAE8B14860A799888).to_bytes(8, "big")).decode())
+
+    def test_crc32_full_object_through_boto3(self):
+        c = self.s3()
+        b = self.bucket(c)
+        parts_data = [os.urandom(5 * MIB), os.urandom(5 * MIB), os.urandom(1234)]
+        whole = b"".join(parts_data)
+        r = c.create_multipart_upload(Bucket=b, Key="k", ChecksumAlgorithm="CRC32",
+                                      ChecksumType="FULL_OBJECT")
+        self.assertEqual((r["ChecksumAlgorithm"], r["ChecksumType"]), ("CRC32", "FULL_OBJECT"))
+        up = r["UploadId"]
+        ups = c.list_multipart_uploads(Bucket=b)["Uploads"]
+        self.assertEqual([(u["ChecksumAlgorithm"], u["ChecksumType"]) for u in ups],
+                         [("CRC32", "FULL_OBJECT")])
+        parts = []
+        for n, d in enumerate(parts_data, 1):
+            p = c.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=n, Body=d,
+                              ChecksumAlgorithm="CRC32")
+            self.assertEqual(p["ChecksumCRC32"], crc("CRC32", d))
+            parts.append({"PartNumber": n, "ETag": p["ETag"]})  # part checksums optional
+        lp = c.list_parts(Bucket=b, Key="k", UploadId=up)
+        self.assertEqual((lp["ChecksumAlgorithm"], lp["ChecksumType"]), ("CRC32", "FULL_OBJECT"))
+        self.assertEqual([p["ChecksumCRC32"] for p in lp["Parts"]],
+                         [crc("CRC32", d) for d in parts_data])
+        want = crc("CRC32", whole)
+        # a wrong whole-object checksum, a mode other than the upload's, a wrong
+        # size: refused, the upload stays
+        e = self.assertCode("BadDigest", c.complete_multipart_upload, Bucket=b, Key="k",
+                            UploadId=up, MultipartUpload={"Parts": parts},
+                            ChecksumCRC32=crc("CRC32", b"other"), ChecksumType="FULL_OBJECT")
+        self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertCode("InvalidRequest", c.complete_multipart_upload, Bucket=b, Key="k",
+                        UploadId=up, MultipartUpload={"Parts": parts}, ChecksumType="COMPOSITE")
+        self.assertCode("InvalidRequest", c.complete_multipart_upload, Bucket=b, Key="k",
+                        UploadId=up, MultipartUpload={"Parts": parts},
+                        MpuObjectSize=len(whole) + 1)
+        self.assertEqual(len(c.list_parts(Bucket=b, Key="k", UploadId=up)["Parts"]), 3)
+        done = c.complete_multipart_upload(Bucket=b, Key="k", UploadId=up,
+                                           MultipartUpload={"Parts": parts}, ChecksumCRC32=want,
+                                           ChecksumType="FULL_OBJECT", MpuObjectSize=len(whole))
+        self.assertEqual((done["ChecksumCRC32"], done["ChecksumType"]), (want, "FULL_OBJECT"))
+        h = c.head_object(Bucket=b, Key="k", ChecksumMode="ENABLED")
+        self.assertEqual((h["ChecksumCRC32"], h["ChecksumType"]), (want, "FULL_OBJECT"))
+        g = c.get_object(Bucket=b, Key="k", ChecksumMode="ENABLED")  # botocore checks the body
+        self.assertEqual((g["ChecksumCRC32"], g["ChecksumType"]), (want, "FULL_OBJECT"))
+        self.assertEqual(g["Body"].read(), whole)
+        a = c.get_object_attributes(Bucket=b, Key="k",
+                                    ObjectAttributes=["Checksum", "ObjectParts", "ObjectSize"])
+        self.assertEqual(a["Checksum"], {"ChecksumCRC32": want, "ChecksumType": "FULL_OBJECT"})
+        self.assertEqual(a["ObjectSize"], len(whole))
+        self.assertEqual([p.get("ChecksumCRC32") for p in a["ObjectParts"]["Parts"]],
+                         [crc("CRC32", d) for d in parts_data])
+        o = c.list_objects_v2(Bucket=b)["Contents"][0]
+        self.assertEqual((o["ChecksumAlgorithm"], o["ChecksumType"]), (["CRC32"], "FULL_OBJECT"))
+        # a part read by number answers that part's CRC, which botocore checks
+        g = c.get_object(Bucket=b, Key="k", PartNumber=3, ChecksumMode="ENABLED")
+        self.assertEqual(g["Body"].read(), parts_data[2])
+
+    def test_crc64nvme_and_crc32c_parts_without_checksums(self):
+        """parts sent without a checksum get the upload's CRC from the server,
+        and UploadPartCopy's too; the object's is the CRC of all its bytes"""
+        c = self.plain()
+        b = self.bucket(c)
+        src = os.urandom(5 * MIB + 77)
+        c.put_object(Bucket=b, Key="src", Body=src)
+        tail = b"the tail of it"
+        for alg, ctype in (("CRC64NVME", None), ("CRC32C", "FULL_OBJECT")):
+            kw = {"ChecksumType": ctype} if ctype else {}
+            r = c.create_multipart_upload(Bucket=b, Key=alg, ChecksumAlgorithm=alg, **kw)
+            self.assertEqual(r["ChecksumType"], "FULL_OBJECT")
+            up = r["UploadId"]
+            p1 = c.upload_part_copy(Bucket=b, Key=alg, UploadId=up, PartNumber=1,
+                                    CopySource={"Bucket": b, "Key": "src"})
+            self.assertEqual(p1["CopyPartResult"]["Checksum" + alg], crc(alg, src))
+            p2 = c.upload_part(Bucket=b, Key=alg, UploadId=up, PartNumber=2, Body=tail)
+            self.assertEqual(p2["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-" + alg.lower()],
+                             crc(alg, tail))
+            want = crc(alg, src + tail)
+            done = c.complete_multipart_upload(
+                Bucket=b, Key=alg, UploadId=up,
+                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]},
+                                           {"PartNumber": 2, "ETag": p2["ETag"]}]},
+                **{"Checksum" + alg: want})
+            self.assertEqual((done["Checksum" + alg], done["ChecksumType"]), (want, "FULL_OBJECT"))
+            h = c.head_object(Bucket=b, Key=alg, ChecksumMode="ENABLED")
+            self.assertEqual((h["Checksum" + alg], h["ChecksumType"]), (want, "FULL_OBJECT"))
+            a = c.get_object_attributes(Bucket=b, Key=alg, ObjectAttributes=["Checksum"])
+            self.assertEqual(a["Checksum"], {"Checksum" + alg: want, "ChecksumType": "FULL_OBJECT"})
+            self.assertEqual(c.get_object(Bucket=b, Key=alg)["Body"].read(), src + tail)
+
+    def test_refused_combinations(self):
+        c = self.plain()
+        b = self.bucket(c)
+        for alg, t in (("SHA256", "FULL_OBJECT"), ("SHA1", "FULL_OBJECT"),
+                       ("CRC64NVME", "COMPOSITE"), (None, "FULL_OBJECT")):
+            kw = {"ChecksumAlgorithm": alg} if alg else {}
+            self.assertCode("InvalidRequest", c.create_multipart_upload, Bucket=b, Key="k",
+                            ChecksumType=t, **kw)
+        self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
+        # a part's checksum is of its upload's algorithm
+        up = c.create_multipart_upload(Bucket=b, Key="k", ChecksumAlgorithm="CRC32C",
+                                       ChecksumType="FULL_OBJECT")["UploadId"]
+        self.assertCode("InvalidRequest", c.upload_part, Bucket=b, Key="k", UploadId=up,
+                        PartNumber=1, Body=b"data", ChecksumCRC32=crc("CRC32", b"data"))
+        self.assertNotIn("Parts", c.list_parts(Bucket=b, Key="k", UploadId=up))
+        # a whole-object checksum that is not the CRC of the bytes: BadDigest, no object
+        p = c.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=1, Body=b"data",
+                          ChecksumCRC32C=crc("CRC32C", b"data"))
+        self.assertCode("BadDigest", c.complete_multipart_upload, Bucket=b, Key="k", UploadId=up,
+                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p["ETag"]}]},
+                        ChecksumCRC32C=crc("CRC32C", b"date"))
+        self.assertNotIn("Contents", c.list_objects_v2(Bucket=b))
+        # a COMPOSITE upload keeps its own answers
+        r = c.create_multipart_upload(Bucket=b, Key="c", ChecksumAlgorithm="CRC32")
+        self.assertEqual(r["ChecksumType"], "COMPOSITE")
+        c.abort_multipart_upload(Bucket=b, Key="c", UploadId=r["UploadId"])
+        c.abort_multipart_upload(Bucket=b, Key="k", UploadId=up)
+
+    def test_js_sdk_v3(self):
+        node = th.shutil.which("node")
+        script = os.path.join(th.JS_DIR, "s3_checksums.mjs")
+        if not node or not os.path.isdir(os.path.join(th.JS_DIR, "node_modules", "@aws-sdk",
+                                                      "client-s3")):
+            self.skipTest("no node or no @aws-sdk/client-s3 in tests/js/node_modules")
+        c = self.s3()
+        b = self.bucket(c)
+        data = os.urandom(5 * MIB) + os.urandom(5 * MIB // 2)
+        with tempfile.NamedTemporaryFile(dir=self.server.tmp, delete=False) as f:
+            f.write(data)
+        try:
+            for alg in ("CRC32", "CRC32C", "CRC64NVME"):
+                p = subprocess.run([node, script, b, "js-" + alg, alg, f.name, str(5 * MIB)],
+                                   capture_output=True, text=True, timeout=120,
+                                   env=self.server.env())
+                out = json.loads(p.stdout or "{}")
+                self.assertNotIn("error", out, (p.stdout, p.stderr[-2000:]))
+                want = crc(alg, data)
+                self.assertEqual(out["create"]["ChecksumType"], "FULL_OBJECT")
+                for what in ("complete", "head", "get"):
+                    self.assertEqual((out[what]["Checksum" + alg], out[what]["ChecksumType"]),
+                                     (want, "FULL_OBJECT"), what)
+                self.assertTrue(out["get"]["same"])
+                self.assertEqual(out["attrs"]["Checksum"],
+                                 {"Checksum" + alg: want, "ChecksumType": "FULL_OBJECT"})
+                self.assertEqual(out["attrs"]["ObjectParts"]["TotalPartsCount"], 2)
+        finally:
+            os.unlink(f.name)
+
+    def cli(self, name):
+        cl = next(x for x in th.find_clients() if x.name == name)
+        if cl.missing:
+            self.skipTest(cl.missing)
+        url = self.server.url()
+
+        def run(*args):
+            p = subprocess.run(cl.argv + list(args) + ["--endpoint-url", url, "--output", "json"],
+                               env=self.server.env(), stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+            return json.loads(p.stdout) if p.stdout.strip() else {}
+        return run
+
+    def upload_by_cli(self, run, b, key, alg, data, extra):
+        """s3api calls, one a step, of an upload in two parts"""
+        with tempfile.TemporaryDirectory(dir=self.server.tmp) as d:
+            r = run("s3api", "create-multipart-upload", "--bucket", b, "--key", key,
+                    "--checksum-algorithm", alg, *extra)
+            parts = []
+            for n, piece in ((1, data[:5 * MIB]), (2, data[5 * MIB:])):
+                path = os.path.join(d, "p%d" % n)
+                with open(path, "wb") as f:
+                    f.write(piece)
+                p = run("s3api", "upload-part", "--bucket", b, "--key", key, "--upload-id",
+                        r["UploadId"], "--part-number", str(n), "--body", path)
+                parts.append({"PartNumber": n, "ETag": p["ETag"]})
+            with open(os.path.join(d, "parts.json"), "w") as f:
+                json.dump({"Parts": parts}, f)
+            return r, run("s3api", "complete-multipart-upload", "--bucket", b, "--key", key,
+                          "--upload-id", r["UploadId"], "--multipart-upload",
+                          "file://" + os.path.join(d, "parts.json"), *extra)
+
+    def test_aws_cli_v1(self):
+        run = self.cli("aws-cli-v1")
+        b = self.bucket(self.s3())
+        data = os.urandom(5 * MIB + 4321)
+        want = crc("CRC32", data)
+        r, done = self.upload_by_cli(run, b, "v1", "CRC32", data,
+                                     ["--checksum-type", "FULL_OBJECT"])
+        self.assertEqual(r["ChecksumType"], "FULL_OBJECT")
+        self.assertEqual((done["ChecksumCRC32"], done["ChecksumType"]), (want, "FULL_OBJECT"))
+        h = run("s3api", "head-object", "--bucket", b, "--key", "v1", "--checksum-mode", "ENABLED")
+        self.assertEqual((h["ChecksumCRC32"], h["ChecksumType"]), (want, "FULL_OBJECT"))
+        a = run("s3api", "get-object-attributes", "--bucket", b, "--key", "v1",
+                "--object-attributes", "Checksum", "ObjectParts")
+        self.assertEqual(a["Checksum"], {"ChecksumCRC32": want, "ChecksumType": "FULL_OBJECT"})
+        # aws s3 cp of a file in parts, as the CLI chooses its checksum, and back
+        with tempfile.TemporaryDirectory(dir=self.server.tmp) as d:
+            src, back = os.path.join(d, "src"), os.path.join(d, "back")
+            with open(src, "wb") as f:
+                f.write(os.urandom(12 * MIB))
+            run("s3", "cp", src, "s3://%s/cp" % b, "--only-show-errors")
+            h = run("s3api", "head-object", "--bucket", b, "--key", "cp", "--checksum-mode",
+                    "ENABLED")
+            self.assertEqual(h["ContentLength"], 12 * MIB)
+            run("s3", "cp", "s3://%s/cp" % b, back, "--only-show-errors")
+            with open(src, "rb") as f1, open(back, "rb") as f2:
+                self.assertEqual(f1.read(), f2.read())
+
+    def test_aws_cli_v2(self):
+        """this machine's CLI v2 names no checksum type: a CRC64NVME upload (whose only
+        type is FULL_OBJECT) with parts it sends without checksums"""
+        run = self.cli("aws-cli-v2")
+        c = self.s3()
+        b = self.bucket(c)
+        data = os.urandom(5 * MIB + 999)
+        self.upload_by_cli(run, b, "v2", "CRC64NVME", data, [])
+        h = c.head_object(Bucket=b, Key="v2", ChecksumMode="ENABLED")
+        self.assertEqual((h["ChecksumCRC64NVME"], h["ChecksumType"]),
+                         (crc("CRC64NVME", data), "FULL_OBJECT"))
+
+
+if __name__ == "__main__":
+    unittest.main()
