@@ -90,6 +90,22 @@ static void fail(struct ps *s, const char *fmt, ...)
     va_end(ap);
 }
 
+/* refuse - fail with DynamoDB's message @fmt for a statement that parses but
+ * asks for what PartiQL for DynamoDB does not do. */
+static void refuse(struct ps *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void refuse(struct ps *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (s->failed)
+        return;
+    s->failed = true;
+    va_start(ap, fmt);
+    vsnprintf(s->msg, s->msgn, fmt, ap);
+    va_end(ap);
+}
+
 static void json_free(void *p)
 {
     cJSON_Delete(p);
@@ -439,15 +455,41 @@ static bool value_starts(const struct ps *s)
 
 /* ---- paths and operands ---- */
 
+/* unsupported_fn - refuse the call of function @n where it stands: one of
+ * DynamoDB's own outside a condition, or one it does not have. */
+static void unsupported_fn(struct ps *s, const char *n)
+{
+    static const char *const fns[] = {
+        "exists", "begins_with", "attribute_type", "contains", "size", "missing", NULL};
+
+    for (size_t i = 0; fns[i]; i++)
+        if (strcasecmp(n, fns[i]) == 0) {
+            refuse(s,
+                   "Unsupported operation: %.64s() is a condition function: it may be used in a "
+                   "WHERE clause, not here",
+                   n);
+            return;
+        }
+    refuse(s,
+           "Unsupported operation: function %.64s() is not supported; PartiQL for DynamoDB has "
+           "EXISTS, BEGINS_WITH, ATTRIBUTE_TYPE, CONTAINS, SIZE and IS [NOT] MISSING",
+           n);
+}
+
 /* path - name {. name | [n]}...; @top gets the name when it stands alone */
 static const char *path(struct ps *s, const char **top)
 {
     struct buf b;
+    bool bare = s->tok == T_WORD;
     const char *n = name(s), *out;
     bool alone = true;
 
     if (!n)
         return NULL;
+    if (bare && is_punct(s, "(")) {
+        unsupported_fn(s, n);
+        return NULL;
+    }
     buf_init(&b, 0);
     buf_puts(&b, name_ph(s, n));
     for (;;) {
@@ -586,6 +628,51 @@ static struct pql_cond *func(struct ps *s, const char *fname)
                       b.text));
 }
 
+/* is_type - path IS [NOT] <type> (after MISSING): the PartiQL types as the
+ * DynamoDB types they stand for ("PartiQL data types for DynamoDB"): NULL,
+ * BOOL, a number, a string, a binary, a list, a map or a set. */
+static struct pql_cond *is_type(struct ps *s, const char *p, bool neg)
+{
+    static const struct {
+        const char *kw;
+        const char *types[4];
+    } map[] = {
+        {"NULL", {"NULL"}},    {"BOOL", {"BOOL"}},
+        {"BOOLEAN", {"BOOL"}}, {"INT", {"N"}},
+        {"INTEGER", {"N"}},    {"DECIMAL", {"N"}},
+        {"FLOAT", {"N"}},      {"NUMBER", {"N"}},
+        {"STRING", {"S"}},     {"BLOB", {"B"}},
+        {"LIST", {"L"}},       {"STRUCT", {"M"}},
+        {"TUPLE", {"M"}},      {"BAG", {"SS", "NS", "BS"}},
+    };
+    struct buf b;
+    struct pql_cond *c;
+    size_t i = 0;
+
+    while (i < sizeof(map) / sizeof(map[0]) && !is_kw(s, map[i].kw))
+        i++;
+    if (i == sizeof(map) / sizeof(map[0])) {
+        fail(s, "Expected MISSING, NULL or a type at '%s'", tok_text(s));
+        return NULL;
+    }
+    next(s);
+    buf_init(&b, 0);
+    for (size_t k = 0; k < 4 && map[i].types[k]; k++) {
+        const char *ph = value_ph(s, av_of("S", cJSON_CreateString(map[i].types[k])), NULL);
+
+        buf_printf(&b, "%sattribute_type(%s, %s)", k ? " OR " : "", p, ph);
+    }
+    if (neg)
+        c = new_cond(
+            s, PQL_C_OTHER,
+            arena_sprintf(s->a, map[i].types[1] ? "NOT (%.*s)" : "NOT %.*s", (int)b.len, b.ptr));
+    else
+        c = new_cond(s, PQL_C_OTHER, arena_strndup(s->a, b.ptr, b.len));
+    c->prec = map[i].types[1] && !neg ? 2 : 0;
+    buf_free(&b);
+    return c;
+}
+
 static struct pql_cond *predicate(struct ps *s)
 {
     struct opnd a, b, d;
@@ -700,15 +787,7 @@ static struct pql_cond *predicate(struct ps *s)
                             arena_sprintf(s->a, "%s(%s)",
                                           neg ? "attribute_exists" : "attribute_not_exists",
                                           a.text));
-        if (accept_kw(s, "NULL")) {
-            const char *ph = value_ph(s, av_of("S", cJSON_CreateString("NULL")), NULL);
-
-            return new_cond(
-                s, PQL_C_OTHER,
-                arena_sprintf(s->a, "%sattribute_type(%s, %s)", neg ? "NOT " : "", a.text, ph));
-        }
-        fail(s, "Expected MISSING or NULL at '%s'", tok_text(s));
-        return NULL;
+        return is_type(s, a.text, neg);
     }
     fail(s, "Expected a comparison at '%s'", tok_text(s));
     return NULL;
@@ -780,6 +859,8 @@ static struct pql_cond *cond_or(struct ps *s)
 
 /* ---- statements ---- */
 
+static const char on_index[] = "This operation is not supported on an index";
+
 static void target(struct ps *s, struct pql_stmt *st)
 {
     st->table = name(s);
@@ -806,6 +887,11 @@ static void select_body(struct ps *s, struct pql_stmt *st)
 
             if (!p)
                 break;
+            if (is_punct(s, "+") || is_punct(s, "-")) {
+                refuse(s, "Unsupported operation: arithmetic in a SELECT list; a SELECT projects "
+                          "attribute paths");
+                break;
+            }
             buf_printf(&b, "%s%s", b.len ? ", " : "", p);
         } while (accept(s, ","));
         st->proj = arena_strndup(s->a, b.ptr ? b.ptr : "", b.len);
@@ -891,7 +977,7 @@ static void update_body(struct ps *s, struct pql_stmt *st)
     if (s->failed)
         return;
     if (st->index) {
-        fail(s, "UPDATE takes a table, not an index");
+        refuse(s, "%s", on_index);
         return;
     }
     buf_init(&set, 0);
@@ -954,7 +1040,10 @@ static void returning(struct ps *s, struct pql_stmt *st, bool delete)
     }
     expect(s, "*");
     if (delete &&!(all && old)) {
-        fail(s, "DELETE returns ALL OLD * only");
+        refuse(s,
+               "Invalid returning clause: RETURNING %s %s *. Only RETURNING ALL OLD * is allowed "
+               "in DELETE statements.",
+               all ? "ALL" : "MODIFIED", old ? "OLD" : "NEW");
         return;
     }
     st->returning = all ? (old ? "ALL_OLD" : "ALL_NEW") : (old ? "UPDATED_OLD" : "UPDATED_NEW");
@@ -973,7 +1062,7 @@ static void statement(struct ps *s, struct pql_stmt *st, bool exists)
         if (!s->failed)
             target(s, st);
         if (!s->failed && st->index)
-            fail(s, "INSERT takes a table, not an index");
+            refuse(s, "%s", on_index);
         if (!s->failed)
             expect_kw(s, "VALUE");
         if (s->failed || !(v = value(s)))
@@ -995,7 +1084,7 @@ static void statement(struct ps *s, struct pql_stmt *st, bool exists)
         if (!s->failed)
             target(s, st);
         if (!s->failed && st->index)
-            fail(s, "DELETE takes a table, not an index");
+            refuse(s, "%s", on_index);
         if (!s->failed)
             where(s, st, true);
         if (!s->failed)

@@ -23,10 +23,16 @@
 #include "codec.h"
 #include "dp.h"
 #include "index.h"
+#include "clock.h"
 #include "partiql.h"
+#include "sigv4.h"
 #include "table.h"
 
 enum { BATCH_MAX = 25, TXN_MAX = 100, TERMS_MAX = 64, PAGE_BYTES = 1024 * 1024 };
+
+/* A NextToken is good for an hour, as DynamoDB's ("Given NextToken has
+ * already expired"). */
+static const int64_t token_ttl_ms = 3600 * 1000;
 
 static const char dup_msg[] = "Duplicate primary key exists in table";
 
@@ -69,7 +75,7 @@ static void plan_fail(struct plan *pl, enum err_code code, const char *fmt, cons
 
 /* key_schema - the keys of the statement's table, or of its index. */
 static bool key_schema(struct ddb_call *c, const struct pql_stmt *st, struct table_keys *k,
-                       struct plan *pl)
+                       bool *global, struct plan *pl)
 {
     struct store_txn *t = NULL;
     struct index_set ixs = {0};
@@ -82,10 +88,11 @@ static bool key_schema(struct ddb_call *c, const struct pql_stmt *st, struct tab
     if (rc == ERR_OK && st->index && (rc = index_load(t, k->id, &ixs, &e)) == ERR_OK) {
         if ((ix = index_find(&ixs, st->index)) != NULL) {
             *k = ix->k;
+            *global = ix->global;
         } else {
+            /* PartiQL's wording: Query and Scan name the index, this does not */
             rc = ERR_INVALID;
-            snprintf(e.msg, sizeof(e.msg), "The table does not have the specified index: %.200s",
-                     st->index);
+            snprintf(e.msg, sizeof(e.msg), "The table does not have the specified index");
         }
         index_set_free(&ixs);
     }
@@ -399,7 +406,7 @@ static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct pl
     const cJSON *p;
     struct err e = {0};
     size_t n;
-    bool ok;
+    bool ok, global = false;
 
     memset(pl, 0, sizeof(*pl));
     pl->code = ERR_INVALID;
@@ -426,8 +433,13 @@ static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct pl
     }
     pst->table = name;
     pl->st = st = pst;
-    if (!key_schema(c, st, &k, pl))
+    if (!key_schema(c, st, &k, &global, pl))
         return false;
+    if (global && cJSON_IsTrue(cr) && mode == M_EXEC) {
+        plan_fail(pl, ERR_INVALID, "%s",
+                  "Strongly consistent read is not supported on Global Secondary Indexes");
+        return false;
+    }
     if ((n = pql_terms(st->where, t, TERMS_MAX)) > TERMS_MAX) {
         plan_fail(pl, ERR_INVALID, "%s", "The WHERE clause has too many terms");
         return false;
@@ -538,6 +550,7 @@ struct exec {
     cJSON *cc; /* ConsumedCapacity: one entry */
     int64_t scanned;
     size_t bytes;
+    char hash[65]; /* request_hash: what its NextTokens are bound to */
 };
 
 static void capacity_add(cJSON *all, const cJSON *cc);
@@ -550,14 +563,36 @@ static void exec_free(void *p)
     cJSON_Delete(x->cc);
 }
 
-/* put_token - the NextToken {"i": partition of a pk IN, "k": LastEvaluatedKey}
- * in base64; NULL @lek: the start of partition @i. */
-static void put_token(struct buf *b, size_t i, const cJSON *lek)
+/* request_hash - what a NextToken is bound to: the statement and its
+ * Parameters. Limit and ConsistentRead may change from page to page, as
+ * DynamoDB allows; another statement or other parameters may not. */
+static void request_hash(const cJSON *in, char out[65])
+{
+    const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "Statement"));
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(in, "Parameters");
+    char *pt = params ? cJSON_PrintUnformatted(params) : NULL;
+    struct buf b;
+
+    buf_init(&b, 0);
+    buf_puts(&b, st ? st : "");
+    buf_append(&b, "", 1); /* the statement ends here */
+    buf_puts(&b, pt ? pt : "");
+    sigv4_sha256_hex(b.ptr, b.len, out);
+    buf_free(&b);
+    cJSON_free(pt);
+}
+
+/* put_token - the NextToken {"h": request hash, "t": when made (ms), "i":
+ * partition of a pk IN, "k": LastEvaluatedKey} in base64; NULL @lek: the
+ * start of partition @i. */
+static void put_token(struct buf *b, const struct exec *x, size_t i, const cJSON *lek)
 {
     cJSON *t = cJSON_CreateObject();
     char *text, *tok;
     size_t n;
 
+    cJSON_AddStringToObject(t, "h", x->hash);
+    cJSON_AddNumberToObject(t, "t", (double)clock_wall_ms());
     if (i)
         cJSON_AddNumberToObject(t, "i", (double)i);
     if (lek)
@@ -657,10 +692,10 @@ static void exec_done(struct ddb_call *sc, int status, struct buf *body)
         buf_puts(&b, "[]");
     }
     if ((lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey")) != NULL) {
-        put_token(&b, x->part, lek);
+        put_token(&b, x, x->part, lek);
         put_member(&b, "LastEvaluatedKey", lek);
     } else if (x->pl.fan && x->part + 1 < x->pl.fan->nin) {
-        put_token(&b, x->part + 1, NULL); /* the next value's partition */
+        put_token(&b, x, x->part + 1, NULL); /* the next value's partition */
     }
     if (x->pl.read)
         put_member(&b, "ConsumedCapacity", x->cc->child);
@@ -674,35 +709,48 @@ static void exec_done(struct ddb_call *sc, int status, struct buf *body)
 
 /* next_token - the NextToken of @c (put_token) as the ExclusiveStartKey
  * @esk (NULL: none) and, for a pk IN statement, the partition to read
- * (x->part). False when answered. */
+ * (x->part). A token of another statement or other parameters is refused as
+ * DynamoDB refuses it. False when answered. */
 static bool next_token(struct ddb_call *c, struct exec *x, cJSON **esk)
 {
     const char *tok = ddb_arg_str(c, c->in, "NextToken");
+    const char *why = "Invalid NextToken";
     unsigned char *raw;
     size_t n = 0;
     cJSON *t = NULL;
-    const cJSON *i, *k;
+    const cJSON *h, *made, *i, *k;
 
     if (!tok)
         return true;
     raw = arena_alloc(c->a, strlen(tok) / 4 * 3 + 1);
     if (base64_decode(tok, strlen(tok), raw, &n))
         t = cJSON_ParseWithLength((const char *)raw, n);
+    h = cJSON_GetObjectItemCaseSensitive(t, "h");
+    made = cJSON_GetObjectItemCaseSensitive(t, "t");
     i = cJSON_GetObjectItemCaseSensitive(t, "i");
     k = cJSON_GetObjectItemCaseSensitive(t, "k");
-    if (!cJSON_IsObject(t) || (k && !cJSON_IsObject(k)) || (i && !cJSON_IsNumber(i)) ||
-        (!i && !k) ||
-        (i && (!x->pl.fan || i->valuedouble < 1 || i->valuedouble >= (double)x->pl.fan->nin))) {
-        cJSON_Delete(t);
-        ddb_reply_err(c, ERR_INVALID, "Invalid NextToken");
-        return false;
-    }
+    if (!cJSON_IsObject(t) || !cJSON_IsString(h) || !cJSON_IsNumber(made))
+        goto refuse;
+    why = "NextToken does not match request";
+    if (strcmp(h->valuestring, x->hash) != 0)
+        goto refuse;
+    why = "Given NextToken has already expired";
+    if ((double)clock_wall_ms() - made->valuedouble >= (double)token_ttl_ms)
+        goto refuse;
+    why = "Invalid NextToken";
+    if (!x->pl.read || (k && !cJSON_IsObject(k)) || (i && !cJSON_IsNumber(i)) || (!i && !k) ||
+        (i && (!x->pl.fan || i->valuedouble < 1 || i->valuedouble >= (double)x->pl.fan->nin)))
+        goto refuse;
     if (i)
         x->part = (size_t)i->valuedouble;
     if (k)
         *esk = cJSON_Duplicate(k, 1);
     cJSON_Delete(t);
     return true;
+refuse:
+    cJSON_Delete(t);
+    ddb_reply_err(c, ERR_INVALID, why);
+    return false;
 }
 
 /* statement_arg - the Statement member's constraints (@path names it). */
@@ -751,7 +799,8 @@ void ddb_partiql_execute(struct ddb_call *c)
         ddb_reply_err(c, x->pl.code, x->pl.msg);
         return;
     }
-    if (x->pl.read && !next_token(c, x, &esk))
+    request_hash(c->in, x->hash);
+    if (!next_token(c, x, &esk))
         return;
     exec_launch(x, esk);
 }

@@ -44,6 +44,17 @@ class PartiQL(ServerTestCase):
     def x(self, stmt, **kw):
         return self.ddb.execute_statement(Statement=stmt, **kw)
 
+    def pages(self, stmt, limit, max_pages=20, **kw):
+        """Every page of @stmt read @limit at a time: (items, pages, last answer)."""
+        items, tok = [], None
+        for n in range(1, max_pages + 1):
+            out = self.x(stmt, Limit=limit, **dict(kw, **({"NextToken": tok} if tok else {})))
+            items += out["Items"]
+            tok = out.get("NextToken")
+            if not tok:
+                return items, n, out
+        self.fail("more than %d pages: %s" % (max_pages, stmt))
+
     def err(self, fn, **kw):
         with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
             fn(**kw)
@@ -114,47 +125,20 @@ class PartiQL(ServerTestCase):
                                                  "g": {"S": "even" if i % 2 == 0 else "odd"}})
         out = self.x('SELECT sk FROM "%s"."by-g" WHERE g = \'odd\'' % t)
         self.assertEqual(sorted(int(i["sk"]["N"]) for i in out["Items"]), [1, 3, 5])
-        got, tok, pages = [], None, 0
-        while True:
-            kw = {"Limit": 3}
-            if tok:
-                kw["NextToken"] = tok
-            out = self.x('SELECT sk FROM "%s" WHERE pk = \'p\'' % t, **kw)
-            got += [int(i["sk"]["N"]) for i in out["Items"]]
-            pages += 1
-            tok = out.get("NextToken")
-            if not tok:
-                break
-            self.assertIn("LastEvaluatedKey", out)
-            self.assertLess(pages, 10)
-        self.assertEqual(got, list(range(7)))
+        items, n, _ = self.pages('SELECT sk FROM "%s" WHERE pk = \'p\'' % t, 3)
+        self.assertEqual([int(i["sk"]["N"]) for i in items], list(range(7)))
+        self.assertEqual(n, 3)
+        self.assertIn("LastEvaluatedKey", self.x('SELECT sk FROM "%s" WHERE pk = \'p\'' % t,
+                                                 Limit=3))
         # paging a Scan with a filter: pages may come back empty with a NextToken
-        got, tok = [], None
-        for _ in range(10):
-            kw = {"Limit": 2}
-            if tok:
-                kw["NextToken"] = tok
-            out = self.x('SELECT sk FROM "%s" WHERE g = \'even\' AND sk > 0' % t, **kw)
-            got += [int(i["sk"]["N"]) for i in out["Items"]]
-            tok = out.get("NextToken")
-            if not tok:
-                break
-        self.assertEqual(sorted(got), [2, 4, 6])
+        items, _, _ = self.pages('SELECT sk FROM "%s" WHERE g = \'even\' AND sk > 0' % t, 2)
+        self.assertEqual(sorted(int(i["sk"]["N"]) for i in items), [2, 4, 6])
         # pk IN: one Query per value, paged across them
         self.ddb.put_item(TableName=t, Item={"pk": {"S": "q"}, "sk": {"N": "0"}})
-        got, tok = [], None
-        for _ in range(20):
-            kw = {"Limit": 2}
-            if tok:
-                kw["NextToken"] = tok
-            out = self.x('SELECT pk, sk FROM "%s" WHERE pk IN [\'q\', \'none\', \'p\'] '
-                         'AND sk < 6' % t, **kw)
-            got += [(i["pk"]["S"], int(i["sk"]["N"])) for i in out["Items"]]
-            tok = out.get("NextToken")
-            if not tok:
-                break
-        self.assertEqual(got, [("q", 0), ("p", 0), ("p", 1), ("p", 2), ("p", 3), ("p", 4),
-                               ("p", 5)])
+        items, _, _ = self.pages('SELECT pk, sk FROM "%s" WHERE pk IN [\'q\', \'none\', \'p\'] '
+                                 'AND sk < 6' % t, 2)
+        self.assertEqual([(i["pk"]["S"], int(i["sk"]["N"])) for i in items],
+                         [("q", 0), ("p", 0), ("p", 1), ("p", 2), ("p", 3), ("p", 4), ("p", 5)])
         # without a Limit, one call reads every value's partition
         out = self.x('SELECT pk, sk FROM "%s" WHERE pk IN [\'q\', \'none\', \'p\']' % t,
                      ReturnConsumedCapacity="TOTAL")
@@ -177,6 +161,75 @@ class PartiQL(ServerTestCase):
         code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s"."nope"' % t)
         self.assertEqual(code, "ValidationException")
         self.assertIn("index", msg)
+
+    def test_tokens_types_and_refusals(self):
+        t = self.new_table("N", gsi=True)
+        for i in range(4):
+            self.ddb.put_item(TableName=t, Item={
+                "pk": {"S": "p"}, "sk": {"N": str(i)}, "g": {"S": "x"},
+                "v": [{"S": "s"}, {"N": "1"}, {"SS": ["a"]}, {"M": {}}][i]})
+        stmt = 'SELECT * FROM "%s" WHERE pk = \'p\'' % t
+        out = self.x(stmt, Limit=1)
+        tok = out["NextToken"]
+        # the same statement goes on, with another Limit or ConsistentRead
+        self.assertEqual(len(self.x(stmt, Limit=2, NextToken=tok, ConsistentRead=True)["Items"]),
+                         2)
+        for other, kw in ((stmt + " AND sk > 0", {}),
+                          ('SELECT * FROM "%s" WHERE pk = ?' % t, {"Parameters": [{"S": "p"}]}),
+                          ('UPDATE "%s" SET n = 1 WHERE pk = \'p\' AND sk = 0' % t, {})):
+            code, msg, _ = self.err(self.x, stmt=other, NextToken=tok, **kw)
+            self.assertEqual((code, msg), ("ValidationException",
+                                           "NextToken does not match request"), other)
+        ptok = self.x('SELECT * FROM "%s" WHERE pk = ?' % t, Parameters=[{"S": "p"}],
+                      Limit=1)["NextToken"]
+        code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s" WHERE pk = ?' % t,
+                                Parameters=[{"S": "q"}], NextToken=ptok)
+        self.assertEqual(msg, "NextToken does not match request")
+        # a token is good for an hour
+        body = json.loads(base64.b64decode(tok))
+        body["t"] -= 2 * 3600 * 1000
+        code, msg, _ = self.err(self.x, stmt=stmt, NextToken=base64.b64encode(
+            json.dumps(body).encode()).decode())
+        self.assertEqual(msg, "Given NextToken has already expired")
+        self.assertEqual(self.x(stmt + " AND sk = 0")["Items"][0]["v"], {"S": "s"})
+        self.assertNotIn("NextToken", self.x(stmt + " AND sk = 0", Limit=5))
+        # IS <type>: the DynamoDB type each PartiQL type stands for
+        for pred, want in (("v IS STRING", [0]), ("v IS NUMBER", [1]), ("v IS DECIMAL", [1]),
+                           ("v IS BAG", [2]), ("v IS TUPLE", [3]), ("v IS STRUCT", [3]),
+                           ("v IS NOT BAG", [0, 1, 3]), ("NOT v IS STRING AND sk < 3", [1, 2]),
+                           ("v IS NOT MISSING AND nope IS MISSING", [0, 1, 2, 3]),
+                           ("v IS BOOL", []), ("v IS NULL", [])):
+            out = self.x(stmt + " AND " + pred)
+            self.assertEqual([int(i["sk"]["N"]) for i in out["Items"]], want, pred)
+        # what PartiQL for DynamoDB refuses, with the service's words where known
+        for bad, want in (
+                ('SELECT COUNT(*) FROM "%s"', "function COUNT() is not supported"),
+                ('SELECT size(v) FROM "%s"', "size() is a condition function"),
+                ('SELECT sk + 1 FROM "%s"', "arithmetic in a SELECT list"),
+                ('SELECT * FROM "%s" WHERE sk < utcnow()', "function utcnow() is not supported"),
+                ('SELECT * FROM "%s" WHERE v IS DATE', "MISSING, NULL or a type"),
+                ('UPDATE "%s"."by-g" SET n = 1 WHERE pk = \'p\' AND sk = 0',
+                 "This operation is not supported on an index"),
+                ('DELETE FROM "%s"."by-g" WHERE pk = \'p\' AND sk = 0',
+                 "This operation is not supported on an index"),
+                ('INSERT INTO "%s"."by-g" VALUE {\'pk\': \'p\', \'sk\': 9}',
+                 "This operation is not supported on an index"),
+                ('DELETE FROM "%s" WHERE pk = \'p\' AND sk = 0 RETURNING ALL NEW *',
+                 "Invalid returning clause: RETURNING ALL NEW *. Only RETURNING ALL OLD * is "
+                 "allowed in DELETE statements."),
+                ('SELECT * FROM "%s"."nope"', "The table does not have the specified index")):
+            code, msg, _ = self.err(self.x, stmt=bad % t)
+            self.assertEqual(code, "ValidationException", bad)
+            self.assertIn(want, msg, bad)
+        self.assertEqual(self.err(self.x, stmt='SELECT * FROM "%s"."nope"' % t)[1],
+                         "The table does not have the specified index")
+        code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s"."by-g" WHERE g = \'x\'' % t,
+                                ConsistentRead=True)
+        self.assertEqual((code, msg), ("ValidationException", "Strongly consistent read is "
+                                       "not supported on Global Secondary Indexes"))
+        self.assertEqual(len(self.x('SELECT * FROM "%s"."by-g" WHERE g = \'x\'' % t)["Items"]),
+                         4)
+        self.assertEqual(len(self.get(t, {"pk": {"S": "p"}, "sk": {"N": "0"}})), 4)
 
     # -- INSERT, UPDATE, DELETE -------------------------------------------------
 
@@ -500,18 +553,33 @@ class PartiQL(ServerTestCase):
         c = self.client("aws-cli-v2")
         t = self.new_table()
         env = self.server.env()
-        p = subprocess.run(c.argv + ["--endpoint-url", env["TANDEM_ENDPOINT"], "--output", "json",
-                                     "dynamodb", "execute-statement", "--statement",
-                                     "INSERT INTO \"%s\" VALUE {'pk': 'cli', 'n': 1}" % t],
-                           env=env, capture_output=True, text=True, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        p = subprocess.run(c.argv + ["--endpoint-url", env["TANDEM_ENDPOINT"], "--output", "json",
-                                     "dynamodb", "execute-statement", "--statement",
-                                     "SELECT n FROM \"%s\" WHERE pk = ?" % t, "--parameters",
-                                     '[{"S": "cli"}]'],
-                           env=env, capture_output=True, text=True, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(json.loads(p.stdout)["Items"], [{"n": {"N": "1"}}])
+
+        def cli(*args):
+            p = subprocess.run(c.argv + ["--endpoint-url", env["TANDEM_ENDPOINT"], "--output",
+                                         "json", "dynamodb", "execute-statement", "--statement"]
+                               + list(args), env=env, capture_output=True, text=True,
+                               timeout=120)
+            return p.returncode, json.loads(p.stdout) if p.returncode == 0 else p.stderr
+
+        rc, out = cli("INSERT INTO \"%s\" VALUE {'pk': 'cli', 'n': 1, 'l': [1, 2]}" % t)
+        self.assertEqual(rc, 0, out)
+        rc, out = cli("SELECT n FROM \"%s\" WHERE pk = ?" % t, "--parameters", '[{"S": "cli"}]')
+        self.assertEqual((rc, out["Items"]), (0, [{"n": {"N": "1"}}]))
+        rc, out = cli("SELECT l[1] FROM \"%s\" WHERE pk = 'cli' AND n IS NUMBER AND l IS LIST "
+                      "AND nope IS MISSING" % t, "--return-consumed-capacity", "TOTAL")
+        self.assertEqual((rc, out["Items"]), (0, [{"l": {"L": [{"N": "2"}]}}]))
+        self.assertEqual(out["ConsumedCapacity"]["CapacityUnits"], 0.5)
+        # a NextToken answers only the statement that made it
+        rc, out = cli("SELECT * FROM \"%s\"" % t, "--limit", "1")
+        self.assertEqual(rc, 0, out)
+        rc, err = cli("SELECT pk FROM \"%s\"" % t, "--limit", "1", "--next-token",
+                      out["NextToken"])
+        self.assertNotEqual(rc, 0)
+        self.assertIn("ValidationException", err)
+        self.assertIn("NextToken does not match request", err)
+        rc, err = cli("SELECT COUNT(*) FROM \"%s\"" % t)
+        self.assertIn("ValidationException", err)
+        self.assertIn("function COUNT() is not supported", err)
 
     def test_js_sdk_v3(self):
         c = self.client("js-sdk-v3")
@@ -523,6 +591,18 @@ class PartiQL(ServerTestCase):
             text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertEqual(json.loads(p.stdout)["Items"], [{"n": {"N": "3"}}])
+
+
+def first_allowed(c, stmt):
+    """@stmt's answer once the caller's new policy is in force (within 10 s)."""
+    deadline = time.time() + 10
+    while True:
+        try:
+            return c.execute_statement(Statement=stmt)
+        except c.exceptions.ClientError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def policy(*statements):
@@ -547,15 +627,7 @@ class PartiQLAuthz(ServerTestCase):
              "Resource": arn % "pq-a"}))
         k = iam.create_access_key(UserName="pq")["AccessKey"]
         c = self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
-        deadline = time.time() + 10
-        while True:
-            try:
-                out = c.execute_statement(Statement="SELECT * FROM \"pq-a\"")
-                break
-            except c.exceptions.ClientError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
+        out = first_allowed(c, "SELECT * FROM \"pq-a\"")
         self.assertEqual(out["Items"], [{"pk": {"S": "1"}}])
         c.execute_statement(Statement="INSERT INTO \"pq-a\" VALUE {'pk': '2'}")
 
@@ -605,15 +677,7 @@ class PartiQLAuthz(ServerTestCase):
                                                "ExecuteTransaction"}}}))
         k = iam.create_access_key(UserName="pqc")["AccessKey"]
         c = self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
-        deadline = time.time() + 10
-        while True:
-            try:
-                out = c.execute_statement(Statement="SELECT * FROM \"pq-c\" WHERE pk = '1'")
-                break
-            except c.exceptions.ClientError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
+        out = first_allowed(c, "SELECT * FROM \"pq-c\" WHERE pk = '1'")
         self.assertEqual(out["Items"], [{"pk": {"S": "1"}}])
         with self.assertRaises(c.exceptions.ClientError) as cm:
             c.execute_statement(Statement="SELECT * FROM \"pq-c\"")
@@ -644,15 +708,7 @@ class PartiQLAuthz(ServerTestCase):
              "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["mine"]}}}))
         k = iam.create_access_key(UserName="pqd")["AccessKey"]
         c = self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
-        deadline = time.time() + 10
-        while True:
-            try:
-                out = c.execute_statement(Statement="SELECT * FROM \"pq-d\" WHERE pk = 'mine'")
-                break
-            except c.exceptions.ClientError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
+        out = first_allowed(c, "SELECT * FROM \"pq-d\" WHERE pk = 'mine'")
         self.assertEqual(out["Items"], [{"pk": {"S": "mine"}}])
         c.execute_statement(Statement="UPDATE \"pq-d\" SET n = 1 WHERE pk = 'mine'")
         for stmt in ("SELECT * FROM \"pq-d\" WHERE pk = 'theirs'",

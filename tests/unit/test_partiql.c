@@ -136,6 +136,22 @@ static void test_conditions(void **state)
         "AND size(#p4) >= :p2 AND contains(#p5, :p3) AND attribute_type(#p6, :p4) AND "
         "attribute_type(#p7, :p5) AND NOT attribute_type(#p8, :p6) AND attribute_exists(#p9) AND "
         "#p10 = :p7");
+    /* IS <type>: the DynamoDB type the PartiQL type stands for */
+    st = parse("SELECT * FROM T WHERE a IS STRING AND b IS NOT BOOLEAN AND c IS bag AND NOT d IS "
+               "TUPLE AND e IS NOT BAG AND f IS DECIMAL");
+    assert_non_null(st);
+    assert_string_equal(st->where->text,
+                        "attribute_type(#p0, :p0) AND NOT attribute_type(#p1, :p1) AND "
+                        "(attribute_type(#p2, :p2) OR attribute_type(#p2, :p3) OR "
+                        "attribute_type(#p2, :p4)) AND NOT attribute_type(#p3, :p5) AND NOT "
+                        "(attribute_type(#p4, :p6) OR attribute_type(#p4, :p7) OR "
+                        "attribute_type(#p4, :p8)) AND attribute_type(#p5, :p9)");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(st->values, ":p3"), "S")),
+        "NS");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(st->values, ":p5"), "S")),
+        "M");
 }
 
 static void test_precedence(void **state)
@@ -239,7 +255,8 @@ static void test_refused(void **state)
     refused("SELECT * FROM T WHERE a = -x", "Expected a number");
     refused("SELECT * FROM T WHERE a = #", "Expected a name");
     refused("SELECT * FROM T WHERE a", "Expected a comparison");
-    refused("SELECT * FROM T WHERE a IS 3", "MISSING or NULL");
+    refused("SELECT * FROM T WHERE a IS 3", "MISSING, NULL or a type");
+    refused("SELECT * FROM T WHERE a IS DATE", "MISSING, NULL or a type");
     refused("SELECT * FROM T WHERE 3 IS MISSING", "IS takes a path");
     refused("SELECT * FROM T WHERE begins_with('a', b)", "must be a path");
     refused("SELECT * FROM T WHERE a IN 3", "Expected '['");
@@ -247,17 +264,29 @@ static void test_refused(void **state)
     refused("SELECT * FROM T ORDER sk", "Expected BY");
     refused("SELECT * FROM \"\"", "Expected a name");
     refused("SELECT * FROM select", "Expected a name");
-    refused("INSERT INTO T.I VALUE {'a': 1}", "not an index");
+    refused("INSERT INTO T.I VALUE {'a': 1}", "This operation is not supported on an index");
     refused("INSERT INTO T VALUE [1]", "map value");
     refused("INSERT T VALUE {'a': 1}", "Expected INTO");
-    refused("UPDATE T.I SET a = 1 WHERE pk = 1", "not an index");
+    refused("UPDATE T.I SET a = 1 WHERE pk = 1", "This operation is not supported on an index");
     refused("UPDATE T WHERE pk = 1", "Expected SET or REMOVE");
     refused("UPDATE T SET a = 1", "Expected WHERE");
     refused("UPDATE T SET a = set_add(b, <<1>>) WHERE pk = 1", "must name the attribute");
     refused("UPDATE T SET a = 1 WHERE pk = 1 RETURNING SOME", "ALL or MODIFIED");
     refused("UPDATE T SET a = 1 WHERE pk = 1 RETURNING ALL THE *", "OLD or NEW");
-    refused("DELETE FROM T WHERE pk = 1 RETURNING ALL NEW *", "ALL OLD * only");
-    refused("DELETE FROM T.I WHERE pk = 1", "not an index");
+    refused("DELETE FROM T WHERE pk = 1 RETURNING ALL NEW *",
+            "Invalid returning clause: RETURNING ALL NEW *. Only RETURNING ALL OLD * is allowed "
+            "in DELETE statements.");
+    refused("DELETE FROM T WHERE pk = 1 RETURNING MODIFIED OLD *", "RETURNING MODIFIED OLD *.");
+    /* functions: DynamoDB's outside a condition, and those it does not have */
+    refused("SELECT COUNT(*) FROM T", "Unsupported operation: function COUNT() is not supported");
+    refused("SELECT size(a) FROM T", "Unsupported operation: size() is a condition function");
+    refused("SELECT a, \"b\".c + 1 FROM T", "Unsupported operation: arithmetic in a SELECT list");
+    refused("SELECT * FROM T WHERE d < utcnow()", "function utcnow() is not supported");
+    refused("SELECT * FROM T WHERE date_to_string(d, 'yyyy') = '2020'",
+            "function date_to_string() is not supported");
+    refused("SELECT * FROM T WHERE a = begins_with(b, 'x')", "begins_with() is a condition");
+    refused("UPDATE T SET a = upper(b) WHERE pk = 1", "function upper() is not supported");
+    refused("DELETE FROM T.I WHERE pk = 1", "This operation is not supported on an index");
     refused("EXISTS(SELECT * FROM T WHERE pk = 1)", "Expected data manipulation");
     refused("SELECT * FROM T WHERE a = ?", "don't match");
     memset(deep, '(', sizeof(deep));
