@@ -70,6 +70,13 @@ static const struct {
     {"UpdateContinuousBackups", pitr_update},
     {"DescribeContinuousBackups", pitr_describe},
     {"RestoreTableToPointInTime", pitr_restore},
+    /* global tables of version 2017.11.29 (table.h) */
+    {"CreateGlobalTable", table_global_legacy},
+    {"UpdateGlobalTable", table_global_legacy},
+    {"DescribeGlobalTable", table_global_legacy},
+    {"DescribeGlobalTableSettings", table_global_legacy},
+    {"UpdateGlobalTableSettings", table_global_legacy},
+    {"ListGlobalTables", table_global_legacy},
     /* PartiQL (partiql_exec.h) */
     {"ExecuteStatement", ddb_partiql_execute},
     {"BatchExecuteStatement", ddb_partiql_batch},
@@ -688,15 +695,24 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
                     ? strstr(arn->valuestring, ":table/") + 7
                     : "";
     }
+    /* the legacy global tables API: the global table's ARN (ListGlobalTables: "*") */
+    if (strstr(c->op, "GlobalTable")) {
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(c->in, "GlobalTableName");
+        table = NULL;
+        q.resource = cJSON_IsString(g) ? arena_sprintf(c->a, "arn:aws:dynamodb::%s:global-table/%s",
+                                                       c->d->account, g->valuestring)
+                                       : "*";
+    }
     if (c->r->remote_addr && *c->r->remote_addr)
         ddb_kvs_add(c, &base, "aws:SourceIp", c->r->remote_addr);
     ddb_kvs_add(c, &base, "aws:SecureTransport", c->r->tls ? "true" : "false");
     ddb_kvs_add(c, &base, "aws:RequestedRegion", c->d->region);
     q.who = who;
     q.action = arena_sprintf(c->a, "dynamodb:%s", c->op);
-    q.resource = table ? arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
-                                       c->d->account, table)
-                       : "*";
+    if (!q.resource)
+        q.resource = table ? arena_sprintf(c->a, "arn:aws:dynamodb:%s:%s:table/%s", c->d->region,
+                                           c->d->account, table)
+                           : "*";
     q.context = base.kv;
     q.ncontext = base.n;
     /* DynamoDB Streams: the stream's ARN (ListStreams: "*") */

@@ -985,6 +985,12 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         rc = err_set(e, ERR_INVALID, "Table already has an enabled stream: TableName: %s", x->name);
         goto out;
     }
+    if (x->stream == 0 && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(desc, "_replicas"))) {
+        rc = err_set(e, ERR_INVALID,
+                     "One or more parameter values were invalid: Disabling Stream is not allowed "
+                     "for a Global Table replica.");
+        goto out;
+    }
     if (x->stream == 0 && !ss) {
         rc = err_set(e, ERR_INVALID, "Table already has stream disabled: TableName: %s", x->name);
         goto out;

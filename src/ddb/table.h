@@ -70,6 +70,12 @@ void replica_describe(cJSON *replica, const cJSON *desc, const char *region);
  * ReplicaUpdates @ups (@others: it also asks for other changes, which AWS
  * refuses): checks them, then hands them to the replicator (table_replica.c). */
 void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *ups, bool others);
+/* table_global_legacy - the global tables API of version 2017.11.29
+ * (CreateGlobalTable, UpdateGlobalTable, DescribeGlobalTable,
+ * DescribeGlobalTableSettings, UpdateGlobalTableSettings, ListGlobalTables),
+ * answered as DynamoDB answers it now that only version 2019.11.21 (replicas
+ * through UpdateTable) makes new global tables: no legacy global table exists. */
+void table_global_legacy(struct ddb_call *c);
 
 /* table_desc_get - the stored descriptor of table @name (owned, cJSON_Delete);
  * ERR_NOTFOUND "Requested resource not found: Table: <name> not found".

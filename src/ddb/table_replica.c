@@ -7,8 +7,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "ddb_repl.h"
 #include "table.h"
+
+/* The stream a table gets as it becomes global. */
+struct stream_on {
+    struct ddb_call *c;
+    const char *name;
+    const cJSON *ups;
+};
+
+static bool has_create(const cJSON *ups)
+{
+    const cJSON *u;
+
+    cJSON_ArrayForEach(u, ups)
+    {
+        if (cJSON_GetObjectItemCaseSensitive(u, "Create"))
+            return true;
+    }
+    return false;
+}
+
+static enum err_code stream_on_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct stream_on *x = arg;
+    cJSON *desc = NULL;
+    enum err_code rc = table_desc_get(t, x->name, &desc, e);
+
+    if (!rc && !cJSON_GetObjectItemCaseSensitive(desc, "StreamSpecification")) {
+        table_stream_set(x->c->d, desc, x->name, "NEW_AND_OLD_IMAGES");
+        rc = table_desc_put(t, x->name, desc, e);
+    }
+    cJSON_Delete(desc);
+    return rc;
+}
+
+static void stream_on_done(void *arg, enum err_code rc, const struct err *e)
+{
+    struct stream_on *x = arg;
+
+    if (rc) {
+        ddb_reply_err(x->c, rc, e->msg);
+        return;
+    }
+    x->c->d->repl->replica_updates(x->c->d->repl->ud, x->c, x->name, x->ups);
+}
 
 /* table_replica_updates - UpdateTable's ReplicaUpdates: check what can be checked
  * here, then hand the work (other regions are involved) to the replicator. */
@@ -16,11 +61,11 @@ void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *up
 {
     struct store_txn *t = NULL;
     cJSON *desc = NULL;
-    const cJSON *u, *ss;
+    const cJSON *u;
+    bool streamed;
     struct err e = {0};
     enum err_code rc;
     int i = 0;
-    char msg[512];
 
     if (ddb_args_failed(c))
         return;
@@ -64,11 +109,9 @@ void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *up
         if (up)
             continue; /* checked against the table below */
         if (strcmp(rn, c->d->region) == 0) {
-            snprintf(msg, sizeof(msg),
-                     "One or more parameter values were invalid: The replica region %.64s is "
-                     "the region of this request",
-                     rn);
-            ddb_reply_err(c, ERR_INVALID, msg);
+            ddb_reply_err(c, ERR_INVALID,
+                          "Cannot add or delete the local region through ReplicaUpdates. Use "
+                          "CreateTable, DeleteTable, or UpdateTable as required.");
             return;
         }
     }
@@ -91,20 +134,7 @@ void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *up
             return;
         }
     }
-    ss = cJSON_GetObjectItemCaseSensitive(desc, "StreamSpecification");
-    if (!ss ||
-        strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ss, "StreamViewType"))
-                   ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ss, "StreamViewType"))
-                   : "",
-               "NEW_AND_OLD_IMAGES") != 0) {
-        cJSON_Delete(desc);
-        snprintf(msg, sizeof(msg),
-                 "Table: %.255s must have DynamoDB Streams enabled with StreamViewType "
-                 "NEW_AND_OLD_IMAGES to add or remove replicas",
-                 name);
-        ddb_reply_err(c, ERR_INVALID, msg);
-        return;
-    }
+    streamed = cJSON_GetObjectItemCaseSensitive(desc, "StreamSpecification") != NULL;
     cJSON_Delete(desc);
     if (!c->d->repl || !c->d->repl->replica_updates) {
         ddb_reply_err(c, ERR_INVALID,
@@ -112,7 +142,46 @@ void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *up
                       "(tandem server --peer REGION=URL)");
         return;
     }
+    /* A table becoming global gets a NEW_AND_OLD_IMAGES stream unless it has
+     * one already (of any view type, which it keeps), as DynamoDB does; the
+     * replicas are then made from the table as it is. */
+    if (!streamed && has_create(ups)) {
+        struct stream_on *x = arena_calloc(c->a, sizeof(*x));
+
+        x->c = c;
+        x->name = name;
+        x->ups = ups;
+        store_submit(c->d->store, stream_on_apply, stream_on_done, x);
+        return;
+    }
     c->d->repl->replica_updates(c->d->repl->ud, c, name, ups);
+}
+
+void table_global_legacy(struct ddb_call *c)
+{
+    const char *name = NULL;
+    struct buf b;
+
+    if (strcmp(c->op, "ListGlobalTables") != 0) {
+        name = ddb_arg_str(c, c->in, "GlobalTableName");
+        if (!name)
+            ddb_verr_null(c, "globalTableName");
+    }
+    if (ddb_args_failed(c))
+        return;
+    if (!name) {
+        buf_init(&b, 0);
+        buf_puts(&b, "{\"GlobalTables\":[]}");
+        ddb_reply(c, &b);
+    } else if (strcmp(c->op, "CreateGlobalTable") == 0) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "DynamoDB global tables version 2017.11.29 is not supported. We recommend "
+                      "using DynamoDB global tables version 2019.11.21, instead of version "
+                      "2017.11.29 (Legacy).");
+    } else {
+        backup_reply_error(c, "GlobalTableNotFoundException",
+                           "Global table with name '%.255s' does not exist.", name);
+    }
 }
 
 void ddb_set_replicator(struct ddb *d, const struct ddb_replicator *r)

@@ -187,14 +187,91 @@ class TwoRegions(unittest.TestCase):
         self.assertEqual(replicas(self.w)["us-west-2"]["ProvisionedThroughputOverride"],
                          {"ReadCapacityUnits": 7})  # nothing changed by the refused ones
 
-    def test_replica_needs_new_and_old_images_stream(self):
+    def test_replica_gets_a_stream_unless_it_has_one(self):
+        # without a stream: making it global turns on NEW_AND_OLD_IMAGES, in both regions
         create_table(self.e, "nostream", stream=False)
+        self.e.get_waiter("table_exists").wait(TableName="nostream")
+        self.assertNotIn("StreamSpecification", self.e.describe_table(TableName="nostream")["Table"])
+        add_replica(self.e, "nostream", "us-west-2")
+        for c in (self.e, self.w):
+            t = c.describe_table(TableName="nostream")["Table"]
+            self.assertEqual(t["StreamSpecification"], STREAM)
+            self.assertTrue(t["LatestStreamArn"].startswith(
+                "arn:aws:dynamodb:%s:" % c.meta.region_name))
+            self.assertEqual(t["GlobalTableVersion"], "2019.11.21")
+        # while global the stream stays: neither disabled nor changed
         with self.assertRaises(self.e.exceptions.ClientError) as cm:
-            add_replica(self.e, "nostream", "us-west-2")
+            self.e.update_table(TableName="nostream", StreamSpecification={"StreamEnabled": False})
         self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
-        self.assertIn("NEW_AND_OLD_IMAGES", cm.exception.response["Error"]["Message"])
-        with self.assertRaises(self.w.exceptions.ResourceNotFoundException):
-            self.w.describe_table(TableName="nostream")
+        self.assertIn("Disabling Stream is not allowed for a Global Table replica",
+                      cm.exception.response["Error"]["Message"])
+        with self.assertRaises(self.e.exceptions.ClientError) as cm:
+            self.e.update_table(TableName="nostream", StreamSpecification={
+                "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+        self.assertIn("already has an enabled stream", cm.exception.response["Error"]["Message"])
+        # a KEYS_ONLY stream is kept as it is, and replication works all the same
+        self.e.create_table(TableName="keysonly", KeySchema=KEY_SCHEMA, AttributeDefinitions=ATTRS,
+                            BillingMode="PAY_PER_REQUEST",
+                            StreamSpecification={"StreamEnabled": True,
+                                                 "StreamViewType": "KEYS_ONLY"})
+        add_replica(self.e, "keysonly", "us-west-2")
+        self.assertEqual(self.e.describe_table(TableName="keysonly")["Table"]["StreamSpecification"],
+                         {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+        self.e.put_item(TableName="keysonly", Item={"pk": {"S": "k"}, "v": {"S": "east"}})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if "Item" in self.w.get_item(TableName="keysonly", Key={"pk": {"S": "k"}}):
+                break
+            time.sleep(0.2)
+        self.assertEqual(self.w.get_item(TableName="keysonly", Key={"pk": {"S": "k"}})["Item"],
+                         {"pk": {"S": "k"}, "v": {"S": "east"}})
+        # the last replica gone, the table is regional again and keeps its stream,
+        # which may then be turned off
+        self.e.update_table(TableName="nostream",
+                            ReplicaUpdates=[{"Delete": {"RegionName": "us-west-2"}}])
+        t = self.e.describe_table(TableName="nostream")["Table"]
+        self.assertNotIn("Replicas", t)
+        self.assertNotIn("GlobalTableVersion", t)
+        self.assertEqual(t["StreamSpecification"], STREAM)
+        self.e.update_table(TableName="nostream", StreamSpecification={"StreamEnabled": False})
+        self.assertNotIn("StreamSpecification", self.e.describe_table(TableName="nostream")["Table"])
+
+    def test_the_local_region_is_no_replica_update(self):
+        create_table(self.e, "local")
+        for op in ("Create", "Delete"):
+            with self.assertRaises(self.e.exceptions.ClientError) as cm:
+                self.e.update_table(TableName="local",
+                                    ReplicaUpdates=[{op: {"RegionName": "us-east-1"}}])
+            self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+            self.assertIn("Cannot add or delete the local region through ReplicaUpdates",
+                          cm.exception.response["Error"]["Message"])
+
+    def test_legacy_global_tables_api(self):
+        # version 2017.11.29 makes no new global tables; a 2019.11.21 one is not one of its
+        self.global_table("legacy")
+        with self.assertRaises(self.e.exceptions.ClientError) as cm:
+            self.e.create_global_table(GlobalTableName="legacy",
+                                       ReplicationGroup=[{"RegionName": "us-west-2"}])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+        self.assertIn("2017.11.29 is not supported", cm.exception.response["Error"]["Message"])
+        calls = [
+            lambda n: self.e.describe_global_table(GlobalTableName=n),
+            lambda n: self.e.describe_global_table_settings(GlobalTableName=n),
+            lambda n: self.e.update_global_table(
+                GlobalTableName=n, ReplicaUpdates=[{"Delete": {"RegionName": "us-west-2"}}]),
+            lambda n: self.e.update_global_table_settings(GlobalTableName=n,
+                                                          GlobalTableBillingMode="PAY_PER_REQUEST"),
+        ]
+        for call in calls:
+            for name in ("legacy", "nosuch"):
+                with self.assertRaises(self.e.exceptions.GlobalTableNotFoundException) as cm:
+                    call(name)
+                self.assertEqual(cm.exception.response["Error"]["Message"],
+                                 "Global table with name '%s' does not exist." % name)
+        self.assertEqual(self.e.list_global_tables()["GlobalTables"], [])
+        self.assertEqual(self.w.list_global_tables(RegionName="us-west-2")["GlobalTables"], [])
+        # the replicas are untouched by all that
+        self.assertEqual(len(self.e.describe_table(TableName="legacy")["Table"]["Replicas"]), 2)
 
     def test_replica_unknown_region_and_duplicate(self):
         self.global_table("dups")
