@@ -18,8 +18,6 @@
 #include "stack_provider.h"
 #include "stack_state.h"
 
-#define PROVIDER_TYPE "pulumi:providers:aws"
-
 const char *stack_op_name(enum stack_op op)
 {
     static const char *const names[STACK_OP_N] = {"same",   "create",  "update", "replace",

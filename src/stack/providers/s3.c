@@ -27,6 +27,28 @@ static char *bucket_path(const char *bucket)
     return p;
 }
 
+enum err_code s3prov_write(const struct stack_target *t, const struct awsc_req *r,
+                           struct awsc_resp *resp, struct err *e)
+{
+    enum err_code rc;
+
+    atomic_fetch_add(&stack_provider_writes, 1);
+    if (awsc_call(t->creds, r, resp, e) != ERR_OK) {
+        awsc_resp_free(resp);
+        return err_set(e, ERR_IO, "region %s unreachable at %s", t->region, t->endpoint);
+    }
+    if (resp->status >= 200 && resp->status <= 299)
+        return ERR_OK;
+    char *code = stack_prov_xml_text(resp->body.ptr, "Code");
+    char *msg = stack_prov_xml_text(resp->body.ptr, "Message");
+    rc = err_set(e, resp->status == 404 ? ERR_NOTFOUND : ERR_INVALID, "%s: %s: %s", t->region,
+                 code ? code : "error", msg ? msg : "");
+    free(code);
+    free(msg);
+    awsc_resp_free(resp);
+    return rc;
+}
+
 /* A call with an XML body and its Content-MD5. */
 static enum err_code put_xml(const struct stack_target *t, const char *bucket, const char *query,
                              const char *xml, struct err *e)
@@ -52,22 +74,10 @@ static enum err_code put_xml(const struct stack_target *t, const char *bucket, c
 
     EVP_Digest(xml, strlen(xml), md5, &mlen, EVP_md5(), NULL);
     base64_encode(md5, mlen, b64);
-    atomic_fetch_add(&stack_provider_writes, 1);
-    rc = awsc_call(t->creds, &r, &resp, e);
+    rc = s3prov_write(t, &r, &resp, e);
     free(path);
-    if (rc) {
+    if (rc == ERR_OK)
         awsc_resp_free(&resp);
-        return err_set(e, ERR_IO, "region %s unreachable at %s", t->region, t->endpoint);
-    }
-    if (resp.status < 200 || resp.status > 299) {
-        char *code = stack_prov_xml_text(resp.body.ptr, "Code");
-        char *msg = stack_prov_xml_text(resp.body.ptr, "Message");
-        rc = err_set(e, resp.status == 404 ? ERR_NOTFOUND : ERR_INVALID, "%s: %s: %s", t->region,
-                     code ? code : "error", msg ? msg : "");
-        free(code);
-        free(msg);
-    }
-    awsc_resp_free(&resp);
     return rc;
 }
 

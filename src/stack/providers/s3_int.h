@@ -1,5 +1,6 @@
-/* s3_int.h - what the S3 providers share (s3.c, s3_xml.c): the XML documents
- * of the bucket configurations. Not for other files. */
+/* s3_int.h - what the S3 providers share (s3.c, s3_xml.c, s3_object.c): the
+ * XML documents of the bucket configurations and the call that writes them.
+ * Not for other files. */
 #ifndef TANDEM_STACK_PROVIDERS_S3_INT_H
 #define TANDEM_STACK_PROVIDERS_S3_INT_H
 
@@ -7,10 +8,20 @@
 
 #include <cjson/cJSON.h>
 
+#include "awsc.h"
 #include "buf.h"
 #include "err.h"
+#include "stack_provider.h"
 
 #define XMLNS "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""
+
+/* s3prov_write - send the write @r (counted in stack_provider_writes) to the
+ * region of @t. Returns ERR_OK for a 2xx answer, which is then in @resp (the
+ * caller frees it with awsc_resp_free); otherwise nothing is left to free and
+ * @e says why: ERR_IO when the region did not answer, ERR_NOTFOUND for a 404,
+ * ERR_INVALID for another status (with S3's Code and Message). */
+enum err_code s3prov_write(const struct stack_target *t, const struct awsc_req *r,
+                           struct awsc_resp *resp, struct err *e);
 
 /* s3prov_xml_elem - append <@tag>@text</@tag>, @text XML-escaped; nothing when @text is NULL. */
 void s3prov_xml_elem(struct buf *b, const char *tag, const char *text);

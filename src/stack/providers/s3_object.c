@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "mem.h"
+#include "s3_int.h"
 #include "stack_provider.h"
 
 /* The object's bytes: source (fn::stringAsset / fn::fileAsset), content, or contentBase64. */
@@ -130,26 +131,13 @@ static enum err_code obj_put(const struct stack_target *t, const cJSON *in, cJSO
                              .body = body.ptr ? body.ptr : "",
                              .body_len = body.len,
                              .timeout_ms = 60000};
-        atomic_fetch_add(&stack_provider_writes, 1);
-        rc = awsc_call(t->creds, &r, &resp, e);
+        rc = s3prov_write(t, &r, &resp, e);
     }
     free(path);
     buf_free(&body);
     buf_free(&tagq);
-    if (rc) {
-        awsc_resp_free(&resp);
-        return err_set(e, ERR_IO, "region %s unreachable at %s", t->region, t->endpoint);
-    }
-    if (resp.status < 200 || resp.status > 299) {
-        char *code = stack_prov_xml_text(resp.body.ptr, "Code");
-        char *msg = stack_prov_xml_text(resp.body.ptr, "Message");
-        rc = err_set(e, resp.status == 404 ? ERR_NOTFOUND : ERR_INVALID, "%s: %s: %s", t->region,
-                     code ? code : "error", msg ? msg : "");
-        free(code);
-        free(msg);
-        awsc_resp_free(&resp);
+    if (rc)
         return rc;
-    }
     for (size_t i = 0; i < resp.nheaders; i++) {
         if (!strcasecmp(resp.headers[i].name, "etag"))
             rawtag = resp.headers[i].value;
