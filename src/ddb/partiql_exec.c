@@ -15,6 +15,7 @@
  * replication of the operation it stands for. */
 #include "partiql_exec.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -807,22 +808,41 @@ void ddb_partiql_execute(struct ddb_call *c)
 
 /* ---- BatchExecuteStatement ---- */
 
+/*
+ * The statements of a batch run side by side, as DynamoDB runs them: the
+ * request thread starts every one, each in an arena of its own (a write's
+ * answer comes on the store's writer thread while the request thread may
+ * still be starting the next), and whichever thread finishes the last one
+ * answers. Nothing is started from the writer thread.
+ */
+struct batch_stmt {
+    struct batch *x;
+    size_t i;
+};
+
 struct batch {
     struct ddb_call *c;
-    size_t n, i;
+    size_t n;
     struct plan pl[BATCH_MAX];
+    struct batch_stmt stmt[BATCH_MAX];
     struct buf out[BATCH_MAX]; /* each statement's response */
-    cJSON *cc;                 /* ConsumedCapacity, one entry per table */
-    bool reads;
+    cJSON *cc[BATCH_MAX];      /* each statement's ConsumedCapacity */
+    atomic_size_t running;     /* statements under way, +1 while they are started */
 };
 
 static void batch_free(void *p)
 {
     struct batch *x = p;
 
-    for (size_t i = 0; i < BATCH_MAX; i++)
+    for (size_t i = 0; i < BATCH_MAX; i++) {
         buf_free(&x->out[i]);
-    cJSON_Delete(x->cc);
+        cJSON_Delete(x->cc[i]);
+    }
+}
+
+static void arena_free_cb(void *p)
+{
+    arena_free(p);
 }
 
 /* capacity_add - add the ConsumedCapacity @cc of one statement to @all's
@@ -887,15 +907,46 @@ static void batch_error(struct buf *b, const struct plan *pl, const char *code, 
     buf_putc(b, '}');
 }
 
-static void batch_run(struct batch *x);
+/* batch_answer - the answer once every statement has one. */
+static void batch_answer(struct batch *x)
+{
+    struct ddb_call *c = x->c;
+    cJSON *cc = cJSON_CreateArray();
+    struct buf b;
+
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"Responses\":[");
+    for (size_t i = 0; i < x->n; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        buf_append(&b, x->out[i].ptr, x->out[i].len);
+        if (x->cc[i])
+            capacity_add(cc, x->cc[i]);
+    }
+    buf_putc(&b, ']');
+    if (cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity") && cc->child)
+        put_member(&b, "ConsumedCapacity", cc);
+    buf_putc(&b, '}');
+    cJSON_Delete(cc);
+    ddb_reply(c, &b);
+}
+
+/* batch_release - one statement (or the starting of them) is done; the last
+ * to be done answers. */
+static void batch_release(struct batch *x)
+{
+    if (atomic_fetch_sub(&x->running, 1) == 1)
+        batch_answer(x);
+}
 
 static void batch_done(struct ddb_call *sc, int status, struct buf *body)
 {
-    struct batch *x = sc->hook_arg;
-    struct plan *pl = &x->pl[x->i];
-    struct buf *b = &x->out[x->i];
+    struct batch_stmt *bs = sc->hook_arg;
+    struct batch *x = bs->x;
+    struct plan *pl = &x->pl[bs->i];
+    struct buf *b = &x->out[bs->i];
     cJSON *out = cJSON_ParseWithLength(body->ptr, body->len);
-    const cJSON *cc = cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity");
+    cJSON *cc = cJSON_DetachItemFromObjectCaseSensitive(out, "ConsumedCapacity");
 
     if (status != 200) {
         const char *type = err_type(out);
@@ -917,56 +968,50 @@ static void batch_done(struct ddb_call *sc, int status, struct buf *body)
             put_member(b, "Item", cJSON_GetArrayItem(items, 0));
         buf_putc(b, '}');
     }
-    if (cc)
-        capacity_add(x->cc, cc);
+    x->cc[bs->i] = cc;
     cJSON_Delete(out);
-    x->i++;
-    batch_run(x);
+    batch_release(x);
 }
 
-/* batch_run - run the statements from x->i on; the last answers. */
-static void batch_run(struct batch *x)
+/* batch_start - start every statement (the refused ones answer at once). */
+static void batch_start(struct batch *x)
 {
     struct ddb_call *c = x->c;
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity");
-    struct buf b;
 
-    for (; x->i < x->n; x->i++) {
-        struct plan *pl = &x->pl[x->i];
+    atomic_init(&x->running, 1);
+    for (size_t i = 0; i < x->n; i++) {
+        static const char *const types[] = {[ERR_INVALID] = "ValidationException",
+                                            [ERR_DENIED] = "AccessDeniedException",
+                                            [ERR_NOTFOUND] = "ResourceNotFoundException"};
+        struct plan *pl = &x->pl[i];
+        struct arena *sa;
         struct ddb_call *sc;
         cJSON *in;
 
         if (pl->code != ERR_OK) {
-            static const char *const types[] = {[ERR_INVALID] = "ValidationException",
-                                                [ERR_DENIED] = "AccessDeniedException",
-                                                [ERR_NOTFOUND] = "ResourceNotFoundException"};
             const char *type =
                 (size_t)pl->code < sizeof(types) / sizeof(types[0]) && types[pl->code]
                     ? types[pl->code]
                     : "InternalServerError";
 
-            batch_error(&x->out[x->i], pl, batch_code(type), pl->msg, NULL);
+            batch_error(&x->out[i], pl, batch_code(type), pl->msg, NULL);
             continue;
         }
         in = cJSON_Duplicate(pl->in, 1);
         if (cap)
             cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
-        sc = ddb_subcall(c, pl->op, in, batch_done, x);
-        ddb_op_find(pl->op)(sc); /* continues in batch_done */
-        return;
+        x->stmt[i].x = x;
+        x->stmt[i].i = i;
+        sc = ddb_subcall(c, pl->op, in, batch_done, &x->stmt[i]);
+        /* freed before what ddb_subcall hung on the request's arena */
+        sa = arena_new();
+        arena_on_free(c->a, arena_free_cb, sa);
+        sc->a = sa;
+        atomic_fetch_add(&x->running, 1);
+        ddb_op_find(pl->op)(sc); /* done in batch_done, here or on the writer thread */
     }
-    buf_init(&b, 0);
-    buf_puts(&b, "{\"Responses\":[");
-    for (size_t i = 0; i < x->n; i++) {
-        if (i)
-            buf_putc(&b, ',');
-        buf_append(&b, x->out[i].ptr, x->out[i].len);
-    }
-    buf_putc(&b, ']');
-    if (cap && x->cc->child)
-        put_member(&b, "ConsumedCapacity", x->cc);
-    buf_putc(&b, '}');
-    ddb_reply(c, &b);
+    batch_release(x);
 }
 
 void ddb_partiql_batch(struct ddb_call *c)
@@ -981,7 +1026,6 @@ void ddb_partiql_batch(struct ddb_call *c)
     x->c = c;
     for (size_t i = 0; i < BATCH_MAX; i++)
         buf_init(&x->out[i], 0);
-    x->cc = cJSON_CreateArray();
     arena_on_free(c->a, batch_free, x);
     if (!stmts && !c->serial)
         ddb_verr_null(c, "statements");
@@ -1032,8 +1076,7 @@ void ddb_partiql_batch(struct ddb_call *c)
                       "or write statements, not both");
         return;
     }
-    x->i = 0;
-    batch_run(x);
+    batch_start(x);
 }
 
 /* ---- ExecuteTransaction ---- */

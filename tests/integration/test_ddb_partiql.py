@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import subprocess
+import threading
 import time
 import unittest
 import uuid
@@ -227,9 +228,17 @@ class PartiQL(ServerTestCase):
                                 ConsistentRead=True)
         self.assertEqual((code, msg), ("ValidationException", "Strongly consistent read is "
                                        "not supported on Global Secondary Indexes"))
-        self.assertEqual(len(self.x('SELECT * FROM "%s"."by-g" WHERE g = \'x\'' % t)["Items"]),
-                         4)
         self.assertEqual(len(self.get(t, {"pk": {"S": "p"}, "sk": {"N": "0"}})), 4)
+        out = self.x('SELECT * FROM "%s"."by-g" WHERE g = \'x\'' % t,
+                     ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(len(out["Items"]), 4)
+        self.assertEqual(out["ConsumedCapacity"]["GlobalSecondaryIndexes"],
+                         {"by-g": {"CapacityUnits": 0.5}})
+        out = self.x('UPDATE "%s" SET n = 1 WHERE pk = \'p\' AND sk = 0' % t,
+                     ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(out["ConsumedCapacity"]["Table"], {"CapacityUnits": 1.0})
+        self.assertEqual(out["ConsumedCapacity"]["GlobalSecondaryIndexes"],
+                         {"by-g": {"CapacityUnits": 1.0}})
 
     # -- INSERT, UPDATE, DELETE -------------------------------------------------
 
@@ -466,6 +475,41 @@ class PartiQL(ServerTestCase):
         out = self.ddb.batch_execute_statement(Statements=[
             {"Statement": "SELECT * FROM \"%s\".\"ix\" WHERE pk = 'a' AND sk = 1" % t}])
         self.assertEqual(out["Responses"][0]["Error"]["Code"], "ValidationError")
+
+    def test_batch_side_by_side(self):
+        # 25 writes on two tables, from four callers at once: every statement
+        # answers in its place, each table's capacity adds up
+        t, u = self.new_table("N"), self.new_table()
+        errors = []
+
+        def one(c):
+            try:
+                stmts = [{"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'c%d', 'sk': %d}"
+                          % (t, c, i)} for i in range(20)]
+                stmts += [{"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'c%d-%d'}" % (u, c, i)}
+                          for i in range(4)]
+                stmts.append({"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'c%d', 'sk': 0}"
+                              % (t, c)})
+                out = self.ddb.batch_execute_statement(Statements=stmts,
+                                                       ReturnConsumedCapacity="TOTAL")
+                r = out["Responses"]
+                self.assertEqual(r[:20], [{"TableName": t}] * 20)
+                self.assertEqual(r[20:24], [{"TableName": u}] * 4)
+                self.assertEqual(r[24]["Error"]["Code"], "DuplicateItem")
+                cc = {e["TableName"]: e["CapacityUnits"] for e in out["ConsumedCapacity"]}
+                self.assertEqual(cc[u], 4.0)
+                self.assertEqual(cc[t], 20.0)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=one, args=(c,)) for c in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual(self.ddb.scan(TableName=t, Select="COUNT")["Count"], 80)
+        self.assertEqual(self.ddb.scan(TableName=u, Select="COUNT")["Count"], 16)
 
     # -- ExecuteTransaction ---------------------------------------------------------
 
