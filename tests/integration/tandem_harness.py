@@ -2,7 +2,8 @@
 
 Standard library only. A test does:
 
-    srv = Server(tls=True).start()      # free ports, temp data dir, fresh keys
+    srv = Server(tls=True).start()      # free ports, temp data dir, fresh keys;
+                                         # returns once the server logged event=ready
     ...                                  # srv.url(), srv.url(tls=True), srv.env()
     srv.stop()                           # SIGTERM, exit status 0, nothing from ASan
 
@@ -144,6 +145,10 @@ class ServerError(AssertionError):
 _RUNNING = set()  # servers still running when the test process exits get SIGKILL
 _SPAWNED = []  # every server started, in order (a failing test reports the ones it ran)
 STDERR_TAIL_LINES = 80
+# how long a server may take to be ready (a loaded machine, ASan: seconds, not
+# the usual fraction of one), and how often start() tries a new port
+START_TIMEOUT = float(os.environ.get("TANDEM_TEST_START_TIMEOUT") or 60)
+START_ATTEMPTS = 3
 # what a client's exception or a traceback says when the server did not answer in time
 TIMEOUT_MARKS = ("ReadTimeoutError", "ConnectTimeoutError", "Read timed out", "timed out",
                  "TimeoutExpired", "TimeoutError")
@@ -218,28 +223,83 @@ class Server:
         _SPAWNED.append(self)
         return self
 
-    def start(self, timeout=60):
-        self.spawn()
-        self.wait_healthy(timeout)
+    def start(self, timeout=None):
+        """spawn() and wait_healthy(). A server that could not listen because
+        another process took its port after free_port() chose it (other test
+        processes pick ports from the same range) is started again on new
+        ports, at most START_ATTEMPTS times in all."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.spawn()
+            try:
+                self.wait_healthy(timeout)
+                return self
+            except ServerError:
+                if attempt == START_ATTEMPTS or not self.lost_port():
+                    raise
+                sys.stderr.write("tandem server: port %s was taken before it listened; "
+                                 "starting it again on new ports\n" % self.port)
         return self
 
-    def wait_healthy(self, timeout=60):
-        deadline = time.monotonic() + timeout
+    def lost_port(self):
+        """The server exited because its port was taken (its fatal error)."""
+        return (self.proc is None or self.proc.poll() is not None) and \
+            "Address already in use" in self.stderr_tail(lines=5)
+
+    def wait_healthy(self, timeout=None):
+        """Wait until the server is ready, on its own signal: the `event=ready`
+        line it logs once every listener (HTTPS too) is bound and every module
+        is open, then GET / answering "healthy" (a server whose log level hides
+        that line: GET / on each of its ports). Waits at most @timeout seconds
+        (START_TIMEOUT: 60, or $TANDEM_TEST_START_TIMEOUT); polls every few ms
+        at first, so a quick start is seen at once. When the server exits or
+        the time is up, raises ServerError with its stderr tail (and, when it
+        hangs, its threads' backtraces), and the hung server is killed."""
+        timeout = timeout or START_TIMEOUT
+        started = time.monotonic()
+        deadline = started + timeout
+        ready, offset, pause = self.log_level not in ("debug", "info"), 0, 0.005
         while True:
             if self.proc.poll() is not None:
-                raise ServerError("tandem server exited with %s before it was healthy:\n%s"
-                                  % (self.proc.returncode, self.stderr()))
-            try:
-                status, body = self.health()
-                if status == 200 and body.startswith("healthy"):
-                    return
-            except OSError:
-                pass
+                raise ServerError("tandem server exited with %s before it was ready "
+                                  "(after %.1fs); its stderr, last %d lines:\n%s"
+                                  % (self.proc.returncode, time.monotonic() - started,
+                                     STDERR_TAIL_LINES, self.stderr_tail()))
+            if not ready:
+                ready, offset = self._logged_ready(offset)
+            if ready and self._answers_health():
+                return
             if time.monotonic() > deadline:
+                what = ("not healthy" if ready else "no event=ready") + \
+                    " after %ss (port %s)" % (timeout, self.port)
+                self.report_hang("tandem server not ready: " + what)
                 self.kill()
-                raise ServerError("tandem server not healthy after %ss:\n%s"
-                                  % (timeout, self.stderr()))
-            time.sleep(0.05)
+                raise ServerError("tandem server %s; its stderr, last %d lines:\n%s"
+                                  % (what, STDERR_TAIL_LINES, self.stderr_tail()))
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def _logged_ready(self, offset):
+        """(whether stderr has the `event=ready` line, where to read next):
+        reads what came after @offset, up to its last complete line."""
+        try:
+            with open(self.stderr_path, "rb") as f:
+                f.seek(offset)
+                text = f.read()
+        except OSError:
+            return False, offset
+        end = text.rfind(b"\n") + 1
+        return b" event=ready " in text[:end], offset + end
+
+    def _answers_health(self):
+        ports = [False, True] if self.tls and self.log_level not in ("debug", "info") else [False]
+        try:
+            for tls in ports:
+                status, body = self.health(tls=tls)
+                if status != 200 or not body.startswith("healthy"):
+                    return False
+            return True
+        except (OSError, http.client.HTTPException):
+            return False
 
     def health(self, tls=False):
         conn = self.connection(tls=tls, timeout=5)

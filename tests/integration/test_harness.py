@@ -1,5 +1,7 @@
 """The harness's diagnostics for failures and hangs: a failed test prints its
-servers' stderr tail; a call that times out dumps the server's threads (gdb)."""
+servers' stderr tail; a call that times out dumps the server's threads (gdb).
+And its start-up: ready on the server's own signal, every listener included; a
+port taken before the server listened is retried; a failed start shows why."""
 
 import io
 import os
@@ -14,7 +16,9 @@ from tandem_harness import Server, ServerTestCase
 
 def load_tests(loader, tests, pattern):
     """Only Diagnostics: _Failing fails on purpose, run by Diagnostics."""
-    return loader.loadTestsFromTestCase(Diagnostics)
+    suite = loader.loadTestsFromTestCase(Diagnostics)
+    suite.addTests(loader.loadTestsFromTestCase(StartUp))
+    return suite
 
 
 class _Failing(ServerTestCase):
@@ -117,6 +121,69 @@ class Diagnostics(unittest.TestCase):
         self.assertIn("Thread ", err.getvalue())
         self.assertIn("event=", err.getvalue())  # and the stderr tail
         srv.stop()
+
+
+class StartUp(unittest.TestCase):
+    def test_ready_means_every_listener_answers(self):
+        srv = Server(tls=True).start()
+        self.addCleanup(srv.cleanup)
+        # no wait of the test's own: HTTPS is bound after HTTP, before event=ready
+        self.assertEqual(srv.health(tls=True)[0], 200)
+        self.assertEqual(srv.health()[0], 200)
+        self.assertIn(" event=ready ", srv.stderr())
+        srv.stop()
+
+    def test_taken_port_starts_again_on_another(self):
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", tandem_harness.free_port()))
+        taken.listen()
+        given = [taken.getsockname()[1]]
+        real = tandem_harness.free_port
+
+        def first_the_taken_one():
+            return given.pop() if given else real()
+
+        tandem_harness.free_port = first_the_taken_one
+        err = io.StringIO()
+        real_err, tandem_harness.sys.stderr = tandem_harness.sys.stderr, err
+        try:
+            srv = Server()
+            self.addCleanup(srv.cleanup)
+            srv.start()
+        finally:
+            tandem_harness.free_port = real
+            tandem_harness.sys.stderr = real_err
+        self.assertEqual(srv.starts, 2)
+        self.assertNotEqual(srv.port, taken.getsockname()[1])
+        self.assertIn("port %d was taken" % taken.getsockname()[1], err.getvalue())
+        self.assertEqual(srv.health()[0], 200)
+        srv.stop()
+
+    def test_failed_start_shows_the_servers_words(self):
+        srv = Server(extra_args=["--no-such-flag"])
+        self.addCleanup(srv.cleanup)
+        with self.assertRaises(tandem_harness.ServerError) as cm:
+            srv.start(timeout=30)
+        msg = str(cm.exception)
+        self.assertIn("exited with", msg)
+        self.assertIn("no-such-flag", msg)  # the server's own words
+        self.assertEqual(srv.starts, 1)  # not a port problem: not started again
+
+    def test_no_ready_in_time_is_a_timeout_with_the_log(self):
+        srv = Server()
+        self.addCleanup(srv.cleanup)
+        err = io.StringIO()
+        real, tandem_harness.sys.stderr = tandem_harness.sys.stderr, err
+        srv.spawn()
+        os.kill(srv.proc.pid, signal.SIGSTOP)  # never ready
+        try:
+            with self.assertRaises(tandem_harness.ServerError) as cm:
+                srv.wait_healthy(timeout=1)
+        finally:
+            tandem_harness.sys.stderr = real
+        self.assertIn("after 1s", str(cm.exception))
+        self.assertIsNone(srv.proc)  # killed
 
 
 if __name__ == "__main__":
