@@ -1,4 +1,5 @@
-/* expr_int.h - private to expr.c and expr_parse.c: tokens, the AST and the parser.
+/* expr_int.h - private to expr.c, expr_parse.c and expr_reserved.c: tokens, the
+ * AST and the parser.
  *
  * The pieces an UpdateExpression parser needs (lexer, document paths,
  * operands, the syntax-error wording) live here so it can reuse them: an
@@ -152,6 +153,10 @@ const struct expr_token *expr_peek(const struct expr_parser *ps, size_t ahead);
 
 /* expr_accept - consume the current token if it is @kind. */
 bool expr_accept(struct expr_parser *ps, enum expr_tok kind);
+
+/* expr_is_reserved - the @len bytes at @p are one of DynamoDB's reserved
+ * words (any case), which a bare attribute name may not be (expr_reserved.c). */
+bool expr_is_reserved(const char *p, size_t len);
 
 /* expr_parse_path - a document path: name or #name, then .member / [index] components. */
 enum err_code expr_parse_path(struct expr_parser *ps, struct expr_path *out);
