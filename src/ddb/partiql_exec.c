@@ -490,16 +490,6 @@ static const char *err_type(const cJSON *body)
     return h ? h + 1 : t ? t : "InternalServerError";
 }
 
-static void reply_type(struct ddb_call *c, const char *type, const char *msg)
-{
-    struct buf b;
-
-    buf_init(&b, 0);
-    ddb_error_open(&b, type, msg);
-    buf_putc(&b, '}');
-    ddb_reply_status(c, 400, &b);
-}
-
 /* put_member - append ,"@name":<@v's JSON> when @v is there. */
 static void put_member(struct buf *b, const char *name, const cJSON *v)
 {
@@ -507,6 +497,50 @@ static void put_member(struct buf *b, const char *name, const cJSON *v)
         return;
     buf_printf(b, ",\"%s\":", name);
     dp_put_json(b, v);
+}
+
+/*
+ * sub_error - the error type of a statement's failed operation (@op, its
+ * answer @out), as PartiQL answers it, with its message in @msg: an INSERT's
+ * failed condition is DuplicateItemException, and the expressions the
+ * statement was made into are not named (the caller wrote none of them).
+ */
+static const char *sub_error(const char *op, const cJSON *out, const char **msg)
+{
+    static const char *const exprs[] = {"Filter", "KeyCondition", "Condition", "Update",
+                                        "Projection"};
+    const char *type = err_type(out);
+    const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "message"));
+    char pre[40];
+
+    if (op && strcmp(op, "PutItem") == 0 && strcmp(type, "ConditionalCheckFailedException") == 0) {
+        *msg = dup_msg;
+        return "DuplicateItemException";
+    }
+    for (size_t i = 0; m && i < sizeof(exprs) / sizeof(exprs[0]); i++) {
+        size_t n = (size_t)snprintf(pre, sizeof(pre), "Invalid %sExpression: ", exprs[i]);
+
+        if (strncmp(m, pre, n) == 0) {
+            m += n;
+            break;
+        }
+    }
+    *msg = m ? m : "";
+    return type;
+}
+
+/* reply_sub_error - answer @c with the error @out of its statement's
+ * operation @op (sub_error), keeping the Item it may carry. */
+static void reply_sub_error(struct ddb_call *c, const char *op, int status, const cJSON *out)
+{
+    const char *msg, *type = sub_error(op, out, &msg);
+    struct buf b;
+
+    buf_init(&b, 0);
+    ddb_error_open(&b, type, msg);
+    put_member(&b, "Item", cJSON_GetObjectItemCaseSensitive(out, "Item"));
+    buf_putc(&b, '}');
+    ddb_reply_status(c, status, &b);
 }
 
 /* authorize - the statement's PartiQL action on its table (or index), with
@@ -666,14 +700,7 @@ static void exec_done(struct ddb_call *sc, int status, struct buf *body)
     struct buf b;
 
     if (status != 200) {
-        if (x->pl.op && strcmp(x->pl.op, "PutItem") == 0 &&
-            strcmp(err_type(out), "ConditionalCheckFailedException") == 0) {
-            reply_type(c, "DuplicateItemException", dup_msg);
-        } else {
-            buf_init(&b, 0);
-            buf_append(&b, body->ptr, body->len);
-            ddb_reply_status(c, status, &b);
-        }
+        reply_sub_error(c, x->pl.op, status, out);
         cJSON_Delete(out);
         return;
     }
@@ -949,16 +976,9 @@ static void batch_done(struct ddb_call *sc, int status, struct buf *body)
     cJSON *cc = cJSON_DetachItemFromObjectCaseSensitive(out, "ConsumedCapacity");
 
     if (status != 200) {
-        const char *type = err_type(out);
-        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "message"));
+        const char *msg, *type = sub_error(pl->op, out, &msg);
 
-        if (strcmp(pl->op, "PutItem") == 0 &&
-            strcmp(type, "ConditionalCheckFailedException") == 0) {
-            type = "DuplicateItemException";
-            msg = dup_msg;
-        }
-        batch_error(b, pl, batch_code(type), msg ? msg : "",
-                    cJSON_GetObjectItemCaseSensitive(out, "Item"));
+        batch_error(b, pl, batch_code(type), msg, cJSON_GetObjectItemCaseSensitive(out, "Item"));
     } else {
         const cJSON *items = cJSON_GetObjectItemCaseSensitive(out, "Items");
 
@@ -1129,8 +1149,7 @@ static void txn_done(struct ddb_call *sc, int status, struct buf *body)
     if (status != 200 && strcmp(err_type(out), "TransactionCanceledException") == 0) {
         txn_canceled(x, out);
     } else if (status != 200) {
-        buf_append(&b, body->ptr, body->len);
-        ddb_reply_status(x->c, status, &b);
+        reply_sub_error(x->c, NULL, status, out);
     } else {
         buf_putc(&b, '{');
         if (cJSON_GetObjectItemCaseSensitive(out, "Responses")) {

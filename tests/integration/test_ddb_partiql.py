@@ -224,6 +224,23 @@ class PartiQL(ServerTestCase):
             self.assertIn(want, msg, bad)
         self.assertEqual(self.err(self.x, stmt='SELECT * FROM "%s"."nope"' % t)[1],
                          "The table does not have the specified index")
+        # the expressions a statement becomes are not named in its errors
+        for bad, want in (
+                ('SELECT * FROM "%s" WHERE pk = \'p\' AND v < TRUE',
+                 "Incorrect operand type for operator or function; operator or function: <, "
+                 "operand type: BOOL"),
+                ('SELECT * FROM "%s" WHERE v BETWEEN TRUE AND FALSE',
+                 "Incorrect operand type for operator or function; operator or function: "
+                 "BETWEEN, operand type: BOOL"),
+                ('UPDATE "%s" SET n = v + \'x\' WHERE pk = \'p\' AND sk = 0',
+                 "Incorrect operand type for operator or function; operator or function: +")):
+            code, msg, _ = self.err(self.x, stmt=bad % t)
+            self.assertEqual(code, "ValidationException", bad)
+            self.assertTrue(msg.startswith(want), msg)
+        r = self.ddb.batch_execute_statement(Statements=[{
+            "Statement": 'UPDATE "%s" SET n = v + \'x\' WHERE pk = \'p\' AND sk = 0' % t}])
+        self.assertEqual(r["Responses"][0]["Error"]["Code"], "ValidationError")
+        self.assertTrue(r["Responses"][0]["Error"]["Message"].startswith("Incorrect operand"))
         code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s"."by-g" WHERE g = \'x\'' % t,
                                 ConsistentRead=True)
         self.assertEqual((code, msg), ("ValidationException", "Strongly consistent read is "
@@ -327,9 +344,15 @@ class PartiQL(ServerTestCase):
         self.assertIsNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "0"}}))
         out = self.x('DELETE FROM "%s" WHERE pk = \'a\' AND sk = 1 RETURNING ALL OLD *' % t)
         self.assertEqual(out["Items"][0]["v"], {"S": "v1"})
-        code, _, _ = self.err(self.x, stmt='DELETE FROM "%s" WHERE pk = \'a\' AND sk = 2 AND '
+        code, _, e = self.err(self.x, stmt='DELETE FROM "%s" WHERE pk = \'a\' AND sk = 2 AND '
                               'v = \'nope\'' % t)
         self.assertEqual(code, "ConditionalCheckFailedException")
+        self.assertNotIn("Item", e)
+        # the item as it stands comes back with the refusal when asked for
+        code, _, e = self.err(self.x, stmt='DELETE FROM "%s" WHERE pk = \'a\' AND sk = 2 AND '
+                              'v = \'nope\'' % t, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        self.assertEqual(code, "ConditionalCheckFailedException")
+        self.assertEqual(e["Item"]["v"], {"S": "v2"})
         self.assertIsNotNone(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "2"}}))
         # deleting what is not there is not an error, whatever the WHERE says
         self.x('DELETE FROM "%s" WHERE pk = \'a\' AND sk = 99' % t)
