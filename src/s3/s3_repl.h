@@ -138,9 +138,17 @@ void s3_repl_config(struct http_req *r);
 /* POST /BUCKET?x-tandem-replicate=existing|failed */
 void s3_repl_existing(struct http_req *r);
 
-/* the worker: started by s3_open, stopped by s3_close; kick after commits */
+/* the worker (repl_worker.c): started by s3_open, stopped by s3_close; kick
+ * after commits */
 void s3_repl_start(struct s3 *s, const struct s3_opts *o);
 void s3_repl_stop(struct s3 *s);
 void s3_repl_kick(struct s3 *s);
+
+/* Between repl.c and repl_worker.c: a version record's replication status
+ * "rs" set to @status, and the status of a version from its destinations'
+ * "rd" (as S3 does with several destinations: PENDING until every one is
+ * done, then FAILED if any failed, else COMPLETED). */
+void s3_repl_set_status(cJSON *rec, const char *status);
+const char *s3_repl_overall(const cJSON *rd);
 
 #endif
