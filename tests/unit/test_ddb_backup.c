@@ -17,71 +17,32 @@
 #include <cjson/cJSON.h>
 
 #include "backup.h"
-#include "buf.h"
 #include "ddb.h"
-#include "http.h"
+#include "ddb_fixture.h"
 #include "store.h"
 
-struct fixture {
-    char dir[64];
-    struct store *store;
-    struct ddb *ddb;
-};
-
+/* setup - a day of PITR history is one second here. */
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct store_opts so = {0};
-    struct ddb_opts dop = {0};
-    struct err e = {0};
-
     setenv("TANDEM_DDB_PITR_DAY_SECONDS", "1", 1);
-    strcpy(f->dir, "/tmp/test_ddb_backup.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    so.dir = f->dir;
-    so.map_size = 256u << 20;
-    so.nosync = true;
-    assert_int_equal(store_open(&so, &f->store, &e), ERR_OK);
-    dop.store = f->store;
-    dop.region = "us-east-1";
-    dop.account = "123456789012";
-    assert_int_equal(ddb_open(&dop, &f->ddb, &e), ERR_OK);
-    *state = f;
+    *state = ddb_fixture_open(NULL);
     return 0;
 }
 
-static int teardown(void **state)
+static int call(struct ddb_fixture *f, const char *op, const char *body)
 {
-    struct fixture *f = *state;
-    char cmd[128];
+    cJSON *j;
+    int status = ddb_fixture_call(f, false, op, body, &j);
 
-    ddb_close(f->ddb);
-    store_close(f->store);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
-static int call(struct fixture *f, const char *op, const char *body)
-{
-    struct http_req *r = http_req_new("POST", "/");
-    const char *rb;
-    size_t rlen;
-    int status;
-
-    buf_append(&r->body, body, strlen(body));
-    ddb_handle(f->ddb, r, op, NULL);
-    status = http_req_wait(r, &rb, &rlen);
     if (status != 200 && strcmp(op, "PutItem") != 0)
-        fail_msg("%s %s -> %d %.*s", op, body, status, (int)rlen, rb);
-    http_req_free(r);
+        fail_msg("%s %s -> %d %s", op, body, status, cJSON_PrintUnformatted(j));
+    cJSON_Delete(j);
     return status;
 }
 
 /* history - the PITR records in the store: their count, and in @kinds (when
  * not NULL) the before-images' kinds in key order ('I' or 'K'). */
-static size_t history(struct fixture *f, char *kinds, size_t cap)
+static size_t history(struct ddb_fixture *f, char *kinds, size_t cap)
 {
     struct store_txn *t = NULL;
     struct store_cursor *c = NULL;
@@ -107,7 +68,7 @@ static size_t history(struct fixture *f, char *kinds, size_t cap)
     return n;
 }
 
-static void put(struct fixture *f, const char *pk, const char *v)
+static void put(struct ddb_fixture *f, const char *pk, const char *v)
 {
     char b[256];
 
@@ -117,7 +78,7 @@ static void put(struct fixture *f, const char *pk, const char *v)
     assert_int_equal(call(f, "PutItem", b), 200);
 }
 
-static void create_table(struct fixture *f)
+static void create_table(struct ddb_fixture *f)
 {
     call(f, "CreateTable",
          "{\"TableName\":\"hist\",\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
@@ -125,7 +86,7 @@ static void create_table(struct fixture *f)
          "\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}");
 }
 
-static void create(struct fixture *f, int days)
+static void create(struct ddb_fixture *f, int days)
 {
     char b[256];
 
@@ -139,7 +100,7 @@ static void create(struct fixture *f, int days)
 
 static void records_per_change(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     char kinds[16];
 
     create_table(f);
@@ -185,7 +146,7 @@ static void records_per_change(void **state)
 
 static void trimmed_past_the_period(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     char pk[16];
 
     create(f, 1); /* a day is a second here */
@@ -203,7 +164,7 @@ static void trimmed_past_the_period(void **state)
 
 static void swept_in_the_background(void **state)
 {
-    struct fixture *f = *state;
+    struct ddb_fixture *f = *state;
     struct err e = {0};
     char pk[16];
 
@@ -222,9 +183,9 @@ static void swept_in_the_background(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(records_per_change, setup, teardown),
-        cmocka_unit_test_setup_teardown(trimmed_past_the_period, setup, teardown),
-        cmocka_unit_test_setup_teardown(swept_in_the_background, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_per_change, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(trimmed_past_the_period, setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(swept_in_the_background, setup, ddb_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
