@@ -48,7 +48,8 @@ enum tok {
 
 struct ps {
     struct arena *a;
-    const char *p, *end;
+    const char *start, *p, *end;
+    bool in_proj; /* in a SELECT list */
     /* the current token */
     enum tok tok;
     const char *ts;
@@ -476,18 +477,39 @@ static void unsupported_fn(struct ps *s, const char *n)
            n);
 }
 
+/* proj_call - refuse a function called in a SELECT list (its name, @n bytes
+ * at @at), as DynamoDB does: "Unexpected path component at
+ * <line>:<column>:<length>" (a SELECT projects paths; seen for COUNT). */
+static void proj_call(struct ps *s, const char *at, size_t n)
+{
+    unsigned line = 1, col = 1;
+
+    for (const char *q = s->start; q < at; q++) {
+        if (*q == '\n') {
+            line++;
+            col = 1;
+        } else if (((unsigned char)*q & 0xC0) != 0x80) { /* characters, not bytes */
+            col++;
+        }
+    }
+    refuse(s, "Unexpected path component at %u:%u:%zu", line, col, n);
+}
+
 /* path - name {. name | [n]}...; @top gets the name when it stands alone */
 static const char *path(struct ps *s, const char **top)
 {
     struct buf b;
     bool bare = s->tok == T_WORD;
-    const char *n = name(s), *out;
+    const char *at = s->ts, *n = name(s), *out;
     bool alone = true;
 
     if (!n)
         return NULL;
     if (bare && is_punct(s, "(")) {
-        unsupported_fn(s, n);
+        if (s->in_proj)
+            proj_call(s, at, strlen(n));
+        else
+            unsupported_fn(s, n);
         return NULL;
     }
     buf_init(&b, 0);
@@ -881,6 +903,7 @@ static void select_body(struct ps *s, struct pql_stmt *st)
     if (!accept(s, "*")) {
         struct buf b;
 
+        s->in_proj = true;
         buf_init(&b, 0);
         do {
             const char *p = path(s, NULL);
@@ -896,6 +919,7 @@ static void select_body(struct ps *s, struct pql_stmt *st)
         } while (accept(s, ","));
         st->proj = arena_strndup(s->a, b.ptr ? b.ptr : "", b.len);
         buf_free(&b);
+        s->in_proj = false;
     }
     expect_kw(s, "FROM");
     if (s->failed)
@@ -1109,7 +1133,7 @@ struct pql_stmt *pql_parse(struct arena *a, const char *text, size_t len, const 
     cJSON *item_holder;
 
     s.a = a;
-    s.p = text;
+    s.start = s.p = text;
     s.end = text + len;
     s.msg = msg;
     s.msgn = n;

@@ -24,6 +24,7 @@
 #include "codec.h"
 #include "dp.h"
 #include "index.h"
+#include "item.h"
 #include "clock.h"
 #include "partiql.h"
 #include "sigv4.h"
@@ -60,6 +61,11 @@ struct plan {
     bool read;
     /* pk IN [values]: one Query per value, the value as :k0 */
     const struct pql_cond *fan;
+    /* a batch's statement: the storage key of the item it names (empty when
+     * it names none), on table @tid, to refuse two on one item */
+    cJSON *ikey;
+    struct buf key;
+    uint64_t tid;
     /* on failure */
     enum err_code code;
     const char *type; /* an error type without an err code (DuplicateItemException) */
@@ -272,6 +278,11 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
                       "equality condition on all key attributes of a table");
             return false;
         }
+        pl->ikey = cJSON_CreateObject();
+        arena_on_free(c->a, json_free, pl->ikey);
+        cJSON_AddItemToObject(pl->ikey, k->hash, cJSON_Duplicate(t[hi]->v1, 1));
+        if (ri >= 0)
+            cJSON_AddItemToObject(pl->ikey, k->range, cJSON_Duplicate(t[ri]->v1, 1));
     } else {
         /* "pk IN [v, ...]" pins the partition key too: one Query per value */
         for (size_t i = 0; hi < 0 && i < n; i++)
@@ -476,6 +487,16 @@ static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct pl
     }
     if (ok && cJSON_IsString(rvf) && !pl->read)
         cJSON_AddStringToObject(pl->in, "ReturnValuesOnConditionCheckFailure", rvf->valuestring);
+    if (ok && mode == M_BATCH) {
+        const cJSON *ik = pl->ikey ? pl->ikey
+                          : st->kind == PQL_INSERT
+                              ? st->item
+                              : cJSON_GetObjectItemCaseSensitive(pl->in, "Key");
+
+        pl->tid = k.id;
+        if (ik && item_key_build(&k, ik, false, &pl->key, &e) != ERR_OK)
+            buf_free(&pl->key); /* the operation will say what is wrong */
+    }
     return ok;
 }
 
@@ -863,6 +884,7 @@ static void batch_free(void *p)
 
     for (size_t i = 0; i < BATCH_MAX; i++) {
         buf_free(&x->out[i]);
+        buf_free(&x->pl[i].key);
         cJSON_Delete(x->cc[i]);
     }
 }
@@ -1096,6 +1118,14 @@ void ddb_partiql_batch(struct ddb_call *c)
                       "or write statements, not both");
         return;
     }
+    /* two statements on one item: refused as BatchWriteItem refuses them */
+    for (size_t i = 0; i < x->n; i++)
+        for (size_t j = 0; x->pl[i].key.len && j < i; j++)
+            if (x->pl[j].tid == x->pl[i].tid && x->pl[j].key.len == x->pl[i].key.len &&
+                memcmp(x->pl[j].key.ptr, x->pl[i].key.ptr, x->pl[i].key.len) == 0) {
+                ddb_reply_err(c, ERR_INVALID, "Provided list of item keys contains duplicates");
+                return;
+            }
     batch_start(x);
 }
 

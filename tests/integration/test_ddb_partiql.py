@@ -204,8 +204,8 @@ class PartiQL(ServerTestCase):
             self.assertEqual([int(i["sk"]["N"]) for i in out["Items"]], want, pred)
         # what PartiQL for DynamoDB refuses, with the service's words where known
         for bad, want in (
-                ('SELECT COUNT(*) FROM "%s"', "function COUNT() is not supported"),
-                ('SELECT size(v) FROM "%s"', "size() is a condition function"),
+                ('SELECT COUNT(*) FROM "%s"', "Unexpected path component at 1:8:5"),
+                ('SELECT v,\n size(v) FROM "%s"', "Unexpected path component at 2:2:4"),
                 ('SELECT sk + 1 FROM "%s"', "arithmetic in a SELECT list"),
                 ('SELECT * FROM "%s" WHERE sk < utcnow()', "function utcnow() is not supported"),
                 ('SELECT * FROM "%s" WHERE v IS DATE', "MISSING, NULL or a type"),
@@ -436,10 +436,10 @@ class PartiQL(ServerTestCase):
 
     def test_batch(self):
         t = self.new_table("N")
-        self.fill(t, 3)
+        self.fill(t, 5)
         out = self.ddb.batch_execute_statement(Statements=[
             {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'n', 'sk': 1}" % t},
-            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'a', 'sk': 0}" % t},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'b', 'sk': 4}" % t},
             {"Statement": "UPDATE \"%s\" SET v = 'w' WHERE pk = ? AND sk = 1" % t,
              "Parameters": [{"S": "a"}]},
             {"Statement": "UPDATE \"%s\" SET v = 'w' WHERE pk = 'a' AND sk = 2 AND v = 'q'" % t,
@@ -511,7 +511,7 @@ class PartiQL(ServerTestCase):
                           % (t, c, i)} for i in range(20)]
                 stmts += [{"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'c%d-%d'}" % (u, c, i)}
                           for i in range(4)]
-                stmts.append({"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'c%d', 'sk': 0}"
+                stmts.append({"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'pre', 'sk': %d}"
                               % (t, c)})
                 out = self.ddb.batch_execute_statement(Statements=stmts,
                                                        ReturnConsumedCapacity="TOTAL")
@@ -525,14 +525,42 @@ class PartiQL(ServerTestCase):
             except Exception as e:  # noqa: BLE001 - reported below
                 errors.append(e)
 
+        for c in range(4):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "pre"}, "sk": {"N": str(c)}})
         threads = [threading.Thread(target=one, args=(c,)) for c in range(4)]
         for th in threads:
             th.start()
         for th in threads:
             th.join(60)
         self.assertEqual(errors, [])
-        self.assertEqual(self.ddb.scan(TableName=t, Select="COUNT")["Count"], 80)
+        self.assertEqual(self.ddb.scan(TableName=t, Select="COUNT")["Count"], 84)
         self.assertEqual(self.ddb.scan(TableName=u, Select="COUNT")["Count"], 16)
+
+    def test_batch_one_item_twice(self):
+        t = self.new_table("N")
+        self.fill(t, 2)
+        for stmts in (
+                ["UPDATE \"%s\" SET v = 'x' WHERE pk = 'a' AND sk = 1",
+                 "DELETE FROM \"%s\" WHERE sk = 1.0 AND pk = 'a'"],
+                ["INSERT INTO \"%s\" VALUE {'pk': 'n', 'sk': 5}",
+                 "UPDATE \"%s\" SET v = 'x' WHERE pk = 'n' AND sk = 5"],
+                ["SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 0",
+                 "SELECT v FROM \"%s\" WHERE pk = 'a' AND sk = 0"]):
+            code, msg, _ = self.err(self.ddb.batch_execute_statement,
+                                    Statements=[{"Statement": s % t} for s in stmts])
+            self.assertEqual((code, msg), ("ValidationException",
+                                           "Provided list of item keys contains duplicates"))
+        self.assertEqual(self.get(t, {"pk": {"S": "a"}, "sk": {"N": "1"}})["v"], {"S": "v1"})
+        self.assertIsNone(self.get(t, {"pk": {"S": "n"}, "sk": {"N": "5"}}))
+        # the same key on another table, or a statement naming no item, is no duplicate
+        u = self.new_table("N")
+        out = self.ddb.batch_execute_statement(Statements=[
+            {"Statement": "UPDATE \"%s\" SET v = 'x' WHERE pk = 'a' AND sk = 1" % t},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'a', 'sk': 1}" % u},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'sk': 1}" % u},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'sk': 1}" % u}])
+        self.assertEqual(out["Responses"][:2], [{"TableName": t}, {"TableName": u}])
+        self.assertEqual(out["Responses"][2]["Error"]["Code"], "ValidationError")
 
     # -- ExecuteTransaction ---------------------------------------------------------
 
@@ -646,7 +674,7 @@ class PartiQL(ServerTestCase):
         self.assertIn("NextToken does not match request", err)
         rc, err = cli("SELECT COUNT(*) FROM \"%s\"" % t)
         self.assertIn("ValidationException", err)
-        self.assertIn("function COUNT() is not supported", err)
+        self.assertIn("Unexpected path component at 1:8:5", err)
 
     def test_js_sdk_v3(self):
         c = self.client("js-sdk-v3")
