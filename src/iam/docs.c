@@ -306,18 +306,27 @@ void iam_session_keep(struct iam *iam, const cJSON *doc)
     iam_gen_bump(iam); /* after the change is visible (cache.c) */
 }
 
+cJSON *iam_session_doc(struct iam *iam, const char *akid)
+{
+    cJSON *doc;
+
+    pthread_mutex_lock(&iam->mu);
+    doc = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(iam->local_sessions, akid), 1);
+    pthread_mutex_unlock(&iam->mu);
+    if (!doc && iam_doc_get(iam, "session", akid, &doc, NULL) != ERR_OK)
+        return NULL;
+    return doc;
+}
+
 bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out, cJSON **tags)
 {
-    cJSON *doc = NULL;
+    cJSON *doc;
     const cJSON *x, *arns;
     const char *inl;
 
     memset(out, 0, sizeof(*out));
     *tags = NULL;
-    pthread_mutex_lock(&iam->mu);
-    doc = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(iam->local_sessions, akid), 1);
-    pthread_mutex_unlock(&iam->mu);
-    if (!doc && iam_doc_get(iam, "session", akid, &doc, NULL) != ERR_OK)
+    if (!(doc = iam_session_doc(iam, akid)))
         return false;
     if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "Tags")))
         *tags = cJSON_DetachItemFromObjectCaseSensitive(doc, "Tags");

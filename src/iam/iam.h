@@ -39,6 +39,9 @@ struct iam_opts {
     const char *home;     /* the home region of identity; NULL or == region: this one */
     const char *home_url; /* http(s)://HOST:PORT of home; required when home is another region */
     const char *access_key, *secret; /* root credentials shared by every region (peer calls) */
+    const char *oidc_ca_file; /* PEM CAs for OIDC issuers' servers; NULL: the system's store */
+    unsigned webid_workers;   /* AssumeRoleWithWebIdentity fetches at once; 0: 4 */
+    unsigned webid_queue;     /* such calls waiting, beyond which ServiceUnavailable; 0: 128 */
 };
 
 /* iam_open - (owned, iam_close()); registers every stored access key and

@@ -77,6 +77,7 @@ struct iam {
 
     struct iam_jwks *jwks;   /* jwks.c, made on first use (under mu) */
     struct jobs *webid_jobs; /* home: AssumeRoleWithWebIdentity calls fetching keys */
+    char *oidc_ca_file;      /* owned: CAs for issuers' servers; NULL: the system's store */
 };
 
 /* One query-protocol call. */
@@ -154,6 +155,10 @@ char *iam_policy_doc_of(struct iam *iam, const char *arn);
  * tags ([{"Key", "Value"}], owned), NULL when it has none. */
 bool iam_session_policies(struct iam *iam, const char *akid, struct iam_policies *out,
                           cJSON **tags);
+/* iam_session_doc - the stored document of STS credentials @akid (owned:
+ * "Policy", "PolicyArns", "Tags", "TransitiveTagKeys", ...), NULL when
+ * there is none. */
+cJSON *iam_session_doc(struct iam *iam, const char *akid);
 /* iam_session_keep - remember session document @doc (with session policies)
  * here, so they limit the session even when home never stored it. */
 void iam_session_keep(struct iam *iam, const cJSON *doc);
@@ -339,11 +344,13 @@ void iam_sessions_flush(struct iam *iam);
  * most @max); -1 after answering (@over: the message when above @max).
  * iam_sts_session_policies: Policy and PolicyArns.member.N.arn as
  * {"Policy": DOC, "PolicyArns": [...]} (owned; empty: none), or NULL after
- * answering; @packed: the PackedPolicySize percentage, -1 without any.
+ * answering; @packed: the PackedPolicySize percentage of the policies and
+ * the session tags @tags passed in the request ([{"Key", "Value"}] or
+ * NULL) together, -1 without either; PackedPolicyTooLarge past the quota.
  * iam_sts_issue: new temporary credentials for @id (keys, token, expiry
  * filled in), registered, recorded at home, <Credentials> appended to @b. */
 long iam_sts_duration(struct iam_call *c, long min, long max, long def, const char *over);
-cJSON *iam_sts_session_policies(struct iam_call *c, int *packed);
+cJSON *iam_sts_session_policies(struct iam_call *c, const cJSON *tags, int *packed);
 bool iam_sts_issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b,
                    bool root_session, const cJSON *policies);
 

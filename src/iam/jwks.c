@@ -6,8 +6,8 @@
  * "jwks_uri", both over HTTPS only. The server is trusted as IAM trusts an
  * OIDC provider's server (IAM User Guide, "Obtaining the thumbprint for an
  * OpenID Connect identity provider"): its certificate chain verifies against
- * the system's CA store, or the SHA-1 fingerprint of one certificate of the
- * chain it presents is in the provider's ThumbprintList. The host name is
+ * the system's CA store (or the CAs of `--oidc-ca-file`), or the SHA-1 fingerprint of one
+ * certificate of the chain it presents is in the provider's ThumbprintList. The host name is
  * checked either way. TLS sessions are never resumed, so each fetch decides
  * trust anew.
  *
@@ -134,8 +134,8 @@ static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *arg)
 }
 
 /* fetch_json - GET https @url as JSON (owned), or NULL with @rc and @why set. */
-static cJSON *fetch_json(const char *url, const cJSON *thumbs, enum iam_jwks_rc *rc, char *why,
-                         size_t whylen)
+static cJSON *fetch_json(const char *url, const char *ca, const cJSON *thumbs, enum iam_jwks_rc *rc,
+                         char *why, size_t whylen)
 {
     struct fetch f = {.thumbs = thumbs};
     CURL *h;
@@ -163,6 +163,8 @@ static cJSON *fetch_json(const char *url, const cJSON *thumbs, enum iam_jwks_rc 
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (ca)
+        curl_easy_setopt(h, CURLOPT_CAINFO, ca);
     curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
     curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &f);
@@ -197,8 +199,8 @@ static cJSON *fetch_json(const char *url, const cJSON *thumbs, enum iam_jwks_rc 
 }
 
 /* fetch_keys - discovery, then the key set of issuer @iss (owned), or NULL. */
-static cJSON *fetch_keys(const char *iss, const cJSON *thumbs, enum iam_jwks_rc *rc, char *why,
-                         size_t whylen)
+static cJSON *fetch_keys(const char *iss, const char *ca, const cJSON *thumbs, enum iam_jwks_rc *rc,
+                         char *why, size_t whylen)
 {
     size_t n = strlen(iss);
     char *url;
@@ -209,7 +211,7 @@ static cJSON *fetch_keys(const char *iss, const cJSON *thumbs, enum iam_jwks_rc 
         n--;
     url = xmalloc(n + 40);
     snprintf(url, n + 40, "%.*s/.well-known/openid-configuration", (int)n, iss);
-    conf = fetch_json(url, thumbs, rc, why, whylen);
+    conf = fetch_json(url, ca, thumbs, rc, why, whylen);
     free(url);
     if (!conf)
         return NULL;
@@ -217,7 +219,7 @@ static cJSON *fetch_keys(const char *iss, const cJSON *thumbs, enum iam_jwks_rc 
     if (!cJSON_IsString(uri)) {
         *rc = IAM_JWKS_INVALID;
         snprintf(why, whylen, "the discovery document of %.300s has no jwks_uri", iss);
-    } else if ((jwks = fetch_json(uri->valuestring, thumbs, rc, why, whylen)) &&
+    } else if ((jwks = fetch_json(uri->valuestring, ca, thumbs, rc, why, whylen)) &&
                !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(jwks, "keys"))) {
         cJSON_Delete(jwks);
         jwks = NULL;
@@ -294,7 +296,7 @@ cJSON *iam_jwks_get(struct iam *iam, const char *iss, const cJSON *thumbs, bool 
         return out;
     }
     /* fetched without the lock: a slow issuer holds up only its own callers */
-    fresh = fetch_keys(iss, thumbs, rc, why, whylen);
+    fresh = fetch_keys(iss, iam->oidc_ca_file, thumbs, rc, why, whylen);
     if (!fresh)
         log_warn("event=oidc_keys_failed iss=%.200s msg=\"%s\"", iss, why);
     pthread_mutex_lock(&j->mu);

@@ -50,6 +50,7 @@ enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e
     snprintf(iam->region, sizeof(iam->region), "%s", o->region);
     snprintf(iam->account, sizeof(iam->account), "%s", o->account);
     iam->sts_min_duration = o->sts_min_duration > 0 ? o->sts_min_duration : 900;
+    iam->oidc_ca_file = o->oidc_ca_file ? xstrdup(o->oidc_ca_file) : NULL;
     iam->home = !o->home || !*o->home || strcmp(o->home, o->region) == 0;
     snprintf(iam->home_region, sizeof(iam->home_region), "%s", iam->home ? o->region : o->home);
     if (!iam->home) {
@@ -58,7 +59,8 @@ enum err_code iam_open(const struct iam_opts *o, struct iam **out, struct err *e
         iam->access_key = xstrdup(o->access_key);
         iam->secret = xstrdup(o->secret);
     } else {
-        iam->webid_jobs = jobs_new("sts-webid", 4, 128);
+        iam->webid_jobs = jobs_new("sts-webid", o->webid_workers ? o->webid_workers : 4,
+                                   o->webid_queue ? o->webid_queue : 128);
     }
     iam->local_sessions = cJSON_CreateObject();
     iam->pending_sessions = cJSON_CreateArray();
@@ -94,6 +96,7 @@ void iam_close(struct iam *iam)
     cJSON_Delete(iam->local_sessions);
     cJSON_Delete(iam->pending_sessions);
     free(iam->home_url);
+    free(iam->oidc_ca_file);
     free(iam->access_key);
     free(iam->secret);
     free(iam);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "iam_int.h"
@@ -71,12 +72,14 @@ bool iam_sts_issue(struct iam_call *c, struct creds_identity *id, long secs, str
 
 /* iam_sts_session_policies - AssumeRole's Policy and PolicyArns.member.N.arn as
  * {"Policy": DOC, "PolicyArns": [...]} (owned; empty object: none), or NULL
- * after answering. @packed: the percentage of the packed-policy quota used,
- * -1 when there are no session policies. */
-cJSON *iam_sts_session_policies(struct iam_call *c, int *packed)
+ * after answering. @packed: the percentage of the packed-policy quota the
+ * policies and the session tags @tags use together (STS packs both into the
+ * session token: "PackedPolicySize"), -1 when there are neither. */
+cJSON *iam_sts_session_policies(struct iam_call *c, const cJSON *tags, int *packed)
 {
     const char *doc = iam_param(c, "Policy");
     cJSON *out = cJSON_CreateObject(), *arns = NULL;
+    const cJSON *t;
     size_t used = 0;
     char name[48];
 
@@ -133,9 +136,16 @@ cJSON *iam_sts_session_policies(struct iam_call *c, int *packed)
         cJSON_AddItemToArray(arns, cJSON_CreateString(arn));
         used += strlen(arn);
     }
-    if (doc || arns) {
-        /* AWS packs (compresses) the session policies into the token; its
-         * exact packing is not published: the counted characters stand in */
+    /* a tag's key and value are packed beside the policies (whether it is
+     * transitive does not change its size) */
+    cJSON_ArrayForEach(t, tags)
+    {
+        used += strlen(iam_jstr(t, "Key")) + strlen(iam_jstr(t, "Value"));
+    }
+    if (doc || arns || cJSON_GetArraySize(tags) > 0) {
+        /* AWS packs (compresses) the session policies and tags into the
+         * token; its exact packing is not published: the counted characters
+         * stand in */
         *packed = (int)(used * 100 / MAX_PACKED_POLICY);
         if (used > MAX_PACKED_POLICY) {
             iam_fail(c, 400, "PackedPolicyTooLarge",
@@ -148,6 +158,58 @@ cJSON *iam_sts_session_policies(struct iam_call *c, int *packed)
 bad:
     cJSON_Delete(out);
     return NULL;
+}
+
+/* transitive_tags - the session tags of the caller's session that its
+ * TransitiveTagKeys name (IAM User Guide, "Chaining roles with session
+ * tags"), in @tags, and their keys in @keys (owned; NULL when none). */
+static void transitive_tags(struct iam_call *c, cJSON **tags, cJSON **keys)
+{
+    cJSON *doc = c->who->session_token[0] ? iam_session_doc(c->iam, c->who->access_key) : NULL;
+    const cJSON *k, *t;
+
+    *tags = *keys = NULL;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(doc, "TransitiveTagKeys"))
+    {
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "Tags"))
+        {
+            if (!cJSON_IsString(k) || strcasecmp(iam_jstr(t, "Key"), k->valuestring) != 0)
+                continue;
+            if (!*tags) {
+                *tags = cJSON_CreateArray();
+                *keys = cJSON_CreateArray();
+            }
+            cJSON_AddItemToArray(*tags, cJSON_Duplicate(t, 1));
+            cJSON_AddItemToArray(*keys, cJSON_CreateString(iam_jstr(t, "Key")));
+            break;
+        }
+    }
+    cJSON_Delete(doc);
+}
+
+/* may_tag - whether the caller may set session tags on a session of role
+ * @arn: sts:TagSession allowed by the role's trust policy @trust (@q as
+ * evaluated for sts:AssumeRole), or, when the trust policy names the
+ * account only, by the caller's own policies; false after answering. */
+static bool may_tag(struct iam_call *c, const struct iam_policy *trust, struct iam_request *q,
+                    const char *arn)
+{
+    bool direct = false;
+    enum iam_decision d;
+
+    q->action = "sts:TagSession";
+    d = iam_policy_eval(trust, q, &direct);
+    if (d == IAM_ALLOW && !direct) {
+        struct authz_request aq = {.who = c->who, .action = "sts:TagSession", .resource = arn};
+        struct err e = {0};
+        direct = iam_authorize(c->iam, &aq, &e) == ERR_OK;
+    }
+    if (d == IAM_ALLOW && direct)
+        return true;
+    iam_fail(c, 403, "AccessDenied",
+             "User: %s is not authorized to perform: sts:TagSession on resource: %.300s",
+             c->who->arn, arn);
+    return false;
 }
 
 static void assume_role(struct iam_call *c)
@@ -165,7 +227,7 @@ static void assume_role(struct iam_call *c)
     struct iam_request q;
     enum iam_decision td;
     size_t slen;
-    cJSON *policies = NULL;
+    cJSON *policies = NULL, *tags = NULL, *tkeys = NULL;
     int packed = -1;
 
     if (!arn || !session) {
@@ -246,8 +308,17 @@ static void assume_role(struct iam_call *c)
     snprintf(id.user, sizeof(id.user), "%.64s", session);
     snprintf(id.arn, sizeof(id.arn), "arn:aws:sts::%s:assumed-role/%s/%s", c->iam->account,
              role_name, session);
-    if (!(policies = iam_sts_session_policies(c, &packed)))
+    /* the caller's transitive tags pass on: setting them needs sts:TagSession */
+    transitive_tags(c, &tags, &tkeys);
+    if (tags && !may_tag(c, trust, &q, arn))
         goto out;
+    if (!(policies = iam_sts_session_policies(c, NULL, &packed)))
+        goto out;
+    if (tags) { /* the new session's principal tags, transitive still */
+        cJSON_AddItemToObject(policies, "Tags", tags);
+        cJSON_AddItemToObject(policies, "TransitiveTagKeys", tkeys);
+        tags = tkeys = NULL;
+    }
     buf_init(&b, 0);
     if (iam_sts_issue(c, &id, secs, &b, false, cJSON_GetArraySize(policies) ? policies : NULL)) {
         buf_puts(&b, "<AssumedRoleUser>");
@@ -267,6 +338,8 @@ out:
     iam_policy_free(trust);
     cJSON_Delete(role);
     cJSON_Delete(policies);
+    cJSON_Delete(tags);
+    cJSON_Delete(tkeys);
 }
 
 static void caller_identity(struct iam_call *c)

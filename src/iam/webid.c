@@ -294,17 +294,18 @@ static const char *tag_value(const cJSON *v)
 
 /* session_tags - the token's session tags claim, {"principal_tags": {KEY:
  * [VALUE]}, "transitive_tag_keys": [KEY...]}, as [{"Key", "Value"}] in
- * @out (owned; NULL without the claim); false after answering when it is
+ * @out and the transitive ones' keys (as the tags spell them) in @keys
+ * (both owned; NULL without the claim); false after answering when it is
  * not well formed or exceeds IAM's limits (50 tags, keys 1..128 and values
  * 0..256 characters, keys unique without regard to case). */
-static bool session_tags(struct iam_call *c, const struct jwt *t, cJSON **out)
+static bool session_tags(struct iam_call *c, const struct jwt *t, cJSON **out, cJSON **keys)
 {
     const cJSON *claim = cJSON_GetObjectItemCaseSensitive(t->claims, TAGS_CLAIM);
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(claim, "principal_tags");
     const cJSON *tk = cJSON_GetObjectItemCaseSensitive(claim, "transitive_tag_keys"), *x, *y;
-    cJSON *tags;
+    cJSON *tags, *transitive;
 
-    *out = NULL;
+    *out = *keys = NULL;
     if (!claim)
         return true;
     if (!cJSON_IsObject(claim) || (pt && !cJSON_IsObject(pt)) || (tk && !cJSON_IsArray(tk)) ||
@@ -333,18 +334,25 @@ static bool session_tags(struct iam_call *c, const struct jwt *t, cJSON **out)
         cJSON_AddStringToObject(tag, "Value", v);
         cJSON_AddItemToArray(tags, tag);
     }
+    transitive = cJSON_CreateArray();
     cJSON_ArrayForEach(x, tk)
     {
-        bool found = false;
-        cJSON_ArrayForEach(y, tags) found |=
-            cJSON_IsString(x) && strcasecmp(iam_jstr(y, "Key"), x->valuestring) == 0;
+        const char *found = NULL;
+        cJSON_ArrayForEach(y, tags)
+        {
+            if (cJSON_IsString(x) && strcasecmp(iam_jstr(y, "Key"), x->valuestring) == 0)
+                found = iam_jstr(y, "Key");
+        }
         if (!found) {
             cJSON_Delete(tags);
+            cJSON_Delete(transitive);
             invalid(c, "A transitive tag key of the token is not one of its principal tags.");
             return false;
         }
+        cJSON_AddItemToArray(transitive, cJSON_CreateString(found));
     }
     *out = tags;
+    *keys = transitive;
     return true;
 }
 
@@ -428,7 +436,7 @@ void iam_sts_web_identity(struct iam_call *c)
     char *prefix;
     struct jwt t;
     struct err e = {0};
-    cJSON *provider = NULL, *role = NULL, *policies = NULL, *tags = NULL;
+    cJSON *provider = NULL, *role = NULL, *policies = NULL, *tags = NULL, *tkeys = NULL;
     const cJSON *m;
     struct creds_identity id;
     long secs, max = 3600;
@@ -459,7 +467,7 @@ void iam_sts_web_identity(struct iam_call *c)
         invalid(c, "The token has no sub claim.");
         goto out;
     }
-    if (!check_times(c, &t) || !source_identity(c, &t, &src) || !session_tags(c, &t, &tags))
+    if (!check_times(c, &t) || !source_identity(c, &t, &src) || !session_tags(c, &t, &tags, &tkeys))
         goto out;
     if (!check_signature(
             c, &t,
@@ -481,11 +489,15 @@ void iam_sts_web_identity(struct iam_call *c)
     secs = iam_sts_duration(c, c->iam->sts_min_duration, max, 3600,
                             "The requested DurationSeconds exceeds the MaxSessionDuration set for "
                             "this role.");
-    if (secs < 0 || !(policies = iam_sts_session_policies(c, &packed)))
+    if (secs < 0 || !(policies = iam_sts_session_policies(c, tags, &packed)))
         goto out;
     if (tags) { /* kept with the session's policies: they become its principal tags */
         cJSON_AddItemToObject(policies, "Tags", tags);
         tags = NULL;
+    }
+    if (cJSON_GetArraySize(tkeys) > 0) { /* passed on when the session assumes a role */
+        cJSON_AddItemToObject(policies, "TransitiveTagKeys", tkeys);
+        tkeys = NULL;
     }
     memset(&id, 0, sizeof(id));
     snprintf(id.user, sizeof(id.user), "%.64s", session);
@@ -498,4 +510,5 @@ out:
     cJSON_Delete(role);
     cJSON_Delete(policies);
     cJSON_Delete(tags);
+    cJSON_Delete(tkeys);
 }

@@ -51,13 +51,16 @@ struct server_args {
     const char *credentials;
     const char *account;
     const char *public_url;
-    int sts_min_duration;  /* --sts-min-duration: tests only (docs/iam.md) */
-    const char *iam_home;  /* --iam-home: the home region of identity (docs/iam.md) */
-    unsigned ttl_interval; /* --ttl-interval: DynamoDB TTL sweeper period, seconds */
-    unsigned fn_max;       /* --fn-max-instances: per function, 0 = fn's default */
-    unsigned fn_idle;      /* --fn-idle-seconds: reap idle instances, 0 = fn's default */
-    const char *fn_user;   /* --fn-user: who functions run as when root (docs/lambda.md) */
-    unsigned fn_uid_base;  /* --fn-uid-base: one uid per function from here, 0 = off */
+    int sts_min_duration;     /* --sts-min-duration: tests only (docs/iam.md) */
+    const char *iam_home;     /* --iam-home: the home region of identity (docs/iam.md) */
+    const char *oidc_ca_file; /* --oidc-ca-file: CAs for OIDC issuers' servers */
+    unsigned webid_workers;   /* --sts-webid-workers: 0 = iam's default */
+    unsigned webid_queue;     /* --sts-webid-queue: 0 = iam's default */
+    unsigned ttl_interval;    /* --ttl-interval: DynamoDB TTL sweeper period, seconds */
+    unsigned fn_max;          /* --fn-max-instances: per function, 0 = fn's default */
+    unsigned fn_idle;         /* --fn-idle-seconds: reap idle instances, 0 = fn's default */
+    const char *fn_user;      /* --fn-user: who functions run as when root (docs/lambda.md) */
+    unsigned fn_uid_base;     /* --fn-uid-base: one uid per function from here, 0 = off */
     unsigned threads;
     size_t map_size;
     struct repl_peer_opt peers[MAX_PEERS];
@@ -215,6 +218,30 @@ static void scope_service(const struct http_req *r, char *out, size_t cap)
     }
 }
 
+/* params_have - whether the query-protocol parameters @p (@len bytes, "A=1&B=2")
+ * hold the parameter @want ("Name=value"). */
+static bool params_have(const char *p, size_t len, const char *want)
+{
+    const char *start = p, *end = p ? p + len : NULL;
+    size_t n = strlen(want);
+
+    for (; p && p + n <= end; p++) {
+        if ((p == start || p[-1] == '&') && memcmp(p, want, n) == 0 &&
+            (p + n == end || p[n] == '&'))
+            return true;
+    }
+    return false;
+}
+
+/* form_has - whether the query-protocol call @r holds the parameter @want:
+ * in its form body (POST) or its query string (GET). */
+static bool form_has(const struct http_req *r, const char *want)
+{
+    if (strcmp(r->method, "POST") != 0)
+        return params_have(r->query, strlen(r->query), want);
+    return params_have(r->body.ptr, r->body.len, want);
+}
+
 /* route - which service @r is for, from its headers alone (so the choice can
  * be made before the body arrives): X-Amz-Target first, then the credential
  * scope's service, then the path. */
@@ -266,6 +293,12 @@ static enum svc route(const struct http_req *r)
         (ctype = http_req_header(r, "content-type")) &&
         strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
         return SVC_QUERY;
+    /* STS takes AssumeRoleWithWebIdentity unsigned as a GET too, its
+     * parameters in the query string */
+    if (!service[0] && strcmp(r->method, "GET") == 0 && strcmp(r->path, "/") == 0 &&
+        !http_req_header(r, "authorization") &&
+        params_have(r->query, strlen(r->query), "Action=AssumeRoleWithWebIdentity"))
+        return SVC_QUERY;
     /* unsigned GET / is the health check; with a query it is S3 (ListObjects of a
      * virtual-host bucket, which a public bucket policy may allow), and so it is
      * from an AWS SDK (an unsigned ListBuckets, refused as S3 refuses it), which
@@ -279,21 +312,7 @@ static enum svc route(const struct http_req *r)
     return SVC_UNKNOWN;
 }
 
-/* form_has - whether the form body of @r holds the parameter @want ("Name=value"). */
-static bool form_has(const struct http_req *r, const char *want)
-{
-    const char *p = r->body.ptr, *end = p ? p + r->body.len : NULL;
-    size_t n = strlen(want);
-
-    for (; p && p + n <= end; p++) {
-        if ((p == r->body.ptr || p[-1] == '&') && memcmp(p, want, n) == 0 &&
-            (p + n == end || p[n] == '&'))
-            return true;
-    }
-    return false;
-}
-
-/* query_is_sts - whether the form body of @r names STS's API version. */
+/* query_is_sts - whether the query-protocol call @r names STS's API version. */
 static bool query_is_sts(const struct http_req *r)
 {
     return form_has(r, "Version=2011-06-15");
@@ -601,6 +620,12 @@ static void usage(FILE *f)
           "  --ttl-interval SECONDS  how often expired DynamoDB items are deleted (default 60)\n"
           "  --iam-home REGION     the home region of identity (IAM, STS), this one or a peer\n"
           "                        (default: us-east-1 if it is this region or a peer, else this)\n"
+          "  --oidc-ca-file FILE   PEM CA certificates that OpenID Connect issuers' servers\n"
+          "                        are verified against (default: the system's CA store)\n"
+          "  --sts-webid-workers N calls to AssumeRoleWithWebIdentity that fetch issuers'\n"
+          "                        keys at once (default 4)\n"
+          "  --sts-webid-queue N   such calls waiting for a worker before ServiceUnavailable\n"
+          "                        (default 128)\n"
           "  --fn-max-instances N  most instances per function (default 10)\n"
           "  --fn-idle-seconds S   stop a function instance idle this long (default 300)\n"
           "  --fn-user USER        when root, run functions as USER (default nobody)\n"
@@ -608,6 +633,16 @@ static void usage(FILE *f)
           "                        UID, UID+1, ... (an unused range; overrides --fn-user)\n"
           "  --log-level LEVEL     debug, info, warn or error (default info)\n",
           f);
+}
+
+/* optind_of - the index in @opts of the option whose value is @val. */
+static size_t optind_of(const struct option *opts, int val)
+{
+    size_t i = 0;
+
+    while (opts[i].name && opts[i].val != val)
+        i++;
+    return i;
 }
 
 static int parse_args(int argc, char **argv, struct server_args *a)
@@ -636,6 +671,9 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         OPT_FN_IDLE,
         OPT_FN_USER,
         OPT_FN_UID_BASE,
+        OPT_OIDC_CA,
+        OPT_WEBID_WORKERS,
+        OPT_WEBID_QUEUE,
     };
     static const struct option opts[] = {
         {"region", required_argument, NULL, OPT_REGION},
@@ -656,6 +694,9 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"help", no_argument, NULL, OPT_HELP},
         {"sts-min-duration", required_argument, NULL, OPT_STS_MIN},
         {"iam-home", required_argument, NULL, OPT_IAM_HOME},
+        {"oidc-ca-file", required_argument, NULL, OPT_OIDC_CA},
+        {"sts-webid-workers", required_argument, NULL, OPT_WEBID_WORKERS},
+        {"sts-webid-queue", required_argument, NULL, OPT_WEBID_QUEUE},
         {"ttl-interval", required_argument, NULL, OPT_TTL},
         {"fn-max-instances", required_argument, NULL, OPT_FN_MAX},
         {"fn-idle-seconds", required_argument, NULL, OPT_FN_IDLE},
@@ -726,16 +767,25 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         case OPT_STS_MIN:
             a->sts_min_duration = atoi(optarg);
             break;
+        case OPT_OIDC_CA:
+            a->oidc_ca_file = optarg;
+            break;
         case OPT_FN_MAX:
-        case OPT_FN_IDLE: {
+        case OPT_FN_IDLE:
+        case OPT_WEBID_WORKERS:
+        case OPT_WEBID_QUEUE: {
             char *end = NULL;
             unsigned long v = strtoul(optarg, &end, 10);
+            unsigned *slot = c == OPT_FN_MAX          ? &a->fn_max
+                             : c == OPT_FN_IDLE       ? &a->fn_idle
+                             : c == OPT_WEBID_WORKERS ? &a->webid_workers
+                                                      : &a->webid_queue;
             if (!*optarg || *end || v < 1 || v > 100000) {
                 fprintf(stderr, "tandem server: --%s must be a number from 1 to 100000\n",
-                        c == OPT_FN_MAX ? "fn-max-instances" : "fn-idle-seconds");
+                        opts[optind_of(opts, c)].name);
                 return 2;
             }
-            *(c == OPT_FN_MAX ? &a->fn_max : &a->fn_idle) = (unsigned)v;
+            *slot = (unsigned)v;
             break;
         }
         case OPT_FN_USER:
@@ -877,6 +927,9 @@ int server_main(int argc, char **argv)
                               .region = rg.name,
                               .account = creds_account(rg.creds),
                               .sts_min_duration = a.sts_min_duration,
+                              .oidc_ca_file = a.oidc_ca_file,
+                              .webid_workers = a.webid_workers,
+                              .webid_queue = a.webid_queue,
                               .home = home,
                               .home_url = home_url,
                               .access_key = a.access_key,

@@ -50,21 +50,23 @@ def int_bytes(n, size=None):
 
 
 class Issuer:
-    """An OIDC issuer on 127.0.0.1 (HTTPS, self-signed): it serves
-    /.well-known/openid-configuration and /keys under each of its paths."""
+    """An OIDC issuer on 127.0.0.1 (HTTPS, self-signed, or signed by @ca, a
+    TestCA): it serves /.well-known/openid-configuration and /keys under each
+    of its paths."""
 
-    def __init__(self):
+    def __init__(self, ca=None):
         self.port = free_port()
         self.tls_key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "harbor issuer")])
         now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        cert = (x509.CertificateBuilder().subject_name(name)
+                .issuer_name(ca.name if ca else name)
                 .public_key(self.tls_key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - datetime.timedelta(hours=1))
                 .not_valid_after(now + datetime.timedelta(days=2))
                 .add_extension(x509.SubjectAlternativeName(
                     [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-                .sign(self.tls_key, hashes.SHA256()))
+                .sign(ca.key if ca else self.tls_key, hashes.SHA256()))
         self.thumbprint = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
         # the TLS context keeps what it loaded: the files live only for that
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -130,7 +132,36 @@ class Issuer:
     def url(self, path=""):
         return "https://127.0.0.1:%d%s" % (self.port, path)
 
+    def stall(self):
+        """From now on accept connections on the issuer's port and never say
+        a word (not even TLS's), until stop()."""
+        import socket
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.stalled = []
+        self.hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.hold.bind(("127.0.0.1", self.port))
+        self.hold.listen(16)
+
+        def hold():
+            while True:
+                try:
+                    conn, _ = self.hold.accept()
+                except OSError:
+                    return
+                self.stalled.append(conn)
+
+        threading.Thread(target=hold, daemon=True).start()
+
     def stop(self):
+        if hasattr(self, "stalled"):
+            import socket
+            self.hold.shutdown(socket.SHUT_RDWR)
+            self.hold.close()
+            for conn in self.stalled:
+                conn.close()
+            return
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -164,6 +195,29 @@ class Issuer:
         else:
             sig = (key or self.rsa).sign(signing, padding.PKCS1v15(), hashes.SHA256())
         return signing.decode() + "." + b64url(sig)
+
+
+class TestCA:
+    """A certificate authority made by the test, for issuers it signs."""
+
+    def __init__(self, tmp):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tandem test CA")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(self.name).issuer_name(self.name)
+                .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1))
+                .not_valid_after(now + datetime.timedelta(days=2))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                .add_extension(x509.KeyUsage(
+                    digital_signature=True, key_cert_sign=True, crl_sign=True,
+                    content_commitment=False, key_encipherment=False, data_encipherment=False,
+                    key_agreement=False, encipher_only=False, decipher_only=False),
+                    critical=True)
+                .sign(self.key, hashes.SHA256()))
+        self.path = os.path.join(tmp, "oidc-ca.pem")
+        with open(self.path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
 
 
 TRUST = {
@@ -447,6 +501,106 @@ class StsWebIdentity(ServerTestCase):
         self.server.start()
         self.session_client("dynamodb", r["Credentials"]).list_tables()
 
+    def tag_any_role(self, name, **role):
+        """A role the provider's tokens may assume with any session tags."""
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": self.provider},
+            "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]}]}
+        return self.server.boto3("iam").create_role(
+            RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), **role)["Role"]["Arn"]
+
+    def test_packed_size_counts_session_tags(self):
+        """PackedPolicySize covers the session policies and the session tags
+        together, and PackedPolicyTooLarge refuses them together."""
+        arn = self.tag_any_role("tag-any")
+
+        def tags(n, size):
+            return {"https://aws.amazon.com/tags": {
+                "principal_tags": {"k%02d" % i: ["v" * size] for i in range(n)}}}
+
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*"}]})
+        plain = self.assume(self.issuer.token(), role=arn, Policy=policy)["PackedPolicySize"]
+        r = self.assume(self.issuer.token(claims=tags(4, 100)), role=arn, Policy=policy)
+        self.assertGreaterEqual(r["PackedPolicySize"], plain + 15)
+        # tags alone are packed too
+        r = self.assume(self.issuer.token(claims=tags(4, 100)), role=arn)
+        self.assertGreaterEqual(r["PackedPolicySize"], 15)
+        # each fits alone; together they are too large
+        big = tags(7, 256)
+        self.assertLess(self.assume(self.issuer.token(claims=big), role=arn)["PackedPolicySize"],
+                        100)
+        wide = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:ListTables",
+             "Resource": "arn:aws:dynamodb:us-east-1:%s:table/t%03d" % (ACCOUNT, i)}
+            for i in range(8)]})
+        self.assertLess(self.assume(self.issuer.token(), role=arn,
+                                    Policy=wide)["PackedPolicySize"], 100)
+        code, msg, status = self.error(self.issuer.token(claims=big), role=arn, Policy=wide)
+        self.assertEqual((code, status), ("PackedPolicyTooLarge", 400), msg)
+        self.assertIn("of allotted space", msg)
+
+    def test_transitive_tags_pass_along_a_role_chain(self):
+        """The token's transitive tags pass on when its session assumes
+        another role (which must allow sts:TagSession), and on again from
+        there; its other tags stay behind."""
+        iam = self.server.boto3("iam")
+        first = self.tag_any_role("chain-first")
+        iam.put_role_policy(RoleName="chain-first", PolicyName="chain", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+
+        def trusting(name, who, actions):
+            return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"AWS": who},
+                    "Action": actions}]}))["Role"]["Arn"]
+
+        tagged_work = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "cranes"}}},
+            {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/dept": "docks"}}},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+        second = trusting("chain-second", first, ["sts:AssumeRole", "sts:TagSession"])
+        iam.put_role_policy(RoleName="chain-second", PolicyName="work",
+                            PolicyDocument=json.dumps(tagged_work))
+        third = trusting("chain-third", second, ["sts:AssumeRole", "sts:TagSession"])
+        iam.put_role_policy(RoleName="chain-third", PolicyName="work",
+                            PolicyDocument=json.dumps(tagged_work))
+        untagged = trusting("chain-untagged", first, "sts:AssumeRole")
+        claims = {"https://aws.amazon.com/tags": {
+            "principal_tags": {"team": ["cranes"], "dept": ["docks"]},
+            "transitive_tag_keys": ["team"]}}
+        r1 = self.assume(self.issuer.token(claims=claims), role=first, session="hop1")
+        sts1 = self.session_client("sts", r1["Credentials"])
+        r2 = sts1.assume_role(RoleArn=second, RoleSessionName="hop2")
+        self.session_client("dynamodb", r2["Credentials"]).list_tables()  # team came along
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.session_client("s3", r2["Credentials"]).list_buckets()  # dept did not
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        # and on again: still transitive
+        r3 = self.session_client("sts", r2["Credentials"]).assume_role(
+            RoleArn=third, RoleSessionName="hop3")
+        self.session_client("dynamodb", r3["Credentials"]).list_tables()
+        # a role that does not allow sts:TagSession cannot take the tags
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            sts1.assume_role(RoleArn=untagged, RoleSessionName="hop2")
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], "AccessDenied")
+        self.assertIn("sts:TagSession", err["Message"])
+        # a session without transitive tags needs no sts:TagSession there
+        plain = {"https://aws.amazon.com/tags": {"principal_tags": {"team": ["cranes"]}}}
+        r1 = self.assume(self.issuer.token(claims=plain), role=first, session="hop1b")
+        r2 = self.session_client("sts", r1["Credentials"]).assume_role(
+            RoleArn=untagged, RoleSessionName="hop2b")
+        self.assertTrue(r2["AssumedRoleUser"]["Arn"].endswith(":assumed-role/chain-untagged/hop2b"))
+        r2 = self.session_client("sts", r1["Credentials"]).assume_role(
+            RoleArn=second, RoleSessionName="hop2c")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.session_client("dynamodb", r2["Credentials"]).list_tables()  # team stayed
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+
     def test_unusable_issuer_documents(self):
         for path in ("/gone", "/no-jwks-uri", "/plain-jwks-uri", "/not-json", "/huge",
                      "/no-keys"):
@@ -532,6 +686,44 @@ class StsWebIdentity(ServerTestCase):
         except urllib.error.HTTPError as e:
             body = e.read()
         self.assertNotIn(b"GetCallerIdentityResult", body)
+
+    def test_unsigned_get_form(self):
+        """STS takes the call as a GET too, its parameters in the query string
+        (curl, no credentials): the same answers as the POST form."""
+        def get(token, session="get-run"):
+            res = subprocess.run(
+                ["curl", "-sS", "-w", "\n%{http_code}", "-G", self.server.url() + "/",
+                 "--data-urlencode", "Action=AssumeRoleWithWebIdentity",
+                 "--data-urlencode", "Version=2011-06-15",
+                 "--data-urlencode", "RoleArn=" + self.role_arn,
+                 "--data-urlencode", "RoleSessionName=" + session,
+                 "--data-urlencode", "DurationSeconds=1800",
+                 "--data-urlencode", "WebIdentityToken=" + token],
+                capture_output=True, text=True, timeout=60, check=True)
+            body, _, status = res.stdout.rpartition("\n")
+            return int(status), body
+
+        import xml.etree.ElementTree as ET
+        status, body = get(self.issuer.token())
+        self.assertEqual(status, 200, body)
+        ns = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
+        doc = ET.fromstring(body)
+        result = doc.find("s:AssumeRoleWithWebIdentityResult", ns)
+        self.assertEqual(result.findtext("s:AssumedRoleUser/s:Arn", namespaces=ns),
+                         "arn:aws:sts::%s:assumed-role/deployer/get-run" % ACCOUNT)
+        creds = {k: result.findtext("s:Credentials/s:" + k, namespaces=ns)
+                 for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+        me = self.session_client("sts", creds).get_caller_identity()
+        self.assertEqual(me["Arn"], "arn:aws:sts::%s:assumed-role/deployer/get-run" % ACCOUNT)
+        status, body = get(self.issuer.token(claims={"aud": "stranger"}))
+        self.assertEqual(status, 400, body)
+        self.assertIn("<Code>InvalidIdentityToken</Code>", body)
+        # another action by GET without a signature is not STS's to answer
+        res = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                              self.server.url() + "/?Action=GetCallerIdentity&"
+                              "Version=2011-06-15"],
+                             capture_output=True, text=True, timeout=30, check=True)
+        self.assertNotEqual(res.stdout, "200")
 
     def test_sdk_web_identity_credentials(self):
         """boto3's own credential chain, as a CI job or a Kubernetes pod uses
