@@ -123,7 +123,12 @@ enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e
     d->store = o->store;
     strcpy(d->region, o->region);
     strcpy(d->account, o->account);
+    if (backup_jobs_start(d, e)) {
+        free(box);
+        return e->code;
+    }
     if (o->ttl_interval_s && ddb_ttl_start(d, o->ttl_interval_s, &box->ttl, e)) {
+        backup_jobs_stop(d);
         free(box);
         return e->code;
     }
@@ -135,6 +140,7 @@ void ddb_close(struct ddb *d)
 {
     if (d)
         ddb_ttl_stop(((struct ddb_box *)d)->ttl);
+    backup_jobs_stop(d);       /* a copy under way is cleared at the next start */
     free((struct ddb_box *)d); /* d is the box's first member */
 }
 

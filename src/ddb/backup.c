@@ -67,7 +67,7 @@ static void meta_key(struct buf *k, const char *arn)
     buf_puts(k, arn);
 }
 
-static enum err_code meta_get(struct store_txn *t, const char *arn, cJSON **out, struct err *e)
+enum err_code backup_meta_get(struct store_txn *t, const char *arn, cJSON **out, struct err *e)
 {
     struct buf k;
     struct slice v;
@@ -87,7 +87,7 @@ static enum err_code meta_get(struct store_txn *t, const char *arn, cJSON **out,
     return *out ? ERR_OK : err_set(e, ERR_INTERNAL, "corrupt backup record %s", arn);
 }
 
-static enum err_code meta_put(struct store_txn *t, const cJSON *meta, struct err *e)
+enum err_code backup_meta_put(struct store_txn *t, const cJSON *meta, struct err *e)
 {
     const char *arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupArn"));
     char *text = cJSON_PrintUnformatted(meta);
@@ -98,6 +98,17 @@ static enum err_code meta_put(struct store_txn *t, const cJSON *meta, struct err
     rc = store_put(t, STORE_DB_META, slice_of(k.ptr, k.len), slice_of(text, strlen(text)), e);
     buf_free(&k);
     free(text);
+    return rc;
+}
+
+enum err_code backup_meta_del(struct store_txn *t, const char *arn, struct err *e)
+{
+    struct buf k;
+    enum err_code rc;
+
+    meta_key(&k, arn);
+    rc = store_del(t, STORE_DB_META, slice_of(k.ptr, k.len), e);
+    buf_free(&k);
     return rc;
 }
 
@@ -163,32 +174,6 @@ enum err_code backup_each_item(struct store_txn *t, uint64_t id, backup_item_fn 
     store_cursor_close(cur);
     buf_free(&prefix);
     buf_free(&pos);
-    return rc;
-}
-
-/* data_drop - remove every entry under table prefix @id. */
-static enum err_code data_drop(struct store_txn *t, uint64_t id, struct err *e)
-{
-    struct buf prefix;
-    struct store_cursor *cur = NULL;
-    struct slice k = {0}, v = {0};
-    enum err_code rc;
-
-    buf_init(&prefix, 0);
-    keys_append_table(&prefix, id);
-    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
-    while (!rc) {
-        rc = store_cursor_seek(cur, slice_of(prefix.ptr, prefix.len), &k, &v, e);
-        if (rc == ERR_NOTFOUND ||
-            (!rc && (k.len < prefix.len || memcmp(k.ptr, prefix.ptr, prefix.len) != 0))) {
-            rc = ERR_OK;
-            break;
-        }
-        if (!rc)
-            rc = store_cursor_del(cur, e);
-    }
-    store_cursor_close(cur);
-    buf_free(&prefix);
     return rc;
 }
 
@@ -294,15 +279,38 @@ static cJSON *ttl_of(struct store_txn *t, const char *name, uint64_t id)
     return out;
 }
 
+cJSON *backup_meta_new(struct store_txn *t, const char *table, const struct table_keys *k,
+                       cJSON *desc, const char *name, const char *type, const char *status)
+{
+    const char *tarn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(desc, "TableArn"));
+    char arn[1200], id[37];
+    int64_t now = clock_wall_ms();
+    cJSON *m = cJSON_CreateObject();
+
+    ddb_uuid(id);
+    snprintf(arn, sizeof(arn), "%s/backup/%013lld-%.8s", tarn ? tarn : "", (long long)now, id);
+    cJSON_AddStringToObject(m, "BackupArn", arn);
+    cJSON_AddStringToObject(m, "BackupName", name);
+    cJSON_AddStringToObject(m, "BackupStatus", status);
+    cJSON_AddStringToObject(m, "BackupType", type);
+    cJSON_AddNumberToObject(m, "BackupCreationDateTime", (double)now / 1000.0);
+    cJSON_AddNumberToObject(m, "_data", 0);
+    cJSON_AddNumberToObject(m, "_count", 0);
+    cJSON_AddStringToObject(m, "_table", table);
+    cJSON_AddItemToObject(m, "_ttl", ttl_of(t, table, k->id));
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_tags");
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replicas");
+    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replica_settings");
+    cJSON_AddItemToObject(m, "_desc", desc);
+    return m;
+}
+
 enum err_code backup_make_in_apply(struct store_txn *t, const char *table, const char *name,
                                    const char *type, cJSON **meta, struct err *e)
 {
     struct table_keys k;
     struct copy x = {0};
-    cJSON *desc = NULL, *m = NULL;
-    const char *tarn;
-    char arn[1200], id[37];
-    int64_t now = clock_wall_ms();
+    cJSON *desc = NULL, *m;
     enum err_code rc;
 
     *meta = NULL;
@@ -312,34 +320,18 @@ enum err_code backup_make_in_apply(struct store_txn *t, const char *table, const
     if (rc)
         return rc;
     rc = store_next_id(t, &x.to, e);
-    if (rc)
-        goto out;
     x.k = &k;
-    rc = backup_each_item(t, k.id, copy_item, &x, e);
-    if (rc)
-        goto out;
-    tarn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(desc, "TableArn"));
-    ddb_uuid(id);
-    snprintf(arn, sizeof(arn), "%s/backup/%013lld-%.8s", tarn ? tarn : "", (long long)now, id);
-    m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "BackupArn", arn);
-    cJSON_AddStringToObject(m, "BackupName", name);
+    if (!rc)
+        rc = backup_each_item(t, k.id, copy_item, &x, e);
+    if (rc) {
+        cJSON_Delete(desc);
+        return rc;
+    }
+    m = backup_meta_new(t, table, &k, desc, name, type, "AVAILABLE");
     cJSON_AddNumberToObject(m, "BackupSizeBytes", (double)x.bytes);
-    cJSON_AddStringToObject(m, "BackupStatus", "AVAILABLE");
-    cJSON_AddStringToObject(m, "BackupType", type);
-    cJSON_AddNumberToObject(m, "BackupCreationDateTime", (double)now / 1000.0);
-    cJSON_AddNumberToObject(m, "_data", (double)x.to);
-    cJSON_AddNumberToObject(m, "_count", (double)x.count);
-    cJSON_AddStringToObject(m, "_table", table);
-    cJSON_AddItemToObject(m, "_ttl", ttl_of(t, table, k.id));
-    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_tags");
-    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replicas");
-    cJSON_DeleteItemFromObjectCaseSensitive(desc, "_replica_settings");
-    cJSON_AddItemToObject(m, "_desc", desc);
-    desc = NULL;
-    rc = meta_put(t, m, e);
-out:
-    cJSON_Delete(desc);
+    cJSON_ReplaceItemInObjectCaseSensitive(m, "_data", cJSON_CreateNumber((double)x.to));
+    cJSON_ReplaceItemInObjectCaseSensitive(m, "_count", cJSON_CreateNumber((double)x.count));
+    rc = backup_meta_put(t, m, e);
     if (rc)
         cJSON_Delete(m);
     else
@@ -450,35 +442,13 @@ static char *description(const cJSON *meta)
     return out;
 }
 
-struct create {
-    struct ddb_call *c;
-    const char *table, *name;
-    char *out; /* owned: BackupDetails text */
-};
-
-static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
+char *backup_details(const cJSON *meta)
 {
-    struct create *x = arg;
-    cJSON *meta = NULL, *d;
-    enum err_code rc = backup_make_in_apply(t, x->table, x->name, "USER", &meta, e);
+    cJSON *d = details(meta, false);
+    char *out = cJSON_PrintUnformatted(d);
 
-    if (rc == ERR_NOTFOUND)
-        return err_set(e, ERR_NOTFOUND, "Table not found: %s", x->table);
-    if (rc)
-        return rc;
-    d = details(meta, false);
-    free(x->out);
-    x->out = cJSON_PrintUnformatted(d);
     cJSON_Delete(d);
-    cJSON_Delete(meta);
-    return ERR_OK;
-}
-
-static void create_done(void *arg, enum err_code rc, const struct err *e)
-{
-    struct create *x = arg;
-
-    backup_reply_done(x->c, rc, e, "TableNotFoundException", "BackupDetails", x->out);
+    return out;
 }
 
 static void check_backup_name(struct ddb_call *c, const char *name)
@@ -518,17 +488,12 @@ void backup_create(struct ddb_call *c)
 {
     const char *table = ddb_arg_str(c, c->in, "TableName");
     const char *name = ddb_arg_str(c, c->in, "BackupName");
-    struct create *x;
 
     check_table_arg(c, table, "tableName");
     check_backup_name(c, name);
     if (ddb_args_failed(c))
         return;
-    x = arena_calloc(c->a, sizeof(*x));
-    x->c = c;
-    x->table = backup_table_name(c, table);
-    x->name = name;
-    store_submit(c->d->store, create_apply, create_done, x);
+    backup_job_create(c, backup_table_name(c, table), name);
 }
 
 /* ---- DescribeBackup ---- */
@@ -560,7 +525,7 @@ void backup_describe(struct ddb_call *c)
         return;
     rc = store_read_begin(c->d->store, &t, &e);
     if (!rc)
-        rc = meta_get(t, arn, &meta, &e);
+        rc = backup_meta_get(t, arn, &meta, &e);
     store_txn_abort(t);
     if (rc == ERR_NOTFOUND) {
         backup_reply_error(c, "BackupNotFoundException", "%s", e.msg);
@@ -583,23 +548,40 @@ void backup_describe(struct ddb_call *c)
 struct del {
     struct ddb_call *c;
     const char *arn;
-    char *out; /* owned: BackupDescription text */
+    uint64_t data; /* the items left to clear */
+    char *out;     /* owned: BackupDescription text */
 };
+
+/* in_use - why backup @meta (@arn) cannot be deleted or restored now, or NULL. */
+static const char *in_use(struct ddb *d, const cJSON *meta, const char *arn)
+{
+    const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupStatus"));
+
+    if (st && strcmp(st, "CREATING") == 0)
+        return "Backup is being created";
+    if (d && backup_in_restore(d, arn))
+        return "Backup is being restored to a table";
+    return NULL;
+}
 
 static enum err_code delete_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct del *x = arg;
     cJSON *meta = NULL;
-    struct buf k;
-    enum err_code rc = meta_get(t, x->arn, &meta, e);
+    const char *why;
+    enum err_code rc = backup_meta_get(t, x->arn, &meta, e);
 
     if (rc)
         return rc;
-    rc = data_drop(t, num_of(meta, "_data"), e);
-    meta_key(&k, x->arn);
+    if ((why = in_use(x->c->d, meta, x->arn))) {
+        cJSON_Delete(meta);
+        return err_set(e, ERR_IN_USE, "%s: %s", why, x->arn);
+    }
+    /* the items go in pieces in the background (backup_job.c) */
+    x->data = num_of(meta, "_data");
+    rc = backup_drop_mark(t, x->data, e);
     if (!rc)
-        rc = store_del(t, STORE_DB_META, slice_of(k.ptr, k.len), e);
-    buf_free(&k);
+        rc = backup_meta_del(t, x->arn, e);
     cJSON_ReplaceItemInObjectCaseSensitive(meta, "BackupStatus", cJSON_CreateString("DELETED"));
     free(x->out);
     x->out = description(meta);
@@ -611,6 +593,13 @@ static void delete_done(void *arg, enum err_code rc, const struct err *e)
 {
     struct del *x = arg;
 
+    if (rc == ERR_OK)
+        backup_job_drop(x->c->d, x->data);
+    if (rc == ERR_IN_USE) {
+        free(x->out);
+        backup_reply_error(x->c, "BackupInUseException", "%s", e->msg);
+        return;
+    }
     backup_reply_done(x->c, rc, e, "BackupNotFoundException", "BackupDescription", x->out);
 }
 
@@ -859,49 +848,45 @@ void backup_restore_start(struct ddb_call *c, const cJSON *src, const struct tab
 
 /* ---- RestoreTableFromBackup ---- */
 
-struct restore {
-    const char *arn;
-    uint64_t data;
-    const char *table_arn;
-    double when;
-    struct table_keys k;
-};
-
-static enum err_code restore_item(struct store_txn *t, void *arg, const char *json, size_t n,
-                                  struct err *e)
+enum err_code backup_restore_fill(struct store_txn *t, struct backup_source *x, const char *name,
+                                  cJSON *desc, struct err *e)
 {
-    struct restore *x = arg;
-    cJSON *item = cJSON_ParseWithLength(json, n);
-    enum err_code rc;
+    struct table_keys k;
+    cJSON *rs;
+    enum err_code rc = table_keys_get(t, name, &k, e);
 
-    if (!item)
-        return err_set(e, ERR_INTERNAL, "corrupt item in backup");
-    rc = backup_item_set(t, &x->k, json, n, item, e);
-    cJSON_Delete(item);
-    return rc;
+    if (rc)
+        return rc;
+    rs = cJSON_AddObjectToObject(desc, "RestoreSummary");
+    if (x->backup_arn)
+        cJSON_AddStringToObject(rs, "SourceBackupArn", x->backup_arn);
+    if (x->table_arn)
+        cJSON_AddStringToObject(rs, "SourceTableArn", x->table_arn);
+    cJSON_AddNumberToObject(rs, "RestoreDateTime", (double)x->when / 1000.0);
+    cJSON_AddTrueToObject(rs, "RestoreInProgress");
+    if (!x->job) /* filled by the background thread, from when the table is there */
+        x->job =
+            backup_job_restore(x->d, name, k.id, x->src, x->backup_arn, !x->backup_arn, x->when);
+    return ERR_OK;
+}
+
+void backup_restore_ready(void *arg)
+{
+    struct backup_source *x = arg;
+
+    backup_job_ready(x->d, x->job);
+    x->job = NULL;
 }
 
 static enum err_code restore_fill(struct store_txn *t, void *arg, const char *name, cJSON *desc,
                                   struct err *e)
 {
-    struct restore *x = arg;
-    cJSON *meta = NULL, *rs;
-    enum err_code rc = meta_get(t, x->arn, &meta, e);
+    struct backup_source *x = arg;
+    cJSON *meta = NULL;
+    enum err_code rc = backup_meta_get(t, x->backup_arn, &meta, e);
 
     cJSON_Delete(meta);
-    if (!rc)
-        rc = table_keys_get(t, name, &x->k, e);
-    if (!rc)
-        rc = backup_each_item(t, x->data, restore_item, x, e);
-    if (rc)
-        return rc;
-    rs = cJSON_AddObjectToObject(desc, "RestoreSummary");
-    cJSON_AddStringToObject(rs, "SourceBackupArn", x->arn);
-    if (x->table_arn)
-        cJSON_AddStringToObject(rs, "SourceTableArn", x->table_arn);
-    cJSON_AddNumberToObject(rs, "RestoreDateTime", x->when);
-    cJSON_AddFalseToObject(rs, "RestoreInProgress");
-    return ERR_OK;
+    return rc ? rc : backup_restore_fill(t, x, name, desc, e);
 }
 
 void backup_restore(struct ddb_call *c)
@@ -911,7 +896,8 @@ void backup_restore(struct ddb_call *c)
     struct store_txn *t = NULL;
     cJSON *meta = NULL;
     const cJSON *src;
-    struct restore *x;
+    const char *why;
+    struct backup_source *x;
     struct table_fill *fill;
     struct err e = {0};
     enum err_code rc;
@@ -921,7 +907,7 @@ void backup_restore(struct ddb_call *c)
         return;
     rc = store_read_begin(c->d->store, &t, &e);
     if (!rc)
-        rc = meta_get(t, arn, &meta, &e);
+        rc = backup_meta_get(t, arn, &meta, &e);
     store_txn_abort(t);
     if (rc == ERR_NOTFOUND) {
         backup_reply_error(c, "BackupNotFoundException", "%s", e.msg);
@@ -932,15 +918,23 @@ void backup_restore(struct ddb_call *c)
         return;
     }
     arena_on_free(c->a, json_free, meta);
+    if ((why = in_use(NULL, meta, arn))) {
+        backup_reply_error(c, "BackupInUseException", "%s: %s", why, arn);
+        return;
+    }
     src = cJSON_GetObjectItemCaseSensitive(meta, "_desc");
     x = arena_calloc(c->a, sizeof(*x));
-    x->arn = arn;
-    x->data = num_of(meta, "_data");
+    x->d = c->d;
+    x->backup_arn = arn;
+    x->src = num_of(meta, "_data");
     x->table_arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(src, "TableArn"));
-    x->when =
-        cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupCreationDateTime"));
+    x->when = (int64_t)(cJSON_GetNumberValue(
+                            cJSON_GetObjectItemCaseSensitive(meta, "BackupCreationDateTime")) *
+                            1000.0 +
+                        0.5);
     fill = arena_calloc(c->a, sizeof(*fill));
     fill->fill = restore_fill;
+    fill->done = backup_restore_ready;
     fill->arg = x;
     backup_restore_start(c, src, fill);
 }

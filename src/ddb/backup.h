@@ -3,18 +3,31 @@
  * DeleteBackup, RestoreTableFromBackup, UpdateContinuousBackups,
  * DescribeContinuousBackups, RestoreTableToPointInTime.
  *
- * A backup is a copy of the table's items taken in one store apply (the
- * writer's transaction: a consistent snapshot, durable when answered).
- * Layout:
+ * A backup is a copy of the table's items at one consistent snapshot (a
+ * store read transaction). CreateBackup answers at once with BackupStatus
+ * CREATING; a background thread (backup_job.c) copies the snapshot's items
+ * in pieces, each its own store write of at most backup_piece_items items
+ * (1,000; TANDEM_DDB_BACKUP_PIECE_ITEMS) or 4 MiB, so other writes go on,
+ * then flips the backup to AVAILABLE. Layout:
  *   STORE_DB_META "backup/<BackupArn>"  JSON: BackupDetails' members, plus
  *                 "_data" (the id its items are kept under), "_count",
  *                 "_table" (the source table's name), "_desc" (the source's
  *                 descriptor as it was) and "_ttl" (its TimeToLiveDescription)
  *   STORE_DB_DATA keys_append_table(_data) + the item's key encoding:
  *                 DDB_ITEM_FMT_JSON + the item's JSON (never a tombstone)
+ *   STORE_DB_META "bkdrop/<id8>"  entries under keys_append_table(id) that
+ *                 the background thread removes in pieces (a deleted backup's
+ *                 items, a restore that did not finish), then this record.
  * A backup outlives its table. A restore creates the target table through
- * CreateTable's own path (table_create_filled) and fills it in the same
- * transaction, secondary indexes included.
+ * CreateTable's own path (table_create_filled) with RestoreSummary
+ * RestoreInProgress true (DescribeTable: TableStatus CREATING); the thread
+ * fills it in pieces, indexes kept by each item write, then sets
+ * RestoreInProgress false (ACTIVE).
+ *
+ * A backup or restore cut off (kill -9, power loss, a failed write) never
+ * shows as AVAILABLE or ACTIVE: at the next start (backup_jobs_start) a
+ * CREATING backup is removed, and so is a table whose restore had not
+ * finished; their items go in pieces in the background.
  *
  * Point-in-time recovery keeps, while it is on, the before-image of every
  * change to the table:
@@ -26,7 +39,8 @@
  * The table's key record carries TKEY_PITR, so a write to a table without
  * PITR costs nothing more. History past the recovery period is trimmed a
  * few records per write and by pitr_sweep() in the background. A restore to T copies the table's
- * items and undoes, newest first, every change recorded after T. */
+ * items as of one snapshot and undoes, newest first, every change the same
+ * snapshot's history holds after T, both in pieces. */
 #ifndef TANDEM_BACKUP_H
 #define TANDEM_BACKUP_H
 
@@ -85,9 +99,117 @@ enum err_code backup_each_item(struct store_txn *t, uint64_t id, backup_item_fn 
 enum err_code backup_item_set(struct store_txn *t, const struct table_keys *k, const char *json,
                               size_t n, const cJSON *item, struct err *e);
 
+/* backup_source - a restore's source, for its fill (table_create_filled):
+ * backup_restore_fill - in the creating apply: RestoreSummary (in progress)
+ * into @desc and the background job that fills table @name; fill->done is
+ * backup_restore_ready, which lets the job start. */
+struct backup_source {
+    struct ddb *d;
+    const char *backup_arn; /* SourceBackupArn; NULL: point in time */
+    const char *table_arn;  /* SourceTableArn */
+    int64_t when;           /* RestoreDateTime, ms */
+    uint64_t src;           /* the backup's data id or the source table's id */
+    struct backup_job *job;
+};
+enum err_code backup_restore_fill(struct store_txn *t, struct backup_source *x, const char *name,
+                                  cJSON *desc, struct err *e);
+void backup_restore_ready(void *arg);
+
 /* backup_restore_start - create table TargetTableName of request @c from
  * source descriptor @src and the request's overrides, filled by @fill. */
 void backup_restore_start(struct ddb_call *c, const cJSON *src, const struct table_fill *fill);
+
+/* ---- background copies (backup_job.c) ---- */
+
+/* A piece: what one store write of a copy does. 'P': put @v under storage
+ * key @k as is; 'I': item JSON @v into the target table; 'K': delete the
+ * item whose key attributes @v (JSON) holds from the target table. */
+struct backup_ent {
+    char op;
+    char *k, *v; /* owned */
+    size_t kl, vl;
+};
+struct backup_piece {
+    size_t n, cap, bytes;
+    struct backup_ent *v;
+};
+extern size_t backup_piece_items; /* most items per piece */
+enum { BACKUP_PIECE_BYTES = 4 << 20 };
+void backup_piece_add(struct backup_piece *p, char op, const void *k, size_t kl, const void *v,
+                      size_t vl);
+void backup_piece_clear(struct backup_piece *p);
+bool backup_piece_full(const struct backup_piece *p);
+
+/* backup_jobs_start - clear what a cut-off backup or restore left (see
+ * above), then start the background thread; @d->jobs. Reads
+ * TANDEM_DDB_BACKUP_PIECE_ITEMS and TANDEM_DDB_BACKUP_PIECE_PAUSE_MS (a
+ * pause after each piece: tests and tuning). backup_jobs_stop - stop it: a
+ * copy under way is abandoned (cleared at the next start). NULL ok. */
+enum err_code backup_jobs_start(struct ddb *d, struct err *e);
+void backup_jobs_stop(struct ddb *d);
+
+/* backup_job_create - CreateBackup of table @table named @name for @c,
+ * which the thread answers once the backup is recorded as CREATING. */
+void backup_job_create(struct ddb_call *c, const char *table, const char *name);
+
+/* backup_job_restore - inside the apply that creates restore target @target
+ * (id @to): a job filling it from the items under @src (a backup's data id,
+ * @arn the backup) or, with @pitr, from table @src's items undone down to
+ * @when (ms). It starts once backup_job_ready() is called (the creation's
+ * done callback, whatever its outcome: a job whose table is not there ends). */
+struct backup_job;
+struct backup_job *backup_job_restore(struct ddb *d, const char *target, uint64_t to, uint64_t src,
+                                      const char *arn, bool pitr, int64_t when);
+void backup_job_ready(struct ddb *d, struct backup_job *j);
+
+/* backup_job_drop - after a commit that wrote "bkdrop/<id>": remove those
+ * entries in the background. */
+void backup_job_drop(struct ddb *d, uint64_t id);
+
+/* backup_in_restore - whether a restore from backup @arn is under way. */
+bool backup_in_restore(struct ddb *d, const char *arn);
+
+/* backup_drop_mark - in an apply: record "bkdrop/<id>". */
+enum err_code backup_drop_mark(struct store_txn *t, uint64_t id, struct err *e);
+
+/* backup_table_remove - in an apply: remove restore target @name (id @id)
+ * from the catalog, its items and index entries marked for the thread
+ * (@ids gets the ids to pass to backup_job_drop, at most BACKUP_IDS_MAX). */
+enum { BACKUP_IDS_MAX = 32 };
+enum err_code backup_table_remove(struct store_txn *t, const char *name, uint64_t id, uint64_t *ids,
+                                  size_t *nids, struct err *e);
+
+/* backup_restoring - whether descriptor @desc is of a table still being restored. */
+bool backup_restoring(const cJSON *desc);
+
+/* backup_meta_* - the backup record of @arn (backup.c). */
+enum err_code backup_meta_get(struct store_txn *t, const char *arn, cJSON **out, struct err *e);
+enum err_code backup_meta_put(struct store_txn *t, const cJSON *meta, struct err *e);
+enum err_code backup_meta_del(struct store_txn *t, const char *arn, struct err *e);
+
+/* backup_meta_new - the record of a new backup (BackupStatus @status) named
+ * @name of type @type of table @table (@desc, read in @t; taken). */
+cJSON *backup_meta_new(struct store_txn *t, const char *table, const struct table_keys *k,
+                       cJSON *desc, const char *name, const char *type, const char *status);
+
+/* backup_details - BackupDetails text of @meta (owned). */
+char *backup_details(const cJSON *meta);
+
+/* backup_collect - the items of table (or backup data) @id after storage
+ * key @pos (empty: from the first) in @t into @p, op 'P' (stored under
+ * table @to: the same key after its prefix, the FMT_JSON value; @bytes adds
+ * their sizes) or 'I' (@to 0: the item JSON). @pos moves to the last one. */
+enum err_code backup_collect(struct store_txn *t, uint64_t id, uint64_t to, struct buf *pos,
+                             struct backup_piece *p, uint64_t *bytes, struct err *e);
+
+/* pitr_collect_undo - the history of table @id after @when (ms) in @t,
+ * newest first, from before history key @pos (empty: the newest) into @p
+ * (op 'I' or 'K'); @pos moves. */
+enum err_code pitr_collect_undo(struct store_txn *t, uint64_t id, int64_t when, struct buf *pos,
+                                struct backup_piece *p, struct err *e);
+
+/* pitr_enabled - ERR_OK when table @id has PITR on in @t, else ERR_NOTFOUND. */
+enum err_code pitr_enabled(struct store_txn *t, uint64_t id, struct err *e);
 
 /* ---- PITR hooks (pitr.c) ---- */
 
@@ -100,7 +222,7 @@ enum err_code pitr_on_write(struct store_txn *t, const struct table_keys *k, con
 
 /* pitr_table_dropping - in DeleteTable's apply, before table @name (@desc,
  * id @id) loses its items: with PITR on, keep a SYSTEM backup of it and drop
- * its history. */
+ * its history. ERR_IN_USE for a table still being restored. */
 enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const cJSON *desc,
                                   uint64_t id, struct err *e);
 

@@ -32,6 +32,7 @@ struct ddb {
     const struct ddb_replicator *repl; /* borrowed; NULL: no replication (ddb_repl.h) */
     char region[64];
     char account[16];
+    struct backup_jobs *jobs; /* backups' and restores' background copies (backup.h) */
 };
 
 struct ddb_call {

@@ -401,81 +401,50 @@ void pitr_describe(struct ddb_call *c)
 /* ---- RestoreTableToPointInTime ---- */
 
 struct restore {
+    struct backup_source b; /* first: the fill's arg is either */
     const char *source;
-    uint64_t id;
-    int64_t when; /* ms */
-    const char *source_arn;
-    struct table_keys k; /* the target's */
 };
 
-static enum err_code copy_item(struct store_txn *t, void *arg, const char *json, size_t n,
-                               struct err *e)
+enum err_code pitr_enabled(struct store_txn *t, uint64_t id, struct err *e)
 {
-    struct restore *x = arg;
-    cJSON *item = cJSON_ParseWithLength(json, n);
-    enum err_code rc;
+    struct pitr p;
 
-    if (!item)
-        return err_set(e, ERR_INTERNAL, "corrupt item");
-    rc = backup_item_set(t, &x->k, json, n, item, e);
-    cJSON_Delete(item);
-    return rc;
+    return pitr_get(t, id, &p, e);
 }
 
-/* undo - set the target back, newest first, through every change the
- * source's history holds after @x->when. */
-static enum err_code undo(struct store_txn *t, struct restore *x, struct err *e)
+enum err_code pitr_collect_undo(struct store_txn *t, uint64_t id, int64_t when, struct buf *pos,
+                                struct backup_piece *p, struct err *e)
 {
-    unsigned char prefix[9], pos[21];
+    unsigned char prefix[9];
     struct store_cursor *cur = NULL;
     struct slice k = {0}, v = {0};
     enum err_code rc;
 
-    hist_prefix(prefix, x->id);
-    memcpy(pos, prefix, 9);
-    memset(pos + 9, 0xff, 12);
-    for (;;) {
-        cJSON *img;
-
-        rc = store_cursor_open(t, STORE_DB_LOG, &cur, e);
-        if (!rc)
-            rc = store_cursor_seek_le(cur, slice_of(pos, 21), &k, &v, e);
-        if (!rc && k.len == 21 && memcmp(k.ptr, pos, 21) == 0)
-            rc = store_cursor_prev(cur, &k, &v, e);
-        if (rc == ERR_NOTFOUND || (!rc && !in_table(k, prefix))) {
-            rc = ERR_OK;
-            break;
-        }
-        if (rc)
-            break;
-        if (v.len < 10)
-            return err_set(e, ERR_INTERNAL, "corrupt PITR record");
-        if ((int64_t)get_be64(v.ptr) <= x->when)
-            break;
-        memcpy(pos, k.ptr, 21);
-        img = cJSON_ParseWithLength((const char *)v.ptr + 9, v.len - 9);
-        if (!img) {
+    hist_prefix(prefix, id);
+    if (!pos->len) { /* from the newest */
+        buf_append(pos, prefix, 9);
+        buf_append(pos, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 12);
+    }
+    rc = store_cursor_open(t, STORE_DB_LOG, &cur, e);
+    if (!rc)
+        rc = store_cursor_seek_le(cur, slice_of(pos->ptr, pos->len), &k, &v, e);
+    if (!rc && k.len == pos->len && memcmp(k.ptr, pos->ptr, pos->len) == 0)
+        rc = store_cursor_prev(cur, &k, &v, e);
+    while (!rc && in_table(k, prefix) && !backup_piece_full(p)) {
+        if (v.len < 10) {
             rc = err_set(e, ERR_INTERNAL, "corrupt PITR record");
             break;
         }
-        if (((const char *)v.ptr)[8] == 'I') {
-            char *text = cJSON_PrintUnformatted(img);
-
-            store_cursor_close(cur);
-            cur = NULL;
-            rc = backup_item_set(t, &x->k, text, strlen(text), img, e);
-            free(text);
-        } else {
-            store_cursor_close(cur);
-            cur = NULL;
-            rc = backup_item_set(t, &x->k, NULL, 0, img, e);
-        }
-        cJSON_Delete(img);
-        if (rc)
+        if ((int64_t)get_be64(v.ptr) <= when)
             break;
+        backup_piece_add(p, ((const char *)v.ptr)[8] == 'I' ? 'I' : 'K', NULL, 0,
+                         (const char *)v.ptr + 9, v.len - 9);
+        buf_reset(pos);
+        buf_append(pos, k.ptr, k.len);
+        rc = store_cursor_prev(cur, &k, &v, e);
     }
     store_cursor_close(cur);
-    return rc;
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
 }
 
 static enum err_code restore_fill(struct store_txn *t, void *arg, const char *name, cJSON *desc,
@@ -484,29 +453,16 @@ static enum err_code restore_fill(struct store_txn *t, void *arg, const char *na
     struct restore *x = arg;
     struct table_keys src;
     struct pitr p;
-    cJSON *rs;
     enum err_code rc = table_keys_get(t, x->source, &src, e);
 
-    if (!rc && src.id != x->id)
+    if (!rc && src.id != x->b.src)
         rc = err_set(e, ERR_NOTFOUND, "Table not found: %s", x->source);
     if (!rc)
-        rc = pitr_get(t, x->id, &p, e);
+        rc = pitr_get(t, x->b.src, &p, e);
     if (rc == ERR_NOTFOUND)
         return err_set(e, ERR_INVALID, "Point in time recovery is not enabled for table '%s'",
                        x->source);
-    if (!rc)
-        rc = table_keys_get(t, name, &x->k, e);
-    if (!rc)
-        rc = backup_each_item(t, x->id, copy_item, x, e);
-    if (!rc)
-        rc = undo(t, x, e);
-    if (rc)
-        return rc;
-    rs = cJSON_AddObjectToObject(desc, "RestoreSummary");
-    cJSON_AddStringToObject(rs, "SourceTableArn", x->source_arn);
-    cJSON_AddNumberToObject(rs, "RestoreDateTime", (double)x->when / 1000.0);
-    cJSON_AddFalseToObject(rs, "RestoreInProgress");
-    return ERR_OK;
+    return rc ? rc : backup_restore_fill(t, &x->b, name, desc, e);
 }
 
 static void json_free(void *p)
@@ -598,12 +554,14 @@ void pitr_restore(struct ddb_call *c)
     }
     x = arena_calloc(c->a, sizeof(*x));
     x->source = sname;
-    x->id = k.id;
-    x->when = at;
-    x->source_arn = arena_strdup(
+    x->b.d = c->d;
+    x->b.src = k.id;
+    x->b.when = at;
+    x->b.table_arn = arena_strdup(
         c->a, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(desc, "TableArn")) ?: "");
     fill = arena_calloc(c->a, sizeof(*fill));
     fill->fill = restore_fill;
+    fill->done = backup_restore_ready;
     fill->arg = x;
     backup_restore_start(c, desc, fill);
 }
@@ -617,9 +575,14 @@ enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const c
     unsigned char sk[13];
     cJSON *meta = NULL;
     char bname[300];
-    enum err_code rc = pitr_get(t, id, &p, e);
+    enum err_code rc;
 
-    (void)desc;
+    if (backup_restoring(desc))
+        return err_set(e, ERR_IN_USE,
+                       "Attempt to change a resource which is still in use: Table is being "
+                       "restored: %s",
+                       name);
+    rc = pitr_get(t, id, &p, e);
     if (rc == ERR_NOTFOUND)
         return ERR_OK;
     if (rc)

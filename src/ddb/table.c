@@ -711,7 +711,7 @@ void table_describe(struct ddb_call *c)
         ddb_reply_err(c, rc, e.msg);
         return;
     }
-    out = describe(desc, "ACTIVE", count, bytes);
+    out = describe(desc, backup_restoring(desc) ? "CREATING" : "ACTIVE", count, bytes);
     cJSON_Delete(desc);
     reply_desc(c, "Table", out);
     free(out);

@@ -6,6 +6,7 @@ outlives its table, PITR history survives a restart and is trimmed past the
 recovery period (a short 'day' through TANDEM_DDB_PITR_DAY_SECONDS)."""
 
 import json
+import threading
 import math
 import os
 import re
@@ -44,11 +45,36 @@ def schema(name, gsi=False, lsi=False):
     return kw
 
 
+def settle(client, poller=None):
+    """CreateBackup and the restores answer at once (BackupStatus CREATING,
+    TableStatus CREATING) and copy in the background: after each such call,
+    @client waits as a user would until the backup is AVAILABLE or the table
+    ACTIVE (polled through @poller, which may describe them)."""
+    poller = poller or client
+
+    def backup(parsed, **_):
+        arn = parsed.get("BackupDetails", {}).get("BackupArn")
+        if arn:
+            wait_until(lambda: poller.describe_backup(BackupArn=arn)["BackupDescription"]
+                       ["BackupDetails"]["BackupStatus"] == "AVAILABLE", what="backup " + arn)
+
+    def table(parsed, **_):
+        name = parsed.get("TableDescription", {}).get("TableName")
+        if name:
+            wait_until(lambda: poller.describe_table(TableName=name)["Table"]["TableStatus"]
+                       == "ACTIVE", what="restore of " + name)
+
+    client.meta.events.register("after-call.dynamodb.CreateBackup", backup)
+    client.meta.events.register("after-call.dynamodb.RestoreTableFromBackup", table)
+    client.meta.events.register("after-call.dynamodb.RestoreTableToPointInTime", table)
+    return client
+
+
 class Base(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ddb = cls.server.boto3()
+        cls.ddb = settle(cls.server.boto3())
 
     def new_table(self, **kw):
         name = "bk-" + uuid.uuid4().hex[:10]
@@ -106,10 +132,11 @@ class Backups(Base):
         arn = d["BackupArn"]
         self.assertRegex(arn, r"^arn:aws:dynamodb:us-east-1:123456789012:table/%s/backup/"
                               r"\d{13}-[0-9a-f]{8}$" % re.escape(t))
-        self.assertEqual(d["BackupStatus"], "AVAILABLE")
+        self.assertEqual(d["BackupStatus"], "CREATING")  # answered before the copy
         self.assertEqual(d["BackupType"], "USER")
         self.assertEqual(d["BackupName"], "nightly-1")
-        self.assertGreater(d["BackupSizeBytes"], 0)
+        self.assertGreater(self.ddb.describe_backup(BackupArn=arn)["BackupDescription"]
+                           ["BackupDetails"]["BackupSizeBytes"], 0)
         self.assertLess(abs(d["BackupCreationDateTime"].timestamp() - time.time()), 60)
         # later writes are not in the backup
         for i in range(5):
@@ -132,7 +159,10 @@ class Backups(Base):
                                                 BackupArn=arn)["TableDescription"]
         self.assertEqual(td["TableName"], r)
         self.assertEqual(td["RestoreSummary"]["SourceBackupArn"], arn)
-        self.assertFalse(td["RestoreSummary"]["RestoreInProgress"])
+        self.assertTrue(td["RestoreSummary"]["RestoreInProgress"])
+        self.assertEqual(td["TableStatus"], "CREATING")
+        self.assertFalse(self.ddb.describe_table(TableName=r)["Table"]["RestoreSummary"]
+                         ["RestoreInProgress"])
         self.assertEqual(self.items(r), before)
         self.assertEqual(self.color(r, "red"), [("p1", 1), ("p1", 3)])
         out = self.ddb.query(TableName=r, IndexName="by-size",
@@ -269,7 +299,7 @@ class Backups(Base):
 
     def test_validation(self):
         t = self.new_table()
-        ddb, self.ddb = self.ddb, self.server.boto3(parameter_validation=False)
+        ddb, self.ddb = self.ddb, settle(self.server.boto3(parameter_validation=False))
         self.addCleanup(setattr, self, "ddb", ddb)
         for name in ("ab", "bad name!"):
             self.assertEqual(self.err(self.ddb.create_backup, TableName=t, BackupName=name)[0],
@@ -291,7 +321,7 @@ class Backups(Base):
 class PointInTime(Base):
     def test_describe_and_update(self):
         t = self.new_table()
-        ddb, self.ddb = self.ddb, self.server.boto3(parameter_validation=False)
+        ddb, self.ddb = self.ddb, settle(self.server.boto3(parameter_validation=False))
         self.addCleanup(setattr, self, "ddb", ddb)
         d = self.ddb.describe_continuous_backups(TableName=t)["ContinuousBackupsDescription"]
         # backups are on for every table; PITR is off until turned on
@@ -384,7 +414,7 @@ class PointInTime(Base):
         # a restart between the writes and the restore
         self.server.stop()
         self.server.start()
-        self.ddb = self.server.boto3()
+        self.ddb = settle(self.server.boto3())
         r = t + "-t"
         td = self.ddb.restore_table_to_point_in_time(
             SourceTableName=t, TargetTableName=r, RestoreDateTime=when)["TableDescription"]
@@ -434,6 +464,8 @@ class PointInTime(Base):
 
         arn = cli("create-backup", "--table-name", t,
                   "--backup-name", "cli-b")["BackupDetails"]["BackupArn"]
+        wait_until(lambda: cli("describe-backup", "--backup-arn", arn)["BackupDescription"]
+                   ["BackupDetails"]["BackupStatus"] == "AVAILABLE", what="backup")
         cli("update-continuous-backups", "--table-name", t,
             "--point-in-time-recovery-specification", "PointInTimeRecoveryEnabled=true")
         self.put(t, "a", 0)
@@ -442,8 +474,10 @@ class PointInTime(Base):
         out = cli("restore-table-to-point-in-time", "--source-table-name", t,
                   "--target-table-name", t + "-c", "--restore-date-time", str(when))
         self.assertEqual(out["TableDescription"]["TableName"], t + "-c")
+        cli("wait", "table-exists", "--table-name", t + "-c")  # ACTIVE once filled
         self.assertEqual([i["sk"]["N"] for i in self.items(t + "-c")], ["0", "1"])
         cli("restore-table-from-backup", "--target-table-name", t + "-d", "--backup-arn", arn)
+        cli("wait", "table-exists", "--table-name", t + "-d")
         self.assertEqual(len(self.items(t + "-d")), 1)
 
 
@@ -457,7 +491,8 @@ class Authz(Base):
         iam.create_user(UserName=name)
         iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(doc))
         k = iam.create_access_key(UserName=name)["AccessKey"]
-        return self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+        return settle(self.server.boto3(access_key=k["AccessKeyId"],
+                                        secret_key=k["SecretAccessKey"]), self.ddb)
 
     def denied(self, fn, **kw):
         self.assertEqual(self.err(fn, **kw)[0], "AccessDeniedException")
@@ -510,8 +545,8 @@ class GlobalTable(unittest.TestCase):
         cls.addClassCleanup(cls.west.cleanup)
         cls.east.start()
         cls.west.start()
-        cls.e = cls.east.boto3()
-        cls.w = cls.west.boto3()
+        cls.e = settle(cls.east.boto3())
+        cls.w = settle(cls.west.boto3())
 
     @classmethod
     def tearDownClass(cls):
@@ -607,3 +642,226 @@ class Trimming(Base):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def fill(ddb, table, n, prefix="base"):
+    """@n items of about 200 bytes, through BatchWriteItem."""
+    for start in range(0, n, 25):
+        ddb.batch_write_item(RequestItems={table: [
+            {"PutRequest": {"Item": {"pk": {"S": "%s-%d" % (prefix, i % 50)},
+                                     "sk": {"N": str(i)},
+                                     "color": {"S": "red" if i % 3 else "blue"},
+                                     "pad": {"S": "x" * 160}}}}
+            for i in range(start, min(n, start + 25))]})
+
+
+class Writer(threading.Thread):
+    """PutItems one after another, each with when it was sent and answered."""
+
+    def __init__(self, client, table):
+        super().__init__(daemon=True)
+        self.client, self.table = client, table
+        self.done = threading.Event()
+        self.log = []  # (key, sent, answered)
+
+    def run(self):
+        i = 0
+        deadline = time.monotonic() + 120
+        while not self.done.is_set() and time.monotonic() < deadline:
+            key = "w-%d" % i
+            sent = time.monotonic()
+            self.client.put_item(TableName=self.table, Item={
+                "pk": {"S": key}, "sk": {"N": "0"}, "color": {"S": "green"}})
+            self.log.append((key, sent, time.monotonic()))
+            i += 1
+
+    def stop(self):
+        self.done.set()
+        self.join(30)
+
+
+class Slow(Base):
+    """A server whose backups and restores copy in small pieces with a pause
+    after each (TANDEM_DDB_BACKUP_PIECE_ITEMS, TANDEM_DDB_BACKUP_PIECE_PAUSE_MS),
+    so a copy of a few thousand items takes long enough to watch."""
+
+    knobs = {}
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ.update(cls.knobs)
+        try:
+            super().setUpClass()
+        finally:
+            for k in cls.knobs:
+                os.environ.pop(k, None)
+        cls.raw = cls.server.boto3()  # answers as they come, no waiting
+
+    def keys(self, table):
+        items, kw = [], {"TableName": table, "ConsistentRead": True}
+        for _ in range(1000):
+            page = self.raw.scan(**kw)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                break
+            kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return {(i["pk"]["S"], int(i["sk"]["N"])) for i in items}
+
+    def status(self, arn):
+        return self.raw.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"][
+            "BackupStatus"]
+
+
+
+class Pieces(Slow):
+    """Pieces of 100 items: other writes are answered all along a backup or
+    a restore, CREATING shows meanwhile."""
+
+    knobs = {"TANDEM_DDB_BACKUP_PIECE_ITEMS": "100", "TANDEM_DDB_BACKUP_PIECE_PAUSE_MS": "25"}
+
+    def test_backup_and_restore_while_writing(self):
+        t = self.new_table(gsi=True)
+        n = 3000
+        fill(self.raw, t, n)
+        w = Writer(self.server.boto3(), t)
+        w.start()
+        self.addCleanup(w.stop)
+        wait_until(lambda: len(w.log) >= 20, what="writes before the backup")
+        sent = time.monotonic()
+        d = self.raw.create_backup(TableName=t, BackupName="busy")["BackupDetails"]
+        answered = time.monotonic()
+        arn = d["BackupArn"]
+        self.assertEqual(d["BackupStatus"], "CREATING")
+        self.assertLess(answered - sent, 5)
+        # CREATING while the copy runs; what cannot be done to it meanwhile
+        self.assertEqual(self.status(arn), "CREATING")
+        lst = self.raw.list_backups(TableName=t)["BackupSummaries"]
+        self.assertEqual([b["BackupStatus"] for b in lst], ["CREATING"])
+        self.assertEqual(self.err(self.raw.delete_backup, BackupArn=arn)[0],
+                         "BackupInUseException")
+        self.assertEqual(self.err(self.raw.restore_table_from_backup, BackupArn=arn,
+                                  TargetTableName=t + "-no")[0], "BackupInUseException")
+        wait_until(lambda: self.status(arn) == "AVAILABLE", timeout=120, what="backup")
+        copy = time.monotonic() - answered
+        during = [x for x in w.log if x[1] > answered and x[2] < answered + copy]
+        # other writes went on during the copy, none waited for it
+        self.assertGreater(copy, 0.5)
+        self.assertGreater(len(during), 10)
+        worst = max(x[2] - x[1] for x in during)
+        self.assertLess(worst, copy / 3, "a PutItem waited %.2fs of a %.2fs copy" % (worst, copy))
+        # restore it while the writes go on: CREATING until filled
+        r = t + "-r"
+        td = self.raw.restore_table_from_backup(TargetTableName=r, BackupArn=arn)[
+            "TableDescription"]
+        self.assertEqual(td["TableStatus"], "CREATING")
+        self.assertTrue(td["RestoreSummary"]["RestoreInProgress"])
+        dt = self.raw.describe_table(TableName=r)["Table"]
+        self.assertEqual(dt["TableStatus"], "CREATING")
+        self.assertEqual(self.err(self.raw.delete_backup, BackupArn=arn)[0],
+                         "BackupInUseException")
+        self.assertEqual(self.err(self.raw.delete_table, TableName=r)[0],
+                         "ResourceInUseException")
+        self.assertEqual(self.err(self.raw.create_backup, TableName=r, BackupName="x-y")[0],
+                         "TableInUseException")
+        start = time.monotonic()
+        wait_until(lambda: self.raw.describe_table(TableName=r)["Table"]["TableStatus"] ==
+                   "ACTIVE", timeout=120, what="restore")
+        restore = time.monotonic() - start
+        w.stop()
+        during = [x for x in w.log if x[1] > start and x[2] < start + restore]
+        self.assertGreater(len(during), 10)
+        self.assertLess(max(x[2] - x[1] for x in during), max(restore / 3, 0.2))
+        # the backup is the snapshot CreateBackup took: every write answered
+        # before it was sent is there, none sent after it was answered
+        got = self.keys(r)
+        base = {("base-%d" % (i % 50), i) for i in range(n)}
+        self.assertTrue(base <= got)
+        before = {(k, 0) for k, s0, a0 in w.log if a0 < sent}
+        after = {(k, 0) for k, s0, a0 in w.log if s0 > answered}
+        self.assertTrue(before <= got, sorted(before - got)[:5])
+        self.assertFalse(after & got, sorted(after & got)[:5])
+        desc = self.raw.describe_backup(BackupArn=arn)["BackupDescription"]
+        self.assertEqual(desc["SourceTableDetails"]["ItemCount"], len(got))
+        self.assertEqual(self.raw.describe_table(TableName=r)["Table"]["ItemCount"], len(got))
+        green = self.raw.query(TableName=r, IndexName="by-color", Select="COUNT",
+                               KeyConditionExpression="color = :c",
+                               ExpressionAttributeValues={":c": {"S": "green"}})["Count"]
+        self.assertEqual(green, len(got) - n)
+        self.raw.delete_backup(BackupArn=arn)
+
+    def test_point_in_time_in_pieces(self):
+        t = self.new_table(gsi=True)
+        self.raw.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        fill(self.raw, t, 1200)
+        at_t = self.keys(t)
+        when = self.boundary()
+        # after the restore time: 450 items overwritten to green, 300 deleted, 300 new
+        fill(self.raw, t, 300, prefix="new")
+        for start in range(0, 750, 25):
+            reqs = []
+            for i in range(start, start + 25):
+                key = {"pk": {"S": "base-%d" % (i % 50)}, "sk": {"N": str(i)}}
+                if i < 450:
+                    reqs.append({"PutRequest": {"Item": dict(key, color={"S": "green"})}})
+                else:
+                    reqs.append({"DeleteRequest": {"Key": key}})
+            self.raw.batch_write_item(RequestItems={t: reqs})
+        r = t + "-p"
+        td = self.raw.restore_table_to_point_in_time(SourceTableName=t, TargetTableName=r,
+                                                     RestoreDateTime=when)["TableDescription"]
+        self.assertEqual(td["TableStatus"], "CREATING")
+        self.assertEqual(self.raw.describe_table(TableName=r)["Table"]["TableStatus"], "CREATING")
+        wait_until(lambda: self.raw.describe_table(TableName=r)["Table"]["TableStatus"] ==
+                   "ACTIVE", timeout=120, what="restore")
+        self.assertEqual(self.keys(r), at_t)
+        green = self.raw.query(TableName=r, IndexName="by-color", Select="COUNT",
+                               KeyConditionExpression="color = :c",
+                               ExpressionAttributeValues={":c": {"S": "green"}})["Count"]
+        self.assertEqual(green, 0)
+        self.assertEqual(self.raw.describe_table(TableName=r)["Table"]["ItemCount"], 1200)
+
+
+class Crash(Slow):
+    """kill -9 in the middle of a backup and of a restore: after the restart
+    neither shows as AVAILABLE or ACTIVE; both are gone, and asking again
+    works."""
+
+    knobs = {"TANDEM_DDB_BACKUP_PIECE_ITEMS": "50", "TANDEM_DDB_BACKUP_PIECE_PAUSE_MS": "50"}
+
+    def test_kill_mid_copy(self):
+        t = self.new_table(gsi=True)
+        fill(self.raw, t, 1500)
+        done = self.ddb.create_backup(TableName=t, BackupName="whole")["BackupDetails"][
+            "BackupArn"]
+        self.assertEqual(self.status(done), "AVAILABLE")
+        r = t + "-r"
+        self.raw.restore_table_from_backup(TargetTableName=r, BackupArn=done)
+        half = self.raw.create_backup(TableName=t, BackupName="half")["BackupDetails"][
+            "BackupArn"]
+        wait_until(lambda: self.raw.describe_table(TableName=r)["Table"]["ItemCount"] > 0,
+                   what="part of the restore")
+        self.assertEqual(self.status(half), "CREATING")
+        self.assertEqual(self.raw.describe_table(TableName=r)["Table"]["TableStatus"],
+                         "CREATING")
+        self.server.kill()
+        self.server.start()
+        raw = self.server.boto3()
+        self.assertEqual(self.err(raw.describe_backup, BackupArn=half)[0],
+                         "BackupNotFoundException")
+        self.assertEqual(self.err(raw.describe_table, TableName=r)[0],
+                         "ResourceNotFoundException")
+        self.assertNotIn(r, raw.list_tables()["TableNames"])
+        self.assertEqual([b["BackupArn"] for b in raw.list_backups(TableName=t)
+                          ["BackupSummaries"]], [done])
+        # asked again, both complete
+        ddb = settle(self.server.boto3())
+        ddb.restore_table_from_backup(TargetTableName=r, BackupArn=done)
+        self.assertEqual(ddb.describe_table(TableName=r)["Table"]["ItemCount"], 1500)
+        again = ddb.create_backup(TableName=t, BackupName="again")["BackupDetails"]["BackupArn"]
+        self.assertEqual(raw.describe_backup(BackupArn=again)["BackupDescription"]
+                         ["SourceTableDetails"]["ItemCount"], 1500)
+        self.raw = raw
+        raw.delete_backup(BackupArn=again)
+        raw.delete_backup(BackupArn=done)
+        self.assertEqual(raw.list_backups(TableName=t)["BackupSummaries"], [])
