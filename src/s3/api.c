@@ -796,8 +796,7 @@ static bool is_form(struct http_req *r)
     return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
 }
 
-void s3_put_from_form(struct http_req *r, const char *key, struct http_header *hs, size_t nh,
-                      const void *data, size_t len)
+void s3_put_from_form(struct http_req *r, const char *key, struct http_header *hs, size_t nh)
 {
     struct s3_req *q = s3_req_of(r);
     bool bad;
@@ -813,9 +812,6 @@ void s3_put_from_form(struct http_req *r, const char *key, struct http_header *h
     cJSON_Delete(s3_header_tags(r, &bad));
     if (bad)
         return;
-    if (!s3_body_start(r, q))
-        return;
-    s3_body_feed(r, data, len);
     route(r, q);
 }
 
@@ -906,6 +902,11 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
         if (!s3_body_start(r, q))
             return;
         r->on_body = s3_body_feed;
+    } else if (strcmp(r->method, "POST") == 0 && !q->key[0] && !r->query[0] && is_form(r) &&
+               !q->chunked) {
+        if (!s3_post_begin(r)) /* a form upload's file streams too */
+            return;
+        r->on_body = s3_post_feed;
     } else if (q->chunked) {
         s3_error(r, S3E_INVALID_REQUEST, "aws-chunked is only accepted for object uploads");
     }
@@ -1041,7 +1042,7 @@ void s3_handle(struct s3 *s, struct http_req *r)
         if (q->answered)
             return;
         if (r->on_body && r->body.len)
-            s3_body_feed(r, r->body.ptr, r->body.len);
+            r->on_body(r, r->body.ptr, r->body.len);
     }
     if (q->answered)
         return;

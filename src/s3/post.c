@@ -10,11 +10,17 @@
  * expiration and conditions (exact matches, starts-with, content-length-range)
  * are checked against every field, and every field but the signature's own,
  * the file and x-ignore-* ones must be named by a condition. A form without a
- * policy is an anonymous upload. The file (the last field S3 reads) is then
- * written as a PutObject by the caller the form names, and the answer follows
- * success_action_redirect (303) or success_action_status (200, 201 with a
- * PostResponse document, else 204). The body is buffered: uploads are limited
- * to the server's request body limit (16 MiB). */
+ * policy is an anonymous upload.
+ *
+ * The body streams (form.c): the fields before the file are parsed as they
+ * arrive; when the file begins they are checked, and the file's bytes go
+ * straight into the upload's temporary file (body.c) as a PutObject's would,
+ * up to S3's 5 GiB, with content-length-range's maximum enforced as they come;
+ * fields after the file are ignored, as S3 does. A refusal is kept and the
+ * rest of the body discarded; the answer comes once the body is read. The
+ * object is then written as a PutObject by the caller the form names, and the
+ * answer follows success_action_redirect (303) or success_action_status (200,
+ * 201 with a PostResponse document, else 204). */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -26,133 +32,52 @@
 
 #include "cJSON.h"
 #include "codec.h"
+#include "s3_form.h"
 #include "s3_int.h"
 #include "s3_xml.h"
 #include "sigv4.h"
 #include "url.h"
 
-struct field {
-    char *name; /* lower-case, arena */
-    const char *value;
-    size_t len;
-    const char *filename; /* the file's part only */
+/* a form upload's state (q->post), in the request's arena */
+struct s3_post {
+    struct s3_form fm;
+    struct http_req *r;
+    /* the first refusal, answered once the body is read */
+    bool failed;
+    enum s3_code code;
+    const char *msg, *arg, *argval;
+    /* content-length-range of the policy, when it has one */
+    bool ranged;
+    double min, max;
+    /* what the checks made of the fields when the file began */
+    const char *key;
+    struct http_header *hs;
+    size_t nh;
+    EVP_MD_CTX *sha256; /* the whole body's, when its hash was signed */
+    char want_sha256[65];
 };
 
-struct form {
-    struct field f[64];
-    size_t n;
-    const struct field *file;
-};
+#define form_get(fm, n) s3_form_get(fm, n)
+#define form_str(fm, n) s3_form_str(fm, n)
 
-static const struct field *form_get(const struct form *fm, const char *lname)
+/* keep the first refusal; the request is answered with it at the end */
+static void deny_arg(struct http_req *r, enum s3_code code, const char *msg, const char *arg,
+                     const char *val)
 {
-    for (size_t i = 0; i < fm->n; i++)
-        if (strcmp(fm->f[i].name, lname) == 0)
-            return &fm->f[i];
-    return NULL;
-}
+    struct s3_post *p = s3_req_of(r)->post;
 
-static const char *form_str(const struct form *fm, const char *lname)
-{
-    const struct field *f = form_get(fm, lname);
-    return f ? f->value : NULL;
-}
-
-static const char *mem_find(const char *h, size_t hl, const char *n, size_t nl)
-{
-    if (nl > hl)
-        return NULL;
-    for (size_t i = 0; i + nl <= hl; i++)
-        if (h[i] == n[0] && memcmp(h + i, n, nl) == 0)
-            return h + i;
-    return NULL;
-}
-
-/* the quoted (or bare) parameter @p of a Content-Disposition line, arena */
-static char *disp_param(struct arena *a, const char *line, size_t len, const char *p)
-{
-    size_t pl = strlen(p);
-    for (size_t i = 0; i + pl + 1 < len; i++) {
-        const char *s = line + i, *e;
-        if ((i && line[i - 1] != ';' && line[i - 1] != ' ') || strncasecmp(s, p, pl) != 0 ||
-            s[pl] != '=')
-            continue;
-        s += pl + 1;
-        if (*s == '"') {
-            e = memchr(s + 1, '"', (size_t)(line + len - s - 1));
-            if (!e)
-                return NULL;
-            return arena_strndup(a, s + 1, (size_t)(e - s - 1));
-        }
-        for (e = s; e < line + len && *e != ';'; e++)
-            ;
-        return arena_strndup(a, s, (size_t)(e - s));
-    }
-    return NULL;
-}
-
-/* parse the multipart body; fields after the file are ignored, as S3 does */
-static bool form_parse(struct http_req *r, struct form *fm)
-{
-    const char *ct = http_req_header(r, "content-type"), *b, *p, *end;
-    char *bnd, *delim;
-    size_t dl;
-
-    b = ct ? strcasestr(ct, "boundary=") : NULL;
-    if (!b || !r->body.ptr)
-        return false;
-    p = r->body.ptr;
-    end = p + r->body.len;
-    bnd = disp_param(r->arena, b, strlen(b), "boundary");
-    if (!bnd || !*bnd || strlen(bnd) > 200)
-        return false;
-    delim = arena_sprintf(r->arena, "--%s", bnd);
-    dl = strlen(delim);
-    p = mem_find(p, (size_t)(end - p), delim, dl);
-    while (p && !fm->file) {
-        const char *hs, *he, *next;
-        struct field *f;
-        p += dl;
-        if (end - p >= 2 && p[0] == '-' && p[1] == '-')
-            break;
-        if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
-            return false;
-        hs = p + 2;
-        he = mem_find(hs, (size_t)(end - hs), "\r\n\r\n", 4);
-        if (!he)
-            return false;
-        next = mem_find(he + 4, (size_t)(end - he - 4), delim, dl);
-        if (!next || next - (he + 4) < 2 || fm->n == sizeof(fm->f) / sizeof(fm->f[0]))
-            return false;
-        f = &fm->f[fm->n];
-        memset(f, 0, sizeof(*f));
-        for (const char *l = hs; l < he;) {
-            const char *le = mem_find(l, (size_t)(he - l), "\r\n", 2);
-            size_t ll = le ? (size_t)(le - l) : (size_t)(he - l);
-            if (ll > 20 && strncasecmp(l, "content-disposition:", 20) == 0) {
-                f->name = disp_param(r->arena, l + 20, ll - 20, "name");
-                f->filename = disp_param(r->arena, l + 20, ll - 20, "filename");
-            }
-            l += ll + 2;
-        }
-        if (!f->name)
-            return false;
-        for (char *c = f->name; *c; c++)
-            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-        f->len = (size_t)(next - 2 - (he + 4));
-        f->value = arena_strndup(r->arena, he + 4, f->len);
-        if (strcmp(f->name, "file") == 0)
-            fm->file = f;
-        if (!form_get(fm, f->name)) /* the first of a name counts */
-            fm->n++;
-        p = next;
-    }
-    return true;
+    if (p->failed)
+        return;
+    p->failed = true;
+    p->code = code;
+    p->msg = msg;
+    p->arg = arg;
+    p->argval = val;
 }
 
 static void deny(struct http_req *r, enum s3_code code, const char *msg)
 {
-    s3_error(r, code, msg);
+    deny_arg(r, code, msg, NULL, NULL);
 }
 
 static bool bad_policy(struct http_req *r, const char *why)
@@ -184,7 +109,7 @@ static bool iso_time(const char *s, time_t *out)
 }
 
 /* the value a condition on @name sees: the form's field, or the bucket */
-static const char *cond_value(struct http_req *r, const struct form *fm, const char *name)
+static const char *cond_value(struct http_req *r, const struct s3_form *fm, const char *name)
 {
     if (strcasecmp(name, "bucket") == 0)
         return s3_req_of(r)->bucket;
@@ -203,7 +128,7 @@ static bool cond_failed(struct http_req *r, const cJSON *c)
     return false;
 }
 
-static void mark(const struct form *fm, bool *named, const char *name)
+static void mark(const struct s3_form *fm, bool *named, const char *name)
 {
     for (size_t i = 0; i < fm->n; i++)
         if (strcasecmp(fm->f[i].name, name) == 0)
@@ -211,7 +136,7 @@ static void mark(const struct form *fm, bool *named, const char *name)
 }
 
 /* check the decoded policy document against the form */
-static bool check_policy(struct http_req *r, const struct form *fm, const char *doc, size_t len,
+static bool check_policy(struct http_req *r, const struct s3_form *fm, const char *doc, size_t len,
                          bool *named, bool *bucket_named)
 {
     cJSON *j = cJSON_ParseWithLength(doc, len), *exp, *conds, *c;
@@ -254,21 +179,15 @@ static bool check_policy(struct http_req *r, const struct form *fm, const char *
             const char *op = c->child->valuestring;
             const cJSON *a1 = c->child->next, *a2 = a1 ? a1->next : NULL;
             if (strcasecmp(op, "content-length-range") == 0) {
-                size_t n = fm->file ? fm->file->len : 0;
+                struct s3_post *p = s3_req_of(r)->post;
                 if (!cJSON_IsNumber(a1) || !cJSON_IsNumber(a2) || a2->next || a1->valuedouble < 0 ||
                     a2->valuedouble < a1->valuedouble)
                     return bad_policy(r, "Invalid content-length-range condition: it takes a "
                                          "minimum and a maximum, non-negative integers.");
-                if ((double)n > a2->valuedouble) {
-                    deny(r, S3E_ENTITY_TOO_LARGE,
-                         "Your proposed upload exceeds the maximum allowed size");
-                    return false;
-                }
-                if ((double)n < a1->valuedouble) {
-                    deny(r, S3E_ENTITY_TOO_SMALL,
-                         "Your proposed upload is smaller than the minimum allowed size");
-                    return false;
-                }
+                /* checked as the file's bytes come (post_data) and at its end */
+                p->ranged = true;
+                p->min = a1->valuedouble;
+                p->max = a2->valuedouble;
                 continue;
             }
             if ((strcasecmp(op, "eq") != 0 && strcasecmp(op, "starts-with") != 0) ||
@@ -296,7 +215,7 @@ static bool check_policy(struct http_req *r, const struct form *fm, const char *
 }
 
 /* the form's signature (SigV2 or SigV4) over the policy; sets the caller */
-static bool check_signature(struct http_req *r, const struct form *fm, const char *policy)
+static bool check_signature(struct http_req *r, const struct s3_form *fm, const char *policy)
 {
     struct s3_req *q = s3_req_of(r);
     const char *alg = form_str(fm, "x-amz-algorithm");
@@ -309,7 +228,7 @@ static bool check_signature(struct http_req *r, const struct form *fm, const cha
         unsigned char key[32], mac[32];
         unsigned int ml = 0;
         if (strcmp(alg, "AWS4-HMAC-SHA256") != 0) {
-            s3_error_arg(r, S3E_INVALID_ARGUMENT, "Unsupported algorithm", "x-amz-algorithm", alg);
+            deny_arg(r, S3E_INVALID_ARGUMENT, "Unsupported algorithm", "x-amz-algorithm", alg);
             return false;
         }
         if (!cred || !date || !(sig = form_str(fm, "x-amz-signature"))) {
@@ -321,7 +240,7 @@ static bool check_signature(struct http_req *r, const struct form *fm, const cha
         }
         if (sscanf(cred, "%128[^/]/%8[0-9]/%63[^/]/%15[^/]/aws4_request", akb, day, region, svc) !=
             4) {
-            s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid credential", "x-amz-credential", cred);
+            deny_arg(r, S3E_INVALID_ARGUMENT, "Invalid credential", "x-amz-credential", cred);
             return false;
         }
         if (!creds_lookup(q->s3->creds, akb, &q->who)) {
@@ -413,7 +332,7 @@ static const char *tagging_header(struct http_req *r, const char *xml)
 
     if (s3_xml_parse(r->arena, xml, strlen(xml), &x, NULL) != ERR_OK ||
         strcmp(x->name, "Tagging") != 0 || !(set = s3_xml_child(x, "TagSet"))) {
-        s3_error(r, S3E_MALFORMED_XML, NULL);
+        deny(r, S3E_MALFORMED_XML, NULL);
         return NULL;
     }
     buf_init(&b, 0);
@@ -421,7 +340,7 @@ static const char *tagging_header(struct http_req *r, const char *xml)
         const char *k = s3_xml_text(tg, "Key"), *v = s3_xml_text(tg, "Value");
         if (strcmp(tg->name, "Tag") != 0 || !k || !v) {
             buf_free(&b);
-            s3_error(r, S3E_MALFORMED_XML, NULL);
+            deny(r, S3E_MALFORMED_XML, NULL);
             return NULL;
         }
         if (b.len)
@@ -435,60 +354,56 @@ static const char *tagging_header(struct http_req *r, const char *xml)
     return out;
 }
 
-void s3_post_object(struct http_req *r)
+/* the fields before the file (all of them when there is none): key,
+ * signature, policy; on success the upload's key and headers into @p */
+static bool check_form(struct http_req *r, struct s3_post *p)
 {
     struct s3_req *q = s3_req_of(r);
-    struct form *fm = arena_calloc(r->arena, sizeof(*fm));
+    const struct s3_form *fm = &p->fm;
     const char *policy, *key, *status, *redirect;
-    bool named[64] = {0}, bucket_named = false;
+    bool named[S3_FORM_FIELDS] = {0}, bucket_named = false;
     struct http_header *hs;
     size_t nh = 0;
     char *k;
 
-    if (!form_parse(r, fm)) {
-        deny(r, S3E_MALFORMED_POST, NULL);
-        return;
-    }
     key = form_str(fm, "key");
     if (!key) {
         deny(r, S3E_INVALID_ARGUMENT,
              "Bucket POST must contain a field named 'key'.  If it is "
              "specified, please check the order of the fields.");
-        return;
+        return false;
     }
     policy = form_str(fm, "policy");
     if (policy) {
         size_t pl = strlen(policy), dl = 0;
         unsigned char *doc = arena_alloc(r->arena, pl + 1);
         if (!check_signature(r, fm, policy))
-            return;
-        if (!base64_decode(policy, pl, doc, &dl)) {
-            bad_policy(r, "Invalid Policy: the policy is not base64.");
-            return;
-        }
+            return false;
+        if (!base64_decode(policy, pl, doc, &dl))
+            return bad_policy(r, "Invalid Policy: the policy is not base64.");
         if (!check_policy(r, fm, (const char *)doc, dl, named, &bucket_named))
-            return;
+            return false;
         if (!bucket_named) {
             deny(r, S3E_ACCESS_DENIED, "Invalid according to Policy: Extra input fields: bucket");
-            return;
+            return false;
         }
         for (size_t i = 0; i < fm->n; i++)
             if (!named[i] && !exempt(fm->f[i].name)) {
                 deny(r, S3E_ACCESS_DENIED,
                      arena_sprintf(r->arena, "Invalid according to Policy: Extra input fields: %s",
                                    fm->f[i].name));
-                return;
+                return false;
             }
     } else if (form_get(fm, "awsaccesskeyid") || form_get(fm, "signature") ||
                form_get(fm, "x-amz-signature") || form_get(fm, "x-amz-credential")) {
         deny(r, S3E_INVALID_ARGUMENT,
              "Bucket POST must contain a field named 'policy'.  If it "
              "is specified, please check the order of the fields.");
-        return;
+        return false;
     }
     if (!fm->file) {
         deny(r, S3E_INVALID_ARGUMENT, "POST requires exactly one file upload per request.");
-        return;
+        return false;
     }
     k = (char *)key;
     {
@@ -499,11 +414,11 @@ void s3_post_object(struct http_req *r)
     }
     if (!*k) {
         deny(r, S3E_INVALID_ARGUMENT, "User key must have a length greater than 0.");
-        return;
+        return false;
     }
     if (strlen(k) > 1024) {
         deny(r, S3E_KEY_TOO_LONG, NULL);
-        return;
+        return false;
     }
     /* the upload's headers come from the form only */
     hs = arena_calloc(r->arena, (fm->n + 2) * sizeof(*hs));
@@ -515,13 +430,11 @@ void s3_post_object(struct http_req *r)
         } else if (strcmp(fm->f[i].name, "tagging") == 0) {
             const char *t = tagging_header(r, fm->f[i].value);
             if (!t)
-                return;
+                return false;
             hs[nh].name = "x-amz-tagging";
             hs[nh++].value = t;
         }
     }
-    hs[nh].name = "content-length";
-    hs[nh++].value = arena_sprintf(r->arena, "%zu", fm->file->len);
     status = form_str(fm, "success_action_status");
     redirect = form_str(fm, "success_action_redirect");
     if (!redirect)
@@ -530,15 +443,125 @@ void s3_post_object(struct http_req *r)
                      : status && strcmp(status, "201") == 0 ? 201
                                                             : 204;
     q->post_redirect = redirect && *redirect ? redirect : NULL;
-    {
+    p->key = k;
+    p->hs = hs;
+    p->nh = nh;
+    return true;
+}
+
+/* the file begins: the fields before it are checked before a byte of it is kept */
+static bool post_start(void *ud)
+{
+    struct s3_post *p = ud;
+    return check_form(p->r, p);
+}
+
+static enum err_code post_data(void *ud, const void *data, size_t n)
+{
+    struct s3_post *p = ud;
+
+    if (p->ranged && (double)p->fm.file_len > p->max) {
+        deny(p->r, S3E_ENTITY_TOO_LARGE, "Your proposed upload exceeds the maximum allowed size");
+        return ERR_TOO_LARGE;
+    }
+    return s3_body_feed(p->r, data, n);
+}
+
+static void md_free(void *c)
+{
+    EVP_MD_CTX_free(c);
+}
+
+bool s3_post_begin(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct s3_post *p = arena_calloc(r->arena, sizeof(*p));
+
+    p->r = r;
+    q->post = p;
+    if (strlen(q->payload_hash) == 64) { /* the whole body's hash was signed */
+        memcpy(p->want_sha256, q->payload_hash, 65);
+        p->sha256 = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(p->sha256, EVP_sha256(), NULL);
+        arena_on_free(r->arena, md_free, p->sha256);
+    }
+    snprintf(q->payload_hash, sizeof(q->payload_hash), "UNSIGNED-PAYLOAD"); /* the file's */
+    if (!s3_form_init(&p->fm, r->arena, http_req_header(r, "content-type"), post_start, post_data,
+                      p))
+        deny(r, S3E_MALFORMED_POST, NULL);
+    /* the file streams into an upload's temporary file, as a PutObject's body */
+    return s3_body_start(r, q);
+}
+
+enum err_code s3_post_feed(struct http_req *r, const void *data, size_t n)
+{
+    struct s3_post *p = s3_req_of(r)->post;
+
+    if (p->sha256)
+        EVP_DigestUpdate(p->sha256, data, n);
+    if (p->failed)
+        return ERR_INVALID;
+    if (!s3_form_feed(&p->fm, data, n)) {
+        if (p->fm.state == S3_FORM_BAD)
+            deny(r, S3E_MALFORMED_POST, NULL);
+        return ERR_INVALID;
+    }
+    return ERR_OK;
+}
+
+void s3_post_object(struct http_req *r)
+{
+    struct s3_req *q = s3_req_of(r);
+    struct s3_post *p = q->post;
+
+    if (!p) { /* a body that was not streamed (a request run in-process) */
+        if (!s3_post_begin(r))
+            return;
+        p = q->post;
+        s3_post_feed(r, r->body.ptr ? r->body.ptr : "", r->body.len);
+    }
+    if (!p->failed && p->sha256) {
+        unsigned char md[32];
+        unsigned int ml = 0;
+        char hex[65];
+        EVP_DigestFinal_ex(p->sha256, md, &ml);
+        hex_encode(md, 32, hex);
+        if (strcasecmp(hex, p->want_sha256) != 0)
+            deny(r, S3E_SHA256_MISMATCH, NULL);
+    }
+    if (!p->failed) {
+        switch (p->fm.state) {
+        case S3_FORM_END: /* no file: the fields' own faults come first */
+            check_form(r, p);
+            break;
+        case S3_FORM_DONE:
+        case S3_FORM_STOPPED: /* the body's own failure: s3_body_finish answers it */
+            if (p->ranged && (double)p->fm.file_len < p->min)
+                deny(r, S3E_ENTITY_TOO_SMALL,
+                     "Your proposed upload is smaller than the minimum allowed size");
+            break;
+        default: /* cut short, or not well-formed */
+            deny(r, S3E_MALFORMED_POST, NULL);
+        }
+    }
+    if (p->failed) {
+        s3_error_arg(r, p->code, p->msg, p->arg, p->argval);
+        return;
+    }
+    if (q->md5) {
         unsigned char md[16];
         unsigned int ml = 0;
         char hex[33];
-        EVP_Digest(fm->file->value, fm->file->len, md, &ml, EVP_md5(), NULL);
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        EVP_MD_CTX_copy_ex(c, q->md5);
+        EVP_DigestFinal_ex(c, md, &ml);
+        EVP_MD_CTX_free(c);
         hex_encode(md, 16, hex);
         q->post_etag = arena_sprintf(r->arena, "\"%s\"", hex);
     }
-    s3_put_from_form(r, k, hs, nh, fm->file->value, fm->file->len);
+    p->hs[p->nh].name = "content-length";
+    p->hs[p->nh++].value = arena_sprintf(r->arena, "%llu", (unsigned long long)p->fm.file_len);
+    s3_put_from_form(r, p->key, p->hs, p->nh);
 }
 
 /* the answer of a POST upload that was written (s3_ok's 200) */

@@ -148,7 +148,8 @@ struct s3_req {
     /* a POST upload (post.c): the answer asked for once the object is written
      * (post_status 0: not a POST upload) */
     int post_status;
-    bool post_v2; /* the form was signed with SigV2 */
+    bool post_v2;         /* the form was signed with SigV2 */
+    struct s3_post *post; /* the form's parse and checks (post.c), or NULL */
     const char *post_redirect, *post_etag;
 };
 
@@ -428,10 +429,15 @@ void s3_put_object(struct http_req *r);
 void s3_post_object(struct http_req *r);
 /* s3_post_answer - the success answer of a POST upload, in place of s3_ok's 200 */
 void s3_post_answer(struct http_req *r);
-/* s3_put_from_form - (api.c) write @len bytes of @data at @key as a PutObject
- * whose request headers are @hs (the form's); answers the request */
-void s3_put_from_form(struct http_req *r, const char *key, struct http_header *hs, size_t nh,
-                      const void *data, size_t len);
+/* s3_post_begin - (post.c) a form upload's headers arrived: its state (q->post)
+ * and the temporary file its file streams into; false when answered */
+bool s3_post_begin(struct http_req *r);
+/* s3_post_feed - (post.c) the form's next @n bytes (http_req's on_body) */
+enum err_code s3_post_feed(struct http_req *r, const void *data, size_t n);
+/* s3_put_from_form - (api.c) write the streamed body (s3_body_start, fed
+ * since) at @key as a PutObject whose request headers are @hs (the form's);
+ * answers the request */
+void s3_put_from_form(struct http_req *r, const char *key, struct http_header *hs, size_t nh);
 void s3_copy_object(struct http_req *r);
 /* s3_header_tags - x-amz-tagging (key=value&..., URL-encoded) as a version
  * record's "tags" array (caller owns; NULL when absent or empty). Refused as
