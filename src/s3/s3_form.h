@@ -67,8 +67,9 @@ struct s3_form {
     void *ud;
 };
 
-/* s3_form_init - a parser for a body of Content-Type @ctype; false when it
- * names no usable boundary (1 to 200 characters). */
+/* s3_form_init - @f (not yet used: its buffer is freed with @a) made a parser
+ * for a body of Content-Type @ctype; false when it names no usable boundary
+ * (1 to 200 characters). */
 bool s3_form_init(struct s3_form *f, struct arena *a, const char *ctype, s3_form_start_fn *start,
                   s3_form_data_fn *data, void *ud);
 /* s3_form_feed - the body's next @n bytes; false once the parse stopped
