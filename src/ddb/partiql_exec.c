@@ -80,9 +80,20 @@ static void plan_fail(struct plan *pl, enum err_code code, const char *fmt, cons
     snprintf(pl->msg, sizeof(pl->msg), fmt, arg);
 }
 
-/* key_schema - the keys of the statement's table, or of its index. */
+/* What a SELECT of an index may name: the index's projection. */
+struct ix_proj {
+    bool on; /* the statement reads an index */
+    bool global;
+    int proj;       /* INDEX_PROJ_* */
+    cJSON *include; /* INDEX_PROJ_INCLUDE: the names (the request's arena) */
+    const char *name;
+    struct table_keys tk, ik; /* the table's keys and the index's */
+};
+
+/* key_schema - the keys of the statement's table, or of its index (and
+ * then its projection in @xp). */
 static bool key_schema(struct ddb_call *c, const struct pql_stmt *st, struct table_keys *k,
-                       bool *global, struct plan *pl)
+                       struct ix_proj *xp, struct plan *pl)
 {
     struct store_txn *t = NULL;
     struct index_set ixs = {0};
@@ -94,8 +105,17 @@ static bool key_schema(struct ddb_call *c, const struct pql_stmt *st, struct tab
         rc = table_keys_get(t, st->table, k, &e);
     if (rc == ERR_OK && st->index && (rc = index_load(t, k->id, &ixs, &e)) == ERR_OK) {
         if ((ix = index_find(&ixs, st->index)) != NULL) {
+            xp->on = true;
+            xp->global = ix->global;
+            xp->proj = ix->proj;
+            xp->name = st->index;
+            xp->tk = *k;
+            xp->ik = ix->k;
+            if (ix->include) {
+                xp->include = cJSON_Duplicate(ix->include, 1);
+                arena_on_free(c->a, json_free, xp->include);
+            }
             *k = ix->k;
-            *global = ix->global;
         } else {
             /* PartiQL's wording: Query and Scan name the index, this does not */
             rc = ERR_INVALID;
@@ -110,6 +130,89 @@ static bool key_schema(struct ddb_call *c, const struct pql_stmt *st, struct tab
         return false;
     }
     return true;
+}
+
+static bool is_key_of(const struct table_keys *k, const char *attr)
+{
+    return strcmp(k->hash, attr) == 0 || (k->has_range && strcmp(k->range, attr) == 0);
+}
+
+/* projects - whether the index @xp holds attribute @attr. */
+static bool projects(const struct ix_proj *xp, const char *attr)
+{
+    const cJSON *n;
+
+    if (xp->proj == INDEX_PROJ_ALL || is_key_of(&xp->tk, attr) || is_key_of(&xp->ik, attr))
+        return true;
+    cJSON_ArrayForEach(n, xp->include)
+    {
+        if (cJSON_IsString(n) && strcmp(n->valuestring, attr) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* unprojected - the attributes expression @text names at its top level
+ * (#pN not after a '.') that index @xp does not hold, as "a, b" in @out;
+ * false when there are none. */
+static bool unprojected(const struct pql_stmt *st, const struct ix_proj *xp, const char *text,
+                        struct buf *out)
+{
+    cJSON *seen = cJSON_CreateArray();
+
+    for (const char *p = text; (p = strstr(p, "#p")) != NULL; p += 2) {
+        char ph[24];
+        size_t n = 2 + strspn(p + 2, "0123456789");
+        const char *attr;
+        const cJSON *x;
+        bool dup = false;
+
+        if ((p > text && p[-1] == '.') || n >= sizeof(ph))
+            continue;
+        memcpy(ph, p, n);
+        ph[n] = '\0';
+        attr = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st->names, ph));
+        if (!attr || projects(xp, attr))
+            continue;
+        cJSON_ArrayForEach(x, seen) dup = dup || strcmp(x->valuestring, attr) == 0;
+        if (dup)
+            continue;
+        cJSON_AddItemToArray(seen, cJSON_CreateString(attr));
+        buf_printf(out, "%s%s", out->len ? ", " : "", attr);
+    }
+    cJSON_Delete(seen);
+    return out->len > 0;
+}
+
+/* index_reads - a SELECT of an index names only what the index holds: a
+ * global index refuses to project anything else, and a read keyed on the
+ * index's partition key to filter on it, as DynamoDB's PartiQL refuses them
+ * (a local index fetches the rest from the table; an unkeyed read is a
+ * Scan, whose filter then matches nothing). */
+static bool index_reads(const struct pql_stmt *st, const struct ix_proj *xp, struct plan *pl)
+{
+    struct buf b;
+    bool ok = true;
+
+    buf_init(&b, 0);
+    if (xp->global && st->proj && unprojected(st, xp, st->proj, &b)) {
+        snprintf(pl->msg, sizeof(pl->msg),
+                 "One or more parameter values were invalid: Global secondary index %s does not "
+                 "project [%.300s]",
+                 xp->name, b.ptr);
+        ok = false;
+    } else if (strcmp(pl->op, "Query") == 0 && st->where &&
+               unprojected(st, xp, st->where->text, &b)) {
+        snprintf(pl->msg, sizeof(pl->msg),
+                 "One or more parameter values were invalid: Secondary index %s does not project "
+                 "one or more filter attributes: [%.300s]",
+                 xp->name, b.ptr);
+        ok = false;
+    }
+    buf_free(&b);
+    if (!ok)
+        pl->code = ERR_INVALID;
+    return ok;
 }
 
 /* add_names_values - the request's ExpressionAttributeNames and
@@ -417,8 +520,9 @@ static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct pl
     const char *name;
     const cJSON *p;
     struct err e = {0};
+    struct ix_proj xp = {0};
     size_t n;
-    bool ok, global = false;
+    bool ok;
 
     memset(pl, 0, sizeof(*pl));
     pl->code = ERR_INVALID;
@@ -445,9 +549,9 @@ static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct pl
     }
     pst->table = name;
     pl->st = st = pst;
-    if (!key_schema(c, st, &k, &global, pl))
+    if (!key_schema(c, st, &k, &xp, pl))
         return false;
-    if (global && cJSON_IsTrue(cr) && mode == M_EXEC) {
+    if (xp.global && cJSON_IsTrue(cr) && mode == M_EXEC) {
         plan_fail(pl, ERR_INVALID, "%s",
                   "Strongly consistent read is not supported on Global Secondary Indexes");
         return false;
@@ -462,7 +566,7 @@ static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct pl
     switch (st->kind) {
     case PQL_SELECT:
         pl->action = "PartiQLSelect";
-        ok = plan_select(c, st, &k, t, n, mode, pl);
+        ok = plan_select(c, st, &k, t, n, mode, pl) && (!xp.on || index_reads(st, &xp, pl));
         if (ok && cJSON_IsBool(cr) && mode != M_TXN)
             cJSON_AddBoolToObject(pl->in, "ConsistentRead", cJSON_IsTrue(cr));
         break;

@@ -257,6 +257,53 @@ class PartiQL(ServerTestCase):
         self.assertEqual(out["ConsumedCapacity"]["GlobalSecondaryIndexes"],
                          {"by-g": {"CapacityUnits": 1.0}})
 
+    def test_index_projection(self):
+        # a SELECT of an index names what the index holds (as DynamoDB's
+        # PartiQL refuses otherwise); a local index fetches the rest
+        t = "pq-" + uuid.uuid4().hex[:12]
+        attrs = [{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "g", "l")]
+        self.ddb.create_table(
+            TableName=t, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[
+                {"IndexName": "g-keys", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]},
+                {"IndexName": "g-inc", "Projection": {"ProjectionType": "INCLUDE",
+                                                      "NonKeyAttributes": ["v"]},
+                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}],
+            LocalSecondaryIndexes=[
+                {"IndexName": "l-keys", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                 "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                               {"AttributeName": "l", "KeyType": "RANGE"}]}])
+        self.ddb.put_item(TableName=t, Item={"pk": {"S": "p"}, "sk": {"S": "s"},
+                                             "g": {"S": "x"}, "l": {"S": "y"},
+                                             "v": {"S": "v"}, "w": {"S": "w"}})
+        gproj = ("One or more parameter values were invalid: Global secondary index %s does "
+                 "not project [%s]")
+        fproj = ("One or more parameter values were invalid: Secondary index %s does not "
+                 "project one or more filter attributes: [%s]")
+        for stmt, want in (
+                ('SELECT v FROM "%s"."g-keys" WHERE g = \'x\'', gproj % ("g-keys", "v")),
+                ('SELECT pk, v.a, w, v FROM "%s"."g-keys"', gproj % ("g-keys", "v, w")),
+                ('SELECT w FROM "%s"."g-inc" WHERE g = \'x\'', gproj % ("g-inc", "w")),
+                ('SELECT * FROM "%s"."g-keys" WHERE g = \'x\' AND v = \'v\'',
+                 fproj % ("g-keys", "v")),
+                ('SELECT * FROM "%s"."g-inc" WHERE g IN [\'x\'] AND size(w) > 0',
+                 fproj % ("g-inc", "w")),
+                ('SELECT * FROM "%s"."l-keys" WHERE pk = \'p\' AND v = \'v\'',
+                 fproj % ("l-keys", "v"))):
+            code, msg, _ = self.err(self.x, stmt=stmt % t)
+            self.assertEqual((code, msg), ("ValidationException", want), stmt)
+        for stmt, want in (
+                ('SELECT pk, sk, g FROM "%s"."g-keys" WHERE g = \'x\'',
+                 [{"pk": {"S": "p"}, "sk": {"S": "s"}, "g": {"S": "x"}}]),
+                ('SELECT v FROM "%s"."g-inc" WHERE g = \'x\' AND v = \'v\'',
+                 [{"v": {"S": "v"}}]),
+                ('SELECT * FROM "%s"."g-keys" WHERE v = \'v\'', []),  # a Scan: no match
+                ('SELECT w FROM "%s"."l-keys" WHERE pk = \'p\'', [{"w": {"S": "w"}}])):
+            self.assertEqual(self.x(stmt % t)["Items"], want, stmt)
+
     # -- INSERT, UPDATE, DELETE -------------------------------------------------
 
     def test_insert(self):
