@@ -588,7 +588,10 @@ bool dp_legacy_conds(struct ddb_call *c, cJSON *in, const char *param, const cha
         }
         buf_putc(&x, ')');
     }
-    if (key && (!conds->child || cJSON_GetArraySize(conds) > 2)) {
+    /* a global index's key may have up to 8 attributes (index_keys.h) */
+    if (key && (!conds->child ||
+                cJSON_GetArraySize(conds) >
+                    (cJSON_GetObjectItemCaseSensitive(in, "IndexName") ? INDEX_KEYS_MAX : 2))) {
         ddb_reply_err(c, ERR_INVALID, "Conditions can be of length 1 or 2 only");
         goto fail;
     }

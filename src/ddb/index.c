@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "attr.h"
-#include "codec.h"
+#include "index_keys.h"
 #include "item.h"
 #include "keys.h"
 #include "mem.h"
@@ -31,14 +31,6 @@ static void tidx_key(unsigned char k[13], uint64_t id)
         k[5 + i] = (unsigned char)(id >> (56 - 8 * i));
 }
 
-static int type_of(const char *s)
-{
-    for (int i = 0; type_names[i]; i++)
-        if (s && strcmp(s, type_names[i]) == 0)
-            return i;
-    return -1;
-}
-
 static void def_from_json(struct index_def *d, const cJSON *o)
 {
     const char *r = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "r"));
@@ -60,6 +52,7 @@ static void def_from_json(struct index_def *d, const cJSON *o)
     d->proj = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "p"));
     d->k.nul0 = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "z"));
     d->include = cJSON_GetObjectItemCaseSensitive(o, "inc");
+    index_keys_load(d, o);
 }
 
 static enum err_code record_get(struct store_txn *t, uint64_t table_id, cJSON **out, struct err *e)
@@ -134,49 +127,15 @@ const struct index_def *index_find(const struct index_set *s, const char *name)
 
 /* ---- keys ---- */
 
-/* key_value - append the key attribute @av of type @t (@nul0: U+0000 in a
- * string as 0x00, table.h); ERR_NOTFOUND when @av is absent or of another
- * type (the item is not in the index). */
-static enum err_code key_value(struct buf *out, enum keys_type t, bool nul0, const cJSON *av,
-                               struct err *e)
-{
-    static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
-    const cJSON *p = attr_payload(av);
-    unsigned char *raw;
-    size_t n, rawlen = 0;
-    enum err_code rc;
-
-    if (!av || attr_type_of(av) != want[t] || !cJSON_IsString(p))
-        return ERR_NOTFOUND;
-    n = strlen(p->valuestring);
-    if (t == KEYS_S && nul0) {
-        raw = xmalloc(n + 1);
-        rawlen = attr_str_bytes(p->valuestring, n, (char *)raw);
-        rc = keys_append(out, t, raw, rawlen, true, e);
-        free(raw);
-        return rc;
-    }
-    if (t != KEYS_B)
-        return keys_append(out, t, p->valuestring, n, true, e);
-    raw = xmalloc(n / 4 * 3 + 4);
-    if (!base64_decode(p->valuestring, n, raw, &rawlen)) {
-        free(raw);
-        return ERR_NOTFOUND;
-    }
-    rc = keys_append(out, t, raw, rawlen, true, e);
-    free(raw);
-    return rc;
-}
-
 enum err_code index_bound(const struct index_def *ix, const cJSON *hash_av, const cJSON *range_av,
                           struct buf *out, struct err *e)
 {
     enum err_code rc;
 
     keys_append_table(out, ix->k.id);
-    rc = key_value(out, ix->k.htype, ix->k.nul0, hash_av, e);
+    rc = index_keys_value(out, ix->k.htype, ix->k.nul0, hash_av, e);
     if (!rc && range_av && ix->k.has_range)
-        rc = key_value(out, ix->k.rtype, ix->k.nul0, range_av, e);
+        rc = index_keys_value(out, ix->k.rtype, ix->k.nul0, range_av, e);
     if (rc == ERR_NOTFOUND)
         rc = err_set(e, ERR_INVALID,
                      "One or more parameter values were invalid: Condition parameter type does "
@@ -191,12 +150,16 @@ enum err_code index_entry_key(const struct index_def *ix, const cJSON *item,
     const cJSON *r = ix->k.has_range ? cJSON_GetObjectItemCaseSensitive(item, ix->k.range) : NULL;
     enum err_code rc;
 
-    if (!h || (ix->k.has_range && !r))
-        return ERR_NOTFOUND;
-    keys_append_table(out, ix->k.id);
-    rc = key_value(out, ix->k.htype, ix->k.nul0, h, e);
-    if (!rc && r)
-        rc = key_value(out, ix->k.rtype, ix->k.nul0, r, e);
+    if (ix->multi) {
+        rc = index_keys_entry(ix, item, out, e);
+    } else {
+        if (!h || (ix->k.has_range && !r))
+            return ERR_NOTFOUND;
+        keys_append_table(out, ix->k.id);
+        rc = index_keys_value(out, ix->k.htype, ix->k.nul0, h, e);
+        if (!rc && r)
+            rc = index_keys_value(out, ix->k.rtype, ix->k.nul0, r, e);
+    }
     if (rc)
         return rc;
     if (out->len + base_key->len - 8 <= KEY_LIMIT) {
@@ -230,9 +193,8 @@ static cJSON *project(const struct index_def *ix, const struct table_keys *base,
     add_attr(o, item, base->hash);
     if (base->has_range)
         add_attr(o, item, base->range);
-    add_attr(o, item, ix->k.hash);
-    if (ix->k.has_range)
-        add_attr(o, item, ix->k.range);
+    for (unsigned i = 0; i < ix->nkeys; i++)
+        add_attr(o, item, ix->keys[i].name);
     if (ix->proj == INDEX_PROJ_INCLUDE)
         cJSON_ArrayForEach(a, ix->include)
         {
@@ -243,46 +205,49 @@ static cJSON *project(const struct index_def *ix, const struct table_keys *base,
 }
 
 /* check_keys - @item's index key attributes, when present, must have the
- * index's types and not be empty (the service refuses the write). */
+ * index's types and not be empty (the service refuses the write); the HASH
+ * values may take 2048 bytes together, the RANGE ones 1024. */
 static enum err_code check_keys(const struct index_def *ix, const cJSON *item, struct err *e)
 {
     static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
-    const char *names[2] = {ix->k.hash, ix->k.has_range ? ix->k.range : NULL};
-    enum keys_type types[2] = {ix->k.htype, ix->k.rtype};
+    size_t sum[2] = {0, 0};
 
-    for (int i = 0; i < 2 && names[i]; i++) {
-        const cJSON *av = cJSON_GetObjectItemCaseSensitive(item, names[i]);
+    for (unsigned i = 0; i < ix->nkeys; i++) {
+        const char *name = ix->keys[i].name;
+        enum keys_type type = ix->keys[i].type;
+        const cJSON *av = cJSON_GetObjectItemCaseSensitive(item, name);
         const cJSON *p = attr_payload(av);
+        int range = i >= ix->nhash;
 
         if (!av)
             continue;
-        if (attr_type_of(av) != want[types[i]])
+        if (attr_type_of(av) != want[type])
             return err_set(e, ERR_INVALID,
                            "One or more parameter values were invalid: Type mismatch for Index "
                            "Key %s Expected: %s Actual: %s IndexName: %s",
-                           names[i], type_names[types[i]], attr_type_name(attr_type_of(av)),
-                           ix->name);
-        if (types[i] != KEYS_N && cJSON_IsString(p) && !*p->valuestring)
+                           name, type_names[type], attr_type_name(attr_type_of(av)), ix->name);
+        if (type != KEYS_N && cJSON_IsString(p) && !*p->valuestring)
             return err_set(e, ERR_INVALID,
                            "One or more parameter values are not valid. A value specified for a "
                            "secondary index key is not supported. The AttributeValue for a key "
                            "attribute cannot contain an empty %s value. IndexName: %s, IndexKey: "
                            "%s",
-                           types[i] == KEYS_S ? "string" : "binary", ix->name, names[i]);
-        if (types[i] != KEYS_N && cJSON_IsString(p)) {
+                           type == KEYS_S ? "string" : "binary", ix->name, name);
+        if (type != KEYS_N && cJSON_IsString(p)) {
             /* DynamoDB's key size limits: 2048 bytes for a hash key, 1024 for a range key */
-            size_t n = types[i] == KEYS_S ? attr_str_len(p->valuestring) : strlen(p->valuestring),
-                   max = i ? 1024 : 2048;
+            size_t n = type == KEYS_S ? attr_str_len(p->valuestring) : strlen(p->valuestring);
 
-            if (types[i] == KEYS_B) /* base64 text: the decoded length */
+            if (type == KEYS_B) /* base64 text: the decoded length */
                 n = n / 4 * 3 - (n >= 1 && p->valuestring[n - 1] == '=') -
                     (n >= 2 && p->valuestring[n - 2] == '=');
-            if (n > max)
+            sum[range] += n;
+            if (sum[range] > (range ? 1024u : 2048u))
                 return err_set(e, ERR_INVALID,
-                               i ? "One or more parameter values were invalid: Aggregated size of "
-                                   "all range keys has exceeded the size limit of 1024 bytes"
-                                 : "One or more parameter values were invalid: Size of hashkey has "
-                                   "exceeded the maximum size limit of 2048 bytes");
+                               range ? "One or more parameter values were invalid: Aggregated "
+                                       "size of all range keys has exceeded the size limit of "
+                                       "1024 bytes"
+                                     : "One or more parameter values were invalid: Size of "
+                                       "hashkey has exceeded the maximum size limit of 2048 bytes");
         }
     }
     return ERR_OK;
@@ -464,18 +429,19 @@ enum err_code index_maintain(struct store_txn *t, const struct table_keys *base,
 void index_key_json(struct buf *b, const struct index_def *ix, const struct table_keys *base,
                     const cJSON *item)
 {
-    const char *names[4] = {base->hash, base->has_range ? base->range : NULL, ix->k.hash,
-                            ix->k.has_range ? ix->k.range : NULL};
+    const char *names[2 + INDEX_KEYS_MAX] = {base->hash, base->has_range ? base->range : NULL};
     bool first = true;
 
+    for (unsigned i = 0; i < ix->nkeys; i++)
+        names[2 + i] = ix->keys[i].name;
     buf_putc(b, '{');
-    for (int i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < 2 + ix->nkeys; i++) {
         char *av;
         bool dup = false;
 
         if (!names[i])
             continue;
-        for (int j = 0; j < i; j++)
+        for (unsigned j = 0; j < i; j++)
             dup = dup || (names[j] && strcmp(names[j], names[i]) == 0);
         if (dup)
             continue;
@@ -493,30 +459,37 @@ void index_key_json(struct buf *b, const struct index_def *ix, const struct tabl
 
 /* ---- definitions (CreateTable, UpdateTable) ---- */
 
-/* def_type - the AttributeType of @name in AttributeDefinitions @defs, -1. */
-static int def_type(const cJSON *defs, const char *name)
-{
-    const cJSON *d;
-
-    cJSON_ArrayForEach(d, defs)
-    {
-        const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "AttributeName"));
-
-        if (n && strcmp(n, name) == 0)
-            return type_of(
-                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "AttributeType")));
-    }
-    return -1;
-}
-
-/* key_names - the hash and range names of KeySchema @ks (range NULL: none). */
+/* key_names - the names of the first HASH and the first RANGE element of
+ * KeySchema @ks (range NULL: none). */
 static void key_names(const cJSON *ks, const char **h, const char **r)
 {
+    const cJSON *el;
+
     *h = cJSON_GetStringValue(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ks, 0), "AttributeName"));
-    *r = cJSON_GetArraySize(ks) > 1 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                                          cJSON_GetArrayItem(ks, 1), "AttributeName"))
-                                    : NULL;
+    *r = NULL;
+    cJSON_ArrayForEach(el, ks)
+    {
+        const char *kt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el, "KeyType"));
+
+        if (!*r && el != ks->child && kt && strcmp(kt, "RANGE") == 0)
+            *r = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el, "AttributeName"));
+    }
+}
+
+/* key_list - the names of KeySchema @ks's elements into @kn (at most
+ * INDEX_KEYS_MAX); their count. */
+static int key_list(const cJSON *ks, const char **kn)
+{
+    const cJSON *el;
+    int n = 0;
+
+    cJSON_ArrayForEach(el, ks)
+    {
+        if (n < INDEX_KEYS_MAX)
+            kn[n++] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el, "AttributeName"));
+    }
+    return n;
 }
 
 void index_check_key_name(struct ddb_call *c, const char *name, const char *path)
@@ -589,33 +562,23 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
             break;
         }
     }
-    if (ks && (n < 1 || n > 2))
+    /* a global index's key may have several attributes (index_keys.h) */
+    if (ks && (n < 1 || n > (global ? INDEX_KEYS_MAX : 2)))
         ddb_verr(c,
                  "Value '[...]' at '%s.keySchema' failed to satisfy constraint: Member must have "
-                 "length %s",
-                 path, n < 1 ? "greater than or equal to 1" : "less than or equal to 2");
+                 "length %s%d",
+                 path, n < 1 ? "greater than or equal to " : "less than or equal to ",
+                 n < 1    ? 1
+                 : global ? INDEX_KEYS_MAX
+                          : 2);
     if (ddb_args_failed(c))
         return NULL;
-    if (strcmp(cJSON_GetStringValue(
-                   cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ks, 0), "KeyType")),
-               "HASH") != 0 ||
-        (n == 2 && strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                              cJSON_GetArrayItem(ks, 1), "KeyType")),
-                          "RANGE") != 0)) {
-        snprintf(msg, sizeof(msg),
-                 "Invalid KeySchema: The first KeySchemaElement is not a HASH key type%s",
-                 n == 2 ? " or the second is not a RANGE key type" : "");
+    if (!index_keys_schema(ks, global, msg, sizeof(msg))) {
         ddb_reply_err(c, ERR_INVALID, msg);
         return NULL;
     }
     key_names(ks, &h, &r);
     key_names(table_ks, &th, &tr);
-    if (r && strcmp(h, r) == 0) {
-        ddb_reply_err(c, ERR_INVALID,
-                      "Invalid KeySchema: Both the Hash Key and the Range Key element in the "
-                      "KeySchema have the same name");
-        return NULL;
-    }
     if (!global) {
         if (!tr) {
             ddb_reply_err(c, ERR_INVALID,
@@ -642,14 +605,30 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
             return NULL;
         }
     }
-    if (def_type(defs, h) < 0 || (r && def_type(defs, r) < 0)) {
-        snprintf(msg, sizeof(msg),
-                 "One or more parameter values were invalid: Some index key attributes are not "
-                 "defined in AttributeDefinitions. Keys: [%.100s%s%.100s], AttributeDefinitions: "
-                 "[...]",
-                 h, r ? ", " : "", r ? r : "");
-        ddb_reply_err(c, ERR_INVALID, msg);
-        return NULL;
+    {
+        bool undefined = false;
+        struct buf kb;
+
+        buf_init(&kb, 0);
+        cJSON_ArrayForEach(it, ks)
+        {
+            const char *kn =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "AttributeName"));
+
+            undefined = undefined || index_def_type(defs, kn) < 0;
+            buf_printf(&kb, "%s%.100s", kb.len ? ", " : "", kn);
+        }
+        if (undefined) {
+            snprintf(msg, sizeof(msg),
+                     "One or more parameter values were invalid: Some index key attributes are "
+                     "not defined in AttributeDefinitions. Keys: [%.500s], AttributeDefinitions: "
+                     "[...]",
+                     kb.ptr);
+            ddb_reply_err(c, ERR_INVALID, msg);
+        }
+        buf_free(&kb);
+        if (undefined)
+            return NULL;
     }
     if (proj < 0) {
         snprintf(msg, sizeof(msg),
@@ -771,12 +750,13 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
 /* names_used - append the key names of @ks to @names (JSON array of strings). */
 static void names_used(cJSON *names, const cJSON *ks)
 {
-    const char *h, *r;
+    const cJSON *el;
 
-    key_names(ks, &h, &r);
-    cJSON_AddItemToArray(names, cJSON_CreateString(h));
-    if (r)
-        cJSON_AddItemToArray(names, cJSON_CreateString(r));
+    cJSON_ArrayForEach(el, ks)
+    {
+        cJSON_AddItemToArray(names, cJSON_CreateString(cJSON_GetStringValue(
+                                        cJSON_GetObjectItemCaseSensitive(el, "AttributeName"))));
+    }
 }
 
 static bool name_in(const cJSON *names, const char *n)
@@ -918,14 +898,15 @@ static cJSON *rec_entry(const cJSON *d, const cJSON *defs, bool global, uint64_t
     cJSON_AddNumberToObject(o, "id", (double)id);
     cJSON_AddBoolToObject(o, "g", global);
     cJSON_AddStringToObject(o, "h", h);
-    cJSON_AddNumberToObject(o, "ht", def_type(defs, h));
+    cJSON_AddNumberToObject(o, "ht", index_def_type(defs, h));
     if (r) {
         cJSON_AddStringToObject(o, "r", r);
-        cJSON_AddNumberToObject(o, "rt", def_type(defs, r));
+        cJSON_AddNumberToObject(o, "rt", index_def_type(defs, r));
     }
     cJSON_AddNumberToObject(o, "p", p);
     cJSON_AddItemToObject(o, "inc", nk ? cJSON_Duplicate(nk, true) : cJSON_CreateArray());
     cJSON_AddBoolToObject(o, "z", true); /* U+0000 in string keys as 0x00 (table.h nul0) */
+    index_keys_record(o, ks, defs);
     return o;
 }
 
@@ -1126,9 +1107,10 @@ static enum err_code gsi_apply(struct store_txn *t, void *arg, struct err *e)
     nglobal = cJSON_GetArraySize(arr);
     defs = cJSON_GetObjectItemCaseSensitive(desc, "AttributeDefinitions");
     if (x->op == 0) {
-        const char *kn[2];
+        const char *kn[INDEX_KEYS_MAX];
         uint64_t iid;
         struct index_def ix;
+        int nk;
 
         if (index_find(&s, x->name)) {
             rc = err_set(e, ERR_INVALID,
@@ -1144,14 +1126,14 @@ static enum err_code gsi_apply(struct store_txn *t, void *arg, struct err *e)
                          GSI_MAX);
             goto out;
         }
-        key_names(cJSON_GetObjectItemCaseSensitive(x->spec, "KeySchema"), &kn[0], &kn[1]);
-        for (int i = 0; i < 2; i++) {
+        nk = key_list(cJSON_GetObjectItemCaseSensitive(x->spec, "KeySchema"), kn);
+        for (int i = 0; i < nk; i++) {
             int have, want;
 
             if (!kn[i])
                 continue;
-            have = def_type(defs, kn[i]);
-            want = def_type(x->defs, kn[i]);
+            have = index_def_type(defs, kn[i]);
+            want = index_def_type(x->defs, kn[i]);
             if (want < 0) {
                 rc = err_set(e, ERR_INVALID,
                              "One or more parameter values were invalid: Some index key "
@@ -1365,7 +1347,7 @@ void index_update_table(struct ddb_call *c, const char *table, const cJSON *upda
                 const char *dn =
                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dd, "AttributeName"));
 
-                if (def_type(defs, dn) < 0)
+                if (index_def_type(defs, dn) < 0)
                     cJSON_AddItemToArray(defs, cJSON_Duplicate(dd, true));
             }
             x->spec =
@@ -1374,14 +1356,15 @@ void index_update_table(struct ddb_call *c, const char *table, const cJSON *upda
                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(desc, "TableArn")),
                            provisioned);
             if (x->spec) {
-                const char *kn[2];
+                const char *kn[INDEX_KEYS_MAX];
                 const cJSON *asked = x->defs;
+                int nk;
 
                 /* the new index's key attributes must be defined in this
                  * request, even when the table already defines them */
-                key_names(cJSON_GetObjectItemCaseSensitive(x->spec, "KeySchema"), &kn[0], &kn[1]);
-                for (int i = 0; i < 2 && x->spec; i++)
-                    if (kn[i] && def_type(asked, kn[i]) < 0) {
+                nk = key_list(cJSON_GetObjectItemCaseSensitive(x->spec, "KeySchema"), kn);
+                for (int i = 0; i < nk && x->spec; i++)
+                    if (kn[i] && index_def_type(asked, kn[i]) < 0) {
                         char msg[400];
 
                         snprintf(msg, sizeof(msg),

@@ -3,7 +3,9 @@
  * The indexes of a table are in STORE_DB_META under "tidx/<table id, 8 bytes
  * big-endian>": a JSON array of {"n":name,"id":index id,"g":global,"h":hash
  * attribute,"ht":type,"r":range attribute (optional),"rt":type,"p":projection
- * (0 ALL, 1 KEYS_ONLY, 2 INCLUDE),"inc":[non-key attributes]}. Their public
+ * (0 ALL, 1 KEYS_ONLY, 2 INCLUDE),"inc":[non-key attributes]}, and for a key
+ * of several attributes (index_keys.h) "mk":[{"a":name,"t":type,"r":true for
+ * RANGE}...] in KeySchema order, "h"/"r" then naming the first of each. Their public
  * descriptions (DescribeTable's LocalSecondaryIndexes / GlobalSecondaryIndexes)
  * are in the table descriptor; ItemCount and IndexSizeBytes come from the
  * index's own "tstat/<index id>" record, kept like a table's.
@@ -33,12 +35,26 @@
 
 enum { INDEX_PROJ_ALL, INDEX_PROJ_KEYS, INDEX_PROJ_INCLUDE };
 
+/* A global index's key may be made of up to INDEX_PART_MAX partition (HASH)
+ * attributes followed by up to INDEX_PART_MAX sort (RANGE) attributes
+ * (index_keys.h); tables and local indexes have one of each at most. */
+enum { INDEX_PART_MAX = 4, INDEX_KEYS_MAX = 2 * INDEX_PART_MAX };
+
+struct index_attr {
+    char name[256];
+    enum keys_type type;
+};
+
 struct index_def {
     char name[256];
     bool global;
-    struct table_keys k; /* id: the index id; hash/range: the index's keys */
+    struct table_keys k; /* id: the index id; hash/range: the first of each */
     int proj;
     const cJSON *include; /* borrowed from the set: array of attribute names */
+    /* every key attribute in KeySchema order: nhash HASH, then nkeys - nhash RANGE */
+    unsigned nkeys, nhash;
+    struct index_attr keys[INDEX_KEYS_MAX];
+    bool multi; /* more than one HASH or more than one RANGE attribute */
 };
 
 struct index_set {

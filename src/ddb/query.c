@@ -9,6 +9,7 @@
 #include "dp.h"
 #include "expr_int.h"
 #include "index.h"
+#include "index_keys.h"
 #include "item.h"
 #include "keys.h"
 #include "mem.h"
@@ -461,6 +462,7 @@ struct keycond {
     const struct expr_cond *range; /* NULL: the whole partition */
     const cJSON *lo, *hi;          /* bounds for seeking (NULL: none) */
     bool other;                    /* a condition on an attribute that is not a key */
+    struct index_keycond mk;       /* an index key of several attributes: all of it */
 };
 
 static const char *key_of(const struct expr_operand *o)
@@ -478,8 +480,8 @@ static enum err_code bad_op(const char *op, struct err *e)
 static const char *const unsupported = "Query key condition not supported";
 
 /* leaf - check one condition of the key condition and file it in @kc. */
-static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x, struct keycond *kc,
-                          struct err *e)
+static enum err_code leaf(const struct table_keys *k, const struct index_def *ix,
+                          const struct expr_cond *x, struct keycond *kc, struct err *e)
 {
     const char *name;
     const struct expr_operand *v = NULL, *ko, *vo;
@@ -532,6 +534,8 @@ static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x,
     if (!name || vo->kind != OPND_VALUE ||
         (x->kind == COND_BETWEEN && x->args[2]->kind != OPND_VALUE))
         return err_set(e, ERR_INVALID, "%s", unsupported);
+    if (ix && ix->multi)
+        return index_keys_leaf(ix, name, x, op, vo->value, &kc->mk, e);
     if (strcmp(name, k->hash) == 0) {
         if (x->kind != COND_CMP || op != TOK_EQ)
             return err_set(e, ERR_INVALID, "%s", unsupported);
@@ -583,18 +587,33 @@ static enum err_code leaf(const struct table_keys *k, const struct expr_cond *x,
     return ERR_OK;
 }
 
-static enum err_code keycond_split(const struct table_keys *k, const struct expr_cond *x,
-                                   struct keycond *kc, struct err *e)
+/* multi_leaves - the conditions of @x on a key of several attributes, one
+ * per key attribute joined by AND in any grouping. */
+static enum err_code multi_leaves(const struct index_def *ix, const struct expr_cond *x,
+                                  struct keycond *kc, struct err *e)
+{
+    enum err_code rc;
+
+    if (x->kind != COND_AND)
+        return leaf(&ix->k, ix, x, kc, e);
+    rc = multi_leaves(ix, x->l, kc, e);
+    return rc ? rc : multi_leaves(ix, x->r, kc, e);
+}
+
+static enum err_code keycond_split(const struct table_keys *k, const struct index_def *ix,
+                                   const struct expr_cond *x, struct keycond *kc, struct err *e)
 {
     enum err_code rc;
 
     memset(kc, 0, sizeof(*kc));
+    if (ix && ix->multi)
+        return multi_leaves(ix, x, kc, e); /* checked by index_keys_plan */
     if (x->kind == COND_AND) {
-        rc = leaf(k, x->l, kc, e);
+        rc = leaf(k, ix, x->l, kc, e);
         if (!rc)
-            rc = leaf(k, x->r, kc, e);
+            rc = leaf(k, ix, x->r, kc, e);
     } else {
-        rc = leaf(k, x, kc, e);
+        rc = leaf(k, ix, x, kc, e);
     }
     /* as DynamoDB: two conditions on a table without a sort key are not
      * supported; else a key not named is reported missing */
@@ -638,10 +657,11 @@ void ddb_query(struct ddb_call *c)
     struct table_keys hk;
     struct store_txn *t = NULL;
     struct store_cursor *cur = NULL;
-    struct buf prefix, start;
+    struct buf prefix, start, lo, hi;
     struct slice ck, cv;
     struct err e = {0};
     enum err_code rc;
+    bool multi;
 
     ddb_arg_bool(c, c->in, "ScanIndexForward", &forward);
     if (!page_args(c, pg, DP_KEYCOND))
@@ -655,12 +675,21 @@ void ddb_query(struct ddb_call *c)
     }
     buf_init(&prefix, 0);
     buf_init(&start, 0);
+    buf_init(&lo, 0);
+    buf_init(&hi, 0);
     rc = page_open(pg, c->d->store, &t, &e);
+    multi = !rc && pg->ix && pg->ix->multi;
     if (!rc)
-        rc = keycond_split(&pg->k, pg->ex.keycond, &kc, &e);
+        rc = keycond_split(&pg->k, pg->ix, pg->ex.keycond, &kc, &e);
+    if (!rc && multi)
+        rc = index_keys_plan(pg->ix, &kc.mk, &prefix, &lo, &hi, &kc.range, &e);
     if (!rc) {
         const char *kn =
             expr_cond_key_used(pg->ex.filter, pg->k.hash, pg->k.has_range ? pg->k.range : NULL);
+
+        /* no key attribute of the index in the filter, however many it has */
+        for (unsigned i = 0; multi && !kn && i < pg->ix->nkeys; i++)
+            kn = expr_cond_key_used(pg->ex.filter, pg->ix->keys[i].name, NULL);
 
         if (kn)
             rc = err_set(&e, ERR_INVALID,
@@ -673,7 +702,9 @@ void ddb_query(struct ddb_call *c)
     /* the partition's prefix: the key with the partition key alone */
     hk = pg->k;
     hk.has_range = false;
-    if (pg->ix) {
+    if (multi) {
+        /* index_keys_plan made the prefix */
+    } else if (pg->ix) {
         rc = index_bound(pg->ix, kc.hash_av, NULL, &prefix, &e);
         if (rc)
             goto out;
@@ -697,6 +728,8 @@ void ddb_query(struct ddb_call *c)
             goto out;
         }
         passed = true;
+    } else if (multi) {
+        buf_append(&start, forward ? lo.ptr : hi.ptr, forward ? lo.len : hi.len);
     } else if (forward && kc.lo && bound_key(pg, kc.hash_av, kc.lo, false, &start)) {
         /* seek to the lower bound */
     } else if (!forward && kc.hi && bound_key(pg, kc.hash_av, kc.hi, true, &start)) {
@@ -748,5 +781,7 @@ out:
     store_txn_abort(t);
     buf_free(&prefix);
     buf_free(&start);
+    buf_free(&lo);
+    buf_free(&hi);
     page_finish(pg, rc, &e);
 }

@@ -500,6 +500,39 @@ class ReplicatedIndexes(unittest.TestCase):
         wait_until(lambda: reds(self.w) == want and reds(self.e) == want,
                    what="indexes in both regions")
 
+    def test_replica_keeps_a_multi_attribute_index(self):
+        """A global index of several key attributes (test_ddb_gsi_multikey) in both regions."""
+        t = "mkr-" + uuid.uuid4().hex[:8]
+        schema = [{"AttributeName": "a", "KeyType": "HASH"},
+                  {"AttributeName": "b", "KeyType": "HASH"},
+                  {"AttributeName": "c", "KeyType": "RANGE"},
+                  {"AttributeName": "d", "KeyType": "RANGE"}]
+        self.e.create_table(
+            TableName=t, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": ty} for n, ty in
+                                  (("pk", "S"), ("a", "S"), ("b", "N"), ("c", "S"), ("d", "N"))],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[{"IndexName": "mkix", "KeySchema": schema,
+                                     "Projection": {"ProjectionType": "ALL"}}])
+        for i in range(4):
+            self.e.put_item(TableName=t, Item={"pk": S("s%d" % i), "a": S("x"), "b": N(1),
+                                               "c": S("c"), "d": N(i)})
+        self.e.update_table(TableName=t, ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+
+        def ds(c):
+            return [int(i["d"]["N"]) for i in c.query(
+                TableName=t, IndexName="mkix", KeyConditionExpression="a = :a AND b = :b AND "
+                "c = :c AND d >= :d", ExpressionAttributeValues={
+                    ":a": S("x"), ":b": N(1), ":c": S("c"), ":d": N(1)})["Items"]]
+
+        wait_until(lambda: ds(self.w) == [1, 2, 3], what="seeded replica index")
+        self.assertEqual(self.w.describe_table(TableName=t)["Table"]["GlobalSecondaryIndexes"]
+                         [0]["KeySchema"], schema)
+        self.e.put_item(TableName=t, Item={"pk": S("s9"), "a": S("x"), "b": N(1), "c": S("c"),
+                                           "d": N(9)})
+        self.w.delete_item(TableName=t, Key={"pk": S("s2")})
+        wait_until(lambda: ds(self.w) == [1, 3, 9] and ds(self.e) == [1, 3, 9],
+                   what="indexes in both regions")
 
 if __name__ == "__main__":
     unittest.main()
