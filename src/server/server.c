@@ -1,8 +1,10 @@
 /* server.c - see server.h. */
 #include "server.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -614,7 +616,7 @@ static void usage(FILE *f)
           "  --account ID          12-digit account id (default 000000000000)\n"
           "  --public-url URL      this region's address as other hosts reach it (function URLs)\n"
           "  --threads N           HTTP threads (default: one per core)\n"
-          "  --map-size BYTES      storage map size (default 64 GiB, sparse)\n"
+          "  --map-size BYTES      storage map size, K/M/G/T suffixes (default 64G, sparse)\n"
           "  --peer REGION=URL     another region of this deployment to replicate with\n"
           "                        (repeatable; it signs with the same root credentials)\n"
           "  --ttl-interval SECONDS  how often expired DynamoDB items are deleted (default 60)\n"
@@ -643,6 +645,33 @@ static size_t optind_of(const struct option *opts, int val)
     while (opts[i].name && opts[i].val != val)
         i++;
     return i;
+}
+
+/* num_arg - @s as a whole number from @lo to @hi (with @sizes, a K, M, G or
+ * T suffix multiplies by 1024s), or false after saying why on stderr. */
+static bool num_arg(const char *flag, const char *s, unsigned long long lo, unsigned long long hi,
+                    bool sizes, unsigned long long *out)
+{
+    static const char units[] = "KMGT";
+    const char *u;
+    char *end = NULL;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (sizes && end != s && *end && (u = strchr(units, toupper((unsigned char)*end))) && !end[1]) {
+        for (long i = 0; i <= u - units && v <= hi; i++)
+            v = v > ULLONG_MAX / 1024 ? ULLONG_MAX : v * 1024;
+        end++;
+    }
+    if (!isdigit((unsigned char)*s) || *end || errno || v < lo || v > hi) {
+        fprintf(stderr,
+                "tandem server: --%s must be a whole number from %llu to %llu%s (got '%s')\n", flag,
+                lo, hi, sizes ? " (or with a K, M, G or T suffix)" : "", s);
+        return false;
+    }
+    *out = v;
+    return true;
 }
 
 static int parse_args(int argc, char **argv, struct server_args *a)
@@ -704,6 +733,7 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         {"fn-uid-base", required_argument, NULL, OPT_FN_UID_BASE},
         {NULL, 0, NULL, 0},
     };
+    unsigned long long n;
     int c;
 
     memset(a, 0, sizeof(*a));
@@ -746,26 +776,36 @@ static int parse_args(int argc, char **argv, struct server_args *a)
             a->public_url = optarg;
             break;
         case OPT_THREADS:
-            a->threads = (unsigned)strtoul(optarg, NULL, 10);
+            if (!num_arg("threads", optarg, 1, 256, false, &n))
+                return 2;
+            a->threads = (unsigned)n;
             break;
         case OPT_MAP:
-            a->map_size = (size_t)strtoull(optarg, NULL, 10);
+            if (!num_arg("map-size", optarg, 1ULL << 24, 1ULL << 50, true, &n))
+                return 2;
+            a->map_size = (size_t)n;
             break;
         case OPT_LOG:
             if (strcmp(optarg, "debug") == 0)
                 log_set_level(LOG_DEBUG);
+            else if (strcmp(optarg, "info") == 0)
+                log_set_level(LOG_INFO);
             else if (strcmp(optarg, "warn") == 0)
                 log_set_level(LOG_WARN);
             else if (strcmp(optarg, "error") == 0)
                 log_set_level(LOG_ERR);
-            else
-                log_set_level(LOG_INFO);
+            else {
+                fprintf(stderr, "tandem server: --log-level must be debug, info, warn or error\n");
+                return 2;
+            }
             break;
         case OPT_IAM_HOME:
             a->iam_home = optarg;
             break;
         case OPT_STS_MIN:
-            a->sts_min_duration = atoi(optarg);
+            if (!num_arg("sts-min-duration", optarg, 1, 43200, false, &n))
+                return 2;
+            a->sts_min_duration = (int)n;
             break;
         case OPT_OIDC_CA:
             a->oidc_ca_file = optarg;
@@ -774,39 +814,27 @@ static int parse_args(int argc, char **argv, struct server_args *a)
         case OPT_FN_IDLE:
         case OPT_WEBID_WORKERS:
         case OPT_WEBID_QUEUE: {
-            char *end = NULL;
-            unsigned long v = strtoul(optarg, &end, 10);
             unsigned *slot = c == OPT_FN_MAX          ? &a->fn_max
                              : c == OPT_FN_IDLE       ? &a->fn_idle
                              : c == OPT_WEBID_WORKERS ? &a->webid_workers
                                                       : &a->webid_queue;
-            if (!*optarg || *end || v < 1 || v > 100000) {
-                fprintf(stderr, "tandem server: --%s must be a number from 1 to 100000\n",
-                        opts[optind_of(opts, c)].name);
+            if (!num_arg(opts[optind_of(opts, c)].name, optarg, 1, 100000, false, &n))
                 return 2;
-            }
-            *slot = (unsigned)v;
+            *slot = (unsigned)n;
             break;
         }
         case OPT_FN_USER:
             a->fn_user = optarg;
             break;
-        case OPT_FN_UID_BASE: {
-            char *end = NULL;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || v < 1000 || v > 2000000000UL) {
-                fprintf(stderr, "tandem server: --fn-uid-base must be from 1000 to 2000000000\n");
+        case OPT_FN_UID_BASE:
+            if (!num_arg("fn-uid-base", optarg, 1000, 2000000000, false, &n))
                 return 2;
-            }
-            a->fn_uid_base = (unsigned)v;
+            a->fn_uid_base = (unsigned)n;
             break;
-        }
         case OPT_TTL:
-            a->ttl_interval = (unsigned)strtoul(optarg, NULL, 10);
-            if (!a->ttl_interval) {
-                fprintf(stderr, "tandem server: --ttl-interval must be at least 1 second\n");
+            if (!num_arg("ttl-interval", optarg, 1, 86400, false, &n))
                 return 2;
-            }
+            a->ttl_interval = (unsigned)n;
             break;
         case OPT_PEER: {
             struct err pe = {0};

@@ -65,6 +65,25 @@ class ServerProcess(unittest.TestCase):
         b.start()
         b.stop()
 
+    def test_bad_flag_values_refused(self):
+        import subprocess
+        from tandem_harness import tandem_bin
+        bad = [["--threads", "0"], ["--threads", "two"], ["--map-size", "not-a-size"],
+               ["--map-size", "64Q"], ["--map-size", "1K"], ["--map-size", "-1"],
+               ["--ttl-interval", "5s"], ["--sts-min-duration", "x"], ["--log-level", "loud"],
+               ["--fn-uid-base", "12"], ["--map-size", "99999999999999999999999"]]
+        for args in bad:
+            p = subprocess.run([tandem_bin(), "server", "--region", "us-east-1", "--data",
+                                "/nonexistent", "--listen", "127.0.0.1:1"] + args,
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertIn(args[0], p.stderr, args)
+        # sizes take K, M, G and T suffixes
+        s = self.server(extra_args=["--map-size", "1G", "--threads", "2"]).start()
+        self.assertEqual(s.health()[0], 200)
+        create_table(s.boto3(), "sized")
+        s.stop()
+
     def test_sigterm_exits_zero_and_data_persists(self):
         s = self.server(tls=True).start()
         ddb = s.boto3()
