@@ -49,6 +49,7 @@ struct page {
     struct table_keys base;
     bool fetch;        /* a local index without ALL projection asked for all or named attributes */
     bool query_filter; /* the filter came from a QueryFilter (errors name it) */
+    int nkeyconds;     /* the KeyConditions given (read as a KeyConditionExpression) */
     /* output */
     struct buf b, lek;
     size_t count, scanned, total;
@@ -103,6 +104,8 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     /* DynamoDB takes KeyConditions with a FilterExpression or a
      * ProjectionExpression; only with a KeyConditionExpression is it a mix */
     kc = has_arg(in, "KeyConditions") && !has_arg(in, "KeyConditionExpression");
+    if (kc)
+        pg->nkeyconds = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(in, "KeyConditions"));
     if (!dp_legacy_mix(c, in,
                        (const char *const[]){"AttributesToGet", "QueryFilter", "ScanFilter",
                                              "ConditionalOperator", kc ? NULL : "KeyConditions",
@@ -679,6 +682,9 @@ void ddb_query(struct ddb_call *c)
     buf_init(&hi, 0);
     rc = page_open(pg, c->d->store, &t, &e);
     multi = !rc && pg->ix && pg->ix->multi;
+    /* more than two only for an index key of several attributes (dp.c lets them pass) */
+    if (!rc && !multi && pg->nkeyconds > 2)
+        rc = err_set(&e, ERR_INVALID, "Conditions can be of length 1 or 2 only");
     if (!rc)
         rc = keycond_split(&pg->k, pg->ix, pg->ex.keycond, &kc, &e);
     if (!rc && multi)

@@ -259,7 +259,7 @@ class MultiKey(ServerTestCase):
         self.assertEqual(self.q(t, base, {":t": S("t3"), ":r": N(1)})["Count"], 0)
 
     def test_query_refusals(self):
-        t, _ = self.new_table()
+        t, _ = self.new_table(gsis=(("mkix", MK), ("one", ks(["trn"], ["rnd"]))))
         p = {":t": S("t1"), ":r": N(1)}
         cases = [
             ("trn = :t", {":t": S("t1")}, "missed key schema element: area"),
@@ -287,6 +287,18 @@ class MultiKey(ServerTestCase):
                 code, msg = self.err(self.q, t, cond, values)
                 self.assertEqual(code, "ValidationException")
                 self.assertIn(words, msg)
+        # KeyConditions: up to 8 on a multi-attribute index, 2 elsewhere
+        conds = {n: {"ComparisonOperator": "EQ", "AttributeValueList": [v]} for n, v in (
+            ("trn", S("t1")), ("area", N(1)), ("rnd", S("a")))}
+        for index in ("one", None):
+            kw = {"IndexName": index} if index else {}
+            code, msg = self.err(self.ddb.query, TableName=t, KeyConditions=conds, **kw)
+            self.assertEqual(msg, "Conditions can be of length 1 or 2 only")
+        many = dict(conds, **{"x%d" % i: conds["trn"] for i in range(6)})
+        code, msg = self.err(self.ddb.query, TableName=t, IndexName="mkix", KeyConditions=many)
+        self.assertEqual(msg, "Conditions can be of length 1 or 2 only")
+        out = self.ddb.query(TableName=t, IndexName="mkix", KeyConditions=conds)
+        self.assertEqual(out["Count"], 0)
         # no key attribute of the index in a filter, sort attributes too
         for attr in ("trn", "sq", "tg"):
             code, msg = self.err(self.q, t, "trn = :t AND area = :r", p,
