@@ -66,6 +66,7 @@ struct plan {
     cJSON *ikey;
     struct buf key;
     uint64_t tid;
+    bool rvf_old; /* ReturnValuesOnConditionCheckFailure ALL_OLD was asked for */
     /* on failure */
     enum err_code code;
     const char *type; /* an error type without an err code (DuplicateItemException) */
@@ -589,8 +590,10 @@ static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct pl
         ok = plan_write(c, st, &k, t, n, mode, pl);
         break;
     }
-    if (ok && cJSON_IsString(rvf) && !pl->read)
+    if (ok && cJSON_IsString(rvf) && !pl->read) {
         cJSON_AddStringToObject(pl->in, "ReturnValuesOnConditionCheckFailure", rvf->valuestring);
+        pl->rvf_old = strcmp(rvf->valuestring, "ALL_OLD") == 0;
+    }
     if (ok && mode == M_BATCH) {
         const cJSON *ik = pl->ikey ? pl->ikey
                           : st->kind == PQL_INSERT
@@ -979,6 +982,7 @@ struct batch {
     struct batch_stmt stmt[BATCH_MAX];
     struct buf out[BATCH_MAX]; /* each statement's response */
     cJSON *cc[BATCH_MAX];      /* each statement's ConsumedCapacity */
+    double failed[BATCH_MAX];  /* the write units of a statement whose condition failed */
     atomic_size_t running;     /* statements under way, +1 while they are started */
 };
 
@@ -1060,6 +1064,26 @@ static void batch_error(struct buf *b, const struct plan *pl, const char *code, 
     buf_putc(b, '}');
 }
 
+/* capacity_failed - the @units of a statement whose condition failed, to
+ * its table's totals in @all (not to the Table or index parts, and nothing
+ * when no statement of the table succeeded), as DynamoDB is said to count. */
+static void capacity_failed(cJSON *all, const char *table, double units)
+{
+    cJSON *e, *m;
+
+    cJSON_ArrayForEach(e, all)
+    {
+        const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "TableName"));
+
+        if (!et || strcmp(et, table) != 0)
+            continue;
+        if (cJSON_IsNumber(m = cJSON_GetObjectItemCaseSensitive(e, "CapacityUnits")))
+            cJSON_SetNumberValue(m, m->valuedouble + units);
+        if (cJSON_IsNumber(m = cJSON_GetObjectItemCaseSensitive(e, "WriteCapacityUnits")))
+            cJSON_SetNumberValue(m, m->valuedouble + units);
+    }
+}
+
 /* batch_answer - the answer once every statement has one. */
 static void batch_answer(struct batch *x)
 {
@@ -1076,6 +1100,9 @@ static void batch_answer(struct batch *x)
         if (x->cc[i])
             capacity_add(cc, x->cc[i]);
     }
+    for (size_t i = 0; i < x->n; i++)
+        if (x->failed[i] > 0)
+            capacity_failed(cc, x->pl[i].st->table, x->failed[i]);
     buf_putc(&b, ']');
     if (cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity") && cc->child)
         put_member(&b, "ConsumedCapacity", cc);
@@ -1102,9 +1129,18 @@ static void batch_done(struct ddb_call *sc, int status, struct buf *body)
     cJSON *cc = cJSON_DetachItemFromObjectCaseSensitive(out, "ConsumedCapacity");
 
     if (status != 200) {
+        const cJSON *old = cJSON_GetObjectItemCaseSensitive(out, "Item");
         const char *msg, *type = sub_error(pl->op, out, &msg);
 
-        batch_error(b, pl, batch_code(type), msg, cJSON_GetObjectItemCaseSensitive(out, "Item"));
+        /* a failed condition costs the write it attempted: the larger of the
+         * item there and the one an INSERT brought */
+        if (strcmp(err_type(out), "ConditionalCheckFailedException") == 0) {
+            size_t there = old ? attr_item_size(old) : 0;
+            size_t brought = pl->st->kind == PQL_INSERT ? attr_item_size(pl->st->item) : 0;
+
+            x->failed[bs->i] = dp_write_units(there > brought ? there : brought);
+        }
+        batch_error(b, pl, batch_code(type), msg, pl->rvf_old ? old : NULL);
     } else {
         const cJSON *items = cJSON_GetObjectItemCaseSensitive(out, "Items");
 
@@ -1147,6 +1183,10 @@ static void batch_start(struct batch *x)
         in = cJSON_Duplicate(pl->in, 1);
         if (cap)
             cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
+        if (cap && !pl->read && !pl->rvf_old) { /* the item there sizes a failed write */
+            cJSON_DeleteItemFromObjectCaseSensitive(in, "ReturnValuesOnConditionCheckFailure");
+            cJSON_AddStringToObject(in, "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+        }
         x->stmt[i].x = x;
         x->stmt[i].i = i;
         sc = ddb_subcall(c, pl->op, in, batch_done, &x->stmt[i]);

@@ -568,7 +568,7 @@ class PartiQL(ServerTestCase):
                 self.assertEqual(r[24]["Error"]["Code"], "DuplicateItem")
                 cc = {e["TableName"]: e["CapacityUnits"] for e in out["ConsumedCapacity"]}
                 self.assertEqual(cc[u], 4.0)
-                self.assertEqual(cc[t], 20.0)
+                self.assertEqual(cc[t], 21.0)  # 20 writes and the refused INSERT's
             except Exception as e:  # noqa: BLE001 - reported below
                 errors.append(e)
 
@@ -581,6 +581,22 @@ class PartiQL(ServerTestCase):
             th.join(60)
         self.assertEqual(errors, [])
         self.assertEqual(self.ddb.scan(TableName=t, Select="COUNT")["Count"], 84)
+        # a failed condition costs the write it attempted, sized on the larger of
+        # the item there and the one brought, on the table's total alone; a
+        # table none of whose statements succeeded gets no entry
+        self.ddb.put_item(TableName=t, Item={"pk": {"S": "big"}, "sk": {"N": "0"},
+                                             "b": {"S": "x" * 2500}})
+        out = self.ddb.batch_execute_statement(Statements=[
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'big', 'sk': 0}" % t},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'big', 'sk': 1}" % t},
+            {"Statement": "UPDATE \"%s\" SET n = 1 WHERE pk = 'pre' AND sk = 0 AND n = 5" % t},
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'c0-0'}" % u}],
+            ReturnConsumedCapacity="INDEXES")
+        self.assertEqual([r.get("Error", {}).get("Code") for r in out["Responses"]],
+                         ["DuplicateItem", None, "ConditionalCheckFailed", "DuplicateItem"])
+        self.assertNotIn("Item", out["Responses"][0]["Error"])
+        self.assertEqual(out["ConsumedCapacity"], [
+            {"TableName": t, "CapacityUnits": 5.0, "Table": {"CapacityUnits": 1.0}}])
         self.assertEqual(self.ddb.scan(TableName=u, Select="COUNT")["Count"], 16)
 
     def test_batch_one_item_twice(self):
