@@ -536,9 +536,12 @@ static cJSON *index_spec(struct ddb_call *c, const cJSON *o, bool global, const 
     proj = ddb_arg_enum(c, pr, "ProjectionType", p, proj_names);
     cJSON_ArrayForEach(it, ks)
     {
-        const char *kt = ddb_arg_str(c, it, "KeyType");
-        const char *kn = ddb_arg_str(c, it, "AttributeName");
+        static const char *const key_types[] = {"HASH", "RANGE", NULL};
+        const char *kt, *kn = ddb_arg_str(c, it, "AttributeName");
+
         n++;
+        snprintf(p, sizeof(p), "%s.keySchema.%d.member.keyType", path, n);
+        kt = ddb_arg_enum(c, it, "KeyType", p, key_types) == -1 ? NULL : "";
         if (!kn || !kt) {
             snprintf(p, sizeof(p), "%s.keySchema.%d.member.%s", path, n,
                      kt ? "attributeName" : "keyType");

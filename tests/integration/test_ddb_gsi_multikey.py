@@ -131,6 +131,10 @@ class MultiKey(ServerTestCase):
               {"AttributeName": "rnd", "KeyType": "RANGE"},
               {"AttributeName": "area", "KeyType": "HASH"}], "before"),    # HASH after RANGE
             (ks(["trn", "trn"], ["rnd"]), "Duplicate"),
+            ([{"AttributeName": "trn", "KeyType": "HASH"},
+              {"AttributeName": "rnd", "KeyType": "SORT"}],
+             "Value 'SORT' at 'globalSecondaryIndexes.1.member.keySchema.2.member.keyType' "
+             "failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]"),
             (ks(["trn"], ["rnd", "sq", "rnd"]), "Duplicate"),
             (ks(["trn", "nodef"], ["rnd"]), "AttributeDefinitions"),
             (ks(["trn", "area", "a", "b", "c"]), "at most 4 HASH"),
