@@ -319,6 +319,36 @@ class MultiKey(ServerTestCase):
             "pk": S("x"), "sk": N(1), "trn": S("t1"), "area": N(1)})
         self.assertIn("The provided starting key is invalid", msg)
 
+    def test_other_write_paths_and_capacity(self):
+        t, _ = self.new_table()
+
+        def item(pk, sq):
+            return {"pk": S(pk), "sk": N(0), "trn": S("t"), "area": N(1), "rnd": S("r"),
+                    "sq": N(sq), "tg": B(b"g")}
+
+        def sqs():
+            out = self.q(t, "trn = :t AND area = :a", {":t": S("t"), ":a": N(1)},
+                         ReturnConsumedCapacity="INDEXES")
+            self.assertIn("mkix", out["ConsumedCapacity"]["GlobalSecondaryIndexes"])
+            return [int(i["sq"]["N"]) for i in out["Items"]]
+
+        self.ddb.batch_write_item(RequestItems={t: [{"PutRequest": {"Item": item("b%d" % i, i)}}
+                                                    for i in (3, 1, 2)]})
+        self.assertEqual(sqs(), [1, 2, 3])
+        self.ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": t, "Item": item("x", 0)}},
+            {"Delete": {"TableName": t, "Key": {"pk": S("b2"), "sk": N(0)}}},
+            {"Update": {"TableName": t, "Key": {"pk": S("b3"), "sk": N(0)},
+                        "UpdateExpression": "SET sq = :s",
+                        "ExpressionAttributeValues": {":s": N(9)}}}])
+        self.assertEqual(sqs(), [0, 1, 9])
+        # a refused write in a transaction changes neither the table nor the index
+        code, _ = self.err(self.ddb.transact_write_items, TransactItems=[
+            {"Put": {"TableName": t, "Item": item("y", 5)}},
+            {"Put": {"TableName": t, "Item": dict(item("z", 6), tg=S("not binary"))}}])
+        self.assertIn(code, ("ValidationException", "TransactionCanceledException"))
+        self.assertEqual(sqs(), [0, 1, 9])
+
     def test_paging(self):
         t, _ = self.new_table()
         # items that differ only in the last sort attribute, and in the table key
@@ -357,6 +387,10 @@ class MultiKey(ServerTestCase):
                 break
             kw["ExclusiveStartKey"] = out["LastEvaluatedKey"]
         self.assertEqual(len(got), 12)
+        # parallel segments of the index cover each entry once
+        segs = [self.ddb.scan(TableName=t, IndexName="mkix", Segment=i, TotalSegments=3)["Items"]
+                for i in range(3)]
+        self.assertEqual(sorted(int(i["sk"]["N"]) for seg in segs for i in seg), list(range(12)))
 
     def test_number_and_binary_order(self):
         t, _ = self.new_table(gsis=[("mkix", ks(["g"], ["n", "b"]))], defs=[
