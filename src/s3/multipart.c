@@ -901,7 +901,7 @@ static void complete_work(struct http_req *r, void *arg)
 }
 
 /* the checksum headers of CompleteMultipartUpload: x-amz-checksum-type, when
- * given, is the upload's; x-amz-checksum-ALG, when the upload has that
+ * given, is the upload's (else BadDigest); x-amz-checksum-ALG, when the upload has that
  * algorithm, is the whole object's checksum (FULL_OBJECT: the CRC of all its
  * bytes; COMPOSITE: the checksum of the parts' checksums, with or without its
  * "-N"), else BadDigest; x-amz-mp-object-size, when given, is its size */
@@ -912,8 +912,8 @@ static bool whole_ck_ok(struct http_req *r, const cJSON *up, cJSON **parts, unsi
     const char *ms = http_req_header(r, "x-amz-mp-object-size");
     size_t hl;
 
-    if (t && cka && strcasecmp(t, up_type(up)) != 0) {
-        s3_error(r, S3E_INVALID_REQUEST,
+    if (t && cka && strcasecmp(t, up_type(up)) != 0) { /* BadDigest, as S3 documents it */
+        s3_error(r, S3E_BAD_DIGEST,
                  arena_sprintf(r->arena,
                                "The upload was created using the %s checksum mode. The complete "
                                "request must use the same checksum mode.",

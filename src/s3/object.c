@@ -427,8 +427,10 @@ static void newver_ok(struct s3_w *w)
         http_resp_header(r, "x-amz-expiration", nv->expiration);
     {
         const char *ckn = s3_jstr(nv->rec, "ckn"), *ckv = s3_jstr(nv->rec, "ckv");
-        if (ckn && ckv && nv->kind == 0)
+        if (ckn && ckv && nv->kind == 0) { /* a PutObject's is of the whole body */
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", ckn), ckv);
+            http_resp_header(r, "x-amz-checksum-type", "FULL_OBJECT");
+        }
     }
     s3_ok(r, nv->status ? nv->status : 200, nv->out.len ? &nv->out : NULL);
 }

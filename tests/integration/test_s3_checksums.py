@@ -92,7 +92,7 @@ class FullObject(S3Case):
                             UploadId=up, MultipartUpload={"Parts": parts},
                             ChecksumCRC32=crc("CRC32", b"other"), ChecksumType="FULL_OBJECT")
         self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 400)
-        self.assertCode("InvalidRequest", c.complete_multipart_upload, Bucket=b, Key="k",
+        self.assertCode("BadDigest", c.complete_multipart_upload, Bucket=b, Key="k",
                         UploadId=up, MultipartUpload={"Parts": parts}, ChecksumType="COMPOSITE")
         self.assertCode("InvalidRequest", c.complete_multipart_upload, Bucket=b, Key="k",
                         UploadId=up, MultipartUpload={"Parts": parts},
@@ -178,6 +178,13 @@ class FullObject(S3Case):
         self.assertEqual(r["ChecksumType"], "COMPOSITE")
         c.abort_multipart_upload(Bucket=b, Key="c", UploadId=r["UploadId"])
         c.abort_multipart_upload(Bucket=b, Key="k", UploadId=up)
+
+    def test_put_object_answers_its_type(self):
+        c = self.s3()
+        b = self.bucket(c)
+        r = c.put_object(Bucket=b, Key="one", Body=b"one piece", ChecksumAlgorithm="CRC32")
+        self.assertEqual((r["ChecksumCRC32"], r["ChecksumType"]),
+                         (crc("CRC32", b"one piece"), "FULL_OBJECT"))
 
     def test_js_sdk_v3(self):
         node = th.shutil.which("node")
