@@ -709,14 +709,15 @@ static bool step(struct ddb *d, struct backup_job *j)
     return j->phase == PH_DONE;
 }
 
-/* pick - the next job to step: a CreateBackup waiting for its answer first,
- * else the first ready one. */
+/* pick - the next job to step: one that has not begun first (a CreateBackup
+ * waits for its answer, a restore's snapshot is best taken soon), else the
+ * first ready one. */
 static struct backup_job **pick(struct backup_jobs *J)
 {
     struct backup_job **p, **first = NULL;
 
     for (p = &J->head; *p; p = &(*p)->next) {
-        if ((*p)->kind == JOB_BACKUP && (*p)->c)
+        if ((*p)->ready && (*p)->kind != JOB_DROP && (*p)->phase == PH_START)
             return p;
         if ((*p)->ready && !first)
             first = p;
@@ -763,7 +764,7 @@ static void *runner(void *arg)
                 until.tv_nsec -= 1000000000L;
             }
             while (!J->stop && pthread_cond_timedwait(&J->cv, &J->mu, &until) == 0)
-                if (pick(J) && (*pick(J))->c) /* a CreateBackup does not wait */
+                if (pick(J) && (*pick(J))->phase == PH_START) /* a new job does not wait */
                     break;
         }
     }

@@ -689,12 +689,10 @@ class Slow(Base):
 
     @classmethod
     def setUpClass(cls):
+        # the server reads them at each start, restarts included
         os.environ.update(cls.knobs)
-        try:
-            super().setUpClass()
-        finally:
-            for k in cls.knobs:
-                os.environ.pop(k, None)
+        cls.addClassCleanup(lambda: [os.environ.pop(k, None) for k in cls.knobs])
+        super().setUpClass()
         cls.raw = cls.server.boto3()  # answers as they come, no waiting
 
     def keys(self, table):
@@ -829,6 +827,11 @@ class Crash(Slow):
 
     knobs = {"TANDEM_DDB_BACKUP_PIECE_ITEMS": "50", "TANDEM_DDB_BACKUP_PIECE_PAUSE_MS": "50"}
 
+    def setUp(self):
+        # each test restarts the server, which then listens on new ports
+        self.ddb = settle(self.server.boto3())
+        self.raw = self.server.boto3()
+
     def test_kill_mid_copy(self):
         t = self.new_table(gsi=True)
         fill(self.raw, t, 1500)
@@ -861,7 +864,33 @@ class Crash(Slow):
         again = ddb.create_backup(TableName=t, BackupName="again")["BackupDetails"]["BackupArn"]
         self.assertEqual(raw.describe_backup(BackupArn=again)["BackupDescription"]
                          ["SourceTableDetails"]["ItemCount"], 1500)
-        self.raw = raw
         raw.delete_backup(BackupArn=again)
         raw.delete_backup(BackupArn=done)
         self.assertEqual(raw.list_backups(TableName=t)["BackupSummaries"], [])
+
+    def test_stop_mid_copy(self):
+        """SIGTERM during a backup and a point-in-time restore: the server
+        stops cleanly (exit 0, no sanitizer report) without waiting for the
+        copies, and neither is left behind."""
+        t = self.new_table()
+        self.raw.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        fill(self.raw, t, 1500)
+        arn = self.raw.create_backup(TableName=t, BackupName="cut")["BackupDetails"]["BackupArn"]
+        r = t + "-p"
+        self.raw.restore_table_to_point_in_time(SourceTableName=t, TargetTableName=r,
+                                                UseLatestRestorableTime=True)
+        self.assertEqual(self.status(arn), "CREATING")
+        self.assertEqual(self.raw.describe_table(TableName=r)["Table"]["TableStatus"],
+                         "CREATING")
+        started = time.monotonic()
+        self.server.stop()
+        self.assertLess(time.monotonic() - started, 10)
+        log = self.server.stderr()
+        self.server.start()
+        self.raw = raw = self.server.boto3()
+        self.assertNotIn("event=backup_available arn=" + arn, log)
+        self.assertEqual(self.err(raw.describe_backup, BackupArn=arn)[0],
+                         "BackupNotFoundException")
+        self.assertNotIn(r, raw.list_tables()["TableNames"])
+        self.assertEqual(raw.describe_table(TableName=t)["Table"]["ItemCount"], 1500)
