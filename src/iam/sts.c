@@ -7,6 +7,7 @@
  * carry the ARN arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, which the authorizer resolves to
  * the role's policies; the function runtime registers its instances' credentials under the same
  * convention. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,146 @@ static void transitive_tags(struct iam_call *c, cJSON **tags, cJSON **keys)
     cJSON_Delete(doc);
 }
 
+/* tag_named - the key of the tag of @list ([{"Key", "Value"}]) whose key is
+ * @k without regard to case (IAM's tag keys), or NULL. */
+static const char *tag_named(const cJSON *list, const char *k)
+{
+    const cJSON *t;
+
+    cJSON_ArrayForEach(t, list)
+    {
+        if (strcasecmp(iam_jstr(t, "Key"), k) == 0)
+            return iam_jstr(t, "Key");
+    }
+    return NULL;
+}
+
+/* key_listed - whether the strings @keys hold @k without regard to case. */
+static bool key_listed(const cJSON *keys, const char *k)
+{
+    const cJSON *x;
+
+    cJSON_ArrayForEach(x, keys)
+    {
+        if (cJSON_IsString(x) && strcasecmp(x->valuestring, k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* tag_text_ok - @s holds only what a session tag may: letters, digits,
+ * spaces and _.:/=+-@ (bytes past ASCII: letters of other scripts). */
+static bool tag_text_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!((unsigned char)*s >= 0x80 || strchr("_.:/=+-@ ", *s) || isalnum((unsigned char)*s)))
+            return false;
+    return true;
+}
+
+/* tags_fail - answer a malformed tag parameter and free what was parsed. */
+static bool tags_fail(struct iam_call *c, cJSON **tags, cJSON **keys, const char *code,
+                      const char *msg)
+{
+    iam_fail(c, 400, code, "%s", msg);
+    cJSON_Delete(*tags);
+    cJSON_Delete(*keys);
+    *tags = *keys = NULL;
+    return false;
+}
+
+/* request_tags - AssumeRole's Tags.member.N (Key, Value) and
+ * TransitiveTagKeys.member.N as [{"Key", "Value"}] in @tags and the
+ * transitive keys (as the tags spell them) in @keys (owned, empty when none),
+ * checked as STS checks them: at most 50 of each, keys 1..128 and values
+ * 0..256 characters, keys unique without regard to case and not one of the
+ * caller's transitive tags @inherited ("If you pass a session tag with the
+ * same key as an inherited tag, the operation fails"), transitive keys among
+ * the tags; false after answering. */
+static bool request_tags(struct iam_call *c, const cJSON *inherited, cJSON **tags, cJSON **keys)
+{
+    char name[64];
+
+    *tags = cJSON_CreateArray();
+    *keys = cJSON_CreateArray();
+    for (int i = 1;; i++) {
+        const char *k, *v, *why = NULL;
+        cJSON *t;
+        snprintf(name, sizeof(name), "Tags.member.%d.Key", i);
+        k = iam_param(c, name);
+        snprintf(name, sizeof(name), "Tags.member.%d.Value", i);
+        v = iam_param(c, name);
+        if (!k && !v)
+            break;
+        if (i > MAX_TAGS)
+            why = "Member must have length less than or equal to 50";
+        else if (!k || !v)
+            why = "Member must not be null";
+        else if (!*k || strlen(k) > 128 || strlen(v) > 256 || !tag_text_ok(k) || !tag_text_ok(v))
+            why = "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+ "
+                  "and have length between 1 and 128 (key), at most 256 (value)";
+        if (why)
+            return tags_fail(c, tags, keys, "ValidationError",
+                             arena_sprintf(c->r->arena,
+                                           "1 validation error detected: Value at 'tags.%d' "
+                                           "failed to satisfy constraint: %s",
+                                           i, why));
+        if (tag_named(*tags, k))
+            return tags_fail(c, tags, keys, "InvalidParameterValue",
+                             "Duplicate tag keys found. Please note that Tag keys are case "
+                             "insensitive.");
+        if (tag_named(inherited, k))
+            return tags_fail(c, tags, keys, "InvalidParameterValue",
+                             arena_sprintf(c->r->arena,
+                                           "The session tag %.128s is a transitive tag the "
+                                           "calling session passes on; it cannot be set again.",
+                                           k));
+        t = cJSON_CreateObject();
+        cJSON_AddStringToObject(t, "Key", k);
+        cJSON_AddStringToObject(t, "Value", v);
+        cJSON_AddItemToArray(*tags, t);
+    }
+    for (int i = 1;; i++) {
+        const char *k, *found;
+        snprintf(name, sizeof(name), "TransitiveTagKeys.member.%d", i);
+        if (!(k = iam_param(c, name)))
+            break;
+        if (i > MAX_TAGS)
+            return tags_fail(c, tags, keys, "ValidationError",
+                             "1 validation error detected: Value at 'transitiveTagKeys' failed "
+                             "to satisfy constraint: Member must have length less than or equal "
+                             "to 50");
+        if (!(found = tag_named(*tags, k)))
+            return tags_fail(c, tags, keys, "InvalidParameterValue",
+                             arena_sprintf(c->r->arena,
+                                           "The transitive tag key %.128s is not the key of a "
+                                           "session tag of the request.",
+                                           k));
+        if (!key_listed(*keys, found))
+            cJSON_AddItemToArray(*keys, cJSON_CreateString(found));
+    }
+    return true;
+}
+
+/* tags_context - aws:RequestTag/KEY and aws:TagKeys of the tags @tags, for
+ * the trust policy (arena-owned, @n of them). */
+static struct authz_kv *tags_context(struct iam_call *c, const cJSON *tags, size_t *n)
+{
+    struct authz_kv *kv =
+        arena_alloc(c->r->arena, (2 * (size_t)cJSON_GetArraySize(tags) + 1) * sizeof(*kv));
+    const cJSON *t;
+
+    *n = 0;
+    cJSON_ArrayForEach(t, tags)
+    {
+        kv[(*n)++] =
+            (struct authz_kv){arena_sprintf(c->r->arena, "aws:RequestTag/%s", iam_jstr(t, "Key")),
+                              iam_jstr(t, "Value")};
+        kv[(*n)++] = (struct authz_kv){"aws:TagKeys", iam_jstr(t, "Key")};
+    }
+    return kv;
+}
+
 /* may_tag - whether the caller may set session tags on a session of role
  * @arn: sts:TagSession allowed by the role's trust policy @trust (@q as
  * evaluated for sts:AssumeRole), or, when the trust policy names the
@@ -227,7 +368,7 @@ static void assume_role(struct iam_call *c)
     struct iam_request q;
     enum iam_decision td;
     size_t slen;
-    cJSON *policies = NULL, *tags = NULL, *tkeys = NULL;
+    cJSON *policies = NULL, *tags = NULL, *tkeys = NULL, *rtags = NULL, *rkeys = NULL, *x;
     int packed = -1;
 
     if (!arn || !session) {
@@ -248,9 +389,14 @@ static void assume_role(struct iam_call *c)
                  session);
         return;
     }
+    /* session tags: the caller's transitive ones pass on, the request's
+     * are added (the same key twice is refused) */
+    transitive_tags(c, &tags, &tkeys);
+    if (!request_tags(c, tags, &rtags, &rkeys))
+        goto out;
     if (c->who->root) {
         iam_fail(c, 403, "AccessDenied", "Roles may not be assumed by root accounts.");
-        return;
+        goto out;
     }
     slash = strrchr(arn, '/');
     role_name = slash ? slash + 1 : "";
@@ -277,6 +423,7 @@ static void assume_role(struct iam_call *c)
     q.principal_arn = c->who->arn;
     q.account = c->who->account;
     q.role_arn = caller_role[0] ? caller_role : NULL;
+    q.ctx = tags_context(c, rtags, &q.nctx);
     td = iam_policy_eval(trust, &q, &direct);
     /* IAM User Guide, "Cross-account policy evaluation logic" within one
      * account: a trust policy naming the caller grants on its own; one naming
@@ -288,7 +435,11 @@ static void assume_role(struct iam_call *c)
         goto out;
     }
     if (!direct) {
-        struct authz_request aq = {.who = c->who, .action = "sts:AssumeRole", .resource = arn};
+        struct authz_request aq = {.who = c->who,
+                                   .action = "sts:AssumeRole",
+                                   .resource = arn,
+                                   .context = q.ctx,
+                                   .ncontext = q.nctx};
         struct err e = {0};
         if (iam_authorize(c->iam, &aq, &e) != ERR_OK) {
             iam_fail(c, 403, "AccessDenied", "%s", e.msg);
@@ -308,17 +459,30 @@ static void assume_role(struct iam_call *c)
     snprintf(id.user, sizeof(id.user), "%.64s", session);
     snprintf(id.arn, sizeof(id.arn), "arn:aws:sts::%s:assumed-role/%s/%s", c->iam->account,
              role_name, session);
-    /* the caller's transitive tags pass on: setting them needs sts:TagSession */
-    transitive_tags(c, &tags, &tkeys);
-    if (tags && !may_tag(c, trust, &q, arn))
+    /* setting session tags, passed or inherited, needs sts:TagSession; the
+     * request's count into the packed size (the inherited were counted when
+     * they were passed) */
+    if ((tags || cJSON_GetArraySize(rtags) > 0) && !may_tag(c, trust, &q, arn))
         goto out;
-    if (!(policies = iam_sts_session_policies(c, NULL, &packed)))
+    if (!(policies = iam_sts_session_policies(c, rtags, &packed)))
         goto out;
-    if (tags) { /* the new session's principal tags, transitive still */
-        cJSON_AddItemToObject(policies, "Tags", tags);
-        cJSON_AddItemToObject(policies, "TransitiveTagKeys", tkeys);
-        tags = tkeys = NULL;
+    if (!tags) {
+        tags = cJSON_CreateArray();
+        tkeys = cJSON_CreateArray();
     }
+    while ((x = cJSON_DetachItemFromArray(rtags, 0)))
+        cJSON_AddItemToArray(tags, x);
+    while ((x = cJSON_DetachItemFromArray(rkeys, 0)))
+        cJSON_AddItemToArray(tkeys, x);
+    if (cJSON_GetArraySize(tags) > 0) /* the new session's principal tags */
+        cJSON_AddItemToObject(policies, "Tags", tags);
+    else
+        cJSON_Delete(tags);
+    if (cJSON_GetArraySize(tkeys) > 0) /* passed on from it in turn */
+        cJSON_AddItemToObject(policies, "TransitiveTagKeys", tkeys);
+    else
+        cJSON_Delete(tkeys);
+    tags = tkeys = NULL;
     buf_init(&b, 0);
     if (iam_sts_issue(c, &id, secs, &b, false, cJSON_GetArraySize(policies) ? policies : NULL)) {
         buf_puts(&b, "<AssumedRoleUser>");
@@ -340,6 +504,8 @@ out:
     cJSON_Delete(policies);
     cJSON_Delete(tags);
     cJSON_Delete(tkeys);
+    cJSON_Delete(rtags);
+    cJSON_Delete(rkeys);
 }
 
 static void caller_identity(struct iam_call *c)

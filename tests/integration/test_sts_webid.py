@@ -583,6 +583,17 @@ class StsWebIdentity(ServerTestCase):
         r3 = self.session_client("sts", r2["Credentials"]).assume_role(
             RoleArn=third, RoleSessionName="hop3")
         self.session_client("dynamodb", r3["Credentials"]).list_tables()
+        if os.access(AWS_CLI, os.X_OK):  # the same hop by the aws CLI v2
+            env = self.server.env()
+            env.update({"AWS_ACCESS_KEY_ID": r1["Credentials"]["AccessKeyId"],
+                        "AWS_SECRET_ACCESS_KEY": r1["Credentials"]["SecretAccessKey"],
+                        "AWS_SESSION_TOKEN": r1["Credentials"]["SessionToken"]})
+            out = subprocess.run(
+                [AWS_CLI, "sts", "assume-role", "--endpoint-url", self.server.url(),
+                 "--role-arn", second, "--role-session-name", "hop2-cli", "--output", "json"],
+                env=env, capture_output=True, text=True, timeout=120)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.session_client("dynamodb", json.loads(out.stdout)["Credentials"]).list_tables()
         # a role that does not allow sts:TagSession cannot take the tags
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
             sts1.assume_role(RoleArn=untagged, RoleSessionName="hop2")
