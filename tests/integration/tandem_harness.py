@@ -463,6 +463,18 @@ class Server:
             aws_secret_access_key=secret_key or self.secret_key,
             config=cfg, verify=verify)
 
+    def session_boto3(self, service, creds, **config):
+        """A boto3 client with temporary credentials @creds (STS's Credentials:
+        AccessKeyId, SecretAccessKey, SessionToken)."""
+        import boto3
+        import botocore.config
+        cfg = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}, **config)
+        return boto3.session.Session().client(
+            service, region_name=self.region, endpoint_url=self.url(),
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"], config=cfg)
+
     # -- raw, hand-signed requests -------------------------------------------
 
     def raw(self, op=None, body=b"", headers=None, sign=True, access_key=None,

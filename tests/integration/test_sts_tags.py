@@ -8,7 +8,6 @@ import os
 import subprocess
 import unittest
 
-import botocore.config
 import botocore.exceptions
 
 from tandem_harness import ServerTestCase
@@ -62,24 +61,14 @@ class AssumeRoleTags(ServerTestCase):
         cls.untagged_trust = role("t-plain", user, "sts:AssumeRole", *work)
 
     def sts(self, creds=None, **config):
-        import boto3
+        """STS as the user (@creds None) or as session @creds."""
         if creds is None:
-            ak, sk, token = self.user_keys[0], self.user_keys[1], None
-        else:
-            ak, sk, token = creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
-        return boto3.session.Session().client(
-            "sts", region_name=self.server.region, endpoint_url=self.server.url(),
-            aws_access_key_id=ak, aws_secret_access_key=sk, aws_session_token=token,
-            config=botocore.config.Config(retries={"max_attempts": 1}, **config))
+            return self.server.boto3("sts", access_key=self.user_keys[0],
+                                     secret_key=self.user_keys[1], **config)
+        return self.server.session_boto3("sts", creds, **config)
 
     def client(self, service, creds):
-        import boto3
-        return boto3.session.Session().client(
-            service, region_name=self.server.region, endpoint_url=self.server.url(),
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            config=botocore.config.Config(retries={"max_attempts": 1}))
+        return self.server.session_boto3(service, creds)
 
     def refused(self, call, **kw):
         with self.assertRaises(botocore.exceptions.ClientError) as cm:

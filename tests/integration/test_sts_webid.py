@@ -310,13 +310,7 @@ class StsWebIdentity(ServerTestCase):
             cm.exception.response["ResponseMetadata"]["HTTPStatusCode"]
 
     def session_client(self, service, creds):
-        import boto3
-        return boto3.session.Session().client(
-            service, region_name=self.server.region, endpoint_url=self.server.url(),
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            config=botocore.config.Config(retries={"max_attempts": 1}))
+        return self.server.session_boto3(service, creds)
 
     def test_good_token_gives_working_credentials(self):
         r = self.assume(self.issuer.token())
