@@ -1,5 +1,6 @@
-/* partiql_exec.c - ExecuteStatement, BatchExecuteStatement, ExecuteTransaction
- * (see partiql_exec.h).
+/* partiql_exec.c - the plan of each PartiQL statement (partiql_int.h) and
+ * ExecuteStatement (see partiql_exec.h); partiql_batch.c runs
+ * BatchExecuteStatement and ExecuteTransaction with the same plans.
  *
  * A statement becomes one request of the item API:
  *   SELECT with the partition key pinned by =     Query (a sort key condition
@@ -15,28 +16,28 @@
  * replication of the operation it stands for. */
 #include "partiql_exec.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attr.h"
+#include "clock.h"
 #include "codec.h"
 #include "dp.h"
 #include "index.h"
 #include "item.h"
-#include "clock.h"
 #include "partiql.h"
+#include "partiql_int.h"
 #include "sigv4.h"
 #include "table.h"
 
-enum { BATCH_MAX = 25, TXN_MAX = 100, TERMS_MAX = 64, PAGE_BYTES = 1024 * 1024 };
+enum { TERMS_MAX = 64, PAGE_BYTES = 1024 * 1024 };
 
 /* A NextToken is good for an hour, as DynamoDB's ("Given NextToken has
  * already expired"). */
 static const int64_t token_ttl_ms = 3600 * 1000;
 
-static const char dup_msg[] = "Duplicate primary key exists in table";
+const char partiql_dup_msg[] = "Duplicate primary key exists in table";
 
 static void json_free(void *p)
 {
@@ -48,30 +49,6 @@ bool partiql_op(const char *op)
     return strcmp(op, "ExecuteStatement") == 0 || strcmp(op, "BatchExecuteStatement") == 0 ||
            strcmp(op, "ExecuteTransaction") == 0;
 }
-
-/* How a statement is run: alone, in a batch, in a transaction. */
-enum mode { M_EXEC, M_BATCH, M_TXN };
-
-/* One statement made a request. */
-struct plan {
-    const struct pql_stmt *st;
-    const char *op; /* the operation that runs it */
-    cJSON *in;      /* its request */
-    const char *action;
-    bool read;
-    /* pk IN [values]: one Query per value, the value as :k0 */
-    const struct pql_cond *fan;
-    /* a batch's statement: the storage key of the item it names (empty when
-     * it names none), on table @tid, to refuse two on one item */
-    cJSON *ikey;
-    struct buf key;
-    uint64_t tid;
-    bool rvf_old; /* ReturnValuesOnConditionCheckFailure ALL_OLD was asked for */
-    /* on failure */
-    enum err_code code;
-    const char *type; /* an error type without an err code (DuplicateItemException) */
-    char msg[512];
-};
 
 /* ---- building the request ---- */
 
@@ -350,7 +327,7 @@ static void fan_value(cJSON *in, const struct pql_cond *fan, size_t i)
 
 /* plan_select - Query when the partition key is pinned, else Scan. */
 static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
-                        struct pql_cond **t, size_t n, enum mode mode, struct plan *pl)
+                        struct pql_cond **t, size_t n, enum partiql_mode mode, struct plan *pl)
 {
     cJSON *in = pl->in;
     const char *exprs[3] = {st->proj, NULL, NULL};
@@ -463,7 +440,7 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
 
 /* plan_write - UPDATE, DELETE, EXISTS: the full key and a condition. */
 static bool plan_write(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
-                       struct pql_cond **t, size_t n, enum mode mode, struct plan *pl)
+                       struct pql_cond **t, size_t n, enum partiql_mode mode, struct plan *pl)
 {
     cJSON *in = pl->in;
     const char *exprs[2] = {st->update, NULL};
@@ -508,7 +485,7 @@ static bool plan_write(struct ddb_call *c, const struct pql_stmt *st, const stru
  * plan - statement @text with @params into @pl for @mode. False with
  * pl->code and pl->msg when it cannot run (syntax, missing table, key).
  */
-static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct plan *pl)
+bool partiql_plan(struct ddb_call *c, const cJSON *one, enum partiql_mode mode, struct plan *pl)
 {
     const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(one, "Statement"));
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(one, "Parameters");
@@ -610,7 +587,7 @@ static bool plan(struct ddb_call *c, const cJSON *one, enum mode mode, struct pl
 /* ---- answers ---- */
 
 /* err_type - the error type of an answer body (after the namespace's '#'). */
-static const char *err_type(const cJSON *body)
+const char *partiql_err_type(const cJSON *body)
 {
     const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "__type"));
     const char *h = t ? strrchr(t, '#') : NULL;
@@ -619,7 +596,7 @@ static const char *err_type(const cJSON *body)
 }
 
 /* put_member - append ,"@name":<@v's JSON> when @v is there. */
-static void put_member(struct buf *b, const char *name, const cJSON *v)
+void partiql_put_member(struct buf *b, const char *name, const cJSON *v)
 {
     if (!v)
         return;
@@ -633,16 +610,16 @@ static void put_member(struct buf *b, const char *name, const cJSON *v)
  * failed condition is DuplicateItemException, and the expressions the
  * statement was made into are not named (the caller wrote none of them).
  */
-static const char *sub_error(const char *op, const cJSON *out, const char **msg)
+const char *partiql_sub_error(const char *op, const cJSON *out, const char **msg)
 {
     static const char *const exprs[] = {"Filter", "KeyCondition", "Condition", "Update",
                                         "Projection"};
-    const char *type = err_type(out);
+    const char *type = partiql_err_type(out);
     const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "message"));
     char pre[40];
 
     if (op && strcmp(op, "PutItem") == 0 && strcmp(type, "ConditionalCheckFailedException") == 0) {
-        *msg = dup_msg;
+        *msg = partiql_dup_msg;
         return "DuplicateItemException";
     }
     for (size_t i = 0; m && i < sizeof(exprs) / sizeof(exprs[0]); i++) {
@@ -658,15 +635,15 @@ static const char *sub_error(const char *op, const cJSON *out, const char **msg)
 }
 
 /* reply_sub_error - answer @c with the error @out of its statement's
- * operation @op (sub_error), keeping the Item it may carry. */
-static void reply_sub_error(struct ddb_call *c, const char *op, int status, const cJSON *out)
+ * operation @op (partiql_sub_error), keeping the Item it may carry. */
+void partiql_reply_sub_error(struct ddb_call *c, const char *op, int status, const cJSON *out)
 {
-    const char *msg, *type = sub_error(op, out, &msg);
+    const char *msg, *type = partiql_sub_error(op, out, &msg);
     struct buf b;
 
     buf_init(&b, 0);
     ddb_error_open(&b, type, msg);
-    put_member(&b, "Item", cJSON_GetObjectItemCaseSensitive(out, "Item"));
+    partiql_put_member(&b, "Item", cJSON_GetObjectItemCaseSensitive(out, "Item"));
     buf_putc(&b, '}');
     ddb_reply_status(c, status, &b);
 }
@@ -674,7 +651,7 @@ static void reply_sub_error(struct ddb_call *c, const char *op, int status, cons
 /* authorize - the statement's PartiQL action on its table (or index), with
  * PartiQL's condition keys: dynamodb:EnclosingOperation (the operation
  * running the statement) and, for a SELECT, dynamodb:FullTableScan. */
-static bool authorize(struct ddb_call *c, struct plan *pl)
+bool partiql_authorize(struct ddb_call *c, struct plan *pl)
 {
     const char *ix = pl->st->kind == PQL_SELECT ? pl->st->index : NULL;
     const char *extra[] = {"dynamodb:EnclosingOperation", c->op, NULL, NULL, NULL};
@@ -701,6 +678,33 @@ static bool authorize(struct ddb_call *c, struct plan *pl)
     return false;
 }
 
+/* capacity_add - add the ConsumedCapacity @cc of one statement to @all's
+ * entry for its table. */
+void partiql_capacity_add(cJSON *all, const cJSON *cc)
+{
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "TableName"));
+    cJSON *e, *m;
+
+    cJSON_ArrayForEach(e, all)
+    {
+        const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "TableName"));
+
+        if (t && et && strcmp(t, et) == 0)
+            break;
+    }
+    if (!e) {
+        cJSON_AddItemToArray(all, cJSON_Duplicate(cc, 1));
+        return;
+    }
+    cJSON_ArrayForEach(m, cc)
+    {
+        cJSON *have = cJSON_GetObjectItemCaseSensitive(e, m->string);
+
+        if (cJSON_IsNumber(m) && cJSON_IsNumber(have))
+            cJSON_SetNumberValue(have, have->valuedouble + m->valuedouble);
+    }
+}
+
 /* ---- ExecuteStatement ---- */
 
 struct exec {
@@ -715,8 +719,6 @@ struct exec {
     size_t bytes;
     char hash[65]; /* request_hash: what its NextTokens are bound to */
 };
-
-static void capacity_add(cJSON *all, const cJSON *cc);
 
 static void exec_free(void *p)
 {
@@ -809,7 +811,7 @@ static bool exec_read(struct exec *x, cJSON *out)
     if (cJSON_IsNumber(scanned))
         x->scanned += (int64_t)scanned->valuedouble;
     if (cc)
-        capacity_add(x->cc, cc);
+        partiql_capacity_add(x->cc, cc);
     if (cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey") || !x->pl.fan ||
         x->part + 1 >= x->pl.fan->nin || (x->limit && x->scanned >= x->limit) ||
         x->bytes >= PAGE_BYTES)
@@ -828,7 +830,7 @@ static void exec_done(struct ddb_call *sc, int status, struct buf *body)
     struct buf b;
 
     if (status != 200) {
-        reply_sub_error(c, x->pl.op, status, out);
+        partiql_reply_sub_error(c, x->pl.op, status, out);
         cJSON_Delete(out);
         return;
     }
@@ -849,15 +851,15 @@ static void exec_done(struct ddb_call *sc, int status, struct buf *body)
     }
     if ((lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey")) != NULL) {
         put_token(&b, x, x->part, lek);
-        put_member(&b, "LastEvaluatedKey", lek);
+        partiql_put_member(&b, "LastEvaluatedKey", lek);
     } else if (x->pl.fan && x->part + 1 < x->pl.fan->nin) {
         put_token(&b, x, x->part + 1, NULL); /* the next value's partition */
     }
     if (x->pl.read)
-        put_member(&b, "ConsumedCapacity", x->cc->child);
+        partiql_put_member(&b, "ConsumedCapacity", x->cc->child);
     else
-        put_member(&b, "ConsumedCapacity",
-                   cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity"));
+        partiql_put_member(&b, "ConsumedCapacity",
+                           cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity"));
     buf_putc(&b, '}');
     cJSON_Delete(out);
     ddb_reply(c, &b);
@@ -910,7 +912,7 @@ refuse:
 }
 
 /* statement_arg - the Statement member's constraints (@path names it). */
-static void statement_arg(struct ddb_call *c, const cJSON *one, const char *path)
+void partiql_statement_arg(struct ddb_call *c, const cJSON *one, const char *path)
 {
     const char *s = ddb_arg_str(c, one, "Statement");
 
@@ -929,7 +931,7 @@ static void statement_arg(struct ddb_call *c, const cJSON *one, const char *path
                  (int)(strlen(path) - strlen("statement")), path);
 }
 
-static const char *const rvf_vals[] = {"ALL_OLD", "NONE", NULL};
+const char *const partiql_rvf_vals[] = {"ALL_OLD", "NONE", NULL};
 
 void ddb_partiql_execute(struct ddb_call *c)
 {
@@ -940,18 +942,18 @@ void ddb_partiql_execute(struct ddb_call *c)
     x->items = cJSON_CreateArray();
     x->cc = cJSON_CreateArray();
     arena_on_free(c->a, exec_free, x);
-    statement_arg(c, c->in, "statement");
+    partiql_statement_arg(c, c->in, "statement");
     if (ddb_arg_int(c, c->in, "Limit", &x->limit) && x->limit < 1)
         ddb_verr(c,
                  "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
                  "greater than or equal to 1",
                  (long long)x->limit);
     ddb_arg_enum(c, c->in, "ReturnValuesOnConditionCheckFailure",
-                 "returnValuesOnConditionCheckFailure", rvf_vals);
+                 "returnValuesOnConditionCheckFailure", partiql_rvf_vals);
     dp_capacity_arg(c);
     if (ddb_args_failed(c))
         return;
-    if (!plan(c, c->in, M_EXEC, &x->pl) || !authorize(c, &x->pl)) {
+    if (!partiql_plan(c, c->in, M_EXEC, &x->pl) || !partiql_authorize(c, &x->pl)) {
         ddb_reply_err(c, x->pl.code, x->pl.msg);
         return;
     }
@@ -959,461 +961,4 @@ void ddb_partiql_execute(struct ddb_call *c)
     if (!next_token(c, x, &esk))
         return;
     exec_launch(x, esk);
-}
-
-/* ---- BatchExecuteStatement ---- */
-
-/*
- * The statements of a batch run side by side, as DynamoDB runs them: the
- * request thread starts every one, each in an arena of its own (a write's
- * answer comes on the store's writer thread while the request thread may
- * still be starting the next), and whichever thread finishes the last one
- * answers. Nothing is started from the writer thread.
- */
-struct batch_stmt {
-    struct batch *x;
-    size_t i;
-};
-
-struct batch {
-    struct ddb_call *c;
-    size_t n;
-    struct plan pl[BATCH_MAX];
-    struct batch_stmt stmt[BATCH_MAX];
-    struct buf out[BATCH_MAX]; /* each statement's response */
-    cJSON *cc[BATCH_MAX];      /* each statement's ConsumedCapacity */
-    double failed[BATCH_MAX];  /* the write units of a statement whose condition failed */
-    atomic_size_t running;     /* statements under way, +1 while they are started */
-};
-
-static void batch_free(void *p)
-{
-    struct batch *x = p;
-
-    for (size_t i = 0; i < BATCH_MAX; i++) {
-        buf_free(&x->out[i]);
-        buf_free(&x->pl[i].key);
-        cJSON_Delete(x->cc[i]);
-    }
-}
-
-static void arena_free_cb(void *p)
-{
-    arena_free(p);
-}
-
-/* capacity_add - add the ConsumedCapacity @cc of one statement to @all's
- * entry for its table. */
-static void capacity_add(cJSON *all, const cJSON *cc)
-{
-    const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "TableName"));
-    cJSON *e, *m;
-
-    cJSON_ArrayForEach(e, all)
-    {
-        const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "TableName"));
-
-        if (t && et && strcmp(t, et) == 0)
-            break;
-    }
-    if (!e) {
-        cJSON_AddItemToArray(all, cJSON_Duplicate(cc, 1));
-        return;
-    }
-    cJSON_ArrayForEach(m, cc)
-    {
-        cJSON *have = cJSON_GetObjectItemCaseSensitive(e, m->string);
-
-        if (cJSON_IsNumber(m) && cJSON_IsNumber(have))
-            cJSON_SetNumberValue(have, have->valuedouble + m->valuedouble);
-    }
-}
-
-/* The BatchStatementError codes of the errors a statement may meet. */
-static const char *batch_code(const char *type)
-{
-    static const char *const map[][2] = {
-        {"ConditionalCheckFailedException", "ConditionalCheckFailed"},
-        {"DuplicateItemException", "DuplicateItem"},
-        {"ResourceNotFoundException", "ResourceNotFound"},
-        {"AccessDeniedException", "AccessDenied"},
-        {"ValidationException", "ValidationError"},
-        {"SerializationException", "ValidationError"},
-        {"TransactionConflictException", "TransactionConflict"},
-        {"ItemCollectionSizeLimitExceededException", "ItemCollectionSizeLimitExceeded"},
-        {"ProvisionedThroughputExceededException", "ProvisionedThroughputExceeded"},
-    };
-
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(type, map[i][0]) == 0)
-            return map[i][1];
-    return "InternalServerError";
-}
-
-static void batch_error(struct buf *b, const struct plan *pl, const char *code, const char *msg,
-                        const cJSON *item)
-{
-    buf_printf(b, "{\"Error\":{\"Code\":\"%s\",\"Message\":", code);
-    buf_json_str(b, msg, strlen(msg));
-    put_member(b, "Item", item);
-    buf_putc(b, '}');
-    if (pl->st) {
-        buf_puts(b, ",\"TableName\":");
-        buf_json_str(b, pl->st->table, strlen(pl->st->table));
-    }
-    buf_putc(b, '}');
-}
-
-/* capacity_failed - the @units of a statement whose condition failed, to
- * its table's totals in @all (not to the Table or index parts, and nothing
- * when no statement of the table succeeded), as DynamoDB is said to count. */
-static void capacity_failed(cJSON *all, const char *table, double units)
-{
-    cJSON *e, *m;
-
-    cJSON_ArrayForEach(e, all)
-    {
-        const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "TableName"));
-
-        if (!et || strcmp(et, table) != 0)
-            continue;
-        if (cJSON_IsNumber(m = cJSON_GetObjectItemCaseSensitive(e, "CapacityUnits")))
-            cJSON_SetNumberValue(m, m->valuedouble + units);
-        if (cJSON_IsNumber(m = cJSON_GetObjectItemCaseSensitive(e, "WriteCapacityUnits")))
-            cJSON_SetNumberValue(m, m->valuedouble + units);
-    }
-}
-
-/* batch_answer - the answer once every statement has one. */
-static void batch_answer(struct batch *x)
-{
-    struct ddb_call *c = x->c;
-    cJSON *cc = cJSON_CreateArray();
-    struct buf b;
-
-    buf_init(&b, 0);
-    buf_puts(&b, "{\"Responses\":[");
-    for (size_t i = 0; i < x->n; i++) {
-        if (i)
-            buf_putc(&b, ',');
-        buf_append(&b, x->out[i].ptr, x->out[i].len);
-        if (x->cc[i])
-            capacity_add(cc, x->cc[i]);
-    }
-    for (size_t i = 0; i < x->n; i++)
-        if (x->failed[i] > 0)
-            capacity_failed(cc, x->pl[i].st->table, x->failed[i]);
-    buf_putc(&b, ']');
-    if (cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity") && cc->child)
-        put_member(&b, "ConsumedCapacity", cc);
-    buf_putc(&b, '}');
-    cJSON_Delete(cc);
-    ddb_reply(c, &b);
-}
-
-/* batch_release - one statement (or the starting of them) is done; the last
- * to be done answers. */
-static void batch_release(struct batch *x)
-{
-    if (atomic_fetch_sub(&x->running, 1) == 1)
-        batch_answer(x);
-}
-
-static void batch_done(struct ddb_call *sc, int status, struct buf *body)
-{
-    struct batch_stmt *bs = sc->hook_arg;
-    struct batch *x = bs->x;
-    struct plan *pl = &x->pl[bs->i];
-    struct buf *b = &x->out[bs->i];
-    cJSON *out = cJSON_ParseWithLength(body->ptr, body->len);
-    cJSON *cc = cJSON_DetachItemFromObjectCaseSensitive(out, "ConsumedCapacity");
-
-    if (status != 200) {
-        const cJSON *old = cJSON_GetObjectItemCaseSensitive(out, "Item");
-        const char *msg, *type = sub_error(pl->op, out, &msg);
-
-        /* a failed condition costs the write it attempted: the larger of the
-         * item there and the one an INSERT brought */
-        if (strcmp(err_type(out), "ConditionalCheckFailedException") == 0) {
-            size_t there = old ? attr_item_size(old) : 0;
-            size_t brought = pl->st->kind == PQL_INSERT ? attr_item_size(pl->st->item) : 0;
-
-            x->failed[bs->i] = dp_write_units(there > brought ? there : brought);
-        }
-        batch_error(b, pl, batch_code(type), msg, pl->rvf_old ? old : NULL);
-    } else {
-        const cJSON *items = cJSON_GetObjectItemCaseSensitive(out, "Items");
-
-        buf_puts(b, "{\"TableName\":");
-        buf_json_str(b, pl->st->table, strlen(pl->st->table));
-        if (pl->read && cJSON_GetArraySize(items) > 0)
-            put_member(b, "Item", cJSON_GetArrayItem(items, 0));
-        buf_putc(b, '}');
-    }
-    x->cc[bs->i] = cc;
-    cJSON_Delete(out);
-    batch_release(x);
-}
-
-/* batch_start - start every statement (the refused ones answer at once). */
-static void batch_start(struct batch *x)
-{
-    struct ddb_call *c = x->c;
-    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity");
-
-    atomic_init(&x->running, 1);
-    for (size_t i = 0; i < x->n; i++) {
-        static const char *const types[] = {[ERR_INVALID] = "ValidationException",
-                                            [ERR_DENIED] = "AccessDeniedException",
-                                            [ERR_NOTFOUND] = "ResourceNotFoundException"};
-        struct plan *pl = &x->pl[i];
-        struct arena *sa;
-        struct ddb_call *sc;
-        cJSON *in;
-
-        if (pl->code != ERR_OK) {
-            const char *type =
-                (size_t)pl->code < sizeof(types) / sizeof(types[0]) && types[pl->code]
-                    ? types[pl->code]
-                    : "InternalServerError";
-
-            batch_error(&x->out[i], pl, batch_code(type), pl->msg, NULL);
-            continue;
-        }
-        in = cJSON_Duplicate(pl->in, 1);
-        if (cap)
-            cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
-        if (cap && !pl->read && !pl->rvf_old) { /* the item there sizes a failed write */
-            cJSON_DeleteItemFromObjectCaseSensitive(in, "ReturnValuesOnConditionCheckFailure");
-            cJSON_AddStringToObject(in, "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
-        }
-        x->stmt[i].x = x;
-        x->stmt[i].i = i;
-        sc = ddb_subcall(c, pl->op, in, batch_done, &x->stmt[i]);
-        /* freed before what ddb_subcall hung on the request's arena */
-        sa = arena_new();
-        arena_on_free(c->a, arena_free_cb, sa);
-        sc->a = sa;
-        atomic_fetch_add(&x->running, 1);
-        ddb_op_find(pl->op)(sc); /* done in batch_done, here or on the writer thread */
-    }
-    batch_release(x);
-}
-
-void ddb_partiql_batch(struct ddb_call *c)
-{
-    struct batch *x = arena_calloc(c->a, sizeof(*x));
-    cJSON *stmts = ddb_arg_arr(c, c->in, "Statements");
-    const cJSON *one;
-    bool reads = false, writes = false;
-    char path[64];
-    int n = cJSON_GetArraySize(stmts);
-
-    x->c = c;
-    for (size_t i = 0; i < BATCH_MAX; i++)
-        buf_init(&x->out[i], 0);
-    arena_on_free(c->a, batch_free, x);
-    if (!stmts && !c->serial)
-        ddb_verr_null(c, "statements");
-    else if (stmts && (n < 1 || n > BATCH_MAX))
-        ddb_verr(c,
-                 "Value '[%s]' at 'statements' failed to satisfy constraint: Member must have "
-                 "length %s",
-                 n ? "..." : "", n ? "less than or equal to 25" : "greater than or equal to 1");
-    dp_capacity_arg(c);
-    if (ddb_args_failed(c))
-        return;
-    cJSON_ArrayForEach(one, stmts)
-    {
-        snprintf(path, sizeof(path), "statements.%zu.member.statement", x->n + 1);
-        if (!cJSON_IsObject(one)) {
-            c->serial = true;
-            snprintf(c->serial_msg, sizeof(c->serial_msg), "Unexpected value type in Statements");
-        } else {
-            statement_arg(c, one, path);
-            snprintf(path, sizeof(path),
-                     "statements.%zu.member.returnValuesOnConditionCheckFailure", x->n + 1);
-            ddb_arg_enum(c, one, "ReturnValuesOnConditionCheckFailure", path, rvf_vals);
-        }
-        x->n++;
-    }
-    if (ddb_args_failed(c))
-        return;
-    x->n = 0;
-    cJSON_ArrayForEach(one, stmts)
-    {
-        struct plan *pl = &x->pl[x->n++];
-
-        if (plan(c, one, M_BATCH, pl)) {
-            reads = reads || pl->read;
-            writes = writes || !pl->read;
-            if (authorize(c, pl))
-                pl->code = ERR_OK;
-        } else if (pl->st) {
-            reads = reads || pl->st->kind == PQL_SELECT;
-            writes = writes || pl->st->kind != PQL_SELECT;
-        }
-    }
-    /* "The entire batch must consist of either read statements or write
-     * statements, you cannot mix both in one batch." */
-    if (reads && writes) {
-        ddb_reply_err(c, ERR_INVALID,
-                      "Unsupported operation: A batch must consist of either read statements "
-                      "or write statements, not both");
-        return;
-    }
-    /* two statements on one item: refused as BatchWriteItem refuses them */
-    for (size_t i = 0; i < x->n; i++)
-        for (size_t j = 0; x->pl[i].key.len && j < i; j++)
-            if (x->pl[j].tid == x->pl[i].tid && x->pl[j].key.len == x->pl[i].key.len &&
-                memcmp(x->pl[j].key.ptr, x->pl[i].key.ptr, x->pl[i].key.len) == 0) {
-                ddb_reply_err(c, ERR_INVALID, "Provided list of item keys contains duplicates");
-                return;
-            }
-    batch_start(x);
-}
-
-/* ---- ExecuteTransaction ---- */
-
-struct txn {
-    struct ddb_call *c;
-    size_t n;
-    bool inserts[TXN_MAX];
-};
-
-/* txn_canceled - the cancellation with INSERT conflicts as DuplicateItem. */
-static void txn_canceled(struct txn *x, cJSON *out)
-{
-    cJSON *reasons = cJSON_GetObjectItemCaseSensitive(out, "CancellationReasons"), *r;
-    struct buf msg, b;
-    size_t i = 0;
-
-    buf_init(&msg, 0);
-    buf_puts(&msg, "Transaction cancelled, please refer cancellation reasons for specific "
-                   "reasons [");
-    cJSON_ArrayForEach(r, reasons)
-    {
-        const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "Code"));
-
-        if (i < x->n && x->inserts[i] && code && strcmp(code, "ConditionalCheckFailed") == 0) {
-            cJSON_ReplaceItemInObjectCaseSensitive(r, "Code", cJSON_CreateString("DuplicateItem"));
-            cJSON_ReplaceItemInObjectCaseSensitive(r, "Message", cJSON_CreateString(dup_msg));
-            cJSON_DeleteItemFromObjectCaseSensitive(r, "Item");
-            code = "DuplicateItem";
-        }
-        buf_printf(&msg, "%s%s", i ? ", " : "", code ? code : "None");
-        i++;
-    }
-    buf_putc(&msg, ']');
-    buf_init(&b, 0);
-    ddb_error_open(&b, "TransactionCanceledException", msg.ptr);
-    put_member(&b, "CancellationReasons", reasons);
-    buf_putc(&b, '}');
-    buf_free(&msg);
-    ddb_reply_status(x->c, 400, &b);
-}
-
-static void txn_done(struct ddb_call *sc, int status, struct buf *body)
-{
-    struct txn *x = sc->hook_arg;
-    cJSON *out = cJSON_ParseWithLength(body->ptr, body->len);
-    struct buf b;
-
-    buf_init(&b, 0);
-    if (status != 200 && strcmp(err_type(out), "TransactionCanceledException") == 0) {
-        txn_canceled(x, out);
-    } else if (status != 200) {
-        reply_sub_error(x->c, NULL, status, out);
-    } else {
-        buf_putc(&b, '{');
-        if (cJSON_GetObjectItemCaseSensitive(out, "Responses")) {
-            buf_puts(&b, "\"Responses\":");
-            dp_put_json(&b, cJSON_GetObjectItemCaseSensitive(out, "Responses"));
-        }
-        if (cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity")) {
-            buf_puts(&b, b.len > 1 ? ",\"ConsumedCapacity\":" : "\"ConsumedCapacity\":");
-            dp_put_json(&b, cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity"));
-        }
-        buf_putc(&b, '}');
-        ddb_reply(x->c, &b);
-    }
-    if (!b.ptr || status != 200)
-        buf_free(&b);
-    cJSON_Delete(out);
-}
-
-void ddb_partiql_transaction(struct ddb_call *c)
-{
-    struct txn *x = arena_calloc(c->a, sizeof(*x));
-    cJSON *stmts = ddb_arg_arr(c, c->in, "TransactStatements");
-    const char *token = ddb_arg_str(c, c->in, "ClientRequestToken");
-    const cJSON *one, *cap = cJSON_GetObjectItemCaseSensitive(c->in, "ReturnConsumedCapacity");
-    cJSON *in, *items;
-    struct ddb_call *sc;
-    bool reads = false, writes = false;
-    char path[64];
-    int n = cJSON_GetArraySize(stmts);
-
-    x->c = c;
-    if (!stmts && !c->serial)
-        ddb_verr_null(c, "transactStatements");
-    else if (stmts && (n < 1 || n > TXN_MAX))
-        ddb_verr(c,
-                 "Value '[%s]' at 'transactStatements' failed to satisfy constraint: Member must "
-                 "have length %s",
-                 n ? "..." : "", n ? "less than or equal to 100" : "greater than or equal to 1");
-    dp_capacity_arg(c);
-    cJSON_ArrayForEach(one, stmts)
-    {
-        snprintf(path, sizeof(path), "transactStatements.%zu.member.statement", x->n + 1);
-        if (!cJSON_IsObject(one)) {
-            c->serial = true;
-            snprintf(c->serial_msg, sizeof(c->serial_msg),
-                     "Unexpected value type in TransactStatements");
-        } else {
-            statement_arg(c, one, path);
-        }
-        x->n++;
-    }
-    if (ddb_args_failed(c))
-        return;
-    in = cJSON_CreateObject();
-    items = cJSON_AddArrayToObject(in, "TransactItems");
-    x->n = 0;
-    cJSON_ArrayForEach(one, stmts)
-    {
-        struct plan pl;
-        cJSON *item;
-
-        if (!plan(c, one, M_TXN, &pl) || !authorize(c, &pl)) {
-            cJSON_Delete(in);
-            ddb_reply_err(c, pl.code, pl.msg);
-            return;
-        }
-        reads = reads || pl.read;
-        writes = writes || !pl.read;
-        x->inserts[x->n++] = pl.st->kind == PQL_INSERT;
-        item = cJSON_CreateObject();
-        cJSON_AddItemToObject(item,
-                              pl.read                            ? "Get"
-                              : strcmp(pl.op, "PutItem") == 0    ? "Put"
-                              : strcmp(pl.op, "UpdateItem") == 0 ? "Update"
-                              : strcmp(pl.op, "DeleteItem") == 0 ? "Delete"
-                                                                 : "ConditionCheck",
-                              cJSON_Duplicate(pl.in, 1));
-        cJSON_AddItemToArray(items, item);
-    }
-    if (reads && writes) {
-        cJSON_Delete(in);
-        ddb_reply_err(c, ERR_INVALID,
-                      "Unsupported operation: A transaction must consist of either read "
-                      "statements or write statements, not both");
-        return;
-    }
-    if (token)
-        cJSON_AddStringToObject(in, "ClientRequestToken", token);
-    if (cap)
-        cJSON_AddItemToObject(in, "ReturnConsumedCapacity", cJSON_Duplicate(cap, 1));
-    sc = ddb_subcall(c, reads ? "TransactGetItems" : "TransactWriteItems", in, txn_done, x);
-    ddb_op_find(sc->op)(sc); /* answers through txn_done */
 }

@@ -478,6 +478,14 @@ class PartiQL(ServerTestCase):
         code, msg, _ = self.err(self.ddb.batch_execute_statement, Statements=[
             {"Statement": "SELECT * FROM \"%s\"" % t, "Parameters": []}])
         self.assertIn("at 'statements.1.member.parameters'", msg)
+        code, msg, _ = self.err(self.ddb.execute_transaction, TransactStatements=[
+            {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a' AND sk = 0" % t,
+             "ReturnValuesOnConditionCheckFailure": "SOME"}])
+        self.assertIn("at 'transactStatements.1.member.returnValuesOnConditionCheckFailure'", msg)
+        code, msg, _ = self.err(self.ddb.execute_transaction, TransactStatements=[
+            {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 0" % t}] * 101)
+        self.assertIn("Value '[...]' at 'transactStatements' failed to satisfy constraint: "
+                      "Member must have length less than or equal to 100", msg)
 
     # -- BatchExecuteStatement ------------------------------------------------------
 
