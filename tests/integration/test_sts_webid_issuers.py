@@ -13,7 +13,7 @@ import unittest
 
 import botocore.exceptions
 
-from tandem_harness import Server, ServerTestCase
+from tandem_harness import Server, ServerTestCase, tandem_bin
 from test_sts_webid import ACCOUNT, CLIENT, TRUST, Issuer, TestCA, x509
 
 WRONG_THUMBPRINT = "ab" * 20
@@ -149,6 +149,19 @@ class FullWorkerQueue(ServerTestCase):
         # the queue has drained: a call is served (the issuer's failure, remembered)
         self.call(token, out, "fourth")
         self.assertEqual(out["fourth"], ("IDPCommunicationError", 400))
+
+
+class Flags(unittest.TestCase):
+    def test_bad_worker_and_queue_sizes_are_refused(self):
+        for flag in ("--sts-webid-workers", "--sts-webid-queue"):
+            for value in ("0", "x", "100001"):
+                with self.subTest(flag=flag, value=value):
+                    out = subprocess.run(
+                        [tandem_bin(), "server", "--region", "us-east-1", "--data",
+                         "/nonexistent", "--listen", "127.0.0.1:0", flag, value],
+                        capture_output=True, text=True, timeout=30)
+                    self.assertEqual(out.returncode, 2, out.stderr)
+                    self.assertIn("%s must be a whole number from 1 to 100000" % flag, out.stderr)
 
 
 if __name__ == "__main__":
