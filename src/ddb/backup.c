@@ -855,6 +855,8 @@ enum err_code backup_restore_fill(struct store_txn *t, struct backup_source *x, 
     cJSON *rs;
     enum err_code rc = table_keys_get(t, name, &k, e);
 
+    if (!rc) /* its items are not served before it is filled */
+        rc = table_keys_set_restoring(t, name, true, e);
     if (rc)
         return rc;
     rs = cJSON_AddObjectToObject(desc, "RestoreSummary");

@@ -429,10 +429,11 @@ static enum err_code bk_start(struct ddb *d, struct backup_job *j, struct err *e
     enum err_code rc = store_read_begin(d->store, &j->snap, e);
 
     if (!rc)
-        rc = table_keys_get(j->snap, j->table, &k, e);
-    if (!rc)
         rc = table_desc_get(j->snap, j->table, &desc, e);
+    if (!rc && !backup_restoring(desc))
+        rc = table_keys_get(j->snap, j->table, &k, e);
     if (rc) {
+        cJSON_Delete(desc);
         bk_answer_error(j, rc, e);
         return ERR_OK;
     }
@@ -512,7 +513,7 @@ static enum err_code rs_apply(struct store_txn *t, void *arg, struct err *e)
     struct rs *x = arg;
     struct table_keys k;
     cJSON *desc = NULL;
-    enum err_code rc = table_keys_get(t, x->table, &k, e);
+    enum err_code rc = table_keys_get_any(t, x->table, &k, e);
 
     if (!rc && k.id != x->to)
         rc = err_set(e, ERR_NOTFOUND, "the table being restored is gone: %s", x->table);
@@ -532,6 +533,8 @@ static enum err_code rs_apply(struct store_txn *t, void *arg, struct err *e)
 
             cJSON_ReplaceItemInObjectCaseSensitive(sum, "RestoreInProgress", cJSON_CreateFalse());
             rc = table_desc_put(t, x->table, desc, e);
+            if (!rc)
+                rc = table_keys_set_restoring(t, x->table, false, e);
         }
         cJSON_Delete(desc);
     }
@@ -550,7 +553,7 @@ static enum err_code rm_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct rm *x = arg;
     struct table_keys k;
-    enum err_code rc = table_keys_get(t, x->table, &k, e);
+    enum err_code rc = table_keys_get_any(t, x->table, &k, e);
 
     x->nids = 0;
     if (rc == ERR_NOTFOUND || (!rc && k.id != x->id))
@@ -586,7 +589,7 @@ static enum err_code rs_step(struct ddb *d, struct backup_job *j, struct err *e)
 
         rc = store_read_begin(d->store, &j->snap, e);
         if (!rc)
-            rc = table_keys_get(j->snap, j->table, &k, e);
+            rc = table_keys_get_any(j->snap, j->table, &k, e);
         if (!rc)
             rc = table_desc_get(j->snap, j->table, &desc, e);
         if (!rc && (k.id != j->to || !backup_restoring(desc)))

@@ -93,6 +93,16 @@ enum err_code table_stats_add(struct store_txn *t, uint64_t id, int64_t dcount, 
 enum err_code table_keys_get(struct store_txn *t, const char *name, struct table_keys *out,
                              struct err *e)
 {
+    enum err_code rc = table_keys_get_any(t, name, out, e);
+
+    if (!rc && out->restoring) /* not served before ACTIVE */
+        return err_set(e, ERR_NOTFOUND, "Requested resource not found");
+    return rc;
+}
+
+enum err_code table_keys_get_any(struct store_txn *t, const char *name, struct table_keys *out,
+                                 struct err *e)
+{
     struct buf k;
     struct slice v;
     enum err_code rc;
@@ -124,6 +134,7 @@ enum err_code table_keys_get(struct store_txn *t, const char *name, struct table
     out->replicated = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_REPLICATED);
     out->nul0 = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_NUL0);
     out->pitr = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_PITR);
+    out->restoring = v.len > 12 + hl + rl && (p[12 + hl + rl] & TKEY_RESTORING);
     return ERR_OK;
 }
 
@@ -177,6 +188,12 @@ static enum err_code tkey_set_replicated(struct store_txn *t, const char *name, 
 enum err_code table_keys_set_pitr(struct store_txn *t, const char *name, bool on, struct err *e)
 {
     return tkey_set_flag(t, name, TKEY_PITR, on, e);
+}
+
+enum err_code table_keys_set_restoring(struct store_txn *t, const char *name, bool on,
+                                       struct err *e)
+{
+    return tkey_set_flag(t, name, TKEY_RESTORING, on, e);
 }
 
 static enum err_code desc_get(struct store_txn *t, const char *name, cJSON **out, struct err *e)

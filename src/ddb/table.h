@@ -37,11 +37,12 @@ struct table_keys {
      * stayed the two bytes C0 80 the API layer reads it as (api.c), and such
      * tables keep that encoding so their stored keys stay valid. */
     bool nul0;
-    bool pitr; /* point-in-time recovery is on: writes keep history (backup.h) */
+    bool pitr;      /* point-in-time recovery is on: writes keep history (backup.h) */
+    bool restoring; /* a restore is filling it (backup.h); only table_keys_get_any */
 };
 
 /* The flags byte of a table's stored key schema. */
-enum { TKEY_REPLICATED = 1, TKEY_NUL0 = 2, TKEY_PITR = 4 };
+enum { TKEY_REPLICATED = 1, TKEY_NUL0 = 2, TKEY_PITR = 4, TKEY_RESTORING = 8 };
 
 /* table_keys_schema - a CRC of the key schema (names and types, and the
  * encoding of U+0000 when it is nul0), equal in every region whose replica
@@ -50,9 +51,12 @@ uint32_t table_keys_schema(const struct table_keys *k);
 
 /* table_keys_get - the key schema of table @name in @t. ERR_NOTFOUND with
  * "Requested resource not found" (DynamoDB's message for item operations),
- * ERR_IO. */
+ * also while a restore is filling the table (TableStatus CREATING), ERR_IO.
+ * table_keys_get_any - the same, a table being restored included. */
 enum err_code table_keys_get(struct store_txn *t, const char *name, struct table_keys *out,
                              struct err *e);
+enum err_code table_keys_get_any(struct store_txn *t, const char *name, struct table_keys *out,
+                                 struct err *e);
 
 /* table_stats_add - add to the table's item count and byte total (write txn). */
 enum err_code table_stats_add(struct store_txn *t, uint64_t id, int64_t dcount, int64_t dbytes,
@@ -164,8 +168,11 @@ struct table_sse {
 bool table_sse_arg(struct ddb_call *c, const cJSON *in, struct table_sse *out);
 enum err_code table_sse_set(struct ddb *d, cJSON *desc, const struct table_sse *sse, struct err *e);
 
-/* table_keys_set_pitr - set or clear TKEY_PITR of table @name (write txn). */
+/* table_keys_set_pitr - set or clear TKEY_PITR of table @name (write txn).
+ * table_keys_set_restoring - TKEY_RESTORING. */
 enum err_code table_keys_set_pitr(struct store_txn *t, const char *name, bool on, struct err *e);
+enum err_code table_keys_set_restoring(struct store_txn *t, const char *name, bool on,
+                                       struct err *e);
 
 /* table_create_filled - CreateTable of the request @c->in with items: @fill
  * (may be NULL: plain CreateTable) runs in the creating transaction once the

@@ -761,6 +761,11 @@ class Pieces(Slow):
                          "ResourceInUseException")
         self.assertEqual(self.err(self.raw.create_backup, TableName=r, BackupName="x-y")[0],
                          "TableInUseException")
+        # its items are not served before it is ACTIVE, as in DynamoDB
+        self.assertEqual(self.err(self.raw.put_item, TableName=r, Item={
+            "pk": {"S": "early"}, "sk": {"N": "1"}})[0], "ResourceNotFoundException")
+        self.assertEqual(self.err(self.raw.get_item, TableName=r, Key={
+            "pk": {"S": "base-0"}, "sk": {"N": "0"}})[0], "ResourceNotFoundException")
         start = time.monotonic()
         wait_until(lambda: self.raw.describe_table(TableName=r)["Table"]["TableStatus"] ==
                    "ACTIVE", timeout=120, what="restore")
@@ -810,6 +815,8 @@ class Pieces(Slow):
                                                      RestoreDateTime=when)["TableDescription"]
         self.assertEqual(td["TableStatus"], "CREATING")
         self.assertEqual(self.raw.describe_table(TableName=r)["Table"]["TableStatus"], "CREATING")
+        self.assertEqual(self.err(self.raw.delete_item, TableName=r, Key={
+            "pk": {"S": "base-0"}, "sk": {"N": "0"}})[0], "ResourceNotFoundException")
         wait_until(lambda: self.raw.describe_table(TableName=r)["Table"]["TableStatus"] ==
                    "ACTIVE", timeout=120, what="restore")
         self.assertEqual(self.keys(r), at_t)
