@@ -124,8 +124,10 @@ def fresh_credentials():
 @functools.lru_cache(maxsize=None)
 def tls_material():
     """(cert path, key path): a self-signed cert for CN=localhost with SANs
-    IP:127.0.0.1 and DNS:localhost, made once per test process."""
+    IP:127.0.0.1 and DNS:localhost, made once per test process (removed when
+    it exits)."""
     d = tempfile.mkdtemp(prefix="tandem-tls-")
+    atexit.register(shutil.rmtree, d, True)  # the test process's servers are gone by then
     cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
