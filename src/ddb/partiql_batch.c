@@ -29,7 +29,7 @@ struct batch_stmt {
 struct batch {
     struct ddb_call *c;
     size_t n;
-    struct plan pl[PARTIQL_BATCH_MAX];
+    struct partiql_plan pl[PARTIQL_BATCH_MAX];
     struct batch_stmt stmt[PARTIQL_BATCH_MAX];
     struct buf out[PARTIQL_BATCH_MAX]; /* each statement's response */
     cJSON *cc[PARTIQL_BATCH_MAX];      /* each statement's ConsumedCapacity */
@@ -74,8 +74,8 @@ static const char *batch_code(const char *type)
     return "InternalServerError";
 }
 
-static void batch_error(struct buf *b, const struct plan *pl, const char *code, const char *msg,
-                        const cJSON *item)
+static void batch_error(struct buf *b, const struct partiql_plan *pl, const char *code,
+                        const char *msg, const cJSON *item)
 {
     buf_printf(b, "{\"Error\":{\"Code\":\"%s\",\"Message\":", code);
     buf_json_str(b, msg, strlen(msg));
@@ -147,7 +147,7 @@ static void batch_done(struct ddb_call *sc, int status, struct buf *body)
 {
     struct batch_stmt *bs = sc->hook_arg;
     struct batch *x = bs->x;
-    struct plan *pl = &x->pl[bs->i];
+    struct partiql_plan *pl = &x->pl[bs->i];
     struct buf *b = &x->out[bs->i];
     cJSON *out = cJSON_ParseWithLength(body->ptr, body->len);
     cJSON *cc = cJSON_DetachItemFromObjectCaseSensitive(out, "ConsumedCapacity");
@@ -190,7 +190,7 @@ static void batch_start(struct batch *x)
         static const char *const types[] = {[ERR_INVALID] = "ValidationException",
                                             [ERR_DENIED] = "AccessDeniedException",
                                             [ERR_NOTFOUND] = "ResourceNotFoundException"};
-        struct plan *pl = &x->pl[i];
+        struct partiql_plan *pl = &x->pl[i];
         struct arena *sa;
         struct ddb_call *sc;
         cJSON *in;
@@ -277,9 +277,9 @@ void ddb_partiql_batch(struct ddb_call *c)
     x->n = 0;
     cJSON_ArrayForEach(one, stmts)
     {
-        struct plan *pl = &x->pl[x->n++];
+        struct partiql_plan *pl = &x->pl[x->n++];
 
-        if (partiql_plan(c, one, M_BATCH, pl)) {
+        if (partiql_plan_make(c, one, PARTIQL_BATCH, pl)) {
             reads = reads || pl->read;
             writes = writes || !pl->read;
             if (partiql_authorize(c, pl))
@@ -398,10 +398,10 @@ void ddb_partiql_transaction(struct ddb_call *c)
     x->n = 0;
     cJSON_ArrayForEach(one, stmts)
     {
-        struct plan pl;
+        struct partiql_plan pl;
         cJSON *item;
 
-        if (!partiql_plan(c, one, M_TXN, &pl) || !partiql_authorize(c, &pl)) {
+        if (!partiql_plan_make(c, one, PARTIQL_TXN, &pl) || !partiql_authorize(c, &pl)) {
             cJSON_Delete(in);
             ddb_reply_err(c, pl.code, pl.msg);
             return;

@@ -52,7 +52,7 @@ bool partiql_op(const char *op)
 
 /* ---- building the request ---- */
 
-static void plan_fail(struct plan *pl, enum err_code code, const char *fmt, const char *arg)
+static void plan_fail(struct partiql_plan *pl, enum err_code code, const char *fmt, const char *arg)
 {
     pl->code = code;
     snprintf(pl->msg, sizeof(pl->msg), fmt, arg);
@@ -71,7 +71,7 @@ struct ix_proj {
 /* key_schema - the keys of the statement's table, or of its index (and
  * then its projection in @xp). */
 static bool key_schema(struct ddb_call *c, const struct pql_stmt *st, struct table_keys *k,
-                       struct ix_proj *xp, struct plan *pl)
+                       struct ix_proj *xp, struct partiql_plan *pl)
 {
     struct store_txn *t = NULL;
     struct index_set ixs = {0};
@@ -167,7 +167,8 @@ static bool unprojected(const struct pql_stmt *st, const struct ix_proj *xp, con
  * index's partition key to filter on it, as DynamoDB's PartiQL refuses them
  * (a local index fetches the rest from the table; an unkeyed read is a
  * Scan, whose filter then matches nothing). */
-static bool index_reads(const struct pql_stmt *st, const struct ix_proj *xp, struct plan *pl)
+static bool index_reads(const struct pql_stmt *st, const struct ix_proj *xp,
+                        struct partiql_plan *pl)
 {
     struct buf b;
     bool ok = true;
@@ -327,7 +328,8 @@ static void fan_value(cJSON *in, const struct pql_cond *fan, size_t i)
 
 /* plan_select - Query when the partition key is pinned, else Scan. */
 static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
-                        struct pql_cond **t, size_t n, enum partiql_mode mode, struct plan *pl)
+                        struct pql_cond **t, size_t n, enum partiql_mode mode,
+                        struct partiql_plan *pl)
 {
     cJSON *in = pl->in;
     const char *exprs[3] = {st->proj, NULL, NULL};
@@ -339,7 +341,7 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
         cJSON_AddStringToObject(in, "ProjectionExpression", st->proj);
     if (st->index)
         cJSON_AddStringToObject(in, "IndexName", st->index);
-    if (mode == M_TXN) { /* a Get: the key and nothing else */
+    if (mode == PARTIQL_TXN) { /* a Get: the key and nothing else */
         pl->op = "Get";
         if (st->index || st->order_attr || !full_key(k, in, t, n) || join(c, t, n)) {
             plan_fail(pl, ERR_INVALID, "%s",
@@ -351,7 +353,7 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
         return true;
     }
     hi = find_eq(k->hash, t, n);
-    if (mode == M_BATCH) { /* at most one item: the full key */
+    if (mode == PARTIQL_BATCH) { /* at most one item: the full key */
         ri = k->has_range ? find_eq(k->range, t, n) : -1;
         if (st->index || hi < 0 || (k->has_range && ri < 0)) {
             plan_fail(pl, ERR_INVALID, "%s",
@@ -440,7 +442,8 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
 
 /* plan_write - UPDATE, DELETE, EXISTS: the full key and a condition. */
 static bool plan_write(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
-                       struct pql_cond **t, size_t n, enum partiql_mode mode, struct plan *pl)
+                       struct pql_cond **t, size_t n, enum partiql_mode mode,
+                       struct partiql_plan *pl)
 {
     cJSON *in = pl->in;
     const char *exprs[2] = {st->update, NULL};
@@ -471,7 +474,7 @@ static bool plan_write(struct ddb_call *c, const struct pql_stmt *st, const stru
     if (exprs[1])
         cJSON_AddStringToObject(in, "ConditionExpression", exprs[1]);
     if (st->returning) {
-        if (mode != M_EXEC) {
+        if (mode != PARTIQL_EXEC) {
             plan_fail(pl, ERR_INVALID, "%s", "RETURNING is supported by ExecuteStatement only");
             return false;
         }
@@ -481,11 +484,9 @@ static bool plan_write(struct ddb_call *c, const struct pql_stmt *st, const stru
     return true;
 }
 
-/*
- * plan - statement @text with @params into @pl for @mode. False with
- * pl->code and pl->msg when it cannot run (syntax, missing table, key).
- */
-bool partiql_plan(struct ddb_call *c, const cJSON *one, enum partiql_mode mode, struct plan *pl)
+/* partiql_plan_make - see partiql_int.h. */
+bool partiql_plan_make(struct ddb_call *c, const cJSON *one, enum partiql_mode mode,
+                       struct partiql_plan *pl)
 {
     const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(one, "Statement"));
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(one, "Parameters");
@@ -515,8 +516,8 @@ bool partiql_plan(struct ddb_call *c, const cJSON *one, enum partiql_mode mode, 
             return false;
         }
     }
-    pst = pql_parse(c->a, text ? text : "", text ? strlen(text) : 0, params, mode == M_TXN, pl->msg,
-                    sizeof(pl->msg));
+    pst = pql_parse(c->a, text ? text : "", text ? strlen(text) : 0, params, mode == PARTIQL_TXN,
+                    pl->msg, sizeof(pl->msg));
     if (!pst)
         return false;
     /* a table's ARN names the table, as TableName does */
@@ -529,7 +530,7 @@ bool partiql_plan(struct ddb_call *c, const cJSON *one, enum partiql_mode mode, 
     pl->st = st = pst;
     if (!key_schema(c, st, &k, &xp, pl))
         return false;
-    if (xp.global && cJSON_IsTrue(cr) && mode == M_EXEC) {
+    if (xp.global && cJSON_IsTrue(cr) && mode == PARTIQL_EXEC) {
         plan_fail(pl, ERR_INVALID, "%s",
                   "Strongly consistent read is not supported on Global Secondary Indexes");
         return false;
@@ -545,7 +546,7 @@ bool partiql_plan(struct ddb_call *c, const cJSON *one, enum partiql_mode mode, 
     case PQL_SELECT:
         pl->action = "PartiQLSelect";
         ok = plan_select(c, st, &k, t, n, mode, pl) && (!xp.on || index_reads(st, &xp, pl));
-        if (ok && cJSON_IsBool(cr) && mode != M_TXN)
+        if (ok && cJSON_IsBool(cr) && mode != PARTIQL_TXN)
             cJSON_AddBoolToObject(pl->in, "ConsistentRead", cJSON_IsTrue(cr));
         break;
     case PQL_INSERT:
@@ -571,7 +572,7 @@ bool partiql_plan(struct ddb_call *c, const cJSON *one, enum partiql_mode mode, 
         cJSON_AddStringToObject(pl->in, "ReturnValuesOnConditionCheckFailure", rvf->valuestring);
         pl->rvf_old = strcmp(rvf->valuestring, "ALL_OLD") == 0;
     }
-    if (ok && mode == M_BATCH) {
+    if (ok && mode == PARTIQL_BATCH) {
         const cJSON *ik = pl->ikey ? pl->ikey
                           : st->kind == PQL_INSERT
                               ? st->item
@@ -651,7 +652,7 @@ void partiql_reply_sub_error(struct ddb_call *c, const char *op, int status, con
 /* authorize - the statement's PartiQL action on its table (or index), with
  * PartiQL's condition keys: dynamodb:EnclosingOperation (the operation
  * running the statement) and, for a SELECT, dynamodb:FullTableScan. */
-bool partiql_authorize(struct ddb_call *c, struct plan *pl)
+bool partiql_authorize(struct ddb_call *c, struct partiql_plan *pl)
 {
     const char *ix = pl->st->kind == PQL_SELECT ? pl->st->index : NULL;
     const char *extra[] = {"dynamodb:EnclosingOperation", c->op, NULL, NULL, NULL};
@@ -709,7 +710,7 @@ void partiql_capacity_add(cJSON *all, const cJSON *cc)
 
 struct exec {
     struct ddb_call *c;
-    struct plan pl;
+    struct partiql_plan pl;
     int64_t limit; /* Limit, 0: none */
     /* a SELECT's answer, gathered over the partitions of a pk IN */
     size_t part; /* pk IN: the value whose partition is read */
@@ -953,7 +954,7 @@ void ddb_partiql_execute(struct ddb_call *c)
     dp_capacity_arg(c);
     if (ddb_args_failed(c))
         return;
-    if (!partiql_plan(c, c->in, M_EXEC, &x->pl) || !partiql_authorize(c, &x->pl)) {
+    if (!partiql_plan_make(c, c->in, PARTIQL_EXEC, &x->pl) || !partiql_authorize(c, &x->pl)) {
         ddb_reply_err(c, x->pl.code, x->pl.msg);
         return;
     }

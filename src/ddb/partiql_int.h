@@ -16,10 +16,10 @@
 enum { PARTIQL_BATCH_MAX = 25, PARTIQL_TXN_MAX = 100 };
 
 /* How a statement is run: alone, in a batch, in a transaction. */
-enum partiql_mode { M_EXEC, M_BATCH, M_TXN };
+enum partiql_mode { PARTIQL_EXEC, PARTIQL_BATCH, PARTIQL_TXN };
 
 /* One statement made a request. */
-struct plan {
+struct partiql_plan {
     const struct pql_stmt *st;
     const char *op; /* the operation that runs it */
     cJSON *in;      /* its request */
@@ -45,16 +45,17 @@ extern const char partiql_dup_msg[];
 extern const char *const partiql_rvf_vals[];
 
 /*
- * partiql_plan - statement @one (a ParameterizedStatement: Statement,
+ * partiql_plan_make - statement @one (a ParameterizedStatement: Statement,
  * Parameters, ConsistentRead, ReturnValuesOnConditionCheckFailure) into @pl
  * for @mode. False with pl->code and pl->msg when it cannot run (syntax, a
  * missing table or index, the key). Its JSON lives in @c's arena.
  */
-bool partiql_plan(struct ddb_call *c, const cJSON *one, enum partiql_mode mode, struct plan *pl);
+bool partiql_plan_make(struct ddb_call *c, const cJSON *one, enum partiql_mode mode,
+                       struct partiql_plan *pl);
 
 /* partiql_authorize - @c's caller may run @pl (dynamodb:PartiQL<verb> with
  * PartiQL's condition keys); false with pl->code and pl->msg when not. */
-bool partiql_authorize(struct ddb_call *c, struct plan *pl);
+bool partiql_authorize(struct ddb_call *c, struct partiql_plan *pl);
 
 /* partiql_statement_arg - the constraints of a statement's Statement and
  * Parameters members (@path names Statement), recorded on @c. */
