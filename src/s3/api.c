@@ -201,7 +201,9 @@ void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const 
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
     xmlw_elem(&b, "Code", errors[code].code, XMLW_CTRL);
     xmlw_elem(&b, "Message", msg ? msg : errors[code].msg, XMLW_CTRL);
-    if (name) {
+    if (name && strcmp(name, "HeadersNotSigned") == 0) {
+        xmlw_elem(&b, name, value, XMLW_CTRL); /* S3 names unsigned headers apart */
+    } else if (name) {
         xmlw_elem(&b, "ArgumentName", name, XMLW_CTRL);
         xmlw_elem(&b, "ArgumentValue", value ? value : "", XMLW_CTRL);
     }
@@ -694,6 +696,9 @@ static bool auth_sigv4(struct http_req *r, struct s3_req *q)
             break;
         case SIGV4_EXPIRED:
             s3_error(r, S3E_ACCESS_DENIED, "Request has expired");
+            return false;
+        case SIGV4_HOST_UNSIGNED:
+            s3_error_arg(r, S3E_ACCESS_DENIED, v->msg, "HeadersNotSigned", "host");
             return false;
         case SIGV4_BAD_TOKEN:
             code = S3E_TOKEN_INVALID;

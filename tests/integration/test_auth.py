@@ -306,6 +306,9 @@ class Auth(ServerTestCase):
                         "s3", host=False)
         status, text = self.curl("PUT", "/unsigned-host-bucket", h)
         self.assertEqual(status, 403, text)
+        self.assertIn("<Code>AccessDenied</Code>", text)
+        self.assertIn("There were headers present in the request which were not signed", text)
+        self.assertIn("<HeadersNotSigned>host</HeadersNotSigned>", text)
         s3 = self.server.boto3("s3")
         with self.assertRaises(s3.exceptions.ClientError) as cm:
             s3.head_bucket(Bucket="unsigned-host-bucket")
