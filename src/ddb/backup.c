@@ -121,62 +121,6 @@ static uint64_t num_of(const cJSON *o, const char *name)
 
 /* ---- item copies ---- */
 
-enum err_code backup_each_item(struct store_txn *t, uint64_t id, backup_item_fn *fn, void *arg,
-                               struct err *e)
-{
-    struct buf prefix, pos;
-    struct store_cursor *cur = NULL;
-    struct slice k = {0}, v = {0};
-    bool first = true;
-    enum err_code rc;
-
-    buf_init(&prefix, 0);
-    buf_init(&pos, 0);
-    keys_append_table(&prefix, id);
-    buf_append(&pos, prefix.ptr, prefix.len);
-    for (;;) {
-        const char *json;
-        size_t n;
-        char *copy;
-
-        /* the cursor is opened again after each item: @fn writes */
-        rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
-        if (!rc)
-            rc = store_cursor_seek(cur, slice_of(pos.ptr, pos.len), &k, &v, e);
-        if (!rc && !first && k.len == pos.len && memcmp(k.ptr, pos.ptr, pos.len) == 0)
-            rc = store_cursor_next(cur, &k, &v, e);
-        first = false;
-        if (rc == ERR_NOTFOUND ||
-            (!rc && (k.len < prefix.len || memcmp(k.ptr, prefix.ptr, prefix.len) != 0))) {
-            rc = ERR_OK;
-            break;
-        }
-        if (rc)
-            break;
-        buf_reset(&pos);
-        buf_append(&pos, k.ptr, k.len);
-        rc = item_decode(v, &json, &n, e);
-        if (rc == ERR_NOTFOUND) { /* a replicated table's tombstone */
-            store_cursor_close(cur);
-            cur = NULL;
-            continue;
-        }
-        if (rc)
-            break;
-        copy = xmemdup(json, n);
-        store_cursor_close(cur);
-        cur = NULL;
-        rc = fn(t, arg, copy, n, e);
-        free(copy);
-        if (rc)
-            break;
-    }
-    store_cursor_close(cur);
-    buf_free(&prefix);
-    buf_free(&pos);
-    return rc;
-}
-
 enum err_code backup_item_set(struct store_txn *t, const struct table_keys *k, const char *json,
                               size_t n, const cJSON *item, struct err *e)
 {
@@ -215,44 +159,6 @@ out:
 }
 
 /* ---- CreateBackup ---- */
-
-struct copy {
-    uint64_t to;
-    const struct table_keys *k;
-    uint64_t count, bytes;
-};
-
-static enum err_code copy_item(struct store_txn *t, void *arg, const char *json, size_t n,
-                               struct err *e)
-{
-    struct copy *x = arg;
-    cJSON *item = cJSON_ParseWithLength(json, n);
-    struct buf key, val;
-    enum err_code rc;
-
-    if (!item)
-        return err_set(e, ERR_INTERNAL, "corrupt item");
-    buf_init(&key, 0);
-    buf_init(&val, 0);
-    rc = item_key_build(x->k, item, false, &key, e);
-    if (!rc) {
-        /* kept under the backup's own id: the key after the table prefix */
-        keys_append_table(&val, x->to);
-        buf_append(&val, key.ptr + 8, key.len - 8);
-        buf_reset(&key);
-        buf_append(&key, val.ptr, val.len);
-        buf_reset(&val);
-        buf_putc(&val, DDB_ITEM_FMT_JSON);
-        buf_append(&val, json, n);
-        rc = store_put(t, STORE_DB_DATA, slice_of(key.ptr, key.len), slice_of(val.ptr, val.len), e);
-    }
-    x->count++;
-    x->bytes += attr_item_size(item);
-    cJSON_Delete(item);
-    buf_free(&key);
-    buf_free(&val);
-    return rc;
-}
 
 /* ttl_of - the TimeToLiveDescription of table @name (id @id). */
 static cJSON *ttl_of(struct store_txn *t, const char *name, uint64_t id)
@@ -305,37 +211,28 @@ cJSON *backup_meta_new(struct store_txn *t, const char *table, const struct tabl
     return m;
 }
 
-enum err_code backup_make_in_apply(struct store_txn *t, const char *table, const char *name,
-                                   const char *type, cJSON **meta, struct err *e)
+enum err_code backup_adopt_in_apply(struct store_txn *t, const char *table, const char *name,
+                                    const char *type, struct err *e)
 {
     struct table_keys k;
-    struct copy x = {0};
     cJSON *desc = NULL, *m;
-    enum err_code rc;
+    uint64_t count = 0, bytes = 0;
+    enum err_code rc = table_keys_get(t, table, &k, e);
 
-    *meta = NULL;
-    rc = table_keys_get(t, table, &k, e);
     if (!rc)
         rc = table_desc_get(t, table, &desc, e);
-    if (rc)
-        return rc;
-    rc = store_next_id(t, &x.to, e);
-    x.k = &k;
     if (!rc)
-        rc = backup_each_item(t, k.id, copy_item, &x, e);
+        rc = table_stats_get(t, k.id, &count, &bytes, e);
     if (rc) {
         cJSON_Delete(desc);
         return rc;
     }
     m = backup_meta_new(t, table, &k, desc, name, type, "AVAILABLE");
-    cJSON_AddNumberToObject(m, "BackupSizeBytes", (double)x.bytes);
-    cJSON_ReplaceItemInObjectCaseSensitive(m, "_data", cJSON_CreateNumber((double)x.to));
-    cJSON_ReplaceItemInObjectCaseSensitive(m, "_count", cJSON_CreateNumber((double)x.count));
+    cJSON_AddNumberToObject(m, "BackupSizeBytes", (double)bytes);
+    cJSON_ReplaceItemInObjectCaseSensitive(m, "_data", cJSON_CreateNumber((double)k.id));
+    cJSON_ReplaceItemInObjectCaseSensitive(m, "_count", cJSON_CreateNumber((double)count));
     rc = backup_meta_put(t, m, e);
-    if (rc)
-        cJSON_Delete(m);
-    else
-        *meta = m;
+    cJSON_Delete(m);
     return rc;
 }
 

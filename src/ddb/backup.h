@@ -16,8 +16,9 @@
  *   STORE_DB_DATA keys_append_table(_data) + the item's key encoding:
  *                 DDB_ITEM_FMT_JSON + the item's JSON (never a tombstone)
  *   STORE_DB_META "bkdrop/<id8>"  entries under keys_append_table(id) that
- *                 the background thread removes in pieces (a deleted backup's
- *                 items, a restore that did not finish), then this record.
+ *                 the background thread removes in pieces (a deleted table's
+ *                 or backup's items, a restore that did not finish), then
+ *                 this record.
  * A backup outlives its table. A restore creates the target table through
  * CreateTable's own path (table_create_filled) with RestoreSummary
  * RestoreInProgress true (DescribeTable: TableStatus CREATING); the thread
@@ -80,18 +81,11 @@ void backup_reply_error(struct ddb_call *c, const char *type, const char *fmt, .
 void backup_reply_done(struct ddb_call *c, enum err_code rc, const struct err *e,
                        const char *notfound, const char *member, char *out);
 
-/* backup_make_in_apply - inside a store apply: back up table @table (@type
- * "USER" or "SYSTEM", named @name) as of this transaction; @meta (owned)
- * gets the backup's record. ERR_NOTFOUND when there is no such table. */
-enum err_code backup_make_in_apply(struct store_txn *t, const char *table, const char *name,
-                                   const char *type, cJSON **meta, struct err *e);
-
-/* backup_each_item - call @fn with every live item of table (or backup
- * data) @id in key order; @fn may write to the store. */
-typedef enum err_code backup_item_fn(struct store_txn *t, void *arg, const char *json, size_t n,
-                                     struct err *e);
-enum err_code backup_each_item(struct store_txn *t, uint64_t id, backup_item_fn *fn, void *arg,
-                               struct err *e);
+/* backup_adopt_in_apply - inside DeleteTable's apply: back up table @table
+ * (@type "SYSTEM", named @name) by keeping its items where they are: the
+ * backup's data id is the table's. ERR_NOTFOUND when there is no such table. */
+enum err_code backup_adopt_in_apply(struct store_txn *t, const char *table, const char *name,
+                                    const char *type, struct err *e);
 
 /* backup_item_set - in a restore: item @json (@n bytes; parsed @item) into
  * table @k, or when @json is NULL delete the item with key @item, keeping
@@ -179,6 +173,13 @@ enum { BACKUP_IDS_MAX = 32 };
 enum err_code backup_table_remove(struct store_txn *t, const char *name, uint64_t id, uint64_t *ids,
                                   size_t *nids, struct err *e);
 
+/* backup_table_data_drop - in an apply that takes table @id out of the
+ * catalog (DeleteTable, backup_table_remove): its index record and counters
+ * go; its items (unless @keep_items: a backup keeps them) and its index
+ * entries are marked for the thread, their ids in @ids as above. */
+enum err_code backup_table_data_drop(struct store_txn *t, uint64_t id, bool keep_items,
+                                     uint64_t *ids, size_t *nids, struct err *e);
+
 /* backup_restoring - whether descriptor @desc is of a table still being restored. */
 bool backup_restoring(const cJSON *desc);
 
@@ -221,10 +222,11 @@ enum err_code pitr_on_write(struct store_txn *t, const struct table_keys *k, con
                             struct err *e);
 
 /* pitr_table_dropping - in DeleteTable's apply, before table @name (@desc,
- * id @id) loses its items: with PITR on, keep a SYSTEM backup of it and drop
- * its history. ERR_IN_USE for a table still being restored. */
+ * id @id) loses its items: with PITR on, keep a SYSTEM backup of it (@kept:
+ * it keeps the table's items, which must then stay) and drop its history.
+ * ERR_IN_USE for a table still being restored. */
 enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const cJSON *desc,
-                                  uint64_t id, struct err *e);
+                                  uint64_t id, bool *kept, struct err *e);
 
 /* pitr_sweep - trim the history past its recovery period of every table
  * with PITR (the TTL sweeper's thread runs it each pass; never on the

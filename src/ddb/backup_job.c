@@ -156,14 +156,38 @@ static enum err_code del_key(struct store_txn *t, const void *k, size_t n, struc
     return rc == ERR_NOTFOUND ? ERR_OK : rc;
 }
 
+enum err_code backup_table_data_drop(struct store_txn *t, uint64_t id, bool keep_items,
+                                     uint64_t *ids, size_t *nids, struct err *e)
+{
+    struct index_set s;
+    unsigned char k[14];
+    enum err_code rc = index_load(t, id, &s, e);
+
+    *nids = 0;
+    if (!rc) {
+        id_key(k, "tidx/", 5, id);
+        rc = del_key(t, k, 13, e);
+    }
+    for (size_t i = 0; !rc && i <= s.n && *nids < BACKUP_IDS_MAX; i++) {
+        uint64_t x = i ? s.v[i - 1].k.id : id;
+
+        id_key(k, "tstat/", 6, x);
+        rc = del_key(t, k, 14, e);
+        if (!rc && (i || !keep_items)) {
+            rc = backup_drop_mark(t, x, e);
+            ids[(*nids)++] = x;
+        }
+    }
+    index_set_free(&s);
+    return rc;
+}
+
 enum err_code backup_table_remove(struct store_txn *t, const char *name, uint64_t id, uint64_t *ids,
                                   size_t *nids, struct err *e)
 {
     static const char *const by_name[] = {"table/", "tkey/", "ttl/"};
-    struct index_set s;
-    unsigned char k[14];
     struct buf nk;
-    enum err_code rc = index_load(t, id, &s, e);
+    enum err_code rc = ERR_OK;
 
     *nids = 0;
     buf_init(&nk, 0);
@@ -174,21 +198,7 @@ enum err_code backup_table_remove(struct store_txn *t, const char *name, uint64_
         rc = del_key(t, nk.ptr, nk.len, e);
     }
     buf_free(&nk);
-    if (!rc) {
-        id_key(k, "tidx/", 5, id);
-        rc = del_key(t, k, 13, e);
-    }
-    for (size_t i = 0; !rc && i <= s.n && i < BACKUP_IDS_MAX; i++) {
-        uint64_t x = i ? s.v[i - 1].k.id : id;
-
-        id_key(k, "tstat/", 6, x);
-        rc = del_key(t, k, 14, e);
-        if (!rc)
-            rc = backup_drop_mark(t, x, e);
-        ids[(*nids)++] = x;
-    }
-    index_set_free(&s);
-    return rc;
+    return rc ? rc : backup_table_data_drop(t, id, false, ids, nids, e);
 }
 
 /* ---- jobs ---- */

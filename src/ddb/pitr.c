@@ -569,14 +569,14 @@ void pitr_restore(struct ddb_call *c)
 /* ---- DeleteTable ---- */
 
 enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const cJSON *desc,
-                                  uint64_t id, struct err *e)
+                                  uint64_t id, bool *kept, struct err *e)
 {
     struct pitr p;
     unsigned char sk[13];
-    cJSON *meta = NULL;
     char bname[300];
     enum err_code rc;
 
+    *kept = false;
     if (backup_restoring(desc))
         return err_set(e, ERR_IN_USE,
                        "Attempt to change a resource which is still in use: Table is being "
@@ -589,8 +589,8 @@ enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const c
         return rc;
     /* DynamoDB keeps a system backup of a deleted table that had PITR */
     snprintf(bname, sizeof(bname), "%s$DeletedTableBackup", name);
-    rc = backup_make_in_apply(t, name, bname, "SYSTEM", &meta, e);
-    cJSON_Delete(meta);
+    rc = backup_adopt_in_apply(t, name, bname, "SYSTEM", e);
+    *kept = rc == ERR_OK;
     if (!rc)
         rc = store_del(t, STORE_DB_META, set_key(sk, id), e);
     if (!rc)

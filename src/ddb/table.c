@@ -813,8 +813,10 @@ void table_list(struct ddb_call *c)
 struct drop {
     struct ddb_call *c;
     const char *name;
-    char *out;      /* owned */
-    char *replicas; /* owned: the replica set the table had, JSON text */
+    char *out;                      /* owned */
+    char *replicas;                 /* owned: the replica set the table had, JSON text */
+    uint64_t drops[BACKUP_IDS_MAX]; /* its items and index entries, cleared in pieces */
+    size_t ndrops;
 };
 
 static const char *const drop_omits[] = {"KeySchema", "AttributeDefinitions", "CreationDateTime",
@@ -825,14 +827,13 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
     struct drop *x = arg;
     cJSON *desc = NULL;
     const cJSON *dp;
-    struct store_cursor *cur = NULL;
-    struct buf k, prefix;
-    struct slice ck, cv;
+    struct buf k;
     unsigned char sk[14];
     uint64_t id, count = 0, bytes = 0;
+    bool kept = false;
     enum err_code rc;
 
-    buf_init(&prefix, 0);
+    x->ndrops = 0;
     rc = desc_get(t, x->name, &desc, e);
     if (rc)
         goto out;
@@ -847,7 +848,7 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
     if (rc)
         goto out;
     id = desc_id(desc);
-    rc = pitr_table_dropping(t, x->name, desc, id, e); /* PITR leaves a system backup */
+    rc = pitr_table_dropping(t, x->name, desc, id, &kept, e); /* PITR leaves a system backup */
     if (rc)
         goto out;
     rc = stats_get(t, id, &count, &bytes, e);
@@ -870,33 +871,15 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
     rc = store_del(t, STORE_DB_META, stat_key(sk, id), e);
     if (rc && rc != ERR_NOTFOUND)
         goto out;
-    rc = index_drop_all(t, id, e);
+    /* the items and index entries go in pieces after the answer (backup.h) */
+    rc = backup_table_data_drop(t, id, kept, x->drops, &x->ndrops, e);
     if (rc)
         goto out;
-    keys_append_table(&prefix, id);
-    rc = store_cursor_open(t, STORE_DB_DATA, &cur, e);
-    if (rc)
-        goto out;
-    for (;;) {
-        rc = store_cursor_seek(cur, slice_of(prefix.ptr, prefix.len), &ck, &cv, e);
-        if (rc == ERR_NOTFOUND || (rc == ERR_OK && (ck.len < prefix.len ||
-                                                    memcmp(ck.ptr, prefix.ptr, prefix.len) != 0))) {
-            rc = ERR_OK;
-            break;
-        }
-        if (rc)
-            goto out;
-        rc = store_cursor_del(cur, e);
-        if (rc)
-            goto out;
-    }
     /* DeleteTable's TableDescription leaves out the schema and the creation time */
     for (size_t i = 0; i < sizeof(drop_omits) / sizeof(drop_omits[0]); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(desc, drop_omits[i]);
     x->out = describe(desc, "DELETING", count, bytes);
 out:
-    store_cursor_close(cur);
-    buf_free(&prefix);
     cJSON_Delete(desc);
     return rc;
 }
@@ -909,6 +892,8 @@ static void drop_done(void *arg, enum err_code rc, const struct err *e)
 
     if (rc == ERR_OK && x->replicas && c->d->repl && c->d->repl->table_deleted)
         c->d->repl->table_deleted(c->d->repl->ud, x->name, x->replicas);
+    for (size_t i = 0; rc == ERR_OK && i < x->ndrops; i++)
+        backup_job_drop(c->d, x->drops[i]);
     free(x->replicas);
     x->replicas = NULL;
     reply_description(c, rc, e, out);

@@ -792,6 +792,37 @@ class Pieces(Slow):
         self.assertEqual(green, len(got) - n)
         self.raw.delete_backup(BackupArn=arn)
 
+    def test_delete_table_keeps_items_for_its_backup(self):
+        """DeleteTable of a table with PITR answers without copying: its
+        SYSTEM backup keeps the items where they are; without PITR they are
+        cleared in pieces after the answer. A new table of the same name
+        starts empty meanwhile."""
+        t = self.new_table(gsi=True)
+        self.raw.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        fill(self.raw, t, 1500)
+        self.raw.delete_table(TableName=t)
+        sys_b = self.raw.list_backups(TableName=t, BackupType="SYSTEM")["BackupSummaries"]
+        self.assertEqual([b["BackupStatus"] for b in sys_b], ["AVAILABLE"])
+        arn = sys_b[0]["BackupArn"]
+        src = self.raw.describe_backup(BackupArn=arn)["BackupDescription"]["SourceTableDetails"]
+        self.assertEqual(src["ItemCount"], 1500)
+        self.ddb.create_table(**schema(t, gsi=True))
+        self.assertEqual(self.keys(t), set())
+        self.put(t, "again", 1, color="blue")
+        self.ddb.restore_table_from_backup(TargetTableName=t + "-s", BackupArn=arn)
+        self.assertEqual(len(self.keys(t + "-s")), 1500)
+        self.assertEqual(self.raw.query(TableName=t + "-s", IndexName="by-color", Select="COUNT",
+                                        KeyConditionExpression="color = :c",
+                                        ExpressionAttributeValues={":c": {"S": "blue"}})["Count"],
+                         500)
+        self.assertEqual(self.keys(t), {("again", 1)})
+        self.raw.delete_backup(BackupArn=arn)
+        self.raw.delete_table(TableName=t)
+        self.ddb.create_table(**schema(t, gsi=True))
+        self.assertEqual(self.keys(t), set())
+        self.assertEqual(self.color(t, "blue"), [])
+
     def test_point_in_time_in_pieces(self):
         t = self.new_table(gsi=True)
         self.raw.update_continuous_backups(
