@@ -650,6 +650,19 @@ static struct pql_cond *func(struct ps *s, const char *fname)
                       b.text));
 }
 
+/* add_value - @v into the values @vals (@n of them, at most PQL_IN_MAX)
+ * unless one equal to it is there; false when there is no room. */
+static bool add_value(const cJSON **vals, size_t *n, const cJSON *v)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (cJSON_Compare(vals[i], v, true))
+            return true;
+    if (*n >= PQL_IN_MAX)
+        return false;
+    vals[(*n)++] = v;
+    return true;
+}
+
 /* is_type - path IS [NOT] <type> (after MISSING): the PartiQL types as the
  * DynamoDB types they stand for ("PartiQL data types for DynamoDB"): NULL,
  * BOOL, a number, a string, a binary, a list, a map or a set. */
@@ -773,6 +786,7 @@ static struct pql_cond *predicate(struct ps *s)
             return NULL;
         }
         const cJSON **vals = arena_alloc(s->a, PQL_IN_MAX * sizeof(*vals));
+        size_t nv = 0;
         bool all_values = true;
 
         buf_init(&t, 0);
@@ -780,10 +794,7 @@ static struct pql_cond *predicate(struct ps *s)
         do {
             if (!operand(s, &b))
                 break;
-            if (n < PQL_IN_MAX && b.value)
-                vals[n] = b.value;
-            else
-                all_values = false;
+            all_values = all_values && b.value && add_value(vals, &nv, b.value);
             buf_printf(&t, "%s%s", n++ ? ", " : "", b.text);
         } while (accept(s, ","));
         buf_putc(&t, ')');
@@ -793,7 +804,7 @@ static struct pql_cond *predicate(struct ps *s)
         if (s->failed)
             return NULL;
         c->attr = a.attr;
-        c->nin = n;
+        c->nin = all_values ? nv : n;
         c->vals = all_values ? vals : NULL;
         return c;
     }
@@ -856,6 +867,46 @@ static struct pql_cond *cond_and(struct ps *s)
     return s->failed ? NULL : l;
 }
 
+/* eq_values - when @c is attr = value, or a chain of them (or_in), its
+ * values (@n of them); NULL when it is neither. */
+static const cJSON *const *eq_values(const struct pql_cond *c, size_t *n)
+{
+    if (c->kind == PQL_C_CMP && c->op == PQL_EQ && c->attr && c->v1) {
+        *n = 1;
+        return &c->v1;
+    }
+    if (c->kind == PQL_C_IN && c->prec == 2 && c->vals) {
+        *n = c->nin;
+        return c->vals;
+    }
+    return NULL;
+}
+
+/* or_in - @o is @l OR @r: when both are attr = value on one top-level
+ * attribute (or chains of them), @o is that attribute IN those values, so
+ * that "pk = 1 OR pk = 2" reads two partitions, not the table, as the SELECT
+ * reference says. */
+static void or_in(struct ps *s, struct pql_cond *o, const struct pql_cond *l,
+                  const struct pql_cond *r)
+{
+    size_t nl = 0, nr = 0;
+    const cJSON *const *vl = eq_values(l, &nl), *const *vr = eq_values(r, &nr);
+    bool room = true;
+
+    if (!vl || !vr || strcmp(l->attr, r->attr) != 0)
+        return;
+    o->vals = arena_alloc(s->a, PQL_IN_MAX * sizeof(*o->vals));
+    o->nin = 0;
+    for (size_t i = 0; room && i < nl + nr; i++)
+        room = add_value(o->vals, &o->nin, i < nl ? vl[i] : vr[i - nl]);
+    if (!room) {
+        o->vals = NULL;
+        return;
+    }
+    o->kind = PQL_C_IN;
+    o->attr = l->attr;
+}
+
 static struct pql_cond *cond_or(struct ps *s)
 {
     struct pql_cond *l, *r;
@@ -873,6 +924,7 @@ static struct pql_cond *cond_or(struct ps *s)
             return NULL;
         o = new_cond(s, PQL_C_OTHER, arena_sprintf(s->a, "%s OR %s", l->text, r->text));
         o->prec = 2;
+        or_in(s, o, l, r);
         l = o;
     }
     s->depth--;

@@ -146,6 +146,10 @@ class PartiQL(ServerTestCase):
         self.assertEqual(len(out["Items"]), 8)
         self.assertNotIn("NextToken", out)
         self.assertEqual(out["ConsumedCapacity"]["TableName"], t)
+        out = self.x('SELECT pk, sk FROM "%s" WHERE (pk = \'q\' OR pk = \'p\' OR pk = \'q\') '
+                     'AND sk >= 5' % t)
+        self.assertEqual(out["Items"], [{"pk": {"S": "p"}, "sk": {"N": "5"}},
+                                        {"pk": {"S": "p"}, "sk": {"N": "6"}}])
         out = self.x('SELECT sk FROM "%s" WHERE pk IN (\'p\') AND sk BETWEEN 5 AND 9' % t)
         self.assertEqual(out["Items"], [{"sk": {"N": "5"}}, {"sk": {"N": "6"}}])
         code, msg, _ = self.err(self.x, stmt='SELECT * FROM "%s" WHERE pk IN [\'p\'] ORDER BY sk'
@@ -854,9 +858,15 @@ class PartiQLAuthz(ServerTestCase):
         c.execute_transaction(TransactStatements=[
             {"Statement": "INSERT INTO \"pq-c\" VALUE {'pk': '2'}"}])
         self.assertIn("Item", ddb.get_item(TableName="pq-c", Key={"pk": {"S": "2"}}))
-        # pk IN is no full table scan
+        # pk IN is no full table scan, nor is an OR of partition key values
         out = c.execute_statement(Statement="SELECT * FROM \"pq-c\" WHERE pk IN ['1', '2']")
         self.assertEqual(len(out["Items"]), 2)
+        out = c.execute_statement(Statement="SELECT * FROM \"pq-c\" WHERE pk = '2' OR pk = '1' "
+                                            "OR pk = '2'")
+        self.assertEqual([i["pk"]["S"] for i in out["Items"]], ["2", "1"])
+        with self.assertRaises(c.exceptions.ClientError) as cm:
+            c.execute_statement(Statement="SELECT * FROM \"pq-c\" WHERE pk = '2' OR n = 1")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
 
     def test_partiql_leading_keys(self):
         ddb = self.server.boto3()

@@ -154,6 +154,33 @@ static void test_conditions(void **state)
         "M");
 }
 
+static void test_or_in(void **state)
+{
+    struct pql_stmt *st;
+    struct pql_cond *t[4];
+
+    (void)state;
+    /* pk = v OR pk = w ... is pk IN [v, w, ...], each value once */
+    st = parse("SELECT * FROM T WHERE pk = 1 OR pk = 'x' OR (pk = 3 OR 1 = pk) AND a = 2");
+    assert_non_null(st);
+    assert_int_equal(st->where->kind, PQL_C_OTHER); /* the AND binds first */
+    st = parse("SELECT * FROM T WHERE (pk = 1 OR pk = 'x' OR (pk = 3 OR 1 = pk)) AND a = 2");
+    assert_non_null(st);
+    assert_int_equal(pql_terms(st->where, t, 4), 2);
+    assert_int_equal(t[0]->kind, PQL_C_IN);
+    assert_string_equal(t[0]->attr, "pk");
+    assert_int_equal(t[0]->nin, 3);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(t[0]->vals[1], "S")), "x");
+    assert_string_equal(st->where->text,
+                        "(#p0 = :p0 OR #p0 = :p1 OR #p0 = :p2 OR :p3 = #p0) AND #p1 = :p4");
+    st = parse("SELECT * FROM T WHERE pk = 1 OR other = 2");
+    assert_int_equal(st->where->kind, PQL_C_OTHER);
+    st = parse("SELECT * FROM T WHERE pk = 1 OR pk > 2");
+    assert_int_equal(st->where->kind, PQL_C_OTHER);
+    st = parse("SELECT * FROM T WHERE pk IN [1, 1, 2, 1]");
+    assert_int_equal(st->where->nin, 2);
+}
+
 static void test_precedence(void **state)
 {
     struct pql_stmt *st;
@@ -317,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_select, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_params_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_or_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
