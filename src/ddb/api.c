@@ -15,6 +15,7 @@
 #include "attr.h"
 #include "authz_keys.h"
 #include "backup.h"
+#include "export.h"
 #include "batch.h"
 #include "item.h"
 #include "log.h"
@@ -70,6 +71,13 @@ static const struct {
     {"UpdateContinuousBackups", pitr_update},
     {"DescribeContinuousBackups", pitr_describe},
     {"RestoreTableToPointInTime", pitr_restore},
+    /* exports to S3 (export.h) */
+    {"ExportTableToPointInTime", export_table},
+    {"DescribeExport", export_describe},
+    {"ListExports", export_list},
+    {"ImportTable", import_table},
+    {"DescribeImport", import_describe},
+    {"ListImports", import_list},
     /* global tables of version 2017.11.29 (table.h) */
     {"CreateGlobalTable", table_global_legacy},
     {"UpdateGlobalTable", table_global_legacy},
@@ -127,7 +135,13 @@ enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e
         free(box);
         return e->code;
     }
+    if (export_jobs_start(d, e)) {
+        backup_jobs_stop(d);
+        free(box);
+        return e->code;
+    }
     if (o->ttl_interval_s && ddb_ttl_start(d, o->ttl_interval_s, &box->ttl, e)) {
+        export_jobs_stop(d);
         backup_jobs_stop(d);
         free(box);
         return e->code;
@@ -140,6 +154,7 @@ void ddb_close(struct ddb *d)
 {
     if (d)
         ddb_ttl_stop(((struct ddb_box *)d)->ttl);
+    export_jobs_stop(d);       /* an export under way is FAILED at the next start */
     backup_jobs_stop(d);       /* a copy under way is cleared at the next start */
     free((struct ddb_box *)d); /* d is the box's first member */
 }
@@ -729,10 +744,14 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
         error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
         return false;
     }
-    /* backups and PITR: the table's or the backup's ARN (ListBackups: "*") */
-    if (backup_auth_resource(c)) {
-        q.resource = backup_auth_resource(c);
-        for (size_t i = 0; q.action; q.action = backup_target_action(c, i++, &q.resource))
+    /* backups and PITR: the table's or the backup's ARN (ListBackups: "*");
+     * exports and imports: the table's or the export's ARN, then the bucket */
+    if (backup_auth_resource(c) || export_auth_resource(c)) {
+        const char *(*next)(struct ddb_call *, size_t, const char **) =
+            backup_auth_resource(c) ? backup_target_action : export_target_action;
+
+        q.resource = backup_auth_resource(c) ? backup_auth_resource(c) : export_auth_resource(c);
+        for (size_t i = 0; q.action; q.action = next(c, i++, &q.resource))
             if (authz_check(box->authz, &q, &e) != ERR_OK) {
                 error_with_id(c->r, c->rid, 400, "AccessDeniedException", e.msg);
                 return false;

@@ -205,12 +205,19 @@ enum err_code backup_collect(struct store_txn *t, uint64_t id, uint64_t to, stru
 
 /* pitr_collect_undo - the history of table @id after @when (ms) in @t,
  * newest first, from before history key @pos (empty: the newest) into @p
- * (op 'I' or 'K'); @pos moves. */
+ * (op 'I' or 'K'; k: the 8-byte big-endian time of the change); @pos moves. */
 enum err_code pitr_collect_undo(struct store_txn *t, uint64_t id, int64_t when, struct buf *pos,
                                 struct backup_piece *p, struct err *e);
 
 /* pitr_enabled - ERR_OK when table @id has PITR on in @t, else ERR_NOTFOUND. */
 enum err_code pitr_enabled(struct store_txn *t, uint64_t id, struct err *e);
+
+/* pitr_window - the earliest restorable time (ms) at @now of table @id in
+ * @from; ERR_NOTFOUND when PITR is off (exports: export.h). pitr_day_ms -
+ * the length of a day of the recovery period (TANDEM_DDB_PITR_DAY_SECONDS). */
+enum err_code pitr_window(struct store_txn *t, uint64_t id, int64_t now, int64_t *from,
+                          struct err *e);
+int64_t pitr_day_ms(void);
 
 /* ---- PITR hooks (pitr.c) ---- */
 

@@ -146,7 +146,9 @@ bool backup_restoring(const cJSON *desc)
 {
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(desc, "RestoreSummary");
 
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rs, "RestoreInProgress"));
+    /* an import (export.h) fills its table the same way */
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rs, "RestoreInProgress")) ||
+           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(desc, "_importing"));
 }
 
 static enum err_code del_key(struct store_txn *t, const void *k, size_t n, struct err *e)

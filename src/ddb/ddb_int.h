@@ -20,6 +20,7 @@
 #include "store.h"
 
 struct ddb_replicator;
+struct ddb_s3;
 struct ddb_call;
 struct creds_identity;
 
@@ -32,7 +33,9 @@ struct ddb {
     const struct ddb_replicator *repl; /* borrowed; NULL: no replication (ddb_repl.h) */
     char region[64];
     char account[16];
-    struct backup_jobs *jobs; /* backups' and restores' background copies (backup.h) */
+    struct backup_jobs *jobs;    /* backups' and restores' background copies (backup.h) */
+    const struct ddb_s3 *s3;     /* borrowed; NULL: no S3 for exports and imports (ddb_s3.h) */
+    struct export_jobs *exports; /* exports' and imports' background thread (export.h) */
 };
 
 struct ddb_call {

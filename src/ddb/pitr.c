@@ -437,7 +437,7 @@ enum err_code pitr_collect_undo(struct store_txn *t, uint64_t id, int64_t when, 
         }
         if ((int64_t)get_be64(v.ptr) <= when)
             break;
-        backup_piece_add(p, ((const char *)v.ptr)[8] == 'I' ? 'I' : 'K', NULL, 0,
+        backup_piece_add(p, ((const char *)v.ptr)[8] == 'I' ? 'I' : 'K', v.ptr, 8,
                          (const char *)v.ptr + 9, v.len - 9);
         buf_reset(pos);
         buf_append(pos, k.ptr, k.len);
@@ -596,4 +596,20 @@ enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const c
     if (!rc)
         rc = hist_drop(t, id, 0, SIZE_MAX, e);
     return rc;
+}
+
+enum err_code pitr_window(struct store_txn *t, uint64_t id, int64_t now, int64_t *from,
+                          struct err *e)
+{
+    struct pitr p;
+    enum err_code rc = pitr_get(t, id, &p, e);
+
+    if (!rc)
+        *from = earliest(&p, now);
+    return rc;
+}
+
+int64_t pitr_day_ms(void)
+{
+    return day_ms;
 }

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "iam.h"
 #include "log.h"
+#include "ddb_s3_hook.h"
 #include "mem.h"
 #include "metrics.h"
 #include "repl.h"
@@ -37,6 +38,7 @@ struct region {
     struct s3 *s3;
     struct iam *iam;
     struct authz authz;
+    struct ddb_s3_hook *ddb_s3; /* exports and imports reach S3 through it */
 };
 
 enum { MAX_PEERS = 16 };
@@ -974,6 +976,13 @@ int server_main(int argc, char **argv)
                                  .ttl_interval_s = a.ttl_interval ? a.ttl_interval : 60};
         if (ddb_open(&dopts, &rg.ddb, &e))
             goto out;
+        const char *pr[MAX_PEERS], *pu[MAX_PEERS];
+        for (size_t i = 0; i < a.npeers; i++) {
+            pr[i] = a.peers[i].region;
+            pu[i] = a.peers[i].url;
+        }
+        rg.ddb_s3 = ddb_s3_hook_new(rg.name, a.access_key, a.secret_key, pr, pu, a.npeers);
+        ddb_set_s3(rg.ddb, ddb_s3_hook_get(rg.ddb_s3));
     }
     {
         struct s3_peer s3p[MAX_PEERS]; /* object replication asks the same peers */
@@ -1028,7 +1037,8 @@ int server_main(int argc, char **argv)
         if (parse_listen(a.listen, &self, &port, &e) == ERR_OK) {
             char *url = self_url(self, http_server_port(plain));
             fn_set_endpoint(rg.fn, url, a.public_url);
-            s3_set_self_url(rg.s3, url); /* replication into this region's own buckets */
+            s3_set_self_url(rg.s3, url);          /* replication into this region's own buckets */
+            ddb_s3_hook_set_self(rg.ddb_s3, url); /* exports and imports */
             free(url);
         }
         free(self);
@@ -1053,6 +1063,7 @@ out:
     http_server_stop(plain);
     repl_close(rg.repl);
     ddb_close(rg.ddb);
+    ddb_s3_hook_free(rg.ddb_s3);
     iam_close(rg.iam);
     s3_close(rg.s3);
     store_close(rg.store);

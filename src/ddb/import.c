@@ -1,0 +1,644 @@
+/* import.c - ImportTable, DescribeImport, ListImports and the import's run
+ * on the export thread (export.h).
+ *
+ * ImportTable creates the table through CreateTable's own path
+ * (table_create_filled) with "_importing" in its descriptor (DescribeTable:
+ * CREATING; DeleteTable refused; a table whose import a restart cut off is
+ * removed at the next start, as a restore's is, see backup.h) and records
+ * the import, IN_PROGRESS, in the same store write. The thread then lists
+ * the objects under S3KeyPrefix, reads each whole, decompresses it (GZIP or
+ * NONE), and writes its good lines as items, a piece (backup_piece_items
+ * items or 4 MiB) per store write, keeping the table's counters and
+ * indexes; a line that is not an item of the table counts in ErrorCount.
+ * At the end the table becomes ACTIVE and the import COMPLETED; when S3
+ * fails the import is FAILED and the table removed. */
+#include "export.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "attr.h"
+#include "backup.h"
+#include "clock.h"
+#include "item.h"
+#include "log.h"
+#include "mem.h"
+#include "table.h"
+
+enum { INFLATE_MAX = 1 << 30 }; /* an object decompressing past this fails */
+
+/* ---- one line ---- */
+
+enum err_code import_parse_line(const struct import_format *f, const struct table_keys *k,
+                                const char *line, size_t n, cJSON **out, struct err *e)
+{
+    cJSON *root = NULL, *item = NULL;
+    struct buf key;
+    enum err_code rc;
+
+    *out = NULL;
+    if (f->csv) {
+        rc = import_csv_item(f, k, line, n, &item, e);
+        if (rc)
+            return rc;
+    } else {
+        root = cJSON_ParseWithLength(line, n);
+        if (!cJSON_IsObject(root) ||
+            !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "Item"))) {
+            cJSON_Delete(root);
+            return err_set(e, ERR_INVALID, "not a DynamoDB JSON item line");
+        }
+        item = cJSON_DetachItemFromObjectCaseSensitive(root, "Item");
+        cJSON_Delete(root);
+    }
+    rc = attr_validate_item(item, e);
+    buf_init(&key, 0);
+    if (!rc)
+        rc = item_key_build(k, item, false, &key, e);
+    buf_free(&key);
+    if (!rc && attr_item_size(item) > DDB_ITEM_MAX)
+        rc = err_set(e, ERR_INVALID, "Item size has exceeded the maximum allowed size");
+    if (rc) {
+        cJSON_Delete(item);
+        return rc;
+    }
+    *out = item;
+    return ERR_OK;
+}
+
+/* csv_field - the next field of @line at *@pos (quoted fields with ""
+ * escapes) into @out; false at the end of the line. */
+static bool csv_field(const char *line, size_t n, size_t *pos, char delim, struct buf *out,
+                      bool *bad)
+{
+    size_t i = *pos;
+
+    buf_reset(out);
+    if (i > n)
+        return false;
+    if (i < n && line[i] == '"') {
+        for (i++;; i++) {
+            if (i >= n) {
+                *bad = true; /* no closing quote */
+                break;
+            }
+            if (line[i] == '"') {
+                if (i + 1 < n && line[i + 1] == '"') {
+                    buf_putc(out, '"');
+                    i++;
+                    continue;
+                }
+                i++;
+                break;
+            }
+            buf_putc(out, line[i]);
+        }
+        if (i < n && line[i] != delim)
+            *bad = true;
+    } else {
+        while (i < n && line[i] != delim)
+            buf_putc(out, line[i++]);
+    }
+    *pos = i + 1; /* past the delimiter, or past the end */
+    buf_putc(out, '\0');
+    return true;
+}
+
+/* csv_split - the fields of @line (owned strings into @v, at most @max). */
+static size_t csv_split(const struct import_format *f, const char *line, size_t n, char **v,
+                        size_t max, bool *bad)
+{
+    struct buf fb;
+    size_t pos = 0, cnt = 0;
+
+    buf_init(&fb, 0);
+    while (csv_field(line, n, &pos, f->delim, &fb, bad)) {
+        if (cnt == max) {
+            *bad = true;
+            break;
+        }
+        v[cnt++] = xstrdup(fb.ptr);
+    }
+    buf_free(&fb);
+    return cnt;
+}
+
+void import_csv_header(struct import_format *f, const char *line, size_t n)
+{
+    bool bad = false;
+
+    f->ncols = csv_split(f, line, n, f->cols, IMPORT_COLS_MAX, &bad);
+}
+
+void import_format_free(struct import_format *f)
+{
+    for (size_t i = 0; i < f->ncols; i++)
+        free(f->cols[i]);
+    f->ncols = 0;
+}
+
+enum err_code import_csv_item(const struct import_format *f, const struct table_keys *k,
+                              const char *line, size_t n, cJSON **out, struct err *e)
+{
+    char *v[IMPORT_COLS_MAX];
+    bool bad = false;
+    size_t cnt = csv_split(f, line, n, v, IMPORT_COLS_MAX, &bad);
+    cJSON *item = cJSON_CreateObject();
+
+    if (cnt != f->ncols)
+        bad = true;
+    for (size_t i = 0; i < cnt && !bad; i++) {
+        const char *type = "S";
+
+        if (strcmp(f->cols[i], k->hash) == 0)
+            type = k->htype == KEYS_N ? "N" : k->htype == KEYS_B ? "B" : "S";
+        else if (k->has_range && strcmp(f->cols[i], k->range) == 0)
+            type = k->rtype == KEYS_N ? "N" : k->rtype == KEYS_B ? "B" : "S";
+        if (!v[i][0] && strcmp(type, "S") == 0 && strcmp(f->cols[i], k->hash) != 0 &&
+            !(k->has_range && strcmp(f->cols[i], k->range) == 0))
+            continue; /* an empty value: no attribute */
+        cJSON *av = cJSON_AddObjectToObject(item, f->cols[i]);
+
+        if (!av) /* the same column twice */
+            bad = true;
+        else
+            cJSON_AddStringToObject(av, type, v[i]);
+    }
+    for (size_t i = 0; i < cnt; i++)
+        free(v[i]);
+    if (bad) {
+        cJSON_Delete(item);
+        return err_set(e, ERR_INVALID, "the CSV line does not match the header");
+    }
+    *out = item;
+    return ERR_OK;
+}
+
+/* ---- the run ---- */
+
+struct imp {
+    struct ddb *d;
+    cJSON *rec;
+    struct table_keys k;
+    struct import_format f;
+    struct backup_piece piece; /* op 'I': item JSON */
+    uint64_t processed, imported, errors, bytes;
+    char fail_code[64], fail_msg[400];
+};
+
+static enum err_code piece_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct imp *x = arg;
+    struct table_keys k;
+    enum err_code rc = table_keys_get(t, xp_str(x->rec, "_table"), &k, e);
+
+    if (!rc && k.id != x->k.id)
+        rc = err_set(e, ERR_NOTFOUND, "the table is gone");
+    for (size_t i = 0; !rc && i < x->piece.n; i++) {
+        const struct backup_ent *en = &x->piece.v[i];
+        cJSON *item = cJSON_ParseWithLength(en->v, en->vl);
+
+        rc = item ? backup_item_set(t, &k, en->v, en->vl, item, e)
+                  : err_set(e, ERR_INTERNAL, "corrupt item");
+        cJSON_Delete(item);
+    }
+    return rc;
+}
+
+static bool flush(struct imp *x)
+{
+    struct err e = {0};
+
+    if (!x->piece.n)
+        return true;
+    if (store_write(x->d->store, piece_apply, x, &e)) {
+        snprintf(x->fail_code, sizeof(x->fail_code), "InternalServerError");
+        snprintf(x->fail_msg, sizeof(x->fail_msg), "%s", e.msg);
+    } else {
+        x->imported += x->piece.n;
+    }
+    backup_piece_clear(&x->piece);
+    return !x->fail_code[0] && !xp_stopping(x->d, true);
+}
+
+static bool one_line(struct imp *x, const char *line, size_t n, bool *header)
+{
+    cJSON *item = NULL;
+    struct err e = {0};
+    char *text;
+
+    if (n && line[n - 1] == '\r')
+        n--;
+    if (!n)
+        return true;
+    if (*header) { /* a CSV file's first line names its columns */
+        import_format_free(&x->f);
+        import_csv_header(&x->f, line, n);
+        *header = false;
+        return true;
+    }
+    x->processed++;
+    x->bytes += n;
+    if (import_parse_line(&x->f, &x->k, line, n, &item, &e)) {
+        x->errors++;
+        return true;
+    }
+    text = cJSON_PrintUnformatted(item);
+    cJSON_Delete(item);
+    backup_piece_add(&x->piece, 'I', NULL, 0, text, strlen(text));
+    free(text);
+    return !backup_piece_full(&x->piece) || flush(x);
+}
+
+/* inflate_all - @in (gzip or zlib, members one after another) into @out. */
+static bool inflate_all(const struct buf *in, struct buf *out)
+{
+    z_stream z = {0};
+    unsigned char chunk[65536];
+    int r = Z_OK;
+
+    if (inflateInit2(&z, 15 + 32) != Z_OK)
+        return false;
+    z.next_in = (unsigned char *)in->ptr;
+    z.avail_in = (uInt)in->len;
+    while (z.avail_in > 0 || r != Z_STREAM_END) {
+        z.next_out = chunk;
+        z.avail_out = sizeof(chunk);
+        r = inflate(&z, Z_NO_FLUSH);
+        buf_append(out, chunk, sizeof(chunk) - z.avail_out);
+        if (out->len > INFLATE_MAX || (r != Z_OK && r != Z_STREAM_END) ||
+            (r == Z_OK && z.avail_in == 0 && z.avail_out > 0))
+            break;
+        if (r == Z_STREAM_END && z.avail_in > 0)
+            inflateReset(&z);
+        else if (r == Z_STREAM_END)
+            break;
+    }
+    inflateEnd(&z);
+    return r == Z_STREAM_END;
+}
+
+static void fail(struct imp *x, const char *code, const char *msg)
+{
+    if (x->fail_code[0])
+        return;
+    snprintf(x->fail_code, sizeof(x->fail_code), "%s", code);
+    snprintf(x->fail_msg, sizeof(x->fail_msg), "%s", msg);
+}
+
+static bool one_object(struct imp *x, const char *bucket, const char *key, bool gz)
+{
+    struct buf raw, plain;
+    struct ddb_s3_err er = {0};
+    const struct buf *body = &raw;
+    bool header = x->f.csv && !x->f.header_given, ok = true;
+    int st;
+
+    buf_init(&raw, 0);
+    buf_init(&plain, 0);
+    st = x->d->s3->get(x->d->s3->ud, bucket, key, &raw, &er);
+    if (st != 200) {
+        char msg[400];
+
+        snprintf(msg, sizeof(msg), "%s: %s%s%s", key, er.code[0] ? er.code : "unreachable",
+                 er.msg[0] ? ": " : "", er.msg);
+        fail(x, export_s3_fail(st, &er), msg);
+        ok = false;
+    } else if (gz && raw.len) {
+        if (inflate_all(&raw, &plain))
+            body = &plain;
+        else
+            x->errors++, body = NULL; /* not gzip: the whole object is one error */
+    }
+    for (size_t i = 0; ok && body && i < body->len;) {
+        const char *p = body->ptr + i;
+        const char *nl = memchr(p, '\n', body->len - i);
+        size_t n = nl ? (size_t)(nl - p) : body->len - i;
+
+        ok = one_line(x, p, n, &header);
+        i += n + 1;
+    }
+    buf_free(&raw);
+    buf_free(&plain);
+    return ok;
+}
+
+struct fin {
+    struct imp *x;
+    const char *arn;
+    uint64_t ids[BACKUP_IDS_MAX];
+    size_t nids;
+};
+
+static enum err_code fin_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct fin *f = arg;
+    struct imp *x = f->x;
+    const char *name = xp_str(x->rec, "_table");
+    cJSON *rec = NULL, *desc = NULL;
+    struct table_keys k;
+    enum err_code rc = xp_meta_get(t, xp_import.prefix, f->arn, &rec, e);
+
+    f->nids = 0;
+    if (rc)
+        return rc;
+    xp_set_num(rec, "EndTime", (double)clock_wall_ms() / 1000.0);
+    xp_set_num(rec, "ProcessedItemCount", (double)x->processed);
+    xp_set_num(rec, "ImportedItemCount", (double)x->imported);
+    xp_set_num(rec, "ErrorCount", (double)x->errors);
+    xp_set_num(rec, "ProcessedSizeBytes", (double)x->bytes);
+    xp_set_str(rec, "ImportStatus", x->fail_code[0] ? "FAILED" : "COMPLETED");
+    if (x->fail_code[0]) {
+        xp_set_str(rec, "FailureCode", x->fail_code);
+        xp_set_str(rec, "FailureMessage", x->fail_msg);
+    }
+    rc = xp_rec_put(t, &xp_import, rec, e);
+    cJSON_Delete(rec);
+    if (!rc)
+        rc = table_keys_get(t, name, &k, e);
+    if (rc == ERR_NOTFOUND || (!rc && k.id != x->k.id))
+        return ERR_OK;
+    if (!rc && x->fail_code[0]) /* a failed import leaves no table */
+        return backup_table_remove(t, name, k.id, f->ids, &f->nids, e);
+    if (!rc)
+        rc = table_desc_get(t, name, &desc, e);
+    if (!rc) {
+        cJSON_DeleteItemFromObjectCaseSensitive(desc, "_importing");
+        rc = table_desc_put(t, name, desc, e);
+    }
+    cJSON_Delete(desc);
+    return rc;
+}
+
+void import_run(struct ddb *d, const char *arn)
+{
+    struct imp x = {.d = d};
+    struct store_txn *t = NULL;
+    struct err e = {0};
+    struct buf keys;
+    struct ddb_s3_err er = {0};
+    struct fin f = {.x = &x, .arn = arn};
+    const cJSON *src, *csv;
+    const char *bucket, *prefix, *owner, *comp;
+    enum err_code rc = store_read_begin(d->store, &t, &e);
+
+    if (!rc)
+        rc = xp_meta_get(t, xp_import.prefix, arn, &x.rec, &e);
+    if (!rc)
+        rc = table_keys_get(t, xp_str(x.rec, "_table"), &x.k, &e);
+    store_txn_abort(t);
+    if (rc || (double)x.k.id != xp_num(x.rec, "_tid")) {
+        log_warn("event=ddb_import_lost arn=%s err=%s", arn, e.msg);
+        cJSON_Delete(x.rec);
+        return;
+    }
+    src = cJSON_GetObjectItemCaseSensitive(x.rec, "S3BucketSource");
+    bucket = xp_str(src, "S3Bucket");
+    prefix = xp_str(src, "S3KeyPrefix");
+    owner = xp_str(src, "S3BucketOwner");
+    comp = xp_str(x.rec, "InputCompressionType");
+    csv = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(x.rec, "InputFormatOptions"), "Csv");
+    import_format_init(&x.f, strcmp(xp_str(x.rec, "InputFormat"), "CSV") == 0, csv);
+    buf_init(&keys, 0);
+    if (!d->s3) {
+        fail(&x, "S3Unreachable", "S3 is not available to DynamoDB in this region");
+    } else if (owner && strcmp(owner, d->account) != 0) {
+        fail(&x, "S3AccessDenied", "Access Denied: the bucket is not owned by that account");
+    } else {
+        int st = d->s3->list(d->s3->ud, bucket, prefix ? prefix : "", &keys, &er);
+
+        if (st != 200) {
+            char msg[400];
+
+            snprintf(msg, sizeof(msg), "%s%s%s", er.code[0] ? er.code : "S3 is unreachable",
+                     er.msg[0] ? ": " : "", er.msg);
+            fail(&x, export_s3_fail(st, &er), msg);
+        } else if (!keys.len) {
+            fail(&x, "S3NoSuchKey", "No objects under the S3KeyPrefix");
+        }
+    }
+    for (size_t i = 0; !x.fail_code[0] && i < keys.len;) {
+        const char *key = keys.ptr + i;
+
+        if (!one_object(&x, bucket, key, comp && strcmp(comp, "GZIP") == 0))
+            break;
+        i += strlen(key) + 1;
+    }
+    if (!x.fail_code[0])
+        flush(&x);
+    backup_piece_clear(&x.piece);
+    if (xp_stopping(d, false)) {
+        log_info("event=ddb_import_stopped arn=%s", arn);
+    } else {
+        rc = store_write(d->store, fin_apply, &f, &e);
+        if (!rc && f.nids)
+            for (size_t i = 0; i < f.nids; i++)
+                backup_job_drop(d, f.ids[i]);
+        log_info("event=ddb_import_done arn=%s status=%s items=%llu errors=%llu code=%s", arn,
+                 x.fail_code[0] ? "FAILED" : "COMPLETED", (unsigned long long)x.imported,
+                 (unsigned long long)x.errors, x.fail_code);
+        if (rc)
+            log_warn("event=ddb_import_record_failed arn=%s err=%s", arn, e.msg);
+    }
+    import_format_free(&x.f);
+    buf_free(&keys);
+    cJSON_Delete(x.rec);
+}
+
+void import_format_init(struct import_format *f, bool csv, const cJSON *opts)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(opts, "HeaderList"), *col;
+    const char *d = xp_str(opts, "Delimiter");
+
+    memset(f, 0, sizeof(*f));
+    f->csv = csv;
+    f->delim = d && *d ? *d : ',';
+    cJSON_ArrayForEach(col, h)
+    {
+        if (cJSON_IsString(col) && f->ncols < IMPORT_COLS_MAX)
+            f->cols[f->ncols++] = xstrdup(col->valuestring);
+    }
+    f->header_given = f->ncols > 0;
+}
+
+/* ---- ImportTable ---- */
+
+struct req {
+    struct ddb_call *c;
+    const char *token, *params;
+    cJSON *rec;
+    char *out; /* owned: ImportTableDescription */
+};
+
+static enum err_code req_fill(struct store_txn *t, void *arg, const char *name, cJSON *desc,
+                              struct err *e)
+{
+    struct req *x = arg;
+    char uuid[37], *arn;
+    int64_t now = clock_wall_ms();
+    enum err_code rc;
+
+    ddb_uuid(uuid);
+    arn = xp_strf("%s/import/%014lld-%.8s", xp_str(desc, "TableArn"), (long long)now, uuid);
+    cJSON_AddTrueToObject(desc, "_importing");
+    xp_set_str(x->rec, "ImportArn", arn);
+    xp_set_str(x->rec, "ImportStatus", "IN_PROGRESS");
+    xp_set_str(x->rec, "TableArn", xp_str(desc, "TableArn"));
+    xp_set_str(x->rec, "TableId", xp_str(desc, "TableId"));
+    xp_set_num(x->rec, "StartTime", (double)now / 1000.0);
+    xp_set_str(x->rec, "_table", name);
+    xp_set_num(x->rec, "_tid", xp_num(desc, "_id"));
+    rc = xp_rec_put(t, &xp_import, x->rec, e);
+    if (!rc)
+        rc = xp_token_put(t, &xp_import, x->token, arn, e);
+    free(x->out);
+    x->out = rc ? NULL : xp_describe(x->rec);
+    free(arn);
+    return rc;
+}
+
+static void req_created(struct ddb_call *sub, int status, struct buf *body)
+{
+    struct req *x = sub->hook_arg;
+    struct ddb_call *c = x->c;
+    char *out = x->out;
+    cJSON *rec = x->rec;
+    struct buf b;
+
+    buf_init(&b, 0);
+    if (status == 200 && out) {
+        xp_enqueue(c->d, &xp_import, xp_str(rec, "ImportArn"));
+        buf_printf(&b, "{\"ImportTableDescription\":%s}", out);
+        ddb_reply(c, &b);
+    } else if (memmem(body->ptr, body->len, "TableAlreadyExistsException", 27)) {
+        /* CreateTable's words for a restore; ImportTable answers as CreateTable does */
+        const cJSON *tcp = cJSON_GetObjectItemCaseSensitive(rec, "TableCreationParameters");
+
+        buf_free(&b);
+        backup_reply_error(c, "ResourceInUseException", "Table already exists: %s",
+                           xp_str(tcp, "TableName"));
+    } else {
+        buf_append(&b, body->ptr, body->len);
+        ddb_reply_status(c, status, &b);
+    }
+    free(out);
+    cJSON_Delete(rec);
+}
+
+void import_table(struct ddb_call *c)
+{
+    static const char *const fmts[] = {"DYNAMODB_JSON", "ION", "CSV", NULL};
+    static const char *const comps[] = {"GZIP", "ZSTD", "NONE", NULL};
+    struct req *x = arena_calloc(c->a, sizeof(*x));
+    const cJSON *src = ddb_arg_obj(c, c->in, "S3BucketSource");
+    const char *bucket = src ? ddb_arg_str(c, src, "S3Bucket") : NULL;
+    int fmt = ddb_arg_enum(c, c->in, "InputFormat", "inputFormat", fmts);
+    int comp = ddb_arg_enum(c, c->in, "InputCompressionType", "inputCompressionType", comps);
+    const cJSON *opts = ddb_arg_obj(c, c->in, "InputFormatOptions");
+    const cJSON *tcp = ddb_arg_obj(c, c->in, "TableCreationParameters");
+    const cJSON *csv = opts ? ddb_arg_obj(c, opts, "Csv") : NULL;
+    const char *delim = csv ? ddb_arg_str(c, csv, "Delimiter") : NULL;
+    struct store_txn *t = NULL;
+    struct err e = {0};
+    struct ddb_call *sub;
+    struct table_fill fill = {req_fill, NULL, x};
+    enum err_code rc;
+
+    x->token = ddb_arg_str(c, c->in, "ClientToken");
+    if (!src)
+        ddb_verr_null(c, "s3BucketSource");
+    else if (!bucket)
+        ddb_verr_null(c, "s3BucketSource.s3Bucket");
+    if (fmt < 0 && !cJSON_GetObjectItemCaseSensitive(c->in, "InputFormat"))
+        ddb_verr_null(c, "inputFormat");
+    if (!tcp)
+        ddb_verr_null(c, "tableCreationParameters");
+    if (delim && strlen(delim) != 1)
+        ddb_verr(c,
+                 "Value '%.20s' at 'inputFormatOptions.csv.delimiter' failed to satisfy "
+                 "constraint: Member must have length less than or equal to 1",
+                 delim);
+    xp_check_token(c, x->token);
+    if (ddb_args_failed(c))
+        return;
+    if (fmt == 1) {
+        backup_reply_error(c, "ValidationException",
+                           "InputFormat ION is not supported by this region; use DYNAMODB_JSON "
+                           "or CSV");
+        return;
+    }
+    if (comp == 1) {
+        backup_reply_error(c, "ValidationException",
+                           "InputCompressionType ZSTD is not supported by this region; use GZIP "
+                           "or NONE");
+        return;
+    }
+    if (delim && !strchr(",\t:;| ", *delim)) {
+        backup_reply_error(c, "ValidationException",
+                           "The CSV Delimiter must be one of comma, tab, colon, semicolon, pipe "
+                           "or space");
+        return;
+    }
+    x->params = xp_params(c);
+    if (x->token) {
+        rc = store_read_begin(c->d->store, &t, &e);
+        if (!rc)
+            rc = xp_token_find(t, &xp_import, x->token, x->params, &x->out, &e);
+        store_txn_abort(t);
+        if (rc == ERR_CONFLICT) {
+            backup_reply_error(c, "ImportConflictException", "%s", e.msg);
+            return;
+        }
+        if (rc == ERR_OK) {
+            struct buf b;
+
+            buf_init(&b, 0);
+            buf_printf(&b, "{\"ImportTableDescription\":%s}", x->out);
+            free(x->out);
+            ddb_reply(c, &b);
+            return;
+        }
+        if (rc != ERR_NOTFOUND) {
+            ddb_reply_err(c, rc, e.msg);
+            return;
+        }
+    } else {
+        char *u = arena_alloc(c->a, 37);
+
+        ddb_uuid(u);
+        x->token = u;
+    }
+    x->c = c;
+    x->rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(x->rec, "ClientToken", x->token);
+    cJSON_AddItemToObject(x->rec, "S3BucketSource", cJSON_Duplicate(src, true));
+    cJSON_AddNumberToObject(x->rec, "ErrorCount", 0);
+    cJSON_AddStringToObject(x->rec, "InputFormat", fmts[fmt]);
+    if (opts)
+        cJSON_AddItemToObject(x->rec, "InputFormatOptions", cJSON_Duplicate(opts, true));
+    cJSON_AddStringToObject(x->rec, "InputCompressionType", comp < 0 ? "NONE" : comps[comp]);
+    cJSON_AddItemToObject(x->rec, "TableCreationParameters", cJSON_Duplicate(tcp, true));
+    cJSON_AddNumberToObject(x->rec, "ProcessedSizeBytes", 0);
+    cJSON_AddNumberToObject(x->rec, "ProcessedItemCount", 0);
+    cJSON_AddNumberToObject(x->rec, "ImportedItemCount", 0);
+    cJSON_AddStringToObject(x->rec, "_params", x->params);
+    sub = ddb_subcall(c, "CreateTable", cJSON_Duplicate(tcp, true), req_created, x);
+    table_create_filled(sub, &fill);
+}
+
+void import_describe(struct ddb_call *c)
+{
+    xp_describe_call(c, &xp_import, "ImportTableDescription", "ImportNotFoundException");
+}
+
+void import_list(struct ddb_call *c)
+{
+    static const char *const members[] = {
+        "ImportArn",   "ImportStatus", "TableArn", "S3BucketSource",
+        "InputFormat", "StartTime",    "EndTime",  NULL};
+
+    xp_list(c, &xp_import, "PageSize", "ImportSummaryList", members);
+}

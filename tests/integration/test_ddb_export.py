@@ -1,0 +1,662 @@
+"""DynamoDB table exports to S3 (ExportTableToPointInTime, DescribeExport,
+ListExports) through boto3 and the aws CLI v2: the export runs in the
+background and writes DynamoDB's documented layout into a bucket of the
+region (_started, manifest-summary.json and .checksum, manifest-files.json
+and .checksum, data/*.json.gz), read back here with the S3 API; an
+ExportTime in the past gives the table as it was then (PITR history), an
+incremental export the changes between two times; ClientToken idempotency,
+the errors, and an export cut off by kill -9 (FAILED after the restart).
+A short PITR 'day' (TANDEM_DDB_PITR_DAY_SECONDS) scales the 15-minute
+minimum of an incremental export's period down to about a second."""
+
+import base64
+import gzip
+import hashlib
+import json
+import math
+import os
+import subprocess
+import time
+import unittest
+import uuid
+from unittest import mock
+
+from botocore.exceptions import ClientError
+
+from repl_helpers import wait_until
+from tandem_harness import ServerTestCase
+
+AWS_V2 = "/usr/bin/aws"
+DAY_SECONDS = 100  # 15 minutes of a 100-second day: about 1.04 s
+
+
+def every_type(pk, n):
+    return {"pk": {"S": pk}, "sk": {"N": str(n)},
+            "s": {"S": "text é ✓"}, "n": {"N": "-12500"}, "b": {"B": b"\x00\x01\xff"},
+            "bool": {"BOOL": True}, "null": {"NULL": True},
+            "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}, "bs": {"BS": [b"x", b"y"]},
+            "l": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"k": {"S": "v"}}}]},
+            "m": {"M": {"inner": {"L": [{"BOOL": False}]}, "e": {"S": ""}}}}
+
+
+def canon(item, raw=False):
+    """@item with its sets sorted; with @raw, an item as boto3 gives it
+    (bytes for B) made what DynamoDB JSON text holds (base64)."""
+    def b(x):
+        return base64.b64encode(x).decode() if raw else x
+
+    def av(v):
+        (t, x), = v.items()
+        if t in ("SS", "NS", "BS"):
+            return {t: sorted(b(e) if t == "BS" else e for e in x)}
+        if t == "L":
+            return {"L": [av(e) for e in x]}
+        if t == "M":
+            return {"M": {k: av(e) for k, e in x.items()}}
+        return {t: b(x) if t == "B" else x}
+    return {k: av(v) for k, v in item.items()}
+
+
+def mark():
+    """A whole second (boto3 sends timestamps in whole seconds) just past:
+    what was written before the call is before it, what is written after
+    the call is after it."""
+    t = math.ceil(time.time() + 0.05)
+    time.sleep(max(0, t + 0.2 - time.time()))
+    return t
+
+
+class Base(ServerTestCase):
+    knobs = {"TANDEM_DDB_PITR_DAY_SECONDS": str(DAY_SECONDS)}
+
+    @classmethod
+    def setUpClass(cls):
+        with mock.patch.dict(os.environ, cls.knobs):  # the server's environment
+            super().setUpClass()
+        cls.ddb = cls.server.boto3()
+        cls.s3 = cls.server.boto3("s3")
+        cls.bucket = "dr-" + uuid.uuid4().hex[:12]
+        cls.s3.create_bucket(Bucket=cls.bucket)
+
+    def new_table(self, pitr=True):
+        name = "ex-" + uuid.uuid4().hex[:10]
+        self.ddb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "N"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        if pitr:
+            self.ddb.update_continuous_backups(
+                TableName=name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        return name, self.ddb.describe_table(TableName=name)["Table"]
+
+    def fill(self, table, n, prefix="p"):
+        for start in range(0, n, 25):
+            self.ddb.batch_write_item(RequestItems={table: [
+                {"PutRequest": {"Item": every_type("%s%d" % (prefix, i % 7), i)}}
+                for i in range(start, min(n, start + 25))]})
+
+    def wait(self, arn, timeout=60):
+        def done():
+            d = self.ddb.describe_export(ExportArn=arn)["ExportDescription"]
+            return d if d["ExportStatus"] != "IN_PROGRESS" else None
+        return wait_until(done, timeout=timeout, what="export " + arn)
+
+    def err(self, fn, **kw):
+        with self.assertRaises(ClientError) as cm:
+            fn(**kw)
+        e = cm.exception.response["Error"]
+        return e["Code"], e.get("Message", "")
+
+    def get(self, key):
+        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def exported(self, desc):
+        """(summary, manifest lines, every data line) of a COMPLETED export."""
+        summary = json.loads(self.get(desc["ExportManifest"]))
+        files = [json.loads(x) for x in self.get(summary["manifestFilesS3Key"]).splitlines()]
+        lines = []
+        for f in files:
+            raw = self.get(f["dataFileS3Key"])
+            self.assertEqual(base64.b64decode(f["md5Checksum"]), hashlib.md5(raw).digest())
+            self.assertEqual(f["etag"], hashlib.md5(raw).hexdigest())
+            got = [json.loads(x) for x in gzip.decompress(raw).splitlines()]
+            self.assertEqual(len(got), f["itemCount"])
+            lines += got
+        return summary, files, lines
+
+    def export(self, n=40):
+        name, td = self.new_table()
+        self.fill(name, n)
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket, S3Prefix="dr/" + name)[
+            "ExportDescription"]
+        d = self.wait(d["ExportArn"])
+        self.assertEqual(d["ExportStatus"], "COMPLETED", d)
+        return name, d["ExportManifest"].rsplit("/", 1)[0] + "/data/"
+
+    def wait_import(self, ddb, arn, timeout=60):
+        def done():
+            d = ddb.describe_import(ImportArn=arn)["ImportTableDescription"]
+            return d if d["ImportStatus"] != "IN_PROGRESS" else None
+        return wait_until(done, timeout=timeout, what="import " + arn)
+
+
+class Full(Base):
+    def test_round_trip(self):
+        name, td = self.new_table()
+        self.fill(name, 60)
+        before = time.time()
+        out = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket, S3Prefix="dr/full")
+        d = out["ExportDescription"]
+        self.assertEqual(d["ExportStatus"], "IN_PROGRESS")
+        self.assertNotIn("ExportType", d)  # not given: DynamoDB leaves it out
+        self.assertEqual(d["ExportFormat"], "DYNAMODB_JSON")
+        self.assertEqual(d["TableArn"], td["TableArn"])
+        self.assertEqual(d["TableId"], td["TableId"])
+        self.assertEqual(d["S3Bucket"], self.bucket)
+        self.assertEqual(d["S3Prefix"], "dr/full")
+        self.assertTrue(d["ClientToken"])  # generated
+        self.assertRegex(d["ExportArn"], r"^%s/export/\d{14}-[0-9a-f]{8}$" % td["TableArn"])
+        self.assertLess(abs(d["ExportTime"].timestamp() - before), 5)
+        d = self.wait(d["ExportArn"])
+        self.assertEqual(d["ExportStatus"], "COMPLETED", d)
+        self.assertEqual(d["ItemCount"], 60)
+        self.assertGreater(d["BilledSizeBytes"], 60 * 50)
+        self.assertGreaterEqual(d["EndTime"], d["StartTime"])
+        export_id = d["ExportArn"].rsplit("/", 1)[1]
+        base = "dr/full/AWSDynamoDB/%s/" % export_id
+        self.assertEqual(d["ExportManifest"], base + "manifest-summary.json")
+        keys = [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=base)
+                ["Contents"]]
+        for k in ("_started", "manifest-summary.json", "manifest-summary.checksum",
+                  "manifest-files.json", "manifest-files.checksum"):
+            self.assertIn(base + k, keys)
+        self.assertTrue(any(k.startswith(base + "data/") and k.endswith(".json.gz")
+                            for k in keys), keys)
+        self.assertEqual(self.get(base + "_started"), b"")
+        summary, files, lines = self.exported(d)
+        self.assertEqual(self.get(base + "manifest-summary.checksum").decode(),
+                         hashlib.md5(self.get(base + "manifest-summary.json")).hexdigest())
+        self.assertEqual(self.get(base + "manifest-files.checksum").decode(),
+                         hashlib.md5(self.get(base + "manifest-files.json")).hexdigest())
+        self.assertEqual(summary["version"], "2020-06-30")
+        self.assertEqual(summary["exportArn"], d["ExportArn"])
+        self.assertEqual(summary["tableArn"], td["TableArn"])
+        self.assertEqual(summary["itemCount"], 60)
+        self.assertEqual(summary["outputFormat"], "DYNAMODB_JSON")
+        self.assertEqual(summary["s3Bucket"], self.bucket)
+        self.assertEqual(summary["manifestFilesS3Key"], base + "manifest-files.json")
+        self.assertRegex(summary["exportTime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(sum(f["itemCount"] for f in files), 60)
+        got = sorted((canon(x["Item"]) for x in lines), key=json.dumps)
+        want = sorted((canon(every_type("p%d" % (i % 7), i), raw=True) for i in range(60)),
+                      key=json.dumps)
+        self.assertEqual(got, want)
+        self.assertTrue(all(list(x) == ["Item"] for x in lines))
+        # ListExports: the table's filter, paging
+        arns = []
+        kw = {"TableArn": td["TableArn"], "MaxResults": 1}
+        while True:
+            page = self.ddb.list_exports(**kw)
+            arns += [s["ExportArn"] for s in page["ExportSummaries"]]
+            self.assertLessEqual(len(page["ExportSummaries"]), 1)
+            if "NextToken" not in page:
+                break
+            kw["NextToken"] = page["NextToken"]
+        self.assertEqual(arns, [d["ExportArn"]])
+        self.assertEqual(self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"],
+                         [{"ExportArn": d["ExportArn"], "ExportStatus": "COMPLETED"}])
+
+    def test_empty_table(self):
+        name, td = self.new_table()
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket,
+            ExportType="FULL_EXPORT")["ExportDescription"]
+        self.assertEqual(d["ExportType"], "FULL_EXPORT")
+        d = self.wait(d["ExportArn"])
+        self.assertEqual(d["ExportStatus"], "COMPLETED", d)
+        self.assertEqual(d["ItemCount"], 0)
+        self.assertTrue(d["ExportManifest"].startswith("AWSDynamoDB/"))
+        summary, files, lines = self.exported(d)
+        self.assertEqual(len(files), 1)  # an empty data file, as DynamoDB writes
+        self.assertEqual(lines, [])
+        self.assertIsNone(summary["s3Prefix"])
+
+    def test_past_export_time(self):
+        name, td = self.new_table()
+        self.fill(name, 30)
+        then = mark()
+        self.ddb.delete_item(TableName=name, Key={"pk": {"S": "p0"}, "sk": {"N": "0"}})
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "new"}, "sk": {"N": "1"}})
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "p1"}, "sk": {"N": "1"},
+                                                "changed": {"S": "yes"}})
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket, S3Prefix="dr/past",
+            ExportTime=then)["ExportDescription"]
+        d = self.wait(d["ExportArn"])
+        self.assertEqual(d["ExportStatus"], "COMPLETED", d)
+        self.assertEqual(d["ItemCount"], 30)
+        _, _, lines = self.exported(d)
+        got = sorted((canon(x["Item"]) for x in lines), key=json.dumps)
+        want = sorted((canon(every_type("p%d" % (i % 7), i), raw=True) for i in range(30)),
+                      key=json.dumps)
+        self.assertEqual(got, want)
+
+    def test_client_token(self):
+        name, td = self.new_table()
+        kw = dict(TableArn=td["TableArn"], S3Bucket=self.bucket, S3Prefix="dr/tok",
+                  ClientToken="tok-" + name)
+        a = self.ddb.export_table_to_point_in_time(**kw)["ExportDescription"]
+        b = self.ddb.export_table_to_point_in_time(**kw)["ExportDescription"]
+        self.assertEqual(a["ExportArn"], b["ExportArn"])
+        self.assertEqual(b["ClientToken"], "tok-" + name)
+        kw["S3Prefix"] = "dr/other"
+        code, msg = self.err(self.ddb.export_table_to_point_in_time, **kw)
+        self.assertEqual(code, "ExportConflictException")
+        self.wait(a["ExportArn"])
+        self.assertEqual(len(self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"]),
+                         1)
+
+    def test_errors(self):
+        name, td = self.new_table(pitr=False)
+        code, msg = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
+                             S3Bucket=self.bucket)
+        self.assertEqual(code, "PointInTimeRecoveryUnavailableException")
+        self.assertIn(name, msg)
+        name, td = self.new_table()
+        for when in (time.time() + 3600, time.time() - 3600):
+            code, _ = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
+                               S3Bucket=self.bucket, ExportTime=when)
+            self.assertEqual(code, "InvalidExportTimeException")
+        code, msg = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
+                             S3Bucket=self.bucket, ExportFormat="ION")
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("ION", msg)
+        code, _ = self.err(self.ddb.export_table_to_point_in_time,
+                           TableArn=td["TableArn"] + "x", S3Bucket=self.bucket)
+        self.assertEqual(code, "TableNotFoundException")
+        code, _ = self.err(self.ddb.export_table_to_point_in_time,
+                           TableArn=td["TableArn"], S3Bucket=self.bucket,
+                           ExportType="INCREMENTAL_EXPORT")
+        self.assertEqual(code, "ValidationException")
+        code, _ = self.err(self.ddb.describe_export,
+                           ExportArn=td["TableArn"] + "/export/01234567890123-abcdef01")
+        self.assertEqual(code, "ExportNotFoundException")
+        code, _ = self.err(self.ddb.list_exports, MaxResults=26)
+        self.assertEqual(code, "ValidationException")
+        # a missing bucket and another owner: the export fails, as DynamoDB's does
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket="no-such-" + name)["ExportDescription"]
+        d = self.wait(d["ExportArn"])
+        self.assertEqual((d["ExportStatus"], d["FailureCode"]), ("FAILED", "S3NoSuchBucket"))
+        self.assertTrue(d["FailureMessage"])
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket,
+            S3BucketOwner="999999999999")["ExportDescription"]
+        d = self.wait(d["ExportArn"])
+        self.assertEqual((d["ExportStatus"], d["FailureCode"]), ("FAILED", "S3AccessDenied"))
+        self.assertEqual(d["S3BucketOwner"], "999999999999")
+
+    def test_incremental(self):
+        name, td = self.new_table()
+        self.fill(name, 10)
+        t0 = mark()
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "p1"}, "sk": {"N": "1"},
+                                                "v": {"N": "1"}})
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "p1"}, "sk": {"N": "1"},
+                                                "v": {"N": "2"}})
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "fresh"}, "sk": {"N": "0"}})
+        self.ddb.delete_item(TableName=name, Key={"pk": {"S": "p2"}, "sk": {"N": "2"}})
+        time.sleep(1.1)
+        t1 = mark()
+        # after the window: not part of it, and NewImage is the state at t1
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "p1"}, "sk": {"N": "1"},
+                                                "v": {"N": "3"}})
+        self.ddb.put_item(TableName=name, Item={"pk": {"S": "p3"}, "sk": {"N": "3"}})
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket, S3Prefix="dr/inc",
+            ExportType="INCREMENTAL_EXPORT",
+            IncrementalExportSpecification={"ExportFromTime": t0, "ExportToTime": t1,
+                                            "ExportViewType": "NEW_AND_OLD_IMAGES"})[
+            "ExportDescription"]
+        self.assertEqual(d["ExportType"], "INCREMENTAL_EXPORT")
+        self.assertNotIn("ExportTime", d)
+        spec = d["IncrementalExportSpecification"]
+        self.assertEqual(spec["ExportViewType"], "NEW_AND_OLD_IMAGES")
+        d = self.wait(d["ExportArn"])
+        self.assertEqual(d["ExportStatus"], "COMPLETED", d)
+        summary, _, lines = self.exported(d)
+        self.assertEqual(summary["exportType"], "INCREMENTAL_EXPORT")
+        self.assertEqual(d["ItemCount"], 3)
+        by = {x["Keys"]["pk"]["S"]: x for x in lines}
+        self.assertEqual(set(by), {"p1", "fresh", "p2"})
+        self.assertEqual(by["p1"]["NewImage"]["v"], {"N": "2"})
+        self.assertEqual(canon(by["p1"]["OldImage"]), canon(every_type("p1", 1), raw=True))
+        self.assertEqual(by["fresh"]["NewImage"], {"pk": {"S": "fresh"}, "sk": {"N": "0"}})
+        self.assertNotIn("OldImage", by["fresh"])
+        self.assertNotIn("NewImage", by["p2"])
+        self.assertEqual(by["p2"]["Keys"], {"pk": {"S": "p2"}, "sk": {"N": "2"}})
+        for x in lines:
+            us = int(x["Metadata"]["WriteTimeMicros"]["N"])
+            self.assertTrue(t0 * 1e6 - 1e5 <= us <= t1 * 1e6 + 1e5, x)
+        # NEW_IMAGE: no old images; a period too short is refused
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket, ExportType="INCREMENTAL_EXPORT",
+            IncrementalExportSpecification={"ExportFromTime": t0, "ExportToTime": t1,
+                                            "ExportViewType": "NEW_IMAGE"})["ExportDescription"]
+        d = self.wait(d["ExportArn"])
+        _, _, lines = self.exported(d)
+        self.assertTrue(lines and all("OldImage" not in x for x in lines))
+        code, _ = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
+                           S3Bucket=self.bucket, ExportType="INCREMENTAL_EXPORT",
+                           IncrementalExportSpecification={"ExportFromTime": t0,
+                                                           "ExportToTime": t0 + 1})
+        self.assertEqual(code, "ValidationException")
+
+    @unittest.skipUnless(os.access(AWS_V2, os.X_OK), "no aws CLI v2")
+    def test_aws_cli_v2(self):
+        name, td = self.new_table()
+        self.fill(name, 5)
+        out = subprocess.run(
+            [AWS_V2, "--endpoint-url", self.server.url(), "--region", self.server.region,
+             "--output", "json", "dynamodb", "export-table-to-point-in-time",
+             "--table-arn", td["TableArn"], "--s3-bucket", self.bucket,
+             "--s3-prefix", "cli", "--export-format", "DYNAMODB_JSON"],
+            env=self.server.env(False), capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        arn = json.loads(out.stdout)["ExportDescription"]["ExportArn"]
+        d = self.wait(arn)
+        self.assertEqual((d["ExportStatus"], d["ItemCount"]), ("COMPLETED", 5), d)
+        out = subprocess.run(
+            [AWS_V2, "--endpoint-url", self.server.url(), "--region", self.server.region,
+             "--output", "json", "dynamodb", "describe-export", "--export-arn", arn],
+            env=self.server.env(False), capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["ExportDescription"]["ExportStatus"],
+                         "COMPLETED")
+
+
+def creation(name):
+    return {"TableName": name, "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "N"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "sk", "KeyType": "RANGE"}]}
+
+
+def scan_all(ddb, table):
+    items, kw = [], {"TableName": table}
+    while True:
+        page = ddb.scan(**kw)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return sorted((canon(x, raw=True) for x in items), key=json.dumps)
+        kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class Import(Base):
+    def test_round_trip(self):
+        name, data = self.export(60)
+        target = name + "-imported"
+        d = self.ddb.import_table(
+            S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": data},
+            InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
+            TableCreationParameters=creation(target))["ImportTableDescription"]
+        self.assertEqual(d["ImportStatus"], "IN_PROGRESS")
+        self.assertTrue(d["ClientToken"])
+        self.assertRegex(d["ImportArn"], r"table/%s/import/\d{14}-[0-9a-f]{8}$" % target)
+        self.assertEqual(d["TableCreationParameters"]["TableName"], target)
+        td = self.ddb.describe_table(TableName=target)["Table"]
+        self.assertEqual(d["TableArn"], td["TableArn"])
+        d = self.wait_import(self.ddb, d["ImportArn"])
+        self.assertEqual(d["ImportStatus"], "COMPLETED", d)
+        self.assertEqual((d["ImportedItemCount"], d["ProcessedItemCount"], d["ErrorCount"]),
+                         (60, 60, 0))
+        self.assertGreater(d["ProcessedSizeBytes"], 0)
+        self.assertGreaterEqual(d["EndTime"], d["StartTime"])
+        self.assertEqual(self.ddb.describe_table(TableName=target)["Table"]["TableStatus"],
+                         "ACTIVE")
+        self.assertEqual(scan_all(self.ddb, target), scan_all(self.ddb, name))
+        self.assertEqual(scan_all(self.ddb, target), sorted(
+            (canon(every_type("p%d" % (i % 7), i), raw=True) for i in range(60)),
+            key=json.dumps))
+        got = self.ddb.list_imports(TableArn=td["TableArn"], PageSize=5)["ImportSummaryList"]
+        self.assertEqual([x["ImportArn"] for x in got], [d["ImportArn"]])
+        self.assertEqual(got[0]["ImportStatus"], "COMPLETED")
+        # the table exists now; the same ClientToken with other parameters
+        code, _ = self.err(self.ddb.import_table,
+                           S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": data},
+                           InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
+                           TableCreationParameters=creation(target))
+        self.assertEqual(code, "ResourceInUseException")
+        code, _ = self.err(self.ddb.import_table, ClientToken=d["ClientToken"],
+                           S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": "x"},
+                           InputFormat="DYNAMODB_JSON",
+                           TableCreationParameters=creation(target + "2"))
+        self.assertEqual(code, "ImportConflictException")
+
+    def test_bad_lines_and_csv(self):
+        pre = "raw-" + uuid.uuid4().hex[:8] + "/"
+        good = [{"Item": {"pk": {"S": "a%d" % i}, "sk": {"N": str(i)}, "v": {"S": "x"}}}
+                for i in range(3)]
+        body = "\n".join([json.dumps(good[0]), "{not json", json.dumps(good[1]),
+                          json.dumps({"Item": {"pk": {"S": "no sort key"}}}),
+                          json.dumps({"Thing": {}}), "", json.dumps(good[2])]) + "\n"
+        self.s3.put_object(Bucket=self.bucket, Key=pre + "part1.json", Body=body.encode())
+        target = "imp-" + uuid.uuid4().hex[:8]
+        token = "tok-" + target
+        kw = dict(ClientToken=token,
+                  S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": pre},
+                  InputFormat="DYNAMODB_JSON", TableCreationParameters=creation(target))
+        arn = self.ddb.import_table(**kw)["ImportTableDescription"]["ImportArn"]
+        again = self.ddb.import_table(**kw)["ImportTableDescription"]
+        self.assertEqual(again["ImportArn"], arn)  # the same token and parameters
+        d = self.wait_import(self.ddb, arn)
+        self.assertEqual(d["ImportStatus"], "COMPLETED", d)
+        self.assertEqual(d["InputCompressionType"], "NONE")
+        self.assertEqual((d["ImportedItemCount"], d["ProcessedItemCount"], d["ErrorCount"]),
+                         (3, 6, 3))
+        self.assertEqual(len(scan_all(self.ddb, target)), 3)
+        # CSV, with a header line; key attributes take the table's types
+        pre = "csv-" + uuid.uuid4().hex[:8] + "/"
+        self.s3.put_object(Bucket=self.bucket, Key=pre + "a.csv", Body=gzip.compress(
+            b'pk,sk,color,note\nk1,1,red,"a, quoted ""note"""\nk2,2,,plain\nk3,x,blue,bad\n'
+            b'k4,4,too,many,fields\n'))
+        target = "csv-" + uuid.uuid4().hex[:8]
+        d = self.ddb.import_table(
+            S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": pre}, InputFormat="CSV",
+            InputCompressionType="GZIP", InputFormatOptions={"Csv": {"Delimiter": ","}},
+            TableCreationParameters=creation(target))["ImportTableDescription"]
+        d = self.wait_import(self.ddb, d["ImportArn"])
+        self.assertEqual((d["ImportStatus"], d["ImportedItemCount"], d["ErrorCount"]),
+                         ("COMPLETED", 2, 2), d)
+        items = {x["pk"]["S"]: x for x in self.ddb.scan(TableName=target)["Items"]}
+        self.assertEqual(items["k1"], {"pk": {"S": "k1"}, "sk": {"N": "1"},
+                                       "color": {"S": "red"}, "note": {"S": 'a, quoted "note"'}})
+        self.assertEqual(items["k2"], {"pk": {"S": "k2"}, "sk": {"N": "2"},
+                                       "note": {"S": "plain"}})
+
+    def test_errors(self):
+        target = "imp-" + uuid.uuid4().hex[:8]
+        src = {"S3Bucket": self.bucket, "S3KeyPrefix": "nothing/"}
+        for fmt, comp in (("ION", "NONE"), ("DYNAMODB_JSON", "ZSTD")):
+            code, msg = self.err(self.ddb.import_table, S3BucketSource=src, InputFormat=fmt,
+                                 InputCompressionType=comp,
+                                 TableCreationParameters=creation(target))
+            self.assertEqual(code, "ValidationException")
+            self.assertIn(fmt if fmt == "ION" else comp, msg)
+        code, _ = self.err(self.ddb.describe_import,
+                           ImportArn="arn:aws:dynamodb:us-east-1:123456789012:table/x/import/"
+                                     "01234567890123-abcdef01")
+        self.assertEqual(code, "ImportNotFoundException")
+        code, _ = self.err(self.ddb.list_imports, PageSize=30)
+        self.assertEqual(code, "ValidationException")
+        # a missing bucket, no objects: FAILED, and the table is gone
+        for bucket, failure in (("no-such-" + target, "S3NoSuchBucket"),
+                                (self.bucket, "S3NoSuchKey")):
+            d = self.ddb.import_table(S3BucketSource=dict(src, S3Bucket=bucket),
+                                      InputFormat="DYNAMODB_JSON",
+                                      TableCreationParameters=creation(target))[
+                "ImportTableDescription"]
+            d = self.wait_import(self.ddb, d["ImportArn"])
+            self.assertEqual((d["ImportStatus"], d["FailureCode"]), ("FAILED", failure), d)
+            wait_until(lambda: target not in self.ddb.list_tables()["TableNames"],
+                       what="the failed import's table to go")
+
+
+class Authz(Base):
+    """The caller needs the DynamoDB action on the table and the S3 actions
+    on the bucket, asked of the region's IAM before anything is recorded."""
+
+    def user(self, statements):
+        iam = self.server.boto3("iam")
+        name = "u" + uuid.uuid4().hex[:8]
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": statements}))
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        return self.server.boto3(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+
+    def test_actions(self):
+        name, data = self.export(3)
+        arn = self.ddb.describe_table(TableName=name)["Table"]["TableArn"]
+        table_only = self.user([{"Effect": "Allow", "Action": [
+            "dynamodb:ExportTableToPointInTime", "dynamodb:ImportTable",
+            "dynamodb:DescribeExport", "dynamodb:DescribeImport"], "Resource": "*"}])
+        both = self.user([
+            {"Effect": "Allow", "Action": ["dynamodb:ExportTableToPointInTime",
+                                           "dynamodb:ImportTable", "dynamodb:DescribeExport",
+                                           "dynamodb:DescribeImport", "dynamodb:ListExports"],
+             "Resource": "*"},
+            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+             "Resource": "arn:aws:s3:::%s/dr/*" % self.bucket},
+            {"Effect": "Allow", "Action": "s3:ListBucket",
+             "Resource": "arn:aws:s3:::%s" % self.bucket}])
+
+        def refused(client, fn, **kw):
+            deadline = time.time() + 10
+            while True:  # a new key may take a moment to be known
+                try:
+                    getattr(client, fn)(**kw)
+                    return None
+                except ClientError as e:
+                    code = e.response["Error"]["Code"]
+                    if code not in ("UnrecognizedClientException",
+                                    "InvalidSignatureException") or time.time() > deadline:
+                        return code
+                    time.sleep(0.2)
+
+        exp = dict(TableArn=arn, S3Bucket=self.bucket, S3Prefix="dr/authz")
+        imp = dict(S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": data},
+                   InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP")
+        self.assertEqual(refused(table_only, "export_table_to_point_in_time", **exp),
+                         "AccessDeniedException")
+        self.assertEqual(refused(table_only, "import_table",
+                                 TableCreationParameters=creation(name + "-a"), **imp),
+                         "AccessDeniedException")
+        self.assertEqual(refused(both, "export_table_to_point_in_time",
+                                 **dict(exp, S3Prefix="elsewhere")), "AccessDeniedException")
+        self.assertIsNone(refused(both, "export_table_to_point_in_time", **exp))
+        self.assertIsNone(refused(both, "import_table",
+                                  TableCreationParameters=creation(name + "-b"), **imp))
+        self.assertEqual(refused(both, "list_imports"), "AccessDeniedException")
+        self.assertIsNone(refused(both, "list_exports"))
+
+
+class TwoRegions(unittest.TestCase):
+    """Export in us-east-1 into its bucket; import in us-west-2 of the same
+    deployment from that bucket (reached through the peer list)."""
+
+    def test_import_in_the_other_region(self):
+        from repl_helpers import deployment
+        with mock.patch.dict(os.environ, {"TANDEM_DDB_PITR_DAY_SECONDS": str(DAY_SECONDS)}):
+            east, west = deployment(["us-east-1", "us-west-2"])
+        self.addCleanup(west.cleanup)
+        self.addCleanup(east.cleanup)
+        self.addCleanup(west.stop)
+        self.addCleanup(east.stop)
+        ddb, s3 = east.boto3(), east.boto3("s3")
+        bucket = "dr-east-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=bucket)
+        ddb.create_table(**creation("orders"))
+        ddb.update_continuous_backups(
+            TableName="orders",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        for i in range(30):
+            ddb.put_item(TableName="orders", Item=every_type("o%d" % (i % 4), i))
+        arn = ddb.describe_table(TableName="orders")["Table"]["TableArn"]
+        d = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket)["ExportDescription"]
+        d = wait_until(lambda: (lambda x: x if x["ExportStatus"] != "IN_PROGRESS" else None)(
+            ddb.describe_export(ExportArn=d["ExportArn"])["ExportDescription"]),
+            what="the export")
+        self.assertEqual(d["ExportStatus"], "COMPLETED", d)
+        wddb = west.boto3()
+        i = wddb.import_table(
+            S3BucketSource={"S3Bucket": bucket,
+                            "S3KeyPrefix": d["ExportManifest"].rsplit("/", 1)[0] + "/data/"},
+            InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
+            TableCreationParameters=creation("orders"))["ImportTableDescription"]
+        self.assertTrue(i["ImportArn"].startswith("arn:aws:dynamodb:us-west-2:"))
+        i = wait_until(lambda: (lambda x: x if x["ImportStatus"] != "IN_PROGRESS" else None)(
+            wddb.describe_import(ImportArn=i["ImportArn"])["ImportTableDescription"]),
+            what="the import")
+        self.assertEqual((i["ImportStatus"], i["ImportedItemCount"]), ("COMPLETED", 30), i)
+        self.assertEqual(scan_all(wddb, "orders"), scan_all(ddb, "orders"))
+
+
+class Crash(Base):
+    """kill -9 in the middle of an export: after the restart it is FAILED,
+    never left IN_PROGRESS; exporting again works."""
+
+    knobs = dict(Base.knobs, TANDEM_DDB_BACKUP_PIECE_ITEMS="50",
+                 TANDEM_DDB_EXPORT_PAUSE_MS="100")
+
+    def test_kill_mid_export(self):
+        name, td = self.new_table()
+        self.fill(name, 1500)
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket)["ExportDescription"]
+        wait_until(lambda: len(self.s3.list_objects_v2(
+            Bucket=self.bucket, Prefix="AWSDynamoDB/").get("Contents", [])) > 0,
+            what="the export's first object")
+        self.server.kill()
+        with mock.patch.dict(os.environ, self.knobs):
+            self.server.start()
+        ddb = self.server.boto3()
+        got = ddb.describe_export(ExportArn=d["ExportArn"])["ExportDescription"]
+        self.assertEqual(got["ExportStatus"], "FAILED", got)
+        self.assertTrue(got["FailureMessage"])
+        self.__class__.ddb = ddb
+        self.__class__.s3 = self.server.boto3("s3")
+        d = ddb.export_table_to_point_in_time(TableArn=td["TableArn"],
+                                              S3Bucket=self.bucket)["ExportDescription"]
+        d = self.wait(d["ExportArn"], timeout=120)
+        self.assertEqual((d["ExportStatus"], d["ItemCount"]), ("COMPLETED", 1500), d)
+        # kill -9 in the middle of an import of it: FAILED, its table gone
+        target = name + "-imp"
+        i = ddb.import_table(
+            S3BucketSource={"S3Bucket": self.bucket,
+                            "S3KeyPrefix": d["ExportManifest"].rsplit("/", 1)[0] + "/data/"},
+            InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
+            TableCreationParameters=creation(target))["ImportTableDescription"]
+        wait_until(lambda: ddb.describe_table(TableName=target)["Table"]["ItemCount"] > 0,
+                   what="part of the import")
+        self.assertEqual(ddb.describe_table(TableName=target)["Table"]["TableStatus"],
+                         "CREATING")
+        code, _ = self.err(ddb.delete_table, TableName=target)
+        self.assertEqual(code, "ResourceInUseException")
+        self.server.kill()
+        self.server.start()
+        ddb = self.server.boto3()
+        got = ddb.describe_import(ImportArn=i["ImportArn"])["ImportTableDescription"]
+        self.assertEqual(got["ImportStatus"], "FAILED", got)
+        wait_until(lambda: target not in ddb.list_tables()["TableNames"],
+                   what="the cut-off import's table to go")
+
+
+if __name__ == "__main__":
+    unittest.main()
