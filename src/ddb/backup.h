@@ -19,6 +19,9 @@
  *                 the background thread removes in pieces (a deleted table's
  *                 or backup's items, a restore that did not finish), then
  *                 this record.
+ *   STORE_DB_META "bkhist/<id8>"  a history key's commit id (8) and number
+ *                 (4): the PITR records of table id up to it are cleared the
+ *                 same way (pitr.c: PITR turned off, the table deleted).
  * A backup outlives its table. A restore creates the target table through
  * CreateTable's own path (table_create_filled) with RestoreSummary
  * RestoreInProgress true (DescribeTable: TableStatus CREATING); the thread
@@ -159,6 +162,14 @@ void backup_job_ready(struct ddb *d, struct backup_job *j);
 /* backup_job_drop - after a commit that wrote "bkdrop/<id>": remove those
  * entries in the background. */
 void backup_job_drop(struct ddb *d, uint64_t id);
+
+/* backup_job_forget - after a commit that set the PITR history of table
+ * @id to go (pitr.c "bkhist/<id8>"): clear it in the background.
+ * pitr_hist_clear - in an apply: up to @max of those records go; @finished
+ * when none is left (the record "bkhist/<id8>" goes too). */
+void backup_job_forget(struct ddb *d, uint64_t id);
+enum err_code pitr_hist_clear(struct store_txn *t, uint64_t id, size_t max, bool *finished,
+                              struct err *e);
 
 /* backup_in_restore - whether a restore from backup @arn is under way. */
 bool backup_in_restore(struct ddb *d, const char *arn);

@@ -205,7 +205,7 @@ enum err_code backup_table_remove(struct store_txn *t, const char *name, uint64_
 
 /* ---- jobs ---- */
 
-enum kind { JOB_BACKUP, JOB_RESTORE, JOB_DROP };
+enum kind { JOB_BACKUP, JOB_RESTORE, JOB_DROP, JOB_HIST };
 enum phase { PH_START, PH_COPY, PH_UNDO, PH_FINISH, PH_DONE };
 
 struct backup_job {
@@ -337,6 +337,41 @@ static bool drop_step(struct ddb *d, struct backup_job *j)
         j->nids--;
     }
     return j->nids == 0;
+}
+
+struct hist {
+    uint64_t id;
+    bool finished;
+};
+
+static enum err_code hist_apply(struct store_txn *t, void *arg, struct err *e)
+{
+    struct hist *x = arg;
+
+    return pitr_hist_clear(t, x->id, backup_piece_items, &x->finished, e);
+}
+
+/* hist_step - a piece of a table's PITR history goes; whether all has. */
+static bool hist_step(struct ddb *d, struct backup_job *j)
+{
+    struct hist x = {.id = j->src};
+    struct err e = {0};
+
+    if (store_write(d->store, hist_apply, &x, &e)) {
+        log_warn("event=pitr_clear_failed id=%llu code=%s msg=\"%s\"", (unsigned long long)x.id,
+                 err_name(e.code), e.msg);
+        return true; /* the record stays: the next start goes on */
+    }
+    return x.finished;
+}
+
+void backup_job_forget(struct ddb *d, uint64_t id)
+{
+    struct backup_job *j = job_new(JOB_HIST);
+
+    j->ready = true;
+    j->src = id;
+    job_add(d, j);
 }
 
 void backup_job_drop(struct ddb *d, uint64_t id)
@@ -714,6 +749,8 @@ static bool step(struct ddb *d, struct backup_job *j)
 
     if (j->kind == JOB_DROP)
         return drop_step(d, j);
+    if (j->kind == JOB_HIST)
+        return hist_step(d, j);
     rc = j->kind == JOB_BACKUP ? bk_step(d, j, &e) : rs_step(d, j, &e);
     if (rc == ERR_NOTFOUND && j->kind == JOB_RESTORE && j->phase != PH_START)
         return true; /* the target table is gone (refused while restoring) */
@@ -732,7 +769,7 @@ static struct backup_job **pick(struct backup_jobs *J)
     struct backup_job **p, **first = NULL;
 
     for (p = &J->head; *p; p = &(*p)->next) {
-        if ((*p)->ready && (*p)->kind != JOB_DROP && (*p)->phase == PH_START)
+        if ((*p)->ready && (*p)->kind <= JOB_RESTORE && (*p)->phase == PH_START)
             return p;
         if ((*p)->ready && !first)
             first = p;
@@ -796,14 +833,14 @@ static void *runner(void *arg)
 /* ---- start: what a cut-off run left ---- */
 
 struct leftover {
-    char kind; /* 'b' backup CREATING, 't' table being restored, 'd' bkdrop */
+    char kind; /* 'b' backup CREATING, 't' table being restored, 'd' bkdrop, 'h' bkhist */
     char *name;
     uint64_t id;
 };
 
 static enum err_code scan(struct store *s, struct leftover **out, size_t *n, struct err *e)
 {
-    static const char *const prefixes[] = {"backup/", "table/", "bkdrop/"};
+    static const char *const prefixes[] = {"backup/", "table/", "bkdrop/", "bkhist/"};
     struct store_txn *t = NULL;
     struct store_cursor *cur = NULL;
     struct slice k = {0}, v = {0};
@@ -814,7 +851,7 @@ static enum err_code scan(struct store *s, struct leftover **out, size_t *n, str
     *n = 0;
     if (!rc)
         rc = store_cursor_open(t, STORE_DB_META, &cur, e);
-    for (size_t i = 0; !rc && i < 3; i++) {
+    for (size_t i = 0; !rc && i < 4; i++) {
         size_t pl = strlen(prefixes[i]);
 
         for (rc = store_cursor_seek(cur, slice_of(prefixes[i], pl), &k, &v, e);
@@ -823,16 +860,16 @@ static enum err_code scan(struct store *s, struct leftover **out, size_t *n, str
             cJSON *j = i < 2 ? cJSON_ParseWithLength(v.ptr, v.len) : NULL;
             const char *st =
                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "BackupStatus"));
-            struct leftover l = {"btd"[i], NULL, 0};
+            struct leftover l = {"btdh"[i], NULL, 0};
 
             if ((i == 0 && st && strcmp(st, "CREATING") == 0) || (i == 1 && backup_restoring(j)) ||
-                (i == 2 && k.len == 15)) {
+                (i >= 2 && k.len == 15)) {
                 l.name = xcalloc(1, k.len - pl + 1);
                 memcpy(l.name, (const char *)k.ptr + pl, k.len - pl);
                 if (i < 2)
                     l.id = (uint64_t)cJSON_GetNumberValue(
                         cJSON_GetObjectItemCaseSensitive(j, i == 0 ? "_data" : "_id"));
-                for (size_t b = 0; i == 2 && b < 8; b++)
+                for (size_t b = 0; i >= 2 && b < 8; b++)
                     l.id = l.id << 8 | ((const unsigned char *)k.ptr)[pl + b];
                 if (*n == cap) {
                     cap = cap ? cap * 2 : 8;
@@ -875,8 +912,11 @@ static enum err_code clear_leftovers(struct ddb *d, struct err *e)
                 x.nids = 0;
             to_drop(j, x.ids, x.nids);
             log_warn("event=restore_removed table=%s why=\"cut off while CREATING\"", l[i].name);
-        } else {
+        } else if (l[i].kind == 'd') {
             to_drop(j, &l[i].id, 1);
+        } else {
+            j->kind = JOB_HIST;
+            j->src = l[i].id;
         }
         job_add(d, j);
     }

@@ -127,14 +127,72 @@ static enum err_code hist_drop(struct store_txn *t, uint64_t id, int64_t before,
     return rc;
 }
 
+/* the writer thread alone runs applies: these order a commit's records */
+static uint64_t last_commit;
+static uint32_t seq;
+
+/* ---- history cleared in the background: "bkhist/<id8>" = the last
+ * record's commit id (8) and number (4): every record up to it goes ---- */
+
+static struct slice forget_key(unsigned char k[15], uint64_t id)
+{
+    memcpy(k, "bkhist/", 7);
+    put_be64(k + 7, id);
+    return slice_of(k, 15);
+}
+
+/* hist_forget - the history of table @id written so far is to go (pieces). */
+static enum err_code hist_forget(struct store_txn *t, uint64_t id, struct err *e)
+{
+    unsigned char k[15], v[12];
+    uint64_t commit = store_txn_id(t);
+    uint32_t n = commit == last_commit ? seq : 0;
+
+    put_be64(v, commit);
+    for (int i = 0; i < 4; i++)
+        v[8 + i] = (unsigned char)(n >> (24 - 8 * i));
+    return store_put(t, STORE_DB_META, forget_key(k, id), slice_of(v, 12), e);
+}
+
+enum err_code pitr_hist_clear(struct store_txn *t, uint64_t id, size_t max, bool *finished,
+                              struct err *e)
+{
+    unsigned char k[15], prefix[9], upto[21];
+    struct store_cursor *cur = NULL;
+    struct slice v, ck = {0}, cv = {0};
+    size_t n = 0;
+    enum err_code rc = store_get(t, STORE_DB_META, forget_key(k, id), &v, e);
+
+    *finished = true;
+    if (rc == ERR_NOTFOUND)
+        return ERR_OK;
+    if (!rc && v.len != 12)
+        rc = err_set(e, ERR_INTERNAL, "corrupt PITR clearing record");
+    if (rc)
+        return rc;
+    hist_prefix(prefix, id);
+    memcpy(upto, prefix, 9);
+    memcpy(upto + 9, v.ptr, 12);
+    rc = store_cursor_open(t, STORE_DB_LOG, &cur, e);
+    while (!rc && n < max) {
+        rc = store_cursor_seek(cur, slice_of(prefix, 9), &ck, &cv, e);
+        if (!rc && (!in_table(ck, prefix) || memcmp(ck.ptr, upto, 21) > 0))
+            rc = ERR_NOTFOUND;
+        if (!rc)
+            rc = store_cursor_del(cur, e);
+        n++;
+    }
+    store_cursor_close(cur);
+    *finished = rc == ERR_NOTFOUND;
+    if (rc == ERR_NOTFOUND)
+        rc = store_del(t, STORE_DB_META, forget_key(k, id), e);
+    return rc;
+}
+
 enum err_code pitr_on_write(struct store_txn *t, const struct table_keys *k, const cJSON *old,
                             const cJSON *new_item, const char *new_json, size_t new_len,
                             struct err *e)
 {
-    /* the writer thread alone runs applies: these order a commit's records
-     * and keep the history's times from going back */
-    static uint64_t last_commit;
-    static uint32_t seq;
     static int64_t last_ms;
     unsigned char key[21];
     struct pitr p;
@@ -266,6 +324,7 @@ static char *describe(const struct pitr *p, bool on, int64_t now)
 struct update {
     struct ddb_call *c;
     const char *table;
+    uint64_t forget; /* the table whose history goes after the answer */
     bool on;
     int64_t days; /* 0: not given */
     char *out;    /* owned */
@@ -280,6 +339,7 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
     int64_t now = clock_wall_ms();
     enum err_code rc = table_keys_get(t, x->table, &k, e);
 
+    x->forget = 0;
     if (rc == ERR_NOTFOUND)
         return err_set(e, ERR_NOTFOUND, "Table not found: %s", x->table);
     if (rc)
@@ -299,8 +359,9 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         rc = store_del(t, STORE_DB_META, set_key(sk, k.id), e);
         if (rc == ERR_NOTFOUND)
             rc = ERR_OK;
-        if (!rc) /* turning PITR off discards the history */
-            rc = hist_drop(t, k.id, 0, SIZE_MAX, e);
+        if (!rc) /* turning PITR off discards the history, in pieces */
+            rc = hist_forget(t, k.id, e);
+        x->forget = rc == ERR_OK ? k.id : 0;
     }
     if (!rc)
         rc = table_keys_set_pitr(t, x->table, x->on, e);
@@ -313,6 +374,8 @@ static void update_done(void *arg, enum err_code rc, const struct err *e)
 {
     struct update *x = arg;
 
+    if (rc == ERR_OK && x->forget)
+        backup_job_forget(x->c->d, x->forget);
     backup_reply_done(x->c, rc, e, "TableNotFoundException", "ContinuousBackupsDescription",
                       x->out);
 }
@@ -594,7 +657,7 @@ enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const c
     if (!rc)
         rc = store_del(t, STORE_DB_META, set_key(sk, id), e);
     if (!rc)
-        rc = hist_drop(t, id, 0, SIZE_MAX, e);
+        rc = hist_forget(t, id, e);
     return rc;
 }
 

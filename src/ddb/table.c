@@ -817,6 +817,7 @@ struct drop {
     char *replicas;                 /* owned: the replica set the table had, JSON text */
     uint64_t drops[BACKUP_IDS_MAX]; /* its items and index entries, cleared in pieces */
     size_t ndrops;
+    uint64_t forget; /* the table whose PITR history is cleared in pieces, or 0 */
 };
 
 static const char *const drop_omits[] = {"KeySchema", "AttributeDefinitions", "CreationDateTime",
@@ -834,6 +835,7 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
     enum err_code rc;
 
     x->ndrops = 0;
+    x->forget = 0;
     rc = desc_get(t, x->name, &desc, e);
     if (rc)
         goto out;
@@ -871,7 +873,8 @@ static enum err_code drop_apply(struct store_txn *t, void *arg, struct err *e)
     rc = store_del(t, STORE_DB_META, stat_key(sk, id), e);
     if (rc && rc != ERR_NOTFOUND)
         goto out;
-    /* the items and index entries go in pieces after the answer (backup.h) */
+    /* the items, index entries and history go in pieces after the answer (backup.h) */
+    x->forget = kept ? id : 0;
     rc = backup_table_data_drop(t, id, kept, x->drops, &x->ndrops, e);
     if (rc)
         goto out;
@@ -894,6 +897,8 @@ static void drop_done(void *arg, enum err_code rc, const struct err *e)
         c->d->repl->table_deleted(c->d->repl->ud, x->name, x->replicas);
     for (size_t i = 0; rc == ERR_OK && i < x->ndrops; i++)
         backup_job_drop(c->d, x->drops[i]);
+    if (rc == ERR_OK && x->forget)
+        backup_job_forget(c->d, x->forget);
     free(x->replicas);
     x->replicas = NULL;
     reply_description(c, rc, e, out);

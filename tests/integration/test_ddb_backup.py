@@ -823,6 +823,29 @@ class Pieces(Slow):
         self.assertEqual(self.keys(t), set())
         self.assertEqual(self.color(t, "blue"), [])
 
+    def test_pitr_off_and_on_while_history_clears(self):
+        """Turning PITR off clears its history in pieces after the answer;
+        turned on again meanwhile, the new history is whole."""
+        t = self.new_table()
+        pitr = lambda on: self.raw.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": on})
+        pitr(True)
+        fill(self.raw, t, 1500)
+        fill(self.raw, t, 1500)  # 3,000 records of history
+        pitr(False)
+        pitr(True)
+        self.put(t, "after", 1)
+        when = self.boundary()
+        self.delete(t, "base-0", 0)
+        self.put(t, "after", 2)
+        r = t + "-a"
+        self.ddb.restore_table_to_point_in_time(SourceTableName=t, TargetTableName=r,
+                                                RestoreDateTime=when)
+        got = self.keys(r)
+        self.assertEqual(len(got), 1501)
+        self.assertIn(("base-0", 0), got)
+        self.assertNotIn(("after", 2), got)
+
     def test_point_in_time_in_pieces(self):
         t = self.new_table(gsi=True)
         self.raw.update_continuous_backups(
