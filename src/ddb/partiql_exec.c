@@ -66,6 +66,10 @@ struct ix_proj {
     cJSON *include; /* INDEX_PROJ_INCLUDE: the names (the request's arena) */
     const char *name;
     struct table_keys tk, ik; /* the table's keys and the index's */
+    /* an index keyed on several attributes: every one in KeySchema order,
+     * nhash HASH then RANGE (nkeys = 0 for a one-attribute key) */
+    unsigned nkeys, nhash;
+    const char *keys[INDEX_KEYS_MAX];
 };
 
 /* key_schema - the keys of the statement's table, or of its index (and
@@ -89,6 +93,12 @@ static bool key_schema(struct ddb_call *c, const struct pql_stmt *st, struct tab
             xp->name = st->index;
             xp->tk = *k;
             xp->ik = ix->k;
+            if (ix->multi) {
+                xp->nkeys = ix->nkeys;
+                xp->nhash = ix->nhash;
+                for (unsigned i = 0; i < ix->nkeys; i++)
+                    xp->keys[i] = arena_strdup(c->a, ix->keys[i].name);
+            }
             if (ix->include) {
                 xp->include = cJSON_Duplicate(ix->include, 1);
                 arena_on_free(c->a, json_free, xp->include);
@@ -122,6 +132,9 @@ static bool projects(const struct ix_proj *xp, const char *attr)
 
     if (xp->proj == INDEX_PROJ_ALL || is_key_of(&xp->tk, attr) || is_key_of(&xp->ik, attr))
         return true;
+    for (unsigned i = 0; i < xp->nkeys; i++)
+        if (strcmp(xp->keys[i], attr) == 0)
+            return true;
     cJSON_ArrayForEach(n, xp->include)
     {
         if (cJSON_IsString(n) && strcmp(n->valuestring, attr) == 0)
@@ -326,10 +339,77 @@ static void fan_value(cJSON *in, const struct pql_cond *fan, size_t i)
     cJSON_AddItemToObject(values, ":k0", cJSON_Duplicate(fan->vals[i], 1));
 }
 
+/* plan_multi - a SELECT of an index keyed on several attributes: a Query
+ * when = pins every partition attribute and the conditions on the sort
+ * attributes make a key condition (= on each from the first, the last given
+ * may be a range), as DynamoDB takes them; anything else on a key attribute
+ * makes it a Scan, since a Query's filter may name none of them. */
+static bool plan_multi(struct ddb_call *c, const struct pql_stmt *st, const struct ix_proj *xp,
+                       struct pql_cond **t, size_t n, struct partiql_plan *pl)
+{
+    cJSON *in = pl->in;
+    const char *exprs[3] = {st->proj, NULL, NULL};
+    struct pql_cond **q = arena_alloc(c->a, (n ? n : 1) * sizeof(*q));
+    struct buf kc;
+    bool query = true;
+
+    memcpy(q, t, n * sizeof(*q));
+    buf_init(&kc, 0);
+    for (unsigned i = 0; query && i < xp->nkeys; i++) {
+        int j = find_eq(xp->keys[i], q, n);
+        const char *cond = NULL;
+
+        if (j >= 0) {
+            cond = arena_sprintf(c->a, "%s = %s", pql_name_ph(st, xp->keys[i]), q[j]->v1->string);
+        } else if (i < xp->nhash) {
+            query = false; /* a partition attribute not pinned */
+        } else {
+            struct table_keys one = {.has_range = true};
+
+            snprintf(one.range, sizeof(one.range), "%s", xp->keys[i]);
+            for (size_t m = 0; !cond && m < n; m++)
+                if (q[m] && (cond = range_cond(c, st, &one, q[m])) != NULL)
+                    j = (int)m;
+        }
+        if (!cond)
+            break;
+        buf_printf(&kc, "%s%s", kc.len ? " AND " : "", cond);
+        q[j] = NULL;
+        if (i >= xp->nhash && !strstr(cond, " = "))
+            break; /* a range ends the key condition */
+    }
+    for (size_t m = 0; query && m < n; m++)
+        for (unsigned i = 0; q[m] && i < xp->nkeys; i++)
+            if (pql_name_ph(st, xp->keys[i]) && pql_uses(q[m]->text, pql_name_ph(st, xp->keys[i])))
+                query = false;
+    if (st->order_attr) {
+        plan_fail(pl, ERR_INVALID, "%s",
+                  "ORDER BY is not supported on an index keyed on several attributes");
+        buf_free(&kc);
+        return false;
+    }
+    if (query) {
+        pl->op = "Query";
+        exprs[1] = arena_strndup(c->a, kc.ptr, kc.len);
+        exprs[2] = join(c, q, n);
+        cJSON_AddStringToObject(in, "KeyConditionExpression", exprs[1]);
+        if (exprs[2])
+            cJSON_AddStringToObject(in, "FilterExpression", exprs[2]);
+    } else {
+        pl->op = "Scan";
+        exprs[1] = st->where ? st->where->text : NULL;
+        if (exprs[1])
+            cJSON_AddStringToObject(in, "FilterExpression", exprs[1]);
+    }
+    buf_free(&kc);
+    add_names_values(in, st, exprs, 3, &xp->ik);
+    return true;
+}
+
 /* plan_select - Query when the partition key is pinned, else Scan. */
 static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const struct table_keys *k,
-                        struct pql_cond **t, size_t n, enum partiql_mode mode,
-                        struct partiql_plan *pl)
+                        const struct ix_proj *xp, struct pql_cond **t, size_t n,
+                        enum partiql_mode mode, struct partiql_plan *pl)
 {
     cJSON *in = pl->in;
     const char *exprs[3] = {st->proj, NULL, NULL};
@@ -352,6 +432,8 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
         add_names_values(in, st, exprs, 1, k);
         return true;
     }
+    if (xp->nkeys && mode == PARTIQL_EXEC)
+        return plan_multi(c, st, xp, t, n, pl);
     hi = find_eq(k->hash, t, n);
     if (mode == PARTIQL_BATCH) { /* at most one item: the full key */
         ri = k->has_range ? find_eq(k->range, t, n) : -1;
@@ -545,7 +627,7 @@ bool partiql_plan_make(struct ddb_call *c, const cJSON *one, enum partiql_mode m
     switch (st->kind) {
     case PQL_SELECT:
         pl->action = "PartiQLSelect";
-        ok = plan_select(c, st, &k, t, n, mode, pl) && (!xp.on || index_reads(st, &xp, pl));
+        ok = plan_select(c, st, &k, &xp, t, n, mode, pl) && (!xp.on || index_reads(st, &xp, pl));
         if (ok && cJSON_IsBool(cr) && mode != PARTIQL_TXN)
             cJSON_AddBoolToObject(pl->in, "ConsistentRead", cJSON_IsTrue(cr));
         break;
