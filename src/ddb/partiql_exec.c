@@ -339,6 +339,29 @@ static void fan_value(cJSON *in, const struct pql_cond *fan, size_t i)
     cJSON_AddItemToObject(values, ":k0", cJSON_Duplicate(fan->vals[i], 1));
 }
 
+/* select_as - a SELECT as a Query with key condition @kc, the terms of @t
+ * left (not NULL) as its filter; or, @kc NULL, as a Scan filtered by the
+ * whole WHERE. Fills exprs[1] and exprs[2] with what the request uses. */
+static void select_as(struct ddb_call *c, const struct pql_stmt *st, struct partiql_plan *pl,
+                      const char *kc, struct pql_cond **t, size_t n, const char **exprs)
+{
+    cJSON *in = pl->in;
+
+    if (kc) {
+        pl->op = "Query";
+        exprs[1] = kc;
+        exprs[2] = join(c, t, n);
+        cJSON_AddStringToObject(in, "KeyConditionExpression", kc);
+        if (exprs[2])
+            cJSON_AddStringToObject(in, "FilterExpression", exprs[2]);
+    } else {
+        pl->op = "Scan";
+        exprs[1] = st->where ? st->where->text : NULL;
+        if (exprs[1])
+            cJSON_AddStringToObject(in, "FilterExpression", exprs[1]);
+    }
+}
+
 /* plan_multi - a SELECT of an index keyed on several attributes: a Query
  * when = pins every partition attribute and the conditions on the sort
  * attributes make a key condition (= on each from the first, the last given
@@ -388,19 +411,7 @@ static bool plan_multi(struct ddb_call *c, const struct pql_stmt *st, const stru
         buf_free(&kc);
         return false;
     }
-    if (query) {
-        pl->op = "Query";
-        exprs[1] = arena_strndup(c->a, kc.ptr, kc.len);
-        exprs[2] = join(c, q, n);
-        cJSON_AddStringToObject(in, "KeyConditionExpression", exprs[1]);
-        if (exprs[2])
-            cJSON_AddStringToObject(in, "FilterExpression", exprs[2]);
-    } else {
-        pl->op = "Scan";
-        exprs[1] = st->where ? st->where->text : NULL;
-        if (exprs[1])
-            cJSON_AddStringToObject(in, "FilterExpression", exprs[1]);
-    }
+    select_as(c, st, pl, query ? arena_strndup(c->a, kc.ptr, kc.len) : NULL, q, n, exprs);
     buf_free(&kc);
     add_names_values(in, st, exprs, 3, &xp->ik);
     return true;
@@ -504,17 +515,9 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
         t[hi] = NULL;
         if (ri >= 0)
             t[ri] = NULL;
-        exprs[1] = kc;
-        exprs[2] = join(c, t, n);
-        pl->op = "Query";
-        cJSON_AddStringToObject(in, "KeyConditionExpression", kc);
-        if (exprs[2])
-            cJSON_AddStringToObject(in, "FilterExpression", exprs[2]);
+        select_as(c, st, pl, kc, t, n, exprs);
     } else {
-        pl->op = "Scan";
-        exprs[1] = st->where ? st->where->text : NULL;
-        if (exprs[1])
-            cJSON_AddStringToObject(in, "FilterExpression", exprs[1]);
+        select_as(c, st, pl, NULL, t, n, exprs);
     }
     add_names_values(in, st, exprs, 3, k);
     if (pl->fan)
