@@ -20,7 +20,7 @@ JOBS="${JOBS:-2}"
 COVERAGE_MIN="${COVERAGE_MIN:-85}"
 
 PACKAGES=(build-essential cmake pkg-config libmicrohttpd-dev liblmdb-dev libcjson-dev
-          libgmp-dev libcmocka-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libexpat1-dev
+          libgmp-dev libcmocka-dev libssl-dev zlib1g-dev libzstd-dev zstd libcurl4-openssl-dev libexpat1-dev
           libyaml-dev libzip-dev zip gcovr awscli python3-boto3 clang clang-format clang-tidy cppcheck
           libclang-rt-14-dev iproute2 curl openssl wrk procps)
 

@@ -6,8 +6,8 @@
  * CREATING; DeleteTable refused; a table whose import a restart cut off is
  * removed at the next start, as a restore's is, see backup.h) and records
  * the import, IN_PROGRESS, in the same store write. The thread then lists
- * the objects under S3KeyPrefix, reads each whole, decompresses it (GZIP or
- * NONE), and writes its good lines as items, a piece (backup_piece_items
+ * the objects under S3KeyPrefix, reads each whole, decompresses it (GZIP,
+ * ZSTD or NONE), and writes its good lines as items, a piece (backup_piece_items
  * items or 4 MiB) per store write, keeping the table's counters and
  * indexes; a line that is not an item of the table counts in ErrorCount.
  * At the end the table becomes ACTIVE and the import COMPLETED; when S3
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "attr.h"
 #include "backup.h"
@@ -280,6 +281,29 @@ static bool inflate_all(const struct buf *in, struct buf *out)
     return r == Z_STREAM_END;
 }
 
+/* unzstd_all - @in (zstd frames one after another) into @out. */
+static bool unzstd_all(const struct buf *in, struct buf *out)
+{
+    ZSTD_DCtx *z = ZSTD_createDCtx();
+    ZSTD_inBuffer ib = {in->ptr, in->len, 0};
+    unsigned char chunk[65536];
+    size_t r = 1;
+
+    while (z && (ib.pos < ib.size || r != 0)) {
+        ZSTD_outBuffer ob = {chunk, sizeof(chunk), 0};
+        size_t before = ib.pos;
+
+        r = ZSTD_decompressStream(z, &ob, &ib);
+        if (ZSTD_isError(r))
+            break;
+        buf_append(out, chunk, ob.pos);
+        if (out->len > INFLATE_MAX || (ob.pos == 0 && ib.pos == before))
+            break; /* too big, or a frame cut short */
+    }
+    ZSTD_freeDCtx(z);
+    return z && !ZSTD_isError(r) && r == 0 && ib.pos == ib.size;
+}
+
 static void fail(struct imp *x, const char *code, const char *msg)
 {
     if (x->fail_code[0])
@@ -288,7 +312,7 @@ static void fail(struct imp *x, const char *code, const char *msg)
     snprintf(x->fail_msg, sizeof(x->fail_msg), "%s", msg);
 }
 
-static bool one_object(struct imp *x, const char *bucket, const char *key, bool gz)
+static bool one_object(struct imp *x, const char *bucket, const char *key, char comp)
 {
     struct buf raw, plain;
     struct ddb_s3_err er = {0};
@@ -306,11 +330,13 @@ static bool one_object(struct imp *x, const char *bucket, const char *key, bool 
                  er.msg[0] ? ": " : "", er.msg);
         fail(x, export_s3_fail(st, &er), msg);
         ok = false;
-    } else if (gz && raw.len) {
-        if (inflate_all(&raw, &plain))
+    } else if (comp && raw.len) {
+        if (comp == 'g' ? inflate_all(&raw, &plain) : unzstd_all(&raw, &plain)) {
             body = &plain;
-        else
-            x->errors++, body = NULL; /* not gzip: the whole object is one error */
+        } else { /* not gzip or zstd: the whole object is one error */
+            x->errors++;
+            body = NULL;
+        }
     }
     for (size_t i = 0; ok && body && i < body->len;) {
         const char *p = body->ptr + i;
@@ -423,7 +449,10 @@ void import_run(struct ddb *d, const char *arn)
     for (size_t i = 0; !x.fail_code[0] && i < keys.len;) {
         const char *key = keys.ptr + i;
 
-        if (!one_object(&x, bucket, key, comp && strcmp(comp, "GZIP") == 0))
+        if (!one_object(&x, bucket, key,
+                        !comp || strcmp(comp, "NONE") == 0 ? 0
+                        : comp[0] == 'G'                   ? 'g'
+                                                           : 'z'))
             break;
         i += strlen(key) + 1;
     }
@@ -468,6 +497,7 @@ void import_format_init(struct import_format *f, bool csv, const cJSON *opts)
 
 struct req {
     struct ddb_call *c;
+    struct table_fill fill; /* used by the store's writer thread: not on the stack */
     const char *token, *params;
     cJSON *rec;
     char *out; /* owned: ImportTableDescription */
@@ -544,7 +574,6 @@ void import_table(struct ddb_call *c)
     struct store_txn *t = NULL;
     struct err e = {0};
     struct ddb_call *sub;
-    struct table_fill fill = {req_fill, NULL, x};
     enum err_code rc;
 
     x->token = ddb_arg_str(c, c->in, "ClientToken");
@@ -568,12 +597,6 @@ void import_table(struct ddb_call *c)
         backup_reply_error(c, "ValidationException",
                            "InputFormat ION is not supported by this region; use DYNAMODB_JSON "
                            "or CSV");
-        return;
-    }
-    if (comp == 1) {
-        backup_reply_error(c, "ValidationException",
-                           "InputCompressionType ZSTD is not supported by this region; use GZIP "
-                           "or NONE");
         return;
     }
     if (delim && !strchr(",\t:;| ", *delim)) {
@@ -626,7 +649,8 @@ void import_table(struct ddb_call *c)
     cJSON_AddNumberToObject(x->rec, "ImportedItemCount", 0);
     cJSON_AddStringToObject(x->rec, "_params", x->params);
     sub = ddb_subcall(c, "CreateTable", cJSON_Duplicate(tcp, true), req_created, x);
-    table_create_filled(sub, &fill);
+    x->fill = (struct table_fill){req_fill, NULL, x};
+    table_create_filled(sub, &x->fill);
 }
 
 void import_describe(struct ddb_call *c)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import time
 import unittest
@@ -213,10 +214,12 @@ class Full(Base):
 
     def test_empty_table(self):
         name, td = self.new_table()
+        kms = "arn:aws:kms:us-east-1:123456789012:key/" + str(uuid.uuid4())
         d = self.ddb.export_table_to_point_in_time(
-            TableArn=td["TableArn"], S3Bucket=self.bucket,
-            ExportType="FULL_EXPORT")["ExportDescription"]
+            TableArn=td["TableArn"], S3Bucket=self.bucket, ExportType="FULL_EXPORT",
+            S3SseAlgorithm="KMS", S3SseKmsKeyId=kms)["ExportDescription"]
         self.assertEqual(d["ExportType"], "FULL_EXPORT")
+        self.assertEqual((d["S3SseAlgorithm"], d["S3SseKmsKeyId"]), ("KMS", kms))
         d = self.wait(d["ExportArn"])
         self.assertEqual(d["ExportStatus"], "COMPLETED", d)
         self.assertEqual(d["ItemCount"], 0)
@@ -225,6 +228,9 @@ class Full(Base):
         self.assertEqual(len(files), 1)  # an empty data file, as DynamoDB writes
         self.assertEqual(lines, [])
         self.assertIsNone(summary["s3Prefix"])
+        self.assertEqual((summary["s3SseAlgorithm"], summary["s3SseKmsKeyId"]), ("KMS", kms))
+        head = self.s3.head_object(Bucket=self.bucket, Key=files[0]["dataFileS3Key"])
+        self.assertEqual(head["ServerSideEncryption"], "aws:kms")
 
     def test_past_export_time(self):
         name, td = self.new_table()
@@ -480,15 +486,34 @@ class Import(Base):
         self.assertEqual(items["k2"], {"pk": {"S": "k2"}, "sk": {"N": "2"},
                                        "note": {"S": "plain"}})
 
+    @unittest.skipUnless(shutil.which("zstd"), "no zstd command")
+    def test_zstd(self):
+        pre = "zst-" + uuid.uuid4().hex[:8] + "/"
+        frames = b""
+        for part in range(2):  # two zstd frames one after another
+            lines = "".join(json.dumps({"Item": {"pk": {"S": "z%d" % i}, "sk": {"N": str(part)}}})
+                            + "\n" for i in range(10))
+            frames += subprocess.run(["zstd", "-q", "-c"], input=lines.encode(),
+                                     capture_output=True, check=True).stdout
+        self.s3.put_object(Bucket=self.bucket, Key=pre + "a.json.zst", Body=frames)
+        self.s3.put_object(Bucket=self.bucket, Key=pre + "b.json.zst", Body=b"not zstd at all")
+        target = "zst-" + uuid.uuid4().hex[:8]
+        d = self.ddb.import_table(
+            S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": pre},
+            InputFormat="DYNAMODB_JSON", InputCompressionType="ZSTD",
+            TableCreationParameters=creation(target))["ImportTableDescription"]
+        d = self.wait_import(self.ddb, d["ImportArn"])
+        self.assertEqual((d["ImportStatus"], d["ImportedItemCount"], d["ErrorCount"]),
+                         ("COMPLETED", 20, 1), d)
+        self.assertEqual(self.ddb.describe_table(TableName=target)["Table"]["ItemCount"], 20)
+
     def test_errors(self):
         target = "imp-" + uuid.uuid4().hex[:8]
         src = {"S3Bucket": self.bucket, "S3KeyPrefix": "nothing/"}
-        for fmt, comp in (("ION", "NONE"), ("DYNAMODB_JSON", "ZSTD")):
-            code, msg = self.err(self.ddb.import_table, S3BucketSource=src, InputFormat=fmt,
-                                 InputCompressionType=comp,
-                                 TableCreationParameters=creation(target))
-            self.assertEqual(code, "ValidationException")
-            self.assertIn(fmt if fmt == "ION" else comp, msg)
+        code, msg = self.err(self.ddb.import_table, S3BucketSource=src, InputFormat="ION",
+                             TableCreationParameters=creation(target))
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("ION", msg)
         code, _ = self.err(self.ddb.describe_import,
                            ImportArn="arn:aws:dynamodb:us-east-1:123456789012:table/x/import/"
                                      "01234567890123-abcdef01")
