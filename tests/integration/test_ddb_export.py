@@ -10,6 +10,7 @@ A short PITR 'day' (TANDEM_DDB_PITR_DAY_SECONDS) scales the 15-minute
 minimum of an incremental export's period down to about a second."""
 
 import base64
+import concurrent.futures
 import gzip
 import hashlib
 import json
@@ -408,10 +409,15 @@ class Import(Base):
     def test_round_trip(self):
         name, data = self.export(60)
         target = name + "-imported"
+        params = creation(target)  # with an index, filled as the items come
+        params["AttributeDefinitions"].append({"AttributeName": "s", "AttributeType": "S"})
+        params["GlobalSecondaryIndexes"] = [{
+            "IndexName": "by-s", "KeySchema": [{"AttributeName": "s", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}]
         d = self.ddb.import_table(
             S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": data},
             InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
-            TableCreationParameters=creation(target))["ImportTableDescription"]
+            TableCreationParameters=params)["ImportTableDescription"]
         self.assertEqual(d["ImportStatus"], "IN_PROGRESS")
         self.assertTrue(d["ClientToken"])
         self.assertRegex(d["ImportArn"], r"table/%s/import/\d{14}-[0-9a-f]{8}$" % target)
@@ -427,6 +433,10 @@ class Import(Base):
         self.assertEqual(self.ddb.describe_table(TableName=target)["Table"]["TableStatus"],
                          "ACTIVE")
         self.assertEqual(scan_all(self.ddb, target), scan_all(self.ddb, name))
+        self.assertEqual(self.ddb.query(
+            TableName=target, IndexName="by-s", Select="COUNT",
+            KeyConditionExpression="s = :s",
+            ExpressionAttributeValues={":s": {"S": "text é ✓"}})["Count"], 60)
         self.assertEqual(scan_all(self.ddb, target), sorted(
             (canon(every_type("p%d" % (i % 7), i), raw=True) for i in range(60)),
             key=json.dumps))
@@ -446,7 +456,7 @@ class Import(Base):
         self.assertEqual(code, "ImportConflictException")
 
     def test_bad_lines_and_csv(self):
-        pre = "raw-" + uuid.uuid4().hex[:8] + "/"
+        pre = "raw & <odd>-" + uuid.uuid4().hex[:8] + "/"  # XML-escaped in S3's listing
         good = [{"Item": {"pk": {"S": "a%d" % i}, "sk": {"N": str(i)}, "v": {"S": "x"}}}
                 for i in range(3)]
         body = "\n".join([json.dumps(good[0]), "{not json", json.dumps(good[1]),
@@ -485,6 +495,25 @@ class Import(Base):
                                        "color": {"S": "red"}, "note": {"S": 'a, quoted "note"'}})
         self.assertEqual(items["k2"], {"pk": {"S": "k2"}, "sk": {"N": "2"},
                                        "note": {"S": "plain"}})
+
+    def test_many_objects(self):
+        """More objects than one page of S3's listing (1,000 keys)."""
+        pre = "many-" + uuid.uuid4().hex[:8] + "/"
+        s3 = self.server.boto3("s3", max_pool_connections=8)
+
+        def put(i):
+            s3.put_object(Bucket=self.bucket, Key="%s%04d.json" % (pre, i), Body=json.dumps(
+                {"Item": {"pk": {"S": "m%d" % i}, "sk": {"N": "0"}}}).encode())
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(put, range(1005)))
+        target = "many-" + uuid.uuid4().hex[:8]
+        d = self.ddb.import_table(
+            S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": pre},
+            InputFormat="DYNAMODB_JSON", TableCreationParameters=creation(target))[
+            "ImportTableDescription"]
+        d = self.wait_import(self.ddb, d["ImportArn"], timeout=120)
+        self.assertEqual((d["ImportStatus"], d["ImportedItemCount"], d["ErrorCount"]),
+                         ("COMPLETED", 1005, 0), d)
 
     @unittest.skipUnless(shutil.which("zstd"), "no zstd command")
     def test_zstd(self):
