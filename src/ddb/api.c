@@ -150,6 +150,11 @@ enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e
     return ERR_OK;
 }
 
+void ddb_quiesce(struct ddb *d)
+{
+    backup_jobs_quiesce(d);
+}
+
 void ddb_close(struct ddb *d)
 {
     if (d)

@@ -145,6 +145,11 @@ bool backup_piece_full(const struct backup_piece *p);
 enum err_code backup_jobs_start(struct ddb *d, struct err *e);
 void backup_jobs_stop(struct ddb *d);
 
+/* backup_jobs_quiesce - stop the thread, keeping what later calls need: a
+ * job queued after it is dropped (cleared at the next start); a CreateBackup
+ * not yet begun is answered InternalServerError. NULL ok; idempotent. */
+void backup_jobs_quiesce(struct ddb *d);
+
 /* backup_job_create - CreateBackup of table @table named @name for @c,
  * which the thread answers once the backup is recorded as CREATING. */
 void backup_job_create(struct ddb_call *c, const char *table, const char *name);

@@ -253,21 +253,28 @@ static void job_free(struct backup_job *j)
     free(j);
 }
 
-static void job_add(struct ddb *d, struct backup_job *j)
+/* job_add - queue @j; false when it was dropped instead (freed). */
+static bool job_add(struct ddb *d, struct backup_job *j)
 {
     struct backup_jobs *J = d->jobs;
     struct backup_job **p;
 
     if (!J) { /* no thread: the next start clears what is left */
         job_free(j);
-        return;
+        return false;
     }
     pthread_mutex_lock(&J->mu);
+    if (J->stop) { /* shutting down: the next start clears what is left */
+        pthread_mutex_unlock(&J->mu);
+        job_free(j);
+        return false;
+    }
     for (p = &J->head; *p; p = &(*p)->next)
         ;
     *p = j;
     pthread_cond_signal(&J->cv);
     pthread_mutex_unlock(&J->mu);
+    return true;
 }
 
 /* to_drop - make @j a job clearing @ids. */
@@ -683,8 +690,8 @@ struct backup_job *backup_job_restore(struct ddb *d, const char *target, uint64_
     j->src = src;
     j->pitr = pitr;
     j->when = when;
-    job_add(d, j); /* listed (backup_in_restore), not run before ready */
-    return j;
+    /* listed (backup_in_restore), not run before ready */
+    return job_add(d, j) ? j : NULL;
 }
 
 void backup_job_ready(struct ddb *d, struct backup_job *j)
@@ -694,7 +701,8 @@ void backup_job_ready(struct ddb *d, struct backup_job *j)
     if (!J || !j)
         return;
     pthread_mutex_lock(&J->mu);
-    j->ready = true;
+    if (!J->stop) /* else the thread has freed it */
+        j->ready = true;
     pthread_cond_signal(&J->cv);
     pthread_mutex_unlock(&J->mu);
 }
@@ -824,6 +832,8 @@ static void *runner(void *arg)
         struct backup_job *j = J->head;
 
         J->head = j->next;
+        if (j->c) /* a CreateBackup not begun: nothing was written */
+            ddb_reply_err(j->c, ERR_IO, "the region is shutting down; ask again");
         job_free(j);
     }
     pthread_mutex_unlock(&J->mu);
@@ -959,17 +969,29 @@ enum err_code backup_jobs_start(struct ddb *d, struct err *e)
     return rc;
 }
 
+void backup_jobs_quiesce(struct ddb *d)
+{
+    struct backup_jobs *J = d ? d->jobs : NULL;
+    bool join;
+
+    if (!J)
+        return;
+    pthread_mutex_lock(&J->mu);
+    join = !J->stop;
+    J->stop = true;
+    pthread_cond_signal(&J->cv);
+    pthread_mutex_unlock(&J->mu);
+    if (join)
+        pthread_join(J->th, NULL);
+}
+
 void backup_jobs_stop(struct ddb *d)
 {
     struct backup_jobs *J = d ? d->jobs : NULL;
 
     if (!J)
         return;
-    pthread_mutex_lock(&J->mu);
-    J->stop = true;
-    pthread_cond_signal(&J->cv);
-    pthread_mutex_unlock(&J->mu);
-    pthread_join(J->th, NULL);
+    backup_jobs_quiesce(d);
     pthread_cond_destroy(&J->cv);
     pthread_mutex_destroy(&J->mu);
     free(J);

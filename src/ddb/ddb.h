@@ -25,6 +25,12 @@ struct ddb_opts {
 enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e);
 void ddb_close(struct ddb *d); /* NULL ok */
 
+/* ddb_quiesce - at shutdown, while the HTTP server still holds its open
+ * connections: stop the background work (a backup or restore under way is
+ * abandoned and cleared at the next start; a CreateBackup not yet begun is
+ * answered InternalServerError). NULL ok; ddb_close() does it too. */
+void ddb_quiesce(struct ddb *d);
+
 /*
  * ddb_handle - serve one authenticated request. @op is the operation name
  * after "DynamoDB_20120810." (e.g. "PutItem"). Before the operation runs,

@@ -1056,9 +1056,10 @@ out:
         log_err("event=fatal region=%s error=%s msg=\"%s\"", rg.name, err_name(e.code), e.msg);
     http_server_quiesce(tls); /* no new requests while the services wind down */
     http_server_quiesce(plain);
-    fn_close(rg.fn);    /* answers every invocation still waiting */
-    repl_stop(rg.repl); /* answers the waiting long-polls */
-    iam_stop(rg.iam);   /* answers the other regions' waiting IAM long-polls */
+    fn_close(rg.fn);     /* answers every invocation still waiting */
+    repl_stop(rg.repl);  /* answers the waiting long-polls */
+    iam_stop(rg.iam);    /* answers the other regions' waiting IAM long-polls */
+    ddb_quiesce(rg.ddb); /* stops the backups' background copies */
     http_server_stop(tls);
     http_server_stop(plain);
     repl_close(rg.repl);
