@@ -792,6 +792,21 @@ class Pieces(Slow):
         self.assertEqual(green, len(got) - n)
         self.raw.delete_backup(BackupArn=arn)
 
+    def test_delete_table_during_its_backup(self):
+        """DeleteTable while its backup is CREATING: the backup goes on from
+        its snapshot and holds every item."""
+        t = self.new_table(gsi=True)
+        fill(self.raw, t, 1500)
+        arn = self.raw.create_backup(TableName=t, BackupName="gone")["BackupDetails"]["BackupArn"]
+        self.raw.delete_table(TableName=t)
+        self.assertEqual(self.status(arn), "CREATING")
+        wait_until(lambda: self.status(arn) == "AVAILABLE", timeout=120, what="backup")
+        self.ddb.restore_table_from_backup(TargetTableName=t, BackupArn=arn)
+        self.assertEqual(len(self.keys(t)), 1500)
+        self.assertEqual(self.raw.describe_backup(BackupArn=arn)["BackupDescription"]
+                         ["SourceTableDetails"]["ItemCount"], 1500)
+        self.raw.delete_backup(BackupArn=arn)
+
     def test_delete_table_keeps_items_for_its_backup(self):
         """DeleteTable of a table with PITR answers without copying: its
         SYSTEM backup keeps the items where they are; without PITR they are
