@@ -455,11 +455,15 @@ static enum err_code bk_abandon_apply(struct store_txn *t, void *arg, struct err
     enum err_code rc = backup_meta_get(t, x->arn, &meta, e);
     const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "BackupStatus"));
 
-    if (rc == ERR_NOTFOUND)
+    x->done = false; /* here: whether its items are to go */
+    if (rc == ERR_NOTFOUND) {
         rc = ERR_OK;
-    else if (!rc && st && strcmp(st, "CREATING") == 0)
+        x->done = true;
+    } else if (!rc && st && strcmp(st, "CREATING") == 0) {
         rc = backup_meta_del(t, x->arn, e);
-    if (!rc)
+        x->done = true;
+    } /* else it did become AVAILABLE (its last commit's flush failed) */
+    if (!rc && x->done)
         rc = backup_drop_mark(t, x->to, e);
     cJSON_Delete(meta);
     return rc;
@@ -610,8 +614,8 @@ static enum err_code rm_apply(struct store_txn *t, void *arg, struct err *e)
     enum err_code rc = table_keys_get_any(t, x->table, &k, e);
 
     x->nids = 0;
-    if (rc == ERR_NOTFOUND || (!rc && k.id != x->id))
-        return ERR_OK;
+    if (rc == ERR_NOTFOUND || (!rc && (k.id != x->id || !k.restoring)))
+        return ERR_OK; /* gone, or it did become ACTIVE (its last commit's flush failed) */
     if (!rc)
         rc = backup_table_remove(t, x->table, x->id, x->ids, &x->nids, e);
     return rc;
@@ -735,7 +739,7 @@ static void fail(struct ddb *d, struct backup_job *j, const struct err *e)
         struct bk x = {.arn = j->arn, .to = j->to};
 
         if (store_write(d->store, bk_abandon_apply, &x, &e2) == ERR_OK) {
-            to_drop(j, &j->to, 1);
+            to_drop(j, &j->to, x.done ? 1 : 0);
             return;
         }
     } else {
@@ -912,8 +916,8 @@ static enum err_code clear_leftovers(struct ddb *d, struct err *e)
             struct bk x = {.arn = l[i].name, .to = l[i].id};
 
             if (store_write(d->store, bk_abandon_apply, &x, &e2))
-                x.to = 0; /* tried again at the next start */
-            to_drop(j, &x.to, x.to ? 1 : 0);
+                x.done = false; /* tried again at the next start */
+            to_drop(j, &x.to, x.done ? 1 : 0);
             log_warn("event=backup_removed arn=%s why=\"cut off while CREATING\"", l[i].name);
         } else if (l[i].kind == 't') {
             struct rm x = {.table = l[i].name, .id = l[i].id};
