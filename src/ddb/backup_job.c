@@ -932,6 +932,9 @@ static enum err_code clear_leftovers(struct ddb *d, struct err *e)
             j->kind = JOB_HIST;
             j->src = l[i].id;
         }
+        if (l[i].kind == 'd' || l[i].kind == 'h')
+            log_info("event=backup_clear_resumed id=%llu what=%s", (unsigned long long)l[i].id,
+                     l[i].kind == 'd' ? "items" : "history");
         job_add(d, j);
     }
     for (size_t i = 0; i < n; i++)

@@ -944,6 +944,26 @@ class Crash(Slow):
         raw.delete_backup(BackupArn=done)
         self.assertEqual(raw.list_backups(TableName=t)["BackupSummaries"], [])
 
+    def test_kill_while_clearing(self):
+        """kill -9 while a deleted table's items and a PITR history are being
+        cleared in pieces: the next start goes on with both."""
+        t, u = self.new_table(), self.new_table()
+        self.raw.update_continuous_backups(
+            TableName=u, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        fill(self.raw, t, 1500)
+        fill(self.raw, u, 1500)
+        self.raw.delete_table(TableName=t)
+        self.raw.update_continuous_backups(
+            TableName=u, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+        self.server.kill()
+        self.server.start()
+        log = self.server.stderr()
+        self.assertIn("what=items", log)
+        self.assertIn("what=history", log)
+        raw = self.server.boto3()
+        self.assertNotIn(t, raw.list_tables()["TableNames"])
+        self.assertEqual(raw.describe_table(TableName=u)["Table"]["ItemCount"], 1500)
+
     def test_stop_mid_copy(self):
         """SIGTERM during a backup and a point-in-time restore: the server
         stops cleanly (exit 0, no sanitizer report) without waiting for the
