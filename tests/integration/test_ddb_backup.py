@@ -462,8 +462,9 @@ class PointInTime(Base):
             self.assertEqual(p.returncode, 0, p.stderr)
             return json.loads(p.stdout) if p.stdout.strip() else {}
 
-        arn = cli("create-backup", "--table-name", t,
-                  "--backup-name", "cli-b")["BackupDetails"]["BackupArn"]
+        made = cli("create-backup", "--table-name", t, "--backup-name", "cli-b")["BackupDetails"]
+        self.assertEqual(made["BackupStatus"], "CREATING")
+        arn = made["BackupArn"]
         wait_until(lambda: cli("describe-backup", "--backup-arn", arn)["BackupDescription"]
                    ["BackupDetails"]["BackupStatus"] == "AVAILABLE", what="backup")
         cli("update-continuous-backups", "--table-name", t,
@@ -474,6 +475,7 @@ class PointInTime(Base):
         out = cli("restore-table-to-point-in-time", "--source-table-name", t,
                   "--target-table-name", t + "-c", "--restore-date-time", str(when))
         self.assertEqual(out["TableDescription"]["TableName"], t + "-c")
+        self.assertEqual(out["TableDescription"]["TableStatus"], "CREATING")
         cli("wait", "table-exists", "--table-name", t + "-c")  # ACTIVE once filled
         self.assertEqual([i["sk"]["N"] for i in self.items(t + "-c")], ["0", "1"])
         cli("restore-table-from-backup", "--target-table-name", t + "-d", "--backup-arn", arn)
