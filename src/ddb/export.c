@@ -408,6 +408,7 @@ struct run {
     char *base; /* <prefix>/AWSDynamoDB/<ExportId> */
     struct dfile f;
     struct buf manifest; /* manifest-files.json */
+    bool ion;            /* ExportFormat ION */
     uint64_t items, bytes;
     char fail_code[64], fail_msg[400];
 };
@@ -490,7 +491,7 @@ static bool file_close(struct run *x)
             name[j++] = uuid[i];
     name[j] = '\0';
     {
-        char *key = xp_strf("data/%s.json.gz", name);
+        char *key = xp_strf("data/%s.%s.gz", name, x->ion ? "ion" : "json");
 
         ok = put(x, key, f->gz.ptr, f->gz.len);
         free(key);
@@ -501,8 +502,8 @@ static bool file_close(struct run *x)
     if (ok)
         buf_printf(&x->manifest,
                    "{\"itemCount\":%zu,\"md5Checksum\":\"%s\",\"etag\":\"%s\","
-                   "\"dataFileS3Key\":\"%s/data/%s.json.gz\"}\n",
-                   f->items, b64, hex, x->base, name);
+                   "\"dataFileS3Key\":\"%s/data/%s.%s.gz\"}\n",
+                   f->items, b64, hex, x->base, name, x->ion ? "ion" : "json");
     buf_free(&f->gz);
     return ok;
 }
@@ -517,12 +518,22 @@ static void file_open(struct run *x)
     f->open = true;
 }
 
-/* emit - one line into the current data file (opened, closed when full). */
+/* emit - one line (DynamoDB JSON; written as Ion for an ION export) into
+ * the current data file (opened, closed when full). */
 static bool emit(struct run *x, const char *line, size_t n)
 {
+    struct buf ion;
+
+    buf_init(&ion, 0);
+    if (x->ion) {
+        export_ion_line(&ion, line, n);
+        line = ion.ptr;
+        n = ion.len;
+    }
     if (!x->f.open)
         file_open(x);
     file_deflate(&x->f, line, n, Z_NO_FLUSH);
+    buf_free(&ion); /* @line may be it */
     file_deflate(&x->f, "\n", 1, Z_NO_FLUSH);
     x->f.items++;
     x->f.raw += n + 1;
@@ -817,7 +828,7 @@ static char *summary(struct run *x, int64_t end_ms)
     cJSON_AddStringToObject(s, "manifestFilesS3Key", mkey);
     cJSON_AddNumberToObject(s, "billedSizeBytes", (double)x->bytes);
     cJSON_AddNumberToObject(s, "itemCount", (double)x->items);
-    cJSON_AddStringToObject(s, "outputFormat", "DYNAMODB_JSON");
+    cJSON_AddStringToObject(s, "outputFormat", x->ion ? "ION" : "DYNAMODB_JSON");
     if (inc) {
         cJSON_AddStringToObject(s, "outputView", xp_str(inc, "ExportViewType"));
         cJSON_AddStringToObject(s, "exportType", "INCREMENTAL_EXPORT");
@@ -905,6 +916,7 @@ static void run_export(struct ddb *d, const char *arn)
     owner = xp_str(x.rec, "S3BucketOwner");
     x.kms = xp_str(x.rec, "S3SseKmsKeyId");
     x.sse = strcmp(xp_str(x.rec, "S3SseAlgorithm"), "KMS") == 0 ? "aws:kms" : "AES256";
+    x.ion = strcmp(xp_str(x.rec, "ExportFormat"), "ION") == 0;
     id = strstr(arn, "/export/") + 8;
     x.base = prefix && *prefix ? xp_strf("%s%sAWSDynamoDB/%s", prefix,
                                          prefix[strlen(prefix) - 1] == '/' ? "" : "/", id)
@@ -1181,11 +1193,6 @@ void export_table(struct ddb_call *c)
             backup_reply_error(c, "TableNotFoundException", "Table not found: %s", tarn);
         return;
     }
-    if (fmt == 1) {
-        backup_reply_error(c, "ValidationException",
-                           "ExportFormat ION is not supported by this region; use DYNAMODB_JSON");
-        return;
-    }
     if (x->incr) {
         if (!spec || !has_from || !has_to) {
             backup_reply_error(c, "ValidationException",
@@ -1231,7 +1238,7 @@ void export_table(struct ddb_call *c)
     xp_add_opt(x->rec, "S3Prefix", prefix);
     cJSON_AddStringToObject(x->rec, "S3SseAlgorithm", sse == 1 ? "KMS" : "AES256");
     xp_add_opt(x->rec, "S3SseKmsKeyId", kms);
-    cJSON_AddStringToObject(x->rec, "ExportFormat", "DYNAMODB_JSON");
+    cJSON_AddStringToObject(x->rec, "ExportFormat", fmts[fmt < 0 ? 0 : fmt]);
     if (type >= 0)
         cJSON_AddStringToObject(x->rec, "ExportType", types[type]);
     if (x->incr) {

@@ -134,20 +134,28 @@ void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_mem
 /* import_run - run import @arn (the thread, import.c). */
 void import_run(struct ddb *d, const char *arn);
 
+/* export_ion_line - DynamoDB JSON line @json ({"Item":{...}} or an
+ * incremental record) as its Amazon Ion line, appended to @b. export_ion_parse
+ * - an Ion line back as the JSON object of that line (owned); ERR_INVALID
+ * when it is not one (export_ion.c). */
+void export_ion_line(struct buf *b, const char *json, size_t n);
+enum err_code export_ion_parse(const char *line, size_t n, cJSON **out, struct err *e);
+
 /* How an import reads lines (import.c): DYNAMODB_JSON ({"Item":{...}} per
- * line) or CSV (@delim-separated, "-quoted with "" escapes; the columns
- * from InputFormatOptions.Csv.HeaderList or each file's first line; key
- * attributes get the table's key types, every other value is an S, an
- * empty one no attribute). */
+ * line), ION (the same in Amazon Ion text, export_ion.c) or CSV
+ * (@delim-separated, "-quoted with "" escapes; the columns from
+ * InputFormatOptions.Csv.HeaderList or each file's first line; key
+ * attributes get the table's key types, every other value is an S, an empty
+ * one no attribute). */
 enum { IMPORT_COLS_MAX = 256 };
 struct import_format {
-    bool csv, header_given;
+    bool csv, ion, header_given;
     char delim;
     size_t ncols;
     char *cols[IMPORT_COLS_MAX]; /* owned */
 };
 /* import_format_init - from InputFormatOptions.Csv @opts (may be NULL). */
-void import_format_init(struct import_format *f, bool csv, const cJSON *opts);
+void import_format_init(struct import_format *f, const char *format, const cJSON *opts);
 void import_format_free(struct import_format *f);
 /* import_csv_header - the columns from header line @line. */
 void import_csv_header(struct import_format *f, const char *line, size_t n);

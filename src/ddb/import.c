@@ -6,12 +6,13 @@
  * CREATING; DeleteTable refused; a table whose import a restart cut off is
  * removed at the next start, as a restore's is, see backup.h) and records
  * the import, IN_PROGRESS, in the same store write. The thread then lists
- * the objects under S3KeyPrefix, reads each whole, decompresses it (GZIP,
- * ZSTD or NONE), and writes its good lines as items, a piece (backup_piece_items
- * items or 4 MiB) per store write, keeping the table's counters and
- * indexes; a line that is not an item of the table counts in ErrorCount.
- * At the end the table becomes ACTIVE and the import COMPLETED; when S3
- * fails the import is FAILED and the table removed. */
+ * the objects under S3KeyPrefix (DYNAMODB_JSON, ION or CSV), reads each
+ * whole, decompresses it (GZIP, ZSTD or NONE), and writes its good lines as
+ * items, a piece (backup_piece_items items or 4 MiB) per store write,
+ * keeping the table's counters and indexes; a line that is not an item of
+ * the table counts in ErrorCount. At the end the table becomes ACTIVE and
+ * the import COMPLETED; when S3 fails the import is FAILED and the table
+ * removed. */
 #include "export.h"
 
 #include <stdio.h>
@@ -45,7 +46,10 @@ enum err_code import_parse_line(const struct import_format *f, const struct tabl
         if (rc)
             return rc;
     } else {
-        root = cJSON_ParseWithLength(line, n);
+        if (f->ion)
+            export_ion_parse(line, n, &root, e);
+        else
+            root = cJSON_ParseWithLength(line, n);
         if (!cJSON_IsObject(root) ||
             !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "Item"))) {
             cJSON_Delete(root);
@@ -427,7 +431,7 @@ void import_run(struct ddb *d, const char *arn)
     comp = xp_str(x.rec, "InputCompressionType");
     csv = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(x.rec, "InputFormatOptions"), "Csv");
-    import_format_init(&x.f, strcmp(xp_str(x.rec, "InputFormat"), "CSV") == 0, csv);
+    import_format_init(&x.f, xp_str(x.rec, "InputFormat"), csv);
     buf_init(&keys, 0);
     if (!d->s3) {
         fail(&x, "S3Unreachable", "S3 is not available to DynamoDB in this region");
@@ -477,13 +481,14 @@ void import_run(struct ddb *d, const char *arn)
     cJSON_Delete(x.rec);
 }
 
-void import_format_init(struct import_format *f, bool csv, const cJSON *opts)
+void import_format_init(struct import_format *f, const char *format, const cJSON *opts)
 {
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(opts, "HeaderList"), *col;
     const char *d = xp_str(opts, "Delimiter");
 
     memset(f, 0, sizeof(*f));
-    f->csv = csv;
+    f->csv = strcmp(format, "CSV") == 0;
+    f->ion = strcmp(format, "ION") == 0;
     f->delim = d && *d ? *d : ',';
     cJSON_ArrayForEach(col, h)
     {
@@ -593,12 +598,6 @@ void import_table(struct ddb_call *c)
     xp_check_token(c, x->token);
     if (ddb_args_failed(c))
         return;
-    if (fmt == 1) {
-        backup_reply_error(c, "ValidationException",
-                           "InputFormat ION is not supported by this region; use DYNAMODB_JSON "
-                           "or CSV");
-        return;
-    }
     if (delim && !strchr(",\t:;| ", *delim)) {
         backup_reply_error(c, "ValidationException",
                            "The CSV Delimiter must be one of comma, tab, colon, semicolon, pipe "

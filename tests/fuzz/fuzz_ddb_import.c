@@ -1,9 +1,9 @@
 /* fuzz_ddb_import.c - arbitrary bytes as an object ImportTable reads from
- * S3, line by line, through import_parse_line (DYNAMODB_JSON or CSV).
+ * S3, line by line, through import_parse_line (DYNAMODB_JSON, ION or CSV).
  *
- * The first byte picks the format (bit 0: CSV), the CSV delimiter (bits
- * 1-3) and the table's key types; the rest is the object's text: for CSV
- * its first line is the header, as in a file without HeaderList. */
+ * The first byte picks the format (bit 0: CSV, else bit 7: ION, else
+ * DYNAMODB_JSON), the CSV delimiter (bits 1-3) and the table's key types; the rest is the object's
+ * text: for CSV its first line is the header, as in a file without HeaderList. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     k.has_range = (data[0] >> 5) & 1;
     strcpy(k.range, "sk");
     k.rtype = (data[0] >> 6) & 1 ? KEYS_B : KEYS_N;
-    import_format_init(&f, data[0] & 1, NULL);
+    import_format_init(&f, data[0] & 1 ? "CSV" : (data[0] & 0x80) ? "ION" : "DYNAMODB_JSON", NULL);
     f.delim = delims[(data[0] >> 1) & 7];
     header = f.csv;
     p = (const char *)data + 1;

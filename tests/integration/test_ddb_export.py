@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -57,6 +58,117 @@ def canon(item, raw=False):
             return {"M": {k: av(e) for k, e in x.items()}}
         return {t: b(x) if t == "B" else x}
     return {k: av(v) for k, v in item.items()}
+
+
+def ion_line(text):
+    """An Amazon Ion text line of an ION export, read back (the subset the
+    export writes: structs, lists, strings, decimals, blobs, bools, null and
+    the $dynamodb_ set annotations) as the DynamoDB JSON it stands for."""
+    pos = [0]
+
+    def ws():
+        while pos[0] < len(text) and text[pos[0]].isspace():
+            pos[0] += 1
+
+    def eat(tok):
+        ws()
+        if text.startswith(tok, pos[0]):
+            pos[0] += len(tok)
+            return True
+        return False
+
+    def quoted(q):
+        ws()
+        assert text[pos[0]] == q, text[pos[0]:]
+        j = pos[0] + 1
+        out = []
+        while text[j] != q:
+            if text[j] == "\\":
+                j += 1
+                if text[j] == "x":
+                    out.append(chr(int(text[j + 1:j + 3], 16)))
+                    j += 2
+                else:
+                    out.append(text[j])
+            else:
+                out.append(text[j])
+            j += 1
+        pos[0] = j + 1
+        return "".join(out)
+
+    def symbol():
+        ws()
+        if text[pos[0]] == "'":
+            return quoted("'")
+        m = re.match(r"[A-Za-z_$][A-Za-z0-9_$]*", text[pos[0]:])
+        pos[0] += m.end()
+        return m.group(0)
+
+    def number():
+        ws()
+        m = re.match(r"-?[0-9]+(\.[0-9]*)?(d-?[0-9]+)?", text[pos[0]:])
+        pos[0] += m.end()
+        assert "." in m.group(0) or "d" in m.group(0), "an Ion int, not a decimal"
+        return m.group(0).rstrip(".").replace("d", "E")
+
+    def blob():
+        assert eat("{{")
+        j = text.index("}}", pos[0])
+        b = text[pos[0]:j].strip()
+        pos[0] = j + 2
+        return b
+
+    def items(close, one):
+        out = []
+        if eat(close):
+            return out
+        while True:
+            out.append(one())
+            if eat(close):
+                return out
+            assert eat(","), text[pos[0]:]
+
+    def struct():
+        assert eat("{")
+        def field():
+            k = symbol()
+            assert eat(":")
+            return k, value()
+        return dict(items("}", field))
+
+    def value():
+        ws()
+        for t, one in (("SS", lambda: quoted('"')), ("NS", number), ("BS", blob)):
+            if eat("$dynamodb_%s::" % t):
+                assert eat("[")
+                return {t: items("]", one)}
+        if text.startswith("{{", pos[0]):
+            return {"B": blob()}
+        if text[pos[0]] == "{":
+            return {"M": struct()}
+        if eat("["):
+            return {"L": items("]", value)}
+        if text[pos[0]] == '"':
+            return {"S": quoted('"')}
+        for word, v in (("true", {"BOOL": True}), ("false", {"BOOL": False}),
+                        ("null", {"NULL": True})):
+            if eat(word):
+                return v
+        return {"N": number()}
+
+    assert eat("$ion_1_0")
+    assert eat("{")
+    top = {}
+    while True:
+        k = symbol()
+        assert eat(":")
+        top[k] = struct()
+        if eat("}"):
+            break
+        assert eat(",")
+    ws()
+    assert pos[0] == len(text), text[pos[0]:]
+    return top
 
 
 def mark():
@@ -124,7 +236,8 @@ class Base(ServerTestCase):
             raw = self.get(f["dataFileS3Key"])
             self.assertEqual(base64.b64decode(f["md5Checksum"]), hashlib.md5(raw).digest())
             self.assertEqual(f["etag"], hashlib.md5(raw).hexdigest())
-            got = [json.loads(x) for x in gzip.decompress(raw).splitlines()]
+            read = ion_line if summary["outputFormat"] == "ION" else json.loads
+            got = [read(x.decode()) for x in gzip.decompress(raw).splitlines()]
             self.assertEqual(len(got), f["itemCount"])
             lines += got
         return summary, files, lines
@@ -279,10 +392,6 @@ class Full(Base):
             code, _ = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
                                S3Bucket=self.bucket, ExportTime=when)
             self.assertEqual(code, "InvalidExportTimeException")
-        code, msg = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
-                             S3Bucket=self.bucket, ExportFormat="ION")
-        self.assertEqual(code, "ValidationException")
-        self.assertIn("ION", msg)
         code, _ = self.err(self.ddb.export_table_to_point_in_time,
                            TableArn=td["TableArn"] + "x", S3Bucket=self.bucket)
         self.assertEqual(code, "TableNotFoundException")
@@ -353,11 +462,15 @@ class Full(Base):
         # NEW_IMAGE: no old images; a period too short is refused
         d = self.ddb.export_table_to_point_in_time(
             TableArn=td["TableArn"], S3Bucket=self.bucket, ExportType="INCREMENTAL_EXPORT",
+            ExportFormat="ION",
             IncrementalExportSpecification={"ExportFromTime": t0, "ExportToTime": t1,
                                             "ExportViewType": "NEW_IMAGE"})["ExportDescription"]
         d = self.wait(d["ExportArn"])
-        _, _, lines = self.exported(d)
+        _, _, lines = self.exported(d)  # as Amazon Ion
         self.assertTrue(lines and all("OldImage" not in x for x in lines))
+        self.assertEqual({x["Keys"]["pk"]["S"] for x in lines}, {"p1", "fresh", "p2"})
+        self.assertEqual({x["Keys"]["pk"]["S"]: x.get("NewImage", {}).get("v") for x in lines},
+                         {"p1": {"N": "2"}, "fresh": None, "p2": None})
         code, _ = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
                            S3Bucket=self.bucket, ExportType="INCREMENTAL_EXPORT",
                            IncrementalExportSpecification={"ExportFromTime": t0,
@@ -455,6 +568,39 @@ class Import(Base):
                            TableCreationParameters=creation(target + "2"))
         self.assertEqual(code, "ImportConflictException")
 
+    def test_ion_round_trip(self):
+        name, td = self.new_table()
+        self.fill(name, 20)
+        odd = {"pk": {"S": "quote\" back\\ tab\t"}, "sk": {"N": "0.5"},
+               "weird name": {"S": "x"}, "null": {"N": "-1"}, "big": {"N": "1E+100"}}
+        self.ddb.put_item(TableName=name, Item=odd)
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket, S3Prefix="dr/ion",
+            ExportFormat="ION")["ExportDescription"]
+        self.assertEqual(d["ExportFormat"], "ION")
+        d = self.wait(d["ExportArn"])
+        self.assertEqual((d["ExportStatus"], d["ItemCount"]), ("COMPLETED", 21), d)
+        summary = json.loads(self.get(d["ExportManifest"]))
+        self.assertEqual(summary["outputFormat"], "ION")
+        files = [json.loads(x) for x in self.get(summary["manifestFilesS3Key"]).splitlines()]
+        self.assertTrue(all(f["dataFileS3Key"].endswith(".ion.gz") for f in files))
+        text = [x for f in files
+                for x in gzip.decompress(self.get(f["dataFileS3Key"])).decode().splitlines()]
+        self.assertTrue(all(x.startswith("$ion_1_0 {Item:{") for x in text), text[:2])
+        got = sorted((canon(ion_line(x)["Item"]) for x in text), key=json.dumps)
+        self.assertEqual(got, scan_all(self.ddb, name))
+        # and back, through ImportTable's ION reader
+        target = name + "-ion"
+        i = self.ddb.import_table(
+            S3BucketSource={"S3Bucket": self.bucket,
+                            "S3KeyPrefix": d["ExportManifest"].rsplit("/", 1)[0] + "/data/"},
+            InputFormat="ION", InputCompressionType="GZIP",
+            TableCreationParameters=creation(target))["ImportTableDescription"]
+        i = self.wait_import(self.ddb, i["ImportArn"])
+        self.assertEqual((i["ImportStatus"], i["ImportedItemCount"], i["ErrorCount"]),
+                         ("COMPLETED", 21, 0), i)
+        self.assertEqual(scan_all(self.ddb, target), scan_all(self.ddb, name))
+
     def test_bad_lines_and_csv(self):
         pre = "raw & <odd>-" + uuid.uuid4().hex[:8] + "/"  # XML-escaped in S3's listing
         good = [{"Item": {"pk": {"S": "a%d" % i}, "sk": {"N": str(i)}, "v": {"S": "x"}}}
@@ -539,10 +685,9 @@ class Import(Base):
     def test_errors(self):
         target = "imp-" + uuid.uuid4().hex[:8]
         src = {"S3Bucket": self.bucket, "S3KeyPrefix": "nothing/"}
-        code, msg = self.err(self.ddb.import_table, S3BucketSource=src, InputFormat="ION",
+        code, msg = self.err(self.ddb.import_table, S3BucketSource=src, InputFormat="XML",
                              TableCreationParameters=creation(target))
         self.assertEqual(code, "ValidationException")
-        self.assertIn("ION", msg)
         code, _ = self.err(self.ddb.describe_import,
                            ImportArn="arn:aws:dynamodb:us-east-1:123456789012:table/x/import/"
                                      "01234567890123-abcdef01")
