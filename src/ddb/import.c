@@ -3,16 +3,17 @@
  *
  * ImportTable creates the table through CreateTable's own path
  * (table_create_filled) with "_importing" in its descriptor (DescribeTable:
- * CREATING; DeleteTable refused; a table whose import a restart cut off is
- * removed at the next start, as a restore's is, see backup.h) and records
- * the import, IN_PROGRESS, in the same store write. The thread then lists
- * the objects under S3KeyPrefix (DYNAMODB_JSON, ION or CSV), reads each
- * whole, decompresses it (GZIP, ZSTD or NONE), and writes its good lines as
- * items, a piece (backup_piece_items items or 4 MiB) per store write,
- * keeping the table's counters and indexes; a line that is not an item of
- * the table counts in ErrorCount. At the end the table becomes ACTIVE and
- * the import COMPLETED; when S3 fails the import is FAILED and the table
- * removed. */
+ * CREATING; DeleteTable refused) and TKEY_RESTORING in its key record (its
+ * items are not served before it is ACTIVE; a table whose import a restart
+ * cut off is removed at the next start, as a restore's is, see backup.h),
+ * and records the import, IN_PROGRESS, in the same store write. The thread
+ * then lists the objects under S3KeyPrefix (DYNAMODB_JSON, ION or CSV),
+ * reads each whole, decompresses it (GZIP, ZSTD or NONE), and writes its
+ * good lines as items, a piece (backup_piece_items items or 4 MiB) per store
+ * write, keeping the table's counters and indexes; a line that is not an
+ * item of the table counts in ErrorCount. At the end the table becomes
+ * ACTIVE and the import COMPLETED; when S3 fails the import is FAILED and
+ * the table removed. */
 #include "export.h"
 
 #include <stdio.h>
@@ -197,7 +198,7 @@ static enum err_code piece_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct imp *x = arg;
     struct table_keys k;
-    enum err_code rc = table_keys_get(t, xp_str(x->rec, "_table"), &k, e);
+    enum err_code rc = table_keys_get_any(t, xp_str(x->rec, "_table"), &k, e);
 
     if (!rc && k.id != x->k.id)
         rc = err_set(e, ERR_NOTFOUND, "the table is gone");
@@ -387,7 +388,7 @@ static enum err_code fin_apply(struct store_txn *t, void *arg, struct err *e)
     rc = xp_rec_put(t, &xp_import, rec, e);
     cJSON_Delete(rec);
     if (!rc)
-        rc = table_keys_get(t, name, &k, e);
+        rc = table_keys_get_any(t, name, &k, e);
     if (rc == ERR_NOTFOUND || (!rc && k.id != x->k.id))
         return ERR_OK;
     if (!rc && x->fail_code[0]) /* a failed import leaves no table */
@@ -398,6 +399,8 @@ static enum err_code fin_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_DeleteItemFromObjectCaseSensitive(desc, "_importing");
         rc = table_desc_put(t, name, desc, e);
     }
+    if (!rc)
+        rc = table_keys_set_restoring(t, name, false, e);
     cJSON_Delete(desc);
     return rc;
 }
@@ -417,7 +420,7 @@ void import_run(struct ddb *d, const char *arn)
     if (!rc)
         rc = xp_meta_get(t, xp_import.prefix, arn, &x.rec, &e);
     if (!rc)
-        rc = table_keys_get(t, xp_str(x.rec, "_table"), &x.k, &e);
+        rc = table_keys_get_any(t, xp_str(x.rec, "_table"), &x.k, &e);
     store_txn_abort(t);
     if (rc || (double)x.k.id != xp_num(x.rec, "_tid")) {
         log_warn("event=ddb_import_lost arn=%s err=%s", arn, e.msg);
@@ -519,6 +522,11 @@ static enum err_code req_fill(struct store_txn *t, void *arg, const char *name, 
     ddb_uuid(uuid);
     arn = xp_strf("%s/import/%014lld-%.8s", xp_str(desc, "TableArn"), (long long)now, uuid);
     cJSON_AddTrueToObject(desc, "_importing");
+    rc = table_keys_set_restoring(t, name, true, e); /* its items not served till ACTIVE */
+    if (rc) {
+        free(arn);
+        return rc;
+    }
     xp_set_str(x->rec, "ImportArn", arn);
     xp_set_str(x->rec, "ImportStatus", "IN_PROGRESS");
     xp_set_str(x->rec, "TableArn", xp_str(desc, "TableArn"));

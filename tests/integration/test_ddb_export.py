@@ -848,6 +848,9 @@ class Crash(Base):
                          "CREATING")
         code, _ = self.err(ddb.delete_table, TableName=target)
         self.assertEqual(code, "ResourceInUseException")
+        code, _ = self.err(ddb.get_item, TableName=target,  # not served before ACTIVE
+                           Key={"pk": {"S": "p0"}, "sk": {"N": "0"}})
+        self.assertEqual(code, "ResourceNotFoundException")
         self.server.kill()
         self.server.start()
         ddb = self.server.boto3()
