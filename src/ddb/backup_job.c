@@ -611,13 +611,18 @@ static enum err_code rm_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct rm *x = arg;
     struct table_keys k;
+    cJSON *desc = NULL;
     enum err_code rc = table_keys_get_any(t, x->table, &k, e);
 
     x->nids = 0;
-    if (rc == ERR_NOTFOUND || (!rc && (k.id != x->id || !k.restoring)))
-        return ERR_OK; /* gone, or it did become ACTIVE (its last commit's flush failed) */
     if (!rc)
+        rc = table_desc_get(t, x->table, &desc, e);
+    /* gone, or it did become ACTIVE (its last commit's flush failed) */
+    if (rc == ERR_NOTFOUND || (!rc && (k.id != x->id || !backup_restoring(desc))))
+        rc = ERR_OK;
+    else if (!rc)
         rc = backup_table_remove(t, x->table, x->id, x->ids, &x->nids, e);
+    cJSON_Delete(desc);
     return rc;
 }
 
