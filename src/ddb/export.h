@@ -1,6 +1,6 @@
 /* export.h - table exports to S3 (export.c: ExportTableToPointInTime,
- * DescribeExport, ListExports) and imports from S3 (import.c: ImportTable,
- * DescribeImport, ListImports), for disaster recovery: a table is exported
+ * DescribeExport, ListExports; export_run.c: the run) and imports from S3
+ * (import.c: ImportTable, DescribeImport, ListImports), for disaster recovery: a table is exported
  * into a bucket the deployment replicates, and imported into a new table in
  * any region.
  *
@@ -131,7 +131,9 @@ void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char
 void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_member,
              const char *list_member, const char *const *members);
 
-/* import_run - run import @arn (the thread, import.c). */
+/* export_run - run export @arn (the thread, export_run.c). import_run -
+ * run import @arn (the thread, import.c). */
+void export_run(struct ddb *d, const char *arn);
 void import_run(struct ddb *d, const char *arn);
 
 /* export_ion_line - DynamoDB JSON line @json ({"Item":{...}} or an
