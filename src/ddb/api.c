@@ -152,6 +152,7 @@ enum err_code ddb_open(const struct ddb_opts *o, struct ddb **out, struct err *e
 
 void ddb_quiesce(struct ddb *d)
 {
+    export_jobs_stop(d); /* an export or import under way is FAILED at the next start */
     backup_jobs_quiesce(d);
 }
 

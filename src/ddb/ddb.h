@@ -28,7 +28,8 @@ void ddb_close(struct ddb *d); /* NULL ok */
 /* ddb_quiesce - at shutdown, while the HTTP server still holds its open
  * connections: stop the background work (a backup or restore under way is
  * abandoned and cleared at the next start; a CreateBackup not yet begun is
- * answered InternalServerError). NULL ok; ddb_close() does it too. */
+ * answered InternalServerError; an export or import under way is FAILED at
+ * the next start). NULL ok; ddb_close() does it too. */
 void ddb_quiesce(struct ddb *d);
 
 /*

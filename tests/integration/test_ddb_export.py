@@ -814,6 +814,14 @@ class Crash(Base):
     knobs = dict(Base.knobs, TANDEM_DDB_BACKUP_PIECE_ITEMS="50",
                  TANDEM_DDB_EXPORT_PAUSE_MS="100")
 
+    def restart(self):
+        """Start the stopped server again (new port): the class's clients follow."""
+        with mock.patch.dict(os.environ, self.knobs):
+            self.server.start()
+        self.__class__.ddb = self.server.boto3()
+        self.__class__.s3 = self.server.boto3("s3")
+        return self.ddb
+
     def test_kill_mid_export(self):
         name, td = self.new_table()
         self.fill(name, 1500)
@@ -823,14 +831,10 @@ class Crash(Base):
             Bucket=self.bucket, Prefix="AWSDynamoDB/").get("Contents", [])) > 0,
             what="the export's first object")
         self.server.kill()
-        with mock.patch.dict(os.environ, self.knobs):
-            self.server.start()
-        ddb = self.server.boto3()
+        ddb = self.restart()
         got = ddb.describe_export(ExportArn=d["ExportArn"])["ExportDescription"]
         self.assertEqual(got["ExportStatus"], "FAILED", got)
         self.assertTrue(got["FailureMessage"])
-        self.__class__.ddb = ddb
-        self.__class__.s3 = self.server.boto3("s3")
         d = ddb.export_table_to_point_in_time(TableArn=td["TableArn"],
                                               S3Bucket=self.bucket)["ExportDescription"]
         d = self.wait(d["ExportArn"], timeout=120)
@@ -852,12 +856,27 @@ class Crash(Base):
                            Key={"pk": {"S": "p0"}, "sk": {"N": "0"}})
         self.assertEqual(code, "ResourceNotFoundException")
         self.server.kill()
-        self.server.start()
-        ddb = self.server.boto3()
+        ddb = self.restart()
         got = ddb.describe_import(ImportArn=i["ImportArn"])["ImportTableDescription"]
         self.assertEqual(got["ImportStatus"], "FAILED", got)
         wait_until(lambda: target not in ddb.list_tables()["TableNames"],
                    what="the cut-off import's table to go")
+
+
+    def test_stop_mid_export(self):
+        """A server stopped (SIGTERM) in the middle of an export: FAILED at
+        the next start with the reason, not an S3 error of the shutdown."""
+        name, td = self.new_table()
+        self.fill(name, 1500)
+        d = self.ddb.export_table_to_point_in_time(
+            TableArn=td["TableArn"], S3Bucket=self.bucket, S3Prefix="stop")["ExportDescription"]
+        wait_until(lambda: len(self.s3.list_objects_v2(
+            Bucket=self.bucket, Prefix="stop/").get("Contents", [])) > 0,
+            what="the export's first object")
+        self.server.stop()
+        got = self.restart().describe_export(ExportArn=d["ExportArn"])["ExportDescription"]
+        self.assertEqual(got["ExportStatus"], "FAILED", got)
+        self.assertIn("cut off by a restart", got["FailureMessage"])
 
 
 if __name__ == "__main__":
