@@ -498,6 +498,19 @@ class Full(Base):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(json.loads(out.stdout)["ExportDescription"]["ExportStatus"],
                          "COMPLETED")
+        # and back with the CLI's import-table
+        data = d["ExportManifest"].rsplit("/", 1)[0] + "/data/"
+        out = subprocess.run(
+            [AWS_V2, "--endpoint-url", self.server.url(), "--region", self.server.region,
+             "--output", "json", "dynamodb", "import-table",
+             "--s3-bucket-source", "S3Bucket=%s,S3KeyPrefix=%s" % (self.bucket, data),
+             "--input-format", "DYNAMODB_JSON", "--input-compression-type", "GZIP",
+             "--table-creation-parameters", json.dumps(creation(name + "-cli"))],
+            env=self.server.env(False), capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        i = self.wait_import(self.ddb, json.loads(out.stdout)["ImportTableDescription"]
+                             ["ImportArn"])
+        self.assertEqual((i["ImportStatus"], i["ImportedItemCount"]), ("COMPLETED", 5), i)
 
 
 def creation(name):
