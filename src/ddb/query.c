@@ -341,6 +341,16 @@ static enum err_code fetch_base(struct page *pg, struct store_txn *t, cJSON **it
 
 /* ---- Scan ---- */
 
+/* segment_of - the parallel-scan segment of @it (an item or a start key) out of @tot. */
+static int64_t segment_of(const struct page *pg, const cJSON *it, int64_t tot)
+{
+    char *pk = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(it, pg->k.hash));
+    unsigned s = ddb_scan_segment(pk ? pk : "", (unsigned)tot);
+
+    free(pk);
+    return s;
+}
+
 void ddb_scan(struct ddb_call *c)
 {
     struct page *pg = arena_calloc(c->a, sizeof(*pg));
@@ -409,6 +419,10 @@ void ddb_scan(struct ddb_call *c)
     keys_append_table(&prefix, pg->k.id);
     if (pg->esk) {
         rc = start_key(pg, &start, &e);
+        if (!rc && has_tot && segment_of(pg, pg->esk, tot) != seg)
+            rc = err_set(&e, ERR_INVALID,
+                         "The provided Exclusive start key does not map to the provided Segment "
+                         "and TotalSegments values.");
         if (rc)
             goto out;
     } else {
@@ -430,13 +444,10 @@ void ddb_scan(struct ddb_call *c)
         if (!rc && it && pg->fetch)
             rc = fetch_base(pg, t, &it, &text, &p, &pn, &e);
         if (!rc && it && has_tot) {
-            char *pk = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(it, pg->k.hash));
-
-            if (ddb_scan_segment(pk ? pk : "", (unsigned)tot) != (unsigned)seg) {
+            if (segment_of(pg, it, tot) != seg) {
                 cJSON_Delete(it);
                 it = NULL;
             }
-            free(pk);
         }
         if (!rc && it)
             full = page_item(pg, it, p, pn, &rc, &e);

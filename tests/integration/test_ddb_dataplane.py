@@ -395,7 +395,17 @@ class DataPlane(ServerTestCase):
                 esk = out.get("LastEvaluatedKey")
                 if not esk:
                     break
+                resume = (seg, esk)
         self.assertEqual(sorted(seen), sorted("k%d" % i for i in range(60)))
+        # a start key from one segment's page does not belong to another segment
+        seg, esk = resume
+        code, msg, _ = self.err(self.ddb.scan, TableName=t, Segment=(seg + 1) % 4,
+                                TotalSegments=4, ExclusiveStartKey=esk)
+        self.assertEqual((code, msg), ("ValidationException",
+                                       "The provided Exclusive start key does not map to the "
+                                       "provided Segment and TotalSegments values."))
+        out = self.ddb.scan(TableName=t, Segment=seg, TotalSegments=4, ExclusiveStartKey=esk)
+        self.assertNotIn(esk["pk"]["S"], [i["pk"]["S"] for i in out["Items"]])
         code, msg, _ = self.err(self.ddb.scan, TableName=t, Segment=4, TotalSegments=4)
         self.assertEqual((code, msg), ("ValidationException",
                                        "The Segment parameter is zero-based and must be less than parameter "
