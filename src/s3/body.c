@@ -43,6 +43,12 @@ const char *s3_ck_name(int alg)
     return ck_names[alg];
 }
 
+const char *s3_ck_lower(int alg)
+{
+    static const char *const lower[] = {"", "crc32", "crc32c", "sha1", "sha256", "crc64nvme"};
+    return lower[alg];
+}
+
 static int ck_from_header_name(const char *h)
 {
     for (int i = 1; i <= CK_CRC64NVME; i++)
@@ -62,10 +68,40 @@ static int ck_requested(struct http_req *r)
             return i;
     if (t)
         return ck_from_header_name(t);
-    if (a)
-        for (int i = 1; i <= CK_CRC64NVME; i++)
-            if (strcasecmp(a, ck_names[i]) == 0)
-                return i;
+    return s3_ck_parse(a);
+}
+
+void s3_ck_start(struct http_req *r, int alg)
+{
+    struct s3_req *q = s3_req_of(r);
+
+    q->ck_alg = alg;
+    q->crc = 0;
+    q->crc64 = 0;
+    q->ck = NULL;
+    if (alg == CK_SHA1)
+        q->ck = md_new(r, EVP_sha1());
+    else if (alg == CK_SHA256)
+        q->ck = md_new(r, EVP_sha256());
+}
+
+void s3_ck_update(struct s3_req *q, const void *data, size_t n)
+{
+    if (q->ck_alg == CK_CRC32)
+        q->crc = (uint32_t)crc32(q->crc, data, (uInt)n);
+    else if (q->ck_alg == CK_CRC32C)
+        q->crc = s3_crc32c(q->crc, data, n);
+    else if (q->ck_alg == CK_CRC64NVME || q->ck_alg == CK_NONE) /* NONE: the default one */
+        q->crc64 = s3_crc64nvme(q->crc64, data, n);
+    else if (q->ck)
+        EVP_DigestUpdate(q->ck, data, n);
+}
+
+int s3_ck_parse(const char *name)
+{
+    for (int i = 1; name && i <= CK_CRC64NVME; i++)
+        if (strcasecmp(name, ck_names[i]) == 0)
+            return i;
     return CK_NONE;
 }
 
@@ -79,14 +115,7 @@ static enum err_code sink_decoded(void *ud, const void *data, size_t n, struct e
     if (q->size + n > q->limit)
         return err_set(e, ERR_TOO_LARGE, "too large");
     EVP_DigestUpdate(q->md5, data, n);
-    if (q->ck_alg == CK_CRC32)
-        q->crc = (uint32_t)crc32(q->crc, data, (uInt)n);
-    else if (q->ck_alg == CK_CRC32C)
-        q->crc = s3_crc32c(q->crc, data, n);
-    else if (q->ck_alg == CK_CRC64NVME)
-        q->crc64 = s3_crc64nvme(q->crc64, data, n);
-    else if (q->ck)
-        EVP_DigestUpdate(q->ck, data, n);
+    s3_ck_update(q, data, n);
     while (left) {
         ssize_t w = write(q->fd, p, left);
         if (w < 0 && errno == EINTR)
@@ -191,11 +220,7 @@ bool s3_body_start(struct http_req *r, struct s3_req *q)
     q->md5 = md_new(r, EVP_md5());
     if (strlen(q->payload_hash) == 64)
         q->sha256 = md_new(r, EVP_sha256());
-    q->ck_alg = ck_requested(r);
-    if (q->ck_alg == CK_SHA1)
-        q->ck = md_new(r, EVP_sha1());
-    else if (q->ck_alg == CK_SHA256)
-        q->ck = md_new(r, EVP_sha256());
+    s3_ck_start(r, ck_requested(r));
     q->streaming = true;
     return true;
 }

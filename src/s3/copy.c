@@ -99,13 +99,14 @@ cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **ske
 
 /*
  * s3_copy_range - copy @len bytes from @off of the source version @v into a
- * new body file; @rel (arena) is its path under objects/, @hex its MD5.
- * Answers InternalError itself and returns false.
+ * new body file; @rel (arena) is its path under objects/, @hex its MD5, and
+ * the copy's checksum of algorithm @alg (CK_NONE: CRC64NVME) is then
+ * s3_ck_value(r, @alg). Answers InternalError itself and returns false.
  */
 bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long len, char **rel,
-                   char **abs, char hex[33]);
+                   char **abs, char hex[33], int alg);
 bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long len, char **rel,
-                   char **abs, char hex[33])
+                   char **abs, char hex[33], int alg)
 {
     struct s3_req *q = s3_req_of(r);
     int in = -1, out = -1;
@@ -122,6 +123,7 @@ bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long 
         goto out;
     md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(md, EVP_md5(), NULL);
+    s3_ck_start(r, alg);
     blk = xmalloc(1 << 20);
     while (len > 0) {
         ssize_t n = pread(in, blk, len < (1 << 20) ? (size_t)len : (1 << 20), (off_t)off);
@@ -130,6 +132,7 @@ bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long 
         if (n <= 0 || write(out, blk, (size_t)n) != n)
             goto out;
         EVP_DigestUpdate(md, blk, (size_t)n);
+        s3_ck_update(q, blk, (size_t)n);
         off += n;
         len -= n;
     }
@@ -159,7 +162,37 @@ struct copyw {
     const cJSON *v;   /* the source version */
     const char *tdir; /* x-amz-tagging-directive */
     bool replace;     /* x-amz-metadata-directive: REPLACE */
+    int alg;          /* x-amz-checksum-algorithm, else CK_NONE */
 };
+
+/* the copy's checksum into @rec: the source's (its type too) unless the copy
+ * names an algorithm, else the copy's bytes' (FULL_OBJECT), CRC64NVME when the
+ * source has none (S3's default), as S3 does */
+static void copy_checksum(struct http_req *r, const struct copyw *c, cJSON *rec)
+{
+    const cJSON *v = c->v;
+
+    if (!c->alg && s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
+        cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));
+        cJSON_AddStringToObject(rec, "ckv", s3_jstr(v, "ckv"));
+        if (s3_jstr(v, "ckt"))
+            cJSON_AddStringToObject(rec, "ckt", s3_jstr(v, "ckt"));
+        return;
+    }
+    cJSON_AddStringToObject(rec, "ckn", s3_ck_lower(c->alg ? c->alg : CK_CRC64NVME));
+    cJSON_AddStringToObject(rec, "ckv", s3_ck_value(r, c->alg ? c->alg : CK_CRC64NVME));
+}
+
+/* CopyObjectResult's checksum: ChecksumType and Checksum<ALG> */
+static void copy_result_checksum(struct http_req *r, const cJSON *rec, struct buf *b)
+{
+    const char *t = s3_jstr(rec, "ckt");
+    int alg = s3_ck_parse(s3_jstr(rec, "ckn"));
+
+    xmlw_elem(b, "ChecksumType", t ? t : "FULL_OBJECT", XMLW_CTRL);
+    xmlw_elem(b, arena_sprintf(r->arena, "Checksum%s", s3_ck_name(alg)), s3_jstr(rec, "ckv"),
+              XMLW_CTRL);
+}
 
 /* the copy, its flush and the new version's commit, on a flush thread */
 static void copy_object_work(struct http_req *r, void *arg)
@@ -173,7 +206,7 @@ static void copy_object_work(struct http_req *r, void *arg)
     cJSON *rec;
     struct buf b;
 
-    if (!s3_copy_range(r, v, 0, (long long)s3_jnum(v, "size"), &rel, &abs, hex))
+    if (!s3_copy_range(r, v, 0, (long long)s3_jnum(v, "size"), &rel, &abs, hex, c->alg))
         return;
     o = arena_calloc(r->arena, sizeof(*o));
     o->path = abs;
@@ -192,10 +225,7 @@ static void copy_object_work(struct http_req *r, void *arg)
         s3_rec_acl(r, rec);          /* the source's ACL is not copied, as S3 does */
     }
     s3_lock_from_request(r, rec); /* the source's retention is not copied, as S3 does */
-    if (s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
-        cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));
-        cJSON_AddStringToObject(rec, "ckv", s3_jstr(v, "ckv"));
-    }
+    copy_checksum(r, c, rec);
     if (c->tdir && strcmp(c->tdir, "REPLACE") == 0) {
         bool bad; /* checked with the request's headers */
         cJSON *tags = s3_header_tags(r, &bad);
@@ -215,6 +245,7 @@ static void copy_object_work(struct http_req *r, void *arg)
     s3_xml_start(&b, "CopyObjectResult");
     xmlw_elem(&b, "LastModified", when, XMLW_CTRL);
     xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
+    copy_result_checksum(r, rec, &b);
     buf_puts(&b, "</CopyObjectResult>");
     nv->out = b;
     s3_submit_version(nv);
@@ -225,6 +256,7 @@ void s3_copy_object(struct http_req *r)
     struct s3_req *q = s3_req_of(r);
     const char *sb, *sk, *dir = http_req_header(r, "x-amz-metadata-directive");
     const char *tdir = http_req_header(r, "x-amz-tagging-directive");
+    const char *cka = http_req_header(r, "x-amz-checksum-algorithm");
     bool replace = dir && strcmp(dir, "REPLACE") == 0;
     struct copyw *c;
     cJSON *v;
@@ -239,6 +271,12 @@ void s3_copy_object(struct http_req *r)
                      "x-amz-tagging-directive", tdir);
         return;
     }
+    if (cka && !s3_ck_parse(cka)) {
+        s3_error(r, S3E_INVALID_REQUEST,
+                 "Checksum algorithm provided is unsupported. Please try again with any of the "
+                 "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+        return;
+    }
     if (!s3_allow(r, "s3:PutObject", q->bucket, q->key))
         return;
     if (!(v = s3_copy_source(r, &sb, &sk)))
@@ -246,7 +284,7 @@ void s3_copy_object(struct http_req *r)
     /* a copy naming the source's version onto its own key restores that
      * version: S3 takes it without any change asked */
     if (!replace && strcmp(sb, q->bucket) == 0 && strcmp(sk, q->key) == 0 &&
-        !http_req_header(r, "x-amz-storage-class") && !tdir &&
+        !http_req_header(r, "x-amz-storage-class") && !tdir && !cka &&
         !strstr(http_req_header(r, "x-amz-copy-source"), "?versionId=")) {
         s3_error(r, S3E_INVALID_REQUEST,
                  "This copy request is illegal because it is trying to copy an object to itself "
@@ -264,6 +302,7 @@ void s3_copy_object(struct http_req *r)
     c->v = v;
     c->tdir = tdir;
     c->replace = replace;
+    c->alg = s3_ck_parse(cka);
     s3_defer(r, copy_object_work, c);
 }
 

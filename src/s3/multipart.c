@@ -25,7 +25,7 @@
 
 cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **skey);
 bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long len, char **rel,
-                   char **abs, char hex[33]);
+                   char **abs, char hex[33], int alg);
 
 enum { MIN_PART = 5 * 1024 * 1024, MAX_PARTS = 10000 };
 
@@ -556,7 +556,7 @@ static void part_copy_work(struct http_req *r, void *arg)
     char hex[33], *abs, *rel, when[32];
     struct buf cb;
 
-    if (!s3_copy_range(r, c->v, c->off, c->len, &rel, &abs, hex))
+    if (!s3_copy_range(r, c->v, c->off, c->len, &rel, &abs, hex, CK_NONE))
         return;
     s3_time_iso(clock_wall_ms(), when);
     s3_xml_start(&cb, "CopyPartResult");

@@ -486,14 +486,9 @@ static void put_kept(struct http_req *r, const char *hex, char *rel, char *abs)
     cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));
     cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "file", rel);
-    if (q->ck_alg) {
-        char lower[16];
-        snprintf(lower, sizeof(lower), "%s", s3_ck_name(q->ck_alg));
-        for (char *p = lower; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        cJSON_AddStringToObject(rec, "ckn", lower);
-        cJSON_AddStringToObject(rec, "ckv", q->body_msg);
-    }
+    /* the checksum asked for, else S3's default: the body's CRC64NVME */
+    cJSON_AddStringToObject(rec, "ckn", s3_ck_lower(q->ck_alg ? q->ck_alg : CK_CRC64NVME));
+    cJSON_AddStringToObject(rec, "ckv", q->ck_alg ? q->body_msg : s3_ck_value(r, CK_CRC64NVME));
     s3_rec_headers(r, rec);
     s3_lock_from_request(r, rec);
     {

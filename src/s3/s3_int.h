@@ -232,9 +232,21 @@ bool s3_body_start(struct http_req *r, struct s3_req *q);
 enum err_code s3_body_feed(struct http_req *r, const void *data, size_t n);
 /* finish the streamed body: checks digests; on success *fd stays open */
 bool s3_body_finish(struct http_req *r);
-/* the checksum algorithm name ("CRC32") and value of the finished body */
+/* the checksum algorithm name ("CRC32") and value of the finished body; a
+ * body that names no algorithm has its CRC64NVME computed all the same: S3's
+ * default checksum of a new object (s3_ck_value(r, CK_CRC64NVME)) */
 const char *s3_ck_name(int alg);
 const char *s3_ck_value(struct http_req *r, int alg);
+/* s3_ck_lower - "crc64nvme" for CK_CRC64NVME: the name a record's "ckn" holds */
+const char *s3_ck_lower(int alg);
+/* s3_ck_start / s3_ck_update - digest bytes with algorithm @alg (CK_NONE:
+ * CRC64NVME, the default) into @r's request state, for s3_ck_value: a body's,
+ * or a copy's (s3_copy_range) */
+void s3_ck_start(struct http_req *r, int alg);
+void s3_ck_update(struct s3_req *q, const void *data, size_t n);
+/* s3_ck_parse - the enum s3_ck of an algorithm's name ("crc32c", any case),
+ * CK_NONE when it names none */
+int s3_ck_parse(const char *name);
 
 /* A write through the store's group commit: @apply runs on the writer thread
  * and sets @fail (returning ERR_CONFLICT) for an S3 error; @ok answers once

@@ -63,7 +63,10 @@ const char *s3_tag_add(cJSON *arr, const char *k, const char *v, size_t n, size_
     return NULL;
 }
 
-static uint64_t crc64_table[256];
+/* slicing-by-8: t[j][k] is the CRC register after byte k and j zero bytes, so
+ * eight bytes go through in one step (every new object's default checksum is
+ * computed as its body arrives) */
+static uint64_t crc64_table[8][256];
 static pthread_once_t crc64_once = PTHREAD_ONCE_INIT;
 
 static void crc64_init(void)
@@ -72,19 +75,32 @@ static void crc64_init(void)
         uint64_t c = k;
         for (int j = 0; j < 8; j++) /* CRC-64/NVME, reflected */
             c = (c & 1) ? (c >> 1) ^ 0x9A6C9329AC4BC9B5ull : c >> 1;
-        crc64_table[k] = c;
+        crc64_table[0][k] = c;
     }
+    for (int j = 1; j < 8; j++)
+        for (int k = 0; k < 256; k++)
+            crc64_table[j][k] =
+                crc64_table[0][crc64_table[j - 1][k] & 0xff] ^ (crc64_table[j - 1][k] >> 8);
 }
 
 uint64_t s3_crc64nvme(uint64_t crc, const void *p, size_t n)
 {
     const unsigned char *b = p;
-    size_t i;
 
     pthread_once(&crc64_once, crc64_init);
     crc = ~crc;
-    for (i = 0; i < n; i++)
-        crc = crc64_table[(crc ^ b[i]) & 0xff] ^ (crc >> 8);
+    for (; n >= 8; n -= 8, b += 8) {
+        uint64_t w = 0;
+        for (int i = 7; i >= 0; i--)
+            w = (w << 8) | b[i]; /* little-endian load */
+        crc ^= w;
+        crc = crc64_table[7][crc & 0xff] ^ crc64_table[6][(crc >> 8) & 0xff] ^
+              crc64_table[5][(crc >> 16) & 0xff] ^ crc64_table[4][(crc >> 24) & 0xff] ^
+              crc64_table[3][(crc >> 32) & 0xff] ^ crc64_table[2][(crc >> 40) & 0xff] ^
+              crc64_table[1][(crc >> 48) & 0xff] ^ crc64_table[0][crc >> 56];
+    }
+    for (; n; n--, b++)
+        crc = crc64_table[0][(crc ^ *b) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 

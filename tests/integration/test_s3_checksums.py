@@ -9,6 +9,7 @@ ListObjectsV2), the refused combinations (InvalidRequest). Real server; boto3,
 the AWS SDK for JavaScript v3 (tests/js/s3_checksums.mjs) and the aws CLI."""
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ import unittest
 import zlib
 
 import botocore.config
+import botocore.exceptions
 
 import tandem_harness as th
 from test_s3 import S3Case
@@ -287,6 +289,125 @@ class FullObject(S3Case):
         h = c.head_object(Bucket=b, Key="v2", ChecksumMode="ENABLED")
         self.assertEqual((h["ChecksumCRC64NVME"], h["ChecksumType"]),
                          (crc("CRC64NVME", data), "FULL_OBJECT"))
+
+
+class DefaultChecksum(S3Case):
+    """S3's default data-integrity checksum: a new object uploaded without a
+    checksum gets the CRC64NVME of its bytes, kept as a FULL_OBJECT checksum
+    and answered where a checksum is; a copy keeps its source's checksum and
+    type, or computes the one it names."""
+    server_args = {}
+    cli = FullObject.cli
+    plain = FullObject.plain
+
+    def assert_default(self, c, b, key, data):
+        want = crc("CRC64NVME", data)
+        for r in (c.head_object(Bucket=b, Key=key, ChecksumMode="ENABLED"),
+                  c.get_object(Bucket=b, Key=key, ChecksumMode="ENABLED")):
+            self.assertEqual((r["ChecksumCRC64NVME"], r["ChecksumType"]), (want, "FULL_OBJECT"))
+        a = c.get_object_attributes(Bucket=b, Key=key, ObjectAttributes=["Checksum"])
+        self.assertEqual(a["Checksum"], {"ChecksumCRC64NVME": want, "ChecksumType": "FULL_OBJECT"})
+        o = [x for x in c.list_objects_v2(Bucket=b)["Contents"] if x["Key"] == key][0]
+        self.assertEqual((o["ChecksumAlgorithm"], o["ChecksumType"]), (["CRC64NVME"], "FULL_OBJECT"))
+
+    def test_put_object_without_checksum(self):
+        c = self.plain()
+        b = self.bucket(c)
+        data = os.urandom(3 * MIB + 77)  # more than one read of the body
+        r = c.put_object(Bucket=b, Key="plain", Body=data)
+        self.assertEqual((r["ChecksumCRC64NVME"], r["ChecksumType"]),
+                         (crc("CRC64NVME", data), "FULL_OBJECT"))
+        self.assert_default(c, b, "plain", data)
+        c.put_object(Bucket=b, Key="empty", Body=b"")
+        self.assert_default(c, b, "empty", b"")
+        # an upload that carries another checksum keeps it
+        r = c.put_object(Bucket=b, Key="sha", Body=data, ChecksumAlgorithm="SHA256")
+        h = c.head_object(Bucket=b, Key="sha", ChecksumMode="ENABLED")
+        self.assertEqual((h["ChecksumSHA256"], h["ChecksumType"]),
+                         (r["ChecksumSHA256"], "FULL_OBJECT"))
+        self.assertNotIn("ChecksumCRC64NVME", h)
+
+    def test_post_object_without_checksum(self):
+        c = self.s3()
+        b = self.bucket(c)
+        p = c.generate_presigned_post(b, "form", ExpiresIn=600)
+        boundary = "----ck" + os.urandom(8).hex()
+        body = b""
+        for name, value in p["fields"].items():
+            body += ('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+                     % (boundary, name, value)).encode()
+        data = os.urandom(100000)
+        body += ('--%s\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n'
+                 % boundary).encode() + data + ("\r\n--%s--\r\n" % boundary).encode()
+        conn = self.server.connection(timeout=60)
+        try:
+            conn.request("POST", "/" + b, body=body,
+                         headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+            r = conn.getresponse()
+            self.assertEqual(r.status, 204, r.read())
+        finally:
+            conn.close()
+        self.assert_default(self.plain(), b, "form", data)
+
+    def test_aws_cli_v1_head_object(self):
+        run = self.cli("aws-cli-v1")
+        c = self.plain()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="k", Body=b"from an old client")
+        h = run("s3api", "head-object", "--bucket", b, "--key", "k", "--checksum-mode", "ENABLED")
+        self.assertEqual((h["ChecksumCRC64NVME"], h["ChecksumType"]),
+                         (crc("CRC64NVME", b"from an old client"), "FULL_OBJECT"))
+
+    def test_copy_keeps_or_computes(self):
+        c = self.plain()
+        b = self.bucket(c)
+        data = os.urandom(5 * MIB) + b"tail"
+        c.put_object(Bucket=b, Key="plain", Body=data)
+        r = c.copy_object(Bucket=b, Key="plain-copy", CopySource={"Bucket": b, "Key": "plain"})
+        self.assertEqual((r["CopyObjectResult"]["ChecksumCRC64NVME"],
+                          r["CopyObjectResult"]["ChecksumType"]),
+                         (crc("CRC64NVME", data), "FULL_OBJECT"))
+        self.assert_default(c, b, "plain-copy", data)
+        # a COMPOSITE upload in parts: the copy keeps its value and its type
+        up = c.create_multipart_upload(Bucket=b, Key="parts", ChecksumAlgorithm="SHA1")["UploadId"]
+        parts = []
+        for n, piece in ((1, data[:5 * MIB]), (2, data[5 * MIB:])):
+            p = c.upload_part(Bucket=b, Key="parts", UploadId=up, PartNumber=n, Body=piece,
+                              ChecksumAlgorithm="SHA1")
+            parts.append({"PartNumber": n, "ETag": p["ETag"], "ChecksumSHA1": p["ChecksumSHA1"]})
+        c.complete_multipart_upload(Bucket=b, Key="parts", UploadId=up,
+                                    MultipartUpload={"Parts": parts})
+        src = c.head_object(Bucket=b, Key="parts", ChecksumMode="ENABLED")
+        self.assertEqual(src["ChecksumType"], "COMPOSITE")
+        self.assertTrue(src["ChecksumSHA1"].endswith("-2"))
+        r = c.copy_object(Bucket=b, Key="parts-copy", CopySource={"Bucket": b, "Key": "parts"})
+        self.assertEqual((r["CopyObjectResult"]["ChecksumSHA1"],
+                          r["CopyObjectResult"]["ChecksumType"]),
+                         (src["ChecksumSHA1"], "COMPOSITE"))
+        h = c.head_object(Bucket=b, Key="parts-copy", ChecksumMode="ENABLED")
+        self.assertEqual((h["ChecksumSHA1"], h["ChecksumType"]), (src["ChecksumSHA1"], "COMPOSITE"))
+        a = c.get_object_attributes(Bucket=b, Key="parts-copy", ObjectAttributes=["Checksum"])
+        self.assertEqual(a["Checksum"]["ChecksumType"], "COMPOSITE")
+        # a copy naming an algorithm gets that algorithm's FULL_OBJECT checksum of its bytes
+        r = c.copy_object(Bucket=b, Key="crc32-copy", CopySource={"Bucket": b, "Key": "parts"},
+                          ChecksumAlgorithm="CRC32")
+        self.assertEqual((r["CopyObjectResult"]["ChecksumCRC32"],
+                          r["CopyObjectResult"]["ChecksumType"]),
+                         (crc("CRC32", data), "FULL_OBJECT"))
+        h = c.head_object(Bucket=b, Key="crc32-copy", ChecksumMode="ENABLED")
+        self.assertEqual((h["ChecksumCRC32"], h["ChecksumType"]), (crc("CRC32", data), "FULL_OBJECT"))
+        self.assertNotIn("ChecksumSHA1", h)
+        # onto itself: the way to give an object another checksum
+        r = c.copy_object(Bucket=b, Key="plain", CopySource={"Bucket": b, "Key": "plain"},
+                          ChecksumAlgorithm="SHA256")
+        h = c.head_object(Bucket=b, Key="plain", ChecksumMode="ENABLED")
+        self.assertEqual((h["ChecksumSHA256"], h["ChecksumType"]),
+                         (base64.b64encode(hashlib.sha256(data).digest()).decode(), "FULL_OBJECT"))
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            c.copy_object(Bucket=b, Key="bad", CopySource={"Bucket": b, "Key": "plain"},
+                          ChecksumAlgorithm="MD5")
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequest")
+        self.assertNotIn("Contents", c.list_objects_v2(Bucket=b, Prefix="bad"))
 
 
 if __name__ == "__main__":

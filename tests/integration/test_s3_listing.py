@@ -150,7 +150,7 @@ class ListedChecksums(S3Case):
         plain = self.s3(request_checksum_calculation="when_required")
         plain.put_object(Bucket=b, Key="plain", Body=b"payload")
         want = {"crc": (["CRC32"], "FULL_OBJECT"), "parts": (["SHA1"], "COMPOSITE"),
-                "plain": (None, None), "sha": (["SHA256"], "FULL_OBJECT")}
+                "plain": (["CRC64NVME"], "FULL_OBJECT"), "sha": (["SHA256"], "FULL_OBJECT")}
         for r, field in ((c.list_objects(Bucket=b), "Contents"),
                          (c.list_objects_v2(Bucket=b), "Contents"),
                          (c.list_object_versions(Bucket=b), "Versions")):

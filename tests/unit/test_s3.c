@@ -404,6 +404,19 @@ static void crc64nvme_vectors(void **state)
     assert_true(s3_crc64nvme(0, "123456789", 9) == 0xAE8B14860A799888ull);
     assert_true(s3_crc64nvme(s3_crc64nvme(0, "1234", 4), "56789", 5) == 0xAE8B14860A799888ull);
     assert_true(s3_crc64nvme(0, "", 0) == 0);
+    {
+        /* eight bytes a step: any split of a longer buffer, misaligned too */
+        unsigned char buf[1000];
+        uint64_t whole;
+        for (int i = 0; i < 1000; i++)
+            buf[i] = (unsigned char)(i * 131 + 7);
+        whole = s3_crc64nvme(0, buf, sizeof(buf));
+        for (size_t cut = 1; cut < 40; cut += 3)
+            assert_true(s3_crc64nvme(s3_crc64nvme(0, buf, cut), buf + cut, sizeof(buf) - cut) ==
+                        whole);
+        assert_true(s3_crc64nvme(0, "123456789123456789", 18) ==
+                    s3_crc64nvme(s3_crc64nvme(0, "123456789", 9), "123456789", 9));
+    }
 }
 
 static void bucket_names(void **state)
