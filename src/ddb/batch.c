@@ -29,7 +29,7 @@ static bool dup_key(struct buf *keys, size_t n, const struct buf *k)
 void ddb_batch_get(struct ddb_call *c)
 {
     cJSON *req = ddb_arg_obj(c, c->in, "RequestItems");
-    cJSON *tab;
+    cJSON *tab, *atg = NULL; /* the table's AttributesToGet, as asked */
     size_t total = 0;
     int cap;
     struct store_txn *t = NULL;
@@ -86,6 +86,8 @@ void ddb_batch_get(struct ddb_call *c)
 
         if (rc)
             break;
+        cJSON_Delete(atg);
+        atg = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(tab, "AttributesToGet"), true);
         if (!dp_attrs_to_get(c, tab) || !dp_exprs_parse(c, tab, DP_PROJ, &ex)) {
             rc = ERR_INVALID;
             e.code = ERR_OK; /* already answered */
@@ -152,7 +154,10 @@ void ddb_batch_get(struct ddb_call *c)
         dp_capacity_entry(&cc, cap ? cap : 1, tab->string, units);
         if (un_open) {
             buf_puts(&un, "]");
-            if (ex.proj) {
+            if (atg) { /* handed back as the caller wrote it */
+                buf_puts(&un, ",\"AttributesToGet\":");
+                dp_put_json(&un, atg);
+            } else if (ex.proj) {
                 const cJSON *names =
                     cJSON_GetObjectItemCaseSensitive(tab, "ExpressionAttributeNames");
 
@@ -168,6 +173,7 @@ void ddb_batch_get(struct ddb_call *c)
             buf_putc(&un, '}');
         }
     }
+    cJSON_Delete(atg);
     store_txn_abort(t);
     for (size_t i = 0; i < nkeys; i++)
         buf_free(&keys[i]);

@@ -87,6 +87,24 @@ class Limits(ServerTestCase):
         self.assertEqual(self.units(out), {a: 4.0, b: 1.5})
         self.assertEqual(out["UnprocessedKeys"], {})
 
+    def test_batch_get_over_16mb_hands_back_the_request_parameters(self):
+        # a response stops short of 16 MB; the keys left over come back with the
+        # table's own read parameters, legacy AttributesToGet kept as written
+        t = self.new_table()
+        for i in range(45):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "k%02d" % i}, "a": {"S": "x" * 390000},
+                                                 "b": {"N": str(i)}})
+        want = {"Keys": [{"pk": {"S": "k%02d" % i}} for i in range(45)],
+                "AttributesToGet": ["a", "b"], "ConsistentRead": True}
+        out = self.ddb.batch_get_item(RequestItems={t: want})
+        left = out["UnprocessedKeys"][t]
+        self.assertTrue(left["Keys"])
+        self.assertEqual({k: v for k, v in left.items() if k != "Keys"},
+                         {"AttributesToGet": ["a", "b"], "ConsistentRead": True})
+        got = out["Responses"][t] + self.ddb.batch_get_item(RequestItems={t: left})["Responses"][t]
+        self.assertEqual(sorted(int(i["b"]["N"]) for i in got), list(range(45)))
+        self.assertEqual({frozenset(i) for i in got}, {frozenset(["a", "b"])})
+
     def test_batch_request_limits(self):
         t = self.new_table("N")
         code, msg = self.err(self.raw.batch_write_item, RequestItems={
