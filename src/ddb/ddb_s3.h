@@ -11,6 +11,7 @@
 #ifndef TANDEM_DDB_S3_H
 #define TANDEM_DDB_S3_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -27,8 +28,12 @@ struct ddb_s3 {
      * @kms_key (NULL: none) become the x-amz-server-side-encryption headers. */
     int (*put)(void *ud, const char *bucket, const char *key, const void *body, size_t len,
                const char *sse, const char *kms_key, struct ddb_s3_err *er);
-    /* GetObject BUCKET/KEY, its body appended to @out. */
-    int (*get)(void *ud, const char *bucket, const char *key, struct buf *out,
+    /* GetObject BUCKET/KEY, its body handed to @on_data in pieces as it
+     * arrives (nothing is kept whole); false from @on_data ends the call,
+     * which then returns 0. A body cut off once pieces were handed over is
+     * not asked of another region. */
+    int (*get)(void *ud, const char *bucket, const char *key,
+               bool (*on_data)(void *arg, const void *p, size_t n), void *arg,
                struct ddb_s3_err *er);
     /* ListObjectsV2 of BUCKET under @prefix, every page: the keys appended
      * to @keys, each followed by a NUL byte. */

@@ -8,19 +8,18 @@
  * cut off is removed at the next start, as a restore's is, see backup.h),
  * and records the import, IN_PROGRESS, in the same store write. The thread
  * then lists the objects under S3KeyPrefix (DYNAMODB_JSON, ION or CSV),
- * reads each whole, decompresses it (GZIP, ZSTD or NONE), and writes its
- * good lines as items, a piece (backup_piece_items items or 4 MiB) per store
- * write, keeping the table's counters and indexes; a line that is not an
- * item of the table counts in ErrorCount. At the end the table becomes
- * ACTIVE and the import COMPLETED; when S3 fails the import is FAILED and
- * the table removed. */
+ * reads each as its body arrives, decompressing it (GZIP, ZSTD or NONE) and
+ * cutting it into lines as the pieces come (import_read.h: only the
+ * unfinished line is held), and writes its good lines as items, a piece (backup_piece_items items
+ * or 4 MiB) per store write, keeping the table's counters and indexes; a line that is not an item
+ * of the table counts in ErrorCount. At the end the table becomes ACTIVE and the import COMPLETED;
+ * when S3 fails the import is FAILED and the table removed. */
 #include "export.h"
+#include "import_read.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "attr.h"
 #include "backup.h"
@@ -29,8 +28,6 @@
 #include "log.h"
 #include "mem.h"
 #include "table.h"
-
-enum { INFLATE_MAX = 1 << 30 }; /* an object decompressing past this fails */
 
 /* ---- one line ---- */
 
@@ -191,6 +188,7 @@ struct imp {
     struct import_format f;
     struct backup_piece piece; /* op 'I': item JSON */
     uint64_t processed, imported, errors, bytes;
+    bool header; /* the object's next line is its CSV header */
     char fail_code[64], fail_msg[400];
 };
 
@@ -229,25 +227,29 @@ static bool flush(struct imp *x)
     return !x->fail_code[0] && !xp_stopping(x->d, true);
 }
 
-static bool one_line(struct imp *x, const char *line, size_t n, bool *header)
+/* one_line - a line of the object (import_line_fn); @line NULL: a line
+ * longer than any item's, @n bytes, one error. */
+static bool one_line(void *arg, const char *line, size_t n)
 {
+    struct imp *x = arg;
     cJSON *item = NULL;
     struct err e = {0};
     char *text;
 
-    if (n && line[n - 1] == '\r')
+    if (line && n && line[n - 1] == '\r')
         n--;
     if (!n)
         return true;
-    if (*header) { /* a CSV file's first line names its columns */
+    if (x->header) { /* a CSV file's first line names its columns */
         import_format_free(&x->f);
-        import_csv_header(&x->f, line, n);
-        *header = false;
+        if (line)
+            import_csv_header(&x->f, line, n);
+        x->header = false;
         return true;
     }
     x->processed++;
     x->bytes += n;
-    if (import_parse_line(&x->f, &x->k, line, n, &item, &e)) {
+    if (!line || import_parse_line(&x->f, &x->k, line, n, &item, &e)) {
         x->errors++;
         return true;
     }
@@ -258,57 +260,6 @@ static bool one_line(struct imp *x, const char *line, size_t n, bool *header)
     return !backup_piece_full(&x->piece) || flush(x);
 }
 
-/* inflate_all - @in (gzip or zlib, members one after another) into @out. */
-static bool inflate_all(const struct buf *in, struct buf *out)
-{
-    z_stream z = {0};
-    unsigned char chunk[65536];
-    int r = Z_OK;
-
-    if (inflateInit2(&z, 15 + 32) != Z_OK)
-        return false;
-    z.next_in = (unsigned char *)in->ptr;
-    z.avail_in = (uInt)in->len;
-    while (z.avail_in > 0 || r != Z_STREAM_END) {
-        z.next_out = chunk;
-        z.avail_out = sizeof(chunk);
-        r = inflate(&z, Z_NO_FLUSH);
-        buf_append(out, chunk, sizeof(chunk) - z.avail_out);
-        if (out->len > INFLATE_MAX || (r != Z_OK && r != Z_STREAM_END) ||
-            (r == Z_OK && z.avail_in == 0 && z.avail_out > 0))
-            break;
-        if (r == Z_STREAM_END && z.avail_in > 0)
-            inflateReset(&z);
-        else if (r == Z_STREAM_END)
-            break;
-    }
-    inflateEnd(&z);
-    return r == Z_STREAM_END;
-}
-
-/* unzstd_all - @in (zstd frames one after another) into @out. */
-static bool unzstd_all(const struct buf *in, struct buf *out)
-{
-    ZSTD_DCtx *z = ZSTD_createDCtx();
-    ZSTD_inBuffer ib = {in->ptr, in->len, 0};
-    unsigned char chunk[65536];
-    size_t r = 1;
-
-    while (z && (ib.pos < ib.size || r != 0)) {
-        ZSTD_outBuffer ob = {chunk, sizeof(chunk), 0};
-        size_t before = ib.pos;
-
-        r = ZSTD_decompressStream(z, &ob, &ib);
-        if (ZSTD_isError(r))
-            break;
-        buf_append(out, chunk, ob.pos);
-        if (out->len > INFLATE_MAX || (ob.pos == 0 && ib.pos == before))
-            break; /* too big, or a frame cut short */
-    }
-    ZSTD_freeDCtx(z);
-    return z && !ZSTD_isError(r) && r == 0 && ib.pos == ib.size;
-}
-
 static void fail(struct imp *x, const char *code, const char *msg)
 {
     if (x->fail_code[0])
@@ -317,42 +268,38 @@ static void fail(struct imp *x, const char *code, const char *msg)
     snprintf(x->fail_msg, sizeof(x->fail_msg), "%s", msg);
 }
 
+/* object_data - a piece of the object's body (ddb_s3.get). */
+static bool object_data(void *arg, const void *p, size_t n)
+{
+    return import_reader_feed(arg, p, n);
+}
+
 static bool one_object(struct imp *x, const char *bucket, const char *key, char comp)
 {
-    struct buf raw, plain;
+    struct import_reader rd;
     struct ddb_s3_err er = {0};
-    const struct buf *body = &raw;
-    bool header = x->f.csv && !x->f.header_given, ok = true;
+    bool ok = true;
     int st;
 
-    buf_init(&raw, 0);
-    buf_init(&plain, 0);
-    st = x->d->s3->get(x->d->s3->ud, bucket, key, &raw, &er);
-    if (st != 200) {
+    x->header = x->f.csv && !x->f.header_given;
+    import_reader_init(&rd, comp, one_line, x);
+    st = x->d->s3->get(x->d->s3->ud, bucket, key, object_data, &rd, &er);
+    if (rd.stopped) { /* the store failed, or the server is stopping */
+        ok = false;
+    } else if (st != 200 && !rd.bad) {
         char msg[400];
 
         snprintf(msg, sizeof(msg), "%s: %s%s%s", key, er.code[0] ? er.code : "unreachable",
                  er.msg[0] ? ": " : "", er.msg);
         fail(x, export_s3_fail(st, &er), msg);
         ok = false;
-    } else if (comp && raw.len) {
-        if (comp == 'g' ? inflate_all(&raw, &plain) : unzstd_all(&raw, &plain)) {
-            body = &plain;
-        } else { /* not gzip or zstd: the whole object is one error */
+    } else if (!import_reader_end(&rd)) {
+        if (rd.stopped)
+            ok = false;
+        else /* not gzip or zstd, or cut short: what is left of the object is one error */
             x->errors++;
-            body = NULL;
-        }
     }
-    for (size_t i = 0; ok && body && i < body->len;) {
-        const char *p = body->ptr + i;
-        const char *nl = memchr(p, '\n', body->len - i);
-        size_t n = nl ? (size_t)(nl - p) : body->len - i;
-
-        ok = one_line(x, p, n, &header);
-        i += n + 1;
-    }
-    buf_free(&raw);
-    buf_free(&plain);
+    import_reader_free(&rd);
     return ok;
 }
 

@@ -64,11 +64,27 @@ static void unescape(char *s)
     *w = '\0';
 }
 
+/* a 200 answer's body handed over as it arrives (hook_get) */
+struct sink {
+    bool (*fn)(void *arg, const void *p, size_t n);
+    void *arg;
+    bool got; /* pieces were handed over */
+};
+
+static bool sink_data(void *ud, const void *p, size_t n)
+{
+    struct sink *s = ud;
+
+    s->got = true;
+    return s->fn(s->arg, p, n);
+}
+
 /* call - @method on BUCKET[/KEY] in the region that has the bucket: this
- * one first, then each peer while the answer is NoSuchBucket. */
+ * one first, then each peer while the answer is NoSuchBucket. With @sink a
+ * 200 answer's body goes to it instead of @out. */
 static int call(struct ddb_s3_hook *h, const char *method, const char *bucket, const char *key,
                 const char *query, const struct awsc_header *hd, size_t nhd, const void *body,
-                size_t len, struct awsc_resp *out, struct ddb_s3_err *er)
+                size_t len, struct sink *sink, struct awsc_resp *out, struct ddb_s3_err *er)
 {
     struct arena *a = arena_new();
     char *path = arena_sprintf(a, "/%s%s%s", url_encode(a, bucket, false), key ? "/" : "",
@@ -90,7 +106,10 @@ static int call(struct ddb_s3_hook *h, const char *method, const char *bucket, c
                              .body = body,
                              .body_len = len,
                              .unsigned_payload = true,
-                             .timeout_ms = 120000};
+                             /* a streamed body arrives as fast as it is imported */
+                             .timeout_ms = sink ? 6 * 3600 * 1000L : 120000,
+                             .on_data = sink ? sink_data : NULL,
+                             .data_ud = sink};
         struct err e = {0};
         char code[64] = "";
 
@@ -101,6 +120,8 @@ static int call(struct ddb_s3_hook *h, const char *method, const char *bucket, c
             st = 0;
             snprintf(er->code, sizeof(er->code), "%s", "ServiceUnavailable");
             snprintf(er->msg, sizeof(er->msg), "%s", e.msg);
+            if (sink && sink->got)
+                break; /* cut off mid-body: not another region's object */
             continue;
         }
         st = (int)out->status;
@@ -129,19 +150,19 @@ static int hook_put(void *ud, const char *bucket, const char *key, const void *b
         hd[n++] = (struct awsc_header){"x-amz-server-side-encryption", sse};
     if (kms_key)
         hd[n++] = (struct awsc_header){"x-amz-server-side-encryption-aws-kms-key-id", kms_key};
-    st = call(ud, "PUT", bucket, key, NULL, hd, n, body, len, &resp, er);
+    st = call(ud, "PUT", bucket, key, NULL, hd, n, body, len, NULL, &resp, er);
     awsc_resp_free(&resp);
     return st;
 }
 
-static int hook_get(void *ud, const char *bucket, const char *key, struct buf *out,
+static int hook_get(void *ud, const char *bucket, const char *key,
+                    bool (*on_data)(void *arg, const void *p, size_t n), void *arg,
                     struct ddb_s3_err *er)
 {
+    struct sink sink = {on_data, arg, false};
     struct awsc_resp resp;
-    int st = call(ud, "GET", bucket, key, NULL, NULL, 0, NULL, 0, &resp, er);
+    int st = call(ud, "GET", bucket, key, NULL, NULL, 0, NULL, 0, &sink, &resp, er);
 
-    if (st == 200)
-        buf_append(out, resp.body.ptr, resp.body.len);
     awsc_resp_free(&resp);
     return st;
 }
@@ -162,7 +183,7 @@ static int hook_list(void *ud, const char *bucket, const char *prefix, struct bu
         const char *p;
         char *key = xmalloc(2048), more[16];
 
-        st = call(ud, "GET", bucket, NULL, q, NULL, 0, NULL, 0, &resp, er);
+        st = call(ud, "GET", bucket, NULL, q, NULL, 0, NULL, 0, NULL, &resp, er);
         free(token);
         token = NULL;
         if (st == 200) {
