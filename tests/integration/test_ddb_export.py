@@ -22,6 +22,7 @@ import subprocess
 import time
 import unittest
 import uuid
+import zlib
 from unittest import mock
 
 from botocore.exceptions import ClientError
@@ -694,6 +695,29 @@ class Import(Base):
         self.assertEqual((d["ImportStatus"], d["ImportedItemCount"], d["ErrorCount"]),
                          ("COMPLETED", 20, 1), d)
         self.assertEqual(self.ddb.describe_table(TableName=target)["Table"]["ItemCount"], 20)
+
+    def test_cut_short(self):
+        """A GZIP object cut short: the lines before the cut are imported as
+        they arrived, the rest of the object is one error."""
+        pre = "cut-" + uuid.uuid4().hex[:8] + "/"
+        body = "".join(json.dumps({"Item": {"pk": {"S": "c%d" % i}, "sk": {"N": "1"},
+                                            "v": {"S": uuid.uuid4().hex * 4}}}) + "\n"
+                       for i in range(400)).encode()
+        cut = gzip.compress(body)
+        cut = cut[:len(cut) // 2]
+        got = zlib.decompressobj(16 + 15).decompress(cut)  # what arrives before the cut
+        whole = got.count(b"\n")
+        self.assertTrue(0 < whole < 400)
+        self.s3.put_object(Bucket=self.bucket, Key=pre + "a.json.gz", Body=cut)
+        target = "cut-" + uuid.uuid4().hex[:8]
+        d = self.ddb.import_table(
+            S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": pre},
+            InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
+            TableCreationParameters=creation(target))["ImportTableDescription"]
+        d = self.wait_import(self.ddb, d["ImportArn"])
+        self.assertEqual((d["ImportStatus"], d["ProcessedItemCount"], d["ImportedItemCount"],
+                          d["ErrorCount"]), ("COMPLETED", whole, whole, 1), d)
+        self.assertEqual(len(scan_all(self.ddb, target)), whole)
 
     def test_errors(self):
         target = "imp-" + uuid.uuid4().hex[:8]
