@@ -172,15 +172,18 @@ static char *crc_encode(struct arena *a, int alg, uint64_t crc)
 }
 
 /* the whole object's CRC of algorithm @alg made from the parts' CRCs and
- * sizes (FULL_OBJECT); NULL when a part has none of that algorithm */
+ * sizes (FULL_OBJECT); NULL when a part has none of that algorithm. NULL @alg:
+ * the CRC64NVME of an upload with no algorithm, from the CRC each part was
+ * given when it came without a checksum ("dck"): S3's default checksum. */
 static char *full_ck(struct arena *a, const char *alg, cJSON **parts, unsigned n)
 {
-    int e = ck_enum(alg);
+    int e = alg ? ck_enum(alg) : CK_CRC64NVME;
     uint64_t whole = 0, c;
 
     for (unsigned i = 0; i < n; i++) {
         const char *nm = s3_jstr(parts[i], "ckn");
-        if (!nm || strcmp(nm, alg) != 0 || !crc_decode(s3_jstr(parts[i], "ckv"), e, &c))
+        if (alg ? !nm || strcmp(nm, alg) != 0 || !crc_decode(s3_jstr(parts[i], "ckv"), e, &c)
+                : !crc_decode(s3_jstr(parts[i], "dck"), e, &c))
             return NULL;
         whole = i ? s3_crc_combine(e, whole, c, (uint64_t)s3_jnum(parts[i], "size")) : c;
     }
@@ -250,7 +253,7 @@ static char *upload_whole_ck(struct arena *a, const cJSON *up, cJSON **parts, un
     const char *cka = s3_jstr(up, "cka");
 
     if (!cka)
-        return NULL;
+        return full_ck(a, NULL, parts, n);
     return up_full(up) ? full_ck(a, cka, parts, n) : composite_ck(a, cka, parts, n);
 }
 
@@ -373,6 +376,7 @@ struct partw {
     struct buf out;  /* UploadPartCopy's CopyPartResult */
     const char *ckn; /* the checksum the part came with (lower case name), or NULL */
     const char *ckv;
+    const char *dck; /* else its CRC64NVME, for the object's default checksum */
 };
 
 static enum err_code part_apply(struct store_txn *t, void *arg, struct err *e)
@@ -459,6 +463,8 @@ static void part_record(struct http_req *r, struct partw *p, struct buf cb, cons
     if (p->ckn) {
         cJSON_AddStringToObject(rec, "ckn", p->ckn);
         cJSON_AddStringToObject(rec, "ckv", p->ckv);
+    } else if (p->dck) {
+        cJSON_AddStringToObject(rec, "dck", p->dck);
     }
     s = cJSON_PrintUnformatted(rec);
     p->json = arena_strdup(r->arena, s);
@@ -536,7 +542,9 @@ static void part_kept(struct http_req *r, const char *hex, char *rel, char *abs)
     if (s3_req_of(r)->ck_alg) {
         p->ckn = ck_lower[s3_req_of(r)->ck_alg - 1];
         p->ckv = arena_strdup(r->arena, s3_req_of(r)->body_msg);
-    } else if ((alg = full_alg(r, p->id)) && !part_crc(r, p, alg, abs)) {
+    } else if (!(alg = full_alg(r, p->id))) {
+        p->dck = s3_ck_value(r, CK_CRC64NVME); /* computed as the body came */
+    } else if (!part_crc(r, p, alg, abs)) {
         log_err("event=s3_part_crc_failed error=\"%s\"", strerror(errno));
     }
     part_record(r, p, cb, hex, rel, abs, (long long)s3_req_of(r)->size);
@@ -564,6 +572,8 @@ static void part_copy_work(struct http_req *r, void *arg)
     xmlw_elem(&cb, "ETag", arena_sprintf(r->arena, "\"%s\"", hex), XMLW_CTRL);
     if (c->alg && part_crc(r, c->p, c->alg, abs))
         xmlw_elem(&cb, ck_elem(r->arena, c->alg), c->p->ckv, XMLW_CTRL);
+    else if (!c->alg)
+        c->p->dck = s3_ck_value(r, CK_CRC64NVME); /* computed by the copy */
     buf_puts(&cb, "</CopyPartResult>");
     part_record(r, c->p, cb, hex, rel, abs, c->len);
 }
@@ -794,6 +804,9 @@ static void complete_work(struct http_req *r, void *arg)
     const cJSON *up = c->up;
     cJSON **parts = c->parts, *rec;
     unsigned n = c->n, i;
+    /* the upload's algorithm and type, else S3's default: CRC64NVME, FULL_OBJECT */
+    const char *cka = s3_jstr(up, "cka") ? s3_jstr(up, "cka") : "crc64nvme";
+    const char *ckt = s3_jstr(up, "cka") ? up_type(up) : "FULL_OBJECT";
     struct s3_newver *nv;
     EVP_MD_CTX *md5;
     unsigned char md[16];
@@ -860,10 +873,10 @@ static void complete_work(struct http_req *r, void *arg)
     cJSON_AddNumberToObject(rec, "parts", n);
     rec_part_sizes(rec, parts, c->nums, n);
     if ((ck = upload_whole_ck(r->arena, up, parts, n))) {
-        cJSON_AddStringToObject(rec, "ckn", s3_jstr(up, "cka"));
+        cJSON_AddStringToObject(rec, "ckn", cka);
         cJSON_AddStringToObject(rec, "ckv", ck);
-        cJSON_AddStringToObject(rec, "ckt", up_type(up));
-        {
+        cJSON_AddStringToObject(rec, "ckt", ckt);
+        if (s3_jstr(up, "cka")) {
             cJSON *pck = cJSON_AddArrayToObject(rec, "pck");
             for (i = 0; i < n; i++)
                 cJSON_AddItemToArray(pck, cJSON_CreateString(s3_jstr(parts[i], "ckv")));
@@ -892,8 +905,8 @@ static void complete_work(struct http_req *r, void *arg)
     xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
     xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
     if (ck) {
-        xmlw_elem(&b, ck_elem(r->arena, s3_jstr(up, "cka")), ck, XMLW_CTRL);
-        xmlw_elem(&b, "ChecksumType", up_type(up), XMLW_CTRL);
+        xmlw_elem(&b, ck_elem(r->arena, cka), ck, XMLW_CTRL);
+        xmlw_elem(&b, "ChecksumType", ckt, XMLW_CTRL);
     }
     buf_puts(&b, "</CompleteMultipartUploadResult>");
     nv->out = b;

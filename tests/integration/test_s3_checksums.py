@@ -349,6 +349,27 @@ class DefaultChecksum(S3Case):
             conn.close()
         self.assert_default(self.plain(), b, "form", data)
 
+    def test_upload_in_parts_without_checksums(self):
+        c = self.plain()
+        b = self.bucket(c)
+        src = os.urandom(6 * MIB)
+        c.put_object(Bucket=b, Key="src", Body=src)
+        first = os.urandom(5 * MIB + 3)
+        up = c.create_multipart_upload(Bucket=b, Key="k")
+        self.assertNotIn("ChecksumType", up)
+        p1 = c.upload_part(Bucket=b, Key="k", UploadId=up["UploadId"], PartNumber=1, Body=first)
+        p2 = c.upload_part_copy(Bucket=b, Key="k", UploadId=up["UploadId"], PartNumber=2,
+                                CopySource={"Bucket": b, "Key": "src"},
+                                CopySourceRange="bytes=100-199999")
+        done = c.complete_multipart_upload(
+            Bucket=b, Key="k", UploadId=up["UploadId"],
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]},
+                                       {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]})
+        data = first + src[100:200000]
+        self.assertEqual((done["ChecksumCRC64NVME"], done["ChecksumType"]),
+                         (crc("CRC64NVME", data), "FULL_OBJECT"))
+        self.assert_default(c, b, "k", data)
+
     def test_aws_cli_v1_head_object(self):
         run = self.cli("aws-cli-v1")
         c = self.plain()
