@@ -370,6 +370,36 @@ class DefaultChecksum(S3Case):
                          (crc("CRC64NVME", data), "FULL_OBJECT"))
         self.assert_default(c, b, "k", data)
 
+    def test_object_kept_without_checksum(self):
+        """an object whose record has no checksum (written before default checksums,
+        or replicated from a region that kept none) answers none, and a copy of it
+        gets the default one"""
+        c = self.plain()
+        b = self.bucket(c)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        data = b"written by an older release"
+        rec = {"vid": "0" * 31 + "1", "lm": 1700000000000,
+               "etag": '"%s"' % hashlib.md5(data).hexdigest()}
+        hdr = base64.b64encode(json.dumps(rec).encode()).decode()
+
+        def add(request, **_):
+            request.headers["x-tandem-replica"] = hdr
+        c.meta.events.register_first("before-sign.s3.PutObject", add)
+        c.put_object(Bucket=b, Key="old", Body=data)
+        c.meta.events.unregister("before-sign.s3.PutObject", add)
+        h = c.head_object(Bucket=b, Key="old", ChecksumMode="ENABLED")
+        self.assertFalse([k for k in h if k.startswith("Checksum")], h)
+        g = c.get_object(Bucket=b, Key="old", ChecksumMode="ENABLED")
+        self.assertEqual(g["Body"].read(), data)
+        self.assertFalse([k for k in g if k.startswith("Checksum")], g)
+        a = c.get_object_attributes(Bucket=b, Key="old", ObjectAttributes=["Checksum", "ETag"])
+        self.assertNotIn("Checksum", a)
+        o = c.list_objects_v2(Bucket=b)["Contents"][0]
+        self.assertNotIn("ChecksumAlgorithm", o)
+        r = c.copy_object(Bucket=b, Key="new", CopySource={"Bucket": b, "Key": "old"})
+        self.assertEqual(r["CopyObjectResult"]["ChecksumCRC64NVME"], crc("CRC64NVME", data))
+        self.assert_default(c, b, "new", data)
+
     def test_aws_cli_v1_head_object(self):
         run = self.cli("aws-cli-v1")
         c = self.plain()
