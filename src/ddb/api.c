@@ -391,6 +391,21 @@ void ddb_reply_status(struct ddb_call *c, int status, struct buf *body)
     call_answer(c, status, body);
 }
 
+void ddb_reply_type(struct ddb_call *c, const char *type, const char *fmt, ...)
+{
+    char msg[1400];
+    struct buf b;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    buf_init(&b, 0);
+    ddb_error_open(&b, type, msg);
+    buf_putc(&b, '}');
+    ddb_reply_status(c, 400, &b);
+}
+
 /* serial_part - when @msg holds the "NUMBER_VALUE can not be converted to
  * String" an AttributeValue check left (attr.h: ATTR_SERIAL_MSG), that part
  * in @out, true. */

@@ -2,7 +2,6 @@
  * DeleteBackup, RestoreTableFromBackup (backup.h). */
 #include "backup.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,28 +27,13 @@ const char *backup_table_name(struct ddb_call *c, const char *s)
     return arena_strndup(c->a, p, strcspn(p, "/"));
 }
 
-void backup_reply_error(struct ddb_call *c, const char *type, const char *fmt, ...)
-{
-    char msg[1400];
-    struct buf b;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    buf_init(&b, 0);
-    ddb_error_open(&b, type, msg);
-    buf_putc(&b, '}');
-    ddb_reply_status(c, 400, &b);
-}
-
 void backup_reply_done(struct ddb_call *c, enum err_code rc, const struct err *e,
                        const char *notfound, const char *member, char *out)
 {
     struct buf b;
 
     if (rc == ERR_NOTFOUND) {
-        backup_reply_error(c, notfound, "%s", e->msg);
+        ddb_reply_type(c, notfound, "%s", e->msg);
     } else if (rc) {
         ddb_reply_err(c, rc, e->msg);
     } else {
@@ -425,7 +409,7 @@ void backup_describe(struct ddb_call *c)
         rc = backup_meta_get(t, arn, &meta, &e);
     store_txn_abort(t);
     if (rc == ERR_NOTFOUND) {
-        backup_reply_error(c, "BackupNotFoundException", "%s", e.msg);
+        ddb_reply_type(c, "BackupNotFoundException", "%s", e.msg);
         return;
     }
     if (rc) {
@@ -494,7 +478,7 @@ static void delete_done(void *arg, enum err_code rc, const struct err *e)
         backup_job_drop(x->c->d, x->data);
     if (rc == ERR_IN_USE) {
         free(x->out);
-        backup_reply_error(x->c, "BackupInUseException", "%s", e->msg);
+        ddb_reply_type(x->c, "BackupInUseException", "%s", e->msg);
         return;
     }
     backup_reply_done(x->c, rc, e, "BackupNotFoundException", "BackupDescription", x->out);
@@ -809,7 +793,7 @@ void backup_restore(struct ddb_call *c)
         rc = backup_meta_get(t, arn, &meta, &e);
     store_txn_abort(t);
     if (rc == ERR_NOTFOUND) {
-        backup_reply_error(c, "BackupNotFoundException", "%s", e.msg);
+        ddb_reply_type(c, "BackupNotFoundException", "%s", e.msg);
         return;
     }
     if (rc) {
@@ -818,7 +802,7 @@ void backup_restore(struct ddb_call *c)
     }
     arena_on_free(c->a, json_free, meta);
     if ((why = in_use(NULL, meta, arn))) {
-        backup_reply_error(c, "BackupInUseException", "%s: %s", why, arn);
+        ddb_reply_type(c, "BackupInUseException", "%s: %s", why, arn);
         return;
     }
     src = cJSON_GetObjectItemCaseSensitive(meta, "_desc");

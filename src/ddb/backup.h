@@ -74,10 +74,6 @@ const char *backup_target_action(struct ddb_call *c, size_t i, const char **reso
 /* backup_table_name - the table name in @s, a name or a table ARN (arena). */
 const char *backup_table_name(struct ddb_call *c, const char *s);
 
-/* backup_reply_error - answer @c with DynamoDB error @type (400). */
-void backup_reply_error(struct ddb_call *c, const char *type, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* backup_reply_done - answer @c for a store write's outcome @rc: ERR_NOTFOUND
  * as DynamoDB error @notfound, another failure as its err, success as
  * {"@member": @out}. Frees @out (JSON text) either way. */

@@ -472,7 +472,7 @@ static enum err_code bk_abandon_apply(struct store_txn *t, void *arg, struct err
 static void bk_answer_error(struct backup_job *j, enum err_code rc, const struct err *e)
 {
     if (rc == ERR_NOTFOUND)
-        backup_reply_error(j->c, "TableNotFoundException", "Table not found: %s", j->table);
+        ddb_reply_type(j->c, "TableNotFoundException", "Table not found: %s", j->table);
     else
         ddb_reply_err(j->c, rc, e->msg);
     j->c = NULL;
@@ -497,7 +497,7 @@ static enum err_code bk_start(struct ddb *d, struct backup_job *j, struct err *e
     }
     if (backup_restoring(desc)) {
         cJSON_Delete(desc);
-        backup_reply_error(j->c, "TableInUseException", "Table is being restored: %s", j->table);
+        ddb_reply_type(j->c, "TableInUseException", "Table is being restored: %s", j->table);
         j->c = NULL;
         j->phase = PH_DONE;
         return ERR_OK;

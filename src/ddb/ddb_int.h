@@ -94,6 +94,10 @@ bool ddb_args_failed(struct ddb_call *c);
 void ddb_reply(struct ddb_call *c, struct buf *body);
 /* ddb_reply_err - answer with the DynamoDB error for @code (the table in api.c). */
 void ddb_reply_err(struct ddb_call *c, enum err_code code, const char *msg);
+/* ddb_reply_type - answer 400 with DynamoDB error @type (a short name, or
+ * namespaced with '#') and the formatted message. */
+void ddb_reply_type(struct ddb_call *c, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* ddb_reply_status - answer @status with @body (taken) as is. */
 void ddb_reply_status(struct ddb_call *c, int status, struct buf *body);
 /* ddb_error_open - append {"__type":...,"message":... without the closing brace. */

@@ -512,7 +512,7 @@ static void req_done(void *arg, enum err_code rc, const struct err *e)
     struct buf b;
 
     if (x->etype) {
-        backup_reply_error(x->c, x->etype, "%s", x->emsg);
+        ddb_reply_type(x->c, x->etype, "%s", x->emsg);
     } else if (rc) {
         ddb_reply_err(x->c, rc, e->msg);
     } else {
@@ -604,38 +604,38 @@ void export_table(struct ddb_call *c)
     x->table = ddb_table_name(c->d, tarn);
     if (!x->table || x->table == tarn) {
         if (x->table)
-            backup_reply_error(c, "ValidationException", "Invalid TableArn: %s", tarn);
+            ddb_reply_type(c, "ValidationException", "Invalid TableArn: %s", tarn);
         else
-            backup_reply_error(c, "TableNotFoundException", "Table not found: %s", tarn);
+            ddb_reply_type(c, "TableNotFoundException", "Table not found: %s", tarn);
         return;
     }
     if (x->incr) {
         if (!spec || !has_from || !has_to) {
-            backup_reply_error(c, "ValidationException",
-                               "IncrementalExportSpecification with ExportFromTime and "
-                               "ExportToTime is required for an INCREMENTAL_EXPORT");
+            ddb_reply_type(c, "ValidationException",
+                           "IncrementalExportSpecification with ExportFromTime and "
+                           "ExportToTime is required for an INCREMENTAL_EXPORT");
             return;
         }
         if (x->has_time) {
-            backup_reply_error(c, "ValidationException",
-                               "ExportTime cannot be given for an INCREMENTAL_EXPORT");
+            ddb_reply_type(c, "ValidationException",
+                           "ExportTime cannot be given for an INCREMENTAL_EXPORT");
             return;
         }
         if (x->to <= x->from || x->to - x->from < min_ms || x->to - x->from > max_ms) {
-            backup_reply_error(c, "ValidationException",
-                               "The incremental export period must be at least 15 minutes and "
-                               "at most 24 hours, ExportFromTime before ExportToTime");
+            ddb_reply_type(c, "ValidationException",
+                           "The incremental export period must be at least 15 minutes and "
+                           "at most 24 hours, ExportFromTime before ExportToTime");
             return;
         }
     } else if (spec) {
-        backup_reply_error(c, "ValidationException",
-                           "IncrementalExportSpecification can only be given for an "
-                           "INCREMENTAL_EXPORT");
+        ddb_reply_type(c, "ValidationException",
+                       "IncrementalExportSpecification can only be given for an "
+                       "INCREMENTAL_EXPORT");
         return;
     }
     if (kms && sse != 1) {
-        backup_reply_error(c, "ValidationException",
-                           "S3SseKmsKeyId can only be given with S3SseAlgorithm KMS");
+        ddb_reply_type(c, "ValidationException",
+                       "S3SseKmsKeyId can only be given with S3SseAlgorithm KMS");
         return;
     }
     if (!x->has_time)
@@ -697,8 +697,8 @@ void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char
         rc = xp_meta_get(t, kind->prefix, arn, &rec, &e);
     store_txn_abort(t);
     if (rc == ERR_NOTFOUND) {
-        backup_reply_error(c, notfound, "%s not found: %s",
-                           kind == &xp_export ? "Export" : "Import", arn);
+        ddb_reply_type(c, notfound, "%s not found: %s", kind == &xp_export ? "Export" : "Import",
+                       arn);
         return;
     }
     if (rc) {

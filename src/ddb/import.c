@@ -508,8 +508,8 @@ static void req_created(struct ddb_call *sub, int status, struct buf *body)
         const cJSON *tcp = cJSON_GetObjectItemCaseSensitive(rec, "TableCreationParameters");
 
         buf_free(&b);
-        backup_reply_error(c, "ResourceInUseException", "Table already exists: %s",
-                           xp_str(tcp, "TableName"));
+        ddb_reply_type(c, "ResourceInUseException", "Table already exists: %s",
+                       xp_str(tcp, "TableName"));
     } else {
         buf_append(&b, body->ptr, body->len);
         ddb_reply_status(c, status, &b);
@@ -554,9 +554,9 @@ void import_table(struct ddb_call *c)
     if (ddb_args_failed(c))
         return;
     if (delim && !strchr(",\t:;| ", *delim)) {
-        backup_reply_error(c, "ValidationException",
-                           "The CSV Delimiter must be one of comma, tab, colon, semicolon, pipe "
-                           "or space");
+        ddb_reply_type(c, "ValidationException",
+                       "The CSV Delimiter must be one of comma, tab, colon, semicolon, pipe "
+                       "or space");
         return;
     }
     x->params = xp_params(c);
@@ -566,7 +566,7 @@ void import_table(struct ddb_call *c)
             rc = xp_token_find(t, &xp_import, x->token, x->params, &x->out, &e);
         store_txn_abort(t);
         if (rc == ERR_CONFLICT) {
-            backup_reply_error(c, "ImportConflictException", "%s", e.msg);
+            ddb_reply_type(c, "ImportConflictException", "%s", e.msg);
             return;
         }
         if (rc == ERR_OK) {

@@ -444,7 +444,7 @@ void pitr_describe(struct ddb_call *c)
         rc = table_keys_get(t, table, &k, &e);
     if (rc == ERR_NOTFOUND) {
         store_txn_abort(t);
-        backup_reply_error(c, "TableNotFoundException", "Table not found: %s", table);
+        ddb_reply_type(c, "TableNotFoundException", "Table not found: %s", table);
         return;
     }
     if (!rc)
@@ -588,7 +588,7 @@ void pitr_restore(struct ddb_call *c)
         rc = table_desc_get(t, sname, &desc, &e);
     if (rc == ERR_NOTFOUND) {
         store_txn_abort(t);
-        backup_reply_error(c, "TableNotFoundException", "Table not found: %s", sname);
+        ddb_reply_type(c, "TableNotFoundException", "Table not found: %s", sname);
         return;
     }
     if (!rc)
@@ -596,8 +596,8 @@ void pitr_restore(struct ddb_call *c)
     store_txn_abort(t);
     if (rc == ERR_NOTFOUND) {
         cJSON_Delete(desc);
-        backup_reply_error(c, "PointInTimeRecoveryUnavailableException",
-                           "Point in time recovery is not enabled for table '%s'", sname);
+        ddb_reply_type(c, "PointInTimeRecoveryUnavailableException",
+                       "Point in time recovery is not enabled for table '%s'", sname);
         return;
     }
     if (rc) {
@@ -609,10 +609,10 @@ void pitr_restore(struct ddb_call *c)
     now = clock_wall_ms();
     at = when ? (int64_t)(when->valuedouble * 1000.0 + 0.5) : now;
     if (at < earliest(&p, now) || at > now) {
-        backup_reply_error(c, "InvalidRestoreTimeException",
-                           "Invalid restore time: RestoreDateTime must be between "
-                           "EarliestRestorableDateTime (%.3f) and LatestRestorableDateTime (%.3f)",
-                           (double)earliest(&p, now) / 1000.0, (double)now / 1000.0);
+        ddb_reply_type(c, "InvalidRestoreTimeException",
+                       "Invalid restore time: RestoreDateTime must be between "
+                       "EarliestRestorableDateTime (%.3f) and LatestRestorableDateTime (%.3f)",
+                       (double)earliest(&p, now) / 1000.0, (double)now / 1000.0);
         return;
     }
     x = arena_calloc(c->a, sizeof(*x));

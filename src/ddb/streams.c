@@ -688,16 +688,6 @@ static void shard_id(const struct stream *s, char out[64])
 
 /* ---- the operations ---- */
 
-static void reply_error(struct ddb_call *c, const char *type, const char *msg)
-{
-    struct buf b;
-
-    buf_init(&b, 0);
-    ddb_error_open(&b, type, msg);
-    buf_putc(&b, '}');
-    ddb_reply_status(c, 400, &b);
-}
-
 /* read_begin - a snapshot, and in @cap the newest record number a power loss
  * cannot take back: readers never hand out a record past it (nor a position
  * that counts one), and never wait for the disk to get there (store.h). */
@@ -1088,8 +1078,8 @@ static void get_shard_iterator(struct ddb_call *c)
     default:
         if (seq <= s.trimmed || (seq < s.start && s.trimmed)) {
             stream_free(&s);
-            reply_error(c, "TrimmedDataAccessException",
-                        "Attempted to access data that has been trimmed");
+            ddb_reply_type(c, "TrimmedDataAccessException",
+                           "Attempted to access data that has been trimmed");
             return;
         }
         /* q + 1 is the next record's number: an empty shard's
@@ -1155,7 +1145,7 @@ static void get_records(struct ddb_call *c)
                  " while right now it's time %" PRId64
                  " which is further in the future than the tolerated delay of %d milliseconds.",
                  it.issued_ms, now, ITER_TTL_MS);
-        reply_error(c, "ExpiredIteratorException", msg);
+        ddb_reply_type(c, "ExpiredIteratorException", "%s", msg);
         return;
     }
     if (!read_begin(c, &t, &cap))
@@ -1226,8 +1216,8 @@ out:
         stream_free(&s);
     if (rc == ERR_CONFLICT) {
         buf_free(&b);
-        reply_error(c, "TrimmedDataAccessException",
-                    "Attempted to access data that has been trimmed");
+        ddb_reply_type(c, "TrimmedDataAccessException",
+                       "Attempted to access data that has been trimmed");
         return;
     }
     if (rc) {

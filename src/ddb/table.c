@@ -390,13 +390,8 @@ static void create_done(void *arg, enum err_code rc, const struct err *e)
     if (x->fill && x->fill->done)
         x->fill->done(x->fill->arg);
     if (x->fill && rc == ERR_IN_USE) { /* RestoreTable*: DynamoDB's own error */
-        struct buf b;
-
         free(out);
-        buf_init(&b, 0);
-        ddb_error_open(&b, "TableAlreadyExistsException", e->msg);
-        buf_putc(&b, '}');
-        ddb_reply_status(c, 400, &b);
+        ddb_reply_type(c, "TableAlreadyExistsException", "%s", e->msg);
         return;
     }
     reply_description(c, rc, e, out);

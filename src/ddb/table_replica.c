@@ -179,8 +179,8 @@ void table_global_legacy(struct ddb_call *c)
                       "using DynamoDB global tables version 2019.11.21, instead of version "
                       "2017.11.29 (Legacy).");
     } else {
-        backup_reply_error(c, "GlobalTableNotFoundException",
-                           "Global table with name '%.255s' does not exist.", name);
+        ddb_reply_type(c, "GlobalTableNotFoundException",
+                       "Global table with name '%.255s' does not exist.", name);
     }
 }
 
