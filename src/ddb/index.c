@@ -1003,23 +1003,6 @@ static enum err_code drop_entries(struct store_txn *t, uint64_t iid, struct err 
     return rc;
 }
 
-enum err_code index_drop_all(struct store_txn *t, uint64_t table_id, struct err *e)
-{
-    struct index_set s;
-    enum err_code rc = index_load(t, table_id, &s, e);
-
-    for (size_t i = 0; !rc && i < s.n; i++)
-        rc = drop_entries(t, s.v[i].k.id, e);
-    if (!rc && s.n) {
-        cJSON *empty = cJSON_CreateArray();
-
-        rc = record_put(t, table_id, empty, e);
-        cJSON_Delete(empty);
-    }
-    index_set_free(&s);
-    return rc;
-}
-
 /* ---- UpdateTable GlobalSecondaryIndexUpdates ---- */
 
 struct gsi_update {

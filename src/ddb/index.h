@@ -130,9 +130,6 @@ enum err_code index_create_apply(struct store_txn *t, const cJSON *desc, uint64_
                                  struct err *e);
 /* index_describe_fill - the live ItemCount / IndexSizeBytes of @desc's indexes. */
 enum err_code index_describe_fill(struct store_txn *t, cJSON *desc, struct err *e);
-/* index_drop_all - in DeleteTable's apply: remove the indexes' entries,
- * counters and record. */
-enum err_code index_drop_all(struct store_txn *t, uint64_t table_id, struct err *e);
 
 /* index_check_key_name - record the validation error of a key attribute name
  * (table or index KeySchema, AttributeDefinitions) at @path unless it is 1 to

@@ -66,11 +66,6 @@ bool index_keys_schema(const cJSON *ks, bool global, char *msg, size_t n);
 enum err_code index_keys_entry(const struct index_def *ix, const cJSON *item, struct buf *out,
                                struct err *e);
 
-/* index_keys_check - the write-time checks of @item's key attributes of
- * @ix (a multi-attribute key): present ones must have their type and not be
- * empty; the HASH values may take 2048 bytes together, the RANGE ones 1024. */
-enum err_code index_keys_check(const struct index_def *ix, const cJSON *item, struct err *e);
-
 /* ---- Query ---- */
 
 /* The key condition on a multi-attribute index, one condition per key
