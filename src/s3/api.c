@@ -169,13 +169,10 @@ static void common_headers(struct http_req *r)
     http_resp_header(r, "Server", "AmazonS3");
 }
 
-void s3_error(struct http_req *r, enum s3_code code, const char *msg)
-{
-    s3_error_arg(r, code, msg, NULL, NULL);
-}
-
-void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const char *name,
-                  const char *value)
+/* error_answer - S3's error document, with the @n elements @elems
+ * (name, value, name, value, ...) after its Message. */
+static void error_answer(struct http_req *r, enum s3_code code, const char *msg,
+                         const char *const *elems, size_t n)
 {
     struct s3_req *q = s3_req_of(r);
     struct buf b;
@@ -201,12 +198,8 @@ void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const 
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
     xmlw_elem(&b, "Code", errors[code].code, XMLW_CTRL);
     xmlw_elem(&b, "Message", msg ? msg : errors[code].msg, XMLW_CTRL);
-    if (name && strcmp(name, "HeadersNotSigned") == 0) {
-        xmlw_elem(&b, name, value, XMLW_CTRL); /* S3 names unsigned headers apart */
-    } else if (name) {
-        xmlw_elem(&b, "ArgumentName", name, XMLW_CTRL);
-        xmlw_elem(&b, "ArgumentValue", value ? value : "", XMLW_CTRL);
-    }
+    for (size_t i = 0; i < n; i++)
+        xmlw_elem(&b, elems[2 * i], elems[2 * i + 1], XMLW_CTRL);
     if (q && q->bucket[0] &&
         (code == S3E_NO_SUCH_BUCKET || code == S3E_BUCKET_NOT_EMPTY || code == S3E_BUCKET_OWNED ||
          code == S3E_BUCKET_EXISTS))
@@ -227,6 +220,27 @@ void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const 
     buf_puts(&b, "</Error>");
     http_resp_header(r, "Content-Type", "application/xml");
     http_respond_buf(r, errors[code].status, &b);
+}
+
+void s3_error(struct http_req *r, enum s3_code code, const char *msg)
+{
+    error_answer(r, code, msg, NULL, 0);
+}
+
+void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const char *name,
+                  const char *value)
+{
+    const char *const elems[] = {"ArgumentName", name, "ArgumentValue", value ? value : ""};
+
+    error_answer(r, code, msg, elems, name ? 2 : 0);
+}
+
+void s3_error_elem(struct http_req *r, enum s3_code code, const char *msg, const char *name,
+                   const char *value)
+{
+    const char *const elems[] = {name, value};
+
+    error_answer(r, code, msg, elems, 1);
 }
 
 void s3_ok(struct http_req *r, int status, struct buf *body)
@@ -698,7 +712,7 @@ static bool auth_sigv4(struct http_req *r, struct s3_req *q)
             s3_error(r, S3E_ACCESS_DENIED, "Request has expired");
             return false;
         case SIGV4_HOST_UNSIGNED:
-            s3_error_arg(r, S3E_ACCESS_DENIED, v->msg, "HeadersNotSigned", "host");
+            s3_error_elem(r, S3E_ACCESS_DENIED, v->msg, "HeadersNotSigned", "host");
             return false;
         case SIGV4_BAD_TOKEN:
             code = S3E_TOKEN_INVALID;

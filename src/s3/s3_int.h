@@ -161,6 +161,10 @@ void s3_error(struct http_req *r, enum s3_code code, const char *msg);
  * InvalidArgument errors do (ArgumentName, ArgumentValue; @value NULL: empty). */
 void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const char *name,
                   const char *value);
+/* s3_error_elem - s3_error with one more element <@name>@value</@name>
+ * (HeadersNotSigned, ...). */
+void s3_error_elem(struct http_req *r, enum s3_code code, const char *msg, const char *name,
+                   const char *value);
 void s3_ok(struct http_req *r, int status, struct buf *body); /* takes @body (may be NULL) */
 void s3_ok_fd(struct http_req *r, int status, int fd, long long off, long long len);
 struct s3_req *s3_req_of(struct http_req *r);
