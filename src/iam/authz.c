@@ -132,6 +132,74 @@ static enum err_code anonymous(const struct authz_request *q, struct err *e)
                    q->resource ? q->resource : "*");
 }
 
+/* The principal's own condition keys, as principal_keys finds them. */
+struct principal {
+    char role_arn[300], role_name[128], userid[200];
+    const char *kind;    /* aws:PrincipalType */
+    const char *assumed; /* the session name, when the caller is a role session */
+};
+
+/* principal_keys - adds @who's keys to @c (aws:username, aws:PrincipalTag/KEY
+ * from @doc, its user or role document with a session's tags merged in,
+ * aws:userid, aws:PrincipalArn, aws:PrincipalAccount) and fills @p; the tag
+ * keys' strings go to @a. */
+static void principal_keys(struct ctx *c, const struct creds_identity *who, const cJSON *doc,
+                           struct arena_like *a, struct principal *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->kind = "User";
+    if ((p->assumed = iam_session_role(who->arn, p->role_name))) {
+        snprintf(p->role_arn, sizeof(p->role_arn), "arn:aws:iam::%s:role/%s", who->account,
+                 p->role_name);
+        p->kind = "AssumedRole";
+        if (doc) {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "RoleId"),
+                        *arn = cJSON_GetObjectItemCaseSensitive(doc, "Arn");
+            if (cJSON_IsString(arn))
+                snprintf(p->role_arn, sizeof(p->role_arn), "%s", arn->valuestring);
+            snprintf(p->userid, sizeof(p->userid), "%s:%s",
+                     cJSON_IsString(id) ? id->valuestring : "", p->assumed);
+        }
+    } else if (strstr(who->arn, ":user/") && doc) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "UserId");
+        snprintf(p->userid, sizeof(p->userid), "%s", cJSON_IsString(id) ? id->valuestring : "");
+        ctx_add(c, "aws:username", who->user);
+    }
+    if (doc)
+        ctx_tags(c, doc, a);
+    ctx_add(c, "aws:userid", p->userid[0] ? p->userid : NULL);
+    ctx_add(c, "aws:PrincipalArn", p->role_arn[0] ? p->role_arn : who->arn);
+    ctx_add(c, "aws:PrincipalAccount", who->account);
+}
+
+struct authz_kv *iam_principal_context(struct iam *iam, const struct creds_identity *who,
+                                       struct arena *a, size_t *n)
+{
+    const struct authz_request none = {0};
+    struct ctx ctx = {0};
+    struct arena_like keepers = {0};
+    const struct iam_policies *ps, *sess;
+    const struct iam_cached *cached;
+    const cJSON *doc;
+    bool has_session;
+    struct principal p;
+    struct authz_kv *kv;
+
+    ctx_init(&ctx, &none);
+    cached = iam_cache_get(iam, who, &doc, &ps, &sess, &has_session);
+    principal_keys(&ctx, who, doc, &keepers, &p);
+    ctx_add(&ctx, "aws:PrincipalType", p.kind);
+    kv = arena_alloc(a, (ctx.n + 1) * sizeof(*kv));
+    for (size_t i = 0; i < ctx.n; i++)
+        kv[i] = (struct authz_kv){arena_strdup(a, ctx.kv[i].key), arena_strdup(a, ctx.kv[i].value)};
+    *n = ctx.n;
+    iam_cache_put(iam, cached);
+    for (size_t i = 0; i < keepers.n; i++)
+        free(keepers.mem[i]);
+    free(ctx.kv);
+    return kv;
+}
+
 enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, struct err *e)
 {
     const struct creds_identity *who = q->who;
@@ -143,13 +211,11 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     struct iam_request ir;
     const cJSON *doc;
     bool has_session;
-    char role_arn[300] = "", role_name[128] = "", userid[200] = "";
-    const char *kind = "User";
+    struct principal p;
     struct iam_policy_set set = {0};
     enum iam_denier by = IAM_BY_NONE;
     enum iam_decision d;
     enum err_code rc = ERR_OK;
-    const char *assumed; /* the session name, when @who is a role session */
 
     if (!who)
         return anonymous(q, e);
@@ -157,32 +223,12 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
         return ERR_OK;
     ctx_init(&ctx, q);
     cached = iam_cache_get(iam, who, &doc, &ps, &sess, &has_session);
-    if ((assumed = iam_session_role(who->arn, role_name))) {
-        snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/%s", who->account, role_name);
-        kind = "AssumedRole";
-        if (doc) {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "RoleId"),
-                        *arn = cJSON_GetObjectItemCaseSensitive(doc, "Arn");
-            if (cJSON_IsString(arn))
-                snprintf(role_arn, sizeof(role_arn), "%s", arn->valuestring);
-            snprintf(userid, sizeof(userid), "%s:%s", cJSON_IsString(id) ? id->valuestring : "",
-                     assumed);
-        }
-    } else if (strstr(who->arn, ":user/") && doc) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "UserId");
-        snprintf(userid, sizeof(userid), "%s", cJSON_IsString(id) ? id->valuestring : "");
-        ctx_add(&ctx, "aws:username", who->user);
-    }
-    if (doc)
-        ctx_tags(&ctx, doc, &keepers);
-    ctx_add(&ctx, "aws:userid", userid[0] ? userid : NULL);
-    ctx_add(&ctx, "aws:PrincipalArn", role_arn[0] ? role_arn : who->arn);
-    ctx_add(&ctx, "aws:PrincipalAccount", who->account);
-    rp = ctx_request(&ctx, q, kind, &ir);
+    principal_keys(&ctx, who, doc, &keepers, &p);
+    rp = ctx_request(&ctx, q, p.kind, &ir);
     ir.principal_arn = who->arn;
     ir.account = who->account;
-    ir.role_arn = role_arn[0] ? role_arn : NULL;
-    set.has_session = assumed && has_session;
+    ir.role_arn = p.role_arn[0] ? p.role_arn : NULL;
+    set.has_session = p.assumed && has_session;
     set.identity = (const struct iam_policy *const *)ps->p;
     set.nidentity = ps->n;
     set.boundary = ps->boundary;

@@ -300,6 +300,16 @@ cJSON *iam_managed_doc(const struct iam_managed *m); /* as a policy document (ow
 bool iam_allowed(struct iam_call *c, const char *action, const char *resource);
 enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, struct err *e);
 
+struct arena;
+
+/* iam_principal_context - @who's condition keys as a principal, as a policy
+ * evaluated for its requests sees them (aws:PrincipalTag/KEY, aws:username,
+ * aws:userid, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType),
+ * @n of them, copied into @a: for a role's trust policy, which the IAM User
+ * Guide lets test the caller's tags. */
+struct authz_kv *iam_principal_context(struct iam *iam, const struct creds_identity *who,
+                                       struct arena *a, size_t *n);
+
 /* sync.c - identity data from home to every region (see iam.h). */
 enum err_code iam_sync_start(struct iam *iam, struct err *e);
 /* iam_txn_log - append the change of META @key (@val NULL: deleted) to

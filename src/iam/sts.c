@@ -309,12 +309,12 @@ static bool request_tags(struct iam_call *c, const cJSON *inherited, cJSON **tag
     return true;
 }
 
-/* tags_context - aws:RequestTag/KEY and aws:TagKeys of the tags @tags, for
- * the trust policy (arena-owned, @n of them). */
-static struct authz_kv *tags_context(struct iam_call *c, const cJSON *tags, size_t *n)
+/* tags_context - aws:RequestTag/KEY and aws:TagKeys of the tags @tags
+ * (arena-owned, @n of them), with room for @extra more after them. */
+static struct authz_kv *tags_context(struct iam_call *c, const cJSON *tags, size_t extra, size_t *n)
 {
     struct authz_kv *kv =
-        arena_alloc(c->r->arena, (2 * (size_t)cJSON_GetArraySize(tags) + 1) * sizeof(*kv));
+        arena_alloc(c->r->arena, (2 * (size_t)cJSON_GetArraySize(tags) + extra + 1) * sizeof(*kv));
     const cJSON *t;
 
     *n = 0;
@@ -367,7 +367,7 @@ static void assume_role(struct iam_call *c)
     char caller_role[300] = "", caller_name[128];
     struct iam_request q;
     enum iam_decision td;
-    size_t slen;
+    size_t slen, tag_n;
     cJSON *policies = NULL, *tags = NULL, *tkeys = NULL, *rtags = NULL, *rkeys = NULL, *x;
     int packed = -1;
 
@@ -423,7 +423,17 @@ static void assume_role(struct iam_call *c)
     q.principal_arn = c->who->arn;
     q.account = c->who->account;
     q.role_arn = caller_role[0] ? caller_role : NULL;
-    q.ctx = tags_context(c, rtags, &q.nctx);
+    /* the trust policy sees the request's tags and the caller as a principal
+     * (its aws:PrincipalTag/KEY, aws:PrincipalArn, ...); the caller's own
+     * policies below add the latter themselves */
+    {
+        size_t np;
+        struct authz_kv *pk = iam_principal_context(c->iam, c->who, c->r->arena, &np);
+        struct authz_kv *kv = tags_context(c, rtags, np, &tag_n);
+        memcpy(kv + tag_n, pk, np * sizeof(*pk));
+        q.ctx = kv;
+        q.nctx = tag_n + np;
+    }
     td = iam_policy_eval(trust, &q, &direct);
     /* IAM User Guide, "Cross-account policy evaluation logic" within one
      * account: a trust policy naming the caller grants on its own; one naming
@@ -439,7 +449,7 @@ static void assume_role(struct iam_call *c)
                                    .action = "sts:AssumeRole",
                                    .resource = arn,
                                    .context = q.ctx,
-                                   .ncontext = q.nctx};
+                                   .ncontext = tag_n};
         struct err e = {0};
         if (iam_authorize(c->iam, &aq, &e) != ERR_OK) {
             iam_fail(c, 403, "AccessDenied", "%s", e.msg);

@@ -114,6 +114,45 @@ class AssumeRoleTags(ServerTestCase):
         r = self.sts().assume_role(RoleArn=self.untagged_trust, RoleSessionName="s1")
         self.assertNotIn("PackedPolicySize", r)
 
+    def test_trust_policy_sees_the_callers_principal_tags(self):
+        """A trust policy may test the caller's own tags (aws:PrincipalTag):
+        an IAM user's tags, and a role session's (its role's tags with the
+        session's tags over them) when it chains into another role."""
+        iam = self.server.boto3("iam")
+        arns = {}
+        for name, team in (("blue-user", "blue"), ("red-user", "red")):
+            arns[name] = iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": team}])[
+                "User"]["Arn"]
+            iam.put_user_policy(UserName=name, PolicyName="assume",
+                                PolicyDocument=doc(allow("sts:AssumeRole")))
+        trust = {"Effect": "Allow", "Principal": {"AWS": list(arns.values()) + [self.first]},
+                 "Action": "sts:AssumeRole",
+                 "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}
+        role = iam.create_role(RoleName="t-blue-only",
+                               AssumeRolePolicyDocument=doc(trust))["Role"]["Arn"]
+
+        def sts_of(user):
+            k = iam.create_access_key(UserName=user)["AccessKey"]
+            return self.server.boto3("sts", access_key=k["AccessKeyId"],
+                                     secret_key=k["SecretAccessKey"])
+
+        r = sts_of("blue-user").assume_role(RoleArn=role, RoleSessionName="bb")
+        self.assertTrue(r["Credentials"]["SessionToken"])
+        code, msg, status = self.refused(sts_of("red-user").assume_role, RoleArn=role,
+                                         RoleSessionName="rr")
+        self.assertEqual((code, status), ("AccessDenied", 403))
+        self.assertIn("red-user", msg)
+        # a role session carries its session tags as principal tags into the next hop
+        blue = self.sts().assume_role(RoleArn=self.first, RoleSessionName="hop1",
+                                      Tags=[{"Key": "project", "Value": "harbor"},
+                                            {"Key": "team", "Value": "blue"}])
+        self.sts(blue["Credentials"]).assume_role(RoleArn=role, RoleSessionName="hop2")
+        plain = self.sts().assume_role(RoleArn=self.first, RoleSessionName="hop1",
+                                       Tags=[{"Key": "project", "Value": "harbor"}])
+        code, _, status = self.refused(self.sts(plain["Credentials"]).assume_role, RoleArn=role,
+                                       RoleSessionName="hop2")
+        self.assertEqual((code, status), ("AccessDenied", 403))
+
     def test_bad_tags(self):
         raw = self.sts(parameter_validation=False)
         cases = [
