@@ -146,6 +146,8 @@ static const struct {
     [S3E_MALFORMED_POST] = {"MalformedPOSTRequest", 400,
                             "The body of your POST request is not well-formed "
                             "multipart/form-data."},
+    [S3E_POST_PREDATA] = {"MaxPostPreDataLengthExceeded", 400,
+                          "Your POST request fields preceding the upload file were too large."},
 };
 
 struct s3_req *s3_req_of(struct http_req *r)

@@ -261,6 +261,7 @@ bool s3_form_feed(struct s3_form *f, const void *p, size_t n)
     case S3_FORM_END:
         return true;
     case S3_FORM_BAD:
+    case S3_FORM_TOO_LARGE:
     case S3_FORM_STOPPED:
         return false;
     default:
@@ -273,7 +274,7 @@ bool s3_form_feed(struct s3_form *f, const void *p, size_t n)
         if (take > room)
             take = room;
         if (!take || buf_append(&f->pre, p, take) != ERR_OK)
-            return stop(f, S3_FORM_BAD); /* the fields before the file are too large */
+            return stop(f, S3_FORM_TOO_LARGE);
         p = (const char *)p + take;
         n -= take;
         if (!parse_pre(f))

@@ -504,6 +504,8 @@ enum err_code s3_post_feed(struct http_req *r, const void *data, size_t n)
     if (!s3_form_feed(&p->fm, data, n)) {
         if (p->fm.state == S3_FORM_BAD)
             deny(r, S3E_MALFORMED_POST, NULL);
+        else if (p->fm.state == S3_FORM_TOO_LARGE)
+            deny(r, S3E_POST_PREDATA, NULL);
         return ERR_INVALID;
     }
     return ERR_OK;

@@ -35,15 +35,16 @@ typedef bool s3_form_start_fn(void *ud);
 typedef enum err_code s3_form_data_fn(void *ud, const void *p, size_t n);
 
 enum s3_form_state {
-    S3_FORM_PREAMBLE, /* before the first delimiter */
-    S3_FORM_DELIM,    /* after a delimiter: "\r\n" or the closing "--" */
-    S3_FORM_HEADERS,  /* a part's headers */
-    S3_FORM_VALUE,    /* a field's value */
-    S3_FORM_FILE,     /* the file's bytes, streamed */
-    S3_FORM_DONE,     /* the file ended: the rest is ignored */
-    S3_FORM_END,      /* the closing delimiter came before any file */
-    S3_FORM_BAD,      /* not well-formed (or too large): stopped */
-    S3_FORM_STOPPED,  /* a callback stopped it */
+    S3_FORM_PREAMBLE,  /* before the first delimiter */
+    S3_FORM_DELIM,     /* after a delimiter: "\r\n" or the closing "--" */
+    S3_FORM_HEADERS,   /* a part's headers */
+    S3_FORM_VALUE,     /* a field's value */
+    S3_FORM_FILE,      /* the file's bytes, streamed */
+    S3_FORM_DONE,      /* the file ended: the rest is ignored */
+    S3_FORM_END,       /* the closing delimiter came before any file */
+    S3_FORM_BAD,       /* not well-formed (or more than S3_FORM_FIELDS fields): stopped */
+    S3_FORM_TOO_LARGE, /* more than S3_FORM_PREDATA bytes before the file: stopped */
+    S3_FORM_STOPPED,   /* a callback stopped it */
 };
 
 struct s3_form {

@@ -161,6 +161,7 @@ class StreamedPost(S3Case):
         head, tail = form_parts([("x-ignore-pad", "p" * (2 * MIB))], "f", boundary)
         status, _, body = self.send(b, head, [b"data"], tail)
         self.assertEqual(status, 400, body)
+        self.assertIn(b"<Code>MaxPostPreDataLengthExceeded</Code>", body)
         self.assertNotIn("Contents", c.list_objects_v2(Bucket=b))
 
 

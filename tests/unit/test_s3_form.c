@@ -147,8 +147,8 @@ static void test_refusals(void **state)
     for (size_t i = 0; i < S3_FORM_PREDATA / 64 + 1; i++)
         buf_append(&many, "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp", 64);
     buf_puts(&many, "\r\n--XyZ--");
-    assert_int_equal(run(a, &f, &s, many.ptr, many.len, 0), S3_FORM_BAD);
-    assert_int_equal(run(a, &f, &s, many.ptr, many.len, 5000), S3_FORM_BAD);
+    assert_int_equal(run(a, &f, &s, many.ptr, many.len, 0), S3_FORM_TOO_LARGE);
+    assert_int_equal(run(a, &f, &s, many.ptr, many.len, 5000), S3_FORM_TOO_LARGE);
     buf_free(&many);
     arena_free(a);
 }
