@@ -52,12 +52,20 @@ class Partition(unittest.TestCase):
                                              stdout=err, stderr=err, env=self.env)
         deadline = time.time() + 60
         while time.time() < deadline:
+            if self.procs[r].poll() is not None:
+                raise AssertionError("region %s exited with %s before it was ready:\n%s"
+                                     % (r, self.procs[r].returncode, self.log_tail(r)))
             p = subprocess.run(t.exec_argv(r, ["curl", "-sf", "http://127.0.0.1:%d/" % t.port[r]]),
                                capture_output=True)
             if p.returncode == 0:
                 return
             time.sleep(0.1)
-        raise AssertionError("region %s did not start" % r)
+        raise AssertionError("region %s did not start in 60 s:\n%s" % (r, self.log_tail(r)))
+
+    def log_tail(self, r, lines=40):
+        """The last @lines lines of region @r's log."""
+        with open(os.path.join(self.tmp, r + ".log"), errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
 
     def stop_all(self):
         for r, p in self.procs.items():
