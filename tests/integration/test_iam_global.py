@@ -296,14 +296,16 @@ class GlobalIdentity(unittest.TestCase):
                     for i in range(2)]
         for t in threads:
             t.start()
+        ddb, sts, iam = self.west.boto3(), self.west.boto3("sts"), self.iam(self.west)
         time.sleep(1.0)  # all six are waiting on home by now
         t0 = time.monotonic()
-        ddb = self.west.boto3()
         ddb.list_tables()
         ddb.get_item(TableName="g-us-west-2", Key={"pk": {"S": "1"}})
-        self.west.boto3("sts").get_caller_identity()
-        self.iam(self.west).get_user(UserName="walker")
-        self.assertLess(time.monotonic() - t0, 2.0, "requests waited behind the calls to home")
+        sts.get_caller_identity()
+        iam.get_user(UserName="walker")
+        # held behind the calls to home, they would wait as long as those (10 s
+        # and more); the bound leaves room for a loaded machine
+        self.assertLess(time.monotonic() - t0, 5.0, "requests waited behind the calls to home")
         self.assertEqual(len(results), 0, results)
         # what an operator sees meanwhile
         text = self.west.metrics()[1]
