@@ -598,6 +598,29 @@ void ddb_verr_null(struct ddb_call *c, const char *path)
     ddb_verr(c, "Value null at '%s' failed to satisfy constraint: Member must not be null", path);
 }
 
+void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
+                   bool required)
+{
+    size_t n;
+
+    if (!s) {
+        if (required)
+            ddb_verr_null(c, path);
+        return;
+    }
+    n = strlen(s);
+    if (n < min)
+        ddb_verr(c,
+                 "Value '%s' at '%s' failed to satisfy constraint: Member must have length "
+                 "greater than or equal to %zu",
+                 s, path, min);
+    else if (n > max)
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
+                 "less than or equal to %zu",
+                 s, path, max);
+}
+
 void ddb_check_table_name(struct ddb_call *c, const char *name, const char *path)
 {
     size_t n;

@@ -81,6 +81,11 @@ int ddb_arg_enum(struct ddb_call *c, const cJSON *obj, const char *name, const c
 void ddb_verr(struct ddb_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* ddb_verr_null - "Value null at '@path' failed to satisfy constraint: Member must not be null" */
 void ddb_verr_null(struct ddb_call *c, const char *path);
+/* ddb_check_len - a string member's length constraints, as DynamoDB words
+ * them: NULL is "must not be null" when @required, else fine; a length
+ * outside [@min, @max] records "Member must have length ..." for @path. */
+void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
+                   bool required);
 /* ddb_check_table_name - the TableName constraints (NULL: must not be null). */
 void ddb_check_table_name(struct ddb_call *c, const char *name, const char *path);
 /* ddb_table_name - the table @s names: @s itself, or for the ARN of one of

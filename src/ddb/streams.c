@@ -703,24 +703,15 @@ static bool read_begin(struct ddb_call *c, struct store_txn **t, uint64_t *cap)
     return true;
 }
 
-static void check_arn_arg(struct ddb_call *c, const char *arn, const char *path, bool required)
-{
-    if (!arn) {
-        if (required)
-            ddb_verr_null(c, path);
-        return;
-    }
-    if (strlen(arn) < 37)
-        ddb_verr(c,
-                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
-                 "greater than or equal to 37",
-                 arn, path);
-    if (strlen(arn) > 1024)
-        ddb_verr(c,
-                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
-                 "less than or equal to 1024",
-                 arn, path);
-}
+/* the dynamodbstreams model's length constraints */
+enum {
+    ARN_MIN = 37,
+    ARN_LEN_MAX = 1024,
+    SHARD_MIN = 28,
+    SHARD_MAX = 65,
+    SEQ_MIN = 21,
+    SEQ_MAX = 40
+};
 
 /* bad_arn - @arn (may be NULL) is not shaped as a stream ARN: answers
  * ValidationException, as DynamoDB does, and true. A well-formed ARN naming no
@@ -803,7 +794,7 @@ static void list_streams(struct ddb_call *c)
 
     if (table)
         ddb_check_table_name(c, table, "tableName");
-    check_arn_arg(c, from, "exclusiveStartStreamArn", false);
+    ddb_check_len(c, from, "exclusiveStartStreamArn", ARN_MIN, ARN_LEN_MAX, false);
     check_limit(c, has_limit, limit, LIST_MAX, "limit");
     if (ddb_args_failed(c) || bad_arn(c, from) || !read_begin(c, &t, &durable))
         return;
@@ -890,12 +881,17 @@ static void list_streams(struct ddb_call *c)
     ddb_reply(c, &b);
 }
 
+static const char *const filter_types[] = {"CHILD_SHARDS", NULL};
+
 static void describe_stream(struct ddb_call *c)
 {
     const char *arn = ddb_arg_str(c, c->in, "StreamArn");
     const char *after = ddb_arg_str(c, c->in, "ExclusiveStartShardId");
     int64_t limit = 100;
     bool has_limit = ddb_arg_int(c, c->in, "Limit", &limit);
+    const cJSON *filter = ddb_arg_obj(c, c->in, "ShardFilter");
+    int ftype = ddb_arg_enum(c, filter, "Type", "shardFilter.type", filter_types);
+    const char *parent = ddb_arg_str(c, filter, "ShardId");
     struct store_txn *t = NULL;
     struct stream s;
     struct err e = {0};
@@ -904,8 +900,10 @@ static void describe_stream(struct ddb_call *c)
     struct buf b;
     enum err_code rc;
 
-    check_arn_arg(c, arn, "streamArn", true);
+    ddb_check_len(c, arn, "streamArn", ARN_MIN, ARN_LEN_MAX, true);
     check_limit(c, has_limit, limit, 100, "limit");
+    ddb_check_len(c, after, "exclusiveStartShardId", SHARD_MIN, SHARD_MAX, false);
+    ddb_check_len(c, parent, "shardFilter.shardId", SHARD_MIN, SHARD_MAX, false);
     if (ddb_args_failed(c) || bad_arn(c, arn) || !read_begin(c, &t, &cap))
         return;
     rc = stream_load(c->d, t, arn, &s, &e);
@@ -920,7 +918,8 @@ static void describe_stream(struct ddb_call *c)
     buf_printf(&b, "%.3f", (double)s.created_ms / 1000.0);
     json_member(&b, "KeySchema", s.keys);
     buf_puts(&b, ",\"Shards\":[");
-    if (!after || strcmp(after, sid) < 0) {
+    /* a stream here has one shard, never split: CHILD_SHARDS of any shard are none */
+    if ((!after || strcmp(after, sid) < 0) && ftype != 0) {
         buf_printf(&b, "{\"SequenceNumberRange\":{");
         /* a shard whose last record is not durable yet is not closed yet */
         if (!s.enabled && s.end <= cap) {
@@ -982,7 +981,7 @@ static bool iter_decode(const char *s, struct iter *it)
     return true;
 }
 
-/* seq_parse - a SequenceNumber: 21 to 40 decimal digits. */
+/* seq_parse - a SequenceNumber (21 to 40 characters, checked before): decimal digits. */
 static bool seq_parse(const char *s, uint64_t *out)
 {
     size_t n = strlen(s);
@@ -1017,15 +1016,9 @@ static void get_shard_iterator(struct ddb_call *c)
     struct buf b;
     enum err_code rc;
 
-    check_arn_arg(c, arn, "streamArn", true);
-    if (!shard)
-        ddb_verr_null(c, "shardId");
-    else if (strlen(shard) < 28 || strlen(shard) > 65)
-        ddb_verr(c,
-                 "Value '%.100s' at 'shardId' failed to satisfy constraint: Member must have "
-                 "length %s",
-                 shard,
-                 strlen(shard) < 28 ? "greater than or equal to 28" : "less than or equal to 65");
+    ddb_check_len(c, arn, "streamArn", ARN_MIN, ARN_LEN_MAX, true);
+    ddb_check_len(c, shard, "shardId", SHARD_MIN, SHARD_MAX, true);
+    ddb_check_len(c, seqs, "sequenceNumber", SEQ_MIN, SEQ_MAX, false);
     if (type == -1)
         ddb_verr_null(c, "shardIteratorType");
     if (ddb_args_failed(c) || bad_arn(c, arn))
@@ -1042,7 +1035,7 @@ static void get_shard_iterator(struct ddb_call *c)
                       "TRIM_HORIZON");
         return;
     }
-    if (seqs && (strlen(seqs) < 21 || !seq_parse(seqs, &seq))) {
+    if (seqs && !seq_parse(seqs, &seq)) {
         snprintf(msg, sizeof(msg), "Invalid SequenceNumber: %.60s", seqs);
         ddb_reply_err(c, ERR_INVALID, msg);
         return;
@@ -1125,13 +1118,7 @@ static void get_records(struct ddb_call *c)
     struct buf b;
     enum err_code rc;
 
-    if (!iter)
-        ddb_verr_null(c, "shardIterator");
-    else if (strlen(iter) > 2048)
-        ddb_verr(c,
-                 "Value '%.100s...' at 'shardIterator' failed to satisfy constraint: Member "
-                 "must have length less than or equal to 2048",
-                 iter);
+    ddb_check_len(c, iter, "shardIterator", 1, 2048, true);
     check_limit(c, has_limit, limit, RECORDS_MAX, "limit");
     if (ddb_args_failed(c))
         return;

@@ -220,6 +220,90 @@ class Streams(ServerTestCase):
             self.assertEqual(code, "ValidationException")
             self.assertIn("Invalid StreamArn", msg)
 
+    def test_model_length_and_range_constraints(self):
+        """Every min/max of the dynamodbstreams model is the service's
+        ValidationException (a client that skips botocore's own checks sends
+        them, as an SDK without client-side validation would)."""
+        st = self.server.boto3("dynamodbstreams", parameter_validation=False)
+        name, arn = self.table("KEYS_ONLY")
+        sid = self.shard(arn)["ShardId"]
+        ge = "failed to satisfy constraint: Member must have length greater than or equal to %d"
+        le = "failed to satisfy constraint: Member must have length less than or equal to %d"
+        vge = "failed to satisfy constraint: Member must have value greater than or equal to 1"
+        vle = "failed to satisfy constraint: Member must have value less than or equal to %d"
+        cases = [
+            (st.describe_stream, dict(StreamArn=arn, ExclusiveStartShardId="shardId-1"),
+             "Value 'shardId-1' at 'exclusiveStartShardId' " + ge % 28),
+            (st.describe_stream, dict(StreamArn=arn, ExclusiveStartShardId="s" * 66),
+             "at 'exclusiveStartShardId' " + le % 65),
+            (st.describe_stream, dict(StreamArn=arn, Limit=0), "Value '0' at 'limit' " + vge),
+            (st.describe_stream, dict(StreamArn=arn, Limit=101),
+             "Value '101' at 'limit' " + vle % 100),
+            (st.describe_stream, dict(StreamArn=arn[:36]), "at 'streamArn' " + ge % 37),
+            (st.describe_stream, dict(StreamArn=arn + "x" * 1024), "at 'streamArn' " + le % 1024),
+            (st.describe_stream, dict(StreamArn=arn, ShardFilter={"Type": "PARENT"}),
+             "Value 'PARENT' at 'shardFilter.type' failed to satisfy constraint: Member must "
+             "satisfy enum value set: [CHILD_SHARDS]"),
+            (st.describe_stream, dict(StreamArn=arn, ShardFilter={"Type": "CHILD_SHARDS",
+                                                                  "ShardId": "x"}),
+             "Value 'x' at 'shardFilter.shardId' " + ge % 28),
+            (st.get_records, dict(ShardIterator=""), "Value '' at 'shardIterator' " + ge % 1),
+            (st.get_records, dict(ShardIterator="i" * 2049), "at 'shardIterator' " + le % 2048),
+            (st.get_records, dict(ShardIterator="garbage", Limit=0),
+             "Value '0' at 'limit' " + vge),
+            (st.get_records, dict(ShardIterator="garbage", Limit=1001),
+             "Value '1001' at 'limit' " + vle % 1000),
+            (st.get_shard_iterator, dict(StreamArn=arn, ShardId="", ShardIteratorType="LATEST"),
+             "Value '' at 'shardId' " + ge % 28),
+            (st.get_shard_iterator, dict(StreamArn=arn, ShardId=sid + "0" * 40,
+                                         ShardIteratorType="LATEST"),
+             "at 'shardId' " + le % 65),
+            (st.get_shard_iterator, dict(StreamArn=arn, ShardId=sid,
+                                         ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                         SequenceNumber="1" * 20),
+             "Value '%s' at 'sequenceNumber' %s" % ("1" * 20, ge % 21)),
+            (st.get_shard_iterator, dict(StreamArn=arn, ShardId=sid,
+                                         ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                         SequenceNumber="1" * 41),
+             "at 'sequenceNumber' " + le % 40),
+            (st.get_shard_iterator, dict(StreamArn=arn, ShardId=sid, ShardIteratorType="FIRST"),
+             "Value 'FIRST' at 'shardIteratorType' failed to satisfy constraint: Member must "
+             "satisfy enum value set: [TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, "
+             "AFTER_SEQUENCE_NUMBER]"),
+            (st.list_streams, dict(Limit=0), "Value '0' at 'limit' " + vge),
+            (st.list_streams, dict(Limit=101), "Value '101' at 'limit' " + vle % 100),
+            (st.list_streams, dict(ExclusiveStartStreamArn="arn:aws:dynamodb"),
+             "Value 'arn:aws:dynamodb' at 'exclusiveStartStreamArn' " + ge % 37),
+            (st.list_streams, dict(TableName="ab"), "Value 'ab' at 'tableName' " + ge % 3),
+        ]
+        for fn, kw, want in cases:
+            with self.subTest(op=fn.__name__, kw=sorted(kw)):
+                with self.assertRaises(Exception) as cm:
+                    fn(**kw)
+                e = cm.exception.response
+                self.assertEqual(e["Error"]["Code"], "ValidationException")
+                self.assertTrue(e["Error"]["Message"].startswith("1 validation error detected: "),
+                                e["Error"]["Message"])
+                self.assertIn(want, e["Error"]["Message"])
+        # two at once are counted and joined, as the service does
+        with self.assertRaises(Exception) as cm:
+            st.describe_stream(StreamArn=arn, Limit=0, ExclusiveStartShardId="x")
+        self.assertIn("2 validation errors detected: ", cm.exception.response["Error"]["Message"])
+        # the values at their bounds are accepted: a 28-character shard id
+        # sorting before the shard lists it, one sorting after it lists none
+        lo = "shardId-" + "0" * 20
+        self.assertEqual(len(lo), 28)
+        d = st.describe_stream(StreamArn=arn, ExclusiveStartShardId=lo, Limit=100)
+        self.assertEqual([s["ShardId"] for s in d["StreamDescription"]["Shards"]], [sid])
+        d = st.describe_stream(StreamArn=arn, ExclusiveStartShardId="z" * 65, Limit=1)
+        self.assertEqual(d["StreamDescription"]["Shards"], [])
+        # a shard here never splits: the children of its one shard are none
+        d = st.describe_stream(StreamArn=arn, ShardFilter={"Type": "CHILD_SHARDS",
+                                                           "ShardId": sid})
+        self.assertEqual(d["StreamDescription"]["Shards"], [])
+        r = st.get_records(ShardIterator=self.iterator(arn), Limit=1000)
+        self.assertEqual(r["Records"], [])
+
     def test_empty_shard_reads_from_its_starting_sequence_number(self):
         # a shard with no record yet: iterators at (or after) its
         # StartingSequenceNumber are given, and the first write is read

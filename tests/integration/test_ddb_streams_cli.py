@@ -62,6 +62,41 @@ class StreamsCli(ServerTestCase):
         if not ran:
             self.skipTest("no aws CLI on this machine")
 
+    def test_over_long_values_are_the_services_validation_errors(self):
+        """The CLI checks only minimum lengths itself: a maximum is the
+        server's to enforce, with DynamoDB Streams' constraint message."""
+        ddb = self.server.boto3()
+        name = "cli-" + uuid.uuid4().hex[:10]
+        arn = ddb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+        )["TableDescription"]["LatestStreamArn"]
+        ran = 0
+        for client in cli_clients():
+            if client.missing:
+                continue
+            with self.subTest(client=client.name):
+                ran += 1
+                for op, params, want in (
+                        ("describe-stream", {"StreamArn": arn, "ExclusiveStartShardId": "s" * 66},
+                         "at 'exclusiveStartShardId' failed to satisfy constraint: Member must "
+                         "have length less than or equal to 65"),
+                        ("get-records", {"ShardIterator": "i" * 2049},
+                         "at 'shardIterator' failed to satisfy constraint: Member must have "
+                         "length less than or equal to 2048")):
+                    cmd = client.argv + ["dynamodbstreams", op, "--endpoint-url",
+                                         self.server.url(False), "--cli-input-json",
+                                         json.dumps(params)]
+                    p = subprocess.run(cmd, env=self.server.env(False), stdin=subprocess.DEVNULL,
+                                       capture_output=True, text=True, timeout=120)
+                    self.assertNotEqual(p.returncode, 0)
+                    self.assertIn("(ValidationException)", p.stderr)
+                    self.assertIn(want, p.stderr)
+        if not ran:
+            self.skipTest("no aws CLI on this machine")
+
 
 if __name__ == "__main__":
     unittest.main()
