@@ -23,6 +23,18 @@ class StreamsCli(ServerTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         return json.loads(p.stdout) if p.stdout.strip() else {}
 
+    @staticmethod
+    def new_table(ddb, view):
+        """A table with a stream of @view: its name and the stream's ARN."""
+        name = "cli-" + uuid.uuid4().hex[:10]
+        arn = ddb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
+        )["TableDescription"]["LatestStreamArn"]
+        return name, arn
+
     def test_records_through_the_cli(self):
         ddb = self.server.boto3()
         ran = 0
@@ -31,14 +43,7 @@ class StreamsCli(ServerTestCase):
                 continue
             with self.subTest(client=client.name):
                 ran += 1
-                name = "cli-" + uuid.uuid4().hex[:10]
-                arn = ddb.create_table(
-                    TableName=name, BillingMode="PAY_PER_REQUEST",
-                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                    StreamSpecification={"StreamEnabled": True,
-                                         "StreamViewType": "NEW_AND_OLD_IMAGES"},
-                )["TableDescription"]["LatestStreamArn"]
+                name, arn = self.new_table(ddb, "NEW_AND_OLD_IMAGES")
                 ddb.put_item(TableName=name, Item={"id": {"S": "a"}, "n": {"N": "1"}})
                 ddb.put_item(TableName=name, Item={"id": {"S": "a"}, "n": {"N": "2"}})
                 ddb.delete_item(TableName=name, Key={"id": {"S": "a"}})
@@ -65,14 +70,7 @@ class StreamsCli(ServerTestCase):
     def test_over_long_values_are_the_services_validation_errors(self):
         """The CLI checks only minimum lengths itself: a maximum is the
         server's to enforce, with DynamoDB Streams' constraint message."""
-        ddb = self.server.boto3()
-        name = "cli-" + uuid.uuid4().hex[:10]
-        arn = ddb.create_table(
-            TableName=name, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
-        )["TableDescription"]["LatestStreamArn"]
+        _, arn = self.new_table(self.server.boto3(), "KEYS_ONLY")
         ran = 0
         for client in cli_clients():
             if client.missing:
