@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mem.h"
 #include "table.h"
+#include "worker.h"
 
 /* a pause after each piece read (TANDEM_DDB_EXPORT_PAUSE_MS: tests and tuning) */
 static long pause_ms;
@@ -215,40 +216,45 @@ struct qent {
 
 struct export_jobs {
     struct ddb *d;
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct worker *worker;
+    pthread_mutex_t mu; /* guards the queue */
     struct qent *head, *tail;
 };
 
-static void *thread_main(void *arg)
+/* the first queued entry, taken out (owned); NULL when none, or to peek with !@take */
+static struct qent *dequeue(struct export_jobs *j, bool take)
 {
-    struct export_jobs *j = arg;
+    struct qent *q;
 
     pthread_mutex_lock(&j->mu);
-    for (;;) {
-        struct qent *q;
-
-        while (!j->stop && !j->head)
-            pthread_cond_wait(&j->cv, &j->mu);
-        if (j->stop)
-            break;
-        q = j->head;
+    q = j->head;
+    if (q && take) {
         j->head = q->next;
         if (!j->head)
             j->tail = NULL;
-        pthread_mutex_unlock(&j->mu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return q;
+}
+
+static void thread_main(struct worker *w, void *arg)
+{
+    struct export_jobs *j = arg;
+
+    /* xp_enqueue queues, then kicks: a kick this thread consumed while it ran an
+     * entry (xp_stopping's pause) leaves the entry queued, hence the peek */
+    while (worker_wait(w, dequeue(j, false) ? 0 : -1)) {
+        struct qent *q = dequeue(j, true);
+
+        if (!q)
+            continue;
         if (q->kind == &xp_export)
             export_run(j->d, q->arn);
         else
             import_run(j->d, q->arn);
         free(q->arn);
         free(q);
-        pthread_mutex_lock(&j->mu);
     }
-    pthread_mutex_unlock(&j->mu);
-    return NULL;
 }
 
 void xp_enqueue(struct ddb *d, const struct xp_kind *kind, const char *arn)
@@ -264,8 +270,8 @@ void xp_enqueue(struct ddb *d, const struct xp_kind *kind, const char *arn)
     else
         j->head = q;
     j->tail = q;
-    pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
+    worker_kick(j->worker);
 }
 
 /* cut-off exports and imports: collected, then marked FAILED in the same apply */
@@ -332,10 +338,9 @@ enum err_code export_jobs_start(struct ddb *d, struct err *e)
     j = xcalloc(1, sizeof(*j));
     j->d = d;
     pthread_mutex_init(&j->mu, NULL);
-    pthread_cond_init(&j->cv, NULL);
-    if (pthread_create(&j->th, NULL, thread_main, j)) {
+    j->worker = worker_start(thread_main, j);
+    if (!j->worker) {
         pthread_mutex_destroy(&j->mu);
-        pthread_cond_destroy(&j->cv);
         free(j);
         return err_set(e, ERR_INTERNAL, "cannot start the export thread");
     }
@@ -349,11 +354,7 @@ void export_jobs_stop(struct ddb *d)
 
     if (!j)
         return;
-    pthread_mutex_lock(&j->mu);
-    j->stop = true;
-    pthread_cond_signal(&j->cv);
-    pthread_mutex_unlock(&j->mu);
-    pthread_join(j->th, NULL);
+    worker_stop(j->worker);
     while (j->head) {
         struct qent *q = j->head;
 
@@ -362,7 +363,6 @@ void export_jobs_stop(struct ddb *d)
         free(q);
     }
     pthread_mutex_destroy(&j->mu);
-    pthread_cond_destroy(&j->cv);
     free(j);
     d->exports = NULL;
 }
@@ -370,17 +370,10 @@ void export_jobs_stop(struct ddb *d)
 bool xp_stopping(struct ddb *d, bool pause)
 {
     struct export_jobs *j = d->exports;
-    bool s;
 
-    pthread_mutex_lock(&j->mu);
-    if (pause && pause_ms > 0 && !j->stop) {
-        struct timespec until = clock_deadline_ms(pause_ms);
-
-        pthread_cond_timedwait(&j->cv, &j->mu, &until);
-    }
-    s = j->stop;
-    pthread_mutex_unlock(&j->mu);
-    return s;
+    if (pause && pause_ms > 0) /* woken early by a stop, or by an entry queued */
+        return !worker_wait(j->worker, pause_ms);
+    return worker_stopping(j->worker);
 }
 
 /* ---- ExportTableToPointInTime ---- */

@@ -1,7 +1,6 @@
 /* ttl.c - Time to Live (see ttl.h). */
 #include "ttl.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "mem.h"
 #include "rlog.h"
 #include "table.h"
+#include "worker.h"
 
 enum {
     SWEEP_BATCH = 256,                  /* deletes per store apply */
@@ -389,29 +389,17 @@ enum err_code ddb_ttl_sweep(struct ddb *d, int64_t now_s, size_t *deleted, struc
 struct ddb_ttl {
     struct ddb *d;
     unsigned interval_s;
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct worker *worker;
 };
 
-static void *sweeper(void *arg)
+static void sweeper(struct worker *w, void *arg)
 {
     struct ddb_ttl *s = arg;
 
-    pthread_mutex_lock(&s->mu);
-    while (!s->stop) {
-        struct timespec until;
+    while (worker_wait(w, (int64_t)s->interval_s * 1000)) {
         struct err e = {0};
         size_t n = 0;
 
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += s->interval_s;
-        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
-            ;
-        if (s->stop)
-            break;
-        pthread_mutex_unlock(&s->mu);
         if (ddb_ttl_sweep(s->d, clock_wall_s(), &n, &e))
             log_warn("event=ttl_sweep_failed code=%s msg=\"%s\"", err_name(e.code), e.msg);
         else if (n)
@@ -419,27 +407,17 @@ static void *sweeper(void *arg)
         /* point-in-time recovery's history past its period goes too (backup.h) */
         if (pitr_sweep(s->d->store, &e))
             log_warn("event=pitr_sweep_failed code=%s msg=\"%s\"", err_name(e.code), e.msg);
-        pthread_mutex_lock(&s->mu);
     }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
 }
 
 enum err_code ddb_ttl_start(struct ddb *d, unsigned interval_s, struct ddb_ttl **out, struct err *e)
 {
     struct ddb_ttl *s = xcalloc(1, sizeof(*s));
-    pthread_condattr_t ca;
 
     s->d = d;
     s->interval_s = interval_s ? interval_s : 60;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&s->th, NULL, sweeper, s) != 0) {
-        pthread_cond_destroy(&s->cv);
-        pthread_mutex_destroy(&s->mu);
+    s->worker = worker_start(sweeper, s);
+    if (!s->worker) {
         free(s);
         return err_set(e, ERR_INTERNAL, "ttl: cannot start the sweeper thread");
     }
@@ -451,12 +429,6 @@ void ddb_ttl_stop(struct ddb_ttl *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = true;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->th, NULL);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
+    worker_stop(s->worker);
     free(s);
 }

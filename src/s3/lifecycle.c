@@ -9,7 +9,6 @@
  * the same durable delete a client would make (a delete marker in a versioned
  * bucket). TANDEM_S3_DAY_SECONDS (default 86400) is the length of a rule's day,
  * so tests can shorten it. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +19,11 @@
 #include "mem.h"
 #include "s3_int.h"
 #include "s3_xml.h"
+#include "worker.h"
 
 struct s3_sweeper {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct s3 *s3;
+    struct worker *worker;
     double interval_s;
     double day_ms;
 };
@@ -352,24 +350,12 @@ static void sweep(struct s3 *s, double day)
         log_info("event=s3_lifecycle_swept actions=%zu", done);
 }
 
-static void *run(void *arg)
+static void run(struct worker *wk, void *arg)
 {
-    struct s3 *s = arg;
-    struct s3_sweeper *w = s->sweeper;
+    struct s3_sweeper *w = arg;
 
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        struct timespec until = clock_deadline_ms((int64_t)(w->interval_s * 1000));
-
-        pthread_cond_timedwait(&w->cv, &w->mu, &until);
-        if (w->stop)
-            break;
-        pthread_mutex_unlock(&w->mu);
-        sweep(s, w->day_ms);
-        pthread_mutex_lock(&w->mu);
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
+    while (worker_wait(wk, (int64_t)(w->interval_s * 1000)))
+        sweep(w->s3, w->day_ms);
 }
 
 void s3_sweeper_start(struct s3 *s)
@@ -377,20 +363,18 @@ void s3_sweeper_start(struct s3 *s)
     struct s3_sweeper *w = xcalloc(1, sizeof(*w));
     const char *iv = getenv("TANDEM_S3_SWEEP_SECONDS"), *day = getenv("TANDEM_S3_DAY_SECONDS");
 
+    w->s3 = s;
     w->interval_s = num_or(iv, 3600);
     if (w->interval_s < 0.05)
         w->interval_s = 0.05;
     w->day_ms = num_or(day, 86400) * 1000.0;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    s->sweeper = w;
-    if (pthread_create(&w->thread, NULL, run, s) != 0) {
+    w->worker = worker_start(run, w);
+    if (!w->worker) {
         log_err("event=s3_sweeper_not_started");
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
         free(w);
-        s->sweeper = NULL;
+        return;
     }
+    s->sweeper = w;
 }
 
 void s3_sweeper_stop(struct s3 *s)
@@ -399,13 +383,7 @@ void s3_sweeper_stop(struct s3 *s)
 
     if (!w)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
+    worker_stop(w->worker);
     free(w);
     s->sweeper = NULL;
 }

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mem.h"
 #include "s3_repl.h"
+#include "worker.h"
 
 enum { MAX_DESTS = 64, MAX_BATCH = 64, MAX_SCAN = 4096 };
 
@@ -35,10 +36,8 @@ struct dest {
 
 struct s3_replw {
     struct s3 *s3;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, kicked, started;
+    struct worker *worker; /* NULL: no copies to make */
+    pthread_mutex_t mu;    /* guards self_url */
     char *access_key, *secret, *ca_file, *self_url;
     struct s3_peer *peers; /* owned strings */
     size_t npeers;
@@ -56,21 +55,16 @@ void s3_set_self_url(struct s3 *s, const char *url)
     pthread_mutex_lock(&w->mu);
     free(w->self_url);
     w->self_url = xstrdup(url);
-    w->kicked = true;
-    pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
+    worker_kick(w->worker);
 }
 
 void s3_repl_kick(struct s3 *s)
 {
     struct s3_replw *w = s ? s->replw : NULL;
 
-    if (!w)
-        return;
-    pthread_mutex_lock(&w->mu);
-    w->kicked = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    if (w)
+        worker_kick(w->worker);
 }
 
 static struct dest *dest_of(struct s3_replw *w, const char *bucket)
@@ -456,7 +450,7 @@ static enum err_code mark_apply(struct store_txn *t, void *arg, struct err *e)
 }
 
 /* one pass over the due entries; returns ms until the next one is due (or -1) */
-static int64_t pass(struct s3_replw *w)
+static int64_t pass(struct s3_replw *w, struct worker *wk)
 {
     struct arena *a = arena_new();
     struct store_txn *t = NULL;
@@ -515,12 +509,8 @@ static int64_t pass(struct s3_replw *w)
         struct err e = {0};
         char why[512] = "";
 
-        pthread_mutex_lock(&w->mu);
-        if (w->stop) {
-            pthread_mutex_unlock(&w->mu);
+        if (worker_stopping(wk))
             break;
-        }
-        pthread_mutex_unlock(&w->mu);
         if (d->blocked)
             continue; /* an earlier entry of this destination failed in this pass */
         m.rc = copy_one(w, a, q, why, sizeof(why));
@@ -554,27 +544,13 @@ static int64_t pass(struct s3_replw *w)
     return next;
 }
 
-static void *run(void *arg)
+static void run(struct worker *wk, void *arg)
 {
     struct s3_replw *w = arg;
-    int64_t wait = 0;
+    int64_t wait = 0; /* the first pass at once */
 
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        if (!w->kicked && wait != 0) {
-            struct timespec until = clock_deadline_ms(wait < 0 || wait > 1000 ? 1000 : wait);
-
-            pthread_cond_timedwait(&w->cv, &w->mu, &until);
-        }
-        if (w->stop)
-            break;
-        w->kicked = false;
-        pthread_mutex_unlock(&w->mu);
-        wait = pass(w);
-        pthread_mutex_lock(&w->mu);
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
+    while (worker_wait(wk, wait < 0 || wait > 1000 ? 1000 : wait))
+        wait = pass(w, wk);
 }
 
 void s3_repl_start(struct s3 *s, const struct s3_opts *o)
@@ -594,12 +570,11 @@ void s3_repl_start(struct s3 *s, const struct s3_opts *o)
         w->peers[i].url = xstrdup(o->peers[i].url);
     }
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
     s->replw = w;
     if (!w->access_key || !w->secret)
         return; /* no credentials to sign copies with (unit tests): no worker */
-    w->started = pthread_create(&w->thread, NULL, run, w) == 0;
-    if (!w->started)
+    w->worker = worker_start(run, w);
+    if (!w->worker)
         log_err("event=s3_repl_worker_not_started");
 }
 
@@ -609,15 +584,8 @@ void s3_repl_stop(struct s3 *s)
 
     if (!w)
         return;
-    if (w->started) {
-        pthread_mutex_lock(&w->mu);
-        w->stop = true;
-        pthread_cond_signal(&w->cv);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->thread, NULL);
-    }
+    worker_stop(w->worker);
     pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
     for (size_t i = 0; i < w->npeers; i++) {
         free((char *)w->peers[i].region);
         free((char *)w->peers[i].url);
