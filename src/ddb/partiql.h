@@ -19,7 +19,12 @@
 
 #include "arena.h"
 
-enum { PQL_STATEMENT_MAX = 8192, PQL_IN_MAX = 100 };
+/* PQL_IN_MAX: the values of an IN list (on an attribute that is no key);
+ * PQL_IN_KEY_MAX: on a partition key; PQL_IN_PAGE: the partitions of a
+ * partition key IN that one page reads ("PartiQL ... operators": "at max
+ * 50 hash attribute values or at max 100 non-key attribute values. Results
+ * are returned in pages of up to 10 items.") */
+enum { PQL_STATEMENT_MAX = 8192, PQL_IN_MAX = 100, PQL_IN_KEY_MAX = 50, PQL_IN_PAGE = 10 };
 
 enum pql_kind { PQL_SELECT, PQL_INSERT, PQL_UPDATE, PQL_DELETE, PQL_EXISTS };
 

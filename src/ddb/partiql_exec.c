@@ -362,6 +362,54 @@ static void select_as(struct ddb_call *c, const struct pql_stmt *st, struct part
     }
 }
 
+/* order_fail - refuse an ORDER BY that the read (@query: a Query; @pinned:
+ * the WHERE pins the partition key) cannot answer in key order (@key: it
+ * names a key attribute); false when it did. */
+static bool order_fail(const struct pql_stmt *st, bool query, bool pinned, bool key,
+                       struct partiql_plan *pl)
+{
+    if (!query && !pinned)
+        plan_fail(pl, ERR_INVALID, "%s",
+                  "Must have WHERE clause in the statement when using ORDER BY clause.");
+    else if (!key)
+        plan_fail(pl, ERR_INVALID,
+                  "Variable reference [%s] is not a key attribute; ORDER BY takes a key "
+                  "attribute",
+                  st->order_attr);
+    else if (!query)
+        plan_fail(pl, ERR_INVALID, "%s",
+                  "ORDER BY needs a WHERE clause that pins the partition key and "
+                  "conditions on the sort key that make a key condition");
+    else
+        return true;
+    return false;
+}
+
+/* order_multi - ORDER BY on an index keyed on several attributes: a key
+ * attribute of a Query, where the sort attributes before it are pinned with
+ * = (@eq: how many key attributes are, from the first), so that the index's
+ * order is that attribute's order. False when refused. */
+static bool order_multi(const struct pql_stmt *st, const struct ix_proj *xp, bool query,
+                        unsigned eq, struct partiql_plan *pl)
+{
+    unsigned i = 0;
+
+    while (i < xp->nkeys && strcmp(xp->keys[i], st->order_attr) != 0)
+        i++;
+    if (!order_fail(st, query, eq >= xp->nhash, i < xp->nkeys, pl))
+        return false;
+    if (i > eq) {
+        plan_fail(pl, ERR_INVALID,
+                  "ORDER BY [%s] needs = on each sort key attribute before it in the index's "
+                  "key schema",
+                  st->order_attr);
+        return false;
+    }
+    if (st->order_desc)
+        cJSON_AddFalseToObject(pl->in, "ScanIndexForward");
+    return true;
+}
+
 /* plan_multi - a SELECT of an index keyed on several attributes: a Query
  * when = pins every partition attribute and the conditions on the sort
  * attributes make a key condition (= on each from the first, the last given
@@ -374,6 +422,7 @@ static bool plan_multi(struct ddb_call *c, const struct pql_stmt *st, const stru
     const char *exprs[3] = {st->proj, NULL, NULL};
     struct pql_cond **q = arena_alloc(c->a, (n ? n : 1) * sizeof(*q));
     struct buf kc;
+    unsigned eq = 0; /* the key attributes pinned with =, from the first */
     bool query = true;
 
     memcpy(q, t, n * sizeof(*q));
@@ -382,6 +431,8 @@ static bool plan_multi(struct ddb_call *c, const struct pql_stmt *st, const stru
         int j = find_eq(xp->keys[i], q, n);
         const char *cond = NULL;
 
+        if (j >= 0 && eq == i)
+            eq++;
         if (j >= 0) {
             cond = arena_sprintf(c->a, "%s = %s", pql_name_ph(st, xp->keys[i]), q[j]->v1->string);
         } else if (i < xp->nhash) {
@@ -405,15 +456,37 @@ static bool plan_multi(struct ddb_call *c, const struct pql_stmt *st, const stru
         for (unsigned i = 0; q[m] && i < xp->nkeys; i++)
             if (pql_name_ph(st, xp->keys[i]) && pql_uses(q[m]->text, pql_name_ph(st, xp->keys[i])))
                 query = false;
-    if (st->order_attr) {
-        plan_fail(pl, ERR_INVALID, "%s",
-                  "ORDER BY is not supported on an index keyed on several attributes");
+    if (st->order_attr && !order_multi(st, xp, query, eq, pl)) {
         buf_free(&kc);
         return false;
     }
     select_as(c, st, pl, query ? arena_strndup(c->a, kc.ptr, kc.len) : NULL, q, n, exprs);
     buf_free(&kc);
     add_names_values(in, st, exprs, 3, &xp->ik);
+    return true;
+}
+
+/* in_fits - an IN on the partition key (of the table, or of the index read)
+ * lists at most PQL_IN_KEY_MAX values, as DynamoDB takes; false when
+ * refused. */
+static bool in_fits(const struct table_keys *k, const struct ix_proj *xp, struct pql_cond **t,
+                    size_t n, struct partiql_plan *pl)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool part = t[i]->kind == PQL_C_IN && t[i]->attr && t[i]->nin > PQL_IN_KEY_MAX &&
+                    strcmp(t[i]->attr, k->hash) == 0;
+
+        for (unsigned j = 0; !part && t[i]->kind == PQL_C_IN && t[i]->attr && j < xp->nhash; j++)
+            part = t[i]->nin > PQL_IN_KEY_MAX && strcmp(t[i]->attr, xp->keys[j]) == 0;
+        if (part) {
+            snprintf(pl->msg, sizeof(pl->msg),
+                     "IN operator on the partition key [%s] has %zu values; at most %d are "
+                     "allowed",
+                     t[i]->attr, t[i]->nin, PQL_IN_KEY_MAX);
+            pl->code = ERR_INVALID;
+            return false;
+        }
+    }
     return true;
 }
 
@@ -443,6 +516,8 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
         add_names_values(in, st, exprs, 1, k);
         return true;
     }
+    if (!in_fits(k, xp, t, n, pl))
+        return false;
     if (xp->nkeys && mode == PARTIQL_EXEC)
         return plan_multi(c, st, xp, t, n, pl);
     hi = find_eq(k->hash, t, n);
@@ -477,25 +552,8 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
     if (hi < 0)
         query = false;
     if (st->order_attr) {
-        if (!query && hi < 0) {
-            plan_fail(pl, ERR_INVALID, "%s",
-                      "Must have WHERE clause in the statement when using ORDER BY clause.");
+        if (!order_fail(st, query, hi >= 0, is_key_of(k, st->order_attr), pl))
             return false;
-        }
-        if (strcmp(st->order_attr, k->hash) != 0 &&
-            (!k->has_range || strcmp(st->order_attr, k->range) != 0)) {
-            plan_fail(pl, ERR_INVALID,
-                      "Variable reference [%s] is not a key attribute; ORDER BY takes a key "
-                      "attribute",
-                      st->order_attr);
-            return false;
-        }
-        if (!query) {
-            plan_fail(pl, ERR_INVALID, "%s",
-                      "ORDER BY needs a WHERE clause that pins the partition key and "
-                      "conditions on the sort key that make a key condition");
-            return false;
-        }
         if (pl->fan) {
             plan_fail(pl, ERR_INVALID, "%s",
                       "ORDER BY needs the partition key pinned with =, not IN");
@@ -798,7 +856,8 @@ struct exec {
     struct partiql_plan pl;
     int64_t limit; /* Limit, 0: none */
     /* a SELECT's answer, gathered over the partitions of a pk IN */
-    size_t part; /* pk IN: the value whose partition is read */
+    size_t part;  /* pk IN: the value whose partition is read */
+    size_t first; /* pk IN: the first value this page reads (PQL_IN_PAGE of them at most) */
     cJSON *items;
     cJSON *cc; /* ConsumedCapacity: one entry */
     int64_t scanned;
@@ -882,8 +941,8 @@ static void exec_launch(struct exec *x, cJSON *esk)
 }
 
 /* exec_read - one page of a SELECT: gathered; the next partition of a pk IN
- * is read at once while Limit and the 1 MB of a page allow. True when it
- * went on to it. */
+ * is read at once while Limit, the 1 MB of a page and PQL_IN_PAGE
+ * partitions a page allow. True when it went on to it. */
 static bool exec_read(struct exec *x, cJSON *out)
 {
     cJSON *items = cJSON_GetObjectItemCaseSensitive(out, "Items"), *it;
@@ -900,7 +959,7 @@ static bool exec_read(struct exec *x, cJSON *out)
         partiql_capacity_add(x->cc, cc);
     if (cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey") || !x->pl.fan ||
         x->part + 1 >= x->pl.fan->nin || (x->limit && x->scanned >= x->limit) ||
-        x->bytes >= PAGE_BYTES)
+        x->bytes >= PAGE_BYTES || x->part + 1 - x->first >= PQL_IN_PAGE)
         return false;
     x->part++;
     exec_launch(x, NULL);
@@ -1046,5 +1105,6 @@ void ddb_partiql_execute(struct ddb_call *c)
     request_hash(c->in, x->hash);
     if (!next_token(c, x, &esk))
         return;
+    x->first = x->part;
     exec_launch(x, esk);
 }

@@ -135,9 +135,34 @@ class MultiKey(ServerTestCase):
         self.assertEqual(sorted(self.rows(got)), [r for r in rows if r[1] == 10])
         got = select('SELECT * FROM "%s"."mkix" WHERE area = ?' % t, [N(2)])
         self.assertEqual([i["pk"]["S"] for i in got], ["o1"])
-        with self.assertRaises(self.ddb.exceptions.ClientError) as cm:
-            self.ddb.execute_statement(Statement=base + " ORDER BY rnd", Parameters=p)
-        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+        # ORDER BY a key attribute: the first sort attribute, or a later one
+        # when those before it are pinned with =; DESC reads backwards
+        self.assertEqual(self.rows(select(base + " ORDER BY rnd", p)), rows)
+        self.assertEqual(self.rows(select(base + " ORDER BY rnd DESC", p)), rows[::-1])
+        self.assertEqual(self.rows(select(base + " ORDER BY trn DESC", p)), rows[::-1])
+        got = select(base + " AND rnd = ? ORDER BY sq DESC", p + [S("semi")])
+        self.assertEqual(self.rows(got), [r for r in rows if r[0] == "semi"][::-1])
+        got = select(base + " AND rnd = ? AND sq > ? ORDER BY sq", p + [S("final"), N(0)])
+        self.assertEqual(self.rows(got), [r for r in rows if r[0] == "final" and r[1] > 0])
+        # pages of an ordered read keep the order
+        out = self.ddb.execute_statement(Statement=base + " ORDER BY rnd DESC", Parameters=p,
+                                         Limit=5)
+        self.assertEqual(self.rows(out["Items"]), rows[::-1][:5])
+        self.assertIn("NextToken", out)
+        for stmt, params, want in (
+                # a later sort attribute whose predecessors are not all pinned
+                (base + " ORDER BY sq", p, "needs = on each sort key attribute before it"),
+                (base + " AND rnd > ? ORDER BY tg", p + [S("a")],
+                 "needs = on each sort key attribute before it"),
+                (base + " ORDER BY nt", p, "is not a key attribute"),
+                # a Scan has no order to give
+                ('SELECT * FROM "%s"."mkix" WHERE area = ? ORDER BY rnd' % t, [N(1)],
+                 "Must have WHERE clause")):
+            with self.subTest(stmt=stmt):
+                code, msg = self.err(self.ddb.execute_statement, Statement=stmt,
+                                     Parameters=params)
+                self.assertEqual(code, "ValidationException")
+                self.assertIn(want, msg)
         # a KEYS_ONLY index holds every key attribute, the later ones too
         k, _ = self.new_table(gsis=(), defs=())
         self.ddb.update_table(TableName=k, AttributeDefinitions=[

@@ -167,6 +167,43 @@ class PartiQL(ServerTestCase):
         self.assertEqual(code, "ValidationException")
         self.assertIn("index", msg)
 
+    def test_in_list_limits_and_pages(self):
+        """An IN on the partition key takes at most 50 values, one on another
+        attribute 100; a partition key IN reads at most 10 values' partitions
+        a page, the rest through NextToken ("PartiQL ... operators")."""
+        t = self.new_table("N")
+        for i in range(25):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "k%02d" % i}, "sk": {"N": "1"},
+                                                 "v": {"N": str(i)}})
+        keys = ", ".join("'k%02d'" % i for i in range(50))
+        out = self.x('SELECT pk FROM "%s" WHERE pk IN [%s]' % (t, keys))
+        self.assertEqual([i["pk"]["S"] for i in out["Items"]], ["k%02d" % i for i in range(10)])
+        items, n, _ = self.pages('SELECT pk FROM "%s" WHERE pk IN [%s]' % (t, keys), 100)
+        self.assertEqual([i["pk"]["S"] for i in items], ["k%02d" % i for i in range(25)])
+        self.assertEqual(n, 5)  # 50 values, 10 a page
+        # Limit still ends a page first
+        out = self.x('SELECT pk FROM "%s" WHERE pk IN [%s]' % (t, keys), Limit=3)
+        self.assertEqual(len(out["Items"]), 3)
+        # 51 partition key values: refused, as parameters too
+        more = keys + ", 'k50'"
+        for stmt, kw in (('SELECT * FROM "%s" WHERE pk IN [%s]' % (t, more), {}),
+                         ('SELECT * FROM "%s" WHERE pk IN [%s] AND v > 1' % (t, more), {}),
+                         ('SELECT * FROM "%s" WHERE pk IN [%s]' % (t, ", ".join(["?"] * 51)),
+                          {"Parameters": [{"S": "p%d" % i} for i in range(51)]})):
+            with self.subTest(stmt=stmt[:60]):
+                code, msg, _ = self.err(self.x, stmt=stmt, **kw)
+                self.assertEqual(code, "ValidationException")
+                self.assertIn("IN operator on the partition key [pk] has 51 values; at most 50",
+                              msg)
+        # 100 values of another attribute are a filter; 101 are refused
+        vals = ", ".join(str(i) for i in range(100))
+        out = self.x('SELECT pk FROM "%s" WHERE v IN [%s]' % (t, vals))
+        self.assertEqual(len(out["Items"]), 25)
+        code, msg, _ = self.err(self.x, stmt='SELECT pk FROM "%s" WHERE v IN [%s, 100]'
+                                % (t, vals))
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("too many operands", msg)
+
     def test_tokens_types_and_refusals(self):
         t = self.new_table("N", gsi=True)
         for i in range(4):
