@@ -42,6 +42,7 @@ static const struct {
     [E_DENIED] = {"AccessDeniedException", 403},
     [E_UNKNOWN_OP] = {"UnknownOperationException", 404},
     [E_PRECONDITION] = {"PreconditionFailedException", 412},
+    [E_INVALID_RUNTIME] = {"InvalidRuntimeException", 502},
 };
 
 void fnapi_answer_json(struct http_req *r, int status, cJSON *doc)
@@ -159,18 +160,6 @@ bool fnapi_valid_name(const char *n)
             return false;
     }
     return true;
-}
-
-static bool runtime_supported(const char *rt)
-{
-    static const char *const ok[] = {"provided.al2023", "provided.al2", "provided", "nodejs18.x",
-                                     "nodejs20.x",      "nodejs22.x",   NULL};
-    size_t i;
-
-    for (i = 0; ok[i]; i++)
-        if (strcmp(rt, ok[i]) == 0)
-            return true;
-    return false;
 }
 
 static bool authorize(struct fn *f, struct http_req *r, const struct creds_identity *who,
@@ -341,13 +330,19 @@ static bool apply_config(struct op *o, const cJSON *b, cJSON *doc)
     const cJSON *v;
 
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Runtime"))) {
-        if (!cJSON_IsString(v) || !runtime_supported(v->valuestring)) {
+        if (!cJSON_IsString(v) || !fn_runtime_known(v->valuestring)) {
             fnapi_op_fail(o, E_INVALID_PARAM,
                           "Value %s at 'runtime' failed to satisfy constraint: "
-                          "Member must satisfy enum value set: [nodejs18.x, "
-                          "nodejs20.x, nodejs22.x, provided, provided.al2, "
-                          "provided.al2023]",
+                          "Member must satisfy enum value set: " FN_RUNTIMES,
                           cJSON_IsString(v) ? v->valuestring : "null");
+            return false;
+        }
+        if (!fn_rt_runtime_ready(o->f, v->valuestring)) {
+            fnapi_op_fail(o, E_INVALID_PARAM,
+                          "The runtime parameter of %s is no longer supported for creating or "
+                          "updating AWS Lambda functions. We recommend you use a supported "
+                          "runtime while creating or updating functions.",
+                          v->valuestring);
             return false;
         }
         fnapi_set_str(doc, "Runtime", v->valuestring);
@@ -928,6 +923,11 @@ static void invoke(struct fn *f, struct http_req *r, const char *name,
     }
     if (strcmp(type, "DryRun") == 0) {
         http_respond(r, 204, "", 0);
+        goto out;
+    }
+    if (!fn_rt_runtime_ready(f, cJSON_GetStringValue(cJSON_GetObjectItem(d, "Runtime")))) {
+        fnapi_answer_error(r, E_INVALID_RUNTIME,
+                           "The runtime or runtime version for this function is not supported");
         goto out;
     }
     c = xcalloc(1, sizeof(*c));

@@ -35,6 +35,7 @@ enum fn_error {
     E_DENIED,
     E_UNKNOWN_OP,
     E_PRECONDITION,
+    E_INVALID_RUNTIME,
 };
 
 /* fnapi_answer_json - answer @r with @status and @doc (taken; NULL: empty

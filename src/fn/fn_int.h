@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fn.h"
@@ -89,6 +90,15 @@ void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t le
                   fn_inv_done_fn *done, void *ud);
 /* fn_rt_forget - kill NAME's instances (deleted or changed function). */
 void fn_rt_forget(struct fn *f, const char *name);
+/* FN_RUNTIMES - the Runtime values the region runs, as Lambda's enum
+ * validation error lists them; fn_runtime_known tells whether @runtime is one. */
+#define FN_RUNTIMES                                                                                \
+    "[nodejs18.x, nodejs20.x, nodejs22.x, provided, provided.al2, provided.al2023, "               \
+    "python3.10, python3.11, python3.12, python3.13, python3.14, python3.9]"
+bool fn_runtime_known(const char *runtime);
+/* fn_rt_runtime_ready - whether this machine has the interpreter @runtime
+ * (a known one) is run by: node for nodejs*, python3 for python*. */
+bool fn_rt_runtime_ready(const struct fn *f, const char *runtime);
 /* fn_log_path - DATA/functions/NAME/log (owned, free()). */
 char *fn_log_path(struct fn *f, const char *name);
 

@@ -49,6 +49,7 @@
 #include "runtime_int.h"
 
 extern const char fn_node_bootstrap_js[];
+extern const char fn_python_bootstrap_py[];
 
 #define MAX_AGE_US      (6LL * 3600 * 1000000) /* recycle before the keys expire */
 #define INIT_TIMEOUT_US (10LL * 1000000)
@@ -152,15 +153,21 @@ static void fail_later(struct failed **list, struct inst *in, struct inv *inv, c
     *list = x;
 }
 
+/* exit_text - how Lambda words a runtime's end: "with error: exit status 2",
+ * "with error: signal: segmentation fault", "without providing a reason" (0). */
 static void exit_text(int status, char *out, size_t cap)
 {
-    if (WIFEXITED(status))
-        snprintf(out, cap, "exit status %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(out, cap, "signal: %s",
-                 WTERMSIG(status) == SIGKILL ? "killed" : strsignal(WTERMSIG(status)));
-    else
-        snprintf(out, cap, "unknown");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        snprintf(out, cap, "without providing a reason");
+    else if (WIFEXITED(status))
+        snprintf(out, cap, "with error: exit status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status)) {
+        const size_t at = sizeof("with error: signal: ") - 1;
+        snprintf(out, cap, "with error: signal: %s", strsignal(WTERMSIG(status)));
+        if (at < cap && out[at] >= 'A' && out[at] <= 'Z')
+            out[at] = (char)(out[at] - 'A' + 'a'); /* "killed", as Lambda (Go) words it */
+    } else
+        snprintf(out, cap, "with error: unknown");
 }
 
 /* ---- the memory watchdog ---- */
@@ -320,8 +327,8 @@ static void tick(struct fn_rt *rt)
                     struct inv *v = in->cur ? in->cur : (!in->initialized ? fnrt_dequeue(p) : NULL);
                     in->cur = NULL;
                     if (v) {
-                        snprintf(msg, sizeof(msg), "RequestId: %s Error: Runtime exited %s%s",
-                                 v->id, WIFEXITED(st) ? "with error: " : "with error: ", why);
+                        snprintf(msg, sizeof(msg), "RequestId: %s Error: Runtime exited %s", v->id,
+                                 why);
                         fail_later(&failed, in, v,
                                    in->oom ? "Runtime.OutOfMemory" : "Runtime.ExitError", msg);
                     }
@@ -426,7 +433,29 @@ static void *reaper_main(void *arg)
 
 /* ---- the contract in fn_int.h ---- */
 
-static char *find_node(void)
+/* reachable - whether the function user may run @exe: it and every directory
+ * above it open to "other" (a root region's functions run as another user,
+ * so an interpreter under /root, as pyenv's, is no use to them). */
+static bool reachable(const char *exe)
+{
+    char real[4096], *slash;
+    struct stat st;
+
+    if (!realpath(exe, real))
+        return false;
+    if (stat(real, &st) || !(st.st_mode & S_IXOTH))
+        return false;
+    while ((slash = strrchr(real, '/')) && slash != real) {
+        *slash = '\0';
+        if (stat(real, &st) || !(st.st_mode & S_IXOTH))
+            return false;
+    }
+    return true;
+}
+
+/* find_exe - the first executable @name on the region's PATH that the
+ * function user may run (owned), or NULL. */
+static char *find_exe(const char *name, bool drop)
 {
     const char *path = getenv("PATH");
     char *copy, *dir, *save = NULL, *found = NULL;
@@ -434,14 +463,90 @@ static char *find_node(void)
 
     copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
     for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-        snprintf(buf, sizeof(buf), "%s/node", dir);
-        if (access(buf, X_OK) == 0) {
+        snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+        if (access(buf, X_OK) == 0 && (!drop || reachable(buf))) {
             found = xstrdup(buf);
             break;
         }
     }
     free(copy);
     return found;
+}
+
+static const struct {
+    const char *prefix; /* of the Runtime values */
+    const char *exe;    /* the interpreter looked for on PATH */
+    const char *boot;   /* the bootstrap's name under DATA/functions */
+    const char *text;   /* and its text, embedded at build time */
+} langs[FNRT_LANGS] = {
+    [FNRT_NODE] = {"nodejs", "node", ".node-bootstrap.js", fn_node_bootstrap_js},
+    [FNRT_PYTHON] = {"python", "python3", ".python-bootstrap.py", fn_python_bootstrap_py},
+};
+
+int fnrt_lang_of(const char *runtime)
+{
+    int i;
+
+    for (i = 0; runtime && i < FNRT_LANGS; i++)
+        if (strncmp(runtime, langs[i].prefix, strlen(langs[i].prefix)) == 0)
+            return i;
+    return -1;
+}
+
+bool fn_runtime_known(const char *runtime)
+{
+    const char *p = FN_RUNTIMES + 1;
+    size_t n = runtime ? strlen(runtime) : 0;
+
+    while (n && (p = strstr(p, runtime))) {
+        if ((p[-1] == '[' || p[-1] == ' ') && (p[n] == ',' || p[n] == ']'))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+bool fn_rt_runtime_ready(const struct fn *f, const char *runtime)
+{
+    int lang = fnrt_lang_of(runtime);
+
+    return lang < 0 || !f->rt || f->rt->interp[lang].exe;
+}
+
+/* write_boot - the bootstrap of @lang to DATA/functions (0644: the function
+ * user runs it). */
+static enum err_code write_boot(struct fn_rt *rt, int lang, struct err *e)
+{
+    size_t n = strlen(rt->f->fn_dir) + strlen(langs[lang].boot) + 2;
+    char *path = xmalloc(n);
+    FILE *out;
+    bool ok;
+
+    snprintf(path, n, "%s/%s", rt->f->fn_dir, langs[lang].boot);
+    rt->interp[lang].boot = path;
+    rt->interp[lang].exe = find_exe(langs[lang].exe, rt->drop);
+    if (!rt->interp[lang].exe)
+        log_warn("event=fn_no_interpreter exe=%s msg=\"%s* functions cannot run: no %s on "
+                 "PATH%s\"",
+                 langs[lang].exe, langs[lang].prefix, langs[lang].exe,
+                 rt->drop ? " that the function user may run" : "");
+    out = fopen(path, "w");
+    if (!out)
+        return err_set(e, ERR_IO, "cannot write %s", path);
+    ok = fputs(langs[lang].text, out) >= 0;
+    ok = fchmod(fileno(out), 0644) == 0 && ok;
+    ok = fclose(out) == 0 && ok;
+    return ok ? ERR_OK : err_set(e, ERR_IO, "cannot write %s", path);
+}
+
+static void free_interps(struct fn_rt *rt)
+{
+    int i;
+
+    for (i = 0; i < FNRT_LANGS; i++) {
+        free(rt->interp[i].exe);
+        free(rt->interp[i].boot);
+    }
 }
 
 /* run_as - who instances run as (see fn_opts). */
@@ -479,7 +584,7 @@ enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e)
     struct fn_rt *rt = xcalloc(1, sizeof(*rt));
     size_t n = strlen(f->fn_dir) + 40;
     enum err_code rc;
-    FILE *out;
+    int i;
 
     pthread_mutex_init(&rt->mu, NULL);
     rt->f = f;
@@ -497,32 +602,16 @@ enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e)
     mkdir(rt->tmp_root, rt->drop ? 0711 : 0700);
     if (rt->drop)
         fnrt_lock_down(rt);
-    rt->node = find_node();
-    rt->boot = xmalloc(n);
-    snprintf(rt->boot, n, "%s/.node-bootstrap.js", f->fn_dir);
-    out = fopen(rt->boot, "w");
-    if (out) {
-        bool ok = fputs(fn_node_bootstrap_js, out) >= 0;
-        ok = fchmod(fileno(out), 0644) == 0 && ok; /* the function user runs it */
-        ok = fclose(out) == 0 && ok;
-        if (!ok)
-            out = NULL;
-    }
-    if (!out) {
-        free(rt->tmp_root);
-        free(rt->boot);
-        free(rt->node);
-        pthread_mutex_destroy(&rt->mu);
-        free(rt);
-        return err_set(e, ERR_IO, "cannot write the Node.js bootstrap under %s", f->fn_dir);
-    }
-    if (pthread_create(&rt->reaper, NULL, reaper_main, rt)) {
-        free(rt->boot);
-        free(rt->node);
+    for (i = 0; i < FNRT_LANGS && rc == ERR_OK; i++)
+        rc = write_boot(rt, i, e);
+    if (rc == ERR_OK && pthread_create(&rt->reaper, NULL, reaper_main, rt))
+        rc = err_set(e, ERR_IO, "cannot start the function reaper");
+    if (rc) {
+        free_interps(rt);
         pthread_mutex_destroy(&rt->mu);
         free(rt->tmp_root);
         free(rt);
-        return err_set(e, ERR_IO, "cannot start the function reaper");
+        return rc;
     }
     f->rt = rt;
     return ERR_OK;
@@ -683,8 +772,7 @@ void fn_rt_stop(struct fn *f)
         free(p);
     }
     free(rt->tmp_root);
-    free(rt->boot);
-    free(rt->node);
+    free_interps(rt);
     pthread_mutex_destroy(&rt->mu);
     free(rt);
     f->rt = NULL;

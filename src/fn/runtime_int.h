@@ -72,6 +72,15 @@ struct pool {
     struct pool *next;
 };
 
+/* the interpreted runtimes (nodejs*, python*): each is run by an interpreter
+ * found on PATH at start and a bootstrap written to DATA/functions. */
+enum fnrt_lang { FNRT_NODE, FNRT_PYTHON, FNRT_LANGS };
+
+struct fnrt_interp {
+    char *exe;  /* the interpreter, NULL when the machine has none */
+    char *boot; /* DATA/functions/.node-bootstrap.js, .python-bootstrap.py */
+};
+
 struct fn_rt {
     pthread_mutex_t mu;
     struct pool *pools;
@@ -79,8 +88,7 @@ struct fn_rt {
     bool stop;
     unsigned max;
     unsigned idle_s;
-    char *node;
-    char *boot;
+    struct fnrt_interp interp[FNRT_LANGS];
     struct fn *f;
     unsigned ticks;
     bool drop; /* root: instances run as uid/gid (or uid_base + slot) */
@@ -97,6 +105,8 @@ struct fn_rt {
 void fnrt_rand_hex(char *out, size_t nbytes);
 /* fnrt_doc_str - the string member @k of a function's document (borrowed), or NULL. */
 const char *fnrt_doc_str(const cJSON *doc, const char *k);
+/* fnrt_lang_of - the interpreted runtime @runtime belongs to, or -1 (provided*). */
+int fnrt_lang_of(const char *runtime);
 /* fnrt_doc_int - the number member @k of a function's document, or @dflt. */
 int fnrt_doc_int(const cJSON *doc, const char *k, int dflt);
 

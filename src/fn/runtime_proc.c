@@ -293,6 +293,7 @@ static void role_creds(struct fn_rt *rt, const cJSON *doc, struct spawn_env *env
 
 static void build_env(struct fn_rt *rt, const cJSON *doc, int port, struct spawn_env *env)
 {
+    int lang = fnrt_lang_of(fnrt_doc_str(doc, "Runtime"));
     struct fn *f = rt->f;
     const char *runtime = fnrt_doc_str(doc, "Runtime"), *name = fnrt_doc_str(doc, "FunctionName");
     const char *handler = fnrt_doc_str(doc, "Handler"), *dir = fnrt_doc_str(doc, "_Dir");
@@ -328,14 +329,14 @@ static void build_env(struct fn_rt *rt, const cJSON *doc, int port, struct spawn
     env_add(env, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
     env_add(env, "_HANDLER", handler ? handler : "");
     env_add(env, "LAMBDA_TASK_ROOT", dir ? dir : "");
-    env_add(env, "LAMBDA_RUNTIME_DIR", rt->boot ? rt->boot : "");
+    env_add(env, "LAMBDA_RUNTIME_DIR", rt->interp[lang < 0 ? FNRT_NODE : lang].boot);
     snprintf(tmp, sizeof(tmp), "AWS_Lambda_%s", runtime ? runtime : "provided");
     env_add(env, "AWS_EXECUTION_ENV", tmp);
     snprintf(tmp, sizeof(tmp), "127.0.0.1:%d", port);
     env_add(env, "AWS_LAMBDA_RUNTIME_API", tmp);
     if (f->endpoint)
         env_add(env, "AWS_ENDPOINT_URL", f->endpoint);
-    if (dir && runtime && strncmp(runtime, "nodejs", 6) == 0) {
+    if (dir && lang == FNRT_NODE) {
         snprintf(tmp, sizeof(tmp), "%s/node_modules", dir);
         env_add(env, "NODE_PATH", tmp);
     }
@@ -360,7 +361,7 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
     char exe[4096], heap[64];
     char *argv[5] = {0};
     int pipefd[2] = {-1, -1};
-    bool node = runtime && strncmp(runtime, "nodejs", 6) == 0;
+    int lang = fnrt_lang_of(runtime);
     struct err e = {0};
     sigset_t all;
     gid_t gid = 0;
@@ -390,14 +391,20 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
         goto fail;
     build_env(rt, p->doc, http_server_port(in->rapi), &env);
     env_add(&env, "TMPDIR", in->tmp);
-    if (node) {
-        if (!rt->node)
+    if (lang >= 0) {
+        if (!rt->interp[lang].exe)
             goto fail;
-        snprintf(exe, sizeof(exe), "%s", rt->node);
-        snprintf(heap, sizeof(heap), "--max-old-space-size=%d", mem);
-        argv[0] = "node";
-        argv[1] = heap;
-        argv[2] = rt->boot;
+        snprintf(exe, sizeof(exe), "%s", rt->interp[lang].exe);
+        argv[0] = lang == FNRT_NODE ? "node" : exe; /* python finds its prefix from it */
+        if (lang == FNRT_NODE) {                    /* Lambda's Node.js runtime sets the V8 heap */
+            snprintf(heap, sizeof(heap), "--max-old-space-size=%d", mem);
+            argv[1] = heap;
+            argv[2] = rt->interp[lang].boot;
+        } else { /* unbuffered output, no __pycache__ written into the package */
+            argv[1] = "-u";
+            argv[2] = "-B";
+            argv[3] = rt->interp[lang].boot;
+        }
     } else {
         snprintf(exe, sizeof(exe), "%s/bootstrap", dir ? dir : ".");
         argv[0] = exe;
@@ -419,7 +426,7 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
                 dup2(nul, 0);
         }
         close_range(3, ~0U, 0);
-        if (!node)
+        if (lang != FNRT_NODE)
             set_limit(RLIMIT_AS, ((rlim_t)mem + 1024) * 1024 * 1024);
         set_limit(RLIMIT_NPROC, FN_NPROC);
         set_limit(RLIMIT_FSIZE, 512u * 1024 * 1024);

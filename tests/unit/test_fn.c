@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "creds.h"
 #include "fn.h"
+#include "fn_int.h"
 #include "http.h"
 #include "store.h"
 
@@ -51,6 +52,23 @@ static void test_rapi_parse(void **state)
         FN_RAPI_BAD);
     assert_int_equal(fn_rapi_parse("GET", "/", id, sizeof(id)), FN_RAPI_BAD);
     assert_int_equal(fn_rapi_parse(NULL, NULL, id, sizeof(id)), FN_RAPI_BAD);
+}
+
+static void test_runtime_known(void **state)
+{
+    static const char *const yes[] = {"nodejs18.x", "nodejs22.x", "provided",  "provided.al2023",
+                                      "python3.9",  "python3.10", "python3.14"};
+    static const char *const no[] = {"",           "python",      "python3.1", "python3.8",
+                                     "python3.99", "provided.al", "java21",    "3.9",
+                                     "nodejs",     "ython3.9"};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        assert_true(fn_runtime_known(yes[i]));
+    for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        assert_false(fn_runtime_known(no[i]));
+    assert_false(fn_runtime_known(NULL));
 }
 
 static void test_url_match(void **state)
@@ -674,6 +692,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rapi_parse),
+        cmocka_unit_test(test_runtime_known),
         cmocka_unit_test(test_url_match),
         cmocka_unit_test(test_url_event),
         cmocka_unit_test(test_url_result),
