@@ -16,7 +16,7 @@ import time
 import unittest
 
 from tandem_harness import ROOT, ServerTestCase, find_clients
-from test_lambda import ROLE, zip_of
+from test_lambda import ROLE, public_url, zip_of
 
 HAVE_PYTHON = bool(shutil.which("python3"))
 
@@ -167,16 +167,13 @@ class PythonFunctionTest(ServerTestCase):
         self.assertEqual(out["helper"], "helper")
         self.assertEqual(out["path0"], out["cwd"])  # the task root first on sys.path
         env = out["env"]
-        self.assertEqual(env["_HANDLER"], "app.handler")
-        self.assertEqual(env["LAMBDA_TASK_ROOT"], out["cwd"])
-        self.assertEqual(env["AWS_LAMBDA_FUNCTION_NAME"], "py-app")
-        self.assertEqual(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST")
-        self.assertEqual(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256")
-        self.assertEqual(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/py-app")
-        self.assertEqual(env["AWS_EXECUTION_ENV"], "AWS_Lambda_python3.12")
-        self.assertEqual(env["AWS_REGION"], "us-east-1")
-        self.assertEqual(env["TZ"], ":UTC")
-        self.assertEqual(env["MY_VAR"], "mine")
+        expected = {"_HANDLER": "app.handler", "LAMBDA_TASK_ROOT": out["cwd"],
+                    "AWS_LAMBDA_FUNCTION_NAME": "py-app", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+                    "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/py-app",
+                    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12", "AWS_REGION": "us-east-1",
+                    "TZ": ":UTC", "MY_VAR": "mine"}
+        self.assertEqual({k: env[k] for k in expected}, expected)
         self.assertTrue(env["AWS_ACCESS_KEY_ID"].startswith("ASIA"))
         self.assertTrue(env["_X_AMZN_TRACE_ID"].startswith("Root=1-"))
         self.assertTrue(env["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:"))
@@ -374,12 +371,7 @@ class PythonFunctionTest(ServerTestCase):
     def public_url(self, name, handler):
         """A function of APP with @handler and a public URL (AuthType NONE)."""
         self.create(name, self.app, handler=handler)
-        url = self.lam.create_function_url_config(FunctionName=name,
-                                                  AuthType="NONE")["FunctionUrl"]
-        self.lam.add_permission(FunctionName=name, StatementId="public",
-                                Action="lambda:InvokeFunctionUrl", Principal="*",
-                                FunctionUrlAuthType="NONE")
-        return url
+        return public_url(self.lam, name)
 
     def test_function_urls(self):
         status, headers, body = self.curl(self.public_url("py-web", "app.web") +
@@ -473,11 +465,7 @@ class PythonExampleTest(ServerTestCase):
                                 "Resource": "arn:aws:dynamodb:us-east-1:%s:table/dr-py"
                                 % self.server.account}]}))
         lam.update_function_configuration(FunctionName="dr-py", Role=role)
-        url = lam.create_function_url_config(FunctionName="dr-py",
-                                             AuthType="NONE")["FunctionUrl"]
-        lam.add_permission(FunctionName="dr-py", StatementId="public",
-                           Action="lambda:InvokeFunctionUrl", Principal="*",
-                           FunctionUrlAuthType="NONE")
+        url = public_url(lam, "dr-py")
         p = subprocess.run(["curl", "-s", "--max-time", "60", url + "from/curl"],
                            capture_output=True, timeout=90)
         doc = json.loads(p.stdout)

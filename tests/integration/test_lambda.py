@@ -32,6 +32,15 @@ def zip_of(files):
     return b.getvalue()
 
 
+def public_url(lam, name):
+    """A function URL of @name open to anyone (AuthType NONE and Principal "*")."""
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+    lam.add_permission(FunctionName=name, StatementId="public",
+                       Action="lambda:InvokeFunctionUrl", Principal="*",
+                       FunctionUrlAuthType="NONE")
+    return url
+
+
 def shell_bootstrap(script):
     return zip_of({"bootstrap": ("#!/bin/sh\n" + script, 0o755)})
 
@@ -72,12 +81,7 @@ class LambdaTest(ServerTestCase):
                                         Handler=handler, Code={"ZipFile": zip_bytes}, **kw)
 
     def public_url(self, name):
-        url = self.lam.create_function_url_config(FunctionName=name,
-                                                  AuthType="NONE")["FunctionUrl"]
-        self.lam.add_permission(FunctionName=name, StatementId="public",
-                                Action="lambda:InvokeFunctionUrl", Principal="*",
-                                FunctionUrlAuthType="NONE")
-        return url
+        return public_url(self.lam, name)
 
     def curl(self, url, *args):
         p = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "60"]
