@@ -526,10 +526,10 @@ static void did_you_mean(void **state)
     /* a runtime the regions do not run: refused at its value, before any call */
     assert_int_equal(preview(&pv, NULL,
                              "name: p\nresources:\n  f:\n    type: aws:lambda:Function\n"
-                             "    properties:\n      runtime: python3.9\n",
+                             "    properties:\n      runtime: ruby3.3\n",
                              NULL, &e),
                      ERR_INVALID);
-    assert_non_null(strstr(e.msg, "Pulumi.yaml:6:16: aws:lambda:Function: runtime 'python3.9' "
+    assert_non_null(strstr(e.msg, "Pulumi.yaml:6:16: aws:lambda:Function: runtime 'ruby3.3' "
                                   "is not one Tandem runs (nodejs18.x|"));
     stack_result_free(&pv.res);
     assert_int_equal(preview(&pv, NULL,

@@ -427,9 +427,10 @@ const struct stack_provider stack_provider_lambda_function = {
     .strings = (const char *const[]){"name", "handler", "runtime", "description", "role",
                                      "environment.variables.*", "architectures[]", NULL},
     .type = "aws:lambda:Function",
-    /* the runtimes a region runs (src/fn/api.c) */
+    /* the runtimes a region runs (FN_RUNTIMES in src/fn/fn_int.h) */
     .values = (const char *const[]){"runtime=nodejs18.x|nodejs20.x|nodejs22.x|provided|"
-                                    "provided.al2|provided.al2023",
+                                    "provided.al2|provided.al2023|python3.9|python3.10|"
+                                    "python3.11|python3.12|python3.13|python3.14",
                                     NULL},
     .unsupported =
         (const char *const[]){"deadLetterConfig", "fileSystemConfig", "imageConfig", "imageUri",
