@@ -109,6 +109,14 @@ def web(event, context):
 
 def plain(event, context):
     return "just a string"
+
+
+def unserializable(event, context):
+    return {"when": {1, 2}}
+
+
+def raw(event, context):
+    return b"raw bytes, not JSON"
 '''
 
 
@@ -327,6 +335,14 @@ class PythonFunctionTest(ServerTestCase):
             self.assertEqual(err["errorType"], "Runtime.ExitError", err)
             self.assertRegex(err["errorMessage"],
                              r"^RequestId: [0-9a-f-]{36} Error: Runtime exited %s$" % msg)
+        # a result that is not JSON: Runtime.MarshalError; bytes go as they are
+        self.assert_error("py-marshal", "app.unserializable", "Runtime.MarshalError",
+                          "Unable to marshal response: Object of type set is not JSON "
+                          "serializable", trace=[])
+        self.create("py-raw", self.app, handler="app.raw")
+        r = self.lam.invoke(FunctionName="py-raw", Payload=b"{}")
+        self.assertNotIn("FunctionError", r)
+        self.assertEqual(r["Payload"].read(), b"raw bytes, not JSON")
         self.create("py-crash", self.app, handler="app.crash")
         r, err, _ = self.invoke("py-crash")
         self.assertEqual(err["errorType"], "Runtime.ExitError", err)

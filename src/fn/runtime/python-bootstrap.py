@@ -93,6 +93,17 @@ def to_json(obj):
     return out
 
 
+def marshal(response):
+    """The response body: bytes as they are, anything else as JSON
+    (Runtime.MarshalError when it cannot be), as Lambda's runtime does."""
+    if isinstance(response, bytes):
+        return response
+    try:
+        return to_json(response)
+    except Exception as e:
+        raise Fault("Runtime.MarshalError", "Unable to marshal response: %s" % e)
+
+
 def make_error(msg, error_type, trace, request_id=""):
     return {"errorMessage": msg or "", "errorType": error_type or "",
             "requestId": request_id or "", "stackTrace": trace if trace is not None else []}
@@ -252,7 +263,7 @@ def handle(client, handler, status, headers, body):
             event = json.loads(body.decode("utf-8")) if body else None
         except ValueError as e:
             raise Fault("Runtime.UnmarshalError", "Unable to unmarshal input: %s" % e)
-        result = to_json(handler(event, context))
+        result = marshal(handler(event, context))
     except Fault as e:
         error = make_error(e.msg, e.error_type, e.trace, request_id)
     except Exception as e:  # SystemExit and KeyboardInterrupt end the runtime
