@@ -167,6 +167,11 @@ void xp_set_str(cJSON *o, const char *name, const char *v)
     cJSON_AddStringToObject(o, name, v);
 }
 
+/* A ClientToken is idempotent for 8 hours after the request that first used
+ * it (ExportTableToPointInTime's and ImportTable's ClientToken);
+ * TANDEM_DDB_CLIENT_TOKEN_SECONDS shortens that window for tests. */
+static int64_t token_window_ms = 8 * 3600 * 1000;
+
 enum err_code xp_token_find(struct store_txn *t, const struct xp_kind *kind, const char *token,
                             const char *params, char **out, struct err *e)
 {
@@ -184,7 +189,9 @@ enum err_code xp_token_find(struct store_txn *t, const struct xp_kind *kind, con
     }
     if (rc)
         return rc;
-    if (strcmp(xp_str(old, "_params") ? xp_str(old, "_params") : "", params) != 0)
+    if ((double)clock_wall_ms() - xp_num(old, "StartTime") * 1000.0 >= (double)token_window_ms)
+        rc = ERR_NOTFOUND; /* past its window: a new request, which takes the token over */
+    else if (strcmp(xp_str(old, "_params") ? xp_str(old, "_params") : "", params) != 0)
         rc = err_set(e, ERR_CONFLICT,
                      "There is already an %s with the same ClientToken and different "
                      "parameters: %s",
@@ -335,6 +342,9 @@ enum err_code export_jobs_start(struct ddb *d, struct err *e)
         return rc;
     if (getenv("TANDEM_DDB_EXPORT_PAUSE_MS"))
         pause_ms = atol(getenv("TANDEM_DDB_EXPORT_PAUSE_MS"));
+    if (getenv("TANDEM_DDB_CLIENT_TOKEN_SECONDS") &&
+        atoll(getenv("TANDEM_DDB_CLIENT_TOKEN_SECONDS")) > 0)
+        token_window_ms = atoll(getenv("TANDEM_DDB_CLIENT_TOKEN_SECONDS")) * 1000;
     j = xcalloc(1, sizeof(*j));
     j->d = d;
     pthread_mutex_init(&j->mu, NULL);

@@ -92,7 +92,9 @@ enum err_code xp_each(struct store_txn *t, const struct xp_kind *kind, const cha
 char *xp_describe(const cJSON *rec);
 /* xp_token_find - the record ClientToken @token made: ERR_OK with its
  * description in @out (owned) when its "_params" are @params, ERR_CONFLICT
- * (the message names it) when not, ERR_NOTFOUND when no record has it.
+ * (the message names it) when not, ERR_NOTFOUND when no record has it or
+ * its request began 8 hours ago or more (TANDEM_DDB_CLIENT_TOKEN_SECONDS):
+ * the token is then a new request's.
  * xp_token_put - record that @token made @arn. */
 enum err_code xp_token_find(struct store_txn *t, const struct xp_kind *kind, const char *token,
                             const char *params, char **out, struct err *e);

@@ -640,10 +640,14 @@ enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const c
     enum err_code rc;
 
     *kept = false;
+    /* an importing table is CREATING, and DynamoDB words it so */
     if (backup_restoring(desc))
         return err_set(e, ERR_IN_USE,
                        "Attempt to change a resource which is still in use: Table is being "
-                       "restored: %s",
+                       "%s: %s",
+                       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(desc, "_importing"))
+                           ? "created"
+                           : "restored",
                        name);
     rc = pitr_get(t, id, &p, e);
     if (rc == ERR_NOTFOUND)

@@ -922,6 +922,77 @@ class TwoRegions(unittest.TestCase):
         self.assertEqual(scan_all(wddb, "orders"), scan_all(ddb, "orders"))
 
 
+class TokenWindow(Base):
+    """A ClientToken is idempotent for 8 hours after its first request, then
+    a new request's (ExportTableToPointInTime's and ImportTable's
+    ClientToken); TANDEM_DDB_CLIENT_TOKEN_SECONDS makes the window short."""
+
+    WINDOW = 4
+    knobs = dict(Base.knobs, TANDEM_DDB_CLIENT_TOKEN_SECONDS=str(WINDOW))
+
+    def past_window(self, start):
+        time.sleep(max(0.0, start + self.WINDOW + 0.5 - time.time()))
+
+    def test_export_token_expires(self):
+        name, td = self.new_table()
+        self.fill(name, 5)
+        kw = dict(TableArn=td["TableArn"], S3Bucket=self.bucket, S3Prefix="win/a",
+                  ClientToken="win-" + name)
+        a = self.ddb.export_table_to_point_in_time(**kw)["ExportDescription"]
+        self.assertEqual(self.ddb.export_table_to_point_in_time(**kw)["ExportDescription"]
+                         ["ExportArn"], a["ExportArn"])
+        self.wait(a["ExportArn"])
+        self.past_window(a["StartTime"].timestamp())
+        # the same request again is a new export, and the token is now its
+        b = self.ddb.export_table_to_point_in_time(**kw)["ExportDescription"]
+        self.assertNotEqual(b["ExportArn"], a["ExportArn"])
+        self.assertEqual(b["ExportStatus"], "IN_PROGRESS")
+        self.assertEqual(self.ddb.export_table_to_point_in_time(**kw)["ExportDescription"]
+                         ["ExportArn"], b["ExportArn"])
+        code, msg = self.err(self.ddb.export_table_to_point_in_time,
+                             **dict(kw, S3Prefix="win/other"))
+        self.assertEqual(code, "ExportConflictException")
+        self.assertIn(b["ExportArn"], msg)
+        self.wait(b["ExportArn"])
+        # past the window, other parameters are no conflict either
+        self.past_window(b["StartTime"].timestamp())
+        c = self.ddb.export_table_to_point_in_time(**dict(kw, S3Prefix="win/other"))[
+            "ExportDescription"]
+        self.assertNotIn(c["ExportArn"], (a["ExportArn"], b["ExportArn"]))
+        self.assertEqual(c["S3Prefix"], "win/other")
+        self.wait(c["ExportArn"])
+        arns = {x["ExportArn"] for x in
+                self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"]}
+        self.assertEqual(arns, {a["ExportArn"], b["ExportArn"], c["ExportArn"]})
+
+    def test_import_token_expires(self):
+        name, data = self.export(5)
+        src = {"S3Bucket": self.bucket, "S3KeyPrefix": data}
+        kw = dict(S3BucketSource=src, InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
+                  ClientToken="win-" + name, TableCreationParameters=creation(name + "-a"))
+        a = self.ddb.import_table(**kw)["ImportTableDescription"]
+        self.assertEqual(self.ddb.import_table(**kw)["ImportTableDescription"]["ImportArn"],
+                         a["ImportArn"])
+        self.assertEqual(self.wait_import(self.ddb, a["ImportArn"])["ImportStatus"], "COMPLETED")
+        # within the window the finished import is still the token's answer
+        self.assertEqual(self.ddb.import_table(**kw)["ImportTableDescription"]["ImportArn"],
+                         a["ImportArn"])
+        code, _ = self.err(self.ddb.import_table,
+                           **dict(kw, TableCreationParameters=creation(name + "-b")))
+        self.assertEqual(code, "ImportConflictException")
+        self.past_window(a["StartTime"].timestamp())
+        # past it, the same request is a new one: its table exists now
+        code, msg = self.err(self.ddb.import_table, **kw)
+        self.assertEqual(code, "ResourceInUseException")
+        self.assertIn(name + "-a", msg)
+        # and other parameters are no conflict: a new import
+        b = self.ddb.import_table(**dict(kw, TableCreationParameters=creation(name + "-b")))[
+            "ImportTableDescription"]
+        self.assertNotEqual(b["ImportArn"], a["ImportArn"])
+        self.assertEqual(self.wait_import(self.ddb, b["ImportArn"])["ImportStatus"], "COMPLETED")
+        self.assertEqual(len(scan_all(self.ddb, name + "-b")), 5)
+
+
 class Crash(Base):
     """kill -9 in the middle of an export: after the restart it is FAILED,
     never left IN_PROGRESS; exporting again works."""
@@ -965,8 +1036,12 @@ class Crash(Base):
                    what="part of the import")
         self.assertEqual(ddb.describe_table(TableName=target)["Table"]["TableStatus"],
                          "CREATING")
-        code, _ = self.err(ddb.delete_table, TableName=target)
-        self.assertEqual(code, "ResourceInUseException")
+        # an importing table is CREATING, and refused as DynamoDB refuses one
+        code, msg = self.err(ddb.delete_table, TableName=target)
+        self.assertEqual((code, msg), (
+            "ResourceInUseException",
+            "Attempt to change a resource which is still in use: Table is being created: "
+            + target))
         code, _ = self.err(ddb.get_item, TableName=target,  # not served before ACTIVE
                            Key={"pk": {"S": "p0"}, "sk": {"N": "0"}})
         self.assertEqual(code, "ResourceNotFoundException")
