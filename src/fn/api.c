@@ -2,8 +2,9 @@
  * errors, the read-modify-write of a function's document, packages, the core
  * operations (create, get, list, delete, update), invoke, and the routing of
  * every request. The configuration around a function (resource policy, URL
- * configuration, tags, code download, logs) is in api_conf.c; serving
- * function URLs is in url_serve.c; what they share is api_int.h. */
+ * configuration, tags, code download, logs) is in api_conf.c; versions and
+ * aliases in api_version.c; serving function URLs is in url_serve.c; what
+ * they share is api_int.h. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
@@ -86,9 +87,15 @@ static enum fn_error code_error(enum err_code c)
 
 /* ---- helpers ---- */
 
-static char *fn_arn(struct fn *f, struct arena *a, const char *name)
+char *fnapi_arn(struct fn *f, struct arena *a, const char *name, const char *qual)
 {
-    return arena_sprintf(a, "arn:aws:lambda:%s:%s:function:%s", f->region, f->account, name);
+    return arena_sprintf(a, "arn:aws:lambda:%s:%s:function:%s%s%s", f->region, f->account, name,
+                         qual ? ":" : "", qual ? qual : "");
+}
+
+const char *fnapi_str(const cJSON *o, const char *k)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
 void fnapi_now_iso(char *out, size_t cap)
@@ -169,7 +176,7 @@ static bool authorize(struct fn *f, struct http_req *r, const struct creds_ident
     struct authz_request q = {
         .who = who,
         .action = action,
-        .resource = name ? fn_arn(f, r->arena, name)
+        .resource = name ? fnapi_arn(f, r->arena, name, NULL)
                          : arena_sprintf(r->arena, "arn:aws:lambda:%s:%s:function:*", f->region,
                                          f->account),
     };
@@ -180,8 +187,7 @@ static bool authorize(struct fn *f, struct http_req *r, const struct creds_ident
     return false;
 }
 
-/* public_config - the GetFunctionConfiguration shape of @doc (owned). */
-static cJSON *public_config(const cJSON *doc)
+cJSON *fnapi_public_config(const cJSON *doc)
 {
     cJSON *o = cJSON_Duplicate(doc, 1), *it, *next;
 
@@ -222,8 +228,12 @@ void fnapi_rev(cJSON *doc)
 
 void fnapi_set_str(cJSON *o, const char *k, const char *v)
 {
-    cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-    cJSON_AddStringToObject(o, k, v);
+    cJSON *n = cJSON_CreateString(v); /* first: @v may be @o's own member @k */
+
+    if (cJSON_GetObjectItemCaseSensitive(o, k))
+        cJSON_ReplaceItemInObjectCaseSensitive(o, k, n);
+    else
+        cJSON_AddItemToObject(o, k, n);
 }
 
 static void set_num(cJSON *o, const char *k, double v)
@@ -296,7 +306,9 @@ static void op_done(void *arg, enum err_code rc, const struct err *e)
 
     if (rc == ERR_OK) {
         if (o->forget)
-            fn_rt_forget(o->f, o->name);
+            fn_rt_forget(o->f, o->name, o->forget_version);
+        if (o->purge)
+            fn_pkg_purge(o->f, o->name);
         fnapi_answer_json(o->r, o->status, o->answer);
         o->answer = NULL;
     } else if (o->failed) {
@@ -311,6 +323,18 @@ static void op_done(void *arg, enum err_code rc, const struct err *e)
 void fnapi_op_submit(struct op *o)
 {
     fn_reg_update(o->f, o->name, op_mutate, o, op_done, o);
+}
+
+bool fnapi_revision_ok(struct op *o, const char *want, const cJSON *have)
+{
+    const char *rev = fnapi_str(have, "RevisionId");
+
+    if (!want || !rev || strcmp(want, rev) == 0)
+        return true;
+    fnapi_op_fail(o, E_PRECONDITION,
+                  "The Revision Id provided does not match the latest Revision Id. Call the "
+                  "GetFunction/GetAlias API to retrieve the latest Revision Id");
+    return false;
 }
 
 /* fnapi_op_exists - the not-found refusal shared by every change of an existing function. */
@@ -421,7 +445,7 @@ cJSON *fnapi_get_or_404(struct fn *f, struct http_req *r, const char *name)
     if (!d)
         fnapi_answer_error(
             r, E_NOT_FOUND,
-            arena_sprintf(r->arena, "Function not found: %s", fn_arn(f, r->arena, name)));
+            arena_sprintf(r->arena, "Function not found: %s", fnapi_arn(f, r->arena, name, NULL)));
     return d;
 }
 
@@ -569,6 +593,15 @@ static void set_code(struct op *o, cJSON *doc)
 
 /* ---- operations ---- */
 
+/* published - with "Publish": true in the request, the version published
+ * from @doc ($LATEST, as stored now); else @doc. */
+static const cJSON *published(struct op *o, cJSON *doc)
+{
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o->body, "Publish")))
+        return fnapi_publish(o->f, doc, NULL);
+    return doc;
+}
+
 static bool change_create(struct op *o, cJSON **doc)
 {
     if (*doc) {
@@ -579,7 +612,7 @@ static bool change_create(struct op *o, cJSON **doc)
     set_code(o, *doc);
     fnapi_rev(*doc);
     o->status = 201;
-    o->answer = public_config(*doc);
+    o->answer = fnapi_public_config(published(o, *doc));
     return true;
 }
 
@@ -640,7 +673,7 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
     }
     doc = o->newdoc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "FunctionName", o->name);
-    cJSON_AddStringToObject(doc, "FunctionArn", fn_arn(f, r->arena, o->name));
+    cJSON_AddStringToObject(doc, "FunctionArn", fnapi_arn(f, r->arena, o->name, NULL));
     cJSON_AddStringToObject(doc, "Runtime", "provided.al2023");
     cJSON_AddStringToObject(doc, "Role", "");
     cJSON_AddStringToObject(doc, "Handler", "");
@@ -671,20 +704,21 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
     code_start(o);
 }
 
-static void get_function(struct fn *f, struct http_req *r, const char *name, bool config_only)
+static void get_function(struct fn *f, struct http_req *r, const char *name, const char *qual,
+                         bool config_only)
 {
-    cJSON *d = fnapi_get_or_404(f, r, name), *o;
+    cJSON *d = fnapi_resolve(f, r, name, qual, false), *o;
 
     if (!d)
         return;
     if (config_only) {
-        fnapi_answer_json(r, 200, public_config(d));
+        fnapi_answer_json(r, 200, fnapi_public_config(d));
     } else {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "_Tags");
         const char *sha = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "_Dir"));
         cJSON *code;
         o = cJSON_CreateObject();
-        cJSON_AddItemToObject(o, "Configuration", public_config(d));
+        cJSON_AddItemToObject(o, "Configuration", fnapi_public_config(d));
         code = cJSON_AddObjectToObject(o, "Code");
         cJSON_AddStringToObject(code, "RepositoryType", "S3");
         cJSON_AddStringToObject(
@@ -743,7 +777,7 @@ static void list_functions(struct fn *f, struct http_req *r)
         }
         d = fn_reg_get(f, it->valuestring);
         if (d) {
-            cJSON_AddItemToArray(arr, public_config(d));
+            cJSON_AddItemToArray(arr, fnapi_public_config(d));
             cJSON_Delete(d);
             n++;
         }
@@ -760,31 +794,26 @@ static bool change_delete(struct op *o, cJSON **doc)
     *doc = NULL;
     o->status = 204;
     o->forget = true;
+    o->purge = true;
     return true;
 }
 
-static void delete_function(struct fn *f, struct http_req *r, const char *name)
+static void delete_function(struct fn *f, struct http_req *r, const char *name, const char *qual)
 {
-    fnapi_op_submit(fnapi_op_new(f, r, name, change_delete));
+    if (qual)
+        fnapi_delete_version(f, r, name, qual);
+    else
+        fnapi_op_submit(fnapi_op_new(f, r, name, change_delete));
 }
 
 static bool change_config(struct op *o, cJSON **doc)
 {
-    const char *want, *have;
-
-    if (!fnapi_op_exists(o, *doc) || !apply_config(o, o->body, *doc))
+    if (!fnapi_op_exists(o, *doc) || !apply_config(o, o->body, *doc) ||
+        !fnapi_revision_ok(o, fnapi_str(o->body, "RevisionId"), *doc))
         return false;
-    want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->body, "RevisionId"));
-    have = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "RevisionId"));
-    if (want && have && strcmp(want, have) != 0) {
-        fnapi_op_fail(o, E_PRECONDITION,
-                      "The Revision Id provided does not match the latest Revision Id. Call the "
-                      "GetFunction/GetAlias API to retrieve the latest Revision Id");
-        return false;
-    }
     fnapi_rev(*doc);
     o->status = 200;
-    o->answer = public_config(*doc);
+    o->answer = fnapi_public_config(*doc);
     return true;
 }
 
@@ -802,22 +831,12 @@ static void update_config(struct fn *f, struct http_req *r, const char *name)
 
 static bool change_code(struct op *o, cJSON **doc)
 {
-    const char *want, *have;
-
-    if (!fnapi_op_exists(o, *doc))
+    if (!fnapi_op_exists(o, *doc) || !fnapi_revision_ok(o, fnapi_str(o->body, "RevisionId"), *doc))
         return false;
-    want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->body, "RevisionId"));
-    have = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "RevisionId"));
-    if (want && have && strcmp(want, have) != 0) {
-        fnapi_op_fail(o, E_PRECONDITION,
-                      "The Revision Id provided does not match the latest Revision Id. Call the "
-                      "GetFunction/GetAlias API to retrieve the latest Revision Id");
-        return false;
-    }
     set_code(o, *doc);
     fnapi_rev(*doc);
     o->status = 200;
-    o->answer = public_config(*doc);
+    o->answer = fnapi_public_config(published(o, *doc));
     return true;
 }
 
@@ -866,7 +885,7 @@ void fnapi_invoke_done(void *ud, const struct fn_result *res)
         free(c);
         return;
     }
-    http_resp_header(r, "X-Amz-Executed-Version", "$LATEST");
+    http_resp_header(r, "X-Amz-Executed-Version", c->version);
     if (res->error)
         http_resp_header(r, "X-Amz-Function-Error", "Unhandled");
     if (c->tail) {
@@ -879,17 +898,14 @@ void fnapi_invoke_done(void *ud, const struct fn_result *res)
     free(c);
 }
 
-static void invoke(struct fn *f, struct http_req *r, const char *name,
-                   const struct creds_identity *who)
+static void invoke(struct fn *f, struct http_req *r, const char *name, const char *qual)
 {
     const char *type = http_req_header(r, "x-amz-invocation-type");
     const char *logt = http_req_header(r, "x-amz-log-type");
     struct fnapi_invoke_ctx *c;
     cJSON *d;
 
-    if (!authorize(f, r, who, "lambda:InvokeFunction", name))
-        return;
-    d = fnapi_get_or_404(f, r, name);
+    d = fnapi_resolve(f, r, name, qual, true);
     if (!d)
         return;
     if (!type)
@@ -931,6 +947,8 @@ static void invoke(struct fn *f, struct http_req *r, const char *name,
         goto out;
     }
     c = xcalloc(1, sizeof(*c));
+    snprintf(c->version, sizeof(c->version), "%s",
+             fnapi_str(d, "Version") ? fnapi_str(d, "Version") : "$LATEST");
     if (strcmp(type, "Event") == 0) {
         fn_rt_invoke(f, d, r->body.ptr ? r->body.ptr : "{}", r->body.len ? r->body.len : 2,
                      fnapi_invoke_done, c);
@@ -947,12 +965,24 @@ out:
 
 /* ---- routing ---- */
 
+/* takes_qualifier - whether the operation at @seg (@n segments) by @m takes
+ * a version or alias qualifier; the others act on $LATEST only. */
+static bool takes_qualifier(int n, char *const *seg, const char *m, bool v2021)
+{
+    if (v2021)
+        return false;
+    if (n == 1)
+        return true; /* GetFunction, DeleteFunction */
+    return n == 2 && ((strcmp(seg[1], "configuration") == 0 && strcmp(m, "GET") == 0) ||
+                      strcmp(seg[1], "invocations") == 0);
+}
+
 void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity *who)
 {
     const char *p = r->path, *m = r->method;
     char *seg[4] = {0};
     int n = 0;
-    const char *s;
+    const char *s, *qual = NULL, *target;
     bool v2015, v2021, tagsv;
 
     v2015 = strncmp(p, "/2015-03-31/functions", 21) == 0;
@@ -1001,8 +1031,20 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
                            "CreateFunction operation");
         return;
     }
-    if (n >= 1)
+    if (n >= 1) {
         seg[0] = (char *)fnapi_name_of(seg[0]);
+        if (!fnapi_qualifier(r, seg[0], &qual))
+            return;
+    }
+    /* what authorization sees: the qualified ARN when a qualifier is given */
+    target = n >= 1 && qual ? arena_sprintf(r->arena, "%s:%s", seg[0], qual) : seg[0];
+    if (qual && strcmp(qual, "$LATEST") != 0 && !takes_qualifier(n, seg, m, v2021)) {
+        fnapi_answer_error(r, E_INVALID_PARAM,
+                           "Current operation does not support versions other than $LATEST. "
+                           "Please set version to $LATEST or do not set a version in your "
+                           "request.");
+        return;
+    }
     if (v2021) {
         if (n == 2 && strcmp(seg[1], "url") == 0) {
             if (!authorize(f, r, who,
@@ -1033,19 +1075,45 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         return;
     }
     if (n == 1 && strcmp(m, "GET") == 0) {
-        if (authorize(f, r, who, "lambda:GetFunction", seg[0]))
-            get_function(f, r, seg[0], false);
+        if (authorize(f, r, who, "lambda:GetFunction", target))
+            get_function(f, r, seg[0], qual, false);
         return;
     }
     if (n == 1 && strcmp(m, "DELETE") == 0) {
-        if (authorize(f, r, who, "lambda:DeleteFunction", seg[0]))
-            delete_function(f, r, seg[0]);
+        if (authorize(f, r, who, "lambda:DeleteFunction", target))
+            delete_function(f, r, seg[0], qual);
+        return;
+    }
+    if (n == 2 && strcmp(seg[1], "versions") == 0 &&
+        (strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0)) {
+        if (authorize(f, r, who,
+                      strcmp(m, "GET") == 0 ? "lambda:ListVersionsByFunction"
+                                            : "lambda:PublishVersion",
+                      seg[0]))
+            fnapi_versions(f, r, seg[0]);
+        return;
+    }
+    if (n == 2 && strcmp(seg[1], "aliases") == 0 &&
+        (strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0)) {
+        if (authorize(f, r, who,
+                      strcmp(m, "GET") == 0 ? "lambda:ListAliases" : "lambda:CreateAlias", seg[0]))
+            fnapi_aliases(f, r, seg[0]);
+        return;
+    }
+    if (n == 3 && strcmp(seg[1], "aliases") == 0 &&
+        (strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0)) {
+        if (authorize(f, r, who,
+                      strcmp(m, "GET") == 0   ? "lambda:GetAlias"
+                      : strcmp(m, "PUT") == 0 ? "lambda:UpdateAlias"
+                                              : "lambda:DeleteAlias",
+                      arena_sprintf(r->arena, "%s:%s", seg[0], seg[2])))
+            fnapi_alias(f, r, seg[0], seg[2]);
         return;
     }
     if (n == 2 && strcmp(seg[1], "configuration") == 0) {
         if (strcmp(m, "GET") == 0) {
-            if (authorize(f, r, who, "lambda:GetFunctionConfiguration", seg[0]))
-                get_function(f, r, seg[0], true);
+            if (authorize(f, r, who, "lambda:GetFunctionConfiguration", target))
+                get_function(f, r, seg[0], qual, true);
             return;
         }
         if (strcmp(m, "PUT") == 0) {
@@ -1069,7 +1137,8 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         return;
     }
     if (n == 2 && strcmp(seg[1], "invocations") == 0 && strcmp(m, "POST") == 0) {
-        invoke(f, r, seg[0], who);
+        if (authorize(f, r, who, "lambda:InvokeFunction", target))
+            invoke(f, r, seg[0], qual);
         return;
     }
     if (n == 2 && strcmp(seg[1], "policy") == 0) {

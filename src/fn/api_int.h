@@ -1,8 +1,8 @@
 /* api_int.h - what the files of the Lambda REST API share: api.c (errors,
  * helpers, the read-modify-write of a function's document, the core
  * operations, invoke, routing), api_conf.c (resource policy, URL
- * configuration, tags, code download, logs) and url_serve.c (serving function
- * URLs). Not for other folders.
+ * configuration, tags, code download, logs), api_version.c (versions and
+ * aliases) and url_serve.c (serving function URLs). Not for other folders.
  *
  * A request is answered exactly once, with fnapi_answer_json() or
  * fnapi_answer_error(), either on the request thread or later from another
@@ -67,6 +67,12 @@ void fnapi_set_str(cJSON *o, const char *k, const char *v);
 /* fnapi_query_param - the decoded value of @k in @r's query string (arena),
  * or NULL when absent or malformed. */
 const char *fnapi_query_param(struct http_req *r, const char *k);
+/* fnapi_arn - the ARN of function NAME, qualified by @qual unless NULL (arena). */
+char *fnapi_arn(struct fn *f, struct arena *a, const char *name, const char *qual);
+/* fnapi_public_config - @doc without its private "_" members (owned). */
+cJSON *fnapi_public_config(const cJSON *doc);
+/* fnapi_str - the string member @k of @o, or NULL. */
+const char *fnapi_str(const cJSON *o, const char *k);
 /* fnapi_get_or_404 - a copy of NAME's document (owned, cJSON_Delete()), or
  * NULL after answering ResourceNotFoundException. */
 cJSON *fnapi_get_or_404(struct fn *f, struct http_req *r, const char *name);
@@ -95,8 +101,10 @@ struct op {
     enum fn_error kind;
     char msg[1024];
     int status;
-    cJSON *answer; /* owned */
-    bool forget;
+    cJSON *answer;              /* owned */
+    bool forget;                /* kill the instances of forget_version (NULL: all) */
+    const char *forget_version; /* the request's arena */
+    bool purge;                 /* remove the function's packages once answered */
 };
 
 /* fnapi_op_new - a change of NAME's document by @change, answering @r (owned:
@@ -112,6 +120,9 @@ void fnapi_op_reject(struct op *o);
 /* fnapi_op_submit - run @o's change in one store apply; answered from the
  * writer thread, then @o is freed (takes @o). */
 void fnapi_op_submit(struct op *o);
+/* fnapi_revision_ok - false with PreconditionFailedException recorded when
+ * @want (a request's RevisionId; NULL: none) is not @have's RevisionId. */
+bool fnapi_revision_ok(struct op *o, const char *want, const cJSON *have);
 /* fnapi_op_exists - false with ResourceNotFoundException recorded when @doc is
  * NULL: the refusal shared by every change of an existing function. */
 bool fnapi_op_exists(struct op *o, const cJSON *doc);
@@ -121,6 +132,7 @@ bool fnapi_op_exists(struct op *o, const cJSON *doc);
 /* what an invocation answers; xcalloc()ed, freed by fnapi_invoke_done */
 struct fnapi_invoke_ctx {
     struct http_req *r; /* NULL: Event, nobody waits */
+    char version[16];   /* X-Amz-Executed-Version */
     bool tail;          /* X-Amz-Log-Type: Tail */
     bool url;           /* answer as a function URL */
 };
@@ -154,5 +166,31 @@ void fnapi_logs(struct fn *f, struct http_req *r, const char *name,
 /* fnapi_url_allows_public - whether @d's resource policy grants
  * lambda:InvokeFunctionUrl to Principal "*" (what AWS requires for AuthType NONE). */
 bool fnapi_url_allows_public(const cJSON *d);
+
+/* ---- versions and aliases (api_version.c) ---- */
+
+/* fnapi_qualifier - split seg (a decoded FunctionName path parameter) into
+ * the name (in place) and the qualifier, from the parameter or the Qualifier
+ * query string (NULL: none); false after answering a bad or conflicting one. */
+bool fnapi_qualifier(struct http_req *r, char *seg, const char **qual);
+/* fnapi_resolve - the configuration that NAME qualified by @qual (NULL or
+ * $LATEST, a version, an alias) names: a copy (owned) without the function's
+ * versions and aliases, its FunctionArn qualified by @qual when given, or NULL
+ * after answering ResourceNotFoundException. @route: an alias's version is
+ * drawn by its RoutingConfig weights (Invoke). */
+cJSON *fnapi_resolve(struct fn *f, struct http_req *r, const char *name, const char *qual,
+                     bool route);
+/* fnapi_publish - publish @doc ($LATEST, as stored now) as a new version, or
+ * find the latest version when nothing changed since; returns that version's
+ * document (borrowed from @doc). @description: NULL = $LATEST's. */
+const cJSON *fnapi_publish(struct fn *f, cJSON *doc, const char *description);
+/* PublishVersion (POST) and ListVersionsByFunction (GET) on .../versions */
+void fnapi_versions(struct fn *f, struct http_req *r, const char *name);
+/* DeleteFunction with a version qualifier */
+void fnapi_delete_version(struct fn *f, struct http_req *r, const char *name, const char *qual);
+/* CreateAlias (POST) and ListAliases (GET) on .../aliases */
+void fnapi_aliases(struct fn *f, struct http_req *r, const char *name);
+/* GetAlias, UpdateAlias, DeleteAlias by @r's method on .../aliases/@alias */
+void fnapi_alias(struct fn *f, struct http_req *r, const char *name, const char *alias);
 
 #endif

@@ -21,6 +21,7 @@
 
 struct fn;
 struct buf;
+struct cJSON;
 
 /* fn_s3_get_fn - read BUCKET/KEY of the region's S3 into @out (for
  * Code.S3Bucket/S3Key packages). Blocks; called from a worker thread. Returns
@@ -103,5 +104,30 @@ enum fn_rapi_op {
 /* fn_rapi_parse - which Runtime API call @method @path is; @id (cap >= 64)
  * gets the request id for RESPONSE and ERROR. */
 enum fn_rapi_op fn_rapi_parse(const char *method, const char *path, char *id, size_t cap);
+
+/* ---- versions and aliases (version.c), pure ---- */
+
+enum fn_qual {
+    FN_QUAL_BAD = 0, /* not a qualifier Lambda takes */
+    FN_QUAL_LATEST,  /* "$LATEST" */
+    FN_QUAL_VERSION, /* a version number */
+    FN_QUAL_ALIAS,   /* an alias name (not all digits) */
+};
+/* fn_qualifier_kind - what the Qualifier @q names (NULL or "": FN_QUAL_BAD). */
+enum fn_qual fn_qualifier_kind(const char *q);
+/* fn_version_same - whether the configuration documents @latest and @v have
+ * the same code and configuration (every member but RevisionId,
+ * LastModified, Version, FunctionArn, Description and the private "_" ones,
+ * except the package "_Dir"): publishing @latest again would change nothing. */
+bool fn_version_same(const struct cJSON *latest, const struct cJSON *v);
+/* fn_routing_check - whether @routing (an alias's RoutingConfig; NULL: none)
+ * is one Lambda takes for an alias of version @primary: NULL if so, else the
+ * InvalidParameterValueException message (a constant, or written to @msg). */
+const char *fn_routing_check(const struct cJSON *routing, const char *primary, char *msg,
+                             size_t cap);
+/* fn_alias_pick - the version an invocation of the alias @alias (its
+ * FunctionVersion and RoutingConfig) runs, for @u drawn uniformly from [0,1):
+ * the additional version when @u is below its weight (borrowed from @alias). */
+const char *fn_alias_pick(const struct cJSON *alias, double u);
 
 #endif

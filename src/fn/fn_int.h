@@ -68,6 +68,13 @@ void fn_reg_update(struct fn *f, const char *name, fn_reg_mutate_fn *mutate, voi
 enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zip, size_t len,
                              char *sha256_b64, char **dir, struct err *e);
 
+/* fnrt_rm_tree - remove @path and everything under it (NULL: nothing);
+ * runtime_proc.c. */
+void fnrt_rm_tree(const char *path);
+/* fn_pkg_purge - remove NAME's packages (DATA/functions/NAME/ but its log)
+ * once the function is deleted; nothing when NAME exists again. */
+void fn_pkg_purge(struct fn *f, const char *name);
+
 /* ---- runtime.c ---- */
 
 struct fn_result {
@@ -88,8 +95,9 @@ void fn_rt_stop(struct fn *f);
  * @done runs later from another thread. */
 void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t len,
                   fn_inv_done_fn *done, void *ud);
-/* fn_rt_forget - kill NAME's instances (deleted or changed function). */
-void fn_rt_forget(struct fn *f, const char *name);
+/* fn_rt_forget - kill the instances of NAME's @version (NULL: of every
+ * version): a deleted function or version. */
+void fn_rt_forget(struct fn *f, const char *name, const char *version);
 /* FN_RUNTIMES - the Runtime values the region runs, as Lambda's enum
  * validation error lists them; fn_runtime_known tells whether @runtime is one. */
 #define FN_RUNTIMES                                                                                \

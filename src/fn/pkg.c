@@ -1,6 +1,7 @@
 /* pkg.c - function packages: check a zip, unpack it under
  * DATA/functions/NAME/HEXSHA/ (keeping HEXSHA.zip for GetFunction's
  * Code.Location), refusing entries that would escape the folder. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
@@ -229,4 +230,29 @@ done:
     free(zpath);
     free(tmp);
     return rc;
+}
+
+void fn_pkg_purge(struct fn *f, const char *name)
+{
+    char *fdir = xmalloc(strlen(f->fn_dir) + strlen(name) + 2), path[4096];
+    cJSON *again;
+    DIR *d;
+    struct dirent *de;
+
+    sprintf(fdir, "%s/%s", f->fn_dir, name);
+    pthread_mutex_lock(&install_mu); /* never under an unpacking */
+    again = fn_reg_get(f, name);
+    d = again ? NULL : opendir(fdir);
+    while (d && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            strncmp(de->d_name, "log", 3) == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", fdir, de->d_name);
+        fnrt_rm_tree(path);
+    }
+    if (d)
+        closedir(d);
+    pthread_mutex_unlock(&install_mu);
+    cJSON_Delete(again);
+    free(fdir);
 }

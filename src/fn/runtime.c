@@ -303,6 +303,28 @@ static void watchdog(struct fn_rt *rt)
     free(w);
 }
 
+/* slot_of - the uid slot of NAME's other pools (versions share their function's uid). */
+static unsigned slot_of(struct fn_rt *rt, const char *name)
+{
+    struct pool *p;
+
+    for (p = rt->pools; p; p = p->next)
+        if (strcmp(p->name, name) == 0)
+            return p->slot;
+    return rt->next_slot++;
+}
+
+/* slot_idle - whether no pool of @p's uid slot has an instance left. */
+static bool slot_idle(const struct fn_rt *rt, const struct pool *p)
+{
+    const struct pool *q;
+
+    for (q = rt->pools; q; q = q->next)
+        if (q->slot == p->slot && q->insts)
+            return false;
+    return true;
+}
+
 /* tick - one pass of the reaper. */
 static void tick(struct fn_rt *rt)
 {
@@ -379,7 +401,7 @@ static void tick(struct fn_rt *rt)
             }
             pp = &in->next;
         }
-        if (rt->uid_base && !p->insts && !p->swept) {
+        if (rt->uid_base && !p->insts && !p->swept && slot_idle(rt, p)) {
             gid_t g;
             fnrt_sweep_uid(fnrt_pool_uid(rt, p, &g));
             p->swept = true;
@@ -620,16 +642,20 @@ enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e)
 static struct pool *pool_for(struct fn_rt *rt, const cJSON *doc)
 {
     const char *name = fnrt_doc_str(doc, "FunctionName"), *rev = fnrt_doc_str(doc, "RevisionId");
+    const char *ver = fnrt_doc_str(doc, "Version");
     struct pool *p;
     struct inst *in;
 
+    if (!ver)
+        ver = "$LATEST";
     for (p = rt->pools; p; p = p->next)
-        if (strcmp(p->name, name) == 0)
+        if (strcmp(p->name, name) == 0 && strcmp(p->version, ver) == 0)
             break;
     if (!p) {
         p = xcalloc(1, sizeof(*p));
         p->name = xstrdup(name);
-        p->slot = rt->next_slot++;
+        p->version = xstrdup(ver);
+        p->slot = slot_of(rt, name);
         p->swept = true;
         p->next = rt->pools;
         rt->pools = p;
@@ -692,7 +718,7 @@ void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t le
     pthread_mutex_unlock(&rt->mu);
 }
 
-void fn_rt_forget(struct fn *f, const char *name)
+void fn_rt_forget(struct fn *f, const char *name, const char *version)
 {
     struct fn_rt *rt = f->rt;
     struct pool *p;
@@ -700,7 +726,7 @@ void fn_rt_forget(struct fn *f, const char *name)
 
     pthread_mutex_lock(&rt->mu);
     for (p = rt->pools; p; p = p->next) {
-        if (strcmp(p->name, name) != 0)
+        if (strcmp(p->name, name) != 0 || (version && strcmp(p->version, version) != 0))
             continue;
         for (in = p->insts; in; in = in->next) {
             in->stale = true;
@@ -769,6 +795,7 @@ void fn_rt_stop(struct fn *f)
         cJSON_Delete(p->doc);
         free(p->revision);
         free(p->name);
+        free(p->version);
         free(p);
     }
     free(rt->tmp_root);

@@ -63,6 +63,7 @@ struct inst {
 
 struct pool {
     char *name;
+    char *version; /* "$LATEST" or a version number: instances are per version */
     char *revision;
     cJSON *doc;
     struct inst *insts;
@@ -132,8 +133,6 @@ void fnrt_rapi_handle(struct http_req *r, void *ud);
 
 /* ---- runtime_proc.c ---- */
 
-/* fnrt_rm_tree - remove @path and everything under it (NULL: nothing). */
-void fnrt_rm_tree(const char *path);
 /* fnrt_lock_down - at start, when instances run as another user: the modes of
  * the data directory that let that user reach only what it must. */
 void fnrt_lock_down(struct fn_rt *rt);

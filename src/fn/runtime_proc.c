@@ -308,7 +308,8 @@ static void build_env(struct fn_rt *rt, const cJSON *doc, int port, struct spawn
     gmtime_r(&now, &tm);
     strftime(day, sizeof(day), "%Y/%m/%d", &tm);
     fnrt_rand_hex(h, 16);
-    snprintf(stream, sizeof(stream), "%s/[$LATEST]%s", day, h);
+    snprintf(stream, sizeof(stream), "%s/[%.16s]%s", day,
+             fnrt_doc_str(doc, "Version") ? fnrt_doc_str(doc, "Version") : "$LATEST", h);
     cJSON_ArrayForEach(v, vars)
     {
         if (cJSON_IsString(v) && !reserved_env(v->string))
@@ -320,7 +321,8 @@ static void build_env(struct fn_rt *rt, const cJSON *doc, int port, struct spawn
     env_add(env, "AWS_REGION", f->region);
     env_add(env, "AWS_DEFAULT_REGION", f->region);
     env_add(env, "AWS_LAMBDA_FUNCTION_NAME", name ? name : "");
-    env_add(env, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+    env_add(env, "AWS_LAMBDA_FUNCTION_VERSION",
+            fnrt_doc_str(doc, "Version") ? fnrt_doc_str(doc, "Version") : "$LATEST");
     snprintf(tmp, sizeof(tmp), "%d", fnrt_doc_int(doc, "MemorySize", 128));
     env_add(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", tmp);
     snprintf(tmp, sizeof(tmp), "/aws/lambda/%s", name ? name : "");
