@@ -491,6 +491,22 @@ static enum err_code check_value(const struct stack_prog *p, const struct stack_
     return ERR_OK;
 }
 
+/* check_inputs - the provider's own refusal of inputs @in (check), at the
+ * property it names, else at the resource */
+static enum err_code check_inputs(const struct stack_prog *p, const struct stack_res *res,
+                                  const struct stack_provider *prov, const cJSON *in, struct err *e)
+{
+    const char *prop = NULL, *msg = prov->check(in, &prop);
+    const struct stack_node *at = res->node;
+
+    if (!msg)
+        return ERR_OK;
+    for (size_t k = 0; prop && res->props && k < res->props->n; k++)
+        if (!strcmp(res->props->keys[k]->str, prop))
+            at = res->props->keys[k];
+    return stack_prog_errat(p, at, e, "%s: %s", prov->type, msg);
+}
+
 static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, struct err *e)
 {
     const struct stack_res *res = &r->p->res[idx];
@@ -561,6 +577,9 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
     if (rc)
         goto fail;
     stack_provider_coerce(j->inputs, j->prov);
+    if (!res->is_provider && !res->get && j->prov->check &&
+        (rc = check_inputs(r->p, res, j->prov, j->inputs, e)))
+        goto fail;
     if (res->is_provider) {
         if (!cJSON_GetObjectItem(j->inputs, "region"))
             cJSON_AddStringToObject(j->inputs, "region", r->default_region);

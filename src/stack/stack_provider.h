@@ -64,6 +64,11 @@ struct stack_provider {
                          const cJSON *out, struct err *e);
     enum err_code (*read)(const struct stack_target *t, const char *id, const cJSON *in,
                           cJSON **out, bool *gone, struct err *e);
+    /* check - refuse inputs the provider cannot carry out as written, at plan
+     * time (before any call): a message (static) and in *@prop the property
+     * to point at, or NULL when fine. Unknown values (STACK_UNKNOWN) pass.
+     * NULL: no check. */
+    const char *(*check)(const cJSON *in, const char **prop);
     /* predict - the outputs that follow from the inputs alone (ARNs, ids), so
      * preview can show them; NULL or missing members stay unknown. @t has no
      * endpoint. Returns an owned object. */

@@ -1,11 +1,24 @@
 """`tandem up` end to end with DynamoDB tables in two local regions: preview,
 up, a no-change up that writes nothing, in-place updates and replacements of
 exactly what changed, a removed resource deleted, destroy leaving nothing."""
+import json
 import os
 import time
 import unittest
 
 from stack_helpers import Project, alive
+
+# the two local regions' providers, as every program here names them
+PROVIDERS = """\
+  east:
+    type: pulumi:providers:aws
+    properties:
+      region: us-east-1
+  west:
+    type: pulumi:providers:aws
+    properties:
+      region: us-west-2
+"""
 
 TWO_TABLES = """\
 name: twotables
@@ -15,15 +28,7 @@ config:
     type: string
     default: dev
 resources:
-  east:
-    type: pulumi:providers:aws
-    properties:
-      region: us-east-1
-  west:
-    type: pulumi:providers:aws
-    properties:
-      region: us-west-2
-  orders:
+%(providers)s  orders:
     type: aws:dynamodb:Table
     properties:
       name: orders-${environmentSuffix}
@@ -68,7 +73,8 @@ EXTRA = """\
 
 
 def program(billing="PAY_PER_REQUEST", audit_key="pk", extra=EXTRA):
-    return TWO_TABLES % {"billing": billing, "audit_key": audit_key, "extra": extra}
+    return TWO_TABLES % {"billing": billing, "audit_key": audit_key, "extra": extra,
+                         "providers": PROVIDERS}
 
 
 def ops(result):
@@ -172,7 +178,6 @@ class StackLifecycle(unittest.TestCase):
                 r["status"] = "creating"
                 r.pop("id", None)
                 r["outputs"] = {}
-        import json
         with open(os.path.join(p.dir, ".tandem", "stacks", "dev", "state.json"), "w") as f:
             json.dump(st, f)
         self.assertEqual(p.json("preview")["summary"].get("create"), 1)
@@ -199,6 +204,91 @@ class StackLifecycle(unittest.TestCase):
         self.assertEqual(pv["outputs"]["ordersName"], "orders-dev")  # the default
         p.run("stack", "rm", "staging", check=0)
         self.assertNotIn("staging", p.run("stack", "ls", check=0).stdout)
+
+
+GLOBAL = """\
+name: globaltable
+runtime: yaml
+resources:
+%(providers)s  orders:
+    type: aws:dynamodb:Table
+    properties:
+      name: orders-global
+      billingMode: PAY_PER_REQUEST
+      hashKey: id
+      attributes:
+        - name: id
+          type: S
+%(stream)s      tags:
+        Team: %(team)s
+      replicas:
+        - regionName: us-west-2
+    options:
+      provider: ${east}
+"""
+
+
+def global_program(stream="", team="a"):
+    return GLOBAL % {"stream": stream, "team": team, "providers": PROVIDERS}
+
+
+class GlobalTableStream(unittest.TestCase):
+    """A table with replicas needs streamEnabled: true (NEW_AND_OLD_IMAGES):
+    DynamoDB turns that stream on for the first replica and refuses to turn
+    it off while replicas remain, so a program asking for no stream is
+    refused before anything is made, at the property at fault; the table's
+    stream is compared with the live one, so one the region already has is
+    not asked for again."""
+
+    def setUp(self):
+        self.p = Project(global_program())
+        self.addCleanup(self.p.cleanup)
+
+    def line_of(self, text):
+        with open(os.path.join(self.p.dir, "Tandem.yaml")) as f:
+            return [i + 1 for i, ln in enumerate(f.read().splitlines()) if ln.strip() == text][0]
+
+    def test_refused_up_front_then_deployed(self):
+        p = self.p
+        for stream, at in (("", "replicas:"),
+                           ("      streamEnabled: false\n", "streamEnabled: false"),
+                           ("      streamEnabled: true\n      streamViewType: KEYS_ONLY\n",
+                            "streamViewType: KEYS_ONLY")):
+            with self.subTest(stream=stream):
+                p.write(global_program(stream))
+                for args in (("preview",), ("up", "--yes")):
+                    r = p.run(*args)
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertIn("Tandem.yaml:%d:7: aws:dynamodb:Table: a table with replicas "
+                                  "needs stream" % self.line_of(at), r.stderr)
+                self.assertEqual(p.state()["resources"], [])
+                self.assertFalse(p.server_pids(), "a refused program starts no region")
+        p.write(global_program("      streamEnabled: true\n"))
+        p.run("up", "--yes", check=0)
+        east = p.client("dynamodb", "us-east-1")
+        t = east.describe_table(TableName="orders-global")["Table"]
+        self.assertEqual(t["StreamSpecification"],
+                         {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        self.assertEqual(sorted(r["RegionName"] for r in t["Replicas"]),
+                         ["us-east-1", "us-west-2"])
+        self.assertEqual(ops(p.json("up", "--yes"))["orders"], "same")
+        # a stack deployed when such programs were taken: its state says no
+        # stream, the table has the one the region turned on; the program now
+        # asking for it updates nothing on the table's stream
+        st = p.state()
+        for r in st["resources"]:
+            if r["name"] == "orders":
+                r["inputs"].pop("streamEnabled")
+        with open(os.path.join(p.dir, ".tandem", "stacks", "dev", "state.json"), "w") as f:
+            json.dump(st, f)
+        p.write(global_program("      streamEnabled: true\n", team="b"))
+        res = p.json("up", "--yes")
+        self.assertEqual(ops(res)["orders"], "update")
+        t2 = east.describe_table(TableName="orders-global")["Table"]
+        self.assertEqual(t2["LatestStreamArn"], t["LatestStreamArn"])
+        self.assertEqual(east.list_tags_of_resource(ResourceArn=t["TableArn"])["Tags"],
+                         [{"Key": "Team", "Value": "b"}])
+        p.run("destroy", "--yes", check=0)
 
 
 if __name__ == "__main__":

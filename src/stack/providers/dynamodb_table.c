@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "mem.h"
+#include "stack_expr.h"
 #include "stack_provider.h"
 
 #define DDB   "dynamodb"
@@ -128,6 +129,47 @@ static enum err_code update_table(const struct stack_target *t, cJSON *req, stru
     enum err_code rc = stack_prov_json(t, DDB, T("UpdateTable"), req, NULL, NULL, 0, e);
     cJSON_Delete(req);
     return rc;
+}
+
+/* stream_request - UpdateTable of @name's stream: on with @in's view type,
+ * or off (@in NULL, or without streamEnabled: true). */
+static cJSON *stream_request(const char *name, const cJSON *in)
+{
+    cJSON *req = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(req, "TableName", name);
+    add_stream_spec(req, in);
+    return req;
+}
+
+/* sync_stream - the table's stream as @in asks, from the stream it has: a
+ * new view type needs it off, then on again; a stream that is already as
+ * asked (DynamoDB turned one on for the first replica) is left alone. */
+static enum err_code sync_stream(const struct stack_target *t, const char *name, const cJSON *in,
+                                 struct err *e)
+{
+    cJSON *tb = NULL;
+    const cJSON *ss;
+    bool want = cJSON_IsTrue(cJSON_GetObjectItem(in, "streamEnabled")), have;
+    const char *view = stack_prov_str(in, "streamViewType", "NEW_AND_OLD_IMAGES");
+    enum err_code rc = describe(t, name, &tb, e);
+
+    if (rc)
+        return rc;
+    ss = cJSON_GetObjectItem(tb, "StreamSpecification");
+    have = cJSON_IsTrue(cJSON_GetObjectItem(ss, "StreamEnabled"));
+    if (have == want && (!want || !strcmp(stack_prov_str(ss, "StreamViewType", ""), view))) {
+        cJSON_Delete(tb);
+        return ERR_OK;
+    }
+    cJSON_Delete(tb);
+    if (have && want &&
+        ((rc = update_table(t, stream_request(name, NULL), e)) ||
+         (rc = wait_active(t, name, NULL, e))))
+        return rc;
+    if ((rc = update_table(t, stream_request(name, in), e)))
+        return rc;
+    return wait_active(t, name, NULL, e);
 }
 
 static cJSON *replica_update(const char *name, const char *verb, const char *region)
@@ -513,13 +555,10 @@ static enum err_code restored_settings(const struct stack_target *t, const char 
     cJSON *req, *tb = NULL;
     enum err_code rc = ERR_OK;
 
-    if (cJSON_IsTrue(cJSON_GetObjectItem(in, "streamEnabled"))) {
-        req = cJSON_CreateObject();
-        cJSON_AddStringToObject(req, "TableName", name);
-        add_stream_spec(req, in);
-        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, name, NULL, e)))
-            return rc;
-    }
+    if (cJSON_IsTrue(cJSON_GetObjectItem(in, "streamEnabled")) &&
+        ((rc = update_table(t, stream_request(name, in), e)) ||
+         (rc = wait_active(t, name, NULL, e))))
+        return rc;
     if (cJSON_IsTrue(dp) || stack_prov_str(in, "tableClass", NULL)) {
         req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "TableName", name);
@@ -681,23 +720,7 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
                          cJSON_GetObjectItem(new_in, "streamEnabled")) ||
         !stack_prov_same(cJSON_GetObjectItem(old_in, "streamViewType"),
                          cJSON_GetObjectItem(new_in, "streamViewType"))) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddStringToObject(req, "TableName", id);
-        if (cJSON_IsTrue(cJSON_GetObjectItem(old_in, "streamEnabled")) &&
-            cJSON_IsTrue(cJSON_GetObjectItem(new_in, "streamEnabled"))) {
-            /* a new view type needs the stream off, then on again */
-            cJSON *off = cJSON_CreateObject();
-            cJSON_AddStringToObject(off, "TableName", id);
-            cJSON_AddObjectToObject(off, "StreamSpecification");
-            cJSON_AddBoolToObject(cJSON_GetObjectItem(off, "StreamSpecification"), "StreamEnabled",
-                                  0);
-            if ((rc = update_table(t, off, e)) || (rc = wait_active(t, id, NULL, e))) {
-                cJSON_Delete(req);
-                return rc;
-            }
-        }
-        add_stream_spec(req, new_in);
-        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, id, NULL, e)))
+        if ((rc = sync_stream(t, id, new_in, e)))
             return rc;
     }
     if (!stack_prov_same(cJSON_GetObjectItem(old_in, "tags"),
@@ -971,6 +994,36 @@ static const char *const replace_props[] = {"name",
                                             NULL};
 static const char *const outputs[] = {"id", "arn", "streamArn", "streamLabel", NULL};
 
+/* tbl_check - a table with replicas needs streamEnabled: true with the
+ * NEW_AND_OLD_IMAGES view type. A global table replicates through its
+ * stream: DynamoDB turns a NEW_AND_OLD_IMAGES stream on when the first
+ * replica is made and refuses to turn it off or change it while replicas
+ * remain, so a program saying otherwise would ask every later change to
+ * turn it off. Refused before anything is made; the Pulumi and Terraform
+ * table documents that stream_enabled must be true with replicas. */
+static const char *tbl_check(const cJSON *in, const char **prop)
+{
+    const cJSON *reps = cJSON_GetObjectItem(in, "replicas");
+    const cJSON *en = cJSON_GetObjectItem(in, "streamEnabled");
+    const cJSON *vt = cJSON_GetObjectItem(in, "streamViewType");
+
+    if (!cJSON_IsArray(reps) || cJSON_GetArraySize(reps) == 0)
+        return NULL;
+    if (!cJSON_IsTrue(en) && !(cJSON_IsString(en) && !strcmp(en->valuestring, STACK_UNKNOWN))) {
+        *prop = en ? "streamEnabled" : "replicas";
+        return "a table with replicas needs streamEnabled: true (a global table replicates "
+               "through its NEW_AND_OLD_IMAGES stream, which DynamoDB turns on for the first "
+               "replica and does not let be turned off while replicas remain)";
+    }
+    if (cJSON_IsString(vt) && strcmp(vt->valuestring, STACK_UNKNOWN) &&
+        strcmp(vt->valuestring, "NEW_AND_OLD_IMAGES")) {
+        *prop = "streamViewType";
+        return "a table with replicas needs streamViewType NEW_AND_OLD_IMAGES (or none, which "
+               "means it): a global table replicates through that stream";
+    }
+    return NULL;
+}
+
 static cJSON *tbl_predict(const struct stack_target *t, const cJSON *in)
 {
     cJSON *o = cJSON_CreateObject();
@@ -1042,5 +1095,6 @@ const struct stack_provider stack_provider_dynamodb_table = {
     .update = tbl_update,
     .del = tbl_delete,
     .read = tbl_read,
+    .check = tbl_check,
     .predict = tbl_predict,
 };
