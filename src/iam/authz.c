@@ -127,9 +127,10 @@ static enum err_code anonymous(const struct authz_request *q, struct err *e)
     free(ctx.kv);
     if (rd == IAM_ALLOW && direct)
         return ERR_OK;
-    return err_set(e, ERR_DENIED,
-                   "Anonymous users are not authorized to perform: %s on resource: %s", q->action,
-                   q->resource ? q->resource : "*");
+    return err_set(
+        e, ERR_DENIED, "Anonymous users are not authorized to perform: %s on resource: %s%s",
+        q->action, q->resource ? q->resource : "*",
+        rd == IAM_EXPLICIT_DENY ? " with an explicit deny in a resource-based policy" : "");
 }
 
 /* The principal's own condition keys, as principal_keys finds them. */

@@ -143,6 +143,15 @@ static const struct {
                               "Error parsing the X-Amz-Credential parameter."},
     [S3E_NO_LOCK_CONFIG] = {"NoSuchObjectLockConfiguration", 404,
                             "The specified object does not have a ObjectLock configuration"},
+    [S3E_MALFORMED_ACL] = {"MalformedACLError", 400,
+                           "The XML you provided was not well-formed or did not validate "
+                           "against our published schema"},
+    [S3E_UNEXPECTED_CONTENT] = {"UnexpectedContent", 400, "This request does not support content"},
+    [S3E_UNRESOLVABLE_EMAIL] = {"UnresolvableGrantByEmailAddress", 400,
+                                "The e-mail address you provided does not match any account on "
+                                "record."},
+    [S3E_MISSING_SECURITY_HEADER] = {"MissingSecurityHeader", 400,
+                                     "Your request was missing a required header"},
     [S3E_MALFORMED_POST] = {"MalformedPOSTRequest", 400,
                             "The body of your POST request is not well-formed "
                             "multipart/form-data."},
@@ -310,10 +319,17 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
     struct creds_identity root;
     const char *root_pol = NULL;
     size_t n = 0;
+    bool foreign = !q->anonymous && q->who.root && strcmp(q->who.account, q->s3->account) != 0;
+    enum err_code rc;
 
     if (!q->s3->authz) /* no identity service: no bucket can be public */
         return !q->anonymous;
-    if (q->who.root && !q->anonymous) {
+    if (foreign) {
+        /* another account's root owns no bucket here: it is weighed like any
+         * principal of that account, by the bucket policy and the ACLs */
+        root = q->who;
+        root.root = false;
+    } else if (q->who.root && !q->anonymous) {
         /* the account root is refused only by the Deny statements of the
          * bucket policy, and may always manage that policy itself */
         if (!bucket || !*bucket || strstr(action, "BucketPolicy"))
@@ -327,7 +343,7 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
     if (r->remote_addr && *r->remote_addr)
         kv[n++] = (struct authz_kv){"aws:SourceIp", r->remote_addr};
     kv[n++] = (struct authz_kv){"aws:SecureTransport", r->tls ? "true" : "false"};
-    az.who = q->anonymous ? NULL : root_pol ? &root : &q->who;
+    az.who = q->anonymous ? NULL : root_pol || foreign ? &root : &q->who;
     az.action = action;
     az.resource = key                 ? arena_sprintf(r->arena, "arn:aws:s3:::%s/%s", bucket, key)
                   : bucket && *bucket ? arena_sprintf(r->arena, "arn:aws:s3:::%s", bucket)
@@ -345,7 +361,11 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
         kv + n, sizeof(kv) / sizeof(kv[0]) - n);
     az.context = kv;
     az.ncontext = n;
-    return authz_check(q->s3->authz, &az, e) == ERR_OK;
+    rc = authz_check(q->s3->authz, &az, e);
+    /* what no policy allows, an ACL grant may, unless a policy denies it */
+    if (rc != ERR_OK && !strstr(e->msg, "explicit deny") && s3_acl_allows(r, action, bucket, key))
+        rc = ERR_OK;
+    return rc == ERR_OK;
 }
 
 bool s3_may(struct http_req *r, const char *action, const char *bucket, const char *key)
@@ -960,6 +980,8 @@ static void route(struct http_req *r, struct s3_req *q)
                      acl);
         return;
     }
+    if ((put || post) && !s3_acl_headers_valid(r))
+        return;
     if ((put || post) && (wrl = http_req_header(r, "x-amz-website-redirect-location")) &&
         wrl[0] != '/' && strncmp(wrl, "http://", 7) != 0 && strncmp(wrl, "https://", 8) != 0) {
         s3_error_arg(r, S3E_INVALID_ARGUMENT,
@@ -1021,7 +1043,7 @@ static void route(struct http_req *r, struct s3_req *q)
     if (s3_has_query(r, "tagging")) {
         s3_object_tagging(r);
     } else if (s3_has_query(r, "acl")) {
-        s3_object_acl(r);
+        s3_acl(r, true);
     } else if (s3_has_query(r, "retention") || s3_has_query(r, "legal-hold")) {
         s3_object_lock(r);
     } else if (put && s3_has_query(r, "uploadId")) {

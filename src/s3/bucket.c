@@ -151,12 +151,14 @@ void s3_create_bucket(struct http_req *r)
                          "x-amz-object-ownership", own);
             return;
         }
-        if (acl && strcmp(acl, "private") != 0 &&
+        if (((acl && strcmp(acl, "private") != 0) || s3_acl_has_grant_headers(r)) &&
             (!own || strcmp(own, "BucketOwnerEnforced") == 0)) {
             s3_error(r, S3E_BUCKET_ACL_OWNERSHIP, NULL);
             return;
         }
         j = cJSON_CreateObject();
+        s3_rec_acl(r, j); /* the bucket's canned ACL or grants */
+        cJSON_DeleteItemFromObject(j, "own");
         if (own && strcmp(own, "BucketOwnerEnforced") != 0) {
             cJSON *cfg = cJSON_AddObjectToObject(j, "cfg");
             cJSON_AddStringToObject(

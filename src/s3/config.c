@@ -1,7 +1,8 @@
 /* config.c - bucket configurations stored and returned as S3 does (website,
- * logging, lifecycle, ownership controls, public access block) and the ACL
- * subresource under ObjectOwnership (ACLs disabled by BucketOwnerEnforced, the
- * default for new buckets since April 2023).
+ * logging, lifecycle, ownership controls, public access block, policy, CORS,
+ * default encryption), and the canned ACL checks shared with acl.c (ACLs
+ * disabled by BucketOwnerEnforced, the default for new buckets since April
+ * 2023).
  *
  * A configuration is validated, kept as the XML the client sent, and returned
  * as it was stored. Lifecycle rules are carried out by lifecycle.c. */
@@ -100,7 +101,7 @@ bool s3_acl_refused(struct http_req *r, const cJSON *bucket)
 {
     const char *own;
 
-    if (!s3_acl_grants(http_req_header(r, "x-amz-acl")))
+    if (!s3_acl_grants(http_req_header(r, "x-amz-acl")) && !s3_acl_has_grant_headers(r))
         return false;
     own = s3_cfg_stored(bucket, "ownershipControls");
     return own && strstr(own, "BucketOwnerEnforced") != NULL;
@@ -164,37 +165,7 @@ struct cfgw {
     struct s3_w w;
     const struct cfg *c;
     const char *xml; /* NULL: delete */
-    bool acl_put;
-    bool replica; /* PutObjectAcl by replication (x-tandem-replica: acl): not queued again */
 };
-
-/* PutObjectAcl: the version's canned ACL replaced by the request's, and queued
- * for its replicas (bucket @b's rules) */
-static enum err_code object_acl_apply(struct store_txn *t, struct cfgw *cw, const cJSON *b,
-                                      struct err *e)
-{
-    struct http_req *r = cw->w.r;
-    struct s3_req *q = s3_req_of(r);
-    struct slice k;
-    enum err_code rc;
-    cJSON *v = s3_find_version(t, r->arena, q->bucket, q->key, s3_query(r, "versionId"), &k);
-    char *s;
-
-    if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
-        cJSON_Delete(v);
-        cw->w.fail = s3_query(r, "versionId") ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY;
-        return ERR_CONFLICT;
-    }
-    cJSON_DeleteItemFromObject(v, "acl");
-    s3_rec_acl(r, v);
-    s = cJSON_PrintUnformatted(v);
-    rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
-    free(s);
-    if (rc == ERR_OK && !cw->replica)
-        rc = s3_repl_on_meta(t, b, q->bucket, q->key, v, "acl", e);
-    cJSON_Delete(v);
-    return rc;
-}
 
 static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
 {
@@ -207,28 +178,6 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
     if (!b) {
         cw->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
-    }
-    if (cw->acl_put && cw->replica && q->key[0]) {
-        /* the source's ACL as it was accepted there, like a replicated version's */
-        rc = object_acl_apply(t, cw, b, e);
-        cJSON_Delete(b);
-        return rc;
-    }
-    if (cw->acl_put) {
-        rc = s3_acl_refused(cw->w.r, b) || !http_req_header(cw->w.r, "x-amz-acl") ? ERR_CONFLICT
-                                                                                  : ERR_OK;
-        if (rc) {
-            const char *own = s3_cfg_stored(b, "ownershipControls");
-            cw->w.fail = own && strstr(own, "BucketOwnerEnforced") ? S3E_ACL_NOT_SUPPORTED
-                                                                   : S3E_NOT_IMPLEMENTED;
-        } else if (s3_public_acl_blocked(cw->w.r, b)) {
-            rc = ERR_CONFLICT;
-            cw->w.fail = S3E_ACCESS_DENIED;
-        } else if (q->key[0]) {
-            rc = object_acl_apply(t, cw, b, e);
-        }
-        cJSON_Delete(b);
-        return rc;
     }
     if (cw->c->json && cw->xml && s3_pab_on(cw->w.r, b, "BlockPublicPolicy") &&
         s3_policy_public(cw->xml)) {
@@ -273,106 +222,7 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
 static void cfg_ok(struct s3_w *w)
 {
     struct cfgw *cw = (struct cfgw *)w;
-    s3_ok(w->r, cw->xml || cw->acl_put ? 200 : 204, NULL);
-}
-
-/* a grant of @perm to the global group @group (AllUsers, AuthenticatedUsers) */
-static void group_grant(struct buf *b, const char *group, const char *perm)
-{
-    buf_printf(b,
-               "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-               "xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/global/%s</URI>"
-               "</Grantee><Permission>%s</Permission></Grant>",
-               group, perm);
-}
-
-/* the owner's FULL_CONTROL and what canned ACL @canned (NULL: private) adds */
-static void acl_policy(struct http_req *r, const char *canned)
-{
-    struct s3_req *q = s3_req_of(r);
-    struct buf b;
-
-    s3_xml_start(&b, "AccessControlPolicy");
-    buf_puts(&b, "<Owner>");
-    xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
-    xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
-    buf_puts(&b, "</Owner><AccessControlList><Grant><Grantee "
-                 "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-                 "xsi:type=\"CanonicalUser\">");
-    xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
-    xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
-    buf_puts(&b, "</Grantee><Permission>FULL_CONTROL</Permission></Grant>");
-    if (canned && strncmp(canned, "public-read", 11) == 0)
-        group_grant(&b, "AllUsers", "READ");
-    if (canned && strcmp(canned, "public-read-write") == 0)
-        group_grant(&b, "AllUsers", "WRITE");
-    if (canned && strcmp(canned, "authenticated-read") == 0)
-        group_grant(&b, "AuthenticatedUsers", "READ");
-    buf_puts(&b, "</AccessControlList></AccessControlPolicy>");
-    s3_ok(r, 200, &b);
-}
-
-/* the acl subresource of a bucket (@key false) or an object */
-static void acl(struct http_req *r, bool key)
-{
-    struct s3_req *q = s3_req_of(r);
-    struct cfgw *cw;
-    const cJSON *b;
-    int replica = 0;
-
-    if (strcmp(r->method, "GET") == 0) {
-        if (!s3_allow(r, key ? "s3:GetObjectAcl" : "s3:GetBucketAcl", q->bucket,
-                      key ? q->key : NULL))
-            return;
-        if (!(b = s3_bucket_or_404(r)))
-            return;
-        if (key) { /* the object's canned ACL, as it was stored with it */
-            const char *own = s3_cfg_stored(b, "ownershipControls");
-            struct store_txn *t = NULL;
-            cJSON *v = NULL;
-            const char *canned;
-            if (store_read_begin(q->s3->store, &t, NULL) == ERR_OK) {
-                v = s3_find_version(t, r->arena, q->bucket, q->key, s3_query(r, "versionId"), NULL);
-                store_txn_abort(t);
-            }
-            if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
-                cJSON_Delete(v);
-                s3_error(r, s3_query(r, "versionId") ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
-                return;
-            }
-            /* ACLs disabled: reads answer the owner's full control only, as S3 does */
-            canned = s3_jstr(v, "acl") && !(own && strstr(own, "BucketOwnerEnforced"))
-                         ? arena_strdup(r->arena, s3_jstr(v, "acl"))
-                         : NULL;
-            cJSON_Delete(v);
-            acl_policy(r, canned);
-            return;
-        }
-        acl_policy(r, NULL);
-        return;
-    }
-    if (strcmp(r->method, "PUT") != 0) {
-        s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
-        return;
-    }
-    if (!s3_allow(r, key ? "s3:PutObjectAcl" : "s3:PutBucketAcl", q->bucket, key ? q->key : NULL))
-        return;
-    /* only canned ACLs that change nothing are accepted; grants need ACLs enabled,
-     * which this region does not implement */
-    cw = arena_calloc(r->arena, sizeof(*cw));
-    if (key && (replica = s3_repl_claimed(r)) < 0)
-        return;
-    cw->replica = key && replica;
-    cw->acl_put = true;
-    cw->w.r = r;
-    cw->w.apply = cfg_apply;
-    cw->w.ok = cfg_ok;
-    s3_submit(&cw->w);
-}
-
-void s3_object_acl(struct http_req *r)
-{
-    acl(r, true);
+    s3_ok(w->r, cw->xml ? 200 : 204, NULL);
 }
 
 /* ---- default encryption ---- */
@@ -464,7 +314,7 @@ bool s3_bucket_config(struct http_req *r)
     size_t i;
 
     if (s3_has_query(r, "acl")) {
-        acl(r, false);
+        s3_acl(r, false);
         return true;
     }
     if (s3_has_query(r, "policyStatus")) {

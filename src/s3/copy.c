@@ -343,11 +343,7 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
     cJSON_DeleteItemFromObject(v, "tags");
     if (tw->tags)
         cJSON_AddItemToObject(v, "tags", cJSON_Parse(tw->tags));
-    s = cJSON_PrintUnformatted(v);
-    rc = store_put(t, STORE_DB_S3, k, slice_str(s), e);
-    free(s);
-    if (rc == ERR_OK && !tw->replica)
-        rc = s3_repl_on_meta(t, b, q->bucket, q->key, v, "tags", e);
+    rc = s3_meta_put(t, b, tw->w.r, k, v, tw->replica ? NULL : "tags", e);
     cJSON_Delete(v);
     cJSON_Delete(b);
     return rc;

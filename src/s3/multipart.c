@@ -887,6 +887,12 @@ static void complete_work(struct http_req *r, void *arg)
     if (cJSON_GetObjectItem(up, "tags"))
         cJSON_AddItemToObject(rec, "tags", cJSON_Duplicate(cJSON_GetObjectItem(up, "tags"), 1));
     s3_lock_copy(rec, up);
+    for (i = 0; i < 3; i++) { /* the ACL the upload was created with, and its writer */
+        static const char *const acl_keys[] = {"acl", "grants", "own"};
+        const cJSON *x = cJSON_GetObjectItem(up, acl_keys[i]);
+        if (x)
+            cJSON_AddItemToObject(rec, acl_keys[i], cJSON_Duplicate(x, 1));
+    }
     if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
         cJSON_AddStringToObject(rec, "sse", s3_jstr(up, "sse"));
     if (s3_jstr(up, "kms"))

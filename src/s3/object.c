@@ -204,16 +204,6 @@ cJSON *s3_header_tags(struct http_req *r, bool *bad)
     return arr;
 }
 
-void s3_rec_acl(struct http_req *r, cJSON *rec)
-{
-    const char *acl = http_req_header(r, "x-amz-acl");
-
-    /* a canned ACL granting more than the owner (refused before it is stored
-     * when the bucket's ACLs are disabled or BlockPublicAcls is on) */
-    if (s3_acl_grants(acl))
-        cJSON_AddStringToObject(rec, "acl", acl);
-}
-
 /* ---- committing a new version ---- */
 
 static enum err_code del_version_key(struct store_txn *t, struct s3_newver *nv, struct slice k,
@@ -745,15 +735,9 @@ void s3_get_object(struct http_req *r, bool head)
     b = s3_bucket_get(t, r->arena, q->bucket);
     q->bucket_known = true;
     q->bucket_rec = b;
-    if (s3_may(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key)) {
+    /* policies first, then the object's ACL (s3_acl_allows) */
+    if (s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key))
         v = s3_read_version(r, t, b, vid, &latest);
-    } else if (!b) {
-        s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key);
-    } else if ((v = s3_read_version(r, t, b, vid, &latest)) && !s3_acl_public_read(r, b, v)) {
-        /* refused by policy, not granted by the object's ACL */
-        v = NULL;
-        s3_allow(r, vid ? "s3:GetObjectVersion" : "s3:GetObject", q->bucket, q->key);
-    }
     q->bucket_known = false;
     q->bucket_rec = NULL;
     store_txn_abort(t);

@@ -8,9 +8,7 @@
  * aws:PrincipalOrgID, ...) to fixed values. BlockPublicPolicy refuses such a
  * PutBucketPolicy; RestrictPublicBuckets makes anonymous requests ignore such a
  * policy. BlockPublicAcls refuses requests carrying a public canned ACL or
- * grant (AccessDenied). An object's public-read canned ACL grants anonymous
- * reads when the bucket's ACLs are enabled (ObjectOwnership ObjectWriter or
- * BucketOwnerPreferred) and IgnorePublicAcls is off. */
+ * grant (AccessDenied); what public ACL grants allow is acl.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,18 +170,6 @@ bool s3_public_acl_blocked(struct http_req *r, const cJSON *bucket)
         pub = g && (strstr(g, "/global/AllUsers") || strstr(g, "/global/AuthenticatedUsers"));
     }
     return pub && s3_pab_on(r, bucket, "BlockPublicAcls");
-}
-
-bool s3_acl_public_read(struct http_req *r, const cJSON *bucket, const cJSON *v)
-{
-    const char *acl = s3_jstr(v, "acl");
-    const char *own = s3_cfg_stored(bucket, "ownershipControls");
-
-    if (!acl || (strcmp(acl, "public-read") != 0 && strcmp(acl, "public-read-write") != 0))
-        return false;
-    if (own && strstr(own, "BucketOwnerEnforced"))
-        return false;
-    return !s3_pab_on(r, bucket, "IgnorePublicAcls");
 }
 
 /* ---- the request's S3 condition keys ---- */

@@ -460,9 +460,9 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
     size_t n = strlen(h), outlen = 0;
     unsigned char *raw = arena_alloc(r->arena, n + 4);
     cJSON *src = NULL, *rec;
-    static const char *const keep[] = {"etag", "h",     "m",   "tags", "ckn", "ckv",
-                                       "ckt",  "parts", "psz", "pnum", "pck", "acl",
-                                       "wrl",  "olm",   "olr", "olh",  "olb"};
+    static const char *const keep[] = {"etag",  "h",   "m",    "tags",   "ckn", "ckv", "ckt",
+                                       "parts", "psz", "pnum", "pck",    "acl", "wrl", "olm",
+                                       "olr",   "olh", "olb",  "grants", "own"};
     const char *v, *etag;
 
     if (s3_repl_claimed(r) < 0)

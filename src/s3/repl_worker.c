@@ -223,12 +223,12 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     cJSON *rec = NULL, *hdr;
     struct dest *d = dest_of(w, s3_jstr(q, "d"));
     struct awsc_creds c = {.access_key = w->access_key, .secret = w->secret};
-    struct awsc_header hs[4];
+    struct awsc_header hs[8];
     struct awsc_resp resp;
     struct err e = {0};
-    static const char *const keep[] = {"vid", "dm",  "etag", "lm",  "h",    "m",   "tags",
-                                       "ckn", "ckv", "ckt",  "psz", "pnum", "pck", "acl",
-                                       "wrl", "olm", "olr",  "olh", "parts"};
+    static const char *const keep[] = {"vid", "dm",  "etag", "lm",  "h",     "m",      "tags",
+                                       "ckn", "ckv", "ckt",  "psz", "pnum",  "pck",    "acl",
+                                       "wrl", "olm", "olr",  "olh", "parts", "grants", "own"};
     enum copy_rc rc;
     void *map = MAP_FAILED;
     size_t size = 0;
@@ -304,11 +304,16 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         goto send;
     }
     if (acl_only) {
-        /* the canned ACL of the replica: PutObjectAcl (none stored: private) */
-        const char *acl = s3_jstr(rec, "acl");
+        /* the ACL of the replica: PutObjectAcl with its grants or canned ACL
+         * (none stored: private) */
+        const char *acl = s3_jstr(rec, "acl"), *gv, *gn;
         query = arena_sprintf(a, "acl=&versionId=%s", url_encode(a, s3_jstr(rec, "vid"), true));
         hs[nh++] = (struct awsc_header){"x-tandem-replica", "acl"};
-        hs[nh++] = (struct awsc_header){"x-amz-acl", acl ? acl : "private"};
+        for (size_t i = 0; cJSON_GetObjectItem(rec, "grants") && i < 5; i++)
+            if ((gv = s3_acl_grant_header(a, rec, i, &gn)))
+                hs[nh++] = (struct awsc_header){gn, gv};
+        if (!cJSON_GetObjectItem(rec, "grants"))
+            hs[nh++] = (struct awsc_header){"x-amz-acl", acl ? acl : "private"};
         goto send;
     }
     hdr = cJSON_CreateObject();

@@ -106,6 +106,10 @@ enum s3_code {
     S3E_POST_PREDATA,
     S3E_AUTH_QUERY_ERROR,
     S3E_NO_LOCK_CONFIG,
+    S3E_MALFORMED_ACL,
+    S3E_UNEXPECTED_CONTENT,
+    S3E_UNRESOLVABLE_EMAIL,
+    S3E_MISSING_SECURITY_HEADER,
 };
 
 /* Per request state, in the arena (r->body_ud). */
@@ -181,8 +185,9 @@ void s3_xml_start(struct buf *b, const char *root);
  * x-amz-meta-* user metadata, and the SSE fields (PutObject, CopyObject with
  * REPLACE, CreateMultipartUpload; object.c) */
 void s3_rec_headers(struct http_req *r, cJSON *rec);
-/* s3_rec_acl - the request's canned ACL (x-amz-acl) into @rec as "acl", unless
- * it grants no more than the owner's (private, bucket-owner-full-control). */
+/* s3_rec_acl - the request's ACL into @rec (acl.c): "acl" its canned ACL
+ * (x-amz-acl) other than private, or "grants" its x-amz-grant-* headers, and
+ * "own" the writer's account when another than the bucket owner's. */
 void s3_rec_acl(struct http_req *r, cJSON *rec);
 /* s3_kept_fn - what follows s3_body_keep: the body is durable in the body
  * file @rel / @abs (arena) and its MD5 is @hex. Runs on a flush thread (flush.c)
@@ -358,8 +363,9 @@ bool s3_acl_canned(const char *acl);
 /* s3_acl_grants - canned ACL @acl (NULL: none) grants more than the owner's
  * FULL_CONTROL: anything but private and bucket-owner-full-control. */
 bool s3_acl_grants(const char *acl);
-/* the canned ACL of @r (one s3_acl_grants) is refused by a bucket whose
- * ObjectOwnership is BucketOwnerEnforced (S3's default since April 2023) */
+/* the canned ACL of @r (one s3_acl_grants) or its x-amz-grant-* headers are
+ * refused by a bucket whose ObjectOwnership is BucketOwnerEnforced (S3's
+ * default since April 2023) */
 bool s3_acl_refused(struct http_req *r, const cJSON *bucket);
 /* s3_json_free - cJSON_Delete for arena_on_free(). */
 void s3_json_free(void *p);
@@ -427,10 +433,18 @@ bool s3_pab_on(struct http_req *r, const cJSON *bucket, const char *setting);
  * AuthenticatedUsers) and @bucket's BlockPublicAcls is on. */
 bool s3_public_acl_blocked(struct http_req *r, const cJSON *bucket);
 
-/* s3_acl_public_read - whether version @v's ACL grants AllUsers READ and
- * @bucket lets it count: ACLs enabled (ObjectOwnership not BucketOwnerEnforced)
- * and IgnorePublicAcls off. */
-bool s3_acl_public_read(struct http_req *r, const cJSON *bucket, const cJSON *v);
+/* acl.c: access control lists (see there) */
+/* s3_acl_allows - whether the ACL of @bucket (or of object @key's version the
+ * request names) grants the permission that allows @action to the caller;
+ * asked by the authorizer once no policy allowed and none denied explicitly. */
+bool s3_acl_allows(struct http_req *r, const char *action, const char *bucket, const char *key);
+/* s3_acl_has_grant_headers - @r carries an x-amz-grant-* header */
+bool s3_acl_has_grant_headers(struct http_req *r);
+/* s3_acl_headers_valid - @r's x-amz-grant-* headers name grantees as S3
+ * takes them (not with x-amz-acl too); false after answering the error. */
+bool s3_acl_headers_valid(struct http_req *r);
+/* s3_acl - GetBucketAcl/PutBucketAcl (@object false) or GetObjectAcl/PutObjectAcl */
+void s3_acl(struct http_req *r, bool object);
 
 /* website.c */
 /* s3_website - answer @r, a website endpoint request (q->website). */
@@ -482,7 +496,6 @@ void s3_delete_objects(struct http_req *r);
 void s3_list_objects(struct http_req *r, int version);
 void s3_list_versions(struct http_req *r);
 void s3_object_tagging(struct http_req *r);
-void s3_object_acl(struct http_req *r);
 /* commit a new version of bucket/key (writer thread); used by multipart too */
 struct s3_newver {
     struct s3_w w; /* first */

@@ -151,4 +151,15 @@ void s3_repl_kick(struct s3 *s);
 void s3_repl_set_status(cJSON *rec, const char *status);
 const char *s3_repl_overall(const cJSON *rd);
 
+/* s3_meta_put - writer thread: version @v of the request's key stored at @k
+ * after a change of its metadata, and the change queued for its replicas as
+ * s3_repl_on_meta's @op ("tags", "acl"; NULL: not queued, a write made by
+ * replication) by bucket @b's rules */
+enum err_code s3_meta_put(struct store_txn *t, const cJSON *b, struct http_req *r, struct slice k,
+                          const cJSON *v, const char *op, struct err *e);
+/* s3_acl_grant_header - the @i-th x-amz-grant-* header (0..4; its name in
+ * *@name) that sends the explicit grants of version @rec, in @a; NULL when
+ * none of them has that permission, or @i is past the last (acl.c) */
+const char *s3_acl_grant_header(struct arena *a, const cJSON *rec, size_t i, const char **name);
+
 #endif

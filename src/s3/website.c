@@ -25,16 +25,14 @@
 #include "store.h"
 #include "xmlw.h"
 
-/* whether object @key of @b may be read anonymously: 0 yes, 403, 404; its
+/* whether object @key of the bucket may be read anonymously: 0 yes, 403, 404; its
  * website redirect location in *@wrl (arena) when asked and there */
-static int probe(struct http_req *r, struct store_txn *t, const cJSON *b, const char *key,
-                 const char **wrl)
+static int probe(struct http_req *r, struct store_txn *t, const char *key, const char **wrl)
 {
     struct s3_req *q = s3_req_of(r);
     cJSON *v = s3_find_version(t, r->arena, q->bucket, key, NULL, NULL);
     bool exists = v && !cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"));
-    bool allowed =
-        s3_may(r, "s3:GetObject", q->bucket, key) || (exists && s3_acl_public_read(r, b, v));
+    bool allowed = s3_may(r, "s3:GetObject", q->bucket, key); /* policy or ACL */
     int st = !allowed ? 403 : !exists ? 404 : 0;
 
     if (wrl && !st && s3_jstr(v, "wrl"))
@@ -190,21 +188,21 @@ void s3_website(struct http_req *r)
         key = arena_sprintf(r->arena, "%s%s", key, suffix);
     q->bucket_known = true;
     q->bucket_rec = b;
-    st = probe(r, t, b, key, &wrl);
+    st = probe(r, t, key, &wrl);
     if (wrl) { /* the object's x-amz-website-redirect-location */
         redirect(r, 301, NULL, NULL, wrl);
         goto done;
     }
     /* KEY missing but KEY/INDEX there: the folder's address, as S3 redirects */
     if (st == 404 && suffix && key == q->key &&
-        probe(r, t, b, arena_sprintf(r->arena, "%s/%s", key, suffix), NULL) == 0) {
+        probe(r, t, arena_sprintf(r->arena, "%s/%s", key, suffix), NULL) == 0) {
         redirect(r, 302, NULL, NULL,
                  url_encode(r->arena, arena_sprintf(r->arena, "/%s/", key), true));
         goto done;
     }
     if (st && route_rules(r, cfg, q->key, st))
         goto done;
-    if (st && errdoc && probe(r, t, b, errdoc, NULL) == 0) {
+    if (st && errdoc && probe(r, t, errdoc, NULL) == 0) {
         q->web_status = st;
         key = errdoc;
         st = 0;
