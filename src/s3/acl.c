@@ -426,7 +426,6 @@ static enum err_code object_apply(struct store_txn *t, struct aclw *aw, const cJ
     struct slice k;
     enum err_code rc;
     cJSON *v = s3_find_version(t, r->arena, q->bucket, q->key, s3_query(r, "versionId"), &k);
-    char *s;
 
     if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
         cJSON_Delete(v);

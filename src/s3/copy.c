@@ -325,7 +325,6 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
     cJSON *b = s3_bucket_get(t, a, q->bucket), *v;
     struct slice k;
     enum err_code rc;
-    char *s;
 
     if (!b) {
         tw->w.fail = S3E_NO_SUCH_BUCKET;
