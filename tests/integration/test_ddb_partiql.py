@@ -787,6 +787,17 @@ class PartiQL(ServerTestCase):
         rc, err = cli("SELECT COUNT(*) FROM \"%s\"" % t)
         self.assertIn("ValidationException", err)
         self.assertIn("Unexpected path component at 1:8:5", err)
+        # a partition key IN: 10 values' partitions a page; 51 values refused
+        keys = ", ".join("'k%02d'" % i for i in range(51))
+        rc, err = cli("SELECT pk FROM \"%s\" WHERE pk IN [%s]" % (t, keys))
+        self.assertIn("ValidationException", err)
+        self.assertIn("IN operator on the partition key [pk] has 51 values; at most 50", err)
+        for i in range(12):
+            self.ddb.put_item(TableName=t, Item={"pk": {"S": "k%02d" % i}})
+        rc, out = cli("SELECT pk FROM \"%s\" WHERE pk IN [%s]" % (t, keys[:-7]))
+        self.assertEqual(rc, 0, out)
+        self.assertEqual([i["pk"]["S"] for i in out["Items"]], ["k%02d" % i for i in range(10)])
+        self.assertIn("NextToken", out)
 
     def test_js_sdk_v3(self):
         c = self.client("js-sdk-v3")
