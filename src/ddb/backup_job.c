@@ -13,7 +13,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "attr.h"
 #include "clock.h"
@@ -22,6 +21,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mem.h"
+#include "worker.h"
 
 size_t backup_piece_items = 1000;
 static long pause_ms;
@@ -227,10 +227,9 @@ struct backup_job {
 
 struct backup_jobs {
     struct ddb *d;
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct worker *worker; /* the thread; NULL once quiesced */
+    pthread_mutex_t mu;    /* guards what follows, and worker */
+    bool closed;           /* shutting down: no job is queued or made ready */
     struct backup_job *head;
 };
 
@@ -264,7 +263,7 @@ static bool job_add(struct ddb *d, struct backup_job *j)
         return false;
     }
     pthread_mutex_lock(&J->mu);
-    if (J->stop) { /* shutting down: the next start clears what is left */
+    if (J->closed) { /* shutting down: the next start clears what is left */
         pthread_mutex_unlock(&J->mu);
         job_free(j);
         return false;
@@ -272,7 +271,7 @@ static bool job_add(struct ddb *d, struct backup_job *j)
     for (p = &J->head; *p; p = &(*p)->next)
         ;
     *p = j;
-    pthread_cond_signal(&J->cv);
+    worker_kick(J->worker);
     pthread_mutex_unlock(&J->mu);
     return true;
 }
@@ -710,9 +709,9 @@ void backup_job_ready(struct ddb *d, struct backup_job *j)
     if (!J || !j)
         return;
     pthread_mutex_lock(&J->mu);
-    if (!J->stop) /* else the thread has freed it */
+    if (!J->closed) /* else the thread has freed it */
         j->ready = true;
-    pthread_cond_signal(&J->cv);
+    worker_kick(J->worker);
     pthread_mutex_unlock(&J->mu);
 }
 
@@ -794,17 +793,54 @@ static struct backup_job **pick(struct backup_jobs *J)
     return first;
 }
 
-static void *runner(void *arg)
+/* pause_piece - pause_ms between two pieces, ended early by a stop or by a job
+ * that has not begun: it does not wait (J->mu not held). */
+static void pause_piece(struct backup_jobs *J, struct worker *w)
+{
+    int64_t end = clock_mono_us() / 1000 + pause_ms, left;
+
+    while ((left = end - clock_mono_us() / 1000) > 0 && worker_wait(w, left)) {
+        struct backup_job **p;
+        bool fresh;
+
+        pthread_mutex_lock(&J->mu);
+        p = pick(J);
+        fresh = p && (*p)->phase == PH_START;
+        pthread_mutex_unlock(&J->mu);
+        if (fresh)
+            break;
+    }
+}
+
+/* abandon - free the queued jobs, once closed: the next start clears what
+ * they left (J->mu held). */
+static void abandon(struct backup_jobs *J)
+{
+    while (J->head) {
+        struct backup_job *j = J->head;
+
+        J->head = j->next;
+        if (j->c) /* a CreateBackup not begun: nothing was written */
+            ddb_reply_err(j->c, ERR_IO, "the region is shutting down; ask again");
+        job_free(j);
+    }
+}
+
+/* runner - step the queued jobs in turn until closed. Waits drop J->mu: job_add
+ * and backup_job_ready kick under it, so no queued job is missed. */
+static void runner(struct worker *w, void *arg)
 {
     struct backup_jobs *J = arg;
 
     pthread_mutex_lock(&J->mu);
-    while (!J->stop) {
+    while (!J->closed) {
         struct backup_job **p = pick(J), *j, **tail;
         bool done;
 
         if (!p) {
-            pthread_cond_wait(&J->cv, &J->mu);
+            pthread_mutex_unlock(&J->mu);
+            worker_wait(w, -1);
+            pthread_mutex_lock(&J->mu);
             continue;
         }
         j = *p;
@@ -822,31 +858,14 @@ static void *runner(void *arg)
         for (tail = &J->head; *tail; tail = &(*tail)->next)
             ;
         *tail = j;
-        if (pause_ms > 0 && !J->stop) {
-            struct timespec until;
-
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += pause_ms / 1000;
-            until.tv_nsec += (pause_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            while (!J->stop && pthread_cond_timedwait(&J->cv, &J->mu, &until) == 0)
-                if (pick(J) && (*pick(J))->phase == PH_START) /* a new job does not wait */
-                    break;
+        if (pause_ms > 0 && !J->closed) {
+            pthread_mutex_unlock(&J->mu);
+            pause_piece(J, w);
+            pthread_mutex_lock(&J->mu);
         }
     }
-    while (J->head) { /* abandoned: cleared at the next start */
-        struct backup_job *j = J->head;
-
-        J->head = j->next;
-        if (j->c) /* a CreateBackup not begun: nothing was written */
-            ddb_reply_err(j->c, ERR_IO, "the region is shutting down; ask again");
-        job_free(j);
-    }
+    abandon(J);
     pthread_mutex_unlock(&J->mu);
-    return NULL;
 }
 
 /* ---- start: what a cut-off run left ---- */
@@ -951,7 +970,6 @@ static enum err_code clear_leftovers(struct ddb *d, struct err *e)
 enum err_code backup_jobs_start(struct ddb *d, struct err *e)
 {
     struct backup_jobs *J = xcalloc(1, sizeof(*J));
-    pthread_condattr_t ca;
     const char *s = getenv("TANDEM_DDB_BACKUP_PIECE_ITEMS");
     enum err_code rc;
 
@@ -962,18 +980,20 @@ enum err_code backup_jobs_start(struct ddb *d, struct err *e)
         pause_ms = atol(s);
     J->d = d;
     pthread_mutex_init(&J->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&J->cv, &ca);
-    pthread_condattr_destroy(&ca);
     d->jobs = J; /* the leftovers' clearing jobs queue up before the thread runs */
     rc = clear_leftovers(d, e);
-    if (!rc && pthread_create(&J->th, NULL, runner, J) != 0)
-        rc = err_set(e, ERR_INTERNAL, "backup: cannot start the background thread");
+    if (!rc) {
+        struct worker *w = worker_start(runner, J);
+
+        pthread_mutex_lock(&J->mu);
+        J->worker = w;
+        pthread_mutex_unlock(&J->mu);
+        if (!w)
+            rc = err_set(e, ERR_INTERNAL, "backup: cannot start the background thread");
+    }
     if (rc) {
-        J->stop = true;
-        runner(J); /* frees the queued jobs */
-        pthread_cond_destroy(&J->cv);
+        J->closed = true;
+        abandon(J); /* no thread: nothing else holds J */
         pthread_mutex_destroy(&J->mu);
         free(J);
         d->jobs = NULL;
@@ -984,17 +1004,16 @@ enum err_code backup_jobs_start(struct ddb *d, struct err *e)
 void backup_jobs_quiesce(struct ddb *d)
 {
     struct backup_jobs *J = d ? d->jobs : NULL;
-    bool join;
+    struct worker *w;
 
     if (!J)
         return;
     pthread_mutex_lock(&J->mu);
-    join = !J->stop;
-    J->stop = true;
-    pthread_cond_signal(&J->cv);
+    J->closed = true;
+    w = J->worker;
+    J->worker = NULL;
     pthread_mutex_unlock(&J->mu);
-    if (join)
-        pthread_join(J->th, NULL);
+    worker_stop(w); /* NULL the second time */
 }
 
 void backup_jobs_stop(struct ddb *d)
@@ -1004,7 +1023,6 @@ void backup_jobs_stop(struct ddb *d)
     if (!J)
         return;
     backup_jobs_quiesce(d);
-    pthread_cond_destroy(&J->cv);
     pthread_mutex_destroy(&J->mu);
     free(J);
     d->jobs = NULL;
