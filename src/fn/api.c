@@ -970,9 +970,11 @@ out:
 static bool takes_qualifier(int n, char *const *seg, const char *m, bool v2021)
 {
     if (v2021)
-        return false;
+        return n == 2 && strcmp(seg[1], "url") == 0;
     if (n == 1)
         return true; /* GetFunction, DeleteFunction */
+    if (n >= 2 && strcmp(seg[1], "policy") == 0)
+        return true; /* AddPermission, GetPolicy, RemovePermission */
     return n == 2 && ((strcmp(seg[1], "configuration") == 0 && strcmp(m, "GET") == 0) ||
                       strcmp(seg[1], "invocations") == 0);
 }
@@ -1052,9 +1054,9 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
                            : strcmp(m, "POST") == 0 ? "lambda:CreateFunctionUrlConfig"
                            : strcmp(m, "PUT") == 0  ? "lambda:UpdateFunctionUrlConfig"
                                                     : "lambda:DeleteFunctionUrlConfig",
-                           seg[0]))
+                           target))
                 return;
-            fnapi_url_config(f, r, seg[0]);
+            fnapi_url_config(f, r, seg[0], qual);
             return;
         }
         if (n == 2 && strcmp(seg[1], "urls") == 0 && strcmp(m, "GET") == 0) {
@@ -1143,19 +1145,19 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     }
     if (n == 2 && strcmp(seg[1], "policy") == 0) {
         if (strcmp(m, "POST") == 0) {
-            if (authorize(f, r, who, "lambda:AddPermission", seg[0]))
-                fnapi_add_permission(f, r, seg[0]);
+            if (authorize(f, r, who, "lambda:AddPermission", target))
+                fnapi_add_permission(f, r, seg[0], qual);
             return;
         }
         if (strcmp(m, "GET") == 0) {
-            if (authorize(f, r, who, "lambda:GetPolicy", seg[0]))
-                fnapi_get_policy(f, r, seg[0]);
+            if (authorize(f, r, who, "lambda:GetPolicy", target))
+                fnapi_get_policy(f, r, seg[0], qual);
             return;
         }
     }
     if (n == 3 && strcmp(seg[1], "policy") == 0 && strcmp(m, "DELETE") == 0) {
-        if (authorize(f, r, who, "lambda:RemovePermission", seg[0]))
-            fnapi_remove_permission(f, r, seg[0], seg[2]);
+        if (authorize(f, r, who, "lambda:RemovePermission", target))
+            fnapi_remove_permission(f, r, seg[0], qual, seg[2]);
         return;
     }
     fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");

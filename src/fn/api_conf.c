@@ -20,18 +20,18 @@ static bool change_add_permission(struct op *o, cJSON **doc)
 {
     const cJSON *b = o->body;
     const char *sid, *action, *principal, *fua;
-    cJSON *pol, *sts, *st, *it;
+    cJSON *pol, *sts, *st, *it, *h;
     char *text;
 
-    if (!fnapi_op_exists(o, *doc))
+    if (!(h = fnapi_op_holder(o, *doc)))
         return false;
     sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "StatementId"));
     action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Action"));
     principal = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Principal"));
     fua = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "FunctionUrlAuthType"));
-    pol = cJSON_GetObjectItemCaseSensitive(*doc, "_Policy");
+    pol = cJSON_GetObjectItemCaseSensitive(h, "_Policy");
     if (!pol) {
-        pol = cJSON_AddObjectToObject(*doc, "_Policy");
+        pol = cJSON_AddObjectToObject(h, "_Policy");
         cJSON_AddStringToObject(pol, "Version", "2012-10-17");
         cJSON_AddStringToObject(pol, "Id", "default");
         cJSON_AddArrayToObject(pol, "Statement");
@@ -57,8 +57,7 @@ static bool change_add_permission(struct op *o, cJSON **doc)
     else
         cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "AWS", principal);
     cJSON_AddStringToObject(st, "Action", action);
-    cJSON_AddStringToObject(st, "Resource",
-                            cJSON_GetStringValue(cJSON_GetObjectItem(*doc, "FunctionArn")));
+    cJSON_AddStringToObject(st, "Resource", fnapi_holder_arn(h));
     if (fua)
         cJSON_AddStringToObject(
             cJSON_AddObjectToObject(cJSON_AddObjectToObject(st, "Condition"), "StringEquals"),
@@ -68,12 +67,13 @@ static bool change_add_permission(struct op *o, cJSON **doc)
     o->answer = cJSON_CreateObject();
     cJSON_AddStringToObject(o->answer, "Statement", text);
     free(text);
-    fnapi_rev(*doc);
+    if (h == *doc)
+        fnapi_rev(*doc);
     o->status = 201;
     return true;
 }
 
-void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name)
+void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name, const char *qual)
 {
     cJSON *b = fnapi_parse_body(r);
     struct op *o;
@@ -82,6 +82,7 @@ void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name)
         return;
     o = fnapi_op_new(f, r, name, change_add_permission);
     o->body = b;
+    o->qual = qual;
     if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "StatementId")) ||
         !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Action")) ||
         !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Principal"))) {
@@ -94,18 +95,19 @@ void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name)
 
 static bool change_remove_permission(struct op *o, cJSON **doc)
 {
-    cJSON *sts, *it;
+    cJSON *sts, *it, *h;
     int i = 0;
 
-    if (!fnapi_op_exists(o, *doc))
+    if (!(h = fnapi_op_holder(o, *doc)))
         return false;
-    sts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(*doc, "_Policy"),
+    sts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h, "_Policy"),
                                            "Statement");
     cJSON_ArrayForEach(it, sts)
     {
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "Sid")) ?: "", o->arg) == 0) {
             cJSON_DeleteItemFromArray(sts, i);
-            fnapi_rev(*doc);
+            if (h == *doc)
+                fnapi_rev(*doc);
             o->status = 204;
             return true;
         }
@@ -115,22 +117,42 @@ static bool change_remove_permission(struct op *o, cJSON **doc)
     return false;
 }
 
-void fnapi_remove_permission(struct fn *f, struct http_req *r, const char *name, const char *sid)
+void fnapi_remove_permission(struct fn *f, struct http_req *r, const char *name, const char *qual,
+                             const char *sid)
 {
     struct op *o = fnapi_op_new(f, r, name, change_remove_permission);
 
     o->arg = sid;
+    o->qual = qual;
     fnapi_op_submit(o);
 }
 
-void fnapi_get_policy(struct fn *f, struct http_req *r, const char *name)
+/* holder_or_404 - a copy of NAME's document and, in @h, @qual's holder in
+ * it; NULL after answering ResourceNotFoundException. */
+static cJSON *holder_or_404(struct fn *f, struct http_req *r, const char *name, const char *qual,
+                            cJSON **h)
 {
-    cJSON *d = fnapi_get_or_404(f, r, name), *pol, *o;
+    cJSON *d = fnapi_get_or_404(f, r, name);
+
+    if (!d)
+        return NULL;
+    if ((*h = fnapi_holder(d, qual)))
+        return d;
+    cJSON_Delete(d);
+    fnapi_answer_error(
+        r, E_NOT_FOUND,
+        arena_sprintf(r->arena, "Function not found: %s", fnapi_arn(f, r->arena, name, qual)));
+    return NULL;
+}
+
+void fnapi_get_policy(struct fn *f, struct http_req *r, const char *name, const char *qual)
+{
+    cJSON *h, *d = holder_or_404(f, r, name, qual, &h), *pol, *o;
     char *t;
 
     if (!d)
         return;
-    pol = cJSON_GetObjectItemCaseSensitive(d, "_Policy");
+    pol = cJSON_GetObjectItemCaseSensitive(h, "_Policy");
     if (!pol || !cJSON_GetArraySize(cJSON_GetObjectItem(pol, "Statement"))) {
         cJSON_Delete(d);
         fnapi_answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
@@ -140,7 +162,7 @@ void fnapi_get_policy(struct fn *f, struct http_req *r, const char *name)
     o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "Policy", t);
     cJSON_AddStringToObject(o, "RevisionId",
-                            cJSON_GetStringValue(cJSON_GetObjectItem(d, "RevisionId")));
+                            cJSON_GetStringValue(cJSON_GetObjectItem(h, "RevisionId")));
     free(t);
     cJSON_Delete(d);
     fnapi_answer_json(r, 200, o);
@@ -187,8 +209,7 @@ static cJSON *url_shape(struct fn *f, const cJSON *d, bool with_modified)
             continue;
         cJSON_AddItemToObject(o, it->string, cJSON_Duplicate(it, 1));
     }
-    cJSON_AddStringToObject(o, "FunctionArn",
-                            cJSON_GetStringValue(cJSON_GetObjectItem(d, "FunctionArn")));
+    cJSON_AddStringToObject(o, "FunctionArn", fnapi_holder_arn(d));
     return o;
 }
 
@@ -223,9 +244,11 @@ static bool url_missing(struct op *o, const cJSON *u)
 
 static bool change_url_delete(struct op *o, cJSON **doc)
 {
-    if (!fnapi_op_exists(o, *doc) || url_missing(o, cJSON_GetObjectItemCaseSensitive(*doc, "_Url")))
+    cJSON *h = fnapi_op_holder(o, *doc);
+
+    if (!h || url_missing(o, cJSON_GetObjectItemCaseSensitive(h, "_Url")))
         return false;
-    cJSON_DeleteItemFromObjectCaseSensitive(*doc, "_Url");
+    cJSON_DeleteItemFromObjectCaseSensitive(h, "_Url");
     o->status = 204;
     return true;
 }
@@ -234,17 +257,17 @@ static bool change_url_create(struct op *o, cJSON **doc)
 {
     char id[33], t[40];
     unsigned char rb[32];
-    cJSON *u;
+    cJSON *u, *h;
     size_t i;
 
-    if (!fnapi_op_exists(o, *doc))
+    if (!(h = fnapi_op_holder(o, *doc)))
         return false;
-    if (cJSON_GetObjectItemCaseSensitive(*doc, "_Url")) {
+    if (cJSON_GetObjectItemCaseSensitive(h, "_Url")) {
         fnapi_op_fail(
             o, E_CONFLICT,
             "Failed to create function url config for [functionArn = %s]. Error message:  "
             "FunctionUrlConfig exists for this Lambda function",
-            cJSON_GetStringValue(cJSON_GetObjectItem(*doc, "FunctionArn")));
+            fnapi_holder_arn(h));
         return false;
     }
     u = cJSON_CreateObject();
@@ -262,47 +285,59 @@ static bool change_url_create(struct op *o, cJSON **doc)
     cJSON_AddStringToObject(u, "CreationTime", t);
     cJSON_AddStringToObject(u, "LastModifiedTime", t);
     cJSON_AddStringToObject(u, "InvokeMode", "BUFFERED");
-    cJSON_AddItemToObject(*doc, "_Url", u);
+    cJSON_AddItemToObject(h, "_Url", u);
     o->status = 201;
-    o->answer = url_shape(o->f, *doc, false);
+    o->answer = url_shape(o->f, h, false);
     return true;
 }
 
 static bool change_url_update(struct op *o, cJSON **doc)
 {
-    cJSON *u;
+    cJSON *u, *h;
     char t[40];
 
-    if (!fnapi_op_exists(o, *doc))
+    if (!(h = fnapi_op_holder(o, *doc)))
         return false;
-    u = cJSON_GetObjectItemCaseSensitive(*doc, "_Url");
+    u = cJSON_GetObjectItemCaseSensitive(h, "_Url");
     if (url_missing(o, u) || !url_fields(o, o->body, u, false))
         return false;
     fnapi_now_iso(t, sizeof(t));
     fnapi_set_str(u, "LastModifiedTime", t);
     o->status = 200;
-    o->answer = url_shape(o->f, *doc, true);
+    o->answer = url_shape(o->f, h, true);
     return true;
 }
 
-void fnapi_url_config(struct fn *f, struct http_req *r, const char *name)
+void fnapi_url_config(struct fn *f, struct http_req *r, const char *name, const char *qual)
 {
     struct op *o;
     cJSON *b = NULL;
 
+    if (qual && fn_qualifier_kind(qual) != FN_QUAL_ALIAS) {
+        fnapi_answer_error(
+            r, E_INVALID_PARAM,
+            arena_sprintf(r->arena,
+                          "1 validation error detected: Value '%s' at 'qualifier' failed to "
+                          "satisfy constraint: Member must satisfy regular expression pattern: "
+                          "((?!^\\d+$)^[0-9a-zA-Z-_]+$)",
+                          qual));
+        return;
+    }
     if (strcmp(r->method, "GET") == 0) {
-        cJSON *d = fnapi_get_or_404(f, r, name);
+        cJSON *h, *d = holder_or_404(f, r, name, qual, &h);
         if (!d)
             return;
-        if (!cJSON_GetObjectItemCaseSensitive(d, "_Url"))
+        if (!cJSON_GetObjectItemCaseSensitive(h, "_Url"))
             fnapi_answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
         else
-            fnapi_answer_json(r, 200, url_shape(f, d, true));
+            fnapi_answer_json(r, 200, url_shape(f, h, true));
         cJSON_Delete(d);
         return;
     }
     if (strcmp(r->method, "DELETE") == 0) {
-        fnapi_op_submit(fnapi_op_new(f, r, name, change_url_delete));
+        o = fnapi_op_new(f, r, name, change_url_delete);
+        o->qual = qual;
+        fnapi_op_submit(o);
         return;
     }
     if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PUT") != 0) {
@@ -315,12 +350,13 @@ void fnapi_url_config(struct fn *f, struct http_req *r, const char *name)
     o = fnapi_op_new(f, r, name,
                      strcmp(r->method, "POST") == 0 ? change_url_create : change_url_update);
     o->body = b;
+    o->qual = qual;
     fnapi_op_submit(o);
 }
 
 void fnapi_list_urls(struct fn *f, struct http_req *r, const char *name)
 {
-    cJSON *d = fnapi_get_or_404(f, r, name), *o, *arr;
+    cJSON *d = fnapi_get_or_404(f, r, name), *o, *arr, *a;
 
     if (!d)
         return;
@@ -328,6 +364,11 @@ void fnapi_list_urls(struct fn *f, struct http_req *r, const char *name)
     arr = cJSON_AddArrayToObject(o, "FunctionUrlConfigs");
     if (cJSON_GetObjectItemCaseSensitive(d, "_Url"))
         cJSON_AddItemToArray(arr, url_shape(f, d, true));
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(d, "_Aliases"))
+    {
+        if (cJSON_GetObjectItemCaseSensitive(a, "_Url"))
+            cJSON_AddItemToArray(arr, url_shape(f, a, true));
+    }
     cJSON_Delete(d);
     fnapi_answer_json(r, 200, o);
 }

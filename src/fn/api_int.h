@@ -90,8 +90,9 @@ struct op {
     char name[72];
     cJSON *body; /* the request body (owned), or NULL */
     fnapi_op_fn *change;
-    const char *arg; /* e.g. a statement id (the request's arena) */
-    cJSON *newdoc;   /* CreateFunction's document (owned) */
+    const char *arg;  /* e.g. a statement id (the request's arena) */
+    const char *qual; /* the request's qualifier, or NULL (the request's arena) */
+    cJSON *newdoc;    /* CreateFunction's document (owned) */
     /* a new package (CreateFunction, UpdateFunctionCode) */
     char sha[48];
     char *dir;
@@ -145,14 +146,17 @@ void fnapi_invoke_done(void *ud, const struct fn_result *res);
  * has checked the caller's permission for the action. @name is the function's
  * name; strings are borrowed for the call (the request's arena). */
 
-/* AddPermission: POST .../policy */
-void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name);
+/* AddPermission: POST .../policy; @qual: the version or alias whose policy
+ * it is (NULL: the function's) */
+void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name, const char *qual);
 /* RemovePermission: DELETE .../policy/@sid (@sid from the request's arena) */
-void fnapi_remove_permission(struct fn *f, struct http_req *r, const char *name, const char *sid);
+void fnapi_remove_permission(struct fn *f, struct http_req *r, const char *name, const char *qual,
+                             const char *sid);
 /* GetPolicy: GET .../policy */
-void fnapi_get_policy(struct fn *f, struct http_req *r, const char *name);
-/* Get/Create/Update/DeleteFunctionUrlConfig by @r's method: /2021-10-31/functions/NAME/url */
-void fnapi_url_config(struct fn *f, struct http_req *r, const char *name);
+void fnapi_get_policy(struct fn *f, struct http_req *r, const char *name, const char *qual);
+/* Get/Create/Update/DeleteFunctionUrlConfig by @r's method:
+ * /2021-10-31/functions/NAME/url; @qual: an alias (NULL: the function) */
+void fnapi_url_config(struct fn *f, struct http_req *r, const char *name, const char *qual);
 /* ListFunctionUrlConfigs: GET /2021-10-31/functions/NAME/urls */
 void fnapi_list_urls(struct fn *f, struct http_req *r, const char *name);
 /* ListTags, TagResource, UntagResource by @r's method; @arn is the decoded resource ARN */
@@ -184,6 +188,21 @@ cJSON *fnapi_resolve(struct fn *f, struct http_req *r, const char *name, const c
  * find the latest version when nothing changed since; returns that version's
  * document (borrowed from @doc). @description: NULL = $LATEST's. */
 const cJSON *fnapi_publish(struct fn *f, cJSON *doc, const char *description);
+/* fnapi_holder - what @qual's function URL and resource policy belong to in
+ * the function's document @doc: @doc itself (NULL or $LATEST), a version or
+ * an alias in it (borrowed), or NULL when there is none. */
+cJSON *fnapi_holder(cJSON *doc, const char *qual);
+/* fnapi_holder_arn - the ARN of a holder: FunctionArn (qualified for a
+ * version) or an alias's AliasArn (borrowed). */
+const char *fnapi_holder_arn(const cJSON *h);
+/* fnapi_op_holder - @o->qual's holder in @doc, or NULL with
+ * ResourceNotFoundException recorded (no function, version or alias). */
+cJSON *fnapi_op_holder(struct op *o, cJSON *doc);
+/* fnapi_pick - the configuration an invocation of @qual (NULL, $LATEST, a
+ * version or an alias, drawn by its weights) runs, from the function's
+ * document @doc (taken): owned, without the versions and aliases; NULL when
+ * @qual names nothing. */
+cJSON *fnapi_pick(cJSON *doc, const char *qual, bool route);
 /* PublishVersion (POST) and ListVersionsByFunction (GET) on .../versions */
 void fnapi_versions(struct fn *f, struct http_req *r, const char *name);
 /* DeleteFunction with a version qualifier */

@@ -77,14 +77,18 @@ static double uniform(void)
     return (double)x / 4294967296.0;
 }
 
-cJSON *fnapi_resolve(struct fn *f, struct http_req *r, const char *name, const char *qual,
-                     bool route)
+/* fail_not_found - record Lambda's 404 for the version or alias @q of @o's function. */
+static void fail_not_found(struct op *o, const char *q)
 {
-    cJSON *d = fnapi_get_or_404(f, r, name), *out = NULL;
-    const char *ver = qual;
+    fnapi_op_fail(o, E_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s:%s",
+                  o->f->region, o->f->account, o->name, q);
+}
 
-    if (!d)
-        return NULL;
+cJSON *fnapi_pick(cJSON *d, const char *qual, bool route)
+{
+    const char *ver = qual;
+    cJSON *out = NULL;
+
     if (qual && fn_qualifier_kind(qual) == FN_QUAL_ALIAS) {
         const cJSON *a = alias_of(d, qual);
         ver = a ? (route ? fn_alias_pick(a, uniform()) : fnapi_str(a, "FunctionVersion")) : NULL;
@@ -97,6 +101,17 @@ cJSON *fnapi_resolve(struct fn *f, struct http_req *r, const char *name, const c
         out = cJSON_Duplicate(version_of(d, ver), 1);
     }
     cJSON_Delete(d);
+    return out;
+}
+
+cJSON *fnapi_resolve(struct fn *f, struct http_req *r, const char *name, const char *qual,
+                     bool route)
+{
+    cJSON *d = fnapi_get_or_404(f, r, name), *out;
+
+    if (!d)
+        return NULL;
+    out = fnapi_pick(d, qual, route);
     if (!out) {
         fnapi_answer_error(
             r, E_NOT_FOUND,
@@ -106,6 +121,37 @@ cJSON *fnapi_resolve(struct fn *f, struct http_req *r, const char *name, const c
     if (qual)
         fnapi_set_str(out, "FunctionArn", fnapi_arn(f, r->arena, name, qual));
     return out;
+}
+
+cJSON *fnapi_holder(cJSON *doc, const char *qual)
+{
+    if (!doc)
+        return NULL;
+    switch (fn_qualifier_kind(qual)) {
+    case FN_QUAL_VERSION:
+        return (cJSON *)version_of(doc, qual);
+    case FN_QUAL_ALIAS:
+        return alias_of(doc, qual);
+    default:
+        return doc; /* none, or $LATEST */
+    }
+}
+
+const char *fnapi_holder_arn(const cJSON *h)
+{
+    return fnapi_str(h, "AliasArn") ? fnapi_str(h, "AliasArn") : fnapi_str(h, "FunctionArn");
+}
+
+cJSON *fnapi_op_holder(struct op *o, cJSON *doc)
+{
+    cJSON *h;
+
+    if (!fnapi_op_exists(o, doc))
+        return NULL;
+    if ((h = fnapi_holder(doc, o->qual)))
+        return h;
+    fail_not_found(o, o->qual);
+    return NULL;
 }
 
 /* ---- versions ---- */
@@ -309,8 +355,7 @@ static bool change_delete_version(struct op *o, cJSON **doc)
     if (!fnapi_op_exists(o, *doc))
         return false;
     if (!version_of(*doc, o->arg)) {
-        fnapi_op_fail(o, E_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s:%s",
-                      o->f->region, o->f->account, o->name, o->arg);
+        fail_not_found(o, o->arg);
         return false;
     }
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(*doc, "_Aliases"))
@@ -382,13 +427,11 @@ static bool alias_target_ok(struct op *o, const cJSON *doc, const char *v, const
         return false;
     }
     if (strcmp(v, "$LATEST") != 0 && !version_of(doc, v)) {
-        fnapi_op_fail(o, E_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s:%s",
-                      o->f->region, o->f->account, o->name, v);
+        fail_not_found(o, v);
         return false;
     }
     if (cJSON_IsObject(w) && w->child && !version_of(doc, w->child->string)) {
-        fnapi_op_fail(o, E_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s:%s",
-                      o->f->region, o->f->account, o->name, w->child->string);
+        fail_not_found(o, w->child->string);
         return false;
     }
     return true;

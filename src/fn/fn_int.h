@@ -41,8 +41,10 @@ struct fn {
 enum err_code fn_reg_load(struct fn *f, struct err *e);
 /* fn_reg_get - a copy of NAME's document (owned, cJSON_Delete()), or NULL. */
 cJSON *fn_reg_get(struct fn *f, const char *name);
-/* fn_reg_by_url - a copy of the document whose URL id is @id, or NULL. */
-cJSON *fn_reg_by_url(struct fn *f, const char *id);
+/* fn_reg_by_url - a copy of the document whose URL id is @id, or NULL; the
+ * URL is the function's own (@alias gets "") or an alias's (@alias gets its
+ * name, at most @cap bytes). */
+cJSON *fn_reg_by_url(struct fn *f, const char *id, char *alias, size_t cap);
 /* fn_reg_names - sorted names (owned cJSON array). */
 cJSON *fn_reg_names(struct fn *f);
 

@@ -1,6 +1,7 @@
 /* registry.c - function documents: in memory for the request threads, in the
  * store (META "fn/NAME" -> JSON) for restarts. Writes go through the store's
  * group commit; the in-memory copy changes only once the write is durable. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,19 +52,36 @@ cJSON *fn_reg_get(struct fn *f, const char *name)
     return copy;
 }
 
-cJSON *fn_reg_by_url(struct fn *f, const char *id)
+static bool has_url(const cJSON *holder, const char *id)
 {
-    cJSON *d, *copy = NULL;
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(holder, "_Url");
+    const char *uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "UrlId"));
 
+    return uid && strcmp(uid, id) == 0;
+}
+
+cJSON *fn_reg_by_url(struct fn *f, const char *id, char *alias, size_t cap)
+{
+    cJSON *d, *a, *copy = NULL;
+
+    alias[0] = '\0';
     pthread_mutex_lock(&f->mu);
     cJSON_ArrayForEach(d, f->docs)
     {
-        const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "_Url");
-        const char *uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "UrlId"));
-        if (uid && strcmp(uid, id) == 0) {
+        if (has_url(d, id)) {
             copy = cJSON_Duplicate(d, 1);
             break;
         }
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(d, "_Aliases"))
+        {
+            if (has_url(a, id)) {
+                snprintf(alias, cap, "%s", a->string);
+                copy = cJSON_Duplicate(d, 1);
+                break;
+            }
+        }
+        if (copy)
+            break;
     }
     pthread_mutex_unlock(&f->mu);
     return copy;

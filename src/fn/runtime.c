@@ -685,6 +685,8 @@ void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t le
     inv->payload = xmemdup(payload ? payload : "", len ? len : 1);
     inv->len = len;
     inv->timeout_s = fnrt_doc_int(doc, "Timeout", 3);
+    snprintf(inv->arn, sizeof(inv->arn), "%s",
+             fnrt_doc_str(doc, "FunctionArn") ? fnrt_doc_str(doc, "FunctionArn") : "");
     inv->done = done;
     inv->ud = ud;
     inv->start_us = clock_mono_us();

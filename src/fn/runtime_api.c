@@ -182,7 +182,7 @@ void fnrt_finish_error(struct inst *in, struct inv *inv, const char *type, const
 /* fnrt_give - hand @inv to @in's parked /next (mutex held). */
 void fnrt_give(struct inst *in, struct inv *inv, struct http_req *r)
 {
-    const char *arn = fnrt_doc_str(in->pool->doc, "FunctionArn");
+    const char *arn = inv->arn;
     char deadline[32], trace[128], h1[9], h2[25];
 
     in->cur = inv;
@@ -202,7 +202,7 @@ void fnrt_give(struct inst *in, struct inv *inv, struct http_req *r)
     http_resp_header(r, "Content-Type", "application/json");
     http_resp_header(r, "Lambda-Runtime-Aws-Request-Id", inv->id);
     http_resp_header(r, "Lambda-Runtime-Deadline-Ms", deadline);
-    http_resp_header(r, "Lambda-Runtime-Invoked-Function-Arn", arn ? arn : "");
+    http_resp_header(r, "Lambda-Runtime-Invoked-Function-Arn", arn);
     http_resp_header(r, "Lambda-Runtime-Trace-Id", trace);
     http_respond(r, 200, inv->payload, inv->len);
 }

@@ -24,6 +24,7 @@
 
 struct inv {
     char id[40];
+    char arn[256]; /* the ARN invoked (qualified by the alias or version asked for) */
     char *payload;
     size_t len;
     int64_t deadline_ms; /* wall clock */

@@ -68,9 +68,10 @@ void fn_handle_url(struct fn *f, struct http_req *r, const char *id, const char 
 {
     static const char *const methods[] = {"GET",    "POST", "PUT",     "PATCH",
                                           "DELETE", "HEAD", "OPTIONS", NULL};
-    cJSON *d = fn_reg_by_url(f, id);
-    const cJSON *u;
-    const char *auth;
+    char alias[136];
+    cJSON *d = fn_reg_by_url(f, id, alias, sizeof(alias)), *run;
+    const cJSON *u, *h;
+    const char *auth, *arn;
     struct fnapi_invoke_ctx *c;
     struct err e = {0};
     char *event;
@@ -80,7 +81,8 @@ void fn_handle_url(struct fn *f, struct http_req *r, const char *id, const char 
         url_answer(r, 403, "Forbidden");
         return;
     }
-    u = cJSON_GetObjectItemCaseSensitive(d, "_Url");
+    h = fnapi_holder(d, alias[0] ? alias : NULL); /* the function, or the alias */
+    u = cJSON_GetObjectItemCaseSensitive(h, "_Url");
     auth = cJSON_GetStringValue(cJSON_GetObjectItem(u, "AuthType"));
     for (i = 0; methods[i] && strcmp(methods[i], r->method) != 0; i++)
         ;
@@ -95,12 +97,10 @@ void fn_handle_url(struct fn *f, struct http_req *r, const char *id, const char 
         goto out;
     }
     if (auth && strcmp(auth, "AWS_IAM") == 0) {
-        struct authz_request q = {.who = who,
-                                  .action = "lambda:InvokeFunctionUrl",
-                                  .resource =
-                                      cJSON_GetStringValue(cJSON_GetObjectItem(d, "FunctionArn"))};
-        char *pol = cJSON_GetObjectItem(d, "_Policy")
-                        ? cJSON_PrintUnformatted(cJSON_GetObjectItem(d, "_Policy"))
+        struct authz_request q = {
+            .who = who, .action = "lambda:InvokeFunctionUrl", .resource = fnapi_holder_arn(h)};
+        char *pol = cJSON_GetObjectItem(h, "_Policy")
+                        ? cJSON_PrintUnformatted(cJSON_GetObjectItem(h, "_Policy"))
                         : NULL;
         bool ok;
         q.resource_policy = pol;
@@ -110,7 +110,7 @@ void fn_handle_url(struct fn *f, struct http_req *r, const char *id, const char 
             url_answer(r, 403, "Forbidden");
             goto out;
         }
-    } else if (!fnapi_url_allows_public(d)) {
+    } else if (!fnapi_url_allows_public(h)) {
         /* AWS: AuthType NONE still needs a resource-based policy statement
          * allowing lambda:InvokeFunctionUrl to Principal "*". */
         url_answer(r, 403, "Forbidden");
@@ -127,10 +127,20 @@ void fn_handle_url(struct fn *f, struct http_req *r, const char *id, const char 
         url_answer(r, 400, "Bad Request");
         goto out;
     }
+    arn = arena_sprintf(r->arena, "%s", fnapi_holder_arn(h)); /* what the function was invoked as */
+    run = fnapi_pick(d, alias[0] ? alias : NULL, true);       /* an alias's version, by weight */
+    d = NULL;
+    if (!run) { /* never: a version an alias points to cannot be deleted */
+        free(event);
+        url_answer(r, 502, "Internal Server Error");
+        goto out;
+    }
+    fnapi_set_str(run, "FunctionArn", arn);
     c = xcalloc(1, sizeof(*c));
     c->r = r;
     c->url = true;
-    fn_rt_invoke(f, d, event, strlen(event), fnapi_invoke_done, c);
+    fn_rt_invoke(f, run, event, strlen(event), fnapi_invoke_done, c);
+    cJSON_Delete(run);
     free(event);
 out:
     cJSON_Delete(d);

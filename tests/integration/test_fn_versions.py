@@ -3,11 +3,13 @@ PublishVersion (immutable snapshots, unchanged code and configuration gives
 the latest version back, CodeSha256 and RevisionId checks), `Publish` on
 CreateFunction and UpdateFunctionCode, ListVersionsByFunction, DeleteFunction
 with a Qualifier, aliases with weighted routing, Invoke with a qualifier
-(X-Amz-Executed-Version), qualified ARNs, errors, and a restart."""
+(X-Amz-Executed-Version), function URLs on an alias, resource-policy
+statements and IAM policies on qualified ARNs, errors, and a restart."""
 
 import json
 import os
 import subprocess
+import time
 import unittest
 
 import botocore.exceptions
@@ -18,15 +20,17 @@ from test_lambda import ROLE, shell_bootstrap
 
 def tagged_bootstrap(tag):
     """A function answering {"tag": TAG, "version": its AWS_LAMBDA_FUNCTION_VERSION,
-    "color": $COLOR}."""
+    "color": $COLOR, "arn": the invoked function ARN it was given}."""
     return shell_bootstrap(
         'api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"\n'
         'while true; do\n'
-        '  id=$(curl -s -D - -o /dev/null "$api/next" | tr -d "\\r" |'
-        ' sed -n "s/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p")\n'
+        '  h=$(curl -s -D - -o /dev/null "$api/next" | tr -d "\\r")\n'
+        '  id=$(echo "$h" | sed -n "s/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p")\n'
+        '  arn=$(echo "$h" |'
+        ' sed -n "s/^[Ll]ambda-[Rr]untime-[Ii]nvoked-[Ff]unction-[Aa]rn: //p")\n'
         '  curl -s -X POST --data "{\\"tag\\":\\"%s\\",\\"version\\":'
-        '\\"$AWS_LAMBDA_FUNCTION_VERSION\\",\\"color\\":\\"$COLOR\\"}" "$api/$id/response"'
-        ' >/dev/null\n'
+        '\\"$AWS_LAMBDA_FUNCTION_VERSION\\",\\"color\\":\\"$COLOR\\",\\"arn\\":\\"$arn\\"}"'
+        ' "$api/$id/response" >/dev/null\n'
         'done\n' % tag)
 
 
@@ -52,7 +56,9 @@ class VersionsTest(ServerTestCase):
         kw = {"Qualifier": qual} if qual else {}
         r = self.lam.invoke(FunctionName=name, Payload=b"{}", **kw)
         self.assertNotIn("FunctionError", r)
-        return r["ExecutedVersion"], json.loads(r["Payload"].read())
+        body = json.loads(r["Payload"].read())
+        self.last_arn = body.pop("arn")  # the ARN the function was told it was invoked by
+        return r["ExecutedVersion"], body
 
     def error(self, code, fn, **kw):
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
@@ -179,6 +185,9 @@ class VersionsTest(ServerTestCase):
         # an alias runs its version; the configuration shows the alias ARN
         self.assertEqual(self.run_it("ali", "live"), ("1", {"tag": "A", "version": "1",
                                                             "color": ""}))
+        self.assertEqual(self.last_arn, self.arn("ali", "live"))
+        self.run_it("ali", "1")
+        self.assertEqual(self.last_arn, self.arn("ali", "1"))
         cfg = lam.get_function_configuration(FunctionName="ali", Qualifier="live")
         self.assertEqual((cfg["Version"], cfg["FunctionArn"]), ("1", self.arn("ali", "live")))
         # weighted routing between versions 1 and 2
@@ -227,6 +236,124 @@ class VersionsTest(ServerTestCase):
         lam.delete_function(FunctionName="ali", Qualifier="2")
         self.error("ResourceNotFoundException", lam.invoke, FunctionName="ali", Qualifier="2")
 
+    def curl(self, url):
+        p = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "60",
+                            url], capture_output=True, timeout=90)
+        body, _, code = p.stdout.rpartition(b"\n")
+        return int(code), body
+
+    def test_url_and_policy_on_alias(self):
+        lam = self.lam
+        self.create("web", Publish=True)
+        lam.update_function_code(FunctionName="web", ZipFile=CODE_B, Publish=True)
+        lam.create_alias(FunctionName="web", Name="live", FunctionVersion="1")
+        cfg = lam.create_function_url_config(FunctionName="web", Qualifier="live",
+                                             AuthType="NONE")
+        self.assertEqual(cfg["FunctionArn"], self.arn("web", "live"))
+        url = cfg["FunctionUrl"]
+        self.assertEqual(lam.get_function_url_config(FunctionName="web",
+                                                     Qualifier="live")["FunctionUrl"], url)
+        self.error("ResourceNotFoundException", lam.get_function_url_config, FunctionName="web")
+        self.error("ResourceConflictException", lam.create_function_url_config,
+                   FunctionName="web:live", AuthType="NONE")
+        self.error("InvalidParameterValueException", lam.create_function_url_config,
+                   FunctionName="web", Qualifier="1", AuthType="NONE")
+        self.error("InvalidParameterValueException", lam.create_function_url_config,
+                   FunctionName="web", Qualifier="$LATEST", AuthType="NONE")
+        self.assertEqual(self.error("ResourceNotFoundException", lam.create_function_url_config,
+                                    FunctionName="web", Qualifier="nope", AuthType="NONE"),
+                         "Function not found: " + self.arn("web", "nope"))
+        self.assertEqual(self.curl(url)[0], 403)  # no statement for Principal "*" yet
+        st = json.loads(lam.add_permission(
+            FunctionName="web", Qualifier="live", StatementId="pub",
+            Action="lambda:InvokeFunctionUrl", Principal="*",
+            FunctionUrlAuthType="NONE")["Statement"])
+        self.assertEqual(st["Resource"], self.arn("web", "live"))
+        pol = json.loads(lam.get_policy(FunctionName="web", Qualifier="live")["Policy"])
+        self.assertEqual([x["Sid"] for x in pol["Statement"]], ["pub"])
+        self.error("ResourceNotFoundException", lam.get_policy, FunctionName="web")
+        code, body = self.curl(url + "p")
+        self.assertEqual((code, json.loads(body)["tag"]), (200, "A"), body)
+        # the function's own URL runs $LATEST, with its own policy
+        own = lam.create_function_url_config(FunctionName="web", AuthType="NONE")
+        self.assertEqual(own["FunctionArn"], self.arn("web"))
+        self.assertEqual(self.curl(own["FunctionUrl"])[0], 403)
+        lam.add_permission(FunctionName="web", StatementId="pub",
+                           Action="lambda:InvokeFunctionUrl", Principal="*",
+                           FunctionUrlAuthType="NONE")
+        code, body = self.curl(own["FunctionUrl"])
+        self.assertEqual(json.loads(body), {"tag": "B", "version": "$LATEST", "color": "",
+                                            "arn": self.arn("web")})
+        urls = lam.list_function_url_configs(FunctionName="web")["FunctionUrlConfigs"]
+        self.assertEqual(sorted(u["FunctionArn"] for u in urls),
+                         [self.arn("web"), self.arn("web", "live")])
+        # the alias moves: its URL follows
+        lam.update_alias(FunctionName="web", Name="live", FunctionVersion="2")
+        body = json.loads(self.curl(url)[1])
+        self.assertEqual((body["version"], body["arn"]), ("2", self.arn("web", "live")))
+        # a statement on a version
+        st = json.loads(lam.add_permission(
+            FunctionName="web", Qualifier="1", StatementId="v1",
+            Action="lambda:InvokeFunction",
+            Principal="arn:aws:iam::123456789012:root")["Statement"])
+        self.assertEqual(st["Resource"], self.arn("web", "1"))
+        self.assertEqual(json.loads(lam.get_policy(FunctionName="web:1")["Policy"])
+                         ["Statement"][0]["Sid"], "v1")
+        self.error("ResourceNotFoundException", lam.add_permission, FunctionName="web",
+                   Qualifier="7", StatementId="x", Action="lambda:InvokeFunction",
+                   Principal="*")
+        lam.remove_permission(FunctionName="web", Qualifier="1", StatementId="v1")
+        self.error("ResourceNotFoundException", lam.get_policy, FunctionName="web", Qualifier="1")
+        self.error("ResourceNotFoundException", lam.remove_permission, FunctionName="web",
+                   Qualifier="live", StatementId="v1")
+        lam.remove_permission(FunctionName="web", Qualifier="live", StatementId="pub")
+        self.assertEqual(self.curl(url)[0], 403)
+        lam.update_function_url_config(FunctionName="web", Qualifier="live", AuthType="AWS_IAM")
+        self.assertEqual(lam.get_function_url_config(FunctionName="web", Qualifier="live")
+                         ["AuthType"], "AWS_IAM")
+        lam.delete_function_url_config(FunctionName="web", Qualifier="live")
+        self.assertEqual(self.curl(url)[0], 403)
+        self.assertEqual(len(lam.list_function_url_configs(FunctionName="web")
+                             ["FunctionUrlConfigs"]), 1)
+        # an alias's URL goes with the alias
+        url2 = lam.create_function_url_config(FunctionName="web", Qualifier="live",
+                                              AuthType="NONE")["FunctionUrl"]
+        lam.delete_alias(FunctionName="web", Name="live")
+        self.assertEqual(self.curl(url2)[0], 403)
+
+    def test_iam_on_qualified_arns(self):
+        iam = self.server.boto3("iam", max_attempts=1)
+        self.create("guarded", Publish=True)
+        self.lam.create_alias(FunctionName="guarded", Name="live", FunctionVersion="1")
+        iam.create_user(UserName="caller")
+        key = iam.create_access_key(UserName="caller")["AccessKey"]
+        iam.put_user_policy(UserName="caller", PolicyName="live", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                           "Resource": self.arn("guarded", "live")}]}))
+        lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60,
+                                access_key=key["AccessKeyId"],
+                                secret_key=key["SecretAccessKey"])
+        deadline = time.monotonic() + 10
+        while True:  # the new user's policy may take a moment to apply
+            try:
+                r = lam.invoke(FunctionName="guarded", Qualifier="live", Payload=b"{}")
+                break
+            except lam.exceptions.ClientError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        self.assertEqual(r["ExecutedVersion"], "1")
+        self.assertEqual(lam.invoke(FunctionName=self.arn("guarded", "live"),
+                                    Payload=b"{}")["StatusCode"], 200)
+        for kw in ({}, {"Qualifier": "1"}, {"Qualifier": "$LATEST"}):
+            with self.assertRaises(lam.exceptions.ClientError) as cm:
+                lam.invoke(FunctionName="guarded", Payload=b"{}", **kw)
+            self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+        with self.assertRaises(lam.exceptions.ClientError) as cm:
+            lam.get_alias(FunctionName="guarded", Name="live")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+
     def test_cli_versions_and_aliases(self):
         clients = [c for c in find_clients() if c.kind == "cli" and not c.missing]
         if not clients:
@@ -262,6 +389,16 @@ class VersionsTest(ServerTestCase):
                                  "live")["FunctionVersion"], "1")
             self.assertEqual([a["Name"] for a in cli("list-aliases", "--function-name",
                                                      name)["Aliases"]], ["live"])
+            url = cli("create-function-url-config", "--function-name", name, "--qualifier",
+                      "live", "--auth-type", "NONE")["FunctionUrl"]
+            cli("add-permission", "--function-name", name, "--qualifier", "live",
+                "--statement-id", "pub", "--action", "lambda:InvokeFunctionUrl",
+                "--principal", "*", "--function-url-auth-type", "NONE")
+            pol = json.loads(cli("get-policy", "--function-name", name, "--qualifier",
+                                 "live")["Policy"])
+            self.assertEqual(pol["Statement"][0]["Resource"], self.arn(name, "live"))
+            code, body = self.curl(url)
+            self.assertEqual((code, json.loads(body)["tag"]), (200, "A"), body)
             cli("delete-alias", "--function-name", name, "--name", "live")
             cli("delete-function", "--function-name", name, "--qualifier", "1")
             vs = cli("list-versions-by-function", "--function-name", name)["Versions"]
