@@ -376,7 +376,8 @@ struct partw {
     struct buf out;  /* UploadPartCopy's CopyPartResult */
     const char *ckn; /* the checksum the part came with (lower case name), or NULL */
     const char *ckv;
-    const char *dck; /* else its CRC64NVME, for the object's default checksum */
+    const char *dck; /* its CRC64NVME when its upload has no algorithm, for the
+                      * object's default checksum */
 };
 
 static enum err_code part_apply(struct store_txn *t, void *arg, struct err *e)
@@ -463,9 +464,9 @@ static void part_record(struct http_req *r, struct partw *p, struct buf cb, cons
     if (p->ckn) {
         cJSON_AddStringToObject(rec, "ckn", p->ckn);
         cJSON_AddStringToObject(rec, "ckv", p->ckv);
-    } else if (p->dck) {
-        cJSON_AddStringToObject(rec, "dck", p->dck);
     }
+    if (p->dck)
+        cJSON_AddStringToObject(rec, "dck", p->dck);
     s = cJSON_PrintUnformatted(rec);
     p->json = arena_strdup(r->arena, s);
     free(s);
@@ -478,32 +479,36 @@ static void part_record(struct http_req *r, struct partw *p, struct buf cb, cons
     s3_submit(&p->nv.w);
 }
 
-/* the algorithm of a FULL_OBJECT upload @id of the request's key, or NULL */
-static const char *full_alg(struct http_req *r, const char *id)
+/* the algorithm of upload @id of the request's key (lower case, arena), NULL
+ * when it has none (or is gone); *full when its type is FULL_OBJECT */
+static const char *upload_alg(struct http_req *r, const char *id, bool *full)
 {
     struct s3_req *q = s3_req_of(r);
     struct store_txn *t = NULL;
     struct slice v;
     const char *alg = NULL;
 
+    *full = false;
     if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
         return NULL;
     if (store_get(t, STORE_DB_S3, upload_key(r->arena, q->bucket, q->key, id), &v, NULL) ==
         ERR_OK) {
         cJSON *up = cJSON_ParseWithLength(v.ptr, v.len);
-        if (up && up_full(up))
+        if (up && s3_jstr(up, "cka")) {
             alg = arena_strdup(r->arena, s3_jstr(up, "cka"));
+            *full = up_full(up);
+        }
         cJSON_Delete(up);
     }
     store_txn_abort(t);
     return alg;
 }
 
-/* a part that came without the CRC of its FULL_OBJECT upload's algorithm
- * @alg (or was copied) gets it from its body file @abs, just written */
-static bool part_crc(struct http_req *r, struct partw *p, const char *alg, const char *abs)
+/* the CRC of algorithm @e (CK_CRC32, CK_CRC32C or CK_CRC64NVME) of the body
+ * file @abs, just written (base64, arena), or NULL when it cannot be read */
+static const char *file_crc(struct http_req *r, int e, const char *abs)
 {
-    int e = ck_enum(alg), fd = open(abs, O_RDONLY | O_CLOEXEC);
+    int fd = open(abs, O_RDONLY | O_CLOEXEC);
     enum { CHUNK = 1 << 20 };
     unsigned char *b = fd >= 0 ? malloc(CHUNK) : NULL;
     uint64_t crc = 0;
@@ -521,59 +526,73 @@ static bool part_crc(struct http_req *r, struct partw *p, const char *alg, const
     free(b);
     if (fd >= 0)
         close(fd);
-    if (n != 0)
-        return false;
-    p->ckn = alg;
-    p->ckv = crc_encode(r->arena, e, crc);
-    return true;
+    if (n != 0) {
+        log_err("event=s3_part_crc_failed error=\"%s\"", strerror(errno));
+        return NULL;
+    }
+    return crc_encode(r->arena, e, crc);
 }
 
 /* an uploaded part, on a flush thread once its body is durable (the upload
- * id and part number were checked before) */
+ * id and part number were checked before). A part of an upload with no
+ * algorithm keeps its CRC64NVME ("dck") for the object's default checksum,
+ * also when it came with a checksum of its own; a part of a FULL_OBJECT
+ * upload that came without the upload's CRC gets it from its file. */
 static void part_kept(struct http_req *r, const char *hex, char *rel, char *abs)
 {
+    struct s3_req *q = s3_req_of(r);
     struct partw *p = arena_calloc(r->arena, sizeof(*p));
     struct buf cb = {0};
     const char *alg;
+    bool full;
 
     p->id = s3_query(r, "uploadId");
     if (!part_number(r, &p->part))
         return;
-    if (s3_req_of(r)->ck_alg) {
-        p->ckn = ck_lower[s3_req_of(r)->ck_alg - 1];
-        p->ckv = arena_strdup(r->arena, s3_req_of(r)->body_msg);
-    } else if (!(alg = full_alg(r, p->id))) {
+    alg = upload_alg(r, p->id, &full);
+    if (q->ck_alg) {
+        p->ckn = ck_lower[q->ck_alg - 1];
+        p->ckv = arena_strdup(r->arena, q->body_msg);
+        if (!alg)
+            p->dck = q->ck_alg == CK_CRC64NVME ? p->ckv : file_crc(r, CK_CRC64NVME, abs);
+    } else if (!alg) {
         p->dck = s3_ck_value(r, CK_CRC64NVME); /* computed as the body came */
-    } else if (!part_crc(r, p, alg, abs)) {
-        log_err("event=s3_part_crc_failed error=\"%s\"", strerror(errno));
+    } else if (full && (p->ckv = file_crc(r, ck_enum(alg), abs))) {
+        p->ckn = alg;
     }
-    part_record(r, p, cb, hex, rel, abs, (long long)s3_req_of(r)->size);
+    part_record(r, p, cb, hex, rel, abs, (long long)q->size);
 }
 
 struct partcopyw {
     struct partw *p;
     const cJSON *v;  /* the source version */
-    const char *alg; /* the upload's algorithm when FULL_OBJECT */
+    const char *alg; /* the upload's algorithm, or NULL */
     long long off, len;
 };
 
-/* UploadPartCopy's copy, its flush and the part's record, on a flush thread */
+/* UploadPartCopy's copy, its flush and the part's record, on a flush thread:
+ * the copy computes the upload's checksum of the part (S3 gives a copied part
+ * one, of either type), or the CRC64NVME of an upload with no algorithm */
 static void part_copy_work(struct http_req *r, void *arg)
 {
     struct partcopyw *c = arg;
+    int e = c->alg ? ck_enum(c->alg) : CK_NONE;
     char hex[33], *abs, *rel, when[32];
     struct buf cb;
 
-    if (!s3_copy_range(r, c->v, c->off, c->len, &rel, &abs, hex, CK_NONE))
+    if (!s3_copy_range(r, c->v, c->off, c->len, &rel, &abs, hex, e))
         return;
     s3_time_iso(clock_wall_ms(), when);
     s3_xml_start(&cb, "CopyPartResult");
     xmlw_elem(&cb, "LastModified", when, XMLW_CTRL);
     xmlw_elem(&cb, "ETag", arena_sprintf(r->arena, "\"%s\"", hex), XMLW_CTRL);
-    if (c->alg && part_crc(r, c->p, c->alg, abs))
+    if (c->alg) {
+        c->p->ckn = c->alg;
+        c->p->ckv = s3_ck_value(r, e);
         xmlw_elem(&cb, ck_elem(r->arena, c->alg), c->p->ckv, XMLW_CTRL);
-    else if (!c->alg)
-        c->p->dck = s3_ck_value(r, CK_CRC64NVME); /* computed by the copy */
+    } else {
+        c->p->dck = s3_ck_value(r, CK_CRC64NVME);
+    }
     buf_puts(&cb, "</CopyPartResult>");
     part_record(r, c->p, cb, hex, rel, abs, c->len);
 }
@@ -635,7 +654,7 @@ void s3_upload_part(struct http_req *r)
         c = arena_calloc(r->arena, sizeof(*c));
         c->p = p;
         c->v = v;
-        c->alg = up_full(up) ? s3_jstr(up, "cka") : NULL;
+        c->alg = s3_jstr(up, "cka");
         c->off = off;
         c->len = len;
         s3_defer(r, part_copy_work, c);
@@ -645,13 +664,15 @@ void s3_upload_part(struct http_req *r)
         s3_error(r, S3E_INTERNAL, NULL);
         return;
     }
-    if (s3_jstr(up, "cka") && q->ck_alg && strcmp(ck_lower[q->ck_alg - 1], s3_jstr(up, "cka"))) {
-        /* a part's checksum is of its upload's algorithm */
+    if (s3_jstr(up, "cka") &&
+        (q->ck_alg ? strcmp(ck_lower[q->ck_alg - 1], s3_jstr(up, "cka")) : !up_full(up))) {
+        /* a part's checksum is of its upload's algorithm, and a part of a
+         * COMPOSITE upload brings it (S3 computes only FULL_OBJECT ones) */
         s3_error(r, S3E_INVALID_REQUEST,
                  arena_sprintf(r->arena,
                                "Checksum Type mismatch occurred, expected checksum Type: %s, "
                                "actual checksum Type: %s",
-                               s3_jstr(up, "cka"), ck_lower[q->ck_alg - 1]));
+                               s3_jstr(up, "cka"), q->ck_alg ? ck_lower[q->ck_alg - 1] : "null"));
         return;
     }
     s3_body_keep(r, "s3_part_commit_failed", part_kept);
@@ -1153,10 +1174,10 @@ void s3_list_parts(struct http_req *r)
     xmlw_elem(&b, "ID", q->s3->account, XMLW_CTRL);
     xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
     buf_puts(&b, "</Owner><StorageClass>STANDARD</StorageClass>");
-    if (s3_jstr(up, "cka")) {
-        xmlw_elem(&b, "ChecksumAlgorithm", ck_elem(r->arena, s3_jstr(up, "cka")) + 8, XMLW_CTRL);
-        xmlw_elem(&b, "ChecksumType", up_type(up), XMLW_CTRL);
-    }
+    /* an upload created with no algorithm: "null" both, as S3 answers */
+    xmlw_elem(&b, "ChecksumAlgorithm",
+              s3_jstr(up, "cka") ? ck_elem(r->arena, s3_jstr(up, "cka")) + 8 : "null", XMLW_CTRL);
+    xmlw_elem(&b, "ChecksumType", s3_jstr(up, "cka") ? up_type(up) : "null", XMLW_CTRL);
     buf_append(&b, items.ptr ? items.ptr : "", items.len);
     buf_free(&items);
     buf_puts(&b, "</ListPartsResult>");

@@ -696,9 +696,13 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
     {
         const char *mode = http_req_header(r, "x-amz-checksum-mode");
         const char *ckn = s3_jstr(v, "ckn"), *ckv = s3_jstr(v, "ckv");
-        /* the whole object's checksum, a part's with partNumber; none for a range */
-        if (part >= 0)
-            ckv = s3_part_checksum(v, part);
+        bool composite = s3_jstr(v, "ckt") && strcmp(s3_jstr(v, "ckt"), "COMPOSITE") == 0;
+        /* the whole object's checksum; with partNumber a COMPOSITE object's
+         * part's, a FULL_OBJECT one's only when it is one part (the part is
+         * the object), none of a part of several (S3 keeps no part CRC once
+         * combined); none for a range */
+        if (part >= 0 && (composite || s3_jnum(v, "parts") > 1))
+            ckv = composite ? s3_part_checksum(v, part) : NULL;
         if (mode && strcasecmp(mode, "ENABLED") == 0 && ckn && ckv &&
             !http_req_header(r, "range")) {
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", ckn), ckv);
