@@ -221,22 +221,62 @@ static cJSON *config_body(const cJSON *in, bool create)
     return b;
 }
 
-static cJSON *fn_outputs(const struct stack_target *t, const cJSON *conf, const char *name)
+/* fn_outputs - the outputs of function @name from its $LATEST configuration
+ * @conf; @version: its latest published version (NULL: "$LATEST"), as the
+ * program sees `version` and `qualifiedArn` with `publish: true`. */
+static cJSON *fn_outputs(const struct stack_target *t, const cJSON *conf, const char *name,
+                         const char *version)
 {
     cJSON *o = cJSON_CreateObject();
     const char *arn = stack_prov_str(conf, "FunctionArn", "");
     char invoke[700], qual[600];
+    if (!version)
+        version = stack_prov_str(conf, "Version", "$LATEST");
     snprintf(invoke, sizeof(invoke),
              "arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", t->region,
              arn);
-    snprintf(qual, sizeof(qual), "%s:%s", arn, stack_prov_str(conf, "Version", "$LATEST"));
+    snprintf(qual, sizeof(qual), "%s:%s", arn, version);
     cJSON_AddStringToObject(o, "id", name);
     cJSON_AddStringToObject(o, "name", name);
     cJSON_AddStringToObject(o, "arn", arn);
     cJSON_AddStringToObject(o, "invokeArn", invoke);
     cJSON_AddStringToObject(o, "qualifiedArn", qual);
-    cJSON_AddStringToObject(o, "version", stack_prov_str(conf, "Version", "$LATEST"));
+    cJSON_AddStringToObject(o, "version", version);
     return o;
+}
+
+/* published - with `publish: true` in @in, the latest version of @name
+ * (PublishVersion first when @publish_now: it answers the latest one when
+ * nothing changed), owned; NULL without `publish` or on failure (@rc set). */
+static char *published(const struct stack_target *t, const cJSON *in, const char *name,
+                       bool publish_now, enum err_code *rc, struct err *e)
+{
+    char *path = fn_path("/2015-03-31/functions", name, "/versions"), *v = NULL;
+    cJSON *resp = NULL;
+    const cJSON *x;
+
+    *rc = ERR_OK;
+    if (!cJSON_IsTrue(cJSON_GetObjectItem(in, "publish"))) {
+        free(path);
+        return NULL;
+    }
+    if (publish_now) {
+        cJSON *body = cJSON_CreateObject();
+        *rc = call_json(t, "POST", path, NULL, body, &resp, NULL, 0, e);
+        cJSON_Delete(body);
+    } else {
+        *rc = call_json(t, "GET", path, "MaxItems=10000", NULL, &resp, NULL, 0, e);
+        cJSON *all = resp; /* $LATEST, then the versions in order: the last is the latest */
+        x = cJSON_GetArrayItem(cJSON_GetObjectItem(all, "Versions"),
+                               cJSON_GetArraySize(cJSON_GetObjectItem(all, "Versions")) - 1);
+        resp = x ? cJSON_Duplicate(x, 1) : NULL;
+        cJSON_Delete(all);
+    }
+    free(path);
+    if (*rc == ERR_OK)
+        v = xstrdup(stack_prov_str(resp, "Version", "$LATEST"));
+    cJSON_Delete(resp);
+    return v;
 }
 
 /* Wait until the function is Active and its last update Successful; @conf owned out. */
@@ -275,7 +315,7 @@ static enum err_code fn_create(const struct stack_target *t, const cJSON *in, bo
 {
     const char *name = stack_prov_str(in, "name", NULL);
     cJSON *body, *conf = NULL;
-    char *zip = NULL, code[96];
+    char *zip = NULL, code[96], *ver;
     enum err_code rc;
 
     *id = NULL;
@@ -287,6 +327,8 @@ static enum err_code fn_create(const struct stack_target *t, const cJSON *in, bo
     body = config_body(in, true);
     cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "Code"), "ZipFile", zip);
     cJSON_AddStringToObject(body, "PackageType", "Zip");
+    if (cJSON_IsTrue(cJSON_GetObjectItem(in, "publish")))
+        cJSON_AddTrueToObject(body, "Publish");
     if (cJSON_IsObject(cJSON_GetObjectItem(in, "tags")))
         cJSON_AddItemToObject(body, "Tags", cJSON_Duplicate(cJSON_GetObjectItem(in, "tags"), 1));
     free(zip);
@@ -297,9 +339,12 @@ static enum err_code fn_create(const struct stack_target *t, const cJSON *in, bo
     *id = xstrdup(name);
     if ((rc = wait_ready(t, name, &conf, e)))
         return rc;
-    *out = fn_outputs(t, conf, name);
+    ver = published(t, in, name, false, &rc, e);
+    if (rc == ERR_OK)
+        *out = fn_outputs(t, conf, name, ver);
+    free(ver);
     cJSON_Delete(conf);
-    return ERR_OK;
+    return rc;
 }
 
 static bool differs(const cJSON *a, const cJSON *b, const char *key)
@@ -319,7 +364,8 @@ static enum err_code fn_update(const struct stack_target *t, const char *id, con
                                              "environment", "architectures", NULL};
     cJSON *conf = NULL;
     enum err_code rc;
-    bool conf_changed = false;
+    bool conf_changed = false, code_changed = differs(old_in, new_in, "code");
+    char *ver;
     (void)old_out;
 
     *out = NULL;
@@ -334,7 +380,7 @@ static enum err_code fn_update(const struct stack_target *t, const char *id, con
         if (rc || (rc = wait_ready(t, id, NULL, e)))
             return rc;
     }
-    if (differs(old_in, new_in, "code")) {
+    if (code_changed) {
         char *path = fn_path("/2015-03-31/functions", id, "/code"), *zip = NULL;
         cJSON *body;
         if ((rc = zip_base64(t, cJSON_GetObjectItem(new_in, "code"), &zip, e))) {
@@ -352,9 +398,13 @@ static enum err_code fn_update(const struct stack_target *t, const char *id, con
     }
     if ((rc = wait_ready(t, id, &conf, e)))
         return rc;
-    *out = fn_outputs(t, conf, id);
+    ver = published(t, new_in, id,
+                    conf_changed || code_changed || differs(old_in, new_in, "publish"), &rc, e);
+    if (rc == ERR_OK)
+        *out = fn_outputs(t, conf, id, ver);
+    free(ver);
     cJSON_Delete(conf);
-    return ERR_OK;
+    return rc;
 }
 
 static enum err_code fn_delete(const struct stack_target *t, const char *id, const cJSON *in,
@@ -381,7 +431,10 @@ static enum err_code fn_read(const struct stack_target *t, const char *id, const
     if (rc == ERR_OK) {
         const cJSON *conf = cJSON_GetObjectItem(resp, "Configuration"), *v;
         cJSON *env;
-        *out = fn_outputs(t, conf, id);
+        enum err_code vrc; /* without its versions, the function reads as $LATEST */
+        char *ver = published(t, in, id, false, &vrc, e);
+        *out = fn_outputs(t, conf, id, ver);
+        free(ver);
         /* beyond the outputs: every input the provider manages, as the program names it */
         cJSON_AddStringToObject(*out, "runtime", stack_prov_str(conf, "Runtime", ""));
         cJSON_AddStringToObject(*out, "handler", stack_prov_str(conf, "Handler", ""));
@@ -416,7 +469,7 @@ static cJSON *fn_predict(const struct stack_target *t, const cJSON *in)
     snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s", t->region, t->account,
              stack_prov_str(in, "name", ""));
     cJSON_AddStringToObject(conf, "FunctionArn", arn);
-    o = fn_outputs(t, conf, stack_prov_str(in, "name", ""));
+    o = fn_outputs(t, conf, stack_prov_str(in, "name", ""), NULL);
     cJSON_Delete(conf);
     cJSON_DeleteItemFromObject(o, "qualifiedArn");
     cJSON_DeleteItemFromObject(o, "version");
@@ -667,7 +720,7 @@ static enum err_code perm_create(const struct stack_target *t, const cJSON *in, 
                                          {"functionUrlAuthType", "FunctionUrlAuthType"},
                                          {"principalOrgId", "PrincipalOrgID"}};
     cJSON *body;
-    char *path, code[96];
+    char *path, *query, code[96];
     enum err_code rc;
 
     *id = NULL;
@@ -682,9 +735,11 @@ static enum err_code perm_create(const struct stack_target *t, const cJSON *in, 
         if (stack_prov_str(in, map[i][0], NULL))
             cJSON_AddStringToObject(body, map[i][1], stack_prov_str(in, map[i][0], NULL));
     path = fn_path("/2015-03-31/functions", fn, "/policy");
-    rc = call_json(t, "POST", path, NULL, body, NULL, code, sizeof(code), e);
+    query = url_query(in);
+    rc = call_json(t, "POST", path, query, body, NULL, code, sizeof(code), e);
     cJSON_Delete(body);
     free(path);
+    free(query);
     if (rc && !(adopt && !strcmp(code, "ResourceConflictException")))
         return rc;
     *id = xstrdup(sid);
@@ -710,11 +765,13 @@ static enum err_code perm_delete(const struct stack_target *t, const char *id, c
                                  const cJSON *out, struct err *e)
 {
     char *sid = stack_prov_pct(id), *suffix = xmalloc(strlen(sid) + 16), *path;
+    char *query = url_query(in);
     enum err_code rc;
     (void)out;
     sprintf(suffix, "/policy/%s", sid);
     path = fn_path("/2015-03-31/functions", stack_prov_str(in, "function", ""), suffix);
-    rc = call_json(t, "DELETE", path, NULL, NULL, NULL, NULL, 0, e);
+    rc = call_json(t, "DELETE", path, query, NULL, NULL, NULL, 0, e);
+    free(query);
     free(sid);
     free(suffix);
     free(path);
@@ -725,11 +782,13 @@ static enum err_code perm_read(const struct stack_target *t, const char *id, con
                                cJSON **out, bool *gone, struct err *e)
 {
     char *path = fn_path("/2015-03-31/functions", stack_prov_str(in, "function", ""), "/policy");
+    char *query = url_query(in);
     cJSON *resp = NULL;
-    enum err_code rc = call_json(t, "GET", path, NULL, NULL, &resp, NULL, 0, e);
+    enum err_code rc = call_json(t, "GET", path, query, NULL, &resp, NULL, 0, e);
     cJSON *doc = cJSON_Parse(stack_prov_str(resp, "Policy", "{}"));
     const cJSON *st = NULL, *x;
     free(path);
+    free(query);
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(doc, "Statement"))
     {
         if (!strcmp(stack_prov_str(x, "Sid", ""), id))
@@ -799,4 +858,161 @@ const struct stack_provider stack_provider_lambda_permission = {
     .del = perm_delete,
     .read = perm_read,
     .predict = perm_predict,
+};
+
+/* ---- Alias: a name for a version, with weighted routing to a second one ---- */
+
+static char *alias_path(const cJSON *in, const char *name)
+{
+    char *enc = stack_prov_pct(name ? name : ""), *suffix = xmalloc(strlen(enc) + 12), *p;
+    sprintf(suffix, name ? "/aliases/%s" : "/aliases", enc);
+    p = fn_path("/2015-03-31/functions", stack_prov_str(in, "functionName", ""), suffix);
+    free(enc);
+    free(suffix);
+    return p;
+}
+
+static cJSON *alias_body(const cJSON *in, bool create)
+{
+    cJSON *b = cJSON_CreateObject(), *rc;
+    const cJSON *w =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(in, "routingConfig"), "additionalVersionWeights");
+    if (create)
+        cJSON_AddStringToObject(b, "Name", stack_prov_str(in, "name", ""));
+    cJSON_AddStringToObject(b, "FunctionVersion", stack_prov_str(in, "functionVersion", ""));
+    cJSON_AddStringToObject(b, "Description", stack_prov_str(in, "description", ""));
+    rc = cJSON_AddObjectToObject(b, "RoutingConfig"); /* empty: no routing */
+    if (cJSON_IsObject(w))
+        cJSON_AddItemToObject(rc, "AdditionalVersionWeights", cJSON_Duplicate(w, 1));
+    return b;
+}
+
+/* alias_outputs - the outputs of an alias from GetAlias's answer @a */
+static cJSON *alias_outputs(const struct stack_target *t, const cJSON *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *arn = stack_prov_str(a, "AliasArn", "");
+    char invoke[700];
+    snprintf(invoke, sizeof(invoke),
+             "arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", t->region,
+             arn);
+    cJSON_AddStringToObject(o, "id", arn);
+    cJSON_AddStringToObject(o, "arn", arn);
+    cJSON_AddStringToObject(o, "invokeArn", invoke);
+    return o;
+}
+
+static enum err_code alias_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                  char **id, cJSON **out, struct err *e)
+{
+    char *path, code[96];
+    cJSON *body, *resp = NULL;
+    enum err_code rc;
+
+    *id = NULL;
+    *out = NULL;
+    if (!stack_prov_str(in, "name", NULL) || !stack_prov_str(in, "functionName", NULL) ||
+        !stack_prov_str(in, "functionVersion", NULL))
+        return err_set(e, ERR_INVALID,
+                       "aws:lambda:Alias needs name, functionName and functionVersion");
+    path = alias_path(in, NULL);
+    body = alias_body(in, true);
+    rc = call_json(t, "POST", path, NULL, body, &resp, code, sizeof(code), e);
+    cJSON_Delete(body);
+    free(path);
+    if (rc && adopt && !strcmp(code, "ResourceConflictException")) {
+        path = alias_path(in, stack_prov_str(in, "name", ""));
+        rc = call_json(t, "GET", path, NULL, NULL, &resp, NULL, 0, e);
+        free(path);
+    }
+    if (rc == ERR_OK) {
+        *out = alias_outputs(t, resp);
+        *id = xstrdup(stack_prov_str(*out, "id", ""));
+    }
+    cJSON_Delete(resp);
+    return rc;
+}
+
+static enum err_code alias_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                  const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                  struct err *e)
+{
+    char *path = alias_path(new_in, stack_prov_str(new_in, "name", ""));
+    cJSON *body = alias_body(new_in, false), *resp = NULL;
+    enum err_code rc = call_json(t, "PUT", path, NULL, body, &resp, NULL, 0, e);
+    (void)id;
+    (void)old_in;
+    (void)old_out;
+    cJSON_Delete(body);
+    free(path);
+    *out = rc == ERR_OK ? alias_outputs(t, resp) : NULL;
+    cJSON_Delete(resp);
+    return rc;
+}
+
+static enum err_code alias_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                  const cJSON *out, struct err *e)
+{
+    char *path = alias_path(in, stack_prov_str(in, "name", ""));
+    enum err_code rc = call_json(t, "DELETE", path, NULL, NULL, NULL, NULL, 0, e);
+    (void)id;
+    (void)out;
+    free(path);
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
+static enum err_code alias_read(const struct stack_target *t, const char *id, const cJSON *in,
+                                cJSON **out, bool *gone, struct err *e)
+{
+    char *path = alias_path(in, stack_prov_str(in, "name", ""));
+    cJSON *resp = NULL;
+    enum err_code rc = call_json(t, "GET", path, NULL, NULL, &resp, NULL, 0, e);
+    (void)id;
+    free(path);
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND;
+    if (rc == ERR_OK) {
+        const cJSON *w = cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "RoutingConfig"),
+                                             "AdditionalVersionWeights");
+        *out = alias_outputs(t, resp);
+        cJSON_AddStringToObject(*out, "name", stack_prov_str(resp, "Name", ""));
+        cJSON_AddStringToObject(*out, "functionVersion",
+                                stack_prov_str(resp, "FunctionVersion", ""));
+        cJSON_AddStringToObject(*out, "description", stack_prov_str(resp, "Description", ""));
+        if (cJSON_IsObject(w))
+            cJSON_AddItemToObject(cJSON_AddObjectToObject(*out, "routingConfig"),
+                                  "additionalVersionWeights", cJSON_Duplicate(w, 1));
+    }
+    cJSON_Delete(resp);
+    return *gone ? ERR_OK : rc;
+}
+
+static const char *const alias_replace[] = {"name", "functionName", NULL};
+static const char *const alias_outs[] = {"id", "arn", "invokeArn", NULL};
+
+static cJSON *alias_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *a = cJSON_CreateObject(), *o;
+    char arn[600];
+    snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s:%s", t->region, t->account,
+             stack_prov_str(in, "functionName", ""), stack_prov_str(in, "name", ""));
+    cJSON_AddStringToObject(a, "AliasArn", arn);
+    o = alias_outputs(t, a);
+    cJSON_Delete(a);
+    return o;
+}
+
+const struct stack_provider stack_provider_lambda_alias = {
+    .type = "aws:lambda:Alias",
+    .inputs = (const char *const[]){"description", "functionName", "functionVersion", "name",
+                                    "routingConfig", NULL},
+    .name_prop = "name",
+    .name_max = 128,
+    .replace_props = alias_replace,
+    .outputs = alias_outs,
+    .create = alias_create,
+    .update = alias_update,
+    .del = alias_delete,
+    .read = alias_read,
+    .predict = alias_predict,
 };
