@@ -582,12 +582,18 @@ static bool granted(struct http_req *r, const cJSON *bucket, const cJSON *holder
 {
     struct s3_req *q = s3_req_of(r);
     bool ignore_public = s3_pab_on(r, bucket, "IgnorePublicAcls"), ok = false;
+    const char *owner;
     cJSON *grants;
     const cJSON *g;
 
     if (!acls_enabled(bucket))
         return false;
-    grants = expand(q->s3, bucket, holder, object, owner_of(q->s3, bucket, holder, object));
+    owner = owner_of(q->s3, bucket, holder, object);
+    /* an owner may always read and change the ACL of what it owns */
+    if (strstr(perm, "_ACP") && !q->anonymous && strcmp(owner, q->who.account) == 0 &&
+        (q->who.root || strcmp(owner, q->s3->account) != 0))
+        return true;
+    grants = expand(q->s3, bucket, holder, object, owner);
     cJSON_ArrayForEach(g, grants)
     {
         const char *p = s3_jstr(g, "p"), *id = s3_jstr(g, "id"), *uri = s3_jstr(g, "uri");
@@ -603,17 +609,22 @@ static bool granted(struct http_req *r, const cJSON *bucket, const cJSON *holder
     return ok;
 }
 
-bool s3_acl_allows(struct http_req *r, const char *action, const char *bucket, const char *key)
+/* whether @action's ACL permission is granted (@owner_only: or not asked,
+ * the bucket owner acting on an object its account owns) */
+static bool acl_decides(struct http_req *r, const char *action, const char *bucket, const char *key,
+                        bool owner_only)
 {
     struct s3_req *q = s3_req_of(r);
     struct store_txn *t = NULL;
     const cJSON *b = NULL;
     cJSON *own = NULL, *v = NULL;
-    bool object = false, ok = false;
+    bool object = false, ok = owner_only;
     const char *perm = needed(action, &object);
 
     if (!perm || !bucket || !*bucket || (object && (!key || !*key)))
-        return false;
+        return owner_only;
+    if (owner_only && !object)
+        return true;
     if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
         return false;
     if (q->bucket_known && strcmp(bucket, q->bucket) == 0)
@@ -623,11 +634,23 @@ bool s3_acl_allows(struct http_req *r, const char *action, const char *bucket, c
     if (b && object)
         v = s3_find_version(t, r->arena, bucket, key, s3_query(r, "versionId"), NULL);
     store_txn_abort(t);
-    if (b && (!object || (v && !cJSON_IsTrue(cJSON_GetObjectItem(v, "dm")))))
+    if (b && (!object || (v && !cJSON_IsTrue(cJSON_GetObjectItem(v, "dm")))) &&
+        (!owner_only ||
+         (acls_enabled(b) && strcmp(owner_of(q->s3, b, v, true), q->s3->account) != 0)))
         ok = granted(r, b, object ? v : b, object, perm);
     cJSON_Delete(v);
     cJSON_Delete(own);
     return ok;
+}
+
+bool s3_acl_allows(struct http_req *r, const char *action, const char *bucket, const char *key)
+{
+    return acl_decides(r, action, bucket, key, false);
+}
+
+bool s3_acl_owner_may(struct http_req *r, const char *action, const char *bucket, const char *key)
+{
+    return acl_decides(r, action, bucket, key, true);
 }
 
 const char *s3_acl_grant_header(struct arena *a, const cJSON *rec, size_t i, const char **name)

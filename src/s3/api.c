@@ -334,6 +334,12 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
          * bucket policy, and may always manage that policy itself */
         if (!bucket || !*bucket || strstr(action, "BucketPolicy"))
             return true;
+        /* an object another account owns is the owner's only by its ACL (the
+         * region's own internal requests carry no access key) */
+        if (q->who.access_key[0] && !s3_acl_owner_may(r, action, bucket, key)) {
+            err_set(e, ERR_DENIED, "Access Denied");
+            return false;
+        }
         root_pol = s3_root_deny_policy(r, s3_bucket_policy_for(r, bucket, false));
         if (!root_pol)
             return true;

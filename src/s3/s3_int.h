@@ -12,8 +12,10 @@
  * (system headers), m (x-amz-meta-*), ck (checksum name and value), parts,
  * and room for replication: rs (replication status PENDING/COMPLETED/FAILED/
  * REPLICA) and origin; olm, olr, olh: Object Lock mode, retain-until (ms)
- * and legal hold (lock.c). The version id is a string independent of the local
- * sequence number, so a replica can be written "with this exact version id". */
+ * and legal hold (lock.c); acl, grants, own: its ACL and object owner (acl.c,
+ * which a bucket record keeps too, without own). The version id is a string
+ * independent of the local sequence number, so a replica can be written "with
+ * this exact version id". */
 #ifndef TANDEM_S3_INT_H
 #define TANDEM_S3_INT_H
 
@@ -438,6 +440,11 @@ bool s3_public_acl_blocked(struct http_req *r, const cJSON *bucket);
  * request names) grants the permission that allows @action to the caller;
  * asked by the authorizer once no policy allowed and none denied explicitly. */
 bool s3_acl_allows(struct http_req *r, const char *action, const char *bucket, const char *key);
+/* s3_acl_owner_may - for the bucket owner's root: false when @action is on a
+ * version another account owns (ObjectWriter, BucketOwnerPreferred) whose
+ * ACL does not grant the bucket owner the permission it needs, as S3 refuses
+ * a bucket owner the objects others own until they grant them. */
+bool s3_acl_owner_may(struct http_req *r, const char *action, const char *bucket, const char *key);
 /* s3_acl_has_grant_headers - @r carries an x-amz-grant-* header */
 bool s3_acl_has_grant_headers(struct http_req *r);
 /* s3_acl_headers_valid - @r's x-amz-grant-* headers name grantees as S3

@@ -301,11 +301,26 @@ class Evaluated(AclCase):
         self.other.get_bucket_acl(Bucket=b)
         self.assertEqual(code_of(self.other.put_bucket_acl, Bucket=b, ACL="private"),
                          "AccessDenied")
-        # the writer from another account owns its object (ObjectWriter)
-        acl = self.c.get_object_acl(Bucket=b, Key="theirs")
+        # the writer from another account owns its object (ObjectWriter): the
+        # bucket owner reads it, or its ACL, only once granted
+        acl = self.other.get_object_acl(Bucket=b, Key="theirs")
         self.assertEqual(acl["Owner"]["ID"], OTHER)
         self.assertEqual(grants_of(acl), {("FULL_CONTROL", OTHER)})
         self.assertEqual(self.other.get_object(Bucket=b, Key="theirs")["Body"].read(), b"t")
+        for call in (self.c.get_object, self.c.get_object_acl):
+            self.assertEqual(code_of(call, Bucket=b, Key="theirs"), "AccessDenied")
+        self.assertEqual(code_of(self.c.put_object_acl, Bucket=b, Key="theirs", ACL="private"),
+                         "AccessDenied")
+        self.other.put_object_acl(Bucket=b, Key="theirs", GrantRead="id=" + self.acct,
+                                  GrantFullControl="id=" + OTHER)
+        self.assertEqual(self.c.get_object(Bucket=b, Key="theirs")["Body"].read(), b"t")
+        self.assertEqual(code_of(self.c.get_object_acl, Bucket=b, Key="theirs"), "AccessDenied")
+        # its owner keeps its ACL's ACP however it was rewritten
+        self.other.put_object_acl(Bucket=b, Key="theirs", GrantRead="id=" + self.acct)
+        self.assertEqual(grants_of(self.other.get_object_acl(Bucket=b, Key="theirs")),
+                         {("READ", self.acct)})
+        self.assertEqual(code_of(self.other.get_object, Bucket=b, Key="theirs"), "AccessDenied")
+        self.c.delete_object(Bucket=b, Key="theirs")  # bucket WRITE is the owner's own
         self.c.put_bucket_acl(Bucket=b, GrantWriteACP="id=" + OTHER)
         self.other.put_bucket_acl(Bucket=b, GrantFullControl="id=" + OTHER)
         self.assertEqual(grants_of(self.other.get_bucket_acl(Bucket=b)),
@@ -316,10 +331,17 @@ class Evaluated(AclCase):
         self.c.put_bucket_acl(Bucket=b, GrantWrite="id=" + OTHER)
         self.other.put_object(Bucket=b, Key="mine", Body=b"m")
         self.other.put_object(Bucket=b, Key="given", Body=b"g", ACL="bucket-owner-full-control")
-        self.assertEqual(self.c.get_object_acl(Bucket=b, Key="mine")["Owner"]["ID"], OTHER)
+        self.assertEqual(self.other.get_object_acl(Bucket=b, Key="mine")["Owner"]["ID"], OTHER)
+        self.assertEqual(code_of(self.c.get_object, Bucket=b, Key="mine"), "AccessDenied")
         acl = self.c.get_object_acl(Bucket=b, Key="given")
         self.assertEqual(acl["Owner"]["ID"], self.acct)
+        self.assertEqual(self.c.get_object(Bucket=b, Key="given")["Body"].read(), b"g")
         self.assertEqual(code_of(self.other.get_object, Bucket=b, Key="given"), "AccessDenied")
+        # bucket-owner-read: the writer keeps it, the bucket owner may read it
+        self.other.put_object(Bucket=b, Key="shown", Body=b"s", ACL="bucket-owner-read")
+        self.assertEqual(grants_of(self.other.get_object_acl(Bucket=b, Key="shown")),
+                         {("FULL_CONTROL", OTHER), ("READ", self.acct)})
+        self.assertEqual(self.c.get_object(Bucket=b, Key="shown")["Body"].read(), b"s")
 
     def test_object_grants(self):
         b = self.acl_bucket()
