@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "jwt.h"
 #include "mem.h"
 
@@ -172,9 +173,7 @@ void jwt_free(struct jwt *t)
 
 const char *jwt_claim_str(const struct jwt *t, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->claims, name);
-
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    return json_str(t->claims, name);
 }
 
 bool jwt_claim_time(const struct jwt *t, const char *name, long long *out)
@@ -187,17 +186,11 @@ bool jwt_claim_time(const struct jwt *t, const char *name, long long *out)
     return true;
 }
 
-static const char *jwk_str(const cJSON *jwk, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(jwk, name);
-
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* key_fits - whether JWK @jwk can verify algorithm @a. */
 static bool key_fits(const cJSON *jwk, const struct alg *a)
 {
-    const char *kty = jwk_str(jwk, "kty"), *use = jwk_str(jwk, "use"), *alg = jwk_str(jwk, "alg");
+    const char *kty = json_str(jwk, "kty"), *use = json_str(jwk, "use"),
+               *alg = json_str(jwk, "alg");
 
     if (!kty || strcmp(kty, a->kty) != 0)
         return false;
@@ -206,7 +199,7 @@ static bool key_fits(const cJSON *jwk, const struct alg *a)
     if (alg && strcmp(alg, a->name) != 0)
         return false;
     if (a->crv) {
-        const char *crv = jwk_str(jwk, "crv");
+        const char *crv = json_str(jwk, "crv");
         if (!crv || strcmp(crv, a->crv) != 0)
             return false;
     }
@@ -223,7 +216,7 @@ const cJSON *jwt_find_key(const cJSON *jwks, const struct jwt *t)
         return NULL;
     cJSON_ArrayForEach(k, keys)
     {
-        const char *kid = jwk_str(k, "kid");
+        const char *kid = json_str(k, "kid");
         if (!cJSON_IsObject(k) || !key_fits(k, a))
             continue;
         if (t->kid) {
@@ -240,7 +233,7 @@ const cJSON *jwt_find_key(const cJSON *jwks, const struct jwt *t)
 /* jwk_bytes - member @name of @jwk, base64url-decoded (owned), at most @max bytes. */
 static unsigned char *jwk_bytes(const cJSON *jwk, const char *name, size_t max, size_t *n)
 {
-    const char *s = jwk_str(jwk, name);
+    const char *s = json_str(jwk, name);
     unsigned char *out;
 
     if (!s || !*s || strlen(s) > max * 4 / 3 + 4)

@@ -550,7 +550,7 @@ static int cmd_endpoint(struct ctx *c, int argc, char **argv, bool env)
         return fail(1, "%s", e.msg);
     cJSON_ArrayForEach(en, cJSON_GetObjectItem(st, "resources"))
     {
-        const char *reg = stack_state_str(en, "region"), *ep = stack_state_str(en, "endpoint");
+        const char *reg = json_str(en, "region"), *ep = json_str(en, "endpoint");
         if (reg && ep && !strcmp(reg, argv[0]) && strcmp(ep, "local")) {
             snprintf(url, sizeof(url), "%s", ep);
             break;
@@ -588,7 +588,7 @@ static int cmd_config(struct ctx *c, int argc, char **argv)
         return save_config(c);
     }
     if (argc >= 2 && !strcmp(argv[0], "get")) {
-        const char *v = stack_state_str(c->config, argv[1]);
+        const char *v = json_str(c->config, argv[1]);
         if (!strcmp(argv[1], "environmentSuffix") && getenv("ENVIRONMENT_SUFFIX") &&
             *getenv("ENVIRONMENT_SUFFIX"))
             v = getenv("ENVIRONMENT_SUFFIX");

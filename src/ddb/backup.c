@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "index.h"
 #include "item.h"
+#include "json.h"
 #include "keys.h"
 #include "mem.h"
 
@@ -98,9 +99,9 @@ enum err_code backup_meta_del(struct store_txn *t, const char *arn, struct err *
 
 static uint64_t num_of(const cJSON *o, const char *name)
 {
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, name);
+    double n = json_num(o, name);
 
-    return cJSON_IsNumber(n) && n->valuedouble > 0 ? (uint64_t)n->valuedouble : 0;
+    return n > 0 ? (uint64_t)n : 0;
 }
 
 /* ---- item copies ---- */

@@ -141,20 +141,6 @@ enum err_code xp_each(struct store_txn *t, const struct xp_kind *kind, const cha
     return rc == ERR_NOTFOUND ? ERR_OK : rc;
 }
 
-const char *xp_str(const cJSON *rec, const char *name)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, name);
-
-    return cJSON_IsString(m) ? m->valuestring : NULL;
-}
-
-double xp_num(const cJSON *rec, const char *name)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, name);
-
-    return cJSON_IsNumber(m) ? m->valuedouble : 0;
-}
-
 void xp_set_num(cJSON *o, const char *name, double v)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(o, name);
@@ -189,13 +175,13 @@ enum err_code xp_token_find(struct store_txn *t, const struct xp_kind *kind, con
     }
     if (rc)
         return rc;
-    if ((double)clock_wall_ms() - xp_num(old, "StartTime") * 1000.0 >= (double)token_window_ms)
+    if ((double)clock_wall_ms() - json_num(old, "StartTime") * 1000.0 >= (double)token_window_ms)
         rc = ERR_NOTFOUND; /* past its window: a new request, which takes the token over */
-    else if (strcmp(xp_str(old, "_params") ? xp_str(old, "_params") : "", params) != 0)
+    else if (strcmp(json_str(old, "_params") ? json_str(old, "_params") : "", params) != 0)
         rc = err_set(e, ERR_CONFLICT,
                      "There is already an %s with the same ClientToken and different "
                      "parameters: %s",
-                     kind == &xp_export ? "export" : "import", xp_str(old, kind->arn));
+                     kind == &xp_export ? "export" : "import", json_str(old, kind->arn));
     else
         *out = xp_describe(old);
     cJSON_Delete(old);
@@ -291,7 +277,7 @@ struct cut {
 static bool collect_cut(void *arg, const cJSON *rec)
 {
     struct cut *x = arg;
-    const char *st = xp_str(rec, x->kind->status);
+    const char *st = json_str(rec, x->kind->status);
 
     if (st && strcmp(st, "IN_PROGRESS") == 0)
         cJSON_AddItemToArray(x->recs, cJSON_Duplicate(rec, true));
@@ -491,7 +477,7 @@ static enum err_code req_apply(struct store_txn *t, void *arg, struct err *e)
     cJSON_AddNumberToObject(x->rec, "StartTime", (double)x->now / 1000.0);
     cJSON_AddStringToObject(x->rec, "TableArn", x->table_arn);
     cJSON_AddStringToObject(x->rec, "TableId",
-                            xp_str(desc, "TableId") ? xp_str(desc, "TableId") : "");
+                            json_str(desc, "TableId") ? json_str(desc, "TableId") : "");
     cJSON_Delete(desc);
     if (!x->incr)
         cJSON_AddNumberToObject(x->rec, "ExportTime", (double)x->time / 1000.0);
@@ -520,7 +506,7 @@ static void req_done(void *arg, enum err_code rc, const struct err *e)
         ddb_reply_err(x->c, rc, e->msg);
     } else {
         if (!x->existing)
-            xp_enqueue(x->c->d, &xp_export, xp_str(rec, "ExportArn"));
+            xp_enqueue(x->c->d, &xp_export, json_str(rec, "ExportArn"));
         buf_init(&b, 0);
         buf_printf(&b, "{\"ExportDescription\":%s}", out);
         ddb_reply(x->c, &b);
@@ -736,7 +722,7 @@ static bool list_one(void *arg, const cJSON *rec)
     struct list *x = arg;
     cJSON *s;
 
-    if (x->table_arn && strcmp(x->table_arn, xp_str(rec, "TableArn")) != 0)
+    if (x->table_arn && strcmp(x->table_arn, json_str(rec, "TableArn")) != 0)
         return true;
     if (cJSON_GetArraySize(x->out) >= x->max) {
         x->more = true;
@@ -751,7 +737,7 @@ static bool list_one(void *arg, const cJSON *rec)
     }
     cJSON_AddItemToArray(x->out, s);
     free(x->last);
-    x->last = xstrdup(xp_str(rec, x->kind->arn));
+    x->last = xstrdup(json_str(rec, x->kind->arn));
     return true;
 }
 

@@ -38,6 +38,7 @@
 
 #include "ddb_int.h"
 #include "ddb_s3.h"
+#include "json.h" /* json_str / json_num read records */
 #include "table.h"
 
 ddb_op_fn export_table, export_describe, export_list;
@@ -101,8 +102,6 @@ enum err_code xp_token_find(struct store_txn *t, const struct xp_kind *kind, con
 enum err_code xp_token_put(struct store_txn *t, const struct xp_kind *kind, const char *token,
                            const char *arn, struct err *e);
 
-const char *xp_str(const cJSON *rec, const char *name); /* NULL: absent */
-double xp_num(const cJSON *rec, const char *name);      /* 0: absent */
 void xp_set_num(cJSON *o, const char *name, double v);
 void xp_set_str(cJSON *o, const char *name, const char *v);
 void xp_add_opt(cJSON *o, const char *name, const char *v); /* @v NULL: nothing */

@@ -428,28 +428,28 @@ static char *summary(struct run *x, int64_t end_ms)
     char *mkey = xp_strf("%s/manifest-files.json", x->base);
 
     cJSON_AddStringToObject(s, "version", "2020-06-30");
-    cJSON_AddStringToObject(s, "exportArn", xp_str(x->rec, "ExportArn"));
-    export_iso_time((int64_t)(xp_num(x->rec, "StartTime") * 1000 + 0.5), t);
+    cJSON_AddStringToObject(s, "exportArn", json_str(x->rec, "ExportArn"));
+    export_iso_time((int64_t)(json_num(x->rec, "StartTime") * 1000 + 0.5), t);
     cJSON_AddStringToObject(s, "startTime", t);
     export_iso_time(end_ms, t);
     cJSON_AddStringToObject(s, "endTime", t);
-    cJSON_AddStringToObject(s, "tableArn", xp_str(x->rec, "TableArn"));
-    cJSON_AddStringToObject(s, "tableId", xp_str(x->rec, "TableId"));
+    cJSON_AddStringToObject(s, "tableArn", json_str(x->rec, "TableArn"));
+    cJSON_AddStringToObject(s, "tableId", json_str(x->rec, "TableId"));
     if (inc) {
-        export_iso_time((int64_t)(xp_num(inc, "ExportFromTime") * 1000 + 0.5), t);
+        export_iso_time((int64_t)(json_num(inc, "ExportFromTime") * 1000 + 0.5), t);
         cJSON_AddStringToObject(s, "exportFromTime", t);
-        export_iso_time((int64_t)(xp_num(inc, "ExportToTime") * 1000 + 0.5), t);
+        export_iso_time((int64_t)(json_num(inc, "ExportToTime") * 1000 + 0.5), t);
         cJSON_AddStringToObject(s, "exportToTime", t);
     } else {
-        export_iso_time((int64_t)(xp_num(x->rec, "ExportTime") * 1000 + 0.5), t);
+        export_iso_time((int64_t)(json_num(x->rec, "ExportTime") * 1000 + 0.5), t);
         cJSON_AddStringToObject(s, "exportTime", t);
     }
     cJSON_AddStringToObject(s, "s3Bucket", x->bucket);
-    if (xp_str(x->rec, "S3Prefix"))
-        cJSON_AddStringToObject(s, "s3Prefix", xp_str(x->rec, "S3Prefix"));
+    if (json_str(x->rec, "S3Prefix"))
+        cJSON_AddStringToObject(s, "s3Prefix", json_str(x->rec, "S3Prefix"));
     else
         cJSON_AddNullToObject(s, "s3Prefix");
-    cJSON_AddStringToObject(s, "s3SseAlgorithm", xp_str(x->rec, "S3SseAlgorithm"));
+    cJSON_AddStringToObject(s, "s3SseAlgorithm", json_str(x->rec, "S3SseAlgorithm"));
     if (x->kms)
         cJSON_AddStringToObject(s, "s3SseKmsKeyId", x->kms);
     else
@@ -459,7 +459,7 @@ static char *summary(struct run *x, int64_t end_ms)
     cJSON_AddNumberToObject(s, "itemCount", (double)x->items);
     cJSON_AddStringToObject(s, "outputFormat", x->ion ? "ION" : "DYNAMODB_JSON");
     if (inc) {
-        cJSON_AddStringToObject(s, "outputView", xp_str(inc, "ExportViewType"));
+        cJSON_AddStringToObject(s, "outputView", json_str(inc, "ExportViewType"));
         cJSON_AddStringToObject(s, "exportType", "INCREMENTAL_EXPORT");
     }
     text = cJSON_PrintUnformatted(s);
@@ -540,12 +540,12 @@ void export_run(struct ddb *d, const char *arn)
         return;
     }
     buf_init(&x.manifest, 0);
-    x.bucket = xp_str(x.rec, "S3Bucket");
-    prefix = xp_str(x.rec, "S3Prefix");
-    owner = xp_str(x.rec, "S3BucketOwner");
-    x.kms = xp_str(x.rec, "S3SseKmsKeyId");
-    x.sse = strcmp(xp_str(x.rec, "S3SseAlgorithm"), "KMS") == 0 ? "aws:kms" : "AES256";
-    x.ion = strcmp(xp_str(x.rec, "ExportFormat"), "ION") == 0;
+    x.bucket = json_str(x.rec, "S3Bucket");
+    prefix = json_str(x.rec, "S3Prefix");
+    owner = json_str(x.rec, "S3BucketOwner");
+    x.kms = json_str(x.rec, "S3SseKmsKeyId");
+    x.sse = strcmp(json_str(x.rec, "S3SseAlgorithm"), "KMS") == 0 ? "aws:kms" : "AES256";
+    x.ion = strcmp(json_str(x.rec, "ExportFormat"), "ION") == 0;
     id = strstr(arn, "/export/") + 8;
     x.base = prefix && *prefix ? xp_strf("%s%sAWSDynamoDB/%s", prefix,
                                          prefix[strlen(prefix) - 1] == '/' ? "" : "/", id)
@@ -559,15 +559,16 @@ void export_run(struct ddb *d, const char *arn)
     else if (put(&x, "_started", "", 0)) {
         rc = store_read_begin(d->store, &t, &e);
         if (!rc)
-            rc = table_keys_get(t, xp_str(x.rec, "_table"), &k, &e);
-        if (rc == ERR_NOTFOUND || (!rc && (double)k.id != xp_num(x.rec, "_tid")))
+            rc = table_keys_get(t, json_str(x.rec, "_table"), &k, &e);
+        if (rc == ERR_NOTFOUND || (!rc && (double)k.id != json_num(x.rec, "_tid")))
             fail(&x, "TableNotFound", "The table was deleted during the export");
         else if (!rc && inc)
-            rc = incremental(&x, t, &k, (int64_t)(xp_num(inc, "ExportFromTime") * 1000 + 0.5),
-                             (int64_t)(xp_num(inc, "ExportToTime") * 1000 + 0.5),
-                             strcmp(xp_str(inc, "ExportViewType"), "NEW_AND_OLD_IMAGES") == 0, &e);
+            rc =
+                incremental(&x, t, &k, (int64_t)(json_num(inc, "ExportFromTime") * 1000 + 0.5),
+                            (int64_t)(json_num(inc, "ExportToTime") * 1000 + 0.5),
+                            strcmp(json_str(inc, "ExportViewType"), "NEW_AND_OLD_IMAGES") == 0, &e);
         else if (!rc)
-            rc = full(&x, t, &k, (int64_t)(xp_num(x.rec, "ExportTime") * 1000 + 0.5), &e);
+            rc = full(&x, t, &k, (int64_t)(json_num(x.rec, "ExportTime") * 1000 + 0.5), &e);
         store_txn_abort(t);
         if (rc && rc != ERR_NOTFOUND)
             fail(&x, "InternalServerError", "%s", e.msg);

@@ -196,7 +196,7 @@ static enum err_code piece_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct imp *x = arg;
     struct table_keys k;
-    enum err_code rc = table_keys_get_any(t, xp_str(x->rec, "_table"), &k, e);
+    enum err_code rc = table_keys_get_any(t, json_str(x->rec, "_table"), &k, e);
 
     if (!rc && k.id != x->k.id)
         rc = err_set(e, ERR_NOTFOUND, "the table is gone");
@@ -314,7 +314,7 @@ static enum err_code fin_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct fin *f = arg;
     struct imp *x = f->x;
-    const char *name = xp_str(x->rec, "_table");
+    const char *name = json_str(x->rec, "_table");
     cJSON *rec = NULL, *desc = NULL;
     struct table_keys k;
     enum err_code rc = xp_meta_get(t, xp_import.prefix, f->arn, &rec, e);
@@ -367,21 +367,21 @@ void import_run(struct ddb *d, const char *arn)
     if (!rc)
         rc = xp_meta_get(t, xp_import.prefix, arn, &x.rec, &e);
     if (!rc)
-        rc = table_keys_get_any(t, xp_str(x.rec, "_table"), &x.k, &e);
+        rc = table_keys_get_any(t, json_str(x.rec, "_table"), &x.k, &e);
     store_txn_abort(t);
-    if (rc || (double)x.k.id != xp_num(x.rec, "_tid")) {
+    if (rc || (double)x.k.id != json_num(x.rec, "_tid")) {
         log_warn("event=ddb_import_lost arn=%s err=%s", arn, e.msg);
         cJSON_Delete(x.rec);
         return;
     }
     src = cJSON_GetObjectItemCaseSensitive(x.rec, "S3BucketSource");
-    bucket = xp_str(src, "S3Bucket");
-    prefix = xp_str(src, "S3KeyPrefix");
-    owner = xp_str(src, "S3BucketOwner");
-    comp = xp_str(x.rec, "InputCompressionType");
+    bucket = json_str(src, "S3Bucket");
+    prefix = json_str(src, "S3KeyPrefix");
+    owner = json_str(src, "S3BucketOwner");
+    comp = json_str(x.rec, "InputCompressionType");
     csv = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(x.rec, "InputFormatOptions"), "Csv");
-    import_format_init(&x.f, xp_str(x.rec, "InputFormat"), csv);
+    import_format_init(&x.f, json_str(x.rec, "InputFormat"), csv);
     buf_init(&keys, 0);
     if (!d->s3) {
         fail(&x, "S3Unreachable", "S3 is not available to DynamoDB in this region");
@@ -434,7 +434,7 @@ void import_run(struct ddb *d, const char *arn)
 void import_format_init(struct import_format *f, const char *format, const cJSON *opts)
 {
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(opts, "HeaderList"), *col;
-    const char *d = xp_str(opts, "Delimiter");
+    const char *d = json_str(opts, "Delimiter");
 
     memset(f, 0, sizeof(*f));
     f->csv = strcmp(format, "CSV") == 0;
@@ -467,7 +467,7 @@ static enum err_code req_fill(struct store_txn *t, void *arg, const char *name, 
     enum err_code rc;
 
     ddb_uuid(uuid);
-    arn = xp_strf("%s/import/%014lld-%.8s", xp_str(desc, "TableArn"), (long long)now, uuid);
+    arn = xp_strf("%s/import/%014lld-%.8s", json_str(desc, "TableArn"), (long long)now, uuid);
     cJSON_AddTrueToObject(desc, "_importing");
     rc = table_keys_set_restoring(t, name, true, e); /* its items not served till ACTIVE */
     if (rc) {
@@ -476,11 +476,11 @@ static enum err_code req_fill(struct store_txn *t, void *arg, const char *name, 
     }
     xp_set_str(x->rec, "ImportArn", arn);
     xp_set_str(x->rec, "ImportStatus", "IN_PROGRESS");
-    xp_set_str(x->rec, "TableArn", xp_str(desc, "TableArn"));
-    xp_set_str(x->rec, "TableId", xp_str(desc, "TableId"));
+    xp_set_str(x->rec, "TableArn", json_str(desc, "TableArn"));
+    xp_set_str(x->rec, "TableId", json_str(desc, "TableId"));
     xp_set_num(x->rec, "StartTime", (double)now / 1000.0);
     xp_set_str(x->rec, "_table", name);
-    xp_set_num(x->rec, "_tid", xp_num(desc, "_id"));
+    xp_set_num(x->rec, "_tid", json_num(desc, "_id"));
     rc = xp_rec_put(t, &xp_import, x->rec, e);
     if (!rc)
         rc = xp_token_put(t, &xp_import, x->token, arn, e);
@@ -500,7 +500,7 @@ static void req_created(struct ddb_call *sub, int status, struct buf *body)
 
     buf_init(&b, 0);
     if (status == 200 && out) {
-        xp_enqueue(c->d, &xp_import, xp_str(rec, "ImportArn"));
+        xp_enqueue(c->d, &xp_import, json_str(rec, "ImportArn"));
         buf_printf(&b, "{\"ImportTableDescription\":%s}", out);
         ddb_reply(c, &b);
     } else if (memmem(body->ptr, body->len, "TableAlreadyExistsException", 27)) {
@@ -509,7 +509,7 @@ static void req_created(struct ddb_call *sub, int status, struct buf *body)
 
         buf_free(&b);
         ddb_reply_type(c, "ResourceInUseException", "Table already exists: %s",
-                       xp_str(tcp, "TableName"));
+                       json_str(tcp, "TableName"));
     } else {
         buf_append(&b, body->ptr, body->len);
         ddb_reply_status(c, status, &b);

@@ -15,6 +15,7 @@
 #include "backup.h"
 #include "clock.h"
 #include "codec.h"
+#include "json.h"
 #include "mem.h"
 
 enum {
@@ -141,17 +142,12 @@ static enum err_code meta_put(struct store_txn *t, uint64_t num, const cJSON *me
     return rc;
 }
 
-static const char *jstr(const cJSON *obj, const char *name)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, name));
-}
-
 /* stream_register - the number of the stream @desc currently has, creating
  * its meta when needed (write txn). */
 static enum err_code stream_register(struct store_txn *t, const cJSON *desc, const char *view,
                                      uint64_t *num, struct err *e)
 {
-    const char *arn = jstr(desc, "LatestStreamArn");
+    const char *arn = json_str(desc, "LatestStreamArn");
     cJSON *meta;
     struct buf k;
     uint64_t q;
@@ -173,7 +169,8 @@ static enum err_code stream_register(struct store_txn *t, const cJSON *desc, con
         return rc;
     meta = cJSON_CreateObject();
     cJSON_AddStringToObject(meta, "arn", arn);
-    cJSON_AddStringToObject(meta, "table", jstr(desc, "TableName") ? jstr(desc, "TableName") : "");
+    cJSON_AddStringToObject(meta, "table",
+                            json_str(desc, "TableName") ? json_str(desc, "TableName") : "");
     cJSON_AddStringToObject(meta, "view", view);
     cJSON_AddItemToObject(meta, "keys",
                           cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(desc, "KeySchema"), 1));
@@ -190,7 +187,7 @@ static const char *enabled_view(const cJSON *desc)
 
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ss, "StreamEnabled")))
         return NULL;
-    return jstr(ss, "StreamViewType");
+    return json_str(ss, "StreamViewType");
 }
 
 /* ---- writing records ---- */
@@ -371,7 +368,7 @@ static enum err_code desc_settings(const char *table, struct slice v, char view[
     if (!d) {
         cJSON *desc = cJSON_ParseWithLength(v.ptr, v.len);
         const char *vw = desc ? enabled_view(desc) : NULL,
-                   *a = desc ? jstr(desc, "LatestStreamArn") : NULL;
+                   *a = desc ? json_str(desc, "LatestStreamArn") : NULL;
 
         if (!desc) {
             pthread_mutex_unlock(&desc_mu);
@@ -513,7 +510,7 @@ enum err_code streams_table_closing(struct store_txn *t, const cJSON *desc, stru
     uint64_t num, q;
     enum err_code rc;
 
-    if (!view || !jstr(desc, "LatestStreamArn"))
+    if (!view || !json_str(desc, "LatestStreamArn"))
         return ERR_OK;
     rc = stream_register(t, desc, view, &num, e);
     if (!rc)
@@ -630,7 +627,7 @@ static enum err_code stream_load(struct ddb *d, struct store_txn *t, const char 
         goto out;
     rc = table_desc_get(t, s->table, &desc, e);
     if (rc == ERR_OK) {
-        const char *latest = jstr(desc, "LatestStreamArn");
+        const char *latest = json_str(desc, "LatestStreamArn");
 
         current = latest && strcmp(latest, arn) == 0;
     } else if (rc != ERR_NOTFOUND) {
@@ -644,7 +641,7 @@ static enum err_code stream_load(struct ddb *d, struct store_txn *t, const char 
     }
     s->enabled = current && enabled_view(desc) && !cJSON_GetObjectItemCaseSensitive(meta, "closed");
     {
-        const char *view = meta ? jstr(meta, "view") : enabled_view(desc);
+        const char *view = meta ? json_str(meta, "view") : enabled_view(desc);
         snprintf(s->view, sizeof(s->view), "%s", view ? view : "NEW_AND_OLD_IMAGES");
     }
     s->keys = cJSON_Duplicate(
@@ -804,7 +801,7 @@ static void list_streams(struct ddb_call *c)
         rc = store_cursor_seek(cur, slice_of("s", 1), &k, &val, &e);
     while (rc == ERR_OK && k.len == 9 && ((const char *)k.ptr)[0] == 's') {
         cJSON *meta = cJSON_ParseWithLength(val.ptr, val.len);
-        const char *arn = jstr(meta, "arn"), *tn = jstr(meta, "table");
+        const char *arn = json_str(meta, "arn"), *tn = json_str(meta, "table");
         const cJSON *closed = cJSON_GetObjectItemCaseSensitive(meta, "closed");
 
         if (arn && tn && (!table || strcmp(tn, table) == 0)) {
@@ -829,7 +826,7 @@ static void list_streams(struct ddb_call *c)
 
         if (!table || strcmp(tn, table) == 0) {
             cJSON *desc = cJSON_ParseWithLength(val.ptr, val.len);
-            const char *arn = jstr(desc, "LatestStreamArn");
+            const char *arn = json_str(desc, "LatestStreamArn");
 
             table_seen = true;
             if (arn && enabled_view(desc))

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "json.h"
 #include "table.h"
 
 static const char *const billing_modes[] = {"PROVISIONED", "PAY_PER_REQUEST", NULL};
@@ -52,13 +53,6 @@ void table_throughput_set(cJSON *desc, int64_t rcu, int64_t wcu)
     cJSON_AddNumberToObject(pt, "WriteCapacityUnits", (double)wcu);
 }
 
-static double num_of(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 /* same_day - whether @a and @b (seconds since the epoch) fall on one UTC day. */
 static bool same_day(double a, double b)
 {
@@ -68,10 +62,10 @@ static bool same_day(double a, double b)
 void table_throughput_change(cJSON *desc, int64_t rcu, int64_t wcu, double when)
 {
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(desc, "ProvisionedThroughput");
-    int64_t r0 = (int64_t)num_of(pt, "ReadCapacityUnits");
-    int64_t w0 = (int64_t)num_of(pt, "WriteCapacityUnits");
-    double inc = num_of(pt, "LastIncreaseDateTime"), dec = num_of(pt, "LastDecreaseDateTime");
-    double n = dec > 0 && same_day(dec, when) ? num_of(pt, "NumberOfDecreasesToday") : 0;
+    int64_t r0 = (int64_t)json_num(pt, "ReadCapacityUnits");
+    int64_t w0 = (int64_t)json_num(pt, "WriteCapacityUnits");
+    double inc = json_num(pt, "LastIncreaseDateTime"), dec = json_num(pt, "LastDecreaseDateTime");
+    double n = dec > 0 && same_day(dec, when) ? json_num(pt, "NumberOfDecreasesToday") : 0;
     cJSON *out;
 
     if (r0 > 0 && (rcu > r0 || wcu > w0)) /* r0 == 0: on-demand until now */
@@ -92,7 +86,7 @@ void table_throughput_change(cJSON *desc, int64_t rcu, int64_t wcu, double when)
 void table_throughput_describe(cJSON *desc, double now)
 {
     cJSON *pt = cJSON_GetObjectItemCaseSensitive(desc, "ProvisionedThroughput");
-    double dec = num_of(pt, "LastDecreaseDateTime");
+    double dec = json_num(pt, "LastDecreaseDateTime");
 
     if (dec > 0 && !same_day(dec, now))
         cJSON_ReplaceItemInObjectCaseSensitive(pt, "NumberOfDecreasesToday", cJSON_CreateNumber(0));

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "iam_int.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 
@@ -156,9 +157,9 @@ enum err_code iam_doc_each(struct iam *iam, const char *kind, iam_doc_each_fn *f
 
 const char *iam_jstr(const cJSON *doc, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+    const char *s = json_str(doc, name);
 
-    return cJSON_IsString(v) ? v->valuestring : "";
+    return s ? s : "";
 }
 
 cJSON *iam_jobj(cJSON *doc, const char *name)

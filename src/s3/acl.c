@@ -276,8 +276,8 @@ static bool acls_enabled(const cJSON *bucket)
  * the bucket's ObjectOwnership leaves it the object, else the bucket owner */
 static const char *owner_of(struct s3 *s, const cJSON *bucket, const cJSON *holder, bool object)
 {
-    const char *own = object ? s3_jstr(holder, "own") : NULL;
-    const char *oc = s3_cfg_stored(bucket, "ownershipControls"), *acl = s3_jstr(holder, "acl");
+    const char *own = object ? json_str_ci(holder, "own") : NULL;
+    const char *oc = s3_cfg_stored(bucket, "ownershipControls"), *acl = json_str_ci(holder, "acl");
 
     if (!own || !oc || strstr(oc, "BucketOwnerEnforced"))
         return s->account;
@@ -291,7 +291,7 @@ static cJSON *expand(struct s3 *s, const cJSON *bucket, const cJSON *holder, boo
                      const char *owner)
 {
     const cJSON *g = cJSON_GetObjectItem(holder, "grants");
-    const char *acl = s3_jstr(holder, "acl");
+    const char *acl = json_str_ci(holder, "acl");
     bool other = strcmp(owner, s->account) != 0;
     cJSON *arr;
 
@@ -338,16 +338,16 @@ static void write_policy(struct http_req *r, const char *owner, const cJSON *gra
     buf_puts(&b, "</Owner><AccessControlList>");
     cJSON_ArrayForEach(g, grants)
     {
-        const char *id = s3_jstr(g, "id");
+        const char *id = json_str_ci(g, "id");
         buf_printf(&b, "<Grant>%sxsi:type=\"%s\">", xsi, id ? "CanonicalUser" : "Group");
         if (id) {
             xmlw_elem(&b, "ID", id, XMLW_CTRL);
             xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
         } else {
-            xmlw_elem(&b, "URI", s3_jstr(g, "uri"), XMLW_CTRL);
+            xmlw_elem(&b, "URI", json_str_ci(g, "uri"), XMLW_CTRL);
         }
         buf_puts(&b, "</Grantee>");
-        xmlw_elem(&b, "Permission", s3_jstr(g, "p"), XMLW_CTRL);
+        xmlw_elem(&b, "Permission", json_str_ci(g, "p"), XMLW_CTRL);
         buf_puts(&b, "</Grant>");
     }
     buf_puts(&b, "</AccessControlList></AccessControlPolicy>");
@@ -434,7 +434,7 @@ static enum err_code object_apply(struct store_txn *t, struct aclw *aw, const cJ
     }
     {
         /* the object keeps its owner whoever changes its ACL */
-        const char *own = s3_jstr(v, "own");
+        const char *own = json_str_ci(v, "own");
         char *keep = own ? arena_strdup(r->arena, own) : NULL;
         acl_set(aw, v);
         cJSON_DeleteItemFromObject(v, "own");
@@ -491,7 +491,7 @@ static void weigh(struct s3 *s, const cJSON *grants, bool *beyond_owner, bool *p
 
     cJSON_ArrayForEach(g, grants)
     {
-        const char *id = s3_jstr(g, "id"), *uri = s3_jstr(g, "uri");
+        const char *id = json_str_ci(g, "id"), *uri = json_str_ci(g, "uri");
         if (!id || strcmp(id, s->account) != 0)
             *beyond_owner = true;
         if (uri && (strcmp(uri, ALL_USERS) == 0 || strcmp(uri, AUTH_USERS) == 0))
@@ -596,7 +596,8 @@ static bool granted(struct http_req *r, const cJSON *bucket, const cJSON *holder
     grants = expand(q->s3, bucket, holder, object, owner);
     cJSON_ArrayForEach(g, grants)
     {
-        const char *p = s3_jstr(g, "p"), *id = s3_jstr(g, "id"), *uri = s3_jstr(g, "uri");
+        const char *p = json_str_ci(g, "p"), *id = json_str_ci(g, "id"),
+                   *uri = json_str_ci(g, "uri");
         if (ok || (strcmp(p, perm) != 0 && strcmp(p, "FULL_CONTROL") != 0))
             continue;
         if (uri && !ignore_public)
@@ -665,10 +666,10 @@ const char *s3_acl_grant_header(struct arena *a, const cJSON *rec, size_t i, con
     buf_init(&b, 0);
     cJSON_ArrayForEach(g, cJSON_GetObjectItem(rec, "grants"))
     {
-        const char *id = s3_jstr(g, "id");
-        if (strcmp(s3_jstr(g, "p"), grant_hdrs[i][1]) == 0)
+        const char *id = json_str_ci(g, "id");
+        if (strcmp(json_str_ci(g, "p"), grant_hdrs[i][1]) == 0)
             buf_printf(&b, "%s%s=\"%s\"", b.len ? ", " : "", id ? "id" : "uri",
-                       id ? id : s3_jstr(g, "uri"));
+                       id ? id : json_str_ci(g, "uri"));
     }
     v = b.len ? arena_strndup(a, b.ptr, b.len) : NULL;
     buf_free(&b);

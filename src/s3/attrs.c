@@ -17,8 +17,8 @@
 static bool part_at(const cJSON *v, int i, long *num, long long *size)
 {
     const cJSON *sz = cJSON_GetObjectItem(v, "psz"), *pn = cJSON_GetObjectItem(v, "pnum");
-    long long total = (long long)s3_jnum(v, "size");
-    int parts = (int)s3_jnum(v, "parts");
+    long long total = (long long)json_num_ci(v, "size");
+    int parts = (int)json_num_ci(v, "parts");
 
     if (cJSON_IsNumber(sz)) { /* parts 1..n of one size, the last the rest */
         long long p = (long long)sz->valuedouble;
@@ -41,8 +41,8 @@ static bool part_at(const cJSON *v, int i, long *num, long long *size)
 
 int s3_part_range(const cJSON *v, long num, long long *off, long long *len, int *idx)
 {
-    long long size = (long long)s3_jnum(v, "size"), at = 0, sz;
-    int parts = (int)s3_jnum(v, "parts"), i;
+    long long size = (long long)json_num_ci(v, "size"), at = 0, sz;
+    int parts = (int)json_num_ci(v, "parts"), i;
     long n;
 
     if (parts <= 0 || size == 0)
@@ -102,8 +102,8 @@ static void object_parts(struct http_req *r, struct buf *b, const cJSON *v)
     const char *mh = http_req_header(r, "x-amz-max-parts");
     const char *pm = http_req_header(r, "x-amz-part-number-marker");
     long max = mh ? strtol(mh, NULL, 10) : 1000, marker = pm ? strtol(pm, NULL, 10) : 0, num;
-    int parts = (int)s3_jnum(v, "parts"), i, count = 0;
-    const char *ckn = s3_jstr(v, "ckn");
+    int parts = (int)json_num_ci(v, "parts"), i, count = 0;
+    const char *ckn = json_str_ci(v, "ckn");
     long long size;
     bool truncated = false;
     struct buf items = {0};
@@ -175,10 +175,10 @@ void s3_get_object_attributes(struct http_req *r)
     cJSON_Delete(b);
     if (!v)
         return;
-    s3_time_http((int64_t)s3_jnum(v, "lm"), when);
+    s3_time_http((int64_t)json_num_ci(v, "lm"), when);
     http_resp_header(r, "Last-Modified", when);
-    if (vid || strcmp(s3_jstr(v, "vid"), "null") != 0)
-        http_resp_header(r, "x-amz-version-id", s3_jstr(v, "vid"));
+    if (vid || strcmp(json_str_ci(v, "vid"), "null") != 0)
+        http_resp_header(r, "x-amz-version-id", json_str_ci(v, "vid"));
     if (cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
         http_resp_header(r, "x-amz-delete-marker", "true");
         s3_error(r, vid ? S3E_METHOD_NOT_ALLOWED : S3E_NO_SUCH_KEY, NULL);
@@ -186,30 +186,30 @@ void s3_get_object_attributes(struct http_req *r)
     }
     s3_xml_start(&x, "GetObjectAttributesResponse");
     if (want & A_ETAG) { /* without its quotes, as S3 sends it here */
-        const char *e = s3_jstr(v, "etag");
+        const char *e = json_str_ci(v, "etag");
         size_t n = strlen(e);
         if (n >= 2 && e[0] == '"' && e[n - 1] == '"')
             e = arena_strndup(r->arena, e + 1, n - 2);
         xmlw_elem(&x, "ETag", e, XMLW_CTRL);
     }
-    if ((want & A_CHECKSUM) && s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
+    if ((want & A_CHECKSUM) && json_str_ci(v, "ckn") && json_str_ci(v, "ckv")) {
         char el[24];
         size_t k;
-        snprintf(el, sizeof(el), "Checksum%s", s3_jstr(v, "ckn"));
+        snprintf(el, sizeof(el), "Checksum%s", json_str_ci(v, "ckn"));
         for (k = 8; el[k]; k++)
             el[k] = (char)(el[k] >= 'a' && el[k] <= 'z' ? el[k] - 32 : el[k]);
         buf_puts(&x, "<Checksum>");
-        xmlw_elem(&x, el, s3_jstr(v, "ckv"), XMLW_CTRL);
-        xmlw_elem(&x, "ChecksumType", s3_jstr(v, "ckt") ? s3_jstr(v, "ckt") : "FULL_OBJECT",
+        xmlw_elem(&x, el, json_str_ci(v, "ckv"), XMLW_CTRL);
+        xmlw_elem(&x, "ChecksumType", json_str_ci(v, "ckt") ? json_str_ci(v, "ckt") : "FULL_OBJECT",
                   XMLW_CTRL);
         buf_puts(&x, "</Checksum>");
     }
-    if ((want & A_PARTS) && s3_jnum(v, "parts") > 0)
+    if ((want & A_PARTS) && json_num_ci(v, "parts") > 0)
         object_parts(r, &x, v);
     if (want & A_CLASS)
         buf_puts(&x, "<StorageClass>STANDARD</StorageClass>");
     if (want & A_SIZE)
-        buf_printf(&x, "<ObjectSize>%.0f</ObjectSize>", s3_jnum(v, "size"));
+        buf_printf(&x, "<ObjectSize>%.0f</ObjectSize>", json_num_ci(v, "size"));
     buf_puts(&x, "</GetObjectAttributesResponse>");
     s3_ok(r, 200, &x);
 }

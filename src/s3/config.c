@@ -275,7 +275,7 @@ void s3_sse_default(const cJSON *bucket, cJSON *rec)
 
 void s3_sse_headers(struct http_req *r, const cJSON *rec)
 {
-    const char *alg = s3_jstr(rec, "sse"), *kms = s3_jstr(rec, "kms");
+    const char *alg = json_str_ci(rec, "sse"), *kms = json_str_ci(rec, "kms");
 
     http_resp_header(r, "x-amz-server-side-encryption", alg ? alg : "AES256");
     if (alg && kms)
@@ -296,7 +296,7 @@ static void policy_status(struct http_req *r)
     }
     if (!s3_allow(r, "s3:GetBucketPolicyStatus", q->bucket, NULL) || !(bk = s3_bucket_or_404(r)))
         return;
-    if (!(pol = s3_jstr(cJSON_GetObjectItem(bk, "cfg"), "policy"))) {
+    if (!(pol = json_str_ci(cJSON_GetObjectItem(bk, "cfg"), "policy"))) {
         s3_error(r, S3E_NO_SUCH_POLICY, NULL);
         return;
     }

@@ -80,15 +80,15 @@ cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **ske
     }
     /* every failed copy-source condition is a 412 */
     if (((h = http_req_header(r, "x-amz-copy-source-if-match")) &&
-         !s3_etag_in(h, s3_jstr(v, "etag"))) ||
+         !s3_etag_in(h, json_str_ci(v, "etag"))) ||
         ((h = http_req_header(r, "x-amz-copy-source-if-none-match")) &&
-         s3_etag_in(h, s3_jstr(v, "etag"))) ||
+         s3_etag_in(h, json_str_ci(v, "etag"))) ||
         ((h = http_req_header(r, "x-amz-copy-source-if-unmodified-since")) &&
          !http_req_header(r, "x-amz-copy-source-if-match") && s3_time_parse_http(h, &tm) &&
-         (int64_t)s3_jnum(v, "lm") / 1000 * 1000 > tm) ||
+         (int64_t)json_num_ci(v, "lm") / 1000 * 1000 > tm) ||
         ((h = http_req_header(r, "x-amz-copy-source-if-modified-since")) &&
          !http_req_header(r, "x-amz-copy-source-if-none-match") && s3_time_parse_http(h, &tm) &&
-         (int64_t)s3_jnum(v, "lm") / 1000 * 1000 <= tm)) {
+         (int64_t)json_num_ci(v, "lm") / 1000 * 1000 <= tm)) {
         s3_error(r, S3E_PRECONDITION_FAILED, NULL);
         return NULL;
     }
@@ -117,7 +117,7 @@ bool s3_copy_range(struct http_req *r, const cJSON *v, long long off, long long 
     struct err e = {0};
     bool ok = false;
 
-    in = open(s3_abs_path(q->s3, r->arena, s3_jstr(v, "file")), O_RDONLY | O_CLOEXEC);
+    in = open(s3_abs_path(q->s3, r->arena, json_str_ci(v, "file")), O_RDONLY | O_CLOEXEC);
     out = s3_make_tmp(q->s3, r->arena, &tmp);
     if (in < 0 || out < 0)
         goto out;
@@ -172,11 +172,11 @@ static void copy_checksum(struct http_req *r, const struct copyw *c, cJSON *rec)
 {
     const cJSON *v = c->v;
 
-    if (!c->alg && s3_jstr(v, "ckn") && s3_jstr(v, "ckv")) {
-        cJSON_AddStringToObject(rec, "ckn", s3_jstr(v, "ckn"));
-        cJSON_AddStringToObject(rec, "ckv", s3_jstr(v, "ckv"));
-        if (s3_jstr(v, "ckt"))
-            cJSON_AddStringToObject(rec, "ckt", s3_jstr(v, "ckt"));
+    if (!c->alg && json_str_ci(v, "ckn") && json_str_ci(v, "ckv")) {
+        cJSON_AddStringToObject(rec, "ckn", json_str_ci(v, "ckn"));
+        cJSON_AddStringToObject(rec, "ckv", json_str_ci(v, "ckv"));
+        if (json_str_ci(v, "ckt"))
+            cJSON_AddStringToObject(rec, "ckt", json_str_ci(v, "ckt"));
         return;
     }
     cJSON_AddStringToObject(rec, "ckn", s3_ck_lower(c->alg ? c->alg : CK_CRC64NVME));
@@ -186,11 +186,11 @@ static void copy_checksum(struct http_req *r, const struct copyw *c, cJSON *rec)
 /* CopyObjectResult's checksum: ChecksumType and Checksum<ALG> */
 static void copy_result_checksum(struct http_req *r, const cJSON *rec, struct buf *b)
 {
-    const char *t = s3_jstr(rec, "ckt");
-    int alg = s3_ck_parse(s3_jstr(rec, "ckn"));
+    const char *t = json_str_ci(rec, "ckt");
+    int alg = s3_ck_parse(json_str_ci(rec, "ckn"));
 
     xmlw_elem(b, "ChecksumType", t ? t : "FULL_OBJECT", XMLW_CTRL);
-    xmlw_elem(b, arena_sprintf(r->arena, "Checksum%s", s3_ck_name(alg)), s3_jstr(rec, "ckv"),
+    xmlw_elem(b, arena_sprintf(r->arena, "Checksum%s", s3_ck_name(alg)), json_str_ci(rec, "ckv"),
               XMLW_CTRL);
 }
 
@@ -206,13 +206,13 @@ static void copy_object_work(struct http_req *r, void *arg)
     cJSON *rec;
     struct buf b;
 
-    if (!s3_copy_range(r, v, 0, (long long)s3_jnum(v, "size"), &rel, &abs, hex, c->alg))
+    if (!s3_copy_range(r, v, 0, (long long)json_num_ci(v, "size"), &rel, &abs, hex, c->alg))
         return;
     o = arena_calloc(r->arena, sizeof(*o));
     o->path = abs;
     arena_on_free(r->arena, s3_orphan_free, o);
     rec = cJSON_CreateObject();
-    cJSON_AddNumberToObject(rec, "size", s3_jnum(v, "size"));
+    cJSON_AddNumberToObject(rec, "size", json_num_ci(v, "size"));
     cJSON_AddStringToObject(rec, "etag", arena_sprintf(r->arena, "\"%s\"", hex));
     cJSON_AddNumberToObject(rec, "lm", (double)clock_wall_ms());
     cJSON_AddStringToObject(rec, "file", rel);
@@ -241,10 +241,10 @@ static void copy_object_work(struct http_req *r, void *arg)
     nv->rec = rec;
     nv->kind = 1;
     nv->keep_file = &o->keep;
-    s3_time_iso((int64_t)s3_jnum(rec, "lm"), when);
+    s3_time_iso((int64_t)json_num_ci(rec, "lm"), when);
     s3_xml_start(&b, "CopyObjectResult");
     xmlw_elem(&b, "LastModified", when, XMLW_CTRL);
-    xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
+    xmlw_elem(&b, "ETag", json_str_ci(rec, "etag"), XMLW_CTRL);
     copy_result_checksum(r, rec, &b);
     buf_puts(&b, "</CopyObjectResult>");
     nv->out = b;
@@ -292,7 +292,7 @@ void s3_copy_object(struct http_req *r)
                  "location or encryption attributes.");
         return;
     }
-    if (s3_jnum(v, "size") > 5368709120.0) {
+    if (json_num_ci(v, "size") > 5368709120.0) {
         s3_error(r, S3E_INVALID_REQUEST,
                  "The specified copy source is larger than the maximum allowable size for a "
                  "copy source: 5368709120");
@@ -330,7 +330,7 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
         tw->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
-    tw->versioned = s3_jstr(b, "versioning") && *s3_jstr(b, "versioning");
+    tw->versioned = json_str_ci(b, "versioning") && *json_str_ci(b, "versioning");
     v = s3_find_version(t, a, q->bucket, q->key, tw->vid, &k);
     if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
         tw->w.fail = tw->vid ? (v ? S3E_METHOD_NOT_ALLOWED : S3E_NO_SUCH_VERSION) : S3E_NO_SUCH_KEY;
@@ -338,7 +338,7 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_Delete(b);
         return ERR_CONFLICT;
     }
-    snprintf(tw->found_vid, sizeof(tw->found_vid), "%s", s3_jstr(v, "vid"));
+    snprintf(tw->found_vid, sizeof(tw->found_vid), "%s", json_str_ci(v, "vid"));
     cJSON_DeleteItemFromObject(v, "tags");
     if (tw->tags)
         cJSON_AddItemToObject(v, "tags", cJSON_Parse(tw->tags));
@@ -388,8 +388,8 @@ void s3_object_tagging(struct http_req *r)
             return;
         }
         arena_on_free(r->arena, s3_json_free, v);
-        if (strcmp(s3_jstr(v, "vid"), "null") != 0)
-            http_resp_header(r, "x-amz-version-id", s3_jstr(v, "vid"));
+        if (strcmp(json_str_ci(v, "vid"), "null") != 0)
+            http_resp_header(r, "x-amz-version-id", json_str_ci(v, "vid"));
         s3_write_tagging(&out, cJSON_GetObjectItem(v, "tags"));
         s3_ok(r, 200, &out);
         return;

@@ -131,7 +131,7 @@ static int parse_rules(struct arena *a, const char *xml, struct rule *out, int m
 
 static bool matches(const struct rule *ru, const char *key, const cJSON *v)
 {
-    double size = s3_jnum(v, "size");
+    double size = json_num_ci(v, "size");
     const cJSON *tags = cJSON_GetObjectItem(v, "tags");
 
     if (ru->prefix && strncmp(key, ru->prefix, strlen(ru->prefix)) != 0)
@@ -144,8 +144,8 @@ static bool matches(const struct rule *ru, const char *key, const cJSON *v)
         const char *k = s3_xml_text(ru->tags[i], "Key"), *val = s3_xml_text(ru->tags[i], "Value");
         bool found = false;
         for (const cJSON *t = tags ? tags->child : NULL; t && !found; t = t->next)
-            found = k && val && s3_jstr(t, "k") && strcmp(s3_jstr(t, "k"), k) == 0 &&
-                    strcmp(s3_jstr(t, "v"), val) == 0;
+            found = k && val && json_str_ci(t, "k") && strcmp(json_str_ci(t, "k"), k) == 0 &&
+                    strcmp(json_str_ci(t, "v"), val) == 0;
         if (!found)
             return false;
     }
@@ -213,8 +213,8 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
         bool current;
         if (!j)
             continue;
-        if (s3_key_hashed(key) && s3_jstr(j, "k"))
-            key = arena_strdup(a, s3_jstr(j, "k"));
+        if (s3_key_hashed(key) && json_str_ci(j, "k"))
+            key = arena_strdup(a, json_str_ci(j, "k"));
         current = !prev_key || strcmp(prev_key, key) != 0;
         if (current) {
             if (pending_marker && versions_of_key == 1)
@@ -231,10 +231,10 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
                 continue;
             if (current && dm && ru->expired_markers) {
                 pending_marker = true;
-                marker_vid = arena_strdup(a, s3_jstr(j, "vid"));
+                marker_vid = arena_strdup(a, json_str_ci(j, "vid"));
                 break;
             }
-            double when = expiry_ms(ru, s3_jnum(j, "lm"), day);
+            double when = expiry_ms(ru, json_num_ci(j, "lm"), day);
             if (current && !dm && when >= 0 && when <= now) {
                 /* like DeleteObject: a marker when versioned, else gone */
                 char *p = arena_sprintf(a, "/%s/%s", bucket, url_encode(a, key, true));
@@ -246,11 +246,12 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
             if (!current && ru->noncurrent_days >= 0 && !s3_lock_holds(j, (int64_t)now, false) &&
                 successor_lm + ru->noncurrent_days * day <= now &&
                 (ru->newer_kept < 0 || versions_of_key - 2 >= ru->newer_kept)) {
-                add(acts, n, cap, "DELETE", target(a, bucket, key, "versionId", s3_jstr(j, "vid")));
+                add(acts, n, cap, "DELETE",
+                    target(a, bucket, key, "versionId", json_str_ci(j, "vid")));
                 break;
             }
         }
-        successor_lm = s3_jnum(j, "lm");
+        successor_lm = json_num_ci(j, "lm");
         cJSON_Delete(j);
     }
     if (pending_marker && versions_of_key == 1)
@@ -269,14 +270,14 @@ static void plan_bucket(struct s3 *s, struct store_txn *t, struct arena *a, cons
         size_t kl = strnlen(kk, k.len - bl - 2);
         cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
         const char *key =
-            s3_jstr(j, "k") ? arena_strdup(a, s3_jstr(j, "k")) : arena_strndup(a, kk, kl);
+            json_str_ci(j, "k") ? arena_strdup(a, json_str_ci(j, "k")) : arena_strndup(a, kk, kl);
         char *id = arena_strndup(a, kk + kl + 1, k.len - bl - 3 - kl);
         for (int i = 0; i < nrules; i++) {
             const struct rule *ru = &rules[i];
             if (ru->abort_days < 0 ||
                 (ru->prefix && strncmp(key, ru->prefix, strlen(ru->prefix)) != 0))
                 continue;
-            if (s3_jnum(j, "init") + ru->abort_days * day <= now) {
+            if (json_num_ci(j, "init") + ru->abort_days * day <= now) {
                 add(acts, n, cap, "DELETE", target(a, bucket, key, "uploadId", id));
                 break;
             }
@@ -552,7 +553,7 @@ const char *s3_lc_expiration(struct arena *a, const struct s3 *s, const cJSON *b
         return NULL;
     n = parse_rules(a, xml, rules, 64);
     for (int i = 0; i < n; i++) {
-        double w = expiry_ms(&rules[i], s3_jnum(v, "lm"), day);
+        double w = expiry_ms(&rules[i], json_num_ci(v, "lm"), day);
         if (w >= 0 && matches(&rules[i], key, v) && (best < 0 || w < best)) {
             best = w;
             best_id = rules[i].id ? rules[i].id : "";

@@ -9,11 +9,6 @@
 #include "s3_int.h"
 #include "s3_xml.h"
 
-static bool jtrue(const cJSON *o, const char *name)
-{
-    return cJSON_IsTrue(cJSON_GetObjectItem(o, name));
-}
-
 /* the key of a version entry: from the store key, or from the record when the
  * store key holds a hash of a long key */
 static const char *full_key(struct http_req *r, struct slice k, struct slice v, size_t bl)
@@ -24,8 +19,8 @@ static const char *full_key(struct http_req *r, struct slice k, struct slice v, 
     if (!s3_key_hashed(key))
         return key;
     j = cJSON_ParseWithLength(v.ptr, v.len);
-    if (j && s3_jstr(j, "k"))
-        key = arena_strdup(r->arena, s3_jstr(j, "k"));
+    if (j && json_str_ci(j, "k"))
+        key = arena_strdup(r->arena, json_str_ci(j, "k"));
     cJSON_Delete(j);
     return key;
 }
@@ -65,7 +60,7 @@ static void put_key(struct buf *b, struct http_req *r, const char *tag, const ch
  * COMPOSITE for an upload in parts); nothing for one without */
 static void put_checksum(struct buf *b, const cJSON *j)
 {
-    const char *n = s3_jstr(j, "ckn"), *t = s3_jstr(j, "ckt");
+    const char *n = json_str_ci(j, "ckn"), *t = json_str_ci(j, "ckt");
     char up[16];
     size_t i;
 
@@ -292,20 +287,20 @@ void s3_list_objects(struct http_req *r, int version)
             continue;
         }
         j = cJSON_ParseWithLength(v.ptr, v.len);
-        if (j && !jtrue(j, "dm")) {
+        if (j && !json_true_ci(j, "dm")) {
             char when[32];
             if (count == max) {
                 cJSON_Delete(j);
                 truncated = true;
                 break;
             }
-            s3_time_iso((int64_t)s3_jnum(j, "lm"), when);
+            s3_time_iso((int64_t)json_num_ci(j, "lm"), when);
             buf_puts(&items, "<Contents>");
             put_key(&items, r, "Key", key, url);
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
-            xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
+            xmlw_elem(&items, "ETag", json_str_ci(j, "etag"), XMLW_CTRL);
             put_checksum(&items, j);
-            buf_printf(&items, "<Size>%.0f</Size>", s3_jnum(j, "size"));
+            buf_printf(&items, "<Size>%.0f</Size>", json_num_ci(j, "size"));
             if (owner) {
                 buf_puts(&items, "<Owner>");
                 xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
@@ -459,7 +454,7 @@ void s3_list_versions(struct http_req *r)
             if (strcmp(key, km) != 0) {
                 skipping = false;
             } else {
-                if (j && strcmp(s3_jstr(j, "vid"), vm) == 0)
+                if (j && strcmp(json_str_ci(j, "vid"), vm) == 0)
                     skipping = false;
                 cJSON_Delete(j);
                 rc = store_cursor_next(c, &k, &v, NULL);
@@ -468,22 +463,22 @@ void s3_list_versions(struct http_req *r)
         }
         if (j) {
             char when[32];
-            bool dm = jtrue(j, "dm");
+            bool dm = json_true_ci(j, "dm");
             if (count == max) {
                 cJSON_Delete(j);
                 truncated = true;
                 break;
             }
-            s3_time_iso((int64_t)s3_jnum(j, "lm"), when);
+            s3_time_iso((int64_t)json_num_ci(j, "lm"), when);
             buf_puts(&items, dm ? "<DeleteMarker>" : "<Version>");
             put_key(&items, r, "Key", key, url);
-            xmlw_elem(&items, "VersionId", s3_jstr(j, "vid"), XMLW_CTRL);
+            xmlw_elem(&items, "VersionId", json_str_ci(j, "vid"), XMLW_CTRL);
             buf_printf(&items, "<IsLatest>%s</IsLatest>", latest ? "true" : "false");
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
             if (!dm) {
-                xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
+                xmlw_elem(&items, "ETag", json_str_ci(j, "etag"), XMLW_CTRL);
                 put_checksum(&items, j);
-                buf_printf(&items, "<Size>%.0f</Size>", s3_jnum(j, "size"));
+                buf_printf(&items, "<Size>%.0f</Size>", json_num_ci(j, "size"));
                 buf_puts(&items, "<StorageClass>STANDARD</StorageClass>");
             }
             buf_puts(&items, "<Owner>");
@@ -493,7 +488,7 @@ void s3_list_versions(struct http_req *r)
             buf_puts(&items, dm ? "</DeleteMarker>" : "</Version>");
             count++;
             last_key = key;
-            last_vid = arena_strdup(r->arena, s3_jstr(j, "vid"));
+            last_vid = arena_strdup(r->arena, json_str_ci(j, "vid"));
         }
         cJSON_Delete(j);
         rc = store_cursor_next(c, &k, &v, NULL);

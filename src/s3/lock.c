@@ -84,7 +84,7 @@ static const char *iso_of(struct arena *a, int64_t ms)
 
 static bool jtrue_s(const cJSON *o, const char *name, const char *val)
 {
-    const char *s = s3_jstr(o, name);
+    const char *s = json_str_ci(o, name);
     return s && strcmp(s, val) == 0;
 }
 
@@ -92,7 +92,7 @@ bool s3_lock_holds(const cJSON *v, int64_t now_ms, bool bypass)
 {
     if (jtrue_s(v, "olh", "ON"))
         return true;
-    if (!s3_jstr(v, "olm") || (int64_t)s3_jnum(v, "olr") <= now_ms)
+    if (!json_str_ci(v, "olm") || (int64_t)json_num_ci(v, "olr") <= now_ms)
         return false;
     return !(bypass && jtrue_s(v, "olm", "GOVERNANCE"));
 }
@@ -110,13 +110,13 @@ void s3_lock_headers(struct http_req *r, const cJSON *v)
 {
     struct s3_req *q = s3_req_of(r);
 
-    if (s3_jstr(v, "olm") && s3_may(r, "s3:GetObjectRetention", q->bucket, q->key)) {
-        http_resp_header(r, "x-amz-object-lock-mode", s3_jstr(v, "olm"));
+    if (json_str_ci(v, "olm") && s3_may(r, "s3:GetObjectRetention", q->bucket, q->key)) {
+        http_resp_header(r, "x-amz-object-lock-mode", json_str_ci(v, "olm"));
         http_resp_header(r, "x-amz-object-lock-retain-until-date",
-                         iso_of(r->arena, (int64_t)s3_jnum(v, "olr")));
+                         iso_of(r->arena, (int64_t)json_num_ci(v, "olr")));
     }
-    if (s3_jstr(v, "olh") && s3_may(r, "s3:GetObjectLegalHold", q->bucket, q->key))
-        http_resp_header(r, "x-amz-object-lock-legal-hold", s3_jstr(v, "olh"));
+    if (json_str_ci(v, "olh") && s3_may(r, "s3:GetObjectLegalHold", q->bucket, q->key))
+        http_resp_header(r, "x-amz-object-lock-legal-hold", json_str_ci(v, "olh"));
 }
 
 /* ---- the x-amz-object-lock-* headers of PutObject, CopyObject and
@@ -240,19 +240,20 @@ bool s3_lock_on_version(struct http_req *r, const cJSON *bucket, cJSON *rec, boo
     if (cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm")))
         return true;
     if (!cJSON_IsObject(lk)) {
-        if (!s3_jstr(rec, "olm") && !s3_jstr(rec, "olh") && !from_locked)
+        if (!json_str_ci(rec, "olm") && !json_str_ci(rec, "olh") && !from_locked)
             return true;
         /* S3 replicates from a bucket with Object Lock only into one with it */
         w->fail = S3E_INVALID_REQUEST;
         snprintf(w->msg, sizeof(w->msg), "%s", MISSING_LOCK);
         return false;
     }
-    if (!s3_jstr(rec, "olm") && mode_ok(s3_jstr(lk, "mode"))) {
-        double days = s3_jnum(lk, "days") > 0 ? s3_jnum(lk, "days") : 365 * s3_jnum(lk, "years");
-        cJSON_AddStringToObject(rec, "olm", s3_jstr(lk, "mode"));
+    if (!json_str_ci(rec, "olm") && mode_ok(json_str_ci(lk, "mode"))) {
+        double days =
+            json_num_ci(lk, "days") > 0 ? json_num_ci(lk, "days") : 365 * json_num_ci(lk, "years");
+        cJSON_AddStringToObject(rec, "olm", json_str_ci(lk, "mode"));
         cJSON_AddNumberToObject(rec, "olr", (double)clock_wall_ms() + days * (double)DAY_MS);
     }
-    if (put && !replica && s3_jstr(rec, "olm") && !has_integrity(r)) {
+    if (put && !replica && json_str_ci(rec, "olm") && !has_integrity(r)) {
         w->fail = S3E_INVALID_REQUEST;
         snprintf(w->msg, sizeof(w->msg),
                  "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests "
@@ -440,13 +441,13 @@ void s3_lock_config(struct http_req *r)
     lk = cJSON_GetObjectItem(b, "lock");
     s3_xml_start(&out, "ObjectLockConfiguration");
     buf_puts(&out, "<ObjectLockEnabled>Enabled</ObjectLockEnabled>");
-    if (s3_jstr(lk, "mode")) {
+    if (json_str_ci(lk, "mode")) {
         buf_puts(&out, "<Rule><DefaultRetention>");
-        xmlw_elem(&out, "Mode", s3_jstr(lk, "mode"), XMLW_CTRL);
-        if (s3_jnum(lk, "days") > 0)
-            buf_printf(&out, "<Days>%d</Days>", (int)s3_jnum(lk, "days"));
+        xmlw_elem(&out, "Mode", json_str_ci(lk, "mode"), XMLW_CTRL);
+        if (json_num_ci(lk, "days") > 0)
+            buf_printf(&out, "<Days>%d</Days>", (int)json_num_ci(lk, "days"));
         else
-            buf_printf(&out, "<Years>%d</Years>", (int)s3_jnum(lk, "years"));
+            buf_printf(&out, "<Years>%d</Years>", (int)json_num_ci(lk, "years"));
         buf_puts(&out, "</DefaultRetention></Rule>");
     }
     buf_puts(&out, "</ObjectLockConfiguration>");
@@ -459,8 +460,8 @@ void s3_lock_config(struct http_req *r)
  * (same mode, no earlier date); GOVERNANCE in force the same unless bypassed */
 static bool retention_change_ok(const cJSON *v, const struct lockw *l, int64_t now)
 {
-    const char *old = s3_jstr(v, "olm");
-    int64_t until = (int64_t)s3_jnum(v, "olr");
+    const char *old = json_str_ci(v, "olm");
+    int64_t until = (int64_t)json_num_ci(v, "olr");
 
     if (!old || until <= now)
         return true;
@@ -483,7 +484,7 @@ static enum err_code obj_apply(struct store_txn *t, void *arg, struct err *e)
         l->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
-    l->versioned = s3_jstr(b, "versioning") && *s3_jstr(b, "versioning");
+    l->versioned = json_str_ci(b, "versioning") && *json_str_ci(b, "versioning");
     if (!s3_lock_enabled(b)) {
         l->w.fail = S3E_INVALID_REQUEST;
         snprintf(l->w.msg, sizeof(l->w.msg), "%s", MISSING_LOCK);
@@ -494,7 +495,7 @@ static enum err_code obj_apply(struct store_txn *t, void *arg, struct err *e)
         l->w.fail = l->vid ? (v ? S3E_METHOD_NOT_ALLOWED : S3E_NO_SUCH_VERSION) : S3E_NO_SUCH_KEY;
         goto out;
     }
-    snprintf(l->found_vid, sizeof(l->found_vid), "%s", s3_jstr(v, "vid"));
+    snprintf(l->found_vid, sizeof(l->found_vid), "%s", json_str_ci(v, "vid"));
     /* even replication's write (the region's root) does not shorten a
      * COMPLIANCE retention: its source could not have */
     if ((l->retention || l->replica) && !retention_change_ok(v, l, clock_wall_ms())) {
@@ -603,17 +604,18 @@ static void obj_get(struct http_req *r, bool retention, const char *vid)
         return;
     }
     arena_on_free(r->arena, s3_json_free, v);
-    if (retention ? !s3_jstr(v, "olm") : !s3_jstr(v, "olh")) {
+    if (retention ? !json_str_ci(v, "olm") : !json_str_ci(v, "olh")) {
         s3_error(r, S3E_NO_LOCK_CONFIG, NULL);
         return;
     }
     s3_xml_start(&out, retention ? "Retention" : "LegalHold");
     if (retention) {
-        xmlw_elem(&out, "Mode", s3_jstr(v, "olm"), XMLW_CTRL);
-        xmlw_elem(&out, "RetainUntilDate", iso_of(r->arena, (int64_t)s3_jnum(v, "olr")), XMLW_CTRL);
+        xmlw_elem(&out, "Mode", json_str_ci(v, "olm"), XMLW_CTRL);
+        xmlw_elem(&out, "RetainUntilDate", iso_of(r->arena, (int64_t)json_num_ci(v, "olr")),
+                  XMLW_CTRL);
         buf_puts(&out, "</Retention>");
     } else {
-        xmlw_elem(&out, "Status", s3_jstr(v, "olh"), XMLW_CTRL);
+        xmlw_elem(&out, "Status", json_str_ci(v, "olh"), XMLW_CTRL);
         buf_puts(&out, "</LegalHold>");
     }
     s3_ok(r, 200, &out);

@@ -89,9 +89,9 @@ static const char *const ck_lower[] = {"crc32", "crc32c", "sha1", "sha256", "crc
 /* the upload's checksum type, NULL when it has no algorithm */
 static const char *up_type(const cJSON *up)
 {
-    if (!s3_jstr(up, "cka"))
+    if (!json_str_ci(up, "cka"))
         return NULL;
-    return s3_jstr(up, "ckt") ? s3_jstr(up, "ckt") : "COMPOSITE";
+    return json_str_ci(up, "ckt") ? json_str_ci(up, "ckt") : "COMPOSITE";
 }
 
 static bool up_full(const cJSON *up)
@@ -181,11 +181,11 @@ static char *full_ck(struct arena *a, const char *alg, cJSON **parts, unsigned n
     uint64_t whole = 0, c;
 
     for (unsigned i = 0; i < n; i++) {
-        const char *nm = s3_jstr(parts[i], "ckn");
-        if (alg ? !nm || strcmp(nm, alg) != 0 || !crc_decode(s3_jstr(parts[i], "ckv"), e, &c)
-                : !crc_decode(s3_jstr(parts[i], "dck"), e, &c))
+        const char *nm = json_str_ci(parts[i], "ckn");
+        if (alg ? !nm || strcmp(nm, alg) != 0 || !crc_decode(json_str_ci(parts[i], "ckv"), e, &c)
+                : !crc_decode(json_str_ci(parts[i], "dck"), e, &c))
             return NULL;
-        whole = i ? s3_crc_combine(e, whole, c, (uint64_t)s3_jnum(parts[i], "size")) : c;
+        whole = i ? s3_crc_combine(e, whole, c, (uint64_t)json_num_ci(parts[i], "size")) : c;
     }
     return crc_encode(a, e, whole);
 }
@@ -217,7 +217,7 @@ static char *composite_ck(struct arena *a, const char *alg, cJSON **parts, unsig
         EVP_DigestInit_ex(h, strcmp(alg, "sha1") == 0 ? EVP_sha1() : EVP_sha256(), NULL);
     }
     for (i = 0; i < n; i++) {
-        const char *v = s3_jstr(parts[i], "ckv"), *nm = s3_jstr(parts[i], "ckn");
+        const char *v = json_str_ci(parts[i], "ckv"), *nm = json_str_ci(parts[i], "ckn");
         if (!v || !nm || strcmp(nm, alg) != 0 || strlen(v) > 64 ||
             !base64_decode(v, strlen(v), raw, &rl)) {
             EVP_MD_CTX_free(h);
@@ -250,7 +250,7 @@ static char *composite_ck(struct arena *a, const char *alg, cJSON **parts, unsig
  * when it has no algorithm or a part lacks its checksum */
 static char *upload_whole_ck(struct arena *a, const cJSON *up, cJSON **parts, unsigned n)
 {
-    const char *cka = s3_jstr(up, "cka");
+    const char *cka = json_str_ci(up, "cka");
 
     if (!cka)
         return full_ck(a, NULL, parts, n);
@@ -393,8 +393,8 @@ static enum err_code part_apply(struct store_txn *t, void *arg, struct err *e)
     }
     if (store_get(t, STORE_DB_S3, pk, &v, NULL) == ERR_OK) {
         cJSON *old = cJSON_ParseWithLength(v.ptr, v.len);
-        if (old && s3_jstr(old, "file"))
-            s3_newver_old(&p->nv, s3_jstr(old, "file"));
+        if (old && json_str_ci(old, "file"))
+            s3_newver_old(&p->nv, json_str_ci(old, "file"));
         cJSON_Delete(old);
     }
     return store_put(t, STORE_DB_S3, pk, slice_str(p->json), e);
@@ -494,8 +494,8 @@ static const char *upload_alg(struct http_req *r, const char *id, bool *full)
     if (store_get(t, STORE_DB_S3, upload_key(r->arena, q->bucket, q->key, id), &v, NULL) ==
         ERR_OK) {
         cJSON *up = cJSON_ParseWithLength(v.ptr, v.len);
-        if (up && s3_jstr(up, "cka")) {
-            alg = arena_strdup(r->arena, s3_jstr(up, "cka"));
+        if (up && json_str_ci(up, "cka")) {
+            alg = arena_strdup(r->arena, json_str_ci(up, "cka"));
             *full = up_full(up);
         }
         cJSON_Delete(up);
@@ -631,7 +631,7 @@ void s3_upload_part(struct http_req *r)
         struct partcopyw *c;
         if (!v)
             return;
-        len = (long long)s3_jnum(v, "size");
+        len = (long long)json_num_ci(v, "size");
         if (rg) {
             if (!copy_range(rg, &a, &z)) {
                 s3_error(r, S3E_INVALID_ARGUMENT,
@@ -654,7 +654,7 @@ void s3_upload_part(struct http_req *r)
         c = arena_calloc(r->arena, sizeof(*c));
         c->p = p;
         c->v = v;
-        c->alg = s3_jstr(up, "cka");
+        c->alg = json_str_ci(up, "cka");
         c->off = off;
         c->len = len;
         s3_defer(r, part_copy_work, c);
@@ -664,15 +664,16 @@ void s3_upload_part(struct http_req *r)
         s3_error(r, S3E_INTERNAL, NULL);
         return;
     }
-    if (s3_jstr(up, "cka") &&
-        (q->ck_alg ? strcmp(ck_lower[q->ck_alg - 1], s3_jstr(up, "cka")) : !up_full(up))) {
+    if (json_str_ci(up, "cka") &&
+        (q->ck_alg ? strcmp(ck_lower[q->ck_alg - 1], json_str_ci(up, "cka")) : !up_full(up))) {
         /* a part's checksum is of its upload's algorithm, and a part of a
          * COMPOSITE upload brings it (S3 computes only FULL_OBJECT ones) */
         s3_error(r, S3E_INVALID_REQUEST,
                  arena_sprintf(r->arena,
                                "Checksum Type mismatch occurred, expected checksum Type: %s, "
                                "actual checksum Type: %s",
-                               s3_jstr(up, "cka"), q->ck_alg ? ck_lower[q->ck_alg - 1] : "null"));
+                               json_str_ci(up, "cka"),
+                               q->ck_alg ? ck_lower[q->ck_alg - 1] : "null"));
         return;
     }
     s3_body_keep(r, "s3_part_commit_failed", part_kept);
@@ -701,8 +702,8 @@ enum err_code s3_upload_drop(struct store_txn *t, struct s3_newver *nv, struct e
     while (store_cursor_seek(c, pre, &k, &v, NULL) == ERR_OK && k.len >= pre.len &&
            memcmp(k.ptr, pre.ptr, pre.len) == 0) {
         cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
-        if (j && s3_jstr(j, "file"))
-            s3_newver_old(nv, s3_jstr(j, "file"));
+        if (j && json_str_ci(j, "file"))
+            s3_newver_old(nv, json_str_ci(j, "file"));
         cJSON_Delete(j);
         rc = store_cursor_del(c, e);
         if (rc)
@@ -799,16 +800,16 @@ static void rec_part_sizes(cJSON *rec, cJSON **parts, const unsigned *nums, unsi
     for (i = 0; i < n; i++) {
         if (nums[i] != i + 1)
             dense = false;
-        if (i + 1 < n && s3_jnum(parts[i], "size") != s3_jnum(parts[0], "size"))
+        if (i + 1 < n && json_num_ci(parts[i], "size") != json_num_ci(parts[0], "size"))
             uniform = false;
     }
     if (uniform && dense) {
-        cJSON_AddNumberToObject(rec, "psz", s3_jnum(parts[0], "size"));
+        cJSON_AddNumberToObject(rec, "psz", json_num_ci(parts[0], "size"));
         return;
     }
     sz = cJSON_AddArrayToObject(rec, "psz");
     for (i = 0; i < n; i++)
-        cJSON_AddItemToArray(sz, cJSON_CreateNumber(s3_jnum(parts[i], "size")));
+        cJSON_AddItemToArray(sz, cJSON_CreateNumber(json_num_ci(parts[i], "size")));
     if (!dense) {
         pn = cJSON_AddArrayToObject(rec, "pnum");
         for (i = 0; i < n; i++)
@@ -826,8 +827,8 @@ static void complete_work(struct http_req *r, void *arg)
     cJSON **parts = c->parts, *rec;
     unsigned n = c->n, i;
     /* the upload's algorithm and type, else S3's default: CRC64NVME, FULL_OBJECT */
-    const char *cka = s3_jstr(up, "cka") ? s3_jstr(up, "cka") : "crc64nvme";
-    const char *ckt = s3_jstr(up, "cka") ? up_type(up) : "FULL_OBJECT";
+    const char *cka = json_str_ci(up, "cka") ? json_str_ci(up, "cka") : "crc64nvme";
+    const char *ckt = json_str_ci(up, "cka") ? up_type(up) : "FULL_OBJECT";
     struct s3_newver *nv;
     EVP_MD_CTX *md5;
     unsigned char md[16];
@@ -848,10 +849,10 @@ static void complete_work(struct http_req *r, void *arg)
     for (i = 0; i < n; i++) {
         unsigned char pm[16];
         size_t pl = 0;
-        const char *h = s3_jstr(parts[i], "md5");
+        const char *h = json_str_ci(parts[i], "md5");
         int in =
-            open(s3_abs_path(q->s3, r->arena, s3_jstr(parts[i], "file")), O_RDONLY | O_CLOEXEC);
-        long long sz = (long long)s3_jnum(parts[i], "size");
+            open(s3_abs_path(q->s3, r->arena, json_str_ci(parts[i], "file")), O_RDONLY | O_CLOEXEC);
+        long long sz = (long long)json_num_ci(parts[i], "size");
         bool ok = in >= 0 && copy_all(fd, in, sz);
         if (in >= 0)
             close(in);
@@ -897,10 +898,10 @@ static void complete_work(struct http_req *r, void *arg)
         cJSON_AddStringToObject(rec, "ckn", cka);
         cJSON_AddStringToObject(rec, "ckv", ck);
         cJSON_AddStringToObject(rec, "ckt", ckt);
-        if (s3_jstr(up, "cka")) {
+        if (json_str_ci(up, "cka")) {
             cJSON *pck = cJSON_AddArrayToObject(rec, "pck");
             for (i = 0; i < n; i++)
-                cJSON_AddItemToArray(pck, cJSON_CreateString(s3_jstr(parts[i], "ckv")));
+                cJSON_AddItemToArray(pck, cJSON_CreateString(json_str_ci(parts[i], "ckv")));
         }
     }
     cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
@@ -914,10 +915,10 @@ static void complete_work(struct http_req *r, void *arg)
         if (x)
             cJSON_AddItemToObject(rec, acl_keys[i], cJSON_Duplicate(x, 1));
     }
-    if (s3_jstr(up, "sse")) /* else the bucket's default when it commits */
-        cJSON_AddStringToObject(rec, "sse", s3_jstr(up, "sse"));
-    if (s3_jstr(up, "kms"))
-        cJSON_AddStringToObject(rec, "kms", s3_jstr(up, "kms"));
+    if (json_str_ci(up, "sse")) /* else the bucket's default when it commits */
+        cJSON_AddStringToObject(rec, "sse", json_str_ci(up, "sse"));
+    if (json_str_ci(up, "kms"))
+        cJSON_AddStringToObject(rec, "kms", json_str_ci(up, "kms"));
     nv->r = r;
     nv->bucket = q->bucket;
     nv->key = q->key;
@@ -930,7 +931,7 @@ static void complete_work(struct http_req *r, void *arg)
               XMLW_CTRL);
     xmlw_elem(&b, "Bucket", q->bucket, XMLW_CTRL);
     xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
-    xmlw_elem(&b, "ETag", s3_jstr(rec, "etag"), XMLW_CTRL);
+    xmlw_elem(&b, "ETag", json_str_ci(rec, "etag"), XMLW_CTRL);
     if (ck) {
         xmlw_elem(&b, ck_elem(r->arena, cka), ck, XMLW_CTRL);
         xmlw_elem(&b, "ChecksumType", ckt, XMLW_CTRL);
@@ -947,7 +948,7 @@ static void complete_work(struct http_req *r, void *arg)
  * "-N"), else BadDigest; x-amz-mp-object-size, when given, is its size */
 static bool whole_ck_ok(struct http_req *r, const cJSON *up, cJSON **parts, unsigned n)
 {
-    const char *cka = s3_jstr(up, "cka"), *said, *ck,
+    const char *cka = json_str_ci(up, "cka"), *said, *ck,
                *t = http_req_header(r, "x-amz-checksum-type");
     const char *ms = http_req_header(r, "x-amz-mp-object-size");
     size_t hl;
@@ -965,7 +966,7 @@ static bool whole_ck_ok(struct http_req *r, const cJSON *up, cJSON **parts, unsi
         char *end;
         long long want = strtoll(ms, &end, 10);
         for (unsigned i = 0; i < n; i++)
-            total += (long long)s3_jnum(parts[i], "size");
+            total += (long long)json_num_ci(parts[i], "size");
         if (*end || end == ms || want != total) {
             s3_error(r, S3E_INVALID_REQUEST,
                      arena_sprintf(r->arena,
@@ -1056,7 +1057,7 @@ void s3_complete_upload(struct http_req *r)
         if (store_get(t, STORE_DB_S3, part_key(r->arena, id, (unsigned)num, false), &v, NULL) !=
                 ERR_OK ||
             !(parts[i] = cJSON_ParseWithLength(v.ptr, v.len)) ||
-            strcmp(unquote(r->arena, et), unquote(r->arena, s3_jstr(parts[i], "etag"))) != 0) {
+            strcmp(unquote(r->arena, et), unquote(r->arena, json_str_ci(parts[i], "etag"))) != 0) {
             store_txn_abort(t);
             for (unsigned j = 0; j <= i && j < n; j++)
                 cJSON_Delete(parts[j]);
@@ -1064,10 +1065,10 @@ void s3_complete_upload(struct http_req *r)
             return;
         }
         arena_on_free(r->arena, s3_json_free, parts[i]);
-        if (s3_jstr(parts[i], "ckn")) {
-            const char *said = s3_xml_text(pe, ck_elem(r->arena, s3_jstr(parts[i], "ckn")));
-            const char *cka = s3_jstr(up, "cka");
-            if (!said && cka && strcmp(cka, s3_jstr(parts[i], "ckn")) == 0 && !up_full(up)) {
+        if (json_str_ci(parts[i], "ckn")) {
+            const char *said = s3_xml_text(pe, ck_elem(r->arena, json_str_ci(parts[i], "ckn")));
+            const char *cka = json_str_ci(up, "cka");
+            if (!said && cka && strcmp(cka, json_str_ci(parts[i], "ckn")) == 0 && !up_full(up)) {
                 /* a COMPOSITE upload: each part names its own */
                 store_txn_abort(t);
                 s3_error(r, S3E_INVALID_REQUEST,
@@ -1078,7 +1079,7 @@ void s3_complete_upload(struct http_req *r)
                                        cka, num));
                 return;
             }
-            if (said && strcmp(said, s3_jstr(parts[i], "ckv")) != 0) {
+            if (said && strcmp(said, json_str_ci(parts[i], "ckv")) != 0) {
                 store_txn_abort(t);
                 s3_error(r, S3E_INVALID_PART, NULL);
                 return;
@@ -1089,7 +1090,7 @@ void s3_complete_upload(struct http_req *r)
     }
     store_txn_abort(t);
     for (i = 0; i + 1 < n; i++)
-        if (s3_jnum(parts[i], "size") < MIN_PART) {
+        if (json_num_ci(parts[i], "size") < MIN_PART) {
             s3_error(r, S3E_ENTITY_TOO_SMALL, NULL);
             return;
         }
@@ -1143,14 +1144,14 @@ void s3_list_parts(struct http_req *r)
                 break;
             }
             j = cJSON_ParseWithLength(v.ptr, v.len);
-            s3_time_iso((int64_t)s3_jnum(j, "lm"), when);
+            s3_time_iso((int64_t)json_num_ci(j, "lm"), when);
             buf_printf(&items, "<Part><PartNumber>%u</PartNumber>", num);
             xmlw_elem(&items, "LastModified", when, XMLW_CTRL);
-            xmlw_elem(&items, "ETag", s3_jstr(j, "etag"), XMLW_CTRL);
-            if (s3_jstr(j, "ckn"))
-                xmlw_elem(&items, ck_elem(r->arena, s3_jstr(j, "ckn")), s3_jstr(j, "ckv"),
+            xmlw_elem(&items, "ETag", json_str_ci(j, "etag"), XMLW_CTRL);
+            if (json_str_ci(j, "ckn"))
+                xmlw_elem(&items, ck_elem(r->arena, json_str_ci(j, "ckn")), json_str_ci(j, "ckv"),
                           XMLW_CTRL);
-            buf_printf(&items, "<Size>%.0f</Size></Part>", s3_jnum(j, "size"));
+            buf_printf(&items, "<Size>%.0f</Size></Part>", json_num_ci(j, "size"));
             cJSON_Delete(j);
             count++;
             last = num;
@@ -1176,8 +1177,9 @@ void s3_list_parts(struct http_req *r)
     buf_puts(&b, "</Owner><StorageClass>STANDARD</StorageClass>");
     /* an upload created with no algorithm: "null" both, as S3 answers */
     xmlw_elem(&b, "ChecksumAlgorithm",
-              s3_jstr(up, "cka") ? ck_elem(r->arena, s3_jstr(up, "cka")) + 8 : "null", XMLW_CTRL);
-    xmlw_elem(&b, "ChecksumType", s3_jstr(up, "cka") ? up_type(up) : "null", XMLW_CTRL);
+              json_str_ci(up, "cka") ? ck_elem(r->arena, json_str_ci(up, "cka")) + 8 : "null",
+              XMLW_CTRL);
+    xmlw_elem(&b, "ChecksumType", json_str_ci(up, "cka") ? up_type(up) : "null", XMLW_CTRL);
     buf_append(&b, items.ptr ? items.ptr : "", items.len);
     buf_free(&items);
     buf_puts(&b, "</ListPartsResult>");
@@ -1252,8 +1254,8 @@ void s3_list_uploads(struct http_req *r)
                 size_t kl = strnlen(kk, k.len - bl - 2);
                 const char *id = arena_strndup(r->arena, kk + kl + 1, k.len - bl - 3 - kl);
                 cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
-                const char *key = s3_jstr(j, "k") ? arena_strdup(r->arena, s3_jstr(j, "k"))
-                                                  : arena_strndup(r->arena, kk, kl);
+                const char *key = json_str_ci(j, "k") ? arena_strdup(r->arena, json_str_ci(j, "k"))
+                                                      : arena_strndup(r->arena, kk, kl);
                 const char *d = delim ? strstr(key + strlen(prefix), delim) : NULL;
                 char when[32];
                 if (km && um && *um && strcmp(key, km) == 0 && strcmp(id, um) <= 0) {
@@ -1280,7 +1282,7 @@ void s3_list_uploads(struct http_req *r)
                                            NULL);
                     continue;
                 }
-                s3_time_iso((int64_t)s3_jnum(j, "init"), when);
+                s3_time_iso((int64_t)json_num_ci(j, "init"), when);
                 buf_puts(&items, "<Upload>");
                 xmlw_elem(&items, "Key", url ? url_encode(r->arena, key, true) : key, XMLW_CTRL);
                 xmlw_elem(&items, "UploadId", id, XMLW_CTRL);
@@ -1291,9 +1293,9 @@ void s3_list_uploads(struct http_req *r)
                 xmlw_elem(&items, "ID", q->s3->account, XMLW_CTRL);
                 xmlw_elem(&items, "DisplayName", "root", XMLW_CTRL);
                 buf_puts(&items, "</Owner><StorageClass>STANDARD</StorageClass>");
-                if (s3_jstr(j, "cka")) {
-                    xmlw_elem(&items, "ChecksumAlgorithm", ck_elem(r->arena, s3_jstr(j, "cka")) + 8,
-                              XMLW_CTRL);
+                if (json_str_ci(j, "cka")) {
+                    xmlw_elem(&items, "ChecksumAlgorithm",
+                              ck_elem(r->arena, json_str_ci(j, "cka")) + 8, XMLW_CTRL);
                     xmlw_elem(&items, "ChecksumType", up_type(j), XMLW_CTRL);
                 }
                 xmlw_elem(&items, "Initiated", when, XMLW_CTRL);

@@ -27,11 +27,6 @@ static const char *const sys_names[] = {"Content-Type",  "Content-Encoding", "Co
                                         "Cache-Control", "Expires",          "Content-Language"};
 enum { NSYS = 6 };
 
-static bool jtrue(const cJSON *o, const char *name)
-{
-    return cJSON_IsTrue(cJSON_GetObjectItem(o, name));
-}
-
 /* ISO-8859-1 bytes @s (@n of them) as UTF-8 at @out (room for 2n); its length */
 static size_t latin1_utf8(const unsigned char *s, size_t n, unsigned char *out)
 {
@@ -209,7 +204,7 @@ cJSON *s3_header_tags(struct http_req *r, bool *bad)
 static enum err_code del_version_key(struct store_txn *t, struct s3_newver *nv, struct slice k,
                                      const cJSON *old, struct err *e)
 {
-    const char *f = s3_jstr(old, "file");
+    const char *f = json_str_ci(old, "file");
     if (f)
         s3_newver_old(nv, f);
     return store_del(t, STORE_DB_S3, k, e);
@@ -246,7 +241,7 @@ cJSON *s3_find_version(struct store_txn *t, struct arena *a, const char *bucket,
          rc == ERR_OK && k.len == p.len + 9 && memcmp(k.ptr, pp, p.len + 1) == 0;
          rc = store_cursor_next(c, &k, &v, NULL)) {
         cJSON *x = cJSON_ParseWithLength(v.ptr, v.len);
-        if (!vid || (x && strcmp(s3_jstr(x, "vid") ? s3_jstr(x, "vid") : "", vid) == 0)) {
+        if (!vid || (x && strcmp(json_str_ci(x, "vid") ? json_str_ci(x, "vid") : "", vid) == 0)) {
             j = x;
             if (found)
                 *found = slice_of(arena_memdup(a, k.ptr, k.len), k.len);
@@ -275,14 +270,14 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         return ERR_CONFLICT;
     }
     if (nv->want_vid &&
-        !(s3_jstr(b, "versioning") && strcmp(s3_jstr(b, "versioning"), "Enabled") == 0)) {
+        !(json_str_ci(b, "versioning") && strcmp(json_str_ci(b, "versioning"), "Enabled") == 0)) {
         /* a replica needs versioning on the destination, as S3 does */
         cJSON_Delete(b);
         nv->w.fail = S3E_INVALID_REQUEST;
         snprintf(nv->w.msg, sizeof(nv->w.msg), "Destination bucket must have versioning enabled.");
         return ERR_CONFLICT;
     }
-    if (!jtrue(nv->rec, "dm"))
+    if (!json_true_ci(nv->rec, "dm"))
         s3_sse_default(b, nv->rec);
     if (!s3_lock_on_version(nv->r, b, nv->rec, nv->kind == 0, nv->want_vid != NULL, &nv->w)) {
         cJSON_Delete(b);
@@ -301,13 +296,13 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         const char *im = http_req_header(nv->r, "if-match");
         if (inm || im) {
             cJSON *cur = s3_find_version(t, a, nv->bucket, nv->key, NULL, NULL);
-            bool live = cur && !jtrue(cur, "dm");
+            bool live = cur && !json_true_ci(cur, "dm");
             enum s3_code fail = S3E_INTERNAL;
             if (inm && strcmp(inm, "*") == 0 && live)
                 fail = S3E_PRECONDITION_FAILED;
             else if (im && !live)
                 fail = S3E_NO_SUCH_KEY;
-            else if (im && strcmp(im, "*") != 0 && !s3_etag_in(im, s3_jstr(cur, "etag")))
+            else if (im && strcmp(im, "*") != 0 && !s3_etag_in(im, json_str_ci(cur, "etag")))
                 fail = S3E_PRECONDITION_FAILED;
             cJSON_Delete(cur);
             if (fail != S3E_INTERNAL) {
@@ -317,7 +312,7 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
             }
         }
     }
-    vs = s3_jstr(b, "versioning");
+    vs = json_str_ci(b, "versioning");
     nv->versioned = vs && *vs;
     if (nv->want_vid) {
         snprintf(nv->vid, sizeof(nv->vid), "%s", nv->want_vid);
@@ -325,7 +320,7 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         if (old && s3_lock_holds(old, clock_wall_ms(), false)) {
             /* a protected version is never rewritten: the same copy again (a
              * retry after a crash) changes nothing, another one is refused */
-            const char *was = s3_jstr(old, "etag"), *now = s3_jstr(nv->rec, "etag");
+            const char *was = json_str_ci(old, "etag"), *now = json_str_ci(nv->rec, "etag");
             bool same = was && now && strcmp(was, now) == 0;
             cJSON_Delete(old);
             cJSON_Delete(b);
@@ -335,8 +330,8 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
                          "Access Denied because object protected by object lock.");
                 return ERR_CONFLICT;
             }
-            if (s3_jstr(nv->rec, "file"))
-                s3_newver_old(nv, s3_jstr(nv->rec, "file"));
+            if (json_str_ci(nv->rec, "file"))
+                s3_newver_old(nv, json_str_ci(nv->rec, "file"));
             return ERR_OK;
         }
         if (old) {
@@ -365,7 +360,7 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         }
     }
     rc = s3_repl_on_version(t, b, nv->bucket, nv->key, nv->vid, nv->rec, e);
-    if (!jtrue(nv->rec, "dm"))
+    if (!json_true_ci(nv->rec, "dm"))
         nv->expiration = s3_lc_expiration(a, s3_req_of(nv->r)->s3, b, nv->key, nv->rec);
     cJSON_Delete(b);
     if (rc)
@@ -405,18 +400,18 @@ static void newver_ok(struct s3_w *w)
         *nv->keep_file = true;
     if (nv->versioned)
         http_resp_header(r, "x-amz-version-id", nv->vid);
-    if (jtrue(nv->rec, "dm")) {
+    if (json_true_ci(nv->rec, "dm")) {
         http_resp_header(r, "x-amz-delete-marker", "true");
         s3_ok(r, 204, NULL);
         return;
     }
     if (nv->kind == 0)
-        http_resp_header(r, "ETag", s3_jstr(nv->rec, "etag"));
+        http_resp_header(r, "ETag", json_str_ci(nv->rec, "etag"));
     s3_sse_headers(r, nv->rec);
     if (nv->expiration)
         http_resp_header(r, "x-amz-expiration", nv->expiration);
     {
-        const char *ckn = s3_jstr(nv->rec, "ckn"), *ckv = s3_jstr(nv->rec, "ckv");
+        const char *ckn = json_str_ci(nv->rec, "ckn"), *ckv = json_str_ci(nv->rec, "ckv");
         if (ckn && ckv && nv->kind == 0) { /* a PutObject's is of the whole body */
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", ckn), ckv);
             http_resp_header(r, "x-amz-checksum-type", "FULL_OBJECT");
@@ -466,7 +461,7 @@ static void put_kept(struct http_req *r, const char *hex, char *rel, char *abs)
         nv->key = q->key;
         nv->rec = rec;
         nv->want_vid = want;
-        if (!jtrue(rec, "dm"))
+        if (!json_true_ci(rec, "dm"))
             nv->keep_file = &o->keep; /* a replicated marker has no body */
         s3_submit_version(nv);
         return;
@@ -529,7 +524,7 @@ cJSON *s3_read_version(struct http_req *r, struct store_txn *t, const cJSON *b, 
         return NULL;
     }
     v = s3_find_version(t, r->arena, q->bucket, q->key, NULL, NULL);
-    if (vid && v && strcmp(s3_jstr(v, "vid"), vid) != 0) {
+    if (vid && v && strcmp(json_str_ci(v, "vid"), vid) != 0) {
         cJSON_Delete(v);
         v = s3_find_version(t, r->arena, q->bucket, q->key, vid, NULL);
         if (is_latest)
@@ -663,51 +658,51 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
     size_t i;
 
     (void)versioned_bucket;
-    s3_time_http((int64_t)s3_jnum(v, "lm"), when);
+    s3_time_http((int64_t)json_num_ci(v, "lm"), when);
     http_resp_header(r, "Last-Modified", when);
-    http_resp_header(r, "ETag", s3_jstr(v, "etag"));
+    http_resp_header(r, "ETag", json_str_ci(v, "etag"));
     http_resp_header(r, "Accept-Ranges", "bytes");
     s3_sse_headers(r, v);
-    if (strcmp(s3_jstr(v, "vid"), "null") != 0 || versioned_bucket)
-        http_resp_header(r, "x-amz-version-id", s3_jstr(v, "vid"));
+    if (strcmp(json_str_ci(v, "vid"), "null") != 0 || versioned_bucket)
+        http_resp_header(r, "x-amz-version-id", json_str_ci(v, "vid"));
     for (i = 0; i < NSYS; i++) {
         const char *o = s3_query(r, overrides[i]);
-        const char *val = o ? o : s3_jstr(h, sys_headers[i]);
+        const char *val = o ? o : json_str_ci(h, sys_headers[i]);
         if (val)
             http_resp_header(r, sys_names[i], val);
     }
     for (e = m ? m->child : NULL; e; e = e->next)
         http_resp_header(r, arena_sprintf(r->arena, "x-amz-meta-%s", e->string),
                          meta_value(r->arena, e->valuestring));
-    if (s3_jstr(v, "wrl"))
-        http_resp_header(r, "x-amz-website-redirect-location", s3_jstr(v, "wrl"));
-    if (s3_jnum(v, "parts") > 0)
+    if (json_str_ci(v, "wrl"))
+        http_resp_header(r, "x-amz-website-redirect-location", json_str_ci(v, "wrl"));
+    if (json_num_ci(v, "parts") > 0)
         http_resp_header(r, "x-amz-mp-parts-count",
-                         arena_sprintf(r->arena, "%d", (int)s3_jnum(v, "parts")));
+                         arena_sprintf(r->arena, "%d", (int)json_num_ci(v, "parts")));
     {
         const cJSON *tags = cJSON_GetObjectItem(v, "tags");
         if (tags && cJSON_GetArraySize(tags) > 0)
             http_resp_header(r, "x-amz-tagging-count",
                              arena_sprintf(r->arena, "%d", cJSON_GetArraySize(tags)));
     }
-    if (s3_jstr(v, "rs"))
-        http_resp_header(r, "x-amz-replication-status", s3_jstr(v, "rs"));
+    if (json_str_ci(v, "rs"))
+        http_resp_header(r, "x-amz-replication-status", json_str_ci(v, "rs"));
     s3_lock_headers(r, v);
     {
         const char *mode = http_req_header(r, "x-amz-checksum-mode");
-        const char *ckn = s3_jstr(v, "ckn"), *ckv = s3_jstr(v, "ckv");
-        bool composite = s3_jstr(v, "ckt") && strcmp(s3_jstr(v, "ckt"), "COMPOSITE") == 0;
+        const char *ckn = json_str_ci(v, "ckn"), *ckv = json_str_ci(v, "ckv");
+        bool composite = json_str_ci(v, "ckt") && strcmp(json_str_ci(v, "ckt"), "COMPOSITE") == 0;
         /* the whole object's checksum; with partNumber a COMPOSITE object's
          * part's, a FULL_OBJECT one's only when it is one part (the part is
          * the object), none of a part of several (S3 keeps no part CRC once
          * combined); none for a range */
-        if (part >= 0 && (composite || s3_jnum(v, "parts") > 1))
+        if (part >= 0 && (composite || json_num_ci(v, "parts") > 1))
             ckv = composite ? s3_part_checksum(v, part) : NULL;
         if (mode && strcasecmp(mode, "ENABLED") == 0 && ckn && ckv &&
             !http_req_header(r, "range")) {
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", ckn), ckv);
             http_resp_header(r, "x-amz-checksum-type",
-                             s3_jstr(v, "ckt") ? s3_jstr(v, "ckt") : "FULL_OBJECT");
+                             json_str_ci(v, "ckt") ? json_str_ci(v, "ckt") : "FULL_OBJECT");
         }
     }
 }
@@ -750,12 +745,12 @@ void s3_get_object(struct http_req *r, bool head)
     cJSON_Delete(b);
     if (!v)
         return;
-    if (jtrue(v, "dm")) {
+    if (json_true_ci(v, "dm")) {
         http_resp_header(r, "x-amz-delete-marker", "true");
-        http_resp_header(r, "x-amz-version-id", s3_jstr(v, "vid"));
+        http_resp_header(r, "x-amz-version-id", json_str_ci(v, "vid"));
         if (vid) {
             char when[40];
-            s3_time_http((int64_t)s3_jnum(v, "lm"), when);
+            s3_time_http((int64_t)json_num_ci(v, "lm"), when);
             http_resp_header(r, "Last-Modified", when);
             s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
         } else {
@@ -763,20 +758,20 @@ void s3_get_object(struct http_req *r, bool head)
         }
         return;
     }
-    cond = conditionals(r, s3_jstr(v, "etag"), (int64_t)s3_jnum(v, "lm"));
+    cond = conditionals(r, json_str_ci(v, "etag"), (int64_t)json_num_ci(v, "lm"));
     if (cond == 412) {
         s3_error(r, S3E_PRECONDITION_FAILED, NULL);
         return;
     }
     if (cond == 304) {
         char when[40];
-        s3_time_http((int64_t)s3_jnum(v, "lm"), when);
-        http_resp_header(r, "ETag", s3_jstr(v, "etag"));
+        s3_time_http((int64_t)json_num_ci(v, "lm"), when);
+        http_resp_header(r, "ETag", json_str_ci(v, "etag"));
         http_resp_header(r, "Last-Modified", when);
         s3_error(r, S3E_NOT_MODIFIED, NULL);
         return;
     }
-    size = (long long)s3_jnum(v, "size");
+    size = (long long)json_num_ci(v, "size");
     len = size;
     if (pn) {
         char *end;
@@ -804,13 +799,13 @@ void s3_get_object(struct http_req *r, bool head)
         s3_error(r, S3E_INVALID_RANGE, NULL);
         return;
     }
-    fd = open(s3_abs_path(q->s3, r->arena, s3_jstr(v, "file")), O_RDONLY | O_CLOEXEC);
+    fd = open(s3_abs_path(q->s3, r->arena, json_str_ci(v, "file")), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         /* overwritten and removed between our read and the open */
         s3_error(r, S3E_NO_SUCH_KEY, NULL);
         return;
     }
-    object_headers(r, v, !latest || strcmp(s3_jstr(v, "vid"), "null") != 0, part);
+    object_headers(r, v, !latest || strcmp(json_str_ci(v, "vid"), "null") != 0, part);
     if (expiration)
         http_resp_header(r, "x-amz-expiration", expiration);
     if (rg > 0)
@@ -850,7 +845,7 @@ static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
         nv->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
-    vs = s3_jstr(b, "versioning");
+    vs = json_str_ci(b, "versioning");
     nv->versioned = vs && *vs;
     if (d->vid) {
         old = s3_find_version(t, a, nv->bucket, nv->key, d->vid, &k);
@@ -869,7 +864,7 @@ static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
                      "Access Denied because object protected by object lock.");
             return ERR_CONFLICT;
         }
-        d->was_marker = jtrue(old, "dm");
+        d->was_marker = json_true_ci(old, "dm");
         rc = del_version_key(t, nv, k, old, e);
         cJSON_Delete(old);
         return rc;

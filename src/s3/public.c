@@ -147,7 +147,7 @@ const char *s3_bucket_policy_for(struct http_req *r, const char *bucket, bool an
         b = own = s3_bucket_get(t, r->arena, bucket);
         store_txn_abort(t);
     }
-    if (b && (s = s3_jstr(cJSON_GetObjectItem(b, "cfg"), "policy")))
+    if (b && (s = json_str_ci(cJSON_GetObjectItem(b, "cfg"), "policy")))
         pol = arena_strdup(r->arena, s);
     /* RestrictPublicBuckets: a public policy grants nothing to the public */
     if (pol && anonymous && s3_pab_on(r, b, "RestrictPublicBuckets") && s3_policy_public(pol))
@@ -212,7 +212,7 @@ static void existing_tags(struct http_req *r, const char *bucket, const char *ke
     store_txn_abort(t);
     cJSON_ArrayForEach(tag, cJSON_GetObjectItem(v, "tags"))
     {
-        const char *k = s3_jstr(tag, "k"), *val = s3_jstr(tag, "v");
+        const char *k = json_str_ci(tag, "k"), *val = json_str_ci(tag, "v");
         if (k && val)
             kv_add(kv, n, cap, arena_sprintf(r->arena, "s3:ExistingObjectTag/%s", k),
                    arena_strdup(r->arena, val));
@@ -307,7 +307,7 @@ const char *s3_root_deny_policy(struct http_req *r, const char *policy)
     arr = cJSON_AddArrayToObject(out, "Statement");
     cJSON_AddStringToObject(out, "Version", "2012-10-17");
     for (s = cJSON_IsArray(sts) ? sts->child : sts; s; s = cJSON_IsArray(sts) ? s->next : NULL) {
-        const char *eff = s3_jstr(s, "Effect");
+        const char *eff = json_str_ci(s, "Effect");
         if (eff && strcmp(eff, "Deny") == 0)
             cJSON_AddItemToArray(arr, cJSON_Duplicate(s, 1));
     }

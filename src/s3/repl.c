@@ -210,18 +210,18 @@ cJSON *s3_repl_parse(const char *xml, size_t len, enum s3_code *code, char *msg,
     /* IDs and (V2) priorities are unique; a missing ID gets one */
     for (int i = 0; i < nrules && ok; i++) {
         cJSON *ri = cJSON_GetArrayItem(rules, i);
-        if (!*s3_jstr(ri, "id")) {
+        if (!*json_str_ci(ri, "id")) {
             char id[33];
             s3_new_id(id);
             cJSON_ReplaceItemInObject(ri, "id", cJSON_CreateString(id));
         }
         for (int j = 0; j < i; j++) {
             cJSON *rj = cJSON_GetArrayItem(rules, j);
-            if (strcmp(s3_jstr(ri, "id"), s3_jstr(rj, "id")) == 0) {
+            if (strcmp(json_str_ci(ri, "id"), json_str_ci(rj, "id")) == 0) {
                 ok = fail(code, msg, cap, S3E_INVALID_ARGUMENT, "Rule Id must be unique.");
                 break;
             }
-            if (!v1 && s3_jnum(ri, "priority") == s3_jnum(rj, "priority")) {
+            if (!v1 && json_num_ci(ri, "priority") == json_num_ci(rj, "priority")) {
                 ok = fail(code, msg, cap, S3E_INVALID_REQUEST,
                           "Found overlapping priority in rules. Priority must be unique.");
                 break;
@@ -242,8 +242,8 @@ static bool has_tag(const cJSON *tags, const char *k, const char *v)
     const cJSON *t;
     cJSON_ArrayForEach(t, tags)
     {
-        if (s3_jstr(t, "k") && strcmp(s3_jstr(t, "k"), k) == 0 && s3_jstr(t, "v") &&
-            strcmp(s3_jstr(t, "v"), v) == 0)
+        if (json_str_ci(t, "k") && strcmp(json_str_ci(t, "k"), k) == 0 && json_str_ci(t, "v") &&
+            strcmp(json_str_ci(t, "v"), v) == 0)
             return true;
     }
     return false;
@@ -251,7 +251,7 @@ static bool has_tag(const cJSON *tags, const char *k, const char *v)
 
 static bool rule_selects(const cJSON *r, const char *key, const cJSON *tags, bool dm)
 {
-    const char *p = s3_jstr(r, "prefix");
+    const char *p = json_str_ci(r, "prefix");
     const cJSON *t;
 
     if (!cJSON_IsTrue(cJSON_GetObjectItem(r, "enabled")))
@@ -262,7 +262,7 @@ static bool rule_selects(const cJSON *r, const char *key, const cJSON *tags, boo
         return false;
     cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "tags"))
     {
-        if (!has_tag(tags, s3_jstr(t, "k"), s3_jstr(t, "v")))
+        if (!has_tag(tags, json_str_ci(t, "k"), json_str_ci(t, "v")))
             return false;
     }
     return true;
@@ -275,7 +275,7 @@ const cJSON *s3_repl_match(const cJSON *cfg, const char *key, const cJSON *tags,
     cJSON_ArrayForEach(r, cJSON_GetObjectItem(cfg, "rules"))
     {
         if (rule_selects(r, key, tags, dm) &&
-            (!best || s3_jnum(r, "priority") > s3_jnum(best, "priority")))
+            (!best || json_num_ci(r, "priority") > json_num_ci(best, "priority")))
             best = r;
     }
     return best;
@@ -291,10 +291,10 @@ int s3_repl_match_all(const cJSON *cfg, const char *key, const cJSON *tags, bool
     {
         if (!rule_selects(r, key, tags, dm))
             continue;
-        for (i = 0; i < n && strcmp(s3_jstr(out[i], "dest"), s3_jstr(r, "dest")) != 0; i++)
+        for (i = 0; i < n && strcmp(json_str_ci(out[i], "dest"), json_str_ci(r, "dest")) != 0; i++)
             ;
         if (i < n) {
-            if (s3_jnum(r, "priority") > s3_jnum(out[i], "priority"))
+            if (json_num_ci(r, "priority") > json_num_ci(out[i], "priority"))
                 out[i] = r;
         } else if (n < max) {
             out[n++] = r;
@@ -374,8 +374,9 @@ static enum err_code queue_all(struct store_txn *t, const cJSON *cfg, const char
     s3_repl_set_status(rec, "PENDING");
     rd = cJSON_AddObjectToObject(rec, "rd");
     for (int i = 0; i < n; i++) {
-        cJSON_AddStringToObject(rd, s3_jstr(rules[i], "dest"), "PENDING");
-        rc = enqueue(t, bname, key, vid, s3_jstr(rules[i], "dest"), s3_jstr(cfg, "role"), NULL, e);
+        cJSON_AddStringToObject(rd, json_str_ci(rules[i], "dest"), "PENDING");
+        rc = enqueue(t, bname, key, vid, json_str_ci(rules[i], "dest"), json_str_ci(cfg, "role"),
+                     NULL, e);
         if (rc)
             return rc;
     }
@@ -400,7 +401,7 @@ enum err_code s3_repl_on_version(struct store_txn *t, const cJSON *bucket, const
                                  const char *key, const char *vid, cJSON *rec, struct err *e)
 {
     const cJSON *cfg = cJSON_GetObjectItem(bucket, "repl");
-    const char *vs = s3_jstr(bucket, "versioning"), *rs = s3_jstr(rec, "rs");
+    const char *vs = json_str_ci(bucket, "versioning"), *rs = json_str_ci(rec, "rs");
 
     if (!cfg || (rs && strcmp(rs, "REPLICA") == 0))
         return ERR_OK; /* replicas are never replicated again */
@@ -413,7 +414,7 @@ enum err_code s3_repl_on_meta(struct store_txn *t, const cJSON *bucket, const ch
                               const char *key, const cJSON *rec, const char *op, struct err *e)
 {
     const cJSON *cfg = cJSON_GetObjectItem(bucket, "repl"), *rule;
-    const char *vs = s3_jstr(bucket, "versioning"), *rs = s3_jstr(rec, "rs");
+    const char *vs = json_str_ci(bucket, "versioning"), *rs = json_str_ci(rec, "rs");
     bool replica = rs && strcmp(rs, "REPLICA") == 0;
 
     if (!cfg || !rs || !vs || strcmp(vs, "Enabled") != 0)
@@ -423,8 +424,8 @@ enum err_code s3_repl_on_meta(struct store_txn *t, const cJSON *bucket, const ch
         const cJSON *d;
         cJSON_ArrayForEach(d, cJSON_GetObjectItem(rec, "rd"))
         {
-            enum err_code rc =
-                enqueue(t, bname, key, s3_jstr(rec, "vid"), d->string, s3_jstr(cfg, "role"), op, e);
+            enum err_code rc = enqueue(t, bname, key, json_str_ci(rec, "vid"), d->string,
+                                       json_str_ci(cfg, "role"), op, e);
             if (rc)
                 return rc;
         }
@@ -435,8 +436,8 @@ enum err_code s3_repl_on_meta(struct store_txn *t, const cJSON *bucket, const ch
         rule = s3_repl_match(cfg, key, NULL, false);
     if (!rule || (replica && !cJSON_IsTrue(cJSON_GetObjectItem(rule, "rm"))))
         return ERR_OK;
-    return enqueue(t, bname, key, s3_jstr(rec, "vid"), s3_jstr(rule, "dest"), s3_jstr(cfg, "role"),
-                   op, e);
+    return enqueue(t, bname, key, json_str_ci(rec, "vid"), json_str_ci(rule, "dest"),
+                   json_str_ci(cfg, "role"), op, e);
 }
 
 /* ---- the replica write path (destination side) ---- */
@@ -468,8 +469,9 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
     if (s3_repl_claimed(r) < 0)
         return NULL;
     if (!base64_decode(h, n, raw, &outlen) ||
-        !(src = cJSON_ParseWithLength((const char *)raw, outlen)) || !(v = s3_jstr(src, "vid")) ||
-        !*v || strlen(v) > 32 || !cJSON_IsNumber(cJSON_GetObjectItem(src, "lm"))) {
+        !(src = cJSON_ParseWithLength((const char *)raw, outlen)) ||
+        !(v = json_str_ci(src, "vid")) || !*v || strlen(v) > 32 ||
+        !cJSON_IsNumber(cJSON_GetObjectItem(src, "lm"))) {
         cJSON_Delete(src);
         s3_error(r, S3E_INVALID_ARGUMENT, "x-tandem-replica is not a version record");
         return NULL;
@@ -477,7 +479,7 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
     arena_on_free(r->arena, s3_json_free, src);
     *vid = arena_strdup(r->arena, v);
     rec = cJSON_CreateObject();
-    cJSON_AddNumberToObject(rec, "lm", s3_jnum(src, "lm"));
+    cJSON_AddNumberToObject(rec, "lm", json_num_ci(src, "lm"));
     cJSON_AddStringToObject(rec, "rs", "REPLICA");
     if (cJSON_IsTrue(cJSON_GetObjectItem(src, "dm"))) {
         cJSON_AddTrueToObject(rec, "dm");
@@ -485,7 +487,7 @@ cJSON *s3_repl_replica_rec(struct http_req *r, const char *md5_hex, const char *
     }
     if (cJSON_IsTrue(cJSON_GetObjectItem(src, "olb"))) /* from a bucket with Object Lock */
         cJSON_AddTrueToObject(rec, "olb");
-    etag = s3_jstr(src, "etag");
+    etag = json_str_ci(src, "etag");
     /* a single-part ETag is the body's MD5: the copy must be the same bytes */
     if (!etag ||
         (!strchr(etag, '-') && strlen(etag) == 34 && strncasecmp(etag + 1, md5_hex, 32) != 0)) {
@@ -531,7 +533,7 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
     struct cfgw *cw = arg;
     struct s3_req *q = s3_req_of(cw->w.r);
     cJSON *b = s3_bucket_get(t, cw->w.r->arena, q->bucket);
-    const char *vs = s3_jstr(b, "versioning");
+    const char *vs = json_str_ci(b, "versioning");
     enum err_code rc;
     char *s;
 
@@ -551,17 +553,17 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
         }
         cJSON_ArrayForEach(rule, cJSON_GetObjectItem(cw->cfg, "rules"))
         {
-            if (strcmp(s3_jstr(rule, "dest"), q->bucket) == 0) {
+            if (strcmp(json_str_ci(rule, "dest"), q->bucket) == 0) {
                 cw->w.fail = S3E_INVALID_REQUEST;
                 snprintf(cw->w.msg, sizeof(cw->w.msg),
                          "Destination bucket cannot be the same as the source bucket.");
                 return ERR_CONFLICT;
             }
         }
-        if (!role_exists(q->s3, t, s3_jstr(cw->cfg, "role"))) {
+        if (!role_exists(q->s3, t, json_str_ci(cw->cfg, "role"))) {
             cw->w.fail = S3E_INVALID_ARGUMENT;
             snprintf(cw->w.msg, sizeof(cw->w.msg), "Invalid Role: %s does not exist",
-                     s3_jstr(cw->cfg, "role"));
+                     json_str_ci(cw->cfg, "role"));
             return ERR_CONFLICT;
         }
     } else if (!cJSON_GetObjectItem(b, "repl")) {
@@ -609,7 +611,7 @@ void s3_repl_config(struct http_req *r)
             return;
         }
         arena_on_free(r->arena, s3_json_free, b);
-        if (!(x = s3_jstr(b, "replx"))) {
+        if (!(x = json_str_ci(b, "replx"))) {
             s3_error(r, S3E_NO_REPLICATION, NULL);
             return;
         }
@@ -663,7 +665,7 @@ static enum err_code queue_versions(struct store_txn *t, struct existw *x, const
     /* the store holds a key's versions newest first: queue them oldest first */
     for (int i = n - 1; i >= 0; i--) {
         cJSON *rec = recs[i];
-        const char *rs = s3_jstr(rec, "rs"), *key = s3_jstr(rec, "_key");
+        const char *rs = json_str_ci(rec, "rs"), *key = json_str_ci(rec, "_key");
         enum err_code rc;
         char *s;
         /* existing: never tried or FAILED; failed: FAILED only (PENDING is
@@ -673,7 +675,7 @@ static enum err_code queue_versions(struct store_txn *t, struct existw *x, const
         if (!s3_repl_match(cfg, key, cJSON_GetObjectItem(rec, "tags"),
                            cJSON_IsTrue(cJSON_GetObjectItem(rec, "dm"))))
             continue;
-        rc = queue_all(t, cfg, bucket, key, s3_jstr(rec, "vid"), rec, e);
+        rc = queue_all(t, cfg, bucket, key, json_str_ci(rec, "vid"), rec, e);
         if (rc)
             return rc;
         cJSON_DeleteItemFromObject(rec, "_key");
@@ -714,7 +716,7 @@ static enum err_code queue_bucket(struct store_txn *t, struct existw *x, const c
         const char *key;
         if (!rec)
             continue;
-        key = s3_jstr(rec, "k") ? s3_jstr(rec, "k") : s3_key_name(a, kk, bl);
+        key = json_str_ci(rec, "k") ? json_str_ci(rec, "k") : s3_key_name(a, kk, bl);
         cJSON_AddStringToObject(rec, "_key", key);
         if (n && (keys[n - 1].len != kk.len ||
                   memcmp(keys[n - 1].ptr, kk.ptr, kk.len - 8) != 0)) { /* the next key */

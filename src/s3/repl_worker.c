@@ -167,7 +167,7 @@ static bool role_allows(struct s3_replw *w, const cJSON *q, const char *action, 
                         size_t cap)
 {
     struct s3 *s = w->s3;
-    const char *role = s3_jstr(q, "role"), *name;
+    const char *role = json_str_ci(q, "role"), *name;
     struct creds_identity who;
     struct authz_request az = {0};
     struct err e = {0};
@@ -184,14 +184,14 @@ static bool role_allows(struct s3_replw *w, const cJSON *q, const char *action, 
              name);
     az.who = &who;
     az.action = "s3:GetObjectVersionForReplication";
-    snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", s3_jstr(q, "b"), s3_jstr(q, "k"));
+    snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", json_str_ci(q, "b"), json_str_ci(q, "k"));
     az.resource = res;
     if (authz_check(s->authz, &az, &e) != ERR_OK) {
         snprintf(why, cap, "%s", e.msg);
         return false;
     }
     az.action = action;
-    snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", s3_jstr(q, "d"), s3_jstr(q, "k"));
+    snprintf(res, sizeof(res), "arn:aws:s3:::%s/%s", json_str_ci(q, "d"), json_str_ci(q, "k"));
     if (authz_check(s->authz, &az, &e) != ERR_OK) {
         snprintf(why, cap, "%s", e.msg);
         return false;
@@ -221,7 +221,7 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     struct s3 *s = w->s3;
     struct store_txn *t = NULL;
     cJSON *rec = NULL, *hdr;
-    struct dest *d = dest_of(w, s3_jstr(q, "d"));
+    struct dest *d = dest_of(w, json_str_ci(q, "d"));
     struct awsc_creds c = {.access_key = w->access_key, .secret = w->secret};
     struct awsc_header hs[8];
     struct awsc_resp resp;
@@ -234,7 +234,7 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     size_t size = 0;
     char *json, *b64, md5b64[32];
     int fd = -1, nh = 0;
-    const char *op = s3_jstr(q, "op");
+    const char *op = json_str_ci(q, "op");
     bool dm, tags_only = op && strcmp(op, "tags") == 0, acl_only = op && strcmp(op, "acl") == 0;
     bool lock_only = op && strcmp(op, "lock") == 0, from_locked = false;
     struct buf tagdoc = {0};
@@ -246,8 +246,9 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         return COPY_LATER;
     }
     if (store_read_begin(s->store, &t, NULL) == ERR_OK) {
-        cJSON *sb = s3_bucket_get(t, a, s3_jstr(q, "b"));
-        rec = s3_find_version(t, a, s3_jstr(q, "b"), s3_jstr(q, "k"), s3_jstr(q, "v"), NULL);
+        cJSON *sb = s3_bucket_get(t, a, json_str_ci(q, "b"));
+        rec = s3_find_version(t, a, json_str_ci(q, "b"), json_str_ci(q, "k"), json_str_ci(q, "v"),
+                              NULL);
         from_locked = s3_lock_enabled(sb);
         cJSON_Delete(sb);
         store_txn_abort(t);
@@ -276,7 +277,8 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     if (tags_only) {
         /* the tag set of the replica: PutObjectTagging, or DeleteObjectTagging when empty */
         cJSON *tags = cJSON_GetObjectItem(rec, "tags");
-        query = arena_sprintf(a, "tagging=&versionId=%s", url_encode(a, s3_jstr(rec, "vid"), true));
+        query =
+            arena_sprintf(a, "tagging=&versionId=%s", url_encode(a, json_str_ci(rec, "vid"), true));
         hs[nh++] = (struct awsc_header){"x-tandem-replica", "tags"};
         if (cJSON_GetArraySize(tags) > 0) {
             s3_write_tagging(&tagdoc, tags);
@@ -287,27 +289,28 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     }
     if (lock_only) {
         /* the retention and legal hold of the replica, as the source's are now */
-        query =
-            arena_sprintf(a, "retention=&versionId=%s", url_encode(a, s3_jstr(rec, "vid"), true));
+        query = arena_sprintf(a, "retention=&versionId=%s",
+                              url_encode(a, json_str_ci(rec, "vid"), true));
         hs[nh++] = (struct awsc_header){"x-tandem-replica", "lock"};
-        if (s3_jstr(rec, "olm")) {
+        if (json_str_ci(rec, "olm")) {
             char when[32];
-            s3_time_iso((int64_t)s3_jnum(rec, "olr"), when);
+            s3_time_iso((int64_t)json_num_ci(rec, "olr"), when);
             snprintf(when + 20, sizeof(when) - 20, "%03dZ",
-                     (int)((int64_t)s3_jnum(rec, "olr") % 1000));
-            hs[nh++] = (struct awsc_header){"x-amz-object-lock-mode", s3_jstr(rec, "olm")};
+                     (int)((int64_t)json_num_ci(rec, "olr") % 1000));
+            hs[nh++] = (struct awsc_header){"x-amz-object-lock-mode", json_str_ci(rec, "olm")};
             hs[nh++] =
                 (struct awsc_header){"x-amz-object-lock-retain-until-date", arena_strdup(a, when)};
         }
-        if (s3_jstr(rec, "olh"))
-            hs[nh++] = (struct awsc_header){"x-amz-object-lock-legal-hold", s3_jstr(rec, "olh")};
+        if (json_str_ci(rec, "olh"))
+            hs[nh++] =
+                (struct awsc_header){"x-amz-object-lock-legal-hold", json_str_ci(rec, "olh")};
         goto send;
     }
     if (acl_only) {
         /* the ACL of the replica: PutObjectAcl with its grants or canned ACL
          * (none stored: private) */
-        const char *acl = s3_jstr(rec, "acl"), *gv, *gn;
-        query = arena_sprintf(a, "acl=&versionId=%s", url_encode(a, s3_jstr(rec, "vid"), true));
+        const char *acl = json_str_ci(rec, "acl"), *gv, *gn;
+        query = arena_sprintf(a, "acl=&versionId=%s", url_encode(a, json_str_ci(rec, "vid"), true));
         hs[nh++] = (struct awsc_header){"x-tandem-replica", "acl"};
         for (size_t i = 0; cJSON_GetObjectItem(rec, "grants") && i < 5; i++)
             if ((gv = s3_acl_grant_header(a, rec, i, &gn)))
@@ -332,8 +335,8 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
     hs[nh++] = (struct awsc_header){"x-tandem-replica", b64};
     if (!dm) {
         struct stat st;
-        const char *etag = s3_jstr(rec, "etag");
-        fd = open(s3_abs_path(s, a, s3_jstr(rec, "file")), O_RDONLY | O_CLOEXEC);
+        const char *etag = json_str_ci(rec, "etag");
+        fd = open(s3_abs_path(s, a, json_str_ci(rec, "file")), O_RDONLY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) != 0) {
             if (fd >= 0)
                 close(fd);
@@ -359,7 +362,7 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
 send : {
     struct awsc_req rq = {.method = tags_only && !size ? "DELETE" : "PUT",
                           .endpoint = d->url,
-                          .path = url_path(a, d->bucket, s3_jstr(q, "k")),
+                          .path = url_path(a, d->bucket, json_str_ci(q, "k")),
                           .query = query,
                           .region = d->region,
                           .service = "s3",
@@ -412,8 +415,9 @@ static enum err_code mark_apply(struct store_txn *t, void *arg, struct err *e)
     struct mark *m = arg;
     const cJSON *q = m->q;
     struct slice k;
-    cJSON *rec = s3_find_version(t, m->a, s3_jstr(q, "b"), s3_jstr(q, "k"), s3_jstr(q, "v"), &k);
-    int n = (int)s3_jnum(q, "n") + (m->rc == COPY_REFUSED);
+    cJSON *rec =
+        s3_find_version(t, m->a, json_str_ci(q, "b"), json_str_ci(q, "k"), json_str_ci(q, "v"), &k);
+    int n = (int)json_num_ci(q, "n") + (m->rc == COPY_REFUSED);
     enum err_code rc = ERR_OK;
     char *s;
 
@@ -422,11 +426,11 @@ static enum err_code mark_apply(struct store_txn *t, void *arg, struct err *e)
         m->status = "COMPLETED";
     else if (m->rc == COPY_REFUSED && n >= m->max_tries)
         m->status = "FAILED";
-    if (rec && m->status && !s3_jstr(q, "op")) {
+    if (rec && m->status && !json_str_ci(q, "op")) {
         cJSON *rd = cJSON_GetObjectItem(rec, "rd");
         if (cJSON_IsObject(rd)) {
-            cJSON_DeleteItemFromObject(rd, s3_jstr(q, "d"));
-            cJSON_AddStringToObject(rd, s3_jstr(q, "d"), m->status);
+            cJSON_DeleteItemFromObject(rd, json_str_ci(q, "d"));
+            cJSON_AddStringToObject(rd, json_str_ci(q, "d"), m->status);
             s3_repl_set_status(rec, s3_repl_overall(rd));
         } else {
             s3_repl_set_status(rec, m->status);
@@ -481,15 +485,15 @@ static int64_t pass(struct s3_replw *w, struct worker *wk)
             cJSON *q = cJSON_ParseWithLength(v.ptr, v.len);
             struct dest *d;
             int64_t at;
-            if (!q || !s3_jstr(q, "b") || !s3_jstr(q, "k") || !s3_jstr(q, "v") ||
-                !s3_jstr(q, "d")) {
+            if (!q || !json_str_ci(q, "b") || !json_str_ci(q, "k") || !json_str_ci(q, "v") ||
+                !json_str_ci(q, "d")) {
                 cJSON_Delete(q);
                 continue;
             }
             /* a destination that waits (down, or its head entry not due) is
              * skipped here, so it holds up no other destination's entries */
-            d = dest_of(w, s3_jstr(q, "d"));
-            at = (int64_t)s3_jnum(q, "at");
+            d = dest_of(w, json_str_ci(q, "d"));
+            at = (int64_t)json_num_ci(q, "at");
             if (d->blocked || d->until_ms > now || at > now) {
                 int64_t wait = at > now ? at - now : d->until_ms > now ? d->until_ms - now : 0;
                 d->blocked = true;
@@ -509,7 +513,7 @@ static int64_t pass(struct s3_replw *w, struct worker *wk)
         w->dests[i].blocked = false;
     for (int i = 0; i < n; i++) {
         cJSON *q = qs[i];
-        struct dest *d = dest_of(w, s3_jstr(q, "d"));
+        struct dest *d = dest_of(w, json_str_ci(q, "d"));
         struct mark m = {.q = q, .qkey = keys[i], .max_tries = w->max_tries, .a = a};
         struct err e = {0};
         char why[512] = "";
@@ -533,8 +537,8 @@ static int64_t pass(struct s3_replw *w, struct worker *wk)
         if (m.rc == COPY_REFUSED)
             log_warn("event=s3_repl_refused bucket=%s key_len=%zu vid=%s dest=%s status=%s "
                      "msg=\"%s\"",
-                     s3_jstr(q, "b"), strlen(s3_jstr(q, "k")), s3_jstr(q, "v"), s3_jstr(q, "d"),
-                     m.status ? m.status : "PENDING", why);
+                     json_str_ci(q, "b"), strlen(json_str_ci(q, "k")), json_str_ci(q, "v"),
+                     json_str_ci(q, "d"), m.status ? m.status : "PENDING", why);
         if (m.rc == COPY_REFUSED && !m.status) {
             if (next < 0 || next > 500)
                 next = 500;

@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "json.h" /* json_str_ci / json_num_ci: stored records are read case-insensitively */
 #include "s3.h"
 #include "s3_chunked.h"
 #include "url.h" /* url_decode / url_encode for keys and query values */
@@ -371,9 +372,6 @@ bool s3_acl_grants(const char *acl);
 bool s3_acl_refused(struct http_req *r, const cJSON *bucket);
 /* s3_json_free - cJSON_Delete for arena_on_free(). */
 void s3_json_free(void *p);
-/* s3_jstr / s3_jnum - member @name of @o when it is a string / number, else NULL / 0. */
-const char *s3_jstr(const cJSON *o, const char *name);
-double s3_jnum(const cJSON *o, const char *name);
 /* the bucket's JSON (owned, cJSON_Delete) or NULL when it does not exist */
 cJSON *s3_bucket_get(struct store_txn *t, struct arena *a, const char *bucket);
 /* s3_bucket_or_404 - the bucket of @r (arena-owned), or NULL after answering NoSuchBucket */

@@ -54,7 +54,7 @@ const char *s3_tag_add(cJSON *arr, const char *k, const char *v, size_t n, size_
     if (max > 10 && strncmp(k, "aws:", 4) == 0) /* a bucket's: reserved for AWS */
         return "System tags cannot be added/updated by requester";
     for (const cJSON *e = arr->child; e; e = e->next)
-        if (strcmp(s3_jstr(e, "k"), k) == 0)
+        if (strcmp(json_str_ci(e, "k"), k) == 0)
             return "Cannot provide multiple Tags with the same key";
     o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "k", k);
@@ -459,18 +459,6 @@ enum err_code s3_commit_file(struct s3 *s3, struct arena *a, int fd, const char 
 void s3_json_free(void *p)
 {
     cJSON_Delete(p);
-}
-
-const char *s3_jstr(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-double s3_jnum(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
 void s3_orphan_free(void *p)

@@ -35,8 +35,8 @@ static int probe(struct http_req *r, struct store_txn *t, const char *key, const
     bool allowed = s3_may(r, "s3:GetObject", q->bucket, key); /* policy or ACL */
     int st = !allowed ? 403 : !exists ? 404 : 0;
 
-    if (wrl && !st && s3_jstr(v, "wrl"))
-        *wrl = arena_strdup(r->arena, s3_jstr(v, "wrl"));
+    if (wrl && !st && json_str_ci(v, "wrl"))
+        *wrl = arena_strdup(r->arena, json_str_ci(v, "wrl"));
     cJSON_Delete(v);
     return st;
 }

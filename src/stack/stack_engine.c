@@ -130,10 +130,10 @@ static const char *config_raw(struct run *r, const char *name)
 
     if (!strcmp(name, "environmentSuffix") && (s = getenv("ENVIRONMENT_SUFFIX")) && *s)
         return s;
-    if ((s = stack_state_str(r->o->config, name)))
+    if ((s = json_str(r->o->config, name)))
         return s;
     snprintf(full, sizeof(full), "%s:%s", proj, name);
-    return stack_state_str(r->o->config, full);
+    return json_str(r->o->config, full);
 }
 
 static enum err_code resolve_config(struct run *r, struct err *e)
@@ -173,7 +173,7 @@ static enum err_code resolve_config(struct run *r, struct err *e)
             cJSON_AddItemToObject(r->config, colon + 1, cJSON_CreateString(c->valuestring));
     }
     {
-        const char *reg = stack_state_str(r->config, "aws:region");
+        const char *reg = json_str(r->config, "aws:region");
         r->default_region = xstrdup(reg                    ? reg
                                     : getenv("AWS_REGION") ? getenv("AWS_REGION")
                                                            : "us-east-1");
@@ -276,7 +276,7 @@ static void target_of(struct run *r, int prov_idx, char *region, size_t rcap, ch
                           ? cJSON_GetObjectItemCaseSensitive(r->values, r->p->res[prov_idx].name)
                           : NULL;
     const cJSON *eps, *ep, *u;
-    const char *reg = pv ? stack_state_str(pv, "region") : NULL;
+    const char *reg = pv ? json_str(pv, "region") : NULL;
 
     snprintf(region, rcap, "%s", reg ? reg : r->default_region);
     snprintf(spec, scap, "%s", LOCAL);
@@ -317,7 +317,7 @@ enum err_code stack_eng_endpoint(struct run *r, const char *region, const char *
             url[strlen(url) - 1] = 0;
         return ERR_OK;
     }
-    if ((known = stack_state_str(r->urls, region))) {
+    if ((known = json_str(r->urls, region))) {
         snprintf(url, cap, "%s", known);
         return ERR_OK;
     }
@@ -343,8 +343,8 @@ static void auto_name(struct job *j, const cJSON *old)
     if (!np || cJSON_GetObjectItemCaseSensitive(j->inputs, np))
         return;
     j->autoname = true;
-    if (old && cJSON_IsTrue(cJSON_GetObjectItem(old, "autoName")) && stack_state_str(oldin, np)) {
-        cJSON_AddStringToObject(j->inputs, np, stack_state_str(oldin, np));
+    if (old && cJSON_IsTrue(cJSON_GetObjectItem(old, "autoName")) && json_str(oldin, np)) {
+        cJSON_AddStringToObject(j->inputs, np, json_str(oldin, np));
         return;
     }
     f = fopen("/dev/urandom", "rb");
@@ -583,7 +583,7 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
     if (res->is_provider) {
         if (!cJSON_GetObjectItem(j->inputs, "region"))
             cJSON_AddStringToObject(j->inputs, "region", r->default_region);
-        snprintf(j->region, sizeof(j->region), "%s", stack_state_str(j->inputs, "region"));
+        snprintf(j->region, sizeof(j->region), "%s", json_str(j->inputs, "region"));
         snprintf(j->spec, sizeof(j->spec), "%s", LOCAL);
     } else {
         target_of(r, r->g->provider[idx], j->region, sizeof(j->region), j->spec, sizeof(j->spec),
@@ -608,21 +608,20 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
     if (!old) {
         j->op = res->import_id && j->prov ? STACK_OP_IMPORT : STACK_OP_CREATE;
     } else {
-        const char *st = stack_state_str(old, "status");
-        const char *otype = stack_state_str(old, "type");
+        const char *st = json_str(old, "status");
+        const char *otype = json_str(old, "type");
         diff_inputs(cJSON_GetObjectItem(old, "inputs"), j->inputs, j->step->changed);
         if (st && !strcmp(st, "creating")) {
             j->op = STACK_OP_CREATE;
             j->adopt = true;
         } else if (!otype || strcmp(otype, res->type) ||
-                   strcmp(stack_state_str(old, "region") ? stack_state_str(old, "region") : "",
-                          j->region)) {
+                   strcmp(json_str(old, "region") ? json_str(old, "region") : "", j->region)) {
             j->op = STACK_OP_REPLACE;
         } else if (st && !strcmp(st, "deleting")) {
             j->op = STACK_OP_REPLACE;
             j->dbr = true;
         } else if (cJSON_GetArraySize(j->step->changed) == 0) {
-            const char *ep = stack_state_str(old, "endpoint");
+            const char *ep = json_str(old, "endpoint");
             j->op = STACK_OP_SAME;
             /* the same region reached at another address: only the state learns it */
             if (!r->preview && (!ep || strcmp(ep, j->spec))) {
@@ -657,7 +656,7 @@ static bool depended_on(const cJSON *state, const char *name, const cJSON *pendi
     const cJSON *en, *d;
     cJSON_ArrayForEach(en, cJSON_GetObjectItem(state, "resources"))
     {
-        const char *n = stack_state_str(en, "name");
+        const char *n = json_str(en, "name");
         bool in_pending = false;
         const cJSON *p;
         cJSON_ArrayForEach(p, pending) in_pending = in_pending || !strcmp(p->valuestring, n);
@@ -691,19 +690,19 @@ static enum err_code delete_names(struct run *r, cJSON *names, struct err *e)
             j->r = r;
             j->op = STACK_OP_DELETE;
             j->old = cJSON_Duplicate(en, 1);
-            j->name = stack_state_str(j->old, "name");
-            j->type = stack_state_str(j->old, "type");
+            j->name = json_str(j->old, "name");
+            j->type = json_str(j->old, "type");
             j->prov = stack_provider_find(j->type);
             j->protect = cJSON_IsTrue(cJSON_GetObjectItem(en, "protect"));
             j->retain = cJSON_IsTrue(cJSON_GetObjectItem(en, "retainOnDelete"));
-            snprintf(j->region, sizeof(j->region), "%s", stack_state_str(en, "region") ?: "");
-            snprintf(j->spec, sizeof(j->spec), "%s", stack_state_str(en, "endpoint") ?: LOCAL);
+            snprintf(j->region, sizeof(j->region), "%s", json_str(en, "region") ?: "");
+            snprintf(j->spec, sizeof(j->spec), "%s", json_str(en, "endpoint") ?: LOCAL);
             j->step = new_step(r, j->name, j->type, j->region, STACK_OP_DELETE);
             if (!j->step) {
                 stack_eng_job_free(j);
                 continue;
             }
-            if (j->prov && stack_state_str(en, "id") &&
+            if (j->prov && json_str(en, "id") &&
                 (rc = stack_eng_endpoint(r, j->region, j->spec, j->endpoint, sizeof(j->endpoint),
                                          e))) {
                 j->step->rc = rc;
@@ -751,8 +750,8 @@ static enum err_code finish_replacements(struct run *r, struct err *e)
         enum err_code rc;
         if (!old)
             continue;
-        rc = stack_eng_endpoint(r, stack_state_str(old, "region"), stack_state_str(old, "endpoint"),
-                                url, sizeof(url), e);
+        rc = stack_eng_endpoint(r, json_str(old, "region"), json_str(old, "endpoint"), url,
+                                sizeof(url), e);
         if (rc == ERR_OK)
             rc = stack_eng_delete_entry(r, old, url, e);
         if (rc)
@@ -881,7 +880,7 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
         const cJSON *en;
         cJSON_ArrayForEach(en, cJSON_GetObjectItem(r.state, "resources"))
         {
-            const char *n = stack_state_str(en, "name");
+            const char *n = json_str(en, "name");
             if (n && !stack_prog_find(p, n))
                 cJSON_AddItemToArray(gone, cJSON_CreateString(n));
         }
@@ -890,8 +889,8 @@ static enum err_code apply(const struct stack_opts *o, const struct stack_prog *
             cJSON_ArrayForEach(g, gone)
             {
                 const cJSON *en2 = stack_state_res(r.state, g->valuestring);
-                new_step(&r, g->valuestring, stack_state_str(en2, "type") ?: "?",
-                         stack_state_str(en2, "region"), STACK_OP_DELETE);
+                new_step(&r, g->valuestring, json_str(en2, "type") ?: "?", json_str(en2, "region"),
+                         STACK_OP_DELETE);
             }
             cJSON_Delete(gone);
         } else if ((rc = delete_names(&r, gone, e))) {
@@ -931,7 +930,7 @@ enum err_code stack_destroy(const struct stack_opts *o, struct stack_result *res
         cJSON *names = cJSON_CreateArray();
         const cJSON *en;
         cJSON_ArrayForEach(en, cJSON_GetObjectItem(r.state, "resources"))
-            cJSON_AddItemToArray(names, cJSON_CreateString(stack_state_str(en, "name")));
+            cJSON_AddItemToArray(names, cJSON_CreateString(json_str(en, "name")));
         rc = delete_names(&r, names, e);
     }
     if (rc == ERR_OK) {
@@ -968,11 +967,11 @@ enum err_code stack_refresh(const struct stack_opts *o, struct stack_result *res
         j->r = &r;
         j->op = STACK_OP_REFRESH;
         j->old = cJSON_Duplicate(en, 1);
-        j->name = stack_state_str(j->old, "name");
-        j->type = stack_state_str(j->old, "type");
+        j->name = json_str(j->old, "name");
+        j->type = json_str(j->old, "type");
         j->prov = stack_provider_find(j->type ? j->type : "");
-        snprintf(j->region, sizeof(j->region), "%s", stack_state_str(en, "region") ?: "");
-        snprintf(j->spec, sizeof(j->spec), "%s", stack_state_str(en, "endpoint") ?: LOCAL);
+        snprintf(j->region, sizeof(j->region), "%s", json_str(en, "region") ?: "");
+        snprintf(j->spec, sizeof(j->spec), "%s", json_str(en, "endpoint") ?: LOCAL);
         j->step = new_step(&r, j->name, j->type, j->region, STACK_OP_REFRESH);
         if (j->prov && (rc = stack_eng_endpoint(&r, j->region, j->spec, j->endpoint,
                                                 sizeof(j->endpoint), e))) {
@@ -1039,9 +1038,8 @@ enum err_code stack_local_regions(const struct stack_opts *o, const struct stack
     }
     cJSON_ArrayForEach(en, cJSON_GetObjectItem(r.state, "resources"))
     {
-        const char *ep = stack_state_str(en, "endpoint"), *reg = stack_state_str(en, "region");
-        if (reg && (!ep || !strcmp(ep, LOCAL)) &&
-            stack_provider_find(stack_state_str(en, "type") ?: ""))
+        const char *ep = json_str(en, "endpoint"), *reg = json_str(en, "region");
+        if (reg && (!ep || !strcmp(ep, LOCAL)) && stack_provider_find(json_str(en, "type") ?: ""))
             add_region(out, n, reg);
     }
     run_free(&r);

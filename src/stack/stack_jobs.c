@@ -127,8 +127,7 @@ static enum err_code do_create(struct job *j, struct err *e)
     rc = j->prov->create(&t, j->inputs, j->adopt, &id, &out, e);
     if (rc == ERR_OK) {
         /* the id the provider gives it (a RandomPassword's "none"), else the import's */
-        put_entry(j->r, entry_new(j, "created",
-                                  stack_state_str(out, "id") ? stack_state_str(out, "id") : id,
+        put_entry(j->r, entry_new(j, "created", json_str(out, "id") ? json_str(out, "id") : id,
                                   j->inputs, out));
         j->result = stack_eng_merged(j->inputs, out);
     } else if (id || rc == ERR_IO) {
@@ -145,10 +144,10 @@ static enum err_code do_create(struct job *j, struct err *e)
 enum err_code stack_eng_delete_entry(struct run *r, const cJSON *en, const char *endpoint,
                                      struct err *e)
 {
-    const char *type = stack_state_str(en, "type");
+    const char *type = json_str(en, "type");
     const struct stack_provider *prov = type ? stack_provider_find(type) : NULL;
-    const char *id = stack_state_str(en, "id");
-    struct stack_target t = {.region = stack_state_str(en, "region"),
+    const char *id = json_str(en, "id");
+    struct stack_target t = {.region = json_str(en, "region"),
                              .endpoint = endpoint,
                              .account = r->o->account ? r->o->account : "000000000000",
                              .creds = &r->o->creds,
@@ -166,7 +165,7 @@ enum err_code stack_eng_delete_entry(struct run *r, const cJSON *en, const char 
 static enum err_code do_update(struct job *j, struct err *e)
 {
     struct stack_target t = stack_eng_target(j, STACK_TIMEOUT_UPDATE);
-    const char *id = stack_state_str(j->old, "id");
+    const char *id = json_str(j->old, "id");
     cJSON *out = NULL, *en;
     enum err_code rc;
 
@@ -193,15 +192,15 @@ static enum err_code do_replace(struct job *j, struct err *e)
 {
     enum err_code rc;
     const char *np = j->prov ? j->prov->name_prop : NULL;
-    const char *oldname = np ? stack_state_str(cJSON_GetObjectItem(j->old, "inputs"), np) : NULL;
-    const char *newname = np ? stack_state_str(j->inputs, np) : NULL;
+    const char *oldname = np ? json_str(cJSON_GetObjectItem(j->old, "inputs"), np) : NULL;
+    const char *newname = np ? json_str(j->inputs, np) : NULL;
     bool delete_first = j->dbr || (oldname && newname && !strcmp(oldname, newname));
     char oldurl[512];
 
     if (!j->prov)
         return do_create(j, e);
-    rc = stack_eng_endpoint(j->r, stack_state_str(j->old, "region"),
-                            stack_state_str(j->old, "endpoint"), oldurl, sizeof(oldurl), e);
+    rc = stack_eng_endpoint(j->r, json_str(j->old, "region"), json_str(j->old, "endpoint"), oldurl,
+                            sizeof(oldurl), e);
     if (rc)
         return rc;
     if (delete_first) {
@@ -266,10 +265,10 @@ static enum err_code do_refresh(struct job *j, struct err *e)
     cJSON *out = NULL;
     bool gone = false;
     enum err_code rc;
-    const char *id = stack_state_str(j->old, "id");
+    const char *id = json_str(j->old, "id");
 
     if (j->res && j->res->get && j->prov) { /* get: */
-        id = stack_state_str(j->inputs, "id");
+        id = json_str(j->inputs, "id");
         rc = j->prov->read(&t, id, j->inputs, &out, &gone, e);
         if (rc == ERR_OK && gone)
             rc =
@@ -366,8 +365,8 @@ static enum err_code do_import(struct job *j, struct err *e)
         rc = err_set(e, ERR_CONFLICT, "%s", msg);
     } else {
         /* no name in the program: the imported one is kept, as an auto-name would be */
-        if (np && !cJSON_GetObjectItemCaseSensitive(j->inputs, np) && stack_state_str(out, np)) {
-            cJSON_AddStringToObject(j->inputs, np, stack_state_str(out, np));
+        if (np && !cJSON_GetObjectItemCaseSensitive(j->inputs, np) && json_str(out, np)) {
+            cJSON_AddStringToObject(j->inputs, np, json_str(out, np));
             j->autoname = true;
         }
         /* what the program gives stays as it wrote it (a policy as an object) */
@@ -375,8 +374,7 @@ static enum err_code do_import(struct job *j, struct err *e)
             if (!names_prop_list(j->prov->outputs, c->string))
                 cJSON_DeleteItemFromObjectCaseSensitive(out, c->string);
         /* the id the provider gives it (a RandomPassword's "none"), else the import's */
-        put_entry(j->r, entry_new(j, "created",
-                                  stack_state_str(out, "id") ? stack_state_str(out, "id") : id,
+        put_entry(j->r, entry_new(j, "created", json_str(out, "id") ? json_str(out, "id") : id,
                                   j->inputs, out));
         j->result = stack_eng_merged(j->inputs, out);
     }

@@ -110,18 +110,12 @@ out:
     return rc;
 }
 
-const char *stack_state_str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 cJSON *stack_state_res(const cJSON *st, const char *name)
 {
     cJSON *r;
     cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "resources"))
     {
-        const char *n = stack_state_str(r, "name");
+        const char *n = json_str(r, "name");
         if (n && strcmp(n, name) == 0)
             return r;
     }
@@ -131,11 +125,11 @@ cJSON *stack_state_res(const cJSON *st, const char *name)
 void stack_state_put(cJSON *st, cJSON *r)
 {
     cJSON *arr = cJSON_GetObjectItem(st, "resources"), *it;
-    const char *name = stack_state_str(r, "name");
+    const char *name = json_str(r, "name");
     int i = 0;
     cJSON_ArrayForEach(it, arr)
     {
-        const char *n = stack_state_str(it, "name");
+        const char *n = json_str(it, "name");
         if (n && name && strcmp(n, name) == 0) {
             cJSON_ReplaceItemInArray(arr, i, r);
             return;
@@ -151,7 +145,7 @@ void stack_state_remove(cJSON *st, const char *name)
     int i = 0;
     cJSON_ArrayForEach(it, arr)
     {
-        const char *n = stack_state_str(it, "name");
+        const char *n = json_str(it, "name");
         if (n && strcmp(n, name) == 0) {
             cJSON_DeleteItemFromArray(arr, i);
             return;

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "json.h" /* json_str reads an entry's members */
 
 /* stack_state_load - read @path; a missing file gives an empty state.
  * @out owned, cJSON_Delete(). ERR_IO / ERR_INVALID (corrupt file) in @e. */
@@ -32,8 +33,5 @@ void stack_state_put(cJSON *st, cJSON *r);
 
 /* stack_state_remove - drop the entry named @name, if any. */
 void stack_state_remove(cJSON *st, const char *name);
-
-/* stack_state_str - a string member of @o, or NULL (borrowed). */
-const char *stack_state_str(const cJSON *o, const char *key);
 
 #endif

@@ -266,7 +266,7 @@ static void state_atomic_save(void **state)
     assert_int_equal(stack_state_save(path, st, &e), ERR_OK);
     cJSON_Delete(st);
     assert_int_equal(stack_state_load(path, &st, &e), ERR_OK);
-    assert_string_equal(stack_state_str(stack_state_res(st, "t"), "status"), "created");
+    assert_string_equal(json_str(stack_state_res(st, "t"), "status"), "created");
     stack_state_remove(st, "t");
     assert_null(stack_state_res(st, "t"));
     cJSON_Delete(st);

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "json.h"
 #include "mem.h"
 #include "stack_provider.h"
 #include "url.h"
@@ -50,8 +51,8 @@ bool stack_prov_waited(const struct stack_target *t, long long deadline, long ms
 
 const char *stack_prov_str(const cJSON *in, const char *key, const char *def)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
-    return cJSON_IsString(v) ? v->valuestring : def;
+    const char *s = json_str(in, key);
+    return s ? s : def;
 }
 
 char *stack_prov_xml_text(const char *xml, const char *tag)
