@@ -112,6 +112,10 @@ class Stored(AclCase):
                           GrantReadACP="id=" + OTHER, GrantFullControl="id=" + self.acct)
         self.assertEqual(grants_of(self.c.get_object_acl(Bucket=b, Key="k")),
                          {("READ", OTHER), ("READ_ACP", OTHER), ("FULL_CONTROL", self.acct)})
+        # spaces around names, values and commas are allowed, quotes optional
+        self.c.put_object_acl(Bucket=b, Key="k", GrantRead=' id = "%s" ,id=%s ' % (OTHER, self.acct))
+        self.assertEqual(grants_of(self.c.get_object_acl(Bucket=b, Key="k")),
+                         {("READ", OTHER), ("READ", self.acct)})
         # headers replace the whole list: the owner keeps only what is granted
         self.c.put_object_acl(Bucket=b, Key="k", GrantWriteACP="id=" + OTHER)
         self.assertEqual(grants_of(self.c.get_object_acl(Bucket=b, Key="k")),
@@ -213,6 +217,8 @@ class Errors(AclCase):
         self.assertCode("InvalidArgument", self.c.put_bucket_acl, Bucket=b, GrantRead="nope")
         self.assertCode("InvalidArgument", self.c.put_bucket_acl, Bucket=b,
                         GrantRead="name=x")
+        for bad in ('id="%s' % OTHER, "id=", 'id="%s" x' % OTHER, " , "):
+            self.assertCode("InvalidArgument", self.c.put_bucket_acl, Bucket=b, GrantRead=bad)
         self.assertCode("UnresolvableGrantByEmailAddress", self.c.put_bucket_acl, Bucket=b,
                         GrantRead='emailAddress="someone@example.com"')
         self.assertCode("InvalidArgument", self.c.put_object, Bucket=b, Key="k", Body=b"x",
@@ -298,6 +304,11 @@ class Evaluated(AclCase):
         self.assertEqual(code_of(self.other.list_objects_v2, Bucket=b), "AccessDenied")
         self.other.put_object(Bucket=b, Key="theirs", Body=b"t")
         self.other.delete_object(Bucket=b, Key="k")
+        self.c.put_object(Bucket=b, Key="k2", Body=b"x")
+        out = self.other.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "k2"}]})
+        self.assertEqual([d["Key"] for d in out.get("Deleted", [])], ["k2"], out)
+        up = self.other.create_multipart_upload(Bucket=b, Key="mp")
+        self.other.abort_multipart_upload(Bucket=b, Key="mp", UploadId=up["UploadId"])
         self.other.get_bucket_acl(Bucket=b)
         self.assertEqual(code_of(self.other.put_bucket_acl, Bucket=b, ACL="private"),
                          "AccessDenied")
