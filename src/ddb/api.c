@@ -925,6 +925,44 @@ struct ddb_call *ddb_subcall(struct ddb_call *parent, const char *op, cJSON *in,
     return c;
 }
 
+/* the answer of a ddb_streams_call */
+struct local_answer {
+    int status;
+    struct buf *out;
+};
+
+static void local_hook(struct ddb_call *c, int status, struct buf *body)
+{
+    struct local_answer *la = c->hook_arg;
+
+    la->status = status;
+    buf_append(la->out, body->ptr, body->len);
+}
+
+int ddb_streams_call(struct ddb *d, const char *op, const char *in, struct buf *out)
+{
+    struct arena *a = arena_new();
+    struct ddb_call *c = arena_calloc(a, sizeof(*c));
+    struct local_answer la = {400, out};
+    ddb_op_fn *fn = streams_op(op);
+
+    c->d = d;
+    c->a = a;
+    c->op = op;
+    request_id(c->rid);
+    buf_init(&c->verr, 0);
+    arena_on_free(a, verr_free, &c->verr);
+    c->hook = local_hook;
+    c->hook_arg = &la;
+    c->in = cJSON_Parse(in);
+    if (c->in)
+        arena_on_free(a, json_free, c->in);
+    if (fn && cJSON_IsObject(c->in))
+        fn(c);
+    arena_free(a);
+    return la.status;
+}
+
 ddb_op_fn *ddb_op_find(const char *op)
 {
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)

@@ -5,7 +5,11 @@
 #ifndef TANDEM_DDB_H
 #define TANDEM_DDB_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "authz.h"
+#include "buf.h"
 #include "creds.h"
 #include "err.h"
 #include "http.h"
@@ -48,6 +52,19 @@ void ddb_handle(struct ddb *d, struct http_req *r, const char *op,
  * ARN (ListStreams: "*"). */
 void ddb_streams_handle(struct ddb *d, struct http_req *r, const char *op,
                         const struct creds_identity *who);
+
+/* ddb_streams_call - a DynamoDB Streams read (ListStreams, DescribeStream,
+ * GetShardIterator, GetRecords) for a reader inside the region (Lambda's
+ * event source mappings): request @in (JSON text), no caller and no
+ * authorization (the reader checks its own). Answered before it returns,
+ * without waiting on the disk: the HTTP status, and in @out (initialized by
+ * the caller) the body a client would get. */
+int ddb_streams_call(struct ddb *d, const char *op, const char *in, struct buf *out);
+
+/* ddb_streams_iter_seq - the SequenceNumber (21 digits, @cap >= 22) after
+ * which a shard iterator of this region reads; false for a TRIM_HORIZON
+ * iterator that has read nothing yet, or a malformed one. */
+bool ddb_streams_iter_seq(const char *iter, char *seq, size_t cap);
 
 /* ddb_respond_error - answer @r with a DynamoDB error:
  * {"__type":"com.amazonaws.dynamodb.v20120810#<type>","message":"<msg>"}

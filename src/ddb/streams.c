@@ -978,6 +978,16 @@ static bool iter_decode(const char *s, struct iter *it)
     return true;
 }
 
+bool ddb_streams_iter_seq(const char *iter, char *seq, size_t cap)
+{
+    struct iter it;
+
+    if (cap <= SEQ_DIGITS || !iter_decode(iter, &it) || (it.flags & ITER_HORIZON))
+        return false;
+    seq_text(seq, it.after);
+    return true;
+}
+
 /* seq_parse - a SequenceNumber (21 to 40 characters, checked before): decimal digits. */
 static bool seq_parse(const char *s, uint64_t *out)
 {

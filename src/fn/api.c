@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "api_int.h"
+#include "esm_int.h"
 #include "fn_int.h"
 #include "jobs.h"
 #include "log.h"
@@ -44,6 +45,7 @@ static const struct {
     [E_UNKNOWN_OP] = {"UnknownOperationException", 404},
     [E_PRECONDITION] = {"PreconditionFailedException", 412},
     [E_INVALID_RUNTIME] = {"InvalidRuntimeException", 502},
+    [E_IN_USE] = {"ResourceInUseException", 400},
 };
 
 void fnapi_answer_json(struct http_req *r, int status, cJSON *doc)
@@ -990,6 +992,10 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     v2015 = strncmp(p, "/2015-03-31/functions", 21) == 0;
     v2021 = strncmp(p, "/2021-10-31/functions/", 22) == 0;
     tagsv = strncmp(p, "/2017-03-31/tags/", 17) == 0;
+    if (strncmp(p, "/2015-03-31/event-source-mappings", 33) == 0) {
+        fnesm_handle(f, r, who);
+        return;
+    }
     if (tagsv) {
         char *arn = fnapi_seg_decode(r->arena, p + 17, strlen(p + 17));
         if (!arn) {
@@ -1192,6 +1198,8 @@ enum err_code fn_open(const struct fn_opts *o, struct fn **out, struct err *e)
     rc = fn_reg_load(f, e);
     if (rc == ERR_OK)
         rc = fn_rt_start(f, o, e);
+    if (rc == ERR_OK)
+        rc = fnesm_open(f, o, e);
     if (rc)
         goto fail;
     *out = f;
@@ -1213,6 +1221,7 @@ void fn_close(struct fn *f)
 {
     if (!f)
         return;
+    fnesm_close(f); /* the poller first: it invokes functions */
     /* changes in flight (unpacking, or queued in the store) finish first */
     jobs_free(f->pkg);
     pthread_mutex_lock(&f->mu);

@@ -36,6 +36,7 @@ enum fn_error {
     E_UNKNOWN_OP,
     E_PRECONDITION,
     E_INVALID_RUNTIME,
+    E_IN_USE,
 };
 
 /* fnapi_answer_json - answer @r with @status and @doc (taken; NULL: empty

@@ -30,6 +30,15 @@ struct cJSON;
 typedef int fn_s3_get_fn(void *ud, const char *bucket, const char *key, struct buf *out, char *code,
                          size_t code_cap, char *msg, size_t msg_cap);
 
+/* fn_stream_call_fn - a DynamoDB Streams read of the region's own streams
+ * (ListStreams, DescribeStream, GetShardIterator, GetRecords) with request
+ * @in (JSON), for event source mappings: the HTTP status, the body in @out
+ * (initialized by the caller). Never waits on the disk. */
+typedef int fn_stream_call_fn(void *ud, const char *op, const char *in, struct buf *out);
+/* fn_stream_seq_fn - the SequenceNumber after which shard iterator @iter
+ * reads (@seq, cap >= 22); false when it names no position yet. */
+typedef bool fn_stream_seq_fn(const char *iter, char *seq, size_t cap);
+
 struct fn_opts {
     struct store *store;       /* borrowed; outlives the fn */
     struct creds *creds;       /* borrowed: execution-role keys are added here */
@@ -48,6 +57,9 @@ struct fn_opts {
     unsigned run_uid_base;
     fn_s3_get_fn *s3_get; /* NULL: S3 packages are refused */
     void *s3_ud;
+    fn_stream_call_fn *stream_call; /* NULL: no event source mappings */
+    fn_stream_seq_fn *stream_seq;
+    void *stream_ud;
 };
 
 /* fn_open - load the functions from the store and start the reaper

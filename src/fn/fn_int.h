@@ -11,6 +11,7 @@
 #include "fn.h"
 
 struct fn_rt;
+struct fn_esm;
 struct op;
 
 struct jobs;
@@ -33,6 +34,7 @@ struct fn {
     fn_s3_get_fn *s3_get;
     void *s3_ud;
     struct fn_rt *rt;
+    struct fn_esm *esm; /* event source mappings (esm.c) */
 };
 
 /* ---- registry.c: one JSON document per function, as GetFunctionConfiguration
@@ -60,6 +62,12 @@ typedef enum err_code fn_reg_mutate_fn(void *arg, cJSON **doc, struct err *e);
  * @mutate_arg and @arg are borrowed until @done. */
 void fn_reg_update(struct fn *f, const char *name, fn_reg_mutate_fn *mutate, void *mutate_arg,
                    fn_reg_done_fn *done, void *arg);
+
+/* fn_store_rmw - inside a store apply: read META @key's JSON document, run
+ * @mutate on it, write (or delete) what it leaves; @written gets that
+ * document (owned; NULL: none) when all went well. */
+enum err_code fn_store_rmw(struct store_txn *t, const char *key, fn_reg_mutate_fn *mutate,
+                           void *arg, cJSON **written, struct err *e);
 
 /* ---- pkg.c ---- */
 

@@ -121,46 +121,47 @@ struct upd {
     void *arg;
 };
 
+enum err_code fn_store_rmw(struct store_txn *t, const char *key, fn_reg_mutate_fn *mutate,
+                           void *arg, cJSON **written, struct err *e)
+{
+    char *text = NULL;
+    struct slice v;
+    cJSON *doc = NULL;
+    bool existed;
+    enum err_code rc = store_get(t, STORE_DB_META, slice_str(key), &v, e);
+
+    if (rc && rc != ERR_NOTFOUND)
+        return rc;
+    existed = rc == ERR_OK;
+    if (existed && !(doc = cJSON_ParseWithLength((const char *)v.ptr, v.len)))
+        return err_set(e, ERR_IO, "%s: stored document is corrupt", key);
+    rc = mutate(arg, &doc, e);
+    if (rc == ERR_OK && doc) {
+        text = cJSON_PrintUnformatted(doc);
+        rc = store_put(t, STORE_DB_META, slice_str(key), slice_str(text), e);
+    } else if (rc == ERR_OK && existed) {
+        rc = store_del(t, STORE_DB_META, slice_str(key), e);
+    }
+    if (rc == ERR_OK) {
+        *written = doc;
+        doc = NULL;
+    }
+    cJSON_Delete(doc);
+    free(text);
+    return rc;
+}
+
 /* upd_apply - the read-modify-write, all inside the writer's transaction, so
  * two changes of one function never overwrite each other. */
 static enum err_code upd_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct upd *p = arg;
-    char *key = xmalloc(strlen(p->name) + 4), *text = NULL;
-    struct slice v;
-    cJSON *doc = NULL;
-    bool existed;
+    char *key = xmalloc(strlen(p->name) + 4);
     enum err_code rc;
 
     memcpy(key, KEY_PREFIX, 3);
     strcpy(key + 3, p->name);
-    rc = store_get(t, STORE_DB_META, slice_str(key), &v, e);
-    if (rc && rc != ERR_NOTFOUND)
-        goto out;
-    existed = rc == ERR_OK;
-    if (existed) {
-        doc = cJSON_ParseWithLength((const char *)v.ptr, v.len);
-        if (!doc) {
-            rc = err_set(e, ERR_IO, "function %s: stored document is corrupt", p->name);
-            goto out;
-        }
-    }
-    rc = p->mutate(p->mutate_arg, &doc, e);
-    if (rc)
-        goto out;
-    if (doc) {
-        text = cJSON_PrintUnformatted(doc);
-        rc = store_put(t, STORE_DB_META, slice_str(key), slice_str(text), e);
-    } else if (existed) {
-        rc = store_del(t, STORE_DB_META, slice_str(key), e);
-    }
-    if (rc == ERR_OK) {
-        p->doc = doc;
-        doc = NULL;
-    }
-out:
-    cJSON_Delete(doc);
-    free(text);
+    rc = fn_store_rmw(t, key, p->mutate, p->mutate_arg, &p->doc, e);
     free(key);
     return rc;
 }

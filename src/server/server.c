@@ -81,6 +81,12 @@ static int fn_s3_get(void *ud, const char *bucket, const char *key, struct buf *
     return s3_read_object(ud, bucket, key, out, code, code_cap, msg, msg_cap);
 }
 
+/* fn_stream_call - Lambda's event source mappings read this region's streams. */
+static int fn_stream_call(void *ud, const char *op, const char *in, struct buf *out)
+{
+    return ddb_streams_call(ud, op, in, out);
+}
+
 static void answer_health(struct http_req *r)
 {
     const char *host = http_req_header(r, "host");
@@ -1013,7 +1019,10 @@ int server_main(int argc, char **argv)
                              .run_user = a.fn_user,
                              .run_uid_base = a.fn_uid_base,
                              .s3_get = fn_s3_get,
-                             .s3_ud = rg.s3};
+                             .s3_ud = rg.s3,
+                             .stream_call = fn_stream_call,
+                             .stream_seq = ddb_streams_iter_seq,
+                             .stream_ud = rg.ddb};
         if (fn_open(&fo, &rg.fn, &e))
             goto out;
     }

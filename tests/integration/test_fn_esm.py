@@ -1,0 +1,379 @@
+"""Event source mappings of DynamoDB streams: the API (boto3 and the aws CLI),
+its errors, and delivery through a real python function that writes every
+record it gets to a sink table: order, event shape, disable/enable, delete,
+restart (checkpoints in the store), LATEST, error retries."""
+
+import json
+import shutil
+import subprocess
+import time
+import unittest
+
+from tandem_harness import ServerTestCase, find_clients
+from test_lambda import zip_of
+
+ACCOUNT = "123456789012"
+ROLE = "arn:aws:iam::%s:role/esm-role" % ACCOUNT
+NO_READ_ROLE = "arn:aws:iam::%s:role/esm-noread" % ACCOUNT
+SINK = "esm-sink"
+
+HANDLER = '''\
+import json
+import os
+
+import boto3
+
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+SINK = os.environ["SINK"]
+
+
+def handler(event, context):
+    recs = event["Records"]
+    for r in recs:
+        new = r["dynamodb"].get("NewImage", {})
+        if "failtimes" in new:
+            seq = r["dynamodb"]["SequenceNumber"]
+            out = ddb.update_item(TableName=SINK, Key={"id": {"S": "tries/" + seq}},
+                                  UpdateExpression="ADD tries :one",
+                                  ExpressionAttributeValues={":one": {"N": "1"}},
+                                  ReturnValues="UPDATED_NEW")
+            if int(out["Attributes"]["tries"]["N"]) <= int(new["failtimes"]["N"]):
+                raise RuntimeError("asked to fail " + seq)
+    for i, r in enumerate(recs):
+        table = r["eventSourceARN"].split("/")[1]
+        ddb.put_item(TableName=SINK, Item={
+            "id": {"S": table + "/" + r["dynamodb"]["SequenceNumber"]},
+            "rec": {"S": json.dumps(r)},
+            "batch": {"S": recs[0]["dynamodb"]["SequenceNumber"]},
+            "pos": {"N": str(i)}})
+    return {"records": len(recs)}
+'''
+
+
+class EventSourceMappingTest(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not shutil.which("python3"):
+            raise unittest.SkipTest("no python3 for python functions")
+        cls.clients()
+
+    @classmethod
+    def clients(cls):
+        cls.lam = cls.server.boto3("lambda", max_attempts=1, read_timeout=60)
+        cls.ddb = cls.server.boto3("dynamodb")
+        cls.iam = cls.server.boto3("iam")
+        cls.raw = cls.server.boto3("lambda", parameter_validation=False)
+
+    # -- helpers -------------------------------------------------------------
+
+    def setUp(self):
+        if getattr(type(self), "ready", False):
+            return
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})
+        for name, actions in (("esm-role", ["dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                                            "dynamodb:DescribeStream", "dynamodb:ListStreams",
+                                            "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+                              ("esm-noread", ["dynamodb:PutItem"])):
+            self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+            self.iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+        self.ddb.create_table(TableName=SINK, BillingMode="PAY_PER_REQUEST",
+                              AttributeDefinitions=[{"AttributeName": "id",
+                                                     "AttributeType": "S"}],
+                              KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        code = zip_of({"app.py": (HANDLER, 0o644)})
+        for name, role in (("esm-fn", ROLE), ("esm-noread-fn", NO_READ_ROLE)):
+            self.lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
+                                     Handler="app.handler", Timeout=30,
+                                     Environment={"Variables": {"SINK": SINK}},
+                                     Code={"ZipFile": code})
+        type(self).ready = True
+
+    def source(self, name, view="NEW_AND_OLD_IMAGES"):
+        """A table with a stream; its stream ARN."""
+        d = self.ddb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
+        return d["TableDescription"]["LatestStreamArn"]
+
+    def cli(self, *args):
+        clis = [c for c in find_clients() if c.kind == "cli" and not c.missing]
+        if not clis:
+            self.skipTest("no aws CLI")
+        cmd = clis[0].argv + ["lambda"] + list(args) + [
+            "--endpoint-url", self.server.url(), "--output", "json"]
+        p = subprocess.run(cmd, env=self.server.env(), capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout) if p.stdout.strip() else {}
+
+    def wait_state(self, uuid, state, timeout=20):
+        end = time.monotonic() + timeout
+        while True:
+            got = self.lam.get_event_source_mapping(UUID=uuid)
+            if got["State"] == state:
+                return got
+            self.assertLess(time.monotonic(), end, "still %s" % got["State"])
+            time.sleep(0.1)
+
+    def delivered(self, table):
+        """The records the function wrote for @table, in sequence order."""
+        items = []
+        kw = {}
+        while True:
+            page = self.ddb.scan(TableName=SINK, ConsistentRead=True, **kw)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                break
+            kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        out = [json.loads(i["rec"]["S"]) for i in items if i["id"]["S"].startswith(table + "/")]
+        return sorted(out, key=lambda r: r["dynamodb"]["SequenceNumber"])
+
+    def wait_delivered(self, table, n, timeout=60):
+        end = time.monotonic() + timeout
+        while True:
+            got = self.delivered(table)
+            if len(got) >= n:
+                return got
+            self.assertLess(time.monotonic(), end, "%d of %d records delivered: %s"
+                            % (len(got), n, self.server.stderr_tail()))
+            time.sleep(0.2)
+
+    def put(self, table, pk, **attrs):
+        item = {"pk": {"S": pk}}
+        item.update({k: ({"N": str(v)} if isinstance(v, int) else {"S": v})
+                     for k, v in attrs.items()})
+        self.ddb.put_item(TableName=table, Item=item)
+
+    def error(self, fn, code, *args, **kw):
+        with self.assertRaises(self.lam.exceptions.ClientError) as cm:
+            fn(*args, **kw)
+        self.assertEqual(cm.exception.response["Error"]["Code"], code,
+                         cm.exception.response)
+        return cm.exception.response["Error"]["Message"]
+
+    # -- tests ---------------------------------------------------------------
+
+    def test_api_and_errors(self):
+        arn = self.source("esm-api")
+        create = self.lam.create_event_source_mapping
+        msg = self.error(create, "InvalidParameterValueException", FunctionName="esm-fn",
+                         EventSourceArn="arn:aws:dynamodb:us-east-1:%s:table/nope/stream/"
+                         "2024-01-01T00:00:00.000" % ACCOUNT, StartingPosition="LATEST")
+        self.assertIn("Stream not found", msg)
+        self.error(create, "InvalidParameterValueException", FunctionName="esm-fn",
+                   EventSourceArn="arn:aws:sqs:us-east-1:%s:queue" % ACCOUNT)
+        self.error(create, "ResourceNotFoundException", FunctionName="nobody-here",
+                   EventSourceArn=arn, StartingPosition="LATEST")
+        msg = self.error(create, "InvalidParameterValueException", FunctionName="esm-fn",
+                         EventSourceArn=arn, StartingPosition="LATEST",
+                         MaximumRecordAgeInSeconds=30)
+        self.assertIn("'maximumRecordAgeInSeconds'", msg)
+        self.error(create, "InvalidParameterValueException", FunctionName="esm-fn",
+                   EventSourceArn=arn)
+        msg = self.error(create, "InvalidParameterValueException", FunctionName="esm-noread-fn",
+                         EventSourceArn=arn, StartingPosition="LATEST")
+        self.assertEqual(msg, "Cannot access stream %s. Please ensure the role can perform the "
+                         "GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions "
+                         "on your stream in IAM." % arn)
+        self.assertEqual(self.lam.list_event_source_mappings(EventSourceArn=arn)
+                         ["EventSourceMappings"], [])
+
+        m = self.cli("create-event-source-mapping", "--function-name",
+                     "arn:aws:lambda:us-east-1:%s:function:esm-fn" % ACCOUNT,
+                     "--event-source-arn", arn, "--starting-position", "LATEST",
+                     "--batch-size", "7", "--maximum-retry-attempts", "3")
+        uuid = m["UUID"]
+        self.assertEqual(m["State"], "Creating")
+        self.assertEqual(m["BatchSize"], 7)
+        self.assertEqual(m["MaximumRetryAttempts"], 3)
+        self.assertEqual(m["FunctionArn"], "arn:aws:lambda:us-east-1:%s:function:esm-fn" % ACCOUNT)
+        self.assertEqual(m["EventSourceMappingArn"],
+                         "arn:aws:lambda:us-east-1:%s:event-source-mapping:%s" % (ACCOUNT, uuid))
+        self.assertEqual(m["StartingPosition"], "LATEST")
+        self.assertEqual(m["LastProcessingResult"], "No records processed")
+        self.assertFalse(any(k.startswith("_") for k in m))
+        got = self.wait_state(uuid, "Enabled")
+        self.assertEqual(got["StateTransitionReason"], "User action")
+        msg = self.error(create, "ResourceConflictException", FunctionName="esm-fn",
+                         EventSourceArn=arn, StartingPosition="LATEST")
+        self.assertIn(uuid, msg)
+
+        listed = self.cli("list-event-source-mappings", "--function-name", "esm-fn")
+        self.assertIn(uuid, [x["UUID"] for x in listed["EventSourceMappings"]])
+        self.assertEqual(self.lam.list_event_source_mappings(FunctionName="esm-noread-fn")
+                         ["EventSourceMappings"], [])
+
+        up = self.lam.update_event_source_mapping(UUID=uuid, BatchSize=50, Enabled=False,
+                                                  MaximumBatchingWindowInSeconds=1)
+        self.assertEqual(up["State"], "Disabling")
+        self.assertEqual(up["BatchSize"], 50)
+        self.wait_state(uuid, "Disabled")
+        msg = self.error(self.raw.update_event_source_mapping, "InvalidParameterValueException",
+                         UUID=uuid, MaximumRetryAttempts=-2)
+        self.assertEqual(msg, "1 validation error detected: Value '-2' at 'maximumRetryAttempts' "
+                         "failed to satisfy constraint: Member must have value greater than or "
+                         "equal to -1")
+        for bad in (0, 10001):
+            msg = self.error(self.raw.create_event_source_mapping,
+                             "InvalidParameterValueException", FunctionName="esm-fn",
+                             EventSourceArn=arn, StartingPosition="LATEST", BatchSize=bad)
+            self.assertIn("'batchSize'", msg)
+        self.error(self.raw.create_event_source_mapping, "InvalidParameterValueException",
+                   FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="SOMEWHERE")
+        self.error(self.raw.list_event_source_mappings, "InvalidParameterValueException",
+                   MaxItems=0)
+        self.error(self.lam.update_event_source_mapping, "ResourceNotFoundException",
+                   UUID=uuid, FunctionName="nobody-here")
+        self.error(self.lam.get_event_source_mapping, "ResourceNotFoundException",
+                   UUID="00000000-0000-4000-8000-000000000000")
+        self.error(self.lam.update_event_source_mapping, "ResourceNotFoundException",
+                   UUID="00000000-0000-4000-8000-000000000000", BatchSize=5)
+        gone = self.lam.delete_event_source_mapping(UUID=uuid)
+        self.assertEqual(gone["State"], "Deleting")
+        end = time.monotonic() + 20
+        while True:
+            try:
+                self.lam.get_event_source_mapping(UUID=uuid)
+            except self.lam.exceptions.ResourceNotFoundException:
+                break
+            self.assertLess(time.monotonic(), end)
+            time.sleep(0.1)
+        self.error(self.lam.delete_event_source_mapping, "ResourceNotFoundException", UUID=uuid)
+
+    def test_paging(self):
+        uuids = []
+        for i in range(3):
+            arn = self.source("esm-page-%d" % i)
+            uuids.append(self.lam.create_event_source_mapping(
+                FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
+                Enabled=False)["UUID"])
+        seen, marker = [], None
+        while True:
+            kw = {"Marker": marker} if marker else {}
+            page = self.lam.list_event_source_mappings(FunctionName="esm-fn", MaxItems=1, **kw)
+            self.assertLessEqual(len(page["EventSourceMappings"]), 1)
+            seen += [m["UUID"] for m in page["EventSourceMappings"]]
+            marker = page.get("NextMarker")
+            if not marker:
+                break
+        for u in uuids:
+            self.assertIn(u, seen)
+            self.wait_state(u, "Disabled")
+            self.lam.delete_event_source_mapping(UUID=u)
+
+    def test_delivery_in_order(self):
+        arn = self.source("esm-src")
+        uuid = self.lam.create_event_source_mapping(
+            FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="TRIM_HORIZON",
+            BatchSize=10)["UUID"]
+        self.wait_state(uuid, "Enabled")
+        self.put("esm-src", "a", v=1)
+        self.put("esm-src", "b", v=2)
+        self.put("esm-src", "a", v=3)
+        self.ddb.delete_item(TableName="esm-src", Key={"pk": {"S": "b"}})
+        got = self.wait_delivered("esm-src", 4)
+        self.assertEqual([r["eventName"] for r in got], ["INSERT", "INSERT", "MODIFY", "REMOVE"])
+        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in got], ["a", "b", "a", "b"])
+        r = got[2]
+        self.assertEqual(r["eventSource"], "aws:dynamodb")
+        self.assertEqual(r["eventVersion"], "1.1")
+        self.assertEqual(r["awsRegion"], "us-east-1")
+        self.assertEqual(r["eventSourceARN"], arn)
+        self.assertEqual(r["dynamodb"]["StreamViewType"], "NEW_AND_OLD_IMAGES")
+        self.assertEqual(r["dynamodb"]["NewImage"]["v"], {"N": "3"})
+        self.assertEqual(r["dynamodb"]["OldImage"]["v"], {"N": "1"})
+        self.assertGreater(r["dynamodb"]["SizeBytes"], 0)
+        self.assertIsInstance(r["dynamodb"]["ApproximateCreationDateTime"], (int, float))
+        self.assertEqual(got[3]["dynamodb"]["OldImage"]["v"], {"N": "2"})
+        self.assertNotIn("NewImage", got[3]["dynamodb"])
+        self.assertEqual(len(got), 4)
+        self.wait_for_result(uuid, "OK")
+
+        # disabled: nothing is delivered; enabled again: what was written meanwhile is
+        self.lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+        self.wait_state(uuid, "Disabled")
+        self.put("esm-src", "c", v=4)
+        time.sleep(1.5)
+        self.assertEqual(len(self.delivered("esm-src")), 4)
+        self.lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+        self.wait_state(uuid, "Enabled")
+        got = self.wait_delivered("esm-src", 5)
+        self.assertEqual(got[4]["dynamodb"]["Keys"]["pk"]["S"], "c")
+
+        # deleted: nothing more
+        self.lam.delete_event_source_mapping(UUID=uuid)
+        self.put("esm-src", "d", v=5)
+        time.sleep(1.5)
+        self.assertEqual(len(self.delivered("esm-src")), 5)
+
+    def wait_for_result(self, uuid, result, timeout=20):
+        end = time.monotonic() + timeout
+        while self.lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] != result:
+            self.assertLess(time.monotonic(), end)
+            time.sleep(0.1)
+
+    def test_retries(self):
+        arn = self.source("esm-retry", view="NEW_IMAGE")
+        uuid = self.lam.create_event_source_mapping(
+            FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
+            BatchSize=1, MaximumRetryAttempts=1)["UUID"]
+        self.wait_state(uuid, "Enabled")
+        self.put("esm-retry", "once", failtimes=1)    # fails once, then succeeds
+        self.put("esm-retry", "never", failtimes=100)  # dropped after 1 retry
+        self.put("esm-retry", "plain")
+        got = self.wait_delivered("esm-retry", 2)
+        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in got], ["once", "plain"])
+        self.assertNotIn("OldImage", got[0]["dynamodb"])
+        tries = {i["id"]["S"]: int(i["tries"]["N"]) for i in
+                 self.ddb.scan(TableName=SINK, ConsistentRead=True)["Items"]
+                 if i["id"]["S"].startswith("tries/")}
+        self.assertEqual(sorted(tries.values()), [2, 2])
+
+    def test_filter_criteria(self):
+        arn = self.source("esm-filter")
+        self.error(self.lam.create_event_source_mapping, "InvalidParameterValueException",
+                   FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
+                   FilterCriteria={"Filters": [{"Pattern": "not json"}]})
+        pattern = {"eventName": ["INSERT"],
+                   "dynamodb": {"NewImage": {"kind": {"S": [{"prefix": "keep"}]}}}}
+        m = self.lam.create_event_source_mapping(
+            FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
+            FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]})
+        self.assertEqual(json.loads(m["FilterCriteria"]["Filters"][0]["Pattern"]), pattern)
+        self.wait_state(m["UUID"], "Enabled")
+        self.put("esm-filter", "1", kind="keep-a")
+        self.put("esm-filter", "2", kind="drop")
+        self.put("esm-filter", "1", kind="keep-b")  # a MODIFY: filtered out
+        self.put("esm-filter", "3", kind="keep-c")
+        got = self.wait_delivered("esm-filter", 2)
+        time.sleep(1)
+        got = self.delivered("esm-filter")
+        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in got], ["1", "3"])
+
+    def test_restart_resumes(self):
+        arn = self.source("esm-restart")
+        uuid = self.lam.create_event_source_mapping(
+            FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST")["UUID"]
+        self.wait_state(uuid, "Enabled")
+        self.put("esm-restart", "before")
+        self.wait_delivered("esm-restart", 1)
+        for i in range(5):
+            self.put("esm-restart", "k%d" % i)
+        self.server.stop()
+        self.server.start()
+        self.clients()
+        got = self.wait_delivered("esm-restart", 6)
+        keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in got]
+        self.assertEqual(keys, ["before"] + ["k%d" % i for i in range(5)])
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=uuid)["State"], "Enabled")
+
+
+if __name__ == "__main__":
+    unittest.main()
