@@ -324,6 +324,8 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
 
     if (!q->s3->authz) /* no identity service: no bucket can be public */
         return !q->anonymous;
+    if (foreign && (!bucket || !*bucket))
+        return true; /* ListBuckets: its own buckets, none here */
     if (foreign) {
         /* another account's root owns no bucket here: it is weighed like any
          * principal of that account, by the bucket policy and the ACLs */

@@ -324,7 +324,9 @@ void s3_list_buckets(struct http_req *r)
         return;
     s3_xml_start(&b, "ListAllMyBucketsResult");
     buf_puts(&b, "<Buckets>");
-    if (!pg.other_region && store_read_begin(q->s3->store, &t, NULL) == ERR_OK &&
+    /* another account's caller owns no bucket of this region */
+    if (!pg.other_region && strcmp(q->who.account, q->s3->account) == 0 &&
+        store_read_begin(q->s3->store, &t, NULL) == ERR_OK &&
         store_cursor_open(t, STORE_DB_S3, &c, NULL) == ERR_OK) {
         /* bucket records are "B<name>", in name order */
         const char *from = pg.after && (!pg.prefix || strcmp(pg.after, pg.prefix) >= 0)

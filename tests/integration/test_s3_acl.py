@@ -434,6 +434,11 @@ class Evaluated(AclCase):
                          (self.other.delete_bucket, {})):
             self.assertEqual(code_of(call, Bucket=b, **kw), "AccessDenied", call)
         self.assertEqual(self.c.get_object(Bucket=b, Key="k")["Body"].read(), b"x")
+        # it lists its own buckets: none here; it makes none here either
+        out = self.other.list_buckets()
+        self.assertEqual((out["Buckets"], out["Owner"]["ID"]), ([], OTHER))
+        self.assertIn(b, [x["Name"] for x in self.c.list_buckets()["Buckets"]])
+        self.assertEqual(code_of(self.other.create_bucket, Bucket=b + "-x"), "AccessDenied")
 
 
 if __name__ == "__main__":
