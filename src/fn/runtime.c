@@ -47,6 +47,7 @@
 #include "log.h"
 #include "mem.h"
 #include "runtime_int.h"
+#include "worker.h"
 
 extern const char fn_node_bootstrap_js[];
 extern const char fn_python_bootstrap_py[];
@@ -433,24 +434,15 @@ static void tick(struct fn_rt *rt)
     }
 }
 
-static void *reaper_main(void *arg)
+static void reaper_main(struct worker *w, void *arg)
 {
     struct fn_rt *rt = arg;
-    struct timespec ts = {0, 50 * 1000 * 1000};
 
-    for (;;) {
-        bool stop;
-        pthread_mutex_lock(&rt->mu);
-        stop = rt->stop;
-        pthread_mutex_unlock(&rt->mu);
-        if (stop)
-            break;
+    for (int64_t wait = 0; worker_wait(w, wait); wait = 50) {
         if (rt->ticks++ % 2 == 0)
             watchdog(rt);
         tick(rt);
-        nanosleep(&ts, NULL);
     }
-    return NULL;
 }
 
 /* ---- the contract in fn_int.h ---- */
@@ -626,7 +618,7 @@ enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e)
         fnrt_lock_down(rt);
     for (i = 0; i < FNRT_LANGS && rc == ERR_OK; i++)
         rc = write_boot(rt, i, e);
-    if (rc == ERR_OK && pthread_create(&rt->reaper, NULL, reaper_main, rt))
+    if (rc == ERR_OK && !(rt->reaper = worker_start(reaper_main, rt)))
         rc = err_set(e, ERR_IO, "cannot start the function reaper");
     if (rc) {
         free_interps(rt);
@@ -771,10 +763,7 @@ void fn_rt_stop(struct fn *f)
             break;
         usleep(20000);
     }
-    pthread_mutex_lock(&rt->mu);
-    rt->stop = true;
-    pthread_mutex_unlock(&rt->mu);
-    pthread_join(rt->reaper, NULL);
+    worker_stop(rt->reaper);
     while ((p = rt->pools)) {
         struct inv *v;
         rt->pools = p->next;

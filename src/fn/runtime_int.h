@@ -86,8 +86,7 @@ struct fnrt_interp {
 struct fn_rt {
     pthread_mutex_t mu;
     struct pool *pools;
-    pthread_t reaper;
-    bool stop;
+    struct worker *reaper; /* watchdog and idle reaping, every 50 ms */
     unsigned max;
     unsigned idle_s;
     struct fnrt_interp interp[FNRT_LANGS];
