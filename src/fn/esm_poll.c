@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "esm_int.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "worker.h"
@@ -62,11 +63,6 @@ static void run_drop(struct fn_esm *m, const char *uuid)
     }
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 static long jnum(const cJSON *o, const char *k, long dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -88,7 +84,7 @@ struct chg {
 static bool mutate(void *arg, cJSON **doc)
 {
     const struct chg *c = arg;
-    const char *st = *doc ? jstr(*doc, "State") : NULL;
+    const char *st = *doc ? json_str(*doc, "State") : NULL;
 
     if (!*doc || !st || (c->from ? strcmp(st, c->from) != 0 : strcmp(st, "Deleting") == 0))
         return false;
@@ -131,7 +127,7 @@ static cJSON *call(struct fn *f, const char *op, cJSON *in, char *type, size_t c
     buf_free(&b);
     if (st == 200)
         return out;
-    snprintf(type, cap, "%s", jstr(out, "__type") ? jstr(out, "__type") : "");
+    snprintf(type, cap, "%s", json_str(out, "__type") ? json_str(out, "__type") : "");
     cJSON_Delete(out);
     return NULL;
 }
@@ -156,7 +152,7 @@ static char *iterator(struct fn *f, const char *arn, const char *shard, const ch
     out = call(f, "GetShardIterator", in, err, sizeof(err));
     if (!out && strstr(err, "TrimmedDataAccess"))
         return iterator(f, arn, shard, NULL, "TRIM_HORIZON");
-    it = jstr(out, "ShardIterator") ? xstrdup(jstr(out, "ShardIterator")) : NULL;
+    it = json_str(out, "ShardIterator") ? xstrdup(json_str(out, "ShardIterator")) : NULL;
     cJSON_Delete(out);
     return it;
 }
@@ -177,7 +173,8 @@ static cJSON *read_batch(struct fn *f, const char *arn, const char *shard, const
         cJSON_AddNumberToObject(in, "Limit", (double)(limit - n < READ_MAX ? limit - n : READ_MAX));
         out = call(f, "GetRecords", in, err, sizeof(err));
         free(it);
-        it = jstr(out, "NextShardIterator") ? xstrdup(jstr(out, "NextShardIterator")) : NULL;
+        it =
+            json_str(out, "NextShardIterator") ? xstrdup(json_str(out, "NextShardIterator")) : NULL;
         while (
             (r = cJSON_DetachItemFromArray(cJSON_GetObjectItemCaseSensitive(out, "Records"), 0))) {
             cJSON_AddItemToArray(recs, r);
@@ -198,7 +195,7 @@ static cJSON *read_batch(struct fn *f, const char *arn, const char *shard, const
 static void lower_identity(cJSON *rec)
 {
     cJSON *u = cJSON_GetObjectItemCaseSensitive(rec, "userIdentity");
-    const char *t = jstr(u, "Type"), *p = jstr(u, "PrincipalId");
+    const char *t = json_str(u, "Type"), *p = json_str(u, "PrincipalId");
     cJSON *l;
 
     if (!u)
@@ -217,7 +214,7 @@ static long rec_time(const cJSON *rec)
 
 static const char *rec_seq(const cJSON *rec)
 {
-    return jstr(cJSON_GetObjectItemCaseSensitive(rec, "dynamodb"), "SequenceNumber");
+    return json_str(cJSON_GetObjectItemCaseSensitive(rec, "dynamodb"), "SequenceNumber");
 }
 
 /* ---- FilterCriteria (Lambda's event filtering; the subset: exact values,
@@ -241,7 +238,7 @@ static bool any_of(const cJSON *m, const cJSON *arr)
     cJSON_ArrayForEach(a, arr)
     {
         const cJSON *ex = cJSON_GetObjectItemCaseSensitive(a, "exists");
-        const char *pre = jstr(a, "prefix");
+        const char *pre = json_str(a, "prefix");
         const cJSON *but = cJSON_GetObjectItemCaseSensitive(a, "anything-but");
 
         if (!cJSON_IsObject(a)) {
@@ -292,7 +289,7 @@ static void filtered(const cJSON *d, cJSON *recs)
 
         cJSON_ArrayForEach(f, fl)
         {
-            cJSON *p = cJSON_Parse(jstr(f, "Pattern") ? jstr(f, "Pattern") : "");
+            cJSON *p = cJSON_Parse(json_str(f, "Pattern") ? json_str(f, "Pattern") : "");
 
             keep = keep || pattern_match(r, p);
             cJSON_Delete(p);
@@ -388,8 +385,8 @@ static void checkpoint(struct fn *f, const char *uuid, const char *after, const 
 /* deliver - one batch of enabled mapping @d. */
 static void deliver(struct fn *f, struct worker *w, const cJSON *d, struct esm_run *run)
 {
-    const char *uuid = jstr(d, "UUID"), *arn = jstr(d, "EventSourceArn");
-    const char *fnarn = jstr(d, "FunctionArn"), *after = jstr(d, "_After");
+    const char *uuid = json_str(d, "UUID"), *arn = json_str(d, "EventSourceArn");
+    const char *fnarn = json_str(d, "FunctionArn"), *after = json_str(d, "_After");
     long size = jnum(d, "BatchSize", 100), window = jnum(d, "MaximumBatchingWindowInSeconds", 0);
     long retries = jnum(d, "MaximumRetryAttempts", -1),
          age = jnum(d, "MaximumRecordAgeInSeconds", -1);
@@ -471,11 +468,12 @@ out:
  * records written from here on are delivered even across a restart. */
 static void start_position(struct fn *f, const cJSON *d, struct chg *c, char *after, size_t cap)
 {
-    const char *arn = jstr(d, "EventSourceArn");
+    const char *arn = json_str(d, "EventSourceArn");
     char shard[80], *it;
 
     c->started = true;
-    if (strcmp(jstr(d, "StartingPosition") ? jstr(d, "StartingPosition") : "", "LATEST") != 0 ||
+    if (strcmp(json_str(d, "StartingPosition") ? json_str(d, "StartingPosition") : "", "LATEST") !=
+            0 ||
         !fnesm_stream_shard(f, arn, shard, sizeof(shard)))
         return;
     it = iterator(f, arn, shard, NULL, "LATEST");
@@ -488,7 +486,7 @@ static void start_position(struct fn *f, const cJSON *d, struct chg *c, char *af
 static void step(struct fn *f, struct worker *w, const char *uuid)
 {
     cJSON *d = fnesm_get(f, uuid);
-    const char *st = jstr(d, "State");
+    const char *st = json_str(d, "State");
     bool want = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "_Enabled"));
     struct chg c = {.from = st};
     char after[48];

@@ -72,11 +72,6 @@ static void new_request_id(char *out)
     snprintf(out, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 
-const char *fnrt_doc_str(const cJSON *doc, const char *k)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, k));
-}
-
 int fnrt_doc_int(const cJSON *doc, const char *k, int dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, k);
@@ -633,8 +628,8 @@ enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e)
 
 static struct pool *pool_for(struct fn_rt *rt, const cJSON *doc)
 {
-    const char *name = fnrt_doc_str(doc, "FunctionName"), *rev = fnrt_doc_str(doc, "RevisionId");
-    const char *ver = fnrt_doc_str(doc, "Version");
+    const char *name = json_str(doc, "FunctionName"), *rev = json_str(doc, "RevisionId");
+    const char *ver = json_str(doc, "Version");
     struct pool *p;
     struct inst *in;
 
@@ -678,7 +673,7 @@ void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t le
     inv->len = len;
     inv->timeout_s = fnrt_doc_int(doc, "Timeout", 3);
     snprintf(inv->arn, sizeof(inv->arn), "%s",
-             fnrt_doc_str(doc, "FunctionArn") ? fnrt_doc_str(doc, "FunctionArn") : "");
+             json_str(doc, "FunctionArn") ? json_str(doc, "FunctionArn") : "");
     inv->done = done;
     inv->ud = ud;
     inv->start_us = clock_mono_us();

@@ -19,6 +19,7 @@
 
 #include "fn_int.h"
 #include "http.h"
+#include "json.h" /* json_str reads a function's document */
 
 #define TAIL_MAX 4096 /* the log tail an invocation reports */
 
@@ -104,8 +105,6 @@ struct fn_rt {
 
 /* fnrt_rand_hex - @nbytes (at most 32) random bytes as hex into @out (2 * @nbytes + 1). */
 void fnrt_rand_hex(char *out, size_t nbytes);
-/* fnrt_doc_str - the string member @k of a function's document (borrowed), or NULL. */
-const char *fnrt_doc_str(const cJSON *doc, const char *k);
 /* fnrt_lang_of - the interpreted runtime @runtime belongs to, or -1 (provided*). */
 int fnrt_lang_of(const char *runtime);
 /* fnrt_doc_int - the number member @k of a function's document, or @dflt. */

@@ -267,7 +267,7 @@ static void role_creds(struct fn_rt *rt, const cJSON *doc, struct spawn_env *env
 {
     struct fn *f = rt->f;
     struct creds_identity id;
-    const char *role = fnrt_doc_str(doc, "Role"), *name = fnrt_doc_str(doc, "FunctionName");
+    const char *role = json_str(doc, "Role"), *name = json_str(doc, "FunctionName");
     const char *rn = role ? strrchr(role, '/') : NULL;
     struct err e = {0};
 
@@ -293,10 +293,10 @@ static void role_creds(struct fn_rt *rt, const cJSON *doc, struct spawn_env *env
 
 static void build_env(struct fn_rt *rt, const cJSON *doc, int port, struct spawn_env *env)
 {
-    int lang = fnrt_lang_of(fnrt_doc_str(doc, "Runtime"));
+    int lang = fnrt_lang_of(json_str(doc, "Runtime"));
     struct fn *f = rt->f;
-    const char *runtime = fnrt_doc_str(doc, "Runtime"), *name = fnrt_doc_str(doc, "FunctionName");
-    const char *handler = fnrt_doc_str(doc, "Handler"), *dir = fnrt_doc_str(doc, "_Dir");
+    const char *runtime = json_str(doc, "Runtime"), *name = json_str(doc, "FunctionName");
+    const char *handler = json_str(doc, "Handler"), *dir = json_str(doc, "_Dir");
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(doc, "Environment"), "Variables");
     const cJSON *v;
@@ -309,7 +309,7 @@ static void build_env(struct fn_rt *rt, const cJSON *doc, int port, struct spawn
     strftime(day, sizeof(day), "%Y/%m/%d", &tm);
     fnrt_rand_hex(h, 16);
     snprintf(stream, sizeof(stream), "%s/[%.16s]%s", day,
-             fnrt_doc_str(doc, "Version") ? fnrt_doc_str(doc, "Version") : "$LATEST", h);
+             json_str(doc, "Version") ? json_str(doc, "Version") : "$LATEST", h);
     cJSON_ArrayForEach(v, vars)
     {
         if (cJSON_IsString(v) && !reserved_env(v->string))
@@ -322,7 +322,7 @@ static void build_env(struct fn_rt *rt, const cJSON *doc, int port, struct spawn
     env_add(env, "AWS_DEFAULT_REGION", f->region);
     env_add(env, "AWS_LAMBDA_FUNCTION_NAME", name ? name : "");
     env_add(env, "AWS_LAMBDA_FUNCTION_VERSION",
-            fnrt_doc_str(doc, "Version") ? fnrt_doc_str(doc, "Version") : "$LATEST");
+            json_str(doc, "Version") ? json_str(doc, "Version") : "$LATEST");
     snprintf(tmp, sizeof(tmp), "%d", fnrt_doc_int(doc, "MemorySize", 128));
     env_add(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", tmp);
     snprintf(tmp, sizeof(tmp), "/aws/lambda/%s", name ? name : "");
@@ -358,7 +358,7 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
     struct inst *in = xcalloc(1, sizeof(*in));
     struct http_server_opts o = {0};
     struct spawn_env env = {0};
-    const char *runtime = fnrt_doc_str(p->doc, "Runtime"), *dir = fnrt_doc_str(p->doc, "_Dir");
+    const char *runtime = json_str(p->doc, "Runtime"), *dir = json_str(p->doc, "_Dir");
     int mem = fnrt_doc_int(p->doc, "MemorySize", 128);
     char exe[4096], heap[64];
     char *argv[5] = {0};
