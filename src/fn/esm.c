@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "esm_int.h"
+#include "json.h"
 #include "mem.h"
 
 #define KEY_PREFIX   "esm/"
@@ -211,7 +212,8 @@ struct req {
     enum fn_error kind;
     char msg[1024];
     int status;
-    cJSON *answer; /* owned */
+    cJSON *answer;     /* owned */
+    char reserved[40]; /* a create's UUID in fn_esm.pending */
 };
 
 static void busy(struct fn *f, int d)
@@ -240,6 +242,11 @@ static void req_done(struct upd *p, enum err_code rc, const struct err *e)
     struct req *q = p->done_arg;
     struct fn *f = q->f;
 
+    if (q->reserved[0]) {
+        pthread_mutex_lock(&f->esm->mu);
+        cJSON_DeleteItemFromObjectCaseSensitive(f->esm->pending, q->reserved);
+        pthread_mutex_unlock(&f->esm->mu);
+    }
     if (rc == ERR_OK) {
         fnapi_answer_json(q->r, q->status, q->answer);
         q->answer = NULL;
@@ -354,7 +361,7 @@ static bool settings(struct req *q, cJSON *doc)
 
         cJSON_ArrayForEach(it, fl)
         {
-            const char *pat = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "Pattern"));
+            const char *pat = json_str(it, "Pattern");
             cJSON *pj = pat ? cJSON_Parse(pat) : NULL;
             bool ok = cJSON_IsObject(pj);
 
@@ -389,8 +396,8 @@ static bool role_may_read(struct req *q, const cJSON *fn, const char *arn)
 {
     static const char *const actions[] = {"dynamodb:GetRecords", "dynamodb:GetShardIterator",
                                           "dynamodb:DescribeStream", "dynamodb:ListStreams"};
-    const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "Role"));
-    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "FunctionName"));
+    const char *role = json_str(fn, "Role");
+    const char *name = json_str(fn, "FunctionName");
     const char *rn = role ? strrchr(role, '/') : NULL;
     struct creds_identity id;
 
@@ -462,23 +469,43 @@ static void new_uuid(char *out)
     snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 
-/* existing - the UUID of a mapping of @arn to function @name, or NULL (arena). */
-static const char *existing(struct req *q, const char *arn, const char *fnarn)
+/* find_pair - in @o (UUID -> mapping), the UUID mapping @arn to @fnarn, or NULL. */
+static const char *find_pair(const cJSON *o, const char *arn, const char *fnarn)
 {
-    const char *found = NULL;
-    cJSON *d;
+    const cJSON *d;
 
-    pthread_mutex_lock(&q->f->esm->mu);
-    cJSON_ArrayForEach(d, q->f->esm->maps)
+    cJSON_ArrayForEach(d, o)
     {
-        const char *a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "EventSourceArn"));
-        const char *fa = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "FunctionArn"));
-        if (a && fa && strcmp(a, arn) == 0 && strcmp(fa, fnarn) == 0) {
-            found = arena_strdup(q->r->arena, d->string);
-            break;
-        }
+        const char *a = json_str(d, "EventSourceArn"), *fa = json_str(d, "FunctionArn");
+
+        if (a && fa && strcmp(a, arn) == 0 && strcmp(fa, fnarn) == 0)
+            return d->string;
     }
-    pthread_mutex_unlock(&q->f->esm->mu);
+    return NULL;
+}
+
+/* existing - the UUID of a mapping (or a create under way) of @arn to
+ * @fnarn (arena), or NULL after reserving the pair for @uuid's create, so
+ * two concurrent creates of one pair cannot both succeed (req_done frees it). */
+static const char *existing(struct req *q, const char *arn, const char *fnarn, const char *uuid)
+{
+    struct fn_esm *m = q->f->esm;
+    const char *found;
+
+    pthread_mutex_lock(&m->mu);
+    found = find_pair(m->maps, arn, fnarn);
+    if (!found)
+        found = find_pair(m->pending, arn, fnarn);
+    if (found) {
+        found = arena_strdup(q->r->arena, found);
+    } else {
+        cJSON *p = cJSON_AddObjectToObject(m->pending, uuid);
+
+        cJSON_AddStringToObject(p, "EventSourceArn", arn);
+        cJSON_AddStringToObject(p, "FunctionArn", fnarn);
+        snprintf(q->reserved, sizeof(q->reserved), "%s", uuid);
+    }
+    pthread_mutex_unlock(&m->mu);
     return found;
 }
 
@@ -555,16 +582,16 @@ static bool create(struct req *q)
     if (!(fn = function_of(q, fname->valuestring)))
         return false;
     snprintf(fnarn, sizeof(fnarn), "arn:aws:lambda:%s:%s:function:%s", q->f->region, q->f->account,
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "FunctionName")));
-    if ((dup = existing(q, arn->valuestring, fnarn))) {
+             json_str(fn, "FunctionName"));
+    if (!role_may_read(q, fn, arn->valuestring))
+        goto out;
+    if ((dup = existing(q, arn->valuestring, fnarn, uuid))) {
         refuse(q, E_CONFLICT,
                "The event source arn (\" %s \") and function (\" %s \") provided mapping already "
                "exists. Please update or delete the existing mapping with UUID %s",
                arn->valuestring, fnapi_name_of(fnarn), dup);
         goto out;
     }
-    if (!role_may_read(q, fn, arn->valuestring))
-        goto out;
     fnapi_set_str(d, "FunctionArn", fnarn);
     set_state(d, "Creating", "User action");
     cJSON_Delete(fn);
@@ -578,7 +605,7 @@ out:
 /* in_use - whether @d is in a state no change may start from. */
 static bool in_use(struct req *q, const cJSON *d)
 {
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "State"));
+    const char *s = json_str(d, "State");
 
     if (s && (strcmp(s, "Enabled") == 0 || strcmp(s, "Disabled") == 0))
         return false;
@@ -602,12 +629,12 @@ static bool change_update(void *arg, cJSON **doc)
 
     if (!exists(q, *doc) || in_use(q, *doc))
         return false;
-    was = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*doc, "_Enabled"));
+    was = json_true(*doc, "_Enabled");
     if (!settings(q, *doc))
         return false;
     if ((v = cJSON_GetObjectItemCaseSensitive(q->newdoc, "FunctionArn")))
         fnapi_set_str(*doc, "FunctionArn", v->valuestring);
-    now = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*doc, "_Enabled"));
+    now = json_true(*doc, "_Enabled");
     set_state(*doc, was == now ? "Updating" : now ? "Enabling" : "Disabling", "User action");
     q->status = 202;
     q->answer = fnapi_public_config(*doc);
@@ -621,7 +648,7 @@ static bool change_delete(void *arg, cJSON **doc)
 
     if (!exists(q, *doc))
         return false;
-    s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*doc, "State"));
+    s = json_str(*doc, "State");
     if (s && strcmp(s, "Deleting") == 0) {
         refuse(q, E_IN_USE, "Cannot delete the event source mapping because it is in use.");
         return false;
@@ -642,11 +669,10 @@ static bool update(struct req *q, const char *uuid)
     if (fname) {
         if (!cJSON_IsString(fname) || !(fn = function_of(q, fname->valuestring)))
             return false;
-        cJSON_AddStringToObject(
-            q->newdoc, "FunctionArn",
-            arena_sprintf(
-                q->r->arena, "arn:aws:lambda:%s:%s:function:%s", q->f->region, q->f->account,
-                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "FunctionName"))));
+        cJSON_AddStringToObject(q->newdoc, "FunctionArn",
+                                arena_sprintf(q->r->arena, "arn:aws:lambda:%s:%s:function:%s",
+                                              q->f->region, q->f->account,
+                                              json_str(fn, "FunctionName")));
         cJSON_Delete(fn);
     }
     if (!settings(q, q->newdoc)) /* checked here too, so refusals come before the write */
@@ -658,8 +684,8 @@ static bool update(struct req *q, const char *uuid)
 /* matches - whether mapping @d is listed for the filters @arn and @name. */
 static bool matches(const cJSON *d, const char *arn, const char *name)
 {
-    const char *a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "EventSourceArn"));
-    const char *fa = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "FunctionArn"));
+    const char *a = json_str(d, "EventSourceArn");
+    const char *fa = json_str(d, "FunctionArn");
 
     if (arn && (!a || strcmp(a, arn) != 0))
         return false;
@@ -813,6 +839,7 @@ enum err_code fnesm_open(struct fn *f, const struct fn_opts *o, struct err *e)
 
     pthread_mutex_init(&m->mu, NULL);
     m->maps = cJSON_CreateObject();
+    m->pending = cJSON_CreateObject();
     m->call = o->stream_call;
     m->seq = o->stream_seq;
     m->ud = o->stream_ud;
@@ -836,6 +863,7 @@ void fnesm_close(struct fn *f)
     pthread_mutex_unlock(&f->mu);
     fnesm_poll_stop(f);
     cJSON_Delete(m->maps);
+    cJSON_Delete(m->pending);
     pthread_mutex_destroy(&m->mu);
     free(m);
     f->esm = NULL;

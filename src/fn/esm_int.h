@@ -26,7 +26,8 @@ struct esm_run;
 
 struct fn_esm {
     pthread_mutex_t mu;
-    cJSON *maps; /* object: UUID -> stored document */
+    cJSON *maps;    /* object: UUID -> stored document */
+    cJSON *pending; /* object: UUID -> {EventSourceArn, FunctionArn} of creates not yet written */
     fn_stream_call_fn *call;
     fn_stream_seq_fn *seq;
     void *ud;

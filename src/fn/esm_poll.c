@@ -450,7 +450,7 @@ static void deliver(struct fn *f, struct worker *w, const cJSON *d, struct esm_r
         checkpoint(f, uuid, last, "PROBLEM: Function call failed");
         goto out;
     }
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "BisectBatchOnFunctionError")) && n > 1)
+    if (json_true(d, "BisectBatchOnFunctionError") && n > 1)
         run->limit = n / 2;
     {
         int64_t delay = BACKOFF_MS << (run->attempts < 6 ? run->attempts - 1 : 5);
@@ -487,7 +487,7 @@ static void step(struct fn *f, struct worker *w, const char *uuid)
 {
     cJSON *d = fnesm_get(f, uuid);
     const char *st = json_str(d, "State");
-    bool want = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "_Enabled"));
+    bool want = json_true(d, "_Enabled");
     struct chg c = {.from = st};
     char after[48];
 

@@ -6,6 +6,7 @@ restart (checkpoints in the store), LATEST, error retries."""
 import json
 import shutil
 import subprocess
+import threading
 import time
 import unittest
 
@@ -32,7 +33,7 @@ def handler(event, context):
     for r in recs:
         new = r["dynamodb"].get("NewImage", {})
         if "failtimes" in new:
-            seq = r["dynamodb"]["SequenceNumber"]
+            seq = r["eventSourceARN"].split("/")[1] + "/" + r["dynamodb"]["SequenceNumber"]
             out = ddb.update_item(TableName=SINK, Key={"id": {"S": "tries/" + seq}},
                                   UpdateExpression="ADD tries :one",
                                   ExpressionAttributeValues={":one": {"N": "1"}},
@@ -247,6 +248,29 @@ class EventSourceMappingTest(ServerTestCase):
             time.sleep(0.1)
         self.error(self.lam.delete_event_source_mapping, "ResourceNotFoundException", UUID=uuid)
 
+    def test_concurrent_creates_of_one_pair(self):
+        arn = self.source("esm-race")
+        out = []
+
+        def one():
+            lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
+            try:
+                out.append(lam.create_event_source_mapping(
+                    FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
+                    Enabled=False)["UUID"])
+            except lam.exceptions.ResourceConflictException:
+                out.append("conflict")
+        threads = [threading.Thread(target=one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(len(out), 8)
+        made = [u for u in out if u != "conflict"]
+        self.assertEqual(len(made), 1, out)
+        self.assertEqual([m["UUID"] for m in self.lam.list_event_source_mappings(
+            EventSourceArn=arn)["EventSourceMappings"]], made)
+
     def test_paging(self):
         uuids = []
         for i in range(3):
@@ -333,8 +357,29 @@ class EventSourceMappingTest(ServerTestCase):
         self.assertNotIn("OldImage", got[0]["dynamodb"])
         tries = {i["id"]["S"]: int(i["tries"]["N"]) for i in
                  self.ddb.scan(TableName=SINK, ConsistentRead=True)["Items"]
-                 if i["id"]["S"].startswith("tries/")}
+                 if i["id"]["S"].startswith("tries/esm-retry/")}
         self.assertEqual(sorted(tries.values()), [2, 2])
+
+    def test_batching_window_and_bisect(self):
+        arn = self.source("esm-window")
+        uuid = self.lam.create_event_source_mapping(
+            FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
+            MaximumBatchingWindowInSeconds=2, BisectBatchOnFunctionError=True,
+            MaximumRetryAttempts=3)["UUID"]
+        self.wait_state(uuid, "Enabled")
+        for k in ("w1", "w2", "w3"):
+            self.put("esm-window", k)
+        self.put("esm-window", "w4", failtimes=1)  # the whole batch fails once
+        got = self.wait_delivered("esm-window", 4)
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in got]
+        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in got],
+                         ["w1", "w2", "w3", "w4"])
+        batch = {i["id"]["S"].split("/")[1]: (i["batch"]["S"], int(i["pos"]["N"]))
+                 for i in self.ddb.scan(TableName=SINK, ConsistentRead=True)["Items"]
+                 if i["id"]["S"].startswith("esm-window/")}
+        # one batch of 4 (the window), failed, halved: [w1 w2] then [w3 w4]
+        self.assertEqual([batch[s] for s in seqs],
+                         [(seqs[0], 0), (seqs[0], 1), (seqs[2], 0), (seqs[2], 1)])
 
     def test_filter_criteria(self):
         arn = self.source("esm-filter")
