@@ -1079,7 +1079,11 @@ void s3_complete_upload(struct http_req *r)
                                        cka, num));
                 return;
             }
-            if (said && strcmp(said, json_str_ci(parts[i], "ckv")) != 0) {
+            /* named, it is the part's own; a part that came with a checksum of
+             * its own to an upload with no algorithm must be named with it (S3
+             * answers InvalidPart, as to clients that add a CRC32 to each part
+             * and leave it out of the list) */
+            if (said ? strcmp(said, json_str_ci(parts[i], "ckv")) != 0 : !cka) {
                 store_txn_abort(t);
                 s3_error(r, S3E_INVALID_PART, NULL);
                 return;

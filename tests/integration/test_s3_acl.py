@@ -156,7 +156,8 @@ class Stored(AclCase):
                                Body=b"p")
         self.c.complete_multipart_upload(
             Bucket=name, Key="mp", UploadId=up["UploadId"],
-            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p["ETag"]}]})
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p["ETag"],
+                                        "ChecksumCRC32": p["ChecksumCRC32"]}]})
         self.assertEqual(grants_of(self.c.get_object_acl(Bucket=name, Key="mp")),
                          {("READ", OTHER), ("FULL_CONTROL", self.acct)})
         self.assertEqual(self.other.get_object(Bucket=name, Key="mp")["Body"].read(), b"p")

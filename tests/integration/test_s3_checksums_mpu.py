@@ -98,10 +98,18 @@ class UploadsInParts(S3Case):
                  {"PartNumber": 2, "ETag": p2["ETag"], "ChecksumSHA256": p2["ChecksumSHA256"]},
                  {"PartNumber": 3, "ETag": hd["etag"],
                   "ChecksumCRC64NVME": crc("CRC64NVME", last)}]
-        # a part named with a checksum other than its own: InvalidPart, the upload stays
+        # a part named with a checksum other than its own, or without the one it
+        # came with (as a client that adds a CRC32 by itself and lists only
+        # numbers and ETags): InvalidPart, the upload stays
         bad = [dict(parts[0], ChecksumCRC32=crc("CRC32", b"x"))] + parts[1:]
         self.assertCode("InvalidPart", c.complete_multipart_upload, Bucket=b, Key="k",
                         UploadId=up, MultipartUpload={"Parts": bad})
+        bare = [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]
+        self.assertCode("InvalidPart", c.complete_multipart_upload, Bucket=b, Key="k",
+                        UploadId=up, MultipartUpload={"Parts": bare})
+        self.assertCode("InvalidPart", c.complete_multipart_upload, Bucket=b, Key="k",
+                        UploadId=up, MultipartUpload={"Parts": parts[:2] + bare[2:]})
+        self.assertEqual(len(c.list_parts(Bucket=b, Key="k", UploadId=up)["Parts"]), 3)
         done = c.complete_multipart_upload(Bucket=b, Key="k", UploadId=up,
                                            MultipartUpload={"Parts": parts})
         want = crc("CRC64NVME", first + mid + last)

@@ -185,7 +185,8 @@ class BucketConfig(th.ServerTestCase):
         p = self.c.upload_part(Bucket=b, Key="tmp/big", UploadId=up, PartNumber=1, Body=b"z")
         done = self.c.complete_multipart_upload(
             Bucket=b, Key="tmp/big", UploadId=up,
-            MultipartUpload={"Parts": [{"ETag": p["ETag"], "PartNumber": 1}]})
+            MultipartUpload={"Parts": [{"ETag": p["ETag"], "PartNumber": 1,
+                                        "ChecksumCRC32": p["ChecksumCRC32"]}]})
         self.assertEqual(self.expiry(done)[1], "week")
         # without a configuration, none
         self.c.delete_bucket_lifecycle(Bucket=b)

@@ -100,7 +100,8 @@ class Copies(S3Case):
         c.put_object(Bucket=b, Key="src", Body=src)
         part = os.urandom(5 << 20)
         up = c.create_multipart_upload(Bucket=b, Key="mp")["UploadId"]
-        pe = c.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=1, Body=part)["ETag"]
+        pr = c.upload_part(Bucket=b, Key="mp", UploadId=up, PartNumber=1, Body=part)
+        pe = pr["ETag"]
         fast = self.s3(max_pool_connections=16, max_attempts=1,
                        connect_timeout=5, read_timeout=30)
         acked, lock = {}, threading.Lock()
@@ -151,7 +152,7 @@ class Copies(S3Case):
             if k.startswith("part"):
                 self.assertEqual(listed_parts[int(k[4:])], etag)
         # and the upload completes with the first part and an acknowledged copy
-        parts = [{"PartNumber": 1, "ETag": pe}]
+        parts = [{"PartNumber": 1, "ETag": pe, "ChecksumCRC32": pr["ChecksumCRC32"]}]
         copied = sorted(int(k[4:]) for k in acked if k.startswith("part"))
         if copied:
             parts.append({"PartNumber": copied[0], "ETag": acked["part%d" % copied[0]]})

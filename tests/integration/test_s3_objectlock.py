@@ -293,8 +293,9 @@ class Objects(LockCase):
         p = c.upload_part(Bucket=b, Key="mp", UploadId=up["UploadId"], PartNumber=1,
                           Body=b"z" * 1024)
         c.complete_multipart_upload(Bucket=b, Key="mp", UploadId=up["UploadId"],
-                                    MultipartUpload={"Parts": [{"ETag": p["ETag"],
-                                                                "PartNumber": 1}]})
+                                    MultipartUpload={"Parts": [{
+                                        "ETag": p["ETag"], "PartNumber": 1,
+                                        "ChecksumCRC32": p["ChecksumCRC32"]}]})
         self.assertEqual(self.lock_of(b, "mp"), ("GOVERNANCE", FARTHER, "OFF"))
 
 

@@ -26,8 +26,9 @@ class Objects(S3Case):
         parts, body = [], b""
         for n, size in zip(numbers or range(1, len(sizes) + 1), sizes):
             chunk = os.urandom(size)
-            e = c.upload_part(Bucket=b, Key=key, UploadId=up, PartNumber=n, Body=chunk)["ETag"]
-            parts.append({"PartNumber": n, "ETag": e})
+            p = c.upload_part(Bucket=b, Key=key, UploadId=up, PartNumber=n, Body=chunk)
+            # boto3 adds a CRC32 to each part; S3 wants it listed back
+            parts.append({"PartNumber": n, "ETag": p["ETag"], "ChecksumCRC32": p["ChecksumCRC32"]})
             body += chunk
         c.complete_multipart_upload(Bucket=b, Key=key, UploadId=up,
                                     MultipartUpload={"Parts": parts})
@@ -285,7 +286,8 @@ class Objects(S3Case):
         up = c.create_multipart_upload(Bucket=b, Key="mp", Tagging="team=blue&note=a%20b&e=")
         part = c.upload_part(Bucket=b, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
         c.complete_multipart_upload(Bucket=b, Key="mp", UploadId=up["UploadId"], MultipartUpload={
-            "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+            "Parts": [{"PartNumber": 1, "ETag": part["ETag"],
+                       "ChecksumCRC32": part["ChecksumCRC32"]}]})
         self.assertEqual(tags("mp"), [("e", ""), ("note", "a b"), ("team", "blue")])
         # CopyObject: COPY keeps the source's, REPLACE takes the request's
         c.copy_object(Bucket=b, Key="kept", CopySource={"Bucket": b, "Key": "mp"})

@@ -287,8 +287,9 @@ class Replication(unittest.TestCase):
                            Body=b"b" * 1000)
         done = c.complete_multipart_upload(
             Bucket=src, Key="mp", UploadId=up["UploadId"],
-            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]},
-                                       {"PartNumber": 2, "ETag": p2["ETag"]}]})
+            MultipartUpload={"Parts": [
+                {"PartNumber": n, "ETag": p["ETag"], "ChecksumCRC32": p["ChecksumCRC32"]}
+                for n, p in ((1, p1), (2, p2))]})
         wait_for(lambda: self.status(self.east, src, "mp") == "COMPLETED", "mp replicated")
         h = w.head_object(Bucket=dst, Key="mp")
         self.assertEqual(h["ETag"], done["ETag"])
