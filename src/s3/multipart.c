@@ -953,12 +953,14 @@ static bool whole_ck_ok(struct http_req *r, const cJSON *up, cJSON **parts, unsi
     const char *ms = http_req_header(r, "x-amz-mp-object-size");
     size_t hl;
 
-    if (t && cka && strcasecmp(t, up_type(up)) != 0) { /* BadDigest, as S3 documents it */
+    /* BadDigest, as S3 documents it; an upload created with no algorithm has
+     * the "null" mode, whatever the default checksum its object gets */
+    if (t && (!cka || strcasecmp(t, up_type(up)) != 0)) {
         s3_error(r, S3E_BAD_DIGEST,
                  arena_sprintf(r->arena,
                                "The upload was created using the %s checksum mode. The complete "
                                "request must use the same checksum mode.",
-                               up_type(up)));
+                               cka ? up_type(up) : "null"));
         return false;
     }
     if (ms) {

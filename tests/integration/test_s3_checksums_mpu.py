@@ -55,6 +55,13 @@ class UploadsInParts(S3Case):
                          [[], []])
         parts = [{"PartNumber": 1, "ETag": hd["etag"]}, {"PartNumber": 2, "ETag": p2["ETag"]}]
         want = crc("CRC64NVME", first + last)
+        # a checksum type named on completion is not the upload's ("null"): BadDigest
+        for t in ("FULL_OBJECT", "COMPOSITE"):
+            e = self.assertCode("BadDigest", c.complete_multipart_upload, Bucket=b, Key="k",
+                                UploadId=up, MultipartUpload={"Parts": parts}, ChecksumType=t)
+            self.assertEqual(e["Error"]["Message"], "The upload was created using the null "
+                             "checksum mode. The complete request must use the same checksum "
+                             "mode.")
         # a whole-object checksum sent for an upload with no algorithm is not checked
         done = c.complete_multipart_upload(Bucket=b, Key="k", UploadId=up,
                                            MultipartUpload={"Parts": parts},
