@@ -378,12 +378,28 @@ static bool settings(struct req *q, cJSON *doc)
     return true;
 }
 
-/* function_of - the function @name_or_arn names (its document, owned), or
- * NULL after refusing (not found). */
-static cJSON *function_of(struct req *q, const char *name_or_arn)
+cJSON *fnesm_function(struct fn *f, const char *name_or_arn, bool route, char *arn, size_t cap)
 {
-    const char *name = fnapi_name_of(name_or_arn);
-    cJSON *d = fnapi_valid_name(name) ? fn_reg_get(q->f, name) : NULL;
+    char name[300];
+    char *colon;
+    cJSON *d;
+
+    snprintf(name, sizeof(name), "%s", fnapi_name_of(name_or_arn));
+    if ((colon = strchr(name, ':')))
+        *colon++ = '\0';
+    if (!fnapi_valid_name(name) || !(d = fn_reg_get(f, name)))
+        return NULL;
+    if (arn)
+        snprintf(arn, cap, "arn:aws:lambda:%s:%s:function:%s%s%s", f->region, f->account, name,
+                 colon ? ":" : "", colon ? colon : "");
+    return fnapi_pick(d, colon, route);
+}
+
+/* function_of - the function (version, alias) @name_or_arn names (its
+ * configuration, owned; its ARN in @arn, cap 256), or NULL after refusing. */
+static cJSON *function_of(struct req *q, const char *name_or_arn, char *arn)
+{
+    cJSON *d = fnesm_function(q->f, name_or_arn, false, arn, 256);
 
     if (!d)
         refuse(q, E_NOT_FOUND, "Function does not exist");
@@ -579,10 +595,8 @@ static bool create(struct req *q)
                "Unsupported starting position for DynamoDB stream sources: AT_TIMESTAMP.");
         return false;
     }
-    if (!(fn = function_of(q, fname->valuestring)))
+    if (!(fn = function_of(q, fname->valuestring, fnarn)))
         return false;
-    snprintf(fnarn, sizeof(fnarn), "arn:aws:lambda:%s:%s:function:%s", q->f->region, q->f->account,
-             json_str(fn, "FunctionName"));
     if (!role_may_read(q, fn, arn->valuestring))
         goto out;
     if ((dup = existing(q, arn->valuestring, fnarn, uuid))) {
@@ -663,17 +677,25 @@ static bool change_delete(void *arg, cJSON **doc)
 static bool update(struct req *q, const char *uuid)
 {
     const cJSON *fname = cJSON_GetObjectItemCaseSensitive(q->body, "FunctionName");
+    char fnarn[256];
     cJSON *fn;
 
     q->newdoc = cJSON_CreateObject();
     if (fname) {
-        if (!cJSON_IsString(fname) || !(fn = function_of(q, fname->valuestring)))
+        cJSON *cur = fnesm_get(q->f, uuid);
+        bool ok;
+
+        if (!cJSON_IsString(fname) || !(fn = function_of(q, fname->valuestring, fnarn))) {
+            cJSON_Delete(cur);
             return false;
-        cJSON_AddStringToObject(q->newdoc, "FunctionArn",
-                                arena_sprintf(q->r->arena, "arn:aws:lambda:%s:%s:function:%s",
-                                              q->f->region, q->f->account,
-                                              json_str(fn, "FunctionName")));
+        }
+        /* the new function's role must read the stream too */
+        ok = !cur || role_may_read(q, fn, json_str(cur, "EventSourceArn"));
+        cJSON_Delete(cur);
         cJSON_Delete(fn);
+        if (!ok)
+            return false;
+        cJSON_AddStringToObject(q->newdoc, "FunctionArn", fnarn);
     }
     if (!settings(q, q->newdoc)) /* checked here too, so refusals come before the write */
         return false;

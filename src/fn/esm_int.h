@@ -57,6 +57,11 @@ typedef bool fnesm_mutate_fn(void *arg, cJSON **doc);
  * it (never from the writer thread or an HTTP thread). ERR_CONFLICT when the
  * mutator refused. */
 enum err_code fnesm_update_wait(struct fn *f, const char *uuid, fnesm_mutate_fn *mutate, void *arg);
+/* fnesm_function - the configuration an invocation of @name_or_arn (a name
+ * or ARN, qualified or not) runs (owned; an alias's version drawn by its
+ * weights when @route), and its ARN in @arn (NULL ok); NULL when it names
+ * nothing. */
+cJSON *fnesm_function(struct fn *f, const char *name_or_arn, bool route, char *arn, size_t cap);
 /* fnesm_stream_shard - the ShardId of stream @arn's open (or last) shard
  * into @out (cap >= 80); false when the region has no such stream. */
 bool fnesm_stream_shard(struct fn *f, const char *arn, char *out, size_t cap);

@@ -412,7 +412,7 @@ static void deliver(struct fn *f, struct worker *w, const cJSON *d, struct esm_r
         checkpoint(f, uuid, last, NULL);
         goto out;
     }
-    if (!(fn = fn_reg_get(f, fnapi_name_of(fnarn)))) {
+    if (!(fn = fnesm_function(f, fnarn, true, NULL, 0))) {
         checkpoint(f, uuid, NULL, "PROBLEM: Function not found");
         run->next_ms = clock_wall_ms() + BACKOFF_MAX;
         goto out;

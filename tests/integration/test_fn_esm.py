@@ -216,6 +216,9 @@ class EventSourceMappingTest(ServerTestCase):
         self.assertEqual(up["State"], "Disabling")
         self.assertEqual(up["BatchSize"], 50)
         self.wait_state(uuid, "Disabled")
+        msg = self.error(self.lam.update_event_source_mapping, "InvalidParameterValueException",
+                         UUID=uuid, FunctionName="esm-noread-fn")
+        self.assertIn("Cannot access stream", msg)
         msg = self.error(self.raw.update_event_source_mapping, "InvalidParameterValueException",
                          UUID=uuid, MaximumRetryAttempts=-2)
         self.assertEqual(msg, "1 validation error detected: Value '-2' at 'maximumRetryAttempts' "
@@ -270,6 +273,21 @@ class EventSourceMappingTest(ServerTestCase):
         self.assertEqual(len(made), 1, out)
         self.assertEqual([m["UUID"] for m in self.lam.list_event_source_mappings(
             EventSourceArn=arn)["EventSourceMappings"]], made)
+
+    def test_alias_mapping(self):
+        arn = self.source("esm-alias")
+        version = self.lam.publish_version(FunctionName="esm-fn")["Version"]
+        self.lam.create_alias(FunctionName="esm-fn", Name="live", FunctionVersion=version)
+        self.error(self.lam.create_event_source_mapping, "ResourceNotFoundException",
+                   FunctionName="esm-fn:nope", EventSourceArn=arn, StartingPosition="LATEST")
+        m = self.lam.create_event_source_mapping(FunctionName="esm-fn:live", EventSourceArn=arn,
+                                                 StartingPosition="LATEST")
+        self.assertEqual(m["FunctionArn"],
+                         "arn:aws:lambda:us-east-1:%s:function:esm-fn:live" % ACCOUNT)
+        self.wait_state(m["UUID"], "Enabled")
+        self.put("esm-alias", "x")
+        got = self.wait_delivered("esm-alias", 1)
+        self.assertEqual(got[0]["dynamodb"]["Keys"]["pk"]["S"], "x")
 
     def test_paging(self):
         uuids = []
