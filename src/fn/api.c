@@ -267,6 +267,8 @@ static void op_free(struct op *o)
     cJSON_Delete(o->body);
     cJSON_Delete(o->newdoc);
     cJSON_Delete(o->answer);
+    if (o->dir)
+        fn_pkg_settled(f, o->dir);
     free(o->dir);
     free(o);
     pthread_mutex_lock(&f->mu);
@@ -311,6 +313,8 @@ static void op_done(void *arg, enum err_code rc, const struct err *e)
             fn_rt_forget(o->f, o->name, o->forget_version);
         if (o->purge)
             fn_pkg_purge(o->f, o->name);
+        if (o->gc)
+            fn_pkg_gc(o->f, o->name);
         fnapi_answer_json(o->r, o->status, o->answer);
         o->answer = NULL;
     } else if (o->failed) {
@@ -752,12 +756,51 @@ const char *fnapi_query_param(struct http_req *r, const char *k)
     return NULL;
 }
 
+/* list_entries - what ListFunctions shows of function @d: its $LATEST
+ * configuration, and with @all (FunctionVersion=ALL) each version after it,
+ * appended to @arr with their markers ("NAME" for $LATEST, "NAME:N") in
+ * @marks. */
+static void list_entries(struct fn *f, struct arena *a, const cJSON *d, bool all, cJSON *arr,
+                         cJSON *marks)
+{
+    const char *name = fnapi_str(d, "FunctionName");
+    cJSON *latest = fnapi_public_config(d), *it;
+
+    if (all)
+        fnapi_set_str(latest, "FunctionArn", fnapi_arn(f, a, name, "$LATEST"));
+    cJSON_AddItemToArray(arr, latest);
+    cJSON_AddItemToArray(marks, cJSON_CreateString(name));
+    if (!all)
+        return;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(d, "_Versions"))
+    {
+        cJSON_AddItemToArray(arr, fnapi_public_config(it));
+        cJSON_AddItemToArray(marks,
+                             cJSON_CreateString(arena_sprintf(a, "%s:%s", name, it->string)));
+    }
+}
+
 static void list_functions(struct fn *f, struct http_req *r)
 {
     cJSON *names = fn_reg_names(f), *o = cJSON_CreateObject(), *arr, *it;
     const char *marker = fnapi_query_param(r, "Marker"), *mi = fnapi_query_param(r, "MaxItems");
+    const char *fv = fnapi_query_param(r, "FunctionVersion");
     int max = mi ? atoi(mi) : 50, n = 0;
+    bool started = !marker || !*marker;
+    /* the marker's function: "NAME", or "NAME:N" for a version with ALL */
+    const char *mname = started ? "" : arena_strndup(r->arena, marker, strcspn(marker, ":"));
 
+    if (fv && strcmp(fv, "ALL") != 0) {
+        cJSON_Delete(names);
+        cJSON_Delete(o);
+        fnapi_answer_error(r, E_INVALID_PARAM,
+                           arena_sprintf(r->arena,
+                                         "1 validation error detected: Value '%s' at "
+                                         "'functionVersion' failed to satisfy constraint: Member "
+                                         "must satisfy enum value set: [ALL]",
+                                         fv));
+        return;
+    }
     if (max < 1 || max > 10000) {
         cJSON_Delete(names);
         cJSON_Delete(o);
@@ -770,19 +813,34 @@ static void list_functions(struct fn *f, struct http_req *r)
     arr = cJSON_AddArrayToObject(o, "Functions");
     cJSON_ArrayForEach(it, names)
     {
-        cJSON *d;
-        if (marker && *marker && strcmp(it->valuestring, marker) < 0)
+        cJSON *d, *entries, *marks, *e, *m;
+        if (!started && strcmp(it->valuestring, mname) < 0)
             continue;
-        if (n == max) {
-            cJSON_AddStringToObject(o, "NextMarker", it->valuestring);
-            break;
-        }
-        d = fn_reg_get(f, it->valuestring);
-        if (d) {
-            cJSON_AddItemToArray(arr, fnapi_public_config(d));
-            cJSON_Delete(d);
+        if (!started && strcmp(it->valuestring, mname) > 0)
+            started = true; /* the marker's function is gone: go on after it */
+        if (!(d = fn_reg_get(f, it->valuestring)))
+            continue;
+        entries = cJSON_CreateArray();
+        marks = cJSON_CreateArray();
+        list_entries(f, r->arena, d, fv != NULL, entries, marks);
+        cJSON_Delete(d);
+        for (e = entries->child, m = marks->child; e && m && n <= max; e = e->next, m = m->next) {
+            if (!started && strcmp(m->valuestring, marker) != 0)
+                continue;
+            started = true;
+            if (n == max) {
+                cJSON_AddStringToObject(o, "NextMarker", m->valuestring);
+                n++;
+                break;
+            }
+            cJSON_AddItemToArray(arr, cJSON_Duplicate(e, 1));
             n++;
         }
+        cJSON_Delete(entries);
+        cJSON_Delete(marks);
+        if (n > max)
+            break;
+        started = true; /* a marker naming a version gone since: go on after it */
     }
     cJSON_Delete(names);
     fnapi_answer_json(r, 200, o);
@@ -839,6 +897,7 @@ static bool change_code(struct op *o, cJSON **doc)
     fnapi_rev(*doc);
     o->status = 200;
     o->answer = fnapi_public_config(published(o, *doc));
+    o->gc = true; /* the package $LATEST had may be unused now */
     return true;
 }
 
@@ -1191,6 +1250,7 @@ enum err_code fn_open(const struct fn_opts *o, struct fn **out, struct err *e)
     f->s3_get = o->s3_get;
     f->s3_ud = o->s3_ud;
     f->docs = cJSON_CreateObject();
+    f->pending = cJSON_CreateArray();
     if (mkdir(f->fn_dir, 0755) && errno != EEXIST) {
         rc = err_set(e, ERR_IO, "mkdir %s: %s", f->fn_dir, strerror(errno));
         goto fail;
@@ -1230,6 +1290,7 @@ void fn_close(struct fn *f)
     pthread_mutex_unlock(&f->mu);
     fn_rt_stop(f);
     cJSON_Delete(f->docs);
+    cJSON_Delete(f->pending);
     pthread_cond_destroy(&f->idle);
     pthread_mutex_destroy(&f->mu);
     free(f->data_dir);

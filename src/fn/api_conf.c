@@ -428,6 +428,12 @@ void fnapi_tags(struct fn *f, struct http_req *r, const char *arn)
     const char *name = fnapi_name_of(arn);
     struct op *o;
 
+    if (strchr(name, ':')) { /* a version's or alias's ARN */
+        fnapi_answer_error(r, E_INVALID_PARAM,
+                           "Tags on function aliases and versions are not supported. Please "
+                           "specify a function ARN.");
+        return;
+    }
     if (strcmp(r->method, "GET") == 0) {
         cJSON *d = fnapi_get_or_404(f, r, name), *out;
         if (!d)

@@ -107,6 +107,7 @@ struct op {
     bool forget;                /* kill the instances of forget_version (NULL: all) */
     const char *forget_version; /* the request's arena */
     bool purge;                 /* remove the function's packages once answered */
+    bool gc;                    /* then remove the packages nothing refers to any more */
 };
 
 /* fnapi_op_new - a change of NAME's document by @change, answering @r (owned:

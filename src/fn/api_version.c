@@ -378,6 +378,7 @@ static bool change_delete_version(struct op *o, cJSON **doc)
     o->status = 204;
     o->forget = true;
     o->forget_version = o->arg;
+    o->gc = true;
     return true;
 }
 

@@ -28,6 +28,7 @@ struct fn {
     char *public_url;    /* base of FunctionUrl */
     pthread_mutex_t mu;  /* guards docs and busy */
     cJSON *docs;         /* object: name -> configuration document (see registry.c) */
+    cJSON *pending;      /* array: package folders unpacked for a change not yet written */
     unsigned busy;       /* API changes not yet answered (fn_close waits for them) */
     struct jobs *pkg;    /* fetch and unpack packages (api.c) */
     pthread_cond_t idle; /* busy reached 0 */
@@ -81,6 +82,12 @@ enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zip, si
 /* fnrt_rm_tree - remove @path and everything under it (NULL: nothing);
  * runtime_proc.c. */
 void fnrt_rm_tree(const char *path);
+/* fn_pkg_settled - the change that unpacked @dir (fn_pkg_install) is written
+ * or refused: fn_pkg_gc may remove @dir once nothing refers to it. */
+void fn_pkg_settled(struct fn *f, const char *dir);
+/* fn_pkg_gc - remove NAME's packages that neither $LATEST nor a version
+ * refers to, no running instance uses and no pending change unpacked. */
+void fn_pkg_gc(struct fn *f, const char *name);
 /* fn_pkg_purge - remove NAME's packages (DATA/functions/NAME/ but its log)
  * once the function is deleted; nothing when NAME exists again. */
 void fn_pkg_purge(struct fn *f, const char *name);
@@ -117,6 +124,9 @@ bool fn_runtime_known(const char *runtime);
 /* fn_rt_runtime_ready - whether this machine has the interpreter @runtime
  * (a known one) is run by: node for nodejs*, python3 for python*. */
 bool fn_rt_runtime_ready(const struct fn *f, const char *runtime);
+/* fn_rt_dir_in_use - whether an instance (running, or not yet reaped) runs
+ * from the package folder @dir. */
+bool fn_rt_dir_in_use(struct fn *f, const char *dir);
 /* fn_log_path - DATA/functions/NAME/log (owned, free()). */
 char *fn_log_path(struct fn *f, const char *name);
 

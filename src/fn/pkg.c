@@ -219,6 +219,11 @@ enum err_code fn_pkg_install(struct fn *f, const char *name, const void *zipb, s
     if (rc == ERR_OK && rename(tmp, out))
         rc = err_set(e, ERR_IO, "rename %s: %s", tmp, strerror(errno));
 done:
+    if (rc == ERR_OK) { /* kept from fn_pkg_gc until its change is written or refused */
+        pthread_mutex_lock(&f->mu);
+        cJSON_AddItemToArray(f->pending, cJSON_CreateString(out));
+        pthread_mutex_unlock(&f->mu);
+    }
     if (locked)
         pthread_mutex_unlock(&install_mu);
     zip_close(z); /* read-only: discards, and frees the source */
@@ -232,20 +237,70 @@ done:
     return rc;
 }
 
-void fn_pkg_purge(struct fn *f, const char *name)
+void fn_pkg_settled(struct fn *f, const char *dir)
+{
+    cJSON *it;
+
+    pthread_mutex_lock(&f->mu);
+    cJSON_ArrayForEach(it, f->pending)
+    {
+        if (strcmp(it->valuestring, dir) == 0) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(f->pending, it));
+            break;
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+static bool pending(struct fn *f, const char *dir)
+{
+    const cJSON *it;
+    bool found = false;
+
+    pthread_mutex_lock(&f->mu);
+    cJSON_ArrayForEach(it, f->pending) found |= strcmp(it->valuestring, dir) == 0;
+    pthread_mutex_unlock(&f->mu);
+    return found;
+}
+
+/* referenced - whether $LATEST or a version of @doc has its package in @dir. */
+static bool referenced(const cJSON *doc, const char *dir)
+{
+    const cJSON *v, *d = cJSON_GetObjectItemCaseSensitive(doc, "_Dir");
+
+    if (cJSON_IsString(d) && strcmp(d->valuestring, dir) == 0)
+        return true;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(doc, "_Versions"))
+    {
+        d = cJSON_GetObjectItemCaseSensitive(v, "_Dir");
+        if (cJSON_IsString(d) && strcmp(d->valuestring, dir) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* sweep - remove NAME's packages (DATA/functions/NAME/ but its log): with
+ * @all every one once the function is gone (nothing if NAME exists again),
+ * else those nothing uses while it exists. */
+static void sweep(struct fn *f, const char *name, bool all)
 {
     char *fdir = xmalloc(strlen(f->fn_dir) + strlen(name) + 2), path[4096];
-    cJSON *again;
+    cJSON *doc;
     DIR *d;
     struct dirent *de;
 
     sprintf(fdir, "%s/%s", f->fn_dir, name);
     pthread_mutex_lock(&install_mu); /* never under an unpacking */
-    again = fn_reg_get(f, name);
-    d = again ? NULL : opendir(fdir);
+    doc = fn_reg_get(f, name);
+    d = !doc == all ? opendir(fdir) : NULL;
     while (d && (de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-            strncmp(de->d_name, "log", 3) == 0)
+        size_t n = strlen(de->d_name);
+        if (de->d_name[0] == '.' || strncmp(de->d_name, "log", 3) == 0)
+            continue;
+        if (n > 4 && strcmp(de->d_name + n - 4, ".zip") == 0)
+            n -= 4; /* HEXSHA.zip goes with HEXSHA/ */
+        snprintf(path, sizeof(path), "%s/%.*s", fdir, (int)n, de->d_name);
+        if (!all && (referenced(doc, path) || pending(f, path) || fn_rt_dir_in_use(f, path)))
             continue;
         snprintf(path, sizeof(path), "%s/%s", fdir, de->d_name);
         fnrt_rm_tree(path);
@@ -253,6 +308,16 @@ void fn_pkg_purge(struct fn *f, const char *name)
     if (d)
         closedir(d);
     pthread_mutex_unlock(&install_mu);
-    cJSON_Delete(again);
+    cJSON_Delete(doc);
     free(fdir);
+}
+
+void fn_pkg_gc(struct fn *f, const char *name)
+{
+    sweep(f, name, false);
+}
+
+void fn_pkg_purge(struct fn *f, const char *name)
+{
+    sweep(f, name, true);
 }

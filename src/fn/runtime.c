@@ -730,6 +730,21 @@ void fn_rt_forget(struct fn *f, const char *name, const char *version)
     pthread_mutex_unlock(&rt->mu);
 }
 
+bool fn_rt_dir_in_use(struct fn *f, const char *dir)
+{
+    struct fn_rt *rt = f->rt;
+    const struct pool *p;
+    const struct inst *in;
+    bool used = false;
+
+    pthread_mutex_lock(&rt->mu);
+    for (p = rt->pools; p && !used; p = p->next)
+        for (in = p->insts; in && !used; in = in->next)
+            used = strcmp(in->dir, dir) == 0; /* until reaped and unlinked */
+    pthread_mutex_unlock(&rt->mu);
+    return used;
+}
+
 void fn_rt_stop(struct fn *f)
 {
     struct fn_rt *rt = f ? f->rt : NULL;

@@ -58,8 +58,9 @@ struct inst {
     char tail[TAIL_MAX];
     size_t tail_len;
     char *log_path;
-    char *tmp; /* the instance's private TMPDIR, removed with it */
-    uid_t uid; /* who it runs as (when the region drops privileges) */
+    char *tmp;      /* the instance's private TMPDIR, removed with it */
+    char dir[4096]; /* the package it runs from (fn_rt_dir_in_use) */
+    uid_t uid;      /* who it runs as (when the region drops privileges) */
     struct inst *next;
 };
 

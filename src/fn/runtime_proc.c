@@ -388,6 +388,7 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
     in->uid = uid;
     if (drop)
         open_package(rt, dir, gid);
+    snprintf(in->dir, sizeof(in->dir), "%s", dir ? dir : "");
     in->tmp = make_tmp(rt, p->name, uid, gid);
     if (!in->tmp)
         goto fail;

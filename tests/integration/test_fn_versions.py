@@ -6,6 +6,7 @@ with a Qualifier, aliases with weighted routing, Invoke with a qualifier
 (X-Amz-Executed-Version), function URLs on an alias, resource-policy
 statements and IAM policies on qualified ARNs, errors, and a restart."""
 
+import base64
 import json
 import os
 import subprocess
@@ -235,6 +236,63 @@ class VersionsTest(ServerTestCase):
         self.error("ResourceNotFoundException", lam.get_alias, FunctionName="ali", Name="beta")
         lam.delete_function(FunctionName="ali", Qualifier="2")
         self.error("ResourceNotFoundException", lam.invoke, FunctionName="ali", Qualifier="2")
+
+    def test_list_functions_all_versions_and_tags(self):
+        lam = self.lam
+        self.create("lst-a", Publish=True)
+        lam.update_function_configuration(FunctionName="lst-a", Timeout=5)
+        lam.publish_version(FunctionName="lst-a")
+        self.create("lst-b")
+        mine = lambda fs: [(f["FunctionName"], f["Version"], f["FunctionArn"]) for f in fs
+                           if f["FunctionName"].startswith("lst-")]
+        plain = lam.list_functions()["Functions"]
+        self.assertEqual(mine(plain), [("lst-a", "$LATEST", self.arn("lst-a")),
+                                       ("lst-b", "$LATEST", self.arn("lst-b"))])
+        want = [("lst-a", "$LATEST", self.arn("lst-a", "$LATEST")),
+                ("lst-a", "1", self.arn("lst-a", "1")), ("lst-a", "2", self.arn("lst-a", "2")),
+                ("lst-b", "$LATEST", self.arn("lst-b", "$LATEST"))]
+        self.assertEqual(mine(lam.list_functions(FunctionVersion="ALL")["Functions"]), want)
+        got, marker = [], None
+        while True:  # one at a time: the marker may name a version
+            kw = {"Marker": marker} if marker else {}
+            page = lam.list_functions(FunctionVersion="ALL", MaxItems=1, **kw)
+            self.assertLessEqual(len(page["Functions"]), 1)
+            got += page["Functions"]
+            marker = page.get("NextMarker")
+            if not marker:
+                break
+        self.assertEqual(mine(got), want)
+        self.error("InvalidParameterValueException", lam.list_functions,
+                   FunctionVersion="LATEST")
+        # tags belong to the function, not to its versions or aliases
+        lam.tag_resource(Resource=self.arn("lst-a"), Tags={"team": "x"})
+        self.assertEqual(self.error("InvalidParameterValueException", lam.tag_resource,
+                                    Resource=self.arn("lst-a", "1"), Tags={"k": "v"}),
+                         "Tags on function aliases and versions are not supported. Please "
+                         "specify a function ARN.")
+        self.error("InvalidParameterValueException", lam.list_tags,
+                   Resource=self.arn("lst-a", "1"))
+        self.assertEqual(lam.list_tags(Resource=self.arn("lst-a"))["Tags"], {"team": "x"})
+
+    def test_unused_packages_removed(self):
+        lam = self.lam
+        fdir = os.path.join(self.server.data_dir, "functions", "gc")
+        kept = lambda: sorted(e for e in os.listdir(fdir) if not e.startswith("log"))
+        sha_hex = lambda c: base64.b64decode(c["CodeSha256"]).hex()
+        a = self.create("gc", Publish=True)  # A: $LATEST and version 1
+        b = lam.update_function_code(FunctionName="gc", ZipFile=CODE_B, Publish=True)
+        self.assertEqual(len(kept()), 4)  # each package: its folder and its zip
+        lam.delete_function(FunctionName="gc", Qualifier="1")
+        self.assertEqual(kept(), [sha_hex(b), sha_hex(b) + ".zip"])
+        lam.update_function_code(FunctionName="gc", ZipFile=CODE_A)  # version 2 keeps B
+        self.assertEqual(len(kept()), 4)
+        c = lam.update_function_code(FunctionName="gc", ZipFile=tagged_bootstrap("C"))
+        self.assertEqual(sorted(kept()), sorted([sha_hex(b), sha_hex(b) + ".zip",
+                                                 sha_hex(c), sha_hex(c) + ".zip"]))
+        self.assertNotIn(sha_hex(a), kept())
+        lam.delete_function(FunctionName="gc", Qualifier="2")
+        self.assertEqual(kept(), [sha_hex(c), sha_hex(c) + ".zip"])
+        self.assertEqual(self.run_it("gc")[1]["tag"], "C")
 
     def curl(self, url):
         p = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "60",
