@@ -21,6 +21,7 @@ SINK = "esm-sink"
 HANDLER = '''\
 import json
 import os
+import time
 
 import boto3
 
@@ -40,6 +41,14 @@ def handler(event, context):
                                   ReturnValues="UPDATED_NEW")
             if int(out["Attributes"]["tries"]["N"]) <= int(new["failtimes"]["N"]):
                 raise RuntimeError("asked to fail " + seq)
+        if "sleepfirst" in new:
+            seq = r["eventSourceARN"].split("/")[1] + "/" + r["dynamodb"]["SequenceNumber"]
+            out = ddb.update_item(TableName=SINK, Key={"id": {"S": "tries/" + seq}},
+                                  UpdateExpression="ADD tries :one",
+                                  ExpressionAttributeValues={":one": {"N": "1"}},
+                                  ReturnValues="UPDATED_NEW")
+            if out["Attributes"]["tries"]["N"] == "1":
+                time.sleep(int(new["sleepfirst"]["N"]))
     for i, r in enumerate(recs):
         table = r["eventSourceARN"].split("/")[1]
         ddb.put_item(TableName=SINK, Item={
@@ -419,6 +428,64 @@ class EventSourceMappingTest(ServerTestCase):
         time.sleep(1)
         got = self.delivered("esm-filter")
         self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in got], ["1", "3"])
+
+    def test_stop_during_an_invocation(self):
+        arn = self.source("esm-stop")
+        uuid = self.lam.create_event_source_mapping(
+            FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST")["UUID"]
+        self.wait_state(uuid, "Enabled")
+        self.put("esm-stop", "slow", sleepfirst=25)
+        end = time.monotonic() + 30
+        while not any(i["id"]["S"].startswith("tries/esm-stop/") for i in
+                      self.ddb.scan(TableName=SINK, ConsistentRead=True)["Items"]):
+            self.assertLess(time.monotonic(), end)
+            time.sleep(0.1)
+        t0 = time.monotonic()
+        self.server.stop()  # the poller waits on the function: it lets go at once
+        self.assertLess(time.monotonic() - t0, 15)
+        self.server.start()
+        self.clients()
+        got = self.wait_delivered("esm-stop", 1)  # delivered again after the restart
+        self.assertEqual(got[0]["dynamodb"]["Keys"]["pk"]["S"], "slow")
+
+    def test_caller_permissions(self):
+        arn = self.source("esm-iam")
+        mine = self.lam.create_event_source_mapping(
+            FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
+            Enabled=False)["UUID"]
+        name = "esm-user"
+        self.iam.create_user(UserName=name)
+        self.iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "lambda:ListEventSourceMappings",
+                 "Resource": "*"},
+                {"Effect": "Allow", "Action": "lambda:GetEventSourceMapping",
+                 "Resource": "arn:aws:lambda:us-east-1:%s:event-source-mapping:%s"
+                 % (ACCOUNT, mine)}]}))
+        k = self.iam.create_access_key(UserName=name)["AccessKey"]
+        lam = self.server.boto3("lambda", access_key=k["AccessKeyId"],
+                                secret_key=k["SecretAccessKey"])
+        end = time.monotonic() + 20
+        while True:  # the new key and policy settle
+            try:
+                self.assertEqual(lam.get_event_source_mapping(UUID=mine)["UUID"], mine)
+                break
+            except lam.exceptions.ClientError:
+                self.assertLess(time.monotonic(), end)
+                time.sleep(0.2)
+        self.assertIn(mine, [m["UUID"] for m in
+                             lam.list_event_source_mappings()["EventSourceMappings"]])
+        for call, kw in ((lam.get_event_source_mapping,
+                          {"UUID": "00000000-0000-4000-8000-000000000000"}),
+                         (lam.update_event_source_mapping, {"UUID": mine, "BatchSize": 5}),
+                         (lam.delete_event_source_mapping, {"UUID": mine}),
+                         (lam.create_event_source_mapping,
+                          {"FunctionName": "esm-fn", "EventSourceArn": arn,
+                           "StartingPosition": "LATEST"})):
+            with self.assertRaises(lam.exceptions.ClientError) as cm:
+                call(**kw)
+            self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=mine)["BatchSize"], 100)
 
     def test_restart_resumes(self):
         arn = self.source("esm-restart")
