@@ -323,6 +323,21 @@ static cJSON *expand(struct s3 *s, const cJSON *bucket, const cJSON *holder, boo
     return arr;
 }
 
+bool s3_acl_beyond_owner(struct s3 *s, const cJSON *bucket)
+{
+    cJSON *grants = expand(s, bucket, bucket, false, s->account);
+    const cJSON *g;
+    bool beyond = false;
+
+    cJSON_ArrayForEach(g, grants)
+    {
+        const char *id = json_str_ci(g, "id");
+        beyond = beyond || !id || strcmp(id, s->account) != 0;
+    }
+    cJSON_Delete(grants);
+    return beyond;
+}
+
 /* ---- GetBucketAcl / GetObjectAcl ---- */
 
 static void write_policy(struct http_req *r, const char *owner, const cJSON *grants)

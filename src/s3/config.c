@@ -190,6 +190,13 @@ static enum err_code cfg_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_Delete(b);
         return ERR_CONFLICT;
     }
+    if (strcmp(cw->c->query, "ownershipControls") == 0 && cw->xml &&
+        strstr(cw->xml, "BucketOwnerEnforced") && s3_acl_beyond_owner(q->s3, b)) {
+        /* ACLs go off only once the bucket's grants none but its owner */
+        cw->w.fail = S3E_BUCKET_ACL_OWNERSHIP;
+        cJSON_Delete(b);
+        return ERR_CONFLICT;
+    }
     if (strcmp(cw->c->query, "logging") == 0 && cw->xml) {
         /* logs go to a bucket of this region that exists */
         struct s3_xml *x;

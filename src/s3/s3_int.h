@@ -443,6 +443,10 @@ bool s3_acl_allows(struct http_req *r, const char *action, const char *bucket, c
  * ACL does not grant the bucket owner the permission it needs, as S3 refuses
  * a bucket owner the objects others own until they grant them. */
 bool s3_acl_owner_may(struct http_req *r, const char *action, const char *bucket, const char *key);
+/* s3_acl_beyond_owner - @bucket's ACL grants someone other than its owner
+ * (PutBucketOwnershipControls BucketOwnerEnforced is then refused,
+ * InvalidBucketAclWithObjectOwnership, as S3 refuses it) */
+bool s3_acl_beyond_owner(struct s3 *s, const cJSON *bucket);
 /* s3_acl_has_grant_headers - @r carries an x-amz-grant-* header */
 bool s3_acl_has_grant_headers(struct http_req *r);
 /* s3_acl_headers_valid - @r's x-amz-grant-* headers name grantees as S3

@@ -400,9 +400,14 @@ class Evaluated(AclCase):
         self.assertEqual(code_of(self.anon.get_object, Bucket=b, Key="k"), "AccessDenied")
         self.assertEqual(code_of(self.carol.list_objects, Bucket=b), "AccessDenied")
         self.assertIn(("READ", ALL_USERS), grants_of(self.c.get_object_acl(Bucket=b, Key="k")))
-        # BucketOwnerEnforced takes every grant away
+        # BucketOwnerEnforced takes every grant away; it needs a bucket ACL
+        # that grants none but the owner
         self.c.delete_public_access_block(Bucket=b)
         self.assertEqual(self.anon.get_object(Bucket=b, Key="k")["Body"].read(), b"x")
+        self.assertCode("InvalidBucketAclWithObjectOwnership",
+                        self.c.put_bucket_ownership_controls, Bucket=b, OwnershipControls={
+                            "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+        self.c.put_bucket_acl(Bucket=b, GrantFullControl="id=" + self.acct)
         self.c.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
             "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
         self.assertEqual(code_of(self.anon.get_object, Bucket=b, Key="k"), "AccessDenied")
