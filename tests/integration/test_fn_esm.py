@@ -415,19 +415,28 @@ class EventSourceMappingTest(ServerTestCase):
                    FilterCriteria={"Filters": [{"Pattern": "not json"}]})
         pattern = {"eventName": ["INSERT"],
                    "dynamodb": {"NewImage": {"kind": {"S": [{"prefix": "keep"}]}}}}
+        removes = {"eventName": ["REMOVE"], "dynamodb": {
+            "OldImage": {"kind": {"S": [{"anything-but": ["drop"]}]},
+                         "gone": [{"exists": False}]},
+            "Keys": {"pk": [{"exists": True}]}}}
         m = self.lam.create_event_source_mapping(
             FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
-            FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]})
+            FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)},
+                                        {"Pattern": json.dumps(removes)}]})
         self.assertEqual(json.loads(m["FilterCriteria"]["Filters"][0]["Pattern"]), pattern)
         self.wait_state(m["UUID"], "Enabled")
         self.put("esm-filter", "1", kind="keep-a")
         self.put("esm-filter", "2", kind="drop")
         self.put("esm-filter", "1", kind="keep-b")  # a MODIFY: filtered out
         self.put("esm-filter", "3", kind="keep-c")
-        got = self.wait_delivered("esm-filter", 2)
+        self.put("esm-filter", "4", kind="keep-d", gone="yes")
+        for k in ("2", "3", "4"):
+            self.ddb.delete_item(TableName="esm-filter", Key={"pk": {"S": k}})
+        self.wait_delivered("esm-filter", 4)
         time.sleep(1)
         got = self.delivered("esm-filter")
-        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in got], ["1", "3"])
+        self.assertEqual([(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in got],
+                         [("INSERT", "1"), ("INSERT", "3"), ("INSERT", "4"), ("REMOVE", "3")])
 
     def test_stop_during_an_invocation(self):
         arn = self.source("esm-stop")
