@@ -354,10 +354,9 @@ static bool change_delete_version(struct op *o, cJSON **doc)
 
     if (!fnapi_op_exists(o, *doc))
         return false;
-    if (!version_of(*doc, o->arg)) {
-        fail_not_found(o, o->arg);
-        return false;
-    }
+    o->status = 204;
+    if (!version_of(*doc, o->arg))
+        return true; /* no such version: nothing to delete, as Lambda answers */
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(*doc, "_Aliases"))
     {
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(
@@ -375,7 +374,6 @@ static bool change_delete_version(struct op *o, cJSON **doc)
     }
     cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(*doc, "_Versions"),
                                             o->arg);
-    o->status = 204;
     o->forget = true;
     o->forget_version = o->arg;
     o->gc = true;
@@ -390,12 +388,6 @@ void fnapi_delete_version(struct fn *f, struct http_req *r, const char *name, co
     if (fn_qualifier_kind(qual) == FN_QUAL_LATEST) {
         fnapi_op_fail(o, E_INVALID_PARAM,
                       "$LATEST version cannot be deleted without deleting the function.");
-        fnapi_op_reject(o);
-        return;
-    }
-    if (fn_qualifier_kind(qual) == FN_QUAL_ALIAS) {
-        fnapi_op_fail(o, E_INVALID_PARAM,
-                      "Deletion of aliases is not supported by DeleteFunction: use DeleteAlias");
         fnapi_op_reject(o);
         return;
     }
@@ -507,7 +499,7 @@ static bool alias_not_found(struct op *o, const cJSON *a)
 {
     if (a)
         return true;
-    fnapi_op_fail(o, E_NOT_FOUND, "Cannot find alias arn: arn:aws:lambda:%s:%s:function:%s:%s",
+    fnapi_op_fail(o, E_NOT_FOUND, "Alias not found: arn:aws:lambda:%s:%s:function:%s:%s",
                   o->f->region, o->f->account, o->name, o->arg);
     return false;
 }

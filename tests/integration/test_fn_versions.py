@@ -146,8 +146,10 @@ class VersionsTest(ServerTestCase):
         self.assertEqual(self.error("InvalidParameterValueException", lam.delete_function,
                                     FunctionName="ver", Qualifier="$LATEST"),
                          "$LATEST version cannot be deleted without deleting the function.")
-        self.error("ResourceNotFoundException", lam.delete_function, FunctionName="ver",
-                   Qualifier="7")
+        # no such version (or an alias name): nothing deleted, 204 as Lambda answers
+        lam.delete_function(FunctionName="ver", Qualifier="7")
+        lam.delete_function(FunctionName="ver", Qualifier="someday")
+        self.assertEqual(len(lam.list_versions_by_function(FunctionName="ver")["Versions"]), 4)
         # deleting a version; its number is never given again
         lam.delete_function(FunctionName="ver", Qualifier="3")
         self.error("ResourceNotFoundException", lam.invoke, FunctionName="ver", Qualifier="3")
@@ -201,6 +203,9 @@ class VersionsTest(ServerTestCase):
         self.error("PreconditionFailedException", lam.update_alias, FunctionName="ali",
                    Name="live", RevisionId="0d6ff2e1-0000-0000-0000-000000000000",
                    Description="x")
+        self.assertEqual(self.error("ResourceNotFoundException", lam.update_alias,
+                                    FunctionName="ali", Name="nope", Description="x"),
+                         "Alias not found: " + self.arn("ali", "nope"))
         up = lam.update_alias(FunctionName="ali", Name="live", RevisionId=a["RevisionId"],
                               RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
         self.assertEqual(up["RoutingConfig"], {"AdditionalVersionWeights": {"2": 0.5}})
