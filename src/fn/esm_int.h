@@ -22,6 +22,7 @@
 #include "fn_int.h"
 
 struct worker;
+struct jobs;
 struct esm_run;
 
 struct fn_esm {
@@ -32,7 +33,9 @@ struct fn_esm {
     fn_stream_seq_fn *seq;
     void *ud;
     struct worker *w;    /* the poller (esm_poll.c) */
-    struct esm_run *run; /* the poller's own state per mapping (its thread only) */
+    struct jobs *jobs;   /* its threads serving one mapping each at a time */
+    bool stopping;       /* atomic: invocations under way let go */
+    struct esm_run *run; /* the poller's own state per mapping (list guarded by mu) */
 };
 
 /* ---- esm.c ---- */

@@ -1,13 +1,14 @@
-/* esm_poll.c - the poller of the event source mappings (esm_int.h): one
- * worker thread that moves each mapping's State along (Creating, Updating,
- * Enabling, Disabling: to Enabled or Disabled; Deleting: gone), and for each
- * enabled mapping reads its stream's shard in order from the checkpoint,
- * invokes the function synchronously with a batch of records as the Lambda
- * DynamoDB event, and moves the checkpoint past the batch once the function
- * returned (at-least-once: a batch under way at a stop or crash is delivered
- * again). A function error retries the batch, MaximumRetryAttempts times at
- * most (-1: until its records expire), halving it first when
- * BisectBatchOnFunctionError is set. Never on an HTTP thread. */
+/* esm_poll.c - the poller of the event source mappings (esm_int.h): a
+ * worker thread that, every round, hands each mapping no thread is serving
+ * to a few job threads. A round of a mapping moves its State along
+ * (Creating, Updating, Enabling, Disabling: to Enabled or Disabled;
+ * Deleting: gone), or, enabled, reads its stream's shard in order from the
+ * checkpoint, invokes the function synchronously with a batch of records as
+ * the Lambda DynamoDB event, and moves the checkpoint past the batch once the
+ * function returned (at-least-once: a batch under way at a stop or crash is
+ * delivered again). A function error retries the batch,
+ * MaximumRetryAttempts times at most (-1: until its records expire), halving
+ * it first when BisectBatchOnFunctionError is set. Never on an HTTP thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +17,19 @@
 #include "buf.h"
 #include "clock.h"
 #include "esm_int.h"
+#include "jobs.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "worker.h"
 
-#define POLL_MS     250  /* between rounds, as Lambda polls a shard 4 times a second */
-#define READ_MAX    1000 /* records one GetRecords returns at most */
-#define PAYLOAD_MAX (6u * 1024 * 1024) /* a synchronous invocation's payload */
-#define BACKOFF_MS  250                /* the first retry's delay, doubled each time */
-#define BACKOFF_MAX (8 * 1000)
+#define POLL_MS      250  /* between rounds, as Lambda polls a shard 4 times a second */
+#define READ_MAX     1000 /* records one GetRecords returns at most */
+#define PAYLOAD_MAX  (6u * 1024 * 1024) /* a synchronous invocation's payload */
+#define BACKOFF_MS   250                /* the first retry's delay, doubled each time */
+#define BACKOFF_MAX  (8 * 1000)
+#define STEP_THREADS 4    /* mappings served at once */
+#define STEP_QUEUED  4096 /* mappings waiting for a thread, at most */
 
 /* the poller's own state of one mapping */
 struct esm_run {
@@ -34,8 +38,10 @@ struct esm_run {
     unsigned attempts; /* failed invocations of the batch at the checkpoint */
     long limit;        /* bisected batch size to try next; 0: BatchSize */
     int64_t next_ms;   /* no attempt before this (retry backoff) */
+    bool busy;         /* a job is serving the mapping (guarded by fn_esm.mu) */
 };
 
+/* run_of - @uuid's state, made when new; under fn_esm.mu. */
 static struct esm_run *run_of(struct fn_esm *m, const char *uuid)
 {
     struct esm_run *r;
@@ -50,12 +56,13 @@ static struct esm_run *run_of(struct fn_esm *m, const char *uuid)
     return r;
 }
 
-static void run_drop(struct fn_esm *m, const char *uuid)
+/* run_drop - forget @run; under fn_esm.mu. */
+static void run_drop(struct fn_esm *m, const struct esm_run *run)
 {
     struct esm_run **p, *r;
 
     for (p = &m->run; (r = *p); p = &r->next) {
-        if (strcmp(r->uuid, uuid) == 0) {
+        if (r == run) {
             *p = r->next;
             free(r);
             return;
@@ -342,7 +349,7 @@ static void inv_done(void *ud, const struct fn_result *res)
 
 /* invoke - run @fn on @payload and wait: 1 it returned, 0 a function error,
  * -1 the poller is stopping (the batch is not done). */
-static int invoke(struct fn *f, struct worker *w, const cJSON *fn, const char *payload, size_t len)
+static int invoke(struct fn *f, const cJSON *fn, const char *payload, size_t len)
 {
     struct inv *v = xcalloc(1, sizeof(*v));
     int out = -1;
@@ -352,7 +359,7 @@ static int invoke(struct fn *f, struct worker *w, const cJSON *fn, const char *p
     v->refs = 2;
     fn_rt_invoke(f, fn, payload, len, inv_done, v);
     pthread_mutex_lock(&v->mu);
-    while (!v->done && !worker_stopping(w)) {
+    while (!v->done && !__atomic_load_n(&f->esm->stopping, __ATOMIC_ACQUIRE)) {
         struct timespec ts;
 
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -383,7 +390,7 @@ static void checkpoint(struct fn *f, const char *uuid, const char *after, const 
 }
 
 /* deliver - one batch of enabled mapping @d. */
-static void deliver(struct fn *f, struct worker *w, const cJSON *d, struct esm_run *run)
+static void deliver(struct fn *f, const cJSON *d, struct esm_run *run)
 {
     const char *uuid = json_str(d, "UUID"), *arn = json_str(d, "EventSourceArn");
     const char *fnarn = json_str(d, "FunctionArn"), *after = json_str(d, "_After");
@@ -431,7 +438,7 @@ static void deliver(struct fn *f, struct worker *w, const cJSON *d, struct esm_r
         run->limit = n / 2;
         goto out;
     }
-    ok = invoke(f, w, fn, payload, strlen(payload));
+    ok = invoke(f, fn, payload, strlen(payload));
     if (ok < 0)
         goto out;
     if (ok) {
@@ -482,46 +489,89 @@ static void start_position(struct fn *f, const cJSON *d, struct chg *c, char *af
     free(it);
 }
 
-/* step - one round of mapping @uuid. */
-static void step(struct fn *f, struct worker *w, const char *uuid)
+/* step - one round of the mapping of @run; true when the mapping is gone. */
+static bool step(struct fn *f, struct esm_run *run)
 {
-    cJSON *d = fnesm_get(f, uuid);
+    cJSON *d = fnesm_get(f, run->uuid);
     const char *st = json_str(d, "State");
-    bool want = json_true(d, "_Enabled");
+    bool want = json_true(d, "_Enabled"), gone = !d;
     struct chg c = {.from = st};
     char after[48];
 
-    if (!d || !st)
+    if (!d || !st || __atomic_load_n(&f->esm->stopping, __ATOMIC_ACQUIRE))
         goto out;
     if (strcmp(st, "Deleting") == 0) {
         c.remove = true;
-        fnesm_update_wait(f, uuid, mutate, &c);
-        run_drop(f->esm, uuid);
+        gone = fnesm_update_wait(f, run->uuid, mutate, &c) == ERR_OK;
     } else if (strcmp(st, "Enabled") == 0) {
-        deliver(f, w, d, run_of(f->esm, uuid));
+        deliver(f, d, run);
     } else if (strcmp(st, "Disabled") != 0) { /* Creating, Updating, Enabling, Disabling */
         if (!cJSON_GetObjectItemCaseSensitive(d, "_Started"))
             start_position(f, d, &c, after, sizeof(after));
         c.state = want ? "Enabled" : "Disabled";
-        fnesm_update_wait(f, uuid, mutate, &c);
-        run_drop(f->esm, uuid); /* a changed mapping starts its retries afresh */
+        fnesm_update_wait(f, run->uuid, mutate, &c);
+        run->attempts = 0; /* a changed mapping starts its retries afresh */
+        run->limit = 0;
+        run->next_ms = 0;
     }
 out:
     cJSON_Delete(d);
+    return gone;
 }
 
+struct step_arg {
+    struct fn *f;
+    struct esm_run *run;
+};
+
+static void step_job(void *arg)
+{
+    struct step_arg *a = arg;
+    struct fn_esm *m = a->f->esm;
+    bool gone = step(a->f, a->run);
+
+    pthread_mutex_lock(&m->mu);
+    a->run->busy = false;
+    if (gone)
+        run_drop(m, a->run);
+    pthread_mutex_unlock(&m->mu);
+    free(a);
+}
+
+/* poller - each round hands every mapping no job is serving to a job: the
+ * mappings run side by side, each one's batches one after another. */
 static void poller(struct worker *w, void *arg)
 {
     struct fn *f = arg;
+    struct fn_esm *m = f->esm;
 
     while (worker_wait(w, POLL_MS)) {
         cJSON *ids = fnesm_uuids(f), *id;
 
         cJSON_ArrayForEach(id, ids)
         {
+            struct step_arg *a;
+            struct esm_run *r;
+
             if (worker_stopping(w))
                 break;
-            step(f, w, id->valuestring);
+            pthread_mutex_lock(&m->mu);
+            r = run_of(m, id->valuestring);
+            if (r->busy) {
+                pthread_mutex_unlock(&m->mu);
+                continue;
+            }
+            r->busy = true;
+            pthread_mutex_unlock(&m->mu);
+            a = xcalloc(1, sizeof(*a));
+            a->f = f;
+            a->run = r;
+            if (!jobs_run(m->jobs, step_job, a)) {
+                pthread_mutex_lock(&m->mu);
+                r->busy = false;
+                pthread_mutex_unlock(&m->mu);
+                free(a);
+            }
         }
         cJSON_Delete(ids);
     }
@@ -529,6 +579,7 @@ static void poller(struct worker *w, void *arg)
 
 enum err_code fnesm_poll_start(struct fn *f, struct err *e)
 {
+    f->esm->jobs = jobs_new("fn-esm", STEP_THREADS, STEP_QUEUED);
     f->esm->w = worker_start(poller, f);
     if (!f->esm->w)
         return err_set(e, ERR_IO, "cannot start the event source mappings' poller");
@@ -539,8 +590,13 @@ void fnesm_poll_stop(struct fn *f)
 {
     struct esm_run *r, *next;
 
+    /* invocations under way let go; the poller stops handing out rounds;
+     * the rounds under way end */
+    __atomic_store_n(&f->esm->stopping, true, __ATOMIC_RELEASE);
     worker_stop(f->esm->w);
     f->esm->w = NULL;
+    jobs_free(f->esm->jobs);
+    f->esm->jobs = NULL;
     for (r = f->esm->run; r; r = next) {
         next = r->next;
         free(r);

@@ -442,13 +442,21 @@ class EventSourceMappingTest(ServerTestCase):
         arn = self.source("esm-stop")
         uuid = self.lam.create_event_source_mapping(
             FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST")["UUID"]
+        fast = self.lam.create_event_source_mapping(
+            FunctionName="esm-fn", EventSourceArn=self.source("esm-fast"),
+            StartingPosition="LATEST")["UUID"]
         self.wait_state(uuid, "Enabled")
+        self.wait_state(fast, "Enabled")
         self.put("esm-stop", "slow", sleepfirst=25)
         end = time.monotonic() + 30
         while not any(i["id"]["S"].startswith("tries/esm-stop/") for i in
                       self.ddb.scan(TableName=SINK, ConsistentRead=True)["Items"]):
             self.assertLess(time.monotonic(), end)
             time.sleep(0.1)
+        # another mapping is served meanwhile
+        self.put("esm-fast", "quick")
+        self.wait_delivered("esm-fast", 1, timeout=15)
+        self.assertEqual(self.delivered("esm-stop"), [])
         t0 = time.monotonic()
         self.server.stop()  # the poller waits on the function: it lets go at once
         self.assertLess(time.monotonic() - t0, 15)
