@@ -25,7 +25,9 @@ def tagged_bootstrap(tag):
     return shell_bootstrap(
         'api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"\n'
         'while true; do\n'
-        '  h=$(curl -s -D - -o /dev/null "$api/next" | tr -d "\\r")\n'
+        # the region gone (even killed): stop rather than spin
+        '  h=$(curl -s -D - -o /dev/null "$api/next") || exit 1\n'
+        '  h=$(echo "$h" | tr -d "\\r")\n'
         '  id=$(echo "$h" | sed -n "s/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p")\n'
         '  arn=$(echo "$h" |'
         ' sed -n "s/^[Ll]ambda-[Rr]untime-[Ii]nvoked-[Ff]unction-[Aa]rn: //p")\n'
