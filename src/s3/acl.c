@@ -642,12 +642,13 @@ static bool acl_decides(struct http_req *r, const char *action, const char *buck
     if (owner_only && !object)
         return true;
     if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
-        return false;
+        return owner_only;
     if (q->bucket_known && strcmp(bucket, q->bucket) == 0)
         b = q->bucket_rec;
     else
         b = own = s3_bucket_get(t, r->arena, bucket);
-    if (b && object)
+    /* while ACLs are off every object is the bucket owner's: no version to read */
+    if (b && object && (!owner_only || acls_enabled(b)))
         v = s3_find_version(t, r->arena, bucket, key, s3_query(r, "versionId"), NULL);
     store_txn_abort(t);
     if (b && (!object || (v && !cJSON_IsTrue(cJSON_GetObjectItem(v, "dm")))) &&
