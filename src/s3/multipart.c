@@ -1050,7 +1050,9 @@ void s3_complete_upload(struct http_req *r)
                      "Part number must be an integer between 1 and 10000, inclusive");
             return;
         }
-        if ((unsigned)num <= prev) {
+        /* ascending; and 1, 2, 3... for an upload with a checksum algorithm,
+         * whose parts each carry one (as S3 documents for CompletedPart) */
+        if ((unsigned)num <= prev || (json_str_ci(up, "cka") && (unsigned)num != i + 1)) {
             store_txn_abort(t);
             s3_error(r, S3E_INVALID_PART_ORDER, NULL);
             return;

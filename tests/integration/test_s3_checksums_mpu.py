@@ -165,6 +165,33 @@ class UploadsInParts(S3Case):
         self.assertEqual((h["ChecksumSHA256"], h["ChecksumType"]), (sha("sha256", tail),
                                                                     "COMPOSITE"))
 
+    def test_parts_of_a_checksum_upload_are_listed_from_one_on(self):
+        c = self.plain()
+        b = self.bucket(c)
+        for alg in ("CRC32", "CRC64NVME"):
+            up = c.create_multipart_upload(Bucket=b, Key=alg, ChecksumAlgorithm=alg)["UploadId"]
+            listed = {}
+            for n in (1, 2, 3):
+                r = c.upload_part(Bucket=b, Key=alg, UploadId=up, PartNumber=n,
+                                  Body=b"%d" % n, **{"Checksum" + alg: crc(alg, b"%d" % n)})
+                listed[n] = {"PartNumber": n, "ETag": r["ETag"],
+                             "Checksum" + alg: r["Checksum" + alg]}
+            for nums in ((1, 3), (2, 3), (2,)):
+                self.assertCode("InvalidPartOrder", c.complete_multipart_upload, Bucket=b,
+                                Key=alg, UploadId=up,
+                                MultipartUpload={"Parts": [listed[n] for n in nums]})
+            done = c.complete_multipart_upload(Bucket=b, Key=alg, UploadId=up,
+                                               MultipartUpload={"Parts": [listed[1]]})
+            self.assertEqual(done["ChecksumType"], "COMPOSITE" if alg == "CRC32" else "FULL_OBJECT")
+            if alg == "CRC64NVME":
+                self.assertEqual(done["ChecksumCRC64NVME"], crc(alg, b"1"))
+        # an upload with no algorithm may skip numbers
+        up = c.create_multipart_upload(Bucket=b, Key="plain")["UploadId"]
+        r = c.upload_part(Bucket=b, Key="plain", UploadId=up, PartNumber=7, Body=b"7")
+        done = c.complete_multipart_upload(Bucket=b, Key="plain", UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 7, "ETag": r["ETag"]}]})
+        self.assertEqual(done["ChecksumCRC64NVME"], crc("CRC64NVME", b"7"))
+
     def test_part_numbers_of_full_object_checksums(self):
         c = self.plain()
         b = self.bucket(c)
