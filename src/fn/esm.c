@@ -783,11 +783,15 @@ void fnesm_handle(struct fn *f, struct http_req *r, const struct creds_identity 
     q->r = r;
     q->kind = E_UNKNOWN_OP;
     snprintf(q->msg, sizeof(q->msg), "Unknown operation");
+    if (*rest && *rest != '/')
+        goto answer; /* e.g. /2015-03-31/event-source-mappingsX */
     if (*rest == '/')
         rest++;
     if (*rest) {
         uuid = fnapi_seg_decode(r->arena, rest, strlen(rest));
-        if (uuid && uuid[strlen(uuid) - 1] == '/')
+        if (!uuid || !*uuid)
+            goto answer;
+        if (uuid[strlen(uuid) - 1] == '/')
             uuid[strlen(uuid) - 1] = '\0';
     }
     if (!f->esm->call) {

@@ -298,6 +298,32 @@ class EventSourceMappingTest(ServerTestCase):
         got = self.wait_delivered("esm-alias", 1)
         self.assertEqual(got[0]["dynamodb"]["Keys"]["pk"]["S"], "x")
 
+    def raw_call(self, method, path):
+        import urllib.error
+        import urllib.request
+        from tandem_harness import sigv4_sign
+        host = "127.0.0.1:%d" % self.server.port
+        h = sigv4_sign(method, path, {"Host": host}, b"", self.server.access_key,
+                       self.server.secret_key, "us-east-1", "lambda")
+        req = urllib.request.Request("http://" + host + path, headers=h, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.headers.get("x-amzn-errortype"), json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("x-amzn-errortype"), json.loads(e.read() or b"{}")
+
+    def test_unknown_paths(self):
+        for method, path in (("GET", "/2015-03-31/event-source-mappingsX"),
+                             ("GET", "/2015-03-31/event-source-mappings/a/b"),
+                             ("POST", "/2015-03-31/event-source-mappings/abc"),
+                             ("PUT", "/2015-03-31/event-source-mappings")):
+            status, kind, _ = self.raw_call(method, path)
+            self.assertEqual((status, kind, method, path),
+                             (404, "UnknownOperationException", method, path))
+        status, _, body = self.raw_call("GET", "/2015-03-31/event-source-mappings/")
+        self.assertEqual(status, 200)
+        self.assertIn("EventSourceMappings", body)
+
     def test_paging(self):
         uuids = []
         for i in range(3):
