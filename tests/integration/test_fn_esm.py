@@ -324,6 +324,21 @@ class EventSourceMappingTest(ServerTestCase):
         self.assertEqual(status, 200)
         self.assertIn("EventSourceMappings", body)
 
+    def test_function_deleted(self):
+        arn = self.source("esm-orphan")
+        self.lam.create_function(FunctionName="esm-gone", Runtime="python3.12", Role=ROLE,
+                                 Handler="app.handler", Timeout=30,
+                                 Environment={"Variables": {"SINK": SINK}},
+                                 Code={"ZipFile": zip_of({"app.py": (HANDLER, 0o644)})})
+        uuid = self.lam.create_event_source_mapping(
+            FunctionName="esm-gone", EventSourceArn=arn, StartingPosition="LATEST")["UUID"]
+        self.wait_state(uuid, "Enabled")
+        self.lam.delete_function(FunctionName="esm-gone")
+        self.put("esm-orphan", "x")
+        self.wait_for_result(uuid, "PROBLEM: Function not found")
+        self.assertEqual(self.delivered("esm-orphan"), [])
+        self.lam.delete_event_source_mapping(UUID=uuid)
+
     def test_paging(self):
         uuids = []
         for i in range(3):
