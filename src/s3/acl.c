@@ -265,6 +265,16 @@ void s3_rec_acl(struct http_req *r, cJSON *rec)
         cJSON_AddStringToObject(rec, "own", q->who.account);
 }
 
+bool s3_acl_write_refused(struct http_req *r, const cJSON *bucket, enum s3_code *code)
+{
+    bool refused = s3_acl_refused(r, bucket);
+
+    if (!refused && !s3_public_acl_blocked(r, bucket))
+        return false;
+    *code = refused ? S3E_ACL_NOT_SUPPORTED : S3E_ACCESS_DENIED;
+    return true;
+}
+
 /* whether ACLs count in @bucket (ObjectOwnership other than BucketOwnerEnforced) */
 static bool acls_enabled(const cJSON *bucket)
 {

@@ -267,6 +267,10 @@ static enum err_code create_apply(struct store_txn *t, void *arg, struct err *e)
         c->w.fail = S3E_NO_SUCH_BUCKET;
         return ERR_CONFLICT;
     }
+    if (s3_acl_write_refused(c->w.r, b, &c->w.fail)) { /* refused before any part */
+        cJSON_Delete(b);
+        return ERR_CONFLICT;
+    }
     cJSON_Delete(b);
     return store_put(t, STORE_DB_S3, upload_key(c->w.r->arena, q->bucket, q->key, c->id),
                      slice_str(c->json), e);

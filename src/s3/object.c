@@ -263,7 +263,6 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
     struct slice k, in_place = {0};
     enum err_code rc;
     char *s;
-    bool refused;
 
     if (!b) {
         ((struct s3_w *)nv)->fail = S3E_NO_SUCH_BUCKET;
@@ -283,9 +282,7 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         cJSON_Delete(b);
         return ERR_CONFLICT;
     }
-    refused = s3_acl_refused(nv->r, b);
-    if (refused || s3_public_acl_blocked(nv->r, b)) {
-        nv->w.fail = refused ? S3E_ACL_NOT_SUPPORTED : S3E_ACCESS_DENIED;
+    if (s3_acl_write_refused(nv->r, b, &nv->w.fail)) {
         cJSON_Delete(b);
         return ERR_CONFLICT;
     }

@@ -447,6 +447,11 @@ bool s3_acl_owner_may(struct http_req *r, const char *action, const char *bucket
  * (PutBucketOwnershipControls BucketOwnerEnforced is then refused,
  * InvalidBucketAclWithObjectOwnership, as S3 refuses it) */
 bool s3_acl_beyond_owner(struct s3 *s, const cJSON *bucket);
+/* s3_acl_write_refused - whether the ACL a write of a new object carries
+ * (PutObject, CopyObject, CreateMultipartUpload, POST) is refused by @bucket:
+ * *@code AccessControlListNotSupported (ACLs off) or AccessDenied
+ * (BlockPublicAcls) */
+bool s3_acl_write_refused(struct http_req *r, const cJSON *bucket, enum s3_code *code);
 /* s3_acl_has_grant_headers - @r carries an x-amz-grant-* header */
 bool s3_acl_has_grant_headers(struct http_req *r);
 /* s3_acl_headers_valid - @r's x-amz-grant-* headers name grantees as S3

@@ -280,6 +280,13 @@ class Errors(AclCase):
             "Owner": {"ID": self.acct}, "Grants": [
                 {"Grantee": {"Type": "Group", "URI": AUTH_USERS}, "Permission": "READ"}]})
         self.c.put_bucket_acl(Bucket=b, GrantRead="id=" + OTHER)
+        # an upload in parts is refused when it starts, before any part
+        self.assertCode("AccessControlListNotSupported", self.c.create_multipart_upload,
+                        Bucket=enforced, Key="mp", GrantRead="id=" + OTHER)
+        self.assertCode("AccessDenied", self.c.create_multipart_upload, Bucket=b, Key="mp",
+                        ACL="public-read")
+        self.assertNotIn("Uploads", self.c.list_multipart_uploads(Bucket=b))
+        self.assertNotIn("Uploads", self.c.list_multipart_uploads(Bucket=enforced))
 
 
 class Evaluated(AclCase):
