@@ -504,7 +504,7 @@ int fnrt_lang_of(const char *runtime)
 
 bool fn_runtime_known(const char *runtime)
 {
-    const char *p = FN_RUNTIMES + 1;
+    const char *p = &FN_RUNTIMES[1];
     size_t n = runtime ? strlen(runtime) : 0;
 
     while (n && (p = strstr(p, runtime))) {
