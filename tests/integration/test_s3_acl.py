@@ -6,6 +6,7 @@ Access and ObjectOwnership. Real server; boto3, the aws CLI and raw HTTP."""
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -35,6 +36,7 @@ class AclCase(S3Case):
         cls.other_root = th.fresh_credentials()
         cls.other_user = th.fresh_credentials()
         cls.tmpdir = tempfile.mkdtemp(prefix="tandem-acl-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmpdir, True)  # also when skipped
         path = os.path.join(cls.tmpdir, "credentials.json")
         with open(path, "w") as f:
             json.dump({"credentials": [
@@ -44,13 +46,6 @@ class AclCase(S3Case):
                  "account": OTHER, "user": "carol", "root": False}]}, f)
         cls.server_args = {"credentials_file": path}
         super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        for n in os.listdir(cls.tmpdir):
-            os.unlink(os.path.join(cls.tmpdir, n))
-        os.rmdir(cls.tmpdir)
 
     def setUp(self):
         super().setUp()
