@@ -7,6 +7,7 @@
 #ifndef TANDEM_AUTHZ_H
 #define TANDEM_AUTHZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "creds.h"
@@ -25,6 +26,7 @@ struct authz_request {
     const struct authz_kv *context; /* request context for Condition blocks */
     size_t ncontext;
     const char *resource_policy; /* JSON of the resource's own policy (bucket, function) or NULL */
+    bool *explicit_deny;         /* out, may be NULL: set when a Deny statement refused it */
 };
 
 /* Returns ERR_OK to allow, or ERR_DENIED with a message in @e (in the style of

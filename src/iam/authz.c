@@ -127,6 +127,8 @@ static enum err_code anonymous(const struct authz_request *q, struct err *e)
     free(ctx.kv);
     if (rd == IAM_ALLOW && direct)
         return ERR_OK;
+    if (q->explicit_deny)
+        *q->explicit_deny = rd == IAM_EXPLICIT_DENY;
     return err_set(
         e, ERR_DENIED, "Anonymous users are not authorized to perform: %s on resource: %s%s",
         q->action, q->resource ? q->resource : "*",
@@ -238,6 +240,8 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     set.nsession = sess->n;
     set.resource = rp;
     d = iam_decide(&set, &ir, &by);
+    if (q->explicit_deny)
+        *q->explicit_deny = d == IAM_EXPLICIT_DENY;
     if (d == IAM_EXPLICIT_DENY)
         rc = err_set(e, ERR_DENIED,
                      "User: %s is not authorized to perform: %s on resource: %s with an explicit "

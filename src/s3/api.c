@@ -320,6 +320,7 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
     const char *root_pol = NULL;
     size_t n = 0;
     bool foreign = !q->anonymous && q->who.root && strcmp(q->who.account, q->s3->account) != 0;
+    bool denied = false; /* by a Deny statement */
     enum err_code rc;
 
     if (!q->s3->authz) /* no identity service: no bucket can be public */
@@ -369,9 +370,10 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
         kv + n, sizeof(kv) / sizeof(kv[0]) - n);
     az.context = kv;
     az.ncontext = n;
+    az.explicit_deny = &denied;
     rc = authz_check(q->s3->authz, &az, e);
     /* what no policy allows, an ACL grant may, unless a policy denies it */
-    if (rc != ERR_OK && !strstr(e->msg, "explicit deny") && s3_acl_allows(r, action, bucket, key))
+    if (rc != ERR_OK && !denied && s3_acl_allows(r, action, bucket, key))
         rc = ERR_OK;
     return rc == ERR_OK;
 }
