@@ -318,6 +318,65 @@ static bool int_member(struct req *q, cJSON *doc, const char *k, const char *pat
     return true;
 }
 
+/* response_types - FunctionResponseTypes (at most one: ReportBatchItemFailures,
+ * the function's partial batch answer) from the body into @doc. */
+static bool response_types(struct req *q, cJSON *doc)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(q->body, "FunctionResponseTypes"), *t;
+
+    if (!v)
+        return true;
+    if (!cJSON_IsArray(v)) {
+        refuse(q, E_INVALID_CONTENT,
+               "Could not parse request body into json: FunctionResponseTypes is not a list");
+        return false;
+    }
+    cJSON_ArrayForEach(t, v) if (!cJSON_IsString(t) ||
+                                 strcmp(t->valuestring, "ReportBatchItemFailures") != 0)
+    {
+        refuse(q, E_INVALID_PARAM,
+               "1 validation error detected: Value '[%.100s]' at 'functionResponseTypes' failed "
+               "to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum "
+               "value set: [ReportBatchItemFailures]]",
+               cJSON_IsString(t) ? t->valuestring : "null");
+        return false;
+    }
+    if (cJSON_GetArraySize(v) > 1) {
+        refuse(q, E_INVALID_PARAM,
+               "1 validation error detected: Value at 'functionResponseTypes' failed to satisfy "
+               "constraint: Member must have length less than or equal to 1");
+        return false;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "FunctionResponseTypes");
+    cJSON_AddItemToObject(doc, "FunctionResponseTypes", cJSON_Duplicate(v, 1));
+    return true;
+}
+
+/* unsupported - refuses what the region's mappings cannot do rather than
+ * accept it and act otherwise: a tumbling window (its state passing), an
+ * on-failure destination (discarded records would not reach it). */
+static bool unsupported(struct req *q)
+{
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(q->body, "TumblingWindowInSeconds");
+    const cJSON *dst = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(q->body, "DestinationConfig"), "OnFailure"),
+        "Destination");
+
+    if (cJSON_IsNumber(w) && w->valuedouble != 0) {
+        refuse(q, E_INVALID_PARAM,
+               "TumblingWindowInSeconds is not supported by this region's event source mappings.");
+        return false;
+    }
+    if (cJSON_IsString(dst) && *dst->valuestring) {
+        refuse(q, E_INVALID_PARAM,
+               "DestinationConfig.OnFailure is not supported by this region's event source "
+               "mappings.");
+        return false;
+    }
+    return true;
+}
+
 /* settings - the members Create and Update share, from the body into @doc. */
 static bool settings(struct req *q, cJSON *doc)
 {
@@ -375,7 +434,7 @@ static bool settings(struct req *q, cJSON *doc)
         if (cJSON_GetArraySize(fl) > 0)
             cJSON_AddItemToObject(doc, "FilterCriteria", cJSON_Duplicate(v, 1));
     }
-    return true;
+    return response_types(q, doc) && unsupported(q);
 }
 
 cJSON *fnesm_function(struct fn *f, const char *name_or_arn, bool route, char *arn, size_t cap)

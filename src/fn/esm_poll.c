@@ -316,7 +316,7 @@ struct inv {
     int refs; /* the poller and the runtime */
     bool done;
     int error;
-    char *body; /* the function's answer, for the log */
+    char *body; /* the function's answer */
 };
 
 static void inv_unref(struct inv *v)
@@ -341,15 +341,16 @@ static void inv_done(void *ud, const struct fn_result *res)
     pthread_mutex_lock(&v->mu);
     v->done = true;
     v->error = res->error;
-    v->body = xstrndup(res->body ? res->body : "", res->len > 512 ? 512 : res->len);
+    v->body = xstrndup(res->body ? res->body : "", res->len);
     pthread_cond_signal(&v->cv);
     pthread_mutex_unlock(&v->mu);
     inv_unref(v);
 }
 
-/* invoke - run @fn on @payload and wait: 1 it returned, 0 a function error,
- * -1 the poller is stopping (the batch is not done). */
-static int invoke(struct fn *f, const cJSON *fn, const char *payload, size_t len)
+/* invoke - run @fn on @payload and wait: 1 it returned (its answer in
+ * *@answer, owned), 0 a function error, -1 the poller is stopping (the batch
+ * is not done). */
+static int invoke(struct fn *f, const cJSON *fn, const char *payload, size_t len, char **answer)
 {
     struct inv *v = xcalloc(1, sizeof(*v));
     int out = -1;
@@ -374,6 +375,8 @@ static int invoke(struct fn *f, const cJSON *fn, const char *payload, size_t len
         out = v->error ? 0 : 1;
         if (v->error)
             log_warn("event=esm_function_error response=\"%.200s\"", v->body);
+        else
+            *answer = xstrdup(v->body);
     }
     pthread_mutex_unlock(&v->mu);
     inv_unref(v);
@@ -389,6 +392,47 @@ static void checkpoint(struct fn *f, const char *uuid, const char *after, const 
     fnesm_update_wait(f, uuid, mutate, &c);
 }
 
+/* partial - how far a batch went by its function's @answer, for a mapping
+ * with ReportBatchItemFailures (Lambda's "partial batch response"): 1 all of
+ * it (no answer, null, or a null or empty batchItemFailures); 2 the records
+ * of @recs before the first one named (@upto: the last of them); 0 none (the
+ * first record failed, or an itemIdentifier empty, missing or naming no
+ * record of the batch). */
+static int partial(const cJSON *recs, const char *answer, char *upto, size_t cap)
+{
+    cJSON *a = answer && *answer ? cJSON_Parse(answer) : NULL;
+    const cJSON *fails = cJSON_GetObjectItemCaseSensitive(a, "batchItemFailures"), *it;
+    const cJSON *list = cJSON_IsArray(fails) ? fails : NULL;
+    int first = -1, out;
+
+    if (answer && *answer && !a)
+        return 0; /* not JSON */
+    cJSON_ArrayForEach(it, list)
+    {
+        const char *id = json_str(it, "itemIdentifier");
+        int i = 0, at = -1;
+        const cJSON *r;
+
+        cJSON_ArrayForEach(r, recs)
+        {
+            if (id && strcmp(rec_seq(r), id) == 0)
+                at = i;
+            i++;
+        }
+        if (!id || !*id || at < 0) {
+            first = 0;
+            break;
+        }
+        if (first < 0 || at < first)
+            first = at;
+    }
+    out = first < 0 ? 1 : first == 0 ? 0 : 2;
+    if (out == 2)
+        snprintf(upto, cap, "%s", rec_seq(cJSON_GetArrayItem(recs, first - 1)));
+    cJSON_Delete(a);
+    return out;
+}
+
 /* deliver - one batch of enabled mapping @d. */
 static void deliver(struct fn *f, const cJSON *d, struct esm_run *run)
 {
@@ -398,8 +442,8 @@ static void deliver(struct fn *f, const cJSON *d, struct esm_run *run)
     long retries = jnum(d, "MaximumRetryAttempts", -1),
          age = jnum(d, "MaximumRecordAgeInSeconds", -1);
     long now_s = (long)(clock_wall_ms() / 1000), n;
-    cJSON *recs = NULL, *fn = NULL, *ev, *r;
-    char shard[80], *payload = NULL, last[48] = "";
+    cJSON *recs = NULL, *fn = NULL, *ev, *r, *types;
+    char shard[80], *payload = NULL, *answer = NULL, last[48] = "", upto[48];
     int ok;
 
     if (clock_wall_ms() < run->next_ms || !fnesm_stream_shard(f, arn, shard, sizeof(shard)))
@@ -431,16 +475,26 @@ static void deliver(struct fn *f, const cJSON *d, struct esm_run *run)
     }
     ev = cJSON_CreateObject();
     cJSON_AddItemToObject(ev, "Records", recs);
-    recs = NULL;
     payload = cJSON_PrintUnformatted(ev);
+    cJSON_DetachItemViaPointer(ev, recs);
     cJSON_Delete(ev);
     if (strlen(payload) > PAYLOAD_MAX && n > 1) { /* too big for one invocation: halve it */
         run->limit = n / 2;
         goto out;
     }
-    ok = invoke(f, fn, payload, strlen(payload));
+    ok = invoke(f, fn, payload, strlen(payload), &answer);
     if (ok < 0)
         goto out;
+    types = cJSON_GetObjectItemCaseSensitive(d, "FunctionResponseTypes");
+    if (ok && cJSON_GetArraySize(types) > 0 &&
+        (ok = partial(recs, answer, upto, sizeof(upto))) == 2) {
+        /* the records before the first failed one are done: from it again */
+        run->attempts = 0;
+        run->limit = 0;
+        run->next_ms = 0;
+        checkpoint(f, uuid, upto, "PROBLEM: Function call failed");
+        goto out;
+    }
     if (ok) {
         run->attempts = 0;
         run->limit = 0;
@@ -467,6 +521,7 @@ static void deliver(struct fn *f, const cJSON *d, struct esm_run *run)
     checkpoint(f, uuid, NULL, "PROBLEM: Function call failed");
 out:
     free(payload);
+    free(answer);
     cJSON_Delete(recs);
     cJSON_Delete(fn);
 }

@@ -59,6 +59,30 @@ def handler(event, context):
     return {"records": len(recs)}
 '''
 
+PARTIAL_HANDLER = '''\
+import os
+
+import boto3
+
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+SINK = os.environ["SINK"]
+
+
+def handler(event, context):
+    """Counts each record it is given; the first time it sees one with
+    failonce, reports it failed and leaves the rest of the batch alone."""
+    for r in event["Records"]:
+        pk = r["dynamodb"]["Keys"]["pk"]["S"]
+        out = ddb.update_item(TableName=SINK, Key={"id": {"S": "partial/" + pk}},
+                              UpdateExpression="ADD tries :one",
+                              ExpressionAttributeValues={":one": {"N": "1"}},
+                              ReturnValues="UPDATED_NEW")
+        if "failonce" in r["dynamodb"].get("NewImage", {}) and \\
+                out["Attributes"]["tries"]["N"] == "1":
+            return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]}]}
+    return {"batchItemFailures": []}
+'''
+
 
 class EventSourceMappingTest(ServerTestCase):
     @classmethod
@@ -427,6 +451,44 @@ class EventSourceMappingTest(ServerTestCase):
                  self.ddb.scan(TableName=SINK, ConsistentRead=True)["Items"]
                  if i["id"]["S"].startswith("tries/esm-retry/")}
         self.assertEqual(sorted(tries.values()), [2, 2])
+
+    def test_report_batch_item_failures(self):
+        """With ReportBatchItemFailures the records before the first one the
+        function names are done, and the batch goes on from that one."""
+        self.lam.create_function(FunctionName="esm-partial", Runtime="python3.12", Role=ROLE,
+                                 Handler="app.handler", Timeout=30,
+                                 Environment={"Variables": {"SINK": SINK}},
+                                 Code={"ZipFile": zip_of({"app.py": (PARTIAL_HANDLER, 0o644)})})
+        arn = self.source("esm-partial-src", view="NEW_IMAGE")
+        self.error(self.raw.create_event_source_mapping, "InvalidParameterValueException",
+                   FunctionName="esm-partial", EventSourceArn=arn, StartingPosition="LATEST",
+                   FunctionResponseTypes=["Bogus"])
+        self.error(self.raw.create_event_source_mapping, "InvalidParameterValueException",
+                   FunctionName="esm-partial", EventSourceArn=arn, StartingPosition="LATEST",
+                   TumblingWindowInSeconds=60)
+        m = self.lam.create_event_source_mapping(
+            FunctionName="esm-partial", EventSourceArn=arn, StartingPosition="LATEST",
+            MaximumBatchingWindowInSeconds=2, FunctionResponseTypes=["ReportBatchItemFailures"])
+        self.assertEqual(m["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        self.wait_state(m["UUID"], "Enabled")
+        for k in ("p1", "p2"):
+            self.put("esm-partial-src", k)
+        self.put("esm-partial-src", "p3", failonce=1)
+        self.put("esm-partial-src", "p4")
+        end = time.monotonic() + 60
+        while True:
+            tries = {i["id"]["S"][len("partial/"):]: int(i["tries"]["N"]) for i in
+                     self.ddb.scan(TableName=SINK, ConsistentRead=True)["Items"]
+                     if i["id"]["S"].startswith("partial/")}
+            if "p4" in tries:
+                break
+            self.assertLess(time.monotonic(), end, tries)
+            time.sleep(0.2)
+        # one batch of 4 (the window): p1 and p2 done, p3 failed; then p3, p4
+        self.assertEqual(tries, {"p1": 1, "p2": 1, "p3": 2, "p4": 1})
+        self.lam.update_event_source_mapping(UUID=m["UUID"], FunctionResponseTypes=[])
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])[
+            "FunctionResponseTypes"], [])
 
     def test_batching_window_and_bisect(self):
         arn = self.source("esm-window")
