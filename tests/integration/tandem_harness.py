@@ -698,6 +698,16 @@ class ServerTestCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop()  # the class cleanup removes its files
 
+    def aws_cli(self, argv, service, *args):
+        """Run the aws CLI @argv (a find_clients() entry's argv) on @service
+        against the server with its root keys; the test fails on a non-zero
+        exit. Returns its JSON output ({} when it printed none)."""
+        p = subprocess.run(list(argv) + [service] + list(args) + [
+            "--endpoint-url", self.server.url(), "--output", "json"],
+            env=self.server.env(), capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout) if p.stdout.strip() else {}
+
     def assertAwsError(self, status, body, code, http_status=400):
         self.assertEqual(status, http_status, body)
         self.assertEqual(error_type(body), code, body)

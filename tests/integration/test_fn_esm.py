@@ -5,7 +5,6 @@ restart (checkpoints in the store), LATEST, error retries."""
 
 import json
 import shutil
-import subprocess
 import threading
 import time
 import unittest
@@ -140,12 +139,7 @@ class EventSourceMappingTest(ServerTestCase):
         clis = [c for c in find_clients() if c.kind == "cli" and not c.missing]
         if not clis:
             self.skipTest("no aws CLI")
-        cmd = clis[0].argv + ["lambda"] + list(args) + [
-            "--endpoint-url", self.server.url(), "--output", "json"]
-        p = subprocess.run(cmd, env=self.server.env(), capture_output=True, text=True,
-                           timeout=120)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return json.loads(p.stdout) if p.stdout.strip() else {}
+        return self.aws_cli(clis[0].argv, "lambda", *args)
 
     def wait_state(self, uuid, state, timeout=20):
         end = time.monotonic() + timeout

@@ -415,11 +415,7 @@ class PythonFunctionTest(ServerTestCase):
             name = "py-cli-%d" % i
 
             def cli(*args):
-                p = subprocess.run(client.argv + ["lambda"] + list(args) + [
-                    "--endpoint-url", self.server.url(), "--output", "json"],
-                    env=self.server.env(), capture_output=True, text=True, timeout=120)
-                self.assertEqual(p.returncode, 0, p.stderr)
-                return json.loads(p.stdout) if p.stdout.strip() else {}
+                return self.aws_cli(client.argv, "lambda", *args)
 
             cfg = cli("create-function", "--function-name", name, "--runtime", "python3.12",
                       "--handler", "app.handler", "--role", ROLE,

@@ -431,11 +431,7 @@ class VersionsTest(ServerTestCase):
             self.create(name)
 
             def cli(*args):
-                p = subprocess.run(client.argv + ["lambda"] + list(args) + [
-                    "--endpoint-url", self.server.url(), "--output", "json"],
-                    env=self.server.env(), capture_output=True, text=True, timeout=120)
-                self.assertEqual(p.returncode, 0, p.stderr)
-                return json.loads(p.stdout) if p.stdout.strip() else {}
+                return self.aws_cli(client.argv, "lambda", *args)
 
             self.assertEqual(cli("publish-version", "--function-name", name)["Version"], "1")
             cli("update-function-code", "--function-name", name, "--zip-file",

@@ -63,12 +63,7 @@ class LambdaTest(ServerTestCase):
     # -- helpers ---------------------------------------------------------------
 
     def cli(self, client, *args):
-        cmd = client.argv + ["lambda"] + list(args) + [
-            "--endpoint-url", self.server.url(), "--output", "json"]
-        p = subprocess.run(cmd, env=self.server.env(), capture_output=True, text=True,
-                           timeout=120)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return json.loads(p.stdout) if p.stdout.strip() else {}
+        return self.aws_cli(client.argv, "lambda", *args)
 
     def clis(self):
         out = [c for c in find_clients() if c.kind == "cli" and not c.missing]
