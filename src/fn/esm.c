@@ -584,6 +584,21 @@ static const char *existing(struct req *q, const char *arn, const char *fnarn, c
     return found;
 }
 
+/* taken - refuses a mapping of stream @arn to @fnarn when another one, @dup
+ * (not @uuid itself), maps that pair already; false when free. */
+static bool taken(struct req *q, const char *arn, const char *fnarn, const char *uuid)
+{
+    const char *dup = existing(q, arn, fnarn, uuid);
+
+    if (!dup || strcmp(dup, uuid) == 0)
+        return false;
+    refuse(q, E_CONFLICT,
+           "The event source arn (\" %s \") and function (\" %s \") provided mapping already "
+           "exists. Please update or delete the existing mapping with UUID %s",
+           arn, fnapi_name_of(fnarn), dup);
+    return true;
+}
+
 /* create - CreateEventSourceMapping: true once submitted (answered from the
  * writer), false after a refusal (to answer). */
 static bool create(struct req *q)
@@ -593,7 +608,6 @@ static bool create(struct req *q)
     const cJSON *pos = cJSON_GetObjectItemCaseSensitive(q->body, "StartingPosition");
     cJSON *fn = NULL, *d;
     char uuid[37], fnarn[256];
-    const char *dup;
 
     if (!cJSON_IsString(fname) || !fname->valuestring[0]) {
         refuse(q, E_INVALID_PARAM,
@@ -658,13 +672,8 @@ static bool create(struct req *q)
         return false;
     if (!role_may_read(q, fn, arn->valuestring))
         goto out;
-    if ((dup = existing(q, arn->valuestring, fnarn, uuid))) {
-        refuse(q, E_CONFLICT,
-               "The event source arn (\" %s \") and function (\" %s \") provided mapping already "
-               "exists. Please update or delete the existing mapping with UUID %s",
-               arn->valuestring, fnapi_name_of(fnarn), dup);
+    if (taken(q, arn->valuestring, fnarn, uuid))
         goto out;
-    }
     fnapi_set_str(d, "FunctionArn", fnarn);
     set_state(d, "Creating", "User action");
     cJSON_Delete(fn);
@@ -740,6 +749,10 @@ static bool update(struct req *q, const char *uuid)
     cJSON *fn;
 
     q->newdoc = cJSON_CreateObject();
+    /* checked here too, so refusals come before the write; and first (the
+     * model's constraints), so nothing is refused after taken() reserved */
+    if (!settings(q, q->newdoc))
+        return false;
     if (fname) {
         cJSON *cur = fnesm_get(q->f, uuid);
         bool ok;
@@ -748,16 +761,16 @@ static bool update(struct req *q, const char *uuid)
             cJSON_Delete(cur);
             return false;
         }
-        /* the new function's role must read the stream too */
-        ok = !cur || role_may_read(q, fn, json_str(cur, "EventSourceArn"));
+        /* the new function's role must read the stream too, and no other
+         * mapping may map the stream to it already */
+        ok = !cur || (role_may_read(q, fn, json_str(cur, "EventSourceArn")) &&
+                      !taken(q, json_str(cur, "EventSourceArn"), fnarn, uuid));
         cJSON_Delete(cur);
         cJSON_Delete(fn);
         if (!ok)
             return false;
         cJSON_AddStringToObject(q->newdoc, "FunctionArn", fnarn);
     }
-    if (!settings(q, q->newdoc)) /* checked here too, so refusals come before the write */
-        return false;
     submit(q, uuid, change_update);
     return true;
 }

@@ -315,6 +315,16 @@ class EventSourceMappingTest(ServerTestCase):
         self.put("esm-alias", "x")
         got = self.wait_delivered("esm-alias", 1)
         self.assertEqual(got[0]["dynamodb"]["Keys"]["pk"]["S"], "x")
+        # a mapping moved to a function the stream is mapped to already
+        plain = self.lam.create_event_source_mapping(FunctionName="esm-fn", EventSourceArn=arn,
+                                                     StartingPosition="LATEST")["UUID"]
+        self.wait_state(plain, "Enabled")
+        msg = self.error(self.lam.update_event_source_mapping, "ResourceConflictException",
+                         UUID=m["UUID"], FunctionName="esm-fn")
+        self.assertIn(plain, msg)
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])["FunctionArn"],
+                         m["FunctionArn"])
+        self.lam.delete_event_source_mapping(UUID=plain)
 
     def raw_call(self, method, path):
         import urllib.error
