@@ -25,9 +25,10 @@
 #include "log.h"
 #include "mem.h"
 
-#define EVENT_PAYLOAD_MAX (256u * 1024)
-#define PKG_WORKERS       2    /* threads fetching and unpacking packages */
-#define PKG_QUEUED        1024 /* packages waiting for them, at most */
+#define EVENT_PAYLOAD_MAX  (256u * 1024)
+#define CLIENT_CONTEXT_MAX 3583 /* bytes of base64 in X-Amz-Client-Context */
+#define PKG_WORKERS        2    /* threads fetching and unpacking packages */
+#define PKG_QUEUED         1024 /* packages waiting for them, at most */
 
 /* ---- errors: one table ---- */
 
@@ -959,11 +960,97 @@ void fnapi_invoke_done(void *ud, const struct fn_result *res)
     free(c);
 }
 
+/* ascii_json - @s (UTF-8 JSON text printed on one line) with every byte past
+ * 0x7e written as \u escapes, in @r's arena, so it fits an HTTP header any
+ * runtime reads; NULL if @s is not valid UTF-8. */
+static char *ascii_json(struct http_req *r, const char *s)
+{
+    size_t n = strlen(s);
+    char *out = arena_alloc(r->arena, n * 6 + 1), *o = out;
+
+    while (*s) {
+        unsigned char c = (unsigned char)*s;
+        unsigned long cp;
+        int more, i;
+        if (c < 0x7f) {
+            *o++ = *s++;
+            continue;
+        }
+        more = c == 0x7f                         ? 0
+               : (c & 0xe0) == 0xc0              ? 1
+               : (c & 0xf0) == 0xe0              ? 2
+               : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 3
+                                                 : -1;
+        if (more < 0)
+            return NULL;
+        cp = more == 0 ? c : c & (0x3fu >> more);
+        for (i = 1; i <= more; i++) {
+            if (((unsigned char)s[i] & 0xc0) != 0x80)
+                return NULL;
+            cp = (cp << 6) | ((unsigned char)s[i] & 0x3f);
+        }
+        if ((more == 1 && cp < 0x80) || (more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return NULL; /* overlong, out of range or a surrogate */
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            o += sprintf(o, "\\u%04lx\\u%04lx", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+        } else {
+            o += sprintf(o, "\\u%04lx", cp);
+        }
+        s += more + 1;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* client_context - check Invoke's X-Amz-Client-Context as Lambda does and
+ * set *@out to the JSON the function's context gets (NULL: no header); false
+ * after answering @r with Lambda's refusal: longer than CLIENT_CONTEXT_MAX,
+ * or not the base64 of a JSON object. */
+static bool client_context(struct http_req *r, const char **out)
+{
+    const char *b64 = http_req_header(r, "x-amz-client-context");
+    size_t len, n = 0;
+    unsigned char *raw;
+    cJSON *j = NULL;
+
+    *out = NULL;
+    if (!b64)
+        return true;
+    len = strlen(b64);
+    if (len > CLIENT_CONTEXT_MAX) {
+        fnapi_answer_error(
+            r, E_INVALID_PARAM,
+            "1 validation error detected: Value at 'clientContext' failed to satisfy "
+            "constraint: Member must have length less than or equal to 3583");
+        return false;
+    }
+    raw = arena_alloc(r->arena, len / 4 * 3 + 1);
+    if (base64_decode(b64, len, raw, &n)) {
+        raw[n] = '\0';
+        if (strlen((char *)raw) == n)
+            j = cJSON_ParseWithOpts((char *)raw, NULL, 1);
+    }
+    if (cJSON_IsObject(j)) {
+        char *p = cJSON_PrintUnformatted(j);
+        *out = ascii_json(r, p);
+        free(p);
+    }
+    cJSON_Delete(j);
+    if (*out)
+        return true;
+    fnapi_answer_error(r, E_INVALID_CONTENT,
+                       "Client context must be a valid Base64-encoded JSON object.");
+    return false;
+}
+
 static void invoke(struct fn *f, struct http_req *r, const char *name, const char *qual)
 {
     const char *type = http_req_header(r, "x-amz-invocation-type");
     const char *logt = http_req_header(r, "x-amz-log-type");
     struct fnapi_invoke_ctx *c;
+    const char *cctx;
     cJSON *d;
 
     d = fnapi_resolve(f, r, name, qual, true);
@@ -998,6 +1085,8 @@ static void invoke(struct fn *f, struct http_req *r, const char *name, const cha
         }
         cJSON_Delete(p);
     }
+    if (!client_context(r, &cctx))
+        goto out;
     if (strcmp(type, "DryRun") == 0) {
         http_respond(r, 204, "", 0);
         goto out;
@@ -1010,7 +1099,7 @@ static void invoke(struct fn *f, struct http_req *r, const char *name, const cha
     c = xcalloc(1, sizeof(*c));
     snprintf(c->version, sizeof(c->version), "%s",
              fnapi_str(d, "Version") ? fnapi_str(d, "Version") : "$LATEST");
-    if (strcmp(type, "Event") == 0) {
+    if (strcmp(type, "Event") == 0) { /* Lambda passes no client context to these */
         fn_rt_invoke(f, d, r->body.ptr ? r->body.ptr : "{}", r->body.len ? r->body.len : 2,
                      fnapi_invoke_done, c);
         http_respond(r, 202, "", 0);
@@ -1018,8 +1107,8 @@ static void invoke(struct fn *f, struct http_req *r, const char *name, const cha
     }
     c->r = r;
     c->tail = logt && strcmp(logt, "Tail") == 0;
-    fn_rt_invoke(f, d, r->body.ptr ? r->body.ptr : "{}", r->body.len ? r->body.len : 2,
-                 fnapi_invoke_done, c);
+    fn_rt_invoke_ctx(f, d, r->body.ptr ? r->body.ptr : "{}", r->body.len ? r->body.len : 2, cctx,
+                     fnapi_invoke_done, c);
 out:
     cJSON_Delete(d);
 }

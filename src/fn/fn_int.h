@@ -112,6 +112,11 @@ void fn_rt_stop(struct fn *f);
  * @done runs later from another thread. */
 void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t len,
                   fn_inv_done_fn *done, void *ud);
+/* fn_rt_invoke_ctx - fn_rt_invoke with @client_ctx (copied; NULL: none): the
+ * caller's client context as JSON text without CR/LF, which the instance's
+ * /next answer carries as Lambda-Runtime-Client-Context. */
+void fn_rt_invoke_ctx(struct fn *f, const cJSON *doc, const void *payload, size_t len,
+                      const char *client_ctx, fn_inv_done_fn *done, void *ud);
 /* fn_rt_forget - kill the instances of NAME's @version (NULL: of every
  * version): a deleted function or version. */
 void fn_rt_forget(struct fn *f, const char *name, const char *version);

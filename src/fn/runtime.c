@@ -663,6 +663,12 @@ static struct pool *pool_for(struct fn_rt *rt, const cJSON *doc)
 void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t len,
                   fn_inv_done_fn *done, void *ud)
 {
+    fn_rt_invoke_ctx(f, doc, payload, len, NULL, done, ud);
+}
+
+void fn_rt_invoke_ctx(struct fn *f, const cJSON *doc, const void *payload, size_t len,
+                      const char *client_ctx, fn_inv_done_fn *done, void *ud)
+{
     struct fn_rt *rt = f->rt;
     struct inv *inv = xcalloc(1, sizeof(*inv));
     struct pool *p;
@@ -671,6 +677,7 @@ void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t le
     new_request_id(inv->id);
     inv->payload = xmemdup(payload ? payload : "", len ? len : 1);
     inv->len = len;
+    inv->client_ctx = client_ctx ? xstrdup(client_ctx) : NULL;
     inv->timeout_s = fnrt_doc_int(doc, "Timeout", 3);
     snprintf(inv->arn, sizeof(inv->arn), "%s",
              json_str(doc, "FunctionArn") ? json_str(doc, "FunctionArn") : "");

@@ -162,6 +162,7 @@ void fnrt_finish(struct inst *in, struct inv *inv, int error, const char *body, 
     }
     inv->done(inv->ud, &res);
     free(inv->payload);
+    free(inv->client_ctx);
     free(inv);
 }
 
@@ -204,6 +205,8 @@ void fnrt_give(struct inst *in, struct inv *inv, struct http_req *r)
     http_resp_header(r, "Lambda-Runtime-Deadline-Ms", deadline);
     http_resp_header(r, "Lambda-Runtime-Invoked-Function-Arn", arn);
     http_resp_header(r, "Lambda-Runtime-Trace-Id", trace);
+    if (inv->client_ctx)
+        http_resp_header(r, "Lambda-Runtime-Client-Context", inv->client_ctx);
     http_respond(r, 200, inv->payload, inv->len);
 }
 

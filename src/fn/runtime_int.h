@@ -28,6 +28,7 @@ struct inv {
     char arn[256]; /* the ARN invoked (qualified by the alias or version asked for) */
     char *payload;
     size_t len;
+    char *client_ctx;    /* Lambda-Runtime-Client-Context (JSON), NULL: none */
     int64_t deadline_ms; /* wall clock */
     int64_t start_us;
     double timeout_s;

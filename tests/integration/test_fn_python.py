@@ -16,7 +16,7 @@ import time
 import unittest
 
 from tandem_harness import ROOT, ServerTestCase, find_clients
-from test_lambda import ROLE, public_url, zip_of
+from test_lambda import ROLE, public_url, wait_fn_log, zip_of
 
 HAVE_PYTHON = bool(shutil.which("python3"))
 
@@ -364,17 +364,7 @@ class PythonFunctionTest(ServerTestCase):
     # ---- Event invocations, URLs, the aws CLI ----
 
     def wait_log(self, name, text, seconds=30):
-        path = os.path.join(self.server.data_dir, "functions", name, "log")
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                with open(path, encoding="utf-8") as f:
-                    if text in f.read():
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.fail("%r never reached %s's log" % (text, name))
+        wait_fn_log(self, name, text, seconds)
 
     def test_event_invocation(self):
         self.create("py-event", py_zip({"app.py": "def handler(event, context):\n"

@@ -32,6 +32,22 @@ def zip_of(files):
     return b.getvalue()
 
 
+def wait_fn_log(case, name, text, seconds=30):
+    """Wait (bounded) until @text is in function @name's log file in @case's
+    region; fail @case if it never comes."""
+    path = os.path.join(case.server.data_dir, "functions", name, "log")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(path, encoding="utf-8") as f:
+                if text in f.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    case.fail("%r never reached %s's log" % (text, name))
+
+
 def public_url(lam, name):
     """A function URL of @name open to anyone (AuthType NONE and Principal "*")."""
     url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]

@@ -110,6 +110,17 @@ function runOne(handler, event, context) {
   });
 }
 
+// a JSON header of /next (the client context, the Cognito identity) as the
+// Node.js runtime gives it to the handler: parsed, or undefined when absent
+function headerJson(value) {
+  if (!value) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    return undefined;
+  }
+}
+
 async function main() {
   let handler;
   try {
@@ -135,6 +146,8 @@ async function main() {
       logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
       logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
       callbackWaitsForEmptyEventLoop: true,
+      clientContext: headerJson(next.headers['lambda-runtime-client-context']),
+      identity: headerJson(next.headers['lambda-runtime-cognito-identity']),
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
     let event;
