@@ -613,9 +613,12 @@ enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e)
         fnrt_lock_down(rt);
     for (i = 0; i < FNRT_LANGS && rc == ERR_OK; i++)
         rc = write_boot(rt, i, e);
+    if (rc == ERR_OK && !(rt->spawner = fnrt_spawner_start()))
+        rc = err_set(e, ERR_IO, "cannot start the function spawner");
     if (rc == ERR_OK && !(rt->reaper = worker_start(reaper_main, rt)))
         rc = err_set(e, ERR_IO, "cannot start the function reaper");
     if (rc) {
+        fnrt_spawner_stop(rt->spawner);
         free_interps(rt);
         pthread_mutex_destroy(&rt->mu);
         free(rt->tmp_root);
@@ -806,6 +809,7 @@ void fn_rt_stop(struct fn *f)
         free(p->version);
         free(p);
     }
+    fnrt_spawner_stop(rt->spawner); /* every instance is gone: none dies with its thread */
     free(rt->tmp_root);
     free_interps(rt);
     pthread_mutex_destroy(&rt->mu);

@@ -89,7 +89,8 @@ struct fnrt_interp {
 struct fn_rt {
     pthread_mutex_t mu;
     struct pool *pools;
-    struct worker *reaper; /* watchdog and idle reaping, every 50 ms */
+    struct worker *reaper;        /* watchdog and idle reaping, every 50 ms */
+    struct fnrt_spawner *spawner; /* the thread every instance is forked from */
     unsigned max;
     unsigned idle_s;
     struct fnrt_interp interp[FNRT_LANGS];
@@ -141,6 +142,12 @@ void fnrt_lock_down(struct fn_rt *rt);
 void fnrt_sweep_uid(uid_t uid);
 /* fnrt_pool_uid - who @p's instances run as: the uid, and the gid into @gid. */
 uid_t fnrt_pool_uid(const struct fn_rt *rt, const struct pool *p, gid_t *gid);
+/* fnrt_spawner_start - the thread instances are forked from (their
+ * PR_SET_PDEATHSIG follows the forking thread, so it must live as long as the
+ * runtime). NULL when no thread can be started. */
+struct fnrt_spawner *fnrt_spawner_start(void);
+/* fnrt_spawner_stop - end and free it, once no instance is left. NULL ok. */
+void fnrt_spawner_stop(struct fnrt_spawner *s);
 /* fnrt_spawn - start one instance of @p (mutex held). NULL on failure (logged). */
 struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p);
 /* fnrt_destroy - free a reaped instance (mutex NOT held). */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "mem.h"
 #include "runtime_int.h"
+#include "worker.h"
 
 #define RESPONSE_MAX (6u * 1024 * 1024)
 #define CRED_SECONDS (12 * 3600)
@@ -152,7 +154,10 @@ static void open_package(struct fn_rt *rt, const char *dir, gid_t gid)
 
 /* fnrt_sweep_uid - kill every process of @uid (what a per-function uid left
  * behind: children that left the instance's process group). A child takes
- * the uid and signals everything it may (kill(-1)) until nothing is left. */
+ * the uid and signals everything it may (kill(-1)) until nothing is left.
+ * It is waited for at once and ends within about 0.4 s, so it needs neither
+ * the spawner thread nor PR_SET_PDEATHSIG: should the region die meanwhile,
+ * finishing the sweep is what is wanted. */
 void fnrt_sweep_uid(uid_t uid)
 {
     pid_t pid = fork();
@@ -352,6 +357,158 @@ static void set_limit(int res, rlim_t v)
     setrlimit(res, &l);
 }
 
+/* ---- the spawner thread ----
+ *
+ * Instances are started with PR_SET_PDEATHSIG = SIGKILL so they die with the
+ * region when it dies hard (kill -9, a crash), not only at a clean shutdown.
+ * Linux ties that signal to the THREAD that forked: a child forked from an
+ * HTTP thread or a job-pool thread that later ends would be killed with that
+ * thread. So every fork goes through one thread the runtime owns from
+ * fn_rt_start to the end of fn_rt_stop: the caller queues a request, kicks
+ * the thread and waits for the pid. The thread takes no runtime lock, so
+ * callers may hold rt->mu while they wait. */
+
+struct fork_req {
+    void (*child)(const void *arg); /* runs in the child; never returns */
+    const void *arg;
+    pid_t pid;
+    int err;
+    bool done;
+    struct fork_req *next;
+};
+
+struct fnrt_spawner {
+    struct worker *w;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* a request was done */
+    struct fork_req *queue;
+};
+
+static void spawner_main(struct worker *w, void *arg)
+{
+    struct fnrt_spawner *s = arg;
+    struct fork_req *r;
+
+    while (worker_wait(w, -1)) {
+        pthread_mutex_lock(&s->mu);
+        while ((r = s->queue)) {
+            s->queue = r->next;
+            pthread_mutex_unlock(&s->mu);
+            r->pid = fork();
+            if (r->pid == 0) {
+                r->child(r->arg);
+                _exit(127); /* not reached: the child execs or exits */
+            }
+            r->err = errno;
+            pthread_mutex_lock(&s->mu);
+            r->done = true;
+            pthread_cond_broadcast(&s->cv);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+struct fnrt_spawner *fnrt_spawner_start(void)
+{
+    struct fnrt_spawner *s = xcalloc(1, sizeof(*s));
+
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->w = worker_start(spawner_main, s);
+    if (!s->w) {
+        fnrt_spawner_stop(s);
+        return NULL;
+    }
+    return s;
+}
+
+void fnrt_spawner_stop(struct fnrt_spawner *s)
+{
+    if (!s)
+        return;
+    worker_stop(s->w); /* a fork in progress finishes first; none is queued by now */
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+/* spawner_fork - fork on the spawner thread; the child runs @child(@arg).
+ * Returns the pid, or -1 with errno set. */
+static pid_t spawner_fork(struct fnrt_spawner *s, void (*child)(const void *), const void *arg)
+{
+    struct fork_req r = {child, arg, -1, 0, false, NULL}, **pp;
+
+    pthread_mutex_lock(&s->mu);
+    for (pp = &s->queue; *pp; pp = &(*pp)->next)
+        ;
+    *pp = &r;
+    worker_kick(s->w);
+    while (!r.done)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    errno = r.err;
+    return r.pid;
+}
+
+/* ---- an instance's process ---- */
+
+struct child_args {
+    int pipefd[2];
+    int lang, mem;
+    bool drop;
+    uid_t uid;
+    gid_t gid;
+    pid_t region; /* getpid() of the region */
+    const char *dir, *exe;
+    char **argv, **envp;
+};
+
+static __attribute__((noreturn)) void child_fail(const char *msg, size_t len)
+{
+    if (write(2, msg, len) < 0)
+        _exit(126);
+    _exit(126);
+}
+
+/* instance_child - the forked child up to execve: async-signal-safe calls only. */
+static __attribute__((noreturn)) void instance_child(const void *arg)
+{
+    const struct child_args *a = arg;
+    sigset_t all;
+    int nul;
+
+    setpgid(0, 0);
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    dup2(a->pipefd[1], 1);
+    dup2(a->pipefd[1], 2);
+    nul = open("/dev/null", O_RDONLY);
+    if (nul >= 0)
+        dup2(nul, 0);
+    close_range(3, ~0U, 0);
+    if (a->lang != FNRT_NODE)
+        set_limit(RLIMIT_AS, ((rlim_t)a->mem + 1024) * 1024 * 1024);
+    set_limit(RLIMIT_NPROC, FN_NPROC);
+    set_limit(RLIMIT_FSIZE, 512u * 1024 * 1024);
+    set_limit(RLIMIT_CORE, 0);
+    if (a->drop && (setgroups(0, NULL) || setgid(a->gid) || setuid(a->uid))) {
+        static const char msg[] = "cannot switch to the function user\n";
+        child_fail(msg, sizeof(msg) - 1);
+    }
+    /* after the uid change, which clears it; a region that died before this
+     * line is no longer the parent: the child then ends itself */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != a->region)
+        _exit(125);
+    if (a->dir && chdir(a->dir))
+        _exit(127);
+    execve(a->exe, a->argv, a->envp);
+    {
+        static const char msg[] = "exec of the runtime failed\n";
+        child_fail(msg, sizeof(msg) - 1);
+    }
+}
+
 /* fnrt_spawn - start one instance of @p (mutex held). NULL on failure (logged). */
 struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
 {
@@ -365,10 +522,10 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
     int pipefd[2] = {-1, -1};
     int lang = fnrt_lang_of(runtime);
     struct err e = {0};
-    sigset_t all;
     gid_t gid = 0;
     uid_t uid = fnrt_pool_uid(rt, p, &gid);
     bool drop = rt->drop;
+    struct child_args ca;
     pid_t pid;
 
     in->rt = rt;
@@ -412,44 +569,11 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
         snprintf(exe, sizeof(exe), "%s/bootstrap", dir ? dir : ".");
         argv[0] = exe;
     }
-    pid = fork();
+    ca = (struct child_args){
+        {pipefd[0], pipefd[1]}, lang, mem, drop, uid, gid, getpid(), dir, exe, argv, env.v};
+    pid = spawner_fork(rt->spawner, instance_child, &ca);
     if (pid < 0)
         goto fail;
-    if (pid == 0) {
-        /* async-signal-safe calls only from here on */
-        setpgid(0, 0);
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
-        {
-            int nul = open("/dev/null", O_RDONLY);
-            if (nul >= 0)
-                dup2(nul, 0);
-        }
-        close_range(3, ~0U, 0);
-        if (lang != FNRT_NODE)
-            set_limit(RLIMIT_AS, ((rlim_t)mem + 1024) * 1024 * 1024);
-        set_limit(RLIMIT_NPROC, FN_NPROC);
-        set_limit(RLIMIT_FSIZE, 512u * 1024 * 1024);
-        set_limit(RLIMIT_CORE, 0);
-        if (drop && (setgroups(0, NULL) || setgid(gid) || setuid(uid))) {
-            static const char msg[] = "cannot switch to the function user\n";
-            if (write(2, msg, sizeof(msg) - 1) < 0)
-                _exit(126);
-            _exit(126);
-        }
-        if (dir && chdir(dir))
-            _exit(127);
-        execve(exe, argv, env.v);
-        {
-            static const char msg[] = "exec of the runtime failed\n";
-            if (write(2, msg, sizeof(msg) - 1) < 0)
-                _exit(126);
-        }
-        _exit(126);
-    }
     setpgid(pid, pid); /* both sides, so a kill right away still hits the group */
     close(pipefd[1]);
     env_free(&env);

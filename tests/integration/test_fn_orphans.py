@@ -1,0 +1,147 @@
+"""Function instances die with their region: a region killed hard (SIGKILL, as
+a crash would end it) leaves no instance running, even one whose `provided`
+bootstrap retries the Runtime API without end. Instances are forked from one
+thread the runtime owns (their PR_SET_PDEATHSIG follows that thread), so an
+instance outlives the request thread that started it. Loopback only; every
+loop is bounded; whatever a failure leaves behind is killed by its marker."""
+
+import json
+import os
+import signal
+import time
+import unittest
+
+from tandem_harness import Server
+from test_lambda import ROLE, shell_bootstrap, zip_of
+
+# Answers every invocation with its own pid and asks for the next one for
+# ever, ignoring every error (so nothing but a signal ends it).
+LOOPER = (
+    'api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"\n'
+    'while true; do\n'
+    '  id=$(curl -s -D - -o /dev/null "$api/next" | tr -d "\\r" |'
+    ' sed -n "s/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p")\n'
+    '  curl -s -X POST --data "{\\"pid\\":$$}" "$api/$id/response" >/dev/null\n'
+    'done\n')
+
+
+def marked(marker):
+    """pids of live (non-zombie) processes whose environment holds @marker."""
+    needle = ("ORPHAN_MARKER=" + marker).encode()
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                env = f.read().split(b"\0")
+            with open("/proc/%s/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in env and state != "Z":
+            out.append(int(pid))
+    return out
+
+
+class OrphanTest(unittest.TestCase):
+    def setUp(self):
+        self.marker = "%d-%d" % (os.getpid(), time.monotonic_ns())
+        self.addCleanup(self.kill_marked)
+        self.server = Server()
+        self.addCleanup(self.server.cleanup)
+        self.server.start()
+        self.lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
+
+    def kill_marked(self):
+        for pid in marked(self.marker):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def create_looper(self, name):
+        self.lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE,
+                                 Handler="bootstrap", Code={"ZipFile": shell_bootstrap(LOOPER)},
+                                 Environment={"Variables": {"ORPHAN_MARKER": self.marker}})
+
+    def invoke(self, name):
+        r = self.lam.invoke(FunctionName=name, Payload=b"{}")
+        out = json.loads(r["Payload"].read())
+        self.assertNotIn("FunctionError", r, out)
+        return out["pid"]
+
+    def wait_none(self, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            left = marked(self.marker)
+            if not left:
+                return []
+            time.sleep(0.1)
+        return marked(self.marker)
+
+    def test_instances_die_with_a_killed_region(self):
+        self.create_looper("looper")
+        pid = self.invoke("looper")
+        self.assertIn(pid, marked(self.marker))
+        self.assertEqual(os.getpgid(pid), pid)  # its own process group
+        self.server.kill()
+        self.assertEqual(self.wait_none(5), [], "instance processes outlived the region")
+
+    def test_instance_outlives_the_thread_that_started_it(self):
+        # each invocation comes on a new connection (its own request thread,
+        # which may end); the instance started by the first serves the later ones
+        self.create_looper("keeper")
+        first = self.invoke("keeper")
+        for _ in range(3):
+            time.sleep(0.5)
+            self.assertEqual(self.invoke("keeper"), first)
+        self.lam.close()
+        self.lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
+        self.assertEqual(self.invoke("keeper"), first)
+        self.server.stop()  # a clean shutdown still ends it, with no sanitizer report
+        self.assertEqual(self.wait_none(5), [])
+
+    def test_instance_outlives_the_pool_thread_that_started_it(self):
+        # an event source mapping invokes from a job-pool thread, which ends
+        # once its batch is done; the instance it started must live on
+        iam = self.server.boto3("iam")
+        ddb = self.server.boto3("dynamodb")
+        iam.create_role(RoleName="orphan-esm", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}))
+        iam.put_role_policy(RoleName="orphan-esm", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+                "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream",
+                "dynamodb:ListStreams"]}]}))
+        arn = ddb.create_table(
+            TableName="orphan-src", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+        )["TableDescription"]["LatestStreamArn"]
+        self.lam.create_function(
+            FunctionName="esm-keeper", Runtime="python3.12", Handler="app.handler",
+            Role="arn:aws:iam::%s:role/orphan-esm" % self.server.account,
+            Code={"ZipFile": zip_of({"app.py": ("def handler(event, context):\n"
+                                                "    return None\n", 0o644)})},
+            Environment={"Variables": {"ORPHAN_MARKER": self.marker}})
+        uuid = self.lam.create_event_source_mapping(
+            FunctionName="esm-keeper", EventSourceArn=arn, StartingPosition="TRIM_HORIZON",
+            BatchSize=1)["UUID"]
+        ddb.put_item(TableName="orphan-src", Item={"pk": {"S": "a"}})
+        deadline = time.monotonic() + 30
+        while self.lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] != "OK":
+            self.assertLess(time.monotonic(), deadline, self.server.stderr_tail())
+            time.sleep(0.1)
+        started = sorted(marked(self.marker))
+        self.assertTrue(started)
+        time.sleep(2)  # the pool thread has long ended
+        self.assertEqual(sorted(marked(self.marker)), started)
+        self.server.kill()
+        self.assertEqual(self.wait_none(5), [], "instance processes outlived the region")
+
+
+if __name__ == "__main__":
+    unittest.main()
