@@ -44,6 +44,14 @@ def marked(marker):
     return out
 
 
+def read_or_empty(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 class OrphanTest(unittest.TestCase):
     def setUp(self):
         self.marker = "%d-%d" % (os.getpid(), time.monotonic_ns())
@@ -85,6 +93,25 @@ class OrphanTest(unittest.TestCase):
         pid = self.invoke("looper")
         self.assertIn(pid, marked(self.marker))
         self.assertEqual(os.getpgid(pid), pid)  # its own process group
+        self.server.kill()
+        self.assertEqual(self.wait_none(5), [], "instance processes outlived the region")
+
+    def test_handler_mid_invocation_dies_with_a_killed_region(self):
+        self.lam.create_function(
+            FunctionName="sleeper", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+            Timeout=300, Environment={"Variables": {"ORPHAN_MARKER": self.marker}},
+            Code={"ZipFile": zip_of({"app.py": ("import time\n"
+                                                "def handler(event, context):\n"
+                                                "    print('sleeping', flush=True)\n"
+                                                "    time.sleep(600)\n", 0o644)})})
+        r = self.lam.invoke(FunctionName="sleeper", InvocationType="Event", Payload=b"{}")
+        self.assertEqual(r["StatusCode"], 202)
+        log = os.path.join(self.server.data_dir, "functions", "sleeper", "log")
+        deadline = time.monotonic() + 30
+        while b"sleeping" not in read_or_empty(log):
+            self.assertLess(time.monotonic(), deadline, self.server.stderr_tail())
+            time.sleep(0.1)
+        self.assertTrue(marked(self.marker))
         self.server.kill()
         self.assertEqual(self.wait_none(5), [], "instance processes outlived the region")
 
