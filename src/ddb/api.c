@@ -2,6 +2,7 @@
  * response headers. See ddb.h and ddb_int.h. */
 #include "ddb.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -619,6 +620,16 @@ void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t m
                  "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
                  "less than or equal to %zu",
                  s, path, max);
+}
+
+void ddb_check_range(struct ddb_call *c, bool has, int64_t v, const char *path, int64_t min,
+                     int64_t max)
+{
+    if (has && (v < min || v > max))
+        ddb_verr(c,
+                 "Value '%" PRId64 "' at '%s' failed to satisfy constraint: Member must have value "
+                 "%s than or equal to %" PRId64,
+                 v, path, v < min ? "greater" : "less", v < min ? min : max);
 }
 
 void ddb_check_table_name(struct ddb_call *c, const char *name, const char *path)

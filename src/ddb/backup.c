@@ -333,46 +333,14 @@ char *backup_details(const cJSON *meta)
     return out;
 }
 
-static void check_backup_name(struct ddb_call *c, const char *name)
-{
-    size_t n;
-
-    if (!name) {
-        ddb_verr_null(c, "backupName");
-        return;
-    }
-    n = strlen(name);
-    if (n < 3 || n > 255)
-        ddb_verr(c,
-                 "Value '%.300s' at 'backupName' failed to satisfy constraint: Member must have "
-                 "length %s",
-                 name, n < 3 ? "greater than or equal to 3" : "less than or equal to 255");
-    if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
-        ddb_verr(c,
-                 "Value '%.300s' at 'backupName' failed to satisfy constraint: Member must "
-                 "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-                 name);
-}
-
-/* check_table_arg - TableName of the backup operations: a name or an ARN
- * (1 to 1024 characters). */
-static void check_table_arg(struct ddb_call *c, const char *s, const char *path)
-{
-    if (!s)
-        ddb_verr_null(c, path);
-    else if (!*s || strlen(s) > 1024)
-        ddb_verr(c,
-                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length %s",
-                 s, path, *s ? "less than or equal to 1024" : "greater than or equal to 1");
-}
-
 void backup_create(struct ddb_call *c)
 {
     const char *table = ddb_arg_str(c, c->in, "TableName");
     const char *name = ddb_arg_str(c, c->in, "BackupName");
 
-    check_table_arg(c, table, "tableName");
-    check_backup_name(c, name);
+    ddb_check_len(c, table, "tableName", 1, DDB_TABLE_ARG_MAX, true);
+    /* BackupName has TableName's constraints (3 to 255 of [a-zA-Z0-9_.-]) */
+    ddb_check_table_name(c, name, "backupName");
     if (ddb_args_failed(c))
         return;
     backup_job_create(c, backup_table_name(c, table), name);
@@ -382,14 +350,7 @@ void backup_create(struct ddb_call *c)
 
 static bool check_arn(struct ddb_call *c, const char *arn)
 {
-    if (!arn)
-        ddb_verr_null(c, "backupArn");
-    else if (strlen(arn) < 37 || strlen(arn) > 1024)
-        ddb_verr(c,
-                 "Value '%.300s' at 'backupArn' failed to satisfy constraint: Member must have "
-                 "length %s",
-                 arn,
-                 strlen(arn) < 37 ? "greater than or equal to 37" : "less than or equal to 1024");
+    ddb_check_len(c, arn, "backupArn", DDB_ARN_MIN, DDB_ARN_MAX, true);
     return !ddb_args_failed(c);
 }
 
@@ -538,14 +499,9 @@ void backup_list(struct ddb_call *c)
     int64_t n = 0;
     enum err_code rc;
 
-    if (has_limit && (limit < 1 || limit > 100))
-        ddb_verr(c,
-                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
-                 "%s",
-                 (long long)limit,
-                 limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
+    ddb_check_range(c, has_limit, limit, "limit", 1, 100);
     if (table)
-        check_table_arg(c, table, "tableName");
+        ddb_check_len(c, table, "tableName", 1, DDB_TABLE_ARG_MAX, true);
     if (ddb_args_failed(c)) {
         cJSON_Delete(out);
         return;

@@ -62,6 +62,12 @@ enum { DDB_ITEM_FMT_JSON = 1 };
 
 enum { DDB_ITEM_MAX = 400 * 1024 };
 
+/* Length constraints shared by several operations (botocore's shapes):
+ * TableArn (a table's name or ARN, where the backup, PITR and import/export
+ * operations take either), and the 37 to 1024 characters of BackupArn,
+ * ExportArn, ImportArn and StreamArn. */
+enum { DDB_TABLE_ARG_MAX = 1024, DDB_ARN_MIN = 37, DDB_ARN_MAX = 1024 };
+
 /* JSON member lookups. The member @name of @obj with the JSON type asked for,
  * or NULL when absent or null; a member of another type marks the call with a
  * SerializationException (reported by ddb_args_failed). */
@@ -86,6 +92,12 @@ void ddb_verr_null(struct ddb_call *c, const char *path);
  * outside [@min, @max] records "Member must have length ..." for @path. */
 void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
                    bool required);
+/* ddb_check_range - an integer member's value constraints: when @has and
+ * @v lies outside [@min, @max] (@max DDB_NO_MAX: no maximum), records
+ * "Member must have value ..." for @path. */
+#define DDB_NO_MAX INT64_MAX
+void ddb_check_range(struct ddb_call *c, bool has, int64_t v, const char *path, int64_t min,
+                     int64_t max);
 /* ddb_check_table_name - the TableName constraints (NULL: must not be null). */
 void ddb_check_table_name(struct ddb_call *c, const char *name, const char *path);
 /* ddb_table_name - the table @s names: @s itself, or for the ARN of one of

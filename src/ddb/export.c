@@ -524,6 +524,22 @@ void xp_check_token(struct ddb_call *c, const char *token)
                  token);
 }
 
+/* check_bucket - S3Bucket's constraints: at most 255 characters matching
+ * ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$ (no minimum length: "" breaks the pattern) */
+static void check_bucket(struct ddb_call *c, const char *b)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t n = b ? strlen(b) : 0;
+
+    ddb_check_len(c, b, "s3Bucket", 0, 255, true);
+    if (b && (n < 2 || !strchr(alnum, b[0]) || !strchr(alnum, b[n - 1]) ||
+              strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n))
+        ddb_verr(c,
+                 "Value '%.300s' at 's3Bucket' failed to satisfy constraint: Member must satisfy "
+                 "regular expression pattern: ^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$",
+                 b);
+}
+
 const char *xp_params(struct ddb_call *c)
 {
     cJSON *p = cJSON_Duplicate(c->in, true);
@@ -571,18 +587,8 @@ void export_table(struct ddb_call *c)
     x->has_time = xp_get_time(c, c->in, "ExportTime", &x->time);
     if (!tarn)
         ddb_verr_null(c, "tableArn");
-    if (!bucket)
-        ddb_verr_null(c, "s3Bucket");
-    else if (!*bucket || strlen(bucket) > 255)
-        ddb_verr(c,
-                 "Value '%.300s' at 's3Bucket' failed to satisfy constraint: Member must have "
-                 "length less than or equal to 255",
-                 bucket);
-    if (prefix && strlen(prefix) > 1024)
-        ddb_verr(c,
-                 "Value '%.300s' at 's3Prefix' failed to satisfy constraint: Member must have "
-                 "length less than or equal to 1024",
-                 prefix);
+    check_bucket(c, bucket);
+    ddb_check_len(c, prefix, "s3Prefix", 0, 1024, false);
     xp_check_token(c, x->token);
     if (ddb_args_failed(c))
         return;
@@ -667,18 +673,12 @@ void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char
     struct err e = {0};
     cJSON *rec = NULL;
     struct buf b;
-    char *out;
+    char *out, path[32];
     enum err_code rc;
 
-    if (!arn)
-        ddb_verr(c, "Value null at '%c%s' failed to satisfy constraint: Member must not be null",
-                 kind->arn[0] + 'a' - 'A', kind->arn + 1);
-    else if (strlen(arn) < 37 || strlen(arn) > 1024)
-        ddb_verr(c,
-                 "Value '%.300s' at '%c%s' failed to satisfy constraint: Member must have "
-                 "length %s",
-                 arn, kind->arn[0] + 'a' - 'A', kind->arn + 1,
-                 strlen(arn) < 37 ? "greater than or equal to 37" : "less than or equal to 1024");
+    /* the member's name as DynamoDB's messages spell it: ExportArn, exportArn */
+    snprintf(path, sizeof(path), "%c%s", kind->arn[0] + 'a' - 'A', kind->arn + 1);
+    ddb_check_len(c, arn, path, DDB_ARN_MIN, DDB_ARN_MAX, true);
     if (ddb_args_failed(c))
         return;
     rc = store_read_begin(c->d->store, &t, &e);
@@ -747,6 +747,7 @@ void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_mem
     struct list x = {.kind = kind, .members = members};
     const char *next = ddb_arg_str(c, c->in, "NextToken");
     bool has_max = ddb_arg_int(c, c->in, max_member, &x.max);
+    char path[32];
     struct store_txn *t = NULL;
     struct err e = {0};
     cJSON *o;
@@ -755,12 +756,9 @@ void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_mem
     enum err_code rc;
 
     x.table_arn = ddb_arg_str(c, c->in, "TableArn");
-    if (has_max && (x.max < 1 || x.max > 25))
-        ddb_verr(c,
-                 "Value '%lld' at '%c%s' failed to satisfy constraint: Member must have "
-                 "value %s",
-                 (long long)x.max, max_member[0] + 'a' - 'A', max_member + 1,
-                 x.max < 1 ? "greater than or equal to 1" : "less than or equal to 25");
+    /* the member's name as DynamoDB's messages spell it: MaxResults, maxResults */
+    snprintf(path, sizeof(path), "%c%s", max_member[0] + 'a' - 'A', max_member + 1);
+    ddb_check_range(c, has_max, x.max, path, 1, 25);
     if (ddb_args_failed(c))
         return;
     if (!has_max)

@@ -545,11 +545,7 @@ void import_table(struct ddb_call *c)
         ddb_verr_null(c, "inputFormat");
     if (!tcp)
         ddb_verr_null(c, "tableCreationParameters");
-    if (delim && strlen(delim) != 1)
-        ddb_verr(c,
-                 "Value '%.20s' at 'inputFormatOptions.csv.delimiter' failed to satisfy "
-                 "constraint: Member must have length less than or equal to 1",
-                 delim);
+    ddb_check_len(c, delim, "inputFormatOptions.csv.delimiter", 1, 1, false);
     xp_check_token(c, x->token);
     if (ddb_args_failed(c))
         return;

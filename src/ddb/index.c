@@ -494,12 +494,7 @@ static int key_list(const cJSON *ks, const char **kn)
 
 void index_check_key_name(struct ddb_call *c, const char *name, const char *path)
 {
-    size_t len = strlen(name);
-
-    if (len < 1 || len > KEY_NAME_MAX)
-        ddb_verr(c,
-                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length %s",
-                 name, path, len ? "less than or equal to 255" : "greater than or equal to 1");
+    ddb_check_len(c, name, path, 1, KEY_NAME_MAX, false);
 }
 
 /* index_spec - check one index of a request (@path: "globalSecondaryIndexes.1.member")

@@ -1082,17 +1082,15 @@ void ddb_partiql_execute(struct ddb_call *c)
 {
     struct exec *x = arena_calloc(c->a, sizeof(*x));
     cJSON *esk = NULL;
+    bool has_limit;
 
     x->c = c;
     x->items = cJSON_CreateArray();
     x->cc = cJSON_CreateArray();
     arena_on_free(c->a, exec_free, x);
     partiql_statement_arg(c, c->in, "statement");
-    if (ddb_arg_int(c, c->in, "Limit", &x->limit) && x->limit < 1)
-        ddb_verr(c,
-                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
-                 "greater than or equal to 1",
-                 (long long)x->limit);
+    has_limit = ddb_arg_int(c, c->in, "Limit", &x->limit);
+    ddb_check_range(c, has_limit, x->limit, "limit", 1, DDB_NO_MAX);
     ddb_arg_enum(c, c->in, "ReturnValuesOnConditionCheckFailure",
                  "returnValuesOnConditionCheckFailure", partiql_rvf_vals);
     dp_capacity_arg(c);

@@ -384,12 +384,7 @@ static const char *table_arg(struct ddb_call *c, const char *member, const char 
 {
     const char *s = ddb_arg_str(c, c->in, member);
 
-    if (!s)
-        ddb_verr_null(c, path);
-    else if (!*s || strlen(s) > 1024)
-        ddb_verr(c,
-                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length %s",
-                 s, path, *s ? "less than or equal to 1024" : "greater than or equal to 1");
+    ddb_check_len(c, s, path, 1, DDB_TABLE_ARG_MAX, true);
     return backup_table_name(c, s);
 }
 
@@ -406,12 +401,8 @@ void pitr_update(struct ddb_call *c)
         if (!ddb_arg_bool(c, spec, "PointInTimeRecoveryEnabled", &x->on))
             ddb_verr_null(c, "pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled");
         has_days = ddb_arg_int(c, spec, "RecoveryPeriodInDays", &x->days);
-        if (has_days && (x->days < 1 || x->days > PITR_DAYS_MAX))
-            ddb_verr(c,
-                     "Value '%lld' at 'pointInTimeRecoverySpecification.recoveryPeriodInDays' "
-                     "failed to satisfy constraint: Member must have value %s",
-                     (long long)x->days,
-                     x->days < 1 ? "greater than or equal to 1" : "less than or equal to 35");
+        ddb_check_range(c, has_days, x->days,
+                        "pointInTimeRecoverySpecification.recoveryPeriodInDays", 1, PITR_DAYS_MAX);
     }
     if (ddb_args_failed(c))
         return;

@@ -82,7 +82,7 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     const char *index;
     struct err e = {0};
     char msg[300];
-    bool kc, atg;
+    bool kc, atg, has_limit;
     /* DynamoDB words Select's refusals as validation errors for Query only */
     const char *pre = exprs ? "1 validation error detected: " : "";
 
@@ -91,11 +91,8 @@ static bool page_args(struct ddb_call *c, struct page *pg, unsigned exprs)
     pg->esk = ddb_arg_obj(c, in, "ExclusiveStartKey");
     index = ddb_arg_str(c, in, "IndexName");
     ddb_check_table_name(c, pg->table, "tableName");
-    if (ddb_arg_int(c, in, "Limit", &pg->limit) && pg->limit < 1)
-        ddb_verr(c,
-                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
-                 "greater than or equal to 1",
-                 (long long)pg->limit);
+    has_limit = ddb_arg_int(c, in, "Limit", &pg->limit);
+    ddb_check_range(c, has_limit, pg->limit, "limit", 1, DDB_NO_MAX);
     pg->sel = ddb_arg_enum(c, in, "Select", "select", select_vals);
     pg->cap = dp_capacity_arg(c);
     ddb_arg_bool(c, in, "ConsistentRead", &pg->consistent);
@@ -366,26 +363,8 @@ void ddb_scan(struct ddb_call *c)
 
     has_seg = ddb_arg_int(c, c->in, "Segment", &seg);
     has_tot = ddb_arg_int(c, c->in, "TotalSegments", &tot);
-    if (has_seg && seg < 0)
-        ddb_verr(c,
-                 "Value '%lld' at 'segment' failed to satisfy constraint: Member must have value "
-                 "greater than or equal to 0",
-                 (long long)seg);
-    if (has_seg && seg > 999999)
-        ddb_verr(c,
-                 "Value '%lld' at 'segment' failed to satisfy constraint: Member must have value "
-                 "less than or equal to 999999",
-                 (long long)seg);
-    if (has_tot && tot < 1)
-        ddb_verr(c,
-                 "Value '%lld' at 'totalSegments' failed to satisfy constraint: Member must have "
-                 "value greater than or equal to 1",
-                 (long long)tot);
-    if (has_tot && tot > 1000000)
-        ddb_verr(c,
-                 "Value '%lld' at 'totalSegments' failed to satisfy constraint: Member must have "
-                 "value less than or equal to 1000000",
-                 (long long)tot);
+    ddb_check_range(c, has_seg, seg, "segment", 0, 999999);
+    ddb_check_range(c, has_tot, tot, "totalSegments", 1, 1000000);
     if (!page_args(c, pg, 0))
         return;
     if (has_seg && !has_tot) {

@@ -42,13 +42,12 @@ static bool overrides_check(struct ddb_call *c, const cJSON *o, const char *path
 {
     const cJSON *pt = ddb_arg_obj(c, o, "ProvisionedThroughputOverride");
     const cJSON *od = ddb_arg_obj(c, o, "OnDemandThroughputOverride");
-    int64_t v;
+    int64_t v = 0;
+    char p[192];
+    bool has = pt && ddb_arg_int(c, pt, "ReadCapacityUnits", &v);
 
-    if (pt && ddb_arg_int(c, pt, "ReadCapacityUnits", &v) && v < 1)
-        ddb_verr(c,
-                 "Value '%lld' at '%s.provisionedThroughputOverride.readCapacityUnits' failed to "
-                 "satisfy constraint: Member must have value greater than or equal to 1",
-                 (long long)v, path);
+    snprintf(p, sizeof(p), "%s.provisionedThroughputOverride.readCapacityUnits", path);
+    ddb_check_range(c, has, v, p, 1, DDB_NO_MAX);
     if (od)
         ddb_arg_int(c, od, "MaxReadRequestUnits", &v);
     if (ddb_args_failed(c))

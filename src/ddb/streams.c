@@ -726,18 +726,7 @@ static bool bad_arn(struct ddb_call *c, const char *arn)
 
 static void check_limit(struct ddb_call *c, bool has, int64_t v, int64_t max, const char *path)
 {
-    if (!has)
-        return;
-    if (v < 1)
-        ddb_verr(c,
-                 "Value '%" PRId64 "' at '%s' failed to satisfy constraint: Member must have value "
-                 "greater than or equal to 1",
-                 v, path);
-    if (v > max)
-        ddb_verr(c,
-                 "Value '%" PRId64 "' at '%s' failed to satisfy constraint: Member must have value "
-                 "less than or equal to %" PRId64,
-                 v, path, max);
+    ddb_check_range(c, has, v, path, 1, max);
 }
 
 struct listed {

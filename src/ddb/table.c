@@ -428,13 +428,7 @@ static bool key_schema_arg(struct ddb_call *c, const cJSON *in, cJSON *desc, str
             it = cJSON_GetArrayItem(ks, i);
             n = ddb_arg_str(c, it, "AttributeName");
             snprintf(path, sizeof(path), "keySchema.%d.member.attributeName", i + 1);
-            if (!n)
-                ddb_verr_null(c, path);
-            else if (strlen(n) < 1 || strlen(n) > 255)
-                ddb_verr(c,
-                         "Value '%.300s' at '%s' failed to satisfy constraint: Member must have "
-                         "length %s",
-                         n, path, *n ? "less than or equal to 255" : "greater than or equal to 1");
+            ddb_check_len(c, n, path, 1, KEY_NAME_MAX, true);
             kname[i] = n;
             snprintf(path, sizeof(path), "keySchema.%d.member.keyType", i + 1);
             ktype[i] = ddb_arg_enum(c, it, "KeyType", path, key_types);
@@ -735,6 +729,7 @@ void table_list(struct ddb_call *c)
 {
     const char *start = ddb_arg_str(c, c->in, "ExclusiveStartTableName");
     int64_t limit = 100;
+    bool has_limit;
     struct store_txn *t = NULL;
     struct store_cursor *cur = NULL;
     struct slice k, v;
@@ -746,12 +741,8 @@ void table_list(struct ddb_call *c)
     size_t lastlen = 0;
     bool more = false;
 
-    if (ddb_arg_int(c, c->in, "Limit", &limit) && (limit < 1 || limit > 100))
-        ddb_verr(c,
-                 "Value '%lld' at 'limit' failed to satisfy constraint: Member must have value "
-                 "%s",
-                 (long long)limit,
-                 limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
+    has_limit = ddb_arg_int(c, c->in, "Limit", &limit);
+    ddb_check_range(c, has_limit, limit, "limit", 1, 100);
     if (start)
         ddb_check_table_name(c, start, "exclusiveStartTableName");
     if (ddb_args_failed(c))

@@ -124,18 +124,12 @@ bool table_throughput_arg(struct ddb_call *c, const cJSON *in, int64_t *rcu, int
     hw = ddb_arg_int(c, pt, "WriteCapacityUnits", wcu);
     if (!hr)
         ddb_verr_null(c, "provisionedThroughput.readCapacityUnits");
-    else if (*rcu < 1)
-        ddb_verr(c,
-                 "Value '%lld' at 'provisionedThroughput.readCapacityUnits' failed to satisfy "
-                 "constraint: Member must have value greater than or equal to 1",
-                 (long long)*rcu);
+    else
+        ddb_check_range(c, true, *rcu, "provisionedThroughput.readCapacityUnits", 1, DDB_NO_MAX);
     if (!hw)
         ddb_verr_null(c, "provisionedThroughput.writeCapacityUnits");
-    else if (*wcu < 1)
-        ddb_verr(c,
-                 "Value '%lld' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy "
-                 "constraint: Member must have value greater than or equal to 1",
-                 (long long)*wcu);
+    else
+        ddb_check_range(c, true, *wcu, "provisionedThroughput.writeCapacityUnits", 1, DDB_NO_MAX);
     return true;
 }
 

@@ -122,11 +122,8 @@ static const char *resource_arg(struct ddb_call *c)
 
     if (!arn && !c->serial)
         ddb_verr_null(c, "resourceArn");
-    else if (arn && (!*arn || strlen(arn) > 1283))
-        ddb_verr(c,
-                 "Value '%.100s' at 'resourceArn' failed to satisfy constraint: Member must "
-                 "have length %s",
-                 arn, *arn ? "less than or equal to 1283" : "greater than or equal to 1");
+    else
+        ddb_check_len(c, arn, "resourceArn", 1, 1283, false);
     return arn;
 }
 

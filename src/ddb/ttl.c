@@ -147,12 +147,8 @@ void ddb_ttl_update(struct ddb_call *c)
             ddb_verr_null(c, "timeToLiveSpecification.enabled");
         if (!x->attr && !c->serial)
             ddb_verr_null(c, "timeToLiveSpecification.attributeName");
-        else if (x->attr && (!*x->attr || strlen(x->attr) > 255))
-            ddb_verr(c,
-                     "Value '%.300s' at 'timeToLiveSpecification.attributeName' failed to "
-                     "satisfy constraint: Member must have length %s",
-                     x->attr,
-                     *x->attr ? "less than or equal to 255" : "greater than or equal to 1");
+        else
+            ddb_check_len(c, x->attr, "timeToLiveSpecification.attributeName", 1, 255, false);
     }
     if (ddb_args_failed(c))
         return;

@@ -481,11 +481,7 @@ void ddb_transact_write(struct ddb_call *c)
 
     x->c = c;
     items_arg(c, items);
-    if (token && (!*token || strlen(token) > TOKEN_MAX))
-        ddb_verr(c,
-                 "Value '%.100s' at 'clientRequestToken' failed to satisfy constraint: Member "
-                 "must have length %s",
-                 token, *token ? "less than or equal to 36" : "greater than or equal to 1");
+    ddb_check_len(c, token, "clientRequestToken", 1, TOKEN_MAX, false);
     x->cap = dp_capacity_arg(c);
     ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
     if (ddb_args_failed(c))

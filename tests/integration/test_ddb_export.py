@@ -405,6 +405,25 @@ class Full(Base):
         self.assertEqual(code, "ExportNotFoundException")
         code, _ = self.err(self.ddb.list_exports, MaxResults=26)
         self.assertEqual(code, "ValidationException")
+        # S3Bucket has no minimum length, only a pattern; at most 255 characters
+        pat = "Member must satisfy regular expression pattern: " \
+              "^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$"
+        for bucket, want in (
+                ("", "1 validation error detected: Value '' at 's3Bucket' failed to satisfy "
+                     "constraint: " + pat),
+                ("-b-", "1 validation error detected: Value '-b-' at 's3Bucket' failed to "
+                        "satisfy constraint: " + pat),
+                ("b" * 256, "1 validation error detected: Value '%s' at 's3Bucket' failed to "
+                            "satisfy constraint: Member must have length less than or equal to "
+                            "255" % ("b" * 256))):
+            code, msg = self.err(self.ddb.export_table_to_point_in_time,
+                                 TableArn=td["TableArn"], S3Bucket=bucket)
+            self.assertEqual((code, msg), ("ValidationException", want))
+        raw = self.server.boto3(parameter_validation=False)
+        code, msg = self.err(raw.describe_export, ExportArn="arn:short")
+        self.assertEqual(msg, "1 validation error detected: Value 'arn:short' at 'exportArn' "
+                              "failed to satisfy constraint: Member must have length greater "
+                              "than or equal to 37")
         # a missing bucket and another owner: the export fails, as DynamoDB's does
         d = self.ddb.export_table_to_point_in_time(
             TableArn=td["TableArn"], S3Bucket="no-such-" + name)["ExportDescription"]
@@ -731,6 +750,16 @@ class Import(Base):
         self.assertEqual(code, "ImportNotFoundException")
         code, _ = self.err(self.ddb.list_imports, PageSize=30)
         self.assertEqual(code, "ValidationException")
+        # the CSV delimiter is exactly one character (botocore checks the minimum itself)
+        raw = self.server.boto3(parameter_validation=False)
+        for delim, bound in (("", "greater than or equal to 1"), (",,", "less than or equal to 1")):
+            code, msg = self.err(raw.import_table, S3BucketSource=src, InputFormat="CSV",
+                                 InputFormatOptions={"Csv": {"Delimiter": delim}},
+                                 TableCreationParameters=creation(target))
+            self.assertEqual((code, msg), (
+                "ValidationException",
+                "1 validation error detected: Value '%s' at 'inputFormatOptions.csv.delimiter' "
+                "failed to satisfy constraint: Member must have length %s" % (delim, bound)))
         # a missing bucket, no objects: FAILED, and the table is gone
         for bucket, failure in (("no-such-" + target, "S3NoSuchBucket"),
                                 (self.bucket, "S3NoSuchKey")):

@@ -368,6 +368,79 @@ static const struct err_case create_errors[] = {
      "ValidationException", "StreamViewType is required"},
 };
 
+/* the length constraints of several operations' string members, word for word */
+#define LEN_MIN "failed to satisfy constraint: Member must have length greater than or equal to "
+#define LEN_MAX "failed to satisfy constraint: Member must have length less than or equal to "
+#define VAL_MIN "failed to satisfy constraint: Member must have value greater than or equal to "
+#define VAL_MAX "failed to satisfy constraint: Member must have value less than or equal to "
+#define TOKEN37 "0123456789012345678901234567890123456"
+
+static const struct err_case length_errors[] = {
+    {"CreateBackup", "{\"TableName\":\"\",\"BackupName\":\"ab\"}", "ValidationException",
+     "2 validation errors detected: Value '' at 'tableName' " LEN_MIN "1; Value 'ab' at "
+     "'backupName' " LEN_MIN "3"},
+    {"CreateBackup", "{\"TableName\":\"tbl\",\"BackupName\":\"a b\"}", "ValidationException",
+     "1 validation error detected: Value 'a b' at 'backupName' failed to satisfy constraint: "
+     "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"},
+    {"CreateBackup", "{\"TableName\":\"tbl\"}", "ValidationException",
+     "1 validation error detected: Value null at 'backupName' failed to satisfy constraint: "
+     "Member must not be null"},
+    {"DescribeBackup", "{\"BackupArn\":\"arn:x\"}", "ValidationException",
+     "1 validation error detected: Value 'arn:x' at 'backupArn' " LEN_MIN "37"},
+    {"ListBackups", "{\"TableName\":\"\"}", "ValidationException",
+     "1 validation error detected: Value '' at 'tableName' " LEN_MIN "1"},
+    {"UpdateContinuousBackups",
+     "{\"TableName\":\"\",\"PointInTimeRecoverySpecification\":{\"PointInTimeRecoveryEnabled\":"
+     "true}}",
+     "ValidationException", "1 validation error detected: Value '' at 'tableName' " LEN_MIN "1"},
+    {"TagResource", "{\"ResourceArn\":\"\",\"Tags\":[{\"Key\":\"k\",\"Value\":\"v\"}]}",
+     "ValidationException", "1 validation error detected: Value '' at 'resourceArn' " LEN_MIN "1"},
+    {"TransactWriteItems", "{\"TransactItems\":[],\"ClientRequestToken\":\"" TOKEN37 "\"}",
+     "ValidationException", "Value '" TOKEN37 "' at 'clientRequestToken' " LEN_MAX "36"},
+    {"UpdateTimeToLive",
+     "{\"TableName\":\"tbl\",\"TimeToLiveSpecification\":{\"Enabled\":true,\"AttributeName\":"
+     "\"\"}}",
+     "ValidationException",
+     "1 validation error detected: Value '' at 'timeToLiveSpecification.attributeName' " LEN_MIN
+     "1"},
+    {"CreateTable",
+     "{\"TableName\":\"tbl\",\"KeySchema\":[{\"AttributeName\":\"\",\"KeyType\":\"HASH\"}]," AD1
+     "," PPR "}",
+     "ValidationException", "Value '' at 'keySchema.1.member.attributeName' " LEN_MIN "1"},
+    /* and of integer members */
+    {"ListBackups", "{\"Limit\":0}", "ValidationException",
+     "1 validation error detected: Value '0' at 'limit' " VAL_MIN "1"},
+    {"ListBackups", "{\"Limit\":101}", "ValidationException",
+     "1 validation error detected: Value '101' at 'limit' " VAL_MAX "100"},
+    {"UpdateContinuousBackups",
+     "{\"TableName\":\"tbl\",\"PointInTimeRecoverySpecification\":{"
+     "\"PointInTimeRecoveryEnabled\":true,\"RecoveryPeriodInDays\":36}}",
+     "ValidationException",
+     "1 validation error detected: Value '36' at "
+     "'pointInTimeRecoverySpecification.recoveryPeriodInDays' " VAL_MAX "35"},
+    {"Scan", "{\"TableName\":\"tbl\",\"Segment\":-1,\"TotalSegments\":0}", "ValidationException",
+     "2 validation errors detected: Value '-1' at 'segment' " VAL_MIN "0; Value '0' at "
+     "'totalSegments' " VAL_MIN "1"},
+    {"Scan", "{\"TableName\":\"tbl\",\"Segment\":1000000,\"TotalSegments\":1000001}",
+     "ValidationException",
+     "2 validation errors detected: Value '1000000' at 'segment' " VAL_MAX "999999; Value "
+     "'1000001' at 'totalSegments' " VAL_MAX "1000000"},
+    {"Query", "{\"TableName\":\"tbl\",\"Limit\":0}", "ValidationException",
+     "Value '0' at 'limit' " VAL_MIN "1"},
+    {"ExecuteStatement", "{\"Statement\":\"SELECT * FROM tbl\",\"Limit\":0}", "ValidationException",
+     "1 validation error detected: Value '0' at 'limit' " VAL_MIN "1"},
+    {"ListExports", "{\"MaxResults\":26}", "ValidationException",
+     "1 validation error detected: Value '26' at 'maxResults' " VAL_MAX "25"},
+    {"ListImports", "{\"PageSize\":0}", "ValidationException",
+     "1 validation error detected: Value '0' at 'pageSize' " VAL_MIN "1"},
+    {"CreateTable",
+     "{\"TableName\":\"tbl\"," KS1 "," AD1 ",\"ProvisionedThroughput\":{\"ReadCapacityUnits\":"
+     "0,\"WriteCapacityUnits\":-2}}",
+     "ValidationException",
+     "2 validation errors detected: Value '0' at 'provisionedThroughput.readCapacityUnits' " VAL_MIN
+     "1; Value '-2' at 'provisionedThroughput.writeCapacityUnits' " VAL_MIN "1"},
+};
+
 static void run_cases(struct ddb_fixture *f, const struct err_case *cs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -385,6 +458,11 @@ static void table_errors(void **state)
     j = ok(f, "ListTables", "{}");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "TableNames")), 0);
     cJSON_Delete(j);
+}
+
+static void length_errors_all(void **state)
+{
+    run_cases(*state, length_errors, sizeof(length_errors) / sizeof(length_errors[0]));
 }
 
 static void list_tables_paging(void **state)
@@ -1149,6 +1227,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(table_lifecycle, ddb_fixture_setup, ddb_fixture_teardown),
         cmocka_unit_test_setup_teardown(table_on_demand, ddb_fixture_setup, ddb_fixture_teardown),
         cmocka_unit_test_setup_teardown(table_errors, ddb_fixture_setup, ddb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(length_errors_all, ddb_fixture_setup, ddb_fixture_teardown),
         cmocka_unit_test_setup_teardown(list_tables_paging, ddb_fixture_setup,
                                         ddb_fixture_teardown),
         cmocka_unit_test_setup_teardown(update_table, ddb_fixture_setup, ddb_fixture_teardown),
