@@ -462,7 +462,18 @@ static void table_errors(void **state)
 
 static void length_errors_all(void **state)
 {
-    run_cases(*state, length_errors, sizeof(length_errors) / sizeof(length_errors[0]));
+    struct ddb_fixture *f = *state;
+
+    run_cases(f, length_errors, sizeof(length_errors) / sizeof(length_errors[0]));
+    create_simple(f, "rep", false);
+    expect_err(
+        f, "UpdateTable",
+        "{\"TableName\":\"rep\",\"ReplicaUpdates\":[{\"Update\":{\"RegionName\":"
+        "\"us-west-2\",\"ProvisionedThroughputOverride\":{\"ReadCapacityUnits\":0}}}]}",
+        400, "ValidationException",
+        "1 validation error detected: Value '0' at "
+        "'replicaUpdates.1.member.update.provisionedThroughputOverride.readCapacityUnits' " VAL_MIN
+        "1");
 }
 
 static void list_tables_paging(void **state)
