@@ -622,6 +622,18 @@ void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t m
                  s, path, max);
 }
 
+void ddb_check_count(struct ddb_call *c, const cJSON *list, const char *path, int64_t min,
+                     int64_t max)
+{
+    int n = cJSON_GetArraySize(list);
+
+    if (list && (n < min || n > max))
+        ddb_verr(c,
+                 "Value '%s' at '%s' failed to satisfy constraint: Member must have length %s than "
+                 "or equal to %" PRId64,
+                 n ? "[...]" : "[]", path, n < min ? "greater" : "less", n < min ? min : max);
+}
+
 void ddb_check_range(struct ddb_call *c, bool has, int64_t v, const char *path, int64_t min,
                      int64_t max)
 {

@@ -92,10 +92,17 @@ void ddb_verr_null(struct ddb_call *c, const char *path);
  * outside [@min, @max] records "Member must have length ..." for @path. */
 void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
                    bool required);
+/* DDB_NO_MAX - the @max of a member the model gives no maximum */
+#define DDB_NO_MAX INT64_MAX
+/* ddb_check_count - a list member's length constraints: when @list is
+ * present and has fewer than @min or more than @max elements, records
+ * "Member must have length ..." for @path, the value shown as '[]' when
+ * empty, else '[...]'. */
+void ddb_check_count(struct ddb_call *c, const cJSON *list, const char *path, int64_t min,
+                     int64_t max);
 /* ddb_check_range - an integer member's value constraints: when @has and
  * @v lies outside [@min, @max] (@max DDB_NO_MAX: no maximum), records
  * "Member must have value ..." for @path. */
-#define DDB_NO_MAX INT64_MAX
 void ddb_check_range(struct ddb_call *c, bool has, int64_t v, const char *path, int64_t min,
                      int64_t max);
 /* ddb_check_table_name - the TableName constraints (NULL: must not be null). */

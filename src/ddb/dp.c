@@ -120,8 +120,7 @@ bool dp_attrs_to_get(struct ddb_call *c, cJSON *in)
     if (!atg)
         return true;
     if (!atg->child) {
-        ddb_verr(c, "Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must "
-                    "have length greater than or equal to 1");
+        ddb_check_count(c, atg, "attributesToGet", 1, DDB_NO_MAX);
         ddb_args_failed(c);
         return false;
     }

@@ -570,9 +570,7 @@ static cJSON *tags_arg(struct ddb_call *c, const cJSON *in)
             cJSON_AddItemToArray(out, o);
         }
     }
-    if (i > 50)
-        ddb_verr(c, "Value '[...]' at 'tags' failed to satisfy constraint: Member must have "
-                    "length less than or equal to 50");
+    ddb_check_count(c, tags, "tags", 0, 50);
     return out;
 }
 

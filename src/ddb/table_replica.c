@@ -76,8 +76,7 @@ void table_replica_updates(struct ddb_call *c, const char *name, const cJSON *up
         return;
     }
     if (cJSON_GetArraySize(ups) < 1) {
-        ddb_verr(c, "Value '[]' at 'replicaUpdates' failed to satisfy constraint: Member must "
-                    "have length greater than or equal to 1");
+        ddb_check_count(c, ups, "replicaUpdates", 1, DDB_NO_MAX);
         ddb_args_failed(c);
         return;
     }

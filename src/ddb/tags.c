@@ -210,9 +210,8 @@ void ddb_tag_resource(struct ddb_call *c)
     arn = resource_arg(c);
     if (!tags && !c->serial)
         ddb_verr_null(c, "tags");
-    else if (tags && cJSON_GetArraySize(tags) == 0)
-        ddb_verr(c, "Value '[]' at 'tags' failed to satisfy constraint: Member must have length "
-                    "greater than or equal to 1");
+    else
+        ddb_check_count(c, tags, "tags", 1, DDB_NO_MAX);
     cJSON_ArrayForEach(t, tags)
     {
         tags_check(c, t, ++i);

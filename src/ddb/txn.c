@@ -454,17 +454,9 @@ static int tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t 
  * (failures recorded on @c). */
 static void items_arg(struct ddb_call *c, const cJSON *items)
 {
-    int n;
-
     if (!items && !c->serial)
         ddb_verr_null(c, "transactItems");
-    n = cJSON_GetArraySize(items);
-    if (items && n < 1)
-        ddb_verr(c, "Value '[]' at 'transactItems' failed to satisfy constraint: Member must "
-                    "have length greater than or equal to 1");
-    if (n > TXN_MAX)
-        ddb_verr(c, "Value '[...]' at 'transactItems' failed to satisfy constraint: Member must "
-                    "have length less than or equal to 100");
+    ddb_check_count(c, items, "transactItems", 1, TXN_MAX);
 }
 
 void ddb_transact_write(struct ddb_call *c)

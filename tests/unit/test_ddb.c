@@ -407,6 +407,18 @@ static const struct err_case length_errors[] = {
      "{\"TableName\":\"tbl\",\"KeySchema\":[{\"AttributeName\":\"\",\"KeyType\":\"HASH\"}]," AD1
      "," PPR "}",
      "ValidationException", "Value '' at 'keySchema.1.member.attributeName' " LEN_MIN "1"},
+    /* of list members */
+    {"TransactWriteItems", "{\"TransactItems\":[]}", "ValidationException",
+     "1 validation error detected: Value '[]' at 'transactItems' " LEN_MIN "1"},
+    {"TagResource",
+     "{\"ResourceArn\":\"arn:aws:dynamodb:us-east-1:000000000000:table/tbl\","
+     "\"Tags\":[]}",
+     "ValidationException", "1 validation error detected: Value '[]' at 'tags' " LEN_MIN "1"},
+    {"GetItem", "{\"TableName\":\"tbl\",\"Key\":{\"id\":{\"S\":\"a\"}},\"AttributesToGet\":[]}",
+     "ValidationException",
+     "1 validation error detected: Value '[]' at 'attributesToGet' " LEN_MIN "1"},
+    {"UpdateTable", "{\"TableName\":\"tbl\",\"ReplicaUpdates\":[]}", "ValidationException",
+     "1 validation error detected: Value '[]' at 'replicaUpdates' " LEN_MIN "1"},
     /* and of integer members */
     {"ListBackups", "{\"Limit\":0}", "ValidationException",
      "1 validation error detected: Value '0' at 'limit' " VAL_MIN "1"},
@@ -463,8 +475,19 @@ static void table_errors(void **state)
 static void length_errors_all(void **state)
 {
     struct ddb_fixture *f = *state;
+    char body[2048];
+    size_t n;
 
     run_cases(f, length_errors, sizeof(length_errors) / sizeof(length_errors[0]));
+    /* CreateTable takes at most 50 tags */
+    n = (size_t)snprintf(body, sizeof(body),
+                         "{\"TableName\":\"tbl\"," KS1 "," AD1 "," PPR ",\"Tags\":[");
+    for (int i = 0; i < 51; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"Key\":\"k%d\",\"Value\":\"v\"}",
+                              i ? "," : "", i);
+    snprintf(body + n, sizeof(body) - n, "]}");
+    expect_err(f, "CreateTable", body, 400, "ValidationException",
+               "1 validation error detected: Value '[...]' at 'tags' " LEN_MAX "50");
     create_simple(f, "rep", false);
     expect_err(
         f, "UpdateTable",
