@@ -646,24 +646,9 @@ void ddb_check_range(struct ddb_call *c, bool has, int64_t v, const char *path, 
 
 void ddb_check_table_name(struct ddb_call *c, const char *name, const char *path)
 {
-    size_t n;
-
-    if (!name) {
-        ddb_verr_null(c, path);
-        return;
-    }
-    n = strlen(name);
-    if (n < 3)
-        ddb_verr(c,
-                 "Value '%s' at '%s' failed to satisfy constraint: Member must have length "
-                 "greater than or equal to 3",
-                 name, path);
-    if (n > 255)
-        ddb_verr(c,
-                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
-                 "less than or equal to 255",
-                 name, path);
-    if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+    ddb_check_len(c, name, path, 3, 255, true);
+    if (name && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+                    strlen(name))
         ddb_verr(c,
                  "Value '%.300s' at '%s' failed to satisfy constraint: Member must satisfy "
                  "regular expression pattern: [a-zA-Z0-9_.-]+",

@@ -475,7 +475,7 @@ static void table_errors(void **state)
 static void length_errors_all(void **state)
 {
     struct ddb_fixture *f = *state;
-    char body[2048];
+    char body[2048], name[257], want[1024];
     size_t n;
 
     run_cases(f, length_errors, sizeof(length_errors) / sizeof(length_errors[0]));
@@ -488,6 +488,16 @@ static void length_errors_all(void **state)
     snprintf(body + n, sizeof(body) - n, "]}");
     expect_err(f, "CreateTable", body, 400, "ValidationException",
                "1 validation error detected: Value '[...]' at 'tags' " LEN_MAX "50");
+    /* a table name too long and off the pattern: both errors, in the model's order */
+    memset(name, 'a', 255);
+    strcpy(name + 255, "!");
+    snprintf(body, sizeof(body), "{\"TableName\":\"%s\"}", name);
+    snprintf(want, sizeof(want),
+             "2 validation errors detected: Value '%s' at 'tableName' " LEN_MAX
+             "255; Value '%s' at 'tableName' failed to satisfy constraint: Member must satisfy "
+             "regular expression pattern: [a-zA-Z0-9_.-]+",
+             name, name);
+    expect_err(f, "DescribeTable", body, 400, "ValidationException", want);
     create_simple(f, "rep", false);
     expect_err(
         f, "UpdateTable",
