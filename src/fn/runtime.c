@@ -647,6 +647,12 @@ static struct pool *pool_for(struct fn_rt *rt, const cJSON *doc)
         p->version = xstrdup(ver);
         p->slot = slot_of(rt, name);
         p->swept = true;
+        if (rt->uid_base && slot_idle(rt, p)) {
+            /* what an earlier run of the region left under this uid (the
+             * children of an instance, which do not die with the region) */
+            gid_t g;
+            fnrt_sweep_uid(fnrt_pool_uid(rt, p, &g));
+        }
         p->next = rt->pools;
         rt->pools = p;
     }

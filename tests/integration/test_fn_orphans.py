@@ -44,6 +44,22 @@ def marked(marker):
     return out
 
 
+# LOOPER that also leaves a child running: not the instance's own process, so
+# it does not die with the region.
+PARENT = (
+    'api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"\n'
+    'sleep 300 &\n'
+    'while true; do\n'
+    '  id=$(curl -s -D - -o /dev/null "$api/next" | tr -d "\\r" |'
+    ' sed -n "s/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p")\n'
+    '  curl -s -X POST --data "{\\"pid\\":$$}" "$api/$id/response" >/dev/null\n'
+    'done\n')
+
+
+def is_sleep(pid):
+    return read_or_empty("/proc/%d/cmdline" % pid).startswith(b"sleep\0")
+
+
 def read_or_empty(path):
     try:
         with open(path, "rb") as f:
@@ -95,6 +111,33 @@ class OrphanTest(unittest.TestCase):
         self.assertEqual(os.getpgid(pid), pid)  # its own process group
         self.server.kill()
         self.assertEqual(self.wait_none(5), [], "instance processes outlived the region")
+
+    def test_a_restarted_region_sweeps_what_instances_left(self):
+        # with one uid per function, the uid of a function is swept before its
+        # first instance in a new run of the region: a child an instance left
+        # behind when the region was killed does not outlive that
+        if os.geteuid() != 0:
+            self.skipTest("per-function uids need a root region")
+        self.server.stop()
+        self.server.extra_args += ["--fn-uid-base", "3200000"]
+        self.server.start()
+        self.lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
+        self.lam.create_function(FunctionName="parent", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="bootstrap", Code={"ZipFile": shell_bootstrap(PARENT)},
+                                 Environment={"Variables": {"ORPHAN_MARKER": self.marker}})
+        self.invoke("parent")
+        self.server.kill()
+        deadline = time.monotonic() + 5
+        while True:  # until only the child is left
+            left = marked(self.marker)
+            if left and all(is_sleep(p) for p in left):
+                break
+            self.assertLess(time.monotonic(), deadline, left)
+            time.sleep(0.1)
+        self.server.start()
+        self.lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
+        self.invoke("parent")
+        self.assertEqual([p for p in marked(self.marker) if p in left], [])
 
     def test_handler_mid_invocation_dies_with_a_killed_region(self):
         self.lam.create_function(
