@@ -231,17 +231,13 @@ static void statements_args(struct ddb_call *c, const cJSON *stmts, const char *
 {
     const cJSON *one;
     char path[96];
-    int n = cJSON_GetArraySize(stmts), i = 0;
+    int i = 0;
 
     snprintf(path, sizeof(path), "%c%s", member[0] - 'A' + 'a', member + 1);
     if (!stmts && !c->serial)
         ddb_verr_null(c, path);
-    else if (stmts && (n < 1 || n > max))
-        ddb_verr(c,
-                 "Value '[%s]' at '%s' failed to satisfy constraint: Member must have length %s "
-                 "%d",
-                 n ? "..." : "", path, n ? "less than or equal to" : "greater than or equal to",
-                 n ? max : 1);
+    else
+        ddb_check_count(c, stmts, path, 1, max);
     cJSON_ArrayForEach(one, stmts)
     {
         i++;

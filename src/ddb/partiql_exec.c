@@ -1060,6 +1060,7 @@ refuse:
 void partiql_statement_arg(struct ddb_call *c, const cJSON *one, const char *path)
 {
     const char *s = ddb_arg_str(c, one, "Statement");
+    char params[128];
 
     if (!s && !c->serial)
         ddb_verr_null(c, path);
@@ -1068,12 +1069,9 @@ void partiql_statement_arg(struct ddb_call *c, const cJSON *one, const char *pat
                  "Value '%.64s' at '%s' failed to satisfy constraint: Member must have length %s",
                  s, path, *s ? "less than or equal to 8192" : "greater than or equal to 1");
     /* Parameters: at least one when present (PreparedStatementParameters) */
-    if (cJSON_GetArraySize(ddb_arg_arr(c, one, "Parameters")) == 0 &&
-        cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(one, "Parameters")))
-        ddb_verr(c,
-                 "Value '[]' at '%.*sparameters' failed to satisfy constraint: Member must have "
-                 "length greater than or equal to 1",
-                 (int)(strlen(path) - strlen("statement")), path);
+    snprintf(params, sizeof(params), "%.*sparameters", (int)(strlen(path) - strlen("statement")),
+             path);
+    ddb_check_count(c, ddb_arg_arr(c, one, "Parameters"), params, 1, DDB_NO_MAX);
 }
 
 const char *const partiql_rvf_vals[] = {"ALL_OLD", "NONE", NULL};

@@ -419,6 +419,16 @@ static const struct err_case length_errors[] = {
      "1 validation error detected: Value '[]' at 'attributesToGet' " LEN_MIN "1"},
     {"UpdateTable", "{\"TableName\":\"tbl\",\"ReplicaUpdates\":[]}", "ValidationException",
      "1 validation error detected: Value '[]' at 'replicaUpdates' " LEN_MIN "1"},
+    {"BatchExecuteStatement", "{\"Statements\":[]}", "ValidationException",
+     "1 validation error detected: Value '[]' at 'statements' " LEN_MIN "1"},
+    {"ExecuteTransaction", "{\"TransactStatements\":[]}", "ValidationException",
+     "1 validation error detected: Value '[]' at 'transactStatements' " LEN_MIN "1"},
+    {"ExecuteStatement", "{\"Statement\":\"SELECT * FROM tbl\",\"Parameters\":[]}",
+     "ValidationException", "1 validation error detected: Value '[]' at 'parameters' " LEN_MIN "1"},
+    {"BatchExecuteStatement",
+     "{\"Statements\":[{\"Statement\":\"SELECT * FROM tbl\",\"Parameters\":[]}]}",
+     "ValidationException",
+     "1 validation error detected: Value '[]' at 'statements.1.member.parameters' " LEN_MIN "1"},
     /* and of integer members */
     {"ListBackups", "{\"Limit\":0}", "ValidationException",
      "1 validation error detected: Value '0' at 'limit' " VAL_MIN "1"},
@@ -488,6 +498,14 @@ static void length_errors_all(void **state)
     snprintf(body + n, sizeof(body) - n, "]}");
     expect_err(f, "CreateTable", body, 400, "ValidationException",
                "1 validation error detected: Value '[...]' at 'tags' " LEN_MAX "50");
+    /* BatchExecuteStatement takes at most 25 statements */
+    n = (size_t)snprintf(body, sizeof(body), "{\"Statements\":[");
+    for (int i = 0; i < 26; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"Statement\":\"SELECT * FROM t\"}",
+                              i ? "," : "");
+    snprintf(body + n, sizeof(body) - n, "]}");
+    expect_err(f, "BatchExecuteStatement", body, 400, "ValidationException",
+               "1 validation error detected: Value '[...]' at 'statements' " LEN_MAX "25");
     /* a table name too long and off the pattern: both errors, in the model's order */
     memset(name, 'a', 255);
     strcpy(name + 255, "!");
