@@ -47,18 +47,15 @@ void ddb_batch_get(struct ddb_call *c)
     cJSON_ArrayForEach(tab, req)
     {
         cJSON *ks = ddb_arg_arr(c, tab, "Keys");
-
         int n = cJSON_GetArraySize(ks);
+        char path[1100];
 
         ddb_check_table_name(c, ddb_table_name(c->d, tab->string), "requestItems.key");
+        snprintf(path, sizeof(path), "requestItems.%.1024s.member.keys", tab->string);
         if (!ks)
             ddb_verr_null(c, "requestItems.member.keys");
-        else if (n < 1 || n > GET_MAX)
-            ddb_verr(c,
-                     "Value '%s' at 'requestItems.%s.member.keys' failed to satisfy constraint: "
-                     "Member must have length %s",
-                     n ? "[...]" : "[]", tab->string,
-                     n ? "less than or equal to 100" : "greater than or equal to 1");
+        else
+            ddb_check_count(c, ks, path, 1, GET_MAX);
         total += (size_t)n;
     }
     if (req && !req->child)

@@ -429,6 +429,8 @@ static const struct err_case length_errors[] = {
      "{\"Statements\":[{\"Statement\":\"SELECT * FROM tbl\",\"Parameters\":[]}]}",
      "ValidationException",
      "1 validation error detected: Value '[]' at 'statements.1.member.parameters' " LEN_MIN "1"},
+    {"BatchGetItem", "{\"RequestItems\":{\"tbl\":{\"Keys\":[]}}}", "ValidationException",
+     "1 validation error detected: Value '[]' at 'requestItems.tbl.member.keys' " LEN_MIN "1"},
     /* and of integer members */
     {"ListBackups", "{\"Limit\":0}", "ValidationException",
      "1 validation error detected: Value '0' at 'limit' " VAL_MIN "1"},
@@ -506,6 +508,15 @@ static void length_errors_all(void **state)
     snprintf(body + n, sizeof(body) - n, "]}");
     expect_err(f, "BatchExecuteStatement", body, 400, "ValidationException",
                "1 validation error detected: Value '[...]' at 'statements' " LEN_MAX "25");
+    /* BatchGetItem takes at most 100 keys */
+    n = (size_t)snprintf(body, sizeof(body), "{\"RequestItems\":{\"tbl\":{\"Keys\":[");
+    for (int i = 0; i < 101; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{}", i ? "," : "");
+    snprintf(body + n, sizeof(body) - n, "]}}}");
+    expect_err(
+        f, "BatchGetItem", body, 400, "ValidationException",
+        "1 validation error detected: Value '[...]' at 'requestItems.tbl.member.keys' " LEN_MAX
+        "100");
     /* a table name too long and off the pattern: both errors, in the model's order */
     memset(name, 'a', 255);
     strcpy(name + 255, "!");
