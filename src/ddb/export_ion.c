@@ -52,7 +52,8 @@ static void ion_decimal(struct buf *b, const char *n)
 
 static void ion_av(struct buf *b, const cJSON *av);
 
-static void ion_map(struct buf *b, const cJSON *m)
+/* put_struct - the members of @m as an Ion struct, each value written by @value */
+static void put_struct(struct buf *b, const cJSON *m, void (*value)(struct buf *, const cJSON *))
 {
     const cJSON *x;
     bool first = true;
@@ -65,9 +66,15 @@ static void ion_map(struct buf *b, const cJSON *m)
         first = false;
         ion_symbol(b, x->string);
         buf_putc(b, ':');
-        ion_av(b, x);
+        value(b, x);
     }
     buf_putc(b, '}');
+}
+
+/* ion_map - a map of attribute values (an item, or an M) */
+static void ion_map(struct buf *b, const cJSON *m)
+{
+    put_struct(b, m, ion_av);
 }
 
 static void ion_av(struct buf *b, const cJSON *av)
@@ -114,20 +121,9 @@ static void ion_av(struct buf *b, const cJSON *av)
 void export_ion_line(struct buf *b, const char *json, size_t n)
 {
     cJSON *line = cJSON_ParseWithLength(json, n);
-    const cJSON *m;
-    bool first = true;
 
-    buf_puts(b, "$ion_1_0 {");
-    cJSON_ArrayForEach(m, line)
-    {
-        if (!first)
-            buf_putc(b, ',');
-        first = false;
-        ion_symbol(b, m->string);
-        buf_putc(b, ':');
-        ion_map(b, m);
-    }
-    buf_putc(b, '}');
+    buf_puts(b, "$ion_1_0 ");
+    put_struct(b, line, ion_map); /* {Item: {...}} or NewImage/OldImage/Keys */
     cJSON_Delete(line);
 }
 

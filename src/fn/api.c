@@ -247,6 +247,14 @@ static void set_num(cJSON *o, const char *k, double v)
 
 /* ---- changes: one read-modify-write of the stored document per request ---- */
 
+void fnapi_wait_idle(struct fn *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->busy)
+        pthread_cond_wait(&f->idle, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+}
+
 struct op *fnapi_op_new(struct fn *f, struct http_req *r, const char *name, fnapi_op_fn *change)
 {
     struct op *o = xcalloc(1, sizeof(*o));
@@ -1373,10 +1381,7 @@ void fn_close(struct fn *f)
     fnesm_close(f); /* the poller first: it invokes functions */
     /* changes in flight (unpacking, or queued in the store) finish first */
     jobs_free(f->pkg);
-    pthread_mutex_lock(&f->mu);
-    while (f->busy)
-        pthread_cond_wait(&f->idle, &f->mu);
-    pthread_mutex_unlock(&f->mu);
+    fnapi_wait_idle(f);
     fn_rt_stop(f);
     cJSON_Delete(f->docs);
     cJSON_Delete(f->pending);

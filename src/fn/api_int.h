@@ -115,6 +115,8 @@ struct op {
  * busy until then, so fn_close() waits for it. Set o->body, o->arg as the
  * change needs; the change sets o->status and o->answer (the answer's body). */
 struct op *fnapi_op_new(struct fn *f, struct http_req *r, const char *name, fnapi_op_fn *change);
+/* fnapi_wait_idle - wait until every change counted busy is answered. */
+void fnapi_wait_idle(struct fn *f);
 /* fnapi_op_fail - record the refusal @k with a message; answered later. */
 void fnapi_op_fail(struct op *o, enum fn_error k, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

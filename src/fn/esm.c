@@ -954,11 +954,7 @@ void fnesm_close(struct fn *f)
 
     if (!m)
         return;
-    /* the API's changes in flight kick the poller: let them finish first */
-    pthread_mutex_lock(&f->mu);
-    while (f->busy)
-        pthread_cond_wait(&f->idle, &f->mu);
-    pthread_mutex_unlock(&f->mu);
+    fnapi_wait_idle(f); /* the API's changes in flight kick the poller */
     fnesm_poll_stop(f);
     cJSON_Delete(m->maps);
     cJSON_Delete(m->pending);
