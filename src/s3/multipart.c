@@ -420,6 +420,8 @@ static void part_ok(struct s3_w *w)
     http_resp_header(w->r, "ETag", p->etag);
     if (p->ckn)
         http_resp_header(w->r, arena_sprintf(w->r->arena, "x-amz-checksum-%s", p->ckn), p->ckv);
+    else if (p->dck) /* a part of an upload with no algorithm: S3's own CRC64NVME */
+        http_resp_header(w->r, "x-amz-checksum-crc64nvme", p->dck);
     s3_ok(w->r, 200, NULL);
 }
 
@@ -596,6 +598,7 @@ static void part_copy_work(struct http_req *r, void *arg)
         xmlw_elem(&cb, ck_elem(r->arena, c->alg), c->p->ckv, XMLW_CTRL);
     } else {
         c->p->dck = s3_ck_value(r, CK_CRC64NVME);
+        xmlw_elem(&cb, "ChecksumCRC64NVME", c->p->dck, XMLW_CTRL);
     }
     buf_puts(&cb, "</CopyPartResult>");
     part_record(r, c->p, cb, hex, rel, abs, c->len);
@@ -902,11 +905,12 @@ static void complete_work(struct http_req *r, void *arg)
         cJSON_AddStringToObject(rec, "ckn", cka);
         cJSON_AddStringToObject(rec, "ckv", ck);
         cJSON_AddStringToObject(rec, "ckt", ckt);
-        if (json_str_ci(up, "cka")) {
-            cJSON *pck = cJSON_AddArrayToObject(rec, "pck");
-            for (i = 0; i < n; i++)
-                cJSON_AddItemToArray(pck, cJSON_CreateString(json_str_ci(parts[i], "ckv")));
-        }
+        /* each part's checksum, for GetObjectAttributes' ObjectParts: the
+         * upload's algorithm's, else the CRC64NVME S3 gave it */
+        cJSON *pck = cJSON_AddArrayToObject(rec, "pck");
+        for (i = 0; i < n; i++)
+            cJSON_AddItemToArray(pck, cJSON_CreateString(json_str_ci(
+                                          parts[i], json_str_ci(up, "cka") ? "ckv" : "dck")));
     }
     cJSON_AddItemToObject(rec, "h", cJSON_Duplicate(cJSON_GetObjectItem(up, "h"), 1));
     cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(up, "m"), 1));
@@ -1096,6 +1100,12 @@ void s3_complete_upload(struct http_req *r)
                 s3_error(r, S3E_INVALID_PART, NULL);
                 return;
             }
+        } else if (json_str_ci(parts[i], "dck") && s3_xml_text(pe, "ChecksumCRC64NVME") &&
+                   strcmp(s3_xml_text(pe, "ChecksumCRC64NVME"), json_str_ci(parts[i], "dck"))) {
+            /* named with the CRC64NVME S3 answered for it, it is that one */
+            store_txn_abort(t);
+            s3_error(r, S3E_INVALID_PART, NULL);
+            return;
         }
         nums[i] = (unsigned)num;
         i++;
@@ -1163,6 +1173,8 @@ void s3_list_parts(struct http_req *r)
             if (json_str_ci(j, "ckn"))
                 xmlw_elem(&items, ck_elem(r->arena, json_str_ci(j, "ckn")), json_str_ci(j, "ckv"),
                           XMLW_CTRL);
+            else if (json_str_ci(j, "dck")) /* the default CRC64NVME S3 gave it */
+                xmlw_elem(&items, "ChecksumCRC64NVME", json_str_ci(j, "dck"), XMLW_CTRL);
             buf_printf(&items, "<Size>%.0f</Size></Part>", json_num_ci(j, "size"));
             cJSON_Delete(j);
             count++;

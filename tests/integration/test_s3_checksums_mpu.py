@@ -1,6 +1,6 @@
 """Checksums of uploads in parts in the cases S3 words for itself: an upload
 created with no algorithm (S3's default CRC64NVME, FULL_OBJECT, kept for the
-object, no part's answered; ListParts names the algorithm and type "null"), its
+object, each part's answered and listed; ListParts names the type "null"), its
 parts carrying checksums of their own (accepted, answered, listed, checked on
 completion; the object's checksum still the CRC64NVME of all its bytes), a
 COMPOSITE upload's part sent without a checksum (InvalidRequest before the
@@ -42,17 +42,34 @@ class UploadsInParts(S3Case):
         b = self.bucket(c)
         first, last = os.urandom(5 * MIB + 11), b"the end"
         up = c.create_multipart_upload(Bucket=b, Key="k")["UploadId"]
-        # UploadPart answers a checksum only when the request carried one
+        # UploadPart answers the CRC64NVME S3 gives each part
         st, hd, _ = self.raw_part(b, "k", up, 1, first)
-        self.assertEqual(st, 200)
-        self.assertFalse([h for h in hd if h.lower().startswith("x-amz-checksum")], hd)
+        self.assertEqual((st, hd["x-amz-checksum-crc64nvme"]), (200, crc("CRC64NVME", first)))
         p2 = c.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=2, Body=last)
-        self.assertNotIn("ChecksumCRC64NVME", p2)
-        # ListParts: no part's CRC64NVME, algorithm and type "null" as S3 answers them
+        self.assertEqual(p2["ChecksumCRC64NVME"], crc("CRC64NVME", last))
+        # ListParts lists it, the algorithm and type "null" as S3 answers them
         lp = c.list_parts(Bucket=b, Key="k", UploadId=up)
         self.assertEqual((lp["ChecksumAlgorithm"], lp["ChecksumType"]), ("null", "null"))
-        self.assertEqual([sorted(k for k in p if k.startswith("Checksum")) for p in lp["Parts"]],
-                         [[], []])
+        self.assertEqual([p.get("ChecksumCRC64NVME") for p in lp["Parts"]],
+                         [crc("CRC64NVME", first), crc("CRC64NVME", last)])
+        # a copied part too (CopyPartResult), then replaced by an uploaded one
+        c.put_object(Bucket=b, Key="src", Body=b"copied")
+        cp = c.upload_part_copy(Bucket=b, Key="k", UploadId=up, PartNumber=3,
+                                CopySource={"Bucket": b, "Key": "src"})["CopyPartResult"]
+        self.assertEqual(cp["ChecksumCRC64NVME"], crc("CRC64NVME", b"copied"))
+        c.abort_multipart_upload(Bucket=b, Key="k", UploadId=up)
+        up = c.create_multipart_upload(Bucket=b, Key="k")["UploadId"]
+        st, hd, _ = self.raw_part(b, "k", up, 1, first)
+        p2 = c.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=2, Body=last)
+        # ListMultipartUploads names no algorithm for it
+        self.assertEqual([sorted(k for k in u if k.startswith("Checksum"))
+                          for u in c.list_multipart_uploads(Bucket=b)["Uploads"]], [[]])
+        # a part named with another CRC64NVME than its own: InvalidPart
+        self.assertCode("InvalidPart", c.complete_multipart_upload, Bucket=b, Key="k",
+                        UploadId=up, MultipartUpload={"Parts": [
+                            {"PartNumber": 1, "ETag": hd["etag"],
+                             "ChecksumCRC64NVME": crc("CRC64NVME", b"x")},
+                            {"PartNumber": 2, "ETag": p2["ETag"]}]})
         parts = [{"PartNumber": 1, "ETag": hd["etag"]}, {"PartNumber": 2, "ETag": p2["ETag"]}]
         want = crc("CRC64NVME", first + last)
         # a checksum type named on completion is not the upload's ("null"): BadDigest
@@ -74,8 +91,13 @@ class UploadsInParts(S3Case):
             r = fn(Bucket=b, Key="k", ChecksumMode="ENABLED", PartNumber=1)
             self.assertEqual(r["PartsCount"], 2)
             self.assertFalse([k for k in r if k.startswith("Checksum")], r)
-        a = c.get_object_attributes(Bucket=b, Key="k", ObjectAttributes=["Checksum"])
+        a = c.get_object_attributes(Bucket=b, Key="k", ObjectAttributes=["Checksum", "ObjectParts"])
         self.assertEqual(a["Checksum"], {"ChecksumCRC64NVME": want, "ChecksumType": "FULL_OBJECT"})
+        # ObjectParts: each part with its CRC64NVME
+        self.assertEqual([(p["PartNumber"], p["Size"], p.get("ChecksumCRC64NVME"))
+                          for p in a["ObjectParts"]["Parts"]],
+                         [(1, len(first), crc("CRC64NVME", first)),
+                          (2, len(last), crc("CRC64NVME", last))])
 
     def test_no_algorithm_parts_with_their_own_checksums(self):
         c = self.s3()  # boto3 adds a CRC32 to each part by itself
