@@ -1034,26 +1034,21 @@ void s3_complete_upload(struct http_req *r)
     }
     parts = arena_calloc(r->arena, n * sizeof(*parts));
     nums = arena_calloc(r->arena, n * sizeof(*nums));
-    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
-        s3_error(r, S3E_INTERNAL, NULL);
-        return;
-    }
+    /* the whole list's numbers first: a list out of order is InvalidPartOrder
+     * whichever of its parts would be InvalidPart, as S3 answers */
     i = 0;
     for (pe = x->child; pe; pe = pe->next) {
-        const char *pn = s3_xml_text(pe, "PartNumber"), *et = s3_xml_text(pe, "ETag");
-        struct slice v;
+        const char *pn = s3_xml_text(pe, "PartNumber");
         char *end;
         long num;
         if (strcmp(pe->name, "Part") != 0)
             continue;
-        if (!pn || !et) {
-            store_txn_abort(t);
+        if (!pn || !s3_xml_text(pe, "ETag")) {
             s3_error(r, S3E_MALFORMED_XML, NULL);
             return;
         }
         num = strtol(pn, &end, 10);
         if (*end || num < 1 || num > MAX_PARTS) {
-            store_txn_abort(t);
             s3_error(r, S3E_INVALID_ARGUMENT,
                      "Part number must be an integer between 1 and 10000, inclusive");
             return;
@@ -1061,13 +1056,23 @@ void s3_complete_upload(struct http_req *r)
         /* ascending; and 1, 2, 3... for an upload with a checksum algorithm,
          * whose parts each carry one (as S3 documents for CompletedPart) */
         if ((unsigned)num <= prev || (json_str_ci(up, "cka") && (unsigned)num != i + 1)) {
-            store_txn_abort(t);
             s3_error(r, S3E_INVALID_PART_ORDER, NULL);
             return;
         }
-        prev = (unsigned)num;
-        if (store_get(t, STORE_DB_S3, part_key(r->arena, id, (unsigned)num, false), &v, NULL) !=
-                ERR_OK ||
+        prev = nums[i++] = (unsigned)num;
+    }
+    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK) {
+        s3_error(r, S3E_INTERNAL, NULL);
+        return;
+    }
+    i = 0;
+    for (pe = x->child; pe; pe = pe->next) {
+        const char *et = s3_xml_text(pe, "ETag");
+        unsigned num = nums[i];
+        struct slice v;
+        if (strcmp(pe->name, "Part") != 0)
+            continue;
+        if (store_get(t, STORE_DB_S3, part_key(r->arena, id, num, false), &v, NULL) != ERR_OK ||
             !(parts[i] = cJSON_ParseWithLength(v.ptr, v.len)) ||
             strcmp(unquote(r->arena, et), unquote(r->arena, json_str_ci(parts[i], "etag"))) != 0) {
             store_txn_abort(t);
@@ -1087,7 +1092,7 @@ void s3_complete_upload(struct http_req *r)
                          arena_sprintf(r->arena,
                                        "The upload was created using a %s checksum. The complete "
                                        "request must include the checksum for each part. It was "
-                                       "missing for part %ld in the request.",
+                                       "missing for part %u in the request.",
                                        cka, num));
                 return;
             }
@@ -1107,7 +1112,6 @@ void s3_complete_upload(struct http_req *r)
             s3_error(r, S3E_INVALID_PART, NULL);
             return;
         }
-        nums[i] = (unsigned)num;
         i++;
     }
     store_txn_abort(t);

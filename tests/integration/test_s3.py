@@ -1062,6 +1062,12 @@ class Multipart(S3Case):
         self.assertCode("InvalidPart", c.complete_multipart_upload, Bucket=b, Key="mp",
                         UploadId=up, MultipartUpload={"Parts": [
                             {"PartNumber": 1, "ETag": '"0000"'}]})
+        # both faults in one list: the order is S3's answer, wherever the
+        # unknown part stands (a wrong ETag first, a part never uploaded first)
+        for bad in ([{"PartNumber": 1, "ETag": '"0000"'}, completed(3, r2), completed(2, r2)],
+                    [{"PartNumber": 7, "ETag": e1}, completed(1, r1)]):
+            self.assertCode("InvalidPartOrder", c.complete_multipart_upload, Bucket=b, Key="mp",
+                            UploadId=up, MultipartUpload={"Parts": bad})
         if "ChecksumCRC32" in r1:  # left out of the list
             self.assertCode("InvalidPart", c.complete_multipart_upload, Bucket=b, Key="mp",
                             UploadId=up, MultipartUpload={"Parts": [
