@@ -599,7 +599,20 @@ void ddb_verr_null(struct ddb_call *c, const char *path)
     ddb_verr(c, "Value null at '%s' failed to satisfy constraint: Member must not be null", path);
 }
 
-void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
+size_t ddb_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+
+        /* a lead byte starts a character; one of 4 bytes is a UTF-16 pair */
+        n += ((ch & 0xC0) != 0x80) + (ch >= 0xF0);
+    }
+    return n;
+}
+
+bool ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
                    bool required)
 {
     size_t n;
@@ -607,9 +620,9 @@ void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t m
     if (!s) {
         if (required)
             ddb_verr_null(c, path);
-        return;
+        return required;
     }
-    n = strlen(s);
+    n = ddb_chars(s);
     if (n < min)
         ddb_verr(c,
                  "Value '%s' at '%s' failed to satisfy constraint: Member must have length "
@@ -620,6 +633,7 @@ void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t m
                  "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
                  "less than or equal to %zu",
                  s, path, max);
+    return n < min || n > max;
 }
 
 void ddb_check_count(struct ddb_call *c, const cJSON *list, const char *path, int64_t min,

@@ -87,10 +87,14 @@ int ddb_arg_enum(struct ddb_call *c, const cJSON *obj, const char *name, const c
 void ddb_verr(struct ddb_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* ddb_verr_null - "Value null at '@path' failed to satisfy constraint: Member must not be null" */
 void ddb_verr_null(struct ddb_call *c, const char *path);
+/* ddb_chars - the length of UTF-8 @s as the service counts a member's
+ * length: in UTF-16 units (a character outside the BMP counts two). */
+size_t ddb_chars(const char *s);
 /* ddb_check_len - a string member's length constraints, as DynamoDB words
- * them: NULL is "must not be null" when @required, else fine; a length
- * outside [@min, @max] records "Member must have length ..." for @path. */
-void ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
+ * them: NULL is "must not be null" when @required, else fine; a length (in
+ * characters, ddb_chars) outside [@min, @max] records "Member must have
+ * length ..." for @path. True when it recorded an error. */
+bool ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
                    bool required);
 /* DDB_NO_MAX - the @max of a member the model gives no maximum */
 #define DDB_NO_MAX INT64_MAX

@@ -524,20 +524,18 @@ void xp_check_token(struct ddb_call *c, const char *token)
                  token);
 }
 
-/* check_bucket - S3Bucket's constraints: at most 255 characters matching
- * ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$ (no minimum length: "" breaks the pattern) */
-static void check_bucket(struct ddb_call *c, const char *b)
+void xp_check_bucket(struct ddb_call *c, const char *b, const char *path)
 {
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     size_t n = b ? strlen(b) : 0;
 
-    ddb_check_len(c, b, "s3Bucket", 0, 255, true);
+    ddb_check_len(c, b, path, 0, 255, true);
     if (b && (n < 2 || !strchr(alnum, b[0]) || !strchr(alnum, b[n - 1]) ||
               strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n))
         ddb_verr(c,
-                 "Value '%.300s' at 's3Bucket' failed to satisfy constraint: Member must satisfy "
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must satisfy "
                  "regular expression pattern: ^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$",
-                 b);
+                 b, path);
 }
 
 const char *xp_params(struct ddb_call *c)
@@ -587,7 +585,7 @@ void export_table(struct ddb_call *c)
     x->has_time = xp_get_time(c, c->in, "ExportTime", &x->time);
     if (!tarn)
         ddb_verr_null(c, "tableArn");
-    check_bucket(c, bucket);
+    xp_check_bucket(c, bucket, "s3Bucket");
     ddb_check_len(c, prefix, "s3Prefix", 0, 1024, false);
     xp_check_token(c, x->token);
     if (ddb_args_failed(c))

@@ -110,6 +110,10 @@ void xp_add_opt(cJSON *o, const char *name, const char *v); /* @v NULL: nothing 
  * xp_params - what ClientToken idempotency compares: the request's members
  * but ClientToken, as JSON text (arena). */
 void xp_check_token(struct ddb_call *c, const char *token);
+/* xp_check_bucket - an S3Bucket member's constraints for @path (must not be
+ * null; at most 255 characters matching ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$,
+ * no minimum length: "" breaks the pattern). */
+void xp_check_bucket(struct ddb_call *c, const char *b, const char *path);
 const char *xp_params(struct ddb_call *c);
 
 /* xp_get_time - timestamp member @name of @obj (epoch seconds) in ms;

@@ -525,6 +525,7 @@ void import_table(struct ddb_call *c)
     struct req *x = arena_calloc(c->a, sizeof(*x));
     const cJSON *src = ddb_arg_obj(c, c->in, "S3BucketSource");
     const char *bucket = src ? ddb_arg_str(c, src, "S3Bucket") : NULL;
+    const char *prefix = src ? ddb_arg_str(c, src, "S3KeyPrefix") : NULL;
     int fmt = ddb_arg_enum(c, c->in, "InputFormat", "inputFormat", fmts);
     int comp = ddb_arg_enum(c, c->in, "InputCompressionType", "inputCompressionType", comps);
     const cJSON *opts = ddb_arg_obj(c, c->in, "InputFormatOptions");
@@ -539,8 +540,9 @@ void import_table(struct ddb_call *c)
     x->token = ddb_arg_str(c, c->in, "ClientToken");
     if (!src)
         ddb_verr_null(c, "s3BucketSource");
-    else if (!bucket)
-        ddb_verr_null(c, "s3BucketSource.s3Bucket");
+    else
+        xp_check_bucket(c, bucket, "s3BucketSource.s3Bucket");
+    ddb_check_len(c, prefix, "s3BucketSource.s3KeyPrefix", 0, 1024, false);
     if (fmt < 0 && !cJSON_GetObjectItemCaseSensitive(c->in, "InputFormat"))
         ddb_verr_null(c, "inputFormat");
     if (!tcp)

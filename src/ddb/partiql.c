@@ -1195,7 +1195,9 @@ struct pql_stmt *pql_parse(struct arena *a, const char *text, size_t len, const 
     s.values = cJSON_CreateObject();
     arena_on_free(a, json_free, s.names);
     arena_on_free(a, json_free, s.values);
-    if (len > PQL_STATEMENT_MAX) {
+    /* ExecuteStatement has checked the 8192 characters; this bounds what any
+     * caller hands in (a character is at most 3 bytes per UTF-16 unit) */
+    if (len > 3 * PQL_STATEMENT_MAX) {
         snprintf(msg, n, "Statement is too long");
         return NULL;
     }

@@ -1062,12 +1062,7 @@ void partiql_statement_arg(struct ddb_call *c, const cJSON *one, const char *pat
     const char *s = ddb_arg_str(c, one, "Statement");
     char params[128];
 
-    if (!s && !c->serial)
-        ddb_verr_null(c, path);
-    else if (s && (!*s || strlen(s) > PQL_STATEMENT_MAX))
-        ddb_verr(c,
-                 "Value '%.64s' at '%s' failed to satisfy constraint: Member must have length %s",
-                 s, path, *s ? "less than or equal to 8192" : "greater than or equal to 1");
+    ddb_check_len(c, s, path, 1, PQL_STATEMENT_MAX, true);
     /* Parameters: at least one when present (PreparedStatementParameters) */
     snprintf(params, sizeof(params), "%.*sparameters", (int)(strlen(path) - strlen("statement")),
              path);

@@ -631,14 +631,11 @@ enum err_code pitr_table_dropping(struct store_txn *t, const char *name, const c
     enum err_code rc;
 
     *kept = false;
-    /* an importing table is CREATING, and DynamoDB words it so */
+    /* a table being restored or imported is CREATING, and DynamoDB words it so */
     if (backup_restoring(desc))
         return err_set(e, ERR_IN_USE,
                        "Attempt to change a resource which is still in use: Table is being "
-                       "%s: %s",
-                       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(desc, "_importing"))
-                           ? "created"
-                           : "restored",
+                       "created: %s",
                        name);
     rc = pitr_get(t, id, &p, e);
     if (rc == ERR_NOTFOUND)

@@ -142,15 +142,6 @@ static bool resource_table(struct ddb_call *c, const char *arn, struct tagging *
 }
 
 /* chars - @s's length in characters (DynamoDB counts a tag's length so), @s being UTF-8 */
-static size_t chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* tag_chars_ok - @s holds only what a tag may: letters, digits, whitespace and
  * + - = . _ : / @ (any non-ASCII character is taken as a letter) */
 static bool tag_chars_ok(const char *s)
@@ -172,26 +163,13 @@ void tags_check(struct ddb_call *c, const cJSON *t, int i)
     char path[64];
 
     snprintf(path, sizeof(path), "tags.%d.member.key", i);
-    if (!k && !c->serial)
-        ddb_verr_null(c, path);
-    else if (k && (!*k || chars(k) > 128))
-        ddb_verr(c,
-                 "Value '%.200s' at '%s' failed to satisfy constraint: Member must have length %s",
-                 k, path, *k ? "less than or equal to 128" : "greater than or equal to 1");
-    else if (k && !tag_chars_ok(k))
+    if (!ddb_check_len(c, k, path, 1, 128, true) && k && !tag_chars_ok(k))
         ddb_verr(c,
                  "Value '%.200s' at '%s' failed to satisfy constraint: Member must satisfy "
                  "regular expression pattern: " TAG_PATTERN,
                  k, path);
     snprintf(path, sizeof(path), "tags.%d.member.value", i);
-    if (!v && !c->serial)
-        ddb_verr_null(c, path);
-    else if (v && chars(v) > 256)
-        ddb_verr(c,
-                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must have length "
-                 "less than or equal to 256",
-                 v, path);
-    else if (v && !tag_chars_ok(v))
+    if (!ddb_check_len(c, v, path, 0, 256, true) && v && !tag_chars_ok(v))
         ddb_verr(c,
                  "Value '%.300s' at '%s' failed to satisfy constraint: Member must satisfy "
                  "regular expression pattern: " TAG_PATTERN,

@@ -760,6 +760,29 @@ class Import(Base):
                 "ValidationException",
                 "1 validation error detected: Value '%s' at 'inputFormatOptions.csv.delimiter' "
                 "failed to satisfy constraint: Member must have length %s" % (delim, bound)))
+        # S3Bucket takes the model's pattern and length, S3KeyPrefix its length
+        pattern = r"Member must satisfy regular expression pattern: ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$"
+        for bad, why in (("-bucket", "Value '-bucket' at 's3BucketSource.s3Bucket' failed to "
+                                     "satisfy constraint: " + pattern),
+                         ("b" * 256, "at 's3BucketSource.s3Bucket' failed to satisfy "
+                                     "constraint: Member must have length less than or equal "
+                                     "to 255")):
+            code, msg = self.err(raw.import_table, S3BucketSource=dict(src, S3Bucket=bad),
+                                 InputFormat="DYNAMODB_JSON",
+                                 TableCreationParameters=creation(target))
+            self.assertEqual(code, "ValidationException")
+            self.assertIn(why, msg)
+        code, msg = self.err(raw.import_table, S3BucketSource={"S3KeyPrefix": "p/"},
+                             InputFormat="DYNAMODB_JSON", TableCreationParameters=creation(target))
+        self.assertEqual((code, msg), (
+            "ValidationException", "1 validation error detected: Value null at "
+            "'s3BucketSource.s3Bucket' failed to satisfy constraint: Member must not be null"))
+        code, msg = self.err(raw.import_table, S3BucketSource=dict(src, S3KeyPrefix="p" * 1025),
+                             InputFormat="DYNAMODB_JSON", TableCreationParameters=creation(target))
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("at 's3BucketSource.s3KeyPrefix' failed to satisfy constraint: Member must "
+                      "have length less than or equal to 1024", msg)
+        self.assertNotIn(target, self.ddb.list_tables()["TableNames"])
         # a missing bucket, no objects: FAILED, and the table is gone
         for bucket, failure in (("no-such-" + target, "S3NoSuchBucket"),
                                 (self.bucket, "S3NoSuchKey")):

@@ -488,6 +488,12 @@ class PartiQL(ServerTestCase):
         self.assertEqual(code, "ResourceNotFoundException")
         code, msg, _ = self.err(self.x, stmt="x" * 8193)
         self.assertIn("Member must have length less than or equal to 8192", msg)
+        # the 8192 are characters: a statement of 8192 two-byte ones is taken
+        head = "SELECT * FROM \"%s\" WHERE pk = 'a' AND x = '" % t
+        self.x(stmt=head + "é" * (8192 - len(head) - 1) + "'")
+        code, msg, _ = self.err(self.x, stmt=head + "é" * (8192 - len(head)) + "'")
+        self.assertTrue(msg.endswith("at 'statement' failed to satisfy constraint: Member must "
+                                     "have length less than or equal to 8192"), msg)
         code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\"" % t, Limit=0)
         self.assertEqual(code, "ValidationException")
         code, msg, _ = self.err(self.x, stmt="SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 0"

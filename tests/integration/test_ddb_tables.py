@@ -250,6 +250,14 @@ class DdbTables(ServerTestCase):
                            self.ddb.update_table, TableName=name,
                            SSESpecification={"Enabled": True, "SSEType": "RSA"})
         self.assertEqual(self.describe(name)["SSEDescription"]["KMSMasterKeyArn"], mine)
+        # a key id longer than KMS takes (2048) is refused with the length wording
+        self.assertRefused("ValidationException",
+                           r"at 'sSESpecification.kMSMasterKeyId' failed to satisfy constraint: "
+                           r"Member must have length less than or equal to 2048$",
+                           self.ddb.update_table, TableName=name,
+                           SSESpecification={"Enabled": True, "SSEType": "KMS",
+                                             "KMSMasterKeyId": "alias/" + "k" * 2043})
+        self.assertEqual(self.describe(name)["SSEDescription"]["KMSMasterKeyArn"], mine)
         self.ddb.update_table(TableName=name, SSESpecification={"Enabled": False})
         self.assertNotIn("SSEDescription", self.describe(name))
 

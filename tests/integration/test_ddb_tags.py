@@ -15,6 +15,7 @@ class Tags(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.ddb = cls.server.boto3()
+        cls.raw = cls.server.boto3(parameter_validation=False)
 
     def new_table(self, tags=None):
         name = "tag-" + uuid.uuid4().hex[:12]
@@ -78,6 +79,19 @@ class Tags(ServerTestCase):
         self.ddb.untag_resource(ResourceArn=arn, TagKeys=["k%d" % i for i in range(50)])
         self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "é" * 128, "Value": "ж" * 256}])
         self.assertEqual(self.tags(arn), {"é" * 128: "ж" * 256})
+        # a letter outside the BMP counts two, as the service counts lengths
+        wide = "\U0001D400"  # MATHEMATICAL BOLD CAPITAL A
+        self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": wide * 64, "Value": wide * 128}])
+        for tag, at, bound in (({"Key": wide * 65, "Value": "v"}, "key", "less than or equal to 128"),
+                               ({"Key": "k", "Value": wide * 129}, "value",
+                                "less than or equal to 256"),
+                               ({"Key": "", "Value": "v"}, "key", "greater than or equal to 1")):
+            code, msg = self.err(self.raw.tag_resource, ResourceArn=arn, Tags=[tag])
+            self.assertEqual(code, "ValidationException")
+            self.assertTrue(msg.endswith("at 'tags.1.member.%s' failed to satisfy constraint: "
+                                         "Member must have length %s" % (at, bound)), msg)
+        self.assertEqual(self.tags(arn)[wide * 64], wide * 128)
+        self.ddb.untag_resource(ResourceArn=arn, TagKeys=[wide * 64])
         # only letters, digits, whitespace and + - = . _ : / @ may appear
         self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "a+b-c=d._:/ @", "Value": "ok 1"}])
         for k, v in (("hi!", "v"), ("k", "d%g"), ('"q"', "v"), ("k", "<>")):

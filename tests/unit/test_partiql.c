@@ -325,10 +325,10 @@ static void test_refused(void **state)
         refused(stmt, "nests too deeply");
     }
     {
-        char *big = malloc(PQL_STATEMENT_MAX + 2);
+        char *big = malloc(3 * PQL_STATEMENT_MAX + 2);
 
-        memset(big, ' ', PQL_STATEMENT_MAX + 1);
-        big[PQL_STATEMENT_MAX + 1] = '\0';
+        memset(big, ' ', 3 * PQL_STATEMENT_MAX + 1);
+        big[3 * PQL_STATEMENT_MAX + 1] = '\0';
         refused(big, "too long");
         free(big);
     }
