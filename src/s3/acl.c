@@ -21,7 +21,14 @@
  * WRITE_ACP Get/Put*Acl; FULL_CONTROL all of them. A grant to a canonical
  * user counts for that account's callers from outside the bucket owner's
  * account (inside it, identity policies decide, as for a bucket policy naming
- * the account). */
+ * the account), and for the bucket owner's root: it lists and writes its
+ * bucket only as the bucket's ACL grants it (it always keeps READ_ACP and
+ * WRITE_ACP of what it owns).
+ *
+ * An ACL holds at most 100 grants; an AccessControlPolicy names the current
+ * owner as its Owner (missing: MalformedACLError; another: AccessDenied).
+ * aws-exec-read grants READ to Amazon EC2's canonical user besides the
+ * owner's FULL_CONTROL. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +42,11 @@
 #define ALL_USERS    GROUPS "global/AllUsers"
 #define AUTH_USERS   GROUPS "global/AuthenticatedUsers"
 #define LOG_DELIVERY GROUPS "s3/LogDelivery"
+/* the canonical user aws-exec-read grants READ: Amazon EC2's, which reads the
+ * bundle of a machine image */
+#define EC2_READER "6aa5a366c34c1cbe25dc49211496e913e0351eb0e8c37aa3477e40942ec6b97c"
+/* the most grants one ACL holds, as S3 counts them */
+#define MAX_GRANTS 100
 
 /* the x-amz-grant-* headers and the permission each grants */
 static const char *const grant_hdrs[][2] = {
@@ -159,6 +171,16 @@ static bool header_grants(struct arena *a, const char *h, const char *name, cons
                  : refuse(f, S3E_INVALID_ARGUMENT, "Argument format not recognized", name, h);
 }
 
+/* whether @arr holds more grants than an ACL may (MalformedACLError, as S3
+ * answers; @arr freed then) */
+static bool too_many(cJSON *arr, struct acl_fail *f)
+{
+    if (cJSON_GetArraySize(arr) <= MAX_GRANTS)
+        return false;
+    cJSON_Delete(arr);
+    return !refuse(f, S3E_MALFORMED_ACL, NULL, NULL, NULL);
+}
+
 bool s3_acl_has_grant_headers(struct http_req *r)
 {
     for (size_t i = 0; i < NGRANT_HDRS; i++)
@@ -179,7 +201,7 @@ static cJSON *headers_acl(struct http_req *r, struct acl_fail *f)
             return NULL;
         }
     }
-    return arr;
+    return too_many(arr, f) ? NULL : arr;
 }
 
 static bool permission(const char *p)
@@ -190,15 +212,17 @@ static bool permission(const char *p)
     return false;
 }
 
-/* the grants of an AccessControlPolicy document */
-static cJSON *body_acl(struct http_req *r, struct acl_fail *f)
+/* the grants of an AccessControlPolicy document, and its Owner's ID in
+ * *owner (one it lacks is MalformedACLError, as S3 answers) */
+static cJSON *body_acl(struct http_req *r, const char **owner, struct acl_fail *f)
 {
     struct s3_xml *x, *list, *g;
     cJSON *arr;
 
     if (s3_xml_parse(r->arena, r->body.ptr, r->body.len, &x, NULL) != ERR_OK ||
         strcmp(x->name, "AccessControlPolicy") != 0 ||
-        !(list = s3_xml_child(x, "AccessControlList"))) {
+        !(list = s3_xml_child(x, "AccessControlList")) || !s3_xml_child(x, "Owner") ||
+        !(*owner = s3_xml_text(s3_xml_child(x, "Owner"), "ID")) || !**owner) {
         refuse(f, S3E_MALFORMED_ACL, NULL, NULL, NULL);
         return NULL;
     }
@@ -221,7 +245,7 @@ static cJSON *body_acl(struct http_req *r, struct acl_fail *f)
             return NULL;
         }
     }
-    return arr;
+    return too_many(arr, f) ? NULL : arr;
 }
 
 bool s3_acl_headers_valid(struct http_req *r)
@@ -322,6 +346,8 @@ static cJSON *expand(struct s3 *s, const cJSON *bucket, const cJSON *holder, boo
         grant_push(arr, "WRITE", "uri", ALL_USERS);
     if (strcmp(acl, "authenticated-read") == 0)
         grant_push(arr, "READ", "uri", AUTH_USERS);
+    if (strcmp(acl, "aws-exec-read") == 0)
+        grant_push(arr, "READ", "id", EC2_READER);
     if (!object && strcmp(acl, "log-delivery-write") == 0) {
         grant_push(arr, "WRITE", "uri", LOG_DELIVERY);
         grant_push(arr, "READ_ACP", "uri", LOG_DELIVERY);
@@ -367,7 +393,8 @@ static void write_policy(struct http_req *r, const char *owner, const cJSON *gra
         buf_printf(&b, "<Grant>%sxsi:type=\"%s\">", xsi, id ? "CanonicalUser" : "Group");
         if (id) {
             xmlw_elem(&b, "ID", id, XMLW_CTRL);
-            xmlw_elem(&b, "DisplayName", "root", XMLW_CTRL);
+            xmlw_elem(&b, "DisplayName", strcmp(id, EC2_READER) == 0 ? "za-team" : "root",
+                      XMLW_CTRL);
         } else {
             xmlw_elem(&b, "URI", json_str_ci(g, "uri"), XMLW_CTRL);
         }
@@ -412,11 +439,22 @@ static void get_acl(struct http_req *r, bool object)
 
 struct aclw {
     struct s3_w w;
-    cJSON *grants;  /* explicit grants (headers or body), owned; NULL: canned */
-    bool replica;   /* PutObjectAcl by replication (x-tandem-replica: acl): not queued again */
-    bool refused;   /* grants to more than the owner under BucketOwnerEnforced */
-    bool is_public; /* grants to AllUsers or AuthenticatedUsers */
+    cJSON *grants;     /* explicit grants (headers or body), owned; NULL: canned */
+    bool replica;      /* PutObjectAcl by replication (x-tandem-replica: acl): not queued again */
+    bool refused;      /* grants to more than the owner under BucketOwnerEnforced */
+    bool is_public;    /* grants to AllUsers or AuthenticatedUsers */
+    const char *owner; /* the body's Owner ID, or NULL (no body) */
 };
+
+/* whether the body's Owner is @owner's, the one it may name (else
+ * AccessDenied: an ACL cannot give the bucket or object away) */
+static bool owner_kept(struct aclw *aw, const char *owner)
+{
+    if (!aw->owner || strcmp(aw->owner, owner) == 0)
+        return true;
+    aw->w.fail = S3E_ACCESS_DENIED;
+    return false;
+}
 
 /* the new ACL into @rec: the request's canned ACL or its grants */
 static void acl_set(struct aclw *aw, cJSON *rec)
@@ -457,6 +495,10 @@ static enum err_code object_apply(struct store_txn *t, struct aclw *aw, const cJ
         aw->w.fail = s3_query(r, "versionId") ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY;
         return ERR_CONFLICT;
     }
+    if (!owner_kept(aw, owner_of(q->s3, b, v, true))) {
+        cJSON_Delete(v);
+        return ERR_CONFLICT;
+    }
     {
         /* the object keeps its owner whoever changes its ACL */
         const char *own = json_str_ci(v, "own");
@@ -492,7 +534,7 @@ static enum err_code put_apply(struct store_txn *t, void *arg, struct err *e)
         aw->w.fail = S3E_ACCESS_DENIED;
     } else if (q->key[0]) {
         rc = object_apply(t, aw, b, e);
-    } else {
+    } else if (owner_kept(aw, q->s3->account)) {
         acl_set(aw, b);
         cJSON_DeleteItemFromObject(b, "own");
         s = cJSON_PrintUnformatted(b);
@@ -544,7 +586,7 @@ static void put_acl(struct http_req *r, bool object)
     }
     if (hdrs)
         aw->grants = headers_acl(r, &f); /* checked in route(): no failure */
-    else if (!canned && r->body.len > 0 && !(aw->grants = body_acl(r, &f))) {
+    else if (!canned && r->body.len > 0 && !(aw->grants = body_acl(r, &aw->owner, &f))) {
         answer(r, &f);
         return;
     } else if (!canned && r->body.len == 0) {
@@ -649,8 +691,8 @@ static bool acl_decides(struct http_req *r, const char *action, const char *buck
 
     if (!perm || !bucket || !*bucket || (object && (!key || !*key)))
         return owner_only;
-    if (owner_only && !object)
-        return true;
+    if (owner_only && !object && strstr(perm, "_ACP"))
+        return true; /* the owner may always read and change its bucket's ACL */
     if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
         return owner_only;
     if (q->bucket_known && strcmp(bucket, q->bucket) == 0)
@@ -661,9 +703,13 @@ static bool acl_decides(struct http_req *r, const char *action, const char *buck
     if (b && object && (!owner_only || acls_enabled(b)))
         v = s3_find_version(t, r->arena, bucket, key, s3_query(r, "versionId"), NULL);
     store_txn_abort(t);
-    if (b && (!object || (v && !cJSON_IsTrue(cJSON_GetObjectItem(v, "dm")))) &&
-        (!owner_only ||
-         (acls_enabled(b) && strcmp(owner_of(q->s3, b, v, true), q->s3->account) != 0)))
+    /* the bucket owner lists and writes its bucket as the bucket's ACL says
+     * while ACLs count (an ACL without its grant takes them away, as S3 does) */
+    if (b && owner_only && !object)
+        ok = !acls_enabled(b) || granted(r, b, b, false, perm);
+    else if (b && (!object || (v && !cJSON_IsTrue(cJSON_GetObjectItem(v, "dm")))) &&
+             (!owner_only ||
+              (acls_enabled(b) && strcmp(owner_of(q->s3, b, v, true), q->s3->account) != 0)))
         ok = granted(r, b, object ? v : b, object, perm);
     cJSON_Delete(v);
     cJSON_Delete(own);

@@ -157,6 +157,13 @@ void s3_create_bucket(struct http_req *r)
             return;
         }
         j = cJSON_CreateObject();
+        if (s3_public_acl_blocked(r, j)) {
+            /* a new bucket blocks public ACLs (Block Public Access on by
+             * default): a public one is refused, the bucket not created */
+            cJSON_Delete(j);
+            s3_error(r, S3E_ACCESS_DENIED, NULL);
+            return;
+        }
         s3_rec_acl(r, j); /* the bucket's canned ACL or grants */
         cJSON_DeleteItemFromObject(j, "own");
         if (own && strcmp(own, "BucketOwnerEnforced") != 0) {

@@ -200,7 +200,7 @@ class Errors(AclCase):
 
     def test_header_and_body_errors(self):
         b = self.acl_bucket()
-        self.c.put_bucket_acl(Bucket=b, GrantRead="id=" + OTHER)
+        self.c.put_bucket_acl(Bucket=b, GrantRead="id=" + OTHER, GrantFullControl="id=" + self.acct)
         r = self.assertCode("InvalidRequest", self.c.put_bucket_acl, Bucket=b, ACL="private",
                             GrantRead="id=" + OTHER)
         self.assertIn("Canned ACLs and Header Grants", r["Error"]["Message"])
@@ -235,7 +235,8 @@ class Errors(AclCase):
                                         "EmailAddress": "a@example.com"},
                             "Permission": "READ"}]})
         # the ACL stands as it was
-        self.assertEqual(grants_of(self.c.get_bucket_acl(Bucket=b)), {("READ", OTHER)})
+        self.assertEqual(grants_of(self.c.get_bucket_acl(Bucket=b)),
+                         {("READ", OTHER), ("FULL_CONTROL", self.acct)})
 
     def test_raw_body_errors(self):
         b = self.acl_bucket()
@@ -274,7 +275,7 @@ class Errors(AclCase):
         self.assertCode("AccessDenied", self.c.put_bucket_acl, Bucket=b, AccessControlPolicy={
             "Owner": {"ID": self.acct}, "Grants": [
                 {"Grantee": {"Type": "Group", "URI": AUTH_USERS}, "Permission": "READ"}]})
-        self.c.put_bucket_acl(Bucket=b, GrantRead="id=" + OTHER)
+        self.c.put_bucket_acl(Bucket=b, GrantRead="id=" + OTHER, GrantFullControl="id=" + self.acct)
         # an upload in parts is refused when it starts, before any part
         self.assertCode("AccessControlListNotSupported", self.c.create_multipart_upload,
                         Bucket=enforced, Key="mp", GrantRead="id=" + OTHER)
@@ -283,9 +284,91 @@ class Errors(AclCase):
         self.assertNotIn("Uploads", self.c.list_multipart_uploads(Bucket=b))
         self.assertNotIn("Uploads", self.c.list_multipart_uploads(Bucket=enforced))
 
+    def test_grant_limit_owner_and_exec_read(self):
+        b = self.acl_bucket()
+        owner = {"ID": self.acct}
+
+        def users(n):
+            return [{"Grantee": {"Type": "CanonicalUser", "ID": "%012d" % (i + 1)},
+                     "Permission": "READ"} for i in range(n)]
+        # at most 100 grants (body or headers), else MalformedACLError
+        self.c.put_bucket_acl(Bucket=b, AccessControlPolicy={"Owner": owner, "Grants": users(100)})
+        self.assertEqual(len(self.c.get_bucket_acl(Bucket=b)["Grants"]), 100)
+        self.assertCode("MalformedACLError", self.c.put_bucket_acl, Bucket=b,
+                        AccessControlPolicy={"Owner": owner, "Grants": users(101)})
+        self.assertCode("MalformedACLError", self.c.put_bucket_acl, Bucket=b,
+                        GrantRead=",".join("id=%012d" % (i + 1) for i in range(101)))
+        self.assertEqual(len(self.c.get_bucket_acl(Bucket=b)["Grants"]), 100)
+        self.c.put_bucket_acl(Bucket=b, ACL="private")
+        self.c.put_object(Bucket=b, Key="k", Body=b"x")
+        # the body names the current owner: none is MalformedACLError, another
+        # account AccessDenied (an ACL gives nothing away), the ACL unchanged
+        url = "%s/%s?acl" % (self.server.url(), b)
+        grant = (b'<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/'
+                 b'XMLSchema-instance" xsi:type="CanonicalUser"><ID>%s</ID></Grantee>'
+                 b"<Permission>READ</Permission></Grant></AccessControlList>" % OTHER.encode())
+        for owner_xml in (b"", b"<Owner></Owner>", b"<Owner><DisplayName>x</DisplayName></Owner>"):
+            st, _, out = self.signed_raw("PUT", url, body=b'<AccessControlPolicy xmlns="http://'
+                                         b's3.amazonaws.com/doc/2006-03-01/">' + owner_xml +
+                                         grant + b"</AccessControlPolicy>")
+            self.assertEqual(st, 400, out)
+            self.assertIn(b"<Code>MalformedACLError</Code>", out)
+        theirs = {"Owner": {"ID": OTHER}, "Grants": users(1)}
+        self.assertCode("AccessDenied", self.c.put_bucket_acl, Bucket=b,
+                        AccessControlPolicy=theirs)
+        self.assertCode("AccessDenied", self.c.put_object_acl, Bucket=b, Key="k",
+                        AccessControlPolicy=theirs)
+        self.assertEqual(grants_of(self.c.get_bucket_acl(Bucket=b)), {("FULL_CONTROL", self.acct)})
+        self.assertEqual(grants_of(self.c.get_object_acl(Bucket=b, Key="k")),
+                         {("FULL_CONTROL", self.acct)})
+        # aws-exec-read: the owner's FULL_CONTROL and Amazon EC2's READ
+        ec2 = "6aa5a366c34c1cbe25dc49211496e913e0351eb0e8c37aa3477e40942ec6b97c"
+        self.c.put_object(Bucket=b, Key="ami", Body=b"x", ACL="aws-exec-read")
+        self.c.put_bucket_acl(Bucket=b, ACL="aws-exec-read")
+        for acl in (self.c.get_object_acl(Bucket=b, Key="ami"), self.c.get_bucket_acl(Bucket=b)):
+            self.assertEqual(grants_of(acl), {("FULL_CONTROL", self.acct), ("READ", ec2)})
+            self.assertEqual([g["Grantee"].get("DisplayName") for g in acl["Grants"]
+                              if g["Grantee"].get("ID") == ec2], ["za-team"])
+
+    def test_public_acl_on_create_is_blocked(self):
+        # a new bucket blocks public ACLs: CreateBucket with one is refused
+        name = "acl-" + th.random_key(10).lower()
+        for kw in ({"ACL": "public-read"}, {"GrantRead": "uri=" + ALL_USERS}):
+            self.assertCode("AccessDenied", self.c.create_bucket, Bucket=name,
+                            ObjectOwnership="ObjectWriter", **kw)
+            self.assertCode("404", self.c.head_bucket, Bucket=name)
+        # a grant to an account is no public one
+        self.c.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", ACL="aws-exec-read")
+        self.assertEqual(len(self.c.get_bucket_acl(Bucket=name)["Grants"]), 2)
+
 
 class Evaluated(AclCase):
     """What the grants allow, and what takes it away."""
+
+    def test_owner_without_grants(self):
+        # the bucket owner that takes its own grants away (ceph/s3-tests'
+        # test_bucket_acl_no_grants): it reads its objects (their ACLs) and
+        # keeps READ_ACP/WRITE_ACP, but neither writes nor lists the bucket
+        b = self.acl_bucket()
+        self.c.put_object(Bucket=b, Key="foo", Body=b"bar")
+        acl = self.c.get_bucket_acl(Bucket=b)
+        self.c.put_bucket_acl(Bucket=b, AccessControlPolicy={"Owner": acl["Owner"], "Grants": []})
+        self.assertEqual(self.c.get_object(Bucket=b, Key="foo")["Body"].read(), b"bar")
+        self.assertCode("AccessDenied", self.c.put_object, Bucket=b, Key="baz", Body=b"a")
+        self.assertCode("AccessDenied", self.c.delete_object, Bucket=b, Key="foo")
+        self.assertCode("AccessDenied", self.c.list_objects_v2, Bucket=b)
+        self.assertEqual(self.c.get_bucket_acl(Bucket=b)["Grants"], [])
+        # a grant of READ alone lists but does not write
+        self.c.put_bucket_acl(Bucket=b, GrantRead="id=" + self.acct)
+        self.assertEqual([o["Key"] for o in self.c.list_objects_v2(Bucket=b)["Contents"]], ["foo"])
+        self.assertCode("AccessDenied", self.c.put_object, Bucket=b, Key="baz", Body=b"a")
+        self.c.put_bucket_acl(Bucket=b, ACL="private")
+        self.c.put_object(Bucket=b, Key="baz", Body=b"a")
+        # with ACLs off (BucketOwnerEnforced) the ACL no longer counts
+        self.c.put_bucket_acl(Bucket=b, AccessControlPolicy={"Owner": acl["Owner"], "Grants": []})
+        self.c.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+            "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+        self.c.put_object(Bucket=b, Key="qux", Body=b"a")
 
     def test_bucket_grants_to_another_account(self):
         b = self.acl_bucket()
@@ -303,7 +386,8 @@ class Evaluated(AclCase):
             self.assertEqual(code_of(cl.get_bucket_acl, Bucket=b), "AccessDenied")
             # bucket READ is not object READ
             self.assertEqual(code_of(cl.get_object, Bucket=b, Key="k"), "AccessDenied")
-        self.c.put_bucket_acl(Bucket=b, GrantWrite="id=" + OTHER, GrantReadACP="id=" + OTHER)
+        self.c.put_bucket_acl(Bucket=b, GrantWrite="id=" + OTHER, GrantReadACP="id=" + OTHER,
+                              GrantFullControl="id=" + self.acct)
         self.assertEqual(code_of(self.other.list_objects_v2, Bucket=b), "AccessDenied")
         self.other.put_object(Bucket=b, Key="theirs", Body=b"t")
         self.other.delete_object(Bucket=b, Key="k")
@@ -334,7 +418,7 @@ class Evaluated(AclCase):
         self.assertEqual(grants_of(self.other.get_object_acl(Bucket=b, Key="theirs")),
                          {("READ", self.acct)})
         self.assertEqual(code_of(self.other.get_object, Bucket=b, Key="theirs"), "AccessDenied")
-        self.c.delete_object(Bucket=b, Key="theirs")  # bucket WRITE is the owner's own
+        self.c.delete_object(Bucket=b, Key="theirs")  # the bucket's WRITE (FULL_CONTROL)
         self.c.put_bucket_acl(Bucket=b, GrantWriteACP="id=" + OTHER)
         self.other.put_bucket_acl(Bucket=b, GrantFullControl="id=" + OTHER)
         self.assertEqual(grants_of(self.other.get_bucket_acl(Bucket=b)),
