@@ -686,23 +686,27 @@ static bool acl_decides(struct http_req *r, const char *action, const char *buck
     struct store_txn *t = NULL;
     const cJSON *b = NULL;
     cJSON *own = NULL, *v = NULL;
-    bool object = false, ok = owner_only;
+    bool object = false, ok = owner_only, known;
     const char *perm = needed(action, &object);
 
     if (!perm || !bucket || !*bucket || (object && (!key || !*key)))
         return owner_only;
     if (owner_only && !object && strstr(perm, "_ACP"))
         return true; /* the owner may always read and change its bucket's ACL */
-    if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
-        return owner_only;
-    if (q->bucket_known && strcmp(bucket, q->bucket) == 0)
-        b = q->bucket_rec;
-    else
-        b = own = s3_bucket_get(t, r->arena, bucket);
-    /* while ACLs are off every object is the bucket owner's: no version to read */
-    if (b && object && (!owner_only || acls_enabled(b)))
-        v = s3_find_version(t, r->arena, bucket, key, s3_query(r, "versionId"), NULL);
-    store_txn_abort(t);
+    known = q->bucket_known && strcmp(bucket, q->bucket) == 0;
+    b = known ? q->bucket_rec : NULL;
+    /* the store is read for the bucket when the request has not read it, and
+     * for the version (none while ACLs are off: every object is the bucket
+     * owner's then) */
+    if (!known || (b && object && (!owner_only || acls_enabled(b)))) {
+        if (store_read_begin(q->s3->store, &t, NULL) != ERR_OK)
+            return owner_only;
+        if (!known)
+            b = own = s3_bucket_get(t, r->arena, bucket);
+        if (b && object && (!owner_only || acls_enabled(b)))
+            v = s3_find_version(t, r->arena, bucket, key, s3_query(r, "versionId"), NULL);
+        store_txn_abort(t);
+    }
     /* the bucket owner lists and writes its bucket as the bucket's ACL says
      * while ACLs count (an ACL without its grant takes them away, as S3 does) */
     if (b && owner_only && !object)
