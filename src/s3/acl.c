@@ -589,6 +589,8 @@ static void put_acl(struct http_req *r, bool object)
     else if (!canned && r->body.len > 0 && !(aw->grants = body_acl(r, &aw->owner, &f))) {
         answer(r, &f);
         return;
+    } else if (!canned && r->body.len == 0 && object && replica) {
+        aw->grants = cJSON_CreateArray(); /* the source's ACL grants nothing */
     } else if (!canned && r->body.len == 0) {
         s3_error(r, S3E_MISSING_SECURITY_HEADER, NULL);
         return;

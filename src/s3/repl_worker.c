@@ -307,8 +307,9 @@ static enum copy_rc copy_one(struct s3_replw *w, struct arena *a, const cJSON *q
         goto send;
     }
     if (acl_only) {
-        /* the ACL of the replica: PutObjectAcl with its grants or canned ACL
-         * (none stored: private) */
+        /* the ACL of the replica: PutObjectAcl with its grants (none: an
+         * ACL that grants nothing, sent without any) or canned ACL (none
+         * stored: private) */
         const char *acl = json_str_ci(rec, "acl"), *gv, *gn;
         query = arena_sprintf(a, "acl=&versionId=%s", url_encode(a, json_str_ci(rec, "vid"), true));
         hs[nh++] = (struct awsc_header){"x-tandem-replica", "acl"};

@@ -38,6 +38,10 @@ class AclGrantReplication(tr.Replication):
                 {"Grantee": {"Type": "CanonicalUser", "ID": OTHER}, "Permission": "READ_ACP"}]})
         tr.wait_for(lambda: grants(west, dst, "g", v) == [("READ_ACP", OTHER)],
                  "body grants on the replica")
+        # a body with no grant at all: the replica keeps none either
+        east.put_object_acl(Bucket=src, Key="g", VersionId=v, AccessControlPolicy={
+            "Owner": {"ID": acct}, "Grants": []})
+        tr.wait_for(lambda: grants(west, dst, "g", v) == [], "no grants on the replica")
         east.put_object_acl(Bucket=src, Key="g", VersionId=v, ACL="private")
         tr.wait_for(lambda: grants(west, dst, "g", v) == [("FULL_CONTROL", acct)],
                  "private again on the replica")
