@@ -15,6 +15,7 @@
 #include "codec.h"
 #include "mem.h"
 #include "stack_invoke.h"
+#include "stack_std.h"
 #include "stack_provider.h"
 
 bool stack_value_is_unknown(const cJSON *v)
@@ -698,13 +699,14 @@ static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, 
         region = cJSON_GetObjectItem(prov, "region")->valuestring;
     else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(opts, "region")))
         region = cJSON_GetObjectItemCaseSensitive(opts, "region")->valuestring;
-    if (!stack_invoke_known(token))
+    if (!stack_invoke_known(token) && !stack_std_known(token))
         return stack_prog_errat(ev->prog, at, e,
                                 "fn::invoke: unknown function '%s' (Tandem answers "
                                 "aws:iam:getPolicyDocument, aws:getCallerIdentity, "
-                                "aws:getRegion, aws:getPartition)",
+                                "aws:getRegion, aws:getPartition and the std: functions)",
                                 token);
-    rc = stack_invoke(token, args, region, ev->account, &res, e);
+    rc = stack_std_known(token) ? stack_std(token, args, ev->dir, &res, e)
+                                : stack_invoke(token, args, region, ev->account, &res, e);
     if (rc)
         return stack_prog_errat(ev->prog, at, e, "fn::invoke %s: %s", token, e ? e->msg : "");
     if (ret) {
@@ -817,7 +819,7 @@ static enum err_code eval_builtin(struct stack_eval *ev, const struct stack_node
         return rc;
     }
     /* the short form of an invoke: `fn::aws:getRegion: {}` */
-    if (strchr(name, ':') && stack_invoke_known(name)) {
+    if (strchr(name, ':') && (stack_invoke_known(name) || stack_std_known(name))) {
         rc = stack_expr_eval(ev, n->items[0], &arg, e);
         if (rc)
             return rc;

@@ -4,6 +4,7 @@ unchanged with `tandem up` on local regions: outputs are there, a second up make
 no write call, `tandem destroy` leaves nothing behind. Programs that need what
 Tandem does not run (unsupported-*) fail at once with a file:line:col diagnostic
 naming what is missing, and create nothing."""
+import hashlib
 import json
 import os
 import re
@@ -166,6 +167,27 @@ class PublicPrograms(unittest.TestCase):
         pol = s3.get_bucket_policy(Bucket="my-tf-test-bucket")["Policy"]
         self.assertIn("arn:aws:s3:::my-tf-test-bucket/*", pol)
         self.assertEqual(p.json("up", "--yes")["writes"], 0)
+        p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(s3.list_buckets()["Buckets"], [])
+
+    def test_s3_object_etag_from_std_filemd5(self):
+        p, out, _ = self.run_unchanged("s3-object-etag-std", ["key", "etag"])
+        # destroyed by run_unchanged: up again, then change the file
+        up = p.json("up", "--yes")
+        self.assertEqual(out["key"], "new-object-key")
+        s3 = p.client("s3", "us-east-1")
+        head = s3.head_object(Bucket="examplebuckettftest", Key="new-object-key")
+        md5 = hashlib.md5(b"first version\n").hexdigest()
+        self.assertEqual((head["ETag"], out["etag"]), ('"%s"' % md5, md5))
+        tags = s3.get_object_tagging(Bucket="examplebuckettftest", Key="new-object-key")
+        self.assertEqual(tags["TagSet"], [{"Key": "Name", "Value": "EXAMPLEBUCKETTFTEST"}])
+        with open(os.path.join(p.dir, "path", "to", "file"), "w") as f:
+            f.write("second version\n")
+        up = p.json("up", "--yes")
+        self.assertEqual(ops(up)["object"], "update", up["steps"])
+        body = s3.get_object(Bucket="examplebuckettftest", Key="new-object-key")["Body"].read()
+        self.assertEqual(body, b"second version\n")
+        self.assertEqual(p.json("output")["etag"], hashlib.md5(body).hexdigest())
         p.json("destroy", "--yes", "--keep-regions")
         self.assertEqual(s3.list_buckets()["Buckets"], [])
 
