@@ -177,11 +177,16 @@ enum err_code xp_token_find(struct store_txn *t, const struct xp_kind *kind, con
         return rc;
     if ((double)clock_wall_ms() - json_num(old, "StartTime") * 1000.0 >= (double)token_window_ms)
         rc = ERR_NOTFOUND; /* past its window: a new request, which takes the token over */
+    else if (strcmp(json_str(old, "_params") ? json_str(old, "_params") : "", params) != 0 &&
+             kind == &xp_import)
+        rc = err_set(e, ERR_CONFLICT, "Duplicate request detected with conflicting parameters");
     else if (strcmp(json_str(old, "_params") ? json_str(old, "_params") : "", params) != 0)
         rc = err_set(e, ERR_CONFLICT,
-                     "There is already an %s with the same ClientToken and different "
+                     "There is already an export with the same ClientToken and different "
                      "parameters: %s",
-                     kind == &xp_export ? "export" : "import", json_str(old, kind->arn));
+                     json_str(old, kind->arn));
+    else if (kind == &xp_import && strcmp(json_str(old, kind->status) ?: "", "IN_PROGRESS") != 0)
+        rc = ERR_NOTFOUND; /* an import that ended made its table: that answers first */
     else
         *out = xp_describe(old);
     cJSON_Delete(old);
@@ -663,6 +668,19 @@ void export_table(struct ddb_call *c)
 
 /* ---- DescribeExport, ListExports ---- */
 
+/* import_arn_ok - @arn is arn:...:table/NAME/import/ID with NAME a table name
+ * (3-255 of [a-zA-Z0-9_.-]) and an ID */
+static bool import_arn_ok(const char *arn)
+{
+    const char *t = strstr(arn, ":table/"), *imp = t ? strstr(t + 7, "/import/") : NULL;
+    size_t n = imp ? (size_t)(imp - (t + 7)) : 0;
+
+    return strncmp(arn, "arn:", 4) == 0 && imp && n >= 3 && n <= 255 &&
+           strspn(t + 7, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+               n &&
+           imp[8];
+}
+
 void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char *member,
                       const char *notfound)
 {
@@ -679,6 +697,10 @@ void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char
     ddb_check_len(c, arn, path, DDB_ARN_MIN, DDB_ARN_MAX, true);
     if (ddb_args_failed(c))
         return;
+    if (kind == &xp_import && !import_arn_ok(arn)) {
+        ddb_reply_type(c, "ValidationException", "Invalid Import ARN: %s", arn);
+        return;
+    }
     rc = store_read_begin(c->d->store, &t, &e);
     if (!rc)
         rc = xp_meta_get(t, kind->prefix, arn, &rec, &e);
@@ -739,6 +761,44 @@ static bool list_one(void *arg, const cJSON *rec)
     return true;
 }
 
+/* ImportNextToken is 112-1024 characters of ([0-9a-f]{16})+ in the model, and
+ * botocore checks the minimum itself: ListImports' token is the last ARN
+ * listed in hex, NUL bytes after it up to a whole 16 characters and at least
+ * 112. (ExportNextToken has no constraints: ListExports' is the ARN itself.) */
+#define NEXT_MIN 112
+
+static char *next_encode(const char *arn)
+{
+    size_t n = strlen(arn) * 2, len = n < NEXT_MIN ? NEXT_MIN : (n + 15) / 16 * 16;
+    char *out = xmalloc(len + 1);
+
+    for (size_t i = 0; arn[i]; i++)
+        snprintf(out + 2 * i, 3, "%02x", (unsigned char)arn[i]);
+    memset(out + n, '0', len - n);
+    out[len] = '\0';
+    return out;
+}
+
+/* next_decode - the ARN @tok names (arena), NULL when it is not one of ours. */
+static const char *next_decode(struct ddb_call *c, const char *tok)
+{
+    size_t n = strlen(tok);
+    char *arn = arena_alloc(c->a, n / 2 + 1), *end = arn;
+
+    if (n < NEXT_MIN || n % 16 || strspn(tok, "0123456789abcdef") != n)
+        return NULL;
+    for (size_t i = 0; i < n; i += 2) {
+        unsigned v;
+
+        sscanf(tok + i, "%2x", &v);
+        if (!v) /* the padding: nothing but NULs after it */
+            return strspn(tok + i, "0") == n - i && strstr(arn, "/import/") ? arn : NULL;
+        *end++ = (char)v;
+        *end = '\0';
+    }
+    return NULL;
+}
+
 void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_member,
              const char *list_member, const char *const *members)
 {
@@ -759,6 +819,10 @@ void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_mem
     ddb_check_range(c, has_max, x.max, path, 1, 25);
     if (ddb_args_failed(c))
         return;
+    if (next && kind == &xp_import && !(next = next_decode(c, next))) {
+        ddb_reply_type(c, "ValidationException", "Invalid NextToken");
+        return;
+    }
     if (!has_max)
         x.max = 25;
     x.out = cJSON_CreateArray();
@@ -774,8 +838,14 @@ void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_mem
     }
     o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, list_member, x.out);
-    if (x.more && x.last)
+    if (x.more && x.last && kind == &xp_import) {
+        char *tok = next_encode(x.last);
+
+        cJSON_AddStringToObject(o, "NextToken", tok);
+        free(tok);
+    } else if (x.more && x.last) {
         cJSON_AddStringToObject(o, "NextToken", x.last);
+    }
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     free(x.last);

@@ -12,8 +12,10 @@
  * cutting it into lines as the pieces come (import_read.h: only the
  * unfinished line is held), and writes its good lines as items, a piece (backup_piece_items items
  * or 4 MiB) per store write, keeping the table's counters and indexes; a line that is not an item
- * of the table counts in ErrorCount. At the end the table becomes ACTIVE and the import COMPLETED;
- * when S3 fails the import is FAILED and the table removed. */
+ * of the table counts in ErrorCount. At the end the table becomes ACTIVE and the import COMPLETED
+ * (no object under the prefix: an empty table), or FAILED with ItemValidationError when lines
+ * were skipped (the table, with the items that passed, is kept); when S3 fails the import is
+ * FAILED and the table removed. */
 #include "export.h"
 #include "import_read.h"
 
@@ -57,6 +59,9 @@ enum err_code import_parse_line(const struct import_format *f, const struct tabl
         cJSON_Delete(root);
     }
     rc = attr_validate_item(item, e);
+    /* an attribute without a name is no item: DynamoDB counts the line an error */
+    if (!rc && cJSON_GetObjectItemCaseSensitive(item, ""))
+        rc = err_set(e, ERR_INVALID, "an attribute name is empty");
     buf_init(&key, 0);
     if (!rc)
         rc = item_key_build(k, item, false, &key, e);
@@ -235,11 +240,15 @@ static bool one_line(void *arg, const char *line, size_t n)
     cJSON *item = NULL;
     struct err e = {0};
     char *text;
+    size_t blank = 0;
 
-    if (line && n && line[n - 1] == '\r')
-        n--;
-    if (!n)
+    /* an empty or blank line is no line at all, as DynamoDB counts them */
+    while (line && blank < n && (line[blank] == ' ' || line[blank] == '\t' || line[blank] == '\r'))
+        blank++;
+    if (line && blank == n)
         return true;
+    if (line && line[n - 1] == '\r')
+        n--;
     if (x->header) { /* a CSV file's first line names its columns */
         import_format_free(&x->f);
         if (line)
@@ -248,7 +257,6 @@ static bool one_line(void *arg, const char *line, size_t n)
         return true;
     }
     x->processed++;
-    x->bytes += n;
     if (!line || import_parse_line(&x->f, &x->k, line, n, &item, &e)) {
         x->errors++;
         return true;
@@ -259,6 +267,9 @@ static bool one_line(void *arg, const char *line, size_t n)
     free(text);
     return !backup_piece_full(&x->piece) || flush(x);
 }
+
+/* the FailureCode of an import that skipped lines which are not items */
+#define ITEM_VALIDATION "ItemValidationError"
 
 static void fail(struct imp *x, const char *code, const char *msg)
 {
@@ -299,6 +310,7 @@ static bool one_object(struct imp *x, const char *bucket, const char *key, char 
         else /* not gzip or zstd, or cut short: what is left of the object is one error */
             x->errors++;
     }
+    x->bytes += rd.bytes; /* ProcessedSizeBytes: the object's bytes, uncompressed */
     import_reader_free(&rd);
     return ok;
 }
@@ -326,7 +338,8 @@ static enum err_code fin_apply(struct store_txn *t, void *arg, struct err *e)
     xp_set_num(rec, "ProcessedItemCount", (double)x->processed);
     xp_set_num(rec, "ImportedItemCount", (double)x->imported);
     xp_set_num(rec, "ErrorCount", (double)x->errors);
-    xp_set_num(rec, "ProcessedSizeBytes", (double)x->bytes);
+    if (x->bytes) /* absent until something was read, as DynamoDB answers */
+        xp_set_num(rec, "ProcessedSizeBytes", (double)x->bytes);
     xp_set_str(rec, "ImportStatus", x->fail_code[0] ? "FAILED" : "COMPLETED");
     if (x->fail_code[0]) {
         xp_set_str(rec, "FailureCode", x->fail_code);
@@ -338,7 +351,9 @@ static enum err_code fin_apply(struct store_txn *t, void *arg, struct err *e)
         rc = table_keys_get_any(t, name, &k, e);
     if (rc == ERR_NOTFOUND || (!rc && k.id != x->k.id))
         return ERR_OK;
-    if (!rc && x->fail_code[0]) /* a failed import leaves no table */
+    /* a failed import leaves no table, but one whose items did not all pass
+     * keeps what did (ItemValidationError), as DynamoDB does */
+    if (!rc && x->fail_code[0] && strcmp(x->fail_code, ITEM_VALIDATION) != 0)
         return backup_table_remove(t, name, k.id, f->ids, &f->nids, e);
     if (!rc)
         rc = table_desc_get(t, name, &desc, e);
@@ -396,9 +411,9 @@ void import_run(struct ddb *d, const char *arn)
             snprintf(msg, sizeof(msg), "%s%s%s", er.code[0] ? er.code : "S3 is unreachable",
                      er.msg[0] ? ": " : "", er.msg);
             fail(&x, export_s3_fail(st, &er), msg);
-        } else if (!keys.len) {
-            fail(&x, "S3NoSuchKey", "No objects under the S3KeyPrefix");
         }
+        /* no object under the prefix is an import of nothing: the empty table
+         * is kept and the import COMPLETED, as DynamoDB does */
     }
     for (size_t i = 0; !x.fail_code[0] && i < keys.len;) {
         const char *key = keys.ptr + i;
@@ -412,6 +427,9 @@ void import_run(struct ddb *d, const char *arn)
     }
     if (!x.fail_code[0])
         flush(&x);
+    if (!x.fail_code[0] && x.errors)
+        fail(&x, ITEM_VALIDATION,
+             "Some of the items failed validation checks and were not imported.");
     backup_piece_clear(&x.piece);
     if (xp_stopping(d, false)) {
         log_info("event=ddb_import_stopped arn=%s", arn);
@@ -548,16 +566,27 @@ void import_table(struct ddb_call *c)
     if (!tcp)
         ddb_verr_null(c, "tableCreationParameters");
     ddb_check_len(c, delim, "inputFormatOptions.csv.delimiter", 1, 1, false);
+    /* the model makes it optional and the SDKs always fill it in, but
+     * DynamoDB refuses a request without one */
+    if (!x->token)
+        ddb_verr_null(c, "clientToken");
     xp_check_token(c, x->token);
     if (ddb_args_failed(c))
         return;
+    if (csv && fmt != 2) { /* CSV options with another format: DynamoDB refuses them */
+        ddb_reply_type(c, "ValidationException",
+                       "InputFormatOptions.Csv can only be specified when InputFormat is CSV");
+        return;
+    }
     if (delim && !strchr(",\t:;| ", *delim)) {
         ddb_reply_type(c, "ValidationException",
                        "The CSV Delimiter must be one of comma, tab, colon, semicolon, pipe "
                        "or space");
         return;
     }
-    x->params = xp_params(c);
+    /* what the token guards for an import: its table, nothing else (DynamoDB
+     * answers the first import to a replay with another source or format) */
+    x->params = arena_strdup(c->a, ddb_arg_str(c, tcp, "TableName") ?: "");
     if (x->token) {
         rc = store_read_begin(c->d->store, &t, &e);
         if (!rc)
@@ -580,11 +609,6 @@ void import_table(struct ddb_call *c)
             ddb_reply_err(c, rc, e.msg);
             return;
         }
-    } else {
-        char *u = arena_alloc(c->a, 37);
-
-        ddb_uuid(u);
-        x->token = u;
     }
     x->c = c;
     x->rec = cJSON_CreateObject();
@@ -596,7 +620,6 @@ void import_table(struct ddb_call *c)
         cJSON_AddItemToObject(x->rec, "InputFormatOptions", cJSON_Duplicate(opts, true));
     cJSON_AddStringToObject(x->rec, "InputCompressionType", comp < 0 ? "NONE" : comps[comp]);
     cJSON_AddItemToObject(x->rec, "TableCreationParameters", cJSON_Duplicate(tcp, true));
-    cJSON_AddNumberToObject(x->rec, "ProcessedSizeBytes", 0);
     cJSON_AddNumberToObject(x->rec, "ProcessedItemCount", 0);
     cJSON_AddNumberToObject(x->rec, "ImportedItemCount", 0);
     cJSON_AddStringToObject(x->rec, "_params", x->params);

@@ -73,6 +73,7 @@ static void line_done(struct import_reader *r, const char *p, size_t n)
 /* lines - plain bytes: each complete line to the line function, the rest kept. */
 static void lines(struct import_reader *r, const char *p, size_t n)
 {
+    r->bytes += n;
     while (n && !r->stopped) {
         const char *nl = memchr(p, '\n', n);
         size_t take = nl ? (size_t)(nl - p) : n;

@@ -12,6 +12,7 @@
 #define TANDEM_IMPORT_READ_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -31,6 +32,7 @@ struct import_reader {
     struct buf part;      /* the unfinished line */
     size_t over;          /* the unfinished line's length once past IMPORT_LINE_MAX */
     bool over_cr;         /* the over-long line's last byte was '\r' */
+    uint64_t bytes;       /* decompressed bytes so far */
     bool any;             /* bytes arrived */
     bool ended;           /* GZIP: the last member is complete; ZSTD: the last frame */
     bool bad;             /* the compressed data is damaged */

@@ -25,6 +25,7 @@ import uuid
 import zlib
 from unittest import mock
 
+import botocore.handlers
 from botocore.exceptions import ClientError
 
 from repl_helpers import wait_until
@@ -651,10 +652,17 @@ class Import(Base):
         again = self.ddb.import_table(**kw)["ImportTableDescription"]
         self.assertEqual(again["ImportArn"], arn)  # the same token and parameters
         d = self.wait_import(self.ddb, arn)
-        self.assertEqual(d["ImportStatus"], "COMPLETED", d)
+        # lines skipped: FAILED with ItemValidationError, the table kept with
+        # the items that passed (as DynamoDB does); the empty line is no line
+        self.assertEqual((d["ImportStatus"], d["FailureCode"]), ("FAILED", "ItemValidationError"),
+                         d)
+        self.assertTrue(d["FailureMessage"])
         self.assertEqual(d["InputCompressionType"], "NONE")
         self.assertEqual((d["ImportedItemCount"], d["ProcessedItemCount"], d["ErrorCount"]),
                          (3, 6, 3))
+        self.assertEqual(d["ProcessedSizeBytes"], len(body.encode()))  # every byte, newlines too
+        self.assertEqual(self.ddb.describe_table(TableName=target)["Table"]["TableStatus"],
+                         "ACTIVE")
         self.assertEqual(len(scan_all(self.ddb, target)), 3)
         # CSV, with a header line; key attributes take the table's types
         pre = "csv-" + uuid.uuid4().hex[:8] + "/"
@@ -668,7 +676,7 @@ class Import(Base):
             TableCreationParameters=creation(target))["ImportTableDescription"]
         d = self.wait_import(self.ddb, d["ImportArn"])
         self.assertEqual((d["ImportStatus"], d["ImportedItemCount"], d["ErrorCount"]),
-                         ("COMPLETED", 2, 2), d)
+                         ("FAILED", 2, 2), d)
         items = {x["pk"]["S"]: x for x in self.ddb.scan(TableName=target)["Items"]}
         self.assertEqual(items["k1"], {"pk": {"S": "k1"}, "sk": {"N": "1"},
                                        "color": {"S": "red"}, "note": {"S": 'a, quoted "note"'}})
@@ -712,7 +720,7 @@ class Import(Base):
             TableCreationParameters=creation(target))["ImportTableDescription"]
         d = self.wait_import(self.ddb, d["ImportArn"])
         self.assertEqual((d["ImportStatus"], d["ImportedItemCount"], d["ErrorCount"]),
-                         ("COMPLETED", 20, 1), d)
+                         ("FAILED", 20, 1), d)
         self.assertEqual(self.ddb.describe_table(TableName=target)["Table"]["ItemCount"], 20)
 
     def test_cut_short(self):
@@ -735,7 +743,7 @@ class Import(Base):
             TableCreationParameters=creation(target))["ImportTableDescription"]
         d = self.wait_import(self.ddb, d["ImportArn"])
         self.assertEqual((d["ImportStatus"], d["ProcessedItemCount"], d["ImportedItemCount"],
-                          d["ErrorCount"]), ("COMPLETED", whole, whole, 1), d)
+                          d["ErrorCount"]), ("FAILED", whole, whole, 1), d)
         self.assertEqual(len(scan_all(self.ddb, target)), whole)
 
     def test_errors(self):
@@ -745,7 +753,7 @@ class Import(Base):
                              TableCreationParameters=creation(target))
         self.assertEqual(code, "ValidationException")
         code, _ = self.err(self.ddb.describe_import,
-                           ImportArn="arn:aws:dynamodb:us-east-1:123456789012:table/x/import/"
+                           ImportArn="arn:aws:dynamodb:us-east-1:123456789012:table/xyz/import/"
                                      "01234567890123-abcdef01")
         self.assertEqual(code, "ImportNotFoundException")
         code, _ = self.err(self.ddb.list_imports, PageSize=30)
@@ -783,17 +791,36 @@ class Import(Base):
         self.assertIn("at 's3BucketSource.s3KeyPrefix' failed to satisfy constraint: Member must "
                       "have length less than or equal to 1024", msg)
         self.assertNotIn(target, self.ddb.list_tables()["TableNames"])
-        # a missing bucket, no objects: FAILED, and the table is gone
-        for bucket, failure in (("no-such-" + target, "S3NoSuchBucket"),
-                                (self.bucket, "S3NoSuchKey")):
-            d = self.ddb.import_table(S3BucketSource=dict(src, S3Bucket=bucket),
-                                      InputFormat="DYNAMODB_JSON",
-                                      TableCreationParameters=creation(target))[
-                "ImportTableDescription"]
-            d = self.wait_import(self.ddb, d["ImportArn"])
-            self.assertEqual((d["ImportStatus"], d["FailureCode"]), ("FAILED", failure), d)
-            wait_until(lambda: target not in self.ddb.list_tables()["TableNames"],
-                       what="the failed import's table to go")
+        # CSV options are for CSV only
+        code, msg = self.err(self.ddb.import_table, S3BucketSource=src,
+                             InputFormat="DYNAMODB_JSON",
+                             InputFormatOptions={"Csv": {"Delimiter": ","}},
+                             TableCreationParameters=creation(target))
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("InputFormatOptions", msg)
+        # a missing bucket: FAILED, and the table is gone
+        d = self.ddb.import_table(S3BucketSource=dict(src, S3Bucket="no-such-" + target),
+                                  InputFormat="DYNAMODB_JSON",
+                                  TableCreationParameters=creation(target))[
+            "ImportTableDescription"]
+        self.assertNotIn("ProcessedSizeBytes", d)  # absent until something is read
+        d = self.wait_import(self.ddb, d["ImportArn"])
+        self.assertEqual((d["ImportStatus"], d["FailureCode"]), ("FAILED", "S3NoSuchBucket"), d)
+        self.assertNotIn("ProcessedSizeBytes", d)
+        wait_until(lambda: target not in self.ddb.list_tables()["TableNames"],
+                   what="the failed import's table to go")
+        # no object under the prefix: an import of nothing, COMPLETED, and the
+        # empty table is kept (as DynamoDB does)
+        d = self.ddb.import_table(S3BucketSource=src, InputFormat="DYNAMODB_JSON",
+                                  TableCreationParameters=creation(target))[
+            "ImportTableDescription"]
+        d = self.wait_import(self.ddb, d["ImportArn"])
+        self.assertEqual((d["ImportStatus"], d["ProcessedItemCount"], d["ErrorCount"]),
+                         ("COMPLETED", 0, 0), d)
+        self.assertNotIn("FailureCode", d)
+        t = self.ddb.describe_table(TableName=target)["Table"]
+        self.assertEqual((t["TableStatus"], t["ItemCount"]), ("ACTIVE", 0))
+        self.ddb.delete_table(TableName=target)
 
 
 class Authz(Base):
@@ -917,10 +944,11 @@ class ImportMemory(Base):
         # store writes, the store's own buffers); then measured
         self.import_measured("warm.json", body, comp)
         d, target, grew = self.import_measured("big.json", body, comp)
-        self.assertEqual(d["ImportStatus"], "COMPLETED", d)
+        self.assertEqual((d["ImportStatus"], d["FailureCode"]), ("FAILED", "ItemValidationError"),
+                         d)
         self.assertEqual((d["ProcessedItemCount"], d["ImportedItemCount"], d["ErrorCount"]),
                          (nlines, nlines - 2, 2))
-        self.assertEqual(d["ProcessedSizeBytes"], size)
+        self.assertEqual(d["ProcessedSizeBytes"], len(raw))
         self.assertEqual(self.ddb.describe_table(TableName=target)["Table"]["ItemCount"], 64 * 3)
         self.assertLess(grew[0], len(raw) // 4, "RSS grew by %d bytes" % grew[0])
 
@@ -1026,9 +1054,8 @@ class TokenWindow(Base):
         self.assertEqual(self.ddb.import_table(**kw)["ImportTableDescription"]["ImportArn"],
                          a["ImportArn"])
         self.assertEqual(self.wait_import(self.ddb, a["ImportArn"])["ImportStatus"], "COMPLETED")
-        # within the window the finished import is still the token's answer
-        self.assertEqual(self.ddb.import_table(**kw)["ImportTableDescription"]["ImportArn"],
-                         a["ImportArn"])
+        # within the window too, a finished import's table answers a replay first
+        self.assertEqual(self.err(self.ddb.import_table, **kw)[0], "ResourceInUseException")
         code, _ = self.err(self.ddb.import_table,
                            **dict(kw, TableCreationParameters=creation(name + "-b")))
         self.assertEqual(code, "ImportConflictException")
@@ -1043,6 +1070,74 @@ class TokenWindow(Base):
         self.assertNotEqual(b["ImportArn"], a["ImportArn"])
         self.assertEqual(self.wait_import(self.ddb, b["ImportArn"])["ImportStatus"], "COMPLETED")
         self.assertEqual(len(scan_all(self.ddb, name + "-b")), 5)
+
+
+class ImportTokens(Base):
+    """What an import's ClientToken guards (its table, nothing else), while it
+    runs and after; ListImports' NextToken as the model shapes it; DescribeImport
+    of an ARN that is not an import's. Pieces of 50 items 100 ms apart keep the
+    import running while the replays are made."""
+
+    knobs = dict(Base.knobs, TANDEM_DDB_BACKUP_PIECE_ITEMS="50",
+                 TANDEM_DDB_EXPORT_PAUSE_MS="100")
+
+    def test_replays_and_listing(self):
+        pre = "tok-" + uuid.uuid4().hex[:8] + "/"
+        body = "".join(json.dumps({"Item": {"pk": {"S": "t%d" % i}, "sk": {"N": "1"}}}) + "\n"
+                       for i in range(600))
+        self.s3.put_object(Bucket=self.bucket, Key=pre + "a.json", Body=body.encode())
+        target = "tok-" + uuid.uuid4().hex[:8]
+        src = {"S3Bucket": self.bucket, "S3KeyPrefix": pre}
+        kw = dict(ClientToken="tok-" + target, S3BucketSource=src, InputFormat="DYNAMODB_JSON",
+                  TableCreationParameters=creation(target))
+        a = self.ddb.import_table(**kw)["ImportTableDescription"]
+        # while it runs, a replay with another source, format or compression is
+        # answered with the import as it was asked for first
+        for change in ({"InputCompressionType": "GZIP"}, {"InputFormat": "ION"},
+                       {"S3BucketSource": dict(src, S3KeyPrefix="elsewhere/")}):
+            got = self.ddb.import_table(**dict(kw, **change))["ImportTableDescription"]
+            self.assertEqual((got["ImportArn"], got["S3BucketSource"], got["InputFormat"]),
+                             (a["ImportArn"], src, "DYNAMODB_JSON"), change)
+        # another table is the one conflict
+        code, msg = self.err(self.ddb.import_table,
+                             **dict(kw, TableCreationParameters=creation(target + "-b")))
+        self.assertEqual((code, msg), ("ImportConflictException",
+                                       "Duplicate request detected with conflicting parameters"))
+        self.assertEqual(self.ddb.describe_import(ImportArn=a["ImportArn"])[
+            "ImportTableDescription"]["ImportStatus"], "IN_PROGRESS")
+        self.assertEqual(self.wait_import(self.ddb, a["ImportArn"])["ImportStatus"], "COMPLETED")
+        # once it ended, its table answers a replay first
+        code, msg = self.err(self.ddb.import_table, **kw)
+        self.assertEqual(code, "ResourceInUseException")
+        self.assertIn(target, msg)
+        # a request without a ClientToken at all (the SDKs always make one)
+        bare = self.server.boto3()
+        bare.meta.events.unregister("before-parameter-build",
+                                    botocore.handlers.generate_idempotent_uuid)
+        code, msg = self.err(bare.import_table, S3BucketSource=src, InputFormat="DYNAMODB_JSON",
+                             TableCreationParameters=creation(target + "-c"))
+        self.assertEqual((code, msg), (
+            "ValidationException", "1 validation error detected: Value null at 'clientToken' "
+            "failed to satisfy constraint: Member must not be null"))
+        # ListImports pages through botocore's own checks of the model's
+        # NextToken (112-1024 characters of hex): one import a page
+        b = self.ddb.import_table(**dict(kw, ClientToken="tok2-" + target,
+                                         TableCreationParameters=creation(target + "-d")))[
+            "ImportTableDescription"]
+        self.wait_import(self.ddb, b["ImportArn"])
+        page = self.ddb.list_imports(PageSize=1)
+        self.assertRegex(page["NextToken"], r"^([0-9a-f]{16}){7,}$")
+        seen = [page["ImportSummaryList"][0]["ImportArn"]]
+        while "NextToken" in page:
+            page = self.ddb.list_imports(PageSize=1, NextToken=page["NextToken"])
+            seen += [x["ImportArn"] for x in page["ImportSummaryList"]]
+        self.assertEqual(sorted(seen), sorted({a["ImportArn"], b["ImportArn"]}))
+        code, msg = self.err(self.ddb.list_imports, NextToken="0" * 112)
+        self.assertEqual((code, msg), ("ValidationException", "Invalid NextToken"))
+        # an import ARN whose table name is not a table name
+        bad = a["ImportArn"].replace("table/" + target + "/", "table/x/")
+        code, msg = self.err(self.ddb.describe_import, ImportArn=bad)
+        self.assertEqual((code, msg), ("ValidationException", "Invalid Import ARN: " + bad))
 
 
 class Crash(Base):
