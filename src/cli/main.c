@@ -6,6 +6,7 @@
 #include "cli_logs.h"
 #include "cli_repl.h"
 #include "cli_s3.h"
+#include "fn.h"
 #include "server.h"
 
 #define TANDEM_VERSION "0.1.0"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage(stderr);
+    if (strcmp(argv[1], FN_INIT_COMMAND) == 0)
+        return fn_init_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "server") == 0)
         return server_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "logs") == 0)

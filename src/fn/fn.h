@@ -142,4 +142,15 @@ const char *fn_routing_check(const struct cJSON *routing, const char *primary, c
  * the additional version when @u is below its weight (borrowed from @alias). */
 const char *fn_alias_pick(const struct cJSON *alias, double u);
 
+/* FN_INIT_COMMAND - the hidden `tandem` subcommand an instance's child runs
+ * (the region execs its own binary with it). */
+#define FN_INIT_COMMAND "__fn-init"
+/* fn_init_main - `tandem __fn-init NS UID GID AS_MB NPROC REGION DIR EXE
+ * ARGV...` (runtime_init.c): start a function's runtime EXE (argv ARGV...,
+ * environment as received) in a PID namespace of its own when NS is 1 and
+ * one can be made, else in place; as UID:GID unless UID is -1, in DIR
+ * unless it is empty, with RLIMIT_AS AS_MB MiB (0: none) and RLIMIT_NPROC.
+ * @argv[0] is the subcommand. Never returns. */
+int fn_init_main(int argc, char **argv) __attribute__((noreturn));
+
 #endif

@@ -11,11 +11,12 @@
  * their HTTP server waits for its handler thread.
  *
  * Limits (documented in docs/lambda.md): each instance is its own process
- * group, killed as a group. Memory: the reaper sums the resident memory of
- * each instance's process group (/proc/PID/stat) every 100 ms and kills a
- * group past MemorySize (Runtime.OutOfMemory, "signal: killed"); Node.js also
- * gets --max-old-space-size=MemorySize, as Lambda does. No RLIMIT_AS for
- * Node.js (V8 and WebAssembly reserve far more address space than they use:
+ * group, killed as a group, and (a root region) its own PID namespace, which
+ * dies with it (runtime_init.c). Memory: the reaper sums the resident memory
+ * of each instance's namespace, or process group (/proc/PID/stat), every
+ * 100 ms and kills it past MemorySize (Runtime.OutOfMemory, "signal:
+ * killed"); Node.js also gets --max-old-space-size=MemorySize, as Lambda
+ * does. No RLIMIT_AS for Node.js (V8 and WebAssembly reserve far more address space than they use:
  * fetch fails under one); provided runtimes keep RLIMIT_AS = MemorySize +
  * 1 GiB as a backstop. A root region runs instances as an unprivileged user
  * (--fn-user, or one uid per function from --fn-uid-base): setgroups, setgid,
@@ -170,9 +171,20 @@ static void exit_text(int status, char *out, size_t cap)
 
 struct watched {
     pid_t pgid;
+    ino_t ns; /* the instance's PID namespace, 0: none (yet) */
     long limit_kb;
     long rss_kb;
 };
+
+/* ns_ino - the inode of /proc/@pid/@which (a namespace link), 0 if none. */
+static ino_t ns_ino(const char *pid, const char *which)
+{
+    char path[96];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "/proc/%.20s/ns/%s", pid, which);
+    return stat(path, &st) ? 0 : st.st_ino;
+}
 
 /* statm_anon_pages - resident pages of @pid that are not shared file pages
  * (/proc/PID/statm: resident minus shared): the memory the process itself
@@ -200,20 +212,26 @@ static long statm_anon_pages(const char *pid)
 }
 
 /* group_rss - add each process's own resident memory (statm_anon_pages) to
- * the watched group it belongs to (/proc/PID/stat field 5). */
+ * the watched instance it belongs to: its PID namespace but for the
+ * namespace's init (whose parent is the instance's shim, runtime_init.c),
+ * or, for an instance without one, its process group (/proc/PID/stat field 5). */
 static void group_rss(struct watched *w, size_t n)
 {
     long page_kb = sysconf(_SC_PAGESIZE) / 1024;
     DIR *d = opendir("/proc");
     struct dirent *de;
+    bool any_ns = false;
+    size_t i;
 
     if (!d)
         return;
+    for (i = 0; i < n; i++)
+        any_ns |= w[i].ns != 0;
     while ((de = readdir(d))) {
         char path[64], buf[1024], *p;
-        long pgrp = 0, anon;
+        long pgrp = 0, ppid = 0, anon;
+        ino_t ns;
         ssize_t got;
-        size_t i;
         int fd, field;
 
         if (de->d_name[0] < '1' || de->d_name[0] > '9')
@@ -234,13 +252,16 @@ static void group_rss(struct watched *w, size_t n)
         for (field = 3, p++; *p && field <= 5; field++) {
             while (*p == ' ')
                 p++;
+            if (field == 4)
+                ppid = strtol(p, NULL, 10);
             if (field == 5)
                 pgrp = strtol(p, NULL, 10);
             while (*p && *p != ' ')
                 p++;
         }
+        ns = any_ns ? ns_ino(de->d_name, "pid") : 0;
         for (i = 0; i < n; i++) {
-            if (w[i].pgid != (pid_t)pgrp)
+            if (w[i].ns ? w[i].ns != ns || w[i].pgid == (pid_t)ppid : w[i].pgid != (pid_t)pgrp)
                 continue;
             anon = statm_anon_pages(de->d_name);
             if (anon > 0)
@@ -251,14 +272,15 @@ static void group_rss(struct watched *w, size_t n)
     closedir(d);
 }
 
-/* watchdog - kill instances whose process group holds more resident memory
- * than their function's MemorySize. The /proc walk runs without the mutex. */
+/* watchdog - kill instances whose processes hold more resident memory than
+ * their function's MemorySize. The /proc walk runs without the mutex. */
 static void watchdog(struct fn_rt *rt)
 {
     struct watched *w = NULL;
     size_t n = 0, cap = 0, i;
     struct pool *p;
     struct inst *in;
+    ino_t region_ns = 0;
 
     pthread_mutex_lock(&rt->mu);
     for (p = rt->pools; p; p = p->next)
@@ -270,6 +292,7 @@ static void watchdog(struct fn_rt *rt)
                 w = xrealloc(w, cap * sizeof(*w));
             }
             w[n].pgid = in->pid;
+            w[n].ns = in->ns; /* nonzero: look it up below */
             w[n].limit_kb = (long)fnrt_doc_int(p->doc, "MemorySize", 128) * 1024;
             w[n].rss_kb = 0;
             n++;
@@ -277,6 +300,17 @@ static void watchdog(struct fn_rt *rt)
     pthread_mutex_unlock(&rt->mu);
     if (!n)
         return;
+    for (i = 0; i < n; i++) {
+        char pid[24];
+        if (!w[i].ns)
+            continue;
+        if (!region_ns)
+            region_ns = ns_ino("self", "pid");
+        snprintf(pid, sizeof(pid), "%d", (int)w[i].pgid);
+        w[i].ns = ns_ino(pid, "pid_for_children");
+        if (w[i].ns == region_ns) /* not made (yet): its process group, as without */
+            w[i].ns = 0;
+    }
     group_rss(w, n);
     pthread_mutex_lock(&rt->mu);
     for (p = rt->pools; p; p = p->next)
@@ -611,6 +645,7 @@ enum err_code fn_rt_start(struct fn *f, const struct fn_opts *o, struct err *e)
     mkdir(rt->tmp_root, rt->drop ? 0711 : 0700);
     if (rt->drop)
         fnrt_lock_down(rt);
+    rt->pidns = fnrt_pidns_probe();
     for (i = 0; i < FNRT_LANGS && rc == ERR_OK; i++)
         rc = write_boot(rt, i, e);
     if (rc == ERR_OK && !(rt->spawner = fnrt_spawner_start()))

@@ -135,6 +135,34 @@ static int peak_mb(pid_t pid)
     return (int)((kb + 1023) / 1024);
 }
 
+/* first_child - the oldest living child of @pid, or 0. */
+static pid_t first_child(pid_t pid)
+{
+    char path[96];
+    long c = 0;
+    FILE *in;
+
+    if (pid <= 0)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    in = fopen(path, "r");
+    if (!in)
+        return 0;
+    if (fscanf(in, "%ld", &c) != 1)
+        c = 0;
+    fclose(in);
+    return (pid_t)c;
+}
+
+/* runtime_pid - the pid of @in's runtime process: in a PID namespace, the
+ * first child of the namespace's init, which is the shim's child. */
+static pid_t runtime_pid(const struct inst *in)
+{
+    pid_t pid = __atomic_load_n(&in->pid, __ATOMIC_RELAXED);
+
+    return in->ns ? first_child(first_child(pid)) : pid;
+}
+
 /* fnrt_finish - report @inv's outcome (called without the mutex) and free it. */
 void fnrt_finish(struct inst *in, struct inv *inv, int error, const char *body, size_t len)
 {
@@ -144,7 +172,7 @@ void fnrt_finish(struct inst *in, struct inv *inv, int error, const char *body, 
     int mem = in ? fnrt_doc_int(in->pool->doc, "MemorySize", 128) : 128;
 
     if (in) {
-        int used = peak_mb(__atomic_load_n(&in->pid, __ATOMIC_RELAXED));
+        int used = peak_mb(runtime_pid(in));
         int group = (int)((__atomic_load_n(&in->peak_kb, __ATOMIC_RELAXED) + 1023) / 1024);
         if (group > used)
             used = group;

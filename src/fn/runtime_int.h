@@ -49,6 +49,7 @@ struct inst {
     struct inv *cur;
     bool initialized, stale, killed;
     bool oom;     /* killed by the memory watchdog */
+    bool ns;      /* in a PID namespace: pid is the shim (runtime_init.c) */
     long peak_kb; /* the group's peak resident memory seen by the watchdog */
     int64_t born_us, idle_since_us;
     int logfd; /* read end of the stdout/stderr pipe */
@@ -96,7 +97,8 @@ struct fn_rt {
     struct fnrt_interp interp[FNRT_LANGS];
     struct fn *f;
     unsigned ticks;
-    bool drop; /* root: instances run as uid/gid (or uid_base + slot) */
+    bool drop;  /* root: instances run as uid/gid (or uid_base + slot) */
+    bool pidns; /* each instance gets a PID namespace (runtime_init.c) */
     uid_t uid;
     gid_t gid;
     unsigned uid_base; /* > 0: one uid = gid per function */
@@ -140,6 +142,9 @@ void fnrt_rapi_handle(struct http_req *r, void *ud);
 void fnrt_lock_down(struct fn_rt *rt);
 /* fnrt_sweep_uid - kill every process of @uid (what a per-function uid left behind). */
 void fnrt_sweep_uid(uid_t uid);
+/* fnrt_pidns_probe - whether this region may give instances PID namespaces
+ * (a child tries unshare(CLONE_NEWPID)); logs the answer. */
+bool fnrt_pidns_probe(void);
 /* fnrt_pool_uid - who @p's instances run as: the uid, and the gid into @gid. */
 uid_t fnrt_pool_uid(const struct fn_rt *rt, const struct pool *p, gid_t *gid);
 /* fnrt_spawner_start - the thread instances are forked from (their

@@ -2,19 +2,20 @@
  * reach (docs/lambda.md, "Who functions run as"), its environment and
  * execution-role keys, its limits, and starting and freeing it with its
  * Runtime API server (runtime_api.c), log pipe and private TMPDIR. The limits
- * are described at the top of runtime.c. */
+ * are described at the top of runtime.c; they are set, and the user
+ * switched, by `tandem __fn-init` (runtime_init.c), which the child execs. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -175,6 +176,25 @@ void fnrt_sweep_uid(uid_t uid)
     }
     if (pid > 0)
         waitpid(pid, NULL, 0);
+}
+
+bool fnrt_pidns_probe(void)
+{
+    pid_t pid = fork();
+    int st = 0;
+
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWPID) ? (errno & 0x7f) : 0);
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+        log_warn("event=fn_no_pid_namespace errno=%d msg=\"instances get no PID namespace: "
+                 "a process a function starts may outlive a region killed hard\"",
+                 pid < 0         ? errno
+                 : WIFEXITED(st) ? WEXITSTATUS(st)
+                                 : -1);
+        return false;
+    }
+    log_info("event=fn_pid_namespaces msg=\"each instance runs in its own PID namespace\"");
+    return true;
 }
 
 uid_t fnrt_pool_uid(const struct fn_rt *rt, const struct pool *p, gid_t *gid)
@@ -350,13 +370,6 @@ static void build_env(struct fn_rt *rt, const cJSON *doc, int port, struct spawn
     role_creds(rt, doc, env);
 }
 
-static void set_limit(int res, rlim_t v)
-{
-    struct rlimit l = {v, v};
-
-    setrlimit(res, &l);
-}
-
 /* ---- the spawner thread ----
  *
  * Instances are started with PR_SET_PDEATHSIG = SIGKILL so they die with the
@@ -454,12 +467,7 @@ static pid_t spawner_fork(struct fnrt_spawner *s, void (*child)(const void *), c
 
 struct child_args {
     int pipefd[2];
-    int lang, mem;
-    bool drop;
-    uid_t uid;
-    gid_t gid;
     pid_t region; /* getpid() of the region */
-    const char *dir, *exe;
     char **argv, **envp;
 };
 
@@ -470,7 +478,8 @@ static __attribute__((noreturn)) void child_fail(const char *msg, size_t len)
     _exit(126);
 }
 
-/* instance_child - the forked child up to execve: async-signal-safe calls only. */
+/* instance_child - the forked child up to execve of `tandem __fn-init`
+ * (runtime_init.c), which takes it from there: async-signal-safe calls only. */
 static __attribute__((noreturn)) void instance_child(const void *arg)
 {
     const struct child_args *a = arg;
@@ -487,24 +496,13 @@ static __attribute__((noreturn)) void instance_child(const void *arg)
     if (nul >= 0)
         dup2(nul, 0);
     close_range(3, ~0U, 0);
-    if (a->lang != FNRT_NODE)
-        set_limit(RLIMIT_AS, ((rlim_t)a->mem + 1024) * 1024 * 1024);
-    set_limit(RLIMIT_NPROC, FN_NPROC);
-    set_limit(RLIMIT_FSIZE, 512u * 1024 * 1024);
-    set_limit(RLIMIT_CORE, 0);
-    if (a->drop && (setgroups(0, NULL) || setgid(a->gid) || setuid(a->uid))) {
-        static const char msg[] = "cannot switch to the function user\n";
-        child_fail(msg, sizeof(msg) - 1);
-    }
-    /* after the uid change, which clears it; a region that died before this
-     * line is no longer the parent: the child then ends itself */
+    /* kept across execve of the region's own binary; a region that died
+     * before this line is no longer the parent: the child then ends itself */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != a->region)
         _exit(125);
-    if (a->dir && chdir(a->dir))
-        _exit(127);
-    execve(a->exe, a->argv, a->envp);
+    execve("/proc/self/exe", a->argv, a->envp);
     {
-        static const char msg[] = "exec of the runtime failed\n";
+        static const char msg[] = "exec of the function's init failed\n";
         child_fail(msg, sizeof(msg) - 1);
     }
 }
@@ -517,8 +515,9 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
     struct spawn_env env = {0};
     const char *runtime = json_str(p->doc, "Runtime"), *dir = json_str(p->doc, "_Dir");
     int mem = fnrt_doc_int(p->doc, "MemorySize", 128);
-    char exe[4096], heap[64];
-    char *argv[5] = {0};
+    char exe[4096], heap[64], num[5][24];
+    char *iv[16] = {"tandem", FN_INIT_COMMAND}; /* `tandem __fn-init ...` (fn.h) */
+    char **argv = iv + 10;                      /* then the runtime's own */
     int pipefd[2] = {-1, -1};
     int lang = fnrt_lang_of(runtime);
     struct err e = {0};
@@ -527,6 +526,7 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
     bool drop = rt->drop;
     struct child_args ca;
     pid_t pid;
+    int i;
 
     in->rt = rt;
     in->pool = p;
@@ -569,8 +569,17 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
         snprintf(exe, sizeof(exe), "%s/bootstrap", dir ? dir : ".");
         argv[0] = exe;
     }
-    ca = (struct child_args){
-        {pipefd[0], pipefd[1]}, lang, mem, drop, uid, gid, getpid(), dir, exe, argv, env.v};
+    snprintf(num[0], sizeof(num[0]), "%ld", drop ? (long)uid : -1L);
+    snprintf(num[1], sizeof(num[1]), "%ld", (long)gid);
+    snprintf(num[2], sizeof(num[2]), "%d", lang == FNRT_NODE ? 0 : mem + 1024);
+    snprintf(num[3], sizeof(num[3]), "%d", FN_NPROC);
+    snprintf(num[4], sizeof(num[4]), "%ld", (long)getpid());
+    iv[2] = rt->pidns ? "1" : "0";
+    for (i = 0; i < 5; i++)
+        iv[3 + i] = num[i];
+    iv[8] = (char *)(dir ? dir : "");
+    iv[9] = exe;
+    ca = (struct child_args){{pipefd[0], pipefd[1]}, getpid(), iv, env.v};
     pid = spawner_fork(rt->spawner, instance_child, &ca);
     if (pid < 0)
         goto fail;
@@ -578,6 +587,7 @@ struct inst *fnrt_spawn(struct fn_rt *rt, struct pool *p)
     close(pipefd[1]);
     env_free(&env);
     in->pid = pid;
+    in->ns = rt->pidns;
     in->logfd = pipefd[0];
     in->born_us = clock_mono_us();
     if (pthread_create(&in->reader, NULL, fnrt_reader_main, in) == 0)

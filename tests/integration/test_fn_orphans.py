@@ -2,8 +2,10 @@
 a crash would end it) leaves no instance running, even one whose `provided`
 bootstrap retries the Runtime API without end. Instances are forked from one
 thread the runtime owns (their PR_SET_PDEATHSIG follows that thread), so an
-instance outlives the request thread that started it. Loopback only; every
-loop is bounded; whatever a failure leaves behind is killed by its marker."""
+instance outlives the request thread that started it. A root region gives
+each instance its own PID namespace, so the processes an instance starts (a
+handler's background child) die with it too. Loopback only; every loop is
+bounded; whatever a failure leaves behind is killed by its marker."""
 
 import json
 import os
@@ -56,6 +58,58 @@ PARENT = (
     'done\n')
 
 
+# A handler that leaves grandchildren with its namespace's init: a long one
+# (`sleep 300`) and a short one that ends at once (init must reap it).
+SPAWNER_PY = (
+    "import os, subprocess, tempfile\n"
+    "def handler(event, context):\n"
+    "    subprocess.run('sleep 300 & sleep 0.1 &', shell=True, check=True)\n"
+    "    path = os.path.join(tempfile.gettempdir(), 'probe')\n"
+    "    with open(path, 'w') as f:\n"
+    "        f.write('ok')\n"
+    "    return {'pid': os.getpid(), 'ppid': os.getppid(), 'uid': os.getuid(), 'tmp': path,\n"
+    "            'function': os.environ['AWS_LAMBDA_FUNCTION_NAME']}\n")
+
+# The same from a custom bootstrap, which forks them before its first /next.
+SPAWNER_SH = (
+    'api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"\n'
+    "sh -c 'sleep 300 & sleep 0.1 &'\n"
+    'echo ok > "$TMPDIR/probe"\n'
+    'while true; do\n'
+    '  id=$(curl -s -D - -o /dev/null "$api/next" | tr -d "\\r" |'
+    ' sed -n "s/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p")\n'
+    '  body=$(printf \'{"pid":%d,"ppid":%d,"uid":%d,"tmp":"%s","function":"%s"}\' $$ $PPID'
+    ' "$(id -u)" "$TMPDIR/probe" "$AWS_LAMBDA_FUNCTION_NAME")\n'
+    '  curl -s -X POST --data "$body" "$api/$id/response" >/dev/null\n'
+    'done\n')
+
+
+def stat_of(pid):
+    """(state, ppid) of @pid, or None once it is gone."""
+    text = read_or_empty("/proc/%s/stat" % pid).decode(errors="replace")
+    if ")" not in text:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1])
+
+
+def zombies_of(parents):
+    """pids of zombies whose parent is one of @parents."""
+    out = []
+    for pid in os.listdir("/proc"):
+        st = stat_of(pid) if pid.isdigit() else None
+        if st and st[0] == "Z" and st[1] in parents:
+            out.append(int(pid))
+    return out
+
+
+def pgid_or_none(pid):
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
 def is_sleep(pid):
     return read_or_empty("/proc/%d/cmdline" % pid).startswith(b"sleep\0")
 
@@ -104,13 +158,63 @@ class OrphanTest(unittest.TestCase):
             time.sleep(0.1)
         return marked(self.marker)
 
+    def namespaced(self):
+        return "event=fn_pid_namespaces" in self.server.stderr()
+
     def test_instances_die_with_a_killed_region(self):
         self.create_looper("looper")
         pid = self.invoke("looper")
-        self.assertIn(pid, marked(self.marker))
-        self.assertEqual(os.getpgid(pid), pid)  # its own process group
+        left = marked(self.marker)
+        self.assertTrue(left)
+        groups = {pgid_or_none(p) for p in left} - {None}
+        self.assertEqual(len(groups), 1, left)  # one process group, led by an instance's process
+        self.assertIn(groups.pop(), left)
+        if self.namespaced():
+            self.assertEqual(pid, 2)  # its namespace's init is PID 1
+        else:
+            self.assertIn(pid, left)
         self.server.kill()
         self.assertEqual(self.wait_none(5), [], "instance processes outlived the region")
+
+    def check_grandchildren_die(self, name, runtime, handler, code):
+        # a handler's own children run in the instance's PID namespace: init
+        # reaps the ones that end, and a region killed hard takes every one
+        # of them along (without --fn-uid-base, so no uid sweep helps)
+        if not self.namespaced():
+            self.skipTest("no PID namespaces here (the region is not root)")
+        self.lam.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
+                                 Code={"ZipFile": code}, Timeout=30,
+                                 Environment={"Variables": {"ORPHAN_MARKER": self.marker}})
+        for _ in range(2):
+            r = self.lam.invoke(FunctionName=name, Payload=b"{}")
+            out = json.loads(r["Payload"].read())
+            self.assertNotIn("FunctionError", r, out)
+            self.assertEqual((out["pid"], out["ppid"]), (2, 1))  # under our init, PID 1
+            self.assertEqual(out["function"], name)
+            self.assertEqual(out["uid"], 65534)  # --fn-user's default, nobody
+            self.assertTrue(out["tmp"].startswith(
+                os.path.join(self.server.data_dir, "functions", ".tmp", name + "-")), out)
+            with open(out["tmp"]) as f:
+                self.assertEqual(f.read().strip(), "ok")
+        deadline = time.monotonic() + 10
+        while True:  # the long grandchildren run; the short ones were reaped
+            left = marked(self.marker)
+            sleeps = [p for p in left if read_or_empty("/proc/%d/cmdline" % p) == b"sleep\x00300\x00"]
+            zombies = zombies_of(set(left))
+            if sleeps and not zombies:
+                break
+            self.assertLess(time.monotonic(), deadline, (left, sleeps, zombies))
+            time.sleep(0.1)
+        self.server.kill()
+        self.assertEqual(self.wait_none(5), [], "a handler's children outlived the region")
+
+    def test_python_handler_children_die_with_a_killed_region(self):
+        self.check_grandchildren_die("py-spawner", "python3.12", "app.handler",
+                                     zip_of({"app.py": (SPAWNER_PY, 0o644)}))
+
+    def test_bootstrap_children_die_with_a_killed_region(self):
+        self.check_grandchildren_die("sh-spawner", "provided.al2023", "bootstrap",
+                                     shell_bootstrap(SPAWNER_SH))
 
     def test_a_restarted_region_sweeps_what_instances_left(self):
         # with one uid per function, the uid of a function is swept before its
@@ -128,12 +232,14 @@ class OrphanTest(unittest.TestCase):
         self.invoke("parent")
         self.server.kill()
         deadline = time.monotonic() + 5
-        while True:  # until only the child is left
+        while True:  # until only the child is left (nothing, in a PID namespace)
             left = marked(self.marker)
-            if left and all(is_sleep(p) for p in left):
+            if all(is_sleep(p) for p in left):
                 break
             self.assertLess(time.monotonic(), deadline, left)
             time.sleep(0.1)
+        if self.namespaced():
+            self.assertEqual(left, [])
         self.server.start()
         self.lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
         self.invoke("parent")

@@ -16,14 +16,17 @@ from tandem_harness import ServerTestCase, tandem_bin
 from test_lambda import ROLE, shell_bootstrap, zip_of
 
 # A bootstrap answering every invocation with its own pid, so tests can see
-# which instance ran and whether it still exists.
+# which instance ran and whether it still exists: the pid the machine knows
+# it by (its /proc/self/stat, read by the shell itself), as $$ is 2 in the
+# instance's PID namespace.
 PID_BOOTSTRAP = shell_bootstrap(
     'api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"\n'
+    'read -r pid _ < /proc/self/stat\n'
     'while true; do\n'
     '  id=$(curl -s -D - -o /dev/null "$api/next" | tr -d "\\r" |'
     ' sed -n "s/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p")\n'
     '  sleep "${SLEEP:-0}"\n'
-    '  curl -s -X POST --data "{\\"pid\\":$$}" "$api/$id/response" >/dev/null\n'
+    '  curl -s -X POST --data "{\\"pid\\":$pid}" "$api/$id/response" >/dev/null\n'
     'done\n')
 
 
