@@ -385,13 +385,19 @@ void fnapi_delete_version(struct fn *f, struct http_req *r, const char *name, co
     struct op *o = fnapi_op_new(f, r, name, change_delete_version);
 
     o->arg = qual;
-    if (fn_qualifier_kind(qual) == FN_QUAL_LATEST) {
+    /* Lambda's DeleteFunction takes a version number only ("Specify a
+     * version to delete"); an alias name is refused, never resolved to the
+     * version behind it (DeleteAlias removes an alias) */
+    if (fn_qualifier_kind(qual) == FN_QUAL_LATEST)
         fnapi_op_fail(o, E_INVALID_PARAM,
                       "$LATEST version cannot be deleted without deleting the function.");
-        fnapi_op_reject(o);
+    else if (fn_qualifier_kind(qual) == FN_QUAL_ALIAS)
+        fnapi_op_fail(o, E_INVALID_PARAM, "Deletion of aliases is not currently supported.");
+    else {
+        fnapi_op_submit(o);
         return;
     }
-    fnapi_op_submit(o);
+    fnapi_op_reject(o);
 }
 
 /* ---- aliases ---- */

@@ -148,9 +148,19 @@ class VersionsTest(ServerTestCase):
         self.assertEqual(self.error("InvalidParameterValueException", lam.delete_function,
                                     FunctionName="ver", Qualifier="$LATEST"),
                          "$LATEST version cannot be deleted without deleting the function.")
-        # no such version (or an alias name): nothing deleted, 204 as Lambda answers
+        # no such version: nothing deleted, 204 as Lambda answers
         lam.delete_function(FunctionName="ver", Qualifier="7")
-        lam.delete_function(FunctionName="ver", Qualifier="someday")
+        # an alias name (existing or not, also in the ARN): refused, nothing deleted
+        lam.create_alias(FunctionName="ver", Name="current", FunctionVersion="2")
+        for kw in ({"FunctionName": "ver", "Qualifier": "someday"},
+                   {"FunctionName": "ver", "Qualifier": "current"},
+                   {"FunctionName": self.arn("ver", "current")},
+                   {"FunctionName": "nosuchfn", "Qualifier": "current"}):
+            self.assertEqual(self.error("InvalidParameterValueException", lam.delete_function,
+                                        **kw),
+                             "Deletion of aliases is not currently supported.", kw)
+        self.assertEqual(lam.get_alias(FunctionName="ver", Name="current")["FunctionVersion"], "2")
+        lam.delete_alias(FunctionName="ver", Name="current")
         self.assertEqual(len(lam.list_versions_by_function(FunctionName="ver")["Versions"]), 4)
         # deleting a version; its number is never given again
         lam.delete_function(FunctionName="ver", Qualifier="3")
