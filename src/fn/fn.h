@@ -142,8 +142,10 @@ const char *fn_routing_check(const struct cJSON *routing, const char *primary, c
  * the additional version when @u is below its weight (borrowed from @alias). */
 const char *fn_alias_pick(const struct cJSON *alias, double u);
 
-/* FN_INIT_COMMAND - the hidden `tandem` subcommand an instance's child runs
- * (the region execs its own binary with it). */
+/* FN_INIT_COMMAND - the hidden `tandem` subcommand an instance's child runs:
+ * the region execs its own binary (/proc/self/exe) with it, so every program
+ * that runs function instances must hand argv[1] == FN_INIT_COMMAND to
+ * fn_init_main first thing in main(). */
 #define FN_INIT_COMMAND "__fn-init"
 /* fn_init_main - `tandem __fn-init NS UID GID AS_MB NPROC REGION DIR EXE
  * ARGV...` (runtime_init.c): start a function's runtime EXE (argv ARGV...,

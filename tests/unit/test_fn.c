@@ -688,8 +688,10 @@ static void test_out_of_memory(void **state)
     resp_free(&r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], FN_INIT_COMMAND) == 0) /* an instance's child (fn.h) */
+        fn_init_main(argc - 1, argv + 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rapi_parse),
         cmocka_unit_test(test_runtime_known),
