@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "api_int.h"
+#include "async_int.h"
 #include "esm_int.h"
 #include "fn_int.h"
 #include "jobs.h"
@@ -1125,8 +1126,10 @@ out:
 
 /* takes_qualifier - whether the operation at @seg (@n segments) by @m takes
  * a version or alias qualifier; the others act on $LATEST only. */
-static bool takes_qualifier(int n, char *const *seg, const char *m, bool v2021)
+static bool takes_qualifier(int n, char *const *seg, const char *m, bool v2021, bool v2019)
 {
+    if (v2019)
+        return n == 2; /* event-invoke-config */
     if (v2021)
         return n == 2 && strcmp(seg[1], "url") == 0;
     if (n == 1)
@@ -1137,16 +1140,44 @@ static bool takes_qualifier(int n, char *const *seg, const char *m, bool v2021)
                       strcmp(seg[1], "invocations") == 0);
 }
 
+/* route_event_config - the asynchronous invocation configuration under
+ * /2019-09-25/functions/NAME/event-invoke-config (api_async.c). */
+static void route_event_config(struct fn *f, struct http_req *r, const struct creds_identity *who,
+                               int n, char *const *seg, const char *qual)
+{
+    const char *m = r->method;
+
+    if (n == 3 && strcmp(seg[1], "event-invoke-config") == 0 && strcmp(seg[2], "list") == 0 &&
+        strcmp(m, "GET") == 0) {
+        if (authorize(f, r, who, "lambda:ListFunctionEventInvokeConfigs", seg[0]))
+            fnapi_event_config_list(f, r, seg[0]);
+        return;
+    }
+    if (n != 2 || strcmp(seg[1], "event-invoke-config") != 0 ||
+        (strcmp(m, "GET") && strcmp(m, "PUT") && strcmp(m, "POST") && strcmp(m, "DELETE"))) {
+        fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
+        return;
+    }
+    if (authorize(f, r, who,
+                  strcmp(m, "GET") == 0    ? "lambda:GetFunctionEventInvokeConfig"
+                  : strcmp(m, "PUT") == 0  ? "lambda:PutFunctionEventInvokeConfig"
+                  : strcmp(m, "POST") == 0 ? "lambda:UpdateFunctionEventInvokeConfig"
+                                           : "lambda:DeleteFunctionEventInvokeConfig",
+                  qual ? arena_sprintf(r->arena, "%s:%s", seg[0], qual) : seg[0]))
+        fnapi_event_config(f, r, seg[0], qual);
+}
+
 void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity *who)
 {
     const char *p = r->path, *m = r->method;
     char *seg[4] = {0};
     int n = 0;
     const char *s, *qual = NULL, *target;
-    bool v2015, v2021, tagsv;
+    bool v2015, v2021, v2019, tagsv;
 
     v2015 = strncmp(p, "/2015-03-31/functions", 21) == 0;
     v2021 = strncmp(p, "/2021-10-31/functions/", 22) == 0;
+    v2019 = strncmp(p, "/2019-09-25/functions/", 22) == 0;
     tagsv = strncmp(p, "/2017-03-31/tags/", 17) == 0;
     if (strncmp(p, "/2015-03-31/event-source-mappings", 33) == 0) {
         fnesm_handle(f, r, who);
@@ -1167,7 +1198,7 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         fnapi_tags(f, r, arn);
         return;
     }
-    if (!v2015 && !v2021) {
+    if (!v2015 && !v2021 && !v2019) {
         fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
@@ -1202,7 +1233,7 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     }
     /* what authorization sees: the qualified ARN when a qualifier is given */
     target = n >= 1 && qual ? arena_sprintf(r->arena, "%s:%s", seg[0], qual) : seg[0];
-    if (qual && strcmp(qual, "$LATEST") != 0 && !takes_qualifier(n, seg, m, v2021)) {
+    if (qual && strcmp(qual, "$LATEST") != 0 && !takes_qualifier(n, seg, m, v2021, v2019)) {
         fnapi_answer_error(r, E_INVALID_PARAM,
                            "Current operation does not support versions other than $LATEST. "
                            "Please set version to $LATEST or do not set a version in your "
@@ -1227,6 +1258,10 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
             return;
         }
         fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
+        return;
+    }
+    if (v2019) {
+        route_event_config(f, r, who, n, seg, qual);
         return;
     }
     if (n == 0 && strcmp(m, "POST") == 0) {
