@@ -58,10 +58,25 @@ static bool change_add_permission(struct op *o, cJSON **doc)
         cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "AWS", principal);
     cJSON_AddStringToObject(st, "Action", action);
     cJSON_AddStringToObject(st, "Resource", fnapi_holder_arn(h));
-    if (fua)
-        cJSON_AddStringToObject(
-            cJSON_AddObjectToObject(cJSON_AddObjectToObject(st, "Condition"), "StringEquals"),
-            "lambda:FunctionUrlAuthType", fua);
+    {
+        /* as Lambda writes them: SourceAccount and FunctionUrlAuthType as
+         * StringEquals, SourceArn as ArnLike */
+        const char *sacct =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "SourceAccount"));
+        const char *sarn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "SourceArn"));
+        cJSON *cond = NULL, *eq = NULL;
+        if (fua || sacct || sarn)
+            cond = cJSON_AddObjectToObject(st, "Condition");
+        if (fua || sacct)
+            eq = cJSON_AddObjectToObject(cond, "StringEquals");
+        if (sacct)
+            cJSON_AddStringToObject(eq, "AWS:SourceAccount", sacct);
+        if (fua)
+            cJSON_AddStringToObject(eq, "lambda:FunctionUrlAuthType", fua);
+        if (sarn)
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(cond, "ArnLike"), "AWS:SourceArn",
+                                    sarn);
+    }
     text = cJSON_PrintUnformatted(st);
     cJSON_AddItemToArray(sts, st);
     o->answer = cJSON_CreateObject();

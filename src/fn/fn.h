@@ -155,4 +155,23 @@ const char *fn_alias_pick(const struct cJSON *alias, double u);
  * @argv[0] is the subcommand. Never returns. */
 int fn_init_main(int argc, char **argv) __attribute__((noreturn));
 
+/* ---- invocations by the region's other services (event.c) ---- */
+
+/* fn_event_policy - for S3 event notifications: whether @arn (a function ARN,
+ * optionally qualified) names a function of this region and account, and the
+ * resource policy of what it names as JSON text (owned, free(); NULL: none).
+ * @holder_arn (cap >= 256) gets the ARN the policy's statements are about (the
+ * function's, or its alias's). *@exists is false when there is no such
+ * function, version or alias. */
+char *fn_event_policy(struct fn *f, const char *arn, char *holder_arn, size_t cap, bool *exists);
+/* fn_event_done_fn - the end of an Event invocation: @ok unless the function
+ * failed (an unhandled error, a timeout, a crash) or could not run. */
+typedef void fn_event_done_fn(void *ud, bool ok);
+/* fn_invoke_event - invoke @arn asynchronously (an Event invocation, as
+ * Invoke with X-Amz-Invocation-Type: Event runs it) on @payload (copied); @done
+ * runs once from another thread when the function has finished. Never blocks.
+ * False when @arn names no function that can run here (@done is not called). */
+bool fn_invoke_event(struct fn *f, const char *arn, const void *payload, size_t len,
+                     fn_event_done_fn *done, void *ud);
+
 #endif
