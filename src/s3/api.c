@@ -246,6 +246,12 @@ void s3_error_arg(struct http_req *r, enum s3_code code, const char *msg, const 
     error_answer(r, code, msg, elems, name ? 2 : 0);
 }
 
+void s3_error_elems(struct http_req *r, enum s3_code code, const char *msg,
+                    const char *const *elems, size_t n)
+{
+    error_answer(r, code, msg, elems, n);
+}
+
 void s3_error_elem(struct http_req *r, enum s3_code code, const char *msg, const char *name,
                    const char *value)
 {
@@ -1025,6 +1031,8 @@ static void route(struct http_req *r, struct s3_req *q)
             s3_lock_config(r);
         else if (post && s3_has_query(r, "x-tandem-replicate"))
             s3_repl_existing(r);
+        else if (s3_has_query(r, "notification"))
+            s3_notify_config(r);
         else if (s3_bucket_config(r))
             return;
         else if (s3_bucket_unimplemented(r))
@@ -1251,6 +1259,7 @@ void s3_close(struct s3 *s)
     if (!s)
         return;
     s3_sweeper_stop(s);
+    s3_notify_stop(s);
     s3_repl_stop(s);
     s3_flush_stop(s);
     free(s->objects_dir);
@@ -1271,6 +1280,7 @@ static void w_done(void *arg, enum err_code rc, const struct err *e)
         /* a version may have been queued: wake the replication worker
          * before answering, since once answered the region may be closing */
         s3_repl_kick(s3_req_of(w->r)->s3);
+        s3_notify_kick(s3_req_of(w->r)->s3);
         w->ok(w);
     } else if (rc == ERR_CONFLICT)
         s3_error(w->r, w->fail, w->msg[0] ? w->msg : NULL);

@@ -573,17 +573,9 @@ void s3_bucket_tagging(struct http_req *r)
 /* Bucket subresources Tandem does not have. Without an answer of their own
  * they fell through to ListObjects (GET), CreateBucket (PUT) and DeleteBucket
  * (DELETE /b?analytics&id=x deleted an empty bucket). */
-static const char *const unimplemented[] = {"accelerate",
-                                            "analytics",
-                                            "intelligent-tiering",
-                                            "inventory",
-                                            "metrics",
-                                            "notification",
-                                            "requestPayment",
-                                            "metadataTable",
-                                            "metadataConfiguration",
-                                            "session",
-                                            NULL};
+static const char *const unimplemented[] = {
+    "accelerate",     "analytics",     "intelligent-tiering",   "inventory", "metrics",
+    "requestPayment", "metadataTable", "metadataConfiguration", "session",   NULL};
 
 /* unconfigured_get - the answer S3 gives GET of @sub on a bucket that never
  * had it configured; false when it has none worth giving */
@@ -604,14 +596,6 @@ static bool unconfigured_get(struct http_req *r, const char *sub)
         if (s3_allow(r, "s3:GetBucketRequestPayment", q->bucket, NULL)) {
             s3_xml_start(&b, "RequestPaymentConfiguration");
             buf_puts(&b, "<Payer>BucketOwner</Payer></RequestPaymentConfiguration>");
-            s3_ok(r, 200, &b);
-        }
-        return true;
-    }
-    if (strcmp(sub, "notification") == 0) {
-        if (s3_allow(r, "s3:GetBucketNotification", q->bucket, NULL)) {
-            s3_xml_start(&b, "NotificationConfiguration");
-            buf_puts(&b, "</NotificationConfiguration>");
             s3_ok(r, 200, &b);
         }
         return true;

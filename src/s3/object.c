@@ -357,6 +357,8 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
         }
     }
     rc = s3_repl_on_version(t, b, nv->bucket, nv->key, nv->vid, nv->rec, e);
+    if (!rc)
+        rc = s3_notify_created(t, nv, b, e);
     if (!json_true_ci(nv->rec, "dm"))
         nv->expiration = s3_lc_expiration(a, s3_req_of(nv->r)->s3, b, nv->key, nv->rec);
     cJSON_Delete(b);
@@ -864,7 +866,7 @@ static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
         d->was_marker = json_true_ci(old, "dm");
         rc = del_version_key(t, nv, k, old, e);
         cJSON_Delete(old);
-        return rc;
+        return rc ? rc : s3_notify_removed(t, nv, d->vid, e);
     }
     if (!nv->versioned) {
         cJSON_Delete(b);
@@ -873,7 +875,7 @@ static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
             return ERR_OK;
         rc = del_version_key(t, nv, k, old, e);
         cJSON_Delete(old);
-        return rc;
+        return rc ? rc : s3_notify_removed(t, nv, "null", e);
     }
     cJSON_Delete(b);
     /* Enabled or Suspended: a delete marker becomes the current version */

@@ -305,15 +305,6 @@ int s3_repl_match_all(const cJSON *cfg, const char *key, const cJSON *tags, bool
 
 /* ---- the queue ---- */
 
-static struct slice queue_key(struct arena *a, uint64_t seq)
-{
-    unsigned char *k = arena_alloc(a, 9);
-    k[0] = 'Q';
-    for (int i = 0; i < 8; i++)
-        k[1 + i] = (unsigned char)(seq >> (56 - 8 * i));
-    return slice_of(k, 9);
-}
-
 /* enqueue - a queue entry copying version @vid to @dest; @op "tags" copies only
  * the version's tag set (PutObjectTagging / DeleteObjectTagging), "acl" only its
  * canned ACL (PutObjectAcl), NULL the version */
@@ -338,7 +329,7 @@ static enum err_code enqueue(struct store_txn *t, const char *bname, const char 
         if (op)
             cJSON_AddStringToObject(q, "op", op);
         s = cJSON_PrintUnformatted(q);
-        rc = store_put(t, STORE_DB_S3, queue_key(a, seq), slice_str(s), e);
+        rc = store_put(t, STORE_DB_S3, s3_key_seq(a, 'Q', seq), slice_str(s), e);
         free(s);
     }
     cJSON_Delete(q);

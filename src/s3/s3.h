@@ -56,6 +56,30 @@ void s3_close(struct s3 *s); /* NULL ok; every request must have been answered *
  * replication destination in this same region is written through it. */
 void s3_set_self_url(struct s3 *s, const char *url);
 
+/* Event notifications (notify.c) reach the region's functions through an
+ * invoker the server hands over once its Lambda service is open. */
+/* s3_invoke_done_fn - how an invocation ended: @ok unless the function failed */
+typedef void s3_invoke_done_fn(void *arg, bool ok);
+struct s3_invoker {
+    /* may_invoke - whether function @arn exists in this region and its
+     * resource policy lets s3.amazonaws.com invoke it for @bucket of @account;
+     * else false with the reason in @why (cap bytes) */
+    bool (*may_invoke)(void *ud, const char *arn, const char *bucket, const char *account,
+                       char *why, size_t cap);
+    /* invoke - an asynchronous (Event) invocation of @arn with @payload;
+     * @done(@arg, ok) later from another thread. Never blocks. False when
+     * @arn names nothing that can run (@done is not called). */
+    bool (*invoke)(void *ud, const char *arn, const char *payload, size_t len,
+                   s3_invoke_done_fn *done, void *arg);
+    void *ud;
+};
+
+/* s3_set_invoker - hand S3 its invoker (copied) and start delivering the
+ * pending event notifications; NULL stops the delivery (before the invoker's
+ * service closes). Without one, a configuration naming a function is refused
+ * and pending notifications wait. */
+void s3_set_invoker(struct s3 *s, const struct s3_invoker *inv);
+
 /*
  * s3_is_request - whether @r (headers only) is for S3: SigV4 scoped to "s3",
  * a SigV2 Authorization header ("AWS AK:SIG") or presigned query

@@ -7,6 +7,7 @@
  *   'U' bucket 0x00 key 0x00 upload-id  -> multipart upload JSON
  *   'P' upload-id 0x00 part(4 BE)       -> part JSON
  *   'Q' seq(8 BE)                       -> replication queue entry (s3_repl.h)
+ *   'N' seq(8 BE)                       -> pending event notification (notify.c)
  * A version JSON holds: vid (the version id, "null" for the null version), dm
  * (delete marker), size, etag, lm (ms), file (body path under objects/), h
  * (system headers), m (x-amz-meta-*), ck (checksum name and value), parts,
@@ -37,13 +38,15 @@ struct s3 {
     const struct authz *authz;
     char region[32];
     char account[13];
-    char *objects_dir;          /* DATA_DIR/objects, owned */
-    struct s3_sweeper *sweeper; /* lifecycle rules; owned, lifecycle.c */
-    struct s3_replw *replw;     /* replication worker; owned, repl.c */
-    struct s3_flusher *flusher; /* body file flushes; owned, flush.c */
-    int flush_threads;          /* wanted: s3_opts.flush_threads */
-    atomic_int fail_step;       /* s3_fail_flush: enum s3_flush_step, 0 = none */
-    atomic_int fail_left;       /* how many more flushes fail there */
+    char *objects_dir;            /* DATA_DIR/objects, owned */
+    struct s3_sweeper *sweeper;   /* lifecycle rules; owned, lifecycle.c */
+    struct s3_replw *replw;       /* replication worker; owned, repl.c */
+    struct s3_flusher *flusher;   /* body file flushes; owned, flush.c */
+    int flush_threads;            /* wanted: s3_opts.flush_threads */
+    atomic_int fail_step;         /* s3_fail_flush: enum s3_flush_step, 0 = none */
+    atomic_int fail_left;         /* how many more flushes fail there */
+    struct s3_notifier *notifier; /* event notification delivery; owned, notify_send.c */
+    atomic_bool ntf_fresh;        /* a write recorded an event notification */
 };
 
 /* The S3 error codes we answer with (the one table is in api.c). */
@@ -300,6 +303,9 @@ uint64_t s3_id_rand(void);
  * the key itself; such keys sort by their first S3_KEY_SORTED bytes only. */
 enum { S3_KEY_INLINE = 400, S3_KEY_SORTED = S3_KEY_INLINE - 65 };
 struct slice s3_key_bucket(struct arena *a, const char *bucket);
+/* s3_key_seq - @tag then @seq big-endian: a queue's key ('Q' replication, 'N'
+ * event notifications), in key order of @seq */
+struct slice s3_key_seq(struct arena *a, char tag, uint64_t seq);
 struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key);
 struct slice s3_key_version(struct arena *a, const char *bucket, const char *key, uint64_t seq);
 /* a key name read back from a store key was shortened (the record's "k" holds it) */
@@ -343,7 +349,7 @@ void s3_create_bucket(struct http_req *r);
 void s3_delete_bucket(struct http_req *r);
 void s3_head_bucket(struct http_req *r);
 /* s3_bucket_unimplemented - answer a request for a bucket subresource Tandem
- * does not have (object-lock, accelerate, notification, analytics, ...): the
+ * does not have (accelerate, analytics, metrics, ...): the
  * defaults S3 shows for a bucket never configured, else NotImplemented; false
  * when @r names none of them. */
 bool s3_bucket_unimplemented(struct http_req *r);
@@ -582,5 +588,40 @@ void s3_complete_upload(struct http_req *r);
 void s3_abort_upload(struct http_req *r);
 void s3_list_parts(struct http_req *r);
 void s3_list_uploads(struct http_req *r);
+
+/* notify.c: event notifications to Lambda functions (see there) */
+/* s3_notify_config - ?notification on a bucket: Get/PutBucketNotificationConfiguration */
+void s3_notify_config(struct http_req *r);
+/* s3_notify_created - in a write's apply: the events of version @nv->rec of
+ * @nv->key just written (a new object, or a delete marker) that @bucket's
+ * configurations select, recorded in @t */
+enum err_code s3_notify_created(struct store_txn *t, struct s3_newver *nv, const cJSON *bucket,
+                                struct err *e);
+/* s3_notify_removed - in a delete's apply: version @vid of @nv->key removed */
+enum err_code s3_notify_removed(struct store_txn *t, struct s3_newver *nv, const char *vid,
+                                struct err *e);
+
+/* notify_send.c: the event records and their delivery */
+struct s3_event_args {
+    const char *region, *account;
+    const char *name;                 /* "ObjectCreated:Put" */
+    const struct creds_identity *who; /* NULL: anonymous */
+    const char *ip, *request_id, *config_id, *bucket, *key;
+    const char *vid;      /* NULL: the bucket was never versioned */
+    const cJSON *version; /* the new version (size, etag); NULL for removals */
+    uint64_t seq;         /* orders the events of a key: the sequencer */
+};
+/* s3_notify_queue - the event @a for function @arn as a pending delivery in @t */
+enum err_code s3_notify_queue(struct store_txn *t, const char *arn, const struct s3_event_args *a,
+                              struct err *e);
+/* s3_notify_invoker - the invoker s3_set_invoker handed over, or NULL */
+const struct s3_invoker *s3_notify_invoker(struct s3 *s);
+/* s3_notify_kick - a write committed: wake the delivery if it recorded events */
+void s3_notify_kick(struct s3 *s);
+/* s3_notify_stop - stop the delivery (s3_close); NULL notifier ok */
+void s3_notify_stop(struct s3 *s);
+/* s3_error_elems - s3_error with @n more elements (@elems: name, value, ...) */
+void s3_error_elems(struct http_req *r, enum s3_code code, const char *msg,
+                    const char *const *elems, size_t n);
 
 #endif

@@ -287,6 +287,16 @@ struct slice s3_key_bucket(struct arena *a, const char *bucket)
     return slice_str(k);
 }
 
+struct slice s3_key_seq(struct arena *a, char tag, uint64_t seq)
+{
+    unsigned char *k = arena_alloc(a, 9);
+
+    k[0] = (unsigned char)tag;
+    for (int i = 0; i < 8; i++)
+        k[1 + i] = (unsigned char)(seq >> (56 - 8 * i));
+    return slice_of(k, 9);
+}
+
 /* keys over S3_KEY_INLINE bytes: see s3_int.h */
 struct slice s3_key_obj_prefix(struct arena *a, const char *bucket, const char *key)
 {

@@ -20,6 +20,7 @@
 #include "iam.h"
 #include "log.h"
 #include "ddb_s3_hook.h"
+#include "s3_fn_hook.h"
 #include "mem.h"
 #include "metrics.h"
 #include "repl.h"
@@ -1026,6 +1027,7 @@ int server_main(int argc, char **argv)
                              .stream_ud = rg.ddb};
         if (fn_open(&fo, &rg.fn, &e))
             goto out;
+        s3_fn_hook_attach(rg.s3, rg.fn); /* event notifications */
     }
     {
         struct repl_opts ro = {.store = rg.store,
@@ -1066,10 +1068,12 @@ out:
         log_err("event=fatal region=%s error=%s msg=\"%s\"", rg.name, err_name(e.code), e.msg);
     http_server_quiesce(tls); /* no new requests while the services wind down */
     http_server_quiesce(plain);
-    fn_close(rg.fn);     /* answers every invocation still waiting */
-    repl_stop(rg.repl);  /* answers the waiting long-polls */
-    iam_stop(rg.iam);    /* answers the other regions' waiting IAM long-polls */
-    ddb_quiesce(rg.ddb); /* stops the backups' background copies */
+    if (rg.s3)
+        s3_fn_hook_attach(rg.s3, NULL); /* notifications stop invoking before fn closes */
+    fn_close(rg.fn);                    /* answers every invocation still waiting */
+    repl_stop(rg.repl);                 /* answers the waiting long-polls */
+    iam_stop(rg.iam);                   /* answers the other regions' waiting IAM long-polls */
+    ddb_quiesce(rg.ddb);                /* stops the backups' background copies */
     http_server_stop(tls);
     http_server_stop(plain);
     repl_close(rg.repl);

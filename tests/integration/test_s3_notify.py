@@ -1,0 +1,386 @@
+"""S3 event notifications to Lambda functions: Put/GetBucketNotificationConfiguration
+through boto3 (round trip, S3's refusals, nothing changed by a refused one), and
+delivery to a real python function that writes every record it gets to a sink
+table: the event's shape, prefix/suffix filters, Put, Copy, multipart, Delete,
+DeleteMarkerCreated, and a pending event delivered after kill -9 and restart."""
+
+import json
+import shutil
+import time
+import unittest
+
+from tandem_harness import ServerTestCase
+from test_lambda import zip_of
+from test_s3_post import form_parts
+
+ACCOUNT = "123456789012"
+SINK = "s3n-sink"
+ROLE = "arn:aws:iam::%s:role/s3n-role" % ACCOUNT
+
+HANDLER = '''\
+import json
+import os
+import time
+
+import boto3
+
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+SINK = os.environ["SINK"]
+
+
+def handler(event, context):
+    for r in event["Records"]:
+        o = r["s3"]["object"]
+        if "failalways" in o["key"]:
+            ddb.update_item(TableName=SINK, Key={"id": {"S": "tries/" + o["key"]}},
+                            UpdateExpression="ADD tries :one",
+                            ExpressionAttributeValues={":one": {"N": "1"}})
+            raise RuntimeError("asked to fail")
+        if "sleepfirst" in o["key"]:
+            out = ddb.update_item(TableName=SINK, Key={"id": {"S": "tries/" + o["key"]}},
+                                  UpdateExpression="ADD tries :one",
+                                  ExpressionAttributeValues={":one": {"N": "1"}},
+                                  ReturnValues="UPDATED_NEW")
+            if out["Attributes"]["tries"]["N"] == "1":
+                time.sleep(120)
+        ddb.put_item(TableName=SINK, Item={
+            "id": {"S": "ev/%s/%s/%s" % (r["s3"]["bucket"]["name"], o["sequencer"],
+                                         r["s3"]["configurationId"])},
+            "rec": {"S": json.dumps(r)}})
+    return {"ok": True}
+'''
+
+
+class NotifyBase(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not shutil.which("python3"):  # before any server is started
+            raise unittest.SkipTest("no python3 for python functions")
+        super().setUpClass()
+        cls.clients()
+        cls.prepare()
+
+    @classmethod
+    def clients(cls):
+        cls.s3 = cls.server.boto3("s3")
+        cls.lam = cls.server.boto3("lambda", max_attempts=1, read_timeout=60)
+        cls.ddb = cls.server.boto3("dynamodb")
+        cls.iam = cls.server.boto3("iam")
+
+    @classmethod
+    def prepare(cls):
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})
+        cls.iam.create_role(RoleName="s3n-role", AssumeRolePolicyDocument=trust)
+        cls.iam.put_role_policy(RoleName="s3n-role", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                "Resource": "*"}]}))
+        cls.ddb.create_table(TableName=SINK, BillingMode="PAY_PER_REQUEST",
+                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        code = zip_of({"app.py": (HANDLER, 0o644)})
+        for name in ("s3n-fn", "s3n-nopolicy", "s3n-other"):
+            cls.lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE,
+                                    Handler="app.handler", Timeout=150,
+                                    Environment={"Variables": {"SINK": SINK}},
+                                    Code={"ZipFile": code})
+        cls.lam.add_permission(FunctionName="s3n-fn", StatementId="s3",
+                               Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                               SourceArn="arn:aws:s3:::s3n-*", SourceAccount=ACCOUNT)
+        cls.lam.add_permission(FunctionName="s3n-other", StatementId="s3",
+                               Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                               SourceArn="arn:aws:s3:::somebody-else", SourceAccount=ACCOUNT)
+
+    def arn(self, name="s3n-fn"):
+        return "arn:aws:lambda:us-east-1:%s:function:%s" % (ACCOUNT, name)
+
+    def bucket(self, name, versioned=False):
+        self.s3.create_bucket(Bucket=name)
+        if versioned:
+            self.s3.put_bucket_versioning(Bucket=name,
+                                          VersioningConfiguration={"Status": "Enabled"})
+
+    def configure(self, bucket, *configs):
+        self.s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": list(configs)})
+
+    def conf(self, cid, events, prefix=None, suffix=None, fn="s3n-fn"):
+        c = {"Id": cid, "LambdaFunctionArn": self.arn(fn), "Events": events}
+        rules = [{"Name": n, "Value": v} for n, v in (("prefix", prefix), ("suffix", suffix)) if v]
+        if rules:
+            c["Filter"] = {"Key": {"FilterRules": rules}}
+        return c
+
+    def delivered(self, bucket):
+        """The records the function got for @bucket, in sequencer order."""
+        pages = self.ddb.get_paginator("scan").paginate(TableName=SINK, ConsistentRead=True)
+        out = [json.loads(i["rec"]["S"]) for p in pages for i in p["Items"]
+               if i["id"]["S"].startswith("ev/%s/" % bucket)]
+        return sorted(out, key=lambda r: r["s3"]["object"]["sequencer"])
+
+    def wait_delivered(self, bucket, n, timeout=90):
+        deadline = time.monotonic() + timeout
+        got = self.delivered(bucket)
+        while len(got) < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+            got = self.delivered(bucket)
+        self.assertGreaterEqual(len(got), n, "events delivered: %d of %d: %s"
+                                % (len(got), n, self.server.stderr_tail()))
+        return got
+
+
+class NotifyTest(NotifyBase):
+    def refused(self, bucket, configs, code="InvalidArgument", raw=None):
+        def now():
+            got = self.s3.get_bucket_notification_configuration(Bucket=bucket)
+            got.pop("ResponseMetadata")
+            return got
+        before = now()
+        with self.assertRaises(self.s3.exceptions.ClientError) as cm:
+            self.s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration=raw or {
+                    "LambdaFunctionConfigurations": configs})
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], code, cm.exception.response)
+        self.assertEqual(now(), before)
+        return err["Message"]
+
+    def test_config_round_trip(self):
+        self.bucket("s3n-conf")
+        got = self.s3.get_bucket_notification_configuration(Bucket="s3n-conf")
+        self.assertNotIn("LambdaFunctionConfigurations", got)
+        self.configure("s3n-conf",
+                       self.conf("created", ["s3:ObjectCreated:*"], prefix="in/", suffix=".txt"),
+                       {"LambdaFunctionArn": self.arn(), "Events": ["s3:ObjectRemoved:Delete",
+                                                                    "s3:ObjectRemoved:DeleteMarkerCreated"]})
+        got = self.s3.get_bucket_notification_configuration(Bucket="s3n-conf")
+        confs = got["LambdaFunctionConfigurations"]
+        self.assertEqual(len(confs), 2)
+        self.assertEqual(confs[0]["Id"], "created")
+        self.assertEqual(confs[0]["LambdaFunctionArn"], self.arn())
+        self.assertEqual(confs[0]["Events"], ["s3:ObjectCreated:*"])
+        self.assertEqual(sorted((r["Name"].lower(), r["Value"])
+                                for r in confs[0]["Filter"]["Key"]["FilterRules"]),
+                         [("prefix", "in/"), ("suffix", ".txt")])
+        self.assertTrue(confs[1]["Id"])  # S3 names a configuration given no Id
+        self.assertEqual(confs[1]["Events"], ["s3:ObjectRemoved:Delete",
+                                              "s3:ObjectRemoved:DeleteMarkerCreated"])
+        self.assertNotIn("Filter", confs[1])
+        # the older GetBucketNotification shape reads the same document
+        old = self.s3.get_bucket_notification(Bucket="s3n-conf")
+        self.assertEqual(old["CloudFunctionConfiguration"]["CloudFunction"], self.arn())
+        # an empty configuration removes them all
+        self.s3.put_bucket_notification_configuration(Bucket="s3n-conf",
+                                                      NotificationConfiguration={})
+        got = self.s3.get_bucket_notification_configuration(Bucket="s3n-conf")
+        self.assertNotIn("LambdaFunctionConfigurations", got)
+        with self.assertRaises(self.s3.exceptions.NoSuchBucket):
+            self.s3.get_bucket_notification_configuration(Bucket="s3n-nobody")
+
+    def test_refusals(self):
+        self.bucket("s3n-refuse")
+        self.configure("s3n-refuse", self.conf("keep", ["s3:ObjectCreated:Put"], prefix="keep/"))
+        msg = self.refused("s3n-refuse", [
+            self.conf("a", ["s3:ObjectCreated:*"], prefix="images/"),
+            self.conf("b", ["s3:ObjectCreated:Put"], prefix="images/jpg/")])
+        self.assertIn("Configurations overlap", msg)
+        self.refused("s3n-refuse", [self.conf("a", ["s3:ObjectCreated:*"], suffix=".jpg"),
+                                    self.conf("b", ["s3:ObjectCreated:Copy"], suffix="x.jpg")])
+        # not overlapping: other event types, or prefixes apart
+        self.configure("s3n-refuse", self.conf("a", ["s3:ObjectCreated:*"], prefix="a/"),
+                       self.conf("b", ["s3:ObjectCreated:*"], prefix="b/"),
+                       self.conf("c", ["s3:ObjectRemoved:*"], prefix="a/"))
+        self.configure("s3n-refuse", self.conf("keep", ["s3:ObjectCreated:Put"], prefix="keep/"))
+        for fn in ("s3n-nobody", "s3n-nopolicy", "s3n-other"):
+            msg = self.refused("s3n-refuse", [self.conf("x", ["s3:ObjectCreated:*"], fn=fn)])
+            self.assertEqual(msg, "Unable to validate the following destination configurations")
+        msg = self.refused("s3n-refuse", [], raw={"TopicConfigurations": [{
+            "TopicArn": "arn:aws:sns:us-east-1:%s:t" % ACCOUNT,
+            "Events": ["s3:ObjectCreated:*"]}]})
+        self.assertEqual(msg, "Unable to validate the following destination configurations")
+        self.refused("s3n-refuse", [], raw={"QueueConfigurations": [{
+            "QueueArn": "arn:aws:sqs:us-east-1:%s:q" % ACCOUNT,
+            "Events": ["s3:ObjectCreated:*"]}]})
+        self.refused("s3n-refuse", [], raw={"EventBridgeConfiguration": {}})
+        self.refused("s3n-refuse", [self.conf("x", ["s3:ObjectCreated:Nope"])])
+        self.refused("s3n-refuse", [{
+            "LambdaFunctionArn": self.arn(), "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "a"},
+                                               {"Name": "prefix", "Value": "b"}]}}}])
+        self.refused("s3n-refuse", [{
+            "LambdaFunctionArn": self.arn(), "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": "a"},
+                                               {"Name": "suffix", "Value": "b"}]}}}])
+        self.refused("s3n-refuse", [{
+            "LambdaFunctionArn": self.arn(), "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "middle", "Value": "a"}]}}}])
+        self.refused("s3n-refuse", [{
+            "LambdaFunctionArn": self.arn(), "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "a" * 1025}]}}}])
+        self.refused("s3n-refuse", [self.conf("same", ["s3:ObjectCreated:*"], prefix="a/"),
+                                    self.conf("same", ["s3:ObjectCreated:*"], prefix="b/")])
+        self.refused("s3n-refuse", [self.conf("i" * 256, ["s3:ObjectCreated:*"])])
+        self.refused("s3n-refuse", [{"LambdaFunctionArn": self.arn(), "Events": []}],
+                     code="MalformedXML")
+        got = self.s3.get_bucket_notification_configuration(Bucket="s3n-refuse")
+        self.assertEqual([c["Id"] for c in got["LambdaFunctionConfigurations"]], ["keep"])
+        # bodies that are no NotificationConfiguration S3 reads
+        for body in (b"<Nope/>", b"<NotificationConfiguration><Other/></NotificationConfiguration>",
+                     b"<NotificationConfiguration><CloudFunctionConfiguration><Event>"
+                     b"s3:ObjectCreated:*</Event></CloudFunctionConfiguration>"
+                     b"</NotificationConfiguration>", b"not xml"):
+            status, text = self.put_raw("s3n-refuse", body)
+            self.assertEqual(status, 400, text)
+            self.assertIn(b"<Code>MalformedXML</Code>", text)
+        status, text = self.put_raw("s3n-refuse", b"", method="DELETE")
+        self.assertEqual(status, 405, text)
+
+    def put_raw(self, bucket, body, method="PUT"):
+        """@method /@bucket?notification with @body, signed: (status, body)."""
+        import hashlib
+        import urllib.error
+        import urllib.request
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        req = AWSRequest(method=method, url="%s/%s?notification" % (self.server.url(), bucket),
+                         data=body, headers={"x-amz-content-sha256":
+                                             hashlib.sha256(body).hexdigest()})
+        S3SigV4Auth(self.s3._request_signer._credentials, "s3", "us-east-1").add_auth(req)
+        p = req.prepare()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(
+                    p.url, data=body or None, headers=dict(p.headers), method=method),
+                    timeout=30) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def test_failing_function_retried_then_dropped(self):
+        b = "s3n-fail"
+        self.bucket(b)
+        self.configure(b, self.conf("f", ["s3:ObjectCreated:Put"]))
+        self.s3.put_object(Bucket=b, Key="failalways.txt", Body=b"x")
+        key = {"id": {"S": "tries/failalways.txt"}}
+        end = time.monotonic() + 60
+        while True:
+            item = self.ddb.get_item(TableName=SINK, ConsistentRead=True, Key=key).get("Item")
+            if item and item["tries"]["N"] == "3":
+                break
+            self.assertLess(time.monotonic(), end, "tries: %s %s"
+                            % (item, self.server.stderr_tail()))
+            time.sleep(0.2)
+        time.sleep(5)  # the third failure was the last: no fourth try comes
+        item = self.ddb.get_item(TableName=SINK, ConsistentRead=True, Key=key)["Item"]
+        self.assertEqual(item["tries"]["N"], "3")
+        self.assertIn("event=s3_notify_dropped", self.server.stderr())
+
+    def test_delivery(self):
+        b = "s3n-deliver"
+        self.bucket(b)
+        self.configure(b, self.conf("created", ["s3:ObjectCreated:*"], prefix="in/",
+                                    suffix=".txt"),
+                       self.conf("removed", ["s3:ObjectRemoved:*"], prefix="in/"))
+        self.s3.put_object(Bucket=b, Key="out/a.txt", Body=b"x")  # prefix does not match
+        self.s3.put_object(Bucket=b, Key="in/a.bin", Body=b"x")   # suffix does not match
+        put = self.s3.put_object(Bucket=b, Key="in/a b=c.txt", Body=b"hello")
+        got = self.wait_delivered(b, 1)
+        r = got[0]
+        self.assertEqual(r["eventVersion"], "2.1")
+        self.assertEqual(r["eventSource"], "aws:s3")
+        self.assertEqual(r["awsRegion"], "us-east-1")
+        self.assertEqual(r["eventName"], "ObjectCreated:Put")
+        self.assertRegex(r["eventTime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertTrue(r["userIdentity"]["principalId"])
+        self.assertEqual(r["requestParameters"]["sourceIPAddress"], "127.0.0.1")
+        self.assertEqual(r["responseElements"]["x-amz-request-id"],
+                         put["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"])
+        self.assertTrue(r["responseElements"]["x-amz-id-2"])
+        s3 = r["s3"]
+        self.assertEqual(s3["s3SchemaVersion"], "1.0")
+        self.assertEqual(s3["configurationId"], "created")
+        self.assertEqual(s3["bucket"], {"name": b, "ownerIdentity": {"principalId": ACCOUNT},
+                                        "arn": "arn:aws:s3:::" + b})
+        self.assertEqual(s3["object"]["key"], "in/a+b%3Dc.txt")
+        self.assertEqual(s3["object"]["size"], 5)
+        self.assertEqual(s3["object"]["eTag"], put["ETag"].strip('"'))
+        self.assertNotIn("versionId", s3["object"])
+        self.assertRegex(s3["object"]["sequencer"], r"^[0-9A-F]+$")
+
+        self.s3.copy_object(Bucket=b, Key="in/copy.txt", CopySource={"Bucket": b,
+                                                                   "Key": "in/a b=c.txt"})
+        up = self.s3.create_multipart_upload(Bucket=b, Key="in/mp.txt")
+        part = self.s3.upload_part(Bucket=b, Key="in/mp.txt", UploadId=up["UploadId"],
+                                   PartNumber=1, Body=b"m" * 10)
+        self.s3.complete_multipart_upload(Bucket=b, Key="in/mp.txt", UploadId=up["UploadId"],
+                                          MultipartUpload={"Parts": [dict(
+                                              {k: v for k, v in part.items()
+                                               if k.startswith("Checksum")},
+                                              PartNumber=1, ETag=part["ETag"])]})
+        post = self.s3.generate_presigned_post(b, "in/post.txt", ExpiresIn=600)
+        head, tail = form_parts(list(post["fields"].items()), "post.txt", "s3nboundary")
+        conn = self.server.connection()
+        try:
+            conn.request("POST", "/" + b, body=head + b"posted" + tail,
+                         headers={"Content-Type": "multipart/form-data; boundary=s3nboundary"})
+            self.assertEqual(conn.getresponse().status, 204)
+        finally:
+            conn.close()
+        self.s3.delete_object(Bucket=b, Key="in/copy.txt")
+        self.s3.delete_object(Bucket=b, Key="out/a.txt")  # not selected
+        got = self.wait_delivered(b, 5)
+        self.assertEqual([(x["eventName"], x["s3"]["object"]["key"], x["s3"]["configurationId"])
+                          for x in got],
+                         [("ObjectCreated:Put", "in/a+b%3Dc.txt", "created"),
+                          ("ObjectCreated:Copy", "in/copy.txt", "created"),
+                          ("ObjectCreated:CompleteMultipartUpload", "in/mp.txt", "created"),
+                          ("ObjectCreated:Post", "in/post.txt", "created"),
+                          ("ObjectRemoved:Delete", "in/copy.txt", "removed")])
+        self.assertEqual(got[2]["s3"]["object"]["size"], 10)
+        self.assertEqual(got[3]["s3"]["object"]["size"], 6)
+        self.assertNotIn("size", got[4]["s3"]["object"])
+        time.sleep(1.5)  # nothing else arrives for the keys the filters leave out
+        self.assertEqual(len(self.delivered(b)), 5)
+
+    def test_versioned_deletes(self):
+        b = "s3n-versions"
+        self.bucket(b, versioned=True)
+        self.configure(b, self.conf("all", ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]))
+        put = self.s3.put_object(Bucket=b, Key="k", Body=b"v1")
+        marker = self.s3.delete_object(Bucket=b, Key="k")
+        self.s3.delete_objects(Bucket=b, Delete={"Objects": [
+            {"Key": "k", "VersionId": put["VersionId"]}]})
+        got = self.wait_delivered(b, 3)
+        self.assertEqual([(x["eventName"], x["s3"]["object"].get("versionId")) for x in got],
+                         [("ObjectCreated:Put", put["VersionId"]),
+                          ("ObjectRemoved:DeleteMarkerCreated", marker["VersionId"]),
+                          ("ObjectRemoved:Delete", put["VersionId"])])
+
+
+class NotifyRestartTest(NotifyBase):
+    def test_pending_after_kill(self):
+        b = "s3n-kill"
+        self.bucket(b)
+        self.configure(b, self.conf("k", ["s3:ObjectCreated:*"]))
+        self.s3.put_object(Bucket=b, Key="sleepfirst.txt", Body=b"x")
+        # the first invocation holds the event (its function sleeps): kill -9 the region then
+        end = time.monotonic() + 60
+        while "Item" not in self.ddb.get_item(TableName=SINK, ConsistentRead=True,
+                                              Key={"id": {"S": "tries/sleepfirst.txt"}}):
+            self.assertLess(time.monotonic(), end, self.server.stderr_tail())
+            time.sleep(0.2)
+        self.assertEqual(self.delivered(b), [])
+        self.server.kill()
+        self.server.start()
+        type(self).clients()
+        got = self.wait_delivered(b, 1)
+        self.assertEqual(got[0]["eventName"], "ObjectCreated:Put")
+        self.assertEqual(got[0]["s3"]["object"]["key"], "sleepfirst.txt")
+        tries = self.ddb.get_item(TableName=SINK, ConsistentRead=True,
+                                  Key={"id": {"S": "tries/sleepfirst.txt"}})["Item"]
+        self.assertEqual(tries["tries"]["N"], "2")
+
+
+if __name__ == "__main__":
+    unittest.main()
