@@ -507,6 +507,21 @@ static enum err_code check_inputs(const struct stack_prog *p, const struct stack
     return stack_prog_errat(p, at, e, "%s: %s", prov->type, msg);
 }
 
+/* eval_variable - a stack_ref_fn: evaluate the variable @root names (kept in r->vars);
+ * an error shows again, at its position, when the property using it is evaluated */
+static void eval_variable(void *ud, const char *root, const struct stack_node *at)
+{
+    struct run *r = ud;
+    struct err ignored;
+    (void)at;
+    memset(&ignored, 0, sizeof(ignored));
+    for (size_t i = 0; i < r->p->nvariables; i++)
+        if (!strcmp(r->p->variables[i].name, root)) {
+            (void)lookup(r, root, &ignored);
+            return;
+        }
+}
+
 static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, struct err *e)
 {
     const struct stack_res *res = &r->p->res[idx];
@@ -525,6 +540,12 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
     j->res = res;
     if (!res->is_provider) {
         j->prov = stack_provider_find(res->type);
+        if (!j->prov && stack_provider_refused(res->type)) {
+            rc = stack_prog_errat(r->p, stack_node_get(res->node, "type"), e,
+                                  "resource type '%s' is not supported: %s", res->type,
+                                  stack_provider_refused(res->type));
+            goto fail;
+        }
         if (!j->prov) {
             const char *near = stack_provider_nearest_type(res->type);
             rc = stack_prog_errat(
@@ -570,9 +591,14 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
             cJSON_AddItemToObject(o, "id", j->inputs);
             j->inputs = o;
         }
-    } else if (res->props)
-        rc = stack_expr_eval(&ev, res->props, &j->inputs, e);
-    else
+    } else if (res->props) {
+        /* the variables it uses first, as Pulumi orders a program by its references: an
+         * invoke that writes a file (archive:getFile) runs before a property beside it
+         * reads the file (fn::fileArchive of the zip) */
+        rc = stack_expr_refs(r->p, res->props, eval_variable, r, e);
+        if (rc == ERR_OK)
+            rc = stack_expr_eval(&ev, res->props, &j->inputs, e);
+    } else
         j->inputs = cJSON_CreateObject(), rc = ERR_OK;
     if (rc)
         goto fail;

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "mem.h"
+#include "stack_archive.h"
 #include "stack_invoke.h"
 #include "stack_std.h"
 #include "stack_provider.h"
@@ -264,6 +265,34 @@ static cJSON *scalar_value(const struct stack_node *n)
 
 /* ---- fn::fileArchive: a folder's files and a hash of their names and bytes ---- */
 
+bool stack_read_file(const char *path, struct buf *b)
+{
+    FILE *f = fopen(path, "rb");
+    char chunk[8192];
+    size_t got;
+
+    buf_init(b, 0);
+    if (!f)
+        return false;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(b, chunk, got);
+    fclose(f);
+    return true;
+}
+
+/* hash_file - @name and the bytes of @path into @crc */
+static void hash_file(const char *path, const char *name, uLong *crc)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char chunk[8192];
+    size_t got;
+    *crc = crc32(*crc, (const Bytef *)name, (uInt)strlen(name) + 1);
+    while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        *crc = crc32(*crc, chunk, (uInt)got);
+    if (f)
+        fclose(f);
+}
+
 static void hash_tree(const char *dir, const char *rel, uLong *crc, size_t *files)
 {
     DIR *d = opendir(dir);
@@ -294,14 +323,7 @@ static void hash_tree(const char *dir, const char *rel, uLong *crc, size_t *file
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             hash_tree(path, sub, crc, files);
         } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-            FILE *f = fopen(path, "rb");
-            unsigned char chunk[8192];
-            size_t got;
-            *crc = crc32(*crc, (const Bytef *)sub, (uInt)strlen(sub) + 1);
-            while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                *crc = crc32(*crc, chunk, (uInt)got);
-            if (f)
-                fclose(f);
+            hash_file(path, sub, crc);
             (*files)++;
         }
         free(names[i]);
@@ -317,14 +339,19 @@ static enum err_code want_str(struct stack_eval *ev, const struct stack_node *at
     return ERR_OK;
 }
 
-static char *resolve_path(struct stack_eval *ev, const char *p)
+char *stack_path(const char *dir, const char *p)
 {
-    char *full = xmalloc(strlen(p) + strlen(ev->dir ? ev->dir : ".") + 2);
+    char *full = xmalloc(strlen(p) + strlen(dir ? dir : ".") + 2);
     if (p[0] == '/')
         strcpy(full, p);
     else
-        sprintf(full, "%s/%s", ev->dir ? ev->dir : ".", p);
+        sprintf(full, "%s/%s", dir ? dir : ".", p);
     return full;
+}
+
+static char *resolve_path(struct stack_eval *ev, const char *p)
+{
+    return stack_path(ev->dir, p);
 }
 
 static enum err_code fn_file_archive(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
@@ -347,11 +374,9 @@ static enum err_code fn_file_archive(struct stack_eval *ev, const struct stack_n
     }
     if (S_ISDIR(st.st_mode)) {
         hash_tree(full, "", &crc, &files);
-    } else {
+    } else { /* a .zip: its own bytes, not its folder's (which may hold the stack's state) */
         char *slash = strrchr(full, '/');
-        *slash = 0;
-        hash_tree(full, "", &crc, &files);
-        *slash = '/';
+        hash_file(full, slash + 1, &crc);
     }
     snprintf(hex, sizeof(hex), "%08lx", (unsigned long)crc);
     *out = cJSON_CreateObject();
@@ -369,33 +394,6 @@ static enum err_code fn_string_asset(struct stack_eval *ev, const struct stack_n
         return rc;
     *out = cJSON_CreateObject();
     cJSON_AddStringToObject(*out, "__asset", arg->valuestring);
-    return ERR_OK;
-}
-
-static enum err_code fn_read_file(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
-                                  cJSON **out, struct err *e)
-{
-    enum err_code rc = want_str(ev, at, arg, "fn::readFile", e);
-    char *full;
-    FILE *f;
-    struct buf b;
-    char chunk[4096];
-    size_t got;
-
-    if (rc)
-        return rc;
-    full = resolve_path(ev, arg->valuestring);
-    f = fopen(full, "rb");
-    free(full);
-    if (!f)
-        return stack_prog_errat(ev->prog, at, e, "fn::readFile: %s: %s", arg->valuestring,
-                                strerror(errno));
-    buf_init(&b, 0);
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&b, chunk, got);
-    fclose(f);
-    *out = cJSON_CreateString(b.ptr ? b.ptr : "");
-    buf_free(&b);
     return ERR_OK;
 }
 
@@ -495,17 +493,26 @@ static enum err_code fn_secret(struct stack_eval *ev, const struct stack_node *a
 static enum err_code read_all(struct stack_eval *ev, const struct stack_node *at, const char *fn,
                               const char *path, struct buf *b, struct err *e)
 {
-    char *full = resolve_path(ev, path), chunk[4096];
-    FILE *f = fopen(full, "rb");
-    size_t got;
+    char *full = resolve_path(ev, path);
+    bool ok = stack_read_file(full, b);
 
     free(full);
-    if (!f)
+    if (!ok)
         return stack_prog_errat(ev->prog, at, e, "%s: %s: %s", fn, path, strerror(errno));
-    buf_init(b, 0);
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(b, chunk, got);
-    fclose(f);
+    return ERR_OK;
+}
+
+static enum err_code fn_read_file(struct stack_eval *ev, const struct stack_node *at, cJSON *arg,
+                                  cJSON **out, struct err *e)
+{
+    enum err_code rc = want_str(ev, at, arg, "fn::readFile", e);
+    struct buf b;
+
+    if (rc || (rc = read_all(ev, at, "fn::readFile", arg->valuestring, &b, e)))
+        return rc;
+    buf_putc(&b, '\0');
+    *out = cJSON_CreateString(b.ptr);
+    buf_free(&b);
     return ERR_OK;
 }
 
@@ -681,6 +688,11 @@ static enum err_code fn_filebase64sha256(struct stack_eval *ev, const struct sta
 
 /* ---- fn::invoke ---- */
 
+static bool known_function(const char *token)
+{
+    return stack_invoke_known(token) || stack_std_known(token) || stack_archive_known(token);
+}
+
 static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, const char *token,
                             const cJSON *args, const cJSON *opts, const cJSON *ret, cJSON **out,
                             struct err *e)
@@ -699,14 +711,16 @@ static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, 
         region = cJSON_GetObjectItem(prov, "region")->valuestring;
     else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(opts, "region")))
         region = cJSON_GetObjectItemCaseSensitive(opts, "region")->valuestring;
-    if (!stack_invoke_known(token) && !stack_std_known(token))
+    if (!known_function(token))
         return stack_prog_errat(ev->prog, at, e,
                                 "fn::invoke: unknown function '%s' (Tandem answers "
                                 "aws:iam:getPolicyDocument, aws:getCallerIdentity, "
-                                "aws:getRegion, aws:getPartition and the std: functions)",
+                                "aws:getRegion, aws:getPartition, archive:getFile and the "
+                                "std: functions)",
                                 token);
-    rc = stack_std_known(token) ? stack_std(token, args, ev->dir, &res, e)
-                                : stack_invoke(token, args, region, ev->account, &res, e);
+    rc = stack_std_known(token)       ? stack_std(token, args, ev->dir, &res, e)
+         : stack_archive_known(token) ? stack_archive(token, args, ev->dir, &res, e)
+                                      : stack_invoke(token, args, region, ev->account, &res, e);
     if (rc)
         return stack_prog_errat(ev->prog, at, e, "fn::invoke %s: %s", token, e ? e->msg : "");
     if (ret) {
@@ -819,7 +833,7 @@ static enum err_code eval_builtin(struct stack_eval *ev, const struct stack_node
         return rc;
     }
     /* the short form of an invoke: `fn::aws:getRegion: {}` */
-    if (strchr(name, ':') && (stack_invoke_known(name) || stack_std_known(name))) {
+    if (strchr(name, ':') && known_function(name)) {
         rc = stack_expr_eval(ev, n->items[0], &arg, e);
         if (rc)
             return rc;

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include "buf.h"
 #include "err.h"
 #include "stack_prog.h"
 
@@ -68,5 +69,12 @@ enum err_code stack_expr_refs(const struct stack_prog *p, const struct stack_nod
 
 /* stack_value_is_unknown - @v is STACK_UNKNOWN or contains it. */
 bool stack_value_is_unknown(const cJSON *v);
+
+/* stack_path - @p, relative to @dir (NULL: the current folder) unless absolute (owned). */
+char *stack_path(const char *dir, const char *p);
+
+/* stack_read_file - the whole of file @path into @b (initialised here; buf_free it);
+ * false with errno set when it cannot be opened. */
+bool stack_read_file(const char *path, struct buf *b);
 
 #endif

@@ -113,6 +113,27 @@ const struct stack_provider *stack_provider_find(const char *type)
     return NULL;
 }
 
+/* Types of the provider's schema that no region runs, with why and what to write instead:
+ * refused by name rather than as an unknown type. */
+static const struct {
+    const char *type;
+    const char *why;
+} refused[] = {
+    {"aws:dynamodb:GlobalTable",
+     "its CreateGlobalTable (version 2017.11.29) is no longer served by DynamoDB or the "
+     "regions; give aws:dynamodb:Table replicas: [{regionName}] (version 2019.11.21)"},
+};
+
+const char *stack_provider_refused(const char *type)
+{
+    char t[128];
+    short_token(type, t, sizeof(t));
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (!strcmp(refused[i].type, t))
+            return refused[i].why;
+    return NULL;
+}
+
 /* Levenshtein distance, case-insensitive, capped at 64 characters */
 static size_t distance(const char *a, const char *b)
 {

@@ -79,6 +79,10 @@ struct stack_provider {
  * aws:s3/bucket:Bucket are accepted), or NULL. */
 const struct stack_provider *stack_provider_find(const char *type);
 
+/* stack_provider_refused - why a type of the provider's schema Tandem does not run is
+ * refused (aws:dynamodb:GlobalTable: the API it calls is no longer served), or NULL. */
+const char *stack_provider_refused(const char *type);
+
 /* stack_provider_nearest_type - the known type closest to @type (for "did you
  * mean"), or NULL when none is close. */
 const char *stack_provider_nearest_type(const char *type);

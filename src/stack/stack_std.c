@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "mem.h"
+#include "stack_expr.h"
 
 struct call {
     const char *name; /* "replace" */
@@ -563,30 +564,20 @@ static enum err_code read_input(const struct call *c, char **data, size_t *len, 
 {
     char *name, *full;
     enum err_code rc = arg_str(c, "input", &name, e);
-    FILE *f;
     struct buf b;
-    char chunk[8192];
     size_t got;
 
     if (rc)
         return rc;
-    full = xmalloc(strlen(name) + strlen(c->dir ? c->dir : ".") + 2);
-    if (name[0] == '/')
-        strcpy(full, name);
-    else
-        sprintf(full, "%s/%s", c->dir ? c->dir : ".", name);
-    f = fopen(full, "rb");
-    free(full);
-    if (!f) {
+    full = stack_path(c->dir, name);
+    if (!stack_read_file(full, &b)) {
         rc = err_set(e, ERR_IO, "std:%s: %s: %s", c->name, name, strerror(errno));
+        free(full);
         free(name);
         return rc;
     }
+    free(full);
     free(name);
-    buf_init(&b, 0);
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&b, chunk, got);
-    fclose(f);
     buf_putc(&b, '\0');
     *len = b.len - 1;
     *data = buf_detach(&b, &got);
@@ -636,8 +627,7 @@ static enum err_code std_file(const struct call *c, cJSON **res, struct err *e)
 
         if ((rc = arg_str(c, "input", &name, e)))
             return rc;
-        full = xmalloc(strlen(name) + strlen(c->dir ? c->dir : ".") + 2);
-        sprintf(full, "%s/%s", name[0] == '/' ? "" : c->dir ? c->dir : ".", name);
+        full = stack_path(c->dir, name);
         *res = result(cJSON_CreateBool(stat(full, &st) == 0 && S_ISREG(st.st_mode)));
         free(full);
         free(name);

@@ -4,12 +4,14 @@ unchanged with `tandem up` on local regions: outputs are there, a second up make
 no write call, `tandem destroy` leaves nothing behind. Programs that need what
 Tandem does not run (unsupported-*) fail at once with a file:line:col diagnostic
 naming what is missing, and create nothing."""
+import base64
 import hashlib
 import json
 import os
 import re
 import subprocess
 import unittest
+import zipfile
 
 from stack_helpers import Project
 
@@ -222,6 +224,57 @@ class PublicPrograms(unittest.TestCase):
         p.json("destroy", "--yes", "--keep-regions")
         self.assertEqual(lam.list_functions()["Functions"], [])
 
+    def test_lambda_function_archive_get_file(self):
+        # the registry's example: archive:getFile zips lambda.js, the function deploys
+        # fn::FileArchive of the zip with sourceCodeHash from the archive's digest
+        p = self.project("lambda-function-archive")
+        up = p.json("up", "--yes")
+        self.assertEqual(set(ops(up).values()), {"create"}, up["steps"])
+        zpath = os.path.join(p.dir, "lambda_function_payload.zip")
+        with open(zpath, "rb") as f:
+            first = f.read()
+        out = p.json("output")
+        self.assertEqual(out["zipSha"], hashlib.sha1(first).hexdigest())
+        self.assertEqual(out["sourceCodeHash"],
+                         base64.b64encode(hashlib.sha256(first).digest()).decode())
+        with zipfile.ZipFile(zpath) as z:
+            self.assertEqual([(i.filename, i.date_time) for i in z.infolist()],
+                             [("lambda.js", (1981, 1, 1, 0, 0, 0))])
+        lam = p.client("lambda", "us-east-1")
+        cfg = lam.get_function(FunctionName="lambda_function_name")["Configuration"]
+        self.assertEqual((cfg["Runtime"], cfg["Handler"]), ("nodejs18.x", "lambda.test"))
+        self.assertTrue(cfg["Role"].endswith(":role/iam_for_lambda"))
+        self.assertEqual(cfg["CodeSha256"], out["sourceCodeHash"])
+
+        def invoke():
+            r = lam.invoke(FunctionName="lambda_function_name", Payload=b"{}")
+            self.assertNotIn("FunctionError", r)
+            return json.loads(r["Payload"].read())
+
+        self.assertEqual(invoke(), {"version": 1, "foo": "bar"})
+        # the zip is written again, byte for byte: nothing to change
+        again = p.json("up", "--yes")
+        self.assertEqual(set(ops(again).values()), {"same"}, again["steps"])
+        self.assertEqual(again["writes"], 0)
+        with open(zpath, "rb") as f:
+            self.assertEqual(f.read(), first)
+        # a changed source file: the function's code is updated, nothing else
+        with open(os.path.join(p.dir, "lambda.js"), "w") as f:
+            f.write("exports.test = async () => ({ version: 2, foo: process.env.foo });\n")
+        up = p.json("up", "--yes")
+        self.assertEqual(ops(up), {"iamForLambda": "same", "testLambda": "update"},
+                         up["steps"])
+        self.assertEqual(invoke(), {"version": 2, "foo": "bar"})
+        cfg = lam.get_function(FunctionName="lambda_function_name")["Configuration"]
+        self.assertEqual(cfg["CodeSha256"], p.json("output")["sourceCodeHash"])
+        self.assertNotEqual(cfg["CodeSha256"], out["sourceCodeHash"])
+        p.json("destroy", "--yes", "--keep-regions")
+        self.assertEqual(p.state()["resources"], [])
+        self.assertEqual(lam.list_functions()["Functions"], [])
+        iam = p.client("iam", "us-east-1")
+        self.assertEqual([r["RoleName"] for r in iam.list_roles()["Roles"]
+                          if r["RoleName"] == "iam_for_lambda"], [])
+
     # ---- programs that need what Tandem does not run ----
 
     def test_aws_native_refused(self):
@@ -229,6 +282,15 @@ class PublicPrograms(unittest.TestCase):
 
     def test_table_export_refused(self):
         self.fails_at_once("unsupported-table-export", "aws:dynamodb:TableExport")
+
+    def test_legacy_global_table_refused_naming_replicas(self):
+        # the 2017.11.29 API it calls is refused by DynamoDB and the regions alike
+        self.fails_at_once("unsupported-global-table",
+                           r"resource type 'aws:dynamodb:GlobalTable' is not supported: .*"
+                           r"2017\.11\.29.*aws:dynamodb:Table replicas")
+        p = self.project("unsupported-global-table")
+        p.run("up", "--yes", check=2)
+        self.assertFalse(os.path.exists(os.path.join(p.dir, ".tandem", "regions")))
 
     def test_pgp_encrypted_secret_refused(self):
         self.fails_at_once("unsupported-pgp-key", "encryptedSecret")

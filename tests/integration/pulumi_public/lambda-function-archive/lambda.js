@@ -1,0 +1,1 @@
+exports.test = async (event) => ({ version: 1, foo: process.env.foo });
