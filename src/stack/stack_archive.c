@@ -18,8 +18,6 @@
 #include "mem.h"
 #include "stack_expr.h"
 
-#define FN "archive:getFile"
-
 /* one file of the archive: its name, bytes and mode */
 struct entry {
     char *name;
@@ -54,8 +52,7 @@ static enum err_code read_file(const char *path, char **data, size_t *len, struc
     size_t got;
 
     if (!stack_read_file(path, &b)) {
-        return err_set(e, ERR_IO, "%s: error reading file for archival: %s: %s", FN, path,
-                       strerror(errno));
+        return err_set(e, ERR_IO, "error reading file for archival: %s: %s", path, strerror(errno));
     }
     buf_putc(&b, '\0');
     *len = b.len - 1;
@@ -114,8 +111,7 @@ static enum err_code walk(struct pack *p, const char *path, const char *rel, str
     enum err_code rc = ERR_OK;
 
     if (!d)
-        return err_set(e, ERR_IO, "%s: error archiving directory: %s: %s", FN, path,
-                       strerror(errno));
+        return err_set(e, ERR_IO, "error archiving directory: %s: %s", path, strerror(errno));
     while ((de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
@@ -170,31 +166,27 @@ static enum err_code collect(struct pack *p, const cJSON *args, struct err *e)
 
     if (given == 0)
         return err_set(e, ERR_INVALID,
-                       "%s: one of 'sourceContentFilename', 'sourceFile', 'sourceDir' or "
-                       "'sources' must be specified",
-                       FN);
+                       "one of 'sourceContentFilename', 'sourceFile', 'sourceDir' or "
+                       "'sources' must be specified");
     if (given > 1)
         return err_set(e, ERR_INVALID,
-                       "%s: only one of 'sourceContent', 'sourceFile', 'sourceDir' and "
-                       "'sources' may be specified",
-                       FN);
+                       "only one of 'sourceContent', 'sourceFile', 'sourceDir' and "
+                       "'sources' may be specified");
     if (content) {
         if (!cname)
             return err_set(e, ERR_INVALID,
-                           "%s: 'sourceContentFilename' must be specified with 'sourceContent'",
-                           FN);
+                           "'sourceContentFilename' must be specified with 'sourceContent'");
         add_entry(p, cname, xstrdup(content), strlen(content), 0644);
         return ERR_OK;
     }
     if (sources) {
         if (!cJSON_IsArray(sources) || cJSON_GetArraySize(sources) == 0)
-            return err_set(e, ERR_INVALID, "%s: sources must be a list of {content, filename}", FN);
+            return err_set(e, ERR_INVALID, "sources must be a list of {content, filename}");
         cJSON_ArrayForEach(s, sources)
         {
             const char *c = str_arg(s, "content"), *f = str_arg(s, "filename");
             if (!c || !f)
-                return err_set(e, ERR_INVALID, "%s: each of sources needs content and filename",
-                               FN);
+                return err_set(e, ERR_INVALID, "each of sources needs content and filename");
             add_entry(p, f, xstrdup(c), strlen(c), 0644);
         }
         qsort(p->v, p->n, sizeof(*p->v), cmp_entry);
@@ -202,17 +194,17 @@ static enum err_code collect(struct pack *p, const cJSON *args, struct err *e)
     }
     full = stack_path(p->dir, file ? file : dir);
     if (stat(full, &st) != 0)
-        rc = err_set(e, ERR_IO, "%s: could not archive missing %s: %s", FN,
-                     file ? "file" : "directory", file ? file : dir);
+        rc = err_set(e, ERR_IO, "could not archive missing %s: %s", file ? "file" : "directory",
+                     file ? file : dir);
     else if (file && !S_ISREG(st.st_mode))
-        rc = err_set(e, ERR_INVALID, "%s: sourceFile %s is not a file", FN, file);
+        rc = err_set(e, ERR_INVALID, "sourceFile %s is not a file", file);
     else if (dir && !S_ISDIR(st.st_mode))
-        rc = err_set(e, ERR_INVALID, "%s: sourceDir %s is not a directory", FN, dir);
+        rc = err_set(e, ERR_INVALID, "sourceDir %s is not a directory", dir);
     else if (file) {
         const char *base = strrchr(full, '/');
         rc = add_file(p, base ? base + 1 : full, full, (unsigned)st.st_mode & 07777, e);
     } else if ((rc = walk(p, full, "", e)) == ERR_OK && p->n == 0)
-        rc = err_set(e, ERR_INVALID, "%s: sourceDir %s has no files to archive", FN, dir);
+        rc = err_set(e, ERR_INVALID, "sourceDir %s has no files to archive", dir);
     free(full);
     return rc;
 }
@@ -241,7 +233,7 @@ static enum err_code write_zip(const struct pack *p, long fmode, const char *out
     z = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
     if (!z) {
         free(tmp);
-        return err_set(e, ERR_IO, "%s: cannot write %s (libzip error %d)", FN, out, zerr);
+        return err_set(e, ERR_IO, "cannot write %s (libzip error %d)", out, zerr);
     }
     for (size_t i = 0; i < p->n; i++) {
         const struct entry *en = &p->v[i];
@@ -253,7 +245,7 @@ static enum err_code write_zip(const struct pack *p, long fmode, const char *out
             zip_source_free(src);
             zip_discard(z);
             free(tmp);
-            return err_set(e, ERR_IO, "%s: error archiving %s", FN, en->name);
+            return err_set(e, ERR_IO, "error archiving %s", en->name);
         }
         /* fixed stamp (1981-01-01 00:00), as the provider writes, so the bytes follow
          * from the files alone */
@@ -266,10 +258,10 @@ static enum err_code write_zip(const struct pack *p, long fmode, const char *out
         zip_discard(z);
         unlink(tmp);
         free(tmp);
-        return err_set(e, ERR_IO, "%s: cannot write %s", FN, out);
+        return err_set(e, ERR_IO, "cannot write %s", out);
     }
     if (rename(tmp, out) != 0) {
-        enum err_code rc = err_set(e, ERR_IO, "%s: %s: %s", FN, out, strerror(errno));
+        enum err_code rc = err_set(e, ERR_IO, "%s: %s", out, strerror(errno));
         unlink(tmp);
         free(tmp);
         return rc;
@@ -337,24 +329,22 @@ enum err_code stack_archive(const char *token, const cJSON *args, const char *di
     if (!stack_archive_known(token))
         return err_set(e, ERR_NOTFOUND, "unknown function '%s'", token);
     if (!cJSON_IsObject(args))
-        return err_set(e, ERR_INVALID, "%s: arguments must be a map", FN);
+        return err_set(e, ERR_INVALID, "arguments must be a map");
     if (!type)
-        return err_set(e, ERR_INVALID, "%s: missing required argument 'type'", FN);
+        return err_set(e, ERR_INVALID, "missing required argument 'type'");
     if (strcmp(type, "zip") != 0)
-        return err_set(e, ERR_INVALID, "%s: archive type not supported: %s (Tandem writes zip)", FN,
-                       type);
+        return err_set(e, ERR_INVALID, "archive type not supported: %s (Tandem writes zip)", type);
     if (!outp || !*outp)
-        return err_set(e, ERR_INVALID, "%s: missing required argument 'outputPath'", FN);
+        return err_set(e, ERR_INVALID, "missing required argument 'outputPath'");
     if (fmode) {
         char *end;
         mode = strtol(fmode, &end, 0);
         if (!*fmode || *end || mode < 0 || mode > 07777)
-            return err_set(e, ERR_INVALID, "%s: outputFileMode \"%s\" is not a file mode", FN,
-                           fmode);
+            return err_set(e, ERR_INVALID, "outputFileMode \"%s\" is not a file mode", fmode);
     }
     p.excludes = cJSON_GetObjectItemCaseSensitive(args, "excludes");
     if (p.excludes && !cJSON_IsArray(p.excludes))
-        return err_set(e, ERR_INVALID, "%s: excludes must be a list of paths", FN);
+        return err_set(e, ERR_INVALID, "excludes must be a list of paths");
     p.skip_symlink_dirs = cJSON_IsTrue(skip);
     if ((rc = collect(&p, args, e))) {
         pack_free(&p);

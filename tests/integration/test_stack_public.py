@@ -460,6 +460,38 @@ resources:
         r = p.run("preview", check=2)
         self.assertRegex(r.stderr, r"Tandem\.yaml:6:\d+: resource 't': name must be")
 
+    def test_archive_get_file_error_and_preview_writes_the_zip(self):
+        text = """name: zipit
+runtime: yaml
+variables:
+  pkg:
+    fn::invoke:
+      function: archive:getFile
+      arguments:
+        type: zip
+        sourceDir: %s
+        outputPath: build/pkg.zip
+resources:
+  pet:
+    type: random:RandomPet
+    properties:
+      keepers:
+        code: ${pkg.outputBase64sha256}
+"""
+        p = self.project(text % "missing")
+        r = p.run("preview", check=2)
+        self.assertRegex(r.stderr, r"Tandem\.yaml:6:\d+: fn::invoke archive:getFile: "
+                                   r"could not archive missing directory: missing")
+        os.makedirs(os.path.join(p.dir, "src"))
+        with open(os.path.join(p.dir, "src", "a.txt"), "w") as f:
+            f.write("a\n")
+        p.write(text % "src")
+        pv = p.json("preview")
+        self.assertEqual(ops(pv), {"pet": "create"})
+        with open(os.path.join(p.dir, "build", "pkg.zip"), "rb") as f:
+            digest = base64.b64encode(hashlib.sha256(f.read()).digest()).decode()
+        self.assertEqual(pv["steps"][0]["inputs"]["keepers"]["code"], digest)
+
 
 ROLE_AND_KEY = """name: inplace
 runtime: yaml

@@ -222,6 +222,26 @@ static void source_dir_excludes_and_mode(void **state)
     refused("{\"type\":\"zip\",\"sourceDir\":\"src\",\"outputPath\":\"x.zip\","
             "\"excludes\":[\"*\"]}",
             "has no files to archive");
+
+    /* a linked folder is followed, unless excludeSymlinkDirectories */
+    snprintf(path, sizeof(path), "%s/src/linked", dir);
+    assert_int_equal(symlink("lib", path), 0);
+    cJSON_Delete(ok("{\"type\":\"zip\",\"sourceDir\":\"src\",\"outputPath\":\"l.zip\","
+                    "\"excludes\":[\"*.md\",\"lib\"]}"));
+    entries("l.zip", got, sizeof(got));
+    assert_string_equal(got, "a.js=a;b.js=b;linked/c.js=c;linked/skip.js=s");
+    cJSON_Delete(ok("{\"type\":\"zip\",\"sourceDir\":\"src\",\"outputPath\":\"l.zip\","
+                    "\"excludes\":[\"*.md\",\"lib\"],\"excludeSymlinkDirectories\":true}"));
+    entries("l.zip", got, sizeof(got));
+    assert_string_equal(got, "a.js=a;b.js=b");
+    /* a folder that cannot be read */
+    snprintf(path, sizeof(path), "%s/src/lib", dir);
+    if (geteuid() != 0) {
+        assert_int_equal(chmod(path, 0), 0);
+        refused("{\"type\":\"zip\",\"sourceDir\":\"src\",\"outputPath\":\"x.zip\"}",
+                "error archiving directory");
+        assert_int_equal(chmod(path, 0755), 0);
+    }
 }
 
 static void content_and_sources(void **state)

@@ -234,6 +234,22 @@ static void invokes(void **state)
                  "fn::invoke: unknown function 'aws:ec2:getAmi'");
     expect_error("v: {fn::invoke: {function: aws:getRegion, return: nope}}",
                  "fn::invoke aws:getRegion returns no 'nope' (it has name, id");
+    /* archive:getFile: the zip's size from the short form, its errors at the position */
+    expect("v: {fn::invoke: {function: archive:getFile, return: outputSize, arguments: "
+           "{type: zip, sourceContent: hi, sourceContentFilename: a.txt, outputPath: a.zip}}}",
+           "112");
+    {
+        struct err e = {0};
+        char *got = eval("v: {fn::archive:index:getFile: {type: zip, sourceFile: hello.txt, "
+                         "outputPath: out/h.zip}}",
+                         &e);
+        assert_non_null(got);
+        assert_non_null(strstr(got, "\"outputBase64sha256\":"));
+        free(got);
+    }
+    expect_error("v: {fn::invoke: {function: archive:getFile, arguments: {type: zip, "
+                 "outputPath: a.zip}}}",
+                 "Pulumi.yaml:1:17: fn::invoke archive:getFile: one of");
     expect_error("v: {fn::invoke: {function: aws:getRegion, argument: {}}}",
                  "fn::invoke: unknown field 'argument'");
     expect_error("v: {fn::invoke: aws:getRegion}", "fn::invoke takes {function");
