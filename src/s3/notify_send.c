@@ -2,9 +2,11 @@
  *
  * notify.c records each event a write selects in the write's own commit
  * ('N' seq -> {"arn", "ev", "n", "at"}, s3_int.h). One worker thread
- * (worker.h) reads the pending entries that are on disk, invokes their
- * functions asynchronously (Event invocations, up to NOTIFY_BATCH at once),
- * waits for them to finish, then removes the delivered entries in one commit.
+ * (worker.h) reads the pending entries that are on disk and invokes their
+ * functions asynchronously (Event invocations, up to NOTIFY_INFLIGHT at
+ * once); each invocation that ends wakes it, and it settles those that ended
+ * (removes the delivered entries, reschedules the failed) in one commit, so a
+ * slow function holds up no other delivery.
  * A failed invocation (the function failed, timed out, or cannot run) is
  * tried again after NOTIFY_BACKOFF_MS, doubled each time, NOTIFY_TRIES times
  * in all (one attempt and two retries, as Lambda's asynchronous invocations),
@@ -23,17 +25,36 @@
 #include "s3_int.h"
 #include "worker.h"
 
-#define NOTIFY_BATCH      16
+#define NOTIFY_INFLIGHT   16
 #define NOTIFY_TRIES      3
 #define NOTIFY_BACKOFF_MS 1000
 #define NOTIFY_IDLE_MS    5000 /* look again this often when nothing wakes the worker */
-#define NOTIFY_POLL_MS    200  /* how often a wait for functions checks for a stop */
+
+/* An invocation in flight, or ended and not yet settled. */
+struct item {
+    struct item *next;
+    struct hub *h;
+    unsigned char key[9];
+    char *arn, *ev; /* owned */
+    int n;          /* attempts made before this one */
+    bool done, ok;
+};
+
+/* What the worker shares with the invocations' ends; outlives the notifier
+ * while invocations are in flight. */
+struct hub {
+    pthread_mutex_t mu;
+    int refs;           /* the notifier's and one per invocation not yet ended */
+    struct worker *w;   /* woken when an invocation ends; NULL once stopping */
+    struct item *items; /* in flight or ended, not yet settled */
+    int count;
+};
 
 struct s3_notifier {
     struct s3 *s3;
     struct s3_invoker inv;
     struct worker *w;
-    atomic_bool fresh; /* a commit may have recorded events since the worker looked */
+    struct hub *hub;
 };
 
 /* ---- the event record ---- */
@@ -146,109 +167,56 @@ enum err_code s3_notify_queue(struct store_txn *t, const char *arn, const struct
 
 /* ---- delivery ---- */
 
-struct item {
-    unsigned char key[9];
-    char *arn, *ev; /* owned */
-    int n;
-    bool done, ok;
-};
+static void item_free(struct item *it)
+{
+    free(it->arn);
+    free(it->ev);
+    free(it);
+}
 
-struct batch {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int refs;    /* the worker's and one per invocation not yet finished */
-    int waiting; /* invocations not yet finished */
-    int count;
-    struct item items[NOTIFY_BATCH];
-};
-
-struct call {
-    struct batch *b;
-    int i;
-};
-
-static void batch_unref(struct batch *b)
+static void hub_unref(struct hub *h)
 {
     bool last;
 
-    pthread_mutex_lock(&b->mu);
-    last = --b->refs == 0;
-    pthread_mutex_unlock(&b->mu);
+    pthread_mutex_lock(&h->mu);
+    last = --h->refs == 0;
+    pthread_mutex_unlock(&h->mu);
     if (!last)
         return;
-    for (int i = 0; i < b->count; i++) {
-        free(b->items[i].arn);
-        free(b->items[i].ev);
+    while (h->items) {
+        struct item *it = h->items;
+        h->items = it->next;
+        item_free(it);
     }
-    pthread_mutex_destroy(&b->mu);
-    pthread_cond_destroy(&b->cv);
-    free(b);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
 }
 
 static void call_done(void *arg, bool ok)
 {
-    struct call *c = arg;
-    struct batch *b = c->b;
+    struct item *it = arg;
+    struct hub *h = it->h;
 
-    pthread_mutex_lock(&b->mu);
-    b->items[c->i].done = true;
-    b->items[c->i].ok = ok;
-    b->waiting--;
-    pthread_cond_signal(&b->cv);
-    pthread_mutex_unlock(&b->mu);
-    free(c);
-    batch_unref(b);
+    pthread_mutex_lock(&h->mu);
+    it->done = true;
+    it->ok = ok;
+    worker_kick(h->w); /* under the lock: a stop clears it before freeing the worker */
+    pthread_mutex_unlock(&h->mu);
+    hub_unref(h);
 }
 
-/* load - the due entries (at most NOTIFY_BATCH) into @b; returns the ms until
- * the next entry not yet due (NOTIFY_IDLE_MS at most) */
-static int64_t load(struct s3_notifier *n, struct batch *b)
-{
-    struct store_txn *t = NULL;
-    struct store_cursor *c = NULL;
-    struct slice k, v;
-    struct err e = {0};
-    int64_t now = clock_wall_ms(), next = NOTIFY_IDLE_MS;
-    enum err_code rc;
-
-    if (store_read_durable(n->s3->store, &t, &e) || store_cursor_open(t, STORE_DB_S3, &c, &e)) {
-        store_txn_abort(t);
-        return NOTIFY_IDLE_MS;
-    }
-    for (rc = store_cursor_seek(c, slice_str("N"), &k, &v, &e);
-         rc == ERR_OK && k.len == 9 && ((const char *)k.ptr)[0] == 'N' && b->count < NOTIFY_BATCH;
-         rc = store_cursor_next(c, &k, &v, &e)) {
-        cJSON *j = cJSON_ParseWithLength(v.ptr, v.len);
-        int64_t at = (int64_t)json_num_ci(j, "at");
-        const char *arn = json_str_ci(j, "arn"), *ev = json_str_ci(j, "ev");
-        if (at > now) {
-            if (at - now < next)
-                next = at - now;
-        } else if (arn && ev) {
-            struct item *it = &b->items[b->count++];
-            memcpy(it->key, k.ptr, 9);
-            it->arn = xstrdup(arn);
-            it->ev = xstrdup(ev);
-            it->n = (int)json_num_ci(j, "n");
-        }
-        cJSON_Delete(j);
-    }
-    store_cursor_close(c);
-    store_txn_abort(t);
-    return b->count == NOTIFY_BATCH ? 0 : next;
-}
+struct settle {
+    struct item *ended;
+};
 
 static enum err_code settle_apply(struct store_txn *t, void *arg, struct err *e)
 {
-    struct batch *b = arg;
+    struct settle *st = arg;
     int64_t now = clock_wall_ms();
     enum err_code rc = ERR_OK;
 
-    for (int i = 0; i < b->count && rc == ERR_OK; i++) {
-        struct item *it = &b->items[i];
+    for (struct item *it = st->ended; it && rc == ERR_OK; it = it->next) {
         struct slice k = slice_of(it->key, 9);
-        if (!it->done)
-            continue;
         if (it->ok || it->n + 1 >= NOTIFY_TRIES) {
             if (!it->ok)
                 log_warn("event=s3_notify_dropped function=%s tries=%d", it->arn, it->n + 1);
@@ -263,45 +231,128 @@ static enum err_code settle_apply(struct store_txn *t, void *arg, struct err *e)
     return rc;
 }
 
-/* round - deliver the due entries; the ms to sleep before the next round */
+/* settle - the invocations that ended: delivered entries removed, failed ones
+ * rescheduled (or dropped), in one commit */
+static void settle(struct s3_notifier *n)
+{
+    struct hub *h = n->hub;
+    struct settle st = {NULL};
+    struct item **pp;
+    struct err e = {0};
+
+    pthread_mutex_lock(&h->mu);
+    for (pp = &h->items; *pp;) {
+        struct item *it = *pp;
+        if (it->done) {
+            *pp = it->next;
+            it->next = st.ended;
+            st.ended = it;
+            h->count--;
+        } else {
+            pp = &it->next;
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (st.ended && store_write(n->s3->store, settle_apply, &st, &e))
+        log_err("event=s3_notify_settle_failed error=%s msg=\"%s\"", err_name(e.code), e.msg);
+    while (st.ended) { /* a failed commit leaves them pending: tried again later */
+        struct item *it = st.ended;
+        st.ended = it->next;
+        item_free(it);
+    }
+}
+
+static bool in_flight(struct hub *h, const void *key)
+{
+    for (struct item *it = h->items; it; it = it->next)
+        if (memcmp(it->key, key, 9) == 0)
+            return true;
+    return false;
+}
+
+/* start - the due entries not in flight, as new items (at most @room), into
+ * *@out; returns the ms until the next entry not yet due (NOTIFY_IDLE_MS at
+ * most; 0 when more are due than there was room for) */
+static int64_t start(struct s3_notifier *n, int room, struct item **out)
+{
+    struct store_txn *t = NULL;
+    struct store_cursor *c = NULL;
+    struct slice k, v;
+    struct err e = {0};
+    int64_t now = clock_wall_ms(), next = NOTIFY_IDLE_MS;
+    enum err_code rc;
+
+    if (store_read_durable(n->s3->store, &t, &e) || store_cursor_open(t, STORE_DB_S3, &c, &e)) {
+        store_txn_abort(t);
+        return NOTIFY_IDLE_MS;
+    }
+    pthread_mutex_lock(&n->hub->mu);
+    for (rc = store_cursor_seek(c, slice_str("N"), &k, &v, &e);
+         rc == ERR_OK && k.len == 9 && ((const char *)k.ptr)[0] == 'N';
+         rc = store_cursor_next(c, &k, &v, &e)) {
+        cJSON *j;
+        int64_t at;
+        const char *arn, *ev;
+        if (in_flight(n->hub, k.ptr))
+            continue;
+        j = cJSON_ParseWithLength(v.ptr, v.len);
+        at = (int64_t)json_num_ci(j, "at");
+        arn = json_str_ci(j, "arn");
+        ev = json_str_ci(j, "ev");
+        if (at > now) {
+            if (at - now < next)
+                next = at - now;
+        } else if (arn && ev && room == 0) {
+            next = 0;
+        } else if (arn && ev) {
+            struct item *it = xcalloc(1, sizeof(*it));
+            memcpy(it->key, k.ptr, 9);
+            it->h = n->hub;
+            it->arn = xstrdup(arn);
+            it->ev = xstrdup(ev);
+            it->n = (int)json_num_ci(j, "n");
+            it->next = *out;
+            *out = it;
+            room--;
+        }
+        cJSON_Delete(j);
+        if (next == 0)
+            break;
+    }
+    pthread_mutex_unlock(&n->hub->mu);
+    store_cursor_close(c);
+    store_txn_abort(t);
+    return next;
+}
+
+/* round - settle what ended, start what is due; the ms to sleep before the
+ * next round unless an invocation's end or a write wakes the worker */
 static int64_t round_(struct s3_notifier *n)
 {
-    struct batch *b = xcalloc(1, sizeof(*b));
+    struct hub *h = n->hub;
+    struct item *fresh = NULL;
+    int room;
     int64_t next;
-    struct err e = {0};
-    bool stopped = false;
 
-    pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
-    b->refs = 1;
-    next = load(n, b);
-    for (int i = 0; i < b->count; i++) {
-        struct call *c = xcalloc(1, sizeof(*c));
-        struct item *it = &b->items[i];
-        c->b = b;
-        c->i = i;
-        pthread_mutex_lock(&b->mu);
-        b->refs++;
-        b->waiting++;
-        pthread_mutex_unlock(&b->mu);
-        if (!n->inv.invoke(n->inv.ud, it->arn, it->ev, strlen(it->ev), call_done, c))
-            call_done(c, false);
+    settle(n);
+    pthread_mutex_lock(&h->mu);
+    room = NOTIFY_INFLIGHT - h->count;
+    pthread_mutex_unlock(&h->mu);
+    next = start(n, room, &fresh);
+    while (fresh) {
+        struct item *it = fresh;
+        fresh = it->next;
+        pthread_mutex_lock(&h->mu);
+        it->next = h->items;
+        h->items = it;
+        h->count++;
+        h->refs++;
+        pthread_mutex_unlock(&h->mu);
+        if (!n->inv.invoke(n->inv.ud, it->arn, it->ev, strlen(it->ev), call_done, it))
+            call_done(it, false);
     }
-    pthread_mutex_lock(&b->mu);
-    while (b->waiting > 0 && !(stopped = worker_stopping(n->w))) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += NOTIFY_POLL_MS * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&b->cv, &b->mu, &ts);
-    }
-    pthread_mutex_unlock(&b->mu);
-    /* stopped: what finished is settled, the rest stays for the next start */
-    if (b->count && store_write(n->s3->store, settle_apply, b, &e))
-        log_err("event=s3_notify_settle_failed error=%s msg=\"%s\"", err_name(e.code), e.msg);
-    batch_unref(b);
-    return stopped ? -1 : next;
+    /* more due than room: an invocation's end wakes the worker for them */
+    return next == 0 ? NOTIFY_IDLE_MS : next;
 }
 
 static void run(struct worker *w, void *arg)
@@ -328,25 +379,42 @@ void s3_notify_kick(struct s3 *s)
 
 void s3_notify_stop(struct s3 *s)
 {
-    if (!s->notifier)
+    struct s3_notifier *n = s->notifier;
+
+    if (!n)
         return;
-    worker_stop(s->notifier->w);
-    free(s->notifier);
+    pthread_mutex_lock(&n->hub->mu);
+    n->hub->w = NULL; /* invocations ending from now on wake nobody */
+    pthread_mutex_unlock(&n->hub->mu);
+    worker_stop(n->w);
+    /* what is in flight or ended unsettled stays pending: delivered again */
+    hub_unref(n->hub);
+    free(n);
     s->notifier = NULL;
 }
 
 void s3_set_invoker(struct s3 *s, const struct s3_invoker *inv)
 {
+    struct s3_notifier *n;
+
     s3_notify_stop(s);
     if (!inv)
         return;
-    s->notifier = xcalloc(1, sizeof(*s->notifier));
-    s->notifier->s3 = s;
-    s->notifier->inv = *inv;
-    s->notifier->w = worker_start(run, s->notifier);
-    if (!s->notifier->w) {
+    n = xcalloc(1, sizeof(*n));
+    n->s3 = s;
+    n->inv = *inv;
+    n->hub = xcalloc(1, sizeof(*n->hub));
+    pthread_mutex_init(&n->hub->mu, NULL);
+    n->hub->refs = 1;
+    pthread_mutex_lock(&n->hub->mu);
+    n->w = worker_start(run, n);
+    n->hub->w = n->w;
+    pthread_mutex_unlock(&n->hub->mu);
+    if (!n->w) {
         log_err("event=s3_notify_start_failed");
-        free(s->notifier);
-        s->notifier = NULL;
+        hub_unref(n->hub);
+        free(n);
+        return;
     }
+    s->notifier = n;
 }

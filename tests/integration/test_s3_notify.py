@@ -120,6 +120,25 @@ class NotifyBase(ServerTestCase):
                if i["id"]["S"].startswith("ev/%s/" % bucket)]
         return sorted(out, key=lambda r: r["s3"]["object"]["sequencer"])
 
+    def put_selected(self, bucket, events, key):
+        """a new bucket whose configuration "c" selects @events; @key put there"""
+        self.bucket(bucket)
+        self.configure(bucket, self.conf("c", events))
+        self.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+
+    def wait_until(self, cond, timeout=60):
+        """poll @cond until it is true; fail with the server's log after @timeout s"""
+        end = time.monotonic() + timeout
+        while not cond():
+            self.assertLess(time.monotonic(), end, self.server.stderr_tail())
+            time.sleep(0.2)
+
+    def tries(self, key):
+        """how often the function began on @key (keys it counts), 0 before it did"""
+        item = self.ddb.get_item(TableName=SINK, ConsistentRead=True,
+                                 Key={"id": {"S": "tries/" + key}}).get("Item")
+        return int(item["tries"]["N"]) if item else 0
+
     def wait_delivered(self, bucket, n, timeout=90):
         deadline = time.monotonic() + timeout
         got = self.delivered(bucket)
@@ -257,24 +276,52 @@ class NotifyTest(NotifyBase):
         except urllib.error.HTTPError as e:
             return e.code, e.read()
 
+    def test_iam(self):
+        """s3:PutBucketNotification and s3:GetBucketNotification decide for a user"""
+        self.bucket("s3n-iam")
+        self.iam.create_user(UserName="s3n-reader")
+        self.iam.put_user_policy(UserName="s3n-reader", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "s3:GetBucketNotification",
+                "Resource": "arn:aws:s3:::s3n-iam"}]}))
+        key = self.iam.create_access_key(UserName="s3n-reader")["AccessKey"]
+        c = self.server.boto3("s3", access_key=key["AccessKeyId"],
+                              secret_key=key["SecretAccessKey"])
+        def reads():  # once the new key reaches the region's S3
+            try:
+                return bool(c.get_bucket_notification_configuration(Bucket="s3n-iam"))
+            except c.exceptions.ClientError:
+                return False
+        self.wait_until(reads, 30)
+        with self.assertRaises(c.exceptions.ClientError) as cm:
+            c.put_bucket_notification_configuration(
+                Bucket="s3n-iam", NotificationConfiguration={"LambdaFunctionConfigurations": [
+                    self.conf("x", ["s3:ObjectCreated:*"])]})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+
     def test_failing_function_retried_then_dropped(self):
-        b = "s3n-fail"
-        self.bucket(b)
-        self.configure(b, self.conf("f", ["s3:ObjectCreated:Put"]))
-        self.s3.put_object(Bucket=b, Key="failalways.txt", Body=b"x")
-        key = {"id": {"S": "tries/failalways.txt"}}
-        end = time.monotonic() + 60
-        while True:
-            item = self.ddb.get_item(TableName=SINK, ConsistentRead=True, Key=key).get("Item")
-            if item and item["tries"]["N"] == "3":
-                break
-            self.assertLess(time.monotonic(), end, "tries: %s %s"
-                            % (item, self.server.stderr_tail()))
-            time.sleep(0.2)
+        self.put_selected("s3n-fail", ["s3:ObjectCreated:Put"], "failalways.txt")
+        self.wait_until(lambda: self.tries("failalways.txt") == 3)
         time.sleep(5)  # the third failure was the last: no fourth try comes
-        item = self.ddb.get_item(TableName=SINK, ConsistentRead=True, Key=key)["Item"]
-        self.assertEqual(item["tries"]["N"], "3")
-        self.assertIn("event=s3_notify_dropped", self.server.stderr())
+        self.assertEqual(self.tries("failalways.txt"), 3)
+        self.assertIn("event=s3_notify_dropped function=%s tries=3" % self.arn(),
+                      self.server.stderr())
+
+    def test_function_gone(self):
+        """a function deleted after the configuration: tried, then dropped"""
+        b = "s3n-gone"
+        self.bucket(b)
+        self.lam.create_function(FunctionName="s3n-gone", Runtime="python3.12", Role=ROLE,
+                                 Handler="app.handler", Code={"ZipFile": zip_of(
+                                     {"app.py": (HANDLER, 0o644)})})
+        self.lam.add_permission(FunctionName="s3n-gone", StatementId="s3",
+                                Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+        self.configure(b, self.conf("g", ["s3:ObjectCreated:*"], fn="s3n-gone"))
+        self.lam.delete_function(FunctionName="s3n-gone")
+        self.s3.put_object(Bucket=b, Key="k", Body=b"x")
+        want = "event=s3_notify_dropped function=%s tries=3" % self.arn("s3n-gone")
+        self.wait_until(lambda: want in self.server.stderr(), 30)
+        self.assertEqual(self.delivered(b), [])
 
     def test_delivery(self):
         b = "s3n-deliver"
@@ -361,25 +408,34 @@ class NotifyTest(NotifyBase):
 class NotifyRestartTest(NotifyBase):
     def test_pending_after_kill(self):
         b = "s3n-kill"
-        self.bucket(b)
-        self.configure(b, self.conf("k", ["s3:ObjectCreated:*"]))
-        self.s3.put_object(Bucket=b, Key="sleepfirst.txt", Body=b"x")
+        self.put_selected(b, ["s3:ObjectCreated:*"], "sleepfirst.txt")
         # the first invocation holds the event (its function sleeps): kill -9 the region then
-        end = time.monotonic() + 60
-        while "Item" not in self.ddb.get_item(TableName=SINK, ConsistentRead=True,
-                                              Key={"id": {"S": "tries/sleepfirst.txt"}}):
-            self.assertLess(time.monotonic(), end, self.server.stderr_tail())
-            time.sleep(0.2)
-        self.assertEqual(self.delivered(b), [])
+        self.wait_until(lambda: self.tries("sleepfirst.txt") == 1)
+        # a function still running holds up no other delivery
+        self.s3.put_object(Bucket=b, Key="quick.txt", Body=b"q")
+        got = self.wait_delivered(b, 1)
+        self.assertEqual([r["s3"]["object"]["key"] for r in got], ["quick.txt"])
         self.server.kill()
         self.server.start()
         type(self).clients()
+        got = self.wait_delivered(b, 2)
+        self.assertEqual([(r["eventName"], r["s3"]["object"]["key"]) for r in got],
+                         [("ObjectCreated:Put", "sleepfirst.txt"),
+                          ("ObjectCreated:Put", "quick.txt")])
+        self.assertEqual(self.tries("sleepfirst.txt"), 2)
+
+    def test_pending_after_stop(self):
+        """a region stopped (SIGTERM) while a function runs: answered and delivered again"""
+        b = "s3n-stop"
+        self.put_selected(b, ["s3:ObjectCreated:*"], "sleepfirst-stop.txt")
+        self.wait_until(lambda: self.tries("sleepfirst-stop.txt") == 1)
+        began = time.monotonic()
+        self.server.stop()  # exits 0, no sanitizer report, without waiting for the function
+        self.assertLess(time.monotonic() - began, 60)
+        self.server.start()
+        type(self).clients()
         got = self.wait_delivered(b, 1)
-        self.assertEqual(got[0]["eventName"], "ObjectCreated:Put")
-        self.assertEqual(got[0]["s3"]["object"]["key"], "sleepfirst.txt")
-        tries = self.ddb.get_item(TableName=SINK, ConsistentRead=True,
-                                  Key={"id": {"S": "tries/sleepfirst.txt"}})["Item"]
-        self.assertEqual(tries["tries"]["N"], "2")
+        self.assertEqual(got[0]["s3"]["object"]["key"], "sleepfirst-stop.txt")
 
 
 if __name__ == "__main__":
