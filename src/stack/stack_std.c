@@ -33,9 +33,9 @@ static const cJSON *arg(const struct call *c, const char *k)
     return cJSON_GetObjectItemCaseSensitive(c->args, k);
 }
 
-static enum err_code missing(const struct call *c, const char *k, const char *what, struct err *e)
+static enum err_code missing(const char *k, const char *what, struct err *e)
 {
-    return err_set(e, ERR_INVALID, "std:%s: argument '%s' must be %s", c->name, k, what);
+    return err_set(e, ERR_INVALID, "argument '%s' must be %s", k, what);
 }
 
 /* a string argument; a number or boolean is taken as its text, as the provider coerces */
@@ -61,7 +61,7 @@ static enum err_code arg_str(const struct call *c, const char *k, char **out, st
         return ERR_OK;
     }
     *out = NULL;
-    return missing(c, k, "a string", e);
+    return missing(k, "a string", e);
 }
 
 static enum err_code arg_num(const struct call *c, const char *k, double *out, struct err *e)
@@ -78,13 +78,13 @@ static enum err_code arg_num(const struct call *c, const char *k, double *out, s
         if (!*end)
             return ERR_OK;
     }
-    return missing(c, k, "a number", e);
+    return missing(k, "a number", e);
 }
 
 static enum err_code arg_list(const struct call *c, const char *k, const cJSON **out, struct err *e)
 {
     *out = arg(c, k);
-    return cJSON_IsArray(*out) ? ERR_OK : missing(c, k, "a list", e);
+    return cJSON_IsArray(*out) ? ERR_OK : missing(k, "a list", e);
 }
 
 static cJSON *result(cJSON *v)
@@ -185,8 +185,8 @@ static enum err_code std_in_place(const struct call *c, cJSON **res, struct err 
 
 /* regex_replace - @re (POSIX extended, the /.../ form of std:replace) in @text,
  * every match replaced by @with, where $1..$9 stand for the captures. */
-static enum err_code regex_replace(const struct call *c, const char *re, const char *text,
-                                   const char *with, cJSON **res, struct err *e)
+static enum err_code regex_replace(const char *re, const char *text, const char *with, cJSON **res,
+                                   struct err *e)
 {
     regex_t rx;
     regmatch_t m[10];
@@ -198,7 +198,7 @@ static enum err_code regex_replace(const struct call *c, const char *re, const c
         char msg[128];
 
         regerror(rc, &rx, msg, sizeof(msg));
-        return err_set(e, ERR_INVALID, "std:%s: search /%s/: %s", c->name, re, msg);
+        return err_set(e, ERR_INVALID, "search /%s/: %s", re, msg);
     }
     buf_init(&b, 0);
     while (*p && regexec(&rx, p, 10, m, p == text ? 0 : REG_NOTBOL) == 0) {
@@ -245,7 +245,7 @@ static enum err_code std_replace(const struct call *c, cJSON **res, struct err *
     n = strlen(search);
     if (n > 1 && search[0] == '/' && search[n - 1] == '/') {
         search[n - 1] = '\0';
-        rc = regex_replace(c, search + 1, text, with, res, e);
+        rc = regex_replace(search + 1, text, with, res, e);
     } else {
         struct buf b;
         const char *p = text, *hit;
@@ -326,7 +326,7 @@ static enum err_code std_join(const struct call *c, cJSON **res, struct err *e)
         if (!cJSON_IsString(it)) {
             buf_free(&b);
             free(sep);
-            return missing(c, "input", "a list of strings", e);
+            return missing("input", "a list of strings", e);
         }
         if (it != list->child)
             buf_puts(&b, sep);
@@ -526,7 +526,7 @@ static enum err_code std_base64(const struct call *c, cJSON **res, struct err *e
         if (!base64_decode(s, n, out, &len)) {
             free(out);
             free(s);
-            return err_set(e, ERR_INVALID, "std:base64decode: input is not valid base64");
+            return err_set(e, ERR_INVALID, "input is not valid base64");
         }
         out[len] = '\0';
         *res = result_str((char *)out);
@@ -571,7 +571,7 @@ static enum err_code read_input(const struct call *c, char **data, size_t *len, 
         return rc;
     full = stack_path(c->dir, name);
     if (!stack_read_file(full, &b)) {
-        rc = err_set(e, ERR_IO, "std:%s: %s: %s", c->name, name, strerror(errno));
+        rc = err_set(e, ERR_IO, "%s: %s", name, strerror(errno));
         free(full);
         free(name);
         return rc;
@@ -661,7 +661,7 @@ static enum err_code std_element(const struct call *c, cJSON **res, struct err *
     n = cJSON_GetArraySize(list);
     if (!n)
         return err_set(e, ERR_INVALID,
-                       "std:element: input list must not be empty when using the element "
+                       "input list must not be empty when using the element "
                        "function");
     i = (long)idx % n;
     if (i < 0)
@@ -677,13 +677,13 @@ static enum err_code std_lookup(const struct call *c, cJSON **res, struct err *e
     enum err_code rc;
 
     if (!cJSON_IsObject(map))
-        return missing(c, "map", "a map", e);
+        return missing("map", "a map", e);
     if ((rc = arg_str(c, "key", &key, e)))
         return rc;
     v = cJSON_GetObjectItemCaseSensitive(map, key);
     free(key);
     if (!v && !dflt)
-        return err_set(e, ERR_INVALID, "std:lookup: key not found in input map");
+        return err_set(e, ERR_INVALID, "key not found in input map");
     *res = result(cJSON_Duplicate(v ? v : dflt, 1));
     return ERR_OK;
 }
@@ -704,8 +704,7 @@ static enum err_code std_slice(const struct call *c, cJSON **res, struct err *e)
         (arg(c, "to") && (rc = arg_num(c, "to", &to, e))))
         return rc;
     if (from < 0 || to > n || from > to)
-        return err_set(e, ERR_INVALID, "std:slice: from %g and to %g are out of range (0..%d)",
-                       from, to, n);
+        return err_set(e, ERR_INVALID, "from %g and to %g are out of range (0..%d)", from, to, n);
     out = cJSON_CreateArray();
     for (int i = (int)from; i < (int)to; i++)
         cJSON_AddItemToArray(out, cJSON_Duplicate(cJSON_GetArrayItem(list, i), 1));
@@ -733,7 +732,7 @@ static enum err_code std_range(const struct call *c, cJSON **res, struct err *e)
             : (long)ceil((limit - start) / step);
     if (n > 1000000) {
         cJSON_Delete(out);
-        return err_set(e, ERR_INVALID, "std:range: more than 1,000,000 numbers");
+        return err_set(e, ERR_INVALID, "more than 1,000,000 numbers");
     }
     for (long i = 0; i < n; i++)
         cJSON_AddItemToArray(out, cJSON_CreateNumber(start + (double)i * step));
@@ -751,7 +750,7 @@ static enum err_code std_search(const struct call *c, cJSON **res, struct err *e
     if (rc)
         return rc;
     if (!want)
-        return missing(c, "element", "given", e);
+        return missing("element", "given", e);
     cJSON_ArrayForEach(it, list)
     {
         if (cJSON_Compare(it, want, 1)) {
@@ -762,7 +761,7 @@ static enum err_code std_search(const struct call *c, cJSON **res, struct err *e
         i++;
     }
     if (!strcmp(c->name, "index"))
-        return err_set(e, ERR_INVALID, "std:index: element not found in the list");
+        return err_set(e, ERR_INVALID, "element not found in the list");
     *res = result(cJSON_CreateBool(false));
     return ERR_OK;
 }
@@ -812,7 +811,7 @@ static enum err_code std_list(const struct call *c, cJSON **res, struct err *e)
             *res = result(cJSON_Duplicate(it, 1));
             return ERR_OK;
         }
-        return err_set(e, ERR_INVALID, "std:%s: no non-null, non-empty argument", n);
+        return err_set(e, ERR_INVALID, "no non-null, non-empty argument");
     }
     out = cJSON_CreateArray();
     if (!strcmp(n, "flatten")) {
@@ -834,7 +833,7 @@ static enum err_code std_list(const struct call *c, cJSON **res, struct err *e)
                 continue;
             if (!strcmp(n, "sort") && !cJSON_IsString(it)) {
                 cJSON_Delete(out);
-                return missing(c, "input", "a list of strings", e);
+                return missing("input", "a list of strings", e);
             }
             cJSON_AddItemToArray(out, cJSON_Duplicate(it, 1));
         }
@@ -863,7 +862,7 @@ static enum err_code std_map(const struct call *c, cJSON **res, struct err *e)
 
     if (!strcmp(c->name, "merge")) {
         if (!cJSON_IsArray(in))
-            return missing(c, "input", "a list of maps", e);
+            return missing("input", "a list of maps", e);
         out = cJSON_CreateObject();
         cJSON_ArrayForEach(it, in)
         {
@@ -879,7 +878,7 @@ static enum err_code std_map(const struct call *c, cJSON **res, struct err *e)
         return ERR_OK;
     }
     if (!cJSON_IsObject(in))
-        return missing(c, "input", "a map", e);
+        return missing("input", "a map", e);
     out = cJSON_CreateArray();
     { /* keys in lexical order, values in their keys' order */
         int n = cJSON_GetArraySize(in);
@@ -912,7 +911,7 @@ static enum err_code std_length(const struct call *c, cJSON **res, struct err *e
     else if (cJSON_IsArray(in) || cJSON_IsObject(in))
         *res = result(cJSON_CreateNumber(cJSON_GetArraySize(in)));
     else
-        return missing(c, "input", "a string, a list or a map", e);
+        return missing("input", "a string, a list or a map", e);
     return ERR_OK;
 }
 
@@ -928,11 +927,11 @@ static enum err_code std_fold(const struct call *c, cJSON **res, struct err *e)
     if (rc)
         return rc;
     if (!cJSON_GetArraySize(list) && strcmp(c->name, "sum") != 0)
-        return err_set(e, ERR_INVALID, "std:%s: input list must not be empty", c->name);
+        return err_set(e, ERR_INVALID, "input list must not be empty");
     cJSON_ArrayForEach(it, list)
     {
         if (!cJSON_IsNumber(it))
-            return missing(c, "input", "a list of numbers", e);
+            return missing("input", "a list of numbers", e);
         if (!strcmp(c->name, "sum"))
             acc += it->valuedouble;
         else if (first || (!strcmp(c->name, "max") ? it->valuedouble > acc : it->valuedouble < acc))
@@ -981,13 +980,12 @@ static enum err_code std_parseint(const struct call *c, cJSON **res, struct err 
     }
     if (base < 2 || base > 62) {
         free(s);
-        return err_set(e, ERR_INVALID, "std:parseint: base must be between 2 and 62");
+        return err_set(e, ERR_INVALID, "base must be between 2 and 62");
     }
     errno = 0;
     v = strtoll(s, &end, (int)base);
     if (!*s || *end || errno) {
-        rc = err_set(e, ERR_INVALID, "std:parseint: cannot parse '%s' as a base %g integer", s,
-                     base);
+        rc = err_set(e, ERR_INVALID, "cannot parse '%s' as a base %g integer", s, base);
         free(s);
         return rc;
     }
@@ -1019,7 +1017,7 @@ static enum err_code std_convert(const struct call *c, cJSON **res, struct err *
 
         free(s);
         if (!v)
-            return err_set(e, ERR_INVALID, "std:jsondecode: input is not JSON");
+            return err_set(e, ERR_INVALID, "input is not JSON");
         *res = result(v);
         return ERR_OK;
     }
@@ -1027,7 +1025,7 @@ static enum err_code std_convert(const struct call *c, cJSON **res, struct err *
         bool t = !strcmp(s, "true");
 
         if (!t && strcmp(s, "false") != 0) {
-            rc = err_set(e, ERR_INVALID, "std:tobool: cannot convert '%s' to a bool", s);
+            rc = err_set(e, ERR_INVALID, "cannot convert '%s' to a bool", s);
             free(s);
             return rc;
         }
@@ -1040,7 +1038,7 @@ static enum err_code std_convert(const struct call *c, cJSON **res, struct err *
         double v = strtod(s, &end);
 
         if (!*s || *end) {
-            rc = err_set(e, ERR_INVALID, "std:tonumber: cannot convert '%s' to a number", s);
+            rc = err_set(e, ERR_INVALID, "cannot convert '%s' to a number", s);
             free(s);
             return rc;
         }

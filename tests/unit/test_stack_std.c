@@ -138,7 +138,7 @@ static void digests_and_files(void **state)
     expect("fileexists", "{\"input\":\"hello.txt\"}", "true");
     expect("fileexists", "{\"input\":\"nope.txt\"}", "false");
     expect("fileexists", "{\"input\":\"/\"}", "false");
-    refused("file", "{\"input\":\"nope.txt\"}", "std:file: nope.txt: No such file");
+    refused("file", "{\"input\":\"nope.txt\"}", "nope.txt: No such file");
     expect(
         "filesha512", "{\"input\":\"hello.txt\"}",
         "\"e7c22b994c59d9cf2b48e549b1e24666636045930d3da7c1acb299d1c3b7f931f94aae41edda2c2b207a36e"
