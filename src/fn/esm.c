@@ -174,7 +174,8 @@ enum err_code fnesm_update_wait(struct fn *f, const char *uuid, fnesm_mutate_fn 
     return rc;
 }
 
-bool fnesm_stream_shard(struct fn *f, const char *arn, char *out, size_t cap)
+bool fnesm_stream_shard(struct fn *f, const char *arn, char *out, size_t cap, char *hash_key,
+                        size_t hcap)
 {
     struct buf b;
     cJSON *in = cJSON_CreateObject(), *res = NULL;
@@ -198,6 +199,18 @@ bool fnesm_stream_shard(struct fn *f, const char *arn, char *out, size_t cap)
     sh = cJSON_GetObjectItemCaseSensitive(sh, "ShardId");
     if (out && cap)
         snprintf(out, cap, "%s", cJSON_IsString(sh) ? sh->valuestring : "");
+    if (hash_key && hcap) {
+        const cJSON *k;
+        hash_key[0] = '\0';
+        cJSON_ArrayForEach(
+            k, cJSON_GetObjectItemCaseSensitive(
+                   cJSON_GetObjectItemCaseSensitive(res, "StreamDescription"), "KeySchema"))
+        {
+            if (json_str(k, "KeyType") && strcmp(json_str(k, "KeyType"), "HASH") == 0)
+                snprintf(hash_key, hcap, "%s",
+                         json_str(k, "AttributeName") ? json_str(k, "AttributeName") : "");
+        }
+    }
     cJSON_Delete(res);
     return st == 200;
 }
@@ -383,6 +396,7 @@ static bool settings(struct req *q, cJSON *doc)
     const cJSON *v;
 
     if (!int_member(q, doc, "BatchSize", "batchSize", 1, 10000) ||
+        !int_member(q, doc, "ParallelizationFactor", "parallelizationFactor", 1, 10) ||
         !int_member(q, doc, "MaximumBatchingWindowInSeconds", "maximumBatchingWindowInSeconds", 0,
                     300) ||
         !int_member(q, doc, "MaximumRetryAttempts", "maximumRetryAttempts", -1, 10000) ||
@@ -510,7 +524,7 @@ static bool stream_ok(struct req *q, const char *arn)
                "Unsupported event source type: %s. This region maps DynamoDB streams only.", arn);
         return false;
     }
-    if (strncmp(arn, prefix, n) != 0 || !fnesm_stream_shard(q->f, arn, NULL, 0)) {
+    if (strncmp(arn, prefix, n) != 0 || !fnesm_stream_shard(q->f, arn, NULL, 0, NULL, 0)) {
         refuse(q, E_INVALID_PARAM, "Stream not found: %s", arn);
         return false;
     }

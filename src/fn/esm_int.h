@@ -66,8 +66,11 @@ enum err_code fnesm_update_wait(struct fn *f, const char *uuid, fnesm_mutate_fn 
  * nothing. */
 cJSON *fnesm_function(struct fn *f, const char *name_or_arn, bool route, char *arn, size_t cap);
 /* fnesm_stream_shard - the ShardId of stream @arn's open (or last) shard
- * into @out (cap >= 80); false when the region has no such stream. */
-bool fnesm_stream_shard(struct fn *f, const char *arn, char *out, size_t cap);
+ * into @out (cap >= 80; NULL ok), and its table's partition key attribute
+ * into @hash_key (NULL ok; "" when unknown); false when the region has no
+ * such stream. */
+bool fnesm_stream_shard(struct fn *f, const char *arn, char *out, size_t cap, char *hash_key,
+                        size_t hcap);
 
 /* ---- esm_poll.c ---- */
 

@@ -8,7 +8,18 @@
  * function returned (at-least-once: a batch under way at a stop or crash is
  * delivered again). A function error retries the batch,
  * MaximumRetryAttempts times at most (-1: until its records expire), halving
- * it first when BisectBatchOnFunctionError is set. Never on an HTTP thread. */
+ * it first when BisectBatchOnFunctionError is set. Never on an HTTP thread.
+ *
+ * ParallelizationFactor N (docs/lambda.md): a round reads up to N batches'
+ * worth of records after the checkpoint and deals them to N lanes by a hash
+ * of the record's partition key (so one key's records are always in one
+ * lane, in order); each lane's batch is invoked at once, all N in flight
+ * together, and the round waits for all of them. The checkpoint moves past
+ * the records every lane has finished; records finished beyond it (a lane
+ * that did well while another failed) are remembered so the next rounds skip
+ * them (in memory: after a restart they are delivered again, at least once).
+ * The round stays on its job thread: no thread is added per lane. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +39,10 @@
 #define PAYLOAD_MAX  (6u * 1024 * 1024) /* a synchronous invocation's payload */
 #define BACKOFF_MS   250                /* the first retry's delay, doubled each time */
 #define BACKOFF_MAX  (8 * 1000)
-#define STEP_THREADS 4    /* mappings served at once */
-#define STEP_QUEUED  4096 /* mappings waiting for a thread, at most */
+#define STEP_THREADS 4     /* mappings served at once */
+#define STEP_QUEUED  4096  /* mappings waiting for a thread, at most */
+#define LANES_MAX    10    /* ParallelizationFactor's bound */
+#define WINDOW_MAX   10000 /* records one round reads at most, over all its lanes */
 
 /* the poller's own state of one mapping */
 struct esm_run {
@@ -39,7 +52,19 @@ struct esm_run {
     long limit;        /* bisected batch size to try next; 0: BatchSize */
     int64_t next_ms;   /* no attempt before this (retry backoff) */
     bool busy;         /* a job is serving the mapping (guarded by fn_esm.mu) */
+    char **done;       /* SequenceNumbers past the checkpoint already processed, ascending */
+    size_t ndone;
 };
+
+static void run_free(struct esm_run *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->ndone; i++)
+        free(r->done[i]);
+    free(r->done);
+    free(r);
+}
 
 /* run_of - @uuid's state, made when new; under fn_esm.mu. */
 static struct esm_run *run_of(struct fn_esm *m, const char *uuid)
@@ -64,7 +89,7 @@ static void run_drop(struct fn_esm *m, const struct esm_run *run)
     for (p = &m->run; (r = *p); p = &r->next) {
         if (r == run) {
             *p = r->next;
-            free(r);
+            run_free(r);
             return;
         }
     }
@@ -280,32 +305,24 @@ static bool pattern_match(const cJSON *v, const cJSON *p)
     return true;
 }
 
-/* filtered - drop the records of @recs no filter of @d's FilterCriteria
- * matches (none: all pass). */
-static void filtered(const cJSON *d, cJSON *recs)
+/* passes - whether record @r matches a filter of @d's FilterCriteria (none: all pass). */
+static bool passes(const cJSON *d, const cJSON *r)
 {
     const cJSON *fl = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(d, "FilterCriteria"), "Filters");
-    int i = 0;
+    const cJSON *f;
+    bool keep = false;
 
     if (cJSON_GetArraySize(fl) == 0)
-        return;
-    while (i < cJSON_GetArraySize(recs)) {
-        const cJSON *r = cJSON_GetArrayItem(recs, i), *f;
-        bool keep = false;
+        return true;
+    cJSON_ArrayForEach(f, fl)
+    {
+        cJSON *p = cJSON_Parse(json_str(f, "Pattern") ? json_str(f, "Pattern") : "");
 
-        cJSON_ArrayForEach(f, fl)
-        {
-            cJSON *p = cJSON_Parse(json_str(f, "Pattern") ? json_str(f, "Pattern") : "");
-
-            keep = keep || pattern_match(r, p);
-            cJSON_Delete(p);
-        }
-        if (keep)
-            i++;
-        else
-            cJSON_DeleteItemFromArray(recs, i);
+        keep = keep || pattern_match(r, p);
+        cJSON_Delete(p);
     }
+    return keep;
 }
 
 /* ---- invoking ---- */
@@ -347,18 +364,25 @@ static void inv_done(void *ud, const struct fn_result *res)
     inv_unref(v);
 }
 
-/* invoke - run @fn on @payload and wait: 1 it returned (its answer in
- * *@answer, owned), 0 a function error, -1 the poller is stopping (the batch
- * is not done). */
-static int invoke(struct fn *f, const cJSON *fn, const char *payload, size_t len, char **answer)
+/* inv_start - run @fn on @payload; inv_wait for its end. */
+static struct inv *inv_start(struct fn *f, const cJSON *fn, const char *payload, size_t len)
 {
     struct inv *v = xcalloc(1, sizeof(*v));
-    int out = -1;
 
     pthread_mutex_init(&v->mu, NULL);
     pthread_cond_init(&v->cv, NULL);
     v->refs = 2;
     fn_rt_invoke(f, fn, payload, len, inv_done, v);
+    return v;
+}
+
+/* inv_wait - wait for @v (and free it): 1 the function returned (its answer
+ * in *@answer, owned), 0 a function error, -1 the poller is stopping (the
+ * batch is not done). */
+static int inv_wait(struct fn *f, struct inv *v, char **answer)
+{
+    int out = -1;
+
     pthread_mutex_lock(&v->mu);
     while (!v->done && !__atomic_load_n(&f->esm->stopping, __ATOMIC_ACQUIRE)) {
         struct timespec ts;
@@ -381,6 +405,93 @@ static int invoke(struct fn *f, const cJSON *fn, const char *payload, size_t len
     pthread_mutex_unlock(&v->mu);
     inv_unref(v);
     return out;
+}
+
+/* ---- lanes (ParallelizationFactor) ---- */
+
+/* seq_cmp - the order of two SequenceNumbers (decimal digits). */
+static int seq_cmp(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    while (*a == '0' && a[1])
+        a++;
+    while (*b == '0' && b[1])
+        b++;
+    la = strlen(a);
+    lb = strlen(b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return strcmp(a, b);
+}
+
+static int seq_qsort(const void *a, const void *b)
+{
+    return seq_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* done_merge - @run's done set becomes itself and @add (taken), without
+ * what is at or before the checkpoint @after (NULL: none yet). */
+static void done_merge(struct esm_run *run, char **add, size_t nadd, const char *after)
+{
+    size_t n = run->ndone + nadd, i, k = 0;
+    char **all = xmalloc((n ? n : 1) * sizeof(*all));
+
+    if (run->ndone)
+        memcpy(all, run->done, run->ndone * sizeof(*all));
+    if (nadd)
+        memcpy(all + run->ndone, add, nadd * sizeof(*all));
+    qsort(all, n, sizeof(*all), seq_qsort);
+    for (i = 0; i < n; i++) {
+        if ((after && seq_cmp(all[i], after) <= 0) || (k && seq_cmp(all[k - 1], all[i]) == 0))
+            free(all[i]);
+        else
+            all[k++] = all[i];
+    }
+    free(run->done);
+    run->done = all;
+    run->ndone = k;
+}
+
+/* lane_of - the lane of record @rec: a hash (FNV-1a) of its partition key
+ * attribute @key (the whole Keys when unknown), as Lambda hashes it. */
+static unsigned lane_of(const cJSON *rec, const char *key, unsigned lanes)
+{
+    const cJSON *keys =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, "dynamodb"), "Keys");
+    const cJSON *pk = key[0] ? cJSON_GetObjectItemCaseSensitive(keys, key) : NULL;
+    uint64_t h = 14695981039346656037ULL;
+    char *text, *p;
+
+    if (lanes <= 1)
+        return 0;
+    text = cJSON_PrintUnformatted(pk ? pk : keys);
+    for (p = text; p && *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    free(text);
+    return (unsigned)(h % lanes);
+}
+
+enum { REC_SKIP = -1, REC_LATER = -2 }; /* a record's place in a round, else its lane */
+
+struct lane {
+    cJSON *recs;   /* this round's batch, in order (owned) */
+    struct inv *v; /* its invocation */
+    int ok;        /* 1 all done, 2 done up to upto, 0 failed, -1 not done (stopping) */
+    char upto[48];
+};
+
+/* rec_done - whether record @rec of a round (@where: REC_SKIP, REC_LATER or
+ * its lane) was processed. */
+static bool rec_done(const cJSON *rec, int where, const struct lane *lanes)
+{
+    const struct lane *l = where >= 0 ? &lanes[where] : NULL;
+
+    if (where == REC_SKIP)
+        return true;
+    return l && (l->ok == 1 || (l->ok == 2 && seq_cmp(rec_seq(rec), l->upto) <= 0));
 }
 
 /* ---- one mapping ---- */
@@ -433,33 +544,151 @@ static int partial(const cJSON *recs, const char *answer, char *upto, size_t cap
     return out;
 }
 
-/* deliver - one batch of enabled mapping @d. */
+/* deal - the records of @recs to deliver this round into @lanes (copies), a
+ * record's place into @where: already done (in @run's done set), too old or
+ * filtered out is REC_SKIP; one whose lane is full is REC_LATER. The number
+ * of records dealt. */
+static long deal(const cJSON *d, const struct esm_run *run, const cJSON *recs, const char *key,
+                 unsigned nlanes, long limit, int *where, struct lane *lanes)
+{
+    long age = jnum(d, "MaximumRecordAgeInSeconds", -1), now_s = (long)(clock_wall_ms() / 1000);
+    long dealt = 0;
+    size_t ds = 0;
+    const cJSON *r;
+    int i = 0;
+
+    cJSON_ArrayForEach(r, recs)
+    {
+        const char *seq = rec_seq(r);
+        unsigned k;
+
+        while (ds < run->ndone && seq_cmp(run->done[ds], seq) < 0)
+            ds++;
+        if ((ds < run->ndone && seq_cmp(run->done[ds], seq) == 0) ||
+            (age >= 0 && now_s - rec_time(r) > age) || !passes(d, r)) {
+            where[i++] = REC_SKIP; /* records past MaximumRecordAgeInSeconds are not delivered */
+            continue;
+        }
+        k = lane_of(r, key, nlanes);
+        if (cJSON_GetArraySize(lanes[k].recs) >= limit) {
+            where[i++] = REC_LATER;
+            continue;
+        }
+        where[i++] = (int)k;
+        cJSON_AddItemToArray(lanes[k].recs, cJSON_Duplicate(r, 1));
+        dealt++;
+    }
+    return dealt;
+}
+
+/* settle - after a round: the checkpoint past every record done from the
+ * start of @recs on (into @after, "" when none), the done ones beyond it to
+ * @run's done set. */
+static void settle(struct esm_run *run, const cJSON *recs, const int *where,
+                   const struct lane *lanes, char *after, size_t cap)
+{
+    size_t n = (size_t)cJSON_GetArraySize(recs), nadd = 0;
+    char **add = xmalloc((n ? n : 1) * sizeof(*add));
+    bool prefix = true;
+    const cJSON *r;
+    int i = 0;
+
+    after[0] = '\0';
+    cJSON_ArrayForEach(r, recs)
+    {
+        bool done = rec_done(r, where[i++], lanes);
+
+        if (done && prefix)
+            snprintf(after, cap, "%s", rec_seq(r));
+        else if (done)
+            add[nadd++] = xstrdup(rec_seq(r));
+        else
+            prefix = false;
+    }
+    done_merge(run, add, nadd, after[0] ? after : NULL);
+    free(add);
+}
+
+/* outcome - move @run's retry state along after a round whose lanes ended
+ * as @lanes say; failed lanes out of retries count as done. Whether the
+ * round was all "OK". */
+static bool outcome(const cJSON *d, struct esm_run *run, struct lane *lanes, unsigned nlanes)
+{
+    long retries = jnum(d, "MaximumRetryAttempts", -1), worst = 0, dropped = 0;
+    bool failed = false, part = false;
+    unsigned k;
+
+    for (k = 0; k < nlanes; k++) {
+        long n = cJSON_GetArraySize(lanes[k].recs);
+        if (n && lanes[k].ok == 0) {
+            failed = true;
+            worst = n > worst ? n : worst;
+            dropped += n;
+        }
+        part |= n && lanes[k].ok == 2;
+    }
+    if (!failed) {
+        run->attempts = 0;
+        run->limit = 0;
+        run->next_ms = 0;
+        return !part;
+    }
+    run->attempts++;
+    if (retries >= 0 && run->attempts > (unsigned long)retries) {
+        /* out of retries: the batch is dropped, as Lambda discards it */
+        log_warn("event=esm_batch_dropped uuid=%s records=%ld attempts=%u", json_str(d, "UUID"),
+                 dropped, run->attempts);
+        run->attempts = 0;
+        run->limit = 0;
+        for (k = 0; k < nlanes; k++)
+            if (lanes[k].ok == 0)
+                lanes[k].ok = 1;
+        return false;
+    }
+    if (json_true(d, "BisectBatchOnFunctionError") && worst > 1)
+        run->limit = worst / 2;
+    {
+        int64_t delay = BACKOFF_MS << (run->attempts < 6 ? run->attempts - 1 : 5);
+
+        run->next_ms = clock_wall_ms() + (delay < BACKOFF_MAX ? delay : BACKOFF_MAX);
+    }
+    return false;
+}
+
+/* deliver - one round of enabled mapping @d: up to ParallelizationFactor
+ * batches, one per lane, in flight at once. */
 static void deliver(struct fn *f, const cJSON *d, struct esm_run *run)
 {
     const char *uuid = json_str(d, "UUID"), *arn = json_str(d, "EventSourceArn");
     const char *fnarn = json_str(d, "FunctionArn"), *after = json_str(d, "_After");
     long size = jnum(d, "BatchSize", 100), window = jnum(d, "MaximumBatchingWindowInSeconds", 0);
-    long retries = jnum(d, "MaximumRetryAttempts", -1),
-         age = jnum(d, "MaximumRecordAgeInSeconds", -1);
-    long now_s = (long)(clock_wall_ms() / 1000), n;
-    cJSON *recs = NULL, *fn = NULL, *ev, *r, *types;
-    char shard[80], *payload = NULL, *answer = NULL, last[48] = "", upto[48];
-    int ok;
+    long factor = jnum(d, "ParallelizationFactor", 1), now_s = (long)(clock_wall_ms() / 1000);
+    long limit = run->limit ? run->limit : size, want, n;
+    unsigned nlanes = factor < 1 ? 1 : factor > LANES_MAX ? LANES_MAX : (unsigned)factor, k;
+    struct lane lanes[LANES_MAX];
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(d, "FunctionResponseTypes");
+    cJSON *recs = NULL, *fn = NULL, *r;
+    char shard[80], key[256], last[48] = "", ckpt[48], *payload[LANES_MAX] = {0};
+    int *where = NULL;
+    bool stopped = false, ok;
 
-    if (clock_wall_ms() < run->next_ms || !fnesm_stream_shard(f, arn, shard, sizeof(shard)))
+    memset(lanes, 0, sizeof(lanes));
+    if (clock_wall_ms() < run->next_ms ||
+        !fnesm_stream_shard(f, arn, shard, sizeof(shard), key, sizeof(key)))
         return;
-    recs = read_batch(f, arn, shard, after, run->limit ? run->limit : size);
+    want = limit * (long)nlanes;
+    recs = read_batch(f, arn, shard, after, want < WINDOW_MAX ? want : WINDOW_MAX);
     n = cJSON_GetArraySize(recs);
     if (n == 0)
         goto out;
     snprintf(last, sizeof(last), "%s", rec_seq(cJSON_GetArrayItem(recs, (int)n - 1)));
     if (window > 0 && n < size && now_s - rec_time(cJSON_GetArrayItem(recs, 0)) < window)
         goto out; /* the batching window is still open */
-    /* records older than MaximumRecordAgeInSeconds are not delivered */
-    while (age >= 0 && (r = cJSON_GetArrayItem(recs, 0)) && now_s - rec_time(r) > age)
-        cJSON_DeleteItemFromArray(recs, 0);
-    filtered(d, recs);
-    if (cJSON_GetArraySize(recs) == 0) {
+    for (k = 0; k < nlanes; k++)
+        lanes[k].recs = cJSON_CreateArray();
+    where = xcalloc((size_t)n, sizeof(*where));
+    if (deal(d, run, recs, key, nlanes, limit, where, lanes) == 0) {
+        done_merge(run, NULL, 0, last);
         checkpoint(f, uuid, last, NULL);
         goto out;
     }
@@ -468,60 +697,52 @@ static void deliver(struct fn *f, const cJSON *d, struct esm_run *run)
         run->next_ms = clock_wall_ms() + BACKOFF_MAX;
         goto out;
     }
-    cJSON_ArrayForEach(r, recs)
-    {
-        lower_identity(r);
-        cJSON_AddStringToObject(r, "eventSourceARN", arn);
-    }
-    ev = cJSON_CreateObject();
-    cJSON_AddItemToObject(ev, "Records", recs);
-    payload = cJSON_PrintUnformatted(ev);
-    cJSON_DetachItemViaPointer(ev, recs);
-    cJSON_Delete(ev);
-    if (strlen(payload) > PAYLOAD_MAX && n > 1) { /* too big for one invocation: halve it */
-        run->limit = n / 2;
-        goto out;
-    }
-    ok = invoke(f, fn, payload, strlen(payload), &answer);
-    if (ok < 0)
-        goto out;
-    types = cJSON_GetObjectItemCaseSensitive(d, "FunctionResponseTypes");
-    if (ok && cJSON_GetArraySize(types) > 0 &&
-        (ok = partial(recs, answer, upto, sizeof(upto))) == 2) {
-        /* the records before the first failed one are done: from it again */
-        run->attempts = 0;
-        run->limit = 0;
-        run->next_ms = 0;
-        checkpoint(f, uuid, upto, "PROBLEM: Function call failed");
-        goto out;
-    }
-    if (ok) {
-        run->attempts = 0;
-        run->limit = 0;
-        run->next_ms = 0;
-        checkpoint(f, uuid, last, "OK");
-        goto out;
-    }
-    run->attempts++;
-    if (retries >= 0 && run->attempts > (unsigned long)retries) {
-        /* out of retries: the batch is dropped, as Lambda discards it */
-        log_warn("event=esm_batch_dropped uuid=%s records=%ld attempts=%u", uuid, n, run->attempts);
-        run->attempts = 0;
-        run->limit = 0;
-        checkpoint(f, uuid, last, "PROBLEM: Function call failed");
-        goto out;
-    }
-    if (json_true(d, "BisectBatchOnFunctionError") && n > 1)
-        run->limit = n / 2;
-    {
-        int64_t delay = BACKOFF_MS << (run->attempts < 6 ? run->attempts - 1 : 5);
+    for (k = 0; k < nlanes; k++) {
+        long ln = cJSON_GetArraySize(lanes[k].recs);
+        cJSON *ev;
 
-        run->next_ms = clock_wall_ms() + (delay < BACKOFF_MAX ? delay : BACKOFF_MAX);
+        if (!ln)
+            continue;
+        cJSON_ArrayForEach(r, lanes[k].recs)
+        {
+            lower_identity(r);
+            cJSON_AddStringToObject(r, "eventSourceARN", arn);
+        }
+        ev = cJSON_CreateObject();
+        cJSON_AddItemToObject(ev, "Records", lanes[k].recs);
+        payload[k] = cJSON_PrintUnformatted(ev);
+        cJSON_DetachItemViaPointer(ev, lanes[k].recs);
+        cJSON_Delete(ev);
+        if (strlen(payload[k]) > PAYLOAD_MAX && ln > 1) { /* too big for one invocation */
+            run->limit = ln / 2;                          /* halve it; nothing is invoked */
+            goto out;
+        }
     }
-    checkpoint(f, uuid, NULL, "PROBLEM: Function call failed");
+    for (k = 0; k < nlanes; k++) /* all at once: the lanes run side by side */
+        if (payload[k])
+            lanes[k].v = inv_start(f, fn, payload[k], strlen(payload[k]));
+    for (k = 0; k < nlanes; k++) {
+        char *answer = NULL;
+
+        if (!lanes[k].v)
+            continue;
+        lanes[k].ok = inv_wait(f, lanes[k].v, &answer);
+        stopped |= lanes[k].ok < 0;
+        if (lanes[k].ok == 1 && cJSON_GetArraySize(types) > 0)
+            lanes[k].ok = partial(lanes[k].recs, answer, lanes[k].upto, sizeof(lanes[k].upto));
+        free(answer);
+    }
+    if (stopped)
+        goto out;
+    ok = outcome(d, run, lanes, nlanes);
+    settle(run, recs, where, lanes, ckpt, sizeof(ckpt));
+    checkpoint(f, uuid, ckpt[0] ? ckpt : NULL, ok ? "OK" : "PROBLEM: Function call failed");
 out:
-    free(payload);
-    free(answer);
+    for (k = 0; k < LANES_MAX; k++) {
+        cJSON_Delete(lanes[k].recs);
+        free(payload[k]);
+    }
+    free(where);
     cJSON_Delete(recs);
     cJSON_Delete(fn);
 }
@@ -536,7 +757,7 @@ static void start_position(struct fn *f, const cJSON *d, struct chg *c, char *af
     c->started = true;
     if (strcmp(json_str(d, "StartingPosition") ? json_str(d, "StartingPosition") : "", "LATEST") !=
             0 ||
-        !fnesm_stream_shard(f, arn, shard, sizeof(shard)))
+        !fnesm_stream_shard(f, arn, shard, sizeof(shard), NULL, 0))
         return;
     it = iterator(f, arn, shard, NULL, "LATEST");
     if (it && f->esm->seq(it, after, cap))
@@ -654,7 +875,7 @@ void fnesm_poll_stop(struct fn *f)
     f->esm->jobs = NULL;
     for (r = f->esm->run; r; r = next) {
         next = r->next;
-        free(r);
+        run_free(r);
     }
     f->esm->run = NULL;
 }

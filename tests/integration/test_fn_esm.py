@@ -1,7 +1,8 @@
 """Event source mappings of DynamoDB streams: the API (boto3 and the aws CLI),
 its errors, and delivery through a real python function that writes every
 record it gets to a sink table: order, event shape, disable/enable, delete,
-restart (checkpoints in the store), LATEST, error retries."""
+restart (checkpoints in the store), LATEST, error retries, ParallelizationFactor
+(batches of one shard in flight at once, one key's records in order)."""
 
 import json
 import shutil
@@ -80,6 +81,39 @@ def handler(event, context):
                 out["Attributes"]["tries"]["N"] == "1":
             return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]}]}
     return {"batchItemFailures": []}
+'''
+
+
+PARALLEL_HANDLER = '''\
+import json
+import os
+import time
+
+import boto3
+
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+SINK = os.environ["SINK"]
+
+
+def handler(event, context):
+    """Records each batch: when it ran and the (key, n) of its records in order."""
+    start = time.time()
+    for r in event["Records"]:
+        if "fail" in r["dynamodb"]["NewImage"]:  # fails its batch the first time
+            out = ddb.update_item(
+                TableName=SINK, Key={"id": {"S": "partries/" + r["dynamodb"]["SequenceNumber"]}},
+                UpdateExpression="ADD tries :one", ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW")
+            if out["Attributes"]["tries"]["N"] == "1":
+                raise RuntimeError("asked to fail once")
+    time.sleep(float(os.environ.get("HOLD", "0.8")))
+    recs = [(r["dynamodb"]["Keys"]["pk"]["S"], int(r["dynamodb"]["NewImage"]["n"]["N"]))
+            for r in event["Records"]]
+    ddb.put_item(TableName=SINK, Item={
+        "id": {"S": "par/" + event["Records"][0]["dynamodb"]["SequenceNumber"] + "/" +
+               context.aws_request_id},
+        "recs": {"S": json.dumps(recs)},
+        "start": {"N": repr(start)}, "end": {"N": repr(time.time())}})
 '''
 
 
@@ -610,6 +644,112 @@ class EventSourceMappingTest(ServerTestCase):
                 call(**kw)
             self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
         self.assertEqual(self.lam.get_event_source_mapping(UUID=mine)["BatchSize"], 100)
+
+    def parallel_batches(self):
+        items, kw = [], {}
+        while True:
+            page = self.ddb.scan(TableName=SINK, ConsistentRead=True, **kw)
+            items += [i for i in page["Items"] if i["id"]["S"].startswith("par/")]
+            if "LastEvaluatedKey" not in page:
+                break
+            kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(({"recs": [tuple(x) for x in json.loads(i["recs"]["S"])],
+                        "start": float(i["start"]["N"]), "end": float(i["end"]["N"])}
+                       for i in items), key=lambda b: b["start"])
+
+    def wait_parallel(self, want, timeout=90):
+        end = time.monotonic() + timeout
+        while True:
+            batches = self.parallel_batches()
+            seen = {r for b in batches for r in b["recs"]}
+            if want <= seen:
+                return batches
+            self.assertLess(time.monotonic(), end, "%d of %d records delivered: %s" % (
+                len(seen & want), len(want), self.server.stderr_tail()))
+            time.sleep(0.3)
+
+    def test_parallelization_factor(self):
+        self.lam.create_function(FunctionName="esm-par", Runtime="python3.12", Role=ROLE,
+                                 Handler="app.handler", Timeout=30,
+                                 Environment={"Variables": {"SINK": SINK}},
+                                 Code={"ZipFile": zip_of({"app.py": (PARALLEL_HANDLER, 0o644)})})
+        arn = self.source("esm-par-src", view="NEW_IMAGE")
+        for bad in (0, 11):
+            self.error(self.raw.create_event_source_mapping, "InvalidParameterValueException",
+                       FunctionName="esm-par", EventSourceArn=arn, StartingPosition="LATEST",
+                       ParallelizationFactor=bad)
+        keys = ["k%d" % i for i in range(8)]
+        # written before the mapping reads: its first rounds find full lanes
+        for n in range(4):
+            for k in keys:
+                self.put("esm-par-src", k, n=n)
+        m = self.lam.create_event_source_mapping(
+            FunctionName="esm-par", EventSourceArn=arn, StartingPosition="TRIM_HORIZON",
+            BatchSize=3, ParallelizationFactor=4)
+        self.assertEqual(m["ParallelizationFactor"], 4)
+        uuid = m["UUID"]
+        want = {(k, n) for k in keys for n in range(4)}
+        batches = self.wait_parallel(want)
+        self.wait_for_result(uuid, "OK")
+        # one key's records: in order, each once, and never in two batches at once
+        for k in keys:
+            self.assertEqual([n for b in batches for (kk, n) in b["recs"] if kk == k],
+                             [0, 1, 2, 3], batches)
+        overlapping = 0
+        for i, a in enumerate(batches):
+            for b in batches[i + 1:]:
+                if b["start"] < a["end"] and a["start"] < b["end"]:
+                    overlapping += 1
+                    self.assertEqual({k for k, _ in a["recs"]} & {k for k, _ in b["recs"]},
+                                     set(), (a, b))
+        self.assertGreater(overlapping, 0, batches)  # more than one batch in flight at once
+        self.assertLessEqual(max(len(b["recs"]) for b in batches), 3)
+        self.assertLessEqual(len(batches), 32)
+
+        # a region killed hard mid-round resumes from its checkpoint: every
+        # record is delivered (at least once), each batch in key order
+        more = {(k, n) for k in keys for n in range(4, 8)}
+        for n in range(4, 8):
+            for k in keys:
+                self.put("esm-par-src", k, n=n)
+        end = time.monotonic() + 60
+        while not {r for b in self.parallel_batches() for r in b["recs"]} & more:
+            self.assertLess(time.monotonic(), end, self.server.stderr_tail())
+            time.sleep(0.1)
+        self.server.kill()
+        self.server.start()
+        self.clients()
+        batches = self.wait_parallel(want | more)
+        for b in batches:
+            for k in keys:
+                ns = [n for (kk, n) in b["recs"] if kk == k]
+                self.assertEqual(ns, sorted(ns), b)
+        for k in keys:  # the last delivery of each record came in key order
+            last = {}
+            for i, b in enumerate(batches):
+                for (kk, n) in b["recs"]:
+                    if kk == k:
+                        last[n] = i
+            self.assertEqual(sorted(last, key=lambda n: last[n]), list(range(8)), batches)
+
+        # one lane fails once: the others' records are not delivered again
+        # while it retries, and the failed key's records come in order after
+        arn = self.source("esm-par-fail", view="NEW_IMAGE")
+        qkeys = ["q%d" % i for i in range(6)] + ["bad"]
+        for n in range(3):
+            for k in qkeys:
+                if k == "bad" and n == 0:
+                    self.put("esm-par-fail", k, n=n, fail=1)
+                else:
+                    self.put("esm-par-fail", k, n=n)
+        uuid = self.lam.create_event_source_mapping(
+            FunctionName="esm-par", EventSourceArn=arn, StartingPosition="TRIM_HORIZON",
+            BatchSize=2, ParallelizationFactor=4)["UUID"]
+        self.wait_parallel({(k, n) for k in qkeys for n in range(3)})
+        self.wait_for_result(uuid, "OK")
+        got = [r for b in self.parallel_batches() for r in b["recs"] if r[0] in qkeys]
+        self.assertEqual(sorted(got), sorted((k, n) for k in qkeys for n in range(3)))
+        self.assertEqual([n for k, n in got if k == "bad"], [0, 1, 2])
 
     def test_restart_resumes(self):
         arn = self.source("esm-restart")
