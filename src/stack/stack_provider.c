@@ -26,6 +26,7 @@ extern const struct stack_provider stack_provider_s3_lifecycle_v2;
 extern const struct stack_provider stack_provider_s3_bucket_policy;
 extern const struct stack_provider stack_provider_s3_cors;
 extern const struct stack_provider stack_provider_s3_website;
+extern const struct stack_provider stack_provider_s3_notification;
 extern const struct stack_provider stack_provider_iam_user;
 extern const struct stack_provider stack_provider_iam_user_policy;
 extern const struct stack_provider stack_provider_iam_user_policy_attachment;
@@ -65,6 +66,7 @@ static const struct stack_provider *const providers[] = {
     &stack_provider_s3_bucket_policy,
     &stack_provider_s3_cors,
     &stack_provider_s3_website,
+    &stack_provider_s3_notification,
     &stack_provider_iam_user,
     &stack_provider_iam_user_policy,
     &stack_provider_iam_user_policy_attachment,

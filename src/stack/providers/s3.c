@@ -670,6 +670,46 @@ static char *web_body(const cJSON *in, struct err *e)
     return x;
 }
 
+/* notify_body - a NotificationConfiguration of the program's lambdaFunctions (the
+ * region has no SNS, SQS or EventBridge: queues, topics and eventbridge are refused
+ * at plan time); none at all is the empty configuration, which removes them. */
+static char *notify_body(const cJSON *in, struct err *e)
+{
+    const cJSON *fn;
+    struct buf b;
+
+    (void)e;
+    buf_init(&b, 0);
+    buf_printf(&b, "<NotificationConfiguration " XMLNS ">");
+    cJSON_ArrayForEach(fn, cJSON_GetObjectItem(in, "lambdaFunctions"))
+    {
+        const char *pre = stack_prov_str(fn, "filterPrefix", NULL);
+        const char *suf = stack_prov_str(fn, "filterSuffix", NULL);
+
+        buf_printf(&b, "<CloudFunctionConfiguration>");
+        s3prov_xml_elem(&b, "Id", stack_prov_str(fn, "id", NULL));
+        s3prov_xml_elem(&b, "CloudFunction", stack_prov_str(fn, "lambdaFunctionArn", ""));
+        str_elems(&b, "Event", cJSON_GetObjectItem(fn, "events"));
+        if ((pre && *pre) || (suf && *suf)) {
+            buf_printf(&b, "<Filter><S3Key>");
+            if (pre && *pre) {
+                buf_printf(&b, "<FilterRule><Name>prefix</Name>");
+                s3prov_xml_elem(&b, "Value", pre);
+                buf_printf(&b, "</FilterRule>");
+            }
+            if (suf && *suf) {
+                buf_printf(&b, "<FilterRule><Name>suffix</Name>");
+                s3prov_xml_elem(&b, "Value", suf);
+                buf_printf(&b, "</FilterRule>");
+            }
+            buf_printf(&b, "</S3Key></Filter>");
+        }
+        buf_printf(&b, "</CloudFunctionConfiguration>");
+    }
+    buf_printf(&b, "</NotificationConfiguration>");
+    return buf_detach(&b, NULL);
+}
+
 static const struct subcfg subcfgs[] = {
     {"aws:s3:BucketPublicAccessBlock", "publicAccessBlock=", pab_body, false},
     {"aws:s3:BucketOwnershipControls", "ownershipControls=", own_body, false},
@@ -678,6 +718,7 @@ static const struct subcfg subcfgs[] = {
     {"aws:s3:BucketReplicationConfig", "replication=", repl_body, false},
     {"aws:s3:BucketCorsConfigurationV2", "cors=", cors_body, false},
     {"aws:s3:BucketWebsiteConfigurationV2", "website=", web_body, false},
+    {"aws:s3:BucketNotification", "notification=", notify_body, false},
 };
 
 static enum err_code sub_put(const struct stack_target *t, const struct subcfg *c, const cJSON *in,
@@ -723,6 +764,7 @@ SUB_CREATE(pol_create, 3)
 SUB_CREATE(repl_create, 4)
 SUB_CREATE(cors_create, 5)
 SUB_CREATE(web_sub_create, 6)
+SUB_CREATE(notify_create, 7)
 
 static enum err_code sub_update(const struct stack_target *t, const char *id, const cJSON *old_in,
                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
@@ -778,6 +820,43 @@ SUB_OPS(pol, 3)
 SUB_OPS(repl, 4)
 SUB_OPS(cors, 5)
 SUB_OPS(web_sub, 6)
+
+/* BucketNotification: updated by putting the whole configuration; deleted, as the
+ * provider does, by putting an empty one (S3 has no DELETE ?notification) */
+static enum err_code notify_update(const struct stack_target *t, const char *id,
+                                   const cJSON *old_in, const cJSON *new_in, const cJSON *old_out,
+                                   cJSON **out, struct err *e)
+{
+    return sub_update(t, id, old_in, new_in, old_out, out, e, &subcfgs[7]);
+}
+
+static enum err_code notify_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                   const cJSON *out, struct err *e)
+{
+    enum err_code rc = put_xml(t, id, "notification=", "<NotificationConfiguration " XMLNS "/>", e);
+    (void)in;
+    (void)out;
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
+static enum err_code notify_read(const struct stack_target *t, const char *id, const cJSON *in,
+                                 cJSON **out, bool *gone, struct err *e)
+{
+    char *body = NULL;
+    enum err_code rc = call(t, "GET", id, "notification=", NULL, &body, NULL, 0, e);
+
+    (void)in;
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND;
+    if (!rc) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+        cJSON_AddStringToObject(*out, "bucket", id);
+        stack_prov_s3_props("notification=", body, *out);
+    }
+    free(body);
+    return *gone ? ERR_OK : rc;
+}
 
 /* BucketWebsiteConfigurationV2's outputs: its id and the website endpoint */
 static cJSON *web_predict(const struct stack_target *t, const cJSON *in)
@@ -905,6 +984,21 @@ const struct stack_provider stack_provider_s3_website = {
     .del = web_sub_delete,
     .read = web_read,
     .predict = web_predict,
+};
+const struct stack_provider stack_provider_s3_notification = {
+    .type = "aws:s3:BucketNotification",
+    .strings =
+        (const char *const[]){"bucket", "lambdaFunctions[].id", "lambdaFunctions[].events[]", NULL},
+    .inputs =
+        (const char *const[]){"bucket", "eventbridge", "lambdaFunctions", "queues", "topics", NULL},
+    .unsupported = (const char *const[]){"eventbridge", "queues", "topics", NULL},
+    .replace_props = bucket_only,
+    .outputs = id_only,
+    .create = notify_create,
+    .update = notify_update,
+    .del = notify_delete,
+    .read = notify_read,
+    .predict = bucket_id_predict,
 };
 const struct stack_provider stack_provider_s3_bucket_policy = {
     .type = "aws:s3:BucketPolicy",

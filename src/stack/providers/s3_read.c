@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mem.h"
 #include "stack_provider.h"
@@ -92,6 +93,38 @@ static void cors_rules(cJSON *o, const char *xml)
         list_prop(x, "allowedOrigins", r->valuestring, "AllowedOrigin");
         list_prop(x, "exposeHeaders", r->valuestring, "ExposeHeader");
         text_prop(x, "maxAgeSeconds", r->valuestring, "MaxAgeSeconds");
+        cJSON_AddItemToArray(l, x);
+    }
+    cJSON_Delete(b);
+}
+
+/* notification - the lambdaFunctions of a NotificationConfiguration (the only kind a
+ * region takes), each with the filter's prefix and suffix rules */
+static void notification(cJSON *o, const char *xml)
+{
+    cJSON *b = blocks(xml, "CloudFunctionConfiguration"), *l;
+    const cJSON *c;
+
+    l = cJSON_AddArrayToObject(o, "lambdaFunctions");
+    cJSON_ArrayForEach(c, b)
+    {
+        cJSON *x = cJSON_CreateObject(), *rules = blocks(c->valuestring, "FilterRule");
+        const cJSON *r;
+
+        text_prop(x, "id", c->valuestring, "Id");
+        text_prop(x, "lambdaFunctionArn", c->valuestring, "CloudFunction");
+        list_prop(x, "events", c->valuestring, "Event");
+        cJSON_ArrayForEach(r, rules)
+        {
+            char *name = stack_prov_xml_text(r->valuestring, "Name");
+
+            if (name && !strcasecmp(name, "prefix"))
+                text_prop(x, "filterPrefix", r->valuestring, "Value");
+            else if (name && !strcasecmp(name, "suffix"))
+                text_prop(x, "filterSuffix", r->valuestring, "Value");
+            free(name);
+        }
+        cJSON_Delete(rules);
         cJSON_AddItemToArray(l, x);
     }
     cJSON_Delete(b);
@@ -231,6 +264,8 @@ void stack_prov_s3_props(const char *query, const char *body, cJSON *o)
         cors_rules(o, body);
     } else if (!strcmp(query, "website=")) {
         website(o, body);
+    } else if (!strcmp(query, "notification=")) {
+        notification(o, body);
     } else if (!strcmp(query, "lifecycle=")) {
         lifecycle(o, body);
     } else if (!strcmp(query, "replication=")) {
