@@ -245,6 +245,15 @@ class NotifyTest(NotifyBase):
                      code="MalformedXML")
         got = self.s3.get_bucket_notification_configuration(Bucket="s3n-refuse")
         self.assertEqual([c["Id"] for c in got["LambdaFunctionConfigurations"]], ["keep"])
+        # as in S3, the destinations go unchecked when the request asks so
+        self.bucket("s3n-skip")
+        self.s3.put_bucket_notification_configuration(
+            Bucket="s3n-skip", SkipDestinationValidation=True, NotificationConfiguration={
+                "LambdaFunctionConfigurations": [self.conf("x", ["s3:ObjectCreated:*"],
+                                                           fn="s3n-nobody")]})
+        got = self.s3.get_bucket_notification_configuration(Bucket="s3n-skip")
+        self.assertEqual(got["LambdaFunctionConfigurations"][0]["LambdaFunctionArn"],
+                         self.arn("s3n-nobody"))
         # bodies that are no NotificationConfiguration S3 reads
         for body in (b"<Nope/>", b"<NotificationConfiguration><Other/></NotificationConfiguration>",
                      b"<NotificationConfiguration><CloudFunctionConfiguration><Event>"
