@@ -892,6 +892,7 @@ void s3_handle_internal(struct s3 *s, struct http_req *r)
     struct s3_req *q = new_req(s, r);
 
     q->authed = true;
+    q->internal = true;
     q->who.root = true;
     snprintf(q->who.account, sizeof(q->who.account), "%s", s->account);
     snprintf(q->who.user, sizeof(q->who.user), "root");

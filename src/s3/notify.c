@@ -462,7 +462,8 @@ enum err_code s3_notify_created(struct store_txn *t, struct s3_newver *nv, const
     if (!cJSON_GetObjectItem(bucket, "ntf"))
         return ERR_OK;
     if (json_true_ci(nv->rec, "dm"))
-        name = "ObjectRemoved:DeleteMarkerCreated";
+        name = s3_req_of(nv->r)->internal ? "LifecycleExpiration:DeleteMarkerCreated"
+                                          : "ObjectRemoved:DeleteMarkerCreated";
     else if (nv->upload_id)
         name = "ObjectCreated:CompleteMultipartUpload";
     else if (nv->kind == 1)
@@ -481,7 +482,10 @@ enum err_code s3_notify_removed(struct store_txn *t, struct s3_newver *nv, const
     enum err_code rc = ERR_OK;
 
     if (b && cJSON_GetObjectItem(b, "ntf"))
-        rc = record(t, nv, b, "ObjectRemoved:Delete", vid, NULL, e);
+        rc = record(t, nv, b,
+                    s3_req_of(nv->r)->internal ? "LifecycleExpiration:Delete"
+                                               : "ObjectRemoved:Delete",
+                    vid, NULL, e);
     cJSON_Delete(b);
     return rc;
 }

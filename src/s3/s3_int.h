@@ -127,6 +127,7 @@ struct s3_req {
     char request_id[17];
     struct creds_identity who;
     bool anonymous;
+    bool internal; /* s3_handle_internal: the lifecycle sweeper's own request */
     bool authed;
     bool answered;
     /* SigV4 values for aws-chunked */

@@ -5,6 +5,7 @@ table: the event's shape, prefix/suffix filters, Put, Copy, multipart, Delete,
 DeleteMarkerCreated, and a pending event delivered after kill -9 and restart."""
 
 import json
+import os
 import shutil
 import time
 import unittest
@@ -445,6 +446,40 @@ class NotifyRestartTest(NotifyBase):
         type(self).clients()
         got = self.wait_delivered(b, 1)
         self.assertEqual(got[0]["s3"]["object"]["key"], "sleepfirst-stop.txt")
+
+
+class NotifyLifecycleTest(NotifyBase):
+    """expirations by lifecycle rules are LifecycleExpiration events, which
+    s3:ObjectRemoved:* does not select (a day lasts a second here)"""
+
+    @classmethod
+    def setUpClass(cls):
+        old = {k: os.environ.get(k) for k in ("TANDEM_S3_SWEEP_SECONDS", "TANDEM_S3_DAY_SECONDS")}
+        os.environ.update(TANDEM_S3_SWEEP_SECONDS="0.3", TANDEM_S3_DAY_SECONDS="1")
+        try:
+            super().setUpClass()
+        finally:
+            for k, v in old.items():
+                os.environ.pop(k, None)
+                if v is not None:
+                    os.environ[k] = v
+
+    def test_expirations(self):
+        for b, versioned in (("s3n-lc", False), ("s3n-lc-versions", True)):
+            self.bucket(b, versioned=versioned)
+            self.configure(b, self.conf("lc", ["s3:LifecycleExpiration:*"], prefix="tmp/"),
+                           self.conf("rm", ["s3:ObjectRemoved:*"]))
+            self.s3.put_object(Bucket=b, Key="tmp/a", Body=b"x")
+            self.s3.put_bucket_lifecycle_configuration(
+                Bucket=b, LifecycleConfiguration={"Rules": [{
+                    "ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+                    "Expiration": {"Days": 1}}]})
+        got = self.wait_delivered("s3n-lc", 1) + self.wait_delivered("s3n-lc-versions", 1)
+        self.assertEqual([(r["eventName"], r["s3"]["configurationId"]) for r in got],
+                         [("LifecycleExpiration:Delete", "lc"),
+                          ("LifecycleExpiration:DeleteMarkerCreated", "lc")])
+        time.sleep(1)  # and nothing for the ObjectRemoved:* configuration
+        self.assertEqual(len(self.delivered("s3n-lc") + self.delivered("s3n-lc-versions")), 2)
 
 
 if __name__ == "__main__":
