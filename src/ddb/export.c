@@ -177,14 +177,8 @@ enum err_code xp_token_find(struct store_txn *t, const struct xp_kind *kind, con
         return rc;
     if ((double)clock_wall_ms() - json_num(old, "StartTime") * 1000.0 >= (double)token_window_ms)
         rc = ERR_NOTFOUND; /* past its window: a new request, which takes the token over */
-    else if (strcmp(json_str(old, "_params") ? json_str(old, "_params") : "", params) != 0 &&
-             kind == &xp_import)
-        rc = err_set(e, ERR_CONFLICT, "Duplicate request detected with conflicting parameters");
     else if (strcmp(json_str(old, "_params") ? json_str(old, "_params") : "", params) != 0)
-        rc = err_set(e, ERR_CONFLICT,
-                     "There is already an export with the same ClientToken and different "
-                     "parameters: %s",
-                     json_str(old, kind->arn));
+        rc = err_set(e, ERR_CONFLICT, "Duplicate request detected with conflicting parameters");
     else if (kind == &xp_import && strcmp(json_str(old, kind->status) ?: "", "IN_PROGRESS") != 0)
         rc = ERR_NOTFOUND; /* an import that ended made its table: that answers first */
     else
@@ -454,7 +448,7 @@ static enum err_code req_apply(struct store_txn *t, void *arg, struct err *e)
         return rc;
     if (!x->incr && (x->time < earliest || x->time > x->now)) {
         req_error(x, "InvalidExportTimeException",
-                  "Export time %.3f is not within the point in time recovery window of the "
+                  "ExportTime %.3f is not within the point in time recovery window of the "
                   "table (%.3f to %.3f)",
                   (double)x->time / 1000.0, (double)earliest / 1000.0, (double)x->now / 1000.0);
         return err_set(e, ERR_INVALID, "time");
@@ -543,6 +537,15 @@ void xp_check_bucket(struct ddb_call *c, const char *b, const char *path)
                  b, path);
 }
 
+void xp_check_owner(struct ddb_call *c, const char *owner, const char *path)
+{
+    if (owner && (strlen(owner) != 12 || strspn(owner, "0123456789") != 12))
+        ddb_verr(c,
+                 "Value '%.300s' at '%s' failed to satisfy constraint: Member must satisfy "
+                 "regular expression pattern: [0-9]{12}",
+                 owner, path);
+}
+
 const char *xp_params(struct ddb_call *c)
 {
     cJSON *p = cJSON_Duplicate(c->in, true);
@@ -591,7 +594,10 @@ void export_table(struct ddb_call *c)
     if (!tarn)
         ddb_verr_null(c, "tableArn");
     xp_check_bucket(c, bucket, "s3Bucket");
-    ddb_check_len(c, prefix, "s3Prefix", 0, 1024, false);
+    xp_check_owner(c, owner, "s3BucketOwner");
+    /* the model gives no minimum, but DynamoDB refuses an empty prefix */
+    ddb_check_len(c, prefix, "s3Prefix", 1, 1024, false);
+    ddb_check_len(c, kms, "s3SseKmsKeyId", 1, 2048, false);
     xp_check_token(c, x->token);
     if (ddb_args_failed(c))
         return;
@@ -619,10 +625,15 @@ void export_table(struct ddb_call *c)
                            "ExportTime cannot be given for an INCREMENTAL_EXPORT");
             return;
         }
-        if (x->to <= x->from || x->to - x->from < min_ms || x->to - x->from > max_ms) {
-            ddb_reply_type(c, "ValidationException",
-                           "The incremental export period must be at least 15 minutes and "
-                           "at most 24 hours, ExportFromTime before ExportToTime");
+        if (x->to <= x->from) {
+            ddb_reply_type(c, "ValidationException", "ExportFromTime must be before ExportToTime");
+            return;
+        }
+        /* DynamoDB answers a period out of bounds as an export time problem */
+        if (x->to - x->from < min_ms || x->to - x->from > max_ms) {
+            ddb_reply_type(c, "InvalidExportTimeException",
+                           "Difference between export period from time and to time must be "
+                           "at least 15 minutes and at most 24 hours");
             return;
         }
     } else if (spec) {
@@ -668,17 +679,18 @@ void export_table(struct ddb_call *c)
 
 /* ---- DescribeExport, ListExports ---- */
 
-/* import_arn_ok - @arn is arn:...:table/NAME/import/ID with NAME a table name
- * (3-255 of [a-zA-Z0-9_.-]) and an ID */
-static bool import_arn_ok(const char *arn)
+/* arn_ok - @arn is arn:...:table/NAME/import/ID (export/ID for exports) with
+ * NAME a table name (3-255 of [a-zA-Z0-9_.-]) and an ID */
+static bool arn_ok(const struct xp_kind *kind, const char *arn)
 {
-    const char *t = strstr(arn, ":table/"), *imp = t ? strstr(t + 7, "/import/") : NULL;
-    size_t n = imp ? (size_t)(imp - (t + 7)) : 0;
+    const char *seg = kind == &xp_import ? "/import/" : "/export/";
+    const char *t = strstr(arn, ":table/"), *id = t ? strstr(t + 7, seg) : NULL;
+    size_t n = id ? (size_t)(id - (t + 7)) : 0;
 
-    return strncmp(arn, "arn:", 4) == 0 && imp && n >= 3 && n <= 255 &&
+    return strncmp(arn, "arn:", 4) == 0 && id && n >= 3 && n <= 255 &&
            strspn(t + 7, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
                n &&
-           imp[8];
+           id[8];
 }
 
 void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char *member,
@@ -697,8 +709,9 @@ void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char
     ddb_check_len(c, arn, path, DDB_ARN_MIN, DDB_ARN_MAX, true);
     if (ddb_args_failed(c))
         return;
-    if (kind == &xp_import && !import_arn_ok(arn)) {
-        ddb_reply_type(c, "ValidationException", "Invalid Import ARN: %s", arn);
+    if (!arn_ok(kind, arn)) {
+        ddb_reply_type(c, "ValidationException", "Invalid %s ARN: %s",
+                       kind == &xp_import ? "Import" : "Export", arn);
         return;
     }
     rc = store_read_begin(c->d->store, &t, &e);
@@ -755,6 +768,9 @@ static bool list_one(void *arg, const cJSON *rec)
         if (m)
             cJSON_AddItemToObject(s, x->members[i], cJSON_Duplicate(m, true));
     }
+    /* an export asked for without ExportType is still listed as FULL_EXPORT */
+    if (x->kind == &xp_export && !cJSON_GetObjectItemCaseSensitive(s, "ExportType"))
+        cJSON_AddStringToObject(s, "ExportType", "FULL_EXPORT");
     cJSON_AddItemToArray(x->out, s);
     free(x->last);
     x->last = xstrdup(json_str(rec, x->kind->arn));
@@ -792,7 +808,7 @@ static const char *next_decode(struct ddb_call *c, const char *tok)
 
         sscanf(tok + i, "%2x", &v);
         if (!v) /* the padding: nothing but NULs after it */
-            return strspn(tok + i, "0") == n - i && strstr(arn, "/import/") ? arn : NULL;
+            return strspn(tok + i, "0") == n - i && arn_ok(&xp_import, arn) ? arn : NULL;
         *end++ = (char)v;
         *end = '\0';
     }
@@ -819,7 +835,7 @@ void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_mem
     ddb_check_range(c, has_max, x.max, path, 1, 25);
     if (ddb_args_failed(c))
         return;
-    if (next && kind == &xp_import && !(next = next_decode(c, next))) {
+    if (next && (kind == &xp_import ? !(next = next_decode(c, next)) : !arn_ok(kind, next))) {
         ddb_reply_type(c, "ValidationException", "Invalid NextToken");
         return;
     }

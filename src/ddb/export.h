@@ -114,6 +114,8 @@ void xp_check_token(struct ddb_call *c, const char *token);
  * null; at most 255 characters matching ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$,
  * no minimum length: "" breaks the pattern). */
 void xp_check_bucket(struct ddb_call *c, const char *b, const char *path);
+/* xp_check_owner - an S3BucketOwner member's pattern, [0-9]{12}, for @path */
+void xp_check_owner(struct ddb_call *c, const char *owner, const char *path);
 const char *xp_params(struct ddb_call *c);
 
 /* xp_get_time - timestamp member @name of @obj (epoch seconds) in ms;

@@ -77,12 +77,13 @@ static void md5(const void *p, size_t n, unsigned char out[16])
     EVP_Digest(p, n, out, &len, EVP_md5(), NULL);
 }
 
-static void md5_hex(const void *p, size_t n, char out[33])
+/* md5_b64 - the base64 MD5 of @p: what a manifest's .md5 object holds */
+static void md5_b64(const void *p, size_t n, char out[25])
 {
     unsigned char d[16];
 
     md5(p, n, d);
-    hex_encode(d, 16, out);
+    base64_encode(d, 16, out);
 }
 
 static void file_deflate(struct dfile *f, const void *p, size_t n, int flush)
@@ -503,20 +504,21 @@ static enum err_code finish_apply(struct store_txn *t, void *arg, struct err *e)
 
 static void write_manifests(struct run *x)
 {
-    char hex[33];
+    char b64[25];
     char *s;
     int64_t end = clock_wall_ms();
 
     if (x->fail_code[0])
         return;
-    md5_hex(x->manifest.ptr ? x->manifest.ptr : "", x->manifest.len, hex);
+    /* DynamoDB's names and contents: manifest-*.md5, the base64 MD5 */
+    md5_b64(x->manifest.ptr ? x->manifest.ptr : "", x->manifest.len, b64);
     if (!put(x, "manifest-files.json", x->manifest.ptr ? x->manifest.ptr : "", x->manifest.len) ||
-        !put(x, "manifest-files.checksum", hex, 32))
+        !put(x, "manifest-files.md5", b64, strlen(b64)))
         return;
     s = summary(x, end);
-    md5_hex(s, strlen(s), hex);
+    md5_b64(s, strlen(s), b64);
     if (put(x, "manifest-summary.json", s, strlen(s)))
-        put(x, "manifest-summary.checksum", hex, 32);
+        put(x, "manifest-summary.md5", b64, strlen(b64));
     free(s);
 }
 

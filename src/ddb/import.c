@@ -561,6 +561,8 @@ void import_table(struct ddb_call *c)
     else
         xp_check_bucket(c, bucket, "s3BucketSource.s3Bucket");
     ddb_check_len(c, prefix, "s3BucketSource.s3KeyPrefix", 0, 1024, false);
+    xp_check_owner(c, src ? ddb_arg_str(c, src, "S3BucketOwner") : NULL,
+                   "s3BucketSource.s3BucketOwner");
     if (fmt < 0 && !cJSON_GetObjectItemCaseSensitive(c->in, "InputFormat"))
         ddb_verr_null(c, "inputFormat");
     if (!tcp)

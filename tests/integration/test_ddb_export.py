@@ -1,8 +1,8 @@
 """DynamoDB table exports to S3 (ExportTableToPointInTime, DescribeExport,
 ListExports) through boto3 and the aws CLI v2: the export runs in the
 background and writes DynamoDB's documented layout into a bucket of the
-region (_started, manifest-summary.json and .checksum, manifest-files.json
-and .checksum, data/*.json.gz), read back here with the S3 API; an
+region (_started, manifest-summary.json and .md5, manifest-files.json
+and .md5, data/*.json.gz), read back here with the S3 API; an
 ExportTime in the past gives the table as it was then (PITR history), an
 incremental export the changes between two times; ClientToken idempotency,
 the errors, and an export cut off by kill -9 (FAILED after the restart).
@@ -289,17 +289,18 @@ class Full(Base):
         self.assertEqual(d["ExportManifest"], base + "manifest-summary.json")
         keys = [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=base)
                 ["Contents"]]
-        for k in ("_started", "manifest-summary.json", "manifest-summary.checksum",
-                  "manifest-files.json", "manifest-files.checksum"):
+        for k in ("_started", "manifest-summary.json", "manifest-summary.md5",
+                  "manifest-files.json", "manifest-files.md5"):
             self.assertIn(base + k, keys)
         self.assertTrue(any(k.startswith(base + "data/") and k.endswith(".json.gz")
                             for k in keys), keys)
         self.assertEqual(self.get(base + "_started"), b"")
         summary, files, lines = self.exported(d)
-        self.assertEqual(self.get(base + "manifest-summary.checksum").decode(),
-                         hashlib.md5(self.get(base + "manifest-summary.json")).hexdigest())
-        self.assertEqual(self.get(base + "manifest-files.checksum").decode(),
-                         hashlib.md5(self.get(base + "manifest-files.json")).hexdigest())
+        # DynamoDB's names: manifest-*.md5, holding the base64 MD5
+        self.assertEqual(self.get(base + "manifest-summary.md5"), base64.b64encode(
+            hashlib.md5(self.get(base + "manifest-summary.json")).digest()))
+        self.assertEqual(self.get(base + "manifest-files.md5"), base64.b64encode(
+            hashlib.md5(self.get(base + "manifest-files.json")).digest()))
         self.assertEqual(summary["version"], "2020-06-30")
         self.assertEqual(summary["exportArn"], d["ExportArn"])
         self.assertEqual(summary["tableArn"], td["TableArn"])
@@ -326,7 +327,8 @@ class Full(Base):
             kw["NextToken"] = page["NextToken"]
         self.assertEqual(arns, [d["ExportArn"]])
         self.assertEqual(self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"],
-                         [{"ExportArn": d["ExportArn"], "ExportStatus": "COMPLETED"}])
+                         [{"ExportArn": d["ExportArn"], "ExportStatus": "COMPLETED",
+                           "ExportType": "FULL_EXPORT"}])
 
     def test_empty_table(self):
         name, td = self.new_table()
@@ -378,10 +380,14 @@ class Full(Base):
         self.assertEqual(b["ClientToken"], "tok-" + name)
         kw["S3Prefix"] = "dr/other"
         code, msg = self.err(self.ddb.export_table_to_point_in_time, **kw)
-        self.assertEqual(code, "ExportConflictException")
+        self.assertEqual((code, msg), ("ExportConflictException",
+                                       "Duplicate request detected with conflicting parameters"))
         self.wait(a["ExportArn"])
-        self.assertEqual(len(self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"]),
-                         1)
+        got = self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"]
+        # asked for without ExportType, and listed as FULL_EXPORT (DescribeExport
+        # answers ExportType only when the request gave it)
+        self.assertEqual(got, [{"ExportArn": a["ExportArn"], "ExportStatus": "COMPLETED",
+                                "ExportType": "FULL_EXPORT"}])
 
     def test_errors(self):
         name, td = self.new_table(pitr=False)
@@ -404,8 +410,30 @@ class Full(Base):
         code, _ = self.err(self.ddb.describe_export,
                            ExportArn=td["TableArn"] + "/export/01234567890123-abcdef01")
         self.assertEqual(code, "ExportNotFoundException")
+        # an ARN that is not an export's (a table's, or not an ARN at all)
+        for bad in (td["TableArn"], "x" + td["TableArn"][1:] + "/export/0123-ab"):
+            code, msg = self.err(self.ddb.describe_export, ExportArn=bad)
+            self.assertEqual((code, msg), ("ValidationException", "Invalid Export ARN: " + bad))
         code, _ = self.err(self.ddb.list_exports, MaxResults=26)
         self.assertEqual(code, "ValidationException")
+        code, msg = self.err(self.ddb.list_exports, NextToken="0123456789abcdef" * 16)
+        self.assertEqual((code, msg), ("ValidationException", "Invalid NextToken"))
+        # an empty S3Prefix, an owner that is not an account id, an empty KMS key id
+        for kw, want in (({"S3Prefix": ""}, "Value '' at 's3Prefix' failed to satisfy "
+                                            "constraint: Member must have length greater than "
+                                            "or equal to 1"),
+                         ({"S3BucketOwner": "12345"}, "Value '12345' at 's3BucketOwner' failed "
+                                                      "to satisfy constraint: Member must "
+                                                      "satisfy regular expression pattern: "
+                                                      "[0-9]{12}"),
+                         ({"S3SseAlgorithm": "KMS", "S3SseKmsKeyId": ""},
+                          "Value '' at 's3SseKmsKeyId' failed to satisfy constraint: Member "
+                          "must have length greater than or equal to 1")):
+            code, msg = self.err(self.server.boto3(parameter_validation=False)
+                                 .export_table_to_point_in_time, TableArn=td["TableArn"],
+                                 S3Bucket=self.bucket, **kw)
+            self.assertEqual((code, msg), ("ValidationException",
+                                           "1 validation error detected: " + want))
         # S3Bucket has no minimum length, only a pattern; at most 255 characters
         pat = "Member must satisfy regular expression pattern: " \
               "^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$"
@@ -492,10 +520,18 @@ class Full(Base):
         self.assertEqual({x["Keys"]["pk"]["S"] for x in lines}, {"p1", "fresh", "p2"})
         self.assertEqual({x["Keys"]["pk"]["S"]: x.get("NewImage", {}).get("v") for x in lines},
                          {"p1": {"N": "2"}, "fresh": None, "p2": None})
+        # a period too short is an export time problem, as DynamoDB answers it;
+        # one ending before it starts a validation error
+        code, msg = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
+                             S3Bucket=self.bucket, ExportType="INCREMENTAL_EXPORT",
+                             IncrementalExportSpecification={"ExportFromTime": t0,
+                                                             "ExportToTime": t0 + 1})
+        self.assertEqual(code, "InvalidExportTimeException")
+        self.assertTrue(msg.startswith("Difference between export period"), msg)
         code, _ = self.err(self.ddb.export_table_to_point_in_time, TableArn=td["TableArn"],
                            S3Bucket=self.bucket, ExportType="INCREMENTAL_EXPORT",
-                           IncrementalExportSpecification={"ExportFromTime": t0,
-                                                           "ExportToTime": t0 + 1})
+                           IncrementalExportSpecification={"ExportFromTime": t1,
+                                                           "ExportToTime": t0})
         self.assertEqual(code, "ValidationException")
 
     @unittest.skipUnless(os.access(AWS_V2, os.X_OK), "no aws CLI v2")
@@ -1032,7 +1068,6 @@ class TokenWindow(Base):
         code, msg = self.err(self.ddb.export_table_to_point_in_time,
                              **dict(kw, S3Prefix="win/other"))
         self.assertEqual(code, "ExportConflictException")
-        self.assertIn(b["ExportArn"], msg)
         self.wait(b["ExportArn"])
         # past the window, other parameters are no conflict either
         self.past_window(b["StartTime"].timestamp())
