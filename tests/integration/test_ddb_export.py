@@ -684,9 +684,9 @@ class Import(Base):
         kw = dict(ClientToken=token,
                   S3BucketSource={"S3Bucket": self.bucket, "S3KeyPrefix": pre},
                   InputFormat="DYNAMODB_JSON", TableCreationParameters=creation(target))
+        # (a replay of the same request is checked in ImportTokens, on an import
+        # slow enough not to have ended before it)
         arn = self.ddb.import_table(**kw)["ImportTableDescription"]["ImportArn"]
-        again = self.ddb.import_table(**kw)["ImportTableDescription"]
-        self.assertEqual(again["ImportArn"], arn)  # the same token and parameters
         d = self.wait_import(self.ddb, arn)
         # lines skipped: FAILED with ItemValidationError, the table kept with
         # the items that passed (as DynamoDB does); the empty line is no line
@@ -1086,8 +1086,6 @@ class TokenWindow(Base):
         kw = dict(S3BucketSource=src, InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
                   ClientToken="win-" + name, TableCreationParameters=creation(name + "-a"))
         a = self.ddb.import_table(**kw)["ImportTableDescription"]
-        self.assertEqual(self.ddb.import_table(**kw)["ImportTableDescription"]["ImportArn"],
-                         a["ImportArn"])
         self.assertEqual(self.wait_import(self.ddb, a["ImportArn"])["ImportStatus"], "COMPLETED")
         # within the window too, a finished import's table answers a replay first
         self.assertEqual(self.err(self.ddb.import_table, **kw)[0], "ResourceInUseException")
