@@ -48,6 +48,7 @@ static const struct {
     [E_PRECONDITION] = {"PreconditionFailedException", 412},
     [E_INVALID_RUNTIME] = {"InvalidRuntimeException", 502},
     [E_IN_USE] = {"ResourceInUseException", 400},
+    [E_TOO_MANY] = {"TooManyRequestsException", 429},
 };
 
 void fnapi_answer_json(struct http_req *r, int status, cJSON *doc)
@@ -114,7 +115,7 @@ void fnapi_now_iso(char *out, size_t cap)
     snprintf(out, cap, "%.19s.%03d+0000", b, (int)(ms % 1000));
 }
 
-static void new_uuid(char *out)
+void fnapi_uuid(char *out)
 {
     unsigned char b[16];
     char h[33];
@@ -222,7 +223,7 @@ void fnapi_rev(cJSON *doc)
 {
     char u[37], t[40];
 
-    new_uuid(u);
+    fnapi_uuid(u);
     fnapi_now_iso(t, sizeof(t));
     cJSON_DeleteItemFromObject(doc, "RevisionId");
     cJSON_AddStringToObject(doc, "RevisionId", u);
@@ -1108,10 +1109,9 @@ static void invoke(struct fn *f, struct http_req *r, const char *name, const cha
     c = xcalloc(1, sizeof(*c));
     snprintf(c->version, sizeof(c->version), "%s",
              fnapi_str(d, "Version") ? fnapi_str(d, "Version") : "$LATEST");
-    if (strcmp(type, "Event") == 0) { /* Lambda passes no client context to these */
-        fn_rt_invoke(f, d, r->body.ptr ? r->body.ptr : "{}", r->body.len ? r->body.len : 2,
-                     fnapi_invoke_done, c);
-        http_respond(r, 202, "", 0);
+    if (strcmp(type, "Event") == 0) { /* queued; Lambda passes no client context to these */
+        free(c);
+        fnasync_enqueue(f, r, name, qual);
         goto out;
     }
     c->r = r;
@@ -1392,6 +1392,8 @@ enum err_code fn_open(const struct fn_opts *o, struct fn **out, struct err *e)
         rc = fn_rt_start(f, o, e);
     if (rc == ERR_OK)
         rc = fnesm_open(f, o, e);
+    if (rc == ERR_OK)
+        rc = fnasync_open(f, e);
     if (rc)
         goto fail;
     *out = f;
@@ -1413,11 +1415,13 @@ void fn_close(struct fn *f)
 {
     if (!f)
         return;
-    fnesm_close(f); /* the poller first: it invokes functions */
+    fnesm_close(f);  /* the poller first: it invokes functions */
+    fnasync_stop(f); /* so does the queue of Event invocations */
     /* changes in flight (unpacking, or queued in the store) finish first */
     jobs_free(f->pkg);
     fnapi_wait_idle(f);
     fn_rt_stop(f);
+    fnasync_close(f); /* its writes and invocations under way end */
     cJSON_Delete(f->docs);
     cJSON_Delete(f->pending);
     pthread_cond_destroy(&f->idle);

@@ -37,6 +37,7 @@ enum fn_error {
     E_PRECONDITION,
     E_INVALID_RUNTIME,
     E_IN_USE,
+    E_TOO_MANY,
 };
 
 /* fnapi_answer_json - answer @r with @status and @doc (taken; NULL: empty
@@ -51,6 +52,8 @@ void fnapi_answer_error(struct http_req *r, enum fn_error k, const char *msg);
 /* fnapi_now_iso - the time now as Lambda writes LastModified
  * ("2024-01-02T03:04:05.678+0000") into @out (cap >= 29). */
 void fnapi_now_iso(char *out, size_t cap);
+/* fnapi_uuid - a random UUID (36 characters) into @out (cap >= 37). */
+void fnapi_uuid(char *out);
 /* fnapi_seg_decode - percent-decode @n bytes of @s (arena @a); NULL if malformed. */
 char *fnapi_seg_decode(struct arena *a, const char *s, size_t n);
 /* fnapi_name_of - the function name of a FunctionName path parameter (name,

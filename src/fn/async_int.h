@@ -1,5 +1,6 @@
 /* async_int.h - asynchronous invocation: its configuration API
- * (api_async.c). Not for other folders.
+ * (api_async.c) and the durable queue of Event invocations with its worker
+ * (async.c). Not for other folders.
  *
  * A configuration is the private member "_Async" of the holder it belongs to
  * ($LATEST's document, a version or an alias; see api_version.c):
@@ -29,5 +30,24 @@ const cJSON *fnasync_config_of(const cJSON *holder);
 /* fnasync_destination - the OnSuccess (@success) or OnFailure destination
  * ARN of configuration @c (borrowed), or NULL when none. */
 const char *fnasync_destination(const cJSON *c, bool success);
+
+/* ---- async.c ---- */
+
+struct fn_async;
+
+/* fnasync_open - load the queued events (f->async) and start the worker
+ * that runs them. TANDEM_FN_ASYNC_RETRY_MS (default 60000) is the first
+ * retry's delay; the second waits twice it (Lambda: 1 then 2 minutes). */
+enum err_code fnasync_open(struct fn *f, struct err *e);
+/* fnasync_stop - stop starting events (before the runtime stops: an event
+ * under way is left queued); fnasync_close then waits for the writes and
+ * invocations under way and frees. Both: NULL f->async ok. */
+void fnasync_stop(struct fn *f);
+void fnasync_close(struct fn *f);
+/* fnasync_enqueue - queue @r's body as an Event invocation of NAME:@qual
+ * (@qual NULL: unqualified) and answer @r 202 once it is durable (from the
+ * store's writer thread); TooManyRequestsException when QUEUE_MAX events
+ * wait already. Never blocks. */
+void fnasync_enqueue(struct fn *f, struct http_req *r, const char *name, const char *qual);
 
 #endif

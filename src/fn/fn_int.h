@@ -12,6 +12,7 @@
 
 struct fn_rt;
 struct fn_esm;
+struct fn_async;
 struct op;
 
 struct jobs;
@@ -35,7 +36,8 @@ struct fn {
     fn_s3_get_fn *s3_get;
     void *s3_ud;
     struct fn_rt *rt;
-    struct fn_esm *esm; /* event source mappings (esm.c) */
+    struct fn_esm *esm;     /* event source mappings (esm.c) */
+    struct fn_async *async; /* queued Event invocations (async.c) */
 };
 
 /* ---- registry.c: one JSON document per function, as GetFunctionConfiguration
@@ -63,6 +65,15 @@ typedef enum err_code fn_reg_mutate_fn(void *arg, cJSON **doc, struct err *e);
  * @mutate_arg and @arg are borrowed until @done. */
 void fn_reg_update(struct fn *f, const char *name, fn_reg_mutate_fn *mutate, void *mutate_arg,
                    fn_reg_done_fn *done, void *arg);
+
+/* fn_scan_fn - one stored document: @rest is its key past the prefix
+ * (borrowed for the call), @doc its parsed JSON (taken). */
+typedef void fn_scan_fn(void *arg, const char *rest, cJSON *doc);
+/* fn_store_scan - call @each for every META document whose key begins with
+ * @prefix, in key order, in one read transaction (documents that do not
+ * parse are skipped). */
+enum err_code fn_store_scan(struct fn *f, const char *prefix, fn_scan_fn *each, void *arg,
+                            struct err *e);
 
 /* fn_store_rmw - inside a store apply: read META @key's JSON document, run
  * @mutate on it, write (or delete) what it leaves; @written gets that

@@ -10,34 +10,44 @@
 
 #define KEY_PREFIX "fn/"
 
-enum err_code fn_reg_load(struct fn *f, struct err *e)
+enum err_code fn_store_scan(struct fn *f, const char *prefix, fn_scan_fn *each, void *arg,
+                            struct err *e)
 {
     struct store_txn *t = NULL;
     struct store_cursor *c = NULL;
     struct slice k, v;
-    enum err_code rc;
+    size_t pl = strlen(prefix);
+    enum err_code rc = store_read_begin(f->store, &t, e);
 
-    rc = store_read_begin(f->store, &t, e);
     if (rc)
         return rc;
     rc = store_cursor_open(t, STORE_DB_META, &c, e);
-    if (rc)
-        goto out;
-    rc = store_cursor_seek(c, slice_str(KEY_PREFIX), &k, &v, e);
-    while (rc == ERR_OK && k.len > 3 && memcmp(k.ptr, KEY_PREFIX, 3) == 0) {
+    if (rc == ERR_OK)
+        rc = store_cursor_seek(c, slice_str(prefix), &k, &v, e);
+    for (; rc == ERR_OK && k.len > pl && memcmp(k.ptr, prefix, pl) == 0;
+         rc = store_cursor_next(c, &k, &v, e)) {
+        char *rest = xstrndup((const char *)k.ptr + pl, k.len - pl);
         cJSON *doc = cJSON_ParseWithLength((const char *)v.ptr, v.len);
-        char *name = xstrndup((const char *)k.ptr + 3, k.len - 3);
+
         if (doc)
-            cJSON_AddItemToObject(f->docs, name, doc);
-        free(name);
-        rc = store_cursor_next(c, &k, &v, e);
+            each(arg, rest, doc);
+        free(rest);
     }
-    if (rc == ERR_NOTFOUND)
-        rc = ERR_OK;
-out:
     store_cursor_close(c);
     store_txn_abort(t);
-    return rc;
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
+static void load_one(void *arg, const char *name, cJSON *doc)
+{
+    struct fn *f = arg;
+
+    cJSON_AddItemToObject(f->docs, name, doc);
+}
+
+enum err_code fn_reg_load(struct fn *f, struct err *e)
+{
+    return fn_store_scan(f, KEY_PREFIX, load_one, f, e);
 }
 
 cJSON *fn_reg_get(struct fn *f, const char *name)
