@@ -36,9 +36,14 @@
 
 extern char **environ;
 
-#ifdef TANDEM_GCOV_DUMP /* coverage builds: execve and _exit skip gcov's exit hook */
+/* coverage builds: execve, _exit and SIGKILL skip gcov's exit hook, so the
+ * counters are written (and reset) where each process may end next (a
+ * forked child writes its parent's counts again: which lines ran is what
+ * matters) */
+#ifdef TANDEM_GCOV_DUMP
 void __gcov_dump(void);
-#define coverage_flush() __gcov_dump()
+void __gcov_reset(void); /* also lets the next __gcov_dump write again */
+#define coverage_flush() (__gcov_dump(), __gcov_reset())
 #else
 #define coverage_flush() ((void)0)
 #endif
@@ -111,6 +116,7 @@ static __attribute__((noreturn)) void init_main(const struct init_args *a, int l
         close(status_fd);
         exec_runtime(a, 0); /* dies with init, which is its namespace's end */
     }
+    coverage_flush(); /* init is most often killed, never reaching its end */
     for (;;) {
         w = wait(&st);
         if (w == runtime) {
@@ -130,6 +136,7 @@ static __attribute__((noreturn)) void shim_main(pid_t init, int status_fd)
     int st = 0, rst;
     ssize_t got;
 
+    coverage_flush(); /* the shim is most often killed, never reaching its end */
     while (waitpid(init, &st, 0) < 0 && errno == EINTR)
         ;
     do
@@ -137,7 +144,6 @@ static __attribute__((noreturn)) void shim_main(pid_t init, int status_fd)
     while (got < 0 && errno == EINTR);
     if (got == (ssize_t)sizeof(rst))
         st = rst;
-    coverage_flush();
     if (WIFSIGNALED(st)) {
         sigset_t all;
         int sig = WTERMSIG(st);
@@ -145,9 +151,11 @@ static __attribute__((noreturn)) void shim_main(pid_t init, int status_fd)
         signal(sig, SIG_DFL);
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
+        coverage_flush();
         raise(sig);
         _exit(128 + sig);
     }
+    coverage_flush();
     _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 124);
 }
 
