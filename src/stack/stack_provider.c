@@ -17,6 +17,7 @@ extern const struct stack_provider stack_provider_lambda_function_url;
 extern const struct stack_provider stack_provider_lambda_permission;
 extern const struct stack_provider stack_provider_lambda_alias;
 extern const struct stack_provider stack_provider_lambda_esm;
+extern const struct stack_provider stack_provider_lambda_event_invoke_config;
 extern const struct stack_provider stack_provider_dynamodb_item;
 extern const struct stack_provider stack_provider_s3_object;
 extern const struct stack_provider stack_provider_s3_object_v2;
@@ -57,6 +58,7 @@ static const struct stack_provider *const providers[] = {
     &stack_provider_lambda_permission,
     &stack_provider_lambda_alias,
     &stack_provider_lambda_esm,
+    &stack_provider_lambda_event_invoke_config,
     &stack_provider_dynamodb_item,
     &stack_provider_s3_object,
     &stack_provider_s3_object_v2,

@@ -2,7 +2,9 @@
  * REST API: CreateFunction (zip package from fn::fileArchive), GetFunction,
  * UpdateFunctionCode / UpdateFunctionConfiguration, DeleteFunction;
  * CreateFunctionUrlConfig (/2021-10-31/functions/{name}/url) and its update
- * and delete; AddPermission / RemovePermission (/functions/{name}/policy). */
+ * and delete; AddPermission / RemovePermission (/functions/{name}/policy);
+ * aws:lambda:Alias; aws:lambda:FunctionEventInvokeConfig
+ * (/2019-09-25/functions/{name}/event-invoke-config). */
 #include <dirent.h>
 #include <errno.h>
 #include <ctype.h>
@@ -1015,4 +1017,184 @@ const struct stack_provider stack_provider_lambda_alias = {
     .del = alias_delete,
     .read = alias_read,
     .predict = alias_predict,
+};
+
+/* ---- FunctionEventInvokeConfig: retries, event age and destinations of Event invocations ---- */
+
+static char *eic_query(const cJSON *in)
+{
+    const char *q = stack_prov_str(in, "qualifier", NULL);
+    char *enc, *out;
+
+    if (!q || !*q)
+        return NULL;
+    enc = stack_prov_pct(q);
+    out = xmalloc(strlen(enc) + 11);
+    sprintf(out, "Qualifier=%s", enc);
+    free(enc);
+    return out;
+}
+
+/* eic_body - PutFunctionEventInvokeConfig's request: the whole configuration */
+static cJSON *eic_body(const cJSON *in)
+{
+    cJSON *b = cJSON_CreateObject(), *dc;
+    const cJSON *retries = cJSON_GetObjectItem(in, "maximumRetryAttempts");
+    const cJSON *age = cJSON_GetObjectItem(in, "maximumEventAgeInSeconds");
+    const cJSON *dst = cJSON_GetObjectItem(in, "destinationConfig");
+    static const char *const sides[][2] = {{"onSuccess", "OnSuccess"}, {"onFailure", "OnFailure"}};
+
+    if (cJSON_IsNumber(retries))
+        cJSON_AddNumberToObject(b, "MaximumRetryAttempts", retries->valuedouble);
+    if (cJSON_IsNumber(age))
+        cJSON_AddNumberToObject(b, "MaximumEventAgeInSeconds", age->valuedouble);
+    dc = cJSON_AddObjectToObject(b, "DestinationConfig");
+    for (size_t i = 0; i < 2; i++) {
+        const char *d = stack_prov_str(cJSON_GetObjectItem(dst, sides[i][0]), "destination", NULL);
+
+        if (d)
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(dc, sides[i][1]), "Destination", d);
+    }
+    return b;
+}
+
+/* eic_id - the provider's id: FUNCTION or FUNCTION:QUALIFIER */
+static char *eic_id(const cJSON *in)
+{
+    const char *fn = stack_prov_str(in, "functionName", ""),
+               *q = stack_prov_str(in, "qualifier", "");
+    char *id = xmalloc(strlen(fn) + strlen(q) + 2);
+
+    sprintf(id, "%s%s%s", fn, *q ? ":" : "", q);
+    return id;
+}
+
+static enum err_code eic_put(const struct stack_target *t, const cJSON *in, struct err *e)
+{
+    char *path = fn_path("/2019-09-25/functions", stack_prov_str(in, "functionName", ""),
+                         "/event-invoke-config");
+    char *query = eic_query(in);
+    cJSON *body = eic_body(in);
+    enum err_code rc = call_json(t, "PUT", path, query, body, NULL, NULL, 0, e);
+
+    cJSON_Delete(body);
+    free(query);
+    free(path);
+    return rc;
+}
+
+static enum err_code eic_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    enum err_code rc;
+
+    (void)adopt; /* a Put replaces what an interrupted create left */
+    *id = NULL;
+    *out = NULL;
+    if (!stack_prov_str(in, "functionName", NULL))
+        return err_set(e, ERR_INVALID, "aws:lambda:FunctionEventInvokeConfig needs functionName");
+    if ((rc = eic_put(t, in, e)))
+        return rc;
+    *id = eic_id(in);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "id", *id);
+    return ERR_OK;
+}
+
+static enum err_code eic_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e)
+{
+    enum err_code rc = eic_put(t, new_in, e);
+
+    (void)old_in;
+    (void)old_out;
+    *out = NULL;
+    if (rc == ERR_OK) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+    }
+    return rc;
+}
+
+static enum err_code eic_call(const struct stack_target *t, const char *method, const cJSON *in,
+                              cJSON **resp, struct err *e)
+{
+    char *path = fn_path("/2019-09-25/functions", stack_prov_str(in, "functionName", ""),
+                         "/event-invoke-config");
+    char *query = eic_query(in);
+    enum err_code rc = call_json(t, method, path, query, NULL, resp, NULL, 0, e);
+
+    free(query);
+    free(path);
+    return rc;
+}
+
+static enum err_code eic_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    enum err_code rc = eic_call(t, "DELETE", in, NULL, e);
+
+    (void)id;
+    (void)out;
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
+static enum err_code eic_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    cJSON *resp = NULL;
+    enum err_code rc = eic_call(t, "GET", in, &resp, e);
+
+    *out = NULL;
+    *gone = rc == ERR_NOTFOUND;
+    if (rc == ERR_OK) {
+        const cJSON *v, *dc = cJSON_GetObjectItem(resp, "DestinationConfig");
+        static const char *const sides[][2] = {{"onSuccess", "OnSuccess"},
+                                               {"onFailure", "OnFailure"}};
+        cJSON *d = NULL;
+
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "id", id);
+        if (cJSON_IsNumber(v = cJSON_GetObjectItem(resp, "MaximumRetryAttempts")))
+            cJSON_AddNumberToObject(*out, "maximumRetryAttempts", v->valuedouble);
+        if (cJSON_IsNumber(v = cJSON_GetObjectItem(resp, "MaximumEventAgeInSeconds")))
+            cJSON_AddNumberToObject(*out, "maximumEventAgeInSeconds", v->valuedouble);
+        for (size_t i = 0; i < 2; i++) {
+            const char *dst =
+                stack_prov_str(cJSON_GetObjectItem(dc, sides[i][1]), "Destination", NULL);
+
+            if (!dst)
+                continue;
+            if (!d)
+                d = cJSON_AddObjectToObject(*out, "destinationConfig");
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(d, sides[i][0]), "destination", dst);
+        }
+    }
+    cJSON_Delete(resp);
+    return *gone ? ERR_OK : rc;
+}
+
+static cJSON *eic_predict(const struct stack_target *t, const cJSON *in)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *id = eic_id(in);
+
+    (void)t;
+    cJSON_AddStringToObject(o, "id", id);
+    free(id);
+    return o;
+}
+
+const struct stack_provider stack_provider_lambda_event_invoke_config = {
+    .type = "aws:lambda:FunctionEventInvokeConfig",
+    .inputs = (const char *const[]){"destinationConfig", "functionName", "maximumEventAgeInSeconds",
+                                    "maximumRetryAttempts", "qualifier", NULL},
+    .replace_props = (const char *const[]){"functionName", "qualifier", NULL},
+    .outputs = id_only,
+    .create = eic_create,
+    .update = eic_update,
+    .del = eic_delete,
+    .read = eic_read,
+    .predict = eic_predict,
 };
