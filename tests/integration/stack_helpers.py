@@ -102,3 +102,18 @@ def alive(pid):
             return f.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def region_project(test, program, region="us-east-1"):
+    """A started `tandem server` for @region and a Project of @program whose config
+    `url` names it, both cleaned up with @test; returns (server, project)."""
+    from tandem_harness import Server
+
+    server = Server(region=region)
+    server.start()
+    test.addCleanup(server.cleanup)
+    p = Project(program, env={"TANDEM_ACCESS_KEY_ID": server.access_key,
+                              "TANDEM_SECRET_ACCESS_KEY": server.secret_key})
+    test.addCleanup(p.cleanup)
+    p.run("config", "set", "url", server.url(), check=0)
+    return server, p

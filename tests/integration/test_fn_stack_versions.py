@@ -7,8 +7,7 @@ import json
 import subprocess
 import unittest
 
-from stack_helpers import Project
-from tandem_harness import Server
+from stack_helpers import region_project
 
 PROGRAM = """\
 name: fnver
@@ -88,14 +87,7 @@ outputs:
 
 class StackVersions(unittest.TestCase):
     def setUp(self):
-        self.server = Server(region="us-east-1")
-        self.server.start()
-        self.addCleanup(self.server.cleanup)
-        self.p = Project(PROGRAM % {"tag": "one"},
-                         env={"TANDEM_ACCESS_KEY_ID": self.server.access_key,
-                              "TANDEM_SECRET_ACCESS_KEY": self.server.secret_key})
-        self.addCleanup(self.p.cleanup)
-        self.p.run("config", "set", "url", self.server.url(), check=0)
+        self.server, self.p = region_project(self, PROGRAM % {"tag": "one"})
 
     def curl(self, url):
         p = subprocess.run(["curl", "-sS", "-m", "60", url], capture_output=True, text=True,

@@ -9,8 +9,7 @@ import json
 import time
 import unittest
 
-from stack_helpers import Project
-from tandem_harness import Server
+from stack_helpers import region_project
 
 PROGRAM = """\
 name: asyncstack
@@ -115,14 +114,7 @@ outputs:
 
 class StackEventInvokeConfig(unittest.TestCase):
     def setUp(self):
-        self.server = Server(region="us-east-1")
-        self.server.start()
-        self.addCleanup(self.server.cleanup)
-        self.p = Project(PROGRAM % {"retries": 0, "age": 600},
-                         env={"TANDEM_ACCESS_KEY_ID": self.server.access_key,
-                              "TANDEM_SECRET_ACCESS_KEY": self.server.secret_key})
-        self.addCleanup(self.p.cleanup)
-        self.p.run("config", "set", "url", self.server.url(), check=0)
+        self.server, self.p = region_project(self, PROGRAM % {"retries": 0, "age": 600})
         self.lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
         self.ddb = self.server.boto3("dynamodb", max_attempts=1)
 

@@ -9,8 +9,7 @@ import json
 import time
 import unittest
 
-from stack_helpers import Project
-from tandem_harness import Server
+from stack_helpers import region_project
 
 PROGRAM = """\
 name: esmstack
@@ -128,14 +127,7 @@ DISABLED = SECOND + "\n      enabled: false"
 
 class StackEventSourceMapping(unittest.TestCase):
     def setUp(self):
-        self.server = Server(region="us-east-1")
-        self.server.start()
-        self.addCleanup(self.server.cleanup)
-        self.p = Project(PROGRAM % {"settings": FIRST},
-                         env={"TANDEM_ACCESS_KEY_ID": self.server.access_key,
-                              "TANDEM_SECRET_ACCESS_KEY": self.server.secret_key})
-        self.addCleanup(self.p.cleanup)
-        self.p.run("config", "set", "url", self.server.url(), check=0)
+        self.server, self.p = region_project(self, PROGRAM % {"settings": FIRST})
         self.ddb = self.server.boto3("dynamodb", max_attempts=1)
         self.lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
 
