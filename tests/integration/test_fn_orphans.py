@@ -9,6 +9,7 @@ bounded; whatever a failure leaves behind is killed by its marker."""
 
 import json
 import os
+import shutil
 import signal
 import time
 import unittest
@@ -122,6 +123,13 @@ def read_or_empty(path):
         return b""
 
 
+class UnprivilegedServer(Server):
+    """A region run as nobody: it may not make PID namespaces."""
+
+    def command(self):
+        return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + super().command()
+
+
 class OrphanTest(unittest.TestCase):
     def setUp(self):
         self.marker = "%d-%d" % (os.getpid(), time.monotonic_ns())
@@ -215,6 +223,37 @@ class OrphanTest(unittest.TestCase):
     def test_bootstrap_children_die_with_a_killed_region(self):
         self.check_grandchildren_die("sh-spawner", "provided.al2023", "bootstrap",
                                      shell_bootstrap(SPAWNER_SH))
+
+    def test_a_region_without_namespaces_runs_instances_as_before(self):
+        # the fallback: logged once, the runtime is the region's own child
+        # (its pid is the machine's), and it still dies with a killed region
+        if os.geteuid() != 0 or not shutil.which("setpriv"):
+            self.skipTest("needs root and setpriv to run a region as nobody")
+        self.server.stop()
+        srv = UnprivilegedServer()
+        self.addCleanup(srv.cleanup)
+        os.chmod(srv.tmp, 0o711)
+        os.makedirs(srv.data_dir)
+        os.chown(srv.data_dir, 65534, 65534)
+        srv.start()
+        self.assertIn("event=fn_no_pid_namespace", srv.stderr())
+        lam = srv.boto3("lambda", max_attempts=1, read_timeout=60)
+        lam.create_function(FunctionName="plain", Runtime="python3.12", Role=ROLE,
+                            Handler="app.handler",
+                            Environment={"Variables": {"ORPHAN_MARKER": self.marker}},
+                            Code={"ZipFile": zip_of({"app.py": (
+                                "import os\n"
+                                "def handler(event, context):\n"
+                                "    return {'pid': os.getpid(), 'uid': os.getuid()}\n",
+                                0o644)})})
+        r = lam.invoke(FunctionName="plain", Payload=b"{}")
+        out = json.loads(r["Payload"].read())
+        self.assertNotIn("FunctionError", r, out)
+        self.assertEqual(out["uid"], 65534)
+        self.assertEqual(marked(self.marker), [out["pid"]])  # one process, no shim
+        self.assertEqual(os.getpgid(out["pid"]), out["pid"])
+        srv.kill()
+        self.assertEqual(self.wait_none(5), [], "the instance outlived the region")
 
     def test_a_restarted_region_sweeps_what_instances_left(self):
         # with one uid per function, the uid of a function is swept before its
