@@ -30,9 +30,10 @@
 
 #define KEY_PREFIX       "fnq/"
 #define QUEUE_MAX        10000 /* events queued (in memory and in the store), at most */
-#define RUN_MAX          8     /* events running at once */
-#define RETRIES_DEFAULT  2     /* MaximumRetryAttempts when not configured */
-#define AGE_DEFAULT_S    21600 /* MaximumEventAgeInSeconds when not configured */
+#define QUEUE_BYTES_MAX  (256u * 1024 * 1024) /* ... and the bytes of their payloads */
+#define RUN_MAX          8                    /* events running at once */
+#define RETRIES_DEFAULT  2                    /* MaximumRetryAttempts when not configured */
+#define AGE_DEFAULT_S    21600                /* MaximumEventAgeInSeconds when not configured */
 #define RETRY_MS_DEFAULT 60000 /* the first retry's delay; the second waits twice it */
 
 struct ev {
@@ -48,6 +49,7 @@ struct fn_async {
     pthread_cond_t idle; /* busy reached 0 */
     struct ev *head, *tail;
     size_t count;  /* events in the list or being written to it */
+    size_t bytes;  /* their payloads' bytes */
     unsigned runs; /* events running */
     unsigned busy; /* writes and invocations not yet finished */
     uint64_t next_seq;
@@ -83,6 +85,16 @@ static void busy_add(struct fn_async *q, int d)
     if (q->busy == 0)
         pthread_cond_broadcast(&q->idle);
     pthread_mutex_unlock(&q->mu);
+}
+
+/* account - count @doc's event in (@d 1) or out (@d -1) of the queue (caller holds mu). */
+static void account(struct fn_async *q, const cJSON *doc, int d)
+{
+    const char *p = fnapi_str(doc, "Payload");
+    size_t n = p ? strlen(p) : 0;
+
+    q->count += (size_t)(ssize_t)d;
+    q->bytes = d > 0 ? q->bytes + n : q->bytes - n;
 }
 
 /* kick - wake the worker (caller holds mu; none once stopping). */
@@ -188,7 +200,7 @@ static void enq_done(void *arg, enum err_code rc, const struct err *e)
         link_ev(q, p->ev);
         kick(q);
     } else {
-        q->count--;
+        account(q, p->ev->doc, -1);
     }
     pthread_mutex_unlock(&q->mu);
     if (rc != ERR_OK) {
@@ -203,24 +215,26 @@ static void enq_done(void *arg, enum err_code rc, const struct err *e)
 void fnasync_enqueue(struct fn *f, struct http_req *r, const char *name, const char *qual)
 {
     struct fn_async *q = f->async;
+    cJSON *doc =
+        event_doc(name, qual, r->body.len ? r->body.ptr : "{}", r->body.len ? r->body.len : 2);
     struct enq *p;
     uint64_t seq;
 
     pthread_mutex_lock(&q->mu);
-    if (q->count >= QUEUE_MAX || q->stopping) {
+    if (q->count >= QUEUE_MAX || q->bytes + r->body.len > QUEUE_BYTES_MAX || q->stopping) {
         pthread_mutex_unlock(&q->mu);
+        cJSON_Delete(doc);
         fnapi_answer_error(r, E_TOO_MANY, "Rate Exceeded.");
         return;
     }
-    q->count++;
+    account(q, doc, 1);
     q->busy++;
     seq = q->next_seq++;
     pthread_mutex_unlock(&q->mu);
     p = xcalloc(1, sizeof(*p));
     p->f = f;
     p->r = r;
-    p->ev = ev_new(seq, event_doc(name, qual, r->body.len ? r->body.ptr : "{}",
-                                  r->body.len ? r->body.len : 2));
+    p->ev = ev_new(seq, doc);
     store_submit(f->store, enq_apply, enq_done, p);
 }
 
@@ -270,7 +284,7 @@ static void out_done(void *arg, enum err_code rc, const struct err *e)
                  e && e->msg[0] ? e->msg : "write failed");
         ev->due = clock_wall_ms() + q->retry_ms;
         if (u->dest_doc)
-            q->count--;
+            account(q, u->dest_doc, -1);
     } else if (u->next_doc) {
         cJSON_Delete(ev->doc);
         ev->doc = u->next_doc;
@@ -278,7 +292,7 @@ static void out_done(void *arg, enum err_code rc, const struct err *e)
         ev->due = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev->doc, "Due"));
     } else {
         unlink_ev(q, ev);
-        q->count--;
+        account(q, ev->doc, -1);
         cJSON_Delete(ev->doc);
         free(ev);
     }
@@ -360,7 +374,7 @@ static void destine(struct run *u, const char *arn, cJSON *rec)
     free(text);
     pthread_mutex_lock(&q->mu);
     u->dest_seq = q->next_seq++;
-    q->count++;
+    account(q, u->dest_doc, 1);
     pthread_mutex_unlock(&q->mu);
 }
 
@@ -522,7 +536,7 @@ static void load_one(void *arg, const char *num, cJSON *doc)
     if (seq >= q->next_seq)
         q->next_seq = seq + 1;
     link_ev(q, ev_new(seq, doc));
-    q->count++;
+    account(q, doc, 1);
 }
 
 enum err_code fnasync_open(struct fn *f, struct err *e)

@@ -172,6 +172,26 @@ class AsyncInvokeTest(ServerTestCase):
         time.sleep(1)
         self.assertIsNone(self.item("dest/" + rid))
 
+    def test_event_age_exceeded(self):
+        """A first try that outlasts MaximumEventAgeInSeconds (60, the least):
+        its retry is not run; the OnFailure destination is told why."""
+        code = zip_of({"app.py": (HANDLER, 0o644)})
+        self.lam.create_function(FunctionName="async-old", Runtime="python3.12", Role=ROLE,
+                                 Handler="app.handler", Timeout=90,
+                                 Environment={"Variables": {"SINK": SINK}},
+                                 Code={"ZipFile": code})
+        self.lam.put_function_event_invoke_config(
+            FunctionName="async-old", MaximumEventAgeInSeconds=60,
+            DestinationConfig={"OnFailure": {"Destination": ARN + "async-dest"}})
+        rid = self.event("async-old", {"key": "old", "failtimes": 99, "sleep": 61})
+        rec = json.loads(self.wait_item("dest/" + rid, timeout=150)["rec"]["S"])
+        self.assertEqual(rec["requestContext"], {
+            "requestId": rid, "functionArn": ARN + "async-old:$LATEST",
+            "condition": "EventAgeExceeded", "approximateInvokeCount": 1})
+        self.assertEqual(rec["requestPayload"]["key"], "old")
+        self.assertNotIn("responsePayload", rec)
+        self.assertEqual(self.tries("old"), 1)
+
     def test_deleted_function_drops_its_events(self):
         code = zip_of({"app.py": (HANDLER, 0o644)})
         self.lam.create_function(FunctionName="async-gone", Runtime="python3.12", Role=ROLE,
