@@ -313,14 +313,16 @@ enum err_code index_keys_leaf(const struct index_def *ix, const char *name,
                        "KeyConditionExpressions must only contain one condition per key");
     if (i < ix->nhash && (x->kind != COND_CMP || op != TOK_EQ))
         return err_set(e, ERR_INVALID, "%s", unsupported);
-    for (size_t a = 0; a < x->nargs; a++)
-        if (x->args[a]->kind == OPND_VALUE &&
-            attr_type_of(x->args[a]->value) != want_attr[ix->keys[i].type])
-            return err_set(e, ERR_INVALID, "%s", mismatch);
+    /* begins_with on a number key is refused whatever its value's type, as
+     * DynamoDB answers it, before the value's type is compared with the key's */
     if (x->kind == COND_BEGINS && ix->keys[i].type == KEYS_N)
         return err_set(e, ERR_INVALID,
                        "Invalid KeyConditionExpression: Incorrect operand type for operator or "
                        "function; operator or function: begins_with, operand type: N");
+    for (size_t a = 0; a < x->nargs; a++)
+        if (x->args[a]->kind == OPND_VALUE &&
+            attr_type_of(x->args[a]->value) != want_attr[ix->keys[i].type])
+            return err_set(e, ERR_INVALID, "%s", mismatch);
     kc->cond[i] = x;
     kc->op[i] = op;
     kc->val[i] = value;

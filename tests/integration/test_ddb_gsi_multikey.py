@@ -360,6 +360,9 @@ class MultiKey(ServerTestCase):
              "does not match schema type"),
             ("trn = :t AND area = :r AND rnd = :a AND begins_with(sq, :s)",
              dict(p, **{":a": S("a"), ":s": N(1)}), "begins_with, operand type: N"),
+            # a string prefix on the number key: still the begins_with refusal
+            ("trn = :t AND area = :r AND rnd = :a AND begins_with(sq, :s)",
+             dict(p, **{":a": S("a"), ":s": S("1")}), "begins_with, operand type: N"),
             ("trn = :t AND area = :r AND nt = :a", dict(p, **{":a": S("a")}),
              "missed key schema element: rnd"),
             ("trn = :t AND area = :r OR rnd = :a", dict(p, **{":a": S("a")}), "OR"),
