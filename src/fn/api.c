@@ -1189,6 +1189,10 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
             fnapi_answer_error(r, E_INVALID_PARAM, "bad resource ARN");
             return;
         }
+        if (strstr(arn, ":event-source-mapping:")) {
+            fnesm_tags(f, r, who, arn);
+            return;
+        }
         if (!authorize(f, r, who,
                        strcmp(m, "GET") == 0    ? "lambda:ListTags"
                        : strcmp(m, "POST") == 0 ? "lambda:TagResource"

@@ -397,36 +397,28 @@ static cJSON *tags_of(cJSON *doc)
     return t ? t : cJSON_AddObjectToObject(doc, "_Tags");
 }
 
-static bool change_tag(struct op *o, cJSON **doc)
+void fnapi_tags_merge(cJSON *doc, const cJSON *body)
 {
     const cJSON *it;
-    cJSON *t;
+    cJSON *t = tags_of(doc);
 
-    if (!fnapi_op_exists(o, *doc))
-        return false;
-    t = tags_of(*doc);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(o->body, "Tags"))
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(body, "Tags"))
     {
         if (cJSON_IsString(it))
             fnapi_set_str(t, it->string, it->valuestring);
     }
-    o->status = 204;
-    return true;
 }
 
-static bool change_untag(struct op *o, cJSON **doc)
+void fnapi_tags_remove(cJSON *doc, struct arena *a, const char *query)
 {
-    const char *p = o->arg;
-    cJSON *t;
+    const char *p = query;
+    cJSON *t = tags_of(doc);
 
-    if (!fnapi_op_exists(o, *doc))
-        return false;
-    t = tags_of(*doc);
     while (p && *p) { /* tagKeys=a&tagKeys=b */
         const char *amp = strchr(p, '&');
         size_t n = amp ? (size_t)(amp - p) : strlen(p);
         if (n > 8 && strncmp(p, "tagKeys=", 8) == 0) {
-            char *k = fnapi_seg_decode(o->r->arena, p + 8, n - 8);
+            char *k = fnapi_seg_decode(a, p + 8, n - 8);
             if (k)
                 cJSON_DeleteItemFromObjectCaseSensitive(t, k);
         }
@@ -434,6 +426,30 @@ static bool change_untag(struct op *o, cJSON **doc)
             break;
         p = amp + 1;
     }
+}
+
+cJSON *fnapi_tags_answer(cJSON *doc)
+{
+    cJSON *out = cJSON_CreateObject();
+
+    cJSON_AddItemToObject(out, "Tags", cJSON_Duplicate(tags_of(doc), 1));
+    return out;
+}
+
+static bool change_tag(struct op *o, cJSON **doc)
+{
+    if (!fnapi_op_exists(o, *doc))
+        return false;
+    fnapi_tags_merge(*doc, o->body);
+    o->status = 204;
+    return true;
+}
+
+static bool change_untag(struct op *o, cJSON **doc)
+{
+    if (!fnapi_op_exists(o, *doc))
+        return false;
+    fnapi_tags_remove(*doc, o->r->arena, o->arg);
     o->status = 204;
     return true;
 }
@@ -453,8 +469,7 @@ void fnapi_tags(struct fn *f, struct http_req *r, const char *arn)
         cJSON *d = fnapi_get_or_404(f, r, name), *out;
         if (!d)
             return;
-        out = cJSON_CreateObject();
-        cJSON_AddItemToObject(out, "Tags", cJSON_Duplicate(tags_of(d), 1));
+        out = fnapi_tags_answer(d);
         cJSON_Delete(d);
         fnapi_answer_json(r, 200, out);
     } else if (strcmp(r->method, "POST") == 0) {

@@ -73,6 +73,13 @@ void fnapi_set_str(cJSON *o, const char *k, const char *v);
 const char *fnapi_query_param(struct http_req *r, const char *k);
 /* fnapi_arn - the ARN of function NAME, qualified by @qual unless NULL (arena). */
 char *fnapi_arn(struct fn *f, struct arena *a, const char *name, const char *qual);
+/* fnapi_tags_merge - the body's "Tags" map into @doc's tags (its "_Tags").
+ * fnapi_tags_remove - the keys of @query's tagKeys=K&tagKeys=L out of them.
+ * fnapi_tags_answer - ListTags' answer for @doc (owned). */
+void fnapi_tags_merge(cJSON *doc, const cJSON *body);
+void fnapi_tags_remove(cJSON *doc, struct arena *a, const char *query);
+cJSON *fnapi_tags_answer(cJSON *doc);
+
 /* fnapi_public_config - @doc without its private "_" members (owned). */
 cJSON *fnapi_public_config(const cJSON *doc);
 /* fnapi_str - the string member @k of @o, or NULL. */

@@ -613,6 +613,30 @@ static bool taken(struct req *q, const char *arn, const char *fnarn, const char 
     return true;
 }
 
+/* tags_ok - the body's Tags: a map of strings, as Lambda takes them */
+static bool tags_ok(struct req *q, const cJSON *tags)
+{
+    const cJSON *it;
+
+    if (!tags)
+        return true;
+    if (!cJSON_IsObject(tags)) {
+        refuse(q, E_INVALID_CONTENT, "Could not parse request body into json: Tags is not a map");
+        return false;
+    }
+    cJSON_ArrayForEach(it, tags)
+    {
+        if (!cJSON_IsString(it)) {
+            refuse(q, E_INVALID_CONTENT,
+                   "Could not parse request body into json: the value of tag %.128s is not a "
+                   "string",
+                   it->string);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* create - CreateEventSourceMapping: true once submitted (answered from the
  * writer), false after a refusal (to answer). */
 static bool create(struct req *q)
@@ -669,6 +693,9 @@ static bool create(struct req *q)
                                           q->f->region, q->f->account, uuid));
     cJSON_AddBoolToObject(d, "_Enabled", true);
     q->newdoc = d;
+    if (!tags_ok(q, cJSON_GetObjectItemCaseSensitive(q->body, "Tags")))
+        return false;
+    fnapi_tags_merge(d, q->body);
     if (!settings(q, d)) /* the model's constraints come first */
         return false;
     if (!stream_ok(q, arn->valuestring))
@@ -857,6 +884,78 @@ static bool allowed(struct req *q, const struct creds_identity *who, const char 
         return true;
     refuse(q, E_DENIED, "%s", e.msg[0] ? e.msg : "Access denied");
     return false;
+}
+
+/* ---- tags: TagResource, UntagResource and ListTags on a mapping's ARN ---- */
+
+static bool change_tag(void *arg, cJSON **doc)
+{
+    struct req *q = arg;
+
+    if (!exists(q, *doc))
+        return false;
+    fnapi_tags_merge(*doc, q->body);
+    q->status = 204;
+    return true;
+}
+
+static bool change_untag(void *arg, cJSON **doc)
+{
+    struct req *q = arg;
+
+    if (!exists(q, *doc))
+        return false;
+    fnapi_tags_remove(*doc, q->r->arena, q->r->query);
+    q->status = 204;
+    return true;
+}
+
+void fnesm_tags(struct fn *f, struct http_req *r, const struct creds_identity *who, const char *arn)
+{
+    struct req *q = xcalloc(1, sizeof(*q));
+    const char *m = r->method, *uuid = strstr(arn, ":event-source-mapping:");
+    const char *action = strcmp(m, "GET") == 0      ? "lambda:ListTags"
+                         : strcmp(m, "POST") == 0   ? "lambda:TagResource"
+                         : strcmp(m, "DELETE") == 0 ? "lambda:UntagResource"
+                                                    : NULL;
+    char mine[256];
+    cJSON *d;
+
+    q->f = f;
+    q->r = r;
+    q->kind = E_UNKNOWN_OP;
+    snprintf(q->msg, sizeof(q->msg), "Unknown operation");
+    uuid += strlen(":event-source-mapping:");
+    snprintf(mine, sizeof(mine), "arn:aws:lambda:%s:%s:event-source-mapping:%s", f->region,
+             f->account, uuid);
+    if (!action || !allowed(q, who, action, arn))
+        goto answer;
+    if (strcmp(mine, arn) != 0) { /* another region's or account's */
+        refuse(q, E_NOT_FOUND, "The resource you requested does not exist.");
+        goto answer;
+    }
+    if (strcmp(m, "GET") == 0) {
+        if (!exists(q, d = fnesm_get(f, uuid)))
+            goto answer;
+        fnapi_answer_json(r, 200, fnapi_tags_answer(d));
+        cJSON_Delete(d);
+        free(q);
+        return;
+    }
+    if (strcmp(m, "POST") == 0) {
+        if (!(q->body = fnapi_parse_body(r))) {
+            free(q);
+            return;
+        }
+        if (!tags_ok(q, cJSON_GetObjectItemCaseSensitive(q->body, "Tags")))
+            goto answer;
+    }
+    submit(q, uuid, strcmp(m, "POST") == 0 ? change_tag : change_untag);
+    return;
+answer:
+    fnapi_answer_error(r, q->kind, q->msg);
+    cJSON_Delete(q->body);
+    free(q);
 }
 
 void fnesm_handle(struct fn *f, struct http_req *r, const struct creds_identity *who)

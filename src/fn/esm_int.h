@@ -47,6 +47,11 @@ void fnesm_close(struct fn *f); /* NULL f->esm ok */
 /* fnesm_handle - serve a request under /2015-03-31/event-source-mappings. */
 void fnesm_handle(struct fn *f, struct http_req *r, const struct creds_identity *who);
 
+/* fnesm_tags - TagResource (POST), UntagResource (DELETE) and ListTags (GET)
+ * on mapping ARN @arn (/2017-03-31/tags/ARN), authorized on that ARN. */
+void fnesm_tags(struct fn *f, struct http_req *r, const struct creds_identity *who,
+                const char *arn);
+
 /* fnesm_get - a copy of mapping @uuid's stored document (owned), or NULL. */
 cJSON *fnesm_get(struct fn *f, const char *uuid);
 /* fnesm_uuids - the mappings' UUIDs, sorted (owned cJSON array). */

@@ -360,6 +360,36 @@ class EventSourceMappingTest(ServerTestCase):
                          m["FunctionArn"])
         self.lam.delete_event_source_mapping(UUID=plain)
 
+    def test_tags(self):
+        arn = self.source("esm-tags")
+        m = self.lam.create_event_source_mapping(FunctionName="esm-fn", EventSourceArn=arn,
+                                                 StartingPosition="LATEST",
+                                                 Tags={"team": "dr", "env": "test"})
+        marn = m["EventSourceMappingArn"]
+        self.assertNotIn("Tags", m)  # the mapping's answer does not carry them
+        self.assertEqual(self.lam.list_tags(Resource=marn)["Tags"], {"team": "dr", "env": "test"})
+        self.lam.tag_resource(Resource=marn, Tags={"env": "prod", "cost": "42"})
+        self.lam.untag_resource(Resource=marn, TagKeys=["team"])
+        self.assertEqual(self.lam.list_tags(Resource=marn)["Tags"], {"env": "prod", "cost": "42"})
+        # the aws CLI reads them too
+        self.assertEqual(self.cli("list-tags", "--resource", marn)["Tags"],
+                         {"env": "prod", "cost": "42"})
+        # kept across a restart
+        self.server.stop()
+        self.server.start()
+        self.clients()
+        self.assertEqual(self.lam.list_tags(Resource=marn)["Tags"], {"env": "prod", "cost": "42"})
+        gone = marn[:-12] + "000000000000"
+        self.error(self.lam.list_tags, "ResourceNotFoundException", Resource=gone)
+        self.error(self.lam.tag_resource, "ResourceNotFoundException", Resource=gone,
+                   Tags={"a": "b"})
+        other = marn.replace("us-east-1", "us-west-2")
+        self.error(self.lam.list_tags, "ResourceNotFoundException", Resource=other)
+        self.error(self.raw.create_event_source_mapping, "InvalidRequestContentException",
+                   FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="LATEST",
+                   Tags={"a": 1})
+        self.lam.delete_event_source_mapping(UUID=m["UUID"])
+
     def raw_call(self, method, path):
         import urllib.error
         import urllib.request

@@ -115,9 +115,16 @@ outputs:
   functionArn: ${feed.functionArn}
 """
 
-FIRST = "      batchSize: 10"
+FIRST = """\
+      batchSize: 10
+      tags:
+        Name: dynamodb-stream-mapping
+        team: dr"""
 SECOND = """\
       batchSize: 5
+      tags:
+        Name: dynamodb-stream-mapping
+        cost: "42"
       maximumRetryAttempts: 2
       filterCriteria:
         filters:
@@ -160,6 +167,8 @@ class StackEventSourceMapping(unittest.TestCase):
         self.assertEqual(out["functionArn"],
                          "arn:aws:lambda:us-east-1:123456789012:function:copier")
         self.assertEqual(out["mappingArn"], m["EventSourceMappingArn"])
+        self.assertEqual(self.lam.list_tags(Resource=out["mappingArn"])["Tags"],
+                         {"Name": "dynamodb-stream-mapping", "team": "dr"})
         self.assertEqual(out["state"], "Enabled")
         self.put("a1", "a2", "keep-1")
         self.wait_sink(["a1", "a2", "keep-1"])
@@ -175,6 +184,8 @@ class StackEventSourceMapping(unittest.TestCase):
         m = self.lam.get_event_source_mapping(UUID=uuid)
         self.assertEqual((m["BatchSize"], m["MaximumRetryAttempts"]), (5, 2))
         self.assertEqual(len(m["FilterCriteria"]["Filters"]), 1)
+        self.assertEqual(self.lam.list_tags(Resource=m["EventSourceMappingArn"])["Tags"],
+                         {"Name": "dynamodb-stream-mapping", "cost": "42"})
         self.put("drop-1", "keep-2")
         self.wait_sink(["a1", "a2", "keep-1", "keep-2"])
         time.sleep(1)
@@ -201,6 +212,8 @@ class StackEventSourceMapping(unittest.TestCase):
 
     def test_refused_at_plan_time(self):
         for setting, where in (("      tumblingWindowInSeconds: 60", "tumblingWindowInSeconds"),
+                               ("      destinationConfig: {onFailure: {destinationArn: x}}",
+                                "destinationConfig"),
                                ("      queues: [q]", "queues"),
                                ("      startingPositionTimestamp: '2026-01-01T00:00:00Z'",
                                 "startingPositionTimestamp")):

@@ -5,12 +5,15 @@
  * through; ListEventSourceMappings to take over the mapping an interrupted
  * create left. A region maps DynamoDB streams, so the Kafka, MQ, SQS and
  * DocumentDB settings are refused at plan time, as are the settings its
- * mappings do not carry out (a tumbling window, an on-failure destination). */
+ * mappings do not carry out (a tumbling window, an on-failure destination). A
+ * mapping's tags go with the create and are changed with TagResource and
+ * UntagResource on its ARN (/2017-03-31/tags/ARN). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "mem.h"
 #include "stack_provider.h"
 
@@ -98,6 +101,8 @@ static cJSON *esm_body(const cJSON *in, bool create)
         cJSON_AddItemToObject(b, "FunctionResponseTypes", cJSON_Duplicate(types, 1));
     else if (!create)
         cJSON_AddArrayToObject(b, "FunctionResponseTypes");
+    if (create && cJSON_IsObject(cJSON_GetObjectItem(in, "tags")))
+        cJSON_AddItemToObject(b, "Tags", cJSON_Duplicate(cJSON_GetObjectItem(in, "tags"), 1));
     return b;
 }
 
@@ -218,6 +223,66 @@ static char *adoptable(const struct stack_target *t, const cJSON *in, struct err
     return uuid;
 }
 
+/* tags_path - /2017-03-31/tags/ARN of the mapping @arn (owned) */
+static char *tags_path(const char *arn)
+{
+    char *enc = stack_prov_pct(arn), *p = xmalloc(strlen(enc) + 20);
+
+    sprintf(p, "/2017-03-31/tags/%s", enc);
+    free(enc);
+    return p;
+}
+
+/* retag - the mapping's tags from @old to @now: TagResource with what is new or
+ * changed, UntagResource with what is gone */
+static enum err_code retag(const struct stack_target *t, const char *arn, const cJSON *old,
+                           const cJSON *now, struct err *e)
+{
+    char *path = tags_path(arn);
+    cJSON *add = cJSON_CreateObject(), *body;
+    struct buf q;
+    const cJSON *it;
+    enum err_code rc = ERR_OK;
+
+    buf_init(&q, 0);
+    cJSON_ArrayForEach(it, now)
+    {
+        const cJSON *was = cJSON_GetObjectItemCaseSensitive(old, it->string);
+
+        if (cJSON_IsString(it) &&
+            !(cJSON_IsString(was) && !strcmp(was->valuestring, it->valuestring)))
+            cJSON_AddStringToObject(add, it->string, it->valuestring);
+    }
+    cJSON_ArrayForEach(it, old)
+    {
+        if (!cJSON_GetObjectItemCaseSensitive(now, it->string)) {
+            char *enc = stack_prov_pct(it->string);
+
+            buf_printf(&q, "%stagKeys=%s", q.len ? "&" : "", enc);
+            free(enc);
+        }
+    }
+    if (cJSON_GetArraySize(add)) {
+        char *text;
+
+        body = cJSON_CreateObject();
+        cJSON_AddItemToObject(body, "Tags", add);
+        add = NULL;
+        text = cJSON_PrintUnformatted(body);
+        rc = stack_prov_rest(t, "lambda", "POST", path, NULL, text, "application/json", NULL, NULL,
+                             NULL, 0, e);
+        free(text);
+        cJSON_Delete(body);
+    }
+    if (rc == ERR_OK && q.len)
+        rc =
+            stack_prov_rest(t, "lambda", "DELETE", path, q.ptr, NULL, NULL, NULL, NULL, NULL, 0, e);
+    cJSON_Delete(add);
+    buf_free(&q);
+    free(path);
+    return rc;
+}
+
 static enum err_code esm_create(const struct stack_target *t, const cJSON *in, bool adopt,
                                 char **id, cJSON **out, struct err *e)
 {
@@ -269,8 +334,6 @@ static enum err_code esm_update(const struct stack_target *t, const char *id, co
     char code[96], within[64];
     enum err_code rc;
 
-    (void)old_in;
-    (void)old_out;
     *out = NULL;
     do { /* a change still under way (Updating, Enabling...) answers ResourceInUseException */
         rc = call(t, "PUT", id, NULL, body, NULL, code, sizeof(code), e);
@@ -278,6 +341,9 @@ static enum err_code esm_update(const struct stack_target *t, const char *id, co
             break;
     } while (!stack_prov_waited(t, until, WAIT_MS, within, sizeof(within)));
     cJSON_Delete(body);
+    if (rc == ERR_OK)
+        rc = retag(t, stack_prov_str(old_out, "arn", ""), cJSON_GetObjectItem(old_in, "tags"),
+                   cJSON_GetObjectItem(new_in, "tags"), e);
     if (rc == ERR_OK)
         rc = settle(t, id, false, &m, e);
     if (rc == ERR_OK)
@@ -314,8 +380,20 @@ static enum err_code esm_read(const struct stack_target *t, const char *id, cons
     (void)in;
     *out = NULL;
     *gone = rc == ERR_NOTFOUND;
-    if (rc == ERR_OK)
+    if (rc == ERR_OK) {
+        char *path = tags_path(stack_prov_str(resp, "EventSourceMappingArn", "")), *tags = NULL;
+        cJSON *parsed;
+
         *out = esm_outputs(resp, true);
+        rc = stack_prov_rest(t, "lambda", "GET", path, NULL, NULL, NULL, NULL, &tags, NULL, 0, e);
+        parsed = rc == ERR_OK && tags ? cJSON_Parse(tags) : NULL;
+        if (cJSON_GetArraySize(cJSON_GetObjectItem(parsed, "Tags")))
+            cJSON_AddItemToObject(*out, "tags",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(parsed, "Tags"), 1));
+        cJSON_Delete(parsed);
+        free(tags);
+        free(path);
+    }
     cJSON_Delete(resp);
     return *gone ? ERR_OK : rc;
 }
@@ -362,15 +440,15 @@ const struct stack_provider stack_provider_lambda_esm = {
                                     "topics",
                                     "tumblingWindowInSeconds",
                                     NULL},
-    /* A region's mappings read DynamoDB streams, without a tumbling window, an
-     * on-failure destination or tags of their own. */
+    /* A region's mappings read DynamoDB streams, without a tumbling window or an
+     * on-failure destination. */
     .unsupported =
         (const char *const[]){"amazonManagedKafkaEventSourceConfig", "destinationConfig",
                               "documentDbEventSourceConfig", "kmsKeyArn", "metricsConfig",
                               "provisionedPollerConfig", "queues", "scalingConfig",
                               "selfManagedEventSource", "selfManagedKafkaEventSourceConfig",
-                              "sourceAccessConfigurations", "startingPositionTimestamp", "tags",
-                              "topics", "tumblingWindowInSeconds", NULL},
+                              "sourceAccessConfigurations", "startingPositionTimestamp", "topics",
+                              "tumblingWindowInSeconds", NULL},
     .values = (const char *const[]){"startingPosition=LATEST|TRIM_HORIZON", NULL},
     .replace_props = esm_replace,
     .outputs = esm_outs,
