@@ -114,19 +114,23 @@ char *xp_describe(const cJSON *rec)
     return s;
 }
 
-enum err_code xp_each(struct store_txn *t, const struct xp_kind *kind, const char *after,
+enum err_code xp_each(struct store_txn *t, const struct xp_kind *kind, const char *after, bool desc,
                       xp_rec_fn *fn, void *arg, struct err *e)
 {
     struct store_cursor *cur = NULL;
     struct slice k = {0}, v = {0};
     char *start = xp_strf("%s%s", kind->prefix, after ? after : "");
-    size_t plen = strlen(kind->prefix);
+    size_t plen = strlen(kind->prefix), slen = strlen(start);
     enum err_code rc = store_cursor_open(t, STORE_DB_META, &cur, e);
 
-    if (!rc)
-        rc = store_cursor_seek(cur, slice_of(start, strlen(start)), &k, &v, e);
-    if (!rc && after && k.len == strlen(start) && memcmp(k.ptr, start, k.len) == 0)
-        rc = store_cursor_next(cur, &k, &v, e);
+    if (desc && !after) /* past the prefix's last key: its last byte, one up */
+        start[plen - 1]++;
+    if (!rc && desc)
+        rc = store_cursor_seek_le(cur, slice_of(start, slen), &k, &v, e);
+    else if (!rc)
+        rc = store_cursor_seek(cur, slice_of(start, slen), &k, &v, e);
+    if (!rc && after && k.len == slen && memcmp(k.ptr, start, k.len) == 0)
+        rc = desc ? store_cursor_prev(cur, &k, &v, e) : store_cursor_next(cur, &k, &v, e);
     while (!rc && k.len > plen && memcmp(k.ptr, kind->prefix, plen) == 0) {
         cJSON *rec = cJSON_ParseWithLength(v.ptr, v.len);
         bool more = rec ? fn(arg, rec) : true;
@@ -134,7 +138,7 @@ enum err_code xp_each(struct store_txn *t, const struct xp_kind *kind, const cha
         cJSON_Delete(rec);
         if (!more)
             break;
-        rc = store_cursor_next(cur, &k, &v, e);
+        rc = desc ? store_cursor_prev(cur, &k, &v, e) : store_cursor_next(cur, &k, &v, e);
     }
     store_cursor_close(cur);
     free(start);
@@ -295,7 +299,7 @@ static enum err_code cut_apply(struct store_txn *t, void *arg, struct err *e)
         x->kind = i ? &xp_import : &xp_export;
         cJSON_Delete(x->recs);
         x->recs = cJSON_CreateArray();
-        rc = xp_each(t, x->kind, NULL, collect_cut, x, e);
+        rc = xp_each(t, x->kind, NULL, false, collect_cut, x, e);
         cJSON_ArrayForEach(rec, x->recs)
         {
             if (rc)
@@ -844,7 +848,8 @@ void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_mem
     x.out = cJSON_CreateArray();
     rc = store_read_begin(c->d->store, &t, &e);
     if (!rc)
-        rc = xp_each(t, kind, next, list_one, &x, &e);
+        /* DynamoDB lists exports newest first (their ARNs descending) */
+        rc = xp_each(t, kind, next, kind == &xp_export, list_one, &x, &e);
     store_txn_abort(t);
     if (rc) {
         cJSON_Delete(x.out);

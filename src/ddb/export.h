@@ -83,10 +83,10 @@ enum err_code xp_meta_get(struct store_txn *t, const char *prefix, const char *n
 /* xp_rec_put - store record @rec under its ARN. */
 enum err_code xp_rec_put(struct store_txn *t, const struct xp_kind *kind, const cJSON *rec,
                          struct err *e);
-/* xp_each - call @fn with every record of @kind in key order after ARN
- * @after (NULL: from the first) until it returns false. */
+/* xp_each - call @fn with every record of @kind in key order (@desc: the
+ * reverse) after ARN @after (NULL: from the first) until it returns false. */
 typedef bool xp_rec_fn(void *arg, const cJSON *rec);
-enum err_code xp_each(struct store_txn *t, const struct xp_kind *kind, const char *after,
+enum err_code xp_each(struct store_txn *t, const struct xp_kind *kind, const char *after, bool desc,
                       xp_rec_fn *fn, void *arg, struct err *e);
 /* xp_describe - the description of record @rec: its members but the "_"
  * ones (owned text). */

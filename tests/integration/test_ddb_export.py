@@ -1076,9 +1076,18 @@ class TokenWindow(Base):
         self.assertNotIn(c["ExportArn"], (a["ExportArn"], b["ExportArn"]))
         self.assertEqual(c["S3Prefix"], "win/other")
         self.wait(c["ExportArn"])
-        arns = {x["ExportArn"] for x in
-                self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"]}
-        self.assertEqual(arns, {a["ExportArn"], b["ExportArn"], c["ExportArn"]})
+        # newest first, as DynamoDB lists a table's exports, a page at a time too
+        arns = [x["ExportArn"] for x in
+                self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"]]
+        self.assertEqual(arns, [c["ExportArn"], b["ExportArn"], a["ExportArn"]])
+        paged, kw = [], {"TableArn": td["TableArn"], "MaxResults": 1}
+        for _ in range(5):
+            page = self.ddb.list_exports(**kw)
+            paged += [x["ExportArn"] for x in page["ExportSummaries"]]
+            if "NextToken" not in page:
+                break
+            kw["NextToken"] = page["NextToken"]
+        self.assertEqual(paged, arns)
 
     def test_import_token_expires(self):
         name, data = self.export(5)
