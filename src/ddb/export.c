@@ -697,6 +697,16 @@ static bool arn_ok(const struct xp_kind *kind, const char *arn)
            id[8];
 }
 
+/* arn_ours - @arn (arn:...) is arn:aws:dynamodb:REGION:ACCOUNT: of this region */
+static bool arn_ours(const struct ddb *d, const char *arn)
+{
+    char *mine = xp_strf("arn:aws:dynamodb:%s:%s:", d->region, d->account);
+    bool ok = strncmp(arn, mine, strlen(mine)) == 0;
+
+    free(mine);
+    return ok;
+}
+
 void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char *member,
                       const char *notfound)
 {
@@ -713,6 +723,14 @@ void xp_describe_call(struct ddb_call *c, const struct xp_kind *kind, const char
     ddb_check_len(c, arn, path, DDB_ARN_MIN, DDB_ARN_MAX, true);
     if (ddb_args_failed(c))
         return;
+    /* an ARN of another partition, service, region or account names nothing
+     * the caller may read here: DynamoDB answers that before its shape */
+    if (strncmp(arn, "arn:", 4) == 0 && !arn_ours(c->d, arn)) {
+        ddb_reply_type(c, "AccessDeniedException",
+                       "User: %s is not authorized to perform: dynamodb:%s on resource: %s",
+                       c->who ? c->who->arn : "anonymous", c->op, arn);
+        return;
+    }
     if (!arn_ok(kind, arn)) {
         ddb_reply_type(c, "ValidationException", "Invalid %s ARN: %s",
                        kind == &xp_import ? "Import" : "Export", arn);

@@ -414,6 +414,15 @@ class Full(Base):
         for bad in (td["TableArn"], "x" + td["TableArn"][1:] + "/export/0123-ab"):
             code, msg = self.err(self.ddb.describe_export, ExportArn=bad)
             self.assertEqual((code, msg), ("ValidationException", "Invalid Export ARN: " + bad))
+        # one of another partition, service, region or account: not the caller's
+        for part, other in ((1, "aws-cn"), (2, "s3"), (3, "eu-west-1"), (4, "999999999999")):
+            bad = td["TableArn"].split(":")
+            bad[part] = other
+            bad = ":".join(bad) + "/export/01234567890123-abcdef01"
+            code, msg = self.err(self.ddb.describe_export, ExportArn=bad)
+            self.assertEqual(code, "AccessDeniedException", bad)
+            self.assertTrue(msg.endswith("is not authorized to perform: "
+                                         "dynamodb:DescribeExport on resource: " + bad), msg)
         code, _ = self.err(self.ddb.list_exports, MaxResults=26)
         self.assertEqual(code, "ValidationException")
         code, msg = self.err(self.ddb.list_exports, NextToken="0123456789abcdef" * 16)
