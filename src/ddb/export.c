@@ -770,6 +770,7 @@ struct list {
     cJSON *out;
     char *last;
     bool more;
+    double tid; /* exports by TableArn: the id of the table it names now (0: none) */
 };
 
 static bool list_one(void *arg, const cJSON *rec)
@@ -778,6 +779,10 @@ static bool list_one(void *arg, const cJSON *rec)
     cJSON *s;
 
     if (x->table_arn && strcmp(x->table_arn, json_str(rec, "TableArn")) != 0)
+        return true;
+    /* DynamoDB lists a table's exports while that table exists, not a
+     * deleted one's (DescribeExport still answers for them) */
+    if (x->table_arn && x->kind == &xp_export && json_num(rec, "_tid") != x->tid)
         return true;
     if (cJSON_GetArraySize(x->out) >= x->max) {
         x->more = true;
@@ -865,6 +870,16 @@ void xp_list(struct ddb_call *c, const struct xp_kind *kind, const char *max_mem
         x.max = 25;
     x.out = cJSON_CreateArray();
     rc = store_read_begin(c->d->store, &t, &e);
+    if (!rc && x.table_arn && kind == &xp_export) {
+        const char *name = ddb_table_name(c->d, x.table_arn);
+        struct table_keys k;
+
+        rc = name && name != x.table_arn ? table_keys_get(t, name, &k, &e) : ERR_NOTFOUND;
+        if (!rc)
+            x.tid = (double)k.id;
+        else if (rc == ERR_NOTFOUND)
+            rc = ERR_OK;
+    }
     if (!rc)
         /* DynamoDB lists exports newest first (their ARNs descending) */
         rc = xp_each(t, kind, next, kind == &xp_export, list_one, &x, &e);

@@ -388,6 +388,12 @@ class Full(Base):
         # answers ExportType only when the request gave it)
         self.assertEqual(got, [{"ExportArn": a["ExportArn"], "ExportStatus": "COMPLETED",
                                 "ExportType": "FULL_EXPORT"}])
+        # once the table is deleted, ListExports by its ARN lists none of its
+        # exports (as DynamoDB does), and DescribeExport still answers
+        self.ddb.delete_table(TableName=name)
+        self.assertEqual(self.ddb.list_exports(TableArn=td["TableArn"])["ExportSummaries"], [])
+        self.assertEqual(self.ddb.describe_export(ExportArn=a["ExportArn"])[
+            "ExportDescription"]["ExportStatus"], "COMPLETED")
 
     def test_errors(self):
         name, td = self.new_table(pitr=False)
