@@ -692,7 +692,9 @@ class Import(Base):
                 for i in range(3)]
         body = "\n".join([json.dumps(good[0]), "{not json", json.dumps(good[1]),
                           json.dumps({"Item": {"pk": {"S": "no sort key"}}}),
-                          json.dumps({"Thing": {}}), "", json.dumps(good[2])]) + "\n"
+                          json.dumps({"Thing": {}}), "", json.dumps(good[2]), "   ",
+                          json.dumps({"Item": {"pk": {"S": "e"}, "sk": {"N": "1"},
+                                               "": {"S": "no name"}}})]) + "\n"
         self.s3.put_object(Bucket=self.bucket, Key=pre + "part1.json", Body=body.encode())
         target = "imp-" + uuid.uuid4().hex[:8]
         token = "tok-" + target
@@ -704,13 +706,14 @@ class Import(Base):
         arn = self.ddb.import_table(**kw)["ImportTableDescription"]["ImportArn"]
         d = self.wait_import(self.ddb, arn)
         # lines skipped: FAILED with ItemValidationError, the table kept with
-        # the items that passed (as DynamoDB does); the empty line is no line
+        # the items that passed (as DynamoDB does); the empty and the blank
+        # line are no lines; an attribute without a name makes no item
         self.assertEqual((d["ImportStatus"], d["FailureCode"]), ("FAILED", "ItemValidationError"),
                          d)
         self.assertTrue(d["FailureMessage"])
         self.assertEqual(d["InputCompressionType"], "NONE")
         self.assertEqual((d["ImportedItemCount"], d["ProcessedItemCount"], d["ErrorCount"]),
-                         (3, 6, 3))
+                         (3, 7, 4))
         self.assertEqual(d["ProcessedSizeBytes"], len(body.encode()))  # every byte, newlines too
         self.assertEqual(self.ddb.describe_table(TableName=target)["Table"]["TableStatus"],
                          "ACTIVE")
@@ -841,6 +844,12 @@ class Import(Base):
         self.assertEqual(code, "ValidationException")
         self.assertIn("at 's3BucketSource.s3KeyPrefix' failed to satisfy constraint: Member must "
                       "have length less than or equal to 1024", msg)
+        code, msg = self.err(raw.import_table, S3BucketSource=dict(src, S3BucketOwner="12"),
+                             InputFormat="DYNAMODB_JSON", TableCreationParameters=creation(target))
+        self.assertEqual((code, msg), (
+            "ValidationException", "1 validation error detected: Value '12' at "
+            "'s3BucketSource.s3BucketOwner' failed to satisfy constraint: Member must satisfy "
+            "regular expression pattern: [0-9]{12}"))
         self.assertNotIn(target, self.ddb.list_tables()["TableNames"])
         # CSV options are for CSV only
         code, msg = self.err(self.ddb.import_table, S3BucketSource=src,
