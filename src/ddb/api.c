@@ -612,17 +612,15 @@ size_t ddb_chars(const char *s)
     return n;
 }
 
-bool ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
-                   bool required)
+/* check_len - @s's length @n (in @unit) against [@min, @max] */
+static bool check_len(struct ddb_call *c, const char *s, size_t n, const char *path, size_t min,
+                      size_t max, bool required)
 {
-    size_t n;
-
     if (!s) {
         if (required)
             ddb_verr_null(c, path);
         return required;
     }
-    n = ddb_chars(s);
     if (n < min)
         ddb_verr(c,
                  "Value '%s' at '%s' failed to satisfy constraint: Member must have length "
@@ -634,6 +632,18 @@ bool ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t m
                  "less than or equal to %zu",
                  s, path, max);
     return n < min || n > max;
+}
+
+bool ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
+                   bool required)
+{
+    return check_len(c, s, s ? strlen(s) : 0, path, min, max, required);
+}
+
+bool ddb_check_chars(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
+                     bool required)
+{
+    return check_len(c, s, s ? ddb_chars(s) : 0, path, min, max, required);
 }
 
 void ddb_check_count(struct ddb_call *c, const cJSON *list, const char *path, int64_t min,

@@ -91,11 +91,16 @@ void ddb_verr_null(struct ddb_call *c, const char *path);
  * length: in UTF-16 units (a character outside the BMP counts two). */
 size_t ddb_chars(const char *s);
 /* ddb_check_len - a string member's length constraints, as DynamoDB words
- * them: NULL is "must not be null" when @required, else fine; a length (in
- * characters, ddb_chars) outside [@min, @max] records "Member must have
- * length ..." for @path. True when it recorded an error. */
+ * them: NULL is "must not be null" when @required, else fine; a length in
+ * bytes outside [@min, @max] records "Member must have length ..." for
+ * @path. True when it recorded an error. Bytes bound what callers copy: use
+ * it for members whose pattern is ASCII or whose value goes into a buffer.
+ * ddb_check_chars - the same in characters (ddb_chars), as the service
+ * counts them, for members of any text kept whole (tags, statements). */
 bool ddb_check_len(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
                    bool required);
+bool ddb_check_chars(struct ddb_call *c, const char *s, const char *path, size_t min, size_t max,
+                     bool required);
 /* DDB_NO_MAX - the @max of a member the model gives no maximum */
 #define DDB_NO_MAX INT64_MAX
 /* ddb_check_count - a list member's length constraints: when @list is

@@ -1062,7 +1062,7 @@ void partiql_statement_arg(struct ddb_call *c, const cJSON *one, const char *pat
     const char *s = ddb_arg_str(c, one, "Statement");
     char params[128];
 
-    ddb_check_len(c, s, path, 1, PQL_STATEMENT_MAX, true);
+    ddb_check_chars(c, s, path, 1, PQL_STATEMENT_MAX, true);
     /* Parameters: at least one when present (PreparedStatementParameters) */
     snprintf(params, sizeof(params), "%.*sparameters", (int)(strlen(path) - strlen("statement")),
              path);

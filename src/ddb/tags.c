@@ -163,13 +163,13 @@ void tags_check(struct ddb_call *c, const cJSON *t, int i)
     char path[64];
 
     snprintf(path, sizeof(path), "tags.%d.member.key", i);
-    if (!ddb_check_len(c, k, path, 1, 128, true) && k && !tag_chars_ok(k))
+    if (!ddb_check_chars(c, k, path, 1, 128, true) && k && !tag_chars_ok(k))
         ddb_verr(c,
                  "Value '%.200s' at '%s' failed to satisfy constraint: Member must satisfy "
                  "regular expression pattern: " TAG_PATTERN,
                  k, path);
     snprintf(path, sizeof(path), "tags.%d.member.value", i);
-    if (!ddb_check_len(c, v, path, 0, 256, true) && v && !tag_chars_ok(v))
+    if (!ddb_check_chars(c, v, path, 0, 256, true) && v && !tag_chars_ok(v))
         ddb_verr(c,
                  "Value '%.300s' at '%s' failed to satisfy constraint: Member must satisfy "
                  "regular expression pattern: " TAG_PATTERN,

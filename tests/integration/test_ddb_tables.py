@@ -48,6 +48,25 @@ class DdbTables(ServerTestCase):
 
     # -- CreateTable ------------------------------------------------------------
 
+    def test_key_name_bytes(self):
+        """A key attribute name is at most 255 bytes: 200 two-byte letters
+        (400 bytes) are refused, 127 of them (254 bytes) taken."""
+        long_name = "é" * 200
+        self.assertRefused("ValidationException",
+                           r"at 'keySchema.1.member.attributeName' failed to satisfy constraint: "
+                           r"Member must have length less than or equal to 255",
+                           self.ddb.create_table, TableName=self.name(),
+                           KeySchema=[{"AttributeName": long_name, "KeyType": "HASH"}],
+                           AttributeDefinitions=[{"AttributeName": long_name,
+                                                  "AttributeType": "S"}],
+                           BillingMode="PAY_PER_REQUEST")
+        ok = "é" * 127
+        name, _ = self.create(KeySchema=[{"AttributeName": ok, "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": ok, "AttributeType": "S"}])
+        self.ddb.put_item(TableName=name, Item={ok: {"S": "k"}})
+        self.assertEqual(self.ddb.get_item(TableName=name, Key={ok: {"S": "k"}})["Item"],
+                         {ok: {"S": "k"}})
+
     def test_attribute_defined_twice(self):
         name = self.name()
         self.assertRefused("ValidationException", r"^Attribute Name is duplicated: sku$",
