@@ -1,6 +1,7 @@
 /* stack_prog.c - check the shape of a Pulumi YAML program and index its sections. */
 #include "stack_prog.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,17 @@
 enum err_code stack_prog_errat(const struct stack_prog *p, const struct stack_node *at,
                                struct err *e, const char *fmt, ...)
 {
-    char msg[200];
+    char msg[sizeof(e->msg)];
+    size_t flen = strlen(p->file);
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* A message that already names its place in the program (a variable's error met where
+     * the variable is used) keeps that place, the one to mend, and only it. */
+    if (!strncmp(msg, p->file, flen) && msg[flen] == ':' && isdigit((unsigned char)msg[flen + 1]))
+        return err_set(e, ERR_INVALID, "%s", msg);
     return err_set(e, ERR_INVALID, "%s:%d:%d: %s", p->file, at ? at->line : 1, at ? at->col : 1,
                    msg);
 }

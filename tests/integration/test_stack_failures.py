@@ -260,6 +260,14 @@ BAD = [
      "Tandem.yaml:6:24: unknown customTimeouts key 'read' (create, update or delete)"),
     ("name: x\nconfig:\n  needed:\n    type: string\nresources: {}\n",
      "Tandem.yaml:3:3: missing required configuration value 'needed'"),
+    # a variable's error is told once, where the variable is written, not also where used
+    ("name: x\nvariables:\n  v: ${missing.arn}\nresources:\n  t:\n    type: aws:s3:BucketV2\n"
+     "    properties:\n      bucket: ${v}\n",
+     "error: Tandem.yaml:3:6: unknown name 'missing'"),
+    ("name: x\nvariables:\n  w:\n    fn::invoke:\n      function: std:file\n"
+     "      arguments: {input: nope.txt}\nresources:\n  t:\n    type: aws:s3:BucketV2\n"
+     "    properties:\n      bucket: ${w}\n",
+     "error: Tandem.yaml:5:7: fn::invoke std:file: nope.txt: No such file or directory"),
 ]
 
 
