@@ -45,6 +45,7 @@ void stack_result_free(struct stack_result *r)
 /* ---- names: resources, variables, config, pulumi ---- */
 
 static const cJSON *lookup(void *ud, const char *root, struct err *e);
+static const cJSON *invoke_caller(void *ud, const cJSON *provider);
 
 /* The folder relative paths start from: the program's (`main:`), else the project's. */
 static const char *prog_dir(const struct run *r)
@@ -57,6 +58,7 @@ static struct stack_eval eval_ctx(struct run *r)
     struct stack_eval ev = {.prog = r->p,
                             .dir = prog_dir(r),
                             .lookup = lookup,
+                            .caller = invoke_caller,
                             .ud = r,
                             .region = r->default_region,
                             .account = r->o->account};
@@ -196,6 +198,7 @@ static enum err_code run_init(struct run *r, const struct stack_opts *o, const s
     r->values = cJSON_CreateObject();
     r->vars = cJSON_CreateObject();
     r->urls = cJSON_CreateObject();
+    r->callers = cJSON_CreateObject();
     r->pulumi = cJSON_CreateObject();
     pthread_mutex_init(&r->mu, NULL);
     cJSON_AddStringToObject(r->pulumi, "stack", o->stack ? o->stack : "dev");
@@ -233,6 +236,7 @@ static void run_free(struct run *r)
     cJSON_Delete(r->vars);
     cJSON_Delete(r->pulumi);
     cJSON_Delete(r->urls);
+    cJSON_Delete(r->callers);
     free(r->default_region);
     pthread_mutex_destroy(&r->mu);
 }
@@ -268,17 +272,11 @@ void stack_eng_save_locked(struct run *r)
 
 /* ---- targets ---- */
 
-/* Where a resource goes: its provider's region and endpoint ("local" when none). */
-static void target_of(struct run *r, int prov_idx, char *region, size_t rcap, char *spec,
-                      size_t scap, const char *service)
+/* The endpoint a provider's value @pv names for @service ("local" when none). */
+static void spec_of(const cJSON *pv, const char *service, char *spec, size_t scap)
 {
-    const cJSON *pv = prov_idx >= 0
-                          ? cJSON_GetObjectItemCaseSensitive(r->values, r->p->res[prov_idx].name)
-                          : NULL;
     const cJSON *eps, *ep, *u;
-    const char *reg = pv ? json_str(pv, "region") : NULL;
 
-    snprintf(region, rcap, "%s", reg ? reg : r->default_region);
     snprintf(spec, scap, "%s", LOCAL);
     eps = pv ? cJSON_GetObjectItem(pv, "endpoints") : NULL;
     ep = cJSON_IsArray(eps) ? cJSON_GetArrayItem(eps, 0) : eps;
@@ -290,6 +288,73 @@ static void target_of(struct run *r, int prov_idx, char *region, size_t rcap, ch
             ;
     if (u && cJSON_IsString(u) && *u->valuestring)
         snprintf(spec, scap, "%s", u->valuestring);
+}
+
+/* Where a resource goes: its provider's region and endpoint ("local" when none). */
+static void target_of(struct run *r, int prov_idx, char *region, size_t rcap, char *spec,
+                      size_t scap, const char *service)
+{
+    const cJSON *pv = prov_idx >= 0
+                          ? cJSON_GetObjectItemCaseSensitive(r->values, r->p->res[prov_idx].name)
+                          : NULL;
+    const char *reg = pv ? json_str(pv, "region") : NULL;
+
+    snprintf(region, rcap, "%s", reg ? reg : r->default_region);
+    spec_of(pv, service, spec, scap);
+}
+
+static cJSON *identity(const char *account, const char *arn, const char *user_id)
+{
+    cJSON *o = cJSON_CreateObject();
+    char root[64];
+
+    snprintf(root, sizeof(root), "arn:aws:iam::%s:root", account);
+    cJSON_AddStringToObject(o, "account", account);
+    cJSON_AddStringToObject(o, "arn", arn ? arn : root);
+    cJSON_AddStringToObject(o, "userId", user_id ? user_id : account);
+    return o;
+}
+
+const cJSON *stack_eng_caller(struct run *r, const char *region, const char *spec)
+{
+    const char *account = r->o->account ? r->o->account : "000000000000";
+    struct stack_target t = {.region = region, .account = account, .creds = &r->o->creds};
+    char url[512], *xml = NULL, *acct, *arn, *uid;
+    const cJSON *known;
+    cJSON *id;
+
+    if (!spec || !strcmp(spec, LOCAL))
+        spec = LOCAL;
+    if ((known = cJSON_GetObjectItemCaseSensitive(r->callers, spec)))
+        return known;
+    if (strcmp(spec, LOCAL) != 0 &&
+        stack_eng_endpoint(r, region, spec, url, sizeof(url), NULL) == ERR_OK) {
+        t.endpoint = url;
+        (void)stack_prov_query(&t, "sts", "2011-06-15", "GetCallerIdentity", NULL, &xml, NULL, 0,
+                               NULL);
+    }
+    acct = xml ? stack_prov_xml_text(xml, "Account") : NULL;
+    arn = xml ? stack_prov_xml_text(xml, "Arn") : NULL;
+    uid = xml ? stack_prov_xml_text(xml, "UserId") : NULL;
+    id = acct && strlen(acct) == 12 ? identity(acct, arn, uid) : identity(account, NULL, NULL);
+    free(acct);
+    free(arn);
+    free(uid);
+    free(xml);
+    cJSON_AddItemToObject(r->callers, spec, id);
+    return id;
+}
+
+/* fn::invoke aws:getCallerIdentity: who the keys are in the region of the invoke's provider
+ * (its endpoint when it names one), else in the local regions. */
+static const cJSON *invoke_caller(void *ud, const cJSON *provider)
+{
+    struct run *r = ud;
+    const char *reg = provider ? json_str(provider, "region") : NULL;
+    char spec[512];
+
+    spec_of(provider, "sts", spec, sizeof(spec));
+    return stack_eng_caller(r, reg ? reg : r->default_region, spec);
 }
 
 static const char *service_of(const char *type)
@@ -615,6 +680,8 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
         target_of(r, r->g->provider[idx], j->region, sizeof(j->region), j->spec, sizeof(j->spec),
                   service_of(res->type));
     }
+    snprintf(j->account, sizeof(j->account), "%s",
+             json_str(stack_eng_caller(r, j->region, j->spec), "account"));
     j->deps = cJSON_CreateArray();
     for (size_t d = 0; d < r->g->ndeps[idx]; d++)
         cJSON_AddItemToArray(j->deps, cJSON_CreateString(r->p->res[r->g->deps[idx][d]].name));

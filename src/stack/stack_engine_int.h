@@ -26,11 +26,12 @@ struct run {
     const struct stack_prog *p;
     struct stack_graph *g;
     cJSON *state;
-    cJSON *values; /* resource name -> inputs merged with outputs */
-    cJSON *config; /* config name -> typed value */
-    cJSON *vars;   /* variable name -> value (cache) */
-    cJSON *pulumi; /* {stack, project, organization} */
-    cJSON *urls;   /* region -> local URL */
+    cJSON *values;  /* resource name -> inputs merged with outputs */
+    cJSON *config;  /* config name -> typed value */
+    cJSON *vars;    /* variable name -> value (cache) */
+    cJSON *pulumi;  /* {stack, project, organization} */
+    cJSON *urls;    /* region -> local URL */
+    cJSON *callers; /* endpoint URL -> {account, arn, userId} its region answered */
     int var_depth;
     bool preview;
     pthread_mutex_t mu; /* state, steps */
@@ -50,6 +51,7 @@ struct job {
     char region[64];
     char spec[512];     /* "local" or the URL given in the stack */
     char endpoint[512]; /* resolved URL */
+    char account[16];   /* the account of the caller at @spec ("" before planning) */
     bool adopt, autoname, dbr, protect, retain;
     const struct stack_res *res; /* NULL for deletes of resources no longer in the program */
     struct stack_step *step;
@@ -64,6 +66,11 @@ void stack_eng_save_locked(struct run *r);
  * the caller once per region) into @url. */
 enum err_code stack_eng_endpoint(struct run *r, const char *region, const char *spec, char *url,
                                  size_t cap, struct err *e);
+/* stack_eng_caller - who the stack's keys are at @spec ("local" or a region's URL): a
+ * borrowed {account, arn, userId}. A local region's is its root user of the stack's account
+ * (no call); a region named by URL is asked once (STS GetCallerIdentity), and when it cannot
+ * answer the local answer stands in. Engine thread only. */
+const cJSON *stack_eng_caller(struct run *r, const char *region, const char *spec);
 /* stack_eng_names_prop - whether a path of @list (ignoreChanges, replaceOnChanges) names
  * the top-level property @prop. */
 bool stack_eng_names_prop(const struct stack_node *list, const char *prop);

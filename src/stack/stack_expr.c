@@ -200,6 +200,7 @@ static enum err_code eval_string(struct stack_eval *ev, const struct stack_node 
         if (s[0] == '$' && s[1] == '{') {
             struct access a;
             const cJSON *root, *v = NULL;
+            const struct stack_res *res;
             rc = parse_access(ev->prog, n, s + 2, &a, e);
             if (rc)
                 goto out;
@@ -213,9 +214,10 @@ static enum err_code eval_string(struct stack_eval *ev, const struct stack_node 
                 goto out;
             if (is_secret_ref(ev->prog, &a))
                 ev->secret = true;
-            /* as Pulumi YAML does: a bare `${res}` used as a value is the resource's id */
-            if (a.rest == a.end && ev->prog->res && stack_prog_find(ev->prog, a.root) &&
-                cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "id"))
+            /* as Pulumi YAML does: a bare `${res}` used as a value is the resource's id; a
+             * provider's stays the provider (fn::invoke's options.provider) */
+            if (a.rest == a.end && ev->prog->res && (res = stack_prog_find(ev->prog, a.root)) &&
+                !res->is_provider && cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "id"))
                 v = cJSON_GetObjectItemCaseSensitive(v, "id");
             if (stack_value_is_unknown(v))
                 ev->unknown = true;
@@ -698,8 +700,8 @@ static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, 
                             struct err *e)
 {
     const char *region = ev->region;
-    const cJSON *prov = cJSON_GetObjectItemCaseSensitive(opts, "provider");
-    cJSON *res = NULL;
+    const cJSON *prov = cJSON_GetObjectItemCaseSensitive(opts, "provider"), *caller = NULL;
+    cJSON *res = NULL, *own = NULL;
     enum err_code rc;
 
     if (stack_value_is_unknown(args) || stack_value_is_unknown(prov)) {
@@ -718,9 +720,16 @@ static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, 
                                 "aws:getRegion, aws:getPartition, archive:getFile and the "
                                 "std: functions)",
                                 token);
+    if (stack_invoke_known(token) && ev->caller) {
+        caller = ev->caller(ev->ud, cJSON_IsObject(prov) ? prov : NULL);
+    } else if (ev->account) {
+        caller = own = cJSON_CreateObject();
+        cJSON_AddStringToObject(own, "account", ev->account);
+    }
     rc = stack_std_known(token)       ? stack_std(token, args, ev->dir, &res, e)
          : stack_archive_known(token) ? stack_archive(token, args, ev->dir, &res, e)
-                                      : stack_invoke(token, args, region, ev->account, &res, e);
+                                      : stack_invoke(token, args, region, caller, &res, e);
+    cJSON_Delete(own);
     if (rc)
         return stack_prog_errat(ev->prog, at, e, "fn::invoke %s: %s", token, e ? e->msg : "");
     if (ret) {

@@ -38,13 +38,21 @@
  */
 typedef const cJSON *stack_lookup_fn(void *ud, const char *root, struct err *e);
 
+/*
+ * stack_caller_fn - who the stack's keys are for fn::invoke aws:getCallerIdentity:
+ * {account, arn, userId}, borrowed for the evaluation, in the region of @provider (the
+ * invoke's options.provider value; NULL for the default provider).
+ */
+typedef const cJSON *stack_caller_fn(void *ud, const cJSON *provider);
+
 struct stack_eval {
     const struct stack_prog *prog; /* for messages */
     const char *dir;               /* project folder: relative paths start here */
     stack_lookup_fn *lookup;
+    stack_caller_fn *caller; /* NULL: the root user of @account */
     void *ud;
     const char *region;  /* fn::invoke's default region (NULL: us-east-1) */
-    const char *account; /* fn::invoke aws:getCallerIdentity (NULL: 000000000000) */
+    const char *account; /* the stack's account when there is no @caller (NULL: 000000000000) */
     bool unknown;        /* out: the value depends on something not known yet */
     bool secret;         /* out: fn::secret was applied, or a secret output was read */
 };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "mem.h"
 
 /* aws:iam/getPolicyDocument:getPolicyDocument -> aws:iam:getPolicyDocument,
@@ -456,9 +457,10 @@ static enum err_code policy_document(const cJSON *args, cJSON **out, struct err 
 }
 
 enum err_code stack_invoke(const char *token, const cJSON *args, const char *region,
-                           const char *account, cJSON **out, struct err *e)
+                           const cJSON *caller, cJSON **out, struct err *e)
 {
     char t[160], buf[256];
+    const char *account = caller ? json_str(caller, "account") : NULL;
 
     *out = NULL;
     short_token(token, t, sizeof(t));
@@ -472,11 +474,13 @@ enum err_code stack_invoke(const char *token, const cJSON *args, const char *reg
         return policy_document(args, out, e);
     *out = cJSON_CreateObject();
     if (!strcmp(t, "aws:getCallerIdentity")) {
+        const char *arn = caller ? json_str(caller, "arn") : NULL;
+        const char *uid = caller ? json_str(caller, "userId") : NULL;
         snprintf(buf, sizeof(buf), "arn:aws:iam::%s:root", account);
         cJSON_AddStringToObject(*out, "accountId", account);
-        cJSON_AddStringToObject(*out, "arn", buf);
+        cJSON_AddStringToObject(*out, "arn", arn ? arn : buf);
         cJSON_AddStringToObject(*out, "id", account);
-        cJSON_AddStringToObject(*out, "userId", account);
+        cJSON_AddStringToObject(*out, "userId", uid ? uid : account);
         return ERR_OK;
     }
     if (!strcmp(t, "aws:getRegion")) {

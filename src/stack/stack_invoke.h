@@ -3,7 +3,7 @@
  * aws:iam:getPolicyDocument (a policy document built from statements, as
  * the provider renders it: `json`, `minifiedJson`), aws:getCallerIdentity,
  * aws:getRegion and aws:getPartition. None calls a region: the answers
- * follow from the arguments, the stack's account and the provider's region.
+ * follow from the arguments, the caller the engine found and the provider's region.
  * Pulumi's long tokens (aws:iam/getPolicyDocument:getPolicyDocument,
  * aws:index/getRegion:getRegion) name the same functions. */
 #ifndef TANDEM_STACK_INVOKE_H
@@ -19,11 +19,12 @@ bool stack_invoke_known(const char *token);
 
 /*
  * stack_invoke - call @token with @args (an object, NULL for none).
- * @region/@account: the caller's region and the stack's account.
+ * @region: the provider's region. @caller: who the stack's keys are, {account, arn,
+ * userId} (NULL: the root user of account 000000000000).
  * @out owned. ERR_NOTFOUND for an unknown function, ERR_INVALID for bad
  * arguments (the message says which).
  */
 enum err_code stack_invoke(const char *token, const cJSON *args, const char *region,
-                           const char *account, cJSON **out, struct err *e);
+                           const cJSON *caller, cJSON **out, struct err *e);
 
 #endif

@@ -99,7 +99,9 @@ struct stack_target stack_eng_target(const struct job *j, int op)
 {
     struct stack_target t = {.region = j->region,
                              .endpoint = j->endpoint,
-                             .account = j->r->o->account ? j->r->o->account : "000000000000",
+                             .account = j->account[0]      ? j->account
+                                        : j->r->o->account ? j->r->o->account
+                                                           : "000000000000",
                              .creds = &j->r->o->creds,
                              .workdir = j->r->o->workdir,
                              .timeout_ms = op >= 0 && j->res ? j->res->timeout_ms[op] : 0,
