@@ -352,7 +352,7 @@ static enum err_code std_format(const struct call *c, cJSON **res, struct err *e
         return rc;
     buf_init(&b, 0);
     for (const char *p = fmt; *p; p++) {
-        char spec[32], out[128];
+        char spec[32], out[128] = "";
         size_t n = 0;
 
         if (*p != '%') {
@@ -717,6 +717,7 @@ static enum err_code std_range(const struct call *c, cJSON **res, struct err *e)
     double limit, start = 0, step;
     enum err_code rc = arg_num(c, "limit", &limit, e);
     cJSON *out;
+    double count;
     long n;
 
     if (rc || (arg(c, "start") && (rc = arg_num(c, "start", &start, e))))
@@ -727,13 +728,14 @@ static enum err_code std_range(const struct call *c, cJSON **res, struct err *e)
     out = cJSON_CreateArray();
     if (step == 0)
         step = start < limit ? 1 : -1;
-    n = (start < limit && step < 0) || (start > limit && step > 0)
-            ? 0
-            : (long)ceil((limit - start) / step);
-    if (n > 1000000) {
+    count = (start < limit && step < 0) || (start > limit && step > 0)
+                ? 0
+                : ceil((limit - start) / step);
+    if (!(count <= 1000000)) { /* compared as a double: no conversion out of range */
         cJSON_Delete(out);
         return err_set(e, ERR_INVALID, "more than 1,000,000 numbers");
     }
+    n = (long)count;
     for (long i = 0; i < n; i++)
         cJSON_AddItemToArray(out, cJSON_CreateNumber(start + (double)i * step));
     *res = result(out);

@@ -74,6 +74,8 @@ static void strings(void **state)
     expect("format", "{\"input\":\"%s-%d-%05.1f-%q-%v%%\",\"args\":[\"x\",42,3.14159,\"q\",true]}",
            "\"x-42-003.1-\\\"q\\\"-true%\"");
     expect("format", "{\"input\":\"%s\"}", "\"%!v(MISSING)\"");
+    /* a width printf cannot write leaves nothing behind, not what was on the stack */
+    expect("format", "{\"input\":\"<%99999999999d>\",\"args\":[1]}", "\"<>\"");
     expect("lower", "{\"input\":\"MiXeD\"}", "\"mixed\"");
     expect("upper", "{\"input\":\"MiXeD\"}", "\"MIXED\"");
     expect("title", "{\"input\":\"hello world-wide\"}", "\"Hello World-Wide\"");
@@ -166,6 +168,7 @@ static void lists_and_maps(void **state)
     expect("range", "{\"limit\":1,\"start\":3}", "[3,2]");
     expect("range", "{\"limit\":10,\"step\":-1}", "[]");
     refused("range", "{\"limit\":1e9}", "more than 1,000,000");
+    refused("range", "{\"limit\":1e300,\"step\":1e-300}", "more than 1,000,000");
     expect("index", "{\"input\":[\"a\",\"b\"],\"element\":\"b\"}", "1");
     refused("index", "{\"input\":[\"a\"],\"element\":\"z\"}", "not found");
     expect("contains", "{\"input\":[\"a\",\"b\"],\"element\":\"b\"}", "true");
