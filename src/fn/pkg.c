@@ -24,6 +24,15 @@
  * folder (and its .tmp) */
 static pthread_mutex_t install_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* A directory made here is 0755 whatever the region's umask (a region started with umask
+ * 077 would otherwise unpack packages its function users cannot read). */
+static enum err_code mkdir_0755(const char *p, struct err *e)
+{
+    if (mkdir(p, 0755) == 0)
+        return chmod(p, 0755) ? err_set(e, ERR_IO, "chmod %s: %s", p, strerror(errno)) : ERR_OK;
+    return errno == EEXIST ? ERR_OK : err_set(e, ERR_IO, "mkdir %s: %s", p, strerror(errno));
+}
+
 static enum err_code mkdirs(const char *path, struct err *e)
 {
     char *p = xstrdup(path), *s;
@@ -33,14 +42,11 @@ static enum err_code mkdirs(const char *path, struct err *e)
         if (*s != '/')
             continue;
         *s = '\0';
-        if (mkdir(p, 0755) && errno != EEXIST) {
-            rc = err_set(e, ERR_IO, "mkdir %s: %s", p, strerror(errno));
+        if ((rc = mkdir_0755(p, e)))
             goto out;
-        }
         *s = '/';
     }
-    if (mkdir(p, 0755) && errno != EEXIST)
-        rc = err_set(e, ERR_IO, "mkdir %s: %s", p, strerror(errno));
+    rc = mkdir_0755(p, e);
 out:
     free(p);
     return rc;
@@ -72,6 +78,10 @@ static enum err_code write_all(const char *path, const void *p, size_t n, mode_t
 
     if (fd < 0)
         return err_set(e, ERR_IO, "open %s: %s", path, strerror(errno));
+    if (fchmod(fd, mode)) { /* @mode itself, not as the umask leaves it */
+        close(fd);
+        return err_set(e, ERR_IO, "chmod %s: %s", path, strerror(errno));
+    }
     while (n) {
         ssize_t w = write(fd, c, n);
         if (w < 0 && errno == EINTR)

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from tandem_harness import ServerTestCase
-from test_lambda import ROLE, shell_bootstrap
+from test_lambda import ROLE, shell_bootstrap, zip_of
 
 UID_BASE = 3100000
 
@@ -139,6 +139,34 @@ class DefaultUserTest(IsolationBase):
         # the store files are not readable by others at all
         self.assertEqual(os.stat(os.path.join(self.server.data_dir, "data.mdb")).st_mode & 0o7, 0)
         self.assertEqual(os.stat(self.server.data_dir).st_mode & 0o777, 0o711)
+
+
+class RestrictiveUmaskTest(IsolationBase):
+    """A region started with umask 077 (as a shell script that made a private file may leave
+    it): its function users still read and run their packages, folders included."""
+
+    @classmethod
+    def setUpClass(cls):
+        old = os.umask(0o077)
+        try:
+            super().setUpClass()
+        finally:
+            os.umask(old)
+
+    def test_packages_are_readable_by_the_function_user(self):
+        script = PONG.replace('{\\"uid\\":\\"$(id -u)\\"}', '{\\"said\\":\\"$(cat lib/said.txt)\\"}')
+        self.assertNotEqual(script, PONG)
+        code = zip_of({"bootstrap": ("#!/bin/sh\ncd \"$LAMBDA_TASK_ROOT\"\n" + script, 0o755),
+                       "lib/said.txt": ("hello", 0o644)})
+        self.lam.create_function(FunctionName="umask", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="bootstrap", Code={"ZipFile": code})
+        r, out = self.invoke("umask")
+        self.assertNotIn("FunctionError", r, out)
+        self.assertEqual(out, {"said": "hello"})
+        pkg = self.pkg_of("umask")
+        self.assertEqual(os.stat(os.path.join(pkg, "bootstrap")).st_mode & 0o777, 0o755)
+        self.assertEqual(os.stat(os.path.join(pkg, "lib")).st_mode & 0o777, 0o755)
+        self.assertEqual(os.stat(os.path.join(pkg, "lib", "said.txt")).st_mode & 0o777, 0o644)
 
 
 class UidPerFunctionTest(IsolationBase):
