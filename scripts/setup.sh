@@ -132,8 +132,10 @@ cmd_run() {
         local ak sk
         ak="AKIA$(openssl rand -hex 8 | tr 'a-f' 'A-F')"
         sk="$(openssl rand -base64 30 | tr -d '\n')"
-        umask 077
-        printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$ak" "$sk" >"$state/credentials.env"
+        # the keys alone are private: a umask left at 077 would reach the regions started
+        # below, whose function packages their function users must read
+        (umask 077 && printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$ak" "$sk" \
+            >"$state/credentials.env")
     fi
     # shellcheck disable=SC1091
     . "$state/credentials.env"
