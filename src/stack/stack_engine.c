@@ -345,6 +345,40 @@ const cJSON *stack_eng_caller(struct run *r, const char *region, const char *spe
     return id;
 }
 
+enum err_code stack_eng_endpoint_of(void *ud, const char *region, char *url, size_t cap,
+                                    struct err *e)
+{
+    struct run *r = ud;
+    char spec[512];
+    enum err_code rc;
+
+    snprintf(spec, sizeof(spec), "%s", LOCAL);
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; r->p && i < r->p->nres; i++) {
+        const cJSON *pv = cJSON_GetObjectItemCaseSensitive(r->values, r->p->res[i].name);
+        const char *reg = pv && r->p->res[i].is_provider ? json_str(pv, "region") : NULL;
+        if (reg && !strcmp(reg, region)) {
+            spec_of(pv, "dynamodb", spec, sizeof(spec));
+            if (strcmp(spec, LOCAL) != 0)
+                break;
+        }
+    }
+    if (!strcmp(spec, LOCAL)) { /* a destroy: what the state says the region's resources use */
+        const cJSON *en;
+        cJSON_ArrayForEach(en, cJSON_GetObjectItem(r->state, "resources"))
+        {
+            const char *reg = json_str(en, "region"), *ep = json_str(en, "endpoint");
+            if (reg && ep && !strcmp(reg, region) && strcmp(ep, LOCAL) != 0) {
+                snprintf(spec, sizeof(spec), "%s", ep);
+                break;
+            }
+        }
+    }
+    rc = stack_eng_endpoint(r, region, spec, url, cap, e);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
 /* fn::invoke aws:getCallerIdentity: who the keys are in the region of the invoke's provider
  * (its endpoint when it names one), else in the local regions. */
 static const cJSON *invoke_caller(void *ud, const cJSON *provider)

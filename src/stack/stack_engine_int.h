@@ -66,6 +66,9 @@ void stack_eng_save_locked(struct run *r);
  * the caller once per region) into @url. */
 enum err_code stack_eng_endpoint(struct run *r, const char *region, const char *spec, char *url,
                                  size_t cap, struct err *e);
+/* stack_eng_endpoint_of - stack_target.endpoint_of: @ud is the run; takes its lock. */
+enum err_code stack_eng_endpoint_of(void *ud, const char *region, char *url, size_t cap,
+                                    struct err *e);
 /* stack_eng_caller - who the stack's keys are at @spec ("local" or a region's URL): a
  * borrowed {account, arn, userId}. A local region's is its root user of the stack's account
  * (no call); a region named by URL is asked once (STS GetCallerIdentity), and when it cannot

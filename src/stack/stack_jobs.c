@@ -104,6 +104,8 @@ struct stack_target stack_eng_target(const struct job *j, int op)
                                                            : "000000000000",
                              .creds = &j->r->o->creds,
                              .workdir = j->r->o->workdir,
+                             .endpoint_of = stack_eng_endpoint_of,
+                             .ud = j->r,
                              .timeout_ms = op >= 0 && j->res ? j->res->timeout_ms[op] : 0,
                              .started_ms = clock_mono_us() / 1000};
     return t;
@@ -154,6 +156,8 @@ enum err_code stack_eng_delete_entry(struct run *r, const cJSON *en, const char 
                              .account = r->o->account ? r->o->account : "000000000000",
                              .creds = &r->o->creds,
                              .workdir = r->o->workdir,
+                             .endpoint_of = stack_eng_endpoint_of,
+                             .ud = r,
                              .timeout_ms = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(
                                  cJSON_GetObjectItem(en, "customTimeouts"), "deleteMs")),
                              .started_ms = clock_mono_us() / 1000};

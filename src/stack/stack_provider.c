@@ -6,6 +6,7 @@
 #include "stack_provider.h"
 
 extern const struct stack_provider stack_provider_dynamodb_table;
+extern const struct stack_provider stack_provider_dynamodb_replica;
 extern const struct stack_provider stack_provider_s3_bucket;
 extern const struct stack_provider stack_provider_s3_versioning;
 extern const struct stack_provider stack_provider_s3_replication;
@@ -47,6 +48,7 @@ extern const struct stack_provider stack_provider_random_integer;
 
 static const struct stack_provider *const providers[] = {
     &stack_provider_dynamodb_table,
+    &stack_provider_dynamodb_replica,
     &stack_provider_s3_bucket,
     &stack_provider_s3_versioning,
     &stack_provider_s3_replication,
@@ -125,7 +127,8 @@ static const struct {
 } refused[] = {
     {"aws:dynamodb:GlobalTable",
      "its CreateGlobalTable (version 2017.11.29) is no longer served by DynamoDB or the "
-     "regions; give aws:dynamodb:Table replicas: [{regionName}] (version 2019.11.21)"},
+     "regions; give aws:dynamodb:Table replicas: [{regionName}], or an "
+     "aws:dynamodb:TableReplica per replica (version 2019.11.21)"},
 };
 
 const char *stack_provider_refused(const char *type)

@@ -37,6 +37,12 @@ struct stack_target {
     long long started_ms; /* clock_mono_us() / 1000 when the operation started */
     bool importing;       /* a read for options.import: report what is there (not "gone"
                            * for a setting that differs from the stack's) */
+    /* endpoint_of - the URL of another region of the stack into @url (a table replica's
+     * calls go to its table's region): the endpoint a provider of the program names for
+     * it, else the local region (started when needed). Any job thread; NULL in preview. */
+    enum err_code (*endpoint_of)(void *ud, const char *region, char *url, size_t cap,
+                                 struct err *e);
+    void *ud;
 };
 
 struct stack_provider {

@@ -664,6 +664,37 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
     return ERR_OK;
 }
 
+/* sync_tags - the tags of @arn from @old_in's to @new_in's (nothing when they are the same). */
+static enum err_code sync_tags(const struct stack_target *t, const char *arn, const cJSON *old_in,
+                               const cJSON *new_in, struct err *e)
+{
+    const cJSON *tg, *want = cJSON_GetObjectItem(new_in, "tags");
+    cJSON *untag, *keys;
+    enum err_code rc = ERR_OK;
+
+    if (stack_prov_same(cJSON_GetObjectItem(old_in, "tags"), want) || !*arn)
+        return ERR_OK;
+    untag = cJSON_CreateObject();
+    cJSON_AddStringToObject(untag, "ResourceArn", arn);
+    keys = cJSON_AddArrayToObject(untag, "TagKeys");
+    cJSON_ArrayForEach(tg, cJSON_GetObjectItem(old_in, "tags"))
+    {
+        if (!cJSON_GetObjectItemCaseSensitive(want, tg->string))
+            cJSON_AddItemToArray(keys, cJSON_CreateString(tg->string));
+    }
+    if (cJSON_GetArraySize(keys) > 0)
+        rc = stack_prov_json(t, DDB, T("UntagResource"), untag, NULL, NULL, 0, e);
+    cJSON_Delete(untag);
+    if (rc == ERR_OK && cJSON_GetArraySize(want) > 0) {
+        cJSON *tag = cJSON_CreateObject();
+        cJSON_AddStringToObject(tag, "ResourceArn", arn);
+        cJSON_AddItemToObject(tag, "Tags", tags_list(want));
+        rc = stack_prov_json(t, DDB, T("TagResource"), tag, NULL, NULL, 0, e);
+        cJSON_Delete(tag);
+    }
+    return rc;
+}
+
 static enum err_code tbl_update(const struct stack_target *t, const char *id, const cJSON *old_in,
                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
                                 struct err *e)
@@ -723,35 +754,8 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
         if ((rc = sync_stream(t, id, new_in, e)))
             return rc;
     }
-    if (!stack_prov_same(cJSON_GetObjectItem(old_in, "tags"),
-                         cJSON_GetObjectItem(new_in, "tags")) &&
-        *arn) {
-        const cJSON *tg;
-        cJSON *untag = cJSON_CreateObject(), *keys;
-        cJSON_AddStringToObject(untag, "ResourceArn", arn);
-        keys = cJSON_AddArrayToObject(untag, "TagKeys");
-        cJSON_ArrayForEach(tg, cJSON_GetObjectItem(old_in, "tags"))
-        {
-            if (!cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(new_in, "tags"), tg->string))
-                cJSON_AddItemToArray(keys, cJSON_CreateString(tg->string));
-        }
-        if (cJSON_GetArraySize(keys) > 0)
-            rc = stack_prov_json(t, DDB, T("UntagResource"), untag, NULL, NULL, 0, e);
-        else
-            rc = ERR_OK;
-        cJSON_Delete(untag);
-        if (rc)
-            return rc;
-        if (cJSON_GetArraySize(cJSON_GetObjectItem(new_in, "tags")) > 0) {
-            cJSON *tag = cJSON_CreateObject();
-            cJSON_AddStringToObject(tag, "ResourceArn", arn);
-            cJSON_AddItemToObject(tag, "Tags", tags_list(cJSON_GetObjectItem(new_in, "tags")));
-            rc = stack_prov_json(t, DDB, T("TagResource"), tag, NULL, NULL, 0, e);
-            cJSON_Delete(tag);
-            if (rc)
-                return rc;
-        }
-    }
+    if ((rc = sync_tags(t, arn, old_in, new_in, e)))
+        return rc;
     if (!stack_prov_same(cJSON_GetObjectItem(old_in, "replicas"),
                          cJSON_GetObjectItem(new_in, "replicas"))) {
         if ((rc = sync_replicas(t, id, cJSON_GetObjectItem(new_in, "replicas"),
@@ -1097,4 +1101,285 @@ const struct stack_provider stack_provider_dynamodb_table = {
     .read = tbl_read,
     .check = tbl_check,
     .predict = tbl_predict,
+};
+
+/* ---- aws:dynamodb:TableReplica: one replica of a global table (version 2019.11.21) ----
+ *
+ * The resource lives in the replica's region (its provider's); the replica is made and
+ * removed by UpdateTable ReplicaUpdates in the table's own region, named by globalTableArn,
+ * as the provider does. Inputs: globalTableArn, pointInTimeRecovery, deletionProtectionEnabled,
+ * tableClassOverride, tags (of the replica table), propagateTags (accepted: the replica's
+ * tags are the resource's own). Outputs: id ("NAME:MAIN-REGION", as the provider's), arn (the
+ * replica table's). */
+
+/* The table a replica belongs to, from its ARN, and a target for that table's region (@url
+ * holds its endpoint). */
+static enum err_code replica_home(const struct stack_target *t, const cJSON *in, char *name,
+                                  size_t ncap, char *region, size_t rcap, char *url, size_t ucap,
+                                  struct stack_target *home, struct err *e)
+{
+    const char *arn = stack_prov_str(in, "globalTableArn", "");
+    const char *reg = NULL, *tbl = NULL;
+    int field = 0;
+
+    for (const char *p = arn; *p; p++) {
+        if (*p != ':')
+            continue;
+        if (++field == 3)
+            reg = p + 1;
+        else if (field == 5)
+            tbl = p + 1;
+    }
+    if (strncmp(arn, "arn:aws:dynamodb:", 17) != 0 || !reg || !tbl || strncmp(tbl, "table/", 6) ||
+        !tbl[6] || strchr(tbl + 6, '/') || (size_t)(strchr(reg, ':') - reg) >= rcap ||
+        strlen(tbl + 6) >= ncap)
+        return err_set(e, ERR_INVALID,
+                       "globalTableArn \"%.200s\" is not a table ARN "
+                       "(arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)",
+                       arn);
+    snprintf(region, rcap, "%.*s", (int)(strchr(reg, ':') - reg), reg);
+    snprintf(name, ncap, "%s", tbl + 6);
+    if (!strcmp(region, t->region))
+        return err_set(e, ERR_INVALID,
+                       "a replica of table %s must be in another region than the table (%s): "
+                       "give it a provider of the replica's region",
+                       name, region);
+    *home = *t;
+    home->region = region;
+    home->endpoint = url;
+    if (!t->endpoint_of)
+        return err_set(e, ERR_INTERNAL, "no way to reach region %s", region);
+    return t->endpoint_of(t->ud, region, url, ucap, e);
+}
+
+/* The replica's own settings, in its region, from @old_in's (NULL at create) to @in's. */
+static enum err_code replica_settings(const struct stack_target *t, const char *name,
+                                      const char *arn, const cJSON *old_in, const cJSON *in,
+                                      struct err *e)
+{
+    const cJSON *dp = cJSON_GetObjectItem(in, "deletionProtectionEnabled");
+    const cJSON *cls = cJSON_GetObjectItem(in, "tableClassOverride");
+    enum err_code rc;
+
+    if ((cJSON_IsBool(dp) || old_in) &&
+        !stack_prov_same(old_in ? cJSON_GetObjectItem(old_in, "deletionProtectionEnabled") : NULL,
+                         dp)) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "TableName", name);
+        cJSON_AddBoolToObject(req, "DeletionProtectionEnabled", cJSON_IsTrue(dp));
+        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, name, NULL, e)))
+            return rc;
+    }
+    if ((cJSON_IsString(cls) || old_in) &&
+        !stack_prov_same(old_in ? cJSON_GetObjectItem(old_in, "tableClassOverride") : NULL, cls)) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "TableName", name);
+        cJSON_AddStringToObject(req, "TableClass",
+                                cJSON_IsString(cls) ? cls->valuestring : "STANDARD");
+        if ((rc = update_table(t, req, e)) || (rc = wait_active(t, name, NULL, e)))
+            return rc;
+    }
+    if (!old_in || !stack_prov_same(cJSON_GetObjectItem(old_in, "pointInTimeRecovery"),
+                                    cJSON_GetObjectItem(in, "pointInTimeRecovery"))) {
+        /* the table's form of the setting: {enabled} */
+        cJSON *pitr = cJSON_CreateObject();
+        cJSON_AddBoolToObject(cJSON_AddObjectToObject(pitr, "pointInTimeRecovery"), "enabled",
+                              cJSON_IsTrue(cJSON_GetObjectItem(in, "pointInTimeRecovery")));
+        rc = sync_pitr(t, name, pitr, e);
+        cJSON_Delete(pitr);
+        if (rc)
+            return rc;
+    }
+    return sync_tags(t, arn, old_in, in, e);
+}
+
+static cJSON *replica_outputs(const char *name, const char *home_region, const cJSON *tb)
+{
+    cJSON *o = cJSON_CreateObject();
+    char id[400];
+    snprintf(id, sizeof(id), "%s:%s", name, home_region);
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "arn", stack_prov_str(tb, "TableArn", ""));
+    return o;
+}
+
+static enum err_code rep_create(const struct stack_target *t, const cJSON *in, bool adopt,
+                                char **id, cJSON **out, struct err *e)
+{
+    char name[256], region[64], url[512];
+    struct stack_target home;
+    cJSON *tb = NULL;
+    enum err_code rc;
+
+    (void)adopt;
+    *id = NULL;
+    *out = NULL;
+    if ((rc = replica_home(t, in, name, sizeof(name), region, sizeof(region), url, sizeof(url),
+                           &home, e)))
+        return rc;
+    if ((rc = wait_active(&home, name, &tb, e)))
+        return rc;
+    if (!has_replica(cJSON_GetObjectItem(tb, "Replicas"), t->region)) {
+        cJSON_Delete(tb);
+        tb = NULL;
+        if ((rc = update_table(&home, replica_update(name, "Create", t->region), e)) ||
+            (rc = wait_active(&home, name, NULL, e)))
+            return rc;
+    }
+    cJSON_Delete(tb);
+    tb = NULL;
+    if ((rc = wait_active(t, name, &tb, e)))
+        return rc;
+    *out = replica_outputs(name, region, tb);
+    cJSON_Delete(tb);
+    *id = xstrdup(stack_prov_str(*out, "id", ""));
+    return replica_settings(t, name, stack_prov_str(*out, "arn", ""), NULL, in, e);
+}
+
+static enum err_code rep_update(const struct stack_target *t, const char *id, const cJSON *old_in,
+                                const cJSON *new_in, const cJSON *old_out, cJSON **out,
+                                struct err *e)
+{
+    char name[256], region[64], url[512];
+    struct stack_target home;
+    cJSON *tb = NULL;
+    enum err_code rc;
+
+    (void)id;
+    *out = NULL;
+    if ((rc = replica_home(t, new_in, name, sizeof(name), region, sizeof(region), url, sizeof(url),
+                           &home, e)) ||
+        (rc = replica_settings(t, name, stack_prov_str(old_out, "arn", ""), old_in, new_in, e)) ||
+        (rc = wait_active(t, name, &tb, e)))
+        return rc;
+    *out = replica_outputs(name, region, tb);
+    cJSON_Delete(tb);
+    return ERR_OK;
+}
+
+static enum err_code rep_delete(const struct stack_target *t, const char *id, const cJSON *in,
+                                const cJSON *out, struct err *e)
+{
+    char name[256], region[64], url[512], within[64];
+    struct stack_target home;
+    cJSON *tb = NULL;
+    enum err_code rc;
+    long long until;
+
+    (void)id;
+    (void)out;
+    if ((rc = replica_home(t, in, name, sizeof(name), region, sizeof(region), url, sizeof(url),
+                           &home, e)))
+        return rc;
+    rc = describe(&home, name, &tb, e);
+    if (rc == ERR_NOTFOUND) /* the table went first: so did its replicas */
+        return ERR_OK;
+    if (rc)
+        return rc;
+    if (has_replica(cJSON_GetObjectItem(tb, "Replicas"), t->region)) {
+        rc = update_table(&home, replica_update(name, "Delete", t->region), e);
+        if (rc && rc != ERR_NOTFOUND) {
+            cJSON_Delete(tb);
+            return rc;
+        }
+    }
+    cJSON_Delete(tb);
+    until = stack_prov_deadline(t, WAIT_DEFAULT_MS);
+    do {
+        rc = describe(t, name, &tb, e);
+        cJSON_Delete(tb);
+        if (rc == ERR_NOTFOUND)
+            return ERR_OK;
+        if (rc)
+            return rc;
+    } while (!stack_prov_waited(t, until, WAIT_MS, within, sizeof(within)));
+    return err_set(e, ERR_IO, "%s: replica of table %s was not deleted %s", t->region, name,
+                   within);
+}
+
+static enum err_code rep_read(const struct stack_target *t, const char *id, const cJSON *in,
+                              cJSON **out, bool *gone, struct err *e)
+{
+    char name[256], region[64], url[512];
+    struct stack_target home;
+    cJSON *tb = NULL, *pitr = NULL, *tags;
+    const cJSON *p;
+    enum err_code rc;
+
+    (void)id;
+    *out = NULL;
+    *gone = false;
+    if ((rc = replica_home(t, in, name, sizeof(name), region, sizeof(region), url, sizeof(url),
+                           &home, e)))
+        return rc;
+    rc = describe(&home, name, &tb, e);
+    if (rc == ERR_OK && !has_replica(cJSON_GetObjectItem(tb, "Replicas"), t->region))
+        rc = ERR_NOTFOUND;
+    cJSON_Delete(tb);
+    tb = NULL;
+    if (rc == ERR_OK)
+        rc = describe(t, name, &tb, e);
+    if (rc == ERR_NOTFOUND) {
+        *gone = true;
+        return ERR_OK;
+    }
+    if (rc)
+        return rc;
+    *out = replica_outputs(name, region, tb);
+    cJSON_AddStringToObject(*out, "globalTableArn", stack_prov_str(in, "globalTableArn", ""));
+    cJSON_AddBoolToObject(*out, "deletionProtectionEnabled",
+                          cJSON_IsTrue(cJSON_GetObjectItem(tb, "DeletionProtectionEnabled")));
+    cJSON_Delete(tb);
+    /* the table's reading of PITR and tags, in the replica's region */
+    pitr = cJSON_CreateObject();
+    cJSON_AddStringToObject(pitr, "arn", stack_prov_str(*out, "arn", ""));
+    rc = read_ttl_tags(t, pitr, name, NULL, e);
+    if (rc == ERR_OK) {
+        p = cJSON_GetObjectItem(pitr, "pointInTimeRecovery");
+        cJSON_AddBoolToObject(*out, "pointInTimeRecovery",
+                              cJSON_IsTrue(cJSON_GetObjectItem(p, "enabled")));
+        if ((tags = cJSON_DetachItemFromObject(pitr, "tags")))
+            cJSON_AddItemToObject(*out, "tags", tags);
+    }
+    cJSON_Delete(pitr);
+    if (rc) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        *gone = rc == ERR_NOTFOUND;
+    }
+    return *gone ? ERR_OK : rc;
+}
+
+static cJSON *rep_predict(const struct stack_target *t, const cJSON *in)
+{
+    const char *arn = stack_prov_str(in, "globalTableArn", "");
+    const char *tbl = strstr(arn, ":table/");
+    cJSON *o = cJSON_CreateObject();
+    char buf[512];
+
+    if (tbl && strncmp(arn, "arn:aws:dynamodb:", 17) == 0) {
+        const char *reg = arn + 17, *end = strchr(reg, ':');
+        snprintf(buf, sizeof(buf), "%s:%.*s", tbl + 7, (int)(end - reg), reg);
+        cJSON_AddStringToObject(o, "id", buf);
+        snprintf(buf, sizeof(buf), "arn:aws:dynamodb:%s:%s:table/%s", t->region, t->account,
+                 tbl + 7);
+        cJSON_AddStringToObject(o, "arn", buf);
+    }
+    return o;
+}
+
+const struct stack_provider stack_provider_dynamodb_replica = {
+    .type = "aws:dynamodb:TableReplica",
+    .strings = (const char *const[]){"globalTableArn", "kmsKeyArn", "tableClassOverride", NULL},
+    .inputs =
+        (const char *const[]){"globalTableArn", "kmsKeyArn", "pointInTimeRecovery", "propagateTags",
+                              "tableClassOverride", "tags", "deletionProtectionEnabled", NULL},
+    .unsupported = (const char *const[]){"kmsKeyArn", NULL},
+    .replace_props = (const char *const[]){"globalTableArn", NULL},
+    .outputs = (const char *const[]){"id", "arn", NULL},
+    .create = rep_create,
+    .update = rep_update,
+    .del = rep_delete,
+    .read = rep_read,
+    .predict = rep_predict,
 };

@@ -1,0 +1,123 @@
+"""`aws:dynamodb:TableReplica` from a stack: the provider's other way to make a
+global table (one resource per replica, in the replica's region, naming the
+table by its ARN). `tandem up` on two local regions adds the replica through
+UpdateTable in the table's region; items written in the main region reach the
+replica; the replica's own settings (point-in-time recovery, deletion
+protection, tags) are set in its region; preview predicts its id and ARN; a
+no-change up writes nothing; changed tags update in place; refresh reads it
+back; destroy removes the replica before the table."""
+import time
+import unittest
+
+from stack_helpers import Project
+
+PROGRAM = """\
+name: replicas
+runtime: yaml
+resources:
+  west:
+    type: pulumi:providers:aws
+    properties:
+      region: us-west-2
+  orders:
+    type: aws:dynamodb:Table
+    properties:
+      name: orders
+      billingMode: PAY_PER_REQUEST
+      hashKey: id
+      attributes:
+        - name: id
+          type: S
+      streamEnabled: true
+      streamViewType: NEW_AND_OLD_IMAGES
+    options:
+      ignoreChanges: [replicas]
+  ordersWest:
+    type: aws:dynamodb:TableReplica
+    properties:
+      globalTableArn: ${orders.arn}
+      pointInTimeRecovery: true
+      deletionProtectionEnabled: false
+      tags:
+        role: %(role)s
+    options:
+      provider: ${west}
+outputs:
+  replicaArn: ${ordersWest.arn}
+  replicaId: ${ordersWest.id}
+"""
+
+
+def ops(result):
+    return {s["name"]: s["op"] for s in result["steps"]}
+
+
+class TableReplica(unittest.TestCase):
+    def setUp(self):
+        self.p = Project(PROGRAM % {"role": "standby"})
+        self.addCleanup(self.p.cleanup)
+
+    def wait_for(self, what, fn, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            got = fn()
+            if got or time.monotonic() > deadline:
+                return got
+            time.sleep(0.2)
+
+    def test_replica_lifecycle(self):
+        p = self.p
+        pv = p.json("preview")
+        self.assertEqual(ops(pv)["ordersWest"], "create")
+        self.assertEqual(pv["writes"], 0)
+
+        p.run("up", "--yes", check=0)
+        out = p.json("output")
+        self.assertEqual(out["replicaArn"], "arn:aws:dynamodb:us-west-2:000000000000:table/orders")
+        self.assertEqual(out["replicaId"], "orders:us-east-1")
+        east, west = p.client("dynamodb", "us-east-1"), p.client("dynamodb", "us-west-2")
+        reps = east.describe_table(TableName="orders")["Table"]["Replicas"]
+        self.assertIn("us-west-2", [r["RegionName"] for r in reps])
+
+        # the replica is a global table's: what the main region takes, it gets
+        east.put_item(TableName="orders", Item={"id": {"S": "o-1"}, "qty": {"N": "3"}})
+        got = self.wait_for("replicated item", lambda: west.get_item(
+            TableName="orders", Key={"id": {"S": "o-1"}}).get("Item"))
+        self.assertEqual(got, {"id": {"S": "o-1"}, "qty": {"N": "3"}})
+
+        # its own settings, in its region
+        pitr = west.describe_continuous_backups(TableName="orders")[
+            "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        self.assertEqual(pitr["PointInTimeRecoveryStatus"], "ENABLED")
+        tags = west.list_tags_of_resource(ResourceArn=out["replicaArn"])["Tags"]
+        self.assertEqual(tags, [{"Key": "role", "Value": "standby"}])
+
+        again = p.json("up", "--yes")
+        self.assertEqual(set(ops(again).values()), {"same"})
+        self.assertEqual(again["writes"], 0)
+
+        p.write(PROGRAM % {"role": "primary-standby"})
+        pv = p.json("preview")
+        self.assertEqual(ops(pv)["ordersWest"], "update")
+        p.run("up", "--yes", check=0)
+        tags = west.list_tags_of_resource(ResourceArn=out["replicaArn"])["Tags"]
+        self.assertEqual(tags, [{"Key": "role", "Value": "primary-standby"}])
+
+        ref = p.json("refresh", "--yes")
+        self.assertEqual(ref["summary"].get("delete", 0), 0, ref)
+
+        p.run("destroy", "--yes", check=0)
+        self.assertFalse(p.server_pids(), "destroy stops the local regions")
+
+    def test_replica_in_the_tables_own_region_is_refused(self):
+        p = self.p
+        p.write(PROGRAM.replace("    options:\n      provider: ${west}\n", "") % {"role": "x"})
+        r = p.run("up", "--yes")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("a replica of table orders must be in another region than the table "
+                      "(us-east-1)", r.stdout + r.stderr)
+        p.run("destroy", "--yes", check=0)
+
+
+if __name__ == "__main__":
+    unittest.main()
