@@ -29,6 +29,7 @@ extern const struct stack_provider stack_provider_s3_bucket_policy;
 extern const struct stack_provider stack_provider_s3_cors;
 extern const struct stack_provider stack_provider_s3_website;
 extern const struct stack_provider stack_provider_s3_notification;
+extern const struct stack_provider stack_provider_s3_encryption;
 extern const struct stack_provider stack_provider_iam_user;
 extern const struct stack_provider stack_provider_iam_user_policy;
 extern const struct stack_provider stack_provider_iam_user_policy_attachment;
@@ -71,6 +72,7 @@ static const struct stack_provider *const providers[] = {
     &stack_provider_s3_cors,
     &stack_provider_s3_website,
     &stack_provider_s3_notification,
+    &stack_provider_s3_encryption,
     &stack_provider_iam_user,
     &stack_provider_iam_user_policy,
     &stack_provider_iam_user_policy_attachment,
@@ -107,6 +109,16 @@ static void short_token(const char *type, char *out, size_t cap)
     }
 }
 
+static const char *const aliases[][2] = {
+    {"aws:s3:BucketV2", "aws:s3:Bucket"},
+    {"aws:s3:BucketVersioning", "aws:s3:BucketVersioningV2"},
+    {"aws:s3:BucketLifecycleConfiguration", "aws:s3:BucketLifecycleConfigurationV2"},
+    {"aws:s3:BucketCorsConfiguration", "aws:s3:BucketCorsConfigurationV2"},
+    {"aws:s3:BucketWebsiteConfiguration", "aws:s3:BucketWebsiteConfigurationV2"},
+    {"aws:s3:BucketServerSideEncryptionConfiguration",
+     "aws:s3:BucketServerSideEncryptionConfigurationV2"},
+};
+
 const struct stack_provider *stack_provider_find(const char *type)
 {
     char t[128];
@@ -114,8 +126,11 @@ const struct stack_provider *stack_provider_find(const char *type)
     for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++)
         if (!strcmp(providers[i]->type, t))
             return providers[i];
-    if (!strcmp(t, "aws:s3:BucketV2"))
-        return stack_provider_find("aws:s3:Bucket");
+    /* the provider's other names of the same resources: v7 dropped the V2 suffixes (the V2
+     * names stay as deprecated aliases), v6 had BucketV2 beside the legacy Bucket */
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (!strcmp(t, aliases[i][0]))
+            return stack_provider_find(aliases[i][1]);
     return NULL;
 }
 

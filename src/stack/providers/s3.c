@@ -710,6 +710,41 @@ static char *notify_body(const cJSON *in, struct err *e)
     return buf_detach(&b, NULL);
 }
 
+/* rules: [{applyServerSideEncryptionByDefault: {sseAlgorithm, kmsMasterKeyId},
+ * bucketKeyEnabled}] */
+static char *sse_body(const cJSON *in, struct err *e)
+{
+    const cJSON *rules = cJSON_GetObjectItem(in, "rules"), *r;
+    struct buf b;
+
+    if (cJSON_GetArraySize(rules) == 0) {
+        err_set(e, ERR_INVALID, "aws:s3:BucketServerSideEncryptionConfigurationV2 needs rules");
+        return NULL;
+    }
+    buf_init(&b, 0);
+    buf_printf(&b, "<ServerSideEncryptionConfiguration " XMLNS ">");
+    cJSON_ArrayForEach(r, rules)
+    {
+        const cJSON *d = cJSON_GetObjectItem(r, "applyServerSideEncryptionByDefault");
+        const cJSON *bk = cJSON_GetObjectItem(r, "bucketKeyEnabled");
+        buf_printf(&b, "<Rule>");
+        if (d) {
+            const char *kms = stack_prov_str(d, "kmsMasterKeyId", NULL);
+            buf_printf(&b, "<ApplyServerSideEncryptionByDefault>");
+            s3prov_xml_elem(&b, "SSEAlgorithm", stack_prov_str(d, "sseAlgorithm", ""));
+            if (kms && *kms)
+                s3prov_xml_elem(&b, "KMSMasterKeyID", kms);
+            buf_printf(&b, "</ApplyServerSideEncryptionByDefault>");
+        }
+        if (cJSON_IsBool(bk))
+            buf_printf(&b, "<BucketKeyEnabled>%s</BucketKeyEnabled>",
+                       cJSON_IsTrue(bk) ? "true" : "false");
+        buf_printf(&b, "</Rule>");
+    }
+    buf_printf(&b, "</ServerSideEncryptionConfiguration>");
+    return buf_detach(&b, NULL);
+}
+
 static const struct subcfg subcfgs[] = {
     {"aws:s3:BucketPublicAccessBlock", "publicAccessBlock=", pab_body, false},
     {"aws:s3:BucketOwnershipControls", "ownershipControls=", own_body, false},
@@ -719,6 +754,7 @@ static const struct subcfg subcfgs[] = {
     {"aws:s3:BucketCorsConfigurationV2", "cors=", cors_body, false},
     {"aws:s3:BucketWebsiteConfigurationV2", "website=", web_body, false},
     {"aws:s3:BucketNotification", "notification=", notify_body, false},
+    {"aws:s3:BucketServerSideEncryptionConfigurationV2", "encryption=", sse_body, false},
 };
 
 static enum err_code sub_put(const struct stack_target *t, const struct subcfg *c, const cJSON *in,
@@ -765,6 +801,7 @@ SUB_CREATE(repl_create, 4)
 SUB_CREATE(cors_create, 5)
 SUB_CREATE(web_sub_create, 6)
 SUB_CREATE(notify_create, 7)
+SUB_CREATE(sse_create, 8)
 
 static enum err_code sub_update(const struct stack_target *t, const char *id, const cJSON *old_in,
                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
@@ -820,6 +857,7 @@ SUB_OPS(pol, 3)
 SUB_OPS(repl, 4)
 SUB_OPS(cors, 5)
 SUB_OPS(web_sub, 6)
+SUB_OPS(sse, 8)
 
 /* BucketNotification: updated by putting the whole configuration; deleted, as the
  * provider does, by putting an empty one (S3 has no DELETE ?notification) */
@@ -912,6 +950,20 @@ static const char *const lc_inputs[] = {"bucket", "rules", "expectedBucketOwner"
 static const char *const pol_inputs[] = {"bucket", "policy", NULL};
 static const char *const bucket_only[] = {"bucket", NULL};
 
+const struct stack_provider stack_provider_s3_encryption = {
+    .type = "aws:s3:BucketServerSideEncryptionConfigurationV2",
+    .strings =
+        (const char *const[]){"bucket", "rules[].applyServerSideEncryptionByDefault.sseAlgorithm",
+                              "rules[].applyServerSideEncryptionByDefault.kmsMasterKeyId", NULL},
+    .inputs = (const char *const[]){"bucket", "rules", "expectedBucketOwner", NULL},
+    .replace_props = bucket_only,
+    .outputs = id_only,
+    .create = sse_create,
+    .update = sse_update,
+    .del = sse_delete,
+    .read = sse_read,
+    .predict = bucket_id_predict,
+};
 const struct stack_provider stack_provider_s3_public_access_block = {
     .type = "aws:s3:BucketPublicAccessBlock",
     .replace_props = bucket_only,

@@ -1,6 +1,6 @@
 /* s3_read.c - S3 bucket configurations read back as the program writes them (refresh, `get:`,
  * import): the answers of GET ?publicAccessBlock, ?ownershipControls, ?policy, ?cors,
- * ?website, ?lifecycle, ?versioning and ?tagging turned into the Pulumi properties the
+ * ?website, ?lifecycle, ?versioning, ?encryption and ?tagging turned into the Pulumi properties the
  * providers in s3.c take, numbers and booleans where the provider's schema has them. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +165,26 @@ static void website(cJSON *o, const char *xml)
     cJSON_Delete(b);
 }
 
+static void encryption(cJSON *o, const char *xml)
+{
+    static const char *const by_default[] = {"sseAlgorithm", "SSEAlgorithm", "kmsMasterKeyId",
+                                             "KMSMasterKeyID", NULL};
+    cJSON *b = blocks(xml, "Rule"), *l = cJSON_AddArrayToObject(o, "rules");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, b)
+    {
+        cJSON *x = cJSON_CreateObject();
+        char *bk = stack_prov_xml_text(r->valuestring, "BucketKeyEnabled");
+        block_prop(x, "applyServerSideEncryptionByDefault", r->valuestring,
+                   "ApplyServerSideEncryptionByDefault", by_default);
+        if (bk)
+            cJSON_AddBoolToObject(x, "bucketKeyEnabled", !strcmp(bk, "true"));
+        free(bk);
+        cJSON_AddItemToArray(l, x);
+    }
+    cJSON_Delete(b);
+}
+
 static void lifecycle(cJSON *o, const char *xml)
 {
     static const char *const exp[] = {
@@ -275,6 +295,8 @@ void stack_prov_s3_props(const char *query, const char *body, cJSON *o)
         cJSON *v = cJSON_AddObjectToObject(o, "versioningConfiguration");
         cJSON_AddStringToObject(v, "status", st ? st : "Disabled");
         free(st);
+    } else if (!strcmp(query, "encryption=")) {
+        encryption(o, body);
     } else if (!strcmp(query, "tagging=")) {
         cJSON_AddItemToObject(o, "tags", stack_prov_xml_tags(body, "TagSet"));
     }
