@@ -345,6 +345,33 @@ const cJSON *stack_eng_caller(struct run *r, const char *region, const char *spe
     return id;
 }
 
+/* The endpoint the stack uses for @region ("local" when none): one a provider of the program
+ * names for that region, else one the state records for the region's resources (a destroy
+ * evaluates no provider). */
+static void spec_for_region(struct run *r, const char *region, const char *service, char *spec,
+                            size_t cap)
+{
+    snprintf(spec, cap, "%s", LOCAL);
+    for (size_t i = 0; r->p && i < r->p->nres; i++) {
+        const cJSON *pv = cJSON_GetObjectItemCaseSensitive(r->values, r->p->res[i].name);
+        const char *reg = pv && r->p->res[i].is_provider ? json_str(pv, "region") : NULL;
+        if (reg && !strcmp(reg, region)) {
+            spec_of(pv, service, spec, cap);
+            if (strcmp(spec, LOCAL) != 0)
+                return;
+        }
+    }
+    const cJSON *en;
+    cJSON_ArrayForEach(en, cJSON_GetObjectItem(r->state, "resources"))
+    {
+        const char *reg = json_str(en, "region"), *ep = json_str(en, "endpoint");
+        if (reg && ep && !strcmp(reg, region) && strcmp(ep, LOCAL) != 0) {
+            snprintf(spec, cap, "%s", ep);
+            return;
+        }
+    }
+}
+
 enum err_code stack_eng_endpoint_of(void *ud, const char *region, char *url, size_t cap,
                                     struct err *e)
 {
@@ -352,28 +379,8 @@ enum err_code stack_eng_endpoint_of(void *ud, const char *region, char *url, siz
     char spec[512];
     enum err_code rc;
 
-    snprintf(spec, sizeof(spec), "%s", LOCAL);
     pthread_mutex_lock(&r->mu);
-    for (size_t i = 0; r->p && i < r->p->nres; i++) {
-        const cJSON *pv = cJSON_GetObjectItemCaseSensitive(r->values, r->p->res[i].name);
-        const char *reg = pv && r->p->res[i].is_provider ? json_str(pv, "region") : NULL;
-        if (reg && !strcmp(reg, region)) {
-            spec_of(pv, "dynamodb", spec, sizeof(spec));
-            if (strcmp(spec, LOCAL) != 0)
-                break;
-        }
-    }
-    if (!strcmp(spec, LOCAL)) { /* a destroy: what the state says the region's resources use */
-        const cJSON *en;
-        cJSON_ArrayForEach(en, cJSON_GetObjectItem(r->state, "resources"))
-        {
-            const char *reg = json_str(en, "region"), *ep = json_str(en, "endpoint");
-            if (reg && ep && !strcmp(reg, region) && strcmp(ep, LOCAL) != 0) {
-                snprintf(spec, sizeof(spec), "%s", ep);
-                break;
-            }
-        }
-    }
+    spec_for_region(r, region, "dynamodb", spec, sizeof(spec));
     rc = stack_eng_endpoint(r, region, spec, url, cap, e);
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -621,6 +628,13 @@ static void eval_variable(void *ud, const char *root, const struct stack_node *a
         }
 }
 
+/* Whether the provider v7 gives resources of @prov's type a `region` of their own: those of
+ * a regional AWS service (not IAM, which is global, nor random:). */
+static bool regional(const struct stack_provider *prov)
+{
+    return prov && !strncmp(prov->type, "aws:", 4) && strncmp(prov->type, "aws:iam:", 8) != 0;
+}
+
 static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, struct err *e)
 {
     const struct stack_res *res = &r->p->res[idx];
@@ -657,6 +671,8 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
             bool ok = false;
             for (size_t q = 0; j->prov->inputs[q] && !ok; q++)
                 ok = !strcmp(j->prov->inputs[q], pn);
+            if (!ok && !strcmp(pn, "region") && regional(j->prov))
+                continue;
             for (size_t q = 0; ok && j->prov->unsupported && j->prov->unsupported[q]; q++)
                 if (!strcmp(j->prov->unsupported[q], pn)) {
                     rc = stack_prog_errat(r->p, res->props->keys[k], e,
@@ -711,8 +727,14 @@ static enum err_code plan_resource(struct run *r, size_t idx, struct job **out, 
         snprintf(j->region, sizeof(j->region), "%s", json_str(j->inputs, "region"));
         snprintf(j->spec, sizeof(j->spec), "%s", LOCAL);
     } else {
+        const char *own = regional(j->prov) ? json_str(j->inputs, "region") : NULL;
         target_of(r, r->g->provider[idx], j->region, sizeof(j->region), j->spec, sizeof(j->spec),
                   service_of(res->type));
+        /* as the provider v7 does: a resource's own region goes before its provider's */
+        if (own && *own && strcmp(own, j->region) != 0) {
+            snprintf(j->region, sizeof(j->region), "%s", own);
+            spec_for_region(r, own, service_of(res->type), j->spec, sizeof(j->spec));
+        }
     }
     snprintf(j->account, sizeof(j->account), "%s",
              json_str(stack_eng_caller(r, j->region, j->spec), "account"));
