@@ -30,6 +30,7 @@ extern const struct stack_provider stack_provider_s3_cors;
 extern const struct stack_provider stack_provider_s3_website;
 extern const struct stack_provider stack_provider_s3_notification;
 extern const struct stack_provider stack_provider_s3_encryption;
+extern const struct stack_provider stack_provider_s3_acl;
 extern const struct stack_provider stack_provider_iam_user;
 extern const struct stack_provider stack_provider_iam_user_policy;
 extern const struct stack_provider stack_provider_iam_user_policy_attachment;
@@ -73,6 +74,7 @@ static const struct stack_provider *const providers[] = {
     &stack_provider_s3_website,
     &stack_provider_s3_notification,
     &stack_provider_s3_encryption,
+    &stack_provider_s3_acl,
     &stack_provider_iam_user,
     &stack_provider_iam_user_policy,
     &stack_provider_iam_user_policy_attachment,
@@ -112,6 +114,7 @@ static void short_token(const char *type, char *out, size_t cap)
 static const char *const aliases[][2] = {
     {"aws:s3:BucketV2", "aws:s3:Bucket"},
     {"aws:s3:BucketVersioning", "aws:s3:BucketVersioningV2"},
+    {"aws:s3:BucketAcl", "aws:s3:BucketAclV2"},
     {"aws:s3:BucketLifecycleConfiguration", "aws:s3:BucketLifecycleConfigurationV2"},
     {"aws:s3:BucketCorsConfiguration", "aws:s3:BucketCorsConfigurationV2"},
     {"aws:s3:BucketWebsiteConfiguration", "aws:s3:BucketWebsiteConfigurationV2"},

@@ -61,6 +61,53 @@ resources:
         suffix: index.html
 """
 
+ACLS = """\
+name: acls
+runtime: yaml
+resources:
+  plain:
+    type: aws:s3:Bucket
+    properties:
+      bucket: acl-plain
+  plainAcl:
+    type: aws:s3:BucketAcl
+    properties:
+      bucket: ${plain.id}
+      acl: private
+  shared:
+    type: aws:s3:BucketV2
+    properties:
+      bucket: acl-shared
+  ownership:
+    type: aws:s3:BucketOwnershipControls
+    properties:
+      bucket: ${shared.id}
+      rule:
+        objectOwnership: BucketOwnerPreferred
+  open:
+    type: aws:s3:BucketPublicAccessBlock
+    properties:
+      bucket: ${shared.id}
+      blockPublicAcls: false
+      ignorePublicAcls: false
+  sharedAcl:
+    type: aws:s3:BucketAclV2
+    properties:
+      bucket: ${shared.id}
+      accessControlPolicy:
+        grants:
+          - grantee:
+              type: Group
+              uri: http://acs.amazonaws.com/groups/global/AllUsers
+            permission: %(perm)s
+    options:
+      dependsOn:
+        - ${ownership}
+        - ${open}
+outputs:
+  plainAclId: ${plainAcl.id}
+"""
+
 KEY = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -118,6 +165,27 @@ class V7Names(unittest.TestCase):
 
         p.run("destroy", "--yes", check=0)
         self.assertFalse(p.server_pids())
+
+    def test_bucket_acls(self):
+        p = self.p
+        p.write(ACLS % {"perm": "READ"})
+        p.run("up", "--yes", check=0)
+        self.assertEqual(p.json("output")["plainAclId"], "acl-plain,private")
+        s3 = p.client("s3", "us-east-1")
+        grants = s3.get_bucket_acl(Bucket="acl-shared")["Grants"]
+        everyone = [g["Permission"] for g in grants
+                    if g["Grantee"].get("URI", "").endswith("/global/AllUsers")]
+        self.assertEqual(everyone, ["READ"])
+        # the owner's own grant is gone: the policy given is the whole ACL
+        self.assertEqual(len(grants), 1, grants)
+        ref = p.json("refresh", "--yes")
+        self.assertEqual({s["name"]: s["changed"] for s in ref["steps"] if s["changed"]}, {})
+        p.write(ACLS % {"perm": "WRITE"})
+        self.assertEqual(ops(p.json("preview"))["sharedAcl"], "update")
+        p.run("up", "--yes", check=0)
+        grants = s3.get_bucket_acl(Bucket="acl-shared")["Grants"]
+        self.assertEqual([g["Permission"] for g in grants], ["WRITE"])
+        p.run("destroy", "--yes", check=0)
 
 
 if __name__ == "__main__":

@@ -261,6 +261,39 @@ static void replication(cJSON *o, const char *xml)
     cJSON_Delete(b);
 }
 
+static const char *canned_acl(const char *xml);
+
+/* accessControlPolicy {owner {id, displayName}, grants [{grantee {type, id, uri,
+ * emailAddress}, permission}]} of a GET ?acl answer */
+static void access_control_policy(cJSON *o, const char *xml)
+{
+    static const char *const owner[] = {"id", "ID", "displayName", "DisplayName", NULL};
+    cJSON *acp = cJSON_AddObjectToObject(o, "accessControlPolicy");
+    cJSON *b = blocks(xml, "Grant"), *l;
+    const cJSON *g;
+
+    block_prop(acp, "owner", xml, "Owner", owner);
+    l = cJSON_AddArrayToObject(acp, "grants");
+    cJSON_ArrayForEach(g, b)
+    {
+        cJSON *x = cJSON_CreateObject(), *ge = cJSON_AddObjectToObject(x, "grantee");
+        const char *ty = strstr(g->valuestring, "type=\"");
+        if (ty) {
+            const char *end = strchr(ty + 6, '"');
+            char *t = end ? xstrndup(ty + 6, (size_t)(end - ty - 6)) : NULL;
+            if (t)
+                cJSON_AddStringToObject(ge, "type", t);
+            free(t);
+        }
+        text_prop(ge, "id", g->valuestring, "ID");
+        text_prop(ge, "uri", g->valuestring, "URI");
+        text_prop(ge, "emailAddress", g->valuestring, "EmailAddress");
+        text_prop(x, "permission", g->valuestring, "Permission");
+        cJSON_AddItemToArray(l, x);
+    }
+    cJSON_Delete(b);
+}
+
 void stack_prov_s3_props(const char *query, const char *body, cJSON *o)
 {
     if (!body)
@@ -295,6 +328,9 @@ void stack_prov_s3_props(const char *query, const char *body, cJSON *o)
         cJSON *v = cJSON_AddObjectToObject(o, "versioningConfiguration");
         cJSON_AddStringToObject(v, "status", st ? st : "Disabled");
         free(st);
+    } else if (!strcmp(query, "acl=")) {
+        cJSON_AddStringToObject(o, "acl", canned_acl(body));
+        access_control_policy(o, body);
     } else if (!strcmp(query, "encryption=")) {
         encryption(o, body);
     } else if (!strcmp(query, "tagging=")) {
