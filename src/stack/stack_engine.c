@@ -13,6 +13,8 @@
 
 #include "stack_expr.h"
 #include "stack_graph.h"
+#include "stack_invoke.h"
+#include "clock.h"
 #include "mem.h"
 #include "stack_engine_int.h"
 #include "stack_provider.h"
@@ -46,6 +48,8 @@ void stack_result_free(struct stack_result *r)
 
 static const cJSON *lookup(void *ud, const char *root, struct err *e);
 static const cJSON *invoke_caller(void *ud, const cJSON *provider);
+static enum err_code invoke_data(void *ud, const char *token, const cJSON *args,
+                                 const cJSON *provider, cJSON **out, struct err *e);
 
 /* The folder relative paths start from: the program's (`main:`), else the project's. */
 static const char *prog_dir(const struct run *r)
@@ -59,6 +63,7 @@ static struct stack_eval eval_ctx(struct run *r)
                             .dir = prog_dir(r),
                             .lookup = lookup,
                             .caller = invoke_caller,
+                            .data = invoke_data,
                             .ud = r,
                             .region = r->default_region,
                             .account = r->o->account};
@@ -432,6 +437,51 @@ enum err_code stack_eng_endpoint(struct run *r, const char *region, const char *
     rc = r->o->endpoint(r->o->ud, region, url, cap, e);
     if (rc == ERR_OK)
         cJSON_AddStringToObject(r->urls, region, url);
+    return rc;
+}
+
+/* fn::invoke of a data source (aws:dynamodb:getTable...): the read of the resource it
+ * names, as a `get:` reads one, in the region of the invoke's provider (the endpoint it
+ * names, else the local region, started when needed). */
+static enum err_code invoke_data(void *ud, const char *token, const cJSON *args,
+                                 const cJSON *provider, cJSON **out, struct err *e)
+{
+    struct run *r = ud;
+    const char *type, *id_arg, *id, *reg = provider ? json_str(provider, "region") : NULL;
+    const struct stack_provider *prov;
+    char spec[512], url[512];
+    struct stack_target t;
+    bool gone = false;
+    enum err_code rc;
+
+    *out = NULL;
+    if (!stack_invoke_data(token, &type, &id_arg) || !(prov = stack_provider_find(type)))
+        return err_set(e, ERR_INTERNAL, "no read answers %s", token);
+    id = json_str(args, id_arg);
+    if (!id || !*id)
+        return err_set(e, ERR_INVALID, "the argument '%s' is required", id_arg);
+    if (!reg)
+        reg = r->default_region;
+    spec_of(provider, service_of(type), spec, sizeof(spec));
+    if ((rc = stack_eng_endpoint(r, reg, spec, url, sizeof(url), e)))
+        return rc;
+    t = (struct stack_target){.region = reg,
+                              .endpoint = url,
+                              .account = json_str(stack_eng_caller(r, reg, spec), "account"),
+                              .creds = &r->o->creds,
+                              .workdir = r->o->workdir,
+                              .importing = true,
+                              .endpoint_of = stack_eng_endpoint_of,
+                              .ud = r,
+                              .started_ms = clock_mono_us() / 1000};
+    rc = prov->read(&t, id, args, out, &gone, e);
+    if (rc == ERR_OK && (gone || !*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return err_set(e, ERR_NOTFOUND, "no %s named '%s' in %s", type, id, reg);
+    }
+    if (rc == ERR_OK && !cJSON_GetObjectItemCaseSensitive(*out, id_arg))
+        cJSON_AddStringToObject(*out, id_arg, id);
     return rc;
 }
 

@@ -692,7 +692,9 @@ static enum err_code fn_filebase64sha256(struct stack_eval *ev, const struct sta
 
 static bool known_function(const char *token)
 {
-    return stack_invoke_known(token) || stack_std_known(token) || stack_archive_known(token);
+    const char *type, *id_arg;
+    return stack_invoke_known(token) || stack_std_known(token) || stack_archive_known(token) ||
+           stack_invoke_data(token, &type, &id_arg);
 }
 
 static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, const char *token,
@@ -701,6 +703,7 @@ static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, 
 {
     const char *region = ev->region;
     const cJSON *prov = cJSON_GetObjectItemCaseSensitive(opts, "provider"), *caller = NULL;
+    const char *type, *id_arg;
     cJSON *res = NULL, *own = NULL;
     enum err_code rc;
 
@@ -717,19 +720,25 @@ static enum err_code invoke(struct stack_eval *ev, const struct stack_node *at, 
         return stack_prog_errat(ev->prog, at, e,
                                 "fn::invoke: unknown function '%s' (Tandem answers "
                                 "aws:iam:getPolicyDocument, aws:getCallerIdentity, "
-                                "aws:getRegion, aws:getPartition, archive:getFile and the "
-                                "std: functions)",
+                                "aws:getRegion, aws:getPartition, aws:dynamodb:getTable, "
+                                "aws:s3:getBucket, aws:lambda:getFunction, aws:iam:getRole, "
+                                "aws:iam:getUser, archive:getFile and the std: functions)",
                                 token);
-    if (stack_invoke_known(token) && ev->caller) {
-        caller = ev->caller(ev->ud, cJSON_IsObject(prov) ? prov : NULL);
-    } else if (ev->account) {
-        caller = own = cJSON_CreateObject();
-        cJSON_AddStringToObject(own, "account", ev->account);
+    if (stack_invoke_data(token, &type, &id_arg)) { /* read from a region by the engine */
+        rc = ev->data ? ev->data(ev->ud, token, args, cJSON_IsObject(prov) ? prov : NULL, &res, e)
+                      : err_set(e, ERR_INVALID, "no region to read from");
+    } else {
+        if (stack_invoke_known(token) && ev->caller) {
+            caller = ev->caller(ev->ud, cJSON_IsObject(prov) ? prov : NULL);
+        } else if (ev->account) {
+            caller = own = cJSON_CreateObject();
+            cJSON_AddStringToObject(own, "account", ev->account);
+        }
+        rc = stack_std_known(token)       ? stack_std(token, args, ev->dir, &res, e)
+             : stack_archive_known(token) ? stack_archive(token, args, ev->dir, &res, e)
+                                          : stack_invoke(token, args, region, caller, &res, e);
+        cJSON_Delete(own);
     }
-    rc = stack_std_known(token)       ? stack_std(token, args, ev->dir, &res, e)
-         : stack_archive_known(token) ? stack_archive(token, args, ev->dir, &res, e)
-                                      : stack_invoke(token, args, region, caller, &res, e);
-    cJSON_Delete(own);
     if (rc)
         return stack_prog_errat(ev->prog, at, e, "fn::invoke %s: %s", token, e ? e->msg : "");
     if (ret) {

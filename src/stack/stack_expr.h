@@ -45,11 +45,20 @@ typedef const cJSON *stack_lookup_fn(void *ud, const char *root, struct err *e);
  */
 typedef const cJSON *stack_caller_fn(void *ud, const cJSON *provider);
 
+/*
+ * stack_data_fn - answer the data source @token (stack_invoke_data) with @args by reading
+ * the resource it names in the region of @provider (NULL: the default one). @out owned.
+ * ERR_NOTFOUND when there is no such resource, with @e saying so.
+ */
+typedef enum err_code stack_data_fn(void *ud, const char *token, const cJSON *args,
+                                    const cJSON *provider, cJSON **out, struct err *e);
+
 struct stack_eval {
     const struct stack_prog *prog; /* for messages */
     const char *dir;               /* project folder: relative paths start here */
     stack_lookup_fn *lookup;
     stack_caller_fn *caller; /* NULL: the root user of @account */
+    stack_data_fn *data;     /* NULL: data sources are refused */
     void *ud;
     const char *region;  /* fn::invoke's default region (NULL: us-east-1) */
     const char *account; /* the stack's account when there is no @caller (NULL: 000000000000) */

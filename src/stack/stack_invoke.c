@@ -1,4 +1,5 @@
-/* stack_invoke.c - getPolicyDocument, getCallerIdentity, getRegion, getPartition. */
+/* stack_invoke.c - getPolicyDocument, getCallerIdentity, getRegion, getPartition, and the
+ * table of the data sources read from a region (stack_invoke_data). */
 #include "stack_invoke.h"
 
 #include <stdio.h>
@@ -24,6 +25,31 @@ static void short_token(const char *token, char *out, size_t cap)
 
 static const char *const known[] = {"aws:iam:getPolicyDocument", "aws:getCallerIdentity",
                                     "aws:getRegion", "aws:getPartition", NULL};
+
+/* The provider's data sources Tandem answers by reading the resource they name from a
+ * region: the resource type whose read answers, and the argument that is its id. */
+static const struct {
+    const char *token, *type, *id_arg;
+} data_sources[] = {
+    {"aws:dynamodb:getTable", "aws:dynamodb:Table", "name"},
+    {"aws:s3:getBucket", "aws:s3:Bucket", "bucket"},
+    {"aws:lambda:getFunction", "aws:lambda:Function", "functionName"},
+    {"aws:iam:getRole", "aws:iam:Role", "name"},
+    {"aws:iam:getUser", "aws:iam:User", "userName"},
+};
+
+bool stack_invoke_data(const char *token, const char **type, const char **id_arg)
+{
+    char t[160];
+    short_token(token, t, sizeof(t));
+    for (size_t i = 0; i < sizeof(data_sources) / sizeof(data_sources[0]); i++)
+        if (!strcmp(data_sources[i].token, t)) {
+            *type = data_sources[i].type;
+            *id_arg = data_sources[i].id_arg;
+            return true;
+        }
+    return false;
+}
 
 bool stack_invoke_known(const char *token)
 {

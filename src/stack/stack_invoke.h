@@ -14,6 +14,15 @@
 
 #include "err.h"
 
+/*
+ * stack_invoke_data - whether @token is a data source of the provider that reads an
+ * existing resource from a region (aws:dynamodb:getTable, aws:s3:getBucket,
+ * aws:lambda:getFunction, aws:iam:getRole, aws:iam:getUser): then *@type is the resource
+ * type whose read answers it and *@id_arg the argument naming the resource. The caller
+ * (the engine) makes the read; stack_invoke does not answer these.
+ */
+bool stack_invoke_data(const char *token, const char **type, const char **id_arg);
+
 /* stack_invoke_known - @token names a function stack_invoke answers. */
 bool stack_invoke_known(const char *token);
 
