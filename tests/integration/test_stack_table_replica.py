@@ -127,3 +127,74 @@ class TableReplica(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+NAMED = """\
+name: named
+runtime: yaml
+config:
+  eastUrl:
+    type: string
+  westUrl:
+    type: string
+resources:
+  east:
+    type: pulumi:providers:aws
+    properties:
+      region: us-east-1
+      endpoints:
+        - dynamodb: ${eastUrl}
+  west:
+    type: pulumi:providers:aws
+    properties:
+      region: us-west-2
+      endpoints:
+        - dynamodb: ${westUrl}
+  orders:
+    type: aws:dynamodb:Table
+    properties:
+      name: orders
+      billingMode: PAY_PER_REQUEST
+      hashKey: id
+      attributes:
+        - name: id
+          type: S
+      streamEnabled: true
+      streamViewType: NEW_AND_OLD_IMAGES
+    options:
+      provider: ${east}
+      ignoreChanges: [replicas]
+  ordersWest:
+    type: aws:dynamodb:TableReplica
+    properties:
+      globalTableArn: ${orders.arn}
+    options:
+      provider: ${west}
+outputs:
+  replicaArn: ${ordersWest.arn}
+"""
+
+
+class TableReplicaNamedRegions(unittest.TestCase):
+    """Regions on other hosts, named by endpoint: the replica's calls to its table's region
+    go to the endpoint the program's provider for that region names."""
+
+    def test_replica_between_regions_named_by_endpoint(self):
+        from repl_helpers import deployment
+        east, west = deployment(["us-east-1", "us-west-2"])
+        for r in (east, west):
+            self.addCleanup(r.cleanup)
+        p = Project(NAMED, env={"TANDEM_ACCESS_KEY_ID": east.access_key,
+                                "TANDEM_SECRET_ACCESS_KEY": east.secret_key})
+        self.addCleanup(p.cleanup)
+        p.run("config", "set", "eastUrl", east.url(), check=0)
+        p.run("config", "set", "westUrl", west.url(), check=0)
+        p.run("up", "--yes", check=0)
+        self.assertFalse(p.server_pids(), "no local region: both are named by endpoint")
+        reps = east.boto3("dynamodb").describe_table(TableName="orders")["Table"]["Replicas"]
+        self.assertIn("us-west-2", [r["RegionName"] for r in reps])
+        self.assertEqual(p.json("output")["replicaArn"],
+                         west.boto3("dynamodb").describe_table(TableName="orders")["Table"]["TableArn"])
+        p.run("destroy", "--yes", check=0)
+        self.assertEqual(west.boto3("dynamodb").list_tables()["TableNames"], [])
+        self.assertEqual(east.boto3("dynamodb").list_tables()["TableNames"], [])
