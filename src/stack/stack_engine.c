@@ -1204,6 +1204,36 @@ static void add_region(char ***out, size_t *n, const char *region)
     (*out)[(*n)++] = xstrdup(region);
 }
 
+/* The regions resource @i names itself, when it goes to a local region: its own `region`
+ * (v7) and a table's replicas[].regionName, as far as they are known before anything runs. */
+static void add_named_regions(struct run *r, size_t i, char ***out, size_t *n)
+{
+    const struct stack_res *sr = &r->p->res[i];
+    static const char *const props[] = {"region", "replicas"};
+    char region[64], spec[512];
+
+    target_of(r, r->g->provider[i], region, sizeof(region), spec, sizeof(spec), "dynamodb");
+    if (strcmp(spec, LOCAL) != 0 || !sr->props)
+        return;
+    for (size_t k = 0; k < sizeof(props) / sizeof(props[0]); k++) {
+        const struct stack_node *node = stack_node_get(sr->props, props[k]);
+        struct stack_eval ev = eval_ctx(r);
+        struct err ignored = {0};
+        const cJSON *x;
+        cJSON *v = NULL;
+        if (!node || stack_expr_eval(&ev, node, &v, &ignored) != ERR_OK)
+            continue; /* it depends on what is not there yet: asked for when used */
+        if (cJSON_IsString(v) && !stack_value_is_unknown(v))
+            add_region(out, n, v->valuestring);
+        for (x = cJSON_IsArray(v) ? v->child : NULL; x; x = x->next) {
+            const char *rn = json_str(x, "regionName");
+            if (rn && strcmp(rn, STACK_UNKNOWN) != 0)
+                add_region(out, n, rn);
+        }
+        cJSON_Delete(v);
+    }
+}
+
 enum err_code stack_local_regions(const struct stack_opts *o, const struct stack_prog *prog,
                                   char ***out, size_t *n, struct err *e)
 {
@@ -1235,6 +1265,9 @@ enum err_code stack_local_regions(const struct stack_opts *o, const struct stack
             add_region(out, n, r.default_region);
         }
     }
+    for (size_t i = 0; prog && rc == ERR_OK && i < prog->nres; i++)
+        if (!prog->res[i].is_provider)
+            add_named_regions(&r, i, out, n);
     cJSON_ArrayForEach(en, cJSON_GetObjectItem(r.state, "resources"))
     {
         const char *ep = json_str(en, "endpoint"), *reg = json_str(en, "region");

@@ -198,3 +198,67 @@ class TableReplicaNamedRegions(unittest.TestCase):
         p.run("destroy", "--yes", check=0)
         self.assertEqual(west.boto3("dynamodb").list_tables()["TableNames"], [])
         self.assertEqual(east.boto3("dynamodb").list_tables()["TableNames"], [])
+
+
+INLINE = """\
+name: inline
+runtime: yaml
+resources:
+  orders:
+    type: aws:dynamodb:Table
+    properties:
+      name: orders
+      billingMode: PAY_PER_REQUEST
+      hashKey: id
+      attributes:
+        - name: id
+          type: S
+      streamEnabled: true
+      tags:
+        team: %(team)s
+      replicas:
+        - regionName: us-west-2
+          pointInTimeRecovery: true
+          propagateTags: true
+%(extra)s"""
+
+
+class ReplicaSettings(unittest.TestCase):
+    """A table's `replicas` entries with settings of their own: point-in-time recovery and
+    the table's tags (propagateTags) are set on the replica in its region."""
+
+    def setUp(self):
+        self.p = Project(INLINE % {"team": "payments", "extra": ""})
+        self.addCleanup(self.p.cleanup)
+
+    def test_replica_settings_reach_the_replica(self):
+        p = self.p
+        p.run("up", "--yes", check=0)
+        west = p.client("dynamodb", "us-west-2")
+        arn = west.describe_table(TableName="orders")["Table"]["TableArn"]
+        pitr = west.describe_continuous_backups(TableName="orders")[
+            "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        self.assertEqual(pitr["PointInTimeRecoveryStatus"], "ENABLED")
+        self.assertEqual(west.list_tags_of_resource(ResourceArn=arn)["Tags"],
+                         [{"Key": "team", "Value": "payments"}])
+        east = p.client("dynamodb", "us-east-1")
+        east_pitr = east.describe_continuous_backups(TableName="orders")[
+            "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        self.assertEqual(east_pitr["PointInTimeRecoveryStatus"], "DISABLED")  # per region
+
+        p.write(INLINE % {"team": "ledger", "extra": ""})
+        p.run("up", "--yes", check=0)
+        self.assertEqual(west.list_tags_of_resource(ResourceArn=arn)["Tags"],
+                         [{"Key": "team", "Value": "ledger"}])
+        p.run("destroy", "--yes", check=0)
+
+    def test_strong_consistency_and_replica_keys_are_refused(self):
+        p = self.p
+        p.write((INLINE % {"team": "x", "extra": ""}).replace(
+            "          propagateTags: true\n",
+            "          propagateTags: true\n          consistencyMode: STRONG\n"))
+        r = p.run("preview")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("replicas[].consistencyMode STRONG (multi-Region strong consistency) is "
+                      "not one Tandem runs", r.stderr)
+        self.assertFalse(p.server_pids())

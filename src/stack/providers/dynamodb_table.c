@@ -582,6 +582,9 @@ static enum err_code restored_settings(const struct stack_target *t, const char 
     return rc;
 }
 
+static enum err_code sync_replica_settings(const struct stack_target *t, const char *name,
+                                           const cJSON *old_in, const cJSON *in, struct err *e);
+
 static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, bool adopt,
                                 char **id, cJSON **out, struct err *e)
 {
@@ -652,6 +655,8 @@ static enum err_code tbl_create(const struct stack_target *t, const cJSON *in, b
     if (rc == ERR_OK && cJSON_GetObjectItem(in, "pointInTimeRecovery"))
         rc = sync_pitr(t, name, in, e);
     if (rc == ERR_OK)
+        rc = sync_replica_settings(t, name, NULL, in, e);
+    if (rc == ERR_OK)
         rc = wait_active(t, name, &tb, e);
     if (rc) {
         cJSON_Delete(tb);
@@ -693,6 +698,80 @@ static enum err_code sync_tags(const struct stack_target *t, const char *arn, co
         cJSON_Delete(tag);
     }
     return rc;
+}
+
+static const cJSON *replica_in(const cJSON *replicas, const char *region)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, replicas)
+    {
+        if (!strcmp(stack_prov_str(r, "regionName", ""), region))
+            return r;
+    }
+    return NULL;
+}
+
+/* sync_replica_settings - each replica's own settings, in its region, where @in's replicas
+ * ask for them and they differ from @old_in's (NULL at create): pointInTimeRecovery,
+ * deletionProtectionEnabled, and with propagateTags the table's tags. */
+static enum err_code sync_replica_settings(const struct stack_target *t, const char *name,
+                                           const cJSON *old_in, const cJSON *in, struct err *e)
+{
+    const cJSON *r;
+
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(in, "replicas"))
+    {
+        const char *rn = stack_prov_str(r, "regionName", "");
+        const cJSON *was = replica_in(cJSON_GetObjectItem(old_in, "replicas"), rn);
+        const cJSON *pitr = cJSON_GetObjectItem(r, "pointInTimeRecovery");
+        const cJSON *dp = cJSON_GetObjectItem(r, "deletionProtectionEnabled");
+        bool tags = cJSON_IsTrue(cJSON_GetObjectItem(r, "propagateTags"));
+        struct stack_target rt = *t;
+        char url[512], arn[512];
+        cJSON *tb = NULL;
+        enum err_code rc;
+
+        if (!cJSON_IsBool(pitr) && !cJSON_IsBool(dp) && !tags)
+            continue;
+        if (was && stack_prov_same(was, r) &&
+            (!tags ||
+             stack_prov_same(cJSON_GetObjectItem(old_in, "tags"), cJSON_GetObjectItem(in, "tags"))))
+            continue;
+        if (!t->endpoint_of)
+            return err_set(e, ERR_INTERNAL, "no way to reach region %s", rn);
+        rt.region = rn;
+        rt.endpoint = url;
+        if ((rc = t->endpoint_of(t->ud, rn, url, sizeof(url), e)) ||
+            (rc = wait_active(&rt, name, &tb, e)))
+            return rc;
+        snprintf(arn, sizeof(arn), "%s", stack_prov_str(tb, "TableArn", ""));
+        cJSON_Delete(tb);
+        if (cJSON_IsBool(pitr)) {
+            cJSON *want = cJSON_CreateObject();
+            cJSON_AddBoolToObject(cJSON_AddObjectToObject(want, "pointInTimeRecovery"), "enabled",
+                                  cJSON_IsTrue(pitr));
+            rc = sync_pitr(&rt, name, want, e);
+            cJSON_Delete(want);
+            if (rc)
+                return rc;
+        }
+        if (cJSON_IsBool(dp) &&
+            !stack_prov_same(was ? cJSON_GetObjectItem(was, "deletionProtectionEnabled") : NULL,
+                             dp)) {
+            cJSON *req = cJSON_CreateObject();
+            cJSON_AddStringToObject(req, "TableName", name);
+            cJSON_AddBoolToObject(req, "DeletionProtectionEnabled", cJSON_IsTrue(dp));
+            if ((rc = update_table(&rt, req, e)) || (rc = wait_active(&rt, name, NULL, e)))
+                return rc;
+        }
+        if (tags &&
+            (rc = sync_tags(&rt, arn,
+                            was && cJSON_IsTrue(cJSON_GetObjectItem(was, "propagateTags")) ? old_in
+                                                                                           : NULL,
+                            in, e)))
+            return rc;
+    }
+    return ERR_OK;
 }
 
 static enum err_code tbl_update(const struct stack_target *t, const char *id, const cJSON *old_in,
@@ -762,6 +841,8 @@ static enum err_code tbl_update(const struct stack_target *t, const char *id, co
                                 cJSON_GetObjectItem(old_in, "replicas"), e)))
             return rc;
     }
+    if ((rc = sync_replica_settings(t, id, old_in, new_in, e)))
+        return rc;
     if ((rc = wait_active(t, id, &tb, e)))
         return rc;
     *out = outputs_of(tb);
@@ -1010,9 +1091,23 @@ static const char *tbl_check(const cJSON *in, const char **prop)
     const cJSON *reps = cJSON_GetObjectItem(in, "replicas");
     const cJSON *en = cJSON_GetObjectItem(in, "streamEnabled");
     const cJSON *vt = cJSON_GetObjectItem(in, "streamViewType");
+    const cJSON *r;
 
     if (!cJSON_IsArray(reps) || cJSON_GetArraySize(reps) == 0)
         return NULL;
+    cJSON_ArrayForEach(r, reps)
+    {
+        const char *cm = stack_prov_str(r, "consistencyMode", "EVENTUAL");
+        *prop = "replicas";
+        if (stack_prov_str(r, "kmsKeyArn", NULL))
+            return "replicas[].kmsKeyArn is valid in Pulumi but Tandem does not support it yet "
+                   "(a replica is encrypted as its region encrypts every table)";
+        if (strcmp(cm, "EVENTUAL") != 0 && strcmp(cm, STACK_UNKNOWN) != 0)
+            return "replicas[].consistencyMode STRONG (multi-Region strong consistency) is not "
+                   "one Tandem runs: its global tables are multi-active with last writer wins "
+                   "(EVENTUAL)";
+    }
+    *prop = NULL;
     if (!cJSON_IsTrue(en) && !(cJSON_IsString(en) && !strcmp(en->valuestring, STACK_UNKNOWN))) {
         *prop = en ? "streamEnabled" : "replicas";
         return "a table with replicas needs streamEnabled: true (a global table replicates "
