@@ -312,28 +312,57 @@ static enum err_code wait_ready(const struct stack_target *t, const char *name, 
     return rc ? rc : err_set(e, ERR_IO, "%s: function %s not Active %s", t->region, name, within);
 }
 
+/* add_code - the function's code into @o, as the API takes it in Code (create) and in
+ * UpdateFunctionCode: ZipFile (base64) of `code`, or S3Bucket/S3Key of `s3Bucket`/`s3Key`,
+ * a package a bucket of the region holds. */
+static enum err_code add_code(const struct stack_target *t, const cJSON *in, cJSON *o,
+                              struct err *e)
+{
+    const char *bucket = stack_prov_str(in, "s3Bucket", NULL),
+               *key = stack_prov_str(in, "s3Key", NULL);
+    char *zip = NULL;
+    enum err_code rc;
+
+    if (bucket || key) {
+        if (cJSON_GetObjectItem(in, "code"))
+            return err_set(e, ERR_INVALID,
+                           "aws:lambda:Function takes its code from code or from s3Bucket and "
+                           "s3Key, not both");
+        if (!bucket || !key)
+            return err_set(e, ERR_INVALID, "aws:lambda:Function needs both s3Bucket and s3Key");
+        cJSON_AddStringToObject(o, "S3Bucket", bucket);
+        cJSON_AddStringToObject(o, "S3Key", key);
+        return ERR_OK;
+    }
+    if ((rc = zip_base64(t, cJSON_GetObjectItem(in, "code"), &zip, e)))
+        return rc;
+    cJSON_AddStringToObject(o, "ZipFile", zip);
+    free(zip);
+    return ERR_OK;
+}
+
 static enum err_code fn_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
                                cJSON **out, struct err *e)
 {
     const char *name = stack_prov_str(in, "name", NULL);
     cJSON *body, *conf = NULL;
-    char *zip = NULL, code[96], *ver;
+    char code[96], *ver;
     enum err_code rc;
 
     *id = NULL;
     *out = NULL;
     if (!name || !stack_prov_str(in, "role", NULL))
         return err_set(e, ERR_INVALID, "aws:lambda:Function needs name and role");
-    if ((rc = zip_base64(t, cJSON_GetObjectItem(in, "code"), &zip, e)))
-        return rc;
     body = config_body(in, true);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "Code"), "ZipFile", zip);
+    if ((rc = add_code(t, in, cJSON_AddObjectToObject(body, "Code"), e))) {
+        cJSON_Delete(body);
+        return rc;
+    }
     cJSON_AddStringToObject(body, "PackageType", "Zip");
     if (cJSON_IsTrue(cJSON_GetObjectItem(in, "publish")))
         cJSON_AddTrueToObject(body, "Publish");
     if (cJSON_IsObject(cJSON_GetObjectItem(in, "tags")))
         cJSON_AddItemToObject(body, "Tags", cJSON_Duplicate(cJSON_GetObjectItem(in, "tags"), 1));
-    free(zip);
     rc = call_json(t, "POST", "/2015-03-31/functions", NULL, body, NULL, code, sizeof(code), e);
     cJSON_Delete(body);
     if (rc && !(adopt && !strcmp(code, "ResourceConflictException")))
@@ -366,7 +395,10 @@ static enum err_code fn_update(const struct stack_target *t, const char *id, con
                                              "environment", "architectures", NULL};
     cJSON *conf = NULL;
     enum err_code rc;
-    bool conf_changed = false, code_changed = differs(old_in, new_in, "code");
+    bool conf_changed = false;
+    bool code_changed = differs(old_in, new_in, "code") || differs(old_in, new_in, "s3Bucket") ||
+                        differs(old_in, new_in, "s3Key") ||
+                        differs(old_in, new_in, "sourceCodeHash");
     char *ver;
     (void)old_out;
 
@@ -383,15 +415,13 @@ static enum err_code fn_update(const struct stack_target *t, const char *id, con
             return rc;
     }
     if (code_changed) {
-        char *path = fn_path("/2015-03-31/functions", id, "/code"), *zip = NULL;
-        cJSON *body;
-        if ((rc = zip_base64(t, cJSON_GetObjectItem(new_in, "code"), &zip, e))) {
+        char *path = fn_path("/2015-03-31/functions", id, "/code");
+        cJSON *body = cJSON_CreateObject();
+        if ((rc = add_code(t, new_in, body, e))) {
+            cJSON_Delete(body);
             free(path);
             return rc;
         }
-        body = cJSON_CreateObject();
-        cJSON_AddStringToObject(body, "ZipFile", zip);
-        free(zip);
         rc = call_json(t, "PUT", path, NULL, body, NULL, NULL, 0, e);
         cJSON_Delete(body);
         free(path);
@@ -490,8 +520,8 @@ const struct stack_provider stack_provider_lambda_function = {
     .unsupported =
         (const char *const[]){"deadLetterConfig", "fileSystemConfig", "imageConfig", "imageUri",
                               "kmsKeyArn", "layers", "vpcConfig", "tracingConfig", "snapStart",
-                              "s3Bucket", "s3Key", "s3ObjectVersion", "codeSigningConfigArn",
-                              "ephemeralStorage", "reservedConcurrentExecutions", NULL},
+                              "s3ObjectVersion", "codeSigningConfigArn", "ephemeralStorage",
+                              "reservedConcurrentExecutions", NULL},
     .inputs = (const char *const[]){"architectures",
                                     "code",
                                     "codeSigningConfigArn",
