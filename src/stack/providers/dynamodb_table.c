@@ -88,6 +88,25 @@ static enum err_code wait_active(const struct stack_target *t, const char *name,
     return err_set(e, ERR_IO, "%s: table %s did not become ACTIVE %s", t->region, name, within);
 }
 
+/* Wait until @t's region has no table @name (deleted, or a replica removed): @after says
+ * after what, in the error. */
+static enum err_code wait_gone(const struct stack_target *t, const char *name, const char *after,
+                               struct err *e)
+{
+    long long until = stack_prov_deadline(t, WAIT_DEFAULT_MS);
+    char within[64];
+    do {
+        cJSON *tb = NULL;
+        enum err_code rc = describe(t, name, &tb, e);
+        cJSON_Delete(tb);
+        if (rc == ERR_NOTFOUND)
+            return ERR_OK;
+        if (rc)
+            return rc;
+    } while (!stack_prov_waited(t, until, WAIT_MS, within, sizeof(within)));
+    return err_set(e, ERR_IO, "%s: table %s was not deleted %s %s", t->region, name, within, after);
+}
+
 static cJSON *outputs_of(const cJSON *table)
 {
     cJSON *o = cJSON_CreateObject();
@@ -856,8 +875,6 @@ static enum err_code tbl_delete(const struct stack_target *t, const char *id, co
     cJSON *tb = NULL, *req;
     const cJSON *r;
     enum err_code rc;
-    long long until;
-    char within[64];
 
     (void)in;
     (void)out;
@@ -888,17 +905,7 @@ static enum err_code tbl_delete(const struct stack_target *t, const char *id, co
         return ERR_OK;
     if (rc)
         return rc;
-    until = stack_prov_deadline(t, WAIT_DEFAULT_MS);
-    do {
-        rc = describe(t, id, &tb, e);
-        cJSON_Delete(tb);
-        if (rc == ERR_NOTFOUND)
-            return ERR_OK;
-        if (rc)
-            return rc;
-    } while (!stack_prov_waited(t, until, WAIT_MS, within, sizeof(within)));
-    return err_set(e, ERR_IO, "%s: table %s was not deleted %s after DeleteTable", t->region, id,
-                   within);
+    return wait_gone(t, id, "after DeleteTable", e);
 }
 
 /* An index of DescribeTable as the program writes it (@global: a GSI, with its hash key and,
@@ -1355,11 +1362,10 @@ static enum err_code rep_update(const struct stack_target *t, const char *id, co
 static enum err_code rep_delete(const struct stack_target *t, const char *id, const cJSON *in,
                                 const cJSON *out, struct err *e)
 {
-    char name[256], region[64], url[512], within[64];
+    char name[256], region[64], url[512];
     struct stack_target home;
     cJSON *tb = NULL;
     enum err_code rc;
-    long long until;
 
     (void)id;
     (void)out;
@@ -1379,17 +1385,7 @@ static enum err_code rep_delete(const struct stack_target *t, const char *id, co
         }
     }
     cJSON_Delete(tb);
-    until = stack_prov_deadline(t, WAIT_DEFAULT_MS);
-    do {
-        rc = describe(t, name, &tb, e);
-        cJSON_Delete(tb);
-        if (rc == ERR_NOTFOUND)
-            return ERR_OK;
-        if (rc)
-            return rc;
-    } while (!stack_prov_waited(t, until, WAIT_MS, within, sizeof(within)));
-    return err_set(e, ERR_IO, "%s: replica of table %s was not deleted %s", t->region, name,
-                   within);
+    return wait_gone(t, name, "after its replica was removed", e);
 }
 
 static enum err_code rep_read(const struct stack_target *t, const char *id, const cJSON *in,
