@@ -33,22 +33,27 @@
 
 /* ---- errors: one table ---- */
 
+/* member: the text's member in the body, spelt as the model's shape has it
+ * (botocore lambda/2015-03-31: ResourceNotFoundException has "Message",
+ * InvalidParameterValueException "message"), as Lambda writes it */
 static const struct {
     const char *type;
     int status;
+    const char *member;
 } errors[] = {
-    [E_NOT_FOUND] = {"ResourceNotFoundException", 404},
-    [E_CONFLICT] = {"ResourceConflictException", 409},
-    [E_INVALID_PARAM] = {"InvalidParameterValueException", 400},
-    [E_INVALID_CONTENT] = {"InvalidRequestContentException", 400},
-    [E_TOO_LARGE] = {"RequestTooLargeException", 413},
-    [E_SERVICE] = {"ServiceException", 500},
-    [E_DENIED] = {"AccessDeniedException", 403},
-    [E_UNKNOWN_OP] = {"UnknownOperationException", 404},
-    [E_PRECONDITION] = {"PreconditionFailedException", 412},
-    [E_INVALID_RUNTIME] = {"InvalidRuntimeException", 502},
-    [E_IN_USE] = {"ResourceInUseException", 400},
-    [E_TOO_MANY] = {"TooManyRequestsException", 429},
+    [E_NOT_FOUND] = {"ResourceNotFoundException", 404, "Message"},
+    [E_CONFLICT] = {"ResourceConflictException", 409, "message"},
+    [E_INVALID_PARAM] = {"InvalidParameterValueException", 400, "message"},
+    [E_INVALID_CONTENT] = {"InvalidRequestContentException", 400, "message"},
+    [E_TOO_LARGE] = {"RequestTooLargeException", 413, "message"},
+    [E_SERVICE] = {"ServiceException", 500, "Message"},
+    [E_DENIED] = {"AccessDeniedException", 403, "Message"},
+    [E_UNKNOWN_OP] = {"UnknownOperationException", 404, "Message"},
+    [E_PRECONDITION] = {"PreconditionFailedException", 412, "message"},
+    [E_INVALID_RUNTIME] = {"InvalidRuntimeException", 502, "Message"},
+    [E_IN_USE] = {"ResourceInUseException", 400, "Message"},
+    [E_TOO_MANY] = {"TooManyRequestsException", 429, "message"},
+    [E_VALIDATION] = {"ValidationException", 400, "message"},
 };
 
 void fnapi_answer_json(struct http_req *r, int status, cJSON *doc)
@@ -67,7 +72,7 @@ void fnapi_answer_error(struct http_req *r, enum fn_error k, const char *msg)
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "Type", errors[k].status >= 500 ? "Service" : "User");
-    cJSON_AddStringToObject(o, "message", msg);
+    cJSON_AddStringToObject(o, errors[k].member, msg);
     http_resp_header(r, "X-Amzn-ErrorType", errors[k].type);
     fnapi_answer_json(r, errors[k].status, o);
 }
@@ -157,6 +162,28 @@ const char *fnapi_name_of(const char *p)
 
     (void)colon;
     return n;
+}
+
+bool fnapi_region_reachable(struct fn *f, struct http_req *r, const char *p)
+{
+    const char *reg, *end;
+
+    if (strncmp(p, "arn:", 4) != 0)
+        return true;
+    /* arn:PARTITION:lambda:REGION:... */
+    reg = strchr(p + 4, ':');
+    reg = reg ? strchr(reg + 1, ':') : NULL;
+    end = reg ? strchr(reg + 1, ':') : NULL;
+    if (!end || (size_t)(end - reg - 1) == 0 ||
+        ((size_t)(end - reg - 1) == strlen(f->region) &&
+         strncmp(reg + 1, f->region, strlen(f->region)) == 0))
+        return true;
+    fnapi_answer_error(r, E_NOT_FOUND,
+                       arena_sprintf(r->arena,
+                                     "Functions from '%.*s' are not reachable in this region "
+                                     "('%s')",
+                                     (int)(end - reg - 1), reg + 1, f->region));
+    return false;
 }
 
 bool fnapi_valid_name(const char *n)
@@ -374,7 +401,7 @@ static bool apply_config(struct op *o, const cJSON *b, cJSON *doc)
         if (!cJSON_IsString(v) || !fn_runtime_known(v->valuestring)) {
             fnapi_op_fail(o, E_INVALID_PARAM,
                           "Value %s at 'runtime' failed to satisfy constraint: "
-                          "Member must satisfy enum value set: " FN_RUNTIMES,
+                          "Member must satisfy enum value set: " FN_RUNTIMES " or be a valid ARN",
                           cJSON_IsString(v) ? v->valuestring : "null");
             return false;
         }
@@ -391,10 +418,11 @@ static bool apply_config(struct op *o, const cJSON *b, cJSON *doc)
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Role"))) {
         if (!cJSON_IsString(v) || strncmp(v->valuestring, "arn:", 4) != 0 ||
             !strstr(v->valuestring, ":role/")) {
-            fnapi_op_fail(o, E_INVALID_PARAM, "%s",
-                          "1 validation error detected: Value at 'role' failed to satisfy "
+            fnapi_op_fail(o, E_VALIDATION,
+                          "1 validation error detected: Value '%s' at 'role' failed to satisfy "
                           "constraint: Member must satisfy regular expression pattern: "
-                          "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+                          "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+                          cJSON_IsString(v) ? v->valuestring : "null");
             return false;
         }
         fnapi_set_str(doc, "Role", v->valuestring);
@@ -633,6 +661,49 @@ static bool change_create(struct op *o, cJSON **doc)
     return true;
 }
 
+/* architectures_ok - whether CreateFunction's Architectures (if any) is one
+ * Lambda takes (one of x86_64, arm64), kept in @doc; else false with Lambda's
+ * ValidationException. The region runs either on the machine it runs on. */
+static bool architectures_ok(struct op *o, const cJSON *b, cJSON *doc)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(b, "Architectures"), *it;
+    char list[256] = "";
+    size_t n = 0;
+    bool known = true;
+
+    if (!a || cJSON_IsNull(a))
+        return true;
+    cJSON_ArrayForEach(it, a)
+    {
+        const char *v = cJSON_IsString(it) ? it->valuestring : "null";
+        n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
+                              n ? ", " : "", v);
+        known = known && (strcmp(v, "x86_64") == 0 || strcmp(v, "arm64") == 0);
+        if (n >= sizeof(list))
+            n = sizeof(list) - 1;
+    }
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 1) {
+        fnapi_op_fail(o, E_VALIDATION,
+                      "1 validation error detected: Value '[%s]' at 'architectures' failed to "
+                      "satisfy constraint: Member must have length %s",
+                      list,
+                      cJSON_GetArraySize(a) > 1 ? "less than or equal to 1"
+                                                : "greater than or equal to 1");
+        return false;
+    }
+    if (!known) {
+        fnapi_op_fail(o, E_VALIDATION,
+                      "1 validation error detected: Value '[%s]' at 'architectures' failed to "
+                      "satisfy constraint: Member must satisfy constraint: [Member must satisfy "
+                      "enum value set: [x86_64, arm64], Member must not be null]",
+                      list);
+        return false;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "Architectures");
+    cJSON_AddItemToObject(doc, "Architectures", cJSON_Duplicate(a, 1));
+    return true;
+}
+
 static void create_function(struct fn *f, struct http_req *r, const struct creds_identity *who)
 {
     cJSON *b = fnapi_parse_body(r), *doc;
@@ -705,7 +776,7 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
     cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "Architectures"),
                          cJSON_CreateString("x86_64"));
     cJSON_AddNumberToObject(cJSON_AddObjectToObject(doc, "EphemeralStorage"), "Size", 512);
-    if (!apply_config(o, b, doc) ||
+    if (!apply_config(o, b, doc) || !architectures_ok(o, b, doc) ||
         !code_check(o, cJSON_GetObjectItemCaseSensitive(b, "Code"), who)) {
         fnapi_op_reject(o);
         return;
@@ -804,7 +875,7 @@ static void list_functions(struct fn *f, struct http_req *r)
     if (fv && strcmp(fv, "ALL") != 0) {
         cJSON_Delete(names);
         cJSON_Delete(o);
-        fnapi_answer_error(r, E_INVALID_PARAM,
+        fnapi_answer_error(r, E_VALIDATION,
                            arena_sprintf(r->arena,
                                          "1 validation error detected: Value '%s' at "
                                          "'functionVersion' failed to satisfy constraint: Member "
@@ -1231,6 +1302,8 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         return;
     }
     if (n >= 1) {
+        if (!fnapi_region_reachable(f, r, seg[0]))
+            return;
         seg[0] = (char *)fnapi_name_of(seg[0]);
         if (!fnapi_qualifier(r, seg[0], &qual))
             return;

@@ -142,7 +142,7 @@ static bool destination_ok(struct fn *f, struct http_req *r, const char *name, c
         return true;
     if (strlen(d) > 350 || !arn_shaped(d, svc, sizeof(svc))) {
         fnapi_answer_error(
-            r, E_INVALID_PARAM,
+            r, E_VALIDATION,
             arena_sprintf(r->arena,
                           "1 validation error detected: Value '%s' at 'destinationConfig.%s."
                           "destination' failed to satisfy constraint: Member must satisfy regular "

@@ -16,6 +16,48 @@
 
 /* ---- resource policy ---- */
 
+/* policy_holder - the version or alias (or the function) whose policy @o
+ * changes; NULL after failing @o as Lambda does: a missing alias is "Cannot
+ * find alias arn: ...", a missing version "Function not found: ...", a
+ * missing function @gone (its text differs between Add and Remove). */
+static cJSON *policy_holder(struct op *o, cJSON *doc, const char *gone)
+{
+    cJSON *h;
+
+    if (!doc) {
+        fnapi_op_fail(o, E_NOT_FOUND, "%s%s", gone, fnapi_arn(o->f, o->r->arena, o->name, NULL));
+        return NULL;
+    }
+    if ((h = fnapi_holder(doc, o->qual)))
+        return h;
+    fnapi_op_fail(o, E_NOT_FOUND, "%s: %s",
+                  fn_qualifier_kind(o->qual) == FN_QUAL_ALIAS ? "Cannot find alias arn"
+                                                              : "Function not found",
+                  fnapi_arn(o->f, o->r->arena, o->name, o->qual));
+    return NULL;
+}
+
+/* principal_ok - whether Lambda takes @p as a Principal: "*", an account,
+ * an ARN or a service (NAME.amazonaws.com, NAME.amazon.com) */
+static bool principal_ok(const char *p)
+{
+    size_t n = strlen(p), i;
+    static const char *const svc[] = {".amazonaws.com", ".amazonaws.com.cn", ".amazon.com", NULL};
+
+    if (strcmp(p, "*") == 0 || strncmp(p, "arn:", 4) == 0)
+        return true;
+    for (i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+        ;
+    if (n == 12 && i == n)
+        return true;
+    for (i = 0; svc[i]; i++) {
+        size_t k = strlen(svc[i]);
+        if (n > k && strcmp(p + n - k, svc[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool change_add_permission(struct op *o, cJSON **doc)
 {
     const cJSON *b = o->body;
@@ -23,7 +65,9 @@ static bool change_add_permission(struct op *o, cJSON **doc)
     cJSON *pol, *sts, *st, *it, *h;
     char *text;
 
-    if (!(h = fnapi_op_holder(o, *doc)))
+    if (!(h = policy_holder(o, *doc, "Function not found: ")))
+        return false;
+    if (!fnapi_revision_ok(o, fnapi_str(b, "RevisionId"), h))
         return false;
     sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "StatementId"));
     action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "Action"));
@@ -52,27 +96,34 @@ static bool change_add_permission(struct op *o, cJSON **doc)
     cJSON_AddStringToObject(st, "Effect", "Allow");
     if (strcmp(principal, "*") == 0)
         cJSON_AddStringToObject(st, "Principal", "*");
-    else if (strchr(principal, '.'))
+    else if (strchr(principal, '.') && strncmp(principal, "arn:", 4) != 0)
         cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "Service", principal);
+    else if (strncmp(principal, "arn:", 4) != 0) /* an account: its root, as Lambda writes it */
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "AWS",
+                                arena_sprintf(o->r->arena, "arn:aws:iam::%s:root", principal));
     else
         cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "AWS", principal);
     cJSON_AddStringToObject(st, "Action", action);
     cJSON_AddStringToObject(st, "Resource", fnapi_holder_arn(h));
     {
-        /* as Lambda writes them: SourceAccount and FunctionUrlAuthType as
-         * StringEquals, SourceArn as ArnLike */
-        const char *sacct =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "SourceAccount"));
-        const char *sarn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "SourceArn"));
+        /* as Lambda writes them, in its order: FunctionUrlAuthType,
+         * PrincipalOrgID, SourceAccount and EventSourceToken as StringEquals,
+         * SourceArn as ArnLike */
+        const char *sacct = fnapi_str(b, "SourceAccount"), *sarn = fnapi_str(b, "SourceArn");
+        const char *org = fnapi_str(b, "PrincipalOrgID"), *tok = fnapi_str(b, "EventSourceToken");
         cJSON *cond = NULL, *eq = NULL;
-        if (fua || sacct || sarn)
+        if (fua || sacct || sarn || org || tok)
             cond = cJSON_AddObjectToObject(st, "Condition");
-        if (fua || sacct)
+        if (fua || sacct || org || tok)
             eq = cJSON_AddObjectToObject(cond, "StringEquals");
-        if (sacct)
-            cJSON_AddStringToObject(eq, "AWS:SourceAccount", sacct);
         if (fua)
             cJSON_AddStringToObject(eq, "lambda:FunctionUrlAuthType", fua);
+        if (org)
+            cJSON_AddStringToObject(eq, "aws:PrincipalOrgID", org);
+        if (sacct)
+            cJSON_AddStringToObject(eq, "AWS:SourceAccount", sacct);
+        if (tok)
+            cJSON_AddStringToObject(eq, "lambda:EventSourceToken", tok);
         if (sarn)
             cJSON_AddStringToObject(cJSON_AddObjectToObject(cond, "ArnLike"), "AWS:SourceArn",
                                     sarn);
@@ -92,6 +143,7 @@ void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name, co
 {
     cJSON *b = fnapi_parse_body(r);
     struct op *o;
+    const char *sid;
 
     if (!b)
         return;
@@ -105,6 +157,31 @@ void fnapi_add_permission(struct fn *f, struct http_req *r, const char *name, co
         fnapi_op_reject(o);
         return;
     }
+    sid = fnapi_str(b, "StatementId");
+    if (!*sid || strlen(sid) > 100 ||
+        strspn(sid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789-_") != strlen(sid)) {
+        fnapi_op_fail(o, E_VALIDATION,
+                      "1 validation error detected: Value '%s' at 'statementId' failed to "
+                      "satisfy constraint: Member must satisfy regular expression pattern: "
+                      "([a-zA-Z0-9-_]+)",
+                      sid);
+        fnapi_op_reject(o);
+        return;
+    }
+    if (qual && fn_qualifier_kind(qual) == FN_QUAL_LATEST) {
+        fnapi_op_fail(o, E_INVALID_PARAM,
+                      "We currently do not support adding policies for $LATEST.");
+        fnapi_op_reject(o);
+        return;
+    }
+    if (!principal_ok(fnapi_str(b, "Principal"))) {
+        fnapi_op_fail(o, E_INVALID_PARAM,
+                      "The provided principal was invalid. Please check the principal and try "
+                      "again.");
+        fnapi_op_reject(o);
+        return;
+    }
     fnapi_op_submit(o);
 }
 
@@ -113,10 +190,16 @@ static bool change_remove_permission(struct op *o, cJSON **doc)
     cJSON *sts, *it, *h;
     int i = 0;
 
-    if (!(h = fnapi_op_holder(o, *doc)))
+    if (!(h = policy_holder(o, *doc, "No policy found for: ")))
         return false;
     sts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h, "_Policy"),
                                            "Statement");
+    if (!cJSON_GetArraySize(sts)) {
+        fnapi_op_fail(o, E_NOT_FOUND, "No policy is associated with the given resource.");
+        return false;
+    }
+    if (!fnapi_revision_ok(o, o->rev, h))
+        return false;
     cJSON_ArrayForEach(it, sts)
     {
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "Sid")) ?: "", o->arg) == 0) {
@@ -139,6 +222,7 @@ void fnapi_remove_permission(struct fn *f, struct http_req *r, const char *name,
 
     o->arg = sid;
     o->qual = qual;
+    o->rev = fnapi_query_param(r, "RevisionId");
     fnapi_op_submit(o);
 }
 
@@ -154,9 +238,7 @@ static cJSON *holder_or_404(struct fn *f, struct http_req *r, const char *name, 
     if ((*h = fnapi_holder(d, qual)))
         return d;
     cJSON_Delete(d);
-    fnapi_answer_error(
-        r, E_NOT_FOUND,
-        arena_sprintf(r->arena, "Function not found: %s", fnapi_arn(f, r->arena, name, qual)));
+    fnapi_answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
     return NULL;
 }
 
@@ -249,6 +331,19 @@ static bool url_fields(struct op *o, const cJSON *b, cJSON *u, bool need_auth)
     return true;
 }
 
+/* url_holder - @o's holder (the function or its alias) in @doc; NULL after
+ * failing @o with @msg, the text Lambda's URL operations give whether the
+ * function or only the alias is missing ("Function does not exist" to
+ * Create/Update, "The resource you requested does not exist." to Delete) */
+static cJSON *url_holder(struct op *o, cJSON *doc, const char *msg)
+{
+    cJSON *h = doc ? fnapi_holder(doc, o->qual) : NULL;
+
+    if (!h)
+        fnapi_op_fail(o, E_NOT_FOUND, "%s", msg);
+    return h;
+}
+
 static bool url_missing(struct op *o, const cJSON *u)
 {
     if (u)
@@ -259,7 +354,7 @@ static bool url_missing(struct op *o, const cJSON *u)
 
 static bool change_url_delete(struct op *o, cJSON **doc)
 {
-    cJSON *h = fnapi_op_holder(o, *doc);
+    cJSON *h = url_holder(o, *doc, "The resource you requested does not exist.");
 
     if (!h || url_missing(o, cJSON_GetObjectItemCaseSensitive(h, "_Url")))
         return false;
@@ -275,7 +370,7 @@ static bool change_url_create(struct op *o, cJSON **doc)
     cJSON *u, *h;
     size_t i;
 
-    if (!(h = fnapi_op_holder(o, *doc)))
+    if (!(h = url_holder(o, *doc, "Function does not exist")))
         return false;
     if (cJSON_GetObjectItemCaseSensitive(h, "_Url")) {
         fnapi_op_fail(
@@ -311,7 +406,7 @@ static bool change_url_update(struct op *o, cJSON **doc)
     cJSON *u, *h;
     char t[40];
 
-    if (!(h = fnapi_op_holder(o, *doc)))
+    if (!(h = url_holder(o, *doc, "Function does not exist")))
         return false;
     u = cJSON_GetObjectItemCaseSensitive(h, "_Url");
     if (url_missing(o, u) || !url_fields(o, o->body, u, false))
@@ -330,7 +425,7 @@ void fnapi_url_config(struct fn *f, struct http_req *r, const char *name, const 
 
     if (qual && fn_qualifier_kind(qual) != FN_QUAL_ALIAS) {
         fnapi_answer_error(
-            r, E_INVALID_PARAM,
+            r, E_VALIDATION,
             arena_sprintf(r->arena,
                           "1 validation error detected: Value '%s' at 'qualifier' failed to "
                           "satisfy constraint: Member must satisfy regular expression pattern: "
@@ -339,10 +434,8 @@ void fnapi_url_config(struct fn *f, struct http_req *r, const char *name, const 
         return;
     }
     if (strcmp(r->method, "GET") == 0) {
-        cJSON *h, *d = holder_or_404(f, r, name, qual, &h);
-        if (!d)
-            return;
-        if (!cJSON_GetObjectItemCaseSensitive(h, "_Url"))
+        cJSON *d = fn_reg_get(f, name), *h = d ? fnapi_holder(d, qual) : NULL;
+        if (!h || !cJSON_GetObjectItemCaseSensitive(h, "_Url"))
             fnapi_answer_error(r, E_NOT_FOUND, "The resource you requested does not exist.");
         else
             fnapi_answer_json(r, 200, url_shape(f, h, true));
@@ -371,10 +464,12 @@ void fnapi_url_config(struct fn *f, struct http_req *r, const char *name, const 
 
 void fnapi_list_urls(struct fn *f, struct http_req *r, const char *name)
 {
-    cJSON *d = fnapi_get_or_404(f, r, name), *o, *arr, *a;
+    cJSON *d = fn_reg_get(f, name), *o, *arr, *a;
 
-    if (!d)
+    if (!d) {
+        fnapi_answer_error(r, E_NOT_FOUND, "Function does not exist");
         return;
+    }
     o = cJSON_CreateObject();
     arr = cJSON_AddArrayToObject(o, "FunctionUrlConfigs");
     if (cJSON_GetObjectItemCaseSensitive(d, "_Url"))

@@ -38,13 +38,15 @@ enum fn_error {
     E_INVALID_RUNTIME,
     E_IN_USE,
     E_TOO_MANY,
+    E_VALIDATION, /* a member breaks its model constraint, where Lambda says so */
 };
 
 /* fnapi_answer_json - answer @r with @status and @doc (taken; NULL: empty
  * body) as JSON, with an x-amzn-RequestId. */
 void fnapi_answer_json(struct http_req *r, int status, cJSON *doc);
 /* fnapi_answer_error - answer @r with the Lambda error @k: its status,
- * X-Amzn-ErrorType and {"Type","message"} body; @msg is borrowed for the call. */
+ * X-Amzn-ErrorType and {"Type","message"} body ("Message" for the errors
+ * whose model shape spells it so); @msg is borrowed for the call. */
 void fnapi_answer_error(struct http_req *r, enum fn_error k, const char *msg);
 
 /* ---- helpers (api.c) ---- */
@@ -59,6 +61,10 @@ char *fnapi_seg_decode(struct arena *a, const char *s, size_t n);
 /* fnapi_name_of - the function name of a FunctionName path parameter (name,
  * ARN or partial ARN): a pointer into @p (borrowed like @p). */
 const char *fnapi_name_of(const char *p);
+/* fnapi_region_reachable - false, having answered @r with Lambda's 404
+ * ("Functions from 'R' are not reachable in this region ('HERE')"), when the
+ * FunctionName @p is an ARN of another region than @f's. */
+bool fnapi_region_reachable(struct fn *f, struct http_req *r, const char *p);
 /* fnapi_valid_name - whether @n is a function name Lambda takes (1-64 of [A-Za-z0-9_-]). */
 bool fnapi_valid_name(const char *n);
 /* fnapi_parse_body - @r's body as a JSON object (an empty body is {}; owned,
@@ -103,6 +109,7 @@ struct op {
     fnapi_op_fn *change;
     const char *arg;  /* e.g. a statement id (the request's arena) */
     const char *qual; /* the request's qualifier, or NULL (the request's arena) */
+    const char *rev;  /* a RevisionId of the query, or NULL (the request's arena) */
     cJSON *newdoc;    /* CreateFunction's document (owned) */
     /* a new package (CreateFunction, UpdateFunctionCode) */
     char sha[48];

@@ -37,9 +37,13 @@ bool fnapi_qualifier(struct http_req *r, char *seg, const char **qual)
     }
     if (!q)
         q = inpath;
-    if (q && fn_qualifier_kind(q) == FN_QUAL_BAD) {
+    /* the model's pattern; what it takes but names nothing ("a$b", eleven
+     * digits) is not found later, as in Lambda */
+    if (q && (strlen(q) > 128 ||
+              strspn(q, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789$_-") !=
+                  strlen(q))) {
         fnapi_answer_error(
-            r, E_INVALID_PARAM,
+            r, E_VALIDATION,
             arena_sprintf(r->arena,
                           "1 validation error detected: Value '%s' at 'qualifier' failed to "
                           "satisfy constraint: Member must satisfy regular expression pattern: "
@@ -107,11 +111,11 @@ cJSON *fnapi_pick(cJSON *d, const char *qual, bool route)
 cJSON *fnapi_resolve(struct fn *f, struct http_req *r, const char *name, const char *qual,
                      bool route)
 {
-    cJSON *d = fnapi_get_or_404(f, r, name), *out;
+    cJSON *d = fn_reg_get(f, name), *out;
 
-    if (!d)
-        return NULL;
-    out = fnapi_pick(d, qual, route);
+    /* the ARN in the message is qualified as asked, $LATEST too, whether the
+     * function or only its version is missing */
+    out = d ? fnapi_pick(d, qual, route) : NULL;
     if (!out) {
         fnapi_answer_error(
             r, E_NOT_FOUND,
@@ -127,13 +131,17 @@ cJSON *fnapi_holder(cJSON *doc, const char *qual)
 {
     if (!doc)
         return NULL;
+    if (!qual)
+        return doc;
     switch (fn_qualifier_kind(qual)) {
     case FN_QUAL_VERSION:
         return (cJSON *)version_of(doc, qual);
     case FN_QUAL_ALIAS:
         return alias_of(doc, qual);
+    case FN_QUAL_LATEST:
+        return doc;
     default:
-        return doc; /* none, or $LATEST */
+        return NULL; /* e.g. "a$b": the pattern takes it, nothing has that name */
     }
 }
 
@@ -422,7 +430,9 @@ static bool alias_target_ok(struct op *o, const cJSON *doc, const char *v, const
     const char *bad = fn_routing_check(routing, v, msg, sizeof(msg));
 
     if (bad) {
-        fnapi_op_fail(o, E_INVALID_PARAM, "%s", bad);
+        fnapi_op_fail(o,
+                      strncmp(bad, "1 validation error", 18) == 0 ? E_VALIDATION : E_INVALID_PARAM,
+                      "%s", bad);
         return false;
     }
     if (strcmp(v, "$LATEST") != 0 && !version_of(doc, v)) {

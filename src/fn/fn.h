@@ -134,7 +134,8 @@ enum fn_qual fn_qualifier_kind(const char *q);
 bool fn_version_same(const struct cJSON *latest, const struct cJSON *v);
 /* fn_routing_check - whether @routing (an alias's RoutingConfig; NULL: none)
  * is one Lambda takes for an alias of version @primary: NULL if so, else the
- * InvalidParameterValueException message (a constant, or written to @msg). */
+ * message (a constant, or written to @msg): a ValidationException's when it
+ * starts "1 validation error detected", else an InvalidParameterValueException's. */
 const char *fn_routing_check(const struct cJSON *routing, const char *primary, char *msg,
                              size_t cap);
 /* fn_alias_pick - the version an invocation of the alias @alias (its

@@ -3,6 +3,7 @@
  * published version, an alias's routing configuration and the version an
  * invocation of it goes to. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -75,9 +76,27 @@ bool fn_version_same(const cJSON *latest, const cJSON *v)
     return latest && v && covered(latest, v) && covered(v, latest);
 }
 
+/* java_double - @d as Java's Double.toString writes a weight (2.0, -1.0,
+ * 0.25): the shortest digits that read back as @d, ".0" after an integer;
+ * Lambda's validation messages quote it so */
+static void java_double(char *out, size_t cap, double d)
+{
+    size_t n;
+
+    for (int p = 1; p <= 17; p++) {
+        snprintf(out, cap, "%.*g", p, d);
+        if (strtod(out, NULL) == d)
+            break;
+    }
+    n = strlen(out);
+    if (!strpbrk(out, ".eni") && n + 2 < cap)
+        memcpy(out + n, ".0", 3);
+}
+
 const char *fn_routing_check(const cJSON *routing, const char *primary, char *msg, size_t cap)
 {
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(routing, "AdditionalVersionWeights"), *it;
+    char num[48];
 
     if (!routing || cJSON_IsNull(routing) || !w || cJSON_IsNull(w))
         return NULL;
@@ -88,23 +107,25 @@ const char *fn_routing_check(const cJSON *routing, const char *primary, char *ms
     if (cJSON_GetArraySize(w) > 1)
         return "Number of items in AdditionalVersionWeights cannot be greater than 1";
     it = w->child;
+    java_double(num, sizeof(num), cJSON_IsNumber(it) ? it->valuedouble : 0.0);
     if (!all_digits(it->string) || strlen(it->string) > 10) {
         snprintf(msg, cap,
-                 "1 validation error detected: Value '{%s=%g}' at "
+                 "1 validation error detected: Value '{%s=%s}' at "
                  "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
-                 "keys must satisfy constraint: [Member must satisfy regular expression pattern: "
-                 "[0-9]+]",
-                 it->string, cJSON_IsNumber(it) ? it->valuedouble : 0.0);
+                 "keys must satisfy constraint: [Member must have length less than or equal to "
+                 "1024, Member must have length greater than or equal to 1, Member must satisfy "
+                 "regular expression pattern: [0-9]+, Member must not be null]",
+                 it->string, num);
         return msg;
     }
     if (!cJSON_IsNumber(it) || it->valuedouble < 0.0 || it->valuedouble > 1.0) {
         snprintf(msg, cap,
-                 "1 validation error detected: Value '{%s=%g}' at "
+                 "1 validation error detected: Value '{%s=%s}' at "
                  "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
                  "value must satisfy constraint: [Member must have value less than or equal to "
                  "1.0, Member must have value greater than or equal to 0.0, Member must not be "
                  "null]",
-                 it->string, cJSON_IsNumber(it) ? it->valuedouble : 0.0);
+                 it->string, num);
         return msg;
     }
     if (primary && strcmp(primary, "$LATEST") == 0)

@@ -127,7 +127,7 @@ class EventInvokeConfigTest(ServerTestCase):
                    % ACCOUNT, FunctionName="cfg-fn",
                    DestinationConfig={"OnFailure": {
                        "Destination": "arn:aws:dynamodb:us-east-1:%s:table/t" % ACCOUNT}})
-        r = self.error(raw.put_function_event_invoke_config, "InvalidParameterValueException",
+        r = self.error(raw.put_function_event_invoke_config, "ValidationException",
                        FunctionName="cfg-fn",
                        DestinationConfig={"OnSuccess": {"Destination": "not-an-arn"}})
         self.assertIn("at 'destinationConfig.onSuccess.destination' failed to satisfy",
