@@ -164,6 +164,128 @@ const char *fnapi_name_of(const char *p)
     return n;
 }
 
+/* ---- FunctionName's pattern ---- */
+
+/* the model's patterns as Lambda quotes them (FunctionName, and
+ * NamespacedFunctionName, which takes '.' in the name) */
+#define NAME_PATTERN_HEAD                                                                          \
+    "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?"     \
+    "(function:)?"
+#define NAME_PATTERN       NAME_PATTERN_HEAD "([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+#define NAMESPACED_PATTERN NAME_PATTERN_HEAD "([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+
+static bool all_of(const char *t, size_t n, const char *set)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!strchr(set, t[i]) || !t[i])
+            return false;
+    return true;
+}
+
+#define WORD_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+/* region_token - [a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1} */
+static bool region_token(const char *t, size_t n)
+{
+    static const char *const mid[] = {"", "-gov", "-iso", "-isob", NULL};
+    size_t i, k;
+
+    if (n < 2 || !all_of(t, 2, "abcdefghijklmnopqrstuvwxyz"))
+        return false;
+    for (i = 0; mid[i]; i++) {
+        size_t m = strlen(mid[i]), p = 2 + m, q;
+        if (p > n || strncmp(t + 2, mid[i], m) != 0 || p >= n || t[p] != '-')
+            continue;
+        for (q = p + 1; q < n && t[q] >= 'a' && t[q] <= 'z'; q++)
+            ;
+        k = q - p - 1;
+        if (k >= 1 && q + 2 == n && t[q] == '-' && t[q + 1] >= '0' && t[q + 1] <= '9')
+            return true;
+    }
+    return false;
+}
+
+/* name_pattern_ok - whether @s matches the FunctionName pattern (@dots: the
+ * NamespacedFunctionName one): its ':'-separated parts tried with and
+ * without each optional prefix, as the regular expression does */
+static bool name_pattern_ok(const char *s, bool dots)
+{
+    const char *tok[8];
+    size_t len[8], n = 0, i;
+    const char *p = s;
+    unsigned mask;
+
+    for (;;) {
+        const char *c = strchr(p, ':');
+        if (n == 8)
+            return false;
+        tok[n] = p;
+        len[n] = c ? (size_t)(c - p) : strlen(p);
+        n++;
+        if (!c)
+            break;
+        p = c + 1;
+    }
+    for (mask = 0; mask < 16; mask++) {
+        i = 0;
+        if (mask & 1) { /* arn:(aws[a-zA-Z-]*)?:lambda: */
+            if (n < i + 3 || len[i] != 3 || strncmp(tok[i], "arn", 3) != 0 ||
+                (len[i + 1] &&
+                 (len[i + 1] < 3 || strncmp(tok[i + 1], "aws", 3) != 0 ||
+                  !all_of(tok[i + 1] + 3, len[i + 1] - 3,
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"))) ||
+                len[i + 2] != 6 || strncmp(tok[i + 2], "lambda", 6) != 0)
+                continue;
+            i += 3;
+        }
+        if (mask & 2) {
+            if (i >= n || !region_token(tok[i], len[i]))
+                continue;
+            i++;
+        }
+        if (mask & 4) {
+            if (i >= n || len[i] != 12 || !all_of(tok[i], 12, "0123456789"))
+                continue;
+            i++;
+        }
+        if (mask & 8) {
+            if (i >= n || len[i] != 8 || strncmp(tok[i], "function", 8) != 0)
+                continue;
+            i++;
+        }
+        if (i >= n || !len[i] || !all_of(tok[i], len[i], dots ? WORD_CHARS "." : WORD_CHARS))
+            continue;
+        i++;
+        if (i == n)
+            return true;
+        if (i + 1 == n && len[i] &&
+            ((len[i] == 7 && strncmp(tok[i], "$LATEST", 7) == 0) ||
+             all_of(tok[i], len[i], WORD_CHARS)))
+            return true;
+    }
+    return false;
+}
+
+bool fnapi_name_pattern(const char *p)
+{
+    return name_pattern_ok(p, false);
+}
+
+bool fnapi_name_ok(struct http_req *r, const char *p, bool dots)
+{
+    if (name_pattern_ok(p, dots))
+        return true;
+    fnapi_answer_error(r, E_VALIDATION,
+                       arena_sprintf(r->arena,
+                                     "1 validation error detected: Value '%s' at 'functionName' "
+                                     "failed to satisfy constraint: Member must satisfy regular "
+                                     "expression pattern: %s",
+                                     p, dots ? NAMESPACED_PATTERN : NAME_PATTERN));
+    return false;
+}
+
 bool fnapi_region_reachable(struct fn *f, struct http_req *r, const char *p)
 {
     const char *reg, *end;
@@ -228,6 +350,64 @@ cJSON *fnapi_public_config(const cJSON *doc)
         if (it->string && it->string[0] == '_')
             cJSON_Delete(cJSON_DetachItemViaPointer(o, it));
     }
+    /* a function's configuration: the members Lambda always shows, with the
+     * values of a function that sets none (no SnapStart, text logs to the
+     * function's own group) */
+    if (cJSON_GetObjectItemCaseSensitive(o, "CodeSha256")) {
+        if (!cJSON_GetObjectItemCaseSensitive(o, "SnapStart")) {
+            cJSON *s = cJSON_AddObjectToObject(o, "SnapStart");
+            cJSON_AddStringToObject(s, "ApplyOn", "None");
+            cJSON_AddStringToObject(s, "OptimizationStatus", "Off");
+        }
+        if (!cJSON_GetObjectItemCaseSensitive(o, "LoggingConfig")) {
+            cJSON *l = cJSON_AddObjectToObject(o, "LoggingConfig");
+            const char *name = fnapi_str(o, "FunctionName");
+            char group[96];
+            snprintf(group, sizeof(group), "/aws/lambda/%s", name ? name : "");
+            cJSON_AddStringToObject(l, "LogFormat", "Text");
+            cJSON_AddStringToObject(l, "LogGroup", group);
+        }
+    }
+    return o;
+}
+
+/* as_creating - the answer @c (taken, returned) as Lambda answers a function
+ * or version it has just made: State Pending, being created, and no
+ * LastUpdateStatus yet. Here it is ready once answered: GetFunction says
+ * Active, as Lambda does a moment later. */
+static cJSON *as_creating(cJSON *c)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "LastUpdateStatus");
+    fnapi_set_str(c, "State", "Pending");
+    fnapi_set_str(c, "StateReason", "The function is being created.");
+    fnapi_set_str(c, "StateReasonCode", "Creating");
+    return c;
+}
+
+/* as_updating - the answer @c (taken, returned) as Lambda answers a change of
+ * $LATEST: its LastUpdateStatus InProgress (Successful once read back). */
+static cJSON *as_updating(cJSON *c)
+{
+    fnapi_set_str(c, "LastUpdateStatus", "InProgress");
+    fnapi_set_str(c, "LastUpdateStatusReason", "The function is being created.");
+    fnapi_set_str(c, "LastUpdateStatusReasonCode", "Creating");
+    return c;
+}
+
+cJSON *fnapi_listed_config(const cJSON *doc)
+{
+    static const char *const state[] = {"State",
+                                        "StateReason",
+                                        "StateReasonCode",
+                                        "LastUpdateStatus",
+                                        "LastUpdateStatusReason",
+                                        "LastUpdateStatusReasonCode",
+                                        NULL};
+    cJSON *o = fnapi_public_config(doc);
+    size_t i;
+
+    for (i = 0; state[i]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(o, state[i]);
     return o;
 }
 
@@ -256,6 +436,15 @@ void fnapi_rev(cJSON *doc)
     cJSON_AddStringToObject(doc, "RevisionId", u);
     cJSON_DeleteItemFromObject(doc, "LastModified");
     cJSON_AddStringToObject(doc, "LastModified", t);
+}
+
+void fnapi_rev_id(cJSON *doc)
+{
+    char u[37];
+
+    fnapi_uuid(u);
+    cJSON_DeleteItemFromObject(doc, "RevisionId");
+    cJSON_AddStringToObject(doc, "RevisionId", u);
 }
 
 void fnapi_set_str(cJSON *o, const char *k, const char *v)
@@ -657,7 +846,7 @@ static bool change_create(struct op *o, cJSON **doc)
     set_code(o, *doc);
     fnapi_rev(*doc);
     o->status = 201;
-    o->answer = fnapi_public_config(published(o, *doc));
+    o->answer = as_creating(fnapi_public_config(published(o, *doc)));
     return true;
 }
 
@@ -704,6 +893,47 @@ static bool architectures_ok(struct op *o, const cJSON *b, cJSON *doc)
     return true;
 }
 
+/* create_name_ok - whether CreateFunction's FunctionName @v is one Lambda
+ * takes, in its order: the model's length and pattern (ValidationException),
+ * the ARN's region (404) and account (403), the name's 64 characters;
+ * false after answering */
+static bool create_name_ok(struct fn *f, struct http_req *r, const char *v)
+{
+    const char *name;
+    const char *acct;
+
+    if (strlen(v) > 140) {
+        fnapi_answer_error(r, E_VALIDATION,
+                           arena_sprintf(r->arena,
+                                         "1 validation error detected: Value '%s' at "
+                                         "'functionName' failed to satisfy constraint: Member "
+                                         "must have length less than or equal to 140",
+                                         v));
+        return false;
+    }
+    if (!fnapi_name_ok(r, v, false) || !fnapi_region_reachable(f, r, v))
+        return false;
+    name = fnapi_name_of(v);
+    /* NAME, ACCOUNT:function:NAME or arn:...:ACCOUNT:function:NAME */
+    acct = strstr(v, ":function:") ? strstr(v, ":function:") : NULL;
+    if (acct && acct - v >= 12 && strncmp(acct - 12, f->account, 12) != 0) {
+        fnapi_answer_error(r, E_DENIED, "Access denied");
+        return false;
+    }
+    if (strchr(name, ':')) /* NAME:QUALIFIER: no function is created under a qualifier */
+        return fnapi_name_ok(r, "", false);
+    if (strlen(name) > 64) {
+        fnapi_answer_error(r, E_INVALID_PARAM,
+                           arena_sprintf(r->arena,
+                                         "1 validation error detected: Value '%s' at "
+                                         "'functionName' failed to satisfy constraint: Member "
+                                         "must have length less than or equal to 64",
+                                         v));
+        return false;
+    }
+    return true;
+}
+
 static void create_function(struct fn *f, struct http_req *r, const struct creds_identity *who)
 {
     cJSON *b = fnapi_parse_body(r), *doc;
@@ -714,13 +944,11 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
         return;
     name = cJSON_GetObjectItemCaseSensitive(b, "FunctionName");
     rt = cJSON_GetObjectItemCaseSensitive(b, "Runtime");
-    if (!cJSON_IsString(name) || !fnapi_valid_name(fnapi_name_of(name->valuestring))) {
-        fnapi_answer_error(
-            r, E_INVALID_PARAM,
-            "1 validation error detected: Value at 'functionName' failed to satisfy "
-            "constraint: Member must satisfy regular expression pattern: "
-            "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
-            "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
+    if (!cJSON_IsString(name) || !create_name_ok(f, r, name->valuestring)) {
+        if (!cJSON_IsString(name))
+            fnapi_answer_error(r, E_VALIDATION,
+                               "1 validation error detected: Value null at 'functionName' "
+                               "failed to satisfy constraint: Member must not be null");
         cJSON_Delete(b);
         return;
     }
@@ -846,7 +1074,7 @@ static void list_entries(struct fn *f, struct arena *a, const cJSON *d, bool all
                          cJSON *marks)
 {
     const char *name = fnapi_str(d, "FunctionName");
-    cJSON *latest = fnapi_public_config(d), *it;
+    cJSON *latest = fnapi_listed_config(d), *it;
 
     if (all)
         fnapi_set_str(latest, "FunctionArn", fnapi_arn(f, a, name, "$LATEST"));
@@ -856,7 +1084,7 @@ static void list_entries(struct fn *f, struct arena *a, const cJSON *d, bool all
         return;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(d, "_Versions"))
     {
-        cJSON_AddItemToArray(arr, fnapi_public_config(it));
+        cJSON_AddItemToArray(arr, fnapi_listed_config(it));
         cJSON_AddItemToArray(marks,
                              cJSON_CreateString(arena_sprintf(a, "%s:%s", name, it->string)));
     }
@@ -955,7 +1183,7 @@ static bool change_config(struct op *o, cJSON **doc)
         return false;
     fnapi_rev(*doc);
     o->status = 200;
-    o->answer = fnapi_public_config(*doc);
+    o->answer = as_updating(fnapi_public_config(*doc));
     return true;
 }
 
@@ -973,12 +1201,17 @@ static void update_config(struct fn *f, struct http_req *r, const char *name)
 
 static bool change_code(struct op *o, cJSON **doc)
 {
+    const cJSON *v;
+
     if (!fnapi_op_exists(o, *doc) || !fnapi_revision_ok(o, fnapi_str(o->body, "RevisionId"), *doc))
         return false;
     set_code(o, *doc);
     fnapi_rev(*doc);
     o->status = 200;
-    o->answer = fnapi_public_config(published(o, *doc));
+    /* with Publish, the new version is answered as one just made */
+    v = published(o, *doc);
+    o->answer =
+        v == *doc ? as_updating(fnapi_public_config(v)) : as_creating(fnapi_public_config(v));
     o->gc = true; /* the package $LATEST had may be unused now */
     return true;
 }
@@ -1302,7 +1535,7 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         return;
     }
     if (n >= 1) {
-        if (!fnapi_region_reachable(f, r, seg[0]))
+        if (!fnapi_name_ok(r, seg[0], true) || !fnapi_region_reachable(f, r, seg[0]))
             return;
         seg[0] = (char *)fnapi_name_of(seg[0]);
         if (!fnapi_qualifier(r, seg[0], &qual))

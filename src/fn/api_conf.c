@@ -536,6 +536,11 @@ static bool change_tag(struct op *o, cJSON **doc)
     if (!fnapi_op_exists(o, *doc))
         return false;
     fnapi_tags_merge(*doc, o->body);
+    if (cJSON_GetArraySize(tags_of(*doc)) > 50) {
+        fnapi_op_fail(o, E_INVALID_PARAM, "Number of tags exceeds resource tag limit.");
+        return false;
+    }
+    fnapi_rev_id(*doc);
     o->status = 204;
     return true;
 }
@@ -545,8 +550,34 @@ static bool change_untag(struct op *o, cJSON **doc)
     if (!fnapi_op_exists(o, *doc))
         return false;
     fnapi_tags_remove(*doc, o->r->arena, o->arg);
+    fnapi_rev_id(*doc);
     o->status = 204;
     return true;
+}
+
+/* tag_arn_ok - whether @arn is a Lambda ARN the tag operations take (the
+ * model's pattern: a function, optionally qualified, or a layer); false after
+ * answering Lambda's ValidationException */
+static bool tag_arn_ok(struct http_req *r, const char *arn)
+{
+    const char *fn = strstr(arn, ":function:"), *c;
+    int colons = 0;
+
+    for (c = arn; fn && c < fn; c++)
+        colons += *c == ':';
+    /* arn:PARTITION:lambda:REGION:ACCOUNT:function:..., region and account given */
+    if (fn && colons == 4 && fnapi_name_pattern(arn))
+        return true;
+    fnapi_answer_error(r, E_VALIDATION,
+                       arena_sprintf(r->arena,
+                                     "1 validation error detected: Value '%s' at 'resource' "
+                                     "failed to satisfy constraint: Member must satisfy regular "
+                                     "expression pattern: arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}"
+                                     "((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:\\d{12}:(function:"
+                                     "[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:"
+                                     "[a-zA-Z0-9-_]+)",
+                                     arn));
+    return false;
 }
 
 void fnapi_tags(struct fn *f, struct http_req *r, const char *arn)
@@ -554,6 +585,8 @@ void fnapi_tags(struct fn *f, struct http_req *r, const char *arn)
     const char *name = fnapi_name_of(arn);
     struct op *o;
 
+    if (!tag_arn_ok(r, arn))
+        return;
     if (strchr(name, ':')) { /* a version's or alias's ARN */
         fnapi_answer_error(r, E_INVALID_PARAM,
                            "Tags on function aliases and versions are not supported. Please "
@@ -571,10 +604,22 @@ void fnapi_tags(struct fn *f, struct http_req *r, const char *arn)
         cJSON *b = fnapi_parse_body(r);
         if (!b)
             return;
+        if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "Tags"))) {
+            cJSON_Delete(b);
+            fnapi_answer_error(r, E_INVALID_PARAM,
+                               "An error occurred and the request cannot be processed.");
+            return;
+        }
         o = fnapi_op_new(f, r, name, change_tag);
         o->body = b;
         fnapi_op_submit(o);
     } else if (strcmp(r->method, "DELETE") == 0) {
+        if (!r->query || !strstr(r->query, "tagKeys=")) {
+            fnapi_answer_error(r, E_VALIDATION,
+                               "1 validation error detected: Value null at 'tagKeys' failed to "
+                               "satisfy constraint: Member must not be null");
+            return;
+        }
         o = fnapi_op_new(f, r, name, change_untag);
         o->arg = r->query;
         fnapi_op_submit(o);

@@ -61,6 +61,12 @@ char *fnapi_seg_decode(struct arena *a, const char *s, size_t n);
 /* fnapi_name_of - the function name of a FunctionName path parameter (name,
  * ARN or partial ARN): a pointer into @p (borrowed like @p). */
 const char *fnapi_name_of(const char *p);
+/* fnapi_name_ok - false, having answered @r with Lambda's
+ * ValidationException, when the FunctionName @p does not match the model's
+ * pattern (@dots: NamespacedFunctionName's, which takes '.'). */
+bool fnapi_name_ok(struct http_req *r, const char *p, bool dots);
+/* fnapi_name_pattern - whether @p matches the FunctionName pattern. */
+bool fnapi_name_pattern(const char *p);
 /* fnapi_region_reachable - false, having answered @r with Lambda's 404
  * ("Functions from 'R' are not reachable in this region ('HERE')"), when the
  * FunctionName @p is an ARN of another region than @f's. */
@@ -72,6 +78,9 @@ bool fnapi_valid_name(const char *n);
 cJSON *fnapi_parse_body(struct http_req *r);
 /* fnapi_rev - give @doc a new RevisionId and LastModified (now). */
 void fnapi_rev(cJSON *doc);
+/* fnapi_rev_id - a new RevisionId of @doc alone (a change that leaves
+ * LastModified: tags, a version published from it). */
+void fnapi_rev_id(cJSON *doc);
 /* fnapi_set_str - set @o's member @k to a copy of @v, replacing any member @k. */
 void fnapi_set_str(cJSON *o, const char *k, const char *v);
 /* fnapi_query_param - the decoded value of @k in @r's query string (arena),
@@ -88,6 +97,10 @@ cJSON *fnapi_tags_answer(cJSON *doc);
 
 /* fnapi_public_config - @doc without its private "_" members (owned). */
 cJSON *fnapi_public_config(const cJSON *doc);
+/* fnapi_listed_config - a configuration as ListFunctions and
+ * ListVersionsByFunction show it: fnapi_public_config() without the State
+ * and LastUpdateStatus members, which Lambda leaves out of lists (owned). */
+cJSON *fnapi_listed_config(const cJSON *doc);
 /* fnapi_str - the string member @k of @o, or NULL. */
 const char *fnapi_str(const cJSON *o, const char *k);
 /* fnapi_get_or_404 - a copy of NAME's document (owned, cJSON_Delete()), or

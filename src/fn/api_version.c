@@ -211,6 +211,7 @@ const cJSON *fnapi_publish(struct fn *f, cJSON *doc, const char *description)
     cJSON_AddItemToObject(vs, num, v);
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "_NextVersion");
     cJSON_AddNumberToObject(doc, "_NextVersion", (double)(n + 1));
+    fnapi_rev_id(doc); /* publishing changes $LATEST's RevisionId too, as in Lambda */
     return v;
 }
 
@@ -310,7 +311,7 @@ static void list_page(struct fn *f, struct http_req *r, const char *name, bool n
     out = cJSON_CreateObject();
     arr = cJSON_AddArrayToObject(out, numeric ? "Versions" : "Aliases");
     if (numeric && (!pg.marker || !*pg.marker || strcmp(pg.marker, "$LATEST") == 0)) {
-        cJSON *latest = fnapi_public_config(d);
+        cJSON *latest = fnapi_listed_config(d);
         fnapi_set_str(latest, "FunctionArn", fnapi_arn(f, r->arena, name, "$LATEST"));
         cJSON_AddItemToArray(arr, latest);
     }
@@ -323,7 +324,8 @@ static void list_page(struct fn *f, struct http_req *r, const char *name, bool n
             cJSON_AddStringToObject(out, "NextMarker", items[i]->string);
             break;
         }
-        cJSON_AddItemToArray(arr, fnapi_public_config(items[i]));
+        cJSON_AddItemToArray(arr, numeric ? fnapi_listed_config(items[i])
+                                          : fnapi_public_config(items[i]));
     }
     free(items);
     cJSON_Delete(d);
@@ -414,7 +416,7 @@ static bool alias_name_ok(struct op *o, const char *n)
 {
     if (n && fn_qualifier_kind(n) == FN_QUAL_ALIAS)
         return true;
-    fnapi_op_fail(o, E_INVALID_PARAM,
+    fnapi_op_fail(o, E_VALIDATION,
                   "1 validation error detected: Value '%s' at 'name' failed to satisfy "
                   "constraint: Member must satisfy regular expression pattern: "
                   "(?!^[0-9]+$)([a-zA-Z0-9-_]+)",

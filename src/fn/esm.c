@@ -654,17 +654,22 @@ static bool create(struct req *q)
         return false;
     }
     if (!cJSON_IsString(arn)) {
-        refuse(q, E_INVALID_PARAM, "Unrecognized event source, must be kafka or mq.");
+        refuse(q, E_INVALID_PARAM, "Unrecognized event source.");
         return false;
     }
     if (pos && (!cJSON_IsString(pos) ||
                 (strcmp(pos->valuestring, "TRIM_HORIZON") && strcmp(pos->valuestring, "LATEST") &&
                  strcmp(pos->valuestring, "AT_TIMESTAMP")))) {
-        refuse(q, E_INVALID_PARAM,
+        refuse(q, E_VALIDATION,
                "1 validation error detected: Value '%s' at 'startingPosition' failed to satisfy "
                "constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, "
                "TRIM_HORIZON]",
                cJSON_IsString(pos) ? pos->valuestring : "null");
+        return false;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(q->body, "StartingPositionTimestamp") &&
+        (!pos || strcmp(pos->valuestring, "AT_TIMESTAMP") != 0)) {
+        refuse(q, E_INVALID_PARAM, "Timestamp only valid with StartingPosition AT_TIMESTAMP");
         return false;
     }
     new_uuid(uuid);
@@ -701,12 +706,14 @@ static bool create(struct req *q)
     if (!stream_ok(q, arn->valuestring))
         return false;
     if (!pos) {
-        refuse(q, E_INVALID_PARAM, "StartingPosition is required for DynamoDB stream sources.");
+        refuse(q, E_INVALID_PARAM,
+               "1 validation error detected: Value null at 'startingPosition' failed to satisfy "
+               "constraint: Member must not be null.");
         return false;
     }
-    if (strcmp(pos->valuestring, "AT_TIMESTAMP") == 0) {
-        refuse(q, E_INVALID_PARAM,
-               "Unsupported starting position for DynamoDB stream sources: AT_TIMESTAMP.");
+    if (strcmp(pos->valuestring, "AT_TIMESTAMP") == 0) { /* streams of tables have no time */
+        refuse(q, E_INVALID_PARAM, "Unsupported starting position for arn type: %s",
+               arn->valuestring);
         return false;
     }
     if (!(fn = function_of(q, fname->valuestring, fnarn)))

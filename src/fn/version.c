@@ -83,6 +83,10 @@ static void java_double(char *out, size_t cap, double d)
 {
     size_t n;
 
+    if (d == (double)(long long)d && d > -1e7 && d < 1e7) {
+        snprintf(out, cap, "%.1f", d);
+        return;
+    }
     for (int p = 1; p <= 17; p++) {
         snprintf(out, cap, "%.*g", p, d);
         if (strtod(out, NULL) == d)

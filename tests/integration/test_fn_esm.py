@@ -290,7 +290,7 @@ class EventSourceMappingTest(ServerTestCase):
                              "InvalidParameterValueException", FunctionName="esm-fn",
                              EventSourceArn=arn, StartingPosition="LATEST", BatchSize=bad)
             self.assertIn("'batchSize'", msg)
-        self.error(self.raw.create_event_source_mapping, "InvalidParameterValueException",
+        self.error(self.raw.create_event_source_mapping, "ValidationException",
                    FunctionName="esm-fn", EventSourceArn=arn, StartingPosition="SOMEWHERE")
         self.error(self.raw.list_event_source_mappings, "InvalidParameterValueException",
                    MaxItems=0)
@@ -334,6 +334,45 @@ class EventSourceMappingTest(ServerTestCase):
         self.assertEqual(len(made), 1, out)
         self.assertEqual([m["UUID"] for m in self.lam.list_event_source_mappings(
             EventSourceArn=arn)["EventSourceMappings"]], made)
+
+    def test_starting_position_refusals(self):
+        """StartingPosition's checks answer as Lambda does for a stream source."""
+        arn = self.source("esm-startpos")
+        create = self.raw.create_event_source_mapping
+        self.assertEqual(
+            self.error(create, "ValidationException", FunctionName="esm-fn", EventSourceArn=arn,
+                       StartingPosition="0"),
+            "1 validation error detected: Value '0' at 'startingPosition' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, "
+            "TRIM_HORIZON]")
+        self.assertEqual(
+            self.error(create, "InvalidParameterValueException", FunctionName="esm-fn",
+                       EventSourceArn=arn, StartingPosition="LATEST",
+                       StartingPositionTimestamp=1700000000),
+            "Timestamp only valid with StartingPosition AT_TIMESTAMP")
+        self.assertEqual(
+            self.error(create, "InvalidParameterValueException", FunctionName="esm-fn",
+                       EventSourceArn=arn, StartingPosition="AT_TIMESTAMP",
+                       StartingPositionTimestamp=-1700000000),
+            "Unsupported starting position for arn type: " + arn)
+        self.assertEqual(
+            self.error(create, "InvalidParameterValueException", FunctionName="esm-fn",
+                       EventSourceArn=arn),
+            "1 validation error detected: Value null at 'startingPosition' failed to satisfy "
+            "constraint: Member must not be null.")
+        self.assertEqual(self.error(create, "InvalidParameterValueException",
+                                    FunctionName="esm-fn"), "Unrecognized event source.")
+        # the 404s of an unknown UUID, in the body member ResourceNotFoundException has
+        for fn, kw in ((self.raw.get_event_source_mapping, {}),
+                       (self.raw.delete_event_source_mapping, {}),
+                       (self.raw.update_event_source_mapping, {"Enabled": False})):
+            with self.assertRaises(self.raw.exceptions.ResourceNotFoundException) as cm:
+                fn(UUID="7ba25fd1-0d73-4d9d-b1bd-bd2ab5ed3e4c", **kw)
+            self.assertEqual(cm.exception.response["Message"],
+                             "The resource you requested does not exist.")
+        self.assertEqual(self.lam.list_event_source_mappings(
+            EventSourceArn="arn:aws:sqs:us-east-1:111111111111:somequeue")["EventSourceMappings"],
+            [])
 
     def test_alias_mapping(self):
         arn = self.source("esm-alias")

@@ -187,7 +187,7 @@ class VersionsTest(ServerTestCase):
         self.assertEqual(self.error("ResourceConflictException", lam.create_alias,
                                     FunctionName="ali", Name="live", FunctionVersion="2"),
                          "Alias already exists: " + self.arn("ali", "live"))
-        self.error("InvalidParameterValueException", lam.create_alias, FunctionName="ali",
+        self.error("ValidationException", lam.create_alias, FunctionName="ali",
                    Name="123", FunctionVersion="1")
         self.error("InvalidParameterValueException", lam.create_alias, FunctionName="ali",
                    Name="x", FunctionVersion="one")

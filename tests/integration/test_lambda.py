@@ -109,7 +109,10 @@ class LambdaTest(ServerTestCase):
                            "--runtime", "provided.al2023", "--handler", "bootstrap",
                            "--role", ROLE, "--zip-file", "fileb://" + self.c_zip)
             self.assertEqual(cfg["FunctionName"], name)
-            self.assertEqual(cfg["State"], "Active")
+            # Lambda answers a new function as Pending; it is Active once read back
+            self.assertEqual(cfg["State"], "Pending")
+            self.assertEqual(self.lam.get_function(FunctionName=name)["Configuration"]["State"],
+                             "Active")
             out = os.path.join(self.tmp, "out-%d.json" % i)
             payload = os.path.join(self.tmp, "payload.json")
             with open(payload, "wb") as f:

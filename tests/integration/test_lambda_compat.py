@@ -26,10 +26,10 @@ ARN_PATTERN_QUAL = ("1 validation error detected: Value '%s' at 'qualifier' fail
                     "((?!^\\d+$)^[0-9a-zA-Z-_]+$)")
 
 
-def py_zip():
+def py_zip(extra=""):
     b = io.BytesIO()
     with zipfile.ZipFile(b, "w") as z:
-        z.writestr("index.py", "def handler(event, context):\n    return event\n")
+        z.writestr("index.py", "def handler(event, context):\n    return event\n" + extra)
     return b.getvalue()
 
 
@@ -149,6 +149,125 @@ class LambdaCompatTest(ServerTestCase):
                      "to satisfy constraint: Member must satisfy enum value set: [ALL]",
                      FunctionVersion="invalid")
 
+    def test_function_name_checks(self):
+        pattern = ("(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:)?"
+                   "(\\d{12}:)?(function:)?")
+        code = {"ZipFile": py_zip()}
+        base = dict(Runtime="python3.12", Role=ROLE, Handler="index.handler", Code=code)
+        self.refused(self.raw.create_function, "ValidationException", 400,
+                     "1 validation error detected: Value 'invalid:function:name' at "
+                     "'functionName' failed to satisfy constraint: Member must satisfy regular "
+                     "expression pattern: " + pattern +
+                     "([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+                     FunctionName="invalid:function:name", **base)
+        self.refused(self.raw.create_function, "InvalidParameterValueException", 400,
+                     "1 validation error detected: Value '%s' at 'functionName' failed to "
+                     "satisfy constraint: Member must have length less than or equal to 64"
+                     % ("a" * 65), FunctionName="a" * 65, **base)
+        long_arn = self.arn("a" * (141 - len(self.arn(""))))
+        self.refused(self.raw.create_function, "ValidationException", 400,
+                     "1 validation error detected: Value '%s' at 'functionName' failed to "
+                     "satisfy constraint: Member must have length less than or equal to 140"
+                     % long_arn, FunctionName=long_arn, **base)
+        self.refused(self.raw.create_function, "ResourceNotFoundException", 404,
+                     "Functions from 'ap-southeast-1' are not reachable in this region "
+                     "('us-east-1')",
+                     FunctionName="arn:aws:lambda:ap-southeast-1:%s:function:x1" % ACCOUNT,
+                     **base)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.raw.create_function(
+                FunctionName="arn:aws:lambda:us-east-1:111122223333:function:x1", **base)
+        self.assertEqual((cm.exception.response["Error"]["Code"],
+                          cm.exception.response["ResponseMetadata"]["HTTPStatusCode"]),
+                         ("AccessDeniedException", 403))
+        # an ARN and a partial ARN name the function
+        self.assertEqual(self.create(self.arn("by-arn"))["FunctionName"], "by-arn")
+        self.assertEqual(self.create("%s:function:by-partial" % ACCOUNT)["FunctionArn"],
+                         self.arn("by-partial"))
+        bad = "arn:aws:lambda:us-east-1:123400000000@function:myfn"
+        self.refused(self.raw.invoke, "ValidationException", 400,
+                     "1 validation error detected: Value '%s' at 'functionName' failed to "
+                     "satisfy constraint: Member must satisfy regular expression pattern: %s"
+                     "([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?" % (bad, pattern),
+                     FunctionName=bad, Payload=b"{}")
+
+    def test_states_answered_and_listed(self):
+        made = self.create("st8-fn", MemorySize=256, Timeout=5)
+        self.assertEqual((made["State"], made["StateReason"], made["StateReasonCode"]),
+                         ("Pending", "The function is being created.", "Creating"))
+        self.assertNotIn("LastUpdateStatus", made)
+        self.assertEqual(made["SnapStart"], {"ApplyOn": "None", "OptimizationStatus": "Off"})
+        self.assertEqual(made["LoggingConfig"],
+                         {"LogFormat": "Text", "LogGroup": "/aws/lambda/st8-fn"})
+        got = self.lam.get_function(FunctionName="st8-fn")["Configuration"]
+        self.assertEqual((got["State"], got["LastUpdateStatus"]), ("Active", "Successful"))
+        for k in ("StateReason", "StateReasonCode", "LastUpdateStatusReason"):
+            self.assertNotIn(k, got)
+        upd = self.lam.update_function_configuration(FunctionName="st8-fn", Description="d")
+        self.assertEqual((upd["State"], upd["LastUpdateStatus"], upd["LastUpdateStatusReason"],
+                          upd["LastUpdateStatusReasonCode"]),
+                         ("Active", "InProgress", "The function is being created.", "Creating"))
+        got = self.lam.get_function_configuration(FunctionName="st8-fn")
+        self.assertEqual(got["LastUpdateStatus"], "Successful")
+        code = self.lam.update_function_code(FunctionName="st8-fn", ZipFile=py_zip())
+        self.assertEqual(code["LastUpdateStatus"], "InProgress")
+        # publishing makes a version and a new RevisionId of $LATEST
+        rev = self.lam.get_function(FunctionName="st8-fn")["Configuration"]["RevisionId"]
+        v1 = self.lam.publish_version(FunctionName="st8-fn")
+        self.assertEqual((v1["State"], v1["LastUpdateStatus"]), ("Active", "Successful"))
+        self.assertNotEqual(
+            self.lam.get_function(FunctionName="st8-fn")["Configuration"]["RevisionId"], rev)
+        # UpdateFunctionCode with Publish answers the new version as one being created
+        pub = self.lam.update_function_code(FunctionName="st8-fn", ZipFile=py_zip("#2"),
+                                            Publish=True)
+        self.assertEqual((pub["Version"], pub["State"]), ("2", "Pending"))
+        self.assertNotIn("LastUpdateStatus", pub)
+        # lists leave the states out
+        for item in (self.lam.list_versions_by_function(FunctionName="st8-fn")["Versions"] +
+                     [f for f in self.lam.list_functions(FunctionVersion="ALL")["Functions"]
+                      if f["FunctionName"] == "st8-fn"]):
+            for k in ("State", "LastUpdateStatus"):
+                self.assertNotIn(k, item)
+            self.assertEqual(item["SnapStart"], {"ApplyOn": "None", "OptimizationStatus": "Off"})
+
+    def test_tag_refusals_and_revisions(self):
+        self.create("tag-fn")
+        arn = self.arn("tag-fn")
+        self.refused(self.raw.tag_resource, "ValidationException", 400,
+                     "1 validation error detected: Value 'arn:aws:something' at 'resource' "
+                     "failed to satisfy constraint: Member must satisfy regular expression "
+                     "pattern: arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-"
+                     "\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|"
+                     "layer:[a-zA-Z0-9-_]+)", Resource="arn:aws:something", Tags={"k": "v"})
+        self.refused(self.raw.tag_resource, "ResourceNotFoundException", 404,
+                     "Function not found: " + self.arn("doesnotexist"),
+                     Resource=self.arn("doesnotexist"), Tags={"k": "v"})
+        self.refused(self.raw.tag_resource, "InvalidParameterValueException", 400,
+                     "Tags on function aliases and versions are not supported. Please specify "
+                     "a function ARN.", Resource=arn + ":v1", Tags={"k": "v"})
+        self.refused(self.raw.untag_resource, "ValidationException", 400,
+                     "1 validation error detected: Value null at 'tagKeys' failed to satisfy "
+                     "constraint: Member must not be null", Resource=arn, TagKeys=[])
+        self.refused(self.raw.tag_resource, "InvalidParameterValueException", 400,
+                     "An error occurred and the request cannot be processed.", Resource=arn,
+                     Tags={})
+        self.refused(self.raw.tag_resource, "InvalidParameterValueException", 400,
+                     "Number of tags exceeds resource tag limit.", Resource=arn,
+                     Tags={"%d_key" % k: "%d_value" % k for k in range(51)})
+        self.lam.tag_resource(Resource=arn, Tags={"%d_key" % k: "v" for k in range(50)})
+        self.refused(self.raw.tag_resource, "InvalidParameterValueException", 400,
+                     "Number of tags exceeds resource tag limit.", Resource=arn,
+                     Tags={"one_more": "v"})
+        self.assertEqual(len(self.lam.list_tags(Resource=arn)["Tags"]), 50)
+        # tagging and untagging are changes of the function: a new RevisionId
+        rev = self.lam.get_function(FunctionName="tag-fn")["Configuration"]["RevisionId"]
+        self.lam.untag_resource(Resource=arn, TagKeys=["0_key"])
+        rev2 = self.lam.get_function(FunctionName="tag-fn")["Configuration"]["RevisionId"]
+        self.assertNotEqual(rev, rev2)
+        self.lam.tag_resource(Resource=arn, Tags={"0_key": "v"})
+        self.assertNotEqual(
+            self.lam.get_function(FunctionName="tag-fn")["Configuration"]["RevisionId"], rev2)
+
     # ---- aliases ----
 
     def test_alias_routing_weights(self):
@@ -174,6 +293,12 @@ class LambdaCompatTest(ServerTestCase):
                      "satisfy regular expression pattern: [0-9]+, Member must not be null]",
                      FunctionName="al-fn", Name="custom", FunctionVersion="1",
                      RoutingConfig={"AdditionalVersionWeights": {"$LATEST": 0.5}})
+        self.refused(self.raw.create_alias, "ValidationException", 400,
+                     "1 validation error detected: Value '2024' at 'name' failed to satisfy "
+                     "constraint: Member must satisfy regular expression pattern: "
+                     "(?!^[0-9]+$)([a-zA-Z0-9-_]+)", FunctionName="al-fn", Name="2024",
+                     FunctionVersion="1")
+        self.lam.create_alias(FunctionName="al-fn", Name="2024-01-02", FunctionVersion="1")
         self.refused(self.raw.create_alias, "InvalidParameterValueException", 400,
                      "Number of items in AdditionalVersionWeights cannot be greater than 1",
                      FunctionName="al-fn", Name="custom", FunctionVersion="1",

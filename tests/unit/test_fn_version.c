@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -103,6 +104,32 @@ static void test_routing_check(void **state)
     assert_non_null(check("{\"AdditionalVersionWeights\":[1]}", "1", msg, sizeof(msg)));
 }
 
+/* the weight is quoted as Lambda (Java) writes a double: 2.0, -1.0, 1.5 */
+static void test_routing_weight_text(void **state)
+{
+    static const struct {
+        const char *weights, *quoted;
+    } cases[] = {
+        {"{\"2\":2}", "Value '{2=2.0}'"},     {"{\"2\":-1}", "Value '{2=-1.0}'"},
+        {"{\"2\":1.5}", "Value '{2=1.5}'"},   {"{\"2\":-0.1}", "Value '{2=-0.1}'"},
+        {"{\"2\":100}", "Value '{2=100.0}'"}, {"{\"$LATEST\":0.5}", "Value '{$LATEST=0.5}'"},
+        {"{\"x\":1}", "Value '{x=1.0}'"},
+    };
+    char msg[512], doc[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *m;
+        snprintf(doc, sizeof(doc), "{\"AdditionalVersionWeights\":%s}", cases[i].weights);
+        m = check(doc, "1", msg, sizeof(msg));
+        assert_non_null(m);
+        assert_non_null(strstr(m, "1 validation error detected: "));
+        if (!strstr(m, cases[i].quoted))
+            fail_msg("%s: %s", cases[i].weights, m);
+    }
+}
+
 static void test_alias_pick(void **state)
 {
     cJSON *a = cJSON_Parse("{\"FunctionVersion\":\"1\",\"RoutingConfig\":"
@@ -126,9 +153,8 @@ static void test_alias_pick(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_qualifier_kind),
-        cmocka_unit_test(test_version_same),
-        cmocka_unit_test(test_routing_check),
+        cmocka_unit_test(test_qualifier_kind), cmocka_unit_test(test_version_same),
+        cmocka_unit_test(test_routing_check),  cmocka_unit_test(test_routing_weight_text),
         cmocka_unit_test(test_alias_pick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
