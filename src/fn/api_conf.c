@@ -133,8 +133,11 @@ static bool change_add_permission(struct op *o, cJSON **doc)
     o->answer = cJSON_CreateObject();
     cJSON_AddStringToObject(o->answer, "Statement", text);
     free(text);
+    /* the policy's RevisionId is its holder's: a version's or alias's changes too */
     if (h == *doc)
         fnapi_rev(*doc);
+    else
+        fnapi_rev_id(h);
     o->status = 201;
     return true;
 }
@@ -206,6 +209,8 @@ static bool change_remove_permission(struct op *o, cJSON **doc)
             cJSON_DeleteItemFromArray(sts, i);
             if (h == *doc)
                 fnapi_rev(*doc);
+            else
+                fnapi_rev_id(h);
             o->status = 204;
             return true;
         }

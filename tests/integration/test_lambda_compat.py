@@ -421,6 +421,27 @@ class LambdaCompatTest(ServerTestCase):
                                    Principal="alexa-appkit.amazon.com")["Principal"],
                          {"Service": "alexa-appkit.amazon.com"})
 
+    def test_policy_revisions_of_versions_and_aliases(self):
+        self.create("prv-fn")
+        v = self.lam.publish_version(FunctionName="prv-fn")
+        a = self.lam.create_alias(FunctionName="prv-fn", Name="live", FunctionVersion="1")
+        s3 = dict(Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+        self.lam.add_permission(FunctionName="prv-fn", Qualifier="1", StatementId="v", **s3)
+        pol = self.lam.get_policy(FunctionName="prv-fn", Qualifier="1")
+        self.assertNotEqual(pol["RevisionId"], v["RevisionId"])
+        self.assertEqual(pol["RevisionId"], self.lam.get_function_configuration(
+            FunctionName="prv-fn", Qualifier="1")["RevisionId"])
+        self.lam.add_permission(FunctionName="prv-fn:live", Qualifier="live", StatementId="a",
+                                RevisionId=a["RevisionId"], **s3)
+        pol = self.lam.get_policy(FunctionName="prv-fn", Qualifier="live")
+        self.assertNotEqual(pol["RevisionId"], a["RevisionId"])
+        self.assertEqual(pol["RevisionId"],
+                         self.lam.get_alias(FunctionName="prv-fn", Name="live")["RevisionId"])
+        self.lam.remove_permission(FunctionName="prv-fn", Qualifier="live", StatementId="a",
+                                   RevisionId=pol["RevisionId"])
+        self.assertNotEqual(self.lam.get_alias(FunctionName="prv-fn", Name="live")["RevisionId"],
+                            pol["RevisionId"])
+
     # ---- event invoke configurations ----
 
     def test_event_invoke_destination_pattern(self):
