@@ -1009,9 +1009,7 @@ static void create_function(struct fn *f, struct http_req *r, const struct creds
         fnapi_op_reject(o);
         return;
     }
-    if (!cJSON_GetObjectItemCaseSensitive(doc, "Environment"))
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(doc, "Environment"), "Variables",
-                              cJSON_CreateObject());
+    /* no Environment given: none shown, as Lambda answers */
     {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "Tags");
         if (cJSON_IsObject(t))
@@ -1042,7 +1040,7 @@ static void get_function(struct fn *f, struct http_req *r, const char *name, con
             arena_sprintf(r->arena, "%s/2015-03-31/functions/%s/code-download/%s",
                           f->public_url ? f->public_url : "", name,
                           sha && strrchr(sha, '/') ? strrchr(sha, '/') + 1 : ""));
-        if (t)
+        if (cJSON_GetArraySize(t) > 0) /* none (any more): no Tags member, as in Lambda */
             cJSON_AddItemToObject(o, "Tags", cJSON_Duplicate(t, 1));
         fnapi_answer_json(r, 200, o);
     }

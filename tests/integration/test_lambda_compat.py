@@ -201,6 +201,11 @@ class LambdaCompatTest(ServerTestCase):
                          {"LogFormat": "Text", "LogGroup": "/aws/lambda/st8-fn"})
         got = self.lam.get_function(FunctionName="st8-fn")["Configuration"]
         self.assertEqual((got["State"], got["LastUpdateStatus"]), ("Active", "Successful"))
+        # no Environment given, none shown; one given is shown even when empty
+        self.assertNotIn("Environment", made)
+        self.assertNotIn("Environment", got)
+        self.assertEqual(self.create("st8-env", Environment={"Variables": {}})["Environment"],
+                         {"Variables": {}})
         for k in ("StateReason", "StateReasonCode", "LastUpdateStatusReason"):
             self.assertNotIn(k, got)
         upd = self.lam.update_function_configuration(FunctionName="st8-fn", Description="d")
@@ -259,6 +264,13 @@ class LambdaCompatTest(ServerTestCase):
                      "Number of tags exceeds resource tag limit.", Resource=arn,
                      Tags={"one_more": "v"})
         self.assertEqual(len(self.lam.list_tags(Resource=arn)["Tags"]), 50)
+        # GetFunction shows Tags only while there are some
+        self.create("tag-fn2")
+        self.assertNotIn("Tags", self.lam.get_function(FunctionName="tag-fn2"))
+        self.lam.tag_resource(Resource=self.arn("tag-fn2"), Tags={"a": "b"})
+        self.assertEqual(self.lam.get_function(FunctionName="tag-fn2")["Tags"], {"a": "b"})
+        self.lam.untag_resource(Resource=self.arn("tag-fn2"), TagKeys=["a"])
+        self.assertNotIn("Tags", self.lam.get_function(FunctionName="tag-fn2"))
         # tagging and untagging are changes of the function: a new RevisionId
         rev = self.lam.get_function(FunctionName="tag-fn")["Configuration"]["RevisionId"]
         self.lam.untag_resource(Resource=arn, TagKeys=["0_key"])
