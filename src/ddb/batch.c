@@ -364,7 +364,18 @@ void ddb_batch_write(struct ddb_call *c)
             }
             buf_init(&o->key, 0);
             x->n++;
-            if (attr_validate_item(obj, &e) || item_key_build(&k, obj, del != NULL, &o->key, &e)) {
+            if (attr_validate_item(obj, &e)) {
+                ddb_reply_err(c, ERR_INVALID, e.msg);
+                goto fail;
+            }
+            /* A PutRequest's item without a key attribute is refused as a
+             * mismatched key, not with PutItem's "Missing the key" */
+            if (put && (!cJSON_GetObjectItemCaseSensitive(obj, k.hash) ||
+                        (k.has_range && !cJSON_GetObjectItemCaseSensitive(obj, k.range)))) {
+                ddb_reply_err(c, ERR_INVALID, "The provided key element does not match the schema");
+                goto fail;
+            }
+            if (item_key_build(&k, obj, del != NULL, &o->key, &e)) {
                 ddb_reply_err(c, ERR_INVALID, e.msg);
                 goto fail;
             }

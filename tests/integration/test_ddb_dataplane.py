@@ -454,6 +454,16 @@ class DataPlane(ServerTestCase):
         code, _, _ = self.err(self.ddb.batch_get_item, RequestItems={
             "nope-" + t1: {"Keys": [{"pk": {"S": "d"}}]}})
         self.assertEqual(code, "ResourceNotFoundException")
+        # a PutRequest's item without its key attributes: a mismatched key,
+        # not PutItem's "Missing the key" (as DynamoDB answers BatchWriteItem)
+        for item in ({"other": {"S": "d"}}, {"pk": {"S": "d"}}):
+            code, msg, _ = self.err(self.ddb.batch_write_item, RequestItems={
+                t2 if "pk" in item else t1: [{"PutRequest": {"Item": item}}]})
+            self.assertEqual((code, msg), ("ValidationException",
+                                           "The provided key element does not match the schema"))
+        code, msg, _ = self.err(self.ddb.put_item, TableName=t1, Item={"other": {"S": "d"}})
+        self.assertEqual(msg, "One or more parameter values were invalid: Missing the key pk in "
+                              "the item")
         # nothing of the failed batches was written
         self.assertIsNone(self.get(t1, {"pk": {"S": "d"}}))
         self.assertIsNone(self.get(t1, {"pk": {"S": "x0"}}))
