@@ -52,6 +52,53 @@ static void token_free(struct token *t)
     free(t);
 }
 
+static int member_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* req_canon - @v as JSON with every object's members in name order: the
+ * request an idempotency token is compared by, so that a retry that lists an
+ * item's attributes in another order is the same request, as in DynamoDB. */
+static void req_canon(struct buf *b, const cJSON *v)
+{
+    const cJSON *m;
+    size_t n = 0, i = 0;
+
+    if (cJSON_IsObject(v)) {
+        const cJSON **ms;
+
+        cJSON_ArrayForEach(m, v) n++;
+        ms = xmalloc((n ? n : 1) * sizeof(*ms));
+        cJSON_ArrayForEach(m, v) ms[i++] = m;
+        qsort(ms, n, sizeof(*ms), member_cmp);
+        buf_putc(b, '{');
+        for (i = 0; i < n; i++) {
+            if (i)
+                buf_putc(b, ',');
+            buf_json_str(b, ms[i]->string, strlen(ms[i]->string));
+            buf_putc(b, ':');
+            req_canon(b, ms[i]);
+        }
+        buf_putc(b, '}');
+        free(ms);
+    } else if (cJSON_IsArray(v)) {
+        buf_putc(b, '[');
+        cJSON_ArrayForEach(m, v)
+        {
+            if (i++)
+                buf_putc(b, ',');
+            req_canon(b, m);
+        }
+        buf_putc(b, ']');
+    } else {
+        char *t = cJSON_PrintUnformatted(v);
+
+        buf_puts(b, t ? t : "null");
+        free(t);
+    }
+}
+
 /* token_claim - 0: new (registered as in progress); 1: replay (@resp owned
  * copy); 2: mismatch; 3: in progress. Entries older than 10 minutes go. */
 static int token_claim(const struct ddb *d, const char *token, const char *req, char **resp)
@@ -522,7 +569,12 @@ void ddb_transact_write(struct ddb_call *c)
         goto fail;
     }
     if (token) {
-        req = cJSON_PrintUnformatted(c->in);
+        struct buf canon;
+
+        buf_init(&canon, 0);
+        req_canon(&canon, c->in);
+        buf_putc(&canon, '\0');
+        req = buf_detach(&canon, NULL);
         claim = token_claim(c->d, token, req, &resp);
         free(req);
         if (claim == 1) {

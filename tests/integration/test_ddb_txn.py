@@ -175,6 +175,17 @@ class Transactions(ServerTestCase):
         self.assertEqual(code, "IdempotentParameterMismatchException")
         self.ddb.transact_write_items(TransactItems=req, ClientRequestToken=uuid.uuid4().hex)
         self.assertEqual(self.get(t, "c")["n"], {"N": "2"})
+        # the same request with an item's attributes in another order is the
+        # same request, as DynamoDB compares them
+        tok3 = uuid.uuid4().hex
+        self.ddb.transact_write_items(ClientRequestToken=tok3, TransactItems=[
+            {"Put": {"TableName": t, "Item": {"pk": {"S": "f"}, "v": {"S": "1"}}}}])
+        self.ddb.transact_write_items(ClientRequestToken=tok3, TransactItems=[
+            {"Put": {"Item": {"v": {"S": "1"}, "pk": {"S": "f"}}, "TableName": t}}])
+        code, _, _ = self.err(self.ddb.transact_write_items, ClientRequestToken=tok3,
+                              TransactItems=[{"Put": {"TableName": t, "Item": {
+                                  "v": {"S": "2"}, "pk": {"S": "f"}}}}])
+        self.assertEqual(code, "IdempotentParameterMismatchException")
         # a canceled transaction does not hold its token: the retry runs again
         cond = [{"ConditionCheck": {"TableName": t, "Key": {"pk": {"S": "e"}},
                                     "ConditionExpression": "attribute_exists(pk)"}}]
