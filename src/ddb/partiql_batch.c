@@ -357,13 +357,15 @@ static void txn_done(struct ddb_call *sc, int status, struct buf *body)
     } else if (status != 200) {
         partiql_reply_sub_error(x->c, NULL, status, out);
     } else {
-        buf_putc(&b, '{');
-        if (cJSON_GetObjectItemCaseSensitive(out, "Responses")) {
-            buf_puts(&b, "\"Responses\":");
+        /* a transaction of writes answers an empty Responses list, as
+         * DynamoDB does (TransactWriteItems itself answers none) */
+        buf_puts(&b, "{\"Responses\":");
+        if (cJSON_GetObjectItemCaseSensitive(out, "Responses"))
             dp_put_json(&b, cJSON_GetObjectItemCaseSensitive(out, "Responses"));
-        }
+        else
+            buf_puts(&b, "[]");
         if (cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity")) {
-            buf_puts(&b, b.len > 1 ? ",\"ConsumedCapacity\":" : "\"ConsumedCapacity\":");
+            buf_puts(&b, ",\"ConsumedCapacity\":");
             dp_put_json(&b, cJSON_GetObjectItemCaseSensitive(out, "ConsumedCapacity"));
         }
         buf_putc(&b, '}');
