@@ -585,6 +585,7 @@ void table_create_filled(struct ddb_call *c, const struct table_fill *fill)
     const char *name = ddb_arg_str(c, in, "TableName");
     const char *view;
     int billing, stream, tclass;
+    bool billing_given;
     double now;
     int64_t rcu = 0, wcu = 0, warm[2], odt[2];
     bool has_pt, has_warm, has_odt, has_sse, delprot = false;
@@ -624,6 +625,7 @@ void table_create_filled(struct ddb_call *c, const struct table_fill *fill)
         ddb_reply_err(c, e.code, e.msg);
         goto fail_replied;
     }
+    billing_given = billing >= 0;
     if (billing < 0)
         billing = TABLE_BILL_PROVISIONED;
     if (billing == TABLE_BILL_PROVISIONED && !has_pt) {
@@ -655,7 +657,10 @@ void table_create_filled(struct ddb_call *c, const struct table_fill *fill)
     now = (double)clock_wall_ms() / 1000.0;
     cJSON_AddNumberToObject(desc, "CreationDateTime", now);
     table_throughput_set(desc, rcu, wcu);
-    table_billing_set(desc, billing, now);
+    /* a table made without BillingMode is described without a
+     * BillingModeSummary, as DynamoDB does (absent means PROVISIONED) */
+    if (billing_given)
+        table_billing_set(desc, billing, now);
     snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:%s:table/%s", c->d->region, c->d->account,
              name);
     cJSON_AddStringToObject(desc, "TableArn", arn);
@@ -923,7 +928,7 @@ struct update {
 static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct update *x = arg;
-    cJSON *desc = NULL;
+    cJSON *desc = NULL, *old_sse = NULL;
     const cJSON *pt, *ss;
     uint64_t count, bytes;
     int cur;
@@ -935,6 +940,8 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         rc = table_warm_set(desc, x->warm, e);
     if (!rc && x->has_odt)
         rc = table_odt_set(desc, x->odt, e);
+    if (!rc && x->has_sse && !x->sse.enabled)
+        old_sse = cJSON_DetachItemFromObjectCaseSensitive(desc, "SSEDescription");
     if (!rc && x->has_sse)
         rc = table_sse_set(x->c->d, desc, &x->sse, e);
     if (rc)
@@ -1014,9 +1021,17 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
     rc = desc_put(t, x->name, desc, e);
     if (!rc)
         rc = stats_get(t, desc_id(desc), &count, &bytes, e);
+    if (!rc && old_sse) {
+        /* SSE turned off: DynamoDB answers the KMS key being left, UPDATING,
+         * and describes no SSEDescription once done */
+        cJSON_ReplaceItemInObjectCaseSensitive(old_sse, "Status", cJSON_CreateString("UPDATING"));
+        cJSON_AddItemToObject(desc, "SSEDescription", old_sse);
+        old_sse = NULL;
+    }
     if (!rc)
         x->out = describe(desc, changing ? "UPDATING" : "ACTIVE", count, bytes);
 out:
+    cJSON_Delete(old_sse);
     cJSON_Delete(desc);
     return rc;
 }

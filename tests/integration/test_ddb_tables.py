@@ -26,6 +26,7 @@ class DdbTables(ServerTestCase):
         args = {"TableName": self.name(), "KeySchema": HASH, "AttributeDefinitions": HASH_S,
                 "BillingMode": "PAY_PER_REQUEST"}
         args.update(kw)
+        args = {k: v for k, v in args.items() if v is not None}  # None: leave it out
         out = self.ddb.create_table(**args)["TableDescription"]
         self.addCleanup(self.drop, args["TableName"])
         return args["TableName"], out
@@ -84,6 +85,23 @@ class DdbTables(ServerTestCase):
                          got["CreationDateTime"])
 
     # -- DeleteTable ------------------------------------------------------------
+
+    def test_provisioned_without_billing_mode(self):
+        # a table made without BillingMode is described without a
+        # BillingModeSummary, as DynamoDB answers; naming the mode keeps it
+        pt = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        name, out = self.create(BillingMode=None, ProvisionedThroughput=pt)
+        self.assertNotIn("BillingModeSummary", out)
+        self.assertNotIn("BillingModeSummary", self.describe(name))
+        self.assertEqual(out["ProvisionedThroughput"],
+                         {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 5,
+                          "WriteCapacityUnits": 5})
+        named, out = self.create(BillingMode="PROVISIONED", ProvisionedThroughput=pt)
+        self.assertEqual(out["BillingModeSummary"]["BillingMode"], "PROVISIONED")
+        # switching to on-demand and back is summarised from then on
+        self.ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+        self.assertEqual(self.describe(name)["BillingModeSummary"]["BillingMode"],
+                         "PAY_PER_REQUEST")
 
     def test_delete_answer_leaves_out_the_schema(self):
         name, _ = self.create(
@@ -277,8 +295,14 @@ class DdbTables(ServerTestCase):
                            SSESpecification={"Enabled": True, "SSEType": "KMS",
                                              "KMSMasterKeyId": "alias/" + "k" * 2043})
         self.assertEqual(self.describe(name)["SSEDescription"]["KMSMasterKeyArn"], mine)
-        self.ddb.update_table(TableName=name, SSESpecification={"Enabled": False})
+        # turning SSE off answers the key being left, UPDATING (as DynamoDB
+        # does), and the table is then described without SSEDescription
+        out = self.ddb.update_table(TableName=name, SSESpecification={"Enabled": False})
+        self.assertEqual(out["TableDescription"]["SSEDescription"],
+                         {"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": mine})
         self.assertNotIn("SSEDescription", self.describe(name))
+        out = self.ddb.update_table(TableName=plain, SSESpecification={"Enabled": False})
+        self.assertNotIn("SSEDescription", out["TableDescription"])
 
     def test_on_demand_maximums(self):
         name, out = self.create(OnDemandThroughput={"MaxReadRequestUnits": 250})
