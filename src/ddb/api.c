@@ -321,7 +321,8 @@ static void respond(struct http_req *r, const char *rid, int status, struct buf 
     buf_free(body);
 }
 
-void ddb_error_open(struct buf *b, const char *type, const char *msg)
+/* error_open - {"__type":@type,"@member":@msg without the closing brace. */
+static void error_open(struct buf *b, const char *type, const char *member, const char *msg)
 {
     buf_puts(b, "{\"__type\":");
     if (strchr(type, '#')) {
@@ -331,8 +332,18 @@ void ddb_error_open(struct buf *b, const char *type, const char *msg)
         buf_puts(b, type);
         buf_putc(b, '"');
     }
-    buf_puts(b, ",\"message\":");
+    buf_printf(b, ",\"%s\":", member);
     buf_json_str(b, msg, strlen(msg));
+}
+
+void ddb_error_open(struct buf *b, const char *type, const char *msg)
+{
+    error_open(b, type, "message", msg);
+}
+
+void ddb_error_open_with(struct buf *b, const char *type, const char *msg)
+{
+    error_open(b, type, "Message", msg);
 }
 
 static void error_with_id(struct http_req *r, const char *rid, int status, const char *type,

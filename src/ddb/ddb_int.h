@@ -136,6 +136,12 @@ void ddb_reply_status(struct ddb_call *c, int status, struct buf *body);
 /* ddb_error_open - append {"__type":...,"message":... without the closing brace. */
 void ddb_error_open(struct buf *b, const char *type, const char *msg);
 
+/* ddb_error_open_with - ddb_error_open for an error that carries more members
+ * (a ConditionalCheckFailedException's Item, a TransactionCanceledException's
+ * CancellationReasons): DynamoDB names the text "Message" in those, so SDKs
+ * read it as the error's message only, not as a member of the exception. */
+void ddb_error_open_with(struct buf *b, const char *type, const char *msg);
+
 /* random identifiers */
 void ddb_uuid(char out[37]);
 

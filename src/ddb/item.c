@@ -411,7 +411,7 @@ static void write_done(void *arg, enum err_code rc, const struct err *e)
         repl_log_committed(x->logged);
     buf_init(&b, 0);
     if (rc == ERR_CONFLICT && x->old) {
-        ddb_error_open(&b, "ConditionalCheckFailedException", e->msg);
+        ddb_error_open_with(&b, "ConditionalCheckFailedException", e->msg);
         buf_puts(&b, ",\"Item\":");
         buf_append(&b, x->old, x->oldlen);
         buf_putc(&b, '}');

@@ -338,7 +338,7 @@ static void txn_canceled(struct txn *x, cJSON *out)
     }
     buf_putc(&msg, ']');
     buf_init(&b, 0);
-    ddb_error_open(&b, "TransactionCanceledException", msg.ptr);
+    ddb_error_open_with(&b, "TransactionCanceledException", msg.ptr);
     partiql_put_member(&b, "CancellationReasons", reasons);
     buf_putc(&b, '}');
     buf_free(&msg);

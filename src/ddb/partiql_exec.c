@@ -762,6 +762,9 @@ const char *partiql_sub_error(const char *op, const cJSON *out, const char **msg
     const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "message"));
     char pre[40];
 
+    if (!m) /* an error with more members (ddb_error_open_with) */
+        m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "Message"));
+
     if (op && strcmp(op, "PutItem") == 0 && strcmp(type, "ConditionalCheckFailedException") == 0) {
         *msg = partiql_dup_msg;
         return "DuplicateItemException";
@@ -786,7 +789,10 @@ void partiql_reply_sub_error(struct ddb_call *c, const char *op, int status, con
     struct buf b;
 
     buf_init(&b, 0);
-    ddb_error_open(&b, type, msg);
+    if (cJSON_GetObjectItemCaseSensitive(out, "Item"))
+        ddb_error_open_with(&b, type, msg);
+    else
+        ddb_error_open(&b, type, msg);
     partiql_put_member(&b, "Item", cJSON_GetObjectItemCaseSensitive(out, "Item"));
     buf_putc(&b, '}');
     ddb_reply_status(c, status, &b);

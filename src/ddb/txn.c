@@ -323,7 +323,7 @@ static void tw_canceled(struct tw *x, struct buf *b)
         buf_printf(&msg, "%s%s", i ? ", " : "", codes[x->ops[i].code]);
     }
     buf_putc(&msg, ']');
-    ddb_error_open(b, "TransactionCanceledException", msg.ptr);
+    ddb_error_open_with(b, "TransactionCanceledException", msg.ptr);
     buf_puts(b, ",\"CancellationReasons\":[");
     for (size_t i = 0; i < x->n; i++) {
         struct tw_one *o = &x->ops[i];

@@ -371,6 +371,47 @@ class DdbApi(ServerTestCase):
                 got = self.ddb.get_item(TableName=t, Key={"pk": {"S": "n"}, "sk": {"N": n}})
                 self.assertEqual(got["Item"]["sk"], {"N": canon})
 
+    def test_error_with_members_names_its_message_Message(self):
+        # DynamoDB writes "Message" in the errors that carry more members (a
+        # failed condition's Item, a canceled transaction's reasons) and
+        # "message" in the others: boto3 then has no top-level "message"
+        t = self.new_table()
+        item = {"pk": {"S": "456"}, "price": {"N": "650"}, "product": {"S": "sporting goods"}}
+        self.ddb.put_item(TableName=t, Item=item)
+        cond = {"TableName": t, "Key": {"pk": {"S": "456"}},
+                "ConditionExpression": "price between :lo and :hi",
+                "ExpressionAttributeValues": {":lo": {"N": "500"}, ":hi": {"N": "600"}}}
+        for op, fn in (("DeleteItem", self.ddb.delete_item), ("UpdateItem", self.ddb.update_item),
+                       ("PutItem", self.ddb.put_item)):
+            kw = dict(cond, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            if op == "PutItem":
+                kw["Item"] = kw.pop("Key")
+            err = self.assertCode("ConditionalCheckFailedException", fn, **kw)
+            self.assertEqual(err["Error"]["Message"], "The conditional request failed")
+            self.assertEqual(err["Item"], item, op)
+            self.assertNotIn("message", err, op)
+            status, _, body = self.server.raw(op, json.dumps(kw))
+            self.assertEqual(status, 400)
+            self.assertEqual(json.loads(body)["Message"], "The conditional request failed")
+            self.assertNotIn("message", json.loads(body))
+        # without ReturnValuesOnConditionCheckFailure: "message", no Item
+        status, _, body = self.server.raw("DeleteItem", json.dumps(cond))
+        out = json.loads(body)
+        self.assertEqual((status, out["message"]), (400, "The conditional request failed"))
+        self.assertNotIn("Item", out)
+        txn = {"TransactItems": [{"ConditionCheck": {
+            "TableName": t, "Key": {"pk": {"S": "456"}},
+            "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Delete": {"TableName": t, "Key": {"pk": {"S": "Bert"}}}}]}
+        status, _, body = self.server.raw("TransactWriteItems", json.dumps(txn))
+        out = json.loads(body)
+        self.assertEqual(status, 400)
+        self.assertEqual(out["Message"], "Transaction cancelled, please refer cancellation reasons "
+                                         "for specific reasons [ConditionalCheckFailed, None]")
+        self.assertNotIn("message", out)
+        self.assertEqual([r["Code"] for r in out["CancellationReasons"]],
+                         ["ConditionalCheckFailed", "None"])
+
 
 if __name__ == "__main__":
     unittest.main()
