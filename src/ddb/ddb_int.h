@@ -136,10 +136,11 @@ void ddb_reply_status(struct ddb_call *c, int status, struct buf *body);
 /* ddb_error_open - append {"__type":...,"message":... without the closing brace. */
 void ddb_error_open(struct buf *b, const char *type, const char *msg);
 
-/* ddb_error_open_with - ddb_error_open for an error that carries more members
- * (a ConditionalCheckFailedException's Item, a TransactionCanceledException's
- * CancellationReasons): DynamoDB names the text "Message" in those, so SDKs
- * read it as the error's message only, not as a member of the exception. */
+/* ddb_error_open_with - ddb_error_open naming the text "Message", as DynamoDB
+ * does where its service model names the member so (TransactionCanceledException,
+ * IdempotentParameterMismatchException, TransactionInProgressException) and in
+ * a ConditionalCheckFailedException that carries the Item (AWS answers no
+ * top-level "message" there, though the model says "message"). */
 void ddb_error_open_with(struct buf *b, const char *type, const char *msg);
 
 /* random identifiers */

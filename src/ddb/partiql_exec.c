@@ -789,8 +789,8 @@ void partiql_reply_sub_error(struct ddb_call *c, const char *op, int status, con
     struct buf b;
 
     buf_init(&b, 0);
-    if (cJSON_GetObjectItemCaseSensitive(out, "Item"))
-        ddb_error_open_with(&b, type, msg);
+    if (cJSON_GetObjectItemCaseSensitive(out, "Message") && strcmp(type, "DuplicateItemException"))
+        ddb_error_open_with(&b, type, msg); /* the name the operation gave it */
     else
         ddb_error_open(&b, type, msg);
     partiql_put_member(&b, "Item", cJSON_GetObjectItemCaseSensitive(out, "Item"));

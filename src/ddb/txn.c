@@ -592,12 +592,12 @@ void ddb_transact_write(struct ddb_call *c)
 
             buf_init(&b, 0);
             if (claim == 2)
-                ddb_error_open(&b, "IdempotentParameterMismatchException",
-                               "Request parameters do not match the original request for the "
-                               "idempotency token");
+                ddb_error_open_with(&b, "IdempotentParameterMismatchException",
+                                    "Request parameters do not match the original request for the "
+                                    "idempotency token");
             else
-                ddb_error_open(&b, "TransactionInProgressException",
-                               "Transaction is ongoing for the idempotency token");
+                ddb_error_open_with(&b, "TransactionInProgressException",
+                                    "Transaction is ongoing for the idempotency token");
             buf_putc(&b, '}');
             tw_free(x);
             ddb_reply_status(c, 400, &b);

@@ -706,10 +706,11 @@ class PartiQL(ServerTestCase):
              % t},
         ], ClientRequestToken="tok-1")
         self.assertEqual(self.get(u, {"pk": {"S": "acct"}})["bal"], {"N": "6"})
-        code, _, _ = self.err(self.ddb.execute_transaction, TransactStatements=[
+        code, _, e = self.err(self.ddb.execute_transaction, TransactStatements=[
             {"Statement": "DELETE FROM \"%s\" WHERE pk = 'a' AND sk = 1" % t}],
             ClientRequestToken="tok-1")
         self.assertEqual(code, "IdempotentParameterMismatchException")
+        self.assertIn("Message", e)  # as the service model names it
         # all or nothing: a duplicate INSERT cancels the rest
         code, msg, e = self.err(self.ddb.execute_transaction, TransactStatements=[
             {"Statement": "UPDATE \"%s\" SET bal = 0 WHERE pk = 'acct'" % u},

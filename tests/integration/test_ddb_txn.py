@@ -186,6 +186,13 @@ class Transactions(ServerTestCase):
                               TransactItems=[{"Put": {"TableName": t, "Item": {
                                   "v": {"S": "2"}, "pk": {"S": "f"}}}}])
         self.assertEqual(code, "IdempotentParameterMismatchException")
+        # the service model names this exception's text "Message"
+        status, _, body = self.server.raw("TransactWriteItems", json.dumps(
+            {"ClientRequestToken": tok3, "TransactItems": [{"Put": {"TableName": t, "Item": {
+                "v": {"S": "3"}, "pk": {"S": "f"}}}}]}))
+        self.assertEqual((status, json.loads(body)["Message"]),
+                         (400, "Request parameters do not match the original request for the "
+                               "idempotency token"))
         # a canceled transaction does not hold its token: the retry runs again
         cond = [{"ConditionCheck": {"TableName": t, "Key": {"pk": {"S": "e"}},
                                     "ConditionExpression": "attribute_exists(pk)"}}]
