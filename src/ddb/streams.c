@@ -912,7 +912,9 @@ static void describe_stream(struct ddb_call *c)
             seq_text(seq, s.end < s.start ? s.start : s.end);
             buf_printf(&b, "\"EndingSequenceNumber\":\"%s\",", seq);
         }
-        seq_text(seq, s.start);
+        /* the number before the shard's first record: in DynamoDB every
+         * record's number is greater than its shard's starting one */
+        seq_text(seq, s.start - 1);
         buf_printf(&b, "\"StartingSequenceNumber\":\"%s\"},\"ShardId\":\"%s\"}", seq, sid);
     }
     buf_puts(&b, "],\"StreamArn\":");
@@ -1065,14 +1067,14 @@ static void get_shard_iterator(struct ddb_call *c)
         it.after = s.enabled ? q : s.end < q ? s.end : q;
         break;
     default:
-        if (seq <= s.trimmed || (seq < s.start && s.trimmed)) {
+        if (s.trimmed && (seq <= s.trimmed || seq < s.start)) {
             stream_free(&s);
             ddb_reply_type(c, "TrimmedDataAccessException",
                            "Attempted to access data that has been trimmed");
             return;
         }
-        /* q + 1 is the next record's number: an empty shard's
-         * StartingSequenceNumber, which an iterator may start from */
+        /* q + 1 is the next record's number, which an iterator may start
+         * from (an empty shard's StartingSequenceNumber is q) */
         if (seq > q + 1 || (!s.enabled && seq > s.end)) {
             stream_free(&s);
             snprintf(msg, sizeof(msg),
@@ -1080,7 +1082,7 @@ static void get_shard_iterator(struct ddb_call *c)
             ddb_reply_err(c, ERR_INVALID, msg);
             return;
         }
-        it.after = type == 2 ? seq - 1 : seq;
+        it.after = type == 2 && seq ? seq - 1 : seq; /* no record is numbered 0 */
     }
     stream_free(&s);
     buf_init(&b, 0);

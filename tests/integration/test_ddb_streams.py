@@ -311,10 +311,14 @@ class Streams(ServerTestCase):
         start = self.shard(arn)["SequenceNumberRange"]["StartingSequenceNumber"]
         self.assertTrue(start.isdecimal())
         at = self.iterator(arn, "AT_SEQUENCE_NUMBER", SequenceNumber=start)
-        self.iterator(arn, "AFTER_SEQUENCE_NUMBER", SequenceNumber=start)
+        after = self.iterator(arn, "AFTER_SEQUENCE_NUMBER", SequenceNumber=start)
         self.ddb.put_item(TableName=name, Item={"pk": {"S": "first"}})
-        recs, _ = read_all(self.st, at)
-        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in recs], ["first"])
+        for it in (at, after):
+            recs, _ = read_all(self.st, it)
+            self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in recs], ["first"])
+        # as in DynamoDB, a record's number is greater than its shard's start
+        self.assertGreater(int(recs[0]["dynamodb"]["SequenceNumber"]), int(start))
+        self.assertEqual(self.shard(arn)["SequenceNumberRange"]["StartingSequenceNumber"], start)
 
     # -- iterators ---------------------------------------------------------------
 
