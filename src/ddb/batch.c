@@ -298,6 +298,21 @@ static void bw_done(void *arg, enum err_code rc, const struct err *e)
     ddb_reply(x->c, &b);
 }
 
+/* put_key_typed - whether item @obj holds each key attribute of @k, of the
+ * key's type. In a BatchWriteItem DynamoDB refuses a PutRequest's item that
+ * does not with the generic "The provided key element does not match the
+ * schema", where PutItem names the key ("Missing the key ...", "Type mismatch
+ * for key ..."); an empty key value is worded as in PutItem. */
+static bool put_key_typed(const struct table_keys *k, const cJSON *obj)
+{
+    static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B}; /* by keys_type */
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(obj, k->hash);
+    const cJSON *r = k->has_range ? cJSON_GetObjectItemCaseSensitive(obj, k->range) : NULL;
+
+    return h && attr_type_of(h) == want[k->htype] &&
+           (!k->has_range || (r && attr_type_of(r) == want[k->rtype]));
+}
+
 void ddb_batch_write(struct ddb_call *c)
 {
     cJSON *req = ddb_arg_obj(c, c->in, "RequestItems");
@@ -368,10 +383,7 @@ void ddb_batch_write(struct ddb_call *c)
                 ddb_reply_err(c, ERR_INVALID, e.msg);
                 goto fail;
             }
-            /* A PutRequest's item without a key attribute is refused as a
-             * mismatched key, not with PutItem's "Missing the key" */
-            if (put && (!cJSON_GetObjectItemCaseSensitive(obj, k.hash) ||
-                        (k.has_range && !cJSON_GetObjectItemCaseSensitive(obj, k.range)))) {
+            if (put && !put_key_typed(&k, obj)) {
                 ddb_reply_err(c, ERR_INVALID, "The provided key element does not match the schema");
                 goto fail;
             }

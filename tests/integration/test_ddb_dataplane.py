@@ -454,16 +454,28 @@ class DataPlane(ServerTestCase):
         code, _, _ = self.err(self.ddb.batch_get_item, RequestItems={
             "nope-" + t1: {"Keys": [{"pk": {"S": "d"}}]}})
         self.assertEqual(code, "ResourceNotFoundException")
-        # a PutRequest's item without its key attributes: a mismatched key,
-        # not PutItem's "Missing the key" (as DynamoDB answers BatchWriteItem)
-        for item in ({"other": {"S": "d"}}, {"pk": {"S": "d"}}):
+        # a PutRequest's item without its key attributes, or with one of
+        # another type or not a scalar: a mismatched key, not PutItem's
+        # wording naming the key (as DynamoDB answers BatchWriteItem)
+        for table, item in ((t1, {"other": {"S": "d"}}), (t2, {"pk": {"S": "d"}}),
+                            (t1, {"pk": {"N": "1"}}), (t1, {"pk": {"SS": ["d"]}}),
+                            (t2, {"pk": {"S": "d"}, "sk": {"S": "1"}})):
             code, msg, _ = self.err(self.ddb.batch_write_item, RequestItems={
-                t2 if "pk" in item else t1: [{"PutRequest": {"Item": item}}]})
+                table: [{"PutRequest": {"Item": item}}]})
             self.assertEqual((code, msg), ("ValidationException",
-                                           "The provided key element does not match the schema"))
+                                           "The provided key element does not match the schema"),
+                             item)
         code, msg, _ = self.err(self.ddb.put_item, TableName=t1, Item={"other": {"S": "d"}})
         self.assertEqual(msg, "One or more parameter values were invalid: Missing the key pk in "
                               "the item")
+        code, msg, _ = self.err(self.ddb.put_item, TableName=t1, Item={"pk": {"N": "1"}})
+        self.assertEqual(msg, "One or more parameter values were invalid: Type mismatch for key pk "
+                              "expected: S actual: N")
+        # an empty key value is worded as in PutItem
+        code, msg, _ = self.err(self.ddb.batch_write_item, RequestItems={
+            t1: [{"PutRequest": {"Item": {"pk": {"S": ""}}}}]})
+        self.assertEqual(msg, "One or more parameter values are not valid. The AttributeValue for "
+                              "a key attribute cannot contain an empty string value. Key: pk")
         # nothing of the failed batches was written
         self.assertIsNone(self.get(t1, {"pk": {"S": "d"}}))
         self.assertIsNone(self.get(t1, {"pk": {"S": "x0"}}))
