@@ -55,6 +55,9 @@ enum key_mode { KEY_ITEM, KEY_KEY };
 
 static const char *const key_mismatch = "The provided key element does not match the schema";
 
+const char item_key_empty_msg[] = "One or more parameter values are not valid. The AttributeValue "
+                                  "for a key attribute cannot contain an empty";
+
 /* key_part - append key attribute @name of type @t (@nul0: U+0000 in a
  * string as 0x00, table.h), checked against DynamoDB's key rules. */
 static enum err_code key_part(const char *name, enum keys_type t, bool nul0, const cJSON *av,
@@ -97,9 +100,7 @@ static enum err_code key_part(const char *name, enum keys_type t, bool nul0, con
     }
     if (n == 0 && t != KEYS_N) {
         free(raw);
-        return err_set(e, ERR_INVALID,
-                       "One or more parameter values are not valid. The AttributeValue for a key "
-                       "attribute cannot contain an empty %s value. Key: %.100s",
+        return err_set(e, ERR_INVALID, "%s %s value. Key: %.100s", item_key_empty_msg,
                        t == KEYS_S ? "string" : "binary", name);
     }
     if ((t == KEYS_S && !nul0 ? attr_str_len(s) : n) > max) {

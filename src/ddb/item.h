@@ -23,6 +23,10 @@ ddb_op_fn item_put, item_get, item_delete;
 /* What the other item operations (update.c, query.c, batch.c, txn.c, ttl.c)
  * share with PutItem/DeleteItem. */
 
+/* item_key_empty_msg - how the message of item_key_build for an empty S or B
+ * key value starts ("... cannot contain an empty string value. Key: pk"). */
+extern const char item_key_empty_msg[];
+
 /* item_key_build - the storage key of item @obj (@is_key: @obj is a Key and
  * must hold exactly the key attributes). ERR_INVALID with DynamoDB's message. */
 enum err_code item_key_build(const struct table_keys *k, const cJSON *obj, bool is_key,

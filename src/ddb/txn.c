@@ -469,6 +469,12 @@ static int tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t 
         return TW_ANSWERED;
     }
     if (item_key_build(&k, o->obj, o->kind != A_PUT, &o->key, &e)) {
+        /* an empty key value fails DynamoDB's checks of the request itself:
+         * a ValidationException, not one of the transaction's reasons */
+        if (strncmp(e.msg, item_key_empty_msg, strlen(item_key_empty_msg)) == 0) {
+            ddb_reply_err(c, ERR_INVALID, e.msg);
+            return TW_ANSWERED;
+        }
         o->code = R_VALIDATION;
         o->msg = xstrdup(e.msg);
         return TW_INVALID;

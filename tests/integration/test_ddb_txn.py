@@ -158,6 +158,33 @@ class Transactions(ServerTestCase):
         self.assertEqual(code, "TransactionCanceledException")
         self.assertEqual([r["Code"] for r in e["CancellationReasons"]], ["ValidationError"])
         self.assertIsNone(self.get(t, "first"))
+        # a wrong-typed Key of Update/Delete/ConditionCheck: the schema mismatch
+        for act in ({"Delete": {"TableName": t, "Key": {"pk": {"N": "5"}}}},
+                    {"ConditionCheck": {"TableName": t, "Key": {"pk": {"L": [{"S": "x"}]}},
+                                        "ConditionExpression": "attribute_not_exists(pk)"}}):
+            code, _, e = self.err(self.ddb.transact_write_items, TransactItems=[act])
+            self.assertEqual(code, "TransactionCanceledException")
+            self.assertEqual(e["CancellationReasons"], [
+                {"Code": "ValidationError",
+                 "Message": "The provided key element does not match the schema"}])
+
+    def test_empty_key_value_is_refused_before_the_transaction(self):
+        # an empty S or B key value is refused as the request's own error, a
+        # ValidationException, not as a cancellation reason (as DynamoDB does)
+        t = self.new_table()
+        empty = ("One or more parameter values are not valid. The AttributeValue for a key "
+                 "attribute cannot contain an empty string value. Key: pk")
+        for act in ({"Put": {"TableName": t, "Item": {"pk": {"S": ""}}}},
+                    {"Update": {"TableName": t, "Key": {"pk": {"S": ""}},
+                                "UpdateExpression": "SET v = :v",
+                                "ExpressionAttributeValues": {":v": {"S": "b"}}}},
+                    {"Delete": {"TableName": t, "Key": {"pk": {"S": ""}}}},
+                    {"ConditionCheck": {"TableName": t, "Key": {"pk": {"S": ""}},
+                                        "ConditionExpression": "attribute_not_exists(pk)"}}):
+            code, msg, _ = self.err(self.ddb.transact_write_items, TransactItems=[
+                {"Put": {"TableName": t, "Item": {"pk": {"S": "ok"}}}}, act])
+            self.assertEqual((code, msg), ("ValidationException", empty), act)
+        self.assertIsNone(self.get(t, "ok"))
 
     def test_idempotency_token(self):
         t = self.new_table()
