@@ -108,7 +108,9 @@ static enum err_code normalize_num(cJSON *str, struct err *e)
     return ERR_OK;
 }
 
-static enum err_code set_duplicates(const cJSON *set, struct err *e)
+/* set_duplicates - DynamoDB's refusal of @set (of type @t) holding a member
+ * twice; a binary set's names its type, with no space before "of". */
+static enum err_code set_duplicates(const cJSON *set, enum attr_type t, struct err *e)
 {
     struct buf b;
     const cJSON *m;
@@ -118,9 +120,9 @@ static enum err_code set_duplicates(const cJSON *set, struct err *e)
         if (buf_printf(&b, "%s%s", m == set->child ? "" : ", ", m->valuestring))
             break;
     err_set(e, ERR_INVALID,
-            "One or more parameter values were invalid: Input collection [%s] contains "
+            "One or more parameter values were invalid: Input collection [%s]%s contains "
             "duplicates.",
-            b.ptr ? b.ptr : "");
+            b.ptr ? b.ptr : "", t == ATTR_BS ? "of type BS" : "");
     buf_free(&b);
     return ERR_INVALID;
 }
@@ -178,7 +180,7 @@ static enum err_code validate_set(cJSON *set, enum attr_type t, struct err *e)
                 dup = strcmp(m->valuestring, o->valuestring) == 0;
             }
             if (dup)
-                return set_duplicates(set, e);
+                return set_duplicates(set, t, e);
         }
     return ERR_OK;
 }

@@ -412,6 +412,21 @@ class DdbApi(ServerTestCase):
         self.assertEqual([r["Code"] for r in out["CancellationReasons"]],
                          ["ConditionalCheckFailed", "None"])
 
+    def test_binary_set_duplicates_name_the_type(self):
+        # as DynamoDB words it: the binary set's type follows the members
+        # with no space before "of"; other sets do not name theirs
+        t = self.new_table()
+        err = self.assertCode("ValidationException", self.ddb.put_item, TableName=t,
+                              Item={"pk": {"S": "x"}, "b": {"BS": [b"\x01\x02", b"\x01\x02"]}})
+        self.assertEqual(err["Error"]["Message"],
+                         "One or more parameter values were invalid: Input collection "
+                         "[AQI=, AQI=]of type BS contains duplicates.")
+        err = self.assertCode("ValidationException", self.ddb.put_item, TableName=t,
+                              Item={"pk": {"S": "x"}, "s": {"SS": ["", ""]}})
+        self.assertEqual(err["Error"]["Message"],
+                         "One or more parameter values were invalid: Input collection [, ] "
+                         "contains duplicates.")
+
 
 if __name__ == "__main__":
     unittest.main()

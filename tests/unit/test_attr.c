@@ -72,7 +72,9 @@ static const struct validate_case validate_cases[] = {
     {"{\"NS\":[\"1\",\"1.0\"]}", NULL, "contains duplicates."},
     {"{\"NS\":[\"1\",\"x\"]}", NULL, "cannot be converted to a numeric value"},
     {"{\"BS\":[\"AQI=\",\"AwQ=\"]}", "{\"BS\":[\"AQI=\",\"AwQ=\"]}", NULL},
-    {"{\"BS\":[\"AQI=\",\"AQI=\"]}", NULL, "Input collection [AQI=, AQI=] contains duplicates."},
+    {"{\"BS\":[\"AQI=\",\"AQI=\"]}", NULL,
+     "One or more parameter values were invalid: Input collection [AQI=, AQI=]of type BS contains "
+     "duplicates."},
     {"{\"BS\":[\"AQI\"]}", NULL, "of type BS"},
     {"{\"M\":{}}", "{\"M\":{}}", NULL},
     {"{\"M\":{\"a\":{\"N\":\"01\"},\"b\":{\"L\":[{\"N\":\"2.00\"}]}}}",
