@@ -484,7 +484,8 @@ static void start(struct fn *f, struct ev *ev)
         struct fn_result res = {.error = 1, .body = why, .len = sizeof(why) - 1};
         on_result(u, &res);
     } else {
-        fn_rt_invoke(f, cfg, payload ? payload : "{}", payload ? strlen(payload) : 2, on_result, u);
+        fn_rt_invoke_as(f, cfg, payload ? payload : "{}", payload ? strlen(payload) : 2,
+                        fnapi_str(ev->doc, "RequestId"), on_result, u);
     }
     cJSON_Delete(cfg);
 }

@@ -128,6 +128,11 @@ void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t le
  * /next answer carries as Lambda-Runtime-Client-Context. */
 void fn_rt_invoke_ctx(struct fn *f, const cJSON *doc, const void *payload, size_t len,
                       const char *client_ctx, fn_inv_done_fn *done, void *ud);
+/* fn_rt_invoke_as - fn_rt_invoke under the request id @request_id (an Event
+ * invocation's, answered with its 202 and kept by its retries; NULL or not a
+ * request id: a new one), which the function sees as its context's. */
+void fn_rt_invoke_as(struct fn *f, const cJSON *doc, const void *payload, size_t len,
+                     const char *request_id, fn_inv_done_fn *done, void *ud);
 /* fn_rt_forget - kill the instances of NAME's @version (NULL: of every
  * version): a deleted function or version. */
 void fn_rt_forget(struct fn *f, const char *name, const char *version);

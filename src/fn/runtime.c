@@ -704,21 +704,41 @@ static struct pool *pool_for(struct fn_rt *rt, const cJSON *doc)
     return p;
 }
 
+static void invoke(struct fn *f, const cJSON *doc, const void *payload, size_t len,
+                   const char *client_ctx, const char *request_id, fn_inv_done_fn *done, void *ud);
+
 void fn_rt_invoke(struct fn *f, const cJSON *doc, const void *payload, size_t len,
                   fn_inv_done_fn *done, void *ud)
 {
-    fn_rt_invoke_ctx(f, doc, payload, len, NULL, done, ud);
+    invoke(f, doc, payload, len, NULL, NULL, done, ud);
 }
 
 void fn_rt_invoke_ctx(struct fn *f, const cJSON *doc, const void *payload, size_t len,
                       const char *client_ctx, fn_inv_done_fn *done, void *ud)
+{
+    invoke(f, doc, payload, len, client_ctx, NULL, done, ud);
+}
+
+void fn_rt_invoke_as(struct fn *f, const cJSON *doc, const void *payload, size_t len,
+                     const char *request_id, fn_inv_done_fn *done, void *ud)
+{
+    invoke(f, doc, payload, len, NULL, request_id, done, ud);
+}
+
+static void invoke(struct fn *f, const cJSON *doc, const void *payload, size_t len,
+                   const char *client_ctx, const char *request_id, fn_inv_done_fn *done, void *ud)
 {
     struct fn_rt *rt = f->rt;
     struct inv *inv = xcalloc(1, sizeof(*inv));
     struct pool *p;
     struct inst *in;
 
-    new_request_id(inv->id);
+    /* an id the runtime API can carry in a header as it is: hex digits and dashes */
+    if (request_id && *request_id && strlen(request_id) < sizeof(inv->id) &&
+        strspn(request_id, "0123456789abcdefABCDEF-") == strlen(request_id))
+        memcpy(inv->id, request_id, strlen(request_id) + 1);
+    else
+        new_request_id(inv->id);
     inv->payload = xmemdup(payload ? payload : "", len ? len : 1);
     inv->len = len;
     inv->client_ctx = client_ctx ? xstrdup(client_ctx) : NULL;

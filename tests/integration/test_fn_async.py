@@ -48,7 +48,8 @@ def handler(event, context):
     if tries <= event.get("failtimes", 0):
         raise RuntimeError("asked to fail %s (try %d)" % (key, tries))
     ddb.put_item(TableName=SINK, Item={"id": {"S": "done/" + key},
-                                       "tries": {"N": str(tries)}})
+                                       "tries": {"N": str(tries)},
+                                       "rid": {"S": context.aws_request_id}})
     return {"key": key, "tries": tries}
 '''
 
@@ -112,6 +113,14 @@ class AsyncInvokeTest(ServerTestCase):
     def tries(self, key):
         it = self.item("tries/" + key)
         return int(it["tries"]["N"]) if it else 0
+
+    def test_the_function_sees_the_request_id_of_the_202(self):
+        """as Lambda: the id Invoke answered is the one the function's context has, on every
+        try (a retry is the same request)"""
+        rid = self.event("async-fn", {"key": "rid", "failtimes": 1})
+        done = self.wait_item("done/rid")
+        self.assertEqual(done["tries"]["N"], "2")
+        self.assertEqual(done["rid"]["S"], rid)
 
     def test_retried_until_success(self):
         t0 = time.monotonic()
