@@ -175,7 +175,9 @@ static enum err_code put_doc(struct store_txn *t, uint64_t seq, const cJSON *doc
 
 struct enq {
     struct fn *f;
-    struct http_req *r;
+    struct http_req *r;     /* an Invoke to answer, or NULL: */
+    fn_event_done_fn *done; /* told whether the event is queued */
+    void *ud;
     struct ev *ev;
 };
 
@@ -191,9 +193,11 @@ static void enq_done(void *arg, enum err_code rc, const struct err *e)
     struct enq *p = arg;
     struct fn_async *q = p->f->async;
 
-    if (rc == ERR_OK) { /* answered first: once linked, the event may run and go at once */
+    if (rc == ERR_OK && p->r) { /* answered first: once linked, the event may run and go */
         http_resp_header(p->r, "x-amzn-RequestId", fnapi_str(p->ev->doc, "RequestId"));
         http_respond(p->r, 202, "", 0);
+    } else if (p->done) {
+        p->done(p->ud, rc == ERR_OK);
     }
     pthread_mutex_lock(&q->mu);
     if (rc == ERR_OK) {
@@ -204,7 +208,8 @@ static void enq_done(void *arg, enum err_code rc, const struct err *e)
     }
     pthread_mutex_unlock(&q->mu);
     if (rc != ERR_OK) {
-        fnapi_answer_error(p->r, E_SERVICE, e && e->msg[0] ? e->msg : "write failed");
+        if (p->r)
+            fnapi_answer_error(p->r, E_SERVICE, e && e->msg[0] ? e->msg : "write failed");
         cJSON_Delete(p->ev->doc);
         free(p->ev);
     }
@@ -212,20 +217,24 @@ static void enq_done(void *arg, enum err_code rc, const struct err *e)
     busy_add(q, -1);
 }
 
-void fnasync_enqueue(struct fn *f, struct http_req *r, const char *name, const char *qual)
+/* enqueue - queue @payload (@len bytes) as an Event invocation of NAME:@qual; its end is
+ * @r's answer (202 once durable) or, without @r, @done's call. False (and @r answered 429)
+ * when the queue is full or stopping. */
+static bool enqueue(struct fn *f, struct http_req *r, const char *name, const char *qual,
+                    const char *payload, size_t len, fn_event_done_fn *done, void *ud)
 {
     struct fn_async *q = f->async;
-    cJSON *doc =
-        event_doc(name, qual, r->body.len ? r->body.ptr : "{}", r->body.len ? r->body.len : 2);
+    cJSON *doc = event_doc(name, qual, payload, len);
     struct enq *p;
     uint64_t seq;
 
     pthread_mutex_lock(&q->mu);
-    if (q->count >= QUEUE_MAX || q->bytes + r->body.len > QUEUE_BYTES_MAX || q->stopping) {
+    if (q->count >= QUEUE_MAX || q->bytes + len > QUEUE_BYTES_MAX || q->stopping) {
         pthread_mutex_unlock(&q->mu);
         cJSON_Delete(doc);
-        fnapi_answer_error(r, E_TOO_MANY, "Rate Exceeded.");
-        return;
+        if (r)
+            fnapi_answer_error(r, E_TOO_MANY, "Rate Exceeded.");
+        return false;
     }
     account(q, doc, 1);
     q->busy++;
@@ -234,8 +243,23 @@ void fnasync_enqueue(struct fn *f, struct http_req *r, const char *name, const c
     p = xcalloc(1, sizeof(*p));
     p->f = f;
     p->r = r;
+    p->done = done;
+    p->ud = ud;
     p->ev = ev_new(seq, doc);
     store_submit(f->store, enq_apply, enq_done, p);
+    return true;
+}
+
+void fnasync_enqueue(struct fn *f, struct http_req *r, const char *name, const char *qual)
+{
+    (void)enqueue(f, r, name, qual, r->body.len ? r->body.ptr : "{}", r->body.len ? r->body.len : 2,
+                  NULL, NULL);
+}
+
+bool fnasync_enqueue_event(struct fn *f, const char *name, const char *qual, const char *payload,
+                           size_t len, fn_event_done_fn *done, void *ud)
+{
+    return enqueue(f, NULL, name, qual, payload, len, done, ud);
 }
 
 /* ---- the outcome of a try ---- */

@@ -49,5 +49,11 @@ void fnasync_close(struct fn *f);
  * store's writer thread); TooManyRequestsException when QUEUE_MAX events
  * wait already. Never blocks. */
 void fnasync_enqueue(struct fn *f, struct http_req *r, const char *name, const char *qual);
+/* fnasync_enqueue_event - queue @payload (@len bytes, copied) as an Event invocation of
+ * NAME:@qual for another service of the region (S3's notifications); @done tells, from
+ * the store's writer thread, whether it was queued durably. False, and @done not called,
+ * when the queue is full or stopping. Never blocks. */
+bool fnasync_enqueue_event(struct fn *f, const char *name, const char *qual, const char *payload,
+                           size_t len, fn_event_done_fn *done, void *ud);
 
 #endif

@@ -2,12 +2,15 @@
  * event notifications check that a function exists and lets s3.amazonaws.com
  * invoke it (fn_event_policy), then invoke it asynchronously
  * (fn_invoke_event), as an Invoke with X-Amz-Invocation-Type: Event does,
- * but learning how the invocation ended so that the caller can try again. */
+ * but learning how the invocation ended so that the caller can try again, or
+ * hand the event to the function's asynchronous invocation queue
+ * (fn_queue_event), as S3 hands its notifications to Lambda. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_int.h"
+#include "async_int.h"
 #include "fn_int.h"
 #include "mem.h"
 
@@ -89,4 +92,22 @@ bool fn_invoke_event(struct fn *f, const char *arn, const void *payload, size_t 
     fn_rt_invoke(f, d, payload, len, event_done, c);
     cJSON_Delete(d);
     return true;
+}
+
+bool fn_queue_event(struct fn *f, const char *arn, const void *payload, size_t len,
+                    fn_event_done_fn *done, void *ud)
+{
+    char name[141], qual[129];
+    cJSON *d, *h;
+
+    if (!f->async)
+        return fn_invoke_event(f, arn, payload, len, done, ud);
+    if (!split_arn(f, arn, name, sizeof(name), qual, sizeof(qual)))
+        return false;
+    d = fn_reg_get(f, name);
+    h = d ? fnapi_pick(d, *qual ? qual : NULL, false) : NULL; /* takes d */
+    if (!h)
+        return false;
+    cJSON_Delete(h);
+    return fnasync_enqueue_event(f, name, *qual ? qual : NULL, payload, len, done, ud);
 }

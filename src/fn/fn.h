@@ -174,5 +174,13 @@ typedef void fn_event_done_fn(void *ud, bool ok);
  * False when @arn names no function that can run here (@done is not called). */
 bool fn_invoke_event(struct fn *f, const char *arn, const void *payload, size_t len,
                      fn_event_done_fn *done, void *ud);
+/* fn_queue_event - hand @payload (copied) to @arn's asynchronous invocation, as S3 hands
+ * its event notifications to Lambda: queued durably, then run, retried and sent to
+ * destinations as the function's (or its version's, alias's) EventInvokeConfig says, as an
+ * Invoke with X-Amz-Invocation-Type: Event is. @done runs once from another thread with
+ * whether the event was queued. False when @arn names no function of this region or the
+ * queue is full (@done is not called). Never blocks. */
+bool fn_queue_event(struct fn *f, const char *arn, const void *payload, size_t len,
+                    fn_event_done_fn *done, void *ud);
 
 #endif

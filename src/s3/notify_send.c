@@ -2,17 +2,17 @@
  *
  * notify.c records each event a write selects in the write's own commit
  * ('N' seq -> {"arn", "ev", "n", "at"}, s3_int.h). One worker thread
- * (worker.h) reads the pending entries that are on disk and invokes their
- * functions asynchronously (Event invocations, up to NOTIFY_INFLIGHT at
- * once); each invocation that ends wakes it, and it settles those that ended
- * (removes the delivered entries, reschedules the failed) in one commit, so a
- * slow function holds up no other delivery.
- * A failed invocation (the function failed, timed out, or cannot run) is
- * tried again after NOTIFY_BACKOFF_MS, doubled each time, NOTIFY_TRIES times
- * in all (one attempt and two retries, as Lambda's asynchronous invocations),
- * then dropped and logged (event=s3_notify_dropped). Delivery is at least
- * once: an entry goes only after its function finished, so a crash or stop
- * in between delivers it again. No S3 request ever waits on a function. */
+ * (worker.h) reads the pending entries that are on disk and hands each to
+ * the invoker (up to NOTIFY_INFLIGHT at once), which queues it as its
+ * function's asynchronous invocation (src/server/s3_fn_hook.c: the function's
+ * own queue then retries it and sends it to destinations, as Lambda does);
+ * each hand-over that ends wakes the worker, and it settles those that ended
+ * (removes the delivered entries, reschedules the failed) in one commit.
+ * A failed hand-over (no such function, a full queue) is tried again after
+ * NOTIFY_BACKOFF_MS, doubled each time, NOTIFY_TRIES times in all, then
+ * dropped and logged (event=s3_notify_dropped). Delivery is at least once:
+ * an entry goes only after its hand-over ended, so a crash or stop in between
+ * hands it over again. No S3 request ever waits on a function. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

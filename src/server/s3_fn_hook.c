@@ -2,7 +2,7 @@
  * the destination check of PutBucketNotificationConfiguration (the function
  * exists here and its resource policy lets s3.amazonaws.com invoke it for the
  * bucket, with the SourceArn and SourceAccount conditions S3 sends) and the
- * Event invocations of the delivery. */
+ * delivery: each event handed to the function's asynchronous invocation queue. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +43,13 @@ static bool may_invoke(void *ud, const char *arn, const char *bucket, const char
     return ok;
 }
 
+/* as S3 does: the event goes to the function's asynchronous invocation, whose queue
+ * retries it and sends it to destinations as the function's EventInvokeConfig says; the
+ * notification is delivered once the queue holds it */
 static bool invoke(void *ud, const char *arn, const char *payload, size_t len,
                    s3_invoke_done_fn *done, void *arg)
 {
-    return fn_invoke_event(ud, arn, payload, len, done, arg);
+    return fn_queue_event(ud, arn, payload, len, done, arg);
 }
 
 void s3_fn_hook_attach(struct s3 *s, struct fn *f)

@@ -2,7 +2,8 @@
 through boto3 (round trip, S3's refusals, nothing changed by a refused one), and
 delivery to a real python function that writes every record it gets to a sink
 table: the event's shape, prefix/suffix filters, Put, Copy, multipart, Delete,
-DeleteMarkerCreated, and a pending event delivered after kill -9 and restart."""
+DeleteMarkerCreated, a pending event delivered after kill -9 and restart, and the
+function's asynchronous invocation settings (retries, destinations) followed."""
 
 import json
 import os
@@ -30,6 +31,11 @@ SINK = os.environ["SINK"]
 
 
 def handler(event, context):
+    if "requestContext" in event:  # a destination's invocation record
+        key = event["requestPayload"]["Records"][0]["s3"]["object"]["key"]
+        ddb.put_item(TableName=SINK, Item={"id": {"S": "dest/" + key},
+                                           "rec": {"S": json.dumps(event)}})
+        return {}
     for r in event["Records"]:
         o = r["s3"]["object"]
         if "failalways" in o["key"]:
@@ -57,6 +63,10 @@ class NotifyBase(ServerTestCase):
     def setUpClass(cls):
         if not shutil.which("python3"):  # before any server is started
             raise unittest.SkipTest("no python3 for python functions")
+        # the functions' asynchronous retries (Lambda's 1 and 2 minutes) shortened, for every
+        # start of the server, the restarts too
+        os.environ["TANDEM_FN_ASYNC_RETRY_MS"] = "300"
+        cls.addClassCleanup(os.environ.pop, "TANDEM_FN_ASYNC_RETRY_MS", None)
         super().setUpClass()
         cls.clients()
         cls.prepare()
@@ -82,12 +92,15 @@ class NotifyBase(ServerTestCase):
                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
                              KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
         code = zip_of({"app.py": (HANDLER, 0o644)})
-        for name in ("s3n-fn", "s3n-nopolicy", "s3n-other"):
+        for name in ("s3n-fn", "s3n-nopolicy", "s3n-other", "s3n-cfg", "s3n-dest"):
             cls.lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE,
                                     Handler="app.handler", Timeout=150,
                                     Environment={"Variables": {"SINK": SINK}},
                                     Code={"ZipFile": code})
         cls.lam.add_permission(FunctionName="s3n-fn", StatementId="s3",
+                               Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                               SourceArn="arn:aws:s3:::s3n-*", SourceAccount=ACCOUNT)
+        cls.lam.add_permission(FunctionName="s3n-cfg", StatementId="s3",
                                Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
                                SourceArn="arn:aws:s3:::s3n-*", SourceAccount=ACCOUNT)
         cls.lam.add_permission(FunctionName="s3n-other", StatementId="s3",
@@ -121,10 +134,10 @@ class NotifyBase(ServerTestCase):
                if i["id"]["S"].startswith("ev/%s/" % bucket)]
         return sorted(out, key=lambda r: r["s3"]["object"]["sequencer"])
 
-    def put_selected(self, bucket, events, key):
-        """a new bucket whose configuration "c" selects @events; @key put there"""
+    def put_selected(self, bucket, events, key, fn="s3n-fn"):
+        """a new bucket whose configuration "c" selects @events for @fn; @key put there"""
         self.bucket(bucket)
-        self.configure(bucket, self.conf("c", events))
+        self.configure(bucket, self.conf("c", events, fn=fn))
         self.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
 
     def wait_until(self, cond, timeout=60):
@@ -133,6 +146,19 @@ class NotifyBase(ServerTestCase):
         while not cond():
             self.assertLess(time.monotonic(), end, self.server.stderr_tail())
             time.sleep(0.2)
+
+    def wait_item(self, key, timeout=60):
+        """the JSON record the sink holds under @key, once there"""
+        got = {}
+
+        def there():
+            item = self.ddb.get_item(TableName=SINK, ConsistentRead=True,
+                                     Key={"id": {"S": key}}).get("Item")
+            if item:
+                got.update(json.loads(item["rec"]["S"]))
+            return bool(item)
+        self.wait_until(there, timeout)
+        return got
 
     def tries(self, key):
         """how often the function began on @key (keys it counts), 0 before it did"""
@@ -310,12 +336,32 @@ class NotifyTest(NotifyBase):
         self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
 
     def test_failing_function_retried_then_dropped(self):
+        """the event is the function's asynchronous invocation: one try and Lambda's two
+        retries, then dropped by the function's queue"""
         self.put_selected("s3n-fail", ["s3:ObjectCreated:Put"], "failalways.txt")
         self.wait_until(lambda: self.tries("failalways.txt") == 3)
-        time.sleep(5)  # the third failure was the last: no fourth try comes
+        time.sleep(3)  # the third failure was the last: no fourth try comes
         self.assertEqual(self.tries("failalways.txt"), 3)
-        self.assertIn("event=s3_notify_dropped function=%s tries=3" % self.arn(),
-                      self.server.stderr())
+        self.assertRegex(self.server.stderr(),
+                         r"event=fn_async_dropped function=%s(:\$LATEST)? request=\S+ "
+                         r"condition=RetriesExhausted attempts=3" % self.arn())
+
+    def test_event_invoke_config_is_followed(self):
+        """the function's EventInvokeConfig decides: no retry, and the S3 event's record goes
+        to the on-failure destination (another function, which files what it gets)"""
+        self.lam.put_function_event_invoke_config(
+            FunctionName="s3n-cfg", MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": self.arn("s3n-dest")}})
+        self.put_selected("s3n-cfgd", ["s3:ObjectCreated:Put"], "failalways-cfg.txt", fn="s3n-cfg")
+        self.wait_until(lambda: self.tries("failalways-cfg.txt") == 1)
+        rec = self.wait_item("dest/failalways-cfg.txt")
+        self.assertEqual(rec["requestContext"]["condition"], "RetriesExhausted")
+        self.assertEqual(rec["requestContext"]["approximateInvokeCount"], 1)
+        self.assertEqual(rec["requestContext"]["functionArn"], self.arn("s3n-cfg") + ":$LATEST")
+        self.assertEqual(rec["requestPayload"]["Records"][0]["s3"]["object"]["key"],
+                         "failalways-cfg.txt")
+        time.sleep(2)
+        self.assertEqual(self.tries("failalways-cfg.txt"), 1)
 
     def test_function_gone(self):
         """a function deleted after the configuration: tried, then dropped"""
