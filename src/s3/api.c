@@ -157,6 +157,11 @@ static const struct {
                             "multipart/form-data."},
     [S3E_POST_PREDATA] = {"MaxPostPreDataLengthExceeded", 400,
                           "Your POST request fields preceding the upload file were too large."},
+    [S3E_ILLEGAL_VERSIONING] = {"IllegalVersioningConfigurationException", 400,
+                                "The Versioning element must be specified"},
+    [S3E_CONDITIONAL_CONFLICT] = {"ConditionalRequestConflict", 409,
+                                  "The conditional request cannot succeed due to a conflicting "
+                                  "operation against this resource."},
 };
 
 struct s3_req *s3_req_of(struct http_req *r)
@@ -178,6 +183,32 @@ static void common_headers(struct http_req *r)
     http_resp_header(r, "x-amz-request-id", q ? q->request_id : "0000000000000000");
     http_resp_header(r, "x-amz-id-2", id2);
     http_resp_header(r, "Server", "AmazonS3");
+}
+
+/* names_bucket - whether S3's error @code names the bucket: those about the
+ * bucket itself and a bucket configuration it does not have */
+static bool names_bucket(enum s3_code code, const struct s3_req *q)
+{
+    switch (code) {
+    case S3E_NO_SUCH_BUCKET:
+    case S3E_BUCKET_NOT_EMPTY:
+    case S3E_BUCKET_OWNED:
+    case S3E_BUCKET_EXISTS:
+    case S3E_NO_OBJECT_LOCK:
+    case S3E_NO_OWNERSHIP:
+    case S3E_NO_PAB:
+    case S3E_NO_SUCH_POLICY:
+    case S3E_NO_CORS:
+    case S3E_NO_SUCH_LIFECYCLE:
+    case S3E_NO_SUCH_WEBSITE:
+    case S3E_NO_ENCRYPTION:
+    case S3E_NO_REPLICATION:
+        return true;
+    case S3E_NO_SUCH_TAG_SET:
+        return !q->key[0];
+    default:
+        return false;
+    }
 }
 
 /* error_answer - S3's error document, with the @n elements @elems
@@ -211,12 +242,22 @@ static void error_answer(struct http_req *r, enum s3_code code, const char *msg,
     xmlw_elem(&b, "Message", msg ? msg : errors[code].msg, XMLW_CTRL);
     for (size_t i = 0; i < n; i++)
         xmlw_elem(&b, elems[2 * i], elems[2 * i + 1], XMLW_CTRL);
-    if (q && q->bucket[0] &&
-        (code == S3E_NO_SUCH_BUCKET || code == S3E_BUCKET_NOT_EMPTY || code == S3E_BUCKET_OWNED ||
-         code == S3E_BUCKET_EXISTS))
+    if (q && q->bucket[0] && names_bucket(code, q))
         xmlw_elem(&b, "BucketName", q->bucket, XMLW_CTRL);
     if (q && q->key[0] && code == S3E_NO_SUCH_KEY)
+        xmlw_elem(&b, "Key", q->err_key ? q->err_key : q->key, XMLW_CTRL);
+    if (q && q->key[0] && code == S3E_NO_SUCH_VERSION && s3_query(r, "versionId")) {
         xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
+        xmlw_elem(&b, "VersionId", s3_query(r, "versionId"), XMLW_CTRL);
+    }
+    if (q && q->condition && (code == S3E_PRECONDITION_FAILED || code == S3E_CONDITIONAL_CONFLICT))
+        xmlw_elem(&b, "Condition", q->condition, XMLW_CTRL);
+    if (q && q->key[0] && code == S3E_CONDITIONAL_CONFLICT)
+        xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
+    if (q && q->on_marker && code == S3E_METHOD_NOT_ALLOWED) {
+        xmlw_elem(&b, "Method", r->method, XMLW_CTRL);
+        xmlw_elem(&b, "ResourceType", "DeleteMarker", XMLW_CTRL);
+    }
     if (code == S3E_CORS_FORBIDDEN) {
         /* as S3's CORS refusals: the method asked about (the preflight's
          * Access-Control-Request-Method, else the request's own) and BUCKET,
@@ -225,8 +266,6 @@ static void error_answer(struct http_req *r, enum s3_code code, const char *msg,
         xmlw_elem(&b, "Method", m ? m : r->method, XMLW_CTRL);
         xmlw_elem(&b, "ResourceType", "BUCKET", XMLW_CTRL);
     }
-    if (q && q->resource)
-        xmlw_elem(&b, "Resource", q->resource, XMLW_CTRL);
     xmlw_elem(&b, "RequestId", q ? q->request_id : "", XMLW_CTRL);
     buf_puts(&b, "</Error>");
     http_resp_header(r, "Content-Type", "application/xml");
@@ -551,7 +590,6 @@ static void parse_address(struct http_req *r, struct s3_req *q)
         q->bucket = url_decode(r->arena, s, n);
         q->key = slash ? url_decode(r->arena, slash + 1, strlen(slash + 1)) : "";
         q->web_base = arena_sprintf(r->arena, "/_website/%s", q->bucket);
-        q->resource = arena_sprintf(r->arena, "/%s/%s", q->bucket, q->key);
         return;
     }
     if ((wb = website_host_bucket(r->arena, http_req_header(r, "host")))) {
@@ -562,7 +600,6 @@ static void parse_address(struct http_req *r, struct s3_req *q)
     if (vb) {
         q->bucket = vb;
         q->key = url_decode(r->arena, p + (*p == '/'), strlen(p) - (*p == '/'));
-        q->resource = arena_sprintf(r->arena, "/%s%s", vb, p);
     } else {
         const char *s = p + (*p == '/');
         const char *slash = strchr(s, '/');
@@ -573,7 +610,6 @@ static void parse_address(struct http_req *r, struct s3_req *q)
             q->bucket = url_decode(r->arena, s, strlen(s));
             q->key = "";
         }
-        q->resource = url_decode(r->arena, p, strlen(p));
     }
 }
 
@@ -943,13 +979,27 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
             return;
     }
     {
-        /* PutObject and CompleteMultipartUpload take If-None-Match: * only */
+        /* PutObject and CompleteMultipartUpload take If-None-Match: * only,
+         * and If-Match with an ETag only */
         const char *inm = http_req_header(r, "if-none-match");
+        const char *im = http_req_header(r, "if-match");
         bool write = needs_body_stream(r, q) ? !s3_has_query(r, "uploadId")
                                              : strcmp(r->method, "POST") == 0 && q->key[0] &&
                                                    s3_has_query(r, "uploadId");
-        if (write && inm && strcmp(inm, "*") != 0) {
-            s3_error(r, S3E_NOT_IMPLEMENTED, NULL);
+        const char *bad = !write                         ? NULL
+                          : inm && im                    ? "If-Match,If-None-Match"
+                          : inm && strcmp(inm, "*") != 0 ? "If-None-Match"
+                          : im && strcmp(im, "*") == 0   ? "If-Match"
+                                                         : NULL;
+        if (bad) {
+            const char *const elems[] = {
+                "Header", bad, "additionalMessage",
+                inm && im ? "Multiple conditional request headers present in the request"
+                          : arena_sprintf(r->arena,
+                                          "We don't accept the provided value of %s header for "
+                                          "this API",
+                                          bad)};
+            s3_error_elems(r, S3E_NOT_IMPLEMENTED, NULL, elems, 2);
             return;
         }
     }

@@ -147,8 +147,10 @@ void s3_create_bucket(struct http_req *r)
         const char *acl = http_req_header(r, "x-amz-acl");
         if (own && strcmp(own, "BucketOwnerEnforced") != 0 &&
             strcmp(own, "BucketOwnerPreferred") != 0 && strcmp(own, "ObjectWriter") != 0) {
-            s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid x-amz-object-ownership header",
-                         "x-amz-object-ownership", own);
+            /* S3 names the value in the message, and only the header's name */
+            s3_error_elem(r, S3E_INVALID_ARGUMENT,
+                          arena_sprintf(r->arena, "Invalid x-amz-object-ownership header: %s", own),
+                          "ArgumentName", "x-amz-object-ownership");
             return;
         }
         if (((acl && strcmp(acl, "private") != 0) || s3_acl_has_grant_headers(r)) &&
@@ -216,6 +218,14 @@ static enum err_code delete_apply(struct store_txn *t, void *arg, struct err *e)
             memcmp(ck.ptr, pre, pl) == 0) {
             store_cursor_close(c);
             b->w.fail = S3E_BUCKET_NOT_EMPTY;
+            /* S3 says more to a bucket that has had versioning */
+            cJSON *j = cJSON_ParseWithLength((const char *)v.ptr, v.len);
+            const char *ver = j ? json_str_ci(j, "versioning") : NULL;
+            if (ver && *ver)
+                snprintf(b->w.msg, sizeof(b->w.msg),
+                         "The bucket you tried to delete is not empty. You must delete all "
+                         "versions in the bucket.");
+            cJSON_Delete(j);
             return ERR_CONFLICT;
         }
         store_cursor_close(c);
@@ -445,6 +455,10 @@ void s3_put_versioning(struct http_req *r)
         return;
     }
     st = s3_xml_text(x, "Status");
+    if (!st && !s3_xml_child(x, "MfaDelete")) { /* S3's answer to an empty configuration */
+        s3_error(r, S3E_ILLEGAL_VERSIONING, NULL);
+        return;
+    }
     if (!st || (strcmp(st, "Enabled") != 0 && strcmp(st, "Suspended") != 0)) {
         s3_error(r, S3E_MALFORMED_XML, NULL);
         return;
@@ -491,6 +505,7 @@ char *s3_parse_tagging(struct http_req *r, size_t max)
     cJSON *arr;
     char *s, *out;
     size_t n = 0;
+    int names;
 
     if (s3_xml_parse(r->arena, r->body.ptr ? r->body.ptr : "", r->body.len, &x, NULL) != ERR_OK ||
         strcmp(x->name, "Tagging") != 0 || !(set = s3_xml_child(x, "TagSet"))) {
@@ -505,9 +520,9 @@ char *s3_parse_tagging(struct http_req *r, size_t max)
             s3_error(r, S3E_MALFORMED_XML, NULL);
             return NULL;
         }
-        if ((why = s3_tag_add(arr, k, v, ++n, max))) {
+        if ((why = s3_tag_add(arr, k, v, ++n, max, &names))) {
             cJSON_Delete(arr);
-            s3_error(r, S3E_INVALID_TAG, *why ? why : NULL);
+            s3_tag_error(r, why, names, k, v);
             return NULL;
         }
     }
@@ -516,6 +531,13 @@ char *s3_parse_tagging(struct http_req *r, size_t max)
     free(s);
     cJSON_Delete(arr);
     return out;
+}
+
+void s3_tag_error(struct http_req *r, const char *why, int names, const char *k, const char *v)
+{
+    const char *const elems[] = {"TagKey", k, "TagValue", v};
+
+    s3_error_elems(r, S3E_INVALID_TAG, *why ? why : NULL, elems, (size_t)names);
 }
 
 void s3_write_tagging(struct buf *b, cJSON *tags)
@@ -546,7 +568,7 @@ void s3_bucket_tagging(struct http_req *r)
         if (!(j = s3_bucket_or_404(r)))
             return;
         tags = cJSON_GetObjectItem(j, "tags");
-        if (!tags) {
+        if (!tags || !cJSON_GetArraySize(tags)) { /* an empty TagSet put is none, as in S3 */
             s3_error(r, S3E_NO_SUCH_TAG_SET, NULL);
             return;
         }

@@ -54,6 +54,15 @@ static const struct cfg cfgs[] = {
      "EncryptionConfiguration", false},
 };
 
+/* whether @body is a JSON object */
+static bool policy_object(const char *body, size_t len)
+{
+    cJSON *p = cJSON_ParseWithLength(body, len);
+    bool ok = cJSON_IsObject(p);
+    cJSON_Delete(p);
+    return ok;
+}
+
 /* a bucket policy: a JSON object with a Statement */
 static bool valid_policy(const char *body, size_t len)
 {
@@ -115,6 +124,11 @@ static bool valid(struct http_req *r, const struct cfg *c, struct s3_xml *x)
         return false;
     if (strcmp(c->query, "ownershipControls") == 0) {
         const char *o = s3_xml_text(s3_xml_child(x, "Rule"), "ObjectOwnership");
+        int rules = 0;
+        for (n = x->child; n; n = n->next)
+            rules += strcmp(n->name, "Rule") == 0;
+        if (rules != 1) /* S3 takes exactly one */
+            return false;
         return o && (strcmp(o, "BucketOwnerEnforced") == 0 ||
                      strcmp(o, "BucketOwnerPreferred") == 0 || strcmp(o, "ObjectWriter") == 0);
     }
@@ -140,8 +154,6 @@ static bool valid(struct http_req *r, const struct cfg *c, struct s3_xml *x)
                 return false;
             if (strcmp(alg, "AES256") != 0 && strcmp(alg, "aws:kms") != 0 &&
                 strcmp(alg, "aws:kms:dsse") != 0)
-                return false;
-            if (s3_xml_child(d, "KMSMasterKeyID") && strcmp(alg, "AES256") == 0)
                 return false;
             if (bk && strcmp(bk, "true") != 0 && strcmp(bk, "false") != 0)
                 return false;
@@ -370,6 +382,8 @@ bool s3_bucket_config(struct http_req *r)
                  c->action);
         if (!s3_allow(r, action, q->bucket, NULL))
             return true;
+        if (!s3_bucket_or_404(r)) /* S3 names a missing bucket before a bad document */
+            return true;
         if (strcmp(r->method, "PUT") == 0) {
             struct s3_xml *x;
             const char *body = r->body.ptr ? r->body.ptr : "";
@@ -378,13 +392,29 @@ bool s3_bucket_config(struct http_req *r)
             char msg[300];
             if (c->json) {
                 if (!valid_policy(body, r->body.len)) {
-                    s3_error(r, S3E_MALFORMED_POLICY, NULL);
+                    s3_error(r, S3E_MALFORMED_POLICY,
+                             body[0] == '{' && policy_object(body, r->body.len)
+                                 ? "Missing required field Statement"
+                                 : NULL);
                     return true;
                 }
                 cw->xml = arena_strdup(r->arena, body);
             } else if (s3_xml_parse(r->arena, body, r->body.len, &x, NULL) != ERR_OK ||
                        !valid(r, c, x)) {
                 s3_error(r, S3E_MALFORMED_XML, NULL);
+                return true;
+            } else if (strcmp(c->query, "encryption") == 0 &&
+                       s3_xml_child(s3_xml_child(s3_xml_child(x, "Rule"),
+                                                 "ApplyServerSideEncryptionByDefault"),
+                                    "KMSMasterKeyID") &&
+                       strcmp(s3_xml_text(s3_xml_child(s3_xml_child(x, "Rule"),
+                                                       "ApplyServerSideEncryptionByDefault"),
+                                          "SSEAlgorithm"),
+                              "AES256") == 0) {
+                s3_error_elem(r, S3E_INVALID_ARGUMENT,
+                              "a KMSMasterKeyID is not applicable if the default sse algorithm "
+                              "is not aws:kms or aws:kms:dsse",
+                              "ArgumentName", "ApplyServerSideEncryptionByDefault");
                 return true;
             } else if (strcmp(c->query, "cors") == 0 &&
                        !s3_cors_check(x, &code, msg, sizeof(msg))) {

@@ -78,19 +78,30 @@ cJSON *s3_copy_source(struct http_req *r, const char **sbucket, const char **ske
             s3_error(r, S3E_NO_SUCH_KEY, NULL);
         return NULL;
     }
-    /* every failed copy-source condition is a 412 */
-    if (((h = http_req_header(r, "x-amz-copy-source-if-match")) &&
-         !s3_etag_in(h, json_str_ci(v, "etag"))) ||
-        ((h = http_req_header(r, "x-amz-copy-source-if-none-match")) &&
-         s3_etag_in(h, json_str_ci(v, "etag"))) ||
-        ((h = http_req_header(r, "x-amz-copy-source-if-unmodified-since")) &&
-         !http_req_header(r, "x-amz-copy-source-if-match") && s3_time_parse_http(h, &tm) &&
-         (int64_t)json_num_ci(v, "lm") / 1000 * 1000 > tm) ||
-        ((h = http_req_header(r, "x-amz-copy-source-if-modified-since")) &&
-         !http_req_header(r, "x-amz-copy-source-if-none-match") && s3_time_parse_http(h, &tm) &&
-         (int64_t)json_num_ci(v, "lm") / 1000 * 1000 <= tm)) {
-        s3_error(r, S3E_PRECONDITION_FAILED, NULL);
-        return NULL;
+    /* every failed copy-source condition is a 412 naming it, as S3's */
+    {
+        const char *etag = json_str_ci(v, "etag");
+        int64_t lm = (int64_t)json_num_ci(v, "lm") / 1000 * 1000;
+        const char *failed = NULL;
+        if ((h = http_req_header(r, "x-amz-copy-source-if-match")) && !s3_etag_in(h, etag))
+            failed = "x-amz-copy-source-If-Match";
+        else if ((h = http_req_header(r, "x-amz-copy-source-if-none-match")) && s3_etag_in(h, etag))
+            failed = "x-amz-copy-source-If-None-Match";
+        else if ((h = http_req_header(r, "x-amz-copy-source-if-unmodified-since")) &&
+                 !http_req_header(r, "x-amz-copy-source-if-match") && s3_time_parse_http(h, &tm) &&
+                 lm > tm)
+            failed = "x-amz-copy-source-If-Unmodified-Since";
+        else if ((h = http_req_header(r, "x-amz-copy-source-if-modified-since")) &&
+                 !http_req_header(r, "x-amz-copy-source-if-none-match") &&
+                 s3_time_parse_http(h, &tm) &&
+                 tm <= clock_wall_ms() && /* S3 lets a date in the future pass, as HTTP does */
+                 lm <= tm)
+            failed = "x-amz-copy-source-If-Modified-Since";
+        if (failed) {
+            s3_req_of(r)->condition = failed;
+            s3_error(r, S3E_PRECONDITION_FAILED, NULL);
+            return NULL;
+        }
     }
     if (vid)
         http_resp_header(r, "x-amz-copy-source-version-id", vid);
@@ -333,7 +344,9 @@ static enum err_code tag_apply(struct store_txn *t, void *arg, struct err *e)
     tw->versioned = json_str_ci(b, "versioning") && *json_str_ci(b, "versioning");
     v = s3_find_version(t, a, q->bucket, q->key, tw->vid, &k);
     if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
-        tw->w.fail = tw->vid ? (v ? S3E_METHOD_NOT_ALLOWED : S3E_NO_SUCH_VERSION) : S3E_NO_SUCH_KEY;
+        /* a delete marker, named or current, has no tags: S3 answers 405 */
+        tw->w.fail = v ? S3E_METHOD_NOT_ALLOWED : tw->vid ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY;
+        q->on_marker = v != NULL;
         cJSON_Delete(v);
         cJSON_Delete(b);
         return ERR_CONFLICT;
@@ -383,8 +396,15 @@ void s3_object_tagging(struct http_req *r)
         }
         cJSON_Delete(b);
         if (!v || cJSON_IsTrue(cJSON_GetObjectItem(v, "dm"))) {
+            q->on_marker = v != NULL;
+            /* S3's GetObjectTagging names a missing key as bucket/key */
+            q->err_key = arena_sprintf(r->arena, "%s/%s", q->bucket, q->key);
             cJSON_Delete(v);
-            s3_error(r, vid ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
+            s3_error(r,
+                     q->on_marker ? S3E_METHOD_NOT_ALLOWED
+                     : vid        ? S3E_NO_SUCH_VERSION
+                                  : S3E_NO_SUCH_KEY,
+                     NULL);
             return;
         }
         arena_on_free(r->arena, s3_json_free, v);

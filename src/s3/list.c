@@ -228,7 +228,7 @@ void s3_list_objects(struct http_req *r, int version)
         if (token) {
             unsigned char *d = arena_alloc(r->arena, strlen(token) + 4);
             size_t dl = 0;
-            if (!base64_decode(token, strlen(token), d, &dl)) {
+            if (!*token || !base64_decode(token, strlen(token), d, &dl)) { /* "" too, as S3 */
                 s3_error_arg(r, S3E_INVALID_ARGUMENT,
                              "The continuation token provided is incorrect", "continuation-token",
                              token);
@@ -393,7 +393,7 @@ void s3_list_versions(struct http_req *r)
                      "version-id-marker", vm);
         return;
     }
-    if (vm && strlen(vm) != 32 && strcmp(vm, "null") != 0) {
+    if (vm && !s3_vid_ok(vm)) {
         s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid version id specified", "version-id-marker",
                      vm);
         return;

@@ -638,7 +638,7 @@ void s3_object_lock(struct http_req *r)
                             : (put ? "s3:PutObjectLegalHold" : "s3:GetObjectLegalHold"),
                   q->bucket, q->key))
         return;
-    if (vid && strlen(vid) != 32 && strcmp(vid, "null") != 0) {
+    if (vid && !s3_vid_ok(vid)) {
         s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid version id specified", "versionId", vid);
         return;
     }

@@ -641,18 +641,25 @@ void s3_upload_part(struct http_req *r)
         len = (long long)json_num_ci(v, "size");
         if (rg) {
             if (!copy_range(rg, &a, &z)) {
-                s3_error(r, S3E_INVALID_ARGUMENT,
-                         "The x-amz-copy-source-range value must be of the form bytes=first-last "
-                         "where first and last are the zero-based offsets of the first and last "
-                         "bytes to copy");
+                s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                             "The x-amz-copy-source-range value must be of the form "
+                             "bytes=first-last where first and last are the zero-based offsets "
+                             "of the first and last bytes to copy",
+                             "x-amz-copy-source-range", rg);
+                return;
+            }
+            if (a >= len) { /* S3 words a range starting past the end otherwise */
+                s3_error(r, S3E_INVALID_REQUEST,
+                         "The specified copy range is invalid for the source object size");
                 return;
             }
             if (z >= len) {
-                s3_error(r, S3E_INVALID_ARGUMENT,
-                         arena_sprintf(r->arena,
-                                       "Range specified is not valid for source object of size: "
-                                       "%lld",
-                                       len));
+                s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                             arena_sprintf(r->arena,
+                                           "Range specified is not valid for source object of "
+                                           "size: %lld",
+                                           len),
+                             "x-amz-copy-source-range", rg);
                 return;
             }
             off = a;
@@ -933,6 +940,7 @@ static void complete_work(struct http_req *r, void *arg)
     nv->rec = rec;
     nv->upload_id = c->id;
     nv->kind = 2;
+    nv->since = (int64_t)json_num_ci(up, "init");
     s3_xml_start(&b, "CompleteMultipartUploadResult");
     xmlw_elem(&b, "Location",
               arena_sprintf(r->arena, "/%s/%s", q->bucket, url_encode(r->arena, q->key, true)),
@@ -1192,7 +1200,7 @@ void s3_list_parts(struct http_req *r)
     xmlw_elem(&b, "Key", q->key, XMLW_CTRL);
     xmlw_elem(&b, "UploadId", id, XMLW_CTRL);
     buf_printf(&b, "<PartNumberMarker>%u</PartNumberMarker>", marker);
-    if (truncated)
+    if (last) /* S3 names the last part listed, truncated or not */
         buf_printf(&b, "<NextPartNumberMarker>%u</NextPartNumberMarker>", last);
     buf_printf(&b, "<MaxParts>%d</MaxParts><IsTruncated>%s</IsTruncated>", max,
                truncated ? "true" : "false");

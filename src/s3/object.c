@@ -176,6 +176,7 @@ cJSON *s3_header_tags(struct http_req *r, bool *bad)
     char *dup, *save = NULL, *p;
     cJSON *arr;
     size_t n = 0;
+    int names;
 
     *bad = false;
     if (!tg || !*tg)
@@ -189,10 +190,16 @@ cJSON *s3_header_tags(struct http_req *r, bool *bad)
             *eq = '\0';
         k = url_decode(r->arena, p, strlen(p));
         v = eq ? url_decode(r->arena, eq + 1, strlen(eq + 1)) : "";
-        if ((why = s3_tag_add(arr, k, v, ++n, 10))) {
+        if ((why = s3_tag_add(arr, k, v, ++n, 10, &names))) {
             cJSON_Delete(arr);
             *bad = true;
-            s3_error(r, S3E_INVALID_TAG, *why ? why : NULL);
+            if (names && strncmp(k, "aws:", 4) != 0) /* a repeated key or a stray character */
+                s3_error_arg(r, S3E_INVALID_ARGUMENT,
+                             "The header 'x-amz-tagging' shall be encoded as UTF-8 then "
+                             "URLEncoded URL query parameters without tag name duplicates.",
+                             "x-amz-tagging", tg);
+            else
+                s3_tag_error(r, why, names, k, v);
             return NULL;
         }
     }
@@ -295,12 +302,20 @@ static enum err_code newver_apply(struct store_txn *t, void *arg, struct err *e)
             cJSON *cur = s3_find_version(t, a, nv->bucket, nv->key, NULL, NULL);
             bool live = cur && !json_true_ci(cur, "dm");
             enum s3_code fail = S3E_INTERNAL;
-            if (inm && strcmp(inm, "*") == 0 && live)
+            if (inm && strcmp(inm, "*") == 0 && live) {
                 fail = S3E_PRECONDITION_FAILED;
-            else if (im && !live)
+                s3_req_of(nv->r)->condition = "If-None-Match";
+            } else if (im && !live) {
                 fail = S3E_NO_SUCH_KEY;
-            else if (im && strcmp(im, "*") != 0 && !s3_etag_in(im, json_str_ci(cur, "etag")))
+            } else if (im && strcmp(im, "*") != 0 && !s3_etag_in(im, json_str_ci(cur, "etag"))) {
                 fail = S3E_PRECONDITION_FAILED;
+                s3_req_of(nv->r)->condition = "If-Match";
+            } else if (nv->kind == 2 && cur && (int64_t)json_num_ci(cur, "lm") > nv->since) {
+                /* the key was written (or a marker put) while the upload was
+                 * open: S3 refuses a conditional completion as a conflict */
+                fail = S3E_CONDITIONAL_CONFLICT;
+                s3_req_of(nv->r)->condition = im ? "If-Match" : "If-None-Match";
+            }
             cJSON_Delete(cur);
             if (fail != S3E_INTERNAL) {
                 cJSON_Delete(b);
@@ -535,7 +550,7 @@ cJSON *s3_read_version(struct http_req *r, struct store_txn *t, const cJSON *b, 
         arena_on_free(r->arena, s3_json_free, v);
     if (!v) {
         if (vid)
-            if (strlen(vid) == 32 || strcmp(vid, "null") == 0)
+            if (s3_vid_ok(vid))
                 s3_error(r, S3E_NO_SUCH_VERSION, NULL);
             else
                 s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid version id specified", "versionId",
@@ -560,9 +575,12 @@ static int conditionals(struct http_req *r, const char *etag, int64_t lm)
     int64_t lms = lm / 1000 * 1000;
 
     if (im) {
-        if (!s3_etag_in(im, etag))
+        if (!s3_etag_in(im, etag)) {
+            s3_req_of(r)->condition = "If-Match"; /* S3's 412 names it */
             return 412;
+        }
     } else if (ius && s3_time_parse_http(ius, &t) && lms > t) {
+        s3_req_of(r)->condition = "If-Unmodified-Since";
         return 412;
     }
     if (inm) {
@@ -650,7 +668,8 @@ static bool has_override(struct http_req *r)
     return false;
 }
 
-static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bucket, int part)
+static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bucket, int part,
+                           bool whole)
 {
     char when[40];
     const cJSON *h = cJSON_GetObjectItem(v, "h"), *m = cJSON_GetObjectItem(v, "m"), *e;
@@ -694,11 +713,11 @@ static void object_headers(struct http_req *r, const cJSON *v, bool versioned_bu
         /* the whole object's checksum; with partNumber a COMPOSITE object's
          * part's, a FULL_OBJECT one's only when it is one part (the part is
          * the object), none of a part of several (S3 keeps no part CRC once
-         * combined); none for a range */
+         * combined); none for a range, unless it covers the whole object,
+         * as S3 answers bytes=0-100 of 10 bytes */
         if (part >= 0 && (composite || json_num_ci(v, "parts") > 1))
             ckv = composite ? s3_part_checksum(v, part) : NULL;
-        if (mode && strcasecmp(mode, "ENABLED") == 0 && ckn && ckv &&
-            !http_req_header(r, "range")) {
+        if (mode && strcasecmp(mode, "ENABLED") == 0 && ckn && ckv && whole) {
             http_resp_header(r, arena_sprintf(r->arena, "x-amz-checksum-%s", ckn), ckv);
             http_resp_header(r, "x-amz-checksum-type",
                              json_str_ci(v, "ckt") ? json_str_ci(v, "ckt") : "FULL_OBJECT");
@@ -751,6 +770,8 @@ void s3_get_object(struct http_req *r, bool head)
             char when[40];
             s3_time_http((int64_t)json_num_ci(v, "lm"), when);
             http_resp_header(r, "Last-Modified", when);
+            http_resp_header(r, "Allow", "DELETE");
+            s3_req_of(r)->on_marker = true;
             s3_error(r, S3E_METHOD_NOT_ALLOWED, NULL);
         } else {
             s3_error(r, S3E_NO_SUCH_KEY, NULL);
@@ -795,7 +816,11 @@ void s3_get_object(struct http_req *r, bool head)
     }
     if (rg < 0) {
         http_resp_header(r, "Content-Range", arena_sprintf(r->arena, "bytes */%lld", size));
-        s3_error(r, S3E_INVALID_RANGE, NULL);
+        s3_error_elems(r, S3E_INVALID_RANGE, NULL,
+                       (const char *const[]){"RangeRequested", http_req_header(r, "range"),
+                                             "ActualObjectSize",
+                                             arena_sprintf(r->arena, "%lld", size)},
+                       2);
         return;
     }
     fd = open(s3_abs_path(q->s3, r->arena, json_str_ci(v, "file")), O_RDONLY | O_CLOEXEC);
@@ -804,7 +829,8 @@ void s3_get_object(struct http_req *r, bool head)
         s3_error(r, S3E_NO_SUCH_KEY, NULL);
         return;
     }
-    object_headers(r, v, !latest || strcmp(json_str_ci(v, "vid"), "null") != 0, part);
+    object_headers(r, v, !latest || strcmp(json_str_ci(v, "vid"), "null") != 0, part,
+                   pn || rg == 0 || (off == 0 && len == size));
     if (expiration)
         http_resp_header(r, "x-amz-expiration", expiration);
     if (rg > 0)
@@ -828,6 +854,7 @@ struct delw {
     bool denied; /* the caller may not delete this one: an <Error> entry */
     bool bypass; /* GOVERNANCE retention bypassed (header and permission) */
     bool locked; /* DeleteObjects: protected by Object Lock, an <Error> entry */
+    bool badvid; /* DeleteObjects: a version id S3 could not have made, NoSuchVersion */
 };
 
 static enum err_code del_apply(struct store_txn *t, void *arg, struct err *e)
@@ -908,6 +935,25 @@ static void delw_free(void *p)
     cJSON_Delete(d->nv.rec);
 }
 
+/* bypass_refused - whether @r names x-amz-bypass-governance-retention (true
+ * or false) for a bucket without Object Lock, which S3 refuses; answered */
+static bool bypass_refused(struct http_req *r)
+{
+    cJSON *b;
+
+    if (!http_req_header(r, "x-amz-bypass-governance-retention"))
+        return false;
+    if (!(b = s3_bucket_or_404(r)))
+        return true;
+    if (cJSON_GetObjectItem(b, "lock"))
+        return false;
+    s3_error_elem(r, S3E_INVALID_ARGUMENT,
+                  "x-amz-bypass-governance-retention is only applicable to Object Lock enabled "
+                  "buckets.",
+                  "ArgumentName", "x-amz-bypass-governance-retention");
+    return true;
+}
+
 void s3_delete_object(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -916,10 +962,12 @@ void s3_delete_object(struct http_req *r)
     d->vid = s3_query(r, "versionId");
     if (!s3_allow(r, d->vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", q->bucket, q->key))
         return;
-    if (d->vid && strlen(d->vid) != 32 && strcmp(d->vid, "null") != 0) {
+    if (d->vid && !s3_vid_ok(d->vid)) {
         s3_error_arg(r, S3E_INVALID_ARGUMENT, "Invalid version id specified", "versionId", d->vid);
         return;
     }
+    if (bypass_refused(r))
+        return;
     arena_on_free(r->arena, delw_free, d);
     d->bypass = d->vid && s3_lock_bypass(r, q->key);
     d->nv.r = r;
@@ -946,7 +994,7 @@ static enum err_code multidel_apply(struct store_txn *t, void *arg, struct err *
     enum err_code rc;
 
     for (int i = 0; i < m->n; i++) {
-        if (m->items[i].denied)
+        if (m->items[i].denied || m->items[i].badvid)
             continue;
         rc = del_apply(t, &m->items[i], e);
         if (rc == ERR_CONFLICT) {
@@ -969,6 +1017,14 @@ static void multidel_ok(struct s3_w *w)
         struct delw *d = &m->items[i];
         for (int j = 0; j < d->nv.nold; j++)
             unlink(d->nv.old_files[j]);
+        if (d->badvid) { /* S3 lists it so, where DeleteObject says InvalidArgument */
+            buf_puts(&b, "<Error>");
+            xmlw_elem(&b, "Key", d->nv.key, XMLW_CTRL);
+            xmlw_elem(&b, "VersionId", d->vid, XMLW_CTRL);
+            buf_puts(&b, "<Code>NoSuchVersion</Code><Message>The specified version does not "
+                         "exist.</Message></Error>");
+            continue;
+        }
         if (d->denied || d->locked) { /* errors are listed in Quiet mode too */
             buf_puts(&b, "<Error>");
             xmlw_elem(&b, "Key", d->nv.key, XMLW_CTRL);
@@ -1022,6 +1078,8 @@ void s3_delete_objects(struct http_req *r)
         s3_error(r, S3E_MALFORMED_XML, NULL);
         return;
     }
+    if (bypass_refused(r))
+        return;
     m->quiet = s3_xml_text(x, "Quiet") && strcmp(s3_xml_text(x, "Quiet"), "true") == 0;
     m->items = arena_calloc(r->arena, (size_t)n * sizeof(*m->items));
     for (o = x->child; o; o = o->next) {
@@ -1044,7 +1102,8 @@ void s3_delete_objects(struct http_req *r)
         d->denied = !s3_may(r, d->vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", q->bucket, k);
         d->bypass = d->vid && s3_lock_bypass(r, k);
         d->multi = true;
-        denied += d->denied;
+        d->badvid = !d->denied && d->vid && !s3_vid_ok(d->vid);
+        denied += d->denied || d->badvid;
     }
     if (denied == m->n && !s3_bucket_or_404(r)) /* no write runs to find the bucket missing */
         return;

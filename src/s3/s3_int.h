@@ -110,6 +110,8 @@ enum s3_code {
     S3E_INVALID_POLICY_DOC,
     S3E_MALFORMED_POST,
     S3E_POST_PREDATA,
+    S3E_ILLEGAL_VERSIONING,
+    S3E_CONDITIONAL_CONFLICT,
     S3E_AUTH_QUERY_ERROR,
     S3E_NO_LOCK_CONFIG,
     S3E_MALFORMED_ACL,
@@ -123,13 +125,15 @@ struct s3_req {
     struct s3 *s3;
     const char *bucket; /* decoded, "" when none */
     const char *key;    /* decoded, "" when none */
-    const char *resource;
     char request_id[17];
     struct creds_identity who;
     bool anonymous;
     bool internal; /* s3_handle_internal: the lifecycle sweeper's own request */
     bool authed;
     bool answered;
+    bool on_marker;        /* the version named is a delete marker: a 405 says so, as S3's */
+    const char *err_key;   /* NoSuchKey's Key when not the key (arena), else NULL */
+    const char *condition; /* PreconditionFailed's Condition (static), else NULL */
     /* SigV4 values for aws-chunked */
     bool chunked, chunk_signed;
     char payload_hash[80];
@@ -286,15 +290,24 @@ uint64_t s3_crc64nvme(uint64_t crc, const void *p, size_t n);
 uint64_t s3_crc_combine(int alg, uint64_t crc1, uint64_t crc2, uint64_t len2);
 /* s3_tag_add - add tag @k = @v, the @n-th, to @arr (an array of {"k", "v"})
  * if S3 takes it: at most @max tags (10 for an object, 50 for a bucket), keys
- * of 1-128 and values of at most 256 characters, each key once, no "aws:" key
- * on a bucket. Returns NULL, or why not: InvalidTag's message ("" for the
- * default one). */
-const char *s3_tag_add(cJSON *arr, const char *k, const char *v, size_t n, size_t max);
+ * of 1-128 and values of at most 256 characters of S3's set (letters, digits,
+ * spaces, + - = . _ : / @), each key once, no "aws:" key. Returns NULL, or
+ * why not: InvalidTag's message ("" for the default one), with @names (out)
+ * the elements S3 adds to it: 0 none, 1 TagKey, 2 TagKey and TagValue. */
+const char *s3_tag_add(cJSON *arr, const char *k, const char *v, size_t n, size_t max, int *names);
+/* s3_tag_error - answer InvalidTag with @why (from s3_tag_add) and the
+ * elements @names says, naming @k and @v */
+void s3_tag_error(struct http_req *r, const char *why, int names, const char *k, const char *v);
 bool s3_bucket_name_ok(const char *name);
 void s3_time_iso(int64_t ms, char out[32]);
 void s3_time_http(int64_t ms, char out[40]);
 bool s3_time_parse_http(const char *s, int64_t *ms);
 void s3_new_id(char out[33]);
+/* s3_vid_ok - whether @vid can name a version here: "null" or what
+ * s3_new_id makes (32 lowercase hex digits). S3 answers any other
+ * InvalidArgument "Invalid version id specified" (a DeleteObjects entry
+ * NoSuchVersion), not NoSuchVersion. */
+bool s3_vid_ok(const char *vid);
 /* s3_id_rand - 64 bits for request ids: unique, cheap, not unpredictable (a
  * per-thread sequence seeded once; any thread). */
 uint64_t s3_id_rand(void);
@@ -535,6 +548,7 @@ struct s3_newver {
     int nold, capold;
     int status;
     int kind;               /* 0 put, 1 copy, 2 complete */
+    int64_t since;          /* complete: the upload's initiation (ms), for its conditions */
     const char *expiration; /* x-amz-expiration of the new version, arena */
     struct buf out;         /* response body */
 };

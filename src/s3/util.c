@@ -43,19 +43,39 @@ uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n)
     return ~crc;
 }
 
-const char *s3_tag_add(cJSON *arr, const char *k, const char *v, size_t n, size_t max)
+/* tag_chars_ok - S3's tag characters: letters, digits and spaces (any
+ * non-ASCII UTF-8 is taken as such) and + - = . _ : / @ */
+static bool tag_chars_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!((unsigned char)*s >= 0x80 || isalnum((unsigned char)*s) || strchr(" +-=._:/@", *s)))
+            return false;
+    return true;
+}
+
+const char *s3_tag_add(cJSON *arr, const char *k, const char *v, size_t n, size_t max, int *names)
 {
     cJSON *o;
 
+    *names = 0;
     if (!*k || strlen(k) > 128 || strlen(v) > 256 || n > max)
         return n <= max    ? ""
                : max == 10 ? "Object tags cannot be greater than 10"
                            : "Bucket tag count cannot be greater than 50";
-    if (max > 10 && strncmp(k, "aws:", 4) == 0) /* a bucket's: reserved for AWS */
-        return "System tags cannot be added/updated by requester";
+    *names = 1;
+    if (!tag_chars_ok(k))
+        return "The TagKey you have provided is invalid";
+    if (strncmp(k, "aws:", 4) == 0) /* reserved for AWS; S3 words it per resource */
+        return max > 10 ? "System tags cannot be added/updated by requester"
+                        : "Your TagKey cannot be prefixed with aws:";
     for (const cJSON *e = arr->child; e; e = e->next)
         if (strcmp(json_str_ci(e, "k"), k) == 0)
             return "Cannot provide multiple Tags with the same key";
+    if (!tag_chars_ok(v)) {
+        *names = 2;
+        return "The TagValue you have provided is invalid";
+    }
+    *names = 0;
     o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "k", k);
     cJSON_AddStringToObject(o, "v", v);
@@ -258,6 +278,18 @@ void s3_new_id(char out[33])
         b[i] = (unsigned char)(ms >> (40 - 8 * i));
     RAND_bytes(b + 6, 10);
     hex_encode(b, 16, out);
+}
+
+bool s3_vid_ok(const char *vid)
+{
+    size_t i;
+
+    if (strcmp(vid, "null") == 0)
+        return true;
+    for (i = 0; vid[i]; i++)
+        if (!isdigit((unsigned char)vid[i]) && !(vid[i] >= 'a' && vid[i] <= 'f'))
+            return false;
+    return i == 32;
 }
 
 /* A per-thread splitmix64 sequence from a random start: the state steps by an

@@ -36,6 +36,82 @@ class BucketConfig(th.ServerTestCase):
         r.update(kw)
         return r
 
+    def test_versioning_encryption_and_tags_as_s3_answers(self):
+        # LocalStack's test_s3_api.py snapshots, recorded against S3
+        b = self.bucket("config-ls-answers")
+        self.assertEqual(self.error(self.c.put_bucket_versioning, Bucket=b,
+                                    VersioningConfiguration={}),
+                         (400, "IllegalVersioningConfigurationException",
+                          "The Versioning element must be specified"))
+        self.assertEqual(self.error(self.c.put_bucket_versioning, Bucket=b,
+                                    VersioningConfiguration={"Status": "enabled"})[1],
+                         "MalformedXML")
+        # a missing bucket is named before the document is looked at
+        self.assertEqual(self.error(self.c.put_bucket_encryption, Bucket="config-ls-nobucket",
+                                    ServerSideEncryptionConfiguration={"Rules": []}),
+                         (404, "NoSuchBucket", "The specified bucket does not exist"))
+        self.assertEqual(self.error(self.c.put_bucket_encryption, Bucket=b,
+                                    ServerSideEncryptionConfiguration={"Rules": []})[1],
+                         "MalformedXML")
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            self.c.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256",
+                                                        "KMSMasterKeyID": "randomkeyid"}}]})
+        self.assertEqual(cm.exception.response["Error"], {
+            "Code": "InvalidArgument", "ArgumentName": "ApplyServerSideEncryptionByDefault",
+            "Message": "a KMSMasterKeyID is not applicable if the default sse algorithm is not "
+                       "aws:kms or aws:kms:dsse"})
+        # NoSuchTagSet names the bucket; an empty TagSet put leaves none
+        with self.assertRaises(ClientError) as cm:
+            self.c.get_bucket_tagging(Bucket=b)
+        self.assertEqual(cm.exception.response["Error"], {
+            "Code": "NoSuchTagSet", "Message": "The TagSet does not exist", "BucketName": b})
+        self.c.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "a", "Value": "1"}]})
+        r = self.c.put_bucket_tagging(Bucket=b, Tagging={"TagSet": []})
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 204)
+        self.assertEqual(self.error(self.c.get_bucket_tagging, Bucket=b),
+                         (404, "NoSuchTagSet", "The TagSet does not exist"))
+
+    def test_missing_configurations_name_the_bucket(self):
+        # as S3 answers (LocalStack's test_s3_api.py snapshots)
+        from botocore.exceptions import ClientError
+        b = self.bucket("config-ls-names")
+        self.c.delete_bucket_ownership_controls(Bucket=b)
+        self.c.delete_public_access_block(Bucket=b)
+        for fn, code in ((self.c.get_object_lock_configuration,
+                          "ObjectLockConfigurationNotFoundError"),
+                         (self.c.get_bucket_ownership_controls, "OwnershipControlsNotFoundError"),
+                         (self.c.get_public_access_block, "NoSuchPublicAccessBlockConfiguration"),
+                         (self.c.get_bucket_policy, "NoSuchBucketPolicy"),
+                         (self.c.get_bucket_cors, "NoSuchCORSConfiguration"),
+                         (self.c.get_bucket_lifecycle_configuration,
+                          "NoSuchLifecycleConfiguration"),
+                         (self.c.get_bucket_website, "NoSuchWebsiteConfiguration")):
+            with self.assertRaises(ClientError) as cm:
+                fn(Bucket=b)
+            err = cm.exception.response["Error"]
+            self.assertEqual((err["Code"], err.get("BucketName")), (code, b))
+
+    def test_ownership_and_policy_refused_as_s3_refuses_them(self):
+        from botocore.exceptions import ClientError
+        b = self.bucket("config-ls-own")
+        self.assertEqual(self.error(self.c.put_bucket_ownership_controls, Bucket=b,
+                                    OwnershipControls={"Rules": [
+                                        {"ObjectOwnership": "BucketOwnerEnforced"},
+                                        {"ObjectOwnership": "BucketOwnerPreferred"}]})[:2],
+                         (400, "MalformedXML"))
+        for value in ("RandomValue", ""):
+            with self.assertRaises(ClientError) as cm:
+                self.c.create_bucket(Bucket="config-ls-own-bad", ObjectOwnership=value)
+            self.assertEqual(cm.exception.response["Error"], {
+                "Code": "InvalidArgument", "ArgumentName": "x-amz-object-ownership",
+                "Message": "Invalid x-amz-object-ownership header: " + value})
+        self.assertEqual(self.error(self.c.put_bucket_policy, Bucket=b, Policy="{}"),
+                         (400, "MalformedPolicy", "Missing required field Statement"))
+        self.assertEqual(self.error(self.c.put_bucket_policy, Bucket=b, Policy="random")[2],
+                         "Policies must be valid JSON and the first byte must be '{'")
+
     def test_lifecycle_rules_refused_as_s3_refuses_them(self):
         b = self.bucket("config-lc-refused")
         put = self.c.put_bucket_lifecycle_configuration

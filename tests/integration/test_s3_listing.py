@@ -205,6 +205,17 @@ class VersionListingArguments(S3Case):
         r = c.list_object_versions(Bucket=b, KeyMarker="ledge", VersionIdMarker=vid)
         self.assertEqual([v["VersionId"] for v in r["Versions"]], [vid])
 
+    def test_empty_continuation_token(self):
+        # an empty token is no token to S3 but a wrong one (LocalStack's
+        # test_list_objects_v2_continuation_start_after, recorded against S3)
+        c = self.s3()
+        b = self.bucket(c)
+        c.put_object(Bucket=b, Key="k", Body=b"1")
+        r = self.assertCode("InvalidArgument", c.list_objects_v2, Bucket=b, ContinuationToken="")
+        self.assertEqual(r["Error"], {"Code": "InvalidArgument",
+                                      "Message": "The continuation token provided is incorrect",
+                                      "ArgumentName": "continuation-token", "ArgumentValue": None})
+
 
 class SubresourcesNotImplemented(S3Case):
     """Bucket and object subresources Tandem does not have get an answer of
