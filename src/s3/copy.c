@@ -262,6 +262,16 @@ static void copy_object_work(struct http_req *r, void *arg)
     s3_submit_version(nv);
 }
 
+/* encryption_put - whether @r's bucket has a default encryption put to it,
+ * not only S3's own default */
+static bool encryption_put(struct http_req *r)
+{
+    cJSON *b = s3_bucket_or_404(r);
+    cJSON *cfg = b ? cJSON_GetObjectItem(b, "cfg") : NULL;
+
+    return cJSON_IsString(cJSON_GetObjectItem(cfg, "encryption"));
+}
+
 void s3_copy_object(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
@@ -293,10 +303,17 @@ void s3_copy_object(struct http_req *r)
     if (!(v = s3_copy_source(r, &sb, &sk)))
         return;
     /* a copy naming the source's version onto its own key restores that
-     * version: S3 takes it without any change asked */
+     * version: S3 takes it without any change asked; so it does a copy that
+     * names a website redirect or an encryption (the same as before or not),
+     * of an object not under SSE-S3, or into a bucket whose default
+     * encryption was put (LocalStack's test_s3_copy_object_in_place_*
+     * snapshots) */
     if (!replace && strcmp(sb, q->bucket) == 0 && strcmp(sk, q->key) == 0 &&
         !http_req_header(r, "x-amz-storage-class") && !tdir && !cka &&
-        !strstr(http_req_header(r, "x-amz-copy-source"), "?versionId=")) {
+        !http_req_header(r, "x-amz-website-redirect-location") &&
+        !http_req_header(r, "x-amz-server-side-encryption") &&
+        (!json_str_ci(v, "sse") || strcmp(json_str_ci(v, "sse"), "AES256") == 0) &&
+        !encryption_put(r) && !strstr(http_req_header(r, "x-amz-copy-source"), "?versionId=")) {
         s3_error(r, S3E_INVALID_REQUEST,
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "

@@ -586,8 +586,8 @@ static int conditionals(struct http_req *r, const char *etag, int64_t lm)
     if (inm) {
         if (s3_etag_in(inm, etag))
             return 304;
-    } else if (ims && s3_time_parse_http(ims, &t) && lms <= t) {
-        return 304;
+    } else if (ims && s3_time_parse_http(ims, &t) && t <= clock_wall_ms() && lms <= t) {
+        return 304; /* a date in the future is ignored, as HTTP and S3 do */
     }
     return 0;
 }

@@ -418,6 +418,78 @@ class Objects(S3Case):
         r = c.complete_multipart_upload(Bucket=v, Key="k", UploadId=up, MultipartUpload=parts)
         self.assertEqual(r["ETag"], '"60cd54a928cbbcbb6e7b5595bab46a9e-1"')
 
+    def test_copies_in_place_s3_takes(self):
+        # LocalStack's test_s3_copy_object_in_place_* and
+        # test_copy_in_place_with_bucket_encryption snapshots: naming a
+        # redirect location or an encryption (the same as before or not), an
+        # object under SSE-KMS, or a bucket whose default encryption was put
+        # make a copy onto itself legal; nothing named is still refused
+        c = self.s3()
+        b = self.bucket(c)
+        illegal = ("This copy request is illegal because it is trying to copy an object to "
+                   "itself without changing the object's metadata, storage class, website "
+                   "redirect location or encryption attributes.")
+        c.put_object(Bucket=b, Key="k", Body=b"test", WebsiteRedirectLocation="/test/direct",
+                     Metadata={"key": "value"})
+        e = self.assertCode("InvalidRequest", c.copy_object, Bucket=b, Key="k",
+                            CopySource="%s/k" % b)
+        self.assertEqual(e["Error"]["Message"], illegal)
+        self.assertCode("InvalidRequest", c.copy_object, Bucket=b, Key="k",
+                        CopySource="%s/k" % b, Metadata={"key": "value"})
+        r = c.copy_object(Bucket=b, Key="k", CopySource="%s/k" % b,
+                          WebsiteRedirectLocation="/test/direct")
+        self.assertEqual(r["CopyObjectResult"]["ETag"], '"098f6bcd4621d373cade4e832627b4f6"')
+        c.copy_object(Bucket=b, Key="k", CopySource="%s/k" % b, ServerSideEncryption="AES256")
+        c.put_object(Bucket=b, Key="kms", Body=b"test", ServerSideEncryption="aws:kms")
+        r = c.copy_object(Bucket=b, Key="kms", CopySource="%s/kms" % b)
+        self.assertEqual(r["ServerSideEncryption"], "AES256")  # S3's default, not the source's
+        self.assertCode("InvalidRequest", c.copy_object, Bucket=b, Key="kms",
+                        CopySource="%s/kms" % b)
+        enc = self.bucket(c)
+        c.put_object(Bucket=enc, Key="k", Body=b"")
+        self.assertCode("InvalidRequest", c.copy_object, Bucket=enc, Key="k",
+                        CopySource="%s/k" % enc)
+        c.put_bucket_encryption(Bucket=enc, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+             "BucketKeyEnabled": False}]})
+        r = c.copy_object(Bucket=enc, Key="k", CopySource="%s/k" % enc)
+        self.assertEqual(r["CopyObjectResult"]["ETag"], '"d41d8cd98f00b204e9800998ecf8427e"')
+
+    def test_read_conditions_in_s3_order(self):
+        # LocalStack's test_s3_get_object_preconditions (GetObject and
+        # HeadObject): If-Match, then If-Unmodified-Since, then
+        # If-None-Match, then If-Modified-Since, which a date in the future
+        # does not hold back
+        import datetime
+        c = self.s3()
+        b = self.bucket(c)
+        etag = c.put_object(Bucket=b, Key="k", Body=b"data")["ETag"]
+        lm = c.head_object(Bucket=b, Key="k")["LastModified"]
+        time.sleep(1.1)
+        now = datetime.datetime.now(tz=datetime.timezone.utc)
+        day = datetime.timedelta(days=1)
+        for fn in (c.get_object, c.head_object):
+            e = self.assertCode("412" if fn == c.head_object else "PreconditionFailed", fn,
+                                Bucket=b, Key="k", IfModifiedSince=now,
+                                IfUnmodifiedSince=now - day, IfMatch="etag123", IfNoneMatch=etag)
+            self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 412)
+            if fn == c.get_object:
+                self.assertEqual(e["Error"]["Condition"], "If-Match")
+                e = self.assertCode("PreconditionFailed", fn, Bucket=b, Key="k",
+                                    IfModifiedSince=now, IfUnmodifiedSince=now - day,
+                                    IfNoneMatch=etag)
+                self.assertEqual(e["Error"]["Condition"], "If-Unmodified-Since")
+            for kw in ({"IfModifiedSince": now, "IfNoneMatch": etag}, {"IfModifiedSince": now},
+                       {"IfNoneMatch": etag.strip('"')}, {"IfModifiedSince": lm}):
+                e = self.assertCode("304", fn, Bucket=b, Key="k", **kw)
+                self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 304)
+            r = fn(Bucket=b, Key="k", IfModifiedSince=now + day)
+            self.assertEqual(r["ETag"], etag)
+            r = fn(Bucket=b, Key="k", IfMatch=etag.strip('"'), IfNoneMatch="etag123",
+                   IfModifiedSince=now - day, IfUnmodifiedSince=now)
+            self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 200)
+            self.assertEqual(fn(Bucket=b, Key="k", IfUnmodifiedSince=lm)["ETag"], etag)
+
     def test_bypass_governance_needs_object_lock(self):
         # LocalStack's test_delete_object_with_no_locking snapshot
         c = self.s3()
