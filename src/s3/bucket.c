@@ -91,11 +91,46 @@ static bool region_shaped(const char *loc)
     return true;
 }
 
+/* create_tags - CreateBucketConfiguration's Tags (@set, may be NULL) as a
+ * JSON array text (arena), "" for none, checked as PutBucketTagging's; NULL
+ * after answering an error */
+static const char *create_tags(struct http_req *r, const struct s3_xml *set)
+{
+    const struct s3_xml *tg;
+    cJSON *arr;
+    char *s;
+    const char *out;
+    size_t n = 0;
+    int names;
+
+    if (!set || !set->child)
+        return "";
+    arr = cJSON_CreateArray();
+    for (tg = set->child; tg; tg = tg->next) {
+        const char *k = s3_xml_text(tg, "Key"), *v = s3_xml_text(tg, "Value"), *why;
+        if (strcmp(tg->name, "Tag") != 0 || !k || !v) {
+            cJSON_Delete(arr);
+            s3_error(r, S3E_MALFORMED_XML, NULL);
+            return NULL;
+        }
+        if ((why = s3_tag_add(arr, k, v, ++n, 50, &names))) {
+            cJSON_Delete(arr);
+            s3_tag_error(r, why, names, k, v);
+            return NULL;
+        }
+    }
+    s = cJSON_PrintUnformatted(arr);
+    out = arena_strdup(r->arena, s);
+    free(s);
+    cJSON_Delete(arr);
+    return out;
+}
+
 void s3_create_bucket(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
     struct bw *b = arena_calloc(r->arena, sizeof(*b));
-    const char *loc = NULL, *lock;
+    const char *loc = NULL, *lock, *tags = "";
     cJSON *j;
     char *s;
 
@@ -119,6 +154,8 @@ void s3_create_bucket(struct http_req *r)
             return;
         }
         loc = s3_xml_text(x, "LocationConstraint");
+        if (!(tags = create_tags(r, s3_xml_child(x, "Tags"))))
+            return;
     }
     /* a region's name that is not this region is incompatible with the
      * endpoint (S3 creates buckets only in the region it is sent to); other
@@ -180,6 +217,8 @@ void s3_create_bucket(struct http_req *r)
         }
     }
     cJSON_AddNumberToObject(j, "created", (double)clock_wall_ms());
+    if (*tags)
+        cJSON_AddItemToObject(j, "tags", cJSON_Parse(tags));
     /* Object Lock comes with versioning Enabled, for good */
     if (lock && strcasecmp(lock, "true") == 0)
         cJSON_AddObjectToObject(j, "lock");

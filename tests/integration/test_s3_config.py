@@ -112,6 +112,30 @@ class BucketConfig(th.ServerTestCase):
         self.assertEqual(self.error(self.c.put_bucket_policy, Bucket=b, Policy="random")[2],
                          "Policies must be valid JSON and the first byte must be '{'")
 
+    def test_create_bucket_with_tags(self):
+        # CreateBucketConfiguration's Tags become the bucket's tag set, checked
+        # as PutBucketTagging's (LocalStack's test_create_bucket_with_tags*,
+        # test_create_bucket_with_empty_tags); an empty list leaves none
+        from botocore.exceptions import ClientError
+        self.c.create_bucket(Bucket="config-ls-tagged", CreateBucketConfiguration={
+            "Tags": [{"Key": "tag1", "Value": "value1"}]})
+        self.assertEqual(self.c.get_bucket_tagging(Bucket="config-ls-tagged")["TagSet"],
+                         [{"Key": "tag1", "Value": "value1"}])
+        self.c.create_bucket(Bucket="config-ls-untagged", CreateBucketConfiguration={"Tags": []})
+        self.assertEqual(self.error(self.c.get_bucket_tagging, Bucket="config-ls-untagged")[1],
+                         "NoSuchTagSet")
+        for tag, err in (({"Key": "aws:test", "Value": "v"},
+                          {"Message": "System tags cannot be added/updated by requester",
+                           "TagKey": "aws:test"}),
+                         ({"Key": "test", "Value": "value1,value2"},
+                          {"Message": "The TagValue you have provided is invalid",
+                           "TagKey": "test", "TagValue": "value1,value2"})):
+            with self.assertRaises(ClientError) as cm:
+                self.c.create_bucket(Bucket="config-ls-badtags",
+                                     CreateBucketConfiguration={"Tags": [tag]})
+            self.assertEqual(cm.exception.response["Error"], dict(err, Code="InvalidTag"))
+        self.assertEqual(self.error(self.c.head_bucket, Bucket="config-ls-badtags")[0], 404)
+
     def test_lifecycle_rules_refused_as_s3_refuses_them(self):
         b = self.bucket("config-lc-refused")
         put = self.c.put_bucket_lifecycle_configuration
