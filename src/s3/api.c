@@ -159,6 +159,8 @@ static const struct {
                           "Your POST request fields preceding the upload file were too large."},
     [S3E_ILLEGAL_VERSIONING] = {"IllegalVersioningConfigurationException", 400,
                                 "The Versioning element must be specified"},
+    [S3E_INVALID_STORAGE_CLASS] = {"InvalidStorageClass", 400,
+                                   "The storage class you specified is not valid"},
     [S3E_CONDITIONAL_CONFLICT] = {"ConditionalRequestConflict", 409,
                                   "The conditional request cannot succeed due to a conflicting "
                                   "operation against this resource."},
@@ -183,6 +185,23 @@ static void common_headers(struct http_req *r)
     http_resp_header(r, "x-amz-request-id", q ? q->request_id : "0000000000000000");
     http_resp_header(r, "x-amz-id-2", id2);
     http_resp_header(r, "Server", "AmazonS3");
+}
+
+/* storage_class_ok - @sc (may be NULL) is a storage class of the model that
+ * a bucket in a region takes: not OUTPOSTS (Outposts only), as S3 answers */
+static bool storage_class_ok(const char *sc)
+{
+    static const char *const ok[] = {"STANDARD",        "REDUCED_REDUNDANCY",  "STANDARD_IA",
+                                     "ONEZONE_IA",      "INTELLIGENT_TIERING", "GLACIER",
+                                     "DEEP_ARCHIVE",    "GLACIER_IR",          "SNOW",
+                                     "EXPRESS_ONEZONE", "FSX_OPENZFS",         NULL};
+
+    if (!sc)
+        return true;
+    for (size_t i = 0; ok[i]; i++)
+        if (strcmp(sc, ok[i]) == 0)
+            return true;
+    return false;
 }
 
 /* names_bucket - whether S3's error @code names the bucket: those about the
@@ -977,6 +996,10 @@ void s3_on_headers(struct s3 *s, struct http_req *r)
         cJSON_Delete(s3_header_tags(r, &bad));
         if (bad)
             return;
+        if (!storage_class_ok(http_req_header(r, "x-amz-storage-class"))) {
+            s3_error(r, S3E_INVALID_STORAGE_CLASS, NULL);
+            return;
+        }
     }
     {
         /* PutObject and CompleteMultipartUpload take If-None-Match: * only,

@@ -379,7 +379,12 @@ void s3_list_buckets(struct http_req *r)
     if (!list_buckets_page(r, &pg))
         return;
     s3_xml_start(&b, "ListAllMyBucketsResult");
-    buf_puts(&b, "<Buckets>");
+    /* Owner before Buckets, as S3 orders them: the AWS SDK for Java (v1)
+     * gives each bucket the Owner read before it */
+    buf_puts(&b, "<Owner>");
+    xmlw_elem(&b, "ID", q->who.account, XMLW_CTRL);
+    xmlw_elem(&b, "DisplayName", q->who.user, XMLW_CTRL);
+    buf_puts(&b, "</Owner><Buckets>");
     /* another account's caller owns no bucket of this region */
     if (!pg.other_region && strcmp(q->who.account, q->s3->account) == 0 &&
         store_read_begin(q->s3->store, &t, NULL) == ERR_OK &&
@@ -419,10 +424,7 @@ void s3_list_buckets(struct http_req *r)
     }
     store_cursor_close(c);
     store_txn_abort(t);
-    buf_puts(&b, "</Buckets><Owner>");
-    xmlw_elem(&b, "ID", q->who.account, XMLW_CTRL);
-    xmlw_elem(&b, "DisplayName", q->who.user, XMLW_CTRL);
-    buf_puts(&b, "</Owner>");
+    buf_puts(&b, "</Buckets>");
     if (more && last) {
         char *tk = arena_alloc(r->arena, base64_encoded_len(strlen(last)) + 1);
         base64_encode(last, strlen(last), tk);

@@ -314,6 +314,16 @@ class ListBucketsPages(S3Case):
         self.assertEqual(len(c.list_buckets(BucketRegion=self.server.region)["Buckets"]),
                          len(everything))
 
+    def test_owner_comes_before_buckets(self):
+        # S3's order, which the AWS SDK for Java (v1) relies on (LocalStack's
+        # test_response_structure)
+        c = self.s3()
+        self.bucket(c)
+        status, _, body = self.signed_raw("GET", self.server.url() + "/")
+        self.assertEqual(status, 200)
+        self.assertLess(body.index(b"<Owner>"), body.index(b"<Buckets>"))
+        self.assertTrue(body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>'))
+
     def test_unsigned_list_buckets_is_refused_and_health_check_stays(self):
         anon = self.s3(signature_version=botocore.UNSIGNED)
         r = self.assertCode("AccessDenied", anon.list_buckets)

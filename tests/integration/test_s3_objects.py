@@ -490,6 +490,20 @@ class Objects(S3Case):
             self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 200)
             self.assertEqual(fn(Bucket=b, Key="k", IfUnmodifiedSince=lm)["ETag"], etag)
 
+    def test_storage_class_outposts_refused(self):
+        # LocalStack's test_put_object_storage_class_outposts snapshot
+        c = self.s3()
+        b = self.bucket(c)
+        for fn, kw in ((c.put_object, {"Body": b"body-test"}), (c.create_multipart_upload, {}),
+                       (c.copy_object, {"CopySource": "%s/k" % b})):
+            for sc in ("OUTPOSTS", "NOT_A_CLASS"):
+                e = self.assertCode("InvalidStorageClass", fn, Bucket=b, Key="k",
+                                    StorageClass=sc, **kw)
+                self.assertEqual(e["Error"]["Message"],
+                                 "The storage class you specified is not valid")
+        c.put_object(Bucket=b, Key="k", Body=b"x", StorageClass="GLACIER")
+        self.assertNotIn("Uploads", c.list_multipart_uploads(Bucket=b))
+
     def test_bypass_governance_needs_object_lock(self):
         # LocalStack's test_delete_object_with_no_locking snapshot
         c = self.s3()
