@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -756,6 +757,50 @@ static bool auth_sigv2(struct http_req *r, struct s3_req *q)
     return true;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* unsigned_amz_headers - the x-amz-* headers of presigned request @r that its
+ * X-Amz-SignedHeaders leaves out, lowercase, sorted and joined by ", " (arena),
+ * or NULL when there are none: S3 refuses them (AccessDenied "There were
+ * headers present in the request which were not signed") */
+static const char *unsigned_amz_headers(struct http_req *r)
+{
+    const char *signed_list = s3_query(r, "X-Amz-SignedHeaders");
+    const char **names = arena_alloc(r->arena, (r->nheaders + 1) * sizeof(*names));
+    size_t n = 0, i, len;
+    struct buf b;
+    char *out;
+
+    for (i = 0; i < r->nheaders; i++) {
+        const char *h = r->headers[i].name, *p;
+        char *low;
+        bool found = false;
+        if (strncasecmp(h, "x-amz-", 6) != 0)
+            continue;
+        len = strlen(h);
+        for (p = signed_list; p && *p && !found; p += strcspn(p, ";"), p += *p == ';')
+            found = strcspn(p, ";") == len && strncasecmp(p, h, len) == 0;
+        if (found)
+            continue;
+        low = arena_strdup(r->arena, h);
+        for (char *c = low; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        names[n++] = low;
+    }
+    if (!n)
+        return NULL;
+    qsort(names, n, sizeof(*names), cmp_str);
+    buf_init(&b, 0);
+    for (i = 0; i < n; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
+    out = arena_strndup(r->arena, b.ptr, b.len);
+    buf_free(&b);
+    return out;
+}
+
 static bool auth_sigv4(struct http_req *r, struct s3_req *q)
 {
     const char *auth = s3_auth_header(r);
@@ -789,6 +834,15 @@ static bool auth_sigv4(struct http_req *r, struct s3_req *q)
         if (!d || !sigv2_time(d, &ms)) {
             s3_error(r, S3E_ACCESS_DENIED,
                      "AWS authentication requires a valid Date or x-amz-date header");
+            return false;
+        }
+    }
+    if (!auth) {
+        const char *not_signed = unsigned_amz_headers(r);
+        if (not_signed) {
+            s3_error_elem(r, S3E_ACCESS_DENIED,
+                          "There were headers present in the request which were not signed",
+                          "HeadersNotSigned", not_signed);
             return false;
         }
     }

@@ -1164,6 +1164,31 @@ class Presigned(S3Case):
             self.assertEqual(st, 403)
             self.assertIn(b"Request has expired", body)
 
+    def test_presigned_sigv4_refuses_unsigned_amz_headers(self):
+        # S3 answers x-amz-* headers a presigned URL did not sign with
+        # AccessDenied naming them (LocalStack's
+        # test_put_object_with_md5_and_chunk_signature_bad_headers); a
+        # presigned SigV2 URL signs no such header and is refused on its
+        # signature
+        c = self.s3(signature_version="s3v4")
+        b = self.bucket(c)
+        put = c.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "p"},
+                                       ExpiresIn=300)
+        st, body = self.curl("-X", "PUT", "-H", "Content-Type:", "-H",
+                             "X-Amz-Content-Sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+                             "-H", "X-Amz-Date: 20211122T191045Z", "--data-binary", "test", put)
+        self.assertEqual(st, 403)
+        self.assertIn(b"<Code>AccessDenied</Code><Message>There were headers present in the "
+                      b"request which were not signed</Message><HeadersNotSigned>"
+                      b"x-amz-content-sha256, x-amz-date</HeadersNotSigned>", body)
+        self.assertCode("NoSuchKey", c.get_object, Bucket=b, Key="p")
+        # signed ones pass
+        put = c.generate_presigned_url("put_object", Params={
+            "Bucket": b, "Key": "p", "Metadata": {"m": "1"}}, ExpiresIn=300)
+        st, body = self.curl("-X", "PUT", "-H", "Content-Type:", "-H", "x-amz-meta-m: 1",
+                             "--data-binary", "test", put)
+        self.assertEqual(st, 200, body)
+
     def test_sigv2_header_auth(self):
         c = self.s3(signature_version="s3")
         b = self.bucket(c)
