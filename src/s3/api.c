@@ -175,7 +175,7 @@ struct s3_req *s3_req_of(struct http_req *r)
 static void common_headers(struct http_req *r)
 {
     struct s3_req *q = s3_req_of(r);
-    char id2[80];
+    char id2[40];
     unsigned char rnd[24];
 
     for (int i = 0; i < 3; i++) {
@@ -183,6 +183,8 @@ static void common_headers(struct http_req *r)
         memcpy(rnd + 8 * i, &v, sizeof(v));
     }
     base64_encode(rnd, sizeof(rnd), id2);
+    if (q)
+        snprintf(q->host_id, sizeof(q->host_id), "%s", id2);
     http_resp_header(r, "x-amz-request-id", q ? q->request_id : "0000000000000000");
     http_resp_header(r, "x-amz-id-2", id2);
     http_resp_header(r, "Server", "AmazonS3");
@@ -281,12 +283,14 @@ static void error_answer(struct http_req *r, enum s3_code code, const char *msg,
     if (code == S3E_CORS_FORBIDDEN) {
         /* as S3's CORS refusals: the method asked about (the preflight's
          * Access-Control-Request-Method, else the request's own) and BUCKET,
-         * which S3 names whether the path is a bucket or a key */
+         * but OBJECT for a preflight of a key that no rule allows */
         const char *m = http_req_header(r, "access-control-request-method");
         xmlw_elem(&b, "Method", m ? m : r->method, XMLW_CTRL);
-        xmlw_elem(&b, "ResourceType", "BUCKET", XMLW_CTRL);
+        xmlw_elem(&b, "ResourceType", q && q->cors_object ? "OBJECT" : "BUCKET", XMLW_CTRL);
     }
     xmlw_elem(&b, "RequestId", q ? q->request_id : "", XMLW_CTRL);
+    if (q)
+        xmlw_elem(&b, "HostId", q->host_id, XMLW_CTRL);
     buf_puts(&b, "</Error>");
     http_resp_header(r, "Content-Type", "application/xml");
     http_respond_buf(r, errors[code].status, &b);

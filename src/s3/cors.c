@@ -220,10 +220,8 @@ void s3_cors_preflight(struct http_req *r)
         s3_error(r, S3E_BAD_REQUEST, "Insufficient information. Origin request header needed.");
         return;
     }
-    if (!method) {
-        s3_error(r, S3E_BAD_REQUEST, "Invalid Access-Control-Request-Method: null");
-        return;
-    }
+    /* S3 looks at the bucket and its configuration before the method (a
+     * preflight without one is refused as any, naming OPTIONS) */
     x = rules_of(r, &exists);
     if (!exists) {
         /* a preflight on a bucket that does not exist: S3 answers the CORS
@@ -235,7 +233,13 @@ void s3_cors_preflight(struct http_req *r)
         s3_error(r, S3E_CORS_FORBIDDEN, "CORSResponse: CORS is not enabled for this bucket.");
         return;
     }
+    if (!method) {
+        s3_error(r, S3E_BAD_REQUEST, "Invalid Access-Control-Request-Method: null");
+        return;
+    }
     if (!(rule = matching(x, r, origin, method, hdrs))) {
+        /* only this refusal names an object path's resource as one */
+        s3_req_of(r)->cors_object = s3_req_of(r)->key[0] != '\0';
         s3_error(r, S3E_CORS_FORBIDDEN,
                  "CORSResponse: This CORS request is not allowed. This is usually because the "
                  "evalution of Origin, request method / Access-Control-Request-Method or "

@@ -135,6 +135,8 @@ struct s3_req {
     bool on_marker;        /* the version named is a delete marker: a 405 says so, as S3's */
     const char *err_key;   /* NoSuchKey's Key when not the key (arena), else NULL */
     const char *condition; /* PreconditionFailed's Condition (static), else NULL */
+    bool cors_object;      /* a CORS refusal of an object's preflight: ResourceType OBJECT */
+    char host_id[40];      /* x-amz-id-2 as answered, which S3's errors repeat as HostId */
     /* SigV4 values for aws-chunked */
     bool chunked, chunk_signed;
     char payload_hash[80];
