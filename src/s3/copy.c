@@ -234,6 +234,11 @@ static void copy_object_work(struct http_req *r, void *arg)
         cJSON_AddItemToObject(rec, "m", cJSON_Duplicate(cJSON_GetObjectItem(v, "m"), 1));
         s3_sse_from_request(r, rec); /* else the bucket's default, as S3 does */
         s3_rec_acl(r, rec);          /* the source's ACL is not copied, as S3 does */
+        /* the redirect is the object's own: not copied, and taken from the
+         * request with either directive (CopyObject's API reference) */
+        if (http_req_header(r, "x-amz-website-redirect-location"))
+            cJSON_AddStringToObject(rec, "wrl",
+                                    http_req_header(r, "x-amz-website-redirect-location"));
     }
     s3_lock_from_request(r, rec); /* the source's retention is not copied, as S3 does */
     copy_checksum(r, c, rec);

@@ -440,6 +440,13 @@ class Objects(S3Case):
         r = c.copy_object(Bucket=b, Key="k", CopySource="%s/k" % b,
                           WebsiteRedirectLocation="/test/direct")
         self.assertEqual(r["CopyObjectResult"]["ETag"], '"098f6bcd4621d373cade4e832627b4f6"')
+        # the redirect is the object's own: taken from the request with the
+        # COPY directive, never copied from the source
+        h = c.head_object(Bucket=b, Key="k")
+        self.assertEqual((h["WebsiteRedirectLocation"], h["Metadata"]),
+                         ("/test/direct", {"key": "value"}))
+        c.copy_object(Bucket=b, Key="k2", CopySource="%s/k" % b)
+        self.assertNotIn("WebsiteRedirectLocation", c.head_object(Bucket=b, Key="k2"))
         c.copy_object(Bucket=b, Key="k", CopySource="%s/k" % b, ServerSideEncryption="AES256")
         c.put_object(Bucket=b, Key="kms", Body=b"test", ServerSideEncryption="aws:kms")
         r = c.copy_object(Bucket=b, Key="kms", CopySource="%s/kms" % b)
