@@ -81,55 +81,6 @@ bool iam_check_doc(struct iam_call *c, const char *json, enum iam_policy_kind ki
     return true;
 }
 
-/* iam_parse_tags - Tags.member.N.Key / .Value into a JSON array (owned). */
-cJSON *iam_parse_tags(struct iam_call *c, bool *bad)
-{
-    cJSON *tags = cJSON_CreateArray();
-    char name[64];
-
-    *bad = false;
-    for (int i = 1; i <= MAX_TAGS + 1; i++) {
-        const char *k, *v;
-        cJSON *t;
-        snprintf(name, sizeof(name), "Tags.member.%d.Key", i);
-        k = iam_param(c, name);
-        snprintf(name, sizeof(name), "Tags.member.%d.Value", i);
-        v = iam_param(c, name);
-        if (!k)
-            break;
-        if (i > MAX_TAGS || strlen(k) > 128 || !*k || (v && strlen(v) > 256)) {
-            iam_fail(c, 400, i > MAX_TAGS ? "LimitExceeded" : "ValidationError",
-                     i > MAX_TAGS ? "Cannot exceed quota for TagsPerEntity: 50"
-                                  : "1 validation error detected: tag key or value too long");
-            *bad = true;
-            cJSON_Delete(tags);
-            return NULL;
-        }
-        t = cJSON_CreateObject();
-        cJSON_AddStringToObject(t, "Key", k);
-        cJSON_AddStringToObject(t, "Value", v ? v : "");
-        cJSON_AddItemToArray(tags, t);
-    }
-    return tags;
-}
-
-void iam_xml_tags(struct buf *b, const cJSON *doc, bool always)
-{
-    const cJSON *t, *tags = cJSON_GetObjectItemCaseSensitive(doc, "Tags");
-
-    if (!always && cJSON_GetArraySize(tags) == 0)
-        return;
-    buf_puts(b, "<Tags>");
-    cJSON_ArrayForEach(t, tags)
-    {
-        buf_puts(b, "<member>");
-        xmlw_elem(b, "Key", iam_jstr(t, "Key"), 0);
-        xmlw_elem(b, "Value", iam_jstr(t, "Value"), 0);
-        buf_puts(b, "</member>");
-    }
-    buf_puts(b, "</Tags>");
-}
-
 /* The parameter naming an entity of @kind ("user", "role", "group"), its
  * longest name, and the quota of its inline policies. */
 static const char *name_param(const char *kind)
@@ -158,8 +109,9 @@ static void xml_boundary(struct buf *b, const cJSON *doc)
 {
     if (!*iam_jstr(doc, "PermissionsBoundary"))
         return;
-    buf_puts(b, "<PermissionsBoundary><PermissionsBoundaryType>PermissionsBoundaryPolicy"
-                "</PermissionsBoundaryType>");
+    /* IAM answers "Policy" here, though its model names the value
+     * "PermissionsBoundaryPolicy" */
+    buf_puts(b, "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType>");
     xmlw_elem(b, "PermissionsBoundaryArn", iam_jstr(doc, "PermissionsBoundary"), 0);
     buf_puts(b, "</PermissionsBoundary>");
 }
@@ -189,7 +141,13 @@ void iam_xml_group(struct buf *b, const cJSON *g, const char *elem)
     buf_printf(b, "</%s>", elem);
 }
 
-static void xml_role(struct buf *b, const cJSON *r, const char *elem)
+/* What a role looks like in each answer, as IAM gives it: CreateRole (and
+ * UpdateRoleDescription, with its Description) leaves out the description,
+ * MaxSessionDuration and RoleLastUsed; ListRoles leaves out RoleLastUsed,
+ * the permissions boundary and the tags; GetRole has them all. */
+enum role_view { ROLE_CREATED, ROLE_DESCRIBED, ROLE_GOT, ROLE_LISTED };
+
+static void xml_role(struct buf *b, const cJSON *r, const char *elem, enum role_view v)
 {
     const cJSON *max = cJSON_GetObjectItemCaseSensitive(r, "MaxSessionDuration");
 
@@ -200,12 +158,16 @@ static void xml_role(struct buf *b, const cJSON *r, const char *elem)
     xmlw_elem(b, "Arn", iam_jstr(r, "Arn"), 0);
     xmlw_elem(b, "CreateDate", iam_jstr(r, "CreateDate"), 0);
     iam_xml_urlenc(b, "AssumeRolePolicyDocument", iam_jstr(r, "AssumeRolePolicyDocument"));
-    if (*iam_jstr(r, "Description"))
+    if (v != ROLE_CREATED && *iam_jstr(r, "Description"))
         xmlw_elem(b, "Description", iam_jstr(r, "Description"), 0);
-    buf_printf(b, "<MaxSessionDuration>%d</MaxSessionDuration>", max ? max->valueint : 3600);
-    if (strcmp(elem, "member") != 0)
+    if (v == ROLE_GOT || v == ROLE_LISTED)
+        buf_printf(b, "<MaxSessionDuration>%d</MaxSessionDuration>", max ? max->valueint : 3600);
+    if (v != ROLE_LISTED) {
         xml_boundary(b, r);
-    iam_xml_tags(b, r, false);
+        iam_xml_tags(b, r, false);
+    }
+    if (v == ROLE_GOT)
+        buf_puts(b, "<RoleLastUsed/>");
     buf_printf(b, "</%s>", elem);
 }
 
@@ -333,7 +295,7 @@ static void op_create_entity(struct iam_call *c, const char *kind)
         else if (group)
             iam_xml_group(&b, doc, "Group");
         else
-            xml_role(&b, doc, "Role");
+            xml_role(&b, doc, "Role", ROLE_CREATED);
         iam_reply(c, b.ptr);
         buf_free(&b);
     }
@@ -373,7 +335,7 @@ static void op_get_entity(struct iam_call *c, const char *kind)
     if (user)
         iam_xml_user(&b, doc, "User");
     else
-        xml_role(&b, doc, "Role");
+        xml_role(&b, doc, "Role", ROLE_GOT);
     iam_reply(c, b.ptr);
     buf_free(&b);
     cJSON_Delete(doc);
@@ -412,7 +374,7 @@ static void op_simple_write(struct iam_call *c, const char *kind, enum iam_wop o
                                         "Cannot exceed quota for ACLSizePerRole: 2048"))
         return;
     if (op == W_ATTACH || op == W_DETACH || op == W_BOUNDARY) {
-        if (strncmp(w.a, "arn:", 4) != 0) {
+        if (op == W_BOUNDARY ? !iam_policy_arn_ok(w.a) : strncmp(w.a, "arn:", 4) != 0) {
             iam_fail(c, 400, op == W_BOUNDARY ? "InvalidInput" : "ValidationError",
                      "ARN %.200s is not valid.", w.a);
             return;
@@ -447,7 +409,7 @@ static void list_one(cJSON *doc, void *arg)
     if (strcmp(la->kind, "user") == 0)
         iam_xml_user(la->b, doc, "member");
     else if (strcmp(la->kind, "role") == 0)
-        xml_role(la->b, doc, "member");
+        xml_role(la->b, doc, "member", ROLE_LISTED);
     else if (strcmp(la->kind, "group") == 0)
         iam_xml_group(la->b, doc, "member");
     else if (strcmp(la->kind, "policy") == 0) {
@@ -670,15 +632,8 @@ static void op_tag(struct iam_call *c, const char *kind, bool untag)
     if (!iam_allowed(c, action, res))
         return;
     if (untag) {
-        char pn[48];
-        w.doc = cJSON_CreateArray();
-        for (int i = 1; i <= MAX_TAGS; i++) {
-            const char *k;
-            snprintf(pn, sizeof(pn), "TagKeys.member.%d", i);
-            if (!(k = iam_param(c, pn)))
-                break;
-            cJSON_AddItemToArray(w.doc, cJSON_CreateString(k));
-        }
+        if (!(w.doc = iam_parse_tag_keys(c)))
+            return;
     } else {
         w.doc = iam_parse_tags(c, &bad);
         if (bad)
@@ -801,15 +756,19 @@ static void op_update_access_key(struct iam_call *c)
     iam_reply(c, NULL);
 }
 
-/* UpdateRole: Description and MaxSessionDuration, each only when given */
-static void op_update_role(struct iam_call *c)
+/* UpdateRole: Description and MaxSessionDuration, each only when given;
+ * UpdateRoleDescription (@describe): Description only, required, and the
+ * role is answered */
+static void op_update_role(struct iam_call *c, bool describe)
 {
-    const char *name = iam_need_name(c, "RoleName", 64), *max;
+    const char *name = iam_need_name(c, "RoleName", 64), *max = NULL;
     struct iam_write w = {.op = W_ROLE_UPDATE, .kind = "role"};
+    cJSON *doc;
+    struct buf b;
 
     if (!name)
         return;
-    if ((max = iam_param(c, "MaxSessionDuration"))) {
+    if (!describe && (max = iam_param(c, "MaxSessionDuration"))) {
         char *end;
         long msd = strtol(max, &end, 10);
         if (*end || end == max || msd < 3600 || msd > 43200) {
@@ -821,6 +780,12 @@ static void op_update_role(struct iam_call *c)
         }
     }
     w.a = iam_param(c, "Description");
+    if (describe && !w.a) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value null at 'description' failed to satisfy "
+                 "constraint: Member must not be null");
+        return;
+    }
     if (w.a && strlen(w.a) > 1000) {
         iam_fail(c, 400, "ValidationError",
                  "1 validation error detected: Value at 'description' failed to satisfy "
@@ -831,8 +796,19 @@ static void op_update_role(struct iam_call *c)
         return;
     w.name = name;
     w.b = max;
-    if (iam_write(c, &w))
+    if (!iam_write(c, &w))
+        return;
+    if (!describe) {
         iam_reply(c, ""); /* UpdateRoleResponse is an (empty) result */
+        return;
+    }
+    if (!(doc = iam_load(c, "role", w.name)))
+        return;
+    buf_init(&b, 0);
+    xml_role(&b, doc, "Role", ROLE_DESCRIBED);
+    iam_reply(c, b.ptr);
+    buf_free(&b);
+    cJSON_Delete(doc);
 }
 
 /* ---- dispatch ---- */
@@ -997,7 +973,9 @@ void iam_dispatch(struct iam_call *cp)
     else if (IS("UpdateGroup"))
         iam_op_update_entity(&c, "group");
     else if (IS("UpdateRole"))
-        op_update_role(&c);
+        op_update_role(&c, false);
+    else if (IS("UpdateRoleDescription"))
+        op_update_role(&c, true);
     else if (IS("ListAccessKeys"))
         op_list(&c, "key", "iam:ListAccessKeys", "AccessKeyMetadata");
     else if (!iam_oidc_dispatch(&c, a))

@@ -255,7 +255,11 @@ int iam_boundary_uses(struct iam *iam, const char *arn);
 const char *iam_need_name(struct iam_call *c, const char *p, size_t max);
 bool iam_check_doc(struct iam_call *c, const char *json, enum iam_policy_kind kind, size_t max,
                    const char *over_msg);
+/* tags.c: Tags.member.N.Key/.Value and TagKeys.member.N, checked as IAM
+ * checks them (ValidationError naming each member at fault, InvalidInput for
+ * keys given twice in any case); NULL after answering. Owned: cJSON_Delete. */
 cJSON *iam_parse_tags(struct iam_call *c, bool *bad);
+cJSON *iam_parse_tag_keys(struct iam_call *c);
 void iam_xml_tags(struct buf *b, const cJSON *doc, bool always);
 const char *iam_caller_user(struct iam_call *c);
 char *iam_arn_of(struct iam_call *c, const char *kind, const char *path, const char *name);
@@ -276,6 +280,9 @@ void iam_op_create_policy(struct iam_call *c);
 void iam_op_get_policy(struct iam_call *c);
 void iam_op_policy_versions(struct iam_call *c, bool get);
 void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action);
+/* iam_policy_arn_ok - @arn has a managed policy's form,
+ * arn:PARTITION:iam::ACCOUNT-OR-aws:policy/[PATH/]NAME */
+bool iam_policy_arn_ok(const char *arn);
 /* iam_boundary_param - the PermissionsBoundary parameter (*@out NULL when
  * absent); false after answering when it names no policy. */
 bool iam_boundary_param(struct iam_call *c, const char **out);

@@ -255,6 +255,22 @@ void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action
     }
 }
 
+bool iam_policy_arn_ok(const char *arn)
+{
+    const char *p = arn;
+
+    if (strncmp(p, "arn:", 4) != 0 || !(p = strchr(p + 4, ':')) || strncmp(p, ":iam::", 6) != 0)
+        return false;
+    p += 6;
+    if (strncmp(p, "aws:", 4) == 0)
+        p += 4;
+    else if (strspn(p, "0123456789") == 12 && p[12] == ':')
+        p += 13;
+    else
+        return false;
+    return strncmp(p, "policy/", 7) == 0 && p[7];
+}
+
 bool iam_boundary_param(struct iam_call *c, const char **out)
 {
     const char *arn = iam_param(c, "PermissionsBoundary");
@@ -263,7 +279,7 @@ bool iam_boundary_param(struct iam_call *c, const char **out)
     *out = NULL;
     if (!arn)
         return true;
-    if (strncmp(arn, "arn:", 4) != 0) {
+    if (!iam_policy_arn_ok(arn)) {
         iam_fail(c, 400, "InvalidInput", "ARN %.200s is not valid.", arn);
         return false;
     }

@@ -184,6 +184,33 @@ static enum err_code check_actions(const cJSON *v, struct err *e)
     return ERR_OK;
 }
 
+/* check_trust_actions - a trust policy's Action may name only the calls that
+ * assume the role and what they may set (or wildcards of them) */
+static enum err_code check_trust_actions(const cJSON *v, struct err *e)
+{
+    static const char *const ok[] = {
+        "sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity",
+        "sts:TagSession", "sts:SetSourceIdentity",  "sts:SetContext",
+        "sts:AssumeRoot"};
+    const cJSON *x;
+
+    if (cJSON_IsArray(v)) {
+        cJSON_ArrayForEach(x, v)
+        {
+            enum err_code rc = check_trust_actions(x, e);
+            if (rc)
+                return rc;
+        }
+        return ERR_OK;
+    }
+    if (!cJSON_IsString(v) || strchr(v->valuestring, '*') || strchr(v->valuestring, '?'))
+        return ERR_OK;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (strcasecmp(v->valuestring, ok[i]) == 0)
+            return ERR_OK;
+    return malformed(e, "AssumeRole policy may only specify STS AssumeRole actions.");
+}
+
 static enum err_code check_resources(const cJSON *v, struct err *e)
 {
     const cJSON *x;
@@ -427,6 +454,8 @@ static enum err_code check_statement(const cJSON *s, enum iam_policy_kind kind, 
             return malformed(e, "Policy statement must contain resources.");
         break;
     case IAM_POLICY_TRUST:
+        if ((rc = check_trust_actions(cJSON_GetObjectItemCaseSensitive(s, "Action"), e)))
+            return rc;
         if (!has_principal)
             return malformed(e, "Missing required field Principal");
         if (has_resource)
@@ -475,6 +504,10 @@ enum err_code iam_policy_parse(const char *json, size_t len, enum iam_policy_kin
     if (!json || len == 0)
         return malformed(e, "Syntax errors in policy.");
     root = cJSON_ParseWithLength(json, len);
+    if (!root && kind == IAM_POLICY_TRUST) {
+        rc = malformed(e, "This policy contains invalid Json");
+        goto out;
+    }
     if (!cJSON_IsObject(root)) {
         rc = malformed(e, "Syntax errors in policy.");
         goto out;

@@ -397,18 +397,21 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
     }
     case W_TAG: {
         cJSON *tags = iam_jarr(doc, "Tags"), *nt, *ot;
+        /* a key already there (in any case: IAM's tag keys are case
+         * insensitive) is replaced where it stands, keeping the order */
         cJSON_ArrayForEach(nt, w->doc)
         {
             int i = 0;
             cJSON_ArrayForEach(ot, tags)
             {
-                if (strcmp(iam_jstr(ot, "Key"), iam_jstr(nt, "Key")) == 0)
+                if (strcasecmp(iam_jstr(ot, "Key"), iam_jstr(nt, "Key")) == 0)
                     break;
                 i++;
             }
             if (ot)
-                cJSON_DeleteItemFromArray(tags, i);
-            cJSON_AddItemToArray(tags, cJSON_Duplicate(nt, 1));
+                cJSON_ReplaceItemInArray(tags, i, cJSON_Duplicate(nt, 1));
+            else
+                cJSON_AddItemToArray(tags, cJSON_Duplicate(nt, 1));
         }
         if (cJSON_GetArraySize(tags) > MAX_TAGS) {
             rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for TagsPerEntity: %d", MAX_TAGS);
@@ -423,7 +426,7 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
             int i = 0;
             cJSON_ArrayForEach(ot, tags)
             {
-                if (strcmp(iam_jstr(ot, "Key"), k->valuestring) == 0)
+                if (strcasecmp(iam_jstr(ot, "Key"), k->valuestring) == 0)
                     break;
                 i++;
             }

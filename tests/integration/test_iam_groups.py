@@ -191,7 +191,7 @@ class IamGroups(ServerTestCase):
         keys = self.user_with_keys("bounded", "--permissions-boundary", cap)
         u = self.aws("iam", "get-user", "--user-name", "bounded")["User"]
         self.assertEqual(u["PermissionsBoundary"], {
-            "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+            "PermissionsBoundaryType": "Policy",
             "PermissionsBoundaryArn": cap})
         self.aws("iam", "put-user-policy", "--user-name", "bounded", "--policy-name", "all",
                  "--policy-document", policy(allow("dynamodb:*")))

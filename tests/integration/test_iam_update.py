@@ -146,3 +146,116 @@ class IamUpdates(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class IamAnswersAsAws(ServerTestCase):
+    """Members and errors as IAM answers them (recorded against AWS): which
+    members each role answer carries, tag validation, trust policy and
+    permissions boundary errors."""
+    server_args = {"account": ACCOUNT}
+
+    def setUp(self):
+        import botocore.config  # noqa: F401  (parameter_validation below)
+        self.iam = self.server.boto3("iam", parameter_validation=False)
+
+    def error(self, fn, **kw):
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            fn(**kw)
+        r = cm.exception.response
+        return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+    def role(self, name, **kw):
+        r = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST, **kw)["Role"]
+        self.addCleanup(self.iam.delete_role, RoleName=name)
+        return r
+
+    def test_role_members_per_call(self):
+        base = {"Arn", "AssumeRolePolicyDocument", "CreateDate", "Path", "RoleId", "RoleName"}
+        pol = self.iam.create_policy(PolicyName="shape-cap", PolicyDocument=ALL)["Policy"]["Arn"]
+        self.addCleanup(self.iam.delete_policy, PolicyArn=pol)
+        r = self.role("shape-role", Description="d", PermissionsBoundary=pol,
+                      Tags=[{"Key": "k", "Value": "v"}])
+        self.addCleanup(self.iam.delete_role_permissions_boundary, RoleName="shape-role")
+        # CreateRole: no Description, MaxSessionDuration or RoleLastUsed
+        self.assertEqual(set(r), base | {"PermissionsBoundary", "Tags"})
+        self.assertEqual(r["PermissionsBoundary"],
+                         {"PermissionsBoundaryArn": pol, "PermissionsBoundaryType": "Policy"})
+        g = self.iam.get_role(RoleName="shape-role")["Role"]
+        self.assertEqual(set(g), base | {"Description", "MaxSessionDuration", "RoleLastUsed",
+                                         "PermissionsBoundary", "Tags"})
+        self.assertEqual((g["RoleLastUsed"], g["MaxSessionDuration"]), ({}, 3600))
+        # ListRoles: no RoleLastUsed, boundary or tags
+        l = [x for x in self.iam.list_roles()["Roles"] if x["RoleName"] == "shape-role"]
+        self.assertEqual(set(l[0]), base | {"Description", "MaxSessionDuration"})
+        d = self.iam.update_role_description(RoleName="shape-role", Description="new")["Role"]
+        self.assertEqual(set(d), base | {"Description", "PermissionsBoundary", "Tags"})
+        self.assertEqual(d["Description"], "new")
+        self.assertEqual(self.iam.get_role(RoleName="shape-role")["Role"]["Description"], "new")
+
+    def test_tags_validated_and_kept_in_place(self):
+        self.role("tags-role")
+        msg = "1 validation error detected: Value at '%s' failed to satisfy constraint: Member must %s"
+        pattern = "satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"
+        many = [{"Key": str(i), "Value": str(i)} for i in range(51)]
+        cases = [
+            (many, msg % ("tags", "have length less than or equal to 50")),
+            ([{"Key": "k" * 129, "Value": "v"}],
+             msg % ("tags.1.member.key", "have length less than or equal to 128")),
+            ([{"Key": "a", "Value": "b"}, {"Key": "key", "Value": "v" * 257}],
+             msg % ("tags.2.member.value", "have length less than or equal to 256")),
+            ([{"Key": "invalid!key", "Value": "v"}], msg % ("tags.1.member.key", pattern)),
+        ]
+        for tags, text in cases:
+            self.assertEqual(self.error(self.iam.create_role, RoleName="tags-new",
+                                        AssumeRolePolicyDocument=TRUST, Tags=tags),
+                             ("ValidationError", text, 400))
+            self.assertEqual(self.error(self.iam.tag_role, RoleName="tags-role", Tags=tags),
+                             ("ValidationError", text, 400))
+        # checked before the role is looked for
+        self.assertEqual(self.error(self.iam.tag_role, RoleName="nosuch", Tags=many)[0],
+                         "ValidationError")
+        dup = ("InvalidInput",
+               "Duplicate tag keys found. Please note that Tag keys are case insensitive.", 400)
+        for tags in ([{"Key": "dup", "Value": "1"}, {"Key": "dup", "Value": "2"}],
+                     [{"Key": "mykey", "Value": "1"}, {"Key": "MyKey", "Value": "2"}]):
+            self.assertEqual(self.error(self.iam.create_role, RoleName="tags-new",
+                                        AssumeRolePolicyDocument=TRUST, Tags=tags), dup)
+            self.assertEqual(self.error(self.iam.tag_role, RoleName="tags-role", Tags=tags), dup)
+        keys_msg = ("1 validation error detected: Value at 'tagKeys' failed to satisfy "
+                    "constraint: Member must satisfy constraint: [Member must have length less "
+                    "than or equal to 128, Member must have length greater than or equal to 1, "
+                    "Member must satisfy regular expression pattern: "
+                    "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]")
+        for keys in (["k" * 129], ["invalid!key"]):
+            self.assertEqual(self.error(self.iam.untag_role, RoleName="tags-role", TagKeys=keys),
+                             ("ValidationError", keys_msg, 400))
+        self.assertEqual(self.error(self.iam.untag_role, RoleName="tags-role",
+                                    TagKeys=[str(i) for i in range(51)]),
+                         ("ValidationError", msg % ("tagKeys", "have length less than or equal "
+                                                    "to 50"), 400))
+        with self.assertRaises(botocore.exceptions.ClientError):
+            self.iam.get_role(RoleName="tags-new")
+        # a key tagged again keeps its place; an empty value is a value
+        self.iam.tag_role(RoleName="tags-role", Tags=[{"Key": "a", "Value": "1"},
+                                                      {"Key": "b", "Value": "2"}])
+        self.iam.tag_role(RoleName="tags-role", Tags=[{"Key": "a", "Value": ""}])
+        self.assertEqual(self.iam.list_role_tags(RoleName="tags-role")["Tags"],
+                         [{"Key": "a", "Value": ""}, {"Key": "b", "Value": "2"}])
+
+    def test_trust_policy_and_boundary_errors(self):
+        self.role("trust-role")
+        bad_action = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+                      '{"Service":"ec2.amazonaws.com"},"Action":"sts:InvalidAction"}]}')
+        self.assertEqual(self.error(self.iam.update_assume_role_policy, RoleName="trust-role",
+                                    PolicyDocument="not valid json"),
+                         ("MalformedPolicyDocument", "This policy contains invalid Json", 400))
+        self.assertEqual(self.error(self.iam.update_assume_role_policy, RoleName="trust-role",
+                                    PolicyDocument=bad_action),
+                         ("MalformedPolicyDocument",
+                          "AssumeRole policy may only specify STS AssumeRole actions.", 400))
+        bad = "arn:aws:iam::%s:not_a_policy/invalid" % ACCOUNT
+        want = ("InvalidInput", "ARN %s is not valid." % bad, 400)
+        self.assertEqual(self.error(self.iam.put_role_permissions_boundary, RoleName="trust-role",
+                                    PermissionsBoundary=bad), want)
+        self.assertEqual(self.error(self.iam.create_role, RoleName="trust-new",
+                                    AssumeRolePolicyDocument=TRUST, PermissionsBoundary=bad), want)

@@ -398,7 +398,7 @@ static void test_group_edges(void **state)
     r = call(f, &f->root, "Action=ListUsers");
     assert_null(strstr(r.body, "PermissionsBoundary"));
     r = call(f, &f->root, "Action=GetUser&UserName=dana");
-    assert_non_null(strstr(r.body, "<PermissionsBoundaryType>PermissionsBoundaryPolicy<"));
+    assert_non_null(strstr(r.body, "<PermissionsBoundaryType>Policy<"));
 }
 
 static void test_home_not_a_peer(void **state)
