@@ -124,9 +124,11 @@ void iam_xml_user(struct buf *b, const cJSON *u, const char *elem)
     xmlw_elem(b, "UserId", iam_jstr(u, "UserId"), 0);
     xmlw_elem(b, "Arn", iam_jstr(u, "Arn"), 0);
     xmlw_elem(b, "CreateDate", iam_jstr(u, "CreateDate"), 0);
-    if (strcmp(elem, "member") != 0)
+    /* listed users (ListUsers, GetGroup) come without boundary and tags */
+    if (strcmp(elem, "member") != 0) {
         xml_boundary(b, u);
-    iam_xml_tags(b, u, false);
+        iam_xml_tags(b, u, false);
+    }
     buf_printf(b, "</%s>", elem);
 }
 
@@ -711,6 +713,48 @@ static void op_delete_access_key(struct iam_call *c)
     iam_reply(c, NULL);
 }
 
+/* GetAccessKeyLastUsed: Tandem does not record a key's use, so a key is
+ * answered as one never used (ServiceName and Region "N/A", no date); a key
+ * that does not exist is AccessDenied, as IAM answers it */
+static void op_access_key_last_used(struct iam_call *c)
+{
+    const char *akid = iam_param(c, "AccessKeyId");
+    cJSON *doc = NULL;
+    struct err e = {0};
+    enum err_code rc;
+    struct buf b;
+
+    if (!akid) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value null at 'accessKeyId' failed to satisfy "
+                 "constraint: Member must not be null");
+        return;
+    }
+    rc = iam_doc_get(c->iam, "key", akid, &doc, &e);
+    if (rc == ERR_NOTFOUND) {
+        iam_fail(c, 403, "AccessDenied",
+                 "User: %s is not authorized to perform iam:GetAccessKeyLastUsed on resource: "
+                 "access key %.64s",
+                 c->who->arn, akid);
+        return;
+    }
+    if (rc) {
+        iam_fail_err(c, rc, &e);
+        return;
+    }
+    if (iam_allowed(c, "iam:GetAccessKeyLastUsed",
+                    iam_arn_of(c, "user", "/", iam_jstr(doc, "UserName")))) {
+        buf_init(&b, 0);
+        if (*iam_jstr(doc, "UserName"))
+            xmlw_elem(&b, "UserName", iam_jstr(doc, "UserName"), 0);
+        buf_puts(&b, "<AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region>"
+                     "</AccessKeyLastUsed>");
+        iam_reply(c, b.ptr);
+        buf_free(&b);
+    }
+    cJSON_Delete(doc);
+}
+
 /* UpdateAccessKey: Status Active or Inactive; an inactive key authenticates nothing, in
  * any service (it leaves the credentials table until it is made active again) */
 static void op_update_access_key(struct iam_call *c)
@@ -976,6 +1020,8 @@ void iam_dispatch(struct iam_call *cp)
         op_update_role(&c, false);
     else if (IS("UpdateRoleDescription"))
         op_update_role(&c, true);
+    else if (IS("GetAccessKeyLastUsed"))
+        op_access_key_last_used(&c);
     else if (IS("ListAccessKeys"))
         op_list(&c, "key", "iam:ListAccessKeys", "AccessKeyMetadata");
     else if (!iam_oidc_dispatch(&c, a))

@@ -358,11 +358,8 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         x = iam_jarr(doc, "Groups");
         i = str_index(x, w->a);
         if (w->op == W_DEL_MEMBER) {
-            if (i < 0) {
-                rc = err_set(e, ERR_NOTFOUND, "User %s is not in group %s.", w->name, w->a);
-                goto out;
-            }
-            cJSON_DeleteItemFromArray(x, i);
+            if (i >= 0) /* removing a user who is not a member succeeds, as on IAM */
+                cJSON_DeleteItemFromArray(x, i);
         } else if (i < 0) {
             if (cJSON_GetArraySize(x) >= MAX_GROUPS_PER_USER) {
                 rc = err_set(e, ERR_LIMIT, "Cannot exceed quota for GroupsPerUser: %d",

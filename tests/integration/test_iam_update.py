@@ -259,3 +259,31 @@ class IamAnswersAsAws(ServerTestCase):
                                     PermissionsBoundary=bad), want)
         self.assertEqual(self.error(self.iam.create_role, RoleName="trust-new",
                                     AssumeRolePolicyDocument=TRUST, PermissionsBoundary=bad), want)
+
+    def test_users_as_iam(self):
+        self.iam.create_user(UserName="shape-user", Tags=[{"Key": "k", "Value": "v"}])
+        self.addCleanup(self.iam.delete_user, UserName="shape-user")
+        self.assertEqual(self.iam.get_user(UserName="shape-user")["User"]["Tags"],
+                         [{"Key": "k", "Value": "v"}])
+        # ListUsers (like ListRoles) leaves the tags out
+        listed = [u for u in self.iam.list_users()["Users"] if u["UserName"] == "shape-user"]
+        self.assertEqual(set(listed[0]), {"Arn", "CreateDate", "Path", "UserId", "UserName"})
+        # removing a user who is not a member succeeds
+        self.iam.create_group(GroupName="shape-group")
+        self.addCleanup(self.iam.delete_group, GroupName="shape-group")
+        self.iam.remove_user_from_group(GroupName="shape-group", UserName="shape-user")
+        self.assertEqual(self.error(self.iam.remove_user_from_group, GroupName="nosuch-group",
+                                    UserName="shape-user"),
+                         ("NoSuchEntity", "The group with name nosuch-group cannot be found.", 404))
+        # GetAccessKeyLastUsed: a key never used; a key that is not there is AccessDenied
+        key = self.iam.create_access_key(UserName="shape-user")["AccessKey"]["AccessKeyId"]
+        self.addCleanup(self.iam.delete_access_key, UserName="shape-user", AccessKeyId=key)
+        r = self.iam.get_access_key_last_used(AccessKeyId=key)
+        self.assertEqual((r["UserName"], r["AccessKeyLastUsed"]),
+                         ("shape-user", {"ServiceName": "N/A", "Region": "N/A"}))
+        caller = self.server.boto3("sts").get_caller_identity()["Arn"]
+        self.assertEqual(self.error(self.iam.get_access_key_last_used,
+                                    AccessKeyId="AKIAIOSFODNN7EXAMPLE"),
+                         ("AccessDenied", "User: %s is not authorized to perform "
+                          "iam:GetAccessKeyLastUsed on resource: access key "
+                          "AKIAIOSFODNN7EXAMPLE" % caller, 403))
