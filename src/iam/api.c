@@ -183,7 +183,8 @@ const char *iam_caller_user(struct iam_call *c)
 
     if (u)
         return iam_need_name(c, "UserName", 64);
-    if (c->who->root) {
+    /* the root and role sessions are not users: IAM wants the name */
+    if (c->who->root || !strstr(c->who->arn, ":user/")) {
         iam_fail(c, 400, "ValidationError",
                  "Must specify userName when calling with non-User credentials");
         return NULL;
@@ -417,7 +418,7 @@ static void list_one(cJSON *doc, void *arg)
     else if (strcmp(la->kind, "policy") == 0) {
         if (la->only_attached && iam_attachments(la->c->iam, iam_jstr(doc, "Arn")) == 0)
             return;
-        iam_xml_policy(la->c->iam, la->b, doc, "member");
+        iam_xml_policy(la->c->iam, la->b, doc, "member", IAM_POLICY_LISTED);
     } else if (strcasecmp(iam_jstr(doc, "UserName"), la->user) == 0) {
         buf_puts(la->b, "<member>");
         if (*la->user)
@@ -637,9 +638,22 @@ static void op_tag(struct iam_call *c, const char *kind, bool untag)
         if (!(w.doc = iam_parse_tag_keys(c)))
             return;
     } else {
-        w.doc = iam_parse_tags(c, &bad);
+        w.doc =
+            strcmp(kind, "policy") == 0 ? iam_parse_policy_tags(c, &bad) : iam_parse_tags(c, &bad);
         if (bad)
             return;
+    }
+    if (strcmp(kind, "policy") == 0) {
+        /* IAM's words for a policy to tag that is not there */
+        cJSON *pol = NULL;
+        bool found = iam_doc_get(c->iam, "policy", name, &pol, NULL) == ERR_OK &&
+                     strcmp(iam_jstr(pol, "Arn"), w.b) == 0;
+        cJSON_Delete(pol);
+        if (!found) {
+            iam_fail(c, 404, "NoSuchEntity", "Policy %.300s was not found.", w.b);
+            cJSON_Delete(w.doc);
+            return;
+        }
     }
     if (iam_write(c, &w))
         iam_reply(c, NULL);
@@ -941,6 +955,8 @@ void iam_dispatch(struct iam_call *cp)
         op_tag(&c, "role", true);
     else if (IS("ListRoleTags"))
         op_list_of_entity(&c, "role", "iam:ListRoleTags", 2);
+    else if (IS("ListPolicyTags"))
+        iam_op_list_policy_tags(&c);
     else if (IS("TagPolicy"))
         op_tag(&c, "policy", false);
     else if (IS("UntagPolicy"))

@@ -259,6 +259,9 @@ bool iam_check_doc(struct iam_call *c, const char *json, enum iam_policy_kind ki
  * checks them (ValidationError naming each member at fault, InvalidInput for
  * keys given twice in any case); NULL after answering. Owned: cJSON_Delete. */
 cJSON *iam_parse_tags(struct iam_call *c, bool *bad);
+/* iam_parse_policy_tags - as iam_parse_tags, keys case sensitive (a managed
+ * policy may have "a" and "A") */
+cJSON *iam_parse_policy_tags(struct iam_call *c, bool *bad);
 cJSON *iam_parse_tag_keys(struct iam_call *c);
 void iam_xml_tags(struct buf *b, const cJSON *doc, bool always);
 const char *iam_caller_user(struct iam_call *c);
@@ -275,7 +278,13 @@ void iam_op_groups_for_user(struct iam_call *c);
 void iam_op_entities_for_policy(struct iam_call *c);
 
 /* policies.c - managed policy operations. */
-void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *elem);
+/* What a managed policy looks like in each answer, as IAM gives it:
+ * CreatePolicy without its description (tags only when it has some),
+ * GetPolicy with both (Tags even when empty), ListPolicies with neither. */
+enum iam_policy_view { IAM_POLICY_CREATED, IAM_POLICY_GOT, IAM_POLICY_LISTED };
+void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *elem,
+                    enum iam_policy_view v);
+void iam_op_list_policy_tags(struct iam_call *c);
 void iam_op_create_policy(struct iam_call *c);
 void iam_op_get_policy(struct iam_call *c);
 void iam_op_policy_versions(struct iam_call *c, bool get);

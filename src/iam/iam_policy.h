@@ -22,6 +22,7 @@ enum iam_policy_kind {
     IAM_POLICY_IDENTITY, /* user/role inline or managed: Resource required, no Principal */
     IAM_POLICY_RESOURCE, /* bucket/function policy: Principal required */
     IAM_POLICY_TRUST,    /* role trust policy: Principal required, no Resource */
+    IAM_POLICY_MANAGED,  /* parsing only: an identity policy that must be 2012-10-17 */
 };
 
 enum iam_decision {
@@ -123,5 +124,16 @@ bool iam_match_arn(const char *pattern, const char *arn);
 /* iam_known_service - whether @prefix (e.g. "dynamodb") is a service vendor
  * prefix IAM knows. */
 bool iam_known_service(const char *prefix, size_t len);
+
+/* iam_policy_op_class - what condition operator @name (with its ForAnyValue:/
+ * ForAllValues: prefix and IfExists suffix) is to the checks. */
+enum { IAM_OP_UNKNOWN, IAM_OP_OTHER, IAM_OP_DATE };
+int iam_policy_op_class(const char *name);
+
+/* iam_policy_check_identity - @root as an identity policy (@managed: of a
+ * managed policy, whose Version must be 2012-10-17), checked as IAM checks it
+ * (policy_check.c); ERR_INVALID with IAM's message in @e. */
+struct cJSON;
+enum err_code iam_policy_check_identity(const struct cJSON *root, bool managed, struct err *e);
 
 #endif

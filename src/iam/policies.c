@@ -13,7 +13,8 @@
 #include "log.h"
 #include "mem.h"
 
-void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *elem)
+void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *elem,
+                    enum iam_policy_view v)
 {
     buf_printf(b, "<%s>", elem);
     xmlw_elem(b, "PolicyName", iam_jstr(p, "PolicyName"), 0);
@@ -27,11 +28,12 @@ void iam_xml_policy(struct iam *iam, struct buf *b, const cJSON *p, const char *
                "<PermissionsBoundaryUsageCount>%d</PermissionsBoundaryUsageCount>"
                "<IsAttachable>true</IsAttachable>",
                iam_boundary_uses(iam, iam_jstr(p, "Arn")));
-    if (*iam_jstr(p, "Description"))
+    if (v == IAM_POLICY_GOT && *iam_jstr(p, "Description"))
         xmlw_elem(b, "Description", iam_jstr(p, "Description"), 0);
     xmlw_elem(b, "CreateDate", iam_jstr(p, "CreateDate"), 0);
     xmlw_elem(b, "UpdateDate", iam_jstr(p, "UpdateDate"), 0);
-    iam_xml_tags(b, p, false);
+    if (v != IAM_POLICY_LISTED)
+        iam_xml_tags(b, p, v == IAM_POLICY_GOT);
     buf_printf(b, "</%s>", elem);
 }
 
@@ -60,7 +62,7 @@ cJSON *iam_managed_doc(const struct iam_managed *m)
 
 /* policy_load - a customer managed or AWS managed policy by ARN (owned), or
  * NULL after answering NoSuchEntity. */
-static cJSON *policy_load(struct iam_call *c, const char *arn)
+static cJSON *policy_load_v(struct iam_call *c, const char *arn, const char *vid)
 {
     const struct iam_managed *m;
     cJSON *doc = NULL;
@@ -77,8 +79,37 @@ static cJSON *policy_load(struct iam_call *c, const char *arn)
         strcmp(iam_jstr(doc, "Arn"), arn) == 0)
         return doc;
     cJSON_Delete(doc);
-    iam_fail(c, 404, "NoSuchEntity", "Policy %.300s does not exist or is not attachable.", arn);
+    if (vid) /* a call about a version names it */
+        iam_fail(c, 404, "NoSuchEntity",
+                 "Policy %.300s version %.40s does not exist or is not attachable.", arn, vid);
+    else
+        iam_fail(c, 404, "NoSuchEntity", "Policy %.300s does not exist or is not attachable.", arn);
     return NULL;
+}
+
+static cJSON *policy_load(struct iam_call *c, const char *arn)
+{
+    return policy_load_v(c, arn, NULL);
+}
+
+/* version_id_ok - @vid has the form IAM's model gives VersionId; answers
+ * ValidationError and returns false when not */
+static bool version_id_ok(struct iam_call *c, const char *vid)
+{
+    const char *p = vid;
+
+    if (*p++ == 'v' && *p >= '1' && *p <= '9') {
+        p += strspn(p, "0123456789");
+        if (*p == '.')
+            p += 1 + strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789-");
+        if (!*p)
+            return true;
+    }
+    iam_fail(c, 400, "ValidationError",
+             "1 validation error detected: Value at 'versionId' failed to satisfy constraint: "
+             "Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?");
+    return false;
 }
 
 void iam_op_create_policy(struct iam_call *c)
@@ -96,10 +127,10 @@ void iam_op_create_policy(struct iam_call *c)
     desc = iam_param(c, "Description");
     if (!iam_allowed(c, "iam:CreatePolicy", iam_arn_of(c, "policy", path, name)))
         return;
-    if (!iam_check_doc(c, json, IAM_POLICY_IDENTITY, MAX_MANAGED,
+    if (!iam_check_doc(c, json, IAM_POLICY_MANAGED, MAX_MANAGED,
                        "Cannot exceed quota for PolicySize: 6144"))
         return;
-    tags = iam_parse_tags(c, &bad);
+    tags = iam_parse_policy_tags(c, &bad);
     if (bad)
         return;
     iam_random_id(id, "ANPA", 17, UPPER_ALNUM);
@@ -126,7 +157,7 @@ void iam_op_create_policy(struct iam_call *c)
     w.doc = doc;
     if (iam_write(c, &w)) {
         buf_init(&b, 0);
-        iam_xml_policy(c->iam, &b, doc, "Policy");
+        iam_xml_policy(c->iam, &b, doc, "Policy", IAM_POLICY_CREATED);
         iam_reply(c, b.ptr);
         buf_free(&b);
     }
@@ -144,7 +175,7 @@ void iam_op_get_policy(struct iam_call *c)
     if (!(doc = policy_load(c, arn)))
         return;
     buf_init(&b, 0);
-    iam_xml_policy(c->iam, &b, doc, "Policy");
+    iam_xml_policy(c->iam, &b, doc, "Policy", IAM_POLICY_GOT);
     iam_reply(c, b.ptr);
     buf_free(&b);
     cJSON_Delete(doc);
@@ -166,22 +197,32 @@ static void xml_version(struct buf *b, const cJSON *pol, const cJSON *v, bool do
 void iam_op_policy_versions(struct iam_call *c, bool get)
 {
     const char *arn = iam_param(c, "PolicyArn"), *vid = iam_param(c, "VersionId");
-    const cJSON *v;
+    const cJSON *v, *vers;
     cJSON *doc;
     struct buf b;
 
+    if (get && !vid) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value null at 'versionId' failed to satisfy "
+                 "constraint: Member must not be null");
+        return;
+    }
+    if (get && !version_id_ok(c, vid))
+        return;
     if (arn && !iam_allowed(c, get ? "iam:GetPolicyVersion" : "iam:ListPolicyVersions", arn))
         return;
-    if (!(doc = policy_load(c, arn)))
+    if (!(doc = policy_load_v(c, arn, get ? vid : NULL)))
         return;
     buf_init(&b, 0);
     if (!get)
         buf_puts(&b, "<Versions>");
-    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(doc, "Versions"))
-    {
+    /* ListPolicyVersions lists the newest first, without documents */
+    vers = cJSON_GetObjectItemCaseSensitive(doc, "Versions");
+    for (int i = cJSON_GetArraySize(vers) - 1; i >= 0; i--) {
+        v = cJSON_GetArrayItem(vers, i);
         if (!get)
-            xml_version(&b, doc, v, true, "member");
-        else if (vid && strcmp(iam_jstr(v, "VersionId"), vid) == 0)
+            xml_version(&b, doc, v, false, "member");
+        else if (strcmp(iam_jstr(v, "VersionId"), vid) == 0)
             xml_version(&b, doc, v, true, "PolicyVersion");
     }
     if (!get)
@@ -221,7 +262,7 @@ void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action
     if (op == W_NEW_VERSION) {
         w.a = iam_param(c, "PolicyDocument");
         w.flag = iam_param(c, "SetAsDefault") && strcmp(iam_param(c, "SetAsDefault"), "true") == 0;
-        if (!iam_check_doc(c, w.a, IAM_POLICY_IDENTITY, MAX_MANAGED,
+        if (!iam_check_doc(c, w.a, IAM_POLICY_MANAGED, MAX_MANAGED,
                            "Cannot exceed quota for PolicySize: 6144"))
             return;
     } else if (op == W_DEL_VERSION || op == W_SET_DEFAULT) {
@@ -229,10 +270,12 @@ void iam_op_policy_write(struct iam_call *c, enum iam_wop op, const char *action
             iam_fail(c, 400, "ValidationError", "VersionId is required");
             return;
         }
+        if (!version_id_ok(c, w.a))
+            return;
     }
     {
         /* the ARN must name this very policy, not one of the same name elsewhere */
-        cJSON *doc = policy_load(c, arn);
+        cJSON *doc = policy_load_v(c, arn, op == W_DEL_VERSION || op == W_SET_DEFAULT ? w.a : NULL);
         if (!doc)
             return;
         cJSON_Delete(doc);
@@ -291,4 +334,48 @@ bool iam_boundary_param(struct iam_call *c, const char **out)
     free(doc);
     *out = arn;
     return true;
+}
+
+/* tag_order - ListPolicyTags lists shorter keys first, then in byte order,
+ * as IAM answers it (a, b, z, abc) */
+static int tag_order(const void *a, const void *b)
+{
+    const char *x = iam_jstr(*(const cJSON *const *)a, "Key");
+    const char *y = iam_jstr(*(const cJSON *const *)b, "Key");
+    size_t lx = strlen(x), ly = strlen(y);
+
+    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+void iam_op_list_policy_tags(struct iam_call *c)
+{
+    const char *arn = iam_param(c, "PolicyArn");
+    const cJSON *tags, *t;
+    const cJSON **v;
+    cJSON *doc;
+    struct buf b;
+    int n, i = 0;
+
+    if (arn && !iam_allowed(c, "iam:ListPolicyTags", arn))
+        return;
+    if (!(doc = policy_load(c, arn)))
+        return;
+    tags = cJSON_GetObjectItemCaseSensitive(doc, "Tags");
+    n = cJSON_GetArraySize(tags);
+    v = xcalloc((size_t)n + 1, sizeof(*v));
+    cJSON_ArrayForEach(t, tags) v[i++] = t;
+    qsort(v, (size_t)n, sizeof(*v), tag_order);
+    buf_init(&b, 0);
+    buf_puts(&b, "<Tags>");
+    for (i = 0; i < n; i++) {
+        buf_puts(&b, "<member>");
+        xmlw_elem(&b, "Key", iam_jstr(v[i], "Key"), 0);
+        xmlw_elem(&b, "Value", iam_jstr(v[i], "Value"), 0);
+        buf_puts(&b, "</member>");
+    }
+    buf_puts(&b, "</Tags><IsTruncated>false</IsTruncated>");
+    iam_reply_page(c, b.ptr);
+    buf_free(&b);
+    free(v);
+    cJSON_Delete(doc);
 }

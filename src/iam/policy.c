@@ -344,6 +344,15 @@ static bool parse_op(const char *name, struct cond_op *op)
     return false;
 }
 
+int iam_policy_op_class(const char *name)
+{
+    struct cond_op op;
+
+    if (!parse_op(name, &op))
+        return IAM_OP_UNKNOWN;
+    return op.kind >= OP_DATE_EQ && op.kind <= OP_DATE_GE ? IAM_OP_DATE : IAM_OP_OTHER;
+}
+
 static enum err_code check_condition(const cJSON *v, struct err *e)
 {
     const cJSON *opj, *key, *val;
@@ -448,6 +457,7 @@ static enum err_code check_statement(const cJSON *s, enum iam_policy_kind kind, 
 
     switch (kind) {
     case IAM_POLICY_IDENTITY:
+    case IAM_POLICY_MANAGED: /* checked by iam_policy_check_identity instead */
         if (has_principal)
             return malformed(e, "Policy document should not specify a principal.");
         if (!has_resource)
@@ -508,6 +518,14 @@ enum err_code iam_policy_parse(const char *json, size_t len, enum iam_policy_kin
         rc = malformed(e, "This policy contains invalid Json");
         goto out;
     }
+    if (kind == IAM_POLICY_IDENTITY || kind == IAM_POLICY_MANAGED) {
+        if ((rc = iam_policy_check_identity(root, kind == IAM_POLICY_MANAGED, e)))
+            goto out;
+        kind = IAM_POLICY_IDENTITY;
+        ver = cJSON_GetObjectItemCaseSensitive(root, "Version");
+        stmts = cJSON_GetObjectItemCaseSensitive(root, "Statement");
+        goto parsed;
+    }
     if (!cJSON_IsObject(root)) {
         rc = malformed(e, "Syntax errors in policy.");
         goto out;
@@ -538,6 +556,7 @@ enum err_code iam_policy_parse(const char *json, size_t len, enum iam_policy_kin
     } else if ((rc = check_statement(stmts, kind, e))) {
         goto out;
     }
+parsed:
     p = xcalloc(1, sizeof(*p));
     p->root = root;
     p->stmts = stmts;
@@ -1031,8 +1050,11 @@ static bool conditions_hold(const cJSON *cond, const struct iam_policy *p,
         return true;
     cJSON_ArrayForEach(opj, cond)
     {
-        if (!parse_op(opj->string, &op))
+        if (!parse_op(opj->string, &op)) {
+            if (!opj->child) /* IAM takes an unknown operator naming no keys */
+                continue;
             return false;
+        }
         cJSON_ArrayForEach(key, opj) if (!key_holds(&op, p, q, key->string, key)) return false;
     }
     return true;

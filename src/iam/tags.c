@@ -61,7 +61,7 @@ static bool verr_answer(struct iam_call *c, struct verrs *v)
     return any;
 }
 
-cJSON *iam_parse_tags(struct iam_call *c, bool *bad)
+static cJSON *parse_tags(struct iam_call *c, bool *bad, bool fold)
 {
     cJSON *tags = cJSON_CreateArray(), *t, *u;
     struct verrs v = {.n = 0};
@@ -113,10 +113,14 @@ cJSON *iam_parse_tags(struct iam_call *c, bool *bad)
     cJSON_ArrayForEach(t, tags)
     {
         for (u = t->next; u; u = u->next) {
-            if (strcasecmp(iam_jstr(t, "Key"), iam_jstr(u, "Key")) == 0) {
+            if (fold && strcasecmp(iam_jstr(t, "Key"), iam_jstr(u, "Key")) == 0) {
                 iam_fail(c, 400, "InvalidInput",
                          "Duplicate tag keys found. Please note that Tag keys are case "
                          "insensitive.");
+                goto bad;
+            }
+            if (!fold && strcmp(iam_jstr(t, "Key"), iam_jstr(u, "Key")) == 0) {
+                iam_fail(c, 400, "InvalidInput", "Duplicate tag keys found.");
                 goto bad;
             }
         }
@@ -126,6 +130,16 @@ bad:
     *bad = true;
     cJSON_Delete(tags);
     return NULL;
+}
+
+cJSON *iam_parse_tags(struct iam_call *c, bool *bad)
+{
+    return parse_tags(c, bad, true);
+}
+
+cJSON *iam_parse_policy_tags(struct iam_call *c, bool *bad)
+{
+    return parse_tags(c, bad, false);
 }
 
 cJSON *iam_parse_tag_keys(struct iam_call *c)

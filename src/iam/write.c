@@ -394,14 +394,16 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
     }
     case W_TAG: {
         cJSON *tags = iam_jarr(doc, "Tags"), *nt, *ot;
-        /* a key already there (in any case: IAM's tag keys are case
-         * insensitive) is replaced where it stands, keeping the order */
+        /* a key already there is replaced where it stands, keeping the
+         * order; users' and roles' tag keys are case insensitive, a
+         * policy's are not (IAM keeps "a" and "A" apart there) */
+        bool fold = strcmp(w->kind, "policy") != 0;
         cJSON_ArrayForEach(nt, w->doc)
         {
             int i = 0;
             cJSON_ArrayForEach(ot, tags)
             {
-                if (strcasecmp(iam_jstr(ot, "Key"), iam_jstr(nt, "Key")) == 0)
+                if ((fold ? strcasecmp : strcmp)(iam_jstr(ot, "Key"), iam_jstr(nt, "Key")) == 0)
                     break;
                 i++;
             }
@@ -418,12 +420,13 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
     }
     case W_UNTAG: {
         cJSON *tags = iam_jarr(doc, "Tags"), *k, *ot;
+        bool fold = strcmp(w->kind, "policy") != 0;
         cJSON_ArrayForEach(k, w->doc)
         {
             int i = 0;
             cJSON_ArrayForEach(ot, tags)
             {
-                if (strcasecmp(iam_jstr(ot, "Key"), k->valuestring) == 0)
+                if ((fold ? strcasecmp : strcmp)(iam_jstr(ot, "Key"), k->valuestring) == 0)
                     break;
                 i++;
             }

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .ctx = ctx,
                             .nctx = sizeof(ctx) / sizeof(ctx[0])};
 
-    for (int kind = IAM_POLICY_IDENTITY; kind <= IAM_POLICY_TRUST; kind++) {
+    for (int kind = IAM_POLICY_IDENTITY; kind <= IAM_POLICY_MANAGED; kind++) {
         struct iam_policy *p = NULL;
         bool direct;
 

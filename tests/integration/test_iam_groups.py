@@ -183,7 +183,7 @@ class IamGroups(ServerTestCase):
                             "--policy-name", "p", "--policy-document", big)
         self.assertAwsFails("MalformedPolicyDocument", "iam", "put-group-policy", "--group-name",
                             "big", "--policy-name", "p", "--policy-document",
-                            policy(allow("nosuch:Thing")))
+                            policy(allow("s3:Get:Object")))
         self.aws("iam", "delete-group", "--group-name", "big")
 
     def test_permissions_boundary(self):

@@ -287,3 +287,137 @@ class IamAnswersAsAws(ServerTestCase):
                          ("AccessDenied", "User: %s is not authorized to perform "
                           "iam:GetAccessKeyLastUsed on resource: access key "
                           "AKIAIOSFODNN7EXAMPLE" % caller, 403))
+
+    def test_policy_documents_checked_as_iam(self):
+        import json
+        b = "arn:aws:s3:::example_bucket"
+
+        def doc(ver="2012-10-17", **st):
+            s = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": b}
+            s.update(st)
+            d = {"Statement": {k: v for k, v in s.items() if v is not None}}
+            if ver:
+                d["Version"] = ver
+            return json.dumps(d)
+        legacy = "The policy failed legacy parsing"
+        refused = [
+            ("not json", "Syntax errors in policy."),
+            (doc(ver=None), "Policy document must be version 2012-10-17 or greater."),
+            (doc(ver="2008-10-17"), "Policy document must be version 2012-10-17 or greater."),
+            (doc(ver="2013-10-17"), "Syntax errors in policy."),
+            (doc(Effect="invalid"), "Syntax errors in policy."),
+            (doc(Effect="denY"), legacy),
+            (doc(Condition={"DateGreaterThan": {"a": "sdfdsf"}}), legacy),
+            (doc(Condition={"x": {"a": "1"}}), "Syntax errors in policy."),
+            (doc(Resource="arn:aws:s3::example_bucket"), legacy),
+            (doc(Action="invalid", Resource=None), "Policy statement must contain resources."),
+            (doc(Action=[]), "Policy statement must contain actions."),
+            (doc(Action="a a:ListBucket"), "Vendor a a is not valid"),
+            (doc(Action="s3:List:Bucket"), "Actions/Condition can contain only one colon."),
+            (doc(Action="s:3:ListBucket", Resource="sdfsadf"),
+             'Resource sdfsadf must be in ARN format or "*".'),
+            (doc(Resource="aws:s3:::example_bucket"),
+             'Partition "s3" is not valid for resource "arn:s3:::example_bucket:*".'),
+            (doc(Resource="arn:aws"),
+             "Resource vendor must be fully qualified and cannot contain regexes."),
+            (doc(Resource="arn:aws:iam:us-east-1::example_bucket"),
+             "IAM resource arn:aws:iam:us-east-1::example_bucket cannot contain region "
+             "information."),
+            (doc(Resource="arn:aws:s3:us-east-1::example_bucket"),
+             "Resource arn:aws:s3:us-east-1::example_bucket can not contain region information."),
+            (doc(Resource="arn:aws:iam:::example_bucket"),
+             'IAM resource path must either be "*", root, or start with user/, federated-user/, '
+             "role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, "
+             "saml-provider/, oidc-provider/, report/, access-report/."),
+        ]
+        for i, (d, msg) in enumerate(refused):
+            self.assertEqual(self.error(self.iam.create_policy, PolicyName="bad-%d" % i,
+                                        PolicyDocument=d),
+                             ("MalformedPolicyDocument", msg, 400), d)
+        # IAM knows no list of vendors and takes condition keys without one
+        taken = [doc(Action="fsx:ListBucket"), doc(Action="iam: asdf safdsf af "),
+                 doc(Condition={"StringEqualsIfExists": {"a": "asf"}}),
+                 doc(Condition={"x": {}, "DateGreaterThan": {"a": "01T"}}),
+                 doc(Resource="arn:aws:s3:us-west-2:123456789012:accesspoint/ap")]
+        for i, d in enumerate(taken):
+            arn = self.iam.create_policy(PolicyName="good-%d" % i, PolicyDocument=d)
+            self.iam.delete_policy(PolicyArn=arn["Policy"]["Arn"])
+        # an inline policy may leave out its Version
+        self.iam.create_user(UserName="doc-user")
+        self.addCleanup(self.iam.delete_user, UserName="doc-user")
+        self.iam.put_user_policy(UserName="doc-user", PolicyName="p", PolicyDocument=doc(ver=None))
+        self.iam.delete_user_policy(UserName="doc-user", PolicyName="p")
+
+    def test_managed_policy_members_versions_and_tags(self):
+        import json
+        pd = json.dumps({"Version": "2012-10-17",
+                         "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+        base = {"Arn", "AttachmentCount", "CreateDate", "DefaultVersionId", "IsAttachable", "Path",
+                "PermissionsBoundaryUsageCount", "PolicyId", "PolicyName", "UpdateDate"}
+        p = self.iam.create_policy(PolicyName="shape-pol", PolicyDocument=pd, Description="d",
+                                   Tags=[{"Key": "abc", "Value": "1"}, {"Key": "b", "Value": "2"},
+                                         {"Key": "a", "Value": "3"}, {"Key": "A", "Value": "4"}])
+        arn = p["Policy"]["Arn"]
+        self.addCleanup(self.iam.delete_policy, PolicyArn=arn)
+        self.assertEqual(set(p["Policy"]), base | {"Tags"})
+        self.assertEqual(set(self.iam.get_policy(PolicyArn=arn)["Policy"]),
+                         base | {"Tags", "Description"})
+        listed = [x for x in self.iam.list_policies(Scope="Local")["Policies"]
+                  if x["PolicyName"] == "shape-pol"]
+        self.assertEqual(set(listed[0]), base)
+        # a policy's tag keys are case sensitive; listed shortest first
+        self.assertEqual([t["Key"] for t in self.iam.list_policy_tags(PolicyArn=arn)["Tags"]],
+                         ["A", "a", "b", "abc"])
+        self.assertEqual(self.error(self.iam.tag_policy, PolicyArn=arn,
+                                    Tags=[{"Key": "0", "Value": ""}, {"Key": "0", "Value": ""}]),
+                         ("InvalidInput", "Duplicate tag keys found.", 400))
+        nope = "arn:aws:iam::%s:policy/NotAPolicy" % ACCOUNT
+        self.assertEqual(self.error(self.iam.tag_policy, PolicyArn=nope,
+                                    Tags=[{"Key": "k", "Value": "v"}]),
+                         ("NoSuchEntity", "Policy %s was not found." % nope, 404))
+        other = self.iam.create_policy(PolicyName="shape-pol2", PolicyDocument=pd)["Policy"]
+        self.addCleanup(self.iam.delete_policy, PolicyArn=other["Arn"])
+        self.assertEqual(self.iam.get_policy(PolicyArn=other["Arn"])["Policy"]["Tags"], [])
+        # versions: newest first, without their documents
+        self.iam.create_policy_version(PolicyArn=arn, PolicyDocument=pd, SetAsDefault=True)
+        self.iam.create_policy_version(PolicyArn=arn, PolicyDocument=pd)
+        vers = self.iam.list_policy_versions(PolicyArn=arn)["Versions"]
+        self.assertEqual([(v["VersionId"], v["IsDefaultVersion"]) for v in vers],
+                         [("v3", False), ("v2", True), ("v1", False)])
+        self.assertNotIn("Document", vers[0])
+        self.assertEqual(self.error(self.iam.get_policy_version, PolicyArn=nope, VersionId="v1"),
+                         ("NoSuchEntity", "Policy %s version v1 does not exist or is not "
+                          "attachable." % nope, 404))
+        pattern = ("1 validation error detected: Value at 'versionId' failed to satisfy "
+                   "constraint: Member must satisfy regular expression pattern: "
+                   "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?")
+        self.assertEqual(self.error(self.iam.set_default_policy_version, PolicyArn=arn,
+                                    VersionId="wrong_version_id"),
+                         ("ValidationError", pattern, 400))
+        for v in ("v3", "v1"):
+            self.iam.delete_policy_version(PolicyArn=arn, VersionId=v)
+
+    def test_role_session_must_name_the_user(self):
+        import json
+        self.iam.create_user(UserName="sess-admin")
+        self.addCleanup(self.iam.delete_user, UserName="sess-admin")
+        self.iam.put_user_policy(UserName="sess-admin", PolicyName="all", PolicyDocument=ALL)
+        self.addCleanup(self.iam.delete_user_policy, UserName="sess-admin", PolicyName="all")
+        key = self.iam.create_access_key(UserName="sess-admin")["AccessKey"]
+        self.addCleanup(self.iam.delete_access_key, UserName="sess-admin",
+                        AccessKeyId=key["AccessKeyId"])
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": "arn:aws:iam::%s:user/sess-admin" % ACCOUNT}}]})
+        arn = self.iam.create_role(RoleName="sess-role", AssumeRolePolicyDocument=trust)["Role"]
+        self.addCleanup(self.iam.delete_role, RoleName="sess-role")
+        self.iam.put_role_policy(RoleName="sess-role", PolicyName="p", PolicyDocument=ALL)
+        self.addCleanup(self.iam.delete_role_policy, RoleName="sess-role", PolicyName="p")
+        sts = self.server.boto3("sts", access_key=key["AccessKeyId"],
+                                secret_key=key["SecretAccessKey"])
+        creds = sts.assume_role(RoleArn=arn["Arn"], RoleSessionName="s1")["Credentials"]
+        as_role = self.server.session_boto3("iam", creds)
+        want = ("ValidationError", "Must specify userName when calling with non-User credentials",
+                400)
+        self.assertEqual(self.error(as_role.get_user), want)
+        self.assertEqual(self.error(as_role.create_access_key), want)
