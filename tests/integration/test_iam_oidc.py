@@ -68,12 +68,14 @@ class IamOidcProviders(ServerTestCase):
                          "NoSuchEntity")
 
     def test_bad_input(self):
+        # a URL IAM does not take is ValidationError (LocalStack's test_iam_oidc snapshot,
+        # recorded against AWS, for "example.org")
         self.assertEqual(self.error(self.iam.create_open_id_connect_provider,
                                     Url="http://plain.harbor.test", ClientIDList=["a"]),
-                         "InvalidInput")
+                         "ValidationError")
         self.assertEqual(self.error(self.iam.create_open_id_connect_provider,
                                     Url="https://q.harbor.test/?x=1", ClientIDList=["a"]),
-                         "InvalidInput")
+                         "ValidationError")
         raw = self.server.boto3("iam", parameter_validation=False)
         self.assertEqual(self.error(raw.create_open_id_connect_provider,
                                     Url="https://short.harbor.test", ThumbprintList=["abc"]),
@@ -81,8 +83,68 @@ class IamOidcProviders(ServerTestCase):
         self.assertEqual(self.error(raw.create_open_id_connect_provider,
                                     Url="https://many.harbor.test",
                                     ThumbprintList=[PRINT_A[:-1] + str(i) for i in range(6)]),
-                         "LimitExceeded")
+                         "InvalidInput")
         self.assertEqual(self.arns(), [])
+
+    def test_answers_as_iam(self):
+        """Errors and members as IAM answers them (LocalStack's test_iam_oidc snapshots,
+        recorded against AWS)."""
+        import botocore.exceptions
+
+        def fails(fn, **kw):
+            with self.assertRaises(botocore.exceptions.ClientError) as cm:
+                fn(**kw)
+            r = cm.exception.response
+            return (r["Error"]["Code"], r["Error"]["Message"],
+                    r["ResponseMetadata"]["HTTPStatusCode"])
+        raw = self.server.boto3("iam", parameter_validation=False)
+        self.assertEqual(fails(raw.create_open_id_connect_provider, Url="example.org",
+                               ThumbprintList=[PRINT_A]),
+                         ("ValidationError", "Invalid Open ID Connect Provider URL", 400))
+        self.assertEqual(fails(raw.create_open_id_connect_provider,
+                               Url="https://t.harbor.test",
+                               ThumbprintList=[PRINT_A[:-1] + str(i) for i in range(6)]),
+                         ("InvalidInput", "Thumbprint list must contain fewer than 5 entries.",
+                          400))
+        self.assertEqual(fails(raw.create_open_id_connect_provider,
+                               Url="https://c.harbor.test", ThumbprintList=[PRINT_A],
+                               ClientIDList=[str(i) for i in range(101)]),
+                         ("LimitExceeded",
+                          "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100", 409))
+        self.assertEqual(fails(raw.create_open_id_connect_provider, Url="b" * 256,
+                               ThumbprintList=["b" * 41], ClientIDList=["b" * 256]),
+                         ("ValidationError",
+                          "3 validation errors detected: Value at 'clientIDList' failed to "
+                          "satisfy constraint: Member must satisfy constraint: [Member must have "
+                          "length less than or equal to 255, Member must have length greater "
+                          "than or equal to 1]; Value at 'thumbprintList' failed to satisfy "
+                          "constraint: Member must satisfy constraint: [Member must have length "
+                          "less than or equal to 40, Member must have length greater than or "
+                          "equal to 40]; Value at 'url' failed to satisfy constraint: Member "
+                          "must have length less than or equal to 255", 400))
+        arn = self.iam.create_open_id_connect_provider(
+            Url="https://tags.harbor.test", ThumbprintList=[PRINT_A])["OpenIDConnectProviderArn"]
+        self.assertEqual(self.iam.get_open_id_connect_provider(
+            OpenIDConnectProviderArn=arn)["Tags"], [])
+        self.iam.tag_open_id_connect_provider(
+            OpenIDConnectProviderArn=arn, Tags=[{"Key": "k%02d" % i, "Value": "v"}
+                                                for i in range(10)])
+        self.iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["k09"])
+        page = self.iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn,
+                                                           MaxItems=4)
+        rest = self.iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn,
+                                                           Marker=page["Marker"])
+        self.assertEqual([t["Key"] for t in page["Tags"] + rest["Tags"]],
+                         ["k%02d" % i for i in range(9)])
+        self.assertNotIn("Marker", rest)
+        self.iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        self.assertEqual(fails(self.iam.delete_open_id_connect_provider,
+                               OpenIDConnectProviderArn=arn),
+                         ("NoSuchEntity", "OpenId connect Provider %s cannot be found." % arn, 404))
+        self.assertEqual(fails(self.iam.get_open_id_connect_provider,
+                               OpenIDConnectProviderArn=arn),
+                         ("NoSuchEntity", "OpenIDConnect Provider not found for arn %s" % arn,
+                          404))
 
 
 if __name__ == "__main__":
