@@ -91,21 +91,16 @@ static bool region_shaped(const char *loc)
     return true;
 }
 
-/* create_tags - CreateBucketConfiguration's Tags (@set, may be NULL) as a
- * JSON array text (arena), "" for none, checked as PutBucketTagging's; NULL
- * after answering an error */
-static const char *create_tags(struct http_req *r, const struct s3_xml *set)
+/* tag_set - the <Tag><Key/><Value/></Tag> children of @set as a JSON array text (arena),
+ * checked as S3 checks a tag set of at most @max tags; NULL after answering an error */
+static char *tag_set(struct http_req *r, const struct s3_xml *set, size_t max)
 {
     const struct s3_xml *tg;
-    cJSON *arr;
-    char *s;
-    const char *out;
+    cJSON *arr = cJSON_CreateArray();
+    char *s, *out;
     size_t n = 0;
     int names;
 
-    if (!set || !set->child)
-        return "";
-    arr = cJSON_CreateArray();
     for (tg = set->child; tg; tg = tg->next) {
         const char *k = s3_xml_text(tg, "Key"), *v = s3_xml_text(tg, "Value"), *why;
         if (strcmp(tg->name, "Tag") != 0 || !k || !v) {
@@ -113,7 +108,7 @@ static const char *create_tags(struct http_req *r, const struct s3_xml *set)
             s3_error(r, S3E_MALFORMED_XML, NULL);
             return NULL;
         }
-        if ((why = s3_tag_add(arr, k, v, ++n, 50, &names))) {
+        if ((why = s3_tag_add(arr, k, v, ++n, max, &names))) {
             cJSON_Delete(arr);
             s3_tag_error(r, why, names, k, v);
             return NULL;
@@ -124,6 +119,16 @@ static const char *create_tags(struct http_req *r, const struct s3_xml *set)
     free(s);
     cJSON_Delete(arr);
     return out;
+}
+
+/* create_tags - CreateBucketConfiguration's Tags (@set, may be NULL) as a
+ * JSON array text (arena), "" for none, checked as PutBucketTagging's; NULL
+ * after answering an error */
+static const char *create_tags(struct http_req *r, const struct s3_xml *set)
+{
+    if (!set || !set->child)
+        return "";
+    return tag_set(r, set, 50);
 }
 
 void s3_create_bucket(struct http_req *r)
@@ -542,36 +547,14 @@ void s3_get_versioning(struct http_req *r)
  * body as a JSON array text (arena), or NULL after answering an error */
 char *s3_parse_tagging(struct http_req *r, size_t max)
 {
-    struct s3_xml *x, *set, *tg;
-    cJSON *arr;
-    char *s, *out;
-    size_t n = 0;
-    int names;
+    struct s3_xml *x, *set;
 
     if (s3_xml_parse(r->arena, r->body.ptr ? r->body.ptr : "", r->body.len, &x, NULL) != ERR_OK ||
         strcmp(x->name, "Tagging") != 0 || !(set = s3_xml_child(x, "TagSet"))) {
         s3_error(r, S3E_MALFORMED_XML, NULL);
         return NULL;
     }
-    arr = cJSON_CreateArray();
-    for (tg = set->child; tg; tg = tg->next) {
-        const char *k = s3_xml_text(tg, "Key"), *v = s3_xml_text(tg, "Value"), *why;
-        if (strcmp(tg->name, "Tag") != 0 || !k || !v) {
-            cJSON_Delete(arr);
-            s3_error(r, S3E_MALFORMED_XML, NULL);
-            return NULL;
-        }
-        if ((why = s3_tag_add(arr, k, v, ++n, max, &names))) {
-            cJSON_Delete(arr);
-            s3_tag_error(r, why, names, k, v);
-            return NULL;
-        }
-    }
-    s = cJSON_PrintUnformatted(arr);
-    out = arena_strdup(r->arena, s);
-    free(s);
-    cJSON_Delete(arr);
-    return out;
+    return tag_set(r, set, max);
 }
 
 void s3_tag_error(struct http_req *r, const char *why, int names, const char *k, const char *v)
