@@ -1214,11 +1214,18 @@ const struct stack_provider stack_provider_dynamodb_table = {
  * tags are the resource's own). Outputs: id ("NAME:MAIN-REGION", as the provider's), arn (the
  * replica table's). */
 
-/* The table a replica belongs to, from its ARN, and a target for that table's region (@url
- * holds its endpoint). */
-static enum err_code replica_home(const struct stack_target *t, const cJSON *in, char *name,
-                                  size_t ncap, char *region, size_t rcap, char *url, size_t ucap,
-                                  struct stack_target *home, struct err *e)
+/* The table a replica belongs to, and how to reach its region. */
+struct home {
+    char name[256];        /* the table's */
+    char region[64];       /* the table's region */
+    char url[512];         /* its endpoint */
+    struct stack_target t; /* calls there */
+};
+
+/* replica_home - @h from globalTableArn of @in: the table, its region (not @t's) and its
+ * endpoint (t->endpoint_of). */
+static enum err_code replica_home(const struct stack_target *t, const cJSON *in, struct home *h,
+                                  struct err *e)
 {
     const char *arn = stack_prov_str(in, "globalTableArn", "");
     const char *reg = NULL, *tbl = NULL;
@@ -1233,25 +1240,25 @@ static enum err_code replica_home(const struct stack_target *t, const cJSON *in,
             tbl = p + 1;
     }
     if (strncmp(arn, "arn:aws:dynamodb:", 17) != 0 || !reg || !tbl || strncmp(tbl, "table/", 6) ||
-        !tbl[6] || strchr(tbl + 6, '/') || (size_t)(strchr(reg, ':') - reg) >= rcap ||
-        strlen(tbl + 6) >= ncap)
+        !tbl[6] || strchr(tbl + 6, '/') || (size_t)(strchr(reg, ':') - reg) >= sizeof(h->region) ||
+        strlen(tbl + 6) >= sizeof(h->name))
         return err_set(e, ERR_INVALID,
                        "globalTableArn \"%.200s\" is not a table ARN "
                        "(arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)",
                        arn);
-    snprintf(region, rcap, "%.*s", (int)(strchr(reg, ':') - reg), reg);
-    snprintf(name, ncap, "%s", tbl + 6);
-    if (!strcmp(region, t->region))
+    snprintf(h->region, sizeof(h->region), "%.*s", (int)(strchr(reg, ':') - reg), reg);
+    snprintf(h->name, sizeof(h->name), "%s", tbl + 6);
+    if (!strcmp(h->region, t->region))
         return err_set(e, ERR_INVALID,
                        "a replica of table %s must be in another region than the table (%s): "
                        "give it a provider of the replica's region",
-                       name, region);
-    *home = *t;
-    home->region = region;
-    home->endpoint = url;
+                       h->name, h->region);
+    h->t = *t;
+    h->t.region = h->region;
+    h->t.endpoint = h->url;
     if (!t->endpoint_of)
-        return err_set(e, ERR_INTERNAL, "no way to reach region %s", region);
-    return t->endpoint_of(t->ud, region, url, ucap, e);
+        return err_set(e, ERR_INTERNAL, "no way to reach region %s", h->region);
+    return t->endpoint_of(t->ud, h->region, h->url, sizeof(h->url), e);
 }
 
 /* The replica's own settings, in its region, from @old_in's (NULL at create) to @in's. */
@@ -1308,53 +1315,49 @@ static cJSON *replica_outputs(const char *name, const char *home_region, const c
 static enum err_code rep_create(const struct stack_target *t, const cJSON *in, bool adopt,
                                 char **id, cJSON **out, struct err *e)
 {
-    char name[256], region[64], url[512];
-    struct stack_target home;
+    struct home h;
     cJSON *tb = NULL;
     enum err_code rc;
 
     (void)adopt;
     *id = NULL;
     *out = NULL;
-    if ((rc = replica_home(t, in, name, sizeof(name), region, sizeof(region), url, sizeof(url),
-                           &home, e)))
+    if ((rc = replica_home(t, in, &h, e)))
         return rc;
-    if ((rc = wait_active(&home, name, &tb, e)))
+    if ((rc = wait_active(&h.t, h.name, &tb, e)))
         return rc;
     if (!has_replica(cJSON_GetObjectItem(tb, "Replicas"), t->region)) {
         cJSON_Delete(tb);
         tb = NULL;
-        if ((rc = update_table(&home, replica_update(name, "Create", t->region), e)) ||
-            (rc = wait_active(&home, name, NULL, e)))
+        if ((rc = update_table(&h.t, replica_update(h.name, "Create", t->region), e)) ||
+            (rc = wait_active(&h.t, h.name, NULL, e)))
             return rc;
     }
     cJSON_Delete(tb);
     tb = NULL;
-    if ((rc = wait_active(t, name, &tb, e)))
+    if ((rc = wait_active(t, h.name, &tb, e)))
         return rc;
-    *out = replica_outputs(name, region, tb);
+    *out = replica_outputs(h.name, h.region, tb);
     cJSON_Delete(tb);
     *id = xstrdup(stack_prov_str(*out, "id", ""));
-    return replica_settings(t, name, stack_prov_str(*out, "arn", ""), NULL, in, e);
+    return replica_settings(t, h.name, stack_prov_str(*out, "arn", ""), NULL, in, e);
 }
 
 static enum err_code rep_update(const struct stack_target *t, const char *id, const cJSON *old_in,
                                 const cJSON *new_in, const cJSON *old_out, cJSON **out,
                                 struct err *e)
 {
-    char name[256], region[64], url[512];
-    struct stack_target home;
+    struct home h;
     cJSON *tb = NULL;
     enum err_code rc;
 
     (void)id;
     *out = NULL;
-    if ((rc = replica_home(t, new_in, name, sizeof(name), region, sizeof(region), url, sizeof(url),
-                           &home, e)) ||
-        (rc = replica_settings(t, name, stack_prov_str(old_out, "arn", ""), old_in, new_in, e)) ||
-        (rc = wait_active(t, name, &tb, e)))
+    if ((rc = replica_home(t, new_in, &h, e)) ||
+        (rc = replica_settings(t, h.name, stack_prov_str(old_out, "arn", ""), old_in, new_in, e)) ||
+        (rc = wait_active(t, h.name, &tb, e)))
         return rc;
-    *out = replica_outputs(name, region, tb);
+    *out = replica_outputs(h.name, h.region, tb);
     cJSON_Delete(tb);
     return ERR_OK;
 }
@@ -1362,37 +1365,34 @@ static enum err_code rep_update(const struct stack_target *t, const char *id, co
 static enum err_code rep_delete(const struct stack_target *t, const char *id, const cJSON *in,
                                 const cJSON *out, struct err *e)
 {
-    char name[256], region[64], url[512];
-    struct stack_target home;
+    struct home h;
     cJSON *tb = NULL;
     enum err_code rc;
 
     (void)id;
     (void)out;
-    if ((rc = replica_home(t, in, name, sizeof(name), region, sizeof(region), url, sizeof(url),
-                           &home, e)))
+    if ((rc = replica_home(t, in, &h, e)))
         return rc;
-    rc = describe(&home, name, &tb, e);
+    rc = describe(&h.t, h.name, &tb, e);
     if (rc == ERR_NOTFOUND) /* the table went first: so did its replicas */
         return ERR_OK;
     if (rc)
         return rc;
     if (has_replica(cJSON_GetObjectItem(tb, "Replicas"), t->region)) {
-        rc = update_table(&home, replica_update(name, "Delete", t->region), e);
+        rc = update_table(&h.t, replica_update(h.name, "Delete", t->region), e);
         if (rc && rc != ERR_NOTFOUND) {
             cJSON_Delete(tb);
             return rc;
         }
     }
     cJSON_Delete(tb);
-    return wait_gone(t, name, "after its replica was removed", e);
+    return wait_gone(t, h.name, "after its replica was removed", e);
 }
 
 static enum err_code rep_read(const struct stack_target *t, const char *id, const cJSON *in,
                               cJSON **out, bool *gone, struct err *e)
 {
-    char name[256], region[64], url[512];
-    struct stack_target home;
+    struct home h;
     cJSON *tb = NULL, *pitr = NULL, *tags;
     const cJSON *p;
     enum err_code rc;
@@ -1400,31 +1400,30 @@ static enum err_code rep_read(const struct stack_target *t, const char *id, cons
     (void)id;
     *out = NULL;
     *gone = false;
-    if ((rc = replica_home(t, in, name, sizeof(name), region, sizeof(region), url, sizeof(url),
-                           &home, e)))
+    if ((rc = replica_home(t, in, &h, e)))
         return rc;
-    rc = describe(&home, name, &tb, e);
+    rc = describe(&h.t, h.name, &tb, e);
     if (rc == ERR_OK && !has_replica(cJSON_GetObjectItem(tb, "Replicas"), t->region))
         rc = ERR_NOTFOUND;
     cJSON_Delete(tb);
     tb = NULL;
     if (rc == ERR_OK)
-        rc = describe(t, name, &tb, e);
+        rc = describe(t, h.name, &tb, e);
     if (rc == ERR_NOTFOUND) {
         *gone = true;
         return ERR_OK;
     }
     if (rc)
         return rc;
-    *out = replica_outputs(name, region, tb);
+    *out = replica_outputs(h.name, h.region, tb);
     cJSON_AddStringToObject(*out, "globalTableArn", stack_prov_str(in, "globalTableArn", ""));
     cJSON_AddBoolToObject(*out, "deletionProtectionEnabled",
                           cJSON_IsTrue(cJSON_GetObjectItem(tb, "DeletionProtectionEnabled")));
     cJSON_Delete(tb);
-    /* the table's reading of PITR and tags, in the replica's region */
+    /* the table's reading of PITR and tags, in the replica's h.region */
     pitr = cJSON_CreateObject();
     cJSON_AddStringToObject(pitr, "arn", stack_prov_str(*out, "arn", ""));
-    rc = read_ttl_tags(t, pitr, name, NULL, e);
+    rc = read_ttl_tags(t, pitr, h.name, NULL, e);
     if (rc == ERR_OK) {
         p = cJSON_GetObjectItem(pitr, "pointInTimeRecovery");
         cJSON_AddBoolToObject(*out, "pointInTimeRecovery",
