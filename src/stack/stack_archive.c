@@ -64,8 +64,8 @@ static enum err_code read_file(const char *path, char **data, size_t *len, struc
 static enum err_code add_file(struct pack *p, const char *name, const char *path, unsigned mode,
                               struct err *e)
 {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     enum err_code rc = read_file(path, &data, &len, e);
     if (rc == ERR_OK)
         add_entry(p, name, data, len, mode);
@@ -289,8 +289,8 @@ static void digest(cJSON *res, const char *alg, const char *data, size_t len, co
 /* answer - the arguments and the written archive's size and digests */
 static enum err_code answer(const cJSON *args, const char *path, cJSON **out, struct err *e)
 {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     cJSON *res;
     enum err_code rc = read_file(path, &data, &len, e);
 
