@@ -206,8 +206,11 @@ static cJSON *project(const struct index_def *ix, const struct table_keys *base,
 
 /* check_keys - @item's index key attributes, when present, must have the
  * index's types and not be empty (the service refuses the write); the HASH
- * values may take 2048 bytes together, the RANGE ones 1024. */
-static enum err_code check_keys(const struct index_def *ix, const cJSON *item, struct err *e)
+ * values may take 2048 bytes together, the RANGE ones 1024. @update: an
+ * UpdateExpression made the item, and DynamoDB words an empty value without
+ * naming the index. */
+static enum err_code check_keys_as(const struct index_def *ix, const cJSON *item, bool update,
+                                   struct err *e)
 {
     static const enum attr_type want[] = {ATTR_S, ATTR_N, ATTR_B};
     size_t sum[2] = {0, 0};
@@ -226,6 +229,13 @@ static enum err_code check_keys(const struct index_def *ix, const cJSON *item, s
                            "One or more parameter values were invalid: Type mismatch for Index "
                            "Key %s Expected: %s Actual: %s IndexName: %s",
                            name, type_names[type], attr_type_name(attr_type_of(av)), ix->name);
+        if (type != KEYS_N && cJSON_IsString(p) && !*p->valuestring && update)
+            return err_set(e, ERR_INVALID,
+                           "One or more parameter values are not valid. The update expression "
+                           "attempted to update a secondary index key to a value that is not "
+                           "supported. The AttributeValue for a key attribute cannot contain an "
+                           "empty %s value.",
+                           type == KEYS_S ? "string" : "binary");
         if (type != KEYS_N && cJSON_IsString(p) && !*p->valuestring)
             return err_set(e, ERR_INVALID,
                            "One or more parameter values are not valid. A value specified for a "
@@ -251,6 +261,49 @@ static enum err_code check_keys(const struct index_def *ix, const cJSON *item, s
         }
     }
     return ERR_OK;
+}
+
+static enum err_code check_keys(const struct index_def *ix, const cJSON *item, struct err *e)
+{
+    return check_keys_as(ix, item, false, e);
+}
+
+/* check_all - check_keys for every index of @s, in index name order: of two
+ * indexes keyed on one attribute DynamoDB names the first by name (a table
+ * with gsi1 and lsi1 on one attribute names gsi1, whatever their kinds). */
+static enum err_code check_all(const struct index_set *s, const cJSON *item, bool update,
+                               struct err *e)
+{
+    const char *last = NULL;
+
+    for (size_t n = 0; n < s->n; n++) {
+        const struct index_def *next = NULL;
+        enum err_code rc;
+
+        for (size_t i = 0; i < s->n; i++)
+            if ((!last || strcmp(s->v[i].name, last) > 0) &&
+                (!next || strcmp(s->v[i].name, next->name) < 0))
+                next = &s->v[i];
+        if (!next)
+            break;
+        rc = check_keys_as(next, item, update, e);
+        if (rc)
+            return rc;
+        last = next->name;
+    }
+    return ERR_OK;
+}
+
+enum err_code index_check_item(struct store_txn *t, uint64_t table_id, const cJSON *item,
+                               bool update, struct err *e)
+{
+    struct index_set s;
+    enum err_code rc = index_load(t, table_id, &s, e);
+
+    if (!rc)
+        rc = check_all(&s, item, update, e);
+    index_set_free(&s);
+    return rc;
 }
 
 /* entry_put / entry_del - one index's entry for @item, with its counters. */
@@ -413,6 +466,8 @@ enum err_code index_maintain(struct store_txn *t, const struct table_keys *base,
         if (!new_item)
             rc = err_set(e, ERR_INTERNAL, "corrupt item");
     }
+    if (!rc && new_item)
+        rc = check_all(&s, new_item, false, e);
     for (size_t i = 0; !rc && i < s.n; i++) {
         if (cost)
             index_cost_one(cost, &s.v[i], base, base_key, old, new_item);

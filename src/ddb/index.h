@@ -102,6 +102,14 @@ enum err_code index_maintain(struct store_txn *t, const struct table_keys *base,
                              const struct buf *base_key, const cJSON *old, const char *new_json,
                              size_t new_len, struct index_cost *cost, struct err *e);
 
+/* index_check_item - check @item's secondary index key attributes against
+ * every index of table @table_id, in index name order, as a write of it
+ * would. @update: the item is an UpdateExpression's result (an empty key
+ * value is then worded as DynamoDB words it for updates). Read or write txn.
+ * Returns ERR_OK, or ERR_INVALID with DynamoDB's message in @e. */
+enum err_code index_check_item(struct store_txn *t, uint64_t table_id, const cJSON *item,
+                               bool update, struct err *e);
+
 /* index_entry_key - the storage key of @item's entry in @ix (@base_key: the
  * item's storage key). ERR_NOTFOUND when the item is not in the index. */
 enum err_code index_entry_key(const struct index_def *ix, const cJSON *item,

@@ -250,6 +250,26 @@ static enum err_code tw_check(struct tw_one *o, const cJSON *old, struct err *e)
     return ERR_OK;
 }
 
+/* tw_check_indexes - the secondary index keys of the item action @o writes.
+ * DynamoDB cancels the transaction with a ValidationError reason for an index
+ * key of another type, and refuses the request for an empty one (the
+ * conformance suite's captures from AWS, 2026-06). */
+static enum err_code tw_check_indexes(struct store_txn *t, struct tw_one *o, struct err *e)
+{
+    const cJSON *item = o->kind == A_PUT ? o->obj : o->nitem;
+    struct err ie = {0};
+
+    if (!item || !index_check_item(t, o->id, item, o->kind == A_UPDATE, &ie))
+        return ERR_OK;
+    if (strstr(ie.msg, "Type mismatch for Index Key")) {
+        o->code = R_VALIDATION;
+        o->msg = xstrdup(ie.msg);
+        return ERR_OK;
+    }
+    *e = ie;
+    return e->code;
+}
+
 static enum err_code tw_apply(struct store_txn *t, void *arg, struct err *e)
 {
     struct tw *x = arg;
@@ -268,6 +288,8 @@ static enum err_code tw_apply(struct store_txn *t, void *arg, struct err *e)
             rc = item_read(t, &o->key, &olds[i], e);
         if (!rc)
             rc = tw_check(o, olds[i], e);
+        if (!rc && o->code == R_NONE && (o->kind == A_PUT || o->kind == A_UPDATE))
+            rc = tw_check_indexes(t, o, e);
         if (!rc && o->code != R_NONE)
             x->canceled = true;
     }
@@ -632,6 +654,7 @@ void ddb_transact_get(struct ddb_call *c)
     struct err e = {0};
     enum err_code rc = ERR_OK;
     bool replied = false;
+    long bad = -1; /* the Get whose Key does not fit its table */
     cJSON *ti;
     int cap;
 
@@ -670,9 +693,16 @@ void ddb_transact_get(struct ddb_call *c)
         buf_init(&keys[nkeys], 0);
         nkeys++;
         rc = table_keys_get(t, table, &k, &e);
-        if (!rc &&
-            (attr_validate_item(key, &e) || item_key_build(&k, key, true, &keys[nkeys - 1], &e)))
+        if (!rc && attr_validate_item(key, &e))
             rc = ERR_INVALID;
+        if (!rc && item_key_build(&k, key, true, &keys[nkeys - 1], &e)) {
+            rc = ERR_INVALID;
+            /* a Key that does not fit the table cancels the transaction with
+             * a ValidationError reason, as DynamoDB does; an empty key value
+             * fails the request's own checks */
+            if (strncmp(e.msg, item_key_empty_msg, strlen(item_key_empty_msg)) != 0)
+                bad = (long)nkeys - 1;
+        }
         if (rc)
             break;
         ids[nkeys - 1] = k.id;
@@ -704,6 +734,20 @@ void ddb_transact_get(struct ddb_call *c)
     if (!rc && bytes > TXN_BYTES_MAX)
         rc = err_set(&e, ERR_INVALID,
                      "Total size of the items in the transaction exceeds the 4 MB limit");
+    if (rc && bad >= 0) {
+        struct tw *x = arena_calloc(c->a, sizeof(*x));
+
+        x->c = c;
+        x->n = (size_t)cJSON_GetArraySize(items);
+        x->ops[bad].code = R_VALIDATION;
+        x->ops[bad].msg = xstrdup(e.msg);
+        buf_free(&b);
+        buf_init(&b, 0);
+        tw_canceled(x, &b);
+        tw_free(x);
+        ddb_reply_status(c, 400, &b);
+        return;
+    }
     if (rc) {
         buf_free(&b);
         if (!replied)

@@ -82,6 +82,10 @@ static enum err_code update_apply(struct store_txn *t, void *arg, struct err *e)
         rc = err_set(e, ERR_INVALID, "Item size to update has exceeded the maximum allowed size");
         goto out;
     }
+    /* an UpdateExpression's empty index key has its own wording */
+    rc = index_check_item(t, x->id, item, true, e);
+    if (rc)
+        goto out;
     rc = item_replace_in_apply(t, x->c->d, x->table, x->id, &x->key, old, true, item, &x->logged,
                                x->icost, e);
     if (rc)

@@ -348,6 +348,35 @@ class Indexes(ServerTestCase):
                 "ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}}])
         self.assertEqual(code, "ResourceNotFoundException")
 
+    def test_index_key_errors_name_the_first_index_by_name(self):
+        # an LSI and a GSI keyed on one attribute: DynamoDB names the index
+        # that comes first by name (gsi1 before lsi1), whatever its kind
+        lsi = {"IndexName": "lsi1", "Projection": {"ProjectionType": "ALL"},
+               "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                             {"AttributeName": "x", "KeyType": "RANGE"}]}
+        t, _ = self.new_table(gsis=[self.gsi("gsi1", "x")], lsis=[lsi], extra_defs=[("x", "S")])
+        key = {"pk": {"S": "a"}, "sk": {"N": "1"}}
+        code, msg = self.err(self.ddb.put_item, TableName=t, Item=dict(key, x={"N": "5"}))
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(msg, "One or more parameter values were invalid: Type mismatch for Index "
+                              "Key x Expected: S Actual: N IndexName: gsi1")
+        code, msg = self.err(self.ddb.batch_write_item, RequestItems={
+            t: [{"PutRequest": {"Item": dict(key, x={"S": ""})}}]})
+        self.assertEqual(msg, "One or more parameter values are not valid. A value specified for "
+                              "a secondary index key is not supported. The AttributeValue for a "
+                              "key attribute cannot contain an empty string value. IndexName: "
+                              "gsi1, IndexKey: x")
+        # an UpdateExpression that empties an index key is worded without the index
+        code, msg = self.err(self.ddb.update_item, TableName=t, Key=key,
+                             UpdateExpression="SET x = :v",
+                             ExpressionAttributeValues={":v": {"S": ""}})
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(msg, "One or more parameter values are not valid. The update expression "
+                              "attempted to update a secondary index key to a value that is not "
+                              "supported. The AttributeValue for a key attribute cannot contain "
+                              "an empty string value.")
+        self.assertNotIn("Item", self.ddb.get_item(TableName=t, Key=key, ConsistentRead=True))
+
     def test_create_table_validation(self):
         base = dict(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                           {"AttributeName": "sk", "AttributeType": "N"},

@@ -186,6 +186,67 @@ class Transactions(ServerTestCase):
             self.assertEqual((code, msg), ("ValidationException", empty), act)
         self.assertIsNone(self.get(t, "ok"))
 
+    def test_index_key_of_another_type_cancels_with_validation_error(self):
+        t = "tx-" + uuid.uuid4().hex[:12]
+        self.ddb.create_table(
+            TableName=t, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "g", "AttributeType": "S"},
+                                  {"AttributeName": "b", "AttributeType": "B"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {"IndexName": "gix", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                 "Projection": {"ProjectionType": "ALL"}},
+                {"IndexName": "bix", "KeySchema": [{"AttributeName": "b", "KeyType": "HASH"}],
+                 "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+        mismatch = ("One or more parameter values were invalid: Type mismatch for Index Key g "
+                    "Expected: S Actual: %s IndexName: gix")
+        for action, actual in [
+                ({"Put": {"TableName": t, "Item": {"pk": {"S": "a"}, "g": {"N": "5"}}}}, "N"),
+                ({"Put": {"TableName": t, "Item": {"pk": {"S": "a"}, "g": {"L": [{"S": "x"}]}}}},
+                 "L"),
+                ({"Update": {"TableName": t, "Key": {"pk": {"S": "a"}},
+                             "UpdateExpression": "SET g = :v",
+                             "ExpressionAttributeValues": {":v": {"N": "5"}}}}, "N")]:
+            code, msg, e = self.err(self.ddb.transact_write_items, TransactItems=[action])
+            self.assertEqual(code, "TransactionCanceledException")
+            self.assertEqual(msg, "Transaction cancelled, please refer cancellation reasons for "
+                                  "specific reasons [ValidationError]")
+            self.assertEqual(e["CancellationReasons"],
+                             [{"Code": "ValidationError", "Message": mismatch % actual}])
+        # an Update that empties an index key is refused before the transaction
+        code, msg, e = self.err(self.ddb.transact_write_items, TransactItems=[
+            {"Update": {"TableName": t, "Key": {"pk": {"S": "a"}},
+                        "UpdateExpression": "SET b = :v",
+                        "ExpressionAttributeValues": {":v": {"B": b""}}}}])
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(msg, "One or more parameter values are not valid. The update expression "
+                              "attempted to update a secondary index key to a value that is not "
+                              "supported. The AttributeValue for a key attribute cannot contain "
+                              "an empty binary value.")
+        self.assertNotIn("CancellationReasons", e)
+        self.assertIsNone(self.get(t, "a"))
+
+    def test_transact_get_key_not_fitting_cancels(self):
+        t = self.new_table()
+        self.ddb.put_item(TableName=t, Item={"pk": {"S": "a"}})
+        for key in [{}, {"pk": {"N": "1"}}]:
+            code, msg, e = self.err(self.ddb.transact_get_items, TransactItems=[
+                {"Get": {"TableName": t, "Key": {"pk": {"S": "a"}}}},
+                {"Get": {"TableName": t, "Key": key}}])
+            self.assertEqual(code, "TransactionCanceledException")
+            self.assertEqual(msg, "Transaction cancelled, please refer cancellation reasons for "
+                                  "specific reasons [None, ValidationError]")
+            self.assertEqual(e["CancellationReasons"], [
+                {"Code": "None"},
+                {"Code": "ValidationError",
+                 "Message": "The provided key element does not match the schema"}])
+        # an empty key value is still the request's own ValidationException
+        code, msg, _ = self.err(self.ddb.transact_get_items, TransactItems=[
+            {"Get": {"TableName": t, "Key": {"pk": {"S": ""}}}}])
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("cannot contain an empty string value", msg)
+
     def test_idempotency_token(self):
         t = self.new_table()
         self.ddb.put_item(TableName=t, Item={"pk": {"S": "c"}, "n": {"N": "0"}})
@@ -274,9 +335,11 @@ class Transactions(ServerTestCase):
             {"Get": {"TableName": t, "Key": k}}, {"Get": {"TableName": t, "Key": k}}])
         self.assertEqual(code, "ValidationException")
         self.assertIn("multiple operations on one item", msg)
-        code, _, _ = self.err(self.ddb.transact_get_items, TransactItems=[
+        # a Key missing the sort key cancels with a ValidationError reason
+        code, _, e = self.err(self.ddb.transact_get_items, TransactItems=[
             {"Get": {"TableName": t, "Key": {"pk": {"S": "a"}}}}])
-        self.assertEqual(code, "ValidationException")
+        self.assertEqual(code, "TransactionCanceledException")
+        self.assertEqual([r["Code"] for r in e["CancellationReasons"]], ["ValidationError"])
         code, _, _ = self.err(self.ddb.transact_get_items, TransactItems=[
             {"Get": {"TableName": "nope-" + t, "Key": k}}])
         self.assertEqual(code, "ResourceNotFoundException")
