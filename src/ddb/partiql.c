@@ -935,11 +935,25 @@ static struct pql_cond *cond_or(struct ps *s)
 
 static const char on_index[] = "This operation is not supported on an index";
 
+/* path_part - one component of the FROM path; DynamoDB refuses an empty
+ * quoted one before it looks for the table. */
+static const char *path_part(struct ps *s)
+{
+    if (s->tok == T_QNAME && !s->tval[0]) {
+        refuse(s, "Path component cannot be an empty string");
+        return NULL;
+    }
+    return name(s);
+}
+
 static void target(struct ps *s, struct pql_stmt *st)
 {
-    st->table = name(s);
-    if (st->table && accept(s, "."))
-        st->index = name(s);
+    st->table = path_part(s);
+    if (st->table && accept(s, ".")) {
+        st->index = path_part(s);
+        if (st->index && accept(s, "."))
+            refuse(s, "A path may contain at most 2 components in the FROM clause");
+    }
 }
 
 static void where(struct ps *s, struct pql_stmt *st, bool required)

@@ -400,8 +400,14 @@ void ddb_partiql_transaction(struct ddb_call *c)
         cJSON *item;
 
         if (!partiql_plan_make(c, one, PARTIQL_TXN, &pl) || !partiql_authorize(c, &pl)) {
+            char msg[600];
+
+            /* DynamoDB names the statement a transaction cannot run */
+            if (pl.in_stmt)
+                snprintf(msg, sizeof(msg), "Validation failed in TransactStatements[%zu]: %s", x->n,
+                         pl.msg);
             cJSON_Delete(in);
-            ddb_reply_err(c, pl.code, pl.msg);
+            ddb_reply_err(c, pl.code, pl.in_stmt ? msg : pl.msg);
             return;
         }
         reads = reads || pl.read;

@@ -507,7 +507,13 @@ static bool plan_select(struct ddb_call *c, const struct pql_stmt *st, const str
         cJSON_AddStringToObject(in, "IndexName", st->index);
     if (mode == PARTIQL_TXN) { /* a Get: the key and nothing else */
         pl->op = "Get";
-        if (st->index || st->order_attr || !full_key(k, in, t, n) || join(c, t, n)) {
+        if (st->index) {
+            pl->in_stmt = true;
+            plan_fail(pl, ERR_INVALID, "%s",
+                      "Reads on indices are not supported within transactions.");
+            return false;
+        }
+        if (st->order_attr || !full_key(k, in, t, n) || join(c, t, n)) {
             plan_fail(pl, ERR_INVALID, "%s",
                       "Select statements within ExecuteTransaction must specify an equality "
                       "condition on all key attributes of a table and no other condition");
@@ -617,6 +623,12 @@ static bool plan_write(struct ddb_call *c, const struct pql_stmt *st, const stru
     if (exprs[1])
         cJSON_AddStringToObject(in, "ConditionExpression", exprs[1]);
     if (st->returning) {
+        if (mode == PARTIQL_TXN) {
+            pl->in_stmt = true;
+            plan_fail(pl, ERR_INVALID, "%s",
+                      "RETURNING clause is not supported in ExecuteTransaction.");
+            return false;
+        }
         if (mode != PARTIQL_EXEC) {
             plan_fail(pl, ERR_INVALID, "%s", "RETURNING is supported by ExecuteStatement only");
             return false;

@@ -36,6 +36,7 @@ struct partiql_plan {
     /* on failure */
     enum err_code code;
     char msg[512];
+    bool in_stmt; /* @msg is about one of TransactStatements: its caller names which */
 };
 
 /* "Duplicate primary key exists in table": an INSERT's key is taken */

@@ -536,6 +536,29 @@ class PartiQL(ServerTestCase):
 
     # -- BatchExecuteStatement ------------------------------------------------------
 
+    def test_path_components_and_transaction_refusals(self):
+        t = self.new_table("N", gsi=True)
+        for stmt, msg in [
+                ('SELECT * FROM "" WHERE pk = \'p\'', "Path component cannot be an empty string"),
+                ('SELECT * FROM "%s"."" WHERE pk = \'p\'' % t,
+                 "Path component cannot be an empty string"),
+                ('SELECT * FROM "%s"."by-g"."extra" WHERE pk = \'p\'' % t,
+                 "A path may contain at most 2 components in the FROM clause")]:
+            code, got, _ = self.err(self.x, stmt=stmt)
+            self.assertEqual((code, got), ("ValidationException", msg), stmt)
+        # a transaction names the statement it cannot run
+        for stmts, msg in [
+                (["UPDATE \"%s\" SET v = 'x' WHERE pk = 'a' AND sk = 0 RETURNING ALL NEW *" % t],
+                 "Validation failed in TransactStatements[0]: RETURNING clause is not supported "
+                 "in ExecuteTransaction."),
+                (["SELECT * FROM \"%s\" WHERE pk = 'a' AND sk = 0" % t,
+                  "SELECT * FROM \"%s\".\"by-g\" WHERE g = 'x'" % t],
+                 "Validation failed in TransactStatements[1]: Reads on indices are not supported "
+                 "within transactions.")]:
+            code, got, _ = self.err(self.ddb.execute_transaction,
+                                    TransactStatements=[{"Statement": x} for x in stmts])
+            self.assertEqual((code, got), ("ValidationException", msg))
+
     def test_batch(self):
         t = self.new_table("N")
         self.fill(t, 5)
