@@ -289,7 +289,10 @@ static void test_refused(void **state)
     refused("SELECT * FROM T WHERE a IN 3", "Expected '['");
     refused("SELECT * FROM T WHERE a BETWEEN 1 2", "Expected AND");
     refused("SELECT * FROM T ORDER sk", "Expected BY");
-    refused("SELECT * FROM \"\"", "Expected a name");
+    refused("SELECT * FROM \"\"", "Path component cannot be an empty string");
+    refused("SELECT * FROM \"t\".\"\"", "Path component cannot be an empty string");
+    refused("SELECT * FROM \"t\".\"i\".\"x\"",
+            "A path may contain at most 2 components in the FROM clause");
     refused("SELECT * FROM select", "Expected a name");
     refused("INSERT INTO T.I VALUE {'a': 1}", "This operation is not supported on an index");
     refused("INSERT INTO T VALUE [1]", "map value");
