@@ -261,7 +261,11 @@ static enum err_code validate(cJSON *av, int depth, struct err *e)
         }
         return ERR_OK;
     case ATTR_NULL:
-        if (!cJSON_IsTrue(p))
+        /* DynamoDB takes {"NULL": false} as a NULL since June 2026 (it refused
+         * it before): the value reads back {"NULL": true} */
+        if (cJSON_IsFalse(p))
+            cJSON_ReplaceItemInObjectCaseSensitive(av, "NULL", cJSON_CreateTrue());
+        else if (!cJSON_IsTrue(p))
             return err_set(e, ERR_INVALID,
                            "One or more parameter values were invalid: Null attribute value types "
                            "must have the value of true");

@@ -39,6 +39,18 @@ class DataPlane(ServerTestCase):
     def get(self, t, key):
         return self.ddb.get_item(TableName=t, Key=key, ConsistentRead=True).get("Item")
 
+    def test_null_false_is_taken_as_null(self):
+        # DynamoDB accepts {"NULL": false} since June 2026 and reads it back as
+        # {"NULL": true} (conformance suite captures); it refused it before
+        t = self.new_table()
+        self.ddb.put_item(TableName=t, Item={"pk": {"S": "a"}, "n": {"NULL": False},
+                                             "m": {"M": {"x": {"NULL": False}}}})
+        self.assertEqual(self.get(t, {"pk": {"S": "a"}}),
+                         {"pk": {"S": "a"}, "n": {"NULL": True}, "m": {"M": {"x": {"NULL": True}}}})
+        self.ddb.update_item(TableName=t, Key={"pk": {"S": "a"}}, UpdateExpression="SET o = :v",
+                             ExpressionAttributeValues={":v": {"NULL": False}})
+        self.assertEqual(self.get(t, {"pk": {"S": "a"}})["o"], {"NULL": True})
+
     # -- UpdateItem ---------------------------------------------------------
 
     def test_update_set_arithmetic_and_functions(self):

@@ -47,7 +47,9 @@ static const struct validate_case validate_cases[] = {
     {"{\"BOOL\":false}", "{\"BOOL\":false}", NULL},
     {"{\"BOOL\":\"true\"}", NULL, "of type BOOL"},
     {"{\"NULL\":true}", "{\"NULL\":true}", NULL},
-    {"{\"NULL\":false}", NULL, "Null attribute value types must have the value of true"},
+    /* AWS accepts NULL false since 2026-06 (conformance captures) and reads it as true */
+    {"{\"NULL\":false}", "{\"NULL\":true}", NULL},
+    {"{\"NULL\":\"x\"}", NULL, "Null attribute value types must have the value of true"},
     {"{}", NULL,
      "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"},
     {"{\"X\":\"y\"}", NULL, "Supplied AttributeValue is empty"},
