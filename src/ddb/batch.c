@@ -26,6 +26,22 @@ static bool dup_key(struct buf *keys, size_t n, const struct buf *k)
 
 /* ---- BatchGetItem ---- */
 
+/* mixes_projections - one table of @req asks for AttributesToGet and another
+ * for a ProjectionExpression: DynamoDB refuses the request as a whole, as it
+ * refuses both in one table (nubo-db/dynamodb-conformance, against AWS). */
+static bool mixes_projections(const cJSON *req)
+{
+    const cJSON *tab;
+    bool atg = false, pe = false;
+
+    cJSON_ArrayForEach(tab, req)
+    {
+        atg = atg || cJSON_GetObjectItemCaseSensitive(tab, "AttributesToGet");
+        pe = pe || cJSON_GetObjectItemCaseSensitive(tab, "ProjectionExpression");
+    }
+    return atg && pe;
+}
+
 void ddb_batch_get(struct ddb_call *c)
 {
     cJSON *req = ddb_arg_obj(c, c->in, "RequestItems");
@@ -65,6 +81,13 @@ void ddb_batch_get(struct ddb_call *c)
         return;
     if (total > GET_MAX) {
         ddb_reply_err(c, ERR_INVALID, "Too many items requested for the BatchGetItem call");
+        return;
+    }
+    if (mixes_projections(req)) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "Can not use both expression and non-expression parameters in the same "
+                      "request: Non-expression parameters: {AttributesToGet} Expression "
+                      "parameters: {ProjectionExpression}");
         return;
     }
     buf_init(&b, 0);

@@ -492,6 +492,21 @@ class DataPlane(ServerTestCase):
         self.assertIsNone(self.get(t1, {"pk": {"S": "d"}}))
         self.assertIsNone(self.get(t1, {"pk": {"S": "x0"}}))
 
+    def test_batch_get_mixing_projections_across_tables(self):
+        t, u = self.new_table(), self.new_table()
+        code, msg, _ = self.err(self.ddb.batch_get_item, RequestItems={
+            t: {"Keys": [{"pk": {"S": "a"}}], "ProjectionExpression": "pk"},
+            u: {"Keys": [{"pk": {"S": "b"}}], "AttributesToGet": ["pk"]}})
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(msg, "Can not use both expression and non-expression parameters in the "
+                              "same request: Non-expression parameters: {AttributesToGet} "
+                              "Expression parameters: {ProjectionExpression}")
+        # each kind alone, on every table, is answered
+        out = self.ddb.batch_get_item(RequestItems={
+            t: {"Keys": [{"pk": {"S": "a"}}], "AttributesToGet": ["pk"]},
+            u: {"Keys": [{"pk": {"S": "b"}}], "AttributesToGet": ["pk"]}})
+        self.assertEqual(out["Responses"], {t: [], u: []})
+
     def test_batch_table_arns(self):
         t1, t2 = self.new_table(), self.new_table("N")
         a1 = self.ddb.describe_table(TableName=t1)["Table"]["TableArn"]
