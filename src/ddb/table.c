@@ -595,6 +595,13 @@ void table_create_filled(struct ddb_call *c, const struct table_fill *fill)
     struct err e = {0};
     char arn[512], id[37];
 
+    /* CreateTable words a missing TableName as DynamoDB's older checks do,
+     * before any other check (the data plane says "Value null at ...") */
+    if (!fill && !name && !c->serial) {
+        ddb_reply_err(c, ERR_INVALID,
+                      "The parameter 'TableName' is required but was not present in the request");
+        return;
+    }
     ddb_check_table_name(c, name, "tableName");
     billing = table_billing_arg(c, in);
     has_pt = table_throughput_arg(c, in, &rcu, &wcu);

@@ -263,6 +263,23 @@ class DdbApi(ServerTestCase):
 
     # -- tables ---------------------------------------------------------------
 
+    def test_create_table_without_table_name(self):
+        # CreateTable alone keeps DynamoDB's older wording for a missing
+        # TableName; PutItem says "Value null at 'tableName'"
+        body = {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST"}
+        status, _, out = self.server.raw("CreateTable", json.dumps(body))
+        self.assertEqual(status, 400)
+        out = json.loads(out)
+        self.assertEqual(out["__type"].split("#")[-1], "ValidationException")
+        self.assertEqual(out["message"], "The parameter 'TableName' is required but was not "
+                                         "present in the request")
+        status, _, out = self.server.raw("PutItem", json.dumps({"Item": {"pk": {"S": "a"}}}))
+        self.assertEqual(json.loads(out)["message"],
+                         "1 validation error detected: Value null at 'tableName' failed to "
+                         "satisfy constraint: Member must not be null")
+
     def test_table_lifecycle_errors(self):
         t = self.new_table()
         desc = self.ddb.describe_table(TableName=t)["Table"]
