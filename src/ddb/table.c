@@ -20,6 +20,7 @@
 
 static const char *const key_types[] = {"HASH", "RANGE", NULL};
 static const char *const attr_types[] = {"S", "N", "B", NULL};
+static const char *const attr_types_listed[] = {"B", "N", "S", NULL}; /* attr_types reversed */
 
 /* ---- storage helpers ---- */
 
@@ -449,8 +450,11 @@ static bool key_schema_arg(struct ddb_call *c, const cJSON *in, cJSON *desc, str
             else
                 index_check_key_name(c, dname[i], path);
             snprintf(path, sizeof(path), "attributeDefinitions.%d.member.attributeType", i + 1);
-            dtype[i] = ddb_arg_enum(c, it, "AttributeType", path, attr_types);
-            if (dtype[i] == -1)
+            /* DynamoDB lists the types as [B, N, S] when it refuses one */
+            dtype[i] = ddb_arg_enum(c, it, "AttributeType", path, attr_types_listed);
+            if (dtype[i] >= 0)
+                dtype[i] = 2 - dtype[i];
+            else if (dtype[i] == -1)
                 ddb_verr_null(c, path);
         }
     }

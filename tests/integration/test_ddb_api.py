@@ -275,6 +275,14 @@ class DdbApi(ServerTestCase):
         self.assertEqual(out["__type"].split("#")[-1], "ValidationException")
         self.assertEqual(out["message"], "The parameter 'TableName' is required but was not "
                                          "present in the request")
+        # a refused AttributeType lists the types as DynamoDB does
+        bad = dict(body, TableName="api-badtype",
+                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "INVALID"}])
+        status, _, out = self.server.raw("CreateTable", json.dumps(bad))
+        self.assertEqual(json.loads(out)["message"],
+                         "1 validation error detected: Value 'INVALID' at "
+                         "'attributeDefinitions.1.member.attributeType' failed to satisfy "
+                         "constraint: Member must satisfy enum value set: [B, N, S]")
         status, _, out = self.server.raw("PutItem", json.dumps({"Item": {"pk": {"S": "a"}}}))
         self.assertEqual(json.loads(out)["message"],
                          "1 validation error detected: Value null at 'tableName' failed to "

@@ -279,7 +279,9 @@ static const struct err_case create_errors[] = {
     {"CreateTable",
      "{\"TableName\":\"tbl\"," KS1
      ",\"AttributeDefinitions\":[{\"AttributeName\":\"id\",\"AttributeType\":\"X\"}]," PPR "}",
-     "ValidationException", "Member must satisfy enum value set: [S, N, B]"},
+     "ValidationException",
+     "Value 'X' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: "
+     "Member must satisfy enum value set: [B, N, S]"},
     {"CreateTable",
      "{\"TableName\":\"tbl\"," KS1
      ",\"AttributeDefinitions\":[{\"AttributeName\":\"other\",\"AttributeType\":\"S\"}]," PPR "}",
