@@ -883,6 +883,12 @@ void iam_handle(struct iam *iam, struct http_req *r, const struct creds_identity
 
     if (!iam_call_init(&c, iam, r, who, false))
         return;
+    /* a federated user session cannot call IAM (IAM User Guide, "Compare
+     * AWS STS credentials") */
+    if (who && iam_federated_name(who->arn)) {
+        iam_fail(&c, 403, "AccessDenied", "Cannot call %.64s with session credentials", c.action);
+        return;
+    }
     if (!iam->home && !is_read(c.action))
         iam_defer(&c, iam_forward);
     else

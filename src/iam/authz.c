@@ -163,6 +163,10 @@ static void principal_keys(struct ctx *c, const struct creds_identity *who, cons
             snprintf(p->userid, sizeof(p->userid), "%s:%s",
                      cJSON_IsString(id) ? id->valuestring : "", p->assumed);
         }
+    } else if (iam_federated_name(who->arn)) {
+        /* a federated user session: its own ARN, "ACCOUNT:NAME" as its id */
+        p->kind = "FederatedUser";
+        snprintf(p->userid, sizeof(p->userid), "%s:%s", who->account, iam_federated_name(who->arn));
     } else if (strstr(who->arn, ":user/") && doc) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "UserId");
         snprintf(p->userid, sizeof(p->userid), "%s", cJSON_IsString(id) ? id->valuestring : "");
@@ -231,7 +235,7 @@ enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, stru
     ir.principal_arn = who->arn;
     ir.account = who->account;
     ir.role_arn = p.role_arn[0] ? p.role_arn : NULL;
-    set.has_session = p.assumed && has_session;
+    set.has_session = (p.assumed || iam_federated_name(who->arn)) && has_session;
     set.identity = (const struct iam_policy *const *)ps->p;
     set.nidentity = ps->n;
     set.boundary = ps->boundary;

@@ -69,6 +69,13 @@ const char *iam_session_role(const char *arn, char role[128])
     return s ? s + 1 : "";
 }
 
+const char *iam_federated_name(const char *arn)
+{
+    const char *f = strstr(arn, ":federated-user/");
+
+    return f ? f + 16 : NULL;
+}
+
 /* merge_tags - a role session's principal tags: the role's tags with the
  * session's tags over them (a session tag wins over a role tag of the same
  * key, compared without regard to case, as IAM does). */
@@ -108,6 +115,26 @@ static struct iam_cached *load(struct iam *iam, const struct creds_identity *who
         if (x->doc && tags)
             merge_tags(x->doc, tags);
         cJSON_Delete(tags);
+    } else if (iam_federated_name(who->arn)) {
+        /* a federated user session (GetFederationToken): the user's policies
+         * and the session's, whose intersection it may use; without session
+         * policies it may use nothing ("Permissions for GetFederationToken").
+         * The account root's session names IAM_FEDERATED_ROOT, no user: it
+         * has no policies of its own, its session policies are its identity's
+         * too. */
+        bool root = strcmp(who->user, IAM_FEDERATED_ROOT) == 0;
+        if (root || iam_doc_get(iam, "user", who->user, &x->doc, NULL) != ERR_OK)
+            x->doc = NULL;
+        iam_session_policies(iam, who->access_key, &x->sess, &tags);
+        x->has_session = true;
+        if (root) {
+            cJSON *more = NULL;
+            iam_session_policies(iam, who->access_key, &x->ps, &more);
+            cJSON_Delete(more);
+        }
+        if (x->doc && tags)
+            merge_tags(x->doc, tags);
+        cJSON_Delete(tags);
     } else if (strstr(who->arn, ":user/") &&
                iam_doc_get(iam, "user", who->user, &x->doc, NULL) != ERR_OK) {
         x->doc = NULL;
@@ -129,7 +156,9 @@ const struct iam_cached *iam_cache_get(struct iam *iam, const struct creds_ident
     /* a session's policies belong to its key; a user's to the user */
     n = strlen(who->arn) + strlen(who->access_key) + 2;
     key = xmalloc(n);
-    snprintf(key, n, "%s\n%s", who->arn, strstr(who->arn, ":assumed-role/") ? who->access_key : "");
+    snprintf(key, n, "%s\n%s", who->arn,
+             strstr(who->arn, ":assumed-role/") || iam_federated_name(who->arn) ? who->access_key
+                                                                                : "");
     slot = slot_of(key);
     pthread_mutex_lock(&iam->cache_mu);
     if (iam->cache[slot] && iam->cache[slot]->gen == gen &&

@@ -175,6 +175,13 @@ void iam_gen_bump(struct iam *iam);
  * (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION): ROLE in @role and
  * SESSION returned ("" when absent); NULL otherwise. */
 const char *iam_session_role(const char *arn, char role[128]);
+/* iam_federated_name - when @arn is a federated user session's
+ * (arn:aws:sts::ACCOUNT:federated-user/NAME, from GetFederationToken): NAME;
+ * NULL otherwise. */
+const char *iam_federated_name(const char *arn);
+/* The user a federated session of the account root names: no IAM user name
+ * has a ':' (an empty one would make the session the root itself). */
+#define IAM_FEDERATED_ROOT ":root"
 const struct iam_cached *iam_cache_get(struct iam *iam, const struct creds_identity *who,
                                        const cJSON **doc, const struct iam_policies **ps,
                                        const struct iam_policies **sess, bool *has_session);
@@ -365,7 +372,8 @@ void iam_sessions_flush(struct iam *iam);
 /* (@policies: NULL, or {"Policy": DOC, "PolicyArns": [ARN...]}, the session
  * policies; they are also kept in this region, iam_session_keep.) */
 
-/* sts.c - what AssumeRole shares with AssumeRoleWithWebIdentity.
+/* sts.c - what AssumeRole shares with AssumeRoleWithWebIdentity and
+ * GetFederationToken.
  * iam_sts_duration: DurationSeconds within [@min, @max], @def when absent (at
  * most @max); -1 after answering (@over: the message when above @max).
  * iam_sts_session_policies: Policy and PolicyArns.member.N.arn as
@@ -373,8 +381,17 @@ void iam_sessions_flush(struct iam *iam);
  * answering; @packed: the PackedPolicySize percentage of the policies and
  * the session tags @tags passed in the request ([{"Key", "Value"}] or
  * NULL) together, -1 without either; PackedPolicyTooLarge past the quota.
+ * iam_sts_name_ok: @v, the value of member @member (a session or federated
+ * user name), holds only [\w+=,.@-] and has @min..@max characters; false
+ * after answering STS's ValidationError naming each constraint it breaks.
+ * iam_sts_arn_ok: @arn, the value of member @member, has 20..2048
+ * characters and an ARN's parts (arn:PARTITION:SERVICE:REGION:ACCOUNT:
+ * RESOURCE, the partition, service and resource not empty); false after
+ * answering ("X is invalid", as STS words it).
  * iam_sts_issue: new temporary credentials for @id (keys, token, expiry
  * filled in), registered, recorded at home, <Credentials> appended to @b. */
+bool iam_sts_name_ok(struct iam_call *c, const char *v, const char *member, size_t min, size_t max);
+bool iam_sts_arn_ok(struct iam_call *c, const char *arn, const char *member);
 long iam_sts_duration(struct iam_call *c, long min, long max, long def, const char *over);
 cJSON *iam_sts_session_policies(struct iam_call *c, const cJSON *tags, int *packed);
 bool iam_sts_issue(struct iam_call *c, struct creds_identity *id, long secs, struct buf *b,

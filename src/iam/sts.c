@@ -1,4 +1,4 @@
-/* sts.c - STS: AssumeRole, GetCallerIdentity, GetSessionToken.
+/* sts.c - STS: AssumeRole, GetCallerIdentity, GetSessionToken, GetFederationToken.
  *
  * Temporary credentials (ASIA...) are registered in the region's creds with
  * their session token and expiry; SigV4 refuses them once expired
@@ -6,7 +6,9 @@
  * replicates them, so credentials issued by any region work in every region. Sessions of a role
  * carry the ARN arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, which the authorizer resolves to
  * the role's policies; the function runtime registers its instances' credentials under the same
- * convention. */
+ * convention. A federated user session (GetFederationToken) carries
+ * arn:aws:sts::ACCOUNT:federated-user/NAME and the calling user's name; it may
+ * use what both the user's policies and its session policies allow. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,59 @@ long iam_sts_duration(struct iam_call *c, long min, long max, long def, const ch
         return -1;
     }
     return d;
+}
+
+bool iam_sts_name_ok(struct iam_call *c, const char *v, const char *member, size_t min, size_t max)
+{
+    size_t n = strlen(v);
+    bool pattern = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                             "_+=,.@-") == n;
+    bool length = n >= min && n <= max;
+    char len[64];
+
+    if (pattern && length)
+        return true;
+    snprintf(len, sizeof(len), "Member must have length %s %zu",
+             n < min ? "greater than or equal to" : "less than or equal to", n < min ? min : max);
+    if (!pattern && !length)
+        iam_fail(c, 400, "ValidationError",
+                 "2 validation errors detected: Value '%.200s' at '%s' failed to satisfy "
+                 "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*; "
+                 "Value '%.200s' at '%s' failed to satisfy constraint: %s",
+                 v, member, v, member, len);
+    else
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value '%.200s' at '%s' failed to satisfy "
+                 "constraint: %s",
+                 v, member,
+                 pattern ? len : "Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+    return false;
+}
+
+bool iam_sts_arn_ok(struct iam_call *c, const char *arn, const char *member)
+{
+    const char *part[6];
+    size_t n = strlen(arn);
+    int k = 0;
+
+    if (n < 20 || n > 2048) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value '%.200s' at '%s' failed to satisfy "
+                 "constraint: Member must have length %s",
+                 arn, member,
+                 n < 20 ? "greater than or equal to 20" : "less than or equal to 2048");
+        return false;
+    }
+    /* arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (the resource may hold ':') */
+    part[k++] = arn;
+    for (const char *p = arn; *p && k < 6; p++)
+        if (*p == ':')
+            part[k++] = p + 1;
+    if (k == 6 && strncmp(arn, "arn:", 4) == 0 && part[1][0] != ':' && part[2][0] != ':' &&
+        part[5][0])
+        return true;
+    iam_fail(c, 400, "ValidationError", "%.2048s is invalid", arn);
+    return false;
 }
 
 /* iam_sts_issue - register temporary credentials for @id (access key, secret and
@@ -278,10 +333,8 @@ static bool request_tags(struct iam_call *c, const cJSON *inherited, cJSON **tag
                              "insensitive.");
         if (tag_named(inherited, k))
             return tags_fail(c, tags, keys, "InvalidParameterValue",
-                             arena_sprintf(c->r->arena,
-                                           "The session tag %.128s is a transitive tag the "
-                                           "calling session passes on; it cannot be set again.",
-                                           k));
+                             "One of the specified transitive tag keys can't be set because it "
+                             "conflicts with a transitive tag key from the calling session.");
         t = cJSON_CreateObject();
         cJSON_AddStringToObject(t, "Key", k);
         cJSON_AddStringToObject(t, "Value", v);
@@ -299,10 +352,8 @@ static bool request_tags(struct iam_call *c, const cJSON *inherited, cJSON **tag
                              "to 50");
         if (!(found = tag_named(*tags, k)))
             return tags_fail(c, tags, keys, "InvalidParameterValue",
-                             arena_sprintf(c->r->arena,
-                                           "The transitive tag key %.128s is not the key of a "
-                                           "session tag of the request.",
-                                           k));
+                             "The specified transitive tag key must be included in the requested "
+                             "tags.");
         if (!key_listed(*keys, found))
             cJSON_AddItemToArray(*keys, cJSON_CreateString(found));
     }
@@ -367,7 +418,7 @@ static void assume_role(struct iam_call *c)
     char caller_role[300] = "", caller_name[128];
     struct iam_request q;
     enum iam_decision td;
-    size_t slen, tag_n;
+    size_t tag_n;
     cJSON *policies = NULL, *tags = NULL, *tkeys = NULL, *rtags = NULL, *rkeys = NULL, *x;
     int packed = -1;
 
@@ -378,17 +429,9 @@ static void assume_role(struct iam_call *c)
                  !arn ? "roleArn" : "roleSessionName");
         return;
     }
-    slen = strlen(session);
-    if (slen < 2 || slen > 64 ||
-        strspn(session, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@-_") !=
-            slen) {
-        iam_fail(c, 400, "ValidationError",
-                 "1 validation error detected: Value '%.100s' at 'roleSessionName' failed to "
-                 "satisfy constraint: Member must satisfy regular expression pattern: "
-                 "[\\w+=,.@-]* and have length between 2 and 64",
-                 session);
+    if (!iam_sts_name_ok(c, session, "roleSessionName", 2, 64) ||
+        !iam_sts_arn_ok(c, arn, "roleArn"))
         return;
-    }
     /* session tags: the caller's transitive ones pass on, the request's
      * are added (the same key twice is refused) */
     transitive_tags(c, &tags, &tkeys);
@@ -539,6 +582,14 @@ static void caller_identity(struct iam_call *c)
             uid = NULL;
         }
     }
+    if (iam_federated_name(c->who->arn)) { /* ACCOUNT:NAME */
+        buf_puts(&b, "<UserId>");
+        xmlw_text(&b, c->who->account, 0);
+        buf_putc(&b, ':');
+        xmlw_text(&b, iam_federated_name(c->who->arn), 0);
+        buf_puts(&b, "</UserId>");
+        uid = NULL;
+    }
     if (uid)
         xmlw_elem(&b, "UserId", uid, 0);
     xmlw_elem(&b, "Account", c->who->account, 0);
@@ -578,8 +629,89 @@ static void session_token(struct iam_call *c)
     buf_free(&b);
 }
 
+/* federation_token - GetFederationToken: a session of the calling IAM user
+ * (or the account root) named arn:aws:sts::ACCOUNT:federated-user/NAME, which
+ * may use what both the user's policies and the session policies passed
+ * here allow (none passed: nothing, unless a resource policy names the
+ * session), for DurationSeconds 900..129600 (the root's at most an hour). */
+static void federation_token(struct iam_call *c)
+{
+    const char *name = iam_param(c, "Name");
+    struct creds_identity id;
+    char fed[256];
+    struct buf b;
+    cJSON *policies = NULL, *tags = NULL, *tkeys = NULL;
+    int packed = -1;
+    long secs;
+
+    if (!name) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value null at 'name' failed to satisfy "
+                 "constraint: Member must not be null");
+        return;
+    }
+    if (!iam_sts_name_ok(c, name, "name", 2, 32))
+        return;
+    if (c->who->session_token[0]) {
+        iam_fail(c, 403, "AccessDenied", "Cannot call GetFederationToken with session credentials");
+        return;
+    }
+    snprintf(fed, sizeof(fed), "arn:aws:sts::%s:federated-user/%s", c->iam->account, name);
+    if (!iam_allowed(c, "sts:GetFederationToken", fed))
+        return;
+    secs = iam_sts_duration(
+        c, c->iam->sts_min_duration, 129600, 43200,
+        arena_sprintf(c->r->arena,
+                      "1 validation error detected: Value '%.40s' at "
+                      "'durationSeconds' failed to satisfy constraint: Member "
+                      "must have value less than or equal to 129600",
+                      iam_param(c, "DurationSeconds") ? iam_param(c, "DurationSeconds") : ""));
+    if (secs < 0)
+        return;
+    if (c->who->root && secs > 3600) /* "defaults to one hour" for the root */
+        secs = 3600;
+    if (!request_tags(c, NULL, &tags, &tkeys))
+        goto out;
+    if (cJSON_GetArraySize(tags) > 0 && !iam_allowed(c, "sts:TagSession", fed))
+        goto out;
+    if (!(policies = iam_sts_session_policies(c, tags, &packed)))
+        goto out;
+    if (cJSON_GetArraySize(tags) > 0) { /* the session's principal tags */
+        cJSON_AddItemToObject(policies, "Tags", tags);
+        tags = NULL;
+    }
+    memset(&id, 0, sizeof(id));
+    /* the user whose policies bound the session */
+    snprintf(id.user, sizeof(id.user), "%s", c->who->root ? IAM_FEDERATED_ROOT : c->who->user);
+    snprintf(id.arn, sizeof(id.arn), "%s", fed);
+    buf_init(&b, 0);
+    if (iam_sts_issue(c, &id, secs, &b, false, cJSON_GetArraySize(policies) ? policies : NULL)) {
+        buf_puts(&b, "<FederatedUser><FederatedUserId>");
+        xmlw_text(&b, c->iam->account, 0);
+        buf_putc(&b, ':');
+        xmlw_text(&b, name, 0);
+        buf_puts(&b, "</FederatedUserId>");
+        xmlw_elem(&b, "Arn", fed, 0);
+        buf_puts(&b, "</FederatedUser>");
+        buf_printf(&b, "<PackedPolicySize>%d</PackedPolicySize>", packed < 0 ? 0 : packed);
+        iam_reply(c, b.ptr);
+    }
+    buf_free(&b);
+out:
+    cJSON_Delete(policies);
+    cJSON_Delete(tags);
+    cJSON_Delete(tkeys);
+}
+
 static void sts_dispatch(struct iam_call *c)
 {
+    /* a federated user session may call no STS operation but
+     * GetCallerIdentity (IAM User Guide, "Compare AWS STS credentials") */
+    if (c->who && iam_federated_name(c->who->arn) && strcmp(c->action, "GetCallerIdentity") != 0 &&
+        strcmp(c->action, "AssumeRoleWithWebIdentity") != 0) {
+        iam_fail(c, 403, "AccessDenied", "Cannot call %.64s with session credentials", c->action);
+        return;
+    }
     if (strcmp(c->action, "AssumeRole") == 0)
         assume_role(c);
     else if (strcmp(c->action, "GetCallerIdentity") == 0)
@@ -588,6 +720,8 @@ static void sts_dispatch(struct iam_call *c)
         session_token(c);
     else if (strcmp(c->action, "AssumeRoleWithWebIdentity") == 0)
         iam_sts_web_identity(c);
+    else if (strcmp(c->action, "GetFederationToken") == 0)
+        federation_token(c);
     else
         iam_fail(c, 400, "InvalidAction", "Could not find operation %.64s for version 2011-06-15",
                  c->action);
@@ -605,7 +739,8 @@ void iam_sts_handle(struct iam *iam, struct http_req *r, const struct creds_iden
         return;
     }
     /* credentials issued here are sent to home before they are answered */
-    if (strcmp(c.action, "AssumeRole") == 0 || strcmp(c.action, "GetSessionToken") == 0)
+    if (strcmp(c.action, "AssumeRole") == 0 || strcmp(c.action, "GetSessionToken") == 0 ||
+        strcmp(c.action, "GetFederationToken") == 0)
         iam_defer(&c, sts_dispatch);
     else if (strcmp(c.action, "AssumeRoleWithWebIdentity") == 0) /* fetches the issuer's keys */
         iam_defer_fetch(&c, sts_dispatch);

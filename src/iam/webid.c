@@ -55,7 +55,6 @@ static bool check_params(struct iam_call *c, const char *arn, const char *sessio
                          const char *token)
 {
     const char *pid = iam_param(c, "ProviderId");
-    size_t slen;
 
     if (!arn || !session || !token) {
         iam_fail(c, 400, "ValidationError",
@@ -66,25 +65,9 @@ static bool check_params(struct iam_call *c, const char *arn, const char *sessio
                             : "webIdentityToken");
         return false;
     }
-    if (strlen(arn) < 20 || strlen(arn) > 2048) {
-        iam_fail(c, 400, "ValidationError",
-                 "1 validation error detected: Value '%.200s' at 'roleArn' failed to satisfy "
-                 "constraint: Member must have length %s",
-                 arn,
-                 strlen(arn) < 20 ? "greater than or equal to 20" : "less than or equal to 2048");
+    if (!iam_sts_name_ok(c, session, "roleSessionName", 2, 64) ||
+        !iam_sts_arn_ok(c, arn, "roleArn"))
         return false;
-    }
-    slen = strlen(session);
-    if (slen < 2 || slen > 64 ||
-        strspn(session, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@-_") !=
-            slen) {
-        iam_fail(c, 400, "ValidationError",
-                 "1 validation error detected: Value '%.100s' at 'roleSessionName' failed to "
-                 "satisfy constraint: Member must satisfy regular expression pattern: "
-                 "[\\w+=,.@-]* and have length between 2 and 64",
-                 session);
-        return false;
-    }
     if (strlen(token) < 4 || strlen(token) > JWT_MAX_LEN) {
         iam_fail(c, 400, "ValidationError",
                  "1 validation error detected: Value at 'webIdentityToken' failed to satisfy "
