@@ -157,7 +157,10 @@ static void principal_keys(struct ctx *c, const struct creds_identity *who, cons
         p->kind = "AssumedRole";
         if (doc) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "RoleId"),
-                        *arn = cJSON_GetObjectItemCaseSensitive(doc, "Arn");
+                        *arn = cJSON_GetObjectItemCaseSensitive(doc, "Arn"),
+                        *src = cJSON_GetObjectItemCaseSensitive(doc, "SourceIdentity");
+            if (cJSON_IsString(src)) /* set by the session's AssumeRole (cache.c) */
+                ctx_add(c, "aws:SourceIdentity", src->valuestring);
             if (cJSON_IsString(arn))
                 snprintf(p->role_arn, sizeof(p->role_arn), "%s", arn->valuestring);
             snprintf(p->userid, sizeof(p->userid), "%s:%s",

@@ -115,6 +115,12 @@ static struct iam_cached *load(struct iam *iam, const struct creds_identity *who
         if (x->doc && tags)
             merge_tags(x->doc, tags);
         cJSON_Delete(tags);
+        if (x->doc) { /* the session's source identity, as authz.c reads it */
+            cJSON *sd = iam_session_doc(iam, who->access_key);
+            if (*iam_jstr(sd, "SourceIdentity"))
+                cJSON_AddStringToObject(x->doc, "SourceIdentity", iam_jstr(sd, "SourceIdentity"));
+            cJSON_Delete(sd);
+        }
     } else if (iam_federated_name(who->arn)) {
         /* a federated user session (GetFederationToken): the user's policies
          * and the session's, whose intersection it may use; without session

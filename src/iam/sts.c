@@ -379,35 +379,59 @@ static struct authz_kv *tags_context(struct iam_call *c, const cJSON *tags, size
     return kv;
 }
 
-/* may_tag - whether the caller may set session tags on a session of role
- * @arn: sts:TagSession allowed by the role's trust policy @trust (@q as
+/* may_set - whether the caller may set @action's part of a session of role
+ * @arn (sts:TagSession: session tags; sts:SetSourceIdentity: its source
+ * identity): @action allowed by the role's trust policy @trust (@q as
  * evaluated for sts:AssumeRole), or, when the trust policy names the
  * account only, by the caller's own policies; false after answering. */
-static bool may_tag(struct iam_call *c, const struct iam_policy *trust, struct iam_request *q,
-                    const char *arn)
+static bool may_set(struct iam_call *c, const struct iam_policy *trust, struct iam_request *q,
+                    const char *arn, const char *action)
 {
     bool direct = false;
     enum iam_decision d;
 
-    q->action = "sts:TagSession";
+    q->action = action;
     d = iam_policy_eval(trust, q, &direct);
     if (d == IAM_ALLOW && !direct) {
-        struct authz_request aq = {.who = c->who, .action = "sts:TagSession", .resource = arn};
+        struct authz_request aq = {.who = c->who, .action = action, .resource = arn};
         struct err e = {0};
         direct = iam_authorize(c->iam, &aq, &e) == ERR_OK;
     }
     if (d == IAM_ALLOW && direct)
         return true;
     iam_fail(c, 403, "AccessDenied",
-             "User: %s is not authorized to perform: sts:TagSession on resource: %.300s",
-             c->who->arn, arn);
+             "User: %s is not authorized to perform: %s on resource: %.300s", c->who->arn, action,
+             arn);
     return false;
+}
+
+/* source_identity - the source identity of the new session: the calling
+ * session's, which cannot be changed along a role chain, else the request's
+ * SourceIdentity (2..64 characters of [\w+=,.@-]); "" for none, NULL after
+ * answering. */
+static const char *source_identity(struct iam_call *c)
+{
+    const char *asked = iam_param(c, "SourceIdentity");
+    cJSON *doc = c->who->session_token[0] ? iam_session_doc(c->iam, c->who->access_key) : NULL;
+    const char *had = arena_strdup(c->r->arena, iam_jstr(doc, "SourceIdentity"));
+
+    cJSON_Delete(doc);
+    if (asked && !iam_sts_name_ok(c, asked, "sourceIdentity", 2, 64))
+        return NULL;
+    if (*had && asked && strcmp(asked, had) != 0) {
+        iam_fail(c, 403, "AccessDenied",
+                 "The source identity of the calling session (%s) cannot be changed in a role "
+                 "chain.",
+                 had);
+        return NULL;
+    }
+    return *had ? had : asked ? asked : "";
 }
 
 static void assume_role(struct iam_call *c)
 {
     const char *arn = iam_param(c, "RoleArn"), *session = iam_param(c, "RoleSessionName");
-    const char *slash, *role_name;
+    const char *slash, *role_name, *srcid;
     cJSON *role = NULL;
     struct iam_policy *trust = NULL;
     struct creds_identity id;
@@ -430,7 +454,7 @@ static void assume_role(struct iam_call *c)
         return;
     }
     if (!iam_sts_name_ok(c, session, "roleSessionName", 2, 64) ||
-        !iam_sts_arn_ok(c, arn, "roleArn"))
+        !iam_sts_arn_ok(c, arn, "roleArn") || !(srcid = source_identity(c)))
         return;
     /* session tags: the caller's transitive ones pass on, the request's
      * are added (the same key twice is refused) */
@@ -466,13 +490,16 @@ static void assume_role(struct iam_call *c)
     q.principal_arn = c->who->arn;
     q.account = c->who->account;
     q.role_arn = caller_role[0] ? caller_role : NULL;
-    /* the trust policy sees the request's tags and the caller as a principal
-     * (its aws:PrincipalTag/KEY, aws:PrincipalArn, ...); the caller's own
+    /* the trust policy sees the request's tags, the source identity
+     * (sts:SourceIdentity) and the caller as a principal (its
+     * aws:PrincipalTag/KEY, aws:PrincipalArn, ...); the caller's own
      * policies below add the latter themselves */
     {
         size_t np;
         struct authz_kv *pk = iam_principal_context(c->iam, c->who, c->r->arena, &np);
-        struct authz_kv *kv = tags_context(c, rtags, np, &tag_n);
+        struct authz_kv *kv = tags_context(c, rtags, np + 1, &tag_n);
+        if (*srcid)
+            kv[tag_n++] = (struct authz_kv){"sts:SourceIdentity", srcid};
         memcpy(kv + tag_n, pk, np * sizeof(*pk));
         q.ctx = kv;
         q.nctx = tag_n + np;
@@ -515,7 +542,10 @@ static void assume_role(struct iam_call *c)
     /* setting session tags, passed or inherited, needs sts:TagSession; the
      * request's count into the packed size (the inherited were counted when
      * they were passed) */
-    if ((tags || cJSON_GetArraySize(rtags) > 0) && !may_tag(c, trust, &q, arn))
+    if ((tags || cJSON_GetArraySize(rtags) > 0) && !may_set(c, trust, &q, arn, "sts:TagSession"))
+        goto out;
+    /* so does a source identity, passed or inherited */
+    if (*srcid && !may_set(c, trust, &q, arn, "sts:SetSourceIdentity"))
         goto out;
     if (!(policies = iam_sts_session_policies(c, rtags, &packed)))
         goto out;
@@ -535,6 +565,8 @@ static void assume_role(struct iam_call *c)
         cJSON_AddItemToObject(policies, "TransitiveTagKeys", tkeys);
     else
         cJSON_Delete(tkeys);
+    if (*srcid) /* aws:SourceIdentity of its requests, passed on along the chain */
+        cJSON_AddStringToObject(policies, "SourceIdentity", srcid);
     tags = tkeys = NULL;
     buf_init(&b, 0);
     if (iam_sts_issue(c, &id, secs, &b, false, cJSON_GetArraySize(policies) ? policies : NULL)) {
@@ -548,6 +580,8 @@ static void assume_role(struct iam_call *c)
         buf_puts(&b, "</AssumedRoleUser>");
         if (packed >= 0)
             buf_printf(&b, "<PackedPolicySize>%d</PackedPolicySize>", packed);
+        if (*srcid)
+            xmlw_elem(&b, "SourceIdentity", srcid, 0);
         iam_reply(c, b.ptr);
     }
     buf_free(&b);

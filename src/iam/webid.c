@@ -482,6 +482,8 @@ void iam_sts_web_identity(struct iam_call *c)
         cJSON_AddItemToObject(policies, "TransitiveTagKeys", tkeys);
         tkeys = NULL;
     }
+    if (src) /* aws:SourceIdentity of its requests, passed on along a role chain */
+        cJSON_AddStringToObject(policies, "SourceIdentity", src);
     memset(&id, 0, sizeof(id));
     snprintf(id.user, sizeof(id.user), "%.64s", session);
     snprintf(id.arn, sizeof(id.arn), "arn:aws:sts::%s:assumed-role/%s/%s", c->iam->account,
