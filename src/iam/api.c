@@ -871,10 +871,11 @@ static void op_update_role(struct iam_call *c, bool describe)
 
 /* ---- dispatch ---- */
 
-/* is_read - IAM's reads (Get*, List*) are served from the region's copy. */
+/* is_read - IAM's reads (Get*, List*, Simulate*) are served from the region's copy. */
 static bool is_read(const char *action)
 {
-    return strncmp(action, "Get", 3) == 0 || strncmp(action, "List", 4) == 0;
+    return strncmp(action, "Get", 3) == 0 || strncmp(action, "List", 4) == 0 ||
+           strncmp(action, "Simulate", 8) == 0;
 }
 
 void iam_handle(struct iam *iam, struct http_req *r, const struct creds_identity *who)
@@ -1016,6 +1017,10 @@ void iam_dispatch(struct iam_call *cp)
         op_list_of_entity(&c, "group", "iam:ListAttachedGroupPolicies", 1);
     else if (IS("ListEntitiesForPolicy"))
         iam_op_entities_for_policy(&c);
+    else if (IS("SimulatePrincipalPolicy"))
+        iam_op_simulate(&c, true);
+    else if (IS("SimulateCustomPolicy"))
+        iam_op_simulate(&c, false);
     else if (IS("PutUserPermissionsBoundary"))
         op_simple_write(&c, "user", W_BOUNDARY, "iam:PutUserPermissionsBoundary",
                         "PermissionsBoundary", NULL);

@@ -188,6 +188,9 @@ const struct iam_cached *iam_cache_get(struct iam *iam, const struct creds_ident
 void iam_cache_put(struct iam *iam, const struct iam_cached *x);
 void iam_cache_free(struct iam *iam);
 
+/* simulate.c - SimulatePrincipalPolicy (@principal) or SimulateCustomPolicy. */
+void iam_op_simulate(struct iam_call *c, bool principal);
+
 /* api.c: iam_dispatch - run the IAM operation @c names, here. */
 void iam_dispatch(struct iam_call *c);
 

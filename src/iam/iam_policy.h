@@ -74,6 +74,19 @@ struct iam_request {
 enum iam_decision iam_policy_eval(const struct iam_policy *p, const struct iam_request *q,
                                   bool *direct);
 
+/* iam_policy_explain - what the policy simulator reports of @p for @q: for
+ * each statement (numbered from 0 in document order) whose principal,
+ * actions and resources cover @q, @x->missing for each condition key it
+ * names that @q's context lacks, then, when its conditions hold,
+ * @x->matched with whether it is a Deny. Either callback may be NULL. */
+struct iam_explain {
+    void (*matched)(void *ud, int statement, bool deny);
+    void (*missing)(void *ud, const char *key);
+    void *ud;
+};
+void iam_policy_explain(const struct iam_policy *p, const struct iam_request *q,
+                        const struct iam_explain *x);
+
 /* iam_eval - the combined decision of identity policies @ps[0..n). */
 enum iam_decision iam_eval(const struct iam_policy *const *ps, size_t n,
                            const struct iam_request *q);

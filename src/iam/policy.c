@@ -1060,9 +1060,10 @@ static bool conditions_hold(const cJSON *cond, const struct iam_policy *p,
     return true;
 }
 
-/* statement_applies - whether statement @s covers @q (Effect aside). */
-static bool statement_applies(const cJSON *s, const struct iam_policy *p,
-                              const struct iam_request *q, bool *direct)
+/* statement_scope - whether statement @s's principal, actions and
+ * resources cover @q (its conditions and Effect aside). */
+static bool statement_scope(const cJSON *s, const struct iam_policy *p, const struct iam_request *q,
+                            bool *direct)
 {
     const cJSON *x;
 
@@ -1090,7 +1091,45 @@ static bool statement_applies(const cJSON *s, const struct iam_policy *p,
     if ((x = cJSON_GetObjectItemCaseSensitive(s, "NotResource")) &&
         match_list(x, q->resource ? q->resource : "*", false, p, q))
         return false;
-    return conditions_hold(cJSON_GetObjectItemCaseSensitive(s, "Condition"), p, q);
+    return true;
+}
+
+/* statement_applies - whether statement @s covers @q (Effect aside). */
+static bool statement_applies(const cJSON *s, const struct iam_policy *p,
+                              const struct iam_request *q, bool *direct)
+{
+    return statement_scope(s, p, q, direct) &&
+           conditions_hold(cJSON_GetObjectItemCaseSensitive(s, "Condition"), p, q);
+}
+
+void iam_policy_explain(const struct iam_policy *p, const struct iam_request *q,
+                        const struct iam_explain *x)
+{
+    const cJSON *s, *op, *key;
+    int i = 0;
+    bool dir;
+
+    if (!p)
+        return;
+    for (s = cJSON_IsArray(p->stmts) ? p->stmts->child : p->stmts; s;
+         s = cJSON_IsArray(p->stmts) ? s->next : NULL, i++) {
+        const cJSON *cond = cJSON_GetObjectItemCaseSensitive(s, "Condition");
+        if (!statement_scope(s, p, q, &dir))
+            continue;
+        cJSON_ArrayForEach(op, cond)
+        {
+            cJSON_ArrayForEach(key, op)
+            {
+                if (key->string && ctx_count(q, key->string, strlen(key->string)) == 0 &&
+                    x->missing)
+                    x->missing(x->ud, key->string);
+            }
+        }
+        if (conditions_hold(cond, p, q) && x->matched)
+            x->matched(x->ud, i,
+                       strcmp(cJSON_GetObjectItemCaseSensitive(s, "Effect")->valuestring, "Deny") ==
+                           0);
+    }
 }
 
 enum iam_decision iam_policy_eval(const struct iam_policy *p, const struct iam_request *q,

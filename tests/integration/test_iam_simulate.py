@@ -1,0 +1,214 @@
+"""IAM's policy simulator, SimulatePrincipalPolicy and SimulateCustomPolicy:
+the same evaluator that authorizes every request answers, per action and
+resource, allowed / explicitDeny / implicitDeny, the statements that decided
+(policy id and type, lines and columns in the document), the context keys the
+policies wanted and were not given, and a permissions boundary's verdict.
+boto3 and the aws CLI v2, against a real server."""
+import json
+import os
+import subprocess
+import unittest
+
+import botocore.exceptions
+
+from tandem_harness import ServerTestCase
+
+ACCOUNT = "123456789012"
+AWS_CLI = "/usr/bin/aws"
+
+READS = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/*"},
+    {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/secret/*"},
+    {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*",
+     "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]}, indent=2)
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+class Simulator(ServerTestCase):
+    server_args = {"account": ACCOUNT}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        iam = cls.iam = cls.server.boto3("iam")
+        cls.user = iam.create_user(UserName="analyst")["User"]["Arn"]
+        iam.put_user_policy(UserName="analyst", PolicyName="reads", PolicyDocument=READS)
+        iam.create_group(GroupName="writers")
+        iam.put_group_policy(GroupName="writers", PolicyName="puts", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}))
+        iam.add_user_to_group(GroupName="writers", UserName="analyst")
+        iam.attach_user_policy(UserName="analyst",
+                               PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+        bound = iam.create_policy(PolicyName="s3-only", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))["Policy"]["Arn"]
+        cls.role = iam.create_role(
+            RoleName="worker", PermissionsBoundary=bound,
+            AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                                          "Principal": {"AWS": ACCOUNT}}))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="worker", PolicyName="broad", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": ["s3:*", "dynamodb:*"], "Resource": "*"}))
+        # a user who may simulate nothing
+        iam.create_user(UserName="nobody")
+        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+        cls.nobody = (key["AccessKeyId"], key["SecretAccessKey"])
+
+    def results(self, **kw):
+        r = self.iam.simulate_principal_policy(**kw)
+        self.assertFalse(r["IsTruncated"])
+        return {(e["EvalActionName"], e["EvalResourceName"]): e for e in r["EvaluationResults"]}
+
+    def test_a_users_policies_and_groups(self):
+        res = self.results(PolicySourceArn=self.user,
+                           ActionNames=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                           ResourceArns=["arn:aws:s3:::docs/a", "arn:aws:s3:::docs/secret/b"])
+        e = res[("s3:GetObject", "arn:aws:s3:::docs/a")]
+        self.assertEqual(e["EvalDecision"], "allowed")
+        self.assertEqual(e["MatchedStatements"], [{
+            "SourcePolicyId": "reads", "SourcePolicyType": "user",
+            "StartPosition": {"Line": 4, "Column": 5}, "EndPosition": {"Line": 8, "Column": 6}}])
+        e = res[("s3:GetObject", "arn:aws:s3:::docs/secret/b")]
+        self.assertEqual(e["EvalDecision"], "explicitDeny")
+        self.assertEqual([(m["SourcePolicyId"], m["StartPosition"]["Line"])
+                          for m in e["MatchedStatements"]], [("reads", 9)])
+        e = res[("s3:PutObject", "arn:aws:s3:::docs/a")]
+        self.assertEqual(e["EvalDecision"], "allowed")
+        self.assertEqual([(m["SourcePolicyId"], m["SourcePolicyType"])
+                          for m in e["MatchedStatements"]], [("puts", "group")])
+        e = res[("s3:DeleteObject", "arn:aws:s3:::docs/a")]
+        self.assertEqual((e["EvalDecision"], e["MatchedStatements"]), ("implicitDeny", []))
+
+    def test_managed_policies_and_context(self):
+        res = self.results(PolicySourceArn=self.user,
+                           ActionNames=["dynamodb:GetItem", "dynamodb:PutItem"])
+        e = res[("dynamodb:GetItem", "*")]
+        self.assertEqual(e["EvalDecision"], "allowed")  # the AWS managed read-only policy
+        self.assertIn(("AmazonDynamoDBReadOnlyAccess", "aws-managed"),
+                      [(m["SourcePolicyId"], m["SourcePolicyType"])
+                       for m in e["MatchedStatements"]])
+        self.assertEqual(e["MissingContextValues"], ["aws:PrincipalTag/team"])
+        self.assertEqual(res[("dynamodb:PutItem", "*")]["EvalDecision"], "implicitDeny")
+        # the conditioned statement holds when the context says so
+        self.iam.detach_user_policy(UserName="analyst",
+                                    PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+        try:
+            res = self.results(PolicySourceArn=self.user, ActionNames=["dynamodb:GetItem"])
+            self.assertEqual(res[("dynamodb:GetItem", "*")]["EvalDecision"], "implicitDeny")
+            res = self.results(PolicySourceArn=self.user, ActionNames=["dynamodb:GetItem"],
+                               ContextEntries=[{"ContextKeyName": "aws:PrincipalTag/team",
+                                                "ContextKeyValues": ["blue"],
+                                                "ContextKeyType": "string"}])
+            e = res[("dynamodb:GetItem", "*")]
+            self.assertEqual((e["EvalDecision"], e["MissingContextValues"]), ("allowed", []))
+        finally:
+            self.iam.attach_user_policy(
+                UserName="analyst",
+                PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+
+    def test_a_roles_permissions_boundary(self):
+        res = self.results(PolicySourceArn=self.role,
+                           ActionNames=["s3:ListBucket", "dynamodb:Scan"])
+        e = res[("s3:ListBucket", "*")]
+        self.assertEqual(e["EvalDecision"], "allowed")
+        self.assertEqual(e["PermissionsBoundaryDecisionDetail"],
+                         {"AllowedByPermissionsBoundary": True})
+        self.assertEqual([(m["SourcePolicyId"], m["SourcePolicyType"])
+                          for m in e["MatchedStatements"]], [("broad", "role")])
+        e = res[("dynamodb:Scan", "*")]
+        self.assertEqual(e["EvalDecision"], "implicitDeny")
+        self.assertEqual(e["PermissionsBoundaryDecisionDetail"],
+                         {"AllowedByPermissionsBoundary": False})
+        # extra policies, as if attached
+        res = self.results(PolicySourceArn=self.role, ActionNames=["s3:ListBucket"],
+                           PolicyInputList=[doc({"Effect": "Deny", "Action": "s3:*",
+                                                 "Resource": "*"})])
+        e = res[("s3:ListBucket", "*")]
+        self.assertEqual(e["EvalDecision"], "explicitDeny")
+        self.assertEqual([(m["SourcePolicyId"], m["SourcePolicyType"])
+                          for m in e["MatchedStatements"]], [("PolicyInputList.1", "none")])
+
+    def test_custom_policies_with_a_resource_policy(self):
+        policy = json.dumps({"Version": "2012-10-17",
+                             "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})
+        r = self.iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["s3:ListBucket"])
+        self.assertEqual(r["EvaluationResults"], [{
+            "EvalActionName": "s3:ListBucket", "EvalResourceName": "*", "EvalDecision": "allowed",
+            "MatchedStatements": [{"SourcePolicyId": "PolicyInputList.1",
+                                   "SourcePolicyType": "none",
+                                   "StartPosition": {"Line": 1, "Column": 40},
+                                   "EndPosition": {"Line": 1, "Column": 94}}],
+            "MissingContextValues": []}])
+        # a resource policy naming the caller allows what no identity policy does
+        bucket_policy = doc({"Effect": "Allow", "Action": "s3:GetObject",
+                             "Principal": {"AWS": self.user},
+                             "Resource": "arn:aws:s3:::shared/*"})
+        r = self.iam.simulate_custom_policy(
+            PolicyInputList=[doc({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"})],
+            ActionNames=["s3:GetObject"], ResourceArns=["arn:aws:s3:::shared/k"],
+            ResourcePolicy=bucket_policy, CallerArn=self.user)
+        e = r["EvaluationResults"][0]
+        self.assertEqual(e["EvalDecision"], "allowed")
+        self.assertEqual([(m["SourcePolicyId"], m["SourcePolicyType"])
+                          for m in e["MatchedStatements"]], [("ResourcePolicy", "resource")])
+
+    def test_pages(self):
+        seen = []
+        kw = {"PolicySourceArn": self.user, "MaxItems": 2,
+              "ActionNames": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]}
+        for _ in range(3):
+            r = self.iam.simulate_principal_policy(**kw)
+            seen += [e["EvalActionName"] for e in r["EvaluationResults"]]
+            if not r["IsTruncated"]:
+                break
+            kw["Marker"] = r["Marker"]
+        self.assertEqual(seen, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+
+    def test_refusals(self):
+        def refused(call, **kw):
+            with self.assertRaises(botocore.exceptions.ClientError) as cm:
+                call(**kw)
+            e = cm.exception.response
+            return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"][
+                "HTTPStatusCode"]
+
+        iam = self.server.boto3("iam", parameter_validation=False)
+        self.assertEqual(
+            refused(iam.simulate_principal_policy,
+                    PolicySourceArn="arn:aws:iam::%s:user/ghost" % ACCOUNT,
+                    ActionNames=["s3:GetObject"]),
+            ("NoSuchEntity", "The user with name ghost cannot be found.", 404))
+        code, _, status = refused(iam.simulate_principal_policy, PolicySourceArn="nonsense",
+                                  ActionNames=["s3:GetObject"])
+        self.assertEqual((code, status), ("InvalidInput", 400))
+        code, msg, status = refused(iam.simulate_principal_policy, PolicySourceArn=self.user)
+        self.assertEqual((code, status), ("ValidationError", 400))
+        self.assertIn("'actionNames'", msg)
+        code, msg, status = refused(iam.simulate_custom_policy, PolicyInputList=["{not json"],
+                                    ActionNames=["s3:GetObject"])
+        self.assertEqual((code, status), ("InvalidInput", 400))
+        self.assertTrue(msg.startswith("PolicyInputList.1: "), msg)
+        nobody = self.server.boto3("iam", access_key=self.nobody[0], secret_key=self.nobody[1])
+        code, msg, status = refused(nobody.simulate_principal_policy, PolicySourceArn=self.user,
+                                    ActionNames=["s3:GetObject"])
+        self.assertEqual((code, status), ("AccessDenied", 403))
+        self.assertIn("iam:SimulatePrincipalPolicy", msg)
+
+    def test_aws_cli_v2(self):
+        if not os.access(AWS_CLI, os.X_OK):
+            self.skipTest("the aws CLI v2 (Debian's awscli) is not installed")
+        out = subprocess.run([AWS_CLI, "iam", "simulate-principal-policy",
+                              "--policy-source-arn", self.user,
+                              "--action-names", "s3:GetObject", "s3:PutObject",
+                              "--resource-arns", "arn:aws:s3:::docs/secret/x",
+                              "--endpoint-url", self.server.url(), "--output", "json"],
+                             env=self.server.env(), capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        got = [(e["EvalActionName"], e["EvalDecision"])
+               for e in json.loads(out.stdout)["EvaluationResults"]]
+        self.assertEqual(got, [("s3:GetObject", "explicitDeny"), ("s3:PutObject", "allowed")])
+
+
+if __name__ == "__main__":
+    unittest.main()
