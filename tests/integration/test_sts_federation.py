@@ -28,8 +28,18 @@ def allow(action, resource="*"):
     return {"Effect": "Allow", "Action": action, "Resource": resource}
 
 
-class GetFederationToken(ServerTestCase):
+class StsCase(ServerTestCase):
     server_args = {"account": ACCOUNT}
+
+    def refused(self, call, **kw):
+        """(code, message, HTTP status) of the error @call(**@kw) answers."""
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            call(**kw)
+        e = cm.exception.response
+        return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
+
+
+class GetFederationToken(StsCase):
 
     @classmethod
     def setUpClass(cls):
@@ -54,12 +64,6 @@ class GetFederationToken(ServerTestCase):
         if keys is None:
             keys = self.broker
         return self.server.boto3("sts", access_key=keys[0], secret_key=keys[1])
-
-    def refused(self, call, **kw):
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            call(**kw)
-        e = cm.exception.response
-        return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
 
     def test_session_policies_bound_the_session(self):
         r = self.sts().get_federation_token(
@@ -208,10 +212,9 @@ class GetFederationToken(ServerTestCase):
         self.server.session_boto3("dynamodb", r["Credentials"]).list_tables()
 
 
-class AssumeRoleParameters(ServerTestCase):
+class AssumeRoleParameters(StsCase):
     """AssumeRole's RoleArn and RoleSessionName, and transitive tags, refused
     in the words LocalStack's test_sts.py snapshot recorded from AWS."""
-    server_args = {"account": ACCOUNT}
 
     @classmethod
     def setUpClass(cls):
@@ -230,12 +233,6 @@ class AssumeRoleParameters(ServerTestCase):
             "Role"]["Arn"]
         iam.put_role_policy(RoleName="chain-1", PolicyName="p",
                             PolicyDocument=doc(allow(["sts:AssumeRole", "sts:TagSession"])))
-
-    def refused(self, call, **kw):
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            call(**kw)
-        e = cm.exception.response
-        return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
 
     def sts(self):
         return self.server.boto3("sts", access_key=self.keys[0], secret_key=self.keys[1],
