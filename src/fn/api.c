@@ -1357,9 +1357,11 @@ static bool client_context(struct http_req *r, const char **out)
     return false;
 }
 
-static void invoke(struct fn *f, struct http_req *r, const char *name, const char *qual)
+/* invoke - Invoke of @name (@qual), as X-Amz-Invocation-Type asks, or as
+ * @type when not NULL (InvokeAsync: Event). */
+static void invoke(struct fn *f, struct http_req *r, const char *name, const char *qual,
+                   const char *type)
 {
-    const char *type = http_req_header(r, "x-amz-invocation-type");
     const char *logt = http_req_header(r, "x-amz-log-type");
     struct fnapi_invoke_ctx *c;
     const char *cctx;
@@ -1368,6 +1370,8 @@ static void invoke(struct fn *f, struct http_req *r, const char *name, const cha
     d = fnapi_resolve(f, r, name, qual, true);
     if (!d)
         return;
+    if (!type)
+        type = http_req_header(r, "x-amz-invocation-type");
     if (!type)
         type = "RequestResponse";
     if (strcmp(type, "RequestResponse") && strcmp(type, "Event") && strcmp(type, "DryRun")) {
@@ -1475,9 +1479,10 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     char *seg[4] = {0};
     int n = 0;
     const char *s, *qual = NULL, *target;
-    bool v2015, v2021, v2019, tagsv;
+    bool v2015, v2014, v2021, v2019, tagsv;
 
     v2015 = strncmp(p, "/2015-03-31/functions", 21) == 0;
+    v2014 = strncmp(p, "/2014-11-13/functions/", 22) == 0; /* InvokeAsync */
     v2021 = strncmp(p, "/2021-10-31/functions/", 22) == 0;
     v2019 = strncmp(p, "/2019-09-25/functions/", 22) == 0;
     tagsv = strncmp(p, "/2017-03-31/tags/", 17) == 0;
@@ -1504,11 +1509,11 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         fnapi_tags(f, r, arn);
         return;
     }
-    if (!v2015 && !v2021 && !v2019) {
+    if (!v2015 && !v2014 && !v2021 && !v2019) {
         fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
-    s = p + 21; /* both prefixes are 21 bytes before the first '/' */
+    s = p + 21; /* every prefix is 21 bytes before the first '/' */
     while (*s == '/' && n < 4) {
         const char *e = strchr(s + 1, '/');
         size_t len = e ? (size_t)(e - s - 1) : strlen(s + 1);
@@ -1570,6 +1575,15 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     }
     if (v2019) {
         route_event_config(f, r, who, n, seg, qual);
+        return;
+    }
+    if (v2014) { /* InvokeAsync (deprecated): an Event invocation of $LATEST */
+        if (n == 2 && strcmp(seg[1], "invoke-async") == 0 && strcmp(m, "POST") == 0) {
+            if (authorize(f, r, who, "lambda:InvokeAsync", target))
+                invoke(f, r, seg[0], qual, "Event");
+            return;
+        }
+        fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
     if (n == 0 && strcmp(m, "POST") == 0) {
@@ -1645,7 +1659,7 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     }
     if (n == 2 && strcmp(seg[1], "invocations") == 0 && strcmp(m, "POST") == 0) {
         if (authorize(f, r, who, "lambda:InvokeFunction", target))
-            invoke(f, r, seg[0], qual);
+            invoke(f, r, seg[0], qual, NULL);
         return;
     }
     if (n == 2 && strcmp(seg[1], "policy") == 0) {

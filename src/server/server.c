@@ -297,7 +297,7 @@ static enum svc route(const struct http_req *r)
         return SVC_STS;
     if (strcmp(service, "lambda") == 0 || strncmp(r->path, "/2015-03-31/", 12) == 0 ||
         strncmp(r->path, "/2021-10-31/", 12) == 0 || strncmp(r->path, "/2019-09-25/", 12) == 0 ||
-        strncmp(r->path, "/2017-03-31/tags/", 17) == 0)
+        strncmp(r->path, "/2014-11-13/", 12) == 0 || strncmp(r->path, "/2017-03-31/tags/", 17) == 0)
         return SVC_LAMBDA;
     /* an unsigned query-protocol call (Action=...&Version=... form) is IAM's or
      * STS's, so its MissingAuthenticationToken comes in their XML */

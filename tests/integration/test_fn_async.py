@@ -122,6 +122,31 @@ class AsyncInvokeTest(ServerTestCase):
         self.assertEqual(done["tries"]["N"], "2")
         self.assertEqual(done["rid"]["S"], rid)
 
+    def test_invoke_async_is_an_event_invocation(self):
+        """the deprecated InvokeAsync (POST /2014-11-13/functions/NAME/invoke-async):
+        202, queued as an Event invocation; a body that is not JSON is refused as Invoke
+        refuses it, a missing function is 404, and it needs lambda:InvokeAsync"""
+        out = self.lam.invoke_async(FunctionName="async-fn",
+                                    InvokeArgs=json.dumps({"key": "old-api"}))
+        self.assertEqual(out["Status"], 202)
+        rid = out["ResponseMetadata"]["RequestId"]
+        self.assertEqual(self.wait_item("done/old-api")["rid"]["S"], rid)
+        with self.assertRaises(self.lam.exceptions.InvalidRequestContentException):
+            self.lam.invoke_async(FunctionName="async-fn", InvokeArgs=b"not json")
+        with self.assertRaises(self.lam.exceptions.ResourceNotFoundException):
+            self.lam.invoke_async(FunctionName="async-missing", InvokeArgs=b"{}")
+        iam = self.server.boto3("iam")
+        iam.create_user(UserName="invoker")
+        iam.put_user_policy(UserName="invoker", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*",
+                                                    "Action": "lambda:InvokeFunction"}]}))
+        key = iam.create_access_key(UserName="invoker")["AccessKey"]
+        lam = self.server.boto3("lambda", access_key=key["AccessKeyId"],
+                                secret_key=key["SecretAccessKey"])
+        with self.assertRaises(lam.exceptions.ClientError) as cm:
+            lam.invoke_async(FunctionName="async-fn", InvokeArgs=b"{}")
+        self.assertIn("lambda:InvokeAsync", cm.exception.response["Error"]["Message"])
+
     def test_retried_until_success(self):
         t0 = time.monotonic()
         self.event("async-fn", {"key": "twice", "failtimes": 2})
