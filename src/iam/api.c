@@ -104,8 +104,7 @@ static int inline_max(const char *kind)
 
 /* ---- entities as XML ---- */
 
-/* xml_boundary - the PermissionsBoundary of user or role @doc, if it has one. */
-static void xml_boundary(struct buf *b, const cJSON *doc)
+void iam_xml_boundary(struct buf *b, const cJSON *doc)
 {
     if (!*iam_jstr(doc, "PermissionsBoundary"))
         return;
@@ -126,7 +125,7 @@ void iam_xml_user(struct buf *b, const cJSON *u, const char *elem)
     xmlw_elem(b, "CreateDate", iam_jstr(u, "CreateDate"), 0);
     /* listed users (ListUsers, GetGroup) come without boundary and tags */
     if (strcmp(elem, "member") != 0) {
-        xml_boundary(b, u);
+        iam_xml_boundary(b, u);
         iam_xml_tags(b, u, false);
     }
     buf_printf(b, "</%s>", elem);
@@ -165,7 +164,7 @@ static void xml_role(struct buf *b, const cJSON *r, const char *elem, enum role_
     if (v == ROLE_GOT || v == ROLE_LISTED)
         buf_printf(b, "<MaxSessionDuration>%d</MaxSessionDuration>", max ? max->valueint : 3600);
     if (v != ROLE_LISTED) {
-        xml_boundary(b, r);
+        iam_xml_boundary(b, r);
         iam_xml_tags(b, r, false);
     }
     if (v == ROLE_GOT)
@@ -1017,6 +1016,8 @@ void iam_dispatch(struct iam_call *cp)
         op_list_of_entity(&c, "group", "iam:ListAttachedGroupPolicies", 1);
     else if (IS("ListEntitiesForPolicy"))
         iam_op_entities_for_policy(&c);
+    else if (IS("GetAccountAuthorizationDetails"))
+        iam_op_authorization_details(&c);
     else if (IS("SimulatePrincipalPolicy"))
         iam_op_simulate(&c, true);
     else if (IS("SimulateCustomPolicy"))

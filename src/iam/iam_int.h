@@ -188,6 +188,8 @@ const struct iam_cached *iam_cache_get(struct iam *iam, const struct creds_ident
 void iam_cache_put(struct iam *iam, const struct iam_cached *x);
 void iam_cache_free(struct iam *iam);
 
+/* authdetails.c - GetAccountAuthorizationDetails. */
+void iam_op_authorization_details(struct iam_call *c);
 /* simulate.c - SimulatePrincipalPolicy (@principal) or SimulateCustomPolicy. */
 void iam_op_simulate(struct iam_call *c, bool principal);
 
@@ -279,6 +281,8 @@ char *iam_arn_of(struct iam_call *c, const char *kind, const char *path, const c
 const char *iam_path_param(struct iam_call *c);
 cJSON *iam_load(struct iam_call *c, const char *kind, const char *name);
 void iam_xml_user(struct buf *b, const cJSON *u, const char *elem);
+/* iam_xml_boundary - the PermissionsBoundary of user or role @doc, if it has one. */
+void iam_xml_boundary(struct buf *b, const cJSON *doc);
 void iam_xml_group(struct buf *b, const cJSON *g, const char *elem);
 
 /* groups.c - group operations beyond the ones users and roles share. */

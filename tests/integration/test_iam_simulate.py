@@ -1,9 +1,11 @@
-"""IAM's policy simulator, SimulatePrincipalPolicy and SimulateCustomPolicy:
-the same evaluator that authorizes every request answers, per action and
-resource, allowed / explicitDeny / implicitDeny, the statements that decided
-(policy id and type, lines and columns in the document), the context keys the
-policies wanted and were not given, and a permissions boundary's verdict.
-boto3 and the aws CLI v2, against a real server."""
+"""What audits of least privilege call: IAM's policy simulator,
+SimulatePrincipalPolicy and SimulateCustomPolicy (the same evaluator that
+authorizes every request answers, per action and resource, allowed /
+explicitDeny / implicitDeny, the statements that decided (policy id and type,
+lines and columns in the document), the context keys the policies wanted and
+were not given, and a permissions boundary's verdict), and
+GetAccountAuthorizationDetails. boto3 and the aws CLI v2, against a real
+server."""
 import json
 import os
 import subprocess
@@ -194,6 +196,57 @@ class Simulator(ServerTestCase):
                                     ActionNames=["s3:GetObject"])
         self.assertEqual((code, status), ("AccessDenied", 403))
         self.assertIn("iam:SimulatePrincipalPolicy", msg)
+
+    def test_account_authorization_details(self):
+        r = self.iam.get_account_authorization_details()
+        self.assertFalse(r["IsTruncated"])
+        users = {u["UserName"]: u for u in r["UserDetailList"]}
+        u = users["analyst"]
+        self.assertEqual(u["Arn"], self.user)
+        self.assertEqual(u["GroupList"], ["writers"])
+        self.assertEqual([(p["PolicyName"], json.loads(p["PolicyDocument"]) if isinstance(
+            p["PolicyDocument"], str) else p["PolicyDocument"]) for p in u["UserPolicyList"]],
+                         [("reads", json.loads(READS))])
+        self.assertEqual(u["AttachedManagedPolicies"], [{
+            "PolicyName": "AmazonDynamoDBReadOnlyAccess",
+            "PolicyArn": "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"}])
+        groups = {g["GroupName"]: g for g in r["GroupDetailList"]}
+        self.assertEqual([p["PolicyName"] for p in groups["writers"]["GroupPolicyList"]], ["puts"])
+        roles = {x["RoleName"]: x for x in r["RoleDetailList"]}
+        w = roles["worker"]
+        self.assertEqual(w["PermissionsBoundary"]["PermissionsBoundaryArn"],
+                         "arn:aws:iam::%s:policy/s3-only" % ACCOUNT)
+        self.assertEqual(w["AssumeRolePolicyDocument"]["Statement"][0]["Action"], "sts:AssumeRole")
+        self.assertEqual([p["PolicyName"] for p in w["RolePolicyList"]], ["broad"])
+        self.assertEqual(w["InstanceProfileList"], [])
+        pols = {p["PolicyName"]: p for p in r["Policies"]}
+        # the customer policy, and of AWS's only the one in use
+        self.assertIn("s3-only", pols)
+        self.assertEqual(pols["s3-only"]["PermissionsBoundaryUsageCount"], 1)
+        self.assertEqual(pols["s3-only"]["PolicyVersionList"][0]["Document"]["Statement"][0][
+            "Action"], "s3:*")
+        self.assertTrue(pols["s3-only"]["PolicyVersionList"][0]["IsDefaultVersion"])
+        self.assertIn("AmazonDynamoDBReadOnlyAccess", pols)
+        self.assertNotIn("AdministratorAccess", pols)
+        # filters, and pages over all the lists together
+        r = self.iam.get_account_authorization_details(Filter=["Role"])
+        self.assertEqual((r["UserDetailList"], r["GroupDetailList"], r["Policies"]), ([], [], []))
+        self.assertEqual([x["RoleName"] for x in r["RoleDetailList"]], ["worker"])
+        seen, kw = [], {"MaxItems": 1}
+        for _ in range(20):
+            r = self.iam.get_account_authorization_details(**kw)
+            seen += [x.get("UserName") or x.get("GroupName") or x.get("RoleName") or
+                     x["PolicyName"] for k in ("UserDetailList", "GroupDetailList",
+                                               "RoleDetailList", "Policies") for x in r[k]]
+            if not r["IsTruncated"]:
+                break
+            kw["Marker"] = r["Marker"]
+        self.assertEqual(sorted(seen), sorted(["analyst", "nobody", "writers", "worker",
+                                               "s3-only", "AmazonDynamoDBReadOnlyAccess"]))
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.server.boto3("iam", parameter_validation=False).get_account_authorization_details(
+                Filter=["Bucket"])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationError")
 
     def test_aws_cli_v2(self):
         if not os.access(AWS_CLI, os.X_OK):
