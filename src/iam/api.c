@@ -172,6 +172,11 @@ static void xml_role(struct buf *b, const cJSON *r, const char *elem, enum role_
     buf_printf(b, "</%s>", elem);
 }
 
+void iam_xml_role_listed(struct buf *b, const cJSON *r, const char *elem)
+{
+    xml_role(b, r, elem, ROLE_LISTED);
+}
+
 /* ---- operations ---- */
 
 /* iam_caller_user - the UserName parameter, defaulting to the caller (as IAM
@@ -1052,7 +1057,7 @@ void iam_dispatch(struct iam_call *cp)
         op_access_key_last_used(&c);
     else if (IS("ListAccessKeys"))
         op_list(&c, "key", "iam:ListAccessKeys", "AccessKeyMetadata");
-    else if (!iam_oidc_dispatch(&c, a))
+    else if (!iam_oidc_dispatch(&c, a) && !iam_op_profiles(&c))
         iam_fail(&c, 400, "InvalidAction", "Could not find operation %.64s for version 2010-05-08",
                  a);
 #undef IS

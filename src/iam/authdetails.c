@@ -125,8 +125,8 @@ static void groups(struct iam_call *c, struct buf *b)
 
 static void roles(struct iam_call *c, struct buf *b)
 {
-    cJSON *all = all_of(c, "role");
-    const cJSON *r;
+    cJSON *all = all_of(c, "role"), *profiles = all_of(c, "instance-profile");
+    const cJSON *r, *p, *x;
 
     buf_puts(b, "<RoleDetailList>");
     cJSON_ArrayForEach(r, all)
@@ -134,7 +134,16 @@ static void roles(struct iam_call *c, struct buf *b)
         buf_puts(b, "<member>");
         head(b, r, "Role");
         iam_xml_urlenc(b, "AssumeRolePolicyDocument", iam_jstr(r, "AssumeRolePolicyDocument"));
-        buf_puts(b, "<InstanceProfileList/>"); /* a region has no EC2 */
+        buf_puts(b, "<InstanceProfileList>");
+        cJSON_ArrayForEach(p, profiles)
+        {
+            cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(p, "Roles"))
+            {
+                if (cJSON_IsString(x) && strcmp(x->valuestring, iam_jstr(r, "RoleName")) == 0)
+                    iam_xml_profile(c, b, p, "member");
+            }
+        }
+        buf_puts(b, "</InstanceProfileList>");
         inline_list(b, r, "RolePolicyList");
         attached_list(b, r);
         iam_xml_boundary(b, r);
@@ -143,6 +152,7 @@ static void roles(struct iam_call *c, struct buf *b)
     }
     buf_puts(b, "</RoleDetailList>");
     cJSON_Delete(all);
+    cJSON_Delete(profiles);
 }
 
 /* policy - one managed policy @p (customer or AWS managed) with its versions. */

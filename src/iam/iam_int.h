@@ -188,6 +188,11 @@ const struct iam_cached *iam_cache_get(struct iam *iam, const struct creds_ident
 void iam_cache_put(struct iam *iam, const struct iam_cached *x);
 void iam_cache_free(struct iam *iam);
 
+/* profiles.c - the instance profile operations; false when @c's action is
+ * none of them. */
+bool iam_op_profiles(struct iam_call *c);
+/* iam_xml_profile - instance profile @p, its roles and tags, in <@elem>. */
+void iam_xml_profile(struct iam_call *c, struct buf *b, const cJSON *p, const char *elem);
 /* authdetails.c - GetAccountAuthorizationDetails. */
 void iam_op_authorization_details(struct iam_call *c);
 /* simulate.c - SimulatePrincipalPolicy (@principal) or SimulateCustomPolicy. */
@@ -221,6 +226,7 @@ enum iam_wop {
     W_RENAME,       /* user/group @name gets name @a and path @b (NULL: unchanged) */
     W_OIDC,         /* provider @name (ARN @b): client id @a added (@flag: removed), or
                        thumbprints @doc */
+    W_PROFILE_ROLE, /* instance profile @name gets role @a (@flag: loses it) */
 };
 
 struct iam_write {
@@ -281,6 +287,8 @@ char *iam_arn_of(struct iam_call *c, const char *kind, const char *path, const c
 const char *iam_path_param(struct iam_call *c);
 cJSON *iam_load(struct iam_call *c, const char *kind, const char *name);
 void iam_xml_user(struct buf *b, const cJSON *u, const char *elem);
+/* iam_xml_role_listed - role @r as ListRoles shows it, in <@elem>. */
+void iam_xml_role_listed(struct buf *b, const cJSON *r, const char *elem);
 /* iam_xml_boundary - the PermissionsBoundary of user or role @doc, if it has one. */
 void iam_xml_boundary(struct buf *b, const cJSON *doc);
 void iam_xml_group(struct buf *b, const cJSON *g, const char *elem);

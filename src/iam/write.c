@@ -56,16 +56,29 @@ struct member_scan {
     int n;
 };
 
-static void count_members(cJSON *doc, void *arg)
+/* count_listed - counts @doc when its array @field holds @ms->group */
+static void count_listed(const cJSON *doc, const char *field, struct member_scan *ms)
 {
-    struct member_scan *ms = arg;
     const cJSON *g;
 
-    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, "Groups"))
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, field))
     {
         if (cJSON_IsString(g) && strcmp(g->valuestring, ms->group) == 0)
             ms->n++;
     }
+}
+
+/* count_members - the users of group @arg */
+static void count_members(cJSON *doc, void *arg)
+{
+    count_listed(doc, "Groups", arg);
+}
+
+/* count_profile_roles - the instance profiles holding role @arg (its name in
+ * the scan's group field) */
+static void count_profile_roles(cJSON *doc, void *arg)
+{
+    count_listed(doc, "Roles", arg);
 }
 
 /* policy_exists - whether @arn names an AWS managed or this account's policy, in @t. */
@@ -151,6 +164,8 @@ enum err_code iam_missing(struct err *e, const char *kind, const char *name)
         return err_set(e, ERR_NOTFOUND, "OpenIDConnect Provider not found for arn %s", name);
     if (strcmp(kind, "policy") == 0)
         return err_set(e, ERR_NOTFOUND, "Policy %s does not exist or is not attachable.", name);
+    if (strcmp(kind, "instance-profile") == 0)
+        return err_set(e, ERR_NOTFOUND, "Instance Profile %s cannot be found.", name);
     return err_set(e, ERR_NOTFOUND, "The %s with name %s cannot be found.", entity_word(kind),
                    name);
 }
@@ -213,8 +228,20 @@ static enum err_code apply_delete(struct store_txn *t, struct iam_write *w, cJSO
                            "This policy has more than one version. Before you delete a policy, "
                            "you must delete the policy's versions. The default version is "
                            "deleted with the policy.");
+    } else if (strcmp(w->kind, "instance-profile") == 0) {
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Roles")) > 0)
+            return err_set(e, ERR_CONFLICT,
+                           "Cannot delete entity, must remove roles from instance profile first.");
     } else {
         struct key_scan ks = {w->name, 0};
+        if (strcmp(w->kind, "role") == 0) {
+            struct member_scan ms = {w->name, 0};
+            iam_txn_doc_each(t, "instance-profile", count_profile_roles, &ms, NULL);
+            if (ms.n)
+                return err_set(e, ERR_CONFLICT,
+                               "Cannot delete entity, must remove roles from instance profile "
+                               "first.");
+        }
         if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Policies")) > 0)
             return err_set(e, ERR_CONFLICT, "Cannot delete entity, must delete policies first.");
         if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Attached")) > 0)
@@ -276,6 +303,8 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
                                "A policy called %s already exists. Duplicate names are not "
                                "allowed.",
                                w->name);
+            if (strcmp(w->kind, "instance-profile") == 0)
+                return err_set(e, ERR_IN_USE, "Instance Profile %s already exists.", w->name);
             return err_set(e, ERR_IN_USE, "%s with name %s already exists.",
                            strcmp(w->kind, "user") == 0   ? "User"
                            : strcmp(w->kind, "role") == 0 ? "Role"
@@ -366,6 +395,36 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
                              MAX_GROUPS_PER_USER);
                 goto out;
             }
+            cJSON_AddItemToArray(x, cJSON_CreateString(w->a));
+        }
+        break;
+    }
+    case W_PROFILE_ROLE: {
+        cJSON *role = NULL;
+        int i;
+        rc = iam_txn_doc_get(t, "role", w->a, &role, e);
+        if (rc == ERR_OK) { /* the role's own name, whatever the case asked */
+            snprintf(w->out, sizeof(w->out), "%s", iam_jstr(role, "RoleName"));
+            w->a = w->out;
+        }
+        cJSON_Delete(role);
+        if (rc == ERR_NOTFOUND)
+            rc = iam_missing(e, "role", w->a);
+        if (rc)
+            goto out;
+        x = iam_jarr(doc, "Roles");
+        i = str_index(x, w->a);
+        if (w->flag && i < 0) {
+            rc = iam_missing(e, "role", w->a);
+            goto out;
+        }
+        if (w->flag) {
+            cJSON_DeleteItemFromArray(x, i);
+        } else if (cJSON_GetArraySize(x) >= 1) { /* one role per instance profile */
+            rc = err_set(e, ERR_LIMIT,
+                         "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1");
+            goto out;
+        } else {
             cJSON_AddItemToArray(x, cJSON_CreateString(w->a));
         }
         break;
