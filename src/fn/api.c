@@ -1473,16 +1473,53 @@ static void route_event_config(struct fn *f, struct http_req *r, const struct cr
         fnapi_event_config(f, r, seg[0], qual);
 }
 
+/* route_unconfigured - the reads of settings Tandem's functions never have,
+ * answered as Lambda answers them for a function without them (tools such
+ * as Terraform read them after every GetFunction): GetFunctionCodeSigningConfig
+ * (/2020-06-30, @signing; no configuration), GetFunctionConcurrency (no
+ * reserved concurrency) and ListProvisionedConcurrencyConfigs (none). */
+static void route_unconfigured(struct fn *f, struct http_req *r, const struct creds_identity *who,
+                               int n, char *const *seg, bool signing)
+{
+    const char *m = r->method, *action;
+    cJSON *d, *o;
+
+    action = n != 2 || strcmp(m, "GET") != 0 ? NULL
+             : signing && strcmp(seg[1], "code-signing-config") == 0
+                 ? "lambda:GetFunctionCodeSigningConfig"
+             : !signing && strcmp(seg[1], "concurrency") == 0 ? "lambda:GetFunctionConcurrency"
+             : !signing && strcmp(seg[1], "provisioned-concurrency") == 0
+                 ? "lambda:ListProvisionedConcurrencyConfigs"
+                 : NULL;
+    if (!action) {
+        fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
+        return;
+    }
+    if (!authorize(f, r, who, action, seg[0]) || !(d = fnapi_resolve(f, r, seg[0], NULL, false)))
+        return;
+    o = cJSON_CreateObject();
+    if (signing) {
+        cJSON_AddStringToObject(o, "CodeSigningConfigArn", "");
+        cJSON_AddStringToObject(o, "FunctionName", seg[0]);
+    } else if (strcmp(seg[1], "provisioned-concurrency") == 0) {
+        cJSON_AddArrayToObject(o, "ProvisionedConcurrencyConfigs");
+    }
+    fnapi_answer_json(r, 200, o);
+    cJSON_Delete(d);
+}
+
 void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity *who)
 {
     const char *p = r->path, *m = r->method;
     char *seg[4] = {0};
     int n = 0;
     const char *s, *qual = NULL, *target;
-    bool v2015, v2014, v2021, v2019, tagsv;
+    bool v2015, v2014, v2020, v2019c, v2021, v2019, tagsv;
 
     v2015 = strncmp(p, "/2015-03-31/functions", 21) == 0;
-    v2014 = strncmp(p, "/2014-11-13/functions/", 22) == 0; /* InvokeAsync */
+    v2014 = strncmp(p, "/2014-11-13/functions/", 22) == 0;  /* InvokeAsync */
+    v2020 = strncmp(p, "/2020-06-30/functions/", 22) == 0;  /* code signing */
+    v2019c = strncmp(p, "/2019-09-30/functions/", 22) == 0; /* concurrency */
     v2021 = strncmp(p, "/2021-10-31/functions/", 22) == 0;
     v2019 = strncmp(p, "/2019-09-25/functions/", 22) == 0;
     tagsv = strncmp(p, "/2017-03-31/tags/", 17) == 0;
@@ -1509,7 +1546,7 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         fnapi_tags(f, r, arn);
         return;
     }
-    if (!v2015 && !v2014 && !v2021 && !v2019) {
+    if (!v2015 && !v2014 && !v2020 && !v2019c && !v2021 && !v2019) {
         fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
@@ -1575,6 +1612,10 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     }
     if (v2019) {
         route_event_config(f, r, who, n, seg, qual);
+        return;
+    }
+    if (v2020 || v2019c) {
+        route_unconfigured(f, r, who, n, seg, v2020);
         return;
     }
     if (v2014) { /* InvokeAsync (deprecated): an Event invocation of $LATEST */

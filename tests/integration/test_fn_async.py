@@ -147,6 +147,18 @@ class AsyncInvokeTest(ServerTestCase):
             lam.invoke_async(FunctionName="async-fn", InvokeArgs=b"{}")
         self.assertIn("lambda:InvokeAsync", cm.exception.response["Error"]["Message"])
 
+    def test_reads_of_settings_functions_do_not_have(self):
+        """what Terraform reads after GetFunction, answered as Lambda does for a function
+        without them; a missing function is 404"""
+        r = self.lam.get_function_code_signing_config(FunctionName="async-fn")
+        self.assertEqual((r["CodeSigningConfigArn"], r["FunctionName"]), ("", "async-fn"))
+        self.assertNotIn("ReservedConcurrentExecutions",
+                         self.lam.get_function_concurrency(FunctionName="async-fn"))
+        self.assertEqual(self.lam.list_provisioned_concurrency_configs(
+            FunctionName="async-fn")["ProvisionedConcurrencyConfigs"], [])
+        with self.assertRaises(self.lam.exceptions.ResourceNotFoundException):
+            self.lam.get_function_code_signing_config(FunctionName="async-missing")
+
     def test_retried_until_success(self):
         t0 = time.monotonic()
         self.event("async-fn", {"key": "twice", "failtimes": 2})
