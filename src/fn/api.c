@@ -1042,6 +1042,9 @@ static void get_function(struct fn *f, struct http_req *r, const char *name, con
                           sha && strrchr(sha, '/') ? strrchr(sha, '/') + 1 : ""));
         if (cJSON_GetArraySize(t) > 0) /* none (any more): no Tags member, as in Lambda */
             cJSON_AddItemToObject(o, "Tags", cJSON_Duplicate(t, 1));
+        if (fn_reg_reserved(f, name) >= 0) /* api_conc.c */
+            cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "Concurrency"),
+                                    "ReservedConcurrentExecutions", fn_reg_reserved(f, name));
         fnapi_answer_json(r, 200, o);
     }
     cJSON_Delete(d);
@@ -1242,6 +1245,16 @@ void fnapi_invoke_done(void *ud, const struct fn_result *res)
     struct http_req *r = c->r;
 
     if (!r) { /* Event: nobody waits */
+        free(c);
+        return;
+    }
+    if (res->throttled) { /* as Lambda answers an invocation its reserved concurrency refuses */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "Reason", "ReservedFunctionConcurrentInvocationLimitExceeded");
+        cJSON_AddStringToObject(o, "Type", "User");
+        cJSON_AddStringToObject(o, c->url ? "Message" : "message", "Rate Exceeded.");
+        http_resp_header(r, "X-Amzn-ErrorType", "TooManyRequestsException");
+        fnapi_answer_json(r, 429, o);
         free(c);
         return;
     }
@@ -1476,8 +1489,8 @@ static void route_event_config(struct fn *f, struct http_req *r, const struct cr
 /* route_unconfigured - the reads of settings Tandem's functions never have,
  * answered as Lambda answers them for a function without them (tools such
  * as Terraform read them after every GetFunction): GetFunctionCodeSigningConfig
- * (/2020-06-30, @signing; no configuration), GetFunctionConcurrency (no
- * reserved concurrency) and ListProvisionedConcurrencyConfigs (none). */
+ * (/2020-06-30, @signing; no configuration) and ListProvisionedConcurrencyConfigs
+ * (none). */
 static void route_unconfigured(struct fn *f, struct http_req *r, const struct creds_identity *who,
                                int n, char *const *seg, bool signing)
 {
@@ -1487,7 +1500,6 @@ static void route_unconfigured(struct fn *f, struct http_req *r, const struct cr
     action = n != 2 || strcmp(m, "GET") != 0 ? NULL
              : signing && strcmp(seg[1], "code-signing-config") == 0
                  ? "lambda:GetFunctionCodeSigningConfig"
-             : !signing && strcmp(seg[1], "concurrency") == 0 ? "lambda:GetFunctionConcurrency"
              : !signing && strcmp(seg[1], "provisioned-concurrency") == 0
                  ? "lambda:ListProvisionedConcurrencyConfigs"
                  : NULL;
@@ -1514,12 +1526,13 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     char *seg[4] = {0};
     int n = 0;
     const char *s, *qual = NULL, *target;
-    bool v2015, v2014, v2020, v2019c, v2021, v2019, tagsv;
+    bool v2015, v2014, v2017, v2020, v2019c, v2021, v2019, tagsv;
 
     v2015 = strncmp(p, "/2015-03-31/functions", 21) == 0;
     v2014 = strncmp(p, "/2014-11-13/functions/", 22) == 0;  /* InvokeAsync */
     v2020 = strncmp(p, "/2020-06-30/functions/", 22) == 0;  /* code signing */
     v2019c = strncmp(p, "/2019-09-30/functions/", 22) == 0; /* concurrency */
+    v2017 = strncmp(p, "/2017-10-31/functions/", 22) == 0;  /* Put/DeleteFunctionConcurrency */
     v2021 = strncmp(p, "/2021-10-31/functions/", 22) == 0;
     v2019 = strncmp(p, "/2019-09-25/functions/", 22) == 0;
     tagsv = strncmp(p, "/2017-03-31/tags/", 17) == 0;
@@ -1546,7 +1559,7 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         fnapi_tags(f, r, arn);
         return;
     }
-    if (!v2015 && !v2014 && !v2020 && !v2019c && !v2021 && !v2019) {
+    if (!v2015 && !v2014 && !v2017 && !v2020 && !v2019c && !v2021 && !v2019) {
         fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
@@ -1614,8 +1627,23 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
         route_event_config(f, r, who, n, seg, qual);
         return;
     }
+    if (n == 2 && strcmp(seg[1], "concurrency") == 0 &&
+        ((v2017 && (strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0)) ||
+         (v2019c && strcmp(m, "GET") == 0))) {
+        if (authorize(f, r, who,
+                      strcmp(m, "PUT") == 0      ? "lambda:PutFunctionConcurrency"
+                      : strcmp(m, "DELETE") == 0 ? "lambda:DeleteFunctionConcurrency"
+                                                 : "lambda:GetFunctionConcurrency",
+                      seg[0]))
+            fnapi_concurrency(f, r, seg[0]);
+        return;
+    }
     if (v2020 || v2019c) {
         route_unconfigured(f, r, who, n, seg, v2020);
+        return;
+    }
+    if (v2017) {
+        fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
         return;
     }
     if (v2014) { /* InvokeAsync (deprecated): an Event invocation of $LATEST */

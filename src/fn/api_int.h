@@ -140,6 +140,10 @@ struct op {
     bool gc;                    /* then remove the packages nothing refers to any more */
 };
 
+/* api_conc.c: fnapi_concurrency - Put/Get/DeleteFunctionConcurrency of NAME,
+ * by @r's method (authorized already). */
+void fnapi_concurrency(struct fn *f, struct http_req *r, const char *name);
+
 /* fnapi_op_new - a change of NAME's document by @change, answering @r (owned:
  * freed once answered, by fnapi_op_submit() or fnapi_op_reject()). Counts as
  * busy until then, so fn_close() waits for it. Set o->body, o->arg as the

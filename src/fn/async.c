@@ -446,7 +446,12 @@ static void on_result(void *ud, const struct fn_result *res)
         busy_add(q, -1);
         return;
     }
-    if (!res->error)
+    if (res->throttled) { /* not a try: run again later, as long as its age allows */
+        u->next_doc = cJSON_Duplicate(u->ev->doc, 1);
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            u->next_doc, "Due", cJSON_CreateNumber((double)(clock_wall_ms() + q->retry_ms)));
+        store_submit(u->f->store, out_apply, out_done, u);
+    } else if (!res->error)
         finish(u, "Success", attempts, res);
     else if (attempts <= u->retries)
         finish(u, NULL, attempts, res);

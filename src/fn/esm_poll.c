@@ -34,15 +34,16 @@
 #include "mem.h"
 #include "worker.h"
 
-#define POLL_MS      250  /* between rounds, as Lambda polls a shard 4 times a second */
-#define READ_MAX     1000 /* records one GetRecords returns at most */
-#define PAYLOAD_MAX  (6u * 1024 * 1024) /* a synchronous invocation's payload */
-#define BACKOFF_MS   250                /* the first retry's delay, doubled each time */
-#define BACKOFF_MAX  (8 * 1000)
-#define STEP_THREADS 4     /* mappings served at once */
-#define STEP_QUEUED  4096  /* mappings waiting for a thread, at most */
-#define LANES_MAX    10    /* ParallelizationFactor's bound */
-#define WINDOW_MAX   10000 /* records one round reads at most, over all its lanes */
+#define POLL_MS          250  /* between rounds, as Lambda polls a shard 4 times a second */
+#define READ_MAX         1000 /* records one GetRecords returns at most */
+#define PAYLOAD_MAX      (6u * 1024 * 1024) /* a synchronous invocation's payload */
+#define BACKOFF_MS       250                /* the first retry's delay, doubled each time */
+#define BACKOFF_MAX      (8 * 1000)
+#define THROTTLE_WAIT_MS 1000  /* a throttled round is run again after this */
+#define STEP_THREADS     4     /* mappings served at once */
+#define STEP_QUEUED      4096  /* mappings waiting for a thread, at most */
+#define LANES_MAX        10    /* ParallelizationFactor's bound */
+#define WINDOW_MAX       10000 /* records one round reads at most, over all its lanes */
 
 /* the poller's own state of one mapping */
 struct esm_run {
@@ -333,7 +334,8 @@ struct inv {
     int refs; /* the poller and the runtime */
     bool done;
     int error;
-    char *body; /* the function's answer */
+    bool throttled; /* its reserved concurrency had no room: it did not run */
+    char *body;     /* the function's answer */
 };
 
 static void inv_unref(struct inv *v)
@@ -358,6 +360,7 @@ static void inv_done(void *ud, const struct fn_result *res)
     pthread_mutex_lock(&v->mu);
     v->done = true;
     v->error = res->error;
+    v->throttled = res->throttled;
     v->body = xstrndup(res->body ? res->body : "", res->len);
     pthread_cond_signal(&v->cv);
     pthread_mutex_unlock(&v->mu);
@@ -377,8 +380,8 @@ static struct inv *inv_start(struct fn *f, const cJSON *fn, const char *payload,
 }
 
 /* inv_wait - wait for @v (and free it): 1 the function returned (its answer
- * in *@answer, owned), 0 a function error, -1 the poller is stopping (the
- * batch is not done). */
+ * in *@answer, owned), 0 a function error, -1 the poller is stopping or the
+ * function was throttled (the batch is not done). */
 static int inv_wait(struct fn *f, struct inv *v, char **answer)
 {
     int out = -1;
@@ -395,7 +398,9 @@ static int inv_wait(struct fn *f, struct inv *v, char **answer)
         }
         pthread_cond_timedwait(&v->cv, &v->mu, &ts);
     }
-    if (v->done) {
+    if (v->done && v->throttled) {
+        out = -1; /* not a try: the round is run again later */
+    } else if (v->done) {
         out = v->error ? 0 : 1;
         if (v->error)
             log_warn("event=esm_function_error response=\"%.200s\"", v->body);
@@ -732,8 +737,10 @@ static void deliver(struct fn *f, const cJSON *d, struct esm_run *run)
             lanes[k].ok = partial(lanes[k].recs, answer, lanes[k].upto, sizeof(lanes[k].upto));
         free(answer);
     }
-    if (stopped)
+    if (stopped) { /* stopping, or throttled: the same records again in a while */
+        run->next_ms = clock_wall_ms() + THROTTLE_WAIT_MS;
         goto out;
+    }
     ok = outcome(d, run, lanes, nlanes);
     settle(run, recs, where, lanes, ckpt, sizeof(ckpt));
     checkpoint(f, uuid, ckpt[0] ? ckpt : NULL, ok ? "OK" : "PROBLEM: Function call failed");

@@ -46,6 +46,9 @@ struct fn {
 enum err_code fn_reg_load(struct fn *f, struct err *e);
 /* fn_reg_get - a copy of NAME's document (owned, cJSON_Delete()), or NULL. */
 cJSON *fn_reg_get(struct fn *f, const char *name);
+/* fn_reg_reserved - NAME's reserved concurrency (PutFunctionConcurrency), -1
+ * when it has none (or does not exist). */
+int fn_reg_reserved(struct fn *f, const char *name);
 /* fn_reg_by_url - a copy of the document whose URL id is @id, or NULL; the
  * URL is the function's own (@alias gets "") or an alias's (@alias gets its
  * name, at most @cap bytes). */
@@ -111,6 +114,7 @@ struct fn_result {
     size_t len;
     const char *log; /* the last 4 KB of the invocation's log lines */
     size_t log_len;
+    bool throttled; /* the function's reserved concurrency was all in use: it did not run */
 };
 /* Called once per invocation from a runtime thread; everything is borrowed for the call. */
 typedef void fn_inv_done_fn(void *ud, const struct fn_result *res);

@@ -62,6 +62,20 @@ cJSON *fn_reg_get(struct fn *f, const char *name)
     return copy;
 }
 
+int fn_reg_reserved(struct fn *f, const char *name)
+{
+    const cJSON *v;
+    int n = -1;
+
+    pthread_mutex_lock(&f->mu);
+    v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f->docs, name),
+                                         "_Reserved");
+    if (cJSON_IsNumber(v))
+        n = v->valueint;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
 static bool has_url(const cJSON *holder, const char *id)
 {
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(holder, "_Url");

@@ -116,6 +116,25 @@ static unsigned queue_len(const struct pool *p)
     return n;
 }
 
+/* in_flight - the invocations of function @name running or queued, in
+ * every version's pool (mutex held). */
+static unsigned in_flight(const struct fn_rt *rt, const char *name)
+{
+    const struct pool *p;
+    const struct inst *in;
+    unsigned n = 0;
+
+    for (p = rt->pools; p; p = p->next) {
+        if (strcmp(p->name, name) != 0)
+            continue;
+        n += queue_len(p);
+        for (in = p->insts; in; in = in->next)
+            if (in->cur)
+                n++;
+    }
+    return n;
+}
+
 /* scale - start instances for queued work (mutex held). */
 static void scale(struct fn_rt *rt, struct pool *p)
 {
@@ -729,10 +748,13 @@ static void invoke(struct fn *f, const cJSON *doc, const void *payload, size_t l
                    const char *client_ctx, const char *request_id, fn_inv_done_fn *done, void *ud)
 {
     struct fn_rt *rt = f->rt;
-    struct inv *inv = xcalloc(1, sizeof(*inv));
+    struct inv *inv;
     struct pool *p;
     struct inst *in;
+    const char *name = json_str(doc, "FunctionName");
+    int reserved = name ? fn_reg_reserved(f, name) : -1;
 
+    inv = xcalloc(1, sizeof(*inv));
     /* an id the runtime API can carry in a header as it is: hex digits and dashes */
     if (request_id && *request_id && strlen(request_id) < sizeof(inv->id) &&
         strspn(request_id, "0123456789abcdefABCDEF-") == strlen(request_id))
@@ -749,6 +771,18 @@ static void invoke(struct fn *f, const cJSON *doc, const void *payload, size_t l
     inv->ud = ud;
     inv->start_us = clock_mono_us();
     pthread_mutex_lock(&rt->mu);
+    if (reserved >= 0 && in_flight(rt, name) >= (unsigned)reserved) {
+        /* Lambda throttles what its reserved concurrency has no room for */
+        static const char why[] = "{\"errorType\":\"TooManyRequestsException\",\"errorMessage\":"
+                                  "\"Rate Exceeded.\"}";
+        struct fn_result res = {.error = 1, .body = why, .len = sizeof(why) - 1, .throttled = true};
+        pthread_mutex_unlock(&rt->mu);
+        free(inv->payload);
+        free(inv->client_ctx);
+        free(inv);
+        done(ud, &res);
+        return;
+    }
     p = pool_for(rt, doc);
     for (in = p->insts; in; in = in->next)
         if (in->parked && !in->cur && !in->stale && !in->killed)

@@ -8,8 +8,11 @@ restart."""
 import json
 import os
 import shutil
+import threading
 import time
 import unittest
+
+import botocore.exceptions
 
 from tandem_harness import ServerTestCase
 from test_lambda import zip_of
@@ -158,6 +161,63 @@ class AsyncInvokeTest(ServerTestCase):
             FunctionName="async-fn")["ProvisionedConcurrencyConfigs"], [])
         with self.assertRaises(self.lam.exceptions.ResourceNotFoundException):
             self.lam.get_function_code_signing_config(FunctionName="async-missing")
+
+    def test_reserved_concurrency(self):
+        """PutFunctionConcurrency caps the invocations running or waiting at once: 0
+        switches the function off (a synchronous call is throttled with Lambda's 429,
+        an event waits), a cap of 1 throttles a second call while the first runs"""
+        lam = self.lam
+        lam.create_function(FunctionName="async-gated", Runtime="python3.12", Role=ROLE,
+                            Handler="app.handler", Timeout=30,
+                            Environment={"Variables": {"SINK": SINK}},
+                            Code={"ZipFile": zip_of({"app.py": (HANDLER, 0o644)})})
+        self.assertEqual(lam.put_function_concurrency(FunctionName="async-gated",
+                                                      ReservedConcurrentExecutions=0)[
+            "ReservedConcurrentExecutions"], 0)
+        self.assertEqual(lam.get_function(FunctionName="async-gated")["Concurrency"],
+                         {"ReservedConcurrentExecutions": 0})
+        self.assertEqual(lam.get_function_concurrency(FunctionName="async-gated")[
+            "ReservedConcurrentExecutions"], 0)
+        with self.assertRaises(lam.exceptions.TooManyRequestsException) as cm:
+            lam.invoke(FunctionName="async-gated", Payload=json.dumps({"key": "gated-sync"}))
+        err = cm.exception.response
+        self.assertEqual((err["Reason"], err["Error"]["Message"],
+                          err["ResponseMetadata"]["HTTPStatusCode"]),
+                         ("ReservedFunctionConcurrentInvocationLimitExceeded", "Rate Exceeded.",
+                          429))
+        self.event("async-gated", {"key": "gated-event"})
+        time.sleep(1.5)  # several retry delays: it waits, untried
+        self.assertIsNone(self.item("done/gated-event"))
+        self.assertEqual(self.tries("gated-event"), 0)
+        lam.delete_function_concurrency(FunctionName="async-gated")
+        self.assertNotIn("Concurrency", lam.get_function(FunctionName="async-gated"))
+        self.assertEqual(self.wait_item("done/gated-event")["tries"]["N"], "1")
+        # a cap of 1: a second call while the first sleeps is throttled
+        lam.put_function_concurrency(FunctionName="async-gated", ReservedConcurrentExecutions=1)
+        slow = threading.Thread(target=lam.invoke, kwargs={
+            "FunctionName": "async-gated", "Payload": json.dumps({"key": "slow", "sleep": 3})})
+        slow.start()
+        try:
+            time.sleep(0.5)
+            with self.assertRaises(lam.exceptions.TooManyRequestsException):
+                lam.invoke(FunctionName="async-gated", Payload=json.dumps({"key": "second"}))
+        finally:
+            slow.join(60)
+        lam.invoke(FunctionName="async-gated", Payload=json.dumps({"key": "after"}))
+        # values Lambda refuses
+        raw = self.server.boto3("lambda", parameter_validation=False)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            raw.put_function_concurrency(FunctionName="async-gated",
+                                         ReservedConcurrentExecutions=-1)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationException")
+        with self.assertRaises(lam.exceptions.InvalidParameterValueException) as cm:
+            lam.put_function_concurrency(FunctionName="async-gated",
+                                         ReservedConcurrentExecutions=901)
+        self.assertIn("below its minimum value of [100]", str(cm.exception))
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.put_function_concurrency(FunctionName="async-nobody",
+                                         ReservedConcurrentExecutions=1)
+        lam.delete_function(FunctionName="async-gated")
 
     def test_retried_until_success(self):
         t0 = time.monotonic()

@@ -67,6 +67,7 @@ resources:
       role: ${role.arn}
       runtime: python3.11
       handler: app.handler
+      reservedConcurrentExecutions: %(rce)d
       code:
         fn::assetArchive:
           app.py:
@@ -114,7 +115,7 @@ outputs:
 
 class StackEventInvokeConfig(unittest.TestCase):
     def setUp(self):
-        self.server, self.p = region_project(self, PROGRAM % {"retries": 0, "age": 600})
+        self.server, self.p = region_project(self, PROGRAM % {"retries": 0, "age": 600, "rce": 5})
         self.lam = self.server.boto3("lambda", max_attempts=1, read_timeout=60)
         self.ddb = self.server.boto3("dynamodb", max_attempts=1)
 
@@ -138,6 +139,8 @@ class StackEventInvokeConfig(unittest.TestCase):
         self.assertEqual((conf["MaximumRetryAttempts"], conf["MaximumEventAgeInSeconds"]),
                          (0, 600))
         self.assertEqual(conf["DestinationConfig"]["OnFailure"]["Destination"], fail_arn)
+        self.assertEqual(self.lam.get_function(FunctionName="flaky")["Concurrency"],
+                         {"ReservedConcurrentExecutions": 5})
         # no retries: one failed try, then the record goes to the destination
         r = self.lam.invoke(FunctionName="flaky", InvocationType="Event",
                             Payload=json.dumps({"id": "one"}).encode())
@@ -151,13 +154,20 @@ class StackEventInvokeConfig(unittest.TestCase):
         p.run("refresh", "--yes", check=0)
         self.assertEqual(p.json("up", "--yes")["writes"], 0)
         # the settings change in place
-        p.write(PROGRAM % {"retries": 1, "age": 3600})
+        p.write(PROGRAM % {"retries": 1, "age": 3600, "rce": 2})
         up = p.json("up", "--yes", check=None)
         self.assertTrue(up["ok"], up)
         self.assertEqual({s["name"]: s["op"] for s in up["steps"]}["asyncConfig"], "update")
         conf = self.lam.get_function_event_invoke_config(FunctionName="flaky")
         self.assertEqual((conf["MaximumRetryAttempts"], conf["MaximumEventAgeInSeconds"]),
                          (1, 3600))
+        # reservedConcurrentExecutions: set at create (5), updated in place (2)
+        self.assertEqual({s["name"]: s["op"] for s in up["steps"]}["flaky"], "update")
+        self.assertEqual(self.lam.get_function_concurrency(FunctionName="flaky")[
+            "ReservedConcurrentExecutions"], 2)
+        self.assertNotIn("Concurrency", self.lam.get_function(FunctionName="on-failure"))
+        p.run("refresh", "--yes", check=0)
+        self.assertEqual(p.json("up", "--yes")["writes"], 0)
         p.run("destroy", "--yes", check=0)
         self.assertEqual(self.lam.list_functions()["Functions"], [])
 

@@ -341,6 +341,27 @@ static enum err_code add_code(const struct stack_target *t, const cJSON *in, cJS
     return ERR_OK;
 }
 
+/* set_concurrency - the function's reserved concurrency as @in's
+ * reservedConcurrentExecutions says (the provider's -1, or none: unreserved). */
+static enum err_code set_concurrency(const struct stack_target *t, const char *name,
+                                     const cJSON *in, struct err *e)
+{
+    const cJSON *v = cJSON_GetObjectItem(in, "reservedConcurrentExecutions");
+    char *path = fn_path("/2017-10-31/functions", name, "/concurrency");
+    enum err_code rc;
+
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
+        cJSON *body = cJSON_CreateObject();
+        cJSON_AddNumberToObject(body, "ReservedConcurrentExecutions", v->valuedouble);
+        rc = call_json(t, "PUT", path, NULL, body, NULL, NULL, 0, e);
+        cJSON_Delete(body);
+    } else {
+        rc = call_json(t, "DELETE", path, NULL, NULL, NULL, NULL, 0, e);
+    }
+    free(path);
+    return rc;
+}
+
 static enum err_code fn_create(const struct stack_target *t, const cJSON *in, bool adopt, char **id,
                                cJSON **out, struct err *e)
 {
@@ -370,6 +391,11 @@ static enum err_code fn_create(const struct stack_target *t, const cJSON *in, bo
     *id = xstrdup(name);
     if ((rc = wait_ready(t, name, &conf, e)))
         return rc;
+    if (cJSON_GetObjectItem(in, "reservedConcurrentExecutions") &&
+        (rc = set_concurrency(t, name, in, e))) {
+        cJSON_Delete(conf);
+        return rc;
+    }
     ver = published(t, in, name, false, &rc, e);
     if (rc == ERR_OK)
         *out = fn_outputs(t, conf, name, ver);
@@ -428,6 +454,9 @@ static enum err_code fn_update(const struct stack_target *t, const char *id, con
         if (rc)
             return rc;
     }
+    if (differs(old_in, new_in, "reservedConcurrentExecutions") &&
+        (rc = set_concurrency(t, id, new_in, e)))
+        return rc;
     if ((rc = wait_ready(t, id, &conf, e)))
         return rc;
     ver = published(t, new_in, id,
@@ -486,6 +515,10 @@ static enum err_code fn_read(const struct stack_target *t, const char *id, const
         v = cJSON_GetObjectItem(resp, "Tags");
         cJSON_AddItemToObject(*out, "tags",
                               cJSON_IsObject(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateObject());
+        v = cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "Concurrency"),
+                                "ReservedConcurrentExecutions");
+        cJSON_AddNumberToObject(*out, "reservedConcurrentExecutions",
+                                cJSON_IsNumber(v) ? v->valuedouble : -1);
     }
     cJSON_Delete(resp);
     return *gone ? ERR_OK : rc;
@@ -520,8 +553,7 @@ const struct stack_provider stack_provider_lambda_function = {
     .unsupported =
         (const char *const[]){"deadLetterConfig", "fileSystemConfig", "imageConfig", "imageUri",
                               "kmsKeyArn", "layers", "vpcConfig", "tracingConfig", "snapStart",
-                              "s3ObjectVersion", "codeSigningConfigArn", "ephemeralStorage",
-                              "reservedConcurrentExecutions", NULL},
+                              "s3ObjectVersion", "codeSigningConfigArn", "ephemeralStorage", NULL},
     .inputs = (const char *const[]){"architectures",
                                     "code",
                                     "codeSigningConfigArn",
