@@ -1536,6 +1536,14 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     v2021 = strncmp(p, "/2021-10-31/functions/", 22) == 0;
     v2019 = strncmp(p, "/2019-09-25/functions/", 22) == 0;
     tagsv = strncmp(p, "/2017-03-31/tags/", 17) == 0;
+    if (strcmp(p, "/2016-08-19/account-settings") == 0 ||
+        strcmp(p, "/2016-08-19/account-settings/") == 0) {
+        if (strcmp(m, "GET") != 0)
+            fnapi_answer_error(r, E_UNKNOWN_OP, "Unknown operation");
+        else if (authorize(f, r, who, "lambda:GetAccountSettings", NULL))
+            fnapi_account_settings(f, r);
+        return;
+    }
     if (strncmp(p, "/2015-03-31/event-source-mappings", 33) == 0) {
         fnesm_handle(f, r, who);
         return;

@@ -1,5 +1,6 @@
 /* api_conc.c - reserved concurrency: PutFunctionConcurrency,
- * GetFunctionConcurrency, DeleteFunctionConcurrency.
+ * GetFunctionConcurrency, DeleteFunctionConcurrency; and GetAccountSettings,
+ * which reports the account's concurrency and code storage.
  *
  * A function's reserved concurrency caps the invocations of all its versions
  * that run or wait at once (runtime.c counts them): one past it is
@@ -129,4 +130,49 @@ void fnapi_concurrency(struct fn *f, struct http_req *r, const char *name)
             cJSON_AddNumberToObject(o, "ReservedConcurrentExecutions", n);
         fnapi_answer_json(r, 200, o);
     }
+}
+
+/* code_size - the stored packages of function document @d: its own and each
+ * published version's. */
+static double code_size(const cJSON *d)
+{
+    const cJSON *v;
+    double n = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "CodeSize"));
+
+    if (n != n) /* NaN: none */
+        n = 0;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(d, "_Versions"))
+    {
+        double x = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(v, "CodeSize"));
+        if (x == x)
+            n += x;
+    }
+    return n;
+}
+
+void fnapi_account_settings(struct fn *f, struct http_req *r)
+{
+    cJSON *names = fn_reg_names(f), *o = cJSON_CreateObject(), *lim, *use;
+    const cJSON *n;
+    double total = 0;
+
+    cJSON_ArrayForEach(n, names)
+    {
+        cJSON *d = cJSON_IsString(n) ? fn_reg_get(f, n->valuestring) : NULL;
+        total += code_size(d);
+        cJSON_Delete(d);
+    }
+    /* Lambda's default quotas */
+    lim = cJSON_AddObjectToObject(o, "AccountLimit");
+    cJSON_AddNumberToObject(lim, "TotalCodeSize", 80530636800.0);
+    cJSON_AddNumberToObject(lim, "CodeSizeUnzipped", 262144000);
+    cJSON_AddNumberToObject(lim, "CodeSizeZipped", 52428800);
+    cJSON_AddNumberToObject(lim, "ConcurrentExecutions", ACCOUNT_CONCURRENCY);
+    cJSON_AddNumberToObject(lim, "UnreservedConcurrentExecutions",
+                            (double)(ACCOUNT_CONCURRENCY - reserved_elsewhere(f, "")));
+    use = cJSON_AddObjectToObject(o, "AccountUsage");
+    cJSON_AddNumberToObject(use, "TotalCodeSize", total);
+    cJSON_AddNumberToObject(use, "FunctionCount", cJSON_GetArraySize(names));
+    cJSON_Delete(names);
+    fnapi_answer_json(r, 200, o);
 }

@@ -143,6 +143,8 @@ struct op {
 /* api_conc.c: fnapi_concurrency - Put/Get/DeleteFunctionConcurrency of NAME,
  * by @r's method (authorized already). */
 void fnapi_concurrency(struct fn *f, struct http_req *r, const char *name);
+/* fnapi_account_settings - GetAccountSettings (authorized already). */
+void fnapi_account_settings(struct fn *f, struct http_req *r);
 
 /* fnapi_op_new - a change of NAME's document by @change, answering @r (owned:
  * freed once answered, by fnapi_op_submit() or fnapi_op_reject()). Counts as

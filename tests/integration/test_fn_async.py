@@ -204,6 +204,13 @@ class AsyncInvokeTest(ServerTestCase):
         finally:
             slow.join(60)
         lam.invoke(FunctionName="async-gated", Payload=json.dumps({"key": "after"}))
+        # the account's view: 1 of its 1000 reserved, every function's code counted
+        acct = lam.get_account_settings()
+        self.assertEqual((acct["AccountLimit"]["ConcurrentExecutions"],
+                          acct["AccountLimit"]["UnreservedConcurrentExecutions"]), (1000, 999))
+        self.assertEqual(acct["AccountUsage"]["FunctionCount"],
+                         len(lam.list_functions()["Functions"]))
+        self.assertGreater(acct["AccountUsage"]["TotalCodeSize"], 0)
         # values Lambda refuses
         raw = self.server.boto3("lambda", parameter_validation=False)
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
