@@ -155,6 +155,24 @@ class Simulator(ServerTestCase):
         self.assertEqual([(m["SourcePolicyId"], m["SourcePolicyType"])
                           for m in e["MatchedStatements"]], [("ResourcePolicy", "resource")])
 
+    def test_positions_of_statements_with_tricky_text(self):
+        """braces, brackets, quotes and the word Statement inside strings do not move
+        the statements the simulator points at"""
+        policy = ('{"Version":"2012-10-17","Statement":[\n'
+                  ' {"Effect":"Deny","Action":"s3:PutObject","Resource":"*","Condition":'
+                  '{"StringNotEquals":{"aws:UserAgent":"a{[\\"Statement\\":]}"}}},\n'
+                  ' {"Sid":"second","Effect":"Allow","Action":"s3:*","Resource":"*",'
+                  '"Condition":{"StringLike":{"aws:UserAgent":"x}{y"}}}]}')
+        r = self.iam.simulate_custom_policy(
+            PolicyInputList=[policy], ActionNames=["s3:GetObject", "s3:PutObject"],
+            ContextEntries=[{"ContextKeyName": "aws:UserAgent", "ContextKeyValues": ["x}{y"],
+                             "ContextKeyType": "string"}])
+        got = {e["EvalActionName"]: (e["EvalDecision"], [
+            (m["StartPosition"]["Line"], m["StartPosition"]["Column"], m["EndPosition"]["Line"])
+            for m in e["MatchedStatements"]]) for e in r["EvaluationResults"]}
+        self.assertEqual(got, {"s3:GetObject": ("allowed", [(3, 2, 3)]),
+                               "s3:PutObject": ("explicitDeny", [(2, 2, 2)])})
+
     def test_pages(self):
         seen = []
         kw = {"PolicySourceArn": self.user, "MaxItems": 2,
