@@ -268,6 +268,23 @@ static enum err_code apply_delete(struct store_txn *t, struct iam_write *w, cJSO
     return iam_txn_doc_del(t, w->kind, w->name, e);
 }
 
+/* own_name - point @w->a, the name of a @kind ("group", "role") the write
+ * involves, at that entity's own name, whatever the case asked (kept in
+ * @w->out); NoSuchEntity when there is none. */
+static enum err_code own_name(struct store_txn *t, const char *kind, struct iam_write *w,
+                              struct err *e)
+{
+    cJSON *d = NULL;
+    enum err_code rc = iam_txn_doc_get(t, kind, w->a, &d, e);
+
+    if (rc == ERR_OK) {
+        snprintf(w->out, sizeof(w->out), "%s", iam_jstr(d, entity_name_field(kind)));
+        w->a = w->out;
+    }
+    cJSON_Delete(d);
+    return rc == ERR_NOTFOUND ? iam_missing(e, kind, w->a) : rc;
+}
+
 static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
 {
     struct iam_write *w = arg;
@@ -372,17 +389,8 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         break;
     case W_ADD_MEMBER:
     case W_DEL_MEMBER: {
-        cJSON *g = NULL;
         int i;
-        rc = iam_txn_doc_get(t, "group", w->a, &g, e);
-        if (rc == ERR_OK) { /* the group's own name, whatever the case asked */
-            snprintf(w->out, sizeof(w->out), "%s", iam_jstr(g, "GroupName"));
-            w->a = w->out;
-        }
-        cJSON_Delete(g);
-        if (rc == ERR_NOTFOUND)
-            rc = iam_missing(e, "group", w->a);
-        if (rc)
+        if ((rc = own_name(t, "group", w, e)))
             goto out;
         x = iam_jarr(doc, "Groups");
         i = str_index(x, w->a);
@@ -400,17 +408,8 @@ static enum err_code apply_write(struct store_txn *t, void *arg, struct err *e)
         break;
     }
     case W_PROFILE_ROLE: {
-        cJSON *role = NULL;
         int i;
-        rc = iam_txn_doc_get(t, "role", w->a, &role, e);
-        if (rc == ERR_OK) { /* the role's own name, whatever the case asked */
-            snprintf(w->out, sizeof(w->out), "%s", iam_jstr(role, "RoleName"));
-            w->a = w->out;
-        }
-        cJSON_Delete(role);
-        if (rc == ERR_NOTFOUND)
-            rc = iam_missing(e, "role", w->a);
-        if (rc)
+        if ((rc = own_name(t, "role", w, e)))
             goto out;
         x = iam_jarr(doc, "Roles");
         i = str_index(x, w->a);
