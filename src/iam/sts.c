@@ -405,6 +405,26 @@ static bool may_set(struct iam_call *c, const struct iam_policy *trust, struct i
     return false;
 }
 
+/* external_id_ok - AssumeRole's ExternalId, when given: 2..1224 characters
+ * of [\w+=,.@:/-]; false after answering. */
+static bool external_id_ok(struct iam_call *c, const char *ext)
+{
+    size_t n = ext ? strlen(ext) : 0;
+
+    if (!ext || (n >= 2 && n <= 1224 &&
+                 strspn(ext, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                             "_+=,.@:/-") == n))
+        return true;
+    iam_fail(c, 400, "ValidationError",
+             "1 validation error detected: Value '%.200s' at 'externalId' failed to satisfy "
+             "constraint: %s",
+             ext,
+             n < 2      ? "Member must have length greater than or equal to 2"
+             : n > 1224 ? "Member must have length less than or equal to 1224"
+                        : "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*");
+    return false;
+}
+
 /* source_identity - the source identity of the new session: the calling
  * session's, which cannot be changed along a role chain, else the request's
  * SourceIdentity (2..64 characters of [\w+=,.@-]); "" for none, NULL after
@@ -431,7 +451,7 @@ static const char *source_identity(struct iam_call *c)
 static void assume_role(struct iam_call *c)
 {
     const char *arn = iam_param(c, "RoleArn"), *session = iam_param(c, "RoleSessionName");
-    const char *slash, *role_name, *srcid;
+    const char *slash, *role_name, *srcid, *ext = iam_param(c, "ExternalId");
     cJSON *role = NULL;
     struct iam_policy *trust = NULL;
     struct creds_identity id;
@@ -454,7 +474,8 @@ static void assume_role(struct iam_call *c)
         return;
     }
     if (!iam_sts_name_ok(c, session, "roleSessionName", 2, 64) ||
-        !iam_sts_arn_ok(c, arn, "roleArn") || !(srcid = source_identity(c)))
+        !iam_sts_arn_ok(c, arn, "roleArn") || !external_id_ok(c, ext) ||
+        !(srcid = source_identity(c)))
         return;
     /* session tags: the caller's transitive ones pass on, the request's
      * are added (the same key twice is refused) */
@@ -497,9 +518,12 @@ static void assume_role(struct iam_call *c)
     {
         size_t np;
         struct authz_kv *pk = iam_principal_context(c->iam, c->who, c->r->arena, &np);
-        struct authz_kv *kv = tags_context(c, rtags, np + 1, &tag_n);
+        struct authz_kv *kv = tags_context(c, rtags, np + 3, &tag_n);
         if (*srcid)
             kv[tag_n++] = (struct authz_kv){"sts:SourceIdentity", srcid};
+        if (ext) /* a third party's role: its trust policy tests the caller's ExternalId */
+            kv[tag_n++] = (struct authz_kv){"sts:ExternalId", ext};
+        kv[tag_n++] = (struct authz_kv){"sts:RoleSessionName", session};
         memcpy(kv + tag_n, pk, np * sizeof(*pk));
         q.ctx = kv;
         q.nctx = tag_n + np;

@@ -261,6 +261,31 @@ class AssumeRoleParameters(StsCase):
                                        RoleSessionName="s1")
         self.assertEqual((code, status), ("AccessDenied", 403))
 
+    def test_external_id_and_session_name_in_the_trust_policy(self):
+        """a third party's role: its trust policy tests sts:ExternalId (and may test
+        sts:RoleSessionName); the caller passes ExternalId to AssumeRole"""
+        iam = self.server.boto3("iam")
+        trust = {"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Principal": {"AWS": "arn:aws:iam::%s:user/chainer" % ACCOUNT},
+                 "Condition": {"StringEquals": {"sts:ExternalId": "partner-42"},
+                               "StringLike": {"sts:RoleSessionName": "ci-*"}}}
+        arn = iam.create_role(RoleName="vendor-access",
+                              AssumeRolePolicyDocument=doc(trust))["Role"]["Arn"]
+        sts = self.sts()
+        for kw in ({}, {"ExternalId": "partner-43"}):
+            code, _, status = self.refused(sts.assume_role, RoleArn=arn, RoleSessionName="ci-1",
+                                           **kw)
+            self.assertEqual((code, status), ("AccessDenied", 403), kw)
+        code, _, _ = self.refused(sts.assume_role, RoleArn=arn, RoleSessionName="other",
+                                  ExternalId="partner-42")
+        self.assertEqual(code, "AccessDenied")
+        r = sts.assume_role(RoleArn=arn, RoleSessionName="ci-1", ExternalId="partner-42")
+        self.assertTrue(r["Credentials"]["AccessKeyId"].startswith("ASIA"))
+        self.assertEqual(
+            self.refused(sts.assume_role, RoleArn=arn, RoleSessionName="ci-1", ExternalId="x"),
+            ("ValidationError", "1 validation error detected: Value 'x' at 'externalId' failed "
+             "to satisfy constraint: Member must have length greater than or equal to 2", 400))
+
     def test_transitive_tags(self):
         sts = self.sts()
         self.assertEqual(
