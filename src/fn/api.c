@@ -323,16 +323,30 @@ bool fnapi_valid_name(const char *n)
     return true;
 }
 
+size_t fnapi_context(const struct fn *f, const struct http_req *r, struct authz_kv *kv)
+{
+    size_t n = 0;
+
+    if (r->remote_addr && *r->remote_addr)
+        kv[n++] = (struct authz_kv){"aws:SourceIp", r->remote_addr};
+    kv[n++] = (struct authz_kv){"aws:SecureTransport", r->tls ? "true" : "false"};
+    kv[n++] = (struct authz_kv){"aws:RequestedRegion", f->region};
+    return n;
+}
+
 static bool authorize(struct fn *f, struct http_req *r, const struct creds_identity *who,
                       const char *action, const char *name)
 {
     struct err e = {0};
+    struct authz_kv kv[FNAPI_CONTEXT_MAX];
     struct authz_request q = {
         .who = who,
         .action = action,
         .resource = name ? fnapi_arn(f, r->arena, name, NULL)
                          : arena_sprintf(r->arena, "arn:aws:lambda:%s:%s:function:*", f->region,
                                          f->account),
+        .context = kv,
+        .ncontext = fnapi_context(f, r, kv),
     };
 
     if (authz_check(f->authz, &q, &e) == ERR_OK)
@@ -716,11 +730,14 @@ static bool code_check(struct op *o, const cJSON *code, const struct creds_ident
         }
         {
             struct err e = {0};
+            struct authz_kv kv[FNAPI_CONTEXT_MAX];
             struct authz_request q = {
                 .who = who,
                 .action = "s3:GetObject",
                 .resource = arena_sprintf(o->r->arena, "arn:aws:s3:::%s/%s", bk->valuestring,
                                           key->valuestring),
+                .context = kv,
+                .ncontext = fnapi_context(o->f, o->r, kv),
             };
             if (authz_check(o->f->authz, &q, &e) != ERR_OK) {
                 fnapi_op_fail(o, E_DENIED,

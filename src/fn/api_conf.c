@@ -699,11 +699,14 @@ void fnapi_logs(struct fn *f, struct http_req *r, const char *name,
                 const struct creds_identity *who)
 {
     struct err e = {0};
+    struct authz_kv kv[FNAPI_CONTEXT_MAX];
     struct authz_request q = {
         .who = who,
         .action = "logs:GetLogEvents",
         .resource = arena_sprintf(r->arena, "arn:aws:logs:%s:%s:log-group:/aws/lambda/%s:*",
                                   f->region, f->account, name),
+        .context = kv,
+        .ncontext = fnapi_context(f, r, kv),
     };
     const char *off_s = fnapi_query_param(r, "offset");
     char *path, *old;

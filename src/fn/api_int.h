@@ -140,6 +140,12 @@ struct op {
     bool gc;                    /* then remove the packages nothing refers to any more */
 };
 
+/* fnapi_context - the global condition keys of request @r (aws:SourceIp,
+ * aws:SecureTransport, aws:RequestedRegion) in @kv, which has room for
+ * FNAPI_CONTEXT_MAX; returns how many. */
+enum { FNAPI_CONTEXT_MAX = 3 };
+size_t fnapi_context(const struct fn *f, const struct http_req *r, struct authz_kv *kv);
+
 /* api_conc.c: fnapi_concurrency - Put/Get/DeleteFunctionConcurrency of NAME,
  * by @r's method (authorized already). */
 void fnapi_concurrency(struct fn *f, struct http_req *r, const char *name);

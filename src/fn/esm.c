@@ -885,7 +885,12 @@ static bool allowed(struct req *q, const struct creds_identity *who, const char 
                     const char *resource)
 {
     struct err e = {0};
-    struct authz_request a = {.who = who, .action = action, .resource = resource};
+    struct authz_kv kv[FNAPI_CONTEXT_MAX];
+    struct authz_request a = {.who = who,
+                              .action = action,
+                              .resource = resource,
+                              .context = kv,
+                              .ncontext = fnapi_context(q->f, q->r, kv)};
 
     if (authz_check(q->f->authz, &a, &e) == ERR_OK)
         return true;

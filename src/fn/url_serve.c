@@ -97,8 +97,12 @@ void fn_handle_url(struct fn *f, struct http_req *r, const char *id, const char 
         goto out;
     }
     if (auth && strcmp(auth, "AWS_IAM") == 0) {
-        struct authz_request q = {
-            .who = who, .action = "lambda:InvokeFunctionUrl", .resource = fnapi_holder_arn(h)};
+        struct authz_kv kv[FNAPI_CONTEXT_MAX];
+        struct authz_request q = {.who = who,
+                                  .action = "lambda:InvokeFunctionUrl",
+                                  .resource = fnapi_holder_arn(h),
+                                  .context = kv,
+                                  .ncontext = fnapi_context(f, r, kv)};
         char *pol = cJSON_GetObjectItem(h, "_Policy")
                         ? cJSON_PrintUnformatted(cJSON_GetObjectItem(h, "_Policy"))
                         : NULL;

@@ -280,9 +280,25 @@ struct authz iam_authz(struct iam *iam)
     return a;
 }
 
+size_t iam_call_context(const struct iam_call *c, struct authz_kv *kv)
+{
+    size_t n = 0;
+
+    if (c->source_ip && *c->source_ip)
+        kv[n++] = (struct authz_kv){"aws:SourceIp", c->source_ip};
+    kv[n++] = (struct authz_kv){"aws:SecureTransport", c->secure ? "true" : "false"};
+    kv[n++] = (struct authz_kv){"aws:RequestedRegion", c->sts ? c->iam->region : "us-east-1"};
+    return n;
+}
+
 bool iam_allowed(struct iam_call *c, const char *action, const char *resource)
 {
-    struct authz_request q = {.who = c->who, .action = action, .resource = resource};
+    struct authz_kv kv[IAM_CONTEXT_MAX];
+    struct authz_request q = {.who = c->who,
+                              .action = action,
+                              .resource = resource,
+                              .context = kv,
+                              .ncontext = iam_call_context(c, kv)};
     struct err e = {0};
 
     if (c->who->root)

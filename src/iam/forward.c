@@ -103,6 +103,8 @@ void iam_forward(struct iam_call *c)
     cJSON_AddBoolToObject(who, "root", c->who->root);
     cJSON_AddBoolToObject(who, "session", c->who->session_token[0] != '\0');
     cJSON_AddStringToObject(who, "akid", c->who->access_key);
+    cJSON_AddStringToObject(who, "ip", c->source_ip ? c->source_ip : "");
+    cJSON_AddBoolToObject(who, "tls", c->secure);
     caller = cJSON_PrintUnformatted(who);
     cJSON_Delete(who);
     if (strcmp(c->r->method, "POST") != 0) { /* the query form: parameters in the URL */
@@ -310,6 +312,8 @@ static void serve_call(struct iam *iam, struct http_req *r)
     cJSON *j = h ? cJSON_Parse(h) : NULL;
     struct creds_identity who;
     struct iam_call c;
+    const char *ip;
+    bool tls;
 
     if (!j || !*iam_jstr(j, "arn")) {
         cJSON_Delete(j);
@@ -324,10 +328,14 @@ static void serve_call(struct iam *iam, struct http_req *r)
     snprintf(who.access_key, sizeof(who.access_key), "%s", iam_jstr(j, "akid"));
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "session")))
         snprintf(who.session_token, sizeof(who.session_token), "forwarded");
+    ip = arena_strdup(r->arena, iam_jstr(j, "ip"));
+    tls = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "tls"));
     cJSON_Delete(j);
     if (!iam_call_init(&c, iam, r, &who, false))
         return;
     c.forwarded = true;
+    c.source_ip = ip; /* the client's, not the forwarding region's */
+    c.secure = tls;
     iam_dispatch(&c);
 }
 

@@ -86,7 +86,9 @@ struct iam_call {
     struct http_req *r;
     const struct creds_identity *who;
     bool sts;
-    bool forwarded; /* home serving a write another region forwarded */
+    bool forwarded;        /* home serving a write another region forwarded */
+    const char *source_ip; /* the client's address and transport, as the region it */
+    bool secure;           /* called saw them (forwarded with the call) */
     const char *action;
     char rid[37];
     size_t nparams;
@@ -336,6 +338,12 @@ cJSON *iam_managed_doc(const struct iam_managed *m); /* as a policy document (ow
 /* authz.c: the check the IAM and STS APIs make of their own callers.
  * Answers @c with AccessDenied and returns false when denied. */
 bool iam_allowed(struct iam_call *c, const char *action, const char *resource);
+/* iam_call_context - @c's global condition keys (aws:SourceIp,
+ * aws:SecureTransport, aws:RequestedRegion: us-east-1 for IAM, a global
+ * service, as AWS gives it, STS's own region) in @kv, which has room for
+ * IAM_CONTEXT_MAX; returns how many. */
+enum { IAM_CONTEXT_MAX = 3 };
+size_t iam_call_context(const struct iam_call *c, struct authz_kv *kv);
 enum err_code iam_authorize(struct iam *iam, const struct authz_request *q, struct err *e);
 
 struct arena;

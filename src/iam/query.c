@@ -261,6 +261,8 @@ bool iam_call_init(struct iam_call *c, struct iam *iam, struct http_req *r,
     memset(c, 0, sizeof(*c));
     c->iam = iam;
     c->r = r;
+    c->source_ip = r->remote_addr;
+    c->secure = r->tls;
     c->who = who;
     c->sts = sts;
     iam_random_id(c->rid, "", 32, "0123456789abcdef");

@@ -518,7 +518,8 @@ static void assume_role(struct iam_call *c)
     {
         size_t np;
         struct authz_kv *pk = iam_principal_context(c->iam, c->who, c->r->arena, &np);
-        struct authz_kv *kv = tags_context(c, rtags, np + 3, &tag_n);
+        struct authz_kv *kv = tags_context(c, rtags, np + 3 + IAM_CONTEXT_MAX, &tag_n);
+        tag_n += iam_call_context(c, kv + tag_n);
         if (*srcid)
             kv[tag_n++] = (struct authz_kv){"sts:SourceIdentity", srcid};
         if (ext) /* a third party's role: its trust policy tests the caller's ExternalId */

@@ -421,6 +421,7 @@ static bool decide(struct http_req *r, const char *action, const char *bucket, c
     if (r->remote_addr && *r->remote_addr)
         kv[n++] = (struct authz_kv){"aws:SourceIp", r->remote_addr};
     kv[n++] = (struct authz_kv){"aws:SecureTransport", r->tls ? "true" : "false"};
+    kv[n++] = (struct authz_kv){"aws:RequestedRegion", q->s3->region};
     az.who = q->anonymous ? NULL : root_pol || foreign ? &root : &q->who;
     az.action = action;
     az.resource = key                 ? arena_sprintf(r->arena, "arn:aws:s3:::%s/%s", bucket, key)
