@@ -231,6 +231,12 @@ static bool trusted(struct iam_call *c, const cJSON *role, const char *arn, cons
         if (cJSON_IsString(x))
             ctx_add(c, &cx, name, "amr", x->valuestring);
     }
+    {
+        struct authz_kv g[IAM_CONTEXT_MAX];
+        size_t ng = iam_call_context(c, g);
+        for (size_t i = 0; i < ng && cx.n < MAX_CTX; i++)
+            cx.kv[cx.n++] = g[i];
+    }
     ctx_add(c, &cx, "aws", "FederatedProvider", parn);
     ctx_add(c, &cx, "sts", "RoleSessionName", iam_param(c, "RoleSessionName"));
     ctx_add(c, &cx, "sts", "SourceIdentity", jwt_claim_str(t, SOURCE_IDENTITY_CLAIM));
