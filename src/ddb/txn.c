@@ -516,9 +516,10 @@ static int tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t 
     }
     o->size = attr_item_size(o->obj);
     if (o->kind == A_PUT && o->size > DDB_ITEM_MAX) {
-        o->code = R_VALIDATION;
-        o->msg = xstrdup("Item size has exceeded the maximum allowed size");
-        return TW_INVALID;
+        /* a Put's size is known from the request: DynamoDB refuses it before
+         * the transaction opens, where an Update's is a cancellation reason */
+        ddb_reply_err(c, ERR_INVALID, "Item size has exceeded the maximum allowed size");
+        return TW_ANSWERED;
     }
     o->table = table;
     o->id = k.id;
