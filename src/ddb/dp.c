@@ -17,6 +17,40 @@ int dp_capacity_arg(struct ddb_call *c)
     return i == 0 ? 2 : i == 1 ? 1 : 0;
 }
 
+const char *dp_item_collection(struct ddb_call *c, int ricm, const struct table_keys *k,
+                               const cJSON *obj)
+{
+    const cJSON *hv = cJSON_GetObjectItemCaseSensitive(obj, k->hash);
+    struct store_txn *t = NULL;
+    struct index_set s = {0};
+    struct err e = {0};
+    bool local = false;
+    const char *out;
+    struct buf b;
+    char *txt;
+
+    if (ricm != 0 || !hv)
+        return NULL;
+    if (store_read_begin(c->d->store, &t, &e) == ERR_OK && index_load(t, k->id, &s, &e) == ERR_OK)
+        for (size_t i = 0; i < s.n && !local; i++)
+            local = !s.v[i].global;
+    index_set_free(&s);
+    store_txn_abort(t);
+    if (!local)
+        return NULL;
+    buf_init(&b, 0);
+    buf_puts(&b, "\"ItemCollectionMetrics\":{\"ItemCollectionKey\":{");
+    buf_json_str(&b, k->hash, strlen(k->hash));
+    buf_putc(&b, ':');
+    txt = cJSON_PrintUnformatted(hv);
+    buf_puts(&b, txt);
+    free(txt);
+    buf_puts(&b, "},\"SizeEstimateRangeGB\":[0.0,1.0]}");
+    out = arena_strdup(c->a, b.ptr);
+    buf_free(&b);
+    return out;
+}
+
 double dp_read_units(size_t bytes, bool consistent)
 {
     size_t blocks = (bytes + 4095) / 4096;

@@ -41,6 +41,15 @@ bool dp_exprs_parse(struct ddb_call *c, cJSON *in, unsigned which, struct dp_exp
 /* dp_capacity_arg - ReturnConsumedCapacity: 0 none, 1 TOTAL, 2 INDEXES. */
 int dp_capacity_arg(struct ddb_call *c);
 
+/* dp_item_collection - the member `"ItemCollectionMetrics":{...}` (in @c's
+ * arena) a write to table @k of the item or key @obj answers when @ricm
+ * (ReturnItemCollectionMetrics' index) is SIZE and the table has a local
+ * secondary index, else NULL: DynamoDB answers none for other tables. Tandem
+ * does not measure item collections; the estimate is DynamoDB's least, 0 to
+ * 1 GB. */
+const char *dp_item_collection(struct ddb_call *c, int ricm, const struct table_keys *k,
+                               const cJSON *obj);
+
 /* dp_legacy - answer and return true when a legacy parameter of @names is present. */
 bool dp_legacy(struct ddb_call *c, const char *const *names);
 
