@@ -69,21 +69,24 @@ double dp_write_units(size_t bytes)
 
 void dp_capacity_entry(struct buf *b, int mode, const char *table, double units)
 {
-    dp_capacity_units(b, mode, table, units, NULL, false);
+    dp_capacity_units(b, mode, table, units, NULL, NULL);
 }
 
 void dp_capacity_units(struct buf *b, int mode, const char *table, double units,
-                       const struct index_cost *ic, bool wcu)
+                       const struct index_cost *ic, const char *split)
 {
     double total = units + index_cost_total(ic);
 
     buf_puts(b, "{\"TableName\":");
     buf_json_str(b, table, strlen(table));
     buf_printf(b, ",\"CapacityUnits\":%.1f", total);
-    if (wcu)
-        buf_printf(b, ",\"WriteCapacityUnits\":%.1f", total);
+    if (split)
+        buf_printf(b, ",\"%s\":%.1f", split, total);
     if (mode == 2) {
-        buf_printf(b, ",\"Table\":{\"CapacityUnits\":%.1f}", units);
+        buf_printf(b, ",\"Table\":{\"CapacityUnits\":%.1f", units);
+        if (split)
+            buf_printf(b, ",\"%s\":%.1f", split, units);
+        buf_putc(b, '}');
         for (int global = 1; global >= 0; global--) {
             bool first = true;
 

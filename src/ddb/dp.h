@@ -96,12 +96,14 @@ double dp_write_units(size_t bytes);
 void dp_capacity_entry(struct buf *b, int mode, const char *table, double units);
 
 /* dp_capacity_units - dp_capacity_entry for @units of the table itself plus
- * what its indexes took (@ic, may be NULL): CapacityUnits is the sum (and
- * WriteCapacityUnits too when @wcu), and with @mode 2 (INDEXES) the table's
- * and each index's share follow. */
+ * what its indexes took (@ic, may be NULL): CapacityUnits is the sum, and
+ * with @mode 2 (INDEXES) the table's and each index's share follow. @split
+ * (NULL, "ReadCapacityUnits" or "WriteCapacityUnits"): the transactions'
+ * read or write half, given beside CapacityUnits at the top and in Table, as
+ * DynamoDB reports it for transactions alone. */
 struct index_cost;
 void dp_capacity_units(struct buf *b, int mode, const char *table, double units,
-                       const struct index_cost *ic, bool wcu);
+                       const struct index_cost *ic, const char *split);
 
 /* dp_put_json - append @v's JSON text. */
 void dp_put_json(struct buf *b, const cJSON *v);

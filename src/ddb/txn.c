@@ -414,7 +414,7 @@ static void tw_done(void *arg, enum err_code rc, const struct err *e)
                 }
             if (b.len > 22)
                 buf_putc(&b, ',');
-            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic, true);
+            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic, "WriteCapacityUnits");
         }
         buf_putc(&b, ']');
     }
@@ -771,7 +771,7 @@ void ddb_transact_get(struct ddb_call *c)
                     sum += units[j];
             if (i)
                 buf_putc(&b, ',');
-            dp_capacity_entry(&b, cap, tables[i], sum);
+            dp_capacity_units(&b, cap, tables[i], sum, NULL, "ReadCapacityUnits");
         }
         buf_putc(&b, ']');
     }

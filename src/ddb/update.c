@@ -151,7 +151,7 @@ static void update_done(void *arg, enum err_code rc, const struct err *e)
         if (b.len > 1)
             buf_putc(&b, ',');
         buf_puts(&b, "\"ConsumedCapacity\":");
-        dp_capacity_units(&b, x->cap, x->table, dp_write_units(x->units_bytes), x->icost, false);
+        dp_capacity_units(&b, x->cap, x->table, dp_write_units(x->units_bytes), x->icost, NULL);
     }
     if (x->icm) {
         if (b.len > 1)
