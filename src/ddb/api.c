@@ -35,6 +35,7 @@
 #define CORAL_NS "com.amazon.coral.service#"
 
 static ddb_op_fn describe_endpoints;
+static ddb_op_fn describe_limits;
 
 /* The operations, like Redis's command table. */
 static const struct {
@@ -63,6 +64,7 @@ static const struct {
     {"UntagResource", ddb_untag_resource},
     {"ListTagsOfResource", ddb_list_tags},
     {"DescribeEndpoints", describe_endpoints},
+    {"DescribeLimits", describe_limits},
     /* backups and point-in-time recovery (backup.h) */
     {"CreateBackup", backup_create},
     {"DescribeBackup", backup_describe},
@@ -724,6 +726,19 @@ static void describe_endpoints(struct ddb_call *c)
     ddb_reply(c, &b);
 }
 
+/* describe_limits - DescribeLimits: the provisioned capacity an account and
+ * a table may have, DynamoDB's default quotas (40,000 units per table, 80,000
+ * per account, each of reads and writes). */
+static void describe_limits(struct ddb_call *c)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"AccountMaxReadCapacityUnits\":80000,\"AccountMaxWriteCapacityUnits\":80000,"
+                 "\"TableMaxReadCapacityUnits\":40000,\"TableMaxWriteCapacityUnits\":40000}");
+    ddb_reply(c, &b);
+}
+
 /* ---- dispatch ---- */
 
 static void json_free(void *p)
@@ -780,8 +795,8 @@ static void batch_keys(struct ddb_call *c, const cJSON *tb, struct ddb_kvs *l)
 }
 
 /* authorized - whether @who may run @c's operation: dynamodb:<Op> on the
- * table's ARN (ListTables: "*"), with the request's global condition keys.
- * Answers AccessDeniedException when not. */
+ * table's ARN (ListTables, DescribeEndpoints, DescribeLimits: "*"), with the request's global
+ * condition keys. Answers AccessDeniedException when not. */
 static bool authorized(struct ddb_call *c, const struct creds_identity *who)
 {
     const struct ddb_box *box = (const struct ddb_box *)c->d;
@@ -792,7 +807,8 @@ static bool authorized(struct ddb_call *c, const struct creds_identity *who)
 
     if (!box->authz || (who && who->root))
         return true;
-    if (strcmp(c->op, "ListTables") != 0 && strcmp(c->op, "DescribeEndpoints") != 0) {
+    if (strcmp(c->op, "ListTables") != 0 && strcmp(c->op, "DescribeEndpoints") != 0 &&
+        strcmp(c->op, "DescribeLimits") != 0) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(c->in, "TableName");
         table = cJSON_IsString(t) ? t->valuestring : "";
     }

@@ -311,7 +311,7 @@ static void bw_done(void *arg, enum err_code rc, const struct err *e)
                 }
             if (i)
                 buf_putc(&b, ',');
-            dp_capacity_units(&b, x->cap, x->ops[i].label, units, &ic, false);
+            dp_capacity_units(&b, x->cap, x->ops[i].label, units, &ic, NULL);
         }
         buf_putc(&b, ']');
     }

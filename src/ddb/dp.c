@@ -17,6 +17,40 @@ int dp_capacity_arg(struct ddb_call *c)
     return i == 0 ? 2 : i == 1 ? 1 : 0;
 }
 
+const char *dp_item_collection(struct ddb_call *c, int ricm, const struct table_keys *k,
+                               const cJSON *obj)
+{
+    const cJSON *hv = cJSON_GetObjectItemCaseSensitive(obj, k->hash);
+    struct store_txn *t = NULL;
+    struct index_set s = {0};
+    struct err e = {0};
+    bool local = false;
+    const char *out;
+    struct buf b;
+    char *txt;
+
+    if (ricm != 0 || !hv)
+        return NULL;
+    if (store_read_begin(c->d->store, &t, &e) == ERR_OK && index_load(t, k->id, &s, &e) == ERR_OK)
+        for (size_t i = 0; i < s.n && !local; i++)
+            local = !s.v[i].global;
+    index_set_free(&s);
+    store_txn_abort(t);
+    if (!local)
+        return NULL;
+    buf_init(&b, 0);
+    buf_puts(&b, "\"ItemCollectionMetrics\":{\"ItemCollectionKey\":{");
+    buf_json_str(&b, k->hash, strlen(k->hash));
+    buf_putc(&b, ':');
+    txt = cJSON_PrintUnformatted(hv);
+    buf_puts(&b, txt);
+    free(txt);
+    buf_puts(&b, "},\"SizeEstimateRangeGB\":[0.0,1.0]}");
+    out = arena_strdup(c->a, b.ptr);
+    buf_free(&b);
+    return out;
+}
+
 double dp_read_units(size_t bytes, bool consistent)
 {
     size_t blocks = (bytes + 4095) / 4096;
@@ -35,21 +69,24 @@ double dp_write_units(size_t bytes)
 
 void dp_capacity_entry(struct buf *b, int mode, const char *table, double units)
 {
-    dp_capacity_units(b, mode, table, units, NULL, false);
+    dp_capacity_units(b, mode, table, units, NULL, NULL);
 }
 
 void dp_capacity_units(struct buf *b, int mode, const char *table, double units,
-                       const struct index_cost *ic, bool wcu)
+                       const struct index_cost *ic, const char *split)
 {
     double total = units + index_cost_total(ic);
 
     buf_puts(b, "{\"TableName\":");
     buf_json_str(b, table, strlen(table));
     buf_printf(b, ",\"CapacityUnits\":%.1f", total);
-    if (wcu)
-        buf_printf(b, ",\"WriteCapacityUnits\":%.1f", total);
+    if (split)
+        buf_printf(b, ",\"%s\":%.1f", split, total);
     if (mode == 2) {
-        buf_printf(b, ",\"Table\":{\"CapacityUnits\":%.1f}", units);
+        buf_printf(b, ",\"Table\":{\"CapacityUnits\":%.1f", units);
+        if (split)
+            buf_printf(b, ",\"%s\":%.1f", split, units);
+        buf_putc(b, '}');
         for (int global = 1; global >= 0; global--) {
             bool first = true;
 

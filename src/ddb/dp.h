@@ -41,6 +41,15 @@ bool dp_exprs_parse(struct ddb_call *c, cJSON *in, unsigned which, struct dp_exp
 /* dp_capacity_arg - ReturnConsumedCapacity: 0 none, 1 TOTAL, 2 INDEXES. */
 int dp_capacity_arg(struct ddb_call *c);
 
+/* dp_item_collection - the member `"ItemCollectionMetrics":{...}` (in @c's
+ * arena) a write to table @k of the item or key @obj answers when @ricm
+ * (ReturnItemCollectionMetrics' index) is SIZE and the table has a local
+ * secondary index, else NULL: DynamoDB answers none for other tables. Tandem
+ * does not measure item collections; the estimate is DynamoDB's least, 0 to
+ * 1 GB. */
+const char *dp_item_collection(struct ddb_call *c, int ricm, const struct table_keys *k,
+                               const cJSON *obj);
+
 /* dp_legacy - answer and return true when a legacy parameter of @names is present. */
 bool dp_legacy(struct ddb_call *c, const char *const *names);
 
@@ -87,12 +96,14 @@ double dp_write_units(size_t bytes);
 void dp_capacity_entry(struct buf *b, int mode, const char *table, double units);
 
 /* dp_capacity_units - dp_capacity_entry for @units of the table itself plus
- * what its indexes took (@ic, may be NULL): CapacityUnits is the sum (and
- * WriteCapacityUnits too when @wcu), and with @mode 2 (INDEXES) the table's
- * and each index's share follow. */
+ * what its indexes took (@ic, may be NULL): CapacityUnits is the sum, and
+ * with @mode 2 (INDEXES) the table's and each index's share follow. @split
+ * (NULL, "ReadCapacityUnits" or "WriteCapacityUnits"): the transactions'
+ * read or write half, given beside CapacityUnits at the top and in Table, as
+ * DynamoDB reports it for transactions alone. */
 struct index_cost;
 void dp_capacity_units(struct buf *b, int mode, const char *table, double units,
-                       const struct index_cost *ic, bool wcu);
+                       const struct index_cost *ic, const char *split);
 
 /* dp_put_json - append @v's JSON text. */
 void dp_put_json(struct buf *b, const cJSON *v);

@@ -230,6 +230,8 @@ struct write {
     const cJSON *known_old;   /* borrowed; NULL: absent */
     const cJSON *item;        /* borrowed: the item @val holds, when parsed already */
     struct index_cost *icost; /* NULL, or filled with what the indexes took (capacity) */
+    int ricm;                 /* ReturnItemCollectionMetrics: 0 SIZE */
+    const char *icm;          /* the ItemCollectionMetrics member to answer, or NULL */
 };
 
 /* item_value - the item in stored value @v: ERR_OK with @json/@n, ERR_NOTFOUND
@@ -436,7 +438,12 @@ static void write_done(void *arg, enum err_code rc, const struct err *e)
         if (b.len > 1)
             buf_putc(&b, ',');
         buf_puts(&b, "\"ConsumedCapacity\":");
-        dp_capacity_units(&b, x->cap, x->table, dp_write_units(units_bytes), x->icost, false);
+        dp_capacity_units(&b, x->cap, x->table, dp_write_units(units_bytes), x->icost, NULL);
+    }
+    if (x->icm) {
+        if (b.len > 1)
+            buf_putc(&b, ',');
+        buf_puts(&b, x->icm);
     }
     buf_putc(&b, '}');
     ddb_reply(c, &b);
@@ -454,7 +461,8 @@ static bool write_args(struct ddb_call *c, struct write *x, int *rv)
     x->cap = dp_capacity_arg(c);
     if (x->cap)
         x->icost = arena_calloc(c->a, sizeof(*x->icost));
-    ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
+    x->ricm = ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics",
+                           ricm_vals);
     if (ddb_args_failed(c))
         return false;
     if (!dp_legacy_mix(c, c->in, (const char *const[]){"Expected", "ConditionalOperator", NULL}) ||
@@ -504,6 +512,7 @@ static bool write_start(struct ddb_call *c, struct write *x, const char *table, 
     x->table = table;
     x->id = k.id;
     x->cond = ex->cond;
+    x->icm = dp_item_collection(c, x->ricm, &k, obj);
     return true;
 }
 

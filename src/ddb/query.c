@@ -219,7 +219,7 @@ static void page_finish(struct page *pg, enum err_code rc, const struct err *e)
 
         buf_puts(b, ",\"ConsumedCapacity\":");
         ic.v[0].units = units;
-        dp_capacity_units(b, pg->cap, pg->table, ic.n ? 0 : units, ic.n ? &ic : NULL, false);
+        dp_capacity_units(b, pg->cap, pg->table, ic.n ? 0 : units, ic.n ? &ic : NULL, NULL);
     }
     buf_putc(b, '}');
     ddb_reply(pg->c, b);

@@ -414,7 +414,7 @@ static void tw_done(void *arg, enum err_code rc, const struct err *e)
                 }
             if (b.len > 22)
                 buf_putc(&b, ',');
-            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic, true);
+            dp_capacity_units(&b, x->cap, x->ops[i].table, units, &ic, "WriteCapacityUnits");
         }
         buf_putc(&b, ']');
     }
@@ -516,9 +516,10 @@ static int tw_action(struct ddb_call *c, struct store_txn *t, cJSON *ti, size_t 
     }
     o->size = attr_item_size(o->obj);
     if (o->kind == A_PUT && o->size > DDB_ITEM_MAX) {
-        o->code = R_VALIDATION;
-        o->msg = xstrdup("Item size has exceeded the maximum allowed size");
-        return TW_INVALID;
+        /* a Put's size is known from the request: DynamoDB refuses it before
+         * the transaction opens, where an Update's is a cancellation reason */
+        ddb_reply_err(c, ERR_INVALID, "Item size has exceeded the maximum allowed size");
+        return TW_ANSWERED;
     }
     o->table = table;
     o->id = k.id;
@@ -770,7 +771,7 @@ void ddb_transact_get(struct ddb_call *c)
                     sum += units[j];
             if (i)
                 buf_putc(&b, ',');
-            dp_capacity_entry(&b, cap, tables[i], sum);
+            dp_capacity_units(&b, cap, tables[i], sum, NULL, "ReadCapacityUnits");
         }
         buf_putc(&b, ']');
     }

@@ -33,6 +33,7 @@ struct update {
     size_t units_bytes;
     struct index_cost *icost; /* when capacity is asked for */
     uint64_t logged;
+    const char *icm; /* the ItemCollectionMetrics member to answer, or NULL */
 };
 
 static char *print(const cJSON *v)
@@ -150,7 +151,12 @@ static void update_done(void *arg, enum err_code rc, const struct err *e)
         if (b.len > 1)
             buf_putc(&b, ',');
         buf_puts(&b, "\"ConsumedCapacity\":");
-        dp_capacity_units(&b, x->cap, x->table, dp_write_units(x->units_bytes), x->icost, false);
+        dp_capacity_units(&b, x->cap, x->table, dp_write_units(x->units_bytes), x->icost, NULL);
+    }
+    if (x->icm) {
+        if (b.len > 1)
+            buf_putc(&b, ',');
+        buf_puts(&b, x->icm);
     }
     buf_putc(&b, '}');
     ddb_reply(c, &b);
@@ -343,7 +349,7 @@ void ddb_update_item(struct ddb_call *c)
     const char *touched;
     char msg[400];
     bool legacy = false;
-    int rvf;
+    int rvf, ricm;
 
     x->c = c;
     ddb_check_table_name(c, table, "tableName");
@@ -355,7 +361,8 @@ void ddb_update_item(struct ddb_call *c)
     x->cap = dp_capacity_arg(c);
     if (x->cap)
         x->icost = arena_calloc(c->a, sizeof(*x->icost));
-    ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ricm_vals);
+    ricm = ddb_arg_enum(c, c->in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics",
+                        ricm_vals);
     if (ddb_args_failed(c))
         return;
     if (!dp_legacy_mix(
@@ -398,6 +405,7 @@ void ddb_update_item(struct ddb_call *c)
     }
     x->table = table;
     x->id = k.id;
+    x->icm = dp_item_collection(c, ricm, &k, key);
     x->keyobj = key;
     x->ex = ex;
     store_submit(c->d->store, update_apply, update_done, x);

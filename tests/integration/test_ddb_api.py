@@ -53,6 +53,16 @@ class DdbApi(ServerTestCase):
         self.assertEqual(eps, [{"Address": "127.0.0.1:%d" % self.server.port,
                                 "CachePeriodInMinutes": 1440}])
 
+    def test_describe_limits(self):
+        # DynamoDB's default quotas; the aws CLI's describe-limits and the
+        # conformance suite's account reads (nubo-db/dynamodb-conformance) call it
+        out = self.ddb.describe_limits()
+        del out["ResponseMetadata"]
+        self.assertEqual(out, {"AccountMaxReadCapacityUnits": 80000,
+                               "AccountMaxWriteCapacityUnits": 80000,
+                               "TableMaxReadCapacityUnits": 40000,
+                               "TableMaxWriteCapacityUnits": 40000})
+
     def test_tag_resource_answers_no_body(self):
         t = self.new_table()
         arn = self.ddb.describe_table(TableName=t)["Table"]["TableArn"]

@@ -242,6 +242,44 @@ class Indexes(ServerTestCase):
         self.assertEqual(code, "ValidationException")
         self.assertIn("have the same name", msg)
 
+    def test_item_collection_metrics(self):
+        # ReturnItemCollectionMetrics SIZE: the item collection's partition key
+        # and a size estimate, on tables with a local index only; nothing for
+        # NONE or a table without one (nubo-db/dynamodb-conformance
+        # putItem/itemCollectionMetrics, passing against AWS)
+        lsi = [{"IndexName": "byv", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                  {"AttributeName": "v", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"}}]
+        gsi = [{"IndexName": "byv", "KeySchema": [{"AttributeName": "v", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"}}]
+        t, _ = self.new_table(lsis=lsi, extra_defs=[("v", "S")])
+        plain, _ = self.new_table(gsis=gsi, extra_defs=[("v", "S")])
+        want = {"ItemCollectionKey": {"pk": S("c1")}, "SizeEstimateRangeGB": [0.0, 1.0]}
+        key = {"pk": S("c1"), "sk": N(1)}
+        for table, expect in ((t, want), (plain, None)):
+            with self.subTest(table=table):
+                outs = [
+                    self.ddb.put_item(TableName=table, Item={**key, "v": S("a")},
+                                      ReturnItemCollectionMetrics="SIZE"),
+                    self.ddb.update_item(TableName=table, Key=key, UpdateExpression="SET w = :w",
+                                         ExpressionAttributeValues={":w": S("x")},
+                                         ReturnItemCollectionMetrics="SIZE"),
+                    self.ddb.delete_item(TableName=table, Key=key,
+                                         ReturnItemCollectionMetrics="SIZE"),
+                ]
+                for out in outs:
+                    self.assertEqual(out.get("ItemCollectionMetrics"), expect)
+        out = self.ddb.put_item(TableName=t, Item={**key, "v": S("a")},
+                                ReturnItemCollectionMetrics="NONE", ReturnConsumedCapacity="TOTAL")
+        self.assertNotIn("ItemCollectionMetrics", out)
+        out = self.ddb.update_item(TableName=t, Key=key, UpdateExpression="SET w = :w",
+                                   ExpressionAttributeValues={":w": S("y")},
+                                   ReturnItemCollectionMetrics="SIZE", ReturnValues="UPDATED_NEW",
+                                   ReturnConsumedCapacity="TOTAL")
+        self.assertEqual((out["Attributes"], out["ItemCollectionMetrics"],
+                          out["ConsumedCapacity"]["CapacityUnits"]),
+                         ({"w": S("y")}, want, 2.0))
+
     def test_update_table_create_and_delete_gsi(self):
         t, _ = self.new_table()
         for i in range(20):

@@ -139,6 +139,51 @@ class Limits(ServerTestCase):
 
     # -- attribute names ------------------------------------------------
 
+    def test_number_cost_at_the_item_size_gate(self):
+        # what AWS charges a number, measured by an item of exactly 400 KB
+        # accepted and one a byte over refused (nubo-db/dynamodb-conformance,
+        # captured against eu-west-2 2026-08-18): digits each side of the point
+        # are halved and rounded up apart, the exponent costs nothing, a minus
+        # sign a byte
+        t = self.new_table()
+        for literal, cost in [("3.14159", 5), ("123456", 4), ("100.5", 4), ("1E125", 2),
+                              ("-42", 3), ("0.0000001", 2), ("1234", 3)]:
+            for total, ok in [(400 * 1024, True), (400 * 1024 + 1, False)]:
+                with self.subTest(literal=literal, total=total):
+                    key = "n" + literal
+                    pad = total - (2 + len(key)) - 1 - cost - 1
+                    item = {"pk": {"S": key}, "n": {"N": literal}, "p": {"S": "x" * pad}}
+                    if ok:
+                        self.ddb.put_item(TableName=t, Item=item)
+                    else:
+                        self.assertEqual(self.err(self.ddb.put_item, TableName=t, Item=item),
+                                         ("ValidationException",
+                                          "Item size has exceeded the maximum allowed size"))
+
+    def test_transaction_item_size_put_refused_update_cancelled(self):
+        # a Put's size is known from the request, so a transacted Put over
+        # 400 KB is a ValidationException before the transaction opens; an
+        # Update's depends on the stored item and cancels it
+        # (nubo-db/dynamodb-conformance, captured against eu-west-2 2026-08-18)
+        t = self.new_table()
+        max_item = 400 * 1024
+        ok = {"pk": {"S": "at"}, "p": {"S": "x" * (max_item - 2 - 2 - 1)}}
+        self.ddb.transact_write_items(TransactItems=[{"Put": {"TableName": t, "Item": ok}}])
+        self.assertEqual(self.get(t, {"pk": {"S": "at"}}), ok)
+        over = {"pk": {"S": "ov"}, "p": {"S": "x" * (max_item + 1 - 2 - 2 - 1)}}
+        self.assertEqual(
+            self.err(self.ddb.transact_write_items,
+                     TransactItems=[{"Put": {"TableName": t, "Item": over}}]),
+            ("ValidationException", "Item size has exceeded the maximum allowed size"))
+        self.assertIsNone(self.get(t, {"pk": {"S": "ov"}}))
+        with self.assertRaises(self.ddb.exceptions.TransactionCanceledException) as cm:
+            self.ddb.transact_write_items(TransactItems=[{"Update": {
+                "TableName": t, "Key": {"pk": {"S": "ov"}}, "UpdateExpression": "SET p = :p",
+                "ExpressionAttributeValues": {":p": over["p"]}}}])
+        self.assertEqual(cm.exception.response["CancellationReasons"],
+                         [{"Code": "ValidationError", "Message":
+                           "Item size to update has exceeded the maximum allowed size"}])
+
     def test_attribute_name_length_everywhere(self):
         t = self.new_table()
         key = {"pk": {"S": "n"}}
@@ -329,6 +374,21 @@ class Limits(ServerTestCase):
         ], ReturnConsumedCapacity="TOTAL")
         # two units per 4 KB of each item read, a missing item costing the minimum
         self.assertEqual(self.units(out), {a: 4.0, b: 4.0})
+        # a transaction gives the read half of the split, in Table too
+        # (nubo-db/dynamodb-conformance transactions/transactGet, passing
+        # against AWS); a plain GetItem gives none
+        out = self.ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": b, "Key": {"pk": {"S": "x"}}}}], ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(out["ConsumedCapacity"], [
+            {"TableName": b, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0,
+             "Table": {"CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}}])
+        out = self.ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": b, "Key": {"pk": {"S": "x"}}}}], ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["ConsumedCapacity"], [
+            {"TableName": b, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}])
+        out = self.ddb.get_item(TableName=b, Key={"pk": {"S": "x"}}, ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(out["ConsumedCapacity"], {"TableName": b, "CapacityUnits": 0.5,
+                                                   "Table": {"CapacityUnits": 0.5}})
 
     def test_transact_write_capacity(self):
         a = self.new_table()
@@ -348,9 +408,9 @@ class Limits(ServerTestCase):
         ], ReturnConsumedCapacity="INDEXES")
         self.assertEqual(out["ConsumedCapacity"], [
             {"TableName": a, "CapacityUnits": 6.0, "WriteCapacityUnits": 6.0,
-             "Table": {"CapacityUnits": 6.0}},
+             "Table": {"CapacityUnits": 6.0, "WriteCapacityUnits": 6.0}},
             {"TableName": name, "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0,
-             "Table": {"CapacityUnits": 2.0},
+             "Table": {"CapacityUnits": 2.0, "WriteCapacityUnits": 2.0},
              "GlobalSecondaryIndexes": {"by-g": {"CapacityUnits": 2.0}}}])
 
 
