@@ -1023,6 +1023,10 @@ void iam_dispatch(struct iam_call *cp)
         iam_op_entities_for_policy(&c);
     else if (IS("GetAccountAuthorizationDetails"))
         iam_op_authorization_details(&c);
+    else if (IS("GetContextKeysForPrincipalPolicy"))
+        iam_op_context_keys(&c, true);
+    else if (IS("GetContextKeysForCustomPolicy"))
+        iam_op_context_keys(&c, false);
     else if (IS("SimulatePrincipalPolicy"))
         iam_op_simulate(&c, true);
     else if (IS("SimulateCustomPolicy"))

@@ -199,6 +199,8 @@ void iam_xml_profile(struct iam_call *c, struct buf *b, const cJSON *p, const ch
 void iam_op_authorization_details(struct iam_call *c);
 /* simulate.c - SimulatePrincipalPolicy (@principal) or SimulateCustomPolicy. */
 void iam_op_simulate(struct iam_call *c, bool principal);
+/* GetContextKeysForPrincipalPolicy (@principal) or GetContextKeysForCustomPolicy. */
+void iam_op_context_keys(struct iam_call *c, bool principal);
 
 /* api.c: iam_dispatch - run the IAM operation @c names, here. */
 void iam_dispatch(struct iam_call *c);

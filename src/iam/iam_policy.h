@@ -87,6 +87,10 @@ struct iam_explain {
 void iam_policy_explain(const struct iam_policy *p, const struct iam_request *q,
                         const struct iam_explain *x);
 
+/* iam_policy_keys - @fn for each condition key @p's statements name, in
+ * document order (repeats included). */
+void iam_policy_keys(const struct iam_policy *p, void (*fn)(void *ud, const char *key), void *ud);
+
 /* iam_eval - the combined decision of identity policies @ps[0..n). */
 enum iam_decision iam_eval(const struct iam_policy *const *ps, size_t n,
                            const struct iam_request *q);

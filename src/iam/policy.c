@@ -1102,6 +1102,25 @@ static bool statement_applies(const cJSON *s, const struct iam_policy *p,
            conditions_hold(cJSON_GetObjectItemCaseSensitive(s, "Condition"), p, q);
 }
 
+void iam_policy_keys(const struct iam_policy *p, void (*fn)(void *ud, const char *key), void *ud)
+{
+    const cJSON *s, *op, *key;
+
+    if (!p)
+        return;
+    for (s = cJSON_IsArray(p->stmts) ? p->stmts->child : p->stmts; s;
+         s = cJSON_IsArray(p->stmts) ? s->next : NULL) {
+        cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(s, "Condition"))
+        {
+            cJSON_ArrayForEach(key, op)
+            {
+                if (key->string)
+                    fn(ud, key->string);
+            }
+        }
+    }
+}
+
 void iam_policy_explain(const struct iam_policy *p, const struct iam_request *q,
                         const struct iam_explain *x)
 {

@@ -1,5 +1,7 @@
 /* simulate.c - IAM's policy simulator: SimulatePrincipalPolicy and
- * SimulateCustomPolicy.
+ * SimulateCustomPolicy, and GetContextKeysForPrincipalPolicy /
+ * GetContextKeysForCustomPolicy, which list the condition keys a simulation
+ * of those policies would want values for.
  *
  * Each action of ActionNames is weighed against each resource of
  * ResourceArns ("*" when none) by the same evaluator that authorizes every
@@ -466,4 +468,57 @@ void iam_op_simulate(struct iam_call *c, bool principal)
 out:
     sim_free(s);
     free(s);
+}
+
+struct key_list {
+    struct iam_call *c;
+    const char *keys[SIM_MAX_POLICIES];
+    size_t n;
+};
+
+static void add_key(void *ud, const char *key)
+{
+    struct key_list *k = ud;
+
+    for (size_t i = 0; i < k->n; i++)
+        if (strcasecmp(k->keys[i], key) == 0)
+            return;
+    if (k->n < SIM_MAX_POLICIES)
+        k->keys[k->n++] = arena_strdup(k->c->r->arena, key);
+}
+
+void iam_op_context_keys(struct iam_call *c, bool principal)
+{
+    struct sim *s = xcalloc(1, sizeof(*s));
+    struct key_list *k = xcalloc(1, sizeof(*k));
+    const char *src = iam_param(c, "PolicySourceArn"), *unused = NULL;
+    struct buf b;
+
+    s->c = k->c = c;
+    if (principal ? !src : !iam_param(c, "PolicyInputList.member.1")) {
+        iam_fail(c, 400, "ValidationError",
+                 "1 validation error detected: Value null at '%s' failed to satisfy constraint: "
+                 "Member must not be null",
+                 principal ? "policySourceArn" : "policyInputList");
+        goto out;
+    }
+    if (principal ? !iam_allowed(c, "iam:GetContextKeysForPrincipalPolicy", src)
+                  : !iam_allowed(c, "iam:GetContextKeysForCustomPolicy", "*"))
+        goto out;
+    if ((principal && !source(s, src, &unused)) ||
+        !add_inputs(s, "PolicyInputList", s->ident, &s->nident))
+        goto out;
+    for (size_t i = 0; i < s->nident; i++)
+        iam_policy_keys(s->ident[i].p, add_key, k);
+    buf_init(&b, 0);
+    buf_puts(&b, "<ContextKeyNames>");
+    for (size_t i = 0; i < k->n; i++)
+        xmlw_elem(&b, "member", k->keys[i], 0);
+    buf_puts(&b, "</ContextKeyNames>");
+    iam_reply(c, b.ptr);
+    buf_free(&b);
+out:
+    sim_free(s);
+    free(s);
+    free(k);
 }

@@ -173,6 +173,21 @@ class Simulator(ServerTestCase):
         self.assertEqual(got, {"s3:GetObject": ("allowed", [(3, 2, 3)]),
                                "s3:PutObject": ("explicitDeny", [(2, 2, 2)])})
 
+    def test_context_keys(self):
+        """the condition keys a simulation of these policies would want"""
+        r = self.iam.get_context_keys_for_principal_policy(
+            PolicySourceArn=self.user,
+            PolicyInputList=[doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+                                  "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+                                                "StringEquals": {
+                                                    "aws:principaltag/TEAM": "x"}}})])
+        self.assertEqual(r["ContextKeyNames"], ["aws:PrincipalTag/team", "aws:SourceIp"])
+        r = self.iam.get_context_keys_for_custom_policy(PolicyInputList=[READS])
+        self.assertEqual(r["ContextKeyNames"], ["aws:PrincipalTag/team"])
+        r = self.iam.get_context_keys_for_custom_policy(
+            PolicyInputList=[doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})])
+        self.assertEqual(r["ContextKeyNames"], [])
+
     def test_pages(self):
         seen = []
         kw = {"PolicySourceArn": self.user, "MaxItems": 2,
