@@ -875,11 +875,13 @@ static void op_update_role(struct iam_call *c, bool describe)
 
 /* ---- dispatch ---- */
 
-/* is_read - IAM's reads (Get*, List*, Simulate*) are served from the region's copy. */
+/* is_read - IAM's reads (Get*, List*, Simulate*, the credential report) are served from the
+ * region's copy. */
 static bool is_read(const char *action)
 {
     return strncmp(action, "Get", 3) == 0 || strncmp(action, "List", 4) == 0 ||
-           strncmp(action, "Simulate", 8) == 0;
+           strncmp(action, "Simulate", 8) == 0 ||
+           strcmp(action, "GenerateCredentialReport") == 0; /* made by each region */
 }
 
 void iam_handle(struct iam *iam, struct http_req *r, const struct creds_identity *who)
@@ -1023,6 +1025,10 @@ void iam_dispatch(struct iam_call *cp)
         iam_op_entities_for_policy(&c);
     else if (IS("GetAccountAuthorizationDetails"))
         iam_op_authorization_details(&c);
+    else if (IS("GenerateCredentialReport"))
+        iam_op_credential_report(&c, true);
+    else if (IS("GetCredentialReport"))
+        iam_op_credential_report(&c, false);
     else if (IS("GetContextKeysForPrincipalPolicy"))
         iam_op_context_keys(&c, true);
     else if (IS("GetContextKeysForCustomPolicy"))

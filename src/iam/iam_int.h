@@ -75,6 +75,8 @@ struct iam {
     pthread_mutex_t cache_mu;
     struct iam_cached *cache[IAM_CACHE_SLOTS]; /* owned, one reference each */
 
+    char *cred_report;       /* report.c: the last credential report (CSV, owned; under mu) */
+    int64_t cred_report_at;  /* when it was made, Unix seconds */
     struct iam_jwks *jwks;   /* jwks.c, made on first use (under mu) */
     struct jobs *webid_jobs; /* home: AssumeRoleWithWebIdentity calls fetching keys */
     char *oidc_ca_file;      /* owned: CAs for issuers' servers; NULL: the system's store */
@@ -195,6 +197,8 @@ void iam_cache_free(struct iam *iam);
 bool iam_op_profiles(struct iam_call *c);
 /* iam_xml_profile - instance profile @p, its roles and tags, in <@elem>. */
 void iam_xml_profile(struct iam_call *c, struct buf *b, const cJSON *p, const char *elem);
+/* report.c - GenerateCredentialReport (@generate) or GetCredentialReport. */
+void iam_op_credential_report(struct iam_call *c, bool generate);
 /* authdetails.c - GetAccountAuthorizationDetails. */
 void iam_op_authorization_details(struct iam_call *c);
 /* simulate.c - SimulatePrincipalPolicy (@principal) or SimulateCustomPolicy. */

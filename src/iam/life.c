@@ -97,6 +97,7 @@ void iam_close(struct iam *iam)
     cJSON_Delete(iam->pending_sessions);
     free(iam->home_url);
     free(iam->oidc_ca_file);
+    free(iam->cred_report);
     free(iam->access_key);
     free(iam->secret);
     free(iam);

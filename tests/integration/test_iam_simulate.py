@@ -3,9 +3,11 @@ SimulatePrincipalPolicy and SimulateCustomPolicy (the same evaluator that
 authorizes every request answers, per action and resource, allowed /
 explicitDeny / implicitDeny, the statements that decided (policy id and type,
 lines and columns in the document), the context keys the policies wanted and
-were not given, and a permissions boundary's verdict), and
-GetAccountAuthorizationDetails. boto3 and the aws CLI v2, against a real
-server."""
+were not given, and a permissions boundary's verdict),
+GetAccountAuthorizationDetails and the credential report. boto3 and the aws
+CLI v2, against a real server."""
+import csv
+import io
 import json
 import os
 import subprocess
@@ -187,6 +189,28 @@ class Simulator(ServerTestCase):
         r = self.iam.get_context_keys_for_custom_policy(
             PolicyInputList=[doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})])
         self.assertEqual(r["ContextKeyNames"], [])
+
+    def test_credential_report(self):
+        iam = self.iam
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            iam.get_credential_report()
+        self.assertEqual((cm.exception.response["Error"]["Code"],
+                          cm.exception.response["ResponseMetadata"]["HTTPStatusCode"]),
+                         ("ReportNotPresent", 410))
+        self.assertEqual(iam.generate_credential_report()["State"], "STARTED")
+        self.assertEqual(iam.generate_credential_report()["State"], "COMPLETE")
+        r = iam.get_credential_report()
+        self.assertEqual(r["ReportFormat"], "text/csv")
+        rows = {row["user"]: row for row in csv.DictReader(io.StringIO(r["Content"].decode()))}
+        self.assertEqual(rows["<root_account>"]["arn"], "arn:aws:iam::%s:root" % ACCOUNT)
+        nobody = rows["nobody"]  # one access key, active
+        self.assertEqual((nobody["arn"], nobody["password_enabled"], nobody["mfa_active"],
+                          nobody["access_key_1_active"], nobody["access_key_2_active"]),
+                         ("arn:aws:iam::%s:user/nobody" % ACCOUNT, "false", "false", "true",
+                          "false"))
+        self.assertTrue(nobody["access_key_1_last_rotated"].endswith("+00:00"))
+        self.assertEqual(rows["analyst"]["access_key_1_active"], "false")  # no keys
+        self.assertEqual(len(r["Content"].decode().splitlines()[0].split(",")), 22)
 
     def test_pages(self):
         seen = []
