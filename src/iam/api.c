@@ -1025,6 +1025,8 @@ void iam_dispatch(struct iam_call *cp)
         iam_op_entities_for_policy(&c);
     else if (IS("GetAccountAuthorizationDetails"))
         iam_op_authorization_details(&c);
+    else if (IS("GetAccountSummary"))
+        iam_op_account_summary(&c);
     else if (IS("GenerateCredentialReport"))
         iam_op_credential_report(&c, true);
     else if (IS("GetCredentialReport"))

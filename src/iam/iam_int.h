@@ -199,6 +199,8 @@ bool iam_op_profiles(struct iam_call *c);
 void iam_xml_profile(struct iam_call *c, struct buf *b, const cJSON *p, const char *elem);
 /* report.c - GenerateCredentialReport (@generate) or GetCredentialReport. */
 void iam_op_credential_report(struct iam_call *c, bool generate);
+/* report.c - GetAccountSummary. */
+void iam_op_account_summary(struct iam_call *c);
 /* authdetails.c - GetAccountAuthorizationDetails. */
 void iam_op_authorization_details(struct iam_call *c);
 /* simulate.c - SimulatePrincipalPolicy (@principal) or SimulateCustomPolicy. */

@@ -1,6 +1,7 @@
-/* report.c - the credential report: GenerateCredentialReport and
- * GetCredentialReport, the CSV audit tools read to see every user's
- * credentials (IAM User Guide, "Getting credential reports").
+/* report.c - what audits read of an account as a whole: the credential
+ * report (GenerateCredentialReport and GetCredentialReport, the CSV of every
+ * user's credentials; IAM User Guide, "Getting credential reports") and
+ * GetAccountSummary (entity counts and IAM's quotas).
  *
  * The columns are IAM's. A region keeps no passwords, MFA devices or
  * signing certificates and does not record when a key was last used, so those
@@ -165,4 +166,86 @@ void iam_op_credential_report(struct iam_call *c, bool generate)
     iam_reply(c, b.ptr);
     buf_free(&b);
     free(report);
+}
+
+struct counter {
+    int n;
+    int versions; /* policies: their versions */
+};
+
+static void count(cJSON *doc, void *arg)
+{
+    struct counter *k = arg;
+
+    k->n++;
+    k->versions += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "Versions"));
+}
+
+static int count_of(struct iam_call *c, const char *kind, int *versions)
+{
+    struct counter k = {0, 0};
+
+    iam_doc_each(c->iam, kind, count, &k, NULL);
+    if (versions)
+        *versions = k.versions;
+    return k.n;
+}
+
+void iam_op_account_summary(struct iam_call *c)
+{
+    /* the counts, then IAM's default quotas (the ones a region enforces are
+     * the same numbers: iam_int.h) */
+    static const struct {
+        const char *key;
+        int value;
+    } quotas[] = {
+        {"UsersQuota", 5000},
+        {"GroupsQuota", 300},
+        {"RolesQuota", 1000},
+        {"PoliciesQuota", 1500},
+        {"InstanceProfilesQuota", 1000},
+        {"ServerCertificatesQuota", 20},
+        {"PolicyVersionsInUseQuota", 10000},
+        {"VersionsPerPolicyQuota", MAX_VERSIONS},
+        {"AccessKeysPerUserQuota", MAX_KEYS_PER_USER},
+        {"GroupsPerUserQuota", MAX_GROUPS_PER_USER},
+        {"AttachedPoliciesPerUserQuota", MAX_ATTACHED},
+        {"AttachedPoliciesPerRoleQuota", MAX_ATTACHED},
+        {"AttachedPoliciesPerGroupQuota", MAX_ATTACHED},
+        {"PolicySizeQuota", 6144},
+        {"UserPolicySizeQuota", MAX_USER_INLINE},
+        {"RolePolicySizeQuota", MAX_ROLE_INLINE},
+        {"GroupPolicySizeQuota", MAX_GROUP_INLINE},
+        {"AssumeRolePolicySizeQuota", MAX_TRUST},
+        {"SigningCertificatesPerUserQuota", 2},
+        {"GlobalEndpointTokenVersion", 1},
+    };
+    int versions = 0;
+    struct buf b;
+
+    if (!iam_allowed(c, "iam:GetAccountSummary", "*"))
+        return;
+    buf_init(&b, 0);
+    buf_puts(&b, "<SummaryMap>");
+#define ENTRY(k, v) buf_printf(&b, "<entry><key>%s</key><value>%d</value></entry>", (k), (v))
+    ENTRY("Users", count_of(c, "user", NULL));
+    ENTRY("Groups", count_of(c, "group", NULL));
+    ENTRY("Roles", count_of(c, "role", NULL));
+    ENTRY("Policies", count_of(c, "policy", &versions));
+    ENTRY("PolicyVersionsInUse", versions);
+    ENTRY("InstanceProfiles", count_of(c, "instance-profile", NULL));
+    ENTRY("Providers", count_of(c, "oidc", NULL));
+    /* the credentials the region was started with are the root's */
+    ENTRY("AccountAccessKeysPresent", 1);
+    ENTRY("AccountMFAEnabled", 0);
+    ENTRY("AccountSigningCertificatesPresent", 0);
+    ENTRY("MFADevices", 0);
+    ENTRY("MFADevicesInUse", 0);
+    ENTRY("ServerCertificates", 0);
+    for (size_t i = 0; i < sizeof(quotas) / sizeof(quotas[0]); i++)
+        ENTRY(quotas[i].key, quotas[i].value);
+#undef ENTRY
+    buf_puts(&b, "</SummaryMap>");
+    iam_reply(c, b.ptr);
+    buf_free(&b);
 }

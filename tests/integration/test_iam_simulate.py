@@ -212,6 +212,15 @@ class Simulator(ServerTestCase):
         self.assertEqual(rows["analyst"]["access_key_1_active"], "false")  # no keys
         self.assertEqual(len(r["Content"].decode().splitlines()[0].split(",")), 22)
 
+    def test_account_summary(self):
+        m = self.iam.get_account_summary()["SummaryMap"]
+        users = len(self.iam.list_users()["Users"])
+        self.assertEqual((m["Users"], m["Groups"], m["AccountMFAEnabled"],
+                          m["AccessKeysPerUserQuota"], m["VersionsPerPolicyQuota"]),
+                         (users, 1, 0, 2, 5))
+        self.assertGreaterEqual(m["Roles"], 1)
+        self.assertGreaterEqual(m["Policies"], 1)
+
     def test_pages(self):
         seen = []
         kw = {"PolicySourceArn": self.user, "MaxItems": 2,
