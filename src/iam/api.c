@@ -1069,7 +1069,7 @@ void iam_dispatch(struct iam_call *cp)
         op_access_key_last_used(&c);
     else if (IS("ListAccessKeys"))
         op_list(&c, "key", "iam:ListAccessKeys", "AccessKeyMetadata");
-    else if (!iam_oidc_dispatch(&c, a) && !iam_op_profiles(&c))
+    else if (!iam_oidc_dispatch(&c, a) && !iam_op_profiles(&c) && !iam_op_absent(&c))
         iam_fail(&c, 400, "InvalidAction", "Could not find operation %.64s for version 2010-05-08",
                  a);
 #undef IS

@@ -197,6 +197,9 @@ void iam_cache_free(struct iam *iam);
 bool iam_op_profiles(struct iam_call *c);
 /* iam_xml_profile - instance profile @p, its roles and tags, in <@elem>. */
 void iam_xml_profile(struct iam_call *c, struct buf *b, const cJSON *p, const char *elem);
+/* absent.c - the reads of what a region never has (MFA devices, login
+ * profiles, ...); false when @c's action is none of them. */
+bool iam_op_absent(struct iam_call *c);
 /* report.c - GenerateCredentialReport (@generate) or GetCredentialReport. */
 void iam_op_credential_report(struct iam_call *c, bool generate);
 /* report.c - GetAccountSummary. */

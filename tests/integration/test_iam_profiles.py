@@ -1,7 +1,11 @@
 """IAM instance profiles: a region runs no EC2 instance, but the IAM objects
 are there as IAM keeps them, because tools that manage roles use them
 (Terraform and the Pulumi AWS provider call ListInstanceProfilesForRole
-before they delete a role). boto3 and the aws CLI v2, against a real server."""
+before they delete a role). And the reads of what a region never has (MFA
+devices, keys and certificates of other kinds, login profiles, aliases, a
+password policy), which the same tools make before deleting a user and audits
+make of every account: answered as IAM answers an account without them. boto3
+and the aws CLI v2, against a real server."""
 import json
 import os
 import subprocess
@@ -109,6 +113,30 @@ class InstanceProfiles(ServerTestCase):
                          ["p-b"])
         for name in ("p-a", "p-c"):
             iam.delete_instance_profile(InstanceProfileName=name)
+
+    def test_what_a_region_never_has(self):
+        iam = self.iam
+        iam.create_user(UserName="leaver")
+        for call, member in ((iam.list_mfa_devices, "MFADevices"),
+                             (iam.list_ssh_public_keys, "SSHPublicKeys"),
+                             (iam.list_signing_certificates, "Certificates"),
+                             (iam.list_service_specific_credentials,
+                              "ServiceSpecificCredentials")):
+            self.assertEqual(call(UserName="leaver")[member], [], member)
+            code, _, status = self.refused(call, UserName="ghost")
+            self.assertEqual((code, status), ("NoSuchEntity", 404))
+        for call in (iam.get_login_profile, iam.delete_login_profile):
+            self.assertEqual(self.refused(call, UserName="leaver"),
+                             ("NoSuchEntity", "Login Profile for User leaver cannot be found.",
+                              404))
+        self.assertEqual(iam.list_account_aliases()["AccountAliases"], [])
+        self.assertEqual(iam.list_virtual_mfa_devices()["VirtualMFADevices"], [])
+        self.assertEqual(iam.list_saml_providers()["SAMLProviderList"], [])
+        self.assertEqual(iam.list_server_certificates()["ServerCertificateMetadataList"], [])
+        self.assertEqual(self.refused(iam.get_account_password_policy),
+                         ("NoSuchEntity", "The Password Policy with domain name %s cannot be "
+                          "found." % ACCOUNT, 404))
+        iam.delete_user(UserName="leaver")
 
     def test_aws_cli_v2(self):
         if not os.access(AWS_CLI, os.X_OK):
