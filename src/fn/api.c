@@ -1553,6 +1553,20 @@ void fn_handle_api(struct fn *f, struct http_req *r, const struct creds_identity
     v2021 = strncmp(p, "/2021-10-31/functions/", 22) == 0;
     v2019 = strncmp(p, "/2019-09-25/functions/", 22) == 0;
     tagsv = strncmp(p, "/2017-03-31/tags/", 17) == 0;
+    /* what no region has yet: layers and code signing configurations (the
+     * lists are empty; publishing either is an unknown operation) */
+    if (strcmp(m, "GET") == 0 &&
+        (strcmp(p, "/2018-10-31/layers") == 0 || strcmp(p, "/2018-10-31/layers/") == 0)) {
+        if (authorize(f, r, who, "lambda:ListLayers", NULL))
+            fnapi_answer_json(r, 200, cJSON_Parse("{\"Layers\":[]}"));
+        return;
+    }
+    if (strcmp(m, "GET") == 0 && (strcmp(p, "/2020-04-22/code-signing-configs") == 0 ||
+                                  strcmp(p, "/2020-04-22/code-signing-configs/") == 0)) {
+        if (authorize(f, r, who, "lambda:ListCodeSigningConfigs", NULL))
+            fnapi_answer_json(r, 200, cJSON_Parse("{\"CodeSigningConfigs\":[]}"));
+        return;
+    }
     if (strcmp(p, "/2016-08-19/account-settings") == 0 ||
         strcmp(p, "/2016-08-19/account-settings/") == 0) {
         if (strcmp(m, "GET") != 0)

@@ -161,6 +161,8 @@ class AsyncInvokeTest(ServerTestCase):
             FunctionName="async-fn")["ProvisionedConcurrencyConfigs"], [])
         with self.assertRaises(self.lam.exceptions.ResourceNotFoundException):
             self.lam.get_function_code_signing_config(FunctionName="async-missing")
+        self.assertEqual(self.lam.list_layers()["Layers"], [])
+        self.assertEqual(self.lam.list_code_signing_configs()["CodeSigningConfigs"], [])
 
     def test_reserved_concurrency(self):
         """PutFunctionConcurrency caps the invocations running or waiting at once: 0
