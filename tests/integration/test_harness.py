@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import time
 import unittest
 
 import tandem_harness
@@ -29,12 +30,27 @@ class _Failing(ServerTestCase):
         self.fail("on purpose")
 
     def test_times_out(self):
-        # a stopped process accepts (the kernel does) but never answers
-        os.kill(self.server.proc.pid, signal.SIGSTOP)
+        # a stopped process accepts (the kernel does) but never answers; the
+        # stop reaches each thread in its own time, so wait until the kernel
+        # reports every one stopped (state T), or a busy machine lets a
+        # thread answer first
+        pid = self.server.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        for _ in range(500):
+            states = []
+            for tid in os.listdir("/proc/%d/task" % pid):
+                try:
+                    with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                        states.append(f.read().rsplit(")", 1)[1].split()[0])
+                except FileNotFoundError:  # a thread that ended meanwhile
+                    pass
+            if all(st == "T" for st in states):
+                break
+            time.sleep(0.01)
         try:
             self.server.raw("ListTables", "{}", timeout=1)
         finally:
-            os.kill(self.server.proc.pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGCONT)
 
     def test_passes(self):
         self.assertEqual(self.server.health()[0], 200)
