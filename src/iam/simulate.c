@@ -47,8 +47,11 @@ static bool add(struct sim *s, struct sim_policy *list, size_t *n, const char *i
     struct err e = {0};
     struct iam_policy *p = NULL;
 
-    if (*n >= SIM_MAX_POLICIES)
-        return true;
+    if (*n >= SIM_MAX_POLICIES) { /* more than a principal can have: refused, not cut */
+        iam_fail(s->c, 400, "InvalidInput", "%s: at most %d policies can be simulated at once.", id,
+                 SIM_MAX_POLICIES);
+        return false;
+    }
     if (iam_policy_parse(text, strlen(text), kind, &p, &e) != ERR_OK) {
         iam_fail(s->c, 400, "InvalidInput", "%s: %s", id, e.msg);
         return false;
@@ -110,7 +113,7 @@ static bool add_inputs(struct sim *s, const char *param, struct sim_policy *list
     char name[96];
     const char *d;
 
-    for (int i = 1; i <= SIM_MAX_POLICIES; i++) {
+    for (int i = 1; i <= SIM_MAX_POLICIES + 1; i++) { /* one past: add() refuses it */
         snprintf(name, sizeof(name), "%s.member.%d", param, i);
         if (!(d = iam_param(s->c, name)))
             break;

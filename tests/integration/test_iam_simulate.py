@@ -257,6 +257,11 @@ class Simulator(ServerTestCase):
                                     ActionNames=["s3:GetObject"])
         self.assertEqual((code, status), ("InvalidInput", 400))
         self.assertTrue(msg.startswith("PolicyInputList.1: "), msg)
+        many = [doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})] * 257
+        code, msg, status = refused(iam.simulate_custom_policy, PolicyInputList=many,
+                                    ActionNames=["s3:GetObject"])
+        self.assertEqual((code, status), ("InvalidInput", 400))
+        self.assertIn("at most 256 policies", msg)
         nobody = self.server.boto3("iam", access_key=self.nobody[0], secret_key=self.nobody[1])
         code, msg, status = refused(nobody.simulate_principal_policy, PolicySourceArn=self.user,
                                     ActionNames=["s3:GetObject"])
