@@ -598,7 +598,31 @@ bool fnapi_op_exists(struct op *o, const cJSON *doc)
  * (fnapi_op_fail) on bad input. */
 static bool apply_config(struct op *o, const cJSON *b, cJSON *doc)
 {
+    static const struct {
+        const char *member, *what;
+    } absent[] = {
+        /* what a region cannot honour: refused rather than kept and ignored */
+        {"Layers", "Layers are"},
+        {"FileSystemConfigs", "File systems are"},
+    };
     const cJSON *v;
+
+    for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
+        v = cJSON_GetObjectItemCaseSensitive(b, absent[i].member);
+        if (cJSON_GetArraySize(v) > 0) {
+            fnapi_op_fail(o, E_INVALID_PARAM, "%s not supported by this region (%s).",
+                          absent[i].what, absent[i].member);
+            return false;
+        }
+    }
+    v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "DeadLetterConfig"),
+                                         "TargetArn");
+    if (cJSON_IsString(v) && *v->valuestring) {
+        fnapi_op_fail(o, E_INVALID_PARAM,
+                      "Dead-letter queues are not supported by this region (it has no SQS or "
+                      "SNS): use an on-failure destination (PutFunctionEventInvokeConfig).");
+        return false;
+    }
 
     if ((v = cJSON_GetObjectItemCaseSensitive(b, "Runtime"))) {
         if (!cJSON_IsString(v) || !fn_runtime_known(v->valuestring)) {

@@ -161,6 +161,18 @@ class AsyncInvokeTest(ServerTestCase):
             FunctionName="async-fn")["ProvisionedConcurrencyConfigs"], [])
         with self.assertRaises(self.lam.exceptions.ResourceNotFoundException):
             self.lam.get_function_code_signing_config(FunctionName="async-missing")
+        # settings a region cannot honour are refused, not kept and ignored
+        layer = "arn:aws:lambda:us-east-1:%s:layer:deps:1" % ACCOUNT
+        with self.assertRaises(self.lam.exceptions.InvalidParameterValueException) as cm:
+            self.lam.update_function_configuration(FunctionName="async-fn", Layers=[layer])
+        self.assertIn("Layers are not supported", str(cm.exception))
+        with self.assertRaises(self.lam.exceptions.InvalidParameterValueException) as cm:
+            self.lam.create_function(
+                FunctionName="async-dlq", Runtime="python3.12", Role=ROLE,
+                Handler="app.handler", Code={"ZipFile": zip_of({"app.py": (HANDLER, 0o644)})},
+                DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:%s:dlq" % ACCOUNT})
+        self.assertIn("on-failure destination", str(cm.exception))
+        self.lam.update_function_configuration(FunctionName="async-fn", Layers=[])
         self.assertEqual(self.lam.list_layers()["Layers"], [])
         self.assertEqual(self.lam.list_code_signing_configs()["CodeSigningConfigs"], [])
 
