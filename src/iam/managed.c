@@ -71,6 +71,18 @@ static const struct iam_managed managed[] = {
      "2015-02-06T18:39:46Z", "Provides full access to AWS services and resources.",
      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
      "\"Resource\":\"*\"}]}"},
+    {"/service-role/", "AWSLambdaDynamoDBExecutionRole", "ANPAIP7WNAGMIPYNW4WQG", "v1",
+     "2015-04-09T15:09:29Z", "2015-04-09T15:09:29Z",
+     "Provides list and read access to DynamoDB streams and write permissions to CloudWatch "
+     "logs.",
+     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["
+     "\"dynamodb:DescribeStream\",\"dynamodb:GetRecords\",\"dynamodb:GetShardIterator\","
+     "\"dynamodb:ListStreams\",\"logs:CreateLogGroup\",\"logs:CreateLogStream\","
+     "\"logs:PutLogEvents\"],\"Resource\":\"*\"}]}"},
+    {"/service-role/", "AWSLambdaRole", "ANPAJX4DPCRGTC4NFDUXI", "v1", "2015-02-06T18:41:28Z",
+     "2015-02-06T18:41:28Z", "Default policy for AWS Lambda service role.",
+     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["
+     "\"lambda:InvokeFunction\"],\"Resource\":[\"*\"]}]}"},
 };
 
 const struct iam_managed *iam_managed_at(size_t i)

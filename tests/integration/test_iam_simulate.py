@@ -221,6 +221,33 @@ class Simulator(ServerTestCase):
         self.assertGreaterEqual(m["Roles"], 1)
         self.assertGreaterEqual(m["Policies"], 1)
 
+    def test_aws_managed_policies_for_stream_functions(self):
+        """AWSLambdaDynamoDBExecutionRole and AWSLambdaRole, which stream-fed functions'
+        roles attach, with AWS's documents"""
+        arn = self.iam.create_role(
+            RoleName="stream-reader",
+            AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                                          "Principal": {"Service": "lambda.amazonaws.com"}}))[
+            "Role"]["Arn"]
+        for name in ("service-role/AWSLambdaDynamoDBExecutionRole", "service-role/AWSLambdaRole"):
+            self.iam.attach_role_policy(RoleName="stream-reader",
+                                        PolicyArn="arn:aws:iam::aws:policy/" + name)
+        pol = self.iam.get_policy(
+            PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole")[
+            "Policy"]
+        self.assertEqual((pol["PolicyId"], pol["DefaultVersionId"], pol["AttachmentCount"]),
+                         ("ANPAIP7WNAGMIPYNW4WQG", "v1", 1))
+        res = self.results(PolicySourceArn=arn, ActionNames=[
+            "dynamodb:GetRecords", "dynamodb:GetShardIterator", "lambda:InvokeFunction",
+            "dynamodb:PutItem"])
+        self.assertEqual({k[0]: v["EvalDecision"] for k, v in res.items()}, {
+            "dynamodb:GetRecords": "allowed", "dynamodb:GetShardIterator": "allowed",
+            "lambda:InvokeFunction": "allowed", "dynamodb:PutItem": "implicitDeny"})
+        for name in ("service-role/AWSLambdaDynamoDBExecutionRole", "service-role/AWSLambdaRole"):
+            self.iam.detach_role_policy(RoleName="stream-reader",
+                                        PolicyArn="arn:aws:iam::aws:policy/" + name)
+        self.iam.delete_role(RoleName="stream-reader")
+
     def test_pages(self):
         seen = []
         kw = {"PolicySourceArn": self.user, "MaxItems": 2,
