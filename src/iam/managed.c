@@ -83,6 +83,19 @@ static const struct iam_managed managed[] = {
      "2015-02-06T18:41:28Z", "Default policy for AWS Lambda service role.",
      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["
      "\"lambda:InvokeFunction\"],\"Resource\":[\"*\"]}]}"},
+    /* the reference gives its times to the minute */
+    {"/service-role/", "AWSLambdaVPCAccessExecutionRole", "ANPAJVTME3YLVNL72YR2K", "v3",
+     "2016-02-11T23:15:00Z", "2024-01-05T22:38:00Z",
+     "Provides minimum permissions for a Lambda function to execute while accessing a resource "
+     "within a VPC - create, describe, delete network interfaces and write permissions to "
+     "CloudWatch Logs.",
+     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":"
+     "\"AWSLambdaVPCAccessExecutionPermissions\",\"Effect\":\"Allow\",\"Action\":["
+     "\"logs:CreateLogGroup\",\"logs:CreateLogStream\",\"logs:PutLogEvents\","
+     "\"ec2:CreateNetworkInterface\",\"ec2:DescribeNetworkInterfaces\","
+     "\"ec2:DescribeSubnets\",\"ec2:DeleteNetworkInterface\","
+     "\"ec2:AssignPrivateIpAddresses\",\"ec2:UnassignPrivateIpAddresses\"],"
+     "\"Resource\":\"*\"}]}"},
 };
 
 const struct iam_managed *iam_managed_at(size_t i)

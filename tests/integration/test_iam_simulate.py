@@ -222,14 +222,16 @@ class Simulator(ServerTestCase):
         self.assertGreaterEqual(m["Policies"], 1)
 
     def test_aws_managed_policies_for_stream_functions(self):
-        """AWSLambdaDynamoDBExecutionRole and AWSLambdaRole, which stream-fed functions'
-        roles attach, with AWS's documents"""
+        """AWSLambdaDynamoDBExecutionRole, AWSLambdaRole and AWSLambdaVPCAccessExecutionRole,
+        which functions' roles attach, with AWS's documents"""
         arn = self.iam.create_role(
             RoleName="stream-reader",
             AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole",
                                           "Principal": {"Service": "lambda.amazonaws.com"}}))[
             "Role"]["Arn"]
-        for name in ("service-role/AWSLambdaDynamoDBExecutionRole", "service-role/AWSLambdaRole"):
+        names = ("service-role/AWSLambdaDynamoDBExecutionRole", "service-role/AWSLambdaRole",
+                 "service-role/AWSLambdaVPCAccessExecutionRole")
+        for name in names:
             self.iam.attach_role_policy(RoleName="stream-reader",
                                         PolicyArn="arn:aws:iam::aws:policy/" + name)
         pol = self.iam.get_policy(
@@ -239,11 +241,12 @@ class Simulator(ServerTestCase):
                          ("ANPAIP7WNAGMIPYNW4WQG", "v1", 1))
         res = self.results(PolicySourceArn=arn, ActionNames=[
             "dynamodb:GetRecords", "dynamodb:GetShardIterator", "lambda:InvokeFunction",
-            "dynamodb:PutItem"])
+            "dynamodb:PutItem", "ec2:CreateNetworkInterface"])
         self.assertEqual({k[0]: v["EvalDecision"] for k, v in res.items()}, {
             "dynamodb:GetRecords": "allowed", "dynamodb:GetShardIterator": "allowed",
-            "lambda:InvokeFunction": "allowed", "dynamodb:PutItem": "implicitDeny"})
-        for name in ("service-role/AWSLambdaDynamoDBExecutionRole", "service-role/AWSLambdaRole"):
+            "lambda:InvokeFunction": "allowed", "dynamodb:PutItem": "implicitDeny",
+            "ec2:CreateNetworkInterface": "allowed"})
+        for name in names:
             self.iam.detach_role_policy(RoleName="stream-reader",
                                         PolicyArn="arn:aws:iam::aws:policy/" + name)
         self.iam.delete_role(RoleName="stream-reader")
