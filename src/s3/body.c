@@ -291,7 +291,8 @@ bool s3_body_finish(struct http_req *r)
         EVP_DigestFinal_ex(c, have, &n);
         EVP_MD_CTX_free(c);
         if (strlen(md5h) > 80 || !base64_decode(md5h, strlen(md5h), want, &wl) || wl != 16) {
-            s3_error(r, S3E_INVALID_DIGEST, NULL);
+            s3_error_elems(r, S3E_INVALID_DIGEST, NULL, (const char *const[]){"Content-MD5", md5h},
+                           1);
             return false;
         }
         if (memcmp(want, have, 16) != 0) {

@@ -281,7 +281,7 @@ static bool body_digest_ok(struct http_req *r)
         return false;
     }
     if (strlen(md5) > 80 || !base64_decode(md5, strlen(md5), want, &wl) || wl != 16) {
-        s3_error(r, S3E_INVALID_DIGEST, NULL);
+        s3_error_elems(r, S3E_INVALID_DIGEST, NULL, (const char *const[]){"Content-MD5", md5}, 1);
         return false;
     }
     EVP_Digest(r->body.ptr ? r->body.ptr : "", r->body.len, have, &n, EVP_md5(), NULL);

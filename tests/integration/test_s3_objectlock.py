@@ -598,6 +598,17 @@ class Clients(LockCase):
         body, _, status = p.stdout.rpartition(b"\n")
         return int(status), body
 
+    def test_curl_unreadable_content_md5_is_named(self):
+        # InvalidDigest names the Content-MD5 it could not read, as S3 does
+        # (LocalStack's test_s3.py snapshot, recorded against AWS)
+        b = self.bucket()
+        cfg = ('<ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+               "<ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>")
+        st, body = self.curl("PUT", "/%s?object-lock=" % b, ["Content-MD5: MTIz"], cfg)
+        self.assertEqual(st, 400, body)
+        self.assertIn(b"<Code>InvalidDigest</Code>", body)
+        self.assertIn(b"<Content-MD5>MTIz</Content-MD5>", body)
+
     def test_curl_lock_put_needs_a_digest(self):
         b = self.bucket()
         until = ["x-amz-object-lock-mode: GOVERNANCE",
