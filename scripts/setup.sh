@@ -59,7 +59,16 @@ install_js() {
         return
     fi
     say "npm ci (tests/js)"
-    (cd "$dir" && npm ci --no-audit --no-fund)
+    # a registry download can stall without failing (seen once for 10+
+    # minutes): bound each try and try again, rather than hang the run
+    local try
+    for try in 1 2 3; do
+        if (cd "$dir" && timeout 300 npm ci --no-audit --no-fund); then
+            return
+        fi
+        echo "npm ci: try $try failed or stalled" >&2
+    done
+    return 1
 }
 
 prepare() {
